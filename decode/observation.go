@@ -1,0 +1,85 @@
+package decode
+
+// Observation is the compact, fixed-size record of one frame at one capture source: 48 bytes, no
+// pointers. Fields that are rare or wide (IPv6 addresses, ARP and ICMP-error details, outer headers)
+// live in per-file side Tables and are referred to by index.
+//
+// Addresses: Src and Dst hold the innermost IPv4 address as a big-endian uint32, or, with FlagIPv6,
+// an index into Tables.V6. For ARP frames they hold the sender and target protocol addresses.
+//
+// Seq holds the TCP sequence number; for ICMP echo, ID<<16 | Seq; for ARP frames and ICMP errors, an
+// index into Tables.ARP or Tables.ICMPErr. Sport and Dport hold TCP/UDP ports, or the ICMP type and code.
+type Observation struct {
+	Ts       int64  // capture time in ns since the Unix epoch, as recorded (no clock correction)
+	Loose    uint64 // NAT-tolerant fingerprint of the innermost IP packet (see Fingerprint)
+	Frame    uint32 // 1-based frame number in its file
+	Src      uint32
+	Dst      uint32
+	Seq      uint32
+	Sport    uint16
+	Dport    uint16
+	Source   uint16 // index of the capture source (file, interface) in the Sources table
+	Len      uint16 // innermost IP total length, saturated at 65535 (GSO frames: captured IP bytes)
+	Ctx      uint16 // index into Tables.Ctx: encapsulation, outer header, DSCP/ECN (0 = none recorded)
+	Flags    Flags
+	Proto    uint8 // innermost IP protocol
+	TTL      uint8 // innermost TTL / hop limit
+	HdrLen   uint8 // innermost IP header + transport header bytes (saturated at 255)
+	TCPFlags uint8
+}
+
+// Flags are per-Observation bits.
+type Flags uint16
+
+// Observation flags. The low two bits hold the Encap kind and the next two the Checksum state.
+const (
+	FlagEncapMask Flags = 0x3
+	FlagCsumShift       = 2
+	FlagCsumMask  Flags = 0x3 << FlagCsumShift
+
+	FlagIPv6          Flags = 1 << 4  // Src/Dst are Tables.V6 indexes
+	FlagARP           Flags = 1 << 5  // an ARP frame; Seq indexes Tables.ARP
+	FlagICMPError     Flags = 1 << 6  // an ICMP error; Seq indexes Tables.ICMPErr
+	FlagDF            Flags = 1 << 7  // innermost header has DF set
+	FlagFragment      Flags = 1 << 8  // innermost packet is a fragment (MF or offset > 0)
+	FlagGSO           Flags = 1 << 9  // larger than its MTU, or total length 0
+	FlagNoPayloadHash Flags = 1 << 10 // too little payload captured to hash it (see Fingerprint)
+	FlagTruncated     Flags = 1 << 11 // a header was cut short; fields after it are zero
+	FlagError         Flags = 1 << 12 // some other decode problem (see Err on re-decode)
+	FlagNotIP         Flags = 1 << 13 // neither IP nor ARP (or undecodable link layer)
+	FlagOutbound      Flags = 1 << 14 // Linux cooked capture: packet type "outgoing"
+)
+
+// Encap returns the encapsulation kind.
+func (o *Observation) Encap() Encap { return Encap(o.Flags & FlagEncapMask) }
+
+// Checksum returns the checksum verdict.
+func (o *Observation) Checksum() Checksum { return Checksum((o.Flags & FlagCsumMask) >> FlagCsumShift) }
+
+// Exact returns the exact fingerprint: the Loose fingerprint mixed with addresses and ports. Two
+// Observations of the same IP packet at different points of its path have equal Exact fingerprints
+// unless NAT rewrote it (then only Loose matches).
+func (o *Observation) Exact() uint64 {
+	h := o.Loose ^ (uint64(o.Src)<<32 | uint64(o.Dst))
+	h = mix64(h)
+	h ^= uint64(o.Sport)<<16 | uint64(o.Dport) | uint64(o.Flags&FlagIPv6)<<32
+	return mix64(h)
+}
+
+// PayloadLen returns the transport payload length implied by Len and HdrLen.
+func (o *Observation) PayloadLen() int {
+	if int(o.Len) < int(o.HdrLen) {
+		return 0
+	}
+	return int(o.Len) - int(o.HdrLen)
+}
+
+// mix64 is the SplitMix64 finaliser: a fast bijective mixer.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}

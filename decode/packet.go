@@ -1,0 +1,246 @@
+package decode
+
+import (
+	"net/netip"
+)
+
+// Encap is the encapsulation a frame carries.
+type Encap uint8
+
+// Encapsulation kinds.
+const (
+	EncapNone  Encap = iota
+	EncapIPIP        // IPv4 protocol 4 (tunl0)
+	EncapVXLAN       // UDP 4789 carrying Ethernet (vxlan.calico)
+)
+
+// String returns "none", "ipip" or "vxlan".
+func (e Encap) String() string {
+	switch e {
+	case EncapIPIP:
+		return "ipip"
+	case EncapVXLAN:
+		return "vxlan"
+	}
+	return "none"
+}
+
+// Checksum is the verdict on a packet's checksums (IP headers and the innermost L4 checksum).
+type Checksum uint8
+
+// Checksum states. Unverifiable covers truncated frames, GSO frames and checksums that a sender's NIC
+// fills in later (TX offload): such a checksum is never called bad.
+const (
+	CsumUnverifiable Checksum = iota
+	CsumOK
+	CsumBad
+	CsumNone // nothing to verify (ARP, non-IP)
+)
+
+// String returns "unverifiable", "ok", "bad" or "none".
+func (c Checksum) String() string {
+	switch c {
+	case CsumOK:
+		return "ok"
+	case CsumBad:
+		return "bad"
+	case CsumNone:
+		return "none"
+	}
+	return "unverifiable"
+}
+
+// Err is a set of per-frame decoding problems. Problems are data, not failures: the frame is still
+// reported, with whatever could be decoded.
+type Err uint16
+
+// Decoding problems.
+const (
+	ErrTruncated           Err = 1 << iota // captured bytes end inside a header
+	ErrSnapped                             // captured length < length on the wire (cut by snaplen); headers may be complete
+	ErrBadLength                           // a length field disagrees with the bytes (IP total length > captured, IHL < 5, …)
+	ErrBadVersion                          // IP version field is not 4 or 6
+	ErrUnknownLink                         // link type calipath cannot decode
+	ErrNotIP                               // a link-layer protocol other than IP or ARP
+	ErrBadIPChecksum                       // an IPv4 header checksum is wrong
+	ErrBadL4Checksum                       // a TCP/UDP/ICMP checksum is wrong
+	ErrBadOuterUDPChecksum                 // VXLAN outer UDP checksum is non-zero and wrong (calico#3145)
+	ErrBadVXLAN                            // UDP to the VXLAN port without a valid VXLAN header
+	ErrBadOption                           // malformed TCP option or IPv6 extension header
+)
+
+var errNames = [...]string{"truncated", "snapped", "bad-length", "bad-version", "unknown-link", "not-ip",
+	"bad-ip-checksum", "bad-l4-checksum", "bad-outer-udp-checksum", "bad-vxlan", "bad-option"}
+
+// Strings lists the names of the set problems, in bit order.
+func (e Err) Strings() []string {
+	var out []string
+	for i, n := range errNames {
+		if e&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// IPHdr holds the fields of one IPv4 or IPv6 header. For IPv4, Src and Dst use the first 4 bytes.
+type IPHdr struct {
+	Version  uint8 // 4 or 6; 0 when absent
+	Src, Dst [16]byte
+	Proto    uint8  // IPv4 protocol, or IPv6 final next header (after extension headers)
+	TTL      uint8  // TTL / hop limit
+	TOS      uint8  // DSCP<<2 | ECN (IPv6 traffic class)
+	HdrLen   uint8  // header bytes (IPv4 IHL*4; IPv6 40 + extension headers)
+	TotalLen uint16 // IPv4 total length; IPv6 40 + payload length
+	ID       uint32 // IPv4 identification; IPv6 fragment header identification
+	DF, MF   bool
+	FragOff  uint16 // fragment offset in bytes
+	Checksum uint16 // IPv4 header checksum as captured
+	CsumOK   bool   // IPv4 header checksum verified correct
+	FlowLbl  uint32 // IPv6 flow label
+	CapLen   int    // bytes captured from the start of this header
+}
+
+// SrcAddr returns the source address.
+func (h *IPHdr) SrcAddr() netip.Addr { return h.addr(&h.Src) }
+
+// DstAddr returns the destination address.
+func (h *IPHdr) DstAddr() netip.Addr { return h.addr(&h.Dst) }
+
+func (h *IPHdr) addr(a *[16]byte) netip.Addr {
+	switch h.Version {
+	case 4:
+		return netip.AddrFrom4([4]byte(a[:4]))
+	case 6:
+		return netip.AddrFrom16(*a)
+	}
+	return netip.Addr{}
+}
+
+// DSCP returns the differentiated services code point.
+func (h *IPHdr) DSCP() uint8 { return h.TOS >> 2 }
+
+// ECN returns the ECN bits.
+func (h *IPHdr) ECN() uint8 { return h.TOS & 3 }
+
+// ARP holds an ARP packet (Ethernet/IPv4 only).
+type ARP struct {
+	Op       uint16 // 1 request, 2 reply
+	SHA, THA [6]byte
+	SPA, TPA [4]byte
+}
+
+// Gratuitous reports a gratuitous ARP (sender and target protocol addresses equal).
+func (a *ARP) Gratuitous() bool { return a.SPA == a.TPA }
+
+// TCP holds a TCP header.
+type TCP struct {
+	Seq, Ack   uint32
+	Flags      uint8 // FIN=1 SYN=2 RST=4 PSH=8 ACK=16 URG=32 ECE=64 CWR=128
+	HdrLen     uint8
+	Window     uint16
+	Checksum   uint16
+	MSS        uint16 // 0 when absent
+	WScale     uint8  // 0xff when absent
+	SACKPerm   bool
+	SACKBlocks uint8 // number of SACK blocks
+	HasTS      bool
+	TSVal      uint32
+	TSEcr      uint32
+}
+
+// TCP flag bits.
+const (
+	TCPFin = 1 << iota
+	TCPSyn
+	TCPRst
+	TCPPsh
+	TCPAck
+	TCPUrg
+	TCPEce
+	TCPCwr
+)
+
+// ICMP holds an ICMPv4 or ICMPv6 header and, for errors, the quoted packet.
+type ICMP struct {
+	Type, Code uint8
+	Checksum   uint16
+	ID, Seq    uint16 // echo request/reply
+	MTU        uint16 // next-hop MTU (IPv4 type 3 code 4; ICMPv6 packet too big, truncated to 16 bits)
+	// Quoted is the IP header inside an ICMP error; QuotedInner is the IP header inside it when the quote
+	// is an IP-in-IP outer header. QSport/QDport are the quoted TCP/UDP ports, or ICMP id/seq.
+	Quoted      IPHdr
+	QuotedInner IPHdr
+	QSport      uint16
+	QDport      uint16
+	QSeq        uint32 // quoted TCP sequence number, when quoted
+	HasQuote    bool
+}
+
+// IsError reports whether this is an ICMP error message (it quotes an earlier packet).
+func (i *ICMP) IsError(v6 bool) bool {
+	if v6 {
+		return i.Type < 128
+	}
+	switch i.Type {
+	case 3, 4, 5, 11, 12:
+		return true
+	}
+	return false
+}
+
+// Packet is everything calipath decodes from one frame. A Decoder fills one Packet again and again;
+// nothing in it points into the frame's bytes except Payload.
+type Packet struct {
+	LinkType LinkType
+	CapLen   int // captured bytes
+	OrigLen  int // bytes on the wire
+
+	// Link layer.
+	HasEth    bool
+	SrcMAC    [6]byte
+	DstMAC    [6]byte
+	EtherType uint16    // after VLAN tags
+	VLANs     [2]uint16 // VLAN IDs, outermost first
+	NVLAN     uint8
+	// Linux cooked captures (SLL/SLL2).
+	HasSLL  bool
+	PktType uint8 // 0 host, 1 broadcast, 2 multicast, 3 other host, 4 outgoing
+	IfIndex int32 // SLL2 interface index (0 for SLL v1)
+	SLLAddr [8]byte
+	SLLAlen uint8
+	HasARP  bool
+	ARP     ARP
+
+	// Encapsulation: Outer is the outer IP header when Encap != EncapNone.
+	Encap                    Encap
+	Outer                    IPHdr
+	OuterSprt                uint16 // VXLAN outer UDP source port
+	OuterDprt                uint16
+	OuterUCsm                uint16 // VXLAN outer UDP checksum as captured
+	VNI                      uint32
+	InnerSrcMAC, InnerDstMAC [6]byte // VXLAN inner Ethernet
+
+	// Inner is the innermost IP header (the only one when there is no tunnel).
+	Inner IPHdr
+
+	// Transport of the innermost IP packet.
+	Sport, Dport uint16 // TCP/UDP ports
+	HasTCP       bool
+	TCP          TCP
+	HasUDP       bool
+	UDPLen       uint16
+	UDPChecksum  uint16
+	HasICMP      bool
+	ICMP         ICMP
+	// Payload is the transport payload as captured (aliases the frame: valid until the next read).
+	Payload    []byte
+	PayloadLen int // transport payload length declared by the headers (≥ len(Payload))
+
+	GSO      bool     // frame larger than its MTU or with IPv4 total length 0 (segmentation offload)
+	Checksum Checksum // overall verdict
+	Errs     Err
+}
+
+// Reset clears p for reuse.
+func (p *Packet) Reset() { *p = Packet{} }

@@ -1,0 +1,126 @@
+package decode
+
+import "fmt"
+
+// LinkType is a pcap LINKTYPE_ value (https://www.tcpdump.org/linktypes.html).
+type LinkType uint16
+
+// Link types calipath decodes.
+const (
+	LinkNull     LinkType = 0
+	LinkEthernet LinkType = 1
+	LinkRaw      LinkType = 101 // raw IPv4 or IPv6, as tcpdump writes for tunl0
+	LinkLinuxSLL LinkType = 113 // Linux cooked v1 (tcpdump -i any before 4.99)
+	LinkIPv4     LinkType = 228
+	LinkIPv6     LinkType = 229
+	LinkSLL2     LinkType = 276 // Linux cooked v2 (tcpdump -i any since 4.99)
+)
+
+// String names the link type as tcpdump does.
+func (l LinkType) String() string {
+	switch l {
+	case LinkNull:
+		return "NULL"
+	case LinkEthernet:
+		return "EN10MB"
+	case LinkRaw:
+		return "RAW"
+	case LinkLinuxSLL:
+		return "LINUX_SLL"
+	case LinkIPv4:
+		return "IPV4"
+	case LinkIPv6:
+		return "IPV6"
+	case LinkSLL2:
+		return "LINUX_SLL2"
+	}
+	return fmt.Sprintf("LINKTYPE_%d", uint16(l))
+}
+
+// Supported reports whether calipath can decode frames of this link type.
+func (l LinkType) Supported() bool {
+	switch l {
+	case LinkEthernet, LinkRaw, LinkLinuxSLL, LinkIPv4, LinkIPv6, LinkSLL2:
+		return true
+	}
+	return false
+}
+
+// Format is a capture file format.
+type Format uint8
+
+// Capture file formats.
+const (
+	FormatUnknown Format = iota
+	FormatPcap
+	FormatPcapNG
+)
+
+// String returns "pcap" or "pcapng".
+func (f Format) String() string {
+	switch f {
+	case FormatPcap:
+		return "pcap"
+	case FormatPcapNG:
+		return "pcapng"
+	}
+	return "unknown"
+}
+
+// MaxCapLen is the largest record calipath accepts (tcpdump's own maximum snaplen, 256 KiB).
+// A record claiming more is treated as corrupt and skipped; nothing is allocated from it.
+const MaxCapLen = 262144
+
+// Record is one captured frame as read from a file.
+//
+// Data aliases the Reader's internal buffer: it is valid only until the next call to Next.
+// Copy what must outlive that (Decode copies into value types).
+type Record struct {
+	Frame    uint32   // 1-based frame number, counted as Wireshark counts (skipped records included)
+	Ts       int64    // capture time in ns since the Unix epoch (pcapng if_tsoffset applied)
+	CapLen   int      // captured length, == len(Data)
+	OrigLen  int      // length on the wire
+	LinkType LinkType // link type of the frame's interface
+	Iface    int      // pcapng interface index (0 for pcap files)
+	Data     []byte
+}
+
+// Interface describes one pcapng Interface Description Block, or the single interface of a pcap file.
+type Interface struct {
+	LinkType    LinkType
+	SnapLen     uint32
+	Name        string // if_name, unsanitised (sanitise before printing to a terminal)
+	Description string // if_description
+	TsResol     uint8  // raw if_tsresol option byte (6 = µs, 9 = ns, high bit = power of two)
+	TsOffset    int64  // if_tsoffset in seconds
+}
+
+// RecordError reports a record that was skipped. The Reader stays usable: call Next again.
+type RecordError struct {
+	Frame  uint32 // frame number the record would have had (0 when no frame number applies)
+	Offset int64  // byte offset of the record in the (decompressed) stream
+	Reason string
+}
+
+func (e *RecordError) Error() string {
+	if e.Frame == 0 {
+		return fmt.Sprintf("offset %d: %s", e.Offset, e.Reason)
+	}
+	return fmt.Sprintf("frame %d (offset %d): %s", e.Frame, e.Offset, e.Reason)
+}
+
+// Reader streams the records of one capture file (pcap or pcapng, optionally gzip-compressed).
+type Reader interface {
+	// Next reads the next record into rec. It returns io.EOF at the end of the file, a *RecordError for a
+	// record that was skipped (the Reader stays usable), or any other error when the rest of the file
+	// cannot be read.
+	Next(rec *Record) error
+	// Format reports pcap or pcapng.
+	Format() Format
+	// Compressed reports whether the file was gzip-compressed.
+	Compressed() bool
+	// Interfaces lists the interfaces seen so far (pcapng IDBs, or the one pcap interface).
+	Interfaces() []Interface
+	// Offset is the number of bytes consumed from the underlying (compressed) file so far, for progress.
+	Offset() int64
+}

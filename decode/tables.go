@@ -1,0 +1,191 @@
+package decode
+
+import (
+	"net/netip"
+	"sync"
+)
+
+// HdrCtx is the per-frame header context that is shared by many frames and so is interned:
+// the encapsulation and outer header, and the innermost header's DSCP/ECN.
+type HdrCtx struct {
+	Encap    Encap
+	OuterV   uint8 // outer IP version (4 or 6)
+	OuterSrc [16]byte
+	OuterDst [16]byte
+	OuterTTL uint8
+	OuterTOS uint8
+	OuterDF  bool
+	VNI      uint32
+	InnerTOS uint8
+}
+
+// OuterSrcAddr returns the outer source address (invalid when there is no encapsulation).
+func (c *HdrCtx) OuterSrcAddr() netip.Addr { return verAddr(c.OuterV, &c.OuterSrc) }
+
+// OuterDstAddr returns the outer destination address.
+func (c *HdrCtx) OuterDstAddr() netip.Addr { return verAddr(c.OuterV, &c.OuterDst) }
+
+func verAddr(v uint8, a *[16]byte) netip.Addr {
+	switch v {
+	case 4:
+		return netip.AddrFrom4([4]byte(a[:4]))
+	case 6:
+		return netip.AddrFrom16(*a)
+	}
+	return netip.Addr{}
+}
+
+// ICMPErr is the side-table entry of an ICMP error Observation.
+type ICMPErr struct {
+	Type, Code  uint8
+	MTU         uint16
+	Quoted      IPHdr // the quoted IP header (CapLen is the number of quoted bytes from it)
+	QuotedInner IPHdr // the IP header inside a quoted IP-in-IP outer header, when quoted
+	QSport      uint16
+	QDport      uint16
+	QSeq        uint32
+}
+
+// Source is a capture source: one interface of one input file. For Linux cooked v2 captures (-i any)
+// every interface index is its own source.
+type Source struct {
+	File    uint16 // index of the input file
+	Iface   uint16 // pcapng interface index (0 for pcap)
+	IfIndex int32  // SLL2 interface index; -1 when the link type carries none
+}
+
+// Tables holds the side tables that Observations refer to. One Tables serves every file of a run, so
+// indexes are comparable across files. It is safe for concurrent use; decoders keep small caches so
+// that the common case takes no lock.
+type Tables struct {
+	mu      sync.Mutex
+	v6      []netip.Addr
+	v6idx   map[[16]byte]uint32
+	ctx     []HdrCtx
+	ctxIdx  map[HdrCtx]uint16
+	arp     []ARP
+	icmpErr []ICMPErr
+	src     []Source
+	srcIdx  map[Source]uint16
+	// CtxOverflow counts frames whose header context did not fit the 65,535-entry table.
+	CtxOverflow int
+}
+
+// NewTables returns empty tables. Index 0 of Ctx is the zero HdrCtx (no encapsulation, TOS 0).
+func NewTables() *Tables {
+	return &Tables{
+		v6:      []netip.Addr{{}},
+		v6idx:   map[[16]byte]uint32{},
+		ctx:     []HdrCtx{{}},
+		ctxIdx:  map[HdrCtx]uint16{{}: 0},
+		arp:     []ARP{{}},
+		icmpErr: []ICMPErr{{}},
+		srcIdx:  map[Source]uint16{},
+	}
+}
+
+// InternV6 returns the index of an IPv6 address.
+func (t *Tables) InternV6(a [16]byte) uint32 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if i, ok := t.v6idx[a]; ok {
+		return i
+	}
+	i := uint32(len(t.v6))
+	t.v6 = append(t.v6, netip.AddrFrom16(a))
+	t.v6idx[a] = i
+	return i
+}
+
+// V6 returns the IPv6 address with index i.
+func (t *Tables) V6(i uint32) netip.Addr {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if int(i) < len(t.v6) {
+		return t.v6[i]
+	}
+	return netip.Addr{}
+}
+
+// InternCtx returns the index of a header context; on overflow it returns 0xffff and counts it.
+func (t *Tables) InternCtx(c HdrCtx) uint16 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if i, ok := t.ctxIdx[c]; ok {
+		return i
+	}
+	if len(t.ctx) >= 0xffff {
+		t.CtxOverflow++
+		return 0xffff
+	}
+	i := uint16(len(t.ctx))
+	t.ctx = append(t.ctx, c)
+	t.ctxIdx[c] = i
+	return i
+}
+
+// Ctx returns the header context with index i (the zero HdrCtx for an unknown index).
+func (t *Tables) Ctx(i uint16) HdrCtx {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if int(i) < len(t.ctx) {
+		return t.ctx[i]
+	}
+	return HdrCtx{}
+}
+
+// AddARP stores an ARP packet and returns its index.
+func (t *Tables) AddARP(a ARP) uint32 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.arp = append(t.arp, a)
+	return uint32(len(t.arp) - 1)
+}
+
+// ARP returns the ARP packet with index i.
+func (t *Tables) ARP(i uint32) ARP {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if int(i) < len(t.arp) {
+		return t.arp[i]
+	}
+	return ARP{}
+}
+
+// AddICMPErr stores an ICMP error's details and returns its index.
+func (t *Tables) AddICMPErr(e ICMPErr) uint32 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.icmpErr = append(t.icmpErr, e)
+	return uint32(len(t.icmpErr) - 1)
+}
+
+// ICMPErr returns the ICMP error details with index i.
+func (t *Tables) ICMPErr(i uint32) ICMPErr {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if int(i) < len(t.icmpErr) {
+		return t.icmpErr[i]
+	}
+	return ICMPErr{}
+}
+
+// InternSource returns the index of a capture source.
+func (t *Tables) InternSource(s Source) uint16 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if i, ok := t.srcIdx[s]; ok {
+		return i
+	}
+	i := uint16(len(t.src))
+	t.src = append(t.src, s)
+	t.srcIdx[s] = i
+	return i
+}
+
+// Sources returns a copy of the capture sources, indexed as Observation.Source.
+func (t *Tables) Sources() []Source {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]Source(nil), t.src...)
+}

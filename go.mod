@@ -1,0 +1,9 @@
+module github.com/calipath/calipath
+
+go 1.26.8
+
+require (
+	github.com/google/go-cmp v0.7.0 // indirect
+	github.com/google/gopacket v1.1.19 // indirect
+	github.com/spf13/pflag v1.1.0 // indirect
+)
