@@ -1,0 +1,146 @@
+package decode
+
+import "encoding/binary"
+
+// Options tune decoding.
+type Options struct {
+	VXLANPort uint16 // UDP port that carries VXLAN; 0 means 4789
+}
+
+// Decoder turns Records of one input file into Packets and Observations. It keeps small caches of the
+// last capture source and header context so that the common case takes no lock on the shared Tables.
+// A Decoder is not safe for concurrent use; use one per file.
+type Decoder struct {
+	opts Options
+	t    *Tables
+	file uint16
+
+	haveSrc bool
+	lastSrc Source
+	srcIdx  uint16
+
+	haveCtx bool
+	lastCtx HdrCtx
+	ctxIdx  uint16
+}
+
+// NewDecoder returns a Decoder for input file number file, interning into t.
+func NewDecoder(opts Options, t *Tables, file uint16) *Decoder {
+	if opts.VXLANPort == 0 {
+		opts.VXLANPort = DefaultVXLANPort
+	}
+	return &Decoder{opts: opts, t: t, file: file}
+}
+
+// Decode decodes rec into the full Packet p and the compact Observation o.
+func (d *Decoder) Decode(rec *Record, p *Packet, o *Observation) {
+	DecodeFast(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, p)
+	d.Observe(rec, p, o)
+}
+
+// Observe fills o from a decoded Packet.
+func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
+	*o = Observation{Ts: rec.Ts, Frame: rec.Frame}
+	src := Source{File: d.file, Iface: uint16(min(rec.Iface, 0xffff)), IfIndex: -1}
+	if p.LinkType == LinkSLL2 && p.HasSLL {
+		src.IfIndex = p.IfIndex
+	}
+	if !d.haveSrc || src != d.lastSrc {
+		d.lastSrc, d.srcIdx, d.haveSrc = src, d.t.InternSource(src), true
+	}
+	o.Source = d.srcIdx
+
+	f := Flags(p.Encap) | Flags(p.Checksum)<<FlagCsumShift
+	if p.Errs&ErrTruncated != 0 {
+		f |= FlagTruncated
+	}
+	if p.Errs&^(ErrTruncated|ErrSnapped|ErrNotIP) != 0 {
+		f |= FlagError
+	}
+	if p.GSO {
+		f |= FlagGSO
+	}
+	if p.HasSLL && p.PktType == 4 {
+		f |= FlagOutbound
+	}
+	fp, hashed := Fingerprint(p)
+	o.Loose = fp
+	if !hashed {
+		f |= FlagNoPayloadHash
+	}
+
+	in := &p.Inner
+	switch {
+	case p.HasARP && p.Encap == EncapNone:
+		f |= FlagARP
+		o.Src = binary.BigEndian.Uint32(p.ARP.SPA[:])
+		o.Dst = binary.BigEndian.Uint32(p.ARP.TPA[:])
+		o.Sport = p.ARP.Op
+		o.Len = 28
+		o.Seq = d.t.AddARP(p.ARP)
+	case in.Version == 0:
+		f |= FlagNotIP
+	default:
+		if in.Version == 6 {
+			f |= FlagIPv6
+			o.Src = d.t.InternV6(in.Src)
+			o.Dst = d.t.InternV6(in.Dst)
+		} else {
+			o.Src = binary.BigEndian.Uint32(in.Src[:4])
+			o.Dst = binary.BigEndian.Uint32(in.Dst[:4])
+		}
+		if in.DF {
+			f |= FlagDF
+		}
+		if in.MF || in.FragOff != 0 {
+			f |= FlagFragment
+		}
+		o.Proto = in.Proto
+		o.TTL = in.TTL
+		n := int(in.TotalLen)
+		if n == 0 || (in.Version == 6 && n == 40) {
+			n = in.CapLen
+		}
+		o.Len = uint16(min(n, 0xffff))
+		hl := int(in.HdrLen)
+		switch {
+		case p.HasTCP:
+			hl += int(p.TCP.HdrLen)
+			o.Seq = p.TCP.Seq
+			o.TCPFlags = p.TCP.Flags
+		case p.HasUDP:
+			hl += 8
+		case p.HasICMP:
+			hl += 8
+		}
+		o.HdrLen = uint8(min(hl, 255))
+		o.Sport, o.Dport = p.Sport, p.Dport
+		if p.HasICMP {
+			ic := &p.ICMP
+			o.Sport, o.Dport = uint16(ic.Type), uint16(ic.Code)
+			if ic.IsError(in.Version == 6) {
+				f |= FlagICMPError
+				o.Seq = d.t.AddICMPErr(ICMPErr{Type: ic.Type, Code: ic.Code, MTU: ic.MTU, Quoted: ic.Quoted,
+					QuotedInner: ic.QuotedInner, QSport: ic.QSport, QDport: ic.QDport, QSeq: ic.QSeq})
+			} else {
+				o.Seq = uint32(ic.ID)<<16 | uint32(ic.Seq)
+			}
+		}
+	}
+	o.Flags = f
+
+	c := HdrCtx{Encap: p.Encap, InnerTOS: in.TOS, VNI: p.VNI}
+	if p.Encap != EncapNone {
+		c.OuterV = p.Outer.Version
+		c.OuterSrc, c.OuterDst = p.Outer.Src, p.Outer.Dst
+		c.OuterTTL, c.OuterTOS, c.OuterDF = p.Outer.TTL, p.Outer.TOS, p.Outer.DF
+	}
+	if c == (HdrCtx{}) {
+		o.Ctx = 0
+	} else {
+		if !d.haveCtx || c != d.lastCtx {
+			d.lastCtx, d.ctxIdx, d.haveCtx = c, d.t.InternCtx(c), true
+		}
+		o.Ctx = d.ctxIdx
+	}
+}
