@@ -119,8 +119,11 @@ type Reader interface {
 	Format() Format
 	// Compressed reports whether the file was gzip-compressed.
 	Compressed() bool
-	// Interfaces lists the interfaces seen so far (pcapng IDBs, or the one pcap interface).
+	// Interfaces lists the interfaces seen so far in the current section (pcapng IDBs, or the one pcap
+	// interface), so that Interfaces()[rec.Iface] describes the record Next just returned.
 	Interfaces() []Interface
 	// Offset is the number of bytes consumed from the underlying (compressed) file so far, for progress.
 	Offset() int64
+	// Skipped counts the records and byte ranges reported so far as *RecordError.
+	Skipped() int
 }

@@ -1,0 +1,225 @@
+package decode
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+)
+
+// pcapReader streams a classic pcap file (https://www.ietf.org/archive/id/draft-ietf-opsawg-pcap-04.html).
+type pcapReader struct {
+	*rdInput
+	be       bool
+	nano     bool
+	snaplen  int // effective: the header's snaplen, or MaxCapLen when that is 0 or larger
+	iface    Interface
+	frame    uint32
+	prevTs   int64
+	havePrev bool
+}
+
+const pcapHdrLen, pcapRecHdrLen = 24, 16
+
+func newPcapReader(in *rdInput) (*pcapReader, error) {
+	h, err := in.peek(pcapHdrLen)
+	if err != nil {
+		return nil, err
+	}
+	if len(h) < pcapHdrLen {
+		return nil, fmt.Errorf("truncated pcap file header (%d of %d bytes)", len(h), pcapHdrLen)
+	}
+	r := &pcapReader{rdInput: in}
+	switch binary.LittleEndian.Uint32(h) {
+	case 0xa1b23c4d:
+		r.nano = true
+	case 0xd4c3b2a1:
+		r.be = true
+	case 0x4d3cb2a1:
+		r.be, r.nano = true, true
+	}
+	if major, minor := r.u16(h[4:]), r.u16(h[6:]); major != 2 {
+		return nil, fmt.Errorf("unsupported pcap version %d.%d", major, minor)
+	}
+	snap := r.u32(h[16:])
+	r.snaplen = MaxCapLen
+	if snap != 0 && snap < MaxCapLen {
+		r.snaplen = int(snap)
+	}
+	// The upper bits of the link-type field carry the FCS length and reserved flags.
+	r.iface = Interface{LinkType: LinkType(r.u32(h[20:]) & 0xffff), SnapLen: snap, TsResol: 6}
+	if r.nano {
+		r.iface.TsResol = 9
+	}
+	if _, err := in.discard(pcapHdrLen); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *pcapReader) u16(b []byte) uint16 {
+	if r.be {
+		return binary.BigEndian.Uint16(b)
+	}
+	return binary.LittleEndian.Uint16(b)
+}
+
+func (r *pcapReader) u32(b []byte) uint32 {
+	if r.be {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
+// Format reports FormatPcap.
+func (r *pcapReader) Format() Format { return FormatPcap }
+
+// Interfaces returns the file's single interface.
+func (r *pcapReader) Interfaces() []Interface { return []Interface{r.iface} }
+
+// ts converts a record header's timestamp to ns since the epoch.
+func (r *pcapReader) ts(h []byte) int64 {
+	sec, frac := int64(r.u32(h)), int64(r.u32(h[4:]))
+	if r.nano {
+		return sec*1e9 + frac
+	}
+	return sec*1e9 + frac*1e3
+}
+
+// Next reads the next record; see Reader.
+func (r *pcapReader) Next(rec *Record) error {
+	if r.done != nil {
+		return r.done
+	}
+	h, err := r.peek(pcapRecHdrLen)
+	if err != nil {
+		return r.fail(err)
+	}
+	if len(h) == 0 {
+		return r.fail(io.EOF)
+	}
+	r.frame++
+	if len(h) < pcapRecHdrLen {
+		return r.truncated(r.frame, "record header", len(h), pcapRecHdrLen)
+	}
+	ts := r.ts(h)
+	caplen, origlen := r.u32(h[8:]), r.u32(h[12:])
+	if caplen > MaxCapLen {
+		return r.resync(caplen)
+	}
+	n := pcapRecHdrLen + int(caplen)
+	b, err := r.peek(n)
+	if err != nil {
+		return r.fail(err)
+	}
+	if len(b) < n {
+		return r.truncated(r.frame, "record", len(b), n)
+	}
+	off := r.off
+	r.prevTs, r.havePrev = ts, true
+	if _, err := r.discard(n); err != nil {
+		return r.fail(err)
+	}
+	switch {
+	case caplen > origlen:
+		return r.skip(r.frame, off, "caplen %d exceeds original length %d", caplen, origlen)
+	case int(caplen) > r.snaplen:
+		return r.skip(r.frame, off, "caplen %d exceeds snaplen %d", caplen, r.snaplen)
+	}
+	*rec = Record{
+		Frame:    r.frame,
+		Ts:       ts,
+		CapLen:   int(caplen),
+		OrigLen:  int(origlen),
+		LinkType: r.iface.LinkType,
+		Data:     b[pcapRecHdrLen:n:n],
+	}
+	return nil
+}
+
+// plausible reports whether h (at least 16 bytes) looks like a record header following a record
+// with timestamp prev, and returns the record's caplen.
+func (r *pcapReader) plausible(h []byte, prev int64, havePrev bool) (int, int64, bool) {
+	frac, caplen, origlen := r.u32(h[4:]), r.u32(h[8:]), r.u32(h[12:])
+	if r.nano && frac >= 1e9 || !r.nano && frac >= 1e6 {
+		return 0, 0, false
+	}
+	if int(caplen) > r.snaplen || caplen > origlen || origlen == 0 || origlen >= maxBlockLen {
+		return 0, 0, false
+	}
+	ts := r.ts(h)
+	if havePrev && (ts-prev > 86400e9 || prev-ts > 86400e9) {
+		return 0, 0, false
+	}
+	return int(caplen), ts, true
+}
+
+// resync skips a record whose caplen cannot be trusted by scanning forward for the next plausible
+// record header: one that is plausible itself and is followed by another plausible header (or by
+// the end of the file).
+func (r *pcapReader) resync(caplen uint32) error {
+	start, frame := r.off, r.frame
+	pos := pcapRecHdrLen // candidates start after the corrupt header
+	for {
+		if r.off-start > resyncLimit {
+			return r.fail(fmt.Errorf("frame %d (offset %d): caplen %d exceeds %d and no plausible record header follows within %d bytes",
+				frame, start, caplen, MaxCapLen, resyncLimit))
+		}
+		b, err := r.peek(readBufSize)
+		if err != nil {
+			return r.fail(err)
+		}
+		eof := len(b) < readBufSize
+		found, more := -1, false
+		for i := pos; i+pcapRecHdrLen <= len(b); i++ {
+			c, ts, ok := r.plausible(b[i:], r.prevTs, r.havePrev)
+			if !ok {
+				continue
+			}
+			next := i + pcapRecHdrLen + c
+			if next+pcapRecHdrLen <= len(b) {
+				if _, _, ok := r.plausible(b[next:], ts, true); ok {
+					found = i
+					break
+				}
+				continue
+			}
+			if eof {
+				found = i
+				break
+			}
+			// The follow-on header is beyond the buffer: move the candidate to the front and look again.
+			found, more = i, true
+			break
+		}
+		switch {
+		case found >= 0 && more:
+			if _, err := r.discard(found); err != nil {
+				return r.fail(err)
+			}
+			pos = 0
+			continue
+		case found >= 0:
+			if _, err := r.discard(found); err != nil {
+				return r.fail(err)
+			}
+			return r.skip(frame, start, "caplen %d exceeds %d: skipped bytes %d-%d to the next plausible record header",
+				caplen, MaxCapLen, start, r.off-1)
+		case eof:
+			if _, err := r.discard(len(b)); err != nil {
+				return r.fail(err)
+			}
+			r.done = io.EOF
+			return r.skip(frame, start, "caplen %d exceeds %d: skipped bytes %d-%d to the end of the file (no plausible record header)",
+				caplen, MaxCapLen, start, r.off-1)
+		}
+		// Keep the last partial header's bytes and read on.
+		adv := len(b) - pcapRecHdrLen
+		if adv < pos {
+			adv = pos
+		}
+		if _, err := r.discard(adv); err != nil {
+			return r.fail(err)
+		}
+		pos = 0
+	}
+}

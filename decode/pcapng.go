@@ -1,0 +1,530 @@
+package decode
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"math/bits"
+)
+
+// pcapng block types (https://www.ietf.org/archive/id/draft-ietf-opsawg-pcapng-03.html).
+const (
+	ngSHB          = 0x0a0d0d0a
+	ngIDB          = 1
+	ngPB           = 2 // obsolete Packet Block
+	ngSPB          = 3
+	ngNRB          = 4
+	ngISB          = 5
+	ngEPB          = 6
+	ngJournal      = 9
+	ngDSB          = 10
+	ngCustom       = 0xbad
+	ngCustomNoCopy = 0x40000bad
+)
+
+const ngByteOrderMagic = 0x1a2b3c4d
+
+// ngIface is an IDB with its timestamp conversion prepared.
+type ngIface struct {
+	snaplen int    // effective snaplen: MaxCapLen when the IDB says 0 or more
+	binary  bool   // resolution is 2^-exp seconds, else 10^-exp
+	exp     uint8  // resolution exponent
+	offset  int64  // if_tsoffset in ns
+	offOK   bool   // offset fits in ns
+	scale   uint64 // decimal exp <= 9: ns per unit
+	div     uint64 // decimal exp > 9: units per ns (0: every timestamp is below 1 ns)
+}
+
+// ngReader streams a pcapng file.
+type ngReader struct {
+	*rdInput
+	be     bool
+	ifaces []ngIface
+	infos  []Interface
+	frame  uint32
+}
+
+func newNgReader(in *rdInput) (*ngReader, error) {
+	h, err := in.peek(12)
+	if err != nil {
+		return nil, err
+	}
+	if len(h) < 12 {
+		return nil, fmt.Errorf("truncated pcapng section header (%d of at least 28 bytes)", len(h))
+	}
+	r := &ngReader{rdInput: in}
+	switch {
+	case binary.LittleEndian.Uint32(h[8:]) == ngByteOrderMagic:
+	case binary.BigEndian.Uint32(h[8:]) == ngByteOrderMagic:
+		r.be = true
+	default:
+		return nil, fmt.Errorf("pcapng section header has a bad byte-order magic % x", h[8:12])
+	}
+	n := r.u32(h[4:])
+	if n < 28 || n%4 != 0 || n > readBufSize {
+		return nil, fmt.Errorf("pcapng section header has a bad length %d", n)
+	}
+	b, err := in.peek(int(n))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) < int(n) {
+		return nil, fmt.Errorf("truncated pcapng section header (%d of %d bytes)", len(b), n)
+	}
+	if t := r.u32(b[n-4:]); t != n {
+		return nil, fmt.Errorf("pcapng section header length %d does not match its trailing length %d", n, t)
+	}
+	if err := r.section(b); err != nil {
+		return nil, err
+	}
+	if _, err := in.discard(int(n)); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *ngReader) u16(b []byte) uint16 {
+	if r.be {
+		return binary.BigEndian.Uint16(b)
+	}
+	return binary.LittleEndian.Uint16(b)
+}
+
+func (r *ngReader) u32(b []byte) uint32 {
+	if r.be {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
+func (r *ngReader) u64(b []byte) uint64 {
+	if r.be {
+		return binary.BigEndian.Uint64(b)
+	}
+	return binary.LittleEndian.Uint64(b)
+}
+
+// Format reports FormatPcapNG.
+func (r *ngReader) Format() Format { return FormatPcapNG }
+
+// Interfaces returns the IDBs of the current section, indexed as Record.Iface.
+func (r *ngReader) Interfaces() []Interface { return append([]Interface(nil), r.infos...) }
+
+// section starts a new section from a complete SHB (byte order already set).
+func (r *ngReader) section(b []byte) error {
+	if major, minor := r.u16(b[12:]), r.u16(b[14:]); major != 1 {
+		return fmt.Errorf("unsupported pcapng version %d.%d", major, minor)
+	}
+	r.ifaces, r.infos = r.ifaces[:0], r.infos[:0]
+	return nil
+}
+
+// byteOrder reads the byte order of the SHB starting at b (at least 12 bytes).
+func ngByteOrder(b []byte) (be, ok bool) {
+	switch {
+	case binary.LittleEndian.Uint32(b[8:]) == ngByteOrderMagic:
+		return false, true
+	case binary.BigEndian.Uint32(b[8:]) == ngByteOrderMagic:
+		return true, true
+	}
+	return false, false
+}
+
+func ngKnownType(t uint32) bool {
+	switch t {
+	case ngSHB, ngIDB, ngPB, ngSPB, ngNRB, ngISB, ngEPB, ngJournal, ngDSB, ngCustom, ngCustomNoCopy:
+		return true
+	}
+	return false
+}
+
+func ngPacketType(t uint32) bool { return t == ngEPB || t == ngSPB || t == ngPB }
+
+// Next reads the next packet record; see Reader.
+func (r *ngReader) Next(rec *Record) error {
+	for {
+		if r.done != nil {
+			return r.done
+		}
+		h, err := r.peek(12)
+		if err != nil {
+			return r.fail(err)
+		}
+		if len(h) == 0 {
+			return r.fail(io.EOF)
+		}
+		if len(h) < 8 {
+			return r.truncated(0, "block header", len(h), 8)
+		}
+		typ := r.u32(h)
+		var frame uint32
+		if ngPacketType(typ) {
+			r.frame++
+			frame = r.frame
+		}
+		be := r.be
+		if typ == ngSHB {
+			if len(h) < 12 {
+				return r.truncated(0, "section header", len(h), 28)
+			}
+			var ok bool
+			if be, ok = ngByteOrder(h); !ok {
+				return r.resync(frame, fmt.Sprintf("section header has a bad byte-order magic % x", h[8:12]))
+			}
+		}
+		n := binary.LittleEndian.Uint32(h[4:])
+		if be {
+			n = binary.BigEndian.Uint32(h[4:])
+		}
+		minLen := uint32(12)
+		if typ == ngSHB {
+			minLen = 28
+		}
+		if n < minLen || n%4 != 0 || n > maxBlockLen {
+			return r.resync(frame, fmt.Sprintf("block type 0x%x has a bad total length %d", typ, n))
+		}
+		want := min(int(n), readBufSize)
+		b, err := r.peek(want)
+		if err != nil {
+			return r.fail(err)
+		}
+		if len(b) < want {
+			return r.truncated(frame, "block", len(b), int(n))
+		}
+		if int(n) <= readBufSize {
+			t := binary.LittleEndian.Uint32(b[n-4:])
+			if be {
+				t = binary.BigEndian.Uint32(b[n-4:])
+			}
+			if t != n {
+				return r.resync(frame, fmt.Sprintf("block type 0x%x length %d does not match its trailing length %d", typ, n, t))
+			}
+		}
+		if typ == ngSHB {
+			r.be = be
+			if err := r.section(b); err != nil {
+				return r.fail(fmt.Errorf("offset %d: %w", r.off, err))
+			}
+			if _, err := r.discard(int(n)); err != nil {
+				return r.fail(err)
+			}
+			continue
+		}
+		if int(n) > readBufSize {
+			// Only bulky non-packet blocks (name resolution, custom) get here in sane files.
+			return r.skipBig(frame, typ, n)
+		}
+		off := r.off
+		if _, err := r.discard(int(n)); err != nil {
+			return r.fail(err)
+		}
+		switch typ {
+		case ngIDB:
+			r.addIface(b[:n])
+		case ngEPB, ngPB:
+			return r.packet(rec, frame, off, typ, b[:n])
+		case ngSPB:
+			return r.simple(rec, frame, off, b[:n])
+		}
+	}
+}
+
+// skipBig skips a block larger than the read buffer, checking its trailing length.
+func (r *ngReader) skipBig(frame, typ, n uint32) error {
+	off := r.off
+	if d, err := r.discard(int(n) - 4); err != nil {
+		return r.fail(err)
+	} else if d < int(n)-4 {
+		r.done = io.EOF
+		return r.skip(frame, off, "truncated block: %d of %d bytes before end of file", d, n)
+	}
+	t, err := r.peek(4)
+	if err != nil {
+		return r.fail(err)
+	}
+	if len(t) < 4 {
+		return r.truncated(frame, "block", int(n)-4+len(t), int(n))
+	}
+	if got := r.u32(t); got != n {
+		return r.resync(frame, fmt.Sprintf("block type 0x%x at offset %d length %d does not match its trailing length %d", typ, off, n, got))
+	}
+	if _, err := r.discard(4); err != nil {
+		return r.fail(err)
+	}
+	if frame != 0 {
+		return r.skip(frame, off, "packet block of %d bytes exceeds the %d-byte limit", n, readBufSize)
+	}
+	return nil
+}
+
+// addIface parses an IDB (a complete block of at least 12 bytes).
+func (r *ngReader) addIface(b []byte) {
+	info := Interface{TsResol: 6}
+	if len(b) >= 20 {
+		info.LinkType = LinkType(r.u16(b[8:]))
+		info.SnapLen = r.u32(b[12:])
+		r.options(b[16:len(b)-4], func(code uint16, v []byte) {
+			switch {
+			case code == 2:
+				info.Name = string(v)
+			case code == 3:
+				info.Description = string(v)
+			case code == 9 && len(v) >= 1:
+				info.TsResol = v[0]
+			case code == 14 && len(v) >= 8:
+				info.TsOffset = int64(r.u64(v))
+			}
+		})
+	}
+	ifc := ngIface{snaplen: MaxCapLen, binary: info.TsResol&0x80 != 0, exp: info.TsResol & 0x7f}
+	if info.SnapLen != 0 && info.SnapLen < MaxCapLen {
+		ifc.snaplen = int(info.SnapLen)
+	}
+	if !ifc.binary {
+		switch {
+		case ifc.exp <= 9:
+			ifc.scale = 1
+			for range 9 - ifc.exp {
+				ifc.scale *= 10
+			}
+		case ifc.exp-9 <= 19:
+			ifc.div = 1
+			for range ifc.exp - 9 {
+				ifc.div *= 10
+			}
+		}
+	}
+	ifc.offset, ifc.offOK = mulAdd(info.TsOffset, 1e9, 0)
+	r.ifaces = append(r.ifaces, ifc)
+	r.infos = append(r.infos, info)
+}
+
+// options walks a pcapng option list, stopping at opt_endofopt or at the first malformed option.
+func (r *ngReader) options(b []byte, fn func(code uint16, v []byte)) {
+	for len(b) >= 4 {
+		code, l := r.u16(b), int(r.u16(b[2:]))
+		if code == 0 || 4+l > len(b) {
+			return
+		}
+		fn(code, b[4:4+l])
+		adv := 4 + (l+3)&^3
+		if adv > len(b) {
+			return
+		}
+		b = b[adv:]
+	}
+}
+
+// mulAdd returns a*m+c, reporting false on int64 overflow.
+func mulAdd(a, m, c int64) (int64, bool) {
+	if a != 0 && (a > math.MaxInt64/m || a < math.MinInt64/m) {
+		return 0, false
+	}
+	p := a * m
+	s := p + c
+	if (c > 0 && s < p) || (c < 0 && s > p) {
+		return 0, false
+	}
+	return s, true
+}
+
+// toNs converts a raw timestamp of interface ifc to ns since the epoch, exactly (floor for
+// resolutions finer than 1 ns). It reports false when the result does not fit an int64.
+func (ifc *ngIface) toNs(ts uint64) (int64, bool) {
+	var ns uint64
+	switch {
+	case ifc.binary:
+		// ts * 1e9 / 2^exp with a 128-bit intermediate.
+		hi, lo := bits.Mul64(ts, 1e9)
+		switch e := uint(ifc.exp); {
+		case e == 0:
+			if hi != 0 {
+				return 0, false
+			}
+			ns = lo
+		case e < 64:
+			if hi>>e != 0 {
+				return 0, false
+			}
+			ns = hi<<(64-e) | lo>>e
+		default:
+			ns = hi >> (e - 64)
+		}
+	case ifc.scale != 0:
+		hi, lo := bits.Mul64(ts, ifc.scale)
+		if hi != 0 {
+			return 0, false
+		}
+		ns = lo
+	case ifc.div != 0:
+		ns = ts / ifc.div
+	}
+	if ns > math.MaxInt64 || !ifc.offOK {
+		return 0, false
+	}
+	return mulAdd(int64(ns), 1, ifc.offset)
+}
+
+// packet delivers an EPB or obsolete PB (a complete block).
+func (r *ngReader) packet(rec *Record, frame uint32, off int64, typ uint32, b []byte) error {
+	const hdr = 28
+	if len(b) < hdr+4 {
+		return r.skip(frame, off, "packet block of %d bytes is too short", len(b))
+	}
+	id := r.u32(b[8:])
+	if typ == ngPB {
+		id = uint32(r.u16(b[8:]))
+	}
+	if id >= uint32(len(r.ifaces)) {
+		return r.skip(frame, off, "interface id %d is not defined in this section (%d interfaces)", id, len(r.ifaces))
+	}
+	ifc := &r.ifaces[id]
+	caplen, origlen := r.u32(b[20:]), r.u32(b[24:])
+	switch {
+	case caplen > uint32(len(b)-hdr-4):
+		return r.skip(frame, off, "caplen %d exceeds the %d bytes of its block", caplen, len(b)-hdr-4)
+	case caplen > origlen:
+		return r.skip(frame, off, "caplen %d exceeds original length %d", caplen, origlen)
+	case int(caplen) > ifc.snaplen:
+		return r.skip(frame, off, "caplen %d exceeds snaplen %d", caplen, ifc.snaplen)
+	}
+	ts, ok := ifc.toNs(uint64(r.u32(b[12:]))<<32 | uint64(r.u32(b[16:])))
+	if !ok {
+		return r.skip(frame, off, "timestamp out of range")
+	}
+	end := hdr + int(caplen)
+	*rec = Record{
+		Frame:    frame,
+		Ts:       ts,
+		CapLen:   int(caplen),
+		OrigLen:  int(origlen),
+		LinkType: r.infos[id].LinkType,
+		Iface:    int(id),
+		Data:     b[hdr:end:end],
+	}
+	return nil
+}
+
+// simple delivers a Simple Packet Block: interface 0, no timestamp.
+func (r *ngReader) simple(rec *Record, frame uint32, off int64, b []byte) error {
+	const hdr = 12
+	if len(b) < hdr+4 {
+		return r.skip(frame, off, "simple packet block of %d bytes is too short", len(b))
+	}
+	if len(r.ifaces) == 0 {
+		return r.skip(frame, off, "simple packet block before any interface description")
+	}
+	origlen := r.u32(b[8:])
+	caplen := min(int64(origlen), int64(r.infos[0].SnapLen), int64(len(b)-hdr-4))
+	if r.infos[0].SnapLen == 0 {
+		caplen = min(int64(origlen), int64(len(b)-hdr-4))
+	}
+	if caplen > MaxCapLen {
+		return r.skip(frame, off, "caplen %d exceeds %d", caplen, MaxCapLen)
+	}
+	end := hdr + int(caplen)
+	*rec = Record{
+		Frame:    frame,
+		CapLen:   int(caplen),
+		OrigLen:  int(origlen),
+		LinkType: r.infos[0].LinkType,
+		Data:     b[hdr:end:end],
+	}
+	return nil
+}
+
+// resync skips a block whose framing cannot be trusted: it scans forward for the next block of a
+// known type whose leading and trailing lengths agree.
+func (r *ngReader) resync(frame uint32, reason string) error {
+	start := r.off
+	pos := 4
+	for {
+		if r.off-start > resyncLimit {
+			return r.fail(fmt.Errorf("offset %d: %s, and no valid block follows within %d bytes", start, reason, resyncLimit))
+		}
+		b, err := r.peek(readBufSize)
+		if err != nil {
+			return r.fail(err)
+		}
+		eof := len(b) < readBufSize
+		found, more := -1, false
+		for i := pos; i+12 <= len(b); i++ {
+			n, ok := r.candidate(b[i:])
+			if !ok {
+				continue
+			}
+			if i+n > len(b) {
+				if eof {
+					continue
+				}
+				found, more = i, true
+				break
+			}
+			if r.trailerOK(b[i:i+n], n) {
+				found = i
+				break
+			}
+		}
+		switch {
+		case found >= 0 && more:
+			if _, err := r.discard(found); err != nil {
+				return r.fail(err)
+			}
+			pos = 0
+			continue
+		case found >= 0:
+			if _, err := r.discard(found); err != nil {
+				return r.fail(err)
+			}
+			return r.skip(frame, start, "%s: skipped bytes %d-%d to the next valid block", reason, start, r.off-1)
+		case eof:
+			if _, err := r.discard(len(b)); err != nil {
+				return r.fail(err)
+			}
+			r.done = io.EOF
+			return r.skip(frame, start, "%s: skipped bytes %d-%d to the end of the file (no valid block)", reason, start, r.off-1)
+		}
+		adv := max(len(b)-12, pos)
+		if _, err := r.discard(adv); err != nil {
+			return r.fail(err)
+		}
+		pos = 0
+	}
+}
+
+// candidate checks the header of a possible block at b (at least 12 bytes): known type and a
+// sane length that fits the read buffer. It returns the length.
+func (r *ngReader) candidate(b []byte) (int, bool) {
+	typ := r.u32(b)
+	be := r.be
+	if typ == ngSHB {
+		var ok bool
+		if be, ok = ngByteOrder(b); !ok {
+			return 0, false
+		}
+	} else if !ngKnownType(typ) {
+		return 0, false
+	}
+	n := binary.LittleEndian.Uint32(b[4:])
+	if be {
+		n = binary.BigEndian.Uint32(b[4:])
+	}
+	if n < 12 || n%4 != 0 || n > readBufSize || typ == ngSHB && n < 28 {
+		return 0, false
+	}
+	return int(n), true
+}
+
+// trailerOK reports whether the complete candidate block b ends with its own length.
+func (r *ngReader) trailerOK(b []byte, n int) bool {
+	be := r.be
+	if r.u32(b) == ngSHB {
+		be, _ = ngByteOrder(b)
+	}
+	t := binary.LittleEndian.Uint32(b[n-4:])
+	if be {
+		t = binary.BigEndian.Uint32(b[n-4:])
+	}
+	return int(t) == n
+}
