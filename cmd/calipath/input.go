@@ -1,0 +1,206 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/calipath/calipath/decode"
+	"github.com/spf13/pflag"
+)
+
+// inputFlags are the flags every subcommand that reads captures takes.
+type inputFlags struct {
+	points    pointFlag
+	links     kvFlag
+	nodeIPs   kvFlag
+	vxlanPort uint16
+}
+
+func (f *inputFlags) register(fs *pflag.FlagSet) {
+	f.points.m = map[string]decode.Identity{}
+	fs.Var(&f.points, "point", "name a file's capture point: NODE:IFACE=FILE (repeatable; FILE is also read)")
+	fs.Var(&f.links, "links", "map a -i any capture's interface indexes: NODE=FILE, FILE saved from `ip -o link` on NODE (repeatable)")
+	fs.Var(&f.nodeIPs, "node-ip", "give a node's IP: NODE=IP (repeatable)")
+	fs.Uint16Var(&f.vxlanPort, "vxlan-port", decode.DefaultVXLANPort, "UDP port that carries VXLAN")
+}
+
+// pointFlag collects --point NODE:IFACE=FILE.
+type pointFlag struct {
+	m     map[string]decode.Identity
+	files []string
+}
+
+func (p *pointFlag) String() string { return strings.Join(p.files, ",") }
+func (p *pointFlag) Type() string   { return "NODE:IFACE=FILE" }
+func (p *pointFlag) Set(s string) error {
+	id, file, ok := strings.Cut(s, "=")
+	node, iface, ok2 := strings.Cut(id, ":")
+	if !ok || !ok2 || node == "" || iface == "" || file == "" {
+		return fmt.Errorf("want NODE:IFACE=FILE, got %q", s)
+	}
+	if _, dup := p.m[file]; dup {
+		return fmt.Errorf("file %s named twice", file)
+	}
+	p.m[file] = decode.Identity{Node: node, Iface: iface}
+	p.files = append(p.files, file)
+	return nil
+}
+
+// kvFlag collects repeatable KEY=VALUE flags.
+type kvFlag struct{ kv [][2]string }
+
+func (k *kvFlag) String() string {
+	var s []string
+	for _, e := range k.kv {
+		s = append(s, e[0]+"="+e[1])
+	}
+	return strings.Join(s, ",")
+}
+func (k *kvFlag) Type() string { return "NODE=VALUE" }
+func (k *kvFlag) Set(s string) error {
+	key, v, ok := strings.Cut(s, "=")
+	if !ok || key == "" || v == "" {
+		return fmt.Errorf("want NODE=VALUE, got %q", s)
+	}
+	k.kv = append(k.kv, [2]string{key, v})
+	return nil
+}
+
+// files returns the input files: --point files first, then positional ones not named already.
+func (f *inputFlags) files(args []string) []string {
+	out := append([]string(nil), f.points.files...)
+	seen := map[string]bool{}
+	for _, p := range out {
+		seen[p] = true
+	}
+	for _, a := range args {
+		if !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// config builds the point configuration, reading --links files.
+func (f *inputFlags) config() (decode.PointConfig, error) {
+	cfg := decode.PointConfig{Explicit: f.points.m, Links: map[string]map[int32]string{},
+		NodeIPs: map[string][]netip.Addr{}}
+	for _, kv := range f.links.kv {
+		fh, err := os.Open(kv[1])
+		if err != nil {
+			return cfg, fmt.Errorf("--links %s=%s: %w", kv[0], kv[1], err)
+		}
+		m, err := decode.ParseIPLink(fh)
+		fh.Close()
+		if err != nil {
+			return cfg, fmt.Errorf("--links %s=%s: %w", kv[0], kv[1], err)
+		}
+		cfg.Links[kv[0]] = m
+	}
+	for _, kv := range f.nodeIPs.kv {
+		ip, err := netip.ParseAddr(kv[1])
+		if err != nil {
+			return cfg, fmt.Errorf("--node-ip %s=%s: %w", kv[0], kv[1], err)
+		}
+		cfg.NodeIPs[kv[0]] = append(cfg.NodeIPs[kv[0]], ip)
+	}
+	return cfg, nil
+}
+
+// load scans the files and identifies their capture points. Problems are printed to stderr.
+func (f *inputFlags) load(paths []string, stderr io.Writer) (*decode.Capture, error) {
+	cfg, err := f.config()
+	if err != nil {
+		return nil, err
+	}
+	t := decode.NewTables()
+	files := decode.ScanFiles(paths, decode.Options{VXLANPort: f.vxlanPort}, t, nil)
+	printProblems(files, stderr)
+	return decode.IdentifyFiles(files, t, cfg), nil
+}
+
+// printProblems writes every kept problem message and the count of those not kept.
+func printProblems(files []*decode.FileInfo, stderr io.Writer) {
+	for _, fi := range files {
+		for _, p := range fi.Problems {
+			fmt.Fprintf(stderr, "calipath: %s\n", sanitize(p))
+		}
+		if more := fi.NProblems - len(fi.Problems); more > 0 {
+			fmt.Fprintf(stderr, "calipath: %s: %d more problems not shown\n", sanitize(fi.Path), more)
+		}
+	}
+}
+
+// anyProblem reports whether any input was skipped or could not be read in full.
+func anyProblem(files []*decode.FileInfo) bool {
+	for _, fi := range files {
+		if fi.NProblems > 0 || fi.Skipped > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// sanitize replaces control characters (terminal escapes included) with the Unicode replacement
+// character and invalid UTF-8 with its escape, so strings from captures are safe to print.
+func sanitize(s string) string {
+	clean := true
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\uFFFD' {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == '\uFFFD' && !strings.HasPrefix(s[i:], "\uFFFD"):
+			b.WriteString(`\x` + strconv.FormatUint(uint64(s[i]), 16))
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			b.WriteRune('\uFFFD')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// fmtTime formats ns since the epoch as RFC 3339 with nanoseconds, in UTC.
+func fmtTime(ns int64) string {
+	return time.Unix(0, ns).UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
+}
+
+// pointNames returns, for a file, its points in order with the frames each holds.
+func filePoints(c *decode.Capture, fi *decode.FileInfo) []filePoint {
+	byPoint := map[int]*filePoint{}
+	for si, tr := range fi.Traffic {
+		pi := c.PointOf[si]
+		fp := byPoint[pi]
+		if fp == nil {
+			fp = &filePoint{point: &c.Points[pi]}
+			byPoint[pi] = fp
+		}
+		fp.traffic.Merge(tr)
+	}
+	var out []filePoint
+	for _, fp := range byPoint {
+		out = append(out, *fp)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].point.ID < out[j].point.ID })
+	return out
+}
+
+type filePoint struct {
+	point   *decode.Point
+	traffic decode.Traffic
+}

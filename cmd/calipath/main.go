@@ -1,0 +1,140 @@
+// Command calipath follows packets across the capture points of a Calico datapath.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitSkipped = 1 // output produced, but some input was skipped
+	exitUsage   = 2
+)
+
+// errUsage marks usage errors (exit 2); the message has been printed with the command's usage.
+var errUsage = errors.New("usage error")
+
+// errSkipped reports that output was produced but some input was skipped.
+var errSkipped = errors.New("some input was skipped")
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"points", "list every input file's capture points: node, interface, role and why", runPoints},
+		{"packets", "decode every frame: outer and inner headers, ARP, checksums, problems", runPackets},
+		{"help", "list the subcommands, or show one's flags: calipath help SUBCOMMAND", nil},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes calipath with args and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	name := args[0]
+	if name == "help" {
+		if len(args) > 1 {
+			return run(ctx, []string{args[1], "-h"}, stdout, stderr)
+		}
+		usage(stdout)
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == name && c.run != nil {
+			err := c.run(ctx, args[1:], stdout, stderr)
+			switch {
+			case err == nil:
+				return exitOK
+			case errors.Is(err, pflag.ErrHelp):
+				return exitOK
+			case errors.Is(err, errUsage):
+				return exitUsage
+			case errors.Is(err, errSkipped):
+				return exitSkipped
+			default:
+				fmt.Fprintf(stderr, "calipath %s: %v\n", name, err)
+				return exitSkipped
+			}
+		}
+	}
+	fmt.Fprintf(stderr, "calipath: unknown subcommand %q\n\n", name)
+	usage(stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "calipath: where did my packet go on the Calico datapath, and how long did each hop take?")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: calipath SUBCOMMAND [flags] FILE...")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Subcommands:")
+	cs := commands()
+	sort.Slice(cs, func(i, j int) bool { return cs[i].name < cs[j].name })
+	for _, c := range cs {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Each subcommand takes -h. Files: pcap or pcapng, optionally gzip-compressed, named")
+	fmt.Fprintln(w, "<node>-<iface>.pcap (e.g. node-a-tunl0.pcap) or identified with --point NODE:IFACE=FILE.")
+}
+
+// newFlagSet returns a flag set whose usage names the subcommand.
+func newFlagSet(name, args string, stderr io.Writer) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.SortFlags = false
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: calipath %s [flags] %s\n\n", name, args)
+		for _, c := range commands() {
+			if c.name == name {
+				fmt.Fprintf(stderr, "%s.\n\n", strings.ToUpper(c.summary[:1])+c.summary[1:])
+			}
+		}
+		fmt.Fprintln(stderr, "Flags:")
+		fmt.Fprint(stderr, fs.FlagUsages())
+	}
+	return fs
+}
+
+// parse parses args, printing usage on error. It returns errUsage or pflag.ErrHelp on failure.
+func parse(fs *pflag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}
+
+// usageErr prints a usage error with the flag set's usage and returns errUsage.
+func usageErr(fs *pflag.FlagSet, stderr io.Writer, format string, args ...any) error {
+	fmt.Fprintf(stderr, "calipath %s: %s\n", fs.Name(), fmt.Sprintf(format, args...))
+	fs.Usage()
+	return errUsage
+}

@@ -1,0 +1,384 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/calipath/calipath/decode"
+)
+
+func runPackets(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("packets", "FILE...", stderr)
+	var in inputFlags
+	in.register(fs)
+	format := fs.String("format", "text", "output format: text (one line per frame) or json (one object per line)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *format != "text" && *format != "json" {
+		return usageErr(fs, stderr, "--format must be text or json, not %q", *format)
+	}
+	paths := in.files(fs.Args())
+	if len(paths) == 0 {
+		return usageErr(fs, stderr, "no capture files given")
+	}
+	// First pass: identify the capture points (inference may need every frame).
+	c, err := in.load(paths, stderr)
+	if err != nil {
+		return err
+	}
+	// Second pass: decode again and print, file by file, in frame order.
+	w := bufio.NewWriterSize(stdout, 1<<16)
+	pw := &packetWriter{c: c, w: w, json: *format == "json", enc: json.NewEncoder(w)}
+	opts := decode.Options{VXLANPort: in.vxlanPort}
+	for i, path := range paths {
+		if ctx.Err() != nil {
+			break
+		}
+		if c.Files[i].Err != nil && c.Files[i].Records == 0 {
+			continue
+		}
+		decode.ScanFile(path, uint16(i), opts, c.Tables, func(rec *decode.Record, p *decode.Packet, o *decode.Observation) {
+			if pw.err == nil {
+				pw.write(path, rec, p, o)
+			}
+		})
+	}
+	if pw.err != nil {
+		return pw.err
+	}
+	if !pw.json {
+		writeSummary(w, c.Files)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if anyProblem(c.Files) {
+		return errSkipped
+	}
+	return nil
+}
+
+// writeSummary prints the per-file record and skip counts that every text output ends with.
+func writeSummary(w io.Writer, files []*decode.FileInfo) {
+	for _, fi := range files {
+		fmt.Fprintf(w, "# %s: %d records, %d skipped, %d damaged, %d problems\n", sanitize(fi.Path), fi.Records,
+			fi.Skipped, fi.Damaged, fi.NProblems)
+	}
+}
+
+type packetWriter struct {
+	c    *decode.Capture
+	w    *bufio.Writer
+	json bool
+	enc  *json.Encoder
+	err  error
+	line []byte
+}
+
+// Frame is one frame of `calipath packets --format json`.
+type Frame struct {
+	File     string     `json:"file"`
+	Frame    uint32     `json:"frame"`
+	Ts       string     `json:"ts"`
+	Point    string     `json:"point"`
+	Link     string     `json:"link"`
+	Eth      *EthJSON   `json:"eth,omitempty"`
+	SLL      *SLLJSON   `json:"sll,omitempty"`
+	Outer    *OuterJSON `json:"outer,omitempty"`
+	Encap    string     `json:"encap"`
+	VNI      *uint32    `json:"vni,omitempty"`
+	Inner    *InnerJSON `json:"inner,omitempty"`
+	ARP      *ARPJSON   `json:"arp,omitempty"`
+	GSO      bool       `json:"gso,omitempty"`
+	Checksum string     `json:"checksum"`
+	Errors   []string   `json:"errors"`
+}
+
+// EthJSON is the Ethernet header.
+type EthJSON struct {
+	Src   string   `json:"src"`
+	Dst   string   `json:"dst"`
+	VLANs []uint16 `json:"vlans,omitempty"`
+}
+
+// SLLJSON is a Linux cooked header.
+type SLLJSON struct {
+	PktType uint8 `json:"pkttype"`
+	IfIndex int32 `json:"ifindex"`
+}
+
+// OuterJSON is the outer IP header of an encapsulated frame.
+type OuterJSON struct {
+	Src   string `json:"src"`
+	Dst   string `json:"dst"`
+	Proto uint8  `json:"proto"`
+	TTL   uint8  `json:"ttl"`
+	ID    uint32 `json:"id"`
+	Len   uint16 `json:"len"`
+	DF    bool   `json:"df"`
+	MF    bool   `json:"mf"`
+	Frag  uint16 `json:"frag"`
+	DSCP  uint8  `json:"dscp"`
+	ECN   uint8  `json:"ecn"`
+	Sport uint16 `json:"sport,omitempty"` // VXLAN outer UDP
+	Dport uint16 `json:"dport,omitempty"`
+}
+
+// InnerJSON is the innermost IP packet.
+type InnerJSON struct {
+	Src      string     `json:"src"`
+	Dst      string     `json:"dst"`
+	Proto    uint8      `json:"proto"`
+	TTL      uint8      `json:"ttl"`
+	ID       uint32     `json:"id"`
+	Len      uint16     `json:"len"`
+	DF       bool       `json:"df"`
+	MF       bool       `json:"mf"`
+	Frag     uint16     `json:"frag"`
+	DSCP     uint8      `json:"dscp"`
+	ECN      uint8      `json:"ecn"`
+	Sport    *uint16    `json:"sport,omitempty"`
+	Dport    *uint16    `json:"dport,omitempty"`
+	TCPFlags *uint8     `json:"tcp_flags,omitempty"`
+	Seq      *uint32    `json:"seq,omitempty"`
+	Ack      *uint32    `json:"ack,omitempty"`
+	Win      *uint16    `json:"win,omitempty"`
+	MSS      uint16     `json:"mss,omitempty"`
+	ICMPType *uint8     `json:"icmp_type,omitempty"`
+	ICMPCode *uint8     `json:"icmp_code,omitempty"`
+	ICMPID   *uint16    `json:"icmp_id,omitempty"`
+	ICMPSeq  *uint16    `json:"icmp_seq,omitempty"`
+	MTU      uint16     `json:"mtu,omitempty"`
+	Quote    *QuoteJSON `json:"quote,omitempty"`
+	Payload  int        `json:"payload_len"`
+}
+
+// QuoteJSON is the packet an ICMP error quotes.
+type QuoteJSON struct {
+	Src      string `json:"src"`
+	Dst      string `json:"dst"`
+	Proto    uint8  `json:"proto"`
+	Sport    uint16 `json:"sport"`
+	Dport    uint16 `json:"dport"`
+	InnerSrc string `json:"inner_src,omitempty"`
+	InnerDst string `json:"inner_dst,omitempty"`
+}
+
+// ARPJSON is an ARP packet.
+type ARPJSON struct {
+	Op  uint16 `json:"op"`
+	SHA string `json:"sha"`
+	SPA string `json:"spa"`
+	THA string `json:"tha"`
+	TPA string `json:"tpa"`
+}
+
+func mac(m [6]byte) string { return net.HardwareAddr(m[:]).String() }
+
+func frameDoc(path, point string, rec *decode.Record, p *decode.Packet) *Frame {
+	f := &Frame{File: path, Frame: rec.Frame, Ts: fmtTime(rec.Ts), Point: point, Link: rec.LinkType.String(),
+		Encap: p.Encap.String(), Checksum: p.Checksum.String(), Errors: p.Errs.Strings(), GSO: p.GSO}
+	if f.Errors == nil {
+		f.Errors = []string{}
+	}
+	if p.HasEth {
+		f.Eth = &EthJSON{Src: mac(p.SrcMAC), Dst: mac(p.DstMAC), VLANs: append([]uint16(nil), p.VLANs[:p.NVLAN]...)}
+	}
+	if p.HasSLL {
+		f.SLL = &SLLJSON{PktType: p.PktType, IfIndex: p.IfIndex}
+	}
+	if p.Encap != decode.EncapNone {
+		o := &p.Outer
+		f.Outer = &OuterJSON{Src: o.SrcAddr().String(), Dst: o.DstAddr().String(), Proto: o.Proto, TTL: o.TTL, ID: o.ID,
+			Len: o.TotalLen, DF: o.DF, MF: o.MF, Frag: o.FragOff, DSCP: o.DSCP(), ECN: o.ECN()}
+		if p.Encap == decode.EncapVXLAN {
+			f.Outer.Sport, f.Outer.Dport = p.OuterSprt, p.OuterDprt
+			vni := p.VNI
+			f.VNI = &vni
+		}
+	}
+	if in := &p.Inner; in.Version != 0 {
+		ij := &InnerJSON{Src: in.SrcAddr().String(), Dst: in.DstAddr().String(), Proto: in.Proto, TTL: in.TTL, ID: in.ID,
+			Len: in.TotalLen, DF: in.DF, MF: in.MF, Frag: in.FragOff, DSCP: in.DSCP(), ECN: in.ECN(), Payload: p.PayloadLen}
+		switch {
+		case p.HasTCP:
+			t := p.TCP
+			ij.Sport, ij.Dport, ij.TCPFlags, ij.Seq, ij.Ack, ij.Win = &p.Sport, &p.Dport, &t.Flags, &t.Seq, &t.Ack, &t.Window
+			ij.MSS = t.MSS
+		case p.HasUDP:
+			ij.Sport, ij.Dport = &p.Sport, &p.Dport
+		case p.HasICMP:
+			ic := p.ICMP
+			ij.ICMPType, ij.ICMPCode = &ic.Type, &ic.Code
+			if ic.IsError(in.Version == 6) {
+				ij.MTU = ic.MTU
+				if ic.HasQuote {
+					q := &QuoteJSON{Src: ic.Quoted.SrcAddr().String(), Dst: ic.Quoted.DstAddr().String(),
+						Proto: ic.Quoted.Proto, Sport: ic.QSport, Dport: ic.QDport}
+					if ic.QuotedInner.Version != 0 {
+						q.InnerSrc, q.InnerDst = ic.QuotedInner.SrcAddr().String(), ic.QuotedInner.DstAddr().String()
+					}
+					ij.Quote = q
+				}
+			} else if ic.Type == 0 || ic.Type == 8 || ic.Type == 128 || ic.Type == 129 {
+				ij.ICMPID, ij.ICMPSeq = &ic.ID, &ic.Seq
+			}
+		}
+		f.Inner = ij
+	}
+	if p.HasARP {
+		a := &p.ARP
+		f.ARP = &ARPJSON{Op: a.Op, SHA: mac(a.SHA), SPA: netip.AddrFrom4(a.SPA).String(), THA: mac(a.THA),
+			TPA: netip.AddrFrom4(a.TPA).String()}
+	}
+	return f
+}
+
+func (pw *packetWriter) write(path string, rec *decode.Record, p *decode.Packet, o *decode.Observation) {
+	point := pw.c.Points[pw.c.PointOf[o.Source]].ID
+	f := frameDoc(path, point, rec, p)
+	if pw.json {
+		pw.err = pw.enc.Encode(f)
+		return
+	}
+	_, pw.err = pw.w.WriteString(frameText(f) + "\n")
+}
+
+// tcpFlagString renders TCP flags as tcpdump does ("S.", "P.", "F.", "R").
+func tcpFlagString(fl uint8) string {
+	var b []byte
+	for _, x := range []struct {
+		bit uint8
+		c   byte
+	}{{decode.TCPFin, 'F'}, {decode.TCPSyn, 'S'}, {decode.TCPRst, 'R'}, {decode.TCPPsh, 'P'},
+		{decode.TCPUrg, 'U'}, {decode.TCPEce, 'E'}, {decode.TCPCwr, 'W'}, {decode.TCPAck, '.'}} {
+		if fl&x.bit != 0 {
+			b = append(b, x.c)
+		}
+	}
+	if len(b) == 0 {
+		return "none"
+	}
+	return string(b)
+}
+
+func frameText(f *Frame) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:%d %s %s", sanitize(f.File), f.Frame, f.Ts, sanitize(f.Point))
+	if f.Outer != nil {
+		o := f.Outer
+		fmt.Fprintf(&b, " %s %s > %s ttl %d id %d len %d", f.Encap, o.Src, o.Dst, o.TTL, o.ID, o.Len)
+		if o.DF {
+			b.WriteString(" DF")
+		}
+		if f.VNI != nil {
+			fmt.Fprintf(&b, " udp %d>%d vni %d", o.Sport, o.Dport, *f.VNI)
+		}
+		b.WriteString(" |")
+	}
+	switch {
+	case f.Inner != nil:
+		in := f.Inner
+		src, dst := in.Src, in.Dst
+		if in.Sport != nil {
+			src, dst = hostPort(in.Src, *in.Sport), hostPort(in.Dst, *in.Dport)
+		}
+		fmt.Fprintf(&b, " %s > %s %s", src, dst, protoName(in.Proto))
+		switch {
+		case in.TCPFlags != nil:
+			fmt.Fprintf(&b, " [%s] seq %d ack %d win %d", tcpFlagString(*in.TCPFlags), *in.Seq, *in.Ack, *in.Win)
+			if in.MSS != 0 {
+				fmt.Fprintf(&b, " mss %d", in.MSS)
+			}
+		case in.ICMPType != nil:
+			fmt.Fprintf(&b, " type %d code %d", *in.ICMPType, *in.ICMPCode)
+			if in.ICMPID != nil {
+				fmt.Fprintf(&b, " id %d seq %d", *in.ICMPID, *in.ICMPSeq)
+			}
+			if in.MTU != 0 {
+				fmt.Fprintf(&b, " mtu %d", in.MTU)
+			}
+			if q := in.Quote; q != nil {
+				fmt.Fprintf(&b, " quoting %s > %s proto %d", hostPort(q.Src, q.Sport), hostPort(q.Dst, q.Dport), q.Proto)
+				if q.InnerSrc != "" {
+					fmt.Fprintf(&b, " (inner %s > %s)", q.InnerSrc, q.InnerDst)
+				}
+			}
+		}
+		fmt.Fprintf(&b, " len %d payload %d ttl %d id %d", in.Len, in.Payload, in.TTL, in.ID)
+		if in.DF {
+			b.WriteString(" DF")
+		}
+		if in.MF || in.Frag != 0 {
+			fmt.Fprintf(&b, " frag %d", in.Frag)
+			if in.MF {
+				b.WriteString("+")
+			}
+		}
+		if in.DSCP != 0 || in.ECN != 0 {
+			fmt.Fprintf(&b, " dscp %d ecn %d", in.DSCP, in.ECN)
+		}
+	case f.ARP != nil:
+		a := f.ARP
+		switch a.Op {
+		case 1:
+			fmt.Fprintf(&b, " ARP who-has %s tell %s (%s)", a.TPA, a.SPA, a.SHA)
+		case 2:
+			fmt.Fprintf(&b, " ARP %s is-at %s", a.SPA, a.SHA)
+		default:
+			fmt.Fprintf(&b, " ARP op %d %s (%s) > %s (%s)", a.Op, a.SPA, a.SHA, a.TPA, a.THA)
+		}
+	default:
+		fmt.Fprintf(&b, " %s frame", f.Link)
+	}
+	if f.GSO {
+		b.WriteString(" gso")
+	}
+	if f.Checksum != "none" {
+		fmt.Fprintf(&b, " csum %s", f.Checksum)
+	}
+	if len(f.Errors) > 0 {
+		fmt.Fprintf(&b, " [%s]", strings.Join(f.Errors, ","))
+	}
+	return b.String()
+}
+
+func hostPort(addr string, port uint16) string {
+	if strings.Contains(addr, ":") {
+		return "[" + addr + "]:" + strconv.Itoa(int(port))
+	}
+	return addr + ":" + strconv.Itoa(int(port))
+}
+
+func protoName(p uint8) string {
+	switch p {
+	case 1:
+		return "ICMP"
+	case 6:
+		return "TCP"
+	case 17:
+		return "UDP"
+	case 58:
+		return "ICMPv6"
+	case 4:
+		return "IPIP"
+	case 47:
+		return "GRE"
+	case 50:
+		return "ESP"
+	case 132:
+		return "SCTP"
+	}
+	return "proto " + strconv.Itoa(int(p))
+}

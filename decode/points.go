@@ -1,0 +1,361 @@
+package decode
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/netip"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Role is what a capture point is on the Calico datapath.
+type Role uint8
+
+// Capture point roles.
+const (
+	RoleUnknown  Role = iota
+	RolePodVeth       // cali*: the host end of a pod's veth
+	RoleTunnel        // tunl0, vxlan.calico
+	RoleUnderlay      // eth0, ens*, bond*, …: the node's own network
+	RoleAny           // tcpdump -i any without interface indexes (LINUX_SLL v1)
+)
+
+var roleNames = [...]string{"unknown", "pod-veth", "tunnel", "underlay", "any"}
+
+// String returns the role's name as calipath prints it.
+func (r Role) String() string {
+	if int(r) < len(roleNames) {
+		return roleNames[r]
+	}
+	return "unknown"
+}
+
+// ParseRole parses a role name.
+func ParseRole(s string) (Role, bool) {
+	for i, n := range roleNames {
+		if n == s {
+			return Role(i), true
+		}
+	}
+	return RoleUnknown, false
+}
+
+// Point is a capture point: one interface of one node, seen in one or more capture sources.
+type Point struct {
+	ID      string // "node/iface"
+	Node    string
+	Iface   string
+	Role    Role
+	Reason  string   // how node, interface and role were worked out
+	Sources []uint16 // capture sources (indexes into Tables.Sources) that make up this point
+	Traffic Traffic  // merged over the sources
+}
+
+// NodeIP is an address of a node with the reason calipath believes it.
+type NodeIP struct {
+	Node   string
+	IP     netip.Addr
+	Reason string
+}
+
+// Identity is an explicit node and interface for a file (from --point NODE:IFACE=FILE).
+type Identity struct {
+	Node, Iface string
+}
+
+// PointConfig is what the user said about capture points.
+type PointConfig struct {
+	Explicit map[string]Identity         // file path → identity (--point)
+	Links    map[string]map[int32]string // node → ifindex → name (--links NODE=FILE, from `ip -o link`)
+	NodeIPs  map[string][]netip.Addr     // node → addresses (--node-ip)
+}
+
+// FileMeta is what point identification needs to know about one input file.
+type FileMeta struct {
+	Path       string
+	Interfaces []Interface
+}
+
+// ifacePattern recognises interface names in file names and pcapng blocks.
+var ifacePattern = regexp.MustCompile(`^(cali[0-9a-f]{1,15}|tunl\d+|vxlan\.calico|vxlan-v6\.calico|` +
+	`eth\d+|ens\w+|enp\w+|eno\d+|enx\w+|em\d+|bond\d+(\.\d+)?|br-?\w*|wg[\w.-]*|cni\d+|flannel\.\d+|` +
+	`lo|any|veth\w+|team\d+|p\d+p\d+|ib\d+|vlan\d+|vxlan\w*|ipip\w*|eth\d+\.\d+)$`)
+
+// LooksLikeIface reports whether s looks like a Linux interface name calipath knows.
+func LooksLikeIface(s string) bool { return ifacePattern.MatchString(s) }
+
+// RoleOfIface returns the role an interface's name implies (RoleUnknown when it implies none).
+func RoleOfIface(name string) Role {
+	switch {
+	case strings.HasPrefix(name, "cali"):
+		return RolePodVeth
+	case strings.HasPrefix(name, "tunl"), name == "vxlan.calico", name == "vxlan-v6.calico":
+		return RoleTunnel
+	case name == "any":
+		return RoleAny
+	}
+	for _, p := range []string{"eth", "ens", "enp", "eno", "enx", "em", "bond", "team", "p1p", "p2p", "ib", "vlan"} {
+		if strings.HasPrefix(name, p) && len(name) > len(p) {
+			return RoleUnderlay
+		}
+	}
+	return RoleUnknown
+}
+
+// SplitFileName splits a capture file name `<node>-<iface>.pcap[ng][.gz]` into node and interface.
+// Node names may contain dashes: the interface is the last dash-separated part that looks like one.
+// When no part looks like an interface, iface is "" and node is the whole stem.
+func SplitFileName(path string) (node, iface string) {
+	stem := filepath.Base(path)
+	for {
+		ext := strings.ToLower(filepath.Ext(stem))
+		if ext != ".gz" && ext != ".pcap" && ext != ".pcapng" && ext != ".cap" && ext != ".ntar" && ext != ".dmp" {
+			break
+		}
+		stem = stem[:len(stem)-len(ext)]
+	}
+	if n, ok := strings.CutSuffix(stem, "-vxlan-v6.calico"); ok && n != "" {
+		return n, "vxlan-v6.calico"
+	}
+	parts := strings.Split(stem, "-")
+	for i := len(parts) - 1; i >= 1; i-- {
+		if LooksLikeIface(parts[i]) {
+			return strings.Join(parts[:i], "-"), strings.Join(parts[i:], "-")
+		}
+	}
+	return stem, ""
+}
+
+// ParseIPLink parses the saved output of `ip -o link` (or `ip link`) into ifindex → name.
+func ParseIPLink(r io.Reader) (map[int32]string, error) {
+	m := map[int32]string{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	line := 0
+	for sc.Scan() {
+		line++
+		s := sc.Text()
+		if s == "" || s[0] == ' ' || s[0] == '\t' {
+			continue // continuation lines of the non -o format
+		}
+		idx, rest, ok := strings.Cut(s, ": ")
+		if !ok {
+			return nil, fmt.Errorf("line %d: not `ip -o link` output: %q", line, trimForMsg(s))
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(idx), 10, 32)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("line %d: bad interface index %q", line, trimForMsg(idx))
+		}
+		name, _, _ := strings.Cut(rest, ":")
+		name, _, _ = strings.Cut(name, "@")
+		name = strings.TrimSpace(name)
+		if name == "" {
+			return nil, fmt.Errorf("line %d: no interface name", line)
+		}
+		m[int32(n)] = name
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(m) == 0 {
+		return nil, fmt.Errorf("no interfaces found")
+	}
+	return m, nil
+}
+
+func trimForMsg(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}
+
+// Identify assigns every capture source a Point and works out node IPs.
+// traffic is indexed like sources. It returns the points (sorted by ID), the point index of each
+// source, and the node IPs (sorted).
+func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointConfig) ([]Point, []int, []NodeIP) {
+	type ident struct {
+		node, iface, reason string
+		role                Role
+	}
+	ids := make([]ident, len(sources))
+	for si, s := range sources {
+		var id ident
+		f := FileMeta{}
+		if int(s.File) < len(files) {
+			f = files[s.File]
+		}
+		fnode, fiface := SplitFileName(f.Path)
+		var ifname string
+		if int(s.Iface) < len(f.Interfaces) {
+			ifname = f.Interfaces[s.Iface].Name
+		}
+		ex, explicit := cfg.Explicit[f.Path]
+		switch {
+		case explicit:
+			id = ident{node: ex.Node, iface: ex.Iface, reason: "--point"}
+		case fiface != "" && fiface != "any" && (len(f.Interfaces) <= 1 || ifname == "" || ifname == fiface):
+			id = ident{node: fnode, iface: fiface, reason: "file name"}
+		case ifname != "" && ifname != "any":
+			id = ident{node: fnode, iface: ifname, reason: "pcapng interface name"}
+			if fiface == "" {
+				id.reason = "node from file name, interface from pcapng interface name"
+			}
+		case fiface == "any" || ifname == "any":
+			id = ident{node: fnode, iface: "any", reason: "file name"}
+			if fiface != "any" {
+				id.reason = "pcapng interface name"
+			}
+		default:
+			id = ident{node: fnode, reason: "node from file name"}
+		}
+		if s.IfIndex >= 0 && (id.iface == "any" || id.iface == "") {
+			if name, ok := cfg.Links[id.node][s.IfIndex]; ok {
+				id.iface = name
+				id.reason += fmt.Sprintf("; ifindex %d is %s (--links)", s.IfIndex, name)
+			} else {
+				id.iface = fmt.Sprintf("any#%d", s.IfIndex)
+				id.reason += fmt.Sprintf("; ifindex %d (no --links for node %s)", s.IfIndex, id.node)
+			}
+		}
+		if id.iface == "any" && s.IfIndex < 0 {
+			id.role = RoleAny
+			id.reason += "; -i any capture without interface indexes"
+		} else {
+			id.role = RoleOfIface(id.iface)
+		}
+		if id.role == RoleUnknown && si < len(traffic) {
+			r, why := inferRole(&traffic[si])
+			id.role = r
+			if r != RoleUnknown {
+				id.reason += "; role inferred: " + why
+			} else {
+				id.reason += "; role unknown: " + why
+			}
+		}
+		if id.iface == "" {
+			id.iface = "unknown"
+		}
+		if id.node == "" {
+			id.node = "unknown"
+		}
+		ids[si] = id
+	}
+
+	// Group sources into points.
+	byID := map[string]int{}
+	var points []Point
+	pointOf := make([]int, len(sources))
+	for si, id := range ids {
+		key := id.node + "/" + id.iface
+		pi, ok := byID[key]
+		if !ok {
+			pi = len(points)
+			byID[key] = pi
+			points = append(points, Point{ID: key, Node: id.node, Iface: id.iface, Role: id.role, Reason: id.reason})
+		}
+		points[pi].Sources = append(points[pi].Sources, uint16(si))
+		if si < len(traffic) {
+			points[pi].Traffic.Merge(&traffic[si])
+		}
+		pointOf[si] = pi
+	}
+	// Sort points by ID and remap.
+	order := make([]int, len(points))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return points[order[a]].ID < points[order[b]].ID })
+	remap := make([]int, len(points))
+	sorted := make([]Point, len(points))
+	for newI, oldI := range order {
+		remap[oldI] = newI
+		sorted[newI] = points[oldI]
+	}
+	for si := range pointOf {
+		pointOf[si] = remap[pointOf[si]]
+	}
+	return sorted, pointOf, nodeIPs(sorted, cfg)
+}
+
+// inferRole guesses a role from traffic, following the signatures of the Calico datapath.
+func inferRole(t *Traffic) (Role, string) {
+	switch {
+	case t.Frames == 0:
+		return RoleUnknown, "no frames"
+	case t.GatewayARP > 0:
+		return RolePodVeth, fmt.Sprintf("%d ARP frames for 169.254.1.1 / from ee:ee:ee:ee:ee:ee", t.GatewayARP)
+	case t.CalicoMAC > 0 && t.CalicoMAC*2 >= t.Frames:
+		return RolePodVeth, fmt.Sprintf("%d of %d frames to or from ee:ee:ee:ee:ee:ee", t.CalicoMAC, t.Frames)
+	case t.IPIP+t.VXLAN > 0 && (t.IPIP+t.VXLAN)*2 >= t.Plain:
+		what := "IP-in-IP (protocol 4)"
+		if t.VXLAN > t.IPIP {
+			what = "VXLAN (UDP 4789)"
+		}
+		return RoleUnderlay, fmt.Sprintf("%d of %d frames carry %s", t.IPIP+t.VXLAN, t.Frames, what)
+	case t.VTEPMAC > 0 && t.VTEPMAC*2 >= t.Plain:
+		return RoleTunnel, fmt.Sprintf("%d frames between Calico VTEP MACs (66:…)", t.VTEPMAC)
+	case t.NoLinkAddr > 0 && t.NoLinkAddr*2 >= t.Plain:
+		return RoleTunnel, fmt.Sprintf("%d IP frames without a link-layer header or address", t.NoLinkAddr)
+	}
+	return RoleUnknown, "no Calico signature in the traffic"
+}
+
+// nodeIPs works out each node's IPs: given ones first, then the outer source of encapsulated frames
+// at the node's underlay or tunnel points whose inner source is one of the node's own pods (seen
+// sending at its pod-veth points).
+func nodeIPs(points []Point, cfg PointConfig) []NodeIP {
+	var out []NodeIP
+	seen := map[string]bool{}
+	add := func(node string, ip netip.Addr, why string) {
+		k := node + " " + ip.String()
+		if seen[k] {
+			return
+		}
+		seen[k] = true
+		out = append(out, NodeIP{Node: node, IP: ip, Reason: why})
+	}
+	for node, ips := range cfg.NodeIPs {
+		for _, ip := range ips {
+			add(node, ip, "--node-ip")
+		}
+	}
+	pods := map[string]map[[4]byte]bool{}
+	for i := range points {
+		p := &points[i]
+		if p.Role != RolePodVeth {
+			continue
+		}
+		if pods[p.Node] == nil {
+			pods[p.Node] = map[[4]byte]bool{}
+		}
+		for j := 0; j < p.Traffic.NPodSrc; j++ {
+			pods[p.Node][p.Traffic.PodSrcs[j]] = true
+		}
+	}
+	for i := range points {
+		p := &points[i]
+		if len(cfg.NodeIPs[p.Node]) > 0 {
+			continue
+		}
+		t := &p.Traffic
+		for j := 0; j < t.NPairs; j++ {
+			if pods[p.Node][t.InnerSrc[j]] {
+				add(p.Node, netip.AddrFrom4(t.OuterSrc[j]),
+					fmt.Sprintf("outer source of encapsulated frames from local pod %s at %s",
+						netip.AddrFrom4(t.InnerSrc[j]), p.ID))
+			}
+		}
+	}
+	sort.Slice(out, func(a, b int) bool {
+		if out[a].Node != out[b].Node {
+			return out[a].Node < out[b].Node
+		}
+		return out[a].IP.Less(out[b].IP)
+	})
+	return out
+}

@@ -1,0 +1,173 @@
+package decode
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+)
+
+// maxProblems is how many problem messages a FileInfo keeps; the rest are counted.
+const maxProblems = 20
+
+// FileInfo is the outcome of scanning one input file.
+type FileInfo struct {
+	Path        string
+	Index       uint16
+	Format      Format
+	Compressed  bool
+	Interfaces  []Interface
+	Records     int   // frames read and decoded
+	Skipped     int   // records the reader skipped (corrupt framing, impossible lengths, …)
+	Damaged     int   // frames decoded with a problem (truncated headers, bad lengths, unknown link type)
+	Bytes       int64 // bytes read from the file
+	Problems    []string
+	NProblems   int   // all problems, including those not kept in Problems
+	Err         error // the rest of the file could not be read (set together with a Problem)
+	Traffic     map[uint16]*Traffic
+	unknownLink map[LinkType]int
+}
+
+func (fi *FileInfo) problem(format string, args ...any) {
+	fi.NProblems++
+	if len(fi.Problems) < maxProblems {
+		fi.Problems = append(fi.Problems, fi.Path+": "+fmt.Sprintf(format, args...))
+	}
+}
+
+// Meta returns what point identification needs.
+func (fi *FileInfo) Meta() FileMeta { return FileMeta{Path: fi.Path, Interfaces: fi.Interfaces} }
+
+// ScanFunc receives each decoded frame. rec.Data and p.Payload are only valid during the call.
+type ScanFunc func(rec *Record, p *Packet, o *Observation)
+
+// ScanFile reads and decodes every frame of one file, calling fn (which may be nil) for each, and
+// accounts the traffic of every capture source. Problems are recorded in the FileInfo, never fatal
+// to the caller.
+func ScanFile(path string, index uint16, opts Options, t *Tables, fn ScanFunc) *FileInfo {
+	fi := &FileInfo{Path: path, Index: index, Traffic: map[uint16]*Traffic{}}
+	r, c, err := Open(path)
+	if err != nil {
+		fi.Err = err
+		fi.NProblems++
+		fi.Problems = append(fi.Problems, err.Error())
+		return fi
+	}
+	defer c.Close()
+	fi.Format, fi.Compressed = r.Format(), r.Compressed()
+	scan(r, fi, opts, t, fn)
+	return fi
+}
+
+// ScanReader is ScanFile for an already open Reader; path names it in messages.
+func ScanReader(r Reader, path string, index uint16, opts Options, t *Tables, fn ScanFunc) *FileInfo {
+	fi := &FileInfo{Path: path, Index: index, Traffic: map[uint16]*Traffic{}, Format: r.Format(),
+		Compressed: r.Compressed()}
+	scan(r, fi, opts, t, fn)
+	return fi
+}
+
+func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc) {
+	d := NewDecoder(opts, t, fi.Index)
+	var rec Record
+	var p Packet
+	var o Observation
+	var tr *Traffic
+	lastSrc := -1
+	for {
+		err := r.Next(&rec)
+		if err != nil {
+			var re *RecordError
+			if errors.As(err, &re) {
+				fi.problem("%v", re)
+				continue
+			}
+			if !errors.Is(err, io.EOF) {
+				fi.Err = err
+				fi.problem("%v (the rest of the file is not read)", err)
+			}
+			break
+		}
+		fi.Records++
+		d.Decode(&rec, &p, &o)
+		if p.Errs&(ErrTruncated|ErrBadLength|ErrBadVersion|ErrUnknownLink) != 0 {
+			fi.Damaged++
+			if p.Errs&ErrUnknownLink != 0 {
+				if fi.unknownLink == nil {
+					fi.unknownLink = map[LinkType]int{}
+				}
+				if fi.unknownLink[rec.LinkType] == 0 {
+					fi.problem("frame %d: link type %s cannot be decoded (counting such frames as damaged)",
+						rec.Frame, rec.LinkType)
+				}
+				fi.unknownLink[rec.LinkType]++
+			}
+		}
+		if int(o.Source) != lastSrc {
+			lastSrc = int(o.Source)
+			tr = fi.Traffic[o.Source]
+			if tr == nil {
+				tr = &Traffic{}
+				fi.Traffic[o.Source] = tr
+			}
+		}
+		tr.Add(rec.Ts, &p)
+		if fn != nil {
+			fn(&rec, &p, &o)
+		}
+	}
+	fi.Skipped = r.Skipped()
+	fi.Bytes = r.Offset()
+	fi.Interfaces = append([]Interface(nil), r.Interfaces()...)
+}
+
+// ScanFiles scans files concurrently (one goroutine per file, at most GOMAXPROCS at once). fn, if not
+// nil, is made per file and called from that file's goroutine.
+func ScanFiles(paths []string, opts Options, t *Tables, fn func(file int) ScanFunc) []*FileInfo {
+	out := make([]*FileInfo, len(paths))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, path := range paths {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			var f ScanFunc
+			if fn != nil {
+				f = fn(i)
+			}
+			out[i] = ScanFile(path, uint16(i), opts, t, f)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// Capture is the result of scanning a set of files and identifying their capture points.
+type Capture struct {
+	Files   []*FileInfo
+	Tables  *Tables
+	Sources []Source
+	Points  []Point
+	PointOf []int // point index of each source
+	NodeIPs []NodeIP
+}
+
+// Identify runs point identification over scanned files.
+func IdentifyFiles(files []*FileInfo, t *Tables, cfg PointConfig) *Capture {
+	sources := t.Sources()
+	traffic := make([]Traffic, len(sources))
+	metas := make([]FileMeta, len(files))
+	for i, f := range files {
+		metas[i] = f.Meta()
+		for si, tr := range f.Traffic {
+			if int(si) < len(traffic) {
+				traffic[si].Merge(tr)
+			}
+		}
+	}
+	points, pointOf, ips := Identify(metas, sources, traffic, cfg)
+	return &Capture{Files: files, Tables: t, Sources: sources, Points: points, PointOf: pointOf, NodeIPs: ips}
+}

@@ -1,0 +1,157 @@
+package decode
+
+import "encoding/binary"
+
+// calicoMAC is the MAC of every cali* host-side veth end (and of its proxy ARP replies).
+var calicoMAC = [6]byte{0xee, 0xee, 0xee, 0xee, 0xee, 0xee}
+
+// calicoGateway is 169.254.1.1, the pods' default gateway, answered by proxy ARP.
+var calicoGateway = [4]byte{169, 254, 1, 1}
+
+const maxPairs = 32
+
+// Traffic summarises what one capture source carried, for inferring its role and its node's IPs.
+// Add is called for every frame and costs a few comparisons; the address sets are small fixed arrays.
+type Traffic struct {
+	Frames     int
+	First      int64
+	Last       int64
+	LinkTypes  []LinkType
+	NoLinkAddr int // IP frames with no link-layer address (RAW, IPv4/IPv6 link types, SLL with none), not encapsulated
+	GatewayARP int // ARP who-has 169.254.1.1 or is-at ee:ee:ee:ee:ee:ee
+	CalicoMAC  int // Ethernet/SLL frames from or to ee:ee:ee:ee:ee:ee
+	VTEPMAC    int // Ethernet frames between two Calico VTEP MACs (66:…) carrying IP without encapsulation
+	IPIP       int // frames with an IP-in-IP outer header
+	VXLAN      int // frames with a VXLAN outer header
+	Plain      int // IP frames without encapsulation
+
+	// PodSrcs are source addresses of IPv4 frames sent to ee:ee:ee:ee:ee:ee (a pod sending to its host).
+	PodSrcs [maxPairs][4]byte
+	NPodSrc int
+	// Outer pairs (outer source, inner source) of encapsulated IPv4 frames.
+	OuterSrc [maxPairs][4]byte
+	InnerSrc [maxPairs][4]byte
+	NPairs   int
+}
+
+// Add accounts for one decoded frame.
+func (t *Traffic) Add(ts int64, p *Packet) {
+	if t.Frames == 0 || ts < t.First {
+		t.First = ts
+	}
+	if ts > t.Last {
+		t.Last = ts
+	}
+	t.Frames++
+	if n := len(t.LinkTypes); n == 0 || t.LinkTypes[n-1] != p.LinkType {
+		t.addLink(p.LinkType)
+	}
+	var src, dst [6]byte
+	haveMAC := false
+	switch {
+	case p.HasEth:
+		src, dst, haveMAC = p.SrcMAC, p.DstMAC, true
+	case p.HasSLL && p.SLLAlen == 6:
+		copy(src[:], p.SLLAddr[:6])
+		haveMAC = true
+	}
+	if haveMAC && (src == calicoMAC || dst == calicoMAC) {
+		t.CalicoMAC++
+	}
+	if p.HasARP && p.Encap == EncapNone {
+		a := &p.ARP
+		if (a.Op == 1 && a.TPA == calicoGateway) || (a.Op == 2 && a.SHA == calicoMAC) {
+			t.GatewayARP++
+		}
+		return
+	}
+	in := &p.Inner
+	if in.Version == 0 {
+		return
+	}
+	switch p.Encap {
+	case EncapIPIP:
+		t.IPIP++
+	case EncapVXLAN:
+		t.VXLAN++
+	default:
+		t.Plain++
+		if !haveMAC && !p.HasEth && (!p.HasSLL || p.SLLAlen == 0) {
+			t.NoLinkAddr++
+		}
+		if p.HasEth && src[0] == 0x66 && dst[0] == 0x66 {
+			t.VTEPMAC++
+		}
+		if in.Version == 4 && haveMAC && dst == calicoMAC {
+			t.addPodSrc([4]byte(in.Src[:4]))
+		}
+	}
+	if p.Encap != EncapNone && p.Outer.Version == 4 && in.Version == 4 {
+		t.addPair([4]byte(p.Outer.Src[:4]), [4]byte(in.Src[:4]))
+	}
+}
+
+func (t *Traffic) addLink(l LinkType) {
+	for _, x := range t.LinkTypes {
+		if x == l {
+			return
+		}
+	}
+	t.LinkTypes = append(t.LinkTypes, l)
+}
+
+func (t *Traffic) addPodSrc(a [4]byte) {
+	for i := 0; i < t.NPodSrc; i++ {
+		if t.PodSrcs[i] == a {
+			return
+		}
+	}
+	if t.NPodSrc < maxPairs {
+		t.PodSrcs[t.NPodSrc] = a
+		t.NPodSrc++
+	}
+}
+
+func (t *Traffic) addPair(outer, inner [4]byte) {
+	for i := 0; i < t.NPairs; i++ {
+		if t.OuterSrc[i] == outer && t.InnerSrc[i] == inner {
+			return
+		}
+	}
+	if t.NPairs < maxPairs {
+		t.OuterSrc[t.NPairs], t.InnerSrc[t.NPairs] = outer, inner
+		t.NPairs++
+	}
+}
+
+// Merge adds u's counts into t.
+func (t *Traffic) Merge(u *Traffic) {
+	if u.Frames == 0 {
+		return
+	}
+	if t.Frames == 0 || u.First < t.First {
+		t.First = u.First
+	}
+	if u.Last > t.Last {
+		t.Last = u.Last
+	}
+	t.Frames += u.Frames
+	for _, l := range u.LinkTypes {
+		t.addLink(l)
+	}
+	t.NoLinkAddr += u.NoLinkAddr
+	t.GatewayARP += u.GatewayARP
+	t.CalicoMAC += u.CalicoMAC
+	t.VTEPMAC += u.VTEPMAC
+	t.IPIP += u.IPIP
+	t.VXLAN += u.VXLAN
+	t.Plain += u.Plain
+	for i := 0; i < u.NPodSrc; i++ {
+		t.addPodSrc(u.PodSrcs[i])
+	}
+	for i := 0; i < u.NPairs; i++ {
+		t.addPair(u.OuterSrc[i], u.InnerSrc[i])
+	}
+}
+
+func ip4u(a [4]byte) uint32 { return binary.BigEndian.Uint32(a[:]) }
