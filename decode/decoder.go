@@ -5,6 +5,9 @@ import "encoding/binary"
 // Options tune decoding.
 type Options struct {
 	VXLANPort uint16 // UDP port that carries VXLAN; 0 means 4789
+	// Slow decodes with gopacket's layers (DecodeSlow) instead of the fixed-offset fast path. Both give
+	// the same Packet (the differential tests hold them to it); the fast path is several times faster.
+	Slow bool
 }
 
 // Decoder turns Records of one input file into Packets and Observations. It keeps small caches of the
@@ -34,7 +37,11 @@ func NewDecoder(opts Options, t *Tables, file uint16) *Decoder {
 
 // Decode decodes rec into the full Packet p and the compact Observation o.
 func (d *Decoder) Decode(rec *Record, p *Packet, o *Observation) {
-	DecodeFast(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, p)
+	if d.opts.Slow {
+		DecodeSlow(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, p)
+	} else {
+		DecodeFast(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, p)
+	}
 	d.Observe(rec, p, o)
 }
 

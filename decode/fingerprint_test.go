@@ -1,0 +1,97 @@
+package decode
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"testing"
+)
+
+func udpSeg(sport, dport uint16, payload []byte) []byte {
+	b := make([]byte, 8, 8+len(payload))
+	binary.BigEndian.PutUint16(b[0:2], sport)
+	binary.BigEndian.PutUint16(b[2:4], dport)
+	binary.BigEndian.PutUint16(b[4:6], uint16(8+len(payload)))
+	return append(b, payload...) // checksum 0: none, allowed over IPv4
+}
+
+func observe(t *testing.T, lt LinkType, frame []byte) Observation {
+	t.Helper()
+	d := NewDecoder(Options{}, NewTables(), 0)
+	var p Packet
+	var o Observation
+	d.Decode(&Record{Frame: 1, LinkType: lt, Data: frame, CapLen: len(frame), OrigLen: len(frame)}, &p, &o)
+	return o
+}
+
+// The same inner packet seen at cali (Ethernet), tunl0 (raw IP, TTL decremented), eth0 (IP-in-IP) and
+// VXLAN has one exact fingerprint; NAT keeps the loose one; a different payload changes both.
+func TestFingerprintAlongThePath(t *testing.T) {
+	podA := netip.MustParseAddr("10.244.1.5").As4()
+	podB := netip.MustParseAddr("10.244.2.7").As4()
+	svc := netip.MustParseAddr("10.96.0.10").As4()
+	nodeA := netip.MustParseAddr("192.168.10.2").As4()
+	nodeB := netip.MustParseAddr("192.168.20.2").As4()
+	mac1, mac2 := [6]byte{2, 0, 0, 0, 0, 1}, [6]byte{2, 0, 0, 0, 0, 2}
+	payload := []byte("dns query 0001 example.com")
+
+	inner := func(ttl uint8, dst [4]byte, dport uint16, pl []byte) []byte {
+		b := ipv4Frame(podA, dst, ttl, 17, udpSeg(40000, dport, pl))
+		binary.BigEndian.PutUint16(b[4:6], 0) // IP id 0 with DF, as Linux sends
+		binary.BigEndian.PutUint16(b[10:12], 0)
+		binary.BigEndian.PutUint16(b[10:12], ^fold(sum16(0, b[:20])))
+		return b
+	}
+	cali := observe(t, LinkEthernet, ethFrame(calicoMAC, mac1, 0x0800, inner(64, podB, 53, payload)))
+	tunl := observe(t, LinkRaw, inner(63, podB, 53, payload))
+	eth := observe(t, LinkEthernet, ethFrame(mac2, mac1, 0x0800, ipv4Frame(nodeA, nodeB, 63, 4, inner(63, podB, 53, payload))))
+	vx := make([]byte, 8)
+	vx[0] = 0x08
+	binary.BigEndian.PutUint32(vx[4:8], 4096<<8)
+	vxl := append(vx, ethFrame(mac2, mac1, 0x0800, inner(63, podB, 53, payload))...)
+	vxlan := observe(t, LinkEthernet, ethFrame(mac2, mac1, 0x0800, ipv4Frame(nodeA, nodeB, 64, 17, udpSeg(51234, 4789, vxl))))
+	dnat := observe(t, LinkEthernet, ethFrame(calicoMAC, mac1, 0x0800, inner(64, svc, 5353, payload)))
+	other := observe(t, LinkRaw, inner(63, podB, 53, []byte("dns query 0002 example.com")))
+
+	if eth.Encap() != EncapIPIP || vxlan.Encap() != EncapVXLAN || cali.Encap() != EncapNone {
+		t.Fatalf("encap kinds: cali %v eth %v vxlan %v", cali.Encap(), eth.Encap(), vxlan.Encap())
+	}
+	for name, o := range map[string]Observation{"tunl0": tunl, "eth0": eth, "vxlan": vxlan} {
+		if o.Exact() != cali.Exact() || o.Loose != cali.Loose {
+			t.Errorf("%s: fingerprint differs from cali's", name)
+		}
+		if o.Src != cali.Src || o.Dst != cali.Dst || o.Sport != 40000 || o.Dport != 53 {
+			t.Errorf("%s: inner addresses/ports not taken from the inner packet: %+v", name, o)
+		}
+	}
+	if dnat.Loose != cali.Loose {
+		t.Error("DNAT changed the loose fingerprint")
+	}
+	if dnat.Exact() == cali.Exact() {
+		t.Error("DNAT kept the exact fingerprint")
+	}
+	if other.Loose == cali.Loose || other.Exact() == cali.Exact() {
+		t.Error("a different payload (same IP id 0, ports, length) has the same fingerprint")
+	}
+	if tunl.TTL != 63 || cali.TTL != 64 || cali.Flags&FlagDF == 0 {
+		t.Errorf("TTL/DF: cali %d tunl %d flags %x", cali.TTL, tunl.TTL, cali.Flags)
+	}
+}
+
+// A capture cut by snaplen inside the payload leaves the payload out of the fingerprint and says so.
+func TestFingerprintSnapped(t *testing.T) {
+	a, b := [4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}
+	full := ipv4Frame(a, b, 64, 17, udpSeg(1, 2, []byte("0123456789abcdefXYZ")))
+	d := NewDecoder(Options{}, NewTables(), 0)
+	var p Packet
+	var o Observation
+	d.Decode(&Record{LinkType: LinkRaw, Data: full[:34], CapLen: 34, OrigLen: len(full)}, &p, &o)
+	if o.Flags&FlagNoPayloadHash == 0 {
+		t.Fatal("snapped payload: FlagNoPayloadHash not set")
+	}
+	if p.Errs&ErrSnapped == 0 || p.Errs&ErrBadLength != 0 {
+		t.Fatalf("snapped frame errs = %v", p.Errs.Strings())
+	}
+	if p.Checksum != CsumUnverifiable {
+		t.Fatalf("snapped frame checksum = %v", p.Checksum)
+	}
+}

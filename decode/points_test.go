@@ -1,0 +1,182 @@
+package decode
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+func TestSplitFileName(t *testing.T) {
+	for _, c := range []struct{ in, node, iface string }{
+		{"node-a-eth0.pcap", "node-a", "eth0"},
+		{"/caps/node-a-tunl0.pcapng.gz", "node-a", "tunl0"},
+		{"ip-10-0-1-5.ec2.internal-cali1a2b3c4d5e6.pcap", "ip-10-0-1-5.ec2.internal", "cali1a2b3c4d5e6"},
+		{"worker-2-vxlan.calico.pcap", "worker-2", "vxlan.calico"},
+		{"worker-2-vxlan-v6.calico.pcap", "worker-2", "vxlan-v6.calico"},
+		{"k8s-node-any.pcap.gz", "k8s-node", "any"},
+		{"node-b-ens5.cap", "node-b", "ens5"},
+		{"node-b-bond0.pcap", "node-b", "bond0"},
+		{"node-a.pcapng", "node-a", ""},
+		{"capture.pcap", "capture", ""},
+		{"eth0.pcap", "eth0", ""}, // a lone interface name is taken as the node: nothing precedes it
+	} {
+		n, i := SplitFileName(c.in)
+		if n != c.node || i != c.iface {
+			t.Errorf("SplitFileName(%q) = %q, %q; want %q, %q", c.in, n, i, c.node, c.iface)
+		}
+	}
+}
+
+func TestRoleOfIface(t *testing.T) {
+	for name, want := range map[string]Role{
+		"calic440f455693": RolePodVeth, "tunl0": RoleTunnel, "vxlan.calico": RoleTunnel,
+		"vxlan-v6.calico": RoleTunnel, "eth0": RoleUnderlay, "ens5": RoleUnderlay, "enp0s3": RoleUnderlay,
+		"bond0": RoleUnderlay, "any": RoleAny, "lo": RoleUnknown, "docker0": RoleUnknown, "eth": RoleUnknown,
+	} {
+		if got := RoleOfIface(name); got != want {
+			t.Errorf("RoleOfIface(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestParseIPLink(t *testing.T) {
+	out := `1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00
+2: eth0@if9: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000\    link/ether 02:42:ac:11:00:02 brd ff:ff:ff:ff:ff:ff link-netnsid 0
+4: tunl0@NONE: <NOARP,UP,LOWER_UP> mtu 1480 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\    link/ipip 0.0.0.0 brd 0.0.0.0
+7: calic440f455693@if3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1480 qdisc noqueue state UP mode DEFAULT group default qlen 1000\    link/ether ee:ee:ee:ee:ee:ee brd ff:ff:ff:ff:ff:ff link-netns cni-1
+`
+	m, err := ParseIPLink(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int32]string{1: "lo", 2: "eth0", 4: "tunl0", 7: "calic440f455693"}
+	if len(m) != len(want) {
+		t.Fatalf("got %v, want %v", m, want)
+	}
+	for k, v := range want {
+		if m[k] != v {
+			t.Errorf("ifindex %d = %q, want %q", k, m[k], v)
+		}
+	}
+	// Multi-line `ip link` output (without -o) parses too.
+	m, err = ParseIPLink(strings.NewReader("3: eth1: <UP> mtu 1500\n    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff\n"))
+	if err != nil || m[3] != "eth1" {
+		t.Errorf("ip link (no -o): %v, %v", m, err)
+	}
+	for _, bad := range []string{"", "hello world\n", "x: eth0: <UP>\n", "0: eth0: <UP>\n"} {
+		if _, err := ParseIPLink(strings.NewReader(bad)); err == nil {
+			t.Errorf("ParseIPLink(%q): no error", bad)
+		}
+	}
+}
+
+// trafficFor decodes frames into a Traffic as the scan does.
+func trafficFor(t *testing.T, lt LinkType, frames ...[]byte) Traffic {
+	t.Helper()
+	var tr Traffic
+	var p Packet
+	for i, f := range frames {
+		DecodeFast(lt, f, len(f), 0, &p)
+		tr.Add(int64(i+1)*1000, &p)
+	}
+	return tr
+}
+
+func TestIdentify(t *testing.T) {
+	podA := netip.MustParseAddr("10.244.1.5").As4()
+	podB := netip.MustParseAddr("10.244.2.7").As4()
+	nodeA := netip.MustParseAddr("192.168.10.2").As4()
+	nodeB := netip.MustParseAddr("192.168.20.2").As4()
+	podMAC := [6]byte{0x0a, 0x58, 1, 2, 3, 4}
+
+	inner := ipv4Frame(podA, podB, 63, 1, []byte("12345678abcdefgh"))
+	toHost := ethFrame(calicoMAC, podMAC, 0x0800, ipv4Frame(podA, podB, 64, 1, []byte("12345678abcdefgh")))
+	arpReq := ethFrame([6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, podMAC, 0x0806, arpBody(1, podMAC, podA, [6]byte{}, calicoGateway))
+	outer := ethFrame([6]byte{2, 0, 0, 0, 0, 2}, [6]byte{2, 0, 0, 0, 0, 1}, 0x0800, ipv4Frame(nodeA, nodeB, 63, 4, inner))
+
+	files := []FileMeta{
+		{Path: "/x/node-a-cali1a2b3c4d5e6.pcap"},
+		{Path: "/x/node-a-tunl0.pcap"},
+		{Path: "/x/node-a-eth0.pcap"},
+		{Path: "/x/mystery1.pcap"}, // role and node from traffic only
+		{Path: "/x/b.pcapng", Interfaces: []Interface{{Name: "eth0"}, {Name: "tunl0"}}},
+		{Path: "/x/renamed.pcap"},
+		{Path: "/x/node-b-any.pcap"},
+	}
+	sources := []Source{
+		{File: 0, IfIndex: -1}, {File: 1, IfIndex: -1}, {File: 2, IfIndex: -1}, {File: 3, IfIndex: -1},
+		{File: 4, Iface: 0, IfIndex: -1}, {File: 4, Iface: 1, IfIndex: -1}, {File: 5, IfIndex: -1},
+		{File: 6, IfIndex: 2}, {File: 6, IfIndex: 9},
+	}
+	traffic := []Traffic{
+		trafficFor(t, LinkEthernet, arpReq, toHost),
+		trafficFor(t, LinkRaw, inner),
+		trafficFor(t, LinkEthernet, outer),
+		trafficFor(t, LinkRaw, inner),
+		{}, {}, {}, {}, {},
+	}
+	cfg := PointConfig{
+		Explicit: map[string]Identity{"/x/renamed.pcap": {Node: "node-c", Iface: "eth1"}},
+		Links:    map[string]map[int32]string{"node-b": {2: "eth0"}},
+	}
+	points, pointOf, ips := Identify(files, sources, traffic, cfg)
+	got := map[string]string{}
+	for si := range sources {
+		p := points[pointOf[si]]
+		got[files[sources[si].File].Path+"#"+string(rune('0'+si))] = p.ID + " " + p.Role.String()
+	}
+	want := map[string]string{
+		"/x/node-a-cali1a2b3c4d5e6.pcap#0": "node-a/cali1a2b3c4d5e6 pod-veth",
+		"/x/node-a-tunl0.pcap#1":           "node-a/tunl0 tunnel",
+		"/x/node-a-eth0.pcap#2":            "node-a/eth0 underlay",
+		"/x/mystery1.pcap#3":               "mystery1/unknown tunnel",
+		"/x/b.pcapng#4":                    "b/eth0 underlay",
+		"/x/b.pcapng#5":                    "b/tunl0 tunnel",
+		"/x/renamed.pcap#6":                "node-c/eth1 underlay",
+		"/x/node-b-any.pcap#7":             "node-b/eth0 underlay",
+		"/x/node-b-any.pcap#8":             "node-b/any#9 unknown",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: got %q, want %q", k, got[k], v)
+		}
+	}
+	for i := 1; i < len(points); i++ {
+		if points[i-1].ID >= points[i].ID {
+			t.Errorf("points not sorted: %s before %s", points[i-1].ID, points[i].ID)
+		}
+	}
+	if p := points[pointOf[3]]; !strings.Contains(p.Reason, "role inferred") {
+		t.Errorf("inferred role gives no reason: %q", p.Reason)
+	}
+	if len(ips) != 1 || ips[0].Node != "node-a" || ips[0].IP != netip.AddrFrom4(nodeA) {
+		t.Fatalf("node IPs = %+v, want node-a 192.168.10.2", ips)
+	}
+	// --node-ip wins over inference.
+	cfg.NodeIPs = map[string][]netip.Addr{"node-a": {netip.MustParseAddr("192.168.99.9")}}
+	_, _, ips = Identify(files, sources, traffic, cfg)
+	if len(ips) != 1 || ips[0].IP.String() != "192.168.99.9" || ips[0].Reason != "--node-ip" {
+		t.Fatalf("node IPs with --node-ip = %+v", ips)
+	}
+}
+
+func TestInferRole(t *testing.T) {
+	podA := netip.MustParseAddr("10.244.1.5").As4()
+	podB := netip.MustParseAddr("10.244.2.7").As4()
+	vtepA := [6]byte{0x66, 0xb3, 0x68, 0x28, 0x39, 0x8e}
+	vtepB := [6]byte{0x66, 0x01, 0x02, 0x03, 0x04, 0x05}
+	vx := ethFrame(vtepB, vtepA, 0x0800, ipv4Frame(podA, podB, 63, 17, make([]byte, 12)))
+	tr := trafficFor(t, LinkEthernet, vx)
+	if r, why := inferRole(&tr); r != RoleTunnel || !strings.Contains(why, "VTEP") {
+		t.Errorf("VTEP traffic: %v %q", r, why)
+	}
+	plain := ethFrame([6]byte{2, 0, 0, 0, 0, 2}, [6]byte{2, 0, 0, 0, 0, 1}, 0x0800, ipv4Frame(podA, podB, 63, 17, make([]byte, 12)))
+	tr = trafficFor(t, LinkEthernet, plain)
+	if r, _ := inferRole(&tr); r != RoleUnknown {
+		t.Errorf("plain Ethernet IP: %v, want unknown", r)
+	}
+	var empty Traffic
+	if r, why := inferRole(&empty); r != RoleUnknown || why != "no frames" {
+		t.Errorf("empty: %v %q", r, why)
+	}
+}
