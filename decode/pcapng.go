@@ -27,13 +27,10 @@ const ngByteOrderMagic = 0x1a2b3c4d
 
 // ngIface is an IDB with its timestamp conversion prepared.
 type ngIface struct {
-	snaplen int    // effective snaplen: MaxCapLen when the IDB says 0 or more
-	binary  bool   // resolution is 2^-exp seconds, else 10^-exp
-	exp     uint8  // resolution exponent
-	offset  int64  // if_tsoffset in ns
-	offOK   bool   // offset fits in ns
-	scale   uint64 // decimal exp <= 9: ns per unit
-	div     uint64 // decimal exp > 9: units per ns (0: every timestamp is below 1 ns)
+	snaplen int   // effective snaplen: MaxCapLen when the IDB says 0 or more
+	binary  bool  // resolution is 2^-exp seconds, else 10^-exp
+	exp     uint8 // resolution exponent
+	offset  int64 // if_tsoffset in seconds
 }
 
 // ngReader streams a pcapng file.
@@ -43,6 +40,7 @@ type ngReader struct {
 	ifaces []ngIface
 	infos  []Interface
 	frame  uint32
+	badSec bool // the current section has an unsupported version: skip its blocks
 }
 
 func newNgReader(in *rdInput) (*ngReader, error) {
@@ -113,14 +111,14 @@ func (r *ngReader) Interfaces() []Interface { return append([]Interface(nil), r.
 
 // section starts a new section from a complete SHB (byte order already set).
 func (r *ngReader) section(b []byte) error {
+	r.ifaces, r.infos = r.ifaces[:0], r.infos[:0]
 	if major, minor := r.u16(b[12:]), r.u16(b[14:]); major != 1 {
 		return fmt.Errorf("unsupported pcapng version %d.%d", major, minor)
 	}
-	r.ifaces, r.infos = r.ifaces[:0], r.infos[:0]
 	return nil
 }
 
-// byteOrder reads the byte order of the SHB starting at b (at least 12 bytes).
+// ngByteOrder reads the byte order of the SHB starting at b (at least 12 bytes).
 func ngByteOrder(b []byte) (be, ok bool) {
 	switch {
 	case binary.LittleEndian.Uint32(b[8:]) == ngByteOrderMagic:
@@ -159,7 +157,7 @@ func (r *ngReader) Next(rec *Record) error {
 		}
 		typ := r.u32(h)
 		var frame uint32
-		if ngPacketType(typ) {
+		if ngPacketType(typ) && !r.badSec { // blocks of an unsupported version are not frames
 			r.frame++
 			frame = r.frame
 		}
@@ -203,9 +201,17 @@ func (r *ngReader) Next(rec *Record) error {
 		}
 		if typ == ngSHB {
 			r.be = be
-			if err := r.section(b); err != nil {
-				return r.fail(fmt.Errorf("offset %d: %w", r.off, err))
+			off := r.off
+			err := r.section(b)
+			if _, err := r.discard(int(n)); err != nil {
+				return r.fail(err)
 			}
+			if r.badSec = err != nil; r.badSec {
+				return r.skip(0, off, "%v: skipping the section", err)
+			}
+			continue
+		}
+		if r.badSec {
 			if _, err := r.discard(int(n)); err != nil {
 				return r.fail(err)
 			}
@@ -213,7 +219,10 @@ func (r *ngReader) Next(rec *Record) error {
 		}
 		if int(n) > readBufSize {
 			// Only bulky non-packet blocks (name resolution, custom) get here in sane files.
-			return r.skipBig(frame, typ, n)
+			if err := r.skipBig(frame, typ, n); err != nil {
+				return err
+			}
+			continue
 		}
 		off := r.off
 		if _, err := r.discard(int(n)); err != nil {
@@ -277,25 +286,10 @@ func (r *ngReader) addIface(b []byte) {
 			}
 		})
 	}
-	ifc := ngIface{snaplen: MaxCapLen, binary: info.TsResol&0x80 != 0, exp: info.TsResol & 0x7f}
+	ifc := ngIface{snaplen: MaxCapLen, binary: info.TsResol&0x80 != 0, exp: info.TsResol & 0x7f, offset: info.TsOffset}
 	if info.SnapLen != 0 && info.SnapLen < MaxCapLen {
 		ifc.snaplen = int(info.SnapLen)
 	}
-	if !ifc.binary {
-		switch {
-		case ifc.exp <= 9:
-			ifc.scale = 1
-			for range 9 - ifc.exp {
-				ifc.scale *= 10
-			}
-		case ifc.exp-9 <= 19:
-			ifc.div = 1
-			for range ifc.exp - 9 {
-				ifc.div *= 10
-			}
-		}
-	}
-	ifc.offset, ifc.offOK = mulAdd(info.TsOffset, 1e9, 0)
 	r.ifaces = append(r.ifaces, ifc)
 	r.infos = append(r.infos, info)
 }
@@ -329,41 +323,66 @@ func mulAdd(a, m, c int64) (int64, bool) {
 	return s, true
 }
 
+// ngPow10 holds 10^0 … 10^19, every power of ten a uint64 holds.
+var ngPow10 = func() (p [20]uint64) {
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * 10
+	}
+	return p
+}()
+
 // toNs converts a raw timestamp of interface ifc to ns since the epoch, exactly (floor for
 // resolutions finer than 1 ns). It reports false when the result does not fit an int64.
 func (ifc *ngIface) toNs(ts uint64) (int64, bool) {
-	var ns uint64
+	// Split into whole seconds and ns within the second, so no intermediate overflows.
+	var sec, frac uint64
+	e := uint(ifc.exp)
 	switch {
+	case ifc.binary && e < 64:
+		sec = ts >> e
+		hi, lo := bits.Mul64(ts&(1<<e-1), 1e9)
+		frac = lo
+		if e > 0 {
+			frac = hi<<(64-e) | lo>>e
+		}
 	case ifc.binary:
-		// ts * 1e9 / 2^exp with a 128-bit intermediate.
-		hi, lo := bits.Mul64(ts, 1e9)
-		switch e := uint(ifc.exp); {
-		case e == 0:
-			if hi != 0 {
-				return 0, false
-			}
-			ns = lo
-		case e < 64:
-			if hi>>e != 0 {
-				return 0, false
-			}
-			ns = hi<<(64-e) | lo>>e
-		default:
-			ns = hi >> (e - 64)
-		}
-	case ifc.scale != 0:
-		hi, lo := bits.Mul64(ts, ifc.scale)
-		if hi != 0 {
-			return 0, false
-		}
-		ns = lo
-	case ifc.div != 0:
-		ns = ts / ifc.div
+		hi, _ := bits.Mul64(ts, 1e9)
+		frac = hi >> (e - 64)
+	case e <= 9:
+		sec, frac = ts/ngPow10[e], ts%ngPow10[e]*ngPow10[9-e]
+	case e <= 19:
+		sec, frac = ts/ngPow10[e], ts%ngPow10[e]/ngPow10[e-9]
+	case e-9 <= 19:
+		frac = ts / ngPow10[e-9]
 	}
-	if ns > math.MaxInt64 || !ifc.offOK {
+	s, ok := ngAddSec(sec, ifc.offset)
+	if !ok {
 		return 0, false
 	}
-	return mulAdd(int64(ns), 1, ifc.offset)
+	ns := int64(frac)
+	if s < 0 && ns > 0 {
+		s, ns = s+1, ns-1e9
+	}
+	return mulAdd(s, 1e9, ns)
+}
+
+// ngAddSec returns sec+off, reporting false when it does not fit an int64.
+func ngAddSec(sec uint64, off int64) (int64, bool) {
+	if off >= 0 {
+		if sec > uint64(math.MaxInt64-off) {
+			return 0, false
+		}
+		return int64(sec) + off, true
+	}
+	neg := uint64(-(off + 1)) + 1 // |off|, even for math.MinInt64
+	if sec >= neg {
+		if d := sec - neg; d <= math.MaxInt64 {
+			return int64(d), true
+		}
+		return 0, false
+	}
+	return -int64(neg-sec-1) - 1, true
 }
 
 // packet delivers an EPB or obsolete PB (a complete block).

@@ -102,7 +102,14 @@ func (in *rdInput) peek(n int) ([]byte, error) {
 	if len(b) == n || err == nil || errors.Is(err, io.EOF) {
 		return b, nil
 	}
-	return b, fmt.Errorf("read at offset %d: %w", in.off+int64(len(b)), err)
+	return b, in.readErr(in.off+int64(len(b)), err)
+}
+
+func (in *rdInput) readErr(off int64, err error) error {
+	if in.gz {
+		return fmt.Errorf("read compressed stream at offset %d: %w", off, err)
+	}
+	return fmt.Errorf("read at offset %d: %w", off, err)
 }
 
 // discard advances the stream by n bytes and reports how many were actually skipped.
@@ -110,7 +117,7 @@ func (in *rdInput) discard(n int) (int, error) {
 	d, err := in.br.Discard(n)
 	in.off += int64(d)
 	if err != nil && !errors.Is(err, io.EOF) {
-		return d, fmt.Errorf("read at offset %d: %w", in.off, err)
+		return d, in.readErr(in.off, err)
 	}
 	return d, nil
 }
