@@ -2,6 +2,7 @@ package decode
 
 import (
 	"encoding/binary"
+	"math"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
@@ -222,7 +223,7 @@ func (s *slowState) startIP(b []byte, want uint8) {
 		s.gso = true
 	}
 	var h IPHdr
-	l4, declared, ok := s.ipHeader(b, len(b), want, &h)
+	l4, declared, ok := s.ipHeader(b, math.MaxInt, want, &h)
 	if h.Version == 0 {
 		return
 	}
@@ -263,7 +264,7 @@ func (s *slowState) short(have []byte, declared, need int) bool {
 }
 
 // ipHeader decodes one IP header from b, of which the enclosing layer declares limit bytes
-// (len(b) when nothing encloses it). It returns the transport bytes (bounded by the declared length and
+// (math.MaxInt when nothing encloses it). It returns the transport bytes (bounded by the declared length and
 // the capture), the declared transport length, and whether the transport may be decoded.
 func (s *slowState) ipHeader(b []byte, limit int, want uint8, h *IPHdr) (l4 []byte, declared int, ok bool) {
 	p := s.p
@@ -619,6 +620,11 @@ func (s *slowState) decodeUDP(h *IPHdr, b []byte, declared int) {
 	p.UDPLen = s.udp.Length
 	p.UDPChecksum = s.udp.Checksum
 	ulen := int(p.UDPLen)
+	if ulen >= 8 && s.frag {
+		// The first fragment of a datagram: the UDP length covers fragments not in this frame.
+		s.setPayload(b[8:], ulen-8)
+		return
+	}
 	if ulen < 8 || ulen > declared {
 		if !(ulen == 0 && s.gso) {
 			p.Errs |= ErrBadLength
