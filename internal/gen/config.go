@@ -207,6 +207,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("snaplen must be in [64,262144], got %d", c.Snaplen)
 	case math.IsNaN(c.Rate) || c.Rate < 1 || c.Rate > 1e9:
 		return fmt.Errorf("rate must be in [1,1e9] packets/s, got %v", c.Rate)
+	case float64(c.Packets)/c.Rate > 30*86400:
+		return fmt.Errorf("packets/rate spans more than 30 days (%v packets at %v/s)", c.Packets, c.Rate)
 	case c.Start.Before(time.Unix(1e6, 0)) || c.Start.After(time.Unix(1<<31, 0)):
 		return fmt.Errorf("start %v out of range", c.Start)
 	}

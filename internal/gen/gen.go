@@ -183,7 +183,7 @@ func (g *generator) run() (res *Result, err error) {
 		g.jsonl = bufio.NewWriterSize(g.jfile, 1<<20)
 	}
 	for len(g.ev.a) > 0 {
-		e := g.ev.pop()
+		e := g.ev.take()
 		switch e.kind {
 		case evSend:
 			g.send(e.fl, e.t)
@@ -196,6 +196,7 @@ func (g *generator) run() (res *Result, err error) {
 		case evARPReply:
 			g.arp(int(e.pod), false, e.t)
 		}
+		g.ev.drop()
 	}
 	res = &Result{Frames: g.frames, Packets: g.nextID, Truth: g.truth}
 	for i := range g.files {

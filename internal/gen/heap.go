@@ -21,9 +21,14 @@ type event struct {
 }
 
 // evHeap is a binary min-heap of events, without container/heap's interface overhead.
+//
+// The run loop peeks at the top event and marks it stale while handling it: the handler's first push
+// then overwrites the top and sifts down (one sift instead of a pop and a push), and if the handler
+// pushes nothing, drop removes it.
 type evHeap struct {
-	a   []event
-	seq uint64
+	a     []event
+	seq   uint64
+	stale bool
 }
 
 func (h *evHeap) less(i, j int) bool {
@@ -34,6 +39,12 @@ func (h *evHeap) less(i, j int) bool {
 func (h *evHeap) push(e event) {
 	h.seq++
 	e.seq = h.seq
+	if h.stale {
+		h.stale = false
+		h.a[0] = e
+		h.down(0)
+		return
+	}
 	h.a = append(h.a, e)
 	i := len(h.a) - 1
 	for i > 0 {
@@ -46,13 +57,27 @@ func (h *evHeap) push(e event) {
 	}
 }
 
-func (h *evHeap) pop() event {
-	top := h.a[0]
+// take returns the top event and marks it stale (see evHeap).
+func (h *evHeap) take() event {
+	h.stale = true
+	return h.a[0]
+}
+
+// drop removes the top event if it is still stale.
+func (h *evHeap) drop() {
+	if !h.stale {
+		return
+	}
+	h.stale = false
 	n := len(h.a) - 1
 	h.a[0] = h.a[n]
 	h.a[n] = event{}
 	h.a = h.a[:n]
-	i := 0
+	h.down(0)
+}
+
+func (h *evHeap) down(i int) {
+	n := len(h.a)
 	for {
 		l := 2*i + 1
 		if l >= n {
@@ -68,5 +93,4 @@ func (h *evHeap) pop() event {
 		h.a[i], h.a[m] = h.a[m], h.a[i]
 		i = m
 	}
-	return top
 }

@@ -64,6 +64,7 @@ func run(args []string, stdout io.Writer) error {
 	fs := pflag.NewFlagSet("gencap", pflag.ContinueOnError)
 	var (
 		mode, format string
+		truth        string
 		noTruth      bool
 		seed         uint64
 	)
@@ -94,7 +95,8 @@ func run(args []string, stdout io.Writer) error {
 	fs.Float64Var(&cfg.Protos.TCP, "tcp", cfg.Protos.TCP, "weight of TCP flows")
 	fs.Float64Var(&cfg.Protos.UDP, "udp", cfg.Protos.UDP, "weight of UDP flows")
 	fs.Float64Var(&cfg.Protos.ICMP, "icmp", cfg.Protos.ICMP, "weight of ICMP flows")
-	fs.BoolVar(&noTruth, "no-truth", false, "write no ground truth")
+	fs.BoolVar(&noTruth, "no-truth", false, "write no ground truth (same as -truth none)")
+	fs.StringVar(&truth, "truth", "auto", "ground truth: json (truth.json), jsonl (truth.jsonl + truth-meta.json), none; auto = json up to 200000 packets")
 	if err := fs.Parse(longFlags(args)); err != nil {
 		return err
 	}
@@ -117,10 +119,25 @@ func run(args []string, stdout io.Writer) error {
 	for k, v := range drifts.m {
 		cfg.DriftPPM[k], _ = strconv.ParseFloat(v, 64) // validated by Set
 	}
-	small := cfg.Packets <= truthJSONMax
-	cfg.KeepTruth = !noTruth && small
-	if !noTruth && !small {
+	if noTruth {
+		truth = "none"
+	}
+	if truth == "auto" {
+		truth = "json"
+		if cfg.Packets > truthJSONMax {
+			truth = "jsonl"
+		}
+	}
+	switch truth {
+	case "json":
+		cfg.KeepTruth = true
+	case "jsonl":
+		cfg.KeepTruth = false
 		cfg.TruthJSONL = "truth.jsonl"
+	case "none":
+		cfg.KeepTruth = false
+	default:
+		return fmt.Errorf("-truth: want auto, json, jsonl or none, got %q", truth)
 	}
 
 	began := time.Now()
@@ -128,9 +145,9 @@ func run(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if !noTruth {
+	if truth != "none" {
 		name := "truth.json"
-		if !small {
+		if truth == "jsonl" {
 			name = "truth-meta.json"
 		}
 		if err := writeTruth(filepath.Join(cfg.Dir, name), res.Truth); err != nil {

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/calipath/calipath/internal/gen"
+)
+
+func TestRun(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		files []string // expected besides the captures
+		caps  string   // suffix of capture files
+	}{
+		{"json", []string{"-packets", "600", "-flows", "5", "-offset", "node-2=5s", "-drift", "node-2=100"},
+			[]string{"truth.json"}, ".pcap"},
+		{"jsonl-pcapng-gzip", []string{"-packets", "600", "-truth", "jsonl", "-format", "pcapng", "-gzip", "-mode", "vxlan"},
+			[]string{"truth.jsonl", "truth-meta.json"}, ".pcapng.gz"},
+		{"none-bgp", []string{"-packets", "600", "-no-truth", "-mode", "bgp", "--ns"}, nil, ".pcap"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var out bytes.Buffer
+			if err := run(append([]string{"-out", dir}, tc.args...), &out); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(out.String(), "600 packets") || !strings.Contains(out.String(), "frames/s") {
+				t.Errorf("summary %q", out.String())
+			}
+			ents, _ := os.ReadDir(dir)
+			var caps, other []string
+			for _, e := range ents {
+				if strings.HasSuffix(e.Name(), tc.caps) {
+					caps = append(caps, e.Name())
+				} else {
+					other = append(other, e.Name())
+				}
+			}
+			want := 6
+			if strings.Contains(tc.name, "bgp") {
+				want = 4
+			}
+			wantOther := append([]string(nil), tc.files...)
+			sort.Strings(wantOther)
+			if len(caps) != want || strings.Join(other, ",") != strings.Join(wantOther, ",") {
+				t.Errorf("captures %v, others %v", caps, other)
+			}
+			for _, f := range tc.files {
+				if !strings.HasSuffix(f, ".json") {
+					continue
+				}
+				b, err := os.ReadFile(filepath.Join(dir, f))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var tr gen.Truth
+				if err := json.Unmarshal(b, &tr); err != nil || len(tr.Files) != want {
+					t.Fatalf("%s: %v, %d files", f, err, len(tr.Files))
+				}
+				if tc.name == "json" && (tr.Nodes[1].Offset != 5e9 || tr.Nodes[1].DriftPPM != 100 || len(tr.Packets) != 600) {
+					t.Errorf("truth nodes %+v, %d packets", tr.Nodes, len(tr.Packets))
+				}
+			}
+		})
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"-out", "x", "-mode", "geneve"},
+		{"-out", "x", "-format", "erf"},
+		{"-out", "x", "-offset", "node-2"},
+		{"-out", "x", "-drift", "node-2=fast"},
+		{"-out", "x", "-truth", "xml"},
+		{"-out", "x", "-nodes", "1"},
+	} {
+		if err := run(args, &bytes.Buffer{}); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+}
