@@ -929,3 +929,43 @@ func BenchmarkGenerate(b *testing.B) {
 	b.ReportMetric(float64(frames)/b.Elapsed().Seconds(), "frames/s")
 	b.SetBytes(bytes / int64(b.N))
 }
+
+// TestRandomConfigs is a property test: for random knob settings the files always agree with the truth.
+func TestRandomConfigs(t *testing.T) {
+	n := 8
+	if testing.Short() {
+		n = 3
+	}
+	r := newRNG(99, 0)
+	for i := 0; i < n; i++ {
+		c := DefaultConfig()
+		c.Dir = t.TempDir()
+		c.Seed = r.next()
+		c.Packets = 200 + r.intn(1500)
+		c.Flows = 1 + r.intn(30)
+		c.Nodes = 2 + r.intn(3)
+		c.PodsPerNode = 1 + r.intn(3)
+		c.Mode = Mode(r.intn(3))
+		c.Format = Format(r.intn(2))
+		c.Nanosecond = r.intn(2) == 0
+		c.Gzip = r.intn(4) == 0
+		c.Routers = r.intn(3)
+		c.Protos = Protos{TCP: r.float(), UDP: r.float(), ICMP: r.float()}
+		c.LossPerHop = r.float() * 0.1
+		c.DupRate = r.float() * 0.2
+		c.RetransRate = r.float() * 0.2
+		c.DNAT = r.float()
+		c.IPID0DF = r.float()
+		c.PartialCsum = r.intn(2) == 0
+		c.PayloadMax = 1 + r.intn(1500)
+		c.Rate = 1000 + r.float()*1e6
+		c.ClockOffset = map[string]time.Duration{"node-2": time.Duration(r.intn(20e9)) - 10e9}
+		c.DriftPPM = map[string]float64{"node-1": r.float()*400 - 200}
+		t.Run(fmt.Sprintf("%d-%s-%s", i, c.Mode, c.Format), func(t *testing.T) {
+			res := generate(t, c)
+			ck := newChecker(t, c, res)
+			ck.checkAll()
+			checkTCPProgression(t, res.Truth, ck)
+		})
+	}
+}
