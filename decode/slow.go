@@ -2,69 +2,75 @@ package decode
 
 import (
 	"encoding/binary"
-	"math"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 )
 
 // DecodeSlow fills p from one frame using gopacket's layer decoders. It is the reference the fast
-// Decoder is tested against: slower, but built from independent code. vxlanPort is the UDP
-// destination port that marks VXLAN (0 means 4789). Payload aliases data; nothing else does.
+// decoder (DecodeFast) is tested against: slower, but built from independent code. vxlanPort is the
+// UDP destination port that marks VXLAN (0 means 4789). Payload aliases data; nothing else does.
 //
 // The layers are chained by hand rather than by a gopacket.DecodingLayerParser because a tunnel
 // repeats layer types (IPv4 in IPv4, Ethernet in VXLAN) and a parser holds one layer per type, and
-// because calipath keeps the fields of a layer that gopacket rejects (a short IPv4 total length still
-// has addresses). Every gopacket decoder is called only on input it cannot panic on: LinuxSLL (slices
-// its address by an unchecked length) and ARP (computes its length in uint8) are guarded or replaced.
+// because calipath keeps the fields of a layer that gopacket rejects (an IPv4 header with a short
+// total length still has addresses). A gopacket decoder is called only on input it cannot panic on:
+// LinuxSLL (slices its address by an unchecked length) and ARP (computes its length in uint8) are
+// parsed by hand or guarded.
 //
-// Readings of the Packet contract that the fast Decoder must share:
-//   - Link layer: at most two 802.1Q/802.1ad tags (0x8100, 0x88a8) are parsed, after Ethernet and after
-//     Linux cooked headers alike; a third tag leaves EtherType at the tag type and sets ErrNotIP. Raw,
-//     IPv4 and IPv6 link types leave EtherType 0. SLL v1 PktType and SLLAlen are the low bytes of their
-//     16-bit fields; SLLAddr always holds the 8 address bytes as captured, whatever SLLAlen says.
-//   - An IP header is decoded only when its fixed part is captured (IPv4 20 bytes, IPv6 40); a shorter
-//     one leaves the IPHdr zero and sets ErrTruncated. Ethertype 0x0800 and the IPv4 link type need
-//     version 4, 0x86dd and the IPv6 link type need 6, RAW takes either; otherwise ErrBadVersion.
-//   - IPHdr.CapLen counts the frame bytes from the header's start to the end of the capture.
-//     IPv6 TotalLen saturates at 65535; IPv6 HdrLen saturates at 255.
-//   - IPv4 IHL < 5, or a non-zero total length shorter than the header: ErrBadLength, the fixed fields
-//     are kept, nothing after the header is decoded. Total length 0 marks GSO and the captured bytes
-//     stand in for it; so does an IPv6 payload length 0 in a GSO (oversized) frame.
-//   - Declared lengths (IP total length, UDP length) bound everything inside them; bytes past them
-//     (Ethernet padding) are ignored. A header cut by the capture sets ErrTruncated; a header cut by a
-//     declared length sets ErrBadLength. Transport headers are decoded only when their fixed part
-//     (TCP 20, UDP 8, ICMP 8 bytes) is present; TCP options only when the whole TCP header is.
-//   - IPv6 extension headers walked: hop-by-hop, routing, destination options, fragment. A fragment
-//     with a non-zero offset carries no transport header: Payload is the IP payload.
-//   - One level of encapsulation is unwrapped: IPv4 protocol 4 (not a non-first fragment) is IP-in-IP,
-//     UDP (IPv4 or IPv6) to vxlanPort is VXLAN when the 8-byte VXLAN header is present with the I flag;
-//     otherwise it is plain UDP with ErrBadVXLAN (ErrTruncated when the capture ends inside it). The
-//     inner Ethernet of VXLAN carries IPv4, IPv6 or ARP, with no VLAN tags. A tunnel inside the inner
-//     packet is left undecoded (its protocol is the inner transport).
-//   - GSO: an IPv4 total length 0 anywhere, or OrigLen > 1500 + link header bytes (Ethernet 14 + 4 per
-//     VLAN tag, SLL 16, SLL2 20, raw 0), evaluated only for frames the link layer marks as IP.
-//   - Checksum verdict: CsumNone unless the link layer marks the frame as IP (a VXLAN frame carrying
-//     ARP is IP). CsumBad when an IPv4 header checksum (outer or inner) or the innermost TCP/UDP/ICMP
-//     checksum is wrong. CsumOK when the innermost L4 checksum was verified right. Otherwise
-//     CsumUnverifiable: L4 not captured whole, GSO, fragment, UDP checksum 0, IPv6 routing header,
-//     other protocols, or a TCP/UDP checksum that equals the pseudo-header sum or its complement (TX offload,
-//     CHECKSUM_PARTIAL). ICMP quotes and the VXLAN outer UDP checksum do not count in the verdict:
-//     the latter sets only ErrBadOuterUDPChecksum (non-zero, verifiable, wrong, not a partial sum).
-//   - ICMP: ID/Seq for echo (v4 0/8, v6 128/129); MTU for v4 3/4 and v6 type 2 (low 16 bits). The
-//     quote of an error (v4 types 3, 4, 5, 11, 12; v6 types below 128) is decoded field by field as far
-//     as captured; HasQuote when the quoted IP header (IPv4 IHL*4, IPv6 40 bytes; extension headers
-//     not walked) is complete. Then a quoted protocol 4 header is decoded into QuotedInner, and the
-//     ports (TCP/UDP) or id/seq (ICMP, any type) and the TCP sequence of the innermost quoted packet
-//     fill QSport/QDport/QSeq, each when its bytes are captured and the quote is not a non-first
-//     fragment.
-//   - ARP is decoded only for hardware type 1, protocol 0x0800, lengths 6 and 4 (28 bytes);
-//     other ARP sets ErrNotIP, a short one ErrTruncated.
+// Readings of the Packet contract that both decoders share:
+//   - Ethernet: any number of 802.1Q/802.1ad/0x9100 tags is skipped and the first two VLAN IDs kept;
+//     EtherType is the one after the tags. A frame that ends inside the tags sets ErrTruncated (IDs
+//     captured whole are kept).
+//     Linux cooked headers leave EtherType 0 and take no VLAN tags; SLLAlen is the address length
+//     capped at 8 and SLLAddr holds that many bytes.
+//   - RAW frames pick IPv4 or IPv6 by the version nibble; an empty frame (ErrTruncated) or another
+//     version (ErrBadVersion) is not IP (CsumNone). Everywhere else the link layer has named the
+//     version, and a header that is short (ErrTruncated) or of another version (ErrBadVersion) is IP
+//     that could not be verified (CsumUnverifiable).
+//   - An IP header's CapLen is the number of bytes handed to it: to the end of the capture for the
+//     outermost header, bounded by the enclosing header's length for a tunnelled one (when that
+//     length was captured). It is set even when the header cannot be decoded.
+//   - IPv4: IHL < 5 sets ErrBadLength and HdrLen 20 and stops. A total length of 0 (GSO) or one
+//     shorter than the header (ErrBadLength) leaves the captured bytes as the payload; one longer than
+//     the capture sets ErrBadLength unless the frame was snapped. IPv6: payload length 0 takes the
+//     captured bytes; the hop-by-hop, routing, destination-options and fragment headers are walked,
+//     and one that does not fit sets ErrTruncated (Proto is its type, HdrLen where it starts).
+//   - GSO: the outermost IP packet has IPv4 total length 0, or is longer than 1500 bytes (its total
+//     length, or the captured bytes when that is 0).
+//   - IP-in-IP: IPv4 protocol 4, not a fragment. VXLAN: UDP to vxlanPort, not a fragment, with the UDP
+//     and VXLAN headers captured; without the I flag it is plain UDP with ErrBadVXLAN, and without a
+//     captured inner Ethernet header plain UDP with ErrTruncated. The inner Ethernet may carry VLAN
+//     tags (skipped, not recorded), then IPv4, IPv6 or ARP (else ErrNotIP). One level is unwrapped.
+//   - Transport: ports are read whenever 4 bytes are captured; TCP needs 20 bytes, UDP and ICMP 8
+//     (ICMP type and code are read from 2), else ErrTruncated. A TCP data offset below 5 sets
+//     ErrBadLength and counts as 20. A TCP header cut by the capture keeps the options captured
+//     whole. The UDP length field is reported, not checked; payload lengths come from the IP header.
+//     A non-first fragment carries no transport header: Payload is the IP payload.
+//   - TCP options: MSS, window scale and timestamps only with their standard lengths; an option
+//     whose length is below 2 or runs past the header sets ErrBadOption and ends the walk.
+//   - ICMP: ID/Seq for echo, MTU for IPv4 3/4 and ICMPv6 type 2 (saturated at 65535). The quote of an
+//     error is decoded header by header as far as captured (ICMPv4 quotes IPv4, ICMPv6 IPv6):
+//     HasQuote once the quoted IP header is complete; a quoted IPv4 protocol 4 header is followed into
+//     QuotedInner; then TCP/UDP ports (4 bytes) or ICMP id/seq (8 bytes), and the TCP sequence.
+//   - ARP needs 28 bytes (else ErrTruncated) and hardware type 1, protocol 0x0800, lengths 6 and 4
+//     (else ErrNotIP).
+//   - Checksums: every complete IPv4 header decoded on the way to the innermost packet is verified
+//     (ErrBadIPChecksum). The innermost TCP, UDP (non-zero, or any over IPv6), ICMP and ICMPv6
+//     checksum is verified when the transport segment is captured whole and the packet is neither
+//     GSO nor a fragment (ErrBadL4Checksum); a pseudo-header checksum equal to the folded pseudo-
+//     header sum or its complement is a TX-offload placeholder: unverifiable, never bad. A non-zero
+//     VXLAN outer UDP checksum is verified when the UDP length matches the captured datagram
+//     (ErrBadOuterUDPChecksum). Verdict: CsumBad when any of these is wrong; CsumUnverifiable when
+//     the transport checksum could not be verified or the frame is GSO; CsumUnverifiable as well
+//     when there is no transport checksum at all and the innermost header is not IPv4 (nothing was
+//     verified); CsumOK otherwise. Frames that are not IP get CsumNone.
 func DecodeSlow(linkType LinkType, data []byte, origLen int, vxlanPort uint16, p *Packet) {
 	p.Reset()
 	p.LinkType = linkType
 	p.CapLen = len(data)
 	p.OrigLen = origLen
+	p.Checksum = CsumNone
 	if vxlanPort == 0 {
 		vxlanPort = 4789
 	}
@@ -73,21 +79,22 @@ func DecodeSlow(linkType LinkType, data []byte, origLen int, vxlanPort uint16, p
 		p.Errs |= ErrSnapped
 	}
 	s.link(linkType, data)
-	s.finish()
 }
+
+// l4 checksum outcomes of DecodeSlow.
+const (
+	slowL4None = iota // the protocol has no checksum calipath verifies
+	slowL4Unverifiable
+	slowL4OK
+	slowL4Bad
+)
 
 // slowState carries one DecodeSlow call.
 type slowState struct {
 	p         *Packet
 	vxlanPort uint16
 	snapped   bool
-	frame     []byte
-	isIP      bool // the link layer says the frame is IP
-	gso       bool
-	frag      bool // the innermost packet is a fragment
-	noL4Csum  bool // the innermost L4 checksum cannot be verified (routing header)
-	l4OK      bool // the innermost L4 checksum was verified right
-	linkHdr   int
+	badIP     bool
 
 	eth   layers.Ethernet
 	dot1q layers.Dot1Q
@@ -106,13 +113,10 @@ var slowNF = gopacket.NilDecodeFeedback
 
 func (s *slowState) link(lt LinkType, data []byte) {
 	p := s.p
-	s.frame = data
+	var et uint16
+	var rest []byte
 	switch lt {
 	case LinkEthernet:
-		if len(data) < 14 {
-			p.Errs |= ErrTruncated
-			return
-		}
 		if s.eth.DecodeFromBytes(data, slowNF) != nil {
 			p.Errs |= ErrTruncated
 			return
@@ -120,9 +124,14 @@ func (s *slowState) link(lt LinkType, data []byte) {
 		p.HasEth = true
 		copy(p.DstMAC[:], s.eth.DstMAC)
 		copy(p.SrcMAC[:], s.eth.SrcMAC)
-		s.linkHdr = 14
 		// gopacket turns an 802.3 length into EthernetTypeLLC; the contract keeps the field as captured.
-		s.ethertype(binary.BigEndian.Uint16(data[12:14]), data[14:])
+		var ok bool
+		et, rest, ok = s.skipVLANs(binary.BigEndian.Uint16(data[12:14]), data[14:], true)
+		if !ok {
+			p.Errs |= ErrTruncated
+			return
+		}
+		p.EtherType = et
 	case LinkLinuxSLL:
 		// Parsed by hand: layers.LinuxSLL slices its address by an unchecked 16-bit length.
 		if len(data) < 16 {
@@ -131,13 +140,12 @@ func (s *slowState) link(lt LinkType, data []byte) {
 		}
 		p.HasSLL = true
 		p.PktType = data[1]
-		p.SLLAlen = data[5]
-		copy(p.SLLAddr[:], data[6:14])
-		s.linkHdr = 16
-		s.ethertype(binary.BigEndian.Uint16(data[14:16]), data[16:])
+		p.SLLAlen = uint8(min(binary.BigEndian.Uint16(data[4:6]), 8))
+		copy(p.SLLAddr[:p.SLLAlen], data[6:])
+		et, rest = binary.BigEndian.Uint16(data[14:16]), data[16:]
 	case LinkSLL2:
 		// gopacket has no LINUX_SLL2 decoder: protocol 2, reserved 2, ifindex 4, ARPHRD 2, packet type 1,
-		// address length 1, address 8.
+		// address length 1, address 8, all big-endian.
 		if len(data) < 20 {
 			p.Errs |= ErrTruncated
 			return
@@ -145,47 +153,35 @@ func (s *slowState) link(lt LinkType, data []byte) {
 		p.HasSLL = true
 		p.IfIndex = int32(binary.BigEndian.Uint32(data[4:8]))
 		p.PktType = data[10]
-		p.SLLAlen = data[11]
-		copy(p.SLLAddr[:], data[12:20])
-		s.linkHdr = 20
-		s.ethertype(binary.BigEndian.Uint16(data[0:2]), data[20:])
+		p.SLLAlen = min(data[11], 8)
+		copy(p.SLLAddr[:p.SLLAlen], data[12:])
+		et, rest = binary.BigEndian.Uint16(data[0:2]), data[20:]
 	case LinkRaw:
-		s.startIP(data, 0)
+		if len(data) == 0 {
+			p.Errs |= ErrTruncated
+			return
+		}
+		switch data[0] >> 4 {
+		case 4:
+			et = uint16(layers.EthernetTypeIPv4)
+		case 6:
+			et = uint16(layers.EthernetTypeIPv6)
+		default:
+			p.Errs |= ErrBadVersion
+			return
+		}
+		rest = data
 	case LinkIPv4:
-		s.startIP(data, 4)
+		et, rest = uint16(layers.EthernetTypeIPv4), data
 	case LinkIPv6:
-		s.startIP(data, 6)
+		et, rest = uint16(layers.EthernetTypeIPv6), data
 	default:
 		p.Errs |= ErrUnknownLink
+		return
 	}
-}
-
-// ethertype follows up to two VLAN tags and dispatches on the resulting EtherType.
-func (s *slowState) ethertype(et uint16, rest []byte) {
-	p := s.p
-	for p.NVLAN < 2 && (et == uint16(layers.EthernetTypeDot1Q) || et == uint16(layers.EthernetTypeQinQ)) {
-		if len(rest) < 4 {
-			p.EtherType = et
-			p.Errs |= ErrTruncated
-			return
-		}
-		if s.dot1q.DecodeFromBytes(rest, slowNF) != nil {
-			p.EtherType = et
-			p.Errs |= ErrTruncated
-			return
-		}
-		p.VLANs[p.NVLAN] = s.dot1q.VLANIdentifier
-		p.NVLAN++
-		et = uint16(s.dot1q.Type)
-		rest = rest[4:]
-		s.linkHdr += 4
-	}
-	p.EtherType = et
 	switch et {
-	case uint16(layers.EthernetTypeIPv4):
-		s.startIP(rest, 4)
-	case uint16(layers.EthernetTypeIPv6):
-		s.startIP(rest, 6)
+	case uint16(layers.EthernetTypeIPv4), uint16(layers.EthernetTypeIPv6):
+		s.ip(rest, et == uint16(layers.EthernetTypeIPv6))
 	case uint16(layers.EthernetTypeARP):
 		s.decodeARP(rest)
 	default:
@@ -193,9 +189,30 @@ func (s *slowState) ethertype(et uint16, rest []byte) {
 	}
 }
 
+// skipVLANs follows VLAN tags from EtherType et, recording the first two IDs when record is set.
+func (s *slowState) skipVLANs(et uint16, rest []byte, record bool) (uint16, []byte, bool) {
+	p := s.p
+	for et == uint16(layers.EthernetTypeDot1Q) || et == uint16(layers.EthernetTypeQinQ) || et == 0x9100 {
+		err := s.dot1q.DecodeFromBytes(rest, slowNF)
+		if err != nil && len(rest) < 2 {
+			return 0, nil, false
+		}
+		if record && p.NVLAN < 2 {
+			// The ID counts once its 2 bytes are captured, even when the EtherType after it is not.
+			p.VLANs[p.NVLAN] = binary.BigEndian.Uint16(rest[0:2]) & 0x0fff
+			p.NVLAN++
+		}
+		if err != nil {
+			return 0, nil, false
+		}
+		et, rest = uint16(s.dot1q.Type), rest[4:]
+	}
+	return et, rest, true
+}
+
 func (s *slowState) decodeARP(b []byte) {
 	p := s.p
-	if len(b) < 8 {
+	if len(b) < 28 {
 		p.Errs |= ErrTruncated
 		return
 	}
@@ -203,7 +220,7 @@ func (s *slowState) decodeARP(b []byte) {
 		p.Errs |= ErrNotIP
 		return
 	}
-	if len(b) < 28 || s.arp.DecodeFromBytes(b, slowNF) != nil {
+	if s.arp.DecodeFromBytes(b, slowNF) != nil {
 		p.Errs |= ErrTruncated
 		return
 	}
@@ -215,142 +232,170 @@ func (s *slowState) decodeARP(b []byte) {
 	copy(p.ARP.TPA[:], s.arp.DstProtAddress)
 }
 
-// startIP decodes the first IP header of the frame (want: required version, 0 for either).
-func (s *slowState) startIP(b []byte, want uint8) {
+// ip decodes the outermost IP packet, its tunnel if any, and the innermost transport header.
+func (s *slowState) ip(b []byte, v6 bool) {
 	p := s.p
-	s.isIP = true
-	if p.OrigLen > 1500+s.linkHdr {
-		s.gso = true
-	}
+	p.Checksum = CsumUnverifiable
 	var h IPHdr
-	l4, declared, ok := s.ipHeader(b, math.MaxInt, want, &h)
-	if h.Version == 0 {
-		return
-	}
+	pl, ok := s.header(b, v6, &h, s.snapped, true)
 	if !ok {
 		p.Inner = h
 		return
 	}
-	if h.Version == 4 && h.Proto == 4 {
-		p.Encap = EncapIPIP
-		p.Outer = h
-		var in IPHdr
-		l4, declared, ok = s.ipHeader(l4, declared, 4, &in)
-		p.Inner = in
-		if ok {
-			s.transport(&p.Inner, l4, declared)
-		}
-		return
+	size := int(h.TotalLen)
+	if size == 0 {
+		size = len(b)
 	}
-	if h.Proto == 17 && s.vxlan(&h, l4, declared) {
-		return
+	p.GSO = (h.Version == 4 && h.TotalLen == 0) || size > 1500
+	notFrag := h.FragOff == 0 && !h.MF
+	switch {
+	case h.Version == 4 && h.Proto == 4 && notFrag:
+		p.Encap, p.Outer = EncapIPIP, h
+		h = IPHdr{}
+		if pl, ok = s.header(pl, false, &h, s.snapped, true); !ok {
+			p.Inner = h
+			s.verdict(slowL4Unverifiable)
+			return
+		}
+	case h.Proto == 17 && notFrag && len(pl) >= 16 && binary.BigEndian.Uint16(pl[2:4]) == s.vxlanPort:
+		inner, innerPl, done, isVX := s.vxlan(&h, pl)
+		if done {
+			return
+		}
+		if isVX {
+			h, pl = inner, innerPl
+		}
 	}
 	p.Inner = h
-	s.transport(&p.Inner, l4, declared)
+	s.verdict(s.transport(&p.Inner, pl))
 }
 
-// short records why fewer than need bytes are available: the capture (ErrTruncated) or a declared
-// length (ErrBadLength).
-func (s *slowState) short(have []byte, declared, need int) bool {
-	if len(have) >= need {
-		return false
+// vxlan decodes the VXLAN encapsulation of the UDP datagram pl inside outer. isVX is false when the
+// datagram is plain UDP after all; done is true when decoding ended inside the encapsulation.
+func (s *slowState) vxlan(outer *IPHdr, pl []byte) (inner IPHdr, innerPl []byte, done, isVX bool) {
+	p := s.p
+	if s.vx.DecodeFromBytes(pl[8:], slowNF) != nil || !s.vx.ValidIDFlag {
+		p.Errs |= ErrBadVXLAN
+		return IPHdr{}, nil, false, false
 	}
-	if declared < need {
-		s.p.Errs |= ErrBadLength
+	if len(pl) < 8+8+14 {
+		p.Errs |= ErrTruncated
+		return IPHdr{}, nil, false, false
+	}
+	s.udp.DecodeFromBytes(pl, slowNF) // 8 bytes are present: the header fields are filled
+	p.Encap, p.Outer = EncapVXLAN, *outer
+	p.OuterSprt, p.OuterDprt = uint16(s.udp.SrcPort), uint16(s.udp.DstPort)
+	p.OuterUCsm = s.udp.Checksum
+	if p.OuterUCsm != 0 && !p.GSO && int(s.udp.Length) == len(pl) &&
+		slowCheck(outer, 17, pl, p.OuterUCsm, true) == slowL4Bad {
+		p.Errs |= ErrBadOuterUDPChecksum
+	}
+	p.VNI = s.vx.VNI
+	eth := pl[16:]
+	s.eth.DecodeFromBytes(eth, slowNF) // 14 bytes are present
+	copy(p.InnerDstMAC[:], s.eth.DstMAC)
+	copy(p.InnerSrcMAC[:], s.eth.SrcMAC)
+	et, rest, ok := s.skipVLANs(binary.BigEndian.Uint16(eth[12:14]), eth[14:], false)
+	if !ok {
+		p.Errs |= ErrTruncated
+		s.verdict(slowL4Unverifiable)
+		return IPHdr{}, nil, true, true
+	}
+	switch et {
+	case uint16(layers.EthernetTypeIPv4), uint16(layers.EthernetTypeIPv6):
+		if innerPl, ok = s.header(rest, et == uint16(layers.EthernetTypeIPv6), &inner, s.snapped, true); !ok {
+			p.Inner = inner
+			s.verdict(slowL4Unverifiable)
+			return IPHdr{}, nil, true, true
+		}
+		return inner, innerPl, false, true
+	case uint16(layers.EthernetTypeARP):
+		s.decodeARP(rest)
+	default:
+		p.Errs |= ErrNotIP
+	}
+	s.verdict(slowL4None)
+	return IPHdr{}, nil, true, true
+}
+
+// header decodes the IP header at b into h and returns its payload: bounded by the header's length
+// when that was captured, else everything captured after the header. ok is false when the header
+// itself could not be decoded. snapped excuses a length beyond the capture; record says whether the
+// header's problems count for the frame (not for ICMP quotes).
+func (s *slowState) header(b []byte, v6 bool, h *IPHdr, snapped, record bool) ([]byte, bool) {
+	var errs Err
+	var pl []byte
+	var ok bool
+	if v6 {
+		pl, errs, ok = s.ipv6(b, h, snapped)
 	} else {
-		s.p.Errs |= ErrTruncated
+		pl, errs, ok = s.ipv4(b, h, snapped)
+		if ok && !h.CsumOK && record {
+			s.badIP = true
+		}
 	}
-	return true
+	if record {
+		s.p.Errs |= errs
+	}
+	return pl, ok
 }
 
-// ipHeader decodes one IP header from b, of which the enclosing layer declares limit bytes
-// (math.MaxInt when nothing encloses it). It returns the transport bytes (bounded by the declared length and
-// the capture), the declared transport length, and whether the transport may be decoded.
-func (s *slowState) ipHeader(b []byte, limit int, want uint8, h *IPHdr) (l4 []byte, declared int, ok bool) {
-	p := s.p
-	if s.short(b, limit, 1) {
-		return nil, 0, false
+func (s *slowState) ipv4(b []byte, h *IPHdr, snapped bool) ([]byte, Err, bool) {
+	h.CapLen = len(b)
+	if s.ip4.DecodeFromBytes(b, slowNF) != nil && len(b) < 20 {
+		return nil, ErrTruncated, false
 	}
-	v := b[0] >> 4
-	if (v != 4 && v != 6) || (want != 0 && v != want) {
-		p.Errs |= ErrBadVersion
-		return nil, 0, false
+	if s.ip4.Version != 4 {
+		return nil, ErrBadVersion, false
 	}
-	s.frag = false
-	if v == 4 {
-		return s.ipv4(b, limit, h)
-	}
-	return s.ipv6(b, limit, h)
-}
-
-// capFrom returns the number of frame bytes from the start of b to the end of the capture. b is
-// always a two-index subslice of the frame, so cap(frame)-cap(b) is its offset.
-func (s *slowState) capFrom(b []byte) int {
-	return len(s.frame) - (cap(s.frame) - cap(b))
-}
-
-func (s *slowState) ipv4(b []byte, limit int, h *IPHdr) ([]byte, int, bool) {
-	p := s.p
-	if s.short(b, limit, 20) {
-		return nil, 0, false
-	}
-	s.ip4.DecodeFromBytes(b, slowNF) // fills the fixed fields whenever 20 bytes are present; checked below
+	// gopacket has filled the fixed fields (it fills them before any of its length checks).
 	h.Version = 4
 	copy(h.Src[:4], s.ip4.SrcIP)
 	copy(h.Dst[:4], s.ip4.DstIP)
 	h.Proto = uint8(s.ip4.Protocol)
 	h.TTL = s.ip4.TTL
 	h.TOS = s.ip4.TOS
-	h.HdrLen = s.ip4.IHL * 4
 	h.TotalLen = binary.BigEndian.Uint16(b[2:4]) // gopacket replaces 0 by the captured length
 	h.ID = uint32(s.ip4.Id)
 	h.DF = s.ip4.Flags&layers.IPv4DontFragment != 0
 	h.MF = s.ip4.Flags&layers.IPv4MoreFragments != 0
 	h.FragOff = s.ip4.FragOffset * 8
 	h.Checksum = s.ip4.Checksum
-	h.CapLen = s.capFrom(b)
 	if s.ip4.IHL < 5 {
-		p.Errs |= ErrBadLength
-		return nil, 0, false
+		h.HdrLen = 20
+		return nil, ErrBadLength, false
 	}
-	hl := int(h.HdrLen)
-	if s.short(b, limit, hl) {
-		return nil, 0, false
+	hl := int(s.ip4.IHL) * 4
+	h.HdrLen = uint8(hl)
+	if len(b) < hl {
+		return nil, ErrTruncated, false
 	}
 	h.CsumOK = slowFold(slowSum(0, b[:hl])) == 0xffff
-	if !h.CsumOK {
-		p.Errs |= ErrBadIPChecksum
-	}
 	total := int(h.TotalLen)
-	if total == 0 {
-		s.gso = true
-		total = min(len(b), limit)
-	} else if total < hl {
-		p.Errs |= ErrBadLength
-		return nil, 0, false
+	switch {
+	case total == 0 || total < hl:
+		if total != 0 {
+			return b[hl:], ErrBadLength, true
+		}
+		return b[hl:], 0, true
+	case total > len(b):
+		if !snapped {
+			return b[hl:], ErrBadLength, true
+		}
+		return b[hl:], 0, true
 	}
-	s.checkTotal(b, limit, total)
-	end := min(total, len(b), limit)
-	s.frag = h.MF || h.FragOff != 0
-	if h.FragOff != 0 {
-		s.setPayload(b[hl:end], total-hl)
-		return nil, 0, false
-	}
-	return b[hl:end], total - hl, true
+	return b[hl:total], 0, true
 }
 
-// checkTotal flags a declared length longer than the bytes that hold it, unless the snaplen cut them.
-func (s *slowState) checkTotal(b []byte, limit, total int) {
-	if total > min(len(b), limit) && !(s.snapped && total <= limit) {
-		s.p.Errs |= ErrBadLength
+func (s *slowState) ipv6(b []byte, h *IPHdr, snapped bool) ([]byte, Err, bool) {
+	h.CapLen = len(b)
+	if s.ip6.DecodeFromBytes(b, slowNF) != nil && len(b) < 40 {
+		return nil, ErrTruncated, false
 	}
-}
-
-func (s *slowState) ipv6(b []byte, limit int, h *IPHdr) ([]byte, int, bool) {
-	if s.short(b, limit, 40) {
-		return nil, 0, false
+	if s.ip6.Version != 6 {
+		return nil, ErrBadVersion, false
 	}
-	s.ip6.DecodeFromBytes(b, slowNF) // fills the fixed fields whenever 40 bytes are present
+	// gopacket has filled the fixed fields (before looking at extension headers or lengths).
 	h.Version = 6
 	h.TOS = s.ip6.TrafficClass
 	h.FlowLbl = s.ip6.FlowLabel
@@ -359,440 +404,298 @@ func (s *slowState) ipv6(b []byte, limit int, h *IPHdr) ([]byte, int, bool) {
 	copy(h.Dst[:], s.ip6.DstIP)
 	plen := int(binary.BigEndian.Uint16(b[4:6]))
 	h.TotalLen = uint16(min(40+plen, 0xffff))
-	h.CapLen = s.capFrom(b)
-	total := 40 + plen
-	if plen == 0 && s.gso {
-		total = min(len(b), limit)
+	var errs Err
+	bb := b
+	switch {
+	case plen == 0:
+	case 40+plen > len(b):
+		if !snapped {
+			errs |= ErrBadLength
+		}
+	default:
+		bb = b[:40+plen]
 	}
-	s.checkTotal(b, limit, total)
-	bb := b[:min(total, len(b), limit)]
-	nh := b[6]
-	off := 40
-	var fragOff uint16
-walk:
+	nh, off := b[6], 40
 	for {
 		switch nh {
 		case 0, 43, 60: // hop-by-hop, routing, destination options
-			need := 8
-			if len(bb)-off >= 2 {
-				need = 8*int(bb[off+1]) + 8
-			}
-			if len(bb)-off < need || s.ext.DecodeFromBytes(bb[off:], slowNF) != nil {
-				s.extShort(total, off+need)
-				break walk
-			}
-			if nh == 43 {
-				s.noL4Csum = true
+			if s.ext.DecodeFromBytes(bb[off:], slowNF) != nil {
+				h.Proto, h.HdrLen = nh, uint8(min(off, 0xff))
+				return nil, errs | ErrTruncated, false
 			}
 			nh = uint8(s.ext.NextHeader)
 			off += len(s.ext.Contents)
-		case 44: // fragment (no gopacket DecodingLayer exists for it)
+			continue
+		case 44: // fragment: gopacket has no DecodingLayer for it
 			if len(bb)-off < 8 {
-				s.extShort(total, off+8)
-				break walk
+				h.Proto, h.HdrLen = nh, uint8(min(off, 0xff))
+				return nil, errs | ErrTruncated, false
 			}
 			f := bb[off : off+8]
-			fragOff = binary.BigEndian.Uint16(f[2:4]) &^ 7
+			h.FragOff = binary.BigEndian.Uint16(f[2:4]) &^ 7
 			h.MF = f[3]&1 != 0
 			h.ID = binary.BigEndian.Uint32(f[4:8])
 			nh = f[0]
 			off += 8
-		default:
-			break walk
+			continue
 		}
+		break
 	}
-	h.Proto = nh
-	h.HdrLen = uint8(min(off, 0xff))
-	h.FragOff = fragOff
-	s.frag = h.MF || fragOff != 0
-	if nh == 0 || nh == 43 || nh == 60 || nh == 44 {
-		return nil, 0, false // the walk stopped inside an extension header
-	}
-	if fragOff != 0 {
-		s.setPayload(bb[off:], total-off)
-		return nil, 0, false
-	}
-	return bb[off:], total - off, true
+	h.Proto, h.HdrLen = nh, uint8(min(off, 0xff))
+	return bb[off:], errs, true
 }
 
-// extShort records an IPv6 extension header that needs the bytes up to end and does not get them:
-// cut by the capture when the payload length covers end, otherwise a malformed header.
-func (s *slowState) extShort(total, end int) {
-	if end <= total {
-		s.p.Errs |= ErrTruncated
-		return
-	}
-	s.p.Errs |= ErrBadOption
-}
-
-func (s *slowState) setPayload(b []byte, declared int) {
-	s.p.Payload = b
-	s.p.PayloadLen = max(declared, len(b))
-}
-
-// vxlan decodes UDP to the VXLAN port as VXLAN; it reports false when the datagram is not VXLAN (then
-// the caller decodes it as plain UDP).
-func (s *slowState) vxlan(h *IPHdr, l4 []byte, declared int) bool {
+// transport decodes the transport header of the innermost packet h (payload pl) and returns the
+// outcome of its checksum.
+func (s *slowState) transport(h *IPHdr, pl []byte) int {
 	p := s.p
-	if len(l4) < 8 || binary.BigEndian.Uint16(l4[2:4]) != s.vxlanPort {
-		return false
+	declared := len(pl)
+	if h.TotalLen != 0 && !(h.Version == 6 && h.TotalLen == 40 && len(pl) > 0) && int(h.TotalLen) >= int(h.HdrLen) {
+		declared = int(h.TotalLen) - int(h.HdrLen)
 	}
-	if s.udp.DecodeFromBytes(l4, slowNF) != nil {
-		return false // a UDP length below 8: plain UDP reports it
+	if h.FragOff != 0 {
+		p.Payload, p.PayloadLen = pl, declared
+		return slowL4Unverifiable
 	}
-	ulen := int(s.udp.Length)
-	if ulen < 8 || ulen > declared {
-		return false
-	}
-	body := l4[8:min(ulen, len(l4))]
-	if len(body) < 8 {
-		if ulen-8 >= 8 {
-			p.Errs |= ErrTruncated
-		} else {
-			p.Errs |= ErrBadVXLAN
-		}
-		return false
-	}
-	if s.vx.DecodeFromBytes(body, slowNF) != nil || !s.vx.ValidIDFlag {
-		p.Errs |= ErrBadVXLAN
-		return false
-	}
-	p.Encap = EncapVXLAN
-	p.Outer = *h
-	p.OuterSprt = uint16(s.udp.SrcPort)
-	p.OuterDprt = uint16(s.udp.DstPort)
-	p.OuterUCsm = s.udp.Checksum
-	p.VNI = s.vx.VNI
-	if c := s.udp.Checksum; c != 0 && ulen <= len(l4) && !s.gso && !s.frag && !s.noL4Csum {
-		ps := slowPseudo(h, 17, ulen)
-		if slowFold(slowSum(ps, l4[:ulen])) != 0xffff && c != slowFold(ps) {
-			p.Errs |= ErrBadOuterUDPChecksum
-		}
-	}
-	s.frag, s.noL4Csum = false, false
-	eth := body[8:]
-	innerDeclared := ulen - 16
-	if s.short(eth, innerDeclared, 14) {
-		return true
-	}
-	if s.eth.DecodeFromBytes(eth, slowNF) != nil {
-		p.Errs |= ErrTruncated
-		return true
-	}
-	copy(p.InnerDstMAC[:], s.eth.DstMAC)
-	copy(p.InnerSrcMAC[:], s.eth.SrcMAC)
-	rest, limit := eth[14:], innerDeclared-14
-	var want uint8
-	switch binary.BigEndian.Uint16(eth[12:14]) {
-	case uint16(layers.EthernetTypeIPv4):
-		want = 4
-	case uint16(layers.EthernetTypeIPv6):
-		want = 6
-	case uint16(layers.EthernetTypeARP):
-		s.decodeARP(rest)
-		return true
-	default:
-		p.Errs |= ErrNotIP
-		return true
-	}
-	var in IPHdr
-	l4, declared, ok := s.ipHeader(rest, limit, want, &in)
-	p.Inner = in
-	if ok {
-		s.transport(&p.Inner, l4, declared)
-	}
-	return true
-}
-
-// transport decodes the transport header of the innermost packet h from b, of which declared bytes
-// are declared by the IP header.
-func (s *slowState) transport(h *IPHdr, b []byte, declared int) {
+	whole := len(pl) == declared && !p.GSO && !h.MF
 	switch h.Proto {
 	case 6:
-		s.decodeTCP(h, b, declared)
+		return s.decodeTCP(h, pl, declared, whole)
 	case 17:
-		s.decodeUDP(h, b, declared)
+		if len(pl) >= 4 {
+			p.Sport, p.Dport = binary.BigEndian.Uint16(pl[0:2]), binary.BigEndian.Uint16(pl[2:4])
+		}
+		if s.udp.DecodeFromBytes(pl, slowNF) != nil && len(pl) < 8 {
+			p.Errs |= ErrTruncated
+			return slowL4Unverifiable
+		}
+		p.HasUDP = true
+		p.UDPLen, p.UDPChecksum = s.udp.Length, s.udp.Checksum
+		p.Payload, p.PayloadLen = pl[8:], max(declared-8, 0)
+		switch {
+		case !whole:
+			return slowL4Unverifiable
+		case p.UDPChecksum == 0 && h.Version == 4:
+			return slowL4None
+		}
+		return slowCheck(h, 17, pl, p.UDPChecksum, true)
 	case 1, 58:
-		s.decodeICMP(h, b, declared)
-	default:
-		s.setPayload(b, declared)
+		return s.decodeICMP(h, pl, declared, whole)
 	}
+	p.Payload, p.PayloadLen = pl, declared
+	return slowL4None
 }
 
-// l4Verifiable reports whether the innermost transport checksum over n bytes of b can be checked.
-func (s *slowState) l4Verifiable(b []byte, n int) bool {
-	return n <= len(b) && !s.gso && !s.frag && !s.noL4Csum
-}
-
-// checkL4 verifies a transport checksum over b[:n] starting from the pseudo-header sum ps; partial
-// says a stored value equal to the pseudo-header sum is a TX-offload placeholder, not an error.
-func (s *slowState) checkL4(b []byte, n int, ps uint32, stored uint16, partial bool) {
-	if !s.l4Verifiable(b, n) {
-		return
-	}
-	if slowFold(slowSum(ps, b[:n])) == 0xffff {
-		s.l4OK = true
-		return
-	}
-	if partial && (stored == slowFold(ps) || stored == ^slowFold(ps)) {
-		return
-	}
-	s.p.Errs |= ErrBadL4Checksum
-}
-
-func (s *slowState) decodeTCP(h *IPHdr, b []byte, declared int) {
+func (s *slowState) decodeTCP(h *IPHdr, pl []byte, declared int, whole bool) int {
 	p := s.p
-	if s.short(b, declared, 20) {
-		return
+	if len(pl) >= 4 {
+		p.Sport, p.Dport = binary.BigEndian.Uint16(pl[0:2]), binary.BigEndian.Uint16(pl[2:4])
 	}
-	err := s.tcp.DecodeFromBytes(b, slowNF)
+	if len(pl) < 20 {
+		p.Errs |= ErrTruncated
+		return slowL4Unverifiable
+	}
+	err := s.tcp.DecodeFromBytes(pl, slowNF)
 	p.HasTCP = true
-	p.Sport, p.Dport = uint16(s.tcp.SrcPort), uint16(s.tcp.DstPort)
 	t := &p.TCP
 	t.Seq, t.Ack = s.tcp.Seq, s.tcp.Ack
-	t.Flags = b[13]
-	t.HdrLen = s.tcp.DataOffset * 4
-	t.Window = s.tcp.Window
-	t.Checksum = s.tcp.Checksum
+	t.Flags = pl[13]
+	t.Window, t.Checksum = s.tcp.Window, s.tcp.Checksum
 	t.WScale = 0xff
-	hl := int(t.HdrLen)
-	if hl < 20 || hl > declared {
+	hl := int(s.tcp.DataOffset) * 4
+	if hl < 20 {
+		// gopacket has filled the fixed fields and stops; calipath reads it as a 20-byte header.
 		p.Errs |= ErrBadLength
-		return
+		hl, err = 20, nil
+		s.tcp.Options = s.tcp.Options[:0]
 	}
-	if hl > len(b) {
+	t.HdrLen = uint8(hl)
+	p.PayloadLen = max(declared-hl, 0)
+	if hl > len(pl) {
+		// gopacket decodes no options from a cut header: walk the ones captured whole.
 		p.Errs |= ErrTruncated
-		s.setPayload(nil, declared-hl)
-		return
+		s.tcpOptions(s.slowOptions(pl[20:]))
+		return slowL4Unverifiable
 	}
+	opts := s.tcp.Options
 	if err != nil {
-		p.Errs |= ErrBadOption // data offset and length were checked above: only an option can fail
+		// Only an option can fail here; gopacket has appended it before failing: it is the malformed one.
+		p.Errs |= ErrBadOption
+		opts = opts[:len(opts)-1]
 	}
-	for _, o := range s.tcp.Options {
+	s.tcpOptions(opts)
+	p.Payload = pl[hl:]
+	if !whole {
+		return slowL4Unverifiable
+	}
+	return slowCheck(h, 6, pl, t.Checksum, true)
+}
+
+// slowOptions splits the TCP options captured whole from b, stopping at the first one the capture
+// cuts. A malformed option (length below 2) sets ErrBadOption and ends the walk.
+func (s *slowState) slowOptions(b []byte) []layers.TCPOption {
+	var out []layers.TCPOption
+	for len(b) > 0 {
+		switch b[0] {
+		case 0:
+			return out
+		case 1:
+			b = b[1:]
+			continue
+		}
+		if len(b) < 2 || int(b[1]) > len(b) {
+			return out
+		}
+		if b[1] < 2 {
+			s.p.Errs |= ErrBadOption
+			return out
+		}
+		out = append(out, layers.TCPOption{OptionType: layers.TCPOptionKind(b[0]), OptionLength: b[1],
+			OptionData: b[2:b[1]]})
+		b = b[b[1]:]
+	}
+	return out
+}
+
+// tcpOptions takes MSS, window scale, SACK-permitted, SACK blocks and timestamps from well-formed
+// options.
+func (s *slowState) tcpOptions(opts []layers.TCPOption) {
+	t := &s.p.TCP
+	for _, o := range opts {
 		d := o.OptionData
 		switch o.OptionType {
 		case layers.TCPOptionKindMSS:
-			if len(d) != 2 {
-				p.Errs |= ErrBadOption
-				continue
+			if len(d) == 2 {
+				t.MSS = binary.BigEndian.Uint16(d)
 			}
-			t.MSS = binary.BigEndian.Uint16(d)
 		case layers.TCPOptionKindWindowScale:
-			if len(d) != 1 {
-				p.Errs |= ErrBadOption
-				continue
+			if len(d) == 1 {
+				t.WScale = d[0]
 			}
-			t.WScale = d[0]
 		case layers.TCPOptionKindSACKPermitted:
-			if len(d) != 0 {
-				p.Errs |= ErrBadOption
-				continue
-			}
 			t.SACKPerm = true
 		case layers.TCPOptionKindSACK:
-			if len(d) == 0 || len(d)%8 != 0 {
-				p.Errs |= ErrBadOption
-				continue
-			}
 			t.SACKBlocks = uint8(len(d) / 8)
 		case layers.TCPOptionKindTimestamps:
-			if len(d) != 8 {
-				p.Errs |= ErrBadOption
-				continue
+			if len(d) == 8 {
+				t.HasTS = true
+				t.TSVal = binary.BigEndian.Uint32(d[0:4])
+				t.TSEcr = binary.BigEndian.Uint32(d[4:8])
 			}
-			t.HasTS = true
-			t.TSVal = binary.BigEndian.Uint32(d[0:4])
-			t.TSEcr = binary.BigEndian.Uint32(d[4:8])
 		}
-	}
-	s.setPayload(b[hl:], declared-hl)
-	s.checkL4(b, declared, slowPseudo(h, 6, declared), t.Checksum, true)
-}
-
-func (s *slowState) decodeUDP(h *IPHdr, b []byte, declared int) {
-	p := s.p
-	if s.short(b, declared, 8) {
-		return
-	}
-	s.udp.DecodeFromBytes(b, slowNF) // fills the header whenever 8 bytes are present
-	p.HasUDP = true
-	p.Sport, p.Dport = uint16(s.udp.SrcPort), uint16(s.udp.DstPort)
-	p.UDPLen = s.udp.Length
-	p.UDPChecksum = s.udp.Checksum
-	ulen := int(p.UDPLen)
-	if ulen >= 8 && s.frag {
-		// The first fragment of a datagram: the UDP length covers fragments not in this frame.
-		s.setPayload(b[8:], ulen-8)
-		return
-	}
-	if ulen < 8 || ulen > declared {
-		if !(ulen == 0 && s.gso) {
-			p.Errs |= ErrBadLength
-		}
-		s.setPayload(b[8:], declared-8)
-		return
-	}
-	s.setPayload(b[8:min(ulen, len(b))], ulen-8)
-	if p.UDPChecksum != 0 {
-		s.checkL4(b, ulen, slowPseudo(h, 17, ulen), p.UDPChecksum, true)
 	}
 }
 
-func (s *slowState) decodeICMP(h *IPHdr, b []byte, declared int) {
+func (s *slowState) decodeICMP(h *IPHdr, pl []byte, declared int, whole bool) int {
 	p := s.p
-	if s.short(b, declared, 8) {
-		return
+	v6 := h.Proto == 58
+	c := &p.ICMP
+	if len(pl) < 8 {
+		if len(pl) >= 2 {
+			c.Type, c.Code = pl[0], pl[1]
+		}
+		p.Errs |= ErrTruncated
+		return slowL4Unverifiable
 	}
 	p.HasICMP = true
-	c := &p.ICMP
-	v6 := h.Proto == 58
 	if v6 {
-		s.icmp6.DecodeFromBytes(b, slowNF)
+		s.icmp6.DecodeFromBytes(pl, slowNF)
 		c.Type, c.Code = s.icmp6.TypeCode.Type(), s.icmp6.TypeCode.Code()
 		c.Checksum = s.icmp6.Checksum
 		switch c.Type {
-		case 128, 129:
-			c.ID = binary.BigEndian.Uint16(b[4:6])
-			c.Seq = binary.BigEndian.Uint16(b[6:8])
-		case 2:
-			c.MTU = uint16(binary.BigEndian.Uint32(b[4:8]))
+		case layers.ICMPv6TypeEchoRequest, layers.ICMPv6TypeEchoReply:
+			c.ID, c.Seq = binary.BigEndian.Uint16(pl[4:6]), binary.BigEndian.Uint16(pl[6:8])
+		case layers.ICMPv6TypePacketTooBig:
+			c.MTU = uint16(min(binary.BigEndian.Uint32(pl[4:8]), 0xffff))
 		}
 	} else {
-		s.icmp4.DecodeFromBytes(b, slowNF)
+		s.icmp4.DecodeFromBytes(pl, slowNF)
 		c.Type, c.Code = s.icmp4.TypeCode.Type(), s.icmp4.TypeCode.Code()
 		c.Checksum = s.icmp4.Checksum
 		switch {
-		case c.Type == 0 || c.Type == 8:
+		case c.Type == layers.ICMPv4TypeEchoReply || c.Type == layers.ICMPv4TypeEchoRequest:
 			c.ID, c.Seq = s.icmp4.Id, s.icmp4.Seq
-		case c.Type == 3 && c.Code == 4:
-			c.MTU = s.icmp4.Seq // next-hop MTU sits where echo keeps its sequence number
+		case c.Type == layers.ICMPv4TypeDestinationUnreachable && c.Code == layers.ICMPv4CodeFragmentationNeeded:
+			c.MTU = s.icmp4.Seq // the next-hop MTU sits where echo keeps its sequence number
 		}
 	}
+	p.Payload, p.PayloadLen = pl[8:], max(declared-8, 0)
 	if c.IsError(v6) {
-		slowQuote(c, b[8:])
+		s.quote(pl[8:], v6)
 	}
-	s.setPayload(b[8:], declared-8)
-	var ps uint32
-	if v6 {
-		ps = slowPseudo(h, 58, declared)
+	if !whole {
+		return slowL4Unverifiable
 	}
-	s.checkL4(b, declared, ps, c.Checksum, false)
+	return slowCheck(h, h.Proto, pl, c.Checksum, v6)
 }
 
-// slowQuote decodes the packet quoted by an ICMP error, as far as q holds it.
-func slowQuote(c *ICMP, q []byte) {
-	hl, complete := slowPartialIP(q, &c.Quoted)
-	if !complete {
+// quote decodes the packet quoted by an ICMP error as far as q holds it.
+func (s *slowState) quote(q []byte, v6 bool) {
+	c := &s.p.ICMP
+	rest, ok := s.header(q, v6, &c.Quoted, true, false)
+	if !ok {
 		return
 	}
 	c.HasQuote = true
-	t, proto, frag := q[hl:], c.Quoted.Proto, c.Quoted.FragOff != 0
-	if frag {
-		return
-	}
-	if c.Quoted.Version == 4 && proto == 4 {
-		hl, complete = slowPartialIP(t, &c.QuotedInner)
-		if !complete || c.QuotedInner.FragOff != 0 {
+	h := &c.Quoted
+	if h.Version == 4 && h.Proto == 4 && h.FragOff == 0 {
+		if rest, ok = s.header(rest, false, &c.QuotedInner, true, false); !ok {
 			return
 		}
-		t, proto = t[hl:], c.QuotedInner.Proto
+		h = &c.QuotedInner
 	}
-	switch proto {
+	if h.FragOff != 0 {
+		return
+	}
+	switch h.Proto {
 	case 6, 17:
-		if len(t) >= 2 {
-			c.QSport = binary.BigEndian.Uint16(t[0:2])
+		if len(rest) >= 4 {
+			c.QSport, c.QDport = binary.BigEndian.Uint16(rest[0:2]), binary.BigEndian.Uint16(rest[2:4])
 		}
-		if len(t) >= 4 {
-			c.QDport = binary.BigEndian.Uint16(t[2:4])
-		}
-		if proto == 6 && len(t) >= 8 {
-			c.QSeq = binary.BigEndian.Uint32(t[4:8])
+		if h.Proto == 6 && len(rest) >= 8 {
+			c.QSeq = binary.BigEndian.Uint32(rest[4:8])
 		}
 	case 1, 58:
-		if len(t) >= 6 {
-			c.QSport = binary.BigEndian.Uint16(t[4:6])
-		}
-		if len(t) >= 8 {
-			c.QDport = binary.BigEndian.Uint16(t[6:8])
+		if len(rest) >= 8 {
+			c.QSport, c.QDport = binary.BigEndian.Uint16(rest[4:6]), binary.BigEndian.Uint16(rest[6:8])
 		}
 	}
 }
 
-// slowPartialIP decodes the IP header at the start of a quote field by field, as far as q holds it. It
-// returns the header length and whether the header is complete. gopacket's decoders are not used here:
-// they decode nothing from a partial header.
-func slowPartialIP(q []byte, h *IPHdr) (int, bool) {
-	h.CapLen = len(q)
-	if len(q) < 1 {
-		return 0, false
+// verdict sets the frame's checksum verdict from the IPv4 header checks and the transport outcome.
+func (s *slowState) verdict(l4 int) {
+	p := s.p
+	if s.badIP {
+		p.Errs |= ErrBadIPChecksum
 	}
-	switch q[0] >> 4 {
-	case 4:
-		h.Version = 4
-		h.HdrLen = (q[0] & 0xf) * 4
-		if len(q) >= 2 {
-			h.TOS = q[1]
-		}
-		if len(q) >= 4 {
-			h.TotalLen = binary.BigEndian.Uint16(q[2:4])
-		}
-		if len(q) >= 6 {
-			h.ID = uint32(binary.BigEndian.Uint16(q[4:6]))
-		}
-		if len(q) >= 8 {
-			ff := binary.BigEndian.Uint16(q[6:8])
-			h.DF = ff&0x4000 != 0
-			h.MF = ff&0x2000 != 0
-			h.FragOff = ff & 0x1fff * 8
-		}
-		if len(q) >= 9 {
-			h.TTL = q[8]
-		}
-		if len(q) >= 10 {
-			h.Proto = q[9]
-		}
-		if len(q) >= 12 {
-			h.Checksum = binary.BigEndian.Uint16(q[10:12])
-		}
-		if len(q) >= 16 {
-			copy(h.Src[:4], q[12:16])
-		}
-		if len(q) >= 20 {
-			copy(h.Dst[:4], q[16:20])
-		}
-		hl := int(h.HdrLen)
-		if hl < 20 || len(q) < hl {
-			return 0, false
-		}
-		h.CsumOK = slowFold(slowSum(0, q[:hl])) == 0xffff
-		return hl, true
-	case 6:
-		h.Version = 6
-		h.HdrLen = 40
-		if len(q) >= 2 {
-			h.TOS = q[0]<<4 | q[1]>>4
-		}
-		if len(q) >= 4 {
-			h.FlowLbl = binary.BigEndian.Uint32(q[0:4]) & 0xfffff
-		}
-		if len(q) >= 6 {
-			h.TotalLen = uint16(min(40+int(binary.BigEndian.Uint16(q[4:6])), 0xffff))
-		}
-		if len(q) >= 7 {
-			h.Proto = q[6]
-		}
-		if len(q) >= 8 {
-			h.TTL = q[7]
-		}
-		if len(q) >= 24 {
-			copy(h.Src[:], q[8:24])
-		}
-		if len(q) >= 40 {
-			copy(h.Dst[:], q[24:40])
-			return 40, true
-		}
+	if l4 == slowL4Bad {
+		p.Errs |= ErrBadL4Checksum
 	}
-	return 0, false
+	switch {
+	case s.badIP || l4 == slowL4Bad || p.Errs&ErrBadOuterUDPChecksum != 0:
+		p.Checksum = CsumBad
+	case l4 == slowL4Unverifiable || p.GSO, l4 == slowL4None && p.Inner.Version != 4:
+		p.Checksum = CsumUnverifiable
+	default:
+		p.Checksum = CsumOK
+	}
+}
+
+// slowCheck verifies the checksum over seg (a whole transport segment) under IP header h; pseudo
+// says the checksum covers a pseudo-header, and then a stored value equal to the folded
+// pseudo-header sum or its complement is a TX-offload placeholder.
+func slowCheck(h *IPHdr, proto uint8, seg []byte, stored uint16, pseudo bool) int {
+	var ps uint32
+	if pseudo {
+		ps = slowPseudo(h, proto, len(seg))
+	}
+	if slowFold(slowSum(ps, seg)) == 0xffff {
+		return slowL4OK
+	}
+	if pseudo && (stored == slowFold(ps) || stored == ^slowFold(ps)) {
+		return slowL4Unverifiable
+	}
+	return slowL4Bad
 }
 
 // slowPseudo returns the unfolded one's-complement sum of the TCP/UDP/ICMPv6 pseudo-header.
@@ -829,20 +732,4 @@ func slowFold(s uint32) uint16 {
 		s = s&0xffff + s>>16
 	}
 	return uint16(s)
-}
-
-// finish sets the frame-level verdicts.
-func (s *slowState) finish() {
-	p := s.p
-	p.GSO = s.isIP && s.gso
-	switch {
-	case !s.isIP:
-		p.Checksum = CsumNone
-	case p.Errs&(ErrBadIPChecksum|ErrBadL4Checksum) != 0:
-		p.Checksum = CsumBad
-	case s.l4OK:
-		p.Checksum = CsumOK
-	default:
-		p.Checksum = CsumUnverifiable
-	}
 }

@@ -99,15 +99,15 @@ func slowCases() []slowCase {
 	add("raw-tcp", 100, raw)
 	sll := dataAt(raw)
 	sll.LinkType, sll.CapLen, sll.OrigLen = LinkLinuxSLL, 188, 188
-	sll.HasSLL, sll.PktType, sll.SLLAlen, sll.EtherType = true, 4, 6, 0x0800
+	sll.HasSLL, sll.PktType, sll.SLLAlen = true, 4, 6
 	sll.SLLAddr = [8]byte{0x52, 0x54, 0x00, 0x12, 0x34, 0x56}
 	add("sll-tcp", 100, sll)
 	sll2 := dataAt(raw)
 	sll2.LinkType, sll2.CapLen, sll2.OrigLen = LinkSLL2, 192, 192
-	sll2.HasSLL, sll2.PktType, sll2.IfIndex, sll2.EtherType = true, 4, 7, 0x0800
+	sll2.HasSLL, sll2.PktType, sll2.IfIndex = true, 4, 7
 	add("sll2-tcp", 100, sll2)
 	add("sll2-arp", 0, Packet{LinkType: LinkSLL2, CapLen: 48, OrigLen: 48, HasSLL: true, IfIndex: 12,
-		SLLAlen: 6, SLLAddr: [8]byte{0x0a, 0x58, 0x0a, 0xf4, 0x01, 0x05}, EtherType: 0x0806,
+		SLLAlen: 6, SLLAddr: [8]byte{0x0a, 0x58, 0x0a, 0xf4, 0x01, 0x05},
 		HasARP: true, ARP: ARP{Op: 1, SHA: m6(fxPodMAC), SPA: [4]byte{10, 244, 1, 5}, TPA: [4]byte{169, 254, 1, 1}},
 		Checksum: CsumNone})
 	add("ipip-tcp", 100, Packet{LinkType: LinkEthernet, CapLen: 206, OrigLen: 206, HasEth: true,
@@ -123,7 +123,7 @@ func slowCases() []slowCase {
 		Sport: 40000, Dport: 80, HasTCP: true, TCP: dataTCP, PayloadLen: 100, Checksum: CsumOK}
 	add("vxlan-tcp", 100, vx)
 	bad := vx
-	bad.Errs = ErrBadOuterUDPChecksum
+	bad.Errs, bad.Checksum = ErrBadOuterUDPChecksum, CsumBad
 	add("vxlan-badcsum", 100, bad)
 	// UDP 8472 (flannel's port) is VXLAN only when asked for.
 	p8472 := vx
@@ -132,7 +132,7 @@ func slowCases() []slowCase {
 	add("vxlan-port8472", 194, Packet{LinkType: LinkEthernet, CapLen: 236, OrigLen: 236, HasEth: true,
 		SrcMAC: m6(fxNodeAMAC), DstMAC: m6(fxNodeBMAC), EtherType: 0x0800,
 		Inner: hdr4(fxNodeA, fxNodeB, 17, 64, 0x5100, false, 222, 222),
-		Sport: 54321, Dport: 8472, HasUDP: true, UDPLen: 202, PayloadLen: 194, Checksum: CsumUnverifiable})
+		Sport: 54321, Dport: 8472, HasUDP: true, UDPLen: 202, PayloadLen: 194, Checksum: CsumOK})
 	add("arp-request", 0, Packet{LinkType: LinkEthernet, CapLen: 60, OrigLen: 60, HasEth: true,
 		SrcMAC: m6(fxPodMAC), DstMAC: m6(fxBcast), EtherType: 0x0806,
 		HasARP: true, ARP: ARP{Op: 1, SHA: m6(fxPodMAC), SPA: [4]byte{10, 244, 1, 5}, TPA: [4]byte{169, 254, 1, 1}},
@@ -172,7 +172,7 @@ func slowCases() []slowCase {
 	f1.MF = true
 	add("ipv4-frag-first", 1472, Packet{LinkType: LinkEthernet, CapLen: 1514, OrigLen: 1514, HasEth: true,
 		SrcMAC: m6(fxPodMAC), DstMAC: m6(fxCaliMAC), EtherType: 0x0800, Inner: f1,
-		Sport: 5000, Dport: 6000, HasUDP: true, UDPLen: 2000, PayloadLen: 1992, Checksum: CsumUnverifiable})
+		Sport: 5000, Dport: 6000, HasUDP: true, UDPLen: 2000, PayloadLen: 1472, Checksum: CsumUnverifiable})
 	f2 := hdr4(fxPodA, fxPodB, 17, 64, 0x7000, false, 540, 540)
 	f2.FragOff = 1480
 	add("ipv4-frag-second", 520, Packet{LinkType: LinkEthernet, CapLen: 554, OrigLen: 554, HasEth: true,
@@ -269,8 +269,8 @@ func TestDecodeSlowMalformed(t *testing.T) {
 		copy(d[off:], b)
 		return d
 	}
-	// The first TCP option kind (a NOP at byte 54) becomes MSS with length 9: runs past the header.
-	badOpt := patch(54, 2, 9)
+	// The first TCP option (a NOP at byte 54) becomes MSS with length 1: malformed.
+	badOpt := patch(54, 2, 1)
 	rawV5 := append([]byte(nil), f["raw-tcp"].data...)
 	rawV5[0] = 0x55
 	cases := []struct {
@@ -290,7 +290,7 @@ func TestDecodeSlowMalformed(t *testing.T) {
 		{"tcp cut, not snapped", LinkEthernet, data[:40], 40, ErrBadLength | ErrTruncated, CsumUnverifiable, false, 4},
 		{"total length past the capture", LinkEthernet, data[:120], 120, ErrBadLength, CsumUnverifiable, true, 4},
 		{"tcp options cut by snaplen", LinkEthernet, data[:60], len(data), ErrSnapped | ErrTruncated, CsumUnverifiable, true, 4},
-		{"raw version 5", LinkRaw, rawV5, len(rawV5), ErrBadVersion, CsumUnverifiable, false, 0},
+		{"raw version 5", LinkRaw, rawV5, len(rawV5), ErrBadVersion, CsumNone, false, 0},
 		{"ihl 4", LinkEthernet, patch(14, 0x44), len(data), ErrBadLength, CsumUnverifiable, false, 4},
 		{"ethertype ipv4, version 6", LinkEthernet, patch(14, 0x65), len(data), ErrBadVersion, CsumUnverifiable, false, 0},
 		{"bad tcp option", LinkEthernet, badOpt, len(badOpt), ErrBadOption | ErrBadL4Checksum, CsumBad, true, 4},
