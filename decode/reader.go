@@ -63,12 +63,20 @@ func NewReader(r io.Reader) (Reader, error) {
 	if len(magic) == 4 {
 		switch binary.LittleEndian.Uint32(magic) {
 		case 0xa1b2c3d4, 0xa1b23c4d, 0xd4c3b2a1, 0x4d3cb2a1:
-			return newPcapReader(in)
+			return rdReader(newPcapReader(in))
 		case 0x0a0d0d0a:
-			return newNgReader(in)
+			return rdReader(newNgReader(in))
 		}
 	}
 	return nil, fmt.Errorf("not a pcap or pcapng file (first bytes % x)", magic)
+}
+
+// rdReader returns r as a Reader, or a nil Reader (not a typed nil) with err.
+func rdReader[R Reader](r R, err error) (Reader, error) {
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // rdCounter counts the bytes read from the underlying file.

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"runtime/debug"
 	"testing"
+	"time"
 )
 
 // FuzzReader feeds arbitrary bytes to NewReader and Next: they must never panic, every call to Next
@@ -16,6 +18,13 @@ func FuzzReader(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// The fuzzer has no hang detection: crash the worker (which records the input) if one input
+		// takes absurdly long, as an endless Next loop would.
+		hang := time.AfterFunc(10*time.Second, func() {
+			debug.SetTraceback("all")
+			panic("FuzzReader: one input took more than 10s")
+		})
+		defer hang.Stop()
 		r, err := NewReader(bytes.NewReader(data))
 		if err != nil {
 			if r != nil {
