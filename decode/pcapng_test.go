@@ -337,7 +337,7 @@ func TestPcapNGVariants(t *testing.T) {
 			binary.LittleEndian.PutUint32(w.b[at+20:], 64) // caplen beyond the block
 			w.pb(1, 4, 60, rdFrame(3, 60))                 // PB on an unknown interface
 			w.block(ngEPB, []byte{0, 0, 0, 0})             // too short for an EPB
-			return w.epb(0, 5, 60, rdFrame(4, 60)).b
+			return w.epb(0, 5, 60, rdFrame(4, 60)).epb(0, 6, 60, nil).b
 		}(), []string{
 			"skip: frame 1 (offset 48): caplen 60 exceeds original length 50",
 			"skip: frame 2 (offset 140): caplen 120 exceeds snaplen 100",
@@ -345,6 +345,7 @@ func TestPcapNGVariants(t *testing.T) {
 			"skip: frame 4 (offset 384): interface id 1 is not defined in this section (1 interfaces)",
 			"skip: frame 5 (offset 476): packet block of 16 bytes is too short",
 			"frame 6 if 0 EN10MB ts 5000 len 60/60",
+			"frame 7 if 0 EN10MB ts 6000 len 0/60",
 			"end skipped=5",
 		}},
 		{"big-unknown-block", func() []byte {

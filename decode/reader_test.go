@@ -638,3 +638,89 @@ func BenchmarkReadPcap(b *testing.B) {
 		b.Fatal(sum)
 	}
 }
+
+// TestResyncAcrossBuffer puts the next good record at many places around the end of the first
+// read-buffer window after a corrupt header, in both formats, and checks that reading resumes on it.
+func TestResyncAcrossBuffer(t *testing.T) {
+	const sec = 1764086400
+	for _, junk := range []int{readBufSize - 300, readBufSize - 130, readBufSize - 101, readBufSize - 60, readBufSize - 17, readBufSize, readBufSize + 5, 2*readBufSize + 3} {
+		p := newRdPcap(false, false, 65535, 1).frame(sec, 0, 100)
+		p.rec(sec, 1000, MaxCapLen+1, MaxCapLen+1, bytes.Repeat([]byte{0xff}, junk))
+		p.frame(sec, 2, 100).frame(sec, 3, 100)
+		start := 24 + 116
+		want := []string{
+			"frame 1 if 0 EN10MB ts 1764086400000000000 len 100/100",
+			fmt.Sprintf("skip: frame 2 (offset %d): caplen 262145 exceeds 262144: skipped bytes %d-%d to the next plausible record header", start, start, start+16+junk-1),
+			"frame 3 if 0 EN10MB ts 1764086400002000000 len 100/100",
+			"frame 4 if 0 EN10MB ts 1764086400003000000 len 100/100",
+			"end skipped=1",
+		}
+		if diff := cmp.Diff(want, rdEvents(t, p.b)); diff != "" {
+			t.Errorf("pcap, %d junk bytes: events (-want +got):\n%s", junk, diff)
+		}
+
+		ng := (&ngBuf{}).shb().idb(1, 0).epb(0, 1, 100, rdFrame(0, 100))
+		start = len(ng.b)
+		ng.b = append(ng.b, bytes.Repeat([]byte{0xff}, junk)...)
+		ng.epb(0, 2, 100, rdFrame(1, 100)).epb(0, 3, 100, rdFrame(2, 100))
+		want = []string{
+			"frame 1 if 0 EN10MB ts 1000 len 100/100",
+			fmt.Sprintf("skip: offset %d: block type 0xffffffff has a bad total length 4294967295: skipped bytes %d-%d to the next valid block", start, start, start+junk-1),
+			"frame 2 if 0 EN10MB ts 2000 len 100/100",
+			"frame 3 if 0 EN10MB ts 3000 len 100/100",
+			"end skipped=1",
+		}
+		if diff := cmp.Diff(want, rdEvents(t, ng.b)); diff != "" {
+			t.Errorf("pcapng, %d junk bytes: events (-want +got):\n%s", junk, diff)
+		}
+	}
+}
+
+// TestResyncGivesUp checks the fatal error when no record follows a corrupt one within resyncLimit,
+// and the report when the file ends first.
+func TestResyncGivesUp(t *testing.T) {
+	const sec = 1764086400
+	junk := bytes.Repeat([]byte{0xff}, resyncLimit+readBufSize)
+	p := newRdPcap(false, false, 65535, 1).frame(sec, 0, 60)
+	p.rec(sec, 0, 1<<30, 1<<30, junk)
+	ng := (&ngBuf{}).shb().idb(1, 0)
+	ng.b = append(ng.b, junk...)
+	short := newRdPcap(false, false, 65535, 1).frame(sec, 0, 60)
+	short.rec(sec, 0, 1<<30, 1<<30, junk[:5000])
+	for name, c := range map[string]struct {
+		data []byte
+		want []string
+	}{
+		"pcap": {p.b, []string{
+			"frame 1 if 0 EN10MB ts 1764086400000000000 len 60/60",
+			"fatal: frame 2 (offset 100): caplen 1073741824 exceeds 262144 and no plausible record header follows within 4194304 bytes",
+			"end skipped=0",
+		}},
+		"pcapng": {ng.b, []string{
+			"fatal: offset 48: block type 0xffffffff has a bad total length 4294967295, and no valid block follows within 4194304 bytes",
+			"end skipped=0",
+		}},
+		"pcap-eof": {short.b, []string{
+			"frame 1 if 0 EN10MB ts 1764086400000000000 len 60/60",
+			"skip: frame 2 (offset 100): caplen 1073741824 exceeds 262144: skipped bytes 100-5115 to the end of the file (no plausible record header)",
+			"end skipped=1",
+		}},
+	} {
+		if diff := cmp.Diff(c.want, rdEvents(t, c.data)); diff != "" {
+			t.Errorf("%s: events (-want +got):\n%s", name, diff)
+		}
+	}
+}
+
+// TestGzipMultistream reads a pcap split across two concatenated gzip members.
+func TestGzipMultistream(t *testing.T) {
+	plain := pcapgoWritten(t, true, layers.LinkTypeEthernet, 50)
+	data := append(rdGzip(plain[:1001]), rdGzip(plain[1001:])...)
+	got, r := rdReadAll(t, data)
+	if diff := cmp.Diff(pcapgoRecords(t, plain), got); diff != "" {
+		t.Errorf("records (-pcapgo +ours):\n%s", diff)
+	}
+	if !r.Compressed() || r.Offset() != int64(len(data)) {
+		t.Errorf("Compressed %v, Offset %d of %d", r.Compressed(), r.Offset(), len(data))
+	}
+}
