@@ -153,9 +153,10 @@ type Capture struct {
 	Points  []Point
 	PointOf []int // point index of each source
 	NodeIPs []NodeIP
+	Obs     [][]Observation // per file, in frame order (set by Load)
 }
 
-// Identify runs point identification over scanned files.
+// IdentifyFiles runs point identification over scanned files.
 func IdentifyFiles(files []*FileInfo, t *Tables, cfg PointConfig) *Capture {
 	sources := t.Sources()
 	traffic := make([]Traffic, len(sources))
@@ -170,4 +171,17 @@ func IdentifyFiles(files []*FileInfo, t *Tables, cfg PointConfig) *Capture {
 	}
 	points, pointOf, ips := Identify(metas, sources, traffic, cfg)
 	return &Capture{Files: files, Tables: t, Sources: sources, Points: points, PointOf: pointOf, NodeIPs: ips}
+}
+
+// Load scans every file, keeping each frame's Observation, and identifies the capture points.
+// Capture.Obs[i] holds file i's Observations in frame order.
+func Load(paths []string, opts Options, cfg PointConfig) *Capture {
+	t := NewTables()
+	obs := make([][]Observation, len(paths))
+	files := ScanFiles(paths, opts, t, func(file int) ScanFunc {
+		return func(_ *Record, _ *Packet, o *Observation) { obs[file] = append(obs[file], *o) }
+	})
+	c := IdentifyFiles(files, t, cfg)
+	c.Obs = obs
+	return c
 }

@@ -37,6 +37,7 @@ func commands() []command {
 	return []command{
 		{"points", "list every input file's capture points: node, interface, role and why", runPoints},
 		{"packets", "decode every frame: outer and inner headers, ARP, checksums, problems", runPackets},
+		{"report", "correlate every packet across the capture points: journeys, loss, latency, anomalies", runReport},
 		{"help", "list the subcommands, or show one's flags: calipath help SUBCOMMAND", nil},
 	}
 }

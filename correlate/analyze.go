@@ -1,0 +1,662 @@
+package correlate
+
+import (
+	"sort"
+	"time"
+
+	"github.com/calipath/calipath/decode"
+)
+
+// Options tune correlation.
+type Options struct {
+	Offsets  map[string]time.Duration // node → clock offset, overriding the estimate (--offset)
+	Window   time.Duration            // how far apart two sightings of one packet may be (default 1 s)
+	Journeys bool                     // include every journey in the Result
+}
+
+// Journey statuses.
+const (
+	statusDelivered   = "delivered"
+	statusLost        = "lost"
+	statusNotCaptured = "not-captured"
+	statusUnplaced    = "unplaced" // seen only at points off its flow's path (e.g. -i any without indexes)
+)
+
+// coverageGrace is how long a point's capture must run past a moment to count as covering it.
+const coverageGrace = int64(50 * time.Millisecond)
+
+// Correlate follows every packet of the capture through its points. It does no I/O.
+func Correlate(c *decode.Capture, opts Options) *Result {
+	if opts.Window <= 0 {
+		opts.Window = time.Second
+	}
+	w := newWorld(c)
+	clocks := w.estimateClocks(opts.Offsets)
+	m := &matcher{w: w, clocks: clocks, window: int64(opts.Window), dupWin: int64(time.Millisecond),
+		exact: newMmap(), loose: newMmap()}
+	m.run()
+	nJ := len(m.js)
+	m.js, m.exact, m.loose, m.queue = nil, nil, nil, nil // the open-journey state is no longer needed
+	a := &analysis{w: w, m: m, clocks: clocks, opts: opts, nJ: nJ}
+	return a.result()
+}
+
+// dir is a journey's direction within its flow.
+const (
+	c2s = 0
+	s2c = 1
+)
+
+type analysis struct {
+	w      *world
+	m      *matcher
+	clocks []clockModel
+	opts   Options
+	nJ     int
+
+	jStart []uint32 // hops of journey j: arena[jStart[j]:jStart[j+1]] (global observation ids, in path order)
+	arena  []uint32
+	jDups  map[int32]int
+	jFlow  []int32
+	jDir   []uint8
+
+	uf       unionFind
+	flows    []*flowAcc
+	flowOf   map[flowKey]int32
+	paths    map[pathKey]*pathInfo
+	segs     map[[2]int]*segAcc
+	covFirst []int64
+	covLast  []int64
+	pairMode map[[2]int]string
+
+	arpReq       map[int][]int64 // pod-veth point → times of ARP requests from its pod
+	arpFindings  []arpFinding
+	icmpFindings []icmpFinding
+}
+
+type pathKey struct {
+	flow int32
+	dir  uint8
+}
+
+type pathInfo struct {
+	points           []int
+	pos              map[int]int
+	srcNode, dstNode int
+}
+
+type segAcc struct {
+	from, to    int
+	kind        string
+	packets     int
+	delivered   int
+	lost        int
+	notCaptured int
+	negative    int
+	lat         latAcc
+	flows       map[int32]int // flow → lost journeys
+	evidence    []Evidence
+	lostDF      int // lost journeys with DF set
+	lostMaxLen  int
+	passMaxLen  int // largest delivered packet
+}
+
+type flowAcc struct {
+	key         flowKey
+	client      tuple
+	first       int64
+	journeys    [2][]int32
+	delivered   int
+	lost        int
+	notCaptured int
+	bytes       int64
+	lostAt      map[[2]int]int
+	retrans     int
+	resets      int
+	nat         map[natKey]int
+	perPoint    map[int]*PointCount
+	srcVotes    [2]map[int]int
+	dstVotes    [2]map[int]int
+	routers     [2]map[int]int64 // router point → summed delta from the journey's first hop
+	routerN     [2]map[int]int
+	e2e         latAcc
+	arpWait     int64
+	icmpFrag    int // ICMP 3/4 seen reaching the client's pod-veth
+}
+
+type natKey struct {
+	kind, at, from, to string
+}
+
+func (a *analysis) obs(g uint32) (*decode.Observation, int) { return a.w.obsAt(g) }
+
+func (a *analysis) ts(g uint32) int64 {
+	o, _ := a.obs(g)
+	return a.m.corrected(o)
+}
+
+func (a *analysis) point(g uint32) int {
+	o, _ := a.obs(g)
+	return a.w.srcPoint[o.Source]
+}
+
+func (a *analysis) hops(j int) []uint32 { return a.arena[a.jStart[j]:a.jStart[j+1]] }
+
+// buildArena lays out every journey's hops contiguously, in path order: nodes in the order the packet
+// reached them, and within a node by raw capture time (one clock, so exact).
+func (a *analysis) buildArena() {
+	m := a.m
+	a.jStart = make([]uint32, a.nJ+1)
+	a.jDups = map[int32]int{}
+	for _, g := range m.order {
+		j := m.jOf[g]
+		if j < 0 {
+			continue
+		}
+		if m.isDup(g) {
+			a.jDups[j]++
+			continue
+		}
+		a.jStart[j+1]++
+	}
+	for j := 0; j < a.nJ; j++ {
+		a.jStart[j+1] += a.jStart[j]
+	}
+	a.arena = make([]uint32, a.jStart[a.nJ])
+	fill := make([]uint32, a.nJ)
+	for _, g := range m.order {
+		j := m.jOf[g]
+		if j < 0 || m.isDup(g) {
+			continue
+		}
+		a.arena[a.jStart[j]+fill[j]] = g
+		fill[j]++
+	}
+	for j := 0; j < a.nJ; j++ {
+		h := a.hops(j)
+		if len(h) < 2 {
+			continue
+		}
+		rank := map[int]int{}
+		for _, g := range h {
+			n := a.w.pointNode[a.point(g)]
+			if _, ok := rank[n]; !ok {
+				rank[n] = len(rank)
+			}
+		}
+		sort.SliceStable(h, func(x, y int) bool {
+			ox, _ := a.obs(h[x])
+			oy, _ := a.obs(h[y])
+			rx, ry := rank[a.w.pointNode[a.w.srcPoint[ox.Source]]], rank[a.w.pointNode[a.w.srcPoint[oy.Source]]]
+			if rx != ry {
+				return rx < ry
+			}
+			return ox.Ts < oy.Ts
+		})
+	}
+}
+
+func (a *analysis) result() *Result {
+	w := a.w
+	a.buildArena()
+	a.coverage()
+
+	// Flows: journeys in order of their first sighting; NAT joins the tuples before and after.
+	a.uf = unionFind{parent: map[flowKey]flowKey{}}
+	for _, ev := range a.m.nat {
+		of, _ := a.obs(ev.from)
+		ot, _ := a.obs(ev.to)
+		a.uf.union(w.tupleOf(of).key(), w.tupleOf(ot).key())
+	}
+	a.flowOf = map[flowKey]int32{}
+	a.jFlow = make([]int32, a.nJ)
+	a.jDir = make([]uint8, a.nJ)
+	for j := 0; j < a.nJ; j++ {
+		h := a.hops(j)
+		if len(h) == 0 {
+			a.jFlow[j] = -1
+			continue
+		}
+		o, _ := a.obs(h[0])
+		t := w.tupleOf(o)
+		root := a.uf.find(t.key())
+		fi, ok := a.flowOf[root]
+		if !ok {
+			fi = int32(len(a.flows))
+			a.flowOf[root] = fi
+			fl := &flowAcc{key: root, client: t, first: a.ts(h[0]), lostAt: map[[2]int]int{}, nat: map[natKey]int{},
+				perPoint: map[int]*PointCount{}}
+			if o.Flags&decode.FlagICMPError != 0 { // a flow first seen through an ICMP error: orient it as quoted
+				fl.client = t.reverse()
+			}
+			for d := 0; d < 2; d++ {
+				fl.srcVotes[d], fl.dstVotes[d] = map[int]int{}, map[int]int{}
+				fl.routers[d], fl.routerN[d] = map[int]int64{}, map[int]int{}
+			}
+			a.flows = append(a.flows, fl)
+		}
+		fl := a.flows[fi]
+		a.jFlow[j] = fi
+		d := uint8(s2c)
+		if (t.src == fl.client.src && t.sp == fl.client.sp) || (t.dst != fl.client.src && t.src != fl.client.dst && t.dp == fl.client.dp) {
+			d = c2s
+		}
+		a.jDir[j] = d
+		fl.journeys[d] = append(fl.journeys[d], int32(j))
+		// Votes for the path's end nodes: the sender's node, and the node of the last known destination.
+		if n := w.nodeOfAddr(t.src); n >= 0 && !t.v6 {
+			fl.srcVotes[d][n]++
+		}
+		for i := len(h) - 1; i >= 0; i-- {
+			oh, _ := a.obs(h[i])
+			if oh.Flags&decode.FlagIPv6 != 0 {
+				break
+			}
+			if n := w.nodeOfAddr(oh.Dst); n >= 0 {
+				fl.dstVotes[d][n]++
+				break
+			}
+		}
+		t0 := a.ts(h[0])
+		for _, g := range h {
+			p := a.point(g)
+			if n := w.pointNode[p]; !w.cluster[n] && w.pointRole[p] != decode.RoleAny {
+				fl.routers[d][p] += a.ts(g) - t0
+				fl.routerN[d][p]++
+			}
+		}
+	}
+	a.modes()
+	a.paths = map[pathKey]*pathInfo{}
+	a.segs = map[[2]int]*segAcc{}
+	for fi, fl := range a.flows {
+		for d := uint8(0); d < 2; d++ {
+			if len(fl.journeys[d]) > 0 {
+				a.paths[pathKey{int32(fi), d}] = a.buildPath(fl, d)
+			}
+		}
+	}
+	journeys := a.placeJourneys()
+	res := &Result{Schema: Schema, Journeys: journeys}
+	res.Inputs = a.inputs()
+	res.Points = a.points()
+	res.NodeIPs = a.nodeIPs()
+	res.Clocks = a.clockOut()
+	res.Modes, res.Mode = a.modeOut()
+	ids := a.flowIDs()
+	res.Flows = a.flowOut(ids)
+	res.Segments = a.segmentOut()
+	res.ARP = a.arp(ids)
+	res.ICMP = a.icmp(ids)
+	res.Anomalies = a.anomalies(ids, res)
+	res.Summary = a.summary(res)
+	if res.Journeys != nil {
+		for i := range res.Journeys {
+			if f := a.jFlow[res.Journeys[i].ID]; f >= 0 {
+				res.Journeys[i].Flow = ids[f]
+			}
+		}
+	}
+	return res
+}
+
+// coverage records each point's capture span in corrected time.
+func (a *analysis) coverage() {
+	w := a.w
+	a.covFirst = make([]int64, len(w.c.Points))
+	a.covLast = make([]int64, len(w.c.Points))
+	for i, p := range w.c.Points {
+		cm := &a.clocks[w.pointNode[i]]
+		a.covFirst[i], a.covLast[i] = cm.correct(p.Traffic.First), cm.correct(p.Traffic.Last)
+	}
+}
+
+func (a *analysis) covered(p int, t int64) bool {
+	return t >= a.covFirst[p] && t+coverageGrace <= a.covLast[p]
+}
+
+// modes works out the datapath mode of each node pair from the frames at underlay and tunnel points.
+func (a *analysis) modes() {
+	w := a.w
+	a.pairMode = map[[2]int]string{}
+	for j := 0; j < a.nJ; j++ {
+		h := a.hops(j)
+		if len(h) == 0 {
+			continue
+		}
+		o0, _ := a.obs(h[0])
+		src := w.senderNode(o0)
+		if src < 0 {
+			src = w.pointNode[a.point(h[0])]
+		}
+		dst := -1
+		for i := len(h) - 1; i >= 0 && dst < 0; i-- {
+			o, _ := a.obs(h[i])
+			if o.Flags&decode.FlagIPv6 == 0 {
+				dst = w.nodeOfAddr(o.Dst)
+			}
+		}
+		if dst < 0 || !w.cluster[src] || !w.cluster[dst] {
+			continue
+		}
+		key := [2]int{min(src, dst), max(src, dst)}
+		if src == dst {
+			a.pairMode[key] = "same-node"
+			continue
+		}
+		mode := ""
+		for _, g := range h {
+			o, _ := a.obs(g)
+			p := a.w.srcPoint[o.Source]
+			switch {
+			case o.Encap() == decode.EncapIPIP:
+				mode = "ipip"
+			case o.Encap() == decode.EncapVXLAN:
+				mode = "vxlan"
+			case w.pointRole[p] == decode.RoleUnderlay && mode == "":
+				mode = "bgp"
+			case w.pointRole[p] == decode.RoleTunnel && mode == "":
+				mode = "tunnel"
+			}
+		}
+		if mode == "tunnel" {
+			mode = "ipip"
+			for _, g := range h {
+				if p := a.point(g); w.pointRole[p] == decode.RoleTunnel && w.c.Points[p].Iface != "" &&
+					(w.c.Points[p].Iface == "vxlan.calico" || w.c.Points[p].Iface == "vxlan-v6.calico") {
+					mode = "vxlan"
+				}
+			}
+		}
+		if mode == "" {
+			continue
+		}
+		if prev, ok := a.pairMode[key]; !ok || prev == "bgp" {
+			a.pairMode[key] = mode
+		}
+	}
+	// Unencapsulated pairs beside encapsulated ones: Calico's CrossSubnet mode.
+	encap := false
+	for _, m := range a.pairMode {
+		if m == "ipip" || m == "vxlan" {
+			encap = true
+		}
+	}
+	if encap {
+		for k, m := range a.pairMode {
+			if m == "bgp" {
+				a.pairMode[k] = "crosssubnet"
+			}
+		}
+	}
+}
+
+func (a *analysis) encapsulated(x, y int) bool {
+	m := a.pairMode[[2]int{min(x, y), max(x, y)}]
+	return m == "ipip" || m == "vxlan"
+}
+
+func topVote(v map[int]int) int {
+	best, bn := -1, 0
+	for n, c := range v {
+		if c > bn || (c == bn && n < best) {
+			best, bn = n, c
+		}
+	}
+	return best
+}
+
+// buildPath orders the points a flow direction's packets should cross.
+func (a *analysis) buildPath(fl *flowAcc, d uint8) *pathInfo {
+	w := a.w
+	src, dst := topVote(fl.srcVotes[d]), topVote(fl.dstVotes[d])
+	pi := &pathInfo{pos: map[int]int{}, srcNode: src, dstNode: dst}
+	add := func(ps ...int) {
+		for _, p := range ps {
+			if _, dup := pi.pos[p]; !dup {
+				pi.pos[p] = len(pi.points)
+				pi.points = append(pi.points, p)
+			}
+		}
+	}
+	podPoint := func(addr uint32, node int) int {
+		if p, ok := w.podOwner[addr]; ok && w.pointNode[p] == node {
+			return p
+		}
+		return -1
+	}
+	// The pod-veths at either end, from the addresses the packets carried (before NAT at the source,
+	// after it at the destination).
+	srcVotes, dstVotes := map[int]int{}, map[int]int{}
+	for _, j := range fl.journeys[d] {
+		for _, g := range a.hops(int(j)) {
+			o, _ := a.obs(g)
+			if o.Flags&decode.FlagIPv6 != 0 {
+				continue
+			}
+			if p := podPoint(o.Src, src); p >= 0 {
+				srcVotes[p]++
+			}
+			if p := podPoint(o.Dst, dst); p >= 0 {
+				dstVotes[p]++
+			}
+		}
+	}
+	srcPod, dstPod := -1, -1
+	if src >= 0 {
+		srcPod = topVote(srcVotes)
+	}
+	if dst >= 0 {
+		dstPod = topVote(dstVotes)
+	}
+	if src >= 0 && srcPod >= 0 {
+		add(srcPod)
+	}
+	if src >= 0 && src != dst {
+		if dst >= 0 && a.encapsulated(src, dst) {
+			add(w.tunnels[src]...)
+		}
+		add(w.underlays[src]...)
+	}
+	// Routers, in the order packets reach them.
+	rs := make([]int, 0, len(fl.routers[d]))
+	for p := range fl.routers[d] {
+		rs = append(rs, p)
+	}
+	sort.Slice(rs, func(x, y int) bool {
+		ax := fl.routers[d][rs[x]] / int64(fl.routerN[d][rs[x]])
+		ay := fl.routers[d][rs[y]] / int64(fl.routerN[d][rs[y]])
+		if ax != ay {
+			return ax < ay
+		}
+		return rs[x] < rs[y]
+	})
+	add(rs...)
+	if dst >= 0 && dst != src {
+		add(w.underlays[dst]...)
+		if src >= 0 && a.encapsulated(src, dst) {
+			add(w.tunnels[dst]...)
+		}
+	}
+	if dstPod >= 0 {
+		add(dstPod)
+	}
+	return pi
+}
+
+// segKind names what a segment crosses.
+func (a *analysis) segKind(from, to int, pi *pathInfo) string {
+	w := a.w
+	nf, nt := w.pointNode[from], w.pointNode[to]
+	if nf != nt {
+		return "underlay"
+	}
+	rf, rt := w.pointRole[from], w.pointRole[to]
+	switch {
+	case nf == pi.srcNode && nf != pi.dstNode:
+		if (rf == decode.RolePodVeth && rt == decode.RoleTunnel) || (rf == decode.RoleTunnel && rt == decode.RoleUnderlay) {
+			return "encap"
+		}
+	case nf == pi.dstNode && nf != pi.srcNode:
+		if rf == decode.RoleUnderlay && rt == decode.RoleTunnel {
+			return "decap"
+		}
+		if rf == decode.RoleTunnel && rt == decode.RolePodVeth {
+			return "delivery"
+		}
+	}
+	return "host"
+}
+
+func (a *analysis) seg(from, to int, pi *pathInfo) *segAcc {
+	k := [2]int{from, to}
+	s := a.segs[k]
+	if s == nil {
+		s = &segAcc{from: from, to: to, kind: a.segKind(from, to, pi), flows: map[int32]int{}}
+		a.segs[k] = s
+	}
+	return s
+}
+
+// placeJourneys decides each journey's status against its path and accounts segments and flows.
+func (a *analysis) placeJourneys() []Journey {
+	w := a.w
+	var out []Journey
+	if a.opts.Journeys {
+		out = make([]Journey, 0, a.nJ)
+	}
+	var reached []int
+	var when []int64
+	for j := 0; j < a.nJ; j++ {
+		fi := a.jFlow[j]
+		if fi < 0 {
+			continue
+		}
+		fl := a.flows[fi]
+		d := a.jDir[j]
+		pi := a.paths[pathKey{fi, d}]
+		h := a.hops(j)
+		reached = reached[:0]
+		when = when[:0]
+		for range pi.points {
+			reached = append(reached, -1)
+			when = append(when, 0)
+		}
+		first, reach := len(pi.points), -1
+		for hi, g := range h {
+			p := a.point(g)
+			if i, ok := pi.pos[p]; ok && reached[i] < 0 {
+				reached[i] = hi
+				when[i] = a.ts(g)
+				first = min(first, i)
+				reach = max(reach, i)
+			}
+			o, _ := a.obs(g)
+			pc := fl.perPoint[p]
+			if pc == nil {
+				pc = &PointCount{Point: w.c.Points[p].ID}
+				fl.perPoint[p] = pc
+			}
+			pc.Packets++
+			pc.Bytes += int64(o.Len)
+		}
+		o0, _ := a.obs(h[0])
+		fl.bytes += int64(o0.Len)
+		status := statusDelivered
+		var lastSeen, next string
+		switch {
+		case reach < 0:
+			status = statusUnplaced
+		case reach < len(pi.points)-1:
+			nx := pi.points[reach+1]
+			lastSeen, next = w.c.Points[pi.points[reach]].ID, w.c.Points[nx].ID
+			if a.covered(nx, when[reach]) {
+				status = statusLost
+			} else {
+				status = statusNotCaptured
+			}
+		}
+		// Segments along the way.
+		for i := max(first, 0); i < reach; i++ {
+			if reached[i] < 0 {
+				continue
+			}
+			s := a.seg(pi.points[i], pi.points[i+1], pi)
+			s.packets++
+			if reached[i+1] < 0 {
+				s.notCaptured++
+				continue
+			}
+			s.delivered++
+			lat := when[i+1] - when[i]
+			if lat < 0 {
+				s.negative++
+			}
+			s.lat.add(lat)
+			s.passMaxLen = max(s.passMaxLen, int(o0.Len))
+		}
+		switch status {
+		case statusDelivered:
+			fl.delivered++
+			if reach > first {
+				fl.e2e.add(when[reach] - when[first])
+			}
+		case statusLost, statusNotCaptured:
+			s := a.seg(pi.points[reach], pi.points[reach+1], pi)
+			s.packets++
+			if status == statusLost {
+				fl.lost++
+				s.lost++
+				s.flows[fi]++
+				fl.lostAt[[2]int{s.from, s.to}]++
+				if o0.Flags&decode.FlagDF != 0 {
+					s.lostDF++
+				}
+				s.lostMaxLen = max(s.lostMaxLen, int(o0.Len))
+				if len(s.evidence) < 10 {
+					g := h[reached[reach]]
+					_, f := a.obs(g)
+					ol, _ := a.obs(g)
+					s.evidence = append(s.evidence, Evidence{File: w.c.Files[f].Path, Frame: ol.Frame})
+				}
+			} else {
+				fl.notCaptured++
+				s.notCaptured++
+			}
+		}
+		if out != nil {
+			out = append(out, a.journeyOut(j, status, lastSeen, next))
+		}
+	}
+	a.tcpStats()
+	a.natStats()
+	return out
+}
+
+// journeyOut renders one journey with per-hop deltas and header changes.
+func (a *analysis) journeyOut(j int, status, lastSeen, next string) Journey {
+	w := a.w
+	jr := Journey{ID: j, Status: status, LastSeen: lastSeen, NextExpected: next, Dir: "c2s"}
+	if a.jDir[j] == s2c {
+		jr.Dir = "s2c"
+	}
+	var prev *decode.Observation
+	var prevTs int64
+	for _, g := range a.hops(j) {
+		o, f := a.obs(g)
+		t := a.m.corrected(o)
+		p := a.w.srcPoint[o.Source]
+		hop := Hop{Point: w.c.Points[p].ID, File: w.c.Files[f].Path, Frame: o.Frame, Ts: t, TTL: o.TTL,
+			Encap: o.Encap().String()}
+		if prev != nil {
+			hop.DeltaNs = t - prevTs
+			hop.Changes = a.changes(prev, o)
+		}
+		jr.Hops = append(jr.Hops, hop)
+		prev, prevTs = o, t
+	}
+	if n := a.jDups[int32(j)]; n > 0 && len(jr.Hops) > 0 {
+		jr.Hops[0].Dup = n
+	}
+	return jr
+}

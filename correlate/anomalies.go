@@ -1,0 +1,312 @@
+package correlate
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/calipath/calipath/decode"
+)
+
+// Anomaly kinds and what each means. docs/anomalies.md lists the same with examples.
+var explain = map[string]string{
+	"arp-unanswered":      "ARP requests at %s got no reply. The asked-for address has no owner on that link, or replies are filtered. Check the neighbour table (`ip neigh`) and whether the target exists.",
+	"proxy-arp-missing":   "The pod at %s asked who has 169.254.1.1 and the host never answered: Calico's proxy ARP did not work. The kernel answers only when proxy_arp and forwarding are on for the cali device and the host has a route back (usually its default route). Check `sysctl net.ipv4.conf.<cali>.proxy_arp` and `ip route` on the node.",
+	"arp-unexpected-mac":  "169.254.1.1 was answered at %s by a MAC other than ee:ee:ee:ee:ee:ee. Something other than the Calico host end answers for the gateway (a second CNI, a stale veth, a spoofer). Check the MAC of the cali device and what else is attached to the pod's network.",
+	"encap-drop":          "Packets vanished inside the sending node between %s: after the pod's veth and before the underlay, where routing and IP-in-IP/VXLAN encapsulation happen. Likely causes: iptables/Felix policy, a missing route to the remote block, MTU (DF packets larger than the tunnel), rp_filter. Check `ip route get <dst>` and the Felix/iptables counters on the node.",
+	"underlay-drop":       "Packets left %s and never arrived. The network between the nodes dropped them. For IP-in-IP this is often a cloud security group or firewall that blocks IP protocol 4; for VXLAN, UDP 4789. Check the security groups, NACLs and firewalls between the nodes.",
+	"decap-drop":          "Packets reached the receiving node's underlay but not its tunnel device, between %s. The node dropped them while decapsulating: Felix drops IP-in-IP from unknown sources, or the tunnel is down, or rp_filter. Check Felix's INPUT rules, that the sender's IP is a known Calico host, and `ip -s link show tunl0`.",
+	"delivery-drop":       "Packets came out of the tunnel but never reached the pod, between %s. Likely policy (Felix's to-workload chains), a missing host route to the pod, or conntrack state. Check the NetworkPolicy for the destination pod and `ip route get <pod IP>` on the node.",
+	"host-drop":           "Packets vanished inside a node between %s. The kernel's routing or filtering dropped them. Check iptables counters, routes and rp_filter on that node.",
+	"loss":                "Some packets were lost between %s (scattered, not all). Congestion, a lossy link or rate limiting. Compare with interface drop counters on both ends.",
+	"pmtu-blackhole":      "Large DF packets were lost between %s while smaller ones passed, and no ICMP fragmentation-needed reached the sending pod: a path-MTU black hole. Lower the pod/tunnel MTU (Calico's MTU setting) or let ICMP type 3 code 4 through the network.",
+	"icmp-frag-needed":    "ICMP fragmentation-needed was sent from %s: a link on the path has a smaller MTU than the packets. The sender should lower its path MTU; if this repeats, configure Calico's MTU to fit the underlay (minus 20 bytes for IP-in-IP, 50 for VXLAN).",
+	"icmp-unreachable":    "ICMP destination-unreachable was seen at %s. A router or host had no route, or a port or protocol was closed or administratively prohibited. The code tells which; check the routes and the target.",
+	"ttl-expired":         "ICMP time-exceeded was seen at %s: packets ran out of TTL, usually a routing loop. Check the routes on the path (traceroute from the pod).",
+	"nat":                 "Addresses were rewritten between %s. This is expected for Services (kube-proxy DNAT) and natOutgoing (SNAT); listed so the journeys can be read with it in mind.",
+	"clock-skew":          "%s's clock differs from the reference node's. calipath corrected the timestamps; latencies across nodes carry the bound shown. Run NTP/chrony on the nodes for tighter numbers.",
+	"clock-inconsistent":  "After clock correction some packets still arrived before they left between %s. The offset estimate is off (asymmetric delays, drift, or a wrong --offset). Give --offset, or capture longer in both directions.",
+	"retransmission":      "TCP resent data that it had sent before (seen at %s). Packets or their ACKs were lost or delayed; see the loss anomalies on the same flows.",
+	"checksum-bad":        "Frames with a wrong checksum were received at %s (sender-side offload placeholders are not counted). Suspect a NIC or driver bug, or the VXLAN outer UDP checksum bug (calico#3145). Check `ethtool -K <dev> tx off` on the sender.",
+	"wrong-outer-address": "Encapsulated packets at %s have an outer source or destination that is not a node IP. Calico picked the wrong node address (IP autodetection; calico#2042) or a route points at the wrong next hop. Check the Node resource's IPv4Address and IP_AUTODETECTION_METHOD.",
+	"capture-gap":         "The capture at %s does not cover the time span of the others, so packets there can only be 'not captured'. Start and stop all captures together.",
+}
+
+var severityRank = map[string]int{"error": 0, "warning": 1, "info": 2}
+
+func (a *analysis) anomaly(kind, severity string, where Where, flows map[int32]bool, ids []string, count int,
+	ev []Evidence, detail string) Anomaly {
+	an := Anomaly{Kind: kind, Severity: severity, Where: where, Flows: []string{}, Count: count,
+		Evidence: append([]Evidence{}, ev...)}
+	for f := range flows {
+		if f >= 0 {
+			an.Flows = append(an.Flows, ids[f])
+		}
+	}
+	sort.Slice(an.Flows, func(i, j int) bool { return flowNum(an.Flows[i]) < flowNum(an.Flows[j]) })
+	place := where.Point
+	switch {
+	case where.From != "":
+		place = where.From + " → " + where.To
+	case where.Node != "":
+		place = where.Node
+	}
+	an.Message = fmt.Sprintf(explain[kind], place)
+	if detail != "" {
+		an.Message = detail + " " + an.Message
+	}
+	return an
+}
+
+func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
+	w := a.w
+	out := []Anomaly{}
+	// Losses per segment.
+	for _, s := range a.segs {
+		if s.lost == 0 {
+			continue
+		}
+		where := Where{From: w.c.Points[s.from].ID, To: w.c.Points[s.to].ID}
+		flows := map[int32]bool{}
+		icmpReached := false
+		for f := range s.flows {
+			flows[f] = true
+			if a.flows[f].icmpFrag > 0 {
+				icmpReached = true
+			}
+		}
+		total := s.lost + s.delivered
+		detail := fmt.Sprintf("%d of %d packets lost.", s.lost, total)
+		switch {
+		case s.lostDF == s.lost && s.lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached:
+			out = append(out, a.anomaly("pmtu-blackhole", "error", where, flows, ids, s.lost, s.evidence,
+				fmt.Sprintf("%s Lost packets were up to %d bytes with DF; the largest that passed was %d.", detail, s.lostMaxLen, s.passMaxLen)))
+		case s.lost*2 >= total:
+			kind := map[string]string{"encap": "encap-drop", "underlay": "underlay-drop", "decap": "decap-drop",
+				"delivery": "delivery-drop"}[s.kind]
+			if kind == "" {
+				kind = "host-drop"
+			}
+			out = append(out, a.anomaly(kind, "error", where, flows, ids, s.lost, s.evidence, detail))
+		default:
+			out = append(out, a.anomaly("loss", "warning", where, flows, ids, s.lost, s.evidence, detail))
+		}
+	}
+	for _, s := range a.segs {
+		if s.negative > 0 && w.pointNode[s.from] != w.pointNode[s.to] {
+			out = append(out, a.anomaly("clock-inconsistent", "warning", Where{From: w.c.Points[s.from].ID, To: w.c.Points[s.to].ID},
+				nil, ids, s.negative, nil, fmt.Sprintf("%d packets had negative latency.", s.negative)))
+		}
+	}
+	// ARP.
+	type akey struct {
+		kind  string
+		point int
+	}
+	arpGroups := map[akey][]arpFinding{}
+	for _, f := range a.arpFindings {
+		k := akey{f.kind, f.point}
+		arpGroups[k] = append(arpGroups[k], f)
+	}
+	for k, fs := range arpGroups {
+		var ev []Evidence
+		for _, f := range fs {
+			if len(ev) < 10 {
+				ev = append(ev, f.ev)
+			}
+		}
+		sev := "error"
+		detail := fmt.Sprintf("%d requests for %s.", len(fs), fs[0].who)
+		if k.kind == "arp-unanswered" {
+			sev = "warning"
+		}
+		if k.kind == "arp-unexpected-mac" {
+			detail = fmt.Sprintf("%s is-at %s.", fs[0].who, fs[0].mac)
+		}
+		out = append(out, a.anomaly(k.kind, sev, Where{Point: w.c.Points[k.point].ID}, nil, ids, len(fs), ev, detail))
+	}
+	// ICMP errors.
+	type ikey struct {
+		kind  string
+		point int
+	}
+	icmpGroups := map[ikey][]icmpFinding{}
+	for _, f := range a.icmpFindings {
+		k := ikey{f.kind, f.point}
+		icmpGroups[k] = append(icmpGroups[k], f)
+	}
+	for k, fs := range icmpGroups {
+		flows := map[int32]bool{}
+		var ev []Evidence
+		for _, f := range fs {
+			flows[f.flow] = true
+			if len(ev) < 10 {
+				ev = append(ev, f.ev)
+			}
+		}
+		detail := ""
+		if k.kind == "icmp-frag-needed" {
+			detail = fmt.Sprintf("Next-hop MTU %d.", fs[0].mtu)
+		}
+		out = append(out, a.anomaly(k.kind, "warning", Where{Point: w.c.Points[k.point].ID}, flows, ids, len(fs), ev, detail))
+	}
+	// NAT, grouped by kind and place.
+	type nkey struct{ kind, at string }
+	natGroups := map[nkey]map[int32]bool{}
+	natCount := map[nkey]int{}
+	for fi, fl := range a.flows {
+		for k, n := range fl.nat {
+			nk := nkey{k.kind, k.at}
+			if natGroups[nk] == nil {
+				natGroups[nk] = map[int32]bool{}
+			}
+			natGroups[nk][int32(fi)] = true
+			natCount[nk] += n
+		}
+	}
+	for k, flows := range natGroups {
+		from, to, _ := strings.Cut(k.at, "→")
+		out = append(out, a.anomaly("nat", "info", Where{From: from, To: to}, flows, ids, natCount[k], nil,
+			strings.ToUpper(k.kind)+"."))
+	}
+	// Clocks.
+	for n, m := range a.clocks {
+		if m.offset > int64(time.Millisecond) || m.offset < -int64(time.Millisecond) {
+			detail := fmt.Sprintf("Offset %s", time.Duration(m.offset))
+			if m.bound >= 0 {
+				detail += fmt.Sprintf(" ± %s", time.Duration(m.bound))
+			}
+			if m.drift != 0 {
+				detail += fmt.Sprintf(", drift %.1f ppm", m.drift*1e6)
+			}
+			out = append(out, a.anomaly("clock-skew", "info", Where{Node: w.nodes[n]}, nil, ids, 1, nil, detail+" ("+m.method+")."))
+		}
+	}
+	// Retransmissions, per first point of each flow's path.
+	rflows := map[int32]bool{}
+	rcount, rpackets := 0, 0
+	rwhere := ""
+	for fi, fl := range a.flows {
+		if fl.retrans == 0 {
+			continue
+		}
+		rflows[int32(fi)] = true
+		rcount += fl.retrans
+		rpackets += len(fl.journeys[0]) + len(fl.journeys[1])
+		if pi := a.paths[pathKey{int32(fi), c2s}]; pi != nil && len(pi.points) > 0 && rwhere == "" {
+			rwhere = w.c.Points[pi.points[0]].ID
+		}
+	}
+	if rcount > 0 {
+		sev := "info"
+		if rcount*100 > rpackets {
+			sev = "warning"
+		}
+		out = append(out, a.anomaly("retransmission", sev, Where{Point: rwhere}, rflows, ids, rcount, nil,
+			fmt.Sprintf("%d retransmitted segments in %d flows.", rcount, len(rflows))))
+	}
+	out = append(out, a.frameAnomalies(ids)...)
+	// Capture gaps.
+	lo, hi := int64(1<<62), int64(-1<<62)
+	for i, p := range w.c.Points {
+		if p.Traffic.Frames > 0 {
+			lo, hi = min(lo, a.covFirst[i]), max(hi, a.covLast[i])
+		}
+	}
+	for i, p := range w.c.Points {
+		if p.Traffic.Frames == 0 || hi <= lo {
+			continue
+		}
+		gap := max(a.covFirst[i]-lo, hi-a.covLast[i])
+		if gap > int64(time.Second) && gap*10 > hi-lo {
+			out = append(out, a.anomaly("capture-gap", "info", Where{Point: p.ID}, nil, ids, 1, nil,
+				fmt.Sprintf("Its capture misses %s of the %s the others span.", time.Duration(gap).Round(time.Millisecond),
+					time.Duration(hi-lo).Round(time.Millisecond))))
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		x, y := out[i], out[j]
+		if severityRank[x.Severity] != severityRank[y.Severity] {
+			return severityRank[x.Severity] < severityRank[y.Severity]
+		}
+		if x.Kind != y.Kind {
+			return x.Kind < y.Kind
+		}
+		if x.Where != y.Where {
+			return fmt.Sprint(x.Where) < fmt.Sprint(y.Where)
+		}
+		return x.Count > y.Count
+	})
+	return out
+}
+
+// frameAnomalies checks single frames: bad checksums at receivers and outer addresses that are not
+// node IPs.
+func (a *analysis) frameAnomalies(ids []string) []Anomaly {
+	w := a.w
+	type pk struct {
+		kind  string
+		point int
+	}
+	count := map[pk]int{}
+	ev := map[pk][]Evidence{}
+	for f, obs := range w.c.Obs {
+		for i := range obs {
+			o := &obs[i]
+			p := w.srcPoint[o.Source]
+			if o.Checksum() == decode.CsumBad {
+				if s := w.senderNode(o); s >= 0 && s != w.pointNode[p] {
+					k := pk{"checksum-bad", p}
+					count[k]++
+					if len(ev[k]) < 10 {
+						ev[k] = append(ev[k], Evidence{File: w.c.Files[f].Path, Frame: o.Frame})
+					}
+				}
+			}
+			if o.Encap() != decode.EncapNone && o.Flags&decode.FlagIPv6 == 0 && len(w.nodeOfIP) > 0 {
+				// The outer source must be an IP of the node whose pod sent the packet, and the outer
+				// destination one of the node whose pod receives it (where those nodes' IPs are known).
+				c := w.c.Tables.Ctx(o.Ctx)
+				ok := true
+				if c.OuterV == 4 {
+					ok = a.outerFits(ip4(c.OuterSrcAddr()), o.Src) && a.outerFits(ip4(c.OuterDstAddr()), o.Dst)
+				}
+				if !ok {
+					k := pk{"wrong-outer-address", p}
+					count[k]++
+					if len(ev[k]) < 10 {
+						ev[k] = append(ev[k], Evidence{File: w.c.Files[f].Path, Frame: o.Frame})
+					}
+				}
+			}
+		}
+	}
+	var out []Anomaly
+	for k, n := range count {
+		out = append(out, a.anomaly(k.kind, "error", Where{Point: w.c.Points[k.point].ID}, nil, ids, n, ev[k],
+			fmt.Sprintf("%d frames.", n)))
+	}
+	return out
+}
+
+// outerFits reports whether an outer address can belong to the node of the inner address's pod:
+// true when that node's IPs are unknown.
+func (a *analysis) outerFits(outer, inner uint32) bool {
+	w := a.w
+	pi, ok := w.podOwner[inner]
+	if !ok {
+		return true
+	}
+	n := w.pointNode[pi]
+	known := false
+	for ip, node := range w.nodeOfIP {
+		if node == n {
+			known = true
+			if ip == outer {
+				return true
+			}
+		}
+	}
+	return !known
+}

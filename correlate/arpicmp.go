@@ -1,0 +1,244 @@
+package correlate
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"sort"
+	"time"
+
+	"github.com/calipath/calipath/decode"
+)
+
+var (
+	calicoMAC = [6]byte{0xee, 0xee, 0xee, 0xee, 0xee, 0xee}
+	gatewayIP = [4]byte{169, 254, 1, 1}
+)
+
+// arpTimeout is how long a request may wait for its reply.
+const arpTimeout = int64(time.Second)
+
+// maxExchanges bounds the ARP exchanges listed per point.
+const maxExchanges = 50
+
+type arpObs struct {
+	t   int64
+	g   uint32
+	arp decode.ARP
+}
+
+type arpFinding struct {
+	point    int
+	kind     string
+	ev       Evidence
+	who, mac string
+}
+
+// arp pairs requests with replies at every point and judges Calico's proxy ARP.
+func (a *analysis) arp(ids []string) []ARPPoint {
+	w := a.w
+	per := map[int][]arpObs{}
+	for f, obs := range w.c.Obs {
+		for i := range obs {
+			o := &obs[i]
+			if o.Flags&decode.FlagARP == 0 {
+				continue
+			}
+			p := w.srcPoint[o.Source]
+			per[p] = append(per[p], arpObs{t: a.m.corrected(o), g: w.fileBase[f] + uint32(i), arp: w.c.Tables.ARP(o.Seq)})
+		}
+	}
+	points := make([]int, 0, len(per))
+	for p := range per {
+		points = append(points, p)
+	}
+	sort.Ints(points)
+	out := []ARPPoint{}
+	a.arpReq = map[int][]int64{}
+	for _, p := range points {
+		list := per[p]
+		sort.SliceStable(list, func(i, j int) bool { return list[i].t < list[j].t })
+		ap := ARPPoint{Point: w.c.Points[p].ID, Exchanges: []ARPExch{}}
+		var lat latAcc
+		type pend struct {
+			obs     arpObs
+			ex      int // index in exchanges, -1 when not listed
+			replied bool
+		}
+		var pending []*pend
+		var all []*pend
+		for _, x := range list {
+			r := x.arp
+			ev := a.evidence(x.g)
+			switch {
+			case r.Op == 1 && r.Gratuitous():
+				ap.Gratuitous++
+			case r.Op == 1:
+				ap.Requests++
+				pd := &pend{obs: x, ex: -1}
+				if len(ap.Exchanges) < maxExchanges {
+					pd.ex = len(ap.Exchanges)
+					ap.Exchanges = append(ap.Exchanges, ARPExch{Who: netip.AddrFrom4(r.TPA).String(),
+						Tell: netip.AddrFrom4(r.SPA).String(), Ts: x.t, Verdict: "unanswered", Evidence: ev})
+				}
+				pending = append(pending, pd)
+				all = append(all, pd)
+				if w.pointRole[p] == decode.RolePodVeth && r.SPA != [4]byte{} {
+					a.arpReq[p] = append(a.arpReq[p], x.t)
+				}
+			case r.Op == 2:
+				ap.Replies++
+				if r.Gratuitous() {
+					ap.Gratuitous++
+				}
+				var match *pend
+				for i := len(pending) - 1; i >= 0; i-- {
+					pd := pending[i]
+					if !pd.replied && pd.obs.arp.TPA == r.SPA && (pd.obs.arp.SPA == r.TPA || r.TPA == [4]byte{}) &&
+						x.t-pd.obs.t <= arpTimeout {
+						match = pd
+						break
+					}
+				}
+				verdict := "answered"
+				if r.SPA == gatewayIP {
+					if r.SHA == calicoMAC {
+						verdict = "proxy-ok"
+						ap.ProxyReplies++
+					} else {
+						verdict = "unexpected-mac"
+						ap.UnexpectedMAC++
+						a.arpFindings = append(a.arpFindings, arpFinding{point: p, kind: "arp-unexpected-mac", ev: ev,
+							who: netip.AddrFrom4(r.SPA).String(), mac: net.HardwareAddr(r.SHA[:]).String()})
+					}
+				}
+				if match != nil {
+					match.replied = true
+					lat.add(x.t - match.obs.t)
+					if match.ex >= 0 {
+						e := &ap.Exchanges[match.ex]
+						e.IsAt, e.LatencyNs, e.Verdict = net.HardwareAddr(r.SHA[:]).String(), x.t-match.obs.t, verdict
+					}
+				}
+			}
+		}
+		for _, pd := range all {
+			if pd.replied {
+				continue
+			}
+			ap.Unanswered++
+			kind := "arp-unanswered"
+			if pd.obs.arp.TPA == gatewayIP && w.pointRole[p] == decode.RolePodVeth {
+				kind = "proxy-arp-missing"
+			}
+			a.arpFindings = append(a.arpFindings, arpFinding{point: p, kind: kind, ev: a.evidence(pd.obs.g),
+				who: netip.AddrFrom4(pd.obs.arp.TPA).String()})
+		}
+		ap.LatencyNs = lat.summary()
+		out = append(out, ap)
+	}
+	a.arpWaits()
+	return out
+}
+
+// arpWaits finds flows whose first packet left the client pod right after an ARP request from it.
+func (a *analysis) arpWaits() {
+	w := a.w
+	for _, fl := range a.flows {
+		if fl.client.v6 || len(fl.journeys[c2s]) == 0 {
+			continue
+		}
+		p, ok := w.podOwner[fl.client.src]
+		if !ok {
+			continue
+		}
+		reqs := a.arpReq[p]
+		if len(reqs) == 0 {
+			continue
+		}
+		for _, g := range a.hops(int(fl.journeys[c2s][0])) {
+			if a.point(g) != p {
+				continue
+			}
+			t := a.ts(g)
+			i := sort.Search(len(reqs), func(i int) bool { return reqs[i] > t }) - 1
+			if i >= 0 && t-reqs[i] <= arpTimeout {
+				fl.arpWait = t - reqs[i]
+			}
+			break
+		}
+	}
+}
+
+func (a *analysis) evidence(g uint32) Evidence {
+	o, f := a.obs(g)
+	return Evidence{File: a.w.c.Files[f].Path, Frame: o.Frame}
+}
+
+// maxICMPListed bounds the ICMP errors listed in the Result (all are counted in anomalies).
+const maxICMPListed = 1000
+
+type icmpFinding struct {
+	kind  string
+	point int
+	flow  int32
+	ev    Evidence
+	mtu   uint16
+}
+
+// icmp lists ICMP errors (one per error packet, at the first point that saw it) and links each to
+// the flow it quotes.
+func (a *analysis) icmp(ids []string) []ICMPError {
+	w := a.w
+	out := []ICMPError{}
+	for j := 0; j < a.nJ; j++ {
+		h := a.hops(j)
+		if len(h) == 0 {
+			continue
+		}
+		o, _ := a.obs(h[0])
+		if o.Flags&decode.FlagICMPError == 0 {
+			continue
+		}
+		e := w.c.Tables.ICMPErr(o.Seq)
+		p := a.point(h[0])
+		v6 := o.Flags&decode.FlagIPv6 != 0
+		ie := ICMPError{Point: w.c.Points[p].ID, Ts: a.ts(h[0]), Src: w.addrString(v6, o.Src), Dst: w.addrString(v6, o.Dst),
+			Type: e.Type, Code: e.Code, MTU: e.MTU, Evidence: a.evidence(h[0])}
+		fi := int32(-1)
+		if q, ok := w.quotedTuple(o); ok {
+			ie.Quoted = fmt.Sprintf("%s %s → %s", protoName(q.proto), w.endpoint(q.v6, q.src, q.sp), w.endpoint(q.v6, q.dst, q.dp))
+			if f, ok := a.flowOf[a.uf.find(q.key())]; ok {
+				fi = f
+				ie.Flow = ids[f]
+			}
+		}
+		kind := ""
+		switch {
+		case !v6 && e.Type == 3 && e.Code == 4, v6 && e.Type == 2:
+			kind = "icmp-frag-needed"
+		case !v6 && e.Type == 3, v6 && e.Type == 1:
+			kind = "icmp-unreachable"
+		case !v6 && e.Type == 11, v6 && e.Type == 3:
+			kind = "ttl-expired"
+		}
+		if kind != "" {
+			a.icmpFindings = append(a.icmpFindings, icmpFinding{kind: kind, point: p, flow: fi, ev: ie.Evidence, mtu: e.MTU})
+		}
+		// Did a "fragmentation needed" reach the pod that sent the big packet?
+		if kind == "icmp-frag-needed" && fi >= 0 {
+			fl := a.flows[fi]
+			if cp, ok := w.podOwner[fl.client.src]; ok {
+				for _, g := range h {
+					if a.point(g) == cp {
+						fl.icmpFrag++
+					}
+				}
+			}
+		}
+		if len(out) < maxICMPListed {
+			out = append(out, ie)
+		}
+	}
+	return out
+}

@@ -1,0 +1,309 @@
+package correlate
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/calipath/calipath/decode"
+)
+
+// clockModel corrects one node's timestamps: corrected = raw − offset − drift×(raw − t0).
+type clockModel struct {
+	offset  int64
+	drift   float64 // seconds per second (ppm × 1e-6)
+	t0      int64
+	bound   int64 // ± ns; -1 unbounded on one side
+	method  string
+	samples int
+}
+
+func (m *clockModel) correct(t int64) int64 {
+	if m.drift == 0 {
+		return t - m.offset
+	}
+	// The drift runs on the reference clock: t − offset approximates it.
+	return t - m.offset - int64(m.drift*float64(t-m.offset-m.t0))
+}
+
+// maxClockSamples bounds the fingerprints kept for clock estimation.
+const maxClockSamples = 1 << 19
+
+type delaySample struct {
+	t int64 // sender's raw time
+	m int64 // receiver raw time − sender raw time
+}
+
+// estimateClocks estimates every node's clock against the reference node (the first node, by name,
+// that exchanges packets with others) from packets seen at both ends of the underlay.
+func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel {
+	nn := len(w.nodes)
+	models := make([]clockModel, nn)
+	// The points nearest the wire on each node.
+	edge := make([]bool, len(w.c.Points))
+	for n := 0; n < nn; n++ {
+		for _, set := range [][]int{w.underlays[n], w.tunnels[n], w.podVeths[n], w.anys[n]} {
+			if len(set) > 0 {
+				for _, p := range set {
+					edge[p] = true
+				}
+				break
+			}
+		}
+	}
+	total := 0
+	for _, obs := range w.c.Obs {
+		for i := range obs {
+			if edge[w.srcPoint[obs[i].Source]] {
+				total++
+			}
+		}
+	}
+	rate := uint64(1)
+	if total > maxClockSamples {
+		rate = uint64(total/maxClockSamples) + 1
+	}
+	type seen struct {
+		node int16
+		ts   int64
+		done bool
+	}
+	first := make(map[uint64]seen, min(total, maxClockSamples))
+	pairs := map[[2]int][]delaySample{} // [sender, receiver]
+	var t0 int64 = math.MaxInt64
+	for _, obs := range w.c.Obs {
+		for i := range obs {
+			o := &obs[i]
+			if o.Ts < t0 {
+				t0 = o.Ts
+			}
+			pi := w.srcPoint[o.Source]
+			if !edge[pi] || o.Flags&(decode.FlagNotIP|decode.FlagARP|decode.FlagNoPayloadHash|decode.FlagIPv6) != 0 {
+				continue
+			}
+			fp := o.Exact()
+			if fp%rate != 0 {
+				continue
+			}
+			sender := w.senderNode(o)
+			if sender < 0 {
+				continue
+			}
+			node := w.pointNode[pi]
+			s, ok := first[fp]
+			if !ok {
+				first[fp] = seen{node: int16(node), ts: o.Ts}
+				continue
+			}
+			if s.done || int(s.node) == node {
+				continue
+			}
+			first[fp] = seen{node: s.node, ts: s.ts, done: true}
+			a, b := int(s.node), node
+			ta, tb := s.ts, o.Ts
+			switch sender {
+			case a:
+				pairs[[2]int{a, b}] = append(pairs[[2]int{a, b}], delaySample{ta, tb - ta})
+			case b:
+				pairs[[2]int{b, a}] = append(pairs[[2]int{b, a}], delaySample{tb, ta - tb})
+			}
+		}
+	}
+	if t0 == math.MaxInt64 {
+		t0 = 0
+	}
+	// Pairwise estimates: est[a][b] = offset of b's clock against a's.
+	type edgeEst struct {
+		off, bound int64
+		drift      float64
+		method     string
+		n          int
+	}
+	est := map[[2]int]edgeEst{}
+	for key, s1 := range pairs {
+		a, b := key[0], key[1]
+		if a > b {
+			continue
+		}
+		s2 := pairs[[2]int{b, a}]
+		m1 := minDelay(s1)
+		if len(s2) == 0 {
+			// One direction only: offset ≤ m1 (delays are not negative). Assume the fastest packet took
+			// no time at all, which is the latest offset the data allows.
+			est[key] = edgeEst{off: m1, bound: -1, n: len(s1),
+				method: fmt.Sprintf("one-way (%s→%s only): offset ≤ %s; taken as equal, so latencies on this path are lower bounds", w.nodes[a], w.nodes[b], time.Duration(m1))}
+			continue
+		}
+		m2 := minDelay(s2)
+		e := edgeEst{off: (m1 - m2) / 2, bound: (m1 + m2) / 2, n: len(s1) + len(s2),
+			method: "two-way minimum delay"}
+		if d, off0, bound, ok := fitDrift(s1, s2, t0, e.off); ok {
+			e.drift, e.off, e.bound = d, off0, bound
+			e.method = "two-way minimum delay with drift fit"
+		}
+		est[key] = e
+	}
+	for key, s := range pairs { // pairs seen only from the higher-numbered sender
+		snd, rcv := key[0], key[1]
+		if snd < rcv || len(pairs[[2]int{rcv, snd}]) > 0 {
+			continue // handled above
+		}
+		// est[rcv,snd].off is snd's offset against rcv: m = d − off, so off ≥ −m.
+		m := minDelay(s)
+		est[[2]int{rcv, snd}] = edgeEst{off: -m, bound: -1, n: len(s),
+			method: fmt.Sprintf("one-way (%s→%s only): offset ≥ %s; taken as equal, so latencies on this path are lower bounds", w.nodes[snd], w.nodes[rcv], time.Duration(-m))}
+	}
+	// Reference: the first node (by name) with an estimate; propagate breadth-first, two-way edges first.
+	done := make([]bool, nn)
+	for n := range models {
+		models[n] = clockModel{t0: t0, method: "no packets cross to or from this node: not corrected"}
+	}
+	ref := -1
+	for n := 0; n < nn && ref < 0; n++ {
+		for key := range est {
+			if key[0] == n || key[1] == n {
+				ref = n
+				break
+			}
+		}
+	}
+	if ref >= 0 {
+		models[ref] = clockModel{t0: t0, method: "reference"}
+		done[ref] = true
+		queue := []int{ref}
+		for len(queue) > 0 {
+			a := queue[0]
+			queue = queue[1:]
+			for b := 0; b < nn; b++ {
+				if done[b] {
+					continue
+				}
+				var e edgeEst
+				var ok bool
+				sign := int64(1)
+				if e, ok = est[[2]int{min(a, b), max(a, b)}]; !ok {
+					continue
+				}
+				if a > b {
+					sign = -1
+				}
+				m := clockModel{t0: t0, offset: models[a].offset + sign*e.off, drift: models[a].drift + float64(sign)*e.drift,
+					bound: e.bound, method: e.method, samples: e.n}
+				if models[a].bound > 0 && e.bound > 0 {
+					m.bound = models[a].bound + e.bound
+				}
+				if a != ref {
+					m.method += " (via " + w.nodes[a] + ")"
+				}
+				models[b] = m
+				done[b] = true
+				queue = append(queue, b)
+			}
+		}
+	}
+	for node, d := range overrides {
+		if n, ok := w.nodeIdx[node]; ok {
+			models[n] = clockModel{t0: t0, offset: int64(d), method: "--offset"}
+		}
+	}
+	return models
+}
+
+// senderNode returns the node that sent an Observation's packet: the node of the outer source for
+// encapsulated frames, else the node of the inner source (a pod or node address); -1 if unknown.
+func (w *world) senderNode(o *decode.Observation) int {
+	if o.Encap() != decode.EncapNone {
+		c := w.c.Tables.Ctx(o.Ctx)
+		if c.OuterV == 4 {
+			src := c.OuterSrcAddr().As4()
+			if n, ok := w.nodeOfIP[uint32(src[0])<<24|uint32(src[1])<<16|uint32(src[2])<<8|uint32(src[3])]; ok {
+				return n
+			}
+		}
+	}
+	return w.nodeOfAddr(o.Src)
+}
+
+func minDelay(s []delaySample) int64 {
+	m := int64(math.MaxInt64)
+	for _, x := range s {
+		m = min(m, x.m)
+	}
+	return m
+}
+
+// fitDrift fits offset(t) = off0 + drift×(t − t0) to per-bucket two-way minimum delays when the
+// samples span long enough (≥ 10 s, ≥ 3 buckets with both directions). s1's times are on a's clock,
+// s2's on b's; off is the whole-capture estimate of b against a, used to put both on a's clock. It
+// returns the drift (s/s), the offset at t0 and the tightest per-bucket bound.
+func fitDrift(s1, s2 []delaySample, t0, off int64) (float64, int64, int64, bool) {
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	for _, x := range s1 {
+		lo, hi = min(lo, x.t), max(hi, x.t)
+	}
+	for _, x := range s2 {
+		lo, hi = min(lo, x.t-off), max(hi, x.t-off)
+	}
+	if hi-lo < int64(10*time.Second) {
+		return 0, 0, 0, false
+	}
+	const nb = 10
+	width := (hi-lo)/nb + 1
+	min1 := make([]int64, nb)
+	min2 := make([]int64, nb)
+	for i := range min1 {
+		min1[i], min2[i] = math.MaxInt64, math.MaxInt64
+	}
+	bucket := func(t int64) int { return int(min(max((t-lo)/width, 0), nb-1)) }
+	for _, x := range s1 {
+		b := bucket(x.t)
+		min1[b] = min(min1[b], x.m)
+	}
+	for _, x := range s2 {
+		b := bucket(x.t - off)
+		min2[b] = min(min2[b], x.m)
+	}
+	var xs, ys []float64
+	bound := int64(math.MaxInt64)
+	for b := 0; b < nb; b++ {
+		if min1[b] == math.MaxInt64 || min2[b] == math.MaxInt64 {
+			continue
+		}
+		xs = append(xs, float64(lo+int64(b)*width+width/2-t0))
+		ys = append(ys, float64(min1[b]-min2[b])/2)
+		bound = min(bound, (min1[b]+min2[b])/2)
+	}
+	if len(xs) < 3 {
+		return 0, 0, 0, false
+	}
+	var sx, sy, sxx, sxy float64
+	for i := range xs {
+		sx += xs[i]
+		sy += ys[i]
+		sxx += xs[i] * xs[i]
+		sxy += xs[i] * ys[i]
+	}
+	n := float64(len(xs))
+	den := n*sxx - sx*sx
+	if den == 0 {
+		return 0, 0, 0, false
+	}
+	slope := (n*sxy - sx*sy) / den
+	icept := (sy - slope*sx) / n
+	// Keep the fit only when the drift is measurable: over 1 ppm.
+	if math.Abs(slope) < 1e-6 {
+		return 0, 0, 0, false
+	}
+	return slope, int64(math.Round(icept)), max(bound, 0), true
+}
+
+// sortedKeys returns a map's keys in order (for deterministic iteration).
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

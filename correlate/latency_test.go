@@ -1,0 +1,48 @@
+package correlate
+
+import (
+	"math/rand"
+	"sort"
+	"testing"
+)
+
+func TestLatAccExact(t *testing.T) {
+	var a latAcc
+	for _, v := range []int64{50, 10, 40, 20, 30, 60, 70, 80, 90, 100} {
+		a.add(v)
+	}
+	got := a.summary()
+	want := Latency{Min: 10, P50: 50, P90: 90, P99: 100, Max: 100}
+	if got != want {
+		t.Fatalf("summary = %+v, want %+v", got, want)
+	}
+}
+
+// Past exactSamples the histogram keeps every quantile within 1.6% of the exact value.
+func TestLatAccHistogram(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	var a latAcc
+	var all []int64
+	for i := 0; i < 50000; i++ {
+		v := int64(r.ExpFloat64()*200e3) + 1000
+		if i%1000 == 0 {
+			v = -v / 10 // a few negative latencies (clock trouble) must not break it
+		}
+		a.add(v)
+		all = append(all, v)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	got := a.summary()
+	if got.Min != all[0] || got.Max != all[len(all)-1] {
+		t.Fatalf("min/max = %d/%d, want %d/%d", got.Min, got.Max, all[0], all[len(all)-1])
+	}
+	for _, c := range []struct {
+		p   float64
+		got int64
+	}{{0.5, got.P50}, {0.9, got.P90}, {0.99, got.P99}} {
+		want := all[rank(c.p, len(all))]
+		if d := float64(c.got-want) / float64(want); d > 0.016 || d < -0.016 {
+			t.Errorf("p%.0f = %d, exact %d (%.2f%% off)", c.p*100, c.got, want, d*100)
+		}
+	}
+}

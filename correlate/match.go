@@ -1,0 +1,338 @@
+package correlate
+
+import (
+	"sort"
+
+	"github.com/calipath/calipath/decode"
+)
+
+// mmap is a multimap from fingerprints to journeys: chains of nodes in one slice with a free list, so
+// that the open-journey index costs no allocation per packet once warm.
+type mmap struct {
+	head  map[uint64]int32
+	nodes []mnode
+	free  int32
+}
+
+type mnode struct {
+	key  uint64
+	j    int32
+	next int32
+}
+
+func newMmap() *mmap { return &mmap{head: map[uint64]int32{}, free: -1} }
+
+func (m *mmap) add(key uint64, j int32) int32 {
+	var n int32
+	if m.free >= 0 {
+		n = m.free
+		m.free = m.nodes[n].next
+	} else {
+		n = int32(len(m.nodes))
+		m.nodes = append(m.nodes, mnode{})
+	}
+	next, ok := m.head[key]
+	if !ok {
+		next = -1
+	}
+	m.nodes[n] = mnode{key: key, j: j, next: next}
+	m.head[key] = n
+	return n
+}
+
+func (m *mmap) remove(n int32) {
+	key := m.nodes[n].key
+	h, ok := m.head[key]
+	if !ok {
+		return
+	}
+	if h == n {
+		if nx := m.nodes[n].next; nx >= 0 {
+			m.head[key] = nx
+		} else {
+			delete(m.head, key)
+		}
+	} else {
+		for p := h; p >= 0; p = m.nodes[p].next {
+			if m.nodes[p].next == n {
+				m.nodes[p].next = m.nodes[n].next
+				break
+			}
+		}
+	}
+	m.nodes[n] = mnode{next: m.free, j: -1}
+	m.free = n
+}
+
+const maxStages = 8
+
+// jstate is a journey while it is open for matching.
+type jstate struct {
+	exact    uint64
+	lastTs   int64 // corrected time of the latest hop
+	reg      [3]int32
+	stages   [maxStages]uint32
+	nstages  uint8
+	lastNode int16
+	last     uint32 // stage of the latest hop
+	lastG    uint32 // global id of the latest hop's observation
+}
+
+func (j *jstate) visited(s uint32) bool {
+	for i := uint8(0); i < j.nstages; i++ {
+		if j.stages[i] == s {
+			return true
+		}
+	}
+	return false
+}
+
+// natEvent records that journey j's packet was rewritten between two observations.
+type natEvent struct {
+	j        int32
+	from, to uint32 // global observation ids
+}
+
+// matcher joins Observations into journeys.
+type matcher struct {
+	w        *world
+	clocks   []clockModel
+	window   int64
+	dupWin   int64
+	exact    *mmap
+	loose    *mmap
+	js       []jstate
+	jOf      []int32  // global observation id → journey (-1: none)
+	dup      []uint64 // bitset: the observation is a duplicate copy at a point already visited
+	nat      []natEvent
+	order    []uint32 // global observation ids in corrected time order (matched ones only)
+	queue    []int32
+	qhead    int
+	evictCnt int
+}
+
+// stageOf identifies where on the path an Observation is: its point, and for -i any captures without
+// interface indexes (one point for every interface) also its encapsulation and TTL.
+func (m *matcher) stageOf(o *decode.Observation, pi int) uint32 {
+	s := uint32(pi) << 12
+	if m.w.pointRole[pi] == decode.RoleAny {
+		s |= uint32(o.Encap())<<8 | uint32(o.TTL)
+	}
+	return s
+}
+
+// corrected returns an Observation's corrected timestamp.
+func (m *matcher) corrected(o *decode.Observation) int64 {
+	return m.clocks[m.w.pointNode[m.w.srcPoint[o.Source]]].correct(o.Ts)
+}
+
+// matchable reports whether an Observation takes part in journeys.
+func matchable(o *decode.Observation) bool {
+	return o.Flags&(decode.FlagNotIP|decode.FlagARP) == 0 && o.Loose != 0
+}
+
+func (m *matcher) run() {
+	w := m.w
+	m.jOf = make([]int32, w.nObs)
+	m.dup = make([]uint64, (w.nObs+63)/64)
+	// Per-file iteration order by corrected time (files are nearly always in order already).
+	perm := make([][]uint32, len(w.c.Obs))
+	for f, obs := range w.c.Obs {
+		sorted := true
+		var prev int64
+		for i := range obs {
+			t := m.corrected(&obs[i])
+			if i > 0 && t < prev {
+				sorted = false
+				break
+			}
+			prev = t
+		}
+		if !sorted {
+			p := make([]uint32, len(obs))
+			for i := range p {
+				p[i] = uint32(i)
+			}
+			sort.SliceStable(p, func(a, b int) bool { return m.corrected(&obs[p[a]]) < m.corrected(&obs[p[b]]) })
+			perm[f] = p
+		}
+	}
+	pos := make([]int, len(w.c.Obs))
+	heads := make([]int64, len(w.c.Obs))
+	const done = int64(1<<63 - 1)
+	at := func(f int) *decode.Observation {
+		i := pos[f]
+		if perm[f] != nil {
+			return &w.c.Obs[f][perm[f][i]]
+		}
+		return &w.c.Obs[f][i]
+	}
+	for f := range heads {
+		heads[f] = done
+		if len(w.c.Obs[f]) > 0 {
+			heads[f] = m.corrected(at(f))
+		}
+	}
+	for {
+		f := -1
+		for i, h := range heads {
+			if h != done && (f < 0 || h < heads[f]) {
+				f = i
+			}
+		}
+		if f < 0 {
+			break
+		}
+		t := heads[f]
+		idx := pos[f]
+		if perm[f] != nil {
+			idx = int(perm[f][idx])
+		}
+		g := w.fileBase[f] + uint32(idx)
+		m.step(&w.c.Obs[f][idx], g, t)
+		pos[f]++
+		if pos[f] < len(w.c.Obs[f]) {
+			heads[f] = m.corrected(at(f))
+		} else {
+			heads[f] = done
+		}
+	}
+}
+
+// step matches one Observation with corrected time t.
+func (m *matcher) step(o *decode.Observation, g uint32, t int64) {
+	m.jOf[g] = -1
+	m.evict(t)
+	if !matchable(o) {
+		return
+	}
+	m.order = append(m.order, g)
+	pi := m.w.srcPoint[o.Source]
+	node := int16(m.w.pointNode[pi])
+	stage := m.stageOf(o, pi)
+	e := o.Exact()
+	best, dupJ := int32(-1), int32(-1)
+	h, ok := m.exact.head[e]
+	if !ok {
+		h = -1
+	}
+	for n := h; n >= 0; {
+		nd := &m.exact.nodes[n]
+		j := nd.j
+		n = nd.next
+		js := &m.js[j]
+		if t-js.lastTs > m.window || js.lastTs-t > m.window {
+			continue
+		}
+		if js.visited(stage) {
+			// A second copy of a frame at a point the journey already passed, moments later (the
+			// journey may have moved on meanwhile): a duplicate, not a new packet.
+			if t-js.lastTs <= m.dupWin {
+				dupJ = j
+			}
+			continue
+		}
+		// Among identical packets in flight (IP id 0, duplicate ACKs, resends) take the journey seen
+		// most recently before this sighting: the nearest plausible one in time.
+		if best < 0 || closer(js.lastTs, m.js[best].lastTs, t) {
+			best = j
+		}
+	}
+	switch {
+	case best >= 0:
+		m.attach(best, g, t, stage, node)
+	case dupJ >= 0:
+		m.jOf[g] = dupJ
+		m.dup[g/64] |= 1 << (g % 64)
+	default:
+		// NAT: the same packet with other addresses or ports, on the same node.
+		if h, ok := m.loose.head[o.Loose]; ok {
+			for n := h; n >= 0; {
+				nd := &m.loose.nodes[n]
+				j := nd.j
+				n = nd.next
+				js := &m.js[j]
+				if js.exact == e || js.lastNode != node || js.visited(stage) ||
+					t-js.lastTs > m.window || js.lastTs-t > m.window {
+					continue
+				}
+				if best < 0 || closer(js.lastTs, m.js[best].lastTs, t) {
+					best = j
+				}
+			}
+		}
+		if best >= 0 {
+			js := &m.js[best]
+			m.nat = append(m.nat, natEvent{j: best, from: js.lastG, to: g})
+			js.exact = e
+			if js.reg[1] >= 0 {
+				m.exact.remove(js.reg[1])
+			}
+			js.reg[1] = m.exact.add(e, best)
+			m.attach(best, g, t, stage, node)
+			return
+		}
+		j := int32(len(m.js))
+		m.js = append(m.js, jstate{exact: e, lastTs: t, reg: [3]int32{-1, -1, -1}})
+		js := &m.js[j]
+		js.reg[0] = m.exact.add(e, j)
+		js.reg[2] = m.loose.add(o.Loose, j)
+		m.queue = append(m.queue, j)
+		m.attach(j, g, t, stage, node)
+	}
+}
+
+func (m *matcher) attach(j int32, g uint32, t int64, stage uint32, node int16) {
+	js := &m.js[j]
+	if t > js.lastTs {
+		js.lastTs = t
+	}
+	if js.nstages < maxStages {
+		js.stages[js.nstages] = stage
+		js.nstages++
+	}
+	js.last = stage
+	js.lastNode = node
+	js.lastG = g
+	m.jOf[g] = j
+}
+
+// evict closes journeys idle for longer than the window, so the open maps hold only the window.
+func (m *matcher) evict(now int64) {
+	for m.qhead < len(m.queue) {
+		j := m.queue[m.qhead]
+		js := &m.js[j]
+		if now-js.lastTs <= m.window {
+			return
+		}
+		for i, r := range js.reg {
+			if r < 0 {
+				continue
+			}
+			if i == 2 {
+				m.loose.remove(r)
+			} else {
+				m.exact.remove(r)
+			}
+			js.reg[i] = -1
+		}
+		m.qhead++
+		m.evictCnt++
+	}
+}
+
+func (m *matcher) isDup(g uint32) bool { return m.dup[g/64]&(1<<(g%64)) != 0 }
+
+// closer reports whether a journey last seen at x is a better match for a sighting at t than one
+// last seen at y: the latest one not after t wins; failing that, the nearest.
+func closer(x, y, t int64) bool {
+	switch {
+	case x <= t && y <= t:
+		return x > y
+	case x <= t:
+		return true
+	case y <= t:
+		return false
+	}
+	return x < y
+}

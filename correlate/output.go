@@ -1,0 +1,413 @@
+package correlate
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/calipath/calipath/decode"
+)
+
+func (a *analysis) inputs() []Input {
+	var out []Input
+	for _, fi := range a.w.c.Files {
+		in := Input{File: fi.Path, Format: fi.Format.String(), Compressed: fi.Compressed, Records: fi.Records,
+			Skipped: fi.Skipped, Damaged: fi.Damaged, Errors: append([]string{}, fi.Problems...), LinkTypes: []string{}}
+		if more := fi.NProblems - len(fi.Problems); more > 0 {
+			in.Errors = append(in.Errors, fmt.Sprintf("%d more problems not listed", more))
+		}
+		seen := map[decode.LinkType]bool{}
+		var lts []decode.LinkType
+		for _, t := range fi.Traffic {
+			for _, l := range t.LinkTypes {
+				if !seen[l] {
+					seen[l] = true
+					lts = append(lts, l)
+				}
+			}
+		}
+		sort.Slice(lts, func(i, j int) bool { return lts[i] < lts[j] })
+		for _, l := range lts {
+			in.LinkTypes = append(in.LinkTypes, l.String())
+		}
+		out = append(out, in)
+	}
+	return out
+}
+
+func (a *analysis) points() []Point {
+	w := a.w
+	out := make([]Point, 0, len(w.c.Points))
+	for i, p := range w.c.Points {
+		files := map[string]bool{}
+		for _, s := range p.Sources {
+			if int(s) < len(w.c.Sources) {
+				if f := int(w.c.Sources[s].File); f < len(w.c.Files) {
+					files[w.c.Files[f].Path] = true
+				}
+			}
+		}
+		pt := Point{ID: p.ID, Node: p.Node, Iface: p.Iface, Role: p.Role.String(), Reason: p.Reason,
+			Files: sortedKeys(files), Frames: p.Traffic.Frames, First: a.covFirst[i], Last: a.covLast[i]}
+		if w.podOf[i] != 0 {
+			pt.PodIP = addrOf(w.podOf[i]).String()
+		}
+		out = append(out, pt)
+	}
+	return out
+}
+
+func (a *analysis) nodeIPs() []NodeIP {
+	out := []NodeIP{}
+	for _, ip := range a.w.c.NodeIPs {
+		out = append(out, NodeIP{Node: ip.Node, IP: ip.IP.String(), Reason: ip.Reason})
+	}
+	return out
+}
+
+func (a *analysis) clockOut() []Clock {
+	out := []Clock{}
+	for n, m := range a.clocks {
+		out = append(out, Clock{Node: a.w.nodes[n], OffsetNs: m.offset, BoundNs: m.bound,
+			DriftPPM: float64(int64(m.drift*1e6*1000)) / 1000, Method: m.method, Samples: m.samples})
+	}
+	return out
+}
+
+func (a *analysis) modeOut() ([]PairMode, string) {
+	out := []PairMode{}
+	kinds := map[string]bool{}
+	for k, m := range a.pairMode {
+		out = append(out, PairMode{From: a.w.nodes[k[0]], To: a.w.nodes[k[1]], Mode: m})
+		kinds[m] = true
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].From != out[j].From {
+			return out[i].From < out[j].From
+		}
+		return out[i].To < out[j].To
+	})
+	switch {
+	case len(kinds) == 0:
+		return out, "unknown"
+	case len(kinds) == 1:
+		return out, out[0].Mode
+	case len(kinds) == 2 && kinds["same-node"]:
+		for k := range kinds {
+			if k != "same-node" {
+				return out, k
+			}
+		}
+	}
+	return out, "mixed"
+}
+
+// flowIDs numbers flows in a stable order: by protocol, client, server.
+func (a *analysis) flowIDs() []string {
+	order := make([]int, len(a.flows))
+	for i := range order {
+		order[i] = i
+	}
+	less := func(x, y tuple) bool {
+		if x.v6 != y.v6 {
+			return !x.v6
+		}
+		if x.proto != y.proto {
+			return x.proto < y.proto
+		}
+		if x.src != y.src {
+			return x.src < y.src
+		}
+		if x.sp != y.sp {
+			return x.sp < y.sp
+		}
+		if x.dst != y.dst {
+			return x.dst < y.dst
+		}
+		return x.dp < y.dp
+	}
+	sort.SliceStable(order, func(i, j int) bool { return less(a.flows[order[i]].client, a.flows[order[j]].client) })
+	ids := make([]string, len(a.flows))
+	for rank, fi := range order {
+		ids[fi] = fmt.Sprintf("f%d", rank+1)
+	}
+	return ids
+}
+
+func (a *analysis) flowOut(ids []string) []Flow {
+	w := a.w
+	out := make([]Flow, len(a.flows))
+	for fi, fl := range a.flows {
+		t := fl.client
+		f := Flow{ID: ids[fi], Proto: protoName(t.proto), Src: Endpoint{w.addrString(t.v6, t.src), t.sp},
+			Dst: Endpoint{w.addrString(t.v6, t.dst), t.dp}, NAT: []NATMapping{}, LostAt: []LostAt{},
+			HandshakeRTT: []PointRTT{}, PerPoint: []PointCount{}, Path: []string{}, Bytes: fl.bytes,
+			Packets: len(fl.journeys[0]) + len(fl.journeys[1]), Delivered: fl.delivered, Lost: fl.lost,
+			NotCaptured: fl.notCaptured, Retransmissions: fl.retrans, Resets: fl.resets, LatencyNs: fl.e2e.summary(),
+			ARPWaitNs: fl.arpWait}
+		if t.proto == 1 || t.proto == 58 {
+			f.Src.Port, f.Dst.Port = 0, 0
+			f.EchoPairs, f.EchoUnanswered = a.echoPairs(fl)
+		}
+		if t.proto == 17 {
+			f.UDPPairs = min(len(fl.journeys[0]), len(fl.journeys[1]))
+		}
+		for k, n := range fl.nat {
+			f.NAT = append(f.NAT, NATMapping{Kind: k.kind, At: k.at, From: k.from, To: k.to, Count: n})
+		}
+		sort.Slice(f.NAT, func(i, j int) bool {
+			x, y := f.NAT[i], f.NAT[j]
+			if x.At != y.At {
+				return x.At < y.At
+			}
+			if x.From != y.From {
+				return x.From < y.From
+			}
+			return x.To < y.To
+		})
+		for k, n := range fl.lostAt {
+			f.LostAt = append(f.LostAt, LostAt{From: w.c.Points[k[0]].ID, To: w.c.Points[k[1]].ID, Count: n})
+		}
+		sort.Slice(f.LostAt, func(i, j int) bool {
+			if f.LostAt[i].From != f.LostAt[j].From {
+				return f.LostAt[i].From < f.LostAt[j].From
+			}
+			return f.LostAt[i].To < f.LostAt[j].To
+		})
+		for _, pc := range fl.perPoint {
+			f.PerPoint = append(f.PerPoint, *pc)
+		}
+		sort.Slice(f.PerPoint, func(i, j int) bool { return f.PerPoint[i].Point < f.PerPoint[j].Point })
+		if pi := a.paths[pathKey{int32(fi), c2s}]; pi != nil {
+			for _, p := range pi.points {
+				f.Path = append(f.Path, w.c.Points[p].ID)
+			}
+		}
+		f.HandshakeRTT = a.handshake(fl)
+		out[fi] = f
+	}
+	sort.Slice(out, func(i, j int) bool { return flowNum(out[i].ID) < flowNum(out[j].ID) })
+	return out
+}
+
+func flowNum(id string) int {
+	n := 0
+	fmt.Sscanf(strings.TrimPrefix(id, "f"), "%d", &n)
+	return n
+}
+
+func (a *analysis) segmentOut() []Segment {
+	w := a.w
+	out := []Segment{}
+	for _, s := range a.segs {
+		out = append(out, Segment{From: w.c.Points[s.from].ID, To: w.c.Points[s.to].ID, Kind: s.kind, Packets: s.packets,
+			Delivered: s.delivered, Lost: s.lost, NotCaptured: s.notCaptured, LatencyNs: s.lat.summary()})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].From != out[j].From {
+			return out[i].From < out[j].From
+		}
+		return out[i].To < out[j].To
+	})
+	return out
+}
+
+// echoPairs pairs ICMP echo requests with replies by sequence number.
+func (a *analysis) echoPairs(fl *flowAcc) (pairs, unanswered int) {
+	req := map[uint16]bool{}
+	rep := map[uint16]bool{}
+	for d := 0; d < 2; d++ {
+		for _, j := range fl.journeys[d] {
+			h := a.hops(int(j))
+			o, _ := a.obs(h[0])
+			if o.Flags&decode.FlagICMPError != 0 {
+				continue
+			}
+			switch o.Sport {
+			case 8, 128:
+				req[uint16(o.Seq)] = true
+			case 0, 129:
+				rep[uint16(o.Seq)] = true
+			}
+		}
+	}
+	for s := range req {
+		if rep[s] {
+			pairs++
+		} else {
+			unanswered++
+		}
+	}
+	return pairs, unanswered
+}
+
+// handshake measures SYN → handshake ACK at every point that saw both.
+func (a *analysis) handshake(fl *flowAcc) []PointRTT {
+	out := []PointRTT{}
+	if fl.client.proto != 6 {
+		return out
+	}
+	syn := map[int]int64{}
+	done := map[int]bool{}
+	var synAck bool
+	for _, d := range []int{c2s, s2c} {
+		for _, j := range fl.journeys[d] {
+			o, _ := a.obs(a.hops(int(j))[0])
+			if d == s2c && o.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn|decode.TCPAck {
+				synAck = true
+			}
+		}
+	}
+	if !synAck {
+		return out
+	}
+	for _, j := range fl.journeys[c2s] {
+		h := a.hops(int(j))
+		o, _ := a.obs(h[0])
+		isSyn := o.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn
+		isAck := o.TCPFlags&(decode.TCPSyn|decode.TCPAck|decode.TCPRst) == decode.TCPAck
+		for _, g := range h {
+			p := a.point(g)
+			t := a.ts(g)
+			switch {
+			case isSyn:
+				if _, ok := syn[p]; !ok {
+					syn[p] = t
+				}
+			case isAck:
+				if s, ok := syn[p]; ok && !done[p] {
+					done[p] = true
+					out = append(out, PointRTT{Point: a.w.c.Points[p].ID, RTT: t - s})
+				}
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Point < out[j].Point })
+	return out
+}
+
+// tcpStats counts retransmissions (a segment whose data was already sent, or a repeated SYN, seen at
+// the flow's first point) and resets.
+func (a *analysis) tcpStats() {
+	for _, fl := range a.flows {
+		if fl.client.proto != 6 {
+			continue
+		}
+		for d := 0; d < 2; d++ {
+			var maxEnd uint32
+			var have bool
+			syns := 0
+			for _, j := range fl.journeys[d] {
+				o, _ := a.obs(a.hops(int(j))[0])
+				if o.TCPFlags&decode.TCPRst != 0 {
+					fl.resets++
+				}
+				if o.TCPFlags&decode.TCPSyn != 0 {
+					syns++
+					if syns > 1 {
+						fl.retrans++
+					}
+					maxEnd, have = o.Seq+1, true
+					continue
+				}
+				n := uint32(o.PayloadLen())
+				if o.TCPFlags&decode.TCPFin != 0 {
+					n++
+				}
+				if n == 0 {
+					continue
+				}
+				end := o.Seq + n
+				if have && int32(end-maxEnd) <= 0 {
+					fl.retrans++
+					continue
+				}
+				if !have || int32(end-maxEnd) > 0 {
+					maxEnd, have = end, true
+				}
+			}
+		}
+	}
+}
+
+// natStats turns NAT events into mappings per flow.
+func (a *analysis) natStats() {
+	w := a.w
+	for _, ev := range a.m.nat {
+		fi := a.jFlow[ev.j]
+		if fi < 0 {
+			continue
+		}
+		of, _ := a.obs(ev.from)
+		ot, _ := a.obs(ev.to)
+		tf, tt := w.tupleOf(of), w.tupleOf(ot)
+		kind := "nat"
+		switch {
+		case tf.src == tt.src && tf.sp == tt.sp:
+			kind = "dnat"
+		case tf.dst == tt.dst && tf.dp == tt.dp:
+			kind = "snat"
+		}
+		pf, pt := w.srcPoint[of.Source], w.srcPoint[ot.Source]
+		k := natKey{kind: kind, at: w.c.Points[pf].ID + "→" + w.c.Points[pt].ID,
+			from: w.endpoint(tf.v6, tf.src, tf.sp) + " → " + w.endpoint(tf.v6, tf.dst, tf.dp),
+			to:   w.endpoint(tt.v6, tt.src, tt.sp) + " → " + w.endpoint(tt.v6, tt.dst, tt.dp)}
+		a.flows[fi].nat[k]++
+	}
+}
+
+// changes lists what changed in the headers between two hops of a journey.
+func (a *analysis) changes(p, o *decode.Observation) []string {
+	w := a.w
+	var out []string
+	if p.TTL != o.TTL {
+		out = append(out, fmt.Sprintf("ttl %d→%d", p.TTL, o.TTL))
+	}
+	tp, to := w.tupleOf(p), w.tupleOf(o)
+	if tp.src != to.src || tp.sp != to.sp {
+		out = append(out, "src "+w.endpoint(tp.v6, tp.src, tp.sp)+"→"+w.endpoint(to.v6, to.src, to.sp))
+	}
+	if tp.dst != to.dst || tp.dp != to.dp {
+		out = append(out, "dst "+w.endpoint(tp.v6, tp.dst, tp.dp)+"→"+w.endpoint(to.v6, to.dst, to.dp))
+	}
+	cp, co := w.c.Tables.Ctx(p.Ctx), w.c.Tables.Ctx(o.Ctx)
+	switch {
+	case cp.Encap == decode.EncapNone && co.Encap != decode.EncapNone:
+		out = append(out, fmt.Sprintf("+%s %s→%s", co.Encap, co.OuterSrcAddr(), co.OuterDstAddr()))
+	case cp.Encap != decode.EncapNone && co.Encap == decode.EncapNone:
+		out = append(out, "-"+cp.Encap.String())
+	case cp.Encap != decode.EncapNone:
+		if cp.OuterSrc != co.OuterSrc || cp.OuterDst != co.OuterDst {
+			out = append(out, fmt.Sprintf("outer %s→%s became %s→%s", cp.OuterSrcAddr(), cp.OuterDstAddr(),
+				co.OuterSrcAddr(), co.OuterDstAddr()))
+		}
+		if cp.OuterTTL != co.OuterTTL {
+			out = append(out, fmt.Sprintf("outer ttl %d→%d", cp.OuterTTL, co.OuterTTL))
+		}
+	}
+	if cp.InnerTOS>>2 != co.InnerTOS>>2 {
+		out = append(out, fmt.Sprintf("dscp %d→%d", cp.InnerTOS>>2, co.InnerTOS>>2))
+	}
+	if cp.InnerTOS&3 != co.InnerTOS&3 {
+		out = append(out, fmt.Sprintf("ecn %d→%d", cp.InnerTOS&3, co.InnerTOS&3))
+	}
+	return out
+}
+
+func (a *analysis) summary(res *Result) Summary {
+	s := Summary{Anomalies: map[string]int{"error": 0, "warning": 0, "info": 0}, Flows: len(res.Flows)}
+	for _, in := range res.Inputs {
+		s.Frames += in.Records
+		s.Skipped += in.Skipped
+	}
+	for _, f := range a.flows {
+		s.Journeys += len(f.journeys[0]) + len(f.journeys[1])
+		s.Delivered += f.delivered
+		s.Lost += f.lost
+		s.NotCaptured += f.notCaptured
+	}
+	for _, an := range res.Anomalies {
+		s.Anomalies[an.Severity]++
+	}
+	return s
+}

@@ -1,0 +1,253 @@
+package correlate
+
+// Schema names the Result format; it changes when a field changes meaning.
+const Schema = "calipath/1"
+
+// Result is everything calipath concluded from a set of captures. It is deterministic: the same inputs
+// give byte-identical JSON (lists are sorted; maps are not used).
+type Result struct {
+	Schema    string      `json:"schema"`
+	Inputs    []Input     `json:"inputs"`
+	Points    []Point     `json:"points"`
+	Mode      string      `json:"mode"`
+	Modes     []PairMode  `json:"modes"`
+	NodeIPs   []NodeIP    `json:"node_ips"`
+	Clocks    []Clock     `json:"clocks"`
+	Segments  []Segment   `json:"segments"`
+	Flows     []Flow      `json:"flows"`
+	ARP       []ARPPoint  `json:"arp"`
+	ICMP      []ICMPError `json:"icmp"`
+	Anomalies []Anomaly   `json:"anomalies"`
+	Summary   Summary     `json:"summary"`
+	Journeys  []Journey   `json:"journeys,omitempty"`
+}
+
+// Input is one capture file.
+type Input struct {
+	File       string   `json:"file"`
+	Format     string   `json:"format"`
+	Compressed bool     `json:"compressed"`
+	LinkTypes  []string `json:"link_types"`
+	Records    int      `json:"records"`
+	Skipped    int      `json:"skipped"`
+	Damaged    int      `json:"damaged"`
+	Errors     []string `json:"errors"`
+}
+
+// Point is a capture point.
+type Point struct {
+	ID     string   `json:"id"`
+	Node   string   `json:"node"`
+	Iface  string   `json:"iface"`
+	Role   string   `json:"role"`
+	Reason string   `json:"reason"`
+	Files  []string `json:"files"`
+	Frames int      `json:"frames"`
+	First  int64    `json:"first_ns"` // corrected time of the first frame
+	Last   int64    `json:"last_ns"`
+	PodIP  string   `json:"pod_ip,omitempty"` // for pod-veth points: the pod behind the veth
+}
+
+// PairMode is the datapath mode between two nodes (or within one).
+type PairMode struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	Mode string `json:"mode"` // ipip, vxlan, bgp, crosssubnet, same-node
+}
+
+// NodeIP is a node address and why calipath believes it.
+type NodeIP struct {
+	Node   string `json:"node"`
+	IP     string `json:"ip"`
+	Reason string `json:"reason"`
+}
+
+// Clock is one node's clock against the reference node: corrected = raw − offset − drift×(raw − start).
+type Clock struct {
+	Node     string  `json:"node"`
+	OffsetNs int64   `json:"offset_ns"`
+	BoundNs  int64   `json:"bound_ns"` // ± uncertainty; -1 when unbounded on one side (see Method)
+	DriftPPM float64 `json:"drift_ppm"`
+	Method   string  `json:"method"`
+	Samples  int     `json:"samples"`
+}
+
+// Latency summarises per-hop latencies in ns.
+type Latency struct {
+	Min int64 `json:"min"`
+	P50 int64 `json:"p50"`
+	P90 int64 `json:"p90"`
+	P99 int64 `json:"p99"`
+	Max int64 `json:"max"`
+}
+
+// Segment is a pair of adjacent capture points on some flow's path.
+type Segment struct {
+	From        string  `json:"from"`
+	To          string  `json:"to"`
+	Kind        string  `json:"kind"` // what the segment crosses: encap, host, underlay, decap, delivery
+	Packets     int     `json:"packets"`
+	Delivered   int     `json:"delivered"`
+	Lost        int     `json:"lost"`
+	NotCaptured int     `json:"not_captured"`
+	LatencyNs   Latency `json:"latency_ns"`
+}
+
+// Endpoint is an address and port.
+type Endpoint struct {
+	IP   string `json:"ip"`
+	Port uint16 `json:"port"`
+}
+
+// NATMapping is a rewrite seen between two adjacent points.
+type NATMapping struct {
+	Kind  string `json:"kind"` // dnat, snat, nat
+	At    string `json:"at"`   // segment "from→to"
+	From  string `json:"from"` // "ip:port → ip:port" before
+	To    string `json:"to"`   // after
+	Count int    `json:"count"`
+}
+
+// PointCount counts a flow's packets and bytes at one point.
+type PointCount struct {
+	Point   string `json:"point"`
+	Packets int    `json:"packets"`
+	Bytes   int64  `json:"bytes"`
+}
+
+// LostAt counts a flow's losses on one segment.
+type LostAt struct {
+	From  string `json:"from"`
+	To    string `json:"to"`
+	Count int    `json:"count"`
+}
+
+// Flow is a bidirectional conversation, identified by its 5-tuple as the client sent it.
+type Flow struct {
+	ID              string       `json:"id"`
+	Proto           string       `json:"proto"`
+	Src             Endpoint     `json:"src"`
+	Dst             Endpoint     `json:"dst"`
+	NAT             []NATMapping `json:"nat"`
+	Packets         int          `json:"packets"` // journeys (both directions)
+	Bytes           int64        `json:"bytes"`
+	Delivered       int          `json:"delivered"`
+	Lost            int          `json:"lost"`
+	NotCaptured     int          `json:"not_captured"`
+	LostAt          []LostAt     `json:"lost_at"`
+	Retransmissions int          `json:"retransmissions"`
+	Resets          int          `json:"resets"`
+	HandshakeRTT    []PointRTT   `json:"handshake_rtt_ns"`
+	EchoPairs       int          `json:"echo_pairs,omitempty"`
+	EchoUnanswered  int          `json:"echo_unanswered,omitempty"`
+	UDPPairs        int          `json:"udp_pairs,omitempty"`
+	ARPWaitNs       int64        `json:"arp_wait_ns,omitempty"` // the first packet waited this long for ARP
+	PerPoint        []PointCount `json:"per_point"`
+	Path            []string     `json:"path"`       // points of the client→server direction
+	LatencyNs       Latency      `json:"latency_ns"` // end-to-end over delivered journeys
+}
+
+// PointRTT is a TCP handshake RTT (SYN to ACK of SYN-ACK) measured at one point.
+type PointRTT struct {
+	Point string `json:"point"`
+	RTT   int64  `json:"rtt_ns"`
+}
+
+// ARPPoint summarises ARP at one point.
+type ARPPoint struct {
+	Point         string    `json:"point"`
+	Requests      int       `json:"requests"`
+	Replies       int       `json:"replies"`
+	ProxyReplies  int       `json:"proxy_replies"`
+	Unanswered    int       `json:"unanswered"`
+	UnexpectedMAC int       `json:"unexpected_mac"`
+	Gratuitous    int       `json:"gratuitous"`
+	LatencyNs     Latency   `json:"latency_ns"`
+	Exchanges     []ARPExch `json:"exchanges"`
+}
+
+// ARPExch is one ARP request and its reply, if any.
+type ARPExch struct {
+	Who       string   `json:"who_has"`
+	Tell      string   `json:"tell"`
+	Ts        int64    `json:"ts_ns"`
+	IsAt      string   `json:"is_at,omitempty"`
+	LatencyNs int64    `json:"latency_ns,omitempty"`
+	Verdict   string   `json:"verdict"` // proxy-ok, answered, unanswered, unexpected-mac
+	Evidence  Evidence `json:"evidence"`
+}
+
+// ICMPError is an ICMP error seen at a point, linked to the flow it quotes.
+type ICMPError struct {
+	Point    string   `json:"point"`
+	Ts       int64    `json:"ts_ns"`
+	Src      string   `json:"src"`
+	Dst      string   `json:"dst"`
+	Type     uint8    `json:"type"`
+	Code     uint8    `json:"code"`
+	MTU      uint16   `json:"mtu,omitempty"`
+	Quoted   string   `json:"quoted"` // "proto src:port → dst:port"
+	Flow     string   `json:"flow,omitempty"`
+	Evidence Evidence `json:"evidence"`
+}
+
+// Evidence names one frame.
+type Evidence struct {
+	File  string `json:"file"`
+	Frame uint32 `json:"frame"`
+}
+
+// Where places an anomaly at a point or on a segment.
+type Where struct {
+	Node  string `json:"node,omitempty"`
+	Point string `json:"point,omitempty"`
+	From  string `json:"from,omitempty"`
+	To    string `json:"to,omitempty"`
+}
+
+// Anomaly is one finding.
+type Anomaly struct {
+	Kind     string     `json:"kind"`
+	Severity string     `json:"severity"` // error, warning, info
+	Where    Where      `json:"where"`
+	Flows    []string   `json:"flows"`
+	Count    int        `json:"count"`
+	Evidence []Evidence `json:"evidence"`
+	Message  string     `json:"message"`
+}
+
+// Summary counts the whole result.
+type Summary struct {
+	Frames      int            `json:"frames"`
+	Skipped     int            `json:"skipped"`
+	Journeys    int            `json:"journeys"`
+	Delivered   int            `json:"delivered"`
+	Lost        int            `json:"lost"`
+	NotCaptured int            `json:"not_captured"`
+	Flows       int            `json:"flows"`
+	Anomalies   map[string]int `json:"anomalies"` // by severity (encoding/json sorts map keys)
+}
+
+// Journey is one packet's passage through the capture points.
+type Journey struct {
+	ID           int    `json:"id"`
+	Flow         string `json:"flow"`
+	Dir          string `json:"dir"` // "c2s" or "s2c"
+	Status       string `json:"status"`
+	LastSeen     string `json:"last_seen,omitempty"`
+	NextExpected string `json:"next_expected,omitempty"`
+	Hops         []Hop  `json:"hops"`
+}
+
+// Hop is one observation of a journey.
+type Hop struct {
+	Point   string   `json:"point"`
+	File    string   `json:"file"`
+	Frame   uint32   `json:"frame"`
+	Ts      int64    `json:"ts_ns"` // corrected
+	DeltaNs int64    `json:"delta_ns"`
+	TTL     uint8    `json:"ttl"`
+	Encap   string   `json:"encap"`
+	Changes []string `json:"changes,omitempty"`
+	Dup     int      `json:"dup,omitempty"` // further copies of the frame at this point
+}

@@ -1,0 +1,175 @@
+package correlate
+
+import (
+	"net/netip"
+	"sort"
+
+	"github.com/calipath/calipath/decode"
+)
+
+// world is the static picture of the capture: nodes, points, pods and node addresses.
+type world struct {
+	c         *decode.Capture
+	nodes     []string       // sorted node names
+	nodeIdx   map[string]int // name → index
+	pointNode []int          // point → node
+	pointRole []decode.Role
+	srcPoint  []int    // source → point
+	fileBase  []uint32 // global observation id of each file's first Observation
+	nObs      int
+
+	// podOwner maps a pod IPv4 address (as in Observation.Src) to its pod-veth point.
+	podOwner map[uint32]int
+	podOf    []uint32 // point → pod address (0 when not a pod-veth point or unknown)
+	// nodeOfIP maps node IPv4 addresses to nodes.
+	nodeOfIP map[uint32]int
+	// cluster marks nodes with a pod-veth or tunnel point (others, such as routers, are underlay only).
+	cluster []bool
+	// per node: its points by role (sorted by ID)
+	podVeths  [][]int
+	tunnels   [][]int
+	underlays [][]int
+	anys      [][]int
+}
+
+func newWorld(c *decode.Capture) *world {
+	w := &world{c: c, nodeIdx: map[string]int{}, podOwner: map[uint32]int{}, nodeOfIP: map[uint32]int{}}
+	for _, p := range c.Points {
+		if _, ok := w.nodeIdx[p.Node]; !ok {
+			w.nodeIdx[p.Node] = -1
+			w.nodes = append(w.nodes, p.Node)
+		}
+	}
+	for _, ip := range c.NodeIPs {
+		if _, ok := w.nodeIdx[ip.Node]; !ok {
+			w.nodeIdx[ip.Node] = -1
+			w.nodes = append(w.nodes, ip.Node)
+		}
+	}
+	sort.Strings(w.nodes)
+	for i, n := range w.nodes {
+		w.nodeIdx[n] = i
+	}
+	nn := len(w.nodes)
+	w.cluster = make([]bool, nn)
+	w.podVeths = make([][]int, nn)
+	w.tunnels = make([][]int, nn)
+	w.underlays = make([][]int, nn)
+	w.anys = make([][]int, nn)
+	w.pointNode = make([]int, len(c.Points))
+	w.pointRole = make([]decode.Role, len(c.Points))
+	w.podOf = make([]uint32, len(c.Points))
+	for i, p := range c.Points { // points are sorted by ID, so each role list is too
+		n := w.nodeIdx[p.Node]
+		w.pointNode[i] = n
+		w.pointRole[i] = p.Role
+		switch p.Role {
+		case decode.RolePodVeth:
+			w.podVeths[n] = append(w.podVeths[n], i)
+			w.cluster[n] = true
+		case decode.RoleTunnel:
+			w.tunnels[n] = append(w.tunnels[n], i)
+			w.cluster[n] = true
+		case decode.RoleUnderlay:
+			w.underlays[n] = append(w.underlays[n], i)
+		case decode.RoleAny:
+			w.anys[n] = append(w.anys[n], i)
+			w.cluster[n] = true
+		}
+	}
+	w.srcPoint = c.PointOf
+	w.fileBase = make([]uint32, len(c.Obs)+1)
+	for i, obs := range c.Obs {
+		w.fileBase[i+1] = w.fileBase[i] + uint32(len(obs))
+	}
+	w.nObs = int(w.fileBase[len(c.Obs)])
+	for _, ip := range c.NodeIPs {
+		if ip.IP.Is4() {
+			w.nodeOfIP[ip4(ip.IP)] = w.nodeIdx[ip.Node]
+		}
+	}
+	w.findPods()
+	return w
+}
+
+func ip4(a netip.Addr) uint32 {
+	b := a.As4()
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
+
+func addrOf(v uint32) netip.Addr {
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}
+
+// findPods finds the pod behind each pod-veth point: the IPv4 address in most of its IP frames (a
+// pod's veth carries only that pod's traffic), or the sender of ARP requests on it.
+func (w *world) findPods() {
+	type cand struct {
+		addr uint32
+		n    int
+	}
+	counts := make([][]cand, len(w.c.Points))
+	bump := func(pi int, a uint32) {
+		cs := counts[pi]
+		for i := range cs {
+			if cs[i].addr == a {
+				cs[i].n++
+				return
+			}
+		}
+		if len(cs) < 64 {
+			counts[pi] = append(cs, cand{a, 1})
+		}
+	}
+	for _, obs := range w.c.Obs {
+		for i := range obs {
+			o := &obs[i]
+			pi := w.srcPoint[o.Source]
+			if w.pointRole[pi] != decode.RolePodVeth || o.Flags&(decode.FlagIPv6|decode.FlagNotIP) != 0 {
+				continue
+			}
+			if o.Flags&decode.FlagARP != 0 {
+				if o.Sport == 1 && o.Src != 0 { // request: the sender is the pod
+					bump(pi, o.Src)
+				}
+				continue
+			}
+			bump(pi, o.Src)
+			bump(pi, o.Dst)
+		}
+	}
+	for pi, cs := range counts {
+		best := cand{}
+		for _, c := range cs {
+			if c.n > best.n || (c.n == best.n && c.addr < best.addr) {
+				best = c
+			}
+		}
+		if best.n > 0 {
+			w.podOf[pi] = best.addr
+			if _, dup := w.podOwner[best.addr]; !dup {
+				w.podOwner[best.addr] = pi
+			}
+		}
+	}
+}
+
+// nodeOfAddr returns the node an IPv4 address belongs to (a pod's node or a node IP), or -1.
+func (w *world) nodeOfAddr(a uint32) int {
+	if pi, ok := w.podOwner[a]; ok {
+		return w.pointNode[pi]
+	}
+	if n, ok := w.nodeOfIP[a]; ok {
+		return n
+	}
+	return -1
+}
+
+// obsAt returns the Observation with global id g and its file.
+func (w *world) obsAt(g uint32) (*decode.Observation, int) {
+	f := sort.Search(len(w.c.Obs), func(i int) bool { return w.fileBase[i+1] > g })
+	return &w.c.Obs[f][g-w.fileBase[f]], f
+}
+
+// pointOfObs returns the point of an Observation.
+func (w *world) pointOfObs(o *decode.Observation) int { return w.srcPoint[o.Source] }
