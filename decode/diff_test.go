@@ -156,7 +156,7 @@ func diffFields(a, b *Packet) []string {
 		}
 	}
 	if a.Errs != b.Errs {
-		out[len(out)-1] = "errs:" + strings.Join((a.Errs ^ b.Errs).Strings(), "+")
+		out[len(out)-1] = "errs:" + strings.Join((a.Errs^b.Errs).Strings(), "+")
 	}
 	return out
 }
