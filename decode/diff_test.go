@@ -15,6 +15,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/calipath/calipath/internal/gen"
 )
 
 // Differential tests: the fast Decoder and DecodeSlow (gopacket) must decode every frame to the same
@@ -161,13 +163,49 @@ func diffFields(a, b *Packet) []string {
 	return out
 }
 
-func TestDiffCaptures(t *testing.T) {
-	files := diffCaptureFiles(t, filepath.Join("..", "testdata"), "testdata")
-	if len(files) == 0 {
-		t.Skip("no capture files under testdata/")
+// diffGenerated writes small synthetic Calico captures (internal/gen) in every mode, with
+// offload-style partial checksums, a short snaplen, pcapng and gzip among them, and returns their paths.
+func diffGenerated(t *testing.T) []string {
+	t.Helper()
+	var files []string
+	for i, mode := range []gen.Mode{gen.ModeIPIP, gen.ModeVXLAN, gen.ModeBGP} {
+		cfg := gen.DefaultConfig()
+		cfg.Seed = uint64(7 + i)
+		cfg.Dir = filepath.Join(t.TempDir(), mode.String())
+		cfg.Mode = mode
+		cfg.Packets = 300
+		cfg.KeepTruth = false
+		cfg.PayloadMax = 1400
+		cfg.DNAT = 0.3
+		cfg.RetransRate = 0.05
+		switch mode {
+		case gen.ModeIPIP:
+			cfg.PartialCsum = true
+			cfg.Format = gen.FormatPcapNG
+		case gen.ModeVXLAN:
+			cfg.Snaplen = 96
+			cfg.Gzip = true
+		case gen.ModeBGP:
+			cfg.IPID0DF = 0.5
+			cfg.Nanosecond = true
+		}
+		res, err := gen.Generate(cfg)
+		if err != nil {
+			t.Fatalf("generate %s captures: %v", mode, err)
+		}
+		files = append(files, res.Files...)
 	}
+	return files
+}
+
+func TestDiffCaptures(t *testing.T) {
+	files := append(diffCaptureFiles(t, filepath.Join("..", "testdata"), "testdata"), diffGenerated(t)...)
 	for _, path := range files {
-		t.Run(strings.TrimPrefix(filepath.ToSlash(path), "../"), func(t *testing.T) {
+		name := strings.TrimPrefix(filepath.ToSlash(path), "../")
+		if i := strings.Index(name, "/TestDiffCaptures"); i >= 0 {
+			name = "gen" + name[strings.LastIndex(name, "/"):]
+		}
+		t.Run(name, func(t *testing.T) {
 			r, c, err := Open(path)
 			if err != nil {
 				t.Skipf("not readable: %v", err)
@@ -213,6 +251,9 @@ func TestDiffCaptures(t *testing.T) {
 			}
 			if bad > 0 {
 				t.Errorf("%d of %d frames disagree; by field: %v", bad, n, byField)
+			}
+			if n == 0 && strings.HasPrefix(name, "gen/") {
+				t.Errorf("no frames read from a generated capture")
 			}
 		})
 	}

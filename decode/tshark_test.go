@@ -255,10 +255,15 @@ func TestTshark(t *testing.T) {
 			files = append(files, f)
 		}
 	}
-	for _, path := range files {
+	generated := diffGenerated(t)
+	files = append(files, generated...)
+	for i, path := range files {
 		name := strings.TrimPrefix(filepath.ToSlash(path), "../")
-		if path == fixtures {
+		switch {
+		case path == fixtures:
 			name = "fixtures"
+		case i >= len(files)-len(generated):
+			name = "gen/" + filepath.Base(path)
 		}
 		t.Run(name, func(t *testing.T) {
 			tsCheckFile(t, bin, path)
