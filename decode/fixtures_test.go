@@ -270,6 +270,49 @@ func fxFrames(tb testing.TB) map[string]fxFrame {
 		add("eth-icmpv6-echo", LinkEthernet, fxSerialize(tb, fxEth(fxPodMAC, fxCaliMAC, layers.EthernetTypeIPv6),
 			ip6, ic, &layers.ICMPv6Echo{Identifier: 0x99, SeqNumber: 4}, gopacket.Payload(fxBytes(16, 0))), 0)
 	}
+	// The first fragment of an IPv6 UDP datagram behind a hop-by-hop header (PadN), built by hand:
+	// gopacket cannot serialise the fragment header. Payload length 32 = 8 (hop-by-hop) + 8 (fragment,
+	// M set, id 0xdeadbeef) + 8 (UDP 5353 → 5353, length 1008) + 8 data bytes.
+	//
+	//	0000  60 00 00 00 00 20 00 40  fd 00 00 10 02 44 00 01  `.... .@.....D..
+	//	0010  00 00 00 00 00 00 00 05  fd 00 00 10 02 44 00 02  .............D..
+	//	0020  00 00 00 00 00 00 00 07  2c 00 01 04 00 00 00 00  ........,.......
+	//	0030  11 00 00 01 de ad be ef  14 e9 14 e9 03 f0 12 34  ...............4
+	//	0040  00 01 02 03 04 05 06 07                           ........
+	{
+		v6 := []byte{
+			0x60, 0x00, 0x00, 0x00, 0x00, 0x20, 0x00, 0x40, 0xfd, 0x00, 0x00, 0x10, 0x02, 0x44, 0x00, 0x01,
+			0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0xfd, 0x00, 0x00, 0x10, 0x02, 0x44, 0x00, 0x02,
+			0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 0x2c, 0x00, 0x01, 0x04, 0x00, 0x00, 0x00, 0x00,
+			0x11, 0x00, 0x00, 0x01, 0xde, 0xad, 0xbe, 0xef, 0x14, 0xe9, 0x14, 0xe9, 0x03, 0xf0, 0x12, 0x34,
+			0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+		}
+		eth := fxSerialize(tb, fxEth(fxPodMAC, fxCaliMAC, layers.EthernetTypeIPv6))
+		add("ipv6-hbh-frag-udp", LinkEthernet, append(eth[:14:14], v6...), 0)
+	}
+	// ICMPv6 packet too big (MTU 1280) from a router to pod A, quoting the first 48 bytes of a
+	// 1492-byte IPv6 TCP segment.
+	{
+		q6 := &layers.IPv6{Version: 6, NextHeader: layers.IPProtocolTCP, HopLimit: 64, SrcIP: fxPod6A, DstIP: fxPod6B}
+		quoted := fxSerialize(tb, q6, fxData(q6), gopacket.Payload(fxBytes(1400, 0)))
+		ip6 := &layers.IPv6{Version: 6, NextHeader: layers.IPProtocolICMPv6, HopLimit: 64,
+			SrcIP: net.ParseIP("fd00:10:244:1::1"), DstIP: fxPod6A}
+		ic := &layers.ICMPv6{TypeCode: layers.CreateICMPv6TypeCode(2, 0)}
+		ic.SetNetworkLayerForChecksum(ip6)
+		add("icmpv6-toobig", LinkEthernet, fxSerialize(tb, fxEth(fxCaliMAC, fxPodMAC, layers.EthernetTypeIPv6),
+			ip6, ic, gopacket.Payload(append([]byte{0, 0, 0x05, 0x00}, quoted[:48]...))), 0)
+	}
+	// VXLAN over IPv6 (vxlan-v6.calico): outer UDP 4789 with a correct checksum, inner IPv6 TCP.
+	{
+		outer := &layers.IPv6{Version: 6, NextHeader: layers.IPProtocolUDP, HopLimit: 64,
+			SrcIP: net.ParseIP("fd00:192:168:1::a"), DstIP: net.ParseIP("fd00:192:168:1::b")}
+		u := &layers.UDP{SrcPort: 40001, DstPort: 4789}
+		u.SetNetworkLayerForChecksum(outer)
+		inner := &layers.IPv6{Version: 6, NextHeader: layers.IPProtocolTCP, HopLimit: 63, SrcIP: fxPod6A, DstIP: fxPod6B}
+		add("vxlan6-tcp", LinkEthernet, fxSerialize(tb, fxEth(fxNodeAMAC, fxNodeBMAC, layers.EthernetTypeIPv6), outer, u,
+			&layers.VXLAN{ValidIDFlag: true, VNI: 4096}, fxEth(fxVTEPA, fxVTEPB, layers.EthernetTypeIPv6),
+			inner, fxData(inner), gopacket.Payload(fxPayldA)), 0)
+	}
 	// IPv4 fragments of a 2000-byte UDP datagram: the first (MF, offset 0, UDP header present) and the
 	// second (offset 1480). gopacket cannot fragment: the first is serialised whole and cut, its total
 	// length and checksum patched; the second is built by hand from the remaining bytes.

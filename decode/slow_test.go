@@ -168,6 +168,28 @@ func slowCases() []slowCase {
 		Inner: IPHdr{Version: 6, Src: a16(fxPod6A), Dst: a16(fxPod6B), Proto: 58, TTL: 64, HdrLen: 40,
 			TotalLen: 64, CapLen: 64},
 		HasICMP: true, ICMP: ICMP{Type: 128, ID: 0x99, Seq: 4}, PayloadLen: 16, Checksum: CsumOK})
+	add("ipv6-hbh-frag-udp", 8, Packet{LinkType: LinkEthernet, CapLen: 86, OrigLen: 86, HasEth: true,
+		SrcMAC: m6(fxPodMAC), DstMAC: m6(fxCaliMAC), EtherType: 0x86dd,
+		Inner: IPHdr{Version: 6, Src: a16(fxPod6A), Dst: a16(fxPod6B), Proto: 17, TTL: 64, HdrLen: 56,
+			TotalLen: 72, ID: 0xdeadbeef, MF: true, CapLen: 72},
+		Sport: 5353, Dport: 5353, HasUDP: true, UDPLen: 1008, PayloadLen: 8, Checksum: CsumUnverifiable})
+	add("icmpv6-toobig", 48, Packet{LinkType: LinkEthernet, CapLen: 110, OrigLen: 110, HasEth: true,
+		SrcMAC: m6(fxCaliMAC), DstMAC: m6(fxPodMAC), EtherType: 0x86dd,
+		Inner: IPHdr{Version: 6, Src: a16(net.ParseIP("fd00:10:244:1::1")), Dst: a16(fxPod6A), Proto: 58, TTL: 64,
+			HdrLen: 40, TotalLen: 96, CapLen: 96},
+		HasICMP: true, ICMP: ICMP{Type: 2, MTU: 1280,
+			Quoted: IPHdr{Version: 6, Src: a16(fxPod6A), Dst: a16(fxPod6B), Proto: 6, TTL: 64, HdrLen: 40,
+				TotalLen: 1492, CapLen: 48},
+			QSport: 40000, QDport: 80, QSeq: 1001, HasQuote: true},
+		PayloadLen: 48, Checksum: CsumOK})
+	add("vxlan6-tcp", 100, Packet{LinkType: LinkEthernet, CapLen: 276, OrigLen: 276, HasEth: true,
+		SrcMAC: m6(fxNodeAMAC), DstMAC: m6(fxNodeBMAC), EtherType: 0x86dd,
+		Encap: EncapVXLAN, Outer: IPHdr{Version: 6, Src: a16(net.ParseIP("fd00:192:168:1::a")),
+			Dst: a16(net.ParseIP("fd00:192:168:1::b")), Proto: 17, TTL: 64, HdrLen: 40, TotalLen: 262, CapLen: 262},
+		OuterSprt: 40001, OuterDprt: 4789, VNI: 4096, InnerSrcMAC: m6(fxVTEPA), InnerDstMAC: m6(fxVTEPB),
+		Inner: IPHdr{Version: 6, Src: a16(fxPod6A), Dst: a16(fxPod6B), Proto: 6, TTL: 63, HdrLen: 40,
+			TotalLen: 192, CapLen: 192},
+		Sport: 40000, Dport: 80, HasTCP: true, TCP: dataTCP, PayloadLen: 100, Checksum: CsumOK})
 	f1 := hdr4(fxPodA, fxPodB, 17, 64, 0x7000, false, 1500, 1500)
 	f1.MF = true
 	add("ipv4-frag-first", 1472, Packet{LinkType: LinkEthernet, CapLen: 1514, OrigLen: 1514, HasEth: true,

@@ -146,8 +146,9 @@ func tsExpect(p *Packet) tsFrame {
 			}
 			if c.QSport != 0 || c.QDport != 0 {
 				ports(q.Proto, c.QSport, c.QDport)
-				// tshark 4.0 stops after the ports of a TCP header quoted inside IP-in-IP.
-				if q.Proto == 6 && c.QSeq != 0 && c.QuotedInner.Version == 0 {
+				// tshark 4.0 stops after the ports of a quoted TCP header unless ICMPv4 quotes it
+				// directly (not inside IP-in-IP).
+				if q.Proto == 6 && c.QSeq != 0 && !v6 && c.QuotedInner.Version == 0 {
 					add("tcp.seq", strconv.FormatUint(uint64(c.QSeq), 10))
 				}
 			}
