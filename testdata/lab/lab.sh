@@ -1,0 +1,371 @@
+#!/usr/bin/env bash
+# lab.sh builds a two-node Calico datapath in network namespaces on the real
+# kernel, drives a little traffic through it while tcpdump captures every
+# interface, and writes the captures plus a truth file per scenario.
+#
+#   sudo testdata/lab/lab.sh list
+#   sudo testdata/lab/lab.sh [-o OUTDIR] healthy-ipip [more scenarios...]
+#   sudo testdata/lab/lab.sh [-o OUTDIR] all
+#
+# OUTDIR defaults to testdata/lab/scenarios; each scenario goes to
+# OUTDIR/<scenario>/. Everything it creates lives in namespaces named
+# "cpl<pid>-*"; they are deleted on exit, whatever happens.
+set -euo pipefail
+
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$LAB_DIR/../.." && pwd)
+OUT="$LAB_DIR/scenarios"
+PFX="cpl$$"
+TMP=""
+PIDS=()
+
+SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-input-drop tunl0-cali-drop
+	proxy-arp-off no-default-route mtu-blackhole pmtu-discovery clusterip-dnat snat-external
+	underlay-loss clock-skew clock-drift tcp-retransmission)
+
+# Addresses: they exist only inside the lab's namespaces.
+NODE_A_IP=192.168.10.2 NODE_B_IP=192.168.20.2 R_A_IP=192.168.10.1 R_B_IP=192.168.20.1
+R_EXT_IP=203.0.113.1 EXT_IP=203.0.113.10
+BLOCK_A=10.244.1.0/26 BLOCK_B=10.244.2.0/26 TUN_A=10.244.1.0 TUN_B=10.244.2.0
+POD_A_IP=10.244.1.5 POD_B_IP=10.244.2.7 SVC_IP=10.96.0.10
+
+die() { echo "lab: $*" >&2; exit 1; }
+ns() { echo "$PFX-$1"; }
+nsx() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
+calname() { printf 'cali%s' "$(printf '%s' "$1" | sha1sum | cut -c1-11)"; }
+vtepmac() { printf '66:%s' "$(printf '%s' "$1" | sha1sum | cut -c1-10 | sed 's/../&:/g; s/:$//')"; }
+log() { echo "$*" >>"$DIR/lab.log"; }
+
+cleanup() {
+	[ ${#PIDS[@]} -gt 0 ] && stopall "${PIDS[@]}"
+	PIDS=()
+	local n
+	for n in $(ip netns list | awk '{print $1}' | grep "^$PFX-" || true); do
+		ip netns pids "$n" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+		ip netns del "$n" 2>/dev/null || true
+	done
+}
+trap 'cleanup; [ -n "$TMP" ] && rm -rf "$TMP"' EXIT
+trap 'exit 130' INT TERM
+
+mkns() {
+	ip netns add "$(ns "$1")"
+	nsx "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	nsx "$1" ip link set lo up
+}
+
+# veth NS1 IF1 NS2 IF2: a veth pair created directly inside the namespaces.
+veth() {
+	ip -n "$(ns "$1")" link add "$2" type veth peer name "$4" netns "$(ns "$3")"
+}
+
+# node NAME IP GW: a node namespace with its underlay eth0 towards router-1.
+node() {
+	mkns "$1"
+	veth "$1" eth0 router-1 "$3"
+	nsx "$1" sysctl -qw net.ipv4.ip_forward=1
+	ip -n "$(ns "$1")" addr add "$2/24" dev eth0
+	ip -n "$(ns "$1")" link set eth0 up
+}
+
+# pod NODE POD IP MTU: a workload wired as Felix and the CNI plugin wire it.
+pod() {
+	local nd=$1 pd=$2 ip=$3 mtu=$4 cali
+	cali=$(calname "default.$pd")
+	mkns "$pd"
+	ip -n "$(ns "$nd")" link add "$cali" type veth peer name eth0 netns "$(ns "$pd")"
+	ip -n "$(ns "$nd")" link set "$cali" address ee:ee:ee:ee:ee:ee
+	nsx "$nd" sysctl -qw "net.ipv4.conf.$cali.proxy_arp=1" "net.ipv4.neigh.$cali.proxy_delay=0" \
+		"net.ipv4.conf.$cali.forwarding=1" "net.ipv4.conf.$cali.rp_filter=1"
+	ip -n "$(ns "$nd")" link set "$cali" up
+	ip -n "$(ns "$nd")" route add "$ip" dev "$cali" scope link
+	ip -n "$(ns "$pd")" addr add "$ip/32" dev eth0
+	ip -n "$(ns "$pd")" link set eth0 mtu "$mtu" up
+	ip -n "$(ns "$pd")" route add 169.254.1.1 dev eth0 scope link
+	ip -n "$(ns "$pd")" route add default via 169.254.1.1 dev eth0
+	log "pod name=$pd namespace=default node=$nd ip=$ip iface=$cali"
+}
+
+ipip_node() { # NODE LOCAL_IP TUN_IP REMOTE_BLOCK REMOTE_IP
+	ip -n "$(ns "$1")" tuntap add tunl0 mode tun
+	ip -n "$(ns "$1")" link set tunl0 mtu 1480 up
+	ip -n "$(ns "$1")" addr add "$3/32" dev tunl0
+	ip -n "$(ns "$1")" route add "$4" via "$5" dev tunl0 proto 80 onlink
+	ip netns exec "$(ns "$1")" "$TMP/ipipd" -dev tunl0 -local "$2" -route "$4=$5" 2>"$DIR/$1-ipipd.log" &
+	PIDS+=($!)
+}
+
+vxlan_node() { # NODE LOCAL_IP TUN_IP REMOTE_NODE REMOTE_BLOCK REMOTE_TUN_IP REMOTE_IP
+	local n; n=$(ns "$1")
+	ip -n "$n" link add vxlan.calico type vxlan id 4096 dstport 4789 local "$2" dev eth0 nolearning
+	ip -n "$n" link set vxlan.calico address "$(vtepmac "$1")" mtu 1450 up
+	ip -n "$n" addr add "$3/32" dev vxlan.calico
+	ip -n "$n" neigh add "$6" lladdr "$(vtepmac "$4")" dev vxlan.calico nud permanent
+	nsx "$1" bridge fdb add "$(vtepmac "$4")" dev vxlan.calico dst "$7"
+	ip -n "$n" route add "$5" via "$6" dev vxlan.calico proto 80 onlink
+}
+
+# build MODE: the whole topology, with node default routes.
+build() {
+	local mode=$1 mtu=1500 tif=""
+	case $mode in ipip) mtu=1480 tif=tunl0 ;; vxlan) mtu=1450 tif=vxlan.calico ;; bgp) ;; *) die "mode $mode" ;; esac
+	mkns router-1
+	nsx router-1 sysctl -qw net.ipv4.ip_forward=1
+	node node-a "$NODE_A_IP" eth0
+	node node-b "$NODE_B_IP" eth1
+	local r; r=$(ns router-1)
+	ip -n "$r" addr add "$R_A_IP/24" dev eth0
+	ip -n "$r" addr add "$R_B_IP/24" dev eth1
+	ip -n "$r" link set eth0 up
+	ip -n "$r" link set eth1 up
+	if [ "${NO_DEFAULT_A:-}" = 1 ]; then
+		ip -n "$(ns node-a)" route add 192.168.20.0/24 via "$R_A_IP" dev eth0
+	else
+		ip -n "$(ns node-a)" route add default via "$R_A_IP" dev eth0
+	fi
+	ip -n "$(ns node-b)" route add default via "$R_B_IP" dev eth0
+	log "mode $mode"
+	log "node name=node-a ip=$NODE_A_IP block=$BLOCK_A tunnel_ip=${tif:+$TUN_A} vtep_mac=$([ "$mode" = vxlan ] && vtepmac node-a)"
+	log "node name=node-b ip=$NODE_B_IP block=$BLOCK_B tunnel_ip=${tif:+$TUN_B} vtep_mac=$([ "$mode" = vxlan ] && vtepmac node-b)"
+	log "router name=router-1 ifaces=eth0,eth1${WITH_EXT:+,eth2} node-a=eth0 node-b=eth1${WITH_EXT:+ ext-1=eth2}"
+	pod node-a pod-a "$POD_A_IP" "$mtu"
+	pod node-b pod-b "$POD_B_IP" "$mtu"
+	case $mode in
+	ipip)
+		ipip_node node-a "$NODE_A_IP" "$TUN_A" "$BLOCK_B" "$NODE_B_IP"
+		ipip_node node-b "$NODE_B_IP" "$TUN_B" "$BLOCK_A" "$NODE_A_IP"
+		;;
+	vxlan)
+		vxlan_node node-a "$NODE_A_IP" "$TUN_A" node-b "$BLOCK_B" "$TUN_B" "$NODE_B_IP"
+		vxlan_node node-b "$NODE_B_IP" "$TUN_B" node-a "$BLOCK_A" "$TUN_A" "$NODE_A_IP"
+		;;
+	bgp)
+		ip -n "$(ns node-a)" route add "$BLOCK_B" via "$R_A_IP" dev eth0 proto bird
+		ip -n "$(ns node-b)" route add "$BLOCK_A" via "$R_B_IP" dev eth0 proto bird
+		ip -n "$r" route add "$BLOCK_A" via "$NODE_A_IP" dev eth0 proto bird
+		ip -n "$r" route add "$BLOCK_B" via "$NODE_B_IP" dev eth1 proto bird
+		;;
+	esac
+	if [ -n "${WITH_EXT:-}" ]; then
+		mkns ext-1
+		veth router-1 eth2 ext-1 eth0
+		ip -n "$r" addr add "$R_EXT_IP/24" dev eth2
+		ip -n "$r" link set eth2 up
+		ip -n "$(ns ext-1)" addr add "$EXT_IP/24" dev eth0
+		ip -n "$(ns ext-1)" link set eth0 up
+		ip -n "$(ns ext-1)" route add default via "$R_EXT_IP" dev eth0
+		log "external name=ext-1 ip=$EXT_IP iface=eth0"
+	fi
+	TIF=$tif
+}
+
+# rule NODE CMD...: apply a breaking/NAT rule in a namespace and log it.
+rule() {
+	local n=$1; shift
+	nsx "$n" "$@"
+	log "rule node=$n cmd=$(printf '%s' "$*" | tr ' ' '_')"
+}
+
+# waitfor FILE PATTERN: wait until a capture process reports it is listening.
+waitfor() {
+	local i
+	for i in $(seq 1 100); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	die "timeout waiting for $2 in $1: $(cat "$1")"
+}
+
+cap() { # NODE IFACE ROLE
+	local f="$1-$2.pcap"
+	[ "$2" = any ] && f="$1-any.pcap"
+	ip netns exec "$(ns "$1")" tcpdump -i "$2" -U --immediate-mode -n -s 262144 --time-stamp-precision=nano -w "$DIR/$f" 2>"$TMP/cap-$1-$2.log" &
+	CAPS+=($!)
+	waitfor "$TMP/cap-$1-$2.log" "listening on"
+	log "point node=$1 iface=$2 role=$3 file=$f"
+}
+
+start_captures() {
+	CAPS=()
+	local nd cali
+	for nd in node-a node-b; do
+		cali=$(calname "default.pod-${nd#node-}")
+		cap "$nd" "$cali" workload
+		[ -n "$TIF" ] && cap "$nd" "$TIF" tunnel
+		cap "$nd" eth0 underlay
+		cap "$nd" any any
+	done
+	cap router-1 eth0 router
+	cap router-1 eth1 router
+	if [ -n "${WITH_EXT:-}" ]; then
+		cap router-1 eth2 router
+		cap ext-1 eth0 external
+	fi
+	cali=$(calname default.pod-a)
+	local args=(-i "$cali") ifs=$cali
+	[ -n "$TIF" ] && args+=(-i "$TIF") && ifs="$ifs,$TIF"
+	args+=(-i eth0) ifs="$ifs,eth0"
+	ip netns exec "$(ns node-a)" dumpcap -q -n "${args[@]}" -w "$DIR/node-a.pcapng" 2>"$TMP/cap-ng.log" &
+	CAPS+=($!)
+	# dumpcap -q prints nothing on start: wait until its file has a header.
+	local i
+	for i in $(seq 1 100); do [ -s "$DIR/node-a.pcapng" ] && break; sleep 0.05; done
+	sleep 0.3
+	log "multi node=node-a ifaces=$ifs file=node-a.pcapng"
+}
+
+# stopall PID...: SIGINT (the capture tools flush and close their files),
+# then SIGTERM for anything still running after 3 s, then wait.
+stopall() {
+	local p i
+	for p in "$@"; do kill -INT "$p" 2>/dev/null || true; done
+	for i in $(seq 1 60); do
+		for p in "$@"; do kill -0 "$p" 2>/dev/null && break; done
+		kill -0 "$p" 2>/dev/null || break
+		sleep 0.05
+	done
+	for p in "$@"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "$@"; do wait "$p" 2>/dev/null || true; done
+}
+
+stop_captures() {
+	sleep 0.3
+	stopall "${CAPS[@]}"
+	CAPS=()
+}
+
+# client POD CMD...: run a traffic generator in a pod, log its JSON line.
+client() {
+	local p=$1 c=$2; shift 2
+	nsx "$p" "$TMP/labtraffic" "$c" -from "$p" "$@" >>"$DIR/traffic.log" 2>>"$TMP/traffic.err"
+}
+
+server() { # NS
+	ip netns exec "$(ns "$1")" "$TMP/labtraffic" serve -http :8080 -udp :9000 -body 4000 2>"$DIR/$1-server.log" &
+	PIDS+=($!)
+	local i
+	for i in $(seq 1 100); do nsx "$1" bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080' 2>/dev/null && return 0; sleep 0.05; done
+	die "server in $1 did not start"
+}
+
+# traffic [DST_IP] [HTTP_TIMEOUT]: the standard exchange from pod-a.
+traffic() {
+	local dst=${1:-$POD_B_IP} to=${2:-3s}
+	client pod-a ping -dst "$dst" -n 3
+	client pod-a get -url "http://$dst:8080/" -timeout "$to"
+	client pod-a udp -addr "$dst:9000" -n 3
+}
+
+run_scenario() {
+	local sc=$1 mode=ipip
+	DIR="$OUT/$sc"
+	rm -rf "$DIR"
+	mkdir -p "$DIR"
+	: >"$DIR/traffic.log"
+	unset NO_DEFAULT_A WITH_EXT
+	case $sc in
+	healthy-vxlan) mode=vxlan ;;
+	healthy-bgp) mode=bgp ;;
+	no-default-route) NO_DEFAULT_A=1 ;;
+	snat-external) WITH_EXT=1 ;;
+	esac
+	log "scenario $sc"
+	build "$mode"
+	local ca cb
+	ca=$(calname default.pod-a) cb=$(calname default.pod-b)
+	case $sc in
+	underlay-drop-proto4)
+		rule router-1 nft add table ip lab
+		rule router-1 nft add chain ip lab fwd '{ type filter hook forward priority 0; }'
+		rule router-1 nft add rule ip lab fwd ip protocol 4 drop
+		;;
+	ipip-input-drop) rule node-b iptables -A INPUT -p 4 -j DROP ;;
+	tunl0-cali-drop) rule node-b iptables -A FORWARD -i tunl0 -o "$cb" -j DROP ;;
+	proxy-arp-off) rule node-a sysctl -qw "net.ipv4.conf.$ca.proxy_arp=0" ;;
+	no-default-route) log "rule node=node-a cmd=no_default_route" ;;
+	mtu-blackhole | pmtu-discovery)
+		rule router-1 ip link set eth0 mtu 1400
+		if [ "$sc" = mtu-blackhole ]; then
+			rule router-1 nft add table ip lab
+			rule router-1 nft add chain ip lab out '{ type filter hook output priority 0; }'
+			rule router-1 nft add rule ip lab out icmp type destination-unreachable icmp code frag-needed drop
+		fi
+		;;
+	clusterip-dnat)
+		rule node-a iptables -t nat -A PREROUTING -d "$SVC_IP/32" -p tcp --dport 80 -j DNAT --to-destination "$POD_B_IP:8080"
+		rule node-a iptables -t nat -A PREROUTING -d "$SVC_IP/32" -p udp --dport 53 -j DNAT --to-destination "$POD_B_IP:9000"
+		log "nat kind=dnat node=node-a from=$SVC_IP:80 to=$POD_B_IP:8080 proto=tcp"
+		log "nat kind=dnat node=node-a from=$SVC_IP:53 to=$POD_B_IP:9000 proto=udp"
+		;;
+	snat-external)
+		rule node-a iptables -t nat -A POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -j MASQUERADE --random-fully
+		;;
+	underlay-loss)
+		rule router-1 nft add table ip lab
+		rule router-1 nft add chain ip lab fwd '{ type filter hook forward priority 0; }'
+		rule router-1 nft add rule ip lab fwd numgen random mod 100 '<' 15 drop
+		;;
+	tcp-retransmission)
+		rule router-1 nft add table ip lab
+		rule router-1 nft add chain ip lab fwd '{ type filter hook forward priority 0; }'
+		rule router-1 nft add rule ip lab fwd ip protocol 4 meta length '>' 1000 numgen inc mod 1000000 == 0 drop
+		;;
+	esac
+	if [ -n "${WITH_EXT:-}" ]; then server ext-1; else server pod-b; fi
+	start_captures
+	case $sc in
+	clusterip-dnat)
+		client pod-a ping -dst "$POD_B_IP" -n 3
+		client pod-a get -url "http://$SVC_IP:80/" -timeout 3s
+		client pod-a udp -addr "$SVC_IP:53" -n 3
+		;;
+	snat-external) traffic "$EXT_IP" ;;
+	underlay-loss)
+		client pod-a ping -dst "$POD_B_IP" -n 20 -interval 50ms
+		client pod-a get -url "http://$POD_B_IP:8080/" -timeout 5s
+		client pod-a udp -addr "$POD_B_IP:9000" -n 10
+		;;
+	pmtu-discovery) traffic "$POD_B_IP" 8s ;;
+	*) traffic ;;
+	esac
+	stop_captures
+	cleanup
+	local t0
+	t0=$("$TMP/pcapshift" -first "$DIR"/*.pcap)
+	case $sc in
+	clock-skew)
+		"$TMP/pcapshift" -offset 2.5s -t0 "$t0" "$DIR"/node-b-*.pcap
+		log "clock node=node-b offset_ns=2500000000 drift_ppm=0 t0_ns=$t0"
+		;;
+	clock-drift)
+		"$TMP/pcapshift" -offset 2.5s -drift-ppm 200 -t0 "$t0" "$DIR"/node-b-*.pcap
+		log "clock node=node-b offset_ns=2500000000 drift_ppm=200 t0_ns=$t0"
+		;;
+	esac
+	"$TMP/truth" -dir "$DIR" >"$DIR/truth.json"
+	echo "lab: $sc: $(du -sh "$DIR" | cut -f1) in $DIR"
+}
+
+main() {
+	while getopts "o:" opt; do
+		case $opt in o) OUT=$OPTARG ;; *) die "usage: lab.sh [-o OUTDIR] list|all|SCENARIO..." ;; esac
+	done
+	shift $((OPTIND - 1))
+	[ $# -ge 1 ] || die "usage: lab.sh [-o OUTDIR] list|all|SCENARIO..."
+	if [ "$1" = list ]; then printf '%s\n' "${SCENARIOS[@]}"; return; fi
+	[ "$(id -u)" = 0 ] || die "must run as root"
+	local s want=("$@")
+	[ "$1" = all ] && want=("${SCENARIOS[@]}")
+	for s in "${want[@]}"; do printf '%s\n' "${SCENARIOS[@]}" | grep -qx "$s" || die "unknown scenario $s"; done
+	local tool
+	for tool in tcpdump dumpcap ip nft iptables bridge go sha1sum; do command -v "$tool" >/dev/null || die "missing $tool"; done
+	mkdir -p "$OUT"
+	OUT=$(cd "$OUT" && pwd)
+	TMP=$(mktemp -d /tmp/calipath-lab.XXXXXX)
+	(cd "$REPO" && for tool in ipipd labtraffic truth pcapshift; do
+		CGO_ENABLED=0 go build -o "$TMP/$tool" "./testdata/lab/$tool"
+	done)
+	for s in "${want[@]}"; do run_scenario "$s"; done
+}
+
+main "$@"

@@ -1,0 +1,277 @@
+// Command labtraffic generates and serves the lab's test traffic, and prints
+// one JSON line per client run describing what it sent and got back; the
+// truth computer reads those lines as the lab's own log.
+//
+//	labtraffic serve -http :8080 -udp :9000 -body 4000
+//	labtraffic get   -url http://10.244.2.7:8080/ -timeout 3s
+//	labtraffic udp   -addr 10.244.2.7:9000 -n 3
+//	labtraffic ping  -dst 10.244.2.7 -n 3
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Result is one client run, printed as a JSON line.
+type Result struct {
+	Kind     string `json:"kind"`
+	From     string `json:"from,omitempty"`
+	Src      string `json:"src,omitempty"`
+	Dst      string `json:"dst"`
+	Sent     int    `json:"sent"`
+	Received int    `json:"received"`
+	Status   int    `json:"status,omitempty"`
+	Bytes    int64  `json:"bytes,omitempty"`
+	ICMPID   int    `json:"icmp_id,omitempty"`
+	Err      string `json:"err,omitempty"`
+}
+
+func main() {
+	log.SetFlags(0)
+	log.SetPrefix("labtraffic: ")
+	if len(os.Args) < 2 {
+		log.Fatal("usage: labtraffic serve|get|udp|ping [flags]")
+	}
+	var err error
+	var res Result
+	args := os.Args[2:]
+	switch os.Args[1] {
+	case "serve":
+		err = serve(args)
+	case "get":
+		res, err = get(args)
+	case "udp":
+		res, err = udp(args)
+	case "ping":
+		res, err = ping(args)
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+	if res.Kind != "" {
+		b, _ := json.Marshal(res)
+		fmt.Println(string(b))
+	}
+}
+
+func serve(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	httpAddr := fs.String("http", ":8080", "HTTP listen address")
+	udpAddr := fs.String("udp", ":9000", "UDP echo listen address")
+	body := fs.Int("body", 4000, "HTTP response body size in bytes")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *body < 0 || *body > 1<<20 {
+		return fmt.Errorf("-body %d out of range", *body)
+	}
+	payload := []byte(strings.Repeat("calipath-lab-body.", *body/18+1)[:*body])
+	ln, err := net.Listen("tcp4", *httpAddr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			_, _ = w.Write(payload)
+			log.Printf("http %s %s from %s", r.Method, r.URL.Path, r.RemoteAddr)
+		}),
+		ReadHeaderTimeout: 5 * time.Second,
+	}
+	go func() { _ = srv.Serve(ln) }()
+	uc, err := net.ListenPacket("udp4", *udpAddr)
+	if err != nil {
+		return err
+	}
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			n, from, err := uc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			_, _ = uc.WriteTo(append([]byte("re:"), buf[:n]...), from)
+		}
+	}()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	<-sig
+	_ = uc.Close()
+	return srv.Close()
+}
+
+func get(args []string) (Result, error) {
+	fs := flag.NewFlagSet("get", flag.ContinueOnError)
+	url := fs.String("url", "", "URL to fetch")
+	from := fs.String("from", "", "name of the client pod, for the log")
+	timeout := fs.Duration("timeout", 3*time.Second, "overall timeout")
+	if err := fs.Parse(args); err != nil {
+		return Result{}, err
+	}
+	res := Result{Kind: "http", From: *from, Dst: *url, Sent: 1}
+	var local string
+	tr := &http.Transport{
+		DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, "tcp4", addr)
+			if err == nil {
+				local = c.LocalAddr().String()
+			}
+			return c, err
+		},
+	}
+	cl := &http.Client{Transport: tr, Timeout: *timeout}
+	resp, err := cl.Get(*url)
+	res.Src = local
+	if err != nil {
+		res.Err = err.Error()
+		return res, nil
+	}
+	defer resp.Body.Close()
+	res.Status = resp.StatusCode
+	res.Bytes, err = io.Copy(io.Discard, resp.Body)
+	if err != nil {
+		res.Err = err.Error()
+		return res, nil
+	}
+	res.Received = 1
+	return res, nil
+}
+
+func udp(args []string) (Result, error) {
+	fs := flag.NewFlagSet("udp", flag.ContinueOnError)
+	addr := fs.String("addr", "", "server host:port")
+	from := fs.String("from", "", "name of the client pod, for the log")
+	n := fs.Int("n", 3, "requests")
+	size := fs.Int("size", 64, "request size in bytes")
+	timeout := fs.Duration("timeout", time.Second, "per-request timeout")
+	if err := fs.Parse(args); err != nil {
+		return Result{}, err
+	}
+	if *size < 8 || *size > 1400 || *n < 0 || *n > 1000 {
+		return Result{}, errors.New("-size must be 8..1400 and -n 0..1000")
+	}
+	c, err := net.Dial("udp4", *addr)
+	if err != nil {
+		return Result{}, err
+	}
+	defer c.Close()
+	res := Result{Kind: "udp", From: *from, Src: c.LocalAddr().String(), Dst: *addr}
+	buf := make([]byte, 2048)
+	for i := 0; i < *n; i++ {
+		msg := []byte(fmt.Sprintf("req-%04d-", i))
+		for len(msg) < *size {
+			msg = append(msg, 'u')
+		}
+		if _, err := c.Write(msg); err != nil {
+			res.Err = err.Error()
+			continue
+		}
+		res.Sent++
+		_ = c.SetReadDeadline(time.Now().Add(*timeout))
+		if m, err := c.Read(buf); err == nil && strings.HasPrefix(string(buf[:m]), "re:"+string(msg[:9])) {
+			res.Received++
+		} else if err != nil {
+			res.Err = err.Error()
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return res, nil
+}
+
+func ping(args []string) (Result, error) {
+	fs := flag.NewFlagSet("ping", flag.ContinueOnError)
+	dst := fs.String("dst", "", "destination IPv4 address")
+	from := fs.String("from", "", "name of the client pod, for the log")
+	n := fs.Int("n", 3, "echo requests")
+	size := fs.Int("size", 56, "payload bytes")
+	interval := fs.Duration("interval", 200*time.Millisecond, "interval")
+	timeout := fs.Duration("timeout", time.Second, "wait for the last reply")
+	if err := fs.Parse(args); err != nil {
+		return Result{}, err
+	}
+	if *size < 8 || *size > 1472 || *n < 0 || *n > 1000 {
+		return Result{}, errors.New("-size must be 8..1472 and -n 0..1000")
+	}
+	ip := net.ParseIP(*dst).To4()
+	if ip == nil {
+		return Result{}, fmt.Errorf("-dst %q: not IPv4", *dst)
+	}
+	c, err := net.ListenPacket("ip4:icmp", "0.0.0.0")
+	if err != nil {
+		return Result{}, err
+	}
+	defer c.Close()
+	id := os.Getpid() & 0xffff
+	res := Result{Kind: "ping", From: *from, Dst: *dst, ICMPID: id}
+	got := make(map[int]bool)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 2048)
+		for {
+			m, peer, err := c.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if m < 8 || buf[0] != 0 || int(binary.BigEndian.Uint16(buf[4:6])) != id {
+				continue
+			}
+			if p, ok := peer.(*net.IPAddr); !ok || !p.IP.Equal(ip) {
+				continue
+			}
+			got[int(binary.BigEndian.Uint16(buf[6:8]))] = true
+		}
+	}()
+	for seq := 1; seq <= *n; seq++ {
+		msg := make([]byte, 8+*size)
+		msg[0] = 8
+		binary.BigEndian.PutUint16(msg[4:6], uint16(id))
+		binary.BigEndian.PutUint16(msg[6:8], uint16(seq))
+		for i := 8; i < len(msg); i++ {
+			msg[i] = byte(i)
+		}
+		binary.BigEndian.PutUint16(msg[2:4], csum(msg))
+		if _, err := c.WriteTo(msg, &net.IPAddr{IP: ip}); err != nil {
+			res.Err = err.Error()
+		} else {
+			res.Sent++
+		}
+		time.Sleep(*interval)
+	}
+	time.Sleep(*timeout)
+	_ = c.Close()
+	<-done
+	res.Received = len(got)
+	return res, nil
+}
+
+func csum(b []byte) uint16 {
+	var s uint32
+	for i := 0; i+1 < len(b); i += 2 {
+		s += uint32(binary.BigEndian.Uint16(b[i:]))
+	}
+	if len(b)%2 == 1 {
+		s += uint32(b[len(b)-1]) << 8
+	}
+	for s>>16 != 0 {
+		s = s&0xffff + s>>16
+	}
+	return ^uint16(s)
+}

@@ -1,0 +1,1003 @@
+// Command truth computes a scenario's truth file from its captures and the
+// lab's own logs. It reads the per-interface pcap files with gopacket's
+// pcapgo and layers only, so it shares no code with calipath's decoder.
+//
+//	truth -dir testdata/lab/scenarios/healthy-ipip > truth.json
+//
+// Inputs in -dir: lab.log (written by lab.sh: topology, capture points,
+// applied rules, NAT rules, clock shift), traffic.log (one JSON line per
+// traffic-generator run), *-ipipd.log, and the pcap files it names.
+//
+// A packet is followed across capture points by a key that NAT does not
+// change (IP ID, total length, protocol and a transport fingerprint). Its
+// flow is its 5-tuple where it first enters the datapath: at its pod's cali
+// interface, or at the external host. Its expected path follows from the
+// mode and the two endpoints; it is delivered when it reaches the path's
+// last point and otherwise lost on the segment after the last point that saw
+// it. Anomalies are derived from these losses, from ARP and ICMP seen in the
+// captures, from TCP sequence numbers and from the logged clock shift.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"log"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
+)
+
+// Truth is the JSON document written for a scenario.
+type Truth struct {
+	Scenario          string        `json:"scenario"`
+	Mode              string        `json:"mode"`
+	Nodes             []Node        `json:"nodes"`
+	Routers           []Router      `json:"routers"`
+	External          []External    `json:"external,omitempty"`
+	Points            []Point       `json:"points"`
+	MultiInterface    []Multi       `json:"multi_interface,omitempty"`
+	Flows             []Flow        `json:"flows"`
+	NAT               []NAT         `json:"nat"`
+	Clock             *Clock        `json:"clock"`
+	Rules             []Rule        `json:"rules"`
+	Traffic           []TrafficLine `json:"traffic"`
+	Daemon            []string      `json:"ipipd,omitempty"`
+	ICMP              []ICMPSeen    `json:"icmp_errors"`
+	ExpectedAnomalies []Anomaly     `json:"expected_anomalies"`
+}
+
+// Node is a Kubernetes node namespace.
+type Node struct {
+	Name     string `json:"name"`
+	IP       string `json:"ip"`
+	Block    string `json:"block"`
+	TunnelIP string `json:"tunnel_ip,omitempty"`
+	VTEPMAC  string `json:"vtep_mac,omitempty"`
+	Pods     []Pod  `json:"pods"`
+}
+
+// Pod is one workload.
+type Pod struct {
+	Name      string `json:"name"`
+	Namespace string `json:"namespace"`
+	IP        string `json:"ip"`
+	Iface     string `json:"iface"`
+}
+
+// Router is an underlay router namespace.
+type Router struct {
+	Name   string            `json:"name"`
+	Ifaces []string          `json:"ifaces"`
+	Toward map[string]string `json:"toward"`
+}
+
+// External is a host outside the cluster.
+type External struct {
+	Name  string `json:"name"`
+	IP    string `json:"ip"`
+	Iface string `json:"iface"`
+}
+
+// Point is one capture point (one pcap file).
+type Point struct {
+	Node     string `json:"node"`
+	Iface    string `json:"iface"`
+	Role     string `json:"role"`
+	File     string `json:"file"`
+	LinkType int    `json:"link_type"`
+	Packets  int    `json:"packets"`
+}
+
+// Multi is a pcapng file holding several interfaces of one node.
+type Multi struct {
+	Node   string   `json:"node"`
+	Ifaces []string `json:"ifaces"`
+	File   string   `json:"file"`
+}
+
+// Flow is one direction of one conversation, as its source sent it.
+type Flow struct {
+	Proto          string    `json:"proto"`
+	Src            string    `json:"src"`
+	Dst            string    `json:"dst"`
+	Sport          int       `json:"sport"`
+	Dport          int       `json:"dport"`
+	Sent           int       `json:"sent"`
+	Delivered      int       `json:"delivered"`
+	LostAt         string    `json:"lost_at"`
+	Lost           []LostSeg `json:"lost,omitempty"`
+	Retransmitted  int       `json:"retransmitted,omitempty"`
+	Path           []string  `json:"path"`
+	DeliveredTo    string    `json:"delivered_to,omitempty"`
+	delivered      []int
+	lostSizes      []int
+	deliveredSizes []int
+	lostDF         bool
+}
+
+// LostSeg counts a flow's packets lost on one segment.
+type LostSeg struct {
+	Segment string `json:"segment"`
+	Packets int    `json:"packets"`
+}
+
+// NAT is one address translation observed in the captures.
+type NAT struct {
+	Kind  string `json:"kind"`
+	Proto string `json:"proto"`
+	From  string `json:"from"`
+	To    string `json:"to"`
+	Where string `json:"where"`
+}
+
+// Clock is the skew applied to one node's captures after capture.
+type Clock struct {
+	Node     string  `json:"node"`
+	OffsetNS int64   `json:"offset_ns"`
+	DriftPPM float64 `json:"drift_ppm"`
+	T0NS     int64   `json:"t0_ns"`
+}
+
+// Rule is a command the lab applied to break or translate the datapath.
+type Rule struct {
+	Node string `json:"node"`
+	Cmd  string `json:"cmd"`
+}
+
+// TrafficLine is one traffic-generator result.
+type TrafficLine struct {
+	Kind     string `json:"kind"`
+	From     string `json:"from,omitempty"`
+	Src      string `json:"src,omitempty"`
+	Dst      string `json:"dst"`
+	Sent     int    `json:"sent"`
+	Received int    `json:"received"`
+	Status   int    `json:"status,omitempty"`
+	Bytes    int64  `json:"bytes,omitempty"`
+	ICMPID   int    `json:"icmp_id,omitempty"`
+	Err      string `json:"err,omitempty"`
+}
+
+// ICMPSeen is an ICMP error seen in the captures, at the point nearest its origin.
+type ICMPSeen struct {
+	Type  int    `json:"type"`
+	Code  int    `json:"code"`
+	MTU   int    `json:"mtu,omitempty"`
+	Src   string `json:"src"`
+	Dst   string `json:"dst"`
+	Where string `json:"where"`
+	Count int    `json:"count"`
+}
+
+// Anomaly is one expected finding.
+type Anomaly struct {
+	Kind  string `json:"kind"`
+	Where string `json:"where"`
+}
+
+type obs struct {
+	point string
+	ts    int64
+	src   netip.Addr
+	dst   netip.Addr
+	proto string
+	sport int
+	dport int
+	size  int
+	df    bool
+	seq   uint32
+	ack   uint32
+	plen  int
+	syn   bool
+	fin   bool
+}
+
+type endpoint struct {
+	kind string // pod, ext
+	name string
+	node string
+	ip   netip.Addr
+	at   string // origin point
+}
+
+type lab struct {
+	t          Truth
+	dir        string
+	pods       []endpoint
+	ext        []endpoint
+	nodeIPs    map[string]string
+	routerIf   map[string]string // node/ext name -> router-1 iface
+	routerName string
+	tunIface   string
+	dnat       []NAT
+}
+
+func main() {
+	log.SetFlags(0)
+	log.SetPrefix("truth: ")
+	dir := flag.String("dir", "", "scenario directory")
+	flag.Parse()
+	if *dir == "" {
+		log.Fatal("-dir is required")
+	}
+	t, err := compute(*dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(t); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func kv(fields []string) map[string]string {
+	m := make(map[string]string)
+	for _, f := range fields {
+		if k, v, ok := strings.Cut(f, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+func compute(dir string) (*Truth, error) {
+	l := &lab{dir: dir, nodeIPs: map[string]string{}, routerIf: map[string]string{}}
+	l.t.Flows, l.t.NAT, l.t.Rules, l.t.Traffic, l.t.ICMP, l.t.ExpectedAnomalies =
+		[]Flow{}, []NAT{}, []Rule{}, []TrafficLine{}, []ICMPSeen{}, []Anomaly{}
+	if err := l.readLabLog(); err != nil {
+		return nil, err
+	}
+	if err := l.readTraffic(); err != nil {
+		return nil, err
+	}
+	l.readDaemon()
+	all := map[string][]obs{}
+	var arps []arpSeen
+	var data []obs
+	var icmps []icmpObs
+	for i := range l.t.Points {
+		p := &l.t.Points[i]
+		if p.Role == "any" {
+			n, lt, err := countPackets(filepath.Join(dir, p.File))
+			if err != nil {
+				return nil, err
+			}
+			p.Packets, p.LinkType = n, lt
+			continue
+		}
+		if err := l.readPoint(p, all, &data, &arps, &icmps); err != nil {
+			return nil, err
+		}
+	}
+	l.icmpAnomalies(icmps)
+	l.flows(all, data)
+	l.arpAnomalies(arps)
+	if l.t.Clock != nil {
+		l.add("clock-skew", l.t.Clock.Node)
+	}
+	sort.Slice(l.t.ExpectedAnomalies, func(i, j int) bool {
+		a, b := l.t.ExpectedAnomalies[i], l.t.ExpectedAnomalies[j]
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return a.Where < b.Where
+	})
+	return &l.t, nil
+}
+
+func (l *lab) readLabLog() error {
+	f, err := os.Open(filepath.Join(l.dir, "lab.log"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 2 {
+			continue
+		}
+		m := kv(fields[1:])
+		switch fields[0] {
+		case "scenario":
+			l.t.Scenario = fields[1]
+		case "mode":
+			l.t.Mode = fields[1]
+			switch fields[1] {
+			case "ipip":
+				l.tunIface = "tunl0"
+			case "vxlan":
+				l.tunIface = "vxlan.calico"
+			}
+		case "node":
+			l.t.Nodes = append(l.t.Nodes, Node{Name: m["name"], IP: m["ip"], Block: m["block"],
+				TunnelIP: m["tunnel_ip"], VTEPMAC: m["vtep_mac"], Pods: []Pod{}})
+			l.nodeIPs[m["name"]] = m["ip"]
+		case "pod":
+			ip, err := netip.ParseAddr(m["ip"])
+			if err != nil {
+				return fmt.Errorf("lab.log: pod: %w", err)
+			}
+			for i := range l.t.Nodes {
+				if l.t.Nodes[i].Name == m["node"] {
+					l.t.Nodes[i].Pods = append(l.t.Nodes[i].Pods, Pod{Name: m["name"], Namespace: m["namespace"], IP: m["ip"], Iface: m["iface"]})
+				}
+			}
+			l.pods = append(l.pods, endpoint{kind: "pod", name: m["name"], node: m["node"], ip: ip, at: m["node"] + "/" + m["iface"]})
+		case "router":
+			r := Router{Name: m["name"], Ifaces: strings.Split(m["ifaces"], ","), Toward: map[string]string{}}
+			for k, v := range m {
+				if k != "name" && k != "ifaces" {
+					r.Toward[k] = v
+					l.routerIf[k] = v
+				}
+			}
+			l.routerName = r.Name
+			l.t.Routers = append(l.t.Routers, r)
+		case "external":
+			ip, err := netip.ParseAddr(m["ip"])
+			if err != nil {
+				return fmt.Errorf("lab.log: external: %w", err)
+			}
+			l.t.External = append(l.t.External, External{Name: m["name"], IP: m["ip"], Iface: m["iface"]})
+			l.ext = append(l.ext, endpoint{kind: "ext", name: m["name"], node: m["name"], ip: ip, at: m["name"] + "/" + m["iface"]})
+		case "point":
+			l.t.Points = append(l.t.Points, Point{Node: m["node"], Iface: m["iface"], Role: m["role"], File: m["file"]})
+		case "multi":
+			l.t.MultiInterface = append(l.t.MultiInterface, Multi{Node: m["node"], Ifaces: strings.Split(m["ifaces"], ","), File: m["file"]})
+		case "rule":
+			l.t.Rules = append(l.t.Rules, Rule{Node: m["node"], Cmd: strings.ReplaceAll(m["cmd"], "_", " ")})
+		case "nat":
+			l.dnat = append(l.dnat, NAT{Kind: m["kind"], Proto: m["proto"], From: m["from"], To: m["to"], Where: m["node"]})
+		case "clock":
+			off, err1 := strconv.ParseInt(m["offset_ns"], 10, 64)
+			ppm, err2 := strconv.ParseFloat(m["drift_ppm"], 64)
+			t0, err3 := strconv.ParseInt(m["t0_ns"], 10, 64)
+			if err := errors.Join(err1, err2, err3); err != nil {
+				return fmt.Errorf("lab.log: clock: %w", err)
+			}
+			l.t.Clock = &Clock{Node: m["node"], OffsetNS: off, DriftPPM: ppm, T0NS: t0}
+		}
+	}
+	return sc.Err()
+}
+
+func (l *lab) readTraffic() error {
+	f, err := os.Open(filepath.Join(l.dir, "traffic.log"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var t TrafficLine
+		if err := json.Unmarshal(sc.Bytes(), &t); err != nil {
+			return fmt.Errorf("traffic.log: %w", err)
+		}
+		l.t.Traffic = append(l.t.Traffic, t)
+	}
+	return sc.Err()
+}
+
+func (l *lab) readDaemon() {
+	files, _ := filepath.Glob(filepath.Join(l.dir, "*-ipipd.log"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		node := strings.TrimSuffix(filepath.Base(f), "-ipipd.log")
+		for _, line := range strings.Split(string(b), "\n") {
+			if i := strings.Index(line, "summary "); i >= 0 {
+				l.t.Daemon = append(l.t.Daemon, node+": "+line[i+len("summary "):])
+			}
+		}
+	}
+	sort.Strings(l.t.Daemon)
+}
+
+func countPackets(name string) (int, int, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s: %w", name, err)
+	}
+	n := 0
+	for {
+		_, _, err := r.ZeroCopyReadPacketData()
+		if err != nil {
+			return n, int(r.LinkType()), nil
+		}
+		n++
+	}
+}
+
+type arpSeen struct {
+	point     string
+	request   bool
+	senderIP  netip.Addr
+	targetIP  netip.Addr
+	senderMAC string
+}
+
+type icmpObs struct {
+	point    string
+	ts       int64
+	typ      int
+	code     int
+	mtu      int
+	src, dst netip.Addr
+	id       uint16
+}
+
+func (l *lab) readPoint(p *Point, all map[string][]obs, segs *[]obs, arps *[]arpSeen, icmps *[]icmpObs) error {
+	name := filepath.Join(l.dir, p.File)
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	p.LinkType = int(r.LinkType())
+	first := gopacket.LayerType(r.LinkType())
+	switch r.LinkType() {
+	case layers.LinkTypeEthernet:
+		first = layers.LayerTypeEthernet
+	case layers.LinkTypeRaw, 12:
+		first = layers.LayerTypeIPv4
+	default:
+		return fmt.Errorf("%s: unexpected link type %d", name, r.LinkType())
+	}
+	where := p.Node + "/" + p.Iface
+	for {
+		data, ci, err := r.ReadPacketData()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: packet %d: %w", name, p.Packets+1, err)
+		}
+		p.Packets++
+		pkt := gopacket.NewPacket(data, first, gopacket.DecodeOptions{Lazy: false, NoCopy: true})
+		if a, ok := pkt.Layer(layers.LayerTypeARP).(*layers.ARP); ok {
+			s, _ := netip.AddrFromSlice(a.SourceProtAddress)
+			t, _ := netip.AddrFromSlice(a.DstProtAddress)
+			*arps = append(*arps, arpSeen{point: where, request: a.Operation == layers.ARPRequest,
+				senderIP: s, targetIP: t, senderMAC: fmtMAC(a.SourceHwAddress)})
+			continue
+		}
+		var ip *layers.IPv4
+		var next gopacket.Layer
+		ls := pkt.Layers()
+		for i, ly := range ls {
+			if v, ok := ly.(*layers.IPv4); ok {
+				ip, next = v, nil
+				if i+1 < len(ls) {
+					next = ls[i+1]
+				}
+			}
+		}
+		if ip == nil {
+			continue
+		}
+		o := obs{point: where, ts: ci.Timestamp.UnixNano(), size: int(ip.Length), df: ip.Flags&layers.IPv4DontFragment != 0}
+		o.src, _ = netip.AddrFromSlice(ip.SrcIP.To4())
+		o.dst, _ = netip.AddrFromSlice(ip.DstIP.To4())
+		h := fnv.New64a()
+		var fp string
+		switch l4 := next.(type) {
+		case *layers.TCP:
+			o.proto, o.sport, o.dport = "tcp", int(l4.SrcPort), int(l4.DstPort)
+			o.seq, o.ack, o.plen, o.syn, o.fin = l4.Seq, l4.Ack, len(l4.Payload), l4.SYN, l4.FIN
+			fp = fmt.Sprintf("tcp/%d/%d/%d/%v%v%v%v", l4.Seq, l4.Ack, len(l4.Payload), l4.SYN, l4.ACK, l4.FIN, l4.RST)
+		case *layers.UDP:
+			o.proto, o.sport, o.dport = "udp", int(l4.SrcPort), int(l4.DstPort)
+			h.Write(l4.Payload)
+			fp = fmt.Sprintf("udp/%x", h.Sum64())
+		case *layers.ICMPv4:
+			typ := int(l4.TypeCode.Type())
+			if typ == 3 || typ == 11 || typ == 12 {
+				io := icmpObs{point: where, ts: o.ts, typ: typ, code: int(l4.TypeCode.Code()), src: o.src, dst: o.dst, id: ip.Id}
+				if typ == 3 && io.code == 4 {
+					io.mtu = int(l4.Seq) // next-hop MTU sits in the low half of the rest-of-header word
+				}
+				*icmps = append(*icmps, io)
+				continue
+			}
+			o.proto, o.sport = "icmp", int(l4.Id)
+			h.Write(l4.Payload)
+			fp = fmt.Sprintf("icmp/%d/%d/%x", typ, l4.Seq, h.Sum64())
+		default:
+			continue
+		}
+		if o.proto == "tcp" && o.plen > 0 {
+			*segs = append(*segs, o)
+			continue
+		}
+		key := fmt.Sprintf("%d/%d/%s", ip.Id, ip.Length, fp)
+		all[key] = append(all[key], o)
+	}
+}
+
+func fmtMAC(b []byte) string {
+	parts := make([]string, len(b))
+	for i, x := range b {
+		parts[i] = fmt.Sprintf("%02x", x)
+	}
+	return strings.Join(parts, ":")
+}
+
+func (l *lab) origin(o obs) (endpoint, bool) {
+	for _, e := range append(append([]endpoint{}, l.pods...), l.ext...) {
+		if e.at == o.point && e.ip == o.src {
+			return e, true
+		}
+	}
+	return endpoint{}, false
+}
+
+func (l *lab) byIP(a netip.Addr) (endpoint, bool) {
+	for _, e := range append(append([]endpoint{}, l.pods...), l.ext...) {
+		if e.ip == a {
+			return e, true
+		}
+	}
+	return endpoint{}, false
+}
+
+func (l *lab) byPoint(pt string) (endpoint, bool) {
+	for _, e := range append(append([]endpoint{}, l.pods...), l.ext...) {
+		if e.at == pt {
+			return e, true
+		}
+	}
+	return endpoint{}, false
+}
+
+// side is the list of points from an endpoint out to its router interface.
+func (l *lab) side(e endpoint, peerIsPod bool) []string {
+	if e.kind == "ext" {
+		return []string{e.at}
+	}
+	s := []string{e.at}
+	if l.tunIface != "" && peerIsPod {
+		s = append(s, e.node+"/"+l.tunIface)
+	}
+	return append(s, e.node+"/eth0")
+}
+
+func (l *lab) path(src, dst endpoint) []string {
+	a := l.side(src, dst.kind == "pod")
+	b := l.side(dst, src.kind == "pod")
+	p := append([]string{}, a...)
+	if src.node != dst.node {
+		p = append(p, l.routerName+"/"+l.routerIf[src.node], l.routerName+"/"+l.routerIf[dst.node])
+		for i := len(b) - 1; i >= 0; i-- {
+			p = append(p, b[i])
+		}
+	} else {
+		p = []string{src.at, dst.at}
+	}
+	return p
+}
+
+func ipport(a netip.Addr, port int) string {
+	if port == 0 {
+		return a.String()
+	}
+	return netip.AddrPortFrom(a, uint16(port)).String()
+}
+
+type fkey struct {
+	proto, src, dst string
+	sport, dport    int
+}
+
+type flowSet struct {
+	l       *lab
+	flows   map[fkey]*Flow
+	order   []fkey
+	natSeen map[string]bool
+	retrans map[fkey]map[uint32]int
+}
+
+// account adds one packet, first seen at its origin as o, and seen at the
+// points in seen, to its flow.
+func (fs *flowSet) account(o obs, src endpoint, seen map[string]obs) {
+	l := fs.l
+	dst, ok := l.destination(o, seen, src)
+	fk := fkey{o.proto, o.src.String(), o.dst.String(), o.sport, o.dport}
+	fl := fs.flows[fk]
+	if fl == nil {
+		fl = &Flow{Proto: o.proto, Src: o.src.String(), Dst: o.dst.String(), Sport: o.sport, Dport: o.dport, Path: []string{}}
+		if ok {
+			fl.Path = l.path(src, dst)
+			fl.DeliveredTo = dst.at
+		}
+		fs.flows[fk] = fl
+		fs.order = append(fs.order, fk)
+	}
+	fl.Sent++
+	if o.proto == "tcp" && (o.plen > 0 || o.syn || o.fin) {
+		if fs.retrans[fk] == nil {
+			fs.retrans[fk] = map[uint32]int{}
+		}
+		fs.retrans[fk][o.seq]++
+		if fs.retrans[fk][o.seq] > 1 {
+			fl.Retransmitted++
+		}
+	}
+	last := -1
+	for i, pt := range fl.Path {
+		if _, ok := seen[pt]; ok {
+			last = i
+		}
+	}
+	if len(fl.Path) > 0 && last == len(fl.Path)-1 {
+		fl.Delivered++
+		fl.deliveredSizes = append(fl.deliveredSizes, o.size)
+	} else {
+		seg := "unknown"
+		if last >= 0 && last+1 < len(fl.Path) {
+			seg = fl.Path[last] + "→" + fl.Path[last+1]
+		}
+		addLost(fl, seg)
+		fl.lostSizes = append(fl.lostSizes, o.size)
+		fl.lostDF = fl.lostDF || o.df
+	}
+	// NAT: the first point on the path where the tuple changed.
+	prev := o
+	for i, pt := range fl.Path {
+		x, ok := seen[pt]
+		if !ok || i == 0 {
+			continue
+		}
+		if x.src != prev.src || x.sport != prev.sport {
+			l.addNAT(fs.natSeen, "snat", o.proto, ipport(prev.src, prev.sport), ipport(x.src, x.sport), fl.Path[i-1]+"→"+pt)
+		}
+		if x.dst != prev.dst || x.dport != prev.dport {
+			l.addNAT(fs.natSeen, "dnat", o.proto, ipport(prev.dst, prev.dport), ipport(x.dst, x.dport), fl.Path[i-1]+"→"+pt)
+		}
+		prev = x
+	}
+}
+
+func (l *lab) flows(all map[string][]obs, data []obs) {
+	fs := &flowSet{l: l, flows: map[fkey]*Flow{}, natSeen: map[string]bool{}, retrans: map[fkey]map[uint32]int{}}
+	keys := make([]string, 0, len(all))
+	for k := range all {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		group := all[k]
+		sort.SliceStable(group, func(i, j int) bool { return group[i].ts < group[j].ts })
+		// Split the group into instances: one per sighting at the origin.
+		var origins []int
+		var src endpoint
+		for i, o := range group {
+			if e, ok := l.origin(o); ok {
+				if len(origins) == 0 {
+					src = e
+				}
+				if e.at == src.at {
+					origins = append(origins, i)
+				}
+			}
+		}
+		for n, oi := range origins {
+			end := len(group)
+			if n+1 < len(origins) {
+				end = origins[n+1]
+			}
+			seen := map[string]obs{}
+			for _, x := range group[oi:end] {
+				if _, ok := seen[x.point]; !ok {
+					seen[x.point] = x
+				}
+			}
+			fs.account(group[oi], src, seen)
+		}
+	}
+	l.tcpData(fs, data)
+	for _, fk := range fs.order {
+		fl := fs.flows[fk]
+		sort.SliceStable(fl.Lost, func(i, j int) bool { return fl.Lost[i].Packets > fl.Lost[j].Packets })
+		if len(fl.Lost) > 0 {
+			fl.LostAt = fl.Lost[0].Segment
+		}
+		l.lossAnomalies(fl)
+		if fl.Retransmitted > 0 && len(fl.Path) > 0 {
+			l.add("retransmission", fl.Path[0])
+		}
+		l.t.Flows = append(l.t.Flows, *fl)
+	}
+	sort.Slice(l.t.Flows, func(i, j int) bool {
+		a, b := l.t.Flows[i], l.t.Flows[j]
+		if a.Proto != b.Proto {
+			return a.Proto < b.Proto
+		}
+		if a.Src != b.Src {
+			return a.Src < b.Src
+		}
+		if a.Dst != b.Dst {
+			return a.Dst < b.Dst
+		}
+		if a.Sport != b.Sport {
+			return a.Sport < b.Sport
+		}
+		return a.Dport < b.Dport
+	})
+}
+
+// tcpData follows TCP segments that carry data. Segmentation offload means
+// one segment at the origin may leave as several (or arrive merged), so a
+// segment counts as seen at a point when segments there with the same ACK
+// number cover its sequence range, before the origin sends that range again.
+// Sequence and ACK numbers survive NAT.
+func (l *lab) tcpData(fs *flowSet, data []obs) {
+	sort.SliceStable(data, func(i, j int) bool { return data[i].ts < data[j].ts })
+	byPoint := map[string][]obs{}
+	for _, d := range data {
+		byPoint[d.point] = append(byPoint[d.point], d)
+	}
+	for i, o := range data {
+		src, ok := l.origin(o)
+		if !ok {
+			continue
+		}
+		s, e := uint64(o.seq), uint64(o.seq)+uint64(o.plen)
+		until := int64(1<<63 - 1)
+		for _, n := range data[i+1:] {
+			if n.point == o.point && n.ack == o.ack && n.src == o.src && n.sport == o.sport && overlap(s, e, n) {
+				until = n.ts
+				break
+			}
+		}
+		seen := map[string]obs{o.point: o}
+		for pt, list := range byPoint {
+			if pt == o.point {
+				continue
+			}
+			var cov [][2]uint64
+			var first *obs
+			for j := range list {
+				x := list[j]
+				if x.ts < o.ts || x.ts >= until || x.ack != o.ack || !overlap(s, e, x) {
+					continue
+				}
+				if first == nil {
+					first = &list[j]
+				}
+				cov = append(cov, [2]uint64{uint64(x.seq), uint64(x.seq) + uint64(x.plen)})
+			}
+			if first != nil && covers(s, e, cov) {
+				seen[pt] = *first
+			}
+		}
+		fs.account(o, src, seen)
+	}
+}
+
+func overlap(s, e uint64, x obs) bool {
+	xs, xe := uint64(x.seq), uint64(x.seq)+uint64(x.plen)
+	return xs < e && s < xe
+}
+
+func covers(s, e uint64, cov [][2]uint64) bool {
+	sort.Slice(cov, func(i, j int) bool { return cov[i][0] < cov[j][0] })
+	at := s
+	for _, c := range cov {
+		if c[0] > at {
+			return false
+		}
+		at = max(at, c[1])
+		if at >= e {
+			return true
+		}
+	}
+	return at >= e
+}
+
+func addLost(fl *Flow, seg string) {
+	for i := range fl.Lost {
+		if fl.Lost[i].Segment == seg {
+			fl.Lost[i].Packets++
+			return
+		}
+	}
+	fl.Lost = append(fl.Lost, LostSeg{Segment: seg, Packets: 1})
+}
+
+// destination finds where a packet should end: the endpoint owning its
+// destination address, else the endpoint it reached, else a logged DNAT.
+func (l *lab) destination(o obs, seen map[string]obs, src endpoint) (endpoint, bool) {
+	if e, ok := l.byIP(o.dst); ok {
+		return e, true
+	}
+	for pt := range seen {
+		if e, ok := l.byPoint(pt); ok && e.at != src.at {
+			return e, true
+		}
+	}
+	for _, d := range l.dnat {
+		from, err1 := netip.ParseAddrPort(d.From)
+		to, err2 := netip.ParseAddrPort(d.To)
+		if err1 == nil && err2 == nil && from.Addr() == o.dst && int(from.Port()) == o.dport {
+			if e, ok := l.byIP(to.Addr()); ok {
+				return e, true
+			}
+		}
+	}
+	return endpoint{}, false
+}
+
+func (l *lab) addNAT(seen map[string]bool, kind, proto, from, to, where string) {
+	// A reply's un-NAT is the reverse of the request's mapping.
+	if seen[proto+to+">"+from] || seen[proto+from+">"+to] {
+		return
+	}
+	seen[proto+from+">"+to] = true
+	l.t.NAT = append(l.t.NAT, NAT{Kind: kind, Proto: proto, From: from, To: to, Where: where})
+	l.add("nat", where)
+}
+
+func (l *lab) add(kind, where string) {
+	for _, a := range l.t.ExpectedAnomalies {
+		if a.Kind == kind && a.Where == where {
+			return
+		}
+	}
+	l.t.ExpectedAnomalies = append(l.t.ExpectedAnomalies, Anomaly{Kind: kind, Where: where})
+}
+
+func (l *lab) role(pt string) string {
+	for _, p := range l.t.Points {
+		if p.Node+"/"+p.Iface == pt {
+			return p.Role
+		}
+	}
+	return ""
+}
+
+// lossAnomalies names a flow's losses by the segment they happened on.
+func (l *lab) lossAnomalies(fl *Flow) {
+	for _, ls := range fl.Lost {
+		from, to, ok := strings.Cut(ls.Segment, "→")
+		if !ok {
+			if ls.Segment == "unknown" {
+				l.add("loss", fl.Path0())
+			}
+			continue
+		}
+		rf, rt := l.role(from), l.role(to)
+		fromNode, _, _ := strings.Cut(from, "/")
+		toNode, _, _ := strings.Cut(to, "/")
+		kind := "loss"
+		switch {
+		case fromNode == toNode && rf == "workload" && rt == "tunnel",
+			fromNode == toNode && rf == "tunnel" && rt == "underlay":
+			kind = "encap-drop"
+		case fromNode == toNode && rf == "underlay" && rt == "tunnel":
+			kind = "decap-drop"
+		case fromNode == toNode && rf == "tunnel" && rt == "workload":
+			kind = "delivery-drop"
+		case fromNode == toNode && (rf == "workload" || rt == "workload"):
+			kind = "host-drop"
+		case rf == "router" || rt == "router" || rf == "external" || rt == "external":
+			kind = "underlay-drop"
+		}
+		if fl.Delivered > 0 {
+			minLost, maxDelivered := 1<<30, 0
+			for _, s := range fl.lostSizes {
+				minLost = min(minLost, s)
+			}
+			for _, s := range fl.deliveredSizes {
+				maxDelivered = max(maxDelivered, s)
+			}
+			if fl.lostDF && minLost >= 1280 && maxDelivered < minLost && !l.hasFragNeeded() {
+				kind = "pmtu-blackhole"
+			} else {
+				kind = "loss"
+			}
+		}
+		l.add(kind, ls.Segment)
+	}
+}
+
+// Path0 is the flow's first point, or "".
+func (f *Flow) Path0() string {
+	if len(f.Path) == 0 {
+		return ""
+	}
+	return f.Path[0]
+}
+
+func (l *lab) arpAnomalies(arps []arpSeen) {
+	type q struct{ point, target string }
+	asked := map[q]bool{}
+	answered := map[q]string{}
+	var order []q
+	for _, a := range arps {
+		if a.request {
+			k := q{a.point, a.targetIP.String()}
+			if !asked[k] {
+				order = append(order, k)
+			}
+			asked[k] = true
+		} else {
+			answered[q{a.point, a.senderIP.String()}] = a.senderMAC
+		}
+	}
+	for _, k := range order {
+		mac, ok := answered[k]
+		cali := l.role(k.point) == "workload"
+		switch {
+		case !ok && cali && k.target == "169.254.1.1":
+			l.add("proxy-arp-missing", k.point)
+		case !ok:
+			l.add("arp-unanswered", k.point)
+		case cali && k.target == "169.254.1.1" && mac != "ee:ee:ee:ee:ee:ee":
+			l.add("arp-unexpected-mac", k.point)
+		}
+	}
+}
+
+func (l *lab) icmpAnomalies(icmps []icmpObs) {
+	sort.SliceStable(icmps, func(i, j int) bool { return icmps[i].ts < icmps[j].ts })
+	type k struct {
+		typ, code, mtu int
+		src, dst       netip.Addr
+	}
+	first := map[k]int{}
+	for _, o := range icmps {
+		key := k{o.typ, o.code, o.mtu, o.src, o.dst}
+		if i, ok := first[key]; ok {
+			if l.t.ICMP[i].Where == o.point {
+				l.t.ICMP[i].Count++
+			}
+			continue
+		}
+		first[key] = len(l.t.ICMP)
+		l.t.ICMP = append(l.t.ICMP, ICMPSeen{Type: o.typ, Code: o.code, MTU: o.mtu, Src: o.src.String(), Dst: o.dst.String(), Where: o.point, Count: 1})
+	}
+	for _, s := range l.t.ICMP {
+		switch {
+		case s.Type == 3 && s.Code == 4:
+			l.add("icmp-frag-needed", s.Where)
+		case s.Type == 3:
+			l.add("icmp-unreachable", s.Where)
+		case s.Type == 11:
+			l.add("ttl-expired", s.Where)
+		}
+	}
+}
+
+func (l *lab) hasFragNeeded() bool {
+	for _, s := range l.t.ICMP {
+		if s.Type == 3 && s.Code == 4 {
+			return true
+		}
+	}
+	return false
+}
