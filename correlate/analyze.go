@@ -69,6 +69,11 @@ type analysis struct {
 	covLast  []int64
 	pairMode map[[2]int]string
 
+	jStatus []string // status of each journey
+	jLast   []int32  // point last seen on the path, -1
+	jNext   []int32  // point expected next, -1
+	ids     []string // flow IDs by flow index
+
 	arpReq       map[int][]int64 // pod-veth point → times of ARP requests from its pod
 	arpFindings  []arpFinding
 	icmpFindings []icmpFinding
@@ -284,18 +289,16 @@ func (a *analysis) result() *Result {
 	res.Clocks = a.clockOut()
 	res.Modes, res.Mode = a.modeOut()
 	ids := a.flowIDs()
+	a.ids = ids
+	res.analysis = a
 	res.Flows = a.flowOut(ids)
 	res.Segments = a.segmentOut()
 	res.ARP = a.arp(ids)
 	res.ICMP = a.icmp(ids)
 	res.Anomalies = a.anomalies(ids, res)
 	res.Summary = a.summary(res)
-	if res.Journeys != nil {
-		for i := range res.Journeys {
-			if f := a.jFlow[res.Journeys[i].ID]; f >= 0 {
-				res.Journeys[i].Flow = ids[f]
-			}
-		}
+	for i := range res.Journeys {
+		res.Journeys[i] = a.renderJourney(res.Journeys[i].ID)
 	}
 	return res
 }
@@ -527,7 +530,11 @@ func (a *analysis) placeJourneys() []Journey {
 	}
 	var reached []int
 	var when []int64
+	a.jStatus = make([]string, a.nJ)
+	a.jLast = make([]int32, a.nJ)
+	a.jNext = make([]int32, a.nJ)
 	for j := 0; j < a.nJ; j++ {
+		a.jLast[j], a.jNext[j] = -1, -1
 		fi := a.jFlow[j]
 		if fi < 0 {
 			continue
@@ -563,19 +570,19 @@ func (a *analysis) placeJourneys() []Journey {
 		o0, _ := a.obs(h[0])
 		fl.bytes += int64(o0.Len)
 		status := statusDelivered
-		var lastSeen, next string
 		switch {
 		case reach < 0:
 			status = statusUnplaced
 		case reach < len(pi.points)-1:
 			nx := pi.points[reach+1]
-			lastSeen, next = w.c.Points[pi.points[reach]].ID, w.c.Points[nx].ID
+			a.jLast[j], a.jNext[j] = int32(pi.points[reach]), int32(nx)
 			if a.covered(nx, when[reach]) {
 				status = statusLost
 			} else {
 				status = statusNotCaptured
 			}
 		}
+		a.jStatus[j] = status
 		// Segments along the way.
 		for i := max(first, 0); i < reach; i++ {
 			if reached[i] < 0 {
@@ -624,8 +631,13 @@ func (a *analysis) placeJourneys() []Journey {
 				s.notCaptured++
 			}
 		}
-		if out != nil {
-			out = append(out, a.journeyOut(j, status, lastSeen, next))
+	}
+	if a.opts.Journeys {
+		out = out[:0]
+		for j := 0; j < a.nJ; j++ {
+			if a.jFlow[j] >= 0 {
+				out = append(out, Journey{ID: j})
+			}
 		}
 	}
 	a.tcpStats()
@@ -657,6 +669,56 @@ func (a *analysis) journeyOut(j int, status, lastSeen, next string) Journey {
 	}
 	if n := a.jDups[int32(j)]; n > 0 && len(jr.Hops) > 0 {
 		jr.Hops[0].Dup = n
+	}
+	return jr
+}
+
+// FlowJourneys returns the journeys of one flow (both directions, in the order their first hops were
+// seen), rendered on demand from the compact state the Result keeps, so that a large capture need not
+// hold every Journey at once. It returns nil for an unknown flow ID.
+func (r *Result) FlowJourneys(flowID string) []Journey {
+	a := r.analysis
+	if a == nil {
+		return nil
+	}
+	fi := -1
+	for i, id := range a.ids {
+		if id == flowID {
+			fi = i
+			break
+		}
+	}
+	if fi < 0 {
+		return nil
+	}
+	fl := a.flows[fi]
+	js := append(append([]int32(nil), fl.journeys[c2s]...), fl.journeys[s2c]...)
+	sort.Slice(js, func(x, y int) bool {
+		tx, ty := a.ts(a.hops(int(js[x]))[0]), a.ts(a.hops(int(js[y]))[0])
+		if tx != ty {
+			return tx < ty
+		}
+		return js[x] < js[y]
+	})
+	out := make([]Journey, 0, len(js))
+	for _, j := range js {
+		out = append(out, a.renderJourney(int(j)))
+	}
+	return out
+}
+
+// renderJourney renders journey j with its retained status.
+func (a *analysis) renderJourney(j int) Journey {
+	var last, next string
+	if p := a.jLast[j]; p >= 0 {
+		last = a.w.c.Points[p].ID
+	}
+	if p := a.jNext[j]; p >= 0 {
+		next = a.w.c.Points[p].ID
+	}
+	jr := a.journeyOut(j, a.jStatus[j], last, next)
+	if f := a.jFlow[j]; f >= 0 && a.ids != nil {
+		jr.Flow = a.ids[f]
 	}
 	return jr
 }

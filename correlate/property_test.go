@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"github.com/google/go-cmp/cmp"
 	"path/filepath"
 	"testing"
 	"time"
@@ -147,5 +148,44 @@ func TestPropertyRecoverTruth(t *testing.T) {
 				t.Errorf("node-2 drift %.1f ppm, want 100 ± 10", n2.DriftPPM)
 			}
 		})
+	}
+}
+
+// FlowJourneys renders, per flow, exactly the journeys Options.Journeys lists.
+func TestFlowJourneysMatchAll(t *testing.T) {
+	cfg := gen.DefaultConfig()
+	cfg.Seed = 11
+	cfg.Packets = 3000
+	cfg.Flows = 12
+	cfg.LossPerHop = 0.02
+	cfg.DNAT = 0.3
+	_, res := runGen(t, cfg)
+	byFlow := map[string][]Journey{}
+	for _, j := range res.Journeys {
+		byFlow[j.Flow] = append(byFlow[j.Flow], j)
+	}
+	n := 0
+	for _, f := range res.Flows {
+		got := res.FlowJourneys(f.ID)
+		n += len(got)
+		want := byFlow[f.ID]
+		if len(got) != len(want) || len(got) != f.Packets {
+			t.Fatalf("%s: FlowJourneys gives %d, Journeys %d, flow counts %d", f.ID, len(got), len(want), f.Packets)
+		}
+		ids := map[int]Journey{}
+		for _, j := range want {
+			ids[j.ID] = j
+		}
+		for i, j := range got {
+			if d := cmp.Diff(ids[j.ID], j); d != "" {
+				t.Fatalf("%s journey %d (-all +flow):\n%s", f.ID, j.ID, d)
+			}
+			if i > 0 && got[i-1].Hops[0].Ts > j.Hops[0].Ts {
+				t.Fatalf("%s: journeys not in time order", f.ID)
+			}
+		}
+	}
+	if n != len(res.Journeys) || res.FlowJourneys("nope") != nil {
+		t.Fatalf("journeys over flows %d, all %d", n, len(res.Journeys))
 	}
 }

@@ -20,6 +20,8 @@ type Result struct {
 	Anomalies []Anomaly   `json:"anomalies"`
 	Summary   Summary     `json:"summary"`
 	Journeys  []Journey   `json:"journeys,omitempty"`
+
+	analysis *analysis // compact state behind FlowJourneys
 }
 
 // Input is one capture file.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"sync"
 )
@@ -42,10 +43,22 @@ func (fi *FileInfo) Meta() FileMeta { return FileMeta{Path: fi.Path, Interfaces:
 // ScanFunc receives each decoded frame. rec.Data and p.Payload are only valid during the call.
 type ScanFunc func(rec *Record, p *Packet, o *Observation)
 
+// Progress reports how far the scan of file number file has got: bytes read of size (the file's size
+// on disk; 0 if unknown), frames decoded and records skipped. It is called from the scanning goroutine
+// about every 64 Ki frames and once at the end of each file, so it must be safe for concurrent use.
+type Progress func(file int, bytes, size int64, frames, skipped int)
+
+// progressEvery is how many frames pass between Progress calls.
+const progressEvery = 1 << 16
+
 // ScanFile reads and decodes every frame of one file, calling fn (which may be nil) for each, and
 // accounts the traffic of every capture source. Problems are recorded in the FileInfo, never fatal
 // to the caller.
 func ScanFile(path string, index uint16, opts Options, t *Tables, fn ScanFunc) *FileInfo {
+	return scanFile(path, index, opts, t, fn, nil)
+}
+
+func scanFile(path string, index uint16, opts Options, t *Tables, fn ScanFunc, progress Progress) *FileInfo {
 	fi := &FileInfo{Path: path, Index: index, Traffic: map[uint16]*Traffic{}}
 	r, c, err := Open(path)
 	if err != nil {
@@ -56,7 +69,15 @@ func ScanFile(path string, index uint16, opts Options, t *Tables, fn ScanFunc) *
 	}
 	defer c.Close()
 	fi.Format, fi.Compressed = r.Format(), r.Compressed()
-	scan(r, fi, opts, t, fn)
+	var size int64
+	if st, err := os.Stat(path); err == nil {
+		size = st.Size()
+	}
+	var report func()
+	if progress != nil {
+		report = func() { progress(int(index), r.Offset(), size, fi.Records, r.Skipped()) }
+	}
+	scan(r, fi, opts, t, fn, report)
 	return fi
 }
 
@@ -64,11 +85,11 @@ func ScanFile(path string, index uint16, opts Options, t *Tables, fn ScanFunc) *
 func ScanReader(r Reader, path string, index uint16, opts Options, t *Tables, fn ScanFunc) *FileInfo {
 	fi := &FileInfo{Path: path, Index: index, Traffic: map[uint16]*Traffic{}, Format: r.Format(),
 		Compressed: r.Compressed()}
-	scan(r, fi, opts, t, fn)
+	scan(r, fi, opts, t, fn, nil)
 	return fi
 }
 
-func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc) {
+func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report func()) {
 	d := NewDecoder(opts, t, fi.Index)
 	var rec Record
 	var p Packet
@@ -90,6 +111,9 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc) {
 			break
 		}
 		fi.Records++
+		if report != nil && fi.Records%progressEvery == 0 {
+			report()
+		}
 		d.Decode(&rec, &p, &o)
 		if p.Errs&(ErrTruncated|ErrBadLength|ErrBadVersion|ErrUnknownLink) != 0 {
 			fi.Damaged++
@@ -120,11 +144,18 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc) {
 	fi.Skipped = r.Skipped()
 	fi.Bytes = r.Offset()
 	fi.Interfaces = append([]Interface(nil), r.Interfaces()...)
+	if report != nil {
+		report()
+	}
 }
 
 // ScanFiles scans files concurrently (one goroutine per file, at most GOMAXPROCS at once). fn, if not
 // nil, is made per file and called from that file's goroutine.
 func ScanFiles(paths []string, opts Options, t *Tables, fn func(file int) ScanFunc) []*FileInfo {
+	return scanFiles(paths, opts, t, fn, nil)
+}
+
+func scanFiles(paths []string, opts Options, t *Tables, fn func(file int) ScanFunc, progress Progress) []*FileInfo {
 	out := make([]*FileInfo, len(paths))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
@@ -138,7 +169,7 @@ func ScanFiles(paths []string, opts Options, t *Tables, fn func(file int) ScanFu
 			if fn != nil {
 				f = fn(i)
 			}
-			out[i] = ScanFile(path, uint16(i), opts, t, f)
+			out[i] = scanFile(path, uint16(i), opts, t, f, progress)
 		}()
 	}
 	wg.Wait()
@@ -176,11 +207,16 @@ func IdentifyFiles(files []*FileInfo, t *Tables, cfg PointConfig) *Capture {
 // Load scans every file, keeping each frame's Observation, and identifies the capture points.
 // Capture.Obs[i] holds file i's Observations in frame order.
 func Load(paths []string, opts Options, cfg PointConfig) *Capture {
+	return LoadProgress(paths, opts, cfg, nil)
+}
+
+// LoadProgress is Load with a progress callback (nil for none).
+func LoadProgress(paths []string, opts Options, cfg PointConfig, progress Progress) *Capture {
 	t := NewTables()
 	obs := make([][]Observation, len(paths))
-	files := ScanFiles(paths, opts, t, func(file int) ScanFunc {
+	files := scanFiles(paths, opts, t, func(file int) ScanFunc {
 		return func(_ *Record, _ *Packet, o *Observation) { obs[file] = append(obs[file], *o) }
-	})
+	}, progress)
 	c := IdentifyFiles(files, t, cfg)
 	c.Obs = obs
 	return c
