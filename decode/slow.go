@@ -2,6 +2,7 @@ package decode
 
 import (
 	"encoding/binary"
+	"sync"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
@@ -74,12 +75,19 @@ func DecodeSlow(linkType LinkType, data []byte, origLen int, vxlanPort uint16, p
 	if vxlanPort == 0 {
 		vxlanPort = 4789
 	}
-	s := slowState{p: p, vxlanPort: vxlanPort, snapped: len(data) < origLen}
+	s := slowPool.Get().(*slowState)
+	*s = slowState{p: p, vxlanPort: vxlanPort, snapped: len(data) < origLen}
 	if s.snapped {
 		p.Errs |= ErrSnapped
 	}
 	s.link(linkType, data)
+	*s = slowState{} // drop every reference into data before pooling
+	slowPool.Put(s)
 }
+
+// slowPool recycles the gopacket layers DecodeSlow decodes into (they escape to the heap through
+// gopacket's interfaces).
+var slowPool = sync.Pool{New: func() any { return new(slowState) }}
 
 // l4 checksum outcomes of DecodeSlow.
 const (

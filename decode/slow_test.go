@@ -327,3 +327,25 @@ func TestDecodeSlowMalformed(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDecodeSlow decodes representative frames with DecodeSlow and, for comparison, the fast
+// decoder; one op is one frame.
+func BenchmarkDecodeSlow(b *testing.B) {
+	frames := fxFrames(b)
+	for _, name := range []string{"eth-tcp-data", "ipip-tcp", "vxlan-tcp", "sll2-tcp", "icmp-fragneeded-ipip", "eth-ipv6-tcp"} {
+		f := frames[name]
+		for _, d := range []struct {
+			kind string
+			fn   func(LinkType, []byte, int, uint16, *Packet)
+		}{{"slow", DecodeSlow}, {"fast", DecodeFast}} {
+			b.Run(name+"/"+d.kind, func(b *testing.B) {
+				var p Packet
+				b.ReportAllocs()
+				b.SetBytes(int64(len(f.data)))
+				for b.Loop() {
+					d.fn(f.link, f.data, f.origLen(), 0, &p)
+				}
+			})
+		}
+	}
+}
