@@ -432,17 +432,17 @@ func (a *analysis) buildPath(fl *flowAcc, d uint8) *pathInfo {
 	// after it at the destination).
 	srcVotes, dstVotes := map[int]int{}, map[int]int{}
 	for _, j := range fl.journeys[d] {
-		for _, g := range a.hops(int(j)) {
-			o, _ := a.obs(g)
-			if o.Flags&decode.FlagIPv6 != 0 {
-				continue
-			}
-			if p := podPoint(o.Src, src); p >= 0 {
-				srcVotes[p]++
-			}
-			if p := podPoint(o.Dst, dst); p >= 0 {
-				dstVotes[p]++
-			}
+		h := a.hops(int(j))
+		first, _ := a.obs(h[0])
+		last, _ := a.obs(h[len(h)-1])
+		if first.Flags&decode.FlagIPv6 != 0 {
+			continue
+		}
+		if p := podPoint(first.Src, src); p >= 0 {
+			srcVotes[p]++
+		}
+		if p := podPoint(last.Dst, dst); p >= 0 {
+			dstVotes[p]++
 		}
 	}
 	srcPod, dstPod := -1, -1

@@ -135,6 +135,12 @@ func (m *matcher) run() {
 	w := m.w
 	m.jOf = make([]int32, w.nObs)
 	m.dup = make([]uint64, (w.nObs+63)/64)
+	total := 0
+	for _, obs := range w.c.Obs {
+		total += len(obs)
+	}
+	m.order = make([]uint32, 0, total)
+	m.js = make([]jstate, 0, total/4+16) // journeys cross up to six points; grows if needed
 	// Per-file iteration order by corrected time (files are nearly always in order already).
 	perm := make([][]uint32, len(w.c.Obs))
 	for f, obs := range w.c.Obs {

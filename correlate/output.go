@@ -281,6 +281,9 @@ func (a *analysis) handshake(fl *flowAcc) []PointRTT {
 				}
 			}
 		}
+		if isAck && len(syn) > 0 {
+			break // the handshake's final ACK has been placed at every point it reached
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Point < out[j].Point })
 	return out

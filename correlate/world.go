@@ -16,7 +16,8 @@ type world struct {
 	pointRole []decode.Role
 	srcPoint  []int    // source → point
 	fileBase  []uint32 // global observation id of each file's first Observation
-	nObs      int
+	blockFile []uint16 // file of each 2^16-block of ids
+	nObs      int      // size of the id space (with padding)
 
 	// podOwner maps a pod IPv4 address (as in Observation.Src) to its pod-veth point.
 	podOwner map[uint32]int
@@ -78,11 +79,19 @@ func newWorld(c *decode.Capture) *world {
 		}
 	}
 	w.srcPoint = c.PointOf
+	// Global observation ids: each file's range starts on a multiple of 2^16 so that the file of an id
+	// is one table lookup (blockFile[id>>16]).
 	w.fileBase = make([]uint32, len(c.Obs)+1)
 	for i, obs := range c.Obs {
-		w.fileBase[i+1] = w.fileBase[i] + uint32(len(obs))
+		w.fileBase[i+1] = w.fileBase[i] + uint32((len(obs)+0xffff)&^0xffff)
 	}
 	w.nObs = int(w.fileBase[len(c.Obs)])
+	w.blockFile = make([]uint16, w.nObs>>16)
+	for f := range c.Obs {
+		for b := w.fileBase[f] >> 16; b < w.fileBase[f+1]>>16; b++ {
+			w.blockFile[b] = uint16(f)
+		}
+	}
 	for _, ip := range c.NodeIPs {
 		if ip.IP.Is4() {
 			w.nodeOfIP[ip4(ip.IP)] = w.nodeIdx[ip.Node]
@@ -167,7 +176,7 @@ func (w *world) nodeOfAddr(a uint32) int {
 
 // obsAt returns the Observation with global id g and its file.
 func (w *world) obsAt(g uint32) (*decode.Observation, int) {
-	f := sort.Search(len(w.c.Obs), func(i int) bool { return w.fileBase[i+1] > g })
+	f := int(w.blockFile[g>>16])
 	return &w.c.Obs[f][g-w.fileBase[f]], f
 }
 

@@ -213,11 +213,38 @@ func Load(paths []string, opts Options, cfg PointConfig) *Capture {
 // LoadProgress is Load with a progress callback (nil for none).
 func LoadProgress(paths []string, opts Options, cfg PointConfig, progress Progress) *Capture {
 	t := NewTables()
-	obs := make([][]Observation, len(paths))
+	// Each file collects into fixed-size chunks (no regrowth copies while scanning); afterwards each
+	// file's chunks are joined into one exact-size slice and freed, one file at a time.
+	chunks := make([][][]Observation, len(paths))
 	files := scanFiles(paths, opts, t, func(file int) ScanFunc {
-		return func(_ *Record, _ *Packet, o *Observation) { obs[file] = append(obs[file], *o) }
+		return func(_ *Record, _ *Packet, o *Observation) {
+			cs := chunks[file]
+			if n := len(cs); n == 0 || len(cs[n-1]) == cap(cs[n-1]) {
+				chunks[file] = append(cs, make([]Observation, 0, obsChunk))
+				cs = chunks[file]
+			}
+			last := &cs[len(cs)-1]
+			*last = append(*last, *o)
+		}
 	}, progress)
+	obs := make([][]Observation, len(paths))
+	for f, cs := range chunks {
+		n := 0
+		for _, c := range cs {
+			n += len(c)
+		}
+		all := make([]Observation, 0, n)
+		for i, c := range cs {
+			all = append(all, c...)
+			cs[i] = nil
+		}
+		obs[f] = all
+		chunks[f] = nil
+	}
 	c := IdentifyFiles(files, t, cfg)
 	c.Obs = obs
 	return c
 }
+
+// obsChunk is the number of Observations per collection chunk (3 MiB).
+const obsChunk = 1 << 16
