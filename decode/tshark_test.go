@@ -325,7 +325,7 @@ func tsCheckFile(t *testing.T, bin, path string) {
 	if bad > 5 {
 		t.Errorf("%d disagreements with tshark in %d frames", bad, n)
 	}
-	if n == 0 {
-		t.Errorf("no frames read")
+	if n == 0 && len(want) > 0 {
+		t.Errorf("no frames read; tshark lists %d", len(want))
 	}
 }
