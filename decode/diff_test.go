@@ -168,6 +168,8 @@ func diffFields(a, b *Packet) []string {
 func diffGenerated(t *testing.T) []string {
 	t.Helper()
 	var files []string
+	var frames int64
+	defer func() { t.Logf("generated %d capture files, %d frames", len(files), frames) }()
 	for i, mode := range []gen.Mode{gen.ModeIPIP, gen.ModeVXLAN, gen.ModeBGP} {
 		cfg := gen.DefaultConfig()
 		cfg.Seed = uint64(7 + i)
@@ -194,6 +196,7 @@ func diffGenerated(t *testing.T) []string {
 			t.Fatalf("generate %s captures: %v", mode, err)
 		}
 		files = append(files, res.Files...)
+		frames += res.Frames
 	}
 	return files
 }
