@@ -38,6 +38,7 @@ func commands() []command {
 		{"points", "list every input file's capture points: node, interface, role and why", runPoints},
 		{"packets", "decode every frame: outer and inner headers, ARP, checksums, problems", runPackets},
 		{"report", "correlate every packet across the capture points: journeys, loss, latency, anomalies", runReport},
+		{"demo", "show a report (or the TUI) of embedded sample captures; --extract writes them out", runDemo},
 		{"help", "list the subcommands, or show one's flags: calipath help SUBCOMMAND", nil},
 	}
 }
@@ -77,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				return exitUsage
 			case errors.Is(err, errSkipped):
 				return exitSkipped
+			case errors.Is(err, errFound):
+				return exitFound
 			default:
 				fmt.Fprintf(stderr, "calipath %s: %v\n", name, err)
 				return exitSkipped

@@ -2,14 +2,24 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/report"
 )
+
+// exitFound is the exit code when --fail-on matched an anomaly.
+const exitFound = 3
+
+// errFound reports that --fail-on matched; the report was written.
+var errFound = errors.New("anomalies named by --fail-on were found")
 
 // offsetFlag collects --offset NODE=DURATION.
 type offsetFlag struct{ m map[string]time.Duration }
@@ -32,42 +42,172 @@ func (o *offsetFlag) Set(s string) error {
 	return nil
 }
 
+// reportArgs are the parsed arguments of calipath report (and demo).
+type reportArgs struct {
+	format   report.Format
+	out      string
+	filter   *correlate.Filter
+	failOn   []string
+	quiet    bool
+	journeys bool
+	window   time.Duration
+	offsets  map[string]time.Duration
+}
+
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("report", "FILE...", stderr)
 	var in inputFlags
 	in.register(fs)
 	var offsets offsetFlag
 	fs.Var(&offsets, "offset", "set a node's clock offset against the reference node instead of estimating it: NODE=DURATION (repeatable)")
-	format := fs.String("format", "json", "output format: json")
-	journeys := fs.Bool("journeys", false, "include every packet's journey")
+	format := fs.String("format", "text", "output format: text, markdown, html or json")
+	out := fs.StringP("output", "o", "", "write the report to this file (atomically) instead of stdout")
+	flow := fs.String("flow", "", "show only the flows, anomalies and journeys matching this filter, e.g. 'host 10.0.0.5 and port 443'")
+	failOn := fs.String("fail-on", "", "exit 3 if an anomaly of these kinds (comma-separated), or of this severity or worse (error, warning, info), was found")
+	quiet := fs.BoolP("quiet", "q", false, "no progress bar")
+	journeys := fs.Bool("journeys", false, "json: include every packet's journey")
 	window := fs.Duration("window", time.Second, "how far apart (after clock correction) two sightings of one packet may be")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file")
+	memprofile := fs.String("memprofile", "", "write a heap profile to this file at the end")
+	_ = fs.MarkHidden("cpuprofile")
+	_ = fs.MarkHidden("memprofile")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *format != "json" {
-		return usageErr(fs, stderr, "--format must be json, not %q", *format)
+	if *cpuprofile != "" {
+		stop, err := startCPUProfile(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	if *memprofile != "" {
+		defer writeHeapProfile(*memprofile, stderr)
+	}
+	ra := reportArgs{out: *out, quiet: *quiet, journeys: *journeys, window: *window, offsets: offsets.m}
+	var err error
+	if ra.format, err = report.ParseFormat(*format); err != nil {
+		return usageErr(fs, stderr, "--format: %v", err)
+	}
+	if ra.filter, err = correlate.ParseFilter(*flow); err != nil {
+		return usageErr(fs, stderr, "--flow: %v", err)
+	}
+	if *failOn != "" {
+		for _, k := range strings.Split(*failOn, ",") {
+			if k = strings.TrimSpace(k); k != "" {
+				ra.failOn = append(ra.failOn, k)
+			}
+		}
 	}
 	paths := in.files(fs.Args())
 	if len(paths) == 0 {
 		return usageErr(fs, stderr, "no capture files given")
 	}
+	if ra.out != "" {
+		for _, p := range paths {
+			if samePath(ra.out, p) {
+				return usageErr(fs, stderr, "-o %s is one of the inputs", ra.out)
+			}
+		}
+	}
 	cfg, err := in.config()
 	if err != nil {
 		return err
 	}
-	c := decode.Load(paths, decode.Options{VXLANPort: in.vxlanPort}, cfg)
+	return reportFiles(ctx, paths, decode.Options{VXLANPort: in.vxlanPort}, cfg, ra, stdout, stderr)
+}
+
+// reportFiles loads, correlates and reports paths as ra asks, returning errSkipped or errFound when
+// the exit code should say so.
+func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg decode.PointConfig, ra reportArgs,
+	stdout, stderr io.Writer) error {
+	var prog *report.Progress
+	var progress decode.Progress
+	if !ra.quiet && report.IsTerminal(stderr) {
+		prog = report.NewProgress(stderr, len(paths))
+		progress = prog.Update
+	}
+	c := decode.LoadProgress(paths, dopts, cfg, progress)
+	if prog != nil {
+		prog.Done()
+	}
 	printProblems(c.Files, stderr)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	res := correlate.Correlate(c, correlate.Options{Offsets: offsets.m, Journeys: *journeys, Window: *window})
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(res); err != nil {
+	res := correlate.Correlate(c, correlate.Options{Offsets: ra.offsets, Journeys: ra.journeys && ra.format == report.JSON,
+		Window: ra.window})
+	opts := []report.Option{report.WithFormat(ra.format)}
+	if ra.filter.String() != "" {
+		opts = append(opts, report.WithFilter(ra.filter))
+	}
+	if ra.out == "" {
+		opts = append(opts, report.WithColor(ra.format == report.Text && report.ColorFor(stdout)))
+		if err := report.New(stdout, opts...).Print(res); err != nil {
+			return err
+		}
+	} else if err := writeAtomic(ra.out, func(w io.Writer) error { return report.New(w, opts...).Print(res) }); err != nil {
 		return err
+	}
+	if len(ra.failOn) > 0 {
+		shown := res.Anomalies
+		if ra.filter.String() != "" {
+			shown = nil
+			for i := range res.Anomalies {
+				if ra.filter.MatchAnomaly(res, &res.Anomalies[i]) {
+					shown = append(shown, res.Anomalies[i])
+				}
+			}
+		}
+		if found := report.FailOn(shown, ra.failOn); len(found) > 0 {
+			fmt.Fprintf(stderr, "calipath: --fail-on: found %s\n", strings.Join(found, ", "))
+			return errFound
+		}
 	}
 	if anyProblem(c.Files) {
 		return errSkipped
 	}
 	return nil
+}
+
+// writeAtomic writes a file through a temporary file in the same directory, renamed into place only
+// when write succeeded, so a failed run leaves no half-written report.
+func writeAtomic(path string, write func(io.Writer) error) error {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	err = write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// samePath reports whether a and b name the same file: the same cleaned absolute path, or, when both
+// exist, the same inode.
+func samePath(a, b string) bool {
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	if err1 == nil && err2 == nil && aa == bb {
+		return true
+	}
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }

@@ -1,0 +1,458 @@
+package report
+
+import (
+	"fmt"
+	"html"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/calipath/calipath/correlate"
+)
+
+const htmlCSS = `
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1d232a;background:#f6f7f9}
+header{background:#1d3557;color:#fff;padding:14px 28px}
+header h1{margin:0;font-size:20px}
+header p{margin:4px 0 0;opacity:.85}
+main{padding:8px 28px 40px;max-width:1500px}
+h2{font-size:17px;margin:26px 0 8px;border-bottom:1px solid #d5d9df;padding-bottom:4px}
+h3{font-size:15px;margin:14px 0 4px}
+table{border-collapse:collapse;background:#fff;font-size:13px;margin:4px 0 10px}
+th,td{border:1px solid #dde1e6;padding:3px 8px;text-align:left;vertical-align:top}
+th{background:#eef1f5;cursor:pointer;user-select:none;white-space:nowrap}
+th.sorted-asc::after{content:" ▲"}th.sorted-desc::after{content:" ▼"}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+code,.mono{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;font-size:12px}
+.an{background:#fff;border:1px solid #dde1e6;border-left:6px solid #888;padding:8px 12px;margin:8px 0}
+.an.error{border-left-color:#c62828}.an.warning{border-left-color:#ef8f00}.an.info{border-left-color:#1e88e5}
+.sev{font-weight:700;text-transform:uppercase;font-size:12px;margin-right:6px}
+.error .sev{color:#c62828}.warning .sev{color:#b36b00}.info .sev{color:#1565c0}
+.next{margin:4px 0}.ev{color:#555}
+.lossy td{background:#fdecea}
+svg{background:#fff;border:1px solid #dde1e6;margin:6px 0;display:block}
+svg text{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:11px}
+.cards{display:flex;gap:12px;flex-wrap:wrap;margin:14px 0}
+.card{background:#fff;border:1px solid #dde1e6;padding:8px 14px;min-width:120px}
+.card b{display:block;font-size:20px}
+`
+
+// Sorting: click a header; cells with data-v sort by that number, others by text.
+const htmlJS = `
+document.querySelectorAll("table.sortable").forEach(function(t){
+  t.querySelectorAll("th").forEach(function(th,col){
+    th.addEventListener("click",function(){
+      var asc=!th.classList.contains("sorted-asc");
+      t.querySelectorAll("th").forEach(function(h){h.classList.remove("sorted-asc","sorted-desc")});
+      th.classList.add(asc?"sorted-asc":"sorted-desc");
+      var body=t.tBodies[0], rows=Array.prototype.slice.call(body.rows);
+      function key(r){var c=r.cells[col];if(!c)return "";var v=c.getAttribute("data-v");return v===null?c.textContent:parseFloat(v)}
+      rows.sort(function(a,b){var x=key(a),y=key(b);var d=(typeof x==="number"&&typeof y==="number")?x-y:String(x).localeCompare(String(y));return asc?d:-d});
+      rows.forEach(function(r){body.appendChild(r)});
+    });
+  });
+});
+`
+
+var esc = html.EscapeString
+
+// hcell is an HTML table cell: text, and for numbers the value to sort by.
+type hcell struct {
+	s   string
+	num bool
+	v   int64
+}
+
+func tc(s string) hcell { return hcell{s: s} }
+func nc(n int) hcell    { return hcell{s: strconv.Itoa(n), num: true, v: int64(n)} }
+func dc(ns int64) hcell { return hcell{s: dur(ns), num: true, v: ns} }
+
+func hTable(w io.Writer, headers []string, rows [][]hcell, rowClass func(int) string) {
+	fmt.Fprint(w, "<table class=\"sortable\"><thead><tr>")
+	for _, h := range headers {
+		fmt.Fprintf(w, "<th>%s</th>", esc(h))
+	}
+	fmt.Fprint(w, "</tr></thead><tbody>\n")
+	for i, r := range rows {
+		cls := ""
+		if rowClass != nil {
+			if c := rowClass(i); c != "" {
+				cls = ` class="` + c + `"`
+			}
+		}
+		fmt.Fprintf(w, "<tr%s>", cls)
+		for _, c := range r {
+			if c.num {
+				fmt.Fprintf(w, `<td class="n" data-v="%d">%s</td>`, c.v, esc(c.s))
+			} else {
+				fmt.Fprintf(w, "<td>%s</td>", esc(c.s))
+			}
+		}
+		fmt.Fprint(w, "</tr>\n")
+	}
+	fmt.Fprint(w, "</tbody></table>\n")
+}
+
+func writeHTML(w io.Writer, v *view) {
+	r := v.res
+	s := r.Summary
+	fmt.Fprintf(w, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n")
+	fmt.Fprintf(w, "<meta name=\"viewport\" content=\"width=device-width\">\n<title>calipath report</title>\n")
+	fmt.Fprintf(w, "<style>%s</style></head><body>\n", htmlCSS)
+	fmt.Fprintf(w, "<header><h1>calipath report</h1><p>%s &middot; mode %s &middot; %d capture points in %d files</p></header>\n<main>\n",
+		esc(r.Schema), esc(orDash(r.Mode)), len(r.Points), len(r.Inputs))
+	fmt.Fprint(w, "<div class=\"cards\">")
+	for _, c := range []struct {
+		label string
+		n     int
+	}{{"packets", s.Journeys}, {"delivered", s.Delivered}, {"lost", s.Lost}, {"not captured", s.NotCaptured},
+		{"flows", s.Flows}, {"frames", s.Frames}, {"skipped", s.Skipped}, {"errors", s.Anomalies["error"]},
+		{"warnings", s.Anomalies["warning"]}} {
+		fmt.Fprintf(w, "<div class=\"card\"><b>%d</b>%s</div>", c.n, esc(c.label))
+	}
+	fmt.Fprint(w, "</div>\n")
+	if v.filter != nil {
+		fmt.Fprintf(w, "<p>Filter <code>%s</code>: %d of %d flows match; segments and clocks cover all traffic.</p>\n",
+			esc(fmt.Sprint(v.filter)), v.nFlows, len(r.Flows))
+	}
+
+	fmt.Fprint(w, "<h2>Path</h2>\n")
+	if len(v.paths) == 0 {
+		fmt.Fprint(w, "<p>No flow crossed two capture points.</p>\n")
+	}
+	for i, pv := range v.paths {
+		if i == 4 {
+			fmt.Fprintf(w, "<p>%d more paths; see the segment table.</p>\n", len(v.paths)-4)
+			break
+		}
+		pathSVG(w, v, pv)
+	}
+
+	fmt.Fprint(w, "<h2>Anomalies, most severe first</h2>\n")
+	if len(v.anomalies) == 0 {
+		fmt.Fprint(w, "<p>None.</p>\n")
+	}
+	for _, a := range v.anomalies {
+		explain, next := advice(a.Message)
+		fmt.Fprintf(w, "<div class=\"an %s\"><div><span class=\"sev\">%s</span><b>%s</b> at <span class=\"mono\">%s</span>",
+			esc(a.Severity), esc(a.Severity), esc(a.Kind), esc(place(a.Where)))
+		if a.Count > 0 {
+			fmt.Fprintf(w, " (%d)", a.Count)
+		}
+		fmt.Fprintf(w, "</div><div>%s</div>", esc(explain))
+		if next != "" {
+			fmt.Fprintf(w, "<div class=\"next\"><b>Next:</b> %s</div>", esc(next))
+		}
+		if len(a.Flows) > 0 {
+			fmt.Fprintf(w, "<div class=\"ev\">Flows: %s</div>", esc(strings.Join(a.Flows, " ")))
+		}
+		if len(a.Evidence) > 0 {
+			var ev []string
+			for _, e := range a.Evidence {
+				ev = append(ev, "<code>"+esc(evidence(e))+"</code>")
+			}
+			fmt.Fprintf(w, "<div class=\"ev\">Frames: %s</div>", strings.Join(ev, " "))
+		}
+		fmt.Fprint(w, "</div>\n")
+	}
+
+	fmt.Fprint(w, "<h2>Segments</h2>\n")
+	var rows [][]hcell
+	for _, sg := range r.Segments {
+		l := sg.LatencyNs
+		rows = append(rows, []hcell{tc(sg.From + " → " + sg.To), tc(sg.Kind), nc(sg.Packets), nc(sg.Delivered), nc(sg.Lost),
+			nc(sg.NotCaptured), dc(l.Min), dc(l.P50), dc(l.P90), dc(l.P99), dc(l.Max)})
+	}
+	hTable(w, []string{"segment", "kind", "packets", "delivered", "lost", "not captured", "min", "p50", "p90", "p99", "max"}, rows,
+		func(i int) string {
+			if r.Segments[i].Lost > 0 {
+				return "lossy"
+			}
+			return ""
+		})
+
+	if v.nFlows > len(v.flows) {
+		fmt.Fprintf(w, "<h2>Flows, worst %d of %d</h2>\n", len(v.flows), v.nFlows)
+	} else {
+		fmt.Fprint(w, "<h2>Flows, worst first</h2>\n")
+	}
+	rows = nil
+	for i := range v.flows {
+		f := &v.flows[i]
+		var nat []string
+		for _, n := range f.NAT {
+			nat = append(nat, n.Kind+" "+n.From+" → "+n.To)
+		}
+		rows = append(rows, []hcell{tc(f.ID), tc(f.Proto), tc(endpoint(f.Src)), tc(endpoint(f.Dst)), nc(f.Packets), nc(f.Lost),
+			nc(f.NotCaptured), nc(f.Retransmissions), nc(f.Resets), dc(f.LatencyNs.P50), dc(f.LatencyNs.P99), tc(lostAt(f)),
+			tc(strings.Join(nat, "; "))})
+	}
+	hTable(w, []string{"flow", "proto", "client", "server", "packets", "lost", "not captured", "retrans", "resets", "p50", "p99",
+		"lost at", "NAT"}, rows, func(i int) string {
+		if v.flows[i].Lost > 0 {
+			return "lossy"
+		}
+		return ""
+	})
+
+	ladders := 0
+	for i := range v.flows {
+		if ladders == v.ladders {
+			break
+		}
+		f := &v.flows[i]
+		if js := v.flowJourneys(f.ID); len(js) > 0 && len(f.Path) >= 2 {
+			if ladders == 0 {
+				fmt.Fprint(w, "<h2>Ladder diagrams of the worst flows</h2>\n")
+			}
+			ladderSVG(w, f, js, v.rungs)
+			ladders++
+		}
+	}
+
+	fmt.Fprint(w, "<h2>Capture points</h2>\n")
+	rows = nil
+	for _, p := range r.Points {
+		rows = append(rows, []hcell{tc(p.Node), tc(p.Iface), tc(p.Role), tc(p.PodIP), nc(p.Frames), tc(p.Reason)})
+	}
+	hTable(w, []string{"node", "interface", "role", "pod", "frames", "why"}, rows, nil)
+
+	fmt.Fprint(w, "<h2>Clocks</h2>\n")
+	rows = nil
+	for _, c := range r.Clocks {
+		rows = append(rows, []hcell{tc(c.Node), {s: offset(c), num: true, v: c.OffsetNs}, dc(c.BoundNs),
+			tc(strconv.FormatFloat(c.DriftPPM, 'f', -1, 64)), tc(c.Method), nc(c.Samples)})
+	}
+	hTable(w, []string{"node", "offset", "bound", "drift (ppm)", "method", "samples"}, rows, nil)
+
+	fmt.Fprint(w, "<h2>Mode and nodes</h2>\n")
+	rows = nil
+	for _, m := range r.Modes {
+		rows = append(rows, []hcell{tc(m.From), tc(m.To), tc(m.Mode)})
+	}
+	hTable(w, []string{"from", "to", "mode"}, rows, nil)
+	rows = nil
+	for _, n := range r.NodeIPs {
+		rows = append(rows, []hcell{tc(n.Node), tc(n.IP), tc(n.Reason)})
+	}
+	hTable(w, []string{"node", "IP", "why"}, rows, nil)
+
+	if len(r.ARP) > 0 {
+		fmt.Fprint(w, "<h2>ARP</h2>\n")
+		rows = nil
+		for _, a := range r.ARP {
+			rows = append(rows, []hcell{tc(a.Point), nc(a.Requests), nc(a.Replies), nc(a.ProxyReplies), nc(a.Unanswered),
+				nc(a.UnexpectedMAC), nc(a.Gratuitous), dc(a.LatencyNs.P50), dc(a.LatencyNs.Max)})
+		}
+		hTable(w, []string{"point", "requests", "replies", "proxy replies", "unanswered", "wrong MAC", "gratuitous", "p50", "max"}, rows, nil)
+	}
+	if len(v.icmp) > 0 {
+		fmt.Fprint(w, "<h2>ICMP errors</h2>\n")
+		rows = nil
+		for _, ic := range v.icmp {
+			rows = append(rows, []hcell{tc(ic.Point), tc(fmt.Sprintf("%d/%d", ic.Type, ic.Code)), nc(int(ic.MTU)), tc(ic.Src),
+				tc(ic.Dst), tc(ic.Quoted), tc(ic.Flow), tc(evidence(ic.Evidence))})
+		}
+		hTable(w, []string{"point", "type/code", "MTU", "from", "to", "quotes", "flow", "frame"}, rows, nil)
+	}
+
+	fmt.Fprint(w, "<h2>Inputs</h2>\n")
+	rows = nil
+	for _, in := range r.Inputs {
+		f := in.Format
+		if in.Compressed {
+			f += "+gzip"
+		}
+		rows = append(rows, []hcell{tc(in.File), tc(f), tc(strings.Join(in.LinkTypes, ", ")), nc(in.Records), nc(in.Skipped),
+			nc(in.Damaged), tc(strings.Join(in.Errors, "; "))})
+	}
+	hTable(w, []string{"file", "format", "link types", "records", "skipped", "damaged", "errors"}, rows, nil)
+	fmt.Fprintf(w, "</main>\n<script>%s</script>\n</body></html>\n", htmlJS)
+}
+
+// sevColor is the stroke colour of a segment by the most severe anomaly on it.
+func sevColor(sev string, lost bool) string {
+	switch {
+	case sev == "error":
+		return "#c62828"
+	case sev == "warning" || lost:
+		return "#ef8f00"
+	}
+	return "#2e7d32"
+}
+
+// pathSVG draws a path left to right: nodes as boxes holding their capture points, and between two
+// points the segment in each direction (→ above, ← below), coloured by loss and labelled with packets,
+// losses and median latency.
+func pathSVG(w io.Writer, v *view, pv pathView) {
+	const boxW, boxH, gap, top = 132, 44, 118, 62
+	n := len(pv.points)
+	width := 40 + n*boxW + (n-1)*gap
+	height := top + boxH + 92
+	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img">`, width, height, width, height)
+	fmt.Fprint(w, `<defs><marker id="ah" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker></defs>`)
+	fl := pv.flows
+	more := ""
+	if len(fl) > 12 {
+		fl, more = fl[:12], fmt.Sprintf(" +%d", len(pv.flows)-12)
+	}
+	fmt.Fprintf(w, `<text x="20" y="16" font-weight="bold">%s → %s</text><text x="20" y="30" fill="#555">flows %s%s</text>`,
+		esc(pv.points[0]), esc(pv.points[n-1]), esc(strings.Join(fl, " ")), esc(more))
+	x := func(i int) int { return 20 + i*(boxW+gap) }
+	nodes, byNode := nodesOf(pv.points)
+	k := 0
+	for ni, node := range nodes {
+		x0 := x(k) - 8
+		x1 := x(k+len(byNode[ni])-1) + boxW + 8
+		fmt.Fprintf(w, `<rect x="%d" y="%d" width="%d" height="%d" rx="8" fill="#f1f4f8" stroke="#9aa5b1" stroke-dasharray="4 3"/>`,
+			x0, top-20, x1-x0, boxH+28)
+		fmt.Fprintf(w, `<text x="%d" y="%d" font-weight="bold" fill="#1d3557">%s</text>`, x0+6, top-7, esc(node))
+		k += len(byNode[ni])
+	}
+	roleFill := map[string]string{"pod-veth": "#e3f2fd", "tunnel": "#ede7f6", "underlay": "#fff3e0"}
+	for i, p := range pv.points {
+		role, pod := "", ""
+		if pt := v.points[p]; pt != nil {
+			role, pod = pt.Role, pt.PodIP
+		}
+		fill := roleFill[role]
+		if fill == "" {
+			fill = "#eceff1"
+		}
+		fmt.Fprintf(w, `<g><title>%s</title><rect x="%d" y="%d" width="%d" height="%d" rx="5" fill="%s" stroke="#455a64"/>`,
+			esc(p+" "+role+" "+pod), x(i), top, boxW, boxH, fill)
+		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" font-weight="bold">%s</text>`, x(i)+boxW/2, top+18, esc(cut(iface(p), 18)))
+		sub := role
+		if pod != "" {
+			sub = pod
+		}
+		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#555">%s</text></g>`, x(i)+boxW/2, top+34, esc(sub))
+	}
+	for i := 0; i+1 < n; i++ {
+		a, b := pv.points[i], pv.points[i+1]
+		xa, xb := x(i)+boxW, x(i+1)
+		for d, seg := range []*correlate.Segment{v.segs[[2]string{a, b}], v.segs[[2]string{b, a}]} {
+			y := top + 14 + d*18
+			key := [2]string{a, b}
+			if d == 1 {
+				key = [2]string{b, a}
+			}
+			col := "#b0bec5"
+			dash := ` stroke-dasharray="3 3"`
+			label := "no packets"
+			if seg != nil {
+				col, dash = sevColor(v.segSev[key], seg.Lost > 0), ""
+				label = fmt.Sprintf("%d pkts, %d lost", seg.Packets, seg.Lost)
+			}
+			x1, x2 := xa+4, xb-4
+			if d == 1 {
+				x1, x2 = x2, x1
+			}
+			fmt.Fprintf(w, `<g><title>%s → %s: %s</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="3"%s marker-end="url(#ah)"/></g>`,
+				esc(key[0]), esc(key[1]), esc(segLine(seg)), x1, y, x2, y, col, dash)
+			ly := top - 26
+			if d == 1 {
+				ly = top + boxH + 22
+			}
+			arrow := "→ "
+			if d == 1 {
+				arrow = "← "
+			}
+			fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="%s">%s</text>`, (xa+xb)/2, ly, col, esc(arrow+label))
+			if seg != nil && seg.Delivered > 0 {
+				fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#333">p50 %s</text>`, (xa+xb)/2, ly+13, esc(dur(seg.LatencyNs.P50)))
+			}
+		}
+		kind := ""
+		if sg := v.segs[[2]string{a, b}]; sg != nil {
+			kind = sg.Kind
+		} else if sg := v.segs[[2]string{b, a}]; sg != nil {
+			kind = sg.Kind
+		}
+		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#777" font-style="italic">%s</text>`, (xa+xb)/2, top+boxH+52, esc(kind))
+	}
+	fmt.Fprint(w, "</svg>\n")
+}
+
+// ladderSVG draws a flow's packets as a ladder: one column per capture point in path order, one row
+// per packet, an arrow per hop; a lost packet's last arrow ends, crossed, between the point it was
+// last seen at and the one expected next.
+func ladderSVG(w io.Writer, f *correlate.Flow, js []correlate.Journey, rungs int) {
+	col := map[string]int{}
+	for i, p := range f.Path {
+		col[p] = i
+	}
+	// Keep the packets that did not arrive first, then the earliest, and show them in order.
+	if len(js) > rungs {
+		idx := make([]int, len(js))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.SliceStable(idx, func(a, b int) bool {
+			return (js[idx[a]].Status != "delivered") && (js[idx[b]].Status == "delivered")
+		})
+		idx = idx[:rungs]
+		sort.Ints(idx)
+		sel := make([]correlate.Journey, 0, rungs)
+		for _, i := range idx {
+			sel = append(sel, js[i])
+		}
+		js = sel
+	}
+	const colW, left, top, rowH = 150, 30, 56, 22
+	n := len(f.Path)
+	width := left*2 + (n-1)*colW + 120
+	height := top + len(js)*rowH + 20
+	x := func(i int) int { return left + 60 + i*colW }
+	fmt.Fprintf(w, `<h3>%s %s %s → %s</h3>`, esc(f.ID), esc(f.Proto), esc(endpoint(f.Src)), esc(endpoint(f.Dst)))
+	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img">`, width, height, width, height)
+	fmt.Fprint(w, `<defs><marker id="lh" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker></defs>`)
+	for i, p := range f.Path {
+		fmt.Fprintf(w, `<text x="%d" y="18" text-anchor="middle" font-weight="bold">%s</text>`, x(i), esc(cut(iface(p), 18)))
+		node, _, _ := strings.Cut(p, "/")
+		fmt.Fprintf(w, `<text x="%d" y="32" text-anchor="middle" fill="#555">%s</text>`, x(i), esc(node))
+		fmt.Fprintf(w, `<line x1="%d" y1="40" x2="%d" y2="%d" stroke="#90a4ae" stroke-width="2"/>`, x(i), x(i), height-8)
+	}
+	for r, j := range js {
+		y := top + r*rowH
+		dirCol := "#1565c0"
+		if j.Dir == "s2c" {
+			dirCol = "#6a1b9a"
+		}
+		fmt.Fprintf(w, `<text x="4" y="%d" fill="#555">#%d</text>`, y+8, j.ID)
+		var placed []correlate.Hop
+		for _, h := range j.Hops {
+			if _, ok := col[h.Point]; ok {
+				placed = append(placed, h)
+			}
+		}
+		for i := 0; i+1 < len(placed); i++ {
+			a, b := placed[i], placed[i+1]
+			ca, cb := col[a.Point], col[b.Point]
+			if ca == cb {
+				continue
+			}
+			fmt.Fprintf(w, `<g><title>journey %d %s: %s → %s %s (%s:%d)</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.6" marker-end="url(#lh)"/></g>`,
+				j.ID, esc(j.Dir), esc(a.Point), esc(b.Point), esc(dur(b.Ts-a.Ts)), esc(b.File), b.Frame, x(ca), y, x(cb), y+rowH/2, dirCol)
+		}
+		switch j.Status {
+		case "lost", "not-captured":
+			from, ok1 := col[j.LastSeen]
+			to, ok2 := col[j.NextExpected]
+			if !ok1 || !ok2 {
+				break
+			}
+			ymid := y + rowH/2
+			xe := (x(from) + x(to)) / 2
+			stroke, mark := "#c62828", "lost"
+			if j.Status == "not-captured" {
+				stroke, mark = "#78909c", "not captured"
+			}
+			fmt.Fprintf(w, `<g><title>journey %d %s: %s after %s</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.6" stroke-dasharray="4 3"/>`,
+				j.ID, esc(j.Dir), mark, esc(j.LastSeen), x(from), y, xe, ymid, stroke)
+			fmt.Fprintf(w, `<path d="M%d,%dl8,8m0,-8l-8,8" stroke="%s" stroke-width="2"/></g>`, xe-4, ymid-4, stroke)
+		}
+	}
+	fmt.Fprint(w, "</svg>\n")
+}

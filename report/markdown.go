@@ -1,0 +1,195 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// mdCell escapes a table cell: pipes, newlines and the characters Markdown would format.
+func mdCell(s string) string {
+	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "*", `\*`, "_", `\_`, "`", "'", "<", "&lt;", ">", "&gt;")
+	return r.Replace(s)
+}
+
+// mdTable writes a pipe table; headers starting with '>' are right-aligned.
+func mdTable(w io.Writer, headers []string, rows [][]string) {
+	var h, sep []string
+	for _, c := range headers {
+		if strings.HasPrefix(c, ">") {
+			h = append(h, mdCell(c[1:]))
+			sep = append(sep, "---:")
+		} else {
+			h = append(h, mdCell(c))
+			sep = append(sep, "---")
+		}
+	}
+	fmt.Fprintf(w, "| %s |\n|%s|\n", strings.Join(h, " | "), strings.Join(sep, "|"))
+	for _, r := range rows {
+		cs := make([]string, len(headers))
+		for i := range cs {
+			if i < len(r) {
+				cs[i] = mdCell(r[i])
+			}
+		}
+		fmt.Fprintf(w, "| %s |\n", strings.Join(cs, " | "))
+	}
+	fmt.Fprintln(w)
+}
+
+func writeMarkdown(w io.Writer, v *view) {
+	r := v.res
+	s := r.Summary
+	fmt.Fprintf(w, "# calipath report\n\n")
+	fmt.Fprintf(w, "- **Mode:** %s\n", mdCell(orDash(r.Mode)))
+	fmt.Fprintf(w, "- **Packets:** %d (%d frames, %d skipped): %d delivered, %d lost, %d not captured\n",
+		s.Journeys, s.Frames, s.Skipped, s.Delivered, s.Lost, s.NotCaptured)
+	fmt.Fprintf(w, "- **Flows:** %d\n", s.Flows)
+	fmt.Fprintf(w, "- **Anomalies:** %d errors, %d warnings, %d info\n", s.Anomalies["error"], s.Anomalies["warning"], s.Anomalies["info"])
+	if v.filter != nil {
+		fmt.Fprintf(w, "- **Filter:** `%s` (%d of %d flows match; segments and clocks cover all traffic)\n",
+			strings.ReplaceAll(fmt.Sprint(v.filter), "`", "'"), v.nFlows, len(r.Flows))
+	}
+	fmt.Fprintln(w)
+
+	fmt.Fprintf(w, "## Anomalies\n\n")
+	if len(v.anomalies) == 0 {
+		fmt.Fprintf(w, "None.\n\n")
+	}
+	for _, a := range v.anomalies {
+		fmt.Fprintf(w, "### %s: %s at %s\n\n", strings.ToUpper(a.Severity), mdCell(a.Kind), mdCell(place(a.Where)))
+		explain, next := advice(a.Message)
+		fmt.Fprintf(w, "%s\n\n", mdCell(explain))
+		if next != "" {
+			fmt.Fprintf(w, "**Next:** %s\n\n", mdCell(next))
+		}
+		if len(a.Flows) > 0 {
+			fl := a.Flows
+			more := ""
+			if len(fl) > 20 {
+				fl, more = fl[:20], fmt.Sprintf(" and %d more", len(a.Flows)-20)
+			}
+			fmt.Fprintf(w, "- Flows: %s%s\n", strings.Join(fl, ", "), more)
+		}
+		if len(a.Evidence) > 0 {
+			var ev []string
+			for i, e := range a.Evidence {
+				if i == 10 {
+					ev = append(ev, fmt.Sprintf("and %d more", len(a.Evidence)-10))
+					break
+				}
+				ev = append(ev, "`"+strings.ReplaceAll(evidence(e), "`", "'")+"`")
+			}
+			fmt.Fprintf(w, "- Frames: %s\n", strings.Join(ev, ", "))
+		}
+		fmt.Fprintln(w)
+	}
+
+	fmt.Fprintf(w, "## Path\n\n")
+	var diag bytes.Buffer
+	t := &text{w: &diag, width: 100}
+	if len(v.paths) == 0 {
+		t.line("no flow crossed two capture points")
+	}
+	for i, pv := range v.paths {
+		if i == 4 {
+			t.line(fmt.Sprintf("%d more paths; see the segment table", len(v.paths)-4))
+			break
+		}
+		t.diagram(v, pv)
+	}
+	fmt.Fprintf(w, "```text%s```\n\n", strings.ReplaceAll(diag.String(), "```", "'''"))
+
+	fmt.Fprintf(w, "## Segment latency\n\nAll traffic, per direction.\n\n")
+	var rows [][]string
+	for _, sg := range r.Segments {
+		l := sg.LatencyNs
+		rows = append(rows, []string{sg.From + " → " + sg.To, sg.Kind, itoa(sg.Packets), itoa(sg.Delivered), itoa(sg.Lost),
+			itoa(sg.NotCaptured), dur(l.Min), dur(l.P50), dur(l.P90), dur(l.P99), dur(l.Max)})
+	}
+	mdTable(w, []string{"Segment", "Kind", ">Packets", ">Delivered", ">Lost", ">Not captured", ">Min", ">P50", ">P90", ">P99", ">Max"}, rows)
+
+	title := "## Flows, worst first\n\n"
+	if v.nFlows > len(v.flows) {
+		title = fmt.Sprintf("## Flows, worst %d of %d\n\n", len(v.flows), v.nFlows)
+	}
+	fmt.Fprint(w, title)
+	rows = nil
+	for i := range v.flows {
+		f := &v.flows[i]
+		var nat []string
+		for _, n := range f.NAT {
+			nat = append(nat, n.Kind+" "+n.From+" → "+n.To)
+		}
+		rows = append(rows, []string{f.ID, f.Proto, endpoint(f.Src), endpoint(f.Dst), itoa(f.Packets), itoa(f.Lost),
+			itoa(f.NotCaptured), itoa(f.Retransmissions), itoa(f.Resets), dur(f.LatencyNs.P50), dur(f.LatencyNs.P99),
+			lostAt(f), strings.Join(nat, "; ")})
+	}
+	mdTable(w, []string{"Flow", "Proto", "Client", "Server", ">Packets", ">Lost", ">Not captured", ">Retrans", ">Resets",
+		">P50", ">P99", "Lost at", "NAT"}, rows)
+
+	fmt.Fprintf(w, "## Inputs\n\n")
+	rows = nil
+	for _, in := range r.Inputs {
+		f := in.Format
+		if in.Compressed {
+			f += "+gzip"
+		}
+		rows = append(rows, []string{in.File, f, strings.Join(in.LinkTypes, ", "), itoa(in.Records), itoa(in.Skipped),
+			itoa(in.Damaged), strings.Join(in.Errors, "; ")})
+	}
+	mdTable(w, []string{"File", "Format", "Link types", ">Records", ">Skipped", ">Damaged", "Errors"}, rows)
+
+	fmt.Fprintf(w, "## Capture points\n\n")
+	rows = nil
+	for _, p := range r.Points {
+		rows = append(rows, []string{p.Node, p.Iface, p.Role, p.PodIP, itoa(p.Frames), p.Reason})
+	}
+	mdTable(w, []string{"Node", "Interface", "Role", "Pod", ">Frames", "Why"}, rows)
+
+	fmt.Fprintf(w, "## Mode and nodes\n\n")
+	rows = nil
+	for _, m := range r.Modes {
+		rows = append(rows, []string{m.From, m.To, m.Mode})
+	}
+	mdTable(w, []string{"From", "To", "Mode"}, rows)
+	rows = nil
+	for _, n := range r.NodeIPs {
+		rows = append(rows, []string{n.Node, n.IP, n.Reason})
+	}
+	mdTable(w, []string{"Node", "IP", "Why"}, rows)
+
+	fmt.Fprintf(w, "## Clock offsets\n\n")
+	rows = nil
+	for _, c := range r.Clocks {
+		rows = append(rows, []string{c.Node, offset(c), fmt.Sprint(c.DriftPPM), c.Method, itoa(c.Samples)})
+	}
+	mdTable(w, []string{"Node", "Offset", ">Drift (ppm)", "Method", ">Samples"}, rows)
+
+	if len(r.ARP) > 0 {
+		fmt.Fprintf(w, "## ARP\n\n")
+		rows = nil
+		for _, a := range r.ARP {
+			rows = append(rows, []string{a.Point, itoa(a.Requests), itoa(a.Replies), itoa(a.ProxyReplies), itoa(a.Unanswered),
+				itoa(a.UnexpectedMAC), itoa(a.Gratuitous), dur(a.LatencyNs.P50)})
+		}
+		mdTable(w, []string{"Point", ">Requests", ">Replies", ">Proxy replies", ">Unanswered", ">Wrong MAC", ">Gratuitous", ">P50"}, rows)
+	}
+	if len(v.icmp) > 0 {
+		fmt.Fprintf(w, "## ICMP errors\n\n")
+		rows = nil
+		for i, ic := range v.icmp {
+			if i == 50 {
+				rows = append(rows, []string{fmt.Sprintf("%d more", len(v.icmp)-50)})
+				break
+			}
+			mtu := ""
+			if ic.MTU > 0 {
+				mtu = itoa(int(ic.MTU))
+			}
+			rows = append(rows, []string{ic.Point, fmt.Sprintf("%d/%d", ic.Type, ic.Code), mtu, ic.Src, ic.Dst, ic.Quoted, ic.Flow, evidence(ic.Evidence)})
+		}
+		mdTable(w, []string{"Point", "Type/code", ">MTU", "From", "To", "Quotes", "Flow", "Frame"}, rows)
+	}
+}

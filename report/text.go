@@ -1,0 +1,437 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/calipath/calipath/correlate"
+)
+
+// ANSI styles of the text format.
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[31m"
+	ansiYellow = "\x1b[33m"
+	ansiCyan   = "\x1b[36m"
+	ansiGreen  = "\x1b[32m"
+	ansiDim    = "\x1b[2m"
+)
+
+// text writes the text format.
+type text struct {
+	w     io.Writer
+	color bool
+	width int
+}
+
+func (t *text) style(code, s string) string {
+	if !t.color || code == "" {
+		return s
+	}
+	return code + s + ansiReset
+}
+
+func (t *text) heading(s string) {
+	fmt.Fprintln(t.w)
+	fmt.Fprintln(t.w, t.style(ansiBold, s))
+}
+
+// line writes one line, cut to the width.
+func (t *text) line(s string) { fmt.Fprintln(t.w, cut(s, t.width)) }
+
+// wrap writes s word-wrapped to the width, each line starting with indent (the first with first).
+func (t *text) wrap(first, indent, s string) {
+	in := max(utf8.RuneCountInString(first), utf8.RuneCountInString(indent))
+	for _, l := range wrapWords(s, t.width-in) {
+		fmt.Fprintln(t.w, first+l)
+		first = indent
+	}
+}
+
+func wrapWords(s string, width int) []string {
+	width = max(width, 20)
+	var out []string
+	var cur strings.Builder
+	n := 0
+	for _, w := range strings.Fields(s) {
+		wl := utf8.RuneCountInString(w)
+		if n > 0 && n+1+wl > width {
+			out = append(out, cur.String())
+			cur.Reset()
+			n = 0
+		}
+		if n > 0 {
+			cur.WriteByte(' ')
+			n++
+		}
+		cur.WriteString(w)
+		n += wl
+	}
+	if n > 0 {
+		out = append(out, cur.String())
+	}
+	return out
+}
+
+// cut shortens s to width columns, ending in "…" when cut.
+func cut(s string, width int) string {
+	if utf8.RuneCountInString(s) <= width {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:max(width-1, 0)]) + "…"
+}
+
+// cutLeft shortens s to width columns from the left, starting with "…" when cut, so that the end of
+// a path or segment stays readable.
+func cutLeft(s string, width int) string {
+	n := utf8.RuneCountInString(s)
+	if n <= width {
+		return s
+	}
+	r := []rune(s)
+	return "…" + string(r[n-max(width-1, 0):])
+}
+
+// table writes rows under headers, indented by two spaces. Columns whose header starts with '>'
+// are right-aligned. The column flex is shortened (cut on the left) so that lines fit the width. rowStyle (may be
+// nil) gives an ANSI style per row.
+func (t *text) table(headers []string, rows [][]string, flex int, rowStyle func(int) string) {
+	right := make([]bool, len(headers))
+	hs := make([]string, len(headers))
+	for i, h := range headers {
+		right[i] = strings.HasPrefix(h, ">")
+		hs[i] = strings.TrimPrefix(h, ">")
+	}
+	widths := make([]int, len(hs))
+	for i, h := range hs {
+		widths[i] = utf8.RuneCountInString(h)
+	}
+	for _, r := range rows {
+		for i := range r {
+			if i < len(widths) {
+				widths[i] = max(widths[i], utf8.RuneCountInString(r[i]))
+			}
+		}
+	}
+	total := 2
+	for _, w := range widths {
+		total += w + 2
+	}
+	total -= 2
+	if flex >= 0 && flex < len(widths) && total > t.width {
+		widths[flex] = max(widths[flex]-(total-t.width), 8)
+	}
+	format := func(r []string) string {
+		var b strings.Builder
+		b.WriteString("  ")
+		for i, w := range widths {
+			c := ""
+			if i < len(r) {
+				c = cut(r[i], w)
+				if i == flex {
+					c = cutLeft(r[i], w)
+				}
+			}
+			pad := strings.Repeat(" ", w-utf8.RuneCountInString(c))
+			if right[i] {
+				b.WriteString(pad + c)
+			} else if i < len(widths)-1 {
+				b.WriteString(c + pad)
+			} else {
+				b.WriteString(c)
+			}
+			if i < len(widths)-1 {
+				b.WriteString("  ")
+			}
+		}
+		return strings.TrimRight(b.String(), " ")
+	}
+	fmt.Fprintln(t.w, t.style(ansiDim, format(hs)))
+	for i, r := range rows {
+		st := ""
+		if rowStyle != nil {
+			st = rowStyle(i)
+		}
+		fmt.Fprintln(t.w, t.style(st, format(r)))
+	}
+}
+
+func sevStyle(sev string) string {
+	switch sev {
+	case "error":
+		return ansiRed
+	case "warning":
+		return ansiYellow
+	case "info":
+		return ansiCyan
+	}
+	return ""
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func writeText(w io.Writer, v *view, o Options) {
+	t := &text{w: w, color: o.Color, width: o.Width}
+	r := v.res
+	s := r.Summary
+	t.line(t.style(ansiBold, "calipath report") + fmt.Sprintf("  %s, mode %s", r.Schema, orDash(r.Mode)))
+	t.line(fmt.Sprintf("%d frames, %d skipped; %d packets: %d delivered, %d lost, %d not captured; %d flows",
+		s.Frames, s.Skipped, s.Journeys, s.Delivered, s.Lost, s.NotCaptured, s.Flows))
+	t.line(fmt.Sprintf("anomalies: %d errors, %d warnings, %d info", s.Anomalies["error"], s.Anomalies["warning"],
+		s.Anomalies["info"]))
+	if v.filter != nil {
+		t.line(fmt.Sprintf("filter: %v (%d of %d flows match; segments and clocks cover all traffic)",
+			v.filter, v.nFlows, len(r.Flows)))
+	}
+
+	t.heading("Inputs")
+	var rows [][]string
+	for _, in := range r.Inputs {
+		f := in.Format
+		if in.Compressed {
+			f += "+gzip"
+		}
+		rows = append(rows, []string{in.File, f, strings.Join(in.LinkTypes, ","), itoa(in.Records), itoa(in.Skipped), itoa(in.Damaged)})
+	}
+	t.table([]string{"FILE", "FORMAT", "LINK", ">RECORDS", ">SKIPPED", ">DAMAGED"}, rows, 0, func(i int) string {
+		if r.Inputs[i].Skipped > 0 || len(r.Inputs[i].Errors) > 0 {
+			return ansiYellow
+		}
+		return ""
+	})
+	for _, in := range r.Inputs {
+		for _, e := range in.Errors {
+			t.wrap("  ! ", "    ", e)
+		}
+	}
+
+	t.heading("Capture points")
+	rows = nil
+	for _, p := range r.Points {
+		detail := p.Reason
+		if p.PodIP != "" {
+			detail = "pod " + p.PodIP + "; " + detail
+		}
+		rows = append(rows, []string{p.Node, p.Iface, p.Role, itoa(p.Frames), detail})
+	}
+	t.table([]string{"NODE", "INTERFACE", "ROLE", ">FRAMES", "WHY"}, rows, 4, nil)
+
+	t.heading("Mode and nodes")
+	for _, m := range r.Modes {
+		t.line(fmt.Sprintf("  %s → %s: %s", m.From, m.To, m.Mode))
+	}
+	for _, n := range r.NodeIPs {
+		t.line(fmt.Sprintf("  %s is %s (%s)", n.Node, n.IP, n.Reason))
+	}
+
+	t.heading("Clock offsets (against the reference node)")
+	rows = nil
+	for _, c := range r.Clocks {
+		drift := ""
+		if c.DriftPPM != 0 {
+			drift = strconv.FormatFloat(c.DriftPPM, 'f', -1, 64) + " ppm"
+		}
+		rows = append(rows, []string{c.Node, offset(c), drift, c.Method, itoa(c.Samples)})
+	}
+	t.table([]string{"NODE", "OFFSET", "DRIFT", "METHOD", ">SAMPLES"}, rows, 3, nil)
+
+	t.heading("Path")
+	if len(v.paths) == 0 {
+		t.line("  no flow crossed two capture points")
+	}
+	for i, pv := range v.paths {
+		if i == 4 {
+			t.line(fmt.Sprintf("  %d more paths; see the segment table", len(v.paths)-4))
+			break
+		}
+		t.diagram(v, pv)
+	}
+
+	t.heading("Segment latency (all traffic; → client to server order of the path)")
+	rows = nil
+	for _, sg := range r.Segments {
+		l := sg.LatencyNs
+		rows = append(rows, []string{sg.From + " → " + sg.To, sg.Kind, itoa(sg.Packets), itoa(sg.Lost), itoa(sg.NotCaptured),
+			dur(l.Min), dur(l.P50), dur(l.P90), dur(l.P99), dur(l.Max)})
+	}
+	t.table([]string{"SEGMENT", "KIND", ">PKTS", ">LOST", ">N/C", ">MIN", ">P50", ">P90", ">P99", ">MAX"}, rows, 0,
+		func(i int) string { return sevStyle(v.segSev[[2]string{r.Segments[i].From, r.Segments[i].To}]) })
+
+	title := "Flows (worst first)"
+	if v.nFlows > len(v.flows) {
+		title = fmt.Sprintf("Flows (worst %d of %d)", len(v.flows), v.nFlows)
+	}
+	t.heading(title)
+	rows = nil
+	for i := range v.flows {
+		f := &v.flows[i]
+		nat := ""
+		if len(f.NAT) > 0 {
+			nat = " (" + f.NAT[0].Kind + ")"
+		}
+		rows = append(rows, []string{f.ID, f.Proto, endpoint(f.Src) + " → " + endpoint(f.Dst) + nat, itoa(f.Packets),
+			itoa(f.Lost), itoa(f.NotCaptured), itoa(f.Retransmissions), itoa(f.Resets), dur(f.LatencyNs.P50), dur(f.LatencyNs.P99)})
+	}
+	t.table([]string{"ID", "PROTO", "CONVERSATION", ">PKTS", ">LOST", ">N/C", ">RETX", ">RST", ">P50", ">P99"}, rows, 2,
+		func(i int) string {
+			if v.flows[i].Lost > 0 {
+				return ansiRed
+			}
+			return ""
+		})
+	for i := range v.flows {
+		if f := &v.flows[i]; len(f.LostAt) > 0 {
+			t.wrap("  "+f.ID+" lost: ", "      ", lostAt(f))
+		}
+	}
+
+	if len(r.ARP) > 0 {
+		t.heading("ARP")
+		rows = nil
+		for _, a := range r.ARP {
+			rows = append(rows, []string{a.Point, itoa(a.Requests), itoa(a.Replies), itoa(a.ProxyReplies), itoa(a.Unanswered),
+				itoa(a.UnexpectedMAC), dur(a.LatencyNs.P50)})
+		}
+		t.table([]string{"POINT", ">REQUESTS", ">REPLIES", ">PROXY", ">UNANSWERED", ">WRONG MAC", ">P50"}, rows, 0, nil)
+	}
+	if len(v.icmp) > 0 {
+		t.heading("ICMP errors")
+		rows = nil
+		for i, ic := range v.icmp {
+			if i == 20 {
+				rows = append(rows, []string{fmt.Sprintf("… %d more", len(v.icmp)-20)})
+				break
+			}
+			mtu := ""
+			if ic.MTU > 0 {
+				mtu = "mtu " + itoa(int(ic.MTU))
+			}
+			rows = append(rows, []string{ic.Point, fmt.Sprintf("%d/%d", ic.Type, ic.Code), mtu, ic.Src + " → " + ic.Dst,
+				ic.Quoted, ic.Flow, evidence(ic.Evidence)})
+		}
+		t.table([]string{"POINT", "TYPE", "MTU", "FROM → TO", "QUOTES", "FLOW", "FRAME"}, rows, 6, nil)
+	}
+
+	t.heading("Anomalies (most severe first)")
+	if len(v.anomalies) == 0 {
+		t.line("  none")
+	}
+	for _, a := range v.anomalies {
+		fmt.Fprintln(t.w)
+		head := fmt.Sprintf("  %-7s %s at %s", strings.ToUpper(a.Severity), a.Kind, place(a.Where))
+		if a.Count > 0 {
+			head += fmt.Sprintf(" (%d)", a.Count)
+		}
+		t.line(t.style(sevStyle(a.Severity), cut(head, t.width)))
+		explain, next := advice(a.Message)
+		t.wrap("    ", "    ", explain)
+		if next != "" {
+			t.wrap("    next: ", "          ", next)
+		}
+		if len(a.Flows) > 0 {
+			fl := a.Flows
+			more := ""
+			if len(fl) > 12 {
+				fl, more = fl[:12], fmt.Sprintf(" +%d more", len(a.Flows)-12)
+			}
+			t.wrap("    flows: ", "           ", strings.Join(fl, " ")+more)
+		}
+		for i, l := range evidenceByFile(a.Evidence, 8) {
+			first := "    frames: "
+			if i > 0 {
+				first = "            "
+			}
+			t.wrap(first, "              ", l)
+		}
+	}
+}
+
+// diagram draws one path top to bottom: each capture point, and between two points the segment's
+// packets, losses and latency in both directions (→ client to server, ← back).
+func (t *text) diagram(v *view, pv pathView) {
+	fl := pv.flows
+	more := ""
+	if len(fl) > 8 {
+		fl, more = fl[:8], fmt.Sprintf(" +%d", len(pv.flows)-8)
+	}
+	fmt.Fprintln(t.w)
+	t.line(fmt.Sprintf("  %s → %s   flows %s%s", pv.points[0], pv.points[len(pv.points)-1], strings.Join(fl, " "), more))
+	nodes, byNode := nodesOf(pv.points)
+	nodeW := 0
+	for _, n := range nodes {
+		nodeW = max(nodeW, utf8.RuneCountInString(n))
+	}
+	nodeW = min(nodeW, 24)
+	pad := strings.Repeat(" ", nodeW+4)
+	k := 0
+	for ni, n := range nodes {
+		for pi, p := range byNode[ni] {
+			label := pad
+			if pi == 0 {
+				label = "  " + cut(n, nodeW) + strings.Repeat(" ", nodeW-utf8.RuneCountInString(cut(n, nodeW))) + "  "
+			}
+			role := ""
+			if pt := v.points[p]; pt != nil {
+				role = pt.Role
+				if pt.PodIP != "" {
+					role += " " + pt.PodIP
+				}
+			}
+			t.line(label + t.style(ansiBold, "["+iface(p)+"]") + "  " + role)
+			k++
+			if k == len(pv.points) {
+				break
+			}
+			next := pv.points[k]
+			fwd, back := v.segs[[2]string{p, next}], v.segs[[2]string{next, p}]
+			sev := v.segSev[[2]string{p, next}]
+			if b := v.segSev[[2]string{next, p}]; b != "" && (sev == "" || sevRank(b) < sevRank(sev)) {
+				sev = b
+			}
+			bar := "|"
+			if (fwd != nil && fwd.Lost > 0) || (back != nil && back.Lost > 0) {
+				bar = "X"
+			}
+			kind := ""
+			if fwd != nil {
+				kind = fwd.Kind
+			} else if back != nil {
+				kind = back.Kind
+			}
+			t.line(pad + t.style(sevStyle(sev), "  "+bar+"  "+kind))
+			t.line(pad + t.style(sevStyle(sev), "  "+bar+"    → "+segLine(fwd)))
+			t.line(pad + t.style(sevStyle(sev), "  "+bar+"    ← "+segLine(back)))
+			t.line(pad + "  v")
+		}
+	}
+}
+
+// segLine summarises one direction of a segment.
+func segLine(s *correlate.Segment) string {
+	if s == nil {
+		return "no packets"
+	}
+	out := fmt.Sprintf("%d pkts", s.Packets)
+	if s.Lost > 0 {
+		out += fmt.Sprintf(", %d lost", s.Lost)
+	}
+	if s.NotCaptured > 0 {
+		out += fmt.Sprintf(", %d not captured", s.NotCaptured)
+	}
+	if s.Delivered > 0 {
+		out += fmt.Sprintf("; p50 %s, p99 %s, max %s", dur(s.LatencyNs.P50), dur(s.LatencyNs.P99), dur(s.LatencyNs.Max))
+	}
+	return out
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
