@@ -39,6 +39,7 @@ func commands() []command {
 		{"packets", "decode every frame: outer and inner headers, ARP, checksums, problems", runPackets},
 		{"report", "correlate every packet across the capture points: journeys, loss, latency, anomalies", runReport},
 		{"demo", "show a report (or the TUI) of embedded sample captures; --extract writes them out", runDemo},
+		{"tui", "browse the correlation interactively (the text report when stdout is not a terminal)", runTUI},
 		{"help", "list the subcommands, or show one's flags: calipath help SUBCOMMAND", nil},
 	}
 }
@@ -85,6 +86,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				return exitSkipped
 			}
 		}
+	}
+	// A bare `calipath FILE...` opens the TUI (or prints the text report when stdout is not a terminal).
+	if st, err := os.Stat(name); err == nil && st.Mode().IsRegular() {
+		return run(ctx, append([]string{"tui"}, args...), stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "calipath: unknown subcommand %q\n\n", name)
 	usage(stderr)

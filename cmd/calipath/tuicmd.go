@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/calipath/calipath/correlate"
+	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/report"
+	"github.com/calipath/calipath/tui"
+	"github.com/charmbracelet/x/term"
+)
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
+}
+
+// runTUI opens the interactive TUI on a terminal, and prints the text report otherwise.
+func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("tui", "FILE...", stderr)
+	var in inputFlags
+	in.register(fs)
+	var offsets offsetFlag
+	fs.Var(&offsets, "offset", "set a node's clock offset against the reference node instead of estimating it: NODE=DURATION (repeatable)")
+	window := fs.Duration("window", time.Second, "how far apart (after clock correction) two sightings of one packet may be")
+	logFile := fs.String("log-file", "", "append log messages to this file while the TUI runs (default: discard them)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	paths := in.files(fs.Args())
+	if len(paths) == 0 {
+		return usageErr(fs, stderr, "no capture files given")
+	}
+	cfg, err := in.config()
+	if err != nil {
+		return err
+	}
+	dopts := decode.Options{VXLANPort: in.vxlanPort}
+	copts := correlate.Options{Offsets: offsets.m, Window: *window}
+	if !isTerminal(stdout) {
+		c := decode.Load(paths, dopts, cfg)
+		printProblems(c.Files, stderr)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		res := correlate.Correlate(c, copts)
+		if err := report.New(stdout, report.WithFormat(report.Text)).Print(res); err != nil {
+			return err
+		}
+		if anyProblem(c.Files) {
+			return errSkipped
+		}
+		return nil
+	}
+	// Nothing may write to the terminal while the TUI runs: logs go to --log-file or nowhere.
+	var logw io.Writer = io.Discard
+	if *logFile != "" {
+		f, err := os.OpenFile(*logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("--log-file: %w", err)
+		}
+		defer f.Close()
+		logw = f
+	}
+	prevSlog, prevLog := slog.Default(), log.Writer()
+	slog.SetDefault(slog.New(slog.NewTextHandler(logw, nil)))
+	log.SetOutput(logw)
+	defer func() {
+		slog.SetDefault(prevSlog)
+		log.SetOutput(prevLog)
+	}()
+	return tui.Run(ctx, paths, tui.Options{Decode: dopts, Points: cfg, Correlate: copts, Out: stdout})
+}

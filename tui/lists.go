@@ -1,0 +1,190 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/calipath/calipath/correlate"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+)
+
+// arpRow is one line of the ARP screen: a point's summary or one of its exchanges.
+type arpRow struct {
+	point int
+	exch  int // -1 for the summary line
+}
+
+// arpView lists ARP per pod veth: the counts with proxy-ARP verdicts, then each exchange.
+type arpView struct {
+	rows   []arpRow
+	cursor int
+	offset int
+}
+
+func (a *arpView) reset(c *common) {
+	a.rows = a.rows[:0]
+	for pi := range c.res.ARP {
+		a.rows = append(a.rows, arpRow{point: pi, exch: -1})
+		for ei := range c.res.ARP[pi].Exchanges {
+			a.rows = append(a.rows, arpRow{point: pi, exch: ei})
+		}
+	}
+	a.cursor = clamp(a.cursor, 0, len(a.rows)-1)
+}
+
+func (a *arpView) key(msg tea.KeyMsg, km KeyMap, h int) {
+	scrollKey(msg, km, &a.cursor, len(a.rows), h-2)
+	a.offset = window(a.offset, a.cursor, len(a.rows), h-2)
+}
+
+func (a *arpView) view(c *common, w, h int) string {
+	st := c.st
+	var b strings.Builder
+	b.WriteString(st.header.Render(fit(" point / exchange             requests replies proxy unanswered bad-mac grat   p50", w)) + "\n")
+	if len(a.rows) == 0 {
+		return b.String() + st.dim.Render("  no ARP seen on any capture point")
+	}
+	rows := h - 2
+	off := window(a.offset, a.cursor, len(a.rows), rows)
+	end := min(len(a.rows), off+rows)
+	for i := off; i < end; i++ {
+		r := a.rows[i]
+		ap := &c.res.ARP[r.point]
+		var line string
+		style := st.r.NewStyle()
+		if r.exch < 0 {
+			line = fmt.Sprintf("%s %-28s %8s %7s %5s %10s %7s %4s %7s", cursorMark(i == a.cursor), fit(clean(ap.Point), 28),
+				fmtCount(ap.Requests), fmtCount(ap.Replies), fmtCount(ap.ProxyReplies), fmtCount(ap.Unanswered),
+				fmtCount(ap.UnexpectedMAC), fmtCount(ap.Gratuitous), fmtDur(ap.LatencyNs.P50))
+			style = st.header
+			if ap.Unanswered > 0 || ap.UnexpectedMAC > 0 {
+				style = st.warn
+			}
+		} else {
+			e := &ap.Exchanges[r.exch]
+			line = fmt.Sprintf("%s   %s who-has %s tell %s", cursorMark(i == a.cursor), fmtClock(e.Ts), clean(e.Who), clean(e.Tell))
+			if e.IsAt != "" {
+				line += fmt.Sprintf(" is-at %s in %s", clean(e.IsAt), fmtDur(e.LatencyNs))
+			}
+			line += " · " + clean(e.Verdict) + fmt.Sprintf(" · %s:%d", clean(baseName(e.Evidence.File)), e.Evidence.Frame)
+			switch e.Verdict {
+			case "proxy-ok", "answered":
+				style = st.good
+			default:
+				style = st.bad
+			}
+		}
+		if i == a.cursor {
+			style = st.selected
+		}
+		b.WriteString(style.Render(fit(line, w)) + "\n")
+	}
+	return b.String()
+}
+
+func baseName(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+// anomalyList lists the anomalies with the selected one's explanation below.
+type anomalyList struct {
+	idx    []int
+	cursor int
+	offset int
+}
+
+func (l *anomalyList) reset(c *common) {
+	l.idx = l.idx[:0]
+	for i := range c.res.Anomalies {
+		if c.filter == nil || c.filter.MatchAnomaly(c.res, &c.res.Anomalies[i]) {
+			l.idx = append(l.idx, i)
+		}
+	}
+	l.cursor = clamp(l.cursor, 0, len(l.idx)-1)
+}
+
+func (l *anomalyList) selected(c *common) (correlate.Anomaly, bool) {
+	if l.cursor < len(l.idx) {
+		return c.res.Anomalies[l.idx[l.cursor]], true
+	}
+	return correlate.Anomaly{}, false
+}
+
+func (l *anomalyList) listHeight(h int) int { return max(1, h-h*2/5-1) }
+
+func (l *anomalyList) key(c *common, msg tea.KeyMsg, km KeyMap, h int) {
+	scrollKey(msg, km, &l.cursor, len(l.idx), l.listHeight(h))
+	l.offset = window(l.offset, l.cursor, len(l.idx), l.listHeight(h))
+}
+
+func whereString(w correlate.Where) string {
+	switch {
+	case w.From != "" || w.To != "":
+		return clean(w.From) + "→" + clean(shortPoint(w.To, nodeOfID(w.From)))
+	case w.Point != "":
+		return clean(w.Point)
+	}
+	return clean(w.Node)
+}
+
+func (l *anomalyList) view(c *common, w, h int) string {
+	st := c.st
+	var b strings.Builder
+	if len(l.idx) == 0 {
+		return st.good.Render("No anomalies.")
+	}
+	lh := l.listHeight(h)
+	kindW := 18
+	whereW := clamp(w-kindW-8-8-4, 10, 60)
+	b.WriteString(st.header.Render(fit(fmt.Sprintf("  %-7s %s %s %6s", "sev", fit("kind", kindW), fit("where", whereW), "count"), w)) + "\n")
+	off := window(l.offset, l.cursor, len(l.idx), lh-1)
+	end := min(len(l.idx), off+lh-1)
+	for i := off; i < end; i++ {
+		a := &c.res.Anomalies[l.idx[i]]
+		line := fmt.Sprintf("%s %-7s %s %s %6s", cursorMark(i == l.cursor), clean(a.Severity), fit(clean(a.Kind), kindW),
+			fit(whereString(a.Where), whereW), fmtCount(a.Count))
+		style := st.r.NewStyle()
+		switch a.Severity {
+		case "error":
+			style = st.bad
+		case "warning":
+			style = st.warn
+		}
+		if i == l.cursor {
+			style = st.selected
+		}
+		b.WriteString(style.Render(fit(line, w)) + "\n")
+	}
+	for i := end - off; i < lh-1; i++ {
+		b.WriteString("\n")
+	}
+	a, _ := l.selected(c)
+	var d strings.Builder
+	d.WriteString(clean(a.Message))
+	if len(a.Flows) > 0 {
+		fl := a.Flows
+		more := ""
+		if len(fl) > 8 {
+			fl, more = fl[:8], fmt.Sprintf(" +%d more", len(a.Flows)-8)
+		}
+		d.WriteString("\nflows: " + clean(strings.Join(fl, " ")) + more)
+	}
+	if len(a.Evidence) > 0 {
+		var ev []string
+		for _, e := range a.Evidence[:min(4, len(a.Evidence))] {
+			ev = append(ev, fmt.Sprintf("%s:%d", clean(baseName(e.File)), e.Frame))
+		}
+		d.WriteString("\nevidence: " + strings.Join(ev, " "))
+		if len(a.Evidence) > 4 {
+			d.WriteString(fmt.Sprintf(" +%d", len(a.Evidence)-4))
+		}
+		d.WriteString(" · enter: show in the timeline")
+	}
+	detail := lipgloss.NewStyle().Width(w - 2).Render(d.String())
+	b.WriteString(st.dim.Render(strings.Repeat("─", w)) + "\n" + detail)
+	return b.String()
+}

@@ -1,0 +1,703 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/calipath/calipath/correlate"
+	"github.com/calipath/calipath/decode"
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+)
+
+// Options configure the TUI: how to load and correlate the captures, and the terminal to use.
+type Options struct {
+	Decode    decode.Options
+	Points    decode.PointConfig
+	Correlate correlate.Options
+	In        io.Reader // keyboard; nil means stdin
+	Out       io.Writer // terminal; nil means stdout
+	// Getenv reads the environment (NO_COLOR); nil means os.Getenv.
+	Getenv func(string) string
+}
+
+// screen is one of the TUI's screens.
+type screen int
+
+const (
+	screenLoading screen = iota
+	screenOverview
+	screenFlows
+	screenTimeline
+	screenPacket
+	screenARP
+	screenAnomalies
+)
+
+var screenNames = [...]string{"Loading", "Overview", "Flows", "Timeline", "Packet", "ARP", "Anomalies"}
+
+// String names the screen.
+func (s screen) String() string {
+	if s >= 0 && int(s) < len(screenNames) {
+		return screenNames[s]
+	}
+	return fmt.Sprintf("screen(%d)", int(s))
+}
+
+// Messages.
+type (
+	// tickMsg refreshes the loading screen's progress.
+	tickMsg struct{}
+	// loadedMsg carries the correlated Result.
+	loadedMsg struct{ res *correlate.Result }
+	// errMsg reports a failure to show.
+	errMsg struct{ err error }
+)
+
+// fileProgress is the loading state of one input.
+type fileProgress struct {
+	bytes, size     int64
+	frames, skipped int
+	done            bool
+}
+
+// loadState is shared between the loading goroutine and the UI.
+type loadState struct {
+	mu          sync.Mutex
+	files       []fileProgress
+	correlating bool
+}
+
+func (l *loadState) snapshot() ([]fileProgress, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]fileProgress(nil), l.files...), l.correlating
+}
+
+// common is what every screen reads: the Result, the styles, the keys and the filter.
+type common struct {
+	res    *correlate.Result
+	st     styles
+	km     KeyMap
+	filter *correlate.Filter
+	// retx holds the file:frame evidence of retransmission anomalies, to mark journeys in the timeline.
+	retx map[correlate.Evidence]bool
+	// readFrame reads one frame for the packet screen (decode.ReadFrameOptions; replaced in tests).
+	readFrame func(path string, frame uint32) (decode.Record, decode.Packet, error)
+	vxlanPort uint16
+	// ovLines is the overview's height at the last render, for scrolling.
+	ovLines int
+}
+
+// Model is the root of the TUI. It owns the layout, the focus and message routing; each screen is a
+// child with its own state. Model implements tea.Model.
+type Model struct {
+	c      *common
+	paths  []string
+	opts   Options
+	load   *loadState
+	width  int
+	height int
+	screen screen
+	err    error
+
+	progress    []fileProgress
+	correlating bool
+
+	help     help.Model
+	showHelp bool
+
+	filterInput textinput.Model
+	filtering   bool
+	filterErr   string
+
+	ov   overview
+	fl   flowList
+	tl   timeline
+	pk   packetView
+	arp  arpView
+	anom anomalyList
+}
+
+// New returns a Model that loads and correlates paths when started.
+func New(paths []string, opts Options) Model {
+	m := newModel(opts)
+	m.paths = paths
+	m.load = &loadState{files: make([]fileProgress, len(paths))}
+	m.screen = screenLoading
+	return m
+}
+
+// NewWithResult returns a Model showing an already correlated Result.
+func NewWithResult(res *correlate.Result, opts Options) Model {
+	m := newModel(opts)
+	m.setResult(res)
+	return m
+}
+
+func newModel(opts Options) Model {
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	out := opts.Out
+	if out == nil {
+		out = os.Stdout
+	}
+	r := lipgloss.NewRenderer(out)
+	if noColor(getenv) {
+		r.SetColorProfile(asciiProfile)
+	}
+	ti := textinput.New()
+	ti.Prompt = "/"
+	ti.Placeholder = "host 10.0.0.1 and port 80, proto tcp, node NAME, point ID, kind loss; and/or/not"
+	ti.CharLimit = 512
+	vx := opts.Decode.VXLANPort
+	c := &common{st: newStyles(r), km: DefaultKeyMap(), vxlanPort: vx,
+		readFrame: func(path string, frame uint32) (decode.Record, decode.Packet, error) {
+			return decode.ReadFrameOptions(path, frame, decode.Options{VXLANPort: vx})
+		}}
+	h := help.New()
+	h.Styles.ShortKey = c.st.header
+	h.Styles.FullKey = c.st.header
+	return Model{c: c, opts: opts, width: 80, height: 24, help: h, filterInput: ti, screen: screenOverview}
+}
+
+func (m *Model) setResult(res *correlate.Result) {
+	m.c.res = res
+	m.c.retx = map[correlate.Evidence]bool{}
+	for _, a := range res.Anomalies {
+		if a.Kind == "retransmission" {
+			for _, e := range a.Evidence {
+				m.c.retx[e] = true
+			}
+		}
+	}
+	m.fl.reset(m.c)
+	m.anom.reset(m.c)
+	m.arp.reset(m.c)
+	if len(res.Flows) > 0 {
+		m.tl.open(m.c, res.Flows[m.fl.selectedFlow()].ID)
+	}
+	m.screen = screenOverview
+}
+
+// Screen reports the screen shown.
+func (m Model) Screen() screen { return m.screen }
+
+// Init starts loading when the Model was made with New.
+func (m Model) Init() tea.Cmd {
+	if m.load == nil {
+		return nil
+	}
+	return tea.Batch(loadCmd(m.paths, m.opts, m.load), tickCmd())
+}
+
+func tickCmd() tea.Cmd {
+	return tea.Tick(100*time.Millisecond, func(time.Time) tea.Msg { return tickMsg{} })
+}
+
+// loadCmd loads and correlates the captures off the UI loop.
+func loadCmd(paths []string, opts Options, ls *loadState) tea.Cmd {
+	return func() tea.Msg {
+		c := decode.LoadProgress(paths, opts.Decode, opts.Points, func(file int, bytes, size int64, frames, skipped int) {
+			ls.mu.Lock()
+			if file >= 0 && file < len(ls.files) {
+				ls.files[file] = fileProgress{bytes: bytes, size: size, frames: frames, skipped: skipped}
+			}
+			ls.mu.Unlock()
+		})
+		ls.mu.Lock()
+		for i := range ls.files {
+			ls.files[i].done = true
+		}
+		ls.correlating = true
+		ls.mu.Unlock()
+		return loadedMsg{res: correlate.Correlate(c, opts.Correlate)}
+	}
+}
+
+// Update implements tea.Model.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.help.Width = msg.Width
+		return m, nil
+	case tickMsg:
+		if m.screen != screenLoading {
+			return m, nil
+		}
+		m.progress, m.correlating = m.load.snapshot()
+		return m, tickCmd()
+	case loadedMsg:
+		m.setResult(msg.res)
+		return m, nil
+	case errMsg:
+		m.err = msg.err
+		return m, nil
+	case framesMsg:
+		m.pk.framesLoaded(msg)
+		return m, nil
+	case tea.MouseMsg:
+		return m.mouse(msg)
+	case tea.KeyMsg:
+		return m.key(msg)
+	}
+	if m.filtering {
+		var cmd tea.Cmd
+		m.filterInput, cmd = m.filterInput.Update(msg)
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m Model) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
+	if msg.Action != tea.MouseActionPress || m.c.res == nil {
+		return m, nil
+	}
+	var k key.Binding
+	switch msg.Button {
+	case tea.MouseButtonWheelUp:
+		k = m.c.km.Up
+	case tea.MouseButtonWheelDown:
+		k = m.c.km.Down
+	default:
+		return m, nil
+	}
+	kmsg := keyMsgOf(k)
+	for i := 0; i < 3; i++ {
+		var cmd tea.Cmd
+		m, cmd = m.screenKey(kmsg)
+		_ = cmd
+	}
+	return m, nil
+}
+
+// keyMsgOf returns the key message of a binding's first key.
+func keyMsgOf(b key.Binding) tea.KeyMsg {
+	k := b.Keys()[0]
+	switch k {
+	case "up":
+		return tea.KeyMsg{Type: tea.KeyUp}
+	case "down":
+		return tea.KeyMsg{Type: tea.KeyDown}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+}
+
+func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	km := m.c.km
+	if msg.String() == "ctrl+c" {
+		return m, tea.Quit
+	}
+	if m.filtering {
+		switch msg.Type {
+		case tea.KeyEnter:
+			m.applyFilter(m.filterInput.Value())
+			if m.filterErr == "" {
+				m.filtering = false
+				m.filterInput.Blur()
+			}
+			return m, nil
+		case tea.KeyEsc:
+			m.filtering = false
+			m.filterInput.Blur()
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.filterInput, cmd = m.filterInput.Update(msg)
+		return m, cmd
+	}
+	if m.showHelp {
+		if key.Matches(msg, km.Quit) && msg.String() == "q" {
+			return m, tea.Quit
+		}
+		m.showHelp = false
+		return m, nil
+	}
+	if key.Matches(msg, km.Quit) {
+		return m, tea.Quit
+	}
+	if m.screen == screenLoading || m.c.res == nil {
+		return m, nil
+	}
+	switch {
+	case key.Matches(msg, km.Help):
+		m.showHelp = true
+		return m, nil
+	case key.Matches(msg, km.Filter):
+		m.filtering = true
+		m.filterErr = ""
+		return m, m.filterInput.Focus()
+	case key.Matches(msg, km.NextTab):
+		m.screen = nextScreen(m.screen, 1)
+		return m, m.enterScreen()
+	case key.Matches(msg, km.PrevTab):
+		m.screen = nextScreen(m.screen, -1)
+		return m, m.enterScreen()
+	case key.Matches(msg, km.Overview):
+		m.screen = screenOverview
+		return m, nil
+	case key.Matches(msg, km.Flows):
+		m.screen = screenFlows
+		return m, nil
+	case key.Matches(msg, km.Timeline):
+		m.screen = screenTimeline
+		return m, nil
+	case key.Matches(msg, km.Packet):
+		m.screen = screenPacket
+		return m, m.enterScreen()
+	case key.Matches(msg, km.ARP):
+		m.screen = screenARP
+		return m, nil
+	case key.Matches(msg, km.Anomalies):
+		m.screen = screenAnomalies
+		return m, nil
+	}
+	return m.screenKey(msg)
+}
+
+func nextScreen(s screen, d int) screen {
+	n := int(screenAnomalies)
+	i := (int(s)-1+d+n)%n + 1
+	return screen(i)
+}
+
+// enterScreen starts the work a screen needs when it is shown.
+func (m *Model) enterScreen() tea.Cmd {
+	if m.screen == screenPacket && !m.pk.has {
+		if j, ok := m.tl.selectedJourney(); ok {
+			return m.pk.open(m.c, j)
+		}
+	}
+	return nil
+}
+
+// screenKey routes a key press to the screen shown.
+func (m Model) screenKey(msg tea.KeyMsg) (Model, tea.Cmd) {
+	km := m.c.km
+	h := m.bodyHeight()
+	switch m.screen {
+	case screenOverview:
+		m.ov.key(m.c, msg, km, h)
+	case screenFlows:
+		if key.Matches(msg, km.Enter) {
+			if id, ok := m.fl.selectedID(m.c); ok {
+				m.tl.open(m.c, id)
+				m.screen = screenTimeline
+			}
+			return m, nil
+		}
+		m.fl.key(m.c, msg, h)
+	case screenTimeline:
+		if key.Matches(msg, km.Enter) {
+			if j, ok := m.tl.selectedJourney(); ok {
+				m.screen = screenPacket
+				return m, m.pk.open(m.c, j)
+			}
+			return m, nil
+		}
+		if key.Matches(msg, km.Back) {
+			m.screen = screenFlows
+			return m, nil
+		}
+		m.tl.key(m.c, msg, h)
+	case screenPacket:
+		if key.Matches(msg, km.Back) {
+			m.screen = screenTimeline
+			return m, nil
+		}
+		m.pk.key(msg, km, h)
+	case screenARP:
+		m.arp.key(msg, km, h)
+	case screenAnomalies:
+		if key.Matches(msg, km.Enter) {
+			if a, ok := m.anom.selected(m.c); ok {
+				m.jumpToEvidence(a)
+			}
+			return m, nil
+		}
+		m.anom.key(m.c, msg, km, h)
+	}
+	return m, nil
+}
+
+// jumpToEvidence shows the timeline of the anomaly's first flow at its first evidence frame.
+func (m *Model) jumpToEvidence(a correlate.Anomaly) {
+	flow := ""
+	if len(a.Flows) > 0 {
+		flow = a.Flows[0]
+	}
+	if flow == "" {
+		for _, e := range m.c.res.ICMP {
+			for _, ev := range a.Evidence {
+				if e.Evidence == ev && e.Flow != "" {
+					flow = e.Flow
+				}
+			}
+		}
+	}
+	if flow == "" {
+		m.filterErr = "this anomaly names no flow to show"
+		return
+	}
+	m.tl.open(m.c, flow)
+	m.tl.seek(a.Evidence)
+	m.screen = screenTimeline
+}
+
+// applyFilter parses expr and filters every list by it.
+func (m *Model) applyFilter(expr string) {
+	expr = strings.TrimSpace(expr)
+	if expr == "" {
+		m.c.filter = nil
+		m.filterErr = ""
+	} else {
+		f, err := correlate.ParseFilter(expr)
+		if err != nil {
+			m.filterErr = clean(err.Error())
+			return
+		}
+		m.c.filter = f
+		m.filterErr = ""
+	}
+	m.fl.reset(m.c)
+	m.anom.reset(m.c)
+	m.tl.refilter(m.c)
+}
+
+func (m Model) bodyHeight() int {
+	h := m.height - 2
+	if m.filtering || m.filterErr != "" || m.c.filter != nil {
+		h--
+	}
+	if h < 1 {
+		h = 1
+	}
+	return h
+}
+
+// View implements tea.Model.
+func (m Model) View() string {
+	w, h := m.width, m.height
+	if w < 20 || h < 5 {
+		return "calipath: terminal too small"
+	}
+	if m.err != nil {
+		return m.c.st.bad.Render("calipath: "+clean(m.err.Error())) + "\n\npress q to quit"
+	}
+	var body string
+	bh := m.bodyHeight()
+	switch {
+	case m.screen == screenLoading || m.c.res == nil:
+		body = m.loadingView(w, bh)
+	case m.showHelp:
+		body = m.helpView(w, bh)
+	default:
+		switch m.screen {
+		case screenOverview:
+			body = m.ov.view(m.c, w, bh)
+		case screenFlows:
+			body = m.fl.view(m.c, w, bh)
+		case screenTimeline:
+			body = m.tl.view(m.c, w, bh)
+		case screenPacket:
+			body = m.pk.view(m.c, w, bh)
+		case screenARP:
+			body = m.arp.view(m.c, w, bh)
+		case screenAnomalies:
+			body = m.anom.view(m.c, w, bh)
+		}
+	}
+	body = padLines(body, w, bh)
+	var b strings.Builder
+	b.WriteString(m.tabs(w))
+	b.WriteByte('\n')
+	b.WriteString(body)
+	b.WriteByte('\n')
+	if line := m.filterLine(w); line != "" {
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	b.WriteString(m.footer(w))
+	return b.String()
+}
+
+// padLines cuts or pads s to exactly h lines, each cut to w cells.
+func padLines(s string, w, h int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		if lipgloss.Width(l) > w {
+			lines[i] = truncateStyled(l, w)
+		}
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (m Model) tabs(w int) string {
+	st := m.c.st
+	parts := []string{st.title.Render("calipath")}
+	if m.screen == screenLoading || m.c.res == nil {
+		parts = append(parts, st.tabOn.Render("Loading"))
+	} else {
+		for s := screenOverview; s <= screenAnomalies; s++ {
+			name := fmt.Sprintf("%d %s", int(s), s)
+			if s == screenAnomalies {
+				name = fmt.Sprintf("%d Anomalies(%d)", int(s), len(m.c.res.Anomalies))
+			}
+			if s == m.screen && !m.showHelp {
+				parts = append(parts, st.tabOn.Render("["+name+"]"))
+			} else {
+				parts = append(parts, st.tab.Render(" "+name+" "))
+			}
+		}
+	}
+	return truncateStyled(strings.Join(parts, " "), w)
+}
+
+func (m Model) filterLine(w int) string {
+	st := m.c.st
+	switch {
+	case m.filtering:
+		m.filterInput.Width = w - 3
+		line := m.filterInput.View()
+		if m.filterErr != "" {
+			line = truncateStyled(line, w/2) + " " + st.bad.Render(m.filterErr)
+		}
+		return truncateStyled(line, w)
+	case m.filterErr != "":
+		return truncateStyled(st.bad.Render(m.filterErr), w)
+	case m.c.filter != nil:
+		return truncateStyled(st.warn.Render("filter: "+clean(m.filterInput.Value())), w)
+	}
+	return ""
+}
+
+func (m Model) footer(w int) string {
+	if m.screen == screenLoading || m.c.res == nil {
+		return m.c.st.status.Render(fit("q / ctrl+c: cancel", w))
+	}
+	return truncateStyled(m.help.ShortHelpView(m.c.km.ShortHelp(m.screen)), w)
+}
+
+func (m Model) helpView(w, h int) string {
+	st := m.c.st
+	var b strings.Builder
+	b.WriteString(st.header.Render("Keys") + st.dim.Render("  (any key closes)") + "\n\n")
+	for _, group := range m.c.km.FullHelp() {
+		for _, k := range group {
+			hk := k.Help()
+			b.WriteString("  " + st.header.Render(fit(hk.Key, 12)) + " " + hk.Desc + "\n")
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("Filter: host IP, net CIDR, port N, proto tcp|udp|icmp, node NAME, point ID, kind KIND;\n")
+	b.WriteString("combine with and, or, not and parentheses. Enter applies, an empty filter clears it.\n")
+	return columnize(b.String(), w, h)
+}
+
+// columnize lays a long list out in as many columns as the width allows when it is taller than h.
+func columnize(s string, w, h int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) <= h {
+		return s
+	}
+	colW := 0
+	for _, l := range lines {
+		colW = max(colW, lipgloss.Width(l))
+	}
+	colW += 2
+	var cols []string
+	for i := 0; i < len(lines); i += h {
+		end := min(i+h, len(lines))
+		cols = append(cols, lipgloss.NewStyle().Width(colW).Render(strings.Join(lines[i:end], "\n")))
+	}
+	return lipgloss.JoinHorizontal(lipgloss.Top, cols...)
+}
+
+func (m Model) loadingView(w, h int) string {
+	st := m.c.st
+	var b strings.Builder
+	b.WriteString(st.header.Render("Loading captures") + "\n\n")
+	nameW := clamp(w-50, 10, 60)
+	for i, p := range m.paths {
+		var fp fileProgress
+		if i < len(m.progress) {
+			fp = m.progress[i]
+		}
+		pct := ""
+		if fp.size > 0 {
+			pct = fmt.Sprintf("%3d%%", min(100, fp.bytes*100/fp.size))
+		}
+		state := ""
+		if fp.done {
+			state = "done"
+		}
+		b.WriteString(fmt.Sprintf("%s %s %s %s frames %s skipped %s\n", fit(clean(p), nameW), fitRight(pct, 4),
+			fitRight(fmtBytes(fp.bytes), 9), fitRight(fmtCount(fp.frames), 11), fitRight(fmtCount(fp.skipped), 6), state))
+	}
+	if m.correlating {
+		b.WriteString("\n" + st.warn.Render("correlating…"))
+	}
+	return b.String()
+}
+
+// fmtBytes formats a byte count with a binary unit.
+func fmtBytes(n int64) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%dB", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.1fKiB", float64(n)/(1<<10))
+	case n < 1<<30:
+		return fmt.Sprintf("%.1fMiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.2fGiB", float64(n)/(1<<30))
+}
+
+// truncateStyled cuts a possibly styled line to w cells.
+func truncateStyled(s string, w int) string {
+	if lipgloss.Width(s) <= w {
+		return s
+	}
+	return ansiTruncate(s, w)
+}
+
+// Run loads and correlates paths, then runs the TUI until the user quits or ctx ends.
+func Run(ctx context.Context, paths []string, opts Options) error {
+	m := New(paths, opts)
+	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithAltScreen(), tea.WithMouseCellMotion()}
+	if opts.In != nil {
+		popts = append(popts, tea.WithInput(opts.In))
+	}
+	if opts.Out != nil {
+		popts = append(popts, tea.WithOutput(opts.Out))
+	}
+	final, err := tea.NewProgram(m, popts...).Run()
+	if err != nil {
+		if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return err
+	}
+	if fm, ok := final.(Model); ok && fm.err != nil {
+		return fm.err
+	}
+	return nil
+}

@@ -1,0 +1,242 @@
+package tui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/calipath/calipath/correlate"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+)
+
+// overview shows the path diagram, the mode, the clocks, per-segment counts and the anomaly count.
+type overview struct {
+	offset int
+}
+
+func (o *overview) key(c *common, msg tea.KeyMsg, km KeyMap, h int) {
+	off := o.offset
+	if scrollKey(msg, km, &off, max(1, c.ovLines-h+1), h) {
+		o.offset = off
+	}
+}
+
+var roleOrder = map[string]int{"pod-veth": 0, "tunnel": 1, "underlay": 2, "any": 3}
+
+func roleGlyph(role string) string {
+	switch role {
+	case "pod-veth":
+		return "◉"
+	case "tunnel":
+		return "◎"
+	case "underlay":
+		return "═"
+	}
+	return "○"
+}
+
+// nodeBox renders one node with its capture points in path order.
+func nodeBox(c *common, node string) string {
+	res := c.res
+	st := c.st
+	var pts []correlate.Point
+	for _, p := range res.Points {
+		if p.Node == node {
+			pts = append(pts, p)
+		}
+	}
+	sort.SliceStable(pts, func(i, j int) bool {
+		ri, ok := roleOrder[pts[i].Role]
+		if !ok {
+			ri = 9
+		}
+		rj, ok := roleOrder[pts[j].Role]
+		if !ok {
+			rj = 9
+		}
+		return ri < rj
+	})
+	var b strings.Builder
+	b.WriteString(st.header.Render(clean(node)))
+	for _, ck := range res.Clocks {
+		if ck.Node == node {
+			if ck.Method == "reference" {
+				b.WriteString(st.dim.Render(" clock ref"))
+			} else {
+				b.WriteString(st.dim.Render(fmt.Sprintf(" clock %+s±%s", fmtDur(ck.OffsetNs), fmtDur(ck.BoundNs))))
+			}
+		}
+	}
+	for _, p := range pts {
+		b.WriteString("\n" + roleGlyph(p.Role) + " " + clean(p.Iface) + " " + st.dim.Render(fmtCount(p.Frames)))
+		if p.PodIP != "" {
+			b.WriteString("\n  " + st.dim.Render("pod "+clean(p.PodIP)))
+		}
+	}
+	return st.box.Render(b.String())
+}
+
+// underlayLinks summarises the underlay segments between two nodes, both directions.
+func underlayLinks(c *common, a, b string) string {
+	var out []string
+	for _, s := range c.res.Segments {
+		if s.Kind != "underlay" {
+			continue
+		}
+		fn, tn := nodeOf(c, s.From), nodeOf(c, s.To)
+		arrow := ""
+		switch {
+		case fn == a && tn == b:
+			arrow = "──▶"
+		case fn == b && tn == a:
+			arrow = "◀──"
+		default:
+			continue
+		}
+		lost := fmt.Sprintf("%s lost", fmtCount(s.Lost))
+		if s.Lost > 0 {
+			lost = c.st.bad.Render(lost)
+		}
+		out = append(out, fmt.Sprintf("%s %s pk ", arrow, fmtCount(s.Packets))+lost, "    p50 "+fmtDur(s.LatencyNs.P50))
+	}
+	mode := c.res.Mode
+	for _, pm := range c.res.Modes {
+		if (pm.From == a && pm.To == b) || (pm.From == b && pm.To == a) {
+			mode = pm.Mode
+		}
+	}
+	head := fmt.Sprintf("═ underlay %s ═", clean(mode))
+	return "\n\n" + head + "\n" + strings.Join(out, "\n")
+}
+
+// nodeOf returns the node of a point ID.
+func nodeOf(c *common, id string) string {
+	for _, p := range c.res.Points {
+		if p.ID == id {
+			return p.Node
+		}
+	}
+	if n, _, ok := strings.Cut(id, "/"); ok {
+		return n
+	}
+	return ""
+}
+
+// nodes lists the nodes in the order of their first point.
+func nodes(res *correlate.Result) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range res.Points {
+		if !seen[p.Node] {
+			seen[p.Node] = true
+			out = append(out, p.Node)
+		}
+	}
+	return out
+}
+
+// diagram draws the nodes side by side with the underlay between each adjacent pair, wrapping rows
+// when the width runs out.
+func diagram(c *common, w int) string {
+	ns := nodes(c.res)
+	var rows []string
+	var row []string
+	rowW := 0
+	for i, n := range ns {
+		box := nodeBox(c, n)
+		var link string
+		if i > 0 {
+			link = lipgloss.NewStyle().Padding(0, 1).Render(underlayLinks(c, ns[i-1], n))
+		}
+		bw := lipgloss.Width(box)
+		lw := lipgloss.Width(link)
+		if len(row) > 0 && rowW+lw+bw > w {
+			rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+			row, rowW = nil, 0
+			link = lipgloss.NewStyle().Padding(0, 1).Render(strings.TrimLeft(underlayLinks(c, ns[i-1], n), "\n"))
+			rows = append(rows, link)
+			lw = 0
+			link = ""
+		}
+		if link != "" {
+			row = append(row, link)
+			rowW += lw
+		}
+		row = append(row, box)
+		rowW += bw
+	}
+	if len(row) > 0 {
+		rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+	}
+	return strings.Join(rows, "\n")
+}
+
+func (o *overview) view(c *common, w, h int) string {
+	res := c.res
+	st := c.st
+	var b strings.Builder
+	sum := res.Summary
+	b.WriteString(fmt.Sprintf("%s %s   frames %s  journeys %s  delivered %s  ", st.header.Render("Mode"),
+		clean(res.Mode), fmtCount(sum.Frames), fmtCount(sum.Journeys), fmtCount(sum.Delivered)))
+	lost := fmt.Sprintf("lost %s", fmtCount(sum.Lost))
+	if sum.Lost > 0 {
+		lost = st.bad.Render(lost)
+	}
+	b.WriteString(lost + fmt.Sprintf("  not captured %s  flows %s", fmtCount(sum.NotCaptured), fmtCount(sum.Flows)))
+	if sum.Skipped > 0 {
+		b.WriteString(st.warn.Render(fmt.Sprintf("  skipped %s", fmtCount(sum.Skipped))))
+	}
+	b.WriteString("\n")
+	an := fmt.Sprintf("Anomalies: %d (%d error, %d warning, %d info)", len(res.Anomalies),
+		sum.Anomalies["error"], sum.Anomalies["warning"], sum.Anomalies["info"])
+	switch {
+	case sum.Anomalies["error"] > 0:
+		an = st.bad.Render(an)
+	case sum.Anomalies["warning"] > 0:
+		an = st.warn.Render(an)
+	}
+	b.WriteString(an + st.dim.Render("  press a to list them") + "\n")
+	b.WriteString(diagram(c, w) + "\n")
+
+	if len(res.Clocks) > 0 {
+		b.WriteString(st.header.Render("Clocks") + "\n")
+		for _, ck := range res.Clocks {
+			bound := "±" + fmtDur(ck.BoundNs)
+			if ck.BoundNs < 0 {
+				bound = "unbounded"
+			}
+			b.WriteString(fmt.Sprintf("  %s offset %s %s drift %.2fppm  %s (%s samples)\n", fit(clean(ck.Node), 12),
+				fitRight(fmtDur(ck.OffsetNs), 9), bound, ck.DriftPPM, clean(ck.Method), fmtCount(ck.Samples)))
+		}
+	}
+	b.WriteString(st.header.Render("Segments") + "\n")
+	segW := clamp((w-46)/2, 8, 40)
+	b.WriteString(st.dim.Render(fmt.Sprintf("  %s   %s %-8s %8s %8s %6s %8s %8s", fit("from", segW), fit("to", segW), "kind",
+		"packets", "deliv", "lost", "p50", "p99")) + "\n")
+	for _, s := range res.Segments {
+		line := fmt.Sprintf("  %s → %s %-8s %8s %8s %6s %8s %8s", fit(clean(s.From), segW), fit(clean(s.To), segW),
+			clean(s.Kind), fmtCount(s.Packets), fmtCount(s.Delivered), fmtCount(s.Lost), fmtDur(s.LatencyNs.P50),
+			fmtDur(s.LatencyNs.P99))
+		if s.Lost > 0 {
+			line = st.warn.Render(line)
+		}
+		b.WriteString(line + "\n")
+	}
+	var bad []string
+	for _, in := range res.Inputs {
+		if in.Skipped > 0 || len(in.Errors) > 0 {
+			bad = append(bad, fmt.Sprintf("  %s: %d skipped, %d damaged", clean(in.File), in.Skipped, in.Damaged))
+			for _, e := range in.Errors {
+				bad = append(bad, "    "+clean(e))
+			}
+		}
+	}
+	if len(bad) > 0 {
+		b.WriteString(st.header.Render("Input problems") + "\n" + strings.Join(bad, "\n") + "\n")
+	}
+	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	c.ovLines = len(lines)
+	off := clamp(o.offset, 0, max(0, len(lines)-h))
+	return strings.Join(lines[off:], "\n")
+}
