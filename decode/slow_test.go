@@ -282,7 +282,8 @@ func TestDecodeSlowRawChecksums(t *testing.T) {
 	}
 }
 
-// TestDecodeSlowMalformed covers the error bits on frames the fixtures do not reach.
+// TestDecodeSlowMalformed covers the error bits on frames the fixtures do not reach, and checks that
+// the fast decoder agrees on them.
 func TestDecodeSlowMalformed(t *testing.T) {
 	f := fxFrames(t)
 	data := f["eth-tcp-data"].data
@@ -295,6 +296,12 @@ func TestDecodeSlowMalformed(t *testing.T) {
 	badOpt := patch(54, 2, 1)
 	rawV5 := append([]byte(nil), f["raw-tcp"].data...)
 	rawV5[0] = 0x55
+	vx := f["vxlan-tcp"].data
+	vxNoI := append([]byte(nil), vx...)
+	vxNoI[14+20+8] = 0 // VXLAN flags without the I bit
+	vxIPX := append([]byte(nil), vx...)
+	vxIPX[14+20+16+12], vxIPX[14+20+16+13] = 0x81, 0x37 // inner EtherType IPX
+	hbh := f["ipv6-hbh-frag-udp"].data
 	cases := []struct {
 		name     string
 		link     LinkType
@@ -317,6 +324,11 @@ func TestDecodeSlowMalformed(t *testing.T) {
 		{"ethertype ipv4, version 6", LinkEthernet, patch(14, 0x65), len(data), ErrBadVersion, CsumUnverifiable, false, 0},
 		{"bad tcp option", LinkEthernet, badOpt, len(badOpt), ErrBadOption | ErrBadL4Checksum, CsumBad, true, 4},
 		{"ipx", LinkEthernet, patch(12, 0x81, 0x37), len(data), ErrNotIP, CsumNone, false, 0},
+		{"vxlan without I flag", LinkEthernet, vxNoI, len(vxNoI), ErrBadVXLAN, CsumOK, false, 4},
+		{"vxlan cut in inner ethernet", LinkEthernet, vx[:60], len(vx), ErrSnapped | ErrTruncated, CsumUnverifiable, false, 4},
+		{"vxlan carrying ipx", LinkEthernet, vxIPX, len(vxIPX), ErrNotIP, CsumUnverifiable, false, 0},
+		{"ipv6 cut in hop-by-hop", LinkEthernet, hbh[:58], 58, ErrBadLength | ErrTruncated, CsumUnverifiable, false, 6},
+		{"ipv6 hop-by-hop snapped", LinkEthernet, hbh[:58], len(hbh), ErrSnapped | ErrTruncated, CsumUnverifiable, false, 6},
 	}
 	for _, c := range cases {
 		var p Packet
@@ -324,6 +336,9 @@ func TestDecodeSlowMalformed(t *testing.T) {
 		if p.Errs != c.errs || p.Checksum != c.csum || p.HasTCP != c.hasTCP || p.Inner.Version != c.innerVer {
 			t.Errorf("%s: errs %v checksum %v tcp %v inner v%d; want %v %v %v v%d", c.name, p.Errs.Strings(),
 				p.Checksum, p.HasTCP, p.Inner.Version, c.errs.Strings(), c.csum, c.hasTCP, c.innerVer)
+		}
+		if d := diffOne(c.link, c.data, c.orig, 0); d != "" {
+			t.Errorf("%s: the fast decoder disagrees (-slow +fast):\n%s", c.name, d)
 		}
 	}
 }
