@@ -97,7 +97,7 @@ ipip_node() { # NODE LOCAL_IP TUN_IP REMOTE_BLOCK REMOTE_IP
 
 vxlan_node() { # NODE LOCAL_IP TUN_IP REMOTE_NODE REMOTE_BLOCK REMOTE_TUN_IP REMOTE_IP
 	local n; n=$(ns "$1")
-	ip -n "$n" link add vxlan.calico type vxlan id 4096 dstport 4789 local "$2" dev eth0 nolearning
+	ip -n "$n" link add vxlan.calico type vxlan id 4096 dstport 4789 local "$2" dev eth0 nolearning noudpcsum
 	ip -n "$n" link set vxlan.calico address "$(vtepmac "$1")" mtu 1450 up
 	ip -n "$n" addr add "$3/32" dev vxlan.calico
 	ip -n "$n" neigh add "$6" lladdr "$(vtepmac "$4")" dev vxlan.calico nud permanent
@@ -276,8 +276,8 @@ run_scenario() {
 	case $sc in
 	underlay-drop-proto4)
 		rule router-1 nft add table ip lab
-		rule router-1 nft add chain ip lab fwd '{ type filter hook forward priority 0; }'
-		rule router-1 nft add rule ip lab fwd ip protocol 4 drop
+		rule router-1 nft add chain ip lab labfwd '{ type filter hook forward priority 0; }'
+		rule router-1 nft add rule ip lab labfwd ip protocol 4 drop
 		;;
 	ipip-input-drop) rule node-b iptables -A INPUT -p 4 -j DROP ;;
 	tunl0-cali-drop) rule node-b iptables -A FORWARD -i tunl0 -o "$cb" -j DROP ;;
@@ -287,8 +287,8 @@ run_scenario() {
 		rule router-1 ip link set eth0 mtu 1400
 		if [ "$sc" = mtu-blackhole ]; then
 			rule router-1 nft add table ip lab
-			rule router-1 nft add chain ip lab out '{ type filter hook output priority 0; }'
-			rule router-1 nft add rule ip lab out icmp type destination-unreachable icmp code frag-needed drop
+			rule router-1 nft add chain ip lab labout '{ type filter hook output priority 0; }'
+			rule router-1 nft add rule ip lab labout icmp type destination-unreachable icmp code frag-needed drop
 		fi
 		;;
 	clusterip-dnat)
@@ -302,13 +302,13 @@ run_scenario() {
 		;;
 	underlay-loss)
 		rule router-1 nft add table ip lab
-		rule router-1 nft add chain ip lab fwd '{ type filter hook forward priority 0; }'
-		rule router-1 nft add rule ip lab fwd numgen random mod 100 '<' 15 drop
+		rule router-1 nft add chain ip lab labfwd '{ type filter hook forward priority 0; }'
+		rule router-1 nft add rule ip lab labfwd numgen random mod 100 '<' 15 drop
 		;;
 	tcp-retransmission)
 		rule router-1 nft add table ip lab
-		rule router-1 nft add chain ip lab fwd '{ type filter hook forward priority 0; }'
-		rule router-1 nft add rule ip lab fwd ip protocol 4 meta length '>' 1000 numgen inc mod 1000000 == 0 drop
+		rule router-1 nft add chain ip lab labfwd '{ type filter hook forward priority 0; }'
+		rule router-1 nft add rule ip lab labfwd ip protocol 4 meta length '>' 1000 numgen inc mod 1000000 == 0 drop
 		;;
 	esac
 	if [ -n "${WITH_EXT:-}" ]; then server ext-1; else server pod-b; fi

@@ -27,6 +27,7 @@ import (
 	"hash/fnv"
 	"io"
 	"log"
+	"math"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -121,6 +122,7 @@ type Flow struct {
 	Retransmitted  int       `json:"retransmitted,omitempty"`
 	Path           []string  `json:"path"`
 	DeliveredTo    string    `json:"delivered_to,omitempty"`
+	FromLog        bool      `json:"from_log,omitempty"`
 	delivered      []int
 	lostSizes      []int
 	deliveredSizes []int
@@ -222,6 +224,7 @@ type lab struct {
 	routerName string
 	tunIface   string
 	dnat       []NAT
+	natCands   []natCand
 }
 
 func main() {
@@ -500,7 +503,7 @@ func (l *lab) readPoint(p *Point, all map[string][]obs, segs *[]obs, arps *[]arp
 		if ip == nil {
 			continue
 		}
-		o := obs{point: where, ts: ci.Timestamp.UnixNano(), size: int(ip.Length), df: ip.Flags&layers.IPv4DontFragment != 0}
+		o := obs{point: where, ts: l.unskew(p.Node, ci.Timestamp.UnixNano()), size: int(ip.Length), df: ip.Flags&layers.IPv4DontFragment != 0}
 		o.src, _ = netip.AddrFromSlice(ip.SrcIP.To4())
 		o.dst, _ = netip.AddrFromSlice(ip.DstIP.To4())
 		h := fnv.New64a()
@@ -537,6 +540,16 @@ func (l *lab) readPoint(p *Point, all map[string][]obs, segs *[]obs, arps *[]arp
 		key := fmt.Sprintf("%d/%d/%s", ip.Id, ip.Length, fp)
 		all[key] = append(all[key], o)
 	}
+}
+
+// unskew undoes the clock shift the lab applied to a node's captures, so
+// that packets can be followed across nodes in capture order.
+func (l *lab) unskew(node string, ts int64) int64 {
+	c := l.t.Clock
+	if c == nil || c.Node != node {
+		return ts
+	}
+	return c.T0NS + int64(math.Round(float64(ts-c.T0NS-c.OffsetNS)/(1+c.DriftPPM/1e6)))
 }
 
 func fmtMAC(b []byte) string {
@@ -672,11 +685,18 @@ func (fs *flowSet) account(o obs, src endpoint, seen map[string]obs) {
 		if !ok || i == 0 {
 			continue
 		}
-		if x.src != prev.src || x.sport != prev.sport {
-			l.addNAT(fs.natSeen, "snat", o.proto, ipport(prev.src, prev.sport), ipport(x.src, x.sport), fl.Path[i-1]+"→"+pt)
+		// An ICMP echo identifier is one field for both directions (as
+		// in conntrack): it belongs to whichever address was rewritten.
+		icmp := o.proto == "icmp"
+		pd, xd := prev.dport, x.dport
+		if icmp {
+			pd, xd = prev.sport, x.sport
 		}
-		if x.dst != prev.dst || x.dport != prev.dport {
-			l.addNAT(fs.natSeen, "dnat", o.proto, ipport(prev.dst, prev.dport), ipport(x.dst, x.dport), fl.Path[i-1]+"→"+pt)
+		if x.src != prev.src || (!icmp && x.sport != prev.sport) {
+			l.addNAT(fs.natSeen, "snat", o.proto, ipport(prev.src, prev.sport), ipport(x.src, x.sport), fl.Path[i-1]+"→"+pt, o.ts)
+		}
+		if x.dst != prev.dst || (!icmp && x.dport != prev.dport) {
+			l.addNAT(fs.natSeen, "dnat", o.proto, ipport(prev.dst, pd), ipport(x.dst, xd), fl.Path[i-1]+"→"+pt, o.ts)
 		}
 		prev = x
 	}
@@ -720,13 +740,17 @@ func (l *lab) flows(all map[string][]obs, data []obs) {
 		}
 	}
 	l.tcpData(fs, data)
+	l.unseen(fs)
+	l.natResolve()
 	for _, fk := range fs.order {
 		fl := fs.flows[fk]
 		sort.SliceStable(fl.Lost, func(i, j int) bool { return fl.Lost[i].Packets > fl.Lost[j].Packets })
 		if len(fl.Lost) > 0 {
 			fl.LostAt = fl.Lost[0].Segment
 		}
-		l.lossAnomalies(fl)
+		if !fl.FromLog {
+			l.lossAnomalies(fl) // a pod that never sent has its cause in ARP
+		}
 		if fl.Retransmitted > 0 && len(fl.Path) > 0 {
 			l.add("retransmission", fl.Path[0])
 		}
@@ -748,6 +772,62 @@ func (l *lab) flows(all map[string][]obs, data []obs) {
 		}
 		return a.Dport < b.Dport
 	})
+}
+
+// unseen adds the traffic generators' conversations whose first packet
+// never reached a capture point (it stayed in the pod, e.g. for want of an
+// ARP answer), with the counts the generator printed.
+func (l *lab) unseen(fs *flowSet) {
+	for _, t := range l.t.Traffic {
+		var src endpoint
+		for _, p := range l.pods {
+			if p.name == t.From {
+				src = p
+			}
+		}
+		if !src.ip.IsValid() {
+			continue
+		}
+		proto, dst, sport, dport := "", "", 0, 0
+		if ap, err := netip.ParseAddrPort(t.Src); err == nil {
+			sport = int(ap.Port())
+		}
+		switch t.Kind {
+		case "ping":
+			proto, dst, sport = "icmp", t.Dst, t.ICMPID
+		case "udp", "http":
+			proto = "udp"
+			hp := t.Dst
+			if t.Kind == "http" {
+				proto = "tcp"
+				hp = strings.TrimSuffix(strings.TrimPrefix(hp, "http://"), "/")
+			}
+			ap, err := netip.ParseAddrPort(hp)
+			if err != nil {
+				continue
+			}
+			dst, dport = ap.Addr().String(), int(ap.Port())
+		default:
+			continue
+		}
+		found := false
+		for fk := range fs.flows {
+			if fk.proto == proto && fk.src == src.ip.String() && fk.dst == dst && (sport == 0 || fk.sport == sport) {
+				found = true
+			}
+		}
+		if found {
+			continue
+		}
+		fk := fkey{proto, src.ip.String(), dst, sport, dport}
+		fl := &Flow{Proto: proto, Src: fk.src, Dst: dst, Sport: sport, Dport: dport, Sent: t.Sent,
+			Delivered: 0, LostAt: src.name + "/eth0→" + src.at, FromLog: true, Path: []string{}}
+		if fl.Sent > 0 {
+			fl.Lost = []LostSeg{{Segment: fl.LostAt, Packets: fl.Sent}}
+		}
+		fs.flows[fk] = fl
+		fs.order = append(fs.order, fk)
+	}
 }
 
 // tcpData follows TCP segments that carry data. Segmentation offload means
@@ -852,14 +932,35 @@ func (l *lab) destination(o obs, seen map[string]obs, src endpoint) (endpoint, b
 	return endpoint{}, false
 }
 
-func (l *lab) addNAT(seen map[string]bool, kind, proto, from, to, where string) {
-	// A reply's un-NAT is the reverse of the request's mapping.
-	if seen[proto+to+">"+from] || seen[proto+from+">"+to] {
+type natCand struct {
+	nat NAT
+	ts  int64
+}
+
+// addNAT records a translation seen on a packet sent at ts. Which of a
+// request's mapping and its reply's reverse mapping is kept is decided in
+// natResolve: the one seen first, i.e. the initiator's.
+func (l *lab) addNAT(seen map[string]bool, kind, proto, from, to, where string, ts int64) {
+	k := proto + from + ">" + to + "@" + where
+	if seen[k] {
 		return
 	}
-	seen[proto+from+">"+to] = true
-	l.t.NAT = append(l.t.NAT, NAT{Kind: kind, Proto: proto, From: from, To: to, Where: where})
-	l.add("nat", where)
+	seen[k] = true
+	l.natCands = append(l.natCands, natCand{NAT{Kind: kind, Proto: proto, From: from, To: to, Where: where}, ts})
+}
+
+func (l *lab) natResolve() {
+	sort.SliceStable(l.natCands, func(i, j int) bool { return l.natCands[i].ts < l.natCands[j].ts })
+	kept := map[string]bool{}
+	for _, c := range l.natCands {
+		n := c.nat
+		if kept[n.Proto+n.To+">"+n.From] || kept[n.Proto+n.From+">"+n.To] {
+			continue
+		}
+		kept[n.Proto+n.From+">"+n.To] = true
+		l.t.NAT = append(l.t.NAT, n)
+		l.add("nat", n.Where)
+	}
 }
 
 func (l *lab) add(kind, where string) {
@@ -908,14 +1009,17 @@ func (l *lab) lossAnomalies(fl *Flow) {
 			kind = "underlay-drop"
 		}
 		if fl.Delivered > 0 {
-			minLost, maxDelivered := 1<<30, 0
+			// Partial loss. A PMTU black hole loses exactly the big DF
+			// packets while no ICMP "fragmentation needed" is seen.
+			bigLost := fl.lostDF
 			for _, s := range fl.lostSizes {
-				minLost = min(minLost, s)
+				bigLost = bigLost && s >= 1280
 			}
+			bigDelivered := false
 			for _, s := range fl.deliveredSizes {
-				maxDelivered = max(maxDelivered, s)
+				bigDelivered = bigDelivered || s >= 1280
 			}
-			if fl.lostDF && minLost >= 1280 && maxDelivered < minLost && !l.hasFragNeeded() {
+			if bigLost && !bigDelivered && !l.hasFragNeeded() {
 				kind = "pmtu-blackhole"
 			} else {
 				kind = "loss"
