@@ -17,6 +17,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // Options configure the TUI: how to load and correlate the captures, and the terminal to use.
@@ -283,14 +284,16 @@ func (m Model) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+var specialKeys = map[string]tea.KeyType{"up": tea.KeyUp, "down": tea.KeyDown, "left": tea.KeyLeft,
+	"right": tea.KeyRight, "enter": tea.KeyEnter, "esc": tea.KeyEsc, "tab": tea.KeyTab, "shift+tab": tea.KeyShiftTab,
+	"pgup": tea.KeyPgUp, "pgdown": tea.KeyPgDown, "home": tea.KeyHome, "end": tea.KeyEnd, "ctrl+c": tea.KeyCtrlC,
+	"ctrl+x": tea.KeyCtrlX, "ctrl+b": tea.KeyCtrlB, "ctrl+f": tea.KeyCtrlF, "backspace": tea.KeyBackspace}
+
 // keyMsgOf returns the key message of a binding's first key.
 func keyMsgOf(b key.Binding) tea.KeyMsg {
 	k := b.Keys()[0]
-	switch k {
-	case "up":
-		return tea.KeyMsg{Type: tea.KeyUp}
-	case "down":
-		return tea.KeyMsg{Type: tea.KeyDown}
+	if t, ok := specialKeys[k]; ok {
+		return tea.KeyMsg{Type: t}
 	}
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
 }
@@ -491,7 +494,7 @@ func (m Model) bodyHeight() int {
 func (m Model) View() string {
 	w, h := m.width, m.height
 	if w < 20 || h < 5 {
-		return "calipath: terminal too small"
+		return ansi.Truncate("calipath: terminal too small", max(1, w), "")
 	}
 	if m.err != nil {
 		return m.c.st.bad.Render("calipath: "+clean(m.err.Error())) + "\n\npress q to quit"
@@ -598,35 +601,34 @@ func (m Model) footer(w int) string {
 
 func (m Model) helpView(w, h int) string {
 	st := m.c.st
-	var b strings.Builder
-	b.WriteString(st.header.Render("Keys") + st.dim.Render("  (any key closes)") + "\n\n")
-	for _, group := range m.c.km.FullHelp() {
+	var keys []string
+	for gi, group := range m.c.km.FullHelp() {
+		if gi > 0 {
+			keys = append(keys, "")
+		}
 		for _, k := range group {
 			hk := k.Help()
-			b.WriteString("  " + st.header.Render(fit(hk.Key, 12)) + " " + hk.Desc + "\n")
+			keys = append(keys, " "+st.header.Render(fit(hk.Key, 10))+" "+hk.Desc)
 		}
-		b.WriteString("\n")
 	}
-	b.WriteString("Filter: host IP, net CIDR, port N, proto tcp|udp|icmp, node NAME, point ID, kind KIND;\n")
-	b.WriteString("combine with and, or, not and parentheses. Enter applies, an empty filter clears it.\n")
-	return columnize(b.String(), w, h)
+	foot := lipgloss.NewStyle().Width(w).Render("Filter (/): host IP, net CIDR, port N, proto tcp|udp|icmp, node NAME, " +
+		"point ID, kind KIND, severity S, status S, flow ID; combine with and, or, not and parentheses. " +
+		"Enter applies, esc cancels, an empty filter clears it. The mouse wheel scrolls.")
+	head := st.header.Render("Keys") + st.dim.Render("  (any key closes)")
+	rows := max(1, h-2-lipgloss.Height(foot))
+	return head + "\n" + columnize(keys, rows) + "\n" + foot
 }
 
-// columnize lays a long list out in as many columns as the width allows when it is taller than h.
-func columnize(s string, w, h int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) <= h {
-		return s
-	}
-	colW := 0
-	for _, l := range lines {
-		colW = max(colW, lipgloss.Width(l))
-	}
-	colW += 2
+// columnize lays lines out in as many columns of at most h lines as needed.
+func columnize(lines []string, h int) string {
 	var cols []string
 	for i := 0; i < len(lines); i += h {
 		end := min(i+h, len(lines))
-		cols = append(cols, lipgloss.NewStyle().Width(colW).Render(strings.Join(lines[i:end], "\n")))
+		colW := 0
+		for _, l := range lines[i:end] {
+			colW = max(colW, lipgloss.Width(l))
+		}
+		cols = append(cols, lipgloss.NewStyle().Width(colW+3).Render(strings.Join(lines[i:end], "\n")))
 	}
 	return lipgloss.JoinHorizontal(lipgloss.Top, cols...)
 }

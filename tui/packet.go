@@ -209,11 +209,22 @@ func (p *packetView) view(c *common, w, h int) string {
 	for i := range vals {
 		vals[i] = p.hopFields(i)
 	}
-	tableH := len(fieldNames)
+	// Rows empty at every hop (no tunnel, no TCP…) are left out.
+	var shown []int
+	for f := range fieldNames {
+		for i := range vals {
+			if vals[i][f] != "" {
+				shown = append(shown, f)
+				break
+			}
+		}
+	}
+	tableH := len(shown)
 	if !p.noHex {
 		tableH = min(tableH, max(4, h-1-(h-1)/3))
 	}
-	for f := 0; f < min(tableH, len(fieldNames)); f++ {
+	tableH = min(tableH, h-1)
+	for _, f := range shown[:tableH] {
 		line := st.dim.Render(fit(fieldNames[f], labelW))
 		for i := first; i < first+visible; i++ {
 			v := vals[i][f]
@@ -238,7 +249,7 @@ func (p *packetView) view(c *common, w, h int) string {
 	if p.noHex {
 		return b.String()
 	}
-	rest := h - 1 - min(tableH, len(fieldNames))
+	rest := h - 1 - tableH
 	if rest < 2 || p.sel >= len(p.frames) {
 		return b.String()
 	}

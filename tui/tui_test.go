@@ -1,0 +1,441 @@
+package tui
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/calipath/calipath/correlate"
+	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/gen"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/muesli/termenv"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// labRes is the Result of a small generated two-node IP-in-IP capture with loss, retransmissions,
+// DNAT and a clock offset (deterministic for its seed).
+var labRes *correlate.Result
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	// Pin the colour profile: lipgloss output otherwise depends on whether stdout is a terminal.
+	lipgloss.SetColorProfile(termenv.Ascii)
+	dir, err := os.MkdirTemp("", "calipath-tui-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	labRes, err = generate(dir, 600, 8)
+	code := 1
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	} else {
+		code = m.Run()
+	}
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func generate(dir string, packets, flows int) (*correlate.Result, error) {
+	cfg := gen.DefaultConfig()
+	cfg.Dir = dir
+	cfg.Packets = packets
+	cfg.Flows = flows
+	cfg.LossPerHop = 0.02
+	cfg.RetransRate = 0.02
+	cfg.DNAT = 0.3
+	cfg.ClockOffset = map[string]time.Duration{"node-2": 3 * time.Millisecond}
+	cfg.KeepTruth = false
+	g, err := gen.Generate(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c := decode.Load(g.Files, decode.Options{}, decode.PointConfig{})
+	return correlate.Correlate(c, correlate.Options{}), nil
+}
+
+func testOptions() Options {
+	return Options{Out: io.Discard, Getenv: func(k string) string {
+		if k == "NO_COLOR" {
+			return "1"
+		}
+		return ""
+	}}
+}
+
+func newTest(t testing.TB, res *correlate.Result, w, h int) Model {
+	t.Helper()
+	m := NewWithResult(res, testOptions())
+	return send(m, tea.WindowSizeMsg{Width: w, Height: h})
+}
+
+// send feeds msgs to Update, running the Cmds that read frames (the packet screen) synchronously.
+func send(m Model, msgs ...tea.Msg) Model {
+	for _, msg := range msgs {
+		nm, cmd := m.Update(msg)
+		m = nm.(Model)
+		if cmd != nil && m.pk.loading {
+			if out, ok := runQuick(cmd).(framesMsg); ok {
+				nm, _ = m.Update(out)
+				m = nm.(Model)
+			}
+		}
+	}
+	return m
+}
+
+// runQuick runs a Cmd unless it is a timer or a textinput blink.
+func runQuick(cmd tea.Cmd) (msg tea.Msg) {
+	done := make(chan tea.Msg, 1)
+	go func() { done <- cmd() }()
+	select {
+	case msg = <-done:
+		return msg
+	case <-time.After(2 * time.Second):
+		return nil
+	}
+}
+
+// press sends the first key of each binding.
+func press(m Model, bs ...key.Binding) Model {
+	for _, b := range bs {
+		m = send(m, keyMsgOf(b))
+	}
+	return m
+}
+
+func typeText(m Model, s string) Model {
+	for _, r := range s {
+		m = send(m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+	return m
+}
+
+func TestNavigation(t *testing.T) {
+	km := DefaultKeyMap()
+	m := newTest(t, labRes, 80, 24)
+	if m.Screen() != screenOverview {
+		t.Fatalf("start screen %v", m.Screen())
+	}
+	for _, tc := range []struct {
+		b    key.Binding
+		want screen
+	}{
+		{km.Flows, screenFlows}, {km.Timeline, screenTimeline}, {km.ARP, screenARP},
+		{km.Anomalies, screenAnomalies}, {km.Overview, screenOverview}, {km.NextTab, screenFlows},
+		{km.PrevTab, screenOverview}, {km.PrevTab, screenAnomalies}, {km.NextTab, screenOverview},
+	} {
+		m = press(m, tc.b)
+		if m.Screen() != tc.want {
+			t.Fatalf("after %s: screen %v, want %v", tc.b.Keys()[0], m.Screen(), tc.want)
+		}
+	}
+	m = press(m, km.Help)
+	if v := ansi.Strip(m.View()); !m.showHelp || !strings.Contains(v, "next loss") {
+		t.Fatalf("help not shown:\n%s", v)
+	}
+	m = press(m, km.Down)
+	if m.showHelp {
+		t.Fatalf("help still shown after a key")
+	}
+	if _, cmd := m.Update(keyMsgOf(km.Quit)); cmd == nil || fmt.Sprint(cmd()) != fmt.Sprint(tea.Quit()) {
+		t.Fatalf("q does not quit")
+	}
+}
+
+func TestFlowsSortAndOpen(t *testing.T) {
+	km := DefaultKeyMap()
+	m := press(newTest(t, labRes, 160, 48), km.Flows)
+	if len(m.fl.idx) != len(labRes.Flows) {
+		t.Fatalf("%d flows listed, want %d", len(m.fl.idx), len(labRes.Flows))
+	}
+	// Sort by packets (column 5), descending.
+	for i := 0; i < 5; i++ {
+		m = press(m, km.SortNext)
+	}
+	m = press(m, km.Reverse)
+	if flowColumns[m.fl.sortCol].name != "pkts" || !m.fl.desc {
+		t.Fatalf("sorted by %s desc=%v", flowColumns[m.fl.sortCol].name, m.fl.desc)
+	}
+	for i := 1; i < len(m.fl.idx); i++ {
+		if labRes.Flows[m.fl.idx[i-1]].Packets < labRes.Flows[m.fl.idx[i]].Packets {
+			t.Fatalf("not sorted by packets descending at row %d", i)
+		}
+	}
+	m = press(m, km.End)
+	if m.fl.cursor != len(m.fl.idx)-1 {
+		t.Fatalf("end: cursor %d", m.fl.cursor)
+	}
+	want := labRes.Flows[m.fl.idx[m.fl.cursor]].ID
+	m = press(m, km.Enter)
+	if m.Screen() != screenTimeline || m.tl.flowID != want {
+		t.Fatalf("enter: screen %v flow %q, want timeline of %q", m.Screen(), m.tl.flowID, want)
+	}
+	m = press(m, km.Back)
+	if m.Screen() != screenFlows {
+		t.Fatalf("esc from timeline: %v", m.Screen())
+	}
+}
+
+// lossyFlow returns a flow with losses.
+func lossyFlow(t *testing.T, res *correlate.Result) int {
+	for i, f := range res.Flows {
+		if f.Lost > 0 {
+			return i
+		}
+	}
+	t.Skip("no flow with losses")
+	return 0
+}
+
+func TestTimelineJumpsAndPacket(t *testing.T) {
+	km := DefaultKeyMap()
+	m := press(newTest(t, labRes, 160, 48), km.Flows)
+	fi := lossyFlow(t, labRes)
+	for m.fl.idx[m.fl.cursor] != fi {
+		m = press(m, km.Down)
+	}
+	m = press(m, km.Enter, km.NextLoss)
+	j, ok := m.tl.selectedJourney()
+	if !ok || j.Status != "lost" {
+		t.Fatalf("n did not land on a lost journey: %+v", j)
+	}
+	first := m.tl.cursor
+	m = press(m, km.NextLoss)
+	if labRes.Flows[fi].Lost > 1 && m.tl.cursor <= first {
+		t.Fatalf("second n did not move forward: %d → %d", first, m.tl.cursor)
+	}
+	m = press(m, km.PrevLoss)
+	if m.tl.cursor != first {
+		t.Fatalf("N went to %d, want %d", m.tl.cursor, first)
+	}
+	m = press(m, km.Enter)
+	if m.Screen() != screenPacket || m.pk.loading || len(m.pk.frames) != len(j.Hops) {
+		t.Fatalf("packet screen: screen %v loading %v frames %d", m.Screen(), m.pk.loading, len(m.pk.frames))
+	}
+	for i, f := range m.pk.frames {
+		if f.err != nil || f.rec.Frame != j.Hops[i].Frame {
+			t.Fatalf("hop %d: frame %d err %v", i, f.rec.Frame, f.err)
+		}
+	}
+	v := ansi.Strip(m.View())
+	if !strings.Contains(v, "hex:") || !strings.Contains(v, "0000  ") {
+		t.Fatalf("no hex view:\n%s", v)
+	}
+	m = press(m, km.Hex)
+	if strings.Contains(ansi.Strip(m.View()), "hex:") {
+		t.Fatalf("hex view still shown after toggling")
+	}
+	m = press(m, km.Back)
+	if m.Screen() != screenTimeline {
+		t.Fatalf("esc from packet: %v", m.Screen())
+	}
+}
+
+func TestFilter(t *testing.T) {
+	km := DefaultKeyMap()
+	m := press(newTest(t, labRes, 80, 24), km.Flows, km.Filter)
+	if !m.filtering {
+		t.Fatal("/ did not open the filter bar")
+	}
+	m = typeText(m, "proto udp")
+	m = send(m, tea.KeyMsg{Type: tea.KeyEnter})
+	if m.filtering || m.c.filter == nil {
+		t.Fatalf("filter not applied: filtering %v err %q", m.filtering, m.filterErr)
+	}
+	n := 0
+	for _, f := range labRes.Flows {
+		if f.Proto == "udp" {
+			n++
+		}
+	}
+	if len(m.fl.idx) != n {
+		t.Fatalf("%d flows after proto udp, want %d", len(m.fl.idx), n)
+	}
+	for _, i := range m.fl.idx {
+		if labRes.Flows[i].Proto != "udp" {
+			t.Fatalf("flow %s is %s", labRes.Flows[i].ID, labRes.Flows[i].Proto)
+		}
+	}
+	// A bad expression keeps the bar open with the error and the old filter.
+	m = press(m, km.Filter)
+	m = send(m, tea.KeyMsg{Type: tea.KeyCtrlU})
+	m = typeText(m, "port banana")
+	m = send(m, tea.KeyMsg{Type: tea.KeyEnter})
+	if !m.filtering || m.filterErr == "" || len(m.fl.idx) != n {
+		t.Fatalf("bad filter: filtering %v err %q flows %d", m.filtering, m.filterErr, len(m.fl.idx))
+	}
+	// Clearing the expression shows everything again.
+	m = send(m, tea.KeyMsg{Type: tea.KeyCtrlU}, tea.KeyMsg{Type: tea.KeyEnter})
+	if m.c.filter != nil || len(m.fl.idx) != len(labRes.Flows) {
+		t.Fatalf("cleared filter: %d flows", len(m.fl.idx))
+	}
+}
+
+func TestAnomalyJumpsToEvidence(t *testing.T) {
+	km := DefaultKeyMap()
+	m := press(newTest(t, labRes, 160, 48), km.Anomalies)
+	for i := 0; i < len(m.anom.idx); i++ {
+		a := labRes.Anomalies[m.anom.idx[m.anom.cursor]]
+		if a.Kind == "loss" && len(a.Flows) > 0 && len(a.Evidence) > 0 {
+			m = press(m, km.Enter)
+			if m.Screen() != screenTimeline || m.tl.flowID != a.Flows[0] {
+				t.Fatalf("enter: screen %v flow %s, want timeline of %s", m.Screen(), m.tl.flowID, a.Flows[0])
+			}
+			j, ok := m.tl.selectedJourney()
+			if !ok {
+				t.Fatal("no journey selected")
+			}
+			found := false
+			for _, h := range j.Hops {
+				for _, e := range a.Evidence {
+					if h.File == e.File && h.Frame == e.Frame {
+						found = true
+					}
+				}
+			}
+			if !found {
+				t.Fatalf("selected journey %d holds none of the evidence %v", j.ID, a.Evidence)
+			}
+			return
+		}
+		m = press(m, km.Down)
+	}
+	t.Skip("no loss anomaly")
+}
+
+func TestMouseWheelAndResize(t *testing.T) {
+	km := DefaultKeyMap()
+	m := press(newTest(t, labRes, 80, 24), km.Flows)
+	m = send(m, tea.MouseMsg{Action: tea.MouseActionPress, Button: tea.MouseButtonWheelDown})
+	if m.fl.cursor != min(3, len(m.fl.idx)-1) {
+		t.Fatalf("wheel down: cursor %d", m.fl.cursor)
+	}
+	m = send(m, tea.MouseMsg{Action: tea.MouseActionPress, Button: tea.MouseButtonWheelUp})
+	if m.fl.cursor != 0 {
+		t.Fatalf("wheel up: cursor %d", m.fl.cursor)
+	}
+	for _, sz := range [][2]int{{40, 10}, {200, 60}, {80, 24}, {10, 3}} {
+		m = send(m, tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+		for s := screenOverview; s <= screenAnomalies; s++ {
+			m.screen = s
+			checkSize(t, m.View(), sz[0], sz[1])
+		}
+	}
+}
+
+// checkSize fails when the view does not fit the terminal.
+func checkSize(t *testing.T, v string, w, h int) {
+	t.Helper()
+	lines := strings.Split(v, "\n")
+	if len(lines) > h {
+		t.Fatalf("%dx%d: %d lines", w, h, len(lines))
+	}
+	for _, l := range lines {
+		if lipgloss.Width(l) > w {
+			t.Fatalf("%dx%d: line wider than the terminal: %q", w, h, l)
+		}
+	}
+}
+
+func TestLoadingAndCancel(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := gen.Generate(func() gen.Config {
+		c := gen.DefaultConfig()
+		c.Dir, c.Packets, c.KeepTruth = dir, 200, false
+		return c
+	}()); err != nil {
+		t.Fatal(err)
+	}
+	paths, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
+	m := New(paths, testOptions())
+	m = send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	if m.Screen() != screenLoading || !strings.Contains(m.View(), "Loading captures") {
+		t.Fatalf("not loading:\n%s", m.View())
+	}
+	// Run the load Cmd as bubbletea would, then deliver its result.
+	msg := loadCmd(m.paths, m.opts, m.load)()
+	m = send(m, tickMsg{}, msg)
+	if m.Screen() != screenOverview || m.c.res == nil || m.c.res.Summary.Frames == 0 {
+		t.Fatalf("after loading: screen %v", m.Screen())
+	}
+	fp, _ := m.load.snapshot()
+	for i, p := range fp {
+		if !p.done || p.frames == 0 || p.bytes == 0 {
+			t.Errorf("file %d progress %+v", i, p)
+		}
+	}
+	// q cancels while loading.
+	m2 := New(paths, testOptions())
+	if _, cmd := m2.Update(tea.KeyMsg{Type: tea.KeyCtrlC}); cmd == nil || fmt.Sprint(cmd()) != fmt.Sprint(tea.Quit()) {
+		t.Fatal("ctrl+c does not quit while loading")
+	}
+}
+
+// goldenScreens drives the model to each screen.
+func goldenScreens(t *testing.T, w, h int) map[string]string {
+	km := DefaultKeyMap()
+	out := map[string]string{}
+	m := newTest(t, labRes, w, h)
+	out["overview"] = m.View()
+	m = press(m, km.Flows)
+	out["flows"] = m.View()
+	fi := lossyFlow(t, labRes)
+	for m.fl.idx[m.fl.cursor] != fi {
+		m = press(m, km.Down)
+	}
+	m = press(m, km.Enter, km.NextLoss)
+	out["timeline"] = m.View()
+	m = press(m, km.Up, km.Enter)
+	out["packet"] = m.View()
+	m = press(m, km.ARP)
+	out["arp"] = m.View()
+	m = press(m, km.Anomalies)
+	out["anomalies"] = m.View()
+	m = press(m, km.Help)
+	out["help"] = m.View()
+	m = press(m, km.Down, km.Flows, km.Filter)
+	m = typeText(m, "proto tcp and not status delivered")
+	out["filter"] = m.View()
+	lm := New([]string{"node-1-eth0.pcap", "node-2-eth0.pcap.gz"}, testOptions())
+	lm = send(lm, tea.WindowSizeMsg{Width: w, Height: h})
+	lm.progress = []fileProgress{{bytes: 1 << 20, size: 4 << 20, frames: 12345, skipped: 2}, {}}
+	out["loading"] = lm.View()
+	return out
+}
+
+func TestGolden(t *testing.T) {
+	for _, sz := range [][2]int{{80, 24}, {160, 48}} {
+		for name, v := range goldenScreens(t, sz[0], sz[1]) {
+			checkSize(t, v, sz[0], sz[1])
+			got := ansi.Strip(v)
+			path := filepath.Join("testdata", "TestGolden", fmt.Sprintf("%s-%dx%d.golden", name, sz[0], sz[1]))
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./tui -run TestGolden -update)", err)
+			}
+			if got != string(want) {
+				t.Errorf("%s differs from the golden file (-update rewrites it)\ngot:\n%s\nwant:\n%s", path, got, want)
+			}
+		}
+	}
+}
