@@ -20,7 +20,13 @@ const (
 	statusLost        = "lost"
 	statusNotCaptured = "not-captured"
 	statusUnplaced    = "unplaced" // seen only at points off its flow's path (e.g. -i any without indexes)
+	statusSplit       = "split"    // a GSO/TSO frame that continues as several smaller journeys from LastSeen
+	statusMerged      = "merged"   // a segment that continues inside a larger (GRO) journey from LastSeen
 )
+
+// negTolerance is how negative a corrected latency may be before calipath calls the clocks
+// inconsistent (rounding, and packets outside the clock sample).
+const negTolerance = int64(time.Microsecond)
 
 // coverageGrace is how long a point's capture must run past a moment to count as covering it.
 const coverageGrace = int64(50 * time.Millisecond)
@@ -33,10 +39,10 @@ func Correlate(c *decode.Capture, opts Options) *Result {
 	w := newWorld(c)
 	clocks := w.estimateClocks(opts.Offsets)
 	m := &matcher{w: w, clocks: clocks, window: int64(opts.Window), dupWin: int64(time.Millisecond),
-		exact: newMmap(), loose: newMmap()}
+		exact: newMmap(), loose: newMmap(), tcp: newMmap()}
 	m.run()
 	nJ := len(m.js)
-	m.js, m.exact, m.loose, m.queue = nil, nil, nil, nil // the open-journey state is no longer needed
+	m.js, m.exact, m.loose, m.tcp, m.queue = nil, nil, nil, nil, nil // the open-journey state is no longer needed
 	a := &analysis{w: w, m: m, clocks: clocks, opts: opts, nJ: nJ}
 	return a.result()
 }
@@ -69,10 +75,12 @@ type analysis struct {
 	covLast  []int64
 	pairMode map[[2]int]string
 
-	jStatus []string // status of each journey
-	jLast   []int32  // point last seen on the path, -1
-	jNext   []int32  // point expected next, -1
-	ids     []string // flow IDs by flow index
+	offloadAt  map[int32]uint32 // split parent or merged segment → observation where it continued as others
+	offloadNew map[int32]bool   // journeys that began as pieces of a split or as a merge: not new sends
+	jStatus    []string         // status of each journey
+	jLast      []int32          // point last seen on the path, -1
+	jNext      []int32          // point expected next, -1
+	ids        []string         // flow IDs by flow index
 
 	arpReq       map[int][]int64 // pod-veth point → times of ARP requests from its pod
 	arpFindings  []arpFinding
@@ -530,6 +538,13 @@ func (a *analysis) placeJourneys() []Journey {
 	}
 	var reached []int
 	var when []int64
+	a.offloadAt, a.offloadNew = map[int32]uint32{}, map[int32]bool{}
+	for _, ev := range a.m.gso {
+		if prev, ok := a.offloadAt[ev.parent]; !ok || a.ts(ev.at) < a.ts(prev) {
+			a.offloadAt[ev.parent] = ev.at
+		}
+		a.offloadNew[ev.child] = true
+	}
 	a.jStatus = make([]string, a.nJ)
 	a.jLast = make([]int32, a.nJ)
 	a.jNext = make([]int32, a.nJ)
@@ -570,9 +585,21 @@ func (a *analysis) placeJourneys() []Journey {
 		o0, _ := a.obs(h[0])
 		fl.bytes += int64(o0.Len)
 		status := statusDelivered
+		offloaded := false
+		if at, ok := a.offloadAt[int32(j)]; ok {
+			// Segmentation offload: the bytes went on as other journeys from this point.
+			if i, ok := pi.pos[a.point(at)]; ok && i > reach && reached[i] < 0 {
+				reached[i], when[i] = len(h)-1, a.ts(at)
+				first, reach = min(first, i), i
+				offloaded = true
+			}
+		}
 		switch {
 		case reach < 0:
 			status = statusUnplaced
+		case offloaded && reach < len(pi.points)-1:
+			status = offloadStatus(a.m.gso, int32(j))
+			a.jLast[j] = int32(pi.points[reach])
 		case reach < len(pi.points)-1:
 			nx := pi.points[reach+1]
 			a.jLast[j], a.jNext[j] = int32(pi.points[reach]), int32(nx)
@@ -596,14 +623,14 @@ func (a *analysis) placeJourneys() []Journey {
 			}
 			s.delivered++
 			lat := when[i+1] - when[i]
-			if lat < 0 {
+			if lat < -negTolerance {
 				s.negative++
 			}
 			s.lat.add(lat)
 			s.passMaxLen = max(s.passMaxLen, int(o0.Len))
 		}
 		switch status {
-		case statusDelivered:
+		case statusDelivered, statusSplit, statusMerged:
 			fl.delivered++
 			if reach > first {
 				fl.e2e.add(when[reach] - when[first])
@@ -721,4 +748,14 @@ func (a *analysis) renderJourney(j int) Journey {
 		jr.Flow = a.ids[f]
 	}
 	return jr
+}
+
+// offloadStatus says whether journey j went on as pieces (split) or inside a larger frame (merged).
+func offloadStatus(evs []gsoEvent, j int32) string {
+	for _, ev := range evs {
+		if ev.parent == j && ev.merge {
+			return statusMerged
+		}
+	}
+	return statusSplit
 }

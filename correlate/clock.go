@@ -27,6 +27,9 @@ func (m *clockModel) correct(t int64) int64 {
 	return t - m.offset - int64(m.drift*float64(t-m.offset-m.t0))
 }
 
+// sightingSpan bounds how far apart one packet's sightings on one node may be.
+const sightingSpan = int64(10 * time.Millisecond)
+
 // maxClockSamples bounds the fingerprints kept for clock estimation.
 const maxClockSamples = 1 << 19
 
@@ -64,20 +67,23 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 	if total > maxClockSamples {
 		rate = uint64(total/maxClockSamples) + 1
 	}
-	type seen struct {
-		node int16
-		ts   int64
-		done bool
+	// Each sampled packet's sightings: per node its first (ingress) and last (egress) time at the node's
+	// edge points. The sender comes first on the path, the receiver (the destination's node) last, any
+	// other node (a router) between them.
+	type sighting struct {
+		node        int
+		first, last int64
 	}
-	first := make(map[uint64]seen, min(total, maxClockSamples))
-	pairs := map[[2]int][]delaySample{} // [sender, receiver]
 	var t0 int64 = math.MaxInt64
+	type info struct {
+		sender, receiver int
+		seen             []sighting
+	}
+	pkts := make(map[uint64]*info, min(total, maxClockSamples))
 	for _, obs := range w.c.Obs {
 		for i := range obs {
 			o := &obs[i]
-			if o.Ts < t0 {
-				t0 = o.Ts
-			}
+			t0 = min(t0, o.Ts)
 			pi := w.srcPoint[o.Source]
 			if !edge[pi] || o.Flags&(decode.FlagNotIP|decode.FlagARP|decode.FlagNoPayloadHash|decode.FlagIPv6) != 0 {
 				continue
@@ -86,27 +92,61 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 			if fp%rate != 0 {
 				continue
 			}
-			sender := w.senderNode(o)
-			if sender < 0 {
-				continue
+			p := pkts[fp]
+			if p == nil {
+				s := w.senderNode(o)
+				if s < 0 {
+					continue
+				}
+				p = &info{sender: s, receiver: w.receiverNode(o)}
+				pkts[fp] = p
 			}
 			node := w.pointNode[pi]
-			s, ok := first[fp]
-			if !ok {
-				first[fp] = seen{node: int16(node), ts: o.Ts}
+			found := false
+			for k := range p.seen {
+				if x := &p.seen[k]; x.node == node {
+					found = true
+					// Within one node a packet passes its edge points in microseconds; a sighting much
+					// later is another packet with the same fingerprint (a resend with IP id 0).
+					if o.Ts-x.first < sightingSpan && x.last-o.Ts < sightingSpan {
+						x.first, x.last = min(x.first, o.Ts), max(x.last, o.Ts)
+					}
+				}
+			}
+			if !found {
+				p.seen = append(p.seen, sighting{node, o.Ts, o.Ts})
+			}
+		}
+	}
+	// Samples: sender (egress) → every other node (ingress), and every router (egress) → the receiver.
+	pairs := map[[2]int][]delaySample{} // [upstream, downstream]
+	fps := make([]uint64, 0, len(pkts))
+	for fp := range pkts {
+		fps = append(fps, fp)
+	}
+	sort.Slice(fps, func(i, j int) bool { return fps[i] < fps[j] })
+	for _, fp := range fps {
+		p := pkts[fp]
+		var snd, rcv *sighting
+		for k := range p.seen {
+			switch p.seen[k].node {
+			case p.sender:
+				snd = &p.seen[k]
+			case p.receiver:
+				rcv = &p.seen[k]
+			}
+		}
+		if snd == nil {
+			continue
+		}
+		for k := range p.seen {
+			x := &p.seen[k]
+			if x == snd {
 				continue
 			}
-			if s.done || int(s.node) == node {
-				continue
-			}
-			first[fp] = seen{node: s.node, ts: s.ts, done: true}
-			a, b := int(s.node), node
-			ta, tb := s.ts, o.Ts
-			switch sender {
-			case a:
-				pairs[[2]int{a, b}] = append(pairs[[2]int{a, b}], delaySample{ta, tb - ta})
-			case b:
-				pairs[[2]int{b, a}] = append(pairs[[2]int{b, a}], delaySample{tb, ta - tb})
+			pairs[[2]int{snd.node, x.node}] = append(pairs[[2]int{snd.node, x.node}], delaySample{snd.last, x.first - snd.last})
+			if rcv != nil && x != rcv {
+				pairs[[2]int{x.node, rcv.node}] = append(pairs[[2]int{x.node, rcv.node}], delaySample{x.last, rcv.first - x.last})
 			}
 		}
 	}
@@ -202,6 +242,7 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 			}
 		}
 	}
+	w.feasible(models, pairs, ref)
 	for node, d := range overrides {
 		if n, ok := w.nodeIdx[node]; ok {
 			models[n] = clockModel{t0: t0, offset: int64(d), method: "--offset"}
@@ -210,14 +251,27 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 	return models
 }
 
+// receiverNode returns the node a packet is going to: the node of the outer destination for
+// encapsulated frames, else the node of the inner destination; -1 if unknown.
+func (w *world) receiverNode(o *decode.Observation) int {
+	if o.Encap() != decode.EncapNone {
+		c := w.c.Tables.Ctx(o.Ctx)
+		if c.OuterV == 4 {
+			if n, ok := w.nodeOfIP[ip4(c.OuterDstAddr())]; ok {
+				return n
+			}
+		}
+	}
+	return w.nodeOfAddr(o.Dst)
+}
+
 // senderNode returns the node that sent an Observation's packet: the node of the outer source for
 // encapsulated frames, else the node of the inner source (a pod or node address); -1 if unknown.
 func (w *world) senderNode(o *decode.Observation) int {
 	if o.Encap() != decode.EncapNone {
 		c := w.c.Tables.Ctx(o.Ctx)
 		if c.OuterV == 4 {
-			src := c.OuterSrcAddr().As4()
-			if n, ok := w.nodeOfIP[uint32(src[0])<<24|uint32(src[1])<<16|uint32(src[2])<<8|uint32(src[3])]; ok {
+			if n, ok := w.nodeOfIP[ip4(c.OuterSrcAddr())]; ok {
 				return n
 			}
 		}
@@ -306,4 +360,51 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+// feasible adjusts the offsets so that no sampled packet arrives before it left: every directed pair
+// (a, b) with minimum raw delay m bounds θb − θa ≤ m (a difference-constraint system). Starting from
+// the estimates, violated constraints are repaired by moving both ends half-way (the reference node
+// stays put), for a bounded number of rounds. Offsets with a drift fit are left alone.
+func (w *world) feasible(models []clockModel, pairs map[[2]int][]delaySample, ref int) {
+	type con struct {
+		a, b int
+		m    int64
+	}
+	var cons []con
+	for k, s := range pairs {
+		if models[k[0]].drift != 0 || models[k[1]].drift != 0 {
+			continue
+		}
+		cons = append(cons, con{k[0], k[1], minDelay(s)})
+	}
+	sort.Slice(cons, func(i, j int) bool {
+		if cons[i].a != cons[j].a {
+			return cons[i].a < cons[j].a
+		}
+		return cons[i].b < cons[j].b
+	})
+	for round := 0; round < 200; round++ {
+		moved := false
+		for _, c := range cons {
+			ma, mb := &models[c.a], &models[c.b]
+			over := mb.offset - ma.offset - c.m
+			if over <= 0 {
+				continue
+			}
+			moved = true
+			switch {
+			case c.b == ref:
+				ma.offset += over
+			case c.a == ref:
+				mb.offset -= over
+			default:
+				mb.offset -= over / 2
+				ma.offset += over - over/2
+			}
+		}
+		if !moved {
+			return
+		}
+	}
 }

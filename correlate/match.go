@@ -69,8 +69,11 @@ const maxStages = 8
 // jstate is a journey while it is open for matching.
 type jstate struct {
 	exact    uint64
-	lastTs   int64 // corrected time of the latest hop
-	reg      [3]int32
+	lastTs   int64    // corrected time of the latest hop
+	reg      [4]int32 // registrations: exact, exact after NAT, loose, TCP tuple
+	tuple    uint64   // hash of the TCP 5-tuple (segmentation offload matching), 0 if not TCP data
+	seq      uint32   // TCP sequence number and payload length of the first hop
+	plen     uint32
 	stages   [maxStages]uint32
 	nstages  uint8
 	lastNode int16
@@ -87,6 +90,15 @@ func (j *jstate) visited(s uint32) bool {
 	return false
 }
 
+// gsoEvent records segmentation offload: a large TCP frame (parent) seen as several smaller ones
+// (children, each a journey of its own) from one point on — or, for a merge (GRO), several
+// journeys that continue as one larger frame.
+type gsoEvent struct {
+	parent, child int32
+	at            uint32 // global id of the observation where it happened
+	merge         bool   // child is the merged (larger) journey; parent one of the segments
+}
+
 // natEvent records that journey j's packet was rewritten between two observations.
 type natEvent struct {
 	j        int32
@@ -101,6 +113,8 @@ type matcher struct {
 	dupWin   int64
 	exact    *mmap
 	loose    *mmap
+	tcp      *mmap // TCP data journeys by 5-tuple, for GSO splits and GRO merges
+	gso      []gsoEvent
 	js       []jstate
 	jOf      []int32  // global observation id → journey (-1: none)
 	dup      []uint64 // bitset: the observation is a duplicate copy at a point already visited
@@ -279,13 +293,53 @@ func (m *matcher) step(o *decode.Observation, g uint32, t int64) {
 			return
 		}
 		j := int32(len(m.js))
-		m.js = append(m.js, jstate{exact: e, lastTs: t, reg: [3]int32{-1, -1, -1}})
+		m.js = append(m.js, jstate{exact: e, lastTs: t, reg: [4]int32{-1, -1, -1, -1}})
 		js := &m.js[j]
 		js.reg[0] = m.exact.add(e, j)
 		js.reg[2] = m.loose.add(o.Loose, j)
 		m.queue = append(m.queue, j)
 		m.attach(j, g, t, stage, node)
+		if o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.PayloadLen() > 0 {
+			m.offload(j, o, g, t, stage, node)
+		}
 	}
+}
+
+// tupleHash identifies a TCP connection direction.
+func tupleHash(o *decode.Observation) uint64 {
+	h := uint64(o.Src)<<32 | uint64(o.Dst)
+	h ^= uint64(o.Sport)<<48 | uint64(o.Dport)<<32 | uint64(o.Flags&decode.FlagIPv6)
+	return h*0x9e3779b97f4a7c15 + 6
+}
+
+// offload links a new TCP data journey j to open journeys of the same connection whose bytes it
+// splits (a GSO/TSO frame seen as MSS segments from here on) or merges (GRO: segments seen as one
+// frame from here on), on the same node within the window.
+func (m *matcher) offload(j int32, o *decode.Observation, g uint32, t int64, stage uint32, node int16) {
+	js := &m.js[j]
+	js.tuple, js.seq, js.plen = tupleHash(o), o.Seq, uint32(o.PayloadLen())
+	if h, ok := m.tcp.head[js.tuple]; ok {
+		for n := h; n >= 0; n = m.tcp.nodes[n].next {
+			k := m.tcp.nodes[n].j
+			ks := &m.js[k]
+			if k == j || ks.lastNode != node || ks.visited(stage) || t-ks.lastTs > m.window || ks.lastTs-t > m.window {
+				continue
+			}
+			switch {
+			case ks.plen > js.plen && within(js.seq, js.plen, ks.seq, ks.plen): // k was split; j is a piece
+				m.gso = append(m.gso, gsoEvent{parent: k, child: j, at: g})
+			case js.plen > ks.plen && within(ks.seq, ks.plen, js.seq, js.plen): // k merged into j
+				m.gso = append(m.gso, gsoEvent{parent: k, child: j, at: g, merge: true})
+			}
+		}
+	}
+	js.reg[3] = m.tcp.add(js.tuple, j)
+}
+
+// within reports whether [s, s+n) lies inside [S, S+N), in sequence-number arithmetic.
+func within(s, n, S, N uint32) bool {
+	off := s - S
+	return int32(off) >= 0 && off+n <= N
 }
 
 func (m *matcher) attach(j int32, g uint32, t int64, stage uint32, node int16) {
@@ -315,9 +369,12 @@ func (m *matcher) evict(now int64) {
 			if r < 0 {
 				continue
 			}
-			if i == 2 {
+			switch i {
+			case 2:
 				m.loose.remove(r)
-			} else {
+			case 3:
+				m.tcp.remove(r)
+			default:
 				m.exact.remove(r)
 			}
 			js.reg[i] = -1

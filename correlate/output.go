@@ -301,6 +301,9 @@ func (a *analysis) tcpStats() {
 			var have bool
 			syns := 0
 			for _, j := range fl.journeys[d] {
+				if a.offloadNew[j] {
+					continue // a piece of a split or a GRO merge: the bytes were counted when first sent
+				}
 				o, _ := a.obs(a.hops(int(j))[0])
 				if o.TCPFlags&decode.TCPRst != 0 {
 					fl.resets++

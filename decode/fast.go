@@ -418,11 +418,11 @@ func decodeL4(pl []byte, h *IPHdr, snapped bool, p *Packet) l4Verdict {
 		t.HdrLen = uint8(hl)
 		if hl > len(pl) {
 			p.Errs |= ErrTruncated
-			tcpOptions(pl[20:], p)
+			tcpOptions(pl[20:], p, true)
 			p.PayloadLen = max(declared-hl, 0)
 			return l4Unverifiable
 		}
-		tcpOptions(pl[20:hl], p)
+		tcpOptions(pl[20:hl], p, false)
 		p.Payload = pl[hl:]
 		p.PayloadLen = max(declared-hl, 0)
 		if !full {
@@ -500,8 +500,9 @@ func declaredLen(h *IPHdr, pl []byte) int {
 	return n
 }
 
-// tcpOptions decodes MSS, window scale, SACK-permitted, SACK blocks and timestamps.
-func tcpOptions(o []byte, p *Packet) {
+// tcpOptions decodes MSS, window scale, SACK-permitted, SACK blocks and timestamps. cut tells that
+// the capture ends inside the options: an option running past the end is then not malformed.
+func tcpOptions(o []byte, p *Packet, cut bool) {
 	t := &p.TCP
 	for len(o) > 0 {
 		kind := o[0]
@@ -512,7 +513,13 @@ func tcpOptions(o []byte, p *Packet) {
 			o = o[1:]
 			continue
 		}
-		if len(o) < 2 || o[1] < 2 || int(o[1]) > len(o) {
+		if len(o) < 2 || int(o[1]) > len(o) {
+			if !cut {
+				p.Errs |= ErrBadOption
+			}
+			return
+		}
+		if o[1] < 2 {
 			p.Errs |= ErrBadOption
 			return
 		}
