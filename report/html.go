@@ -31,7 +31,7 @@ code,.mono{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;fo
 .error .sev{color:#c62828}.warning .sev{color:#b36b00}.info .sev{color:#1565c0}
 .next{margin:4px 0}.ev{color:#555}
 .lossy td{background:#fdecea}
-svg{background:#fff;border:1px solid #dde1e6;margin:6px 0;display:block}
+svg{background:#fff;border:1px solid #dde1e6;margin:6px 0;display:block;max-width:100%;height:auto}
 svg text{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:11px}
 .cards{display:flex;gap:12px;flex-wrap:wrap;margin:14px 0}
 .card{background:#fff;border:1px solid #dde1e6;padding:8px 14px;min-width:120px}
@@ -126,7 +126,14 @@ func writeHTML(w io.Writer, v *view) {
 			fmt.Fprintf(w, "<p>%d more paths; see the segment table.</p>\n", len(v.paths)-4)
 			break
 		}
-		pathSVG(w, v, pv)
+		pathSVG(w, v, pv, i)
+	}
+	if off := v.offPath(4); len(off) > 0 {
+		fmt.Fprint(w, "<p>Losses on segments not drawn above:</p><ul>\n")
+		for _, sg := range off {
+			fmt.Fprintf(w, "<li><span class=\"mono\">%s → %s</span> (%s): %s</li>\n", esc(sg.From), esc(sg.To), esc(sg.Kind), esc(segLine(sg)))
+		}
+		fmt.Fprint(w, "</ul>\n")
 	}
 
 	fmt.Fprint(w, "<h2>Anomalies, most severe first</h2>\n")
@@ -206,7 +213,7 @@ func writeHTML(w io.Writer, v *view) {
 			if ladders == 0 {
 				fmt.Fprint(w, "<h2>Ladder diagrams of the worst flows</h2>\n")
 			}
-			ladderSVG(w, f, js, v.rungs)
+			ladderSVG(w, f, js, v.rungs, ladders)
 			ladders++
 		}
 	}
@@ -285,13 +292,17 @@ func sevColor(sev string, lost bool) string {
 // pathSVG draws a path left to right: nodes as boxes holding their capture points, and between two
 // points the segment in each direction (→ above, ← below), coloured by loss and labelled with packets,
 // losses and median latency.
-func pathSVG(w io.Writer, v *view, pv pathView) {
-	const boxW, boxH, gap, top = 132, 44, 118, 62
+func pathSVG(w io.Writer, v *view, pv pathView, id int) {
+	const boxW, boxH, top = 124, 44, 96
 	n := len(pv.points)
+	gap := 118 // room for the segment labels; wider when there are few points
+	if n > 1 {
+		gap = max(gap, min(240, (1300-40-n*boxW)/(n-1)))
+	}
 	width := 40 + n*boxW + (n-1)*gap
-	height := top + boxH + 92
+	height := top + boxH + 70
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img">`, width, height, width, height)
-	fmt.Fprint(w, `<defs><marker id="ah" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker></defs>`)
+	fmt.Fprintf(w, `<defs><marker id="ah%d" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="11" markerHeight="11" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker></defs>`, id)
 	fl := pv.flows
 	more := ""
 	if len(fl) > 12 {
@@ -349,9 +360,9 @@ func pathSVG(w io.Writer, v *view, pv pathView) {
 			if d == 1 {
 				x1, x2 = x2, x1
 			}
-			fmt.Fprintf(w, `<g><title>%s → %s: %s</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="3"%s marker-end="url(#ah)"/></g>`,
-				esc(key[0]), esc(key[1]), esc(segLine(seg)), x1, y, x2, y, col, dash)
-			ly := top - 26
+			fmt.Fprintf(w, `<g><title>%s → %s: %s</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="3"%s marker-end="url(#ah%d)"/></g>`,
+				esc(key[0]), esc(key[1]), esc(segLine(seg)), x1, y, x2, y, col, dash, id)
+			ly := top - 44
 			if d == 1 {
 				ly = top + boxH + 22
 			}
@@ -378,7 +389,7 @@ func pathSVG(w io.Writer, v *view, pv pathView) {
 // ladderSVG draws a flow's packets as a ladder: one column per capture point in path order, one row
 // per packet, an arrow per hop; a lost packet's last arrow ends, crossed, between the point it was
 // last seen at and the one expected next.
-func ladderSVG(w io.Writer, f *correlate.Flow, js []correlate.Journey, rungs int) {
+func ladderSVG(w io.Writer, f *correlate.Flow, js []correlate.Journey, rungs, id int) {
 	col := map[string]int{}
 	for i, p := range f.Path {
 		col[p] = i
@@ -407,7 +418,7 @@ func ladderSVG(w io.Writer, f *correlate.Flow, js []correlate.Journey, rungs int
 	x := func(i int) int { return left + 60 + i*colW }
 	fmt.Fprintf(w, `<h3>%s %s %s → %s</h3>`, esc(f.ID), esc(f.Proto), esc(endpoint(f.Src)), esc(endpoint(f.Dst)))
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img">`, width, height, width, height)
-	fmt.Fprint(w, `<defs><marker id="lh" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker></defs>`)
+	fmt.Fprintf(w, `<defs><marker id="lh%d" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker></defs>`, id)
 	for i, p := range f.Path {
 		fmt.Fprintf(w, `<text x="%d" y="18" text-anchor="middle" font-weight="bold">%s</text>`, x(i), esc(cut(iface(p), 18)))
 		node, _, _ := strings.Cut(p, "/")
@@ -433,8 +444,8 @@ func ladderSVG(w io.Writer, f *correlate.Flow, js []correlate.Journey, rungs int
 			if ca == cb {
 				continue
 			}
-			fmt.Fprintf(w, `<g><title>journey %d %s: %s → %s %s (%s:%d)</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.6" marker-end="url(#lh)"/></g>`,
-				j.ID, esc(j.Dir), esc(a.Point), esc(b.Point), esc(dur(b.Ts-a.Ts)), esc(b.File), b.Frame, x(ca), y, x(cb), y+rowH/2, dirCol)
+			fmt.Fprintf(w, `<g><title>journey %d %s: %s → %s %s (%s:%d)</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.6" marker-end="url(#lh%d)"/></g>`,
+				j.ID, esc(j.Dir), esc(a.Point), esc(b.Point), esc(dur(b.Ts-a.Ts)), esc(b.File), b.Frame, x(ca), y, x(cb), y+rowH/2, dirCol, id)
 		}
 		switch j.Status {
 		case "lost", "not-captured":

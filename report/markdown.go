@@ -83,7 +83,9 @@ func writeMarkdown(w io.Writer, v *view) {
 			}
 			fmt.Fprintf(w, "- Frames: %s\n", strings.Join(ev, ", "))
 		}
-		fmt.Fprintln(w)
+		if len(a.Flows) > 0 || len(a.Evidence) > 0 {
+			fmt.Fprintln(w)
+		}
 	}
 
 	fmt.Fprintf(w, "## Path\n\n")
@@ -98,6 +100,9 @@ func writeMarkdown(w io.Writer, v *view) {
 			break
 		}
 		t.diagram(v, pv)
+	}
+	for _, sg := range v.offPath(4) {
+		t.line(fmt.Sprintf("also: %s → %s (%s): %s", sg.From, sg.To, sg.Kind, segLine(sg)))
 	}
 	fmt.Fprintf(w, "```text%s```\n\n", strings.ReplaceAll(diag.String(), "```", "'''"))
 

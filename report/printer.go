@@ -305,6 +305,29 @@ func newView(res *correlate.Result, o Options) *view {
 	return v
 }
 
+// offPath returns the segments with losses that no drawn path (the first max) shows, in either
+// direction.
+func (v *view) offPath(max int) []*correlate.Segment {
+	drawn := map[[2]string]bool{}
+	for i, pv := range v.paths {
+		if i == max {
+			break
+		}
+		for k := 0; k+1 < len(pv.points); k++ {
+			drawn[[2]string{pv.points[k], pv.points[k+1]}] = true
+			drawn[[2]string{pv.points[k+1], pv.points[k]}] = true
+		}
+	}
+	var out []*correlate.Segment
+	for i := range v.res.Segments {
+		s := &v.res.Segments[i]
+		if s.Lost > 0 && !drawn[[2]string{s.From, s.To}] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // flowJourneys returns the journeys of a shown flow that the filter matches: from the Result's
 // journeys when it lists them, otherwise rendered on demand.
 func (v *view) flowJourneys(id string) []correlate.Journey {

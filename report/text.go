@@ -124,7 +124,23 @@ func (t *text) table(headers []string, rows [][]string, flex int, rowStyle func(
 	}
 	total -= 2
 	if flex >= 0 && flex < len(widths) && total > t.width {
-		widths[flex] = max(widths[flex]-(total-t.width), 8)
+		cutBy := min(total-t.width, max(widths[flex]-8, 0))
+		widths[flex] -= cutBy
+		total -= cutBy
+	}
+	// Still too wide: narrow the widest left-aligned column, one column at a time, to no less than 6.
+	for total > t.width {
+		wi := -1
+		for i, w := range widths {
+			if !right[i] && w > 6 && (wi < 0 || w > widths[wi]) {
+				wi = i
+			}
+		}
+		if wi < 0 {
+			break
+		}
+		widths[wi]--
+		total--
 	}
 	format := func(r []string) string {
 		var b strings.Builder
@@ -251,6 +267,9 @@ func writeText(w io.Writer, v *view, o Options) {
 		}
 		t.diagram(v, pv)
 	}
+	for _, sg := range v.offPath(4) {
+		t.wrap("  also lossy: ", "                ", fmt.Sprintf("%s → %s (%s): %s", sg.From, sg.To, sg.Kind, segLine(sg)))
+	}
 
 	t.heading("Segment latency (all traffic; → client to server order of the path)")
 	rows = nil
@@ -301,20 +320,22 @@ func writeText(w io.Writer, v *view, o Options) {
 	}
 	if len(v.icmp) > 0 {
 		t.heading("ICMP errors")
-		rows = nil
 		for i, ic := range v.icmp {
 			if i == 20 {
-				rows = append(rows, []string{fmt.Sprintf("… %d more", len(v.icmp)-20)})
+				t.line(fmt.Sprintf("  … %d more", len(v.icmp)-20))
 				break
 			}
-			mtu := ""
+			head := fmt.Sprintf("%s  type %d code %d", ic.Point, ic.Type, ic.Code)
 			if ic.MTU > 0 {
-				mtu = "mtu " + itoa(int(ic.MTU))
+				head += fmt.Sprintf(" mtu %d", ic.MTU)
 			}
-			rows = append(rows, []string{ic.Point, fmt.Sprintf("%d/%d", ic.Type, ic.Code), mtu, ic.Src + " → " + ic.Dst,
-				ic.Quoted, ic.Flow, evidence(ic.Evidence)})
+			head += "  " + ic.Src + " → " + ic.Dst
+			if ic.Flow != "" {
+				head += "  flow " + ic.Flow
+			}
+			t.wrap("  ", "    ", head)
+			t.wrap("    quotes ", "      ", ic.Quoted+"; frame "+evidence(ic.Evidence))
 		}
-		t.table([]string{"POINT", "TYPE", "MTU", "FROM → TO", "QUOTES", "FLOW", "FRAME"}, rows, 6, nil)
 	}
 
 	t.heading("Anomalies (most severe first)")

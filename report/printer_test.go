@@ -1,0 +1,380 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/calipath/calipath/correlate"
+	"github.com/google/go-cmp/cmp"
+)
+
+// small is a hand-built Result: two nodes, an underlay drop on one flow, a healthy second flow.
+func small() *correlate.Result {
+	lat := correlate.Latency{Min: 10_000, P50: 21_000, P90: 28_000, P99: 30_000, Max: 30_000}
+	return &correlate.Result{
+		Schema: correlate.Schema,
+		Inputs: []correlate.Input{
+			{File: "a-eth0.pcap", Format: "pcap", LinkTypes: []string{"EN10MB"}, Records: 10, Errors: []string{}},
+			{File: "b-eth0.pcap", Format: "pcapng", Compressed: true, LinkTypes: []string{"EN10MB"}, Records: 4, Skipped: 1,
+				Errors: []string{"b-eth0.pcap: record 5: truncated"}},
+		},
+		Points: []correlate.Point{
+			{ID: "a/eth0", Node: "a", Iface: "eth0", Role: "underlay", Reason: "file name", Frames: 10},
+			{ID: "b/eth0", Node: "b", Iface: "eth0", Role: "underlay", Reason: "file name", Frames: 4},
+		},
+		Mode:    "ipip",
+		Modes:   []correlate.PairMode{{From: "a", To: "b", Mode: "ipip"}},
+		NodeIPs: []correlate.NodeIP{{Node: "a", IP: "10.0.0.1", Reason: "--node-ip"}},
+		Clocks: []correlate.Clock{{Node: "a", Method: "reference"},
+			{Node: "b", OffsetNs: -1_500_000, BoundNs: 40_000, Method: "two-way minimum delay", Samples: 4}},
+		Segments: []correlate.Segment{
+			{From: "a/eth0", To: "b/eth0", Kind: "underlay", Packets: 10, Delivered: 4, Lost: 6, LatencyNs: lat},
+		},
+		Flows: []correlate.Flow{
+			{ID: "f1", Proto: "udp", Src: correlate.Endpoint{IP: "192.168.0.1", Port: 5000},
+				Dst: correlate.Endpoint{IP: "192.168.1.1", Port: 53}, Packets: 4, Delivered: 4, LatencyNs: lat,
+				Path: []string{"a/eth0", "b/eth0"}},
+			{ID: "f2", Proto: "tcp", Src: correlate.Endpoint{IP: "192.168.0.1", Port: 40000},
+				Dst: correlate.Endpoint{IP: "192.168.1.1", Port: 443}, Packets: 6, Lost: 6, Retransmissions: 2,
+				LostAt: []correlate.LostAt{{From: "a/eth0", To: "b/eth0", Count: 6}}, Path: []string{"a/eth0", "b/eth0"}},
+		},
+		Anomalies: []correlate.Anomaly{
+			{Kind: "clock-skew", Severity: "info", Where: correlate.Where{Node: "b"}, Flows: []string{}, Count: 1,
+				Message: "b's clock differs. Run NTP."},
+			{Kind: "underlay-drop", Severity: "error", Where: correlate.Where{From: "a/eth0", To: "b/eth0"},
+				Flows: []string{"f2"}, Count: 6,
+				Evidence: []correlate.Evidence{{File: "a-eth0.pcap", Frame: 3}, {File: "a-eth0.pcap", Frame: 7}},
+				Message:  "6 of 10 packets lost. Packets left a/eth0 and never arrived. Check the security groups."},
+		},
+		Summary: correlate.Summary{Frames: 14, Skipped: 1, Journeys: 10, Delivered: 4, Lost: 6, Flows: 2,
+			Anomalies: map[string]int{"error": 1, "info": 1}},
+	}
+}
+
+const smallText = `calipath report  calipath/1, mode ipip
+14 frames, 1 skipped; 10 packets: 4 delivered, 6 lost, 0 not captured; 2 flows
+anomalies: 1 errors, 0 warnings, 1 info
+
+Inputs
+  FILE         FORMAT       LINK    RECORDS  SKIPPED  DAMAGED
+  a-eth0.pcap  pcap         EN10MB       10        0        0
+  b-eth0.pcap  pcapng+gzip  EN10MB        4        1        0
+  ! b-eth0.pcap: record 5: truncated
+
+Capture points
+  NODE  INTERFACE  ROLE      FRAMES  WHY
+  a     eth0       underlay      10  file name
+  b     eth0       underlay       4  file name
+
+Mode and nodes
+  a → b: ipip
+  a is 10.0.0.1 (--node-ip)
+
+Clock offsets (against the reference node)
+  NODE  OFFSET         DRIFT  METHOD                 SAMPLES
+  a     reference             reference                    0
+  b     -1.5ms ± 40µs         two-way minimum delay        4
+
+Path
+
+  a/eth0 → b/eth0   flows f2 f1
+  a  [eth0]  underlay
+       X  underlay
+       X    → 10 pkts, 6 lost; p50 21µs, p99 30µs, max 30µs
+       X    ← no packets
+       v
+  b  [eth0]  underlay
+
+Segment latency (all traffic; → client to server order of the path)
+  SEGMENT          KIND      PKTS  LOST  N/C   MIN   P50   P90   P99   MAX
+  a/eth0 → b/eth0  underlay    10     6    0  10µs  21µs  28µs  30µs  30µs
+
+Flows (worst first)
+  ID  PROTO  CONVERSATION                         PKTS  LOST  N/C  RETX  RST   P50   P99
+  f2  tcp    192.168.0.1:40000 → 192.168.1.1:443     6     6    0     2    0   0ns   0ns
+  f1  udp    192.168.0.1:5000 → 192.168.1.1:53       4     0    0     0    0  21µs  30µs
+  f2 lost: 6 a/eth0→b/eth0
+
+Anomalies (most severe first)
+
+  ERROR   underlay-drop at a/eth0 → b/eth0 (6)
+    6 of 10 packets lost. Packets left a/eth0 and never arrived.
+    next: Check the security groups.
+    flows: f2
+    frames: a-eth0.pcap: 3, 7
+
+  INFO    clock-skew at b (1)
+    b's clock differs.
+    next: Run NTP.
+`
+
+const smallMarkdown = "# calipath report\n\n" +
+	"- **Mode:** ipip\n" +
+	"- **Packets:** 10 (14 frames, 1 skipped): 4 delivered, 6 lost, 0 not captured\n" +
+	"- **Flows:** 2\n" +
+	"- **Anomalies:** 1 errors, 0 warnings, 1 info\n\n" +
+	"## Anomalies\n\n" +
+	"### ERROR: underlay-drop at a/eth0 → b/eth0\n\n" +
+	"6 of 10 packets lost. Packets left a/eth0 and never arrived.\n\n" +
+	"**Next:** Check the security groups.\n\n" +
+	"- Flows: f2\n" +
+	"- Frames: `a-eth0.pcap:3`, `a-eth0.pcap:7`\n\n" +
+	"### INFO: clock-skew at b\n\n" +
+	"b's clock differs.\n\n" +
+	"**Next:** Run NTP.\n\n" +
+	"## Path\n\n" +
+	"```text\n" +
+	"  a/eth0 → b/eth0   flows f2 f1\n" +
+	"  a  [eth0]  underlay\n" +
+	"       X  underlay\n" +
+	"       X    → 10 pkts, 6 lost; p50 21µs, p99 30µs, max 30µs\n" +
+	"       X    ← no packets\n" +
+	"       v\n" +
+	"  b  [eth0]  underlay\n" +
+	"```\n\n" +
+	"## Segment latency\n\nAll traffic, per direction.\n\n" +
+	"| Segment | Kind | Packets | Delivered | Lost | Not captured | Min | P50 | P90 | P99 | Max |\n" +
+	"|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n" +
+	"| a/eth0 → b/eth0 | underlay | 10 | 4 | 6 | 0 | 10µs | 21µs | 28µs | 30µs | 30µs |\n\n" +
+	"## Flows, worst first\n\n" +
+	"| Flow | Proto | Client | Server | Packets | Lost | Not captured | Retrans | Resets | P50 | P99 | Lost at | NAT |\n" +
+	"|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|\n" +
+	"| f2 | tcp | 192.168.0.1:40000 | 192.168.1.1:443 | 6 | 6 | 0 | 2 | 0 | 0ns | 0ns | 6 a/eth0→b/eth0 |  |\n" +
+	"| f1 | udp | 192.168.0.1:5000 | 192.168.1.1:53 | 4 | 0 | 0 | 0 | 0 | 21µs | 30µs |  |  |\n\n" +
+	"## Inputs\n\n" +
+	"| File | Format | Link types | Records | Skipped | Damaged | Errors |\n" +
+	"|---|---|---|---:|---:|---:|---|\n" +
+	"| a-eth0.pcap | pcap | EN10MB | 10 | 0 | 0 |  |\n" +
+	"| b-eth0.pcap | pcapng+gzip | EN10MB | 4 | 1 | 0 | b-eth0.pcap: record 5: truncated |\n\n" +
+	"## Capture points\n\n" +
+	"| Node | Interface | Role | Pod | Frames | Why |\n" +
+	"|---|---|---|---|---:|---|\n" +
+	"| a | eth0 | underlay |  | 10 | file name |\n" +
+	"| b | eth0 | underlay |  | 4 | file name |\n\n" +
+	"## Mode and nodes\n\n" +
+	"| From | To | Mode |\n|---|---|---|\n| a | b | ipip |\n\n" +
+	"| Node | IP | Why |\n|---|---|---|\n| a | 10.0.0.1 | --node-ip |\n\n" +
+	"## Clock offsets\n\n" +
+	"| Node | Offset | Drift (ppm) | Method | Samples |\n" +
+	"|---|---|---:|---|---:|\n" +
+	"| a | reference | 0 | reference | 0 |\n" +
+	"| b | -1.5ms ± 40µs | 0 | two-way minimum delay | 4 |\n\n"
+
+func TestPrintText(t *testing.T) {
+	got := string(render(t, small(), Text))
+	if diff := cmp.Diff(smallText, got); diff != "" {
+		t.Errorf("text (-want +got):\n%s", diff)
+	}
+}
+
+func TestPrintMarkdown(t *testing.T) {
+	got := string(render(t, small(), Markdown))
+	if diff := cmp.Diff(smallMarkdown, got); diff != "" {
+		t.Errorf("markdown (-want +got):\n%s", diff)
+	}
+}
+
+func TestPrintHTML(t *testing.T) {
+	got := string(render(t, small(), HTML))
+	for _, want := range []string{
+		"<!DOCTYPE html>",
+		`<div class="an error"><div><span class="sev">error</span><b>underlay-drop</b> at <span class="mono">a/eth0 → b/eth0</span> (6)</div>`,
+		`<div class="next"><b>Next:</b> Check the security groups.</div>`,
+		`<code>a-eth0.pcap:3</code> <code>a-eth0.pcap:7</code>`,
+		`<td class="n" data-v="21000">21µs</td>`, // sortable by the number, shown for people
+		`stroke="#c62828"`, // the segment with the error is drawn red
+		`<table class="sortable">`,
+		"</html>\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	// The anomaly with the most severe level comes first.
+	if strings.Index(got, "underlay-drop</b>") > strings.Index(got, "clock-skew</b>") {
+		t.Error("anomalies are not most severe first")
+	}
+}
+
+func TestPrintJSON(t *testing.T) {
+	res := small()
+	var got correlate.Result
+	if err := json.Unmarshal(render(t, res, JSON), &got); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(*res, got, cmp.AllowUnexported(correlate.Result{})); diff != "" {
+		t.Errorf("json round trip (-want +got):\n%s", diff)
+	}
+}
+
+func TestFilter(t *testing.T) {
+	f, err := correlate.ParseFilter("proto udp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := small()
+	var got correlate.Result
+	if err := json.Unmarshal(render(t, res, JSON, WithFilter(f)), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Flows) != 1 || got.Flows[0].ID != "f1" {
+		t.Errorf("filtered flows %v, want f1 only", got.Flows)
+	}
+	if len(got.Segments) != 1 || got.Summary.Flows != 2 {
+		t.Error("the filter must not change segments or the summary")
+	}
+	text := string(render(t, res, Text, WithFilter(f)))
+	if !strings.Contains(text, "filter: proto udp (1 of 2 flows match") || strings.Contains(text, "f2  tcp") {
+		t.Errorf("filtered text report:\n%s", text)
+	}
+	if len(res.Flows) != 2 {
+		t.Error("printing changed the Result")
+	}
+}
+
+func TestColor(t *testing.T) {
+	plain := render(t, small(), Text)
+	col := render(t, small(), Text, WithColor(true))
+	if bytes.Contains(plain, []byte("\x1b[")) {
+		t.Error("escape codes without WithColor")
+	}
+	if !bytes.Contains(col, []byte(ansiRed+"  ERROR   underlay-drop")) {
+		t.Error("the error anomaly is not red with WithColor")
+	}
+	strip := strings.NewReplacer(ansiReset, "", ansiBold, "", ansiRed, "", ansiYellow, "", ansiCyan, "", ansiGreen, "", ansiDim, "")
+	if strip.Replace(string(col)) != string(plain) {
+		t.Error("colour changed the text")
+	}
+	t.Setenv("NO_COLOR", "")
+	if ColorFor(os.Stdout) {
+		t.Error("ColorFor is true with NO_COLOR set")
+	}
+	if ColorFor(&bytes.Buffer{}) {
+		t.Error("ColorFor is true for a buffer")
+	}
+}
+
+// TestWidth checks that every line of every text golden fits 100 columns, and of a narrower
+// report its width.
+func TestWidth(t *testing.T) {
+	for _, name := range allScenarios() {
+		res := scenario(t, name)
+		for _, w := range []int{100, 80} {
+			for i, l := range strings.Split(string(render(t, res, Text, WithWidth(w))), "\n") {
+				if n := len([]rune(l)); n > w {
+					t.Errorf("%s width %d: line %d has %d columns: %q", name, w, i+1, n, l)
+				}
+			}
+		}
+	}
+}
+
+func TestFailOn(t *testing.T) {
+	an := small().Anomalies
+	for _, c := range []struct {
+		kinds []string
+		want  []string
+	}{
+		{[]string{"error"}, []string{"underlay-drop"}},
+		{[]string{"warning"}, []string{"underlay-drop"}},
+		{[]string{"info"}, []string{"clock-skew", "underlay-drop"}},
+		{[]string{"clock-skew"}, []string{"clock-skew"}},
+		{[]string{"loss", "pmtu-blackhole"}, []string{}},
+		{[]string{" underlay-drop "}, []string{"underlay-drop"}},
+	} {
+		if diff := cmp.Diff(c.want, FailOn(an, c.kinds)); diff != "" {
+			t.Errorf("FailOn(%v) (-want +got):\n%s", c.kinds, diff)
+		}
+	}
+}
+
+func TestAdvice(t *testing.T) {
+	for _, c := range []struct{ msg, explain, next string }{
+		{"Lost. Check the routes.", "Lost.", "Check the routes."},
+		{"No advice here.", "No advice here.", ""},
+		{"Some were lost. Compare counters. Then Check more.", "Some were lost.", "Compare counters. Then Check more."},
+		{"The sender should lower its path MTU; Check it.", "The sender should lower its path MTU; Check it.", ""},
+		{"Check first.", "", "Check first."},
+	} {
+		e, n := advice(c.msg)
+		if e != c.explain || n != c.next {
+			t.Errorf("advice(%q) = %q, %q; want %q, %q", c.msg, e, n, c.explain, c.next)
+		}
+	}
+}
+
+func TestDur(t *testing.T) {
+	for ns, want := range map[int64]string{0: "0ns", 999: "999ns", 1000: "1µs", 1500: "1.5µs", 21_000: "21µs",
+		123_456: "123µs", 1_250_000: "1.25ms", 3_000_000_000: "3s", -40_000: "-40µs", 12_340_000: "12.3ms"} {
+		if got := dur(ns); got != want {
+			t.Errorf("dur(%d) = %q, want %q", ns, got, want)
+		}
+	}
+}
+
+func TestParseFormat(t *testing.T) {
+	for _, f := range []Format{Text, Markdown, HTML, JSON} {
+		if g, err := ParseFormat(f.String()); err != nil || g != f {
+			t.Errorf("ParseFormat(%q) = %v, %v", f, g, err)
+		}
+	}
+	if _, err := ParseFormat("pdf"); err == nil {
+		t.Error("ParseFormat(pdf) succeeded")
+	}
+}
+
+type failWriter struct{ n int }
+
+func (f *failWriter) Write(b []byte) (int, error) {
+	if f.n -= len(b); f.n < 0 {
+		return 0, errors.New("disk full")
+	}
+	return len(b), nil
+}
+
+func TestWriteError(t *testing.T) {
+	for _, f := range []Format{Text, Markdown, HTML, JSON} {
+		if err := New(&failWriter{n: 100}, WithFormat(f)).Print(small()); err == nil || err.Error() != "disk full" {
+			t.Errorf("%s: Print = %v, want the write error", f, err)
+		}
+	}
+}
+
+// TestEmpty prints a Result with nothing in it: no panics, every section says so.
+func TestEmpty(t *testing.T) {
+	res := &correlate.Result{Schema: correlate.Schema}
+	for _, f := range []Format{Text, Markdown, HTML, JSON} {
+		if len(render(t, res, f)) == 0 {
+			t.Errorf("%s: empty output", f)
+		}
+	}
+	if !strings.Contains(string(render(t, res, Text)), "no flow crossed two capture points") {
+		t.Error("empty path not explained")
+	}
+}
+
+func TestProgress(t *testing.T) {
+	var b bytes.Buffer
+	now := time.Unix(0, 0)
+	p := newProgress(&b, 2, func() time.Time { return now })
+	now = now.Add(time.Second)
+	p.Update(0, 50<<20, 100<<20, 500_000, 0)
+	now = now.Add(50 * time.Millisecond) // too soon to redraw
+	p.Update(1, 0, 100<<20, 0, 0)
+	now = now.Add(time.Second)
+	p.Update(1, 50<<20, 100<<20, 500_000, 0)
+	p.Update(5, 1, 1, 1, 1) // out of range: ignored
+	p.Done()
+	// The second file's size is unknown until it reports: the first bar counts only the first.
+	want := "\r[############------------]  50% 50.0MiB/100.0MiB 0/2 files  500.0k frames/s  ETA 1s" +
+		"\r[############------------]  50% 100.0MiB/200.0MiB 0/2 files  487.8k frames/s  ETA 2s" +
+		"\r" + strings.Repeat(" ", 84) + "\r"
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("progress (-want +got):\n%s", diff)
+	}
+}
