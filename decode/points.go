@@ -246,6 +246,31 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 		ids[si] = id
 	}
 
+	// A -i any interface index without a name: if it carried the same frames at the same moments as a
+	// named capture of the same node, it is that interface.
+	for si := range ids {
+		id := &ids[si]
+		if !strings.HasPrefix(id.iface, "any#") || si >= len(traffic) {
+			continue
+		}
+		best, bestN := -1, 0
+		for sj := range ids {
+			o := ids[sj]
+			if sj == si || sj >= len(traffic) || o.node != id.node || strings.HasPrefix(o.iface, "any") || o.iface == "" {
+				continue
+			}
+			if n := traffic[si].SameFrames(&traffic[sj]); n > bestN || (n == bestN && n > 0 && o.iface < ids[best].iface) {
+				best, bestN = sj, n
+			}
+		}
+		if best >= 0 && bestN >= 2 {
+			b := ids[best]
+			id.reason += fmt.Sprintf("; it carried the same frames at the same moments as %s (%d of %d sampled): it is %s",
+				filepath.Base(files[sources[best].File].Path), bestN, traffic[si].NSamples, b.iface)
+			id.iface, id.role = b.iface, b.role
+		}
+	}
+
 	// Group sources into points.
 	byID := map[string]int{}
 	var points []Point

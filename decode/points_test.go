@@ -77,7 +77,8 @@ func trafficFor(t *testing.T, lt LinkType, frames ...[]byte) Traffic {
 	var p Packet
 	for i, f := range frames {
 		DecodeFast(lt, f, len(f), 0, &p)
-		tr.Add(int64(i+1)*1000, &p)
+		fp, _ := Fingerprint(&p)
+		tr.Add(int64(i+1)*1000, &p, fp)
 	}
 	return tr
 }

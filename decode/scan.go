@@ -136,7 +136,7 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 				fi.Traffic[o.Source] = tr
 			}
 		}
-		tr.Add(rec.Ts, &p)
+		tr.Add(rec.Ts, &p, o.Loose)
 		if fn != nil {
 			fn(&rec, &p, &o)
 		}

@@ -1,6 +1,5 @@
 package decode
 
-import "encoding/binary"
 
 // calicoMAC is the MAC of every cali* host-side veth end (and of its proxy ARP replies).
 var calicoMAC = [6]byte{0xee, 0xee, 0xee, 0xee, 0xee, 0xee}
@@ -32,10 +31,30 @@ type Traffic struct {
 	OuterSrc [maxPairs][4]byte
 	InnerSrc [maxPairs][4]byte
 	NPairs   int
+
+	// Samples of (fingerprint, time) for the frames whose fingerprint is ≡ 0 mod sampleMod: the same
+	// packets in every capture, so two captures of one interface can be recognised.
+	Samples  [maxSamples]FrameSample
+	NSamples int
 }
 
-// Add accounts for one decoded frame.
-func (t *Traffic) Add(ts int64, p *Packet) {
+// FrameSample is one sampled frame.
+type FrameSample struct {
+	FP uint64
+	Ts int64
+}
+
+const (
+	maxSamples = 32
+	sampleMod  = 16
+)
+
+// Add accounts for one decoded frame with fingerprint fp.
+func (t *Traffic) Add(ts int64, p *Packet, fp uint64) {
+	if fp%sampleMod == 0 && fp != 0 && t.NSamples < maxSamples {
+		t.Samples[t.NSamples] = FrameSample{fp, ts}
+		t.NSamples++
+	}
 	if t.Frames == 0 || ts < t.First {
 		t.First = ts
 	}
@@ -152,6 +171,24 @@ func (t *Traffic) Merge(u *Traffic) {
 	for i := 0; i < u.NPairs; i++ {
 		t.addPair(u.OuterSrc[i], u.InnerSrc[i])
 	}
+	for i := 0; i < u.NSamples && t.NSamples < maxSamples; i++ {
+		t.Samples[t.NSamples] = u.Samples[i]
+		t.NSamples++
+	}
 }
 
-func ip4u(a [4]byte) uint32 { return binary.BigEndian.Uint32(a[:]) }
+// SameFrames counts the sampled frames of t that u captured at the same moment (within 1 µs): two
+// captures of one interface see each frame with the kernel's one timestamp.
+func (t *Traffic) SameFrames(u *Traffic) int {
+	n := 0
+	for i := 0; i < t.NSamples; i++ {
+		for j := 0; j < u.NSamples; j++ {
+			d := t.Samples[i].Ts - u.Samples[j].Ts
+			if t.Samples[i].FP == u.Samples[j].FP && d <= 1000 && d >= -1000 {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
