@@ -77,6 +77,7 @@ type analysis struct {
 
 	offloadAt  map[int32]uint32 // split parent or merged segment → observation where it continued as others
 	offloadNew map[int32]bool   // journeys that began as pieces of a split or as a merge: not new sends
+	retransJ   map[int32]bool   // TCP journeys that resent data already sent
 	jStatus    []string         // status of each journey
 	jLast      []int32          // point last seen on the path, -1
 	jNext      []int32          // point expected next, -1
@@ -499,8 +500,8 @@ func (a *analysis) buildPath(fl *flowAcc, d uint8) *pathInfo {
 func (a *analysis) segKind(from, to int, pi *pathInfo) string {
 	w := a.w
 	nf, nt := w.pointNode[from], w.pointNode[to]
-	if nf != nt {
-		return "underlay"
+	if nf != nt || !w.cluster[nf] {
+		return "underlay" // between nodes, or through a router of the underlay
 	}
 	rf, rt := w.pointRole[from], w.pointRole[to]
 	switch {
@@ -675,7 +676,7 @@ func (a *analysis) placeJourneys() []Journey {
 // journeyOut renders one journey with per-hop deltas and header changes.
 func (a *analysis) journeyOut(j int, status, lastSeen, next string) Journey {
 	w := a.w
-	jr := Journey{ID: j, Status: status, LastSeen: lastSeen, NextExpected: next, Dir: "c2s"}
+	jr := Journey{ID: j, Status: status, LastSeen: lastSeen, NextExpected: next, Dir: "c2s", Retrans: a.retransJ[int32(j)]}
 	if a.jDir[j] == s2c {
 		jr.Dir = "s2c"
 	}

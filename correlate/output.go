@@ -292,6 +292,7 @@ func (a *analysis) handshake(fl *flowAcc) []PointRTT {
 // tcpStats counts retransmissions (a segment whose data was already sent, or a repeated SYN, seen at
 // the flow's first point) and resets.
 func (a *analysis) tcpStats() {
+	a.retransJ = map[int32]bool{}
 	for _, fl := range a.flows {
 		if fl.client.proto != 6 {
 			continue
@@ -312,6 +313,7 @@ func (a *analysis) tcpStats() {
 					syns++
 					if syns > 1 {
 						fl.retrans++
+						a.retransJ[j] = true
 					}
 					maxEnd, have = o.Seq+1, true
 					continue
@@ -326,6 +328,7 @@ func (a *analysis) tcpStats() {
 				end := o.Seq + n
 				if have && int32(end-maxEnd) <= 0 {
 					fl.retrans++
+					a.retransJ[j] = true
 					continue
 				}
 				if !have || int32(end-maxEnd) > 0 {

@@ -234,10 +234,11 @@ type Summary struct {
 type Journey struct {
 	ID           int    `json:"id"`
 	Flow         string `json:"flow"`
-	Dir          string `json:"dir"` // "c2s" or "s2c"
-	Status       string `json:"status"`
+	Dir          string `json:"dir"`    // "c2s" or "s2c"
+	Status       string `json:"status"` // delivered, lost, not-captured, split, merged or unplaced
 	LastSeen     string `json:"last_seen,omitempty"`
 	NextExpected string `json:"next_expected,omitempty"`
+	Retrans      bool   `json:"retrans,omitempty"` // a TCP segment resending data already sent
 	Hops         []Hop  `json:"hops"`
 }
 
