@@ -25,7 +25,7 @@ import (
 var demoFS embed.FS
 
 // demoDefault is the scenario the demo opens: the broken one.
-const demoDefault = "lossy-ipip"
+const demoDefault = "mtu-blackhole"
 
 // demoScenarios lists the embedded scenarios, sorted.
 func demoScenarios() []string {
@@ -127,6 +127,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return tui.Run(ctx, ps, tui.Options{Decode: decode.Options{VXLANPort: decode.DefaultVXLANPort},
 			Correlate: correlate.Options{Window: time.Second}})
 	}
+	fmt.Fprintf(stderr, "calipath demo: the %s captures, unpacked for this run only; `calipath demo --extract DIR` keeps them\n", *scenario)
 	all, _ := correlate.ParseFilter("")
 	ra := reportArgs{format: f, filter: all, quiet: true, window: time.Second}
 	return reportFiles(ctx, ps, decode.Options{VXLANPort: decode.DefaultVXLANPort}, decode.PointConfig{}, ra, stdout, stderr)

@@ -10,31 +10,37 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/calipath/calipath/correlate"
-	"github.com/calipath/calipath/internal/gen"
-)
+	)
 
-var updateDemo = flag.Bool("update-demo", false, "rewrite the demo captures in demo/ from their sources")
+var updateDemo = flag.Bool("update-demo", false, "copy the demo captures into demo/ from the lab scenarios")
 
-// demoSources says where each embedded demo scenario comes from: a generator configuration. The
-// embedded files must stay byte-identical to what it writes.
-func demoSources() map[string]func(dir string) gen.Config {
-	return map[string]func(dir string) gen.Config{
-		"healthy-ipip": func(dir string) gen.Config {
-			c := gen.DefaultConfig()
-			c.Seed, c.Dir, c.Packets, c.Flows = 1, dir, 240, 6
-			return c
-		},
-		"lossy-ipip": func(dir string) gen.Config {
-			c := gen.DefaultConfig()
-			c.Seed, c.Dir, c.Packets, c.Flows = 2, dir, 240, 6
-			c.LossPerHop = 0.04
-			c.ClockOffset = map[string]time.Duration{"node-2": 3 * time.Millisecond}
-			return c
-		},
+// labScenarios is where the lab's real-kernel captures live.
+const labScenarios = "../../testdata/lab/scenarios"
+
+// labCaptures returns the per-interface capture files of a lab scenario, as its truth.json lists them
+// (not the "-i any" or multi-interface captures of the same traffic).
+func labCaptures(t *testing.T, scenario string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(labScenarios, scenario, "truth.json"))
+	if err != nil {
+		t.Fatal(err)
 	}
+	var tr struct {
+		Points []struct{ Iface, File string } `json:"points"`
+	}
+	if err := json.Unmarshal(b, &tr); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, p := range tr.Points {
+		if p.Iface != "any" && isCaptureName(p.File) && filepath.Base(p.File) == p.File {
+			out = append(out, p.File)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func listDir(t *testing.T, dir string) []string {
@@ -53,28 +59,22 @@ func listDir(t *testing.T, dir string) []string {
 	return out
 }
 
-// TestDemoCaptures checks the embedded captures against their sources, byte for byte.
+// TestDemoCaptures checks that the embedded captures are byte-identical to the lab originals.
 func TestDemoCaptures(t *testing.T) {
-	srcs := demoSources()
-	if got := demoScenarios(); len(got) != len(srcs) {
-		t.Errorf("embedded scenarios %v, sources for %d", got, len(srcs))
+	scs := demoScenarios()
+	if len(scs) < 2 {
+		t.Fatalf("embedded scenarios %v, want a healthy and a broken one", scs)
 	}
-	for name, cfg := range srcs {
+	for _, name := range scs {
 		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
-			c := cfg(dir)
-			c.TruthJSONL = ""
-			if _, err := gen.Generate(c); err != nil {
-				t.Fatal(err)
-			}
+			want := labCaptures(t, name)
 			emb := filepath.Join("demo", name)
 			if *updateDemo {
-				os.RemoveAll(emb)
-				if err := os.MkdirAll(emb, 0o755); err != nil {
-					t.Fatal(err)
+				for _, f := range listDir(t, emb) {
+					os.Remove(filepath.Join(emb, f))
 				}
-				for _, f := range listDir(t, dir) {
-					b, err := os.ReadFile(filepath.Join(dir, f))
+				for _, f := range want {
+					b, err := os.ReadFile(filepath.Join(labScenarios, name, f))
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -83,15 +83,14 @@ func TestDemoCaptures(t *testing.T) {
 					}
 				}
 			}
-			want, got := listDir(t, dir), listDir(t, emb)
-			if strings.Join(want, " ") != strings.Join(got, " ") {
-				t.Fatalf("embedded files %v, source writes %v (go test -run TestDemoCaptures -update-demo)", got, want)
+			if got := listDir(t, emb); strings.Join(want, " ") != strings.Join(got, " ") {
+				t.Fatalf("embedded files %v, the lab has %v (go test ./cmd/calipath -run TestDemoCaptures -update-demo)", got, want)
 			}
 			for _, f := range want {
-				a, _ := os.ReadFile(filepath.Join(dir, f))
-				b, err := demoFS.ReadFile("demo/" + name + "/" + f)
-				if err != nil || !bytes.Equal(a, b) {
-					t.Errorf("%s/%s: embedded copy differs from its source (err %v)", name, f, err)
+				a, err1 := os.ReadFile(filepath.Join(labScenarios, name, f))
+				b, err2 := demoFS.ReadFile("demo/" + name + "/" + f)
+				if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
+					t.Errorf("%s/%s: the embedded copy differs from the lab original (errors %v, %v)", name, f, err1, err2)
 				}
 			}
 		})
@@ -120,7 +119,7 @@ func demoFiles(t *testing.T, scenario string) []string {
 
 func TestReportExitCodes(t *testing.T) {
 	healthy := demoFiles(t, "healthy-ipip")
-	lossy := demoFiles(t, "lossy-ipip")
+	broken := demoFiles(t, demoDefault)
 	truncated := filepath.Join("..", "..", "testdata", "broken", "truncated-record.pcap")
 	cases := []struct {
 		name string
@@ -131,10 +130,12 @@ func TestReportExitCodes(t *testing.T) {
 		{"healthy", append([]string{"report", "-q"}, healthy...), 0, ""},
 		{"fail-on kind not found", append([]string{"report", "--fail-on", "underlay-drop,loss"}, healthy...), 0, ""},
 		{"fail-on error not found", append([]string{"report", "--fail-on", "error"}, healthy...), 0, ""},
-		{"fail-on kind found", append([]string{"report", "--fail-on", "loss"}, lossy...), 3, "found loss"},
-		{"fail-on severity found", append([]string{"report", "--fail-on", "warning"}, lossy...), 3, "found"},
-		{"fail-on info found", append([]string{"report", "--fail-on", "info", "--format", "json"}, lossy...), 3, "clock-skew"},
-		{"fail-on filtered away", append([]string{"report", "--fail-on", "loss", "--flow", "kind clock-skew"}, lossy...), 0, ""},
+		{"fail-on kind found", append([]string{"report", "--fail-on", "loss,pmtu-blackhole"}, broken...), 3, "found pmtu-blackhole"},
+		{"fail-on error found", append([]string{"report", "--fail-on", "error"}, broken...), 3, "found pmtu-blackhole\n"},
+		{"fail-on warning found", append([]string{"report", "--fail-on", "warning", "--format", "json"}, broken...), 3,
+			"found pmtu-blackhole, retransmission"},
+		{"fail-on other kind", append([]string{"report", "--fail-on", "underlay-drop"}, broken...), 0, ""},
+		{"fail-on filtered away", append([]string{"report", "--fail-on", "pmtu-blackhole", "--flow", "kind retransmission"}, broken...), 0, ""},
 		{"skipped input", append([]string{"report"}, append(healthy, truncated)...), 1, "truncated"},
 		{"bad format", append([]string{"report", "--format", "pdf"}, healthy...), 2, "format"},
 		{"bad filter", append([]string{"report", "--flow", "port"}, healthy...), 2, "--flow"},
@@ -156,9 +157,9 @@ func TestReportExitCodes(t *testing.T) {
 }
 
 func TestReportFormatsAndOutput(t *testing.T) {
-	lossy := demoFiles(t, "lossy-ipip")
+	broken := demoFiles(t, demoDefault)
 	out := filepath.Join(t.TempDir(), "r.html")
-	code, stdout, stderr := runCmd(t, append([]string{"report", "--format", "html", "-o", out}, lossy...)...)
+	code, stdout, stderr := runCmd(t, append([]string{"report", "--format", "html", "-o", out}, broken...)...)
 	if code != 0 || stdout != "" {
 		t.Fatalf("exit %d, stdout %q, stderr %s", code, stdout, stderr)
 	}
@@ -171,18 +172,18 @@ func TestReportFormatsAndOutput(t *testing.T) {
 		t.Errorf("output directory holds %d entries, want only the report", len(ents))
 	}
 	// A failed write leaves nothing behind: the directory does not exist.
-	code, _, stderr = runCmd(t, append([]string{"report", "-o", filepath.Join(t.TempDir(), "no", "such", "r.txt")}, lossy...)...)
+	code, _, stderr = runCmd(t, append([]string{"report", "-o", filepath.Join(t.TempDir(), "no", "such", "r.txt")}, broken...)...)
 	if code != 1 || !strings.Contains(stderr, "no such") {
 		t.Errorf("write into a missing directory: exit %d, stderr %s", code, stderr)
 	}
 
-	code, stdout, _ = runCmd(t, append([]string{"report", "--format", "json", "--flow", "proto udp"}, lossy...)...)
+	code, stdout, _ = runCmd(t, append([]string{"report", "--format", "json", "--flow", "proto udp"}, broken...)...)
 	var res correlate.Result
 	if code != 0 || json.Unmarshal([]byte(stdout), &res) != nil {
 		t.Fatalf("json: exit %d", code)
 	}
 	if len(res.Flows) == 0 {
-		t.Fatal("no UDP flow in the lossy demo")
+		t.Fatal("no UDP flow in the broken demo")
 	}
 	for _, f := range res.Flows {
 		if f.Proto != "udp" {
@@ -190,7 +191,7 @@ func TestReportFormatsAndOutput(t *testing.T) {
 		}
 	}
 
-	code, stdout, _ = runCmd(t, append([]string{"report"}, lossy...)...)
+	code, stdout, _ = runCmd(t, append([]string{"report"}, broken...)...)
 	if code != 0 || !strings.Contains(stdout, "Anomalies (most severe first)") || strings.Contains(stdout, "\x1b[") {
 		t.Errorf("text report to a buffer: exit %d, colour or sections wrong:\n%s", code, stdout)
 	}
@@ -203,7 +204,7 @@ func TestReportFormatsAndOutput(t *testing.T) {
 
 func TestDemo(t *testing.T) {
 	code, stdout, stderr := runCmd(t, "demo")
-	if code != 0 || !strings.Contains(stdout, "calipath report") || !strings.Contains(stdout, "loss") {
+	if code != 0 || !strings.Contains(stdout, "calipath report") || !strings.Contains(stdout, "pmtu-blackhole") {
 		t.Errorf("demo: exit %d, stderr %s, stdout:\n%s", code, stderr, stdout)
 	}
 	dir := t.TempDir()
