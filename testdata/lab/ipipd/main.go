@@ -110,6 +110,8 @@ type daemon struct {
 	mu   sync.Mutex
 	pmtu map[netip.Addr]int
 
+	ipid atomic.Uint32
+
 	encap, decap, noRoute, icmpSent, sendErr, badIn atomic.Int64
 }
 
@@ -127,6 +129,7 @@ func main() {
 	}
 	d.local = a
 	d.pmtu = make(map[netip.Addr]int)
+	d.ipid.Store(uint32(os.Getpid()) * 7919)
 	if err := d.run(*dev); err != nil {
 		log.Fatal(err)
 	}
@@ -244,6 +247,13 @@ func (d *daemon) fromTun(p []byte) {
 	out[0] = 0x45
 	out[1] = p[1] & 0x03 // ECN bits, as ip_tunnel_ecn_encap with tos 0
 	binary.BigEndian.PutUint16(out[2:4], uint16(total))
+	// The kernel fills in a zero IP ID itself, but for DF packets from a raw
+	// socket it leaves it 0; ip_tunnel_xmit always picks one, so do we.
+	id := uint16(d.ipid.Add(1))
+	if id == 0 {
+		id = uint16(d.ipid.Add(1))
+	}
+	binary.BigEndian.PutUint16(out[4:6], id)
 	if df {
 		binary.BigEndian.PutUint16(out[6:8], flagDF)
 	}

@@ -12,6 +12,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -88,6 +89,22 @@ func earliest(name string) (int64, error) {
 	}
 }
 
+// isNano reports whether a pcap file has nanosecond timestamps. It reads the
+// magic itself: gopacket v1.1.19's Reader.Resolution reports the opposite.
+func isNano(name string) (bool, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	var magic [4]byte
+	if _, err := io.ReadFull(f, magic[:]); err != nil {
+		return false, fmt.Errorf("%s: %w", name, err)
+	}
+	m := binary.BigEndian.Uint32(magic[:])
+	return m == 0xa1b23c4d || m == 0x4d3cb2a1, nil
+}
+
 func shift(name string, offset time.Duration, ppm float64, t0 int64) error {
 	in, err := os.Open(name)
 	if err != nil {
@@ -104,7 +121,9 @@ func shift(name string, offset time.Duration, ppm float64, t0 int64) error {
 	}
 	defer os.Remove(tmp.Name())
 	var w *pcapgo.Writer
-	if r.Resolution().Exponent == -9 {
+	if nanos, err := isNano(name); err != nil {
+		return err
+	} else if nanos {
 		w = pcapgo.NewWriterNanos(tmp)
 	} else {
 		w = pcapgo.NewWriter(tmp)
