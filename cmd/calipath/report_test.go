@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/calipath/calipath/correlate"
-	)
+)
 
 var updateDemo = flag.Bool("update-demo", false, "copy the demo captures into demo/ from the lab scenarios")
 
