@@ -95,6 +95,9 @@ func scenario(t *testing.T, name string) *correlate.Result {
 func labFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, "truth.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Skipf("%s is being re-captured", dir)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

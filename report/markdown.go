@@ -10,7 +10,7 @@ import (
 // mdCell escapes a table cell: pipes, newlines and the characters Markdown would format.
 func mdCell(s string) string {
 	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "*", `\*`, "_", `\_`, "`", "'", "<", "&lt;", ">", "&gt;")
-	return r.Replace(s)
+	return r.Replace(clean(s, false))
 }
 
 // mdTable writes a pipe table; headers starting with '>' are right-aligned.
@@ -49,7 +49,7 @@ func writeMarkdown(w io.Writer, v *view) {
 	fmt.Fprintf(w, "- **Anomalies:** %d errors, %d warnings, %d info\n", s.Anomalies["error"], s.Anomalies["warning"], s.Anomalies["info"])
 	if v.filter != nil {
 		fmt.Fprintf(w, "- **Filter:** `%s` (%d of %d flows match; segments and clocks cover all traffic)\n",
-			strings.ReplaceAll(fmt.Sprint(v.filter), "`", "'"), v.nFlows, len(r.Flows))
+			strings.ReplaceAll(clean(fmt.Sprint(v.filter), false), "`", "'"), v.nFlows, len(r.Flows))
 	}
 	fmt.Fprintln(w)
 
@@ -70,7 +70,7 @@ func writeMarkdown(w io.Writer, v *view) {
 			if len(fl) > 20 {
 				fl, more = fl[:20], fmt.Sprintf(" and %d more", len(a.Flows)-20)
 			}
-			fmt.Fprintf(w, "- Flows: %s%s\n", strings.Join(fl, ", "), more)
+			fmt.Fprintf(w, "- Flows: %s%s\n", mdCell(strings.Join(fl, ", ")), more)
 		}
 		if len(a.Evidence) > 0 {
 			var ev []string
@@ -79,7 +79,7 @@ func writeMarkdown(w io.Writer, v *view) {
 					ev = append(ev, fmt.Sprintf("and %d more", len(a.Evidence)-10))
 					break
 				}
-				ev = append(ev, "`"+strings.ReplaceAll(evidence(e), "`", "'")+"`")
+				ev = append(ev, "`"+strings.ReplaceAll(clean(evidence(e), false), "`", "'")+"`")
 			}
 			fmt.Fprintf(w, "- Frames: %s\n", strings.Join(ev, ", "))
 		}

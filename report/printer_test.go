@@ -263,14 +263,16 @@ func TestColor(t *testing.T) {
 // report its width.
 func TestWidth(t *testing.T) {
 	for _, name := range allScenarios() {
-		res := scenario(t, name)
-		for _, w := range []int{100, 80} {
-			for i, l := range strings.Split(string(render(t, res, Text, WithWidth(w))), "\n") {
-				if n := len([]rune(l)); n > w {
-					t.Errorf("%s width %d: line %d has %d columns: %q", name, w, i+1, n, l)
+		t.Run(name, func(t *testing.T) {
+			res := scenario(t, name)
+			for _, w := range []int{100, 80} {
+				for i, l := range strings.Split(string(render(t, res, Text, WithWidth(w))), "\n") {
+					if n := len([]rune(l)); n > w {
+						t.Errorf("width %d: line %d has %d columns: %q", w, i+1, n, l)
+					}
 				}
 			}
-		}
+		})
 	}
 }
 
@@ -376,5 +378,36 @@ func TestProgress(t *testing.T) {
 		"\r" + strings.Repeat(" ", 84) + "\r"
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("progress (-want +got):\n%s", diff)
+	}
+}
+
+// TestHostile prints a Result whose strings come from hostile captures (file and interface names)
+// and whose shapes are odd: nothing may panic, and HTML must escape everything.
+func TestHostile(t *testing.T) {
+	res := small()
+	bad := `<script>alert(1)</script>|*_` + "`\x1b[31m"
+	res.Inputs[0].File = bad
+	res.Points[0].Iface = bad
+	res.Points[0].ID = "a/" + bad
+	res.Flows[0].Path = []string{"a/" + bad, "a/" + bad, "nowhere/x"}
+	res.Flows[1].Path = []string{"only/one"}
+	res.Anomalies[1].Evidence = append(res.Anomalies[1].Evidence, correlate.Evidence{File: bad, Frame: 1})
+	res.Anomalies = append(res.Anomalies, correlate.Anomaly{Kind: bad, Severity: "strange", Message: bad})
+	res.Journeys = []correlate.Journey{
+		{ID: 1, Flow: "f1", Dir: "c2s", Status: "lost", LastSeen: "a/" + bad, NextExpected: "missing",
+			Hops: []correlate.Hop{{Point: "a/" + bad, File: bad}, {Point: "elsewhere"}}},
+		{ID: 2, Flow: "f1", Dir: "s2c", Status: "not-captured", LastSeen: "nowhere/x", NextExpected: "a/" + bad},
+		{ID: 3, Flow: "f9", Status: "delivered"},
+	}
+	res.Segments = append(res.Segments, correlate.Segment{From: "a/" + bad, To: "a/" + bad, Lost: 1,
+		LatencyNs: correlate.Latency{Min: -5, Max: 1 << 62}})
+	for _, f := range []Format{Text, Markdown, HTML, JSON} {
+		out := string(render(t, res, f, WithWidth(1), WithMaxFlows(0), WithLadders(5, 0)))
+		if f == HTML && strings.Contains(out, "<script>alert") {
+			t.Error("HTML report does not escape a capture's file name")
+		}
+		if (f == Text || f == Markdown) && strings.Contains(out, "\x1b") {
+			t.Errorf("%s report passes a capture's escape sequence to the terminal", f)
+		}
 	}
 }

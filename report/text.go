@@ -41,12 +41,53 @@ func (t *text) heading(s string) {
 }
 
 // line writes one line, cut to the width.
-func (t *text) line(s string) { fmt.Fprintln(t.w, cut(s, t.width)) }
+func (t *text) line(s string) { fmt.Fprintln(t.w, clean(cut(s, t.width), t.color)) }
+
+// clean replaces control characters, which captures can smuggle into file and interface names, with
+// U+FFFD so that they cannot move the cursor or retitle the terminal. With sgr (colour output),
+// colour sequences (ESC [ digits/semicolons m) are kept: the report's own styling.
+func clean(s string, sgr bool) string {
+	ok := true
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == 0x1b && sgr {
+			j := i + 1
+			if j < len(s) && s[j] == '[' {
+				j++
+				for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == ';') {
+					j++
+				}
+				if j < len(s) && s[j] == 'm' {
+					b.WriteString(s[i : j+1])
+					i = j + 1
+					continue
+				}
+			}
+		}
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			b.WriteRune('\uFFFD')
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
 
 // wrap writes s word-wrapped to the width, each line starting with indent (the first with first).
 func (t *text) wrap(first, indent, s string) {
 	in := max(utf8.RuneCountInString(first), utf8.RuneCountInString(indent))
-	for _, l := range wrapWords(s, t.width-in) {
+	for _, l := range wrapWords(clean(s, false), t.width-in) {
 		fmt.Fprintln(t.w, first+l)
 		first = indent
 	}
@@ -114,7 +155,7 @@ func (t *text) table(headers []string, rows [][]string, flex int, rowStyle func(
 	for _, r := range rows {
 		for i := range r {
 			if i < len(widths) {
-				widths[i] = max(widths[i], utf8.RuneCountInString(r[i]))
+				widths[i] = max(widths[i], utf8.RuneCountInString(clean(r[i], false)))
 			}
 		}
 	}
@@ -148,9 +189,9 @@ func (t *text) table(headers []string, rows [][]string, flex int, rowStyle func(
 		for i, w := range widths {
 			c := ""
 			if i < len(r) {
-				c = cut(r[i], w)
+				c = cut(clean(r[i], false), w)
 				if i == flex {
-					c = cutLeft(r[i], w)
+					c = cutLeft(clean(r[i], false), w)
 				}
 			}
 			pad := strings.Repeat(" ", w-utf8.RuneCountInString(c))
