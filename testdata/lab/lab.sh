@@ -163,7 +163,7 @@ build() {
 rule() {
 	local n=$1; shift
 	nsx "$n" "$@"
-	log "rule node=$n cmd=$(printf '%s' "$*" | tr ' ' '_')"
+	log "rule node=$n cmd=$*"
 }
 
 # waitfor FILE PATTERN: wait until a capture process reports it is listening.
@@ -282,7 +282,7 @@ run_scenario() {
 	ipip-input-drop) rule node-b iptables -A INPUT -p 4 -j DROP ;;
 	tunl0-cali-drop) rule node-b iptables -A FORWARD -i tunl0 -o "$cb" -j DROP ;;
 	proxy-arp-off) rule node-a sysctl -qw "net.ipv4.conf.$ca.proxy_arp=0" ;;
-	no-default-route) log "rule node=node-a cmd=no_default_route" ;;
+	no-default-route) log "rule node=node-a cmd=no default route; only ip route add 192.168.20.0/24 via $R_A_IP dev eth0" ;;
 	mtu-blackhole | pmtu-discovery)
 		rule router-1 ip link set eth0 mtu 1400
 		if [ "$sc" = mtu-blackhole ]; then

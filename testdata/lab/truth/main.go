@@ -362,7 +362,9 @@ func (l *lab) readLabLog() error {
 		case "multi":
 			l.t.MultiInterface = append(l.t.MultiInterface, Multi{Node: m["node"], Ifaces: strings.Split(m["ifaces"], ","), File: m["file"]})
 		case "rule":
-			l.t.Rules = append(l.t.Rules, Rule{Node: m["node"], Cmd: strings.ReplaceAll(m["cmd"], "_", " ")})
+			// The command is the rest of the line and may contain spaces.
+			_, cmd, _ := strings.Cut(sc.Text(), " cmd=")
+			l.t.Rules = append(l.t.Rules, Rule{Node: m["node"], Cmd: cmd})
 		case "nat":
 			l.dnat = append(l.dnat, NAT{Kind: m["kind"], Proto: m["proto"], From: m["from"], To: m["to"], Where: m["node"]})
 		case "clock":

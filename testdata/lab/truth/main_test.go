@@ -1,0 +1,101 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestCommittedTruth recomputes every committed scenario's truth from its
+// committed captures and logs: the files must agree with the program.
+func TestCommittedTruth(t *testing.T) {
+	dirs, err := filepath.Glob(filepath.Join("..", "scenarios", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dirs) == 0 {
+		t.Fatal("no committed scenarios")
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join(dir, "truth.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want Truth
+			if err := json.Unmarshal(b, &want); err != nil {
+				t.Fatal(err)
+			}
+			got, err := compute(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Compare through JSON, as the file holds only exported fields.
+			gb, err := json.Marshal(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var g Truth
+			if err := json.Unmarshal(gb, &g); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, g, cmp.AllowUnexported(Flow{})); diff != "" {
+				t.Errorf("truth.json is stale (-committed +recomputed):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestScenarioFindings pins what each broken scenario must show, so that a
+// regenerated capture that no longer exhibits its failure is noticed.
+func TestScenarioFindings(t *testing.T) {
+	const a, b = "node-a/cali5e1c4d6c68c", "node-b/cali2f5353dd8c5"
+	want := map[string][]string{
+		"healthy-ipip":         {},
+		"healthy-vxlan":        {},
+		"healthy-bgp":          {},
+		"underlay-drop-proto4": {"underlay-drop router-1/eth0→router-1/eth1"},
+		"ipip-input-drop":      {"decap-drop node-b/eth0→node-b/tunl0"},
+		"tunl0-cali-drop":      {"delivery-drop node-b/tunl0→" + b},
+		"proxy-arp-off":        {"proxy-arp-missing " + a},
+		"no-default-route":     {"proxy-arp-missing " + a},
+		"mtu-blackhole":        {"pmtu-blackhole router-1/eth1→router-1/eth0"},
+		"pmtu-discovery":       {"icmp-frag-needed router-1/eth1", "icmp-frag-needed " + b},
+		"clusterip-dnat":       {"nat " + a + "→node-a/tunl0"},
+		"snat-external":        {"nat " + a + "→node-a/eth0"},
+		"underlay-loss":        {"loss router-1/eth0→router-1/eth1"},
+		"clock-skew":           {"clock-skew node-b"},
+		"clock-drift":          {"clock-skew node-b"},
+		"tcp-retransmission":   {"retransmission " + b},
+	}
+	for sc, kinds := range want {
+		t.Run(sc, func(t *testing.T) {
+			tr, err := compute(filepath.Join("..", "scenarios", sc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			have := map[string]bool{}
+			for _, x := range tr.ExpectedAnomalies {
+				have[x.Kind+" "+x.Where] = true
+			}
+			for _, k := range kinds {
+				if !have[k] {
+					t.Errorf("missing anomaly %q; have %v", k, tr.ExpectedAnomalies)
+				}
+			}
+			if len(kinds) == 0 && len(tr.ExpectedAnomalies) != 0 {
+				t.Errorf("healthy scenario has anomalies %v", tr.ExpectedAnomalies)
+			}
+			if len(kinds) == 0 || sc == "clock-skew" || sc == "clock-drift" {
+				for _, f := range tr.Flows {
+					if f.Sent == 0 || f.Sent != f.Delivered {
+						t.Errorf("flow %s %s:%d→%s:%d: sent %d delivered %d", f.Proto, f.Src, f.Sport, f.Dst, f.Dport, f.Sent, f.Delivered)
+					}
+				}
+			}
+		})
+	}
+}
