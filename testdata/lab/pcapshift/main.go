@@ -89,64 +89,66 @@ func earliest(name string) (int64, error) {
 	}
 }
 
-// isNano reports whether a pcap file has nanosecond timestamps. It reads the
-// magic itself: gopacket v1.1.19's Reader.Resolution reports the opposite.
-func isNano(name string) (bool, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	var magic [4]byte
-	if _, err := io.ReadFull(f, magic[:]); err != nil {
-		return false, fmt.Errorf("%s: %w", name, err)
-	}
-	m := binary.BigEndian.Uint32(magic[:])
-	return m == 0xa1b23c4d || m == 0x4d3cb2a1, nil
-}
-
+// shift rewrites one file. It copies the 24-byte file header verbatim and
+// rewrites each record's timestamp in the file's own byte order and
+// resolution: gopacket v1.1.19 keeps link types in a uint8, which would turn
+// LINKTYPE_LINUX_SLL2 (276, tcpdump -i any) into 20.
 func shift(name string, offset time.Duration, ppm float64, t0 int64) error {
-	in, err := os.Open(name)
+	in, err := os.ReadFile(name)
 	if err != nil {
 		return err
 	}
-	defer in.Close()
-	r, err := pcapgo.NewReader(in)
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+	if len(in) < 24 {
+		return fmt.Errorf("%s: short pcap header", name)
+	}
+	var bo binary.ByteOrder
+	nanos := false
+	switch binary.BigEndian.Uint32(in[:4]) {
+	case 0xa1b2c3d4:
+		bo = binary.BigEndian
+	case 0xd4c3b2a1:
+		bo = binary.LittleEndian
+	case 0xa1b23c4d:
+		bo, nanos = binary.BigEndian, true
+	case 0x4d3cb2a1:
+		bo, nanos = binary.LittleEndian, true
+	default:
+		return fmt.Errorf("%s: not a classic pcap file", name)
+	}
+	out := make([]byte, len(in))
+	copy(out, in)
+	frac := int64(1000) // ns per fraction unit
+	if nanos {
+		frac = 1
+	}
+	n := 0
+	for off := 24; off < len(in); n++ {
+		if len(in)-off < 16 {
+			return fmt.Errorf("%s: packet %d: truncated record header", name, n+1)
+		}
+		rec := out[off : off+16]
+		incl := int(bo.Uint32(rec[8:12]))
+		if incl < 0 || incl > len(in)-off-16 {
+			return fmt.Errorf("%s: packet %d: truncated record", name, n+1)
+		}
+		t := int64(bo.Uint32(rec[0:4]))*1e9 + int64(bo.Uint32(rec[4:8]))*frac
+		d := float64(t-t0) * ppm / 1e6
+		t += int64(offset) + int64(math.Round(d))
+		if t < 0 || t/1e9 > math.MaxUint32 {
+			return fmt.Errorf("%s: packet %d: shifted timestamp out of range", name, n+1)
+		}
+		bo.PutUint32(rec[0:4], uint32(t/1e9))
+		bo.PutUint32(rec[4:8], uint32(t%1e9/frac))
+		off += 16 + incl
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(name), ".pcapshift-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	var w *pcapgo.Writer
-	if nanos, err := isNano(name); err != nil {
+	if _, err := tmp.Write(out); err != nil {
+		tmp.Close()
 		return err
-	} else if nanos {
-		w = pcapgo.NewWriterNanos(tmp)
-	} else {
-		w = pcapgo.NewWriter(tmp)
-	}
-	if err := w.WriteFileHeader(r.Snaplen(), r.LinkType()); err != nil {
-		return err
-	}
-	n := 0
-	for {
-		data, ci, err := r.ReadPacketData()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("%s: packet %d: %w", name, n+1, err)
-		}
-		t := ci.Timestamp.UnixNano()
-		d := float64(t-t0) * ppm / 1e6
-		ci.Timestamp = time.Unix(0, t+int64(offset)+int64(math.Round(d)))
-		if err := w.WritePacket(ci, data); err != nil {
-			return err
-		}
-		n++
 	}
 	if err := tmp.Close(); err != nil {
 		return err

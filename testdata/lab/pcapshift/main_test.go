@@ -35,8 +35,8 @@ func TestShiftKeepsNanosAndAppliesDrift(t *testing.T) {
 	if err := shift(name, 2500*time.Millisecond, 200, t0); err != nil {
 		t.Fatal(err)
 	}
-	if nanos, err := isNano(name); err != nil || !nanos {
-		t.Fatalf("isNano = %v, %v; want true", nanos, err)
+	if b, err := os.ReadFile(name); err != nil || len(b) < 4 || b[0] != 0x4d || b[3] != 0xa1 {
+		t.Fatalf("shifted file lost its little-endian nanosecond magic: %v", err)
 	}
 	g, err := os.Open(name)
 	if err != nil {
@@ -60,5 +60,32 @@ func TestShiftKeepsNanosAndAppliesDrift(t *testing.T) {
 		if got := ci.Timestamp.UnixNano(); got != wt {
 			t.Errorf("packet %d: %d, want %d (diff %d ns)", i, got, wt, got-wt)
 		}
+	}
+}
+
+func TestShiftKeepsSLL2LinkType(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "any.pcap")
+	// Little-endian microsecond pcap, snaplen 65535, link type 276, then one
+	// record at 1000.000001 s holding 2 bytes.
+	hdr := []byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0x14, 0x01, 0, 0,
+		0xe8, 0x03, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 0xab, 0xcd}
+	if err := os.WriteFile(name, hdr, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := shift(name, time.Second+5*time.Microsecond, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) != len(hdr) || b[20] != 0x14 || b[21] != 0x01 {
+		t.Fatalf("header changed: % x", b)
+	}
+	if sec, usec := b[24]|0, b[28]; sec != 0xe9 || usec != 6 {
+		t.Errorf("timestamp bytes %x/%x, want e9/06 (1001 s, 6 µs)", sec, usec)
+	}
+	if err := shift(name[:len(name)-4]+"-missing.pcap", 0, 0, 0); err == nil {
+		t.Error("shift of a missing file succeeded")
 	}
 }

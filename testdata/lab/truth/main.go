@@ -20,6 +20,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -274,11 +275,14 @@ func compute(dir string) (*Truth, error) {
 	for i := range l.t.Points {
 		p := &l.t.Points[i]
 		if p.Role == "any" {
-			n, lt, err := countPackets(filepath.Join(dir, p.File))
+			n, err := countPackets(filepath.Join(dir, p.File))
 			if err != nil {
 				return nil, err
 			}
-			p.Packets, p.LinkType = n, lt
+			p.Packets = n
+			if p.LinkType, err = fileLinkType(filepath.Join(dir, p.File)); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		if err := l.readPoint(p, all, &data, &arps, &icmps); err != nil {
@@ -414,24 +418,45 @@ func (l *lab) readDaemon() {
 	sort.Strings(l.t.Daemon)
 }
 
-func countPackets(name string) (int, int, error) {
+func countPackets(name string) (int, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	defer f.Close()
 	r, err := pcapgo.NewReader(f)
 	if err != nil {
-		return 0, 0, fmt.Errorf("%s: %w", name, err)
+		return 0, fmt.Errorf("%s: %w", name, err)
 	}
 	n := 0
 	for {
 		_, _, err := r.ZeroCopyReadPacketData()
 		if err != nil {
-			return n, int(r.LinkType()), nil
+			return n, nil
 		}
 		n++
 	}
+}
+
+// fileLinkType reads a classic pcap file's link type from its header:
+// gopacket v1.1.19 keeps it in a uint8, so 276 (LINUX_SLL2) reads as 20.
+func fileLinkType(name string) (int, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	var h [24]byte
+	if _, err := io.ReadFull(f, h[:]); err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	switch binary.BigEndian.Uint32(h[:4]) {
+	case 0xa1b2c3d4, 0xa1b23c4d:
+		return int(binary.BigEndian.Uint32(h[20:])), nil
+	case 0xd4c3b2a1, 0x4d3cb2a1:
+		return int(binary.LittleEndian.Uint32(h[20:])), nil
+	}
+	return 0, fmt.Errorf("%s: not a classic pcap file", name)
 }
 
 type arpSeen struct {
