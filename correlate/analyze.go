@@ -131,7 +131,7 @@ type flowAcc struct {
 	perPoint    map[int]*PointCount
 	srcVotes    [2]map[int]int
 	dstVotes    [2]map[int]int
-	routers     [2]map[int]int64 // router point → summed delta from the journey's first hop
+	routers     [2]map[int]int64 // router point → summed hop position in the journeys that crossed it
 	routerN     [2]map[int]int
 	e2e         latAcc
 	arpWait     int64
@@ -271,11 +271,11 @@ func (a *analysis) result() *Result {
 				break
 			}
 		}
-		t0 := a.ts(h[0])
-		for _, g := range h {
+		// Routers' points, by their position in the journey (hops are in path order).
+		for hi, g := range h {
 			p := a.point(g)
 			if n := w.pointNode[p]; !w.cluster[n] && w.pointRole[p] != decode.RoleAny {
-				fl.routers[d][p] += a.ts(g) - t0
+				fl.routers[d][p] += int64(hi)
 				fl.routerN[d][p]++
 			}
 		}
@@ -317,9 +317,21 @@ func (a *analysis) coverage() {
 	w := a.w
 	a.covFirst = make([]int64, len(w.c.Points))
 	a.covLast = make([]int64, len(w.c.Points))
+	lo, hi := int64(1<<62), int64(-1<<62)
 	for i, p := range w.c.Points {
+		if p.Traffic.Frames == 0 {
+			continue
+		}
 		cm := &a.clocks[w.pointNode[i]]
 		a.covFirst[i], a.covLast[i] = cm.correct(p.Traffic.First), cm.correct(p.Traffic.Last)
+		lo, hi = min(lo, a.covFirst[i]), max(hi, a.covLast[i])
+	}
+	// A capture without a single frame ran, as far as anyone can tell, while the others did: nothing
+	// passed that interface (pcap files record no start and stop times).
+	for i, p := range w.c.Points {
+		if p.Traffic.Frames == 0 && hi >= lo {
+			a.covFirst[i], a.covLast[i] = lo, hi+coverageGrace
+		}
 	}
 }
 
@@ -336,21 +348,18 @@ func (a *analysis) modes() {
 		if len(h) == 0 {
 			continue
 		}
+		// Only pod-to-pod packets tell the mode between their nodes.
 		o0, _ := a.obs(h[0])
-		src := w.senderNode(o0)
-		if src < 0 {
-			src = w.pointNode[a.point(h[0])]
-		}
-		dst := -1
-		for i := len(h) - 1; i >= 0 && dst < 0; i-- {
-			o, _ := a.obs(h[i])
-			if o.Flags&decode.FlagIPv6 == 0 {
-				dst = w.nodeOfAddr(o.Dst)
-			}
-		}
-		if dst < 0 || !w.cluster[src] || !w.cluster[dst] {
+		ol, _ := a.obs(h[len(h)-1])
+		if o0.Flags&decode.FlagIPv6 != 0 {
 			continue
 		}
+		sp, ok1 := w.podOwner[o0.Src]
+		dp, ok2 := w.podOwner[ol.Dst]
+		if !ok1 || !ok2 {
+			continue
+		}
+		src, dst := w.pointNode[sp], w.pointNode[dp]
 		key := [2]int{min(src, dst), max(src, dst)}
 		if src == dst {
 			a.pairMode[key] = "same-node"
@@ -476,14 +485,26 @@ func (a *analysis) buildPath(fl *flowAcc, d uint8) *pathInfo {
 		rs = append(rs, p)
 	}
 	sort.Slice(rs, func(x, y int) bool {
-		ax := fl.routers[d][rs[x]] / int64(fl.routerN[d][rs[x]])
-		ay := fl.routers[d][rs[y]] / int64(fl.routerN[d][rs[y]])
+		ax := float64(fl.routers[d][rs[x]]) / float64(fl.routerN[d][rs[x]])
+		ay := float64(fl.routers[d][rs[y]]) / float64(fl.routerN[d][rs[y]])
 		if ax != ay {
 			return ax < ay
 		}
 		return rs[x] < rs[y]
 	})
-	add(rs...)
+	// A router with two captured interfaces that packets entered but never left: the other one is its
+	// way out, so it belongs on the path even though nothing of this flow reached it.
+	for _, p := range rs {
+		add(p)
+		n := w.pointNode[p]
+		if others := w.underlays[n]; len(others) == 2 {
+			for _, q := range others {
+				if _, seen := fl.routers[d][q]; !seen && q != p {
+					add(q)
+				}
+			}
+		}
+	}
 	if dst >= 0 && dst != src {
 		add(w.underlays[dst]...)
 		if src >= 0 && a.encapsulated(src, dst) {
@@ -630,20 +651,27 @@ func (a *analysis) placeJourneys() []Journey {
 			s.lat.add(lat)
 			s.passMaxLen = max(s.passMaxLen, int(o0.Len))
 		}
+		// Segments see every packet on the wire; the flow counts what its source sent, so pieces of
+		// a split (and GRO merges) are settled with the journey they came from, below.
+		piece := a.offloadNew[int32(j)]
 		switch status {
 		case statusDelivered, statusSplit, statusMerged:
-			fl.delivered++
-			if reach > first {
-				fl.e2e.add(when[reach] - when[first])
+			if !piece {
+				fl.delivered++
+				if reach > first {
+					fl.e2e.add(when[reach] - when[first])
+				}
 			}
 		case statusLost, statusNotCaptured:
 			s := a.seg(pi.points[reach], pi.points[reach+1], pi)
 			s.packets++
 			if status == statusLost {
-				fl.lost++
 				s.lost++
 				s.flows[fi]++
-				fl.lostAt[[2]int{s.from, s.to}]++
+				if !piece {
+					fl.lost++
+					fl.lostAt[[2]int{s.from, s.to}]++
+				}
 				if o0.Flags&decode.FlagDF != 0 {
 					s.lostDF++
 				}
@@ -655,11 +683,14 @@ func (a *analysis) placeJourneys() []Journey {
 					s.evidence = append(s.evidence, Evidence{File: w.c.Files[f].Path, Frame: ol.Frame})
 				}
 			} else {
-				fl.notCaptured++
 				s.notCaptured++
+				if !piece {
+					fl.notCaptured++
+				}
 			}
 		}
 	}
+	a.settleOffload()
 	if a.opts.Journeys {
 		out = out[:0]
 		for j := 0; j < a.nJ; j++ {
@@ -759,4 +790,43 @@ func offloadStatus(evs []gsoEvent, j int32) string {
 		}
 	}
 	return statusSplit
+}
+
+// settleOffload gives a split GSO frame (or a segment merged by GRO) the outcome of the journeys it
+// continued as: lost where one of them was lost, else not captured if one was, else delivered (its
+// status stays split or merged). The flow's counts move with it.
+func (a *analysis) settleOffload() {
+	rank := map[string]int{statusLost: 2, statusNotCaptured: 1}
+	worst := map[int32]int32{}
+	for _, ev := range a.m.gso {
+		c := ev.child
+		if w, ok := worst[ev.parent]; !ok || rank[a.jStatus[c]] > rank[a.jStatus[w]] {
+			worst[ev.parent] = c
+		}
+	}
+	parents := make([]int32, 0, len(worst))
+	for p := range worst {
+		parents = append(parents, p)
+	}
+	sort.Slice(parents, func(i, j int) bool { return parents[i] < parents[j] })
+	for _, p := range parents {
+		c := worst[p]
+		st := a.jStatus[c]
+		if rank[st] == 0 || a.jFlow[p] < 0 || a.offloadNew[p] {
+			continue
+		}
+		fl := a.flows[a.jFlow[p]]
+		if old := a.jStatus[p]; old == statusSplit || old == statusMerged || old == statusDelivered {
+			fl.delivered--
+		}
+		a.jStatus[p], a.jLast[p], a.jNext[p] = st, a.jLast[c], a.jNext[c]
+		if st == statusLost {
+			fl.lost++
+			if a.jLast[c] >= 0 && a.jNext[c] >= 0 {
+				fl.lostAt[[2]int{int(a.jLast[c]), int(a.jNext[c])}]++
+			}
+		} else {
+			fl.notCaptured++
+		}
+	}
 }

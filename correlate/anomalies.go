@@ -183,28 +183,44 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 			out = append(out, a.anomaly("clock-skew", "info", Where{Node: w.nodes[n]}, nil, ids, 1, nil, detail+" ("+m.method+")."))
 		}
 	}
-	// Retransmissions, per first point of each flow's path.
-	rflows := map[int32]bool{}
-	rcount, rpackets := 0, 0
-	rwhere := ""
+	// Retransmissions, at the first point of the direction that resent.
+	type rgroup struct {
+		flows          map[int32]bool
+		count, packets int
+	}
+	rg := map[string]*rgroup{}
 	for fi, fl := range a.flows {
-		if fl.retrans == 0 {
-			continue
-		}
-		rflows[int32(fi)] = true
-		rcount += fl.retrans
-		rpackets += len(fl.journeys[0]) + len(fl.journeys[1])
-		if pi := a.paths[pathKey{int32(fi), c2s}]; pi != nil && len(pi.points) > 0 && rwhere == "" {
-			rwhere = w.c.Points[pi.points[0]].ID
+		for d := uint8(0); d < 2; d++ {
+			n := 0
+			for _, j := range fl.journeys[d] {
+				if a.retransJ[j] {
+					n++
+				}
+			}
+			if n == 0 {
+				continue
+			}
+			where := ""
+			if pi := a.paths[pathKey{int32(fi), d}]; pi != nil && len(pi.points) > 0 {
+				where = w.c.Points[pi.points[0]].ID
+			}
+			g := rg[where]
+			if g == nil {
+				g = &rgroup{flows: map[int32]bool{}}
+				rg[where] = g
+			}
+			g.flows[int32(fi)] = true
+			g.count += n
+			g.packets += len(fl.journeys[d])
 		}
 	}
-	if rcount > 0 {
+	for where, g := range rg {
 		sev := "info"
-		if rcount*100 > rpackets {
+		if g.count*100 > g.packets {
 			sev = "warning"
 		}
-		out = append(out, a.anomaly("retransmission", sev, Where{Point: rwhere}, rflows, ids, rcount, nil,
-			fmt.Sprintf("%d retransmitted segments in %d flows.", rcount, len(rflows))))
+		out = append(out, a.anomaly("retransmission", sev, Where{Point: where}, g.flows, ids, g.count, nil,
+			fmt.Sprintf("%d retransmitted segments in %d flows.", g.count, len(g.flows))))
 	}
 	out = append(out, a.frameAnomalies(ids)...)
 	// Capture gaps.

@@ -67,8 +67,15 @@ func (a *analysis) arp(ids []string) []ARPPoint {
 		}
 		var pending []*pend
 		var all []*pend
-		for _, x := range list {
+		var prev *arpObs
+		for xi := range list {
+			x := list[xi]
 			r := x.arp
+			// The same frame from two captures of one interface (say cali and -i any): count it once.
+			if prev != nil && prev.arp == r && x.t-prev.t <= int64(time.Millisecond) {
+				continue
+			}
+			prev = &list[xi]
 			ev := a.evidence(x.g)
 			switch {
 			case r.Op == 1 && r.Gratuitous():

@@ -89,7 +89,17 @@ func (a *analysis) modeOut() ([]PairMode, string) {
 	})
 	switch {
 	case len(kinds) == 0:
-		return out, "unknown"
+		// No pod-to-pod traffic crossed the nodes: go by the tunnel devices that were captured.
+		mode := "unknown"
+		for _, p := range a.w.c.Points {
+			switch {
+			case strings.HasPrefix(p.Iface, "tunl"):
+				mode = "ipip"
+			case strings.HasPrefix(p.Iface, "vxlan") && strings.HasSuffix(p.Iface, ".calico") && mode == "unknown":
+				mode = "vxlan"
+			}
+		}
+		return out, mode
 	case len(kinds) == 1:
 		return out, out[0].Mode
 	case len(kinds) == 2 && kinds["same-node"]:

@@ -161,6 +161,69 @@ func (w *world) findPods() {
 			}
 		}
 	}
+	w.orphanPods()
+}
+
+// orphanPods finds the pods behind pod-veth points that saw no traffic (a drop before delivery): an
+// address that packets were headed to on a node — the inner destination of frames encapsulated to
+// the node's IP, or seen at its tunnel point — belongs to the node's only unowned pod-veth, when both
+// are the only ones of their kind on that node.
+func (w *world) orphanPods() {
+	heading := make([]map[uint32]bool, len(w.nodes))
+	for _, obs := range w.c.Obs {
+		for i := range obs {
+			o := &obs[i]
+			if o.Flags&(decode.FlagIPv6|decode.FlagNotIP|decode.FlagARP) != 0 {
+				continue
+			}
+			n := -1
+			pi := w.srcPoint[o.Source]
+			switch {
+			case o.Encap() != decode.EncapNone:
+				c := w.c.Tables.Ctx(o.Ctx)
+				if c.OuterV == 4 {
+					if nn, ok := w.nodeOfIP[ip4(c.OuterDstAddr())]; ok {
+						n = nn
+					}
+				}
+			case w.pointRole[pi] == decode.RoleTunnel:
+				n = w.pointNode[pi]
+			}
+			if n < 0 {
+				continue
+			}
+			if _, owned := w.podOwner[o.Dst]; owned {
+				continue
+			}
+			if _, isNode := w.nodeOfIP[o.Dst]; isNode {
+				continue
+			}
+			if heading[n] == nil {
+				heading[n] = map[uint32]bool{}
+			}
+			if len(heading[n]) < 8 {
+				heading[n][o.Dst] = true
+			}
+		}
+	}
+	for n, addrs := range heading {
+		if len(addrs) != 1 {
+			continue
+		}
+		var free []int
+		for _, p := range w.podVeths[n] {
+			if w.podOf[p] == 0 {
+				free = append(free, p)
+			}
+		}
+		if len(free) != 1 {
+			continue
+		}
+		for a := range addrs {
+			w.podOf[free[0]] = a
+			w.podOwner[a] = free[0]
+		}
+	}
 }
 
 // nodeOfAddr returns the node an IPv4 address belongs to (a pod's node or a node IP), or -1.

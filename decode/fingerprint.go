@@ -10,9 +10,10 @@ const payloadHashBytes = 16
 //
 // It covers the fields that no router, tunnel or NAT along a Calico path changes: IP version and
 // protocol, IP identification (IPv6: fragment id), fragment offset and MF, the transport payload
-// length, TCP sequence, acknowledgement and flags, UDP length, ICMP type, code, echo id and sequence,
-// and a hash of the first 16 payload bytes. Addresses and ports are left out (Observation.Exact adds
-// them); so are TTL, checksums and DSCP/ECN, which change hop by hop.
+// length, TCP sequence, acknowledgement and flags, UDP length, ICMP type, code and echo sequence, and
+// a hash of the first 16 payload bytes. Addresses, ports and the ICMP echo identifier are left out
+// (NAT rewrites them; Observation.Exact adds them); so are TTL, checksums and DSCP/ECN, which change
+// hop by hop.
 //
 // Linux sends IP id 0 on many DF packets, so the id alone never identifies a packet: the sequence
 // numbers, lengths and payload bytes carry the rest. When fewer than min(16, payload length) payload
@@ -41,8 +42,9 @@ func Fingerprint(p *Packet) (fp uint64, hashed bool) {
 	case p.HasUDP:
 		h = mix64(h ^ uint64(p.UDPLen))
 	case p.HasICMP:
+		// The echo identifier is left to the exact fingerprint: SNAT rewrites it like a port.
 		ic := &p.ICMP
-		h = mix64(h ^ uint64(ic.Type)<<40 ^ uint64(ic.Code)<<32 ^ uint64(ic.ID)<<16 ^ uint64(ic.Seq))
+		h = mix64(h ^ uint64(ic.Type)<<40 ^ uint64(ic.Code)<<32 ^ uint64(ic.Seq))
 	}
 	n := min(payloadHashBytes, p.PayloadLen)
 	if len(p.Payload) < n {

@@ -63,6 +63,9 @@ func (o *Observation) Exact() uint64 {
 	h := o.Loose ^ (uint64(o.Src)<<32 | uint64(o.Dst))
 	h = mix64(h)
 	h ^= uint64(o.Sport)<<16 | uint64(o.Dport) | uint64(o.Flags&FlagIPv6)<<32
+	if (o.Proto == 1 || o.Proto == 58) && o.Flags&(FlagICMPError|FlagARP) == 0 {
+		h ^= uint64(o.Seq>>16) << 40 // the echo identifier
+	}
 	return mix64(h)
 }
 

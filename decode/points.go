@@ -376,11 +376,76 @@ func nodeIPs(points []Point, cfg PointConfig) []NodeIP {
 			}
 		}
 	}
+	// Calico nodes: those with pod-veth or tunnel points (routers have underlay points only).
+	calico := map[string]bool{}
+	for i := range points {
+		if r := points[i].Role; r == RolePodVeth || r == RoleTunnel {
+			calico[points[i].Node] = true
+		}
+	}
+	// Frames arriving at a Calico node's underlay from another node's IP are addressed to this node's IP.
+	ipNode := map[netip.Addr]string{}
+	for _, ip := range out {
+		ipNode[ip.IP] = ip.Node
+	}
+	for i := range points {
+		p := &points[i]
+		if p.Role != RoleUnderlay || !calico[p.Node] || len(cfg.NodeIPs[p.Node]) > 0 {
+			continue
+		}
+		t := &p.Traffic
+		for j := 0; j < t.NPairs; j++ {
+			src, dst := netip.AddrFrom4(t.OuterSrc[j]), netip.AddrFrom4(t.OuterDst[j])
+			if n, ok := ipNode[src]; ok && n != p.Node {
+				if _, taken := ipNode[dst]; !taken {
+					add(p.Node, dst, fmt.Sprintf("outer destination of encapsulated frames from %s (%s) arriving at %s", src, n, p.ID))
+					ipNode[dst] = p.Node
+				}
+			}
+		}
+	}
+	// A lone outer address that is no known node's, and a lone Calico node without an IP: they belong
+	// together (typically the receiving node of a drop, whose own captures stayed empty).
+	var orphans []netip.Addr
+	seenAddr := map[netip.Addr]bool{}
+	for i := range points {
+		t := &points[i].Traffic
+		for j := 0; j < t.NPairs; j++ {
+			for _, a := range []netip.Addr{netip.AddrFrom4(t.OuterSrc[j]), netip.AddrFrom4(t.OuterDst[j])} {
+				if _, known := ipNode[a]; !known && !seenAddr[a] {
+					seenAddr[a] = true
+					orphans = append(orphans, a)
+				}
+			}
+		}
+	}
+	var bare []string
+	hasIP := map[string]bool{}
+	for _, ip := range out {
+		hasIP[ip.Node] = true
+	}
+	for _, n := range sortedNodes(calico) {
+		if !hasIP[n] {
+			bare = append(bare, n)
+		}
+	}
+	if len(orphans) == 1 && len(bare) == 1 {
+		add(bare[0], orphans[0], fmt.Sprintf("the only outer address that is no other node's, and %s the only Calico node whose own captures show no IP", bare[0]))
+	}
 	sort.Slice(out, func(a, b int) bool {
 		if out[a].Node != out[b].Node {
 			return out[a].Node < out[b].Node
 		}
 		return out[a].IP.Less(out[b].IP)
 	})
+	return out
+}
+
+func sortedNodes(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
 	return out
 }

@@ -189,6 +189,12 @@ type Capture struct {
 
 // IdentifyFiles runs point identification over scanned files.
 func IdentifyFiles(files []*FileInfo, t *Tables, cfg PointConfig) *Capture {
+	// A file without a single frame still names a capture point (an interface where nothing passed).
+	for _, f := range files {
+		if len(f.Traffic) == 0 && f.Err == nil {
+			f.Traffic[t.InternSource(Source{File: f.Index, IfIndex: -1})] = &Traffic{}
+		}
+	}
 	sources := t.Sources()
 	traffic := make([]Traffic, len(sources))
 	metas := make([]FileMeta, len(files))

@@ -1,6 +1,5 @@
 package decode
 
-
 // calicoMAC is the MAC of every cali* host-side veth end (and of its proxy ARP replies).
 var calicoMAC = [6]byte{0xee, 0xee, 0xee, 0xee, 0xee, 0xee}
 
@@ -27,8 +26,9 @@ type Traffic struct {
 	// PodSrcs are source addresses of IPv4 frames sent to ee:ee:ee:ee:ee:ee (a pod sending to its host).
 	PodSrcs [maxPairs][4]byte
 	NPodSrc int
-	// Outer pairs (outer source, inner source) of encapsulated IPv4 frames.
+	// Address triples (outer source, outer destination, inner source) of encapsulated IPv4 frames.
 	OuterSrc [maxPairs][4]byte
+	OuterDst [maxPairs][4]byte
 	InnerSrc [maxPairs][4]byte
 	NPairs   int
 
@@ -51,7 +51,9 @@ const (
 
 // Add accounts for one decoded frame with fingerprint fp.
 func (t *Traffic) Add(ts int64, p *Packet, fp uint64) {
-	if fp%sampleMod == 0 && fp != 0 && t.NSamples < maxSamples {
+	// The first frames (small captures), then a fingerprint-chosen sample (the same packets in
+	// every capture, whenever each started).
+	if fp != 0 && t.NSamples < maxSamples && (t.NSamples < maxSamples/2 || fp%sampleMod == 0) {
 		t.Samples[t.NSamples] = FrameSample{fp, ts}
 		t.NSamples++
 	}
@@ -106,7 +108,7 @@ func (t *Traffic) Add(ts int64, p *Packet, fp uint64) {
 		}
 	}
 	if p.Encap != EncapNone && p.Outer.Version == 4 && in.Version == 4 {
-		t.addPair([4]byte(p.Outer.Src[:4]), [4]byte(in.Src[:4]))
+		t.addPair([4]byte(p.Outer.Src[:4]), [4]byte(p.Outer.Dst[:4]), [4]byte(in.Src[:4]))
 	}
 }
 
@@ -131,14 +133,14 @@ func (t *Traffic) addPodSrc(a [4]byte) {
 	}
 }
 
-func (t *Traffic) addPair(outer, inner [4]byte) {
+func (t *Traffic) addPair(osrc, odst, inner [4]byte) {
 	for i := 0; i < t.NPairs; i++ {
-		if t.OuterSrc[i] == outer && t.InnerSrc[i] == inner {
+		if t.OuterSrc[i] == osrc && t.OuterDst[i] == odst && t.InnerSrc[i] == inner {
 			return
 		}
 	}
 	if t.NPairs < maxPairs {
-		t.OuterSrc[t.NPairs], t.InnerSrc[t.NPairs] = outer, inner
+		t.OuterSrc[t.NPairs], t.OuterDst[t.NPairs], t.InnerSrc[t.NPairs] = osrc, odst, inner
 		t.NPairs++
 	}
 }
@@ -169,7 +171,7 @@ func (t *Traffic) Merge(u *Traffic) {
 		t.addPodSrc(u.PodSrcs[i])
 	}
 	for i := 0; i < u.NPairs; i++ {
-		t.addPair(u.OuterSrc[i], u.InnerSrc[i])
+		t.addPair(u.OuterSrc[i], u.OuterDst[i], u.InnerSrc[i])
 	}
 	for i := 0; i < u.NSamples && t.NSamples < maxSamples; i++ {
 		t.Samples[t.NSamples] = u.Samples[i]
