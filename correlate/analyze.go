@@ -326,10 +326,28 @@ func (a *analysis) coverage() {
 		a.covFirst[i], a.covLast[i] = cm.correct(p.Traffic.First), cm.correct(p.Traffic.Last)
 		lo, hi = min(lo, a.covFirst[i]), max(hi, a.covLast[i])
 	}
-	// A capture without a single frame ran, as far as anyone can tell, while the others did: nothing
-	// passed that interface (pcap files record no start and stop times).
+	// pcap files record no start or stop time, so a capture's span is known only from its frames. The
+	// captures of one node are taken to run together (they are started by one script or one person):
+	// a point covers its node's span. A capture without a single frame ran while the others did.
+	nodeLo := make([]int64, len(w.nodes))
+	nodeHi := make([]int64, len(w.nodes))
+	for n := range nodeLo {
+		nodeLo[n], nodeHi[n] = int64(1<<62), int64(-1<<62)
+	}
 	for i, p := range w.c.Points {
-		if p.Traffic.Frames == 0 && hi >= lo {
+		if p.Traffic.Frames > 0 {
+			n := w.pointNode[i]
+			nodeLo[n], nodeHi[n] = min(nodeLo[n], a.covFirst[i]), max(nodeHi[n], a.covLast[i])
+		}
+	}
+	for i, p := range w.c.Points {
+		n := w.pointNode[i]
+		switch {
+		case p.Traffic.Frames > 0:
+			a.covFirst[i], a.covLast[i] = nodeLo[n], nodeHi[n]
+		case nodeHi[n] >= nodeLo[n]:
+			a.covFirst[i], a.covLast[i] = nodeLo[n], nodeHi[n]+coverageGrace
+		case hi >= lo:
 			a.covFirst[i], a.covLast[i] = lo, hi+coverageGrace
 		}
 	}
@@ -645,8 +663,8 @@ func (a *analysis) placeJourneys() []Journey {
 			}
 			s.delivered++
 			lat := when[i+1] - when[i]
-			if lat < -negTolerance {
-				s.negative++
+			if lat < -(negTolerance + a.bound(pi.points[i]) + a.bound(pi.points[i+1])) {
+				s.negative++ // beyond what the clocks' uncertainty explains
 			}
 			s.lat.add(lat)
 			s.passMaxLen = max(s.passMaxLen, int(o0.Len))
@@ -829,4 +847,9 @@ func (a *analysis) settleOffload() {
 			fl.notCaptured++
 		}
 	}
+}
+
+// bound is the clock uncertainty of a point's node (0 for the reference and when unbounded).
+func (a *analysis) bound(p int) int64 {
+	return max(a.clocks[a.w.pointNode[p]].bound, 0)
 }

@@ -287,11 +287,17 @@ func minDelay(s []delaySample) int64 {
 	return m
 }
 
-// fitDrift fits offset(t) = off0 + drift×(t − t0) to per-bucket two-way minimum delays when the
-// samples span long enough (≥ 10 s, ≥ 3 buckets with both directions). s1's times are on a's clock,
-// s2's on b's; off is the whole-capture estimate of b against a, used to put both on a's clock. It
-// returns the drift (s/s), the offset at t0 and the tightest per-bucket bound.
+// fitDrift finds the clock line θ(x) = θ0 + k·x (x = time since t0 on a's clock) that keeps every
+// packet's latency non-negative with the widest margin: an a→b sample with raw delay m bounds
+// θ(x) ≤ m, a b→a sample bounds θ(x) ≥ −m. For a slope k the best θ0 and margin follow in closed
+// form, and the margin is concave in k, so a ternary search over ±2000 ppm finds the best slope. The
+// drift is kept when it widens the margin clearly (by 2 µs and by half the margin without drift):
+// measurement noise does not look like drift then. s2's times are on b's clock; off (b's offset
+// without drift) puts them on a's. It returns drift (s/s), θ0 and the margin (the ± bound).
 func fitDrift(s1, s2 []delaySample, t0, off int64) (float64, int64, int64, bool) {
+	if len(s1) < 2 || len(s2) < 2 {
+		return 0, 0, 0, false
+	}
 	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
 	for _, x := range s1 {
 		lo, hi = min(lo, x.t), max(hi, x.t)
@@ -299,57 +305,35 @@ func fitDrift(s1, s2 []delaySample, t0, off int64) (float64, int64, int64, bool)
 	for _, x := range s2 {
 		lo, hi = min(lo, x.t-off), max(hi, x.t-off)
 	}
-	if hi-lo < int64(10*time.Second) {
+	if hi-lo < int64(100*time.Millisecond) {
 		return 0, 0, 0, false
 	}
-	const nb = 10
-	width := (hi-lo)/nb + 1
-	min1 := make([]int64, nb)
-	min2 := make([]int64, nb)
-	for i := range min1 {
-		min1[i], min2[i] = math.MaxInt64, math.MaxInt64
-	}
-	bucket := func(t int64) int { return int(min(max((t-lo)/width, 0), nb-1)) }
-	for _, x := range s1 {
-		b := bucket(x.t)
-		min1[b] = min(min1[b], x.m)
-	}
-	for _, x := range s2 {
-		b := bucket(x.t - off)
-		min2[b] = min(min2[b], x.m)
-	}
-	var xs, ys []float64
-	bound := int64(math.MaxInt64)
-	for b := 0; b < nb; b++ {
-		if min1[b] == math.MaxInt64 || min2[b] == math.MaxInt64 {
-			continue
+	fit := func(k float64) (theta0, margin float64) {
+		a, b := math.Inf(1), math.Inf(1)
+		for _, x := range s1 {
+			a = math.Min(a, float64(x.m)-k*float64(x.t-t0))
 		}
-		xs = append(xs, float64(lo+int64(b)*width+width/2-t0))
-		ys = append(ys, float64(min1[b]-min2[b])/2)
-		bound = min(bound, (min1[b]+min2[b])/2)
+		for _, x := range s2 {
+			b = math.Min(b, float64(x.m)+k*float64(x.t-off-t0))
+		}
+		return (a - b) / 2, (a + b) / 2
 	}
-	if len(xs) < 3 {
+	l, r := -2e-3, 2e-3
+	for i := 0; i < 100; i++ {
+		m1, m2 := l+(r-l)/3, r-(r-l)/3
+		if _, g1 := fit(m1); func() bool { _, g2 := fit(m2); return g1 < g2 }() {
+			l = m1
+		} else {
+			r = m2
+		}
+	}
+	k := (l + r) / 2
+	theta0, margin := fit(k)
+	_, margin0 := fit(0)
+	if math.Abs(k) < 1e-6 || margin-margin0 < math.Max(2000, math.Abs(margin0)/2) {
 		return 0, 0, 0, false
 	}
-	var sx, sy, sxx, sxy float64
-	for i := range xs {
-		sx += xs[i]
-		sy += ys[i]
-		sxx += xs[i] * xs[i]
-		sxy += xs[i] * ys[i]
-	}
-	n := float64(len(xs))
-	den := n*sxx - sx*sx
-	if den == 0 {
-		return 0, 0, 0, false
-	}
-	slope := (n*sxy - sx*sy) / den
-	icept := (sy - slope*sx) / n
-	// Keep the fit only when the drift is measurable: over 1 ppm.
-	if math.Abs(slope) < 1e-6 {
-		return 0, 0, 0, false
-	}
-	return slope, int64(math.Round(icept)), max(bound, 0), true
+	return k, int64(math.Round(theta0)), int64(math.Max(margin, 0)), true
 }
 
 // sortedKeys returns a map's keys in order (for deterministic iteration).
