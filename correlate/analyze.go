@@ -71,8 +71,10 @@ type analysis struct {
 	flowOf   map[flowKey]int32
 	paths    map[pathKey]*pathInfo
 	segs     map[[2]int]*segAcc
-	covFirst []int64
+	covFirst []int64 // span a point's capture is taken to cover (corrected): its node's
 	covLast  []int64
+	ownFirst []int64 // the point's own first and last frame (corrected)
+	ownLast  []int64
 	pairMode map[[2]int]string
 
 	offloadAt  map[int32]uint32 // split parent or merged segment → observation where it continued as others
@@ -318,12 +320,15 @@ func (a *analysis) coverage() {
 	a.covFirst = make([]int64, len(w.c.Points))
 	a.covLast = make([]int64, len(w.c.Points))
 	lo, hi := int64(1<<62), int64(-1<<62)
+	a.ownFirst = make([]int64, len(w.c.Points))
+	a.ownLast = make([]int64, len(w.c.Points))
 	for i, p := range w.c.Points {
 		if p.Traffic.Frames == 0 {
 			continue
 		}
 		cm := &a.clocks[w.pointNode[i]]
 		a.covFirst[i], a.covLast[i] = cm.correct(p.Traffic.First), cm.correct(p.Traffic.Last)
+		a.ownFirst[i], a.ownLast[i] = a.covFirst[i], a.covLast[i]
 		lo, hi = min(lo, a.covFirst[i]), max(hi, a.covLast[i])
 	}
 	// pcap files record no start or stop time, so a capture's span is known only from its frames. The

@@ -9,28 +9,49 @@ import (
 	"github.com/calipath/calipath/decode"
 )
 
-// Anomaly kinds and what each means. docs/anomalies.md lists the same with examples.
-var explain = map[string]string{
-	"arp-unanswered":      "ARP requests at %s got no reply. The asked-for address has no owner on that link, or replies are filtered. Check the neighbour table (`ip neigh`) and whether the target exists.",
-	"proxy-arp-missing":   "The pod at %s asked who has 169.254.1.1 and the host never answered: Calico's proxy ARP did not work. The kernel answers only when proxy_arp and forwarding are on for the cali device and the host has a route back (usually its default route). Check `sysctl net.ipv4.conf.<cali>.proxy_arp` and `ip route` on the node.",
-	"arp-unexpected-mac":  "169.254.1.1 was answered at %s by a MAC other than ee:ee:ee:ee:ee:ee. Something other than the Calico host end answers for the gateway (a second CNI, a stale veth, a spoofer). Check the MAC of the cali device and what else is attached to the pod's network.",
-	"encap-drop":          "Packets vanished inside the sending node between %s: after the pod's veth and before the underlay, where routing and IP-in-IP/VXLAN encapsulation happen. Likely causes: iptables/Felix policy, a missing route to the remote block, MTU (DF packets larger than the tunnel), rp_filter. Check `ip route get <dst>` and the Felix/iptables counters on the node.",
-	"underlay-drop":       "Packets left %s and never arrived. The network between the nodes dropped them. For IP-in-IP this is often a cloud security group or firewall that blocks IP protocol 4; for VXLAN, UDP 4789. Check the security groups, NACLs and firewalls between the nodes.",
-	"decap-drop":          "Packets reached the receiving node's underlay but not its tunnel device, between %s. The node dropped them while decapsulating: Felix drops IP-in-IP from unknown sources, or the tunnel is down, or rp_filter. Check Felix's INPUT rules, that the sender's IP is a known Calico host, and `ip -s link show tunl0`.",
-	"delivery-drop":       "Packets came out of the tunnel but never reached the pod, between %s. Likely policy (Felix's to-workload chains), a missing host route to the pod, or conntrack state. Check the NetworkPolicy for the destination pod and `ip route get <pod IP>` on the node.",
-	"host-drop":           "Packets vanished inside a node between %s. The kernel's routing or filtering dropped them. Check iptables counters, routes and rp_filter on that node.",
-	"loss":                "Some packets were lost between %s (scattered, not all). Congestion, a lossy link or rate limiting. Compare with interface drop counters on both ends.",
-	"pmtu-blackhole":      "Large DF packets were lost between %s while smaller ones passed, and no ICMP fragmentation-needed reached the sending pod: a path-MTU black hole. Lower the pod/tunnel MTU (Calico's MTU setting) or let ICMP type 3 code 4 through the network.",
-	"icmp-frag-needed":    "ICMP fragmentation-needed was sent from %s: a link on the path has a smaller MTU than the packets. The sender should lower its path MTU; if this repeats, configure Calico's MTU to fit the underlay (minus 20 bytes for IP-in-IP, 50 for VXLAN).",
-	"icmp-unreachable":    "ICMP destination-unreachable was seen at %s. A router or host had no route, or a port or protocol was closed or administratively prohibited. The code tells which; check the routes and the target.",
-	"ttl-expired":         "ICMP time-exceeded was seen at %s: packets ran out of TTL, usually a routing loop. Check the routes on the path (traceroute from the pod).",
-	"nat":                 "Addresses were rewritten between %s. This is expected for Services (kube-proxy DNAT) and natOutgoing (SNAT); listed so the journeys can be read with it in mind.",
-	"clock-skew":          "%s's clock differs from the reference node's. calipath corrected the timestamps; latencies across nodes carry the bound shown. Run NTP/chrony on the nodes for tighter numbers.",
-	"clock-inconsistent":  "After clock correction some packets still arrived before they left between %s. The offset estimate is off (asymmetric delays, drift, or a wrong --offset). Give --offset, or capture longer in both directions.",
-	"retransmission":      "TCP resent data that it had sent before (seen at %s). Packets or their ACKs were lost or delayed; see the loss anomalies on the same flows.",
-	"checksum-bad":        "Frames with a wrong checksum were received at %s (sender-side offload placeholders are not counted). Suspect a NIC or driver bug, or the VXLAN outer UDP checksum bug (calico#3145). Check `ethtool -K <dev> tx off` on the sender.",
-	"wrong-outer-address": "Encapsulated packets at %s have an outer source or destination that is not a node IP. Calico picked the wrong node address (IP autodetection; calico#2042) or a route points at the wrong next hop. Check the Node resource's IPv4Address and IP_AUTODETECTION_METHOD.",
-	"capture-gap":         "The capture at %s does not cover the time span of the others, so packets there can only be 'not captured'. Start and stop all captures together.",
+// explain gives each anomaly kind its explanation (with %s for the place) and the next thing to check.
+// docs/anomalies.md lists the same kinds.
+var explain = map[string][2]string{
+	"arp-unanswered": {"ARP requests at %s got no reply. The asked-for address has no owner on that link, or replies are filtered.",
+		"Check the neighbour table (`ip neigh`) and whether the target exists."},
+	"proxy-arp-missing": {"The pod at %s asked who has 169.254.1.1 and the host never answered: Calico's proxy ARP did not work. The kernel answers only when proxy_arp and forwarding are on for the cali device and the host has a route back (usually its default route).",
+		"Check `sysctl net.ipv4.conf.<cali>.proxy_arp` and `ip route` on the node."},
+	"arp-unexpected-mac": {"169.254.1.1 was answered at %s by a MAC other than ee:ee:ee:ee:ee:ee. Something other than the Calico host end answers for the gateway (a second CNI, a stale veth, a spoofer).",
+		"Check the MAC of the cali device and what else is attached to the pod's network."},
+	"encap-drop": {"Packets vanished inside the sending node between %s: after the pod's veth and before the underlay, where routing and IP-in-IP/VXLAN encapsulation happen. Likely causes: iptables/Felix policy, a missing route to the remote block, MTU (DF packets larger than the tunnel), rp_filter.",
+		"Check `ip route get <dst>` and the Felix/iptables counters on the node."},
+	"underlay-drop": {"Packets left %s and never arrived. The network between the nodes dropped them. For IP-in-IP this is often a cloud security group or firewall that blocks IP protocol 4; for VXLAN, UDP 4789.",
+		"Check the security groups, NACLs and firewalls between the nodes."},
+	"decap-drop": {"Packets reached the receiving node's underlay but not its tunnel device, between %s. The node dropped them while decapsulating: Felix drops IP-in-IP from unknown sources, or the tunnel is down, or rp_filter.",
+		"Check Felix's INPUT rules, that the sender's IP is a known Calico host, and `ip -s link show tunl0`."},
+	"delivery-drop": {"Packets came out of the tunnel but never reached the pod, between %s. Likely policy (Felix's to-workload chains), a missing host route to the pod, or conntrack state.",
+		"Check the NetworkPolicy for the destination pod and `ip route get <pod IP>` on the node."},
+	"host-drop": {"Packets vanished inside a node between %s. The kernel's routing or filtering dropped them.",
+		"Check iptables counters, routes and rp_filter on that node."},
+	"loss": {"Some packets were lost between %s (scattered, not all). Congestion, a lossy link or rate limiting.",
+		"Compare with interface drop counters on both ends."},
+	"pmtu-blackhole": {"Large DF packets were lost between %s while smaller ones passed, and no ICMP fragmentation-needed reached the sending pod: a path-MTU black hole.",
+		"Lower the pod/tunnel MTU (Calico's MTU setting) or let ICMP type 3 code 4 through the network."},
+	"icmp-frag-needed": {"ICMP fragmentation-needed was sent from %s: a link on the path has a smaller MTU than the packets, and the sender should lower its path MTU.",
+		"If this repeats, configure Calico's MTU to fit the underlay (minus 20 bytes for IP-in-IP, 50 for VXLAN)."},
+	"icmp-unreachable": {"ICMP destination-unreachable was seen at %s. A router or host had no route, or a port or protocol was closed or administratively prohibited; the code tells which.",
+		"Check the routes on the path and the target port."},
+	"ttl-expired": {"ICMP time-exceeded was seen at %s: packets ran out of TTL, usually a routing loop.",
+		"Check the routes on the path (traceroute from the pod)."},
+	"nat": {"Addresses were rewritten between %s. This is expected for Services (kube-proxy DNAT) and natOutgoing (SNAT); listed so the journeys can be read with it in mind.",
+		""},
+	"clock-skew": {"%s's clock differs from the reference node's. calipath corrected the timestamps; latencies across nodes carry the bound shown.",
+		"Run NTP/chrony on the nodes for tighter numbers."},
+	"clock-inconsistent": {"After clock correction some packets still arrived before they left between %s. The offset estimate is off (asymmetric delays, drift, or a wrong --offset).",
+		"Give --offset, or capture longer in both directions."},
+	"retransmission": {"TCP resent data that it had sent before (seen at %s): packets or their ACKs were lost or delayed.",
+		"See the loss anomalies on the same flows."},
+	"checksum-bad": {"Frames with a wrong checksum were received at %s (sender-side offload placeholders are not counted). Suspect a NIC or driver bug, or the VXLAN outer UDP checksum bug (calico#3145).",
+		"Check `ethtool -K <dev> tx off` on the sender."},
+	"wrong-outer-address": {"Encapsulated packets at %s have an outer source or destination that is not a node IP. Calico picked the wrong node address (IP autodetection; calico#2042) or a route points at the wrong next hop.",
+		"Check the Node resource's IPv4Address and IP_AUTODETECTION_METHOD."},
+	"capture-gap": {"The capture at %s does not cover the time span of the others, so packets there can only be 'not captured'.",
+		"Start and stop all captures together."},
 }
 
 var severityRank = map[string]int{"error": 0, "warning": 1, "info": 2}
@@ -52,7 +73,8 @@ func (a *analysis) anomaly(kind, severity string, where Where, flows map[int32]b
 	case where.Node != "":
 		place = where.Node
 	}
-	an.Message = fmt.Sprintf(explain[kind], place)
+	an.Message = fmt.Sprintf(explain[kind][0], place)
+	an.Next = explain[kind][1]
 	if detail != "" {
 		an.Message = detail + " " + an.Message
 	}
@@ -227,14 +249,14 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 	lo, hi := int64(1<<62), int64(-1<<62)
 	for i, p := range w.c.Points {
 		if p.Traffic.Frames > 0 {
-			lo, hi = min(lo, a.covFirst[i]), max(hi, a.covLast[i])
+			lo, hi = min(lo, a.ownFirst[i]), max(hi, a.ownLast[i])
 		}
 	}
 	for i, p := range w.c.Points {
 		if p.Traffic.Frames == 0 || hi <= lo {
 			continue
 		}
-		gap := max(a.covFirst[i]-lo, hi-a.covLast[i])
+		gap := max(a.ownFirst[i]-lo, hi-a.ownLast[i])
 		if gap > int64(time.Second) && gap*10 > hi-lo {
 			out = append(out, a.anomaly("capture-gap", "info", Where{Point: p.ID}, nil, ids, 1, nil,
 				fmt.Sprintf("Its capture misses %s of the %s the others span.", time.Duration(gap).Round(time.Millisecond),

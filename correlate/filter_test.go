@@ -88,3 +88,21 @@ func TestFilterMatch(t *testing.T) {
 		t.Error("FilterKeys lacks host")
 	}
 }
+
+// Every anomaly kind calipath can raise has an explanation with a place and a next step (nat excepted:
+// it is information, with nothing to check).
+func TestExplainEveryKind(t *testing.T) {
+	kinds := []string{"arp-unanswered", "proxy-arp-missing", "arp-unexpected-mac", "encap-drop", "underlay-drop",
+		"decap-drop", "delivery-drop", "host-drop", "loss", "pmtu-blackhole", "icmp-frag-needed", "icmp-unreachable",
+		"ttl-expired", "nat", "clock-skew", "clock-inconsistent", "retransmission", "checksum-bad",
+		"wrong-outer-address", "capture-gap"}
+	if len(explain) != len(kinds) {
+		t.Errorf("explain has %d kinds, the vocabulary %d", len(explain), len(kinds))
+	}
+	for _, k := range kinds {
+		e, ok := explain[k]
+		if !ok || !strings.Contains(e[0], "%s") || (e[1] == "" && k != "nat") {
+			t.Errorf("%s: explanation %q, next %q", k, e[0], e[1])
+		}
+	}
+}

@@ -48,7 +48,7 @@ func (a *analysis) points() []Point {
 			}
 		}
 		pt := Point{ID: p.ID, Node: p.Node, Iface: p.Iface, Role: p.Role.String(), Reason: p.Reason,
-			Files: sortedKeys(files), Frames: p.Traffic.Frames, First: a.covFirst[i], Last: a.covLast[i]}
+			Files: sortedKeys(files), Frames: p.Traffic.Frames, First: a.ownFirst[i], Last: a.ownLast[i]}
 		if w.podOf[i] != 0 {
 			pt.PodIP = addrOf(w.podOf[i]).String()
 		}
@@ -152,7 +152,7 @@ func (a *analysis) flowOut(ids []string) []Flow {
 		f := Flow{ID: ids[fi], Proto: protoName(t.proto), Src: Endpoint{w.addrString(t.v6, t.src), t.sp},
 			Dst: Endpoint{w.addrString(t.v6, t.dst), t.dp}, NAT: []NATMapping{}, LostAt: []LostAt{},
 			HandshakeRTT: []PointRTT{}, PerPoint: []PointCount{}, Path: []string{}, Bytes: fl.bytes,
-			Packets: len(fl.journeys[0]) + len(fl.journeys[1]), Delivered: fl.delivered, Lost: fl.lost,
+			Packets: a.sent(fl), Delivered: fl.delivered, Lost: fl.lost,
 			NotCaptured: fl.notCaptured, Retransmissions: fl.retrans, Resets: fl.resets, LatencyNs: fl.e2e.summary(),
 			ARPWaitNs: fl.arpWait}
 		if t.proto == 1 || t.proto == 58 {
@@ -420,7 +420,7 @@ func (a *analysis) summary(res *Result) Summary {
 		s.Skipped += in.Skipped
 	}
 	for _, f := range a.flows {
-		s.Journeys += len(f.journeys[0]) + len(f.journeys[1])
+		s.Journeys += a.sent(f)
 		s.Delivered += f.delivered
 		s.Lost += f.lost
 		s.NotCaptured += f.notCaptured
@@ -429,4 +429,18 @@ func (a *analysis) summary(res *Result) Summary {
 		s.Anomalies[an.Severity]++
 	}
 	return s
+}
+
+// sent counts the packets a flow's endpoints sent: its journeys, less the pieces of GSO splits and
+// GRO merges (they carry bytes already counted).
+func (a *analysis) sent(fl *flowAcc) int {
+	n := 0
+	for d := 0; d < 2; d++ {
+		for _, j := range fl.journeys[d] {
+			if !a.offloadNew[j] {
+				n++
+			}
+		}
+	}
+	return n
 }

@@ -131,7 +131,7 @@ type Flow struct {
 	Src             Endpoint     `json:"src"`
 	Dst             Endpoint     `json:"dst"`
 	NAT             []NATMapping `json:"nat"`
-	Packets         int          `json:"packets"` // journeys (both directions)
+	Packets         int          `json:"packets"` // packets sent, both directions (GSO/GRO pieces not counted again)
 	Bytes           int64        `json:"bytes"`
 	Delivered       int          `json:"delivered"`
 	Lost            int          `json:"lost"`
@@ -215,14 +215,15 @@ type Anomaly struct {
 	Flows    []string   `json:"flows"`
 	Count    int        `json:"count"`
 	Evidence []Evidence `json:"evidence"`
-	Message  string     `json:"message"`
+	Message  string     `json:"message"` // what happened and the likely cause
+	Next     string     `json:"next"`    // the next thing to check
 }
 
 // Summary counts the whole result.
 type Summary struct {
 	Frames      int            `json:"frames"`
 	Skipped     int            `json:"skipped"`
-	Journeys    int            `json:"journeys"`
+	Journeys    int            `json:"journeys"` // packets sent (journeys less GSO/GRO pieces)
 	Delivered   int            `json:"delivered"`
 	Lost        int            `json:"lost"`
 	NotCaptured int            `json:"not_captured"`

@@ -141,7 +141,10 @@ func writeHTML(w io.Writer, v *view) {
 		fmt.Fprint(w, "<p>None.</p>\n")
 	}
 	for _, a := range v.anomalies {
-		explain, next := advice(a.Message)
+		explain, next := a.Message, a.Next
+		if next == "" {
+			explain, next = advice(a.Message)
+		}
 		fmt.Fprintf(w, "<div class=\"an %s\"><div><span class=\"sev\">%s</span><b>%s</b> at <span class=\"mono\">%s</span>",
 			esc(a.Severity), esc(a.Severity), esc(a.Kind), esc(place(a.Where)))
 		if a.Count > 0 {

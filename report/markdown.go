@@ -59,7 +59,10 @@ func writeMarkdown(w io.Writer, v *view) {
 	}
 	for _, a := range v.anomalies {
 		fmt.Fprintf(w, "### %s: %s at %s\n\n", strings.ToUpper(a.Severity), mdCell(a.Kind), mdCell(place(a.Where)))
-		explain, next := advice(a.Message)
+		explain, next := a.Message, a.Next
+		if next == "" {
+			explain, next = advice(a.Message)
+		}
 		fmt.Fprintf(w, "%s\n\n", mdCell(explain))
 		if next != "" {
 			fmt.Fprintf(w, "**Next:** %s\n\n", mdCell(next))

@@ -390,7 +390,10 @@ func writeText(w io.Writer, v *view, o Options) {
 			head += fmt.Sprintf(" (%d)", a.Count)
 		}
 		t.line(t.style(sevStyle(a.Severity), cut(head, t.width)))
-		explain, next := advice(a.Message)
+		explain, next := a.Message, a.Next
+		if next == "" {
+			explain, next = advice(a.Message)
+		}
 		t.wrap("    ", "    ", explain)
 		if next != "" {
 			t.wrap("    next: ", "          ", next)
