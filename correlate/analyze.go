@@ -29,7 +29,7 @@ const (
 const negTolerance = int64(time.Microsecond)
 
 // coverageGrace is how long a point's capture must run past a moment to count as covering it.
-const coverageGrace = int64(50 * time.Millisecond)
+const coverageGrace = int64(5 * time.Millisecond)
 
 // Correlate follows every packet of the capture through its points. It does no I/O.
 func Correlate(c *decode.Capture, opts Options) *Result {
