@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"sort"
+	"time"
 
 	"github.com/calipath/calipath/decode"
 )
@@ -74,6 +75,7 @@ type jstate struct {
 	tuple    uint64   // hash of the TCP 5-tuple (segmentation offload matching), 0 if not TCP data
 	seq      uint32   // TCP sequence number and payload length of the first hop
 	plen     uint32
+	tcpAt    int64 // when it entered the tcp index
 	stages   [maxStages]uint32
 	nstages  uint8
 	lastNode int16
@@ -114,6 +116,8 @@ type matcher struct {
 	exact    *mmap
 	loose    *mmap
 	tcp      *mmap // TCP data journeys by 5-tuple, for GSO splits and GRO merges
+	tcpQueue []int32 // journeys in the tcp index, oldest first (kept for offloadWin only)
+	tcpHead  int
 	gso      []gsoEvent
 	js       []jstate
 	jOf      []int32  // global observation id → journey (-1: none)
@@ -223,6 +227,7 @@ func (m *matcher) run() {
 func (m *matcher) step(o *decode.Observation, g uint32, t int64) {
 	m.jOf[g] = -1
 	m.evict(t)
+	m.evictTCP(t)
 	if !matchable(o) {
 		return
 	}
@@ -322,7 +327,7 @@ func (m *matcher) offload(j int32, o *decode.Observation, g uint32, t int64, sta
 		for n := h; n >= 0; n = m.tcp.nodes[n].next {
 			k := m.tcp.nodes[n].j
 			ks := &m.js[k]
-			if k == j || ks.lastNode != node || ks.visited(stage) || t-ks.lastTs > m.window || ks.lastTs-t > m.window {
+			if k == j || ks.lastNode != node || ks.visited(stage) || t-ks.lastTs > offloadWin || ks.lastTs-t > offloadWin {
 				continue
 			}
 			switch {
@@ -334,6 +339,28 @@ func (m *matcher) offload(j int32, o *decode.Observation, g uint32, t int64, sta
 		}
 	}
 	js.reg[3] = m.tcp.add(js.tuple, j)
+	js.tcpAt = t
+	m.tcpQueue = append(m.tcpQueue, j)
+}
+
+// offloadWin is how far apart a GSO frame and its segments (or GRO segments and their merge) may be
+// seen on one node: the kernel splits and merges within microseconds.
+const offloadWin = int64(10 * time.Millisecond)
+
+// evictTCP drops journeys older than offloadWin from the tcp index, keeping its chains short.
+func (m *matcher) evictTCP(now int64) {
+	for m.tcpHead < len(m.tcpQueue) {
+		j := m.tcpQueue[m.tcpHead]
+		js := &m.js[j]
+		if now-js.tcpAt <= offloadWin {
+			return
+		}
+		if js.reg[3] >= 0 {
+			m.tcp.remove(js.reg[3])
+			js.reg[3] = -1
+		}
+		m.tcpHead++
+	}
 }
 
 // within reports whether [s, s+n) lies inside [S, S+N), in sequence-number arithmetic.
