@@ -209,14 +209,19 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 	type rgroup struct {
 		flows          map[int32]bool
 		count, packets int
+		ev             []Evidence
 	}
 	rg := map[string]*rgroup{}
 	for fi, fl := range a.flows {
 		for d := uint8(0); d < 2; d++ {
 			n := 0
+			var ev []Evidence
 			for _, j := range fl.journeys[d] {
 				if a.retransJ[j] {
 					n++
+					if len(ev) < 10 {
+						ev = append(ev, a.evidence(a.hops(int(j))[0]))
+					}
 				}
 			}
 			if n == 0 {
@@ -234,6 +239,9 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 			g.flows[int32(fi)] = true
 			g.count += n
 			g.packets += len(fl.journeys[d])
+			if len(g.ev) < 10 {
+				g.ev = append(g.ev, ev[:min(len(ev), 10-len(g.ev))]...)
+			}
 		}
 	}
 	for where, g := range rg {
@@ -241,7 +249,7 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 		if g.count*100 > g.packets {
 			sev = "warning"
 		}
-		out = append(out, a.anomaly("retransmission", sev, Where{Point: where}, g.flows, ids, g.count, nil,
+		out = append(out, a.anomaly("retransmission", sev, Where{Point: where}, g.flows, ids, g.count, g.ev,
 			fmt.Sprintf("%d retransmitted segments in %d flows.", g.count, len(g.flows))))
 	}
 	out = append(out, a.frameAnomalies(ids)...)

@@ -115,7 +115,7 @@ type matcher struct {
 	dupWin   int64
 	exact    *mmap
 	loose    *mmap
-	tcp      *mmap // TCP data journeys by 5-tuple, for GSO splits and GRO merges
+	tcp      *mmap   // TCP data journeys by 5-tuple, for GSO splits and GRO merges
 	tcpQueue []int32 // journeys in the tcp index, oldest first (kept for offloadWin only)
 	tcpHead  int
 	gso      []gsoEvent

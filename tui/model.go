@@ -90,8 +90,6 @@ type common struct {
 	st     styles
 	km     KeyMap
 	filter *correlate.Filter
-	// retx holds the file:frame evidence of retransmission anomalies, to mark journeys in the timeline.
-	retx map[correlate.Evidence]bool
 	// readFrame reads one frame for the packet screen (decode.ReadFrameOptions; replaced in tests).
 	readFrame func(path string, frame uint32) (decode.Record, decode.Packet, error)
 	vxlanPort uint16
@@ -175,14 +173,6 @@ func newModel(opts Options) Model {
 
 func (m *Model) setResult(res *correlate.Result) {
 	m.c.res = res
-	m.c.retx = map[correlate.Evidence]bool{}
-	for _, a := range res.Anomalies {
-		if a.Kind == "retransmission" {
-			for _, e := range a.Evidence {
-				m.c.retx[e] = true
-			}
-		}
-	}
 	m.fl.reset(m.c)
 	m.anom.reset(m.c)
 	m.arp.reset(m.c)

@@ -180,15 +180,7 @@ func (t *timeline) seek(ev []correlate.Evidence) {
 }
 
 func (t *timeline) isRetx(c *common, r tlRow) bool {
-	if r.kind != rowJourney || len(c.retx) == 0 {
-		return false
-	}
-	for _, h := range t.all[r.j].Hops {
-		if c.retx[correlate.Evidence{File: h.File, Frame: h.Frame}] {
-			return true
-		}
-	}
-	return false
+	return r.kind == rowJourney && t.all[r.j].Retrans
 }
 
 // next moves to the next (d = 1) or previous (d = -1) row for which match holds.
