@@ -77,8 +77,21 @@ func TestTUIInTmux(t *testing.T) {
 	} {
 		tm("send-keys", "-t", session, step.keys)
 		waitFor(step.want)
+		if step.keys == "Escape" {
+			time.Sleep(300 * time.Millisecond) // so the next key is not read as Alt+key
+		}
 	}
+	// A key sent right after Escape arrives as Alt+key: wait for the filter bar to close first.
 	tm("send-keys", "-t", session, "Escape")
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		lines := strings.Split(strings.TrimRight(tm("capture-pane", "-p", "-t", session), "\n"), "\n")
+		if last := strings.TrimSpace(lines[len(lines)-1]); !strings.HasPrefix(last, "/") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
 	tm("send-keys", "-t", session, "q")
 	waitFor("EXITED 0")
 }
