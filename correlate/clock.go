@@ -176,13 +176,8 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 			continue
 		}
 		m2 := minDelay(s2)
-		e := edgeEst{off: (m1 - m2) / 2, bound: (m1 + m2) / 2, n: len(s1) + len(s2),
+		est[key] = edgeEst{off: (m1 - m2) / 2, bound: (m1 + m2) / 2, n: len(s1) + len(s2),
 			method: "two-way minimum delay"}
-		if d, off0, bound, ok := fitDrift(s1, s2, t0, e.off); ok {
-			e.drift, e.off, e.bound = d, off0, bound
-			e.method = "two-way minimum delay with drift fit"
-		}
-		est[key] = e
 	}
 	for key, s := range pairs { // pairs seen only from the higher-numbered sender
 		snd, rcv := key[0], key[1]
@@ -242,6 +237,7 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 			}
 		}
 	}
+	w.jointFit(models, pairs, ref, t0)
 	w.feasible(models, pairs, ref)
 	for node, d := range overrides {
 		if n, ok := w.nodeIdx[node]; ok {
@@ -287,53 +283,104 @@ func minDelay(s []delaySample) int64 {
 	return m
 }
 
-// fitDrift finds the clock line θ(x) = θ0 + k·x (x = time since t0 on a's clock) that keeps every
-// packet's latency non-negative with the widest margin: an a→b sample with raw delay m bounds
-// θ(x) ≤ m, a b→a sample bounds θ(x) ≥ −m. For a slope k the best θ0 and margin follow in closed
-// form, and the margin is concave in k, so a ternary search over ±2000 ppm finds the best slope. The
-// drift is kept when it widens the margin clearly (by 2 µs and by half the margin without drift):
-// measurement noise does not look like drift then. s2's times are on b's clock; off (b's offset
-// without drift) puts them on a's. It returns drift (s/s), θ0 and the margin (the ± bound).
-func fitDrift(s1, s2 []delaySample, t0, off int64) (float64, int64, int64, bool) {
-	if len(s1) < 2 || len(s2) < 2 {
-		return 0, 0, 0, false
-	}
-	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
-	for _, x := range s1 {
-		lo, hi = min(lo, x.t), max(hi, x.t)
-	}
-	for _, x := range s2 {
-		lo, hi = min(lo, x.t-off), max(hi, x.t-off)
-	}
-	if hi-lo < int64(100*time.Millisecond) {
-		return 0, 0, 0, false
-	}
-	fit := func(k float64) (theta0, margin float64) {
-		a, b := math.Inf(1), math.Inf(1)
-		for _, x := range s1 {
-			a = math.Min(a, float64(x.m)-k*float64(x.t-t0))
+// linePt is one constraint on a clock line: θ(x) ≤ v (upper) or θ(x) ≥ v (lower), x in ns since t0.
+type linePt struct{ x, v float64 }
+
+// bestLine finds the line θ(x) = θ0 + k·x between the upper and lower constraints with the widest
+// margin. For a slope k the best θ0 and the margin follow in closed form, and the margin is concave in
+// k, so a ternary search over ±2000 ppm finds the best slope. A slope is kept only when it widens the
+// margin clearly (by 2 µs and by half the margin without one): measurement noise does not look like
+// drift then. It returns the slope (s/s), θ0 and the margin (negative when the constraints conflict).
+func bestLine(up, lo []linePt) (k, theta0, margin float64) {
+	fit := func(k float64) (float64, float64) {
+		a, b := math.Inf(1), math.Inf(-1)
+		for _, p := range up {
+			a = math.Min(a, p.v-k*p.x)
 		}
-		for _, x := range s2 {
-			b = math.Min(b, float64(x.m)+k*float64(x.t-off-t0))
+		for _, p := range lo {
+			b = math.Max(b, p.v-k*p.x)
 		}
-		return (a - b) / 2, (a + b) / 2
+		return (a + b) / 2, (a - b) / 2
 	}
 	l, r := -2e-3, 2e-3
 	for i := 0; i < 100; i++ {
 		m1, m2 := l+(r-l)/3, r-(r-l)/3
-		if _, g1 := fit(m1); func() bool { _, g2 := fit(m2); return g1 < g2 }() {
+		_, g1 := fit(m1)
+		_, g2 := fit(m2)
+		if g1 < g2 {
 			l = m1
 		} else {
 			r = m2
 		}
 	}
-	k := (l + r) / 2
-	theta0, margin := fit(k)
-	_, margin0 := fit(0)
+	k = (l + r) / 2
+	theta0, margin = fit(k)
+	t0, margin0 := fit(0)
 	if math.Abs(k) < 1e-6 || margin-margin0 < math.Max(2000, math.Abs(margin0)/2) {
-		return 0, 0, 0, false
+		return 0, t0, margin0
 	}
-	return k, int64(math.Round(theta0)), int64(math.Max(margin, 0)), true
+	return k, theta0, margin
+}
+
+// theta is a model's offset at ref-clock time x (ns since t0).
+func (m *clockModel) theta(x float64) float64 { return float64(m.offset) + m.drift*x }
+
+// jointFit refines every node that exchanged packets in both directions against all its neighbours'
+// current clock lines at once: a sample u→n with raw delay m bounds θn(x) ≤ m + θu(x), a sample n→v
+// bounds θn(x) ≥ θv(x) − m. Each node in turn gets the widest-margin line (with drift where the data
+// shows it), for a few rounds until nothing moves. The reference node stays put.
+func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, ref int, t0 int64) {
+	keys := make([][2]int, 0, len(pairs))
+	for k := range pairs {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i][0] != keys[j][0] {
+			return keys[i][0] < keys[j][0]
+		}
+		return keys[i][1] < keys[j][1]
+	})
+	for round := 0; round < 20; round++ {
+		moved := false
+		for n := range models {
+			if n == ref || ref < 0 || models[n].method == "--offset" {
+				continue
+			}
+			var up, lo []linePt
+			for _, k := range keys {
+				u, v := k[0], k[1]
+				switch {
+				case v == n && u != n:
+					for _, s := range pairs[k] {
+						x := float64(models[u].correct(s.t) - t0)
+						up = append(up, linePt{x, float64(s.m) + models[u].theta(x)})
+					}
+				case u == n && v != n:
+					for _, s := range pairs[k] {
+						x := float64(models[n].correct(s.t) - t0)
+						lo = append(lo, linePt{x, models[v].theta(x) - float64(s.m)})
+					}
+				}
+			}
+			if len(up) == 0 || len(lo) == 0 {
+				continue // one direction only: the one-way estimate stands
+			}
+			k, th0, margin := bestLine(up, lo)
+			m := &models[n]
+			off := int64(math.Round(th0))
+			if d := off - m.offset; d > 10 || d < -10 || k != m.drift {
+				moved = true
+			}
+			m.offset, m.drift, m.bound, m.samples = off, k, int64(math.Max(margin, 0)), len(up)+len(lo)
+			m.method = "minimum delays both ways, fitted against every neighbour"
+			if k != 0 {
+				m.method += ", with drift"
+			}
+		}
+		if !moved {
+			return
+		}
+	}
 }
 
 // sortedKeys returns a map's keys in order (for deterministic iteration).
