@@ -628,6 +628,12 @@ func (a *analysis) placeJourneys() []Journey {
 			pc.Bytes += int64(o.Len)
 		}
 		o0, _ := a.obs(h[0])
+		if o0.Flags&decode.FlagICMPError != 0 {
+			// An ICMP error is about a flow, not part of it: listed in Result.ICMP and shown with the
+			// flow, but judged by whether it reached its own destination's node, and not counted.
+			a.jStatus[j] = a.icmpStatus(h, int32(j))
+			continue
+		}
 		fl.bytes += int64(o0.Len)
 		status := statusDelivered
 		offloaded := false
@@ -857,4 +863,24 @@ func (a *analysis) settleOffload() {
 // bound is the clock uncertainty of a point's node (0 for the reference and when unbounded).
 func (a *analysis) bound(p int) int64 {
 	return max(a.clocks[a.w.pointNode[p]].bound, 0)
+}
+
+// icmpStatus judges an ICMP error's journey: delivered when its last hop is on the node its destination
+// belongs to (a node IP, or a pod of that node), lost at its last point otherwise, unplaced when the
+// destination's node is unknown.
+func (a *analysis) icmpStatus(h []uint32, j int32) string {
+	first, _ := a.obs(h[0])
+	last := a.point(h[len(h)-1])
+	if first.Flags&decode.FlagIPv6 != 0 {
+		return statusUnplaced
+	}
+	n := a.w.nodeOfAddr(first.Dst)
+	switch {
+	case n < 0:
+		return statusUnplaced
+	case a.w.pointNode[last] == n:
+		return statusDelivered
+	}
+	a.jLast[j] = int32(last)
+	return statusLost
 }

@@ -316,6 +316,9 @@ func (a *analysis) tcpStats() {
 					continue // a piece of a split or a GRO merge: the bytes were counted when first sent
 				}
 				o, _ := a.obs(a.hops(int(j))[0])
+				if o.Proto != 6 {
+					continue // an ICMP error about the flow
+				}
 				if o.TCPFlags&decode.TCPRst != 0 {
 					fl.resets++
 				}
@@ -432,12 +435,12 @@ func (a *analysis) summary(res *Result) Summary {
 }
 
 // sent counts the packets a flow's endpoints sent: its journeys, less the pieces of GSO splits and
-// GRO merges (they carry bytes already counted).
+// GRO merges (they carry bytes already counted) and the ICMP errors about it.
 func (a *analysis) sent(fl *flowAcc) int {
 	n := 0
 	for d := 0; d < 2; d++ {
 		for _, j := range fl.journeys[d] {
-			if !a.offloadNew[j] {
+			if o, _ := a.obs(a.hops(int(j))[0]); !a.offloadNew[j] && o.Flags&decode.FlagICMPError == 0 {
 				n++
 			}
 		}
