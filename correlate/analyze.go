@@ -130,6 +130,7 @@ type flowAcc struct {
 	retrans     int
 	resets      int
 	nat         map[natKey]int
+	natEv       map[natKey][]Evidence
 	perPoint    map[int]*PointCount
 	srcVotes    [2]map[int]int
 	dstVotes    [2]map[int]int
@@ -240,7 +241,7 @@ func (a *analysis) result() *Result {
 		if !ok {
 			fi = int32(len(a.flows))
 			a.flowOf[root] = fi
-			fl := &flowAcc{key: root, client: t, first: a.ts(h[0]), lostAt: map[[2]int]int{}, nat: map[natKey]int{},
+			fl := &flowAcc{key: root, client: t, first: a.ts(h[0]), lostAt: map[[2]int]int{}, nat: map[natKey]int{}, natEv: map[natKey][]Evidence{},
 				perPoint: map[int]*PointCount{}}
 			if o.Flags&decode.FlagICMPError != 0 { // a flow first seen through an ICMP error: orient it as quoted
 				fl.client = t.reverse()

@@ -177,19 +177,25 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 	type nkey struct{ kind, at string }
 	natGroups := map[nkey]map[int32]bool{}
 	natCount := map[nkey]int{}
-	for fi, fl := range a.flows {
-		for k, n := range fl.nat {
+	natEv := map[nkey][]Evidence{}
+	for fi, fl := range a.flows { // flows in first-seen order, so the evidence is too
+		for _, k := range sortedNAT(fl.nat) {
 			nk := nkey{k.kind, k.at}
 			if natGroups[nk] == nil {
 				natGroups[nk] = map[int32]bool{}
 			}
 			natGroups[nk][int32(fi)] = true
-			natCount[nk] += n
+			natCount[nk] += fl.nat[k]
+			for _, e := range fl.natEv[k] {
+				if len(natEv[nk]) < 10 {
+					natEv[nk] = append(natEv[nk], e)
+				}
+			}
 		}
 	}
 	for k, flows := range natGroups {
 		from, to, _ := strings.Cut(k.at, "→")
-		out = append(out, a.anomaly("nat", "info", Where{From: from, To: to}, flows, ids, natCount[k], nil,
+		out = append(out, a.anomaly("nat", "info", Where{From: from, To: to}, flows, ids, natCount[k], natEv[k],
 			strings.ToUpper(k.kind)+"."))
 	}
 	// Clocks.
@@ -282,7 +288,10 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 		if x.Where != y.Where {
 			return fmt.Sprint(x.Where) < fmt.Sprint(y.Where)
 		}
-		return x.Count > y.Count
+		if x.Count != y.Count {
+			return x.Count > y.Count
+		}
+		return x.Message < y.Message
 	})
 	return out
 }
@@ -355,4 +364,23 @@ func (a *analysis) outerFits(outer, inner uint32) bool {
 		}
 	}
 	return !known
+}
+
+// sortedNAT returns a flow's NAT keys in a fixed order.
+func sortedNAT(m map[natKey]int) []natKey {
+	ks := make([]natKey, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Slice(ks, func(i, j int) bool {
+		x, y := ks[i], ks[j]
+		if x.at != y.at {
+			return x.at < y.at
+		}
+		if x.from != y.from {
+			return x.from < y.from
+		}
+		return x.to < y.to
+	})
+	return ks
 }

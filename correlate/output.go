@@ -374,7 +374,11 @@ func (a *analysis) natStats() {
 		k := natKey{kind: kind, at: w.c.Points[pf].ID + "→" + w.c.Points[pt].ID,
 			from: w.endpoint(tf.v6, tf.src, tf.sp) + " → " + w.endpoint(tf.v6, tf.dst, tf.dp),
 			to:   w.endpoint(tt.v6, tt.src, tt.sp) + " → " + w.endpoint(tt.v6, tt.dst, tt.dp)}
-		a.flows[fi].nat[k]++
+		fl := a.flows[fi]
+		fl.nat[k]++
+		if len(fl.natEv[k]) < 10 {
+			fl.natEv[k] = append(fl.natEv[k], a.evidence(ev.to))
+		}
 	}
 }
 

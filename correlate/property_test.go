@@ -1,6 +1,8 @@
 package correlate
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"github.com/google/go-cmp/cmp"
 	"path/filepath"
@@ -187,5 +189,35 @@ func TestFlowJourneysMatchAll(t *testing.T) {
 	}
 	if n != len(res.Journeys) || res.FlowJourneys("nope") != nil {
 		t.Fatalf("journeys over flows %d, all %d", n, len(res.Journeys))
+	}
+}
+
+// The same captures give byte-identical JSON, run after run (maps are never printed in their order).
+func TestDeterministicJSON(t *testing.T) {
+	cfg := gen.DefaultConfig()
+	cfg.Seed = 5
+	cfg.Packets = 4000
+	cfg.Flows = 20
+	cfg.LossPerHop = 0.02
+	cfg.DupRate = 0.05
+	cfg.DNAT = 0.3
+	cfg.RetransRate = 0.02
+	cfg.ClockOffset = map[string]time.Duration{"node-2": 2 * time.Second}
+	cfg.Dir = t.TempDir()
+	g, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [2][]byte
+	for i := range out {
+		c := decode.Load(g.Files, decode.Options{}, decode.PointConfig{})
+		b, err := json.Marshal(Correlate(c, Options{Journeys: true}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = b
+	}
+	if !bytes.Equal(out[0], out[1]) {
+		t.Fatal("two runs over the same captures gave different JSON")
 	}
 }

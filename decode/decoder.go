@@ -49,8 +49,11 @@ func (d *Decoder) Decode(rec *Record, p *Packet, o *Observation) {
 func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 	*o = Observation{Ts: rec.Ts, Frame: rec.Frame}
 	src := Source{File: d.file, Iface: uint16(min(rec.Iface, 0xffff)), IfIndex: -1}
-	if p.LinkType == LinkSLL2 && p.HasSLL {
+	switch {
+	case p.LinkType == LinkSLL2 && p.HasSLL:
 		src.IfIndex = p.IfIndex
+	case p.LinkType == LinkLinuxSLL && p.HasSLL:
+		src.IfIndex = sllStage(p)
 	}
 	if !d.haveSrc || src != d.lastSrc {
 		d.lastSrc, d.srcIdx, d.haveSrc = src, d.t.InternSource(src), true
@@ -150,4 +153,29 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 		}
 		o.Ctx = d.ctxIdx
 	}
+}
+
+// Pseudo interface indexes for Linux cooked v1 captures (tcpdump -i any before 4.99), which record no
+// interface: each packet appears once per interface it crossed, so frames are told apart by what
+// they carry.
+const (
+	IfAnyPod      int32 = -2 // Ethernet-addressed frames without encapsulation (the cali side)
+	IfAnyTunnel   int32 = -3 // frames without a link address, or between VXLAN VTEPs (the tunnel)
+	IfAnyUnderlay int32 = -4 // encapsulated frames, and anything else (the underlay)
+)
+
+// sllStage classifies a Linux cooked v1 frame into one of the pseudo interfaces.
+func sllStage(p *Packet) int32 {
+	switch {
+	case p.HasARP && p.Encap == EncapNone:
+		if p.ARP.TPA == calicoGateway || p.ARP.SHA == calicoMAC {
+			return IfAnyPod
+		}
+		return IfAnyUnderlay
+	case p.Encap != EncapNone || p.Inner.Version == 0:
+		return IfAnyUnderlay
+	case p.SLLAlen == 0 || (p.SLLAlen == 6 && p.SLLAddr[0] == 0x66):
+		return IfAnyTunnel
+	}
+	return IfAnyPod
 }

@@ -85,6 +85,17 @@ var ifacePattern = regexp.MustCompile(`^(cali[0-9a-f]{1,15}|tunl\d+|vxlan\.calic
 	`eth\d+|ens\w+|enp\w+|eno\d+|enx\w+|em\d+|bond\d+(\.\d+)?|br-?\w*|wg[\w.-]*|cni\d+|flannel\.\d+|` +
 	`lo|any|veth\w+|team\d+|p\d+p\d+|ib\d+|vlan\d+|vxlan\w*|ipip\w*|eth\d+\.\d+)$`)
 
+// anyStages names the pseudo interfaces of Linux cooked v1 captures.
+var anyStages = map[int32]struct {
+	name string
+	role Role
+	why  string
+}{
+	IfAnyPod:      {"pod", RolePodVeth, "its Ethernet-addressed frames without encapsulation (the pods' veths; in BGP mode the underlay's too)"},
+	IfAnyTunnel:   {"tunnel", RoleTunnel, "its frames without a link address or between VXLAN VTEPs (the tunnel device)"},
+	IfAnyUnderlay: {"underlay", RoleUnderlay, "its encapsulated and other frames (the underlay)"},
+}
+
 // LooksLikeIface reports whether s looks like a Linux interface name calipath knows.
 func LooksLikeIface(s string) bool { return ifacePattern.MatchString(s) }
 
@@ -212,6 +223,12 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 			}
 		default:
 			id = ident{node: fnode, reason: "node from file name"}
+		}
+		if stage, ok := anyStages[s.IfIndex]; ok && (id.iface == "any" || id.iface == "") {
+			id.iface, id.role = "any:"+stage.name, stage.role
+			id.reason += "; -i any without interface indexes (LINUX_SLL): " + stage.why
+			ids[si] = id
+			continue
 		}
 		if s.IfIndex >= 0 && (id.iface == "any" || id.iface == "") {
 			if name, ok := cfg.Links[id.node][s.IfIndex]; ok {

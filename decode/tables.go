@@ -51,7 +51,7 @@ type ICMPErr struct {
 type Source struct {
 	File    uint16 // index of the input file
 	Iface   uint16 // pcapng interface index (0 for pcap)
-	IfIndex int32  // SLL2 interface index; -1 when the link type carries none
+	IfIndex int32  // SLL2 interface index; -1 when the link type carries none; IfAny* for SLL v1
 }
 
 // Tables holds the side tables that Observations refer to. One Tables serves every file of a run, so
