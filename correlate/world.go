@@ -148,8 +148,21 @@ func (w *world) findPods() {
 		}
 	}
 	for pi, cs := range counts {
+		// The addresses the MACs single out: what the pod sent (to ee:ee:ee:ee:ee:ee) and what its host
+		// delivered to it (from ee:ee:ee:ee:ee:ee). Among them, the most frequent is the pod's.
+		tr := &w.c.Points[pi].Traffic
+		mine := map[uint32]bool{}
+		for i := 0; i < tr.NPodSrc; i++ {
+			mine[ip4(netip.AddrFrom4(tr.PodSrcs[i]))] = true
+		}
+		for i := 0; i < tr.NPodDst; i++ {
+			mine[ip4(netip.AddrFrom4(tr.PodDsts[i]))] = true
+		}
 		best := cand{}
 		for _, c := range cs {
+			if len(mine) > 0 && !mine[c.addr] {
+				continue
+			}
 			if c.n > best.n || (c.n == best.n && c.addr < best.addr) {
 				best = c
 			}

@@ -23,9 +23,12 @@ type Traffic struct {
 	VXLAN      int // frames with a VXLAN outer header
 	Plain      int // IP frames without encapsulation
 
-	// PodSrcs are source addresses of IPv4 frames sent to ee:ee:ee:ee:ee:ee (a pod sending to its host).
+	// PodSrcs are source addresses of IPv4 frames sent to ee:ee:ee:ee:ee:ee (a pod sending to its host);
+	// PodDsts destination addresses of frames from ee:ee:ee:ee:ee:ee (the host delivering to its pod).
 	PodSrcs [maxPairs][4]byte
 	NPodSrc int
+	PodDsts [maxPairs][4]byte
+	NPodDst int
 	// Address triples (outer source, outer destination, inner source) of encapsulated IPv4 frames.
 	OuterSrc [maxPairs][4]byte
 	OuterDst [maxPairs][4]byte
@@ -104,7 +107,10 @@ func (t *Traffic) Add(ts int64, p *Packet, fp uint64) {
 			t.VTEPMAC++
 		}
 		if in.Version == 4 && haveMAC && dst == calicoMAC {
-			t.addPodSrc([4]byte(in.Src[:4]))
+			t.PodSrcs, t.NPodSrc = addAddr(t.PodSrcs, t.NPodSrc, [4]byte(in.Src[:4]))
+		}
+		if in.Version == 4 && haveMAC && src == calicoMAC {
+			t.PodDsts, t.NPodDst = addAddr(t.PodDsts, t.NPodDst, [4]byte(in.Dst[:4]))
 		}
 	}
 	if p.Encap != EncapNone && p.Outer.Version == 4 && in.Version == 4 {
@@ -121,16 +127,18 @@ func (t *Traffic) addLink(l LinkType) {
 	t.LinkTypes = append(t.LinkTypes, l)
 }
 
-func (t *Traffic) addPodSrc(a [4]byte) {
-	for i := 0; i < t.NPodSrc; i++ {
-		if t.PodSrcs[i] == a {
-			return
+// addAddr adds a to a small set (dropped when full).
+func addAddr(set [maxPairs][4]byte, n int, a [4]byte) ([maxPairs][4]byte, int) {
+	for i := 0; i < n; i++ {
+		if set[i] == a {
+			return set, n
 		}
 	}
-	if t.NPodSrc < maxPairs {
-		t.PodSrcs[t.NPodSrc] = a
-		t.NPodSrc++
+	if n < maxPairs {
+		set[n] = a
+		n++
 	}
+	return set, n
 }
 
 func (t *Traffic) addPair(osrc, odst, inner [4]byte) {
@@ -168,7 +176,10 @@ func (t *Traffic) Merge(u *Traffic) {
 	t.VXLAN += u.VXLAN
 	t.Plain += u.Plain
 	for i := 0; i < u.NPodSrc; i++ {
-		t.addPodSrc(u.PodSrcs[i])
+		t.PodSrcs, t.NPodSrc = addAddr(t.PodSrcs, t.NPodSrc, u.PodSrcs[i])
+	}
+	for i := 0; i < u.NPodDst; i++ {
+		t.PodDsts, t.NPodDst = addAddr(t.PodDsts, t.NPodDst, u.PodDsts[i])
 	}
 	for i := 0; i < u.NPairs; i++ {
 		t.addPair(u.OuterSrc[i], u.OuterDst[i], u.InnerSrc[i])
