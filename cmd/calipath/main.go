@@ -130,12 +130,15 @@ func newFlagSet(name, args string, stderr io.Writer) *pflag.FlagSet {
 	return fs
 }
 
-// parse parses args, printing usage on error. It returns errUsage or pflag.ErrHelp on failure.
+// parse parses args, printing the error and the usage on failure (pflag prints nothing itself with
+// ContinueOnError). It returns errUsage or pflag.ErrHelp on failure.
 func parse(fs *pflag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return err
 		}
+		fmt.Fprintf(fs.Output(), "calipath %s: %v\n", fs.Name(), err)
+		fs.Usage()
 		return errUsage
 	}
 	return nil
