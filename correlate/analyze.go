@@ -41,8 +41,8 @@ func Correlate(c *decode.Capture, opts Options) *Result {
 	m := &matcher{w: w, clocks: clocks, window: int64(opts.Window), dupWin: int64(time.Millisecond),
 		exact: newMmap(), loose: newMmap(), tcp: newMmap()}
 	m.run()
-	nJ := len(m.js)
-	m.js, m.exact, m.loose, m.tcp, m.queue = nil, nil, nil, nil, nil // the open-journey state is no longer needed
+	nJ := int(m.next)
+	m.ring, m.exact, m.loose, m.tcp = nil, nil, nil, nil // the open-journey state is no longer needed
 	a := &analysis{w: w, m: m, clocks: clocks, opts: opts, nJ: nJ}
 	return a.result()
 }
@@ -62,6 +62,8 @@ type analysis struct {
 
 	jStart []uint32 // hops of journey j: arena[jStart[j]:jStart[j+1]] (global observation ids, in path order)
 	arena  []uint32
+	hopPt  []uint16 // the point of each arena slot
+	hopTs  []int64  // the corrected time of each arena slot
 	jDups  map[int32]int
 	jFlow  []int32
 	jDir   []uint8
@@ -165,12 +167,11 @@ func (a *analysis) buildArena() {
 	m := a.m
 	a.jStart = make([]uint32, a.nJ+1)
 	a.jDups = map[int32]int{}
-	for _, g := range m.order {
-		j := m.jOf[g]
+	for g, j := range m.jOf {
 		if j < 0 {
 			continue
 		}
-		if m.isDup(g) {
+		if m.isDup(uint32(g)) {
 			a.jDups[j]++
 			continue
 		}
@@ -180,37 +181,63 @@ func (a *analysis) buildArena() {
 		a.jStart[j+1] += a.jStart[j]
 	}
 	a.arena = make([]uint32, a.jStart[a.nJ])
+	a.hopPt = make([]uint16, a.jStart[a.nJ])
+	a.hopTs = make([]int64, a.jStart[a.nJ])
 	fill := make([]uint32, a.nJ)
-	for _, g := range m.order {
-		j := m.jOf[g]
-		if j < 0 || m.isDup(g) {
-			continue
+	for f, obs := range a.w.c.Obs {
+		for i := range obs {
+			g := a.w.fileBase[f] + uint32(i)
+			j := m.jOf[g]
+			if j < 0 || m.isDup(g) {
+				continue
+			}
+			k := a.jStart[j] + fill[j]
+			o := &obs[i]
+			a.arena[k], a.hopPt[k], a.hopTs[k] = g, uint16(a.w.srcPoint[o.Source]), m.corrected(o)
+			fill[j]++
 		}
-		a.arena[a.jStart[j]+fill[j]] = g
-		fill[j]++
 	}
+	// Within a journey: nodes in the order the packet reached them (first sighting in corrected time),
+	// and within a node by capture time (one clock, so exact). Journeys are short: insertion sorts on
+	// the parallel arrays, first by time, then by node rank.
+	swap := func(i, k int) {
+		a.arena[i], a.arena[k] = a.arena[k], a.arena[i]
+		a.hopPt[i], a.hopPt[k] = a.hopPt[k], a.hopPt[i]
+		a.hopTs[i], a.hopTs[k] = a.hopTs[k], a.hopTs[i]
+	}
+	var nodes []int
 	for j := 0; j < a.nJ; j++ {
-		h := a.hops(j)
-		if len(h) < 2 {
+		lo, hi := int(a.jStart[j]), int(a.jStart[j+1])
+		if hi-lo < 2 {
 			continue
 		}
-		rank := map[int]int{}
-		for _, g := range h {
-			n := a.w.pointNode[a.point(g)]
-			if _, ok := rank[n]; !ok {
-				rank[n] = len(rank)
+		for k := lo + 1; k < hi; k++ {
+			for i := k; i > lo && (a.hopTs[i] < a.hopTs[i-1] || (a.hopTs[i] == a.hopTs[i-1] && a.arena[i] < a.arena[i-1])); i-- {
+				swap(i, i-1)
 			}
 		}
-		sort.SliceStable(h, func(x, y int) bool {
-			ox, _ := a.obs(h[x])
-			oy, _ := a.obs(h[y])
-			rx, ry := rank[a.w.pointNode[a.w.srcPoint[ox.Source]]], rank[a.w.pointNode[a.w.srcPoint[oy.Source]]]
-			if rx != ry {
-				return rx < ry
+		nodes = nodes[:0]
+		rankOf := func(k int) int {
+			n := a.w.pointNode[a.hopPt[k]]
+			for r, x := range nodes {
+				if x == n {
+					return r
+				}
 			}
-			return ox.Ts < oy.Ts
-		})
+			nodes = append(nodes, n)
+			return len(nodes) - 1
+		}
+		for k := lo; k < hi; k++ {
+			rankOf(k)
+		}
+		for k := lo + 1; k < hi; k++ {
+			for i := k; i > lo && rankOf(i) < rankOf(i-1); i-- {
+				swap(i, i-1)
+			}
+		}
 	}
+	// The matcher's per-observation state is no longer needed.
+	m.jOf, m.dup = nil, nil
 }
 
 func (a *analysis) result() *Result {
@@ -275,8 +302,8 @@ func (a *analysis) result() *Result {
 			}
 		}
 		// Routers' points, by their position in the journey (hops are in path order).
-		for hi, g := range h {
-			p := a.point(g)
+		for hi := range h {
+			p := int(a.hopPt[int(a.jStart[j])+hi])
 			if n := w.pointNode[p]; !w.cluster[n] && w.pointRole[p] != decode.RoleAny {
 				fl.routers[d][p] += int64(hi)
 				fl.routerN[d][p]++
@@ -610,25 +637,25 @@ func (a *analysis) placeJourneys() []Journey {
 			reached = append(reached, -1)
 			when = append(when, 0)
 		}
+		o0, _ := a.obs(h[0])
 		first, reach := len(pi.points), -1
-		for hi, g := range h {
-			p := a.point(g)
+		base := int(a.jStart[j])
+		for hi := range h {
+			p := int(a.hopPt[base+hi])
 			if i, ok := pi.pos[p]; ok && reached[i] < 0 {
 				reached[i] = hi
-				when[i] = a.ts(g)
+				when[i] = a.hopTs[base+hi]
 				first = min(first, i)
 				reach = max(reach, i)
 			}
-			o, _ := a.obs(g)
 			pc := fl.perPoint[p]
 			if pc == nil {
 				pc = &PointCount{Point: w.c.Points[p].ID}
 				fl.perPoint[p] = pc
 			}
 			pc.Packets++
-			pc.Bytes += int64(o.Len)
+			pc.Bytes += int64(o0.Len) // the IP packet's length, the same at every point
 		}
-		o0, _ := a.obs(h[0])
 		if o0.Flags&decode.FlagICMPError != 0 {
 			// An ICMP error is about a flow, not part of it: listed in Result.ICMP and shown with the
 			// flow, but judged by whether it reached its own destination's node, and not counted.

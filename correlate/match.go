@@ -119,14 +119,15 @@ type matcher struct {
 	tcpQueue []int32 // journeys in the tcp index, oldest first (kept for offloadWin only)
 	tcpHead  int
 	gso      []gsoEvent
-	js       []jstate
-	jOf      []int32  // global observation id → journey (-1: none)
-	dup      []uint64 // bitset: the observation is a duplicate copy at a point already visited
-	nat      []natEvent
-	order    []uint32 // global observation ids in corrected time order (matched ones only)
-	queue    []int32
-	qhead    int
-	evictCnt int
+	// ring holds the state of open journeys: ids base..next-1 (journeys are created and closed in id
+	// order, so the open ones are a contiguous range), at index id mod len(ring).
+	ring  []jstate
+	base  int32
+	next  int32
+	jOf   []int32  // global observation id → journey (-1: none)
+	dup   []uint64 // bitset: the observation is a duplicate copy at a point already visited
+	nat   []natEvent
+	order []uint32 // global observation ids in corrected time order (matched ones only)
 }
 
 // stageOf identifies where on the path an Observation is: its point, and for -i any captures without
@@ -152,13 +153,11 @@ func matchable(o *decode.Observation) bool {
 func (m *matcher) run() {
 	w := m.w
 	m.jOf = make([]int32, w.nObs)
-	m.dup = make([]uint64, (w.nObs+63)/64)
-	total := 0
-	for _, obs := range w.c.Obs {
-		total += len(obs)
+	for i := range m.jOf {
+		m.jOf[i] = -1 // also the padding between files' id ranges
 	}
-	m.order = make([]uint32, 0, total)
-	m.js = make([]jstate, 0, total/4+16) // journeys cross up to six points; grows if needed
+	m.dup = make([]uint64, (w.nObs+63)/64)
+	m.ring = make([]jstate, 1<<12)
 	// Per-file iteration order by corrected time (files are nearly always in order already).
 	perm := make([][]uint32, len(w.c.Obs))
 	for f, obs := range w.c.Obs {
@@ -231,7 +230,6 @@ func (m *matcher) step(o *decode.Observation, g uint32, t int64) {
 	if !matchable(o) {
 		return
 	}
-	m.order = append(m.order, g)
 	pi := m.w.srcPoint[o.Source]
 	node := int16(m.w.pointNode[pi])
 	stage := m.stageOf(o, pi)
@@ -245,7 +243,7 @@ func (m *matcher) step(o *decode.Observation, g uint32, t int64) {
 		nd := &m.exact.nodes[n]
 		j := nd.j
 		n = nd.next
-		js := &m.js[j]
+		js := m.st(j)
 		if t-js.lastTs > m.window || js.lastTs-t > m.window {
 			continue
 		}
@@ -259,7 +257,7 @@ func (m *matcher) step(o *decode.Observation, g uint32, t int64) {
 		}
 		// Among identical packets in flight (IP id 0, duplicate ACKs, resends) take the journey seen
 		// most recently before this sighting: the nearest plausible one in time.
-		if best < 0 || closer(js.lastTs, m.js[best].lastTs, t) {
+		if best < 0 || closer(js.lastTs, m.st(best).lastTs, t) {
 			best = j
 		}
 	}
@@ -276,18 +274,18 @@ func (m *matcher) step(o *decode.Observation, g uint32, t int64) {
 				nd := &m.loose.nodes[n]
 				j := nd.j
 				n = nd.next
-				js := &m.js[j]
+				js := m.st(j)
 				if js.exact == e || js.lastNode != node || js.visited(stage) ||
 					t-js.lastTs > m.window || js.lastTs-t > m.window {
 					continue
 				}
-				if best < 0 || closer(js.lastTs, m.js[best].lastTs, t) {
+				if best < 0 || closer(js.lastTs, m.st(best).lastTs, t) {
 					best = j
 				}
 			}
 		}
 		if best >= 0 {
-			js := &m.js[best]
+			js := m.st(best)
 			m.nat = append(m.nat, natEvent{j: best, from: js.lastG, to: g})
 			js.exact = e
 			if js.reg[1] >= 0 {
@@ -297,12 +295,11 @@ func (m *matcher) step(o *decode.Observation, g uint32, t int64) {
 			m.attach(best, g, t, stage, node)
 			return
 		}
-		j := int32(len(m.js))
-		m.js = append(m.js, jstate{exact: e, lastTs: t, reg: [4]int32{-1, -1, -1, -1}})
-		js := &m.js[j]
+		j := m.newJourney()
+		js := m.st(j)
+		*js = jstate{exact: e, lastTs: t, reg: [4]int32{-1, -1, -1, -1}}
 		js.reg[0] = m.exact.add(e, j)
 		js.reg[2] = m.loose.add(o.Loose, j)
-		m.queue = append(m.queue, j)
 		m.attach(j, g, t, stage, node)
 		if o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.PayloadLen() > 0 {
 			m.offload(j, o, g, t, stage, node)
@@ -321,12 +318,12 @@ func tupleHash(o *decode.Observation) uint64 {
 // splits (a GSO/TSO frame seen as MSS segments from here on) or merges (GRO: segments seen as one
 // frame from here on), on the same node within the window.
 func (m *matcher) offload(j int32, o *decode.Observation, g uint32, t int64, stage uint32, node int16) {
-	js := &m.js[j]
+	js := m.st(j)
 	js.tuple, js.seq, js.plen = tupleHash(o), o.Seq, uint32(o.PayloadLen())
 	if h, ok := m.tcp.head[js.tuple]; ok {
 		for n := h; n >= 0; n = m.tcp.nodes[n].next {
 			k := m.tcp.nodes[n].j
-			ks := &m.js[k]
+			ks := m.st(k)
 			if k == j || ks.lastNode != node || ks.visited(stage) || t-ks.lastTs > offloadWin || ks.lastTs-t > offloadWin {
 				continue
 			}
@@ -351,7 +348,11 @@ const offloadWin = int64(10 * time.Millisecond)
 func (m *matcher) evictTCP(now int64) {
 	for m.tcpHead < len(m.tcpQueue) {
 		j := m.tcpQueue[m.tcpHead]
-		js := &m.js[j]
+		if j < m.base { // closed by the window already, which unregistered it
+			m.tcpHead++
+			continue
+		}
+		js := m.st(j)
 		if now-js.tcpAt <= offloadWin {
 			return
 		}
@@ -370,7 +371,7 @@ func within(s, n, S, N uint32) bool {
 }
 
 func (m *matcher) attach(j int32, g uint32, t int64, stage uint32, node int16) {
-	js := &m.js[j]
+	js := m.st(j)
 	if t > js.lastTs {
 		js.lastTs = t
 	}
@@ -386,9 +387,9 @@ func (m *matcher) attach(j int32, g uint32, t int64, stage uint32, node int16) {
 
 // evict closes journeys idle for longer than the window, so the open maps hold only the window.
 func (m *matcher) evict(now int64) {
-	for m.qhead < len(m.queue) {
-		j := m.queue[m.qhead]
-		js := &m.js[j]
+	for m.base < m.next {
+		j := m.base
+		js := m.st(j)
 		if now-js.lastTs <= m.window {
 			return
 		}
@@ -406,8 +407,7 @@ func (m *matcher) evict(now int64) {
 			}
 			js.reg[i] = -1
 		}
-		m.qhead++
-		m.evictCnt++
+		m.base++
 	}
 }
 
@@ -425,4 +425,22 @@ func closer(x, y, t int64) bool {
 		return false
 	}
 	return x < y
+}
+
+// st returns the state of open journey j.
+func (m *matcher) st(j int32) *jstate { return &m.ring[int(j)&(len(m.ring)-1)] }
+
+// newJourney opens a journey and returns its id, growing the ring when the window holds more
+// journeys than it has room for.
+func (m *matcher) newJourney() int32 {
+	if int(m.next-m.base) == len(m.ring) {
+		bigger := make([]jstate, 2*len(m.ring))
+		for id := m.base; id < m.next; id++ {
+			bigger[int(id)&(len(bigger)-1)] = *m.st(id)
+		}
+		m.ring = bigger
+	}
+	j := m.next
+	m.next++
+	return j
 }
