@@ -139,6 +139,7 @@ type flowAcc struct {
 	routers     [2]map[int]int64 // router point → summed hop position in the journeys that crossed it
 	routerN     [2]map[int]int
 	e2e         latAcc
+	nSent       int // packets its endpoints sent (see sent)
 	arpWait     int64
 	icmpFrag    int // ICMP 3/4 seen reaching the client's pod-veth
 }
@@ -390,10 +391,18 @@ func (a *analysis) covered(p int, t int64) bool {
 	return t >= a.covFirst[p] && t+coverageGrace <= a.covLast[p]
 }
 
+// modeSample is how many pod-to-pod journeys per node pair decide its mode; voteSample how many
+// journeys per flow direction vote for its path's end points.
+const (
+	modeSample = 64
+	voteSample = 256
+)
+
 // modes works out the datapath mode of each node pair from the frames at underlay and tunnel points.
 func (a *analysis) modes() {
 	w := a.w
 	a.pairMode = map[[2]int]string{}
+	seen := map[[2]int]int{}
 	for j := 0; j < a.nJ; j++ {
 		h := a.hops(j)
 		if len(h) == 0 {
@@ -411,6 +420,9 @@ func (a *analysis) modes() {
 			continue
 		}
 		src, dst := w.pointNode[sp], w.pointNode[dp]
+		if seen[[2]int{src, dst}]++; seen[[2]int{src, dst}] > modeSample {
+			continue // the mode of this pair is settled
+		}
 		key := [2]int{min(src, dst), max(src, dst)}
 		if src == dst {
 			a.pairMode[key] = "same-node"
@@ -500,7 +512,7 @@ func (a *analysis) buildPath(fl *flowAcc, d uint8) *pathInfo {
 	// The pod-veths at either end, from the addresses the packets carried (before NAT at the source,
 	// after it at the destination).
 	srcVotes, dstVotes := map[int]int{}, map[int]int{}
-	for _, j := range fl.journeys[d] {
+	for _, j := range fl.journeys[d][:min(len(fl.journeys[d]), voteSample)] {
 		h := a.hops(int(j))
 		first, _ := a.obs(h[0])
 		last, _ := a.obs(h[len(h)-1])
@@ -663,6 +675,9 @@ func (a *analysis) placeJourneys() []Journey {
 			continue
 		}
 		fl.bytes += int64(o0.Len)
+		if !a.offloadNew[int32(j)] {
+			fl.nSent++
+		}
 		status := statusDelivered
 		offloaded := false
 		if at, ok := a.offloadAt[int32(j)]; ok {

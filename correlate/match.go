@@ -10,7 +10,7 @@ import (
 // mmap is a multimap from fingerprints to journeys: chains of nodes in one slice with a free list, so
 // that the open-journey index costs no allocation per packet once warm.
 type mmap struct {
-	head  map[uint64]int32
+	head  *u64map
 	nodes []mnode
 	free  int32
 }
@@ -21,7 +21,7 @@ type mnode struct {
 	next int32
 }
 
-func newMmap() *mmap { return &mmap{head: map[uint64]int32{}, free: -1} }
+func newMmap() *mmap { return &mmap{head: newU64map(), free: -1} }
 
 func (m *mmap) add(key uint64, j int32) int32 {
 	var n int32
@@ -32,26 +32,23 @@ func (m *mmap) add(key uint64, j int32) int32 {
 		n = int32(len(m.nodes))
 		m.nodes = append(m.nodes, mnode{})
 	}
-	next, ok := m.head[key]
-	if !ok {
-		next = -1
-	}
+	next, _ := m.head.get(key) // -1 when absent
 	m.nodes[n] = mnode{key: key, j: j, next: next}
-	m.head[key] = n
+	m.head.set(key, n)
 	return n
 }
 
 func (m *mmap) remove(n int32) {
 	key := m.nodes[n].key
-	h, ok := m.head[key]
+	h, ok := m.head.get(key)
 	if !ok {
 		return
 	}
 	if h == n {
 		if nx := m.nodes[n].next; nx >= 0 {
-			m.head[key] = nx
+			m.head.set(key, nx)
 		} else {
-			delete(m.head, key)
+			m.head.del(key)
 		}
 	} else {
 		for p := h; p >= 0; p = m.nodes[p].next {
@@ -235,10 +232,7 @@ func (m *matcher) step(o *decode.Observation, g uint32, t int64) {
 	stage := m.stageOf(o, pi)
 	e := o.Exact()
 	best, dupJ := int32(-1), int32(-1)
-	h, ok := m.exact.head[e]
-	if !ok {
-		h = -1
-	}
+	h, _ := m.exact.head.get(e) // -1 when absent
 	for n := h; n >= 0; {
 		nd := &m.exact.nodes[n]
 		j := nd.j
@@ -269,7 +263,7 @@ func (m *matcher) step(o *decode.Observation, g uint32, t int64) {
 		m.dup[g/64] |= 1 << (g % 64)
 	default:
 		// NAT: the same packet with other addresses or ports, on the same node.
-		if h, ok := m.loose.head[o.Loose]; ok {
+		if h, ok := m.loose.head.get(o.Loose); ok {
 			for n := h; n >= 0; {
 				nd := &m.loose.nodes[n]
 				j := nd.j
@@ -320,7 +314,7 @@ func tupleHash(o *decode.Observation) uint64 {
 func (m *matcher) offload(j int32, o *decode.Observation, g uint32, t int64, stage uint32, node int16) {
 	js := m.st(j)
 	js.tuple, js.seq, js.plen = tupleHash(o), o.Seq, uint32(o.PayloadLen())
-	if h, ok := m.tcp.head[js.tuple]; ok {
+	if h, ok := m.tcp.head.get(js.tuple); ok {
 		for n := h; n >= 0; n = m.tcp.nodes[n].next {
 			k := m.tcp.nodes[n].j
 			ks := m.st(k)
