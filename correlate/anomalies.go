@@ -322,7 +322,7 @@ func (a *analysis) frameAnomalies(ids []string) []Anomaly {
 			if o.Encap() != decode.EncapNone && o.Flags&decode.FlagIPv6 == 0 && len(w.nodeOfIP) > 0 {
 				// The outer source must be an IP of the node whose pod sent the packet, and the outer
 				// destination one of the node whose pod receives it (where those nodes' IPs are known).
-				c := w.c.Tables.Ctx(o.Ctx)
+				c := w.ctxOf(o)
 				ok := true
 				if c.OuterV == 4 {
 					ok = a.outerFits(ip4(c.OuterSrcAddr()), o.Src) && a.outerFits(ip4(c.OuterDstAddr()), o.Dst)
@@ -353,17 +353,13 @@ func (a *analysis) outerFits(outer, inner uint32) bool {
 	if !ok {
 		return true
 	}
-	n := w.pointNode[pi]
-	known := false
-	for ip, node := range w.nodeOfIP {
-		if node == n {
-			known = true
-			if ip == outer {
-				return true
-			}
+	ips := w.ipsOf[w.pointNode[pi]]
+	for _, ip := range ips {
+		if ip == outer {
+			return true
 		}
 	}
-	return !known
+	return len(ips) == 0
 }
 
 // sortedNAT returns a flow's NAT keys in a fixed order.

@@ -396,7 +396,7 @@ func (a *analysis) changes(p, o *decode.Observation) []string {
 	if tp.dst != to.dst || tp.dp != to.dp {
 		out = append(out, "dst "+w.endpoint(tp.v6, tp.dst, tp.dp)+"→"+w.endpoint(to.v6, to.dst, to.dp))
 	}
-	cp, co := w.c.Tables.Ctx(p.Ctx), w.c.Tables.Ctx(o.Ctx)
+	cp, co := w.ctxOf(p), w.ctxOf(o)
 	switch {
 	case cp.Encap == decode.EncapNone && co.Encap != decode.EncapNone:
 		out = append(out, fmt.Sprintf("+%s %s→%s", co.Encap, co.OuterSrcAddr(), co.OuterDstAddr()))

@@ -24,6 +24,8 @@ type world struct {
 	podOf    []uint32 // point → pod address (0 when not a pod-veth point or unknown)
 	// nodeOfIP maps node IPv4 addresses to nodes.
 	nodeOfIP map[uint32]int
+	ctx      []decode.HdrCtx // the header-context table, copied once (Observation.Ctx indexes it)
+	ipsOf    [][]uint32      // node → its IPv4 addresses
 	// cluster marks nodes with a pod-veth or tunnel point (others, such as routers, are underlay only).
 	cluster []bool
 	// per node: its points by role (sorted by ID)
@@ -97,8 +99,21 @@ func newWorld(c *decode.Capture) *world {
 			w.nodeOfIP[ip4(ip.IP)] = w.nodeIdx[ip.Node]
 		}
 	}
+	w.ctx = c.Tables.CtxAll()
+	w.ipsOf = make([][]uint32, len(w.nodes))
+	for ip, n := range w.nodeOfIP {
+		w.ipsOf[n] = append(w.ipsOf[n], ip)
+	}
 	w.findPods()
 	return w
+}
+
+// ctxOf returns an Observation's header context.
+func (w *world) ctxOf(o *decode.Observation) *decode.HdrCtx {
+	if int(o.Ctx) < len(w.ctx) {
+		return &w.ctx[o.Ctx]
+	}
+	return &decode.HdrCtx{}
 }
 
 func ip4(a netip.Addr) uint32 {
@@ -193,7 +208,7 @@ func (w *world) orphanPods() {
 			pi := w.srcPoint[o.Source]
 			switch {
 			case o.Encap() != decode.EncapNone:
-				c := w.c.Tables.Ctx(o.Ctx)
+				c := w.ctxOf(o)
 				if c.OuterV == 4 {
 					if nn, ok := w.nodeOfIP[ip4(c.OuterDstAddr())]; ok {
 						n = nn

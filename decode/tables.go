@@ -134,6 +134,13 @@ func (t *Tables) Ctx(i uint16) HdrCtx {
 	return HdrCtx{}
 }
 
+// CtxAll returns a copy of the header-context table, indexed as Observation.Ctx, for lock-free reads.
+func (t *Tables) CtxAll() []HdrCtx {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]HdrCtx(nil), t.ctx...)
+}
+
 // AddARP stores an ARP packet and returns its index.
 func (t *Tables) AddARP(a ARP) uint32 {
 	t.mu.Lock()
