@@ -50,7 +50,7 @@ func main() {
 	// default target (heap up to twice the live data) doubles the peak on large captures. A tighter
 	// target measured both leaner and faster (scripts/bench.sh). GOGC in the environment still wins.
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(25)
+		debug.SetGCPercent(10)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
