@@ -36,6 +36,13 @@ func (t tuple) reverse() tuple { return tuple{t.v6, t.proto, t.dst, t.src, t.dp,
 // an ICMP error belongs to the flow it quotes, in the reverse direction (it travels back to the sender).
 func (w *world) tupleOf(o *decode.Observation) tuple {
 	t := tuple{v6: o.Flags&decode.FlagIPv6 != 0, proto: o.Proto, src: o.Src, dst: o.Dst, sp: o.Sport, dp: o.Dport}
+	if o.Flags&decode.FlagLaterFragment != 0 {
+		// No transport header: take the ports of the first fragment of the same datagram.
+		if p, ok := w.fragPorts[fragKey{t.src, t.dst, t.proto, o.Seq}]; ok {
+			t.sp, t.dp = p[0], p[1]
+		}
+		return t
+	}
 	if o.Proto == 1 || o.Proto == 58 {
 		if o.Flags&decode.FlagICMPError != 0 {
 			if q, ok := w.quotedTuple(o); ok {
@@ -150,4 +157,24 @@ func keyLess(x, y flowKey) bool {
 		return x.b < y.b
 	}
 	return x.bp < y.bp
+}
+
+// fragKey identifies the fragments of one datagram.
+type fragKey struct {
+	src, dst uint32
+	proto    uint8
+	id       uint32
+}
+
+// learnFragments records the ports of every first fragment, for the later ones.
+func (w *world) learnFragments() {
+	w.fragPorts = map[fragKey][2]uint16{}
+	for _, obs := range w.c.Obs {
+		for i := range obs {
+			o := &obs[i]
+			if o.Flags&(decode.FlagFragment|decode.FlagLaterFragment) == decode.FlagFragment {
+				w.fragPorts[fragKey{o.Src, o.Dst, o.Proto, o.Seq}] = [2]uint16{o.Sport, o.Dport}
+			}
+		}
+	}
 }

@@ -316,8 +316,8 @@ func (a *analysis) tcpStats() {
 					continue // a piece of a split or a GRO merge: the bytes were counted when first sent
 				}
 				o, _ := a.obs(a.hops(int(j))[0])
-				if o.Proto != 6 {
-					continue // an ICMP error about the flow
+				if o.Proto != 6 || o.Flags&decode.FlagFragment != 0 {
+					continue // an ICMP error about the flow, or a fragment (Seq holds its IP id)
 				}
 				if o.TCPFlags&decode.TCPRst != 0 {
 					fl.resets++

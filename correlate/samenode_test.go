@@ -119,3 +119,88 @@ func TestSameNode(t *testing.T) {
 		}
 	}
 }
+
+// ipipEth wraps an inner IPv4 packet in IP-in-IP and Ethernet.
+func ipipEth(inner []byte, src, dst [4]byte, id uint16) []byte {
+	ip := make([]byte, 20, 20+len(inner))
+	ip[0], ip[8], ip[9] = 0x45, 63, 4
+	binary.BigEndian.PutUint16(ip[2:], uint16(20+len(inner)))
+	binary.BigEndian.PutUint16(ip[4:], id)
+	copy(ip[12:], src[:])
+	copy(ip[16:], dst[:])
+	binary.BigEndian.PutUint16(ip[10:], csum(ip[:20]))
+	return append(append([]byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00}, ip...), inner...)
+}
+
+// fragment splits a UDP datagram (from udpFrame, Ethernet stripped) into two IPv4 fragments.
+func fragment(pkt []byte, ttl uint8) (first, second []byte) {
+	body := pkt[20:]
+	cut := 16 // bytes of the UDP datagram in the first fragment (a multiple of 8)
+	mk := func(part []byte, off int, more bool) []byte {
+		h := append([]byte(nil), pkt[:20]...)
+		h[8] = ttl
+		binary.BigEndian.PutUint16(h[2:], uint16(20+len(part)))
+		ff := uint16(off / 8)
+		if more {
+			ff |= 0x2000
+		}
+		binary.BigEndian.PutUint16(h[6:], ff)
+		binary.BigEndian.PutUint16(h[10:], 0)
+		binary.BigEndian.PutUint16(h[10:], csum(h[:20]))
+		return append(h, part...)
+	}
+	return mk(body[:cut], 0, true), mk(body[cut:], cut, false)
+}
+
+// IP fragments are followed one by one: each fragment is its own journey (matched by id, offset and
+// bytes), so a lost second fragment shows where it vanished while the first was delivered.
+func TestFragments(t *testing.T) {
+	dir := t.TempDir()
+	cali := [6]byte{0xee, 0xee, 0xee, 0xee, 0xee, 0xee}
+	macA := [6]byte{0x0a, 0x58, 0, 0, 0, 1}
+	podA, podB := [4]byte{10, 244, 1, 5}, [4]byte{10, 244, 2, 7}
+	nodeA, nodeB := [4]byte{192, 168, 10, 2}, [4]byte{192, 168, 20, 2}
+	const t0 = int64(1_700_000_000_000_000_000)
+	var tsC, tsE, tsB []int64
+	var fC, fE, fB [][]byte
+	for i := 0; i < 20; i++ {
+		at := t0 + int64(i)*1_000_000
+		dgram := udpFrame(podB2mac(), macA, podA, podB, 64, uint16(500+i), "a datagram long enough to fragment "+string(rune('a'+i)))[14:]
+		f1, f2 := fragment(dgram, 64)
+		g1, g2 := fragment(dgram, 63)
+		fC = append(fC, append(append(cali[:], macA[:]...), append([]byte{8, 0}, f1...)...),
+			append(append(cali[:], macA[:]...), append([]byte{8, 0}, f2...)...))
+		tsC = append(tsC, at, at+1000)
+		fE = append(fE, ipipEth(g1, nodeA, nodeB, uint16(900+2*i)), ipipEth(g2, nodeA, nodeB, uint16(901+2*i)))
+		tsE = append(tsE, at+50_000, at+51_000)
+		fB = append(fB, ipipEth(g1, nodeA, nodeB, uint16(900+2*i)))
+		tsB = append(tsB, at+300_000)
+		if i != 7 { // the second fragment of datagram 7 is lost on the wire
+			fB = append(fB, ipipEth(g2, nodeA, nodeB, uint16(901+2*i)))
+			tsB = append(tsB, at+301_000)
+		}
+	}
+	paths := []string{filepath.Join(dir, "node-a-cali1111111111a.pcap"), filepath.Join(dir, "node-a-eth0.pcap"),
+		filepath.Join(dir, "node-b-eth0.pcap")}
+	writePcap(t, paths[0], tsC, fC)
+	writePcap(t, paths[1], tsE, fE)
+	writePcap(t, paths[2], tsB, fB)
+	r := Correlate(decode.Load(paths, decode.Options{}, decode.PointConfig{NodeIPs: nil}), Options{Journeys: true})
+	if len(r.Flows) != 1 {
+		t.Fatalf("%d flows, want 1: %+v", len(r.Flows), r.Flows)
+	}
+	f := r.Flows[0]
+	if f.Packets != 40 || f.Lost != 1 || f.Delivered != 39 {
+		t.Errorf("packets %d delivered %d lost %d, want 40, 39, 1", f.Packets, f.Delivered, f.Lost)
+	}
+	if len(f.LostAt) != 1 || f.LostAt[0].From != "node-a/eth0" || f.LostAt[0].To != "node-b/eth0" {
+		t.Errorf("lost at %+v, want node-a/eth0 → node-b/eth0", f.LostAt)
+	}
+	for _, j := range r.Journeys {
+		if len(j.Hops) < 2 && j.Status != statusLost {
+			t.Errorf("journey %d: %d hops, status %s", j.ID, len(j.Hops), j.Status)
+		}
+	}
+}
+
+func podB2mac() [6]byte { return [6]byte{0xee, 0xee, 0xee, 0xee, 0xee, 0xee} }

@@ -26,6 +26,8 @@ type world struct {
 	nodeOfIP map[uint32]int
 	ctx      []decode.HdrCtx // the header-context table, copied once (Observation.Ctx indexes it)
 	ipsOf    [][]uint32      // node → its IPv4 addresses
+	// fragPorts gives later IP fragments the ports of their datagram's first fragment.
+	fragPorts map[fragKey][2]uint16
 	// cluster marks nodes with a pod-veth or tunnel point (others, such as routers, are underlay only).
 	cluster []bool
 	// per node: its points by role (sorted by ID)
@@ -105,6 +107,7 @@ func newWorld(c *decode.Capture) *world {
 		w.ipsOf[n] = append(w.ipsOf[n], ip)
 	}
 	w.findPods()
+	w.learnFragments()
 	return w
 }
 

@@ -104,6 +104,9 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 		}
 		if in.MF || in.FragOff != 0 {
 			f |= FlagFragment
+			if in.FragOff != 0 {
+				f |= FlagLaterFragment
+			}
 		}
 		o.Proto = in.Proto
 		o.TTL = in.TTL
@@ -135,6 +138,9 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 			} else {
 				o.Seq = uint32(ic.ID)<<16 | uint32(ic.Seq)
 			}
+		}
+		if f&FlagFragment != 0 && f&FlagICMPError == 0 {
+			o.Seq = in.ID
 		}
 	}
 	o.Flags = f

@@ -8,7 +8,9 @@ package decode
 // an index into Tables.V6. For ARP frames they hold the sender and target protocol addresses.
 //
 // Seq holds the TCP sequence number; for ICMP echo, ID<<16 | Seq; for ARP frames and ICMP errors, an
-// index into Tables.ARP or Tables.ICMPErr. Sport and Dport hold TCP/UDP ports, or the ICMP type and code.
+// index into Tables.ARP or Tables.ICMPErr; for IP fragments, the IP identification (so that later
+// fragments, which carry no ports, can be joined to the first). Sport and Dport hold TCP/UDP ports, or
+// the ICMP type and code.
 type Observation struct {
 	Ts       int64  // capture time in ns since the Unix epoch, as recorded (no clock correction)
 	Loose    uint64 // NAT-tolerant fingerprint of the innermost IP packet (see Fingerprint)
@@ -48,6 +50,7 @@ const (
 	FlagError         Flags = 1 << 12 // some other decode problem (see Err on re-decode)
 	FlagNotIP         Flags = 1 << 13 // neither IP nor ARP (or undecodable link layer)
 	FlagOutbound      Flags = 1 << 14 // Linux cooked capture: packet type "outgoing"
+	FlagLaterFragment Flags = 1 << 15 // a fragment other than the first (offset > 0): no transport header
 )
 
 // Encap returns the encapsulation kind.
