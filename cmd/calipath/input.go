@@ -204,3 +204,19 @@ type filePoint struct {
 	point   *decode.Point
 	traffic decode.Traffic
 }
+
+// parseTextJSON parses a subcommand that reads captures and prints text or JSON, and returns the
+// input files. The --format flag must exist on fs.
+func parseTextJSON(fs *pflag.FlagSet, in *inputFlags, args []string, stderr io.Writer) ([]string, error) {
+	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	if f := fs.Lookup("format").Value.String(); f != "text" && f != "json" {
+		return nil, usageErr(fs, stderr, "--format must be text or json, not %q", f)
+	}
+	paths := in.files(fs.Args())
+	if len(paths) == 0 {
+		return nil, usageErr(fs, stderr, "no capture files given")
+	}
+	return paths, nil
+}

@@ -19,15 +19,9 @@ func runPackets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var in inputFlags
 	in.register(fs)
 	format := fs.String("format", "text", "output format: text (one line per frame) or json (one object per line)")
-	if err := parse(fs, args); err != nil {
+	paths, err := parseTextJSON(fs, &in, args, stderr)
+	if err != nil {
 		return err
-	}
-	if *format != "text" && *format != "json" {
-		return usageErr(fs, stderr, "--format must be text or json, not %q", *format)
-	}
-	paths := in.files(fs.Args())
-	if len(paths) == 0 {
-		return usageErr(fs, stderr, "no capture files given")
 	}
 	// First pass: identify the capture points (inference may need every frame).
 	c, err := in.load(paths, stderr)

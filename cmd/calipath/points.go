@@ -15,15 +15,9 @@ func runPoints(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var in inputFlags
 	in.register(fs)
 	format := fs.String("format", "text", "output format: text or json")
-	if err := parse(fs, args); err != nil {
+	paths, err := parseTextJSON(fs, &in, args, stderr)
+	if err != nil {
 		return err
-	}
-	if *format != "text" && *format != "json" {
-		return usageErr(fs, stderr, "--format must be text or json, not %q", *format)
-	}
-	paths := in.files(fs.Args())
-	if len(paths) == 0 {
-		return usageErr(fs, stderr, "no capture files given")
 	}
 	c, err := in.load(paths, stderr)
 	if err != nil {
