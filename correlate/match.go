@@ -118,13 +118,12 @@ type matcher struct {
 	gso      []gsoEvent
 	// ring holds the state of open journeys: ids base..next-1 (journeys are created and closed in id
 	// order, so the open ones are a contiguous range), at index id mod len(ring).
-	ring  []jstate
-	base  int32
-	next  int32
-	jOf   []int32  // global observation id → journey (-1: none)
-	dup   []uint64 // bitset: the observation is a duplicate copy at a point already visited
-	nat   []natEvent
-	order []uint32 // global observation ids in corrected time order (matched ones only)
+	ring []jstate
+	base int32
+	next int32
+	jOf  []int32  // global observation id → journey (-1: none)
+	dup  []uint64 // bitset: the observation is a duplicate copy at a point already visited
+	nat  []natEvent
 }
 
 // stageOf identifies where on the path an Observation is: its point, and for -i any captures without

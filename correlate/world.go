@@ -273,6 +273,3 @@ func (w *world) obsAt(g uint32) (*decode.Observation, int) {
 	f := int(w.blockFile[g>>16])
 	return &w.c.Obs[f][g-w.fileBase[f]], f
 }
-
-// pointOfObs returns the point of an Observation.
-func (w *world) pointOfObs(o *decode.Observation) int { return w.srcPoint[o.Source] }

@@ -438,7 +438,6 @@ func brokenFixtures() map[string][]byte {
 	fx["bad-block-length.pcapng"] = ng.epb(0, sec*1e6+2, 60, rdFrame(2, 60)).epb(0, sec*1e6+3, 60, rdFrame(3, 60)).b
 
 	ng = (&ngBuf{}).shb().idb(1, 0).epb(0, sec*1e6, 60, rdFrame(0, 60))
-	at = len(ng.b)
 	ng.epb(0, sec*1e6+1, 60, rdFrame(1, 60))
 	binary.LittleEndian.PutUint32(ng.b[len(ng.b)-4:], 200) // trailing length disagrees
 	fx["trailer-mismatch.pcapng"] = ng.epb(0, sec*1e6+2, 60, rdFrame(2, 60)).b

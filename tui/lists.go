@@ -52,7 +52,7 @@ func (a *arpView) view(c *common, w, h int) string {
 		r := a.rows[i]
 		ap := &c.res.ARP[r.point]
 		var line string
-		style := st.r.NewStyle()
+		var style lipgloss.Style
 		if r.exch < 0 {
 			line = fmt.Sprintf("%s %-28s %8s %7s %5s %10s %7s %4s %7s", cursorMark(i == a.cursor), fit(clean(ap.Point), 28),
 				fmtCount(ap.Requests), fmtCount(ap.Replies), fmtCount(ap.ProxyReplies), fmtCount(ap.Unanswered),

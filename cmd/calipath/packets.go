@@ -77,7 +77,6 @@ type packetWriter struct {
 	json bool
 	enc  *json.Encoder
 	err  error
-	line []byte
 }
 
 // Frame is one frame of `calipath packets --format json`.

@@ -138,15 +138,14 @@ func l4Checksum(ip *layers.IPv4, partial bool) (ok bool, field uint16) {
 
 // decoded is what a test needs from one frame.
 type decoded struct {
-	eth       []*layers.Ethernet
-	ips       []*layers.IPv4 // outermost first
-	udpOuter  *layers.UDP
-	vxlan     *layers.VXLAN
-	tcp       *layers.TCP
-	udp       *layers.UDP
-	icmp      *layers.ICMPv4
-	arp       *layers.ARP
-	transport []byte // innermost transport header + payload
+	eth      []*layers.Ethernet
+	ips      []*layers.IPv4 // outermost first
+	udpOuter *layers.UDP
+	vxlan    *layers.VXLAN
+	tcp      *layers.TCP
+	udp      *layers.UDP
+	icmp     *layers.ICMPv4
+	arp      *layers.ARP
 }
 
 func decodeFrame(t *testing.T, link layers.LinkType, data []byte) decoded {
@@ -592,7 +591,6 @@ func TestTruthMatchesFiles(t *testing.T) {
 func checkTCPProgression(t *testing.T, tr *Truth, ck *checker) {
 	type seg struct {
 		seq, ack uint32
-		flags    string
 		n        uint32
 	}
 	per := map[int][]*PacketTruth{}
