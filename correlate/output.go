@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/calipath/calipath/decode"
 )
@@ -160,7 +161,7 @@ func (a *analysis) flowOut(ids []string) []Flow {
 			f.EchoPairs, f.EchoUnanswered = a.echoPairs(fl)
 		}
 		if t.proto == 17 {
-			f.UDPPairs = min(len(fl.journeys[0]), len(fl.journeys[1]))
+			f.UDPPairs = a.udpPairs(fl)
 		}
 		for k, n := range fl.nat {
 			f.NAT = append(f.NAT, NATMapping{Kind: k.kind, At: k.at, From: k.from, To: k.to, Count: n})
@@ -441,3 +442,30 @@ func (a *analysis) summary(res *Result) Summary {
 // sent counts the packets a flow's endpoints sent: its journeys, less the pieces of GSO splits and
 // GRO merges (they carry bytes already counted) and the ICMP errors about it.
 func (a *analysis) sent(fl *flowAcc) int { return fl.nSent }
+
+// udpPairWindow is how long after a request its response may come.
+const udpPairWindow = int64(time.Second)
+
+// udpPairs pairs each client→server datagram with the first unpaired server→client datagram that
+// follows it within udpPairWindow (first sightings, in corrected time; journeys are in time order).
+func (a *analysis) udpPairs(fl *flowAcc) int {
+	first := func(j int32) int64 { return a.hopTs[a.jStart[j]] }
+	var resp []int64
+	for _, j := range fl.journeys[s2c] {
+		if !a.offloadNew[j] {
+			resp = append(resp, first(j))
+		}
+	}
+	pairs, k := 0, 0
+	for _, j := range fl.journeys[c2s] {
+		t := first(j)
+		for k < len(resp) && resp[k] < t {
+			k++ // a response before this request answered nothing later
+		}
+		if k < len(resp) && resp[k]-t <= udpPairWindow {
+			pairs++
+			k++
+		}
+	}
+	return pairs
+}

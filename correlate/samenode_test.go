@@ -204,3 +204,48 @@ func TestFragments(t *testing.T) {
 }
 
 func podB2mac() [6]byte { return [6]byte{0xee, 0xee, 0xee, 0xee, 0xee, 0xee} }
+
+// UDP requests pair with the first response that follows within a second; a request without one and
+// a response too late for any request stay unpaired.
+func TestUDPPairs(t *testing.T) {
+	dir := t.TempDir()
+	cali := [6]byte{0xee, 0xee, 0xee, 0xee, 0xee, 0xee}
+	macA, macC := [6]byte{0x0a, 0x58, 0, 0, 0, 1}, [6]byte{0x0a, 0x58, 0, 0, 0, 3}
+	podA, podC := [4]byte{10, 244, 1, 5}, [4]byte{10, 244, 1, 9}
+	const t0 = int64(1_700_000_000_000_000_000)
+	type pkt struct {
+		at  int64
+		req bool
+		tag string
+	}
+	pkts := []pkt{{0, true, "q0"}, {10e6, false, "r0"}, {100e6, true, "q1"}, {200e6, true, "q2"}, {1500e6, false, "r2"}}
+	var tsA, tsC []int64
+	var fA, fC [][]byte
+	for i, p := range pkts {
+		if p.req {
+			fA = append(fA, udpFrame(cali, macA, podA, podC, 64, uint16(i), p.tag))
+			fC = append(fC, udpFrame(macC, cali, podA, podC, 63, uint16(i), p.tag))
+			tsA, tsC = append(tsA, t0+p.at), append(tsC, t0+p.at+20_000)
+		} else {
+			r := udpFrame(cali, macC, podC, podA, 64, uint16(i), p.tag)
+			binary.BigEndian.PutUint16(r[34:], 53) // ports swapped: 53 → 5353
+			binary.BigEndian.PutUint16(r[36:], 5353)
+			d := udpFrame(macA, cali, podC, podA, 63, uint16(i), p.tag)
+			binary.BigEndian.PutUint16(d[34:], 53)
+			binary.BigEndian.PutUint16(d[36:], 5353)
+			fC = append(fC, r)
+			fA = append(fA, d)
+			tsC, tsA = append(tsC, t0+p.at), append(tsA, t0+p.at+20_000)
+		}
+	}
+	a, c := filepath.Join(dir, "node-a-cali1111111111a.pcap"), filepath.Join(dir, "node-a-cali3333333333c.pcap")
+	writePcap(t, a, tsA, fA)
+	writePcap(t, c, tsC, fC)
+	r := Correlate(decode.Load([]string{a, c}, decode.Options{}, decode.PointConfig{}), Options{})
+	if len(r.Flows) != 1 {
+		t.Fatalf("%d flows: %+v", len(r.Flows), r.Flows)
+	}
+	if got := r.Flows[0].UDPPairs; got != 1 {
+		t.Errorf("UDP pairs %d, want 1 (q0/r0; q1 and q2 unanswered, r2 too late)", got)
+	}
+}
