@@ -306,6 +306,7 @@ func (a *analysis) frameAnomalies(ids []string) []Anomaly {
 	}
 	count := map[pk]int{}
 	ev := map[pk][]Evidence{}
+	fits := map[[3]uint32]bool{} // (context, inner source, inner destination) → outer addresses fit
 	for f, obs := range w.c.Obs {
 		for i := range obs {
 			o := &obs[i]
@@ -322,10 +323,14 @@ func (a *analysis) frameAnomalies(ids []string) []Anomaly {
 			if o.Encap() != decode.EncapNone && o.Flags&decode.FlagIPv6 == 0 && len(w.nodeOfIP) > 0 {
 				// The outer source must be an IP of the node whose pod sent the packet, and the outer
 				// destination one of the node whose pod receives it (where those nodes' IPs are known).
-				c := w.ctxOf(o)
-				ok := true
-				if c.OuterV == 4 {
-					ok = a.outerFits(ip4(c.OuterSrcAddr()), o.Src) && a.outerFits(ip4(c.OuterDstAddr()), o.Dst)
+				key := [3]uint32{uint32(o.Ctx), o.Src, o.Dst}
+				ok, seen := fits[key]
+				if !seen {
+					c := w.ctxOf(o)
+					ok = c.OuterV != 4 || (a.outerFits(ip4(c.OuterSrcAddr()), o.Src) && a.outerFits(ip4(c.OuterDstAddr()), o.Dst))
+					if len(fits) < 1<<16 {
+						fits[key] = ok
+					}
 				}
 				if !ok {
 					k := pk{"wrong-outer-address", p}

@@ -88,10 +88,12 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 			if !edge[pi] || o.Flags&(decode.FlagNotIP|decode.FlagARP|decode.FlagNoPayloadHash|decode.FlagIPv6) != 0 {
 				continue
 			}
-			fp := o.Exact()
-			if fp%rate != 0 {
+			// Sample on the NAT-tolerant fingerprint (stored, and the same at every point of the path);
+			// key on the exact one.
+			if o.Loose%rate != 0 {
 				continue
 			}
+			fp := o.Exact()
 			p := pkts[fp]
 			if p == nil {
 				s := w.senderNode(o)
