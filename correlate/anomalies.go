@@ -56,6 +56,12 @@ var explain = map[string][2]string{
 
 var severityRank = map[string]int{"error": 0, "warning": 1, "info": 2}
 
+// AnomalyKinds lists every anomaly kind calipath can report, sorted.
+func AnomalyKinds() []string { return sortedKeys(explain) }
+
+// Severities lists the severities, most severe first.
+func Severities() []string { return []string{"error", "warning", "info"} }
+
 func (a *analysis) anomaly(kind, severity string, where Where, flows map[int32]bool, ids []string, count int,
 	ev []Evidence, detail string) Anomaly {
 	an := Anomaly{Kind: kind, Severity: severity, Where: where, Flows: []string{}, Count: count,

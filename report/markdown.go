@@ -9,7 +9,8 @@ import (
 
 // mdCell escapes a table cell: pipes, newlines and the characters Markdown would format.
 func mdCell(s string) string {
-	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "*", `\*`, "_", `\_`, "`", "'", "<", "&lt;", ">", "&gt;")
+	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "*", `\*`, "_", `\_`, "`", "'", "<", "&lt;", ">", "&gt;",
+		"[", `\[`, "]", `\]`, `\`, `\\`) // no [text](link) or ![image](url) from a capture
 	return r.Replace(clean(s, false))
 }
 

@@ -111,6 +111,11 @@ func New(w io.Writer, opts ...Option) *Printer {
 func (p *Printer) Print(res *correlate.Result) error {
 	bw := bufio.NewWriterSize(p.w, 64<<10)
 	ew := &errWriter{w: bw}
+	if p.opts.Format == Text || p.opts.Format == Markdown {
+		// Strings from captures (file and interface names, reasons, messages) must not carry
+		// terminal escapes into the text: only the printer's own styling may.
+		res = sanitized(res)
+	}
 	v := newView(res, p.opts)
 	switch p.opts.Format {
 	case JSON:

@@ -411,3 +411,35 @@ func TestHostile(t *testing.T) {
 		}
 	}
 }
+
+// With colour on, capture strings still carry no escape of their own: not a colour code (which could
+// conceal report text), not a raw C1 CSI byte (0x9b, not UTF-8), and no Markdown link or image.
+func TestHostileColourAndBytes(t *testing.T) {
+	res := small()
+	bad := "eth\x1b[8mhidden\x9b2J![x](http://evil/x.png)[y](http://evil)"
+	res.Points[0].Iface = bad
+	res.Points[0].ID = "a/" + bad
+	res.Inputs[0].File = bad
+	res.Anomalies[0].Where = correlate.Where{Point: "a/" + bad}
+	res.Anomalies[0].Message = bad + strings.Repeat(" long", 40)
+	text := string(render(t, res, Text, WithColor(true)))
+	if strings.Contains(text, "\x1b[8m") || strings.ContainsRune(text, 0x9b) || strings.Contains(text, "\x9b") {
+		t.Errorf("coloured text report passes a capture's escape:\n%q", text)
+	}
+	if !strings.Contains(text, `\x9b`) {
+		t.Error("the non-UTF-8 byte is not shown escaped")
+	}
+	// Every line that turns colour on turns it off again (a cut must not drop the reset).
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, "\x1b[3") && !strings.HasSuffix(l, "\x1b[0m") {
+			t.Errorf("colour bleeds past the line: %q", l)
+		}
+	}
+	md := string(render(t, res, Markdown))
+	if strings.Contains(md, "](http://evil") && !strings.Contains(md, `\](http://evil`) {
+		t.Errorf("Markdown report lets a capture make a link or image:\n%s", md)
+	}
+	if strings.Contains(md, "\x9b") || strings.Contains(md, "\x1b") {
+		t.Error("Markdown report passes control bytes")
+	}
+}

@@ -41,21 +41,29 @@ func (t *text) heading(s string) {
 }
 
 // line writes one line, cut to the width.
-func (t *text) line(s string) { fmt.Fprintln(t.w, clean(cut(s, t.width), t.color)) }
+func (t *text) line(s string) {
+	out := clean(cut(s, t.width), t.color)
+	if t.color && strings.Contains(out, "\x1b[") && !strings.HasSuffix(out, ansiReset) {
+		out += ansiReset // the cut may have dropped the style's reset: never let colour bleed on
+	}
+	fmt.Fprintln(t.w, out)
+}
 
 // clean replaces control characters, which captures can smuggle into file and interface names, with
 // U+FFFD so that they cannot move the cursor or retitle the terminal. With sgr (colour output),
 // colour sequences (ESC [ digits/semicolons m) are kept: the report's own styling.
 func clean(s string, sgr bool) string {
-	ok := true
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			ok = false
-			break
+	if utf8.ValidString(s) {
+		ok := true
+		for _, r := range s {
+			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+				ok = false
+				break
+			}
 		}
-	}
-	if ok {
-		return s
+		if ok {
+			return s
+		}
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); {
@@ -74,9 +82,12 @@ func clean(s string, sgr bool) string {
 				}
 			}
 		}
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+		switch {
+		case r == utf8.RuneError && n == 1: // a byte that is not UTF-8 (0x9b would be a C1 CSI)
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
 			b.WriteRune('\uFFFD')
-		} else {
+		default:
 			b.WriteString(s[i : i+n])
 		}
 		i += n

@@ -688,8 +688,21 @@ func Run(ctx context.Context, paths []string, opts Options) error {
 		}
 		return err
 	}
-	if fm, ok := final.(Model); ok && fm.err != nil {
-		return fm.err
+	if fm, ok := final.(Model); ok {
+		if fm.err != nil {
+			return fm.err
+		}
+		if res := fm.c.res; res != nil {
+			for _, in := range res.Inputs {
+				if in.Skipped > 0 || len(in.Errors) > 0 {
+					return ErrInputSkipped
+				}
+			}
+		}
 	}
 	return nil
 }
+
+// ErrInputSkipped is returned by Run when some input could not be read in full (the TUI showed the
+// rest): the command exits 1, as the report does.
+var ErrInputSkipped = errors.New("some input was skipped")

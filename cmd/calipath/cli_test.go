@@ -43,6 +43,7 @@ func TestHelpAndUsage(t *testing.T) {
 		{[]string{"packets", "--point", "nonsense", "x.pcap"}, exitUsage, "NODE:IFACE=FILE"},
 		{[]string{"points", "--node-ip", "node-a=not-an-ip", lab + "/healthy-ipip/node-a-eth0.pcap"}, exitSkipped, "node-ip"},
 		{[]string{"help", "points"}, exitOK, "Usage: calipath points"},
+		{[]string{"report", "--fail-on", "eror", lab + "/healthy-ipip/node-a-eth0.pcap"}, exitUsage, "neither an anomaly kind"},
 		{[]string{"packets", "-h"}, exitOK, "--vxlan-port"},
 	} {
 		code, out, errs := runCLI(c.args...)

@@ -93,8 +93,16 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageErr(fs, stderr, "--flow: %v", err)
 	}
 	if *failOn != "" {
+		known := map[string]bool{}
+		for _, k := range append(correlate.AnomalyKinds(), correlate.Severities()...) {
+			known[k] = true
+		}
 		for _, k := range strings.Split(*failOn, ",") {
 			if k = strings.TrimSpace(k); k != "" {
+				if !known[k] {
+					return usageErr(fs, stderr, "--fail-on: %q is neither an anomaly kind nor a severity (kinds: %s)",
+						k, strings.Join(correlate.AnomalyKinds(), ", "))
+				}
 				ra.failOn = append(ra.failOn, k)
 			}
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -76,5 +77,9 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		slog.SetDefault(prevSlog)
 		log.SetOutput(prevLog)
 	}()
-	return tui.Run(ctx, paths, tui.Options{Decode: dopts, Points: cfg, Correlate: copts, Out: stdout})
+	err = tui.Run(ctx, paths, tui.Options{Decode: dopts, Points: cfg, Correlate: copts, Out: stdout})
+	if errors.Is(err, tui.ErrInputSkipped) {
+		return errSkipped
+	}
+	return err
 }
