@@ -162,10 +162,10 @@ func IsTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// ColorFor reports whether output to w should be coloured: w is a terminal and NO_COLOR is unset
+// ColorFor reports whether output to w should be coloured: w is a terminal and NO_COLOR is unset or empty
 // (https://no-color.org: any value, even empty, turns colour off).
 func ColorFor(w io.Writer) bool {
-	if _, set := os.LookupEnv("NO_COLOR"); set {
+	if os.Getenv("NO_COLOR") != "" { // https://no-color.org: set and not empty
 		return false
 	}
 	return IsTerminal(w)

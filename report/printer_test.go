@@ -250,7 +250,7 @@ func TestColor(t *testing.T) {
 	if strip.Replace(string(col)) != string(plain) {
 		t.Error("colour changed the text")
 	}
-	t.Setenv("NO_COLOR", "")
+	t.Setenv("NO_COLOR", "1")
 	if ColorFor(os.Stdout) {
 		t.Error("ColorFor is true with NO_COLOR set")
 	}
