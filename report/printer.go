@@ -164,11 +164,13 @@ func IsTerminal(w io.Writer) bool {
 
 // ColorFor reports whether output to w should be coloured: w is a terminal and NO_COLOR is unset or empty
 // (https://no-color.org: any value, even empty, turns colour off).
-func ColorFor(w io.Writer) bool {
-	if os.Getenv("NO_COLOR") != "" { // https://no-color.org: set and not empty
+func ColorFor(w io.Writer) bool { return colorFor(w, os.Getenv, IsTerminal) }
+
+func colorFor(w io.Writer, getenv func(string) string, isTerminal func(io.Writer) bool) bool {
+	if getenv("NO_COLOR") != "" { // https://no-color.org: set and not empty
 		return false
 	}
-	return IsTerminal(w)
+	return isTerminal(w)
 }
 
 // FailOn reports which of the anomalies match kinds: each entry of kinds is an anomaly kind, or a

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -441,5 +442,21 @@ func TestHostileColourAndBytes(t *testing.T) {
 	}
 	if strings.Contains(md, "\x9b") || strings.Contains(md, "\x1b") {
 		t.Error("Markdown report passes control bytes")
+	}
+}
+
+// Colour on a terminal, unless NO_COLOR is set to something; never off a terminal.
+func TestColorFor(t *testing.T) {
+	term := func(io.Writer) bool { return true }
+	notTerm := func(io.Writer) bool { return false }
+	env := func(v string) func(string) string { return func(string) string { return v } }
+	for _, c := range []struct {
+		noColor string
+		isTerm  func(io.Writer) bool
+		want    bool
+	}{{"", term, true}, {"1", term, false}, {"", notTerm, false}, {"1", notTerm, false}} {
+		if got := colorFor(io.Discard, env(c.noColor), c.isTerm); got != c.want {
+			t.Errorf("NO_COLOR=%q terminal=%v: colour %v, want %v", c.noColor, c.isTerm(nil), got, c.want)
+		}
 	}
 }
