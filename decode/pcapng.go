@@ -139,6 +139,13 @@ func ngKnownType(t uint32) bool {
 
 func ngPacketType(t uint32) bool { return t == ngEPB || t == ngSPB || t == ngPB }
 
+// ngFrameType reports whether Wireshark numbers blocks of this type as frames: packets, and also
+// systemd journal entries and custom blocks, which calipath does not decode but must count so that
+// its frame numbers stay Wireshark's.
+func ngFrameType(t uint32) bool {
+	return ngPacketType(t) || t == ngJournal || t == ngCustom || t == ngCustomNoCopy
+}
+
 // Next reads the next packet record; see Reader.
 func (r *ngReader) Next(rec *Record) error {
 	for {
@@ -157,7 +164,7 @@ func (r *ngReader) Next(rec *Record) error {
 		}
 		typ := r.u32(h)
 		var frame uint32
-		if ngPacketType(typ) && !r.badSec { // blocks of an unsupported version are not frames
+		if ngFrameType(typ) && !r.badSec { // blocks of an unsupported version are not frames
 			r.frame++
 			frame = r.frame
 		}
@@ -219,8 +226,12 @@ func (r *ngReader) Next(rec *Record) error {
 		}
 		if int(n) > readBufSize {
 			// Only bulky non-packet blocks (name resolution, custom) get here in sane files.
+			off := r.off
 			if err := r.skipBig(frame, typ, n); err != nil {
 				return err
+			}
+			if frame != 0 && !ngPacketType(typ) {
+				return r.skip(frame, off, "block type 0x%x (a journal or custom block) is a frame to Wireshark; calipath does not decode it", typ)
 			}
 			continue
 		}
@@ -235,6 +246,8 @@ func (r *ngReader) Next(rec *Record) error {
 			return r.packet(rec, frame, off, typ, b[:n])
 		case ngSPB:
 			return r.simple(rec, frame, off, b[:n])
+		case ngJournal, ngCustom, ngCustomNoCopy:
+			return r.skip(frame, off, "block type 0x%x (a journal or custom block) is a frame to Wireshark; calipath does not decode it", typ)
 		}
 	}
 }

@@ -119,7 +119,6 @@ func rdGoodNg() map[string][]byte {
 		w.idb(276, 262144, w.opt(2, []byte("any")), w.opt(9, []byte{6}))
 		w.block(ngNRB, []byte{1, 0, 8, 0, 10, 0, 0, 5, 'a', 'b', 'c', 0, 0, 0, 0, 0})
 		w.block(0x1234, []byte("unknown block type"))
-		w.block(ngCustom, []byte{0, 0, 0x7e, 0xd5, 'x'})
 		for i := range 12 {
 			d := rdFrame(i, 42+7*i)
 			w.epb(uint32(i%3), us+uint64(i)*1500, uint32(len(d)+i%2), d, w.opt(2, []byte{1, 0, 0, 0}))
@@ -417,5 +416,47 @@ func TestToNs(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// Wireshark numbers systemd journal and custom blocks as frames; calipath skips them (counted, with a
+// message) but numbers them too, so that every later frame number still opens the right packet.
+func TestPcapNGJournalAndCustomAreFrames(t *testing.T) {
+	w := &ngBuf{}
+	w.shb()
+	w.idb(1, 65535)
+	w.epb(0, 1764086400*1000000, 60, rdFrame(0, 60))
+	w.block(ngJournal, []byte("__REALTIME_TIMESTAMP=1\nMESSAGE=hello\n\x00\x00\x00"))
+	w.epb(0, 1764086400*1000000+1, 60, rdFrame(1, 60))
+	w.block(ngCustom, []byte{0, 0, 0x7e, 0xd5, 'x', 0, 0, 0})
+	w.block(0x1234, []byte("unknown block type")) // not a frame
+	w.epb(0, 1764086400*1000000+2, 60, rdFrame(2, 60))
+	r, err := NewReader(bytes.NewReader(w.b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var frames []uint32
+	var skipped []uint32
+	for {
+		var rec Record
+		err := r.Next(&rec)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var re *RecordError
+		if errors.As(err, &re) {
+			skipped = append(skipped, re.Frame)
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames = append(frames, rec.Frame)
+	}
+	if diff := cmp.Diff([]uint32{1, 3, 5}, frames); diff != "" {
+		t.Errorf("packet frame numbers (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]uint32{2, 4}, skipped); diff != "" || r.Skipped() != 2 {
+		t.Errorf("skipped frames %v (Skipped() %d), want [2 4]", skipped, r.Skipped())
 	}
 }

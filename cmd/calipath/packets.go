@@ -209,8 +209,8 @@ func frameDoc(path, point string, rec *decode.Record, p *decode.Packet) *Frame {
 			t := p.TCP
 			ij.Sport, ij.Dport, ij.TCPFlags, ij.Seq, ij.Ack, ij.Win = &p.Sport, &p.Dport, &t.Flags, &t.Seq, &t.Ack, &t.Window
 			ij.MSS = t.MSS
-		case p.HasUDP:
-			ij.Sport, ij.Dport = &p.Sport, &p.Dport
+		case p.HasUDP, (in.Proto == 6 || in.Proto == 17) && (p.Sport != 0 || p.Dport != 0):
+			ij.Sport, ij.Dport = &p.Sport, &p.Dport // also when the snaplen cut the header after them
 		case p.HasICMP:
 			ic := p.ICMP
 			ij.ICMPType, ij.ICMPCode = &ic.Type, &ic.Code
