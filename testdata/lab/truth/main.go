@@ -431,8 +431,11 @@ func countPackets(name string) (int, error) {
 	n := 0
 	for {
 		_, _, err := r.ZeroCopyReadPacketData()
-		if err != nil {
+		if errors.Is(err, io.EOF) {
 			return n, nil
+		}
+		if err != nil {
+			return n, fmt.Errorf("%s: record %d: %w", name, n+1, err)
 		}
 		n++
 	}
@@ -942,7 +945,12 @@ func (l *lab) destination(o obs, seen map[string]obs, src endpoint) (endpoint, b
 	if e, ok := l.byIP(o.dst); ok {
 		return e, true
 	}
+	pts := make([]string, 0, len(seen))
 	for pt := range seen {
+		pts = append(pts, pt)
+	}
+	sort.Strings(pts) // deterministic when more than one endpoint was reached
+	for _, pt := range pts {
 		if e, ok := l.byPoint(pt); ok && e.at != src.at {
 			return e, true
 		}
