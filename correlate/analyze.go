@@ -289,15 +289,12 @@ func (a *analysis) result() *Result {
 		a.jDir[j] = d
 		fl.journeys[d] = append(fl.journeys[d], int32(j))
 		// Votes for the path's end nodes: the sender's node, and the node of the last known destination.
-		if n := w.nodeOfAddr(t.src); n >= 0 && !t.v6 {
+		if n := w.nodeOf(t.v6, t.src); n >= 0 {
 			fl.srcVotes[d][n]++
 		}
 		for i := len(h) - 1; i >= 0; i-- {
 			oh, _ := a.obs(h[i])
-			if oh.Flags&decode.FlagIPv6 != 0 {
-				break
-			}
-			if n := w.nodeOfAddr(oh.Dst); n >= 0 {
+			if n := w.nodeOf(oh.Flags&decode.FlagIPv6 != 0, oh.Dst); n >= 0 {
 				fl.dstVotes[d][n]++
 				break
 			}
@@ -411,11 +408,8 @@ func (a *analysis) modes() {
 		// Only pod-to-pod packets tell the mode between their nodes.
 		o0, _ := a.obs(h[0])
 		ol, _ := a.obs(h[len(h)-1])
-		if o0.Flags&decode.FlagIPv6 != 0 {
-			continue
-		}
-		sp, ok1 := w.podOwner[o0.Src]
-		dp, ok2 := w.podOwner[ol.Dst]
+		sp, ok1 := w.ownerOf(o0.Flags&decode.FlagIPv6 != 0, o0.Src)
+		dp, ok2 := w.ownerOf(ol.Flags&decode.FlagIPv6 != 0, ol.Dst)
 		if !ok1 || !ok2 {
 			continue
 		}
@@ -503,8 +497,8 @@ func (a *analysis) buildPath(fl *flowAcc, d uint8) *pathInfo {
 			}
 		}
 	}
-	podPoint := func(addr uint32, node int) int {
-		if p, ok := w.podOwner[addr]; ok && w.pointNode[p] == node {
+	podPoint := func(v6 bool, addr uint32, node int) int {
+		if p, ok := w.ownerOf(v6, addr); ok && w.pointNode[p] == node {
 			return p
 		}
 		return -1
@@ -516,13 +510,10 @@ func (a *analysis) buildPath(fl *flowAcc, d uint8) *pathInfo {
 		h := a.hops(int(j))
 		first, _ := a.obs(h[0])
 		last, _ := a.obs(h[len(h)-1])
-		if first.Flags&decode.FlagIPv6 != 0 {
-			continue
-		}
-		if p := podPoint(first.Src, src); p >= 0 {
+		if p := podPoint(first.Flags&decode.FlagIPv6 != 0, first.Src, src); p >= 0 {
 			srcVotes[p]++
 		}
-		if p := podPoint(last.Dst, dst); p >= 0 {
+		if p := podPoint(last.Flags&decode.FlagIPv6 != 0, last.Dst, dst); p >= 0 {
 			dstVotes[p]++
 		}
 	}
@@ -914,10 +905,7 @@ func (a *analysis) bound(p int) int64 {
 func (a *analysis) icmpStatus(h []uint32, j int32) string {
 	first, _ := a.obs(h[0])
 	last := a.point(h[len(h)-1])
-	if first.Flags&decode.FlagIPv6 != 0 {
-		return statusUnplaced
-	}
-	n := a.w.nodeOfAddr(first.Dst)
+	n := a.w.nodeOf(first.Flags&decode.FlagIPv6 != 0, first.Dst)
 	switch {
 	case n < 0:
 		return statusUnplaced

@@ -235,7 +235,7 @@ func (a *analysis) icmp(ids []string) []ICMPError {
 		// Did a "fragmentation needed" reach the pod that sent the big packet?
 		if kind == "icmp-frag-needed" && fi >= 0 {
 			fl := a.flows[fi]
-			if cp, ok := w.podOwner[fl.client.src]; ok {
+			if cp, ok := w.ownerOf(fl.client.v6, fl.client.src); ok {
 				for _, g := range h {
 					if a.point(g) == cp {
 						fl.icmpFrag++

@@ -252,29 +252,23 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 // receiverNode returns the node a packet is going to: the node of the outer destination for
 // encapsulated frames, else the node of the inner destination; -1 if unknown.
 func (w *world) receiverNode(o *decode.Observation) int {
-	if o.Encap() != decode.EncapNone {
-		c := w.ctxOf(o)
-		if c.OuterV == 4 {
-			if n, ok := w.nodeOfIP[ip4(c.OuterDstAddr())]; ok {
-				return n
-			}
+	if o.Encap() != decode.EncapNone && int(o.Ctx) < len(w.ctxNodes) {
+		if n := w.ctxNodes[o.Ctx][1]; n >= 0 {
+			return n
 		}
 	}
-	return w.nodeOfAddr(o.Dst)
+	return w.nodeOf(o.Flags&decode.FlagIPv6 != 0, o.Dst)
 }
 
 // senderNode returns the node that sent an Observation's packet: the node of the outer source for
 // encapsulated frames, else the node of the inner source (a pod or node address); -1 if unknown.
 func (w *world) senderNode(o *decode.Observation) int {
-	if o.Encap() != decode.EncapNone {
-		c := w.ctxOf(o)
-		if c.OuterV == 4 {
-			if n, ok := w.nodeOfIP[ip4(c.OuterSrcAddr())]; ok {
-				return n
-			}
+	if o.Encap() != decode.EncapNone && int(o.Ctx) < len(w.ctxNodes) {
+		if n := w.ctxNodes[o.Ctx][0]; n >= 0 {
+			return n
 		}
 	}
-	return w.nodeOfAddr(o.Src)
+	return w.nodeOf(o.Flags&decode.FlagIPv6 != 0, o.Src)
 }
 
 func minDelay(s []delaySample) int64 {

@@ -50,9 +50,14 @@ func (a *analysis) points() []Point {
 		}
 		pt := Point{ID: p.ID, Node: p.Node, Iface: p.Iface, Role: p.Role.String(), Reason: p.Reason,
 			Files: sortedKeys(files), Frames: p.Traffic.Frames, First: a.ownFirst[i], Last: a.ownLast[i]}
+		var ips []string
 		if w.podOf[i] != 0 {
-			pt.PodIP = addrOf(w.podOf[i]).String()
+			ips = append(ips, addrOf(w.podOf[i]).String())
 		}
+		if w.podOf6[i] != 0 {
+			ips = append(ips, w.c.Tables.V6(w.podOf6[i]).String())
+		}
+		pt.PodIP = strings.Join(ips, ", ")
 		out = append(out, pt)
 	}
 	return out

@@ -24,6 +24,13 @@ type world struct {
 	podOf    []uint32 // point → pod address (0 when not a pod-veth point or unknown)
 	// nodeOfIP maps node IPv4 addresses to nodes.
 	nodeOfIP map[uint32]int
+	// podOwner6, podOf6 and nodeOfIP6 are the same for IPv6 (addresses as Tables.V6 indexes).
+	podOwner6 map[uint32]int
+	podOf6    []uint32
+	nodeOfIP6 map[uint32]int
+	// ctxNodes gives each header context's sender and receiver node (from its outer addresses), -1
+	// when unknown or not encapsulated.
+	ctxNodes [][2]int
 	ctx      []decode.HdrCtx // the header-context table, copied once (Observation.Ctx indexes it)
 	ipsOf    [][]uint32      // node → its IPv4 addresses
 	// fragPorts gives later IP fragments the ports of their datagram's first fragment.
@@ -38,7 +45,8 @@ type world struct {
 }
 
 func newWorld(c *decode.Capture) *world {
-	w := &world{c: c, nodeIdx: map[string]int{}, podOwner: map[uint32]int{}, nodeOfIP: map[uint32]int{}}
+	w := &world{c: c, nodeIdx: map[string]int{}, podOwner: map[uint32]int{}, nodeOfIP: map[uint32]int{},
+		podOwner6: map[uint32]int{}, nodeOfIP6: map[uint32]int{}}
 	for _, p := range c.Points {
 		if _, ok := w.nodeIdx[p.Node]; !ok {
 			w.nodeIdx[p.Node] = -1
@@ -99,9 +107,31 @@ func newWorld(c *decode.Capture) *world {
 	for _, ip := range c.NodeIPs {
 		if ip.IP.Is4() {
 			w.nodeOfIP[ip4(ip.IP)] = w.nodeIdx[ip.Node]
+		} else {
+			w.nodeOfIP6[c.Tables.InternV6(ip.IP.As16())] = w.nodeIdx[ip.Node]
 		}
 	}
 	w.ctx = c.Tables.CtxAll()
+	w.ctxNodes = make([][2]int, len(w.ctx))
+	for i := range w.ctx {
+		x := &w.ctx[i]
+		w.ctxNodes[i] = [2]int{-1, -1}
+		if x.Encap == decode.EncapNone {
+			continue
+		}
+		for k, a := range []netip.Addr{x.OuterSrcAddr(), x.OuterDstAddr()} {
+			switch {
+			case a.Is4():
+				if n, ok := w.nodeOfIP[ip4(a)]; ok {
+					w.ctxNodes[i][k] = n
+				}
+			case a.Is6():
+				if n, ok := w.nodeOfIP6[c.Tables.InternV6(a.As16())]; ok {
+					w.ctxNodes[i][k] = n
+				}
+			}
+		}
+	}
 	w.ipsOf = make([][]uint32, len(w.nodes))
 	for ip, n := range w.nodeOfIP {
 		w.ipsOf[n] = append(w.ipsOf[n], ip)
@@ -148,11 +178,27 @@ func (w *world) findPods() {
 			counts[pi] = append(cs, cand{a, 1})
 		}
 	}
+	counts6 := make([][]cand, len(w.c.Points))
 	for _, obs := range w.c.Obs {
 		for i := range obs {
 			o := &obs[i]
 			pi := w.srcPoint[o.Source]
-			if w.pointRole[pi] != decode.RolePodVeth || o.Flags&(decode.FlagIPv6|decode.FlagNotIP) != 0 {
+			if w.pointRole[pi] != decode.RolePodVeth || o.Flags&decode.FlagNotIP != 0 {
+				continue
+			}
+			if o.Flags&decode.FlagIPv6 != 0 { // counted apart: a dual-stack pod has one of each
+				for _, a := range []uint32{o.Src, o.Dst} {
+					found := false
+					for k := range counts6[pi] {
+						if counts6[pi][k].addr == a {
+							counts6[pi][k].n++
+							found = true
+						}
+					}
+					if !found && len(counts6[pi]) < 64 {
+						counts6[pi] = append(counts6[pi], cand{a, 1})
+					}
+				}
 				continue
 			}
 			if o.Flags&decode.FlagARP != 0 {
@@ -192,7 +238,58 @@ func (w *world) findPods() {
 			}
 		}
 	}
+	w.podOf6 = make([]uint32, len(w.c.Points))
+	for pi, cs := range counts6 {
+		tr := &w.c.Points[pi].Traffic
+		mine := map[uint32]bool{}
+		for i := 0; i < tr.NPodSrc6; i++ {
+			mine[w.c.Tables.InternV6(tr.PodSrcs6[i])] = true
+		}
+		for i := 0; i < tr.NPodDst6; i++ {
+			mine[w.c.Tables.InternV6(tr.PodDsts6[i])] = true
+		}
+		best := cand{}
+		for _, c := range cs {
+			if len(mine) > 0 && !mine[c.addr] {
+				continue
+			}
+			if c.n > best.n || (c.n == best.n && c.addr < best.addr) {
+				best = c
+			}
+		}
+		if best.n > 0 {
+			w.podOf6[pi] = best.addr
+			if _, dup := w.podOwner6[best.addr]; !dup {
+				w.podOwner6[best.addr] = pi
+			}
+		}
+	}
 	w.orphanPods()
+}
+
+// ownerOf returns the pod-veth point of a pod address (IPv4, or an IPv6 Tables index).
+func (w *world) ownerOf(v6 bool, a uint32) (int, bool) {
+	if v6 {
+		p, ok := w.podOwner6[a]
+		return p, ok
+	}
+	p, ok := w.podOwner[a]
+	return p, ok
+}
+
+// nodeOf returns the node an address belongs to (a pod's node or a node IP), or -1.
+func (w *world) nodeOf(v6 bool, a uint32) int {
+	if pi, ok := w.ownerOf(v6, a); ok {
+		return w.pointNode[pi]
+	}
+	m := w.nodeOfIP
+	if v6 {
+		m = w.nodeOfIP6
+	}
+	if n, ok := m[a]; ok {
+		return n
+	}
+	return -1
 }
 
 // orphanPods finds the pods behind pod-veth points that saw no traffic (a drop before delivery): an
@@ -255,17 +352,6 @@ func (w *world) orphanPods() {
 			w.podOwner[a] = free[0]
 		}
 	}
-}
-
-// nodeOfAddr returns the node an IPv4 address belongs to (a pod's node or a node IP), or -1.
-func (w *world) nodeOfAddr(a uint32) int {
-	if pi, ok := w.podOwner[a]; ok {
-		return w.pointNode[pi]
-	}
-	if n, ok := w.nodeOfIP[a]; ok {
-		return n
-	}
-	return -1
 }
 
 // obsAt returns the Observation with global id g and its file.

@@ -29,6 +29,11 @@ type Traffic struct {
 	NPodSrc int
 	PodDsts [maxPairs][4]byte
 	NPodDst int
+	// PodSrcs6 and PodDsts6 are the same for IPv6.
+	PodSrcs6 [maxPods6][16]byte
+	NPodSrc6 int
+	PodDsts6 [maxPods6][16]byte
+	NPodDst6 int
 	// Address triples (outer source, outer destination, inner source) of encapsulated IPv4 frames.
 	OuterSrc [maxPairs][4]byte
 	OuterDst [maxPairs][4]byte
@@ -48,6 +53,7 @@ type FrameSample struct {
 }
 
 const (
+	maxPods6   = 8
 	maxSamples = 32
 	sampleMod  = 16
 )
@@ -112,6 +118,12 @@ func (t *Traffic) Add(ts int64, p *Packet, fp uint64) {
 		if in.Version == 4 && haveMAC && src == calicoMAC {
 			t.PodDsts, t.NPodDst = addAddr(t.PodDsts, t.NPodDst, [4]byte(in.Dst[:4]))
 		}
+		if in.Version == 6 && haveMAC && dst == calicoMAC {
+			t.PodSrcs6, t.NPodSrc6 = addAddr6(t.PodSrcs6, t.NPodSrc6, in.Src)
+		}
+		if in.Version == 6 && haveMAC && src == calicoMAC {
+			t.PodDsts6, t.NPodDst6 = addAddr6(t.PodDsts6, t.NPodDst6, in.Dst)
+		}
 	}
 	if p.Encap != EncapNone && p.Outer.Version == 4 && in.Version == 4 {
 		t.addPair([4]byte(p.Outer.Src[:4]), [4]byte(p.Outer.Dst[:4]), [4]byte(in.Src[:4]))
@@ -125,6 +137,20 @@ func (t *Traffic) addLink(l LinkType) {
 		}
 	}
 	t.LinkTypes = append(t.LinkTypes, l)
+}
+
+// addAddr6 adds an IPv6 address to a small set (dropped when full).
+func addAddr6(set [maxPods6][16]byte, n int, a [16]byte) ([maxPods6][16]byte, int) {
+	for i := 0; i < n; i++ {
+		if set[i] == a {
+			return set, n
+		}
+	}
+	if n < maxPods6 {
+		set[n] = a
+		n++
+	}
+	return set, n
 }
 
 // addAddr adds a to a small set (dropped when full).
@@ -180,6 +206,12 @@ func (t *Traffic) Merge(u *Traffic) {
 	}
 	for i := 0; i < u.NPodDst; i++ {
 		t.PodDsts, t.NPodDst = addAddr(t.PodDsts, t.NPodDst, u.PodDsts[i])
+	}
+	for i := 0; i < u.NPodSrc6; i++ {
+		t.PodSrcs6, t.NPodSrc6 = addAddr6(t.PodSrcs6, t.NPodSrc6, u.PodSrcs6[i])
+	}
+	for i := 0; i < u.NPodDst6; i++ {
+		t.PodDsts6, t.NPodDst6 = addAddr6(t.PodDsts6, t.NPodDst6, u.PodDsts6[i])
 	}
 	for i := 0; i < u.NPairs; i++ {
 		t.addPair(u.OuterSrc[i], u.OuterDst[i], u.InnerSrc[i])
