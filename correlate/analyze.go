@@ -87,6 +87,7 @@ type analysis struct {
 	jNext      []int32          // point expected next, -1
 	ids        []string         // flow IDs by flow index
 
+	frameAn      []Anomaly       // single-frame anomalies (bad checksums, wrong outer addresses)
 	arpReq       map[int][]int64 // pod-veth point → times of ARP requests from its pod
 	arpFindings  []arpFinding
 	icmpFindings []icmpFinding
@@ -318,20 +319,32 @@ func (a *analysis) result() *Result {
 			}
 		}
 	}
+	ids := a.flowIDs()
+	a.ids = ids
+	// ARP, ICMP errors and single-frame checks read what is settled by now and write nothing that
+	// placing the journeys reads: they run beside it, on another core when there is one.
+	var arpOut []ARPPoint
+	var icmpOut []ICMPError
+	side := make(chan struct{})
+	go func() {
+		defer close(side)
+		arpOut = a.arp(ids)
+		icmpOut = a.icmp(ids)
+		a.frameAn = a.frameAnomalies(ids)
+	}()
 	journeys := a.placeJourneys()
+	<-side
 	res := &Result{Schema: Schema, Journeys: journeys}
 	res.Inputs = a.inputs()
 	res.Points = a.points()
 	res.NodeIPs = a.nodeIPs()
 	res.Clocks = a.clockOut()
 	res.Modes, res.Mode = a.modeOut()
-	ids := a.flowIDs()
-	a.ids = ids
 	res.analysis = a
-	res.Flows = a.flowOut(ids)
+	res.Flows = a.flowOut(ids) // after arp: it sets each flow's ARP wait
 	res.Segments = a.segmentOut()
-	res.ARP = a.arp(ids)
-	res.ICMP = a.icmp(ids)
+	res.ARP = arpOut
+	res.ICMP = icmpOut
 	res.Anomalies = a.anomalies(ids, res)
 	res.Summary = a.summary(res)
 	for i := range res.Journeys {

@@ -264,7 +264,7 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 		out = append(out, a.anomaly("retransmission", sev, Where{Point: where}, g.flows, ids, g.count, g.ev,
 			fmt.Sprintf("%d retransmitted segments in %d flows.", g.count, len(g.flows))))
 	}
-	out = append(out, a.frameAnomalies(ids)...)
+	out = append(out, a.frameAn...)
 	// Capture gaps.
 	lo, hi := int64(1<<62), int64(-1<<62)
 	for i, p := range w.c.Points {

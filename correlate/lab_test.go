@@ -293,3 +293,25 @@ func neverCaptured(lost []struct {
 	}
 	return true
 }
+
+// The first packet of the lab's first flow (the ping) leaves right after pod-a resolves its gateway:
+// the flow reports that wait, and it is shorter than a millisecond on this datapath.
+func TestARPWait(t *testing.T) {
+	paths, _ := filepath.Glob("../testdata/lab/scenarios/healthy-ipip/*.pcap")
+	if len(paths) == 0 {
+		t.Skip("no lab scenarios")
+	}
+	r := Correlate(decode.Load(paths, decode.Options{}, decode.PointConfig{}), Options{})
+	waits := 0
+	for _, f := range r.Flows {
+		if f.ARPWaitNs > 0 {
+			waits++
+			if f.Proto != "icmp" || f.ARPWaitNs > int64(time.Millisecond) {
+				t.Errorf("flow %s %s waited %v for ARP", f.ID, f.Proto, time.Duration(f.ARPWaitNs))
+			}
+		}
+	}
+	if waits != 1 {
+		t.Errorf("%d flows report an ARP wait, want the ping's alone", waits)
+	}
+}
