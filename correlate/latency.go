@@ -72,7 +72,7 @@ func (a *latAcc) summary() Latency {
 	if a.n == 0 {
 		return Latency{}
 	}
-	l := Latency{Min: a.min, Max: a.max}
+	l := Latency{N: a.n, Min: a.min, Max: a.max}
 	if a.hist == nil {
 		s := append([]int64(nil), a.samples...)
 		sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })

@@ -12,7 +12,7 @@ func TestLatAccExact(t *testing.T) {
 		a.add(v)
 	}
 	got := a.summary()
-	want := Latency{Min: 10, P50: 50, P90: 90, P99: 100, Max: 100}
+	want := Latency{N: 10, Min: 10, P50: 50, P90: 90, P99: 100, Max: 100}
 	if got != want {
 		t.Fatalf("summary = %+v, want %+v", got, want)
 	}

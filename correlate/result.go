@@ -74,8 +74,9 @@ type Clock struct {
 	Samples  int     `json:"samples"`
 }
 
-// Latency summarises per-hop latencies in ns.
+// Latency summarises per-hop latencies in ns over N samples (all zero when N is 0).
 type Latency struct {
+	N   int   `json:"n"`
 	Min int64 `json:"min"`
 	P50 int64 `json:"p50"`
 	P90 int64 `json:"p90"`

@@ -68,6 +68,14 @@ func tc(s string) hcell { return hcell{s: s} }
 func nc(n int) hcell    { return hcell{s: strconv.Itoa(n), num: true, v: int64(n)} }
 func dc(ns int64) hcell { return hcell{s: dur(ns), num: true, v: ns} }
 
+// lc is a latency statistic cell, "-" (sorting first) without samples.
+func lc(l correlate.Latency, ns int64) hcell {
+	if l.N == 0 {
+		return hcell{s: "-", num: true, v: -1 << 62}
+	}
+	return dc(ns)
+}
+
 func hTable(w io.Writer, headers []string, rows [][]hcell, rowClass func(int) string) {
 	fmt.Fprint(w, "<table class=\"sortable\"><thead><tr>")
 	for _, h := range headers {
@@ -195,7 +203,7 @@ func writeHTML(w io.Writer, v *view) {
 			nat = append(nat, n.Kind+" "+n.From+" → "+n.To)
 		}
 		rows = append(rows, []hcell{tc(f.ID), tc(f.Proto), tc(endpoint(f.Src)), tc(endpoint(f.Dst)), nc(f.Packets), nc(f.Lost),
-			nc(f.NotCaptured), nc(f.Retransmissions), nc(f.Resets), dc(f.LatencyNs.P50), dc(f.LatencyNs.P99), tc(lostAt(f)),
+			nc(f.NotCaptured), nc(f.Retransmissions), nc(f.Resets), lc(f.LatencyNs, f.LatencyNs.P50), lc(f.LatencyNs, f.LatencyNs.P99), tc(lostAt(f)),
 			tc(strings.Join(nat, "; "))})
 	}
 	hTable(w, []string{"flow", "proto", "client", "server", "packets", "lost", "not captured", "retrans", "resets", "p50", "p99",
@@ -253,7 +261,7 @@ func writeHTML(w io.Writer, v *view) {
 		rows = nil
 		for _, a := range r.ARP {
 			rows = append(rows, []hcell{tc(a.Point), nc(a.Requests), nc(a.Replies), nc(a.ProxyReplies), nc(a.Unanswered),
-				nc(a.UnexpectedMAC), nc(a.Gratuitous), dc(a.LatencyNs.P50), dc(a.LatencyNs.Max)})
+				nc(a.UnexpectedMAC), nc(a.Gratuitous), lc(a.LatencyNs, a.LatencyNs.P50), lc(a.LatencyNs, a.LatencyNs.Max)})
 		}
 		hTable(w, []string{"point", "requests", "replies", "proxy replies", "unanswered", "wrong MAC", "gratuitous", "p50", "max"}, rows, nil)
 	}

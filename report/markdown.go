@@ -132,7 +132,7 @@ func writeMarkdown(w io.Writer, v *view) {
 			nat = append(nat, n.Kind+" "+n.From+" → "+n.To)
 		}
 		rows = append(rows, []string{f.ID, f.Proto, endpoint(f.Src), endpoint(f.Dst), itoa(f.Packets), itoa(f.Lost),
-			itoa(f.NotCaptured), itoa(f.Retransmissions), itoa(f.Resets), dur(f.LatencyNs.P50), dur(f.LatencyNs.P99),
+			itoa(f.NotCaptured), itoa(f.Retransmissions), itoa(f.Resets), latDur(f.LatencyNs, f.LatencyNs.P50), latDur(f.LatencyNs, f.LatencyNs.P99),
 			lostAt(f), strings.Join(nat, "; ")})
 	}
 	mdTable(w, []string{"Flow", "Proto", "Client", "Server", ">Packets", ">Lost", ">Not captured", ">Retrans", ">Resets",
@@ -181,7 +181,7 @@ func writeMarkdown(w io.Writer, v *view) {
 		rows = nil
 		for _, a := range r.ARP {
 			rows = append(rows, []string{a.Point, itoa(a.Requests), itoa(a.Replies), itoa(a.ProxyReplies), itoa(a.Unanswered),
-				itoa(a.UnexpectedMAC), itoa(a.Gratuitous), dur(a.LatencyNs.P50)})
+				itoa(a.UnexpectedMAC), itoa(a.Gratuitous), latDur(a.LatencyNs, a.LatencyNs.P50)})
 		}
 		mdTable(w, []string{"Point", ">Requests", ">Replies", ">Proxy replies", ">Unanswered", ">Wrong MAC", ">Gratuitous", ">P50"}, rows)
 	}

@@ -448,6 +448,14 @@ func advice(msg string) (explain, next string) {
 }
 
 // dur formats ns for people: 850ns, 21µs, 1.25ms, 3.2s.
+// latDur formats one statistic of a latency summary, "-" when there were no samples.
+func latDur(l correlate.Latency, ns int64) string {
+	if l.N == 0 {
+		return "-"
+	}
+	return dur(ns)
+}
+
 func dur(ns int64) string {
 	neg := ""
 	if ns < 0 {

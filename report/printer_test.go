@@ -16,7 +16,7 @@ import (
 
 // small is a hand-built Result: two nodes, an underlay drop on one flow, a healthy second flow.
 func small() *correlate.Result {
-	lat := correlate.Latency{Min: 10_000, P50: 21_000, P90: 28_000, P99: 30_000, Max: 30_000}
+	lat := correlate.Latency{N: 4, Min: 10_000, P50: 21_000, P90: 28_000, P99: 30_000, Max: 30_000}
 	return &correlate.Result{
 		Schema: correlate.Schema,
 		Inputs: []correlate.Input{
@@ -97,7 +97,7 @@ Segment latency (all traffic; → client to server order of the path)
 
 Flows (worst first)
   ID  PROTO  CONVERSATION                         PKTS  LOST  N/C  RETX  RST   P50   P99
-  f2  tcp    192.168.0.1:40000 → 192.168.1.1:443     6     6    0     2    0   0ns   0ns
+  f2  tcp    192.168.0.1:40000 → 192.168.1.1:443     6     6    0     2    0     -     -
   f1  udp    192.168.0.1:5000 → 192.168.1.1:53       4     0    0     0    0  21µs  30µs
   f2 lost: 6 a/eth0→b/eth0
 
@@ -145,7 +145,7 @@ const smallMarkdown = "# calipath report\n\n" +
 	"## Flows, worst first\n\n" +
 	"| Flow | Proto | Client | Server | Packets | Lost | Not captured | Retrans | Resets | P50 | P99 | Lost at | NAT |\n" +
 	"|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|\n" +
-	"| f2 | tcp | 192.168.0.1:40000 | 192.168.1.1:443 | 6 | 6 | 0 | 2 | 0 | 0ns | 0ns | 6 a/eth0→b/eth0 |  |\n" +
+	"| f2 | tcp | 192.168.0.1:40000 | 192.168.1.1:443 | 6 | 6 | 0 | 2 | 0 | - | - | 6 a/eth0→b/eth0 |  |\n" +
 	"| f1 | udp | 192.168.0.1:5000 | 192.168.1.1:53 | 4 | 0 | 0 | 0 | 0 | 21µs | 30µs |  |  |\n\n" +
 	"## Inputs\n\n" +
 	"| File | Format | Link types | Records | Skipped | Damaged | Errors |\n" +

@@ -346,7 +346,7 @@ func writeText(w io.Writer, v *view, o Options) {
 			nat = " (" + f.NAT[0].Kind + ")"
 		}
 		rows = append(rows, []string{f.ID, f.Proto, endpoint(f.Src) + " → " + endpoint(f.Dst) + nat, itoa(f.Packets),
-			itoa(f.Lost), itoa(f.NotCaptured), itoa(f.Retransmissions), itoa(f.Resets), dur(f.LatencyNs.P50), dur(f.LatencyNs.P99)})
+			itoa(f.Lost), itoa(f.NotCaptured), itoa(f.Retransmissions), itoa(f.Resets), latDur(f.LatencyNs, f.LatencyNs.P50), latDur(f.LatencyNs, f.LatencyNs.P99)})
 	}
 	t.table([]string{"ID", "PROTO", "CONVERSATION", ">PKTS", ">LOST", ">N/C", ">RETX", ">RST", ">P50", ">P99"}, rows, 2,
 		func(i int) string {
@@ -366,7 +366,7 @@ func writeText(w io.Writer, v *view, o Options) {
 		rows = nil
 		for _, a := range r.ARP {
 			rows = append(rows, []string{a.Point, itoa(a.Requests), itoa(a.Replies), itoa(a.ProxyReplies), itoa(a.Unanswered),
-				itoa(a.UnexpectedMAC), dur(a.LatencyNs.P50)})
+				itoa(a.UnexpectedMAC), latDur(a.LatencyNs, a.LatencyNs.P50)})
 		}
 		t.table([]string{"POINT", ">REQUESTS", ">REPLIES", ">PROXY", ">UNANSWERED", ">WRONG MAC", ">P50"}, rows, 0, nil)
 	}
