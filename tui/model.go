@@ -139,7 +139,11 @@ func New(paths []string, opts Options) Model {
 // NewWithResult returns a Model showing an already correlated Result.
 func NewWithResult(res *correlate.Result, opts Options) Model {
 	m := newModel(opts)
-	m.setResult(res)
+	if cmd := m.setResult(res); cmd != nil { // not on a UI loop yet: lay the timeline out now
+		if msg, ok := cmd().(journeysMsg); ok {
+			m.tl.finish(m.c, msg)
+		}
+	}
 	return m
 }
 
@@ -171,15 +175,17 @@ func newModel(opts Options) Model {
 	return Model{c: c, opts: opts, width: 80, height: 24, help: h, filterInput: ti, screen: screenOverview}
 }
 
-func (m *Model) setResult(res *correlate.Result) {
+// setResult shows res; the returned Cmd renders the first flow's timeline.
+func (m *Model) setResult(res *correlate.Result) tea.Cmd {
 	m.c.res = res
 	m.fl.reset(m.c)
 	m.anom.reset(m.c)
 	m.arp.reset(m.c)
-	if len(res.Flows) > 0 {
-		m.tl.open(m.c, res.Flows[m.fl.selectedFlow()].ID)
-	}
 	m.screen = screenOverview
+	if len(res.Flows) > 0 {
+		return m.tl.open(m.c, res.Flows[m.fl.selectedFlow()].ID, nil)
+	}
+	return nil
 }
 
 // Screen reports the screen shown.
@@ -231,7 +237,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.progress, m.correlating = m.load.snapshot()
 		return m, tickCmd()
 	case loadedMsg:
-		m.setResult(msg.res)
+		return m, m.setResult(msg.res)
+	case journeysMsg:
+		m.tl.finish(m.c, msg)
 		return m, nil
 	case errMsg:
 		m.err = msg.err
@@ -386,8 +394,8 @@ func (m Model) screenKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	case screenFlows:
 		if key.Matches(msg, km.Enter) {
 			if id, ok := m.fl.selectedID(m.c); ok {
-				m.tl.open(m.c, id)
 				m.screen = screenTimeline
+				return m, m.tl.open(m.c, id, nil)
 			}
 			return m, nil
 		}
@@ -416,7 +424,7 @@ func (m Model) screenKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	case screenAnomalies:
 		if key.Matches(msg, km.Enter) {
 			if a, ok := m.anom.selected(m.c); ok {
-				m.jumpToEvidence(a)
+				return m, m.jumpToEvidence(a)
 			}
 			return m, nil
 		}
@@ -426,7 +434,7 @@ func (m Model) screenKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 }
 
 // jumpToEvidence shows the timeline of the anomaly's first flow at its first evidence frame.
-func (m *Model) jumpToEvidence(a correlate.Anomaly) {
+func (m *Model) jumpToEvidence(a correlate.Anomaly) tea.Cmd {
 	flow := ""
 	if len(a.Flows) > 0 {
 		flow = a.Flows[0]
@@ -442,11 +450,10 @@ func (m *Model) jumpToEvidence(a correlate.Anomaly) {
 	}
 	if flow == "" {
 		m.filterErr = "this anomaly names no flow to show"
-		return
+		return nil
 	}
-	m.tl.open(m.c, flow)
-	m.tl.seek(a.Evidence)
 	m.screen = screenTimeline
+	return m.tl.open(m.c, flow, a.Evidence)
 }
 
 // applyFilter parses expr and filters every list by it.

@@ -31,27 +31,48 @@ type tlRow struct {
 
 // timeline is the ladder of one flow: a column per capture point in path order, a row per packet.
 type timeline struct {
-	flowID string
-	flow   *correlate.Flow
-	all    []correlate.Journey
-	rows   []tlRow
-	cols   []string // point IDs
-	cursor int
-	offset int
+	flowID  string
+	flow    *correlate.Flow
+	all     []correlate.Journey
+	rows    []tlRow
+	cols    []string // point IDs
+	cursor  int
+	offset  int
+	loading bool                 // the journeys are being rendered off the UI loop
+	seekTo  []correlate.Evidence // where to put the cursor once they arrive
 }
 
-// open loads the journeys of a flow (rendered on demand by the Result) and lays out its rows.
-func (t *timeline) open(c *common, flowID string) {
-	*t = timeline{flowID: flowID}
+// journeysMsg carries a flow's journeys, rendered by the Cmd that open returns.
+type journeysMsg struct {
+	flowID string
+	all    []correlate.Journey
+}
+
+// open starts showing a flow. Its journeys are rendered (by the Result, on demand) in the returned
+// Cmd, off the UI loop, and laid out by finish when they arrive; seek, if not empty, is the evidence
+// to put the cursor on then.
+func (t *timeline) open(c *common, flowID string, seek []correlate.Evidence) tea.Cmd {
+	*t = timeline{flowID: flowID, seekTo: seek}
 	for i := range c.res.Flows {
 		if c.res.Flows[i].ID == flowID {
 			t.flow = &c.res.Flows[i]
 		}
 	}
 	if t.flow == nil {
+		return nil
+	}
+	t.loading = true
+	res := c.res
+	return func() tea.Msg { return journeysMsg{flowID: flowID, all: flowJourneys(res, flowID)} }
+}
+
+// finish lays out the journeys of the flow being opened (a stale message for another flow is ignored).
+func (t *timeline) finish(c *common, msg journeysMsg) {
+	if !t.loading || msg.flowID != t.flowID {
 		return
 	}
-	t.all = flowJourneys(c.res, flowID)
+	t.loading = false
+	t.all = msg.all
 	t.cols = append([]string(nil), t.flow.Path...)
 	have := map[string]bool{}
 	for _, p := range t.cols {
@@ -66,6 +87,10 @@ func (t *timeline) open(c *common, flowID string) {
 		}
 	}
 	t.refilter(c)
+	if len(t.seekTo) > 0 {
+		t.seek(t.seekTo)
+		t.seekTo = nil
+	}
 }
 
 // flowJourneys returns a flow's journeys: from Result.Journeys when correlation kept them, else
@@ -237,6 +262,10 @@ func (t *timeline) view(c *common, w, h int) string {
 		head += " (→ " + nt + ")"
 	}
 	b.WriteString(st.header.Render(fit(head, w)) + "\n")
+	if t.loading {
+		b.WriteString(st.dim.Render(fit(fmt.Sprintf("rendering the %d packets of this flow…", f.Packets), w)))
+		return b.String()
+	}
 	n := max(1, len(t.cols))
 	cw := max(6, (w-tlPrefix)/n)
 	// Column headers: node, then interface.

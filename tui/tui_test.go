@@ -90,6 +90,12 @@ func send(m Model, msgs ...tea.Msg) Model {
 				m = nm.(Model)
 			}
 		}
+		if cmd != nil && m.tl.loading {
+			if out, ok := runQuick(cmd).(journeysMsg); ok {
+				nm, _ = m.Update(out)
+				m = nm.(Model)
+			}
+		}
 	}
 	return m
 }
@@ -437,5 +443,38 @@ func TestGolden(t *testing.T) {
 				t.Errorf("%s differs from the golden file (-update rewrites it)\ngot:\n%s\nwant:\n%s", path, got, want)
 			}
 		}
+	}
+}
+
+// Opening a flow renders its journeys off the UI loop: Update returns at once with a loading
+// timeline and a Cmd; the rows appear when its message comes back, and a late message for another
+// flow changes nothing.
+func TestTimelineOpensOffTheLoop(t *testing.T) {
+	km := DefaultKeyMap()
+	m := newTest(t, labRes, 80, 24)
+	m = press(m, km.Flows)
+	nm, cmd := m.Update(keyMsgOf(km.Enter))
+	m = nm.(Model)
+	if m.Screen() != screenTimeline || !m.tl.loading || cmd == nil || len(m.tl.rows) != 0 {
+		t.Fatalf("after enter: screen %v loading %v cmd %v rows %d", m.Screen(), m.tl.loading, cmd != nil, len(m.tl.rows))
+	}
+	if v := m.View(); !strings.Contains(v, "rendering the") {
+		t.Errorf("loading timeline view:\n%s", v)
+	}
+	msg, ok := runQuick(cmd).(journeysMsg)
+	if !ok {
+		t.Fatal("the Cmd did not return the journeys")
+	}
+	stale := msg
+	stale.flowID = "f-other"
+	nm, _ = m.Update(stale)
+	m = nm.(Model)
+	if !m.tl.loading {
+		t.Fatal("a message for another flow finished the timeline")
+	}
+	nm, _ = m.Update(msg)
+	m = nm.(Model)
+	if m.tl.loading || len(m.tl.rows) == 0 || len(m.tl.all) != len(msg.all) {
+		t.Fatalf("after the journeys: loading %v rows %d journeys %d", m.tl.loading, len(m.tl.rows), len(m.tl.all))
 	}
 }
