@@ -168,6 +168,8 @@ const (
 	IfAnyPod      int32 = -2 // Ethernet-addressed frames without encapsulation (the cali side)
 	IfAnyTunnel   int32 = -3 // frames without a link address, or between VXLAN VTEPs (the tunnel)
 	IfAnyUnderlay int32 = -4 // encapsulated frames, and anything else (the underlay)
+	// IfOverflow marks the shared source of every interface beyond the 65,534th (see InternSource).
+	IfOverflow int32 = -1 << 31
 )
 
 // sllStage classifies a Linux cooked v1 frame into one of the pseudo interfaces.

@@ -224,6 +224,12 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 		default:
 			id = ident{node: fnode, reason: "node from file name"}
 		}
+		if s.IfIndex == IfOverflow {
+			id.iface, id.role = "overflow", RoleUnknown
+			id.reason = "more capture interfaces than calipath tells apart (65,534): the rest share this point"
+			ids[si] = id
+			continue
+		}
 		if stage, ok := anyStages[s.IfIndex]; ok && (id.iface == "any" || id.iface == "") {
 			id.iface, id.role = "any:"+stage.name, stage.role
 			id.reason += "; -i any without interface indexes (LINUX_SLL): " + stage.why

@@ -181,3 +181,30 @@ func TestInferRole(t *testing.T) {
 		t.Errorf("empty: %v %q", r, why)
 	}
 }
+
+// Past 65,534 capture sources (a hostile -i any capture), new ones share one overflow source instead
+// of wrapping the 16-bit index onto others.
+func TestSourceOverflow(t *testing.T) {
+	tb := NewTables()
+	var last uint16
+	for i := 0; i < 70000; i++ {
+		last = tb.InternSource(Source{File: 0, IfIndex: int32(i)})
+		if i < maxSources-1 && last != uint16(i) {
+			t.Fatalf("source %d got index %d", i, last)
+		}
+	}
+	if last != maxSources-1 || tb.SourceOverflow != 70000-(maxSources-1) {
+		t.Fatalf("last index %d, overflow %d", last, tb.SourceOverflow)
+	}
+	srcs := tb.Sources()
+	if len(srcs) != maxSources || srcs[maxSources-1].IfIndex != IfOverflow {
+		t.Fatalf("%d sources, last %+v", len(srcs), srcs[len(srcs)-1])
+	}
+	if again := tb.InternSource(Source{File: 0, IfIndex: 5}); again != 5 {
+		t.Fatalf("a known source moved to %d", again)
+	}
+	points, pointOf, _ := Identify([]FileMeta{{Path: "/x/node-a-any.pcap"}}, srcs[maxSources-3:], nil, PointConfig{})
+	if p := points[pointOf[2]]; p.ID != "node-a/overflow" {
+		t.Errorf("overflow point %q", p.ID)
+	}
+}

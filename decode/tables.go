@@ -69,6 +69,8 @@ type Tables struct {
 	srcIdx  map[Source]uint16
 	// CtxOverflow counts frames whose header context did not fit the 65,535-entry table.
 	CtxOverflow int
+	// SourceOverflow counts capture sources beyond what Observation.Source can tell apart.
+	SourceOverflow int
 }
 
 // NewTables returns empty tables. Index 0 of Ctx is the zero HdrCtx (no encapsulation, TOS 0).
@@ -177,12 +179,24 @@ func (t *Tables) ICMPErr(i uint32) ICMPErr {
 	return ICMPErr{}
 }
 
-// InternSource returns the index of a capture source.
+// maxSources is how many capture sources Observation.Source can tell apart; the last index holds
+// every source beyond (a capture with that many interface indexes is hostile or broken).
+const maxSources = 0xffff
+
+// InternSource returns the index of a capture source. Past maxSources-1 distinct sources, every new
+// one shares the last index (an overflow source) and SourceOverflow counts them.
 func (t *Tables) InternSource(s Source) uint16 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if i, ok := t.srcIdx[s]; ok {
 		return i
+	}
+	if len(t.src) >= maxSources-1 {
+		if len(t.src) == maxSources-1 {
+			t.src = append(t.src, Source{File: s.File, Iface: 0xffff, IfIndex: IfOverflow})
+		}
+		t.SourceOverflow++
+		return maxSources - 1
 	}
 	i := uint16(len(t.src))
 	t.src = append(t.src, s)
