@@ -373,16 +373,20 @@ func nodeIPs(points []Point, cfg PointConfig) []NodeIP {
 		}
 	}
 	pods := map[string]map[[4]byte]bool{}
+	pods6 := map[string]map[[16]byte]bool{}
 	for i := range points {
 		p := &points[i]
 		if p.Role != RolePodVeth {
 			continue
 		}
 		if pods[p.Node] == nil {
-			pods[p.Node] = map[[4]byte]bool{}
+			pods[p.Node], pods6[p.Node] = map[[4]byte]bool{}, map[[16]byte]bool{}
 		}
 		for j := 0; j < p.Traffic.NPodSrc; j++ {
 			pods[p.Node][p.Traffic.PodSrcs[j]] = true
+		}
+		for j := 0; j < p.Traffic.NPodSrc6; j++ {
+			pods6[p.Node][p.Traffic.PodSrcs6[j]] = true
 		}
 	}
 	for i := range points {
@@ -396,6 +400,13 @@ func nodeIPs(points []Point, cfg PointConfig) []NodeIP {
 				add(p.Node, netip.AddrFrom4(t.OuterSrc[j]),
 					fmt.Sprintf("outer source of encapsulated frames from local pod %s at %s",
 						netip.AddrFrom4(t.InnerSrc[j]), p.ID))
+			}
+		}
+		for j := 0; j < t.NPairs6; j++ {
+			if pods6[p.Node][t.InnerSrc6[j]] {
+				add(p.Node, netip.AddrFrom16(t.OuterSrc6[j]),
+					fmt.Sprintf("outer source of encapsulated frames from local pod %s at %s",
+						netip.AddrFrom16(t.InnerSrc6[j]), p.ID))
 			}
 		}
 	}
@@ -417,8 +428,16 @@ func nodeIPs(points []Point, cfg PointConfig) []NodeIP {
 			continue
 		}
 		t := &p.Traffic
+		type pair struct{ src, dst netip.Addr }
+		var arriving []pair
 		for j := 0; j < t.NPairs; j++ {
-			src, dst := netip.AddrFrom4(t.OuterSrc[j]), netip.AddrFrom4(t.OuterDst[j])
+			arriving = append(arriving, pair{netip.AddrFrom4(t.OuterSrc[j]), netip.AddrFrom4(t.OuterDst[j])})
+		}
+		for j := 0; j < t.NPairs6; j++ {
+			arriving = append(arriving, pair{netip.AddrFrom16(t.OuterSrc6[j]), netip.AddrFrom16(t.OuterDst6[j])})
+		}
+		for _, pr := range arriving {
+			src, dst := pr.src, pr.dst
 			if n, ok := ipNode[src]; ok && n != p.Node {
 				if _, taken := ipNode[dst]; !taken {
 					add(p.Node, dst, fmt.Sprintf("outer destination of encapsulated frames from %s (%s) arriving at %s", src, n, p.ID))

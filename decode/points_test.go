@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"strings"
 	"testing"
@@ -206,5 +207,48 @@ func TestSourceOverflow(t *testing.T) {
 	points, pointOf, _ := Identify([]FileMeta{{Path: "/x/node-a-any.pcap"}}, srcs[maxSources-3:], nil, PointConfig{})
 	if p := points[pointOf[2]]; p.ID != "node-a/overflow" {
 		t.Errorf("overflow point %q", p.ID)
+	}
+}
+
+func ipv6Frame(src, dst [16]byte, hops, proto uint8, payload []byte) []byte {
+	b := make([]byte, 40, 40+len(payload))
+	b[0] = 0x60
+	binary.BigEndian.PutUint16(b[4:6], uint16(len(payload)))
+	b[6], b[7] = proto, hops
+	copy(b[8:24], src[:])
+	copy(b[24:40], dst[:])
+	return append(b, payload...)
+}
+
+// Node IPs from IPv6 outer headers (VXLAN over IPv6, vxlan-v6.calico): node-a's is the outer source
+// of its own pod's frames, node-b's the outer destination of frames arriving at its underlay.
+func TestNodeIPsFromIPv6Outer(t *testing.T) {
+	podA := netip.MustParseAddr("fd00:10:244:1::5").As16()
+	podB := netip.MustParseAddr("fd00:10:244:2::7").As16()
+	nodeA := netip.MustParseAddr("fd00:192:168:1::a").As16()
+	nodeB := netip.MustParseAddr("fd00:192:168:1::b").As16()
+	podMAC := [6]byte{0x0a, 0x58, 1, 2, 3, 4}
+	inner := ipv6Frame(podA, podB, 64, 17, udpSeg(40000, 53, []byte("query")))
+	vx := make([]byte, 8)
+	vx[0] = 0x08
+	binary.BigEndian.PutUint32(vx[4:8], 4096<<8)
+	vxl := append(vx, ethFrame([6]byte{0x66, 2, 2, 2, 2, 2}, [6]byte{0x66, 1, 1, 1, 1, 1}, 0x86dd, inner)...)
+	outer := ethFrame([6]byte{2, 0, 0, 0, 0, 2}, [6]byte{2, 0, 0, 0, 0, 1}, 0x86dd, ipv6Frame(nodeA, nodeB, 64, 17, udpSeg(51234, 4789, vxl)))
+	files := []FileMeta{{Path: "/x/node-a-cali1111111111a.pcap"}, {Path: "/x/node-a-eth0.pcap"},
+		{Path: "/x/node-b-eth0.pcap"}, {Path: "/x/node-b-cali2222222222b.pcap"}}
+	sources := []Source{{File: 0, IfIndex: -1}, {File: 1, IfIndex: -1}, {File: 2, IfIndex: -1}, {File: 3, IfIndex: -1}}
+	traffic := []Traffic{
+		trafficFor(t, LinkEthernet, ethFrame(calicoMAC, podMAC, 0x86dd, inner)),
+		trafficFor(t, LinkEthernet, outer),
+		trafficFor(t, LinkEthernet, outer),
+		{},
+	}
+	_, _, ips := Identify(files, sources, traffic, PointConfig{})
+	got := map[string]string{}
+	for _, ip := range ips {
+		got[ip.Node] = ip.IP.String()
+	}
+	if got["node-a"] != "fd00:192:168:1::a" || got["node-b"] != "fd00:192:168:1::b" {
+		t.Errorf("node IPs %+v", ips)
 	}
 }

@@ -29,6 +29,11 @@ type Traffic struct {
 	NPodSrc int
 	PodDsts [maxPairs][4]byte
 	NPodDst int
+	// The same triples for IPv6 outer headers (VXLAN over IPv6, vxlan-v6.calico).
+	OuterSrc6 [maxPods6][16]byte
+	OuterDst6 [maxPods6][16]byte
+	InnerSrc6 [maxPods6][16]byte
+	NPairs6   int
 	// PodSrcs6 and PodDsts6 are the same for IPv6.
 	PodSrcs6 [maxPods6][16]byte
 	NPodSrc6 int
@@ -128,6 +133,9 @@ func (t *Traffic) Add(ts int64, p *Packet, fp uint64) {
 	if p.Encap != EncapNone && p.Outer.Version == 4 && in.Version == 4 {
 		t.addPair([4]byte(p.Outer.Src[:4]), [4]byte(p.Outer.Dst[:4]), [4]byte(in.Src[:4]))
 	}
+	if p.Encap != EncapNone && p.Outer.Version == 6 && in.Version == 6 {
+		t.addPair6(p.Outer.Src, p.Outer.Dst, in.Src)
+	}
 }
 
 func (t *Traffic) addLink(l LinkType) {
@@ -137,6 +145,18 @@ func (t *Traffic) addLink(l LinkType) {
 		}
 	}
 	t.LinkTypes = append(t.LinkTypes, l)
+}
+
+func (t *Traffic) addPair6(osrc, odst, inner [16]byte) {
+	for i := 0; i < t.NPairs6; i++ {
+		if t.OuterSrc6[i] == osrc && t.OuterDst6[i] == odst && t.InnerSrc6[i] == inner {
+			return
+		}
+	}
+	if t.NPairs6 < maxPods6 {
+		t.OuterSrc6[t.NPairs6], t.OuterDst6[t.NPairs6], t.InnerSrc6[t.NPairs6] = osrc, odst, inner
+		t.NPairs6++
+	}
 }
 
 // addAddr6 adds an IPv6 address to a small set (dropped when full).
@@ -206,6 +226,9 @@ func (t *Traffic) Merge(u *Traffic) {
 	}
 	for i := 0; i < u.NPodDst; i++ {
 		t.PodDsts, t.NPodDst = addAddr(t.PodDsts, t.NPodDst, u.PodDsts[i])
+	}
+	for i := 0; i < u.NPairs6; i++ {
+		t.addPair6(u.OuterSrc6[i], u.OuterDst6[i], u.InnerSrc6[i])
 	}
 	for i := 0; i < u.NPodSrc6; i++ {
 		t.PodSrcs6, t.NPodSrc6 = addAddr6(t.PodSrcs6, t.NPodSrc6, u.PodSrcs6[i])
