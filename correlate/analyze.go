@@ -654,6 +654,12 @@ func (a *analysis) placeJourneys() []Journey {
 			when = append(when, 0)
 		}
 		o0, _ := a.obs(h[0])
+		if o0.Flags&decode.FlagICMPError != 0 {
+			// An ICMP error is about a flow, not part of it: listed in Result.ICMP and shown with the
+			// flow, but judged by whether it reached its own destination's node, and not counted.
+			a.jStatus[j] = a.icmpStatus(h, int32(j))
+			continue
+		}
 		first, reach := len(pi.points), -1
 		base := int(a.jStart[j])
 		for hi := range h {
@@ -671,12 +677,6 @@ func (a *analysis) placeJourneys() []Journey {
 			}
 			pc.Packets++
 			pc.Bytes += int64(o0.Len) // the IP packet's length, the same at every point
-		}
-		if o0.Flags&decode.FlagICMPError != 0 {
-			// An ICMP error is about a flow, not part of it: listed in Result.ICMP and shown with the
-			// flow, but judged by whether it reached its own destination's node, and not counted.
-			a.jStatus[j] = a.icmpStatus(h, int32(j))
-			continue
 		}
 		fl.bytes += int64(o0.Len)
 		if !a.offloadNew[int32(j)] {
@@ -753,9 +753,7 @@ func (a *analysis) placeJourneys() []Journey {
 				}
 				s.lostMaxLen = max(s.lostMaxLen, int(o0.Len))
 				if len(s.evidence) < 10 {
-					g := h[reached[reach]]
-					_, f := a.obs(g)
-					ol, _ := a.obs(g)
+					ol, f := a.obs(h[reached[reach]])
 					s.evidence = append(s.evidence, Evidence{File: w.c.Files[f].Path, Frame: ol.Frame})
 				}
 			} else {
