@@ -24,6 +24,24 @@ const (
 	statusMerged      = "merged"   // a segment that continues inside a larger (GRO) journey from LastSeen
 )
 
+// statusCode stores a journey's status in one byte (the statuses above, in order).
+type statusCode uint8
+
+var statusNames = [...]string{statusDelivered, statusLost, statusNotCaptured, statusUnplaced, statusSplit, statusMerged}
+
+// String returns the status's name.
+func (c statusCode) String() string { return statusNames[c] }
+
+// codeOf returns the code of a status name.
+func codeOf(s string) statusCode {
+	for i, n := range statusNames {
+		if n == s {
+			return statusCode(i)
+		}
+	}
+	panic("correlate: unknown journey status " + s) // every status is one of the constants above
+}
+
 // negTolerance is how negative a corrected latency may be before calipath calls the clocks
 // inconsistent (rounding, and packets outside the clock sample).
 const negTolerance = int64(time.Microsecond)
@@ -82,7 +100,7 @@ type analysis struct {
 	offloadAt  map[int32]uint32 // split parent or merged segment → observation where it continued as others
 	offloadNew map[int32]bool   // journeys that began as pieces of a split or as a merge: not new sends
 	retransJ   map[int32]bool   // TCP journeys that resent data already sent
-	jStatus    []string         // status of each journey
+	jStatus    []statusCode     // status of each journey
 	jLast      []int32          // point last seen on the path, -1
 	jNext      []int32          // point expected next, -1
 	ids        []string         // flow IDs by flow index
@@ -634,7 +652,7 @@ func (a *analysis) placeJourneys() []Journey {
 		}
 		a.offloadNew[ev.child] = true
 	}
-	a.jStatus = make([]string, a.nJ)
+	a.jStatus = make([]statusCode, a.nJ)
 	a.jLast = make([]int32, a.nJ)
 	a.jNext = make([]int32, a.nJ)
 	for j := 0; j < a.nJ; j++ {
@@ -657,7 +675,7 @@ func (a *analysis) placeJourneys() []Journey {
 		if o0.Flags&decode.FlagICMPError != 0 {
 			// An ICMP error is about a flow, not part of it: listed in Result.ICMP and shown with the
 			// flow, but judged by whether it reached its own destination's node, and not counted.
-			a.jStatus[j] = a.icmpStatus(h, int32(j))
+			a.jStatus[j] = codeOf(a.icmpStatus(h, int32(j)))
 			continue
 		}
 		first, reach := len(pi.points), -1
@@ -707,7 +725,7 @@ func (a *analysis) placeJourneys() []Journey {
 				status = statusNotCaptured
 			}
 		}
-		a.jStatus[j] = status
+		a.jStatus[j] = codeOf(status)
 		// Segments along the way.
 		for i := max(first, 0); i < reach; i++ {
 			if reached[i] < 0 {
@@ -849,7 +867,7 @@ func (a *analysis) renderJourney(j int) Journey {
 	if p := a.jNext[j]; p >= 0 {
 		next = a.w.c.Points[p].ID
 	}
-	jr := a.journeyOut(j, a.jStatus[j], last, next)
+	jr := a.journeyOut(j, a.jStatus[j].String(), last, next)
 	if f := a.jFlow[j]; f >= 0 && a.ids != nil {
 		jr.Flow = a.ids[f]
 	}
@@ -874,7 +892,7 @@ func (a *analysis) settleOffload() {
 	worst := map[int32]int32{}
 	for _, ev := range a.m.gso {
 		c := ev.child
-		if w, ok := worst[ev.parent]; !ok || rank[a.jStatus[c]] > rank[a.jStatus[w]] {
+		if w, ok := worst[ev.parent]; !ok || rank[a.jStatus[c].String()] > rank[a.jStatus[w].String()] {
 			worst[ev.parent] = c
 		}
 	}
@@ -885,15 +903,15 @@ func (a *analysis) settleOffload() {
 	sort.Slice(parents, func(i, j int) bool { return parents[i] < parents[j] })
 	for _, p := range parents {
 		c := worst[p]
-		st := a.jStatus[c]
+		st := a.jStatus[c].String()
 		if rank[st] == 0 || a.jFlow[p] < 0 || a.offloadNew[p] {
 			continue
 		}
 		fl := a.flows[a.jFlow[p]]
-		if old := a.jStatus[p]; old == statusSplit || old == statusMerged || old == statusDelivered {
+		if old := a.jStatus[p].String(); old == statusSplit || old == statusMerged || old == statusDelivered {
 			fl.delivered--
 		}
-		a.jStatus[p], a.jLast[p], a.jNext[p] = st, a.jLast[c], a.jNext[c]
+		a.jStatus[p], a.jLast[p], a.jNext[p] = codeOf(st), a.jLast[c], a.jNext[c]
 		if st == statusLost {
 			fl.lost++
 			if a.jLast[c] >= 0 && a.jNext[c] >= 0 {
