@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"github.com/calipath/calipath/internal/safetext"
 	"io"
 	"strconv"
 	"strings"
@@ -53,6 +54,9 @@ func (t *text) line(s string) {
 // U+FFFD so that they cannot move the cursor or retitle the terminal. With sgr (colour output),
 // colour sequences (ESC [ digits/semicolons m) are kept: the report's own styling.
 func clean(s string, sgr bool) string {
+	if !sgr {
+		return safetext.Clean(s)
+	}
 	if utf8.ValidString(s) {
 		ok := true
 		for _, r := range s {

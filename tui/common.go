@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"github.com/calipath/calipath/internal/safetext"
 	"strconv"
 	"strings"
 	"time"
@@ -55,32 +56,8 @@ func noColor(getenv func(string) string) bool { return getenv("NO_COLOR") != "" 
 // asciiProfile is the profile used under NO_COLOR and in tests.
 const asciiProfile = termenv.Ascii
 
-// clean makes a string taken from a capture safe to print: control characters (and with them every
-// terminal escape sequence) become U+FFFD, and invalid UTF-8 becomes a \x escape.
-func clean(s string) string {
-	ok := true
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\uFFFD' {
-			ok = false
-			break
-		}
-	}
-	if ok {
-		return s
-	}
-	var b strings.Builder
-	for i, r := range s {
-		switch {
-		case r == '\uFFFD' && !strings.HasPrefix(s[i:], "\uFFFD"):
-			b.WriteString(`\x` + strconv.FormatUint(uint64(s[i]), 16))
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			b.WriteRune('\uFFFD')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+// clean makes a string taken from a capture safe to print (see safetext.Clean).
+func clean(s string) string { return safetext.Clean(s) }
 
 // fit pads or truncates the plain string s to exactly w cells.
 func fit(s string, w int) string {

@@ -6,11 +6,11 @@ import (
 	"net/netip"
 	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/safetext"
 	"github.com/spf13/pflag"
 )
 
@@ -148,32 +148,8 @@ func anyProblem(files []*decode.FileInfo) bool {
 	return false
 }
 
-// sanitize replaces control characters (terminal escapes included) with the Unicode replacement
-// character and invalid UTF-8 with its escape, so strings from captures are safe to print.
-func sanitize(s string) string {
-	clean := true
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\uFFFD' {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for i, r := range s {
-		switch {
-		case r == '\uFFFD' && !strings.HasPrefix(s[i:], "\uFFFD"):
-			b.WriteString(`\x` + strconv.FormatUint(uint64(s[i]), 16))
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			b.WriteRune('\uFFFD')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+// sanitize makes a string from a capture safe to print (see safetext.Clean).
+func sanitize(s string) string { return safetext.Clean(s) }
 
 // fmtTime formats ns since the epoch as RFC 3339 with nanoseconds, in UTC.
 func fmtTime(ns int64) string {
