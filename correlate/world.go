@@ -158,27 +158,48 @@ func addrOf(v uint32) netip.Addr {
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }
 
+// podCand is one address seen on a pod-veth point and how often.
+type podCand struct {
+	addr uint32
+	n    int
+}
+
+// podCands counts how often each address appears on one pod-veth point (at most 64 distinct).
+type podCands []podCand
+
+func (cs *podCands) bump(a uint32) {
+	for i := range *cs {
+		if (*cs)[i].addr == a {
+			(*cs)[i].n++
+			return
+		}
+	}
+	if len(*cs) < 64 {
+		*cs = append(*cs, podCand{a, 1})
+	}
+}
+
+// best returns the most frequent address among those in mine (all when mine is empty), the lowest
+// on a tie; ok is false when there is none.
+func (cs podCands) best(mine map[uint32]bool) (addr uint32, ok bool) {
+	n := 0
+	for _, c := range cs {
+		if len(mine) > 0 && !mine[c.addr] {
+			continue
+		}
+		if c.n > n || (c.n == n && c.addr < addr) {
+			addr, n = c.addr, c.n
+		}
+	}
+	return addr, n > 0
+}
+
 // findPods finds the pod behind each pod-veth point: the IPv4 address in most of its IP frames (a
-// pod's veth carries only that pod's traffic), or the sender of ARP requests on it.
+// pod's veth carries only that pod's traffic), or the sender of ARP requests on it. IPv6 addresses
+// are counted apart (a dual-stack pod has one of each).
 func (w *world) findPods() {
-	type cand struct {
-		addr uint32
-		n    int
-	}
-	counts := make([][]cand, len(w.c.Points))
-	bump := func(pi int, a uint32) {
-		cs := counts[pi]
-		for i := range cs {
-			if cs[i].addr == a {
-				cs[i].n++
-				return
-			}
-		}
-		if len(cs) < 64 {
-			counts[pi] = append(cs, cand{a, 1})
-		}
-	}
-	counts6 := make([][]cand, len(w.c.Points))
+	counts := make([]podCands, len(w.c.Points))
+	counts6 := make([]podCands, len(w.c.Points))
 	for _, obs := range w.c.Obs {
 		for i := range obs {
 			o := &obs[i]
@@ -186,32 +207,22 @@ func (w *world) findPods() {
 			if w.pointRole[pi] != decode.RolePodVeth || o.Flags&decode.FlagNotIP != 0 {
 				continue
 			}
-			if o.Flags&decode.FlagIPv6 != 0 { // counted apart: a dual-stack pod has one of each
-				for _, a := range []uint32{o.Src, o.Dst} {
-					found := false
-					for k := range counts6[pi] {
-						if counts6[pi][k].addr == a {
-							counts6[pi][k].n++
-							found = true
-						}
-					}
-					if !found && len(counts6[pi]) < 64 {
-						counts6[pi] = append(counts6[pi], cand{a, 1})
-					}
-				}
-				continue
-			}
-			if o.Flags&decode.FlagARP != 0 {
+			switch {
+			case o.Flags&decode.FlagIPv6 != 0:
+				counts6[pi].bump(o.Src)
+				counts6[pi].bump(o.Dst)
+			case o.Flags&decode.FlagARP != 0:
 				if o.Sport == 1 && o.Src != 0 { // request: the sender is the pod
-					bump(pi, o.Src)
+					counts[pi].bump(o.Src)
 				}
-				continue
+			default:
+				counts[pi].bump(o.Src)
+				counts[pi].bump(o.Dst)
 			}
-			bump(pi, o.Src)
-			bump(pi, o.Dst)
 		}
 	}
-	for pi, cs := range counts {
+	w.podOf6 = make([]uint32, len(w.c.Points))
+	for pi := range w.c.Points {
 		// The addresses the MACs single out: what the pod sent (to ee:ee:ee:ee:ee:ee) and what its host
 		// delivered to it (from ee:ee:ee:ee:ee:ee). Among them, the most frequent is the pod's.
 		tr := &w.c.Points[pi].Traffic
@@ -222,45 +233,23 @@ func (w *world) findPods() {
 		for i := 0; i < tr.NPodDst; i++ {
 			mine[ip4(netip.AddrFrom4(tr.PodDsts[i]))] = true
 		}
-		best := cand{}
-		for _, c := range cs {
-			if len(mine) > 0 && !mine[c.addr] {
-				continue
-			}
-			if c.n > best.n || (c.n == best.n && c.addr < best.addr) {
-				best = c
+		if a, ok := counts[pi].best(mine); ok {
+			w.podOf[pi] = a
+			if _, dup := w.podOwner[a]; !dup {
+				w.podOwner[a] = pi
 			}
 		}
-		if best.n > 0 {
-			w.podOf[pi] = best.addr
-			if _, dup := w.podOwner[best.addr]; !dup {
-				w.podOwner[best.addr] = pi
-			}
-		}
-	}
-	w.podOf6 = make([]uint32, len(w.c.Points))
-	for pi, cs := range counts6 {
-		tr := &w.c.Points[pi].Traffic
-		mine := map[uint32]bool{}
+		mine6 := map[uint32]bool{}
 		for i := 0; i < tr.NPodSrc6; i++ {
-			mine[w.c.Tables.InternV6(tr.PodSrcs6[i])] = true
+			mine6[w.c.Tables.InternV6(tr.PodSrcs6[i])] = true
 		}
 		for i := 0; i < tr.NPodDst6; i++ {
-			mine[w.c.Tables.InternV6(tr.PodDsts6[i])] = true
+			mine6[w.c.Tables.InternV6(tr.PodDsts6[i])] = true
 		}
-		best := cand{}
-		for _, c := range cs {
-			if len(mine) > 0 && !mine[c.addr] {
-				continue
-			}
-			if c.n > best.n || (c.n == best.n && c.addr < best.addr) {
-				best = c
-			}
-		}
-		if best.n > 0 {
-			w.podOf6[pi] = best.addr
-			if _, dup := w.podOwner6[best.addr]; !dup {
-				w.podOwner6[best.addr] = pi
+		if a, ok := counts6[pi].best(mine6); ok {
+			w.podOf6[pi] = a
+			if _, dup := w.podOwner6[a]; !dup {
+				w.podOwner6[a] = pi
 			}
 		}
 	}
