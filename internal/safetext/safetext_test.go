@@ -1,6 +1,9 @@
 package safetext
 
-import "testing"
+import (
+	"testing"
+	"unicode/utf8"
+)
 
 func TestClean(t *testing.T) {
 	for in, want := range map[string]string{
@@ -17,4 +20,26 @@ func TestClean(t *testing.T) {
 			t.Errorf("Clean(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// FuzzClean: whatever the input, the output is valid UTF-8 without a control character, and
+// cleaning is idempotent.
+func FuzzClean(f *testing.F) {
+	for _, s := range []string{"eth0", "a\x1b[2Jb", "x\x9b31my", "\u009b", "\xff\xfe", "ok \uFFFD"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := Clean(s)
+		if !utf8.ValidString(out) {
+			t.Fatalf("Clean(%q) = %q: not UTF-8", s, out)
+		}
+		for _, r := range out {
+			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+				t.Fatalf("Clean(%q) = %q: control character %U", s, out, r)
+			}
+		}
+		if again := Clean(out); again != out {
+			t.Fatalf("Clean not idempotent: %q → %q → %q", s, out, again)
+		}
+	})
 }
