@@ -259,6 +259,9 @@ func TestTshark(t *testing.T) {
 	if err != nil {
 		t.Skip("tshark not installed (apt-get install tshark): skipping the tshark differential test")
 	}
+	if out, err := exec.Command(bin, "-v").CombinedOutput(); err != nil {
+		t.Skipf("tshark does not run (%v: %.200s): skipping the tshark differential test", err, out)
+	}
 	if testing.Short() {
 		t.Skip("tshark differential test skipped in -short mode")
 	}

@@ -124,6 +124,9 @@ func TestPacketsJSONAgainstTshark(t *testing.T) {
 	if err != nil {
 		t.Skip("tshark not installed (apt-get install tshark)")
 	}
+	if out, err := exec.Command(ts, "-v").CombinedOutput(); err != nil {
+		t.Skipf("tshark does not run (%v: %.200s)", err, out)
+	}
 	files := []string{"healthy-ipip/node-a-eth0.pcap", "healthy-ipip/node-a-tunl0.pcap", "healthy-ipip/node-a-any.pcap",
 		"healthy-ipip/node-a.pcapng", "healthy-vxlan/node-b-eth0.pcap", "clusterip-dnat/node-a-cali5e1c4d6c68c.pcap",
 		"pmtu-discovery/router-1-eth1.pcap"}
