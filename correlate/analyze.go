@@ -91,6 +91,7 @@ type analysis struct {
 	flowOf   map[flowKey]int32
 	paths    map[pathKey]*pathInfo
 	segs     map[[2]int]*segAcc
+	segDense []*segAcc // segs indexed by from*len(points)+to, when there are few points
 	covFirst []int64 // span a point's capture is taken to cover (corrected): its node's
 	covLast  []int64
 	ownFirst []int64 // the point's own first and last frame (corrected)
@@ -330,6 +331,9 @@ func (a *analysis) result() *Result {
 	a.modes()
 	a.paths = map[pathKey]*pathInfo{}
 	a.segs = map[[2]int]*segAcc{}
+	if n := len(a.w.c.Points); n <= 256 {
+		a.segDense = make([]*segAcc, n*n)
+	}
 	for fi, fl := range a.flows {
 		for d := uint8(0); d < 2; d++ {
 			if len(fl.journeys[d]) > 0 {
@@ -626,12 +630,23 @@ func (a *analysis) segKind(from, to int, pi *pathInfo) string {
 	return "host"
 }
 
+// seg returns the accumulator of segment from→to, made on first use (its kind judged on pi's path).
 func (a *analysis) seg(from, to int, pi *pathInfo) *segAcc {
+	var slot **segAcc
+	if a.segDense != nil {
+		slot = &a.segDense[from*len(a.w.c.Points)+to]
+		if *slot != nil {
+			return *slot
+		}
+	}
 	k := [2]int{from, to}
 	s := a.segs[k]
 	if s == nil {
 		s = &segAcc{from: from, to: to, kind: a.segKind(from, to, pi), flows: map[int32]int{}}
 		a.segs[k] = s
+	}
+	if slot != nil {
+		*slot = s
 	}
 	return s
 }
