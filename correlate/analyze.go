@@ -92,7 +92,7 @@ type analysis struct {
 	paths    map[pathKey]*pathInfo
 	segs     map[[2]int]*segAcc
 	segDense []*segAcc // segs indexed by from*len(points)+to, when there are few points
-	covFirst []int64 // span a point's capture is taken to cover (corrected): its node's
+	covFirst []int64   // span a point's capture is taken to cover (corrected): its node's
 	covLast  []int64
 	ownFirst []int64 // the point's own first and last frame (corrected)
 	ownLast  []int64
