@@ -89,7 +89,6 @@ type analysis struct {
 	uf       unionFind
 	flows    []*flowAcc
 	flowOf   map[flowKey]int32
-	paths    map[pathKey]*pathInfo
 	segs     map[[2]int]*segAcc
 	segDense []*segAcc // segs indexed by from*len(points)+to, when there are few points
 	covFirst []int64   // span a point's capture is taken to cover (corrected): its node's
@@ -110,11 +109,6 @@ type analysis struct {
 	arpReq       map[int][]int64 // pod-veth point → times of ARP requests from its pod
 	arpFindings  []arpFinding
 	icmpFindings []icmpFinding
-}
-
-type pathKey struct {
-	flow int32
-	dir  uint8
 }
 
 type pathInfo struct {
@@ -141,6 +135,7 @@ type segAcc struct {
 
 type flowAcc struct {
 	key         flowKey
+	path        [2]*pathInfo // per direction, when it has journeys
 	client      tuple
 	first       int64
 	journeys    [2][]int32
@@ -329,15 +324,14 @@ func (a *analysis) result() *Result {
 		}
 	}
 	a.modes()
-	a.paths = map[pathKey]*pathInfo{}
 	a.segs = map[[2]int]*segAcc{}
 	if n := len(a.w.c.Points); n <= 256 {
 		a.segDense = make([]*segAcc, n*n)
 	}
-	for fi, fl := range a.flows {
+	for _, fl := range a.flows {
 		for d := uint8(0); d < 2; d++ {
 			if len(fl.journeys[d]) > 0 {
-				a.paths[pathKey{int32(fi), d}] = a.buildPath(fl, d)
+				fl.path[d] = a.buildPath(fl, d)
 			}
 		}
 	}
@@ -678,7 +672,7 @@ func (a *analysis) placeJourneys() []Journey {
 		}
 		fl := a.flows[fi]
 		d := a.jDir[j]
-		pi := a.paths[pathKey{fi, d}]
+		pi := fl.path[d]
 		h := a.hops(j)
 		reached = reached[:0]
 		when = when[:0]

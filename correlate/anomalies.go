@@ -240,7 +240,7 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 				continue
 			}
 			where := ""
-			if pi := a.paths[pathKey{int32(fi), d}]; pi != nil && len(pi.points) > 0 {
+			if pi := fl.path[d]; pi != nil && len(pi.points) > 0 {
 				where = w.c.Points[pi.points[0]].ID
 			}
 			g := rg[where]

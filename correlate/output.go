@@ -194,7 +194,7 @@ func (a *analysis) flowOut(ids []string) []Flow {
 			f.PerPoint = append(f.PerPoint, *pc)
 		}
 		sort.Slice(f.PerPoint, func(i, j int) bool { return f.PerPoint[i].Point < f.PerPoint[j].Point })
-		if pi := a.paths[pathKey{int32(fi), c2s}]; pi != nil {
+		if pi := fl.path[c2s]; pi != nil {
 			for _, p := range pi.points {
 				f.Path = append(f.Path, w.c.Points[p].ID)
 			}
