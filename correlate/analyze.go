@@ -894,14 +894,21 @@ func offloadStatus(evs []gsoEvent, j int32) string {
 }
 
 // settleOffload gives a split GSO frame (or a segment merged by GRO) the outcome of the journeys it
-// continued as: lost where one of them was lost, else not captured if one was, else delivered (its
-// status stays split or merged). The flow's counts move with it.
+// continued as: lost where one of them was lost (the earliest such place on the path, where the frame
+// first lost data), else not captured if one was, else delivered (its status stays split or merged).
+// The flow's counts move with it.
 func (a *analysis) settleOffload() {
 	rank := map[string]int{statusLost: 2, statusNotCaptured: 1}
 	worst := map[int32]int32{}
 	for _, ev := range a.m.gso {
 		c := ev.child
-		if w, ok := worst[ev.parent]; !ok || rank[a.jStatus[c].String()] > rank[a.jStatus[w].String()] {
+		w, ok := worst[ev.parent]
+		if !ok {
+			worst[ev.parent] = c
+			continue
+		}
+		rc, rw := rank[a.jStatus[c].String()], rank[a.jStatus[w].String()]
+		if rc > rw || (rc == rw && rc > 0 && a.lostBefore(c, w)) {
 			worst[ev.parent] = c
 		}
 	}
@@ -930,6 +937,22 @@ func (a *analysis) settleOffload() {
 			fl.notCaptured++
 		}
 	}
+}
+
+// lostBefore says whether journey c stopped earlier on its path than journey w (both of one flow
+// direction); false when either place is unknown.
+func (a *analysis) lostBefore(c, w int32) bool {
+	fc, fw := a.jFlow[c], a.jFlow[w]
+	if fc < 0 || fc != fw || a.jDir[c] != a.jDir[w] || a.jLast[c] < 0 || a.jLast[w] < 0 {
+		return false
+	}
+	pi := a.flows[fc].path[a.jDir[c]]
+	if pi == nil {
+		return false
+	}
+	pc, okc := pi.pos[int(a.jLast[c])]
+	pw, okw := pi.pos[int(a.jLast[w])]
+	return okc && okw && pc < pw
 }
 
 // bound is the clock uncertainty of a point's node (0 for the reference and when unbounded).
