@@ -240,6 +240,10 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 			if name, ok := cfg.Links[id.node][s.IfIndex]; ok {
 				id.iface = name
 				id.reason += fmt.Sprintf("; ifindex %d is %s (--links)", s.IfIndex, name)
+			} else if s.IfIndex == 1 {
+				// The loopback is registered first in every Linux network namespace.
+				id.iface = "lo"
+				id.reason += "; ifindex 1 is lo (the first interface of every Linux network namespace): local traffic, off the datapath"
 			} else {
 				id.iface = fmt.Sprintf("any#%d", s.IfIndex)
 				id.reason += fmt.Sprintf("; ifindex %d (no --links for node %s)", s.IfIndex, id.node)
@@ -251,7 +255,7 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 		} else {
 			id.role = RoleOfIface(id.iface)
 		}
-		if id.role == RoleUnknown && si < len(traffic) {
+		if id.role == RoleUnknown && si < len(traffic) && id.iface != "lo" {
 			r, why := inferRole(&traffic[si])
 			id.role = r
 			if r != RoleUnknown {

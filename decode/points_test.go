@@ -108,14 +108,14 @@ func TestIdentify(t *testing.T) {
 	sources := []Source{
 		{File: 0, IfIndex: -1}, {File: 1, IfIndex: -1}, {File: 2, IfIndex: -1}, {File: 3, IfIndex: -1},
 		{File: 4, Iface: 0, IfIndex: -1}, {File: 4, Iface: 1, IfIndex: -1}, {File: 5, IfIndex: -1},
-		{File: 6, IfIndex: 2}, {File: 6, IfIndex: 9},
+		{File: 6, IfIndex: 2}, {File: 6, IfIndex: 9}, {File: 6, IfIndex: 1},
 	}
 	traffic := []Traffic{
 		trafficFor(t, LinkEthernet, arpReq, toHost),
 		trafficFor(t, LinkRaw, inner),
 		trafficFor(t, LinkEthernet, outer),
 		trafficFor(t, LinkRaw, inner),
-		{}, {}, {}, {}, {},
+		{}, {}, {}, {}, {}, trafficFor(t, LinkRaw, inner), // pod traffic on lo still does not make it a pod point
 	}
 	cfg := PointConfig{
 		Explicit: map[string]Identity{"/x/renamed.pcap": {Node: "node-c", Iface: "eth1"}},
@@ -137,6 +137,7 @@ func TestIdentify(t *testing.T) {
 		"/x/renamed.pcap#6":                "node-c/eth1 underlay",
 		"/x/node-b-any.pcap#7":             "node-b/eth0 underlay",
 		"/x/node-b-any.pcap#8":             "node-b/any#9 unknown",
+		"/x/node-b-any.pcap#9":             "node-b/lo unknown",
 	}
 	for k, v := range want {
 		if got[k] != v {
