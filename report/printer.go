@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/calipath/calipath/correlate"
+	"github.com/charmbracelet/x/term"
 )
 
 // Format is an output format.
@@ -152,18 +153,14 @@ func (e *errWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// IsTerminal reports whether w is a terminal (a character device).
+// IsTerminal reports whether w is a terminal (a character device such as /dev/null is not).
 func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok || f == nil {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && f != nil && term.IsTerminal(f.Fd())
 }
 
 // ColorFor reports whether output to w should be coloured: w is a terminal and NO_COLOR is unset or empty
-// (https://no-color.org: any value, even empty, turns colour off).
+// (https://no-color.org: a NO_COLOR set to any non-empty value turns colour off).
 func ColorFor(w io.Writer) bool { return colorFor(w, os.Getenv, IsTerminal) }
 
 func colorFor(w io.Writer, getenv func(string) string, isTerminal func(io.Writer) bool) bool {

@@ -14,14 +14,7 @@ import (
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/report"
 	"github.com/calipath/calipath/tui"
-	"github.com/charmbracelet/x/term"
 )
-
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(f.Fd())
-}
 
 // runTUI opens the interactive TUI on a terminal, and prints the text report otherwise.
 func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -45,7 +38,7 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	dopts := decode.Options{VXLANPort: in.vxlanPort}
 	copts := correlate.Options{Offsets: offsets.m, Window: *window}
-	if !isTerminal(stdout) {
+	if !report.IsTerminal(stdout) {
 		c := decode.Load(paths, dopts, cfg)
 		printProblems(c.Files, stderr)
 		if err := ctx.Err(); err != nil {

@@ -1,0 +1,40 @@
+package report
+
+import (
+	"bytes"
+	"os"
+	"testing"
+)
+
+// A character device that is not a terminal (/dev/null), a pipe and a buffer are not terminals; a
+// pseudo-terminal is.
+func TestIsTerminal(t *testing.T) {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	if IsTerminal(null) {
+		t.Error("/dev/null taken for a terminal")
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if IsTerminal(w) {
+		t.Error("a pipe taken for a terminal")
+	}
+	if IsTerminal(&bytes.Buffer{}) || IsTerminal((*os.File)(nil)) {
+		t.Error("a buffer or a nil file taken for a terminal")
+	}
+	pty, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminal to check the positive case: %v", err)
+	}
+	defer pty.Close()
+	if !IsTerminal(pty) {
+		t.Error("a pseudo-terminal not taken for a terminal")
+	}
+}
