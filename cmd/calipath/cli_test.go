@@ -38,6 +38,8 @@ func TestHelpAndUsage(t *testing.T) {
 	}{
 		{nil, exitUsage, "Usage"},
 		{[]string{"frobnicate"}, exitUsage, "unknown subcommand"},
+		{[]string{"node-a-eth0.pcap.gz"}, exitUsage, "node-a-eth0.pcap.gz: no such capture file"},
+		{[]string{"captures/x"}, exitUsage, "captures/x: no such capture file"},
 		{[]string{"points"}, exitUsage, "no capture files"},
 		{[]string{"points", "--format", "xml", "x.pcap"}, exitUsage, "--format must be"},
 		{[]string{"packets", "--point", "nonsense", "x.pcap"}, exitUsage, "NODE:IFACE=FILE"},

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -97,6 +98,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// A bare `calipath FILE...` opens the TUI (or prints the text report when stdout is not a terminal).
 	if st, err := os.Stat(name); err == nil && st.Mode().IsRegular() {
 		return run(ctx, append([]string{"tui"}, args...), stdout, stderr)
+	} else if looksLikeCapture(name) {
+		fmt.Fprintf(stderr, "calipath: %s: no such capture file (%v)\n", name, err)
+		return exitUsage
 	}
 	fmt.Fprintf(stderr, "calipath: unknown subcommand %q\n\n", name)
 	usage(stderr)
@@ -156,4 +160,18 @@ func usageErr(fs *pflag.FlagSet, stderr io.Writer, format string, args ...any) e
 	fmt.Fprintf(stderr, "calipath %s: %s\n", fs.Name(), fmt.Sprintf(format, args...))
 	fs.Usage()
 	return errUsage
+}
+
+// looksLikeCapture says whether a command-line word that is not a subcommand was meant as a capture
+// file: it names a path or has a capture file's extension.
+func looksLikeCapture(name string) bool {
+	if strings.ContainsRune(name, os.PathSeparator) {
+		return true
+	}
+	lower := strings.ToLower(name)
+	switch filepath.Ext(strings.TrimSuffix(lower, ".gz")) {
+	case ".pcap", ".pcapng", ".cap", ".ntar", ".dmp":
+		return true
+	}
+	return strings.HasSuffix(lower, ".gz")
 }
