@@ -180,7 +180,7 @@ func writeHTML(w io.Writer, v *view) {
 	for _, sg := range r.Segments {
 		l := sg.LatencyNs
 		rows = append(rows, []hcell{tc(sg.From + " → " + sg.To), tc(sg.Kind), nc(sg.Packets), nc(sg.Delivered), nc(sg.Lost),
-			nc(sg.NotCaptured), dc(l.Min), dc(l.P50), dc(l.P90), dc(l.P99), dc(l.Max)})
+			nc(sg.NotCaptured), lc(l, l.Min), lc(l, l.P50), lc(l, l.P90), lc(l, l.P99), lc(l, l.Max)})
 	}
 	hTable(w, []string{"segment", "kind", "packets", "delivered", "lost", "not captured", "min", "p50", "p90", "p99", "max"}, rows,
 		func(i int) string {

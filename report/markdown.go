@@ -108,14 +108,18 @@ func writeMarkdown(w io.Writer, v *view) {
 	for _, sg := range v.offPath(4) {
 		t.line(fmt.Sprintf("also: %s → %s (%s): %s", sg.From, sg.To, sg.Kind, segLine(sg)))
 	}
-	fmt.Fprintf(w, "```text%s```\n\n", strings.ReplaceAll(diag.String(), "```", "'''"))
+	d := strings.ReplaceAll(diag.String(), "```", "'''")
+	if !strings.HasPrefix(d, "\n") { // the fence's info string ends at the first newline
+		d = "\n" + d
+	}
+	fmt.Fprintf(w, "```text%s```\n\n", d)
 
 	fmt.Fprintf(w, "## Segment latency\n\nAll traffic, per direction.\n\n")
 	var rows [][]string
 	for _, sg := range r.Segments {
 		l := sg.LatencyNs
 		rows = append(rows, []string{sg.From + " → " + sg.To, sg.Kind, itoa(sg.Packets), itoa(sg.Delivered), itoa(sg.Lost),
-			itoa(sg.NotCaptured), dur(l.Min), dur(l.P50), dur(l.P90), dur(l.P99), dur(l.Max)})
+			itoa(sg.NotCaptured), latDur(l, l.Min), latDur(l, l.P50), latDur(l, l.P90), latDur(l, l.P99), latDur(l, l.Max)})
 	}
 	mdTable(w, []string{"Segment", "Kind", ">Packets", ">Delivered", ">Lost", ">Not captured", ">Min", ">P50", ">P90", ">P99", ">Max"}, rows)
 

@@ -71,21 +71,12 @@ func clean(s string, sgr bool) string {
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == 0x1b && sgr {
-			j := i + 1
-			if j < len(s) && s[j] == '[' {
-				j++
-				for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == ';') {
-					j++
-				}
-				if j < len(s) && s[j] == 'm' {
-					b.WriteString(s[i : j+1])
-					i = j + 1
-					continue
-				}
-			}
+		if j := sgrEnd(s, i); j > i {
+			b.WriteString(s[i:j])
+			i = j
+			continue
 		}
+		r, n := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && n == 1: // a byte that is not UTF-8 (0x9b would be a C1 CSI)
 			fmt.Fprintf(&b, `\x%02x`, s[i])
@@ -135,11 +126,56 @@ func wrapWords(s string, width int) []string {
 
 // cut shortens s to width columns, ending in "…" when cut.
 func cut(s string, width int) string {
-	if utf8.RuneCountInString(s) <= width {
+	if visibleLen(s) <= width {
 		return s
 	}
-	r := []rune(s)
-	return string(r[:max(width-1, 0)]) + "…"
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(s); {
+		if j := sgrEnd(s, i); j > i { // colour codes take no column
+			b.WriteString(s[i:j])
+			i = j
+			continue
+		}
+		if n == max(width-1, 0) {
+			break
+		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		b.WriteString(s[i : i+size])
+		i += size
+		n++
+	}
+	return b.String() + "…"
+}
+
+// sgrEnd returns the end of the colour sequence (ESC [ digits/semicolons m) starting at s[i], or i.
+func sgrEnd(s string, i int) int {
+	if i+1 >= len(s) || s[i] != 0x1b || s[i+1] != '[' {
+		return i
+	}
+	j := i + 2
+	for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == ';') {
+		j++
+	}
+	if j < len(s) && s[j] == 'm' {
+		return j + 1
+	}
+	return i
+}
+
+// visibleLen counts the runes of s outside colour sequences: its width in columns.
+func visibleLen(s string) int {
+	n := 0
+	for i := 0; i < len(s); {
+		if j := sgrEnd(s, i); j > i {
+			i = j
+			continue
+		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		n++
+	}
+	return n
 }
 
 // cutLeft shortens s to width columns from the left, starting with "…" when cut, so that the end of
@@ -332,7 +368,7 @@ func writeText(w io.Writer, v *view, o Options) {
 	for _, sg := range r.Segments {
 		l := sg.LatencyNs
 		rows = append(rows, []string{sg.From + " → " + sg.To, sg.Kind, itoa(sg.Packets), itoa(sg.Lost), itoa(sg.NotCaptured),
-			dur(l.Min), dur(l.P50), dur(l.P90), dur(l.P99), dur(l.Max)})
+			latDur(l, l.Min), latDur(l, l.P50), latDur(l, l.P90), latDur(l, l.P99), latDur(l, l.Max)})
 	}
 	t.table([]string{"SEGMENT", "KIND", ">PKTS", ">LOST", ">N/C", ">MIN", ">P50", ">P90", ">P99", ">MAX"}, rows, 0,
 		func(i int) string { return sevStyle(v.segSev[[2]string{r.Segments[i].From, r.Segments[i].To}]) })
@@ -404,7 +440,7 @@ func writeText(w io.Writer, v *view, o Options) {
 		if a.Count > 0 {
 			head += fmt.Sprintf(" (%d)", a.Count)
 		}
-		t.line(t.style(sevStyle(a.Severity), cut(head, t.width)))
+		t.line(t.style(sevStyle(a.Severity), head))
 		explain, next := a.Message, a.Next
 		if next == "" {
 			explain, next = advice(a.Message)
