@@ -205,47 +205,53 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 			}
 		}
 	}
+	// --offset fixes a node's clock before the estimates: the others are fitted against it.
+	var queue []int
 	if ref >= 0 {
 		models[ref] = clockModel{t0: t0, method: "reference"}
 		done[ref] = true
-		queue := []int{ref}
-		for len(queue) > 0 {
-			a := queue[0]
-			queue = queue[1:]
-			for b := 0; b < nn; b++ {
-				if done[b] {
-					continue
-				}
-				var e edgeEst
-				var ok bool
-				sign := int64(1)
-				if e, ok = est[[2]int{min(a, b), max(a, b)}]; !ok {
-					continue
-				}
-				if a > b {
-					sign = -1
-				}
-				m := clockModel{t0: t0, offset: models[a].offset + sign*e.off, drift: models[a].drift + float64(sign)*e.drift,
-					bound: e.bound, method: e.method, samples: e.n}
-				if models[a].bound > 0 && e.bound > 0 {
-					m.bound = models[a].bound + e.bound
-				}
-				if a != ref {
-					m.method += " (via " + w.nodes[a] + ")"
-				}
-				models[b] = m
-				done[b] = true
-				queue = append(queue, b)
+		queue = append(queue, ref)
+	}
+	for n := 0; n < nn; n++ {
+		if d, ok := overrides[w.nodes[n]]; ok {
+			models[n] = clockModel{t0: t0, offset: int64(d), method: "--offset"}
+			if !done[n] {
+				done[n] = true
+				queue = append(queue, n)
 			}
+		}
+	}
+	for len(queue) > 0 {
+		a := queue[0]
+		queue = queue[1:]
+		for b := 0; b < nn; b++ {
+			if done[b] {
+				continue
+			}
+			var e edgeEst
+			var ok bool
+			sign := int64(1)
+			if e, ok = est[[2]int{min(a, b), max(a, b)}]; !ok {
+				continue
+			}
+			if a > b {
+				sign = -1
+			}
+			m := clockModel{t0: t0, offset: models[a].offset + sign*e.off, drift: models[a].drift + float64(sign)*e.drift,
+				bound: e.bound, method: e.method, samples: e.n}
+			if models[a].bound > 0 && e.bound > 0 {
+				m.bound = models[a].bound + e.bound
+			}
+			if a != ref {
+				m.method += " (via " + w.nodes[a] + ")"
+			}
+			models[b] = m
+			done[b] = true
+			queue = append(queue, b)
 		}
 	}
 	w.jointFit(models, pairs, ref, t0)
 	w.feasible(models, pairs, ref)
-	for node, d := range overrides {
-		if n, ok := w.nodeIdx[node]; ok {
-			models[n] = clockModel{t0: t0, offset: int64(d), method: "--offset"}
-		}
-	}
 	return models
 }
 
@@ -392,12 +398,13 @@ func sortedKeys[V any](m map[string]V) []string {
 // feasible adjusts the offsets so that no sampled packet arrives before it left: every directed pair
 // (a, b) with minimum raw delay m bounds θb − θa ≤ m (a difference-constraint system). Starting from
 // the estimates, violated constraints are repaired by moving both ends half-way (the reference node
-// stays put), for a bounded number of rounds. Offsets with a drift fit are left alone.
+// and --offset nodes stay put), for a bounded number of rounds. Offsets with a drift fit are left alone.
 func (w *world) feasible(models []clockModel, pairs map[[2]int][]delaySample, ref int) {
 	type con struct {
 		a, b int
 		m    int64
 	}
+	fixed := func(n int) bool { return n == ref || models[n].method == "--offset" } // never moved
 	var cons []con
 	for k, s := range pairs {
 		if models[k[0]].drift != 0 || models[k[1]].drift != 0 {
@@ -416,14 +423,15 @@ func (w *world) feasible(models []clockModel, pairs map[[2]int][]delaySample, re
 		for _, c := range cons {
 			ma, mb := &models[c.a], &models[c.b]
 			over := mb.offset - ma.offset - c.m
-			if over <= 0 {
+			fa, fb := fixed(c.a), fixed(c.b)
+			if over <= 0 || (fa && fb) {
 				continue
 			}
 			moved = true
 			switch {
-			case c.b == ref:
+			case fb:
 				ma.offset += over
-			case c.a == ref:
+			case fa:
 				mb.offset -= over
 			default:
 				mb.offset -= over / 2
