@@ -924,8 +924,18 @@ func (a *analysis) settleOffload() {
 			continue
 		}
 		fl := a.flows[a.jFlow[p]]
-		if old := a.jStatus[p].String(); old == statusSplit || old == statusMerged || old == statusDelivered {
+		switch old := a.jStatus[p].String(); old { // undo what the parent was counted as
+		case statusSplit, statusMerged, statusDelivered:
 			fl.delivered--
+		case statusLost:
+			fl.lost--
+			if k := [2]int{int(a.jLast[p]), int(a.jNext[p])}; k[0] >= 0 && k[1] >= 0 {
+				if fl.lostAt[k]--; fl.lostAt[k] <= 0 {
+					delete(fl.lostAt, k)
+				}
+			}
+		case statusNotCaptured:
+			fl.notCaptured--
 		}
 		a.jStatus[p], a.jLast[p], a.jNext[p] = codeOf(st), a.jLast[c], a.jNext[c]
 		if st == statusLost {
