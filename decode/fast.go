@@ -355,9 +355,10 @@ func decodeIP(b []byte, v6 bool, vxlanPort uint16, p *Packet) {
 	p.Checksum = verdict(badIP, l4, p)
 }
 
-// ipLen is the size of the IP packet: its total length, or what was captured when that is zero.
+// ipLen is the size of IP packet b: its declared length, or what was captured when it declares none
+// (IPv4 total length 0, IPv6 payload length 0: GSO/BIG TCP super-frames and jumbograms).
 func ipLen(h *IPHdr, b []byte) int {
-	if h.TotalLen == 0 {
+	if h.TotalLen == 0 || (h.Version == 6 && h.TotalLen == 40) {
 		return len(b)
 	}
 	return int(h.TotalLen)

@@ -250,11 +250,7 @@ func (s *slowState) ip(b []byte, v6 bool) {
 		p.Inner = h
 		return
 	}
-	size := int(h.TotalLen)
-	if size == 0 {
-		size = len(b)
-	}
-	p.GSO = (h.Version == 4 && h.TotalLen == 0) || size > 1500
+	p.GSO = (h.Version == 4 && h.TotalLen == 0) || ipLen(&h, b) > gsoThreshold
 	notFrag := h.FragOff == 0 && !h.MF
 	switch {
 	case h.Version == 4 && h.Proto == 4 && notFrag:
