@@ -87,7 +87,7 @@ func TestEscapeInjection(t *testing.T) {
 func TestHexViewHidesControlBytes(t *testing.T) {
 	data := []byte("GET /\x1b]0;pwned\x07\x1b[2J\x9b31m HTTP/1.1\r\n")
 	for _, per := range []int{8, 16} {
-		for _, l := range hexLines(data, per) {
+		for _, l := range hexLines(data, per, 0) {
 			for _, c := range []byte{0x1b, 0x07, '\r', '\n', 0x9b} { // bytes, not runes: 0x9b is C1 CSI
 				if strings.IndexByte(l, c) >= 0 {
 					t.Fatalf("control byte %#x in hex line %q", c, l)
@@ -95,7 +95,7 @@ func TestHexViewHidesControlBytes(t *testing.T) {
 			}
 		}
 	}
-	got := hexLines([]byte("ab\x1bc"), 16)[0]
+	got := hexLines([]byte("ab\x1bc"), 16, 0)[0]
 	if !strings.HasSuffix(got, "|ab.c|") || !strings.HasPrefix(got, "0000  61 62 1b 63 ") {
 		t.Fatalf("hex line %q", got)
 	}

@@ -418,7 +418,7 @@ func (m Model) screenKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 			m.screen = screenTimeline
 			return m, nil
 		}
-		m.pk.key(msg, km, h)
+		m.pk.key(msg, km, m.width, h)
 	case screenARP:
 		m.arp.key(msg, km, h)
 	case screenAnomalies:

@@ -59,7 +59,7 @@ func (p *packetView) framesLoaded(msg framesMsg) {
 	p.frames, p.loading = msg.frames, false
 }
 
-func (p *packetView) key(msg tea.KeyMsg, km KeyMap, h int) {
+func (p *packetView) key(msg tea.KeyMsg, km KeyMap, w, h int) {
 	switch {
 	case key.Matches(msg, km.Left):
 		p.sel = max(0, p.sel-1)
@@ -70,11 +70,11 @@ func (p *packetView) key(msg tea.KeyMsg, km KeyMap, h int) {
 	case key.Matches(msg, km.Hex):
 		p.noHex = !p.noHex
 	default:
-		n := 1
 		if p.sel < len(p.frames) {
-			n = max(1, (len(p.frames[p.sel].rec.Data)+15)/16)
+			lo := p.layout(p.fieldValues(), w, h)
+			lines := (len(p.frames[p.sel].rec.Data) + lo.per - 1) / lo.per
+			scrollKey(msg, km, &p.hexOff, max(1, lines-lo.hexRows+1), lo.hexRows) // the last offset shows the last line
 		}
-		scrollKey(msg, km, &p.hexOff, n, max(1, h/3))
 	}
 }
 
@@ -205,26 +205,9 @@ func (p *packetView) view(c *common, w, h int) string {
 	visible := clamp((w-labelW)/colW, 1, n)
 	colW = (w - labelW) / visible
 	first := clamp(p.sel-visible/2, 0, n-visible)
-	vals := make([][]string, n)
-	for i := range vals {
-		vals[i] = p.hopFields(i)
-	}
-	// Rows empty at every hop (no tunnel, no TCP…) are left out.
-	var shown []int
-	for f := range fieldNames {
-		for i := range vals {
-			if vals[i][f] != "" {
-				shown = append(shown, f)
-				break
-			}
-		}
-	}
-	tableH := len(shown)
-	if !p.noHex {
-		tableH = min(tableH, max(4, h-1-(h-1)/3))
-	}
-	tableH = min(tableH, h-1)
-	for _, f := range shown[:tableH] {
+	vals := p.fieldValues()
+	lo := p.layout(vals, w, h)
+	for _, f := range lo.shown[:lo.tableH] {
 		line := st.dim.Render(fit(fieldNames[f], labelW))
 		for i := first; i < first+visible; i++ {
 			v := vals[i][f]
@@ -246,31 +229,66 @@ func (p *packetView) view(c *common, w, h int) string {
 		}
 		b.WriteString(line + "\n")
 	}
-	if p.noHex {
-		return b.String()
-	}
-	rest := h - 1 - tableH
-	if rest < 2 || p.sel >= len(p.frames) {
+	if lo.hexRows < 1 || p.sel >= len(p.frames) { // hex dump off or no room
 		return b.String()
 	}
 	fi := &p.frames[p.sel]
 	b.WriteString(st.header.Render(fit(fmt.Sprintf("hex: %s frame %d (%d bytes, %d on the wire)",
 		clean(filepath.Base(j.Hops[p.sel].File)), j.Hops[p.sel].Frame, len(fi.rec.Data), fi.rec.OrigLen), w)) + "\n")
-	per := 16
-	if w < 76 {
-		per = 8
-	}
-	lines := hexLines(fi.rec.Data, per)
-	off := clamp(p.hexOff, 0, max(0, len(lines)-(rest-1)))
-	for _, l := range lines[off:min(len(lines), off+rest-1)] {
+	per, rows, data := lo.per, lo.hexRows, fi.rec.Data
+	from := clamp(p.hexOff, 0, max(0, (len(data)+per-1)/per-rows)) * per
+	for _, l := range hexLines(data[from:min(len(data), from+rows*per)], per, from) { // only what is shown
 		b.WriteString(l + "\n")
 	}
 	return b.String()
 }
 
+// fieldValues returns the header table's cells: one row of fieldNames values per hop.
+func (p *packetView) fieldValues() [][]string {
+	vals := make([][]string, len(p.j.Hops))
+	for i := range vals {
+		vals[i] = p.hopFields(i)
+	}
+	return vals
+}
+
+// packetLayout is how the packet screen divides its height: the header-table rows shown (rows empty
+// at every hop, such as no tunnel or no TCP, are left out), then the hex dump's title and lines.
+type packetLayout struct {
+	shown   []int // fieldNames indexes with a value at some hop
+	tableH  int   // how many of them fit
+	per     int   // bytes per hex line
+	hexRows int   // hex lines shown (below 1: no hex dump)
+}
+
+func (p *packetView) layout(vals [][]string, w, h int) packetLayout {
+	var lo packetLayout
+	for f := range fieldNames {
+		for i := range vals {
+			if vals[i][f] != "" {
+				lo.shown = append(lo.shown, f)
+				break
+			}
+		}
+	}
+	lo.tableH = len(lo.shown)
+	if !p.noHex {
+		lo.tableH = min(lo.tableH, max(4, h-1-(h-1)/3))
+	}
+	lo.tableH = min(lo.tableH, h-1)
+	lo.per = 16
+	if w < 76 {
+		lo.per = 8
+	}
+	if rest := h - 1 - lo.tableH; rest >= 2 && !p.noHex {
+		lo.hexRows = rest - 1
+	}
+	return lo
+}
+
 // hexLines dumps data as offset, hex bytes and printable ASCII; every other byte shows as '.', so no
 // payload byte reaches the terminal as a control character.
-func hexLines(data []byte, per int) []string {
+func hexLines(data []byte, per, base int) []string {
 	var out []string
 	for off := 0; off < len(data); off += per {
 		end := min(len(data), off+per)
@@ -287,7 +305,7 @@ func hexLines(data []byte, per int) []string {
 				hx.WriteString("   ")
 			}
 		}
-		out = append(out, fmt.Sprintf("%04x  %s |%s|", off, hx.String(), asc.String()))
+		out = append(out, fmt.Sprintf("%04x  %s |%s|", base+off, hx.String(), asc.String()))
 	}
 	return out
 }

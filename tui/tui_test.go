@@ -478,3 +478,37 @@ func TestTimelineOpensOffTheLoop(t *testing.T) {
 		t.Fatalf("after the journeys: loading %v rows %d journeys %d", m.tl.loading, len(m.tl.rows), len(m.tl.all))
 	}
 }
+
+// The hex dump scrolls to its last line at every width (8 or 16 bytes a line), and a key past the end
+// does not have to be undone before Up moves the dump again.
+func TestHexScrollReachesEnd(t *testing.T) {
+	km := DefaultKeyMap()
+	for _, size := range [][2]int{{70, 24}, {160, 48}} {
+		m := press(newTest(t, labRes, size[0], size[1]), km.Flows, km.Enter, km.NextLoss, km.Enter)
+		if m.Screen() != screenPacket || len(m.pk.frames) == 0 {
+			t.Fatalf("%v: no packet screen (screen %v, %d frames)", size, m.Screen(), len(m.pk.frames))
+		}
+		data := m.pk.frames[m.pk.sel].rec.Data
+		per := 16
+		if size[0] < 76 {
+			per = 8
+		}
+		last := fmt.Sprintf("%04x  ", (len(data)-1)/per*per)
+		m = press(m, km.End)
+		end := ansi.Strip(m.View())
+		if !strings.Contains(end, last) {
+			t.Fatalf("%v: End does not show the last hex line %q (%d bytes):\n%s", size, last, len(data), end)
+		}
+		for i := 0; i < 5; i++ {
+			m = press(m, km.Down)
+		}
+		if ansi.Strip(m.View()) != end {
+			t.Errorf("%v: Down past the end changed the view", size)
+		}
+		if lines := (len(data) + per - 1) / per; lines > m.pk.layout(m.pk.fieldValues(), size[0], m.bodyHeight()).hexRows {
+			if ansi.Strip(press(m, km.Up).View()) == end {
+				t.Errorf("%v: Up after pressing past the end did not scroll", size)
+			}
+		}
+	}
+}
