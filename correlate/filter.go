@@ -127,7 +127,12 @@ func anyEq(xs []string, v string) bool {
 }
 
 // String returns the expression the Filter was parsed from.
-func (f *Filter) String() string { return f.expr }
+func (f *Filter) String() string {
+	if f == nil { // no filter: everything matches, as for Match*
+		return ""
+	}
+	return f.expr
+}
 
 // ParseFilter parses a filter expression. An empty expression matches everything.
 func ParseFilter(expr string) (*Filter, error) {

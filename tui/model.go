@@ -310,9 +310,11 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 				m.filterInput.Blur()
 			}
 			return m, nil
-		case tea.KeyEsc:
+		case tea.KeyEsc: // back to the filter in force: its text, no error
 			m.filtering = false
 			m.filterInput.Blur()
+			m.filterErr = ""
+			m.filterInput.SetValue(m.c.filter.String())
 			return m, nil
 		}
 		var cmd tea.Cmd
@@ -376,8 +378,9 @@ func nextScreen(s screen, d int) screen {
 
 // enterScreen starts the work a screen needs when it is shown.
 func (m *Model) enterScreen() tea.Cmd {
-	if m.screen == screenPacket && !m.pk.has {
-		if j, ok := m.tl.selectedJourney(); ok {
+	if m.screen == screenPacket {
+		// The timeline's selection, unless it is the journey already shown (keeping its hop and scroll).
+		if j, ok := m.tl.selectedJourney(); ok && (!m.pk.has || j.ID != m.pk.j.ID || j.Flow != m.pk.j.Flow) {
 			return m.pk.open(m.c, j)
 		}
 	}
@@ -584,7 +587,7 @@ func (m Model) filterLine(w int) string {
 	case m.filterErr != "":
 		return truncateStyled(st.bad.Render(m.filterErr), w)
 	case m.c.filter != nil:
-		return truncateStyled(st.warn.Render("filter: "+clean(m.filterInput.Value())), w)
+		return truncateStyled(st.warn.Render("filter: "+clean(m.c.filter.String())), w)
 	}
 	return ""
 }
