@@ -96,7 +96,7 @@ func labFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, "truth.json"))
 	if errors.Is(err, fs.ErrNotExist) {
-		t.Skipf("%s is being re-captured", dir)
+		t.Fatalf("%s has no truth.json: a capture that did not finish?", dir)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -118,8 +118,8 @@ func labFiles(t *testing.T, dir string) []string {
 
 // labInputs ties a lab scenario's golden files to its captures: testdata/TestGolden/<name>.inputs
 // holds the SHA-256 of the input files. The lab re-captures scenarios (real kernels give new bytes
-// each run); goldens written for other captures, or not written yet, skip the scenario with the
-// reason rather than fail it. -update writes the digest with the goldens.
+// each run); goldens written for other captures, or not written yet, fail the scenario with the
+// reason (never a silent skip). -update writes the digest with the goldens.
 func labInputs(t *testing.T, name string) {
 	t.Helper()
 	dir := filepath.Join(filepath.Dir(goldenRoot), labDir, name)
@@ -146,11 +146,11 @@ func labInputs(t *testing.T, name string) {
 	old, err := os.ReadFile(p)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		t.Skipf("lab scenario %s has no golden files yet (go test ./report -update)", name)
+		t.Fatalf("lab scenario %s has no golden files yet: write them with go test ./report -update and review them", name)
 	case err != nil:
 		t.Fatal(err)
 	case string(old) != sum:
-		t.Skipf("lab scenario %s was re-captured after its golden files were written (go test ./report -update)", name)
+		t.Fatalf("lab scenario %s was re-captured after its golden files were written: rewrite them with go test ./report -update and review the diff", name)
 	}
 }
 
