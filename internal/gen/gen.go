@@ -139,11 +139,7 @@ func Generate(cfg Config) (*Result, error) {
 		g.truth.Packets = make([]PacketTruth, cfg.Packets)
 	}
 	g.arpIdx = make([]int, len(g.pods))
-	res, err := g.run()
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
+	return g.run()
 }
 
 func (g *generator) run() (res *Result, err error) {
@@ -208,13 +204,16 @@ func (g *generator) run() (res *Result, err error) {
 		g.truth.Flows[i].Packets = g.flows[i].sent
 	}
 	// Close before measuring sizes; the deferred close then has nothing left to do.
-	for i := 0; i < opened; i++ {
-		if err = g.files[i].w.close(); err != nil {
-			opened = 0
-			return nil, err
+	var closeErr error
+	for i := 0; i < opened; i++ { // every file, keeping the first error
+		if err := g.files[i].w.close(); err != nil && closeErr == nil {
+			closeErr = err
 		}
 	}
 	opened = 0
+	if closeErr != nil {
+		return nil, closeErr
+	}
 	for _, p := range res.Files {
 		st, err := os.Stat(p)
 		if err != nil {
@@ -642,17 +641,7 @@ func (g *generator) capture(pk *packet, hop int, dup bool, t int64) {
 	if receiving {
 		n = rn
 	}
-	var file int
-	switch {
-	case hop == 0:
-		file = sp.file
-	case hop == last:
-		file = dp.file
-	case g.hops == 6 && (hop == 1 || hop == 4):
-		file = n.tunFile
-	default:
-		file = n.ethFile
-	}
+	file := g.fileAt(pk, hop)
 
 	// Inner addresses, ports and TTL as seen at this hop.
 	sip, dip := sp.ip, dp.ip

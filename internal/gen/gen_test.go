@@ -437,6 +437,29 @@ func (ck *checker) checkPacket(p *PacketTruth) {
 		if c.Partial != (cfg.PartialCsum && !receiving && fl.Proto != protoICMP) {
 			t.Fatalf("packet %d hop %d: partial=%v", p.ID, c.Hop, c.Partial)
 		}
+		// Ports as the hop sees them: the service's where the client sees the service address.
+		wsp, wdp := fl.Sport, fl.Dport
+		if p.Dir == 1 {
+			wsp, wdp = wdp, wsp
+		}
+		if fl.DNAT != nil && p.Dir == 0 && c.Hop == 0 {
+			wdp = fl.DNAT.ServicePort
+		}
+		if fl.DNAT != nil && p.Dir == 1 && c.Hop == hops-1 {
+			wsp = fl.DNAT.ServicePort
+		}
+		var sp, dp uint16
+		switch {
+		case d.tcp != nil:
+			sp, dp = uint16(d.tcp.SrcPort), uint16(d.tcp.DstPort)
+		case d.udp != nil:
+			sp, dp = uint16(d.udp.SrcPort), uint16(d.udp.DstPort)
+		default:
+			sp, dp = wsp, wdp // ICMP: the identifier is checked with the sequence below
+		}
+		if sp != wsp || dp != wdp {
+			t.Fatalf("packet %d hop %d (%s): ports %d > %d, want %d > %d", p.ID, c.Hop, ft.Name, sp, dp, wsp, wdp)
+		}
 		switch fl.Proto {
 		case protoTCP:
 			if d.tcp == nil || d.tcp.Seq != p.Seq {

@@ -123,7 +123,8 @@ func TestHealthyIPIP(t *testing.T) {
 		t.Errorf("truth mismatch (-committed +rerun):\n%s", diff)
 	}
 	for _, f := range got.Flows {
-		if f.LostAt != "" || (f.Proto != "tcp" && f.Sent != f.Delivered) {
+		// load left a TCP flow's undelivered count in Sent (its packet counts vary between runs).
+		if f.LostAt != "" || (f.Proto == "tcp" && f.Sent != 0) || (f.Proto != "tcp" && f.Sent != f.Delivered) {
 			t.Errorf("healthy flow %+v lost packets", f)
 		}
 	}
