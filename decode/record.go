@@ -37,15 +37,6 @@ func (l LinkType) String() string {
 	return fmt.Sprintf("LINKTYPE_%d", uint16(l))
 }
 
-// Supported reports whether calipath can decode frames of this link type.
-func (l LinkType) Supported() bool {
-	switch l {
-	case LinkEthernet, LinkRaw, LinkLinuxSLL, LinkIPv4, LinkIPv6, LinkSLL2:
-		return true
-	}
-	return false
-}
-
 // Format is a capture file format.
 type Format uint8
 

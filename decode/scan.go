@@ -81,14 +81,6 @@ func scanFile(path string, index uint16, opts Options, t *Tables, fn ScanFunc, p
 	return fi
 }
 
-// ScanReader is ScanFile for an already open Reader; path names it in messages.
-func ScanReader(r Reader, path string, index uint16, opts Options, t *Tables, fn ScanFunc) *FileInfo {
-	fi := &FileInfo{Path: path, Index: index, Traffic: map[uint16]*Traffic{}, Format: r.Format(),
-		Compressed: r.Compressed()}
-	scan(r, fi, opts, t, fn, nil)
-	return fi
-}
-
 func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report func()) {
 	d := NewDecoder(opts, t, fi.Index)
 	var rec Record
@@ -96,6 +88,7 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 	var o Observation
 	var tr *Traffic
 	lastSrc := -1
+	ctxLost := 0
 	for {
 		err := r.Next(&rec)
 		if err != nil {
@@ -128,6 +121,14 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 				fi.unknownLink[rec.LinkType]++
 			}
 		}
+		if o.Ctx == ctxOverflow {
+			if ctxLost == 0 {
+				fi.problem("frame %d: the inputs hold more than 65,535 distinct header contexts (outer "+
+					"addresses, TTL, TOS, VNI, inner TOS); this frame's and later new ones are not kept (such "+
+					"frames are correlated by their inner headers only)", rec.Frame)
+			}
+			ctxLost++
+		}
 		if int(o.Source) != lastSrc {
 			lastSrc = int(o.Source)
 			tr = fi.Traffic[o.Source]
@@ -140,6 +141,9 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 		if fn != nil {
 			fn(&rec, &p, &o)
 		}
+	}
+	if ctxLost > 1 {
+		fi.problem("%d frames in all have an outer header that was not kept (header table full)", ctxLost)
 	}
 	fi.Skipped = r.Skipped()
 	fi.Bytes = r.Offset()

@@ -109,16 +109,19 @@ func (t *Tables) V6(i uint32) netip.Addr {
 	return netip.Addr{}
 }
 
-// InternCtx returns the index of a header context; on overflow it returns 0xffff and counts it.
+// ctxOverflow is the header-context index of frames whose context did not fit the table.
+const ctxOverflow = 0xffff
+
+// InternCtx returns the index of a header context; on overflow it returns ctxOverflow and counts it.
 func (t *Tables) InternCtx(c HdrCtx) uint16 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if i, ok := t.ctxIdx[c]; ok {
 		return i
 	}
-	if len(t.ctx) >= 0xffff {
+	if len(t.ctx) >= ctxOverflow {
 		t.CtxOverflow++
-		return 0xffff
+		return ctxOverflow
 	}
 	i := uint16(len(t.ctx))
 	t.ctx = append(t.ctx, c)
