@@ -99,6 +99,7 @@ type analysis struct {
 
 	offloadAt  map[int32]uint32 // split parent or merged segment → observation where it continued as others
 	offloadNew map[int32]bool   // journeys that began as pieces of a split or as a merge: not new sends
+	merged     map[int32]bool   // offloaded journeys that went on inside a larger frame (GRO), not as pieces
 	retransJ   map[int32]bool   // TCP journeys that resent data already sent
 	jStatus    []statusCode     // status of each journey
 	jLast      []int32          // point last seen on the path, -1
@@ -654,12 +655,15 @@ func (a *analysis) placeJourneys() []Journey {
 	}
 	var reached []int
 	var when []int64
-	a.offloadAt, a.offloadNew = map[int32]uint32{}, map[int32]bool{}
+	a.offloadAt, a.offloadNew, a.merged = map[int32]uint32{}, map[int32]bool{}, map[int32]bool{}
 	for _, ev := range a.m.gso {
 		if prev, ok := a.offloadAt[ev.parent]; !ok || a.ts(ev.at) < a.ts(prev) {
 			a.offloadAt[ev.parent] = ev.at
 		}
 		a.offloadNew[ev.child] = true
+		if ev.merge {
+			a.merged[ev.parent] = true
+		}
 	}
 	a.jStatus = make([]statusCode, a.nJ)
 	a.jLast = make([]int32, a.nJ)
@@ -723,7 +727,10 @@ func (a *analysis) placeJourneys() []Journey {
 		case reach < 0:
 			status = statusUnplaced
 		case offloaded && reach < len(pi.points)-1:
-			status = offloadStatus(a.m.gso, int32(j))
+			status = statusSplit
+			if a.merged[int32(j)] {
+				status = statusMerged
+			}
 			a.jLast[j] = int32(pi.points[reach])
 		case reach < len(pi.points)-1:
 			nx := pi.points[reach+1]
@@ -881,16 +888,6 @@ func (a *analysis) renderJourney(j int) Journey {
 		jr.Flow = a.ids[f]
 	}
 	return jr
-}
-
-// offloadStatus says whether journey j went on as pieces (split) or inside a larger frame (merged).
-func offloadStatus(evs []gsoEvent, j int32) string {
-	for _, ev := range evs {
-		if ev.parent == j && ev.merge {
-			return statusMerged
-		}
-	}
-	return statusSplit
 }
 
 // settleOffload gives a split GSO frame (or a segment merged by GRO) the outcome of the journeys it

@@ -330,6 +330,10 @@ func (m *matcher) offload(j int32, o *decode.Observation, g uint32, t int64, sta
 	}
 	js.reg[3] = m.tcp.add(js.tuple, j)
 	js.tcpAt = t
+	if m.tcpHead >= 4096 && 2*m.tcpHead >= len(m.tcpQueue) { // drop the evicted front: bounded by the window
+		m.tcpQueue = m.tcpQueue[:copy(m.tcpQueue, m.tcpQueue[m.tcpHead:])]
+		m.tcpHead = 0
+	}
 	m.tcpQueue = append(m.tcpQueue, j)
 }
 
