@@ -65,8 +65,7 @@ func (a *analysis) arp(ids []string) []ARPPoint {
 			ex      int // index in exchanges, -1 when not listed
 			replied bool
 		}
-		var pending []*pend
-		var all []*pend
+		var pending []*pend // every request, in time order
 		var prev *arpObs
 		for xi := range list {
 			x := list[xi]
@@ -89,7 +88,6 @@ func (a *analysis) arp(ids []string) []ARPPoint {
 						Tell: netip.AddrFrom4(r.SPA).String(), Ts: x.t, Verdict: "unanswered", Evidence: ev})
 				}
 				pending = append(pending, pd)
-				all = append(all, pd)
 				if w.pointRole[p] == decode.RolePodVeth && r.SPA != [4]byte{} {
 					a.arpReq[p] = append(a.arpReq[p], x.t)
 				}
@@ -99,10 +97,9 @@ func (a *analysis) arp(ids []string) []ARPPoint {
 					ap.Gratuitous++
 				}
 				var match *pend
-				for i := len(pending) - 1; i >= 0; i-- {
+				for i := len(pending) - 1; i >= 0 && x.t-pending[i].obs.t <= arpTimeout; i-- { // newest first
 					pd := pending[i]
-					if !pd.replied && pd.obs.arp.TPA == r.SPA && (pd.obs.arp.SPA == r.TPA || r.TPA == [4]byte{}) &&
-						x.t-pd.obs.t <= arpTimeout {
+					if !pd.replied && pd.obs.arp.TPA == r.SPA && (pd.obs.arp.SPA == r.TPA || r.TPA == [4]byte{}) {
 						match = pd
 						break
 					}
@@ -129,7 +126,7 @@ func (a *analysis) arp(ids []string) []ARPPoint {
 				}
 			}
 		}
-		for _, pd := range all {
+		for _, pd := range pending {
 			if pd.replied {
 				continue
 			}
