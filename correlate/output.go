@@ -3,6 +3,7 @@ package correlate
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -207,8 +208,7 @@ func (a *analysis) flowOut(ids []string) []Flow {
 }
 
 func flowNum(id string) int {
-	n := 0
-	fmt.Sscanf(strings.TrimPrefix(id, "f"), "%d", &n)
+	n, _ := strconv.Atoi(strings.TrimPrefix(id, "f")) // ids are "f" and a number
 	return n
 }
 
