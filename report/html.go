@@ -150,9 +150,6 @@ func writeHTML(w io.Writer, v *view) {
 	}
 	for _, a := range v.anomalies {
 		explain, next := a.Message, a.Next
-		if next == "" {
-			explain, next = advice(a.Message)
-		}
 		fmt.Fprintf(w, "<div class=\"an %s\"><div><span class=\"sev\">%s</span><b>%s</b> at <span class=\"mono\">%s</span>",
 			esc(a.Severity), esc(a.Severity), esc(a.Kind), esc(place(a.Where)))
 		if a.Count > 0 {

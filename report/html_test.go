@@ -27,8 +27,10 @@ func chromium() string {
 	return ""
 }
 
-// consoleError matches what Chromium logs for a page's uncaught exceptions and console.error calls.
-var consoleError = regexp.MustCompile(`(?i)(Uncaught|CONSOLE\(\d+\)\].*(error|exception)|SyntaxError|ReferenceError|TypeError)`)
+// consoleError matches what Chromium logs for a page's console messages ("INFO:CONSOLE:1] ..." now,
+// "CONSOLE(1)] ..." in older releases; the level is not in the line, and the report logs nothing) and
+// uncaught exceptions.
+var consoleError = regexp.MustCompile(`(Uncaught|:CONSOLE:\d+\]|CONSOLE\(\d+\)\]|SyntaxError|ReferenceError|TypeError)`)
 
 // TestHTMLScreenshot renders each sample report in headless Chromium, fails on console errors, and
 // checks that a screenshot was drawn. It is skipped without Chromium and with -short.
@@ -40,11 +42,22 @@ func TestHTMLScreenshot(t *testing.T) {
 	if bin == "" {
 		t.Skip("no chromium on PATH (Debian: apt-get install chromium)")
 	}
+	// A page that calls console.error proves that the log check sees a page's errors.
+	t.Run("probe", func(t *testing.T) {
+		out := t.TempDir()
+		page := filepath.Join(out, "probe.html")
+		if err := os.WriteFile(page, []byte(`<!doctype html><script>console.error("calipath probe")</script>`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		logs := runChromium(t, bin, out, "--dump-dom", "file://"+page)
+		if !consoleError.MatchString(logs) {
+			t.Fatalf("a console.error call is not seen in Chromium's log, so the check below could not fail:\n%s", logs)
+		}
+	})
 	for _, name := range allScenarios() {
 		t.Run(name, func(t *testing.T) {
 			out := t.TempDir()
 			page := filepath.Join(out, name+".html")
-			// A console.error call proves that the log check sees the page's errors.
 			if err := os.WriteFile(page, render(t, scenario(t, name), HTML), 0o644); err != nil {
 				t.Fatal(err)
 			}

@@ -61,9 +61,6 @@ func writeMarkdown(w io.Writer, v *view) {
 	for _, a := range v.anomalies {
 		fmt.Fprintf(w, "### %s: %s at %s\n\n", strings.ToUpper(a.Severity), mdCell(a.Kind), mdCell(place(a.Where)))
 		explain, next := a.Message, a.Next
-		if next == "" {
-			explain, next = advice(a.Message)
-		}
 		fmt.Fprintf(w, "%s\n\n", mdCell(explain))
 		if next != "" {
 			fmt.Fprintf(w, "**Next:** %s\n\n", mdCell(next))

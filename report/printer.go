@@ -417,33 +417,6 @@ func place(w correlate.Where) string {
 	return w.Node
 }
 
-// advice splits an anomaly message into what happened and the next thing to check: the sentences
-// from the first one that tells the reader to do something.
-func advice(msg string) (explain, next string) {
-	verbs := []string{"Check ", "Compare ", "Lower ", "Give ", "Run ", "Start ", "Configure ", "Let "}
-	best := -1
-	for _, vb := range verbs {
-		for off := 0; ; {
-			i := strings.Index(msg[off:], vb)
-			if i < 0 {
-				break
-			}
-			i += off
-			if i == 0 || strings.HasSuffix(msg[:i], ". ") || strings.HasSuffix(msg[:i], ": ") {
-				if best < 0 || i < best {
-					best = i
-				}
-				break
-			}
-			off = i + len(vb)
-		}
-	}
-	if best < 0 {
-		return msg, ""
-	}
-	return strings.TrimSpace(msg[:best]), strings.TrimSpace(msg[best:])
-}
-
 // dur formats ns for people: 850ns, 21µs, 1.25ms, 3.2s.
 // latDur formats one statistic of a latency summary, "-" when there were no samples.
 func latDur(l correlate.Latency, ns int64) string {

@@ -442,9 +442,6 @@ func writeText(w io.Writer, v *view, o Options) {
 		}
 		t.line(t.style(sevStyle(a.Severity), head))
 		explain, next := a.Message, a.Next
-		if next == "" {
-			explain, next = advice(a.Message)
-		}
 		t.wrap("    ", "    ", explain)
 		if next != "" {
 			t.wrap("    next: ", "          ", next)
