@@ -43,7 +43,7 @@ func TestHelpAndUsage(t *testing.T) {
 		{[]string{"points"}, exitUsage, "no capture files"},
 		{[]string{"points", "--format", "xml", "x.pcap"}, exitUsage, "--format must be"},
 		{[]string{"packets", "--point", "nonsense", "x.pcap"}, exitUsage, "NODE:IFACE=FILE"},
-		{[]string{"points", "--node-ip", "node-a=not-an-ip", lab + "/healthy-ipip/node-a-eth0.pcap"}, exitSkipped, "node-ip"},
+		{[]string{"points", "--node-ip", "node-a=not-an-ip", lab + "/healthy-ipip/node-a-eth0.pcap"}, exitUsage, "node-ip"},
 		{[]string{"help", "points"}, exitOK, "Usage: calipath points"},
 		{[]string{"report", "--fail-on", "eror", lab + "/healthy-ipip/node-a-eth0.pcap"}, exitUsage, "neither an anomaly kind"},
 		{[]string{"packets", "-h"}, exitOK, "--vxlan-port"},

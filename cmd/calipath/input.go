@@ -26,6 +26,7 @@ func (f *inputFlags) register(fs *pflag.FlagSet) {
 	f.points.m = map[string]decode.Identity{}
 	fs.Var(&f.points, "point", "name a file's capture point: NODE:IFACE=FILE (repeatable; FILE is also read)")
 	fs.Var(&f.links, "links", "map a -i any capture's interface indexes: NODE=FILE, FILE saved from `ip -o link` on NODE (repeatable)")
+	f.nodeIPs.check = func(v string) error { _, err := netip.ParseAddr(v); return err }
 	fs.Var(&f.nodeIPs, "node-ip", "give a node's IP: NODE=IP (repeatable)")
 	fs.Uint16Var(&f.vxlanPort, "vxlan-port", decode.DefaultVXLANPort, "UDP port that carries VXLAN")
 }
@@ -53,7 +54,12 @@ func (p *pointFlag) Set(s string) error {
 }
 
 // kvFlag collects repeatable KEY=VALUE flags.
-type kvFlag struct{ kv [][2]string }
+// kvFlag is a repeatable NODE=VALUE flag; check, if set, rejects a bad VALUE while flags are parsed
+// (a usage error).
+type kvFlag struct {
+	kv    [][2]string
+	check func(v string) error
+}
 
 func (k *kvFlag) String() string {
 	var s []string
@@ -67,6 +73,11 @@ func (k *kvFlag) Set(s string) error {
 	key, v, ok := strings.Cut(s, "=")
 	if !ok || key == "" || v == "" {
 		return fmt.Errorf("want NODE=VALUE, got %q", s)
+	}
+	if k.check != nil {
+		if err := k.check(v); err != nil {
+			return err
+		}
 	}
 	k.kv = append(k.kv, [2]string{key, v})
 	return nil
@@ -105,10 +116,7 @@ func (f *inputFlags) config() (decode.PointConfig, error) {
 		cfg.Links[kv[0]] = m
 	}
 	for _, kv := range f.nodeIPs.kv {
-		ip, err := netip.ParseAddr(kv[1])
-		if err != nil {
-			return cfg, fmt.Errorf("--node-ip %s=%s: %w", kv[0], kv[1], err)
-		}
+		ip := netip.MustParseAddr(kv[1]) // checked when the flag was set
 		cfg.NodeIPs[kv[0]] = append(cfg.NodeIPs[kv[0]], ip)
 	}
 	return cfg, nil
