@@ -37,22 +37,11 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	dopts := decode.Options{VXLANPort: in.vxlanPort}
-	copts := correlate.Options{Offsets: offsets.m, Window: *window}
-	if !report.IsTerminal(stdout) {
-		c := decode.Load(paths, dopts, cfg)
-		printProblems(c.Files, stderr)
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		res := correlate.Correlate(c, copts)
-		if err := report.New(stdout, report.WithFormat(report.Text)).Print(res); err != nil {
-			return err
-		}
-		if anyProblem(c.Files) {
-			return errSkipped
-		}
-		return nil
+	if !report.IsTerminal(stdout) { // the text report, as calipath report prints it
+		return reportFiles(ctx, paths, dopts, cfg,
+			reportArgs{format: report.Text, quiet: true, offsets: offsets.m, window: *window}, stdout, stderr)
 	}
+	copts := correlate.Options{Offsets: offsets.m, Window: *window}
 	// Nothing may write to the terminal while the TUI runs: logs go to --log-file or nowhere.
 	var logw io.Writer = io.Discard
 	if *logFile != "" {
