@@ -60,8 +60,6 @@ type (
 	tickMsg struct{}
 	// loadedMsg carries the correlated Result.
 	loadedMsg struct{ res *correlate.Result }
-	// errMsg reports a failure to show.
-	errMsg struct{ err error }
 )
 
 // fileProgress is the loading state of one input.
@@ -107,7 +105,6 @@ type Model struct {
 	width  int
 	height int
 	screen screen
-	err    error
 
 	progress    []fileProgress
 	correlating bool
@@ -240,9 +237,6 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.setResult(msg.res)
 	case journeysMsg:
 		m.tl.finish(m.c, msg)
-		return m, nil
-	case errMsg:
-		m.err = msg.err
 		return m, nil
 	case framesMsg:
 		m.pk.framesLoaded(msg)
@@ -496,9 +490,6 @@ func (m Model) View() string {
 	if w < 20 || h < 5 {
 		return ansi.Truncate("calipath: terminal too small", max(1, w), "")
 	}
-	if m.err != nil {
-		return m.c.st.bad.Render("calipath: "+clean(m.err.Error())) + "\n\npress q to quit"
-	}
 	var body string
 	bh := m.bodyHeight()
 	switch {
@@ -699,9 +690,6 @@ func Run(ctx context.Context, paths []string, opts Options) error {
 		return err
 	}
 	if fm, ok := final.(Model); ok {
-		if fm.err != nil {
-			return fm.err
-		}
 		if res := fm.c.res; res != nil {
 			for _, in := range res.Inputs {
 				if in.Skipped > 0 || len(in.Errors) > 0 {
