@@ -115,6 +115,7 @@ type Model struct {
 	filterInput textinput.Model
 	filtering   bool
 	filterErr   string
+	status      string // a one-key notice (shown where the filter line goes, cleared by the next key)
 
 	ov   overview
 	fl   flowList
@@ -292,6 +293,7 @@ func keyMsgOf(b key.Binding) tea.KeyMsg {
 
 func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	km := m.c.km
+	m.status = ""
 	if msg.String() == "ctrl+c" {
 		return m, tea.Quit
 	}
@@ -446,7 +448,7 @@ func (m *Model) jumpToEvidence(a correlate.Anomaly) tea.Cmd {
 		}
 	}
 	if flow == "" {
-		m.filterErr = "this anomaly names no flow to show"
+		m.status = "this anomaly names no flow to show"
 		return nil
 	}
 	m.screen = screenTimeline
@@ -475,7 +477,7 @@ func (m *Model) applyFilter(expr string) {
 
 func (m Model) bodyHeight() int {
 	h := m.height - 2
-	if m.filtering || m.filterErr != "" || m.c.filter != nil {
+	if m.filtering || m.filterErr != "" || m.status != "" || m.c.filter != nil {
 		h--
 	}
 	if h < 1 {
@@ -577,6 +579,8 @@ func (m Model) filterLine(w int) string {
 		return truncateStyled(line, w)
 	case m.filterErr != "":
 		return truncateStyled(st.bad.Render(m.filterErr), w)
+	case m.status != "":
+		return truncateStyled(st.warn.Render(m.status), w)
 	case m.c.filter != nil:
 		return truncateStyled(st.warn.Render("filter: "+clean(m.c.filter.String())), w)
 	}

@@ -556,3 +556,19 @@ func isQuit(cmd tea.Cmd) bool {
 	_, ok := cmd().(tea.QuitMsg)
 	return ok
 }
+
+// An anomaly that names no flow gives a notice, not a filter error, and the next key clears it.
+func TestAnomalyWithoutFlowNotice(t *testing.T) {
+	km := DefaultKeyMap()
+	res := *labRes
+	res.Anomalies = []correlate.Anomaly{{Kind: "clock-skew", Severity: "info", Where: correlate.Where{Node: "node-2"},
+		Flows: []string{}, Message: "node-2's clock differs."}}
+	m := press(newTest(t, &res, 100, 30), km.Anomalies, km.Enter)
+	if m.Screen() != screenAnomalies || m.filterErr != "" || !strings.Contains(ansi.Strip(m.View()), "names no flow") {
+		t.Fatalf("screen %v, filter error %q, view:\n%s", m.Screen(), m.filterErr, ansi.Strip(m.View()))
+	}
+	m = press(m, km.Down)
+	if strings.Contains(ansi.Strip(m.View()), "names no flow") {
+		t.Fatal("the notice outlived the next key")
+	}
+}
