@@ -70,7 +70,7 @@ func checkL4(h *IPHdr, proto uint8, seg []byte, off int, pseudo bool) l4Verdict 
 	}
 	if pseudo {
 		field := binary.BigEndian.Uint16(seg[off:])
-		ps := fold(pseudoSum(h, proto, len(seg)))
+		ps := fold(s) // s is still the pseudo-header sum alone
 		if field == ps || field == ^ps {
 			return l4Unverifiable
 		}
