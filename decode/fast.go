@@ -98,7 +98,8 @@ func DecodeFast(linkType LinkType, data []byte, origLen int, vxlanPort uint16, p
 }
 
 // vlans skips 802.1Q / 802.1ad tags after the MAC addresses (b starts at the first EtherType) and
-// records up to two VLAN IDs. It returns the final EtherType and the bytes after it.
+// records up to two VLAN IDs and the EtherType in p (nil: records nothing). It returns the final
+// EtherType and the bytes after it.
 func vlans(b []byte, p *Packet) (uint16, []byte, bool) {
 	for {
 		if len(b) < 2 {
@@ -106,13 +107,15 @@ func vlans(b []byte, p *Packet) (uint16, []byte, bool) {
 		}
 		et := binary.BigEndian.Uint16(b)
 		if et != 0x8100 && et != 0x88a8 && et != 0x9100 {
-			p.EtherType = et
+			if p != nil {
+				p.EtherType = et
+			}
 			return et, b[2:], true
 		}
 		if len(b) < 4 {
 			return 0, nil, false
 		}
-		if p.NVLAN < 2 {
+		if p != nil && p.NVLAN < 2 {
 			p.VLANs[p.NVLAN] = binary.BigEndian.Uint16(b[2:]) & 0x0fff
 			p.NVLAN++
 		}
@@ -321,8 +324,7 @@ func decodeIP(b []byte, v6 bool, vxlanPort uint16, p *Packet) {
 		copy(p.InnerDstMAC[:], pl[16:22])
 		copy(p.InnerSrcMAC[:], pl[22:28])
 		*h = IPHdr{}
-		var sub Packet
-		et, rest, ok2 := vlans(pl[28:], &sub)
+		et, rest, ok2 := vlans(pl[28:], nil) // inner VLAN tags are skipped, not kept
 		if !ok2 {
 			p.Errs |= ErrTruncated
 			p.Checksum = verdict(badIP, l4Unverifiable, p)
