@@ -25,6 +25,21 @@ type Decoder struct {
 	haveCtx bool
 	lastCtx HdrCtx
 	ctxIdx  uint16
+
+	v6 map[[16]byte]uint32 // IPv6 addresses this decoder interned already (no lock for those)
+}
+
+// internV6 is Tables.InternV6 through the decoder's own cache: a flow's addresses recur on every frame.
+func (d *Decoder) internV6(a [16]byte) uint32 {
+	if i, ok := d.v6[a]; ok {
+		return i
+	}
+	if d.v6 == nil || len(d.v6) >= 1<<16 { // bounded: start afresh
+		d.v6 = map[[16]byte]uint32{}
+	}
+	i := d.t.InternV6(a)
+	d.v6[a] = i
+	return i
 }
 
 // NewDecoder returns a Decoder for input file number file, interning into t.
@@ -93,8 +108,8 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 	default:
 		if in.Version == 6 {
 			f |= FlagIPv6
-			o.Src = d.t.InternV6(in.Src)
-			o.Dst = d.t.InternV6(in.Dst)
+			o.Src = d.internV6(in.Src)
+			o.Dst = d.internV6(in.Dst)
 		} else {
 			o.Src = binary.BigEndian.Uint32(in.Src[:4])
 			o.Dst = binary.BigEndian.Uint32(in.Dst[:4])
