@@ -111,7 +111,7 @@ type Config struct {
 
 	LossPerHop  float64 // probability that a packet is lost on each segment between capture points
 	DupRate     float64 // probability that one capture of a packet is written twice
-	RetransRate float64 // probability that a TCP segment is resent (a lost TCP segment always is)
+	RetransRate float64 // probability that a TCP segment is resent (a lost TCP segment is, while the flow's budget allows)
 	DNAT        float64 // fraction of TCP/UDP flows addressed to a ClusterIP and DNATed on the client node
 	IPID0DF     float64 // fraction of flows whose packets carry IP id 0 with DF set
 	PartialCsum bool    // TCP/UDP checksums on the sending node are offload-style partial sums
@@ -149,7 +149,7 @@ func DefaultConfig() Config {
 	}
 }
 
-// DefaultLatencies are the hop latencies used when Config leaves them zero.
+// DefaultLatencies are the hop latencies of DefaultConfig (a Config built otherwise sets its own).
 var DefaultLatencies = Latencies{
 	CaliToTunnel:  Span{10 * time.Microsecond, 30 * time.Microsecond},
 	TunnelToEth0:  Span{5 * time.Microsecond, 20 * time.Microsecond},
@@ -213,10 +213,12 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("start %v out of range", c.Start)
 	}
 	l := c.Latency
-	for name, s := range map[string]Span{"cali-tunnel": l.CaliToTunnel, "tunnel-eth0": l.TunnelToEth0,
-		"cali-eth0": l.CaliToEth0, "wire": l.Wire, "app-reply": l.AppReply, "arp-reply": l.ARPReply,
-		"retransmit": l.Retransmitted} {
-		if err := validSpan(name, s); err != nil {
+	for _, s := range []struct { // in this order, so the first problem reported is always the same
+		name string
+		s    Span
+	}{{"cali-tunnel", l.CaliToTunnel}, {"tunnel-eth0", l.TunnelToEth0}, {"cali-eth0", l.CaliToEth0},
+		{"wire", l.Wire}, {"app-reply", l.AppReply}, {"arp-reply", l.ARPReply}, {"retransmit", l.Retransmitted}} {
+		if err := validSpan(s.name, s.s); err != nil {
 			return err
 		}
 	}
@@ -229,9 +231,11 @@ func (c *Config) Validate() error {
 	if p.TCP+p.UDP+p.ICMP <= 0 {
 		return errors.New("all protocol weights are zero")
 	}
-	for name, v := range map[string]float64{"loss": c.LossPerHop, "dup": c.DupRate, "retrans": c.RetransRate,
-		"dnat": c.DNAT, "ipid0": c.IPID0DF} {
-		if err := validProb(name, v); err != nil {
+	for _, v := range []struct {
+		name string
+		v    float64
+	}{{"loss", c.LossPerHop}, {"dup", c.DupRate}, {"retrans", c.RetransRate}, {"dnat", c.DNAT}, {"ipid0", c.IPID0DF}} {
+		if err := validProb(v.name, v.v); err != nil {
 			return err
 		}
 	}
