@@ -155,7 +155,7 @@ type flowAcc struct {
 	routers     [2]map[int]int64 // router point → summed hop position in the journeys that crossed it
 	routerN     [2]map[int]int
 	e2e         latAcc
-	nSent       int // packets its endpoints sent (see sent)
+	nSent       int // packets its endpoints sent: journeys less GSO/GRO pieces and ICMP errors about it
 	arpWait     int64
 	icmpFrag    int // ICMP 3/4 seen reaching the client's pod-veth
 }
@@ -345,7 +345,7 @@ func (a *analysis) result() *Result {
 	side := make(chan struct{})
 	go func() {
 		defer close(side)
-		arpOut = a.arp(ids)
+		arpOut = a.arp()
 		icmpOut = a.icmp(ids)
 		a.frameAn = a.frameAnomalies(ids)
 	}()

@@ -35,7 +35,7 @@ type arpFinding struct {
 }
 
 // arp pairs requests with replies at every point and judges Calico's proxy ARP.
-func (a *analysis) arp(ids []string) []ARPPoint {
+func (a *analysis) arp() []ARPPoint {
 	w := a.w
 	per := map[int][]arpObs{}
 	for f, obs := range w.c.Obs {

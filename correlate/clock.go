@@ -158,7 +158,6 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 	// Pairwise estimates: est[a][b] = offset of b's clock against a's.
 	type edgeEst struct {
 		off, bound int64
-		drift      float64
 		method     string
 		n          int
 	}
@@ -237,7 +236,7 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 			if a > b {
 				sign = -1
 			}
-			m := clockModel{t0: t0, offset: models[a].offset + sign*e.off, drift: models[a].drift + float64(sign)*e.drift,
+			m := clockModel{t0: t0, offset: models[a].offset + sign*e.off, drift: models[a].drift,
 				bound: e.bound, method: e.method, samples: e.n}
 			if models[a].bound > 0 && e.bound > 0 {
 				m.bound = models[a].bound + e.bound

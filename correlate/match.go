@@ -76,7 +76,6 @@ type jstate struct {
 	stages   [maxStages]uint32
 	nstages  uint8
 	lastNode int16
-	last     uint32 // stage of the latest hop
 	lastG    uint32 // global id of the latest hop's observation
 }
 
@@ -376,7 +375,6 @@ func (m *matcher) attach(j int32, g uint32, t int64, stage uint32, node int16) {
 		js.stages[js.nstages] = stage
 		js.nstages++
 	}
-	js.last = stage
 	js.lastNode = node
 	js.lastG = g
 	m.jOf[g] = j

@@ -159,7 +159,7 @@ func (a *analysis) flowOut(ids []string) []Flow {
 		f := Flow{ID: ids[fi], Proto: protoName(t.proto), Src: Endpoint{w.addrString(t.v6, t.src), t.sp},
 			Dst: Endpoint{w.addrString(t.v6, t.dst), t.dp}, NAT: []NATMapping{}, LostAt: []LostAt{},
 			HandshakeRTT: []PointRTT{}, PerPoint: []PointCount{}, Path: []string{}, Bytes: fl.bytes,
-			Packets: a.sent(fl), Delivered: fl.delivered, Lost: fl.lost,
+			Packets: fl.nSent, Delivered: fl.delivered, Lost: fl.lost,
 			NotCaptured: fl.notCaptured, Retransmissions: fl.retrans, Resets: fl.resets, LatencyNs: fl.e2e.summary(),
 			ARPWaitNs: fl.arpWait}
 		if t.proto == 1 || t.proto == 58 {
@@ -433,7 +433,7 @@ func (a *analysis) summary(res *Result) Summary {
 		s.Skipped += in.Skipped
 	}
 	for _, f := range a.flows {
-		s.Journeys += a.sent(f)
+		s.Journeys += f.nSent
 		s.Delivered += f.delivered
 		s.Lost += f.lost
 		s.NotCaptured += f.notCaptured
@@ -443,10 +443,6 @@ func (a *analysis) summary(res *Result) Summary {
 	}
 	return s
 }
-
-// sent counts the packets a flow's endpoints sent: its journeys, less the pieces of GSO splits and
-// GRO merges (they carry bytes already counted) and the ICMP errors about it.
-func (a *analysis) sent(fl *flowAcc) int { return fl.nSent }
 
 // udpPairWindow is how long after a request its response may come.
 const udpPairWindow = int64(time.Second)
