@@ -10,11 +10,6 @@ import (
 	"github.com/calipath/calipath/decode"
 )
 
-var (
-	calicoMAC = [6]byte{0xee, 0xee, 0xee, 0xee, 0xee, 0xee}
-	gatewayIP = [4]byte{169, 254, 1, 1}
-)
-
 // arpTimeout is how long a request may wait for its reply.
 const arpTimeout = int64(time.Second)
 
@@ -105,8 +100,8 @@ func (a *analysis) arp() []ARPPoint {
 					}
 				}
 				verdict := "answered"
-				if r.SPA == gatewayIP {
-					if r.SHA == calicoMAC {
+				if r.SPA == decode.CalicoGateway {
+					if r.SHA == decode.CalicoMAC {
 						verdict = "proxy-ok"
 						ap.ProxyReplies++
 					} else {
@@ -132,7 +127,7 @@ func (a *analysis) arp() []ARPPoint {
 			}
 			ap.Unanswered++
 			kind := "arp-unanswered"
-			if pd.obs.arp.TPA == gatewayIP && w.pointRole[p] == decode.RolePodVeth {
+			if pd.obs.arp.TPA == decode.CalicoGateway && w.pointRole[p] == decode.RolePodVeth {
 				kind = "proxy-arp-missing"
 			}
 			a.arpFindings = append(a.arpFindings, arpFinding{point: p, kind: kind, ev: a.evidence(pd.obs.g),

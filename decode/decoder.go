@@ -191,7 +191,7 @@ const (
 func sllStage(p *Packet) int32 {
 	switch {
 	case p.HasARP && p.Encap == EncapNone:
-		if p.ARP.TPA == calicoGateway || p.ARP.SHA == calicoMAC {
+		if p.ARP.TPA == CalicoGateway || p.ARP.SHA == CalicoMAC {
 			return IfAnyPod
 		}
 		return IfAnyUnderlay

@@ -41,7 +41,7 @@ func TestFingerprintAlongThePath(t *testing.T) {
 		binary.BigEndian.PutUint16(b[10:12], ^fold(sum16(0, b[:20])))
 		return b
 	}
-	cali := observe(t, LinkEthernet, ethFrame(calicoMAC, mac1, 0x0800, inner(64, podB, 53, payload)))
+	cali := observe(t, LinkEthernet, ethFrame(CalicoMAC, mac1, 0x0800, inner(64, podB, 53, payload)))
 	tunl := observe(t, LinkRaw, inner(63, podB, 53, payload))
 	eth := observe(t, LinkEthernet, ethFrame(mac2, mac1, 0x0800, ipv4Frame(nodeA, nodeB, 63, 4, inner(63, podB, 53, payload))))
 	vx := make([]byte, 8)
@@ -49,7 +49,7 @@ func TestFingerprintAlongThePath(t *testing.T) {
 	binary.BigEndian.PutUint32(vx[4:8], 4096<<8)
 	vxl := append(vx, ethFrame(mac2, mac1, 0x0800, inner(63, podB, 53, payload))...)
 	vxlan := observe(t, LinkEthernet, ethFrame(mac2, mac1, 0x0800, ipv4Frame(nodeA, nodeB, 64, 17, udpSeg(51234, 4789, vxl))))
-	dnat := observe(t, LinkEthernet, ethFrame(calicoMAC, mac1, 0x0800, inner(64, svc, 5353, payload)))
+	dnat := observe(t, LinkEthernet, ethFrame(CalicoMAC, mac1, 0x0800, inner(64, svc, 5353, payload)))
 	other := observe(t, LinkRaw, inner(63, podB, 53, []byte("dns query 0002 example.com")))
 
 	if eth.Encap() != EncapIPIP || vxlan.Encap() != EncapVXLAN || cali.Encap() != EncapNone {

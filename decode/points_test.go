@@ -92,8 +92,8 @@ func TestIdentify(t *testing.T) {
 	podMAC := [6]byte{0x0a, 0x58, 1, 2, 3, 4}
 
 	inner := ipv4Frame(podA, podB, 63, 1, []byte("12345678abcdefgh"))
-	toHost := ethFrame(calicoMAC, podMAC, 0x0800, ipv4Frame(podA, podB, 64, 1, []byte("12345678abcdefgh")))
-	arpReq := ethFrame([6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, podMAC, 0x0806, arpBody(1, podMAC, podA, [6]byte{}, calicoGateway))
+	toHost := ethFrame(CalicoMAC, podMAC, 0x0800, ipv4Frame(podA, podB, 64, 1, []byte("12345678abcdefgh")))
+	arpReq := ethFrame([6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, podMAC, 0x0806, arpBody(1, podMAC, podA, [6]byte{}, CalicoGateway))
 	outer := ethFrame([6]byte{2, 0, 0, 0, 0, 2}, [6]byte{2, 0, 0, 0, 0, 1}, 0x0800, ipv4Frame(nodeA, nodeB, 63, 4, inner))
 
 	files := []FileMeta{
@@ -239,7 +239,7 @@ func TestNodeIPsFromIPv6Outer(t *testing.T) {
 		{Path: "/x/node-b-eth0.pcap"}, {Path: "/x/node-b-cali2222222222b.pcap"}}
 	sources := []Source{{File: 0, IfIndex: -1}, {File: 1, IfIndex: -1}, {File: 2, IfIndex: -1}, {File: 3, IfIndex: -1}}
 	traffic := []Traffic{
-		trafficFor(t, LinkEthernet, ethFrame(calicoMAC, podMAC, 0x86dd, inner)),
+		trafficFor(t, LinkEthernet, ethFrame(CalicoMAC, podMAC, 0x86dd, inner)),
 		trafficFor(t, LinkEthernet, outer),
 		trafficFor(t, LinkEthernet, outer),
 		{},

@@ -28,8 +28,8 @@ func TestSLL1Stages(t *testing.T) {
 	inner64 := ipv4Frame(podA, podB, 64, 17, udpSeg(40000, 53, []byte("query 0001 example.com")))
 	inner63 := ipv4Frame(podA, podB, 63, 17, udpSeg(40000, 53, []byte("query 0001 example.com")))
 	frames := [][]byte{
-		sll1Frame(0, 1, podMAC, 0x0806, arpBody(1, [6]byte(podMAC), podA, [6]byte{}, calicoGateway)),
-		sll1Frame(4, 1, calicoMAC[:], 0x0806, arpBody(2, calicoMAC, calicoGateway, [6]byte(podMAC), podA)),
+		sll1Frame(0, 1, podMAC, 0x0806, arpBody(1, [6]byte(podMAC), podA, [6]byte{}, CalicoGateway)),
+		sll1Frame(4, 1, CalicoMAC[:], 0x0806, arpBody(2, CalicoMAC, CalicoGateway, [6]byte(podMAC), podA)),
 		sll1Frame(0, 1, podMAC, 0x0800, inner64),                                                   // cali, from the pod
 		sll1Frame(4, 768, nil, 0x0800, inner63),                                                    // tunl0
 		sll1Frame(4, 1, []byte{2, 0, 0, 0, 0, 1}, 0x0800, ipv4Frame(nodeA, nodeB, 63, 4, inner63)), // eth0

@@ -1,10 +1,10 @@
 package decode
 
-// calicoMAC is the MAC of every cali* host-side veth end (and of its proxy ARP replies).
-var calicoMAC = [6]byte{0xee, 0xee, 0xee, 0xee, 0xee, 0xee}
+// CalicoMAC is the MAC of every cali* host-side veth end (and of its proxy ARP replies).
+var CalicoMAC = [6]byte{0xee, 0xee, 0xee, 0xee, 0xee, 0xee}
 
-// calicoGateway is 169.254.1.1, the pods' default gateway, answered by proxy ARP.
-var calicoGateway = [4]byte{169, 254, 1, 1}
+// CalicoGateway is 169.254.1.1, the pods' default gateway, answered by proxy ARP.
+var CalicoGateway = [4]byte{169, 254, 1, 1}
 
 const maxPairs = 32
 
@@ -90,12 +90,12 @@ func (t *Traffic) Add(ts int64, p *Packet, fp uint64) {
 		copy(src[:], p.SLLAddr[:6])
 		haveMAC = true
 	}
-	if haveMAC && (src == calicoMAC || dst == calicoMAC) {
+	if haveMAC && (src == CalicoMAC || dst == CalicoMAC) {
 		t.CalicoMAC++
 	}
 	if p.HasARP && p.Encap == EncapNone {
 		a := &p.ARP
-		if (a.Op == 1 && a.TPA == calicoGateway) || (a.Op == 2 && a.SHA == calicoMAC) {
+		if (a.Op == 1 && a.TPA == CalicoGateway) || (a.Op == 2 && a.SHA == CalicoMAC) {
 			t.GatewayARP++
 		}
 		return
@@ -117,16 +117,16 @@ func (t *Traffic) Add(ts int64, p *Packet, fp uint64) {
 		if p.HasEth && src[0] == 0x66 && dst[0] == 0x66 {
 			t.VTEPMAC++
 		}
-		if in.Version == 4 && haveMAC && dst == calicoMAC {
+		if in.Version == 4 && haveMAC && dst == CalicoMAC {
 			t.PodSrcs, t.NPodSrc = addAddr(t.PodSrcs, t.NPodSrc, [4]byte(in.Src[:4]))
 		}
-		if in.Version == 4 && haveMAC && src == calicoMAC {
+		if in.Version == 4 && haveMAC && src == CalicoMAC {
 			t.PodDsts, t.NPodDst = addAddr(t.PodDsts, t.NPodDst, [4]byte(in.Dst[:4]))
 		}
-		if in.Version == 6 && haveMAC && dst == calicoMAC {
+		if in.Version == 6 && haveMAC && dst == CalicoMAC {
 			t.PodSrcs6, t.NPodSrc6 = addAddr6(t.PodSrcs6, t.NPodSrc6, in.Src)
 		}
-		if in.Version == 6 && haveMAC && src == calicoMAC {
+		if in.Version == 6 && haveMAC && src == CalicoMAC {
 			t.PodDsts6, t.NPodDst6 = addAddr6(t.PodDsts6, t.NPodDst6, in.Dst)
 		}
 	}
