@@ -23,6 +23,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"sync"
 	"time"
 )
 
@@ -125,20 +126,27 @@ func get(args []string) (Result, error) {
 		return Result{}, err
 	}
 	res := Result{Kind: "http", From: *from, Dst: *url, Sent: 1}
-	var local string
+	var (
+		mu    sync.Mutex // the dial may still run when Get gives up on a timeout
+		local string
+	)
 	tr := &http.Transport{
 		DisableKeepAlives: true,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			c, err := (&net.Dialer{}).DialContext(ctx, "tcp4", addr)
 			if err == nil {
+				mu.Lock()
 				local = c.LocalAddr().String()
+				mu.Unlock()
 			}
 			return c, err
 		},
 	}
 	cl := &http.Client{Transport: tr, Timeout: *timeout}
 	resp, err := cl.Get(*url)
+	mu.Lock()
 	res.Src = local
+	mu.Unlock()
 	if err != nil {
 		res.Err = err.Error()
 		return res, nil
