@@ -87,12 +87,67 @@ func (a *analysis) anomaly(kind, severity string, where Where, flows map[int32]b
 	return an
 }
 
+// icmpKey groups ICMP error findings into anomalies.
+type icmpKey struct {
+	kind  string
+	point int
+	self  bool
+}
+
+// icmpExplained books each ICMP error (frag-needed, unreachable, time-exceeded) against one packet of
+// the flow it quotes that was lost on a segment starting on the node that sent the error: the node
+// dropped that packet and said why. It returns the answered drops per segment and per ICMP group.
+// Errors a node addresses to itself answer nothing (they report the node's own sends).
+func (a *analysis) icmpExplained() (map[*segAcc]int, map[icmpKey]int) {
+	w := a.w
+	explained, answered := map[*segAcc]int{}, map[icmpKey]int{}
+	segs := make([]*segAcc, 0, len(a.segs))
+	for _, s := range a.segs {
+		if s.lost > 0 {
+			segs = append(segs, s)
+		}
+	}
+	sort.Slice(segs, func(i, j int) bool {
+		if segs[i].from != segs[j].from {
+			return segs[i].from < segs[j].from
+		}
+		return segs[i].to < segs[j].to
+	})
+	used := map[*segAcc]map[int32]int{}
+	for _, f := range a.icmpFindings {
+		if f.self || f.flow < 0 {
+			continue
+		}
+		node := w.pointNode[f.point]
+		var pick *segAcc
+		for _, s := range segs {
+			if w.pointNode[s.from] != node || s.flows[f.flow]-used[s][f.flow] <= 0 {
+				continue
+			}
+			if pick == nil || (s.from == f.point && pick.from != f.point) {
+				pick = s
+			}
+		}
+		if pick == nil {
+			continue
+		}
+		if used[pick] == nil {
+			used[pick] = map[int32]int{}
+		}
+		used[pick][f.flow]++
+		explained[pick]++
+		answered[icmpKey{f.kind, f.point, f.self}]++
+	}
+	return explained, answered
+}
+
 func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 	w := a.w
 	out := []Anomaly{}
-	// Losses per segment.
+	// Losses per segment; drops answered with an ICMP error are that error's anomaly, not a loss.
+	explained, answered := a.icmpExplained()
 	for _, s := range a.segs {
-		if s.lost == 0 {
+		if s.lost == 0 || explained[s] == s.lost {
 			continue
 		}
 		where := Where{From: w.c.Points[s.from].ID, To: w.c.Points[s.to].ID}
@@ -105,20 +160,24 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 			}
 		}
 		total := s.lost + s.delivered
-		detail := fmt.Sprintf("%d of %d packets lost.", s.lost, total)
+		lost := s.lost - explained[s] // the unexplained drops
+		detail := fmt.Sprintf("%d of %d packets lost.", lost, total)
+		if n := explained[s]; n > 0 {
+			detail = fmt.Sprintf("%d of %d packets lost (and %d dropped with an ICMP error, listed apart).", lost, total, n)
+		}
 		switch {
-		case s.lostDF == s.lost && s.lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached:
-			out = append(out, a.anomaly("pmtu-blackhole", "error", where, flows, ids, s.lost, s.evidence,
+		case s.lostDF == s.lost && lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached:
+			out = append(out, a.anomaly("pmtu-blackhole", "error", where, flows, ids, lost, s.evidence,
 				fmt.Sprintf("%s Lost packets were up to %d bytes with DF; the largest that passed was %d.", detail, s.lostMaxLen, s.passMaxLen)))
-		case s.lost*2 >= total:
+		case lost*2 >= total:
 			kind := map[string]string{"encap": "encap-drop", "underlay": "underlay-drop", "decap": "decap-drop",
 				"delivery": "delivery-drop"}[s.kind]
 			if kind == "" {
 				kind = "host-drop"
 			}
-			out = append(out, a.anomaly(kind, "error", where, flows, ids, s.lost, s.evidence, detail))
+			out = append(out, a.anomaly(kind, "error", where, flows, ids, lost, s.evidence, detail))
 		default:
-			out = append(out, a.anomaly("loss", "warning", where, flows, ids, s.lost, s.evidence, detail))
+			out = append(out, a.anomaly("loss", "warning", where, flows, ids, lost, s.evidence, detail))
 		}
 	}
 	for _, s := range a.segs {
@@ -155,13 +214,9 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 		out = append(out, a.anomaly(k.kind, sev, Where{Point: w.c.Points[k.point].ID}, nil, ids, len(fs), ev, detail))
 	}
 	// ICMP errors.
-	type ikey struct {
-		kind  string
-		point int
-	}
-	icmpGroups := map[ikey][]icmpFinding{}
+	icmpGroups := map[icmpKey][]icmpFinding{}
 	for _, f := range a.icmpFindings {
-		k := ikey{f.kind, f.point}
+		k := icmpKey{f.kind, f.point, f.self}
 		icmpGroups[k] = append(icmpGroups[k], f)
 	}
 	for k, fs := range icmpGroups {
@@ -177,7 +232,20 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 		if k.kind == "icmp-frag-needed" {
 			detail = fmt.Sprintf("Next-hop MTU %d.", fs[0].mtu)
 		}
-		out = append(out, a.anomaly(k.kind, "warning", Where{Point: w.c.Points[k.point].ID}, flows, ids, len(fs), ev, detail))
+		if n := answered[k]; n > 0 {
+			what := "a packet"
+			if n > 1 {
+				what = fmt.Sprintf("%d packets", n)
+			}
+			detail += fmt.Sprintf(" It answered %s dropped on that node (not counted again as loss).", what)
+		}
+		sev := "warning"
+		if k.self {
+			sev = "info"
+			detail += fmt.Sprintf(" Sent by %s to itself: its own stack reporting a local send failure, not a hop on the path.",
+				w.nodes[w.pointNode[k.point]])
+		}
+		out = append(out, a.anomaly(k.kind, sev, Where{Point: w.c.Points[k.point].ID}, flows, ids, len(fs), ev, strings.TrimSpace(detail)))
 	}
 	// NAT, grouped by kind and place.
 	type nkey struct{ kind, at string }

@@ -183,6 +183,9 @@ type icmpFinding struct {
 	flow  int32
 	ev    Evidence
 	mtu   uint16
+	// self marks an error a node addressed to itself (source and destination are its own node IPs,
+	// typically over lo): the node's own stack reporting a local send failure, not a hop on the path.
+	self bool
 }
 
 // icmp lists ICMP errors (one per error packet, at the first point that saw it) and links each to
@@ -222,7 +225,11 @@ func (a *analysis) icmp(ids []string) []ICMPError {
 			kind = "ttl-expired"
 		}
 		if kind != "" {
-			a.icmpFindings = append(a.icmpFindings, icmpFinding{kind: kind, point: p, flow: fi, ev: ie.Evidence, mtu: e.MTU})
+			_, srcPod := w.ownerOf(v6, o.Src)
+			_, dstPod := w.ownerOf(v6, o.Dst)
+			n := w.nodeOf(v6, o.Src)
+			self := !srcPod && !dstPod && n >= 0 && n == w.nodeOf(v6, o.Dst)
+			a.icmpFindings = append(a.icmpFindings, icmpFinding{kind: kind, point: p, flow: fi, ev: ie.Evidence, mtu: e.MTU, self: self})
 		}
 		// Did a "fragmentation needed" reach the pod that sent the big packet?
 		if kind == "icmp-frag-needed" && fi >= 0 {

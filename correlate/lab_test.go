@@ -96,11 +96,6 @@ func TestLabScenarios(t *testing.T) {
 var knownGaps = map[string]string{
 	"mtu-blackhole": "the last resend is lost at the very end of the router's captures, so the captures " +
 		"cannot tell lost from not captured (calipath says not captured; the lab knows it ran on).",
-	"pmtu-discovery": "one piece of a GSO frame enters router-1/eth1 and never leaves it (the router " +
-		"answers with ICMP 3/4, MTU 1400): calipath reports that real drop as a loss on router-1/eth1→eth0, " +
-		"which the lab's truth computer (counting per sent TCP segment, booked where it first lost data) " +
-		"does not expect; and the kernel answers the lab's userspace tunnel with an ICMP 3/4 to its own " +
-		"node over lo, which calipath reports as icmp-frag-needed at node-b/lo.",
 }
 
 // reporter is the part of testing.T that checkLab uses.
