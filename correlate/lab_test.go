@@ -76,43 +76,12 @@ func TestLabScenarios(t *testing.T) {
 			ngs, _ := filepath.Glob(filepath.Join(dir, "*.pcapng"))
 			c := decode.Load(append(pcaps, ngs...), decode.Options{}, decode.PointConfig{})
 			r := Correlate(c, Options{})
-			gap, known := knownGaps[tr.Scenario]
-			if !known {
-				checkLab(t, &tr, r)
-				return
-			}
-			var col collector
-			checkLab(&col, &tr, r)
-			if len(col.errs) == 0 {
-				t.Fatalf("known gap %q passes now: remove it from knownGaps", tr.Scenario)
-			}
-			t.Skipf("known gap: %s\n%s", gap, strings.Join(col.errs, "\n"))
+			checkLab(t, &tr, r)
 		})
 	}
 }
 
-// knownGaps are lab scenarios calipath does not reproduce yet, with why. The test skips them with
-// their discrepancies listed, and fails once one passes.
-var knownGaps = map[string]string{
-	"mtu-blackhole": "the last resend is lost at the very end of the router's captures, so the captures " +
-		"cannot tell lost from not captured (calipath says not captured; the lab knows it ran on).",
-}
-
-// reporter is the part of testing.T that checkLab uses.
-type reporter interface {
-	Helper()
-	Errorf(format string, args ...any)
-}
-
-// collector gathers checkLab's complaints for a known gap.
-type collector struct{ errs []string }
-
-func (c *collector) Helper() {}
-func (c *collector) Errorf(format string, args ...any) {
-	c.errs = append(c.errs, fmt.Sprintf(format, args...))
-}
-
-func checkLab(t reporter, tr *labTruth, r *Result) {
+func checkLab(t *testing.T, tr *labTruth, r *Result) {
 	t.Helper()
 	if r.Mode != tr.Mode {
 		t.Errorf("mode %q, want %q", r.Mode, tr.Mode)

@@ -326,6 +326,14 @@ run_scenario() {
 		client pod-a udp -addr "$POD_B_IP:9000" -n 10
 		;;
 	pmtu-discovery) traffic "$POD_B_IP" 8s ;;
+	mtu-blackhole)
+		traffic
+		# The server goes on resending into the black hole after the client gave up. Abort its
+		# connection (the RST is small and passes the router) and let the captures see that, so no
+		# resend races the end of the captures, where a drop cannot be told from a stopped capture.
+		nsx pod-b ss -K -t dst "$POD_A_IP" >/dev/null
+		sleep 0.2
+		;;
 	*) traffic ;;
 	esac
 	stop_captures
