@@ -57,10 +57,10 @@ func Correlate(c *decode.Capture, opts Options) *Result {
 	w := newWorld(c)
 	clocks := w.estimateClocks(opts.Offsets)
 	m := &matcher{w: w, clocks: clocks, window: int64(opts.Window), dupWin: int64(time.Millisecond),
-		exact: newMmap(), loose: newMmap(), tcp: newMmap()}
+		loose: newMultimap(), tcp: newMultimap()}
 	m.run()
 	nJ := int(m.next)
-	m.ring, m.exact, m.loose, m.tcp = nil, nil, nil, nil // the open-journey state is no longer needed
+	m.ring, m.loose, m.tcp = nil, nil, nil // the open-journey state is no longer needed
 	a := &analysis{w: w, m: m, clocks: clocks, opts: opts, nJ: nJ}
 	return a.result()
 }

@@ -7,74 +7,21 @@ import (
 	"github.com/calipath/calipath/decode"
 )
 
-// mmap is a multimap from fingerprints to journeys: chains of nodes in one slice with a free list, so
-// that the open-journey index costs no allocation per packet once warm.
-type mmap struct {
-	head  *u64map
-	nodes []mnode
-	free  int32
-}
-
-type mnode struct {
-	key  uint64
-	j    int32
-	next int32
-}
-
-func newMmap() *mmap { return &mmap{head: newU64map(), free: -1} }
-
-func (m *mmap) add(key uint64, j int32) int32 {
-	var n int32
-	if m.free >= 0 {
-		n = m.free
-		m.free = m.nodes[n].next
-	} else {
-		n = int32(len(m.nodes))
-		m.nodes = append(m.nodes, mnode{})
-	}
-	next, _ := m.head.get(key) // -1 when absent
-	m.nodes[n] = mnode{key: key, j: j, next: next}
-	m.head.set(key, n)
-	return n
-}
-
-func (m *mmap) remove(n int32) {
-	key := m.nodes[n].key
-	h, ok := m.head.get(key)
-	if !ok {
-		return
-	}
-	if h == n {
-		if nx := m.nodes[n].next; nx >= 0 {
-			m.head.set(key, nx)
-		} else {
-			m.head.del(key)
-		}
-	} else {
-		for p := h; p >= 0; p = m.nodes[p].next {
-			if m.nodes[p].next == n {
-				m.nodes[p].next = m.nodes[n].next
-				break
-			}
-		}
-	}
-	m.nodes[n] = mnode{next: m.free, j: -1}
-	m.free = n
-}
-
 const maxStages = 8
 
 // jstate is a journey while it is open for matching.
 type jstate struct {
-	exact    uint64
-	lastTs   int64    // corrected time of the latest hop
-	reg      [4]int32 // registrations: exact, exact after NAT, loose, TCP tuple
-	tuple    uint64   // hash of the TCP 5-tuple (segmentation offload matching), 0 if not TCP data
-	seq      uint32   // TCP sequence number and payload length of the first hop
+	exact    uint64 // exact fingerprint of its latest sighting (after any NAT)
+	exact0   uint64 // exact fingerprint of its first sighting
+	loose    uint64 // NAT-tolerant fingerprint, its key in the loose index
+	lastTs   int64  // corrected time of the latest hop
+	tuple    uint64 // hash of the TCP 5-tuple (segmentation offload matching), 0 if not TCP data
+	seq      uint32 // TCP sequence number and payload length of the first hop
 	plen     uint32
 	tcpAt    int64 // when it entered the tcp index
 	stages   [maxStages]uint32
 	nstages  uint8
+	inTCP    bool // registered in the tcp index
 	lastNode int16
 	lastG    uint32 // global id of the latest hop's observation
 }
@@ -105,14 +52,15 @@ type natEvent struct {
 
 // matcher joins Observations into journeys.
 type matcher struct {
-	w        *world
-	clocks   []clockModel
-	window   int64
-	dupWin   int64
-	exact    *mmap
-	loose    *mmap
-	tcp      *mmap   // TCP data journeys by 5-tuple, for GSO splits and GRO merges
-	tcpQueue []int32 // journeys in the tcp index, oldest first (kept for offloadWin only)
+	w      *world
+	clocks []clockModel
+	window int64
+	dupWin int64
+	// loose indexes open journeys by NAT-tolerant fingerprint; an exact match is an entry whose
+	// journey has the sighting's exact fingerprint (identical packets share the loose one).
+	loose    *multimap
+	tcp      *multimap // TCP data journeys by 5-tuple, for GSO splits and GRO merges
+	tcpQueue []int32   // journeys in the tcp index, oldest first (kept for offloadWin only)
 	tcpHead  int
 	gso      []gsoEvent
 	// ring holds the state of open journeys: ids base..next-1 (journeys are created and closed in id
@@ -229,27 +177,32 @@ func (m *matcher) step(o *decode.Observation, g uint32, t int64) {
 	node := int16(m.w.pointNode[pi])
 	stage := m.stageOf(o, pi)
 	e := o.Exact()
-	best, dupJ := int32(-1), int32(-1)
-	h, _ := m.exact.head.get(e) // -1 when absent
-	for n := h; n >= 0; {
-		nd := &m.exact.nodes[n]
-		j := nd.j
-		n = nd.next
+	best, dupJ, nat := int32(-1), int32(-1), int32(-1)
+	lm := m.loose
+	for i := lm.first(o.Loose); i >= 0; i = lm.next(o.Loose, i) {
+		j := lm.slots[i].val
 		js := m.st(j)
 		if t-js.lastTs > m.window || js.lastTs-t > m.window {
+			continue
+		}
+		if js.exact != e && js.exact0 != e {
+			// NAT: the same packet with other addresses or ports, on the same node.
+			if js.lastNode == node && !js.visited(stage) && m.nearer(j, nat, t) {
+				nat = j
+			}
 			continue
 		}
 		if js.visited(stage) {
 			// A second copy of a frame at a point the journey already passed, moments later (the
 			// journey may have moved on meanwhile): a duplicate, not a new packet.
-			if t-js.lastTs <= m.dupWin {
+			if t-js.lastTs <= m.dupWin && j > dupJ {
 				dupJ = j
 			}
 			continue
 		}
 		// Among identical packets in flight (IP id 0, duplicate ACKs, resends) take the journey seen
 		// most recently before this sighting: the nearest plausible one in time.
-		if best < 0 || closer(js.lastTs, m.st(best).lastTs, t) {
+		if m.nearer(j, best, t) {
 			best = j
 		}
 	}
@@ -259,44 +212,34 @@ func (m *matcher) step(o *decode.Observation, g uint32, t int64) {
 	case dupJ >= 0:
 		m.jOf[g] = dupJ
 		m.dup[g/64] |= 1 << (g % 64)
+	case nat >= 0:
+		js := m.st(nat)
+		m.nat = append(m.nat, natEvent{j: nat, from: js.lastG, to: g})
+		js.exact = e
+		m.attach(nat, g, t, stage, node)
 	default:
-		// NAT: the same packet with other addresses or ports, on the same node.
-		if h, ok := m.loose.head.get(o.Loose); ok {
-			for n := h; n >= 0; {
-				nd := &m.loose.nodes[n]
-				j := nd.j
-				n = nd.next
-				js := m.st(j)
-				if js.exact == e || js.lastNode != node || js.visited(stage) ||
-					t-js.lastTs > m.window || js.lastTs-t > m.window {
-					continue
-				}
-				if best < 0 || closer(js.lastTs, m.st(best).lastTs, t) {
-					best = j
-				}
-			}
-		}
-		if best >= 0 {
-			js := m.st(best)
-			m.nat = append(m.nat, natEvent{j: best, from: js.lastG, to: g})
-			js.exact = e
-			if js.reg[1] >= 0 {
-				m.exact.remove(js.reg[1])
-			}
-			js.reg[1] = m.exact.add(e, best)
-			m.attach(best, g, t, stage, node)
-			return
-		}
 		j := m.newJourney()
 		js := m.st(j)
-		*js = jstate{exact: e, lastTs: t, reg: [4]int32{-1, -1, -1, -1}}
-		js.reg[0] = m.exact.add(e, j)
-		js.reg[2] = m.loose.add(o.Loose, j)
+		*js = jstate{exact: e, exact0: e, loose: o.Loose, lastTs: t}
+		lm.add(o.Loose, j)
 		m.attach(j, g, t, stage, node)
 		if o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.PayloadLen() > 0 {
 			m.offload(j, o, g, t, stage, node)
 		}
 	}
+}
+
+// nearer reports whether open journey j is a better match for a sighting at t than cur (-1: none):
+// see closer; on a tie the later-opened journey wins.
+func (m *matcher) nearer(j, cur int32, t int64) bool {
+	if cur < 0 {
+		return true
+	}
+	x, y := m.st(j).lastTs, m.st(cur).lastTs
+	if x == y {
+		return j > cur
+	}
+	return closer(x, y, t)
 }
 
 // tupleHash identifies a TCP connection direction.
@@ -312,23 +255,21 @@ func tupleHash(o *decode.Observation) uint64 {
 func (m *matcher) offload(j int32, o *decode.Observation, g uint32, t int64, stage uint32, node int16) {
 	js := m.st(j)
 	js.tuple, js.seq, js.plen = tupleHash(o), o.Seq, uint32(o.PayloadLen())
-	if h, ok := m.tcp.head.get(js.tuple); ok {
-		for n := h; n >= 0; n = m.tcp.nodes[n].next {
-			k := m.tcp.nodes[n].j
-			ks := m.st(k)
-			if k == j || ks.lastNode != node || ks.visited(stage) || t-ks.lastTs > offloadWin || ks.lastTs-t > offloadWin {
-				continue
-			}
-			switch {
-			case ks.plen > js.plen && within(js.seq, js.plen, ks.seq, ks.plen): // k was split; j is a piece
-				m.gso = append(m.gso, gsoEvent{parent: k, child: j, at: g})
-			case js.plen > ks.plen && within(ks.seq, ks.plen, js.seq, js.plen): // k merged into j
-				m.gso = append(m.gso, gsoEvent{parent: k, child: j, at: g, merge: true})
-			}
+	for i := m.tcp.first(js.tuple); i >= 0; i = m.tcp.next(js.tuple, i) {
+		k := m.tcp.slots[i].val
+		ks := m.st(k)
+		if k == j || ks.lastNode != node || ks.visited(stage) || t-ks.lastTs > offloadWin || ks.lastTs-t > offloadWin {
+			continue
+		}
+		switch {
+		case ks.plen > js.plen && within(js.seq, js.plen, ks.seq, ks.plen): // k was split; j is a piece
+			m.gso = append(m.gso, gsoEvent{parent: k, child: j, at: g})
+		case js.plen > ks.plen && within(ks.seq, ks.plen, js.seq, js.plen): // k merged into j
+			m.gso = append(m.gso, gsoEvent{parent: k, child: j, at: g, merge: true})
 		}
 	}
-	js.reg[3] = m.tcp.add(js.tuple, j)
-	js.tcpAt = t
+	m.tcp.add(js.tuple, j)
+	js.inTCP, js.tcpAt = true, t
 	if m.tcpHead >= 4096 && 2*m.tcpHead >= len(m.tcpQueue) { // drop the evicted front: bounded by the window
 		m.tcpQueue = m.tcpQueue[:copy(m.tcpQueue, m.tcpQueue[m.tcpHead:])]
 		m.tcpHead = 0
@@ -352,9 +293,9 @@ func (m *matcher) evictTCP(now int64) {
 		if now-js.tcpAt <= offloadWin {
 			return
 		}
-		if js.reg[3] >= 0 {
-			m.tcp.remove(js.reg[3])
-			js.reg[3] = -1
+		if js.inTCP {
+			m.tcp.remove(js.tuple, j)
+			js.inTCP = false
 		}
 		m.tcpHead++
 	}
@@ -388,19 +329,9 @@ func (m *matcher) evict(now int64) {
 		if now-js.lastTs <= m.window {
 			return
 		}
-		for i, r := range js.reg {
-			if r < 0 {
-				continue
-			}
-			switch i {
-			case 2:
-				m.loose.remove(r)
-			case 3:
-				m.tcp.remove(r)
-			default:
-				m.exact.remove(r)
-			}
-			js.reg[i] = -1
+		m.loose.remove(js.loose, j)
+		if js.inTCP {
+			m.tcp.remove(js.tuple, j)
 		}
 		m.base++
 	}
