@@ -58,6 +58,7 @@ func Correlate(c *decode.Capture, opts Options) *Result {
 	clocks := w.estimateClocks(opts.Offsets)
 	m := &matcher{w: w, clocks: clocks, window: int64(opts.Window), dupWin: int64(time.Millisecond),
 		loose: newMultimap(), tcp: newMultimap()}
+	m.sourceClocks()
 	m.run()
 	nJ := int(m.next)
 	m.ring, m.loose, m.tcp = nil, nil, nil // the open-journey state is no longer needed
@@ -149,9 +150,9 @@ type flowAcc struct {
 	resets      int
 	nat         map[natKey]int
 	natEv       map[natKey][]Evidence
-	perPoint    map[int]*PointCount
-	srcVotes    [2]map[int]int
-	dstVotes    [2]map[int]int
+	perPoint    []pointTally // packets and bytes per point (a flow crosses few points)
+	srcVotes    [2]votes
+	dstVotes    [2]votes
 	routers     [2]map[int]int64 // router point → summed hop position in the journeys that crossed it
 	routerN     [2]map[int]int
 	e2e         latAcc
@@ -285,13 +286,11 @@ func (a *analysis) result() *Result {
 		if !ok {
 			fi = int32(len(a.flows))
 			a.flowOf[root] = fi
-			fl := &flowAcc{key: root, client: t, first: a.ts(h[0]), lostAt: map[[2]int]int{}, nat: map[natKey]int{}, natEv: map[natKey][]Evidence{},
-				perPoint: map[int]*PointCount{}}
+			fl := &flowAcc{key: root, client: t, first: a.ts(h[0]), lostAt: map[[2]int]int{}, nat: map[natKey]int{}, natEv: map[natKey][]Evidence{}}
 			if o.Flags&decode.FlagICMPError != 0 { // a flow first seen through an ICMP error: orient it as quoted
 				fl.client = t.reverse()
 			}
 			for d := 0; d < 2; d++ {
-				fl.srcVotes[d], fl.dstVotes[d] = map[int]int{}, map[int]int{}
 				fl.routers[d], fl.routerN[d] = map[int]int64{}, map[int]int{}
 			}
 			a.flows = append(a.flows, fl)
@@ -306,12 +305,12 @@ func (a *analysis) result() *Result {
 		fl.journeys[d] = append(fl.journeys[d], int32(j))
 		// Votes for the path's end nodes: the sender's node, and the node of the last known destination.
 		if n := w.nodeOf(t.v6, t.src); n >= 0 {
-			fl.srcVotes[d][n]++
+			fl.srcVotes[d].add(n)
 		}
 		for i := len(h) - 1; i >= 0; i-- {
 			oh, _ := a.obs(h[i])
 			if n := w.nodeOf(oh.Flags&decode.FlagIPv6 != 0, oh.Dst); n >= 0 {
-				fl.dstVotes[d][n]++
+				fl.dstVotes[d].add(n)
 				break
 			}
 		}
@@ -504,20 +503,44 @@ func (a *analysis) encapsulated(x, y int) bool {
 	return m == "ipip" || m == "vxlan"
 }
 
-func topVote(v map[int]int) int {
+// votes counts how often each small integer (a node, a point) was seen: a short list, searched
+// linearly (a flow has a handful of candidates; cheaper than a map per flow).
+type votes []vote
+
+type vote struct{ key, n int }
+
+func (v *votes) add(k int) {
+	for i := range *v {
+		if (*v)[i].key == k {
+			(*v)[i].n++
+			return
+		}
+	}
+	*v = append(*v, vote{k, 1})
+}
+
+// top returns the most frequent key, the lowest on a tie; -1 when there is none.
+func (v votes) top() int {
 	best, bn := -1, 0
-	for n, c := range v {
-		if c > bn || (c == bn && n < best) {
-			best, bn = n, c
+	for _, c := range v {
+		if c.n > bn || (c.n == bn && c.key < best) {
+			best, bn = c.key, c.n
 		}
 	}
 	return best
 }
 
+// pointTally is a flow's packets and bytes at one point.
+type pointTally struct {
+	point   int
+	packets int
+	bytes   int64
+}
+
 // buildPath orders the points a flow direction's packets should cross.
 func (a *analysis) buildPath(fl *flowAcc, d uint8) *pathInfo {
 	w := a.w
-	src, dst := topVote(fl.srcVotes[d]), topVote(fl.dstVotes[d])
+	src, dst := fl.srcVotes[d].top(), fl.dstVotes[d].top()
 	pi := &pathInfo{pos: map[int]int{}, srcNode: src, dstNode: dst}
 	add := func(ps ...int) {
 		for _, p := range ps {
@@ -535,24 +558,24 @@ func (a *analysis) buildPath(fl *flowAcc, d uint8) *pathInfo {
 	}
 	// The pod-veths at either end, from the addresses the packets carried (before NAT at the source,
 	// after it at the destination).
-	srcVotes, dstVotes := map[int]int{}, map[int]int{}
+	var srcVotes, dstVotes votes
 	for _, j := range fl.journeys[d][:min(len(fl.journeys[d]), voteSample)] {
 		h := a.hops(int(j))
 		first, _ := a.obs(h[0])
 		last, _ := a.obs(h[len(h)-1])
 		if p := podPoint(first.Flags&decode.FlagIPv6 != 0, first.Src, src); p >= 0 {
-			srcVotes[p]++
+			srcVotes.add(p)
 		}
 		if p := podPoint(last.Flags&decode.FlagIPv6 != 0, last.Dst, dst); p >= 0 {
-			dstVotes[p]++
+			dstVotes.add(p)
 		}
 	}
 	srcPod, dstPod := -1, -1
 	if src >= 0 {
-		srcPod = topVote(srcVotes)
+		srcPod = srcVotes.top()
 	}
 	if dst >= 0 {
-		dstPod = topVote(dstVotes)
+		dstPod = dstVotes.top()
 	}
 	if src >= 0 && srcPod >= 0 {
 		add(srcPod)
@@ -701,13 +724,15 @@ func (a *analysis) placeJourneys() []Journey {
 				first = min(first, i)
 				reach = max(reach, i)
 			}
-			pc := fl.perPoint[p]
-			if pc == nil {
-				pc = &PointCount{Point: w.c.Points[p].ID}
-				fl.perPoint[p] = pc
+			k := 0
+			for k < len(fl.perPoint) && fl.perPoint[k].point != p {
+				k++
 			}
-			pc.Packets++
-			pc.Bytes += int64(o0.Len) // the IP packet's length, the same at every point
+			if k == len(fl.perPoint) {
+				fl.perPoint = append(fl.perPoint, pointTally{point: p})
+			}
+			fl.perPoint[k].packets++
+			fl.perPoint[k].bytes += int64(o0.Len) // the IP packet's length, the same at every point
 		}
 		fl.bytes += int64(o0.Len)
 		if !a.offloadNew[int32(j)] {

@@ -116,6 +116,9 @@ func protoName(p uint8) string {
 type unionFind struct{ parent map[flowKey]flowKey }
 
 func (u *unionFind) find(k flowKey) flowKey {
+	if len(u.parent) == 0 { // no NAT: every key is its own root
+		return k
+	}
 	p, ok := u.parent[k]
 	if !ok || p == k {
 		return k

@@ -52,10 +52,11 @@ type natEvent struct {
 
 // matcher joins Observations into journeys.
 type matcher struct {
-	w      *world
-	clocks []clockModel
-	window int64
-	dupWin int64
+	w        *world
+	clocks   []clockModel
+	srcClock []clockModel // clocks by source (see sourceClocks)
+	window   int64
+	dupWin   int64
 	// loose indexes open journeys by NAT-tolerant fingerprint; an exact match is an entry whose
 	// journey has the sighting's exact fingerprint (identical packets share the loose one).
 	loose    *multimap
@@ -85,7 +86,18 @@ func (m *matcher) stageOf(o *decode.Observation, pi int) uint32 {
 
 // corrected returns an Observation's corrected timestamp.
 func (m *matcher) corrected(o *decode.Observation) int64 {
+	if int(o.Source) < len(m.srcClock) {
+		return m.srcClock[o.Source].correct(o.Ts)
+	}
 	return m.clocks[m.w.pointNode[m.w.srcPoint[o.Source]]].correct(o.Ts)
+}
+
+// sourceClocks gives each source its node's clock model (one lookup per timestamp, not three).
+func (m *matcher) sourceClocks() {
+	m.srcClock = make([]clockModel, len(m.w.srcPoint))
+	for s, p := range m.w.srcPoint {
+		m.srcClock[s] = m.clocks[m.w.pointNode[p]]
+	}
 }
 
 // matchable reports whether an Observation takes part in journeys.

@@ -192,7 +192,7 @@ func (a *analysis) flowOut(ids []string) []Flow {
 			return f.LostAt[i].To < f.LostAt[j].To
 		})
 		for _, pc := range fl.perPoint {
-			f.PerPoint = append(f.PerPoint, *pc)
+			f.PerPoint = append(f.PerPoint, PointCount{Point: w.c.Points[pc.point].ID, Packets: pc.packets, Bytes: pc.bytes})
 		}
 		sort.Slice(f.PerPoint, func(i, j int) bool { return f.PerPoint[i].Point < f.PerPoint[j].Point })
 		if pi := fl.path[c2s]; pi != nil {
