@@ -223,37 +223,86 @@ func Load(paths []string, opts Options, cfg PointConfig) *Capture {
 // LoadProgress is Load with a progress callback (nil for none).
 func LoadProgress(paths []string, opts Options, cfg PointConfig, progress Progress) *Capture {
 	t := NewTables()
-	// Each file collects into fixed-size chunks (no regrowth copies while scanning); afterwards each
-	// file's chunks are joined into one exact-size slice and freed, one file at a time.
-	chunks := make([][][]Observation, len(paths))
-	files := scanFiles(paths, opts, t, func(file int) ScanFunc {
-		return func(_ *Record, _ *Packet, o *Observation) {
-			cs := chunks[file]
-			if n := len(cs); n == 0 || len(cs[n-1]) == cap(cs[n-1]) {
-				chunks[file] = append(cs, make([]Observation, 0, obsChunk))
-				cs = chunks[file]
-			}
-			last := &cs[len(cs)-1]
-			*last = append(*last, *o)
+	cols := make([]obsCollector, len(paths))
+	for i, p := range paths {
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			cols[i].size = st.Size()
 		}
+	}
+	files := scanFiles(paths, opts, t, func(file int) ScanFunc {
+		c := &cols[file]
+		return func(r *Record, _ *Packet, o *Observation) { c.add(r, o) }
 	}, progress)
 	obs := make([][]Observation, len(paths))
-	for f, cs := range chunks {
-		n := 0
-		for _, c := range cs {
-			n += len(c)
-		}
-		all := make([]Observation, 0, n)
-		for i, c := range cs {
-			all = append(all, c...)
-			cs[i] = nil
-		}
-		obs[f] = all
-		chunks[f] = nil
+	for f := range cols {
+		obs[f] = cols[f].finish()
 	}
 	c := IdentifyFiles(files, t, cfg)
 	c.Obs = obs
 	return c
+}
+
+// obsCollector gathers one file's Observations. The first obsChunk go into a chunk; from their
+// average record size and the file's size it sizes one slice for the whole file and goes on in it, so
+// a large file is written once, not collected and then copied. When the estimate falls short (a
+// compressed file, records growing larger), the rest goes into fixed-size chunks joined at the end.
+type obsCollector struct {
+	size   int64 // the file's size (0: unknown)
+	bytes  int64 // record bytes so far: captured bytes plus a 16-byte record header each
+	obs    []Observation
+	sized  bool // obs was sized from the estimate
+	chunks [][]Observation
+}
+
+func (c *obsCollector) add(r *Record, o *Observation) {
+	c.bytes += int64(r.CapLen) + 16
+	if len(c.chunks) == 0 && len(c.obs) < cap(c.obs) {
+		c.obs = append(c.obs, *o)
+		return
+	}
+	if !c.sized && len(c.obs) == obsChunk {
+		c.sized = true
+		if c.size > c.bytes { // the first records are a sample of the rest
+			est := int(float64(c.size)/float64(c.bytes)*obsChunk*1.05) + obsChunk
+			if est > 2*obsChunk {
+				all := make([]Observation, obsChunk, est)
+				copy(all, c.obs)
+				c.obs = append(all, *o)
+				return
+			}
+		}
+	}
+	if c.obs == nil {
+		c.obs = make([]Observation, 0, obsChunk)
+		c.obs = append(c.obs, *o)
+		return
+	}
+	if n := len(c.chunks); n == 0 || len(c.chunks[n-1]) == cap(c.chunks[n-1]) {
+		c.chunks = append(c.chunks, make([]Observation, 0, obsChunk))
+	}
+	last := &c.chunks[len(c.chunks)-1]
+	*last = append(*last, *o)
+}
+
+// finish returns the file's Observations in frame order.
+func (c *obsCollector) finish() []Observation {
+	if len(c.chunks) == 0 {
+		if cap(c.obs)-len(c.obs) > len(c.obs)/4+4096 { // a small file in its first chunk
+			return append([]Observation(nil), c.obs...)
+		}
+		return c.obs
+	}
+	n := len(c.obs)
+	for _, ch := range c.chunks {
+		n += len(ch)
+	}
+	all := make([]Observation, 0, n)
+	all = append(all, c.obs...)
+	for _, ch := range c.chunks {
+		all = append(all, ch...)
+	}
+	c.obs, c.chunks = nil, nil
+	return all
 }
 
 // obsChunk is the number of Observations per collection chunk (3 MiB).
