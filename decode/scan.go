@@ -250,7 +250,7 @@ type obsCollector struct {
 	size   int64 // the file's size (0: unknown)
 	bytes  int64 // record bytes so far: captured bytes plus a 16-byte record header each
 	obs    []Observation
-	sized  bool // obs was sized from the estimate
+	sized  bool // the estimate was made (once, after the first chunk)
 	chunks [][]Observation
 }
 
