@@ -135,6 +135,36 @@ func (m *matcher) run() {
 			perm[f] = p
 		}
 	}
+	// A second goroutine merges the files' streams by corrected time, in batches, while this one
+	// matches: on two cores the merge is off the matcher's path.
+	batches := make(chan []sighting, 4)
+	free := make(chan []sighting, 4)
+	for range cap(free) {
+		free <- make([]sighting, 0, sightingBatch)
+	}
+	go m.merge(perm, batches, free)
+	for b := range batches {
+		for i := range b {
+			m.step(b[i].o, b[i].g, b[i].t)
+		}
+		free <- b[:0]
+	}
+}
+
+// sighting is one Observation in merge order: its global id and corrected time.
+type sighting struct {
+	o *decode.Observation
+	g uint32
+	t int64
+}
+
+const sightingBatch = 4096
+
+// merge sends every Observation in corrected-time order (a k-way merge of the files, each in the
+// order perm gives, nil meaning its own), in batches taken from free; it closes out at the end.
+func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []sighting) {
+	w := m.w
+	defer close(out)
 	pos := make([]int, len(w.c.Obs))
 	heads := make([]int64, len(w.c.Obs))
 	const done = int64(1<<63 - 1)
@@ -151,6 +181,7 @@ func (m *matcher) run() {
 			heads[f] = m.corrected(at(f))
 		}
 	}
+	b := <-free
 	for {
 		f := -1
 		for i, h := range heads {
@@ -161,19 +192,24 @@ func (m *matcher) run() {
 		if f < 0 {
 			break
 		}
-		t := heads[f]
 		idx := pos[f]
 		if perm[f] != nil {
 			idx = int(perm[f][idx])
 		}
-		g := w.fileBase[f] + uint32(idx)
-		m.step(&w.c.Obs[f][idx], g, t)
+		b = append(b, sighting{o: &w.c.Obs[f][idx], g: w.fileBase[f] + uint32(idx), t: heads[f]})
+		if len(b) == sightingBatch {
+			out <- b
+			b = <-free
+		}
 		pos[f]++
 		if pos[f] < len(w.c.Obs[f]) {
 			heads[f] = m.corrected(at(f))
 		} else {
 			heads[f] = done
 		}
+	}
+	if len(b) > 0 {
+		out <- b
 	}
 }
 
