@@ -230,7 +230,7 @@ func (m *matcher) step(o *decode.Observation, g uint32, t int64) {
 	for i := lm.first(o.Loose); i >= 0; i = lm.next(o.Loose, i) {
 		j := lm.slots[i].val
 		js := m.st(j)
-		if t-js.lastTs > m.window || js.lastTs-t > m.window {
+		if js.loose != o.Loose || t-js.lastTs > m.window || js.lastTs-t > m.window {
 			continue
 		}
 		if js.exact != e && js.exact0 != e {
@@ -306,7 +306,7 @@ func (m *matcher) offload(j int32, o *decode.Observation, g uint32, t int64, sta
 	for i := m.tcp.first(js.tuple); i >= 0; i = m.tcp.next(js.tuple, i) {
 		k := m.tcp.slots[i].val
 		ks := m.st(k)
-		if k == j || ks.lastNode != node || ks.visited(stage) || t-ks.lastTs > offloadWin || ks.lastTs-t > offloadWin {
+		if k == j || ks.tuple != js.tuple || ks.lastNode != node || ks.visited(stage) || t-ks.lastTs > offloadWin || ks.lastTs-t > offloadWin {
 			continue
 		}
 		switch {

@@ -2,17 +2,19 @@ package correlate
 
 // multimap maps uint64 keys to any number of int32 values (journeys) in one open-addressing table:
 // linear probing, entries of one key anywhere in the run after its home slot, and deletion by
-// shifting the following entries back (no tombstones), so probes stay short under constant churn and
-// an operation touches one or two cache lines. Keys are mixed before probing; a slot is empty when
-// its value is -1.
+// shifting the following entries back (no tombstones), so probes stay short under constant churn.
+// A slot holds a 32-bit hash of its key (which also gives its home slot) and the value, 8 bytes, so
+// the table of a busy window stays small enough for the caches; a slot is empty when its value is -1.
+// Different keys can share a hash: callers check the key of each value they get (a journey knows
+// its own keys).
 type multimap struct {
 	slots []mslot
 	n     int
 }
 
 type mslot struct {
-	key uint64
-	val int32
+	hash uint32
+	val  int32
 }
 
 func newMultimap() *multimap {
@@ -29,24 +31,28 @@ func (m *multimap) init(size int) {
 	m.n = 0
 }
 
-func (m *multimap) home(k uint64) int {
+func hash32(k uint64) uint32 {
 	k ^= k >> 33
 	k *= 0xff51afd7ed558ccd
 	k ^= k >> 33
-	return int(k & uint64(len(m.slots)-1))
+	return uint32(k)
 }
 
-// first returns the slot of the first value stored under k, or -1; next(k, i) continues after slot i.
+// first returns the slot of the first value whose key hashes like k, or -1; next(k, i) continues
+// after slot i.
 //
-//	for i := m.first(k); i >= 0; i = m.next(k, i) { v := m.slots[i].val ... }
-func (m *multimap) first(k uint64) int { return m.scan(k, m.home(k)) }
+//	for i := m.first(k); i >= 0; i = m.next(k, i) { v := m.slots[i].val; if key of v == k { ... } }
+func (m *multimap) first(k uint64) int {
+	h := hash32(k)
+	return m.scan(h, int(h)&(len(m.slots)-1))
+}
 
-func (m *multimap) next(k uint64, i int) int { return m.scan(k, (i+1)&(len(m.slots)-1)) }
+func (m *multimap) next(k uint64, i int) int { return m.scan(hash32(k), (i+1)&(len(m.slots)-1)) }
 
-func (m *multimap) scan(k uint64, i int) int {
+func (m *multimap) scan(h uint32, i int) int {
 	mask := len(m.slots) - 1
 	for ; m.slots[i].val >= 0; i = (i + 1) & mask {
-		if m.slots[i].key == k {
+		if m.slots[i].hash == h {
 			return i
 		}
 	}
@@ -54,35 +60,38 @@ func (m *multimap) scan(k uint64, i int) int {
 }
 
 // add stores v (≥ 0) under k, beside any values already there.
-func (m *multimap) add(k uint64, v int32) {
+func (m *multimap) add(k uint64, v int32) { m.put(hash32(k), v) }
+
+func (m *multimap) put(h uint32, v int32) {
 	if 2*(m.n+1) > len(m.slots) {
 		old := m.slots
 		m.init(2 * len(old))
 		for _, s := range old {
 			if s.val >= 0 {
-				m.add(s.key, s.val)
+				m.put(s.hash, s.val)
 			}
 		}
 	}
 	mask := len(m.slots) - 1
-	i := m.home(k)
+	i := int(h) & mask
 	for m.slots[i].val >= 0 {
 		i = (i + 1) & mask
 	}
-	m.slots[i] = mslot{key: k, val: v}
+	m.slots[i] = mslot{hash: h, val: v}
 	m.n++
 }
 
 // remove deletes the pair (k, v); it reports whether it was there.
 func (m *multimap) remove(k uint64, v int32) bool {
 	mask := len(m.slots) - 1
-	i := m.home(k)
+	h := hash32(k)
+	i := int(h) & mask
 	for {
 		s := &m.slots[i]
 		if s.val < 0 {
 			return false
 		}
-		if s.key == k && s.val == v {
+		if s.hash == h && s.val == v {
 			break
 		}
 		i = (i + 1) & mask
@@ -90,8 +99,8 @@ func (m *multimap) remove(k uint64, v int32) bool {
 	m.n--
 	// Shift back the entries after i whose home slot is not cyclically within (i, j].
 	for j := (i + 1) & mask; m.slots[j].val >= 0; j = (j + 1) & mask {
-		h := m.home(m.slots[j].key)
-		if (j > i && (h <= i || h > j)) || (j < i && (h <= i && h > j)) {
+		home := int(m.slots[j].hash) & mask
+		if (j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j)) {
 			m.slots[i] = m.slots[j]
 			i = j
 		}
