@@ -56,9 +56,7 @@ func Correlate(c *decode.Capture, opts Options) *Result {
 	}
 	w := newWorld(c)
 	clocks := w.estimateClocks(opts.Offsets)
-	m := &matcher{w: w, clocks: clocks, window: int64(opts.Window), dupWin: int64(time.Millisecond),
-		loose: newMultimap(), tcp: newMultimap()}
-	m.sourceClocks()
+	m := newMatcher(w, clocks, opts)
 	m.run()
 	nJ := int(m.next)
 	m.ring, m.loose, m.tcp = nil, nil, nil // the open-journey state is no longer needed

@@ -54,7 +54,7 @@ type natEvent struct {
 type matcher struct {
 	w        *world
 	clocks   []clockModel
-	srcClock []clockModel // clocks by source (see sourceClocks)
+	srcClock []clockModel // clocks by source
 	window   int64
 	dupWin   int64
 	// loose indexes open journeys by NAT-tolerant fingerprint; an exact match is an entry whose
@@ -86,18 +86,17 @@ func (m *matcher) stageOf(o *decode.Observation, pi int) uint32 {
 
 // corrected returns an Observation's corrected timestamp.
 func (m *matcher) corrected(o *decode.Observation) int64 {
-	if int(o.Source) < len(m.srcClock) {
-		return m.srcClock[o.Source].correct(o.Ts)
-	}
-	return m.clocks[m.w.pointNode[m.w.srcPoint[o.Source]]].correct(o.Ts)
+	return m.srcClock[o.Source].correct(o.Ts)
 }
 
-// sourceClocks gives each source its node's clock model (one lookup per timestamp, not three).
-func (m *matcher) sourceClocks() {
-	m.srcClock = make([]clockModel, len(m.w.srcPoint))
-	for s, p := range m.w.srcPoint {
-		m.srcClock[s] = m.clocks[m.w.pointNode[p]]
+// newMatcher makes a matcher. Each source gets its node's clock model (one lookup per timestamp).
+func newMatcher(w *world, clocks []clockModel, opts Options) *matcher {
+	m := &matcher{w: w, clocks: clocks, window: int64(opts.Window), dupWin: int64(time.Millisecond),
+		loose: newMultimap(), tcp: newMultimap(), srcClock: make([]clockModel, len(w.srcPoint))}
+	for s, p := range w.srcPoint {
+		m.srcClock[s] = clocks[w.pointNode[p]]
 	}
+	return m
 }
 
 // matchable reports whether an Observation takes part in journeys.
