@@ -245,7 +245,8 @@ func LoadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 // obsCollector gathers one file's Observations. The first obsChunk go into a chunk; from their
 // average record size and the file's size it sizes one slice for the whole file and goes on in it, so
 // a large file is written once, not collected and then copied. When the estimate falls short (a
-// compressed file, records growing larger), the rest goes into fixed-size chunks joined at the end.
+// compressed file, later records smaller than the first), the rest goes into fixed-size chunks joined
+// at the end.
 type obsCollector struct {
 	size   int64 // the file's size (0: unknown)
 	bytes  int64 // record bytes so far: captured bytes plus a 16-byte record header each
