@@ -213,16 +213,41 @@ func (a *analysis) buildArena() {
 			fill[j]++
 		}
 	}
-	// Within a journey: nodes in the order the packet reached them (first sighting in corrected time),
-	// and within a node by capture time (one clock, so exact). Journeys are short: insertion sorts on
-	// the parallel arrays, first by time, then by node rank.
+	// Each journey's hops in path order; journeys are independent, so two halves sort side by side.
+	mid := a.nJ / 2
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.sortHops(0, mid)
+	}()
+	a.sortHops(mid, a.nJ)
+	<-done
+	// The matcher's per-observation state is no longer needed.
+	m.jOf, m.dup = nil, nil
+}
+
+// sortHops puts the hops of journeys [from, to) in path order. Within a journey: nodes in the order
+// the packet reached them (first sighting in corrected time), and within a node by capture time (one
+// clock, so exact). Journeys are short: insertion sorts on the parallel arrays, first by time, then by
+// node rank.
+func (a *analysis) sortHops(from, to int) {
 	swap := func(i, k int) {
 		a.arena[i], a.arena[k] = a.arena[k], a.arena[i]
 		a.hopPt[i], a.hopPt[k] = a.hopPt[k], a.hopPt[i]
 		a.hopTs[i], a.hopTs[k] = a.hopTs[k], a.hopTs[i]
 	}
 	var nodes []int
-	for j := 0; j < a.nJ; j++ {
+	rankOf := func(k int) int {
+		n := a.w.pointNode[a.hopPt[k]]
+		for r, x := range nodes {
+			if x == n {
+				return r
+			}
+		}
+		nodes = append(nodes, n)
+		return len(nodes) - 1
+	}
+	for j := from; j < to; j++ {
 		lo, hi := int(a.jStart[j]), int(a.jStart[j+1])
 		if hi-lo < 2 {
 			continue
@@ -233,16 +258,6 @@ func (a *analysis) buildArena() {
 			}
 		}
 		nodes = nodes[:0]
-		rankOf := func(k int) int {
-			n := a.w.pointNode[a.hopPt[k]]
-			for r, x := range nodes {
-				if x == n {
-					return r
-				}
-			}
-			nodes = append(nodes, n)
-			return len(nodes) - 1
-		}
 		for k := lo; k < hi; k++ {
 			rankOf(k)
 		}
@@ -252,8 +267,6 @@ func (a *analysis) buildArena() {
 			}
 		}
 	}
-	// The matcher's per-observation state is no longer needed.
-	m.jOf, m.dup = nil, nil
 }
 
 func (a *analysis) result() *Result {
@@ -268,6 +281,12 @@ func (a *analysis) result() *Result {
 		ot, _ := a.obs(ev.to)
 		a.uf.union(w.tupleOf(of).key(), w.tupleOf(ot).key())
 	}
+	// The datapath mode per node pair reads only the journeys: it runs beside the flow assignment.
+	modesDone := make(chan struct{})
+	go func() {
+		defer close(modesDone)
+		a.modes()
+	}()
 	a.flowOf = map[flowKey]int32{}
 	a.jFlow = make([]int32, a.nJ)
 	a.jDir = make([]uint8, a.nJ)
@@ -321,7 +340,7 @@ func (a *analysis) result() *Result {
 			}
 		}
 	}
-	a.modes()
+	<-modesDone
 	a.segs = map[[2]int]*segAcc{}
 	if n := len(a.w.c.Points); n <= 256 {
 		a.segDense = make([]*segAcc, n*n)
