@@ -113,7 +113,11 @@ func (a *analysis) icmpExplained() (map[*segAcc]int, map[icmpKey]int) {
 		}
 		return segs[i].to < segs[j].to
 	})
-	used := map[*segAcc]map[int32]int{}
+	type segFlow struct {
+		s    *segAcc
+		flow int32
+	}
+	used := map[segFlow]int{} // losses of a flow on a segment already answered
 	for _, f := range a.icmpFindings {
 		if f.self || f.flow < 0 {
 			continue
@@ -121,7 +125,7 @@ func (a *analysis) icmpExplained() (map[*segAcc]int, map[icmpKey]int) {
 		node := w.pointNode[f.point]
 		var pick *segAcc
 		for _, s := range segs {
-			if w.pointNode[s.from] != node || s.flows[f.flow]-used[s][f.flow] <= 0 {
+			if w.pointNode[s.from] != node || s.flows[f.flow] <= used[segFlow{s, f.flow}] {
 				continue
 			}
 			if pick == nil || (s.from == f.point && pick.from != f.point) {
@@ -131,10 +135,7 @@ func (a *analysis) icmpExplained() (map[*segAcc]int, map[icmpKey]int) {
 		if pick == nil {
 			continue
 		}
-		if used[pick] == nil {
-			used[pick] = map[int32]int{}
-		}
-		used[pick][f.flow]++
+		used[segFlow{pick, f.flow}]++
 		explained[pick]++
 		answered[icmpKey{f.kind, f.point, f.self}]++
 	}
