@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"runtime"
 	"sort"
 	"time"
 
@@ -12,6 +13,10 @@ type Options struct {
 	Offsets  map[string]time.Duration // node → clock offset, overriding the estimate (--offset)
 	Window   time.Duration            // how far apart two sightings of one packet may be (default 1 s)
 	Journeys bool                     // include every journey in the Result
+	// ReleaseFingerprints lets Correlate drop the Capture's fingerprints (Capture.Loose, 8 bytes a
+	// frame) once it has matched the journeys, before it lays them out: the peak memory is lower, but
+	// the Capture cannot be correlated again.
+	ReleaseFingerprints bool
 }
 
 // Journey statuses.
@@ -60,6 +65,10 @@ func Correlate(c *decode.Capture, opts Options) *Result {
 	m.run()
 	nJ := int(m.next)
 	m.ring, m.loose, m.tcp = nil, nil, nil // the open-journey state is no longer needed
+	if opts.ReleaseFingerprints {
+		c.Loose = nil
+		runtime.GC() // so that the journeys' layout reuses the fingerprints' memory
+	}
 	a := &analysis{w: w, m: m, clocks: clocks, opts: opts, nJ: nJ}
 	return a.result()
 }

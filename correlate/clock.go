@@ -80,7 +80,8 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 		seen             []sighting
 	}
 	pkts := make(map[uint64]*info, min(total, maxClockSamples))
-	for _, obs := range w.c.Obs {
+	for f, obs := range w.c.Obs {
+		loose := w.c.Loose[f]
 		for i := range obs {
 			o := &obs[i]
 			t0 = min(t0, o.Ts)
@@ -90,10 +91,10 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 			}
 			// Sample on the NAT-tolerant fingerprint (stored, and the same at every point of the path);
 			// key on the exact one.
-			if o.Loose%rate != 0 {
+			if loose[i]%rate != 0 {
 				continue
 			}
-			fp := o.Exact()
+			fp := o.Exact(loose[i])
 			p := pkts[fp]
 			if p == nil {
 				s := w.senderNode(o)

@@ -99,9 +99,9 @@ func newMatcher(w *world, clocks []clockModel, opts Options) *matcher {
 	return m
 }
 
-// matchable reports whether an Observation takes part in journeys.
-func matchable(o *decode.Observation) bool {
-	return o.Flags&(decode.FlagNotIP|decode.FlagARP) == 0 && o.Loose != 0
+// matchable reports whether an Observation with NAT-tolerant fingerprint loose takes part in journeys.
+func matchable(o *decode.Observation, loose uint64) bool {
+	return o.Flags&(decode.FlagNotIP|decode.FlagARP) == 0 && loose != 0
 }
 
 func (m *matcher) run() {
@@ -144,17 +144,18 @@ func (m *matcher) run() {
 	go m.merge(perm, batches, free)
 	for b := range batches {
 		for i := range b {
-			m.step(b[i].o, b[i].g, b[i].t)
+			m.step(b[i].o, b[i].loose, b[i].g, b[i].t)
 		}
 		free <- b[:0]
 	}
 }
 
-// sighting is one Observation in merge order: its global id and corrected time.
+// sighting is one Observation in merge order: its fingerprint, global id and corrected time.
 type sighting struct {
-	o *decode.Observation
-	g uint32
-	t int64
+	o     *decode.Observation
+	loose uint64
+	g     uint32
+	t     int64
 }
 
 const sightingBatch = 4096
@@ -195,7 +196,7 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 		if perm[f] != nil {
 			idx = int(perm[f][idx])
 		}
-		b = append(b, sighting{o: &w.c.Obs[f][idx], g: w.fileBase[f] + uint32(idx), t: heads[f]})
+		b = append(b, sighting{o: &w.c.Obs[f][idx], loose: w.c.Loose[f][idx], g: w.fileBase[f] + uint32(idx), t: heads[f]})
 		if len(b) == sightingBatch {
 			out <- b
 			b = <-free
@@ -212,24 +213,24 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 	}
 }
 
-// step matches one Observation with corrected time t.
-func (m *matcher) step(o *decode.Observation, g uint32, t int64) {
+// step matches one Observation, with fingerprint loose, at corrected time t.
+func (m *matcher) step(o *decode.Observation, loose uint64, g uint32, t int64) {
 	m.jOf[g] = -1
 	m.evict(t)
 	m.evictTCP(t)
-	if !matchable(o) {
+	if !matchable(o, loose) {
 		return
 	}
 	pi := m.w.srcPoint[o.Source]
 	node := int16(m.w.pointNode[pi])
 	stage := m.stageOf(o, pi)
-	e := o.Exact()
+	e := o.Exact(loose)
 	best, dupJ, nat := int32(-1), int32(-1), int32(-1)
 	lm := m.loose
-	for i := lm.first(o.Loose); i >= 0; i = lm.next(o.Loose, i) {
+	for i := lm.first(loose); i >= 0; i = lm.next(loose, i) {
 		j := lm.slots[i].val
 		js := m.st(j)
-		if js.loose != o.Loose || t-js.lastTs > m.window || js.lastTs-t > m.window {
+		if js.loose != loose || t-js.lastTs > m.window || js.lastTs-t > m.window {
 			continue
 		}
 		if js.exact != e && js.exact0 != e {
@@ -267,8 +268,8 @@ func (m *matcher) step(o *decode.Observation, g uint32, t int64) {
 	default:
 		j := m.newJourney()
 		js := m.st(j)
-		*js = jstate{exact: e, exact0: e, loose: o.Loose, lastTs: t}
-		lm.add(o.Loose, j)
+		*js = jstate{exact: e, exact0: e, loose: loose, lastTs: t}
+		lm.add(loose, j)
 		m.attach(j, g, t, stage, node)
 		if o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.PayloadLen() > 0 {
 			m.offload(j, o, g, t, stage, node)

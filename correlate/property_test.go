@@ -192,7 +192,8 @@ func TestFlowJourneysMatchAll(t *testing.T) {
 	}
 }
 
-// The same captures give byte-identical JSON, run after run (maps are never printed in their order).
+// The same captures give byte-identical JSON, run after run (maps are never printed in their order),
+// and whether or not correlation releases the fingerprints once it has matched.
 func TestDeterministicJSON(t *testing.T) {
 	cfg := gen.DefaultConfig()
 	cfg.Seed = 5
@@ -211,9 +212,13 @@ func TestDeterministicJSON(t *testing.T) {
 	var out [2][]byte
 	for i := range out {
 		c := decode.Load(g.Files, decode.Options{}, decode.PointConfig{})
-		b, err := json.Marshal(Correlate(c, Options{Journeys: true}))
+		release := i == 1
+		b, err := json.Marshal(Correlate(c, Options{Journeys: true, ReleaseFingerprints: release}))
 		if err != nil {
 			t.Fatal(err)
+		}
+		if (c.Loose == nil) != release {
+			t.Fatalf("ReleaseFingerprints %v, fingerprints released: %v", release, c.Loose == nil)
 		}
 		out[i] = b
 	}

@@ -87,7 +87,7 @@ func benchReadDecode(b *testing.B, slow bool) {
 		n := 0
 		for r.Next(&rec) == nil {
 			d.Decode(&rec, &p, &o)
-			sum += o.Loose
+			sum += p.Loose
 			n++
 		}
 		if n != frames || o.Encap() != EncapIPIP || o.Checksum() != CsumOK {

@@ -60,7 +60,7 @@ func (d *Decoder) Decode(rec *Record, p *Packet, o *Observation) {
 	d.Observe(rec, p, o)
 }
 
-// Observe fills o from a decoded Packet.
+// Observe fills o from a decoded Packet, and sets p.Loose.
 func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 	*o = Observation{Ts: rec.Ts, Frame: rec.Frame}
 	src := Source{File: d.file, Iface: uint16(min(rec.Iface, 0xffff)), IfIndex: -1}
@@ -89,7 +89,7 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 		f |= FlagOutbound
 	}
 	fp, hashed := Fingerprint(p)
-	o.Loose = fp
+	p.Loose = fp
 	if !hashed {
 		f |= FlagNoPayloadHash
 	}

@@ -1,6 +1,6 @@
 package decode
 
-// Observation is the compact, fixed-size record of one frame at one capture source: 48 bytes, no
+// Observation is the compact, fixed-size record of one frame at one capture source: 40 bytes, no
 // pointers. Fields that are rare or wide (IPv6 addresses, ARP and ICMP-error details, outer headers)
 // live in per-file side Tables and are referred to by index.
 //
@@ -13,7 +13,6 @@ package decode
 // the ICMP type and code.
 type Observation struct {
 	Ts       int64  // capture time in ns since the Unix epoch, as recorded (no clock correction)
-	Loose    uint64 // NAT-tolerant fingerprint of the innermost IP packet (see Fingerprint)
 	Frame    uint32 // 1-based frame number in its file
 	Src      uint32
 	Dst      uint32
@@ -59,11 +58,12 @@ func (o *Observation) Encap() Encap { return Encap(o.Flags & FlagEncapMask) }
 // Checksum returns the checksum verdict.
 func (o *Observation) Checksum() Checksum { return Checksum((o.Flags & FlagCsumMask) >> FlagCsumShift) }
 
-// Exact returns the exact fingerprint: the Loose fingerprint mixed with addresses and ports. Two
-// Observations of the same IP packet at different points of its path have equal Exact fingerprints
-// unless NAT rewrote it (then only Loose matches).
-func (o *Observation) Exact() uint64 {
-	h := o.Loose ^ (uint64(o.Src)<<32 | uint64(o.Dst))
+// Exact returns the exact fingerprint: the Observation's NAT-tolerant fingerprint loose (see
+// Fingerprint and Capture.Loose) mixed with addresses and ports. Two Observations of the same IP packet
+// at different points of its path have equal Exact fingerprints unless NAT rewrote it (then only the
+// loose one matches).
+func (o *Observation) Exact(loose uint64) uint64 {
+	h := loose ^ (uint64(o.Src)<<32 | uint64(o.Dst))
 	h = mix64(h)
 	h ^= uint64(o.Sport)<<16 | uint64(o.Dport) | uint64(o.Flags&FlagIPv6)<<32
 	if (o.Proto == 1 || o.Proto == 58) && o.Flags&(FlagICMPError|FlagARP) == 0 {

@@ -17,7 +17,7 @@ func FuzzObserve(f *testing.F) {
 		var tr Traffic
 		rec := Record{Frame: 1, LinkType: LinkType(link), Data: data, CapLen: len(data), OrigLen: len(data) + int(link%3)}
 		d.Decode(&rec, &p, &o)
-		tr.Add(rec.Ts, &p, o.Loose)
+		tr.Add(rec.Ts, &p, p.Loose)
 		if int(o.Source) >= len(tb.Sources()) {
 			t.Fatalf("source %d of %d", o.Source, len(tb.Sources()))
 		}
@@ -33,7 +33,7 @@ func FuzzObserve(f *testing.F) {
 		if c := tb.Ctx(o.Ctx); c.Encap != p.Encap || (o.Ctx != 0 && c.VNI != p.VNI) {
 			t.Fatalf("header context %d (%+v) is not the frame's", o.Ctx, c)
 		}
-		_ = o.Exact()
+		_ = o.Exact(p.Loose)
 		_ = o.PayloadLen()
 	})
 }

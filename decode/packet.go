@@ -240,6 +240,11 @@ type Packet struct {
 	GSO      bool     // frame larger than its MTU or with IPv4 total length 0 (segmentation offload)
 	Checksum Checksum // overall verdict
 	Errs     Err
+
+	// Loose is the NAT-tolerant fingerprint of the innermost IP packet (see Fingerprint), set by
+	// Decoder.Observe. It is kept beside the Observation (Capture.Loose), not in it: only correlation's
+	// matching needs it.
+	Loose uint64
 }
 
 // Reset clears p for reuse.

@@ -137,7 +137,7 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 				fi.Traffic[o.Source] = tr
 			}
 		}
-		tr.Add(rec.Ts, &p, o.Loose)
+		tr.Add(rec.Ts, &p, p.Loose)
 		if fn != nil {
 			fn(&rec, &p, &o)
 		}
@@ -189,6 +189,10 @@ type Capture struct {
 	PointOf []int // point index of each source
 	NodeIPs []NodeIP
 	Obs     [][]Observation // per file, in frame order (set by Load)
+	// Loose holds, beside Obs, each Observation's NAT-tolerant fingerprint (Packet.Loose), set by Load.
+	// Only correlation's matching reads it, so it is kept apart: correlation may release it (nil) once
+	// it has matched, leaving the 40-byte Observations.
+	Loose [][]uint64
 }
 
 // IdentifyFiles runs point identification over scanned files.
@@ -215,7 +219,7 @@ func IdentifyFiles(files []*FileInfo, t *Tables, cfg PointConfig) *Capture {
 }
 
 // Load scans every file, keeping each frame's Observation, and identifies the capture points.
-// Capture.Obs[i] holds file i's Observations in frame order.
+// Capture.Obs[i] holds file i's Observations in frame order, Capture.Loose[i] their fingerprints.
 func Load(paths []string, opts Options, cfg PointConfig) *Capture {
 	return LoadProgress(paths, opts, cfg, nil)
 }
@@ -223,42 +227,47 @@ func Load(paths []string, opts Options, cfg PointConfig) *Capture {
 // LoadProgress is Load with a progress callback (nil for none).
 func LoadProgress(paths []string, opts Options, cfg PointConfig, progress Progress) *Capture {
 	t := NewTables()
-	cols := make([]obsCollector, len(paths))
+	cols := make([]collector[Observation], len(paths))
+	fps := make([]collector[uint64], len(paths))
 	for i, p := range paths {
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
-			cols[i].size = st.Size()
+			cols[i].size, fps[i].size = st.Size(), st.Size()
 		}
 	}
 	files := scanFiles(paths, opts, t, func(file int) ScanFunc {
-		c := &cols[file]
-		return func(r *Record, _ *Packet, o *Observation) { c.add(r, o) }
+		c, fp := &cols[file], &fps[file]
+		return func(r *Record, p *Packet, o *Observation) {
+			c.add(r, *o)
+			fp.add(r, p.Loose)
+		}
 	}, progress)
 	obs := make([][]Observation, len(paths))
+	loose := make([][]uint64, len(paths))
 	for f := range cols {
-		obs[f] = cols[f].finish()
+		obs[f], loose[f] = cols[f].finish(), fps[f].finish()
 	}
 	c := IdentifyFiles(files, t, cfg)
-	c.Obs = obs
+	c.Obs, c.Loose = obs, loose
 	return c
 }
 
-// obsCollector gathers one file's Observations. The first obsChunk go into a chunk; from their
-// average record size and the file's size it sizes one slice for the whole file and goes on in it, so
-// a large file is written once, not collected and then copied. When the estimate falls short (a
-// compressed file, later records smaller than the first), the rest goes into fixed-size chunks joined
-// at the end.
-type obsCollector struct {
+// collector gathers one file's values, one per record (its Observations, or their fingerprints). The
+// first obsChunk go into a chunk; from their average record size and the file's size it sizes one
+// slice for the whole file and goes on in it, so a large file is written once, not collected and then
+// copied. When the estimate falls short (a compressed file, later records smaller than the first), the
+// rest goes into fixed-size chunks joined at the end.
+type collector[T any] struct {
 	size   int64 // the file's size (0: unknown)
 	bytes  int64 // record bytes so far: captured bytes plus a 16-byte record header each
-	obs    []Observation
+	obs    []T
 	sized  bool // the estimate was made (once, after the first chunk)
-	chunks [][]Observation
+	chunks [][]T
 }
 
-func (c *obsCollector) add(r *Record, o *Observation) {
+func (c *collector[T]) add(r *Record, o T) {
 	c.bytes += int64(r.CapLen) + 16
 	if len(c.chunks) == 0 && len(c.obs) < cap(c.obs) {
-		c.obs = append(c.obs, *o)
+		c.obs = append(c.obs, o)
 		return
 	}
 	if !c.sized && len(c.obs) == obsChunk {
@@ -266,30 +275,30 @@ func (c *obsCollector) add(r *Record, o *Observation) {
 		if c.size > c.bytes { // the first records are a sample of the rest
 			est := int(float64(c.size)/float64(c.bytes)*obsChunk*1.05) + obsChunk
 			if est > 2*obsChunk {
-				all := make([]Observation, obsChunk, est)
+				all := make([]T, obsChunk, est)
 				copy(all, c.obs)
-				c.obs = append(all, *o)
+				c.obs = append(all, o)
 				return
 			}
 		}
 	}
 	if c.obs == nil {
-		c.obs = make([]Observation, 0, obsChunk)
-		c.obs = append(c.obs, *o)
+		c.obs = make([]T, 0, obsChunk)
+		c.obs = append(c.obs, o)
 		return
 	}
 	if n := len(c.chunks); n == 0 || len(c.chunks[n-1]) == cap(c.chunks[n-1]) {
-		c.chunks = append(c.chunks, make([]Observation, 0, obsChunk))
+		c.chunks = append(c.chunks, make([]T, 0, obsChunk))
 	}
 	last := &c.chunks[len(c.chunks)-1]
-	*last = append(*last, *o)
+	*last = append(*last, o)
 }
 
-// finish returns the file's Observations in frame order.
-func (c *obsCollector) finish() []Observation {
+// finish returns the file's values in frame order.
+func (c *collector[T]) finish() []T {
 	if len(c.chunks) == 0 {
 		if cap(c.obs)-len(c.obs) > len(c.obs)/4+4096 { // a small file in its first chunk
-			return append([]Observation(nil), c.obs...)
+			return append([]T(nil), c.obs...)
 		}
 		return c.obs
 	}
@@ -297,7 +306,7 @@ func (c *obsCollector) finish() []Observation {
 	for _, ch := range c.chunks {
 		n += len(ch)
 	}
-	all := make([]Observation, 0, n)
+	all := make([]T, 0, n)
 	all = append(all, c.obs...)
 	for _, ch := range c.chunks {
 		all = append(all, ch...)

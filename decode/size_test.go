@@ -5,9 +5,9 @@ import (
 	"unsafe"
 )
 
-// The Observation is the unit of memory for whole-capture correlation: keep it at 48 bytes.
+// The Observation is the unit of memory for whole-capture correlation: keep it at 40 bytes.
 func TestObservationSize(t *testing.T) {
-	if n := unsafe.Sizeof(Observation{}); n != 48 {
-		t.Fatalf("Observation is %d bytes, want 48", n)
+	if n := unsafe.Sizeof(Observation{}); n != 40 {
+		t.Fatalf("Observation is %d bytes, want 40", n)
 	}
 }

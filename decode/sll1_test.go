@@ -49,7 +49,7 @@ func TestSLL1Stages(t *testing.T) {
 		if traffic[o.Source] == nil {
 			traffic[o.Source] = &Traffic{}
 		}
-		traffic[o.Source].Add(int64(i), &p, o.Loose)
+		traffic[o.Source].Add(int64(i), &p, p.Loose)
 	}
 	sources := tb.Sources()
 	tr := make([]Traffic, len(sources))
