@@ -1,7 +1,7 @@
 package correlate
 
 import (
-	"runtime"
+	"runtime/debug"
 	"sort"
 	"time"
 
@@ -13,10 +13,11 @@ type Options struct {
 	Offsets  map[string]time.Duration // node → clock offset, overriding the estimate (--offset)
 	Window   time.Duration            // how far apart two sightings of one packet may be (default 1 s)
 	Journeys bool                     // include every journey in the Result
-	// ReleaseFingerprints lets Correlate drop the Capture's fingerprints (Capture.Loose, 8 bytes a
-	// frame) once it has matched the journeys, before it lays them out: the peak memory is lower, but
-	// the Capture cannot be correlated again.
-	ReleaseFingerprints bool
+	// Lean keeps the memory peak low for large captures, at a small cost in time: Correlate drops the
+	// Capture's fingerprints (Capture.Loose, 8 bytes a frame) once it has matched the journeys, so the
+	// Capture cannot be correlated again, and returns memory it no longer needs to the system between
+	// its phases, so the peak is what is live rather than what once was.
+	Lean bool
 }
 
 // Journey statuses.
@@ -61,13 +62,16 @@ func Correlate(c *decode.Capture, opts Options) *Result {
 	}
 	w := newWorld(c)
 	clocks := w.estimateClocks(opts.Offsets)
+	if opts.Lean {
+		debug.FreeOSMemory() // the clock samples, and what loading left
+	}
 	m := newMatcher(w, clocks, opts)
 	m.run()
 	nJ := int(m.next)
 	m.ring, m.loose, m.tcp = nil, nil, nil // the open-journey state is no longer needed
-	if opts.ReleaseFingerprints {
+	if opts.Lean {
 		c.Loose = nil
-		runtime.GC() // so that the journeys' layout reuses the fingerprints' memory
+		debug.FreeOSMemory()
 	}
 	a := &analysis{w: w, m: m, clocks: clocks, opts: opts, nJ: nJ}
 	return a.result()
@@ -89,7 +93,7 @@ type analysis struct {
 	jStart []uint32 // hops of journey j: arena[jStart[j]:jStart[j+1]] (global observation ids, in path order)
 	arena  []uint32
 	hopPt  []uint16 // the point of each arena slot
-	hopTs  []int64  // the corrected time of each arena slot
+	hopTs  hopTimes // the corrected time of each arena slot
 	jDups  map[int32]int
 	jFlow  []int32
 	jDir   []uint8
@@ -207,7 +211,7 @@ func (a *analysis) buildArena() {
 	}
 	a.arena = make([]uint32, a.jStart[a.nJ])
 	a.hopPt = make([]uint16, a.jStart[a.nJ])
-	a.hopTs = make([]int64, a.jStart[a.nJ])
+	a.hopTs = newHopTimes(int(a.jStart[a.nJ]), m.jT0)
 	fill := make([]uint32, a.nJ)
 	for f, obs := range a.w.c.Obs {
 		for i := range obs {
@@ -218,9 +222,15 @@ func (a *analysis) buildArena() {
 			}
 			k := a.jStart[j] + fill[j]
 			o := &obs[i]
-			a.arena[k], a.hopPt[k], a.hopTs[k] = g, uint16(a.w.srcPoint[o.Source]), m.corrected(o)
+			a.arena[k], a.hopPt[k] = g, uint16(a.w.srcPoint[o.Source])
+			a.hopTs.set(int(k), j, m.corrected(o))
 			fill[j]++
 		}
+	}
+	// The matcher's per-observation state is no longer needed.
+	m.jOf, m.dup, fill = nil, nil, nil
+	if a.opts.Lean {
+		debug.FreeOSMemory()
 	}
 	// Each journey's hops in path order; journeys are independent, so two halves sort side by side.
 	mid := a.nJ / 2
@@ -231,8 +241,6 @@ func (a *analysis) buildArena() {
 	}()
 	a.sortHops(mid, a.nJ)
 	<-done
-	// The matcher's per-observation state is no longer needed.
-	m.jOf, m.dup = nil, nil
 }
 
 // sortHops puts the hops of journeys [from, to) in path order. Within a journey: nodes in the order
@@ -243,7 +251,7 @@ func (a *analysis) sortHops(from, to int) {
 	swap := func(i, k int) {
 		a.arena[i], a.arena[k] = a.arena[k], a.arena[i]
 		a.hopPt[i], a.hopPt[k] = a.hopPt[k], a.hopPt[i]
-		a.hopTs[i], a.hopTs[k] = a.hopTs[k], a.hopTs[i]
+		a.hopTs.swap(i, k)
 	}
 	var nodes []int
 	rankOf := func(k int) int {
@@ -262,7 +270,7 @@ func (a *analysis) sortHops(from, to int) {
 			continue
 		}
 		for k := lo + 1; k < hi; k++ {
-			for i := k; i > lo && (a.hopTs[i] < a.hopTs[i-1] || (a.hopTs[i] == a.hopTs[i-1] && a.arena[i] < a.arena[i-1])); i-- {
+			for i := k; i > lo && a.hopTs.before(int32(j), i, i-1, a.arena); i-- {
 				swap(i, i-1)
 			}
 		}
@@ -746,7 +754,7 @@ func (a *analysis) placeJourneys() []Journey {
 			p := int(a.hopPt[base+hi])
 			if i, ok := pi.pos[p]; ok && reached[i] < 0 {
 				reached[i] = hi
-				when[i] = a.hopTs[base+hi]
+				when[i] = a.hopTs.at(int32(j), base+hi)
 				first = min(first, i)
 				reach = max(reach, i)
 			}

@@ -70,6 +70,7 @@ type matcher struct {
 	base int32
 	next int32
 	jOf  []int32  // global observation id → journey (-1: none)
+	jT0  []int64  // each journey's first sighting, in corrected time (its earliest: sightings come in time order)
 	dup  []uint64 // bitset: the observation is a duplicate copy at a point already visited
 	nat  []natEvent
 }
@@ -266,7 +267,7 @@ func (m *matcher) step(o *decode.Observation, loose uint64, g uint32, t int64) {
 		js.exact = e
 		m.attach(nat, g, t, stage, node)
 	default:
-		j := m.newJourney()
+		j := m.newJourney(t)
 		js := m.st(j)
 		*js = jstate{exact: e, exact0: e, loose: loose, lastTs: t}
 		lm.add(loose, j)
@@ -404,9 +405,9 @@ func closer(x, y, t int64) bool {
 // st returns the state of open journey j.
 func (m *matcher) st(j int32) *jstate { return &m.ring[int(j)&(len(m.ring)-1)] }
 
-// newJourney opens a journey and returns its id, growing the ring when the window holds more
-// journeys than it has room for.
-func (m *matcher) newJourney() int32 {
+// newJourney opens a journey first seen at t and returns its id, growing the ring when the window
+// holds more journeys than it has room for.
+func (m *matcher) newJourney(t int64) int32 {
 	if int(m.next-m.base) == len(m.ring) {
 		bigger := make([]jstate, 2*len(m.ring))
 		for id := m.base; id < m.next; id++ {
@@ -416,5 +417,6 @@ func (m *matcher) newJourney() int32 {
 	}
 	j := m.next
 	m.next++
+	m.jT0 = append(m.jT0, t)
 	return j
 }

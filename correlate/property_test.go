@@ -213,12 +213,12 @@ func TestDeterministicJSON(t *testing.T) {
 	for i := range out {
 		c := decode.Load(g.Files, decode.Options{}, decode.PointConfig{})
 		release := i == 1
-		b, err := json.Marshal(Correlate(c, Options{Journeys: true, ReleaseFingerprints: release}))
+		b, err := json.Marshal(Correlate(c, Options{Journeys: true, Lean: release}))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if (c.Loose == nil) != release {
-			t.Fatalf("ReleaseFingerprints %v, fingerprints released: %v", release, c.Loose == nil)
+			t.Fatalf("Lean %v, fingerprints released: %v", release, c.Loose == nil)
 		}
 		out[i] = b
 	}

@@ -1,0 +1,78 @@
+package correlate
+
+import (
+	"math"
+	"sync"
+)
+
+// hopTimes holds the corrected time of every arena slot in 4 bytes: nanoseconds after its journey's
+// first sighting (t0), which the matcher records. A hop more than 4.29 s after it (a journey
+// stretched over several matching windows) keeps its time in a side map instead.
+type hopTimes struct {
+	t0  []int64  // by journey
+	dt  []uint32 // by arena slot; dtBig: the time is in big
+	mu  sync.Mutex
+	big map[int]int64 // arena slot → time, for the slots marked dtBig (guarded by mu)
+}
+
+const dtBig = math.MaxUint32
+
+func newHopTimes(slots int, t0 []int64) hopTimes {
+	return hopTimes{t0: t0, dt: make([]uint32, slots)}
+}
+
+// set records that arena slot k, a hop of journey j, was seen at t.
+func (h *hopTimes) set(k int, j int32, t int64) {
+	if d := t - h.t0[j]; d >= 0 && d < dtBig {
+		h.dt[k] = uint32(d)
+		return
+	}
+	h.dt[k] = dtBig
+	h.mu.Lock()
+	if h.big == nil {
+		h.big = map[int]int64{}
+	}
+	h.big[k] = t
+	h.mu.Unlock()
+}
+
+// at returns the time of arena slot k, a hop of journey j.
+func (h *hopTimes) at(j int32, k int) int64 {
+	if d := h.dt[k]; d != dtBig {
+		return h.t0[j] + int64(d)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.big[k]
+}
+
+// swap exchanges the times of slots i and k (hops of one journey). Journeys' slots may be swapped
+// from several goroutines at once, each on its own journeys.
+func (h *hopTimes) swap(i, k int) {
+	h.dt[i], h.dt[k] = h.dt[k], h.dt[i]
+	if h.dt[i] == dtBig || h.dt[k] == dtBig {
+		h.mu.Lock()
+		bi, iok := h.big[i]
+		bk, kok := h.big[k]
+		delete(h.big, i)
+		delete(h.big, k)
+		if kok {
+			h.big[i] = bk
+		}
+		if iok {
+			h.big[k] = bi
+		}
+		h.mu.Unlock()
+	}
+}
+
+// before reports whether slot i comes before slot k, both hops of journey j: earlier, or at the same
+// time with a lower global observation id.
+func (h *hopTimes) before(j int32, i, k int, arena []uint32) bool {
+	di, dk := h.dt[i], h.dt[k]
+	if di == dtBig || dk == dtBig {
+		ti, tk := h.at(j, i), h.at(j, k)
+		return ti < tk || ti == tk && arena[i] < arena[k]
+	}
+	return di < dk || di == dk && arena[i] < arena[k]
+}

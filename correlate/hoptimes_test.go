@@ -1,0 +1,58 @@
+package correlate
+
+import (
+	"sync"
+	"testing"
+)
+
+// Hop times are kept as 4-byte offsets from the journey's first sighting; one more than 4.29 s later
+// (or, defensively, earlier) goes to the side map, and swaps and comparisons carry it along.
+func TestHopTimes(t *testing.T) {
+	const s = int64(1e9)
+	t0 := []int64{100 * s, 200 * s}
+	h := newHopTimes(6, t0)
+	times := []int64{100*s + 5, 100*s + 9*s, 100 * s, 200*s + 1, 200*s - 3, 200*s + 5*s}
+	jour := []int32{0, 0, 0, 1, 1, 1}
+	for k, tm := range times {
+		h.set(k, jour[k], tm)
+	}
+	if len(h.big) != 3 {
+		t.Errorf("%d times in the side map, want 3 (9 s and 5 s after, 3 ns before)", len(h.big))
+	}
+	for k, tm := range times {
+		if got := h.at(jour[k], k); got != tm {
+			t.Errorf("slot %d: %d, want %d", k, got, tm)
+		}
+	}
+	arena := []uint32{1, 2, 3, 4, 5, 6}
+	if !h.before(0, 0, 1, arena) || h.before(0, 1, 0, arena) || !h.before(0, 2, 0, arena) {
+		t.Error("before: wrong order within journey 0")
+	}
+	if !h.before(1, 4, 3, arena) || !h.before(1, 3, 5, arena) {
+		t.Error("before: wrong order within journey 1")
+	}
+	// Journeys are sorted in two halves at once: swaps of different journeys run concurrently.
+	var wg sync.WaitGroup
+	for _, pair := range [][2]int{{0, 1}, {3, 5}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.swap(pair[0], pair[1])
+		}()
+	}
+	wg.Wait()
+	times[0], times[1] = times[1], times[0]
+	times[3], times[5] = times[5], times[3]
+	for k, tm := range times {
+		if got := h.at(jour[k], k); got != tm {
+			t.Errorf("after swaps, slot %d: %d, want %d", k, got, tm)
+		}
+	}
+	h.swap(1, 2) // two plain offsets
+	times[1], times[2] = times[2], times[1]
+	for k, tm := range times {
+		if got := h.at(jour[k], k); got != tm {
+			t.Errorf("after the last swap, slot %d: %d, want %d", k, got, tm)
+		}
+	}
+}
