@@ -70,7 +70,11 @@ func Correlate(c *decode.Capture, opts Options) *Result {
 	nJ := int(m.next)
 	m.ring, m.loose, m.tcp = nil, nil, nil // the open-journey state is no longer needed
 	if opts.Lean {
-		c.Loose = nil
+		debug.FreeOSMemory()
+	}
+	m.collectJourneys()
+	if opts.Lean {
+		c.Loose = nil // it holds journey ids now
 		debug.FreeOSMemory()
 	}
 	a := &analysis{w: w, m: m, clocks: clocks, opts: opts, nJ: nJ}
@@ -196,7 +200,8 @@ func (a *analysis) buildArena() {
 	m := a.m
 	a.jStart = make([]uint32, a.nJ+1)
 	a.jDups = map[int32]int{}
-	for g, j := range m.jOf {
+	for g, j1 := range m.jOf {
+		j := j1 - 1
 		if j < 0 {
 			continue
 		}
@@ -216,7 +221,7 @@ func (a *analysis) buildArena() {
 	for f, obs := range a.w.c.Obs {
 		for i := range obs {
 			g := a.w.fileBase[f] + uint32(i)
-			j := m.jOf[g]
+			j := m.jOf[g] - 1
 			if j < 0 || m.isDup(g) {
 				continue
 			}
@@ -336,7 +341,6 @@ func (a *analysis) result() *Result {
 			d = c2s
 		}
 		a.jDir[j] = d
-		fl.journeys[d] = append(fl.journeys[d], int32(j))
 		// Votes for the path's end nodes: the sender's node, and the node of the last known destination.
 		if n := w.nodeOf(t.v6, t.src); n >= 0 {
 			fl.srcVotes[d].add(n)
@@ -357,6 +361,7 @@ func (a *analysis) result() *Result {
 			}
 		}
 	}
+	a.flowJourneys()
 	<-modesDone
 	a.segs = map[[2]int]*segAcc{}
 	if n := len(a.w.c.Points); n <= 256 {
@@ -401,6 +406,29 @@ func (a *analysis) result() *Result {
 		res.Journeys[i] = a.renderJourney(res.Journeys[i].ID)
 	}
 	return res
+}
+
+// flowJourneys lists each flow's journeys per direction, in journey order, in one array.
+func (a *analysis) flowJourneys() {
+	n := make([][2]int, len(a.flows))
+	for j, fi := range a.jFlow {
+		if fi >= 0 {
+			n[fi][a.jDir[j]]++
+		}
+	}
+	all := make([]int32, 0, a.nJ)
+	for fi, fl := range a.flows {
+		for d := range fl.journeys {
+			fl.journeys[d] = all[len(all) : len(all) : len(all)+n[fi][d]]
+			all = all[:len(all)+n[fi][d]]
+		}
+	}
+	for j, fi := range a.jFlow {
+		if fi >= 0 {
+			fl := a.flows[fi]
+			fl.journeys[a.jDir[j]] = append(fl.journeys[a.jDir[j]], int32(j))
+		}
+	}
 }
 
 // coverage records each point's capture span in corrected time.

@@ -81,7 +81,7 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 	}
 	pkts := make(map[uint64]*info, min(total, maxClockSamples))
 	for f, obs := range w.c.Obs {
-		loose := w.c.Loose[f]
+		loose := &w.c.Loose[f]
 		for i := range obs {
 			o := &obs[i]
 			t0 = min(t0, o.Ts)
@@ -91,10 +91,11 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 			}
 			// Sample on the NAT-tolerant fingerprint (stored, and the same at every point of the path);
 			// key on the exact one.
-			if loose[i]%rate != 0 {
+			lf := loose.At(i)
+			if lf%rate != 0 {
 				continue
 			}
-			fp := o.Exact(loose[i])
+			fp := o.Exact(lf)
 			p := pkts[fp]
 			if p == nil {
 				s := w.senderNode(o)

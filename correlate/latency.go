@@ -3,19 +3,22 @@ package correlate
 import (
 	"math"
 	"math/bits"
-	"sort"
+	"slices"
 )
 
 // exactSamples is how many latencies a latAcc keeps exactly before switching to a histogram.
 const exactSamples = 4096
 
-// latAcc accumulates latencies: exactly up to exactSamples values, then in a log-linear histogram
-// (64 sub-buckets per power of two, under 1.6% error), so memory does not grow with the capture.
+// latAcc accumulates latencies: exactly up to exactSamples values (in 4 bytes each while they fit),
+// then in a log-linear histogram (64 sub-buckets per power of two, under 1.6% error), so memory does
+// not grow with the capture.
 type latAcc struct {
 	n        int
 	min, max int64
-	samples  []int64
-	hist     map[int32]int
+	samples  []int32 // exact values that fit in 32 bits
+	wide     []int64 // exact values that do not (latencies beyond ±2.1 s)
+	hist     []int32 // counts of buckets histLo, histLo+1, … once past exactSamples
+	histLo   int32
 }
 
 func (a *latAcc) add(v int64) {
@@ -26,19 +29,42 @@ func (a *latAcc) add(v int64) {
 		a.max = v
 	}
 	a.n++
-	if a.hist == nil {
-		a.samples = append(a.samples, v)
-		if len(a.samples) <= exactSamples {
-			return
-		}
-		a.hist = map[int32]int{}
-		for _, s := range a.samples {
-			a.hist[bucketOf(s)]++
-		}
-		a.samples = nil
+	if a.hist != nil {
+		a.count(bucketOf(v))
 		return
 	}
-	a.hist[bucketOf(v)]++
+	if int64(int32(v)) == v {
+		a.samples = append(a.samples, int32(v))
+	} else {
+		a.wide = append(a.wide, v)
+	}
+	if a.n <= exactSamples {
+		return
+	}
+	for _, s := range a.samples {
+		a.count(bucketOf(int64(s)))
+	}
+	for _, s := range a.wide {
+		a.count(bucketOf(s))
+	}
+	a.samples, a.wide = nil, nil
+}
+
+// count adds one to bucket b, widening the histogram's range when b is outside it.
+func (a *latAcc) count(b int32) {
+	if a.hist == nil {
+		a.hist, a.histLo = make([]int32, 64), b-32
+	}
+	if i := b - a.histLo; i >= 0 && int(i) < len(a.hist) {
+		a.hist[i]++
+		return
+	}
+	lo, hi := min(a.histLo, b), max(a.histLo+int32(len(a.hist)), b+1)
+	lo, hi = lo-(hi-lo)/4, hi+(hi-lo)/4 // room to grow either way
+	h := make([]int32, hi-lo)
+	copy(h[a.histLo-lo:], a.hist)
+	a.hist, a.histLo = h, lo
+	a.hist[b-lo]++
 }
 
 // bucketOf maps a latency to a histogram bucket; negative latencies get negative buckets.
@@ -68,30 +94,35 @@ func bucketValue(b int32) int64 {
 	return int64(lo + (uint64(1)<<uint(e))/2)
 }
 
+// summary returns the count, extremes and quantiles. It sorts the exact samples in place.
 func (a *latAcc) summary() Latency {
 	if a.n == 0 {
 		return Latency{}
 	}
 	l := Latency{N: a.n, Min: a.min, Max: a.max}
 	if a.hist == nil {
-		s := append([]int64(nil), a.samples...)
-		sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-		q := func(p float64) int64 { return s[rank(p, len(s))] }
+		slices.Sort(a.samples)
+		at := func(i int) int64 { return int64(a.samples[i]) }
+		if len(a.wide) > 0 {
+			all := make([]int64, 0, a.n)
+			for _, s := range a.samples {
+				all = append(all, int64(s))
+			}
+			all = append(all, a.wide...)
+			slices.Sort(all)
+			at = func(i int) int64 { return all[i] }
+		}
+		q := func(p float64) int64 { return at(rank(p, a.n)) }
 		l.P50, l.P90, l.P99 = q(0.50), q(0.90), q(0.99)
 		return l
 	}
-	keys := make([]int32, 0, len(a.hist))
-	for k := range a.hist {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
 	q := func(p float64) int64 {
 		want := rank(p, a.n) + 1
 		c := 0
-		for _, k := range keys {
-			c += a.hist[k]
+		for i, k := range a.hist {
+			c += int(k)
 			if c >= want {
-				return min(max(bucketValue(k), a.min), a.max)
+				return min(max(bucketValue(a.histLo+int32(i)), a.min), a.max)
 			}
 		}
 		return a.max

@@ -46,3 +46,28 @@ func TestLatAccHistogram(t *testing.T) {
 		}
 	}
 }
+
+// Latencies beyond 32 bits (a packet held for seconds) stay exact among the 32-bit ones.
+func TestLatAccWide(t *testing.T) {
+	r := rand.New(rand.NewSource(2))
+	var a latAcc
+	var all []int64
+	for i := 0; i < 3000; i++ {
+		v := int64(r.Intn(1e6))
+		switch i % 7 {
+		case 0:
+			v += 3e9 // 3 s
+		case 1:
+			v = -v - 5e9
+		}
+		a.add(v)
+		all = append(all, v)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	got := a.summary()
+	want := Latency{N: len(all), Min: all[0], Max: all[len(all)-1], P50: all[rank(0.5, len(all))],
+		P90: all[rank(0.9, len(all))], P99: all[rank(0.99, len(all))]}
+	if got != want {
+		t.Fatalf("summary = %+v, want %+v", got, want)
+	}
+}

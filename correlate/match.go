@@ -69,10 +69,14 @@ type matcher struct {
 	ring []jstate
 	base int32
 	next int32
-	jOf  []int32  // global observation id → journey (-1: none)
-	jT0  []int64  // each journey's first sighting, in corrected time (its earliest: sightings come in time order)
-	dup  []uint64 // bitset: the observation is a duplicate copy at a point already visited
-	nat  []natEvent
+	// fp holds each Observation's fingerprint until the merge has read it; the matcher then writes the
+	// Observation's journey + 1 (0: none) in its place, so the journey ids take no memory of their own.
+	// It is the Capture's (Options.Lean) or a copy.
+	fp  []decode.Fingerprints
+	jOf []int32  // after matching: global observation id → journey + 1 (0: none), from fp
+	jT0 []int64  // each journey's first sighting, in corrected time (its earliest: sightings come in time order)
+	dup []uint64 // bitset: the observation is a duplicate copy at a point already visited
+	nat []natEvent
 }
 
 // stageOf identifies where on the path an Observation is: its point, and for -i any captures without
@@ -97,7 +101,30 @@ func newMatcher(w *world, clocks []clockModel, opts Options) *matcher {
 	for s, p := range w.srcPoint {
 		m.srcClock[s] = clocks[w.pointNode[p]]
 	}
+	m.fp = w.c.Loose
+	if !opts.Lean { // the Capture keeps its fingerprints
+		m.fp = make([]decode.Fingerprints, len(w.c.Loose))
+		for f := range w.c.Loose {
+			m.fp[f] = w.c.Loose[f].Clone()
+		}
+	}
 	return m
+}
+
+// collectJourneys gathers from fp, after matching, every Observation's journey + 1 by global id into
+// jOf (4 bytes each), and drops fp.
+func (m *matcher) collectJourneys() {
+	m.jOf = make([]int32, m.w.nObs)
+	for f := range m.fp {
+		g := int(m.w.fileBase[f])
+		for _, ch := range m.fp[f].Chunks {
+			for i, v := range ch {
+				m.jOf[g+i] = int32(v)
+			}
+			g += len(ch)
+		}
+	}
+	m.fp = nil
 }
 
 // matchable reports whether an Observation with NAT-tolerant fingerprint loose takes part in journeys.
@@ -107,10 +134,6 @@ func matchable(o *decode.Observation, loose uint64) bool {
 
 func (m *matcher) run() {
 	w := m.w
-	m.jOf = make([]int32, w.nObs)
-	for i := range m.jOf {
-		m.jOf[i] = -1 // also the padding between files' id ranges
-	}
 	m.dup = make([]uint64, (w.nObs+63)/64)
 	m.ring = make([]jstate, 1<<12)
 	// Per-file iteration order by corrected time (files are nearly always in order already).
@@ -145,15 +168,17 @@ func (m *matcher) run() {
 	go m.merge(perm, batches, free)
 	for b := range batches {
 		for i := range b {
-			m.step(b[i].o, b[i].loose, b[i].g, b[i].t)
+			m.step(&b[i])
 		}
 		free <- b[:0]
 	}
 }
 
-// sighting is one Observation in merge order: its fingerprint, global id and corrected time.
+// sighting is one Observation in merge order: its fingerprint, global id and corrected time, and
+// where its journey is to be written (its fingerprint's slot, read already).
 type sighting struct {
 	o     *decode.Observation
+	slot  *uint64
 	loose uint64
 	g     uint32
 	t     int64
@@ -197,7 +222,8 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 		if perm[f] != nil {
 			idx = int(perm[f][idx])
 		}
-		b = append(b, sighting{o: &w.c.Obs[f][idx], loose: w.c.Loose[f][idx], g: w.fileBase[f] + uint32(idx), t: heads[f]})
+		slot := m.fp[f].Slot(idx)
+		b = append(b, sighting{o: &w.c.Obs[f][idx], slot: slot, loose: *slot, g: w.fileBase[f] + uint32(idx), t: heads[f]})
 		if len(b) == sightingBatch {
 			out <- b
 			b = <-free
@@ -214,9 +240,10 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 	}
 }
 
-// step matches one Observation, with fingerprint loose, at corrected time t.
-func (m *matcher) step(o *decode.Observation, loose uint64, g uint32, t int64) {
-	m.jOf[g] = -1
+// step matches one sighting, and writes its journey + 1 (0: none) to its slot.
+func (m *matcher) step(s *sighting) {
+	o, loose, g, t := s.o, s.loose, s.g, s.t
+	*s.slot = 0
 	m.evict(t)
 	m.evictTCP(t)
 	if !matchable(o, loose) {
@@ -257,21 +284,21 @@ func (m *matcher) step(o *decode.Observation, loose uint64, g uint32, t int64) {
 	}
 	switch {
 	case best >= 0:
-		m.attach(best, g, t, stage, node)
+		m.attach(best, s, stage, node)
 	case dupJ >= 0:
-		m.jOf[g] = dupJ
+		*s.slot = uint64(dupJ) + 1
 		m.dup[g/64] |= 1 << (g % 64)
 	case nat >= 0:
 		js := m.st(nat)
 		m.nat = append(m.nat, natEvent{j: nat, from: js.lastG, to: g})
 		js.exact = e
-		m.attach(nat, g, t, stage, node)
+		m.attach(nat, s, stage, node)
 	default:
 		j := m.newJourney(t)
 		js := m.st(j)
 		*js = jstate{exact: e, exact0: e, loose: loose, lastTs: t}
 		lm.add(loose, j)
-		m.attach(j, g, t, stage, node)
+		m.attach(j, s, stage, node)
 		if o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.PayloadLen() > 0 {
 			m.offload(j, o, g, t, stage, node)
 		}
@@ -356,18 +383,18 @@ func within(s, n, S, N uint32) bool {
 	return int32(off) >= 0 && off+n <= N
 }
 
-func (m *matcher) attach(j int32, g uint32, t int64, stage uint32, node int16) {
+func (m *matcher) attach(j int32, s *sighting, stage uint32, node int16) {
 	js := m.st(j)
-	if t > js.lastTs {
-		js.lastTs = t
+	if s.t > js.lastTs {
+		js.lastTs = s.t
 	}
 	if js.nstages < maxStages {
 		js.stages[js.nstages] = stage
 		js.nstages++
 	}
 	js.lastNode = node
-	js.lastG = g
-	m.jOf[g] = j
+	js.lastG = s.g
+	*s.slot = uint64(j) + 1
 }
 
 // evict closes journeys idle for longer than the window, so the open maps hold only the window.

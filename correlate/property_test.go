@@ -226,3 +226,37 @@ func TestDeterministicJSON(t *testing.T) {
 		t.Fatal("two runs over the same captures gave different JSON")
 	}
 }
+
+// Lean correlation writes the journey ids over the Capture's fingerprints, drops them, and returns
+// memory between phases; otherwise it works on a copy. The Result is the same.
+func TestLeanMatchesDefault(t *testing.T) {
+	cfg := gen.DefaultConfig()
+	cfg.Seed = 11
+	cfg.Packets = 70000 // more than one fingerprint chunk per file
+	cfg.Flows = 30
+	cfg.LossPerHop = 0.01
+	cfg.DupRate = 0.02
+	cfg.ClockOffset = map[string]time.Duration{"node-2": time.Second}
+	cfg.Dir = t.TempDir()
+	g, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [2][]byte
+	for i, lean := range []bool{false, true} {
+		c := decode.Load(g.Files, decode.Options{}, decode.PointConfig{})
+		for f, obs := range c.Obs {
+			if lean && len(obs) <= decode.FingerprintChunk {
+				t.Fatalf("%s: %d frames, too few to release a fingerprint chunk", c.Files[f].Path, len(obs))
+			}
+		}
+		b, err := json.Marshal(Correlate(c, Options{Lean: lean}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = b
+	}
+	if !bytes.Equal(out[0], out[1]) {
+		t.Fatal("lean correlation gave another Result")
+	}
+}

@@ -53,3 +53,35 @@ func TestObsCollector(t *testing.T) {
 		})
 	}
 }
+
+// Fingerprints keep every value in order across chunks, at their slots; a small file takes a small
+// first chunk; a clone shares nothing.
+func TestFingerprints(t *testing.T) {
+	var small Fingerprints
+	for i := 0; i < 10; i++ {
+		small.add(uint64(i))
+	}
+	if len(small.Chunks) != 1 || cap(small.Chunks[0]) > 1024 || small.At(9) != 9 {
+		t.Errorf("a 10-value file: %d chunks, first of capacity %d", len(small.Chunks), cap(small.Chunks[0]))
+	}
+	var f Fingerprints
+	n := 3*FingerprintChunk + 5
+	for i := 0; i < n; i++ {
+		f.add(uint64(i) * 7)
+	}
+	if len(f.Chunks) != 4 {
+		t.Fatalf("%d chunks for %d values", len(f.Chunks), n)
+	}
+	c := f.Clone()
+	for i := 0; i < n; i++ {
+		if f.At(i) != uint64(i)*7 || *f.Slot(i) != uint64(i)*7 {
+			t.Fatalf("At(%d) = %d, slot %d", i, f.At(i), *f.Slot(i))
+		}
+		*f.Slot(i) = 1
+	}
+	for i := 0; i < n; i++ {
+		if f.At(i) != 1 || c.At(i) != uint64(i)*7 {
+			t.Fatalf("after writing the slots: At(%d) = %d, the clone's %d", i, f.At(i), c.At(i))
+		}
+	}
+}

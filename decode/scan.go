@@ -190,9 +190,9 @@ type Capture struct {
 	NodeIPs []NodeIP
 	Obs     [][]Observation // per file, in frame order (set by Load)
 	// Loose holds, beside Obs, each Observation's NAT-tolerant fingerprint (Packet.Loose), set by Load.
-	// Only correlation's matching reads it, so it is kept apart: correlation may release it (nil) once
-	// it has matched, leaving the 40-byte Observations.
-	Loose [][]uint64
+	// Only correlation's matching reads it, so it is kept apart: correlation may reuse its memory and
+	// drop it (Options.Lean), leaving the 40-byte Observations.
+	Loose []Fingerprints
 }
 
 // IdentifyFiles runs point identification over scanned files.
@@ -228,31 +228,29 @@ func Load(paths []string, opts Options, cfg PointConfig) *Capture {
 func LoadProgress(paths []string, opts Options, cfg PointConfig, progress Progress) *Capture {
 	t := NewTables()
 	cols := make([]collector[Observation], len(paths))
-	fps := make([]collector[uint64], len(paths))
+	loose := make([]Fingerprints, len(paths))
 	for i, p := range paths {
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
-			cols[i].size, fps[i].size = st.Size(), st.Size()
+			cols[i].size = st.Size()
 		}
 	}
 	files := scanFiles(paths, opts, t, func(file int) ScanFunc {
-		c, fp := &cols[file], &fps[file]
+		c, fp := &cols[file], &loose[file]
 		return func(r *Record, p *Packet, o *Observation) {
 			c.add(r, *o)
-			fp.add(r, p.Loose)
+			fp.add(p.Loose)
 		}
 	}, progress)
 	obs := make([][]Observation, len(paths))
-	loose := make([][]uint64, len(paths))
 	for f := range cols {
-		obs[f], loose[f] = cols[f].finish(), fps[f].finish()
+		obs[f] = cols[f].finish()
 	}
 	c := IdentifyFiles(files, t, cfg)
 	c.Obs, c.Loose = obs, loose
 	return c
 }
 
-// collector gathers one file's values, one per record (its Observations, or their fingerprints). The
-// first obsChunk go into a chunk; from their average record size and the file's size it sizes one
+// collector gathers one file's Observations (one value per record). The first obsChunk go into a chunk; from their average record size and the file's size it sizes one
 // slice for the whole file and goes on in it, so a large file is written once, not collected and then
 // copied. When the estimate falls short (a compressed file, later records smaller than the first), the
 // rest goes into fixed-size chunks joined at the end.
@@ -313,6 +311,45 @@ func (c *collector[T]) finish() []T {
 	}
 	c.obs, c.chunks = nil, nil
 	return all
+}
+
+// Fingerprints holds one file's NAT-tolerant fingerprints (one per Observation) in chunks of
+// FingerprintChunk: a large file's are not copied while it is read.
+type Fingerprints struct {
+	Chunks [][]uint64 // all full but the last
+}
+
+// FingerprintChunk is how many fingerprints a chunk of Fingerprints holds.
+const FingerprintChunk = 1 << 16
+
+// At returns the fingerprint of Observation i.
+func (f *Fingerprints) At(i int) uint64 { return f.Chunks[i/FingerprintChunk][i%FingerprintChunk] }
+
+// Slot returns where the fingerprint of Observation i is kept.
+func (f *Fingerprints) Slot(i int) *uint64 {
+	return &f.Chunks[i/FingerprintChunk][i%FingerprintChunk]
+}
+
+// Clone returns a copy that shares no memory with f.
+func (f *Fingerprints) Clone() Fingerprints {
+	c := Fingerprints{Chunks: make([][]uint64, len(f.Chunks))}
+	for k, ch := range f.Chunks {
+		c.Chunks[k] = append([]uint64(nil), ch...)
+	}
+	return c
+}
+
+func (f *Fingerprints) add(v uint64) {
+	n := len(f.Chunks)
+	if n == 0 || len(f.Chunks[n-1]) == FingerprintChunk {
+		size := FingerprintChunk
+		if n == 0 {
+			size = 1024 // grown by append: a small file takes little
+		}
+		f.Chunks = append(f.Chunks, make([]uint64, 0, size))
+		n++
+	}
+	f.Chunks[n-1] = append(f.Chunks[n-1], v)
 }
 
 // obsChunk is the number of Observations per collection chunk (3 MiB).
