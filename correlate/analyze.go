@@ -130,7 +130,6 @@ type analysis struct {
 
 type pathInfo struct {
 	points           []int
-	pos              map[int]int
 	srcNode, dstNode int
 }
 
@@ -599,15 +598,24 @@ type pointTally struct {
 	bytes   int64
 }
 
+// index returns the position of point p on the path, -1 if it is not on it (paths are short).
+func (pi *pathInfo) index(p int) int {
+	for i, q := range pi.points {
+		if q == p {
+			return i
+		}
+	}
+	return -1
+}
+
 // buildPath orders the points a flow direction's packets should cross.
 func (a *analysis) buildPath(fl *flowAcc, d uint8) *pathInfo {
 	w := a.w
 	src, dst := fl.srcVotes[d].top(), fl.dstVotes[d].top()
-	pi := &pathInfo{pos: map[int]int{}, srcNode: src, dstNode: dst}
+	pi := &pathInfo{srcNode: src, dstNode: dst}
 	add := func(ps ...int) {
 		for _, p := range ps {
-			if _, dup := pi.pos[p]; !dup {
-				pi.pos[p] = len(pi.points)
+			if pi.index(p) < 0 {
 				pi.points = append(pi.points, p)
 			}
 		}
@@ -780,7 +788,7 @@ func (a *analysis) placeJourneys() []Journey {
 		base := int(a.jStart[j])
 		for hi := range h {
 			p := int(a.hopPt[base+hi])
-			if i, ok := pi.pos[p]; ok && reached[i] < 0 {
+			if i := pi.index(p); i >= 0 && reached[i] < 0 {
 				reached[i] = hi
 				when[i] = a.hopTs.at(int32(j), base+hi)
 				first = min(first, i)
@@ -804,7 +812,7 @@ func (a *analysis) placeJourneys() []Journey {
 		offloaded := false
 		if at, ok := a.offloadAt[int32(j)]; ok {
 			// Segmentation offload: the bytes went on as other journeys from this point.
-			if i, ok := pi.pos[a.point(at)]; ok && i > reach && reached[i] < 0 {
+			if i := pi.index(a.point(at)); i >= 0 && i > reach && reached[i] < 0 {
 				reached[i], when[i] = len(h)-1, a.ts(at)
 				first, reach = min(first, i), i
 				offloaded = true
@@ -1044,9 +1052,8 @@ func (a *analysis) lostBefore(c, w int32) bool {
 	if pi == nil {
 		return false
 	}
-	pc, okc := pi.pos[int(a.jLast[c])]
-	pw, okw := pi.pos[int(a.jLast[w])]
-	return okc && okw && pc < pw
+	pc, pw := pi.index(int(a.jLast[c])), pi.index(int(a.jLast[w]))
+	return pc >= 0 && pw >= 0 && pc < pw
 }
 
 // bound is the clock uncertainty of a point's node (0 for the reference and when unbounded).
