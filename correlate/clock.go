@@ -55,14 +55,18 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 			}
 		}
 	}
+	// Frame counts and the first time come from the points' traffic, counted while decoding.
 	total := 0
-	for _, obs := range w.c.Obs {
-		for i := range obs {
-			if edge[w.srcPoint[obs[i].Source]] {
-				total++
+	var t0 int64 = math.MaxInt64
+	for p := range w.c.Points {
+		if tr := &w.c.Points[p].Traffic; tr.Frames > 0 {
+			t0 = min(t0, tr.First)
+			if edge[p] {
+				total += tr.Frames
 			}
 		}
 	}
+	edgeFile := w.filesWith(func(p int) bool { return edge[p] })
 	rate := uint64(1)
 	if total > maxClockSamples {
 		rate = uint64(total/maxClockSamples) + 1
@@ -74,17 +78,18 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 		node        int
 		first, last int64
 	}
-	var t0 int64 = math.MaxInt64
 	type info struct {
 		sender, receiver int
 		seen             []sighting
 	}
 	pkts := make(map[uint64]*info, min(total, maxClockSamples))
 	for f, obs := range w.c.Obs {
+		if !edgeFile[f] {
+			continue
+		}
 		loose := &w.c.Loose[f]
 		for i := range obs {
 			o := &obs[i]
-			t0 = min(t0, o.Ts)
 			pi := w.srcPoint[o.Source]
 			if !edge[pi] || o.Flags&(decode.FlagNotIP|decode.FlagARP|decode.FlagNoPayloadHash|decode.FlagIPv6) != 0 {
 				continue

@@ -200,7 +200,11 @@ func (cs podCands) best(mine map[uint32]bool) (addr uint32, ok bool) {
 func (w *world) findPods() {
 	counts := make([]podCands, len(w.c.Points))
 	counts6 := make([]podCands, len(w.c.Points))
-	for _, obs := range w.c.Obs {
+	podFile := w.filesWith(func(p int) bool { return w.pointRole[p] == decode.RolePodVeth })
+	for f, obs := range w.c.Obs {
+		if !podFile[f] {
+			continue
+		}
 		for i := range obs {
 			o := &obs[i]
 			pi := w.srcPoint[o.Source]
@@ -286,6 +290,20 @@ func (w *world) nodeOf(v6 bool, a uint32) int {
 // the node's IP, or seen at its tunnel point — belongs to the node's only unowned pod-veth, when both
 // are the only ones of their kind on that node.
 func (w *world) orphanPods() {
+	// Only a node with a single pod-veth whose pod is unknown can have one to find.
+	freeOn := make([]int, len(w.nodes))
+	some := false
+	for n := range w.nodes {
+		for _, p := range w.podVeths[n] {
+			if w.podOf[p] == 0 {
+				freeOn[n]++
+			}
+		}
+		some = some || freeOn[n] == 1
+	}
+	if !some {
+		return
+	}
 	heading := make([]map[uint32]bool, len(w.nodes))
 	for _, obs := range w.c.Obs {
 		for i := range obs {
@@ -324,7 +342,7 @@ func (w *world) orphanPods() {
 		}
 	}
 	for n, addrs := range heading {
-		if len(addrs) != 1 {
+		if len(addrs) != 1 || freeOn[n] != 1 {
 			continue
 		}
 		var free []int
@@ -341,6 +359,34 @@ func (w *world) orphanPods() {
 			w.podOwner[a] = free[0]
 		}
 	}
+}
+
+// filesWith reports for each file whether any of its capture sources is at a point for which pred
+// holds (a pass that needs only some points' frames can skip the other files).
+func (w *world) filesWith(pred func(point int) bool) []bool {
+	out := make([]bool, len(w.c.Obs))
+	for s, src := range w.c.Sources {
+		if int(src.File) < len(out) && s < len(w.srcPoint) && pred(w.srcPoint[s]) {
+			out[src.File] = true
+		}
+	}
+	return out
+}
+
+// oneNode reports whether all of file f's capture sources are on one node.
+func (w *world) oneNode(f int) bool {
+	node := -1
+	for s, src := range w.c.Sources {
+		if int(src.File) != f || s >= len(w.srcPoint) {
+			continue
+		}
+		n := w.pointNode[w.srcPoint[s]]
+		if node >= 0 && n != node {
+			return false
+		}
+		node = n
+	}
+	return true
 }
 
 // obsAt returns the Observation with global id g and its file.
