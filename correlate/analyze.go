@@ -167,6 +167,11 @@ type flowAcc struct {
 	perPoint    []pointTally // packets and bytes per point (a flow crosses few points)
 	srcVotes    [2]votes
 	dstVotes    [2]votes
+	srcPods     [2]votes // owner points of the source address of its first voteSample journeys
+	dstPods     [2]votes // and of the last hop's destination address
+	nVoted      [2]int
+	tcp         [2]tcpSeqState
+	nodeCache   [2][2]nodeCache  // per direction, source and destination: the last address's node
 	routers     [2]map[int]int64 // router point → summed hop position in the journeys that crossed it
 	routerN     [2]map[int]int
 	e2e         latAcc
@@ -341,14 +346,29 @@ func (a *analysis) result() *Result {
 		}
 		a.jDir[j] = d
 		// Votes for the path's end nodes: the sender's node, and the node of the last known destination.
-		if n := w.nodeOf(t.v6, t.src); n >= 0 {
+		if n := fl.nodeCache[d][0].nodeOf(w, t.v6, t.src); n >= 0 {
 			fl.srcVotes[d].add(n)
 		}
+		last, _ := a.obs(h[len(h)-1])
 		for i := len(h) - 1; i >= 0; i-- {
-			oh, _ := a.obs(h[i])
-			if n := w.nodeOf(oh.Flags&decode.FlagIPv6 != 0, oh.Dst); n >= 0 {
+			oh := last
+			if i < len(h)-1 {
+				oh, _ = a.obs(h[i])
+			}
+			if n := fl.nodeCache[d][1].nodeOf(w, oh.Flags&decode.FlagIPv6 != 0, oh.Dst); n >= 0 {
 				fl.dstVotes[d].add(n)
 				break
+			}
+		}
+		// And for the pod-veths at either end (buildPath keeps those on the end nodes), from the
+		// addresses the first journeys carried (before NAT at the source, after it at the destination).
+		if fl.nVoted[d] < voteSample {
+			fl.nVoted[d]++
+			if p, ok := w.ownerOf(o.Flags&decode.FlagIPv6 != 0, o.Src); ok {
+				fl.srcPods[d].add(p)
+			}
+			if p, ok := w.ownerOf(last.Flags&decode.FlagIPv6 != 0, last.Dst); ok {
+				fl.dstPods[d].add(p)
 			}
 		}
 		// Routers' points, by their position in the journey (hops are in path order).
@@ -591,6 +611,35 @@ func (v votes) top() int {
 	return best
 }
 
+// topWhere is top among the keys for which keep holds.
+func (v votes) topWhere(keep func(int) bool) int {
+	best, bn := -1, 0
+	for _, c := range v {
+		if keep(c.key) && (c.n > bn || (c.n == bn && c.key < best)) {
+			best, bn = c.key, c.n
+		}
+	}
+	return best
+}
+
+// nodeCache remembers the node of the last address looked up (a flow's journeys mostly repeat theirs).
+type nodeCache struct {
+	addr uint64 // address | v6<<32 | 1<<33 once set
+	node int
+}
+
+// nodeOf is w.nodeOf, cached.
+func (c *nodeCache) nodeOf(w *world, v6 bool, a uint32) int {
+	k := uint64(a) | 1<<33
+	if v6 {
+		k |= 1 << 32
+	}
+	if c.addr != k {
+		c.addr, c.node = k, w.nodeOf(v6, a)
+	}
+	return c.node
+}
+
 // pointTally is a flow's packets and bytes at one point.
 type pointTally struct {
 	point   int
@@ -620,32 +669,13 @@ func (a *analysis) buildPath(fl *flowAcc, d uint8) *pathInfo {
 			}
 		}
 	}
-	podPoint := func(v6 bool, addr uint32, node int) int {
-		if p, ok := w.ownerOf(v6, addr); ok && w.pointNode[p] == node {
-			return p
-		}
-		return -1
-	}
-	// The pod-veths at either end, from the addresses the packets carried (before NAT at the source,
-	// after it at the destination).
-	var srcVotes, dstVotes votes
-	for _, j := range fl.journeys[d][:min(len(fl.journeys[d]), voteSample)] {
-		h := a.hops(int(j))
-		first, _ := a.obs(h[0])
-		last, _ := a.obs(h[len(h)-1])
-		if p := podPoint(first.Flags&decode.FlagIPv6 != 0, first.Src, src); p >= 0 {
-			srcVotes.add(p)
-		}
-		if p := podPoint(last.Flags&decode.FlagIPv6 != 0, last.Dst, dst); p >= 0 {
-			dstVotes.add(p)
-		}
-	}
+	// The pod-veths at either end: the most voted ones on the end nodes.
 	srcPod, dstPod := -1, -1
 	if src >= 0 {
-		srcPod = srcVotes.top()
+		srcPod = fl.srcPods[d].topWhere(func(p int) bool { return w.pointNode[p] == src })
 	}
 	if dst >= 0 {
-		dstPod = dstVotes.top()
+		dstPod = fl.dstPods[d].topWhere(func(p int) bool { return w.pointNode[p] == dst })
 	}
 	if src >= 0 && srcPod >= 0 {
 		add(srcPod)
@@ -758,6 +788,7 @@ func (a *analysis) placeJourneys() []Journey {
 			a.merged[ev.parent] = true
 		}
 	}
+	a.retransJ = map[int32]bool{}
 	a.jStatus = make([]statusCode, a.nJ)
 	a.jLast = make([]int32, a.nJ)
 	a.jNext = make([]int32, a.nJ)
@@ -778,6 +809,7 @@ func (a *analysis) placeJourneys() []Journey {
 			when = append(when, 0)
 		}
 		o0, _ := a.obs(h[0])
+		a.tcpStep(fl, d, int32(j), o0)
 		if o0.Flags&decode.FlagICMPError != 0 {
 			// An ICMP error is about a flow, not part of it: listed in Result.ICMP and shown with the
 			// flow, but judged by whether it reached its own destination's node, and not counted.
@@ -902,7 +934,6 @@ func (a *analysis) placeJourneys() []Journey {
 			}
 		}
 	}
-	a.tcpStats()
 	a.natStats()
 	return out
 }

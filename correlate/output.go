@@ -305,57 +305,50 @@ func (a *analysis) handshake(fl *flowAcc) []PointRTT {
 	return out
 }
 
-// tcpStats counts retransmissions (a segment whose data was already sent, or a repeated SYN, seen at
-// the flow's first point) and resets.
-func (a *analysis) tcpStats() {
-	a.retransJ = map[int32]bool{}
-	for _, fl := range a.flows {
-		if fl.client.proto != 6 {
-			continue
-		}
-		for d := 0; d < 2; d++ {
-			var maxEnd uint32
-			var have bool
-			syns := 0
-			for _, j := range fl.journeys[d] {
-				if a.offloadNew[j] {
-					continue // a piece of a split or a GRO merge: the bytes were counted when first sent
-				}
-				o, _ := a.obs(a.hops(int(j))[0])
-				if o.Proto != 6 || o.Flags&decode.FlagFragment != 0 {
-					continue // an ICMP error about the flow, or a fragment (Seq holds its IP id)
-				}
-				if o.TCPFlags&decode.TCPRst != 0 {
-					fl.resets++
-				}
-				if o.TCPFlags&decode.TCPSyn != 0 {
-					syns++
-					if syns > 1 {
-						fl.retrans++
-						a.retransJ[j] = true
-					}
-					maxEnd, have = o.Seq+1, true
-					continue
-				}
-				n := uint32(o.PayloadLen())
-				if o.TCPFlags&decode.TCPFin != 0 {
-					n++
-				}
-				if n == 0 {
-					continue
-				}
-				end := o.Seq + n
-				if have && int32(end-maxEnd) <= 0 {
-					fl.retrans++
-					a.retransJ[j] = true
-					continue
-				}
-				if !have || int32(end-maxEnd) > 0 {
-					maxEnd, have = end, true
-				}
-			}
-		}
+// tcpStep counts a TCP flow's retransmissions (a segment whose data was already sent, or a repeated
+// SYN, seen at the journey's first point) and resets, journey by journey in order: j, with first hop
+// o, in direction d.
+func (a *analysis) tcpStep(fl *flowAcc, d uint8, j int32, o *decode.Observation) {
+	if fl.client.proto != 6 || a.offloadNew[j] {
+		return // a piece of a split or a GRO merge: the bytes were counted when first sent
 	}
+	if o.Proto != 6 || o.Flags&decode.FlagFragment != 0 {
+		return // an ICMP error about the flow, or a fragment (Seq holds its IP id)
+	}
+	st := &fl.tcp[d]
+	if o.TCPFlags&decode.TCPRst != 0 {
+		fl.resets++
+	}
+	if o.TCPFlags&decode.TCPSyn != 0 {
+		st.syns++
+		if st.syns > 1 {
+			fl.retrans++
+			a.retransJ[j] = true
+		}
+		st.maxEnd, st.have = o.Seq+1, true
+		return
+	}
+	n := uint32(o.PayloadLen())
+	if o.TCPFlags&decode.TCPFin != 0 {
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	end := o.Seq + n
+	if st.have && int32(end-st.maxEnd) <= 0 {
+		fl.retrans++
+		a.retransJ[j] = true
+		return
+	}
+	st.maxEnd, st.have = end, true
+}
+
+// tcpSeqState is what tcpStep keeps per flow direction.
+type tcpSeqState struct {
+	maxEnd uint32
+	have   bool
+	syns   int
 }
 
 // natStats turns NAT events into mappings per flow.
