@@ -30,3 +30,43 @@ func TestFileSources(t *testing.T) {
 		t.Errorf("one node: %v %v %v, want false true true", w.oneNode(0), w.oneNode(1), w.oneNode(2))
 	}
 }
+
+// tcpStep counts a resent segment (also one ending exactly where the data sent so far ends), a
+// repeated SYN and a reset; new data, a FIN and a pure ACK are not resends.
+func TestTCPStep(t *testing.T) {
+	a := &analysis{retransJ: map[int32]bool{}, offloadNew: map[int32]bool{}}
+	fl := &flowAcc{}
+	fl.client.proto = 6
+	seg := func(seq uint32, payload uint16, flags uint8) *decode.Observation {
+		return &decode.Observation{Proto: 6, Seq: seq, Len: 40 + payload, HdrLen: 40, TCPFlags: flags}
+	}
+	steps := []struct {
+		o      *decode.Observation
+		resent bool
+	}{
+		{seg(1000, 0, decode.TCPSyn), false},
+		{seg(1001, 100, decode.TCPAck), false}, // 1001..1100
+		{seg(1101, 100, decode.TCPAck), false}, // 1101..1200
+		{seg(1101, 100, decode.TCPAck), true},  // the last segment again: ends where the data ends
+		{seg(1001, 100, decode.TCPAck), true},  // an earlier one
+		{seg(1201, 0, decode.TCPAck), false},   // a pure ACK
+		{seg(1000, 0, decode.TCPSyn), true},    // a second SYN
+		{seg(1201, 50, decode.TCPAck), false},  // new data: 1201..1250
+		{seg(1251, 0, decode.TCPFin|decode.TCPAck), false},
+		{seg(1251, 0, decode.TCPFin|decode.TCPAck), true}, // the FIN again
+		{seg(1252, 0, decode.TCPRst), false},
+	}
+	want := 0
+	for i, s := range steps {
+		a.tcpStep(fl, c2s, int32(i), s.o)
+		if s.resent {
+			want++
+		}
+		if a.retransJ[int32(i)] != s.resent {
+			t.Errorf("step %d: resent %v, want %v", i, a.retransJ[int32(i)], s.resent)
+		}
+	}
+	if fl.retrans != want || fl.resets != 1 {
+		t.Errorf("retransmissions %d, resets %d; want %d and 1", fl.retrans, fl.resets, want)
+	}
+}
