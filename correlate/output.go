@@ -266,12 +266,11 @@ func (a *analysis) handshake(fl *flowAcc) []PointRTT {
 	syn := map[int]int64{}
 	done := map[int]bool{}
 	var synAck bool
-	for _, d := range []int{c2s, s2c} {
-		for _, j := range fl.journeys[d] {
-			o, _ := a.obs(a.hops(int(j))[0])
-			if d == s2c && o.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn|decode.TCPAck {
-				synAck = true
-			}
+	for _, j := range fl.journeys[s2c] {
+		o, _ := a.obs(a.hops(int(j))[0])
+		if o.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn|decode.TCPAck {
+			synAck = true
+			break
 		}
 	}
 	if !synAck {
