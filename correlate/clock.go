@@ -302,11 +302,15 @@ type linePt struct{ x, v float64 }
 func bestLine(up, lo []linePt) (k, theta0, margin float64) {
 	fit := func(k float64) (float64, float64) {
 		a, b := math.Inf(1), math.Inf(-1)
-		for _, p := range up {
-			a = math.Min(a, p.v-k*p.x)
+		for _, p := range up { // plain comparisons: no NaNs here, and math.Min is a call
+			if v := p.v - k*p.x; v < a {
+				a = v
+			}
 		}
 		for _, p := range lo {
-			b = math.Max(b, p.v-k*p.x)
+			if v := p.v - k*p.x; v > b {
+				b = v
+			}
 		}
 		return (a + b) / 2, (a - b) / 2
 	}
