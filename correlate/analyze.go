@@ -62,15 +62,12 @@ func Correlate(c *decode.Capture, opts Options) *Result {
 	}
 	w := newWorld(c)
 	clocks := w.estimateClocks(opts.Offsets)
-	if opts.Lean {
-		debug.FreeOSMemory() // the clock samples, and what loading left
-	}
 	m := newMatcher(w, clocks, opts)
 	m.run()
 	nJ := int(m.next)
 	m.ring, m.loose, m.tcp = nil, nil, nil // the open-journey state is no longer needed
 	if opts.Lean {
-		debug.FreeOSMemory()
+		debug.FreeOSMemory() // so that the journey ids below do not come on top of it
 	}
 	m.collectJourneys()
 	if opts.Lean {
