@@ -262,7 +262,7 @@ func (m *matcher) step(s *sighting) {
 	e := o.Exact(loose)
 	best, dupJ, nat := int32(-1), int32(-1), int32(-1)
 	lm := m.loose
-	for i := lm.first(loose); i >= 0; i = lm.next(loose, i) {
+	for i, h := lm.first(loose); i >= 0; i = lm.next(h, i) {
 		j := lm.slots[i].val
 		js := m.st(j)
 		if js.loose != loose || t-js.lastTs > m.window || js.lastTs-t > m.window {
@@ -338,7 +338,7 @@ func tupleHash(o *decode.Observation) uint64 {
 func (m *matcher) offload(j int32, o *decode.Observation, g uint32, t int64, stage uint32, node int16) {
 	js := m.st(j)
 	js.tuple, js.seq, js.plen = tupleHash(o), o.Seq, uint32(o.PayloadLen())
-	for i := m.tcp.first(js.tuple); i >= 0; i = m.tcp.next(js.tuple, i) {
+	for i, h := m.tcp.first(js.tuple); i >= 0; i = m.tcp.next(h, i) {
 		k := m.tcp.slots[i].val
 		ks := m.st(k)
 		if k == j || ks.tuple != js.tuple || ks.lastNode != node || ks.visited(stage) || t-ks.lastTs > offloadWin || ks.lastTs-t > offloadWin {

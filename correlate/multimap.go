@@ -38,16 +38,16 @@ func hash32(k uint64) uint32 {
 	return uint32(k)
 }
 
-// first returns the slot of the first value whose key hashes like k, or -1; next(k, i) continues
-// after slot i.
+// first returns the slot of the first value whose key hashes like k, or -1, and the hash; next(h, i)
+// continues after slot i.
 //
-//	for i := m.first(k); i >= 0; i = m.next(k, i) { v := m.slots[i].val; if key of v == k { ... } }
-func (m *multimap) first(k uint64) int {
+//	for i, h := m.first(k); i >= 0; i = m.next(h, i) { v := m.slots[i].val; if key of v == k { ... } }
+func (m *multimap) first(k uint64) (int, uint32) {
 	h := hash32(k)
-	return m.scan(h, int(h)&(len(m.slots)-1))
+	return m.scan(h, int(h)&(len(m.slots)-1)), h
 }
 
-func (m *multimap) next(k uint64, i int) int { return m.scan(hash32(k), (i+1)&(len(m.slots)-1)) }
+func (m *multimap) next(h uint32, i int) int { return m.scan(h, (i+1)&(len(m.slots)-1)) }
 
 func (m *multimap) scan(h uint32, i int) int {
 	mask := len(m.slots) - 1

@@ -45,7 +45,7 @@ func TestMultimap(t *testing.T) {
 		}
 		check := func(k uint64) {
 			var got, want []int32
-			for i := m.first(k); i >= 0; i = m.next(k, i) {
+			for i, h := m.first(k); i >= 0; i = m.next(h, i) {
 				if v := m.slots[i].val; keyOf[v] == k {
 					got = append(got, v)
 				}
@@ -93,7 +93,7 @@ func TestMultimapHashCollision(t *testing.T) {
 	m.add(b, 2)
 	for _, k := range []uint64{a, b} {
 		var got []int32
-		for i := m.first(k); i >= 0; i = m.next(k, i) {
+		for i, h := m.first(k); i >= 0; i = m.next(h, i) {
 			got = append(got, m.slots[i].val)
 		}
 		if len(got) != 2 {
@@ -103,7 +103,7 @@ func TestMultimapHashCollision(t *testing.T) {
 	if !m.remove(a, 1) || m.remove(a, 1) {
 		t.Fatal("remove(a, 1) did not remove exactly once")
 	}
-	if i := m.first(b); i < 0 || m.slots[i].val != 2 || m.next(b, i) >= 0 {
+	if i, h := m.first(b); i < 0 || m.slots[i].val != 2 || m.next(h, i) >= 0 {
 		t.Fatal("b's value lost after removing a's")
 	}
 }
