@@ -30,23 +30,23 @@ const (
 	statusMerged      = "merged"   // a segment that continues inside a larger (GRO) journey from LastSeen
 )
 
-// statusCode stores a journey's status in one byte (the statuses above, in order).
+// statusCode stores a journey's status in one byte; String gives its name above.
 type statusCode uint8
 
-var statusNames = [...]string{statusDelivered, statusLost, statusNotCaptured, statusUnplaced, statusSplit, statusMerged}
+const (
+	stDelivered statusCode = iota
+	stLost
+	stNotCaptured
+	stUnplaced
+	stSplit
+	stMerged
+)
+
+var statusNames = [...]string{stDelivered: statusDelivered, stLost: statusLost, stNotCaptured: statusNotCaptured,
+	stUnplaced: statusUnplaced, stSplit: statusSplit, stMerged: statusMerged}
 
 // String returns the status's name.
 func (c statusCode) String() string { return statusNames[c] }
-
-// codeOf returns the code of a status name.
-func codeOf(s string) statusCode {
-	for i, n := range statusNames {
-		if n == s {
-			return statusCode(i)
-		}
-	}
-	panic("correlate: unknown journey status " + s) // every status is one of the constants above
-}
 
 // negTolerance is how negative a corrected latency may be before calipath calls the clocks
 // inconsistent (rounding, and packets outside the clock sample).
@@ -810,7 +810,7 @@ func (a *analysis) placeJourneys() []Journey {
 		if o0.Flags&decode.FlagICMPError != 0 {
 			// An ICMP error is about a flow, not part of it: listed in Result.ICMP and shown with the
 			// flow, but judged by whether it reached its own destination's node, and not counted.
-			a.jStatus[j] = codeOf(a.icmpStatus(h, int32(j)))
+			a.jStatus[j] = a.icmpStatus(h, int32(j))
 			continue
 		}
 		first, reach := len(pi.points), -1
@@ -837,7 +837,7 @@ func (a *analysis) placeJourneys() []Journey {
 		if !a.offloadNew[int32(j)] {
 			fl.nSent++
 		}
-		status := statusDelivered
+		status := stDelivered
 		offloaded := false
 		if at, ok := a.offloadAt[int32(j)]; ok {
 			// Segmentation offload: the bytes went on as other journeys from this point.
@@ -849,23 +849,23 @@ func (a *analysis) placeJourneys() []Journey {
 		}
 		switch {
 		case reach < 0:
-			status = statusUnplaced
+			status = stUnplaced
 		case offloaded && reach < len(pi.points)-1:
-			status = statusSplit
+			status = stSplit
 			if a.merged[int32(j)] {
-				status = statusMerged
+				status = stMerged
 			}
 			a.jLast[j] = int32(pi.points[reach])
 		case reach < len(pi.points)-1:
 			nx := pi.points[reach+1]
 			a.jLast[j], a.jNext[j] = int32(pi.points[reach]), int32(nx)
 			if a.covered(nx, when[reach]) {
-				status = statusLost
+				status = stLost
 			} else {
-				status = statusNotCaptured
+				status = stNotCaptured
 			}
 		}
-		a.jStatus[j] = codeOf(status)
+		a.jStatus[j] = status
 		// Segments along the way.
 		for i := max(first, 0); i < reach; i++ {
 			if reached[i] < 0 {
@@ -889,17 +889,17 @@ func (a *analysis) placeJourneys() []Journey {
 		// a split (and GRO merges) are settled with the journey they came from, below.
 		piece := a.offloadNew[int32(j)]
 		switch status {
-		case statusDelivered, statusSplit, statusMerged:
+		case stDelivered, stSplit, stMerged:
 			if !piece {
 				fl.delivered++
 				if reach > first {
 					fl.e2e.add(when[reach] - when[first])
 				}
 			}
-		case statusLost, statusNotCaptured:
+		case stLost, stNotCaptured:
 			s := a.seg(pi.points[reach], pi.points[reach+1], pi)
 			s.packets++
-			if status == statusLost {
+			if status == stLost {
 				s.lost++
 				s.flows[fi]++
 				if !piece {
@@ -1018,7 +1018,15 @@ func (a *analysis) renderJourney(j int) Journey {
 // first lost data), else not captured if one was, else delivered (its status stays split or merged).
 // The flow's counts move with it.
 func (a *analysis) settleOffload() {
-	rank := map[string]int{statusLost: 2, statusNotCaptured: 1}
+	rank := func(c statusCode) int {
+		switch c {
+		case stLost:
+			return 2
+		case stNotCaptured:
+			return 1
+		}
+		return 0
+	}
 	worst := map[int32]int32{}
 	for _, ev := range a.m.gso {
 		c := ev.child
@@ -1027,7 +1035,7 @@ func (a *analysis) settleOffload() {
 			worst[ev.parent] = c
 			continue
 		}
-		rc, rw := rank[a.jStatus[c].String()], rank[a.jStatus[w].String()]
+		rc, rw := rank(a.jStatus[c]), rank(a.jStatus[w])
 		if rc > rw || (rc == rw && rc > 0 && a.lostBefore(c, w)) {
 			worst[ev.parent] = c
 		}
@@ -1039,26 +1047,26 @@ func (a *analysis) settleOffload() {
 	sort.Slice(parents, func(i, j int) bool { return parents[i] < parents[j] })
 	for _, p := range parents {
 		c := worst[p]
-		st := a.jStatus[c].String()
-		if rank[st] == 0 || a.jFlow[p] < 0 || a.offloadNew[p] {
+		st := a.jStatus[c]
+		if rank(st) == 0 || a.jFlow[p] < 0 || a.offloadNew[p] {
 			continue
 		}
 		fl := a.flows[a.jFlow[p]]
-		switch old := a.jStatus[p].String(); old { // undo what the parent was counted as
-		case statusSplit, statusMerged, statusDelivered:
+		switch a.jStatus[p] { // undo what the parent was counted as
+		case stSplit, stMerged, stDelivered:
 			fl.delivered--
-		case statusLost:
+		case stLost:
 			fl.lost--
 			if k := [2]int{int(a.jLast[p]), int(a.jNext[p])}; k[0] >= 0 && k[1] >= 0 {
 				if fl.lostAt[k]--; fl.lostAt[k] <= 0 {
 					delete(fl.lostAt, k)
 				}
 			}
-		case statusNotCaptured:
+		case stNotCaptured:
 			fl.notCaptured--
 		}
-		a.jStatus[p], a.jLast[p], a.jNext[p] = codeOf(st), a.jLast[c], a.jNext[c]
-		if st == statusLost {
+		a.jStatus[p], a.jLast[p], a.jNext[p] = st, a.jLast[c], a.jNext[c]
+		if st == stLost {
 			fl.lost++
 			if a.jLast[c] >= 0 && a.jNext[c] >= 0 {
 				fl.lostAt[[2]int{int(a.jLast[c]), int(a.jNext[c])}]++
@@ -1092,16 +1100,16 @@ func (a *analysis) bound(p int) int64 {
 // icmpStatus judges an ICMP error's journey: delivered when its last hop is on the node its destination
 // belongs to (a node IP, or a pod of that node), lost at its last point otherwise, unplaced when the
 // destination's node is unknown.
-func (a *analysis) icmpStatus(h []uint32, j int32) string {
+func (a *analysis) icmpStatus(h []uint32, j int32) statusCode {
 	first, _ := a.obs(h[0])
 	last := a.point(h[len(h)-1])
 	n := a.w.nodeOf(first.Flags&decode.FlagIPv6 != 0, first.Dst)
 	switch {
 	case n < 0:
-		return statusUnplaced
+		return stUnplaced
 	case a.w.pointNode[last] == n:
-		return statusDelivered
+		return stDelivered
 	}
 	a.jLast[j] = int32(last)
-	return statusLost
+	return stLost
 }
