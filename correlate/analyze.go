@@ -140,7 +140,7 @@ type segAcc struct {
 	negative    int
 	lat         latAcc
 	flows       map[int32]int // flow → lost journeys
-	evidence    []Evidence
+	evidence    []lossEv // the first lostEvidence lost journeys of each flow, in journey order
 	lostDF      int // lost journeys with DF set
 	lostMaxLen  int
 	passMaxLen  int // largest delivered packet
@@ -910,9 +910,9 @@ func (a *analysis) placeJourneys() []Journey {
 					s.lostDF++
 				}
 				s.lostMaxLen = max(s.lostMaxLen, int(o0.Len))
-				if len(s.evidence) < 10 {
+				if s.flows[fi] <= lostEvidence {
 					ol, f := a.obs(h[reached[reach]])
-					s.evidence = append(s.evidence, Evidence{File: w.c.Files[f].Path, Frame: ol.Frame})
+					s.evidence = append(s.evidence, lossEv{fi, Evidence{File: w.c.Files[f].Path, Frame: ol.Frame}})
 				}
 			} else {
 				s.notCaptured++

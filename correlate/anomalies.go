@@ -94,11 +94,45 @@ type icmpKey struct {
 	self  bool
 }
 
+// segFlow is one flow's losses on one segment.
+type segFlow struct {
+	s    *segAcc
+	flow int32
+}
+
+// lostEvidence is how many lost journeys of each flow a segment keeps as evidence: enough for an
+// anomaly's list after the drops that ICMP errors answered are taken out.
+const lostEvidence = 10
+
+// lossEv is the evidence of one lost journey: its last frame, and its flow.
+type lossEv struct {
+	flow int32
+	ev   Evidence
+}
+
+// lossEvidence returns the first 10 frames of s's lost journeys, leaving out the first answered[flow]
+// of each flow (the drops ICMP errors answered, counted in their anomaly).
+func lossEvidence(s *segAcc, answered map[segFlow]int) []Evidence {
+	var out []Evidence
+	skipped := map[int32]int{}
+	for _, e := range s.evidence {
+		if skipped[e.flow] < answered[segFlow{s, e.flow}] {
+			skipped[e.flow]++
+			continue
+		}
+		if len(out) < 10 {
+			out = append(out, e.ev)
+		}
+	}
+	return out
+}
+
 // icmpExplained books each ICMP error (frag-needed, unreachable, time-exceeded) against one packet of
 // the flow it quotes that was lost on a segment starting on the node that sent the error: the node
-// dropped that packet and said why. It returns the answered drops per segment and per ICMP group.
-// Errors a node addresses to itself answer nothing (they report the node's own sends).
-func (a *analysis) icmpExplained() (map[*segAcc]int, map[icmpKey]int) {
+// dropped that packet and said why. It returns the answered drops per segment, per flow on a segment
+// and per ICMP group. Errors a node addresses to itself answer nothing (they report the node's own
+// sends).
+func (a *analysis) icmpExplained() (map[*segAcc]int, map[segFlow]int, map[icmpKey]int) {
 	w := a.w
 	explained, answered := map[*segAcc]int{}, map[icmpKey]int{}
 	segs := make([]*segAcc, 0, len(a.segs))
@@ -113,10 +147,6 @@ func (a *analysis) icmpExplained() (map[*segAcc]int, map[icmpKey]int) {
 		}
 		return segs[i].to < segs[j].to
 	})
-	type segFlow struct {
-		s    *segAcc
-		flow int32
-	}
 	used := map[segFlow]int{} // losses of a flow on a segment already answered
 	for _, f := range a.icmpFindings {
 		if f.self || f.flow < 0 {
@@ -139,14 +169,14 @@ func (a *analysis) icmpExplained() (map[*segAcc]int, map[icmpKey]int) {
 		explained[pick]++
 		answered[icmpKey{f.kind, f.point, f.self}]++
 	}
-	return explained, answered
+	return explained, used, answered
 }
 
 func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 	w := a.w
 	out := []Anomaly{}
 	// Losses per segment; drops answered with an ICMP error are that error's anomaly, not a loss.
-	explained, answered := a.icmpExplained()
+	explained, answeredOn, answered := a.icmpExplained()
 	for _, s := range a.segs {
 		if s.lost == 0 || explained[s] == s.lost {
 			continue
@@ -154,12 +184,15 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 		where := Where{From: w.c.Points[s.from].ID, To: w.c.Points[s.to].ID}
 		flows := map[int32]bool{}
 		icmpReached := false
-		for f := range s.flows {
-			flows[f] = true
+		for f, n := range s.flows {
+			if n > answeredOn[segFlow{s, f}] { // a flow whose every drop here was answered is not in it
+				flows[f] = true
+			}
 			if a.flows[f].icmpFrag > 0 {
 				icmpReached = true
 			}
 		}
+		evidence := lossEvidence(s, answeredOn)
 		total := s.lost + s.delivered
 		lost := s.lost - explained[s] // the unexplained drops
 		detail := fmt.Sprintf("%d of %d packets lost.", lost, total)
@@ -168,7 +201,7 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 		}
 		switch {
 		case s.lostDF == s.lost && lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached:
-			out = append(out, a.anomaly("pmtu-blackhole", "error", where, flows, ids, lost, s.evidence,
+			out = append(out, a.anomaly("pmtu-blackhole", "error", where, flows, ids, lost, evidence,
 				fmt.Sprintf("%s Lost packets were up to %d bytes with DF; the largest that passed was %d.", detail, s.lostMaxLen, s.passMaxLen)))
 		case lost*2 >= total:
 			kind := map[string]string{"encap": "encap-drop", "underlay": "underlay-drop", "decap": "decap-drop",
@@ -176,9 +209,9 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 			if kind == "" {
 				kind = "host-drop"
 			}
-			out = append(out, a.anomaly(kind, "error", where, flows, ids, lost, s.evidence, detail))
+			out = append(out, a.anomaly(kind, "error", where, flows, ids, lost, evidence, detail))
 		default:
-			out = append(out, a.anomaly("loss", "warning", where, flows, ids, lost, s.evidence, detail))
+			out = append(out, a.anomaly("loss", "warning", where, flows, ids, lost, evidence, detail))
 		}
 	}
 	for _, s := range a.segs {

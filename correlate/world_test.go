@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/calipath/calipath/decode"
@@ -68,5 +69,24 @@ func TestTCPStep(t *testing.T) {
 	}
 	if fl.retrans != want || fl.resets != 1 {
 		t.Errorf("retransmissions %d, resets %d; want %d and 1", fl.retrans, fl.resets, want)
+	}
+}
+
+// A loss anomaly's evidence leaves out, per flow, as many lost journeys as ICMP errors answered, and
+// keeps at most 10 frames.
+func TestLossEvidence(t *testing.T) {
+	s := &segAcc{}
+	flows := []int32{1, 1, 2, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3}
+	for i, f := range flows {
+		s.evidence = append(s.evidence, lossEv{f, Evidence{File: "x", Frame: uint32(i + 1)}})
+	}
+	got := lossEvidence(s, map[segFlow]int{{s, 1}: 2, {&segAcc{}, 2}: 1})
+	var frames []uint32
+	for _, e := range got {
+		frames = append(frames, e.Frame)
+	}
+	want := []uint32{3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
+	if fmt.Sprint(frames) != fmt.Sprint(want) {
+		t.Errorf("evidence frames %v, want %v", frames, want)
 	}
 }
