@@ -140,8 +140,8 @@ type segAcc struct {
 	negative    int
 	lat         latAcc
 	flows       map[int32]int // flow → lost journeys
-	evidence    []lossEv // the first lostEvidence lost journeys of each flow, in journey order
-	lostDF      int // lost journeys with DF set
+	evidence    []lossEv      // the first lostEvidence lost journeys of each flow, in journey order
+	lostDF      int           // lost journeys with DF set
 	lostMaxLen  int
 	passMaxLen  int // largest delivered packet
 }
