@@ -54,23 +54,33 @@ func TestObsCollector(t *testing.T) {
 	}
 }
 
-// Fingerprints keep every value in order across chunks, at their slots; a small file takes a small
-// first chunk; a clone shares nothing.
+// Fingerprints keep every value in order across chunks (full ones, and the rest in the last), at their
+// slots; a small file takes a small first chunk; a file of exactly one chunk has one; a clone shares
+// nothing.
 func TestFingerprints(t *testing.T) {
-	var small Fingerprints
+	var sc fpCollector
 	for i := 0; i < 10; i++ {
-		small.add(uint64(i))
+		sc.add(uint64(i))
 	}
+	small := sc.finish()
 	if len(small.Chunks) != 1 || cap(small.Chunks[0]) > 1024 || small.At(9) != 9 {
 		t.Errorf("a 10-value file: %d chunks, first of capacity %d", len(small.Chunks), cap(small.Chunks[0]))
 	}
-	var f Fingerprints
+	var fc fpCollector
 	n := 3*FingerprintChunk + 5
 	for i := 0; i < n; i++ {
-		f.add(uint64(i) * 7)
+		fc.add(uint64(i) * 7)
 	}
-	if len(f.Chunks) != 4 {
+	f := fc.finish()
+	if len(f.Chunks) != 4 || len(f.Chunks[3]) != 5 {
 		t.Fatalf("%d chunks for %d values", len(f.Chunks), n)
+	}
+	var one fpCollector
+	for i := 0; i < FingerprintChunk; i++ {
+		one.add(uint64(i))
+	}
+	if o := one.finish(); len(o.Chunks) != 1 || o.At(FingerprintChunk-1) != FingerprintChunk-1 {
+		t.Errorf("one full chunk: %d chunks", len(o.Chunks))
 	}
 	c := f.Clone()
 	for i := 0; i < n; i++ {

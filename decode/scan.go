@@ -228,22 +228,23 @@ func Load(paths []string, opts Options, cfg PointConfig) *Capture {
 func LoadProgress(paths []string, opts Options, cfg PointConfig, progress Progress) *Capture {
 	t := NewTables()
 	cols := make([]collector[Observation], len(paths))
-	loose := make([]Fingerprints, len(paths))
+	fps := make([]fpCollector, len(paths))
 	for i, p := range paths {
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
 			cols[i].size = st.Size()
 		}
 	}
 	files := scanFiles(paths, opts, t, func(file int) ScanFunc {
-		c, fp := &cols[file], &loose[file]
+		c, fp := &cols[file], &fps[file]
 		return func(r *Record, p *Packet, o *Observation) {
 			c.add(r, *o)
 			fp.add(p.Loose)
 		}
 	}, progress)
 	obs := make([][]Observation, len(paths))
+	loose := make([]Fingerprints, len(paths))
 	for f := range cols {
-		obs[f] = cols[f].finish()
+		obs[f], loose[f] = cols[f].finish(), fps[f].finish()
 	}
 	c := IdentifyFiles(files, t, cfg)
 	c.Obs, c.Loose = obs, loose
@@ -339,17 +340,43 @@ func (f *Fingerprints) Clone() Fingerprints {
 	return c
 }
 
-func (f *Fingerprints) add(v uint64) {
-	n := len(f.Chunks)
-	if n == 0 || len(f.Chunks[n-1]) == FingerprintChunk {
-		size := FingerprintChunk
-		if n == 0 {
-			size = 1024 // grown by append: a small file takes little
-		}
-		f.Chunks = append(f.Chunks, make([]uint64, 0, size))
-		n++
+// fpCollector gathers one file's fingerprints into the chunks of a Fingerprints.
+type fpCollector struct {
+	chunks [][]uint64
+	cur    []uint64 // the chunk being filled, at its full length
+	n      int      // values in cur
+}
+
+func (c *fpCollector) add(v uint64) {
+	if c.n == len(c.cur) {
+		c.grow()
 	}
-	f.Chunks[n-1] = append(f.Chunks[n-1], v)
+	c.cur[c.n] = v
+	c.n++
+}
+
+func (c *fpCollector) grow() {
+	switch {
+	case c.cur == nil:
+		c.cur = make([]uint64, 1024) // a small file takes little
+	case len(c.cur) < FingerprintChunk: // the first chunk doubles up to full size
+		bigger := make([]uint64, 2*len(c.cur))
+		copy(bigger, c.cur)
+		c.cur = bigger
+	default:
+		c.chunks = append(c.chunks, c.cur)
+		c.cur, c.n = make([]uint64, FingerprintChunk), 0
+	}
+}
+
+// finish returns the fingerprints gathered.
+func (c *fpCollector) finish() Fingerprints {
+	if c.n > 0 {
+		c.chunks = append(c.chunks, c.cur[:c.n:c.n])
+	}
+	f := Fingerprints{Chunks: c.chunks}
+	*c = fpCollector{}
+	return f
 }
 
 // obsChunk is the number of Observations per collection chunk (3 MiB).
