@@ -506,7 +506,9 @@ const (
 func (a *analysis) modes() {
 	w := a.w
 	a.pairMode = map[[2]int]string{}
-	seen := map[[2]int]int{}
+	nn := len(w.nodes)
+	seen := make([]int, nn*nn) // journeys per (source node, destination node)
+	owners := ownerCache{w: w}
 	for j := 0; j < a.nJ; j++ {
 		h := a.hops(j)
 		if len(h) == 0 {
@@ -515,13 +517,13 @@ func (a *analysis) modes() {
 		// Only pod-to-pod packets tell the mode between their nodes.
 		o0, _ := a.obs(h[0])
 		ol, _ := a.obs(h[len(h)-1])
-		sp, ok1 := w.ownerOf(o0.Flags&decode.FlagIPv6 != 0, o0.Src)
-		dp, ok2 := w.ownerOf(ol.Flags&decode.FlagIPv6 != 0, ol.Dst)
+		sp, ok1 := owners.ownerOf(o0.Flags&decode.FlagIPv6 != 0, o0.Src)
+		dp, ok2 := owners.ownerOf(ol.Flags&decode.FlagIPv6 != 0, ol.Dst)
 		if !ok1 || !ok2 {
 			continue
 		}
 		src, dst := w.pointNode[sp], w.pointNode[dp]
-		if seen[[2]int{src, dst}]++; seen[[2]int{src, dst}] > modeSample {
+		if seen[src*nn+dst]++; seen[src*nn+dst] > modeSample {
 			continue // the mode of this pair is settled
 		}
 		key := [2]int{min(src, dst), max(src, dst)}

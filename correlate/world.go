@@ -270,6 +270,31 @@ func (w *world) ownerOf(v6 bool, a uint32) (int, bool) {
 	return p, ok
 }
 
+// ownerCache is a small direct-mapped cache in front of ownerOf: a pass over every journey asks for
+// the same few pod addresses again and again.
+type ownerCache struct {
+	w    *world
+	keys [256]uint64 // address | v6<<32 | 1<<33 once set
+	vals [256]int32  // its owner point, -1 for none
+}
+
+func (c *ownerCache) ownerOf(v6 bool, a uint32) (int, bool) {
+	k := uint64(a) | 1<<33
+	if v6 {
+		k |= 1 << 32
+	}
+	i := (a * 0x9e3779b1) >> 24
+	if c.keys[i] != k {
+		p, ok := c.w.ownerOf(v6, a)
+		if !ok {
+			p = -1
+		}
+		c.keys[i], c.vals[i] = k, int32(p)
+	}
+	p := int(c.vals[i])
+	return p, p >= 0
+}
+
 // nodeOf returns the node an address belongs to (a pod's node or a node IP), or -1.
 func (w *world) nodeOf(v6 bool, a uint32) int {
 	if pi, ok := w.ownerOf(v6, a); ok {

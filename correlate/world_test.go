@@ -90,3 +90,29 @@ func TestLossEvidence(t *testing.T) {
 		t.Errorf("evidence frames %v, want %v", frames, want)
 	}
 }
+
+// The owner cache answers as ownerOf does, for owned and unowned addresses, IPv4 and IPv6 indexes
+// alike, also when addresses share a cache slot.
+func TestOwnerCache(t *testing.T) {
+	w := &world{podOwner: map[uint32]int{}, podOwner6: map[uint32]int{}}
+	for a := uint32(0); a < 2000; a += 3 {
+		w.podOwner[0x0af40000+a] = int(a % 17)
+		w.podOwner6[a] = int(a%17) + 100
+	}
+	c := ownerCache{w: w}
+	for round := 0; round < 3; round++ {
+		for a := uint32(0); a < 2000; a++ {
+			for _, v6 := range []bool{false, true} {
+				addr := a
+				if !v6 {
+					addr += 0x0af40000
+				}
+				wp, wok := w.ownerOf(v6, addr)
+				gp, gok := c.ownerOf(v6, addr)
+				if wok != gok || (wok && wp != gp) {
+					t.Fatalf("v6 %v %#x: cache says %d %v, ownerOf %d %v", v6, addr, gp, gok, wp, wok)
+				}
+			}
+		}
+	}
+}
