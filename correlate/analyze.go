@@ -311,6 +311,7 @@ func (a *analysis) result() *Result {
 		a.modes()
 	}()
 	a.flowOf = map[flowKey]int32{}
+	var flowCache [4096]flowCacheEntry // the flows of recent tuples (journeys mostly repeat theirs)
 	a.jFlow = make([]int32, a.nJ)
 	a.jDir = make([]uint8, a.nJ)
 	for j := 0; j < a.nJ; j++ {
@@ -321,8 +322,13 @@ func (a *analysis) result() *Result {
 		}
 		o, _ := a.obs(h[0])
 		t := w.tupleOf(o)
-		root := a.uf.find(t.key())
-		fi, ok := a.flowOf[root]
+		ci := t.hash() & (len(flowCache) - 1)
+		fi, ok := flowCache[ci].fi, flowCache[ci].ok && flowCache[ci].t == t
+		var root flowKey
+		if !ok {
+			root = a.uf.find(t.key())
+			fi, ok = a.flowOf[root]
+		}
 		if !ok {
 			fi = int32(len(a.flows))
 			a.flowOf[root] = fi
@@ -335,6 +341,7 @@ func (a *analysis) result() *Result {
 			}
 			a.flows = append(a.flows, fl)
 		}
+		flowCache[ci] = flowCacheEntry{t, fi, true}
 		fl := a.flows[fi]
 		a.jFlow[j] = fi
 		d := uint8(s2c)

@@ -30,6 +30,24 @@ func (t tuple) key() flowKey {
 	return flowKey{t.v6, t.proto, t.dst, t.src, t.dp, t.sp}
 }
 
+// hash mixes a tuple's fields (for a direct-mapped cache).
+func (t tuple) hash() int {
+	h := uint64(t.src)<<32 | uint64(t.dst)
+	h ^= uint64(t.sp)<<48 | uint64(t.dp)<<32 | uint64(t.proto)<<8
+	if t.v6 {
+		h ^= 1
+	}
+	h *= 0x9e3779b97f4a7c15
+	return int(h >> 40)
+}
+
+// flowCacheEntry remembers a tuple's flow.
+type flowCacheEntry struct {
+	t  tuple
+	fi int32
+	ok bool
+}
+
 func (t tuple) reverse() tuple { return tuple{t.v6, t.proto, t.dst, t.src, t.dp, t.sp} }
 
 // tupleOf returns the flow tuple of a matchable Observation. ICMP echo uses the echo id as both ports;
