@@ -1,28 +1,61 @@
 package decode
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
-// sum16 adds b to the ones'-complement accumulator s (RFC 1071) and returns the unfolded sum.
-// It reads 8 bytes at a time; an odd trailing byte is padded with zero.
+// sum16 adds b to the ones'-complement accumulator s (RFC 1071) and returns the unfolded sum: a value
+// below 2^33 that fold reduces to the 16-bit ones'-complement sum of s and b's big-endian 16-bit words
+// (an odd trailing byte padded with zero). It is zero only when s and every byte of b are zero.
+//
+// It adds 64-bit big-endian words with end-around carry (ones'-complement addition modulo 2^64-1).
+// As 2^64-1 is a multiple of 2^16-1 and every 16-bit word of b starts at an even offset, the result
+// is congruent to the 16-bit sum modulo 2^16-1; and such a sum is zero only when all addends are.
 func sum16(s uint64, b []byte) uint64 {
-	for len(b) >= 8 {
-		x := binary.BigEndian.Uint64(b)
-		s += x >> 32
-		s += x & 0xffffffff
+	var c uint64
+	for len(b) >= 32 {
+		s, c = bits.Add64(s, binary.BigEndian.Uint64(b), c)
+		s, c = bits.Add64(s, binary.BigEndian.Uint64(b[8:]), c)
+		s, c = bits.Add64(s, binary.BigEndian.Uint64(b[16:]), c)
+		s, c = bits.Add64(s, binary.BigEndian.Uint64(b[24:]), c)
+		b = b[32:]
+	}
+	if len(b) >= 16 {
+		s, c = bits.Add64(s, binary.BigEndian.Uint64(b), c)
+		s, c = bits.Add64(s, binary.BigEndian.Uint64(b[8:]), c)
+		b = b[16:]
+	}
+	if len(b) >= 8 {
+		s, c = bits.Add64(s, binary.BigEndian.Uint64(b), c)
 		b = b[8:]
 	}
+	var t uint64 // the last 0-7 bytes: at most 0xffffffff + 0xffff + 0xff00
 	if len(b) >= 4 {
-		s += uint64(binary.BigEndian.Uint32(b))
+		t = uint64(binary.BigEndian.Uint32(b))
 		b = b[4:]
 	}
 	if len(b) >= 2 {
-		s += uint64(binary.BigEndian.Uint16(b))
+		t += uint64(binary.BigEndian.Uint16(b))
 		b = b[2:]
 	}
 	if len(b) == 1 {
-		s += uint64(b[0]) << 8
+		t += uint64(b[0]) << 8
 	}
-	return s
+	s, c = bits.Add64(s, t, c)
+	s += c // end-around carry: after a carry out s ≤ t, so this cannot carry again
+	// Fold to 33 bits (still congruent, still zero only when all addends are), so that callers may add
+	// small values without overflow.
+	return s>>32 + s&0xffffffff
+}
+
+// sum20 is sum16(0, b) for a 20-byte IPv4 header (no options), small enough to inline: five 32-bit
+// big-endian words, each congruent to the sum of its 16-bit halves modulo 2^16-1.
+func sum20(b []byte) uint64 {
+	_ = b[19]
+	return uint64(binary.BigEndian.Uint32(b)) + uint64(binary.BigEndian.Uint32(b[4:])) +
+		uint64(binary.BigEndian.Uint32(b[8:])) + uint64(binary.BigEndian.Uint32(b[12:])) +
+		uint64(binary.BigEndian.Uint32(b[16:]))
 }
 
 // fold folds a sum16 accumulator into 16 bits.
@@ -37,8 +70,8 @@ func fold(s uint64) uint16 {
 func pseudoSum(h *IPHdr, proto uint8, length int) uint64 {
 	var s uint64
 	if h.Version == 4 {
-		s = sum16(0, h.Src[:4])
-		s = sum16(s, h.Dst[:4])
+		// Each 32-bit word is congruent to the sum of its 16-bit halves modulo 2^16-1 (see sum16).
+		s = uint64(binary.BigEndian.Uint32(h.Src[:4])) + uint64(binary.BigEndian.Uint32(h.Dst[:4]))
 	} else {
 		s = sum16(0, h.Src[:])
 		s = sum16(s, h.Dst[:])
