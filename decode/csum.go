@@ -12,7 +12,15 @@ import (
 // It adds 64-bit big-endian words with end-around carry (ones'-complement addition modulo 2^64-1).
 // As 2^64-1 is a multiple of 2^16-1 and every 16-bit word of b starts at an even offset, the result
 // is congruent to the 16-bit sum modulo 2^16-1; and such a sum is zero only when all addends are.
+//
+// The bytes after the last whole 32-byte block are summed without branching on their number (which
+// varies from frame to frame, so that such branches are often mispredicted): see windowSum.
 func sum16(s uint64, b []byte) uint64 {
+	n := len(b)
+	if n < 32 {
+		return sum16Short(s, b)
+	}
+	last := b[n-32:]
 	var c uint64
 	for len(b) >= 32 {
 		s, c = bits.Add64(s, binary.BigEndian.Uint64(b), c)
@@ -21,31 +29,63 @@ func sum16(s uint64, b []byte) uint64 {
 		s, c = bits.Add64(s, binary.BigEndian.Uint64(b[24:]), c)
 		b = b[32:]
 	}
-	if len(b) >= 16 {
-		s, c = bits.Add64(s, binary.BigEndian.Uint64(b), c)
-		s, c = bits.Add64(s, binary.BigEndian.Uint64(b[8:]), c)
-		b = b[16:]
-	}
-	if len(b) >= 8 {
-		s, c = bits.Add64(s, binary.BigEndian.Uint64(b), c)
-		b = b[8:]
-	}
-	var t uint64 // the last 0-7 bytes: at most 0xffffffff + 0xffff + 0xff00
-	if len(b) >= 4 {
-		t = uint64(binary.BigEndian.Uint32(b))
-		b = b[4:]
-	}
-	if len(b) >= 2 {
-		t += uint64(binary.BigEndian.Uint16(b))
-		b = b[2:]
-	}
-	if len(b) == 1 {
-		t += uint64(b[0]) << 8
+	s, c = bits.Add64(s, windowSum(last, len(b), n&1), c)
+	s += c // end-around carry: after a carry out s < 2^41, so this cannot carry again
+	return s>>32 + s&0xffffffff
+}
+
+// windowSum sums the last r (0-31) bytes of the 32-byte window w, masking off the others, and returns
+// a value below 2^41 congruent modulo 2^16-1 to their contribution to a sum16 whose 16-bit words start
+// at even offsets from the start of w (odd == 0) or at odd ones (odd == 1). In the latter case every
+// byte was summed in the wrong half of its word; as a byte swap multiplies by 2^8 modulo 2^16-1, and
+// 2^8 * 2^8 = 2^16 is 1 modulo 2^16-1, a shift by 8 bits puts it right. The result is zero only when
+// the r bytes are.
+func windowSum(w []byte, r, odd int) uint64 {
+	_ = w[31]
+	drop := 32 - r // leading bytes of w that are not summed
+	var s, c uint64
+	s, c = bits.Add64(s, binary.BigEndian.Uint64(w)&keep(drop), c)
+	s, c = bits.Add64(s, binary.BigEndian.Uint64(w[8:])&keep(drop-8), c)
+	s, c = bits.Add64(s, binary.BigEndian.Uint64(w[16:])&keep(drop-16), c)
+	s, c = bits.Add64(s, binary.BigEndian.Uint64(w[24:])&keep(drop-24), c)
+	s += c
+	s = s>>32 + s&0xffffffff
+	return s << (8 * uint(odd&1))
+}
+
+// keep returns the mask that clears the first d bytes of a big-endian 64-bit word (d ≤ 0: none of
+// them; d ≥ 8: all).
+func keep(d int) uint64 {
+	return ^uint64(0) >> (8 * uint(min(max(d, 0), 8)))
+}
+
+// sum16Short is sum16 for fewer than 32 bytes.
+func sum16Short(s uint64, b []byte) uint64 {
+	n := len(b)
+	var c, t uint64
+	if n >= 8 {
+		// Whole 8-byte words, then the last n%8 bytes as the end of the last 8 (see windowSum).
+		last := binary.BigEndian.Uint64(b[n-8:]) & keep(8-n&7)
+		for len(b) >= 8 {
+			s, c = bits.Add64(s, binary.BigEndian.Uint64(b), c)
+			b = b[8:]
+		}
+		t = last << (8 * uint(n&1)) // below 2^64: last has at most 7 bytes
+	} else {
+		if len(b) >= 4 {
+			t = uint64(binary.BigEndian.Uint32(b))
+			b = b[4:]
+		}
+		if len(b) >= 2 {
+			t += uint64(binary.BigEndian.Uint16(b))
+			b = b[2:]
+		}
+		if len(b) == 1 {
+			t += uint64(b[0]) << 8
+		}
 	}
 	s, c = bits.Add64(s, t, c)
-	s += c // end-around carry: after a carry out s ≤ t, so this cannot carry again
-	// Fold to 33 bits (still congruent, still zero only when all addends are), so that callers may add
-	// small values without overflow.
+	s += c // end-around carry: t < 2^64-255, so after a carry out s < 2^64-255 and this cannot carry
 	return s>>32 + s&0xffffffff
 }
 

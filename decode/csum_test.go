@@ -157,6 +157,21 @@ func BenchmarkSum16(b *testing.B) {
 			sink = s
 		})
 	}
+	// Lengths that vary from call to call, as transport segments do: 40-199 bytes.
+	rng := rand.New(rand.NewSource(1))
+	buf := make([]byte, 200)
+	rng.Read(buf)
+	lens := make([]int, 1<<20)
+	for i := range lens {
+		lens[i] = 40 + rng.Intn(160)
+	}
+	b.Run("mixed40-199", func(b *testing.B) {
+		var s uint64
+		for i := 0; i < b.N; i++ {
+			s += uint64(fold(sum16(uint64(i), buf[:lens[i%len(lens)]])))
+		}
+		sink = s
+	})
 }
 
 var sink uint64
