@@ -98,11 +98,14 @@ func sum20(b []byte) uint64 {
 		uint64(binary.BigEndian.Uint32(b[16:]))
 }
 
-// fold folds a sum16 accumulator into 16 bits.
+// fold folds a sum16 accumulator into 16 bits: 0 only for 0, else the value in 1..0xffff congruent to s
+// modulo 0xffff (what adding the high half to the low half until it fits gives). It takes four steps
+// whatever s is, without a loop whose number of turns (and so its last branch) depends on s.
 func fold(s uint64) uint16 {
-	for s>>16 != 0 {
-		s = (s & 0xffff) + (s >> 16)
-	}
+	s = s&0xffffffff + s>>32 // < 2^33
+	s = s&0xffff + s>>16     // < 0x30000
+	s = s&0xffff + s>>16     // ≤ 0x10001
+	s = s&0xffff + s>>16     // ≤ 0xffff
 	return uint16(s)
 }
 

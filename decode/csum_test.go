@@ -116,6 +116,45 @@ func TestPseudoSum(t *testing.T) {
 	}
 }
 
+// refFold folds as RFC 1071 describes: add the carries back in until none is left.
+func refFold(s uint64) uint16 {
+	for s>>16 != 0 {
+		s = (s & 0xffff) + (s >> 16)
+	}
+	return uint16(s)
+}
+
+func TestFold(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	check := func(s uint64) {
+		if got, want := fold(s), refFold(s); got != want {
+			t.Fatalf("fold(%#x) = %#04x, want %#04x", s, got, want)
+		}
+	}
+	for s := uint64(0); s < 1<<20; s++ {
+		check(s)
+	}
+	for _, s := range []uint64{0xffff, 0x10000, 0x10001, 0x1fffe, 0x2fffd, 0xfffeffff, 0xffffffff, 0x100000000,
+		0x1fffffffe, 1<<63 - 1, 1 << 63, ^uint64(0), ^uint64(0) - 1, 0xffff_ffff_0000_0000} {
+		check(s)
+	}
+	for i := 0; i < 1000000; i++ {
+		check(rng.Uint64() >> uint(rng.Intn(64)))
+	}
+	// Sums whose halves add up to just over 2^32 (0x1_0000_ffff needs every step).
+	for j := uint64(0); j < 512; j++ {
+		for k := uint64(0); k < 512; k++ {
+			check((0xffffffff - j) | (0x10000+k)<<32)
+			check((0xffffffff - j) | (0xffffffff-k)<<32)
+		}
+	}
+	// Multiples of 0xffff fold to 0xffff, never 0.
+	for i := uint64(1); i < 100000; i++ {
+		check(i * 0xffff)
+		check(i * 0xffff * 0x10001)
+	}
+}
+
 func TestSum16Examples(t *testing.T) {
 	// RFC 1071 section 3 example: the sum of 00 01 f2 03 f4 f5 f6 f7 is ddf2.
 	b := []byte{0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7}
