@@ -1,35 +1,111 @@
 package decode
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
-// sum16 adds b to the ones'-complement accumulator s (RFC 1071) and returns the unfolded sum.
-// It reads 8 bytes at a time; an odd trailing byte is padded with zero.
+// sum16 adds b to the ones'-complement accumulator s (RFC 1071) and returns the unfolded sum: a value
+// below 2^33 that fold reduces to the 16-bit ones'-complement sum of s and b's big-endian 16-bit words
+// (an odd trailing byte padded with zero). It is zero only when s and every byte of b are zero.
+//
+// It adds 64-bit big-endian words with end-around carry (ones'-complement addition modulo 2^64-1).
+// As 2^64-1 is a multiple of 2^16-1 and every 16-bit word of b starts at an even offset, the result
+// is congruent to the 16-bit sum modulo 2^16-1; and such a sum is zero only when all addends are.
+//
+// The bytes after the last whole 32-byte block are summed without branching on their number (which
+// varies from frame to frame, so that such branches are often mispredicted): see windowSum.
 func sum16(s uint64, b []byte) uint64 {
-	for len(b) >= 8 {
-		x := binary.BigEndian.Uint64(b)
-		s += x >> 32
-		s += x & 0xffffffff
-		b = b[8:]
+	n := len(b)
+	if n < 32 {
+		return sum16Short(s, b)
 	}
-	if len(b) >= 4 {
-		s += uint64(binary.BigEndian.Uint32(b))
-		b = b[4:]
+	last := b[n-32:]
+	var c uint64
+	for len(b) >= 32 {
+		s, c = bits.Add64(s, binary.BigEndian.Uint64(b), c)
+		s, c = bits.Add64(s, binary.BigEndian.Uint64(b[8:]), c)
+		s, c = bits.Add64(s, binary.BigEndian.Uint64(b[16:]), c)
+		s, c = bits.Add64(s, binary.BigEndian.Uint64(b[24:]), c)
+		b = b[32:]
 	}
-	if len(b) >= 2 {
-		s += uint64(binary.BigEndian.Uint16(b))
-		b = b[2:]
-	}
-	if len(b) == 1 {
-		s += uint64(b[0]) << 8
-	}
-	return s
+	s, c = bits.Add64(s, windowSum(last, len(b), n&1), c)
+	s += c // end-around carry: after a carry out s < 2^41, so this cannot carry again
+	return s>>32 + s&0xffffffff
 }
 
-// fold folds a sum16 accumulator into 16 bits.
-func fold(s uint64) uint16 {
-	for s>>16 != 0 {
-		s = (s & 0xffff) + (s >> 16)
+// windowSum sums the last r (0-31) bytes of the 32-byte window w, masking off the others, and returns
+// a value below 2^41 congruent modulo 2^16-1 to their contribution to a sum16 whose 16-bit words start
+// at even offsets from the start of w (odd == 0) or at odd ones (odd == 1). In the latter case every
+// byte was summed in the wrong half of its word; as a byte swap multiplies by 2^8 modulo 2^16-1, and
+// 2^8 * 2^8 = 2^16 is 1 modulo 2^16-1, a shift by 8 bits puts it right. The result is zero only when
+// the r bytes are.
+func windowSum(w []byte, r, odd int) uint64 {
+	_ = w[31]
+	drop := 32 - r // leading bytes of w that are not summed
+	var s, c uint64
+	s, c = bits.Add64(s, binary.BigEndian.Uint64(w)&keep(drop), c)
+	s, c = bits.Add64(s, binary.BigEndian.Uint64(w[8:])&keep(drop-8), c)
+	s, c = bits.Add64(s, binary.BigEndian.Uint64(w[16:])&keep(drop-16), c)
+	s, c = bits.Add64(s, binary.BigEndian.Uint64(w[24:])&keep(drop-24), c)
+	s += c
+	s = s>>32 + s&0xffffffff
+	return s << (8 * uint(odd&1))
+}
+
+// keep returns the mask that clears the first d bytes of a big-endian 64-bit word (d ≤ 0: none of
+// them; d ≥ 8: all).
+func keep(d int) uint64 {
+	return ^uint64(0) >> (8 * uint(min(max(d, 0), 8)))
+}
+
+// sum16Short is sum16 for fewer than 32 bytes.
+func sum16Short(s uint64, b []byte) uint64 {
+	n := len(b)
+	var c, t uint64
+	if n >= 8 {
+		// Whole 8-byte words, then the last n%8 bytes as the end of the last 8 (see windowSum).
+		last := binary.BigEndian.Uint64(b[n-8:]) & keep(8-n&7)
+		for len(b) >= 8 {
+			s, c = bits.Add64(s, binary.BigEndian.Uint64(b), c)
+			b = b[8:]
+		}
+		t = last << (8 * uint(n&1)) // below 2^64: last has at most 7 bytes
+	} else {
+		if len(b) >= 4 {
+			t = uint64(binary.BigEndian.Uint32(b))
+			b = b[4:]
+		}
+		if len(b) >= 2 {
+			t += uint64(binary.BigEndian.Uint16(b))
+			b = b[2:]
+		}
+		if len(b) == 1 {
+			t += uint64(b[0]) << 8
+		}
 	}
+	s, c = bits.Add64(s, t, c)
+	s += c // end-around carry: t < 2^64-255, so after a carry out s < 2^64-255 and this cannot carry
+	return s>>32 + s&0xffffffff
+}
+
+// sum20 is sum16(0, b) for a 20-byte IPv4 header (no options), small enough to inline: five 32-bit
+// big-endian words, each congruent to the sum of its 16-bit halves modulo 2^16-1.
+func sum20(b []byte) uint64 {
+	_ = b[19]
+	return uint64(binary.BigEndian.Uint32(b)) + uint64(binary.BigEndian.Uint32(b[4:])) +
+		uint64(binary.BigEndian.Uint32(b[8:])) + uint64(binary.BigEndian.Uint32(b[12:])) +
+		uint64(binary.BigEndian.Uint32(b[16:]))
+}
+
+// fold folds a sum16 accumulator into 16 bits: 0 only for 0, else the value in 1..0xffff congruent to s
+// modulo 0xffff (what adding the high half to the low half until it fits gives). It takes four steps
+// whatever s is, without a loop whose number of turns (and so its last branch) depends on s.
+func fold(s uint64) uint16 {
+	s = s&0xffffffff + s>>32 // < 2^33
+	s = s&0xffff + s>>16     // < 0x30000
+	s = s&0xffff + s>>16     // ≤ 0x10001
+	s = s&0xffff + s>>16     // ≤ 0xffff
 	return uint16(s)
 }
 
@@ -37,8 +113,8 @@ func fold(s uint64) uint16 {
 func pseudoSum(h *IPHdr, proto uint8, length int) uint64 {
 	var s uint64
 	if h.Version == 4 {
-		s = sum16(0, h.Src[:4])
-		s = sum16(s, h.Dst[:4])
+		// Each 32-bit word is congruent to the sum of its 16-bit halves modulo 2^16-1 (see sum16).
+		s = uint64(binary.BigEndian.Uint32(h.Src[:4])) + uint64(binary.BigEndian.Uint32(h.Dst[:4]))
 	} else {
 		s = sum16(0, h.Src[:])
 		s = sum16(s, h.Dst[:])

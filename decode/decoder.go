@@ -25,6 +25,11 @@ type Decoder struct {
 	haveCtx bool
 	lastCtx HdrCtx
 	ctxIdx  uint16
+	// recent holds header contexts seen before lastCtx, with their indexes, so that traffic that
+	// alternates between a few contexts (the two directions of a tunnel) takes no lock. A context that
+	// overflowed the table is not kept here: each change to it calls InternCtx, which counts it.
+	recent     [3]recentCtx
+	recentNext int // the slot to fill next
 
 	v6 map[[16]byte]uint32 // IPv6 addresses this decoder interned already (no lock for those)
 }
@@ -160,20 +165,74 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 	}
 	o.Flags = f
 
-	c := HdrCtx{Encap: p.Encap, InnerTOS: in.TOS, VNI: p.VNI}
+	// The header context is compared field by field with p: building it first and comparing the
+	// whole struct reads it back in wider loads than it was written with, which stalls.
+	if p.Encap == EncapNone && in.TOS == 0 && p.VNI == 0 { // hdrCtx(p) == HdrCtx{}
+		o.Ctx = 0
+	} else {
+		if !d.haveCtx || !ctxOf(&d.lastCtx, p) {
+			d.switchCtx(p)
+		}
+		o.Ctx = d.ctxIdx
+	}
+}
+
+// recentCtx is a header context and its index in the Tables.
+type recentCtx struct {
+	c   HdrCtx
+	idx uint16
+	ok  bool
+}
+
+// switchCtx makes p's header context the last one: from the recent ones, or else from the Tables.
+// The last one moves to the recent ones (into the slot of p's context, when that was one of them).
+func (d *Decoder) switchCtx(p *Packet) {
+	slot := -1
+	for i := range d.recent {
+		if d.recent[i].ok && ctxOf(&d.recent[i].c, p) {
+			slot = i
+			break
+		}
+	}
+	last, lastIdx, hadLast := d.lastCtx, d.ctxIdx, d.haveCtx
+	if slot >= 0 {
+		d.lastCtx, d.ctxIdx = d.recent[slot].c, d.recent[slot].idx
+		d.recent[slot].ok = false
+	} else {
+		c := hdrCtx(p)
+		d.lastCtx, d.ctxIdx = c, d.t.InternCtx(c)
+		slot = d.recentNext
+		d.recentNext = (d.recentNext + 1) % len(d.recent)
+	}
+	d.haveCtx = true
+	if hadLast && lastIdx != ctxOverflow {
+		d.recent[slot] = recentCtx{c: last, idx: lastIdx, ok: true}
+	}
+}
+
+// hdrCtx returns the header context of p.
+func hdrCtx(p *Packet) HdrCtx {
+	c := HdrCtx{Encap: p.Encap, InnerTOS: p.Inner.TOS, VNI: p.VNI}
 	if p.Encap != EncapNone {
 		c.OuterV = p.Outer.Version
 		c.OuterSrc, c.OuterDst = p.Outer.Src, p.Outer.Dst
 		c.OuterTTL, c.OuterTOS, c.OuterDF = p.Outer.TTL, p.Outer.TOS, p.Outer.DF
 	}
-	if c == (HdrCtx{}) {
-		o.Ctx = 0
-	} else {
-		if !d.haveCtx || c != d.lastCtx {
-			d.lastCtx, d.ctxIdx, d.haveCtx = c, d.t.InternCtx(c), true
-		}
-		o.Ctx = d.ctxIdx
+	return c
+}
+
+// ctxOf reports whether c == hdrCtx(p).
+func ctxOf(c *HdrCtx, p *Packet) bool {
+	if c.Encap != p.Encap || c.InnerTOS != p.Inner.TOS || c.VNI != p.VNI {
+		return false
 	}
+	if p.Encap == EncapNone {
+		return c.OuterV == 0 && c.OuterSrc == [16]byte{} && c.OuterDst == [16]byte{} && c.OuterTTL == 0 &&
+			c.OuterTOS == 0 && !c.OuterDF
+	}
+	o := &p.Outer
+	return c.OuterV == o.Version && c.OuterSrc == o.Src && c.OuterDst == o.Dst && c.OuterTTL == o.TTL &&
+		c.OuterTOS == o.TOS && c.OuterDF == o.DF
 }
 
 // Pseudo interface indexes for Linux cooked v1 captures (tcpdump -i any before 4.99), which record no

@@ -174,7 +174,13 @@ func parseIPv4(b []byte, h *IPHdr, snapped bool) (payload []byte, errs Err, ok b
 	if len(b) < ihl {
 		return nil, ErrTruncated, false
 	}
-	if fold(sum16(0, b[:ihl])) == 0xffff {
+	var hs uint64
+	if ihl == 20 {
+		hs = sum20(b)
+	} else {
+		hs = sum16(0, b[:ihl])
+	}
+	if fold(hs) == 0xffff {
 		h.CsumOK = true
 	}
 	tl := int(h.TotalLen)

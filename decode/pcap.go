@@ -125,14 +125,7 @@ func (r *pcapReader) Next(rec *Record) error {
 	case int(caplen) > r.snaplen:
 		return r.skip(r.frame, off, "caplen %d exceeds snaplen %d", caplen, r.snaplen)
 	}
-	*rec = Record{
-		Frame:    r.frame,
-		Ts:       ts,
-		CapLen:   int(caplen),
-		OrigLen:  int(origlen),
-		LinkType: r.iface.LinkType,
-		Data:     b[pcapRecHdrLen:n:n],
-	}
+	rec.set(r.frame, ts, int(caplen), int(origlen), r.iface.LinkType, 0, b[pcapRecHdrLen:n:n])
 	return nil
 }
 

@@ -426,15 +426,7 @@ func (r *ngReader) packet(rec *Record, frame uint32, off int64, typ uint32, b []
 		return r.skip(frame, off, "timestamp out of range")
 	}
 	end := hdr + int(caplen)
-	*rec = Record{
-		Frame:    frame,
-		Ts:       ts,
-		CapLen:   int(caplen),
-		OrigLen:  int(origlen),
-		LinkType: r.infos[id].LinkType,
-		Iface:    int(id),
-		Data:     b[hdr:end:end],
-	}
+	rec.set(frame, ts, int(caplen), int(origlen), r.infos[id].LinkType, int(id), b[hdr:end:end])
 	return nil
 }
 
@@ -456,13 +448,7 @@ func (r *ngReader) simple(rec *Record, frame uint32, off int64, b []byte) error 
 		return r.skip(frame, off, "caplen %d exceeds %d", caplen, MaxCapLen)
 	}
 	end := hdr + int(caplen)
-	*rec = Record{
-		Frame:    frame,
-		CapLen:   int(caplen),
-		OrigLen:  int(origlen),
-		LinkType: r.infos[0].LinkType,
-		Data:     b[hdr:end:end],
-	}
+	rec.set(frame, 0, int(caplen), int(origlen), r.infos[0].LinkType, 0, b[hdr:end:end])
 	return nil
 }
 

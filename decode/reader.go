@@ -98,15 +98,38 @@ type rdInput struct {
 	raw     *bufio.Reader // buffer over the compressed file (gzip only)
 	br      *bufio.Reader // the decompressed stream
 	gz      bool
-	off     int64 // offset of br's read position in the decompressed stream
+	off     int64 // offset of the read position in the decompressed stream
 	skipped int
 	done    error // sticky: io.EOF or a fatal error once the stream cannot be read further
+
+	// win is what br holds buffered from the read position on, and pend how many bytes before it
+	// were consumed without telling br yet: peek and discard serve records from win without calling
+	// br (which would return the same bytes, without error, as they are buffered). sync settles up
+	// before anything else asks br.
+	win  []byte
+	pend int
+}
+
+// sync discards the pending bytes from br and forgets the window.
+func (in *rdInput) sync() {
+	if in.pend > 0 {
+		in.br.Discard(in.pend) // buffered: cannot fail
+		in.pend = 0
+	}
+	in.win = nil
 }
 
 // peek returns up to n bytes. A short result with a nil error means the stream ended (EOF);
 // any other read failure is returned as an error.
 func (in *rdInput) peek(n int) ([]byte, error) {
+	if n <= len(in.win) {
+		return in.win[:n:n], nil
+	}
+	in.sync()
 	b, err := in.br.Peek(n)
+	if err == nil {
+		in.win, _ = in.br.Peek(in.br.Buffered()) // all buffered: no read, no error
+	}
 	if len(b) == n || err == nil || errors.Is(err, io.EOF) {
 		return b, nil
 	}
@@ -122,6 +145,13 @@ func (in *rdInput) readErr(off int64, err error) error {
 
 // discard advances the stream by n bytes and reports how many were actually skipped.
 func (in *rdInput) discard(n int) (int, error) {
+	if n <= len(in.win) {
+		in.win = in.win[n:]
+		in.pend += n
+		in.off += int64(n)
+		return n, nil
+	}
+	in.sync()
 	d, err := in.br.Discard(n)
 	in.off += int64(d)
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -160,7 +190,7 @@ func (in *rdInput) Offset() int64 {
 	if in.gz {
 		return in.cr.n - int64(in.raw.Buffered())
 	}
-	return in.cr.n - int64(in.br.Buffered())
+	return in.cr.n - int64(in.br.Buffered()-in.pend)
 }
 
 // Skipped counts the records and byte ranges reported as *RecordError so far.

@@ -76,6 +76,19 @@ type Record struct {
 	Data     []byte
 }
 
+// set assigns every field of rec, one at a time. (A composite literal, *rec = Record{...}, is built in a
+// temporary and then copied with 16-byte moves that cannot be forwarded from the temporary's narrower
+// stores: a stall on every record.)
+func (rec *Record) set(frame uint32, ts int64, capLen, origLen int, lt LinkType, iface int, data []byte) {
+	rec.Frame = frame
+	rec.Ts = ts
+	rec.CapLen = capLen
+	rec.OrigLen = origLen
+	rec.LinkType = lt
+	rec.Iface = iface
+	rec.Data = data
+}
+
 // Interface describes one pcapng Interface Description Block, or the single interface of a pcap file.
 type Interface struct {
 	LinkType    LinkType

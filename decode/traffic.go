@@ -118,16 +118,16 @@ func (t *Traffic) Add(ts int64, p *Packet, fp uint64) {
 			t.VTEPMAC++
 		}
 		if in.Version == 4 && haveMAC && dst == CalicoMAC {
-			t.PodSrcs, t.NPodSrc = addAddr(t.PodSrcs, t.NPodSrc, [4]byte(in.Src[:4]))
+			addAddr(&t.PodSrcs, &t.NPodSrc, [4]byte(in.Src[:4]))
 		}
 		if in.Version == 4 && haveMAC && src == CalicoMAC {
-			t.PodDsts, t.NPodDst = addAddr(t.PodDsts, t.NPodDst, [4]byte(in.Dst[:4]))
+			addAddr(&t.PodDsts, &t.NPodDst, [4]byte(in.Dst[:4]))
 		}
 		if in.Version == 6 && haveMAC && dst == CalicoMAC {
-			t.PodSrcs6, t.NPodSrc6 = addAddr6(t.PodSrcs6, t.NPodSrc6, in.Src)
+			addAddr6(&t.PodSrcs6, &t.NPodSrc6, in.Src)
 		}
 		if in.Version == 6 && haveMAC && src == CalicoMAC {
-			t.PodDsts6, t.NPodDst6 = addAddr6(t.PodDsts6, t.NPodDst6, in.Dst)
+			addAddr6(&t.PodDsts6, &t.NPodDst6, in.Dst)
 		}
 	}
 	if p.Encap != EncapNone && p.Outer.Version == 4 && in.Version == 4 {
@@ -159,32 +159,31 @@ func (t *Traffic) addPair6(osrc, odst, inner [16]byte) {
 	}
 }
 
-// addAddr6 adds an IPv6 address to a small set (dropped when full).
-func addAddr6(set [maxPods6][16]byte, n int, a [16]byte) ([maxPods6][16]byte, int) {
-	for i := 0; i < n; i++ {
+// addAddr6 adds an IPv6 address to a small set of *n (dropped when full).
+func addAddr6(set *[maxPods6][16]byte, n *int, a [16]byte) {
+	for i := 0; i < *n; i++ {
 		if set[i] == a {
-			return set, n
+			return
 		}
 	}
-	if n < maxPods6 {
-		set[n] = a
-		n++
+	if *n < maxPods6 {
+		set[*n] = a
+		*n++
 	}
-	return set, n
 }
 
-// addAddr adds a to a small set (dropped when full).
-func addAddr(set [maxPairs][4]byte, n int, a [4]byte) ([maxPairs][4]byte, int) {
-	for i := 0; i < n; i++ {
+// addAddr adds a to a small set of *n (dropped when full). (Taking the set by pointer: by value it
+// was copied in and out on every frame.)
+func addAddr(set *[maxPairs][4]byte, n *int, a [4]byte) {
+	for i := 0; i < *n; i++ {
 		if set[i] == a {
-			return set, n
+			return
 		}
 	}
-	if n < maxPairs {
-		set[n] = a
-		n++
+	if *n < maxPairs {
+		set[*n] = a
+		*n++
 	}
-	return set, n
 }
 
 func (t *Traffic) addPair(osrc, odst, inner [4]byte) {
@@ -222,19 +221,19 @@ func (t *Traffic) Merge(u *Traffic) {
 	t.VXLAN += u.VXLAN
 	t.Plain += u.Plain
 	for i := 0; i < u.NPodSrc; i++ {
-		t.PodSrcs, t.NPodSrc = addAddr(t.PodSrcs, t.NPodSrc, u.PodSrcs[i])
+		addAddr(&t.PodSrcs, &t.NPodSrc, u.PodSrcs[i])
 	}
 	for i := 0; i < u.NPodDst; i++ {
-		t.PodDsts, t.NPodDst = addAddr(t.PodDsts, t.NPodDst, u.PodDsts[i])
+		addAddr(&t.PodDsts, &t.NPodDst, u.PodDsts[i])
 	}
 	for i := 0; i < u.NPairs6; i++ {
 		t.addPair6(u.OuterSrc6[i], u.OuterDst6[i], u.InnerSrc6[i])
 	}
 	for i := 0; i < u.NPodSrc6; i++ {
-		t.PodSrcs6, t.NPodSrc6 = addAddr6(t.PodSrcs6, t.NPodSrc6, u.PodSrcs6[i])
+		addAddr6(&t.PodSrcs6, &t.NPodSrc6, u.PodSrcs6[i])
 	}
 	for i := 0; i < u.NPodDst6; i++ {
-		t.PodDsts6, t.NPodDst6 = addAddr6(t.PodDsts6, t.NPodDst6, u.PodDsts6[i])
+		addAddr6(&t.PodDsts6, &t.NPodDst6, u.PodDsts6[i])
 	}
 	for i := 0; i < u.NPairs; i++ {
 		t.addPair(u.OuterSrc[i], u.OuterDst[i], u.InnerSrc[i])

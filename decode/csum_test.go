@@ -1,0 +1,216 @@
+package decode
+
+import (
+	"bytes"
+	"math/rand"
+	"strconv"
+	"testing"
+)
+
+// refSum16 is the plain RFC 1071 sum: big-endian 16-bit words, an odd last byte padded with zero.
+func refSum16(s uint64, b []byte) uint64 {
+	for ; len(b) >= 2; b = b[2:] {
+		s += uint64(b[0])<<8 | uint64(b[1])
+	}
+	if len(b) == 1 {
+		s += uint64(b[0]) << 8
+	}
+	return s
+}
+
+// checkSum16 holds sum16 to the reference: the same folded value (fold keeps 0 apart from 0xffff,
+// so this also asserts zero-iff-all-zero), and a result small enough to add to.
+func checkSum16(t testing.TB, s uint64, b []byte) {
+	t.Helper()
+	got, want := sum16(s, b), refSum16(s, b)
+	if fold(got) != fold(want) {
+		t.Fatalf("sum16(%#x, % x): folds to %#04x, want %#04x", s, b, fold(got), fold(want))
+	}
+	if got >= 1<<33 {
+		t.Fatalf("sum16(%#x, % x) = %#x: not below 2^33", s, b, got)
+	}
+	// A checksum computed over b verifies.
+	if len(b) >= 2 && len(b)%2 == 0 {
+		c := append([]byte(nil), b...)
+		c[0], c[1] = 0, 0
+		ck := ^fold(refSum16(s, c))
+		c[0], c[1] = byte(ck>>8), byte(ck)
+		if fold(sum16(s, c)) != 0xffff && !(s == 0 && bytes.Count(c, []byte{0}) == len(c)) {
+			t.Fatalf("sum16(%#x, % x) does not verify its own checksum", s, c)
+		}
+	}
+}
+
+func TestSum16Reference(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	buf := make([]byte, 2100)
+	ones := bytes.Repeat([]byte{0xff}, 2100)
+	zeros := make([]byte, 2100)
+	starts := []uint64{0, 1, 0xffff, 0x1fffe, 0xffffffff, 1<<33 - 1, 0x4_0000_0000 + 6}
+	for n := 0; n <= 2000; n++ {
+		rng.Read(buf)
+		off := rng.Intn(8)
+		for _, s := range starts {
+			checkSum16(t, s, buf[off:off+n])
+			checkSum16(t, s, ones[off:off+n])
+			checkSum16(t, s, zeros[off:off+n])
+		}
+		checkSum16(t, rng.Uint64()>>uint(rng.Intn(64)), buf[off:off+n])
+		// Words that sum to a multiple of 0xffff: the 0 / 0xffff distinction.
+		for i := range buf[:n] {
+			buf[i] = 0
+		}
+		if n >= 4 {
+			buf[off], buf[off+1], buf[off+2], buf[off+3] = 0x80, 0x00, 0x7f, 0xff
+		}
+		checkSum16(t, 0, buf[off:off+n])
+	}
+}
+
+// TestSum20 holds the IPv4 header sum to the reference, for random and extreme headers.
+func TestSum20(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	b := make([]byte, 20)
+	for i := 0; i < 100000; i++ {
+		switch i {
+		case 0:
+			clear(b)
+		case 1:
+			copy(b, bytes.Repeat([]byte{0xff}, 20))
+		default:
+			rng.Read(b)
+		}
+		if got, want := fold(sum20(b)), fold(refSum16(0, b)); got != want {
+			t.Fatalf("sum20(% x) folds to %#04x, want %#04x", b, got, want)
+		}
+	}
+}
+
+// TestPseudoSum holds the pseudo-header sum to the reference over the pseudo-header's words.
+func TestPseudoSum(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	for i := 0; i < 100000; i++ {
+		var h IPHdr
+		h.Version = 4
+		if i%2 == 1 {
+			h.Version = 6
+		}
+		rng.Read(h.Src[:])
+		rng.Read(h.Dst[:])
+		if i < 4 {
+			clear(h.Src[:])
+			clear(h.Dst[:])
+		}
+		proto, length := uint8(rng.Intn(256)), rng.Intn(MaxCapLen+1)
+		n := 4
+		if h.Version == 6 {
+			n = 16
+		}
+		want := refSum16(refSum16(0, h.Src[:n]), h.Dst[:n]) + uint64(proto) + uint64(length)
+		if i < 2 {
+			proto, length, want = 0, 0, 0
+		}
+		if got := pseudoSum(&h, proto, length); fold(got) != fold(want) {
+			t.Fatalf("pseudoSum(%+v, %d, %d) folds to %#04x, want %#04x", h, proto, length, fold(got), fold(want))
+		}
+	}
+}
+
+// refFold folds as RFC 1071 describes: add the carries back in until none is left.
+func refFold(s uint64) uint16 {
+	for s>>16 != 0 {
+		s = (s & 0xffff) + (s >> 16)
+	}
+	return uint16(s)
+}
+
+func TestFold(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	check := func(s uint64) {
+		if got, want := fold(s), refFold(s); got != want {
+			t.Fatalf("fold(%#x) = %#04x, want %#04x", s, got, want)
+		}
+	}
+	for s := uint64(0); s < 1<<20; s++ {
+		check(s)
+	}
+	for _, s := range []uint64{0xffff, 0x10000, 0x10001, 0x1fffe, 0x2fffd, 0xfffeffff, 0xffffffff, 0x100000000,
+		0x1fffffffe, 1<<63 - 1, 1 << 63, ^uint64(0), ^uint64(0) - 1, 0xffff_ffff_0000_0000} {
+		check(s)
+	}
+	for i := 0; i < 1000000; i++ {
+		check(rng.Uint64() >> uint(rng.Intn(64)))
+	}
+	// Sums whose halves add up to just over 2^32 (0x1_0000_ffff needs every step).
+	for j := uint64(0); j < 512; j++ {
+		for k := uint64(0); k < 512; k++ {
+			check((0xffffffff - j) | (0x10000+k)<<32)
+			check((0xffffffff - j) | (0xffffffff-k)<<32)
+		}
+	}
+	// Multiples of 0xffff fold to 0xffff, never 0.
+	for i := uint64(1); i < 100000; i++ {
+		check(i * 0xffff)
+		check(i * 0xffff * 0x10001)
+	}
+}
+
+func TestSum16Examples(t *testing.T) {
+	// RFC 1071 section 3 example: the sum of 00 01 f2 03 f4 f5 f6 f7 is ddf2.
+	b := []byte{0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7}
+	if got := fold(sum16(0, b)); got != 0xddf2 {
+		t.Errorf("RFC 1071 example: %#04x, want 0xddf2", got)
+	}
+	if got := sum16(0, make([]byte, 64)); got != 0 {
+		t.Errorf("zeros: %#x, want 0", got)
+	}
+	if got := fold(sum16(0, bytes.Repeat([]byte{0xff}, 64))); got != 0xffff {
+		t.Errorf("ones: %#x, want 0xffff", got)
+	}
+	if got := fold(sum16(0, []byte{0x12})); got != 0x1200 {
+		t.Errorf("odd byte: %#x, want 0x1200", got)
+	}
+}
+
+func FuzzSum16(f *testing.F) {
+	f.Add(uint64(0), []byte{})
+	f.Add(uint64(0), []byte{0xff, 0xff, 0xff})
+	f.Add(uint64(0xffff), bytes.Repeat([]byte{0xff}, 41))
+	f.Add(uint64(0), []byte{0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7})
+	f.Fuzz(func(t *testing.T, s uint64, b []byte) {
+		checkSum16(t, s>>30, b) // callers pass sums below 2^34
+		checkSum16(t, s>>2, b)  // the reference must not overflow
+	})
+}
+
+func BenchmarkSum16(b *testing.B) {
+	for _, n := range []int{20, 120, 1500} {
+		buf := make([]byte, n)
+		rand.New(rand.NewSource(1)).Read(buf)
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			b.SetBytes(int64(n))
+			var s uint64
+			for i := 0; i < b.N; i++ {
+				s += uint64(fold(sum16(uint64(i), buf)))
+			}
+			sink = s
+		})
+	}
+	// Lengths that vary from call to call, as transport segments do: 40-199 bytes.
+	rng := rand.New(rand.NewSource(1))
+	buf := make([]byte, 200)
+	rng.Read(buf)
+	lens := make([]int, 1<<20)
+	for i := range lens {
+		lens[i] = 40 + rng.Intn(160)
+	}
+	b.Run("mixed40-199", func(b *testing.B) {
+		var s uint64
+		for i := 0; i < b.N; i++ {
+			s += uint64(fold(sum16(uint64(i), buf[:lens[i%len(lens)]])))
+		}
+		sink = s
+	})
+}
+
+var sink uint64

@@ -1,0 +1,53 @@
+package decode
+
+import "testing"
+
+// TestAddAddr checks the small address sets: duplicates are kept once, in order of arrival, and
+// addresses beyond the capacity are dropped.
+func TestAddAddr(t *testing.T) {
+	var set [maxPairs][4]byte
+	n := 0
+	for i := 0; i < 3*maxPairs; i++ {
+		addAddr(&set, &n, [4]byte{10, 0, 0, byte(i % (maxPairs + 5))})
+		if want := min(i+1, maxPairs); n != want {
+			t.Fatalf("after %d adds: %d addresses, want %d", i+1, n, want)
+		}
+	}
+	for i := 0; i < maxPairs; i++ {
+		if set[i] != [4]byte{10, 0, 0, byte(i)} {
+			t.Fatalf("set[%d] = %v", i, set[i])
+		}
+	}
+	var set6 [maxPods6][16]byte
+	n6 := 0
+	for i := 0; i < 3*maxPods6; i++ {
+		addAddr6(&set6, &n6, [16]byte{0xfd, 15: byte(i % (maxPods6 + 1))})
+		if want := min(i+1, maxPods6); n6 != want {
+			t.Fatalf("IPv6: after %d adds: %d addresses, want %d", i+1, n6, want)
+		}
+	}
+	for i := 0; i < maxPods6; i++ {
+		if set6[i] != [16]byte{0xfd, 15: byte(i)} {
+			t.Fatalf("set6[%d] = %v", i, set6[i])
+		}
+	}
+}
+
+// TestTrafficPodAddrs checks that Traffic.Add collects pod addresses from frames to and from the Calico
+// MAC, each once.
+func TestTrafficPodAddrs(t *testing.T) {
+	var tr Traffic
+	for i := 0; i < 10; i++ {
+		p := &Packet{LinkType: LinkEthernet, HasEth: true, DstMAC: CalicoMAC, Inner: IPHdr{Version: 4}}
+		p.Inner.Src = [16]byte{10, 244, 0, byte(i % 3)}
+		p.Inner.Dst = [16]byte{10, 96, 0, 1}
+		tr.Add(int64(i), p, uint64(i+1))
+		q := &Packet{LinkType: LinkEthernet, HasEth: true, SrcMAC: CalicoMAC, Inner: IPHdr{Version: 4}}
+		q.Inner.Src = [16]byte{10, 96, 0, 1}
+		q.Inner.Dst = [16]byte{10, 244, 1, byte(i % 4)}
+		tr.Add(int64(i), q, uint64(i+100))
+	}
+	if tr.NPodSrc != 3 || tr.PodSrcs[2] != [4]byte{10, 244, 0, 2} || tr.NPodDst != 4 || tr.PodDsts[3] != [4]byte{10, 244, 1, 3} {
+		t.Errorf("pod sources %d %v, destinations %d %v", tr.NPodSrc, tr.PodSrcs[:tr.NPodSrc], tr.NPodDst, tr.PodDsts[:tr.NPodDst])
+	}
+}
