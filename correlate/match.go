@@ -18,10 +18,8 @@ type jstate struct {
 	tuple    uint64 // hash of the TCP 5-tuple (segmentation offload matching), 0 if not TCP data
 	seq      uint32 // TCP sequence number and payload length of the first hop
 	plen     uint32
-	tcpAt    int64 // when it entered the tcp index
 	stages   [maxStages]uint32
 	nstages  uint8
-	inTCP    bool // registered in the tcp index
 	lastNode int16
 	lastG    uint32 // global id of the latest hop's observation
 }
@@ -59,10 +57,12 @@ type matcher struct {
 	dupWin   int64
 	// loose indexes open journeys by NAT-tolerant fingerprint; an exact match is an entry whose
 	// journey has the sighting's exact fingerprint (identical packets share the loose one).
-	loose    *multimap
-	tcp      *multimap // TCP data journeys by 5-tuple, for GSO splits and GRO merges
-	tcpQueue []int32   // journeys in the tcp index, oldest first (kept for offloadWin only)
-	tcpHead  int
+	loose *multimap
+	// tcp holds each TCP connection direction's data journeys (by tuple hash) that may still be part
+	// of a GSO split or GRO merge: open, and opened within offloadWin. Oldest first; expired ones are
+	// dropped from the front when the connection is next looked at, or by a sweep.
+	tcp      map[uint64][]int32
+	tcpSweep int // journeys added until the next sweep
 	gso      []gsoEvent
 	// ring holds the state of open journeys: ids base..next-1 (journeys are created and closed in id
 	// order, so the open ones are a contiguous range), at index id mod len(ring).
@@ -97,7 +97,7 @@ func (m *matcher) corrected(o *decode.Observation) int64 {
 // newMatcher makes a matcher. Each source gets its node's clock model (one lookup per timestamp).
 func newMatcher(w *world, clocks []clockModel, opts Options) *matcher {
 	m := &matcher{w: w, clocks: clocks, window: int64(opts.Window), dupWin: int64(time.Millisecond),
-		loose: newMultimap(), tcp: newMultimap(), srcClock: make([]clockModel, len(w.srcPoint))}
+		loose: newMultimap(), tcp: map[uint64][]int32{}, srcClock: make([]clockModel, len(w.srcPoint))}
 	for s, p := range w.srcPoint {
 		m.srcClock[s] = clocks[w.pointNode[p]]
 	}
@@ -252,7 +252,6 @@ func (m *matcher) step(s *sighting) {
 	o, loose, g, t := s.o, s.loose, s.g, s.t
 	*s.slot = 0
 	m.evict(t)
-	m.evictTCP(t)
 	if !matchable(o, loose) {
 		return
 	}
@@ -338,10 +337,10 @@ func tupleHash(o *decode.Observation) uint64 {
 func (m *matcher) offload(j int32, o *decode.Observation, g uint32, t int64, stage uint32, node int16) {
 	js := m.st(j)
 	js.tuple, js.seq, js.plen = tupleHash(o), o.Seq, uint32(o.PayloadLen())
-	for i, h := m.tcp.first(js.tuple); i >= 0; i = m.tcp.next(h, i) {
-		k := m.tcp.slots[i].val
+	conn := m.tcp[js.tuple][m.expired(m.tcp[js.tuple], t):]
+	for _, k := range conn {
 		ks := m.st(k)
-		if k == j || ks.tuple != js.tuple || ks.lastNode != node || ks.visited(stage) || t-ks.lastTs > offloadWin || ks.lastTs-t > offloadWin {
+		if ks.lastNode != node || ks.visited(stage) || t-ks.lastTs > offloadWin || ks.lastTs-t > offloadWin {
 			continue
 		}
 		switch {
@@ -351,38 +350,32 @@ func (m *matcher) offload(j int32, o *decode.Observation, g uint32, t int64, sta
 			m.gso = append(m.gso, gsoEvent{parent: k, child: j, at: g, merge: true})
 		}
 	}
-	m.tcp.add(js.tuple, j)
-	js.inTCP, js.tcpAt = true, t
-	if m.tcpHead >= 4096 && 2*m.tcpHead >= len(m.tcpQueue) { // drop the evicted front: bounded by the window
-		m.tcpQueue = m.tcpQueue[:copy(m.tcpQueue, m.tcpQueue[m.tcpHead:])]
-		m.tcpHead = 0
+	m.tcp[js.tuple] = append(conn, j)
+	if m.tcpSweep--; m.tcpSweep <= 0 { // connections no longer seen would keep their last journeys
+		for k, c := range m.tcp {
+			if c = c[m.expired(c, t):]; len(c) == 0 {
+				delete(m.tcp, k)
+			} else {
+				m.tcp[k] = c
+			}
+		}
+		m.tcpSweep = 2*len(m.tcp) + 4096
 	}
-	m.tcpQueue = append(m.tcpQueue, j)
+}
+
+// expired returns how many of a connection's journeys (oldest first) can no longer take part in
+// segmentation offload at t: closed, or opened more than offloadWin before t.
+func (m *matcher) expired(conn []int32, t int64) int {
+	n := 0
+	for n < len(conn) && (conn[n] < m.base || t-m.jT0[conn[n]] > offloadWin) {
+		n++
+	}
+	return n
 }
 
 // offloadWin is how far apart a GSO frame and its segments (or GRO segments and their merge) may be
 // seen on one node: the kernel splits and merges within microseconds.
 const offloadWin = int64(10 * time.Millisecond)
-
-// evictTCP drops journeys older than offloadWin from the tcp index, keeping its chains short.
-func (m *matcher) evictTCP(now int64) {
-	for m.tcpHead < len(m.tcpQueue) {
-		j := m.tcpQueue[m.tcpHead]
-		if j < m.base { // closed by the window already, which unregistered it
-			m.tcpHead++
-			continue
-		}
-		js := m.st(j)
-		if now-js.tcpAt <= offloadWin {
-			return
-		}
-		if js.inTCP {
-			m.tcp.remove(js.tuple, j)
-			js.inTCP = false
-		}
-		m.tcpHead++
-	}
-}
 
 // within reports whether [s, s+n) lies inside [S, S+N), in sequence-number arithmetic.
 func within(s, n, S, N uint32) bool {
@@ -413,9 +406,6 @@ func (m *matcher) evict(now int64) {
 			return
 		}
 		m.loose.remove(js.loose, j)
-		if js.inTCP {
-			m.tcp.remove(js.tuple, j)
-		}
 		m.base++
 	}
 }

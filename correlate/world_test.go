@@ -3,6 +3,7 @@ package correlate
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/calipath/calipath/decode"
 )
@@ -114,5 +115,33 @@ func TestOwnerCache(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A connection's journeys stop being offload candidates once closed or offloadWin after they opened;
+// the sweep drops connections whose journeys all expired.
+func TestTCPOffloadIndex(t *testing.T) {
+	m := &matcher{ring: make([]jstate, 1<<12), tcp: map[uint64][]int32{}}
+	ms := int64(time.Millisecond)
+	for i := 0; i < 5; i++ {
+		m.newJourney(int64(i) * 4 * ms) // opened at 0, 4, 8, 12, 16 ms
+	}
+	conn := []int32{0, 1, 2, 3, 4}
+	if n := m.expired(conn, 16*ms); n != 2 { // 0 and 1 opened 16 and 12 ms before: past offloadWin (10 ms)
+		t.Errorf("at 16 ms, %d expired, want 2", n)
+	}
+	m.base = 3 // 0–2 closed
+	if n := m.expired(conn, 16*ms); n != 3 {
+		t.Errorf("with 0–2 closed, %d expired, want 3", n)
+	}
+	// Offload registers every TCP data journey under its connection; a sweep forgets the dead ones.
+	m = &matcher{ring: make([]jstate, 1<<12), tcp: map[uint64][]int32{}, tcpSweep: 3}
+	for i := 0; i < 3; i++ {
+		o := &decode.Observation{Proto: 6, Src: uint32(i), Dst: 9, Sport: 1000, Dport: 80, Seq: 1, Len: 140, HdrLen: 40}
+		j := m.newJourney(int64(i) * 20 * ms)
+		m.offload(j, o, uint32(i), int64(i)*20*ms, 0, 0)
+	}
+	if len(m.tcp) != 1 {
+		t.Errorf("after the sweep at 40 ms: %d connections kept, want 1 (the two opened 20 and 40 ms before expired)", len(m.tcp))
 	}
 }
