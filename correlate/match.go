@@ -135,6 +135,9 @@ func matchable(o *decode.Observation, loose uint64) bool {
 func (m *matcher) run() {
 	w := m.w
 	m.dup = make([]uint64, (w.nObs+63)/64)
+	// At most one journey per Observation: room for all of them is reserved (only what is written is
+	// ever touched, so it costs no memory), and the array never grows by copying.
+	m.jT0 = make([]int64, 0, w.nObs)
 	m.ring = make([]jstate, 1<<12)
 	// Per-file iteration order by corrected time (files are nearly always in order already). A file of
 	// one node in capture-time order is in corrected-time order too: a node's correction never reverses
