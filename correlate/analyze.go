@@ -217,7 +217,7 @@ func (a *analysis) buildArena() {
 	}
 	a.arena = make([]uint32, a.jStart[a.nJ])
 	a.hopPt = make([]uint16, a.jStart[a.nJ])
-	a.hopTs = newHopTimes(int(a.jStart[a.nJ]), m.jT0)
+	a.hopTs = newHopTimes(int(a.jStart[a.nJ]), &m.jT0)
 	fill := make([]uint32, a.nJ)
 	for f, obs := range a.w.c.Obs {
 		for i := range obs {

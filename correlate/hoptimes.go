@@ -9,7 +9,7 @@ import (
 // first sighting (t0), which the matcher records. A hop more than 4.29 s after it (a journey
 // stretched over several matching windows) keeps its time in a side map instead.
 type hopTimes struct {
-	t0  []int64  // by journey
+	t0  *times   // by journey
 	dt  []uint32 // by arena slot; dtBig: the time is in big
 	mu  sync.Mutex
 	big map[int]int64 // arena slot → time, for the slots marked dtBig (guarded by mu)
@@ -17,13 +17,13 @@ type hopTimes struct {
 
 const dtBig = math.MaxUint32
 
-func newHopTimes(slots int, t0 []int64) hopTimes {
+func newHopTimes(slots int, t0 *times) hopTimes {
 	return hopTimes{t0: t0, dt: make([]uint32, slots)}
 }
 
 // set records that arena slot k, a hop of journey j, was seen at t.
 func (h *hopTimes) set(k int, j int32, t int64) {
-	if d := t - h.t0[j]; d >= 0 && d < dtBig {
+	if d := t - h.t0.at(int(j)); d >= 0 && d < dtBig {
 		h.dt[k] = uint32(d)
 		return
 	}
@@ -39,7 +39,7 @@ func (h *hopTimes) set(k int, j int32, t int64) {
 // at returns the time of arena slot k, a hop of journey j.
 func (h *hopTimes) at(j int32, k int) int64 {
 	if d := h.dt[k]; d != dtBig {
-		return h.t0[j] + int64(d)
+		return h.t0.at(int(j)) + int64(d)
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -76,3 +76,22 @@ func (h *hopTimes) before(j int32, i, k int, arena []uint32) bool {
 	}
 	return di < dk || di == dk && arena[i] < arena[k]
 }
+
+// times is an append-only list of times in blocks: it grows without copying, and without reserving
+// room it may never use.
+type times struct {
+	blocks [][]int64
+	n      int
+}
+
+const timesBlock = 1 << 16
+
+func (ts *times) append(t int64) {
+	if ts.n%timesBlock == 0 {
+		ts.blocks = append(ts.blocks, make([]int64, timesBlock))
+	}
+	ts.blocks[ts.n/timesBlock][ts.n%timesBlock] = t
+	ts.n++
+}
+
+func (ts *times) at(i int) int64 { return ts.blocks[i/timesBlock][i%timesBlock] }

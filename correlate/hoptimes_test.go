@@ -9,8 +9,10 @@ import (
 // (or, defensively, earlier) goes to the side map, and swaps and comparisons carry it along.
 func TestHopTimes(t *testing.T) {
 	const s = int64(1e9)
-	t0 := []int64{100 * s, 200 * s}
-	h := newHopTimes(6, t0)
+	var t0 times
+	t0.append(100 * s)
+	t0.append(200 * s)
+	h := newHopTimes(6, &t0)
 	times := []int64{100*s + 5, 100*s + 9*s, 100 * s, 200*s + 1, 200*s - 3, 200*s + 5*s}
 	jour := []int32{0, 0, 0, 1, 1, 1}
 	for k, tm := range times {
@@ -54,5 +56,22 @@ func TestHopTimes(t *testing.T) {
 		if got := h.at(jour[k], k); got != tm {
 			t.Errorf("after the last swap, slot %d: %d, want %d", k, got, tm)
 		}
+	}
+}
+
+// times keep every value in order across blocks.
+func TestTimes(t *testing.T) {
+	var ts times
+	n := 2*timesBlock + 3
+	for i := 0; i < n; i++ {
+		ts.append(int64(i) * 3)
+	}
+	for i := 0; i < n; i++ {
+		if ts.at(i) != int64(i)*3 {
+			t.Fatalf("at(%d) = %d", i, ts.at(i))
+		}
+	}
+	if len(ts.blocks) != 3 {
+		t.Errorf("%d blocks for %d times", len(ts.blocks), n)
 	}
 }

@@ -74,7 +74,7 @@ type matcher struct {
 	// It is the Capture's (Options.Lean) or a copy.
 	fp  []decode.Fingerprints
 	jOf []int32  // after matching: global observation id → journey + 1 (0: none), from fp
-	jT0 []int64  // each journey's first sighting, in corrected time (its earliest: sightings come in time order)
+	jT0 times    // each journey's first sighting, in corrected time (its earliest: sightings come in time order)
 	dup []uint64 // bitset: the observation is a duplicate copy at a point already visited
 	nat []natEvent
 }
@@ -135,9 +135,6 @@ func matchable(o *decode.Observation, loose uint64) bool {
 func (m *matcher) run() {
 	w := m.w
 	m.dup = make([]uint64, (w.nObs+63)/64)
-	// At most one journey per Observation: room for all of them is reserved (only what is written is
-	// ever touched, so it costs no memory), and the array never grows by copying.
-	m.jT0 = make([]int64, 0, w.nObs)
 	m.ring = make([]jstate, 1<<12)
 	// Per-file iteration order by corrected time (files are nearly always in order already). A file of
 	// one node in capture-time order is in corrected-time order too: a node's correction never reverses
@@ -370,7 +367,7 @@ func (m *matcher) offload(j int32, o *decode.Observation, g uint32, t int64, sta
 // segmentation offload at t: closed, or opened more than offloadWin before t.
 func (m *matcher) expired(conn []int32, t int64) int {
 	n := 0
-	for n < len(conn) && (conn[n] < m.base || t-m.jT0[conn[n]] > offloadWin) {
+	for n < len(conn) && (conn[n] < m.base || t-m.jT0.at(int(conn[n])) > offloadWin) {
 		n++
 	}
 	return n
@@ -444,6 +441,6 @@ func (m *matcher) newJourney(t int64) int32 {
 	}
 	j := m.next
 	m.next++
-	m.jT0 = append(m.jT0, t)
+	m.jT0.append(t)
 	return j
 }

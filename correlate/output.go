@@ -442,7 +442,7 @@ const udpPairWindow = int64(time.Second)
 // udpPairs pairs each client→server datagram with the first unpaired server→client datagram that
 // follows it within udpPairWindow (first sightings, in corrected time; journeys are in time order).
 func (a *analysis) udpPairs(fl *flowAcc) int {
-	first := func(j int32) int64 { return a.hopTs.t0[j] }
+	first := func(j int32) int64 { return a.hopTs.t0.at(int(j)) }
 	var resp []int64
 	for _, j := range fl.journeys[s2c] {
 		if !a.offloadNew[j] {
