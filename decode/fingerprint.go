@@ -1,6 +1,9 @@
 package decode
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // payloadHashBytes is how many leading transport-payload bytes the fingerprint hashes.
 const payloadHashBytes = 16
@@ -30,31 +33,44 @@ func Fingerprint(p *Packet) (fp uint64, hashed bool) {
 	if in.Version == 0 {
 		return 0, false
 	}
-	h := uint64(in.Version)<<56 | uint64(in.Proto)<<48 | uint64(in.FragOff)<<32 | uint64(in.ID)
+	hdr := uint64(in.Version)<<56 | uint64(in.Proto)<<48 | uint64(in.FragOff)<<32 | uint64(in.ID)
 	if in.MF {
-		h |= 1 << 63
+		hdr |= 1 << 63
 	}
-	h = mix64(h ^ uint64(uint32(p.PayloadLen))<<1)
+	// What the transport protocol adds: a word and a few small fields.
+	var tw, tf uint64
 	switch {
 	case p.HasTCP:
-		h = mix64(h ^ uint64(p.TCP.Seq)<<32 ^ uint64(p.TCP.Ack))
-		h = mix64(h ^ uint64(p.TCP.Flags))
+		tw, tf = uint64(p.TCP.Seq)<<32|uint64(p.TCP.Ack), uint64(p.TCP.Flags)
 	case p.HasUDP:
-		h = mix64(h ^ uint64(p.UDPLen))
+		tf = uint64(p.UDPLen)
 	case p.HasICMP:
 		// The echo identifier is left to the exact fingerprint: SNAT rewrites it like a port.
 		ic := &p.ICMP
-		h = mix64(h ^ uint64(ic.Type)<<40 ^ uint64(ic.Code)<<32 ^ uint64(ic.Seq))
+		tf = uint64(ic.Type)<<40 ^ uint64(ic.Code)<<32 ^ uint64(ic.Seq)
 	}
+	// Independent lanes, each a 128-bit multiply folded in half, combined at the end: the CPU works
+	// on them at once.
+	h := mum(hdr^fpK[0], uint64(uint32(p.PayloadLen))^fpK[1]) ^ mum(tw^fpK[2], tf^fpK[3])
 	n := min(payloadHashBytes, p.PayloadLen)
 	if len(p.Payload) < n {
 		return mix64(h ^ 0x6e6f2d7061796c64), false // "no-payld": distinct from any hashed value
 	}
 	var buf [payloadHashBytes]byte
 	copy(buf[:], p.Payload[:n])
-	h = mix64(h ^ binary.LittleEndian.Uint64(buf[0:8]))
-	h = mix64(h ^ binary.LittleEndian.Uint64(buf[8:16]) ^ uint64(n))
-	return h, true
+	h ^= mum(binary.LittleEndian.Uint64(buf[0:8])^fpK[4], binary.LittleEndian.Uint64(buf[8:16])^uint64(n)^fpK[5])
+	return mix64(h), true
+}
+
+// fpK are the lanes' keys (wyhash's primes and more odd constants with their top bits set, so that no
+// small field equals one and zeroes its lane).
+var fpK = [6]uint64{0xa0761d6478bd642f, 0xe7037ed1a0b428db, 0x8ebc6af09c88c6e3, 0x589965cc75374cc3,
+	0x9e3779b97f4a7c15, 0xd6e8feb86659fd93}
+
+// mum multiplies two words into 128 bits and folds the halves together (wyhash's mixer).
+func mum(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
 }
 
 func macU64(m [6]byte) uint64 {

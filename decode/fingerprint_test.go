@@ -101,3 +101,70 @@ func TestFingerprintSnapped(t *testing.T) {
 		t.Fatalf("snapped frame checksum = %v", p.Checksum)
 	}
 }
+
+// Every field the fingerprint covers changes it, one at a time, and 200,000 packets that differ only
+// in their sequence numbers and payload give as many distinct fingerprints (and exact ones).
+func TestFingerprintFields(t *testing.T) {
+	base := func() Packet {
+		p := Packet{HasTCP: true, PayloadLen: 100, Payload: make([]byte, 100)}
+		p.Inner = IPHdr{Version: 4, Proto: 6, ID: 7}
+		p.TCP = TCP{Seq: 1000, Ack: 2000, Flags: TCPAck}
+		copy(p.Payload, "0123456789abcdefghij")
+		return p
+	}
+	b := base()
+	fp0, hashed := Fingerprint(&b)
+	if !hashed {
+		t.Fatal("a full payload was not hashed")
+	}
+	changes := map[string]func(p *Packet){
+		"version": func(p *Packet) { p.Inner.Version = 6 },
+		"proto":   func(p *Packet) { p.Inner.Proto = 17 },
+		"ip id":   func(p *Packet) { p.Inner.ID = 8 },
+		"frag":    func(p *Packet) { p.Inner.FragOff = 1 },
+		"mf":      func(p *Packet) { p.Inner.MF = true },
+		"length":  func(p *Packet) { p.PayloadLen = 99; p.Payload = p.Payload[:99] },
+		"seq":     func(p *Packet) { p.TCP.Seq++ },
+		"ack":     func(p *Packet) { p.TCP.Ack++ },
+		"flags":   func(p *Packet) { p.TCP.Flags |= TCPPsh },
+		"byte 0":  func(p *Packet) { p.Payload[0] ^= 1 },
+		"byte 15": func(p *Packet) { p.Payload[15] ^= 0x80 },
+	}
+	for name, change := range changes {
+		p := base()
+		change(&p)
+		if fp, _ := Fingerprint(&p); fp == fp0 {
+			t.Errorf("changing the %s kept the fingerprint", name)
+		}
+	}
+	p := base()
+	p.Payload[16] ^= 1 // past the hashed bytes
+	if fp, _ := Fingerprint(&p); fp != fp0 {
+		t.Error("byte 16 of the payload changed the fingerprint")
+	}
+	seen := map[uint64]bool{}
+	exact := map[uint64]bool{}
+	o := Observation{Proto: 6, Src: 0x0af40105, Dst: 0x0af40207, Sport: 40000, Dport: 80}
+	for i := 0; i < 200000; i++ {
+		p := base()
+		p.TCP.Seq = uint32(i) * 1448
+		binary.LittleEndian.PutUint32(p.Payload, uint32(i))
+		fp, _ := Fingerprint(&p)
+		seen[fp] = true
+		exact[o.Exact(fp)] = true
+	}
+	if len(seen) != 200000 || len(exact) != 200000 {
+		t.Errorf("%d distinct fingerprints and %d exact ones among 200000 packets", len(seen), len(exact))
+	}
+	// The exact fingerprint adds what NAT rewrites.
+	for name, change := range map[string]func(o *Observation){
+		"src": func(o *Observation) { o.Src++ }, "dst": func(o *Observation) { o.Dst++ },
+		"sport": func(o *Observation) { o.Sport++ }, "dport": func(o *Observation) { o.Dport++ },
+	} {
+		x := o
+		change(&x)
+		if x.Exact(fp0) == o.Exact(fp0) {
+			t.Errorf("changing the %s kept the exact fingerprint", name)
+		}
+	}
+}

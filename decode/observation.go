@@ -63,13 +63,11 @@ func (o *Observation) Checksum() Checksum { return Checksum((o.Flags & FlagCsumM
 // at different points of its path have equal Exact fingerprints unless NAT rewrote it (then only the
 // loose one matches).
 func (o *Observation) Exact(loose uint64) uint64 {
-	h := loose ^ (uint64(o.Src)<<32 | uint64(o.Dst))
-	h = mix64(h)
-	h ^= uint64(o.Sport)<<16 | uint64(o.Dport) | uint64(o.Flags&FlagIPv6)<<32
+	ports := uint64(o.Sport)<<16 | uint64(o.Dport) | uint64(o.Flags&FlagIPv6)<<32
 	if (o.Proto == 1 || o.Proto == 58) && o.Flags&(FlagICMPError|FlagARP) == 0 {
-		h ^= uint64(o.Seq>>16) << 40 // the echo identifier
+		ports ^= uint64(o.Seq>>16) << 40 // the echo identifier
 	}
-	return mix64(h)
+	return mum(loose^(uint64(o.Src)<<32|uint64(o.Dst))^fpK[0], ports^fpK[1])
 }
 
 // PayloadLen returns the transport payload length implied by Len and HdrLen.
