@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"runtime"
 	"runtime/debug"
 	"sort"
 	"time"
@@ -67,7 +68,7 @@ func Correlate(c *decode.Capture, opts Options) *Result {
 	nJ := int(m.next)
 	m.ring, m.loose, m.tcp = nil, nil, nil // the open-journey state is no longer needed
 	if opts.Lean {
-		debug.FreeOSMemory() // so that the journey ids below do not come on top of it
+		runtime.GC() // so that the journey ids below reuse that memory rather than come on top of it
 	}
 	m.collectJourneys()
 	if opts.Lean {
