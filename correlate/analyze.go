@@ -200,19 +200,8 @@ func (a *analysis) hops(j int) []uint32 { return a.arena[a.jStart[j]:a.jStart[j+
 // reached them, and within a node by raw capture time (one clock, so exact).
 func (a *analysis) buildArena() {
 	m := a.m
-	a.jStart = make([]uint32, a.nJ+1)
-	a.jDups = map[int32]int{}
-	for g, j1 := range m.jOf {
-		j := j1 - 1
-		if j < 0 {
-			continue
-		}
-		if m.isDup(uint32(g)) {
-			a.jDups[j]++
-			continue
-		}
-		a.jStart[j+1]++
-	}
+	a.jStart, a.jDups = m.jHops, m.jDups // counts, turned into starts below
+	m.jHops, m.jDups = nil, nil
 	for j := 0; j < a.nJ; j++ {
 		a.jStart[j+1] += a.jStart[j]
 	}

@@ -72,11 +72,13 @@ type matcher struct {
 	// fp holds each Observation's fingerprint until the merge has read it; the matcher then writes the
 	// Observation's journey + 1 (0: none) in its place, so the journey ids take no memory of their own.
 	// It is the Capture's (Options.Lean) or a copy.
-	fp  []decode.Fingerprints
-	jOf []int32  // after matching: global observation id → journey + 1 (0: none), from fp
-	jT0 times    // each journey's first sighting, in corrected time (its earliest: sightings come in time order)
-	dup []uint64 // bitset: the observation is a duplicate copy at a point already visited
-	nat []natEvent
+	fp    []decode.Fingerprints
+	jOf   []int32       // after matching: global observation id → journey + 1 (0: none), from fp
+	jHops []uint32      // after matching: hops of journey j (duplicates aside) at j+1
+	jDups map[int32]int // after matching: duplicate copies per journey
+	jT0   times         // each journey's first sighting, in corrected time (its earliest: sightings come in time order)
+	dup   []uint64      // bitset: the observation is a duplicate copy at a point already visited
+	nat   []natEvent
 }
 
 // stageOf identifies where on the path an Observation is: its point, and for -i any captures without
@@ -112,14 +114,23 @@ func newMatcher(w *world, clocks []clockModel, opts Options) *matcher {
 }
 
 // collectJourneys gathers from fp, after matching, every Observation's journey + 1 by global id into
-// jOf (4 bytes each), and drops fp.
+// jOf (4 bytes each), counts each journey's hops (at jHops[j+1]) and duplicate copies, and drops fp.
 func (m *matcher) collectJourneys() {
 	m.jOf = make([]int32, m.w.nObs)
+	m.jHops = make([]uint32, m.next+1)
+	m.jDups = map[int32]int{}
 	for f := range m.fp {
 		g := int(m.w.fileBase[f])
 		for _, ch := range m.fp[f].Chunks {
 			for i, v := range ch {
 				m.jOf[g+i] = int32(v)
+				switch {
+				case v == 0:
+				case m.isDup(uint32(g + i)):
+					m.jDups[int32(v)-1]++
+				default:
+					m.jHops[v]++
+				}
 			}
 			g += len(ch)
 		}
