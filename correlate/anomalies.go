@@ -414,7 +414,13 @@ func (a *analysis) frameAnomalies(ids []string) []Anomaly {
 	}
 	count := map[pk]int{}
 	ev := map[pk][]Evidence{}
-	fits := map[[3]uint32]bool{} // (context, inner source, inner destination) → outer addresses fit
+	// Whether a frame's outer addresses fit depends on its (context, inner source, inner destination):
+	// remembered in a direct-mapped cache (frames of a flow repeat theirs).
+	type fit struct {
+		key    [3]uint32
+		ok, in bool
+	}
+	fits := make([]fit, 1<<13)
 	for f, obs := range w.c.Obs {
 		for i := range obs {
 			o := &obs[i]
@@ -432,14 +438,13 @@ func (a *analysis) frameAnomalies(ids []string) []Anomaly {
 				// The outer source must be an IP of the node whose pod sent the packet, and the outer
 				// destination one of the node whose pod receives it (where those nodes' IPs are known).
 				key := [3]uint32{uint32(o.Ctx), o.Src, o.Dst}
-				ok, seen := fits[key]
-				if !seen {
+				e := &fits[(uint64(key[0])<<40^uint64(o.Src)<<20^uint64(o.Dst))*0x9e3779b97f4a7c15>>51]
+				if !e.in || e.key != key {
 					c := w.ctxOf(o)
-					ok = c.OuterV != 4 || (a.outerFits(ip4(c.OuterSrcAddr()), o.Src) && a.outerFits(ip4(c.OuterDstAddr()), o.Dst))
-					if len(fits) < 1<<16 {
-						fits[key] = ok
-					}
+					ok := c.OuterV != 4 || (a.outerFits(ip4(c.OuterSrcAddr()), o.Src) && a.outerFits(ip4(c.OuterDstAddr()), o.Dst))
+					*e = fit{key, ok, true}
 				}
+				ok := e.ok
 				if !ok {
 					k := pk{"wrong-outer-address", p}
 					count[k]++

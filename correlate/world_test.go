@@ -1,7 +1,11 @@
 package correlate
 
 import (
+	"encoding/binary"
 	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -144,4 +148,73 @@ func TestTCPOffloadIndex(t *testing.T) {
 	if len(m.tcp) != 1 {
 		t.Errorf("after the sweep at 40 ms: %d connections kept, want 1 (the two opened 20 and 40 ms before expired)", len(m.tcp))
 	}
+}
+
+// A frame whose IP-in-IP outer source is not an address of the sending pod's node (the node IPs given,
+// as with --node-ip) is reported as wrong-outer-address, at the point that captured it, with that
+// frame as evidence.
+func TestWrongOuterAddress(t *testing.T) {
+	src := "../testdata/lab/scenarios/healthy-ipip/"
+	dir := t.TempDir()
+	var paths []string
+	for _, name := range []string{"node-a-cali5e1c4d6c68c.pcap", "node-a-tunl0.pcap", "node-a-eth0.pcap",
+		"node-b-eth0.pcap", "node-b-tunl0.pcap", "node-b-cali2f5353dd8c5.pcap"} {
+		b, err := os.ReadFile(src + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "node-a-eth0.pcap" {
+			b = rewriteOuterSrc(t, b, [4]byte{192, 168, 10, 2}, [4]byte{192, 168, 10, 99})
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	ips := map[string][]netip.Addr{"node-a": {netip.MustParseAddr("192.168.10.2")},
+		"node-b": {netip.MustParseAddr("192.168.20.2")}}
+	r := Correlate(decode.Load(paths, decode.Options{}, decode.PointConfig{NodeIPs: ips}), Options{})
+	var found []Anomaly
+	for _, an := range r.Anomalies {
+		if an.Kind == "wrong-outer-address" {
+			found = append(found, an)
+		}
+	}
+	if len(found) != 1 || found[0].Where.Point != "node-a/eth0" || found[0].Count != 1 ||
+		len(found[0].Evidence) != 1 || found[0].Evidence[0].Frame != rewrittenFrame {
+		t.Fatalf("wrong-outer-address anomalies: %+v (frame %d was rewritten)", found, rewrittenFrame)
+	}
+}
+
+var rewrittenFrame uint32
+
+// rewriteOuterSrc changes the outer source of the first IP-in-IP frame from old to new in an
+// Ethernet pcap (little-endian, µs), fixing the outer header checksum, and notes its frame number.
+func rewriteOuterSrc(t *testing.T, b []byte, old, new [4]byte) []byte {
+	t.Helper()
+	b = append([]byte(nil), b...)
+	off := 24
+	for frame := uint32(1); off+16 <= len(b); frame++ {
+		n := int(binary.LittleEndian.Uint32(b[off+8:]))
+		d := b[off+16 : off+16+n]
+		if len(d) >= 34 && d[12] == 0x08 && d[13] == 0 && d[14+9] == 4 && [4]byte(d[26:30]) == old {
+			copy(d[26:30], new[:])
+			ip := d[14:34]
+			ip[10], ip[11] = 0, 0
+			var s uint32
+			for i := 0; i < 20; i += 2 {
+				s += uint32(ip[i])<<8 | uint32(ip[i+1])
+			}
+			for s>>16 != 0 {
+				s = s&0xffff + s>>16
+			}
+			binary.BigEndian.PutUint16(ip[10:], ^uint16(s))
+			rewrittenFrame = frame
+			return b
+		}
+		off += 16 + n
+	}
+	t.Fatal("no IP-in-IP frame from the node")
+	return nil
 }
