@@ -218,3 +218,57 @@ func rewriteOuterSrc(t *testing.T, b []byte, old, new [4]byte) []byte {
 	t.Fatal("no IP-in-IP frame from the node")
 	return nil
 }
+
+// A frame whose inner checksum is bad where it arrives (not at its sender, where offload leaves
+// checksums unfinished) is reported as checksum-bad at that point.
+func TestChecksumBad(t *testing.T) {
+	src := "../testdata/lab/scenarios/healthy-ipip/"
+	dir := t.TempDir()
+	var paths []string
+	var bad uint32
+	for _, name := range []string{"node-a-cali5e1c4d6c68c.pcap", "node-a-tunl0.pcap", "node-a-eth0.pcap",
+		"node-b-eth0.pcap", "node-b-tunl0.pcap", "node-b-cali2f5353dd8c5.pcap"} {
+		b, err := os.ReadFile(src + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "node-b-eth0.pcap" {
+			b, bad = corruptICMP(t, b)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	r := Correlate(decode.Load(paths, decode.Options{}, decode.PointConfig{}), Options{})
+	var found []Anomaly
+	for _, an := range r.Anomalies {
+		if an.Kind == "checksum-bad" {
+			found = append(found, an)
+		}
+	}
+	if len(found) != 1 || found[0].Where.Point != "node-b/eth0" || found[0].Count != 1 ||
+		len(found[0].Evidence) != 1 || found[0].Evidence[0].Frame != bad {
+		t.Fatalf("checksum-bad anomalies: %+v (frame %d was corrupted)", found, bad)
+	}
+}
+
+// corruptICMP flips the last byte of the first IP-in-IP ICMP echo of at least 84 bytes (past the bytes
+// the fingerprint hashes) in an Ethernet pcap, and returns its frame number.
+func corruptICMP(t *testing.T, b []byte) ([]byte, uint32) {
+	t.Helper()
+	b = append([]byte(nil), b...)
+	off := 24
+	for frame := uint32(1); off+16 <= len(b); frame++ {
+		n := int(binary.LittleEndian.Uint32(b[off+8:]))
+		d := b[off+16 : off+16+n]
+		if len(d) >= 34+84 && d[12] == 0x08 && d[13] == 0 && d[14+9] == 4 && d[34+9] == 1 {
+			d[34+84-1] ^= 0xff
+			return b, frame
+		}
+		off += 16 + n
+	}
+	t.Fatal("no IP-in-IP ICMP frame")
+	return nil, 0
+}
