@@ -348,7 +348,8 @@ func tupleHash(o *decode.Observation) uint64 {
 func (m *matcher) offload(j int32, o *decode.Observation, g uint32, t int64, stage uint32, node int16) {
 	js := m.st(j)
 	js.tuple, js.seq, js.plen = tupleHash(o), o.Seq, uint32(o.PayloadLen())
-	conn := m.tcp[js.tuple][m.expired(m.tcp[js.tuple], t):]
+	conn := m.tcp[js.tuple]
+	conn = conn[m.expired(conn, t):]
 	for _, k := range conn {
 		ks := m.st(k)
 		if ks.lastNode != node || ks.visited(stage) || t-ks.lastTs > offloadWin || ks.lastTs-t > offloadWin {
