@@ -150,125 +150,96 @@ func TestTCPOffloadIndex(t *testing.T) {
 	}
 }
 
-// A frame whose IP-in-IP outer source is not an address of the sending pod's node (the node IPs given,
-// as with --node-ip) is reported as wrong-outer-address, at the point that captured it, with that
-// frame as evidence.
-func TestWrongOuterAddress(t *testing.T) {
-	src := "../testdata/lab/scenarios/healthy-ipip/"
+// labWithFrame copies the healthy-ipip lab's per-interface captures to a temporary folder, changing
+// the first frame of file name for which change (given the frame's bytes, from its Ethernet header)
+// reports true, and returns the paths and that frame's number.
+func labWithFrame(t *testing.T, name string, change func(d []byte) bool) ([]string, uint32) {
+	t.Helper()
 	dir := t.TempDir()
 	var paths []string
-	for _, name := range []string{"node-a-cali5e1c4d6c68c.pcap", "node-a-tunl0.pcap", "node-a-eth0.pcap",
+	var changed uint32
+	for _, f := range []string{"node-a-cali5e1c4d6c68c.pcap", "node-a-tunl0.pcap", "node-a-eth0.pcap",
 		"node-b-eth0.pcap", "node-b-tunl0.pcap", "node-b-cali2f5353dd8c5.pcap"} {
-		b, err := os.ReadFile(src + name)
+		b, err := os.ReadFile("../testdata/lab/scenarios/healthy-ipip/" + f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if name == "node-a-eth0.pcap" {
-			b = rewriteOuterSrc(t, b, [4]byte{192, 168, 10, 2}, [4]byte{192, 168, 10, 99})
+		if f == name { // a little-endian pcap: 24-byte file header, 16-byte record headers
+			for off, frame := 24, uint32(1); changed == 0 && off+16 <= len(b); frame++ {
+				n := int(binary.LittleEndian.Uint32(b[off+8:]))
+				if change(b[off+16 : off+16+n]) {
+					changed = frame
+				}
+				off += 16 + n
+			}
+			if changed == 0 {
+				t.Fatalf("%s: no frame to change", f)
+			}
 		}
-		p := filepath.Join(dir, name)
+		p := filepath.Join(dir, f)
 		if err := os.WriteFile(p, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		paths = append(paths, p)
 	}
-	ips := map[string][]netip.Addr{"node-a": {netip.MustParseAddr("192.168.10.2")},
-		"node-b": {netip.MustParseAddr("192.168.20.2")}}
-	r := Correlate(decode.Load(paths, decode.Options{}, decode.PointConfig{NodeIPs: ips}), Options{})
+	return paths, changed
+}
+
+// onlyAnomaly checks that r has exactly one anomaly of kind, at point, for one frame: frame.
+func onlyAnomaly(t *testing.T, r *Result, kind, point string, frame uint32) {
+	t.Helper()
 	var found []Anomaly
 	for _, an := range r.Anomalies {
-		if an.Kind == "wrong-outer-address" {
+		if an.Kind == kind {
 			found = append(found, an)
 		}
 	}
-	if len(found) != 1 || found[0].Where.Point != "node-a/eth0" || found[0].Count != 1 ||
-		len(found[0].Evidence) != 1 || found[0].Evidence[0].Frame != rewrittenFrame {
-		t.Fatalf("wrong-outer-address anomalies: %+v (frame %d was rewritten)", found, rewrittenFrame)
+	if len(found) != 1 || found[0].Where.Point != point || found[0].Count != 1 ||
+		len(found[0].Evidence) != 1 || found[0].Evidence[0].Frame != frame {
+		t.Fatalf("%s anomalies: %+v (frame %d was changed)", kind, found, frame)
 	}
 }
 
-var rewrittenFrame uint32
-
-// rewriteOuterSrc changes the outer source of the first IP-in-IP frame from old to new in an
-// Ethernet pcap (little-endian, µs), fixing the outer header checksum, and notes its frame number.
-func rewriteOuterSrc(t *testing.T, b []byte, old, new [4]byte) []byte {
-	t.Helper()
-	b = append([]byte(nil), b...)
-	off := 24
-	for frame := uint32(1); off+16 <= len(b); frame++ {
-		n := int(binary.LittleEndian.Uint32(b[off+8:]))
-		d := b[off+16 : off+16+n]
-		if len(d) >= 34 && d[12] == 0x08 && d[13] == 0 && d[14+9] == 4 && [4]byte(d[26:30]) == old {
-			copy(d[26:30], new[:])
-			ip := d[14:34]
-			ip[10], ip[11] = 0, 0
-			var s uint32
-			for i := 0; i < 20; i += 2 {
-				s += uint32(ip[i])<<8 | uint32(ip[i+1])
-			}
-			for s>>16 != 0 {
-				s = s&0xffff + s>>16
-			}
-			binary.BigEndian.PutUint16(ip[10:], ^uint16(s))
-			rewrittenFrame = frame
-			return b
+// A frame whose IP-in-IP outer source is not an address of the sending pod's node (the node IPs given,
+// as with --node-ip) is reported as wrong-outer-address, at the point that captured it, with that
+// frame as evidence.
+func TestWrongOuterAddress(t *testing.T) {
+	paths, frame := labWithFrame(t, "node-a-eth0.pcap", func(d []byte) bool {
+		// IPv4, protocol 4, from node-a's address: now from 192.168.10.99 (checksum fixed).
+		if len(d) < 34 || d[12] != 0x08 || d[13] != 0 || d[14+9] != 4 || [4]byte(d[26:30]) != [4]byte{192, 168, 10, 2} {
+			return false
 		}
-		off += 16 + n
-	}
-	t.Fatal("no IP-in-IP frame from the node")
-	return nil
+		d[29] = 99
+		ip := d[14:34]
+		ip[10], ip[11] = 0, 0
+		var s uint32
+		for i := 0; i < 20; i += 2 {
+			s += uint32(ip[i])<<8 | uint32(ip[i+1])
+		}
+		for s>>16 != 0 {
+			s = s&0xffff + s>>16
+		}
+		binary.BigEndian.PutUint16(ip[10:], ^uint16(s))
+		return true
+	})
+	ips := map[string][]netip.Addr{"node-a": {netip.MustParseAddr("192.168.10.2")},
+		"node-b": {netip.MustParseAddr("192.168.20.2")}}
+	r := Correlate(decode.Load(paths, decode.Options{}, decode.PointConfig{NodeIPs: ips}), Options{})
+	onlyAnomaly(t, r, "wrong-outer-address", "node-a/eth0", frame)
 }
 
 // A frame whose inner checksum is bad where it arrives (not at its sender, where offload leaves
 // checksums unfinished) is reported as checksum-bad at that point.
 func TestChecksumBad(t *testing.T) {
-	src := "../testdata/lab/scenarios/healthy-ipip/"
-	dir := t.TempDir()
-	var paths []string
-	var bad uint32
-	for _, name := range []string{"node-a-cali5e1c4d6c68c.pcap", "node-a-tunl0.pcap", "node-a-eth0.pcap",
-		"node-b-eth0.pcap", "node-b-tunl0.pcap", "node-b-cali2f5353dd8c5.pcap"} {
-		b, err := os.ReadFile(src + name)
-		if err != nil {
-			t.Fatal(err)
+	paths, frame := labWithFrame(t, "node-b-eth0.pcap", func(d []byte) bool {
+		// An IP-in-IP ICMP echo of at least 84 bytes: its last byte flipped, past the bytes the
+		// fingerprint hashes.
+		if len(d) < 34+84 || d[12] != 0x08 || d[13] != 0 || d[14+9] != 4 || d[34+9] != 1 {
+			return false
 		}
-		if name == "node-b-eth0.pcap" {
-			b, bad = corruptICMP(t, b)
-		}
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		paths = append(paths, p)
-	}
+		d[34+84-1] ^= 0xff
+		return true
+	})
 	r := Correlate(decode.Load(paths, decode.Options{}, decode.PointConfig{}), Options{})
-	var found []Anomaly
-	for _, an := range r.Anomalies {
-		if an.Kind == "checksum-bad" {
-			found = append(found, an)
-		}
-	}
-	if len(found) != 1 || found[0].Where.Point != "node-b/eth0" || found[0].Count != 1 ||
-		len(found[0].Evidence) != 1 || found[0].Evidence[0].Frame != bad {
-		t.Fatalf("checksum-bad anomalies: %+v (frame %d was corrupted)", found, bad)
-	}
-}
-
-// corruptICMP flips the last byte of the first IP-in-IP ICMP echo of at least 84 bytes (past the bytes
-// the fingerprint hashes) in an Ethernet pcap, and returns its frame number.
-func corruptICMP(t *testing.T, b []byte) ([]byte, uint32) {
-	t.Helper()
-	b = append([]byte(nil), b...)
-	off := 24
-	for frame := uint32(1); off+16 <= len(b); frame++ {
-		n := int(binary.LittleEndian.Uint32(b[off+8:]))
-		d := b[off+16 : off+16+n]
-		if len(d) >= 34+84 && d[12] == 0x08 && d[13] == 0 && d[14+9] == 4 && d[34+9] == 1 {
-			d[34+84-1] ^= 0xff
-			return b, frame
-		}
-		off += 16 + n
-	}
-	t.Fatal("no IP-in-IP ICMP frame")
-	return nil, 0
+	onlyAnomaly(t, r, "checksum-bad", "node-b/eth0", frame)
 }
