@@ -243,3 +243,68 @@ func TestChecksumBad(t *testing.T) {
 	r := Correlate(decode.Load(paths, decode.Options{}, decode.PointConfig{}), Options{})
 	onlyAnomaly(t, r, "checksum-bad", "node-b/eth0", frame)
 }
+
+// A capture whose records are out of time order (here an early frame of node-b's eth0 moved to the
+// end, seconds later) is merged in corrected-time order all the same: the same flows, segments and
+// anomalies as the original, lean or not.
+func TestUnsortedCapture(t *testing.T) {
+	orig, _ := labWithFrame(t, "node-a-eth0.pcap", func([]byte) bool { return true }) // unchanged
+	want := Correlate(decode.Load(orig, decode.Options{}, decode.PointConfig{}), Options{})
+	dir := t.TempDir()
+	var paths []string
+	for _, p := range orig {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Base(p) == "node-b-eth0.pcap" {
+			b = moveToEnd(t, b, 4)
+		}
+		q := filepath.Join(dir, filepath.Base(p))
+		if err := os.WriteFile(q, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, q)
+	}
+	for _, lean := range []bool{false, true} {
+		got := Correlate(decode.Load(paths, decode.Options{}, decode.PointConfig{}), Options{Lean: lean})
+		type counts struct {
+			Flows     []Flow
+			Segments  []Segment
+			Anomalies []string
+		}
+		sum := func(r *Result) counts {
+			c := counts{Flows: r.Flows, Segments: r.Segments}
+			for _, an := range r.Anomalies {
+				c.Anomalies = append(c.Anomalies, an.Kind+" "+an.Where.Point+an.Where.From+an.Where.To)
+			}
+			return c
+		}
+		if g, w := fmt.Sprintf("%+v", sum(got)), fmt.Sprintf("%+v", sum(want)); g != w {
+			t.Errorf("lean %v: with two frames swapped:\n%s\nwant\n%s", lean, g, w)
+		}
+	}
+}
+
+// moveToEnd moves record k (1-based) of a little-endian pcap to its end, checking that the capture
+// runs on for more than the matching window after it.
+func moveToEnd(t *testing.T, b []byte, k int) []byte {
+	t.Helper()
+	var recs [][]byte
+	for off := 24; off+16 <= len(b); {
+		n := 16 + int(binary.LittleEndian.Uint32(b[off+8:]))
+		recs = append(recs, b[off:off+n])
+		off += n
+	}
+	sec := func(r []byte) uint32 { return binary.LittleEndian.Uint32(r) }
+	if len(recs) <= k || sec(recs[len(recs)-1])-sec(recs[k-1]) < 2 {
+		t.Fatal("the capture is too short to move a frame seconds out of order")
+	}
+	moved := recs[k-1]
+	recs = append(recs[:k-1:k-1], recs[k:]...)
+	out := append([]byte(nil), b[:24]...)
+	for _, r := range append(recs, moved) {
+		out = append(out, r...)
+	}
+	return out
+}
