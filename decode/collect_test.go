@@ -20,13 +20,13 @@ func TestObsCollector(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c := collector[Observation]{size: tc.size}
+			c := obsCollector{size: tc.size}
 			for i := 0; i < tc.n; i++ {
 				r := Record{CapLen: 100}
 				if tc.small > 0 && i >= tc.small {
 					r.CapLen = 10
 				}
-				c.add(&r, Observation{Frame: uint32(i + 1)})
+				c.add(&r, &Observation{Frame: uint32(i + 1)})
 			}
 			if sized := cap(c.obs) > obsChunk; sized != tc.sized {
 				t.Errorf("sized from the estimate: %v, want %v", sized, tc.sized)

@@ -227,7 +227,7 @@ func Load(paths []string, opts Options, cfg PointConfig) *Capture {
 // LoadProgress is Load with a progress callback (nil for none).
 func LoadProgress(paths []string, opts Options, cfg PointConfig, progress Progress) *Capture {
 	t := NewTables()
-	cols := make([]collector[Observation], len(paths))
+	cols := make([]obsCollector, len(paths))
 	fps := make([]fpCollector, len(paths))
 	for i, p := range paths {
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
@@ -237,7 +237,7 @@ func LoadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 	files := scanFiles(paths, opts, t, func(file int) ScanFunc {
 		c, fp := &cols[file], &fps[file]
 		return func(r *Record, p *Packet, o *Observation) {
-			c.add(r, *o)
+			c.add(r, o)
 			fp.add(p.Loose)
 		}
 	}, progress)
@@ -251,22 +251,23 @@ func LoadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 	return c
 }
 
-// collector gathers one file's Observations (one value per record). The first obsChunk go into a chunk; from their average record size and the file's size it sizes one
-// slice for the whole file and goes on in it, so a large file is written once, not collected and then
-// copied. When the estimate falls short (a compressed file, later records smaller than the first), the
-// rest goes into fixed-size chunks joined at the end.
-type collector[T any] struct {
+// obsCollector gathers one file's Observations. The first obsChunk go into a chunk; from their
+// average record size and the file's size it sizes one slice for the whole file and goes on in it, so
+// a large file is written once, not collected and then copied. When the estimate falls short (a
+// compressed file, later records smaller than the first), the rest goes into fixed-size chunks joined
+// at the end.
+type obsCollector struct {
 	size   int64 // the file's size (0: unknown)
 	bytes  int64 // record bytes so far: captured bytes plus a 16-byte record header each
-	obs    []T
+	obs    []Observation
 	sized  bool // the estimate was made (once, after the first chunk)
-	chunks [][]T
+	chunks [][]Observation
 }
 
-func (c *collector[T]) add(r *Record, o T) {
+func (c *obsCollector) add(r *Record, o *Observation) {
 	c.bytes += int64(r.CapLen) + 16
 	if len(c.chunks) == 0 && len(c.obs) < cap(c.obs) {
-		c.obs = append(c.obs, o)
+		c.obs = append(c.obs, *o)
 		return
 	}
 	if !c.sized && len(c.obs) == obsChunk {
@@ -274,30 +275,30 @@ func (c *collector[T]) add(r *Record, o T) {
 		if c.size > c.bytes { // the first records are a sample of the rest
 			est := int(float64(c.size)/float64(c.bytes)*obsChunk*1.05) + obsChunk
 			if est > 2*obsChunk {
-				all := make([]T, obsChunk, est)
+				all := make([]Observation, obsChunk, est)
 				copy(all, c.obs)
-				c.obs = append(all, o)
+				c.obs = append(all, *o)
 				return
 			}
 		}
 	}
 	if c.obs == nil {
-		c.obs = make([]T, 0, obsChunk)
-		c.obs = append(c.obs, o)
+		c.obs = make([]Observation, 0, obsChunk)
+		c.obs = append(c.obs, *o)
 		return
 	}
 	if n := len(c.chunks); n == 0 || len(c.chunks[n-1]) == cap(c.chunks[n-1]) {
-		c.chunks = append(c.chunks, make([]T, 0, obsChunk))
+		c.chunks = append(c.chunks, make([]Observation, 0, obsChunk))
 	}
 	last := &c.chunks[len(c.chunks)-1]
-	*last = append(*last, o)
+	*last = append(*last, *o)
 }
 
-// finish returns the file's values in frame order.
-func (c *collector[T]) finish() []T {
+// finish returns the file's Observations in frame order.
+func (c *obsCollector) finish() []Observation {
 	if len(c.chunks) == 0 {
 		if cap(c.obs)-len(c.obs) > len(c.obs)/4+4096 { // a small file in its first chunk
-			return append([]T(nil), c.obs...)
+			return append([]Observation(nil), c.obs...)
 		}
 		return c.obs
 	}
@@ -305,7 +306,7 @@ func (c *collector[T]) finish() []T {
 	for _, ch := range c.chunks {
 		n += len(ch)
 	}
-	all := make([]T, 0, n)
+	all := make([]Observation, 0, n)
 	all = append(all, c.obs...)
 	for _, ch := range c.chunks {
 		all = append(all, ch...)
