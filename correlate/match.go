@@ -76,7 +76,7 @@ type matcher struct {
 	jOf   []int32       // after matching: global observation id → journey + 1 (0: none), from fp
 	jHops []uint32      // after matching: hops of journey j (duplicates aside) at j+1
 	jDups map[int32]int // after matching: duplicate copies per journey
-	jT0   times         // each journey's first sighting, in corrected time (its earliest: sightings come in time order)
+	jT0   times         // each journey's first sighting in corrected time (sightings come in time order)
 	dup   []uint64      // bitset: the observation is a duplicate copy at a point already visited
 	nat   []natEvent
 }
