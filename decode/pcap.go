@@ -9,7 +9,7 @@ import (
 // pcapReader streams a classic pcap file (https://www.ietf.org/archive/id/draft-ietf-opsawg-pcap-04.html).
 type pcapReader struct {
 	*rdInput
-	be       bool
+	endian
 	nano     bool
 	snaplen  int // effective: the header's snaplen, or MaxCapLen when that is 0 or larger
 	iface    Interface
@@ -54,20 +54,6 @@ func newPcapReader(in *rdInput) (*pcapReader, error) {
 		return nil, err
 	}
 	return r, nil
-}
-
-func (r *pcapReader) u16(b []byte) uint16 {
-	if r.be {
-		return binary.BigEndian.Uint16(b)
-	}
-	return binary.LittleEndian.Uint16(b)
-}
-
-func (r *pcapReader) u32(b []byte) uint32 {
-	if r.be {
-		return binary.BigEndian.Uint32(b)
-	}
-	return binary.LittleEndian.Uint32(b)
 }
 
 // Format reports FormatPcap.

@@ -36,7 +36,7 @@ type ngIface struct {
 // ngReader streams a pcapng file.
 type ngReader struct {
 	*rdInput
-	be     bool
+	endian
 	ifaces []ngIface
 	infos  []Interface
 	frame  uint32
@@ -80,27 +80,6 @@ func newNgReader(in *rdInput) (*ngReader, error) {
 		return nil, err
 	}
 	return r, nil
-}
-
-func (r *ngReader) u16(b []byte) uint16 {
-	if r.be {
-		return binary.BigEndian.Uint16(b)
-	}
-	return binary.LittleEndian.Uint16(b)
-}
-
-func (r *ngReader) u32(b []byte) uint32 {
-	if r.be {
-		return binary.BigEndian.Uint32(b)
-	}
-	return binary.LittleEndian.Uint32(b)
-}
-
-func (r *ngReader) u64(b []byte) uint64 {
-	if r.be {
-		return binary.BigEndian.Uint64(b)
-	}
-	return binary.LittleEndian.Uint64(b)
 }
 
 // Format reports FormatPcapNG.

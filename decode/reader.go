@@ -195,3 +195,27 @@ func (in *rdInput) Offset() int64 {
 
 // Skipped counts the records and byte ranges reported as *RecordError so far.
 func (in *rdInput) Skipped() int { return in.skipped }
+
+// endian reads a capture file's multi-byte fields in its byte order (be: big-endian).
+type endian struct{ be bool }
+
+func (e endian) u16(b []byte) uint16 {
+	if e.be {
+		return binary.BigEndian.Uint16(b)
+	}
+	return binary.LittleEndian.Uint16(b)
+}
+
+func (e endian) u32(b []byte) uint32 {
+	if e.be {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
+func (e endian) u64(b []byte) uint64 {
+	if e.be {
+		return binary.BigEndian.Uint64(b)
+	}
+	return binary.LittleEndian.Uint64(b)
+}
