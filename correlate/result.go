@@ -1,5 +1,10 @@
 package correlate
 
+import (
+	"strconv"
+	"strings"
+)
+
 // Schema names the Result format; it changes when a field changes meaning.
 const Schema = "calipath/1"
 
@@ -100,6 +105,17 @@ type Segment struct {
 type Endpoint struct {
 	IP   string `json:"ip"`
 	Port uint16 `json:"port"`
+}
+
+// String formats an endpoint as ip:port ([ip]:port for IPv6); port 0 is left out.
+func (e Endpoint) String() string {
+	if e.Port == 0 {
+		return e.IP
+	}
+	if strings.Contains(e.IP, ":") {
+		return "[" + e.IP + "]:" + strconv.Itoa(int(e.Port))
+	}
+	return e.IP + ":" + strconv.Itoa(int(e.Port))
 }
 
 // NATMapping is a rewrite seen between two adjacent points.

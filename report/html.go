@@ -199,7 +199,7 @@ func writeHTML(w io.Writer, v *view) {
 		for _, n := range f.NAT {
 			nat = append(nat, n.Kind+" "+n.From+" → "+n.To)
 		}
-		rows = append(rows, []hcell{tc(f.ID), tc(f.Proto), tc(endpoint(f.Src)), tc(endpoint(f.Dst)), nc(f.Packets), nc(f.Lost),
+		rows = append(rows, []hcell{tc(f.ID), tc(f.Proto), tc(f.Src.String()), tc(f.Dst.String()), nc(f.Packets), nc(f.Lost),
 			nc(f.NotCaptured), nc(f.Retransmissions), nc(f.Resets), lc(f.LatencyNs, f.LatencyNs.P50), lc(f.LatencyNs, f.LatencyNs.P99), tc(lostAt(f)),
 			tc(strings.Join(nat, "; "))})
 	}
@@ -424,7 +424,7 @@ func ladderSVG(w io.Writer, f *correlate.Flow, js []correlate.Journey, rungs, id
 	width := left*2 + (n-1)*colW + 120
 	height := top + len(js)*rowH + 20
 	x := func(i int) int { return left + 60 + i*colW }
-	fmt.Fprintf(w, `<h3>%s %s %s → %s</h3>`, esc(f.ID), esc(f.Proto), esc(endpoint(f.Src)), esc(endpoint(f.Dst)))
+	fmt.Fprintf(w, `<h3>%s %s %s → %s</h3>`, esc(f.ID), esc(f.Proto), esc(f.Src.String()), esc(f.Dst.String()))
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img">`, width, height, width, height)
 	fmt.Fprintf(w, `<defs><marker id="lh%d" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker></defs>`, id)
 	for i, p := range f.Path {

@@ -132,7 +132,7 @@ func writeMarkdown(w io.Writer, v *view) {
 		for _, n := range f.NAT {
 			nat = append(nat, n.Kind+" "+n.From+" → "+n.To)
 		}
-		rows = append(rows, []string{f.ID, f.Proto, endpoint(f.Src), endpoint(f.Dst), itoa(f.Packets), itoa(f.Lost),
+		rows = append(rows, []string{f.ID, f.Proto, f.Src.String(), f.Dst.String(), itoa(f.Packets), itoa(f.Lost),
 			itoa(f.NotCaptured), itoa(f.Retransmissions), itoa(f.Resets), latDur(f.LatencyNs, f.LatencyNs.P50), latDur(f.LatencyNs, f.LatencyNs.P99),
 			lostAt(f), strings.Join(nat, "; ")})
 	}

@@ -502,17 +502,6 @@ func evidence(e correlate.Evidence) string {
 	return e.File + ":" + strconv.FormatUint(uint64(e.Frame), 10)
 }
 
-// endpoint formats an endpoint; port 0 is left out.
-func endpoint(e correlate.Endpoint) string {
-	if e.Port == 0 {
-		return e.IP
-	}
-	if strings.Contains(e.IP, ":") {
-		return "[" + e.IP + "]:" + strconv.Itoa(int(e.Port))
-	}
-	return e.IP + ":" + strconv.Itoa(int(e.Port))
-}
-
 // lostAt formats where a flow lost packets.
 func lostAt(f *correlate.Flow) string {
 	var s []string

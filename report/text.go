@@ -385,7 +385,7 @@ func writeText(w io.Writer, v *view, o Options) {
 		if len(f.NAT) > 0 {
 			nat = " (" + f.NAT[0].Kind + ")"
 		}
-		rows = append(rows, []string{f.ID, f.Proto, endpoint(f.Src) + " → " + endpoint(f.Dst) + nat, itoa(f.Packets),
+		rows = append(rows, []string{f.ID, f.Proto, f.Src.String() + " → " + f.Dst.String() + nat, itoa(f.Packets),
 			itoa(f.Lost), itoa(f.NotCaptured), itoa(f.Retransmissions), itoa(f.Resets), latDur(f.LatencyNs, f.LatencyNs.P50), latDur(f.LatencyNs, f.LatencyNs.P99)})
 	}
 	t.table([]string{"ID", "PROTO", "CONVERSATION", ">PKTS", ">LOST", ">N/C", ">RETX", ">RST", ">P50", ">P99"}, rows, 2,

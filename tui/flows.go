@@ -20,15 +20,8 @@ type flowColumn struct {
 	less  func(a, b *correlate.Flow) int
 }
 
-func endpoint(e correlate.Endpoint) string {
-	if e.Port == 0 {
-		return clean(e.IP)
-	}
-	if strings.Contains(e.IP, ":") {
-		return fmt.Sprintf("[%s]:%d", clean(e.IP), e.Port)
-	}
-	return fmt.Sprintf("%s:%d", clean(e.IP), e.Port)
-}
+// endpoint formats an endpoint, made safe for the terminal.
+func endpoint(e correlate.Endpoint) string { return clean(e.String()) }
 
 // natTarget returns where the flow's destination was rewritten to, or "".
 func natTarget(f *correlate.Flow) string {
