@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/calipath/calipath/internal/units"
 )
 
 // Progress draws a one-line progress bar of reading input files: bytes read of the total, frames per
@@ -97,20 +99,7 @@ func progressLine(read, total int64, frames, done, files int, elapsed time.Durat
 			eta = "  ETA " + left.String()
 		}
 	}
-	return fmt.Sprintf("[%s] %3.0f%% %s/%s %d/%d files%s%s", bar, frac*100, bytesStr(read), bytesStr(total), done, files, rate, eta)
-}
-
-// bytesStr formats a byte count with a binary unit.
-func bytesStr(n int64) string {
-	switch {
-	case n < 1<<10:
-		return fmt.Sprintf("%dB", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%.1fKiB", float64(n)/(1<<10))
-	case n < 1<<30:
-		return fmt.Sprintf("%.1fMiB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%.2fGiB", float64(n)/(1<<30))
+	return fmt.Sprintf("[%s] %3.0f%% %s/%s %d/%d files%s%s", bar, frac*100, units.Bytes(read), units.Bytes(total), done, files, rate, eta)
 }
 
 // count formats a rate: 950, 12.3k, 4.56M.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/units"
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
@@ -647,25 +648,12 @@ func (m Model) loadingView(w, h int) string {
 			state = "done"
 		}
 		b.WriteString(fmt.Sprintf("%s %s %s %s frames %s skipped %s\n", fit(clean(p), nameW), fitRight(pct, 4),
-			fitRight(fmtBytes(fp.bytes), 9), fitRight(fmtCount(fp.frames), 11), fitRight(fmtCount(fp.skipped), 6), state))
+			fitRight(units.Bytes(fp.bytes), 9), fitRight(fmtCount(fp.frames), 11), fitRight(fmtCount(fp.skipped), 6), state))
 	}
 	if m.correlating {
 		b.WriteString("\n" + st.warn.Render("correlating…"))
 	}
 	return b.String()
-}
-
-// fmtBytes formats a byte count with a binary unit.
-func fmtBytes(n int64) string {
-	switch {
-	case n < 1<<10:
-		return fmt.Sprintf("%dB", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%.1fKiB", float64(n)/(1<<10))
-	case n < 1<<30:
-		return fmt.Sprintf("%.1fMiB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%.2fGiB", float64(n)/(1<<30))
 }
 
 // truncateStyled cuts a possibly styled line to w cells.
