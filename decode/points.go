@@ -273,15 +273,33 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 		ids[si] = id
 	}
 
+	// Sources are numbered in the order the files' concurrent scans met them: everything below goes
+	// through them in a fixed order instead (file, interface, interface index), so that the same
+	// inputs always give the same points and reasons.
+	canon := make([]int, len(sources))
+	for i := range canon {
+		canon[i] = i
+	}
+	sort.Slice(canon, func(a, b int) bool {
+		x, y := sources[canon[a]], sources[canon[b]]
+		if x.File != y.File {
+			return x.File < y.File
+		}
+		if x.Iface != y.Iface {
+			return x.Iface < y.Iface
+		}
+		return x.IfIndex < y.IfIndex
+	})
+
 	// A -i any interface index without a name: if it carried the same frames at the same moments as a
 	// named capture of the same node, it is that interface.
-	for si := range ids {
+	for _, si := range canon {
 		id := &ids[si]
 		if !strings.HasPrefix(id.iface, "any#") || si >= len(traffic) {
 			continue
 		}
 		best, bestN := -1, 0
-		for sj := range ids {
+		for _, sj := range canon {
 			o := ids[sj]
 			if sj == si || sj >= len(traffic) || o.node != id.node || strings.HasPrefix(o.iface, "any") || o.iface == "" {
 				continue
@@ -302,7 +320,8 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 	byID := map[string]int{}
 	var points []Point
 	pointOf := make([]int, len(sources))
-	for si, id := range ids {
+	for _, si := range canon {
+		id := ids[si]
 		key := id.node + "/" + id.iface
 		pi, ok := byID[key]
 		if !ok {

@@ -2,7 +2,11 @@ package decode
 
 import (
 	"encoding/binary"
+	"fmt"
+	"math/rand"
 	"net/netip"
+	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -251,5 +255,55 @@ func TestNodeIPsFromIPv6Outer(t *testing.T) {
 	}
 	if got["node-a"] != "fd00:192:168:1::a" || got["node-b"] != "fd00:192:168:1::b" {
 		t.Errorf("node IPs %+v", ips)
+	}
+}
+
+// Sources are numbered in the order concurrent scans meet them. The points, their reasons and traffic,
+// and which point each source belongs to do not depend on that order: here a lab scenario with
+// overlapping captures (per interface, -i any, pcapng) is identified with its sources in several orders.
+func TestIdentifyIgnoresSourceOrder(t *testing.T) {
+	paths, _ := filepath.Glob("../testdata/lab/scenarios/clusterip-dnat/*.pcap*")
+	if len(paths) == 0 {
+		t.Fatal("no lab captures")
+	}
+	tb := NewTables()
+	files := ScanFiles(paths, Options{}, tb, nil)
+	sources := tb.Sources()
+	traffic := make([]Traffic, len(sources))
+	metas := make([]FileMeta, len(files))
+	for i, f := range files {
+		metas[i] = f.Meta()
+		for si, tr := range f.Traffic {
+			traffic[si].Merge(tr)
+		}
+	}
+	// What each source is (by its file and interface) → its point, and the points themselves.
+	describe := func(src []Source, tr []Traffic) string {
+		points, pointOf, ips := Identify(metas, src, tr, PointConfig{})
+		var lines []string
+		for si, s := range src {
+			lines = append(lines, fmt.Sprintf("source %d/%d/%d → %s", s.File, s.Iface, s.IfIndex, points[pointOf[si]].ID))
+		}
+		sort.Strings(lines)
+		for _, p := range points {
+			lines = append(lines, fmt.Sprintf("%s %v %s frames %d first %d", p.ID, p.Role, p.Reason, p.Traffic.Frames, p.Traffic.First))
+		}
+		return strings.Join(lines, "\n") + fmt.Sprint(ips)
+	}
+	want := describe(sources, traffic)
+	if !strings.Contains(want, "it carried the same frames") {
+		t.Fatal("the scenario no longer exercises -i any interface matching")
+	}
+	r := rand.New(rand.NewSource(3))
+	for round := 0; round < 20; round++ {
+		perm := r.Perm(len(sources))
+		src := make([]Source, len(sources))
+		tr := make([]Traffic, len(sources))
+		for i, j := range perm {
+			src[i], tr[i] = sources[j], traffic[j]
+		}
+		if got := describe(src, tr); got != want {
+			t.Fatalf("sources in another order give other points:\n%s\nwant\n%s", got, want)
+		}
 	}
 }
