@@ -13,6 +13,7 @@ import (
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/report"
+	"github.com/spf13/pflag"
 )
 
 // exitFound is the exit code when --fail-on matched an anomaly.
@@ -85,6 +86,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		defer writeHeapProfile(*memprofile, stderr)
 	}
 	ra := reportArgs{out: *out, quiet: *quiet, journeys: *journeys, window: *window, offsets: offsets.m}
+	if err := checkWindow(fs, stderr, *window); err != nil {
+		return err
+	}
 	var err error
 	if ra.format, err = report.ParseFormat(*format); err != nil {
 		return usageErr(fs, stderr, "--format: %v", err)
@@ -123,6 +127,14 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	return reportFiles(ctx, paths, decode.Options{VXLANPort: in.vxlanPort}, cfg, ra, stdout, stderr)
+}
+
+// checkWindow rejects a --window that cannot hold a single hop (zero or negative).
+func checkWindow(fs *pflag.FlagSet, stderr io.Writer, window time.Duration) error {
+	if window <= 0 {
+		return usageErr(fs, stderr, "--window must be positive (how far apart two sightings of one packet may be; default 1s), not %s", window)
+	}
+	return nil
 }
 
 // reportFiles loads, correlates and reports paths as ra asks, returning errSkipped or errFound when

@@ -28,6 +28,9 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := checkWindow(fs, stderr, *window); err != nil {
+		return err
+	}
 	paths := in.files(fs.Args())
 	if len(paths) == 0 {
 		return usageErr(fs, stderr, "no capture files given")
