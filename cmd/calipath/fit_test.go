@@ -1,8 +1,12 @@
 package main
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A window that cannot hold a single hop is a usage error, not a report full of losses.
@@ -15,6 +19,112 @@ func TestWindowUsage(t *testing.T) {
 				t.Errorf("calipath %s --window %s: exit %d, want %d and a message\nstdout: %s\nstderr: %s",
 					sub, w, code, exitUsage, out, errs)
 			}
+		}
+	}
+}
+
+// Inputs of which nothing can be read give no output at all: one line per input on stderr, exit 2,
+// in every subcommand that reads captures (tui prints the report when stdout is not a terminal).
+func TestNoReadableInput(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "node-a-eth0.pcap")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "node-b-eth0.pcap")
+	garbage := "../../testdata/broken/garbage.txt"
+	for _, sub := range []string{"report", "tui", "points", "packets"} {
+		for _, c := range []struct {
+			files []string
+			lines []string
+		}{
+			{[]string{missing}, []string{missing + ": no such file or directory", "the input could not be read: nothing to report"}},
+			{[]string{missing, dir, empty, garbage}, []string{missing + ": no such file or directory", dir + ": is a directory",
+				empty + ": empty file", garbage + ": not a pcap or pcapng file",
+				"none of the 4 inputs could be read: nothing to report"}},
+		} {
+			code, out, errs := runCLI(append([]string{sub}, c.files...)...)
+			got := strings.Split(strings.TrimRight(errs, "\n"), "\n")
+			if code != exitUsage || out != "" || len(got) != len(c.lines) {
+				t.Errorf("calipath %s %v: exit %d, want %d, no output and %d lines\nstdout: %s\nstderr: %s",
+					sub, c.files, code, exitUsage, len(c.lines), out, errs)
+				continue
+			}
+			for i, want := range c.lines {
+				if !strings.HasPrefix(got[i], "calipath: "+want) {
+					t.Errorf("calipath %s: stderr line %d is %q, want %q", sub, i+1, got[i], "calipath: "+want)
+				}
+			}
+		}
+	}
+}
+
+// When some inputs cannot be read, the report still comes (exit 1), and its header names them in
+// every format, not only stderr.
+func TestUnreadableNamedInHeader(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "node-b-eth0.pcap")
+	eth := lab + "/healthy-ipip/node-a-eth0.pcap"
+	for format, want := range map[string][]string{
+		"text":     {"not read: 1 of 2 inputs, left out of this report:\n  " + missing + ": no such file or directory\n"},
+		"markdown": {"- **Not read:** 1 of 2 inputs, left out of this report:\n  - " + strings.ReplaceAll(missing, "_", `\_`) + ": no such file or directory\n"},
+		"html":     {"<span class=\"sev\">not read</span>1 of 2 inputs, left out of this report:<ul>\n<li><code>" + missing + "</code>: no such file or directory</li>"},
+		"json":     {"\"unreadable\": [\n      {\n        \"file\": \"" + missing + "\",\n        \"error\": \"no such file or directory\"\n      }\n    ]"},
+	} {
+		code, out, errs := runCLI("report", "--format", format, eth, missing)
+		if code != exitSkipped {
+			t.Errorf("%s: exit %d, want %d; stderr %s", format, code, exitSkipped, errs)
+		}
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s report does not name the unreadable input; want %q in:\n%s", format, w, head(out, 40))
+			}
+		}
+	}
+}
+
+// head returns the first n lines of s.
+func head(s string, n int) string {
+	lines := strings.SplitAfter(s, "\n")
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, "")
+}
+
+// On a terminal, `calipath tui` with no readable input quits the TUI and says why, exit 2 (the real
+// binary in a tmux pane; skipped without tmux or with -short).
+func TestTUIUnfitInTmux(t *testing.T) {
+	tmux, err := exec.LookPath("tmux")
+	if err != nil {
+		t.Skip("tmux not installed")
+	}
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "calipath")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	missing := filepath.Join(dir, "node-a-eth0.pcap")
+	sock := filepath.Join(dir, "tmux.sock")
+	cmdline := bin + " tui " + missing + "; echo EXITED $?; sleep 60"
+	if out, err := exec.Command(tmux, "-S", sock, "new-session", "-d", "-s", "fit", "-x", "100", "-y", "24",
+		"env", "TERM=xterm-256color", "sh", "-c", cmdline).CombinedOutput(); err != nil {
+		t.Fatalf("tmux: %v\n%s", err, out)
+	}
+	defer exec.Command(tmux, "-S", sock, "kill-server").Run()
+	var pane string
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		out, _ := exec.Command(tmux, "-S", sock, "capture-pane", "-p", "-J", "-t", "fit").Output()
+		if pane = string(out); strings.Contains(pane, "EXITED") {
+			break
+		}
+	}
+	for _, want := range []string{"calipath: " + missing + ": no such file or directory",
+		"calipath: the input could not be read: nothing to report", "EXITED 2"} {
+		if !strings.Contains(pane, want) {
+			t.Errorf("the pane lacks %q:\n%s", want, pane)
 		}
 	}
 }

@@ -151,12 +151,16 @@ func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg 
 	if prog != nil {
 		prog.Done()
 	}
+	copts := correlate.Options{Offsets: ra.offsets, Journeys: ra.journeys && ra.format == report.JSON,
+		Window: ra.window, Lean: true}
+	if err := checkFit(c, copts, stderr); err != nil {
+		return err
+	}
 	printProblems(c.Files, stderr)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	res := correlate.Correlate(c, correlate.Options{Offsets: ra.offsets, Journeys: ra.journeys && ra.format == report.JSON,
-		Window: ra.window, Lean: true})
+	res := correlate.Correlate(c, copts)
 	opts := []report.Option{report.WithFormat(ra.format)}
 	if ra.filter.String() != "" {
 		opts = append(opts, report.WithFilter(ra.filter))

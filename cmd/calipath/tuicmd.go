@@ -66,5 +66,5 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if errors.Is(err, tui.ErrInputSkipped) {
 		return errSkipped
 	}
-	return err
+	return printUnfit(err, stderr) // the input gave nothing to show: the TUI quit, say why here
 }
