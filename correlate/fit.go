@@ -18,7 +18,8 @@ type UnfitError struct {
 func (e *UnfitError) Error() string { return strings.Join(e.Problems, "; ") }
 
 // Check reports what makes c and opts unfit for a report: every input unreadable (missing, a
-// directory, not a capture, …). It returns nil when they fit. Correlate itself never fails; callers
+// directory, not a capture, …), or an Offsets entry for a node that no capture point is on (the
+// offset would silently correct nothing). It returns nil when they fit. Correlate itself never fails; callers
 // that take input from users (the command line, the TUI) call Check first and stop on an error.
 func Check(c *decode.Capture, opts Options) error {
 	var problems []string
@@ -30,6 +31,20 @@ func Check(c *decode.Capture, opts Options) error {
 			problems = append(problems, "the input could not be read: nothing to report")
 		} else {
 			problems = append(problems, fmt.Sprintf("none of the %d inputs could be read: nothing to report", len(c.Files)))
+		}
+	}
+	nodes := map[string]bool{}
+	for _, p := range c.Points {
+		nodes[p.Node] = true
+	}
+	for _, n := range sortedKeys(opts.Offsets) {
+		if !nodes[n] {
+			list := strings.Join(sortedKeys(nodes), ", ")
+			if list == "" {
+				list = "none"
+			}
+			problems = append(problems, fmt.Sprintf("--offset %s=%s: no input was captured on node %q (nodes: %s)",
+				n, opts.Offsets[n], n, list))
 		}
 	}
 	if len(problems) == 0 {

@@ -108,7 +108,7 @@ func TestTUIUnfitInTmux(t *testing.T) {
 	}
 	missing := filepath.Join(dir, "node-a-eth0.pcap")
 	sock := filepath.Join(dir, "tmux.sock")
-	cmdline := bin + " tui " + missing + "; echo EXITED $?; sleep 60"
+	cmdline := bin + " tui --offset node-a=1ms " + missing + "; echo EXITED $?; sleep 60"
 	if out, err := exec.Command(tmux, "-S", sock, "new-session", "-d", "-s", "fit", "-x", "100", "-y", "24",
 		"env", "TERM=xterm-256color", "sh", "-c", cmdline).CombinedOutput(); err != nil {
 		t.Fatalf("tmux: %v\n%s", err, out)
@@ -122,9 +122,24 @@ func TestTUIUnfitInTmux(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"calipath: " + missing + ": no such file or directory",
-		"calipath: the input could not be read: nothing to report", "EXITED 2"} {
+		"calipath: the input could not be read: nothing to report",
+		`calipath: --offset node-a=1ms: no input was captured on node "node-a" (nodes: none)`, "EXITED 2"} {
 		if !strings.Contains(pane, want) {
 			t.Errorf("the pane lacks %q:\n%s", want, pane)
+		}
+	}
+}
+
+// --offset for a node that no input was captured on corrects nothing: a usage error naming the nodes
+// there are, before any report.
+func TestOffsetUnknownNode(t *testing.T) {
+	files := []string{lab + "/healthy-ipip/node-a-eth0.pcap", lab + "/healthy-ipip/node-b-eth0.pcap"}
+	for _, sub := range []string{"report", "tui"} {
+		code, out, errs := runCLI(append([]string{sub, "--offset", "node-a=0s", "--offset", "nod-b=3ms"}, files...)...)
+		want := `calipath: --offset nod-b=3ms: no input was captured on node "nod-b" (nodes: node-a, node-b)` + "\n"
+		if code != exitUsage || out != "" || errs != want {
+			t.Errorf("calipath %s --offset nod-b=3ms: exit %d, want %d and only %q\nstdout: %s\nstderr: %s",
+				sub, code, exitUsage, want, head(out, 5), errs)
 		}
 	}
 }
