@@ -62,7 +62,7 @@ func Correlate(c *decode.Capture, opts Options) *Result {
 		opts.Window = time.Second
 	}
 	w := newWorld(c)
-	clocks := w.estimateClocks(opts.Offsets)
+	clocks, offFits := w.clocksFor(opts)
 	m := newMatcher(w, clocks, opts)
 	m.run()
 	nJ := int(m.next)
@@ -75,7 +75,7 @@ func Correlate(c *decode.Capture, opts Options) *Result {
 		c.Loose = nil // it holds journey ids now
 		debug.FreeOSMemory()
 	}
-	a := &analysis{w: w, m: m, clocks: clocks, opts: opts, nJ: nJ}
+	a := &analysis{w: w, m: m, clocks: clocks, opts: opts, nJ: nJ, offFits: offFits}
 	return a.result()
 }
 
@@ -124,6 +124,7 @@ type analysis struct {
 	arpReq       map[int][]int64 // pod-veth point → times of ARP requests from its pod
 	arpFindings  []arpFinding
 	icmpFindings []icmpFinding
+	offFits      []offsetFit // --offset values the traffic contradicts (left out)
 }
 
 type pathInfo struct {

@@ -52,6 +52,8 @@ var explain = map[string][2]string{
 		"Check the Node resource's IPv4Address and IP_AUTODETECTION_METHOD."},
 	"capture-gap": {"The capture at %s does not cover the time span of the others, so packets there can only be 'not captured'.",
 		"Start and stop all captures together."},
+	"offset-contradicted": {"calipath corrected %s's clock with its own estimate instead (see the clock offsets), so journeys across it are followed as the traffic shows.",
+		"Drop --offset for this node (calipath estimates it), or check its sign and unit: it is the node's clock minus the reference node's."},
 }
 
 var severityRank = map[string]int{"error": 0, "warning": 1, "info": 2}
@@ -367,6 +369,7 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 			fmt.Sprintf("%d retransmitted segments in %d flows.", g.count, len(g.flows))))
 	}
 	out = append(out, a.frameAn...)
+	out = append(out, a.fitAnomalies(ids)...)
 	// Capture gaps.
 	lo, hi := int64(1<<62), int64(-1<<62)
 	for i, p := range w.c.Points {

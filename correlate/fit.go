@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"time"
 
 	"github.com/calipath/calipath/decode"
 )
@@ -70,3 +71,116 @@ func Unreadable(c *decode.Capture) []UnreadableInput {
 	}
 	return out
 }
+
+// offsetFit is an --offset that the traffic contradicts: calipath's own estimate of that node's clock,
+// from the same captures, lies far outside the given value's reach. The estimate is used instead.
+type offsetFit struct {
+	node  int
+	given time.Duration
+	est   int64 // the estimate, against the reference node as the given offsets place it
+	bound int64 // the estimate's ± bound; -1 when it is bounded on one side only
+	tol   int64 // how far the given offset may lie from the estimate
+}
+
+// minOffsetTol is the least distance between a given offset and the estimate that counts as a
+// contradiction: offsets from NTP statistics are good to a fraction of a millisecond, and smaller
+// disagreements show as clock-inconsistent where they make latencies negative.
+const minOffsetTol = int64(time.Millisecond)
+
+// clocksFor estimates every node's clock, fixing the ones opts.Offsets gives, except those the
+// traffic contradicts: a given offset farther from calipath's own estimate than ten times the
+// estimate's bound (at least minOffsetTol; for an estimate bounded on one side only, farther than the
+// window, which no packet could then bridge) is left out, because applying it would split every
+// packet crossing that node into two journeys. Those are returned, to be said loudly.
+func (w *world) clocksFor(opts Options) ([]clockModel, []offsetFit) {
+	if len(opts.Offsets) == 0 {
+		return w.estimateClocks(nil), nil
+	}
+	auto := w.estimateClocks(nil)
+	ref := -1
+	for n := range auto {
+		if auto[n].method == "reference" {
+			ref = n
+		}
+	}
+	if ref < 0 { // nothing crosses between the nodes: nothing to hold the offsets against
+		return w.estimateClocks(opts.Offsets), nil
+	}
+	// The given offsets are against the reference node; when the reference itself is given one, every
+	// estimate moves with it.
+	base := int64(opts.Offsets[w.nodes[ref]])
+	// A drifting clock's estimate is a line: the given (constant) offset is held against its values
+	// over the capture's span.
+	var span float64
+	for _, p := range w.c.Points {
+		if tr := &p.Traffic; tr.Frames > 0 {
+			span = max(span, float64(tr.Last-auto[ref].t0))
+		}
+	}
+	var bad []offsetFit
+	kept := map[string]time.Duration{}
+	for _, name := range sortedKeys(opts.Offsets) {
+		given := opts.Offsets[name]
+		kept[name] = given
+		n, ok := w.nodeIdx[name]
+		if !ok || n == ref || auto[n].samples == 0 {
+			continue // no estimate to hold it against
+		}
+		m := auto[n]
+		lo, hi := m.theta(0), m.theta(span)
+		if lo > hi {
+			lo, hi = hi, lo
+		}
+		rel := float64(int64(given) - base)
+		dist := max(lo-rel, rel-hi, 0)
+		tol := max(10*m.bound, minOffsetTol)
+		if m.bound < 0 {
+			tol = max(int64(opts.Window), minOffsetTol)
+		}
+		if dist > float64(tol) {
+			delete(kept, name)
+			bad = append(bad, offsetFit{node: n, given: given, est: base + m.offset, bound: m.bound, tol: tol})
+		}
+	}
+	if len(bad) == 0 {
+		return w.estimateClocks(opts.Offsets), nil
+	}
+	clocks := w.estimateClocks(kept)
+	for _, b := range bad {
+		clocks[b.node].method += fmt.Sprintf("; --offset %s contradicted, not used", b.given)
+	}
+	return clocks, bad
+}
+
+// fitAnomalies says where the input or the options do not fit the traffic.
+func (a *analysis) fitAnomalies(ids []string) []Anomaly {
+	var out []Anomaly
+	for _, b := range a.offFits {
+		name := a.w.nodes[b.node]
+		est := fmt.Sprintf("%s ± %s", time.Duration(b.est), time.Duration(b.bound))
+		if b.bound < 0 {
+			est = fmt.Sprintf("%s (bounded on one side only; a value farther than %s from it leaves no packet matched)",
+				time.Duration(b.est), time.Duration(b.tol))
+		}
+		an := a.anomaly("offset-contradicted", "warning", Where{Node: name}, nil, ids, 1, nil, fmt.Sprintf(
+			"--offset %s=%s contradicts the traffic: the packets crossing to and from %s put its offset at %s, %s away; "+
+				"with the given offset they would arrive before they left, or too far apart to be matched, each split "+
+				"into two journeys.", name, b.given, name, est, time.Duration(abs64(int64(b.given)-b.est))))
+		an.Next = fmt.Sprintf("Drop --offset %s (calipath estimates it), or check its sign and unit: it is %s's clock minus the reference node's.",
+			name, name)
+		out = append(out, an)
+	}
+	return out
+}
+
+func abs64(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// FitKinds lists the anomaly kinds that say the input or the options do not fit the traffic, so the
+// report rests on less than it seems: a command line also prints them on stderr, where they cannot be
+// missed.
+func FitKinds() []string { return []string{"offset-contradicted"} }

@@ -143,3 +143,22 @@ func TestOffsetUnknownNode(t *testing.T) {
 		}
 	}
 }
+
+// An --offset the traffic contradicts is said on stderr and in the report, and the report is the one
+// the traffic shows (the issue's example: node-b's clock is in fact within microseconds of node-a's).
+func TestOffsetContradictedCLI(t *testing.T) {
+	files, _ := filepath.Glob(lab + "/healthy-ipip/*.pcap")
+	code, out, errs := runCLI(append([]string{"report", "--offset", "node-b=3s"}, files...)...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.HasPrefix(errs, "calipath: warning: --offset node-b=3s contradicts the traffic: the packets crossing to and from node-b put its offset at ") ||
+		!strings.Contains(errs, "calipath:   next: Drop --offset node-b") {
+		t.Errorf("stderr does not say it:\n%s", errs)
+	}
+	for _, want := range []string{"27 packets: 27 delivered, 0 lost, 0 not captured", "WARNING offset-contradicted at node-b"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -160,6 +160,20 @@ func printUnfit(err error, stderr io.Writer) error {
 	return errUsage
 }
 
+// warnFit prints on stderr the anomalies that say the input or the options do not fit the traffic
+// (correlate.FitKinds): the report has them too, but they change how all of it reads.
+func warnFit(res *correlate.Result, stderr io.Writer) {
+	kinds := map[string]bool{}
+	for _, k := range correlate.FitKinds() {
+		kinds[k] = true
+	}
+	for _, an := range res.Anomalies {
+		if kinds[an.Kind] {
+			fmt.Fprintf(stderr, "calipath: %s: %s\ncalipath:   next: %s\n", an.Severity, sanitize(an.Message), sanitize(an.Next))
+		}
+	}
+}
+
 // printProblems writes every kept problem message and the count of those not kept.
 func printProblems(files []*decode.FileInfo, stderr io.Writer) {
 	for _, fi := range files {

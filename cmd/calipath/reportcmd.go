@@ -161,6 +161,7 @@ func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg 
 		return err
 	}
 	res := correlate.Correlate(c, copts)
+	warnFit(res, stderr)
 	opts := []report.Option{report.WithFormat(ra.format)}
 	if ra.filter.String() != "" {
 		opts = append(opts, report.WithFilter(ra.filter))

@@ -1,0 +1,93 @@
+package correlate
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/calipath/calipath/decode"
+)
+
+// labLoad loads a lab scenario's captures matching glob (relative to the scenario's directory).
+func labLoad(t *testing.T, scenario, glob string) *decode.Capture {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join("../testdata/lab/scenarios", scenario, glob))
+	if len(files) == 0 {
+		t.Fatalf("no lab captures %s/%s", scenario, glob)
+	}
+	return decode.Load(files, decode.Options{}, decode.PointConfig{})
+}
+
+// kinds counts a Result's anomalies by kind.
+func kinds(r *Result) map[string]int {
+	m := map[string]int{}
+	for _, a := range r.Anomalies {
+		m[a.Kind]++
+	}
+	return m
+}
+
+func clockOf(r *Result, node string) Clock {
+	for _, c := range r.Clocks {
+		if c.Node == node {
+			return c
+		}
+	}
+	return Clock{}
+}
+
+// An --offset that the traffic contradicts (the estimate from the same captures is far outside it) is
+// said loudly and not used: the report is the one without it, not every cross-node packet split in
+// two and blamed on capture gaps. Offsets the traffic allows are used as given.
+func TestOffsetContradicted(t *testing.T) {
+	load := func() *decode.Capture { return labLoad(t, "healthy-ipip", "*.pcap") }
+	base := Correlate(load(), Options{})
+	est := clockOf(base, "node-b")
+	if base.Summary.Delivered != 27 || base.Summary.NotCaptured != 0 || est.Method == "--offset" {
+		t.Fatalf("baseline: %+v, node-b clock %+v", base.Summary, est)
+	}
+	same := func(t *testing.T, r *Result) {
+		t.Helper()
+		if r.Summary.Journeys != base.Summary.Journeys || r.Summary.Delivered != base.Summary.Delivered ||
+			r.Summary.Lost != base.Summary.Lost || r.Summary.NotCaptured != base.Summary.NotCaptured {
+			t.Errorf("summary %+v, want the one without --offset %+v", r.Summary, base.Summary)
+		}
+		if n := kinds(r)["capture-gap"]; n > 0 {
+			t.Errorf("%d capture-gap anomalies", n)
+		}
+	}
+	for _, given := range []time.Duration{3 * time.Second, -5 * time.Millisecond, time.Duration(est.OffsetNs) + 2*time.Millisecond} {
+		t.Run("node-b="+given.String(), func(t *testing.T) {
+			r := Correlate(load(), Options{Offsets: map[string]time.Duration{"node-b": given}})
+			same(t, r)
+			var an *Anomaly
+			for i := range r.Anomalies {
+				if r.Anomalies[i].Kind == "offset-contradicted" {
+					an = &r.Anomalies[i]
+				}
+			}
+			if an == nil || an.Severity != "warning" || an.Where.Node != "node-b" ||
+				!strings.Contains(an.Message, "--offset node-b="+given.String()+" contradicts the traffic") ||
+				!strings.Contains(an.Message, "put its offset at "+time.Duration(est.OffsetNs).String()+" ± "+time.Duration(est.BoundNs).String()) {
+				t.Fatalf("no offset-contradicted warning with the estimate: %+v", r.Anomalies)
+			}
+			if c := clockOf(r, "node-b"); c.OffsetNs != est.OffsetNs || !strings.Contains(c.Method, "contradicted, not used") {
+				t.Errorf("node-b clock %+v, want the estimate %d", c, est.OffsetNs)
+			}
+		})
+	}
+	// The reference node given an offset moves every estimate with it: nothing contradicts.
+	r := Correlate(load(), Options{Offsets: map[string]time.Duration{"node-a": 3 * time.Second}})
+	same(t, r)
+	if c := clockOf(r, "node-b"); kinds(r)["offset-contradicted"] > 0 || c.OffsetNs-3e9-est.OffsetNs > 1000 || c.OffsetNs-3e9-est.OffsetNs < -1000 {
+		t.Errorf("node-a=3s: node-b clock %+v, anomalies %v", c, kinds(r))
+	}
+	// Within a millisecond of the estimate, the given offset is used (its negative latencies are
+	// clock-inconsistent's to report).
+	near := time.Duration(est.OffsetNs) + 300*time.Microsecond
+	r = Correlate(load(), Options{Offsets: map[string]time.Duration{"node-b": near}})
+	if c := clockOf(r, "node-b"); kinds(r)["offset-contradicted"] > 0 || c.OffsetNs != int64(near) || c.Method != "--offset" {
+		t.Errorf("node-b=%s: clock %+v, anomalies %v", near, c, kinds(r))
+	}
+}
