@@ -52,6 +52,8 @@ var explain = map[string][2]string{
 		"Check the Node resource's IPv4Address and IP_AUTODETECTION_METHOD."},
 	"capture-gap": {"The capture at %s does not cover the time span of the others, so packets there can only be 'not captured'.",
 		"Start and stop all captures together."},
+	"window-too-small": {"The losses reported at %s and on the other segments counted are these packets, not drops: --window is shorter than the hops in these captures.",
+		"Re-run with a larger --window."},
 	"offset-contradicted": {"calipath corrected %s's clock with its own estimate instead (see the clock offsets), so journeys across it are followed as the traffic shows.",
 		"Drop --offset for this node (calipath estimates it), or check its sign and unit: it is the node's clock minus the reference node's."},
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"sort"
 	"strings"
 	"time"
 
@@ -155,6 +156,9 @@ func (w *world) clocksFor(opts Options) ([]clockModel, []offsetFit) {
 // fitAnomalies says where the input or the options do not fit the traffic.
 func (a *analysis) fitAnomalies(ids []string) []Anomaly {
 	var out []Anomaly
+	if an, ok := a.windowAnomaly(ids); ok {
+		out = append(out, an)
+	}
 	for _, b := range a.offFits {
 		name := a.w.nodes[b.node]
 		est := fmt.Sprintf("%s ± %s", time.Duration(b.est), time.Duration(b.bound))
@@ -183,4 +187,143 @@ func abs64(x int64) int64 {
 // FitKinds lists the anomaly kinds that say the input or the options do not fit the traffic, so the
 // report rests on less than it seems: a command line also prints them on stderr, where they cannot be
 // missed.
-func FitKinds() []string { return []string{"offset-contradicted"} }
+func FitKinds() []string { return []string{"offset-contradicted", "window-too-small"} }
+
+// closedSlots is the size of the matcher's table of recently closed journeys.
+const closedSlots = 1 << 12
+
+// closedJ is a closed journey, as the window check needs it.
+type closedJ struct {
+	exact   uint64
+	lastTs  int64
+	j       int32
+	nstages uint8
+	stages  [maxStages]uint32
+}
+
+// lateEv is a new journey that looks like an older one's packet seen past the window: same exact
+// fingerprint, at a point the older one had not visited, later than the window allows.
+type lateEv struct {
+	old, new int32
+	gap      int64 // corrected time from the older journey's last sighting to the new one's first
+}
+
+// maxLate bounds the late sightings kept (a tiny window gives one per packet).
+const maxLate = 1 << 16
+
+// noteLate is called before a sighting at t, at stage, opens journey next: when an open journey
+// (open ≥ 0) or a recently closed one carried the same exact fingerprint e, was last seen more than
+// the window before t and never at this stage, the sighting may be its packet, seen again after the
+// window closed. It is kept for the analysis to confirm (the older journey ended early on its path and
+// the new one goes on further along it).
+func (m *matcher) noteLate(open int32, e uint64, stage uint32, t int64, next int32) {
+	if len(m.late) >= maxLate {
+		return
+	}
+	var ev lateEv
+	if open >= 0 {
+		js := m.st(open)
+		if js.visited(stage) {
+			return
+		}
+		ev = lateEv{old: open, new: next, gap: t - js.lastTs}
+	} else {
+		c := &m.closed[e&(closedSlots-1)]
+		if c.exact != e || c.nstages == 0 || t-c.lastTs <= m.window {
+			return
+		}
+		for i := uint8(0); i < c.nstages; i++ {
+			if c.stages[i] == stage {
+				return
+			}
+		}
+		ev = lateEv{old: c.j, new: next, gap: t - c.lastTs}
+	}
+	m.late = append(m.late, ev)
+}
+
+// windowAnomaly confirms the matcher's late sightings: the older journey ended early on its path
+// (lost or not captured at its last point) and the new one, of the same flow and direction, begins
+// further along that path. Such packets were split in two because --window is shorter than a hop
+// (or a clock is off by more than the window): the first half counts as lost.
+func (a *analysis) windowAnomaly(ids []string) (Anomaly, bool) {
+	w := a.w
+	n, gapLo, gapHi := 0, int64(1<<62), int64(0)
+	type seg struct{ from, to int }
+	perSeg := map[seg]int{}
+	flows := map[int32]bool{}
+	var ev []Evidence
+	for _, l := range a.m.late {
+		o, nw := int(l.old), int(l.new)
+		if o >= a.nJ || nw >= a.nJ || a.jFlow[o] < 0 || a.jFlow[o] != a.jFlow[nw] || a.jDir[o] != a.jDir[nw] ||
+			a.jLast[o] < 0 || (a.jStatus[o] != stLost && a.jStatus[o] != stNotCaptured) {
+			continue
+		}
+		pi := a.flows[a.jFlow[o]].path[a.jDir[o]]
+		h := a.hops(nw)
+		if pi == nil || len(h) == 0 {
+			continue
+		}
+		first := a.point(h[0])
+		if pi.index(first) <= pi.index(int(a.jLast[o])) {
+			continue
+		}
+		n++
+		gapLo, gapHi = min(gapLo, l.gap), max(gapHi, l.gap)
+		perSeg[seg{int(a.jLast[o]), first}]++
+		flows[a.jFlow[o]] = true
+		if len(ev) < 10 {
+			ev = append(ev, a.evidence(h[0]))
+		}
+	}
+	if n == 0 {
+		return Anomaly{}, false
+	}
+	segs := make([]seg, 0, len(perSeg))
+	for s := range perSeg {
+		segs = append(segs, s)
+	}
+	sort.Slice(segs, func(i, j int) bool {
+		x, y := segs[i], segs[j]
+		if perSeg[x] != perSeg[y] {
+			return perSeg[x] > perSeg[y]
+		}
+		if x.from != y.from {
+			return x.from < y.from
+		}
+		return x.to < y.to
+	})
+	var names []string
+	for i, s := range segs {
+		if i == 3 {
+			names = append(names, fmt.Sprintf("and %d more segments", len(segs)-3))
+			break
+		}
+		names = append(names, fmt.Sprintf("%d at %s → %s", perSeg[s], w.c.Points[s.from].ID, w.c.Points[s.to].ID))
+	}
+	more := ""
+	if len(a.m.late) >= maxLate {
+		more = "at least "
+	}
+	detail := fmt.Sprintf("%s%d packets were seen again further along their path %s to %s after their previous sighting, "+
+		"longer than --window %s: each was followed as two journeys, the first counted as lost or not captured where "+
+		"it seemed to end (%s).", more, n, time.Duration(gapLo), time.Duration(gapHi), time.Duration(a.opts.Window),
+		strings.Join(names, ", "))
+	an := a.anomaly("window-too-small", "warning", Where{From: w.c.Points[segs[0].from].ID, To: w.c.Points[segs[0].to].ID},
+		flows, ids, n, ev, detail)
+	an.Next = fmt.Sprintf("Re-run with --window %s or more (the default, 1s, fits most captures).", niceCeil(2*gapHi))
+	return an, true
+}
+
+// niceCeil rounds d up to 1, 2 or 5 times a power of ten (in nanoseconds).
+func niceCeil(d int64) time.Duration {
+	p := int64(1)
+	for {
+		for _, m := range []int64{1, 2, 5} {
+			if m*p >= d {
+				return time.Duration(m * p)
+			}
+		}
+		p *= 10
+	}
+}

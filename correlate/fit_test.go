@@ -9,10 +9,17 @@ import (
 	"github.com/calipath/calipath/decode"
 )
 
-// labLoad loads a lab scenario's captures matching glob (relative to the scenario's directory).
-func labLoad(t *testing.T, scenario, glob string) *decode.Capture {
+// labLoad loads a lab scenario's captures matching glob (relative to the scenario's directory),
+// leaving out the -i any captures when perIface is set.
+func labLoad(t *testing.T, scenario, glob string, perIface bool) *decode.Capture {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join("../testdata/lab/scenarios", scenario, glob))
+	all, _ := filepath.Glob(filepath.Join("../testdata/lab/scenarios", scenario, glob))
+	var files []string
+	for _, f := range all {
+		if !perIface || !strings.HasSuffix(f, "-any.pcap") {
+			files = append(files, f)
+		}
+	}
 	if len(files) == 0 {
 		t.Fatalf("no lab captures %s/%s", scenario, glob)
 	}
@@ -41,7 +48,7 @@ func clockOf(r *Result, node string) Clock {
 // said loudly and not used: the report is the one without it, not every cross-node packet split in
 // two and blamed on capture gaps. Offsets the traffic allows are used as given.
 func TestOffsetContradicted(t *testing.T) {
-	load := func() *decode.Capture { return labLoad(t, "healthy-ipip", "*.pcap") }
+	load := func() *decode.Capture { return labLoad(t, "healthy-ipip", "*.pcap", false) }
 	base := Correlate(load(), Options{})
 	est := clockOf(base, "node-b")
 	if base.Summary.Delivered != 27 || base.Summary.NotCaptured != 0 || est.Method == "--offset" {
@@ -89,5 +96,38 @@ func TestOffsetContradicted(t *testing.T) {
 	r = Correlate(load(), Options{Offsets: map[string]time.Duration{"node-b": near}})
 	if c := clockOf(r, "node-b"); kinds(r)["offset-contradicted"] > 0 || c.OffsetNs != int64(near) || c.Method != "--offset" {
 		t.Errorf("node-b=%s: clock %+v, anomalies %v", near, c, kinds(r))
+	}
+}
+
+// A --window shorter than the hops the captures show splits packets into two journeys, the first
+// "lost": calipath sees the same packet again just past the window further along its path, says so,
+// and names a window that fits; with it, the losses are gone.
+func TestWindowTooSmall(t *testing.T) {
+	load := func() *decode.Capture { return labLoad(t, "healthy-ipip", "*.pcap", true) }
+	r := Correlate(load(), Options{Window: 20 * time.Microsecond})
+	if r.Summary.Lost == 0 || kinds(r)["encap-drop"]+kinds(r)["decap-drop"] == 0 {
+		t.Fatalf("a 20µs window no longer splits journeys (summary %+v): the test needs another window", r.Summary)
+	}
+	var an *Anomaly
+	for i := range r.Anomalies {
+		if r.Anomalies[i].Kind == "window-too-small" {
+			an = &r.Anomalies[i]
+		}
+	}
+	if an == nil {
+		t.Fatalf("no window-too-small warning; anomalies %v", kinds(r))
+	}
+	if an.Severity != "warning" || an.Count < r.Summary.Lost || len(an.Evidence) == 0 || len(an.Flows) != 3 ||
+		!strings.Contains(an.Message, "longer than --window 20µs") {
+		t.Errorf("window-too-small: %+v (summary %+v)", an, r.Summary)
+	}
+	_, rest, ok := strings.Cut(an.Next, "--window ")
+	win, err := time.ParseDuration(strings.Fields(rest + " x")[0])
+	if !ok || err != nil || win > 10*time.Millisecond {
+		t.Fatalf("next %q names no fitting window", an.Next)
+	}
+	r = Correlate(load(), Options{Window: win})
+	if r.Summary.Lost != 0 || r.Summary.NotCaptured != 0 || kinds(r)["window-too-small"] > 0 {
+		t.Errorf("with the window named (%s): summary %+v, anomalies %v", win, r.Summary, kinds(r))
 	}
 }

@@ -162,3 +162,22 @@ func TestOffsetContradictedCLI(t *testing.T) {
 		}
 	}
 }
+
+// A --window shorter than the hops is said on stderr with the window to use.
+func TestWindowTooSmallCLI(t *testing.T) {
+	all, _ := filepath.Glob(lab + "/healthy-ipip/*.pcap")
+	var files []string
+	for _, f := range all {
+		if !strings.HasSuffix(f, "-any.pcap") {
+			files = append(files, f)
+		}
+	}
+	code, out, errs := runCLI(append([]string{"report", "--window", "20us"}, files...)...)
+	if code != exitOK || !strings.Contains(out, "WARNING window-too-small") {
+		t.Fatalf("exit %d; report:\n%s", code, out)
+	}
+	if !strings.Contains(errs, "calipath: warning: ") || !strings.Contains(errs, "longer than --window 20µs") ||
+		!strings.Contains(errs, "calipath:   next: Re-run with --window 2ms or more") {
+		t.Errorf("stderr does not say it:\n%s", errs)
+	}
+}
