@@ -850,6 +850,11 @@ func (a *analysis) placeJourneys() []Journey {
 		switch {
 		case reach < 0:
 			status = stUnplaced
+		case len(pi.points) == 1:
+			// The path is one point (one capture, or one carrying both ends): where the packet went was
+			// not captured, so it is never "delivered" for having been seen there.
+			status = stNotCaptured
+			a.jLast[j] = int32(pi.points[0])
 		case offloaded && reach < len(pi.points)-1:
 			status = stSplit
 			if a.merged[int32(j)] {
@@ -897,6 +902,12 @@ func (a *analysis) placeJourneys() []Journey {
 				}
 			}
 		case stLost, stNotCaptured:
+			if reach+1 >= len(pi.points) { // no segment to count it on (a one-point path)
+				if !piece {
+					fl.notCaptured++
+				}
+				break
+			}
 			s := a.seg(pi.points[reach], pi.points[reach+1], pi)
 			s.packets++
 			if status == stLost {

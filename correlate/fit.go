@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -159,6 +161,30 @@ func (a *analysis) fitAnomalies(ids []string) []Anomaly {
 	if an, ok := a.windowAnomaly(ids); ok {
 		out = append(out, an)
 	}
+	for _, u := range unnamedPoints(a.w.c) {
+		an := a.anomaly("point-unnamed", "warning", Where{Point: u.id}, nil, ids, 1, nil, u.what)
+		an.Next = u.fix
+		out = append(out, an)
+	}
+	for i, p := range a.w.c.Points {
+		if p.Role != decode.RolePodVeth || strings.HasPrefix(p.Iface, "any") {
+			continue // -i any pseudo-interfaces carry every pod of their node by design
+		}
+		pods := podsAt(a.w.c, &p.Traffic)
+		if len(pods) < 2 {
+			continue
+		}
+		list := strings.Join(pods, ", ")
+		if len(pods) > 8 {
+			list = strings.Join(pods[:8], ", ") + ", …"
+		}
+		an := a.anomaly("pod-veth-shared", "warning", Where{Point: p.ID}, nil, ids, len(pods), nil,
+			fmt.Sprintf("Its frames carry %d pods (%s).", len(pods), list))
+		an.Next = fmt.Sprintf("Capture each pod's cali interface into its own file named <node>-<cali>.pcap (tcpdump -i <cali>), "+
+			"or say which interface a file is with --point NODE:IFACE=FILE; the frames of %s cannot be split after the fact.",
+			strings.Join(a.pointFiles(i), ", "))
+		out = append(out, an)
+	}
 	for _, b := range a.offFits {
 		name := a.w.nodes[b.node]
 		est := fmt.Sprintf("%s ± %s", time.Duration(b.est), time.Duration(b.bound))
@@ -187,7 +213,9 @@ func abs64(x int64) int64 {
 // FitKinds lists the anomaly kinds that say the input or the options do not fit the traffic, so the
 // report rests on less than it seems: a command line also prints them on stderr, where they cannot be
 // missed.
-func FitKinds() []string { return []string{"offset-contradicted", "window-too-small"} }
+func FitKinds() []string {
+	return []string{"offset-contradicted", "window-too-small", "pod-veth-shared", "point-unnamed"}
+}
 
 // closedSlots is the size of the matcher's table of recently closed journeys.
 const closedSlots = 1 << 12
@@ -326,4 +354,117 @@ func niceCeil(d int64) time.Duration {
 		}
 		p *= 10
 	}
+}
+
+// podsAt lists the pod addresses a pod-veth point's frames single out by the Calico MAC: sources of
+// frames sent to ee:ee:ee:ee:ee:ee and destinations of frames from it. One pod's veth has one (one of
+// each family for a dual-stack pod).
+func podsAt(c *decode.Capture, tr *decode.Traffic) []string {
+	v4, v6 := map[[4]byte]bool{}, map[[16]byte]bool{}
+	for i := 0; i < tr.NPodSrc; i++ {
+		v4[tr.PodSrcs[i]] = true
+	}
+	for i := 0; i < tr.NPodDst; i++ {
+		v4[tr.PodDsts[i]] = true
+	}
+	for i := 0; i < tr.NPodSrc6; i++ {
+		v6[tr.PodSrcs6[i]] = true
+	}
+	for i := 0; i < tr.NPodDst6; i++ {
+		v6[tr.PodDsts6[i]] = true
+	}
+	if len(v4) < 2 && len(v6) < 2 {
+		return nil
+	}
+	var out []netip.Addr
+	for a := range v4 {
+		out = append(out, netip.AddrFrom4(a))
+	}
+	for a := range v6 {
+		out = append(out, netip.AddrFrom16(a))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Less(out[j]) })
+	strs := make([]string, len(out))
+	for i, a := range out {
+		strs[i] = a.String()
+	}
+	return strs
+}
+
+// pointFiles lists the files point p's frames came from.
+func (a *analysis) pointFiles(p int) []string {
+	return filesOf(a.w.c, &a.w.c.Points[p])
+}
+
+func filesOf(c *decode.Capture, p *decode.Point) []string {
+	seen := map[string]bool{}
+	for _, s := range p.Sources {
+		if int(s) < len(c.Sources) {
+			if f := int(c.Sources[s].File); f < len(c.Files) {
+				seen[c.Files[f].Path] = true
+			}
+		}
+	}
+	return sortedKeys(seen)
+}
+
+// unnamed is a capture point whose interface nothing named, with what calipath did and the fix, and
+// the same as a one-line hint.
+type unnamed struct {
+	id, what, fix, hint string
+}
+
+// ifaceExample is an interface name to show in a --point example, by role.
+var ifaceExample = map[decode.Role]string{decode.RolePodVeth: "calic440f455693", decode.RoleTunnel: "tunl0",
+	decode.RoleUnderlay: "eth0"}
+
+// unnamedPoints finds the points whose interface neither --point, the file name, a pcapng interface
+// name nor --links gave: calipath took the file's name for the node and guessed the role.
+func unnamedPoints(c *decode.Capture) []unnamed {
+	var out []unnamed
+	example := "node-a"
+	for _, p := range c.Points {
+		if p.Iface != "unknown" && !strings.HasPrefix(p.Iface, "any") {
+			example = p.Node // a node that was named: the example is closer to home
+			break
+		}
+	}
+	for i := range c.Points {
+		p := &c.Points[i]
+		if p.Iface != "unknown" || strings.HasPrefix(p.Reason, "--point") {
+			continue
+		}
+		files := filesOf(c, p)
+		if len(files) == 0 {
+			continue
+		}
+		f := files[0]
+		iface := ifaceExample[p.Role]
+		if iface == "" {
+			iface = "eth0"
+		}
+		role := "its role is unknown"
+		if p.Role != decode.RoleUnknown {
+			role = "its role (" + p.Role.String() + ") was inferred from the traffic"
+		}
+		out = append(out, unnamed{id: p.ID,
+			what: fmt.Sprintf("The name of %s does not read <node>-<iface>.pcap (e.g. node-a-eth0.pcap), nor does a pcapng "+
+				"interface name say it: calipath took %q for its node, and %s.", filepath.Base(f), p.Node, role),
+			fix: fmt.Sprintf("Rename the file <node>-<iface>.pcap, or give --point NODE:IFACE=%s (e.g. --point %s:%s=%s).",
+				f, example, iface, f),
+			hint: fmt.Sprintf("%s: no <node>-<iface> in the file name (e.g. node-a-eth0.pcap), so calipath took node %q, "+
+				"interface unknown; say where it was captured with --point NODE:IFACE=%s (e.g. --point %s:%s=%s)",
+				f, p.Node, f, example, iface, f)})
+	}
+	return out
+}
+
+// NamingHints returns, for each capture whose interface nothing named (see the point-unnamed anomaly),
+// one line saying so and how to name it, for commands that print no report.
+func NamingHints(c *decode.Capture) []string {
+	var out []string
+	for _, u := range unnamedPoints(c) {
+		out = append(out, u.hint)
+	}
+	return out
 }

@@ -1,12 +1,14 @@
 package correlate
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/pcapmerge"
 )
 
 // labLoad loads a lab scenario's captures matching glob (relative to the scenario's directory),
@@ -129,5 +131,62 @@ func TestWindowTooSmall(t *testing.T) {
 	r = Correlate(load(), Options{Window: win})
 	if r.Summary.Lost != 0 || r.Summary.NotCaptured != 0 || kinds(r)["window-too-small"] > 0 {
 		t.Errorf("with the window named (%s): summary %+v, anomalies %v", win, r.Summary, kinds(r))
+	}
+}
+
+// One Ethernet capture of several pods' veths (merged, or of a bridge) is one pod-veth point carrying
+// many pods: a warning names it and the fix, and no journey counts as delivered for having been seen
+// at that one point only. A file whose name gives no interface gets a hint with a --point example.
+func TestSharedPodVeth(t *testing.T) {
+	dir := "../testdata/lab/scenarios/healthy-ipip"
+	tmp := t.TempDir()
+	merged := filepath.Join(tmp, "node-a-cali0.pcap")
+	if err := pcapmerge.Merge(merged, filepath.Join(dir, "node-a-cali5e1c4d6c68c.pcap"),
+		filepath.Join(dir, "node-b-cali2f5353dd8c5.pcap")); err != nil {
+		t.Fatal(err)
+	}
+	find := func(r *Result, kind string) *Anomaly {
+		for i := range r.Anomalies {
+			if r.Anomalies[i].Kind == kind {
+				return &r.Anomalies[i]
+			}
+		}
+		return nil
+	}
+	// The merged capture alone: every flow's path is that one point.
+	r := Correlate(decode.Load([]string{merged}, decode.Options{}, decode.PointConfig{}), Options{})
+	an := find(r, "pod-veth-shared")
+	if an == nil || an.Severity != "warning" || an.Where.Point != "node-a/cali0" ||
+		!strings.Contains(an.Message, "2 pods (10.244.1.5, 10.244.2.7)") || !strings.Contains(an.Next, "--point") {
+		t.Errorf("pod-veth-shared: %+v", an)
+	}
+	if s := r.Summary; s.Journeys == 0 || s.Delivered != 0 || s.NotCaptured != s.Journeys {
+		t.Errorf("seen at one point only, yet: %+v", s)
+	}
+	for _, f := range r.Flows {
+		if f.Delivered != 0 {
+			t.Errorf("flow %s: %d delivered on path %v", f.ID, f.Delivered, f.Path)
+		}
+	}
+	// With the other points of both nodes, the warning stays.
+	others, _ := filepath.Glob(filepath.Join(dir, "*-[et][tu]*[0-9].pcap"))
+	r = Correlate(decode.Load(append(others, merged), decode.Options{}, decode.PointConfig{}), Options{})
+	if len(others) != 6 || find(r, "pod-veth-shared") == nil {
+		t.Errorf("%d other files; anomalies %v", len(others), kinds(r))
+	}
+	// A single pod's veth captured into a file whose name says nothing.
+	pods := filepath.Join(tmp, "pods.pcap")
+	b, err := os.ReadFile(filepath.Join(dir, "node-a-cali5e1c4d6c68c.pcap"))
+	if err != nil || os.WriteFile(pods, b, 0o644) != nil {
+		t.Fatal(err)
+	}
+	r = Correlate(decode.Load([]string{pods}, decode.Options{}, decode.PointConfig{}), Options{})
+	an = find(r, "point-unnamed")
+	if an == nil || an.Severity != "warning" || an.Where.Point != "pods/unknown" || find(r, "pod-veth-shared") != nil ||
+		!strings.Contains(an.Next, "--point NODE:IFACE="+pods) || !strings.Contains(an.Next, "calic440f455693") {
+		t.Errorf("point-unnamed: %+v; anomalies %v", an, kinds(r))
+	}
+	if s := r.Summary; s.Journeys == 0 || s.Delivered != 0 {
+		t.Errorf("one point, yet: %+v", s)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/calipath/calipath/internal/pcapmerge"
 )
 
 // A window that cannot hold a single hop is a usage error, not a report full of losses.
@@ -179,5 +181,44 @@ func TestWindowTooSmallCLI(t *testing.T) {
 	if !strings.Contains(errs, "calipath: warning: ") || !strings.Contains(errs, "longer than --window 20µs") ||
 		!strings.Contains(errs, "calipath:   next: Re-run with --window 2ms or more") {
 		t.Errorf("stderr does not say it:\n%s", errs)
+	}
+}
+
+// One capture of several pods' veths is said on stderr, and its journeys are never "delivered" for
+// having been seen there alone; a file name without <node>-<iface> gets a hint with a --point example
+// from every subcommand.
+func TestSharedAndUnnamedCLI(t *testing.T) {
+	dir := t.TempDir()
+	merged := filepath.Join(dir, "node-a-cali0.pcap")
+	if err := pcapmerge.Merge(merged, lab+"/healthy-ipip/node-a-cali5e1c4d6c68c.pcap", lab+"/healthy-ipip/node-b-cali2f5353dd8c5.pcap"); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI("report", merged)
+	if code != exitOK || !strings.Contains(out, "30 packets: 0 delivered, 0 lost, 30 not captured") ||
+		!strings.Contains(out, "WARNING pod-veth-shared at node-a/cali0") {
+		t.Errorf("report of a merged capture: exit %d\n%s", code, head(out, 3))
+	}
+	if !strings.Contains(errs, "calipath: warning: Its frames carry 2 pods (10.244.1.5, 10.244.2.7).") {
+		t.Errorf("stderr does not name the shared point:\n%s", errs)
+	}
+	pods := filepath.Join(dir, "pods.pcap")
+	if err := pcapmerge.Merge(pods, lab+"/healthy-ipip/node-a-cali5e1c4d6c68c.pcap"); err != nil {
+		t.Fatal(err)
+	}
+	hint := "calipath: hint: " + pods + ": no <node>-<iface> in the file name (e.g. node-a-eth0.pcap), so calipath took " +
+		`node "pods", interface unknown; say where it was captured with --point NODE:IFACE=` + pods +
+		" (e.g. --point node-a:calic440f455693=" + pods + ")\n"
+	for _, sub := range []string{"points", "packets"} {
+		if code, _, errs := runCLI(sub, pods); code != exitOK || errs != hint {
+			t.Errorf("calipath %s pods.pcap: exit %d, stderr %q, want %q", sub, code, errs, hint)
+		}
+	}
+	if code, out, errs := runCLI("report", pods); code != exitOK || !strings.Contains(out, "WARNING point-unnamed at pods/unknown") ||
+		!strings.Contains(errs, "--point NODE:IFACE="+pods) {
+		t.Errorf("report pods.pcap: exit %d\nstderr %s\n%s", code, errs, out)
+	}
+	// Named with --point, it is neither unnamed nor hinted at.
+	if code, _, errs := runCLI("points", "--point", "node-a:cali5e1c4d6c68c="+pods); code != exitOK || errs != "" {
+		t.Errorf("points --point: exit %d, stderr %q", code, errs)
 	}
 }

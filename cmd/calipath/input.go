@@ -137,6 +137,9 @@ func (f *inputFlags) load(paths []string, stderr io.Writer) (*decode.Capture, er
 		return nil, err
 	}
 	printProblems(files, stderr)
+	for _, h := range correlate.NamingHints(c) {
+		fmt.Fprintf(stderr, "calipath: hint: %s\n", sanitize(h))
+	}
 	return c, nil
 }
 
