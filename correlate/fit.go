@@ -23,8 +23,9 @@ func (e *UnfitError) Error() string { return strings.Join(e.Problems, "; ") }
 
 // Check reports what makes c and opts unfit for a report: every input unreadable (missing, a
 // directory, not a capture, …), or an Offsets entry for a node that no capture point is on (the
-// offset would silently correct nothing). It returns nil when they fit. Correlate itself never fails; callers
-// that take input from users (the command line, the TUI) call Check first and stop on an error.
+// offset would silently correct nothing). It returns nil when they fit. Correlate itself never
+// fails; callers that take input from users (the command line, the TUI) call Check first and stop on
+// an error.
 func Check(c *decode.Capture, opts Options) error {
 	var problems []string
 	if len(c.Files) > 0 && len(Unreadable(c)) == len(c.Files) {
@@ -180,9 +181,9 @@ func (a *analysis) fitAnomalies(ids []string) []Anomaly {
 		}
 		an := a.anomaly("pod-veth-shared", "warning", Where{Point: p.ID}, nil, ids, len(pods), nil,
 			fmt.Sprintf("Its frames carry %d pods (%s).", len(pods), list))
-		an.Next = fmt.Sprintf("Capture each pod's cali interface into its own file named <node>-<cali>.pcap (tcpdump -i <cali>), "+
-			"or say which interface a file is with --point NODE:IFACE=FILE; the frames of %s cannot be split after the fact.",
-			strings.Join(a.pointFiles(i), ", "))
+		an.Next = fmt.Sprintf("Capture each pod's cali interface into its own file named <node>-<cali>.pcap "+
+			"(tcpdump -i <cali>), or say which interface a file is with --point NODE:IFACE=FILE; the frames of %s "+
+			"cannot be split after the fact.", strings.Join(a.pointFiles(i), ", "))
 		out = append(out, an)
 	}
 	for _, b := range a.offFits {
@@ -196,8 +197,8 @@ func (a *analysis) fitAnomalies(ids []string) []Anomaly {
 			"--offset %s=%s contradicts the traffic: the packets crossing to and from %s put its offset at %s, %s away; "+
 				"with the given offset they would arrive before they left, or too far apart to be matched, each split "+
 				"into two journeys.", name, b.given, name, est, time.Duration(abs64(int64(b.given)-b.est))))
-		an.Next = fmt.Sprintf("Drop --offset %s (calipath estimates it), or check its sign and unit: it is %s's clock minus the reference node's.",
-			name, name)
+		an.Next = fmt.Sprintf("Drop --offset %s (calipath estimates it), or check its sign and unit: it is %s's "+
+			"clock minus the reference node's.", name, name)
 		out = append(out, an)
 	}
 	return out
