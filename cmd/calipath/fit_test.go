@@ -154,7 +154,8 @@ func TestOffsetContradictedCLI(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	if !strings.HasPrefix(errs, "calipath: warning: --offset node-b=3s contradicts the traffic: the packets crossing to and from node-b put its offset at ") ||
+	if !strings.HasPrefix(errs, "calipath: warning: offset-contradicted at node-b: --offset node-b=3s contradicts the traffic: "+
+		"the packets crossing to and from node-b put its offset at ") ||
 		!strings.Contains(errs, "calipath:   next: Drop --offset node-b") {
 		t.Errorf("stderr does not say it:\n%s", errs)
 	}
@@ -178,7 +179,7 @@ func TestWindowTooSmallCLI(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "WARNING window-too-small") {
 		t.Fatalf("exit %d; report:\n%s", code, out)
 	}
-	if !strings.Contains(errs, "calipath: warning: ") || !strings.Contains(errs, "longer than --window 20µs") ||
+	if !strings.Contains(errs, "calipath: warning: window-too-small at ") || !strings.Contains(errs, "longer than --window 20µs") ||
 		!strings.Contains(errs, "calipath:   next: Re-run with --window 2ms or more") {
 		t.Errorf("stderr does not say it:\n%s", errs)
 	}
@@ -198,7 +199,7 @@ func TestSharedAndUnnamedCLI(t *testing.T) {
 		!strings.Contains(out, "WARNING pod-veth-shared at node-a/cali0") {
 		t.Errorf("report of a merged capture: exit %d\n%s", code, head(out, 3))
 	}
-	if !strings.Contains(errs, "calipath: warning: Its frames carry 2 pods (10.244.1.5, 10.244.2.7).") {
+	if !strings.Contains(errs, "calipath: warning: pod-veth-shared at node-a/cali0: Its frames carry 2 pods (10.244.1.5, 10.244.2.7).") {
 		t.Errorf("stderr does not name the shared point:\n%s", errs)
 	}
 	pods := filepath.Join(dir, "pods.pcap")

@@ -171,9 +171,18 @@ func warnFit(res *correlate.Result, stderr io.Writer) {
 		kinds[k] = true
 	}
 	for _, an := range res.Anomalies {
-		if kinds[an.Kind] {
-			fmt.Fprintf(stderr, "calipath: %s: %s\ncalipath:   next: %s\n", an.Severity, sanitize(an.Message), sanitize(an.Next))
+		if !kinds[an.Kind] {
+			continue
 		}
+		place := an.Where.Point
+		switch {
+		case an.Where.From != "":
+			place = an.Where.From + " → " + an.Where.To
+		case an.Where.Node != "":
+			place = an.Where.Node
+		}
+		fmt.Fprintf(stderr, "calipath: %s: %s at %s: %s\ncalipath:   next: %s\n", an.Severity, an.Kind, sanitize(place),
+			sanitize(an.Message), sanitize(an.Next))
 	}
 }
 
