@@ -62,7 +62,7 @@ func Correlate(c *decode.Capture, opts Options) *Result {
 		opts.Window = time.Second
 	}
 	w := newWorld(c)
-	clocks := w.estimateClocks(opts.Offsets)
+	clocks, offFits := w.clocksFor(opts)
 	m := newMatcher(w, clocks, opts)
 	m.run()
 	nJ := int(m.next)
@@ -75,7 +75,7 @@ func Correlate(c *decode.Capture, opts Options) *Result {
 		c.Loose = nil // it holds journey ids now
 		debug.FreeOSMemory()
 	}
-	a := &analysis{w: w, m: m, clocks: clocks, opts: opts, nJ: nJ}
+	a := &analysis{w: w, m: m, clocks: clocks, opts: opts, nJ: nJ, offFits: offFits}
 	return a.result()
 }
 
@@ -124,6 +124,7 @@ type analysis struct {
 	arpReq       map[int][]int64 // pod-veth point → times of ARP requests from its pod
 	arpFindings  []arpFinding
 	icmpFindings []icmpFinding
+	offFits      []offsetFit // --offset values the traffic contradicts (left out)
 }
 
 type pathInfo struct {
@@ -849,6 +850,11 @@ func (a *analysis) placeJourneys() []Journey {
 		switch {
 		case reach < 0:
 			status = stUnplaced
+		case len(pi.points) == 1:
+			// The path is one point (one capture, or one carrying both ends): where the packet went was
+			// not captured, so it is never "delivered" for having been seen there.
+			status = stNotCaptured
+			a.jLast[j] = int32(pi.points[0])
 		case offloaded && reach < len(pi.points)-1:
 			status = stSplit
 			if a.merged[int32(j)] {
@@ -896,6 +902,12 @@ func (a *analysis) placeJourneys() []Journey {
 				}
 			}
 		case stLost, stNotCaptured:
+			if reach+1 >= len(pi.points) { // no segment to count it on (a one-point path)
+				if !piece {
+					fl.notCaptured++
+				}
+				break
+			}
 			s := a.seg(pi.points[reach], pi.points[reach+1], pi)
 			s.packets++
 			if status == stLost {
