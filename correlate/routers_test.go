@@ -168,3 +168,30 @@ func TestOneSidedClocks(t *testing.T) {
 		t.Errorf("d: %+v, want offset -30µs, one-sided", m)
 	}
 }
+
+// On the lab's one-way scenarios every router's clock is bounded on one side (only packets toward it)
+// and says so; none claims samples both ways. ipip-input-drop's router-1 used to be "fitted" both ways
+// from one-way traffic.
+func TestLabOneWayClocks(t *testing.T) {
+	for sc, routers := range map[string][]string{
+		"two-routers-drop-r2": {"router-1", "router-2"},
+		"ipip-input-drop":     {"router-1", "node-b"},
+		"tunl0-cali-drop":     {"router-1", "node-b"},
+	} {
+		pcaps, _ := filepath.Glob(filepath.Join("../testdata/lab/scenarios", sc, "*.pcap"))
+		if len(pcaps) == 0 {
+			t.Fatalf("no %s lab captures", sc)
+		}
+		r := Correlate(decode.Load(pcaps, decode.Options{}, decode.PointConfig{}), Options{})
+		clocks := map[string]Clock{}
+		for _, c := range r.Clocks {
+			clocks[c.Node] = c
+		}
+		for _, n := range routers {
+			c := clocks[n]
+			if c.BoundNs != -1 || !strings.HasPrefix(c.Method, "one-way (") || !strings.Contains(c.Method, "offset ≤") || c.Samples == 0 {
+				t.Errorf("%s: %s's clock %+v, want bounded above only", sc, n, c)
+			}
+		}
+	}
+}
