@@ -70,6 +70,8 @@ func TestScenarioFindings(t *testing.T) {
 		"clock-skew":           {"clock-skew node-b"},
 		"clock-drift":          {"clock-skew node-b"},
 		"tcp-retransmission":   {"retransmission " + b},
+		"two-routers":          {},
+		"two-routers-drop-r2":  {"underlay-drop router-2/eth0→router-2/eth1"},
 	}
 	for sc, kinds := range want {
 		t.Run(sc, func(t *testing.T) {
