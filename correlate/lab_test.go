@@ -214,8 +214,12 @@ func isICMPError(r *Result, j *Journey) bool {
 	return o.Flags&decode.FlagICMPError != 0
 }
 
-// findFlow finds the flow carrying a direction as its source sent it, and that direction.
+// findFlow finds the flow carrying a direction as its source sent it, and that direction. ICMP flows
+// have no ports: when several join the same addresses, the one with the truth's echo identifier
+// (its sport) is taken.
 func findFlow(r *Result, proto, src, dst string, sport, dport uint16) (*Flow, string) {
+	var alt *Flow
+	var altDir string
 	for i := range r.Flows {
 		f := &r.Flows[i]
 		if f.Proto != proto {
@@ -224,11 +228,18 @@ func findFlow(r *Result, proto, src, dst string, sport, dport uint16) (*Flow, st
 		icmp := proto == "icmp" || proto == "icmpv6"
 		fwd := f.Src.IP == src && f.Dst.IP == dst && (icmp || f.Src.Port == sport && f.Dst.Port == dport)
 		rev := f.Src.IP == dst && f.Dst.IP == src && (icmp || f.Src.Port == dport && f.Dst.Port == sport)
+		dir := "s2c"
 		if fwd {
-			return f, "c2s"
+			dir = "c2s"
 		}
-		if rev {
-			return f, "s2c"
+		if (fwd || rev) && icmp && !hasEchoID(r, f, sport) {
+			if alt == nil {
+				alt, altDir = f, dir
+			}
+			continue
+		}
+		if fwd || rev {
+			return f, dir
 		}
 		// After NAT the flow is listed under its pre-NAT tuple: match through the NAT mappings.
 		for _, m := range f.NAT {
@@ -241,7 +252,24 @@ func findFlow(r *Result, proto, src, dst string, sport, dport uint16) (*Flow, st
 			}
 		}
 	}
-	return nil, ""
+	return alt, altDir
+}
+
+// hasEchoID reports whether one of a flow's journeys began as an ICMP echo with identifier id.
+func hasEchoID(r *Result, f *Flow, id uint16) bool {
+	if r.analysis == nil {
+		return false
+	}
+	for _, j := range r.FlowJourneys(f.ID) {
+		if len(j.Hops) == 0 {
+			continue
+		}
+		o, _ := r.analysis.obs(r.analysis.hops(j.ID)[0])
+		if o.Flags&(decode.FlagICMPError|decode.FlagARP) == 0 && (o.Sport == 8 || o.Sport == 0) && uint16(o.Seq>>16) == id {
+			return true
+		}
+	}
+	return false
 }
 
 // neverCaptured reports whether every loss happened before any capture point: on a segment that

@@ -21,7 +21,8 @@ PIDS=()
 
 SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-input-drop tunl0-cali-drop
 	proxy-arp-off no-default-route mtu-blackhole pmtu-discovery clusterip-dnat snat-external
-	underlay-loss clock-skew clock-drift tcp-retransmission)
+	underlay-loss clock-skew clock-drift tcp-retransmission
+	df-ping-refused)
 
 # Addresses: they exist only inside the lab's namespaces.
 NODE_A_IP=192.168.10.2 NODE_B_IP=192.168.20.2 R_A_IP=192.168.10.1 R_B_IP=192.168.20.1
@@ -291,6 +292,7 @@ run_scenario() {
 		rule router-1 nft add rule ip lab labfwd ip protocol 4 drop
 		;;
 	ipip-input-drop) rule node-b iptables -A INPUT -p 4 -j DROP ;;
+	df-ping-refused) rule pod-a ip link set eth0 mtu 1500 ;;
 	tunl0-cali-drop) rule node-b iptables -A FORWARD -i tunl0 -o "$cb" -j DROP ;;
 	proxy-arp-off) rule node-a sysctl -qw "net.ipv4.conf.$ca.proxy_arp=0" ;;
 	no-default-route) log "rule node=node-a cmd=no default route; only ip route add 192.168.20.0/24 via $R_A_IP dev eth0" ;;
@@ -337,6 +339,13 @@ run_scenario() {
 		client pod-a udp -addr "$POD_B_IP:9000" -n 10
 		;;
 	pmtu-discovery) traffic "$POD_B_IP" 8s ;;
+	df-ping-refused)
+		traffic
+		# ping -M do -s 1472: 1500 bytes with DF fit pod-a's eth0 but not node-a's tunl0 (1480),
+		# so node-a refuses the first and answers ICMP 3/4; pod-a then refuses the others itself
+		# (EMSGSIZE), as ping -M do does.
+		client pod-a ping -dst "$POD_B_IP" -n 3 -size 1472 -df
+		;;
 	mtu-blackhole)
 		traffic
 		# The server goes on resending into the black hole after the client gave up. Abort its
