@@ -22,7 +22,7 @@ PIDS=()
 SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-input-drop tunl0-cali-drop
 	proxy-arp-off no-default-route mtu-blackhole pmtu-discovery clusterip-dnat snat-external
 	underlay-loss clock-skew clock-drift tcp-retransmission
-	df-ping-refused)
+	df-ping-refused healthy-vxlan-offload)
 
 # Addresses: they exist only inside the lab's namespaces.
 NODE_A_IP=192.168.10.2 NODE_B_IP=192.168.20.2 R_A_IP=192.168.10.1 R_B_IP=192.168.20.1
@@ -98,7 +98,12 @@ ipip_node() { # NODE LOCAL_IP TUN_IP REMOTE_BLOCK REMOTE_IP
 
 vxlan_node() { # NODE LOCAL_IP TUN_IP REMOTE_NODE REMOTE_BLOCK REMOTE_TUN_IP REMOTE_IP
 	local n; n=$(ns "$1")
-	ip -n "$n" link add vxlan.calico type vxlan id 4096 dstport 4789 local "$2" dev eth0 nolearning noudpcsum
+	local csum=noudpcsum
+	if [ "${VXLAN_UDPCSUM:-}" = 1 ]; then
+		csum=udpcsum
+		log "rule node=$1 cmd=ip link add vxlan.calico type vxlan id 4096 dstport 4789 local $2 dev eth0 nolearning udpcsum"
+	fi
+	ip -n "$n" link add vxlan.calico type vxlan id 4096 dstport 4789 local "$2" dev eth0 nolearning "$csum"
 	ip -n "$n" link set vxlan.calico address "$(vtepmac "$1")" mtu 1450 up
 	ip -n "$n" addr add "$3/32" dev vxlan.calico
 	ip -n "$n" neigh add "$6" lladdr "$(vtepmac "$4")" dev vxlan.calico nud permanent
@@ -274,9 +279,10 @@ run_scenario() {
 	rm -rf "$DIR"
 	mkdir -p "$DIR"
 	: >"$DIR/traffic.log"
-	unset NO_DEFAULT_A WITH_EXT
+	unset NO_DEFAULT_A WITH_EXT VXLAN_UDPCSUM
 	case $sc in
 	healthy-vxlan) mode=vxlan ;;
+	healthy-vxlan-offload) mode=vxlan VXLAN_UDPCSUM=1 ;;
 	healthy-bgp) mode=bgp ;;
 	no-default-route) NO_DEFAULT_A=1 ;;
 	snat-external) WITH_EXT=1 ;;
@@ -293,6 +299,16 @@ run_scenario() {
 		;;
 	ipip-input-drop) rule node-b iptables -A INPUT -p 4 -j DROP ;;
 	df-ping-refused) rule pod-a ip link set eth0 mtu 1500 ;;
+	healthy-vxlan-offload)
+		# The veth defaults: checksums offloaded, so the kernel leaves placeholders for the device.
+		local nd i
+		for nd in node-a node-b; do
+			for i in eth0 vxlan.calico "$(calname "default.pod-${nd#node-}")"; do
+				log "offload node=$nd iface=$i $(nsx "$nd" ethtool -k "$i" |
+					awk -F': ' '/^(rx|tx)-checksumming|tx-checksum-ip-generic|^tx-udp_tnl-csum-segmentation/ {gsub(/ \[fixed\]/, "(fixed)", $2); printf "%s=%s ", $1, $2}' | sed 's/[[:space:]]*$//; s/\t//g')"
+			done
+		done
+		;;
 	tunl0-cali-drop) rule node-b iptables -A FORWARD -i tunl0 -o "$cb" -j DROP ;;
 	proxy-arp-off) rule node-a sysctl -qw "net.ipv4.conf.$ca.proxy_arp=0" ;;
 	no-default-route) log "rule node=node-a cmd=no default route; only ip route add 192.168.20.0/24 via $R_A_IP dev eth0" ;;
@@ -387,6 +403,9 @@ main() {
 	for s in "${want[@]}"; do printf '%s\n' "${SCENARIOS[@]}" | grep -qx "$s" || die "unknown scenario $s"; done
 	local tool
 	for tool in tcpdump dumpcap ip nft iptables bridge go sha1sum; do command -v "$tool" >/dev/null || die "missing $tool"; done
+	if printf '%s\n' "${want[@]}" | grep -qx healthy-vxlan-offload; then
+		command -v ethtool >/dev/null || die "missing ethtool (healthy-vxlan-offload logs the offload settings)"
+	fi
 	mkdir -p "$OUT"
 	OUT=$(cd "$OUT" && pwd)
 	TMP=$(mktemp -d /tmp/calipath-lab.XXXXXX)

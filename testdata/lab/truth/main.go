@@ -218,6 +218,7 @@ type endpoint struct {
 type lab struct {
 	t          Truth
 	dir        string
+	csums      map[string]map[string]int // point → checksum class → frames
 	pods       []endpoint
 	ext        []endpoint
 	nodeIPs    map[string]string
@@ -258,7 +259,16 @@ func kv(fields []string) map[string]string {
 }
 
 func compute(dir string) (*Truth, error) {
-	l := &lab{dir: dir, nodeIPs: map[string]string{}, routerIf: map[string]string{}}
+	l, err := computeLab(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &l.t, nil
+}
+
+// computeLab computes a scenario's truth.
+func computeLab(dir string) (*lab, error) {
+	l := &lab{dir: dir, nodeIPs: map[string]string{}, routerIf: map[string]string{}, csums: map[string]map[string]int{}}
 	l.t.Flows, l.t.NAT, l.t.Rules, l.t.Traffic, l.t.ICMP, l.t.ExpectedAnomalies =
 		[]Flow{}, []NAT{}, []Rule{}, []TrafficLine{}, []ICMPSeen{}, []Anomaly{}
 	if err := l.readLabLog(); err != nil {
@@ -302,7 +312,7 @@ func compute(dir string) (*Truth, error) {
 		}
 		return a.Where < b.Where
 	})
-	return &l.t, nil
+	return l, nil
 }
 
 func (l *lab) readLabLog() error {
@@ -501,7 +511,6 @@ func (l *lab) readPoint(p *Point, all map[string][]obs, segs *[]obs, arps *[]arp
 	default:
 		return fmt.Errorf("%s: unexpected link type %d", name, r.LinkType())
 	}
-	where := p.Node + "/" + p.Iface
 	for {
 		data, ci, err := r.ReadPacketData()
 		if errors.Is(err, io.EOF) {
@@ -511,65 +520,78 @@ func (l *lab) readPoint(p *Point, all map[string][]obs, segs *[]obs, arps *[]arp
 			return fmt.Errorf("%s: packet %d: %w", name, p.Packets+1, err)
 		}
 		p.Packets++
-		pkt := gopacket.NewPacket(data, first, gopacket.DecodeOptions{Lazy: false, NoCopy: true})
-		if a, ok := pkt.Layer(layers.LayerTypeARP).(*layers.ARP); ok {
-			s, _ := netip.AddrFromSlice(a.SourceProtAddress)
-			t, _ := netip.AddrFromSlice(a.DstProtAddress)
-			*arps = append(*arps, arpSeen{point: where, request: a.Operation == layers.ARPRequest,
-				senderIP: s, targetIP: t, senderMAC: fmtMAC(a.SourceHwAddress)})
-			continue
-		}
-		var ip *layers.IPv4
-		var next gopacket.Layer
-		ls := pkt.Layers()
-		for i, ly := range ls {
-			if v, ok := ly.(*layers.IPv4); ok {
-				ip, next = v, nil
-				if i+1 < len(ls) {
-					next = ls[i+1]
-				}
-			}
-		}
-		if ip == nil {
-			continue
-		}
-		o := obs{point: where, ts: l.unskew(p.Node, ci.Timestamp.UnixNano()), size: int(ip.Length), df: ip.Flags&layers.IPv4DontFragment != 0}
-		o.src, _ = netip.AddrFromSlice(ip.SrcIP.To4())
-		o.dst, _ = netip.AddrFromSlice(ip.DstIP.To4())
-		h := fnv.New64a()
-		var fp string
-		switch l4 := next.(type) {
-		case *layers.TCP:
-			o.proto, o.sport, o.dport = "tcp", int(l4.SrcPort), int(l4.DstPort)
-			o.seq, o.ack, o.plen, o.syn, o.fin = l4.Seq, l4.Ack, len(l4.Payload), l4.SYN, l4.FIN
-			fp = fmt.Sprintf("tcp/%d/%d/%d/%v%v%v%v", l4.Seq, l4.Ack, len(l4.Payload), l4.SYN, l4.ACK, l4.FIN, l4.RST)
-		case *layers.UDP:
-			o.proto, o.sport, o.dport = "udp", int(l4.SrcPort), int(l4.DstPort)
-			h.Write(l4.Payload)
-			fp = fmt.Sprintf("udp/%x", h.Sum64())
-		case *layers.ICMPv4:
-			typ := int(l4.TypeCode.Type())
-			if typ == 3 || typ == 11 || typ == 12 {
-				io := icmpObs{point: where, ts: o.ts, typ: typ, code: int(l4.TypeCode.Code()), src: o.src, dst: o.dst, id: ip.Id}
-				if typ == 3 && io.code == 4 {
-					io.mtu = int(l4.Seq) // next-hop MTU sits in the low half of the rest-of-header word
-				}
-				*icmps = append(*icmps, io)
-				continue
-			}
-			o.proto, o.sport = "icmp", int(l4.Id)
-			h.Write(l4.Payload)
-			fp = fmt.Sprintf("icmp/%d/%d/%x", typ, l4.Seq, h.Sum64())
-		default:
-			continue
-		}
-		if o.proto == "tcp" && o.plen > 0 {
-			*segs = append(*segs, o)
-			continue
-		}
-		key := fmt.Sprintf("%d/%d/%s", ip.Id, ip.Length, fp)
-		all[key] = append(all[key], o)
+		l.packet(p, ci.Timestamp.UnixNano(), data, first, all, segs, arps, icmps)
 	}
+}
+
+// packet follows one captured frame: data starts with a layer of type first.
+func (l *lab) packet(p *Point, ts int64, data []byte, first gopacket.LayerType, all map[string][]obs, segs *[]obs, arps *[]arpSeen, icmps *[]icmpObs) {
+	where := p.Node + "/" + p.Iface
+	pkt := gopacket.NewPacket(data, first, gopacket.DecodeOptions{Lazy: false, NoCopy: true})
+	network := data
+	if first == layers.LayerTypeEthernet {
+		if e, ok := pkt.Layer(layers.LayerTypeEthernet).(*layers.Ethernet); ok {
+			network = e.Payload
+		}
+	}
+	if a, ok := pkt.Layer(layers.LayerTypeARP).(*layers.ARP); ok {
+		s, _ := netip.AddrFromSlice(a.SourceProtAddress)
+		t, _ := netip.AddrFromSlice(a.DstProtAddress)
+		*arps = append(*arps, arpSeen{point: where, request: a.Operation == layers.ARPRequest,
+			senderIP: s, targetIP: t, senderMAC: fmtMAC(a.SourceHwAddress)})
+		return
+	}
+	var ip *layers.IPv4
+	var next gopacket.Layer
+	ls := pkt.Layers()
+	for i, ly := range ls {
+		if v, ok := ly.(*layers.IPv4); ok {
+			ip, next = v, nil
+			if i+1 < len(ls) {
+				next = ls[i+1]
+			}
+		}
+	}
+	if ip == nil {
+		return
+	}
+	l.checksums(where, network)
+	o := obs{point: where, ts: l.unskew(p.Node, ts), size: int(ip.Length), df: ip.Flags&layers.IPv4DontFragment != 0}
+	o.src, _ = netip.AddrFromSlice(ip.SrcIP.To4())
+	o.dst, _ = netip.AddrFromSlice(ip.DstIP.To4())
+	h := fnv.New64a()
+	var fp string
+	switch l4 := next.(type) {
+	case *layers.TCP:
+		o.proto, o.sport, o.dport = "tcp", int(l4.SrcPort), int(l4.DstPort)
+		o.seq, o.ack, o.plen, o.syn, o.fin = l4.Seq, l4.Ack, len(l4.Payload), l4.SYN, l4.FIN
+		fp = fmt.Sprintf("tcp/%d/%d/%d/%v%v%v%v", l4.Seq, l4.Ack, len(l4.Payload), l4.SYN, l4.ACK, l4.FIN, l4.RST)
+	case *layers.UDP:
+		o.proto, o.sport, o.dport = "udp", int(l4.SrcPort), int(l4.DstPort)
+		h.Write(l4.Payload)
+		fp = fmt.Sprintf("udp/%x", h.Sum64())
+	case *layers.ICMPv4:
+		typ := int(l4.TypeCode.Type())
+		if typ == 3 || typ == 11 || typ == 12 {
+			io := icmpObs{point: where, ts: o.ts, typ: typ, code: int(l4.TypeCode.Code()), src: o.src, dst: o.dst, id: ip.Id}
+			if typ == 3 && io.code == 4 {
+				io.mtu = int(l4.Seq) // next-hop MTU sits in the low half of the rest-of-header word
+			}
+			*icmps = append(*icmps, io)
+			return
+		}
+		o.proto, o.sport = "icmp", int(l4.Id)
+		h.Write(l4.Payload)
+		fp = fmt.Sprintf("icmp/%d/%d/%x", typ, l4.Seq, h.Sum64())
+	default:
+		return
+	}
+	if o.proto == "tcp" && o.plen > 0 {
+		*segs = append(*segs, o)
+		return
+	}
+	key := fmt.Sprintf("%d/%d/%s", ip.Id, ip.Length, fp)
+	all[key] = append(all[key], o)
 }
 
 // unskew undoes the clock shift the lab applied to a node's captures, so

@@ -72,7 +72,8 @@ func TestScenarioFindings(t *testing.T) {
 		"tcp-retransmission":   {"retransmission " + b},
 
 		// Issue 12: a DF ping its own node refuses, UDP checksum offload on VXLAN, one -i any per node.
-		"df-ping-refused": {"icmp-frag-needed " + a, "encap-drop " + a + "→node-a/tunl0"},
+		"df-ping-refused":       {"icmp-frag-needed " + a, "encap-drop " + a + "→node-a/tunl0"},
+		"healthy-vxlan-offload": {},
 	}
 	for sc, kinds := range want {
 		t.Run(sc, func(t *testing.T) {
