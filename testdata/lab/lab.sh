@@ -22,7 +22,7 @@ PIDS=()
 SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-input-drop tunl0-cali-drop
 	proxy-arp-off no-default-route mtu-blackhole pmtu-discovery clusterip-dnat snat-external
 	underlay-loss clock-skew clock-drift tcp-retransmission
-	df-ping-refused healthy-vxlan-offload)
+	df-ping-refused healthy-vxlan-offload any-ipip-input-drop any-underlay-drop)
 
 # Addresses: they exist only inside the lab's namespaces.
 NODE_A_IP=192.168.10.2 NODE_B_IP=192.168.20.2 R_A_IP=192.168.10.1 R_B_IP=192.168.20.1
@@ -184,14 +184,19 @@ waitfor() {
 
 # cap NODE IFACE ROLE: tcpdump on one interface. The 32 MiB buffer matters: with tcpdump's
 # default (2 MiB) each -i any capture dropped 11 to 14 frames of a healthy-ipip run ("packets
-# dropped by kernel").
+# dropped by kernel"). In an any-only scenario (ANY_ONLY=1) the per-interface captures go to
+# truth-captures/, for the truth computer to check the -i any files against ("check" lines).
 cap() {
-	local f="$1-$2.pcap"
+	local f="$1-$2.pcap" kind=point
 	[ "$2" = any ] && f="$1-any.pcap"
+	if [ "${ANY_ONLY:-}" = 1 ] && [ "$2" != any ]; then
+		f="truth-captures/$f" kind=check
+		mkdir -p "$DIR/truth-captures"
+	fi
 	ip netns exec "$(ns "$1")" tcpdump -i "$2" -B 32768 -U --immediate-mode -n -s 262144 --time-stamp-precision=nano -w "$DIR/$f" 2>"$TMP/cap-$1-$2.log" &
 	CAPS+=($!)
 	waitfor "$TMP/cap-$1-$2.log" "listening on"
-	log "point node=$1 iface=$2 role=$3 file=$f"
+	log "$kind node=$1 iface=$2 role=$3 file=$f"
 }
 
 start_captures() {
@@ -209,6 +214,14 @@ start_captures() {
 	if [ -n "${WITH_EXT:-}" ]; then
 		cap router-1 eth2 router
 		cap ext-1 eth0 external
+	fi
+	if [ "${ANY_ONLY:-}" = 1 ]; then
+		# What a user with one tcpdump -i any per node also saves: the interface index → name map.
+		for nd in node-a node-b; do
+			nsx "$nd" ip -o link >"$DIR/$nd-links.txt"
+			log "links node=$nd file=$nd-links.txt"
+		done
+		return
 	fi
 	cali=$(calname default.pod-a)
 	local args=(-i "$cali") ifs=$cali
@@ -279,10 +292,11 @@ run_scenario() {
 	rm -rf "$DIR"
 	mkdir -p "$DIR"
 	: >"$DIR/traffic.log"
-	unset NO_DEFAULT_A WITH_EXT VXLAN_UDPCSUM
+	unset NO_DEFAULT_A WITH_EXT ANY_ONLY VXLAN_UDPCSUM
 	case $sc in
 	healthy-vxlan) mode=vxlan ;;
 	healthy-vxlan-offload) mode=vxlan VXLAN_UDPCSUM=1 ;;
+	any-*) ANY_ONLY=1 ;;
 	healthy-bgp) mode=bgp ;;
 	no-default-route) NO_DEFAULT_A=1 ;;
 	snat-external) WITH_EXT=1 ;;
@@ -292,12 +306,12 @@ run_scenario() {
 	local ca cb
 	ca=$(calname default.pod-a) cb=$(calname default.pod-b)
 	case $sc in
-	underlay-drop-proto4)
+	underlay-drop-proto4 | any-underlay-drop)
 		rule router-1 nft add table ip lab
 		rule router-1 nft add chain ip lab labfwd '{ type filter hook forward priority 0; }'
 		rule router-1 nft add rule ip lab labfwd ip protocol 4 drop
 		;;
-	ipip-input-drop) rule node-b iptables -A INPUT -p 4 -j DROP ;;
+	ipip-input-drop | any-ipip-input-drop) rule node-b iptables -A INPUT -p 4 -j DROP ;;
 	df-ping-refused) rule pod-a ip link set eth0 mtu 1500 ;;
 	healthy-vxlan-offload)
 		# The veth defaults: checksums offloaded, so the kernel leaves placeholders for the device.
@@ -341,7 +355,12 @@ run_scenario() {
 		;;
 	esac
 	if [ -n "${WITH_EXT:-}" ]; then server ext-1; else server pod-b; fi
+	# A real node's -i any capture always holds the node's own traffic (BGP, kubelet): node-a and
+	# node-b exchange UDP over the underlay, unencapsulated, before and after the pods' traffic,
+	# so node-b's capture shows it ran even when no pod packet reaches node-b.
+	[ "${ANY_ONLY:-}" = 1 ] && server node-b
 	start_captures
+	[ "${ANY_ONLY:-}" = 1 ] && client node-a udp -addr "$NODE_B_IP:9000" -n 2
 	case $sc in
 	clusterip-dnat)
 		client pod-a ping -dst "$POD_B_IP" -n 3
@@ -372,6 +391,7 @@ run_scenario() {
 		;;
 	*) traffic ;;
 	esac
+	[ "${ANY_ONLY:-}" = 1 ] && client node-a udp -addr "$NODE_B_IP:9000" -n 2
 	stop_captures
 	cleanup
 	local t0

@@ -49,6 +49,8 @@ type Truth struct {
 	Routers           []Router      `json:"routers"`
 	External          []External    `json:"external,omitempty"`
 	Points            []Point       `json:"points"`
+	Links             []Links       `json:"links,omitempty"`
+	Checked           []string      `json:"checked_against,omitempty"`
 	MultiInterface    []Multi       `json:"multi_interface,omitempty"`
 	Flows             []Flow        `json:"flows"`
 	NAT               []NAT         `json:"nat"`
@@ -100,6 +102,7 @@ type Point struct {
 	File     string `json:"file"`
 	LinkType int    `json:"link_type"`
 	Packets  int    `json:"packets"`
+	IfIndex  int    `json:"ifindex,omitempty"` // an interface's index in its node's -i any capture
 }
 
 // Multi is a pcapng file holding several interfaces of one node.
@@ -120,6 +123,7 @@ type Flow struct {
 	Delivered      int       `json:"delivered"`
 	LostAt         string    `json:"lost_at"`
 	Lost           []LostSeg `json:"lost,omitempty"`
+	LostDetail     []LostSeg `json:"lost_detail,omitempty"`
 	Retransmitted  int       `json:"retransmitted,omitempty"`
 	Path           []string  `json:"path"`
 	DeliveredTo    string    `json:"delivered_to,omitempty"`
@@ -218,6 +222,8 @@ type endpoint struct {
 type lab struct {
 	t          Truth
 	dir        string
+	checks     []Point                   // per-interface captures kept to check -i any files against
+	frames     map[string][]frame        // point → its frames, for that check
 	csums      map[string]map[string]int // point → checksum class → frames
 	pods       []endpoint
 	ext        []endpoint
@@ -267,12 +273,20 @@ func compute(dir string) (*Truth, error) {
 }
 
 // computeLab computes a scenario's truth.
-func computeLab(dir string) (*lab, error) {
-	l := &lab{dir: dir, nodeIPs: map[string]string{}, routerIf: map[string]string{}, csums: map[string]map[string]int{}}
+func computeLab(dir string) (*lab, error) { return computeView(dir, false) }
+
+// computeView computes a scenario's truth; with checkView from the per-interface captures an
+// any-only scenario keeps in truth-captures/ (the "check" lines of lab.log) instead of its points.
+func computeView(dir string, checkView bool) (*lab, error) {
+	l := &lab{dir: dir, nodeIPs: map[string]string{}, routerIf: map[string]string{},
+		frames: map[string][]frame{}, csums: map[string]map[string]int{}}
 	l.t.Flows, l.t.NAT, l.t.Rules, l.t.Traffic, l.t.ICMP, l.t.ExpectedAnomalies =
 		[]Flow{}, []NAT{}, []Rule{}, []TrafficLine{}, []ICMPSeen{}, []Anomaly{}
 	if err := l.readLabLog(); err != nil {
 		return nil, err
+	}
+	if checkView {
+		l.t.Points, l.t.Links, l.checks = l.checks, nil, nil
 	}
 	if err := l.readTraffic(); err != nil {
 		return nil, err
@@ -282,6 +296,7 @@ func computeLab(dir string) (*lab, error) {
 	var arps []arpSeen
 	var data []obs
 	var icmps []icmpObs
+	var points []Point
 	for i := range l.t.Points {
 		p := &l.t.Points[i]
 		if p.Role == "any" {
@@ -293,12 +308,23 @@ func computeLab(dir string) (*lab, error) {
 			if p.LinkType, err = fileLinkType(filepath.Join(dir, p.File)); err != nil {
 				return nil, err
 			}
+			points = append(points, *p)
+			// With its node's `ip -o link` dump, a -i any capture is every interface's point.
+			if lf := l.linksFile(p.Node); lf != "" {
+				ifs, err := l.readAny(p, lf, all, &data, &arps, &icmps)
+				if err != nil {
+					return nil, err
+				}
+				points = append(points, ifs...)
+			}
 			continue
 		}
 		if err := l.readPoint(p, all, &data, &arps, &icmps); err != nil {
 			return nil, err
 		}
+		points = append(points, *p)
 	}
+	l.t.Points = points
 	l.icmpAnomalies(icmps)
 	l.flows(all, data)
 	l.arpAnomalies(arps)
@@ -312,6 +338,11 @@ func computeLab(dir string) (*lab, error) {
 		}
 		return a.Where < b.Where
 	})
+	if len(l.checks) > 0 {
+		if err := l.crossCheck(); err != nil {
+			return nil, err
+		}
+	}
 	return l, nil
 }
 
@@ -373,6 +404,10 @@ func (l *lab) readLabLog() error {
 			l.ext = append(l.ext, endpoint{kind: "ext", name: m["name"], node: m["name"], ip: ip, at: m["name"] + "/" + m["iface"]})
 		case "point":
 			l.t.Points = append(l.t.Points, Point{Node: m["node"], Iface: m["iface"], Role: m["role"], File: m["file"]})
+		case "check":
+			l.checks = append(l.checks, Point{Node: m["node"], Iface: m["iface"], Role: m["role"], File: m["file"]})
+		case "links":
+			l.t.Links = append(l.t.Links, Links{Node: m["node"], File: m["file"]})
 		case "multi":
 			l.t.MultiInterface = append(l.t.MultiInterface, Multi{Node: m["node"], Ifaces: strings.Split(m["ifaces"], ","), File: m["file"]})
 		case "rule":
@@ -535,6 +570,7 @@ func (l *lab) packet(p *Point, ts int64, data []byte, first gopacket.LayerType, 
 		}
 	}
 	if a, ok := pkt.Layer(layers.LayerTypeARP).(*layers.ARP); ok {
+		l.frames[where] = append(l.frames[where], newFrame(ts, a.Contents)) // without Ethernet padding
 		s, _ := netip.AddrFromSlice(a.SourceProtAddress)
 		t, _ := netip.AddrFromSlice(a.DstProtAddress)
 		*arps = append(*arps, arpSeen{point: where, request: a.Operation == layers.ARPRequest,
@@ -552,6 +588,7 @@ func (l *lab) packet(p *Point, ts int64, data []byte, first gopacket.LayerType, 
 			}
 		}
 	}
+	l.frames[where] = append(l.frames[where], newFrame(ts, network))
 	if ip == nil {
 		return
 	}
@@ -696,7 +733,7 @@ func (fs *flowSet) account(o obs, src endpoint, seen map[string]obs) {
 	if fl == nil {
 		fl = &Flow{Proto: o.proto, Src: o.src.String(), Dst: o.dst.String(), Sport: o.sport, Dport: o.dport, Path: []string{}}
 		if ok {
-			fl.Path = l.path(src, dst)
+			fl.Path = l.captured(l.path(src, dst))
 			fl.DeliveredTo = dst.at
 		}
 		fs.flows[fk] = fl
@@ -1062,7 +1099,8 @@ func (l *lab) lossAnomalies(fl *Flow) {
 			kind = "delivery-drop"
 		case fromNode == toNode && (rf == "workload" || rt == "workload"):
 			kind = "host-drop"
-		case rf == "router" || rt == "router" || rf == "external" || rt == "external":
+		case rf == "router" || rt == "router" || rf == "external" || rt == "external",
+			fromNode != toNode && rf == "underlay" && rt == "underlay": // no router captured between
 			kind = "underlay-drop"
 		}
 		if fl.Delivered > 0 {
