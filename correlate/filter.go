@@ -609,30 +609,44 @@ func (f *Filter) MatchJourney(r *Result, j *Journey) bool {
 }
 
 // MatchAnomaly reports whether an anomaly of r matches: its kind, severity and place, and the terms
-// of the flows it names.
+// of a flow it names. The expression is evaluated once per named flow (with the anomaly's own kind,
+// severity and place), and matches when it matches for one of them, so that a negation such as
+// `not status delivered` keeps an anomaly that names a broken flow beside a healthy one.
 func (f *Filter) MatchAnomaly(r *Result, an *Anomaly) bool {
 	if f == nil || f.root == nil {
 		return true
 	}
 	f.bind(r)
-	var s subject
+	var flows []*Flow
 	for _, id := range an.Flows {
 		if fl := f.flowByID[id]; fl != nil {
+			flows = append(flows, fl)
+		}
+	}
+	if len(flows) == 0 {
+		flows = append(flows, nil)
+	}
+	for _, fl := range flows {
+		var s subject
+		if fl != nil {
 			f.flowSubject(fl, &s, false)
 		}
-	}
-	s.kinds = []string{an.Kind}
-	s.severities = []string{an.Severity}
-	s.points, s.nodes = s.points[:0], s.nodes[:0]
-	for _, p := range []string{an.Where.Point, an.Where.From, an.Where.To} {
-		if p != "" {
-			s.points = append(s.points, p)
-			node, _, _ := strings.Cut(p, "/")
-			s.nodes = append(s.nodes, node)
+		s.kinds = []string{an.Kind}
+		s.severities = []string{an.Severity}
+		s.points, s.nodes = s.points[:0], s.nodes[:0]
+		for _, p := range []string{an.Where.Point, an.Where.From, an.Where.To} {
+			if p != "" {
+				s.points = append(s.points, p)
+				node, _, _ := strings.Cut(p, "/")
+				s.nodes = append(s.nodes, node)
+			}
+		}
+		if an.Where.Node != "" {
+			s.nodes = append(s.nodes, an.Where.Node)
+		}
+		if f.root.eval(&s) {
+			return true
 		}
 	}
-	if an.Where.Node != "" {
-		s.nodes = append(s.nodes, an.Where.Node)
-	}
-	return f.root.eval(&s)
+	return false
 }

@@ -122,6 +122,27 @@ func TestFilterMatch(t *testing.T) {
 	if !f.MatchAnomaly(r, &r.Anomalies[0]) {
 		t.Error("anomaly of a flow that lost packets not matched by not status delivered")
 	}
+	// An anomaly naming a broken and a healthy flow: terms hold for one of its flows at a time.
+	both := Anomaly{Kind: "retransmission", Severity: "info", Flows: []string{"f2", "f1"}, Where: Where{Point: "node-a/cali1"}}
+	for expr, want := range map[string]bool{"not status delivered": true, "status delivered": true,
+		"proto tcp and not status delivered": true, "proto icmp and status lost": false, "not host 10.244.2.7": false,
+		"not proto tcp": true, "kind retransmission and point cali1": true, "severity error": false} {
+		f, err := ParseFilter(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.MatchAnomaly(r, &both); got != want {
+			t.Errorf("%q on an anomaly of f2 and f1: %v, want %v", expr, got, want)
+		}
+	}
+	clock := Anomaly{Kind: "clock-skew", Severity: "info", Where: Where{Node: "node-b"}}
+	for expr, want := range map[string]bool{"node node-b": true, "kind clock-skew": true, "proto tcp": false,
+		"not status delivered": true, "status delivered": false} {
+		f, _ := ParseFilter(expr)
+		if got := f.MatchAnomaly(r, &clock); got != want {
+			t.Errorf("%q on an anomaly naming no flow: %v, want %v", expr, got, want)
+		}
+	}
 	j := Journey{Flow: "f1", Dir: "c2s", Status: "lost", Hops: []Hop{{Point: "node-a/cali1"}}}
 	f, _ = ParseFilter("status lost and point cali1 and proto tcp")
 	if !f.MatchJourney(r, &j) {
