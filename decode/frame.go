@@ -23,7 +23,7 @@ func ReadFrameOptions(path string, frame uint32, opts Options) (Record, Packet, 
 	if frame == 0 {
 		return rec, p, fmt.Errorf("read %s: frame numbers start at 1", path)
 	}
-	r, c, err := Open(path)
+	r, c, err := OpenLimits(path, opts.Limits)
 	if err != nil {
 		return rec, p, fmt.Errorf("read %s: %w", path, err)
 	}

@@ -84,6 +84,9 @@ func (r *pcapReader) Next(rec *Record) error {
 		return r.fail(io.EOF)
 	}
 	r.frame++
+	if r.frame > r.maxFrames {
+		return r.overFrames(r.frame)
+	}
 	if len(h) < pcapRecHdrLen {
 		return r.truncated(r.frame, "record header", len(h), pcapRecHdrLen)
 	}

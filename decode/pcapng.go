@@ -146,6 +146,9 @@ func (r *ngReader) Next(rec *Record) error {
 		if ngFrameType(typ) && !r.badSec { // blocks of an unsupported version are not frames
 			r.frame++
 			frame = r.frame
+			if frame > r.maxFrames {
+				return r.overFrames(frame)
+			}
 		}
 		be := r.be
 		if typ == ngSHB {

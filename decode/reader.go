@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 )
 
@@ -20,13 +21,55 @@ const resyncLimit = 4 << 20
 // maxBlockLen is the largest pcapng block (and pcap original length) taken at face value.
 const maxBlockLen = 16 << 20
 
-// Open opens a capture file (pcap or pcapng, optionally gzip-compressed). The Closer closes the file.
-func Open(path string) (Reader, io.Closer, error) {
+// Limits bound how much of one input a Reader reads. What a header or a file's size claims is never
+// trusted: these are counted as the input is read, and an input that passes one stops with a
+// *LimitError (the records before it stay read).
+type Limits struct {
+	// MaxBytes bounds the bytes read from the (decompressed) stream; 0 means DefaultMaxBytes.
+	MaxBytes int64
+	// MaxFrames bounds the records, skipped ones included; 0 means DefaultMaxFrames. At most
+	// math.MaxUint32-1 (frame numbers are 32 bits).
+	MaxFrames int64
+}
+
+// Default limits: far beyond any real capture of one interface calipath can hold in memory (a kept
+// frame costs about 62 bytes at the peak), well short of what a gzip bomb or an endless FIFO feeds.
+const (
+	DefaultMaxBytes  = 64 << 30
+	DefaultMaxFrames = 100_000_000
+)
+
+// LimitError reports an input that passed one of its Limits: the rest of it is not read.
+type LimitError struct {
+	What  string // "bytes" or "records"
+	Limit int64
+	Flag  string // the calipath flag that raises the limit
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("the input holds more than %s %s (raise the limit with %s)", groupDigits(e.Limit), e.What, e.Flag)
+}
+
+// groupDigits writes n with thousands separators.
+func groupDigits(n int64) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// Open opens a capture file (pcap or pcapng, optionally gzip-compressed) with the default Limits.
+// The Closer closes the file.
+func Open(path string) (Reader, io.Closer, error) { return OpenLimits(path, Limits{}) }
+
+// OpenLimits is Open with limits.
+func OpenLimits(path string, lim Limits) (Reader, io.Closer, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := NewReader(f)
+	r, err := NewReaderLimits(f, lim)
 	if err != nil {
 		f.Close()
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
@@ -35,9 +78,19 @@ func Open(path string) (Reader, io.Closer, error) {
 }
 
 // NewReader sniffs the magic bytes of r (gzip, pcap in either byte order and resolution, pcapng) and
-// returns a streaming Reader. It reads the file header; a missing or truncated header is an error.
-func NewReader(r io.Reader) (Reader, error) {
-	in := &rdInput{cr: &rdCounter{r: r}}
+// returns a streaming Reader with the default Limits. It reads the file header; a missing or
+// truncated header is an error.
+func NewReader(r io.Reader) (Reader, error) { return NewReaderLimits(r, Limits{}) }
+
+// NewReaderLimits is NewReader with limits.
+func NewReaderLimits(r io.Reader, lim Limits) (Reader, error) {
+	in := &rdInput{cr: &rdCounter{r: r}, maxBytes: lim.MaxBytes, maxFrames: uint32(DefaultMaxFrames)}
+	if in.maxBytes <= 0 {
+		in.maxBytes = DefaultMaxBytes
+	}
+	if lim.MaxFrames > 0 {
+		in.maxFrames = uint32(min(lim.MaxFrames, math.MaxUint32-1))
+	}
 	raw := bufio.NewReaderSize(in.cr, readBufSize)
 	in.br = raw
 	magic, err := raw.Peek(2)
@@ -94,13 +147,17 @@ func (c *rdCounter) Read(p []byte) (int, error) {
 // rdInput is the buffered, possibly decompressed byte stream both readers parse. Record data is
 // served straight from br's buffer through Peek, then Discarded: nothing is copied or allocated.
 type rdInput struct {
-	cr      *rdCounter
-	raw     *bufio.Reader // buffer over the compressed file (gzip only)
-	br      *bufio.Reader // the decompressed stream
-	gz      bool
-	off     int64 // offset of the read position in the decompressed stream
-	skipped int
-	done    error // sticky: io.EOF or a fatal error once the stream cannot be read further
+	cr  *rdCounter
+	raw *bufio.Reader // buffer over the compressed file (gzip only)
+	br  *bufio.Reader // the decompressed stream
+	gz  bool
+	off int64 // offset of the read position in the decompressed stream
+	// maxBytes and maxFrames are the Limits: the stream is not read past maxBytes, and a reader stops
+	// after maxFrames records.
+	maxBytes  int64
+	maxFrames uint32
+	skipped   int
+	done      error // sticky: io.EOF or a fatal error once the stream cannot be read further
 
 	// win is what br holds buffered from the read position on, and pend how many bytes before it
 	// were consumed without telling br yet: peek and discard serve records from win without calling
@@ -120,20 +177,47 @@ func (in *rdInput) sync() {
 }
 
 // peek returns up to n bytes. A short result with a nil error means the stream ended (EOF);
-// any other read failure is returned as an error.
+// any other read failure is returned as an error, and so is a stream that goes on past maxBytes.
 func (in *rdInput) peek(n int) ([]byte, error) {
 	if n <= len(in.win) {
 		return in.win[:n:n], nil
 	}
 	in.sync()
+	if in.off+int64(n) > in.maxBytes {
+		return in.peekLimit(n)
+	}
 	b, err := in.br.Peek(n)
 	if err == nil {
-		in.win, _ = in.br.Peek(in.br.Buffered()) // all buffered: no read, no error
+		// All buffered (no read, no error), up to the limit.
+		in.win, _ = in.br.Peek(int(min(int64(in.br.Buffered()), in.maxBytes-in.off)))
 	}
 	if len(b) == n || err == nil || errors.Is(err, io.EOF) {
 		return b, nil
 	}
 	return b, in.readErr(in.off+int64(len(b)), err)
+}
+
+// peekLimit is peek for n bytes that reach past maxBytes: a stream that ends before the limit
+// gives its last bytes, one that goes on past it a *LimitError.
+func (in *rdInput) peekLimit(n int) ([]byte, error) {
+	room := int(max(in.maxBytes-in.off, 0)) // < n <= the buffer's size
+	b, err := in.br.Peek(room + 1)
+	if len(b) > room {
+		return b[:room], in.overBytes()
+	}
+	if err == nil || errors.Is(err, io.EOF) {
+		return b, nil
+	}
+	return b, in.readErr(in.off+int64(len(b)), err)
+}
+
+// overBytes returns the error for a stream longer than maxBytes.
+func (in *rdInput) overBytes() error {
+	what := "bytes"
+	if in.gz {
+		what = "bytes decompressed"
+	}
+	return &LimitError{What: what, Limit: in.maxBytes, Flag: "--max-bytes"}
 }
 
 func (in *rdInput) readErr(off int64, err error) error {
@@ -143,7 +227,8 @@ func (in *rdInput) readErr(off int64, err error) error {
 	return fmt.Errorf("read at offset %d: %w", off, err)
 }
 
-// discard advances the stream by n bytes and reports how many were actually skipped.
+// discard advances the stream by n bytes and reports how many were actually skipped. Discarding
+// past maxBytes is a *LimitError (when the stream goes on past it).
 func (in *rdInput) discard(n int) (int, error) {
 	if n <= len(in.win) {
 		in.win = in.win[n:]
@@ -152,10 +237,19 @@ func (in *rdInput) discard(n int) (int, error) {
 		return n, nil
 	}
 	in.sync()
+	over := in.off+int64(n) > in.maxBytes
+	if over {
+		n = int(max(in.maxBytes-in.off, 0))
+	}
 	d, err := in.br.Discard(n)
 	in.off += int64(d)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return d, in.readErr(in.off, err)
+	}
+	if over && d == n {
+		if b, _ := in.br.Peek(1); len(b) > 0 {
+			return d, in.overBytes()
+		}
 	}
 	return d, nil
 }
@@ -164,6 +258,13 @@ func (in *rdInput) discard(n int) (int, error) {
 func (in *rdInput) skip(frame uint32, off int64, format string, args ...any) error {
 	in.skipped++
 	return &RecordError{Frame: frame, Offset: off, Reason: fmt.Sprintf(format, args...)}
+}
+
+// overFrames returns the error for an input with more than maxFrames records: frame is the first
+// record not read.
+func (in *rdInput) overFrames(frame uint32) error {
+	return in.fail(fmt.Errorf("frame %d (offset %d): %w", frame, in.off,
+		&LimitError{What: "records", Limit: int64(in.maxFrames), Flag: "--max-frames"}))
 }
 
 // fail makes err sticky and returns it.

@@ -153,6 +153,12 @@ func rdReadAll(t testing.TB, data []byte) ([]rdRec, Reader) {
 func rdEvents(t testing.TB, data []byte) []string {
 	t.Helper()
 	r, err := NewReader(bytes.NewReader(data))
+	return rdEventsOf(t, r, err)
+}
+
+// rdEventsOf is rdEvents for a reader already opened (err: NewReader's error).
+func rdEventsOf(t testing.TB, r Reader, err error) []string {
+	t.Helper()
 	if err != nil {
 		return []string{"open: " + err.Error()}
 	}

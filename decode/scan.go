@@ -60,7 +60,7 @@ func ScanFile(path string, index uint16, opts Options, t *Tables, fn ScanFunc) *
 
 func scanFile(path string, index uint16, opts Options, t *Tables, fn ScanFunc, progress Progress) *FileInfo {
 	fi := &FileInfo{Path: path, Index: index, Traffic: map[uint16]*Traffic{}}
-	r, c, err := Open(path)
+	r, c, err := OpenLimits(path, opts.Limits)
 	if err != nil {
 		fi.Err = err
 		fi.NProblems++

@@ -122,7 +122,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	return reportFiles(ctx, paths, decode.Options{VXLANPort: in.vxlanPort}, cfg, ra, stdout, stderr)
+	return reportFiles(ctx, paths, in.decodeOptions(), cfg, ra, stdout, stderr)
 }
 
 // reportFiles loads, correlates and reports paths as ra asks, returning errSkipped or errFound when
