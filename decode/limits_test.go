@@ -9,11 +9,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// An input with more records or bytes than its limits stops at the limit with an error that names it
-// and the flag that raises it, and the records before the limit are read. Limits are exact: an input
-// of exactly the limit is read in full.
+// An input that goes on and on (a FIFO fed from /dev/zero, a gzip bomb) stops at its limit with an
+// error that names it and the flag that raises it; so does one with more records or bytes than its
+// limits, and the records before the limit are read. Limits are exact: an input of exactly the
+// limit is read in full.
 func TestLimits(t *testing.T) {
 	const sec = 1764086400
+	hdr := newRdPcap(false, false, 65535, 1).b
 	ten := newRdPcap(false, false, 65535, 1)
 	for i := range 10 {
 		ten.frame(sec, i, 100) // 116 bytes each, from offset 24
@@ -36,6 +38,27 @@ func TestLimits(t *testing.T) {
 		lim  Limits
 		want []string
 	}{
+		{"endless zeros, default limits", io.MultiReader(bytes.NewReader(hdr), zeroStream{}), Limits{}, []string{
+			"skip: frames 1-100000000 (offset 24): 100000000 empty records (all-zero headers)",
+			"fatal: frame 100000001 (offset 1600000024): the input holds more than 100,000,000 records (raise the limit with --max-frames)",
+			"end skipped=100000000",
+		}},
+		{"endless zeros, 1000 records", io.MultiReader(bytes.NewReader(hdr), zeroStream{}), Limits{MaxFrames: 1000}, []string{
+			"skip: frames 1-1000 (offset 24): 1000 empty records (all-zero headers)",
+			"fatal: frame 1001 (offset 16024): the input holds more than 1,000 records (raise the limit with --max-frames)",
+			"end skipped=1000",
+		}},
+		{"endless zeros after pcapng blocks, 1 MiB", io.MultiReader(bytes.NewReader(ng.b), zeroStream{}), Limits{MaxBytes: 1 << 20}, append(frames(0),
+			"frame 1 if 0 EN10MB ts 1764086400000000000 len 60/60",
+			"frame 2 if 0 EN10MB ts 1764086400000001000 len 60/60",
+			"frame 3 if 0 EN10MB ts 1764086400000002000 len 60/60",
+			"fatal: the input holds more than 1,048,576 bytes (raise the limit with --max-bytes)",
+			"end skipped=0",
+		)},
+		{"gzip'd endless zeros", bytes.NewReader(rdGzip(append(bytes.Clone(hdr), make([]byte, 4<<20)...))), Limits{MaxBytes: 1 << 20}, []string{
+			"fatal: the input holds more than 1,048,576 bytes decompressed (raise the limit with --max-bytes)",
+			"end skipped=0",
+		}},
 		{"4 records", bytes.NewReader(ten.b), Limits{MaxFrames: 4}, append(frames(4),
 			"fatal: frame 5 (offset 488): the input holds more than 4 records (raise the limit with --max-frames)",
 			"end skipped=0")},

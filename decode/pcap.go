@@ -84,15 +84,21 @@ func (r *pcapReader) Next(rec *Record) error {
 		return r.fail(io.EOF)
 	}
 	r.frame++
-	if r.frame > r.maxFrames {
+	if r.frame > r.maxFrames && nonZero(h) < len(h) { // zeros may still be a tail
 		return r.overFrames(r.frame)
 	}
 	if len(h) < pcapRecHdrLen {
+		if nonZero(h) == len(h) {
+			return r.zeroTail(r.off, len(h))
+		}
 		return r.truncated(r.frame, "record header", len(h), pcapRecHdrLen)
 	}
 	ts := r.ts(h)
 	caplen, origlen := r.u32(h[8:]), r.u32(h[12:])
-	if caplen > MaxCapLen {
+	if caplen-1 >= MaxCapLen { // 0, or more than MaxCapLen
+		if caplen == 0 {
+			return r.empty()
+		}
 		return r.resync(caplen)
 	}
 	n := pcapRecHdrLen + int(caplen)
@@ -116,6 +122,60 @@ func (r *pcapReader) Next(rec *Record) error {
 	}
 	rec.set(r.frame, ts, int(caplen), int(origlen), r.iface.LinkType, 0, b[pcapRecHdrLen:n:n])
 	return nil
+}
+
+// empty skips a run of empty records (captured length 0), the first of them (frame r.frame) at the
+// read position, and reports it as one *RecordError. A run of all-zero headers is skipped in bulk,
+// and zeros to the end of the file are a zero-filled tail: not records at all.
+func (r *pcapReader) empty() error {
+	first, start := r.frame, r.off
+	n := uint32(0) // records of the run consumed
+	for n == 0 || first+n <= r.maxFrames {
+		h, err := r.peek(pcapRecHdrLen)
+		if err != nil {
+			if n > 0 { // report the run; the next Next meets the error again
+				break
+			}
+			return r.fail(err)
+		}
+		if len(h) < pcapRecHdrLen || r.u32(h[8:]) != 0 {
+			break
+		}
+		if nonZero(h) == pcapRecHdrLen {
+			if n > 0 { // the zeros are a run (or a tail) of their own
+				break
+			}
+			return r.zeroRun()
+		}
+		if _, err := r.discard(pcapRecHdrLen); err != nil {
+			return r.fail(err)
+		}
+		n++
+	}
+	r.frame = first + n - 1
+	if n == 1 {
+		return r.skip(first, start, "empty record (captured length 0)")
+	}
+	return r.skipN(first, start, int(n), "%d empty records (captured length 0)", n)
+}
+
+// zeroRun skips the all-zero record headers from the read position (frame r.frame) on, up to the
+// record limit (the next Next then stops there).
+func (r *pcapReader) zeroRun() error {
+	first, start := r.frame, r.off
+	z, tail, err := r.zeros(pcapRecHdrLen, max(int64(r.maxFrames)-int64(first)+1, 0))
+	if err != nil {
+		return r.fail(err)
+	}
+	if tail {
+		return r.zeroTail(start, 0)
+	}
+	n := uint32(z / pcapRecHdrLen)
+	if n == 0 { // past the record limit, and not a tail within the next read buffer
+		return r.overFrames(first)
+	}
+	r.frame = first + n - 1
+	return r.skipN(first, start, int(n), "%d empty records (all-zero headers)", n)
 }
 
 // plausible reports whether h (at least 16 bytes) looks like a record header following a record

@@ -142,6 +142,12 @@ func (r *ngReader) Next(rec *Record) error {
 			return r.truncated(0, "block header", len(h), 8)
 		}
 		typ := r.u32(h)
+		if typ == 0 && nonZero(h[:8]) == 8 {
+			if err := r.zeroRun(); err != nil {
+				return err
+			}
+			continue
+		}
 		var frame uint32
 		if ngFrameType(typ) && !r.badSec { // blocks of an unsupported version are not frames
 			r.frame++
@@ -396,6 +402,8 @@ func (r *ngReader) packet(rec *Record, frame uint32, off int64, typ uint32, b []
 	ifc := &r.ifaces[id]
 	caplen, origlen := r.u32(b[20:]), r.u32(b[24:])
 	switch {
+	case caplen == 0:
+		return r.empty(frame, off, "empty packet block (captured length 0)")
 	case caplen > uint32(len(b)-hdr-4):
 		return r.skip(frame, off, "caplen %d exceeds the %d bytes of its block", caplen, len(b)-hdr-4)
 	case caplen > origlen:
@@ -410,6 +418,68 @@ func (r *ngReader) packet(rec *Record, frame uint32, off int64, typ uint32, b []
 	end := hdr + int(caplen)
 	rec.set(frame, ts, int(caplen), int(origlen), r.infos[id].LinkType, int(id), b[hdr:end:end])
 	return nil
+}
+
+// emptyPacket reports whether the complete block b of type typ is a packet block that captured
+// nothing, on a known interface.
+func (r *ngReader) emptyPacket(typ uint32, b []byte) bool {
+	switch typ {
+	case ngEPB, ngPB:
+		if len(b) < 32 {
+			return false
+		}
+		id := r.u32(b[8:])
+		if typ == ngPB {
+			id = uint32(r.u16(b[8:]))
+		}
+		return id < uint32(len(r.ifaces)) && r.u32(b[20:]) == 0
+	case ngSPB:
+		return len(b) >= 16 && len(r.ifaces) > 0 && (r.u32(b[8:]) == 0 || len(b) == 16)
+	}
+	return false
+}
+
+// empty skips a run of packet blocks that captured nothing, the first (frame, at offset off) already
+// consumed, and reports it as one *RecordError (with reason when the run is that one block).
+func (r *ngReader) empty(frame uint32, off int64, reason string) error {
+	n := uint32(1)
+	for frame+n <= r.maxFrames {
+		h, err := r.peek(8)
+		if err != nil || len(h) < 8 {
+			break
+		}
+		typ, bl := r.u32(h), r.u32(h[4:])
+		if !ngPacketType(typ) || bl < 12 || bl%4 != 0 || bl > readBufSize {
+			break
+		}
+		b, err := r.peek(int(bl))
+		if err != nil || len(b) < int(bl) || r.u32(b[bl-4:]) != bl || !r.emptyPacket(typ, b) {
+			break
+		}
+		if _, err := r.discard(int(bl)); err != nil {
+			return r.fail(err)
+		}
+		n++
+	}
+	r.frame = frame + n - 1
+	if n == 1 {
+		return r.skip(frame, off, "%s", reason)
+	}
+	return r.skipN(frame, off, int(n), "%d empty packet blocks (captured length 0)", n)
+}
+
+// zeroRun skips the zeros at the read position, where a block header should be: to the end of
+// the file they are a zero-filled tail, else a skipped range.
+func (r *ngReader) zeroRun() error {
+	start := r.off
+	z, tail, err := r.zeros(4, -1)
+	if err != nil {
+		return r.fail(err)
+	}
+	if tail {
+		return r.zeroTail(start, 0)
+	}
+	return r.skip(0, start, "%d zero bytes where a block should start: skipped", z)
 }
 
 // simple delivers a Simple Packet Block: interface 0, no timestamp.
@@ -428,6 +498,9 @@ func (r *ngReader) simple(rec *Record, frame uint32, off int64, b []byte) error 
 	}
 	if caplen > MaxCapLen {
 		return r.skip(frame, off, "caplen %d exceeds %d", caplen, MaxCapLen)
+	}
+	if caplen == 0 {
+		return r.empty(frame, off, "empty simple packet block (captured length 0)")
 	}
 	end := hdr + int(caplen)
 	rec.set(frame, 0, int(caplen), int(origlen), r.infos[0].LinkType, 0, b[hdr:end:end])

@@ -344,8 +344,8 @@ func TestPcapNGVariants(t *testing.T) {
 			"skip: frame 4 (offset 384): interface id 1 is not defined in this section (1 interfaces)",
 			"skip: frame 5 (offset 476): packet block of 16 bytes is too short",
 			"frame 6 if 0 EN10MB ts 5000 len 60/60",
-			"frame 7 if 0 EN10MB ts 6000 len 0/60",
-			"end skipped=5",
+			"skip: frame 7 (offset 584): empty packet block (captured length 0)",
+			"end skipped=6",
 		}},
 		{"big-unknown-block", func() []byte {
 			w := (&ngBuf{}).shb().idb(1, 0)

@@ -2,6 +2,7 @@ package decode
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
@@ -254,10 +255,69 @@ func (in *rdInput) discard(n int) (int, error) {
 	return d, nil
 }
 
+// zeros consumes the zero bytes from the read position on, in whole units of unit bytes (a power of
+// two up to 4096), and returns how many bytes it consumed: all of them up to the end of the stream
+// when nothing but zeros is left (tail), else up to the first unit that is not all zeros, or up to
+// maxUnits units (maxUnits < 0: no bound).
+func (in *rdInput) zeros(unit int, maxUnits int64) (n int64, tail bool, err error) {
+	for {
+		b, err := in.peek(readBufSize)
+		if err != nil && len(b) == 0 {
+			return n, false, err
+		}
+		eof := err == nil && len(b) < readBufSize
+		i := nonZero(b)
+		if i == len(b) && eof {
+			if _, err := in.discard(i); err != nil {
+				return n, false, err
+			}
+			return n + int64(i), true, nil
+		}
+		k, full := i&^(unit-1), false
+		if left := maxUnits - n/int64(unit); maxUnits >= 0 && int64(k/unit) >= left {
+			k, full = int(left)*unit, true
+		}
+		if _, derr := in.discard(k); derr != nil {
+			return n, false, derr
+		}
+		n += int64(k)
+		if full || i < len(b) {
+			return n, false, nil
+		}
+		if err != nil { // zeros up to the byte limit
+			return n, false, err
+		}
+	}
+}
+
+// zeroBlock is compared against to find the end of a run of zeros quickly.
+var zeroBlock [4096]byte
+
+// nonZero returns the index of the first byte of b that is not zero, or len(b).
+func nonZero(b []byte) int {
+	i := 0
+	for ; i+len(zeroBlock) <= len(b); i += len(zeroBlock) {
+		if !bytes.Equal(b[i:i+len(zeroBlock)], zeroBlock[:]) {
+			break
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] != 0 {
+			return i
+		}
+	}
+	return i
+}
+
 // skip records a skipped record (or byte range) and returns it as a *RecordError.
 func (in *rdInput) skip(frame uint32, off int64, format string, args ...any) error {
-	in.skipped++
-	return &RecordError{Frame: frame, Offset: off, Reason: fmt.Sprintf(format, args...)}
+	return in.skipN(frame, off, 1, format, args...)
+}
+
+// skipN records n skipped records (a run from frame on) and returns them as one *RecordError.
+func (in *rdInput) skipN(frame uint32, off int64, n int, format string, args ...any) error {
+	in.skipped += n
+	return &RecordError{Frame: frame, Offset: off, Records: n, Reason: fmt.Sprintf(format, args...)}
 }
 
 // overFrames returns the error for an input with more than maxFrames records: frame is the first
@@ -281,6 +341,17 @@ func (in *rdInput) truncated(frame uint32, what string, have, want int) error {
 	}
 	in.done = io.EOF
 	return in.skip(frame, off, "truncated %s: %d of %d bytes before end of file", what, have, want)
+}
+
+// zeroTail reports a zero-filled tail, as a crash or a preallocated file leaves: zero bytes from
+// offset start to the end of the stream, whose last n are still to be consumed. It is one skipped
+// range, and the next Next returns io.EOF.
+func (in *rdInput) zeroTail(start int64, n int) error {
+	if _, err := in.discard(n); err != nil {
+		return in.fail(err)
+	}
+	in.done = io.EOF
+	return in.skip(0, start, "zero-filled tail: the last %d bytes are zeros, not records (as a crash or a preallocated file leaves): ignored", in.off-start)
 }
 
 // Compressed reports whether the file was gzip-compressed.

@@ -61,12 +61,15 @@ func FuzzReader(f *testing.F) {
 					t.Fatalf("frame %d: link type %v, interface says %v", rec.Frame, rec.LinkType, it.LinkType)
 				}
 			case errors.As(err, &re):
-				skipped++
+				if re.Records < 1 || re.Frame == 0 && re.Records != 1 {
+					t.Fatalf("%v stands for %d records", re, re.Records)
+				}
+				skipped += re.Records
 				if re.Frame != 0 {
 					if re.Frame <= lastFrame {
 						t.Fatalf("skipped frame %d after frame %d", re.Frame, lastFrame)
 					}
-					lastFrame = re.Frame
+					lastFrame = re.Frame + uint32(re.Records-1)
 				}
 				if re.Offset < 0 || re.Offset > in.off {
 					t.Fatalf("error offset %d beyond the read position %d", re.Offset, in.off)

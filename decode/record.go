@@ -99,16 +99,23 @@ type Interface struct {
 	TsOffset    int64  // if_tsoffset in seconds
 }
 
-// RecordError reports a record that was skipped. The Reader stays usable: call Next again.
+// RecordError reports a record, a run of records or a byte range that was skipped. The Reader stays
+// usable: call Next again.
 type RecordError struct {
-	Frame  uint32 // frame number the record would have had (0 when no frame number applies)
+	Frame  uint32 // frame number the (first) record would have had (0 when no frame number applies)
 	Offset int64  // byte offset of the record in the (decompressed) stream
-	Reason string
+	// Records is how many records (or byte ranges) this error stands for, all counted by Skipped: 1,
+	// or more for a run of empty records, whose frame numbers are Frame to Frame+Records-1.
+	Records int
+	Reason  string
 }
 
 func (e *RecordError) Error() string {
-	if e.Frame == 0 {
+	switch {
+	case e.Frame == 0:
 		return fmt.Sprintf("offset %d: %s", e.Offset, e.Reason)
+	case e.Records > 1:
+		return fmt.Sprintf("frames %d-%d (offset %d): %s", e.Frame, e.Frame+uint32(e.Records-1), e.Offset, e.Reason)
 	}
 	return fmt.Sprintf("frame %d (offset %d): %s", e.Frame, e.Offset, e.Reason)
 }
