@@ -37,10 +37,11 @@ type ngIface struct {
 type ngReader struct {
 	*rdInput
 	endian
-	ifaces []ngIface
-	infos  []Interface
-	frame  uint32
-	badSec bool // the current section has an unsupported version: skip its blocks
+	ifaces      []ngIface
+	infos       []Interface
+	extraIfaces int // IDBs of the section beyond maxIfaces, counted, not kept
+	frame       uint32
+	badSec      bool // the current section has an unsupported version: skip its blocks
 }
 
 func newNgReader(in *rdInput) (*ngReader, error) {
@@ -90,7 +91,7 @@ func (r *ngReader) Interfaces() []Interface { return append([]Interface(nil), r.
 
 // section starts a new section from a complete SHB (byte order already set).
 func (r *ngReader) section(b []byte) error {
-	r.ifaces, r.infos = r.ifaces[:0], r.infos[:0]
+	r.ifaces, r.infos, r.extraIfaces = r.ifaces[:0], r.infos[:0], 0
 	if major, minor := r.u16(b[12:]), r.u16(b[14:]); major != 1 {
 		return fmt.Errorf("unsupported pcapng version %d.%d", major, minor)
 	}
@@ -229,7 +230,9 @@ func (r *ngReader) Next(rec *Record) error {
 		}
 		switch typ {
 		case ngIDB:
-			r.addIface(b[:n])
+			if err := r.addIface(off, b[:n]); err != nil {
+				return err
+			}
 		case ngEPB, ngPB:
 			return r.packet(rec, frame, off, typ, b[:n])
 		case ngSPB:
@@ -268,8 +271,23 @@ func (r *ngReader) skipBig(frame, typ, n uint32) error {
 	return nil
 }
 
-// addIface parses an IDB (a complete block of at least 12 bytes).
-func (r *ngReader) addIface(b []byte) {
+// maxIfaces is how many interface descriptions of one section are kept: more than calipath tells
+// apart (see IfOverflow), so that a flood of them cannot fill memory without a frame.
+const maxIfaces = 1 << 16
+
+// maxIfaceText is how many bytes of an interface's name or description are kept.
+const maxIfaceText = 256
+
+// addIface parses an IDB (a complete block of at least 12 bytes) at offset off. Past maxIfaces in
+// a section the IDB is only counted, and the first such one is reported as a skipped range.
+func (r *ngReader) addIface(off int64, b []byte) error {
+	if len(r.ifaces) >= maxIfaces {
+		r.extraIfaces++
+		if r.extraIfaces == 1 {
+			return r.skip(0, off, "more than %d interface descriptions in this section: this one and later ones are not kept, and packets on them are skipped", maxIfaces)
+		}
+		return nil
+	}
 	info := Interface{TsResol: 6}
 	if len(b) >= 20 {
 		info.LinkType = LinkType(r.u16(b[8:]))
@@ -277,9 +295,9 @@ func (r *ngReader) addIface(b []byte) {
 		r.options(b[16:len(b)-4], func(code uint16, v []byte) {
 			switch {
 			case code == 2:
-				info.Name = string(v)
+				info.Name = string(v[:min(len(v), maxIfaceText)])
 			case code == 3:
-				info.Description = string(v)
+				info.Description = string(v[:min(len(v), maxIfaceText)])
 			case code == 9 && len(v) >= 1:
 				info.TsResol = v[0]
 			case code == 14 && len(v) >= 8:
@@ -293,6 +311,7 @@ func (r *ngReader) addIface(b []byte) {
 	}
 	r.ifaces = append(r.ifaces, ifc)
 	r.infos = append(r.infos, info)
+	return nil
 }
 
 // options walks a pcapng option list, stopping at opt_endofopt or at the first malformed option.
@@ -397,6 +416,9 @@ func (r *ngReader) packet(rec *Record, frame uint32, off int64, typ uint32, b []
 		id = uint32(r.u16(b[8:]))
 	}
 	if id >= uint32(len(r.ifaces)) {
+		if int64(id) < int64(len(r.ifaces))+int64(r.extraIfaces) {
+			return r.skip(frame, off, "interface id %d is beyond the %d interface descriptions kept", id, maxIfaces)
+		}
 		return r.skip(frame, off, "interface id %d is not defined in this section (%d interfaces)", id, len(r.ifaces))
 	}
 	ifc := &r.ifaces[id]

@@ -399,7 +399,7 @@ func TestToNs(t *testing.T) {
 		for _, off := range offsets {
 			w := &ngBuf{}
 			r := &ngReader{}
-			r.addIface(w.idb(1, 0, w.opt(9, []byte{byte(res)}), w.opt(14, w.u64(uint64(off)))).b)
+			_ = r.addIface(0, w.idb(1, 0, w.opt(9, []byte{byte(res)}), w.opt(14, w.u64(uint64(off)))).b)
 			ifc := &r.ifaces[0]
 			for _, ts := range tss {
 				// want = floor(ts * 1e9 / unit) + off*1e9, where unit = 10^e or 2^e per second.

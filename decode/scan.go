@@ -147,7 +147,7 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 	}
 	fi.Skipped = r.Skipped()
 	fi.Bytes = r.Offset()
-	fi.Interfaces = append([]Interface(nil), r.Interfaces()...)
+	fi.Interfaces = r.Interfaces() // a copy
 	if report != nil {
 		report()
 	}
