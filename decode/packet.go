@@ -67,10 +67,13 @@ const (
 	ErrBadOuterUDPChecksum                 // VXLAN outer UDP checksum is non-zero and wrong (calico#3145)
 	ErrBadVXLAN                            // UDP to the VXLAN port without a valid VXLAN header
 	ErrBadOption                           // malformed TCP option or IPv6 extension header
+	// ErrTimestamp is set by the scan, not by decoding: the record's timestamp cannot be right (its
+	// fraction field said a second or more, or it went back more than a second on its interface).
+	ErrTimestamp
 )
 
 var errNames = [...]string{"truncated", "snapped", "bad-length", "bad-version", "unknown-link", "not-ip",
-	"bad-ip-checksum", "bad-l4-checksum", "bad-outer-udp-checksum", "bad-vxlan", "bad-option"}
+	"bad-ip-checksum", "bad-l4-checksum", "bad-outer-udp-checksum", "bad-vxlan", "bad-option", "bad-timestamp"}
 
 // Strings lists the names of the set problems, in bit order.
 func (e Err) Strings() []string {

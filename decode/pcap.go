@@ -62,13 +62,14 @@ func (r *pcapReader) Format() Format { return FormatPcap }
 // Interfaces returns the file's single interface.
 func (r *pcapReader) Interfaces() []Interface { return []Interface{r.iface} }
 
-// ts converts a record header's timestamp to ns since the epoch.
-func (r *pcapReader) ts(h []byte) int64 {
+// ts converts a record header's timestamp to ns since the epoch, and reports a fraction field of a
+// second or more (whose excess is carried into the seconds: no overflow, as both fields are 32 bits).
+func (r *pcapReader) ts(h []byte) (int64, bool) {
 	sec, frac := int64(r.u32(h)), int64(r.u32(h[4:]))
 	if r.nano {
-		return sec*1e9 + frac
+		return sec*1e9 + frac, frac >= 1e9
 	}
-	return sec*1e9 + frac*1e3
+	return sec*1e9 + frac*1e3, frac >= 1e6
 }
 
 // Next reads the next record; see Reader.
@@ -93,7 +94,7 @@ func (r *pcapReader) Next(rec *Record) error {
 		}
 		return r.truncated(r.frame, "record header", len(h), pcapRecHdrLen)
 	}
-	ts := r.ts(h)
+	ts, fracOver := r.ts(h)
 	caplen, origlen := r.u32(h[8:]), r.u32(h[12:])
 	if caplen-1 >= MaxCapLen { // 0, or more than MaxCapLen
 		if caplen == 0 {
@@ -120,7 +121,7 @@ func (r *pcapReader) Next(rec *Record) error {
 	case int(caplen) > r.snaplen:
 		return r.skip(r.frame, off, "caplen %d exceeds snaplen %d", caplen, r.snaplen)
 	}
-	rec.set(r.frame, ts, int(caplen), int(origlen), r.iface.LinkType, 0, b[pcapRecHdrLen:n:n])
+	rec.set(r.frame, ts, fracOver, int(caplen), int(origlen), r.iface.LinkType, 0, b[pcapRecHdrLen:n:n])
 	return nil
 }
 
@@ -188,7 +189,7 @@ func (r *pcapReader) plausible(h []byte, prev int64, havePrev bool) (int, int64,
 	if int(caplen) > r.snaplen || caplen > origlen || origlen == 0 || origlen >= maxBlockLen {
 		return 0, 0, false
 	}
-	ts := r.ts(h)
+	ts, _ := r.ts(h)
 	if havePrev && (ts-prev > 86400e9 || prev-ts > 86400e9) {
 		return 0, 0, false
 	}

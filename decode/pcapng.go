@@ -438,7 +438,7 @@ func (r *ngReader) packet(rec *Record, frame uint32, off int64, typ uint32, b []
 		return r.skip(frame, off, "timestamp out of range")
 	}
 	end := hdr + int(caplen)
-	rec.set(frame, ts, int(caplen), int(origlen), r.infos[id].LinkType, int(id), b[hdr:end:end])
+	rec.set(frame, ts, false, int(caplen), int(origlen), r.infos[id].LinkType, int(id), b[hdr:end:end])
 	return nil
 }
 
@@ -525,7 +525,7 @@ func (r *ngReader) simple(rec *Record, frame uint32, off int64, b []byte) error 
 		return r.empty(frame, off, "empty simple packet block (captured length 0)")
 	}
 	end := hdr + int(caplen)
-	rec.set(frame, 0, int(caplen), int(origlen), r.infos[0].LinkType, 0, b[hdr:end:end])
+	rec.set(frame, 0, false, int(caplen), int(origlen), r.infos[0].LinkType, 0, b[hdr:end:end])
 	return nil
 }
 

@@ -470,6 +470,14 @@ func brokenFixtures() map[string][]byte {
 	ng = (&ngBuf{}).shb().idb(1, 0).epb(0, sec*1e6, 60, rdFrame(0, 60)).epb(0, sec*1e6+1, 60, nil).epb(0, sec*1e6+2, 60, nil)
 	fx["empty-blocks.pcapng"] = ng.spb(0, nil).epb(0, sec*1e6+3, 60, rdFrame(3, 60)).b
 
+	// Timestamps that lie: a microsecond field of 1.5 s, one frame in 1970, one in 2106, then the
+	// clock an hour back.
+	p = good().frame(sec, 0, 60)
+	p.rec(sec, 1500000, 60, 60, rdFrame(1, 60))
+	p.rec(0, 2000, 60, 60, rdFrame(2, 60))
+	p.rec(1<<32-1, 3000, 60, 60, rdFrame(3, 60))
+	p.rec(sec-3600, 4000, 60, 60, rdFrame(4, 60))
+	fx["lying-times.pcap"] = p.frame(sec-3600, 5, 60).b
 	return fx
 }
 
@@ -566,6 +574,15 @@ var brokenWant = map[string][]string{
 		"skip: frames 2-4 (offset 140): 3 empty packet blocks (captured length 0)",
 		"frame 5 if 0 EN10MB ts 1764086400000003000 len 60/60",
 		"end skipped=3",
+	},
+	"lying-times.pcap": {
+		"frame 1 if 0 EN10MB ts 1764086400000000000 len 60/60",
+		"frame 2 if 0 EN10MB ts 1764086401500000000 len 60/60",
+		"frame 3 if 0 EN10MB ts 2000000 len 60/60",
+		"frame 4 if 0 EN10MB ts 4294967295003000000 len 60/60",
+		"frame 5 if 0 EN10MB ts 1764082800004000000 len 60/60",
+		"frame 6 if 0 EN10MB ts 1764082800005000000 len 60/60",
+		"end skipped=0",
 	},
 }
 

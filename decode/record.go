@@ -74,14 +74,18 @@ type Record struct {
 	LinkType LinkType // link type of the frame's interface
 	Iface    int      // pcapng interface index (0 for pcap files)
 	Data     []byte
+	// FracOver reports a timestamp whose fraction field said a second or more (a pcap record's
+	// microseconds ≥ 1,000,000 or nanoseconds ≥ 10⁹): Ts carries the excess into the seconds.
+	FracOver bool
 }
 
 // set assigns every field of rec, one at a time. (A composite literal, *rec = Record{...}, is built in a
 // temporary and then copied with 16-byte moves that cannot be forwarded from the temporary's narrower
 // stores: a stall on every record.)
-func (rec *Record) set(frame uint32, ts int64, capLen, origLen int, lt LinkType, iface int, data []byte) {
+func (rec *Record) set(frame uint32, ts int64, fracOver bool, capLen, origLen int, lt LinkType, iface int, data []byte) {
 	rec.Frame = frame
 	rec.Ts = ts
+	rec.FracOver = fracOver
 	rec.CapLen = capLen
 	rec.OrigLen = origLen
 	rec.LinkType = lt

@@ -90,6 +90,7 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 	var tr *Traffic
 	lastSrc := -1
 	ctxLost := 0
+	var fracOver, wentBack int // frames flagged for their timestamps
 	for {
 		err := r.Next(&rec)
 		if err != nil {
@@ -138,7 +139,21 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 				fi.Traffic[o.Source] = tr
 			}
 		}
-		tr.Add(rec.Ts, &p, p.Loose)
+		if back := tr.add(rec.Frame, rec.Ts, rec.FracOver, &p, p.Loose); back != 0 || rec.FracOver {
+			p.Errs |= ErrTimestamp
+			if rec.FracOver {
+				if fracOver++; fracOver <= maxTimeProblems {
+					fi.problem("frame %d: the timestamp's fraction field says a second or more; read as %s "+
+						"(the excess carried into the seconds)", rec.Frame, fmtNs(rec.Ts))
+				}
+			}
+			if back != 0 {
+				if wentBack++; wentBack <= maxTimeProblems {
+					fi.problem("frame %d: the time goes back %s from the frame before it on its interface "+
+						"(a clock step, or frames out of order)", rec.Frame, fmtAgo(back))
+				}
+			}
+		}
 		if fn != nil {
 			fn(&rec, &p, &o)
 		}
@@ -146,6 +161,13 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 	if ctxLost > 1 {
 		fi.problem("%d frames in all have an outer header that was not kept (header table full)", ctxLost)
 	}
+	if fracOver > maxTimeProblems {
+		fi.problem("%d frames in all have a timestamp fraction field of a second or more", fracOver)
+	}
+	if wentBack > maxTimeProblems {
+		fi.problem("%d frames in all go back in time by more than a second", wentBack)
+	}
+	settleTimes(fi)
 	fi.Skipped = r.Skipped()
 	fi.Bytes = r.Offset()
 	fi.Interfaces = r.Interfaces() // a copy
