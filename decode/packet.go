@@ -67,8 +67,9 @@ const (
 	ErrBadOuterUDPChecksum                 // VXLAN outer UDP checksum is non-zero and wrong (calico#3145)
 	ErrBadVXLAN                            // UDP to the VXLAN port without a valid VXLAN header
 	ErrBadOption                           // malformed TCP option or IPv6 extension header
-	// ErrTimestamp is set by the scan, not by decoding: the record's timestamp cannot be right (its
-	// fraction field said a second or more, or it went back more than a second on its interface).
+	// ErrTimestamp is set by the scan, not by decoding: the record's timestamp is not to be trusted
+	// (its fraction field said a second or more, it went back more than a second on its interface, or
+	// it lies a day or more from the rest of the capture read so far).
 	ErrTimestamp
 )
 

@@ -139,7 +139,10 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 				fi.Traffic[o.Source] = tr
 			}
 		}
-		if back := tr.add(rec.Frame, rec.Ts, rec.FracOver, &p, p.Loose); back != 0 || rec.FracOver {
+		// A frame is flagged for its time when its fraction field overflowed, when it went back more than
+		// a second, or when it lies a day or more from its capture's main stretch of time so far (the
+		// end of the scan names such frames, as they are then known).
+		if back := tr.add(rec.Frame, rec.Ts, rec.FracOver, &p, p.Loose); back != 0 || rec.FracOver || tr.cur != tr.main {
 			p.Errs |= ErrTimestamp
 			if rec.FracOver {
 				if fracOver++; fracOver <= maxTimeProblems {
