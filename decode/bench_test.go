@@ -96,3 +96,25 @@ func benchReadDecode(b *testing.B, slow bool) {
 	}
 	b.ReportMetric(float64(frames)*float64(b.N)/b.Elapsed().Seconds(), "frames/s")
 }
+
+// BenchmarkScanIPIP is the whole scan of a file of 1 Mi IP-in-IP frames: reading, decoding, and the
+// traffic accounting of every frame (roles, node IPs, time spans), without keeping the Observations.
+func BenchmarkScanIPIP(b *testing.B) {
+	data := benchInput(b)
+	const frames = 1 << 20
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r, err := NewReader(bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		fi := &FileInfo{Traffic: map[uint16]*Traffic{}}
+		scan(r, fi, Options{}, NewTables(), nil, nil)
+		if fi.Records != frames || fi.NProblems != 0 {
+			b.Fatalf("scanned %d frames, problems %q", fi.Records, fi.Problems)
+		}
+	}
+	b.ReportMetric(float64(frames)*float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+}

@@ -1,6 +1,13 @@
 package decode
 
-import "testing"
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
 
 // The collector returns every Observation once, in order, whether the file fits its estimate, outgrows
 // it (records growing smaller, so more of them than the first ones predicted), has no known size, or
@@ -93,5 +100,69 @@ func TestFingerprints(t *testing.T) {
 		if f.At(i) != 1 || c.At(i) != uint64(i)*7 {
 			t.Fatalf("after writing the slots: At(%d) = %d, the clone's %d", i, f.At(i), c.At(i))
 		}
+	}
+}
+
+// The collector trusts a file's size for a bounded reservation only, and then grows from the
+// records it has read: a 10 GiB file whose first records are real (a sparse file, a zero-filled
+// tail) gets room for at most 4 Mi Observations, not for 28 GB worth (which ended in "fatal error:
+// out of memory"). A file that does hold what its size says is collected in a few steps.
+func TestObsCollectorSizeNotRead(t *testing.T) {
+	c := obsCollector{size: 10 << 30}
+	for i := range obsChunk + 1 {
+		c.add(&Record{CapLen: 100}, &Observation{Frame: uint32(i + 1)})
+	}
+	if n := cap(c.obs); n > 1<<22 {
+		t.Errorf("%d Observations read: room for %d, want at most %d", obsChunk+1, n, 1<<22)
+	}
+	if obs := c.finish(); len(obs) != obsChunk+1 || cap(obs) > len(obs)+len(obs)/4+4096 {
+		t.Errorf("finish: %d Observations, capacity %d", len(obs), cap(obs))
+	}
+
+	// A file that holds what its size says reaches it in a few steps, none more than 8 times.
+	for _, est := range []int{1 << 20, 1<<22 + 1, 10 << 20, 100 << 20, 1 << 31} {
+		caps := []int{obsChunk}
+		for n := obsChunk; n < est; n = caps[len(caps)-1] {
+			next := obsNext(n, est)
+			if next <= n || next > est || next > 8*n && next > 1<<22 {
+				t.Fatalf("estimate %d: capacities %v, then %d", est, caps, next)
+			}
+			caps = append(caps, next)
+		}
+		if len(caps) > 7 {
+			t.Errorf("estimate %d: capacities %v", est, caps)
+		}
+	}
+}
+
+// A capture followed by a large hole (a sparse file: its size claims far more than it holds) is
+// loaded in memory for the frames it holds: the hole is one zero-filled tail, and nothing is sized
+// from the file's size.
+func TestSparseFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads a 64 MiB hole")
+	}
+	w := newRdPcap(false, false, 65535, 1)
+	const n = 70000
+	for i := range n {
+		w.rec(1764086400+uint32(i/1000), uint32(i%1000)*1000, 60, 60, rdFrame(i, 60))
+	}
+	path := filepath.Join(t.TempDir(), "node-a-eth0.pcap")
+	if err := os.WriteFile(path, w.b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, int64(len(w.b))+64<<20); err != nil {
+		t.Fatal(err)
+	}
+	var c *Capture
+	alloc := allocated(func() { c = Load([]string{path}, Options{}, PointConfig{}) })
+	fi := c.Files[0]
+	want := []string{fmt.Sprintf("%s: offset %d: zero-filled tail: the last %d bytes are zeros, not records (as a crash or a preallocated file leaves): ignored",
+		path, len(w.b), 64<<20)}
+	if diff := cmp.Diff(want, fi.Problems); diff != "" || fi.Records != n || fi.Skipped != 1 || len(c.Obs[0]) != n {
+		t.Errorf("%d records, %d skipped, %d Observations; problems (-want +got):\n%s", fi.Records, fi.Skipped, len(c.Obs[0]), diff)
+	}
+	if alloc > 100<<20 {
+		t.Errorf("loading %d frames allocated %d MiB", n, alloc>>20)
 	}
 }

@@ -8,6 +8,8 @@ type Options struct {
 	// Slow decodes with gopacket's layers (DecodeSlow) instead of the fixed-offset fast path. Both give
 	// the same Packet (the differential tests hold them to it); the fast path is several times faster.
 	Slow bool
+	// Limits bound how much of each input file is read (zero values: the defaults).
+	Limits Limits
 }
 
 // Decoder turns Records of one input file into Packets and Observations. It keeps small caches of the

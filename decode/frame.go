@@ -23,7 +23,7 @@ func ReadFrameOptions(path string, frame uint32, opts Options) (Record, Packet, 
 	if frame == 0 {
 		return rec, p, fmt.Errorf("read %s: frame numbers start at 1", path)
 	}
-	r, c, err := Open(path)
+	r, c, err := OpenLimits(path, opts.Limits)
 	if err != nil {
 		return rec, p, fmt.Errorf("read %s: %w", path, err)
 	}
@@ -53,6 +53,9 @@ func ReadFrameOptions(path string, frame uint32, opts Options) (Record, Packet, 
 		}
 		rec.Data = append([]byte(nil), rec.Data...)
 		DecodeFast(rec.LinkType, rec.Data, rec.OrigLen, opts.VXLANPort, &p)
+		if rec.FracOver {
+			p.Errs |= ErrTimestamp
+		}
 		return rec, p, nil
 	}
 }

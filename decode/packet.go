@@ -69,10 +69,14 @@ const (
 	ErrBadOuterUDPChecksum                 // VXLAN outer UDP checksum is non-zero and wrong, also once the inner checksum is finished (calico#3145)
 	ErrBadVXLAN                            // UDP to the VXLAN port without a valid VXLAN header
 	ErrBadOption                           // malformed TCP option or IPv6 extension header
+	// ErrTimestamp is set by the scan, not by decoding: the record's timestamp is not to be trusted
+	// (its fraction field said a second or more, it went back more than a second on its interface, or
+	// it lies a day or more from the rest of the capture read so far).
+	ErrTimestamp
 )
 
 var errNames = [...]string{"truncated", "snapped", "bad-length", "bad-version", "unknown-link", "not-ip",
-	"bad-ip-checksum", "bad-l4-checksum", "bad-outer-udp-checksum", "bad-vxlan", "bad-option"}
+	"bad-ip-checksum", "bad-l4-checksum", "bad-outer-udp-checksum", "bad-vxlan", "bad-option", "bad-timestamp"}
 
 // Strings lists the names of the set problems, in bit order.
 func (e Err) Strings() []string {

@@ -62,13 +62,14 @@ func (r *pcapReader) Format() Format { return FormatPcap }
 // Interfaces returns the file's single interface.
 func (r *pcapReader) Interfaces() []Interface { return []Interface{r.iface} }
 
-// ts converts a record header's timestamp to ns since the epoch.
-func (r *pcapReader) ts(h []byte) int64 {
+// ts converts a record header's timestamp to ns since the epoch, and reports a fraction field of a
+// second or more (whose excess is carried into the seconds: no overflow, as both fields are 32 bits).
+func (r *pcapReader) ts(h []byte) (int64, bool) {
 	sec, frac := int64(r.u32(h)), int64(r.u32(h[4:]))
 	if r.nano {
-		return sec*1e9 + frac
+		return sec*1e9 + frac, frac >= 1e9
 	}
-	return sec*1e9 + frac*1e3
+	return sec*1e9 + frac*1e3, frac >= 1e6
 }
 
 // Next reads the next record; see Reader.
@@ -84,12 +85,21 @@ func (r *pcapReader) Next(rec *Record) error {
 		return r.fail(io.EOF)
 	}
 	r.frame++
+	if r.frame > r.maxFrames && nonZero(h) < len(h) { // zeros may still be a tail
+		return r.overFrames(r.frame)
+	}
 	if len(h) < pcapRecHdrLen {
+		if nonZero(h) == len(h) {
+			return r.zeroTail(r.off, len(h))
+		}
 		return r.truncated(r.frame, "record header", len(h), pcapRecHdrLen)
 	}
-	ts := r.ts(h)
+	ts, fracOver := r.ts(h)
 	caplen, origlen := r.u32(h[8:]), r.u32(h[12:])
-	if caplen > MaxCapLen {
+	if caplen-1 >= MaxCapLen { // 0, or more than MaxCapLen
+		if caplen == 0 {
+			return r.empty()
+		}
 		return r.resync(caplen)
 	}
 	n := pcapRecHdrLen + int(caplen)
@@ -111,8 +121,62 @@ func (r *pcapReader) Next(rec *Record) error {
 	case int(caplen) > r.snaplen:
 		return r.skip(r.frame, off, "caplen %d exceeds snaplen %d", caplen, r.snaplen)
 	}
-	rec.set(r.frame, ts, int(caplen), int(origlen), r.iface.LinkType, 0, b[pcapRecHdrLen:n:n])
+	rec.set(r.frame, ts, fracOver, int(caplen), int(origlen), r.iface.LinkType, 0, b[pcapRecHdrLen:n:n])
 	return nil
+}
+
+// empty skips a run of empty records (captured length 0), the first of them (frame r.frame) at the
+// read position, and reports it as one *RecordError. A run of all-zero headers is skipped in bulk,
+// and zeros to the end of the file are a zero-filled tail: not records at all.
+func (r *pcapReader) empty() error {
+	first, start := r.frame, r.off
+	n := uint32(0) // records of the run consumed
+	for n == 0 || first+n <= r.maxFrames {
+		h, err := r.peek(pcapRecHdrLen)
+		if err != nil {
+			if n > 0 { // report the run; the next Next meets the error again
+				break
+			}
+			return r.fail(err)
+		}
+		if len(h) < pcapRecHdrLen || r.u32(h[8:]) != 0 {
+			break
+		}
+		if nonZero(h) == pcapRecHdrLen {
+			if n > 0 { // the zeros are a run (or a tail) of their own
+				break
+			}
+			return r.zeroRun()
+		}
+		if _, err := r.discard(pcapRecHdrLen); err != nil {
+			return r.fail(err)
+		}
+		n++
+	}
+	r.frame = first + n - 1
+	if n == 1 {
+		return r.skip(first, start, "empty record (captured length 0)")
+	}
+	return r.skipN(first, start, int(n), "%d empty records (captured length 0)", n)
+}
+
+// zeroRun skips the all-zero record headers from the read position (frame r.frame) on, up to the
+// record limit (the next Next then stops there).
+func (r *pcapReader) zeroRun() error {
+	first, start := r.frame, r.off
+	z, tail, err := r.zeros(pcapRecHdrLen, max(int64(r.maxFrames)-int64(first)+1, 0))
+	if err != nil {
+		return r.fail(err)
+	}
+	if tail {
+		return r.zeroTail(start, 0)
+	}
+	n := uint32(z / pcapRecHdrLen)
+	if n == 0 { // past the record limit, and not a tail within the next read buffer
+		return r.overFrames(first)
+	}
+	r.frame = first + n - 1
+	return r.skipN(first, start, int(n), "%d empty records (all-zero headers)", n)
 }
 
 // plausible reports whether h (at least 16 bytes) looks like a record header following a record
@@ -125,7 +189,7 @@ func (r *pcapReader) plausible(h []byte, prev int64, havePrev bool) (int, int64,
 	if int(caplen) > r.snaplen || caplen > origlen || origlen == 0 || origlen >= maxBlockLen {
 		return 0, 0, false
 	}
-	ts := r.ts(h)
+	ts, _ := r.ts(h)
 	if havePrev && (ts-prev > 86400e9 || prev-ts > 86400e9) {
 		return 0, 0, false
 	}

@@ -37,10 +37,11 @@ type ngIface struct {
 type ngReader struct {
 	*rdInput
 	endian
-	ifaces []ngIface
-	infos  []Interface
-	frame  uint32
-	badSec bool // the current section has an unsupported version: skip its blocks
+	ifaces      []ngIface
+	infos       []Interface
+	extraIfaces int // IDBs of the section beyond maxIfaces, counted, not kept
+	frame       uint32
+	badSec      bool // the current section has an unsupported version: skip its blocks
 }
 
 func newNgReader(in *rdInput) (*ngReader, error) {
@@ -90,7 +91,7 @@ func (r *ngReader) Interfaces() []Interface { return append([]Interface(nil), r.
 
 // section starts a new section from a complete SHB (byte order already set).
 func (r *ngReader) section(b []byte) error {
-	r.ifaces, r.infos = r.ifaces[:0], r.infos[:0]
+	r.ifaces, r.infos, r.extraIfaces = r.ifaces[:0], r.infos[:0], 0
 	if major, minor := r.u16(b[12:]), r.u16(b[14:]); major != 1 {
 		return fmt.Errorf("unsupported pcapng version %d.%d", major, minor)
 	}
@@ -142,10 +143,19 @@ func (r *ngReader) Next(rec *Record) error {
 			return r.truncated(0, "block header", len(h), 8)
 		}
 		typ := r.u32(h)
+		if typ == 0 && nonZero(h[:8]) == 8 {
+			if err := r.zeroRun(); err != nil {
+				return err
+			}
+			continue
+		}
 		var frame uint32
 		if ngFrameType(typ) && !r.badSec { // blocks of an unsupported version are not frames
 			r.frame++
 			frame = r.frame
+			if frame > r.maxFrames {
+				return r.overFrames(frame)
+			}
 		}
 		be := r.be
 		if typ == ngSHB {
@@ -220,7 +230,9 @@ func (r *ngReader) Next(rec *Record) error {
 		}
 		switch typ {
 		case ngIDB:
-			r.addIface(b[:n])
+			if err := r.addIface(off, b[:n]); err != nil {
+				return err
+			}
 		case ngEPB, ngPB:
 			return r.packet(rec, frame, off, typ, b[:n])
 		case ngSPB:
@@ -259,8 +271,23 @@ func (r *ngReader) skipBig(frame, typ, n uint32) error {
 	return nil
 }
 
-// addIface parses an IDB (a complete block of at least 12 bytes).
-func (r *ngReader) addIface(b []byte) {
+// maxIfaces is how many interface descriptions of one section are kept: more than calipath tells
+// apart (see IfOverflow), so that a flood of them cannot fill memory without a frame.
+const maxIfaces = 1 << 16
+
+// maxIfaceText is how many bytes of an interface's name or description are kept.
+const maxIfaceText = 256
+
+// addIface parses an IDB (a complete block of at least 12 bytes) at offset off. Past maxIfaces in
+// a section the IDB is only counted, and the first such one is reported as a skipped range.
+func (r *ngReader) addIface(off int64, b []byte) error {
+	if len(r.ifaces) >= maxIfaces {
+		r.extraIfaces++
+		if r.extraIfaces == 1 {
+			return r.skip(0, off, "more than %d interface descriptions in this section: this one and later ones are not kept, and packets on them are skipped", maxIfaces)
+		}
+		return nil
+	}
 	info := Interface{TsResol: 6}
 	if len(b) >= 20 {
 		info.LinkType = LinkType(r.u16(b[8:]))
@@ -268,9 +295,9 @@ func (r *ngReader) addIface(b []byte) {
 		r.options(b[16:len(b)-4], func(code uint16, v []byte) {
 			switch {
 			case code == 2:
-				info.Name = string(v)
+				info.Name = string(v[:min(len(v), maxIfaceText)])
 			case code == 3:
-				info.Description = string(v)
+				info.Description = string(v[:min(len(v), maxIfaceText)])
 			case code == 9 && len(v) >= 1:
 				info.TsResol = v[0]
 			case code == 14 && len(v) >= 8:
@@ -284,6 +311,7 @@ func (r *ngReader) addIface(b []byte) {
 	}
 	r.ifaces = append(r.ifaces, ifc)
 	r.infos = append(r.infos, info)
+	return nil
 }
 
 // options walks a pcapng option list, stopping at opt_endofopt or at the first malformed option.
@@ -388,11 +416,16 @@ func (r *ngReader) packet(rec *Record, frame uint32, off int64, typ uint32, b []
 		id = uint32(r.u16(b[8:]))
 	}
 	if id >= uint32(len(r.ifaces)) {
+		if int64(id) < int64(len(r.ifaces))+int64(r.extraIfaces) {
+			return r.skip(frame, off, "interface id %d is beyond the %d interface descriptions kept", id, maxIfaces)
+		}
 		return r.skip(frame, off, "interface id %d is not defined in this section (%d interfaces)", id, len(r.ifaces))
 	}
 	ifc := &r.ifaces[id]
 	caplen, origlen := r.u32(b[20:]), r.u32(b[24:])
 	switch {
+	case caplen == 0:
+		return r.empty(frame, off, "empty packet block (captured length 0)")
 	case caplen > uint32(len(b)-hdr-4):
 		return r.skip(frame, off, "caplen %d exceeds the %d bytes of its block", caplen, len(b)-hdr-4)
 	case caplen > origlen:
@@ -405,8 +438,70 @@ func (r *ngReader) packet(rec *Record, frame uint32, off int64, typ uint32, b []
 		return r.skip(frame, off, "timestamp out of range")
 	}
 	end := hdr + int(caplen)
-	rec.set(frame, ts, int(caplen), int(origlen), r.infos[id].LinkType, int(id), b[hdr:end:end])
+	rec.set(frame, ts, false, int(caplen), int(origlen), r.infos[id].LinkType, int(id), b[hdr:end:end])
 	return nil
+}
+
+// emptyPacket reports whether the complete block b of type typ is a packet block that captured
+// nothing, on a known interface.
+func (r *ngReader) emptyPacket(typ uint32, b []byte) bool {
+	switch typ {
+	case ngEPB, ngPB:
+		if len(b) < 32 {
+			return false
+		}
+		id := r.u32(b[8:])
+		if typ == ngPB {
+			id = uint32(r.u16(b[8:]))
+		}
+		return id < uint32(len(r.ifaces)) && r.u32(b[20:]) == 0
+	case ngSPB:
+		return len(b) >= 16 && len(r.ifaces) > 0 && (r.u32(b[8:]) == 0 || len(b) == 16)
+	}
+	return false
+}
+
+// empty skips a run of packet blocks that captured nothing, the first (frame, at offset off) already
+// consumed, and reports it as one *RecordError (with reason when the run is that one block).
+func (r *ngReader) empty(frame uint32, off int64, reason string) error {
+	n := uint32(1)
+	for frame+n <= r.maxFrames {
+		h, err := r.peek(8)
+		if err != nil || len(h) < 8 {
+			break
+		}
+		typ, bl := r.u32(h), r.u32(h[4:])
+		if !ngPacketType(typ) || bl < 12 || bl%4 != 0 || bl > readBufSize {
+			break
+		}
+		b, err := r.peek(int(bl))
+		if err != nil || len(b) < int(bl) || r.u32(b[bl-4:]) != bl || !r.emptyPacket(typ, b) {
+			break
+		}
+		if _, err := r.discard(int(bl)); err != nil {
+			return r.fail(err)
+		}
+		n++
+	}
+	r.frame = frame + n - 1
+	if n == 1 {
+		return r.skip(frame, off, "%s", reason)
+	}
+	return r.skipN(frame, off, int(n), "%d empty packet blocks (captured length 0)", n)
+}
+
+// zeroRun skips the zeros at the read position, where a block header should be: to the end of
+// the file they are a zero-filled tail, else a skipped range.
+func (r *ngReader) zeroRun() error {
+	start := r.off
+	z, tail, err := r.zeros(4, -1)
+	if err != nil {
+		return r.fail(err)
+	}
+	if tail {
+		return r.zeroTail(start, 0)
+	}
+	return r.skip(0, start, "%d zero bytes where a block should start: skipped", z)
 }
 
 // simple delivers a Simple Packet Block: interface 0, no timestamp.
@@ -426,8 +521,11 @@ func (r *ngReader) simple(rec *Record, frame uint32, off int64, b []byte) error 
 	if caplen > MaxCapLen {
 		return r.skip(frame, off, "caplen %d exceeds %d", caplen, MaxCapLen)
 	}
+	if caplen == 0 {
+		return r.empty(frame, off, "empty simple packet block (captured length 0)")
+	}
 	end := hdr + int(caplen)
-	rec.set(frame, 0, int(caplen), int(origlen), r.infos[0].LinkType, 0, b[hdr:end:end])
+	rec.set(frame, 0, false, int(caplen), int(origlen), r.infos[0].LinkType, 0, b[hdr:end:end])
 	return nil
 }
 

@@ -344,8 +344,8 @@ func TestPcapNGVariants(t *testing.T) {
 			"skip: frame 4 (offset 384): interface id 1 is not defined in this section (1 interfaces)",
 			"skip: frame 5 (offset 476): packet block of 16 bytes is too short",
 			"frame 6 if 0 EN10MB ts 5000 len 60/60",
-			"frame 7 if 0 EN10MB ts 6000 len 0/60",
-			"end skipped=5",
+			"skip: frame 7 (offset 584): empty packet block (captured length 0)",
+			"end skipped=6",
 		}},
 		{"big-unknown-block", func() []byte {
 			w := (&ngBuf{}).shb().idb(1, 0)
@@ -399,7 +399,7 @@ func TestToNs(t *testing.T) {
 		for _, off := range offsets {
 			w := &ngBuf{}
 			r := &ngReader{}
-			r.addIface(w.idb(1, 0, w.opt(9, []byte{byte(res)}), w.opt(14, w.u64(uint64(off)))).b)
+			_ = r.addIface(0, w.idb(1, 0, w.opt(9, []byte{byte(res)}), w.opt(14, w.u64(uint64(off)))).b)
 			ifc := &r.ifaces[0]
 			for _, ts := range tss {
 				// want = floor(ts * 1e9 / unit) + off*1e9, where unit = 10^e or 2^e per second.

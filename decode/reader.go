@@ -2,11 +2,13 @@ package decode
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 )
 
@@ -20,13 +22,55 @@ const resyncLimit = 4 << 20
 // maxBlockLen is the largest pcapng block (and pcap original length) taken at face value.
 const maxBlockLen = 16 << 20
 
-// Open opens a capture file (pcap or pcapng, optionally gzip-compressed). The Closer closes the file.
-func Open(path string) (Reader, io.Closer, error) {
+// Limits bound how much of one input a Reader reads. What a header or a file's size claims is never
+// trusted: these are counted as the input is read, and an input that passes one stops with a
+// *LimitError (the records before it stay read).
+type Limits struct {
+	// MaxBytes bounds the bytes read from the (decompressed) stream; 0 means DefaultMaxBytes.
+	MaxBytes int64
+	// MaxFrames bounds the records, skipped ones included; 0 means DefaultMaxFrames. At most
+	// math.MaxUint32-1 (frame numbers are 32 bits).
+	MaxFrames int64
+}
+
+// Default limits: far beyond any real capture of one interface calipath can hold in memory (a kept
+// frame costs about 62 bytes at the peak), well short of what a gzip bomb or an endless FIFO feeds.
+const (
+	DefaultMaxBytes  = 64 << 30
+	DefaultMaxFrames = 100_000_000
+)
+
+// LimitError reports an input that passed one of its Limits: the rest of it is not read.
+type LimitError struct {
+	What  string // "bytes" or "records"
+	Limit int64
+	Flag  string // the calipath flag that raises the limit
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("the input holds more than %s %s (raise the limit with %s)", groupDigits(e.Limit), e.What, e.Flag)
+}
+
+// groupDigits writes n with thousands separators.
+func groupDigits(n int64) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// Open opens a capture file (pcap or pcapng, optionally gzip-compressed) with the default Limits.
+// The Closer closes the file.
+func Open(path string) (Reader, io.Closer, error) { return OpenLimits(path, Limits{}) }
+
+// OpenLimits is Open with limits.
+func OpenLimits(path string, lim Limits) (Reader, io.Closer, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := NewReader(f)
+	r, err := NewReaderLimits(f, lim)
 	if err != nil {
 		f.Close()
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
@@ -35,9 +79,19 @@ func Open(path string) (Reader, io.Closer, error) {
 }
 
 // NewReader sniffs the magic bytes of r (gzip, pcap in either byte order and resolution, pcapng) and
-// returns a streaming Reader. It reads the file header; a missing or truncated header is an error.
-func NewReader(r io.Reader) (Reader, error) {
-	in := &rdInput{cr: &rdCounter{r: r}}
+// returns a streaming Reader with the default Limits. It reads the file header; a missing or
+// truncated header is an error.
+func NewReader(r io.Reader) (Reader, error) { return NewReaderLimits(r, Limits{}) }
+
+// NewReaderLimits is NewReader with limits.
+func NewReaderLimits(r io.Reader, lim Limits) (Reader, error) {
+	in := &rdInput{cr: &rdCounter{r: r}, maxBytes: lim.MaxBytes, maxFrames: uint32(DefaultMaxFrames)}
+	if in.maxBytes <= 0 {
+		in.maxBytes = DefaultMaxBytes
+	}
+	if lim.MaxFrames > 0 {
+		in.maxFrames = uint32(min(lim.MaxFrames, math.MaxUint32-1))
+	}
 	raw := bufio.NewReaderSize(in.cr, readBufSize)
 	in.br = raw
 	magic, err := raw.Peek(2)
@@ -94,13 +148,17 @@ func (c *rdCounter) Read(p []byte) (int, error) {
 // rdInput is the buffered, possibly decompressed byte stream both readers parse. Record data is
 // served straight from br's buffer through Peek, then Discarded: nothing is copied or allocated.
 type rdInput struct {
-	cr      *rdCounter
-	raw     *bufio.Reader // buffer over the compressed file (gzip only)
-	br      *bufio.Reader // the decompressed stream
-	gz      bool
-	off     int64 // offset of the read position in the decompressed stream
-	skipped int
-	done    error // sticky: io.EOF or a fatal error once the stream cannot be read further
+	cr  *rdCounter
+	raw *bufio.Reader // buffer over the compressed file (gzip only)
+	br  *bufio.Reader // the decompressed stream
+	gz  bool
+	off int64 // offset of the read position in the decompressed stream
+	// maxBytes and maxFrames are the Limits: the stream is not read past maxBytes, and a reader stops
+	// after maxFrames records.
+	maxBytes  int64
+	maxFrames uint32
+	skipped   int
+	done      error // sticky: io.EOF or a fatal error once the stream cannot be read further
 
 	// win is what br holds buffered from the read position on, and pend how many bytes before it
 	// were consumed without telling br yet: peek and discard serve records from win without calling
@@ -120,20 +178,47 @@ func (in *rdInput) sync() {
 }
 
 // peek returns up to n bytes. A short result with a nil error means the stream ended (EOF);
-// any other read failure is returned as an error.
+// any other read failure is returned as an error, and so is a stream that goes on past maxBytes.
 func (in *rdInput) peek(n int) ([]byte, error) {
 	if n <= len(in.win) {
 		return in.win[:n:n], nil
 	}
 	in.sync()
+	if in.off+int64(n) > in.maxBytes {
+		return in.peekLimit(n)
+	}
 	b, err := in.br.Peek(n)
 	if err == nil {
-		in.win, _ = in.br.Peek(in.br.Buffered()) // all buffered: no read, no error
+		// All buffered (no read, no error), up to the limit.
+		in.win, _ = in.br.Peek(int(min(int64(in.br.Buffered()), in.maxBytes-in.off)))
 	}
 	if len(b) == n || err == nil || errors.Is(err, io.EOF) {
 		return b, nil
 	}
 	return b, in.readErr(in.off+int64(len(b)), err)
+}
+
+// peekLimit is peek for n bytes that reach past maxBytes: a stream that ends before the limit
+// gives its last bytes, one that goes on past it a *LimitError.
+func (in *rdInput) peekLimit(n int) ([]byte, error) {
+	room := int(max(in.maxBytes-in.off, 0)) // < n <= the buffer's size
+	b, err := in.br.Peek(room + 1)
+	if len(b) > room {
+		return b[:room], in.overBytes()
+	}
+	if err == nil || errors.Is(err, io.EOF) {
+		return b, nil
+	}
+	return b, in.readErr(in.off+int64(len(b)), err)
+}
+
+// overBytes returns the error for a stream longer than maxBytes.
+func (in *rdInput) overBytes() error {
+	what := "bytes"
+	if in.gz {
+		what = "bytes decompressed"
+	}
+	return &LimitError{What: what, Limit: in.maxBytes, Flag: "--max-bytes"}
 }
 
 func (in *rdInput) readErr(off int64, err error) error {
@@ -143,7 +228,8 @@ func (in *rdInput) readErr(off int64, err error) error {
 	return fmt.Errorf("read at offset %d: %w", off, err)
 }
 
-// discard advances the stream by n bytes and reports how many were actually skipped.
+// discard advances the stream by n bytes and reports how many were actually skipped. Discarding
+// past maxBytes is a *LimitError (when the stream goes on past it).
 func (in *rdInput) discard(n int) (int, error) {
 	if n <= len(in.win) {
 		in.win = in.win[n:]
@@ -152,18 +238,93 @@ func (in *rdInput) discard(n int) (int, error) {
 		return n, nil
 	}
 	in.sync()
+	over := in.off+int64(n) > in.maxBytes
+	if over {
+		n = int(max(in.maxBytes-in.off, 0))
+	}
 	d, err := in.br.Discard(n)
 	in.off += int64(d)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return d, in.readErr(in.off, err)
 	}
+	if over && d == n {
+		if b, _ := in.br.Peek(1); len(b) > 0 {
+			return d, in.overBytes()
+		}
+	}
 	return d, nil
+}
+
+// zeros consumes the zero bytes from the read position on, in whole units of unit bytes (a power of
+// two up to 4096), and returns how many bytes it consumed: all of them up to the end of the stream
+// when nothing but zeros is left (tail), else up to the first unit that is not all zeros, or up to
+// maxUnits units (maxUnits < 0: no bound).
+func (in *rdInput) zeros(unit int, maxUnits int64) (n int64, tail bool, err error) {
+	for {
+		b, err := in.peek(readBufSize)
+		if err != nil && len(b) == 0 {
+			return n, false, err
+		}
+		eof := err == nil && len(b) < readBufSize
+		i := nonZero(b)
+		if i == len(b) && eof {
+			if _, err := in.discard(i); err != nil {
+				return n, false, err
+			}
+			return n + int64(i), true, nil
+		}
+		k, full := i&^(unit-1), false
+		if left := maxUnits - n/int64(unit); maxUnits >= 0 && int64(k/unit) >= left {
+			k, full = int(left)*unit, true
+		}
+		if _, derr := in.discard(k); derr != nil {
+			return n, false, derr
+		}
+		n += int64(k)
+		if full || i < len(b) {
+			return n, false, nil
+		}
+		if err != nil { // zeros up to the byte limit
+			return n, false, err
+		}
+	}
+}
+
+// zeroBlock is compared against to find the end of a run of zeros quickly.
+var zeroBlock [4096]byte
+
+// nonZero returns the index of the first byte of b that is not zero, or len(b).
+func nonZero(b []byte) int {
+	i := 0
+	for ; i+len(zeroBlock) <= len(b); i += len(zeroBlock) {
+		if !bytes.Equal(b[i:i+len(zeroBlock)], zeroBlock[:]) {
+			break
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] != 0 {
+			return i
+		}
+	}
+	return i
 }
 
 // skip records a skipped record (or byte range) and returns it as a *RecordError.
 func (in *rdInput) skip(frame uint32, off int64, format string, args ...any) error {
-	in.skipped++
-	return &RecordError{Frame: frame, Offset: off, Reason: fmt.Sprintf(format, args...)}
+	return in.skipN(frame, off, 1, format, args...)
+}
+
+// skipN records n skipped records (a run from frame on) and returns them as one *RecordError.
+func (in *rdInput) skipN(frame uint32, off int64, n int, format string, args ...any) error {
+	in.skipped += n
+	return &RecordError{Frame: frame, Offset: off, Records: n, Reason: fmt.Sprintf(format, args...)}
+}
+
+// overFrames returns the error for an input with more than maxFrames records: frame is the first
+// record not read.
+func (in *rdInput) overFrames(frame uint32) error {
+	return in.fail(fmt.Errorf("frame %d (offset %d): %w", frame, in.off,
+		&LimitError{What: "records", Limit: int64(in.maxFrames), Flag: "--max-frames"}))
 }
 
 // fail makes err sticky and returns it.
@@ -180,6 +341,17 @@ func (in *rdInput) truncated(frame uint32, what string, have, want int) error {
 	}
 	in.done = io.EOF
 	return in.skip(frame, off, "truncated %s: %d of %d bytes before end of file", what, have, want)
+}
+
+// zeroTail reports a zero-filled tail, as a crash or a preallocated file leaves: zero bytes from
+// offset start to the end of the stream, whose last n are still to be consumed. It is one skipped
+// range, and the next Next returns io.EOF.
+func (in *rdInput) zeroTail(start int64, n int) error {
+	if _, err := in.discard(n); err != nil {
+		return in.fail(err)
+	}
+	in.done = io.EOF
+	return in.skip(0, start, "zero-filled tail: the last %d bytes are zeros, not records (as a crash or a preallocated file leaves): ignored", in.off-start)
 }
 
 // Compressed reports whether the file was gzip-compressed.

@@ -10,8 +10,8 @@ import (
 )
 
 // FuzzReader feeds arbitrary bytes to NewReader and Next: they must never panic, every call to Next
-// must make progress so reading terminates, delivered records must respect the length caps, and
-// frame numbers must increase. The committed corpus in testdata/fuzz/FuzzReader holds the good and
+// must make progress so reading terminates, delivered records must respect the length caps, frame
+// numbers must increase, and the reader must stay within its Limits. The committed corpus in testdata/fuzz/FuzzReader holds the good and
 // broken fixtures (regenerate with go test -run TestBrokenFixtures -update).
 func FuzzReader(f *testing.F) {
 	for _, data := range rdSeeds() {
@@ -25,7 +25,12 @@ func FuzzReader(f *testing.F) {
 			panic("FuzzReader: one input took more than 10s")
 		})
 		defer hang.Stop()
-		r, err := NewReader(bytes.NewReader(data))
+		// A third of the inputs run under limits they reach, so that stopping is fuzzed too.
+		lim := Limits{MaxBytes: DefaultMaxBytes, MaxFrames: DefaultMaxFrames}
+		if len(data)%3 == 1 {
+			lim = Limits{MaxBytes: int64(len(data)*3/4) + 1, MaxFrames: int64(len(data)%7) + 1}
+		}
+		r, err := NewReaderLimits(bytes.NewReader(data), lim)
 		if err != nil {
 			if r != nil {
 				t.Fatal("NewReader returned a Reader with an error")
@@ -56,12 +61,15 @@ func FuzzReader(f *testing.F) {
 					t.Fatalf("frame %d: link type %v, interface says %v", rec.Frame, rec.LinkType, it.LinkType)
 				}
 			case errors.As(err, &re):
-				skipped++
+				if re.Records < 1 || re.Frame == 0 && re.Records != 1 {
+					t.Fatalf("%v stands for %d records", re, re.Records)
+				}
+				skipped += re.Records
 				if re.Frame != 0 {
 					if re.Frame <= lastFrame {
 						t.Fatalf("skipped frame %d after frame %d", re.Frame, lastFrame)
 					}
-					lastFrame = re.Frame
+					lastFrame = re.Frame + uint32(re.Records-1)
 				}
 				if re.Offset < 0 || re.Offset > in.off {
 					t.Fatalf("error offset %d beyond the read position %d", re.Offset, in.off)
@@ -73,13 +81,17 @@ func FuzzReader(f *testing.F) {
 				if r.Skipped() != skipped {
 					t.Fatalf("Skipped() = %d, counted %d", r.Skipped(), skipped)
 				}
-				if !errors.Is(err, io.EOF) && !r.Compressed() {
+				var le *LimitError
+				if !errors.Is(err, io.EOF) && !r.Compressed() && !errors.As(err, &le) {
 					t.Fatalf("fatal error on an uncompressed in-memory file: %v", err)
 				}
 				return
 			}
 			if in.off <= before {
 				t.Fatalf("Next returned %v without consuming input (offset %d)", err, in.off)
+			}
+			if in.off > lim.MaxBytes || int64(lastFrame) > lim.MaxFrames {
+				t.Fatalf("read to offset %d and frame %d under limits %+v", in.off, lastFrame, lim)
 			}
 		}
 	})

@@ -153,6 +153,12 @@ func rdReadAll(t testing.TB, data []byte) ([]rdRec, Reader) {
 func rdEvents(t testing.TB, data []byte) []string {
 	t.Helper()
 	r, err := NewReader(bytes.NewReader(data))
+	return rdEventsOf(t, r, err)
+}
+
+// rdEventsOf is rdEvents for a reader already opened (err: NewReader's error).
+func rdEventsOf(t testing.TB, r Reader, err error) []string {
+	t.Helper()
 	if err != nil {
 		return []string{"open: " + err.Error()}
 	}
@@ -449,6 +455,29 @@ func brokenFixtures() map[string][]byte {
 	fx["truncated-block.pcapng"] = ng.b[:len(ng.b)-30]
 
 	fx["truncated.pcap.gz"] = rdGzip(good().frame(sec, 0, 60).frame(sec, 1, 60).frame(sec, 2, 60).b)[:80]
+
+	// What a crash or a preallocated file leaves: zeros after the last record.
+	fx["zero-tail.pcap"] = append(good().frame(sec, 0, 60).frame(sec, 1, 60).b, make([]byte, 100)...)
+	fx["zero-tail.pcapng"] = append((&ngBuf{}).shb().idb(1, 0).epb(0, sec*1e6, 60, rdFrame(0, 60)).b, make([]byte, 64)...)
+
+	// Runs of empty records: with timestamps, then all-zero headers.
+	p = good().frame(sec, 0, 60)
+	for i := range 3 {
+		p.rec(sec, uint32(1000+i), 0, 0, nil)
+	}
+	p.b = append(p.b, make([]byte, 2*pcapRecHdrLen)...)
+	fx["empty-records.pcap"] = p.frame(sec, 6, 60).b
+	ng = (&ngBuf{}).shb().idb(1, 0).epb(0, sec*1e6, 60, rdFrame(0, 60)).epb(0, sec*1e6+1, 60, nil).epb(0, sec*1e6+2, 60, nil)
+	fx["empty-blocks.pcapng"] = ng.spb(0, nil).epb(0, sec*1e6+3, 60, rdFrame(3, 60)).b
+
+	// Timestamps that lie: a microsecond field of 1.5 s, one frame in 1970, one in 2106, then the
+	// clock an hour back.
+	p = good().frame(sec, 0, 60)
+	p.rec(sec, 1500000, 60, 60, rdFrame(1, 60))
+	p.rec(0, 2000, 60, 60, rdFrame(2, 60))
+	p.rec(1<<32-1, 3000, 60, 60, rdFrame(3, 60))
+	p.rec(sec-3600, 4000, 60, 60, rdFrame(4, 60))
+	fx["lying-times.pcap"] = p.frame(sec-3600, 5, 60).b
 	return fx
 }
 
@@ -484,9 +513,9 @@ var brokenWant = map[string][]string{
 	},
 	"zero-length.pcap": {
 		"frame 1 if 0 EN10MB ts 1764086400000000000 len 60/60",
-		"frame 2 if 0 EN10MB ts 1764086400001000000 len 0/60",
+		"skip: frame 2 (offset 100): empty record (captured length 0)",
 		"frame 3 if 0 EN10MB ts 1764086400002000000 len 60/60",
-		"end skipped=0",
+		"end skipped=1",
 	},
 	"garbage.txt": {"open: not a pcap or pcapng file (first bytes 3c 68 74 6d)"},
 	"unknown-linktype.pcap": {
@@ -520,6 +549,39 @@ var brokenWant = map[string][]string{
 	},
 	"truncated.pcap.gz": {
 		"fatal: read compressed stream at offset 90: unexpected EOF",
+		"end skipped=0",
+	},
+	"zero-tail.pcap": {
+		"frame 1 if 0 EN10MB ts 1764086400000000000 len 60/60",
+		"frame 2 if 0 EN10MB ts 1764086400001000000 len 60/60",
+		"skip: offset 176: zero-filled tail: the last 100 bytes are zeros, not records (as a crash or a preallocated file leaves): ignored",
+		"end skipped=1",
+	},
+	"zero-tail.pcapng": {
+		"frame 1 if 0 EN10MB ts 1764086400000000000 len 60/60",
+		"skip: offset 140: zero-filled tail: the last 64 bytes are zeros, not records (as a crash or a preallocated file leaves): ignored",
+		"end skipped=1",
+	},
+	"empty-records.pcap": {
+		"frame 1 if 0 EN10MB ts 1764086400000000000 len 60/60",
+		"skip: frames 2-4 (offset 100): 3 empty records (captured length 0)",
+		"skip: frames 5-6 (offset 148): 2 empty records (all-zero headers)",
+		"frame 7 if 0 EN10MB ts 1764086400006000000 len 60/60",
+		"end skipped=5",
+	},
+	"empty-blocks.pcapng": {
+		"frame 1 if 0 EN10MB ts 1764086400000000000 len 60/60",
+		"skip: frames 2-4 (offset 140): 3 empty packet blocks (captured length 0)",
+		"frame 5 if 0 EN10MB ts 1764086400000003000 len 60/60",
+		"end skipped=3",
+	},
+	"lying-times.pcap": {
+		"frame 1 if 0 EN10MB ts 1764086400000000000 len 60/60",
+		"frame 2 if 0 EN10MB ts 1764086401500000000 len 60/60",
+		"frame 3 if 0 EN10MB ts 2000000 len 60/60",
+		"frame 4 if 0 EN10MB ts 4294967295003000000 len 60/60",
+		"frame 5 if 0 EN10MB ts 1764082800004000000 len 60/60",
+		"frame 6 if 0 EN10MB ts 1764082800005000000 len 60/60",
 		"end skipped=0",
 	},
 }

@@ -74,14 +74,18 @@ type Record struct {
 	LinkType LinkType // link type of the frame's interface
 	Iface    int      // pcapng interface index (0 for pcap files)
 	Data     []byte
+	// FracOver reports a timestamp whose fraction field said a second or more (a pcap record's
+	// microseconds ≥ 1,000,000 or nanoseconds ≥ 10⁹): Ts carries the excess into the seconds.
+	FracOver bool
 }
 
 // set assigns every field of rec, one at a time. (A composite literal, *rec = Record{...}, is built in a
 // temporary and then copied with 16-byte moves that cannot be forwarded from the temporary's narrower
 // stores: a stall on every record.)
-func (rec *Record) set(frame uint32, ts int64, capLen, origLen int, lt LinkType, iface int, data []byte) {
+func (rec *Record) set(frame uint32, ts int64, fracOver bool, capLen, origLen int, lt LinkType, iface int, data []byte) {
 	rec.Frame = frame
 	rec.Ts = ts
+	rec.FracOver = fracOver
 	rec.CapLen = capLen
 	rec.OrigLen = origLen
 	rec.LinkType = lt
@@ -99,16 +103,23 @@ type Interface struct {
 	TsOffset    int64  // if_tsoffset in seconds
 }
 
-// RecordError reports a record that was skipped. The Reader stays usable: call Next again.
+// RecordError reports a record, a run of records or a byte range that was skipped. The Reader stays
+// usable: call Next again.
 type RecordError struct {
-	Frame  uint32 // frame number the record would have had (0 when no frame number applies)
+	Frame  uint32 // frame number the (first) record would have had (0 when no frame number applies)
 	Offset int64  // byte offset of the record in the (decompressed) stream
-	Reason string
+	// Records is how many records (or byte ranges) this error stands for, all counted by Skipped: 1,
+	// or more for a run of empty records, whose frame numbers are Frame to Frame+Records-1.
+	Records int
+	Reason  string
 }
 
 func (e *RecordError) Error() string {
-	if e.Frame == 0 {
+	switch {
+	case e.Frame == 0:
 		return fmt.Sprintf("offset %d: %s", e.Offset, e.Reason)
+	case e.Records > 1:
+		return fmt.Sprintf("frames %d-%d (offset %d): %s", e.Frame, e.Frame+uint32(e.Records-1), e.Offset, e.Reason)
 	}
 	return fmt.Sprintf("frame %d (offset %d): %s", e.Frame, e.Offset, e.Reason)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"sync"
@@ -60,7 +61,7 @@ func ScanFile(path string, index uint16, opts Options, t *Tables, fn ScanFunc) *
 
 func scanFile(path string, index uint16, opts Options, t *Tables, fn ScanFunc, progress Progress) *FileInfo {
 	fi := &FileInfo{Path: path, Index: index, Traffic: map[uint16]*Traffic{}}
-	r, c, err := Open(path)
+	r, c, err := OpenLimits(path, opts.Limits)
 	if err != nil {
 		fi.Err = err
 		fi.NProblems++
@@ -89,6 +90,7 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 	var tr *Traffic
 	lastSrc := -1
 	ctxLost := 0
+	var fracOver, wentBack int // frames flagged for their timestamps
 	for {
 		err := r.Next(&rec)
 		if err != nil {
@@ -137,7 +139,24 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 				fi.Traffic[o.Source] = tr
 			}
 		}
-		tr.Add(rec.Ts, &p, p.Loose)
+		// A frame is flagged for its time when its fraction field overflowed, when it went back more than
+		// a second, or when it lies a day or more from its capture's main stretch of time so far (the
+		// end of the scan names such frames, as they are then known).
+		if back := tr.add(rec.Frame, rec.Ts, rec.FracOver, &p, p.Loose); back != 0 || rec.FracOver || tr.cur != tr.main {
+			p.Errs |= ErrTimestamp
+			if rec.FracOver {
+				if fracOver++; fracOver <= maxTimeProblems {
+					fi.problem("frame %d: the timestamp's fraction field says a second or more; read as %s "+
+						"(the excess carried into the seconds)", rec.Frame, fmtNs(rec.Ts))
+				}
+			}
+			if back != 0 {
+				if wentBack++; wentBack <= maxTimeProblems {
+					fi.problem("frame %d: the time goes back %s from the frame before it on its interface "+
+						"(a clock step, or frames out of order)", rec.Frame, fmtAgo(back))
+				}
+			}
+		}
 		if fn != nil {
 			fn(&rec, &p, &o)
 		}
@@ -145,9 +164,16 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 	if ctxLost > 1 {
 		fi.problem("%d frames in all have an outer header that was not kept (header table full)", ctxLost)
 	}
+	if fracOver > maxTimeProblems {
+		fi.problem("%d frames in all have a timestamp fraction field of a second or more", fracOver)
+	}
+	if wentBack > maxTimeProblems {
+		fi.problem("%d frames in all go back in time by more than a second", wentBack)
+	}
+	settleTimes(fi)
 	fi.Skipped = r.Skipped()
 	fi.Bytes = r.Offset()
-	fi.Interfaces = append([]Interface(nil), r.Interfaces()...)
+	fi.Interfaces = r.Interfaces() // a copy
 	if report != nil {
 		report()
 	}
@@ -252,38 +278,32 @@ func LoadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 }
 
 // obsCollector gathers one file's Observations. The first obsChunk go into a chunk; from their
-// average record size and the file's size it sizes one slice for the whole file and goes on in it, so
-// a large file is written once, not collected and then copied. When the estimate falls short (a
-// compressed file, later records smaller than the first), the rest goes into fixed-size chunks joined
-// at the end.
+// average record size and the file's size it estimates how many are to come and sizes one slice for
+// the whole file, so that a large file is written about once, not collected and then copied. The
+// file's size is only a claim (a sparse file, a zero-filled tail or a gzip bomb holds no records in
+// its bytes), so it is trusted up to obsTrusted Observations (address space that stays untouched
+// until frames fill it); beyond, the slice grows in steps of at most obsGrowth times what was read,
+// of equal ratio up to the estimate, so that the last copy is small. When the estimate falls short
+// (a compressed file, later records smaller than the first), the rest goes into fixed-size chunks
+// joined at the end.
 type obsCollector struct {
 	size   int64 // the file's size (0: unknown)
 	bytes  int64 // record bytes so far: captured bytes plus a 16-byte record header each
 	obs    []Observation
-	sized  bool // the estimate was made (once, after the first chunk)
 	chunks [][]Observation
 }
 
+const (
+	// obsTrusted is how many Observations a file's size may reserve room for before frames back
+	// it (160 MB).
+	obsTrusted = 1 << 22
+	// obsGrowth bounds each later step: at most this many times the Observations read.
+	obsGrowth = 8
+)
+
 func (c *obsCollector) add(r *Record, o *Observation) {
 	c.bytes += int64(r.CapLen) + 16
-	if len(c.chunks) == 0 && len(c.obs) < cap(c.obs) {
-		c.obs = append(c.obs, *o)
-		return
-	}
-	if !c.sized && len(c.obs) == obsChunk {
-		c.sized = true
-		if c.size > c.bytes { // the first records are a sample of the rest
-			est := int(float64(c.size)/float64(c.bytes)*obsChunk*1.05) + obsChunk
-			if est > 2*obsChunk {
-				all := make([]Observation, obsChunk, est)
-				copy(all, c.obs)
-				c.obs = append(all, *o)
-				return
-			}
-		}
-	}
-	if c.obs == nil {
-		c.obs = make([]Observation, 0, obsChunk)
+	if len(c.obs) < cap(c.obs) || c.grow() {
 		c.obs = append(c.obs, *o)
 		return
 	}
@@ -292,6 +312,39 @@ func (c *obsCollector) add(r *Record, o *Observation) {
 	}
 	last := &c.chunks[len(c.chunks)-1]
 	*last = append(*last, *o)
+}
+
+// grow makes room in the full slice, and reports false when the rest is to go into chunks.
+func (c *obsCollector) grow() bool {
+	n := len(c.obs)
+	switch {
+	case len(c.chunks) > 0:
+		return false
+	case n == 0:
+		c.obs = make([]Observation, 0, obsChunk)
+		return true
+	case c.size <= c.bytes:
+		return false
+	}
+	est := int(float64(c.size)/float64(c.bytes)*float64(n)*1.05) + obsChunk
+	if est < 2*n { // the rest fits in chunks
+		return false
+	}
+	bigger := make([]Observation, n, obsNext(n, est))
+	copy(bigger, c.obs)
+	c.obs = bigger
+	return true
+}
+
+// obsNext returns the next capacity of a collector's slice holding n Observations of a file
+// estimated to hold est.
+func obsNext(n, est int) int {
+	if est <= max(obsGrowth*n, obsTrusted) {
+		return est
+	}
+	ratio := float64(est) / float64(n)
+	steps := math.Ceil(math.Log(ratio) / math.Log(obsGrowth))
+	return max(n+1, min(int(float64(n)*math.Pow(ratio, 1/steps)), obsGrowth*n))
 }
 
 // finish returns the file's Observations in frame order.

@@ -49,7 +49,39 @@ type Traffic struct {
 	// packets in every capture, so two captures of one interface can be recognised.
 	Samples  [maxSamples]FrameSample
 	NSamples int
+
+	// Outside counts the frames whose timestamps lie outside First..Last: a day or more away from
+	// the rest of their file's frames (see settleTimes), so they cannot be right.
+	Outside int
+
+	// spans are the stretches of time the frames fell into while the file was read; First..Last is
+	// the span with the most frames, until the end of the scan settles it over the whole file.
+	spans   [maxSpans]tsSpan
+	nSpans  uint8
+	cur     uint8 // the span the last frame joined
+	main    uint8 // the span with the most frames
+	evicted int   // frames of spans dropped to make room for new ones
 }
+
+// tsSpan is a stretch of capture time: frames no more than spanGap apart.
+type tsSpan struct {
+	first, last int64  // its earliest and latest time
+	prev        int64  // the time of its latest frame in file order
+	frames      int    // frames in it
+	frame       uint32 // its first frame (in file order)
+}
+
+const (
+	// maxSpans is how many stretches of time a capture source tracks.
+	maxSpans = 4
+	// spanGap is how far apart in time two frames of one capture may be and still belong to one
+	// stretch of its time. Farther apart, one of them has a timestamp that cannot be right (or the
+	// capture saw nothing for a day).
+	spanGap = uint64(24 * 3600 * 1e9)
+	// backStep is how far a frame's time may go back from the frame before it (in the same stretch
+	// of time) before it is flagged: captures reorder frames by microseconds, not by a second.
+	backStep = uint64(1e9)
+)
 
 // FrameSample is one sampled frame.
 type FrameSample struct {
@@ -64,19 +96,19 @@ const (
 )
 
 // Add accounts for one decoded frame with fingerprint fp.
-func (t *Traffic) Add(ts int64, p *Packet, fp uint64) {
+func (t *Traffic) Add(ts int64, p *Packet, fp uint64) { t.add(0, ts, false, p, fp) }
+
+// add is Add for frame number frame; it returns how far the frame's time went back from the frame
+// before it, when that is more than backStep (0 otherwise). A frame whose timestamp is known to be
+// odd (its record's fraction field overflowed) is not the frame before the next one.
+func (t *Traffic) add(frame uint32, ts int64, odd bool, p *Packet, fp uint64) (back uint64) {
 	// The first frames (small captures), then a fingerprint-chosen sample (the same packets in
 	// every capture, whenever each started).
 	if fp != 0 && t.NSamples < maxSamples && (t.NSamples < maxSamples/2 || fp%sampleMod == 0) {
 		t.Samples[t.NSamples] = FrameSample{fp, ts}
 		t.NSamples++
 	}
-	if t.Frames == 0 || ts < t.First {
-		t.First = ts
-	}
-	if ts > t.Last {
-		t.Last = ts
-	}
+	back = t.addTime(frame, ts, odd)
 	t.Frames++
 	if n := len(t.LinkTypes); n == 0 || t.LinkTypes[n-1] != p.LinkType {
 		t.addLink(p.LinkType)
@@ -98,11 +130,11 @@ func (t *Traffic) Add(ts int64, p *Packet, fp uint64) {
 		if (a.Op == 1 && a.TPA == CalicoGateway) || (a.Op == 2 && a.SHA == CalicoMAC) {
 			t.GatewayARP++
 		}
-		return
+		return back
 	}
 	in := &p.Inner
 	if in.Version == 0 {
-		return
+		return back
 	}
 	switch p.Encap {
 	case EncapIPIP:
@@ -136,6 +168,88 @@ func (t *Traffic) Add(ts int64, p *Packet, fp uint64) {
 	if p.Encap != EncapNone && p.Outer.Version == 6 && in.Version == 6 {
 		t.addPair6(p.Outer.Src, p.Outer.Dst, in.Src)
 	}
+	return back
+}
+
+// addTime puts a frame's time into its stretch of time and keeps First..Last on the stretch with
+// the most frames. It returns how far the time went back from the stretch's previous frame, when
+// that is more than backStep.
+func (t *Traffic) addTime(frame uint32, ts int64, odd bool) uint64 {
+	if t.nSpans != 0 {
+		// The common case: in order, within spanGap of the last frame's stretch.
+		s := &t.spans[t.cur]
+		if ts >= s.prev && (ts <= s.last || uint64(ts)-uint64(s.last) <= spanGap) {
+			if !odd {
+				s.prev = ts
+			}
+			s.last = max(s.last, ts)
+			s.frames++
+			if t.cur == t.main {
+				t.Last = s.last
+				return 0
+			}
+			t.promote()
+			return 0
+		}
+	}
+	return t.addTimeSlow(frame, ts, odd)
+}
+
+func (t *Traffic) addTimeSlow(frame uint32, ts int64, odd bool) uint64 {
+	for i := range t.nSpans {
+		s := &t.spans[i]
+		if !spanNear(ts, s.first, s.last) {
+			continue
+		}
+		var back uint64
+		if ts < s.prev && !odd {
+			back = uint64(s.prev) - uint64(ts)
+		}
+		s.first, s.last = min(s.first, ts), max(s.last, ts)
+		if !odd {
+			s.prev = ts
+		}
+		s.frames++
+		t.cur = i
+		t.promote()
+		if back > backStep {
+			return back
+		}
+		return 0
+	}
+	// A new stretch of time: in a free slot, or in place of the one with the fewest frames (whose
+	// frames stay counted, in no stretch).
+	slot := t.nSpans
+	if slot < maxSpans {
+		t.nSpans++
+	} else {
+		slot = 0
+		for i := range t.nSpans {
+			if i != t.main && (slot == t.main || t.spans[i].frames < t.spans[slot].frames) {
+				slot = i
+			}
+		}
+		t.evicted += t.spans[slot].frames
+	}
+	t.spans[slot] = tsSpan{first: ts, last: ts, prev: ts, frames: 1, frame: frame}
+	t.cur = slot
+	t.promote()
+	return 0
+}
+
+// promote makes the current stretch of time the main one if it has more frames, and First..Last
+// the main one's bounds.
+func (t *Traffic) promote() {
+	if t.spans[t.cur].frames > t.spans[t.main].frames {
+		t.main = t.cur
+	}
+	m := &t.spans[t.main]
+	t.First, t.Last = m.first, m.last
+}
+
+// spanNear reports whether ts is within spanGap of the stretch first..last (without overflow).
+func spanNear(ts, first, last int64) bool {
+	return (ts >= first || uint64(first)-uint64(ts) <= spanGap) && (ts <= last || uint64(ts)-uint64(last) <= spanGap)
 }
 
 func (t *Traffic) addLink(l LinkType) {
@@ -210,6 +324,7 @@ func (t *Traffic) Merge(u *Traffic) {
 		t.Last = u.Last
 	}
 	t.Frames += u.Frames
+	t.Outside += u.Outside
 	for _, l := range u.LinkTypes {
 		t.addLink(l)
 	}

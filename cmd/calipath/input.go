@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +24,8 @@ type inputFlags struct {
 	links     kvFlag
 	nodeIPs   kvFlag
 	vxlanPort uint16
+	maxBytes  sizeFlag
+	maxFrames countFlag
 }
 
 func (f *inputFlags) register(fs *pflag.FlagSet) {
@@ -31,6 +35,55 @@ func (f *inputFlags) register(fs *pflag.FlagSet) {
 	f.nodeIPs.check = func(v string) error { _, err := netip.ParseAddr(v); return err }
 	fs.Var(&f.nodeIPs, "node-ip", "give a node's IP: NODE=IP (repeatable)")
 	fs.Uint16Var(&f.vxlanPort, "vxlan-port", decode.DefaultVXLANPort, "UDP port that carries VXLAN")
+	f.maxBytes = decode.DefaultMaxBytes
+	fs.Var(&f.maxBytes, "max-bytes", "stop reading an input after this many bytes, decompressed (suffixes K, M, G, T: powers of 1024)")
+	f.maxFrames = decode.DefaultMaxFrames
+	fs.Var(&f.maxFrames, "max-frames", "stop reading an input after this many records (each kept frame takes about 62 bytes of memory)")
+}
+
+// decodeOptions returns the decoding options the flags ask for.
+func (f *inputFlags) decodeOptions() decode.Options {
+	return decode.Options{VXLANPort: f.vxlanPort, Limits: decode.Limits{MaxBytes: int64(f.maxBytes), MaxFrames: int64(f.maxFrames)}}
+}
+
+// sizeFlag is a byte count with an optional binary suffix: 64G, 512M, 1T, 4096.
+type sizeFlag int64
+
+func (s *sizeFlag) String() string {
+	n, i := int64(*s), 0
+	for ; i < 4 && n >= 1024 && n%1024 == 0; i++ {
+		n /= 1024
+	}
+	return strconv.FormatInt(n, 10) + strings.TrimSpace(" KMGT"[i:i+1])
+}
+func (s *sizeFlag) Type() string { return "SIZE" }
+func (s *sizeFlag) Set(v string) error {
+	num, shift := strings.TrimSuffix(strings.TrimSuffix(strings.ToUpper(v), "B"), "I"), 0
+	if n := len(num); n > 0 {
+		if i := strings.IndexByte("KMGT", num[n-1]); i >= 0 {
+			num, shift = num[:n-1], 10*(i+1)
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 || n > math.MaxInt64>>shift {
+		return fmt.Errorf("want a positive size such as 64G or 1048576, got %q", v)
+	}
+	*s = sizeFlag(n << shift)
+	return nil
+}
+
+// countFlag is a record count from 1 to 4,294,967,294 (frame numbers are 32 bits).
+type countFlag int64
+
+func (c *countFlag) String() string { return strconv.FormatInt(int64(*c), 10) }
+func (c *countFlag) Type() string   { return "N" }
+func (c *countFlag) Set(v string) error {
+	n, err := strconv.ParseInt(strings.ReplaceAll(v, "_", ""), 10, 64)
+	if err != nil || n <= 0 || n >= math.MaxUint32 {
+		return fmt.Errorf("want a count from 1 to 4294967294, got %q", v)
+	}
+	*c = countFlag(n)
+	return nil
 }
 
 // pointFlag collects --point NODE:IFACE=FILE.
@@ -131,7 +184,7 @@ func (f *inputFlags) load(paths []string, stderr io.Writer) (*decode.Capture, er
 		return nil, err
 	}
 	t := decode.NewTables()
-	files := decode.ScanFiles(paths, decode.Options{VXLANPort: f.vxlanPort}, t, nil)
+	files := decode.ScanFiles(paths, f.decodeOptions(), t, nil)
 	c := decode.IdentifyFiles(files, t, cfg)
 	if err := checkFit(c, correlate.Options{}, stderr); err != nil {
 		return nil, err

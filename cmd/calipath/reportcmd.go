@@ -126,7 +126,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	return reportFiles(ctx, paths, decode.Options{VXLANPort: in.vxlanPort}, cfg, ra, stdout, stderr)
+	return reportFiles(ctx, paths, in.decodeOptions(), cfg, ra, stdout, stderr)
 }
 
 // checkWindow rejects a --window that cannot hold a single hop (zero or negative).

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/calipath/calipath/correlate"
-	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/report"
 	"github.com/calipath/calipath/tui"
 )
@@ -39,7 +38,7 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	dopts := decode.Options{VXLANPort: in.vxlanPort}
+	dopts := in.decodeOptions()
 	if !report.IsTerminal(stdout) { // the text report, as calipath report prints it
 		return reportFiles(ctx, paths, dopts, cfg,
 			reportArgs{format: report.Text, quiet: true, offsets: offsets.m, window: *window}, stdout, stderr)
