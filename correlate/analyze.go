@@ -62,6 +62,10 @@ func Correlate(c *decode.Capture, opts Options) *Result {
 		opts.Window = time.Second
 	}
 	w := newWorld(c)
+	if inf := w.inferPoints(); len(inf) > 0 {
+		w = newWorld(withInferred(c, w.nodes, inf))
+		w.adoptInferred(inf)
+	}
 	clocks := w.estimateClocks(opts.Offsets)
 	m := newMatcher(w, clocks, opts)
 	m.run()
@@ -72,7 +76,7 @@ func Correlate(c *decode.Capture, opts Options) *Result {
 	}
 	m.collectJourneys()
 	if opts.Lean {
-		c.Loose = nil // it holds journey ids now
+		c.Loose, w.c.Loose = nil, nil // it holds journey ids now (w.c is a copy of c when points were inferred)
 		debug.FreeOSMemory()
 	}
 	a := &analysis{w: w, m: m, clocks: clocks, opts: opts, nJ: nJ}
@@ -109,7 +113,9 @@ type analysis struct {
 	covLast  []int64
 	ownFirst []int64 // the point's own first and last frame (corrected)
 	ownLast  []int64
-	pairMode map[[2]int]string
+	// nodeEmpty marks nodes whose captures hold no frame at all: taken to have run while the others did
+	nodeEmpty []bool
+	pairMode  map[[2]int]string
 
 	offloadAt  map[int32]uint32 // split parent or merged segment → observation where it continued as others
 	offloadNew map[int32]bool   // journeys that began as pieces of a split or as a merge: not new sends
@@ -175,7 +181,8 @@ type flowAcc struct {
 	e2e         latAcc
 	nSent       int // packets its endpoints sent: journeys less GSO/GRO pieces and ICMP errors about it
 	arpWait     int64
-	icmpFrag    int // ICMP 3/4 seen reaching the client's pod-veth
+	icmpFrag    int     // ICMP 3/4 seen reaching the client's pod-veth
+	tunnel      [2]bool // per direction: some journey was seen at a tunnel device
 }
 
 type natKey struct {
@@ -365,12 +372,16 @@ func (a *analysis) result() *Result {
 				fl.dstPods[d].add(p)
 			}
 		}
-		// Routers' points, by their position in the journey (hops are in path order).
+		// Routers' points, by their position in the journey (hops are in path order); and whether the
+		// direction's packets crossed a tunnel device.
 		for hi := range h {
 			p := int(a.hopPt[int(a.jStart[j])+hi])
 			if n := w.pointNode[p]; !w.cluster[n] && w.pointRole[p] != decode.RoleAny {
 				fl.routers[d][p] += int64(hi)
 				fl.routerN[d][p]++
+			}
+			if w.pointRole[p] == decode.RoleTunnel {
+				fl.tunnel[d] = true
 			}
 		}
 	}
@@ -407,7 +418,7 @@ func (a *analysis) result() *Result {
 	res.Points = a.points()
 	res.NodeIPs = a.nodeIPs()
 	res.Clocks = a.clockOut()
-	res.Modes, res.Mode = a.modeOut()
+	res.Modes, res.Mode, res.ModeWhy = a.modeOut()
 	res.analysis = a
 	res.Flows = a.flowOut(ids) // after arp: it sets each flow's ARP wait
 	res.Segments = a.segmentOut()
@@ -474,6 +485,10 @@ func (a *analysis) coverage() {
 			n := w.pointNode[i]
 			nodeLo[n], nodeHi[n] = min(nodeLo[n], a.covFirst[i]), max(nodeHi[n], a.covLast[i])
 		}
+	}
+	a.nodeEmpty = make([]bool, len(w.nodes))
+	for n := range nodeLo {
+		a.nodeEmpty[n] = nodeHi[n] < nodeLo[n]
 	}
 	for i, p := range w.c.Points {
 		n := w.pointNode[i]
@@ -676,8 +691,11 @@ func (a *analysis) buildPath(fl *flowAcc, d uint8) *pathInfo {
 	if src >= 0 && srcPod >= 0 {
 		add(srcPod)
 	}
+	// Encapsulated node pairs send pod traffic through the tunnels; traffic between the nodes' own
+	// addresses goes straight over the underlay.
+	tunneled := dst >= 0 && src >= 0 && a.encapsulated(src, dst) && (dstPod >= 0 || fl.tunnel[d])
 	if src >= 0 && src != dst {
-		if dst >= 0 && a.encapsulated(src, dst) {
+		if tunneled {
 			add(w.tunnels[src]...)
 		}
 		add(w.underlays[src]...)
@@ -710,7 +728,7 @@ func (a *analysis) buildPath(fl *flowAcc, d uint8) *pathInfo {
 	}
 	if dst >= 0 && dst != src {
 		add(w.underlays[dst]...)
-		if src >= 0 && a.encapsulated(src, dst) {
+		if tunneled {
 			add(w.tunnels[dst]...)
 		}
 	}

@@ -199,6 +199,11 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 		if n := explained[s]; n > 0 {
 			detail = fmt.Sprintf("%d of %d packets lost (and %d dropped with an ICMP error, listed apart).", lost, total, n)
 		}
+		if n := w.pointNode[s.to]; a.nodeEmpty[n] {
+			detail += fmt.Sprintf(" %s's captures hold no frame at all: calipath takes them to have run while the others did "+
+				"(a pcap file records no start or stop time); if they did not, these packets were not captured there rather than lost.",
+				w.nodes[n])
+		}
 		switch {
 		case s.lostDF == s.lost && lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached:
 			out = append(out, a.anomaly("pmtu-blackhole", "error", where, flows, ids, lost, evidence,

@@ -154,7 +154,7 @@ func writeMarkdown(w io.Writer, v *view) {
 	fmt.Fprintf(w, "## Capture points\n\n")
 	rows = nil
 	for _, p := range r.Points {
-		rows = append(rows, []string{p.Node, p.Iface, p.Role, p.PodIP, itoa(p.Frames), p.Reason})
+		rows = append(rows, []string{p.Node, p.Iface, roleLabel(&p), p.PodIP, itoa(p.Frames), p.Reason})
 	}
 	mdTable(w, []string{"Node", "Interface", "Role", "Pod", ">Frames", "Why"}, rows)
 
@@ -164,6 +164,9 @@ func writeMarkdown(w io.Writer, v *view) {
 		rows = append(rows, []string{m.From, m.To, m.Mode})
 	}
 	mdTable(w, []string{"From", "To", "Mode"}, rows)
+	if r.ModeWhy != "" {
+		fmt.Fprintf(w, "Mode %s: %s.\n\n", mdCell(orDash(r.Mode)), mdCell(r.ModeWhy))
+	}
 	rows = nil
 	for _, n := range r.NodeIPs {
 		rows = append(rows, []string{n.Node, n.IP, n.Reason})

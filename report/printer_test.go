@@ -442,3 +442,33 @@ func TestColorFor(t *testing.T) {
 		}
 	}
 }
+
+// A point inferred from a -i any capture (no frame of its own) is marked wherever points are shown,
+// and when no node pair shows the mode, every format says where the header's mode came from.
+func TestInferredPointAndModeReason(t *testing.T) {
+	res := small()
+	res.Points = append(res.Points, correlate.Point{ID: "b/any:tunnel", Node: "b", Iface: "any:tunnel", Role: "tunnel",
+		Reason: "inferred: b-any.pcap (-i any) covers every interface of b and saw no frame on it", Inferred: true})
+	for i := range res.Flows {
+		res.Flows[i].Path = append(res.Flows[i].Path, "b/any:tunnel")
+	}
+	res.Modes = []correlate.PairMode{}
+	res.ModeWhy = "from the tunnel device a/tunl0 (no pod traffic between two nodes was captured)"
+	checks := map[Format][]string{
+		Text: {"  b     any:tunnel  tunnel (inferred)       0", "[any:tunnel]  tunnel (inferred)",
+			"mode ipip: from the tunnel device a/tunl0 (no pod traffic between two nodes was captured)"},
+		Markdown: {"| b | any:tunnel | tunnel (inferred) |", "[any:tunnel]  tunnel (inferred)",
+			"Mode ipip: from the tunnel device a/tunl0 (no pod traffic between two nodes was captured)."},
+		HTML: {"<td>tunnel (inferred)</td>", `stroke="#455a64" stroke-dasharray="5 3"/>`,
+			"<p>Mode ipip: from the tunnel device a/tunl0 (no pod traffic between two nodes was captured).</p>"},
+		JSON: {`"inferred": true`, `"mode_reason": "from the tunnel device a/tunl0`},
+	}
+	for f, wants := range checks {
+		got := string(render(t, res, f))
+		for _, want := range wants {
+			if !strings.Contains(got, want) {
+				t.Errorf("%s lacks %q:\n%s", f, want, got)
+			}
+		}
+	}
+}

@@ -325,13 +325,16 @@ func writeText(w io.Writer, v *view, o Options) {
 		if p.PodIP != "" {
 			detail = "pod " + p.PodIP + "; " + detail
 		}
-		rows = append(rows, []string{p.Node, p.Iface, p.Role, itoa(p.Frames), detail})
+		rows = append(rows, []string{p.Node, p.Iface, roleLabel(&p), itoa(p.Frames), detail})
 	}
 	t.table([]string{"NODE", "INTERFACE", "ROLE", ">FRAMES", "WHY"}, rows, 4, nil)
 
 	t.heading("Mode and nodes")
 	for _, m := range r.Modes {
 		t.line(fmt.Sprintf("  %s → %s: %s", m.From, m.To, m.Mode))
+	}
+	if r.ModeWhy != "" {
+		t.wrap("  ", "    ", fmt.Sprintf("mode %s: %s", orDash(r.Mode), r.ModeWhy))
 	}
 	for _, n := range r.NodeIPs {
 		t.line(fmt.Sprintf("  %s is %s (%s)", n.Node, n.IP, n.Reason))
@@ -490,7 +493,7 @@ func (t *text) diagram(v *view, pv pathView) {
 			}
 			role := ""
 			if pt := v.points[p]; pt != nil {
-				role = pt.Role
+				role = roleLabel(pt)
 				if pt.PodIP != "" {
 					role += " " + pt.PodIP
 				}
@@ -540,6 +543,15 @@ func segLine(s *correlate.Segment) string {
 		out += fmt.Sprintf("; p50 %s, p99 %s, max %s", dur(s.LatencyNs.P50), dur(s.LatencyNs.P99), dur(s.LatencyNs.Max))
 	}
 	return out
+}
+
+// roleLabel is a point's role as the reports show it: marked when no frame was captured there and the
+// point was inferred (a -i any capture of its node covered it).
+func roleLabel(p *correlate.Point) string {
+	if p.Inferred {
+		return p.Role + " (inferred)"
+	}
+	return p.Role
 }
 
 func orDash(s string) string {

@@ -69,7 +69,11 @@ func nodeBox(c *common, node string) string {
 		}
 	}
 	for _, p := range pts {
-		b.WriteString("\n" + roleGlyph(p.Role) + " " + clean(p.Iface) + " " + st.dim.Render(fmtCount(p.Frames)))
+		count := fmtCount(p.Frames)
+		if p.Inferred {
+			count = "inferred" // no frame: a -i any capture of the node covered it
+		}
+		b.WriteString("\n" + roleGlyph(p.Role) + " " + clean(p.Iface) + " " + st.dim.Render(count))
 		if p.PodIP != "" {
 			b.WriteString("\n  " + st.dim.Render("pod "+clean(p.PodIP)))
 		}
