@@ -785,7 +785,6 @@ func (a *analysis) seg(from, to int, pi *pathInfo) *segAcc {
 
 // placeJourneys decides each journey's status against its path and accounts segments and flows.
 func (a *analysis) placeJourneys() []Journey {
-	w := a.w
 	var out []Journey
 	if a.opts.Journeys {
 		out = make([]Journey, 0, a.nJ)
@@ -883,18 +882,29 @@ func (a *analysis) placeJourneys() []Journey {
 			}
 		}
 		a.jStatus[j] = status
-		// Segments along the way.
+		// Counts are in packets as their source sent them: a journey that was split into pieces (or
+		// merged by GRO), and the pieces, are counted on segments together once their outcome is
+		// settled (familyCounts). Latency is sampled per frame on the wire.
+		piece := a.offloadNew[int32(j)]
+		_, parent := a.offloadAt[int32(j)]
+		family := piece || parent
 		for i := max(first, 0); i < reach; i++ {
 			if reached[i] < 0 {
 				continue
 			}
 			s := a.seg(pi.points[i], pi.points[i+1], pi)
-			s.packets++
+			if !family {
+				s.packets++
+			}
 			if reached[i+1] < 0 {
-				s.notCaptured++
+				if !family {
+					s.notCaptured++
+				}
 				continue
 			}
-			s.delivered++
+			if !family {
+				s.delivered++
+			}
 			lat := when[i+1] - when[i]
 			if lat < -(negTolerance + a.bound(pi.points[i]) + a.bound(pi.points[i+1])) {
 				s.negative++ // beyond what the clocks' uncertainty explains
@@ -902,9 +912,8 @@ func (a *analysis) placeJourneys() []Journey {
 			s.lat.add(lat)
 			s.passMaxLen = max(s.passMaxLen, int(o0.Len))
 		}
-		// Segments see every packet on the wire; the flow counts what its source sent, so pieces of
-		// a split (and GRO merges) are settled with the journey they came from, below.
-		piece := a.offloadNew[int32(j)]
+		// The flow counts what its source sent, so pieces of a split (and GRO merges) are settled
+		// with the journey they came from (settleOffload).
 		switch status {
 		case stDelivered, stSplit, stMerged:
 			if !piece {
@@ -915,31 +924,20 @@ func (a *analysis) placeJourneys() []Journey {
 			}
 		case stLost, stNotCaptured:
 			s := a.seg(pi.points[reach], pi.points[reach+1], pi)
-			s.packets++
-			if status == stLost {
-				s.lost++
-				s.flows[fi]++
-				if !piece {
-					fl.lost++
-					fl.lostAt[[2]int{s.from, s.to}]++
-				}
-				if o0.Flags&decode.FlagDF != 0 {
-					s.lostDF++
-				}
-				s.lostMaxLen = max(s.lostMaxLen, int(o0.Len))
-				if s.flows[fi] <= lostEvidence {
-					ol, f := a.obs(h[reached[reach]])
-					s.evidence = append(s.evidence, lossEv{fi, Evidence{File: w.c.Files[f].Path, Frame: ol.Frame}})
-				}
-			} else {
-				s.notCaptured++
-				if !piece {
-					fl.notCaptured++
-				}
+			if status == stLost && !piece {
+				fl.lost++
+				fl.lostAt[[2]int{s.from, s.to}]++
+			}
+			if status == stNotCaptured && !piece {
+				fl.notCaptured++
+			}
+			if !family {
+				a.countEnd(s, status, int32(j), fi, o0, h[reached[reach]])
 			}
 		}
 	}
 	a.settleOffload()
+	a.familyCounts()
 	if a.opts.Journeys {
 		out = out[:0]
 		for j := 0; j < a.nJ; j++ {
@@ -1092,6 +1090,168 @@ func (a *analysis) settleOffload() {
 			fl.notCaptured++
 		}
 	}
+}
+
+// countEnd counts packet j on the segment where it ended, lost or not captured: o0 is its first
+// frame (length, DF) and last its last frame before the segment (the evidence of a loss). A segment
+// keeps the evidence of each flow's first lostEvidence losses in journey order: the packets that
+// were split or merged on the way are counted after the others (familyCounts), so one of them may
+// take the place of a later packet's.
+func (a *analysis) countEnd(s *segAcc, status statusCode, j, fi int32, o0 *decode.Observation, last uint32) {
+	s.packets++
+	if status != stLost {
+		s.notCaptured++
+		return
+	}
+	s.lost++
+	s.flows[fi]++
+	if o0.Flags&decode.FlagDF != 0 {
+		s.lostDF++
+	}
+	s.lostMaxLen = max(s.lostMaxLen, int(o0.Len))
+	at := len(s.evidence) // where this packet's evidence goes
+	if s.flows[fi] > lostEvidence {
+		at = -1
+		for i, e := range s.evidence { // the flow's latest kept loss, if later than j
+			if e.flow == fi && e.j > j && (at < 0 || e.j > s.evidence[at].j) {
+				at = i
+			}
+		}
+		if at < 0 {
+			return
+		}
+	}
+	ol, f := a.obs(last)
+	e := lossEv{fi, j, Evidence{File: a.w.c.Files[f].Path, Frame: ol.Frame}}
+	if at == len(s.evidence) {
+		s.evidence = append(s.evidence, e)
+	} else {
+		s.evidence[at] = e
+	}
+	// Keep them in journey order (only a packet counted late lands before others).
+	for i := len(s.evidence) - 1; i > 0 && s.evidence[i].j < s.evidence[i-1].j; i-- {
+		s.evidence[i], s.evidence[i-1] = s.evidence[i-1], s.evidence[i]
+	}
+}
+
+// familyCounts counts on the segments each packet that was split by segmentation offload or merged by
+// GRO, once per segment, as its source sent it: it entered a segment where it or one of the journeys
+// it continued as was seen at the segment's start; it ended where settleOffload placed it (lost or not
+// captured there, and is not counted on the segments after, even where other pieces of it went on),
+// and passed every other segment it entered where the next point saw it or its pieces (otherwise not
+// captured there). A lost packet's length, DF bit and evidence are those of the piece that was lost.
+func (a *analysis) familyCounts() {
+	if len(a.m.gso) == 0 {
+		return
+	}
+	children := map[int32][]int32{}
+	var roots []int32
+	for _, ev := range a.m.gso {
+		if len(children[ev.parent]) == 0 && !a.offloadNew[ev.parent] {
+			roots = append(roots, ev.parent)
+		}
+		children[ev.parent] = append(children[ev.parent], ev.child)
+	}
+	sort.Slice(roots, func(i, j int) bool { return roots[i] < roots[j] })
+	var members, queue []int32
+	var reached []bool
+	seen := map[int32]bool{}
+	for _, r := range roots {
+		fi := a.jFlow[r]
+		if fi < 0 {
+			continue
+		}
+		fl := a.flows[fi]
+		pi := fl.path[a.jDir[r]]
+		if pi == nil || len(pi.points) < 2 {
+			continue
+		}
+		// The family: r and every journey it continued as (children of children too).
+		members, queue = members[:0], append(queue[:0], r)
+		clear(seen)
+		seen[r] = true
+		for len(queue) > 0 {
+			m := queue[0]
+			queue = queue[1:]
+			members = append(members, m)
+			for _, c := range children[m] {
+				if !seen[c] && a.jFlow[c] == fi && a.jDir[c] == a.jDir[r] {
+					seen[c] = true
+					queue = append(queue, c)
+				}
+			}
+		}
+		reached = reached[:0]
+		for range pi.points {
+			reached = append(reached, false)
+		}
+		for _, m := range members {
+			for _, g := range a.hops(int(m)) {
+				if i := pi.index(a.point(g)); i >= 0 {
+					reached[i] = true
+				}
+			}
+			if at, ok := a.offloadAt[m]; ok {
+				if i := pi.index(a.point(at)); i >= 0 {
+					reached[i] = true
+				}
+			}
+		}
+		end := -1 // the segment where the packet ended, by its start's index
+		st := a.jStatus[r]
+		if (st == stLost || st == stNotCaptured) && a.jLast[r] >= 0 && a.jNext[r] >= 0 {
+			if i := pi.index(int(a.jLast[r])); i >= 0 && i+1 < len(pi.points) && pi.points[i+1] == int(a.jNext[r]) {
+				end = i
+			}
+		}
+		last := -1
+		for i, ok := range reached {
+			if ok {
+				last = i
+			}
+		}
+		for i := 0; i < len(pi.points)-1; i++ {
+			if i == end {
+				s := a.seg(pi.points[i], pi.points[i+1], pi)
+				o0, lastHop := a.endOf(members, r, st)
+				a.countEnd(s, st, r, fi, o0, lastHop)
+				continue
+			}
+			if !reached[i] || i >= last || (end >= 0 && i > end) {
+				continue // not entered, or after the packet was lost (its other pieces go on uncounted)
+			}
+			s := a.seg(pi.points[i], pi.points[i+1], pi)
+			s.packets++
+			if reached[i+1] {
+				s.delivered++
+			} else {
+				s.notCaptured++
+			}
+		}
+	}
+}
+
+// endOf returns, for a packet of the family members (root r) that ended lost or not captured at
+// r's settled place, the first frame of the piece that ended there and that piece's frame at the
+// place's start; r's own when no piece did.
+func (a *analysis) endOf(members []int32, r int32, st statusCode) (*decode.Observation, uint32) {
+	pick := r
+	for _, m := range members {
+		if _, parent := a.offloadAt[m]; !parent && a.jStatus[m] == st && a.jLast[m] == a.jLast[r] && a.jNext[m] == a.jNext[r] {
+			pick = m
+			break
+		}
+	}
+	h := a.hops(int(pick))
+	o0, _ := a.obs(h[0])
+	last := h[len(h)-1]
+	for _, g := range h {
+		if int32(a.point(g)) == a.jLast[r] {
+			last = g
+			break
+		}
+	}
+	return o0, last
 }
 
 // lostBefore says whether journey c stopped earlier on its path than journey w (both of one flow

@@ -104,9 +104,10 @@ type segFlow struct {
 // anomaly's list after the drops that ICMP errors answered are taken out.
 const lostEvidence = 10
 
-// lossEv is the evidence of one lost journey: its last frame, and its flow.
+// lossEv is the evidence of one lost journey j: its last frame, and its flow.
 type lossEv struct {
 	flow int32
+	j    int32
 	ev   Evidence
 }
 

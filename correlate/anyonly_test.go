@@ -114,6 +114,7 @@ func TestAnyOnlyDrops(t *testing.T) {
 			if !found {
 				t.Errorf("no %s anomaly", tc.kind)
 			}
+			checkSums(t, tc.scenario, r)
 		})
 	}
 }

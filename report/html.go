@@ -114,7 +114,7 @@ func writeHTML(w io.Writer, v *view) {
 	for _, c := range []struct {
 		label string
 		n     int
-	}{{"packets", s.Journeys}, {"delivered", s.Delivered}, {"lost", s.Lost}, {"not captured", s.NotCaptured},
+	}{{"packets as sent", s.Journeys}, {"delivered", s.Delivered}, {"lost", s.Lost}, {"not captured", s.NotCaptured},
 		{"flows", s.Flows}, {"frames", s.Frames}, {"skipped", s.Skipped}, {"errors", s.Anomalies["error"]},
 		{"warnings", s.Anomalies["warning"]}} {
 		fmt.Fprintf(w, "<div class=\"card\"><b>%d</b>%s</div>", c.n, esc(c.label))
@@ -125,7 +125,7 @@ func writeHTML(w io.Writer, v *view) {
 			esc(fmt.Sprint(v.filter)), v.nFlows, len(r.Flows))
 	}
 
-	fmt.Fprint(w, "<h2>Path</h2>\n")
+	fmt.Fprint(w, "<h2>Path</h2>\n<p>Packets as sent, latency per frame.</p>\n")
 	if len(v.paths) == 0 {
 		fmt.Fprint(w, "<p>No flow crossed two capture points.</p>\n")
 	}
@@ -172,7 +172,7 @@ func writeHTML(w io.Writer, v *view) {
 		fmt.Fprint(w, "</div>\n")
 	}
 
-	fmt.Fprint(w, "<h2>Segments</h2>\n")
+	fmt.Fprint(w, "<h2>Segments</h2>\n<p>Packets as sent, latency per frame.</p>\n")
 	var rows [][]hcell
 	for _, sg := range r.Segments {
 		l := sg.LatencyNs
@@ -192,6 +192,7 @@ func writeHTML(w io.Writer, v *view) {
 	} else {
 		fmt.Fprint(w, "<h2>Flows, worst first</h2>\n")
 	}
+	fmt.Fprint(w, "<p>Packets as sent.</p>\n")
 	rows = nil
 	for i := range v.flows {
 		f := &v.flows[i]

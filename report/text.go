@@ -288,7 +288,7 @@ func writeText(w io.Writer, v *view, o Options) {
 	r := v.res
 	s := r.Summary
 	t.line(t.style(ansiBold, "calipath report") + fmt.Sprintf("  %s, mode %s", r.Schema, orDash(r.Mode)))
-	t.line(fmt.Sprintf("%d frames, %d skipped; %d packets: %d delivered, %d lost, %d not captured; %d flows",
+	t.line(fmt.Sprintf("%d frames, %d skipped; %d packets as sent: %d delivered, %d lost, %d not captured; %d flows",
 		s.Frames, s.Skipped, s.Journeys, s.Delivered, s.Lost, s.NotCaptured, s.Flows))
 	t.line(fmt.Sprintf("anomalies: %d errors, %d warnings, %d info", s.Anomalies["error"], s.Anomalies["warning"],
 		s.Anomalies["info"]))
@@ -351,7 +351,7 @@ func writeText(w io.Writer, v *view, o Options) {
 	}
 	t.table([]string{"NODE", "OFFSET", "DRIFT", "METHOD", ">SAMPLES"}, rows, 3, nil)
 
-	t.heading("Path")
+	t.heading("Path (packets as sent; latency per frame)")
 	if len(v.paths) == 0 {
 		t.line("  no flow crossed two capture points")
 	}
@@ -366,7 +366,7 @@ func writeText(w io.Writer, v *view, o Options) {
 		t.wrap("  also lossy: ", "                ", fmt.Sprintf("%s → %s (%s): %s", sg.From, sg.To, sg.Kind, segLine(sg)))
 	}
 
-	t.heading("Segment latency (all traffic; → client to server order of the path)")
+	t.heading("Segment latency (all traffic, packets as sent; → is client to server)")
 	rows = nil
 	for _, sg := range r.Segments {
 		l := sg.LatencyNs
@@ -376,9 +376,9 @@ func writeText(w io.Writer, v *view, o Options) {
 	t.table([]string{"SEGMENT", "KIND", ">PKTS", ">LOST", ">N/C", ">MIN", ">P50", ">P90", ">P99", ">MAX"}, rows, 0,
 		func(i int) string { return sevStyle(v.segSev[[2]string{r.Segments[i].From, r.Segments[i].To}]) })
 
-	title := "Flows (worst first)"
+	title := "Flows (worst first; packets as sent)"
 	if v.nFlows > len(v.flows) {
-		title = fmt.Sprintf("Flows (worst %d of %d)", len(v.flows), v.nFlows)
+		title = fmt.Sprintf("Flows (worst %d of %d; packets as sent)", len(v.flows), v.nFlows)
 	}
 	t.heading(title)
 	rows = nil
