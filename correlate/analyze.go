@@ -850,12 +850,14 @@ func (a *analysis) placeJourneys() []Journey {
 			fl.perPoint[k].bytes += int64(o0.Len) // the IP packet's length, the same at every point
 		}
 		fl.bytes += int64(o0.Len)
-		if !a.offloadNew[int32(j)] {
+		piece := a.offloadNew[int32(j)]
+		if !piece {
 			fl.nSent++
 		}
 		status := stDelivered
 		offloaded := false
-		if at, ok := a.offloadAt[int32(j)]; ok {
+		at, parent := a.offloadAt[int32(j)]
+		if parent {
 			// Segmentation offload: the bytes went on as other journeys from this point.
 			if i := pi.index(a.point(at)); i >= 0 && i > reach && reached[i] < 0 {
 				reached[i], when[i] = len(h)-1, a.ts(at)
@@ -885,8 +887,6 @@ func (a *analysis) placeJourneys() []Journey {
 		// Counts are in packets as their source sent them: a journey that was split into pieces (or
 		// merged by GRO), and the pieces, are counted on segments together once their outcome is
 		// settled (familyCounts). Latency is sampled per frame on the wire.
-		piece := a.offloadNew[int32(j)]
-		_, parent := a.offloadAt[int32(j)]
 		family := piece || parent
 		for i := max(first, 0); i < reach; i++ {
 			if reached[i] < 0 {
