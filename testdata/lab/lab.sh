@@ -21,7 +21,8 @@ PIDS=()
 
 SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-input-drop tunl0-cali-drop
 	proxy-arp-off no-default-route mtu-blackhole pmtu-discovery clusterip-dnat snat-external
-	underlay-loss clock-skew clock-drift tcp-retransmission)
+	underlay-loss clock-skew clock-drift tcp-retransmission
+	df-ping-refused healthy-vxlan-offload any-ipip-input-drop any-underlay-drop)
 
 # Addresses: they exist only inside the lab's namespaces.
 NODE_A_IP=192.168.10.2 NODE_B_IP=192.168.20.2 R_A_IP=192.168.10.1 R_B_IP=192.168.20.1
@@ -97,7 +98,12 @@ ipip_node() { # NODE LOCAL_IP TUN_IP REMOTE_BLOCK REMOTE_IP
 
 vxlan_node() { # NODE LOCAL_IP TUN_IP REMOTE_NODE REMOTE_BLOCK REMOTE_TUN_IP REMOTE_IP
 	local n; n=$(ns "$1")
-	ip -n "$n" link add vxlan.calico type vxlan id 4096 dstport 4789 local "$2" dev eth0 nolearning noudpcsum
+	local csum=noudpcsum
+	if [ "${VXLAN_UDPCSUM:-}" = 1 ]; then
+		csum=udpcsum
+		log "rule node=$1 cmd=ip link add vxlan.calico type vxlan id 4096 dstport 4789 local $2 dev eth0 nolearning udpcsum"
+	fi
+	ip -n "$n" link add vxlan.calico type vxlan id 4096 dstport 4789 local "$2" dev eth0 nolearning "$csum"
 	ip -n "$n" link set vxlan.calico address "$(vtepmac "$1")" mtu 1450 up
 	ip -n "$n" addr add "$3/32" dev vxlan.calico
 	ip -n "$n" neigh add "$6" lladdr "$(vtepmac "$4")" dev vxlan.calico nud permanent
@@ -176,13 +182,21 @@ waitfor() {
 	die "timeout waiting for $2 in $1: $(cat "$1")"
 }
 
-cap() { # NODE IFACE ROLE
-	local f="$1-$2.pcap"
+# cap NODE IFACE ROLE: tcpdump on one interface. The 32 MiB buffer matters: with tcpdump's
+# default (2 MiB) each -i any capture dropped 11 to 14 frames of a healthy-ipip run ("packets
+# dropped by kernel"). In an any-only scenario (ANY_ONLY=1) the per-interface captures go to
+# truth-captures/, for the truth computer to check the -i any files against ("check" lines).
+cap() {
+	local f="$1-$2.pcap" kind=point
 	[ "$2" = any ] && f="$1-any.pcap"
-	ip netns exec "$(ns "$1")" tcpdump -i "$2" -U --immediate-mode -n -s 262144 --time-stamp-precision=nano -w "$DIR/$f" 2>"$TMP/cap-$1-$2.log" &
+	if [ "${ANY_ONLY:-}" = 1 ] && [ "$2" != any ]; then
+		f="truth-captures/$f" kind=check
+		mkdir -p "$DIR/truth-captures"
+	fi
+	ip netns exec "$(ns "$1")" tcpdump -i "$2" -B 32768 -U --immediate-mode -n -s 262144 --time-stamp-precision=nano -w "$DIR/$f" 2>"$TMP/cap-$1-$2.log" &
 	CAPS+=($!)
 	waitfor "$TMP/cap-$1-$2.log" "listening on"
-	log "point node=$1 iface=$2 role=$3 file=$f"
+	log "$kind node=$1 iface=$2 role=$3 file=$f"
 }
 
 start_captures() {
@@ -200,6 +214,14 @@ start_captures() {
 	if [ -n "${WITH_EXT:-}" ]; then
 		cap router-1 eth2 router
 		cap ext-1 eth0 external
+	fi
+	if [ "${ANY_ONLY:-}" = 1 ]; then
+		# What a user with one tcpdump -i any per node also saves: the interface index → name map.
+		for nd in node-a node-b; do
+			nsx "$nd" ip -o link >"$DIR/$nd-links.txt"
+			log "links node=$nd file=$nd-links.txt"
+		done
+		return
 	fi
 	cali=$(calname default.pod-a)
 	local args=(-i "$cali") ifs=$cali
@@ -232,6 +254,14 @@ stop_captures() {
 	sleep 0.3
 	stopall "${CAPS[@]}"
 	CAPS=()
+	# A capture that lost frames would make the truth wrong: refuse it.
+	local f
+	for f in "$TMP"/cap-*.log; do
+		if grep -Eq '^[1-9][0-9]* packets? dropped by kernel|dropped on interface .*: [0-9]+/[1-9]' "$f"; then
+			die "$(basename "$f" .log) dropped frames: $(grep dropped "$f" | tr '\n' ' ')"
+		fi
+	done
+	rm -f "$TMP"/cap-*.log
 }
 
 # client POD CMD...: run a traffic generator in a pod, log its JSON line.
@@ -262,9 +292,11 @@ run_scenario() {
 	rm -rf "$DIR"
 	mkdir -p "$DIR"
 	: >"$DIR/traffic.log"
-	unset NO_DEFAULT_A WITH_EXT
+	unset NO_DEFAULT_A WITH_EXT ANY_ONLY VXLAN_UDPCSUM
 	case $sc in
 	healthy-vxlan) mode=vxlan ;;
+	healthy-vxlan-offload) mode=vxlan VXLAN_UDPCSUM=1 ;;
+	any-*) ANY_ONLY=1 ;;
 	healthy-bgp) mode=bgp ;;
 	no-default-route) NO_DEFAULT_A=1 ;;
 	snat-external) WITH_EXT=1 ;;
@@ -274,12 +306,23 @@ run_scenario() {
 	local ca cb
 	ca=$(calname default.pod-a) cb=$(calname default.pod-b)
 	case $sc in
-	underlay-drop-proto4)
+	underlay-drop-proto4 | any-underlay-drop)
 		rule router-1 nft add table ip lab
 		rule router-1 nft add chain ip lab labfwd '{ type filter hook forward priority 0; }'
 		rule router-1 nft add rule ip lab labfwd ip protocol 4 drop
 		;;
-	ipip-input-drop) rule node-b iptables -A INPUT -p 4 -j DROP ;;
+	ipip-input-drop | any-ipip-input-drop) rule node-b iptables -A INPUT -p 4 -j DROP ;;
+	df-ping-refused) rule pod-a ip link set eth0 mtu 1500 ;;
+	healthy-vxlan-offload)
+		# The veth defaults: checksums offloaded, so the kernel leaves placeholders for the device.
+		local nd i
+		for nd in node-a node-b; do
+			for i in eth0 vxlan.calico "$(calname "default.pod-${nd#node-}")"; do
+				log "offload node=$nd iface=$i $(nsx "$nd" ethtool -k "$i" |
+					awk -F': ' '/^(rx|tx)-checksumming|tx-checksum-ip-generic|^tx-udp_tnl-csum-segmentation/ {gsub(/ \[fixed\]/, "(fixed)", $2); printf "%s=%s ", $1, $2}' | sed 's/[[:space:]]*$//; s/\t//g')"
+			done
+		done
+		;;
 	tunl0-cali-drop) rule node-b iptables -A FORWARD -i tunl0 -o "$cb" -j DROP ;;
 	proxy-arp-off) rule node-a sysctl -qw "net.ipv4.conf.$ca.proxy_arp=0" ;;
 	no-default-route) log "rule node=node-a cmd=no default route; only ip route add 192.168.20.0/24 via $R_A_IP dev eth0" ;;
@@ -312,7 +355,12 @@ run_scenario() {
 		;;
 	esac
 	if [ -n "${WITH_EXT:-}" ]; then server ext-1; else server pod-b; fi
+	# A real node's -i any capture always holds the node's own traffic (BGP, kubelet): node-a and
+	# node-b exchange UDP over the underlay, unencapsulated, before and after the pods' traffic,
+	# so node-b's capture shows it ran even when no pod packet reaches node-b.
+	[ "${ANY_ONLY:-}" = 1 ] && server node-b
 	start_captures
+	[ "${ANY_ONLY:-}" = 1 ] && client node-a udp -addr "$NODE_B_IP:9000" -n 2
 	case $sc in
 	clusterip-dnat)
 		client pod-a ping -dst "$POD_B_IP" -n 3
@@ -326,6 +374,13 @@ run_scenario() {
 		client pod-a udp -addr "$POD_B_IP:9000" -n 10
 		;;
 	pmtu-discovery) traffic "$POD_B_IP" 8s ;;
+	df-ping-refused)
+		traffic
+		# ping -M do -s 1472: 1500 bytes with DF fit pod-a's eth0 but not node-a's tunl0 (1480),
+		# so node-a refuses the first and answers ICMP 3/4; pod-a then refuses the others itself
+		# (EMSGSIZE), as ping -M do does.
+		client pod-a ping -dst "$POD_B_IP" -n 3 -size 1472 -df
+		;;
 	mtu-blackhole)
 		traffic
 		# The server goes on resending into the black hole after the client gave up. Abort its
@@ -336,6 +391,7 @@ run_scenario() {
 		;;
 	*) traffic ;;
 	esac
+	[ "${ANY_ONLY:-}" = 1 ] && client node-a udp -addr "$NODE_B_IP:9000" -n 2
 	stop_captures
 	cleanup
 	local t0
@@ -367,6 +423,9 @@ main() {
 	for s in "${want[@]}"; do printf '%s\n' "${SCENARIOS[@]}" | grep -qx "$s" || die "unknown scenario $s"; done
 	local tool
 	for tool in tcpdump dumpcap ip nft iptables bridge go sha1sum; do command -v "$tool" >/dev/null || die "missing $tool"; done
+	if printf '%s\n' "${want[@]}" | grep -qx healthy-vxlan-offload; then
+		command -v ethtool >/dev/null || die "missing ethtool (healthy-vxlan-offload logs the offload settings)"
+	fi
 	mkdir -p "$OUT"
 	OUT=$(cd "$OUT" && pwd)
 	TMP=$(mktemp -d /tmp/calipath-lab.XXXXXX)
