@@ -118,3 +118,43 @@ func TestAnyOnlyDrops(t *testing.T) {
 		})
 	}
 }
+
+// In the lab's any-only scenarios the nodes also talk to each other over the underlay (UDP between
+// their own IPs, unencapsulated), which shows their captures ran. That traffic crosses no tunnel,
+// whatever the pods' mode: it is delivered node IP to node IP, not lost between eth0 and tunl0. And
+// without --links, node-b's eth0, which carried only that traffic in any-underlay-drop, is its
+// underlay: node-b's own IP sends and receives there.
+func TestAnyOnlyNodeTraffic(t *testing.T) {
+	for _, scenario := range []string{"any-ipip-input-drop", "any-underlay-drop"} {
+		paths, _ := filepath.Glob("../testdata/lab/scenarios/" + scenario + "/*-any.pcap")
+		if len(paths) != 2 {
+			t.Fatalf("%s: want two -i any captures, found %v", scenario, paths)
+		}
+		r := Correlate(decode.Load(paths, decode.Options{}, decode.PointConfig{}), Options{})
+		hosts := 0
+		for _, f := range r.Flows {
+			if f.Src.IP != "192.168.10.2" || f.Dst.IP != "192.168.20.2" {
+				continue
+			}
+			hosts++
+			if f.Lost != 0 || f.Delivered != f.Packets || !slices.Equal(f.Path, []string{"node-a/any#2", "node-b/any#2"}) {
+				t.Errorf("%s: node flow %s: %d of %d delivered, %d lost, path %v; want all delivered from node-a/any#2 to node-b/any#2",
+					scenario, f.ID, f.Delivered, f.Packets, f.Lost, f.Path)
+			}
+		}
+		if hosts != 2 {
+			t.Errorf("%s: %d flows between the node IPs, want 2", scenario, hosts)
+		}
+		for _, p := range r.Points {
+			if p.ID == "node-b/any#2" && (p.Role != "underlay" || p.Inferred) {
+				t.Errorf("%s: node-b/any#2 is %s (inferred %v): %s", scenario, p.Role, p.Inferred, p.Reason)
+			}
+		}
+		for _, a := range r.Anomalies {
+			if a.Severity == "error" && strings.HasPrefix(a.Where.From, "node-a/") && strings.HasPrefix(a.Where.To, "node-a/") {
+				t.Errorf("%s: %s at %s → %s (%d)", scenario, a.Kind, a.Where.From, a.Where.To, a.Count)
+			}
+		}
+		checkSums(t, scenario, r)
+	}
+}
