@@ -126,6 +126,8 @@ type analysis struct {
 	jNext      []int32          // point expected next, -1
 	ids        []string         // flow IDs by flow index
 
+	icmpJ        []int32         // the journeys of ICMP errors, in order
+	refusedBy    map[int32]int   // journeys a node refused with an ICMP error → that node (see refused)
 	frameAn      []Anomaly       // single-frame anomalies (bad checksums, wrong outer addresses)
 	arpReq       map[int][]int64 // pod-veth point → times of ARP requests from its pod
 	arpFindings  []arpFinding
@@ -149,6 +151,7 @@ type segAcc struct {
 	flows       map[int32]int // flow → lost journeys
 	evidence    []lossEv      // the first lostEvidence lost journeys of each flow, in journey order
 	lostDF      int           // lost journeys with DF set
+	refused     int           // lost journeys the segment's node refused with an ICMP error (refused)
 	lostMaxLen  int
 	passMaxLen  int // largest delivered packet
 }
@@ -339,6 +342,9 @@ func (a *analysis) result() *Result {
 			a.flows = append(a.flows, fl)
 		}
 		flowCache[ci] = flowCacheEntry{t, fi, true}
+		if o.Flags&decode.FlagICMPError != 0 {
+			a.icmpJ = append(a.icmpJ, int32(j))
+		}
 		fl := a.flows[fi]
 		a.jFlow[j] = fi
 		d := uint8(s2c)
@@ -802,6 +808,7 @@ func (a *analysis) placeJourneys() []Journey {
 		}
 	}
 	a.retransJ = map[int32]bool{}
+	a.refusedBy = a.refused()
 	a.jStatus = make([]statusCode, a.nJ)
 	a.jLast = make([]int32, a.nJ)
 	a.jNext = make([]int32, a.nJ)
@@ -877,9 +884,15 @@ func (a *analysis) placeJourneys() []Journey {
 		case reach < len(pi.points)-1:
 			nx := pi.points[reach+1]
 			a.jLast[j], a.jNext[j] = int32(pi.points[reach]), int32(nx)
-			if a.covered(nx, when[reach]) {
+			n, refused := a.refusedBy[int32(j)]
+			switch {
+			case a.covered(nx, when[reach]):
 				status = stLost
-			} else {
+			case refused && n == a.w.pointNode[pi.points[reach]]:
+				// The node it was last seen on refused it and said so with an ICMP error: lost there,
+				// however close to the end of the captures.
+				status = stLost
+			default:
 				status = stNotCaptured
 			}
 		}
@@ -1105,6 +1118,9 @@ func (a *analysis) countEnd(s *segAcc, status statusCode, j, fi int32, o0 *decod
 	}
 	s.lost++
 	s.flows[fi]++
+	if n, ok := a.refusedBy[j]; ok && n == a.w.pointNode[s.from] {
+		s.refused++
+	}
 	if o0.Flags&decode.FlagDF != 0 {
 		s.lostDF++
 	}
