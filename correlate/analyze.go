@@ -701,7 +701,7 @@ func (a *analysis) buildPath(fl *flowAcc, d uint8) *pathInfo {
 	// addresses goes straight over the underlay.
 	tunneled := dst >= 0 && src >= 0 && a.encapsulated(src, dst) && (dstPod >= 0 || fl.tunnel[d])
 	if src >= 0 && src != dst {
-		if tunneled {
+		if tunneled || (dst < 0 && fl.tunnel[d]) { // also when the destination's node is unknown: its packets crossed it
 			add(w.tunnels[src]...)
 		}
 		add(w.underlays[src]...)

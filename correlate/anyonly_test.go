@@ -158,3 +158,18 @@ func TestAnyOnlyNodeTraffic(t *testing.T) {
 		checkSums(t, scenario, r)
 	}
 }
+
+// With node-a's -i any capture alone (node-b's is missing), the flows' path still lists the tunnel
+// their packets crossed, and the mode comes from the IP-in-IP frames, saying so.
+func TestAnyOneNode(t *testing.T) {
+	r := Correlate(decode.Load([]string{"../testdata/lab/scenarios/ipip-input-drop/node-a-any.pcap"}, decode.Options{},
+		decode.PointConfig{}), Options{})
+	if r.Mode != "ipip" || !strings.HasPrefix(r.ModeWhy, "from the IP-in-IP frames at node-a/any#2") {
+		t.Errorf("mode %q (%q), want ipip from the IP-in-IP frames", r.Mode, r.ModeWhy)
+	}
+	for _, f := range r.Flows {
+		if want := []string{"node-a/any#3", "node-a/any#4", "node-a/any#2"}; !slices.Equal(f.Path, want) {
+			t.Errorf("flow %s path %v, want %v", f.ID, f.Path, want)
+		}
+	}
+}

@@ -118,7 +118,16 @@ func (a *analysis) modeOut() ([]PairMode, string, string) {
 		if dev != "" {
 			return out, mode, "from the tunnel device " + dev + " (no pod traffic between two nodes was captured)"
 		}
-		return out, mode, "no pod traffic between two nodes was captured, and no tunnel device"
+		// Or by the encapsulated frames captured (a -i any capture names no device without --links).
+		for _, p := range a.w.c.Points {
+			switch t := &p.Traffic; {
+			case t.IPIP > 0 && t.IPIP >= t.VXLAN:
+				return out, "ipip", "from the IP-in-IP frames at " + p.ID + " (no pod traffic between two captured nodes)"
+			case t.VXLAN > 0:
+				return out, "vxlan", "from the VXLAN frames at " + p.ID + " (no pod traffic between two captured nodes)"
+			}
+		}
+		return out, mode, "no pod traffic between two nodes was captured, and no tunnel device or encapsulated frame"
 	case len(kinds) == 1:
 		return out, out[0].Mode, ""
 	case len(kinds) == 2 && kinds["same-node"]:
