@@ -1,7 +1,9 @@
 package correlate
 
 import (
+	"encoding/binary"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -172,4 +174,67 @@ func TestAnyOneNode(t *testing.T) {
 			t.Errorf("flow %s path %v, want %v", f.ID, f.Path, want)
 		}
 	}
+}
+
+// sllV1 rewrites a LINUX_SLL2 pcap (tcpdump -i any, 4.99+) as the LINUX_SLL one an older tcpdump
+// writes of the same packets: the same frames without their interface index.
+func sllV1(t *testing.T, in, out string) {
+	t.Helper()
+	b, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bo binary.ByteOrder = binary.LittleEndian
+	if b[0] == 0xa1 {
+		bo = binary.BigEndian
+	}
+	if len(b) < 24 || bo.Uint32(b[20:24]) != 276 {
+		t.Fatalf("%s: not a LINUX_SLL2 pcap", in)
+	}
+	v1 := append([]byte(nil), b[:24]...)
+	bo.PutUint32(v1[20:24], 113)
+	for off := 24; off+16 <= len(b); {
+		n := int(bo.Uint32(b[off+8 : off+12]))
+		rec, data := b[off:off+16], b[off+16:off+16+n]
+		hdr := append([]byte(nil), rec...)
+		bo.PutUint32(hdr[8:12], uint32(n-4))
+		bo.PutUint32(hdr[12:16], bo.Uint32(rec[12:16])-4)
+		sll := make([]byte, 16)
+		sll[1] = data[10]            // packet type
+		copy(sll[2:4], data[8:10])   // ARPHRD type
+		sll[5] = data[11]            // address length
+		copy(sll[6:14], data[12:20]) // address
+		copy(sll[14:16], data[0:2])  // protocol
+		v1 = append(append(append(v1, hdr...), sll...), data[20:]...)
+		off += 16 + n
+	}
+	if err := os.WriteFile(out, v1, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The same decap drop captured by an older tcpdump -i any (LINUX_SLL, no interface indexes): calipath
+// files frames under any:pod, any:tunnel and any:underlay, and infers node-b's missing stages with
+// the same names.
+func TestAnyOnlySLLv1(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for _, n := range []string{"node-a", "node-b"} {
+		p := filepath.Join(dir, n+"-any.pcap")
+		sllV1(t, "../testdata/lab/scenarios/ipip-input-drop/"+n+"-any.pcap", p)
+		paths = append(paths, p)
+	}
+	r := Correlate(decode.Load(paths, decode.Options{}, decode.PointConfig{}), Options{})
+	want := []string{"node-a/any:pod", "node-a/any:tunnel", "node-a/any:underlay", "node-b/any:underlay", "node-b/any:tunnel", "node-b/any:pod"}
+	for _, f := range r.Flows {
+		if !slices.Equal(f.Path, want) || f.Lost != f.Packets || len(f.LostAt) != 1 ||
+			f.LostAt[0].From+"→"+f.LostAt[0].To != "node-b/any:underlay→node-b/any:tunnel" {
+			t.Errorf("flow %s: path %v, %d of %d lost at %v; want all lost at node-b/any:underlay→node-b/any:tunnel on %v",
+				f.ID, f.Path, f.Lost, f.Packets, f.LostAt, want)
+		}
+	}
+	if r.Mode != "ipip" || len(r.Modes) != 1 {
+		t.Errorf("mode %q, modes %v", r.Mode, r.Modes)
+	}
+	checkSums(t, "ipip-input-drop/sll", r)
 }
