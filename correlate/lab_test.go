@@ -289,6 +289,47 @@ func checkLab(t *testing.T, tr *labTruth, r *Result, names *labNames) {
 		if fmt.Sprint(lost) != fmt.Sprint(want) {
 			t.Errorf("%s: lost %v, want %v", name, lost, want)
 		}
+		// The points in the order the packets cross them (the truth follows the lab's topology), where
+		// calipath knows every point of the truth's path by its name.
+		named := len(tf.Path) > 0
+		for _, p := range tf.Path {
+			if _, ok := points[p]; !ok {
+				named = false
+			}
+		}
+		if got := flowPath(r, f, dir); named && strings.Join(got, " ") != strings.Join(tf.Path, " ") {
+			t.Errorf("%s: path\n  %s\nwant\n  %s", name, strings.Join(got, " "), strings.Join(tf.Path, " "))
+		}
+	}
+	// One path per pod pair and direction: every flow direction between the same two end points
+	// crosses the same points.
+	paths := map[string]string{}
+	for i := range r.Flows {
+		for _, dir := range []string{"c2s", "s2c"} {
+			p := flowPath(r, &r.Flows[i], dir)
+			if len(p) < 2 {
+				continue
+			}
+			ends := p[0] + " → " + p[len(p)-1]
+			if prev, ok := paths[ends]; ok && prev != strings.Join(p, " ") {
+				t.Errorf("flows %s: two paths:\n  %s\n  %s", ends, prev, strings.Join(p, " "))
+			}
+			paths[ends] = strings.Join(p, " ")
+		}
+	}
+	// All the lab's namespaces share one kernel clock: no packet arrives before it left, beyond the
+	// uncertainty of the clock estimates (a one-sided clock has none to offer).
+	bound := map[string]int64{}
+	for _, c := range r.Clocks {
+		bound[c.Node] = max(c.BoundNs, 0)
+	}
+	for _, s := range r.Segments {
+		from, _, _ := strings.Cut(s.From, "/")
+		to, _, _ := strings.Cut(s.To, "/")
+		if s.LatencyNs.N > 0 && s.LatencyNs.Min < -(bound[from]+bound[to]) {
+			t.Errorf("segment %s → %s: latency min %v, below the clocks' bounds ±%v, ±%v", s.From, s.To,
+				time.Duration(s.LatencyNs.Min), time.Duration(bound[from]), time.Duration(bound[to]))
+		}
 	}
 	for _, n := range tr.NAT {
 		found := false
@@ -351,6 +392,27 @@ func checkLab(t *testing.T, tr *labTruth, r *Result, names *labNames) {
 	}
 }
 
+// flowPath returns the points of one direction of a flow's path, in order.
+func flowPath(r *Result, f *Flow, dir string) []string {
+	if dir == "c2s" {
+		return f.Path
+	}
+	a := r.analysis
+	for fi, id := range a.ids {
+		if id != f.ID {
+			continue
+		}
+		var out []string
+		if pi := a.flows[fi].path[s2c]; pi != nil {
+			for _, p := range pi.points {
+				out = append(out, a.w.c.Points[p].ID)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
 // isPiece reports whether a journey began as a piece of a GSO split or as a GRO merge: not a packet
 // its source sent.
 func isPiece(r *Result, j *Journey) bool {
@@ -393,11 +455,18 @@ func findFlow(r *Result, proto, src, dst string, sport, dport uint16) (*Flow, st
 		if fwd || rev {
 			return f, dir
 		}
-		// After NAT the flow is listed under its pre-NAT tuple: match through the NAT mappings.
+		// After NAT the flow is listed under its pre-NAT tuple: match through the NAT mappings. A
+		// mapping ("a:p → b:q" before and after) is of the client's direction when it starts at the
+		// client; the tuple has the mapping's direction when its source starts one of the two sides.
+		startsAt := func(side, ip string) bool {
+			return side == ip || strings.HasPrefix(side, ip+":") || strings.HasPrefix(side, ip+" ")
+		}
 		for _, m := range f.NAT {
 			s := m.From + " " + m.To
 			if strings.Contains(s, src) && strings.Contains(s, dst) {
-				if strings.Contains(m.From, src+":") || f.Src.IP == src {
+				clientSide := startsAt(m.From, f.Src.IP)
+				srcSide := startsAt(m.From, src) || startsAt(m.To, src)
+				if srcSide == clientSide {
 					return f, "c2s"
 				}
 				return f, "s2c"

@@ -61,6 +61,8 @@ type (
 	tickMsg struct{}
 	// loadedMsg carries the correlated Result.
 	loadedMsg struct{ res *correlate.Result }
+	// unfitMsg says the input gives nothing to show (correlate.Check): the TUI quits and Run returns it.
+	unfitMsg struct{ err error }
 )
 
 // fileProgress is the loading state of one input.
@@ -109,6 +111,7 @@ type Model struct {
 
 	progress    []fileProgress
 	correlating bool
+	unfit       error // why the input gave nothing to show (the TUI quit)
 
 	help     help.Model
 	showHelp bool
@@ -218,6 +221,9 @@ func loadCmd(paths []string, opts Options, ls *loadState) tea.Cmd {
 		}
 		ls.correlating = true
 		ls.mu.Unlock()
+		if err := correlate.Check(c, opts.Correlate); err != nil {
+			return unfitMsg{err}
+		}
 		return loadedMsg{res: correlate.Correlate(c, opts.Correlate)}
 	}
 }
@@ -237,6 +243,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tickCmd()
 	case loadedMsg:
 		return m, m.setResult(msg.res)
+	case unfitMsg:
+		m.unfit = msg.err
+		return m, tea.Quit
 	case journeysMsg:
 		m.tl.finish(m.c, msg)
 		return m, nil
@@ -664,7 +673,9 @@ func truncateStyled(s string, w int) string {
 	return ansiTruncate(s, w)
 }
 
-// Run loads and correlates paths, then runs the TUI until the user quits or ctx ends.
+// Run loads and correlates paths, then runs the TUI until the user quits or ctx ends. When the input
+// gives nothing to show (correlate.Check: no input could be read, …) the TUI quits and Run returns that
+// *correlate.UnfitError.
 func Run(ctx context.Context, paths []string, opts Options) error {
 	m := New(paths, opts)
 	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithAltScreen(), tea.WithMouseCellMotion()}
@@ -682,6 +693,9 @@ func Run(ctx context.Context, paths []string, opts Options) error {
 		return err
 	}
 	if fm, ok := final.(Model); ok {
+		if fm.unfit != nil {
+			return fm.unfit
+		}
 		if res := fm.c.res; res != nil {
 			for _, in := range res.Inputs {
 				if in.Skipped > 0 || len(in.Errors) > 0 {

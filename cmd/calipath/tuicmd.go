@@ -28,6 +28,9 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := checkWindow(fs, stderr, *window); err != nil {
+		return err
+	}
 	paths := in.files(fs.Args())
 	if len(paths) == 0 {
 		return usageErr(fs, stderr, "no capture files given")
@@ -63,5 +66,5 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if errors.Is(err, tui.ErrInputSkipped) {
 		return errSkipped
 	}
-	return err
+	return printUnfit(err, stderr) // the input gave nothing to show: the TUI quit, say why here
 }

@@ -21,12 +21,13 @@ PIDS=()
 
 SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-input-drop tunl0-cali-drop
 	proxy-arp-off no-default-route mtu-blackhole pmtu-discovery clusterip-dnat snat-external
-	underlay-loss clock-skew clock-drift tcp-retransmission
+	underlay-loss clock-skew clock-drift tcp-retransmission two-routers two-routers-drop-r2
 	df-ping-refused healthy-vxlan-offload any-ipip-input-drop any-underlay-drop)
 
 # Addresses: they exist only inside the lab's namespaces.
 NODE_A_IP=192.168.10.2 NODE_B_IP=192.168.20.2 R_A_IP=192.168.10.1 R_B_IP=192.168.20.1
 R_EXT_IP=203.0.113.1 EXT_IP=203.0.113.10
+R12_A_IP=192.168.30.1 R12_B_IP=192.168.30.2 # the link between router-1 and router-2 (two-routers)
 BLOCK_A=10.244.1.0/26 BLOCK_B=10.244.2.0/26 TUN_A=10.244.1.0 TUN_B=10.244.2.0
 POD_A_IP=10.244.1.5 POD_B_IP=10.244.2.7 SVC_IP=10.96.0.10
 
@@ -60,10 +61,11 @@ veth() {
 	ip -n "$(ns "$1")" link add "$2" type veth peer name "$4" netns "$(ns "$3")"
 }
 
-# node NAME IP GW: a node namespace with its underlay eth0 towards router-1.
+# node NAME IP GW [ROUTER]: a node namespace with its underlay eth0 towards ROUTER's interface GW
+# (router-1 unless said).
 node() {
 	mkns "$1"
-	veth "$1" eth0 router-1 "$3"
+	veth "$1" eth0 "${4:-router-1}" "$3"
 	nsx "$1" sysctl -qw net.ipv4.ip_forward=1
 	ip -n "$(ns "$1")" addr add "$2/24" dev eth0
 	ip -n "$(ns "$1")" link set eth0 up
@@ -111,6 +113,30 @@ vxlan_node() { # NODE LOCAL_IP TUN_IP REMOTE_NODE REMOTE_BLOCK REMOTE_TUN_IP REM
 	ip -n "$n" route add "$5" via "$6" dev vxlan.calico proto 80 onlink
 }
 
+# two_routers MODE: node-b behind a second router. router-1 eth1 (192.168.30.1) is linked to
+# router-2 eth0 (192.168.30.2), and router-2 eth1 (192.168.20.1) to node-b, so a packet between the
+# nodes crosses two routed hops: the outer TTL falls by one at each.
+two_routers() {
+	local r1 r2; r1=$(ns router-1) r2=$(ns router-2)
+	mkns router-2
+	nsx router-2 sysctl -qw net.ipv4.ip_forward=1
+	node node-b "$NODE_B_IP" eth1 router-2
+	veth router-1 eth1 router-2 eth0
+	ip -n "$r1" addr add "$R12_A_IP/24" dev eth1
+	ip -n "$r2" addr add "$R12_B_IP/24" dev eth0
+	ip -n "$r2" addr add "$R_B_IP/24" dev eth1
+	ip -n "$r1" link set eth1 up
+	ip -n "$r2" link set eth0 up
+	ip -n "$r2" link set eth1 up
+	ip -n "$r1" route add 192.168.20.0/24 via "$R12_B_IP" dev eth1
+	ip -n "$r2" route add 192.168.10.0/24 via "$R12_A_IP" dev eth0
+	if [ "$1" = bgp ]; then
+		ip -n "$r1" route add "$BLOCK_B" via "$R12_B_IP" dev eth1 proto bird
+		ip -n "$r2" route add "$BLOCK_A" via "$R12_A_IP" dev eth0 proto bird
+		ip -n "$r2" route add "$BLOCK_B" via "$NODE_B_IP" dev eth1 proto bird
+	fi
+}
+
 # build MODE: the whole topology, with node default routes.
 build() {
 	local mode=$1 mtu=1500 tif=""
@@ -118,10 +144,14 @@ build() {
 	mkns router-1
 	nsx router-1 sysctl -qw net.ipv4.ip_forward=1
 	node node-a "$NODE_A_IP" eth0
-	node node-b "$NODE_B_IP" eth1
 	local r; r=$(ns router-1)
+	if [ -n "${TWO_ROUTERS:-}" ]; then
+		two_routers "$mode"
+	else
+		node node-b "$NODE_B_IP" eth1
+		ip -n "$r" addr add "$R_B_IP/24" dev eth1
+	fi
 	ip -n "$r" addr add "$R_A_IP/24" dev eth0
-	ip -n "$r" addr add "$R_B_IP/24" dev eth1
 	ip -n "$r" link set eth0 up
 	ip -n "$r" link set eth1 up
 	if [ "${NO_DEFAULT_A:-}" = 1 ]; then
@@ -133,7 +163,12 @@ build() {
 	log "mode $mode"
 	log "node name=node-a ip=$NODE_A_IP block=$BLOCK_A tunnel_ip=${tif:+$TUN_A} vtep_mac=$([ "$mode" = vxlan ] && vtepmac node-a)"
 	log "node name=node-b ip=$NODE_B_IP block=$BLOCK_B tunnel_ip=${tif:+$TUN_B} vtep_mac=$([ "$mode" = vxlan ] && vtepmac node-b)"
-	log "router name=router-1 ifaces=eth0,eth1${WITH_EXT:+,eth2} node-a=eth0 node-b=eth1${WITH_EXT:+ ext-1=eth2}"
+	if [ -n "${TWO_ROUTERS:-}" ]; then
+		log "router name=router-1 ifaces=eth0,eth1 node-a=eth0 router-2=eth1"
+		log "router name=router-2 ifaces=eth0,eth1 router-1=eth0 node-b=eth1"
+	else
+		log "router name=router-1 ifaces=eth0,eth1${WITH_EXT:+,eth2} node-a=eth0 node-b=eth1${WITH_EXT:+ ext-1=eth2}"
+	fi
 	pod node-a pod-a "$POD_A_IP" "$mtu"
 	pod node-b pod-b "$POD_B_IP" "$mtu"
 	case $mode in
@@ -149,7 +184,9 @@ build() {
 		ip -n "$(ns node-a)" route add "$BLOCK_B" via "$R_A_IP" dev eth0 proto bird
 		ip -n "$(ns node-b)" route add "$BLOCK_A" via "$R_B_IP" dev eth0 proto bird
 		ip -n "$r" route add "$BLOCK_A" via "$NODE_A_IP" dev eth0 proto bird
-		ip -n "$r" route add "$BLOCK_B" via "$NODE_B_IP" dev eth1 proto bird
+		if [ -z "${TWO_ROUTERS:-}" ]; then
+			ip -n "$r" route add "$BLOCK_B" via "$NODE_B_IP" dev eth1 proto bird
+		fi
 		;;
 	esac
 	if [ -n "${WITH_EXT:-}" ]; then
@@ -211,6 +248,10 @@ start_captures() {
 	done
 	cap router-1 eth0 router
 	cap router-1 eth1 router
+	if [ -n "${TWO_ROUTERS:-}" ]; then
+		cap router-2 eth0 router
+		cap router-2 eth1 router
+	fi
 	if [ -n "${WITH_EXT:-}" ]; then
 		cap router-1 eth2 router
 		cap ext-1 eth0 external
@@ -292,8 +333,9 @@ run_scenario() {
 	rm -rf "$DIR"
 	mkdir -p "$DIR"
 	: >"$DIR/traffic.log"
-	unset NO_DEFAULT_A WITH_EXT ANY_ONLY VXLAN_UDPCSUM
+	unset NO_DEFAULT_A WITH_EXT TWO_ROUTERS ANY_ONLY VXLAN_UDPCSUM
 	case $sc in
+	two-routers | two-routers-drop-r2) TWO_ROUTERS=1 ;;
 	healthy-vxlan) mode=vxlan ;;
 	healthy-vxlan-offload) mode=vxlan VXLAN_UDPCSUM=1 ;;
 	any-*) ANY_ONLY=1 ;;
@@ -347,6 +389,11 @@ run_scenario() {
 		rule router-1 nft add table ip lab
 		rule router-1 nft add chain ip lab labfwd '{ type filter hook forward priority 0; }'
 		rule router-1 nft add rule ip lab labfwd numgen random mod 100 '<' 15 drop
+		;;
+	two-routers-drop-r2)
+		rule router-2 nft add table ip lab
+		rule router-2 nft add chain ip lab labfwd '{ type filter hook forward priority 0; }'
+		rule router-2 nft add rule ip lab labfwd drop
 		;;
 	tcp-retransmission)
 		rule router-1 nft add table ip lab

@@ -220,19 +220,17 @@ type endpoint struct {
 }
 
 type lab struct {
-	t          Truth
-	dir        string
-	checks     []Point                   // per-interface captures kept to check -i any files against
-	frames     map[string][]frame        // point → its frames, for that check
-	csums      map[string]map[string]int // point → checksum class → frames
-	pods       []endpoint
-	ext        []endpoint
-	nodeIPs    map[string]string
-	routerIf   map[string]string // node/ext name -> router-1 iface
-	routerName string
-	tunIface   string
-	dnat       []NAT
-	natCands   []natCand
+	t        Truth
+	dir      string
+	checks   []Point                   // per-interface captures kept to check -i any files against
+	frames   map[string][]frame        // point → its frames, for that check
+	csums    map[string]map[string]int // point → checksum class → frames
+	pods     []endpoint
+	ext      []endpoint
+	nodeIPs  map[string]string
+	tunIface string
+	dnat     []NAT
+	natCands []natCand
 }
 
 func main() {
@@ -278,7 +276,7 @@ func computeLab(dir string) (*lab, error) { return computeView(dir, false) }
 // computeView computes a scenario's truth; with checkView from the per-interface captures an
 // any-only scenario keeps in truth-captures/ (the "check" lines of lab.log) instead of its points.
 func computeView(dir string, checkView bool) (*lab, error) {
-	l := &lab{dir: dir, nodeIPs: map[string]string{}, routerIf: map[string]string{},
+	l := &lab{dir: dir, nodeIPs: map[string]string{},
 		frames: map[string][]frame{}, csums: map[string]map[string]int{}}
 	l.t.Flows, l.t.NAT, l.t.Rules, l.t.Traffic, l.t.ICMP, l.t.ExpectedAnomalies =
 		[]Flow{}, []NAT{}, []Rule{}, []TrafficLine{}, []ICMPSeen{}, []Anomaly{}
@@ -390,10 +388,8 @@ func (l *lab) readLabLog() error {
 			for k, v := range m {
 				if k != "name" && k != "ifaces" {
 					r.Toward[k] = v
-					l.routerIf[k] = v
 				}
 			}
-			l.routerName = r.Name
 			l.t.Routers = append(l.t.Routers, r)
 		case "external":
 			ip, err := netip.ParseAddr(m["ip"])
@@ -693,7 +689,7 @@ func (l *lab) path(src, dst endpoint) []string {
 	b := l.side(dst, src.kind == "pod")
 	p := append([]string{}, a...)
 	if src.node != dst.node {
-		p = append(p, l.routerName+"/"+l.routerIf[src.node], l.routerName+"/"+l.routerIf[dst.node])
+		p = append(p, l.routerHops(src.node, dst.node)...)
 		for i := len(b) - 1; i >= 0; i-- {
 			p = append(p, b[i])
 		}
@@ -701,6 +697,52 @@ func (l *lab) path(src, dst endpoint) []string {
 		p = []string{src.at, dst.at}
 	}
 	return p
+}
+
+// routerHops lists the router interfaces a packet crosses from one host (node or external) to
+// another: for each router on the way, the interface toward where the packet came from, then the
+// one toward where it goes. The routers and their neighbours come from lab.log; the way is the
+// shortest one through them (the lab has no loops).
+func (l *lab) routerHops(from, to string) []string {
+	prev := map[string]string{from: ""}
+	queue := []string{from}
+	for len(queue) > 0 && prev[to] == "" {
+		at := queue[0]
+		queue = queue[1:]
+		for _, r := range l.t.Routers {
+			var next []string
+			if r.Name == at {
+				for k := range r.Toward {
+					next = append(next, k)
+				}
+				sort.Strings(next)
+			} else if _, ok := r.Toward[at]; ok {
+				next = []string{r.Name}
+			}
+			for _, n := range next {
+				if _, seen := prev[n]; !seen {
+					prev[n] = at
+					queue = append(queue, n)
+				}
+			}
+		}
+	}
+	var way []string // from … to, routers between
+	for at := to; at != ""; at = prev[at] {
+		way = append([]string{at}, way...)
+		if at == from {
+			break
+		}
+	}
+	var hops []string
+	for i := 1; i+1 < len(way); i++ {
+		for _, r := range l.t.Routers {
+			if r.Name == way[i] {
+				hops = append(hops, r.Name+"/"+r.Toward[way[i-1]], r.Name+"/"+r.Toward[way[i+1]])
+			}
+		}
+	}
+	return hops
 }
 
 func ipport(a netip.Addr, port int) string {
