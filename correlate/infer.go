@@ -235,8 +235,8 @@ func (w *world) inferPoints() []inferredPoint {
 			list = append(list, addrOf(a).String())
 		}
 		add(inferredPoint{node: n, iface: iface, role: decode.RolePodVeth, pods: pods, existing: -1, reason: fmt.Sprintf(
-			"inferred%s: the veth of pod %s, which %s packets reached %s for; %s", by, strings.Join(list, ", "),
-			how, node, covers)})
+			"inferred%s: the veth of pod %s on %s, where %s packets to it were headed; %s", by, strings.Join(list, ", "),
+			node, how, covers)})
 	}
 	return out
 }
