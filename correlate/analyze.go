@@ -62,6 +62,10 @@ func Correlate(c *decode.Capture, opts Options) *Result {
 		opts.Window = time.Second
 	}
 	w := newWorld(c)
+	if inf := w.inferPoints(); len(inf) > 0 {
+		w = newWorld(withInferred(c, w.nodes, inf))
+		w.adoptInferred(inf)
+	}
 	clocks, offFits := w.clocksFor(opts)
 	m := newMatcher(w, clocks, opts)
 	m.run()
@@ -72,7 +76,7 @@ func Correlate(c *decode.Capture, opts Options) *Result {
 	}
 	m.collectJourneys()
 	if opts.Lean {
-		c.Loose = nil // it holds journey ids now
+		c.Loose, w.c.Loose = nil, nil // it holds journey ids now (w.c is a copy of c when points were inferred)
 		debug.FreeOSMemory()
 	}
 	a := &analysis{w: w, m: m, clocks: clocks, opts: opts, nJ: nJ, offFits: offFits}
@@ -109,7 +113,9 @@ type analysis struct {
 	covLast  []int64
 	ownFirst []int64 // the point's own first and last frame (corrected)
 	ownLast  []int64
-	pairMode map[[2]int]string
+	// nodeEmpty marks nodes whose captures hold no frame at all: taken to have run while the others did
+	nodeEmpty []bool
+	pairMode  map[[2]int]string
 
 	offloadAt  map[int32]uint32 // split parent or merged segment → observation where it continued as others
 	offloadNew map[int32]bool   // journeys that began as pieces of a split or as a merge: not new sends
@@ -120,6 +126,8 @@ type analysis struct {
 	jNext      []int32          // point expected next, -1
 	ids        []string         // flow IDs by flow index
 
+	icmpJ        []int32         // the journeys of ICMP errors, in order
+	refusedBy    map[int32]int   // journeys a node refused with an ICMP error → that node (see refused)
 	frameAn      []Anomaly       // single-frame anomalies (bad checksums, wrong outer addresses)
 	arpReq       map[int][]int64 // pod-veth point → times of ARP requests from its pod
 	arpFindings  []arpFinding
@@ -144,6 +152,7 @@ type segAcc struct {
 	flows       map[int32]int // flow → lost journeys
 	evidence    []lossEv      // the first lostEvidence lost journeys of each flow, in journey order
 	lostDF      int           // lost journeys with DF set
+	refused     int           // lost journeys the segment's node refused with an ICMP error (refused)
 	lostMaxLen  int
 	passMaxLen  int // largest delivered packet
 }
@@ -175,7 +184,8 @@ type flowAcc struct {
 	e2e         latAcc
 	nSent       int // packets its endpoints sent: journeys less GSO/GRO pieces and ICMP errors about it
 	arpWait     int64
-	icmpFrag    int // ICMP 3/4 seen reaching the client's pod-veth
+	icmpFrag    int     // ICMP 3/4 seen reaching the client's pod-veth
+	tunnel      [2]bool // per direction: some journey was seen at a tunnel device
 }
 
 // routerSeen is what a flow direction's journeys showed at one router point: their hop positions
@@ -341,6 +351,9 @@ func (a *analysis) result() *Result {
 			a.flows = append(a.flows, fl)
 		}
 		flowCache[ci] = flowCacheEntry{t, fi, true}
+		if o.Flags&decode.FlagICMPError != 0 {
+			a.icmpJ = append(a.icmpJ, int32(j))
+		}
 		fl := a.flows[fi]
 		a.jFlow[j] = fi
 		d := uint8(s2c)
@@ -374,7 +387,8 @@ func (a *analysis) result() *Result {
 				fl.dstPods[d].add(p)
 			}
 		}
-		// Routers' points: the journey's position there (hops are in corrected-time order) and TTL.
+		// Routers' points: the journey's position there (hops are in corrected-time order) and TTL; and
+		// whether the direction's packets crossed a tunnel device.
 		for hi := range h {
 			p := int(a.hopPt[int(a.jStart[j])+hi])
 			if n := w.pointNode[p]; !w.cluster[n] && w.pointRole[p] != decode.RoleAny {
@@ -388,6 +402,9 @@ func (a *analysis) result() *Result {
 					oh, _ := a.obs(h[hi])
 					rs.ttls.add(int(a.w.hopTTL(oh)))
 				}
+			}
+			if w.pointRole[p] == decode.RoleTunnel {
+				fl.tunnel[d] = true
 			}
 		}
 	}
@@ -418,7 +435,7 @@ func (a *analysis) result() *Result {
 	res.Points = a.points()
 	res.NodeIPs = a.nodeIPs()
 	res.Clocks = a.clockOut()
-	res.Modes, res.Mode = a.modeOut()
+	res.Modes, res.Mode, res.ModeWhy = a.modeOut()
 	res.analysis = a
 	res.Flows = a.flowOut(ids) // after arp: it sets each flow's ARP wait
 	res.Segments = a.segmentOut()
@@ -485,6 +502,10 @@ func (a *analysis) coverage() {
 			n := w.pointNode[i]
 			nodeLo[n], nodeHi[n] = min(nodeLo[n], a.covFirst[i]), max(nodeHi[n], a.covLast[i])
 		}
+	}
+	a.nodeEmpty = make([]bool, len(w.nodes))
+	for n := range nodeLo {
+		a.nodeEmpty[n] = nodeHi[n] < nodeLo[n]
 	}
 	for i, p := range w.c.Points {
 		n := w.pointNode[i]
@@ -701,6 +722,7 @@ func (a *analysis) buildPaths() {
 	type group struct {
 		ends    pathEnds
 		routers map[int]*routerSeen
+		tunnel  bool     // some journey was seen at a tunnel device
 		members [][2]int // flow, direction
 	}
 	var groups []*group
@@ -742,11 +764,12 @@ func (a *analysis) buildPaths() {
 					gs.ttls.addN(v.key, v.n)
 				}
 			}
+			g.tunnel = g.tunnel || fl.tunnel[d]
 			g.members = append(g.members, [2]int{fi, int(d)})
 		}
 	}
 	for _, g := range groups {
-		pi := a.buildPath(g.ends, g.routers)
+		pi := a.buildPath(g.ends, g.routers, g.tunnel)
 		for _, m := range g.members {
 			a.flows[m[0]].path[m[1]] = pi
 		}
@@ -754,8 +777,8 @@ func (a *analysis) buildPaths() {
 }
 
 // buildPath orders the points a flow direction's packets should cross, given its ends and what its
-// journeys showed of the routers.
-func (a *analysis) buildPath(e pathEnds, routers map[int]*routerSeen) *pathInfo {
+// journeys showed of the routers and whether they crossed a tunnel device.
+func (a *analysis) buildPath(e pathEnds, routers map[int]*routerSeen, tunnel bool) *pathInfo {
 	w := a.w
 	src, dst, srcPod, dstPod := e.src, e.dst, e.srcPod, e.dstPod
 	pi := &pathInfo{srcNode: src, dstNode: dst}
@@ -769,8 +792,11 @@ func (a *analysis) buildPath(e pathEnds, routers map[int]*routerSeen) *pathInfo 
 	if src >= 0 && srcPod >= 0 {
 		add(srcPod)
 	}
+	// Encapsulated node pairs send pod traffic through the tunnels; traffic between the nodes' own
+	// addresses goes straight over the underlay.
+	tunneled := dst >= 0 && src >= 0 && a.encapsulated(src, dst) && (dstPod >= 0 || tunnel)
 	if src >= 0 && src != dst {
-		if dst >= 0 && a.encapsulated(src, dst) {
+		if tunneled || (dst < 0 && tunnel) { // also when the destination's node is unknown: its packets crossed it
 			add(w.tunnels[src]...)
 		}
 		add(w.underlays[src]...)
@@ -778,7 +804,7 @@ func (a *analysis) buildPath(e pathEnds, routers map[int]*routerSeen) *pathInfo 
 	add(a.orderRouters(routers)...)
 	if dst >= 0 && dst != src {
 		add(w.underlays[dst]...)
-		if src >= 0 && a.encapsulated(src, dst) {
+		if tunneled {
 			add(w.tunnels[dst]...)
 		}
 	}
@@ -909,7 +935,6 @@ func (a *analysis) seg(from, to int, pi *pathInfo) *segAcc {
 
 // placeJourneys decides each journey's status against its path and accounts segments and flows.
 func (a *analysis) placeJourneys() []Journey {
-	w := a.w
 	var out []Journey
 	if a.opts.Journeys {
 		out = make([]Journey, 0, a.nJ)
@@ -927,6 +952,7 @@ func (a *analysis) placeJourneys() []Journey {
 		}
 	}
 	a.retransJ = map[int32]bool{}
+	a.refusedBy = a.refused()
 	a.jStatus = make([]statusCode, a.nJ)
 	a.jLast = make([]int32, a.nJ)
 	a.jNext = make([]int32, a.nJ)
@@ -975,12 +1001,14 @@ func (a *analysis) placeJourneys() []Journey {
 			fl.perPoint[k].bytes += int64(o0.Len) // the IP packet's length, the same at every point
 		}
 		fl.bytes += int64(o0.Len)
-		if !a.offloadNew[int32(j)] {
+		piece := a.offloadNew[int32(j)]
+		if !piece {
 			fl.nSent++
 		}
 		status := stDelivered
 		offloaded := false
-		if at, ok := a.offloadAt[int32(j)]; ok {
+		at, parent := a.offloadAt[int32(j)]
+		if parent {
 			// Segmentation offload: the bytes went on as other journeys from this point.
 			if i := pi.index(a.point(at)); i >= 0 && i > reach && reached[i] < 0 {
 				reached[i], when[i] = len(h)-1, a.ts(at)
@@ -1005,25 +1033,40 @@ func (a *analysis) placeJourneys() []Journey {
 		case reach < len(pi.points)-1:
 			nx := pi.points[reach+1]
 			a.jLast[j], a.jNext[j] = int32(pi.points[reach]), int32(nx)
-			if a.covered(nx, when[reach]) {
+			n, refused := a.refusedBy[int32(j)]
+			switch {
+			case a.covered(nx, when[reach]):
 				status = stLost
-			} else {
+			case refused && n == a.w.pointNode[pi.points[reach]]:
+				// The node it was last seen on refused it and said so with an ICMP error: lost there,
+				// however close to the end of the captures.
+				status = stLost
+			default:
 				status = stNotCaptured
 			}
 		}
 		a.jStatus[j] = status
-		// Segments along the way.
+		// Counts are in packets as their source sent them: a journey that was split into pieces (or
+		// merged by GRO), and the pieces, are counted on segments together once their outcome is
+		// settled (familyCounts). Latency is sampled per frame on the wire.
+		family := piece || parent
 		for i := max(first, 0); i < reach; i++ {
 			if reached[i] < 0 {
 				continue
 			}
 			s := a.seg(pi.points[i], pi.points[i+1], pi)
-			s.packets++
+			if !family {
+				s.packets++
+			}
 			if reached[i+1] < 0 {
-				s.notCaptured++
+				if !family {
+					s.notCaptured++
+				}
 				continue
 			}
-			s.delivered++
+			if !family {
+				s.delivered++
+			}
 			lat := when[i+1] - when[i]
 			if lat < -(negTolerance + a.bound(pi.points[i]) + a.bound(pi.points[i+1])) {
 				s.negative++ // beyond what the clocks' uncertainty explains
@@ -1031,9 +1074,8 @@ func (a *analysis) placeJourneys() []Journey {
 			s.lat.add(lat)
 			s.passMaxLen = max(s.passMaxLen, int(o0.Len))
 		}
-		// Segments see every packet on the wire; the flow counts what its source sent, so pieces of
-		// a split (and GRO merges) are settled with the journey they came from, below.
-		piece := a.offloadNew[int32(j)]
+		// The flow counts what its source sent, so pieces of a split (and GRO merges) are settled
+		// with the journey they came from (settleOffload).
 		switch status {
 		case stDelivered, stSplit, stMerged:
 			if !piece {
@@ -1050,31 +1092,20 @@ func (a *analysis) placeJourneys() []Journey {
 				break
 			}
 			s := a.seg(pi.points[reach], pi.points[reach+1], pi)
-			s.packets++
-			if status == stLost {
-				s.lost++
-				s.flows[fi]++
-				if !piece {
-					fl.lost++
-					fl.lostAt[[2]int{s.from, s.to}]++
-				}
-				if o0.Flags&decode.FlagDF != 0 {
-					s.lostDF++
-				}
-				s.lostMaxLen = max(s.lostMaxLen, int(o0.Len))
-				if s.flows[fi] <= lostEvidence {
-					ol, f := a.obs(h[reached[reach]])
-					s.evidence = append(s.evidence, lossEv{fi, Evidence{File: w.c.Files[f].Path, Frame: ol.Frame}})
-				}
-			} else {
-				s.notCaptured++
-				if !piece {
-					fl.notCaptured++
-				}
+			if status == stLost && !piece {
+				fl.lost++
+				fl.lostAt[[2]int{s.from, s.to}]++
+			}
+			if status == stNotCaptured && !piece {
+				fl.notCaptured++
+			}
+			if !family {
+				a.countEnd(s, status, int32(j), fi, o0, h[reached[reach]])
 			}
 		}
 	}
 	a.settleOffload()
+	a.familyCounts()
 	if a.opts.Journeys {
 		out = out[:0]
 		for j := 0; j < a.nJ; j++ {
@@ -1227,6 +1258,171 @@ func (a *analysis) settleOffload() {
 			fl.notCaptured++
 		}
 	}
+}
+
+// countEnd counts packet j on the segment where it ended, lost or not captured: o0 is its first
+// frame (length, DF) and last its last frame before the segment (the evidence of a loss). A segment
+// keeps the evidence of each flow's first lostEvidence losses in journey order: the packets that
+// were split or merged on the way are counted after the others (familyCounts), so one of them may
+// take the place of a later packet's.
+func (a *analysis) countEnd(s *segAcc, status statusCode, j, fi int32, o0 *decode.Observation, last uint32) {
+	s.packets++
+	if status != stLost {
+		s.notCaptured++
+		return
+	}
+	s.lost++
+	s.flows[fi]++
+	if n, ok := a.refusedBy[j]; ok && n == a.w.pointNode[s.from] {
+		s.refused++
+	}
+	if o0.Flags&decode.FlagDF != 0 {
+		s.lostDF++
+	}
+	s.lostMaxLen = max(s.lostMaxLen, int(o0.Len))
+	at := len(s.evidence) // where this packet's evidence goes
+	if s.flows[fi] > lostEvidence {
+		at = -1
+		for i, e := range s.evidence { // the flow's latest kept loss, if later than j
+			if e.flow == fi && e.j > j && (at < 0 || e.j > s.evidence[at].j) {
+				at = i
+			}
+		}
+		if at < 0 {
+			return
+		}
+	}
+	ol, f := a.obs(last)
+	e := lossEv{fi, j, Evidence{File: a.w.c.Files[f].Path, Frame: ol.Frame}}
+	if at == len(s.evidence) {
+		s.evidence = append(s.evidence, e)
+	} else {
+		s.evidence[at] = e
+	}
+	// Keep them in journey order (only a packet counted late lands before others).
+	for i := len(s.evidence) - 1; i > 0 && s.evidence[i].j < s.evidence[i-1].j; i-- {
+		s.evidence[i], s.evidence[i-1] = s.evidence[i-1], s.evidence[i]
+	}
+}
+
+// familyCounts counts on the segments each packet that was split by segmentation offload or merged by
+// GRO, once per segment, as its source sent it: it entered a segment where it or one of the journeys
+// it continued as was seen at the segment's start; it ended where settleOffload placed it (lost or not
+// captured there, and is not counted on the segments after, even where other pieces of it went on),
+// and passed every other segment it entered where the next point saw it or its pieces (otherwise not
+// captured there). A lost packet's length, DF bit and evidence are those of the piece that was lost.
+func (a *analysis) familyCounts() {
+	if len(a.m.gso) == 0 {
+		return
+	}
+	children := map[int32][]int32{}
+	var roots []int32
+	for _, ev := range a.m.gso {
+		if len(children[ev.parent]) == 0 && !a.offloadNew[ev.parent] {
+			roots = append(roots, ev.parent)
+		}
+		children[ev.parent] = append(children[ev.parent], ev.child)
+	}
+	sort.Slice(roots, func(i, j int) bool { return roots[i] < roots[j] })
+	var members, queue []int32
+	var reached []bool
+	seen := map[int32]bool{}
+	for _, r := range roots {
+		fi := a.jFlow[r]
+		if fi < 0 {
+			continue
+		}
+		fl := a.flows[fi]
+		pi := fl.path[a.jDir[r]]
+		if pi == nil || len(pi.points) < 2 {
+			continue
+		}
+		// The family: r and every journey it continued as (children of children too).
+		members, queue = members[:0], append(queue[:0], r)
+		clear(seen)
+		seen[r] = true
+		for len(queue) > 0 {
+			m := queue[0]
+			queue = queue[1:]
+			members = append(members, m)
+			for _, c := range children[m] {
+				if !seen[c] && a.jFlow[c] == fi && a.jDir[c] == a.jDir[r] {
+					seen[c] = true
+					queue = append(queue, c)
+				}
+			}
+		}
+		reached = reached[:0]
+		for range pi.points {
+			reached = append(reached, false)
+		}
+		for _, m := range members {
+			for _, g := range a.hops(int(m)) {
+				if i := pi.index(a.point(g)); i >= 0 {
+					reached[i] = true
+				}
+			}
+			if at, ok := a.offloadAt[m]; ok {
+				if i := pi.index(a.point(at)); i >= 0 {
+					reached[i] = true
+				}
+			}
+		}
+		end := -1 // the segment where the packet ended, by its start's index
+		st := a.jStatus[r]
+		if (st == stLost || st == stNotCaptured) && a.jLast[r] >= 0 && a.jNext[r] >= 0 {
+			if i := pi.index(int(a.jLast[r])); i >= 0 && i+1 < len(pi.points) && pi.points[i+1] == int(a.jNext[r]) {
+				end = i
+			}
+		}
+		last := -1
+		for i, ok := range reached {
+			if ok {
+				last = i
+			}
+		}
+		for i := 0; i < len(pi.points)-1; i++ {
+			if i == end {
+				s := a.seg(pi.points[i], pi.points[i+1], pi)
+				o0, lastHop := a.endOf(members, r, st)
+				a.countEnd(s, st, r, fi, o0, lastHop)
+				continue
+			}
+			if !reached[i] || i >= last || (end >= 0 && i > end) {
+				continue // not entered, or after the packet was lost (its other pieces go on uncounted)
+			}
+			s := a.seg(pi.points[i], pi.points[i+1], pi)
+			s.packets++
+			if reached[i+1] {
+				s.delivered++
+			} else {
+				s.notCaptured++
+			}
+		}
+	}
+}
+
+// endOf returns, for a packet of the family members (root r) that ended lost or not captured at
+// r's settled place, the first frame of the piece that ended there and that piece's frame at the
+// place's start; r's own when no piece did.
+func (a *analysis) endOf(members []int32, r int32, st statusCode) (*decode.Observation, uint32) {
+	pick := r
+	for _, m := range members {
+		if _, parent := a.offloadAt[m]; !parent && a.jStatus[m] == st && a.jLast[m] == a.jLast[r] && a.jNext[m] == a.jNext[r] {
+			pick = m
+			break
+		}
+	}
+	h := a.hops(int(pick))
+	o0, _ := a.obs(h[0])
+	last := h[len(h)-1]
+	for _, g := range h {
+		if int32(a.point(g)) == a.jLast[r] {
+			last = g
+			break
+		}
+	}
+	return o0, last
 }
 
 // lostBefore says whether journey c stopped earlier on its path than journey w (both of one flow

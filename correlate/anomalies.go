@@ -100,6 +100,7 @@ type icmpKey struct {
 	kind  string
 	point int
 	self  bool
+	own   bool
 }
 
 // segFlow is one flow's losses on one segment.
@@ -112,9 +113,10 @@ type segFlow struct {
 // anomaly's list after the drops that ICMP errors answered are taken out.
 const lostEvidence = 10
 
-// lossEv is the evidence of one lost journey: its last frame, and its flow.
+// lossEv is the evidence of one lost journey j: its last frame, and its flow.
 type lossEv struct {
 	flow int32
+	j    int32
 	ev   Evidence
 }
 
@@ -157,8 +159,8 @@ func (a *analysis) icmpExplained() (map[*segAcc]int, map[segFlow]int, map[icmpKe
 	})
 	used := map[segFlow]int{} // losses of a flow on a segment already answered
 	for _, f := range a.icmpFindings {
-		if f.self || f.flow < 0 {
-			continue
+		if f.self || f.own || f.flow < 0 {
+			continue // a node's own refusals of its pods' packets stay losses of its segment
 		}
 		node := w.pointNode[f.point]
 		var pick *segAcc
@@ -175,7 +177,7 @@ func (a *analysis) icmpExplained() (map[*segAcc]int, map[segFlow]int, map[icmpKe
 		}
 		used[segFlow{pick, f.flow}]++
 		explained[pick]++
-		answered[icmpKey{f.kind, f.point, f.self}]++
+		answered[icmpKey{f.kind, f.point, f.self, f.own}]++
 	}
 	return explained, used, answered
 }
@@ -207,11 +209,20 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 		if n := explained[s]; n > 0 {
 			detail = fmt.Sprintf("%d of %d packets lost (and %d dropped with an ICMP error, listed apart).", lost, total, n)
 		}
+		if s.refused > 0 {
+			detail += fmt.Sprintf(" %s refused %d of them itself and answered with an ICMP error (see the ICMP anomaly).",
+				w.nodes[w.pointNode[s.from]], s.refused)
+		}
+		if n := w.pointNode[s.to]; a.nodeEmpty[n] {
+			detail += fmt.Sprintf(" %s's captures hold no frame at all: calipath takes them to have run while the others did "+
+				"(a pcap file records no start or stop time); if they did not, these packets were not captured there rather than lost.",
+				w.nodes[n])
+		}
 		switch {
 		case s.lostDF == s.lost && lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached:
 			out = append(out, a.anomaly("pmtu-blackhole", "error", where, flows, ids, lost, evidence,
 				fmt.Sprintf("%s Lost packets were up to %d bytes with DF; the largest that passed was %d.", detail, s.lostMaxLen, s.passMaxLen)))
-		case lost*2 >= total:
+		case lost*2 >= total || a.flowDropped(s, answeredOn):
 			kind := map[string]string{"encap": "encap-drop", "underlay": "underlay-drop", "decap": "decap-drop",
 				"delivery": "delivery-drop"}[s.kind]
 			if kind == "" {
@@ -258,7 +269,7 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 	// ICMP errors.
 	icmpGroups := map[icmpKey][]icmpFinding{}
 	for _, f := range a.icmpFindings {
-		k := icmpKey{f.kind, f.point, f.self}
+		k := icmpKey{f.kind, f.point, f.self, f.own}
 		icmpGroups[k] = append(icmpGroups[k], f)
 	}
 	for k, fs := range icmpGroups {
@@ -280,6 +291,11 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 				what = fmt.Sprintf("%d packets", n)
 			}
 			detail += fmt.Sprintf(" It answered %s dropped on that node (not counted again as loss).", what)
+		}
+		if k.own {
+			node := w.nodes[w.pointNode[k.point]]
+			detail += fmt.Sprintf(" Sent by %s to its own pod: the node refused the pod's packet itself (its drop counts as loss on %s's segment).",
+				node, node)
 		}
 		sev := "warning"
 		if k.self {
@@ -411,6 +427,18 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 		return x.Message < y.Message
 	})
 	return out
+}
+
+// flowDropped reports whether some flow lost at least half of the packets it sent on segment s
+// (leaving out the drops ICMP errors answered): a flow stopped there while others pass (a DF packet
+// over the tunnel MTU, policy) is a drop, not scattered loss.
+func (a *analysis) flowDropped(s *segAcc, answered map[segFlow]int) bool {
+	for f, n := range s.flows {
+		if n -= answered[segFlow{s, f}]; n > 0 && n*2 >= a.flows[f].nSent {
+			return true
+		}
+	}
+	return false
 }
 
 // frameAnomalies checks single frames: bad checksums at receivers and outer addresses that are not

@@ -186,6 +186,10 @@ type icmpFinding struct {
 	// self marks an error a node addressed to itself (source and destination are its own node IPs,
 	// typically over lo): the node's own stack reporting a local send failure, not a hop on the path.
 	self bool
+	// own marks an error a node sent (from its own IP) to one of its own pods: the node refused the
+	// pod's packet itself (a pod MTU above the tunnel's, policy), a drop of the node's datapath that
+	// counts as loss on its segment, unlike a router's or another node's answer.
+	own bool
 }
 
 // icmp lists ICMP errors (one per error packet, at the first point that saw it) and links each to
@@ -229,7 +233,9 @@ func (a *analysis) icmp(ids []string) []ICMPError {
 			_, dstPod := w.ownerOf(v6, o.Dst)
 			n := w.nodeOf(v6, o.Src)
 			self := !srcPod && !dstPod && n >= 0 && n == w.nodeOf(v6, o.Dst)
-			a.icmpFindings = append(a.icmpFindings, icmpFinding{kind: kind, point: p, flow: fi, ev: ie.Evidence, mtu: e.MTU, self: self})
+			own := !srcPod && dstPod && n >= 0 && n == w.nodeOf(v6, o.Dst) && n == w.pointNode[p]
+			a.icmpFindings = append(a.icmpFindings, icmpFinding{kind: kind, point: p, flow: fi, ev: ie.Evidence, mtu: e.MTU,
+				self: self, own: own})
 		}
 		// Did a "fragmentation needed" reach the pod that sent the big packet?
 		if kind == "icmp-frag-needed" && fi >= 0 {

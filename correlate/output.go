@@ -58,7 +58,14 @@ func (a *analysis) points() []Point {
 		if w.podOf6[i] != 0 {
 			ips = append(ips, w.c.Tables.V6(w.podOf6[i]).String())
 		}
+		if pods, ok := w.podsOf[i]; ok {
+			ips = ips[:0]
+			for _, a := range pods {
+				ips = append(ips, addrOf(a).String())
+			}
+		}
 		pt.PodIP = strings.Join(ips, ", ")
+		pt.Inferred = w.inferred != nil && w.inferred[i]
 		out = append(out, pt)
 	}
 	return out
@@ -81,7 +88,9 @@ func (a *analysis) clockOut() []Clock {
 	return out
 }
 
-func (a *analysis) modeOut() ([]PairMode, string) {
+// modeOut returns the per-pair modes, the overall mode and, when no pair shows one, how the overall
+// mode was found instead.
+func (a *analysis) modeOut() ([]PairMode, string, string) {
 	out := []PairMode{}
 	kinds := map[string]bool{}
 	for k, m := range a.pairMode {
@@ -97,26 +106,38 @@ func (a *analysis) modeOut() ([]PairMode, string) {
 	switch {
 	case len(kinds) == 0:
 		// No pod-to-pod traffic crossed the nodes: go by the tunnel devices that were captured.
-		mode := "unknown"
+		mode, dev := "unknown", ""
 		for _, p := range a.w.c.Points {
 			switch {
 			case strings.HasPrefix(p.Iface, "tunl"):
-				mode = "ipip"
+				mode, dev = "ipip", p.ID
 			case strings.HasPrefix(p.Iface, "vxlan") && strings.HasSuffix(p.Iface, ".calico") && mode == "unknown":
-				mode = "vxlan"
+				mode, dev = "vxlan", p.ID
 			}
 		}
-		return out, mode
+		if dev != "" {
+			return out, mode, "from the tunnel device " + dev + " (no pod traffic between two nodes was captured)"
+		}
+		// Or by the encapsulated frames captured (a -i any capture names no device without --links).
+		for _, p := range a.w.c.Points {
+			switch t := &p.Traffic; {
+			case t.IPIP > 0 && t.IPIP >= t.VXLAN:
+				return out, "ipip", "from the IP-in-IP frames at " + p.ID + " (no pod traffic between two captured nodes)"
+			case t.VXLAN > 0:
+				return out, "vxlan", "from the VXLAN frames at " + p.ID + " (no pod traffic between two captured nodes)"
+			}
+		}
+		return out, mode, "no pod traffic between two nodes was captured, and no tunnel device or encapsulated frame"
 	case len(kinds) == 1:
-		return out, out[0].Mode
+		return out, out[0].Mode, ""
 	case len(kinds) == 2 && kinds["same-node"]:
 		for k := range kinds {
 			if k != "same-node" {
-				return out, k
+				return out, k, ""
 			}
 		}
 	}
-	return out, "mixed"
+	return out, "mixed", ""
 }
 
 // flowIDs numbers flows in a stable order: by protocol, client, server.

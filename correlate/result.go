@@ -15,6 +15,7 @@ type Result struct {
 	Inputs    []Input     `json:"inputs"`
 	Points    []Point     `json:"points"`
 	Mode      string      `json:"mode"`
+	ModeWhy   string      `json:"mode_reason,omitempty"` // how Mode was found when no node pair shows it (Modes empty)
 	Modes     []PairMode  `json:"modes"`
 	NodeIPs   []NodeIP    `json:"node_ips"`
 	Clocks    []Clock     `json:"clocks"`
@@ -53,6 +54,9 @@ type Point struct {
 	First  int64    `json:"first_ns"` // corrected time of the first frame
 	Last   int64    `json:"last_ns"`
 	PodIP  string   `json:"pod_ip,omitempty"` // for pod-veth points: the pod behind the veth
+	// Inferred marks a point no capture saw a frame at, added because a -i any capture of its node
+	// covered it while packets were headed there (Reason says which and why).
+	Inferred bool `json:"inferred,omitempty"`
 }
 
 // PairMode is the datapath mode between two nodes (or within one).

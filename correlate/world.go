@@ -42,6 +42,11 @@ type world struct {
 	tunnels   [][]int
 	underlays [][]int
 	anys      [][]int
+	// inferred marks points added because a -i any capture covered them without a frame (see
+	// infer.go); nil when there are none. podsOf lists the pods of an inferred pod-veth that stands
+	// for several.
+	inferred []bool
+	podsOf   map[int][]uint32
 }
 
 func newWorld(c *decode.Capture) *world {

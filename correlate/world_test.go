@@ -83,7 +83,7 @@ func TestLossEvidence(t *testing.T) {
 	s := &segAcc{}
 	flows := []int32{1, 1, 2, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3}
 	for i, f := range flows {
-		s.evidence = append(s.evidence, lossEv{f, Evidence{File: "x", Frame: uint32(i + 1)}})
+		s.evidence = append(s.evidence, lossEv{f, int32(i), Evidence{File: "x", Frame: uint32(i + 1)}})
 	}
 	got := lossEvidence(s, map[segFlow]int{{s, 1}: 2, {&segAcc{}, 2}: 1})
 	var frames []uint32

@@ -350,7 +350,15 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 	for si := range pointOf {
 		pointOf[si] = remap[pointOf[si]]
 	}
-	return sorted, pointOf, nodeIPs(sorted, cfg)
+	// Nodes with a -i any capture (interface indexes or cooked v1 stages, or a file named so): a node's
+	// capture, even where it holds no frame of the node's own pods.
+	anyNodes := map[string]bool{}
+	for si, s := range sources {
+		if ids[si].role == RoleAny || (s.IfIndex != -1 && s.IfIndex != IfOverflow) {
+			anyNodes[ids[si].node] = true
+		}
+	}
+	return sorted, pointOf, nodeIPs(sorted, cfg, anyNodes)
 }
 
 // inferRole guesses a role from traffic, following the signatures of the Calico datapath.
@@ -378,8 +386,9 @@ func inferRole(t *Traffic) (Role, string) {
 
 // nodeIPs works out each node's IPs: given ones first, then the outer source of encapsulated frames
 // at the node's underlay or tunnel points whose inner source is one of the node's own pods (seen
-// sending at its pod-veth points).
-func nodeIPs(points []Point, cfg PointConfig) []NodeIP {
+// sending at its pod-veth points). anyNodes are the nodes with a -i any capture: Calico nodes too
+// when the last rule (a lone unknown outer address) looks for the one without an IP.
+func nodeIPs(points []Point, cfg PointConfig, anyNodes map[string]bool) []NodeIP {
 	var out []NodeIP
 	seen := map[string]bool{}
 	add := func(node string, ip netip.Addr, why string) {
@@ -484,18 +493,32 @@ func nodeIPs(points []Point, cfg PointConfig) []NodeIP {
 			}
 		}
 	}
+	// A node captured with -i any whose capture shows neither pods nor a tunnel (every frame was
+	// dropped before them, or none reached it) is a candidate too. More than one candidate (a router
+	// captured with -i any beside it) and none is chosen.
 	var bare []string
 	hasIP := map[string]bool{}
 	for _, ip := range out {
 		hasIP[ip.Node] = true
 	}
-	for _, n := range sortedNodes(calico) {
+	candidates := map[string]bool{}
+	for n := range calico {
+		candidates[n] = true
+	}
+	for n := range anyNodes {
+		candidates[n] = true
+	}
+	for _, n := range sortedNodes(candidates) {
 		if !hasIP[n] {
 			bare = append(bare, n)
 		}
 	}
 	if len(orphans) == 1 && len(bare) == 1 {
-		add(bare[0], orphans[0], fmt.Sprintf("the only outer address that is no other node's, and %s the only Calico node whose own captures show no IP", bare[0]))
+		why := fmt.Sprintf("the only outer address that is no other node's, and %s the only Calico node whose own captures show no IP", bare[0])
+		if !calico[bare[0]] {
+			why = fmt.Sprintf("the only outer address that is no other node's, and %s (captured with -i any) the only node whose own captures show no IP", bare[0])
+		}
+		add(bare[0], orphans[0], why)
 	}
 	sort.Slice(out, func(a, b int) bool {
 		if out[a].Node != out[b].Node {

@@ -307,3 +307,50 @@ func TestIdentifyIgnoresSourceOrder(t *testing.T) {
 		}
 	}
 }
+
+// Only the -i any captures of the lab (LINUX_SLL2, one per node, no --links), as a user with nothing
+// else would give them: each node's IP comes from its own pod's encapsulated frames (a cooked frame
+// records only its sender's address, so a pod's sends are the frames its host received on the veth),
+// a VXLAN device is a tunnel (its frames come from VTEP MACs), and a node whose capture shows
+// neither pods nor a tunnel (everything was dropped before them) gets the lone unknown outer address.
+func TestIdentifyAnyOnly(t *testing.T) {
+	cases := []struct {
+		scenario string
+		roles    map[string]Role // point → role
+		ips      map[string]string
+	}{
+		{"healthy-ipip", map[string]Role{"node-a/any#2": RoleUnderlay, "node-a/any#3": RolePodVeth, "node-a/any#4": RoleTunnel},
+			map[string]string{"node-a": "192.168.10.2", "node-b": "192.168.20.2"}},
+		{"healthy-vxlan", map[string]Role{"node-a/any#4": RoleTunnel, "node-b/any#4": RoleTunnel, "node-b/any#3": RolePodVeth},
+			map[string]string{"node-a": "192.168.10.2", "node-b": "192.168.20.2"}},
+		{"ipip-input-drop", map[string]Role{"node-b/any#2": RoleUnderlay},
+			map[string]string{"node-a": "192.168.10.2", "node-b": "192.168.20.2"}},
+		{"underlay-drop-proto4", map[string]Role{"node-b/any": RoleAny},
+			map[string]string{"node-a": "192.168.10.2", "node-b": "192.168.20.2"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.scenario, func(t *testing.T) {
+			paths, _ := filepath.Glob("../testdata/lab/scenarios/" + tc.scenario + "/*-any.pcap")
+			if len(paths) != 2 {
+				t.Fatalf("want two -i any captures, found %v", paths)
+			}
+			c := Load(paths, Options{}, PointConfig{})
+			roles := map[string]Role{}
+			for _, p := range c.Points {
+				roles[p.ID] = p.Role
+			}
+			for id, want := range tc.roles {
+				if got, ok := roles[id]; !ok || got != want {
+					t.Errorf("point %s: role %v (present %v), want %v", id, got, ok, want)
+				}
+			}
+			ips := map[string]string{}
+			for _, ip := range c.NodeIPs {
+				ips[ip.Node] = ip.IP.String()
+			}
+			if fmt.Sprint(ips) != fmt.Sprint(tc.ips) {
+				t.Errorf("node IPs %v, want %v (%v)", ips, tc.ips, c.NodeIPs)
+			}
+		})
+	}
+}

@@ -219,6 +219,9 @@ type Capture struct {
 	// Only correlation's matching reads it, so it is kept apart: correlation may reuse its memory and
 	// drop it (Options.Lean), leaving the 40-byte Observations.
 	Loose []Fingerprints
+	// Links is what --links said: node → interface index → name (from `ip -o link`). Correlation
+	// names the interfaces of a -i any capture that saw no frame from it.
+	Links map[string]map[int32]string
 }
 
 // IdentifyFiles runs point identification over scanned files.
@@ -241,7 +244,8 @@ func IdentifyFiles(files []*FileInfo, t *Tables, cfg PointConfig) *Capture {
 		}
 	}
 	points, pointOf, ips := Identify(metas, sources, traffic, cfg)
-	return &Capture{Files: files, Tables: t, Sources: sources, Points: points, PointOf: pointOf, NodeIPs: ips}
+	return &Capture{Files: files, Tables: t, Sources: sources, Points: points, PointOf: pointOf, NodeIPs: ips,
+		Links: cfg.Links}
 }
 
 // Load scans every file, keeping each frame's Observation, and identifies the capture points.

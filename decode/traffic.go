@@ -18,7 +18,7 @@ type Traffic struct {
 	NoLinkAddr int // IP frames with no link-layer address (RAW, IPv4/IPv6 link types, SLL with none), not encapsulated
 	GatewayARP int // ARP who-has 169.254.1.1 or is-at ee:ee:ee:ee:ee:ee
 	CalicoMAC  int // Ethernet/SLL frames from or to ee:ee:ee:ee:ee:ee
-	VTEPMAC    int // Ethernet frames between two Calico VTEP MACs (66:…) carrying IP without encapsulation
+	VTEPMAC    int // Ethernet frames between two Calico VTEP MACs (66:…), or cooked ones from one, carrying IP without encapsulation
 	IPIP       int // frames with an IP-in-IP outer header
 	VXLAN      int // frames with a VXLAN outer header
 	Plain      int // IP frames without encapsulation
@@ -146,16 +146,20 @@ func (t *Traffic) add(frame uint32, ts int64, odd bool, p *Packet, fp uint64) (b
 		if !haveMAC && !p.HasEth && (!p.HasSLL || p.SLLAlen == 0) {
 			t.NoLinkAddr++
 		}
-		if p.HasEth && src[0] == 0x66 && dst[0] == 0x66 {
+		// A cooked capture (-i any) records one link address, the sender's: on vxlan.calico a VTEP's.
+		if (p.HasEth && src[0] == 0x66 && dst[0] == 0x66) || (p.HasSLL && p.SLLAlen == 6 && src[0] == 0x66) {
 			t.VTEPMAC++
 		}
-		if in.Version == 4 && haveMAC && dst == CalicoMAC {
+		// A cooked capture (-i any) records the sender's address only; a frame the host received
+		// (packet type 0) was addressed to it: on a pod's veth, to ee:ee:ee:ee:ee:ee.
+		toHost := haveMAC && (dst == CalicoMAC || (p.HasSLL && p.PktType == 0 && src != CalicoMAC))
+		if in.Version == 4 && toHost {
 			addAddr(&t.PodSrcs, &t.NPodSrc, [4]byte(in.Src[:4]))
 		}
 		if in.Version == 4 && haveMAC && src == CalicoMAC {
 			addAddr(&t.PodDsts, &t.NPodDst, [4]byte(in.Dst[:4]))
 		}
-		if in.Version == 6 && haveMAC && dst == CalicoMAC {
+		if in.Version == 6 && toHost {
 			addAddr6(&t.PodSrcs6, &t.NPodSrc6, in.Src)
 		}
 		if in.Version == 6 && haveMAC && src == CalicoMAC {

@@ -114,7 +114,7 @@ func writeHTML(w io.Writer, v *view) {
 	for _, c := range []struct {
 		label string
 		n     int
-	}{{"packets", s.Journeys}, {"delivered", s.Delivered}, {"lost", s.Lost}, {"not captured", s.NotCaptured},
+	}{{"packets as sent", s.Journeys}, {"delivered", s.Delivered}, {"lost", s.Lost}, {"not captured", s.NotCaptured},
 		{"flows", s.Flows}, {"frames", s.Frames}, {"skipped", s.Skipped}, {"errors", s.Anomalies["error"]},
 		{"warnings", s.Anomalies["warning"]}} {
 		fmt.Fprintf(w, "<div class=\"card\"><b>%d</b>%s</div>", c.n, esc(c.label))
@@ -132,7 +132,7 @@ func writeHTML(w io.Writer, v *view) {
 			esc(fmt.Sprint(v.filter)), v.nFlows, len(r.Flows))
 	}
 
-	fmt.Fprint(w, "<h2>Path</h2>\n")
+	fmt.Fprint(w, "<h2>Path</h2>\n<p>Packets as sent, latency per frame.</p>\n")
 	if len(v.paths) == 0 {
 		fmt.Fprint(w, "<p>No flow crossed two capture points.</p>\n")
 	}
@@ -179,7 +179,7 @@ func writeHTML(w io.Writer, v *view) {
 		fmt.Fprint(w, "</div>\n")
 	}
 
-	fmt.Fprint(w, "<h2>Segments</h2>\n")
+	fmt.Fprint(w, "<h2>Segments</h2>\n<p>Packets as sent, latency per frame.</p>\n")
 	var rows [][]hcell
 	for _, sg := range r.Segments {
 		l := sg.LatencyNs
@@ -199,6 +199,7 @@ func writeHTML(w io.Writer, v *view) {
 	} else {
 		fmt.Fprint(w, "<h2>Flows, worst first</h2>\n")
 	}
+	fmt.Fprint(w, "<p>Packets as sent.</p>\n")
 	rows = nil
 	for i := range v.flows {
 		f := &v.flows[i]
@@ -236,7 +237,7 @@ func writeHTML(w io.Writer, v *view) {
 	fmt.Fprint(w, "<h2>Capture points</h2>\n")
 	rows = nil
 	for _, p := range r.Points {
-		rows = append(rows, []hcell{tc(p.Node), tc(p.Iface), tc(p.Role), tc(p.PodIP), nc(p.Frames), tc(p.Reason)})
+		rows = append(rows, []hcell{tc(p.Node), tc(p.Iface), tc(roleLabel(&p)), tc(p.PodIP), nc(p.Frames), tc(p.Reason)})
 	}
 	hTable(w, []string{"node", "interface", "role", "pod", "frames", "why"}, rows, nil)
 
@@ -254,6 +255,9 @@ func writeHTML(w io.Writer, v *view) {
 		rows = append(rows, []hcell{tc(m.From), tc(m.To), tc(m.Mode)})
 	}
 	hTable(w, []string{"from", "to", "mode"}, rows, nil)
+	if r.ModeWhy != "" {
+		fmt.Fprintf(w, "<p>Mode %s: %s.</p>\n", esc(orDash(r.Mode)), esc(r.ModeWhy))
+	}
 	rows = nil
 	for _, n := range r.NodeIPs {
 		rows = append(rows, []hcell{tc(n.Node), tc(n.IP), tc(n.Reason)})
@@ -338,18 +342,22 @@ func pathSVG(w io.Writer, v *view, pv pathView, id int) {
 	}
 	roleFill := map[string]string{"pod-veth": "#e3f2fd", "tunnel": "#ede7f6", "underlay": "#fff3e0"}
 	for i, p := range pv.points {
-		role, pod := "", ""
+		role, pod, label := "", "", ""
 		if pt := v.points[p]; pt != nil {
-			role, pod = pt.Role, pt.PodIP
+			role, pod, label = pt.Role, pt.PodIP, roleLabel(pt)
 		}
 		fill := roleFill[role]
 		if fill == "" {
 			fill = "#eceff1"
 		}
-		fmt.Fprintf(w, `<g><title>%s</title><rect x="%d" y="%d" width="%d" height="%d" rx="5" fill="%s" stroke="#455a64"/>`,
-			esc(p+" "+role+" "+pod), x(i), top, boxW, boxH, fill)
+		dash := "" // an inferred point (no frame captured there) is drawn dashed
+		if label != role {
+			dash = ` stroke-dasharray="5 3"`
+		}
+		fmt.Fprintf(w, `<g><title>%s</title><rect x="%d" y="%d" width="%d" height="%d" rx="5" fill="%s" stroke="#455a64"%s/>`,
+			esc(p+" "+label+" "+pod), x(i), top, boxW, boxH, fill, dash)
 		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" font-weight="bold">%s</text>`, x(i)+boxW/2, top+18, esc(cut(iface(p), 18)))
-		sub := role
+		sub := label
 		if pod != "" {
 			sub = pod
 		}

@@ -44,7 +44,7 @@ func writeMarkdown(w io.Writer, v *view) {
 	s := r.Summary
 	fmt.Fprintf(w, "# calipath report\n\n")
 	fmt.Fprintf(w, "- **Mode:** %s\n", mdCell(orDash(r.Mode)))
-	fmt.Fprintf(w, "- **Packets:** %d (%d frames, %d skipped): %d delivered, %d lost, %d not captured\n",
+	fmt.Fprintf(w, "- **Packets (as sent):** %d (%d frames, %d skipped): %d delivered, %d lost, %d not captured\n",
 		s.Journeys, s.Frames, s.Skipped, s.Delivered, s.Lost, s.NotCaptured)
 	fmt.Fprintf(w, "- **Flows:** %d\n", s.Flows)
 	fmt.Fprintf(w, "- **Anomalies:** %d errors, %d warnings, %d info\n", s.Anomalies["error"], s.Anomalies["warning"], s.Anomalies["info"])
@@ -95,7 +95,7 @@ func writeMarkdown(w io.Writer, v *view) {
 		}
 	}
 
-	fmt.Fprintf(w, "## Path\n\n")
+	fmt.Fprintf(w, "## Path\n\nPackets as sent, latency per frame.\n\n")
 	var diag bytes.Buffer
 	t := &text{w: &diag, width: 100}
 	if len(v.paths) == 0 {
@@ -117,7 +117,7 @@ func writeMarkdown(w io.Writer, v *view) {
 	}
 	fmt.Fprintf(w, "```text%s```\n\n", d)
 
-	fmt.Fprintf(w, "## Segment latency\n\nAll traffic, per direction.\n\n")
+	fmt.Fprintf(w, "## Segment latency\n\nAll traffic, per direction; packets as sent, latency per frame.\n\n")
 	var rows [][]string
 	for _, sg := range r.Segments {
 		l := sg.LatencyNs
@@ -126,9 +126,9 @@ func writeMarkdown(w io.Writer, v *view) {
 	}
 	mdTable(w, []string{"Segment", "Kind", ">Packets", ">Delivered", ">Lost", ">Not captured", ">Min", ">P50", ">P90", ">P99", ">Max"}, rows)
 
-	title := "## Flows, worst first\n\n"
+	title := "## Flows, worst first\n\nPackets as sent.\n\n"
 	if v.nFlows > len(v.flows) {
-		title = fmt.Sprintf("## Flows, worst %d of %d\n\n", len(v.flows), v.nFlows)
+		title = fmt.Sprintf("## Flows, worst %d of %d\n\nPackets as sent.\n\n", len(v.flows), v.nFlows)
 	}
 	fmt.Fprint(w, title)
 	rows = nil
@@ -160,7 +160,7 @@ func writeMarkdown(w io.Writer, v *view) {
 	fmt.Fprintf(w, "## Capture points\n\n")
 	rows = nil
 	for _, p := range r.Points {
-		rows = append(rows, []string{p.Node, p.Iface, p.Role, p.PodIP, itoa(p.Frames), p.Reason})
+		rows = append(rows, []string{p.Node, p.Iface, roleLabel(&p), p.PodIP, itoa(p.Frames), p.Reason})
 	}
 	mdTable(w, []string{"Node", "Interface", "Role", "Pod", ">Frames", "Why"}, rows)
 
@@ -170,6 +170,9 @@ func writeMarkdown(w io.Writer, v *view) {
 		rows = append(rows, []string{m.From, m.To, m.Mode})
 	}
 	mdTable(w, []string{"From", "To", "Mode"}, rows)
+	if r.ModeWhy != "" {
+		fmt.Fprintf(w, "Mode %s: %s.\n\n", mdCell(orDash(r.Mode)), mdCell(r.ModeWhy))
+	}
 	rows = nil
 	for _, n := range r.NodeIPs {
 		rows = append(rows, []string{n.Node, n.IP, n.Reason})

@@ -57,7 +57,7 @@ func small() *correlate.Result {
 }
 
 const smallText = `calipath report  calipath/1, mode ipip
-14 frames, 1 skipped; 10 packets: 4 delivered, 6 lost, 0 not captured; 2 flows
+14 frames, 1 skipped; 10 packets as sent: 4 delivered, 6 lost, 0 not captured; 2 flows
 anomalies: 1 errors, 0 warnings, 1 info
 
 Inputs
@@ -80,7 +80,7 @@ Clock offsets (against the reference node)
   a     reference             reference                    0
   b     -1.5ms ± 40µs         two-way minimum delay        4
 
-Path
+Path (packets as sent; latency per frame)
 
   a/eth0 → b/eth0   flows f2 f1
   a  [eth0]  underlay
@@ -90,11 +90,11 @@ Path
        v
   b  [eth0]  underlay
 
-Segment latency (all traffic; → client to server order of the path)
+Segment latency (all traffic, packets as sent; → is client to server)
   SEGMENT          KIND      PKTS  LOST  N/C   MIN   P50   P90   P99   MAX
   a/eth0 → b/eth0  underlay    10     6    0  10µs  21µs  28µs  30µs  30µs
 
-Flows (worst first)
+Flows (worst first; packets as sent)
   ID  PROTO  CONVERSATION                         PKTS  LOST  N/C  RETX  RST   P50   P99
   f2  tcp    192.168.0.1:40000 → 192.168.1.1:443     6     6    0     2    0     -     -
   f1  udp    192.168.0.1:5000 → 192.168.1.1:53       4     0    0     0    0  21µs  30µs
@@ -115,7 +115,7 @@ Anomalies (most severe first)
 
 const smallMarkdown = "# calipath report\n\n" +
 	"- **Mode:** ipip\n" +
-	"- **Packets:** 10 (14 frames, 1 skipped): 4 delivered, 6 lost, 0 not captured\n" +
+	"- **Packets (as sent):** 10 (14 frames, 1 skipped): 4 delivered, 6 lost, 0 not captured\n" +
 	"- **Flows:** 2\n" +
 	"- **Anomalies:** 1 errors, 0 warnings, 1 info\n\n" +
 	"## Anomalies\n\n" +
@@ -127,7 +127,7 @@ const smallMarkdown = "# calipath report\n\n" +
 	"### INFO: clock-skew at b\n\n" +
 	"b's clock differs.\n\n" +
 	"**Next:** Run NTP.\n\n" +
-	"## Path\n\n" +
+	"## Path\n\nPackets as sent, latency per frame.\n\n" +
 	"```text\n" +
 	"  a/eth0 → b/eth0   flows f2 f1\n" +
 	"  a  [eth0]  underlay\n" +
@@ -137,11 +137,11 @@ const smallMarkdown = "# calipath report\n\n" +
 	"       v\n" +
 	"  b  [eth0]  underlay\n" +
 	"```\n\n" +
-	"## Segment latency\n\nAll traffic, per direction.\n\n" +
+	"## Segment latency\n\nAll traffic, per direction; packets as sent, latency per frame.\n\n" +
 	"| Segment | Kind | Packets | Delivered | Lost | Not captured | Min | P50 | P90 | P99 | Max |\n" +
 	"|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n" +
 	"| a/eth0 → b/eth0 | underlay | 10 | 4 | 6 | 0 | 10µs | 21µs | 28µs | 30µs | 30µs |\n\n" +
-	"## Flows, worst first\n\n" +
+	"## Flows, worst first\n\nPackets as sent.\n\n" +
 	"| Flow | Proto | Client | Server | Packets | Lost | Not captured | Retrans | Resets | P50 | P99 | Lost at | NAT |\n" +
 	"|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|\n" +
 	"| f2 | tcp | 192.168.0.1:40000 | 192.168.1.1:443 | 6 | 6 | 0 | 2 | 0 | - | - | 6 a/eth0→b/eth0 |  |\n" +
@@ -439,6 +439,36 @@ func TestColorFor(t *testing.T) {
 	}{{"", term, true}, {"1", term, false}, {"", notTerm, false}, {"1", notTerm, false}} {
 		if got := colorFor(io.Discard, env(c.noColor), c.isTerm); got != c.want {
 			t.Errorf("NO_COLOR=%q terminal=%v: colour %v, want %v", c.noColor, c.isTerm(nil), got, c.want)
+		}
+	}
+}
+
+// A point inferred from a -i any capture (no frame of its own) is marked wherever points are shown,
+// and when no node pair shows the mode, every format says where the header's mode came from.
+func TestInferredPointAndModeReason(t *testing.T) {
+	res := small()
+	res.Points = append(res.Points, correlate.Point{ID: "b/any:tunnel", Node: "b", Iface: "any:tunnel", Role: "tunnel",
+		Reason: "inferred: b-any.pcap (-i any) covers every interface of b and saw no frame on it", Inferred: true})
+	for i := range res.Flows {
+		res.Flows[i].Path = append(res.Flows[i].Path, "b/any:tunnel")
+	}
+	res.Modes = []correlate.PairMode{}
+	res.ModeWhy = "from the tunnel device a/tunl0 (no pod traffic between two nodes was captured)"
+	checks := map[Format][]string{
+		Text: {"  b     any:tunnel  tunnel (inferred)       0", "[any:tunnel]  tunnel (inferred)",
+			"mode ipip: from the tunnel device a/tunl0 (no pod traffic between two nodes was captured)"},
+		Markdown: {"| b | any:tunnel | tunnel (inferred) |", "[any:tunnel]  tunnel (inferred)",
+			"Mode ipip: from the tunnel device a/tunl0 (no pod traffic between two nodes was captured)."},
+		HTML: {"<td>tunnel (inferred)</td>", `stroke="#455a64" stroke-dasharray="5 3"/>`,
+			"<p>Mode ipip: from the tunnel device a/tunl0 (no pod traffic between two nodes was captured).</p>"},
+		JSON: {`"inferred": true`, `"mode_reason": "from the tunnel device a/tunl0`},
+	}
+	for f, wants := range checks {
+		got := string(render(t, res, f))
+		for _, want := range wants {
+			if !strings.Contains(got, want) {
+				t.Errorf("%s lacks %q:\n%s", f, want, got)
+			}
 		}
 	}
 }

@@ -293,7 +293,7 @@ func writeText(w io.Writer, v *view, o Options) {
 	r := v.res
 	s := r.Summary
 	t.line(t.style(ansiBold, "calipath report") + fmt.Sprintf("  %s, mode %s", r.Schema, orDash(r.Mode)))
-	t.line(fmt.Sprintf("%d frames, %d skipped; %d packets: %d delivered, %d lost, %d not captured; %d flows",
+	t.line(fmt.Sprintf("%d frames, %d skipped; %d packets as sent: %d delivered, %d lost, %d not captured; %d flows",
 		s.Frames, s.Skipped, s.Journeys, s.Delivered, s.Lost, s.NotCaptured, s.Flows))
 	t.line(fmt.Sprintf("anomalies: %d errors, %d warnings, %d info", s.Anomalies["error"], s.Anomalies["warning"],
 		s.Anomalies["info"]))
@@ -336,13 +336,16 @@ func writeText(w io.Writer, v *view, o Options) {
 		if p.PodIP != "" {
 			detail = "pod " + p.PodIP + "; " + detail
 		}
-		rows = append(rows, []string{p.Node, p.Iface, p.Role, itoa(p.Frames), detail})
+		rows = append(rows, []string{p.Node, p.Iface, roleLabel(&p), itoa(p.Frames), detail})
 	}
 	t.table([]string{"NODE", "INTERFACE", "ROLE", ">FRAMES", "WHY"}, rows, 4, nil)
 
 	t.heading("Mode and nodes")
 	for _, m := range r.Modes {
 		t.line(fmt.Sprintf("  %s → %s: %s", m.From, m.To, m.Mode))
+	}
+	if r.ModeWhy != "" {
+		t.wrap("  ", "    ", fmt.Sprintf("mode %s: %s", orDash(r.Mode), r.ModeWhy))
 	}
 	for _, n := range r.NodeIPs {
 		t.line(fmt.Sprintf("  %s is %s (%s)", n.Node, n.IP, n.Reason))
@@ -359,7 +362,7 @@ func writeText(w io.Writer, v *view, o Options) {
 	}
 	t.table([]string{"NODE", "OFFSET", "DRIFT", "METHOD", ">SAMPLES"}, rows, 3, nil)
 
-	t.heading("Path")
+	t.heading("Path (packets as sent; latency per frame)")
 	if len(v.paths) == 0 {
 		t.line("  no flow crossed two capture points")
 	}
@@ -374,7 +377,7 @@ func writeText(w io.Writer, v *view, o Options) {
 		t.wrap("  also lossy: ", "                ", fmt.Sprintf("%s → %s (%s): %s", sg.From, sg.To, sg.Kind, segLine(sg)))
 	}
 
-	t.heading("Segment latency (all traffic; → client to server order of the path)")
+	t.heading("Segment latency (all traffic, packets as sent; → is client to server)")
 	rows = nil
 	for _, sg := range r.Segments {
 		l := sg.LatencyNs
@@ -384,9 +387,9 @@ func writeText(w io.Writer, v *view, o Options) {
 	t.table([]string{"SEGMENT", "KIND", ">PKTS", ">LOST", ">N/C", ">MIN", ">P50", ">P90", ">P99", ">MAX"}, rows, 0,
 		func(i int) string { return sevStyle(v.segSev[[2]string{r.Segments[i].From, r.Segments[i].To}]) })
 
-	title := "Flows (worst first)"
+	title := "Flows (worst first; packets as sent)"
 	if v.nFlows > len(v.flows) {
-		title = fmt.Sprintf("Flows (worst %d of %d)", len(v.flows), v.nFlows)
+		title = fmt.Sprintf("Flows (worst %d of %d; packets as sent)", len(v.flows), v.nFlows)
 	}
 	t.heading(title)
 	rows = nil
@@ -501,7 +504,7 @@ func (t *text) diagram(v *view, pv pathView) {
 			}
 			role := ""
 			if pt := v.points[p]; pt != nil {
-				role = pt.Role
+				role = roleLabel(pt)
 				if pt.PodIP != "" {
 					role += " " + pt.PodIP
 				}
@@ -551,6 +554,15 @@ func segLine(s *correlate.Segment) string {
 		out += fmt.Sprintf("; p50 %s, p99 %s, max %s", dur(s.LatencyNs.P50), dur(s.LatencyNs.P99), dur(s.LatencyNs.Max))
 	}
 	return out
+}
+
+// roleLabel is a point's role as the reports show it: marked when no frame was captured there and the
+// point was inferred (a -i any capture of its node covered it).
+func roleLabel(p *correlate.Point) string {
+	if p.Inferred {
+		return p.Role + " (inferred)"
+	}
+	return p.Role
 }
 
 func orDash(s string) string {

@@ -274,7 +274,7 @@ func (l *flowList) view(c *common, w, h int) string {
 	for i := end - off; i < rows; i++ {
 		b.WriteString("\n")
 	}
-	b.WriteString(st.status.Render(fmt.Sprintf(" %d/%d flows · sorted by %s", min(l.cursor+1, len(l.idx)),
+	b.WriteString(st.status.Render(fmt.Sprintf(" %d/%d flows · packets as sent · sorted by %s", min(l.cursor+1, len(l.idx)),
 		len(l.idx), flowColumns[l.sortCol].name)))
 	return b.String()
 }

@@ -69,7 +69,11 @@ func nodeBox(c *common, node string) string {
 		}
 	}
 	for _, p := range pts {
-		b.WriteString("\n" + roleGlyph(p.Role) + " " + clean(p.Iface) + " " + st.dim.Render(fmtCount(p.Frames)))
+		count := fmtCount(p.Frames)
+		if p.Inferred {
+			count = "inferred" // no frame: a -i any capture of the node covered it
+		}
+		b.WriteString("\n" + roleGlyph(p.Role) + " " + clean(p.Iface) + " " + st.dim.Render(count))
 		if p.PodIP != "" {
 			b.WriteString("\n  " + st.dim.Render("pod "+clean(p.PodIP)))
 		}
@@ -177,7 +181,7 @@ func (o *overview) view(c *common, w, h int) string {
 	st := c.st
 	var b strings.Builder
 	sum := res.Summary
-	b.WriteString(fmt.Sprintf("%s %s   frames %s  journeys %s  delivered %s  ", st.header.Render("Mode"),
+	b.WriteString(fmt.Sprintf("%s %s   frames %s  sent %s  delivered %s  ", st.header.Render("Mode"),
 		clean(res.Mode), fmtCount(sum.Frames), fmtCount(sum.Journeys), fmtCount(sum.Delivered)))
 	lost := fmt.Sprintf("lost %s", fmtCount(sum.Lost))
 	if sum.Lost > 0 {
@@ -210,7 +214,7 @@ func (o *overview) view(c *common, w, h int) string {
 				fitRight(fmtDur(ck.OffsetNs), 9), bound, ck.DriftPPM, clean(ck.Method), fmtCount(ck.Samples)))
 		}
 	}
-	b.WriteString(st.header.Render("Segments") + "\n")
+	b.WriteString(st.header.Render("Segments") + st.dim.Render(" (packets as sent)") + "\n")
 	segW := clamp((w-46)/2, 8, 40)
 	b.WriteString(st.dim.Render(fmt.Sprintf("  %s   %s %-8s %8s %8s %6s %8s %8s", fit("from", segW), fit("to", segW), "kind",
 		"packets", "deliv", "lost", "p50", "p99")) + "\n")

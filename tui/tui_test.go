@@ -572,3 +572,15 @@ func TestAnomalyWithoutFlowNotice(t *testing.T) {
 		t.Fatal("the notice outlived the next key")
 	}
 }
+
+// An inferred point (no frame; a -i any capture of its node covered it) says so in the overview's node
+// box instead of a frame count.
+func TestOverviewInferredPoint(t *testing.T) {
+	res := *labRes
+	res.Points = append(append([]correlate.Point(nil), res.Points...), correlate.Point{ID: "node-2/any:tunnel",
+		Node: "node-2", Iface: "any:tunnel", Role: "tunnel", Reason: "inferred", Inferred: true})
+	view := ansi.Strip(newTest(t, &res, 160, 48).View())
+	if !strings.Contains(view, "any:tunnel inferred") {
+		t.Fatalf("the overview does not mark the inferred point:\n%s", view)
+	}
+}

@@ -159,7 +159,7 @@ func TestOffsetContradictedCLI(t *testing.T) {
 		!strings.Contains(errs, "calipath:   next: Drop --offset node-b") {
 		t.Errorf("stderr does not say it:\n%s", errs)
 	}
-	for _, want := range []string{"27 packets: 27 delivered, 0 lost, 0 not captured", "WARNING offset-contradicted at node-b"} {
+	for _, want := range []string{"27 packets as sent: 27 delivered, 0 lost, 0 not captured", "WARNING offset-contradicted at node-b"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
@@ -195,7 +195,7 @@ func TestSharedAndUnnamedCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, errs := runCLI("report", merged)
-	if code != exitOK || !strings.Contains(out, "30 packets: 0 delivered, 0 lost, 30 not captured") ||
+	if code != exitOK || !strings.Contains(out, "30 packets as sent: 0 delivered, 0 lost, 30 not captured") ||
 		!strings.Contains(out, "WARNING pod-veth-shared at node-a/cali0") {
 		t.Errorf("report of a merged capture: exit %d\n%s", code, head(out, 3))
 	}

@@ -1,0 +1,313 @@
+package correlate
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/calipath/calipath/decode"
+)
+
+// Points that a -i any capture covered without a frame.
+//
+// A -i any capture records every interface of its node for as long as it runs, but a point exists
+// only where a frame was captured: an interface nothing reached has no capture source and so no
+// point, and a path would end at the last point that saw traffic, calling packets that went no
+// further "delivered". When packets are encapsulated to a node captured with -i any and their inner
+// destination is a pod that showed no frame on that node at all, the points those packets still had
+// to cross on the node (its underlay, its tunnel device, the pod's veth) were being watched: they are
+// added as inferred points (no frames, Point.Inferred), so a packet that went no further than the
+// node's underlay is lost there (decap-drop), and one that never reached the node while its capture
+// ran is lost on the way (underlay-drop).
+//
+// An inferred point is named by --links where that names it (the node's tunl0 or vxlan.calico, its
+// only underlay interface, or its only cali interface that saw no frame), and otherwise like the
+// stages of a capture without interface indexes: any:underlay, any:tunnel, any:pod.
+
+// inferredPoint is a point added by inference; or, with existing ≥ 0, an existing point of unknown
+// role found to be its node's underlay (reason is then what to add to the point's reason).
+type inferredPoint struct {
+	node     int
+	iface    string
+	role     decode.Role
+	reason   string
+	pods     []uint32 // a pod-veth's pods (IPv4)
+	existing int
+}
+
+// anyFiles returns, per node, the file of its -i any capture ("" when it has none): a capture source
+// with interface indexes (LINUX_SLL2) or cooked stages (LINUX_SLL), or a point named "any".
+func (w *world) anyFiles() []string {
+	out := make([]string, len(w.nodes))
+	for s, src := range w.c.Sources {
+		if s >= len(w.srcPoint) || int(src.File) >= len(w.c.Files) {
+			continue
+		}
+		p := w.srcPoint[s]
+		isAny := w.pointRole[p] == decode.RoleAny || (src.IfIndex != -1 && src.IfIndex != decode.IfOverflow)
+		if n := w.pointNode[p]; isAny && out[n] == "" {
+			out[n] = w.c.Files[src.File].Path
+		}
+	}
+	return out
+}
+
+// unreached is a pod on a -i any node that packets were encapsulated to and that showed no frame.
+type unreached struct {
+	encap  decode.Encap
+	nodeIP uint32 // the outer destination they were sent to
+}
+
+// inferPoints finds the points to add (none in the common case, where every node's pods show up).
+func (w *world) inferPoints() []inferredPoint {
+	anyFile := w.anyFiles()
+	some := false
+	for n, f := range anyFile {
+		some = some || (f != "" && len(w.ipsOf[n]) > 0)
+	}
+	if !some {
+		return nil
+	}
+	// Inner destinations of encapsulated packets sent to a -i any node's IP that no pod-veth owns.
+	cand := make([]map[uint32]unreached, len(w.nodes))
+	encFile := w.filesWith(func(p int) bool {
+		t := &w.c.Points[p].Traffic
+		return t.IPIP+t.VXLAN > 0
+	})
+	for f, obs := range w.c.Obs {
+		if !encFile[f] {
+			continue
+		}
+		for i := range obs {
+			o := &obs[i]
+			if o.Encap() == decode.EncapNone || o.Flags&(decode.FlagIPv6|decode.FlagNotIP|decode.FlagARP|decode.FlagICMPError) != 0 {
+				continue
+			}
+			n := w.ctxNodes[o.Ctx][1]
+			if n < 0 || anyFile[n] == "" {
+				continue
+			}
+			if _, owned := w.podOwner[o.Dst]; owned {
+				continue
+			}
+			if _, isNode := w.nodeOfIP[o.Dst]; isNode {
+				continue
+			}
+			if cand[n] == nil {
+				cand[n] = map[uint32]unreached{}
+			}
+			if _, ok := cand[n][o.Dst]; !ok && len(cand[n]) < 64 {
+				cand[n][o.Dst] = unreached{o.Encap(), ip4(w.ctxOf(o).OuterDstAddr())}
+			}
+		}
+	}
+	candNode := make([]bool, len(w.nodes))
+	found := false
+	for n := range cand {
+		candNode[n] = len(cand[n]) > 0
+		found = found || candNode[n]
+	}
+	if !found {
+		return nil
+	}
+	// An address that sent anything on its node, or reached one of its pod-veths, is no silent pod
+	// (a node's own tunnel address answers from the tunnel device; a pod's veth would own it). And an
+	// interface of unknown role where the node's own IP sends ARP or plain IP, or receives plain IP,
+	// is its underlay (without IP-in-IP or VXLAN frames its traffic had no Calico signature).
+	own := func(n int, a uint32) bool { m, ok := w.nodeOfIP[a]; return ok && m == n }
+	underlayOf := map[int]uint32{} // point of unknown role → its node's IP seen on it
+	nodeFile := w.filesWith(func(p int) bool { return candNode[w.pointNode[p]] })
+	for f, obs := range w.c.Obs {
+		if !nodeFile[f] {
+			continue
+		}
+		for i := range obs {
+			o := &obs[i]
+			if o.Flags&(decode.FlagIPv6|decode.FlagNotIP) != 0 {
+				continue
+			}
+			p := w.srcPoint[o.Source]
+			n := w.pointNode[p]
+			c := cand[n]
+			if c == nil {
+				continue
+			}
+			delete(c, o.Src)
+			if w.pointRole[p] == decode.RolePodVeth {
+				delete(c, o.Dst)
+			}
+			if w.pointRole[p] == decode.RoleUnknown && w.c.Points[p].Iface != "lo" && o.Encap() == decode.EncapNone {
+				switch {
+				case own(n, o.Src):
+					underlayOf[p] = o.Src
+				case o.Flags&decode.FlagARP == 0 && own(n, o.Dst):
+					underlayOf[p] = o.Dst
+				}
+			}
+		}
+	}
+	ids := map[string]int{}
+	for i, p := range w.c.Points {
+		ids[p.ID] = i
+	}
+	var out []inferredPoint
+	for n := range w.nodes {
+		if len(cand[n]) == 0 {
+			continue
+		}
+		pods := make([]uint32, 0, len(cand[n]))
+		for a := range cand[n] {
+			pods = append(pods, a)
+		}
+		sort.Slice(pods, func(i, j int) bool { return pods[i] < pods[j] })
+		first := cand[n][pods[0]]
+		node, file := w.nodes[n], filepath.Base(anyFile[n])
+		how := "IP-in-IP"
+		if first.encap == decode.EncapVXLAN {
+			how = "VXLAN"
+		}
+		covers := fmt.Sprintf("%s (-i any) covers every interface of %s and saw no frame on it", file, node)
+		links := w.c.Links[node]
+		name := func(def string, pick func(string) bool) (string, string) {
+			var hits []string
+			for _, l := range links {
+				if pick(l) {
+					hits = append(hits, l)
+				}
+			}
+			if len(hits) == 1 {
+				return hits[0], " (named by --links)"
+			}
+			return def, ""
+		}
+		add := func(ip inferredPoint) {
+			if _, exists := ids[node+"/"+ip.iface]; exists {
+				return
+			}
+			ids[node+"/"+ip.iface] = -1
+			out = append(out, ip)
+		}
+		promoted := false
+		for p, ip := range w.c.Points {
+			if a, ok := underlayOf[p]; ok && ip.Node == node {
+				promoted = true
+				out = append(out, inferredPoint{node: n, iface: ip.Iface, role: decode.RoleUnderlay, existing: p,
+					reason: fmt.Sprintf("; role inferred: %s's own IP %s sends or receives here (its underlay)", node, addrOf(a))})
+			}
+		}
+		if len(w.underlays[n]) == 0 && !promoted {
+			iface, by := name("any:underlay", func(l string) bool { return decode.RoleOfIface(l) == decode.RoleUnderlay })
+			add(inferredPoint{node: n, iface: iface, role: decode.RoleUnderlay, existing: -1, reason: fmt.Sprintf(
+				"inferred%s: the underlay of %s, where packets encapsulated to its IP %s arrive; %s", by, node,
+				addrOf(first.nodeIP), covers)})
+		}
+		if len(w.tunnels[n]) == 0 {
+			want := "tunl0"
+			if first.encap == decode.EncapVXLAN {
+				want = "vxlan.calico"
+			}
+			iface, by := name("any:tunnel", func(l string) bool { return l == want })
+			add(inferredPoint{node: n, iface: iface, role: decode.RoleTunnel, existing: -1, reason: fmt.Sprintf(
+				"inferred%s: the tunnel device of %s, which %s packets to its pods cross after its underlay; %s",
+				by, node, how, covers)})
+		}
+		// A cooked capture without interface indexes files every pod's veth under any:pod.
+		if p, ok := ids[node+"/any:pod"]; ok && p >= 0 && w.pointRole[p] == decode.RolePodVeth {
+			out = append(out, inferredPoint{node: n, iface: "any:pod", role: decode.RolePodVeth, pods: pods, existing: p})
+			continue
+		}
+		seen := map[string]bool{}
+		for _, p := range w.c.Points {
+			if p.Node == node {
+				seen[p.Iface] = true
+			}
+		}
+		iface, by := "any:pod", ""
+		if len(pods) == 1 {
+			iface, by = name("any:pod", func(l string) bool { return strings.HasPrefix(l, "cali") && !seen[l] })
+			if by != "" {
+				by = " (named by --links: the only cali interface of " + node + " without a frame)"
+			}
+		}
+		var list []string
+		for _, a := range pods {
+			list = append(list, addrOf(a).String())
+		}
+		add(inferredPoint{node: n, iface: iface, role: decode.RolePodVeth, pods: pods, existing: -1, reason: fmt.Sprintf(
+			"inferred%s: the veth of pod %s on %s, where %s packets to it were headed; %s", by, strings.Join(list, ", "),
+			node, how, covers)})
+	}
+	return out
+}
+
+// withInferred returns a copy of c with the inferred points added (points sorted by ID, as decode
+// sorts them); the Observations and tables are shared.
+func withInferred(c *decode.Capture, nodes []string, inf []inferredPoint) *decode.Capture {
+	c2 := *c
+	type entry struct {
+		p   decode.Point
+		old int
+	}
+	all := make([]entry, 0, len(c.Points)+len(inf))
+	for i, p := range c.Points {
+		all = append(all, entry{p, i})
+	}
+	for _, ip := range inf {
+		if ip.existing >= 0 {
+			if ip.role != all[ip.existing].p.Role {
+				all[ip.existing].p.Role = ip.role
+				all[ip.existing].p.Reason += ip.reason
+			}
+			continue
+		}
+		node := nodes[ip.node]
+		all = append(all, entry{decode.Point{ID: node + "/" + ip.iface, Node: node, Iface: ip.iface, Role: ip.role,
+			Reason: ip.reason}, -1})
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].p.ID < all[j].p.ID })
+	remap := make([]int, len(c.Points))
+	c2.Points = make([]decode.Point, len(all))
+	for i, e := range all {
+		c2.Points[i] = e.p
+		if e.old >= 0 {
+			remap[e.old] = i
+		}
+	}
+	c2.PointOf = make([]int, len(c.PointOf))
+	for s, p := range c.PointOf {
+		c2.PointOf[s] = remap[p]
+	}
+	return &c2
+}
+
+// adoptInferred marks the inferred points of a world made from withInferred and gives the inferred
+// pod-veths their pods.
+func (w *world) adoptInferred(inf []inferredPoint) {
+	w.inferred = make([]bool, len(w.c.Points))
+	byID := map[string]int{}
+	for i, p := range w.c.Points {
+		byID[p.ID] = i
+	}
+	for _, ip := range inf {
+		p, ok := byID[w.nodes[ip.node]+"/"+ip.iface]
+		if !ok {
+			continue
+		}
+		if ip.existing < 0 {
+			w.inferred[p] = true
+		}
+		for k, a := range ip.pods {
+			if k == 0 && w.podOf[p] == 0 {
+				w.podOf[p] = a
+			}
+			w.podOwner[a] = p
+		}
+		if w.inferred[p] && len(ip.pods) > 1 {
+			if w.podsOf == nil {
+				w.podsOf = map[int][]uint32{}
+			}
+			w.podsOf[p] = ip.pods
+		}
+	}
+}

@@ -1,0 +1,88 @@
+package correlate
+
+import "github.com/calipath/calipath/decode"
+
+// refused finds the packets that a node answered with an ICMP error (fragmentation needed,
+// unreachable, time exceeded) quoting them: the node dropped them and said so. It returns, for each
+// such packet's journey, the node that answered. The ICMP error is first seen on the node that sent it
+// (on its way back to the sender); it answers the latest packet of its flow that it quotes exactly
+// (length, and the TCP sequence number or the echo id and sequence) and that was first seen before
+// it, each packet once. An error a node addresses to itself answers nothing (see icmp).
+func (a *analysis) refused() map[int32]int {
+	w := a.w
+	type quote struct {
+		seq uint32
+		len uint16
+	}
+	var out map[int32]int
+	byQuote := map[int32]map[quote][]int32{} // per flow direction with ICMP errors: its journeys by what a quote shows
+	for _, j := range a.icmpJ {
+		fi := a.jFlow[j]
+		h := a.hops(int(j))
+		if fi < 0 || len(h) == 0 {
+			continue
+		}
+		o, _ := a.obs(h[0])
+		e := w.c.Tables.ICMPErr(o.Seq)
+		v6 := o.Flags&decode.FlagIPv6 != 0
+		switch {
+		case !v6 && (e.Type == 3 || e.Type == 11), v6 && e.Type >= 1 && e.Type <= 3:
+		default:
+			continue
+		}
+		_, srcPod := w.ownerOf(v6, o.Src)
+		_, dstPod := w.ownerOf(v6, o.Dst)
+		if n := w.nodeOf(v6, o.Src); !srcPod && !dstPod && n >= 0 && n == w.nodeOf(v6, o.Dst) {
+			continue // a node's own send failure, reported to itself
+		}
+		q := &e.Quoted
+		if e.QuotedInner.Version != 0 {
+			q = &e.QuotedInner
+		}
+		key := quote{len: q.TotalLen}
+		switch q.Proto {
+		case 6:
+			key.seq = e.QSeq
+		case 1, 58:
+			key.seq = uint32(e.QSport)<<16 | uint32(e.QDport)
+		}
+		// The quoted packet went the other way than the error (back to its sender).
+		d := 1 - a.jDir[j]
+		idx := byQuote[fi*2+int32(d)]
+		if idx == nil {
+			idx = map[quote][]int32{}
+			for _, k := range a.flows[fi].journeys[d] { // in journey order
+				ok, _ := a.obs(a.hops(int(k))[0])
+				if ok.Flags&decode.FlagICMPError != 0 {
+					continue
+				}
+				kq := quote{len: ok.Len}
+				if ok.Proto == 6 || ((ok.Proto == 1 || ok.Proto == 58) && ok.Flags&decode.FlagFragment == 0) {
+					kq.seq = ok.Seq
+				}
+				idx[kq] = append(idx[kq], k)
+			}
+			byQuote[fi*2+int32(d)] = idx
+		}
+		// The latest quoted packet first seen before the error, not answered yet.
+		t := a.hopTs.t0.at(int(j))
+		cands := idx[key]
+		pick := -1
+		for i, k := range cands {
+			if k >= j || a.hopTs.t0.at(int(k)) > t {
+				break
+			}
+			if _, taken := out[k]; !taken {
+				pick = i
+			}
+		}
+		if pick < 0 {
+			continue
+		}
+		if out == nil {
+			out = map[int32]int{}
+		}
+		out[cands[pick]] = w.pointNode[a.point(h[0])]
+	}
+	return out
+}
