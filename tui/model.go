@@ -314,6 +314,11 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.filterInput.SetValue(m.c.filter.String())
 			return m, nil
 		}
+		if msg.Type == tea.KeyRunes {
+			// A control character or bidirectional override typed or pasted is taken as its visible
+			// escape: the filter bar shows what is there.
+			msg.Runes = []rune(clean(string(msg.Runes)))
+		}
 		var cmd tea.Cmd
 		m.filterInput, cmd = m.filterInput.Update(msg)
 		return m, cmd

@@ -90,7 +90,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			case errors.Is(err, errFound):
 				return exitFound
 			default:
-				fmt.Fprintf(stderr, "calipath %s: %v\n", name, err)
+				fmt.Fprintf(stderr, "calipath %s: %s\n", name, sanitize(err.Error()))
 				return exitSkipped
 			}
 		}
@@ -99,7 +99,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if st, err := os.Stat(name); err == nil && st.Mode().IsRegular() {
 		return run(ctx, append([]string{"tui"}, args...), stdout, stderr)
 	} else if looksLikeCapture(name) {
-		fmt.Fprintf(stderr, "calipath: %s: no such capture file (%v)\n", name, err)
+		fmt.Fprintf(stderr, "calipath: %s: no such capture file (%s)\n", sanitize(name), sanitize(fmt.Sprint(err)))
 		return exitUsage
 	}
 	fmt.Fprintf(stderr, "calipath: unknown subcommand %q\n\n", name)
@@ -148,7 +148,7 @@ func parse(fs *pflag.FlagSet, args []string) error {
 		if errors.Is(err, pflag.ErrHelp) {
 			return err
 		}
-		fmt.Fprintf(fs.Output(), "calipath %s: %v\n", fs.Name(), err)
+		fmt.Fprintf(fs.Output(), "calipath %s: %s\n", fs.Name(), sanitize(err.Error()))
 		fs.Usage()
 		return errUsage
 	}
@@ -157,7 +157,7 @@ func parse(fs *pflag.FlagSet, args []string) error {
 
 // usageErr prints a usage error with the flag set's usage and returns errUsage.
 func usageErr(fs *pflag.FlagSet, stderr io.Writer, format string, args ...any) error {
-	fmt.Fprintf(stderr, "calipath %s: %s\n", fs.Name(), fmt.Sprintf(format, args...))
+	fmt.Fprintf(stderr, "calipath %s: %s\n", fs.Name(), sanitize(fmt.Sprintf(format, args...)))
 	fs.Usage()
 	return errUsage
 }

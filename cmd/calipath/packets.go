@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/safetext"
 )
 
 func runPackets(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -30,7 +31,7 @@ func runPackets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	// Second pass: decode again and print, file by file, in frame order.
 	w := bufio.NewWriterSize(stdout, 1<<16)
-	pw := &packetWriter{c: c, w: w, json: *format == "json", enc: json.NewEncoder(w)}
+	pw := &packetWriter{c: c, w: w, json: *format == "json", enc: json.NewEncoder(safetext.JSONWriter(w))}
 	opts := decode.Options{VXLANPort: in.vxlanPort}
 	for i, path := range paths {
 		if ctx.Err() != nil {
