@@ -32,6 +32,9 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if len(paths) == 0 {
 		return usageErr(fs, stderr, "no capture files given")
 	}
+	if err := in.checkOutputs(fs, stderr, paths, "--log-file", *logFile); err != nil {
+		return err
+	}
 	cfg, err := in.config()
 	if err != nil {
 		return err
