@@ -300,3 +300,81 @@ func TestOutputNeverStdin(t *testing.T) {
 	}
 }
 
+// demo --extract never follows a link planted where a capture goes, and overwrites nothing without
+// --force; with --force it replaces the link itself, never its target.
+func TestDemoExtractSafe(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(t.TempDir(), "victim")
+	os.WriteFile(victim, []byte("precious\n"), 0o600)
+	sc := filepath.Join(dir, demoDefault)
+	os.MkdirAll(sc, 0o755)
+	caps := listDirFS(t, demoDefault)
+	planted := filepath.Join(sc, caps[0])
+	if err := os.Symlink(victim, planted); err != nil {
+		t.Fatal(err)
+	}
+	existing := filepath.Join(sc, caps[1])
+	os.WriteFile(existing, []byte("mine\n"), 0o644)
+
+	code, _, stderr := runCmd(t, "demo", "--extract", dir)
+	if code != 1 || !strings.Contains(stderr, "exists (--force overwrites)") {
+		t.Errorf("extract over a link and a file: exit %d, stderr %s", code, stderr)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious\n" {
+		t.Fatalf("the link's target was written: %q", b)
+	}
+	if b, _ := os.ReadFile(existing); string(b) != "mine\n" {
+		t.Errorf("an existing file was overwritten without --force")
+	}
+	if _, err := os.Lstat(filepath.Join(sc, caps[2])); err == nil {
+		t.Error("some captures were written although others were in the way")
+	}
+
+	code, _, stderr = runCmd(t, "demo", "--extract", dir, "--force")
+	if code != 0 {
+		t.Fatalf("--force: exit %d: %s", code, stderr)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious\n" {
+		t.Fatalf("--force wrote the link's target: %q", b)
+	}
+	for _, c := range caps {
+		st, err := os.Lstat(filepath.Join(sc, c))
+		want, _ := demoFS.ReadFile("demo/" + demoDefault + "/" + c)
+		got, _ := os.ReadFile(filepath.Join(sc, c))
+		if err != nil || !st.Mode().IsRegular() || !bytes.Equal(got, want) {
+			t.Errorf("%s after --force: %v, %d bytes (want %d)", c, st.Mode(), len(got), len(want))
+		}
+	}
+	noTemps(t, sc)
+
+	// A link where a scenario's directory goes is refused, --force or not.
+	dir2 := t.TempDir()
+	elsewhere := t.TempDir()
+	os.Symlink(elsewhere, filepath.Join(dir2, demoDefault))
+	code, _, stderr = runCmd(t, "demo", "--extract", dir2, "--force")
+	if code != 1 || !strings.Contains(stderr, "symbolic link") {
+		t.Errorf("extract through a linked directory: exit %d, stderr %s", code, stderr)
+	}
+	if ents, _ := os.ReadDir(elsewhere); len(ents) != 0 {
+		t.Errorf("extract wrote %d files through a linked directory", len(ents))
+	}
+}
+
+// listDirFS lists a demo scenario's embedded captures.
+func listDirFS(t *testing.T, sc string) []string {
+	t.Helper()
+	ents, err := fs.ReadDir(demoFS, "demo/"+sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		if isCaptureName(e.Name()) {
+			out = append(out, e.Name())
+		}
+	}
+	if len(out) < 3 {
+		t.Fatalf("%d captures in %s", len(out), sc)
+	}
+	return out
+}
