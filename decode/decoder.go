@@ -8,6 +8,9 @@ type Options struct {
 	// Slow decodes with gopacket's layers (DecodeSlow) instead of the fixed-offset fast path. Both give
 	// the same Packet (the differential tests hold them to it); the fast path is several times faster.
 	Slow bool
+	// Done, when closed (a context's Done), stops reading: each file's scan looks at it every 64 Ki
+	// frames and stops with ErrStopped, and files not yet begun are not opened.
+	Done <-chan struct{}
 }
 
 // Decoder turns Records of one input file into Packets and Observations. It keeps small caches of the

@@ -30,6 +30,8 @@ type Options struct {
 	Out       io.Writer // terminal; nil means stdout
 	// Getenv reads the environment (NO_COLOR); nil means os.Getenv.
 	Getenv func(string) string
+
+	ctx context.Context // Run's: ending it stops loading and correlating
 }
 
 // screen is one of the TUI's screens.
@@ -218,7 +220,18 @@ func loadCmd(paths []string, opts Options, ls *loadState) tea.Cmd {
 		}
 		ls.correlating = true
 		ls.mu.Unlock()
-		return loadedMsg{res: correlate.Correlate(c, opts.Correlate)}
+		ctx := opts.ctx
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		if ctx.Err() != nil {
+			return nil // the program is stopping
+		}
+		res, err := correlate.CorrelateContext(ctx, c, opts.Correlate)
+		if err != nil {
+			return nil
+		}
+		return loadedMsg{res: res}
 	}
 }
 
@@ -670,9 +683,16 @@ func truncateStyled(s string, w int) string {
 }
 
 // Run loads and correlates paths, then runs the TUI until the user quits or ctx ends.
+//
+// ctx is what stops it from outside: the caller turns signals into its end (bubbletea's own signal
+// handler is off, so that SIGINT, SIGTERM and SIGHUP are handled alike, by the caller, at any
+// moment). Loading and correlating stop with it; the terminal is restored either way.
 func Run(ctx context.Context, paths []string, opts Options) error {
+	opts.ctx = ctx
+	opts.Decode.Done = ctx.Done()
 	m := New(paths, opts)
-	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithAltScreen(), tea.WithMouseCellMotion()}
+	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithAltScreen(), tea.WithMouseCellMotion(),
+		tea.WithoutSignalHandler()}
 	if opts.In != nil {
 		popts = append(popts, tea.WithInput(opts.In))
 	}
@@ -682,7 +702,7 @@ func Run(ctx context.Context, paths []string, opts Options) error {
 	final, err := tea.NewProgram(m, popts...).Run()
 	if err != nil {
 		if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
-			return ctx.Err()
+			return context.Cause(ctx)
 		}
 		return err
 	}

@@ -208,6 +208,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return usageErr(fset, stderr, "--format: %v", err)
 	}
+	tuiOn := report.IsTerminal(stdout) && !*noTUI
 	dir, err := os.MkdirTemp("", "calipath-demo-")
 	if err != nil {
 		return err
@@ -218,9 +219,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	ps := paths[*scenario]
-	if report.IsTerminal(stdout) && !*noTUI {
-		return tui.Run(ctx, ps, tui.Options{Decode: decode.Options{VXLANPort: decode.DefaultVXLANPort},
-			Correlate: correlate.Options{Window: time.Second, Lean: true}})
+	if tuiOn {
+		return tuiErr(ctx, tui.Run(ctx, ps, tui.Options{Decode: decode.Options{VXLANPort: decode.DefaultVXLANPort},
+			Correlate: correlate.Options{Window: time.Second, Lean: true}}))
 	}
 	fmt.Fprintf(stderr, "calipath demo: the %s captures, unpacked for this run only; `calipath demo --extract DIR` keeps them\n", *scenario)
 	all, _ := correlate.ParseFilter("")

@@ -11,7 +11,10 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -53,9 +56,83 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(10)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	ctx, stop := stopOnSignals(context.Background(), os.Stderr)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// stopSignals are the signals that stop calipath: SIGINT, SIGTERM and SIGHUP.
+var stopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
+
+// stopGrace is how long a run may take to stop after a signal before it is cut short.
+const stopGrace = 2 * time.Second
+
+// signalled is the cause of a run's context ending on a signal. It is a context.Canceled.
+type signalled struct{ sig syscall.Signal }
+
+func (s signalled) Error() string        { return "stopped by " + sigName(s.sig) }
+func (s signalled) Is(target error) bool { return target == context.Canceled }
+
+// exitCode is 128 plus the signal number, as a shell reports a process the signal ended.
+func (s signalled) exitCode() int { return 128 + int(s.sig) }
+
+func sigName(s syscall.Signal) string {
+	switch s {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	case syscall.SIGKILL:
+		return "SIGKILL"
+	case syscall.SIGQUIT:
+		return "SIGQUIT"
+	case syscall.SIGABRT:
+		return "SIGABRT"
+	case syscall.SIGSEGV:
+		return "SIGSEGV"
+	}
+	return "signal " + strconv.Itoa(int(s)) + " (" + s.String() + ")"
+}
+
+// stopOnSignals returns a context that ends, with a signalled cause, on the first of stopSignals.
+// The run then stops at its next check (every 64 Ki frames while loading, between the phases of
+// correlation, on every write of the output) and cleans up: a temporary output file is removed and
+// the old output kept. A run that has not returned stopGrace after the signal, or a second signal,
+// is cut short: the temporary files are removed and the process exits at once with the signal's exit
+// code. stop releases the signals.
+func stopOnSignals(parent context.Context, stderr io.Writer) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, stopSignals...)
+	done := make(chan struct{})
+	go func() {
+		var s signalled
+		select {
+		case sig := <-ch:
+			s = signalled{sig.(syscall.Signal)}
+			cancel(s)
+		case <-done:
+			return
+		}
+		t := time.NewTimer(stopGrace)
+		select {
+		case <-done:
+			return
+		case <-ch:
+		case <-t.C:
+		}
+		temps.removeAll()
+		fmt.Fprintf(stderr, "calipath: %s: stopped at once\n", sigName(s.sig))
+		os.Exit(s.exitCode())
+	}()
+	return ctx, func() {
+		close(done)
+		signal.Stop(ch)
+		cancel(nil)
+	}
 }
 
 // run executes calipath with args and returns the exit code.
@@ -78,7 +155,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, c := range commands() {
 		if c.name == name && c.run != nil {
 			err := c.run(ctx, args[1:], stdout, stderr)
+			var sig signalled
 			switch {
+			case errors.As(err, &sig):
+				fmt.Fprintf(stderr, "calipath %s: %v\n", name, sig)
+				return sig.exitCode()
 			case err == nil:
 				return exitOK
 			case errors.Is(err, pflag.ErrHelp):

@@ -131,16 +131,20 @@ func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg 
 		prog = report.NewProgress(stderr, len(paths))
 		progress = prog.Update
 	}
+	dopts.Done = ctx.Done()
 	c := decode.LoadProgress(paths, dopts, cfg, progress)
 	if prog != nil {
 		prog.Done()
 	}
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
 	printProblems(c.Files, stderr)
-	if err := ctx.Err(); err != nil {
+	res, err := correlate.CorrelateContext(ctx, c, correlate.Options{Offsets: ra.offsets,
+		Journeys: ra.journeys && ra.format == report.JSON, Window: ra.window, Lean: true})
+	if err != nil {
 		return err
 	}
-	res := correlate.Correlate(c, correlate.Options{Offsets: ra.offsets, Journeys: ra.journeys && ra.format == report.JSON,
-		Window: ra.window, Lean: true})
 	opts := []report.Option{report.WithFormat(ra.format)}
 	if ra.filter.String() != "" {
 		opts = append(opts, report.WithFilter(ra.filter))

@@ -63,6 +63,15 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		log.SetOutput(prevLog)
 	}()
 	err = tui.Run(ctx, paths, tui.Options{Decode: dopts, Points: cfg, Correlate: copts, Out: stdout})
+	return tuiErr(ctx, err)
+}
+
+// tuiErr is the error of a TUI run: the signal that stopped it, if one did, and errSkipped when it
+// showed captures of which some input was skipped.
+func tuiErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
 	if errors.Is(err, tui.ErrInputSkipped) {
 		return errSkipped
 	}
