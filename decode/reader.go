@@ -20,8 +20,16 @@ const resyncLimit = 4 << 20
 // maxBlockLen is the largest pcapng block (and pcap original length) taken at face value.
 const maxBlockLen = 16 << 20
 
-// Open opens a capture file (pcap or pcapng, optionally gzip-compressed). The Closer closes the file.
+// Open opens a capture file (pcap or pcapng, optionally gzip-compressed); "-" is stdin, read once
+// like any pipe. The Closer closes the file (not stdin).
 func Open(path string) (Reader, io.Closer, error) {
+	if path == "-" {
+		r, err := NewReader(os.Stdin)
+		if err != nil {
+			return nil, nil, fmt.Errorf("-: %w", err)
+		}
+		return r, io.NopCloser(nil), nil
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err

@@ -177,7 +177,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	// A bare `calipath FILE...` opens the TUI (or prints the text report when stdout is not a terminal).
-	if st, err := os.Stat(name); err == nil && st.Mode().IsRegular() {
+	if st, err := os.Stat(name); name == "-" || err == nil && !st.IsDir() {
 		return run(ctx, append([]string{"tui"}, args...), stdout, stderr)
 	} else if looksLikeCapture(name) {
 		fmt.Fprintf(stderr, "calipath: %s: no such capture file (%s)\n", sanitize(name), sanitize(fmt.Sprint(err)))
