@@ -209,6 +209,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageErr(fset, stderr, "--format: %v", err)
 	}
 	tuiOn := report.IsTerminal(stdout) && !*noTUI
+	if tuiOn {
+		if code, ok := guardTUI(ctx, stdout, stderr); ok {
+			return exitCode(code)
+		}
+	}
 	dir, err := os.MkdirTemp("", "calipath-demo-")
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -28,6 +29,12 @@ const (
 
 // errUsage marks usage errors (exit 2); the message has been printed with the command's usage.
 var errUsage = errors.New("usage error")
+
+// exitCode is an error that ends the run with that exit code, all said already (the guarded TUI
+// child's).
+type exitCode int
+
+func (c exitCode) Error() string { return "exit status " + strconv.Itoa(int(c)) }
 
 // errSkipped reports that output was produced but some input was skipped.
 var errSkipped = errors.New("some input was skipped")
@@ -56,10 +63,27 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(10)
 	}
+	restored := guardedChild()
 	ctx, stop := stopOnSignals(context.Background(), os.Stderr)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
+	if restored != nil {
+		restored()
+	}
 	os.Exit(code)
+}
+
+// forcedExit holds what must be done when the process exits at once (see stopOnSignals).
+var forcedExit struct {
+	sync.Mutex
+	hooks []func()
+}
+
+// atForcedExit adds f to what a forced exit does, after removing the temporary files.
+func atForcedExit(f func()) {
+	forcedExit.Lock()
+	defer forcedExit.Unlock()
+	forcedExit.hooks = append(forcedExit.hooks, f)
 }
 
 // stopSignals are the signals that stop calipath: SIGINT, SIGTERM and SIGHUP.
@@ -125,6 +149,10 @@ func stopOnSignals(parent context.Context, stderr io.Writer) (ctx context.Contex
 		case <-t.C:
 		}
 		temps.removeAll()
+		forcedExit.Lock()
+		for _, f := range forcedExit.hooks {
+			f()
+		}
 		fmt.Fprintf(stderr, "calipath: %s: stopped at once\n", sigName(s.sig))
 		os.Exit(s.exitCode())
 	}()
@@ -156,7 +184,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if c.name == name && c.run != nil {
 			err := c.run(ctx, args[1:], stdout, stderr)
 			var sig signalled
+			var code exitCode
 			switch {
+			case errors.As(err, &code):
+				return int(code)
 			case errors.As(err, &sig):
 				fmt.Fprintf(stderr, "calipath %s: %v\n", name, sig)
 				return sig.exitCode()

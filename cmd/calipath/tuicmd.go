@@ -44,6 +44,9 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return reportFiles(ctx, paths, dopts, cfg,
 			reportArgs{format: report.Text, quiet: true, offsets: offsets.m, window: *window}, stdout, stderr)
 	}
+	if code, ok := guardTUI(ctx, stdout, stderr); ok {
+		return exitCode(code)
+	}
 	copts := correlate.Options{Offsets: offsets.m, Window: *window, Lean: true}
 	// Nothing may write to the terminal while the TUI runs: logs go to --log-file or nowhere.
 	var logw io.Writer = io.Discard
