@@ -70,7 +70,7 @@ func CorrelateContext(ctx context.Context, c *decode.Capture, opts Options) (*Re
 		opts.Window = time.Second
 	}
 	w := newWorld(c)
-	clocks := w.estimateClocks(opts.Offsets)
+	clocks, offFits := w.clocksFor(opts)
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
@@ -92,7 +92,7 @@ func CorrelateContext(ctx context.Context, c *decode.Capture, opts Options) (*Re
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
-	a := &analysis{w: w, m: m, clocks: clocks, opts: opts, nJ: nJ}
+	a := &analysis{w: w, m: m, clocks: clocks, opts: opts, nJ: nJ, offFits: offFits}
 	return a.result(), nil
 }
 
@@ -141,6 +141,7 @@ type analysis struct {
 	arpReq       map[int][]int64 // pod-veth point → times of ARP requests from its pod
 	arpFindings  []arpFinding
 	icmpFindings []icmpFinding
+	offFits      []offsetFit // --offset values the traffic contradicts (left out)
 }
 
 type pathInfo struct {
@@ -866,6 +867,11 @@ func (a *analysis) placeJourneys() []Journey {
 		switch {
 		case reach < 0:
 			status = stUnplaced
+		case len(pi.points) == 1:
+			// The path is one point (one capture, or one carrying both ends): where the packet went was
+			// not captured, so it is never "delivered" for having been seen there.
+			status = stNotCaptured
+			a.jLast[j] = int32(pi.points[0])
 		case offloaded && reach < len(pi.points)-1:
 			status = stSplit
 			if a.merged[int32(j)] {
@@ -913,6 +919,12 @@ func (a *analysis) placeJourneys() []Journey {
 				}
 			}
 		case stLost, stNotCaptured:
+			if reach+1 >= len(pi.points) { // no segment to count it on (a one-point path)
+				if !piece {
+					fl.notCaptured++
+				}
+				break
+			}
 			s := a.seg(pi.points[reach], pi.points[reach+1], pi)
 			s.packets++
 			if status == stLost {

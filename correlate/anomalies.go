@@ -52,6 +52,14 @@ var explain = map[string][2]string{
 		"Check the Node resource's IPv4Address and IP_AUTODETECTION_METHOD."},
 	"capture-gap": {"The capture at %s does not cover the time span of the others, so packets there can only be 'not captured'.",
 		"Start and stop all captures together."},
+	"pod-veth-shared": {"A pod-veth point must be one pod's cali interface; %s is a capture of several (a bridge, merged captures, or one file for many calis), so packets cannot be followed through it, and a flow whose path is this point alone is never counted as delivered.",
+		"Capture each pod's cali interface into its own file."},
+	"point-unnamed": {"Packets seen at %s are not placed with the other nodes' points: a capture point needs its node and interface.",
+		"Name the file <node>-<iface>.pcap, or give --point NODE:IFACE=FILE."},
+	"window-too-small": {"The losses reported at %s and on the other segments counted are these packets, not drops: --window is shorter than the hops in these captures.",
+		"Re-run with a larger --window."},
+	"offset-contradicted": {"calipath corrected %s's clock with its own estimate instead (see the clock offsets), so journeys across it are followed as the traffic shows.",
+		"Drop --offset for this node (calipath estimates it), or check its sign and unit: it is the node's clock minus the reference node's."},
 }
 
 var severityRank = map[string]int{"error": 0, "warning": 1, "info": 2}
@@ -367,6 +375,7 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 			fmt.Sprintf("%d retransmitted segments in %d flows.", g.count, len(g.flows))))
 	}
 	out = append(out, a.frameAn...)
+	out = append(out, a.fitAnomalies(ids)...)
 	// Capture gaps.
 	lo, hi := int64(1<<62), int64(-1<<62)
 	for i, p := range w.c.Points {

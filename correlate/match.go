@@ -79,6 +79,10 @@ type matcher struct {
 	jT0   times         // each journey's first sighting in corrected time (sightings come in time order)
 	dup   []uint64      // bitset: the observation is a duplicate copy at a point already visited
 	nat   []natEvent
+	// closed remembers recently closed journeys by exact fingerprint (direct-mapped, overwritten), and
+	// late the new journeys that were the same packet seen past the window (see noteLate).
+	closed []closedJ
+	late   []lateEv
 }
 
 // stageOf identifies where on the path an Observation is: its point, and for -i any captures without
@@ -147,6 +151,7 @@ func (m *matcher) run() {
 	w := m.w
 	m.dup = make([]uint64, (w.nObs+63)/64)
 	m.ring = make([]jstate, 1<<12)
+	m.closed = make([]closedJ, closedSlots)
 	// Per-file iteration order by corrected time (files are nearly always in order already). A file of
 	// one node in capture-time order is in corrected-time order too: a node's correction never reverses
 	// two of its times (the drift is far below 1). A file of several nodes is checked corrected.
@@ -270,12 +275,18 @@ func (m *matcher) step(s *sighting) {
 	node := int16(m.w.pointNode[pi])
 	stage := m.stageOf(o, pi)
 	e := o.Exact(loose)
-	best, dupJ, nat := int32(-1), int32(-1), int32(-1)
+	best, dupJ, nat, late := int32(-1), int32(-1), int32(-1), int32(-1)
 	lm := m.loose
 	for i, h := lm.first(loose); i >= 0; i = lm.next(h, i) {
 		j := lm.slots[i].val
 		js := m.st(j)
-		if js.loose != loose || t-js.lastTs > m.window || js.lastTs-t > m.window {
+		if js.loose != loose {
+			continue
+		}
+		if t-js.lastTs > m.window || js.lastTs-t > m.window {
+			if t > js.lastTs && (js.exact == e || js.exact0 == e) {
+				late = j // this packet, seen before the window: see noteLate
+			}
 			continue
 		}
 		if js.exact != e && js.exact0 != e {
@@ -311,6 +322,7 @@ func (m *matcher) step(s *sighting) {
 		js.exact = e
 		m.attach(nat, s, stage, node)
 	default:
+		m.noteLate(late, e, stage, t, m.next)
 		j := m.newJourney(t)
 		js := m.st(j)
 		*js = jstate{exact: e, exact0: e, loose: loose, lastTs: t}
@@ -418,6 +430,7 @@ func (m *matcher) evict(now int64) {
 			return
 		}
 		m.loose.remove(js.loose, j)
+		m.closed[js.exact&(closedSlots-1)] = closedJ{exact: js.exact, lastTs: js.lastTs, j: j, stages: js.stages, nstages: js.nstages}
 		m.base++
 	}
 }

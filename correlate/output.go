@@ -433,6 +433,7 @@ func (a *analysis) summary(res *Result) Summary {
 	for _, an := range res.Anomalies {
 		s.Anomalies[an.Severity]++
 	}
+	s.Unreadable = Unreadable(a.w.c)
 	return s
 }
 

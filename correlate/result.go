@@ -246,6 +246,14 @@ type Summary struct {
 	NotCaptured int            `json:"not_captured"`
 	Flows       int            `json:"flows"`
 	Anomalies   map[string]int `json:"anomalies"` // by severity (encoding/json sorts map keys)
+	// Unreadable names the inputs of which nothing could be read (left out when all were read).
+	Unreadable []UnreadableInput `json:"unreadable,omitempty"`
+}
+
+// UnreadableInput is an input of which nothing could be read, and why.
+type UnreadableInput struct {
+	File  string `json:"file"`
+	Error string `json:"error"`
 }
 
 // Journey is one packet's passage through the capture points.

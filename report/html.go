@@ -139,6 +139,13 @@ func writeHTML(w io.Writer, v *view) {
 		fmt.Fprintf(w, "<div class=\"card\"><b>%d</b>%s</div>", c.n, esc(c.label))
 	}
 	fmt.Fprint(w, "</div>\n")
+	if len(s.Unreadable) > 0 {
+		fmt.Fprintf(w, "<div class=\"an warning\"><span class=\"sev\">not read</span>%s, left out of this report:<ul>\n", esc(unreadCount(r)))
+		for _, u := range s.Unreadable {
+			fmt.Fprintf(w, "<li><code>%s</code>: %s</li>\n", esc(u.File), esc(u.Error))
+		}
+		fmt.Fprint(w, "</ul></div>\n")
+	}
 	if v.filter != nil {
 		fmt.Fprintf(w, "<p>Filter <code>%s</code>: %d of %d flows match; segments and clocks cover all traffic.</p>\n",
 			esc(fmt.Sprint(v.filter)), v.nFlows, len(r.Flows))

@@ -48,6 +48,12 @@ func writeMarkdown(w io.Writer, v *view) {
 		s.Journeys, s.Frames, s.Skipped, s.Delivered, s.Lost, s.NotCaptured)
 	fmt.Fprintf(w, "- **Flows:** %d\n", s.Flows)
 	fmt.Fprintf(w, "- **Anomalies:** %d errors, %d warnings, %d info\n", s.Anomalies["error"], s.Anomalies["warning"], s.Anomalies["info"])
+	if len(s.Unreadable) > 0 {
+		fmt.Fprintf(w, "- **Not read:** %s, left out of this report:\n", unreadCount(r))
+		for _, u := range s.Unreadable {
+			fmt.Fprintf(w, "  - %s: %s\n", mdCell(u.File), mdCell(u.Error))
+		}
+	}
 	if v.filter != nil {
 		fmt.Fprintf(w, "- **Filter:** `%s` (%d of %d flows match; segments and clocks cover all traffic)\n",
 			strings.ReplaceAll(clean(fmt.Sprint(v.filter), false), "`", "'"), v.nFlows, len(r.Flows))

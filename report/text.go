@@ -272,6 +272,11 @@ func sevStyle(sev string) string {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+// unreadCount says how many of the inputs could not be read: "1 of 3 inputs".
+func unreadCount(r *correlate.Result) string {
+	return fmt.Sprintf("%d of %d inputs", len(r.Summary.Unreadable), len(r.Inputs))
+}
+
 func writeText(w io.Writer, v *view, o Options) {
 	t := &text{w: w, color: o.Color, width: o.Width}
 	r := v.res
@@ -281,6 +286,12 @@ func writeText(w io.Writer, v *view, o Options) {
 		s.Frames, s.Skipped, s.Journeys, s.Delivered, s.Lost, s.NotCaptured, s.Flows))
 	t.line(fmt.Sprintf("anomalies: %d errors, %d warnings, %d info", s.Anomalies["error"], s.Anomalies["warning"],
 		s.Anomalies["info"]))
+	if len(s.Unreadable) > 0 {
+		t.line(t.style(ansiYellow, fmt.Sprintf("not read: %s, left out of this report:", unreadCount(r))))
+		for _, u := range s.Unreadable {
+			t.line(t.style(ansiYellow, "  "+u.File+": "+u.Error))
+		}
+	}
 	if v.filter != nil {
 		t.line(fmt.Sprintf("filter: %v (%d of %d flows match; segments and clocks cover all traffic)",
 			v.filter, v.nFlows, len(r.Flows)))

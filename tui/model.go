@@ -63,6 +63,8 @@ type (
 	tickMsg struct{}
 	// loadedMsg carries the correlated Result.
 	loadedMsg struct{ res *correlate.Result }
+	// unfitMsg says the input gives nothing to show (correlate.Check): the TUI quits and Run returns it.
+	unfitMsg struct{ err error }
 )
 
 // fileProgress is the loading state of one input.
@@ -111,6 +113,7 @@ type Model struct {
 
 	progress    []fileProgress
 	correlating bool
+	unfit       error // why the input gave nothing to show (the TUI quit)
 
 	help     help.Model
 	showHelp bool
@@ -220,6 +223,9 @@ func loadCmd(paths []string, opts Options, ls *loadState) tea.Cmd {
 		}
 		ls.correlating = true
 		ls.mu.Unlock()
+		if err := correlate.Check(c, opts.Correlate); err != nil {
+			return unfitMsg{err}
+		}
 		ctx := opts.ctx
 		if ctx == nil {
 			ctx = context.Background()
@@ -250,6 +256,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tickCmd()
 	case loadedMsg:
 		return m, m.setResult(msg.res)
+	case unfitMsg:
+		m.unfit = msg.err
+		return m, tea.Quit
 	case journeysMsg:
 		m.tl.finish(m.c, msg)
 		return m, nil
@@ -682,7 +691,9 @@ func truncateStyled(s string, w int) string {
 	return ansiTruncate(s, w)
 }
 
-// Run loads and correlates paths, then runs the TUI until the user quits or ctx ends.
+// Run loads and correlates paths, then runs the TUI until the user quits or ctx ends. When the input
+// gives nothing to show (correlate.Check: no input could be read, …) the TUI quits and Run returns that
+// *correlate.UnfitError.
 //
 // ctx is what stops it from outside: the caller turns signals into its end (bubbletea's own signal
 // handler is off, so that SIGINT, SIGTERM and SIGHUP are handled alike, by the caller, at any
@@ -707,6 +718,9 @@ func Run(ctx context.Context, paths []string, opts Options) error {
 		return err
 	}
 	if fm, ok := final.(Model); ok {
+		if fm.unfit != nil {
+			return fm.unfit
+		}
 		if res := fm.c.res; res != nil {
 			for _, in := range res.Inputs {
 				if in.Skipped > 0 || len(in.Errors) > 0 {

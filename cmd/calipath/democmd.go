@@ -226,7 +226,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	ps := paths[*scenario]
 	if tuiOn {
 		return tuiErr(ctx, tui.Run(ctx, ps, tui.Options{Decode: decode.Options{VXLANPort: decode.DefaultVXLANPort},
-			Correlate: correlate.Options{Window: time.Second, Lean: true}}))
+			Correlate: correlate.Options{Window: time.Second, Lean: true}}), stderr)
 	}
 	fmt.Fprintf(stderr, "calipath demo: the %s captures, unpacked for this run only; `calipath demo --extract DIR` keeps them\n", *scenario)
 	all, _ := correlate.ParseFilter("")

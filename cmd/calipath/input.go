@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/internal/safetext"
 	"github.com/spf13/pflag"
@@ -130,8 +132,58 @@ func (f *inputFlags) load(paths []string, stderr io.Writer) (*decode.Capture, er
 	}
 	t := decode.NewTables()
 	files := decode.ScanFiles(paths, decode.Options{VXLANPort: f.vxlanPort}, t, nil)
+	c := decode.IdentifyFiles(files, t, cfg)
+	if err := checkFit(c, correlate.Options{}, stderr); err != nil {
+		return nil, err
+	}
 	printProblems(files, stderr)
-	return decode.IdentifyFiles(files, t, cfg), nil
+	for _, h := range correlate.NamingHints(c) {
+		fmt.Fprintf(stderr, "calipath: hint: %s\n", sanitize(h))
+	}
+	return c, nil
+}
+
+// checkFit stops a subcommand, before it prints anything else, when its input gives nothing to show
+// (correlate.Check): every input unreadable, or an option naming a node no input has. It prints one
+// line per problem and returns errUsage (exit 2).
+func checkFit(c *decode.Capture, opts correlate.Options, stderr io.Writer) error {
+	return printUnfit(correlate.Check(c, opts), stderr)
+}
+
+// printUnfit prints a correlate.UnfitError one line per problem and returns errUsage; other errors
+// are returned as they are.
+func printUnfit(err error, stderr io.Writer) error {
+	var ue *correlate.UnfitError
+	if !errors.As(err, &ue) {
+		return err
+	}
+	for _, p := range ue.Problems {
+		fmt.Fprintf(stderr, "calipath: %s\n", sanitize(p))
+	}
+	return errUsage
+}
+
+// warnFit prints on stderr the anomalies that say the input or the options do not fit the traffic
+// (correlate.FitKinds): the report has them too, but they change how all of it reads.
+func warnFit(res *correlate.Result, stderr io.Writer) {
+	kinds := map[string]bool{}
+	for _, k := range correlate.FitKinds() {
+		kinds[k] = true
+	}
+	for _, an := range res.Anomalies {
+		if !kinds[an.Kind] {
+			continue
+		}
+		place := an.Where.Point
+		switch {
+		case an.Where.From != "":
+			place = an.Where.From + " → " + an.Where.To
+		case an.Where.Node != "":
+			place = an.Where.Node
+		}
+		fmt.Fprintf(stderr, "calipath: %s: %s at %s: %s\ncalipath:   next: %s\n", an.Severity, an.Kind, sanitize(place),
+			sanitize(an.Message), sanitize(an.Next))
+	}
 }
 
 // printProblems writes every kept problem message and the count of those not kept.

@@ -13,6 +13,7 @@ import (
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/report"
+	"github.com/spf13/pflag"
 )
 
 // exitFound is the exit code when --fail-on matched an anomaly.
@@ -75,6 +76,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	ra := reportArgs{out: *out, quiet: *quiet, journeys: *journeys, window: *window, offsets: offsets.m}
+	if err := checkWindow(fs, stderr, *window); err != nil {
+		return err
+	}
 	var err error
 	if ra.format, err = report.ParseFormat(*format); err != nil {
 		return usageErr(fs, stderr, "--format: %v", err)
@@ -121,6 +125,14 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return reportFiles(ctx, paths, decode.Options{VXLANPort: in.vxlanPort}, cfg, ra, stdout, stderr)
 }
 
+// checkWindow rejects a --window that cannot hold a single hop (zero or negative).
+func checkWindow(fs *pflag.FlagSet, stderr io.Writer, window time.Duration) error {
+	if window <= 0 {
+		return usageErr(fs, stderr, "--window must be positive (how far apart two sightings of one packet may be; default 1s), not %s", window)
+	}
+	return nil
+}
+
 // reportFiles loads, correlates and reports paths as ra asks, returning errSkipped or errFound when
 // the exit code should say so.
 func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg decode.PointConfig, ra reportArgs,
@@ -139,12 +151,17 @@ func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg 
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
+	copts := correlate.Options{Offsets: ra.offsets, Journeys: ra.journeys && ra.format == report.JSON,
+		Window: ra.window, Lean: true}
+	if err := checkFit(c, copts, stderr); err != nil {
+		return err
+	}
 	printProblems(c.Files, stderr)
-	res, err := correlate.CorrelateContext(ctx, c, correlate.Options{Offsets: ra.offsets,
-		Journeys: ra.journeys && ra.format == report.JSON, Window: ra.window, Lean: true})
+	res, err := correlate.CorrelateContext(ctx, c, copts)
 	if err != nil {
 		return err
 	}
+	warnFit(res, stderr)
 	opts := []report.Option{report.WithFormat(ra.format)}
 	if ra.filter.String() != "" {
 		opts = append(opts, report.WithFilter(ra.filter))

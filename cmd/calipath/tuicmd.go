@@ -28,6 +28,9 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := checkWindow(fs, stderr, *window); err != nil {
+		return err
+	}
 	paths := in.files(fs.Args())
 	if len(paths) == 0 {
 		return usageErr(fs, stderr, "no capture files given")
@@ -66,17 +69,17 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		log.SetOutput(prevLog)
 	}()
 	err = tui.Run(ctx, paths, tui.Options{Decode: dopts, Points: cfg, Correlate: copts, Out: stdout})
-	return tuiErr(ctx, err)
+	return tuiErr(ctx, err, stderr)
 }
 
-// tuiErr is the error of a TUI run: the signal that stopped it, if one did, and errSkipped when it
-// showed captures of which some input was skipped.
-func tuiErr(ctx context.Context, err error) error {
+// tuiErr is the error of a TUI run: the signal that stopped it, if one did; errSkipped when it
+// showed captures of which some input was skipped; why the input gave nothing to show.
+func tuiErr(ctx context.Context, err error, stderr io.Writer) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
 	if errors.Is(err, tui.ErrInputSkipped) {
 		return errSkipped
 	}
-	return err
+	return printUnfit(err, stderr) // the input gave nothing to show: the TUI quit, say why here
 }

@@ -1,0 +1,471 @@
+package correlate
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/calipath/calipath/decode"
+)
+
+// UnfitError says why a Capture with its Options gives nothing to report: no input could be read, or
+// an option names something no input has. Each problem is one line, naming the input or option.
+type UnfitError struct {
+	Problems []string
+}
+
+func (e *UnfitError) Error() string { return strings.Join(e.Problems, "; ") }
+
+// Check reports what makes c and opts unfit for a report: every input unreadable (missing, a
+// directory, not a capture, …), or an Offsets entry for a node that no capture point is on (the
+// offset would silently correct nothing). It returns nil when they fit. Correlate itself never
+// fails; callers that take input from users (the command line, the TUI) call Check first and stop on
+// an error.
+func Check(c *decode.Capture, opts Options) error {
+	var problems []string
+	if len(c.Files) > 0 && len(Unreadable(c)) == len(c.Files) {
+		for _, u := range Unreadable(c) {
+			problems = append(problems, u.File+": "+u.Error)
+		}
+		if len(c.Files) == 1 {
+			problems = append(problems, "the input could not be read: nothing to report")
+		} else {
+			problems = append(problems, fmt.Sprintf("none of the %d inputs could be read: nothing to report", len(c.Files)))
+		}
+	}
+	nodes := map[string]bool{}
+	for _, p := range c.Points {
+		nodes[p.Node] = true
+	}
+	for _, n := range sortedKeys(opts.Offsets) {
+		if !nodes[n] {
+			list := strings.Join(sortedKeys(nodes), ", ")
+			if list == "" {
+				list = "none"
+			}
+			problems = append(problems, fmt.Sprintf("--offset %s=%s: no input was captured on node %q (nodes: %s)",
+				n, opts.Offsets[n], n, list))
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return &UnfitError{Problems: problems}
+}
+
+// Unreadable lists the inputs of which nothing could be read, in input order.
+func Unreadable(c *decode.Capture) []UnreadableInput {
+	var out []UnreadableInput
+	for _, f := range c.Files {
+		if f.Err == nil || f.Records > 0 {
+			continue
+		}
+		msg := f.Err.Error()
+		var pe *fs.PathError
+		if errors.As(f.Err, &pe) { // "open x: no such file or directory" → "no such file or directory"
+			msg = pe.Err.Error()
+		}
+		msg = strings.TrimPrefix(msg, f.Path+": ")
+		out = append(out, UnreadableInput{File: f.Path, Error: msg})
+	}
+	return out
+}
+
+// offsetFit is an --offset that the traffic contradicts: calipath's own estimate of that node's clock,
+// from the same captures, lies far outside the given value's reach. The estimate is used instead.
+type offsetFit struct {
+	node  int
+	given time.Duration
+	est   int64 // the estimate, against the reference node as the given offsets place it
+	bound int64 // the estimate's ± bound; -1 when it is bounded on one side only
+	tol   int64 // how far the given offset may lie from the estimate
+}
+
+// minOffsetTol is the least distance between a given offset and the estimate that counts as a
+// contradiction: offsets from NTP statistics are good to a fraction of a millisecond, and smaller
+// disagreements show as clock-inconsistent where they make latencies negative.
+const minOffsetTol = int64(time.Millisecond)
+
+// clocksFor estimates every node's clock, fixing the ones opts.Offsets gives, except those the
+// traffic contradicts: a given offset farther from calipath's own estimate than ten times the
+// estimate's bound (at least minOffsetTol; for an estimate bounded on one side only, farther than the
+// window, which no packet could then bridge) is left out, because applying it would split every
+// packet crossing that node into two journeys. Those are returned, to be said loudly.
+func (w *world) clocksFor(opts Options) ([]clockModel, []offsetFit) {
+	if len(opts.Offsets) == 0 {
+		return w.estimateClocks(nil), nil
+	}
+	auto := w.estimateClocks(nil)
+	ref := -1
+	for n := range auto {
+		if auto[n].method == "reference" {
+			ref = n
+		}
+	}
+	if ref < 0 { // nothing crosses between the nodes: nothing to hold the offsets against
+		return w.estimateClocks(opts.Offsets), nil
+	}
+	// The given offsets are against the reference node; when the reference itself is given one, every
+	// estimate moves with it.
+	base := int64(opts.Offsets[w.nodes[ref]])
+	// A drifting clock's estimate is a line: the given (constant) offset is held against its values
+	// over the capture's span.
+	var span float64
+	for _, p := range w.c.Points {
+		if tr := &p.Traffic; tr.Frames > 0 {
+			span = max(span, float64(tr.Last-auto[ref].t0))
+		}
+	}
+	var bad []offsetFit
+	kept := map[string]time.Duration{}
+	for _, name := range sortedKeys(opts.Offsets) {
+		given := opts.Offsets[name]
+		kept[name] = given
+		n, ok := w.nodeIdx[name]
+		if !ok || n == ref || auto[n].samples == 0 {
+			continue // no estimate to hold it against
+		}
+		m := auto[n]
+		lo, hi := m.theta(0), m.theta(span)
+		if lo > hi {
+			lo, hi = hi, lo
+		}
+		rel := float64(int64(given) - base)
+		dist := max(lo-rel, rel-hi, 0)
+		tol := max(10*m.bound, minOffsetTol)
+		if m.bound < 0 {
+			tol = max(int64(opts.Window), minOffsetTol)
+		}
+		if dist > float64(tol) {
+			delete(kept, name)
+			bad = append(bad, offsetFit{node: n, given: given, est: base + m.offset, bound: m.bound, tol: tol})
+		}
+	}
+	if len(bad) == 0 {
+		return w.estimateClocks(opts.Offsets), nil
+	}
+	clocks := w.estimateClocks(kept)
+	for _, b := range bad {
+		clocks[b.node].method += fmt.Sprintf("; --offset %s contradicted, not used", b.given)
+	}
+	return clocks, bad
+}
+
+// fitAnomalies says where the input or the options do not fit the traffic.
+func (a *analysis) fitAnomalies(ids []string) []Anomaly {
+	var out []Anomaly
+	if an, ok := a.windowAnomaly(ids); ok {
+		out = append(out, an)
+	}
+	for _, u := range unnamedPoints(a.w.c) {
+		an := a.anomaly("point-unnamed", "warning", Where{Point: u.id}, nil, ids, 1, nil, u.what)
+		an.Next = u.fix
+		out = append(out, an)
+	}
+	for i, p := range a.w.c.Points {
+		if p.Role != decode.RolePodVeth || strings.HasPrefix(p.Iface, "any") {
+			continue // -i any pseudo-interfaces carry every pod of their node by design
+		}
+		pods := podsAt(a.w.c, &p.Traffic)
+		if len(pods) < 2 {
+			continue
+		}
+		list := strings.Join(pods, ", ")
+		if len(pods) > 8 {
+			list = strings.Join(pods[:8], ", ") + ", …"
+		}
+		an := a.anomaly("pod-veth-shared", "warning", Where{Point: p.ID}, nil, ids, len(pods), nil,
+			fmt.Sprintf("Its frames carry %d pods (%s).", len(pods), list))
+		an.Next = fmt.Sprintf("Capture each pod's cali interface into its own file named <node>-<cali>.pcap "+
+			"(tcpdump -i <cali>), or say which interface a file is with --point NODE:IFACE=FILE; the frames of %s "+
+			"cannot be split after the fact.", strings.Join(a.pointFiles(i), ", "))
+		out = append(out, an)
+	}
+	for _, b := range a.offFits {
+		name := a.w.nodes[b.node]
+		est := fmt.Sprintf("%s ± %s", time.Duration(b.est), time.Duration(b.bound))
+		if b.bound < 0 {
+			est = fmt.Sprintf("%s (bounded on one side only; a value farther than %s from it leaves no packet matched)",
+				time.Duration(b.est), time.Duration(b.tol))
+		}
+		an := a.anomaly("offset-contradicted", "warning", Where{Node: name}, nil, ids, 1, nil, fmt.Sprintf(
+			"--offset %s=%s contradicts the traffic: the packets crossing to and from %s put its offset at %s, %s away; "+
+				"with the given offset they would arrive before they left, or too far apart to be matched, each split "+
+				"into two journeys.", name, b.given, name, est, time.Duration(abs64(int64(b.given)-b.est))))
+		an.Next = fmt.Sprintf("Drop --offset %s (calipath estimates it), or check its sign and unit: it is %s's "+
+			"clock minus the reference node's.", name, name)
+		out = append(out, an)
+	}
+	return out
+}
+
+func abs64(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// FitKinds lists the anomaly kinds that say the input or the options do not fit the traffic, so the
+// report rests on less than it seems: a command line also prints them on stderr, where they cannot be
+// missed.
+func FitKinds() []string {
+	return []string{"offset-contradicted", "window-too-small", "pod-veth-shared", "point-unnamed"}
+}
+
+// closedSlots is the size of the matcher's table of recently closed journeys.
+const closedSlots = 1 << 12
+
+// closedJ is a closed journey, as the window check needs it.
+type closedJ struct {
+	exact   uint64
+	lastTs  int64
+	j       int32
+	nstages uint8
+	stages  [maxStages]uint32
+}
+
+// lateEv is a new journey that looks like an older one's packet seen past the window: same exact
+// fingerprint, at a point the older one had not visited, later than the window allows.
+type lateEv struct {
+	old, new int32
+	gap      int64 // corrected time from the older journey's last sighting to the new one's first
+}
+
+// maxLate bounds the late sightings kept (a tiny window gives one per packet).
+const maxLate = 1 << 16
+
+// noteLate is called before a sighting at t, at stage, opens journey next: when an open journey
+// (open ≥ 0) or a recently closed one carried the same exact fingerprint e, was last seen more than
+// the window before t and never at this stage, the sighting may be its packet, seen again after the
+// window closed. It is kept for the analysis to confirm (the older journey ended early on its path and
+// the new one goes on further along it).
+func (m *matcher) noteLate(open int32, e uint64, stage uint32, t int64, next int32) {
+	if len(m.late) >= maxLate {
+		return
+	}
+	var ev lateEv
+	if open >= 0 {
+		js := m.st(open)
+		if js.visited(stage) {
+			return
+		}
+		ev = lateEv{old: open, new: next, gap: t - js.lastTs}
+	} else {
+		c := &m.closed[e&(closedSlots-1)]
+		if c.exact != e || c.nstages == 0 || t-c.lastTs <= m.window {
+			return
+		}
+		for i := uint8(0); i < c.nstages; i++ {
+			if c.stages[i] == stage {
+				return
+			}
+		}
+		ev = lateEv{old: c.j, new: next, gap: t - c.lastTs}
+	}
+	m.late = append(m.late, ev)
+}
+
+// windowAnomaly confirms the matcher's late sightings: the older journey ended early on its path
+// (lost or not captured at its last point) and the new one, of the same flow and direction, begins
+// further along that path. Such packets were split in two because --window is shorter than a hop
+// (or a clock is off by more than the window): the first half counts as lost.
+func (a *analysis) windowAnomaly(ids []string) (Anomaly, bool) {
+	w := a.w
+	n, gapLo, gapHi := 0, int64(1<<62), int64(0)
+	type seg struct{ from, to int }
+	perSeg := map[seg]int{}
+	flows := map[int32]bool{}
+	var ev []Evidence
+	for _, l := range a.m.late {
+		o, nw := int(l.old), int(l.new)
+		if o >= a.nJ || nw >= a.nJ || a.jFlow[o] < 0 || a.jFlow[o] != a.jFlow[nw] || a.jDir[o] != a.jDir[nw] ||
+			a.jLast[o] < 0 || (a.jStatus[o] != stLost && a.jStatus[o] != stNotCaptured) {
+			continue
+		}
+		pi := a.flows[a.jFlow[o]].path[a.jDir[o]]
+		h := a.hops(nw)
+		if pi == nil || len(h) == 0 {
+			continue
+		}
+		first := a.point(h[0])
+		if pi.index(first) <= pi.index(int(a.jLast[o])) {
+			continue
+		}
+		n++
+		gapLo, gapHi = min(gapLo, l.gap), max(gapHi, l.gap)
+		perSeg[seg{int(a.jLast[o]), first}]++
+		flows[a.jFlow[o]] = true
+		if len(ev) < 10 {
+			ev = append(ev, a.evidence(h[0]))
+		}
+	}
+	if n == 0 {
+		return Anomaly{}, false
+	}
+	segs := make([]seg, 0, len(perSeg))
+	for s := range perSeg {
+		segs = append(segs, s)
+	}
+	sort.Slice(segs, func(i, j int) bool {
+		x, y := segs[i], segs[j]
+		if perSeg[x] != perSeg[y] {
+			return perSeg[x] > perSeg[y]
+		}
+		if x.from != y.from {
+			return x.from < y.from
+		}
+		return x.to < y.to
+	})
+	var names []string
+	for i, s := range segs {
+		if i == 3 {
+			names = append(names, fmt.Sprintf("and %d more segments", len(segs)-3))
+			break
+		}
+		names = append(names, fmt.Sprintf("%d at %s → %s", perSeg[s], w.c.Points[s.from].ID, w.c.Points[s.to].ID))
+	}
+	more := ""
+	if len(a.m.late) >= maxLate {
+		more = "at least "
+	}
+	detail := fmt.Sprintf("%s%d packets were seen again further along their path %s to %s after their previous sighting, "+
+		"longer than --window %s: each was followed as two journeys, the first counted as lost or not captured where "+
+		"it seemed to end (%s).", more, n, time.Duration(gapLo), time.Duration(gapHi), time.Duration(a.opts.Window),
+		strings.Join(names, ", "))
+	an := a.anomaly("window-too-small", "warning", Where{From: w.c.Points[segs[0].from].ID, To: w.c.Points[segs[0].to].ID},
+		flows, ids, n, ev, detail)
+	an.Next = fmt.Sprintf("Re-run with --window %s or more (the default, 1s, fits most captures).", niceCeil(2*gapHi))
+	return an, true
+}
+
+// niceCeil rounds d up to 1, 2 or 5 times a power of ten (in nanoseconds).
+func niceCeil(d int64) time.Duration {
+	p := int64(1)
+	for {
+		for _, m := range []int64{1, 2, 5} {
+			if m*p >= d {
+				return time.Duration(m * p)
+			}
+		}
+		p *= 10
+	}
+}
+
+// podsAt lists the pod addresses a pod-veth point's frames single out by the Calico MAC: sources of
+// frames sent to ee:ee:ee:ee:ee:ee and destinations of frames from it. One pod's veth has one (one of
+// each family for a dual-stack pod).
+func podsAt(c *decode.Capture, tr *decode.Traffic) []string {
+	v4, v6 := map[[4]byte]bool{}, map[[16]byte]bool{}
+	for i := 0; i < tr.NPodSrc; i++ {
+		v4[tr.PodSrcs[i]] = true
+	}
+	for i := 0; i < tr.NPodDst; i++ {
+		v4[tr.PodDsts[i]] = true
+	}
+	for i := 0; i < tr.NPodSrc6; i++ {
+		v6[tr.PodSrcs6[i]] = true
+	}
+	for i := 0; i < tr.NPodDst6; i++ {
+		v6[tr.PodDsts6[i]] = true
+	}
+	if len(v4) < 2 && len(v6) < 2 {
+		return nil
+	}
+	var out []netip.Addr
+	for a := range v4 {
+		out = append(out, netip.AddrFrom4(a))
+	}
+	for a := range v6 {
+		out = append(out, netip.AddrFrom16(a))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Less(out[j]) })
+	strs := make([]string, len(out))
+	for i, a := range out {
+		strs[i] = a.String()
+	}
+	return strs
+}
+
+// pointFiles lists the files point p's frames came from.
+func (a *analysis) pointFiles(p int) []string {
+	return filesOf(a.w.c, &a.w.c.Points[p])
+}
+
+func filesOf(c *decode.Capture, p *decode.Point) []string {
+	seen := map[string]bool{}
+	for _, s := range p.Sources {
+		if int(s) < len(c.Sources) {
+			if f := int(c.Sources[s].File); f < len(c.Files) {
+				seen[c.Files[f].Path] = true
+			}
+		}
+	}
+	return sortedKeys(seen)
+}
+
+// unnamed is a capture point whose interface nothing named, with what calipath did and the fix, and
+// the same as a one-line hint.
+type unnamed struct {
+	id, what, fix, hint string
+}
+
+// ifaceExample is an interface name to show in a --point example, by role.
+var ifaceExample = map[decode.Role]string{decode.RolePodVeth: "calic440f455693", decode.RoleTunnel: "tunl0",
+	decode.RoleUnderlay: "eth0"}
+
+// unnamedPoints finds the points whose interface neither --point, the file name, a pcapng interface
+// name nor --links gave: calipath took the file's name for the node and guessed the role.
+func unnamedPoints(c *decode.Capture) []unnamed {
+	var out []unnamed
+	example := "node-a"
+	for _, p := range c.Points {
+		if p.Iface != "unknown" && !strings.HasPrefix(p.Iface, "any") {
+			example = p.Node // a node that was named: the example is closer to home
+			break
+		}
+	}
+	for i := range c.Points {
+		p := &c.Points[i]
+		if p.Iface != "unknown" || strings.HasPrefix(p.Reason, "--point") {
+			continue
+		}
+		files := filesOf(c, p)
+		if len(files) == 0 {
+			continue
+		}
+		f := files[0]
+		iface := ifaceExample[p.Role]
+		if iface == "" {
+			iface = "eth0"
+		}
+		role := "its role is unknown"
+		if p.Role != decode.RoleUnknown {
+			role = "its role (" + p.Role.String() + ") was inferred from the traffic"
+		}
+		out = append(out, unnamed{id: p.ID,
+			what: fmt.Sprintf("The name of %s does not read <node>-<iface>.pcap (e.g. node-a-eth0.pcap), nor does a pcapng "+
+				"interface name say it: calipath took %q for its node, and %s.", filepath.Base(f), p.Node, role),
+			fix: fmt.Sprintf("Rename the file <node>-<iface>.pcap, or give --point NODE:IFACE=%s (e.g. --point %s:%s=%s).",
+				f, example, iface, f),
+			hint: fmt.Sprintf("%s: no <node>-<iface> in the file name (e.g. node-a-eth0.pcap), so calipath took node %q, "+
+				"interface unknown; say where it was captured with --point NODE:IFACE=%s (e.g. --point %s:%s=%s)",
+				f, p.Node, f, example, iface, f)})
+	}
+	return out
+}
+
+// NamingHints returns, for each capture whose interface nothing named (see the point-unnamed anomaly),
+// one line saying so and how to name it, for commands that print no report.
+func NamingHints(c *decode.Capture) []string {
+	var out []string
+	for _, u := range unnamedPoints(c) {
+		out = append(out, u.hint)
+	}
+	return out
+}

@@ -1,0 +1,192 @@
+package correlate
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/pcapmerge"
+)
+
+// labLoad loads a lab scenario's captures matching glob (relative to the scenario's directory),
+// leaving out the -i any captures when perIface is set.
+func labLoad(t *testing.T, scenario, glob string, perIface bool) *decode.Capture {
+	t.Helper()
+	all, _ := filepath.Glob(filepath.Join("../testdata/lab/scenarios", scenario, glob))
+	var files []string
+	for _, f := range all {
+		if !perIface || !strings.HasSuffix(f, "-any.pcap") {
+			files = append(files, f)
+		}
+	}
+	if len(files) == 0 {
+		t.Fatalf("no lab captures %s/%s", scenario, glob)
+	}
+	return decode.Load(files, decode.Options{}, decode.PointConfig{})
+}
+
+// kinds counts a Result's anomalies by kind.
+func kinds(r *Result) map[string]int {
+	m := map[string]int{}
+	for _, a := range r.Anomalies {
+		m[a.Kind]++
+	}
+	return m
+}
+
+func clockOf(r *Result, node string) Clock {
+	for _, c := range r.Clocks {
+		if c.Node == node {
+			return c
+		}
+	}
+	return Clock{}
+}
+
+// An --offset that the traffic contradicts (the estimate from the same captures is far outside it) is
+// said loudly and not used: the report is the one without it, not every cross-node packet split in
+// two and blamed on capture gaps. Offsets the traffic allows are used as given.
+func TestOffsetContradicted(t *testing.T) {
+	load := func() *decode.Capture { return labLoad(t, "healthy-ipip", "*.pcap", false) }
+	base := Correlate(load(), Options{})
+	est := clockOf(base, "node-b")
+	if base.Summary.Delivered != 27 || base.Summary.NotCaptured != 0 || est.Method == "--offset" {
+		t.Fatalf("baseline: %+v, node-b clock %+v", base.Summary, est)
+	}
+	same := func(t *testing.T, r *Result) {
+		t.Helper()
+		if r.Summary.Journeys != base.Summary.Journeys || r.Summary.Delivered != base.Summary.Delivered ||
+			r.Summary.Lost != base.Summary.Lost || r.Summary.NotCaptured != base.Summary.NotCaptured {
+			t.Errorf("summary %+v, want the one without --offset %+v", r.Summary, base.Summary)
+		}
+		if n := kinds(r)["capture-gap"]; n > 0 {
+			t.Errorf("%d capture-gap anomalies", n)
+		}
+	}
+	for _, given := range []time.Duration{3 * time.Second, -5 * time.Millisecond, time.Duration(est.OffsetNs) + 2*time.Millisecond} {
+		t.Run("node-b="+given.String(), func(t *testing.T) {
+			r := Correlate(load(), Options{Offsets: map[string]time.Duration{"node-b": given}})
+			same(t, r)
+			var an *Anomaly
+			for i := range r.Anomalies {
+				if r.Anomalies[i].Kind == "offset-contradicted" {
+					an = &r.Anomalies[i]
+				}
+			}
+			if an == nil || an.Severity != "warning" || an.Where.Node != "node-b" ||
+				!strings.Contains(an.Message, "--offset node-b="+given.String()+" contradicts the traffic") ||
+				!strings.Contains(an.Message, "put its offset at "+time.Duration(est.OffsetNs).String()+" ± "+time.Duration(est.BoundNs).String()) {
+				t.Fatalf("no offset-contradicted warning with the estimate: %+v", r.Anomalies)
+			}
+			if c := clockOf(r, "node-b"); c.OffsetNs != est.OffsetNs || !strings.Contains(c.Method, "contradicted, not used") {
+				t.Errorf("node-b clock %+v, want the estimate %d", c, est.OffsetNs)
+			}
+		})
+	}
+	// The reference node given an offset moves every estimate with it: nothing contradicts.
+	r := Correlate(load(), Options{Offsets: map[string]time.Duration{"node-a": 3 * time.Second}})
+	same(t, r)
+	if c := clockOf(r, "node-b"); kinds(r)["offset-contradicted"] > 0 || c.OffsetNs-3e9-est.OffsetNs > 1000 || c.OffsetNs-3e9-est.OffsetNs < -1000 {
+		t.Errorf("node-a=3s: node-b clock %+v, anomalies %v", c, kinds(r))
+	}
+	// Within a millisecond of the estimate, the given offset is used (its negative latencies are
+	// clock-inconsistent's to report).
+	near := time.Duration(est.OffsetNs) + 300*time.Microsecond
+	r = Correlate(load(), Options{Offsets: map[string]time.Duration{"node-b": near}})
+	if c := clockOf(r, "node-b"); kinds(r)["offset-contradicted"] > 0 || c.OffsetNs != int64(near) || c.Method != "--offset" {
+		t.Errorf("node-b=%s: clock %+v, anomalies %v", near, c, kinds(r))
+	}
+}
+
+// A --window shorter than the hops the captures show splits packets into two journeys, the first
+// "lost": calipath sees the same packet again just past the window further along its path, says so,
+// and names a window that fits; with it, the losses are gone.
+func TestWindowTooSmall(t *testing.T) {
+	load := func() *decode.Capture { return labLoad(t, "healthy-ipip", "*.pcap", true) }
+	r := Correlate(load(), Options{Window: 20 * time.Microsecond})
+	if r.Summary.Lost == 0 || kinds(r)["encap-drop"]+kinds(r)["decap-drop"] == 0 {
+		t.Fatalf("a 20µs window no longer splits journeys (summary %+v): the test needs another window", r.Summary)
+	}
+	var an *Anomaly
+	for i := range r.Anomalies {
+		if r.Anomalies[i].Kind == "window-too-small" {
+			an = &r.Anomalies[i]
+		}
+	}
+	if an == nil {
+		t.Fatalf("no window-too-small warning; anomalies %v", kinds(r))
+	}
+	if an.Severity != "warning" || an.Count < r.Summary.Lost || len(an.Evidence) == 0 || len(an.Flows) != 3 ||
+		!strings.Contains(an.Message, "longer than --window 20µs") {
+		t.Errorf("window-too-small: %+v (summary %+v)", an, r.Summary)
+	}
+	_, rest, ok := strings.Cut(an.Next, "--window ")
+	win, err := time.ParseDuration(strings.Fields(rest + " x")[0])
+	if !ok || err != nil || win > 10*time.Millisecond {
+		t.Fatalf("next %q names no fitting window", an.Next)
+	}
+	r = Correlate(load(), Options{Window: win})
+	if r.Summary.Lost != 0 || r.Summary.NotCaptured != 0 || kinds(r)["window-too-small"] > 0 {
+		t.Errorf("with the window named (%s): summary %+v, anomalies %v", win, r.Summary, kinds(r))
+	}
+}
+
+// One Ethernet capture of several pods' veths (merged, or of a bridge) is one pod-veth point carrying
+// many pods: a warning names it and the fix, and no journey counts as delivered for having been seen
+// at that one point only. A file whose name gives no interface gets a hint with a --point example.
+func TestSharedPodVeth(t *testing.T) {
+	dir := "../testdata/lab/scenarios/healthy-ipip"
+	tmp := t.TempDir()
+	merged := filepath.Join(tmp, "node-a-cali0.pcap")
+	if err := pcapmerge.Merge(merged, filepath.Join(dir, "node-a-cali5e1c4d6c68c.pcap"),
+		filepath.Join(dir, "node-b-cali2f5353dd8c5.pcap")); err != nil {
+		t.Fatal(err)
+	}
+	find := func(r *Result, kind string) *Anomaly {
+		for i := range r.Anomalies {
+			if r.Anomalies[i].Kind == kind {
+				return &r.Anomalies[i]
+			}
+		}
+		return nil
+	}
+	// The merged capture alone: every flow's path is that one point.
+	r := Correlate(decode.Load([]string{merged}, decode.Options{}, decode.PointConfig{}), Options{})
+	an := find(r, "pod-veth-shared")
+	if an == nil || an.Severity != "warning" || an.Where.Point != "node-a/cali0" ||
+		!strings.Contains(an.Message, "2 pods (10.244.1.5, 10.244.2.7)") || !strings.Contains(an.Next, "--point") {
+		t.Errorf("pod-veth-shared: %+v", an)
+	}
+	if s := r.Summary; s.Journeys == 0 || s.Delivered != 0 || s.NotCaptured != s.Journeys {
+		t.Errorf("seen at one point only, yet: %+v", s)
+	}
+	for _, f := range r.Flows {
+		if f.Delivered != 0 {
+			t.Errorf("flow %s: %d delivered on path %v", f.ID, f.Delivered, f.Path)
+		}
+	}
+	// With the other points of both nodes, the warning stays.
+	others, _ := filepath.Glob(filepath.Join(dir, "*-[et][tu]*[0-9].pcap"))
+	r = Correlate(decode.Load(append(others, merged), decode.Options{}, decode.PointConfig{}), Options{})
+	if len(others) != 6 || find(r, "pod-veth-shared") == nil {
+		t.Errorf("%d other files; anomalies %v", len(others), kinds(r))
+	}
+	// A single pod's veth captured into a file whose name says nothing.
+	pods := filepath.Join(tmp, "pods.pcap")
+	b, err := os.ReadFile(filepath.Join(dir, "node-a-cali5e1c4d6c68c.pcap"))
+	if err != nil || os.WriteFile(pods, b, 0o644) != nil {
+		t.Fatal(err)
+	}
+	r = Correlate(decode.Load([]string{pods}, decode.Options{}, decode.PointConfig{}), Options{})
+	an = find(r, "point-unnamed")
+	if an == nil || an.Severity != "warning" || an.Where.Point != "pods/unknown" || find(r, "pod-veth-shared") != nil ||
+		!strings.Contains(an.Next, "--point NODE:IFACE="+pods) || !strings.Contains(an.Next, "calic440f455693") {
+		t.Errorf("point-unnamed: %+v; anomalies %v", an, kinds(r))
+	}
+	if s := r.Summary; s.Journeys == 0 || s.Delivered != 0 {
+		t.Errorf("one point, yet: %+v", s)
+	}
+}
