@@ -62,7 +62,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var offsets offsetFlag
 	fs.Var(&offsets, "offset", "set a node's clock offset against the reference node instead of estimating it: NODE=DURATION (repeatable)")
 	format := fs.String("format", "text", "output format: text, markdown, html or json")
-	out := fs.StringP("output", "o", "", "write the report to this file (atomically) instead of stdout")
+	out := fs.StringP("output", "o", "", "write the report to this file instead of stdout (a regular file is replaced atomically, a device or FIFO written through; - is stdout)")
 	flow := fs.String("flow", "", "show only the flows, anomalies and journeys matching this filter, e.g. 'host 10.0.0.5 and port 443'")
 	failOn := fs.String("fail-on", "", "exit 3 if an anomaly of these kinds (comma-separated), or of this severity or worse (error, warning, info), was found")
 	quiet := fs.BoolP("quiet", "q", false, "no progress bar")
