@@ -187,13 +187,21 @@ type flowAcc struct {
 	dstPods     [2]votes // and of the last hop's destination address
 	nVoted      [2]int
 	tcp         [2]tcpSeqState
-	nodeCache   [2][2]nodeCache  // per direction, source and destination: the last address's node
-	routers     [2]map[int]int64 // router point → summed hop position in the journeys that crossed it
-	routerN     [2]map[int]int
+	nodeCache   [2][2]nodeCache        // per direction, source and destination: the last address's node
+	routers     [2]map[int]*routerSeen // per direction: router point → what its journeys showed there
 	e2e         latAcc
 	nSent       int // packets its endpoints sent: journeys less GSO/GRO pieces and ICMP errors about it
 	arpWait     int64
 	icmpFrag    int // ICMP 3/4 seen reaching the client's pod-veth
+}
+
+// routerSeen is what a flow direction's journeys showed at one router point: their hop positions
+// there (summed: the order in corrected time) and the TTLs they crossed it with (outer when
+// encapsulated; from the first voteSample), which order the routers without a clock.
+type routerSeen struct {
+	pos  int64
+	n    int
+	ttls votes
 }
 
 type natKey struct {
@@ -345,7 +353,7 @@ func (a *analysis) result() *Result {
 				fl.client = t.reverse()
 			}
 			for d := 0; d < 2; d++ {
-				fl.routers[d], fl.routerN[d] = map[int]int64{}, map[int]int{}
+				fl.routers[d] = map[int]*routerSeen{}
 			}
 			a.flows = append(a.flows, fl)
 		}
@@ -383,12 +391,20 @@ func (a *analysis) result() *Result {
 				fl.dstPods[d].add(p)
 			}
 		}
-		// Routers' points, by their position in the journey (hops are in path order).
+		// Routers' points: the journey's position there (hops are in corrected-time order) and TTL.
 		for hi := range h {
 			p := int(a.hopPt[int(a.jStart[j])+hi])
 			if n := w.pointNode[p]; !w.cluster[n] && w.pointRole[p] != decode.RoleAny {
-				fl.routers[d][p] += int64(hi)
-				fl.routerN[d][p]++
+				rs := fl.routers[d][p]
+				if rs == nil {
+					rs = &routerSeen{}
+					fl.routers[d][p] = rs
+				}
+				rs.pos += int64(hi)
+				if rs.n++; rs.n <= voteSample {
+					oh, _ := a.obs(h[hi])
+					rs.ttls.add(int(a.w.hopTTL(oh)))
+				}
 			}
 		}
 	}
@@ -398,13 +414,7 @@ func (a *analysis) result() *Result {
 	if n := len(a.w.c.Points); n <= 256 {
 		a.segDense = make([]*segAcc, n*n)
 	}
-	for _, fl := range a.flows {
-		for d := uint8(0); d < 2; d++ {
-			if len(fl.journeys[d]) > 0 {
-				fl.path[d] = a.buildPath(fl, d)
-			}
-		}
-	}
+	a.buildPaths()
 	ids := a.flowIDs()
 	a.ids = ids
 	// ARP, ICMP errors and single-frame checks read what is settled by now and write nothing that
@@ -604,14 +614,17 @@ type votes []vote
 
 type vote struct{ key, n int }
 
-func (v *votes) add(k int) {
+func (v *votes) add(k int) { v.addN(k, 1) }
+
+// addN counts key k n times.
+func (v *votes) addN(k, n int) {
 	for i := range *v {
 		if (*v)[i].key == k {
-			(*v)[i].n++
+			(*v)[i].n += n
 			return
 		}
 	}
-	*v = append(*v, vote{k, 1})
+	*v = append(*v, vote{k, n})
 }
 
 // top returns the most frequent key, the lowest on a tie; -1 when there is none.
@@ -671,10 +684,97 @@ func (pi *pathInfo) index(p int) int {
 	return -1
 }
 
-// buildPath orders the points a flow direction's packets should cross.
-func (a *analysis) buildPath(fl *flowAcc, d uint8) *pathInfo {
+// pathEnds are the ends of a flow direction's path: the end nodes and the pod-veths on them (-1 when
+// unknown).
+type pathEnds struct {
+	src, dst, srcPod, dstPod int
+}
+
+// ends works out where a flow direction's path starts and ends: the most voted nodes, and on them
+// the most voted pod-veths.
+func (a *analysis) ends(fl *flowAcc, d uint8) pathEnds {
 	w := a.w
-	src, dst := fl.srcVotes[d].top(), fl.dstVotes[d].top()
+	e := pathEnds{src: fl.srcVotes[d].top(), dst: fl.dstVotes[d].top(), srcPod: -1, dstPod: -1}
+	if e.src >= 0 {
+		e.srcPod = fl.srcPods[d].topWhere(func(p int) bool { return w.pointNode[p] == e.src })
+	}
+	if e.dst >= 0 {
+		e.dstPod = fl.dstPods[d].topWhere(func(p int) bool { return w.pointNode[p] == e.dst })
+	}
+	return e
+}
+
+// buildPaths gives every flow direction its path. The flow directions between one pair of pods (or,
+// where a pod is not known, of addresses) take one path: packets between two pods cross the same
+// points, whichever protocol or port they use. What their journeys showed of the routers is pooled,
+// so that a flow whose packets all died at the first router is drawn, and judged, on the same path
+// as the flows that went further.
+func (a *analysis) buildPaths() {
+	type key struct {
+		ends     pathEnds
+		v6       bool
+		src, dst uint32 // the addresses of the ends whose pod is not known
+	}
+	type group struct {
+		ends    pathEnds
+		routers map[int]*routerSeen
+		members [][2]int // flow, direction
+	}
+	var groups []*group
+	byKey := map[key]*group{}
+	for fi, fl := range a.flows {
+		for d := uint8(0); d < 2; d++ {
+			if len(fl.journeys[d]) == 0 {
+				continue
+			}
+			e := a.ends(fl, d)
+			k := key{ends: e, v6: fl.client.v6}
+			if e.srcPod < 0 || e.dstPod < 0 {
+				t := fl.client
+				if d == s2c {
+					t = t.reverse()
+				}
+				if e.srcPod < 0 {
+					k.src = t.src
+				}
+				if e.dstPod < 0 {
+					k.dst = t.dst
+				}
+			}
+			g := byKey[k]
+			if g == nil {
+				g = &group{ends: e, routers: map[int]*routerSeen{}}
+				byKey[k] = g
+				groups = append(groups, g)
+			}
+			for p, rs := range fl.routers[d] {
+				gs := g.routers[p]
+				if gs == nil {
+					gs = &routerSeen{}
+					g.routers[p] = gs
+				}
+				gs.pos += rs.pos
+				gs.n += rs.n
+				for _, v := range rs.ttls {
+					gs.ttls.addN(v.key, v.n)
+				}
+			}
+			g.members = append(g.members, [2]int{fi, int(d)})
+		}
+	}
+	for _, g := range groups {
+		pi := a.buildPath(g.ends, g.routers)
+		for _, m := range g.members {
+			a.flows[m[0]].path[m[1]] = pi
+		}
+	}
+}
+
+// buildPath orders the points a flow direction's packets should cross, given its ends and what its
+// journeys showed of the routers.
+func (a *analysis) buildPath(e pathEnds, routers map[int]*routerSeen) *pathInfo {
+	w := a.w
+	src, dst, srcPod, dstPod := e.src, e.dst, e.srcPod, e.dstPod
 	pi := &pathInfo{srcNode: src, dstNode: dst}
 	add := func(ps ...int) {
 		for _, p := range ps {
@@ -682,14 +782,6 @@ func (a *analysis) buildPath(fl *flowAcc, d uint8) *pathInfo {
 				pi.points = append(pi.points, p)
 			}
 		}
-	}
-	// The pod-veths at either end: the most voted ones on the end nodes.
-	srcPod, dstPod := -1, -1
-	if src >= 0 {
-		srcPod = fl.srcPods[d].topWhere(func(p int) bool { return w.pointNode[p] == src })
-	}
-	if dst >= 0 {
-		dstPod = fl.dstPods[d].topWhere(func(p int) bool { return w.pointNode[p] == dst })
 	}
 	if src >= 0 && srcPod >= 0 {
 		add(srcPod)
@@ -700,32 +792,7 @@ func (a *analysis) buildPath(fl *flowAcc, d uint8) *pathInfo {
 		}
 		add(w.underlays[src]...)
 	}
-	// Routers, in the order packets reach them.
-	rs := make([]int, 0, len(fl.routers[d]))
-	for p := range fl.routers[d] {
-		rs = append(rs, p)
-	}
-	sort.Slice(rs, func(x, y int) bool {
-		ax := float64(fl.routers[d][rs[x]]) / float64(fl.routerN[d][rs[x]])
-		ay := float64(fl.routers[d][rs[y]]) / float64(fl.routerN[d][rs[y]])
-		if ax != ay {
-			return ax < ay
-		}
-		return rs[x] < rs[y]
-	})
-	// A router with two captured interfaces that packets entered but never left: the other one is its
-	// way out, so it belongs on the path even though nothing of this flow reached it.
-	for _, p := range rs {
-		add(p)
-		n := w.pointNode[p]
-		if others := w.underlays[n]; len(others) == 2 {
-			for _, q := range others {
-				if _, seen := fl.routers[d][q]; !seen && q != p {
-					add(q)
-				}
-			}
-		}
-	}
+	add(a.orderRouters(routers)...)
 	if dst >= 0 && dst != src {
 		add(w.underlays[dst]...)
 		if src >= 0 && a.encapsulated(src, dst) {
@@ -736,6 +803,80 @@ func (a *analysis) buildPath(fl *flowAcc, d uint8) *pathInfo {
 		add(dstPod)
 	}
 	return pi
+}
+
+// orderRouters puts the router points a path crosses in the order packets reach them, from evidence
+// that does not depend on clocks: a router decrements the TTL (the outer one when encapsulated) by
+// one, so along the path the TTL falls router by router; on one router the interface with the
+// higher TTL is its ingress and the other its egress; and at one TTL, on the link between two
+// routers, the upstream router's egress comes before the downstream router's ingress. A router with
+// two captured interfaces of which packets reached only one: they entered there and the other is
+// its way out, on the path even though nothing reached it. Points the TTLs cannot order (the two
+// ends of one link, neither router's other interface captured; an L2 box that keeps the TTL) keep
+// their order in corrected time.
+func (a *analysis) orderRouters(routers map[int]*routerSeen) []int {
+	w := a.w
+	type rp struct {
+		p, ttl int
+		role   int // at one TTL: 0 a router's egress, 1 unknown, 2 a router's ingress
+		pos    float64
+	}
+	rs := make([]rp, 0, len(routers)+2)
+	for p, s := range routers {
+		rs = append(rs, rp{p: p, ttl: s.ttls.top(), role: 1, pos: float64(s.pos) / float64(s.n)})
+	}
+	sort.Slice(rs, func(x, y int) bool { return rs[x].p < rs[y].p })
+	withTTL := true
+	for i := range rs {
+		if rs[i].ttl < 0 {
+			withTTL = false
+			continue
+		}
+		hi, lo := rs[i].ttl, rs[i].ttl
+		for _, q := range rs {
+			if w.pointNode[q.p] == w.pointNode[rs[i].p] && q.ttl >= 0 {
+				hi, lo = max(hi, q.ttl), min(lo, q.ttl)
+			}
+		}
+		switch {
+		case hi == lo:
+		case rs[i].ttl == hi:
+			rs[i].role = 2
+		default:
+			rs[i].role = 0
+		}
+	}
+	for i, n := 0, len(rs); i < n; i++ {
+		r := rs[i]
+		others := w.underlays[w.pointNode[r.p]]
+		if len(others) != 2 {
+			continue
+		}
+		for _, q := range others {
+			if _, seen := routers[q]; !seen && q != r.p {
+				rs[i].role = 2
+				rs = append(rs, rp{p: q, ttl: r.ttl - 1, role: 0, pos: r.pos + 0.5})
+			}
+		}
+	}
+	sort.SliceStable(rs, func(x, y int) bool {
+		a, b := rs[x], rs[y]
+		if withTTL && a.ttl != b.ttl {
+			return a.ttl > b.ttl
+		}
+		if withTTL && a.role != b.role {
+			return a.role < b.role
+		}
+		if a.pos != b.pos {
+			return a.pos < b.pos
+		}
+		return a.p < b.p
+	})
+	out := make([]int, len(rs))
+	for i, r := range rs {
+		out[i] = r.p
+	}
+	return out
 }
 
 // segKind names what a segment crosses.

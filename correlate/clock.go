@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/calipath/calipath/decode"
@@ -77,6 +78,7 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 	type sighting struct {
 		node        int
 		first, last int64
+		ttl         uint8 // the highest TTL seen on the node (outer when encapsulated): as it came in
 	}
 	type info struct {
 		sender, receiver int
@@ -111,6 +113,7 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 				pkts[fp] = p
 			}
 			node := w.pointNode[pi]
+			ttl := w.hopTTL(o)
 			found := false
 			for k := range p.seen {
 				if x := &p.seen[k]; x.node == node {
@@ -118,17 +121,20 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 					// Within one node a packet passes its edge points in microseconds; a sighting much
 					// later is another packet with the same fingerprint (a resend with IP id 0).
 					if o.Ts-x.first < sightingSpan && x.last-o.Ts < sightingSpan {
-						x.first, x.last = min(x.first, o.Ts), max(x.last, o.Ts)
+						x.first, x.last, x.ttl = min(x.first, o.Ts), max(x.last, o.Ts), max(x.ttl, ttl)
 					}
 				}
 			}
 			if !found {
-				p.seen = append(p.seen, sighting{node, o.Ts, o.Ts})
+				p.seen = append(p.seen, sighting{node, o.Ts, o.Ts, ttl})
 			}
 		}
 	}
-	// Samples: sender (egress) → every other node (ingress), and every router (egress) → the receiver.
+	// Samples: sender (egress) → every other node (ingress), every router (egress) → the receiver, and
+	// each router → the next one, in the order the outer TTL gives (it falls by one per routed hop,
+	// whatever the clocks say).
 	pairs := map[[2]int][]delaySample{} // [upstream, downstream]
+	var routers []*sighting
 	fps := make([]uint64, 0, len(pkts))
 	for fp := range pkts {
 		fps = append(fps, fp)
@@ -148,14 +154,36 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 		if snd == nil {
 			continue
 		}
+		routers = routers[:0]
 		for k := range p.seen {
 			x := &p.seen[k]
 			if x == snd {
 				continue
 			}
 			pairs[[2]int{snd.node, x.node}] = append(pairs[[2]int{snd.node, x.node}], delaySample{snd.last, x.first - snd.last})
-			if rcv != nil && x != rcv {
-				pairs[[2]int{x.node, rcv.node}] = append(pairs[[2]int{x.node, rcv.node}], delaySample{x.last, rcv.first - x.last})
+			if x != rcv {
+				routers = append(routers, x)
+				if rcv != nil {
+					pairs[[2]int{x.node, rcv.node}] = append(pairs[[2]int{x.node, rcv.node}], delaySample{x.last, rcv.first - x.last})
+				}
+			}
+		}
+		// A router's upstream router is the one that saw the packet with the next higher TTL (when
+		// exactly one did; a tie says nothing).
+		for _, y := range routers {
+			var up *sighting
+			tie := false
+			for _, x := range routers {
+				switch {
+				case x.ttl <= y.ttl:
+				case up == nil || x.ttl < up.ttl:
+					up, tie = x, false
+				case x.ttl == up.ttl:
+					tie = true
+				}
+			}
+			if up != nil && !tie {
+				pairs[[2]int{up.node, y.node}] = append(pairs[[2]int{up.node, y.node}], delaySample{up.last, y.first - up.last})
 			}
 		}
 	}
@@ -197,17 +225,23 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 		est[[2]int{rcv, snd}] = edgeEst{off: -m, bound: -1, n: len(s),
 			method: fmt.Sprintf("one-way (%s→%s only): offset ≥ %s; taken as equal, so latencies on this path are lower bounds", w.nodes[snd], w.nodes[rcv], time.Duration(-m))}
 	}
-	// Reference: the first node (by name) with an estimate; propagate breadth-first, two-way edges first.
+	// Reference: the first node (by name) with an estimate, a Kubernetes node (with pods or a tunnel)
+	// before a router; propagate breadth-first, two-way edges first.
 	done := make([]bool, nn)
 	for n := range models {
 		models[n] = clockModel{t0: t0, method: "no packets cross to or from this node: not corrected"}
 	}
 	ref := -1
-	for n := 0; n < nn && ref < 0; n++ {
-		for key := range est {
-			if key[0] == n || key[1] == n {
-				ref = n
-				break
+	for _, cluster := range []bool{true, false} {
+		for n := 0; n < nn && ref < 0; n++ {
+			if cluster && !w.cluster[n] {
+				continue
+			}
+			for key := range est {
+				if key[0] == n || key[1] == n {
+					ref = n
+					break
+				}
 			}
 		}
 	}
@@ -256,9 +290,164 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 			queue = append(queue, b)
 		}
 	}
-	w.jointFit(models, pairs, ref, t0)
-	w.feasible(models, pairs, ref)
+	anchors := []int{}
+	for n := range models {
+		if n == ref || models[n].method == "--offset" {
+			anchors = append(anchors, n)
+		}
+	}
+	side := clockSides(nn, pairs, anchors)
+	w.jointFit(models, pairs, ref, t0, side)
+	w.feasible(models, pairs, ref, side)
+	w.oneSided(models, pairs, side, t0)
 	return models
+}
+
+// clockSide says how the samples bound a node's clock against the reference (and --offset nodes).
+type clockSide uint8
+
+const (
+	sideNone  clockSide = iota // no chain of samples links it to the reference
+	sideTwo                    // bounded both ways: packets went to it from the reference's side and back
+	sideUpper                  // bounded above only: packets only went toward it (offset ≤ a limit)
+	sideLower                  // bounded below only: packets only came from it (offset ≥ a limit)
+)
+
+// clockSides classifies every node by the chains of samples between it and the anchors. A sample
+// u→v bounds θv − θu ≤ m: a node reached by such a chain from an anchor is bounded above, and one
+// from which a chain reaches an anchor is bounded below.
+func clockSides(nn int, pairs map[[2]int][]delaySample, anchors []int) []clockSide {
+	reach := func(forward bool) []bool {
+		seen := make([]bool, nn)
+		queue := append([]int(nil), anchors...)
+		for _, a := range anchors {
+			seen[a] = true
+		}
+		for len(queue) > 0 {
+			n := queue[0]
+			queue = queue[1:]
+			for k, s := range pairs {
+				from, to := k[0], k[1]
+				if !forward {
+					from, to = to, from
+				}
+				if len(s) > 0 && from == n && !seen[to] {
+					seen[to] = true
+					queue = append(queue, to)
+				}
+			}
+		}
+		return seen
+	}
+	up, down := reach(true), reach(false)
+	side := make([]clockSide, nn)
+	for n := range side {
+		switch {
+		case up[n] && down[n]:
+			side[n] = sideTwo
+		case up[n]:
+			side[n] = sideUpper
+		case down[n]:
+			side[n] = sideLower
+		}
+	}
+	return side
+}
+
+// oneSided sets the clocks that the samples bound on one side only. Such an offset can be anything
+// beyond its limit; it is taken at the limit, the one that makes the fastest sampled packet into the
+// node (or out of it) take no time at all, so no sampled packet arrives before it left and the
+// latencies on its segments are lower bounds. Limits follow chains of one-sided nodes (router-1,
+// then router-2 behind it): each node's limit comes from its neighbours' clocks as set, in rounds,
+// as in Bellman-Ford. Such a clock has no drift and no bound (-1), and its method says which way it
+// is open.
+func (w *world) oneSided(models []clockModel, pairs map[[2]int][]delaySample, side []clockSide, t0 int64) {
+	nn := len(models)
+	keys := make([][2]int, 0, len(pairs))
+	for k, s := range pairs {
+		if len(s) > 0 && (side[k[1]] == sideUpper || side[k[0]] == sideLower) {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i][0] != keys[j][0] {
+			return keys[i][0] < keys[j][0]
+		}
+		return keys[i][1] < keys[j][1]
+	})
+	have := make([]bool, nn) // the node's clock is set (two-sided ones are)
+	for n := range have {
+		have[n] = side[n] == sideTwo
+	}
+	limit := make([]float64, nn)
+	for round := 0; round <= nn; round++ {
+		moved := false
+		next := append([]float64(nil), limit...)
+		nextHave := append([]bool(nil), have...)
+		for _, k := range keys {
+			u, v := k[0], k[1]
+			for _, s := range pairs[k] {
+				switch {
+				case side[v] == sideUpper && have[u] && side[u] != sideLower:
+					// Arrival no earlier than departure: θv ≤ θu(x) + m.
+					x := float64(models[u].correct(s.t) - t0)
+					if b := float64(s.m) + models[u].theta(x); !nextHave[v] || b < next[v] {
+						next[v], nextHave[v] = b, true
+					}
+				case side[u] == sideLower && have[v] && side[v] != sideUpper:
+					// θu ≥ θv(x) − m, x the arrival in reference time.
+					x := float64(models[v].correct(s.t+s.m) - t0)
+					if b := models[v].theta(x) - float64(s.m); !nextHave[u] || b > next[u] {
+						next[u], nextHave[u] = b, true
+					}
+				}
+			}
+		}
+		for n := range models {
+			if side[n] != sideUpper && side[n] != sideLower || !nextHave[n] {
+				continue
+			}
+			if off := int64(math.Round(next[n])); !have[n] || off != models[n].offset {
+				moved = true
+				models[n].offset, models[n].drift, models[n].bound = off, 0, -1
+			}
+		}
+		limit, have = next, nextHave
+		if !moved {
+			break
+		}
+	}
+	// The methods: which neighbours' packets bound the clock, and on which side.
+	for n := range models {
+		if (side[n] != sideUpper && side[n] != sideLower) || !have[n] {
+			continue
+		}
+		var names []string
+		samples := 0
+		for _, k := range keys {
+			switch {
+			case side[n] == sideUpper && k[1] == n && have[k[0]]:
+				names = append(names, w.nodes[k[0]])
+			case side[n] == sideLower && k[0] == n && have[k[1]]:
+				names = append(names, w.nodes[k[1]])
+			default:
+				continue
+			}
+			samples += len(pairs[k])
+		}
+		m := &models[n]
+		m.samples = samples
+		if side[n] == sideUpper {
+			m.method = fmt.Sprintf("one-way (%s→%s only): offset ≤ %s; taken as equal, so latencies on this path are lower bounds",
+				strings.Join(names, ", "), w.nodes[n], time.Duration(m.offset))
+		} else {
+			m.method = fmt.Sprintf("one-way (%s→%s only): offset ≥ %s; taken as equal, so latencies on this path are lower bounds",
+				w.nodes[n], strings.Join(names, ", "), time.Duration(m.offset))
+		}
+	}
 }
 
 // receiverNode returns the node a packet is going to: the node of the outer destination for
@@ -281,6 +470,14 @@ func (w *world) senderNode(o *decode.Observation) int {
 		}
 	}
 	return w.nodeOf(o.Flags&decode.FlagIPv6 != 0, o.Src)
+}
+
+// hopTTL is the TTL a router sees and decrements: the outer header's when encapsulated.
+func (w *world) hopTTL(o *decode.Observation) uint8 {
+	if o.Encap() != decode.EncapNone {
+		return w.ctxOf(o).OuterTTL
+	}
+	return o.TTL
 }
 
 func minDelay(s []delaySample) int64 {
@@ -341,7 +538,7 @@ func (m *clockModel) theta(x float64) float64 { return float64(m.offset) + m.dri
 // current clock lines at once: a sample u→n with raw delay m bounds θn(x) ≤ m + θu(x), a sample n→v
 // bounds θn(x) ≥ θv(x) − m. Each node in turn gets the widest-margin line (with drift where the data
 // shows it), for a few rounds until nothing moves. The reference node stays put.
-func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, ref int, t0 int64) {
+func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, ref int, t0 int64, side []clockSide) {
 	keys := make([][2]int, 0, len(pairs))
 	for k := range pairs {
 		keys = append(keys, k)
@@ -355,12 +552,15 @@ func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, re
 	for round := 0; round < 20; round++ {
 		moved := false
 		for n := range models {
-			if n == ref || ref < 0 || models[n].method == "--offset" {
-				continue
+			if n == ref || ref < 0 || models[n].method == "--offset" || side[n] != sideTwo {
+				continue // a one-sided clock is set from its neighbours afterwards (oneSided)
 			}
 			var up, lo []linePt
 			for _, k := range keys {
 				u, v := k[0], k[1]
+				if side[u] != sideTwo || side[v] != sideTwo {
+					continue
+				}
 				switch {
 				case v == n && u != n:
 					for _, s := range pairs[k] {
@@ -409,7 +609,7 @@ func sortedKeys[V any](m map[string]V) []string {
 // (a, b) with minimum raw delay m bounds θb − θa ≤ m (a difference-constraint system). Starting from
 // the estimates, violated constraints are repaired by moving both ends half-way (the reference node
 // and --offset nodes stay put), for a bounded number of rounds. Offsets with a drift fit are left alone.
-func (w *world) feasible(models []clockModel, pairs map[[2]int][]delaySample, ref int) {
+func (w *world) feasible(models []clockModel, pairs map[[2]int][]delaySample, ref int, side []clockSide) {
 	type con struct {
 		a, b int
 		m    int64
@@ -417,8 +617,8 @@ func (w *world) feasible(models []clockModel, pairs map[[2]int][]delaySample, re
 	fixed := func(n int) bool { return n == ref || models[n].method == "--offset" } // never moved
 	var cons []con
 	for k, s := range pairs {
-		if models[k[0]].drift != 0 || models[k[1]].drift != 0 {
-			continue
+		if models[k[0]].drift != 0 || models[k[1]].drift != 0 || side[k[0]] != sideTwo || side[k[1]] != sideTwo {
+			continue // one-sided clocks are set afterwards, feasibly by construction (oneSided)
 		}
 		cons = append(cons, con{k[0], k[1], minDelay(s)})
 	}

@@ -64,6 +64,7 @@ func scenario(t *testing.T, name string) *correlate.Result {
 	t.Helper()
 	var dir string
 	var files []string
+	pc := decode.PointConfig{}
 	if cfg, ok := genScenarios[name]; ok {
 		dir = t.TempDir()
 		c := cfg()
@@ -83,15 +84,17 @@ func scenario(t *testing.T, name string) *correlate.Result {
 	} else {
 		dir = filepath.Join(filepath.Dir(goldenRoot), labDir, name)
 		files = labFiles(t, dir)
+		pc.Links = labLinks(t, dir)
 	}
 	sort.Strings(files)
 	t.Chdir(dir)
-	c := decode.Load(files, decode.Options{VXLANPort: decode.DefaultVXLANPort}, decode.PointConfig{})
+	c := decode.Load(files, decode.Options{VXLANPort: decode.DefaultVXLANPort}, pc)
 	return correlate.Correlate(c, correlate.Options{})
 }
 
 // labFiles returns a lab scenario's per-interface captures as its truth.json lists them (not the
-// "-i any" or multi-interface captures of the same traffic).
+// "-i any" or multi-interface captures of the same traffic); in an any-only scenario, whose truth
+// lists each interface of a -i any file as a point of that file, the -i any files.
 func labFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, "truth.json"))
@@ -108,9 +111,42 @@ func labFiles(t *testing.T, dir string) []string {
 		t.Fatal(err)
 	}
 	var out []string
+	seen := map[string]bool{}
 	for _, p := range tr.Points {
-		if p.Iface != "any" && p.File != "" && !strings.Contains(p.File, "/") {
+		if p.Iface != "any" && p.File != "" && !strings.Contains(p.File, "/") && !seen[p.File] {
+			seen[p.File] = true
 			out = append(out, p.File)
+		}
+	}
+	return out
+}
+
+// labLinks reads the `ip -o link` dumps an any-only scenario's truth.json lists (--links), or nil.
+func labLinks(t *testing.T, dir string) map[string]map[int32]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tr struct {
+		Links []struct{ Node, File string } `json:"links"`
+	}
+	if err := json.Unmarshal(b, &tr); err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Links) == 0 {
+		return nil
+	}
+	out := map[string]map[int32]string{}
+	for _, l := range tr.Links {
+		f, err := os.Open(filepath.Join(dir, l.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[l.Node], err = decode.ParseIPLink(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", l.File, err)
 		}
 	}
 	return out

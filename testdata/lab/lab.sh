@@ -21,11 +21,13 @@ PIDS=()
 
 SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-input-drop tunl0-cali-drop
 	proxy-arp-off no-default-route mtu-blackhole pmtu-discovery clusterip-dnat snat-external
-	underlay-loss clock-skew clock-drift tcp-retransmission)
+	underlay-loss clock-skew clock-drift tcp-retransmission two-routers two-routers-drop-r2
+	df-ping-refused healthy-vxlan-offload any-ipip-input-drop any-underlay-drop)
 
 # Addresses: they exist only inside the lab's namespaces.
 NODE_A_IP=192.168.10.2 NODE_B_IP=192.168.20.2 R_A_IP=192.168.10.1 R_B_IP=192.168.20.1
 R_EXT_IP=203.0.113.1 EXT_IP=203.0.113.10
+R12_A_IP=192.168.30.1 R12_B_IP=192.168.30.2 # the link between router-1 and router-2 (two-routers)
 BLOCK_A=10.244.1.0/26 BLOCK_B=10.244.2.0/26 TUN_A=10.244.1.0 TUN_B=10.244.2.0
 POD_A_IP=10.244.1.5 POD_B_IP=10.244.2.7 SVC_IP=10.96.0.10
 
@@ -59,10 +61,11 @@ veth() {
 	ip -n "$(ns "$1")" link add "$2" type veth peer name "$4" netns "$(ns "$3")"
 }
 
-# node NAME IP GW: a node namespace with its underlay eth0 towards router-1.
+# node NAME IP GW [ROUTER]: a node namespace with its underlay eth0 towards ROUTER's interface GW
+# (router-1 unless said).
 node() {
 	mkns "$1"
-	veth "$1" eth0 router-1 "$3"
+	veth "$1" eth0 "${4:-router-1}" "$3"
 	nsx "$1" sysctl -qw net.ipv4.ip_forward=1
 	ip -n "$(ns "$1")" addr add "$2/24" dev eth0
 	ip -n "$(ns "$1")" link set eth0 up
@@ -97,12 +100,41 @@ ipip_node() { # NODE LOCAL_IP TUN_IP REMOTE_BLOCK REMOTE_IP
 
 vxlan_node() { # NODE LOCAL_IP TUN_IP REMOTE_NODE REMOTE_BLOCK REMOTE_TUN_IP REMOTE_IP
 	local n; n=$(ns "$1")
-	ip -n "$n" link add vxlan.calico type vxlan id 4096 dstport 4789 local "$2" dev eth0 nolearning noudpcsum
+	local csum=noudpcsum
+	if [ "${VXLAN_UDPCSUM:-}" = 1 ]; then
+		csum=udpcsum
+		log "rule node=$1 cmd=ip link add vxlan.calico type vxlan id 4096 dstport 4789 local $2 dev eth0 nolearning udpcsum"
+	fi
+	ip -n "$n" link add vxlan.calico type vxlan id 4096 dstport 4789 local "$2" dev eth0 nolearning "$csum"
 	ip -n "$n" link set vxlan.calico address "$(vtepmac "$1")" mtu 1450 up
 	ip -n "$n" addr add "$3/32" dev vxlan.calico
 	ip -n "$n" neigh add "$6" lladdr "$(vtepmac "$4")" dev vxlan.calico nud permanent
 	nsx "$1" bridge fdb add "$(vtepmac "$4")" dev vxlan.calico dst "$7"
 	ip -n "$n" route add "$5" via "$6" dev vxlan.calico proto 80 onlink
+}
+
+# two_routers MODE: node-b behind a second router. router-1 eth1 (192.168.30.1) is linked to
+# router-2 eth0 (192.168.30.2), and router-2 eth1 (192.168.20.1) to node-b, so a packet between the
+# nodes crosses two routed hops: the outer TTL falls by one at each.
+two_routers() {
+	local r1 r2; r1=$(ns router-1) r2=$(ns router-2)
+	mkns router-2
+	nsx router-2 sysctl -qw net.ipv4.ip_forward=1
+	node node-b "$NODE_B_IP" eth1 router-2
+	veth router-1 eth1 router-2 eth0
+	ip -n "$r1" addr add "$R12_A_IP/24" dev eth1
+	ip -n "$r2" addr add "$R12_B_IP/24" dev eth0
+	ip -n "$r2" addr add "$R_B_IP/24" dev eth1
+	ip -n "$r1" link set eth1 up
+	ip -n "$r2" link set eth0 up
+	ip -n "$r2" link set eth1 up
+	ip -n "$r1" route add 192.168.20.0/24 via "$R12_B_IP" dev eth1
+	ip -n "$r2" route add 192.168.10.0/24 via "$R12_A_IP" dev eth0
+	if [ "$1" = bgp ]; then
+		ip -n "$r1" route add "$BLOCK_B" via "$R12_B_IP" dev eth1 proto bird
+		ip -n "$r2" route add "$BLOCK_A" via "$R12_A_IP" dev eth0 proto bird
+		ip -n "$r2" route add "$BLOCK_B" via "$NODE_B_IP" dev eth1 proto bird
+	fi
 }
 
 # build MODE: the whole topology, with node default routes.
@@ -112,10 +144,14 @@ build() {
 	mkns router-1
 	nsx router-1 sysctl -qw net.ipv4.ip_forward=1
 	node node-a "$NODE_A_IP" eth0
-	node node-b "$NODE_B_IP" eth1
 	local r; r=$(ns router-1)
+	if [ -n "${TWO_ROUTERS:-}" ]; then
+		two_routers "$mode"
+	else
+		node node-b "$NODE_B_IP" eth1
+		ip -n "$r" addr add "$R_B_IP/24" dev eth1
+	fi
 	ip -n "$r" addr add "$R_A_IP/24" dev eth0
-	ip -n "$r" addr add "$R_B_IP/24" dev eth1
 	ip -n "$r" link set eth0 up
 	ip -n "$r" link set eth1 up
 	if [ "${NO_DEFAULT_A:-}" = 1 ]; then
@@ -127,7 +163,12 @@ build() {
 	log "mode $mode"
 	log "node name=node-a ip=$NODE_A_IP block=$BLOCK_A tunnel_ip=${tif:+$TUN_A} vtep_mac=$([ "$mode" = vxlan ] && vtepmac node-a)"
 	log "node name=node-b ip=$NODE_B_IP block=$BLOCK_B tunnel_ip=${tif:+$TUN_B} vtep_mac=$([ "$mode" = vxlan ] && vtepmac node-b)"
-	log "router name=router-1 ifaces=eth0,eth1${WITH_EXT:+,eth2} node-a=eth0 node-b=eth1${WITH_EXT:+ ext-1=eth2}"
+	if [ -n "${TWO_ROUTERS:-}" ]; then
+		log "router name=router-1 ifaces=eth0,eth1 node-a=eth0 router-2=eth1"
+		log "router name=router-2 ifaces=eth0,eth1 router-1=eth0 node-b=eth1"
+	else
+		log "router name=router-1 ifaces=eth0,eth1${WITH_EXT:+,eth2} node-a=eth0 node-b=eth1${WITH_EXT:+ ext-1=eth2}"
+	fi
 	pod node-a pod-a "$POD_A_IP" "$mtu"
 	pod node-b pod-b "$POD_B_IP" "$mtu"
 	case $mode in
@@ -143,7 +184,9 @@ build() {
 		ip -n "$(ns node-a)" route add "$BLOCK_B" via "$R_A_IP" dev eth0 proto bird
 		ip -n "$(ns node-b)" route add "$BLOCK_A" via "$R_B_IP" dev eth0 proto bird
 		ip -n "$r" route add "$BLOCK_A" via "$NODE_A_IP" dev eth0 proto bird
-		ip -n "$r" route add "$BLOCK_B" via "$NODE_B_IP" dev eth1 proto bird
+		if [ -z "${TWO_ROUTERS:-}" ]; then
+			ip -n "$r" route add "$BLOCK_B" via "$NODE_B_IP" dev eth1 proto bird
+		fi
 		;;
 	esac
 	if [ -n "${WITH_EXT:-}" ]; then
@@ -176,13 +219,21 @@ waitfor() {
 	die "timeout waiting for $2 in $1: $(cat "$1")"
 }
 
-cap() { # NODE IFACE ROLE
-	local f="$1-$2.pcap"
+# cap NODE IFACE ROLE: tcpdump on one interface. The 32 MiB buffer matters: with tcpdump's
+# default (2 MiB) each -i any capture dropped 11 to 14 frames of a healthy-ipip run ("packets
+# dropped by kernel"). In an any-only scenario (ANY_ONLY=1) the per-interface captures go to
+# truth-captures/, for the truth computer to check the -i any files against ("check" lines).
+cap() {
+	local f="$1-$2.pcap" kind=point
 	[ "$2" = any ] && f="$1-any.pcap"
-	ip netns exec "$(ns "$1")" tcpdump -i "$2" -U --immediate-mode -n -s 262144 --time-stamp-precision=nano -w "$DIR/$f" 2>"$TMP/cap-$1-$2.log" &
+	if [ "${ANY_ONLY:-}" = 1 ] && [ "$2" != any ]; then
+		f="truth-captures/$f" kind=check
+		mkdir -p "$DIR/truth-captures"
+	fi
+	ip netns exec "$(ns "$1")" tcpdump -i "$2" -B 32768 -U --immediate-mode -n -s 262144 --time-stamp-precision=nano -w "$DIR/$f" 2>"$TMP/cap-$1-$2.log" &
 	CAPS+=($!)
 	waitfor "$TMP/cap-$1-$2.log" "listening on"
-	log "point node=$1 iface=$2 role=$3 file=$f"
+	log "$kind node=$1 iface=$2 role=$3 file=$f"
 }
 
 start_captures() {
@@ -197,9 +248,21 @@ start_captures() {
 	done
 	cap router-1 eth0 router
 	cap router-1 eth1 router
+	if [ -n "${TWO_ROUTERS:-}" ]; then
+		cap router-2 eth0 router
+		cap router-2 eth1 router
+	fi
 	if [ -n "${WITH_EXT:-}" ]; then
 		cap router-1 eth2 router
 		cap ext-1 eth0 external
+	fi
+	if [ "${ANY_ONLY:-}" = 1 ]; then
+		# What a user with one tcpdump -i any per node also saves: the interface index → name map.
+		for nd in node-a node-b; do
+			nsx "$nd" ip -o link >"$DIR/$nd-links.txt"
+			log "links node=$nd file=$nd-links.txt"
+		done
+		return
 	fi
 	cali=$(calname default.pod-a)
 	local args=(-i "$cali") ifs=$cali
@@ -232,6 +295,14 @@ stop_captures() {
 	sleep 0.3
 	stopall "${CAPS[@]}"
 	CAPS=()
+	# A capture that lost frames would make the truth wrong: refuse it.
+	local f
+	for f in "$TMP"/cap-*.log; do
+		if grep -Eq '^[1-9][0-9]* packets? dropped by kernel|dropped on interface .*: [0-9]+/[1-9]' "$f"; then
+			die "$(basename "$f" .log) dropped frames: $(grep dropped "$f" | tr '\n' ' ')"
+		fi
+	done
+	rm -f "$TMP"/cap-*.log
 }
 
 # client POD CMD...: run a traffic generator in a pod, log its JSON line.
@@ -262,9 +333,12 @@ run_scenario() {
 	rm -rf "$DIR"
 	mkdir -p "$DIR"
 	: >"$DIR/traffic.log"
-	unset NO_DEFAULT_A WITH_EXT
+	unset NO_DEFAULT_A WITH_EXT TWO_ROUTERS ANY_ONLY VXLAN_UDPCSUM
 	case $sc in
+	two-routers | two-routers-drop-r2) TWO_ROUTERS=1 ;;
 	healthy-vxlan) mode=vxlan ;;
+	healthy-vxlan-offload) mode=vxlan VXLAN_UDPCSUM=1 ;;
+	any-*) ANY_ONLY=1 ;;
 	healthy-bgp) mode=bgp ;;
 	no-default-route) NO_DEFAULT_A=1 ;;
 	snat-external) WITH_EXT=1 ;;
@@ -274,12 +348,23 @@ run_scenario() {
 	local ca cb
 	ca=$(calname default.pod-a) cb=$(calname default.pod-b)
 	case $sc in
-	underlay-drop-proto4)
+	underlay-drop-proto4 | any-underlay-drop)
 		rule router-1 nft add table ip lab
 		rule router-1 nft add chain ip lab labfwd '{ type filter hook forward priority 0; }'
 		rule router-1 nft add rule ip lab labfwd ip protocol 4 drop
 		;;
-	ipip-input-drop) rule node-b iptables -A INPUT -p 4 -j DROP ;;
+	ipip-input-drop | any-ipip-input-drop) rule node-b iptables -A INPUT -p 4 -j DROP ;;
+	df-ping-refused) rule pod-a ip link set eth0 mtu 1500 ;;
+	healthy-vxlan-offload)
+		# The veth defaults: checksums offloaded, so the kernel leaves placeholders for the device.
+		local nd i
+		for nd in node-a node-b; do
+			for i in eth0 vxlan.calico "$(calname "default.pod-${nd#node-}")"; do
+				log "offload node=$nd iface=$i $(nsx "$nd" ethtool -k "$i" |
+					awk -F': ' '/^(rx|tx)-checksumming|tx-checksum-ip-generic|^tx-udp_tnl-csum-segmentation/ {gsub(/ \[fixed\]/, "(fixed)", $2); printf "%s=%s ", $1, $2}' | sed 's/[[:space:]]*$//; s/\t//g')"
+			done
+		done
+		;;
 	tunl0-cali-drop) rule node-b iptables -A FORWARD -i tunl0 -o "$cb" -j DROP ;;
 	proxy-arp-off) rule node-a sysctl -qw "net.ipv4.conf.$ca.proxy_arp=0" ;;
 	no-default-route) log "rule node=node-a cmd=no default route; only ip route add 192.168.20.0/24 via $R_A_IP dev eth0" ;;
@@ -305,6 +390,11 @@ run_scenario() {
 		rule router-1 nft add chain ip lab labfwd '{ type filter hook forward priority 0; }'
 		rule router-1 nft add rule ip lab labfwd numgen random mod 100 '<' 15 drop
 		;;
+	two-routers-drop-r2)
+		rule router-2 nft add table ip lab
+		rule router-2 nft add chain ip lab labfwd '{ type filter hook forward priority 0; }'
+		rule router-2 nft add rule ip lab labfwd drop
+		;;
 	tcp-retransmission)
 		rule router-1 nft add table ip lab
 		rule router-1 nft add chain ip lab labfwd '{ type filter hook forward priority 0; }'
@@ -312,7 +402,12 @@ run_scenario() {
 		;;
 	esac
 	if [ -n "${WITH_EXT:-}" ]; then server ext-1; else server pod-b; fi
+	# A real node's -i any capture always holds the node's own traffic (BGP, kubelet): node-a and
+	# node-b exchange UDP over the underlay, unencapsulated, before and after the pods' traffic,
+	# so node-b's capture shows it ran even when no pod packet reaches node-b.
+	[ "${ANY_ONLY:-}" = 1 ] && server node-b
 	start_captures
+	[ "${ANY_ONLY:-}" = 1 ] && client node-a udp -addr "$NODE_B_IP:9000" -n 2
 	case $sc in
 	clusterip-dnat)
 		client pod-a ping -dst "$POD_B_IP" -n 3
@@ -326,6 +421,13 @@ run_scenario() {
 		client pod-a udp -addr "$POD_B_IP:9000" -n 10
 		;;
 	pmtu-discovery) traffic "$POD_B_IP" 8s ;;
+	df-ping-refused)
+		traffic
+		# ping -M do -s 1472: 1500 bytes with DF fit pod-a's eth0 but not node-a's tunl0 (1480),
+		# so node-a refuses the first and answers ICMP 3/4; pod-a then refuses the others itself
+		# (EMSGSIZE), as ping -M do does.
+		client pod-a ping -dst "$POD_B_IP" -n 3 -size 1472 -df
+		;;
 	mtu-blackhole)
 		traffic
 		# The server goes on resending into the black hole after the client gave up. Abort its
@@ -336,6 +438,7 @@ run_scenario() {
 		;;
 	*) traffic ;;
 	esac
+	[ "${ANY_ONLY:-}" = 1 ] && client node-a udp -addr "$NODE_B_IP:9000" -n 2
 	stop_captures
 	cleanup
 	local t0
@@ -367,6 +470,9 @@ main() {
 	for s in "${want[@]}"; do printf '%s\n' "${SCENARIOS[@]}" | grep -qx "$s" || die "unknown scenario $s"; done
 	local tool
 	for tool in tcpdump dumpcap ip nft iptables bridge go sha1sum; do command -v "$tool" >/dev/null || die "missing $tool"; done
+	if printf '%s\n' "${want[@]}" | grep -qx healthy-vxlan-offload; then
+		command -v ethtool >/dev/null || die "missing ethtool (healthy-vxlan-offload logs the offload settings)"
+	fi
 	mkdir -p "$OUT"
 	OUT=$(cd "$OUT" && pwd)
 	TMP=$(mktemp -d /tmp/calipath-lab.XXXXXX)

@@ -211,6 +211,7 @@ func ping(args []string) (Result, error) {
 	size := fs.Int("size", 56, "payload bytes")
 	interval := fs.Duration("interval", 200*time.Millisecond, "interval")
 	timeout := fs.Duration("timeout", time.Second, "wait for the last reply")
+	df := fs.Bool("df", false, "set DF and never fragment (IP_PMTUDISC_DO, as ping -M do): a request larger than the path MTU the kernel knows fails to send")
 	if err := fs.Parse(args); err != nil {
 		return Result{}, err
 	}
@@ -226,6 +227,11 @@ func ping(args []string) (Result, error) {
 		return Result{}, err
 	}
 	defer c.Close()
+	if *df {
+		if err := pmtudiscDo(c); err != nil {
+			return Result{}, err
+		}
+	}
 	id := os.Getpid() & 0xffff
 	res := Result{Kind: "ping", From: *from, Dst: *dst, ICMPID: id}
 	got := make(map[int]bool)
@@ -268,6 +274,28 @@ func ping(args []string) (Result, error) {
 	<-done
 	res.Received = len(got)
 	return res, nil
+}
+
+// pmtudiscDo sets IP_MTU_DISCOVER to IP_PMTUDISC_DO on a raw IPv4 socket.
+func pmtudiscDo(c net.PacketConn) error {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return errors.New("-df: not a socket")
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IP, syscall.IP_MTU_DISCOVER, syscall.IP_PMTUDISC_DO)
+	}); err != nil {
+		return err
+	}
+	if serr != nil {
+		return fmt.Errorf("-df: setsockopt IP_MTU_DISCOVER: %w", serr)
+	}
+	return nil
 }
 
 func csum(b []byte) uint16 {

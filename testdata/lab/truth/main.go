@@ -49,6 +49,8 @@ type Truth struct {
 	Routers           []Router      `json:"routers"`
 	External          []External    `json:"external,omitempty"`
 	Points            []Point       `json:"points"`
+	Links             []Links       `json:"links,omitempty"`
+	Checked           []string      `json:"checked_against,omitempty"`
 	MultiInterface    []Multi       `json:"multi_interface,omitempty"`
 	Flows             []Flow        `json:"flows"`
 	NAT               []NAT         `json:"nat"`
@@ -100,6 +102,7 @@ type Point struct {
 	File     string `json:"file"`
 	LinkType int    `json:"link_type"`
 	Packets  int    `json:"packets"`
+	IfIndex  int    `json:"ifindex,omitempty"` // an interface's index in its node's -i any capture
 }
 
 // Multi is a pcapng file holding several interfaces of one node.
@@ -120,6 +123,7 @@ type Flow struct {
 	Delivered      int       `json:"delivered"`
 	LostAt         string    `json:"lost_at"`
 	Lost           []LostSeg `json:"lost,omitempty"`
+	LostDetail     []LostSeg `json:"lost_detail,omitempty"`
 	Retransmitted  int       `json:"retransmitted,omitempty"`
 	Path           []string  `json:"path"`
 	DeliveredTo    string    `json:"delivered_to,omitempty"`
@@ -216,16 +220,17 @@ type endpoint struct {
 }
 
 type lab struct {
-	t          Truth
-	dir        string
-	pods       []endpoint
-	ext        []endpoint
-	nodeIPs    map[string]string
-	routerIf   map[string]string // node/ext name -> router-1 iface
-	routerName string
-	tunIface   string
-	dnat       []NAT
-	natCands   []natCand
+	t        Truth
+	dir      string
+	checks   []Point                   // per-interface captures kept to check -i any files against
+	frames   map[string][]frame        // point → its frames, for that check
+	csums    map[string]map[string]int // point → checksum class → frames
+	pods     []endpoint
+	ext      []endpoint
+	nodeIPs  map[string]string
+	tunIface string
+	dnat     []NAT
+	natCands []natCand
 }
 
 func main() {
@@ -258,11 +263,28 @@ func kv(fields []string) map[string]string {
 }
 
 func compute(dir string) (*Truth, error) {
-	l := &lab{dir: dir, nodeIPs: map[string]string{}, routerIf: map[string]string{}}
+	l, err := computeLab(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &l.t, nil
+}
+
+// computeLab computes a scenario's truth.
+func computeLab(dir string) (*lab, error) { return computeView(dir, false) }
+
+// computeView computes a scenario's truth; with checkView from the per-interface captures an
+// any-only scenario keeps in truth-captures/ (the "check" lines of lab.log) instead of its points.
+func computeView(dir string, checkView bool) (*lab, error) {
+	l := &lab{dir: dir, nodeIPs: map[string]string{},
+		frames: map[string][]frame{}, csums: map[string]map[string]int{}}
 	l.t.Flows, l.t.NAT, l.t.Rules, l.t.Traffic, l.t.ICMP, l.t.ExpectedAnomalies =
 		[]Flow{}, []NAT{}, []Rule{}, []TrafficLine{}, []ICMPSeen{}, []Anomaly{}
 	if err := l.readLabLog(); err != nil {
 		return nil, err
+	}
+	if checkView {
+		l.t.Points, l.t.Links, l.checks = l.checks, nil, nil
 	}
 	if err := l.readTraffic(); err != nil {
 		return nil, err
@@ -272,6 +294,7 @@ func compute(dir string) (*Truth, error) {
 	var arps []arpSeen
 	var data []obs
 	var icmps []icmpObs
+	var points []Point
 	for i := range l.t.Points {
 		p := &l.t.Points[i]
 		if p.Role == "any" {
@@ -283,12 +306,23 @@ func compute(dir string) (*Truth, error) {
 			if p.LinkType, err = fileLinkType(filepath.Join(dir, p.File)); err != nil {
 				return nil, err
 			}
+			points = append(points, *p)
+			// With its node's `ip -o link` dump, a -i any capture is every interface's point.
+			if lf := l.linksFile(p.Node); lf != "" {
+				ifs, err := l.readAny(p, lf, all, &data, &arps, &icmps)
+				if err != nil {
+					return nil, err
+				}
+				points = append(points, ifs...)
+			}
 			continue
 		}
 		if err := l.readPoint(p, all, &data, &arps, &icmps); err != nil {
 			return nil, err
 		}
+		points = append(points, *p)
 	}
+	l.t.Points = points
 	l.icmpAnomalies(icmps)
 	l.flows(all, data)
 	l.arpAnomalies(arps)
@@ -302,7 +336,12 @@ func compute(dir string) (*Truth, error) {
 		}
 		return a.Where < b.Where
 	})
-	return &l.t, nil
+	if len(l.checks) > 0 {
+		if err := l.crossCheck(); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
 }
 
 func (l *lab) readLabLog() error {
@@ -349,10 +388,8 @@ func (l *lab) readLabLog() error {
 			for k, v := range m {
 				if k != "name" && k != "ifaces" {
 					r.Toward[k] = v
-					l.routerIf[k] = v
 				}
 			}
-			l.routerName = r.Name
 			l.t.Routers = append(l.t.Routers, r)
 		case "external":
 			ip, err := netip.ParseAddr(m["ip"])
@@ -363,6 +400,10 @@ func (l *lab) readLabLog() error {
 			l.ext = append(l.ext, endpoint{kind: "ext", name: m["name"], node: m["name"], ip: ip, at: m["name"] + "/" + m["iface"]})
 		case "point":
 			l.t.Points = append(l.t.Points, Point{Node: m["node"], Iface: m["iface"], Role: m["role"], File: m["file"]})
+		case "check":
+			l.checks = append(l.checks, Point{Node: m["node"], Iface: m["iface"], Role: m["role"], File: m["file"]})
+		case "links":
+			l.t.Links = append(l.t.Links, Links{Node: m["node"], File: m["file"]})
 		case "multi":
 			l.t.MultiInterface = append(l.t.MultiInterface, Multi{Node: m["node"], Ifaces: strings.Split(m["ifaces"], ","), File: m["file"]})
 		case "rule":
@@ -501,7 +542,6 @@ func (l *lab) readPoint(p *Point, all map[string][]obs, segs *[]obs, arps *[]arp
 	default:
 		return fmt.Errorf("%s: unexpected link type %d", name, r.LinkType())
 	}
-	where := p.Node + "/" + p.Iface
 	for {
 		data, ci, err := r.ReadPacketData()
 		if errors.Is(err, io.EOF) {
@@ -511,65 +551,80 @@ func (l *lab) readPoint(p *Point, all map[string][]obs, segs *[]obs, arps *[]arp
 			return fmt.Errorf("%s: packet %d: %w", name, p.Packets+1, err)
 		}
 		p.Packets++
-		pkt := gopacket.NewPacket(data, first, gopacket.DecodeOptions{Lazy: false, NoCopy: true})
-		if a, ok := pkt.Layer(layers.LayerTypeARP).(*layers.ARP); ok {
-			s, _ := netip.AddrFromSlice(a.SourceProtAddress)
-			t, _ := netip.AddrFromSlice(a.DstProtAddress)
-			*arps = append(*arps, arpSeen{point: where, request: a.Operation == layers.ARPRequest,
-				senderIP: s, targetIP: t, senderMAC: fmtMAC(a.SourceHwAddress)})
-			continue
-		}
-		var ip *layers.IPv4
-		var next gopacket.Layer
-		ls := pkt.Layers()
-		for i, ly := range ls {
-			if v, ok := ly.(*layers.IPv4); ok {
-				ip, next = v, nil
-				if i+1 < len(ls) {
-					next = ls[i+1]
-				}
-			}
-		}
-		if ip == nil {
-			continue
-		}
-		o := obs{point: where, ts: l.unskew(p.Node, ci.Timestamp.UnixNano()), size: int(ip.Length), df: ip.Flags&layers.IPv4DontFragment != 0}
-		o.src, _ = netip.AddrFromSlice(ip.SrcIP.To4())
-		o.dst, _ = netip.AddrFromSlice(ip.DstIP.To4())
-		h := fnv.New64a()
-		var fp string
-		switch l4 := next.(type) {
-		case *layers.TCP:
-			o.proto, o.sport, o.dport = "tcp", int(l4.SrcPort), int(l4.DstPort)
-			o.seq, o.ack, o.plen, o.syn, o.fin = l4.Seq, l4.Ack, len(l4.Payload), l4.SYN, l4.FIN
-			fp = fmt.Sprintf("tcp/%d/%d/%d/%v%v%v%v", l4.Seq, l4.Ack, len(l4.Payload), l4.SYN, l4.ACK, l4.FIN, l4.RST)
-		case *layers.UDP:
-			o.proto, o.sport, o.dport = "udp", int(l4.SrcPort), int(l4.DstPort)
-			h.Write(l4.Payload)
-			fp = fmt.Sprintf("udp/%x", h.Sum64())
-		case *layers.ICMPv4:
-			typ := int(l4.TypeCode.Type())
-			if typ == 3 || typ == 11 || typ == 12 {
-				io := icmpObs{point: where, ts: o.ts, typ: typ, code: int(l4.TypeCode.Code()), src: o.src, dst: o.dst, id: ip.Id}
-				if typ == 3 && io.code == 4 {
-					io.mtu = int(l4.Seq) // next-hop MTU sits in the low half of the rest-of-header word
-				}
-				*icmps = append(*icmps, io)
-				continue
-			}
-			o.proto, o.sport = "icmp", int(l4.Id)
-			h.Write(l4.Payload)
-			fp = fmt.Sprintf("icmp/%d/%d/%x", typ, l4.Seq, h.Sum64())
-		default:
-			continue
-		}
-		if o.proto == "tcp" && o.plen > 0 {
-			*segs = append(*segs, o)
-			continue
-		}
-		key := fmt.Sprintf("%d/%d/%s", ip.Id, ip.Length, fp)
-		all[key] = append(all[key], o)
+		l.packet(p, ci.Timestamp.UnixNano(), data, first, all, segs, arps, icmps)
 	}
+}
+
+// packet follows one captured frame: data starts with a layer of type first.
+func (l *lab) packet(p *Point, ts int64, data []byte, first gopacket.LayerType, all map[string][]obs, segs *[]obs, arps *[]arpSeen, icmps *[]icmpObs) {
+	where := p.Node + "/" + p.Iface
+	pkt := gopacket.NewPacket(data, first, gopacket.DecodeOptions{Lazy: false, NoCopy: true})
+	network := data
+	if first == layers.LayerTypeEthernet {
+		if e, ok := pkt.Layer(layers.LayerTypeEthernet).(*layers.Ethernet); ok {
+			network = e.Payload
+		}
+	}
+	if a, ok := pkt.Layer(layers.LayerTypeARP).(*layers.ARP); ok {
+		l.frames[where] = append(l.frames[where], newFrame(ts, a.Contents)) // without Ethernet padding
+		s, _ := netip.AddrFromSlice(a.SourceProtAddress)
+		t, _ := netip.AddrFromSlice(a.DstProtAddress)
+		*arps = append(*arps, arpSeen{point: where, request: a.Operation == layers.ARPRequest,
+			senderIP: s, targetIP: t, senderMAC: fmtMAC(a.SourceHwAddress)})
+		return
+	}
+	var ip *layers.IPv4
+	var next gopacket.Layer
+	ls := pkt.Layers()
+	for i, ly := range ls {
+		if v, ok := ly.(*layers.IPv4); ok {
+			ip, next = v, nil
+			if i+1 < len(ls) {
+				next = ls[i+1]
+			}
+		}
+	}
+	l.frames[where] = append(l.frames[where], newFrame(ts, network))
+	if ip == nil {
+		return
+	}
+	l.checksums(where, network)
+	o := obs{point: where, ts: l.unskew(p.Node, ts), size: int(ip.Length), df: ip.Flags&layers.IPv4DontFragment != 0}
+	o.src, _ = netip.AddrFromSlice(ip.SrcIP.To4())
+	o.dst, _ = netip.AddrFromSlice(ip.DstIP.To4())
+	h := fnv.New64a()
+	var fp string
+	switch l4 := next.(type) {
+	case *layers.TCP:
+		o.proto, o.sport, o.dport = "tcp", int(l4.SrcPort), int(l4.DstPort)
+		o.seq, o.ack, o.plen, o.syn, o.fin = l4.Seq, l4.Ack, len(l4.Payload), l4.SYN, l4.FIN
+		fp = fmt.Sprintf("tcp/%d/%d/%d/%v%v%v%v", l4.Seq, l4.Ack, len(l4.Payload), l4.SYN, l4.ACK, l4.FIN, l4.RST)
+	case *layers.UDP:
+		o.proto, o.sport, o.dport = "udp", int(l4.SrcPort), int(l4.DstPort)
+		h.Write(l4.Payload)
+		fp = fmt.Sprintf("udp/%x", h.Sum64())
+	case *layers.ICMPv4:
+		typ := int(l4.TypeCode.Type())
+		if typ == 3 || typ == 11 || typ == 12 {
+			io := icmpObs{point: where, ts: o.ts, typ: typ, code: int(l4.TypeCode.Code()), src: o.src, dst: o.dst, id: ip.Id}
+			if typ == 3 && io.code == 4 {
+				io.mtu = int(l4.Seq) // next-hop MTU sits in the low half of the rest-of-header word
+			}
+			*icmps = append(*icmps, io)
+			return
+		}
+		o.proto, o.sport = "icmp", int(l4.Id)
+		h.Write(l4.Payload)
+		fp = fmt.Sprintf("icmp/%d/%d/%x", typ, l4.Seq, h.Sum64())
+	default:
+		return
+	}
+	if o.proto == "tcp" && o.plen > 0 {
+		*segs = append(*segs, o)
+		return
+	}
+	key := fmt.Sprintf("%d/%d/%s", ip.Id, ip.Length, fp)
+	all[key] = append(all[key], o)
 }
 
 // unskew undoes the clock shift the lab applied to a node's captures, so
@@ -634,7 +689,7 @@ func (l *lab) path(src, dst endpoint) []string {
 	b := l.side(dst, src.kind == "pod")
 	p := append([]string{}, a...)
 	if src.node != dst.node {
-		p = append(p, l.routerName+"/"+l.routerIf[src.node], l.routerName+"/"+l.routerIf[dst.node])
+		p = append(p, l.routerHops(src.node, dst.node)...)
 		for i := len(b) - 1; i >= 0; i-- {
 			p = append(p, b[i])
 		}
@@ -642,6 +697,52 @@ func (l *lab) path(src, dst endpoint) []string {
 		p = []string{src.at, dst.at}
 	}
 	return p
+}
+
+// routerHops lists the router interfaces a packet crosses from one host (node or external) to
+// another: for each router on the way, the interface toward where the packet came from, then the
+// one toward where it goes. The routers and their neighbours come from lab.log; the way is the
+// shortest one through them (the lab has no loops).
+func (l *lab) routerHops(from, to string) []string {
+	prev := map[string]string{from: ""}
+	queue := []string{from}
+	for len(queue) > 0 && prev[to] == "" {
+		at := queue[0]
+		queue = queue[1:]
+		for _, r := range l.t.Routers {
+			var next []string
+			if r.Name == at {
+				for k := range r.Toward {
+					next = append(next, k)
+				}
+				sort.Strings(next)
+			} else if _, ok := r.Toward[at]; ok {
+				next = []string{r.Name}
+			}
+			for _, n := range next {
+				if _, seen := prev[n]; !seen {
+					prev[n] = at
+					queue = append(queue, n)
+				}
+			}
+		}
+	}
+	var way []string // from … to, routers between
+	for at := to; at != ""; at = prev[at] {
+		way = append([]string{at}, way...)
+		if at == from {
+			break
+		}
+	}
+	var hops []string
+	for i := 1; i+1 < len(way); i++ {
+		for _, r := range l.t.Routers {
+			if r.Name == way[i] {
+				hops = append(hops, r.Name+"/"+r.Toward[way[i-1]], r.Name+"/"+r.Toward[way[i+1]])
+			}
+		}
+	}
+	return hops
 }
 
 func ipport(a netip.Addr, port int) string {
@@ -674,7 +775,7 @@ func (fs *flowSet) account(o obs, src endpoint, seen map[string]obs) {
 	if fl == nil {
 		fl = &Flow{Proto: o.proto, Src: o.src.String(), Dst: o.dst.String(), Sport: o.sport, Dport: o.dport, Path: []string{}}
 		if ok {
-			fl.Path = l.path(src, dst)
+			fl.Path = l.captured(l.path(src, dst))
 			fl.DeliveredTo = dst.at
 		}
 		fs.flows[fk] = fl
@@ -1040,7 +1141,8 @@ func (l *lab) lossAnomalies(fl *Flow) {
 			kind = "delivery-drop"
 		case fromNode == toNode && (rf == "workload" || rt == "workload"):
 			kind = "host-drop"
-		case rf == "router" || rt == "router" || rf == "external" || rt == "external":
+		case rf == "router" || rt == "router" || rf == "external" || rt == "external",
+			fromNode != toNode && rf == "underlay" && rt == "underlay": // no router captured between
 			kind = "underlay-drop"
 		}
 		if fl.Delivered > 0 {

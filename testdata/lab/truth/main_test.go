@@ -70,6 +70,14 @@ func TestScenarioFindings(t *testing.T) {
 		"clock-skew":           {"clock-skew node-b"},
 		"clock-drift":          {"clock-skew node-b"},
 		"tcp-retransmission":   {"retransmission " + b},
+		"two-routers":          {},
+		"two-routers-drop-r2":  {"underlay-drop router-2/eth0→router-2/eth1"},
+
+		// Issue 12: a DF ping its own node refuses, UDP checksum offload on VXLAN, one -i any per node.
+		"df-ping-refused":       {"icmp-frag-needed " + a, "encap-drop " + a + "→node-a/tunl0"},
+		"healthy-vxlan-offload": {},
+		"any-ipip-input-drop":   {"decap-drop node-b/eth0→node-b/tunl0"},
+		"any-underlay-drop":     {"underlay-drop node-a/eth0→node-b/eth0"},
 	}
 	for sc, kinds := range want {
 		t.Run(sc, func(t *testing.T) {
