@@ -46,7 +46,7 @@ var explain = map[string][2]string{
 		"Give --offset, or capture longer in both directions."},
 	"retransmission": {"TCP resent data that it had sent before (seen at %s): packets or their ACKs were lost or delayed.",
 		"See the loss anomalies on the same flows."},
-	"checksum-bad": {"Frames with a wrong checksum were received at %s (sender-side offload placeholders are not counted). Suspect a NIC or driver bug, or the VXLAN outer UDP checksum bug (calico#3145).",
+	"checksum-bad": {"Frames with a wrong checksum were received at %s (offload placeholders and outer checksums computed over them are not counted). Suspect a NIC or driver bug, or the VXLAN outer UDP checksum bug (calico#3145).",
 		"Check `ethtool -K <dev> tx off` on the sender."},
 	"wrong-outer-address": {"Encapsulated packets at %s have an outer source or destination that is not a node IP. Calico picked the wrong node address (IP autodetection; calico#2042) or a route points at the wrong next hop.",
 		"Check the Node resource's IPv4Address and IP_AUTODETECTION_METHOD."},

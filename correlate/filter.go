@@ -13,16 +13,27 @@ import (
 //	host IP        an endpoint address (before or after NAT)
 //	net CIDR       an endpoint address inside the prefix
 //	port N         an endpoint port (ICMP echo flows have none)
-//	proto NAME     tcp, udp, icmp, icmpv6, sctp or a protocol number
+//	portrange N-M  an endpoint port from N to M
+//	src …, dst …   host, net, port or portrange on one side only: src host IP, dst port N, src IP,
+//	               dst CIDR. A flow's src is the side that sent its first packet (the conversation as
+//	               listed, client → server); a journey's is its packet's sender
+//	tcp, udp, icmp, icmp6, sctp   the protocol (as proto NAME)
+//	ip, ip6        IPv4 or IPv6 flows
+//	proto NAME     tcp, udp, icmp, icmpv6 (or icmp6), sctp or a protocol number
 //	node NAME      a node the packets crossed (glob patterns allowed: node-*)
 //	point ID       a capture point, as node/iface or just iface (globs allowed: cali*)
 //	kind KIND      an anomaly kind (a flow matches when an anomaly names it)
 //	severity S     error, warning or info (anomalies, and flows an anomaly of that severity names)
-//	status S       delivered, lost or not-captured (a flow matches when some packet had it)
+//	status S       a flow's packets: delivered when every one was delivered, lost when one or more
+//	               was lost, not-captured when the fate of one or more was not captured (a flow
+//	               with both is lost and not-captured). A journey's status is its own: delivered,
+//	               lost, not-captured, split, merged or unplaced
 //	flow ID        a flow ID such as f12
 //
-// Terms combine with and, or, not (also &&, ||, !) and parentheses; juxtaposition means and.
-// Example: `proto tcp and (host 10.244.1.5 or net 10.96.0.0/12) and not status delivered`.
+// Terms combine with and, or, not (also &&, ||, !) and parentheses; juxtaposition means and, so
+// tcpdump's `tcp port 80` and `src 10.244.1.5 and dst port 53` read as they do there.
+// Example: `proto tcp and (host 10.244.1.5 or net 10.96.0.0/12) and not status delivered`: the TCP
+// flows of that pod (or of a Service) that did not deliver every packet.
 type Filter struct {
 	expr string
 	root fnode
@@ -41,9 +52,11 @@ type fnot struct{ x fnode }
 type fterm struct {
 	key    string
 	val    string
+	side   int // host, net, port, portrange: 0 either side, 1 src, 2 dst
 	addr   netip.Addr
 	prefix netip.Prefix
-	port   uint16
+	port   uint16 // port, and the first of a portrange
+	portHi uint16 // the last of a portrange
 }
 
 func (n fand) eval(s *subject) bool { return n.l.eval(s) && n.r.eval(s) }
@@ -52,8 +65,8 @@ func (n fnot) eval(s *subject) bool { return !n.x.eval(s) }
 
 // subject is what one flow, journey or anomaly offers to the terms.
 type subject struct {
-	addrs      []netip.Addr
-	ports      []uint16
+	sides      [2]endpoints // src, dst
+	versions   []uint8      // 4, 6
 	protos     []string
 	nodes      []string
 	points     []string
@@ -61,6 +74,12 @@ type subject struct {
 	severities []string
 	statuses   []string
 	flows      []string
+}
+
+// endpoints are the addresses and ports of one side of a conversation.
+type endpoints struct {
+	addrs []netip.Addr
+	ports []uint16
 }
 
 func globMatch(pattern, s string) bool {
@@ -72,21 +91,17 @@ func globMatch(pattern, s string) bool {
 
 func (t fterm) eval(s *subject) bool {
 	switch t.key {
-	case "host":
-		for _, a := range s.addrs {
-			if a == t.addr {
-				return true
+	case "host", "net", "port", "portrange":
+		for i := range s.sides {
+			if t.side == 0 || t.side == i+1 {
+				if t.evalSide(&s.sides[i]) {
+					return true
+				}
 			}
 		}
-	case "net":
-		for _, a := range s.addrs {
-			if t.prefix.Contains(a) {
-				return true
-			}
-		}
-	case "port":
-		for _, p := range s.ports {
-			if p == t.port {
+	case "ip":
+		for _, v := range s.versions {
+			if uint16(v) == t.port {
 				return true
 			}
 		}
@@ -113,6 +128,31 @@ func (t fterm) eval(s *subject) bool {
 		return anyEq(s.statuses, t.val)
 	case "flow":
 		return anyEq(s.flows, t.val)
+	}
+	return false
+}
+
+// evalSide evaluates an address or port term on one side.
+func (t fterm) evalSide(e *endpoints) bool {
+	switch t.key {
+	case "host":
+		for _, a := range e.addrs {
+			if a == t.addr {
+				return true
+			}
+		}
+	case "net":
+		for _, a := range e.addrs {
+			if t.prefix.Contains(a) {
+				return true
+			}
+		}
+	case "port", "portrange":
+		for _, p := range e.ports {
+			if p >= t.port && p <= t.portHi {
+				return true
+			}
+		}
 	}
 	return false
 }
@@ -243,13 +283,30 @@ func (p *fparser) not() (fnode, error) {
 	return p.primary()
 }
 
-var filterKeys = map[string]bool{"host": true, "net": true, "port": true, "proto": true, "node": true,
-	"point": true, "kind": true, "severity": true, "status": true, "flow": true}
+var filterKeys = map[string]bool{"host": true, "net": true, "port": true, "portrange": true, "proto": true,
+	"node": true, "point": true, "kind": true, "severity": true, "status": true, "flow": true}
+
+// protoWords are tcpdump's protocol primitives: each stands for proto NAME.
+var protoWords = map[string]string{"tcp": "tcp", "udp": "udp", "icmp": "icmp", "icmp6": "icmpv6",
+	"icmpv6": "icmpv6", "sctp": "sctp"}
+
+// notForFlows are tcpdump primitives that say nothing about a flow's IP conversation.
+var notForFlows = map[string]bool{"ether": true, "arp": true, "rarp": true, "vlan": true, "mpls": true,
+	"less": true, "greater": true, "broadcast": true, "multicast": true, "gateway": true, "len": true}
+
+// filterValues are the values the keywords with a fixed vocabulary accept.
+var filterValues = map[string][]string{
+	"severity": {"error", "warning", "info"},
+	"status":   {statusDelivered, statusLost, statusNotCaptured, "split", "merged", "unplaced"},
+}
+
+const filterTerms = "host, net, port, portrange, src, dst, tcp, udp, icmp, icmp6, sctp, ip, ip6, proto, " +
+	"node, point, kind, severity, status, flow"
 
 // FilterKeys lists the filter language's keywords, for completion.
 func FilterKeys() []string {
-	return []string{"host", "net", "port", "proto", "node", "point", "kind", "severity", "status", "flow",
-		"and", "or", "not"}
+	return []string{"host", "net", "port", "portrange", "src", "dst", "tcp", "udp", "icmp", "icmp6", "sctp",
+		"ip", "ip6", "proto", "node", "point", "kind", "severity", "status", "flow", "and", "or", "not"}
 }
 
 func (p *fparser) primary() (fnode, error) {
@@ -268,45 +325,145 @@ func (p *fparser) primary() (fnode, error) {
 		}
 		p.i++
 		return x, nil
+	case protoWords[t] != "":
+		p.i++
+		return fterm{key: "proto", val: protoWords[t]}, nil
+	case t == "ip" || t == "ip6":
+		p.i++
+		v := uint16(4)
+		if t == "ip6" {
+			v = 6
+		}
+		return fterm{key: "ip", port: v}, nil
+	case t == "src" || t == "dst":
+		return p.directed()
+	case notForFlows[t]:
+		return nil, fmt.Errorf("tcpdump's %q says nothing about a flow (an IP conversation); want one of %s", p.toks[p.i], filterTerms)
 	case !filterKeys[t]:
-		return nil, fmt.Errorf("unknown term %q (want one of host, net, port, proto, node, point, kind, severity, status, flow)", p.toks[p.i])
+		return nil, fmt.Errorf("unknown term %q (want one of %s)", p.toks[p.i], filterTerms)
 	}
 	p.i++
+	v, err := p.value(t)
+	if err != nil {
+		return nil, err
+	}
+	return term(t, v, 0)
+}
+
+// value returns the value after keyword t.
+func (p *fparser) value(t string) (string, error) {
 	if p.i >= len(p.toks) || p.toks[p.i] == ")" || p.toks[p.i] == "(" {
-		return nil, fmt.Errorf("%s needs a value", t)
+		return "", fmt.Errorf("%s needs a value", t)
+	}
+	p.i++
+	return p.toks[p.i-1], nil
+}
+
+// directed parses src, dst, `src or dst` (either side) or `src and dst` (both sides; also with dst
+// first), then host, net, port or portrange and its value, or an address or a CIDR prefix alone (host
+// or net, as tcpdump reads it).
+func (p *fparser) directed() (fnode, error) {
+	dir := p.peek()
+	side := 1
+	if dir == "dst" {
+		side = 2
+	}
+	p.i++
+	other := map[string]string{"src": "dst", "dst": "src"}[dir]
+	if c := p.peek(); (c == "or" || c == "and") && p.i+1 < len(p.toks) && strings.EqualFold(p.toks[p.i+1], other) {
+		p.i += 2
+		dir += " " + c + " " + other
+		side = 0
+		if c == "and" {
+			side = 3
+		}
+	}
+	x, err := p.directedTerm(dir, side)
+	if err != nil || side != 3 {
+		return x, err
+	}
+	t := x.(fterm) // both sides: the term on each
+	s, d := t, t
+	s.side, d.side = 1, 2
+	return fand{s, d}, nil
+}
+
+// directedTerm parses what follows src, dst or their combination.
+func (p *fparser) directedTerm(dir string, side int) (fnode, error) {
+	switch q := p.peek(); q {
+	case "host", "net", "port", "portrange":
+		p.i++
+		v, err := p.value(dir + " " + q)
+		if err != nil {
+			return nil, err
+		}
+		return term(q, v, side)
+	case "", "(", ")", "and", "or", "not", "&&", "||", "!":
+		return nil, fmt.Errorf("%s needs host, net, port or portrange and a value, or an address", dir)
 	}
 	v := p.toks[p.i]
 	p.i++
-	term := fterm{key: t, val: v}
-	switch t {
+	if strings.Contains(v, "/") {
+		return term("net", v, side)
+	}
+	if _, err := netip.ParseAddr(v); err != nil {
+		return nil, fmt.Errorf("%s %q: not an address (want %s host IP, net CIDR, port N or portrange N-M)", dir, v, dir)
+	}
+	return term("host", v, side)
+}
+
+// term builds the term key v, on one side (0: either).
+func term(key, v string, side int) (fnode, error) {
+	t := fterm{key: key, val: v, side: side}
+	switch key {
 	case "host":
 		a, err := netip.ParseAddr(v)
 		if err != nil {
 			return nil, fmt.Errorf("host %q: not an IP address", v)
 		}
-		term.addr = a.Unmap()
+		t.addr = a.Unmap()
 	case "net":
 		pf, err := netip.ParsePrefix(v)
 		if err != nil {
-			return nil, fmt.Errorf("net %q: not a CIDR prefix", v)
+			return nil, fmt.Errorf("net %q: not a CIDR prefix (such as 10.244.0.0/16)", v)
 		}
-		term.prefix = pf.Masked()
+		t.prefix = pf.Masked()
 	case "port":
 		n, err := strconv.ParseUint(v, 10, 16)
 		if err != nil {
 			return nil, fmt.Errorf("port %q: not a port number", v)
 		}
-		term.port = uint16(n)
+		t.port, t.portHi = uint16(n), uint16(n)
+	case "portrange":
+		lo, hi, ok := strings.Cut(v, "-")
+		a, err1 := strconv.ParseUint(lo, 10, 16)
+		b, err2 := strconv.ParseUint(hi, 10, 16)
+		if !ok || err1 != nil || err2 != nil || a > b {
+			return nil, fmt.Errorf("portrange %q: not N-M with N ≤ M ≤ 65535", v)
+		}
+		t.port, t.portHi = uint16(a), uint16(b)
 	case "proto":
-		v = strings.ToLower(v)
+		v = strings.TrimPrefix(strings.ToLower(v), `\`) // tcpdump's ip proto \tcp
 		if n, err := strconv.ParseUint(v, 10, 8); err == nil {
 			v = protoName(uint8(n))
+		} else if protoWords[v] != "" {
+			v = protoWords[v]
+		} else if !strings.HasPrefix(v, "ip-proto-") {
+			return nil, fmt.Errorf("proto %q: want tcp, udp, icmp, icmpv6, sctp or a protocol number", v)
 		}
-		term.val = v
-	case "kind", "severity", "status":
-		term.val = strings.ToLower(v)
+		t.val = v
+	case "kind":
+		t.val = strings.ToLower(v)
+		if _, ok := explain[t.val]; !ok {
+			return nil, fmt.Errorf("kind %q: not an anomaly kind (docs/anomalies.md lists them)", v)
+		}
+	case "severity", "status":
+		t.val = strings.ToLower(v)
+		if !anyEq(filterValues[key], t.val) {
+			return nil, fmt.Errorf("%s %q: want one of %s", key, v, strings.Join(filterValues[key], ", "))
+		}
 	}
-	return term, nil
+	return t, nil
 }
 
 // bind builds the per-Result indexes.
@@ -330,27 +487,49 @@ func (f *Filter) bind(r *Result) {
 	}
 }
 
-func addEndpoint(s *subject, ep string) {
-	if ap, err := netip.ParseAddrPort(strings.TrimSpace(ep)); err == nil {
-		s.addrs = append(s.addrs, ap.Addr().Unmap())
-		s.ports = append(s.ports, ap.Port())
+// flowSubject fills s with a flow's terms; swap puts its destination side first (a journey of the
+// server-to-client direction).
+func (f *Filter) flowSubject(fl *Flow, s *subject, swap bool) {
+	src, dst := &s.sides[0], &s.sides[1]
+	if swap {
+		src, dst = dst, src
 	}
-}
-
-func (f *Filter) flowSubject(fl *Flow, s *subject) {
-	for _, ep := range []Endpoint{fl.Src, fl.Dst} {
-		if a, err := netip.ParseAddr(ep.IP); err == nil {
-			s.addrs = append(s.addrs, a.Unmap())
+	var eps [2]netip.AddrPort // the flow's endpoints as listed
+	for i, ep := range []Endpoint{fl.Src, fl.Dst} {
+		a, err := netip.ParseAddr(ep.IP)
+		if err != nil {
+			continue
 		}
+		a = a.Unmap()
+		eps[i] = netip.AddrPortFrom(a, ep.Port)
+		side := []*endpoints{src, dst}[i]
+		side.addrs = append(side.addrs, a)
 		if fl.Proto != "icmp" && fl.Proto != "icmpv6" {
-			s.ports = append(s.ports, ep.Port)
+			side.ports = append(side.ports, ep.Port)
+		}
+		if i == 0 {
+			if a.Is4() {
+				s.versions = append(s.versions, 4)
+			} else {
+				s.versions = append(s.versions, 6)
+			}
 		}
 	}
 	for _, n := range fl.NAT {
-		for _, side := range []string{n.From, n.To} {
-			a, b, _ := strings.Cut(side, " → ")
-			addEndpoint(s, a)
-			addEndpoint(s, b)
+		// A rewrite is "a → b" before and after; it was seen in either direction: the side whose
+		// endpoint is the flow's source is the source side.
+		var from, to [2]netip.AddrPort
+		from[0], from[1] = natEnds(n.From)
+		to[0], to[1] = natEnds(n.To)
+		first, second := src, dst
+		if eps[0].IsValid() && (from[1] == eps[0] || to[1] == eps[0]) && from[0] != eps[0] && to[0] != eps[0] {
+			first, second = dst, src
+		}
+		for _, ap := range []netip.AddrPort{from[0], to[0]} {
+			addNATEnd(first, ap, fl.Proto)
+		}
+		for _, ap := range []netip.AddrPort{from[1], to[1]} {
+			addNATEnd(second, ap, fl.Proto)
 		}
 	}
 	s.protos = append(s.protos, fl.Proto)
@@ -366,7 +545,8 @@ func (f *Filter) flowSubject(fl *Flow, s *subject) {
 	}
 	s.kinds = append(s.kinds, f.flowKind[fl.ID]...)
 	s.severities = append(s.severities, f.flowSev[fl.ID]...)
-	if fl.Delivered > 0 {
+	// A flow is delivered when every packet was; lost and not-captured when any was.
+	if fl.Delivered > 0 && fl.Lost == 0 && fl.NotCaptured == 0 {
 		s.statuses = append(s.statuses, statusDelivered)
 	}
 	if fl.Lost > 0 {
@@ -378,6 +558,25 @@ func (f *Filter) flowSubject(fl *Flow, s *subject) {
 	s.flows = append(s.flows, fl.ID)
 }
 
+// natEnds parses a NAT mapping's "ip:port → ip:port".
+func natEnds(s string) (a, b netip.AddrPort) {
+	x, y, _ := strings.Cut(s, " → ")
+	a, _ = netip.ParseAddrPort(strings.TrimSpace(x))
+	b, _ = netip.ParseAddrPort(strings.TrimSpace(y))
+	return a, b
+}
+
+// addNATEnd adds a NAT mapping's endpoint to a side (ports only where the protocol has them).
+func addNATEnd(e *endpoints, ap netip.AddrPort, proto string) {
+	if !ap.IsValid() {
+		return
+	}
+	e.addrs = append(e.addrs, ap.Addr().Unmap())
+	if proto != "icmp" && proto != "icmpv6" {
+		e.ports = append(e.ports, ap.Port())
+	}
+}
+
 // MatchFlow reports whether a flow of r matches.
 func (f *Filter) MatchFlow(r *Result, fl *Flow) bool {
 	if f == nil || f.root == nil {
@@ -385,7 +584,7 @@ func (f *Filter) MatchFlow(r *Result, fl *Flow) bool {
 	}
 	f.bind(r)
 	var s subject
-	f.flowSubject(fl, &s)
+	f.flowSubject(fl, &s, false)
 	return f.root.eval(&s)
 }
 
@@ -397,7 +596,7 @@ func (f *Filter) MatchJourney(r *Result, j *Journey) bool {
 	f.bind(r)
 	var s subject
 	if fl := f.flowByID[j.Flow]; fl != nil {
-		f.flowSubject(fl, &s)
+		f.flowSubject(fl, &s, j.Dir == "s2c")
 		s.points, s.nodes, s.statuses = s.points[:0], s.nodes[:0], s.statuses[:0]
 	}
 	for _, h := range j.Hops {
@@ -410,30 +609,44 @@ func (f *Filter) MatchJourney(r *Result, j *Journey) bool {
 }
 
 // MatchAnomaly reports whether an anomaly of r matches: its kind, severity and place, and the terms
-// of the flows it names.
+// of a flow it names. The expression is evaluated once per named flow (with the anomaly's own kind,
+// severity and place), and matches when it matches for one of them, so that a negation such as
+// `not status delivered` keeps an anomaly that names a broken flow beside a healthy one.
 func (f *Filter) MatchAnomaly(r *Result, an *Anomaly) bool {
 	if f == nil || f.root == nil {
 		return true
 	}
 	f.bind(r)
-	var s subject
+	var flows []*Flow
 	for _, id := range an.Flows {
 		if fl := f.flowByID[id]; fl != nil {
-			f.flowSubject(fl, &s)
+			flows = append(flows, fl)
 		}
 	}
-	s.kinds = []string{an.Kind}
-	s.severities = []string{an.Severity}
-	s.points, s.nodes = s.points[:0], s.nodes[:0]
-	for _, p := range []string{an.Where.Point, an.Where.From, an.Where.To} {
-		if p != "" {
-			s.points = append(s.points, p)
-			node, _, _ := strings.Cut(p, "/")
-			s.nodes = append(s.nodes, node)
+	if len(flows) == 0 {
+		flows = append(flows, nil)
+	}
+	for _, fl := range flows {
+		var s subject
+		if fl != nil {
+			f.flowSubject(fl, &s, false)
+		}
+		s.kinds = []string{an.Kind}
+		s.severities = []string{an.Severity}
+		s.points, s.nodes = s.points[:0], s.nodes[:0]
+		for _, p := range []string{an.Where.Point, an.Where.From, an.Where.To} {
+			if p != "" {
+				s.points = append(s.points, p)
+				node, _, _ := strings.Cut(p, "/")
+				s.nodes = append(s.nodes, node)
+			}
+		}
+		if an.Where.Node != "" {
+			s.nodes = append(s.nodes, an.Where.Node)
+		}
+		if f.root.eval(&s) {
+			return true
 		}
 	}
-	if an.Where.Node != "" {
-		s.nodes = append(s.nodes, an.Where.Node)
-	}
-	return f.root.eval(&s)
+	return false
 }

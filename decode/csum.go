@@ -135,7 +135,7 @@ const (
 // checkL4 verifies a transport checksum over seg (the whole transport segment, captured in full) with
 // the checksum field at offset off. A checksum equal to the folded pseudo-header sum (or its
 // complement) is what the kernel leaves for the NIC to finish (CHECKSUM_PARTIAL, TX offload): it is
-// unverifiable, never bad.
+// unverifiable, never bad, wherever it is captured (veths and virtual NICs pass it on unfinished).
 func checkL4(h *IPHdr, proto uint8, seg []byte, off int, pseudo bool) l4Verdict {
 	var s uint64
 	if pseudo {
@@ -152,4 +152,57 @@ func checkL4(h *IPHdr, proto uint8, seg []byte, off int, pseudo bool) l4Verdict 
 		}
 	}
 	return l4Bad
+}
+
+// lcoArtefact reports whether the VXLAN datagram dgram (UDP header on, under IP header outer), whose
+// outer UDP checksum failed the plain check, verifies once the checksum of the inner transport segment
+// seg (under inner IP header in, a subslice of dgram) is completed: the inner checksum is still an
+// offload placeholder, and the outer one was computed by local checksum offload as if it were done.
+//
+// Linux computes an outer UDP checksum over an inner packet whose own checksum is left for later
+// (CHECKSUM_PARTIAL) by local checksum offload (Documentation/networking/checksum-offloads.rst,
+// lco_csum): it counts the inner segment as summing to what it will once its checksum is filled in.
+// A veth, a virtio NIC or a bridge passes the frame on unfinished, so captures anywhere along the
+// path, the receiving node's too, hold an outer checksum that is right for the packet as it will be
+// and wrong for the bytes captured. Completing the inner checksum tells the two apart: an outer
+// checksum that fits the completed packet is an artefact (unverifiable: the inner transport bytes
+// are covered by no finished checksum); one that does not (a rewritten outer address, calico#3145,
+// a flipped bit outside the inner segment, or any inner checksum that is not a placeholder) is bad.
+func lcoArtefact(outer *IPHdr, dgram []byte, in *IPHdr, seg []byte) bool {
+	if in.FragOff != 0 || in.MF {
+		return false // a fragment's checksum is finished before it is fragmented
+	}
+	var off int // the inner checksum field's offset in seg
+	switch in.Proto {
+	case 6:
+		off = 16
+	case 17:
+		off = 6
+	case 58:
+		off = 2
+	default:
+		return false // ICMPv4 has no pseudo-header and is never offloaded
+	}
+	at := cap(dgram) - cap(seg) // where seg starts in dgram (a subslice of it)
+	if len(seg) < off+2 || at < 0 || at+len(seg) > len(dgram) {
+		return false
+	}
+	field := binary.BigEndian.Uint16(seg[off:])
+	if in.Proto == 17 && field == 0 && in.Version == 4 {
+		return false // no inner checksum at all
+	}
+	ps := pseudoSum(in, in.Proto, len(seg))
+	if f := fold(ps); field != f && field != ^f {
+		return false // not a placeholder
+	}
+	// The completed checksum: the complement of the segment's sum without its checksum field.
+	done := ^fold(sum16(ps, seg) + uint64(^field))
+	// The outer sum with the field's captured value replaced by the completed one. A word at an odd
+	// offset in dgram counts byte-swapped (see windowSum); at the offsets Linux builds it is even.
+	minus, plus := ^field, done // subtracting a word is adding its complement
+	if (at+off)&1 != 0 {
+		minus, plus = minus<<8|minus>>8, plus<<8|plus>>8
+	}
+	s := sum16(pseudoSum(outer, 17, len(dgram)), dgram) + uint64(minus) + uint64(plus)
+	return fold(s) == 0xffff
 }

@@ -292,6 +292,10 @@ func decodeIP(b []byte, v6 bool, vxlanPort uint16, p *Packet) {
 		p.GSO = true
 	}
 	badIP := h.Version == 4 && !h.CsumOK
+	// A VXLAN outer UDP checksum that is an offload placeholder, or that failed the plain check (the
+	// datagram is kept to try the inner checksum's completion once the inner packet is decoded).
+	var outerPartial bool
+	var vxBad []byte
 	switch {
 	case h.Version == 4 && h.Proto == 4 && h.FragOff == 0 && !h.MF:
 		// IP-in-IP: this header is the outer one.
@@ -322,9 +326,14 @@ func decodeIP(b []byte, v6 bool, vxlanPort uint16, p *Packet) {
 		p.OuterSprt = binary.BigEndian.Uint16(udp[0:2])
 		p.OuterDprt = binary.BigEndian.Uint16(udp[2:4])
 		p.OuterUCsm = binary.BigEndian.Uint16(udp[6:8])
-		if p.OuterUCsm != 0 && !p.GSO && int(binary.BigEndian.Uint16(udp[4:6])) == len(pl) &&
-			checkL4(&outer, 17, pl, 6, true) == l4Bad {
-			p.Errs |= ErrBadOuterUDPChecksum
+		if p.OuterUCsm != 0 && !p.GSO && int(binary.BigEndian.Uint16(udp[4:6])) == len(pl) {
+			switch checkL4(&outer, 17, pl, 6, true) {
+			case l4Bad:
+				p.Errs |= ErrBadOuterUDPChecksum
+				vxBad = pl
+			case l4Unverifiable:
+				outerPartial = true
+			}
 		}
 		p.VNI = binary.BigEndian.Uint32(pl[12:16]) >> 8
 		copy(p.InnerDstMAC[:], pl[16:22])
@@ -360,6 +369,13 @@ func decodeIP(b []byte, v6 bool, vxlanPort uint16, p *Packet) {
 		badIP = true
 	}
 	l4 := decodeL4(pl, h, snapped, p)
+	if vxBad != nil && l4 == l4Unverifiable && lcoArtefact(&p.Outer, vxBad, h, pl) {
+		p.Errs &^= ErrBadOuterUDPChecksum
+		outerPartial = true
+	}
+	if outerPartial && l4 != l4Bad {
+		l4 = l4Unverifiable // the inner checksum does not cover the outer headers
+	}
 	p.Checksum = verdict(badIP, l4, p)
 }
 

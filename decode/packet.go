@@ -28,8 +28,10 @@ func (e Encap) String() string {
 // Checksum is the verdict on a packet's checksums (IP headers and the innermost L4 checksum).
 type Checksum uint8
 
-// Checksum states. Unverifiable covers truncated frames, GSO frames and checksums that a sender's NIC
-// fills in later (TX offload): such a checksum is never called bad.
+// Checksum states. Unverifiable covers truncated frames, GSO frames, checksums left for a NIC to fill
+// in (TX offload placeholders, which veths and virtual NICs carry to the receiving node unfinished)
+// and VXLAN outer UDP checksums that only fit the packet once such an inner placeholder is finished
+// (local checksum offload): such a checksum is never called bad.
 const (
 	CsumUnverifiable Checksum = iota
 	CsumOK
@@ -64,7 +66,7 @@ const (
 	ErrNotIP                               // a link-layer protocol other than IP or ARP
 	ErrBadIPChecksum                       // an IPv4 header checksum is wrong
 	ErrBadL4Checksum                       // a TCP/UDP/ICMP checksum is wrong
-	ErrBadOuterUDPChecksum                 // VXLAN outer UDP checksum is non-zero and wrong (calico#3145)
+	ErrBadOuterUDPChecksum                 // VXLAN outer UDP checksum is non-zero and wrong, also once the inner checksum is finished (calico#3145)
 	ErrBadVXLAN                            // UDP to the VXLAN port without a valid VXLAN header
 	ErrBadOption                           // malformed TCP option or IPv6 extension header
 )

@@ -60,10 +60,13 @@ import (
 //     (ErrBadIPChecksum). The innermost TCP, UDP (non-zero, or any over IPv6), ICMP and ICMPv6
 //     checksum is verified when the transport segment is captured whole and the packet is neither
 //     GSO nor a fragment (ErrBadL4Checksum); a pseudo-header checksum equal to the folded pseudo-
-//     header sum or its complement is a TX-offload placeholder: unverifiable, never bad. A non-zero
-//     VXLAN outer UDP checksum is verified when the UDP length matches the captured datagram
-//     (ErrBadOuterUDPChecksum). Verdict: CsumBad when any of these is wrong; CsumUnverifiable when
-//     the transport checksum could not be verified or the frame is GSO; CsumUnverifiable as well
+//     header sum or its complement is a TX-offload placeholder: unverifiable, never bad, wherever it
+//     is captured. A non-zero VXLAN outer UDP checksum is verified when the UDP length matches the
+//     captured datagram: a placeholder is unverifiable; a wrong one is ErrBadOuterUDPChecksum unless
+//     the inner TCP, UDP or ICMPv6 checksum is a placeholder and the outer checksum verifies once that
+//     is completed (local checksum offload: unverifiable). Verdict: CsumBad when any of these is
+//     wrong; CsumUnverifiable when the transport checksum could not be verified, the outer UDP
+//     checksum is a placeholder or an offload artefact, or the frame is GSO; CsumUnverifiable as well
 //     when there is no transport checksum at all and the innermost header is not IPv4 (nothing was
 //     verified); CsumOK otherwise. Frames that are not IP get CsumNone.
 func DecodeSlow(linkType LinkType, data []byte, origLen int, vxlanPort uint16, p *Packet) {
@@ -103,6 +106,10 @@ type slowState struct {
 	vxlanPort uint16
 	snapped   bool
 	badIP     bool
+	// outerPartial: the VXLAN outer UDP checksum is an offload placeholder, or an artefact of local
+	// checksum offload. vxBad: the VXLAN datagram whose outer checksum failed, until that is decided.
+	outerPartial bool
+	vxBad        []byte
 
 	eth   layers.Ethernet
 	dot1q layers.Dot1Q
@@ -271,7 +278,15 @@ func (s *slowState) ip(b []byte, v6 bool) {
 		}
 	}
 	p.Inner = h
-	s.verdict(s.transport(&p.Inner, pl))
+	l4 := s.transport(&p.Inner, pl)
+	if s.vxBad != nil && l4 == slowL4Unverifiable && slowCompletes(&p.Outer, s.vxBad, &p.Inner, pl) {
+		p.Errs &^= ErrBadOuterUDPChecksum
+		s.outerPartial = true
+	}
+	if s.outerPartial && l4 != slowL4Bad {
+		l4 = slowL4Unverifiable
+	}
+	s.verdict(l4)
 }
 
 // vxlan decodes the VXLAN encapsulation of the UDP datagram pl inside outer. isVX is false when the
@@ -290,9 +305,14 @@ func (s *slowState) vxlan(outer *IPHdr, pl []byte) (inner IPHdr, innerPl []byte,
 	p.Encap, p.Outer = EncapVXLAN, *outer
 	p.OuterSprt, p.OuterDprt = uint16(s.udp.SrcPort), uint16(s.udp.DstPort)
 	p.OuterUCsm = s.udp.Checksum
-	if p.OuterUCsm != 0 && !p.GSO && int(s.udp.Length) == len(pl) &&
-		slowCheck(outer, 17, pl, p.OuterUCsm, true) == slowL4Bad {
-		p.Errs |= ErrBadOuterUDPChecksum
+	if p.OuterUCsm != 0 && !p.GSO && int(s.udp.Length) == len(pl) {
+		switch slowCheck(outer, 17, pl, p.OuterUCsm, true) {
+		case slowL4Bad:
+			p.Errs |= ErrBadOuterUDPChecksum
+			s.vxBad = pl
+		case slowL4Unverifiable:
+			s.outerPartial = true
+		}
 	}
 	p.VNI = s.vx.VNI
 	eth := pl[16:]
@@ -700,6 +720,39 @@ func slowCheck(h *IPHdr, proto uint8, seg []byte, stored uint16, pseudo bool) in
 		return slowL4Unverifiable
 	}
 	return slowL4Bad
+}
+
+// slowCompletes reports whether the VXLAN datagram dgram under outer, whose outer UDP checksum is
+// wrong, verifies once the inner transport checksum (of seg under in, a subslice of dgram), an
+// offload placeholder, is completed: on a copy, the field zeroed, the checksum computed and stored,
+// the outer checksum checked again.
+func slowCompletes(outer *IPHdr, dgram []byte, in *IPHdr, seg []byte) bool {
+	var off int
+	switch {
+	case in.FragOff != 0 || in.MF:
+		return false
+	case in.Proto == 6:
+		off = 16
+	case in.Proto == 17:
+		off = 6
+	case in.Proto == 58:
+		off = 2
+	default:
+		return false
+	}
+	at := cap(dgram) - cap(seg)
+	if len(seg) < off+2 || at < 0 || at+len(seg) > len(dgram) {
+		return false
+	}
+	stored := binary.BigEndian.Uint16(seg[off:])
+	if (in.Proto == 17 && in.Version == 4 && stored == 0) || slowCheck(in, in.Proto, seg, stored, true) != slowL4Unverifiable {
+		return false
+	}
+	c := append([]byte(nil), dgram...)
+	f := c[at : at+len(seg)]
+	f[off], f[off+1] = 0, 0
+	binary.BigEndian.PutUint16(f[off:], ^slowFold(slowSum(slowPseudo(in, in.Proto, len(f)), f)))
+	return slowCheck(outer, 17, c, binary.BigEndian.Uint16(c[6:]), true) == slowL4OK
 }
 
 // slowPseudo returns the unfolded one's-complement sum of the TCP/UDP/ICMPv6 pseudo-header.

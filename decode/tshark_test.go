@@ -35,6 +35,12 @@ var tsFields = []string{"frame.number", "ip.src", "ip.dst", "ip.id", "ip.ttl", "
 	"udp.srcport", "udp.dstport", "icmp.type", "icmp.code", "icmpv6.type", "icmpv6.code",
 	"arp.opcode", "vxlan.vni"}
 
+// tsCsumFields are tshark's verdicts on the checksums it verifies (with the -o options tshark sets):
+// 0 bad, 1 good, 2 unverified, 3 not present, 4 illegal. They are not compared field by field: see
+// tsCsumCompare.
+var tsCsumFields = []string{"ip.checksum.status", "udp.checksum.status", "tcp.checksum.status",
+	"icmp.checksum.status", "icmpv6.checksum.status"}
+
 // tsFrame is one frame as tshark decoded it: field → occurrences.
 type tsFrame map[string][]string
 
@@ -43,8 +49,10 @@ func tshark(t *testing.T, bin, path string) map[uint32]tsFrame {
 	t.Helper()
 	args := []string{"-n", "-r", path, "-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE",
 		"-o", "tcp.relative_sequence_numbers:FALSE", "-d", "udp.port==4789,vxlan", "-T", "fields", "-E", "separator=|", "-E", "occurrence=a",
-		"-E", "aggregator=,"}
-	for _, f := range tsFields {
+		"-E", "aggregator=,", "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
+		"-o", "tcp.check_checksum:TRUE"}
+	fields := append(append([]string(nil), tsFields...), tsCsumFields...)
+	for _, f := range fields {
 		args = append(args, "-e", f)
 	}
 	var stderr bytes.Buffer
@@ -59,8 +67,8 @@ func tshark(t *testing.T, bin, path string) map[uint32]tsFrame {
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		cols := strings.Split(sc.Text(), "|")
-		if len(cols) != len(tsFields) {
-			t.Fatalf("tshark %s: %d columns in %q, want %d", path, len(cols), sc.Text(), len(tsFields))
+		if len(cols) != len(fields) {
+			t.Fatalf("tshark %s: %d columns in %q, want %d", path, len(cols), sc.Text(), len(fields))
 		}
 		n, err := strconv.ParseUint(cols[0], 10, 32)
 		if err != nil {
@@ -69,7 +77,7 @@ func tshark(t *testing.T, bin, path string) map[uint32]tsFrame {
 		f := tsFrame{}
 		for i, c := range cols[1:] {
 			if c != "" {
-				f[tsFields[i+1]] = strings.Split(c, ",")
+				f[fields[i+1]] = strings.Split(c, ",")
 			}
 		}
 		frames[uint32(n)] = f
@@ -190,6 +198,78 @@ func tsCompare(ts, dec tsFrame) []string {
 	return bad
 }
 
+// tsCsumCompare returns why a decoded Packet's checksum verdict contradicts tshark's, or "". It looks
+// at the checksums both verify, as tshark lists them outer first: the IPv4 headers (outer, inner), the
+// VXLAN outer UDP checksum and the innermost transport checksum (not the headers an ICMP error quotes).
+// A verdict of ok needs none of them bad in tshark; bad needs one of them bad. Unverifiable agrees
+// with anything: tshark calls offload placeholders bad, and cannot know them for what they are.
+func tsCsumCompare(ts tsFrame, p *Packet) string {
+	if p.Checksum != CsumOK && p.Checksum != CsumBad {
+		return ""
+	}
+	var v4, udp, tcp, icmp, icmp6 int // occurrences of each that the decoder verified
+	if p.Encap != EncapNone && p.Outer.Version == 4 {
+		v4++
+	}
+	if p.Inner.Version == 4 {
+		v4++
+	}
+	if p.Encap == EncapVXLAN {
+		udp++
+	}
+	switch {
+	case p.HasTCP:
+		tcp++
+	case p.HasUDP:
+		udp++
+	case p.HasICMP && p.Inner.Proto == 58:
+		icmp6++
+	case p.HasICMP:
+		icmp++
+	}
+	var bad []string
+	for _, c := range []struct {
+		field string
+		n     int
+	}{{"ip.checksum.status", v4}, {"udp.checksum.status", udp}, {"tcp.checksum.status", tcp},
+		{"icmp.checksum.status", icmp}, {"icmpv6.checksum.status", icmp6}} {
+		st := ts[c.field]
+		for i := 0; i < c.n && i < len(st); i++ {
+			if st[i] == "0" {
+				bad = append(bad, fmt.Sprintf("%s[%d]", c.field, i))
+			}
+		}
+	}
+	switch {
+	case p.Checksum == CsumOK && len(bad) > 0:
+		return fmt.Sprintf("decoder ok (%v), tshark bad: %s", p.Errs.Strings(), strings.Join(bad, " "))
+	case p.Checksum == CsumBad && len(bad) == 0:
+		return fmt.Sprintf("decoder bad (%v), tshark finds no bad checksum among %v", p.Errs.Strings(), ts)
+	}
+	return ""
+}
+
+// tsWriteOffload writes the offload frames of lcoVariants to a pcap.
+func tsWriteOffload(t *testing.T, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := pcapgo.NewWriter(f)
+	if err := w.WriteFileHeader(MaxCapLen, layers.LinkTypeEthernet); err != nil {
+		t.Fatal(err)
+	}
+	ts := time.Unix(1764086400, 0)
+	for i, v := range lcoVariants(t) {
+		ci := gopacket.CaptureInfo{Timestamp: ts.Add(time.Duration(i) * time.Millisecond),
+			CaptureLength: len(v.frame), Length: len(v.frame)}
+		if err := w.WritePacket(ci, v.frame); err != nil {
+			t.Fatalf("write %s: %v", v.name, err)
+		}
+	}
+}
+
 // tsWriteFixtures writes every fixture frame to a pcapng, one interface per link type, in name order.
 func tsWriteFixtures(t *testing.T, path string) {
 	frames := fxFrames(t)
@@ -267,7 +347,9 @@ func TestTshark(t *testing.T) {
 	}
 	fixtures := filepath.Join(t.TempDir(), "fixtures.pcapng")
 	tsWriteFixtures(t, fixtures)
-	files := []string{fixtures}
+	offload := filepath.Join(t.TempDir(), "offload.pcap")
+	tsWriteOffload(t, offload)
+	files := []string{fixtures, offload}
 	for _, f := range diffCaptureFiles(t, filepath.Join("..", "testdata"), "testdata") {
 		if !strings.Contains(filepath.ToSlash(f), "testdata/broken/") {
 			files = append(files, f)
@@ -280,6 +362,8 @@ func TestTshark(t *testing.T) {
 		switch {
 		case path == fixtures:
 			name = "fixtures"
+		case path == offload:
+			name = "offload"
 		case i >= len(files)-len(generated):
 			name = "gen/" + filepath.Base(path)
 		}
@@ -331,7 +415,11 @@ func tsCheckFile(t *testing.T, bin, path string) {
 			name string
 			p    *Packet
 		}{{"DecodeSlow", &slow}, {"Decoder", &fast}} {
-			if m := tsCompare(ts, tsExpect(d.p)); len(m) > 0 {
+			m := tsCompare(ts, tsExpect(d.p))
+			if c := tsCsumCompare(ts, d.p); c != "" {
+				m = append(m, "checksum: "+c)
+			}
+			if len(m) > 0 {
 				if bad++; bad <= 5 {
 					t.Errorf("frame %d (%s): %s disagrees with tshark:\n  %s", rec.Frame, rec.LinkType, d.name,
 						strings.Join(m, "\n  "))
