@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"context"
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -58,6 +59,13 @@ const coverageGrace = int64(5 * time.Millisecond)
 
 // Correlate follows every packet of the capture through its points. It does no I/O.
 func Correlate(c *decode.Capture, opts Options) *Result {
+	res, _ := CorrelateContext(context.Background(), c, opts)
+	return res
+}
+
+// CorrelateContext is Correlate that stops, between its phases, once ctx has ended: it then returns
+// nil and the context's cause. The Capture cannot be correlated again after a stop in Lean mode.
+func CorrelateContext(ctx context.Context, c *decode.Capture, opts Options) (*Result, error) {
 	if opts.Window <= 0 {
 		opts.Window = time.Second
 	}
@@ -67,10 +75,16 @@ func Correlate(c *decode.Capture, opts Options) *Result {
 		w.adoptInferred(inf)
 	}
 	clocks, offFits := w.clocksFor(opts)
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
 	m := newMatcher(w, clocks, opts)
 	m.run()
 	nJ := int(m.next)
 	m.ring, m.loose, m.tcp = nil, nil, nil // the open-journey state is no longer needed
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
 	if opts.Lean {
 		runtime.GC() // so that the journey ids below reuse that memory rather than come on top of it
 	}
@@ -79,8 +93,11 @@ func Correlate(c *decode.Capture, opts Options) *Result {
 		c.Loose, w.c.Loose = nil, nil // it holds journey ids now (w.c is a copy of c when points were inferred)
 		debug.FreeOSMemory()
 	}
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
 	a := &analysis{w: w, m: m, clocks: clocks, opts: opts, nJ: nJ, offFits: offFits}
-	return a.result()
+	return a.result(), nil
 }
 
 // dir is a journey's direction within its flow.

@@ -10,6 +10,9 @@ type Options struct {
 	Slow bool
 	// Limits bound how much of each input file is read (zero values: the defaults).
 	Limits Limits
+	// Done, when closed (a context's Done), stops reading: each file's scan looks at it every 64 Ki
+	// frames and stops with ErrStopped, and files not yet begun are not opened.
+	Done <-chan struct{}
 }
 
 // Decoder turns Records of one input file into Packets and Observations. It keeps small caches of the

@@ -60,12 +60,19 @@ func groupDigits(n int64) string {
 	return s
 }
 
-// Open opens a capture file (pcap or pcapng, optionally gzip-compressed) with the default Limits.
-// The Closer closes the file.
+// Open opens a capture file (pcap or pcapng, optionally gzip-compressed) with the default Limits;
+// "-" is stdin, read once like any pipe. The Closer closes the file (not stdin).
 func Open(path string) (Reader, io.Closer, error) { return OpenLimits(path, Limits{}) }
 
 // OpenLimits is Open with limits.
 func OpenLimits(path string, lim Limits) (Reader, io.Closer, error) {
+	if path == "-" {
+		r, err := NewReaderLimits(os.Stdin, lim)
+		if err != nil {
+			return nil, nil, fmt.Errorf("-: %w", err)
+		}
+		return r, io.NopCloser(nil), nil
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err

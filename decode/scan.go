@@ -106,8 +106,14 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 			break
 		}
 		fi.Records++
-		if report != nil && fi.Records%progressEvery == 0 {
-			report()
+		if fi.Records%progressEvery == 0 {
+			if report != nil {
+				report()
+			}
+			if stopped(opts.Done) {
+				fi.Err = ErrStopped
+				break
+			}
 		}
 		d.Decode(&rec, &p, &o)
 		if p.Errs&(ErrTruncated|ErrBadLength|ErrBadVersion|ErrUnknownLink) != 0 {
@@ -179,6 +185,19 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 	}
 }
 
+// ErrStopped is the FileInfo.Err of a file whose reading Options.Done stopped.
+var ErrStopped = errors.New("reading stopped")
+
+// stopped reports whether done is closed.
+func stopped(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
+}
+
 // ScanFiles scans files concurrently (one goroutine per file, at most GOMAXPROCS at once). fn, if not
 // nil, is made per file and called from that file's goroutine.
 func ScanFiles(paths []string, opts Options, t *Tables, fn func(file int) ScanFunc) []*FileInfo {
@@ -195,6 +214,10 @@ func scanFiles(paths []string, opts Options, t *Tables, fn func(file int) ScanFu
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			if stopped(opts.Done) {
+				out[i] = &FileInfo{Path: path, Index: uint16(i), Err: ErrStopped, Traffic: map[uint16]*Traffic{}}
+				return
+			}
 			var f ScanFunc
 			if fn != nil {
 				f = fn(i)

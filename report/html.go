@@ -1,6 +1,8 @@
 package report
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"html"
 	"io"
@@ -9,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/calipath/calipath/correlate"
+	"github.com/calipath/calipath/internal/safetext"
 )
 
 const htmlCSS = `
@@ -55,7 +58,22 @@ document.querySelectorAll("table.sortable").forEach(function(t){
 });
 `
 
-var esc = html.EscapeString
+// htmlCSP is the report's Content-Security-Policy: nothing loads from anywhere, and only the report's
+// own style sheet and sorting script (by their hashes) apply; no other script, style or markup a
+// capture might smuggle in could run. The report reads fully without the script (it only sorts).
+var htmlCSP = "default-src 'none'; style-src '" + cspHash(htmlCSS) + "'; script-src '" + cspHash(htmlJS) +
+	"'; img-src data:; base-uri 'none'; form-action 'none'"
+
+// cspHash is the CSP source expression of an inline element's contents.
+func cspHash(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return "sha256-" + base64.StdEncoding.EncodeToString(h[:])
+}
+
+// esc escapes s for HTML text and attributes, after showing its control characters and bidirectional
+// overrides as visible escapes (safetext.Clean): a raw ESC, BEL or C1 byte in the file would run on
+// the terminal of whoever cats it, and U+202E would reverse the rest of the paragraph in the browser.
+func esc(s string) string { return html.EscapeString(safetext.Clean(s)) }
 
 // hcell is an HTML table cell: text, and for numbers the value to sort by.
 type hcell struct {
@@ -106,6 +124,7 @@ func writeHTML(w io.Writer, v *view) {
 	r := v.res
 	s := r.Summary
 	fmt.Fprintf(w, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n")
+	fmt.Fprintf(w, "<meta http-equiv=\"Content-Security-Policy\" content=\"%s\">\n", htmlCSP)
 	fmt.Fprintf(w, "<meta name=\"viewport\" content=\"width=device-width\">\n<title>calipath report</title>\n")
 	fmt.Fprintf(w, "<style>%s</style></head><body>\n", htmlCSS)
 	fmt.Fprintf(w, "<header><h1>calipath report</h1><p>%s &middot; mode %s &middot; %d capture points in %d files</p></header>\n<main>\n",

@@ -100,6 +100,49 @@ func TestHTMLConsoleCheck(t *testing.T) {
 	}
 }
 
+// TestHTMLPolicyBlocksInjection shows the Content-Security-Policy at work: markup that got into the
+// report (were escaping ever to fail) runs no script and loads nothing, while the report's own style
+// and script apply (TestHTMLScreenshot fails on the console message a blocked one leaves).
+func TestHTMLPolicyBlocksInjection(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders in Chromium")
+	}
+	bin := chromium()
+	if bin == "" {
+		t.Skip("no chromium on PATH")
+	}
+	out := t.TempDir()
+	page := filepath.Join(out, "injected.html")
+	html := strings.Replace(string(render(t, small(), HTML)), "<main>",
+		`<main><script>document.title="pwned"</script><img src="http://127.0.0.1:9/x.png">`, 1)
+	os.WriteFile(page, []byte(html), 0o644)
+	dump := runChromiumDOM(t, bin, out, "file://"+page)
+	if strings.Contains(dump.dom, "<title>pwned</title>") || !strings.Contains(dump.dom, "<title>calipath report</title>") {
+		t.Error("an injected script ran")
+	}
+	if !strings.Contains(dump.log, "Content Security Policy") {
+		t.Errorf("Chromium did not report the blocked script:\n%s", dump.log)
+	}
+}
+
+type chromiumDump struct{ dom, log string }
+
+// runChromiumDOM loads a page and returns its DOM after scripts ran, and Chromium's log.
+func runChromiumDOM(t *testing.T, bin, dir, url string) chromiumDump {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+		"--disable-component-update", "--disable-sync", "--no-first-run", "--user-data-dir="+filepath.Join(dir, "profile"),
+		"--enable-logging=stderr", "--v=0", "--dump-dom", url)
+	var dom, log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &dom, &log
+	if err := cmd.Run(); err != nil {
+		t.Logf("chromium: %v", err)
+	}
+	return chromiumDump{dom.String(), log.String()}
+}
+
 func runChromium(t *testing.T, bin, dir string, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

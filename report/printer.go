@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/calipath/calipath/correlate"
+	"github.com/calipath/calipath/internal/safetext"
 	"github.com/charmbracelet/x/term"
 )
 
@@ -112,15 +113,16 @@ func New(w io.Writer, opts ...Option) *Printer {
 func (p *Printer) Print(res *correlate.Result) error {
 	bw := bufio.NewWriterSize(p.w, 64<<10)
 	ew := &errWriter{w: bw}
-	if p.opts.Format == Text || p.opts.Format == Markdown {
+	if p.opts.Format != JSON {
 		// Strings from captures (file and interface names, reasons, messages) must not carry
-		// terminal escapes into the text: only the printer's own styling may.
+		// terminal escapes or bidirectional overrides into the report: only the printer's own
+		// styling may. JSON keeps them, escaped (safetext.JSON).
 		res = sanitized(res)
 	}
 	v := newView(res, p.opts)
 	switch p.opts.Format {
 	case JSON:
-		enc := json.NewEncoder(ew)
+		enc := json.NewEncoder(safetext.JSONWriter(ew))
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(v.result()); err != nil && ew.err == nil {
 			return err

@@ -2,9 +2,12 @@ package report
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -389,8 +392,73 @@ func TestHostile(t *testing.T) {
 		if f == HTML && strings.Contains(out, "<script>alert") {
 			t.Error("HTML report does not escape a capture's file name")
 		}
-		if (f == Text || f == Markdown) && strings.Contains(out, "\x1b") {
+		if strings.Contains(out, "\x1b") {
 			t.Errorf("%s report passes a capture's escape sequence to the terminal", f)
+		}
+	}
+}
+
+// One rule for every format: control characters (C0, C1, DEL) and bidirectional overrides from a
+// capture are visible escapes in text, Markdown and HTML, and \u escapes in JSON (which keeps the
+// string); a raw ESC, BEL, C1 or U+202E in an HTML file runs on the terminal that cats it, or
+// reverses the rest of its paragraph in the browser.
+func TestHostileEveryFormat(t *testing.T) {
+	res := small()
+	bad := "eth\x1b]52;c;aGk\x07\u009b2J\u202egnp\u2066\x7f"
+	res.Points[0].Iface = bad
+	res.Points[0].ID = "a/" + bad
+	res.Inputs[0].File = bad
+	res.Anomalies[0].Where = correlate.Where{Point: "a/" + bad}
+	res.Anomalies[0].Message = "see " + bad
+	for _, f := range []Format{Text, Markdown, HTML, JSON} {
+		out := render(t, res, f)
+		for _, r := range []rune{0x1b, 0x07, 0x7f, 0x9b, 0x202e, 0x2066} {
+			if bytes.ContainsRune(out, r) {
+				t.Errorf("%s report holds %U raw", f, r)
+			}
+		}
+		want := `\x1b]52;c;aGk\x07\u009b2J\u202egnp\u2066\x7f`
+		switch f {
+		case JSON:
+			want = `\u001b]52;c;aGk\u0007\u009b2J\u202egnp\u2066\u007f`
+		case Markdown: // as Markdown writes a backslash and a bracket
+			want = strings.NewReplacer(`\`, `\\`, "]", `\]`).Replace(want)
+		}
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("%s report does not show the name as %s", f, want)
+		}
+		if f == JSON {
+			var back correlate.Result
+			if err := json.Unmarshal(out, &back); err != nil || back.Inputs[0].File != bad {
+				t.Errorf("JSON report: the file name reads back as %q (%v)", back.Inputs[0].File, err)
+			}
+		}
+	}
+}
+
+// The HTML report carries a strict Content-Security-Policy that allows its own style sheet and script
+// by hash and nothing else.
+func TestHTMLContentSecurityPolicy(t *testing.T) {
+	page := string(render(t, small(), HTML))
+	m := regexp.MustCompile(`<meta http-equiv="Content-Security-Policy" content="([^"]*)">`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no Content-Security-Policy meta tag")
+	}
+	csp := m[1]
+	if !strings.HasPrefix(csp, "default-src 'none';") || strings.Contains(csp, "unsafe") {
+		t.Errorf("CSP %q is not strict", csp)
+	}
+	if strings.Index(page, "Content-Security-Policy") > strings.Index(page, "<style>") {
+		t.Error("the CSP comes after the style it governs")
+	}
+	for _, el := range []string{"style", "script"} {
+		inline := regexp.MustCompile(`(?s)<`+el+`>(.*?)</`+el+`>`).FindAllStringSubmatch(page, -1)
+		if len(inline) != 1 {
+			t.Fatalf("%d <%s> elements, want 1", len(inline), el)
+		}
+		sum := sha256.Sum256([]byte(inline[0][1]))
+		if h := "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"; !strings.Contains(csp, el+"-src "+h) {
+			t.Errorf("the CSP does not allow the report's <%s> (%s): %s", el, h, csp)
 		}
 	}
 }

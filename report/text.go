@@ -2,13 +2,13 @@ package report
 
 import (
 	"fmt"
-	"github.com/calipath/calipath/internal/safetext"
 	"io"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/calipath/calipath/correlate"
+	"github.com/calipath/calipath/internal/safetext"
 )
 
 // ANSI styles of the text format.
@@ -50,44 +50,33 @@ func (t *text) line(s string) {
 	fmt.Fprintln(t.w, out)
 }
 
-// clean replaces control characters, which captures can smuggle into file and interface names, with
-// U+FFFD so that they cannot move the cursor or retitle the terminal. With sgr (colour output),
-// colour sequences (ESC [ digits/semicolons m) are kept: the report's own styling.
+// clean shows control characters and bidirectional overrides, which captures can smuggle into file
+// and interface names, as visible escapes (safetext.Clean) so that they cannot move the cursor,
+// retitle the terminal or reorder the line. With sgr (colour output), colour sequences (ESC [
+// digits/semicolons m) are kept: the report's own styling.
 func clean(s string, sgr bool) string {
-	if !sgr {
+	if !sgr || !strings.Contains(s, "\x1b[") {
 		return safetext.Clean(s)
 	}
-	if utf8.ValidString(s) {
-		ok := true
-		for _, r := range s {
-			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return s
-		}
-	}
-	var b strings.Builder
+	var b []byte
 	for i := 0; i < len(s); {
 		if j := sgrEnd(s, i); j > i {
-			b.WriteString(s[i:j])
+			b = append(b, s[i:j]...)
 			i = j
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && n == 1: // a byte that is not UTF-8 (0x9b would be a C1 CSI)
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			b.WriteRune('\uFFFD')
+			b = safetext.AppendByte(b, s[i])
+		case safetext.Unsafe(r):
+			b = safetext.AppendEscape(b, r)
 		default:
-			b.WriteString(s[i : i+n])
+			b = append(b, s[i:i+n]...)
 		}
 		i += n
 	}
-	return b.String()
+	return string(b)
 }
 
 // wrap writes s word-wrapped to the width, each line starting with indent (the first with first).

@@ -8,8 +8,9 @@ import (
 )
 
 // evil holds terminal escape sequences a hostile capture could carry in interface names, comments,
-// file names or payloads: an OSC title change, a screen clear, a C1 CSI and a bell.
-const evil = "x\x1b]0;pwned\x07\x1b[2J\u009b31m\x1bPq"
+// file names or payloads: an OSC title change, a screen clear, a C1 CSI, a bell and bidirectional
+// overrides.
+const evil = "x\x1b]0;pwned\x07\x1b[2J\u009b31m\x1bPq\u202e\u2067"
 
 // TestEscapeInjection puts escape sequences into every string of a Result that comes from a capture
 // and checks that no escape byte reaches any screen (the colour profile is pinned to ASCII, so the
@@ -54,7 +55,7 @@ func TestEscapeInjection(t *testing.T) {
 	check := func(where string) {
 		t.Helper()
 		v := m.View()
-		if i := strings.IndexAny(v, "\x1b\x07\u009b"); i >= 0 {
+		if i := strings.IndexAny(v, "\x1b\x07\u009b\u202e\u2067"); i >= 0 {
 			t.Fatalf("%s: escape or control byte in the view at %d: %q", where, i, v[max(0, i-20):min(len(v), i+20)])
 		}
 	}
@@ -104,11 +105,12 @@ func TestHexViewHidesControlBytes(t *testing.T) {
 func TestClean(t *testing.T) {
 	for in, want := range map[string]string{
 		"eth0":             "eth0",
-		"a\x1b[31mb":       "a\uFFFD[31mb",
-		"\u009b2J":         "\uFFFD2J",
+		"a\x1b[31mb":       `a\x1b[31mb`,
+		"\u009b2J":         `\u009b2J`,
 		"bad\xffutf8":      `bad\xffutf8`,
-		"tab\there":        "tab\uFFFDhere",
+		"tab\there":        `tab\x09here`,
 		"caf\u00e9 \u2192": "caf\u00e9 \u2192",
+		"gnp\u202eexe":     `gnp\u202eexe`,
 	} {
 		if got := clean(in); got != want {
 			t.Errorf("clean(%q) = %q, want %q", in, got, want)

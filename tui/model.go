@@ -30,6 +30,8 @@ type Options struct {
 	Out       io.Writer // terminal; nil means stdout
 	// Getenv reads the environment (NO_COLOR); nil means os.Getenv.
 	Getenv func(string) string
+
+	ctx context.Context // Run's: ending it stops loading and correlating
 }
 
 // screen is one of the TUI's screens.
@@ -224,7 +226,18 @@ func loadCmd(paths []string, opts Options, ls *loadState) tea.Cmd {
 		if err := correlate.Check(c, opts.Correlate); err != nil {
 			return unfitMsg{err}
 		}
-		return loadedMsg{res: correlate.Correlate(c, opts.Correlate)}
+		ctx := opts.ctx
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		if ctx.Err() != nil {
+			return nil // the program is stopping
+		}
+		res, err := correlate.CorrelateContext(ctx, c, opts.Correlate)
+		if err != nil {
+			return nil
+		}
+		return loadedMsg{res: res}
 	}
 }
 
@@ -322,6 +335,11 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.filterErr = ""
 			m.filterInput.SetValue(m.c.filter.String())
 			return m, nil
+		}
+		if msg.Type == tea.KeyRunes {
+			// A control character or bidirectional override typed or pasted is taken as its visible
+			// escape: the filter bar shows what is there.
+			msg.Runes = []rune(clean(string(msg.Runes)))
 		}
 		var cmd tea.Cmd
 		m.filterInput, cmd = m.filterInput.Update(msg)
@@ -676,9 +694,16 @@ func truncateStyled(s string, w int) string {
 // Run loads and correlates paths, then runs the TUI until the user quits or ctx ends. When the input
 // gives nothing to show (correlate.Check: no input could be read, …) the TUI quits and Run returns that
 // *correlate.UnfitError.
+//
+// ctx is what stops it from outside: the caller turns signals into its end (bubbletea's own signal
+// handler is off, so that SIGINT, SIGTERM and SIGHUP are handled alike, by the caller, at any
+// moment). Loading and correlating stop with it; the terminal is restored either way.
 func Run(ctx context.Context, paths []string, opts Options) error {
+	opts.ctx = ctx
+	opts.Decode.Done = ctx.Done()
 	m := New(paths, opts)
-	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithAltScreen(), tea.WithMouseCellMotion()}
+	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithAltScreen(), tea.WithMouseCellMotion(),
+		tea.WithoutSignalHandler()}
 	if opts.In != nil {
 		popts = append(popts, tea.WithInput(opts.In))
 	}
@@ -688,7 +713,7 @@ func Run(ctx context.Context, paths []string, opts Options) error {
 	final, err := tea.NewProgram(m, popts...).Run()
 	if err != nil {
 		if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
-			return ctx.Err()
+			return context.Cause(ctx)
 		}
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/calipath/calipath/correlate"
@@ -43,34 +45,126 @@ func demoScenarios() []string {
 	return out
 }
 
-// extractDemo writes the captures of the scenarios into dir/<scenario>/ and returns their paths.
-func extractDemo(dir string, scenarios []string) (map[string][]string, error) {
-	out := map[string][]string{}
+// extractDemo writes the captures of the scenarios into dir/<scenario>/ and returns their paths. It
+// never follows a symbolic link below dir (a link where a scenario directory or a capture should be
+// is an error, and --force replaces the link itself, never its target), and it overwrites an existing
+// file only with force. Nothing is written when any file is in the way.
+func extractDemo(dir string, scenarios []string, force bool) (map[string][]string, error) {
+	type file struct{ sc, name, path string }
+	var files []file
+	var inTheWay []string
 	for _, sc := range scenarios {
 		ents, err := fs.ReadDir(demoFS, path.Join("demo", sc))
 		if err != nil {
 			return nil, err
 		}
 		sd := filepath.Join(dir, sc)
-		if err := os.MkdirAll(sd, 0o755); err != nil {
+		if st, err := os.Lstat(sd); err == nil && !st.IsDir() {
+			return nil, fmt.Errorf("%s is not a directory (a %s): calipath does not follow links there or write over it", sd, kindOf(st))
+		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
 		for _, e := range ents {
 			if e.IsDir() || !isCaptureName(e.Name()) {
 				continue
 			}
-			b, err := demoFS.ReadFile(path.Join("demo", sc, e.Name()))
-			if err != nil {
-				return nil, err
-			}
 			p := filepath.Join(sd, e.Name())
-			if err := os.WriteFile(p, b, 0o644); err != nil {
+			files = append(files, file{sc, e.Name(), p})
+			st, err := os.Lstat(p)
+			switch {
+			case err == nil && st.IsDir():
+				return nil, fmt.Errorf("%s is a directory", p)
+			case err == nil && !force:
+				inTheWay = append(inTheWay, p)
+			case err != nil && !errors.Is(err, fs.ErrNotExist):
 				return nil, err
 			}
-			out[sc] = append(out[sc], p)
 		}
 	}
+	if len(inTheWay) > 0 {
+		what := inTheWay[0]
+		if len(inTheWay) > 1 {
+			what = fmt.Sprintf("%s and %d more", what, len(inTheWay)-1)
+		}
+		return nil, fmt.Errorf("%s exists (--force overwrites)", what)
+	}
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	for _, f := range files {
+		sd := filepath.Dir(f.path)
+		if err := os.Mkdir(sd, 0o777); err != nil && !errors.Is(err, fs.ErrExist) {
+			return nil, err
+		}
+		if st, err := os.Lstat(sd); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("%s is not a directory", sd)
+		}
+		b, err := demoFS.ReadFile(path.Join("demo", f.sc, f.name))
+		if err != nil {
+			return nil, err
+		}
+		if err := placeFile(f.path, b, force); err != nil {
+			return nil, err
+		}
+		out[f.sc] = append(out[f.sc], f.path)
+	}
 	return out, nil
+}
+
+// placeFile writes b to a new file at p without following a link there: created exclusively (failing
+// if anything is at p) or, with replace, written beside it and renamed over whatever p is.
+func placeFile(p string, b []byte, replace bool) (err error) {
+	var f *os.File
+	name := p
+	if replace {
+		f, name, err = createTemp(filepath.Dir(p), "."+filepath.Base(p)+".tmp", 0o666)
+	} else {
+		temps.add(p)
+		f, err = os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o666)
+		if errors.Is(err, fs.ErrExist) {
+			temps.remove(p)
+			return fmt.Errorf("%s exists (--force overwrites)", p)
+		}
+	}
+	if err != nil {
+		temps.remove(p)
+		return err
+	}
+	defer func() {
+		f.Close()
+		if err != nil || replace {
+			os.Remove(name) // after the rename, the temporary name is gone already
+		}
+		temps.remove(name)
+	}()
+	if _, err = f.Write(b); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if replace {
+		return os.Rename(name, p)
+	}
+	return nil
+}
+
+// kindOf names the type of a file that is not a regular file or a directory.
+func kindOf(st fs.FileInfo) string {
+	switch m := st.Mode(); {
+	case m&fs.ModeSymlink != 0:
+		return "symbolic link"
+	case m&fs.ModeNamedPipe != 0:
+		return "FIFO"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m.IsRegular():
+		return "regular file"
+	}
+	return "special file"
 }
 
 func isCaptureName(n string) bool {
@@ -82,6 +176,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fset := newFlagSet("demo", "", stderr)
 	scs := demoScenarios()
 	extract := fset.String("extract", "", "write the sample captures to DIR/<scenario>/ and exit")
+	force := fset.Bool("force", false, "with --extract: overwrite captures already there (links are replaced, never followed)")
 	scenario := fset.String("scenario", demoDefault, "scenario to show: "+strings.Join(scs, ", "))
 	format := fset.String("format", "text", "report format when stdout is not a terminal: text, markdown, html or json")
 	noTUI := fset.Bool("no-tui", false, "print the report even when stdout is a terminal")
@@ -92,7 +187,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageErr(fset, stderr, "demo takes no files (it brings its own)")
 	}
 	if *extract != "" {
-		paths, err := extractDemo(*extract, scs)
+		paths, err := extractDemo(*extract, scs, *force)
 		if err != nil {
 			return err
 		}
@@ -113,19 +208,25 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return usageErr(fset, stderr, "--format: %v", err)
 	}
+	tuiOn := report.IsTerminal(stdout) && !*noTUI
+	if tuiOn {
+		if code, ok := guardTUI(ctx, stdout, stderr); ok {
+			return exitCode(code)
+		}
+	}
 	dir, err := os.MkdirTemp("", "calipath-demo-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	paths, err := extractDemo(dir, []string{*scenario})
+	paths, err := extractDemo(dir, []string{*scenario}, false)
 	if err != nil {
 		return err
 	}
 	ps := paths[*scenario]
-	if report.IsTerminal(stdout) && !*noTUI {
-		return tui.Run(ctx, ps, tui.Options{Decode: decode.Options{VXLANPort: decode.DefaultVXLANPort},
-			Correlate: correlate.Options{Window: time.Second, Lean: true}})
+	if tuiOn {
+		return tuiErr(ctx, tui.Run(ctx, ps, tui.Options{Decode: decode.Options{VXLANPort: decode.DefaultVXLANPort},
+			Correlate: correlate.Options{Window: time.Second, Lean: true}}), stderr)
 	}
 	fmt.Fprintf(stderr, "calipath demo: the %s captures, unpacked for this run only; `calipath demo --extract DIR` keeps them\n", *scenario)
 	all, _ := correlate.ParseFilter("")

@@ -309,3 +309,33 @@ func parseTextJSON(fs *pflag.FlagSet, in *inputFlags, args []string, stderr io.W
 	}
 	return paths, nil
 }
+
+// checkOutputs refuses (a usage error) an output that is a file calipath reads: an input capture
+// (stdin, when "-" is one) or a --links file, by name or by inode (a link to it, a hard link).
+// outs are flag and path pairs; empty paths and "-" (stdout) are skipped.
+func (f *inputFlags) checkOutputs(fs *pflag.FlagSet, stderr io.Writer, paths []string, outs ...string) error {
+	type read struct{ path, what string }
+	var reads []read
+	for _, p := range paths {
+		what := "one of the inputs"
+		if p == "-" {
+			what = "stdin, one of the inputs"
+		}
+		reads = append(reads, read{p, what})
+	}
+	for _, kv := range f.links.kv {
+		reads = append(reads, read{kv[1], "the --links file of " + kv[0]})
+	}
+	for i := 0; i+1 < len(outs); i += 2 {
+		flag, out := outs[i], outs[i+1]
+		if out == "" || out == "-" {
+			continue
+		}
+		for _, r := range reads {
+			if samePath(out, r.path) {
+				return usageErr(fs, stderr, "%s %s is %s: calipath never writes a file it reads", flag, out, r.what)
+			}
+		}
+	}
+	return nil
+}

@@ -11,7 +11,11 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
+	"syscall"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -25,6 +29,12 @@ const (
 
 // errUsage marks usage errors (exit 2); the message has been printed with the command's usage.
 var errUsage = errors.New("usage error")
+
+// exitCode is an error that ends the run with that exit code, all said already (the guarded TUI
+// child's).
+type exitCode int
+
+func (c exitCode) Error() string { return "exit status " + strconv.Itoa(int(c)) }
 
 // errSkipped reports that output was produced but some input was skipped.
 var errSkipped = errors.New("some input was skipped")
@@ -53,9 +63,104 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(10)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	restored := guardedChild()
+	ctx, stop := stopOnSignals(context.Background(), os.Stderr)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if restored != nil {
+		restored()
+	}
+	os.Exit(code)
+}
+
+// forcedExit holds what must be done when the process exits at once (see stopOnSignals).
+var forcedExit struct {
+	sync.Mutex
+	hooks []func()
+}
+
+// atForcedExit adds f to what a forced exit does, after removing the temporary files.
+func atForcedExit(f func()) {
+	forcedExit.Lock()
+	defer forcedExit.Unlock()
+	forcedExit.hooks = append(forcedExit.hooks, f)
+}
+
+// stopSignals are the signals that stop calipath: SIGINT, SIGTERM and SIGHUP.
+var stopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
+
+// stopGrace is how long a run may take to stop after a signal before it is cut short.
+const stopGrace = 2 * time.Second
+
+// signalled is the cause of a run's context ending on a signal. It is a context.Canceled.
+type signalled struct{ sig syscall.Signal }
+
+func (s signalled) Error() string        { return "stopped by " + sigName(s.sig) }
+func (s signalled) Is(target error) bool { return target == context.Canceled }
+
+// exitCode is 128 plus the signal number, as a shell reports a process the signal ended.
+func (s signalled) exitCode() int { return 128 + int(s.sig) }
+
+func sigName(s syscall.Signal) string {
+	switch s {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	case syscall.SIGKILL:
+		return "SIGKILL"
+	case syscall.SIGQUIT:
+		return "SIGQUIT"
+	case syscall.SIGABRT:
+		return "SIGABRT"
+	case syscall.SIGSEGV:
+		return "SIGSEGV"
+	}
+	return "signal " + strconv.Itoa(int(s)) + " (" + s.String() + ")"
+}
+
+// stopOnSignals returns a context that ends, with a signalled cause, on the first of stopSignals.
+// The run then stops at its next check (every 64 Ki frames while loading, between the phases of
+// correlation, on every write of the output) and cleans up: a temporary output file is removed and
+// the old output kept. A run that has not returned stopGrace after the signal, or a second signal,
+// is cut short: the temporary files are removed and the process exits at once with the signal's exit
+// code. stop releases the signals.
+func stopOnSignals(parent context.Context, stderr io.Writer) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, stopSignals...)
+	done := make(chan struct{})
+	go func() {
+		var s signalled
+		select {
+		case sig := <-ch:
+			s = signalled{sig.(syscall.Signal)}
+			cancel(s)
+		case <-done:
+			return
+		}
+		t := time.NewTimer(stopGrace)
+		select {
+		case <-done:
+			return
+		case <-ch:
+		case <-t.C:
+		}
+		temps.removeAll()
+		forcedExit.Lock()
+		for _, f := range forcedExit.hooks {
+			f()
+		}
+		fmt.Fprintf(stderr, "calipath: %s: stopped at once\n", sigName(s.sig))
+		os.Exit(s.exitCode())
+	}()
+	return ctx, func() {
+		close(done)
+		signal.Stop(ch)
+		cancel(nil)
+	}
 }
 
 // run executes calipath with args and returns the exit code.
@@ -78,7 +183,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, c := range commands() {
 		if c.name == name && c.run != nil {
 			err := c.run(ctx, args[1:], stdout, stderr)
+			var sig signalled
+			var code exitCode
 			switch {
+			case errors.As(err, &code):
+				return int(code)
+			case errors.As(err, &sig):
+				fmt.Fprintf(stderr, "calipath %s: %v\n", name, sig)
+				return sig.exitCode()
 			case err == nil:
 				return exitOK
 			case errors.Is(err, pflag.ErrHelp):
@@ -90,16 +202,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			case errors.Is(err, errFound):
 				return exitFound
 			default:
-				fmt.Fprintf(stderr, "calipath %s: %v\n", name, err)
+				fmt.Fprintf(stderr, "calipath %s: %s\n", name, sanitize(err.Error()))
 				return exitSkipped
 			}
 		}
 	}
 	// A bare `calipath FILE...` opens the TUI (or prints the text report when stdout is not a terminal).
-	if st, err := os.Stat(name); err == nil && st.Mode().IsRegular() {
+	if st, err := os.Stat(name); name == "-" || err == nil && !st.IsDir() {
 		return run(ctx, append([]string{"tui"}, args...), stdout, stderr)
 	} else if looksLikeCapture(name) {
-		fmt.Fprintf(stderr, "calipath: %s: no such capture file (%v)\n", name, err)
+		fmt.Fprintf(stderr, "calipath: %s: no such capture file (%s)\n", sanitize(name), sanitize(fmt.Sprint(err)))
 		return exitUsage
 	}
 	fmt.Fprintf(stderr, "calipath: unknown subcommand %q\n\n", name)
@@ -148,7 +260,7 @@ func parse(fs *pflag.FlagSet, args []string) error {
 		if errors.Is(err, pflag.ErrHelp) {
 			return err
 		}
-		fmt.Fprintf(fs.Output(), "calipath %s: %v\n", fs.Name(), err)
+		fmt.Fprintf(fs.Output(), "calipath %s: %s\n", fs.Name(), sanitize(err.Error()))
 		fs.Usage()
 		return errUsage
 	}
@@ -157,7 +269,7 @@ func parse(fs *pflag.FlagSet, args []string) error {
 
 // usageErr prints a usage error with the flag set's usage and returns errUsage.
 func usageErr(fs *pflag.FlagSet, stderr io.Writer, format string, args ...any) error {
-	fmt.Fprintf(stderr, "calipath %s: %s\n", fs.Name(), fmt.Sprintf(format, args...))
+	fmt.Fprintf(stderr, "calipath %s: %s\n", fs.Name(), sanitize(fmt.Sprintf(format, args...)))
 	fs.Usage()
 	return errUsage
 }

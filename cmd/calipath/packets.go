@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/safetext"
 )
 
 func runPackets(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -23,6 +26,24 @@ func runPackets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	// packets reads each input twice: an input that can be read only once is refused before
+	// anything is read. stdin that is a file is read again from where it began.
+	var stdinAt int64 = -1
+	for _, p := range paths {
+		if what := readOnce(p); what != "" {
+			if p == "-" {
+				p = "- (stdin)"
+			}
+			return usageErr(fs, stderr, "%s is %s, which can be read only once, and packets reads each input twice "+
+				"(to identify the capture points, then to print the frames): save it to a file first "+
+				"(`cat > capture.pcap`); `calipath points` and `report` read it once", p, what)
+		}
+		if p == "-" {
+			if stdinAt, err = os.Stdin.Seek(0, io.SeekCurrent); err != nil {
+				return err
+			}
+		}
+	}
 	// First pass: identify the capture points (inference may need every frame).
 	c, err := in.load(paths, stderr)
 	if err != nil {
@@ -30,7 +51,7 @@ func runPackets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	// Second pass: decode again and print, file by file, in frame order.
 	w := bufio.NewWriterSize(stdout, 1<<16)
-	pw := &packetWriter{c: c, w: w, json: *format == "json", enc: json.NewEncoder(w)}
+	pw := &packetWriter{c: c, w: w, json: *format == "json", enc: json.NewEncoder(safetext.JSONWriter(w))}
 	opts := in.decodeOptions()
 	for i, path := range paths {
 		if ctx.Err() != nil {
@@ -38,6 +59,11 @@ func runPackets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		if c.Files[i].Err != nil && c.Files[i].Records == 0 {
 			continue
+		}
+		if path == "-" {
+			if _, err := os.Stdin.Seek(stdinAt, io.SeekStart); err != nil {
+				return err
+			}
 		}
 		decode.ScanFile(path, uint16(i), opts, c.Tables, func(rec *decode.Record, p *decode.Packet, o *decode.Observation) {
 			if pw.err == nil {
@@ -374,4 +400,24 @@ func protoName(p uint8) string {
 		return "SCTP"
 	}
 	return "proto " + strconv.Itoa(int(p))
+}
+
+// readOnce says what an input is when it can be read only once (a pipe, FIFO, socket or device; "-"
+// is stdin), and "" for a regular file or a path that cannot be looked at (reading it says why).
+func readOnce(path string) string {
+	st, err := statPath(path)
+	if err != nil || st.Mode().IsRegular() {
+		return ""
+	}
+	switch m := st.Mode(); {
+	case m&fs.ModeNamedPipe != 0:
+		return "a pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0, m.IsDir(): // a block device reads again; a directory fails when read
+		return ""
+	}
+	return "not a regular file"
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/safetext"
 )
 
 func runPoints(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -98,7 +99,7 @@ func pointsDoc(c *decode.Capture) pointsJSON {
 }
 
 func writePointsJSON(w io.Writer, c *decode.Capture) error {
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(safetext.JSONWriter(w))
 	enc.SetIndent("", "  ")
 	return enc.Encode(pointsDoc(c))
 }

@@ -25,12 +25,12 @@ func startCPUProfile(path string) (func(), error) {
 func writeHeapProfile(path string, stderr io.Writer) {
 	f, err := os.Create(path)
 	if err != nil {
-		fmt.Fprintf(stderr, "calipath: %v\n", err)
+		fmt.Fprintf(stderr, "calipath: %s\n", sanitize(err.Error()))
 		return
 	}
 	defer f.Close()
 	runtime.GC()
 	if err := pprof.WriteHeapProfile(f); err != nil {
-		fmt.Fprintf(stderr, "calipath: %v\n", err)
+		fmt.Fprintf(stderr, "calipath: %s\n", sanitize(err.Error()))
 	}
 }

@@ -107,7 +107,7 @@ func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
 func demoFiles(t *testing.T, scenario string) []string {
 	t.Helper()
 	dir := t.TempDir()
-	paths, err := extractDemo(dir, []string{scenario})
+	paths, err := extractDemo(dir, []string{scenario}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var offsets offsetFlag
 	fs.Var(&offsets, "offset", "set a node's clock offset against the reference node instead of estimating it: NODE=DURATION (repeatable)")
 	format := fs.String("format", "text", "output format: text, markdown, html or json")
-	out := fs.StringP("output", "o", "", "write the report to this file (atomically) instead of stdout")
+	out := fs.StringP("output", "o", "", "write the report to this file instead of stdout (a regular file is replaced atomically, a device or FIFO written through; - is stdout)")
 	flow := fs.String("flow", "", "show only the flows, anomalies and journeys matching this filter, e.g. 'host 10.0.0.5 and port 443'")
 	failOn := fs.String("fail-on", "", "exit 3 if an anomaly of these kinds (comma-separated), or of this severity or worse (error, warning, info), was found")
 	quiet := fs.BoolP("quiet", "q", false, "no progress bar")
@@ -74,16 +74,6 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	_ = fs.MarkHidden("memprofile")
 	if err := parse(fs, args); err != nil {
 		return err
-	}
-	if *cpuprofile != "" {
-		stop, err := startCPUProfile(*cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer stop()
-	}
-	if *memprofile != "" {
-		defer writeHeapProfile(*memprofile, stderr)
 	}
 	ra := reportArgs{out: *out, quiet: *quiet, journeys: *journeys, window: *window, offsets: offsets.m}
 	if err := checkWindow(fs, stderr, *window); err != nil {
@@ -115,12 +105,18 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(paths) == 0 {
 		return usageErr(fs, stderr, "no capture files given")
 	}
-	if ra.out != "" {
-		for _, p := range paths {
-			if samePath(ra.out, p) {
-				return usageErr(fs, stderr, "-o %s is one of the inputs", ra.out)
-			}
+	if err := in.checkOutputs(fs, stderr, paths, "-o", ra.out, "--cpuprofile", *cpuprofile, "--memprofile", *memprofile); err != nil {
+		return err
+	}
+	if *cpuprofile != "" {
+		stop, err := startCPUProfile(*cpuprofile)
+		if err != nil {
+			return err
 		}
+		defer stop()
+	}
+	if *memprofile != "" {
+		defer writeHeapProfile(*memprofile, stderr)
 	}
 	cfg, err := in.config()
 	if err != nil {
@@ -147,9 +143,13 @@ func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg 
 		prog = report.NewProgress(stderr, len(paths))
 		progress = prog.Update
 	}
+	dopts.Done = ctx.Done()
 	c := decode.LoadProgress(paths, dopts, cfg, progress)
 	if prog != nil {
 		prog.Done()
+	}
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
 	}
 	copts := correlate.Options{Offsets: ra.offsets, Journeys: ra.journeys && ra.format == report.JSON,
 		Window: ra.window, Lean: true}
@@ -157,21 +157,23 @@ func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg 
 		return err
 	}
 	printProblems(c.Files, stderr)
-	if err := ctx.Err(); err != nil {
+	res, err := correlate.CorrelateContext(ctx, c, copts)
+	if err != nil {
 		return err
 	}
-	res := correlate.Correlate(c, copts)
 	warnFit(res, stderr)
 	opts := []report.Option{report.WithFormat(ra.format)}
 	if ra.filter.String() != "" {
 		opts = append(opts, report.WithFilter(ra.filter))
 	}
-	if ra.out == "" {
+	if ra.out == "" || ra.out == "-" {
 		opts = append(opts, report.WithColor(ra.format == report.Text && report.ColorFor(stdout)))
-		if err := report.New(stdout, opts...).Print(res); err != nil {
-			return err
-		}
-	} else if err := writeAtomic(ra.out, func(w io.Writer) error { return report.New(w, opts...).Print(res) }); err != nil {
+	}
+	out := ra.out
+	if out == "" {
+		out = "-"
+	}
+	if err := writeOutput(ctx, out, stdout, func(w io.Writer) error { return report.New(w, opts...).Print(res) }); err != nil {
 		return err
 	}
 	if len(ra.failOn) > 0 {
@@ -195,44 +197,26 @@ func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg 
 	return nil
 }
 
-// writeAtomic writes a file through a temporary file in the same directory, renamed into place only
-// when write succeeded, so a failed run leaves no half-written report.
-func writeAtomic(path string, write func(io.Writer) error) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	err = write(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
 // samePath reports whether a and b name the same file: the same cleaned absolute path, or, when both
-// exist, the same inode.
+// exist, the same inode. "-" is stdin, the file or pipe it is.
 func samePath(a, b string) bool {
-	aa, err1 := filepath.Abs(a)
-	bb, err2 := filepath.Abs(b)
-	if err1 == nil && err2 == nil && aa == bb {
+	if a == "-" && b == "-" {
 		return true
 	}
-	sa, err1 := os.Stat(a)
-	sb, err2 := os.Stat(b)
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	if a != "-" && b != "-" && err1 == nil && err2 == nil && aa == bb {
+		return true
+	}
+	sa, err1 := statPath(a)
+	sb, err2 := statPath(b)
 	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+}
+
+// statPath stats a path, "-" being stdin.
+func statPath(p string) (os.FileInfo, error) {
+	if p == "-" {
+		return os.Stdin.Stat()
+	}
+	return os.Stat(p)
 }

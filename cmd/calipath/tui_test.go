@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,14 +23,8 @@ func TestTUIInTmux(t *testing.T) {
 	if err != nil {
 		t.Skip("tmux not installed")
 	}
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
+	bin := calipathBinary(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "calipath")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 	cfg := gen.DefaultConfig()
 	cfg.Dir, cfg.Packets, cfg.LossPerHop, cfg.KeepTruth = filepath.Join(dir, "caps"), 500, 0.02, false
 	g, err := gen.Generate(cfg)
@@ -119,5 +116,127 @@ func TestTUINotATerminal(t *testing.T) {
 	}
 	if _, err := os.Stat(g.Files[0]); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTUIRestoresTerminal runs the real binary's TUI in a tmux pane and stops it every way it can
+// stop: quit, SIGTERM, SIGHUP and SIGINT, SIGKILL (what the kernel's OOM killer sends) and SIGQUIT
+// (the Go runtime's fatal exit with its dump, as when it runs out of memory). Each time the terminal
+// must be as it was: the tty modes (stty -g), no alternate screen, the cursor shown, no mouse
+// reporting. Skipped, saying so, without tmux.
+func TestTUIRestoresTerminal(t *testing.T) {
+	tmux, err := exec.LookPath("tmux")
+	if err != nil {
+		t.Skip("tmux not installed: the terminal restore is not tested against a real terminal")
+	}
+	bin := calipathBinary(t)
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "tmux.sock")
+	defer exec.Command(tmux, "-S", sock, "kill-server").Run()
+	tm := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command(tmux, append([]string{"-S", sock}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("tmux %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	// A session that outlives the others, so that the server stays up between them.
+	tm("new-session", "-d", "-s", "keep", "sleep", "600")
+	for i, c := range []struct {
+		name, keys string
+		sig        syscall.Signal
+		toTUI      bool // the signal goes to the process showing the TUI, not to the one the shell started
+		exit       int
+		says       string
+	}{
+		{name: "quit", keys: "q", exit: 0},
+		{name: "SIGTERM", sig: syscall.SIGTERM, exit: 143, says: "stopped by SIGTERM"},
+		{name: "SIGHUP", sig: syscall.SIGHUP, toTUI: true, exit: 129, says: "stopped by SIGHUP"},
+		{name: "SIGINT", sig: syscall.SIGINT, toTUI: true, exit: 130, says: "stopped by SIGINT"},
+		{name: "SIGKILL", sig: syscall.SIGKILL, toTUI: true, exit: 137, says: "killed by SIGKILL"},
+		{name: "SIGQUIT", sig: syscall.SIGQUIT, toTUI: true, exit: 2, says: "SIGQUIT: quit"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			session := fmt.Sprintf("s%d", i)
+			before, after := filepath.Join(dir, session+".before"), filepath.Join(dir, session+".after")
+			cmdline := fmt.Sprintf("stty -g > %s; %s demo; echo EXITED $?; stty -g > %s; sleep 60", before, bin, after)
+			tm("new-session", "-d", "-s", session, "-x", "100", "-y", "30", "env", "TERM=xterm-256color", "sh", "-c", cmdline)
+			defer exec.Command(tmux, "-S", sock, "kill-session", "-t", session).Run()
+			waitPane := func(what string) string {
+				t.Helper()
+				deadline := time.Now().Add(30 * time.Second)
+				var pane string
+				for time.Now().Before(deadline) {
+					pane = tm("capture-pane", "-p", "-J", "-S", "-100", "-t", session)
+					if strings.Contains(pane, what) {
+						return pane
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+				t.Fatalf("%q never appeared; the pane shows:\n%s", what, pane)
+				return ""
+			}
+			waitPane("[1 Overview]")
+			if c.keys != "" {
+				tm("send-keys", "-t", session, c.keys)
+			} else {
+				sh, _ := strconv.Atoi(strings.TrimSpace(tm("display", "-p", "-t", session, "#{pane_pid}")))
+				pid := childPID(t, sh, 10*time.Second)
+				if pid == 0 {
+					t.Fatal("no calipath process under the shell")
+				}
+				if tuiPID := childPID(t, pid, 0); c.toTUI && tuiPID != 0 { // the TUI is on screen: its process is there
+					pid = tuiPID
+				}
+				if err := syscall.Kill(pid, c.sig); err != nil {
+					t.Fatal(err)
+				}
+			}
+			pane := waitPane("EXITED ")
+			if !strings.Contains(pane, fmt.Sprintf("EXITED %d\n", c.exit)) {
+				t.Errorf("exit status: the pane shows\n%s\nwant EXITED %d", pane, c.exit)
+			}
+			if c.says != "" && !strings.Contains(pane, c.says) {
+				t.Errorf("the pane does not say %q:\n%s", c.says, pane)
+			}
+			flags := strings.TrimSpace(tm("display", "-p", "-t", session,
+				"alternate=#{alternate_on} cursor=#{cursor_flag} mouse=#{mouse_any_flag}#{mouse_button_flag}#{mouse_standard_flag}#{mouse_sgr_flag}"))
+			if flags != "alternate=0 cursor=1 mouse=0000" {
+				t.Errorf("terminal left with %s, want alternate=0 cursor=1 mouse=0000", flags)
+			}
+			var b2 []byte
+			deadline := time.Now().Add(5 * time.Second)
+			for time.Now().Before(deadline) {
+				if b2, err = os.ReadFile(after); len(b2) > 0 && bytes.HasSuffix(b2, []byte("\n")) {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			b1, _ := os.ReadFile(before)
+			if err != nil || len(b1) == 0 || !bytes.Equal(b1, b2) {
+				t.Errorf("tty modes before %q, after %q (%v)", b1, b2, err)
+			}
+		})
+	}
+}
+
+// childPID returns the one child process of pid, waiting for it at most wait; 0 if there is none.
+func childPID(t *testing.T, pid int, wait time.Duration) int {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+		for _, f := range tasks {
+			b, _ := os.ReadFile(f)
+			if fs := strings.Fields(string(b)); len(fs) > 0 {
+				c, _ := strconv.Atoi(fs[0])
+				return c
+			}
+		}
+		if time.Now().After(deadline) {
+			return 0
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -34,6 +34,9 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if len(paths) == 0 {
 		return usageErr(fs, stderr, "no capture files given")
 	}
+	if err := in.checkOutputs(fs, stderr, paths, "--log-file", *logFile); err != nil {
+		return err
+	}
 	cfg, err := in.config()
 	if err != nil {
 		return err
@@ -42,6 +45,9 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if !report.IsTerminal(stdout) { // the text report, as calipath report prints it
 		return reportFiles(ctx, paths, dopts, cfg,
 			reportArgs{format: report.Text, quiet: true, offsets: offsets.m, window: *window}, stdout, stderr)
+	}
+	if code, ok := guardTUI(ctx, stdout, stderr); ok {
+		return exitCode(code)
 	}
 	copts := correlate.Options{Offsets: offsets.m, Window: *window, Lean: true}
 	// Nothing may write to the terminal while the TUI runs: logs go to --log-file or nowhere.
@@ -62,6 +68,15 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		log.SetOutput(prevLog)
 	}()
 	err = tui.Run(ctx, paths, tui.Options{Decode: dopts, Points: cfg, Correlate: copts, Out: stdout})
+	return tuiErr(ctx, err, stderr)
+}
+
+// tuiErr is the error of a TUI run: the signal that stopped it, if one did; errSkipped when it
+// showed captures of which some input was skipped; why the input gave nothing to show.
+func tuiErr(ctx context.Context, err error, stderr io.Writer) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
 	if errors.Is(err, tui.ErrInputSkipped) {
 		return errSkipped
 	}

@@ -1,6 +1,9 @@
 package safetext
 
 import (
+	"bytes"
+	"encoding/json"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -8,13 +11,19 @@ import (
 func TestClean(t *testing.T) {
 	for in, want := range map[string]string{
 		"eth0":                     "eth0",
-		"cali\x1b]0;pwned\x07":     "cali\uFFFD]0;pwned\uFFFD",
-		"a\x1b[2Jb":                "a\uFFFD[2Jb",
-		"x\x9b31my":                `x\x9b31my`,
-		"\u009b":                   "\uFFFD", // C1 CSI as a code point
-		"tab\there\nline":          "tab\uFFFDhere\uFFFDline",
+		"cali\x1b]0;pwned\x07":     `cali\x1b]0;pwned\x07`,
+		"a\x1b[2Jb":                `a\x1b[2Jb`,
+		"x\x9b31my":                `x\x9b31my`, // a byte that is not UTF-8
+		"\u009b":                   `\u009b`,    // C1 CSI as a code point
+		"del\x7f":                  `del\x7f`,
+		"tab\there\nline":          `tab\x09here\x0aline`,
 		"ok \uFFFD already":        "ok \uFFFD already",
 		"node-a/calic440f455693 ✓": "node-a/calic440f455693 ✓",
+		"eth0\u202egnp.exe":        `eth0\u202egnp.exe`, // right-to-left override
+		"\u2066\u2067\u2068\u2069": `\u2066\u2067\u2068\u2069`,
+		"\u200e\u200f\u061c":       `\u200e\u200f\u061c`,
+		"\u202a\u202b\u202c\u202d": `\u202a\u202b\u202c\u202d`,
+		"\u00a0é\u2028→":           "\u00a0é\u2028→", // not controls, not bidi overrides
 	} {
 		if got := Clean(in); got != want {
 			t.Errorf("Clean(%q) = %q, want %q", in, got, want)
@@ -22,10 +31,41 @@ func TestClean(t *testing.T) {
 	}
 }
 
-// FuzzClean: whatever the input, the output is valid UTF-8 without a control character, and
-// cleaning is idempotent.
+// The rune classes: every C0, C1 and bidi formatting character is unsafe, and nothing next to them.
+func TestUnsafe(t *testing.T) {
+	for r := rune(0); r < 0x3000; r++ {
+		want := r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == 0x61c || r == 0x200e || r == 0x200f ||
+			(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+		if Unsafe(r) != want {
+			t.Errorf("Unsafe(%U) = %v", r, !want)
+		}
+	}
+}
+
+// JSON escapes what encoding/json leaves raw, and the value read back is the original string.
+func TestJSON(t *testing.T) {
+	name := "eth0\x1b]52;c;eA==\x07\u009b31m\u202egnp\x7f\u2066é"
+	var b bytes.Buffer
+	if err := json.NewEncoder(JSONWriter(&b)).Encode(map[string]string{"iface": name}); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"iface":"eth0\u001b]52;c;eA==\u0007\u009b31m\u202egnp\u007f\u2066é"}` + "\n"
+	if b.String() != want {
+		t.Errorf("got  %s\nwant %s", b.String(), want)
+	}
+	var back map[string]string
+	if err := json.Unmarshal(b.Bytes(), &back); err != nil || back["iface"] != name {
+		t.Errorf("read back %q, %v", back["iface"], err)
+	}
+	if clean := []byte(`{"a":"b → c"}`); &JSON(clean)[0] != &clean[0] {
+		t.Error("JSON copies clean output")
+	}
+}
+
+// FuzzClean: whatever the input, the output is valid UTF-8 without an unsafe rune, cleaning is
+// idempotent, and clean input is returned as it is.
 func FuzzClean(f *testing.F) {
-	for _, s := range []string{"eth0", "a\x1b[2Jb", "x\x9b31my", "\u009b", "\xff\xfe", "ok \uFFFD"} {
+	for _, s := range []string{"eth0", "a\x1b[2Jb", "x\x9b31my", "\u009b", "\xff\xfe", "ok \uFFFD", "\u202e", "\x7f"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -33,13 +73,38 @@ func FuzzClean(f *testing.F) {
 		if !utf8.ValidString(out) {
 			t.Fatalf("Clean(%q) = %q: not UTF-8", s, out)
 		}
+		unsafe := false
+		for _, r := range s {
+			unsafe = unsafe || Unsafe(r) || r == utf8.RuneError
+		}
 		for _, r := range out {
-			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-				t.Fatalf("Clean(%q) = %q: control character %U", s, out, r)
+			if Unsafe(r) {
+				t.Fatalf("Clean(%q) = %q: unsafe rune %U", s, out, r)
 			}
 		}
 		if again := Clean(out); again != out {
 			t.Fatalf("Clean not idempotent: %q → %q → %q", s, out, again)
+		}
+		if !unsafe && out != s {
+			t.Fatalf("Clean(%q) = %q changed a clean string", s, out)
+		}
+		// JSON of any string is the same value, with no unsafe rune raw.
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		j := JSON(b)
+		var back string
+		if err := json.Unmarshal(j, &back); err != nil {
+			t.Fatalf("JSON(%s) = %s: %v", b, j, err)
+		}
+		if want := strings.ToValidUTF8(s, "\uFFFD"); back != want && utf8.ValidString(s) {
+			t.Fatalf("JSON(%s) read back %q, want %q", b, back, want)
+		}
+		for _, r := range string(j) {
+			if Unsafe(r) {
+				t.Fatalf("JSON(%s) = %s: unsafe rune %U", b, j, r)
+			}
 		}
 	})
 }
