@@ -99,6 +99,9 @@ func NewReaderLimits(r io.Reader, lim Limits) (Reader, error) {
 	if lim.MaxFrames > 0 {
 		in.maxFrames = uint32(min(lim.MaxFrames, math.MaxUint32-1))
 	}
+	if f, ok := r.(*os.File); ok {
+		in.holes = holeFile(f) // before anything is read from f
+	}
 	raw := bufio.NewReaderSize(in.cr, readBufSize)
 	in.br = raw
 	magic, err := raw.Peek(2)
@@ -112,6 +115,7 @@ func NewReaderLimits(r io.Reader, lim Limits) (Reader, error) {
 		}
 		in.raw = raw
 		in.gz = true
+		in.holes = nil // holes are in the compressed file, not the stream
 		in.br = bufio.NewReaderSize(gz, readBufSize)
 	}
 	magic, err = in.br.Peek(4)
@@ -173,6 +177,10 @@ type rdInput struct {
 	// before anything else asks br.
 	win  []byte
 	pend int
+
+	// holes is the file behind an uncompressed stream when it is a regular file that can report its
+	// holes (SEEK_DATA): a run of zeros there is skipped without reading it (see skipHole).
+	holes *holeSeeker
 }
 
 // sync discards the pending bytes from br and forgets the window.
@@ -274,6 +282,20 @@ func (in *rdInput) zeros(unit int, maxUnits int64) (n int64, tail bool, err erro
 		}
 		eof := err == nil && len(b) < readBufSize
 		i := nonZero(b)
+		if i == len(b) && !eof && in.holes != nil {
+			// Only zeros buffered: a sparse file's hole need not be read to be known.
+			skipped, tail, herr := in.skipHole(unit, maxUnits, n)
+			if herr != nil {
+				return n, false, herr
+			}
+			n += skipped
+			if tail {
+				return n, true, nil
+			}
+			if skipped > 0 {
+				continue
+			}
+		}
 		if i == len(b) && eof {
 			if _, err := in.discard(i); err != nil {
 				return n, false, err
