@@ -92,6 +92,29 @@ func load(t *testing.T, name string) truth {
 //
 //	sudo go test ./testdata/lab/ -run HealthyIPIP -v
 func TestHealthyIPIP(t *testing.T) {
+	rerun(t, "scenarios", "healthy-ipip")
+}
+
+// TestHealthyWireGuard does the same for healthy-wireguard (issue 18, in scenarios-pending/).
+// Its daemon, testdata/lab/wgd, is a module of its own: the test skips, saying so, when its
+// modules cannot be downloaded.
+//
+//	sudo go test ./testdata/lab/ -run HealthyWireGuard -v
+func TestHealthyWireGuard(t *testing.T) {
+	labTools(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "mod", "download")
+	cmd.Dir = "wgd"
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("testdata/lab/wgd's modules cannot be downloaded: %v\n%s", err, out)
+	}
+	rerun(t, "scenarios-pending", "healthy-wireguard")
+}
+
+// labTools skips unless the lab can run here.
+func labTools(t *testing.T) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("skipping the namespace lab in -short mode")
 	}
@@ -110,15 +133,21 @@ func TestHealthyIPIP(t *testing.T) {
 	if out, err := exec.Command("ip", "netns", "del", probe).CombinedOutput(); err != nil {
 		t.Fatalf("ip netns del %s: %v: %s", probe, err, out)
 	}
+}
+
+// rerun runs one healthy scenario into a temporary directory and compares the stable fields of
+// its truth with the committed one in dir/scenario.
+func rerun(t *testing.T, dir, scenario string) {
+	labTools(t)
 	out := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "lab.sh", "-o", out, "healthy-ipip")
+	cmd := exec.CommandContext(ctx, "bash", "lab.sh", "-o", out, scenario)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("lab.sh: %v\n%s", err, b)
 	}
-	want := load(t, filepath.Join("scenarios", "healthy-ipip", "truth.json"))
-	got := load(t, filepath.Join(out, "healthy-ipip", "truth.json"))
+	want := load(t, filepath.Join(dir, scenario, "truth.json"))
+	got := load(t, filepath.Join(out, scenario, "truth.json"))
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("truth mismatch (-committed +rerun):\n%s", diff)
 	}
@@ -132,7 +161,7 @@ func TestHealthyIPIP(t *testing.T) {
 		t.Errorf("got %d flows, want 6 (ping, HTTP and UDP, both directions)", len(got.Flows))
 	}
 	for _, p := range got.Points {
-		st, err := os.Stat(filepath.Join(out, "healthy-ipip", p.File))
+		st, err := os.Stat(filepath.Join(out, scenario, p.File))
 		if err != nil || st.Size() <= 24 {
 			t.Errorf("capture %s missing or empty: %v", p.File, err)
 		}

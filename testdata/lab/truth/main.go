@@ -58,6 +58,7 @@ type Truth struct {
 	Rules             []Rule        `json:"rules"`
 	Traffic           []TrafficLine `json:"traffic"`
 	Daemon            []string      `json:"ipipd,omitempty"`
+	WireGuard         *WireGuard    `json:"wireguard,omitempty"`
 	ICMP              []ICMPSeen    `json:"icmp_errors"`
 	ExpectedAnomalies []Anomaly     `json:"expected_anomalies"`
 }
@@ -209,6 +210,8 @@ type obs struct {
 	plen  int
 	syn   bool
 	fin   bool
+	enc   bool // seen inside a WireGuard transport message (decrypted by the lab)
+	frame int  // the frame's number in its capture file
 }
 
 type endpoint struct {
@@ -231,6 +234,9 @@ type lab struct {
 	tunIface string
 	dnat     []NAT
 	natCands []natCand
+	wg       *wgLab                // WireGuard scenarios: configuration, decrypted messages, messages seen
+	frags    map[string]reassembly // point → fragments waiting for the rest of their packet
+	errs     []error
 }
 
 func main() {
@@ -277,7 +283,7 @@ func computeLab(dir string) (*lab, error) { return computeView(dir, false) }
 // any-only scenario keeps in truth-captures/ (the "check" lines of lab.log) instead of its points.
 func computeView(dir string, checkView bool) (*lab, error) {
 	l := &lab{dir: dir, nodeIPs: map[string]string{},
-		frames: map[string][]frame{}, csums: map[string]map[string]int{}}
+		frames: map[string][]frame{}, csums: map[string]map[string]int{}, frags: map[string]reassembly{}}
 	l.t.Flows, l.t.NAT, l.t.Rules, l.t.Traffic, l.t.ICMP, l.t.ExpectedAnomalies =
 		[]Flow{}, []NAT{}, []Rule{}, []TrafficLine{}, []ICMPSeen{}, []Anomaly{}
 	if err := l.readLabLog(); err != nil {
@@ -290,6 +296,9 @@ func computeView(dir string, checkView bool) (*lab, error) {
 		return nil, err
 	}
 	l.readDaemon()
+	if err := l.wgLoad(); err != nil {
+		return nil, err
+	}
 	all := map[string][]obs{}
 	var arps []arpSeen
 	var data []obs
@@ -323,9 +332,14 @@ func computeView(dir string, checkView bool) (*lab, error) {
 		points = append(points, *p)
 	}
 	l.t.Points = points
+	l.wgOrphans(all)
+	if err := errors.Join(l.errs...); err != nil {
+		return nil, err
+	}
 	l.icmpAnomalies(icmps)
 	l.flows(all, data)
 	l.arpAnomalies(arps)
+	l.wgTruth()
 	if l.t.Clock != nil {
 		l.add("clock-skew", l.t.Clock.Node)
 	}
@@ -367,6 +381,8 @@ func (l *lab) readLabLog() error {
 				l.tunIface = "tunl0"
 			case "vxlan":
 				l.tunIface = "vxlan.calico"
+			case "wireguard":
+				l.tunIface = "wireguard.cali"
 			}
 		case "node":
 			l.t.Nodes = append(l.t.Nodes, Node{Name: m["name"], IP: m["ip"], Block: m["block"],
@@ -412,6 +428,10 @@ func (l *lab) readLabLog() error {
 			l.t.Rules = append(l.t.Rules, Rule{Node: m["node"], Cmd: cmd})
 		case "nat":
 			l.dnat = append(l.dnat, NAT{Kind: m["kind"], Proto: m["proto"], From: m["from"], To: m["to"], Where: m["node"]})
+		case "wireguard":
+			if err := l.wgLine(m); err != nil {
+				return err
+			}
 		case "clock":
 			off, err1 := strconv.ParseInt(m["offset_ns"], 10, 64)
 			ppm, err2 := strconv.ParseFloat(m["drift_ppm"], 64)
@@ -573,8 +593,40 @@ func (l *lab) packet(p *Point, ts int64, data []byte, first gopacket.LayerType, 
 			senderIP: s, targetIP: t, senderMAC: fmtMAC(a.SourceHwAddress)})
 		return
 	}
-	var ip *layers.IPv4
-	var next gopacket.Layer
+	ip, next := lastIPv4(pkt)
+	l.frames[where] = append(l.frames[where], newFrame(ts, network))
+	if ip == nil {
+		return
+	}
+	frag := ip.Flags&layers.IPv4MoreFragments != 0 || ip.FragOffset != 0
+	if frag {
+		// A fragment: its transport checksum covers the whole packet, and only the whole packet
+		// can be followed; it is handled once its last fragment is here.
+		l.csums[where] = addClass(l.csums[where], "fragment")
+		whole := l.reassemble(where, network)
+		if whole == nil {
+			return
+		}
+		network = whole
+		ip, next = lastIPv4(gopacket.NewPacket(whole, layers.LayerTypeIPv4, gopacket.DecodeOptions{Lazy: false, NoCopy: true}))
+		if ip == nil {
+			return
+		}
+	}
+	l.checksums(where, network)
+	if l.wg != nil && l.wgMessage(p, ts, ip, next, frag, all, segs, icmps) {
+		return // a WireGuard message: what it carried was followed instead
+	}
+	if frag {
+		l.errs = append(l.errs, fmt.Errorf("%s frame %d: a fragmented packet that is not a WireGuard message: this truth computer does not say where such fragmentation happened", where, p.Packets))
+		return
+	}
+	l.follow(where, l.unskew(p.Node, ts), p.Packets, ip, next, false, all, segs, icmps)
+}
+
+// lastIPv4 returns a packet's last IPv4 header (the inner one of a tunnelled packet) and the layer
+// after it.
+func lastIPv4(pkt gopacket.Packet) (ip *layers.IPv4, next gopacket.Layer) {
 	ls := pkt.Layers()
 	for i, ly := range ls {
 		if v, ok := ly.(*layers.IPv4); ok {
@@ -584,12 +636,21 @@ func (l *lab) packet(p *Point, ts int64, data []byte, first gopacket.LayerType, 
 			}
 		}
 	}
-	l.frames[where] = append(l.frames[where], newFrame(ts, network))
-	if ip == nil {
-		return
+	return ip, next
+}
+
+func addClass(m map[string]int, class string) map[string]int {
+	if m == nil {
+		m = map[string]int{}
 	}
-	l.checksums(where, network)
-	o := obs{point: where, ts: l.unskew(p.Node, ts), size: int(ip.Length), df: ip.Flags&layers.IPv4DontFragment != 0}
+	m[class]++
+	return m
+}
+
+// follow records an IPv4 packet seen at a point: ip is its header, next its transport layer.
+// enc says it was seen inside a WireGuard message there.
+func (l *lab) follow(where string, ts int64, frame int, ip *layers.IPv4, next gopacket.Layer, enc bool, all map[string][]obs, segs *[]obs, icmps *[]icmpObs) {
+	o := obs{point: where, ts: ts, size: int(ip.Length), df: ip.Flags&layers.IPv4DontFragment != 0, enc: enc, frame: frame}
 	o.src, _ = netip.AddrFromSlice(ip.SrcIP.To4())
 	o.dst, _ = netip.AddrFromSlice(ip.DstIP.To4())
 	h := fnv.New64a()
@@ -672,21 +733,22 @@ func (l *lab) byPoint(pt string) (endpoint, bool) {
 	return endpoint{}, false
 }
 
-// side is the list of points from an endpoint out to its router interface.
-func (l *lab) side(e endpoint, peerIsPod bool) []string {
+// side is the list of points from an endpoint out to its router interface; with bypass, a
+// packet between pods crosses no tunnel device (WireGuard's, skipped by a route).
+func (l *lab) side(e endpoint, peerIsPod, bypass bool) []string {
 	if e.kind == "ext" {
 		return []string{e.at}
 	}
 	s := []string{e.at}
-	if l.tunIface != "" && peerIsPod {
+	if l.tunIface != "" && peerIsPod && !bypass {
 		s = append(s, e.node+"/"+l.tunIface)
 	}
 	return append(s, e.node+"/eth0")
 }
 
-func (l *lab) path(src, dst endpoint) []string {
-	a := l.side(src, dst.kind == "pod")
-	b := l.side(dst, src.kind == "pod")
+func (l *lab) pathVia(src, dst endpoint, bypass bool) []string {
+	a := l.side(src, dst.kind == "pod", bypass)
+	b := l.side(dst, src.kind == "pod", bypass)
 	p := append([]string{}, a...)
 	if src.node != dst.node {
 		p = append(p, l.routerHops(src.node, dst.node)...)
@@ -775,7 +837,11 @@ func (fs *flowSet) account(o obs, src endpoint, seen map[string]obs) {
 	if fl == nil {
 		fl = &Flow{Proto: o.proto, Src: o.src.String(), Dst: o.dst.String(), Sport: o.sport, Dport: o.dport, Path: []string{}}
 		if ok {
-			fl.Path = l.captured(l.path(src, dst))
+			bypass := l.wgBypass(src, dst, seen)
+			if bypass {
+				l.add("wireguard-bypass", src.node+"/eth0")
+			}
+			fl.Path = l.captured(l.pathVia(src, dst, bypass))
 			fl.DeliveredTo = dst.at
 		}
 		fs.flows[fk] = fl
@@ -1132,6 +1198,9 @@ func (l *lab) lossAnomalies(fl *Flow) {
 		toNode, _, _ := strings.Cut(to, "/")
 		kind := "loss"
 		switch {
+		case fromNode == toNode && rf == "tunnel" && rt == "underlay" && l.wg != nil && !l.wgSession(fromNode):
+			// WireGuard: dropped for want of a session (no handshake with the peer completed).
+			kind = "wireguard-no-session"
 		case fromNode == toNode && rf == "workload" && rt == "tunnel",
 			fromNode == toNode && rf == "tunnel" && rt == "underlay":
 			kind = "encap-drop"
