@@ -92,10 +92,13 @@ func Path(t testing.TB, tool Tool) string {
 	return ""
 }
 
-// Main runs the tests, then names the tests skipped for a missing program, and exits. Call it from
-// the package's TestMain.
-func Main(m *testing.M) {
+// Main runs the tests and then the cleanups, names the tests skipped for a missing program, and
+// exits. Call it from the package's TestMain.
+func Main(m *testing.M, cleanups ...func()) {
 	code := m.Run()
+	for _, c := range cleanups {
+		c()
+	}
 	pkg := "calipath"
 	if pc, _, _, ok := runtime.Caller(1); ok {
 		name := runtime.FuncForPC(pc).Name() // .../decode.TestMain
