@@ -11,23 +11,18 @@ import (
 	"time"
 
 	"github.com/calipath/calipath/internal/gen"
+	"github.com/calipath/calipath/internal/testtool"
 )
 
 // TestTUIInTmux runs the real binary in a tmux pane (a real terminal), drives it with send-keys and
 // checks that each screen appears in capture-pane. Skipped without tmux or with -short.
 func TestTUIInTmux(t *testing.T) {
-	tmux, err := exec.LookPath("tmux")
-	if err != nil {
-		t.Skip("tmux not installed")
-	}
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
+	tmux := testtool.Path(t, testtool.Tmux)
+	bin := calipathBinary(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "calipath")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 	cfg := gen.DefaultConfig()
 	cfg.Dir, cfg.Packets, cfg.LossPerHop, cfg.KeepTruth = filepath.Join(dir, "caps"), 500, 0.02, false
 	g, err := gen.Generate(cfg)
