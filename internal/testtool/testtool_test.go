@@ -12,10 +12,14 @@ func TestMain(m *testing.M) { Main(m) }
 
 const helperEnv = "CALIPATH_TESTTOOL_HELPER"
 
-// helperTools are the programs the helper tests ask for: one missing, one that does not run.
+// self is this test binary: a program that is there whatever PATH holds.
+var self, _ = os.Executable()
+
+// helperTools are the programs the helper tests ask for: one missing, one that does not run (this
+// binary with a flag it does not know exits 2).
 var helperTools = []Tool{
 	{Name: "no-such-tool", Bins: []string{"calipath-no-such-tool"}, Install: "nowhere"},
-	{Name: "broken-sh", Bins: []string{"sh"}, Probe: []string{"-c", "echo broken; exit 3"}, Install: "fix it"},
+	{Name: "broken", Bins: []string{self}, Probe: []string{"-test.no-such-flag"}, Install: "fix it"},
 }
 
 // TestHelperMissing is run by TestMissing in a child process.
@@ -37,10 +41,10 @@ func TestMissing(t *testing.T) {
 	for i, want := range []string{
 		"github.com/calipath/calipath/internal/testtool: SKIPPED TestHelperMissing: no-such-tool not found on PATH " +
 			"(looked for calipath-no-such-tool); install it: nowhere (CALIPATH_REQUIRE_TOOLS=1 makes this a failure)\n",
-		"github.com/calipath/calipath/internal/testtool: SKIPPED TestHelperMissing: broken-sh does not run (",
+		"github.com/calipath/calipath/internal/testtool: SKIPPED TestHelperMissing: broken does not run (",
 	} {
 		for _, require := range []string{"", "1"} {
-			cmd := exec.Command(os.Args[0], "-test.run=^TestHelperMissing$")
+			cmd := exec.Command(self, "-test.run=^TestHelperMissing$")
 			cmd.Env = append(os.Environ(), helperEnv+"="+string(rune('0'+i)), RequireEnv+"="+require)
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
@@ -59,10 +63,9 @@ func TestMissing(t *testing.T) {
 
 // A program that is there and runs is returned, once looked up, without a note.
 func TestFound(t *testing.T) {
-	tool := Tool{Name: "sh", Bins: []string{"calipath-no-such-tool", "sh"}, Probe: []string{"-c", "exit 0"}}
-	p := Path(t, tool)
-	if want, _ := exec.LookPath("sh"); p != want || p == "" {
-		t.Fatalf("Path = %q, want %q", p, want)
+	tool := Tool{Name: "self", Bins: []string{"calipath-no-such-tool", self}, Probe: []string{"-test.run=^$"}}
+	if p := Path(t, tool); p != self || p == "" {
+		t.Fatalf("Path = %q, want %q", p, self)
 	}
 	if s := Summary("pkg"); s != "" {
 		t.Errorf("a found tool gives a summary %q", s)
