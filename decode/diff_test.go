@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,11 +36,22 @@ func diffOne(link LinkType, data []byte, orig int, port uint16) string {
 	rec := Record{Frame: 1, CapLen: len(data), OrigLen: orig, LinkType: link, Data: data}
 	var o Observation
 	NewDecoder(Options{VXLANPort: port}, NewTables(), 0).Decode(&rec, &fast, &o)
+	if samePacket(&slow, &fast) {
+		return ""
+	}
 	d := cmp.Diff(slow, fast, diffCmp)
 	if !bytes.Equal(slow.Payload, fast.Payload) {
 		d += fmt.Sprintf("Payload: slow %d bytes, fast %d bytes differ\n", len(slow.Payload), len(fast.Payload))
 	}
 	return d
+}
+
+// samePacket reports whether a and b agree in every field, Payload by content: the check for every
+// frame, before the slow cmp.Diff that describes a disagreement.
+func samePacket(a, b *Packet) bool {
+	x, y := *a, *b
+	x.Payload, y.Payload = nil, nil
+	return reflect.DeepEqual(x, y) && bytes.Equal(a.Payload, b.Payload)
 }
 
 func TestDiffFixtures(t *testing.T) {

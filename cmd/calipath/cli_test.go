@@ -6,11 +6,12 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/calipath/calipath/internal/testtool"
 )
 
 const lab = "../../testdata/lab/scenarios"
@@ -122,23 +123,20 @@ func TestPacketsSkipped(t *testing.T) {
 // calipath packets --format json agrees with tshark, frame by frame, on the outer and inner headers of
 // real captures: IP-in-IP on the underlay, VXLAN, raw IP on tunl0, Linux cooked v2 and pcapng.
 func TestPacketsJSONAgainstTshark(t *testing.T) {
-	ts, err := exec.LookPath("tshark")
-	if err != nil {
-		t.Skip("tshark not installed (apt-get install tshark)")
-	}
-	if out, err := exec.Command(ts, "-v").CombinedOutput(); err != nil {
-		t.Skipf("tshark does not run (%v: %.200s)", err, out)
-	}
 	files := []string{"healthy-ipip/node-a-eth0.pcap", "healthy-ipip/node-a-tunl0.pcap", "healthy-ipip/node-a-any.pcap",
 		"healthy-ipip/node-a.pcapng", "healthy-vxlan/node-b-eth0.pcap", "clusterip-dnat/node-a-cali5e1c4d6c68c.pcap",
 		"pmtu-discovery/router-1-eth1.pcap"}
-	for _, f := range files {
-		path := filepath.Join(lab, f)
-		code, out, errs := runCLI("packets", "--format", "json", path)
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = filepath.Join(lab, f)
+	}
+	tshark := testtool.TsharkFields(t, paths, []string{"-o", "ip.defragment:FALSE", "-d", "udp.port==4789,vxlan"}, tsFieldList)
+	for i, f := range files {
+		code, out, errs := runCLI("packets", "--format", "json", paths[i])
 		if code != exitOK {
 			t.Fatalf("%s: exit %d: %s", f, code, errs)
 		}
-		want := tsharkFields(t, ts, path)
+		want := tshark[i]
 		n := 0
 		sc := bufio.NewScanner(strings.NewReader(out))
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -197,31 +195,6 @@ func TestPacketsJSONAgainstTshark(t *testing.T) {
 	}
 }
 
-var tsFieldList = []string{"frame.number", "ip.src", "ip.dst", "ip.ttl", "ip.id", "tcp.srcport", "tcp.dstport",
+// tsFieldList are the tshark fields compared.
+var tsFieldList = []string{"ip.src", "ip.dst", "ip.ttl", "ip.id", "tcp.srcport", "tcp.dstport",
 	"tcp.seq_raw", "icmp.type", "icmp.code", "arp.opcode", "vxlan.vni"}
-
-func tsharkFields(t *testing.T, bin, path string) map[uint32]map[string][]string {
-	t.Helper()
-	args := []string{"-n", "-r", path, "-o", "ip.defragment:FALSE", "-d", "udp.port==4789,vxlan", "-T", "fields",
-		"-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=,"}
-	for _, f := range tsFieldList {
-		args = append(args, "-e", f)
-	}
-	out, err := exec.Command(bin, args...).Output()
-	if err != nil {
-		t.Fatalf("tshark %s: %v", path, err)
-	}
-	frames := map[uint32]map[string][]string{}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		cols := strings.Split(line, "|")
-		n, _ := strconv.ParseUint(cols[0], 10, 32)
-		f := map[string][]string{}
-		for i, c := range cols[1:] {
-			if c != "" {
-				f[tsFieldList[i+1]] = strings.Split(c, ",")
-			}
-		}
-		frames[uint32(n)] = f
-	}
-	return frames
-}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/calipath/calipath/internal/pcapmerge"
+	"github.com/calipath/calipath/internal/testtool"
 )
 
 // A window that cannot hold a single hop is a usage error, not a report full of losses.
@@ -96,18 +97,12 @@ func head(s string, n int) string {
 // On a terminal, `calipath tui` with no readable input quits the TUI and says why, exit 2 (the real
 // binary in a tmux pane; skipped without tmux or with -short).
 func TestTUIUnfitInTmux(t *testing.T) {
-	tmux, err := exec.LookPath("tmux")
-	if err != nil {
-		t.Skip("tmux not installed")
-	}
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
+	tmux := testtool.Path(t, testtool.Tmux)
+	bin := calipathBinary(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "calipath")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 	missing := filepath.Join(dir, "node-a-eth0.pcap")
 	sock := filepath.Join(dir, "tmux.sock")
 	cmdline := bin + " tui --offset node-a=1ms " + missing + "; echo EXITED $?; sleep 60"

@@ -14,15 +14,16 @@ import (
 	"time"
 
 	"github.com/calipath/calipath/internal/gen"
+	"github.com/calipath/calipath/internal/testtool"
 )
 
 // TestTUIInTmux runs the real binary in a tmux pane (a real terminal), drives it with send-keys and
 // checks that each screen appears in capture-pane. Skipped without tmux or with -short.
 func TestTUIInTmux(t *testing.T) {
-	tmux, err := exec.LookPath("tmux")
-	if err != nil {
-		t.Skip("tmux not installed")
+	if testing.Short() {
+		t.Skip("builds the binary")
 	}
+	tmux := testtool.Path(t, testtool.Tmux)
 	bin := calipathBinary(t)
 	dir := t.TempDir()
 	cfg := gen.DefaultConfig()
@@ -125,10 +126,7 @@ func TestTUINotATerminal(t *testing.T) {
 // must be as it was: the tty modes (stty -g), no alternate screen, the cursor shown, no mouse
 // reporting. Skipped, saying so, without tmux.
 func TestTUIRestoresTerminal(t *testing.T) {
-	tmux, err := exec.LookPath("tmux")
-	if err != nil {
-		t.Skip("tmux not installed: the terminal restore is not tested against a real terminal")
-	}
+	tmux := testtool.Path(t, testtool.Tmux)
 	bin := calipathBinary(t)
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "tmux.sock")
