@@ -37,11 +37,3 @@ func calipathBinary(t *testing.T) string {
 	}
 	return b.path
 }
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if builtBinary.dir != "" {
-		os.RemoveAll(builtBinary.dir)
-	}
-	os.Exit(code)
-}

@@ -204,6 +204,7 @@ func TestTUIRestoresTerminal(t *testing.T) {
 				t.Errorf("terminal left with %s, want alternate=0 cursor=1 mouse=0000", flags)
 			}
 			var b2 []byte
+			var err error
 			deadline := time.Now().Add(5 * time.Second)
 			for time.Now().Before(deadline) {
 				if b2, err = os.ReadFile(after); len(b2) > 0 && bytes.HasSuffix(b2, []byte("\n")) {
