@@ -143,10 +143,10 @@ type analysis struct {
 	jNext      []int32          // point expected next, -1
 	ids        []string         // flow IDs by flow index
 
-	icmpJ        []int32         // the journeys of ICMP errors, in order
-	refusedBy    map[int32]int   // journeys a node refused with an ICMP error → that node (see refused)
-	frameAn      []Anomaly       // single-frame anomalies (bad checksums, wrong outer addresses)
-	arpReq       map[int][]int64 // pod-veth point → times of ARP requests from its pod
+	icmpJ        []int32                    // the journeys of ICMP errors, in order
+	refusedBy    map[int32]int              // journeys a node refused with an ICMP error → that node (see refused)
+	frames       map[frameKey]*frameFinding // single-frame findings (bad checksums, wrong outer addresses)
+	arpReq       map[int][]int64            // pod-veth point → times of ARP requests from its pod
 	arpFindings  []arpFinding
 	icmpFindings []icmpFinding
 	offFits      []offsetFit // --offset values the traffic contradicts (left out)
@@ -443,7 +443,7 @@ func (a *analysis) result() *Result {
 		defer close(side)
 		arpOut = a.arp()
 		icmpOut = a.icmp(ids)
-		a.frameAn = a.frameAnomalies(ids)
+		a.frames = a.frameChecks()
 	}()
 	journeys := a.placeJourneys()
 	<-side
@@ -458,7 +458,7 @@ func (a *analysis) result() *Result {
 	res.Segments = a.segmentOut()
 	res.ARP = arpOut
 	res.ICMP = icmpOut
-	res.Anomalies = a.anomalies(ids, res)
+	res.Anomalies = (&findings{a: a, ids: ids}).anomalies()
 	res.Summary = a.summary(res)
 	for i := range res.Journeys {
 		res.Journeys[i] = a.renderJourney(res.Journeys[i].ID)

@@ -1,0 +1,78 @@
+package correlate
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// docs/anomalies.md lists the kinds of anomalyKinds, in its order, each with its severity first in the
+// severity column and its place in the where column.
+func TestAnomalyDocs(t *testing.T) {
+	b, err := os.ReadFile("../docs/anomalies.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows [][]string // kind, severity, where
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		cols := strings.Split(line, "|")
+		if len(cols) < 5 {
+			t.Errorf("docs/anomalies.md: row %q has fewer than four columns", line)
+			continue
+		}
+		rows = append(rows, []string{strings.Trim(strings.TrimSpace(cols[1]), "`"), strings.TrimSpace(cols[2]),
+			strings.TrimSpace(cols[3])})
+	}
+	for i := 0; i < max(len(rows), len(anomalyKinds)); i++ {
+		switch {
+		case i >= len(rows):
+			t.Errorf("kind %s: not in docs/anomalies.md (row %d)", anomalyKinds[i].kind, i+1)
+		case i >= len(anomalyKinds):
+			t.Errorf("docs/anomalies.md row %d: %s is not in anomalyKinds", i+1, rows[i][0])
+		default:
+			k, r := anomalyKinds[i], rows[i]
+			if r[0] != k.kind {
+				t.Errorf("docs/anomalies.md row %d: %s, anomalyKinds row %d: %s", i+1, r[0], i+1, k.kind)
+				continue
+			}
+			if !strings.HasPrefix(r[1], k.severity) {
+				t.Errorf("%s: severity %q in docs/anomalies.md, %s in anomalyKinds", k.kind, r[1], k.severity)
+			}
+			if !strings.Contains(r[2], k.place) {
+				t.Errorf("%s: where %q in docs/anomalies.md does not say %s", k.kind, r[2], k.place)
+			}
+		}
+	}
+}
+
+// checkKinds checks that every anomaly of r is of a known kind, at the kind's place, with its severity
+// (or another one where docs/anomalies.md says so).
+func checkKinds(t *testing.T, r *Result) {
+	t.Helper()
+	other := map[string]string{"icmp-frag-needed": sevInfo, "icmp-unreachable": sevInfo, "ttl-expired": sevInfo,
+		"retransmission": sevWarning}
+	for _, an := range r.Anomalies {
+		i, ok := kindIndex[an.Kind]
+		if !ok {
+			t.Errorf("anomaly kind %q is not in anomalyKinds", an.Kind)
+			continue
+		}
+		k := anomalyKinds[i]
+		if an.Severity != k.severity && an.Severity != other[an.Kind] {
+			t.Errorf("%s at %+v: severity %s, its kind's is %s", an.Kind, an.Where, an.Severity, k.severity)
+		}
+		place := atPoint
+		switch {
+		case an.Where.From != "":
+			place = atSegment
+		case an.Where.Node != "":
+			place = atNode
+		}
+		if place != k.place {
+			t.Errorf("%s: said at %+v (a %s), its kind's place is a %s", an.Kind, an.Where, place, k.place)
+		}
+	}
+}
