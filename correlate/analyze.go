@@ -69,18 +69,36 @@ func CorrelateContext(ctx context.Context, c *decode.Capture, opts Options) (*Re
 	if opts.Window <= 0 {
 		opts.Window = time.Second
 	}
+	w := worldOf(c)                      // the points, pods and node IPs
+	clocks, offFits := w.clocksFor(opts) // each node's clock against the reference node's
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
+	m, err := matchJourneys(ctx, c, w, clocks, opts) // sightings of one packet joined into journeys
+	if err != nil {
+		return nil, err
+	}
+	a := &analysis{w: w, m: m, clocks: clocks, opts: opts, nJ: int(m.next), offFits: offFits}
+	return a.result(), nil // placement, flows, findings: the Result
+}
+
+// worldOf builds the world of capture c: its points (with those a -i any capture implies), pods and
+// node IPs.
+func worldOf(c *decode.Capture) *world {
 	w := newWorld(c)
 	if inf := w.inferPoints(); len(inf) > 0 {
 		w = newWorld(withInferred(c, w.nodes, inf))
 		w.adoptInferred(inf)
 	}
-	clocks, offFits := w.clocksFor(opts)
-	if ctx.Err() != nil {
-		return nil, context.Cause(ctx)
-	}
+	return w
+}
+
+// matchJourneys joins the sightings of each packet into journeys and drops the matcher's open-journey
+// state; in Lean mode it also drops c's fingerprints (the journey ids take their place) and returns the
+// memory to the system. It stops, returning the context's cause, once ctx has ended.
+func matchJourneys(ctx context.Context, c *decode.Capture, w *world, clocks []clockModel, opts Options) (*matcher, error) {
 	m := newMatcher(w, clocks, opts)
 	m.run()
-	nJ := int(m.next)
 	m.ring, m.loose, m.tcp = nil, nil, nil // the open-journey state is no longer needed
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
@@ -96,8 +114,7 @@ func CorrelateContext(ctx context.Context, c *decode.Capture, opts Options) (*Re
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
-	a := &analysis{w: w, m: m, clocks: clocks, opts: opts, nJ: nJ, offFits: offFits}
-	return a.result(), nil
+	return m, nil
 }
 
 // dir is a journey's direction within its flow.
@@ -318,19 +335,82 @@ func (a *analysis) sortHops(from, to int) {
 	}
 }
 
+// result runs the stages that follow matching, each reading what the ones before it settled: the
+// journeys' hops in path order, what each capture covers, the flows (and each node pair's mode), each
+// flow direction's path, the placement of every journey on it (beside it: ARP, ICMP errors and
+// single-frame checks), then the findings and the Result.
 func (a *analysis) result() *Result {
-	w := a.w
 	a.buildArena()
 	a.coverage()
+	a.assignFlows()
+	a.buildPaths()
+	ids := a.flowIDs()
+	a.ids = ids
+	side := a.startSideFindings(ids)
+	journeys := a.placeJourneys()
+	arpOut, icmpOut := side.wait()
+	return a.output(journeys, ids, arpOut, icmpOut)
+}
 
-	// Flows: journeys in order of their first sighting; NAT joins the tuples before and after.
+// sideFindings runs ARP, ICMP errors and single-frame checks. They read what is settled before
+// placement and write nothing that placing the journeys reads: they run beside it, on another core when
+// there is one.
+type sideFindings struct {
+	done chan struct{}
+	arp  []ARPPoint
+	icmp []ICMPError
+}
+
+func (a *analysis) startSideFindings(ids []string) *sideFindings {
+	sf := &sideFindings{done: make(chan struct{})}
+	go func() {
+		defer close(sf.done)
+		sf.arp = a.arp()
+		sf.icmp = a.icmp(ids)
+		a.frames = a.frameChecks()
+	}()
+	return sf
+}
+
+// wait returns the side findings once they are done.
+func (sf *sideFindings) wait() ([]ARPPoint, []ICMPError) {
+	<-sf.done
+	return sf.arp, sf.icmp
+}
+
+// output builds the Result from the settled stages: the findings (anomalies) come last, as they read
+// the rest.
+func (a *analysis) output(journeys []Journey, ids []string, arpOut []ARPPoint, icmpOut []ICMPError) *Result {
+	res := &Result{Schema: Schema, Journeys: journeys}
+	res.Inputs = a.inputs()
+	res.Points = a.points()
+	res.NodeIPs = a.nodeIPs()
+	res.Clocks = a.clockOut()
+	res.Modes, res.Mode, res.ModeWhy = a.modeOut()
+	res.analysis = a
+	res.Flows = a.flowOut(ids) // after arp: it sets each flow's ARP wait
+	res.Segments = a.segmentOut()
+	res.ARP = arpOut
+	res.ICMP = icmpOut
+	res.Anomalies = (&findings{a: a, ids: ids}).anomalies()
+	res.Summary = a.summary(res)
+	for i := range res.Journeys {
+		res.Journeys[i] = a.renderJourney(res.Journeys[i].ID)
+	}
+	return res
+}
+
+// assignFlows gives every journey its flow (journeys in order of their first sighting; NAT joins the
+// tuples before and after) and direction, and collects the votes for each flow direction's path. The
+// datapath mode per node pair reads only the journeys: it is worked out beside.
+func (a *analysis) assignFlows() {
+	w := a.w
 	a.uf = unionFind{parent: map[flowKey]flowKey{}}
 	for _, ev := range a.m.nat {
 		of, _ := a.obs(ev.from)
 		ot, _ := a.obs(ev.to)
 		a.uf.union(w.tupleOf(of).key(), w.tupleOf(ot).key())
 	}
-	// The datapath mode per node pair reads only the journeys: it runs beside the flow assignment.
 	modesDone := make(chan struct{})
 	go func() {
 		defer close(modesDone)
@@ -350,22 +430,8 @@ func (a *analysis) result() *Result {
 		t := w.tupleOf(o)
 		ci := t.hash() & (len(flowCache) - 1)
 		fi, ok := flowCache[ci].fi, flowCache[ci].ok && flowCache[ci].t == t
-		var root flowKey
 		if !ok {
-			root = a.uf.find(t.key())
-			fi, ok = a.flowOf[root]
-		}
-		if !ok {
-			fi = int32(len(a.flows))
-			a.flowOf[root] = fi
-			fl := &flowAcc{key: root, client: t, first: a.ts(h[0]), lostAt: map[[2]int]int{}, nat: map[natKey]int{}, natEv: map[natKey][]Evidence{}}
-			if o.Flags&decode.FlagICMPError != 0 { // a flow first seen through an ICMP error: orient it as quoted
-				fl.client = t.reverse()
-			}
-			for d := 0; d < 2; d++ {
-				fl.routers[d] = map[int]*routerSeen{}
-			}
-			a.flows = append(a.flows, fl)
+			fi = a.flowFor(&t, o, h[0])
 		}
 		flowCache[ci] = flowCacheEntry{t, fi, true}
 		if o.Flags&decode.FlagICMPError != 0 {
@@ -378,92 +444,81 @@ func (a *analysis) result() *Result {
 			d = c2s
 		}
 		a.jDir[j] = d
-		// Votes for the path's end nodes: the sender's node, and the node of the last known destination.
-		if n := fl.nodeCache[d][0].nodeOf(w, t.v6, t.src); n >= 0 {
-			fl.srcVotes[d].add(n)
-		}
-		last, _ := a.obs(h[len(h)-1])
-		for i := len(h) - 1; i >= 0; i-- {
-			oh := last
-			if i < len(h)-1 {
-				oh, _ = a.obs(h[i])
-			}
-			if n := fl.nodeCache[d][1].nodeOf(w, oh.Flags&decode.FlagIPv6 != 0, oh.Dst); n >= 0 {
-				fl.dstVotes[d].add(n)
-				break
-			}
-		}
-		// And for the pod-veths at either end (buildPath keeps those on the end nodes), from the
-		// addresses the first journeys carried (before NAT at the source, after it at the destination).
-		if fl.nVoted[d] < voteSample {
-			fl.nVoted[d]++
-			if p, ok := w.ownerOf(o.Flags&decode.FlagIPv6 != 0, o.Src); ok {
-				fl.srcPods[d].add(p)
-			}
-			if p, ok := w.ownerOf(last.Flags&decode.FlagIPv6 != 0, last.Dst); ok {
-				fl.dstPods[d].add(p)
-			}
-		}
-		// Routers' points: the journey's position there (hops are in corrected-time order) and TTL; and
-		// whether the direction's packets crossed a tunnel device.
-		for hi := range h {
-			p := int(a.hopPt[int(a.jStart[j])+hi])
-			if n := w.pointNode[p]; !w.cluster[n] && w.pointRole[p] != decode.RoleAny {
-				rs := fl.routers[d][p]
-				if rs == nil {
-					rs = &routerSeen{}
-					fl.routers[d][p] = rs
-				}
-				rs.pos += int64(hi)
-				if rs.n++; rs.n <= voteSample {
-					oh, _ := a.obs(h[hi])
-					rs.ttls.add(int(a.w.hopTTL(oh)))
-				}
-			}
-			if w.pointRole[p] == decode.RoleTunnel {
-				fl.tunnel[d] = true
-			}
-		}
+		a.votePath(fl, d, j, &t, o, h)
 	}
 	a.flowJourneys()
 	<-modesDone
-	a.segs = map[[2]int]*segAcc{}
-	if n := len(a.w.c.Points); n <= 256 {
-		a.segDense = make([]*segAcc, n*n)
+}
+
+// flowFor finds the flow of tuple t (o, the first sighting g of a journey, carries it), or starts one.
+func (a *analysis) flowFor(t *tuple, o *decode.Observation, g uint32) int32 {
+	root := a.uf.find(t.key())
+	if fi, ok := a.flowOf[root]; ok {
+		return fi
 	}
-	a.buildPaths()
-	ids := a.flowIDs()
-	a.ids = ids
-	// ARP, ICMP errors and single-frame checks read what is settled by now and write nothing that
-	// placing the journeys reads: they run beside it, on another core when there is one.
-	var arpOut []ARPPoint
-	var icmpOut []ICMPError
-	side := make(chan struct{})
-	go func() {
-		defer close(side)
-		arpOut = a.arp()
-		icmpOut = a.icmp(ids)
-		a.frames = a.frameChecks()
-	}()
-	journeys := a.placeJourneys()
-	<-side
-	res := &Result{Schema: Schema, Journeys: journeys}
-	res.Inputs = a.inputs()
-	res.Points = a.points()
-	res.NodeIPs = a.nodeIPs()
-	res.Clocks = a.clockOut()
-	res.Modes, res.Mode, res.ModeWhy = a.modeOut()
-	res.analysis = a
-	res.Flows = a.flowOut(ids) // after arp: it sets each flow's ARP wait
-	res.Segments = a.segmentOut()
-	res.ARP = arpOut
-	res.ICMP = icmpOut
-	res.Anomalies = (&findings{a: a, ids: ids}).anomalies()
-	res.Summary = a.summary(res)
-	for i := range res.Journeys {
-		res.Journeys[i] = a.renderJourney(res.Journeys[i].ID)
+	fi := int32(len(a.flows))
+	a.flowOf[root] = fi
+	fl := &flowAcc{key: root, client: *t, first: a.ts(g), lostAt: map[[2]int]int{}, nat: map[natKey]int{}, natEv: map[natKey][]Evidence{}}
+	if o.Flags&decode.FlagICMPError != 0 { // a flow first seen through an ICMP error: orient it as quoted
+		fl.client = t.reverse()
 	}
-	return res
+	for d := 0; d < 2; d++ {
+		fl.routers[d] = map[int]*routerSeen{}
+	}
+	a.flows = append(a.flows, fl)
+	return fi
+}
+
+// votePath records what journey j (hops h, first sighting o with tuple t) shows of its flow direction's
+// path: the end nodes, the pod-veths at either end, the routers it crossed and whether it was tunnelled.
+func (a *analysis) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Observation, h []uint32) {
+	w := a.w
+	// Votes for the path's end nodes: the sender's node, and the node of the last known destination.
+	if n := fl.nodeCache[d][0].nodeOf(w, t.v6, t.src); n >= 0 {
+		fl.srcVotes[d].add(n)
+	}
+	last, _ := a.obs(h[len(h)-1])
+	for i := len(h) - 1; i >= 0; i-- {
+		oh := last
+		if i < len(h)-1 {
+			oh, _ = a.obs(h[i])
+		}
+		if n := fl.nodeCache[d][1].nodeOf(w, oh.Flags&decode.FlagIPv6 != 0, oh.Dst); n >= 0 {
+			fl.dstVotes[d].add(n)
+			break
+		}
+	}
+	// And for the pod-veths at either end (buildPath keeps those on the end nodes), from the
+	// addresses the first journeys carried (before NAT at the source, after it at the destination).
+	if fl.nVoted[d] < voteSample {
+		fl.nVoted[d]++
+		if p, ok := w.ownerOf(o.Flags&decode.FlagIPv6 != 0, o.Src); ok {
+			fl.srcPods[d].add(p)
+		}
+		if p, ok := w.ownerOf(last.Flags&decode.FlagIPv6 != 0, last.Dst); ok {
+			fl.dstPods[d].add(p)
+		}
+	}
+	// Routers' points: the journey's position there (hops are in corrected-time order) and TTL; and
+	// whether the direction's packets crossed a tunnel device.
+	for hi := range h {
+		p := int(a.hopPt[int(a.jStart[j])+hi])
+		if n := w.pointNode[p]; !w.cluster[n] && w.pointRole[p] != decode.RoleAny {
+			rs := fl.routers[d][p]
+			if rs == nil {
+				rs = &routerSeen{}
+				fl.routers[d][p] = rs
+			}
+			rs.pos += int64(hi)
+			if rs.n++; rs.n <= voteSample {
+				oh, _ := a.obs(h[hi])
+				rs.ttls.add(int(a.w.hopTTL(oh)))
+			}
+		}
+		if w.pointRole[p] == decode.RoleTunnel {
+			fl.tunnel[d] = true
+		}
+	}
 }
 
 // flowJourneys lists each flow's journeys per direction, in journey order, in one array.
@@ -952,6 +1007,10 @@ func (a *analysis) seg(from, to int, pi *pathInfo) *segAcc {
 
 // placeJourneys decides each journey's status against its path and accounts segments and flows.
 func (a *analysis) placeJourneys() []Journey {
+	a.segs = map[[2]int]*segAcc{}
+	if n := len(a.w.c.Points); n <= 256 {
+		a.segDense = make([]*segAcc, n*n)
+	}
 	var out []Journey
 	if a.opts.Journeys {
 		out = make([]Journey, 0, a.nJ)
