@@ -1007,16 +1007,39 @@ func (a *analysis) seg(from, to int, pi *pathInfo) *segAcc {
 
 // placeJourneys decides each journey's status against its path and accounts segments and flows.
 func (a *analysis) placeJourneys() []Journey {
-	a.segs = map[[2]int]*segAcc{}
-	if n := len(a.w.c.Points); n <= 256 {
-		a.segDense = make([]*segAcc, n*n)
-	}
+	a.startPlacement()
 	var out []Journey
 	if a.opts.Journeys {
 		out = make([]Journey, 0, a.nJ)
 	}
-	var reached []int
-	var when []int64
+	p := &placing{}
+	for j := 0; j < a.nJ; j++ {
+		a.jLast[j], a.jNext[j] = -1, -1
+		if a.jFlow[j] >= 0 {
+			a.placeJourney(j, p)
+		}
+	}
+	a.settleOffload()
+	a.familyCounts()
+	if a.opts.Journeys {
+		out = out[:0]
+		for j := 0; j < a.nJ; j++ {
+			if a.jFlow[j] >= 0 {
+				out = append(out, Journey{ID: j})
+			}
+		}
+	}
+	a.natStats()
+	return out
+}
+
+// startPlacement makes placement's tables: the segments, the offload events by journey, the
+// journeys a node refused, and each journey's status, last point and next point.
+func (a *analysis) startPlacement() {
+	a.segs = map[[2]int]*segAcc{}
+	if n := len(a.w.c.Points); n <= 256 {
+		a.segDense = make([]*segAcc, n*n)
+	}
 	a.offloadAt, a.offloadNew, a.merged = map[int32]uint32{}, map[int32]bool{}, map[int32]bool{}
 	for _, ev := range a.m.gso {
 		if prev, ok := a.offloadAt[ev.parent]; !ok || a.ts(ev.at) < a.ts(prev) {
@@ -1032,166 +1055,195 @@ func (a *analysis) placeJourneys() []Journey {
 	a.jStatus = make([]statusCode, a.nJ)
 	a.jLast = make([]int32, a.nJ)
 	a.jNext = make([]int32, a.nJ)
-	for j := 0; j < a.nJ; j++ {
-		a.jLast[j], a.jNext[j] = -1, -1
-		fi := a.jFlow[j]
-		if fi < 0 {
-			continue
+}
+
+// placing is the journey being placed on its flow direction's path. One is reused for every journey,
+// so placing a journey allocates nothing.
+type placing struct {
+	j       int
+	fi      int32
+	fl      *flowAcc
+	pi      *pathInfo
+	h       []uint32
+	o0      *decode.Observation // the first sighting
+	reached []int               // per path point: the hop it was first seen at there, -1
+	when    []int64             // per path point: the corrected time then
+	first   int                 // the first path point reached (len(points) when none)
+	reach   int                 // the last path point reached (-1 when none)
+	piece   bool                // a piece of a split or a merge: not a new send
+	parent  bool                // it went on as other journeys (split or merged) from offloadAt
+}
+
+// placeJourney places journey j: its status, and its counts on its path's segments and on its flow.
+func (a *analysis) placeJourney(j int, p *placing) {
+	fi := a.jFlow[j]
+	fl := a.flows[fi]
+	d := a.jDir[j]
+	p.j, p.fi, p.fl, p.pi, p.h = j, fi, fl, fl.path[d], a.hops(j)
+	p.o0, _ = a.obs(p.h[0])
+	a.tcpStep(fl, d, int32(j), p.o0)
+	if p.o0.Flags&decode.FlagICMPError != 0 {
+		// An ICMP error is about a flow, not part of it: listed in Result.ICMP and shown with the
+		// flow, but judged by whether it reached its own destination's node, and not counted.
+		a.jStatus[j] = a.icmpStatus(p.h, int32(j))
+		return
+	}
+	a.reachPath(p)
+	fl.bytes += int64(p.o0.Len)
+	p.piece = a.offloadNew[int32(j)]
+	if !p.piece {
+		fl.nSent++
+	}
+	status := a.placeStatus(p)
+	a.jStatus[j] = status
+	a.countSegments(p)
+	a.countFlow(p, status)
+}
+
+// reachPath finds where along its path journey p was seen, and tallies its packets and bytes per point
+// on its flow.
+func (a *analysis) reachPath(p *placing) {
+	pi, fl := p.pi, p.fl
+	p.reached, p.when = p.reached[:0], p.when[:0]
+	for range pi.points {
+		p.reached = append(p.reached, -1)
+		p.when = append(p.when, 0)
+	}
+	p.first, p.reach = len(pi.points), -1
+	base := int(a.jStart[p.j])
+	for hi := range p.h {
+		pt := int(a.hopPt[base+hi])
+		if i := pi.index(pt); i >= 0 && p.reached[i] < 0 {
+			p.reached[i] = hi
+			p.when[i] = a.hopTs.at(int32(p.j), base+hi)
+			p.first = min(p.first, i)
+			p.reach = max(p.reach, i)
 		}
-		fl := a.flows[fi]
-		d := a.jDir[j]
-		pi := fl.path[d]
-		h := a.hops(j)
-		reached = reached[:0]
-		when = when[:0]
-		for range pi.points {
-			reached = append(reached, -1)
-			when = append(when, 0)
+		k := 0
+		for k < len(fl.perPoint) && fl.perPoint[k].point != pt {
+			k++
 		}
-		o0, _ := a.obs(h[0])
-		a.tcpStep(fl, d, int32(j), o0)
-		if o0.Flags&decode.FlagICMPError != 0 {
-			// An ICMP error is about a flow, not part of it: listed in Result.ICMP and shown with the
-			// flow, but judged by whether it reached its own destination's node, and not counted.
-			a.jStatus[j] = a.icmpStatus(h, int32(j))
-			continue
+		if k == len(fl.perPoint) {
+			fl.perPoint = append(fl.perPoint, pointTally{point: pt})
 		}
-		first, reach := len(pi.points), -1
-		base := int(a.jStart[j])
-		for hi := range h {
-			p := int(a.hopPt[base+hi])
-			if i := pi.index(p); i >= 0 && reached[i] < 0 {
-				reached[i] = hi
-				when[i] = a.hopTs.at(int32(j), base+hi)
-				first = min(first, i)
-				reach = max(reach, i)
-			}
-			k := 0
-			for k < len(fl.perPoint) && fl.perPoint[k].point != p {
-				k++
-			}
-			if k == len(fl.perPoint) {
-				fl.perPoint = append(fl.perPoint, pointTally{point: p})
-			}
-			fl.perPoint[k].packets++
-			fl.perPoint[k].bytes += int64(o0.Len) // the IP packet's length, the same at every point
+		fl.perPoint[k].packets++
+		fl.perPoint[k].bytes += int64(p.o0.Len) // the IP packet's length, the same at every point
+	}
+}
+
+// placeStatus decides journey p's status from how far along its path it was seen, and sets its last
+// and next points.
+func (a *analysis) placeStatus(p *placing) statusCode {
+	j, pi := p.j, p.pi
+	offloaded := false
+	at, parent := a.offloadAt[int32(j)]
+	p.parent = parent
+	if parent {
+		// Segmentation offload: the bytes went on as other journeys from this point.
+		if i := pi.index(a.point(at)); i >= 0 && i > p.reach && p.reached[i] < 0 {
+			p.reached[i], p.when[i] = len(p.h)-1, a.ts(at)
+			p.first, p.reach = min(p.first, i), i
+			offloaded = true
 		}
-		fl.bytes += int64(o0.Len)
-		piece := a.offloadNew[int32(j)]
-		if !piece {
-			fl.nSent++
+	}
+	reach := p.reach
+	switch {
+	case reach < 0:
+		return stUnplaced
+	case len(pi.points) == 1:
+		// The path is one point (one capture, or one carrying both ends): where the packet went was
+		// not captured, so it is never "delivered" for having been seen there.
+		a.jLast[j] = int32(pi.points[0])
+		return stNotCaptured
+	case offloaded && reach < len(pi.points)-1:
+		a.jLast[j] = int32(pi.points[reach])
+		if a.merged[int32(j)] {
+			return stMerged
 		}
-		status := stDelivered
-		offloaded := false
-		at, parent := a.offloadAt[int32(j)]
-		if parent {
-			// Segmentation offload: the bytes went on as other journeys from this point.
-			if i := pi.index(a.point(at)); i >= 0 && i > reach && reached[i] < 0 {
-				reached[i], when[i] = len(h)-1, a.ts(at)
-				first, reach = min(first, i), i
-				offloaded = true
-			}
-		}
+		return stSplit
+	case reach < len(pi.points)-1:
+		nx := pi.points[reach+1]
+		a.jLast[j], a.jNext[j] = int32(pi.points[reach]), int32(nx)
+		n, refused := a.refusedBy[int32(j)]
 		switch {
-		case reach < 0:
-			status = stUnplaced
-		case len(pi.points) == 1:
-			// The path is one point (one capture, or one carrying both ends): where the packet went was
-			// not captured, so it is never "delivered" for having been seen there.
-			status = stNotCaptured
-			a.jLast[j] = int32(pi.points[0])
-		case offloaded && reach < len(pi.points)-1:
-			status = stSplit
-			if a.merged[int32(j)] {
-				status = stMerged
+		case a.covered(nx, p.when[reach]):
+			return stLost
+		case refused && n == a.w.pointNode[pi.points[reach]]:
+			// The node it was last seen on refused it and said so with an ICMP error: lost there,
+			// however close to the end of the captures.
+			return stLost
+		default:
+			return stNotCaptured
+		}
+	}
+	return stDelivered
+}
+
+// countSegments counts journey p on each segment of its path it crossed. Counts are in packets as
+// their source sent them: a journey that was split into pieces (or merged by GRO), and the pieces, are
+// counted on segments together once their outcome is settled (familyCounts). Latency is sampled per
+// frame on the wire.
+func (a *analysis) countSegments(p *placing) {
+	pi := p.pi
+	family := p.piece || p.parent
+	for i := max(p.first, 0); i < p.reach; i++ {
+		if p.reached[i] < 0 {
+			continue
+		}
+		s := a.seg(pi.points[i], pi.points[i+1], pi)
+		if !family {
+			s.packets++
+		}
+		if p.reached[i+1] < 0 {
+			if !family {
+				s.notCaptured++
 			}
-			a.jLast[j] = int32(pi.points[reach])
-		case reach < len(pi.points)-1:
-			nx := pi.points[reach+1]
-			a.jLast[j], a.jNext[j] = int32(pi.points[reach]), int32(nx)
-			n, refused := a.refusedBy[int32(j)]
-			switch {
-			case a.covered(nx, when[reach]):
-				status = stLost
-			case refused && n == a.w.pointNode[pi.points[reach]]:
-				// The node it was last seen on refused it and said so with an ICMP error: lost there,
-				// however close to the end of the captures.
-				status = stLost
-			default:
-				status = stNotCaptured
+			continue
+		}
+		if !family {
+			s.delivered++
+		}
+		lat := p.when[i+1] - p.when[i]
+		if lat < -(negTolerance + a.bound(pi.points[i]) + a.bound(pi.points[i+1])) {
+			s.negative++ // beyond what the clocks' uncertainty explains
+		}
+		s.lat.add(lat)
+		s.passMaxLen = max(s.passMaxLen, int(p.o0.Len))
+	}
+}
+
+// countFlow counts journey p's outcome on its flow, and a loss on the segment it ended at. The flow
+// counts what its source sent, so pieces of a split (and GRO merges) are settled with the journey they
+// came from (settleOffload).
+func (a *analysis) countFlow(p *placing, status statusCode) {
+	fl, pi, piece, reach := p.fl, p.pi, p.piece, p.reach
+	switch status {
+	case stDelivered, stSplit, stMerged:
+		if !piece {
+			fl.delivered++
+			if reach > p.first {
+				fl.e2e.add(p.when[reach] - p.when[p.first])
 			}
 		}
-		a.jStatus[j] = status
-		// Counts are in packets as their source sent them: a journey that was split into pieces (or
-		// merged by GRO), and the pieces, are counted on segments together once their outcome is
-		// settled (familyCounts). Latency is sampled per frame on the wire.
-		family := piece || parent
-		for i := max(first, 0); i < reach; i++ {
-			if reached[i] < 0 {
-				continue
-			}
-			s := a.seg(pi.points[i], pi.points[i+1], pi)
-			if !family {
-				s.packets++
-			}
-			if reached[i+1] < 0 {
-				if !family {
-					s.notCaptured++
-				}
-				continue
-			}
-			if !family {
-				s.delivered++
-			}
-			lat := when[i+1] - when[i]
-			if lat < -(negTolerance + a.bound(pi.points[i]) + a.bound(pi.points[i+1])) {
-				s.negative++ // beyond what the clocks' uncertainty explains
-			}
-			s.lat.add(lat)
-			s.passMaxLen = max(s.passMaxLen, int(o0.Len))
-		}
-		// The flow counts what its source sent, so pieces of a split (and GRO merges) are settled
-		// with the journey they came from (settleOffload).
-		switch status {
-		case stDelivered, stSplit, stMerged:
+	case stLost, stNotCaptured:
+		if reach+1 >= len(pi.points) { // no segment to count it on (a one-point path)
 			if !piece {
-				fl.delivered++
-				if reach > first {
-					fl.e2e.add(when[reach] - when[first])
-				}
-			}
-		case stLost, stNotCaptured:
-			if reach+1 >= len(pi.points) { // no segment to count it on (a one-point path)
-				if !piece {
-					fl.notCaptured++
-				}
-				break
-			}
-			s := a.seg(pi.points[reach], pi.points[reach+1], pi)
-			if status == stLost && !piece {
-				fl.lost++
-				fl.lostAt[[2]int{s.from, s.to}]++
-			}
-			if status == stNotCaptured && !piece {
 				fl.notCaptured++
 			}
-			if !family {
-				a.countEnd(s, status, int32(j), fi, o0, h[reached[reach]])
-			}
+			break
+		}
+		s := a.seg(pi.points[reach], pi.points[reach+1], pi)
+		if status == stLost && !piece {
+			fl.lost++
+			fl.lostAt[[2]int{s.from, s.to}]++
+		}
+		if status == stNotCaptured && !piece {
+			fl.notCaptured++
+		}
+		if !(p.piece || p.parent) {
+			a.countEnd(s, status, int32(p.j), p.fi, p.o0, p.h[p.reached[reach]])
 		}
 	}
-	a.settleOffload()
-	a.familyCounts()
-	if a.opts.Journeys {
-		out = out[:0]
-		for j := 0; j < a.nJ; j++ {
-			if a.jFlow[j] >= 0 {
-				out = append(out, Journey{ID: j})
-			}
-		}
-	}
-	a.natStats()
-	return out
 }
 
 // journeyOut renders one journey with per-hop deltas and header changes.
