@@ -1443,89 +1443,112 @@ func (a *analysis) familyCounts() {
 	if len(a.m.gso) == 0 {
 		return
 	}
-	children := map[int32][]int32{}
+	fc := &familyScratch{children: map[int32][]int32{}, seen: map[int32]bool{}}
 	var roots []int32
 	for _, ev := range a.m.gso {
-		if len(children[ev.parent]) == 0 && !a.offloadNew[ev.parent] {
+		if len(fc.children[ev.parent]) == 0 && !a.offloadNew[ev.parent] {
 			roots = append(roots, ev.parent)
 		}
-		children[ev.parent] = append(children[ev.parent], ev.child)
+		fc.children[ev.parent] = append(fc.children[ev.parent], ev.child)
 	}
 	sort.Slice(roots, func(i, j int) bool { return roots[i] < roots[j] })
-	var members, queue []int32
-	var reached []bool
-	seen := map[int32]bool{}
 	for _, r := range roots {
 		fi := a.jFlow[r]
 		if fi < 0 {
 			continue
 		}
-		fl := a.flows[fi]
-		pi := fl.path[a.jDir[r]]
+		pi := a.flows[fi].path[a.jDir[r]]
 		if pi == nil || len(pi.points) < 2 {
 			continue
 		}
-		// The family: r and every journey it continued as (children of children too).
-		members, queue = members[:0], append(queue[:0], r)
-		clear(seen)
-		seen[r] = true
-		for len(queue) > 0 {
-			m := queue[0]
-			queue = queue[1:]
-			members = append(members, m)
-			for _, c := range children[m] {
-				if !seen[c] && a.jFlow[c] == fi && a.jDir[c] == a.jDir[r] {
-					seen[c] = true
-					queue = append(queue, c)
-				}
+		a.familyOf(r, fc)
+		a.familyReach(pi, fc)
+		a.countFamily(r, fi, pi, fc)
+	}
+}
+
+// familyScratch is familyCounts' state, reused from one packet to the next.
+type familyScratch struct {
+	children map[int32][]int32 // journey → the journeys it continued as
+	seen     map[int32]bool
+	members  []int32 // the family of the packet being counted
+	queue    []int32
+	reached  []bool // per path point: whether a member was seen there
+}
+
+// familyOf collects the family of root r in fc.members: r and every journey it continued as (children
+// of children too), of its flow and direction.
+func (a *analysis) familyOf(r int32, fc *familyScratch) {
+	fi, d := a.jFlow[r], a.jDir[r]
+	fc.members, fc.queue = fc.members[:0], append(fc.queue[:0], r)
+	clear(fc.seen)
+	fc.seen[r] = true
+	for len(fc.queue) > 0 {
+		m := fc.queue[0]
+		fc.queue = fc.queue[1:]
+		fc.members = append(fc.members, m)
+		for _, c := range fc.children[m] {
+			if !fc.seen[c] && a.jFlow[c] == fi && a.jDir[c] == d {
+				fc.seen[c] = true
+				fc.queue = append(fc.queue, c)
 			}
 		}
-		reached = reached[:0]
-		for range pi.points {
-			reached = append(reached, false)
-		}
-		for _, m := range members {
-			for _, g := range a.hops(int(m)) {
-				if i := pi.index(a.point(g)); i >= 0 {
-					reached[i] = true
-				}
-			}
-			if at, ok := a.offloadAt[m]; ok {
-				if i := pi.index(a.point(at)); i >= 0 {
-					reached[i] = true
-				}
-			}
-		}
-		end := -1 // the segment where the packet ended, by its start's index
-		st := a.jStatus[r]
-		if (st == stLost || st == stNotCaptured) && a.jLast[r] >= 0 && a.jNext[r] >= 0 {
-			if i := pi.index(int(a.jLast[r])); i >= 0 && i+1 < len(pi.points) && pi.points[i+1] == int(a.jNext[r]) {
-				end = i
+	}
+}
+
+// familyReach marks in fc.reached the points of path pi where a member of the family was seen, or
+// went on as other journeys.
+func (a *analysis) familyReach(pi *pathInfo, fc *familyScratch) {
+	fc.reached = fc.reached[:0]
+	for range pi.points {
+		fc.reached = append(fc.reached, false)
+	}
+	for _, m := range fc.members {
+		for _, g := range a.hops(int(m)) {
+			if i := pi.index(a.point(g)); i >= 0 {
+				fc.reached[i] = true
 			}
 		}
-		last := -1
-		for i, ok := range reached {
-			if ok {
-				last = i
+		if at, ok := a.offloadAt[m]; ok {
+			if i := pi.index(a.point(at)); i >= 0 {
+				fc.reached[i] = true
 			}
 		}
-		for i := 0; i < len(pi.points)-1; i++ {
-			if i == end {
-				s := a.seg(pi.points[i], pi.points[i+1], pi)
-				o0, lastHop := a.endOf(members, r, st)
-				a.countEnd(s, st, r, fi, o0, lastHop)
-				continue
-			}
-			if !reached[i] || i >= last || (end >= 0 && i > end) {
-				continue // not entered, or after the packet was lost (its other pieces go on uncounted)
-			}
+	}
+}
+
+// countFamily counts the packet of root r (flow fi, path pi, its family in fc) on the segments of its
+// path: where it ended as settleOffload placed it, and on every segment it entered before.
+func (a *analysis) countFamily(r, fi int32, pi *pathInfo, fc *familyScratch) {
+	end := -1 // the segment where the packet ended, by its start's index
+	st := a.jStatus[r]
+	if (st == stLost || st == stNotCaptured) && a.jLast[r] >= 0 && a.jNext[r] >= 0 {
+		if i := pi.index(int(a.jLast[r])); i >= 0 && i+1 < len(pi.points) && pi.points[i+1] == int(a.jNext[r]) {
+			end = i
+		}
+	}
+	last := -1
+	for i, ok := range fc.reached {
+		if ok {
+			last = i
+		}
+	}
+	for i := 0; i < len(pi.points)-1; i++ {
+		if i == end {
 			s := a.seg(pi.points[i], pi.points[i+1], pi)
-			s.packets++
-			if reached[i+1] {
-				s.delivered++
-			} else {
-				s.notCaptured++
-			}
+			o0, lastHop := a.endOf(fc.members, r, st)
+			a.countEnd(s, st, r, fi, o0, lastHop)
+			continue
+		}
+		if !fc.reached[i] || i >= last || (end >= 0 && i > end) {
+			continue // not entered, or after the packet was lost (its other pieces go on uncounted)
+		}
+		s := a.seg(pi.points[i], pi.points[i+1], pi)
+		s.packets++
+		if fc.reached[i+1] {
+			s.delivered++
+		} else {
+			s.notCaptured++
 		}
 	}
 }
