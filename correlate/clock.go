@@ -460,7 +460,13 @@ func (w *world) oneSided(models []clockModel, pairs map[[2]int][]delaySample, si
 			break
 		}
 	}
-	// The methods: which neighbours' packets bound the clock, and on which side.
+	w.oneSidedMethods(models, pairs, side, keys, have)
+}
+
+// oneSidedMethods says, for each clock set by oneSided, which neighbours' packets bound it and on which
+// side (keys are the sample pairs oneSided used, have the clocks it set).
+func (w *world) oneSidedMethods(models []clockModel, pairs map[[2]int][]delaySample, side []clockSide, keys [][2]int,
+	have []bool) {
 	for n := range models {
 		if (side[n] != sideUpper && side[n] != sideLower) || !have[n] {
 			continue
