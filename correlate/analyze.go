@@ -143,13 +143,8 @@ type analysis struct {
 	flowOf   map[flowKey]int32
 	segs     map[[2]int]*segAcc
 	segDense []*segAcc // segs indexed by from*len(points)+to, when there are few points
-	covFirst []int64   // span a point's capture is taken to cover (corrected): its node's
-	covLast  []int64
-	ownFirst []int64 // the point's own first and last frame (corrected)
-	ownLast  []int64
-	// nodeEmpty marks nodes whose captures hold no frame at all: taken to have run while the others did
-	nodeEmpty []bool
-	pairMode  map[[2]int]string
+	cov      coverage  // what each point's capture covers (coverage.go)
+	pairMode map[[2]int]string
 
 	offloadAt  map[int32]uint32 // split parent or merged segment → observation where it continued as others
 	offloadNew map[int32]bool   // journeys that began as pieces of a split or as a merge: not new sends
@@ -341,7 +336,7 @@ func (a *analysis) sortHops(from, to int) {
 // single-frame checks), then the findings and the Result.
 func (a *analysis) result() *Result {
 	a.buildArena()
-	a.coverage()
+	a.cov = newCoverage(a.w, a.clocks)
 	a.assignFlows()
 	a.buildPaths()
 	ids := a.flowIDs()
@@ -544,57 +539,8 @@ func (a *analysis) flowJourneys() {
 	}
 }
 
-// coverage records each point's capture span in corrected time.
-func (a *analysis) coverage() {
-	w := a.w
-	a.covFirst = make([]int64, len(w.c.Points))
-	a.covLast = make([]int64, len(w.c.Points))
-	lo, hi := int64(1<<62), int64(-1<<62)
-	a.ownFirst = make([]int64, len(w.c.Points))
-	a.ownLast = make([]int64, len(w.c.Points))
-	for i, p := range w.c.Points {
-		if p.Traffic.Frames == 0 {
-			continue
-		}
-		cm := &a.clocks[w.pointNode[i]]
-		a.covFirst[i], a.covLast[i] = cm.correct(p.Traffic.First), cm.correct(p.Traffic.Last)
-		a.ownFirst[i], a.ownLast[i] = a.covFirst[i], a.covLast[i]
-		lo, hi = min(lo, a.covFirst[i]), max(hi, a.covLast[i])
-	}
-	// pcap files record no start or stop time, so a capture's span is known only from its frames. The
-	// captures of one node are taken to run together (they are started by one script or one person):
-	// a point covers its node's span. A capture without a single frame ran while the others did.
-	nodeLo := make([]int64, len(w.nodes))
-	nodeHi := make([]int64, len(w.nodes))
-	for n := range nodeLo {
-		nodeLo[n], nodeHi[n] = int64(1<<62), int64(-1<<62)
-	}
-	for i, p := range w.c.Points {
-		if p.Traffic.Frames > 0 {
-			n := w.pointNode[i]
-			nodeLo[n], nodeHi[n] = min(nodeLo[n], a.covFirst[i]), max(nodeHi[n], a.covLast[i])
-		}
-	}
-	a.nodeEmpty = make([]bool, len(w.nodes))
-	for n := range nodeLo {
-		a.nodeEmpty[n] = nodeHi[n] < nodeLo[n]
-	}
-	for i, p := range w.c.Points {
-		n := w.pointNode[i]
-		switch {
-		case p.Traffic.Frames > 0:
-			a.covFirst[i], a.covLast[i] = nodeLo[n], nodeHi[n]
-		case nodeHi[n] >= nodeLo[n]:
-			a.covFirst[i], a.covLast[i] = nodeLo[n], nodeHi[n]+coverageGrace
-		case hi >= lo:
-			a.covFirst[i], a.covLast[i] = lo, hi+coverageGrace
-		}
-	}
-}
-
-func (a *analysis) covered(p int, t int64) bool {
-	return t >= a.covFirst[p] && t+coverageGrace <= a.covLast[p]
-}
+// covered reports whether point p's capture covers corrected time t (coverage.covered).
+func (a *analysis) covered(p int, t int64) bool { return a.cov.covered(p, t) }
 
 // modeSample is how many pod-to-pod journeys per node pair decide its mode; voteSample how many
 // journeys per flow direction vote for its path's end points.

@@ -197,7 +197,7 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 		detail += fmt.Sprintf(" %s refused %d of them itself and answered with an ICMP error (see the ICMP anomaly).",
 			w.nodes[w.pointNode[s.from]], s.refused)
 	}
-	if n := w.pointNode[s.to]; a.nodeEmpty[n] {
+	if n := w.pointNode[s.to]; a.cov.nodeEmpty[n] {
 		detail += fmt.Sprintf(" %s's captures hold no frame at all: calipath takes them to have run while the others did "+
 			"(a pcap file records no start or stop time); if they did not, these packets were not captured there rather than lost.",
 			w.nodes[n])
@@ -433,7 +433,7 @@ func detectCaptureGaps(f *findings, k *kindRow) []Anomaly {
 	lo, hi := int64(1<<62), int64(-1<<62)
 	for i, p := range w.c.Points {
 		if p.Traffic.Frames > 0 {
-			lo, hi = min(lo, a.ownFirst[i]), max(hi, a.ownLast[i])
+			lo, hi = min(lo, a.cov.ownFirst[i]), max(hi, a.cov.ownLast[i])
 		}
 	}
 	var out []Anomaly
@@ -441,7 +441,7 @@ func detectCaptureGaps(f *findings, k *kindRow) []Anomaly {
 		if p.Traffic.Frames == 0 || hi <= lo {
 			continue
 		}
-		gap := max(a.ownFirst[i]-lo, hi-a.ownLast[i])
+		gap := max(a.cov.ownFirst[i]-lo, hi-a.cov.ownLast[i])
 		if gap > int64(time.Second) && gap*10 > hi-lo {
 			out = append(out, k.anomaly(k.severity, Where{Point: p.ID}, nil, f.ids, 1, nil,
 				fmt.Sprintf("Its capture misses %s of the %s the others span.", time.Duration(gap).Round(time.Millisecond),
