@@ -300,8 +300,10 @@ func parseTextJSON(fs *pflag.FlagSet, in *inputFlags, args []string, stderr io.W
 	if err := parse(fs, args); err != nil {
 		return nil, err
 	}
-	if f := fs.Lookup("format").Value.String(); f != "text" && f != "json" {
-		return nil, usageErr(fs, stderr, "--format must be text or json, not %q", f)
+	if f := strings.ToLower(fs.Lookup("format").Value.String()); f != "text" && f != "json" {
+		return nil, usageErr(fs, stderr, "--format must be text or json, not %q", fs.Lookup("format").Value)
+	} else if err := fs.Set("format", f); err != nil {
+		return nil, err
 	}
 	paths := in.files(fs.Args())
 	if len(paths) == 0 {

@@ -92,7 +92,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			known[k] = true
 		}
 		for _, k := range strings.Split(*failOn, ",") {
-			if k = strings.TrimSpace(k); k != "" {
+			if k = strings.ToLower(strings.TrimSpace(k)); k != "" { // as the report prints them: ERROR
 				if !known[k] {
 					return usageErr(fs, stderr, "--fail-on: %q is neither an anomaly kind nor a severity (kinds: %s)",
 						k, strings.Join(correlate.AnomalyKinds(), ", "))
@@ -106,6 +106,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageErr(fs, stderr, "no capture files given")
 	}
 	if err := in.checkOutputs(fs, stderr, paths, "-o", ra.out, "--cpuprofile", *cpuprofile, "--memprofile", *memprofile); err != nil {
+		return err
+	}
+	if err := checkOutput(ra.out); err != nil {
 		return err
 	}
 	if *cpuprofile != "" {
