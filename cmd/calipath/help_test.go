@@ -10,7 +10,7 @@ import (
 func TestHelpGoesToStdout(t *testing.T) {
 	for _, args := range [][]string{{"-h"}, {"--help"}, {"help"}, {"help", "report"}, {"report", "-h"},
 		{"report", "--help"}, {"points", "-h"}, {"packets", "--help"}, {"tui", "-h"}, {"demo", "-h"},
-		{"help", "version"}} {
+		{"help", "version"}, {"completion", "-h"}} {
 		code, out, errs := runBinary(t, "", args...)
 		if code != exitOK || !strings.Contains(out, "Usage: calipath") || errs != "" {
 			t.Errorf("calipath %s: exit %d, want 0 with the help on stdout and nothing on stderr\nstdout: %.300s\nstderr: %s",
@@ -34,6 +34,7 @@ func TestUsageErrorPointsToHelp(t *testing.T) {
 		{[]string{"points"}, "no capture files given", "Try 'calipath points -h' for its flags."},
 		{[]string{"tui", "--offset", "node-b", capture}, "NODE=VALUE", "Try 'calipath tui -h' for its flags."},
 		{[]string{"demo", "--scenario", "nope"}, `no scenario "nope"`, "Try 'calipath demo -h' for its flags."},
+		{[]string{"completion", "tcsh"}, `no completion for shell "tcsh"`, "Try 'calipath completion -h' for its flags."},
 		{[]string{"frobnicate"}, `unknown subcommand "frobnicate"`, "Try 'calipath -h' for the subcommands."},
 		{[]string{"--format", "json", capture}, "unknown flag --format before the subcommand", "Try 'calipath -h' for the subcommands."},
 		{nil, "", ""}, // no arguments: the overview, on stderr

@@ -53,6 +53,7 @@ func commands() []command {
 		{"demo", "show a report (or the TUI) of embedded sample captures; --extract writes them out", runDemo},
 		{"tui", "browse the correlation interactively (the text report when stdout is not a terminal)", runTUI},
 		{"version", "print calipath's version, the commit it was built from and the build date", runVersion},
+		{"completion", "print a shell completion script: calipath completion bash|zsh|fish", runCompletion},
 		{"help", "list the subcommands, or show one's flags: calipath help SUBCOMMAND", nil},
 	}
 }
