@@ -76,7 +76,8 @@ printf '%s\n' "${COMPREPLY[@]}" | sort`
 	}
 }
 
-// zsh and fish check their scripts' syntax; fish also completes, as it would at a prompt.
+// zsh and fish check their scripts' syntax; zsh registers the function when the script is sourced;
+// fish also completes, as it would at a prompt.
 func TestCompletionZshFish(t *testing.T) {
 	bin := calipathBinary(t)
 	for _, sh := range []struct {
@@ -98,6 +99,13 @@ func TestCompletionZshFish(t *testing.T) {
 			}
 			if out, err := exec.Command(shell, append(sh.check, f)...).CombinedOutput(); err != nil {
 				t.Fatalf("%s %s: %v\n%s", shell, strings.Join(sh.check, " "), err, out)
+			}
+			if sh.tool.Name == "zsh" { // sourced after compinit, it registers its function for calipath
+				out, err := exec.Command(shell, "-f", "-c", `autoload -U compinit && compinit -u -D && source "$1" && print -r -- "$_comps[calipath]"`,
+					"zsh", f).CombinedOutput()
+				if err != nil || strings.TrimSpace(string(out)) != "_calipath" {
+					t.Errorf("zsh: the sourced script does not complete calipath with _calipath: %v\n%s", err, out)
+				}
 			}
 		})
 	}
