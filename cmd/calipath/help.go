@@ -61,9 +61,24 @@ func flagUsages(fs *pflag.FlagSet, width int) string {
 }
 
 // placeholder returns the word that stands for a flag's value in the help ("" for a boolean flag)
-// and its usage without the back quotes.
+// and its usage without the back quotes. A flag whose usage names no value and whose Value's Type is
+// a Go type gets a word for what such a value is (N for a number), never the Go type.
 func placeholder(f *pflag.Flag) (name, usage string) {
 	name, usage = pflag.UnquoteUsage(f)
+	switch name {
+	case "bool":
+		name = ""
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "count":
+		name = "N"
+	case "float", "float32", "float64":
+		name = "NUMBER"
+	case "duration":
+		name = "DURATION"
+	case "string", "value":
+		name = "VALUE"
+	case "strings", "stringArray", "stringSlice":
+		name = "VALUES"
+	}
 	if f.Value.Type() == "bool" {
 		name = ""
 	}

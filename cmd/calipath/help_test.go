@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -96,6 +97,19 @@ func TestFlagPlaceholders(t *testing.T) {
 	for name := range want {
 		if !seen[name] {
 			t.Errorf("no subcommand's help shows --%s", name)
+		}
+	}
+
+	// A flag added without a back-quoted name still shows no Go type.
+	fs := newFlagSet("x", "", &flagsOf{}, io.Discard)
+	fs.Int("width", 0, "columns")
+	fs.Duration("wait", 0, "how long")
+	fs.String("name", "", "a name")
+	fs.Bool("all", false, "everything")
+	u := flagUsages(fs, helpWidth)
+	for _, w := range []string{"--width N ", "--wait DURATION ", "--name VALUE ", "--all "} {
+		if !strings.Contains(u, w) {
+			t.Errorf("flag usages lack %q:\n%s", w, u)
 		}
 	}
 }
