@@ -198,7 +198,8 @@ _calipath_value() {
 			case len(f.values) > 0:
 				fmt.Fprintf(&b, "        _calipath_add \"$cur\" \"$pre\" %s\n", strings.Join(f.values, " "))
 			case f.files != "" && f.afterEq:
-				fmt.Fprintf(&b, "        [[ $cur == *=* ]] && _calipath_files \"${cur#*=}\" \"$pre${cur%%%%=*}=\" %s\n", f.files)
+				// Nothing to offer for the NODE part; the value is still the flag's, not a file to read.
+				fmt.Fprintf(&b, "        if [[ $cur == *=* ]]; then _calipath_files \"${cur#*=}\" \"$pre${cur%%%%=*}=\" %s; fi\n", f.files)
 			case f.files != "":
 				fmt.Fprintf(&b, "        _calipath_files \"$cur\" \"$pre\" %s\n", f.files)
 			}

@@ -50,6 +50,8 @@ func TestCompletionBash(t *testing.T) {
 		{"calipath demo --scenario ", []string{"healthy-ipip", "mtu-blackhole"}},
 		{"calipath report -q ", []string{"caps", "node-a-eth0.pcap", "node-a.pcapng", "node-b-eth0.pcap.gz"}},
 		{"calipath report --links node-a=l", []string{"links.txt"}},
+		{"calipath report --links node", nil}, // the NODE part: nothing to offer, and no capture files
+		{"calipath report --point node-a:eth0", nil},
 		{"calipath report --point=node-a:eth0=node-a-", []string{"node-a-eth0.pcap"}},
 		{"calipath report -o n", []string{"node-a-eth0.pcap", "node-a.pcapng", "node-b-eth0.pcap.gz", "notes.txt"}},
 		{"calipath demo --extract ", []string{"caps"}},
