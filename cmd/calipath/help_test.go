@@ -36,7 +36,11 @@ func TestUsageErrorPointsToHelp(t *testing.T) {
 		{[]string{"tui", "--offset", "node-b", capture}, "NODE=VALUE", "Try 'calipath tui -h' for its flags."},
 		{[]string{"demo", "--scenario", "nope"}, `no scenario "nope"`, "Try 'calipath demo -h' for its flags."},
 		{[]string{"completion", "tcsh"}, `no completion for shell "tcsh"`, "Try 'calipath completion -h' for its flags."},
-		{[]string{"frobnicate"}, `unknown subcommand "frobnicate"`, "Try 'calipath -h' for the subcommands."},
+		{[]string{"frobnicate"}, `unknown subcommand "frobnicate"` + "\n", "Try 'calipath -h' for the subcommands."},
+		{[]string{"reprot"}, `unknown subcommand "reprot" (did you mean report?)`, "Try 'calipath -h' for the subcommands."},
+		{[]string{"pak"}, `unknown subcommand "pak"` + "\n", "Try 'calipath -h' for the subcommands."},
+		{[]string{"comp"}, `unknown subcommand "comp" (did you mean completion?)`, "Try 'calipath -h' for the subcommands."},
+		{[]string{"Points"}, `unknown subcommand "Points" (did you mean points?)`, "Try 'calipath -h' for the subcommands."},
 		{[]string{"--format", "json", capture}, "unknown flag --format before the subcommand", "Try 'calipath -h' for the subcommands."},
 		{nil, "", ""}, // no arguments: the overview, on stderr
 	} {
@@ -48,7 +52,7 @@ func TestUsageErrorPointsToHelp(t *testing.T) {
 			}
 			continue
 		}
-		if code != exitUsage || out != "" || len(lines) != 2 || !strings.Contains(lines[0], c.msg) || lines[1] != c.help {
+		if code != exitUsage || out != "" || len(lines) != 2 || !strings.Contains(lines[0]+"\n", c.msg) || lines[1] != c.help {
 			t.Errorf("calipath %s: exit %d, want %d, nothing on stdout and on stderr\n  …%s…\n  %s\nstdout: %s\nstderr: %s",
 				strings.Join(c.args, " "), code, exitUsage, c.msg, c.help, out, errs)
 		}

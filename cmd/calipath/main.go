@@ -221,11 +221,50 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if strings.HasPrefix(name, "-") {
 		fmt.Fprintf(stderr, "calipath: unknown flag %s before the subcommand (flags follow it: calipath SUBCOMMAND [flags] FILE...)\n", sanitize(name))
+	} else if near := nearestCommand(name); near != "" {
+		fmt.Fprintf(stderr, "calipath: unknown subcommand %q (did you mean %s?)\n", name, near)
 	} else {
 		fmt.Fprintf(stderr, "calipath: unknown subcommand %q\n", name)
 	}
 	fmt.Fprintln(stderr, "Try 'calipath -h' for the subcommands.")
 	return exitUsage
+}
+
+// nearestCommand returns the subcommand a mistyped word was most likely meant as: one that starts
+// with it, or one at most two edits away (a typo, two letters swapped); "" when none is.
+func nearestCommand(word string) string {
+	word = strings.ToLower(word)
+	best, bestD := "", 3
+	for _, c := range commands() {
+		if len(word) >= 3 && strings.HasPrefix(c.name, word) {
+			return c.name
+		}
+		if d := editDistance(word, c.name); d < bestD {
+			best, bestD = c.name, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 func usage(w io.Writer) {
