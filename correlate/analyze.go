@@ -123,45 +123,53 @@ const (
 	s2c = 1
 )
 
+// analysis holds the stages after matching (result runs them): each fills its own fields, grouped below
+// by stage, and a later stage reads an earlier one's (docs/correlation.md).
 type analysis struct {
-	w      *world
-	m      *matcher
-	clocks []clockModel
-	opts   Options
-	nJ     int
+	// Inputs: the world, the clocks and the matched journeys.
+	w       *world
+	m       *matcher
+	clocks  []clockModel
+	offFits []offsetFit // --offset values the traffic contradicts (left out)
+	opts    Options
+	nJ      int
 
+	// The arena (arena.go): every journey's hops in path order; and the coverage (coverage.go).
 	jStart []uint32 // hops of journey j: arena[jStart[j]:jStart[j+1]] (global observation ids, in path order)
 	arena  []uint32
 	hopPt  []uint16 // the point of each arena slot
 	hopTs  hopTimes // the corrected time of each arena slot
 	jDups  map[int32]int
-	jFlow  []int32
-	jDir   []uint8
+	cov    coverage // what each point's capture covers
 
+	// Flows (flows.go) and, beside them, each node pair's mode (modes.go); paths (paths.go) and the
+	// flows' IDs.
 	uf       unionFind
 	flows    []*flowAcc
 	flowOf   map[flowKey]int32
-	segs     map[[2]int]*segAcc
-	segDense []*segAcc // segs indexed by from*len(points)+to, when there are few points
-	cov      coverage  // what each point's capture covers (coverage.go)
+	jFlow    []int32
+	jDir     []uint8
+	icmpJ    []int32 // the journeys of ICMP errors, in order
 	pairMode map[[2]int]string
+	ids      []string // flow IDs by flow index
 
+	// Placement (placement.go): each journey's status, and the segments.
+	segs       map[[2]int]*segAcc
+	segDense   []*segAcc        // segs indexed by from*len(points)+to, when there are few points
 	offloadAt  map[int32]uint32 // split parent or merged segment → observation where it continued as others
 	offloadNew map[int32]bool   // journeys that began as pieces of a split or as a merge: not new sends
 	merged     map[int32]bool   // offloaded journeys that went on inside a larger frame (GRO), not as pieces
 	retransJ   map[int32]bool   // TCP journeys that resent data already sent
+	refusedBy  map[int32]int    // journeys a node refused with an ICMP error → that node (see refused)
 	jStatus    []statusCode     // status of each journey
 	jLast      []int32          // point last seen on the path, -1
 	jNext      []int32          // point expected next, -1
-	ids        []string         // flow IDs by flow index
 
-	icmpJ        []int32                    // the journeys of ICMP errors, in order
-	refusedBy    map[int32]int              // journeys a node refused with an ICMP error → that node (see refused)
+	// Side findings, beside placement (arpicmp.go, anomalies.go).
 	frames       map[frameKey]*frameFinding // single-frame findings (bad checksums, wrong outer addresses)
 	arpReq       map[int][]int64            // pod-veth point → times of ARP requests from its pod
 	arpFindings  []arpFinding
 	icmpFindings []icmpFinding
-	offFits      []offsetFit // --offset values the traffic contradicts (left out)
 }
 
 func (a *analysis) obs(g uint32) (*decode.Observation, int) { return a.w.obsAt(g) }
