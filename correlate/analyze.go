@@ -248,7 +248,19 @@ func (a *analysis) output(journeys []Journey, ids []string, arpOut []ARPPoint, i
 	for i := range res.Journeys {
 		res.Journeys[i] = a.renderJourney(res.Journeys[i].ID)
 	}
+	a.dropWorking()
 	return res
+}
+
+// dropWorking drops, once the Result is built, what the stages needed and FlowJourneys does not: the
+// Result keeps the analysis for FlowJourneys (the arena, the flows' journeys, the statuses) as long as
+// it lives, in the TUI for the whole session. offloadNew stays: the lab test reads it to tell the
+// pieces of split packets.
+func (a *analysis) dropWorking() {
+	a.uf, a.flowOf, a.icmpJ, a.pairMode = unionFind{}, nil, nil, nil
+	a.segs, a.segDense = nil, nil
+	a.offloadAt, a.merged, a.refusedBy = nil, nil, nil
+	a.frames, a.arpReq, a.arpFindings, a.icmpFindings = nil, nil, nil, nil
 }
 
 // covered reports whether point p's capture covers corrected time t (coverage.covered).

@@ -2,8 +2,12 @@ package correlate
 
 import (
 	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/calipath/calipath/decode"
 )
 
 // docs/anomalies.md lists the kinds of anomalyKinds, in its order, each with its severity first in the
@@ -74,5 +78,37 @@ func checkKinds(t *testing.T, r *Result) {
 		if place != k.place {
 			t.Errorf("%s: said at %+v (a %s), its kind's place is a %s", an.Kind, an.Where, place, k.place)
 		}
+	}
+}
+
+// Once the Result is built, the analysis it keeps for FlowJourneys holds no stage's working state, and
+// FlowJourneys still renders every journey of a flow as the Result's journeys list it.
+func TestResultDropsWorkingState(t *testing.T) {
+	paths, _ := filepath.Glob("../testdata/lab/scenarios/healthy-ipip/*.pcap")
+	if len(paths) == 0 {
+		t.Skip("no healthy-ipip lab scenario")
+	}
+	r := Correlate(decode.Load(paths, decode.Options{}, decode.PointConfig{}), Options{Journeys: true})
+	a := r.analysis
+	if a.flowOf != nil || a.segs != nil || a.segDense != nil || a.offloadAt != nil || a.refusedBy != nil ||
+		a.frames != nil || a.arpReq != nil || a.uf.parent != nil {
+		t.Errorf("the Result's analysis keeps working state: flowOf %d, segs %d, offloadAt %d, refusedBy %d, frames %d, uf %d",
+			len(a.flowOf), len(a.segs), len(a.offloadAt), len(a.refusedBy), len(a.frames), len(a.uf.parent))
+	}
+	byID := map[int]Journey{}
+	for _, j := range r.Journeys {
+		byID[j.ID] = j
+	}
+	n := 0
+	for _, f := range r.Flows {
+		for _, j := range r.FlowJourneys(f.ID) {
+			n++
+			if want, ok := byID[j.ID]; !ok || !reflect.DeepEqual(j, want) {
+				t.Errorf("flow %s journey %d: FlowJourneys %+v, Journeys %+v", f.ID, j.ID, j, want)
+			}
+		}
+	}
+	if n != len(r.Journeys) || n == 0 {
+		t.Errorf("FlowJourneys gave %d journeys over the flows, Journeys %d", n, len(r.Journeys))
 	}
 }
