@@ -150,6 +150,7 @@ type analysis struct {
 	arpFindings  []arpFinding
 	icmpFindings []icmpFinding
 	offFits      []offsetFit // --offset values the traffic contradicts (left out)
+	lateJoins    []lateJoin  // packets split in two by a too small --window, joined again (joinLate)
 }
 
 type pathInfo struct {
@@ -432,6 +433,7 @@ func (a *analysis) result() *Result {
 		a.segDense = make([]*segAcc, n*n)
 	}
 	a.buildPaths()
+	a.joinLate()
 	ids := a.flowIDs()
 	a.ids = ids
 	// ARP, ICMP errors and single-frame checks read what is settled by now and write nothing that
@@ -1227,28 +1229,36 @@ func (a *analysis) settleOffload() {
 		}
 		return 0
 	}
-	worst := map[int32]int32{}
+	children := map[int32][]int32{}
 	for _, ev := range a.m.gso {
-		c := ev.child
-		w, ok := worst[ev.parent]
-		if !ok {
-			worst[ev.parent] = c
-			continue
-		}
-		rc, rw := rank(a.jStatus[c]), rank(a.jStatus[w])
-		if rc > rw || (rc == rw && rc > 0 && a.lostBefore(c, w)) {
-			worst[ev.parent] = c
-		}
+		children[ev.parent] = append(children[ev.parent], ev.child)
 	}
-	parents := make([]int32, 0, len(worst))
-	for p := range worst {
+	parents := make([]int32, 0, len(children))
+	for p := range children {
 		parents = append(parents, p)
 	}
-	sort.Slice(parents, func(i, j int) bool { return parents[i] < parents[j] })
+	// Latest first: a journey continues only as later ones, so a parent that is itself a piece of an
+	// earlier journey (a GRO merge split again, a packet split twice by a short --window) is settled
+	// before the journey it continues, and passes its outcome on.
+	sort.Slice(parents, func(i, j int) bool { return parents[i] > parents[j] })
 	for _, p := range parents {
-		c := worst[p]
+		c := int32(-1)
+		for _, x := range children[p] {
+			if c < 0 {
+				c = x
+				continue
+			}
+			rx, rc := rank(a.jStatus[x]), rank(a.jStatus[c])
+			if rx > rc || (rx == rc && rx > 0 && a.lostBefore(x, c)) {
+				c = x
+			}
+		}
 		st := a.jStatus[c]
-		if rank(st) == 0 || a.jFlow[p] < 0 || a.offloadNew[p] {
+		if rank(st) == 0 || a.jFlow[p] < 0 {
+			continue
+		}
+		if a.offloadNew[p] { // a piece itself: its outcome is its root's to count
+			a.jStatus[p], a.jLast[p], a.jNext[p] = st, a.jLast[c], a.jNext[c]
 			continue
 		}
 		fl := a.flows[a.jFlow[p]]

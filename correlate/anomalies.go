@@ -56,7 +56,7 @@ var explain = map[string][2]string{
 		"Capture each pod's cali interface into its own file."},
 	"point-unnamed": {"Packets seen at %s are not placed with the other nodes' points: a capture point needs its node and interface.",
 		"Name the file <node>-<iface>.pcap, or give --point NODE:IFACE=FILE."},
-	"window-too-small": {"The losses reported at %s and on the other segments counted are these packets, not drops: --window is shorter than the hops in these captures.",
+	"window-too-small": {"--window is shorter than the hops in these captures (%s and the other segments counted): packets were seen again past the window and each was followed as two journeys. calipath joined them again, so they are not counted as lost, but matching with a window shorter than the hops is fragile.",
 		"Re-run with a larger --window."},
 	"offset-contradicted": {"calipath corrected %s's clock with its own estimate instead (see the clock offsets), so journeys across it are followed as the traffic shows.",
 		"Drop --offset for this node (calipath estimates it), or check its sign and unit: it is the node's clock minus the reference node's."},
