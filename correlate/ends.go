@@ -213,23 +213,24 @@ func (a *analysis) pathAnomalies(ids []string) []Anomaly {
 	for _, k := range keys {
 		g := groups[k]
 		pt := a.w.c.Points[k.point].ID
-		where := "whose node"
+		where := "whose node none of the captures shows"
 		if len(g.remotes) > 0 {
-			where = "encapsulated to " + list(g.remotes) + ", a node"
+			where = "encapsulated to " + list(g.remotes) + ", a node no capture was given of"
 		}
 		var detail, next string
 		if k.left {
-			detail = fmt.Sprintf("%d packets were last seen at %s, headed for %s (%s no capture was given of): the "+
+			detail = fmt.Sprintf("%d packets were last seen at %s, headed for %s (%s): the "+
 				"captures stop there, so whether they arrived is unknown. They are counted as not captured (status "+
 				"left-captures), neither delivered nor lost.", g.n, pt, list(g.addrs), where)
-			next = "Capture on the receiving node too — its eth0, its tunnel device (tunl0 or vxlan.calico) and the " +
-				"destination pod's cali interface, or tcpdump -i any there — and give those files with these."
+			next = "Capture on the receiving node too — its eth0, its tunnel device (tunl0 or vxlan.calico; none in BGP " +
+				"mode) and the destination pod's cali interface, or tcpdump -i any there — and give those files with these " +
+				"(--node-ip NODE=IP says which node an address is, where the captures cannot)."
 		} else {
-			where = "whose node"
+			where = "whose node none of the captures shows"
 			if len(g.remotes) > 0 {
-				where = "encapsulated by " + list(g.remotes) + ", a node"
+				where = "encapsulated by " + list(g.remotes) + ", a node no capture was given of"
 			}
-			detail = fmt.Sprintf("%d packets were first seen at %s, coming from %s (%s no capture was given of): not "+
+			detail = fmt.Sprintf("%d packets were first seen at %s, coming from %s (%s): not "+
 				"captured upstream, so where they came from and what happened on the way is unknown.",
 				g.n, pt, list(g.addrs), where)
 			next = "Capture on the sending node too — the source pod's cali interface, its tunnel device and its " +
