@@ -406,7 +406,13 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 		if p.Traffic.Frames == 0 || hi <= lo {
 			continue
 		}
-		gap := max(a.ownFirst[i]-lo, hi-a.ownLast[i])
+		first, last := a.ownFirst[i], a.ownLast[i]
+		if a.onlyAny(i) {
+			// A -i any capture covers every interface of its node for as long as it runs: its span is
+			// the node's, not that of the frames one interface happened to carry.
+			first, last = a.covFirst[i], a.covLast[i]
+		}
+		gap := max(first-lo, hi-last)
 		if gap > int64(time.Second) && gap*10 > hi-lo {
 			out = append(out, a.anomaly("capture-gap", "info", Where{Point: p.ID}, nil, ids, 1, nil,
 				fmt.Sprintf("Its capture misses %s of the %s the others span.", time.Duration(gap).Round(time.Millisecond),
