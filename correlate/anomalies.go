@@ -441,7 +441,13 @@ func detectCaptureGaps(f *findings, k *kindRow) []Anomaly {
 		if p.Traffic.Frames == 0 || hi <= lo {
 			continue
 		}
-		gap := max(a.cov.ownFirst[i]-lo, hi-a.cov.ownLast[i])
+		first, last := a.cov.ownFirst[i], a.cov.ownLast[i]
+		if a.onlyAny(i) {
+			// A -i any capture covers every interface of its node for as long as it runs: its span is
+			// the node's, not that of the frames one interface happened to carry.
+			first, last = a.cov.first[i], a.cov.last[i]
+		}
+		gap := max(first-lo, hi-last)
 		if gap > int64(time.Second) && gap*10 > hi-lo {
 			out = append(out, k.anomaly(k.severity, Where{Point: p.ID}, nil, f.ids, 1, nil,
 				fmt.Sprintf("Its capture misses %s of the %s the others span.", time.Duration(gap).Round(time.Millisecond),

@@ -63,41 +63,13 @@ type unreached struct {
 func (w *world) inferPoints() []inferredPoint {
 	anyFile := w.anyFiles()
 	some := false
-	for n, f := range anyFile {
-		some = some || (f != "" && len(w.ipsOf[n]) > 0)
+	for _, f := range anyFile {
+		some = some || f != ""
 	}
 	if !some {
 		return nil
 	}
-	cand := w.unreachedPods(anyFile)
-	candNode := make([]bool, len(w.nodes))
-	found := false
-	for n := range cand {
-		candNode[n] = len(cand[n]) > 0
-		found = found || candNode[n]
-	}
-	if !found {
-		return nil
-	}
-	underlayOf := w.silentPods(cand, candNode)
-	ids := map[string]int{}
-	for i, p := range w.c.Points {
-		ids[p.ID] = i
-	}
-	var out []inferredPoint
-	for n := range w.nodes {
-		if len(cand[n]) > 0 {
-			ni := &nodeInference{w: w, n: n, node: w.nodes[n], ids: ids, out: out}
-			ni.infer(cand[n], anyFile[n], underlayOf)
-			out = ni.out
-		}
-	}
-	return out
-}
-
-// unreachedPods returns, per -i any node, the inner destinations of encapsulated packets sent to its
-// IP that no pod-veth owns (at most 64 a node).
-func (w *world) unreachedPods(anyFile []string) []map[uint32]unreached {
+	// Inner destinations of encapsulated packets sent to a -i any node's IP that no pod-veth owns.
 	cand := make([]map[uint32]unreached, len(w.nodes))
 	encFile := w.filesWith(func(p int) bool {
 		t := &w.c.Points[p].Traffic
@@ -113,7 +85,7 @@ func (w *world) unreachedPods(anyFile []string) []map[uint32]unreached {
 				continue
 			}
 			n := w.ctxNodes[o.Ctx][1]
-			if n < 0 || anyFile[n] == "" {
+			if n < 0 || anyFile[n] == "" || len(w.ipsOf[n]) == 0 {
 				continue
 			}
 			if _, owned := w.podOwner[o.Dst]; owned {
@@ -130,18 +102,56 @@ func (w *world) unreachedPods(anyFile []string) []map[uint32]unreached {
 			}
 		}
 	}
-	return cand
-}
-
-// silentPods removes from cand every address that sent anything on its node, or reached one of its
-// pod-veths: it is no silent pod (a node's own tunnel address answers from the tunnel device; a pod's
-// veth would own it). It returns the interfaces of unknown role where the node's own IP sends ARP or
-// plain IP, or receives plain IP, with that IP: each is its node's underlay (without IP-in-IP or VXLAN
-// frames its traffic had no Calico signature).
-func (w *world) silentPods(cand []map[uint32]unreached, candNode []bool) map[int]uint32 {
-	own := func(n int, a uint32) bool { m, ok := w.nodeOfIP[a]; return ok && m == n }
+	w.routedCandidates(anyFile, cand)
+	candNode := make([]bool, len(w.nodes))
+	found := false
+	for n := range cand {
+		candNode[n] = len(cand[n]) > 0
+		found = found || candNode[n]
+	}
+	if !found {
+		return nil
+	}
+	// An address that sent anything on its node, or reached one of its pod-veths, is no silent pod
+	// (a node's own tunnel address answers from the tunnel device; a pod's veth would own it). And an
+	// interface of unknown role where the node's own IP sends ARP or plain IP, or receives plain IP,
+	// is its underlay (without IP-in-IP or VXLAN frames its traffic had no Calico signature).
+	// (Every -i any node's interfaces are looked at: a sending node's eth0 carrying only routed pod
+	// traffic is as unsigned as the receiving node's.) Without encapsulated frames a node's IP may be
+	// unknown: an address that sends plain IP with a TTL no router has decremented (64) at a -i any
+	// node's interface of unknown role, and at no other node's, is that node's own.
+	nodeFile := w.filesWith(func(p int) bool { return anyFile[w.pointNode[p]] != "" })
+	sentAt := map[uint32]int{} // address → the one node where it sent with TTL 64 (-1: several)
+	for f, obs := range w.c.Obs {
+		if !nodeFile[f] {
+			continue
+		}
+		for i := range obs {
+			o := &obs[i]
+			p := w.srcPoint[o.Source]
+			if o.Flags&(decode.FlagIPv6|decode.FlagNotIP|decode.FlagARP) != 0 || o.Encap() != decode.EncapNone ||
+				o.TTL != 64 || w.pointRole[p] != decode.RoleUnknown || w.c.Points[p].Iface == "lo" {
+				continue
+			}
+			if _, pod := w.podOwner[o.Src]; pod {
+				continue
+			}
+			n := w.pointNode[p]
+			if m, ok := sentAt[o.Src]; !ok {
+				sentAt[o.Src] = n
+			} else if m != n {
+				sentAt[o.Src] = -1
+			}
+		}
+	}
+	own := func(n int, a uint32) bool {
+		if m, ok := w.nodeOfIP[a]; ok {
+			return m == n
+		}
+		m, ok := sentAt[a]
+		return ok && m == n
+	}
 	underlayOf := map[int]uint32{} // point of unknown role → its node's IP seen on it
-	nodeFile := w.filesWith(func(p int) bool { return candNode[w.pointNode[p]] })
 	for f, obs := range w.c.Obs {
 		if !nodeFile[f] {
 			continue
@@ -153,13 +163,11 @@ func (w *world) silentPods(cand []map[uint32]unreached, candNode []bool) map[int
 			}
 			p := w.srcPoint[o.Source]
 			n := w.pointNode[p]
-			c := cand[n]
-			if c == nil {
-				continue
-			}
-			delete(c, o.Src)
-			if w.pointRole[p] == decode.RolePodVeth {
-				delete(c, o.Dst)
+			if c := cand[n]; c != nil {
+				delete(c, o.Src)
+				if w.pointRole[p] == decode.RolePodVeth {
+					delete(c, o.Dst)
+				}
 			}
 			if w.pointRole[p] == decode.RoleUnknown && w.c.Points[p].Iface != "lo" && o.Encap() == decode.EncapNone {
 				switch {
@@ -171,116 +179,109 @@ func (w *world) silentPods(cand []map[uint32]unreached, candNode []bool) map[int
 			}
 		}
 	}
-	return underlayOf
-}
-
-// nodeInference infers the points of one -i any node.
-type nodeInference struct {
-	w      *world
-	n      int
-	node   string
-	ids    map[string]int // point ID → point (-1 for the points inferred so far)
-	out    []inferredPoint
-	covers string // what the node's -i any capture covered, said in each reason
-	how    string // IP-in-IP or VXLAN
-}
-
-// infer adds the node's points that packets to its silent pods (cand) still had to cross: its underlay
-// (or promotes an interface of unknown role to it), its tunnel device and the pods' veth.
-func (ni *nodeInference) infer(cand map[uint32]unreached, anyFile string, underlayOf map[int]uint32) {
-	w, n, node := ni.w, ni.n, ni.node
-	pods := make([]uint32, 0, len(cand))
-	for a := range cand {
-		pods = append(pods, a)
+	ids := map[string]int{}
+	for i, p := range w.c.Points {
+		ids[p.ID] = i
 	}
-	sort.Slice(pods, func(i, j int) bool { return pods[i] < pods[j] })
-	first := cand[pods[0]]
-	ni.how = "IP-in-IP"
-	if first.encap == decode.EncapVXLAN {
-		ni.how = "VXLAN"
-	}
-	ni.covers = fmt.Sprintf("%s (-i any) covers every interface of %s and saw no frame on it", filepath.Base(anyFile), node)
-	promoted := false
-	for p, ip := range w.c.Points {
-		if a, ok := underlayOf[p]; ok && ip.Node == node {
-			promoted = true
-			ni.out = append(ni.out, inferredPoint{node: n, iface: ip.Iface, role: decode.RoleUnderlay, existing: p,
-				reason: fmt.Sprintf("; role inferred: %s's own IP %s sends or receives here (its underlay)", node, addrOf(a))})
+	var out []inferredPoint
+	promote := func(n int) bool {
+		promoted := false
+		for p, ip := range w.c.Points {
+			if a, ok := underlayOf[p]; ok && ip.Node == w.nodes[n] {
+				promoted = true
+				out = append(out, inferredPoint{node: n, iface: ip.Iface, role: decode.RoleUnderlay, existing: p,
+					reason: fmt.Sprintf("; role inferred: %s's own IP %s sends or receives here (its underlay)", w.nodes[n], addrOf(a))})
+			}
 		}
+		return promoted
 	}
-	if len(w.underlays[n]) == 0 && !promoted {
-		iface, by := ni.name("any:underlay", func(l string) bool { return decode.RoleOfIface(l) == decode.RoleUnderlay })
-		ni.add(inferredPoint{node: n, iface: iface, role: decode.RoleUnderlay, existing: -1, reason: fmt.Sprintf(
-			"inferred%s: the underlay of %s, where packets encapsulated to its IP %s arrive; %s", by, node,
-			addrOf(first.nodeIP), ni.covers)})
-	}
-	if len(w.tunnels[n]) == 0 {
-		want := "tunl0"
-		if first.encap == decode.EncapVXLAN {
-			want = "vxlan.calico"
+	for n := range w.nodes {
+		if len(cand[n]) == 0 {
+			promote(n) // a node packets came from: its underlay, where its own IP shows, is on their path
+			continue
 		}
-		iface, by := ni.name("any:tunnel", func(l string) bool { return l == want })
-		ni.add(inferredPoint{node: n, iface: iface, role: decode.RoleTunnel, existing: -1, reason: fmt.Sprintf(
-			"inferred%s: the tunnel device of %s, which %s packets to its pods cross after its underlay; %s",
-			by, node, ni.how, ni.covers)})
-	}
-	ni.podVeth(pods)
-}
-
-// podVeth adds the veth of the silent pods: named by --links when one pod is silent and one cali
-// interface of the node saw no frame; the existing any:pod of a cooked capture without interface
-// indexes, which files every pod's veth under it.
-func (ni *nodeInference) podVeth(pods []uint32) {
-	w, n, node := ni.w, ni.n, ni.node
-	if p, ok := ni.ids[node+"/any:pod"]; ok && p >= 0 && w.pointRole[p] == decode.RolePodVeth {
-		ni.out = append(ni.out, inferredPoint{node: n, iface: "any:pod", role: decode.RolePodVeth, pods: pods, existing: p})
-		return
-	}
-	seen := map[string]bool{}
-	for _, p := range w.c.Points {
-		if p.Node == node {
-			seen[p.Iface] = true
+		pods := make([]uint32, 0, len(cand[n]))
+		for a := range cand[n] {
+			pods = append(pods, a)
 		}
-	}
-	iface, by := "any:pod", ""
-	if len(pods) == 1 {
-		iface, by = ni.name("any:pod", func(l string) bool { return strings.HasPrefix(l, "cali") && !seen[l] })
-		if by != "" {
-			by = " (named by --links: the only cali interface of " + node + " without a frame)"
+		sort.Slice(pods, func(i, j int) bool { return pods[i] < pods[j] })
+		first := cand[n][pods[0]]
+		node, file := w.nodes[n], filepath.Base(anyFile[n])
+		how := "IP-in-IP"
+		switch first.encap {
+		case decode.EncapVXLAN:
+			how = "VXLAN"
+		case decode.EncapNone:
+			how = "routed (BGP)"
 		}
-	}
-	var list []string
-	for _, a := range pods {
-		list = append(list, addrOf(a).String())
-	}
-	ni.add(inferredPoint{node: n, iface: iface, role: decode.RolePodVeth, pods: pods, existing: -1, reason: fmt.Sprintf(
-		"inferred%s: the veth of pod %s on %s, where %s packets to it were headed; %s", by, strings.Join(list, ", "),
-		node, ni.how, ni.covers)})
-}
-
-// name returns the one interface of the node's --links that pick accepts, and how it was named; def
-// and "" when there is not exactly one.
-func (ni *nodeInference) name(def string, pick func(string) bool) (string, string) {
-	var hits []string
-	for _, l := range ni.w.c.Links[ni.node] {
-		if pick(l) {
-			hits = append(hits, l)
+		covers := fmt.Sprintf("%s (-i any) covers every interface of %s and saw no frame on it", file, node)
+		links := w.c.Links[node]
+		name := func(def string, pick func(string) bool) (string, string) {
+			var hits []string
+			for _, l := range links {
+				if pick(l) {
+					hits = append(hits, l)
+				}
+			}
+			if len(hits) == 1 {
+				return hits[0], " (named by --links)"
+			}
+			return def, ""
 		}
+		add := func(ip inferredPoint) {
+			if _, exists := ids[node+"/"+ip.iface]; exists {
+				return
+			}
+			ids[node+"/"+ip.iface] = -1
+			out = append(out, ip)
+		}
+		promoted := promote(n)
+		if first.encap == decode.EncapNone {
+			// Routed packets were seen arriving on the node (that is how it became a candidate): its
+			// underlay is captured, and they cross no tunnel.
+		} else if len(w.underlays[n]) == 0 && !promoted {
+			iface, by := name("any:underlay", func(l string) bool { return decode.RoleOfIface(l) == decode.RoleUnderlay })
+			add(inferredPoint{node: n, iface: iface, role: decode.RoleUnderlay, existing: -1, reason: fmt.Sprintf(
+				"inferred%s: the underlay of %s, where packets encapsulated to its IP %s arrive; %s", by, node,
+				addrOf(first.nodeIP), covers)})
+		}
+		if len(w.tunnels[n]) == 0 && first.encap != decode.EncapNone {
+			want := "tunl0"
+			if first.encap == decode.EncapVXLAN {
+				want = "vxlan.calico"
+			}
+			iface, by := name("any:tunnel", func(l string) bool { return l == want })
+			add(inferredPoint{node: n, iface: iface, role: decode.RoleTunnel, existing: -1, reason: fmt.Sprintf(
+				"inferred%s: the tunnel device of %s, which %s packets to its pods cross after its underlay; %s",
+				by, node, how, covers)})
+		}
+		// A cooked capture without interface indexes files every pod's veth under any:pod.
+		if p, ok := ids[node+"/any:pod"]; ok && p >= 0 && w.pointRole[p] == decode.RolePodVeth {
+			out = append(out, inferredPoint{node: n, iface: "any:pod", role: decode.RolePodVeth, pods: pods, existing: p})
+			continue
+		}
+		seen := map[string]bool{}
+		for _, p := range w.c.Points {
+			if p.Node == node {
+				seen[p.Iface] = true
+			}
+		}
+		iface, by := "any:pod", ""
+		if len(pods) == 1 {
+			iface, by = name("any:pod", func(l string) bool { return strings.HasPrefix(l, "cali") && !seen[l] })
+			if by != "" {
+				by = " (named by --links: the only cali interface of " + node + " without a frame)"
+			}
+		}
+		var list []string
+		for _, a := range pods {
+			list = append(list, addrOf(a).String())
+		}
+		add(inferredPoint{node: n, iface: iface, role: decode.RolePodVeth, pods: pods, existing: -1, reason: fmt.Sprintf(
+			"inferred%s: the veth of pod %s on %s, where %s packets to it were headed; %s", by, strings.Join(list, ", "),
+			node, how, covers)})
 	}
-	if len(hits) == 1 {
-		return hits[0], " (named by --links)"
-	}
-	return def, ""
-}
-
-// add adds an inferred point unless the node has a point of that interface already.
-func (ni *nodeInference) add(ip inferredPoint) {
-	id := ni.node + "/" + ip.iface
-	if _, exists := ni.ids[id]; exists {
-		return
-	}
-	ni.ids[id] = -1
-	ni.out = append(ni.out, ip)
+	return out
 }
 
 // withInferred returns a copy of c with the inferred points added (points sorted by ID, as decode
@@ -350,6 +351,51 @@ func (w *world) adoptInferred(inf []inferredPoint) {
 				w.podsOf = map[int][]uint32{}
 			}
 			w.podsOf[p] = ip.pods
+		}
+	}
+}
+
+// routedCandidates adds, for BGP (unencapsulated) pod traffic, the destinations on -i any nodes that
+// no pod-veth owns: a packet from a pod of another node, seen on a -i any node's underlay (or an
+// interface of unknown role) on its way to an address that is neither a node's nor a known pod's,
+// was routed to that node, which is where its pod lives (a Calico node does not route pod traffic
+// on to a third node). Its veth saw no frame, yet the node's capture covered it.
+func (w *world) routedCandidates(anyFile []string, cand []map[uint32]unreached) {
+	files := w.filesWith(func(p int) bool {
+		n := w.pointNode[p]
+		r := w.pointRole[p]
+		return anyFile[n] != "" && (r == decode.RoleUnderlay || r == decode.RoleUnknown)
+	})
+	for f, obs := range w.c.Obs {
+		if !files[f] {
+			continue
+		}
+		for i := range obs {
+			o := &obs[i]
+			if o.Encap() != decode.EncapNone || o.Flags&(decode.FlagIPv6|decode.FlagNotIP|decode.FlagARP|decode.FlagICMPError) != 0 {
+				continue
+			}
+			p := w.srcPoint[o.Source]
+			n := w.pointNode[p]
+			if r := w.pointRole[p]; anyFile[n] == "" || (r != decode.RoleUnderlay && r != decode.RoleUnknown) {
+				continue
+			}
+			sp, fromPod := w.podOwner[o.Src]
+			if !fromPod || w.pointNode[sp] == n {
+				continue // not pod traffic from another node
+			}
+			if _, owned := w.podOwner[o.Dst]; owned {
+				continue
+			}
+			if _, isNode := w.nodeOfIP[o.Dst]; isNode {
+				continue
+			}
+			if cand[n] == nil {
+				cand[n] = map[uint32]unreached{}
+			}
+			if _, ok := cand[n][o.Dst]; !ok && len(cand[n]) < 64 {
+				cand[n][o.Dst] = unreached{encap: decode.EncapNone}
+			}
 		}
 	}
 }

@@ -68,6 +68,9 @@ func (a *analysis) placeJourney(j int, p *placing) {
 		fl.nSent++
 	}
 	status := a.placeStatus(p)
+	if p.first == 0 && status != stUnplaced && len(p.pi.points) > 1 {
+		a.enteredUncaptured(int32(j), p.pi.points[0], p.h[p.reached[0]])
+	}
 	a.jStatus[j] = status
 	a.countSegments(p)
 	a.countFlow(p, status)
@@ -148,6 +151,9 @@ func (a *analysis) placeStatus(p *placing) statusCode {
 		default:
 			return stNotCaptured
 		}
+	case a.leftCaptures(int32(j), pi.points[reach], p.h[p.reached[reach]]):
+		a.jLast[j] = int32(pi.points[reach])
+		return stLeftCaptures
 	}
 	return stDelivered
 }
@@ -215,6 +221,10 @@ func (a *analysis) countFlow(p *placing, status statusCode) {
 		}
 		if !(p.piece || p.parent) {
 			a.countEnd(s, status, int32(p.j), p.fi, p.o0, p.h[p.reached[reach]])
+		}
+	case stLeftCaptures: // no segment: it went on past the path's last point, beyond the captures
+		if !piece {
+			fl.notCaptured++
 		}
 	}
 }
