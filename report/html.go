@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/calipath/calipath/correlate"
-	"github.com/calipath/calipath/internal/safetext"
 )
 
 const htmlCSS = `
@@ -70,10 +69,11 @@ func cspHash(s string) string {
 	return "sha256-" + base64.StdEncoding.EncodeToString(h[:])
 }
 
-// esc escapes s for HTML text and attributes, after showing its control characters and bidirectional
-// overrides as visible escapes (safetext.Clean): a raw ESC, BEL or C1 byte in the file would run on
-// the terminal of whoever cats it, and U+202E would reverse the rest of the paragraph in the browser.
-func esc(s string) string { return html.EscapeString(safetext.Clean(s)) }
+// esc escapes s for HTML text and attributes. s comes from the view, which showed its control
+// characters and bidirectional overrides as visible escapes already (a raw ESC, BEL or C1 byte in the
+// file would run on the terminal of whoever cats it, and U+202E would reverse the rest of the
+// paragraph in the browser).
+func esc(s string) string { return html.EscapeString(s) }
 
 // hcell is an HTML table cell: text, and for numbers the value to sort by.
 type hcell struct {
@@ -148,7 +148,7 @@ func writeHTML(w io.Writer, v *view) {
 	}
 	if v.filter != nil {
 		fmt.Fprintf(w, "<p>Filter <code>%s</code>: %d of %d flows match; segments and clocks cover all traffic.</p>\n",
-			esc(fmt.Sprint(v.filter)), v.nFlows, len(r.Flows))
+			esc(v.filterText), v.nFlows, len(r.Flows))
 	}
 
 	fmt.Fprint(w, "<h2>Path</h2>\n<p>Packets as sent, latency per frame.</p>\n")
@@ -156,13 +156,12 @@ func writeHTML(w io.Writer, v *view) {
 		fmt.Fprint(w, "<p>No flow crossed two capture points.</p>\n")
 	}
 	for i, pv := range v.paths {
-		if i == 4 {
-			fmt.Fprintf(w, "<p>%d more paths; see the segment table.</p>\n", len(v.paths)-4)
-			break
-		}
 		pathSVG(w, v, pv, i)
 	}
-	if off := v.offPath(4); len(off) > 0 {
+	if v.morePaths > 0 {
+		fmt.Fprintf(w, "<p>%d more paths; see the segment table.</p>\n", v.morePaths)
+	}
+	if off := v.offPath; len(off) > 0 {
 		fmt.Fprint(w, "<p>Losses on segments not drawn above:</p><ul>\n")
 		for _, sg := range off {
 			fmt.Fprintf(w, "<li><span class=\"mono\">%s → %s</span> (%s): %s</li>\n", esc(sg.From), esc(sg.To), esc(sg.Kind), esc(segLine(sg)))
@@ -177,7 +176,7 @@ func writeHTML(w io.Writer, v *view) {
 	for _, a := range v.anomalies {
 		explain, next := a.Message, a.Next
 		fmt.Fprintf(w, "<div class=\"an %s\"><div><span class=\"sev\">%s</span><b>%s</b> at <span class=\"mono\">%s</span>",
-			esc(a.Severity), esc(a.Severity), esc(a.Kind), esc(place(a.Where)))
+			esc(a.Severity), esc(a.Severity), esc(a.Kind), esc(a.place))
 		if a.Count > 0 {
 			fmt.Fprintf(w, " (%d)", a.Count)
 		}
@@ -185,13 +184,20 @@ func writeHTML(w io.Writer, v *view) {
 		if next != "" {
 			fmt.Fprintf(w, "<div class=\"next\"><b>Next:</b> %s</div>", esc(next))
 		}
-		if len(a.Flows) > 0 {
-			fmt.Fprintf(w, "<div class=\"ev\">Flows: %s</div>", esc(strings.Join(a.Flows, " ")))
+		if len(a.flows) > 0 {
+			more := ""
+			if a.moreFlows > 0 {
+				more = fmt.Sprintf(" and %d more", a.moreFlows)
+			}
+			fmt.Fprintf(w, "<div class=\"ev\">Flows: %s%s</div>", esc(strings.Join(a.flows, " ")), more)
 		}
-		if len(a.Evidence) > 0 {
+		if len(a.evidence) > 0 {
 			var ev []string
-			for _, e := range a.Evidence {
+			for _, e := range a.evidence {
 				ev = append(ev, "<code>"+esc(evidence(e))+"</code>")
+			}
+			if a.moreEvidence > 0 {
+				ev = append(ev, fmt.Sprintf("and %d more", a.moreEvidence))
 			}
 			fmt.Fprintf(w, "<div class=\"ev\">Frames: %s</div>", strings.Join(ev, " "))
 		}
@@ -222,13 +228,9 @@ func writeHTML(w io.Writer, v *view) {
 	rows = nil
 	for i := range v.flows {
 		f := &v.flows[i]
-		var nat []string
-		for _, n := range f.NAT {
-			nat = append(nat, n.Kind+" "+n.From+" → "+n.To)
-		}
 		rows = append(rows, []hcell{tc(f.ID), tc(f.Proto), tc(f.Src.String()), tc(f.Dst.String()), nc(f.Packets), nc(f.Lost),
-			nc(f.NotCaptured), nc(f.Retransmissions), nc(f.Resets), lc(f.LatencyNs, f.LatencyNs.P50), lc(f.LatencyNs, f.LatencyNs.P99), tc(lostAt(f)),
-			tc(strings.Join(nat, "; "))})
+			nc(f.NotCaptured), nc(f.Retransmissions), nc(f.Resets), lc(f.LatencyNs, f.LatencyNs.P50), lc(f.LatencyNs, f.LatencyNs.P99), tc(lostAt(&f.Flow)),
+			tc(f.nat)})
 	}
 	hTable(w, []string{"flow", "proto", "client", "server", "packets", "lost", "not captured", "retrans", "resets", "p50", "p99",
 		"lost at", "NAT"}, rows, func(i int) string {
@@ -248,7 +250,7 @@ func writeHTML(w io.Writer, v *view) {
 			if ladders == 0 {
 				fmt.Fprint(w, "<h2>Ladder diagrams of the worst flows</h2>\n")
 			}
-			ladderSVG(w, f, js, v.rungs, ladders)
+			ladderSVG(w, &f.Flow, js, v.rungs, ladders)
 			ladders++
 		}
 	}
@@ -299,6 +301,9 @@ func writeHTML(w io.Writer, v *view) {
 			rows = append(rows, []hcell{tc(ic.Point), tc(fmt.Sprintf("%d/%d", ic.Type, ic.Code)), nc(int(ic.MTU)), tc(ic.Src),
 				tc(ic.Dst), tc(ic.Quoted), tc(ic.Flow), tc(evidence(ic.Evidence))})
 		}
+		if v.moreICMP > 0 {
+			rows = append(rows, []hcell{tc(fmt.Sprintf("%d more", v.moreICMP))})
+		}
 		hTable(w, []string{"point", "type/code", "MTU", "from", "to", "quotes", "flow", "frame"}, rows, nil)
 	}
 
@@ -341,13 +346,12 @@ func pathSVG(w io.Writer, v *view, pv pathView, id int) {
 	height := top + boxH + 70
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img">`, width, height, width, height)
 	fmt.Fprintf(w, `<defs><marker id="ah%d" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="11" markerHeight="11" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker></defs>`, id)
-	fl := pv.flows
 	more := ""
-	if len(fl) > 12 {
-		fl, more = fl[:12], fmt.Sprintf(" +%d", len(pv.flows)-12)
+	if pv.moreFlows > 0 {
+		more = fmt.Sprintf(" +%d", pv.moreFlows)
 	}
 	fmt.Fprintf(w, `<text x="20" y="16" font-weight="bold">%s → %s</text><text x="20" y="30" fill="#555">flows %s%s</text>`,
-		esc(pv.points[0]), esc(pv.points[n-1]), esc(strings.Join(fl, " ")), esc(more))
+		esc(pv.points[0]), esc(pv.points[n-1]), esc(strings.Join(pv.flows, " ")), esc(more))
 	x := func(i int) int { return 20 + i*(boxW+gap) }
 	nodes, byNode := nodesOf(pv.points)
 	k := 0
@@ -382,20 +386,20 @@ func pathSVG(w io.Writer, v *view, pv pathView, id int) {
 		}
 		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#555">%s</text></g>`, x(i)+boxW/2, top+34, esc(sub))
 	}
-	for i := 0; i+1 < n; i++ {
-		a, b := pv.points[i], pv.points[i+1]
+	for i, st := range pv.steps {
+		a, b := st.from, st.to
 		xa, xb := x(i)+boxW, x(i+1)
-		for d, seg := range []*correlate.Segment{v.segs[[2]string{a, b}], v.segs[[2]string{b, a}]} {
+		for d, seg := range []*correlate.Segment{st.fwd, st.back} {
 			y := top + 14 + d*18
-			key := [2]string{a, b}
+			key, sev := [2]string{a, b}, st.fwdSev
 			if d == 1 {
-				key = [2]string{b, a}
+				key, sev = [2]string{b, a}, st.backSev
 			}
 			col := "#b0bec5"
 			dash := ` stroke-dasharray="3 3"`
 			label := "no packets"
 			if seg != nil {
-				col, dash = sevColor(v.segSev[key], seg.Lost > 0), ""
+				col, dash = sevColor(sev, seg.Lost > 0), ""
 				label = fmt.Sprintf("%d pkts, %d lost", seg.Packets, seg.Lost)
 			}
 			x1, x2 := xa+4, xb-4
@@ -417,13 +421,7 @@ func pathSVG(w io.Writer, v *view, pv pathView, id int) {
 				fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#333">p50 %s</text>`, (xa+xb)/2, ly+13, esc(dur(seg.LatencyNs.P50)))
 			}
 		}
-		kind := ""
-		if sg := v.segs[[2]string{a, b}]; sg != nil {
-			kind = sg.Kind
-		} else if sg := v.segs[[2]string{b, a}]; sg != nil {
-			kind = sg.Kind
-		}
-		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#777" font-style="italic">%s</text>`, (xa+xb)/2, top+boxH+52, esc(kind))
+		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#777" font-style="italic">%s</text>`, (xa+xb)/2, top+boxH+52, esc(st.kind))
 	}
 	fmt.Fprint(w, "</svg>\n")
 }

@@ -1,0 +1,462 @@
+package report
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/calipath/calipath/correlate"
+	"github.com/calipath/calipath/internal/safetext"
+	"github.com/calipath/calipath/internal/units"
+)
+
+// The view is the one model the text, Markdown and HTML formats lay out: the Result filtered,
+// ordered worst first, sanitised once (every string from a capture or the command line is safe to
+// show, so the renderers only escape for their own syntax) and cut to each list's limit with the
+// number left out, so that every format says "and N more" where it shows less than there is.
+
+// limits is how much of each list a report shows; 0 shows all. formatLimits decides them for every
+// format in one place.
+type limits struct {
+	paths     int // path diagrams drawn
+	pathFlows int // flow IDs named over a path diagram
+	anomFlows int // flow IDs listed under an anomaly
+	evidence  int // frames listed under an anomaly
+	icmp      int // ICMP errors listed
+}
+
+var formatLimits = map[Format]limits{
+	Text:     {paths: 4, pathFlows: 8, anomFlows: 12, evidence: 8, icmp: 20},
+	Markdown: {paths: 4, pathFlows: 8, anomFlows: 20, evidence: 10, icmp: 50},
+	HTML:     {paths: 4, pathFlows: 12},
+}
+
+// cutList returns the first n of s (all when n is 0) and how many it left out.
+func cutList[T any](s []T, n int) ([]T, int) {
+	if n <= 0 || len(s) <= n {
+		return s, 0
+	}
+	return s[:n], len(s) - n
+}
+
+// view is the Result as shown: filtered, ordered and cut for display, with lookups.
+type view struct {
+	res        *correlate.Result // sanitised unless the format is JSON
+	filter     Filter
+	filterText string           // the filter as the user wrote it, sanitised
+	flows      []flowView       // matching flows, worst first, at most MaxFlows
+	nFlows     int              // matching flows before MaxFlows
+	allFlows   []correlate.Flow // matching flows (JSON)
+	anomalies  []anomView       // matching anomalies, most severe first
+	icmp       []correlate.ICMPError
+	moreICMP   int
+	journeys   map[string][]correlate.Journey // by flow, matching only
+	segs       map[[2]string]*correlate.Segment
+	segSev     map[[2]string]string // most severe anomaly on a segment
+	points     map[string]*correlate.Point
+	paths      []pathView // drawn
+	morePaths  int        // paths not drawn
+	offPath    []*correlate.Segment
+	clean      bool // journeys rendered on demand must be sanitised (every format but JSON)
+	ladders    int  // flows drawn as ladders (HTML)
+	rungs      int  // packets per ladder
+}
+
+// flowView is a flow with its NAT mappings written out.
+type flowView struct {
+	correlate.Flow
+	natKind string // the first mapping's kind
+	nat     string // every mapping: "dnat A → B; snat C → D"
+}
+
+// anomView is an anomaly with its place written out and its lists cut.
+type anomView struct {
+	correlate.Anomaly
+	place        string
+	flows        []string
+	moreFlows    int
+	evidence     []correlate.Evidence
+	moreEvidence int
+}
+
+// pathView is one distinct client→server path and the flows that take it.
+type pathView struct {
+	points    []string
+	allFlows  []string
+	flows     []string // named over the diagram
+	moreFlows int
+	packets   int
+	steps     []pathStep // between points[i] and points[i+1]
+}
+
+// pathStep is a segment of a drawn path in both directions: → from points[i] to points[i+1], ←
+// back.
+type pathStep struct {
+	from, to        string
+	fwd, back       *correlate.Segment // nil: no packets that way
+	fwdSev, backSev string             // most severe anomaly on each direction
+	kind            string
+}
+
+// sev is the more severe of the step's two directions.
+func (s pathStep) sev() string {
+	if s.backSev != "" && (s.fwdSev == "" || sevRank(s.backSev) < sevRank(s.fwdSev)) {
+		return s.backSev
+	}
+	return s.fwdSev
+}
+
+func newView(res *correlate.Result, o Options) *view {
+	if o.Format != JSON {
+		// Strings from captures (file and interface names, reasons, messages) must not carry
+		// terminal escapes or bidirectional overrides into the report: only the printer's own
+		// styling may. JSON keeps them, escaped (safetext.JSON).
+		res = sanitized(res)
+	}
+	lim := formatLimits[o.Format]
+	v := &view{res: res, filter: o.Filter, journeys: map[string][]correlate.Journey{},
+		segs: map[[2]string]*correlate.Segment{}, segSev: map[[2]string]string{}, points: map[string]*correlate.Point{},
+		ladders: o.Ladders, rungs: o.MaxRungs, clean: o.Format != JSON}
+	if o.Filter != nil {
+		v.filterText = safetext.Clean(fmt.Sprint(o.Filter))
+	}
+	for i := range res.Flows {
+		if v.filter == nil || v.filter.MatchFlow(res, &res.Flows[i]) {
+			v.allFlows = append(v.allFlows, res.Flows[i])
+		}
+	}
+	sort.SliceStable(v.allFlows, func(i, j int) bool { return worse(&v.allFlows[i], &v.allFlows[j]) })
+	v.nFlows = len(v.allFlows)
+	shown := map[string]bool{}
+	for _, f := range v.allFlows {
+		shown[f.ID] = true
+	}
+	v.anomalies = v.anomalyViews(lim)
+	var icmp []correlate.ICMPError
+	for _, ic := range res.ICMP {
+		if v.filter == nil || ic.Flow == "" || shown[ic.Flow] {
+			icmp = append(icmp, ic)
+		}
+	}
+	v.icmp, v.moreICMP = cutList(icmp, lim.icmp)
+	for i := range res.Journeys {
+		j := &res.Journeys[i]
+		if shown[j.Flow] && (v.filter == nil || v.filter.MatchJourney(res, j)) {
+			v.journeys[j.Flow] = append(v.journeys[j.Flow], *j)
+		}
+	}
+	for i := range res.Segments {
+		s := &res.Segments[i]
+		v.segs[[2]string{s.From, s.To}] = s
+	}
+	for _, a := range res.Anomalies {
+		if a.Where.From == "" {
+			continue
+		}
+		k := [2]string{a.Where.From, a.Where.To}
+		if old, ok := v.segSev[k]; !ok || sevRank(a.Severity) < sevRank(old) {
+			v.segSev[k] = a.Severity
+		}
+	}
+	for i := range res.Points {
+		v.points[res.Points[i].ID] = &res.Points[i]
+	}
+	v.paths, v.morePaths = cutList(v.pathViews(), lim.paths)
+	for i := range v.paths {
+		v.paths[i].flows, v.paths[i].moreFlows = cutList(v.paths[i].allFlows, lim.pathFlows)
+		v.paths[i].steps = v.steps(v.paths[i].points)
+	}
+	v.offPath = v.offPathSegments()
+	shownFlows := v.allFlows
+	if o.Format != JSON {
+		shownFlows, _ = cutList(shownFlows, o.MaxFlows)
+	}
+	for _, f := range shownFlows {
+		fv := flowView{Flow: f}
+		var nat []string
+		for _, n := range f.NAT {
+			nat = append(nat, n.Kind+" "+n.From+" → "+n.To)
+		}
+		if len(f.NAT) > 0 {
+			fv.natKind = f.NAT[0].Kind
+		}
+		fv.nat = strings.Join(nat, "; ")
+		v.flows = append(v.flows, fv)
+	}
+	return v
+}
+
+// anomalyViews returns the anomalies the filter matches, most severe first, then most frequent.
+func (v *view) anomalyViews(lim limits) []anomView {
+	var out []anomView
+	for i := range v.res.Anomalies {
+		a := &v.res.Anomalies[i]
+		if v.filter != nil && !v.filter.MatchAnomaly(v.res, a) {
+			continue
+		}
+		av := anomView{Anomaly: *a, place: place(a.Where)}
+		av.flows, av.moreFlows = cutList(a.Flows, lim.anomFlows)
+		av.evidence, av.moreEvidence = cutList(a.Evidence, lim.evidence)
+		out = append(out, av)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := &out[i], &out[j]
+		if ra, rb := sevRank(a.Severity), sevRank(b.Severity); ra != rb {
+			return ra < rb
+		}
+		return a.Count > b.Count
+	})
+	return out
+}
+
+// pathViews groups the matching flows by path (a path and its reverse are one), most packets first.
+func (v *view) pathViews() []pathView {
+	var paths []pathView
+	byPath := map[string]int{}
+	for _, f := range v.allFlows {
+		if len(f.Path) < 2 {
+			continue
+		}
+		k := strings.Join(f.Path, "\x00")
+		i, ok := byPath[k]
+		if !ok {
+			// The reverse of a known path is the same diagram read the other way.
+			rev := make([]string, len(f.Path))
+			for x, p := range f.Path {
+				rev[len(rev)-1-x] = p
+			}
+			i, ok = byPath[strings.Join(rev, "\x00")]
+		}
+		if !ok {
+			i = len(paths)
+			byPath[k] = i
+			paths = append(paths, pathView{points: f.Path})
+		}
+		paths[i].allFlows = append(paths[i].allFlows, f.ID)
+		paths[i].packets += f.Packets
+	}
+	sort.SliceStable(paths, func(i, j int) bool { return paths[i].packets > paths[j].packets })
+	return paths
+}
+
+// steps returns the segments between consecutive points of a path, both directions.
+func (v *view) steps(points []string) []pathStep {
+	var out []pathStep
+	for i := 0; i+1 < len(points); i++ {
+		a, b := points[i], points[i+1]
+		s := pathStep{from: a, to: b, fwd: v.segs[[2]string{a, b}], back: v.segs[[2]string{b, a}],
+			fwdSev: v.segSev[[2]string{a, b}], backSev: v.segSev[[2]string{b, a}]}
+		if s.fwd != nil {
+			s.kind = s.fwd.Kind
+		} else if s.back != nil {
+			s.kind = s.back.Kind
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// offPathSegments returns the segments with losses that no drawn path shows, in either direction.
+func (v *view) offPathSegments() []*correlate.Segment {
+	drawn := map[[2]string]bool{}
+	for _, pv := range v.paths {
+		for k := 0; k+1 < len(pv.points); k++ {
+			drawn[[2]string{pv.points[k], pv.points[k+1]}] = true
+			drawn[[2]string{pv.points[k+1], pv.points[k]}] = true
+		}
+	}
+	var out []*correlate.Segment
+	for i := range v.res.Segments {
+		s := &v.res.Segments[i]
+		if s.Lost > 0 && !drawn[[2]string{s.From, s.To}] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// flowJourneys returns the journeys of a shown flow that the filter matches: from the Result's
+// journeys when it lists them, otherwise rendered on demand.
+func (v *view) flowJourneys(id string) []correlate.Journey {
+	if v.res.Journeys != nil {
+		return v.journeys[id]
+	}
+	var out []correlate.Journey
+	for _, j := range v.res.FlowJourneys(id) {
+		if v.filter == nil || v.filter.MatchJourney(v.res, &j) {
+			out = append(out, j)
+		}
+	}
+	if v.clean && out != nil {
+		out = sanitizedJourneys(out)
+	}
+	return out
+}
+
+// result returns the Result restricted by the filter (JSON output).
+func (v *view) result() *correlate.Result {
+	if v.filter == nil {
+		return v.res
+	}
+	r := *v.res
+	r.Flows = []correlate.Flow{}
+	keep := map[string]bool{}
+	for _, f := range v.allFlows {
+		keep[f.ID] = true
+	}
+	for _, f := range v.res.Flows {
+		if keep[f.ID] {
+			r.Flows = append(r.Flows, f)
+		}
+	}
+	r.Anomalies = []correlate.Anomaly{}
+	for i := range v.res.Anomalies {
+		if v.filter.MatchAnomaly(v.res, &v.res.Anomalies[i]) {
+			r.Anomalies = append(r.Anomalies, v.res.Anomalies[i])
+		}
+	}
+	r.ICMP = append([]correlate.ICMPError{}, v.icmp...)
+	if v.res.Journeys != nil {
+		r.Journeys = []correlate.Journey{}
+		for i := range v.res.Journeys {
+			if keep[v.res.Journeys[i].Flow] && v.filter.MatchJourney(v.res, &v.res.Journeys[i]) {
+				r.Journeys = append(r.Journeys, v.res.Journeys[i])
+			}
+		}
+	}
+	return &r
+}
+
+// place names where an anomaly is.
+func place(w correlate.Where) string {
+	switch {
+	case w.From != "":
+		return w.From + " → " + w.To
+	case w.Point != "":
+		return w.Point
+	}
+	return w.Node
+}
+
+// dur formats ns for people: 850ns, 21µs, 1.25ms, 3.2s.
+func dur(ns int64) string { return units.Dur(ns) }
+
+// latDur formats one statistic of a latency summary, "-" when there were no samples.
+func latDur(l correlate.Latency, ns int64) string {
+	if l.N == 0 {
+		return "-"
+	}
+	return dur(ns)
+}
+
+// offset formats a clock offset with its bound.
+func offset(c correlate.Clock) string {
+	if c.Method == "reference" {
+		return "reference"
+	}
+	s := dur(c.OffsetNs)
+	if c.OffsetNs >= 0 {
+		s = "+" + s
+	}
+	switch {
+	case c.BoundNs > 0:
+		s += " ± " + dur(c.BoundNs)
+	case c.BoundNs < 0:
+		s += " (unbounded on one side)"
+	}
+	return s
+}
+
+// evidenceByFile groups frame references by file: "file: 12, 18, 35".
+func evidenceByFile(ev []correlate.Evidence) []string {
+	var out []string
+	var files []string
+	frames := map[string][]string{}
+	for _, e := range ev {
+		if _, ok := frames[e.File]; !ok {
+			files = append(files, e.File)
+		}
+		frames[e.File] = append(frames[e.File], strconv.FormatUint(uint64(e.Frame), 10))
+	}
+	for _, f := range files {
+		out = append(out, f+": "+strings.Join(frames[f], ", "))
+	}
+	return out
+}
+
+// evidence formats a frame reference as file:frame, as Wireshark's "Go to packet" takes it.
+func evidence(e correlate.Evidence) string {
+	return e.File + ":" + strconv.FormatUint(uint64(e.Frame), 10)
+}
+
+// lostAt formats where a flow lost packets.
+func lostAt(f *correlate.Flow) string {
+	var s []string
+	for _, l := range f.LostAt {
+		s = append(s, fmt.Sprintf("%d %s→%s", l.Count, l.From, l.To))
+	}
+	return strings.Join(s, ", ")
+}
+
+// nodesOf returns the nodes of a path in order, each with its points.
+func nodesOf(path []string) (nodes []string, byNode [][]string) {
+	for _, p := range path {
+		n, _, _ := strings.Cut(p, "/")
+		if len(nodes) == 0 || nodes[len(nodes)-1] != n {
+			nodes = append(nodes, n)
+			byNode = append(byNode, nil)
+		}
+		byNode[len(byNode)-1] = append(byNode[len(byNode)-1], p)
+	}
+	return nodes, byNode
+}
+
+// iface returns the interface part of a point ID.
+func iface(id string) string {
+	if _, i, ok := strings.Cut(id, "/"); ok {
+		return i
+	}
+	return id
+}
+
+// segLine summarises one direction of a segment.
+func segLine(s *correlate.Segment) string {
+	if s == nil {
+		return "no packets"
+	}
+	out := fmt.Sprintf("%d pkts", s.Packets)
+	if s.Lost > 0 {
+		out += fmt.Sprintf(", %d lost", s.Lost)
+	}
+	if s.NotCaptured > 0 {
+		out += fmt.Sprintf(", %d not captured", s.NotCaptured)
+	}
+	if s.Delivered > 0 {
+		out += fmt.Sprintf("; p50 %s, p99 %s, max %s", dur(s.LatencyNs.P50), dur(s.LatencyNs.P99), dur(s.LatencyNs.Max))
+	}
+	return out
+}
+
+// roleLabel is a point's role as the reports show it: marked when no frame was captured there and the
+// point was inferred (a -i any capture of its node covered it).
+func roleLabel(p *correlate.Point) string {
+	if p.Inferred {
+		return p.Role + " (inferred)"
+	}
+	return p.Role
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// unreadCount says how many of the inputs could not be read: "1 of 3 inputs".
+func unreadCount(r *correlate.Result) string {
+	return fmt.Sprintf("%d of %d inputs", len(r.Summary.Unreadable), len(r.Inputs))
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
