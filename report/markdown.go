@@ -96,7 +96,7 @@ func writeMarkdown(w io.Writer, v *view) {
 
 	fmt.Fprintf(w, "## Path\n\nPackets as sent, latency per frame.\n\n")
 	var diag bytes.Buffer
-	t := &text{w: &diag, width: 100}
+	t := &text{w: &diag} // a file: nothing is cut
 	if len(v.paths) == 0 {
 		t.line("no flow crossed two capture points")
 	}

@@ -62,7 +62,7 @@ type Filter interface {
 type Options struct {
 	Format   Format
 	Color    bool   // ANSI colour in the text format
-	Width    int    // columns of the text format (default 100)
+	Width    int    // columns the text format cuts its lines to; 0 (the default) cuts nothing
 	Filter   Filter // nil shows everything
 	MaxFlows int    // flows listed in text, Markdown and HTML (default 25; JSON lists all)
 	Ladders  int    // flows drawn as ladder diagrams in HTML (default 3)
@@ -78,8 +78,19 @@ func WithFormat(f Format) Option { return func(o *Options) { o.Format = f } }
 // WithColor turns ANSI colour in the text format on or off. Use ColorFor to decide.
 func WithColor(on bool) Option { return func(o *Options) { o.Color = on } }
 
-// WithWidth sets the text format's width in columns (at least 60).
-func WithWidth(n int) Option { return func(o *Options) { o.Width = max(n, 60) } }
+// WithWidth sets the width in columns the text format fits its lines to (at least 60), cutting
+// names and reasons that do not fit with "…" (numbers are never cut: the segment table needs 73
+// columns); 0 or less cuts nothing, as a report for a file or a pipe should not. Use TerminalWidth
+// to decide.
+func WithWidth(n int) Option {
+	return func(o *Options) {
+		if n <= 0 {
+			o.Width = 0
+			return
+		}
+		o.Width = max(n, 60)
+	}
+}
 
 // WithFilter shows only the flows, anomalies and journeys f matches. Segments, clocks and the
 // summary always describe the whole capture.
@@ -102,7 +113,7 @@ type Printer struct {
 
 // New returns a Printer writing to w.
 func New(w io.Writer, opts ...Option) *Printer {
-	p := &Printer{w: w, opts: Options{Format: Text, Width: 100, MaxFlows: 25, Ladders: 3, MaxRungs: 48}}
+	p := &Printer{w: w, opts: Options{Format: Text, MaxFlows: 25, Ladders: 3, MaxRungs: 48}}
 	for _, o := range opts {
 		o(&p.opts)
 	}
@@ -153,6 +164,19 @@ func (e *errWriter) Write(b []byte) (int, error) {
 func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && f != nil && term.IsTerminal(f.Fd())
+}
+
+// TerminalWidth returns the width in columns of the terminal w is, or 0 (cut nothing) when w is not a
+// terminal or its size cannot be read.
+func TerminalWidth(w io.Writer) int {
+	if !IsTerminal(w) {
+		return 0
+	}
+	cols, _, err := term.GetSize(w.(*os.File).Fd())
+	if err != nil || cols <= 0 {
+		return 0
+	}
+	return cols
 }
 
 // ColorFor reports whether output to w should be coloured: w is a terminal and NO_COLOR is unset or empty

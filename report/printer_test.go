@@ -260,9 +260,11 @@ func TestColor(t *testing.T) {
 	// NO_COLOR against a terminal: TestColorFor, with the terminal check injected.
 }
 
-// TestWidth checks that every line of every text golden fits 100 columns, and of a narrower
-// report its width.
+// TestWidth checks that every line of a text report given a width fits it, and that a report
+// given none (a file or a pipe) cuts nothing: every point's reason, node IP's reason and clock
+// method is there whole, however long the line.
 func TestWidth(t *testing.T) {
+	long := 0
 	for _, name := range allScenarios() {
 		t.Run(name, func(t *testing.T) {
 			res := scenario(t, name)
@@ -273,7 +275,35 @@ func TestWidth(t *testing.T) {
 					}
 				}
 			}
+			out := string(render(t, res, Text))
+			if again := string(render(t, res, Text, WithWidth(0))); again != out {
+				t.Error("WithWidth(0) is not the default (no cut)")
+			}
+			var whole []string
+			for _, p := range res.Points {
+				whole = append(whole, p.Reason)
+			}
+			for _, n := range res.NodeIPs {
+				whole = append(whole, "("+n.Reason+")")
+			}
+			for _, c := range res.Clocks {
+				whole = append(whole, c.Method)
+			}
+			for _, w := range whole {
+				if !strings.Contains(out, w) {
+					t.Errorf("the uncut report lacks %q", w)
+				}
+			}
+			for _, l := range strings.Split(out, "\n") {
+				if strings.HasSuffix(l, "…") {
+					t.Errorf("the uncut report cuts a line: %q", l)
+				}
+				long = max(long, len([]rune(l)))
+			}
 		})
+	}
+	if long <= 100 {
+		t.Errorf("no scenario has a line longer than 100 columns (longest %d): the test shows nothing", long)
 	}
 }
 

@@ -23,7 +23,18 @@ const (
 type text struct {
 	w     io.Writer
 	color bool
-	width int
+	width int // lines are cut to it; 0 cuts nothing
+}
+
+// proseWidth is the width prose is wrapped to when lines are not cut: wrapping loses nothing.
+const proseWidth = 100
+
+// wrapWidth is the width prose is wrapped to.
+func (t *text) wrapWidth() int {
+	if t.width == 0 {
+		return proseWidth
+	}
+	return t.width
 }
 
 func (t *text) style(code, s string) string {
@@ -38,9 +49,12 @@ func (t *text) heading(s string) {
 	fmt.Fprintln(t.w, t.style(ansiBold, s))
 }
 
-// line writes one line, cut to the width. Its text comes from the view, sanitised already.
+// line writes one line, cut to the width (if any). Its text comes from the view, sanitised already.
 func (t *text) line(s string) {
-	out := cut(s, t.width)
+	out := s
+	if t.width > 0 {
+		out = cut(s, t.width)
+	}
 	if t.color && strings.Contains(out, "\x1b[") && !strings.HasSuffix(out, ansiReset) {
 		out += ansiReset // the cut may have dropped the style's reset: never let colour bleed on
 	}
@@ -50,18 +64,29 @@ func (t *text) line(s string) {
 // wrap writes s word-wrapped to the width, each line starting with indent (the first with first).
 func (t *text) wrap(first, indent, s string) {
 	in := max(utf8.RuneCountInString(first), utf8.RuneCountInString(indent))
-	for _, l := range wrapWords(s, t.width-in) {
+	for _, l := range wrapWords(s, t.wrapWidth()-in, t.width > 0) {
 		fmt.Fprintln(t.w, first+l)
 		first = indent
 	}
 }
 
-func wrapWords(s string, width int) []string {
+// wrapWords breaks s into lines of at most width columns at spaces. A word longer than a line is
+// broken inside when hard is set (the report has a width to keep), and left whole otherwise (a
+// file's path stays one piece to copy).
+func wrapWords(s string, width int, hard bool) []string {
 	width = max(width, 20)
 	var out []string
 	var cur strings.Builder
 	n := 0
+	var words []string
 	for _, w := range strings.Fields(s) {
+		for r := []rune(w); hard && len(r) > width; r = r[width:] {
+			words = append(words, string(r[:width]))
+			w = string(r[width:])
+		}
+		words = append(words, w)
+	}
+	for _, w := range words {
 		wl := utf8.RuneCountInString(w)
 		if n > 0 && n+1+wl > width {
 			out = append(out, cur.String())
@@ -172,6 +197,9 @@ func (t *text) table(headers []string, rows [][]string, flex int, rowStyle func(
 		total += w + 2
 	}
 	total -= 2
+	if t.width == 0 { // nothing is cut
+		total = 0
+	}
 	if flex >= 0 && flex < len(widths) && total > t.width {
 		cutBy := min(total-t.width, max(widths[flex]-8, 0))
 		widths[flex] -= cutBy
@@ -443,7 +471,9 @@ func (t *text) diagram(v *view, pv pathView) {
 	for _, n := range nodes {
 		nodeW = max(nodeW, utf8.RuneCountInString(n))
 	}
-	nodeW = min(nodeW, 24)
+	if t.width > 0 {
+		nodeW = min(nodeW, 24)
+	}
 	pad := strings.Repeat(" ", nodeW+4)
 	k := 0
 	for ni, n := range nodes {
