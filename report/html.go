@@ -94,20 +94,20 @@ func lc(l correlate.Latency, ns int64) hcell {
 	return dc(ns)
 }
 
-func hTable(w io.Writer, headers []string, rows [][]hcell, rowClass func(int) string) {
+// hTable writes a sortable table; rowAttr (may be nil) gives each row's attributes, such as
+// ` class="lossy"` or ` id="in-2"`.
+func hTable(w io.Writer, headers []string, rows [][]hcell, rowAttr func(int) string) {
 	fmt.Fprint(w, "<table class=\"sortable\"><thead><tr>")
 	for _, h := range headers {
 		fmt.Fprintf(w, "<th>%s</th>", esc(h))
 	}
 	fmt.Fprint(w, "</tr></thead><tbody>\n")
 	for i, r := range rows {
-		cls := ""
-		if rowClass != nil {
-			if c := rowClass(i); c != "" {
-				cls = ` class="` + c + `"`
-			}
+		attr := ""
+		if rowAttr != nil {
+			attr = rowAttr(i)
 		}
-		fmt.Fprintf(w, "<tr%s>", cls)
+		fmt.Fprintf(w, "<tr%s>", attr)
 		for _, c := range r {
 			if c.num {
 				fmt.Fprintf(w, `<td class="n" data-v="%d">%s</td>`, c.v, esc(c.s))
@@ -192,14 +192,11 @@ func writeHTML(w io.Writer, v *view) {
 			fmt.Fprintf(w, "<div class=\"ev\">Flows: %s%s</div>", esc(strings.Join(a.flows, " ")), more)
 		}
 		if len(a.evidence) > 0 {
-			var ev []string
-			for _, e := range a.evidence {
-				ev = append(ev, "<code>"+esc(evidence(e))+"</code>")
-			}
+			fmt.Fprintf(w, "<div class=\"ev\">Frames: %s", frameList(v, a.evidence))
 			if a.moreEvidence > 0 {
-				ev = append(ev, fmt.Sprintf("and %d more", a.moreEvidence))
+				fmt.Fprintf(w, "; and %d more", a.moreEvidence)
 			}
-			fmt.Fprintf(w, "<div class=\"ev\">Frames: %s</div>", strings.Join(ev, " "))
+			fmt.Fprint(w, "</div>")
 		}
 		fmt.Fprint(w, "</div>\n")
 	}
@@ -214,7 +211,7 @@ func writeHTML(w io.Writer, v *view) {
 	hTable(w, []string{"segment", "kind", "packets", "delivered", "lost", "not captured", "min", "p50", "p90", "p99", "max"}, rows,
 		func(i int) string {
 			if r.Segments[i].Lost > 0 {
-				return "lossy"
+				return ` class="lossy"`
 			}
 			return ""
 		})
@@ -235,7 +232,7 @@ func writeHTML(w io.Writer, v *view) {
 	hTable(w, []string{"flow", "proto", "client", "server", "packets", "lost", "not captured", "retrans", "resets", "p50", "p99",
 		"lost at", "NAT"}, rows, func(i int) string {
 		if v.flows[i].Lost > 0 {
-			return "lossy"
+			return ` class="lossy"`
 		}
 		return ""
 	})
@@ -299,7 +296,7 @@ func writeHTML(w io.Writer, v *view) {
 		rows = nil
 		for _, ic := range v.icmp {
 			rows = append(rows, []hcell{tc(ic.Point), tc(fmt.Sprintf("%d/%d", ic.Type, ic.Code)), nc(int(ic.MTU)), tc(ic.Src),
-				tc(ic.Dst), tc(ic.Quoted), tc(ic.Flow), tc(evidence(ic.Evidence))})
+				tc(ic.Dst), tc(ic.Quoted), tc(ic.Flow), tc(v.label(ic.Evidence.File) + ":" + itoa(int(ic.Evidence.Frame)))})
 		}
 		if v.moreICMP > 0 {
 			rows = append(rows, []hcell{tc(fmt.Sprintf("%d more", v.moreICMP))})
@@ -317,8 +314,31 @@ func writeHTML(w io.Writer, v *view) {
 		rows = append(rows, []hcell{tc(in.File), tc(f), tc(strings.Join(in.LinkTypes, ", ")), nc(in.Records), nc(in.Skipped),
 			nc(in.Damaged), tc(strings.Join(in.Errors, "; "))})
 	}
-	hTable(w, []string{"file", "format", "link types", "records", "skipped", "damaged", "errors"}, rows, nil)
+	hTable(w, []string{"file", "format", "link types", "records", "skipped", "damaged", "errors"}, rows,
+		func(i int) string { return fmt.Sprintf(` id="in-%d"`, i) })
 	fmt.Fprintf(w, "</main>\n<script>%s</script>\n</body></html>\n", htmlJS)
+}
+
+// frameList names each file of a frame list once, linked to its row in the inputs table (which
+// gives its path), followed by its frames: "node-a-eth0.pcap: 3, 7; node-b-eth0.pcap: 12".
+func frameList(v *view, ev []correlate.Evidence) string {
+	var files []string
+	frames := map[string][]string{}
+	for _, e := range ev {
+		if _, ok := frames[e.File]; !ok {
+			files = append(files, e.File)
+		}
+		frames[e.File] = append(frames[e.File], strconv.FormatUint(uint64(e.Frame), 10))
+	}
+	var out []string
+	for _, f := range files {
+		name := "<code>" + esc(v.label(f)) + "</code>"
+		if i, ok := v.fileIndex[f]; ok {
+			name = fmt.Sprintf(`<a href="#in-%d" title="%s">%s</a>`, i, esc(f), name)
+		}
+		out = append(out, name+": "+strings.Join(frames[f], ", "))
+	}
+	return strings.Join(out, "; ")
 }
 
 // sevColor is the stroke colour of a segment by the most severe anomaly on it.
@@ -332,9 +352,10 @@ func sevColor(sev string, lost bool) string {
 	return "#2e7d32"
 }
 
-// pathSVG draws a path left to right: nodes as boxes holding their capture points, and between two
-// points the segment in each direction (→ above, ← below), coloured by loss and labelled with packets,
-// losses and median latency.
+// pathSVG draws a path left to right: nodes as boxes holding their capture points, each with the
+// frames the path's flows had there, and between two points the segment in each direction (→ above,
+// ← below), coloured by loss and labelled with what the path's flows lost there. It counts the path's
+// flows only; the segment table counts all traffic.
 func pathSVG(w io.Writer, v *view, pv pathView, id int) {
 	const boxW, boxH, top = 124, 44, 96
 	n := len(pv.points)
@@ -350,8 +371,8 @@ func pathSVG(w io.Writer, v *view, pv pathView, id int) {
 	if pv.moreFlows > 0 {
 		more = fmt.Sprintf(" +%d", pv.moreFlows)
 	}
-	fmt.Fprintf(w, `<text x="20" y="16" font-weight="bold">%s → %s</text><text x="20" y="30" fill="#555">flows %s%s</text>`,
-		esc(pv.points[0]), esc(pv.points[n-1]), esc(strings.Join(pv.flows, " ")), esc(more))
+	fmt.Fprintf(w, `<text x="20" y="16" font-weight="bold">%s → %s</text><text x="20" y="30" fill="#555">flows %s%s: %s</text>`,
+		esc(pv.points[0]), esc(pv.points[n-1]), esc(strings.Join(pv.flows, " ")), esc(more), esc(pv.summary()))
 	x := func(i int) int { return 20 + i*(boxW+gap) }
 	nodes, byNode := nodesOf(pv.points)
 	k := 0
@@ -385,40 +406,43 @@ func pathSVG(w io.Writer, v *view, pv pathView, id int) {
 			sub = pod
 		}
 		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#555">%s</text></g>`, x(i)+boxW/2, top+34, esc(sub))
+		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#333">%d frames</text>`, x(i)+boxW/2, top+boxH+14, pv.seen[p])
 	}
 	for i, st := range pv.steps {
 		a, b := st.from, st.to
 		xa, xb := x(i)+boxW, x(i+1)
-		for d, seg := range []*correlate.Segment{st.fwd, st.back} {
+		for d := 0; d < 2; d++ {
 			y := top + 14 + d*18
-			key, sev := [2]string{a, b}, st.fwdSev
+			key, sev, arrow, lost, own, seg, line := [2]string{a, b}, st.fwdSev, "→ ", st.fwdLost, st.fwdOwn, st.fwd, st.fwdLine()
 			if d == 1 {
-				key, sev = [2]string{b, a}, st.backSev
+				key, sev, arrow, lost, own, seg, line = [2]string{b, a}, st.backSev, "← ", st.backLost, st.backOwn, st.back, st.backLine()
 			}
-			col := "#b0bec5"
-			dash := ` stroke-dasharray="3 3"`
-			label := "no packets"
-			if seg != nil {
-				col, dash = sevColor(sev, seg.Lost > 0), ""
-				label = fmt.Sprintf("%d pkts, %d lost", seg.Packets, seg.Lost)
+			col, dash := sevColor(sev, lost > 0), ""
+			label, note := lossLine(lost), "of these flows; the segment is shared"
+			if own {
+				note = ""
+				if seg == nil {
+					col, dash, label = "#b0bec5", ` stroke-dasharray="3 3"`, "no packets"
+				} else {
+					label = fmt.Sprintf("%d pkts, %d lost", seg.Packets, seg.Lost)
+					if seg.Delivered > 0 {
+						note = "p50 " + dur(seg.LatencyNs.P50)
+					}
+				}
 			}
 			x1, x2 := xa+4, xb-4
 			if d == 1 {
 				x1, x2 = x2, x1
 			}
 			fmt.Fprintf(w, `<g><title>%s → %s: %s</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="3"%s marker-end="url(#ah%d)"/></g>`,
-				esc(key[0]), esc(key[1]), esc(segLine(seg)), x1, y, x2, y, col, dash, id)
+				esc(key[0]), esc(key[1]), esc(line), x1, y, x2, y, col, dash, id)
 			ly := top - 44
 			if d == 1 {
 				ly = top + boxH + 22
 			}
-			arrow := "→ "
-			if d == 1 {
-				arrow = "← "
-			}
 			fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="%s">%s</text>`, (xa+xb)/2, ly, col, esc(arrow+label))
-			if seg != nil && seg.Delivered > 0 {
-				fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#333">p50 %s</text>`, (xa+xb)/2, ly+13, esc(dur(seg.LatencyNs.P50)))
+			if note != "" {
+				fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#333" font-size="10">%s</text>`, (xa+xb)/2, ly+13, esc(note))
 			}
 		}
 		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#777" font-style="italic">%s</text>`, (xa+xb)/2, top+boxH+52, esc(st.kind))

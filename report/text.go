@@ -457,15 +457,17 @@ func writeText(w io.Writer, v *view, o Options) {
 	}
 }
 
-// diagram draws one path top to bottom: each capture point, and between two points the segment's
-// packets, losses and latency in both directions (→ client to server, ← back).
+// diagram draws one path top to bottom: each capture point with the frames its flows had there, and
+// between two points what the flows lost in each direction (→ client to server, ← back). It counts
+// the path's flows only; the segment table counts all traffic.
 func (t *text) diagram(v *view, pv pathView) {
 	more := ""
 	if pv.moreFlows > 0 {
 		more = fmt.Sprintf(" +%d", pv.moreFlows)
 	}
 	fmt.Fprintln(t.w)
-	t.line(fmt.Sprintf("  %s → %s   flows %s%s", pv.points[0], pv.points[len(pv.points)-1], strings.Join(pv.flows, " "), more))
+	t.line(fmt.Sprintf("  %s → %s   flows %s%s: %s", pv.points[0], pv.points[len(pv.points)-1], strings.Join(pv.flows, " "), more,
+		pv.summary()))
 	nodes, byNode := nodesOf(pv.points)
 	nodeW := 0
 	for _, n := range nodes {
@@ -489,7 +491,7 @@ func (t *text) diagram(v *view, pv pathView) {
 					role += " " + pt.PodIP
 				}
 			}
-			t.line(label + t.style(ansiBold, "["+iface(p)+"]") + "  " + role)
+			t.line(label + t.style(ansiBold, "["+iface(p)+"]") + "  " + role + fmt.Sprintf("  (%d frames)", pv.seen[p]))
 			if k == len(pv.steps) {
 				break
 			}
@@ -497,12 +499,12 @@ func (t *text) diagram(v *view, pv pathView) {
 			k++
 			sev := st.sev()
 			bar := "|"
-			if (st.fwd != nil && st.fwd.Lost > 0) || (st.back != nil && st.back.Lost > 0) {
+			if st.fwdLost > 0 || st.backLost > 0 || (st.fwd != nil && st.fwd.Lost > 0) || (st.back != nil && st.back.Lost > 0) {
 				bar = "X"
 			}
 			t.line(pad + t.style(sevStyle(sev), "  "+bar+"  "+st.kind))
-			t.line(pad + t.style(sevStyle(sev), "  "+bar+"    → "+segLine(st.fwd)))
-			t.line(pad + t.style(sevStyle(sev), "  "+bar+"    ← "+segLine(st.back)))
+			t.line(pad + t.style(sevStyle(sev), "  "+bar+"    → "+st.fwdLine()))
+			t.line(pad + t.style(sevStyle(sev), "  "+bar+"    ← "+st.backLine()))
 			t.line(pad + "  v")
 		}
 	}

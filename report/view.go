@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"path/filepath"
+
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/internal/safetext"
 	"github.com/calipath/calipath/internal/units"
@@ -19,6 +21,7 @@ import (
 // limits is how much of each list a report shows; 0 shows all. formatLimits decides them for every
 // format in one place.
 type limits struct {
+	inputs    int // inputs named in the header
 	paths     int // path diagrams drawn
 	pathFlows int // flow IDs named over a path diagram
 	anomFlows int // flow IDs listed under an anomaly
@@ -29,7 +32,7 @@ type limits struct {
 var formatLimits = map[Format]limits{
 	Text:     {paths: 4, pathFlows: 8, anomFlows: 12, evidence: 8, icmp: 20},
 	Markdown: {paths: 4, pathFlows: 8, anomFlows: 20, evidence: 10, icmp: 50},
-	HTML:     {paths: 4, pathFlows: 12},
+	HTML:     {inputs: 12, paths: 4, pathFlows: 12},
 }
 
 // cutList returns the first n of s (all when n is 0) and how many it left out.
@@ -53,14 +56,21 @@ type view struct {
 	moreICMP   int
 	journeys   map[string][]correlate.Journey // by flow, matching only
 	segs       map[[2]string]*correlate.Segment
+	flowByID   map[string]*correlate.Flow
 	segSev     map[[2]string]string // most severe anomaly on a segment
 	points     map[string]*correlate.Point
 	paths      []pathView // drawn
 	morePaths  int        // paths not drawn
 	offPath    []*correlate.Segment
-	clean      bool // journeys rendered on demand must be sanitised (every format but JSON)
-	ladders    int  // flows drawn as ladders (HTML)
-	rungs      int  // packets per ladder
+	timeFrom   int64    // corrected time of the first frame at any point, 0 when none
+	timeTo     int64    // of the last
+	inputs     []string // in the header
+	moreInputs int
+	fileLabel  map[string]string // an input's path → the name frame lists give it
+	fileIndex  map[string]int    // an input's path → its row in the inputs table
+	clean      bool              // journeys rendered on demand must be sanitised (every format but JSON)
+	ladders    int               // flows drawn as ladders (HTML)
+	rungs      int               // packets per ladder
 }
 
 // flowView is a flow with its NAT mappings written out.
@@ -80,23 +90,31 @@ type anomView struct {
 	moreEvidence int
 }
 
-// pathView is one distinct client→server path and the flows that take it.
+// pathView is one distinct client→server path and the flows that take it. Its counts are those of
+// its flows only, never of other traffic on the same segments (the segment table has that): a
+// diagram counts only what it draws.
 type pathView struct {
 	points    []string
 	allFlows  []string
 	flows     []string // named over the diagram
 	moreFlows int
-	packets   int
-	steps     []pathStep // between points[i] and points[i+1]
+	packets   int // packets as sent by its flows
+	delivered int
+	lost      int
+	notCapt   int
+	seen      map[string]int // frames of its flows at each point
+	steps     []pathStep     // between points[i] and points[i+1]
 }
 
 // pathStep is a segment of a drawn path in both directions: → from points[i] to points[i+1], ←
-// back.
+// back, with the packets the path's flows lost on each.
 type pathStep struct {
-	from, to        string
-	fwd, back       *correlate.Segment // nil: no packets that way
-	fwdSev, backSev string             // most severe anomaly on each direction
-	kind            string
+	from, to          string
+	fwdLost, backLost int
+	fwd, back         *correlate.Segment // the segment's counts when they are the path's flows' alone, else nil
+	fwdOwn, backOwn   bool               // no other flow crosses the segment
+	fwdSev, backSev   string             // most severe anomaly on each direction, where the path's flows lost packets
+	kind              string
 }
 
 // sev is the more severe of the step's two directions.
@@ -106,6 +124,32 @@ func (s pathStep) sev() string {
 	}
 	return s.fwdSev
 }
+
+// summary counts a path's flows: "4 packets as sent, 3 delivered, 1 lost, 0 not captured".
+func (pv *pathView) summary() string {
+	return fmt.Sprintf("%d packets as sent, %d delivered, %d lost, %d not captured", pv.packets, pv.delivered, pv.lost, pv.notCapt)
+}
+
+// lossLine says what a path's flows lost on one direction of a step.
+func lossLine(n int) string {
+	if n == 0 {
+		return "no loss"
+	}
+	return itoa(n) + " lost"
+}
+
+// stepLine summarises one direction of a step: the segment's packets, losses and latency when they
+// are the path's flows' alone, else what the path's flows lost there.
+func stepLine(own bool, seg *correlate.Segment, lost int) string {
+	if own {
+		return segLine(seg)
+	}
+	return lossLine(lost) + " of these flows (the segment is shared: see the segment table)"
+}
+
+// fwdLine and backLine summarise the step's two directions (stepLine).
+func (s pathStep) fwdLine() string  { return stepLine(s.fwdOwn, s.fwd, s.fwdLost) }
+func (s pathStep) backLine() string { return stepLine(s.backOwn, s.back, s.backLost) }
 
 func newView(res *correlate.Result, o Options) *view {
 	if o.Format != JSON {
@@ -162,11 +206,15 @@ func newView(res *correlate.Result, o Options) *view {
 	for i := range res.Points {
 		v.points[res.Points[i].ID] = &res.Points[i]
 	}
+	v.flowByID = map[string]*correlate.Flow{}
+	for i := range v.allFlows {
+		v.flowByID[v.allFlows[i].ID] = &v.allFlows[i]
+	}
 	v.paths, v.morePaths = cutList(v.pathViews(), lim.paths)
 	for i := range v.paths {
 		v.paths[i].flows, v.paths[i].moreFlows = cutList(v.paths[i].allFlows, lim.pathFlows)
-		v.paths[i].steps = v.steps(v.paths[i].points)
 	}
+	v.inputFiles(lim)
 	v.offPath = v.offPathSegments()
 	shownFlows := v.allFlows
 	if o.Format != JSON {
@@ -233,28 +281,148 @@ func (v *view) pathViews() []pathView {
 			byPath[k] = i
 			paths = append(paths, pathView{points: f.Path})
 		}
-		paths[i].allFlows = append(paths[i].allFlows, f.ID)
-		paths[i].packets += f.Packets
+		pv := &paths[i]
+		pv.allFlows = append(pv.allFlows, f.ID)
+		pv.packets += f.Packets
+		pv.delivered += f.Delivered
+		pv.lost += f.Lost
+		pv.notCapt += f.NotCaptured
+		if pv.seen == nil {
+			pv.seen = map[string]int{}
+			pv.steps = v.steps(pv.points)
+		}
+		for _, pc := range f.PerPoint {
+			pv.seen[pc.Point] += pc.Packets
+		}
+		for _, l := range f.LostAt {
+			for k := range pv.steps {
+				st := &pv.steps[k]
+				switch {
+				case l.From == st.from && l.To == st.to:
+					st.fwdLost += l.Count
+				case l.From == st.to && l.To == st.from:
+					st.backLost += l.Count
+				}
+			}
+		}
+	}
+	// A segment that no other flow crosses counts these flows alone: its packets, losses and latency
+	// can be shown whole.
+	crossing := map[[2]string]int{} // flows crossing a segment, either way
+	for i := range v.res.Flows {
+		for _, k := range crossed(&v.res.Flows[i]) {
+			crossing[k]++
+		}
+	}
+	for i := range paths {
+		mine := map[[2]string]int{}
+		for _, id := range paths[i].allFlows {
+			for _, k := range crossed(v.flowByID[id]) {
+				mine[k]++
+			}
+		}
+		for k := range paths[i].steps {
+			st := &paths[i].steps[k]
+			key := undirected(st.from, st.to)
+			if mine[key] == crossing[key] {
+				st.fwdOwn, st.backOwn = true, true
+				st.fwd, st.back = v.segs[[2]string{st.from, st.to}], v.segs[[2]string{st.to, st.from}]
+			}
+			if st.fwdLost == 0 {
+				st.fwdSev = ""
+			}
+			if st.backLost == 0 {
+				st.backSev = ""
+			}
+		}
 	}
 	sort.SliceStable(paths, func(i, j int) bool { return paths[i].packets > paths[j].packets })
 	return paths
 }
 
-// steps returns the segments between consecutive points of a path, both directions.
+// undirected is the key of a segment whichever way it is crossed.
+func undirected(a, b string) [2]string {
+	if b < a {
+		a, b = b, a
+	}
+	return [2]string{a, b}
+}
+
+// crossed returns the segments a flow may have packets on: consecutive points of its path, and any
+// two points it was seen at (its replies may take another way).
+func crossed(f *correlate.Flow) [][2]string {
+	seen := map[[2]string]bool{}
+	var out [][2]string
+	add := func(a, b string) {
+		if k := undirected(a, b); a != b && !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	for i := 0; i+1 < len(f.Path); i++ {
+		add(f.Path[i], f.Path[i+1])
+	}
+	for i := range f.PerPoint {
+		for j := i + 1; j < len(f.PerPoint); j++ {
+			add(f.PerPoint[i].Point, f.PerPoint[j].Point)
+		}
+	}
+	return out
+}
+
+// steps returns the segments between consecutive points of a path, both directions, with the
+// severity of the anomalies on each and no losses counted yet.
 func (v *view) steps(points []string) []pathStep {
 	var out []pathStep
 	for i := 0; i+1 < len(points); i++ {
 		a, b := points[i], points[i+1]
-		s := pathStep{from: a, to: b, fwd: v.segs[[2]string{a, b}], back: v.segs[[2]string{b, a}],
-			fwdSev: v.segSev[[2]string{a, b}], backSev: v.segSev[[2]string{b, a}]}
-		if s.fwd != nil {
-			s.kind = s.fwd.Kind
-		} else if s.back != nil {
-			s.kind = s.back.Kind
+		s := pathStep{from: a, to: b, fwdSev: v.segSev[[2]string{a, b}], backSev: v.segSev[[2]string{b, a}]}
+		if sg := v.segs[[2]string{a, b}]; sg != nil {
+			s.kind = sg.Kind
+		} else if sg := v.segs[[2]string{b, a}]; sg != nil {
+			s.kind = sg.Kind
 		}
 		out = append(out, s)
 	}
 	return out
+}
+
+// inputFiles decides how the inputs are named: the header lists the first few, and frame lists
+// name a file by its base name (its path when two inputs share one), linked to its row in the
+// inputs table, where its path is given once. The capture's time range spans every point's frames.
+func (v *view) inputFiles(lim limits) {
+	v.fileLabel, v.fileIndex = map[string]string{}, map[string]int{}
+	bases := map[string]int{}
+	var names []string
+	for i, in := range v.res.Inputs {
+		v.fileIndex[in.File] = i
+		bases[filepath.Base(in.File)]++
+		names = append(names, in.File)
+	}
+	for _, in := range v.res.Inputs {
+		v.fileLabel[in.File] = in.File
+		if b := filepath.Base(in.File); bases[b] == 1 {
+			v.fileLabel[in.File] = b
+		}
+	}
+	v.inputs, v.moreInputs = cutList(names, lim.inputs)
+	for _, p := range v.res.Points {
+		if p.Frames == 0 {
+			continue
+		}
+		if v.timeFrom == 0 || p.First < v.timeFrom {
+			v.timeFrom = p.First
+		}
+		v.timeTo = max(v.timeTo, p.Last)
+	}
+}
+
+// label is the name frame lists give a file.
+func (v *view) label(file string) string {
+	if l, ok := v.fileLabel[file]; ok {
+		return l
+	}
+	return file
 }
 
 // offPathSegments returns the segments with losses that no drawn path shows, in either direction.

@@ -90,3 +90,73 @@ func TestViewLimits(t *testing.T) {
 			len(v.anomalies[0].flows), v.anomalies[0].moreFlows, len(v.icmp), v.moreICMP)
 	}
 }
+
+// A path diagram counts only its own flows: a one-packet flow whose path shares a segment with
+// other flows shows what it lost there, not the segment's totals; a segment only its flows cross
+// shows its packets and latency whole.
+func TestPathCountsOnlyItsFlows(t *testing.T) {
+	res := small()
+	res.Points = append(res.Points, correlate.Point{ID: "c/eth0", Node: "c", Iface: "eth0", Role: "underlay", Frames: 1})
+	res.Segments = append(res.Segments, correlate.Segment{From: "c/eth0", To: "a/eth0", Kind: "underlay", Packets: 1, Delivered: 1,
+		LatencyNs: correlate.Latency{N: 1, Min: 7000, P50: 7000, P90: 7000, P99: 7000, Max: 7000}})
+	res.Segments[0].Packets, res.Segments[0].Lost = 28, 8
+	res.Flows[1].LostAt[0].Count = 7
+	res.Flows = append(res.Flows, correlate.Flow{ID: "f3", Proto: "udp", Src: correlate.Endpoint{IP: "192.168.2.1", Port: 9},
+		Dst: correlate.Endpoint{IP: "192.168.1.1", Port: 9}, Packets: 1, Lost: 1, Path: []string{"c/eth0", "a/eth0", "b/eth0"},
+		LostAt:   []correlate.LostAt{{From: "a/eth0", To: "b/eth0", Count: 1}},
+		PerPoint: []correlate.PointCount{{Point: "c/eth0", Packets: 1}, {Point: "a/eth0", Packets: 1}}})
+	for i := range res.Flows[:2] {
+		res.Flows[i].PerPoint = []correlate.PointCount{{Point: "a/eth0", Packets: res.Flows[i].Packets}}
+	}
+	v := newView(res, Options{Format: Text, MaxFlows: 25})
+	var one *pathView
+	for i := range v.paths {
+		if v.paths[i].allFlows[0] == "f3" {
+			one = &v.paths[i]
+		}
+	}
+	if one == nil || len(one.steps) != 2 {
+		t.Fatalf("no three-point path for f3: %+v", v.paths)
+	}
+	if got := one.steps[0].fwdLine(); !strings.HasPrefix(got, "1 pkts; p50 7µs") {
+		t.Errorf("c→a, crossed by f3 alone: %q, want the segment whole", got)
+	}
+	if got := one.steps[1].fwdLine(); !strings.HasPrefix(got, "1 lost of these flows") {
+		t.Errorf("a→b, shared: %q, want f3's one loss", got)
+	}
+	for _, f := range []Format{Text, Markdown, HTML} {
+		out := string(render(t, res, f))
+		path := out[strings.Index(out, "Path"):]
+		path = path[:strings.Index(path, "Segment")]
+		if strings.Contains(path, "28 pkts") {
+			t.Errorf("%s: a path diagram shows the shared segment's total:\n%s", f, path)
+		}
+		if !strings.Contains(path, "1 packets as sent, 0 delivered, 1 lost") || !strings.Contains(path, "7 lost of these flows") {
+			t.Errorf("%s: the diagrams do not count their own flows:\n%s", f, path)
+		}
+	}
+}
+
+// The HTML frame lists name each file once, by its base name linked to its row in the inputs table
+// (which holds the path), and list its frames after it.
+func TestHTMLFrameListNamesFilesOnce(t *testing.T) {
+	res := small()
+	long := "/very/long/absolute/path/to/the/captures/of/the/incident/"
+	res.Inputs[0].File, res.Inputs[1].File = long+"a-eth0.pcap", long+"b-eth0.pcap"
+	res.Anomalies[1].Evidence = []correlate.Evidence{{File: long + "a-eth0.pcap", Frame: 3}, {File: long + "b-eth0.pcap", Frame: 9},
+		{File: long + "a-eth0.pcap", Frame: 7}, {File: long + "a-eth0.pcap", Frame: 11}}
+	out := string(render(t, res, HTML))
+	i := strings.Index(out, `<div class="ev">Frames: `)
+	if i < 0 {
+		t.Fatal("no frame list")
+	}
+	list := out[i : i+strings.Index(out[i:], "</div>")]
+	want := `<div class="ev">Frames: <a href="#in-0" title="` + long + `a-eth0.pcap"><code>a-eth0.pcap</code></a>: 3, 7, 11; ` +
+		`<a href="#in-1" title="` + long + `b-eth0.pcap"><code>b-eth0.pcap</code></a>: 9`
+	if list != want {
+		t.Errorf("frame list\n got %s\nwant %s", list, want)
+	}
+	if !strings.Contains(out, `<tr id="in-0"><td>`+long+`a-eth0.pcap</td>`) {
+		t.Error("the inputs table has no row in-0 with the path")
+	}
+}
