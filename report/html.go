@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/calipath/calipath/correlate"
 )
@@ -18,6 +19,8 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color
 header{background:#1d3557;color:#fff;padding:14px 28px}
 header h1{margin:0;font-size:20px}
 header p{margin:4px 0 0;opacity:.85}
+header a{color:#fff}
+.ladder-note{color:#555;margin:0 0 4px}
 main{padding:8px 28px 40px;max-width:1500px}
 h2{font-size:17px;margin:26px 0 8px;border-bottom:1px solid #d5d9df;padding-bottom:4px}
 h3{font-size:15px;margin:14px 0 4px}
@@ -38,6 +41,21 @@ svg text{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:11px}
 .cards{display:flex;gap:12px;flex-wrap:wrap;margin:14px 0}
 .card{background:#fff;border:1px solid #dde1e6;padding:8px 14px;min-width:120px}
 .card b{display:block;font-size:20px}
+@media print{
+body{background:#fff;font-size:11px}
+header{background:#fff;color:#000;border-bottom:2px solid #1d3557;padding:0 0 6px}
+header a,.ev a{color:inherit;text-decoration:none}
+main{padding:0;max-width:none}
+section.brk{break-before:page}
+h2,h3,.ladder-note{break-after:avoid}
+table{width:100%;table-layout:fixed;font-size:9px}
+th,td{overflow-wrap:anywhere;padding:2px 4px}
+th{cursor:auto;white-space:normal}
+th.sorted-asc::after,th.sorted-desc::after{content:none}
+thead{display:table-header-group}
+tr,.an,.card{break-inside:avoid}
+svg{max-width:100%;height:auto;box-sizing:border-box;break-inside:avoid}
+}
 `
 
 // Sorting: click a header; cells with data-v sort by that number, others by text.
@@ -127,8 +145,28 @@ func writeHTML(w io.Writer, v *view) {
 	fmt.Fprintf(w, "<meta http-equiv=\"Content-Security-Policy\" content=\"%s\">\n", htmlCSP)
 	fmt.Fprintf(w, "<meta name=\"viewport\" content=\"width=device-width\">\n<title>calipath report</title>\n")
 	fmt.Fprintf(w, "<style>%s</style></head><body>\n", htmlCSS)
-	fmt.Fprintf(w, "<header><h1>calipath report</h1><p>%s &middot; mode %s &middot; %d capture points in %d files</p></header>\n<main>\n",
+	fmt.Fprintf(w, "<header><h1>calipath report</h1><p>%s &middot; mode %s &middot; %d capture points in %d files</p>\n",
 		esc(r.Schema), esc(orDash(r.Mode)), len(r.Points), len(r.Inputs))
+	if v.timeFrom != 0 {
+		to := clock(v.timeTo)
+		if to[:10] == clock(v.timeFrom)[:10] {
+			to = to[11:] // the same day
+		}
+		fmt.Fprintf(w, "<p class=\"range\">Captured %s – %s UTC (%s), clock-corrected</p>\n", esc(clock(v.timeFrom)), esc(to),
+			esc(dur(v.timeTo-v.timeFrom)))
+	}
+	if len(v.inputs) > 0 {
+		var in []string
+		for _, f := range v.inputs {
+			in = append(in, fmt.Sprintf(`<a href="#in-%d" title="%s">%s</a>`, v.fileIndex[f], esc(f), esc(v.label(f))))
+		}
+		more := ""
+		if v.moreInputs > 0 {
+			more = fmt.Sprintf(" and %d more", v.moreInputs)
+		}
+		fmt.Fprintf(w, "<p class=\"inputs\">Inputs: %s%s</p>\n", strings.Join(in, ", "), more)
+	}
+	fmt.Fprint(w, "</header>\n<main>\n")
 	fmt.Fprint(w, "<div class=\"cards\">")
 	for _, c := range []struct {
 		label string
@@ -151,6 +189,20 @@ func writeHTML(w io.Writer, v *view) {
 			esc(v.filterText), v.nFlows, len(r.Flows))
 	}
 
+	// Sections: printed, the main ones start a page (htmlCSS's print rules).
+	open := false
+	section := func(pageBreak bool) {
+		if open {
+			fmt.Fprint(w, "</section>\n")
+		}
+		if pageBreak {
+			fmt.Fprint(w, "<section class=\"brk\">\n")
+		} else {
+			fmt.Fprint(w, "<section>\n")
+		}
+		open = true
+	}
+	section(false)
 	fmt.Fprint(w, "<h2>Path</h2>\n<p>Packets as sent, latency per frame.</p>\n")
 	if len(v.paths) == 0 {
 		fmt.Fprint(w, "<p>No flow crossed two capture points.</p>\n")
@@ -169,6 +221,7 @@ func writeHTML(w io.Writer, v *view) {
 		fmt.Fprint(w, "</ul>\n")
 	}
 
+	section(true)
 	fmt.Fprint(w, "<h2>Anomalies, most severe first</h2>\n")
 	if len(v.anomalies) == 0 {
 		fmt.Fprint(w, "<p>None.</p>\n")
@@ -201,6 +254,7 @@ func writeHTML(w io.Writer, v *view) {
 		fmt.Fprint(w, "</div>\n")
 	}
 
+	section(true)
 	fmt.Fprint(w, "<h2>Segments</h2>\n<p>Packets as sent, latency per frame.</p>\n")
 	var rows [][]hcell
 	for _, sg := range r.Segments {
@@ -216,6 +270,7 @@ func writeHTML(w io.Writer, v *view) {
 			return ""
 		})
 
+	section(true)
 	if v.nFlows > len(v.flows) {
 		fmt.Fprintf(w, "<h2>Flows, worst %d of %d</h2>\n", len(v.flows), v.nFlows)
 	} else {
@@ -245,13 +300,15 @@ func writeHTML(w io.Writer, v *view) {
 		f := &v.flows[i]
 		if js := v.flowJourneys(f.ID); len(js) > 0 && len(f.Path) >= 2 {
 			if ladders == 0 {
+				section(true)
 				fmt.Fprint(w, "<h2>Ladder diagrams of the worst flows</h2>\n")
 			}
-			ladderSVG(w, &f.Flow, js, v.rungs, ladders)
+			ladderSVG(w, v, &f.Flow, js, v.rungs, ladders)
 			ladders++
 		}
 	}
 
+	section(true)
 	fmt.Fprint(w, "<h2>Capture points</h2>\n")
 	rows = nil
 	for _, p := range r.Points {
@@ -259,6 +316,7 @@ func writeHTML(w io.Writer, v *view) {
 	}
 	hTable(w, []string{"node", "interface", "role", "pod", "frames", "why"}, rows, nil)
 
+	section(false)
 	fmt.Fprint(w, "<h2>Clocks</h2>\n")
 	rows = nil
 	for _, c := range r.Clocks {
@@ -267,6 +325,7 @@ func writeHTML(w io.Writer, v *view) {
 	}
 	hTable(w, []string{"node", "offset", "bound", "drift (ppm)", "method", "samples"}, rows, nil)
 
+	section(false)
 	fmt.Fprint(w, "<h2>Mode and nodes</h2>\n")
 	rows = nil
 	for _, m := range r.Modes {
@@ -283,6 +342,7 @@ func writeHTML(w io.Writer, v *view) {
 	hTable(w, []string{"node", "IP", "why"}, rows, nil)
 
 	if len(r.ARP) > 0 {
+		section(false)
 		fmt.Fprint(w, "<h2>ARP</h2>\n")
 		rows = nil
 		for _, a := range r.ARP {
@@ -292,6 +352,7 @@ func writeHTML(w io.Writer, v *view) {
 		hTable(w, []string{"point", "requests", "replies", "proxy replies", "unanswered", "wrong MAC", "gratuitous", "p50", "max"}, rows, nil)
 	}
 	if len(v.icmp) > 0 {
+		section(false)
 		fmt.Fprint(w, "<h2>ICMP errors</h2>\n")
 		rows = nil
 		for _, ic := range v.icmp {
@@ -304,6 +365,7 @@ func writeHTML(w io.Writer, v *view) {
 		hTable(w, []string{"point", "type/code", "MTU", "from", "to", "quotes", "flow", "frame"}, rows, nil)
 	}
 
+	section(false)
 	fmt.Fprint(w, "<h2>Inputs</h2>\n")
 	rows = nil
 	for _, in := range r.Inputs {
@@ -316,7 +378,7 @@ func writeHTML(w io.Writer, v *view) {
 	}
 	hTable(w, []string{"file", "format", "link types", "records", "skipped", "damaged", "errors"}, rows,
 		func(i int) string { return fmt.Sprintf(` id="in-%d"`, i) })
-	fmt.Fprintf(w, "</main>\n<script>%s</script>\n</body></html>\n", htmlJS)
+	fmt.Fprintf(w, "</section>\n</main>\n<script>%s</script>\n</body></html>\n", htmlJS)
 }
 
 // frameList names each file of a frame list once, linked to its row in the inputs table (which
@@ -340,6 +402,9 @@ func frameList(v *view, ev []correlate.Evidence) string {
 	}
 	return strings.Join(out, "; ")
 }
+
+// clock formats corrected ns since the epoch as a UTC date and time with µs.
+func clock(ns int64) string { return time.Unix(0, ns).UTC().Format("2006-01-02 15:04:05.000000") }
 
 // sevColor is the stroke colour of a segment by the most severe anomaly on it.
 func sevColor(sev string, lost bool) string {
@@ -453,7 +518,7 @@ func pathSVG(w io.Writer, v *view, pv pathView, id int) {
 // ladderSVG draws a flow's packets as a ladder: one column per capture point in path order, one row
 // per packet, an arrow per hop; a lost packet's last arrow ends, crossed, between the point it was
 // last seen at and the one expected next.
-func ladderSVG(w io.Writer, f *correlate.Flow, js []correlate.Journey, rungs, id int) {
+func ladderSVG(w io.Writer, v *view, f *correlate.Flow, js []correlate.Journey, rungs, id int) {
 	col := map[string]int{}
 	for i, p := range f.Path {
 		col[p] = i
@@ -475,14 +540,26 @@ func ladderSVG(w io.Writer, f *correlate.Flow, js []correlate.Journey, rungs, id
 		}
 		js = sel
 	}
-	const colW, left, top, rowH = 150, 30, 56, 22
+	// Each row is labelled with the packet's time (from the first packet shown), TCP flags and IP
+	// length, and each arrow with its hop's latency: printed, not only on hover, so that a
+	// screenshot or a printout keeps them.
+	const colW, labelW, top, rowH = 150, 236, 56, 24
 	n := len(f.Path)
-	width := left*2 + (n-1)*colW + 120
+	width := labelW + 60 + (n-1)*colW + 90
 	height := top + len(js)*rowH + 20
-	x := func(i int) int { return left + 60 + i*colW }
+	x := func(i int) int { return labelW + 60 + i*colW }
+	var t0 int64
+	if len(js) > 0 && len(js[0].Hops) > 0 {
+		t0 = js[0].Hops[0].Ts
+	}
 	fmt.Fprintf(w, `<h3>%s %s %s → %s</h3>`, esc(f.ID), esc(f.Proto), esc(f.Src.String()), esc(f.Dst.String()))
+	if t0 != 0 {
+		fmt.Fprintf(w, `<p class="ladder-note">Times from the first packet shown, %s UTC; latency on each arrow.</p>`, esc(clock(t0)))
+	}
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img">`, width, height, width, height)
 	fmt.Fprintf(w, `<defs><marker id="lh%d" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker></defs>`, id)
+	fmt.Fprint(w, `<text x="4" y="32" fill="#555" font-weight="bold">packet</text><text x="128" y="32" text-anchor="end" fill="#555" font-weight="bold">time</text>`+
+		`<text x="140" y="32" fill="#555" font-weight="bold">flags</text><text x="226" y="32" text-anchor="end" fill="#555" font-weight="bold">size</text>`)
 	for i, p := range f.Path {
 		fmt.Fprintf(w, `<text x="%d" y="18" text-anchor="middle" font-weight="bold">%s</text>`, x(i), esc(cut(iface(p), 18)))
 		node, _, _ := strings.Cut(p, "/")
@@ -496,6 +573,14 @@ func ladderSVG(w io.Writer, f *correlate.Flow, js []correlate.Journey, rungs, id
 			dirCol = "#6a1b9a"
 		}
 		fmt.Fprintf(w, `<text x="4" y="%d" fill="#555">#%d</text>`, y+8, j.ID)
+		if len(j.Hops) > 0 {
+			h := j.Hops[0]
+			fmt.Fprintf(w, `<text x="128" y="%d" text-anchor="end" fill="#333">+%s</text>`, y+8, esc(dur(h.Ts-t0)))
+			fmt.Fprintf(w, `<text x="140" y="%d" fill="%s">%s</text>`, y+8, dirCol, esc(h.TCPFlags))
+			if h.Len > 0 {
+				fmt.Fprintf(w, `<text x="226" y="%d" text-anchor="end" fill="#333">%d B</text>`, y+8, h.Len)
+			}
+		}
 		var placed []correlate.Hop
 		for _, h := range j.Hops {
 			if _, ok := col[h.Point]; ok {
@@ -508,8 +593,10 @@ func ladderSVG(w io.Writer, f *correlate.Flow, js []correlate.Journey, rungs, id
 			if ca == cb {
 				continue
 			}
-			fmt.Fprintf(w, `<g><title>journey %d %s: %s → %s %s (%s:%d)</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.6" marker-end="url(#lh%d)"/></g>`,
-				j.ID, esc(j.Dir), esc(a.Point), esc(b.Point), esc(dur(b.Ts-a.Ts)), esc(b.File), b.Frame, x(ca), y, x(cb), y+rowH/2, dirCol, id)
+			fmt.Fprintf(w, `<g><title>journey %d %s: %s → %s %s (%s:%d)</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.6" marker-end="url(#lh%d)"/>`,
+				j.ID, esc(j.Dir), esc(a.Point), esc(b.Point), esc(dur(b.Ts-a.Ts)), esc(v.label(b.File)), b.Frame, x(ca), y, x(cb), y+rowH/2, dirCol, id)
+			fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" font-size="9" fill="%s">%s</text></g>`,
+				(x(ca)+x(cb))/2, y+rowH/4-3, dirCol, esc(dur(b.Ts-a.Ts)))
 		}
 		switch j.Status {
 		case "lost", "not-captured":

@@ -160,3 +160,33 @@ func TestHTMLFrameListNamesFilesOnce(t *testing.T) {
 		t.Error("the inputs table has no row in-0 with the path")
 	}
 }
+
+// The HTML header says when the capture ran (the points' first and last frames) and names the
+// inputs; a ladder prints each packet's time, TCP flags and size, and each hop's latency.
+func TestHTMLHeaderAndLadderText(t *testing.T) {
+	res := small()
+	res.Points[0].First, res.Points[0].Last = 1_764_000_000_000_000_000, 1_764_000_002_500_000_000
+	res.Points[1].First, res.Points[1].Last = 1_764_000_000_000_100_000, 1_764_000_003_000_000_000
+	res.Journeys = []correlate.Journey{
+		{ID: 4, Flow: "f2", Dir: "c2s", Status: "delivered", Hops: []correlate.Hop{
+			{Point: "a/eth0", File: "a-eth0.pcap", Frame: 1, Ts: 1_764_000_000_000_000_000, Len: 60, TCPFlags: "S"},
+			{Point: "b/eth0", File: "b-eth0.pcap", Frame: 1, Ts: 1_764_000_000_000_021_000, Len: 60, TCPFlags: "S"}}},
+		{ID: 5, Flow: "f2", Dir: "s2c", Status: "delivered", Hops: []correlate.Hop{
+			{Point: "b/eth0", File: "b-eth0.pcap", Frame: 2, Ts: 1_764_000_000_001_500_000, Len: 1500, TCPFlags: "S."},
+			{Point: "a/eth0", File: "a-eth0.pcap", Frame: 2, Ts: 1_764_000_000_001_530_000, Len: 1500, TCPFlags: "S."}}},
+	}
+	out := string(render(t, res, HTML))
+	header := out[strings.Index(out, "<header>"):strings.Index(out, "</header>")]
+	for _, want := range []string{"Captured 2025-11-24 16:00:00.000000 – 16:00:03.000000 UTC (3s)",
+		`Inputs: <a href="#in-0" title="a-eth0.pcap">a-eth0.pcap</a>, <a href="#in-1" title="b-eth0.pcap">b-eth0.pcap</a>`} {
+		if !strings.Contains(header, want) {
+			t.Errorf("header lacks %q:\n%s", want, header)
+		}
+	}
+	for _, want := range []string{">+0ns</text>", `>S</text>`, ">60 B</text>", ">+1.5ms</text>", ">S.</text>", ">1500 B</text>",
+		">21µs</text></g>", ">30µs</text></g>", "Times from the first packet shown, 2025-11-24 16:00:00.000000 UTC"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("ladder lacks %q", want)
+		}
+	}
+}
