@@ -32,7 +32,7 @@ type limits struct {
 var formatLimits = map[Format]limits{
 	Text:     {paths: 4, pathFlows: 8, anomFlows: 12, evidence: 8, icmp: 20},
 	Markdown: {paths: 4, pathFlows: 8, anomFlows: 20, evidence: 10, icmp: 50},
-	HTML:     {inputs: 12, paths: 4, pathFlows: 12},
+	HTML:     {inputs: 12, paths: 4, pathFlows: 12, anomFlows: 100, evidence: 40, icmp: 200},
 }
 
 // cutList returns the first n of s (all when n is 0) and how many it left out.

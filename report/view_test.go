@@ -83,9 +83,24 @@ func TestViewLimits(t *testing.T) {
 			}
 		}
 	}
+	// HTML, which listed everything, lists at most 100 flows and 40 frames per anomaly and 200 ICMP
+	// errors, and says how many more there are.
+	for i := 0; i < 100; i++ {
+		a.Flows = append(a.Flows, fmt.Sprintf("y%d", i))
+		a.Evidence = append(a.Evidence, correlate.Evidence{File: "b-eth0.pcap", Frame: uint32(200 + i)})
+	}
+	for i := 0; i < 200; i++ {
+		res.ICMP = append(res.ICMP, correlate.ICMPError{Point: "a/eth0", Type: 3, Code: 4, MTU: 1400, Src: "10.0.0.1", Dst: "10.0.0.2"})
+	}
+	html := string(render(t, res, HTML))
+	for _, w := range []string{"y68 and 31 more</div>", "; and 92 more</div>", "<td>60 more</td>"} {
+		if !strings.Contains(html, w) {
+			t.Errorf("HTML report lacks %q", w)
+		}
+	}
 	v := newView(res, Options{Format: Text, MaxFlows: 1})
-	if len(v.flows) != 1 || v.nFlows != 2 || len(v.anomalies[0].flows) != 12 || v.anomalies[0].moreFlows != 19 ||
-		len(v.icmp) != 20 || v.moreICMP != 40 {
+	if len(v.flows) != 1 || v.nFlows != 2 || len(v.anomalies[0].flows) != 12 || v.anomalies[0].moreFlows != 119 ||
+		len(v.icmp) != 20 || v.moreICMP != 240 {
 		t.Errorf("text view: %d of %d flows, %d+%d anomaly flows, %d+%d ICMP", len(v.flows), v.nFlows,
 			len(v.anomalies[0].flows), v.anomalies[0].moreFlows, len(v.icmp), v.moreICMP)
 	}
