@@ -214,6 +214,7 @@ func newView(res *correlate.Result, o Options) *view {
 	for i := range v.paths {
 		v.paths[i].flows, v.paths[i].moreFlows = cutList(v.paths[i].allFlows, lim.pathFlows)
 	}
+	v.ownSteps()
 	v.inputFiles(lim)
 	v.offPath = v.offPathSegments()
 	shownFlows := v.allFlows
@@ -306,28 +307,9 @@ func (v *view) pathViews() []pathView {
 			}
 		}
 	}
-	// A segment that no other flow crosses counts these flows alone: its packets, losses and latency
-	// can be shown whole.
-	crossing := map[[2]string]int{} // flows crossing a segment, either way
-	for i := range v.res.Flows {
-		for _, k := range crossed(&v.res.Flows[i]) {
-			crossing[k]++
-		}
-	}
 	for i := range paths {
-		mine := map[[2]string]int{}
-		for _, id := range paths[i].allFlows {
-			for _, k := range crossed(v.flowByID[id]) {
-				mine[k]++
-			}
-		}
 		for k := range paths[i].steps {
 			st := &paths[i].steps[k]
-			key := undirected(st.from, st.to)
-			if mine[key] == crossing[key] {
-				st.fwdOwn, st.backOwn = true, true
-				st.fwd, st.back = v.segs[[2]string{st.from, st.to}], v.segs[[2]string{st.to, st.from}]
-			}
 			if st.fwdLost == 0 {
 				st.fwdSev = ""
 			}
@@ -340,6 +322,39 @@ func (v *view) pathViews() []pathView {
 	return paths
 }
 
+// ownSteps gives the steps of the drawn paths that no other flow crosses the segment's counts: a
+// segment only a path's flows cross counts them alone, so its packets, losses and latency can be
+// shown whole. Only the drawn paths' segments are looked for in each flow.
+func (v *view) ownSteps() {
+	drawn := map[[2]string]int{} // flows crossing a drawn segment, either way
+	for _, pv := range v.paths {
+		for _, st := range pv.steps {
+			drawn[undirected(st.from, st.to)] = 0
+		}
+	}
+	for i := range v.res.Flows {
+		for _, k := range crossed(&v.res.Flows[i], drawn) {
+			drawn[k]++
+		}
+	}
+	for i := range v.paths {
+		pv := &v.paths[i]
+		mine := map[[2]string]int{}
+		for _, id := range pv.allFlows {
+			for _, k := range crossed(v.flowByID[id], drawn) {
+				mine[k]++
+			}
+		}
+		for k := range pv.steps {
+			st := &pv.steps[k]
+			if key := undirected(st.from, st.to); mine[key] == drawn[key] {
+				st.fwdOwn, st.backOwn = true, true
+				st.fwd, st.back = v.segs[[2]string{st.from, st.to}], v.segs[[2]string{st.to, st.from}]
+			}
+		}
+	}
+}
+
 // undirected is the key of a segment whichever way it is crossed.
 func undirected(a, b string) [2]string {
 	if b < a {
@@ -348,23 +363,25 @@ func undirected(a, b string) [2]string {
 	return [2]string{a, b}
 }
 
-// crossed returns the segments a flow may have packets on: consecutive points of its path, and any
-// two points it was seen at (its replies may take another way).
-func crossed(f *correlate.Flow) [][2]string {
-	seen := map[[2]string]bool{}
+// crossed returns which of the segments in keys a flow may have packets on: consecutive points of
+// its path, or two points it was seen at (its replies may take another way).
+func crossed(f *correlate.Flow, keys map[[2]string]int) [][2]string {
 	var out [][2]string
-	add := func(a, b string) {
-		if k := undirected(a, b); a != b && !seen[k] {
-			seen[k] = true
-			out = append(out, k)
+	seen := func(p string) bool {
+		for _, pc := range f.PerPoint {
+			if pc.Point == p {
+				return true
+			}
 		}
+		return false
 	}
-	for i := 0; i+1 < len(f.Path); i++ {
-		add(f.Path[i], f.Path[i+1])
-	}
-	for i := range f.PerPoint {
-		for j := i + 1; j < len(f.PerPoint); j++ {
-			add(f.PerPoint[i].Point, f.PerPoint[j].Point)
+	for k := range keys {
+		on := seen(k[0]) && seen(k[1])
+		for i := 0; !on && i+1 < len(f.Path); i++ {
+			on = undirected(f.Path[i], f.Path[i+1]) == k
+		}
+		if on {
+			out = append(out, k)
 		}
 	}
 	return out
