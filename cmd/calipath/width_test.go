@@ -88,3 +88,18 @@ func TestReportWidthTerminal(t *testing.T) {
 		t.Errorf("in a 90-column terminal: longest line %d columns, cut %v:\n%s", n, cut, pane)
 	}
 }
+
+// Through a real pipe (the binary's stdout read by this test, as `calipath report | less` reads
+// it) the report is not cut.
+func TestReportWidthPipe(t *testing.T) {
+	bin := calipathBinary(t)
+	cmd := exec.Command(bin, append([]string{"report", "-q"}, widthArgs()...)...)
+	cmd.Env = append(os.Environ(), "COLUMNS=60")
+	out, err := cmd.Output() // stdout is a pipe
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, cut := longest(string(out)); n <= 100 || cut {
+		t.Errorf("a report to a pipe is cut (longest line %d columns, a line ends in …: %v)", n, cut)
+	}
+}
