@@ -184,12 +184,6 @@ func newView(res *correlate.Result, o Options) *view {
 		}
 	}
 	v.icmp, v.moreICMP = cutList(icmp, lim.icmp)
-	for i := range res.Journeys {
-		j := &res.Journeys[i]
-		if shown[j.Flow] && (v.filter == nil || v.filter.MatchJourney(res, j)) {
-			v.journeys[j.Flow] = append(v.journeys[j.Flow], *j)
-		}
-	}
 	for i := range res.Segments {
 		s := &res.Segments[i]
 		v.segs[[2]string{s.From, s.To}] = s
@@ -206,6 +200,15 @@ func newView(res *correlate.Result, o Options) *view {
 	for i := range res.Points {
 		v.points[res.Points[i].ID] = &res.Points[i]
 	}
+	if o.Format == JSON {
+		return v // the Result as it is: nothing to lay out
+	}
+	for i := range res.Journeys {
+		j := &res.Journeys[i]
+		if shown[j.Flow] && (v.filter == nil || v.filter.MatchJourney(res, j)) {
+			v.journeys[j.Flow] = append(v.journeys[j.Flow], *j)
+		}
+	}
 	v.flowByID = map[string]*correlate.Flow{}
 	for i := range v.allFlows {
 		v.flowByID[v.allFlows[i].ID] = &v.allFlows[i]
@@ -217,10 +220,7 @@ func newView(res *correlate.Result, o Options) *view {
 	v.ownSteps()
 	v.inputFiles(lim)
 	v.offPath = v.offPathSegments()
-	shownFlows := v.allFlows
-	if o.Format != JSON {
-		shownFlows, _ = cutList(shownFlows, o.MaxFlows)
-	}
+	shownFlows, _ := cutList(v.allFlows, o.MaxFlows)
 	for _, f := range shownFlows {
 		fv := flowView{Flow: f}
 		var nat []string
