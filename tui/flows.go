@@ -3,7 +3,6 @@ package tui
 import (
 	"cmp"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/calipath/calipath/correlate"
@@ -97,61 +96,47 @@ func flowNum(id string) int {
 
 // flowList is the flow table: filtered, sorted, virtualised (only visible rows are drawn).
 type flowList struct {
-	idx     []int // indexes into Result.Flows, filtered and sorted
-	cursor  int
-	offset  int
-	sortCol int
-	desc    bool
+	list
 }
 
-// reset refilters and resorts the flows (after a new Result, filter or sort order).
+// reset refilters and resorts the flows (after a new Result, filter or sort order), keeping the
+// cursor on the flow it was on.
 func (l *flowList) reset(c *common) {
-	var keep string
-	if l.cursor < len(l.idx) {
-		keep = c.res.Flows[l.idx[l.cursor]].ID
-	}
-	l.idx = l.idx[:0]
-	for i := range c.res.Flows {
-		if c.filter == nil || c.filter.MatchFlow(c.res, &c.res.Flows[i]) {
-			l.idx = append(l.idx, i)
-		}
-	}
-	col := flowColumns[clamp(l.sortCol, 0, len(flowColumns)-1)]
 	flows := c.res.Flows
-	slices.SortStableFunc(l.idx, func(a, b int) int {
-		r := col.less(&flows[a], &flows[b])
-		if r == 0 {
-			r = cmp.Compare(a, b)
-		} else if l.desc {
-			r = -r
-		}
-		return r
-	})
-	l.cursor = 0
-	for i, fi := range l.idx {
-		if flows[fi].ID == keep {
-			l.cursor = i
-		}
+	col := flowColumns[clamp(l.sortCol, 0, len(flowColumns)-1)]
+	var keep func(int) bool
+	if c.filter != nil {
+		keep = func(i int) bool { return c.filter.MatchFlow(c.res, &flows[i]) }
 	}
+	l.rebuild(len(flows), keep, func(a, b int) int { return col.less(&flows[a], &flows[b]) })
 }
 
 func (l *flowList) selectedFlow() int {
-	if l.cursor < len(l.idx) {
-		return l.idx[l.cursor]
-	}
-	return 0
+	i, _ := l.selected()
+	return i
 }
 
 func (l *flowList) selectedID(c *common) (string, bool) {
-	if l.cursor < len(l.idx) {
-		return c.res.Flows[l.idx[l.cursor]].ID, true
+	if i, ok := l.selected(); ok {
+		return c.res.Flows[i].ID, true
 	}
 	return "", false
 }
 
-func (l *flowList) key(c *common, msg tea.KeyMsg, h int) {
+// shortHelp is the footer's keys for the flow list.
+func (l *flowList) shortHelp(km KeyMap) []key.Binding {
+	return []key.Binding{km.Enter, km.SortNext, km.Reverse}
+}
+
+// update handles a key on the flow list; enter asks the root to open the flow's timeline.
+func (l *flowList) update(c *common, msg tea.KeyMsg, h int) tea.Msg {
 	km := c.km
 	switch {
+	case key.Matches(msg, km.Enter):
+		if id, ok := l.selectedID(c); ok {
+			return openFlowMsg{flowID: id}
+		}
+		return nil
 	case key.Matches(msg, km.SortNext), key.Matches(msg, km.Right):
 		l.sortCol = (l.sortCol + 1) % len(flowColumns)
 		l.reset(c)
@@ -162,9 +147,11 @@ func (l *flowList) key(c *common, msg tea.KeyMsg, h int) {
 		l.desc = !l.desc
 		l.reset(c)
 	default:
-		scrollKey(msg, km, &l.cursor, len(l.idx), h-2)
+		l.key(msg, km, h-2)
+		return nil
 	}
-	l.offset = window(l.offset, l.cursor, len(l.idx), h-2)
+	l.scroll(h - 2)
+	return nil
 }
 
 // dropOrder is the order in which columns give way on a narrow terminal.
@@ -244,8 +231,7 @@ func (l *flowList) view(c *common, w, h int) string {
 	}
 	b.WriteString(st.header.Render(hdr.String()) + "\n")
 	rows := h - 2
-	off := window(l.offset, l.cursor, len(l.idx), rows)
-	end := min(len(l.idx), off+rows)
+	off, end := l.rows(rows)
 	for r := off; r < end; r++ {
 		f := &c.res.Flows[l.idx[r]]
 		var line strings.Builder

@@ -68,24 +68,6 @@ func DefaultKeyMap() KeyMap {
 	}
 }
 
-// ShortHelp is the footer's bindings for a screen.
-func (k KeyMap) ShortHelp(s screen) []key.Binding {
-	common := []key.Binding{k.NextTab, k.Filter, k.Help, k.Quit}
-	switch s {
-	case screenOverview:
-		return append([]key.Binding{k.Anomalies, k.Flows}, common...)
-	case screenFlows:
-		return append([]key.Binding{k.Enter, k.SortNext, k.Reverse}, common...)
-	case screenTimeline:
-		return append([]key.Binding{k.Enter, k.NextLoss, k.NextRetx, k.Back}, common...)
-	case screenPacket:
-		return append([]key.Binding{k.Left, k.Right, k.Hex, k.Back}, common...)
-	case screenAnomalies:
-		return append([]key.Binding{k.Enter}, common...)
-	}
-	return common
-}
-
 // FullHelp lists every binding in groups, for the help screen.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/calipath/calipath/correlate"
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 )
@@ -17,39 +18,40 @@ type arpRow struct {
 
 // arpView lists ARP per pod veth: the counts with proxy-ARP verdicts, then each exchange.
 type arpView struct {
-	rows   []arpRow
-	cursor int
-	offset int
+	items []arpRow
+	list
 }
 
 func (a *arpView) reset(c *common) {
-	a.rows = a.rows[:0]
+	a.items = a.items[:0]
 	for pi := range c.res.ARP {
-		a.rows = append(a.rows, arpRow{point: pi, exch: -1})
+		a.items = append(a.items, arpRow{point: pi, exch: -1})
 		for ei := range c.res.ARP[pi].Exchanges {
-			a.rows = append(a.rows, arpRow{point: pi, exch: ei})
+			a.items = append(a.items, arpRow{point: pi, exch: ei})
 		}
 	}
-	a.cursor = clamp(a.cursor, 0, len(a.rows)-1)
+	a.list = list{}
+	a.rebuild(len(a.items), nil, nil)
 }
 
-func (a *arpView) key(msg tea.KeyMsg, km KeyMap, h int) {
-	scrollKey(msg, km, &a.cursor, len(a.rows), h-2)
-	a.offset = window(a.offset, a.cursor, len(a.rows), h-2)
+// shortHelp is the footer's keys for the ARP screen (navigation only).
+func (a *arpView) shortHelp(KeyMap) []key.Binding { return nil }
+
+func (a *arpView) update(c *common, msg tea.KeyMsg, h int) tea.Msg {
+	a.key(msg, c.km, h-2)
+	return nil
 }
 
 func (a *arpView) view(c *common, w, h int) string {
 	st := c.st
 	var b strings.Builder
 	b.WriteString(st.header.Render(fit(" point / exchange             requests replies proxy unanswered bad-mac grat   p50", w)) + "\n")
-	if len(a.rows) == 0 {
+	if a.len() == 0 {
 		return b.String() + st.dim.Render("  no ARP seen on any capture point")
 	}
-	rows := h - 2
-	off := window(a.offset, a.cursor, len(a.rows), rows)
-	end := min(len(a.rows), off+rows)
+	off, end := a.rows(h - 2)
 	for i := off; i < end; i++ {
-		r := a.rows[i]
+		r := a.items[a.idx[i]]
 		ap := &c.res.ARP[r.point]
 		var line string
 		var style lipgloss.Style
@@ -92,33 +94,61 @@ func baseName(p string) string {
 
 // anomalyList lists the anomalies with the selected one's explanation below.
 type anomalyList struct {
-	idx    []int
-	cursor int
-	offset int
+	list
 }
 
 func (l *anomalyList) reset(c *common) {
-	l.idx = l.idx[:0]
-	for i := range c.res.Anomalies {
-		if c.filter == nil || c.filter.MatchAnomaly(c.res, &c.res.Anomalies[i]) {
-			l.idx = append(l.idx, i)
-		}
+	var keep func(int) bool
+	if c.filter != nil {
+		keep = func(i int) bool { return c.filter.MatchAnomaly(c.res, &c.res.Anomalies[i]) }
 	}
-	l.cursor = clamp(l.cursor, 0, len(l.idx)-1)
+	l.rebuild(len(c.res.Anomalies), keep, nil)
 }
 
-func (l *anomalyList) selected(c *common) (correlate.Anomaly, bool) {
-	if l.cursor < len(l.idx) {
-		return c.res.Anomalies[l.idx[l.cursor]], true
+func (l *anomalyList) selectedAnomaly(c *common) (correlate.Anomaly, bool) {
+	if i, ok := l.selected(); ok {
+		return c.res.Anomalies[i], true
 	}
 	return correlate.Anomaly{}, false
 }
 
 func (l *anomalyList) listHeight(h int) int { return max(1, h-h*2/5-1) }
 
-func (l *anomalyList) key(c *common, msg tea.KeyMsg, km KeyMap, h int) {
-	scrollKey(msg, km, &l.cursor, len(l.idx), l.listHeight(h))
-	l.offset = window(l.offset, l.cursor, len(l.idx), l.listHeight(h))
+// shortHelp is the footer's keys for the anomaly list.
+func (l *anomalyList) shortHelp(km KeyMap) []key.Binding { return []key.Binding{km.Enter} }
+
+// update handles a key on the anomaly list; enter asks the root to show the evidence.
+func (l *anomalyList) update(c *common, msg tea.KeyMsg, h int) tea.Msg {
+	if key.Matches(msg, c.km.Enter) {
+		if a, ok := l.selectedAnomaly(c); ok {
+			return evidenceMsg(c, a)
+		}
+		return nil
+	}
+	l.key(msg, c.km, l.listHeight(h))
+	return nil
+}
+
+// evidenceMsg asks for the timeline of the anomaly's first flow at its first evidence frame, or says
+// that it names no flow.
+func evidenceMsg(c *common, a correlate.Anomaly) tea.Msg {
+	flow := ""
+	if len(a.Flows) > 0 {
+		flow = a.Flows[0]
+	}
+	if flow == "" {
+		for _, e := range c.res.ICMP {
+			for _, ev := range a.Evidence {
+				if e.Evidence == ev && e.Flow != "" {
+					flow = e.Flow
+				}
+			}
+		}
+	}
+	if flow == "" {
+		return statusMsg("this anomaly names no flow to show")
+	}
+	return openFlowMsg{flowID: flow, seek: a.Evidence}
 }
 
 func whereString(w correlate.Where) string {
@@ -134,15 +164,14 @@ func whereString(w correlate.Where) string {
 func (l *anomalyList) view(c *common, w, h int) string {
 	st := c.st
 	var b strings.Builder
-	if len(l.idx) == 0 {
+	if l.len() == 0 {
 		return st.good.Render("No anomalies.")
 	}
 	lh := l.listHeight(h)
 	kindW := 18
 	whereW := clamp(w-kindW-8-8-4, 10, 60)
 	b.WriteString(st.header.Render(fit(fmt.Sprintf("  %-7s %s %s %6s", "sev", fit("kind", kindW), fit("where", whereW), "count"), w)) + "\n")
-	off := window(l.offset, l.cursor, len(l.idx), lh-1)
-	end := min(len(l.idx), off+lh-1)
+	off, end := l.rows(lh - 1)
 	for i := off; i < end; i++ {
 		a := &c.res.Anomalies[l.idx[i]]
 		line := fmt.Sprintf("%s %-7s %s %s %6s", cursorMark(i == l.cursor), clean(a.Severity), fit(clean(a.Kind), kindW),
@@ -162,7 +191,7 @@ func (l *anomalyList) view(c *common, w, h int) string {
 	for i := end - off; i < lh-1; i++ {
 		b.WriteString("\n")
 	}
-	a, _ := l.selected(c)
+	a, _ := l.selectedAnomaly(c)
 	var d strings.Builder
 	d.WriteString(clean(a.Message))
 	if len(a.Flows) > 0 {

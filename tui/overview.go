@@ -6,20 +6,46 @@ import (
 	"strings"
 
 	"github.com/calipath/calipath/correlate"
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 )
 
 // overview shows the path diagram, the mode, the clocks, per-segment counts and the anomaly count.
+// Its text depends only on the Result and the width: it is built once for each and kept in cache
+// (a pointer, so that every copy of the Model shares it); keys only scroll it.
 type overview struct {
 	offset int
+	cache  *overviewCache
 }
 
-func (o *overview) key(c *common, msg tea.KeyMsg, km KeyMap, h int) {
+// overviewCache is the overview's text for one Result at one width.
+type overviewCache struct {
+	res   *correlate.Result
+	w     int
+	lines []string
+	// builds counts how often the text was built (tests check that keys do not rebuild it).
+	builds int
+}
+
+// lines returns the overview's lines at width w, building them when the Result or the width changed.
+func (o *overview) lines(c *common, w int) []string {
+	if oc := o.cache; oc.res != c.res || oc.w != w || oc.lines == nil {
+		oc.res, oc.w, oc.lines = c.res, w, o.build(c, w)
+		oc.builds++
+	}
+	return o.cache.lines
+}
+
+// shortHelp is the footer's keys for the overview.
+func (o *overview) shortHelp(km KeyMap) []key.Binding { return []key.Binding{km.Anomalies, km.Flows} }
+
+func (o *overview) update(c *common, msg tea.KeyMsg, w, h int) tea.Msg {
 	off := o.offset
-	if scrollKey(msg, km, &off, max(1, c.ovLines-h+1), h) {
+	if scrollKey(msg, c.km, &off, max(1, len(o.lines(c, w))-h+1), h) {
 		o.offset = off
 	}
+	return nil
 }
 
 var roleOrder = map[string]int{"pod-veth": 0, "tunnel": 1, "underlay": 2, "any": 3}
@@ -177,6 +203,13 @@ func diagram(c *common, w int) string {
 }
 
 func (o *overview) view(c *common, w, h int) string {
+	lines := o.lines(c, w)
+	off := clamp(o.offset, 0, max(0, len(lines)-h))
+	return strings.Join(lines[off:], "\n")
+}
+
+// build writes the overview's lines at width w.
+func (o *overview) build(c *common, w int) []string {
 	res := c.res
 	st := c.st
 	var b strings.Builder
@@ -239,8 +272,5 @@ func (o *overview) view(c *common, w, h int) string {
 	if len(bad) > 0 {
 		b.WriteString(st.header.Render("Input problems") + "\n" + strings.Join(bad, "\n") + "\n")
 	}
-	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
-	c.ovLines = len(lines)
-	off := clamp(o.offset, 0, max(0, len(lines)-h))
-	return strings.Join(lines[off:], "\n")
+	return strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
 }

@@ -59,8 +59,18 @@ func (p *packetView) framesLoaded(msg framesMsg) {
 	p.frames, p.loading = msg.frames, false
 }
 
-func (p *packetView) key(msg tea.KeyMsg, km KeyMap, w, h int) {
+// shortHelp is the footer's keys for the packet screen.
+func (p *packetView) shortHelp(km KeyMap) []key.Binding {
+	return []key.Binding{km.Left, km.Right, km.Hex, km.Back}
+}
+
+// update handles a key on the packet screen: hops, the hex view and its scrolling; esc asks the root
+// to go back to the timeline.
+func (p *packetView) update(c *common, msg tea.KeyMsg, w, h int) tea.Msg {
+	km := c.km
 	switch {
+	case key.Matches(msg, km.Back):
+		return showMsg(screenTimeline)
 	case key.Matches(msg, km.Left):
 		p.sel = max(0, p.sel-1)
 		p.hexOff = 0
@@ -76,6 +86,7 @@ func (p *packetView) key(msg tea.KeyMsg, km KeyMap, w, h int) {
 			scrollKey(msg, km, &p.hexOff, max(1, lines-lo.hexRows+1), lo.hexRows) // the last offset shows the last line
 		}
 	}
+	return nil
 }
 
 // fields lists the rows of the header table for one hop.

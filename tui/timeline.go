@@ -31,13 +31,12 @@ type tlRow struct {
 
 // timeline is the ladder of one flow: a column per capture point in path order, a row per packet.
 type timeline struct {
-	flowID  string
-	flow    *correlate.Flow
-	all     []correlate.Journey
-	rows    []tlRow
-	cols    []string // point IDs
-	cursor  int
-	offset  int
+	flowID string
+	flow   *correlate.Flow
+	all    []correlate.Journey
+	items  []tlRow  // every row of the flow, in time order; list shows those the filter keeps
+	cols   []string // point IDs
+	list
 	loading bool                 // the journeys are being rendered off the UI loop
 	seekTo  []correlate.Evidence // where to put the cursor once they arrive
 }
@@ -86,9 +85,10 @@ func (t *timeline) finish(c *common, msg journeysMsg) {
 			}
 		}
 	}
+	t.build(c)
 	t.refilter(c)
 	if len(t.seekTo) > 0 {
-		t.seek(t.seekTo)
+		t.seekEvidence(t.seekTo)
 		t.seekTo = nil
 	}
 }
@@ -108,16 +108,10 @@ func flowJourneys(res *correlate.Result, flowID string) []correlate.Journey {
 	return out
 }
 
-// refilter rebuilds the rows under the current filter, keeping the selected journey if it remains.
-func (t *timeline) refilter(c *common) {
-	if t.flow == nil {
-		return
-	}
-	keep := -1
-	if t.cursor < len(t.rows) && t.rows[t.cursor].kind == rowJourney {
-		keep = t.rows[t.cursor].j
-	}
-	t.rows = t.rows[:0]
+// build makes the flow's rows: every journey, the ARP exchanges at its points from a second before
+// its first packet to its last, and the ICMP errors quoting it, in time order.
+func (t *timeline) build(c *common) {
+	t.items = t.items[:0]
 	var first, last int64
 	for i := range t.all {
 		j := &t.all[i]
@@ -131,16 +125,12 @@ func (t *timeline) refilter(c *common) {
 		if l := j.Hops[len(j.Hops)-1].Ts; l > last {
 			last = l
 		}
-		if c.filter != nil && !c.filter.MatchJourney(c.res, j) {
-			continue
-		}
-		t.rows = append(t.rows, tlRow{kind: rowJourney, ts: ts, j: i})
+		t.items = append(t.items, tlRow{kind: rowJourney, ts: ts, j: i})
 	}
 	inCols := map[string]bool{}
 	for _, p := range t.cols {
 		inCols[p] = true
 	}
-	// ARP exchanges at the flow's points up to its last packet; ICMP errors quoting the flow.
 	for ai := range c.res.ARP {
 		ap := &c.res.ARP[ai]
 		if !inCols[ap.Point] {
@@ -149,92 +139,104 @@ func (t *timeline) refilter(c *common) {
 		for ei := range ap.Exchanges {
 			e := &ap.Exchanges[ei]
 			if e.Ts >= first-1e9 && e.Ts <= last {
-				t.rows = append(t.rows, tlRow{kind: rowARP, ts: e.Ts, point: ap.Point, arp: e})
+				t.items = append(t.items, tlRow{kind: rowARP, ts: e.Ts, point: ap.Point, arp: e})
 			}
 		}
 	}
 	for ii := range c.res.ICMP {
 		e := &c.res.ICMP[ii]
 		if e.Flow == t.flowID {
-			t.rows = append(t.rows, tlRow{kind: rowICMP, ts: e.Ts, point: e.Point, icmp: e})
+			t.items = append(t.items, tlRow{kind: rowICMP, ts: e.Ts, point: e.Point, icmp: e})
 		}
 	}
-	sort.SliceStable(t.rows, func(a, b int) bool { return t.rows[a].ts < t.rows[b].ts })
-	t.cursor = 0
-	for i, r := range t.rows {
-		if r.kind == rowJourney && r.j == keep {
-			t.cursor = i
-		}
-	}
+	sort.SliceStable(t.items, func(a, b int) bool { return t.items[a].ts < t.items[b].ts })
 }
 
+// refilter shows the rows the current filter keeps (it filters journeys; ARP and ICMP rows stay),
+// keeping the selected row if it remains.
+func (t *timeline) refilter(c *common) {
+	if t.flow == nil {
+		return
+	}
+	var keep func(int) bool
+	if c.filter != nil {
+		keep = func(i int) bool {
+			r := t.items[i]
+			return r.kind != rowJourney || c.filter.MatchJourney(c.res, &t.all[r.j])
+		}
+	}
+	t.rebuild(len(t.items), keep, nil)
+}
+
+// row returns the r-th row shown.
+func (t *timeline) row(r int) tlRow { return t.items[t.idx[r]] }
+
 func (t *timeline) selectedJourney() (*correlate.Journey, bool) {
-	if t.cursor < len(t.rows) && t.rows[t.cursor].kind == rowJourney {
-		return &t.all[t.rows[t.cursor].j], true
+	if i, ok := t.selected(); ok && t.items[i].kind == rowJourney {
+		return &t.all[t.items[i].j], true
 	}
 	return nil, false
 }
 
-// seek moves the cursor to the first row holding one of the evidence frames.
-func (t *timeline) seek(ev []correlate.Evidence) {
+// seekEvidence moves the cursor to the first row holding one of the evidence frames.
+func (t *timeline) seekEvidence(ev []correlate.Evidence) {
 	want := map[correlate.Evidence]bool{}
 	for _, e := range ev {
 		want[e] = true
 	}
-	for i, r := range t.rows {
+	t.seek(func(i int) bool {
+		r := t.items[i]
 		switch r.kind {
 		case rowJourney:
 			for _, h := range t.all[r.j].Hops {
 				if want[correlate.Evidence{File: h.File, Frame: h.Frame}] {
-					t.cursor = i
-					return
+					return true
 				}
 			}
 		case rowARP:
-			if want[r.arp.Evidence] {
-				t.cursor = i
-				return
-			}
+			return want[r.arp.Evidence]
 		case rowICMP:
-			if want[r.icmp.Evidence] {
-				t.cursor = i
-				return
-			}
+			return want[r.icmp.Evidence]
 		}
-	}
+		return false
+	})
 }
 
-func (t *timeline) isRetx(c *common, r tlRow) bool {
+func (t *timeline) isRetx(r tlRow) bool {
 	return r.kind == rowJourney && t.all[r.j].Retrans
 }
 
-// next moves to the next (d = 1) or previous (d = -1) row for which match holds.
-func (t *timeline) next(d int, match func(tlRow) bool) bool {
-	for i := t.cursor + d; i >= 0 && i < len(t.rows); i += d {
-		if match(t.rows[i]) {
-			t.cursor = i
-			return true
-		}
-	}
-	return false
+// shortHelp is the footer's keys for the timeline.
+func (t *timeline) shortHelp(km KeyMap) []key.Binding {
+	return []key.Binding{km.Enter, km.NextLoss, km.NextRetx, km.Back}
 }
 
-func (t *timeline) key(c *common, msg tea.KeyMsg, h int) {
+// update handles a key on the timeline: enter asks the root to open the packet, esc to go back.
+func (t *timeline) update(c *common, msg tea.KeyMsg, h int) tea.Msg {
 	km := c.km
-	lost := func(r tlRow) bool { return r.kind == rowJourney && t.all[r.j].Status == "lost" }
+	lost := func(i int) bool { r := t.items[i]; return r.kind == rowJourney && t.all[r.j].Status == "lost" }
 	switch {
+	case key.Matches(msg, km.Enter):
+		if j, ok := t.selectedJourney(); ok {
+			return openJourneyMsg{j: j}
+		}
+		return nil
+	case key.Matches(msg, km.Back):
+		return showMsg(screenFlows)
 	case key.Matches(msg, km.NextLoss):
 		t.next(1, lost)
 	case key.Matches(msg, km.PrevLoss):
 		t.next(-1, lost)
 	case key.Matches(msg, km.NextRetx):
-		if !t.next(1, func(r tlRow) bool { return t.isRetx(c, r) }) {
-			t.next(1, func(r tlRow) bool { return r.kind == rowICMP })
+		if !t.next(1, func(i int) bool { return t.isRetx(t.items[i]) }) {
+			t.next(1, func(i int) bool { return t.items[i].kind == rowICMP })
 		}
 	default:
-		scrollKey(msg, km, &t.cursor, len(t.rows), t.listHeight(h))
+		t.key(msg, km, t.listHeight(h))
+		return nil
 	}
-	t.offset = window(t.offset, t.cursor, len(t.rows), t.listHeight(h))
+	t.scroll(t.listHeight(h))
+	return nil
 }
 
 func (t *timeline) listHeight(h int) int { return max(1, h-4) }
@@ -279,14 +281,13 @@ func (t *timeline) view(c *common, w, h int) string {
 	}
 	b.WriteString(st.dim.Render(h1.String()) + "\n" + st.header.Render(h2.String()) + "\n")
 	lh := t.listHeight(h)
-	off := window(t.offset, t.cursor, len(t.rows), lh)
-	end := min(len(t.rows), off+lh)
+	off, end := t.rows(lh)
 	var t0 int64
-	if len(t.rows) > 0 {
-		t0 = t.rows[0].ts
+	if t.len() > 0 {
+		t0 = t.row(0).ts
 	}
 	for i := off; i < end; i++ {
-		r := t.rows[i]
+		r := t.row(i)
 		line := cursorMark(i == t.cursor) + fitRight("+"+fmtDur(r.ts-t0), 12) + " "
 		var style = st.r.NewStyle()
 		switch r.kind {
@@ -320,13 +321,13 @@ func (t *timeline) view(c *common, w, h int) string {
 		}
 		b.WriteString(style.Render(line) + "\n")
 	}
-	if len(t.rows) == 0 {
+	if t.len() == 0 {
 		b.WriteString(st.dim.Render("  no packets match") + "\n")
 	}
 	for i := end - off; i < lh; i++ {
 		b.WriteString("\n")
 	}
-	status := fmt.Sprintf(" row %d/%d · %s packets · %s lost · %d retx", min(t.cursor+1, len(t.rows)), len(t.rows),
+	status := fmt.Sprintf(" row %d/%d · %s packets · %s lost · %d retx", min(t.cursor+1, t.len()), t.len(),
 		fmtCount(f.Packets), fmtCount(f.Lost), f.Retransmissions)
 	b.WriteString(st.status.Render(fit(status, w)))
 	return b.String()
@@ -350,7 +351,7 @@ func (t *timeline) journeyCells(c *common, j *correlate.Journey, r tlRow, cw int
 	}
 	mark := " "
 	switch {
-	case t.isRetx(c, r):
+	case t.isRetx(r):
 		mark = "R"
 	case j.Status == "lost":
 		mark = "✕"

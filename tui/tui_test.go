@@ -462,8 +462,8 @@ func TestTimelineOpensOffTheLoop(t *testing.T) {
 	m = press(m, km.Flows)
 	nm, cmd := m.Update(keyMsgOf(km.Enter))
 	m = nm.(Model)
-	if m.Screen() != screenTimeline || !m.tl.loading || cmd == nil || len(m.tl.rows) != 0 {
-		t.Fatalf("after enter: screen %v loading %v cmd %v rows %d", m.Screen(), m.tl.loading, cmd != nil, len(m.tl.rows))
+	if m.Screen() != screenTimeline || !m.tl.loading || cmd == nil || m.tl.len() != 0 {
+		t.Fatalf("after enter: screen %v loading %v cmd %v rows %d", m.Screen(), m.tl.loading, cmd != nil, m.tl.len())
 	}
 	if v := m.View(); !strings.Contains(v, "rendering the") {
 		t.Errorf("loading timeline view:\n%s", v)
@@ -481,8 +481,8 @@ func TestTimelineOpensOffTheLoop(t *testing.T) {
 	}
 	nm, _ = m.Update(msg)
 	m = nm.(Model)
-	if m.tl.loading || len(m.tl.rows) == 0 || len(m.tl.all) != len(msg.all) {
-		t.Fatalf("after the journeys: loading %v rows %d journeys %d", m.tl.loading, len(m.tl.rows), len(m.tl.all))
+	if m.tl.loading || m.tl.len() == 0 || len(m.tl.all) != len(msg.all) {
+		t.Fatalf("after the journeys: loading %v rows %d journeys %d", m.tl.loading, m.tl.len(), len(m.tl.all))
 	}
 }
 
