@@ -283,7 +283,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.MouseMsg:
 		return m.mouse(msg)
 	case tea.KeyMsg:
-		return m.key(msg)
+		return m.keys(msg)
 	}
 	if m.filtering {
 		var cmd tea.Cmd
@@ -327,6 +327,30 @@ func keyMsgOf(b key.Binding) tea.KeyMsg {
 		return tea.KeyMsg{Type: t}
 	}
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+}
+
+// keys handles a key message. Keys typed faster than the terminal is read arrive as one message
+// (bubbletea gives "jj" as one KeyRunes of two runes): outside the filter bar each rune is a key of its
+// own, so every key counts. A paste, and runes typed into the filter bar, stay whole.
+func (m Model) keys(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	if msg.Type != tea.KeyRunes || len(msg.Runes) < 2 || msg.Paste || m.filtering {
+		return m.key(msg)
+	}
+	var cmds []tea.Cmd
+	for i, r := range msg.Runes {
+		if m.filtering { // a key opened the filter bar: the rest is its text
+			rest := msg
+			rest.Runes = msg.Runes[i:]
+			nm, cmd := m.key(rest)
+			return nm, tea.Batch(append(cmds, cmd)...)
+		}
+		one := msg
+		one.Runes = []rune{r}
+		nm, cmd := m.key(one)
+		m = nm.(Model)
+		cmds = append(cmds, cmd)
+	}
+	return m, tea.Batch(cmds...)
 }
 
 func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {

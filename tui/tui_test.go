@@ -584,3 +584,27 @@ func TestOverviewInferredPoint(t *testing.T) {
 		t.Fatalf("the overview does not mark the inferred point:\n%s", view)
 	}
 }
+
+// Keys typed together arrive as one message of several runes: each counts. "jj" moves two rows, "jjk"
+// one; a batch that opens the filter bar types the rest into it; a paste is not split.
+func TestBatchedKeys(t *testing.T) {
+	km := DefaultKeyMap()
+	m := press(newTest(t, labRes, 80, 24), km.Flows)
+	m = send(m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jj")})
+	if m.fl.cursor != 2 {
+		t.Fatalf("jj at once: cursor %d, want 2", m.fl.cursor)
+	}
+	m = send(m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jjk")})
+	if m.fl.cursor != 3 {
+		t.Fatalf("jjk at once: cursor %d, want 3", m.fl.cursor)
+	}
+	m = send(m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("k/proto udp")})
+	if m.fl.cursor != 2 || !m.filtering || m.filterInput.Value() != "proto udp" {
+		t.Fatalf("k/proto udp at once: cursor %d filtering %v text %q", m.fl.cursor, m.filtering, m.filterInput.Value())
+	}
+	m = send(m, tea.KeyMsg{Type: tea.KeyEsc})
+	m = send(m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jj"), Paste: true})
+	if m.fl.cursor != 2 {
+		t.Fatalf("a pasted jj moved the cursor to %d", m.fl.cursor)
+	}
+}
