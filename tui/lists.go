@@ -194,6 +194,9 @@ func (l *anomalyList) view(c *common, w, h int) string {
 	a, _ := l.selectedAnomaly(c)
 	var d strings.Builder
 	d.WriteString(clean(a.Message))
+	if a.Next != "" {
+		d.WriteString("\nnext: " + clean(a.Next))
+	}
 	if len(a.Flows) > 0 {
 		fl := a.Flows
 		more := ""

@@ -608,3 +608,17 @@ func TestBatchedKeys(t *testing.T) {
 		t.Fatalf("a pasted jj moved the cursor to %d", m.fl.cursor)
 	}
 }
+
+// The anomaly detail carries the next step the report prints.
+func TestAnomalyDetailNext(t *testing.T) {
+	km := DefaultKeyMap()
+	res := *labRes
+	res.Anomalies = []correlate.Anomaly{{Kind: "loss", Severity: "warning", Where: correlate.Where{Point: "node-1/eth0"},
+		Message: "Some packets were lost.", Next: "Check the link's error counters."}}
+	for _, sz := range [][2]int{{80, 24}, {160, 48}} {
+		v := ansi.Strip(press(newTest(t, &res, sz[0], sz[1]), km.Anomalies).View())
+		if !strings.Contains(v, "next: Check the link's error counters.") {
+			t.Fatalf("%v: no next step in the anomaly detail:\n%s", sz, v)
+		}
+	}
+}
