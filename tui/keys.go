@@ -25,6 +25,7 @@ type KeyMap struct {
 	Left      key.Binding
 	Right     key.Binding
 	Enter     key.Binding
+	SortMenu  key.Binding
 	SortNext  key.Binding
 	SortPrev  key.Binding
 	Reverse   key.Binding
@@ -58,7 +59,8 @@ func DefaultKeyMap() KeyMap {
 		Left:      key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "previous hop")),
 		Right:     key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "next hop")),
 		Enter:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
-		SortNext:  key.NewBinding(key.WithKeys(">", "s"), key.WithHelp("s/>", "sort by next column")),
+		SortMenu:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort by…")),
+		SortNext:  key.NewBinding(key.WithKeys(">"), key.WithHelp(">", "sort by next column")),
 		SortPrev:  key.NewBinding(key.WithKeys("<"), key.WithHelp("<", "sort by previous column")),
 		Reverse:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reverse sort")),
 		NextLoss:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next loss")),
@@ -73,7 +75,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Overview, k.Flows, k.Timeline, k.Packet, k.ARP, k.Anomalies, k.NextTab, k.PrevTab},
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End, k.Enter, k.Back},
-		{k.SortNext, k.SortPrev, k.Reverse, k.NextLoss, k.PrevLoss, k.NextRetx, k.Left, k.Right, k.Hex},
+		{k.SortMenu, k.SortNext, k.SortPrev, k.Reverse, k.NextLoss, k.PrevLoss, k.NextRetx, k.Left, k.Right, k.Hex},
 		{k.Filter, k.Help, k.Quit},
 	}
 }

@@ -195,7 +195,7 @@ func newModel(opts Options) Model {
 // setResult shows res; the returned Cmd renders the first flow's timeline.
 func (m *Model) setResult(res *correlate.Result) tea.Cmd {
 	m.c.res = res
-	m.fl = flowList{}
+	m.fl = newFlowList()
 	m.anom = anomalyList{}
 	m.fl.reset(m.c)
 	m.anom.reset(m.c)
@@ -390,6 +390,9 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 		m.showHelp = false
 		return m, nil
+	}
+	if m.screen == screenFlows && m.c.res != nil && m.fl.takesAll() { // the sort menu reads the next key
+		return m.screenKey(msg)
 	}
 	if key.Matches(msg, km.Quit) {
 		return m, tea.Quit

@@ -13,6 +13,7 @@ import (
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/internal/gen"
+	"github.com/calipath/calipath/report"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -165,18 +166,26 @@ func TestFlowsSortAndOpen(t *testing.T) {
 	if len(m.fl.idx) != len(labRes.Flows) {
 		t.Fatalf("%d flows listed, want %d", len(m.fl.idx), len(labRes.Flows))
 	}
-	// Sort by packets (column 5), descending.
-	for i := 0; i < 5; i++ {
-		m = press(m, km.SortNext)
-	}
-	m = press(m, km.Reverse)
-	if flowColumns[m.fl.sortCol].name != "pkts" || !m.fl.desc {
-		t.Fatalf("sorted by %s desc=%v", flowColumns[m.fl.sortCol].name, m.fl.desc)
+	// Sort by packets through the sort menu: largest first.
+	m = press(m, km.SortMenu)
+	m = typeText(m, "k")
+	if flowColumns[m.fl.sortCol].name != "pkts" || !m.fl.desc || m.fl.menu {
+		t.Fatalf("sorted by %s desc=%v menu=%v", flowColumns[m.fl.sortCol].name, m.fl.desc, m.fl.menu)
 	}
 	for i := 1; i < len(m.fl.idx); i++ {
 		if labRes.Flows[m.fl.idx[i-1]].Packets < labRes.Flows[m.fl.idx[i]].Packets {
 			t.Fatalf("not sorted by packets descending at row %d", i)
 		}
+	}
+	// Picked again, it reverses; > and < step through the orders.
+	m = press(m, km.SortMenu)
+	m = typeText(m, "k")
+	if m.fl.desc {
+		t.Fatal("picking the sort column again did not reverse it")
+	}
+	m = press(m, km.SortNext)
+	if flowColumns[m.fl.sortCol].name != "deliv" {
+		t.Fatalf("> after pkts sorts by %s", flowColumns[m.fl.sortCol].name)
 	}
 	m = press(m, km.End)
 	if m.fl.cursor != len(m.fl.idx)-1 {
@@ -620,5 +629,69 @@ func TestAnomalyDetailNext(t *testing.T) {
 		if !strings.Contains(v, "next: Check the link's error counters.") {
 			t.Fatalf("%v: no next step in the anomaly detail:\n%s", sz, v)
 		}
+	}
+}
+
+// The flow list opens worst first, in the text report's order; the header names the sort column with
+// its arrow whole; after a re-sort the cursor stays on its flow, which is drawn; a key per order in the
+// sort menu picks it.
+func TestFlowsWorstFirstAndSortMenu(t *testing.T) {
+	km := DefaultKeyMap()
+	var rep strings.Builder
+	if err := report.New(&rep, report.WithWidth(200)).Print(labRes); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	_, flows, ok := strings.Cut(rep.String(), "Flows (worst first")
+	if !ok {
+		t.Fatalf("no flow table in the report:\n%s", rep.String())
+	}
+	for _, line := range strings.Split(flows, "\n")[2:] {
+		f := strings.Fields(line)
+		if len(f) == 0 || !strings.HasPrefix(f[0], "f") || len(want) == len(labRes.Flows) {
+			break
+		}
+		want = append(want, f[0])
+	}
+	m := press(newTest(t, labRes, 80, 24), km.Flows)
+	var got []string
+	for _, i := range m.fl.idx {
+		got = append(got, labRes.Flows[i].ID)
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") || len(want) != len(labRes.Flows) {
+		t.Fatalf("the flow list opens in the order %v, the report's is %v", got, want)
+	}
+	for _, sz := range [][2]int{{80, 24}, {160, 48}} {
+		m = send(m, tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+		lines := strings.Split(ansi.Strip(m.View()), "\n")
+		if !strings.Contains(lines[1], "lost▼") || !strings.Contains(ansi.Strip(m.View()), "sorted worst first") {
+			t.Fatalf("%v: the header does not show the sort:\n%s", sz, strings.Join(lines, "\n"))
+		}
+	}
+	m = send(m, tea.WindowSizeMsg{Width: 80, Height: 8})
+	m = press(m, km.End, km.Up)
+	id, _ := m.fl.selectedID(m.c)
+	m = press(m, km.SortMenu)
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "sort by: w worst") || !strings.Contains(v, "5 p50") {
+		t.Fatalf("the sort menu is not shown:\n%s", v)
+	}
+	m = typeText(m, "f")
+	if m.Screen() != screenFlows || flowColumns[m.fl.sortCol].name != "flow" || m.fl.desc {
+		t.Fatalf("menu f: screen %v sorted %s", m.Screen(), m.fl.sortName())
+	}
+	if got, _ := m.fl.selectedID(m.c); got != id {
+		t.Fatalf("after the re-sort the cursor is on %s, was on %s", got, id)
+	}
+	cur := ""
+	for _, l := range strings.Split(ansi.Strip(m.View()), "\n") {
+		if strings.HasPrefix(l, "›") {
+			cur = l
+		}
+	}
+	if f := strings.Fields(strings.TrimPrefix(cur, "›")); len(f) == 0 || f[0] != id {
+		t.Fatalf("the row drawn under the cursor is %q, want flow %s", cur, id)
+	}
+	if !strings.Contains(ansi.Strip(m.View()), "flow▲") {
+		t.Fatalf("the header does not mark flow ascending:\n%s", ansi.Strip(m.View()))
 	}
 }
