@@ -283,4 +283,8 @@ type Hop struct {
 	Encap   string   `json:"encap"`
 	Changes []string `json:"changes,omitempty"`
 	Dup     int      `json:"dup,omitempty"` // further copies of the frame at this point
+	// Len is the innermost IP total length and TCPFlags the TCP flags (decode.Observation's) of the
+	// frame at this point, for the TUI's timeline; left out of the JSON, which stays as it was.
+	Len      uint16 `json:"-"`
+	TCPFlags uint8  `json:"-"`
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/calipath/calipath/correlate"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // rowKind tells what a timeline row shows.
@@ -206,6 +207,16 @@ func (t *timeline) isRetx(r tlRow) bool {
 	return r.kind == rowJourney && t.all[r.j].Retrans
 }
 
+// noneLeft says why a jump found nothing: the flow shows no such row at all, or none beyond the cursor.
+func (t *timeline) noneLeft(match func(item int) bool, what, where string) string {
+	for _, i := range t.idx {
+		if match(i) {
+			return fmt.Sprintf("no %s %s this row", what, where)
+		}
+	}
+	return fmt.Sprintf("no %s in this flow", what)
+}
+
 // shortHelp is the footer's keys for the timeline.
 func (t *timeline) shortHelp(km KeyMap) []key.Binding {
 	return []key.Binding{km.Enter, km.NextLoss, km.NextRetx, km.Back}
@@ -224,12 +235,19 @@ func (t *timeline) update(c *common, msg tea.KeyMsg, h int) tea.Msg {
 	case key.Matches(msg, km.Back):
 		return showMsg(screenFlows)
 	case key.Matches(msg, km.NextLoss):
-		t.next(1, lost)
+		if !t.next(1, lost) {
+			return statusMsg(t.noneLeft(lost, "lost packet", "below"))
+		}
 	case key.Matches(msg, km.PrevLoss):
-		t.next(-1, lost)
+		if !t.next(-1, lost) {
+			return statusMsg(t.noneLeft(lost, "lost packet", "above"))
+		}
 	case key.Matches(msg, km.NextRetx):
-		if !t.next(1, func(i int) bool { return t.isRetx(t.items[i]) }) {
-			t.next(1, func(i int) bool { return t.items[i].kind == rowICMP })
+		retx := func(i int) bool { return t.isRetx(t.items[i]) }
+		icmp := func(i int) bool { return t.items[i].kind == rowICMP }
+		if !t.next(1, retx) && !t.next(1, icmp) {
+			return statusMsg(t.noneLeft(func(i int) bool { return retx(i) || icmp(i) },
+				"retransmission or ICMP error", "below"))
 		}
 	default:
 		t.key(msg, km, t.listHeight(h))
@@ -241,7 +259,83 @@ func (t *timeline) update(c *common, msg tea.KeyMsg, h int) tea.Msg {
 
 func (t *timeline) listHeight(h int) int { return max(1, h-4) }
 
-const tlPrefix = 1 + 12 + 1 + 4 // cursor, time, space, direction and status
+// The timeline's line: the cursor, the time since the first row, the direction and status, the
+// packet's TCP flags and size as sent (dropped first when the width runs short), then a column per
+// capture point, each at least tlCellW cells so that a hop's delta is never cut.
+const (
+	tlTimeW  = 10
+	tlPrefix = 1 + tlTimeW + 1 + 4 // cursor, time, space, direction and status
+	tlPktW   = 3 + 1 + 5 + 1       // flags, space, IP length, space
+	tlCellW  = 9                   // "●+12.3µs" and a space
+)
+
+// tlLayout is how the timeline uses the width: whether the flags and size show, and the point
+// columns' width.
+type tlLayout struct {
+	pkt bool
+	cw  int
+}
+
+func (t *timeline) layout(w int) tlLayout {
+	n := max(1, len(t.cols))
+	lo := tlLayout{pkt: true, cw: (w - tlPrefix - tlPktW) / n}
+	if lo.cw < tlCellW {
+		lo = tlLayout{cw: (w - tlPrefix) / n}
+	}
+	lo.cw = max(2, lo.cw)
+	return lo
+}
+
+// fmtRel formats the time since the timeline's first row in tlTimeW cells.
+func fmtRel(ns int64) string {
+	s := "+" + fmtDur(ns)
+	if len([]rune(s)) > tlTimeW {
+		s = fmt.Sprintf("+%.0fs", float64(ns)/1e9)
+	}
+	return s
+}
+
+// fmtShort formats a duration in three significant digits (12.3µs, 311µs, 1.23ms), for the ladder's
+// cells; the packet screen shows each hop's delta in full.
+func fmtShort(ns int64) string {
+	sign := ""
+	if ns < 0 {
+		sign, ns = "-", -ns
+	}
+	f := float64(ns)
+	var v float64
+	var unit string
+	switch {
+	case ns < 1000:
+		return fmt.Sprintf("%s%dns", sign, ns)
+	case ns < 1_000_000:
+		v, unit = f/1e3, "µs"
+	case ns < 1_000_000_000:
+		v, unit = f/1e6, "ms"
+	default:
+		v, unit = f/1e9, "s"
+	}
+	switch {
+	case v < 9.995:
+		return fmt.Sprintf("%s%.2f%s", sign, v, unit)
+	case v < 99.95:
+		return fmt.Sprintf("%s%.1f%s", sign, v, unit)
+	}
+	return fmt.Sprintf("%s%.0f%s", sign, v, unit)
+}
+
+// pktCell is a journey's TCP flags and IP length as sent (its first hop).
+func pktCell(j *correlate.Journey) string {
+	if len(j.Hops) == 0 {
+		return strings.Repeat(" ", tlPktW)
+	}
+	h := j.Hops[0]
+	size := ""
+	if h.Len > 0 {
+		size = fmt.Sprint(h.Len)
+	}
+	return fit(tcpFlags(h.TCPFlags), 3) + " " + fitRight(size, 5) + " "
+}
 
 func (t *timeline) colIndex(point string) int {
 	for i, p := range t.cols {
@@ -268,16 +362,21 @@ func (t *timeline) view(c *common, w, h int) string {
 		b.WriteString(st.dim.Render(fit(fmt.Sprintf("rendering the %d packets of this flow…", f.Packets), w)))
 		return b.String()
 	}
-	n := max(1, len(t.cols))
-	cw := max(6, (w-tlPrefix)/n)
+	lo := t.layout(w)
+	cw := lo.cw
+	cells := cw * max(1, len(t.cols)) // the width of the point columns
 	// Column headers: node, then interface.
 	var h1, h2 strings.Builder
 	h1.WriteString(strings.Repeat(" ", tlPrefix))
-	h2.WriteString(fit(" time", 14) + "dir ")
+	h2.WriteString(fit(" time", tlTimeW+2) + "dir ")
+	if lo.pkt {
+		h1.WriteString(strings.Repeat(" ", tlPktW))
+		h2.WriteString(fit("tcp", 3) + " " + fitRight("len", 5) + " ")
+	}
 	for _, p := range t.cols {
 		node, iface, _ := strings.Cut(p, "/")
-		h1.WriteString(fit(clean(node), cw))
-		h2.WriteString(fit(clean(iface), cw))
+		h1.WriteString(fit(fit(clean(node), cw-1), cw))
+		h2.WriteString(fit(fit(clean(iface), cw-1), cw))
 	}
 	b.WriteString(st.dim.Render(h1.String()) + "\n" + st.header.Render(h2.String()) + "\n")
 	lh := t.listHeight(h)
@@ -288,12 +387,16 @@ func (t *timeline) view(c *common, w, h int) string {
 	}
 	for i := off; i < end; i++ {
 		r := t.row(i)
-		line := cursorMark(i == t.cursor) + fitRight("+"+fmtDur(r.ts-t0), 12) + " "
+		line := cursorMark(i == t.cursor) + fitRight(fmtRel(r.ts-t0), tlTimeW) + " "
 		var style = st.r.NewStyle()
+		pad := ""
+		if lo.pkt {
+			pad = strings.Repeat(" ", tlPktW)
+		}
 		switch r.kind {
 		case rowJourney:
 			j := &t.all[r.j]
-			line += t.journeyCells(c, j, r, cw)
+			line += t.journeyCells(j, r, lo)
 			switch {
 			case j.Status == "lost":
 				style = st.bad
@@ -301,8 +404,8 @@ func (t *timeline) view(c *common, w, h int) string {
 				style = st.warn
 			}
 		case rowARP:
-			line += "ARP " + t.eventCell(r.point, fmt.Sprintf("who-has %s tell %s: %s", clean(r.arp.Who),
-				clean(r.arp.Tell), clean(r.arp.Verdict)), cw)
+			line += "ARP " + pad + t.eventCell(r.point, fmt.Sprintf("who-has %s tell %s: %s", clean(r.arp.Who),
+				clean(r.arp.Tell), clean(r.arp.Verdict)), cw, cells)
 			style = st.dim
 			if r.arp.Verdict == "unanswered" || r.arp.Verdict == "unexpected-mac" {
 				style = st.warn
@@ -312,7 +415,7 @@ func (t *timeline) view(c *common, w, h int) string {
 			if r.icmp.MTU > 0 {
 				desc += fmt.Sprintf(" mtu %d", r.icmp.MTU)
 			}
-			line += "ICMP" + t.eventCell(r.point, desc, cw)
+			line += "ICMP" + pad + t.eventCell(r.point, desc, cw, cells)
 			style = st.bad
 		}
 		line = fit(line, w)
@@ -327,24 +430,40 @@ func (t *timeline) view(c *common, w, h int) string {
 	for i := end - off; i < lh; i++ {
 		b.WriteString("\n")
 	}
-	status := fmt.Sprintf(" row %d/%d · %s packets · %s lost · %d retx", min(t.cursor+1, t.len()), t.len(),
+	sel := ""
+	if j, ok := t.selectedJourney(); ok && len(j.Hops) > 0 { // the selected packet as sent
+		if fl := tcpFlags(j.Hops[0].TCPFlags); fl != "" {
+			sel = " · " + fl
+		}
+		if j.Hops[0].Len > 0 {
+			sel += fmt.Sprintf(" · %d bytes", j.Hops[0].Len)
+		}
+	}
+	status := fmt.Sprintf(" row %d/%d%s · %s packets · %s lost · %d retx", min(t.cursor+1, t.len()), t.len(), sel,
 		fmtCount(f.Packets), fmtCount(f.Lost), f.Retransmissions)
 	b.WriteString(st.status.Render(fit(status, w)))
 	return b.String()
 }
 
-// eventCell writes an ARP or ICMP description starting at its point's column.
-func (t *timeline) eventCell(point, desc string, cw int) string {
+// eventCell writes an ARP or ICMP description starting at its point's column, or further left so that
+// it ends within the cells columns' width.
+func (t *timeline) eventCell(point, desc string, cw, cells int) string {
 	i := t.colIndex(point)
 	if i < 0 {
 		return clean(point) + " " + desc
 	}
-	return strings.Repeat(" ", i*cw) + "◆ " + desc
+	start := i * cw
+	if n := 2 + ansi.StringWidth(desc); start+n > cells {
+		start = max(0, cells-n)
+	}
+	return strings.Repeat(" ", start) + "◆ " + desc
 }
 
 // journeyCells draws a journey across the point columns: each point it crossed with the delta from
-// the hop before, the line it took between them, and where it vanished.
-func (t *timeline) journeyCells(c *common, j *correlate.Journey, r tlRow, cw int) string {
+// the hop before, the line it took between them, and where it vanished. A cell too narrow for its
+// text shows its mark alone: a delta is left out, never cut.
+func (t *timeline) journeyCells(j *correlate.Journey, r tlRow, lo tlLayout) string {
+	cw := lo.cw
 	dir := "→"
 	if j.Dir == "s2c" {
 		dir = "←"
@@ -359,48 +478,54 @@ func (t *timeline) journeyCells(c *common, j *correlate.Journey, r tlRow, cw int
 		mark = "?"
 	}
 	cells := make([]string, len(t.cols))
-	lo, hi := len(t.cols), -1
+	lo2, hi := len(t.cols), -1
 	for k, hp := range j.Hops {
 		i := t.colIndex(hp.Point)
 		if i < 0 {
 			continue
 		}
-		txt := "●"
-		if k > 0 {
-			txt += "+" + fmtDur(hp.DeltaNs)
-		}
+		dup := ""
 		if hp.Dup > 0 {
-			txt += fmt.Sprintf("×%d", hp.Dup+1)
+			dup = fmt.Sprintf("×%d", hp.Dup+1)
+		}
+		txt := "●" + dup
+		if k > 0 { // +12.3µs, or 12.3µs where the + does not fit (the ● that follows parts the cells)
+			d := fmtShort(hp.DeltaNs)
+			txt = "●+" + d + dup
+			if hp.DeltaNs < 0 || ansi.StringWidth(txt) > cw {
+				txt = "●" + d + dup
+			}
 		}
 		cells[i] = txt
-		lo, hi = min(lo, i), max(hi, i)
+		lo2, hi = min(lo2, i), max(hi, i)
 	}
 	if j.Status == "lost" && j.NextExpected != "" {
 		if i := t.colIndex(j.NextExpected); i >= 0 {
 			cells[i] = "✕ lost"
-			lo, hi = min(lo, i), max(hi, i)
+			lo2, hi = min(lo2, i), max(hi, i)
 		}
 	}
 	var b strings.Builder
 	b.WriteString(dir + mark + "  ")
+	if lo.pkt {
+		b.WriteString(pktCell(j))
+	}
 	for i := range t.cols {
 		cell := cells[i]
 		fill := " "
-		if i >= lo && i < hi {
+		if i >= lo2 && i < hi {
 			fill = "─"
 		}
-		if cell == "" && i > lo && i < hi {
+		if cell == "" && i > lo2 && i < hi {
 			cell = "┄"
 			if j.Status == "lost" || j.Status == "delivered" {
 				cell = "─"
 			}
 		}
-		sw := len([]rune(cell))
-		if sw >= cw {
-			b.WriteString(fit(cell, cw))
-			continue
+		if ansi.StringWidth(cell) > cw { // no room for the text: the mark alone
+			cell = string([]rune(cell)[:1])
 		}
-		b.WriteString(cell + strings.Repeat(fill, cw-sw))
+		b.WriteString(cell + strings.Repeat(fill, max(0, cw-ansi.StringWidth(cell))))
 	}
 	return b.String()
 }
