@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // arpRow is one line of the ARP screen: a point's summary or one of its exchanges.
@@ -45,7 +46,24 @@ func (a *arpView) update(c *common, msg tea.KeyMsg, h int) tea.Msg {
 func (a *arpView) view(c *common, w, h int) string {
 	st := c.st
 	var b strings.Builder
-	b.WriteString(st.header.Render(fit(" point / exchange             requests replies proxy unanswered bad-mac grat   p50", w)) + "\n")
+	// The summary columns, laid out over every point so that they line up and no number is cut.
+	n := len(c.res.ARP)
+	cols := []tcol{{head: "point / exchange", text: true, min: 12}, {head: "requests", right: true},
+		{head: "replies", right: true}, {head: "proxy", right: true}, {head: "unanswered", right: true},
+		{head: "bad-mac", right: true}, {head: "grat", right: true}, {head: "p50", right: true}}
+	for i := range cols {
+		cols[i].cells = make([]string, 0, n)
+	}
+	for pi := range c.res.ARP {
+		ap := &c.res.ARP[pi]
+		for k, v := range []string{clean(ap.Point), fmtCount(ap.Requests), fmtCount(ap.Replies),
+			fmtCount(ap.ProxyReplies), fmtCount(ap.Unanswered), fmtCount(ap.UnexpectedMAC), fmtCount(ap.Gratuitous),
+			fmtDur(ap.LatencyNs.P50)} {
+			cols[k].cells = append(cols[k].cells, v)
+		}
+	}
+	head, sums := layoutTable(cols, w-2)
+	b.WriteString(st.header.Render(fit("  "+head, w)) + "\n")
 	if a.len() == 0 {
 		return b.String() + st.dim.Render("  no ARP seen on any capture point")
 	}
@@ -56,21 +74,14 @@ func (a *arpView) view(c *common, w, h int) string {
 		var line string
 		var style lipgloss.Style
 		if r.exch < 0 {
-			line = fmt.Sprintf("%s %-28s %8s %7s %5s %10s %7s %4s %7s", cursorMark(i == a.cursor), fit(clean(ap.Point), 28),
-				fmtCount(ap.Requests), fmtCount(ap.Replies), fmtCount(ap.ProxyReplies), fmtCount(ap.Unanswered),
-				fmtCount(ap.UnexpectedMAC), fmtCount(ap.Gratuitous), fmtDur(ap.LatencyNs.P50))
+			line = cursorMark(i == a.cursor) + " " + sums[r.point]
 			style = st.header
 			if ap.Unanswered > 0 || ap.UnexpectedMAC > 0 {
 				style = st.warn
 			}
 		} else {
-			e := &ap.Exchanges[r.exch]
-			line = fmt.Sprintf("%s   %s who-has %s tell %s", cursorMark(i == a.cursor), fmtClock(e.Ts), clean(e.Who), clean(e.Tell))
-			if e.IsAt != "" {
-				line += fmt.Sprintf(" is-at %s in %s", clean(e.IsAt), fmtDur(e.LatencyNs))
-			}
-			line += " · " + clean(e.Verdict) + fmt.Sprintf(" · %s:%d", clean(baseName(e.Evidence.File)), e.Evidence.Frame)
-			switch e.Verdict {
+			line = cursorMark(i == a.cursor) + arpExchange(&ap.Exchanges[r.exch], w-1)
+			switch ap.Exchanges[r.exch].Verdict {
 			case "proxy-ok", "answered":
 				style = st.good
 			default:
@@ -81,6 +92,40 @@ func (a *arpView) view(c *common, w, h int) string {
 			style = st.selected
 		}
 		b.WriteString(style.Render(fit(line, w)) + "\n")
+	}
+	return b.String()
+}
+
+// arpExchange describes one exchange in w cells: its parts that fit, the MAC address and then the
+// evidence frame left out first, so that no address or number is cut.
+func arpExchange(e *correlate.ARPExch, w int) string {
+	type part struct {
+		s    string
+		drop int // 0: kept; else left out, highest first, while the line is too long
+	}
+	parts := []part{{"   " + fmtClock(e.Ts), 0}, {" who-has " + clean(e.Who), 0}, {" tell " + clean(e.Tell), 0}}
+	if e.IsAt != "" {
+		parts = append(parts, part{" is-at " + clean(e.IsAt), 2}, part{" in " + fmtDur(e.LatencyNs), 0})
+	}
+	parts = append(parts, part{" · " + clean(e.Verdict), 0},
+		part{fmt.Sprintf(" · %s:%d", clean(baseName(e.Evidence.File)), e.Evidence.Frame), 3})
+	for drop := 3; drop > 0; drop-- {
+		n := 0
+		for _, p := range parts {
+			n += ansi.StringWidth(p.s)
+		}
+		if n <= w {
+			break
+		}
+		for i := range parts {
+			if parts[i].drop == drop {
+				parts[i].s = ""
+			}
+		}
+	}
+	var b strings.Builder
+	for _, p := range parts {
+		b.WriteString(p.s)
 	}
 	return b.String()
 }
