@@ -55,7 +55,7 @@ func TestTimelineFlagsAndSizes(t *testing.T) {
 		}
 		lines := strings.Split(ansi.Strip(m.View()), "\n")
 		j, _ := m.tl.selectedJourney()
-		if want := fmt.Sprintf(" · %s · %d bytes · ", tcpFlags(j.Hops[0].TCPFlags), j.Hops[0].Len); !strings.Contains(lines[len(lines)-2], want) {
+		if want := fmt.Sprintf(" · flags [%s] · %d bytes · ", tcpFlags(j.Hops[0].TCPFlags), j.Hops[0].Len); !strings.Contains(lines[len(lines)-2], want) {
 			t.Fatalf("%v: the status line does not describe the selected packet (%q):\n%s", sz, want, strings.Join(lines, "\n"))
 		}
 		if !strings.Contains(lines[3], "tcp   len") {

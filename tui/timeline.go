@@ -433,7 +433,7 @@ func (t *timeline) view(c *common, w, h int) string {
 	sel := ""
 	if j, ok := t.selectedJourney(); ok && len(j.Hops) > 0 { // the selected packet as sent
 		if fl := tcpFlags(j.Hops[0].TCPFlags); fl != "" {
-			sel = " · " + fl
+			sel = " · flags [" + fl + "]"
 		}
 		if j.Hops[0].Len > 0 {
 			sel += fmt.Sprintf(" · %d bytes", j.Hops[0].Len)
