@@ -55,7 +55,7 @@ func TestTimelineFlagsAndSizes(t *testing.T) {
 		}
 		lines := strings.Split(ansi.Strip(m.View()), "\n")
 		j, _ := m.tl.selectedJourney()
-		if want := fmt.Sprintf(" · flags [%s] · %d bytes · ", tcpFlags(j.Hops[0].TCPFlags), j.Hops[0].Len); !strings.Contains(lines[len(lines)-2], want) {
+		if want := fmt.Sprintf(" · flags [%s] · %d bytes · ", j.Hops[0].TCPFlags, j.Hops[0].Len); !strings.Contains(lines[len(lines)-2], want) {
 			t.Fatalf("%v: the status line does not describe the selected packet (%q):\n%s", sz, want, strings.Join(lines, "\n"))
 		}
 		if !strings.Contains(lines[3], "tcp   len") {
@@ -72,7 +72,7 @@ func TestTimelineFlagsAndSizes(t *testing.T) {
 				continue
 			}
 			j := &m.tl.all[row.j]
-			want := fmt.Sprintf("%s %5d", fit(tcpFlags(j.Hops[0].TCPFlags), 3), j.Hops[0].Len)
+			want := fmt.Sprintf("%s %5d", fit(j.Hops[0].TCPFlags, 3), j.Hops[0].Len)
 			line := lines[4+r-off]
 			if j.Hops[0].Len == 0 || !strings.Contains(line, want) {
 				t.Fatalf("%v: row %d does not show %q:\n%s", sz, r, want, line)

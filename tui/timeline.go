@@ -334,7 +334,7 @@ func pktCell(j *correlate.Journey) string {
 	if h.Len > 0 {
 		size = fmt.Sprint(h.Len)
 	}
-	return fit(tcpFlags(h.TCPFlags), 3) + " " + fitRight(size, 5) + " "
+	return fit(clean(h.TCPFlags), 3) + " " + fitRight(size, 5) + " "
 }
 
 func (t *timeline) colIndex(point string) int {
@@ -432,7 +432,7 @@ func (t *timeline) view(c *common, w, h int) string {
 	}
 	sel := ""
 	if j, ok := t.selectedJourney(); ok && len(j.Hops) > 0 { // the selected packet as sent
-		if fl := tcpFlags(j.Hops[0].TCPFlags); fl != "" {
+		if fl := clean(j.Hops[0].TCPFlags); fl != "" {
 			sel = " · flags [" + fl + "]"
 		}
 		if j.Hops[0].Len > 0 {
