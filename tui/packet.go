@@ -8,6 +8,7 @@ import (
 
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/units"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
@@ -151,33 +152,6 @@ func dstString(h *decode.IPHdr) string {
 	return a.String()
 }
 
-func protoName(n uint8) string {
-	switch n {
-	case 1:
-		return "icmp"
-	case 4:
-		return "ipip"
-	case 6:
-		return "tcp"
-	case 17:
-		return "udp"
-	case 58:
-		return "icmpv6"
-	}
-	return fmt.Sprint(n)
-}
-
-func tcpFlags(f uint8) string {
-	names := []string{"F", "S", "R", "P", ".", "U", "E", "C"}
-	var b strings.Builder
-	for i, n := range names {
-		if f&(1<<i) != 0 {
-			b.WriteString(n)
-		}
-	}
-	return b.String()
-}
-
 // hopFields returns the values of fieldNames for hop i.
 func (p *packetView) hopFields(i int) []string {
 	h := p.j.Hops[i]
@@ -217,7 +191,7 @@ func (p *packetView) hopFields(i int) []string {
 	} else if pk.Inner.Version != 0 {
 		v[fSrc], v[fDst] = addrString(&pk.Inner), dstString(&pk.Inner)
 		v[fTTL] = fmt.Sprint(pk.Inner.TTL)
-		v[fProto] = protoName(pk.Inner.Proto)
+		v[fProto] = units.Proto(pk.Inner.Proto)
 		if pk.HasTCP || pk.HasUDP {
 			v[fSrc] += fmt.Sprintf(":%d", pk.Sport)
 			v[fDst] += fmt.Sprintf(":%d", pk.Dport)
@@ -229,7 +203,7 @@ func (p *packetView) hopFields(i int) []string {
 		v[fLength] = ipLen(&pk.Inner)
 	}
 	if pk.HasTCP {
-		v[fTCP] = fmt.Sprintf("%s seq %d ack %d", tcpFlags(pk.TCP.Flags), pk.TCP.Seq, pk.TCP.Ack)
+		v[fTCP] = fmt.Sprintf("%s seq %d ack %d", units.TCPFlags(pk.TCP.Flags), pk.TCP.Seq, pk.TCP.Ack)
 	}
 	v[fChecksum] = pk.Checksum.String()
 	v[fProblems] = strings.Join(pk.Errs.Strings(), ",")

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/calipath/calipath/correlate"
+	"github.com/calipath/calipath/internal/units"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
@@ -295,35 +296,6 @@ func fmtRel(ns int64) string {
 	return s
 }
 
-// fmtShort formats a duration in three significant digits (12.3µs, 311µs, 1.23ms), for the ladder's
-// cells; the packet screen shows each hop's delta in full.
-func fmtShort(ns int64) string {
-	sign := ""
-	if ns < 0 {
-		sign, ns = "-", -ns
-	}
-	f := float64(ns)
-	var v float64
-	var unit string
-	switch {
-	case ns < 1000:
-		return fmt.Sprintf("%s%dns", sign, ns)
-	case ns < 1_000_000:
-		v, unit = f/1e3, "µs"
-	case ns < 1_000_000_000:
-		v, unit = f/1e6, "ms"
-	default:
-		v, unit = f/1e9, "s"
-	}
-	switch {
-	case v < 9.995:
-		return fmt.Sprintf("%s%.2f%s", sign, v, unit)
-	case v < 99.95:
-		return fmt.Sprintf("%s%.1f%s", sign, v, unit)
-	}
-	return fmt.Sprintf("%s%.0f%s", sign, v, unit)
-}
-
 // pktCell is a journey's TCP flags and IP length as sent (its first hop).
 func pktCell(j *correlate.Journey) string {
 	if len(j.Hops) == 0 {
@@ -490,7 +462,7 @@ func (t *timeline) journeyCells(j *correlate.Journey, r tlRow, lo tlLayout) stri
 		}
 		txt := "●" + dup
 		if k > 0 { // +12.3µs, or 12.3µs where the + does not fit (the ● that follows parts the cells)
-			d := fmtShort(hp.DeltaNs)
+			d := units.Dur(hp.DeltaNs)
 			txt = "●+" + d + dup
 			if hp.DeltaNs < 0 || ansi.StringWidth(txt) > cw {
 				txt = "●" + d + dup
