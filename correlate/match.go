@@ -286,7 +286,13 @@ func (m *matcher) step(s *sighting) {
 		}
 		if t-js.lastTs > m.window || js.lastTs-t > m.window {
 			if t > js.lastTs && (js.exact == e || js.exact0 == e) {
-				late = j // this packet, seen before the window: see noteLate
+				if js.visited(stage) && t-js.lastTs <= m.dupWin {
+					if j > dupJ {
+						dupJ = j // a copy of its frame, past a --window shorter than dupWin: see pastDup
+					}
+				} else {
+					late = j // this packet, seen before the window: see noteLate
+				}
 			}
 			continue
 		}
@@ -310,6 +316,9 @@ func (m *matcher) step(s *sighting) {
 		if m.nearer(j, best, t) {
 			best = j
 		}
+	}
+	if best < 0 && dupJ < 0 && nat < 0 {
+		dupJ = m.pastDup(e, stage, t)
 	}
 	switch {
 	case best >= 0:
