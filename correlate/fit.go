@@ -224,6 +224,10 @@ const closedSlots = 1 << 12
 // closedJ is a closed journey, as the window check needs it.
 type closedJ struct {
 	exact   uint64
+	exact0  uint64 // (closedNAT only) exact fingerprint of its first sighting
+	loose   uint64 // (closedNAT only) NAT-tolerant fingerprint
+	lastG   uint32 // (closedNAT only) global id of its latest hop's observation
+	node    int16  // (closedNAT only) node of its latest hop
 	lastTs  int64
 	j       int32
 	nstages uint8
@@ -235,6 +239,7 @@ type closedJ struct {
 type lateEv struct {
 	old, new int32
 	gap      int64 // corrected time from the older journey's last sighting to the new one's first
+	nat      bool  // the new journey is the packet after a NAT rewrite (noteLateNAT)
 }
 
 // maxLate bounds the late sightings kept (a tiny window gives one per packet).
@@ -245,30 +250,31 @@ const maxLate = 1 << 16
 // the window before t and never at this stage, the sighting may be its packet, seen again after the
 // window closed. It is kept for the analysis to confirm (the older journey ended early on its path and
 // the new one goes on further along it).
-func (m *matcher) noteLate(open int32, e uint64, stage uint32, t int64, next int32) {
+func (m *matcher) noteLate(open int32, e uint64, stage uint32, t int64, next int32) bool {
 	if len(m.late) >= maxLate {
-		return
+		return false
 	}
 	var ev lateEv
 	if open >= 0 {
 		js := m.st(open)
 		if js.visited(stage) {
-			return
+			return false
 		}
 		ev = lateEv{old: open, new: next, gap: t - js.lastTs}
 	} else {
 		c := &m.closed[e&(closedSlots-1)]
 		if c.exact != e || c.nstages == 0 || t-c.lastTs <= m.window {
-			return
+			return false
 		}
 		for i := uint8(0); i < c.nstages; i++ {
 			if c.stages[i] == stage {
-				return
+				return false
 			}
 		}
 		ev = lateEv{old: c.j, new: next, gap: t - c.lastTs}
 	}
 	m.late = append(m.late, ev)
+	return true
 }
 
 // windowAnomaly says which packets were split in two because --window is shorter than a hop (or a
