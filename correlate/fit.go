@@ -295,8 +295,32 @@ func (a *analysis) windowAnomaly(ids []string) (Anomaly, bool) {
 			ev = append(ev, a.evidence(a.hops(int(l.new))[0]))
 		}
 	}
-	if n == 0 {
+	// Packets seen again past the window that could not be joined: counted as not captured where their
+	// first half ended (see joinLate), never as lost, and said here.
+	unjoined := 0
+	var unjoinedAt []int
+	for _, j := range sortedJourneys(a.lateUnjoined) {
+		unjoined++
+		flows[a.jFlow[j]] = true
+		if h := a.hops(int(j)); len(h) > 0 {
+			unjoinedAt = append(unjoinedAt, a.point(h[len(h)-1]))
+			if len(ev) < 10 {
+				ev = append(ev, a.evidence(h[len(h)-1]))
+			}
+		}
+	}
+	if n == 0 && unjoined == 0 {
 		return Anomaly{}, false
+	}
+	if n == 0 {
+		at := w.c.Points[unjoinedAt[0]].ID
+		detail := fmt.Sprintf("%d packets seemed to end early on their path (first at %s) and a packet like each was seen "+
+			"again past --window %s: calipath could not join them, so they are counted as not captured there, not "+
+			"as lost.", unjoined, at, time.Duration(a.opts.Window))
+		an := a.anomaly("window-too-small", "warning", Where{Point: at}, flows, ids, unjoined, ev, detail)
+		an.Next = fmt.Sprintf("Re-run with --window %s or more (the default, 1s, fits most captures).",
+			niceCeil(2*lateNATWin))
+		return an, true
 	}
 	segs := make([]seg, 0, len(perSeg))
 	for s := range perSeg {
@@ -321,15 +345,19 @@ func (a *analysis) windowAnomaly(ids []string) (Anomaly, bool) {
 		names = append(names, fmt.Sprintf("%d at %s → %s", perSeg[s], w.c.Points[s.from].ID, w.c.Points[s.to].ID))
 	}
 	more := ""
+	if unjoined > 0 {
+		more = fmt.Sprintf(" %d more packets seemed to end early and were seen again past the window but could not be "+
+			"joined: they are counted as not captured, not as lost.", unjoined)
+	}
 	if len(a.m.late) >= maxLate {
-		more = fmt.Sprintf(" Only the first %d such sightings were kept: packets split later may still be counted as lost.", maxLate)
+		more += fmt.Sprintf(" Only the first %d such sightings were kept: packets split later may still be counted as lost.", maxLate)
 	}
 	detail := fmt.Sprintf("%d packets were seen again further along their path %s to %s after their previous sighting, "+
 		"longer than --window %s (%s): each was followed as two journeys, joined again and counted once, with the "+
 		"outcome of its second half, not as lost where its first half seemed to end.%s", n, time.Duration(gapLo),
 		time.Duration(gapHi), time.Duration(a.opts.Window), strings.Join(names, ", "), more)
 	an := a.anomaly("window-too-small", "warning", Where{From: w.c.Points[segs[0].from].ID, To: w.c.Points[segs[0].to].ID},
-		flows, ids, n, ev, detail)
+		flows, ids, n+unjoined, ev, detail)
 	an.Next = fmt.Sprintf("Re-run with --window %s or more (the default, 1s, fits most captures).", niceCeil(2*gapHi))
 	return an, true
 }

@@ -295,8 +295,10 @@ func (m *matcher) step(s *sighting) {
 					if j > dupJ {
 						dupJ = j // a copy of its frame, past a --window shorter than dupWin: see pastDup
 					}
-				} else {
-					late = j // this packet, seen before the window: see noteLate
+				} else if !js.visited(stage) && m.nearer(j, late, t) {
+					// This packet, seen before the window (see noteLate): the latest such journey, as a
+					// packet split several times is continued by the last of its pieces.
+					late = j
 				}
 			} else if m.natLateCand(js, e, stage, node, t) && m.nearer(j, natLate, t) {
 				natLate = j // this packet before a NAT rewrite, seen before the window: see noteLateNAT
@@ -453,7 +455,7 @@ func (m *matcher) evict(now int64) {
 		m.loose.remove(js.loose, j)
 		m.closed[js.exact&(closedSlots-1)] = closedJ{exact: js.exact, lastTs: js.lastTs, j: j, stages: js.stages, nstages: js.nstages}
 		if m.window < lateNATWin {
-			m.closedNAT[js.loose&(closedSlots-1)] = closedJ{exact: js.exact, exact0: js.exact0, loose: js.loose,
+			m.closedNAT[natSlot(js.loose)] = closedJ{exact: js.exact, exact0: js.exact0, loose: js.loose,
 				lastTs: js.lastTs, j: j, stages: js.stages, nstages: js.nstages, node: js.lastNode, lastG: js.lastG}
 		}
 		m.base++
