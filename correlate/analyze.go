@@ -153,6 +153,7 @@ type analysis struct {
 	icmpFindings []icmpFinding
 	offFits      []offsetFit        // --offset values the traffic contradicts (left out)
 	lateJoins    []lateJoin         // packets split in two by a too small --window, joined again (joinLate)
+	lateUnjoined map[int32]bool     // journeys that seemed to end early, seen again past a too small --window, not joined (joinLate)
 	openEnds     []openEnd          // journeys that left the captures or entered them mid-path (ends.go)
 	anyOf        []string           // per node, its -i any capture ("" none), once asked for
 	srcFirstAt   map[[2]uint64]bool // (node, source address) of journeys first seen on that node (ends.go)
@@ -1059,6 +1060,10 @@ func (a *analysis) placeJourneys() []Journey {
 			a.jLast[j], a.jNext[j] = int32(pi.points[reach]), int32(nx)
 			n, refused := a.refusedBy[int32(j)]
 			switch {
+			case a.lateUnjoined[int32(j)]:
+				// Seen again past a too small --window but not joined: where it went is unknown
+				// (window-too-small says so), never a confident loss.
+				status = stNotCaptured
 			case a.covered(nx, when[reach]):
 				status = stLost
 			case refused && n == a.w.pointNode[pi.points[reach]]:

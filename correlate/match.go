@@ -83,7 +83,9 @@ type matcher struct {
 	// closed remembers recently closed journeys by exact fingerprint (direct-mapped, overwritten), and
 	// late the new journeys that were the same packet seen past the window (see noteLate).
 	closed []closedJ
-	late   []lateEv
+	// closedNAT remembers them by NAT-tolerant fingerprint, only with a --window below lateNATWin.
+	closedNAT []closedJ
+	late      []lateEv
 }
 
 // stageOf identifies where on the path an Observation is: its point, and for -i any captures without
@@ -153,6 +155,9 @@ func (m *matcher) run() {
 	m.dup = make([]uint64, (w.nObs+63)/64)
 	m.ring = make([]jstate, 1<<12)
 	m.closed = make([]closedJ, closedSlots)
+	if m.window < lateNATWin {
+		m.closedNAT = make([]closedJ, closedSlots)
+	}
 	// Per-file iteration order by corrected time (files are nearly always in order already). A file of
 	// one node in capture-time order is in corrected-time order too: a node's correction never reverses
 	// two of its times (the drift is far below 1). A file of several nodes is checked corrected.
@@ -276,7 +281,7 @@ func (m *matcher) step(s *sighting) {
 	node := int16(m.w.pointNode[pi])
 	stage := m.stageOf(o, pi)
 	e := o.Exact(loose)
-	best, dupJ, nat, late := int32(-1), int32(-1), int32(-1), int32(-1)
+	best, dupJ, nat, late, natLate := int32(-1), int32(-1), int32(-1), int32(-1), int32(-1)
 	lm := m.loose
 	for i, h := lm.first(loose); i >= 0; i = lm.next(h, i) {
 		j := lm.slots[i].val
@@ -286,7 +291,17 @@ func (m *matcher) step(s *sighting) {
 		}
 		if t-js.lastTs > m.window || js.lastTs-t > m.window {
 			if t > js.lastTs && (js.exact == e || js.exact0 == e) {
-				late = j // this packet, seen before the window: see noteLate
+				if js.visited(stage) && t-js.lastTs <= m.dupWin {
+					if j > dupJ {
+						dupJ = j // a copy of its frame, past a --window shorter than dupWin: see pastDup
+					}
+				} else if !js.visited(stage) && m.nearer(j, late, t) {
+					// This packet, seen before the window (see noteLate): the latest such journey, as a
+					// packet split several times is continued by the last of its pieces.
+					late = j
+				}
+			} else if m.natLateCand(js, e, stage, node, t) && m.nearer(j, natLate, t) {
+				natLate = j // this packet before a NAT rewrite, seen before the window: see noteLateNAT
 			}
 			continue
 		}
@@ -311,6 +326,9 @@ func (m *matcher) step(s *sighting) {
 			best = j
 		}
 	}
+	if best < 0 && dupJ < 0 && nat < 0 {
+		dupJ = m.pastDup(e, stage, t)
+	}
 	switch {
 	case best >= 0:
 		m.attach(best, s, stage, node)
@@ -323,7 +341,9 @@ func (m *matcher) step(s *sighting) {
 		js.exact = e
 		m.attach(nat, s, stage, node)
 	default:
-		m.noteLate(late, e, stage, t, m.next)
+		if !m.noteLate(late, e, stage, t, m.next) {
+			m.noteLateNAT(natLate, loose, e, stage, node, t, g, m.next)
+		}
 		j := m.newJourney(t)
 		js := m.st(j)
 		*js = jstate{exact: e, exact0: e, loose: loose, lastTs: t, id1: j + 1}
@@ -434,6 +454,10 @@ func (m *matcher) evict(now int64) {
 		}
 		m.loose.remove(js.loose, j)
 		m.closed[js.exact&(closedSlots-1)] = closedJ{exact: js.exact, lastTs: js.lastTs, j: j, stages: js.stages, nstages: js.nstages}
+		if m.window < lateNATWin {
+			m.closedNAT[natSlot(js.loose)] = closedJ{exact: js.exact, exact0: js.exact0, loose: js.loose,
+				lastTs: js.lastTs, j: j, stages: js.stages, nstages: js.nstages, node: js.lastNode, lastG: js.lastG}
+		}
 		m.base++
 	}
 }
