@@ -58,6 +58,8 @@ var explain = map[string][2]string{
 		"Name the file <node>-<iface>.pcap, or give --point NODE:IFACE=FILE."},
 	"window-too-small": {"The losses reported at %s and on the other segments counted are these packets, not drops: --window is shorter than the hops in these captures.",
 		"Re-run with a larger --window."},
+	"ambiguous-packets": {"They were counted by position in order: at %s and every point after it, the k-th such packet seen was taken as the k-th sent. Sent, delivered and lost are counted from the number seen at each point (a duplicated capture among them counts as one more packet); which packet was lost, and the per-packet latencies, pair the packets by their order (exact when none was lost or overtaken between points).",
+		"To follow each packet, capture traffic whose packets differ (IP ids, sequence numbers or payload), or read these flows' counts per point."},
 	"offset-contradicted": {"calipath corrected %s's clock with its own estimate instead (see the clock offsets), so journeys across it are followed as the traffic shows.",
 		"Drop --offset for this node (calipath estimates it), or check its sign and unit: it is the node's clock minus the reference node's."},
 }

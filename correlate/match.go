@@ -83,6 +83,11 @@ type matcher struct {
 	// late the new journeys that were the same packet seen past the window (see noteLate).
 	closed []closedJ
 	late   []lateEv
+	// Byte-identical packets (see ambiguous.go): duplicate copies taken per open journey, the exact
+	// fingerprints matched by position, and the journeys matched so (bitset).
+	dupRecs map[int32][]provDup
+	amb     map[uint64]*ambGroup
+	ambJ    []uint64
 }
 
 // stageOf identifies where on the path an Observation is: its point, and for -i any captures without
@@ -275,13 +280,26 @@ func (m *matcher) step(s *sighting) {
 	node := int16(m.w.pointNode[pi])
 	stage := m.stageOf(o, pi)
 	e := o.Exact(loose)
+	if len(m.amb) > 0 {
+		if g := m.amb[e]; g != nil {
+			m.ambStep(g, s, stage, node)
+			return
+		}
+	}
 	best, dupJ, nat, late := int32(-1), int32(-1), int32(-1), int32(-1)
 	lm := m.loose
+	same := 0
 	for i, h := lm.first(loose); i >= 0; i = lm.next(h, i) {
 		j := lm.slots[i].val
 		js := m.st(j)
 		if js.loose != loose {
 			continue
+		}
+		if js.exact == e || js.exact0 == e {
+			if same++; same == ambScan {
+				m.ambStep(m.ambiguate(e, loose), s, stage, node)
+				return
+			}
 		}
 		if t-js.lastTs > m.window || js.lastTs-t > m.window {
 			if t > js.lastTs && (js.exact == e || js.exact0 == e) {
@@ -314,6 +332,9 @@ func (m *matcher) step(s *sighting) {
 	case best >= 0:
 		m.attach(best, s, stage, node)
 	case dupJ >= 0:
+		if m.noteDup(dupJ, s, stage, node, e) {
+			return
+		}
 		*s.slot = uint64(dupJ) + 1
 		m.dup[g/64] |= 1 << (g % 64)
 	case nat >= 0:
@@ -430,6 +451,9 @@ func (m *matcher) evict(now int64) {
 			return
 		}
 		m.loose.remove(js.loose, j)
+		if len(m.dupRecs) > 0 {
+			delete(m.dupRecs, j)
+		}
 		m.closed[js.exact&(closedSlots-1)] = closedJ{exact: js.exact, lastTs: js.lastTs, j: j, stages: js.stages, nstages: js.nstages}
 		m.base++
 	}

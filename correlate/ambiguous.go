@@ -1,0 +1,235 @@
+package correlate
+
+import (
+	"fmt"
+	"math/bits"
+	"sort"
+	"strings"
+)
+
+// Byte-identical packets (issue 13): a sender that repeats one datagram (IP id 0 with DF, the same
+// ports and payload) at a high rate puts many packets with one exact fingerprint in flight at once.
+// Nothing in the frames tells them apart, so the nearest-journey rule of step can only guess, and each
+// sighting scanned every open journey of the fingerprint (quadratic in the packets per window).
+//
+// A duplicated capture (one frame written twice at a point) gives a journey one extra copy at one
+// point from one source; several captures of one point (a -i any file, a pcapng file and the
+// interface's own) give it one copy from each. A journey that collects a second copy from one source
+// at one point is not one packet: its fingerprint is then ambiguous, and from that sighting on its
+// packets are matched by position, in order: at every point
+// the k-th sighting of the fingerprint belongs to its k-th journey (the oldest open journey that has not
+// been seen there, nor further along its path). Each fingerprint keeps its open journeys in a FIFO with
+// a cursor per point, so a sighting costs O(1) amortised whatever the number in flight. The copies taken
+// for duplicates before are matched again that way. A fingerprint with ambScan open journeys becomes
+// ambiguous too (identical packets one after another), so no sighting scans more than that. The
+// journeys counted so are marked, and the ambiguous-packets anomaly names their flows.
+
+// ambScan is how many open journeys with one exact fingerprint make it ambiguous too: identical
+// packets sent one after another (not in flight together) over the window, which step would scan
+// for every sighting. Position in order follows them as well (the anomaly says so).
+const ambScan = 64
+
+// provDup is a sighting taken as a duplicate copy of a journey: kept while the journey is open, in
+// case its fingerprint turns out to be ambiguous.
+type provDup struct {
+	s     sighting
+	stage uint32
+	node  int16
+}
+
+// ambGroup is an ambiguous exact fingerprint's open journeys, oldest first, with a cursor per stage.
+type ambGroup struct {
+	exact, loose uint64
+	js           []int32 // open journeys in creation order; js[0] is at position off
+	maxr         []uint8 // per journey: the highest rank of a stage it has visited
+	off          int
+	stages       []uint32 // stages by rank: the order the fingerprint's packets were first seen at them
+	cur          []int    // per rank: every journey before this position has been seen there or cannot be
+}
+
+// rank returns the rank of a stage, adding it after the others when new.
+func (g *ambGroup) rank(stage uint32) int {
+	for r, s := range g.stages {
+		if s == stage {
+			return r
+		}
+	}
+	if len(g.stages) == 255 {
+		return 254 // more stages than a path has: treated as the last
+	}
+	g.stages = append(g.stages, stage)
+	g.cur = append(g.cur, g.off)
+	return len(g.stages) - 1
+}
+
+// noteDup records that sighting s was taken as a duplicate copy of journey j at stage. It reports
+// whether that made the fingerprint ambiguous, in which case s has been matched by position already.
+func (m *matcher) noteDup(j int32, s *sighting, stage uint32, node int16, e uint64) bool {
+	if m.dupRecs == nil {
+		m.dupRecs = map[int32][]provDup{}
+	}
+	recs := m.dupRecs[j]
+	again := false
+	for i := range recs {
+		if recs[i].stage == stage && recs[i].s.o.Source == s.o.Source {
+			again = true
+			break
+		}
+	}
+	if !again {
+		m.dupRecs[j] = append(recs, provDup{s: *s, stage: stage, node: node})
+		return false
+	}
+	g := m.ambiguate(e, m.st(j).loose)
+	m.ambStep(g, s, stage, node)
+	return true
+}
+
+// ambiguate turns exact fingerprint e into an ambiguous group: its open journeys leave the loose
+// index, and the copies taken for their duplicates are matched again by position.
+func (m *matcher) ambiguate(e, loose uint64) *ambGroup {
+	g := &ambGroup{exact: e, loose: loose}
+	lm := m.loose
+	for i, h := lm.first(loose); i >= 0; i = lm.next(h, i) {
+		j := lm.slots[i].val
+		if js := m.st(j); js.loose == loose && (js.exact == e || js.exact0 == e) {
+			g.js = append(g.js, j)
+		}
+	}
+	sort.Slice(g.js, func(a, b int) bool { return g.js[a] < g.js[b] })
+	var dups []provDup
+	for _, j := range g.js {
+		lm.remove(loose, j)
+		m.markAmbiguous(j)
+		js := m.st(j)
+		for k := uint8(0); k < js.nstages; k++ {
+			g.rank(js.stages[k])
+		}
+		dups = append(dups, m.dupRecs[j]...)
+		delete(m.dupRecs, j)
+	}
+	g.cur = g.cur[:len(g.stages)]
+	for i := range g.cur {
+		g.cur[i] = 0
+	}
+	g.maxr = make([]uint8, len(g.js))
+	for i, j := range g.js {
+		js := m.st(j)
+		for k := uint8(0); k < js.nstages; k++ {
+			g.maxr[i] = max(g.maxr[i], uint8(g.rank(js.stages[k])))
+		}
+	}
+	if m.amb == nil {
+		m.amb = map[uint64]*ambGroup{}
+	}
+	m.amb[e] = g
+	sort.Slice(dups, func(a, b int) bool {
+		if dups[a].s.t != dups[b].s.t {
+			return dups[a].s.t < dups[b].s.t
+		}
+		return dups[a].s.g < dups[b].s.g
+	})
+	for i := range dups {
+		d := &dups[i]
+		m.dup[d.s.g/64] &^= 1 << (d.s.g % 64)
+		m.ambStep(g, &d.s, d.stage, d.node)
+	}
+	return g
+}
+
+// ambStep matches sighting s of an ambiguous fingerprint by position: to the oldest open journey of
+// the group not seen at this stage, nor at a stage further along (a higher rank), nor idle longer than
+// the window; or to a new journey.
+func (m *matcher) ambStep(g *ambGroup, s *sighting, stage uint32, node int16) {
+	for len(g.js) > 0 && g.js[0] < m.base { // closed
+		g.js, g.maxr = g.js[1:], g.maxr[1:]
+		g.off++
+	}
+	r := g.rank(stage)
+	p := max(g.cur[r], g.off)
+	end := g.off + len(g.js)
+	for ; p < end; p++ {
+		js := m.st(g.js[p-g.off])
+		// Each of these holds for good once it holds: the cursor passes such journeys once.
+		if !js.visited(stage) && s.t-js.lastTs <= m.window && int(g.maxr[p-g.off]) <= r {
+			break
+		}
+	}
+	g.cur[r] = p
+	if p == end {
+		j := m.newJourney(s.t)
+		*m.st(j) = jstate{exact: g.exact, exact0: g.exact, loose: g.loose, lastTs: s.t}
+		g.js = append(g.js, j)
+		g.maxr = append(g.maxr, 0)
+		m.markAmbiguous(j)
+	}
+	i := p - g.off
+	m.attach(g.js[i], s, stage, node)
+	g.maxr[i] = max(g.maxr[i], uint8(r))
+	g.cur[r] = p + 1
+}
+
+// markAmbiguous records that journey j was matched by position.
+func (m *matcher) markAmbiguous(j int32) {
+	for int(j)/64 >= len(m.ambJ) {
+		m.ambJ = append(m.ambJ, 0)
+	}
+	m.ambJ[j/64] |= 1 << (j % 64)
+}
+
+// ambiguousAnomaly says which flows had packets matched by position (see ambiguous.go): how many per
+// flow, and that their counts and latencies pair packets by their order at each point.
+func (a *analysis) ambiguousAnomaly(ids []string) (Anomaly, bool) {
+	m := a.m
+	perFlow := map[int32]int{}
+	n, first := 0, int32(-1)
+	var ev []Evidence
+	for wi, word := range m.ambJ {
+		for ; word != 0; word &= word - 1 {
+			j := int32(wi*64 + bits.TrailingZeros64(word))
+			if int(j) >= a.nJ || a.jStart[j] == a.jStart[j+1] {
+				continue
+			}
+			n++
+			perFlow[a.jFlow[j]]++
+			if first < 0 {
+				first = j
+			}
+			if len(ev) < 10 {
+				ev = append(ev, a.evidence(a.hops(int(j))[0]))
+			}
+		}
+	}
+	if n == 0 {
+		return Anomaly{}, false
+	}
+	fl := make([]int32, 0, len(perFlow))
+	flows := map[int32]bool{}
+	for f := range perFlow {
+		fl = append(fl, f)
+		flows[f] = true
+	}
+	sort.Slice(fl, func(i, j int) bool {
+		if perFlow[fl[i]] != perFlow[fl[j]] {
+			return perFlow[fl[i]] > perFlow[fl[j]]
+		}
+		return fl[i] < fl[j]
+	})
+	var names []string
+	for i, f := range fl {
+		if i == 3 {
+			names = append(names, fmt.Sprintf("and %d more flows", len(fl)-3))
+			break
+		}
+		name := "packets of no flow"
+		if f >= 0 {
+			name = "flow " + ids[f]
+		}
+		names = append(names, fmt.Sprintf("%d of %s", perFlow[f], name))
+	}
+	detail := fmt.Sprintf("%d packets (%s) were byte-identical to others in flight or within --window (same IP id, "+
+		"addresses, ports and payload), so nothing tells them apart.", n, strings.Join(names, ", "))
+	an := a.anomaly("ambiguous-packets", "warning", Where{Point: a.w.c.Points[a.point(a.hops(int(first))[0])].ID},
+		flows, ids, n, ev, detail)
+	return an, true
+}
