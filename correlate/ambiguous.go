@@ -22,7 +22,10 @@ import (
 // a cursor per point, so a sighting costs O(1) amortised whatever the number in flight. The copies taken
 // for duplicates before are matched again that way. A fingerprint with ambScan open journeys becomes
 // ambiguous too (identical packets one after another), so no sighting scans more than that. The
-// journeys counted so are marked, and the ambiguous-packets anomaly names their flows.
+// journeys counted so are marked, and the ambiguous-packets anomaly names their flows. NAT (a Service's
+// DNAT on the sending node) gives the same packets another exact fingerprint from one point on: a
+// sighting that finds no journey in its own group takes, in order, one of another ambiguous group
+// with the same NAT-tolerant fingerprint on the same node (ambNAT).
 
 // ambScan is how many open journeys with one exact fingerprint make it ambiguous too: identical
 // packets sent one after another (not in flight together) over the window, which step would scan
@@ -120,9 +123,10 @@ func (m *matcher) ambiguate(e, loose uint64) *ambGroup {
 		}
 	}
 	if m.amb == nil {
-		m.amb = map[uint64]*ambGroup{}
+		m.amb, m.ambByLoose = map[uint64]*ambGroup{}, map[uint64][]*ambGroup{}
 	}
 	m.amb[e] = g
+	m.ambByLoose[loose] = append(m.ambByLoose[loose], g)
 	sort.Slice(dups, func(a, b int) bool {
 		if dups[a].s.t != dups[b].s.t {
 			return dups[a].s.t < dups[b].s.t
@@ -149,24 +153,70 @@ func (m *matcher) ambStep(g *ambGroup, s *sighting, stage uint32, node int16) {
 	p := max(g.cur[r], g.off)
 	end := g.off + len(g.js)
 	for ; p < end; p++ {
-		js := m.st(g.js[p-g.off])
-		// Each of these holds for good once it holds: the cursor passes such journeys once.
-		if !js.visited(stage) && s.t-js.lastTs <= m.window && int(g.maxr[p-g.off]) <= r {
+		if m.ambCandidate(g, p-g.off, stage, r, s.t, -1) {
 			break
 		}
 	}
 	g.cur[r] = p
 	if p == end {
-		j := m.newJourney(s.t)
-		*m.st(j) = jstate{exact: g.exact, exact0: g.exact, loose: g.loose, lastTs: s.t}
+		j, ok := m.ambNAT(g, s, stage, node)
+		if !ok {
+			j = m.newJourney(s.t)
+			*m.st(j) = jstate{exact: g.exact, exact0: g.exact, loose: g.loose, lastTs: s.t}
+			m.markAmbiguous(j)
+		}
 		g.js = append(g.js, j)
 		g.maxr = append(g.maxr, 0)
-		m.markAmbiguous(j)
 	}
 	i := p - g.off
 	m.attach(g.js[i], s, stage, node)
 	g.maxr[i] = max(g.maxr[i], uint8(r))
 	g.cur[r] = p + 1
+}
+
+// ambCandidate reports whether the i-th journey of group g can take a sighting at t at stage (of
+// rank r in g): open, not seen there nor at a higher rank, not idle longer than the window, and on
+// node when node ≥ 0. Once false it stays false (a journey's node is taken as settled for NAT), so a
+// cursor passes each journey once.
+func (m *matcher) ambCandidate(g *ambGroup, i int, stage uint32, r int, t int64, node int16) bool {
+	j := g.js[i]
+	if j < m.base { // closed: a journey taken over from another group (NAT) can lag behind
+		return false
+	}
+	js := m.st(j)
+	return !js.visited(stage) && t-js.lastTs <= m.window && int(g.maxr[i]) <= r && (node < 0 || js.lastNode == node)
+}
+
+// ambNAT finds, when no journey of g can take sighting s, one of another ambiguous group with the
+// same NAT-tolerant fingerprint on the same node: the same packets with other addresses or ports
+// (a Service's DNAT), matched by position as well. The journey is rewritten to g's fingerprint, the
+// NAT recorded, and the caller adds it to g.
+func (m *matcher) ambNAT(g *ambGroup, s *sighting, stage uint32, node int16) (int32, bool) {
+	for _, o := range m.ambByLoose[g.loose] {
+		if o == g {
+			continue
+		}
+		for len(o.js) > 0 && o.js[0] < m.base {
+			o.js, o.maxr = o.js[1:], o.maxr[1:]
+			o.off++
+		}
+		r := o.rank(stage)
+		p := max(o.cur[r], o.off)
+		end := o.off + len(o.js)
+		for ; p < end && !m.ambCandidate(o, p-o.off, stage, r, s.t, node); p++ {
+		}
+		o.cur[r] = p
+		if p == end {
+			continue
+		}
+		o.cur[r] = p + 1
+		j := o.js[p-o.off]
+		js := m.st(j)
+		m.nat = append(m.nat, natEvent{j: j, from: js.lastG, to: s.g})
+		js.exact = g.exact
+		return j, true
+	}
+	return -1, false
 }
 
 // markAmbiguous records that journey j was matched by position.

@@ -31,9 +31,13 @@ func identicalTruth(tr *gen.Truth, flow int) (sent, delivered, lost int) {
 // flowOf finds the Result's flow of a generated flow by its endpoints.
 func flowOf(t *testing.T, r *Result, ft gen.FlowTruth) *Flow {
 	t.Helper()
+	dst, dport := ft.ServerIP, ft.Dport
+	if ft.DNAT != nil {
+		dst, dport = ft.DNAT.ServiceIP, ft.DNAT.ServicePort
+	}
 	for i := range r.Flows {
 		f := &r.Flows[i]
-		if f.Src.IP == ft.ClientIP.String() && f.Src.Port == ft.Sport && f.Dst.IP == ft.ServerIP.String() && f.Dst.Port == ft.Dport {
+		if f.Src.IP == ft.ClientIP.String() && f.Src.Port == ft.Sport && f.Dst.IP == dst.String() && f.Dst.Port == dport {
 			return f
 		}
 	}
@@ -51,14 +55,16 @@ func TestIdenticalPackets(t *testing.T) {
 		name    string
 		rate    float64
 		packets int
+		dnat    float64
 	}{
-		{"in-flight-together", 200000, 20000}, // 5 µs apart on a path of 0.1-0.6 ms: dozens in flight at once
-		{"one-after-another", 300, 3000},      // 3 ms apart: one at a time, but hundreds within the window
+		{"in-flight-together", 200000, 20000, 0}, // 5 µs apart on a path of 0.1-0.6 ms: dozens in flight at once
+		{"one-after-another", 300, 3000, 0},      // 3 ms apart: one at a time, but hundreds within the window
+		{"service-dnat", 200000, 20000, 1},       // to a ClusterIP: another fingerprint from the pod's veth on
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := gen.DefaultConfig()
 			cfg.Packets, cfg.Flows, cfg.Identical, cfg.Rate = tc.packets, 3, 1, tc.rate
-			cfg.LossPerHop = 0.002
+			cfg.LossPerHop, cfg.DNAT = 0.002, tc.dnat
 			cfg.ClockOffset = map[string]time.Duration{"node-2": 3 * time.Millisecond}
 			g, r := runGen(t, cfg)
 			sent, delivered, lost := identicalTruth(g.Truth, 0)
@@ -69,6 +75,9 @@ func TestIdenticalPackets(t *testing.T) {
 			if f.Packets != sent || f.Delivered != delivered || f.Lost != lost || f.NotCaptured != 0 {
 				t.Errorf("identical flow %s: %d sent, %d delivered, %d lost, %d not captured; truth %d, %d, %d",
 					f.ID, f.Packets, f.Delivered, f.Lost, f.NotCaptured, sent, delivered, lost)
+			}
+			if tc.dnat > 0 && (len(f.NAT) != 1 || f.NAT[0].Kind != "dnat" || f.NAT[0].Count != sent-f.Lost+lostAfterNAT(g.Truth, 0)) {
+				t.Errorf("identical flow %s: NAT %+v, want one dnat of every packet that reached the tunnel", f.ID, f.NAT)
 			}
 			if f.LatencyNs.Min < 0 {
 				t.Errorf("identical flow %s: end-to-end latency min %d", f.ID, f.LatencyNs.Min)
@@ -150,4 +159,15 @@ func BenchmarkIdentical(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(frames), "ns/frame")
 		})
 	}
+}
+
+// lostAfterNAT counts a flow's lost packets that passed the NAT (the second point) before they were lost.
+func lostAfterNAT(tr *gen.Truth, flow int) int {
+	n := 0
+	for i := range tr.Packets {
+		if p := &tr.Packets[i]; p.Flow == flow && p.Lost && p.LostAfter >= 1 {
+			n++
+		}
+	}
+	return n
 }

@@ -85,9 +85,10 @@ type matcher struct {
 	late   []lateEv
 	// Byte-identical packets (see ambiguous.go): duplicate copies taken per open journey, the exact
 	// fingerprints matched by position, and the journeys matched so (bitset).
-	dupRecs map[int32][]provDup
-	amb     map[uint64]*ambGroup
-	ambJ    []uint64
+	dupRecs    map[int32][]provDup
+	amb        map[uint64]*ambGroup
+	ambByLoose map[uint64][]*ambGroup // the same, by NAT-tolerant fingerprint
+	ambJ       []uint64
 }
 
 // stageOf identifies where on the path an Observation is: its point, and for -i any captures without
@@ -342,6 +343,9 @@ func (m *matcher) step(s *sighting) {
 		m.nat = append(m.nat, natEvent{j: nat, from: js.lastG, to: g})
 		js.exact = e
 		m.attach(nat, s, stage, node)
+	case len(m.ambByLoose) > 0 && len(m.ambByLoose[loose]) > 0:
+		// The same packets as an ambiguous group's with other addresses or ports (NAT): ambiguous too.
+		m.ambStep(m.ambiguate(e, loose), s, stage, node)
 	default:
 		m.noteLate(late, e, stage, t, m.next)
 		j := m.newJourney(t)
