@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,4 +38,24 @@ func calipathBinary(t *testing.T) string {
 		t.Fatalf("go build: %v\n%s", b.err, b.out)
 	}
 	return b.path
+}
+
+// runBinary runs the real calipath binary with args in dir ("" for the test's directory) and returns
+// its exit code, stdout and stderr.
+func runBinary(t *testing.T, dir string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(calipathBinary(t), args...)
+	cmd.Dir = dir
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, out.String(), errb.String()
+	case errors.As(err, &ee):
+		return ee.ExitCode(), out.String(), errb.String()
+	}
+	t.Fatalf("calipath %v: %v", args, err)
+	return 0, "", ""
 }

@@ -173,12 +173,12 @@ func isCaptureName(n string) bool {
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fset := newFlagSet("demo", "", stderr)
+	fset := newFlagSet("demo", "", stdout, stderr)
 	scs := demoScenarios()
-	extract := fset.String("extract", "", "write the sample captures to DIR/<scenario>/ and exit")
+	extract := fset.String("extract", "", "write the sample captures to `DIR`/<scenario>/ and exit")
 	force := fset.Bool("force", false, "with --extract: overwrite captures already there (links are replaced, never followed)")
-	scenario := fset.String("scenario", demoDefault, "scenario to show: "+strings.Join(scs, ", "))
-	format := fset.String("format", "text", "report format when stdout is not a terminal: text, markdown, html or json")
+	scenario := fset.String("scenario", demoDefault, "`SCENARIO` to show: "+strings.Join(scs, ", "))
+	format := fset.String("format", "text", "report `FORMAT` when stdout is not a terminal: text, markdown, html or json")
 	noTUI := fset.Bool("no-tui", false, "print the report even when stdout is a terminal")
 	if err := parse(fset, args); err != nil {
 		return err

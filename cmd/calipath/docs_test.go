@@ -5,13 +5,15 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
 // The documentation's examples: every command shown in a code block of README.md and docs/*.md as
-// `$ calipath ARGS` (or `go run ./cmd/calipath ARGS`) is run, in the order shown, in a directory that
+// `$ calipath ARGS` (or `go run ./cmd/calipath ARGS`) is run, and so is every
+// `go run ./internal/gen/gencap ARGS` (the generator of large captures), in the order shown, in a directory that
 // looks like a fresh clone (the repository's top-level entries linked in, nothing else: the demo
 // captures exist only once a shown `calipath demo --extract` has written them). Where the docs show
 // the output, it must still match: the shown lines in order, each run of lines between two `…`
@@ -24,6 +26,7 @@ type docCmd struct {
 	args  []string // after "calipath", globs not yet expanded (quoted words are kept apart)
 	globs []bool   // args[i] is a glob pattern (an unquoted word with *, ? or [)
 	shown []string // the lines shown after it, up to the next command or the end of the block
+	gen   bool     // a go run ./internal/gen/gencap line: args are gencap's
 }
 
 // docCommands extracts the commands of one Markdown file. Only a `$ calipath` line is followed by
@@ -56,16 +59,20 @@ func docCommands(t *testing.T, path, name string) []docCmd {
 			continue
 		}
 		rest, transcript := strings.CutPrefix(code, "$ calipath")
-		ok := transcript
+		ok, gen := transcript, false
 		if !ok {
 			rest, ok = strings.CutPrefix(strings.TrimSpace(code), "go run ./cmd/calipath")
+		}
+		if !ok {
+			rest, gen = strings.CutPrefix(strings.TrimSpace(code), "go run ./internal/gen/gencap")
+			ok = gen
 		}
 		if ok && (rest == "" || rest[0] == ' ') {
 			args, globs, err := shellWords(rest)
 			if err != nil {
 				t.Fatalf("%s:%d: %v", name, i+1, err)
 			}
-			out = append(out, docCmd{where: fmt.Sprintf("%s:%d", name, i+1), args: args, globs: globs})
+			out = append(out, docCmd{where: fmt.Sprintf("%s:%d", name, i+1), args: args, globs: globs, gen: gen})
 			cur = -1
 			if transcript {
 				cur = len(out) - 1
@@ -229,8 +236,9 @@ func TestDocCommands(t *testing.T) {
 		for i, a := range c.args {
 			// The test runs in a temporary directory and must not touch anything outside it, nor
 			// write through a link into the repository.
-			writes := i > 0 && (c.args[i-1] == "-o" || c.args[i-1] == "--output" || c.args[i-1] == "--extract")
-			for _, f := range []string{"-o=", "--output=", "--extract="} {
+			writes := i > 0 && (c.args[i-1] == "-o" || c.args[i-1] == "--output" || c.args[i-1] == "--extract" ||
+				c.gen && c.args[i-1] == "-out")
+			for _, f := range []string{"-o=", "--output=", "--extract=", "-out="} {
 				if v, ok := strings.CutPrefix(a, f); ok {
 					a, writes = v, true
 				}
@@ -254,6 +262,12 @@ func TestDocCommands(t *testing.T) {
 			args = append(args, m...)
 		}
 		if args == nil && len(c.args) > 0 {
+			continue
+		}
+		if c.gen {
+			if out, err := exec.Command("go", append([]string{"run", "./internal/gen/gencap"}, args...)...).CombinedOutput(); err != nil {
+				t.Errorf("%s: go run ./internal/gen/gencap %s: %v\n%s", c.where, strings.Join(c.args, " "), err, out)
+			}
 			continue
 		}
 		var out bytes.Buffer // stdout and stderr interleaved, as on a terminal

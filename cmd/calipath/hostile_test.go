@@ -222,7 +222,7 @@ func TestHostileNameEveryFormat(t *testing.T) {
 	}
 
 	// The TUI, screen by screen.
-	fs := newFlagSet("tui", "", io.Discard)
+	fs := newFlagSet("tui", "", io.Discard, io.Discard)
 	var in inputFlags
 	in.register(fs)
 	if err := fs.Parse(args); err != nil {

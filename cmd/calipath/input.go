@@ -30,11 +30,13 @@ type inputFlags struct {
 
 func (f *inputFlags) register(fs *pflag.FlagSet) {
 	f.points.m = map[string]decode.Identity{}
-	fs.Var(&f.points, "point", "name a file's capture point: NODE:IFACE=FILE (repeatable; FILE is also read)")
-	fs.Var(&f.links, "links", "map a -i any capture's interface indexes: NODE=FILE, FILE saved from `ip -o link` on NODE (repeatable)")
+	fs.Var(&f.points, "point", "name a file's capture point (repeatable; FILE is also read)")
+	f.links.typ = "NODE=FILE"
+	fs.Var(&f.links, "links", "map a -i any capture's interface indexes to names: FILE holds what 'ip -o link' printed on NODE (repeatable)")
 	f.nodeIPs.check = func(v string) error { _, err := netip.ParseAddr(v); return err }
-	fs.Var(&f.nodeIPs, "node-ip", "give a node's IP: NODE=IP (repeatable)")
-	fs.Uint16Var(&f.vxlanPort, "vxlan-port", decode.DefaultVXLANPort, "UDP port that carries VXLAN")
+	f.nodeIPs.typ = "NODE=IP"
+	fs.Var(&f.nodeIPs, "node-ip", "give a node's IP (repeatable)")
+	fs.Uint16Var(&f.vxlanPort, "vxlan-port", decode.DefaultVXLANPort, "UDP `PORT` that carries VXLAN")
 	f.maxBytes = decode.DefaultMaxBytes
 	fs.Var(&f.maxBytes, "max-bytes", "stop reading an input after this many bytes, decompressed (suffixes K, M, G, T: powers of 1024)")
 	f.maxFrames = decode.DefaultMaxFrames
@@ -108,11 +110,11 @@ func (p *pointFlag) Set(s string) error {
 	return nil
 }
 
-// kvFlag collects repeatable KEY=VALUE flags.
-// kvFlag is a repeatable NODE=VALUE flag; check, if set, rejects a bad VALUE while flags are parsed
-// (a usage error).
+// kvFlag is a repeatable NODE=VALUE flag; typ names it in the help (NODE=FILE), check, if set,
+// rejects a bad VALUE while flags are parsed (a usage error).
 type kvFlag struct {
 	kv    [][2]string
+	typ   string
 	check func(v string) error
 }
 
@@ -123,11 +125,16 @@ func (k *kvFlag) String() string {
 	}
 	return strings.Join(s, ",")
 }
-func (k *kvFlag) Type() string { return "NODE=VALUE" }
+func (k *kvFlag) Type() string {
+	if k.typ == "" {
+		return "NODE=VALUE"
+	}
+	return k.typ
+}
 func (k *kvFlag) Set(s string) error {
 	key, v, ok := strings.Cut(s, "=")
 	if !ok || key == "" || v == "" {
-		return fmt.Errorf("want NODE=VALUE, got %q", s)
+		return fmt.Errorf("want %s, got %q", k.Type(), s)
 	}
 	if k.check != nil {
 		if err := k.check(v); err != nil {
@@ -300,8 +307,10 @@ func parseTextJSON(fs *pflag.FlagSet, in *inputFlags, args []string, stderr io.W
 	if err := parse(fs, args); err != nil {
 		return nil, err
 	}
-	if f := fs.Lookup("format").Value.String(); f != "text" && f != "json" {
-		return nil, usageErr(fs, stderr, "--format must be text or json, not %q", f)
+	if f := strings.ToLower(fs.Lookup("format").Value.String()); f != "text" && f != "json" {
+		return nil, usageErr(fs, stderr, "--format must be text or json, not %q", fs.Lookup("format").Value)
+	} else if err := fs.Set("format", f); err != nil {
+		return nil, err
 	}
 	paths := in.files(fs.Args())
 	if len(paths) == 0 {

@@ -27,7 +27,7 @@ const (
 	exitUsage   = 2
 )
 
-// errUsage marks usage errors (exit 2); the message has been printed with the command's usage.
+// errUsage marks usage errors (exit 2); the message has been printed, with a line pointing to -h.
 var errUsage = errors.New("usage error")
 
 // exitCode is an error that ends the run with that exit code, all said already (the guarded TUI
@@ -52,6 +52,8 @@ func commands() []command {
 		{"report", "correlate every packet across the capture points: journeys, loss, latency, anomalies", runReport},
 		{"demo", "show a report (or the TUI) of embedded sample captures; --extract writes them out", runDemo},
 		{"tui", "browse the correlation interactively (the text report when stdout is not a terminal)", runTUI},
+		{"version", "print calipath's version, the commit it was built from and the build date", runVersion},
+		{"completion", "print a shell completion script: calipath completion bash|zsh|fish", runCompletion},
 		{"help", "list the subcommands, or show one's flags: calipath help SUBCOMMAND", nil},
 	}
 }
@@ -165,15 +167,18 @@ func stopOnSignals(parent context.Context, stderr io.Writer) (ctx context.Contex
 
 // run executes calipath with args and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		usage(stdout)
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
 	}
 	name := args[0]
-	if name == "help" {
+	switch name {
+	case "-h", "--help":
+		usage(stdout)
+		return exitOK
+	case "--version":
+		name, args = "version", append([]string{"version"}, args[1:]...)
+	case "help":
 		if len(args) > 1 {
 			return run(ctx, []string{args[1], "-h"}, stdout, stderr)
 		}
@@ -214,9 +219,52 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "calipath: %s: no such capture file (%s)\n", sanitize(name), sanitize(fmt.Sprint(err)))
 		return exitUsage
 	}
-	fmt.Fprintf(stderr, "calipath: unknown subcommand %q\n\n", name)
-	usage(stderr)
+	if strings.HasPrefix(name, "-") {
+		fmt.Fprintf(stderr, "calipath: unknown flag %s before the subcommand (flags follow it: calipath SUBCOMMAND [flags] FILE...)\n", sanitize(name))
+	} else if near := nearestCommand(name); near != "" {
+		fmt.Fprintf(stderr, "calipath: unknown subcommand %q (did you mean %s?)\n", name, near)
+	} else {
+		fmt.Fprintf(stderr, "calipath: unknown subcommand %q\n", name)
+	}
+	fmt.Fprintln(stderr, "Try 'calipath -h' for the subcommands.")
 	return exitUsage
+}
+
+// nearestCommand returns the subcommand a mistyped word was most likely meant as: one that starts
+// with it, or one at most two edits away (a typo, two letters swapped); "" when none is.
+func nearestCommand(word string) string {
+	word = strings.ToLower(word)
+	best, bestD := "", 3
+	for _, c := range commands() {
+		if len(word) >= 3 && strings.HasPrefix(c.name, word) {
+			return c.name
+		}
+		if d := editDistance(word, c.name); d < bestD {
+			best, bestD = c.name, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 func usage(w io.Writer) {
@@ -228,49 +276,59 @@ func usage(w io.Writer) {
 	cs := commands()
 	sort.Slice(cs, func(i, j int) bool { return cs[i].name < cs[j].name })
 	for _, c := range cs {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Each subcommand takes -h. Files: pcap or pcapng, optionally gzip-compressed, named")
-	fmt.Fprintln(w, "<node>-<iface>.pcap (e.g. node-a-tunl0.pcap) or identified with --point NODE:IFACE=FILE.")
+	fmt.Fprintln(w, "Each subcommand takes -h; calipath --version prints the version. Files: pcap or pcapng,")
+	fmt.Fprintln(w, "optionally gzip-compressed, named <node>-<iface>.pcap (e.g. node-a-tunl0.pcap) or identified")
+	fmt.Fprintln(w, "with --point NODE:IFACE=FILE.")
 }
 
-// newFlagSet returns a flag set whose usage names the subcommand.
-func newFlagSet(name, args string, stderr io.Writer) *pflag.FlagSet {
+// newFlagSet returns a flag set for subcommand name, which takes args after its flags ("FILE...").
+// -h prints its help to stdout; parse and usageErr print errors to stderr.
+func newFlagSet(name, args string, stdout, stderr io.Writer) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.SortFlags = false
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: calipath %s [flags] %s\n\n", name, args)
+		if d, ok := stdout.(*flagsOf); ok { // not a user's -h: flagSetOf asks for the flags
+			d.fs, d.args = fs, args
+			return
+		}
+		fmt.Fprintf(stdout, "Usage: calipath %s [flags]", name)
+		if args != "" {
+			fmt.Fprintf(stdout, " %s", args)
+		}
+		fmt.Fprintln(stdout)
+		fmt.Fprintln(stdout)
 		for _, c := range commands() {
 			if c.name == name {
-				fmt.Fprintf(stderr, "%s.\n\n", strings.ToUpper(c.summary[:1])+c.summary[1:])
+				fmt.Fprintf(stdout, "%s.\n\n", strings.ToUpper(c.summary[:1])+c.summary[1:])
 			}
 		}
-		fmt.Fprintln(stderr, "Flags:")
-		fmt.Fprint(stderr, fs.FlagUsages())
+		fmt.Fprintln(stdout, "Flags:")
+		fmt.Fprint(stdout, flagUsages(fs, helpWidth))
 	}
 	return fs
 }
 
-// parse parses args, printing the error and the usage on failure (pflag prints nothing itself with
-// ContinueOnError). It returns errUsage or pflag.ErrHelp on failure.
+// parse parses args. On a usage error it prints the error and where to find the flags, and returns
+// errUsage; on -h it returns pflag.ErrHelp, the help printed.
 func parse(fs *pflag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return err
 		}
-		fmt.Fprintf(fs.Output(), "calipath %s: %s\n", fs.Name(), sanitize(err.Error()))
-		fs.Usage()
-		return errUsage
+		return usageErr(fs, fs.Output(), "%s", err.Error())
 	}
 	return nil
 }
 
-// usageErr prints a usage error with the flag set's usage and returns errUsage.
+// usageErr prints a usage error, and a line that says where the flags are described, and returns
+// errUsage.
 func usageErr(fs *pflag.FlagSet, stderr io.Writer, format string, args ...any) error {
 	fmt.Fprintf(stderr, "calipath %s: %s\n", fs.Name(), sanitize(fmt.Sprintf(format, args...)))
-	fs.Usage()
+	fmt.Fprintf(stderr, "Try 'calipath %s -h' for its flags.\n", fs.Name())
 	return errUsage
 }
 

@@ -35,12 +35,52 @@ func writeOutput(ctx context.Context, path string, stdout io.Writer, write func(
 	}
 	t, err := outputTarget(path)
 	if err != nil {
-		return fmt.Errorf("-o %s: %w", path, err)
+		return outputErr("-o", path, err)
 	}
 	if t.through != nil || t.fd >= 0 {
 		return writeThrough(ctx, path, t, write)
 	}
 	return replaceFile(ctx, path, t, write)
+}
+
+// outputErr is err, met writing the output the user named path, said with that path only: the
+// names calipath met on the way (the temporary file, the directory or the links resolved) would
+// only puzzle. A missing directory is named as the user wrote it.
+//
+//	-o /nonexistent/dir/x.txt: no such directory: /nonexistent/dir
+//	write /full/x.txt: no space left on device
+func outputErr(what, path string, err error) error {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		err = pe.Err
+	case errors.As(err, &le):
+		err = le.Err
+	}
+	if what == "-o" && errors.Is(err, fs.ErrNotExist) {
+		if dir := filepath.Dir(path); !dirExists(dir) {
+			return fmt.Errorf("-o %s: no such directory: %s", path, dir)
+		}
+	}
+	return fmt.Errorf("%s %s: %w", what, path, err)
+}
+
+func dirExists(dir string) bool {
+	st, err := os.Stat(dir)
+	return err == nil && st.IsDir()
+}
+
+// checkOutput fails, before any input is read, when path cannot be an output: its directory is
+// missing, or it is a directory (writeOutput says so again if that changes meanwhile).
+func checkOutput(path string) error {
+	if path == "" || path == "-" {
+		return nil
+	}
+	if _, err := outputTarget(path); err != nil {
+		return outputErr("-o", path, err)
+	}
+	return nil
 }
 
 // target is where an output path leads.
@@ -156,7 +196,7 @@ func writeThrough(ctx context.Context, path string, t target, write func(io.Writ
 		// can be closed without closing the descriptor itself.
 		fd, err := syscall.Dup(t.fd)
 		if err != nil {
-			return fmt.Errorf("-o %s: %w", path, err)
+			return outputErr("-o", path, err)
 		}
 		syscall.CloseOnExec(fd)
 		f = os.NewFile(uintptr(fd), path)
@@ -168,7 +208,7 @@ func writeThrough(ctx context.Context, path string, t target, write func(io.Writ
 		}
 		var err error
 		if f, err = openCtx(ctx, path, flag); err != nil {
-			return fmt.Errorf("-o %s: %w", path, err)
+			return outputErr("-o", path, err)
 		}
 		defer f.Close()
 	}
@@ -176,7 +216,7 @@ func writeThrough(ctx context.Context, path string, t target, write func(io.Writ
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
-		return fmt.Errorf("write %s: %w", path, err)
+		return outputErr("write", path, err)
 	}
 	return nil
 }
@@ -216,7 +256,7 @@ func replaceFile(ctx context.Context, path string, t target, write func(io.Write
 	}
 	f, tmp, err := createTemp(dir, "."+base+".tmp", perm)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return outputErr("-o", path, err)
 	}
 	defer func() {
 		if err != nil {
@@ -226,7 +266,7 @@ func replaceFile(ctx context.Context, path string, t target, write func(io.Write
 			if ctx.Err() != nil {
 				err = context.Cause(ctx)
 			} else {
-				err = fmt.Errorf("write %s: %w", path, err)
+				err = outputErr("write", path, err)
 			}
 		}
 	}()

@@ -18,10 +18,10 @@ import (
 )
 
 func runPackets(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("packets", "FILE...", stderr)
+	fs := newFlagSet("packets", "FILE...", stdout, stderr)
 	var in inputFlags
 	in.register(fs)
-	format := fs.String("format", "text", "output format: text (one line per frame) or json (one object per line)")
+	format := fs.String("format", "text", "output `FORMAT`: text (one line per frame) or json (one object per line)")
 	paths, err := parseTextJSON(fs, &in, args, stderr)
 	if err != nil {
 		return err

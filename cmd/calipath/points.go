@@ -12,10 +12,10 @@ import (
 )
 
 func runPoints(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("points", "FILE...", stderr)
+	fs := newFlagSet("points", "FILE...", stdout, stderr)
 	var in inputFlags
 	in.register(fs)
-	format := fs.String("format", "text", "output format: text or json")
+	format := fs.String("format", "text", "output `FORMAT`: text or json")
 	paths, err := parseTextJSON(fs, &in, args, stderr)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -25,8 +26,15 @@ var errFound = errors.New("anomalies named by --fail-on were found")
 // offsetFlag collects --offset NODE=DURATION.
 type offsetFlag struct{ m map[string]time.Duration }
 
-func (o *offsetFlag) String() string { return fmt.Sprint(o.m) }
-func (o *offsetFlag) Type() string   { return "NODE=DURATION" }
+func (o *offsetFlag) String() string {
+	var s []string
+	for n, d := range o.m {
+		s = append(s, n+"="+d.String())
+	}
+	sort.Strings(s)
+	return strings.Join(s, ",")
+}
+func (o *offsetFlag) Type() string { return "NODE=DURATION" }
 func (o *offsetFlag) Set(s string) error {
 	var kv kvFlag
 	if err := kv.Set(s); err != nil {
@@ -56,20 +64,20 @@ type reportArgs struct {
 }
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("report", "FILE...", stderr)
+	fs := newFlagSet("report", "FILE...", stdout, stderr)
 	var in inputFlags
 	in.register(fs)
 	var offsets offsetFlag
-	fs.Var(&offsets, "offset", "set a node's clock offset against the reference node instead of estimating it: NODE=DURATION (repeatable)")
-	format := fs.String("format", "text", "output format: text, markdown, html or json")
-	out := fs.StringP("output", "o", "", "write the report to this file instead of stdout (a regular file is replaced atomically, a device or FIFO written through; - is stdout)")
-	flow := fs.String("flow", "", "show only the flows, anomalies and journeys matching this filter, e.g. 'host 10.0.0.5 and port 443'")
-	failOn := fs.String("fail-on", "", "exit 3 if an anomaly of these kinds (comma-separated), or of this severity or worse (error, warning, info), was found")
+	fs.Var(&offsets, "offset", "set a node's clock offset against the reference node instead of estimating it (repeatable)")
+	format := fs.String("format", "text", "output `FORMAT`: text, markdown, html or json")
+	out := fs.StringP("output", "o", "", "write the report to `FILE` instead of stdout (a regular file is replaced atomically, a device or FIFO written through; - is stdout)")
+	flow := fs.String("flow", "", "show only the flows, anomalies and journeys matching the filter `EXPR`, e.g. 'host 10.0.0.5 and port 443'")
+	failOn := fs.String("fail-on", "", "exit 3 if an anomaly of these `KINDS` (comma-separated), or of this severity or worse (error, warning, info), was found")
 	quiet := fs.BoolP("quiet", "q", false, "no progress bar")
 	journeys := fs.Bool("journeys", false, "json: include every packet's journey")
-	window := fs.Duration("window", time.Second, "how far apart (after clock correction) two sightings of one packet may be")
-	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file")
-	memprofile := fs.String("memprofile", "", "write a heap profile to this file at the end")
+	window := fs.Duration("window", time.Second, "how far apart (after clock correction) two sightings of one packet may be, a `DURATION`")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to `FILE`")
+	memprofile := fs.String("memprofile", "", "write a heap profile to `FILE` at the end")
 	_ = fs.MarkHidden("cpuprofile")
 	_ = fs.MarkHidden("memprofile")
 	if err := parse(fs, args); err != nil {
@@ -92,7 +100,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			known[k] = true
 		}
 		for _, k := range strings.Split(*failOn, ",") {
-			if k = strings.TrimSpace(k); k != "" {
+			if k = strings.ToLower(strings.TrimSpace(k)); k != "" { // as the report prints them: ERROR
 				if !known[k] {
 					return usageErr(fs, stderr, "--fail-on: %q is neither an anomaly kind nor a severity (kinds: %s)",
 						k, strings.Join(correlate.AnomalyKinds(), ", "))
@@ -106,6 +114,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageErr(fs, stderr, "no capture files given")
 	}
 	if err := in.checkOutputs(fs, stderr, paths, "-o", ra.out, "--cpuprofile", *cpuprofile, "--memprofile", *memprofile); err != nil {
+		return err
+	}
+	if err := checkOutput(ra.out); err != nil {
 		return err
 	}
 	if *cpuprofile != "" {

@@ -17,13 +17,13 @@ import (
 
 // runTUI opens the interactive TUI on a terminal, and prints the text report otherwise.
 func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("tui", "FILE...", stderr)
+	fs := newFlagSet("tui", "FILE...", stdout, stderr)
 	var in inputFlags
 	in.register(fs)
 	var offsets offsetFlag
-	fs.Var(&offsets, "offset", "set a node's clock offset against the reference node instead of estimating it: NODE=DURATION (repeatable)")
-	window := fs.Duration("window", time.Second, "how far apart (after clock correction) two sightings of one packet may be")
-	logFile := fs.String("log-file", "", "append log messages to this file while the TUI runs (default: discard them)")
+	fs.Var(&offsets, "offset", "set a node's clock offset against the reference node instead of estimating it (repeatable)")
+	window := fs.Duration("window", time.Second, "how far apart (after clock correction) two sightings of one packet may be, a `DURATION`")
+	logFile := fs.String("log-file", "", "append log messages to `FILE` while the TUI runs (default: discard them)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-// Package testtool finds the programs some tests run (tshark, mergecap, Chromium, tmux). A test
+// Package testtool finds the programs some tests run (tshark, mergecap, Chromium, tmux, shells). A test
 // whose program is missing is skipped, and the package's TestMain (Main) says so after the run in
 // the output of a plain `go test ./...`, which otherwise shows nothing of a package that passes. With
 // CALIPATH_REQUIRE_TOOLS=1 (as .ci/run sets after installing them) a missing program fails the test.
@@ -34,6 +34,10 @@ var (
 	Chromium = Tool{Name: "Chromium", Bins: []string{"chromium", "chromium-browser", "google-chrome", "headless_shell"},
 		Install: "apt-get install chromium"}
 	Tmux = Tool{Name: "tmux", Bins: []string{"tmux"}, Probe: []string{"-V"}, Install: "apt-get install tmux"}
+	// The shells whose completion scripts calipath writes.
+	Bash = Tool{Name: "bash", Bins: []string{"bash"}, Probe: []string{"--version"}, Install: "apt-get install bash"}
+	Zsh  = Tool{Name: "zsh", Bins: []string{"zsh"}, Probe: []string{"--version"}, Install: "apt-get install zsh"}
+	Fish = Tool{Name: "fish", Bins: []string{"fish"}, Probe: []string{"--version"}, Install: "apt-get install fish"}
 )
 
 type found struct {
