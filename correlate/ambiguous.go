@@ -5,6 +5,8 @@ import (
 	"math/bits"
 	"sort"
 	"strings"
+
+	"github.com/calipath/calipath/decode"
 )
 
 // Byte-identical packets (issue 13): a sender that repeats one datagram (IP id 0 with DF, the same
@@ -44,21 +46,21 @@ type provDup struct {
 type ambGroup struct {
 	exact, loose uint64
 	js           []int32 // open journeys in creation order; js[0] is at position off
-	maxr         []uint8 // per journey: the highest rank of a stage it has visited
+	maxr         []uint8 // per journey: the highest path rank (pathRank) of a stage it was matched at here
 	off          int
-	stages       []uint32 // stages by rank: the order the fingerprint's packets were first seen at them
-	cur          []int    // per rank: every journey before this position has been seen there or cannot be
+	stages       []uint32 // the stages its packets were seen at, in the order first seen
+	cur          []int    // per stage: every journey before this position has been seen there or cannot be
 }
 
-// rank returns the rank of a stage, adding it after the others when new.
-func (g *ambGroup) rank(stage uint32) int {
+// slot returns a stage's index in stages and cur, adding it when new.
+func (g *ambGroup) slot(stage uint32) int {
 	for r, s := range g.stages {
 		if s == stage {
 			return r
 		}
 	}
 	if len(g.stages) == 255 {
-		return 254 // more stages than a path has: treated as the last
+		return 254 // more stages than a path has: they share the last cursor
 	}
 	g.stages = append(g.stages, stage)
 	g.cur = append(g.cur, g.off)
@@ -83,19 +85,21 @@ func (m *matcher) noteDup(j int32, s *sighting, stage uint32, node int16, e uint
 		m.dupRecs[j] = append(recs, provDup{s: *s, stage: stage, node: node})
 		return false
 	}
-	g := m.ambiguate(e, m.st(j).loose)
+	g := m.ambiguate(e, m.st(j).loose, s.o)
 	m.ambStep(g, s, stage, node)
 	return true
 }
 
 // ambiguate turns exact fingerprint e into an ambiguous group: its open journeys leave the loose
-// index, and the copies taken for their duplicates are matched again by position.
-func (m *matcher) ambiguate(e, loose uint64) *ambGroup {
+// index, and the copies taken for their duplicates are matched again by position. o is one of its
+// packets' observations (for the path ranks, which the group's packets share).
+func (m *matcher) ambiguate(e, loose uint64, o *decode.Observation) *ambGroup {
 	g := &ambGroup{exact: e, loose: loose}
 	lm := m.loose
 	for i, h := lm.first(loose); i >= 0; i = lm.next(h, i) {
 		j := lm.slots[i].val
-		if js := m.st(j); js.loose == loose && (js.exact == e || js.exact0 == e) {
+		// By the latest fingerprint: a journey rewritten by NAT since goes on with its new one.
+		if js := m.st(j); js.loose == loose && js.exact == e {
 			g.js = append(g.js, j)
 		}
 	}
@@ -104,22 +108,14 @@ func (m *matcher) ambiguate(e, loose uint64) *ambGroup {
 	for _, j := range g.js {
 		lm.remove(loose, j)
 		m.markAmbiguous(j)
-		js := m.st(j)
-		for k := uint8(0); k < js.nstages; k++ {
-			g.rank(js.stages[k])
-		}
 		dups = append(dups, m.dupRecs[j]...)
 		delete(m.dupRecs, j)
-	}
-	g.cur = g.cur[:len(g.stages)]
-	for i := range g.cur {
-		g.cur[i] = 0
 	}
 	g.maxr = make([]uint8, len(g.js))
 	for i, j := range g.js {
 		js := m.st(j)
 		for k := uint8(0); k < js.nstages; k++ {
-			g.maxr[i] = max(g.maxr[i], uint8(g.rank(js.stages[k])))
+			g.maxr[i] = max(g.maxr[i], m.pathRank(o, int(js.stages[k]>>12)))
 		}
 	}
 	if m.amb == nil {
@@ -142,24 +138,24 @@ func (m *matcher) ambiguate(e, loose uint64) *ambGroup {
 }
 
 // ambStep matches sighting s of an ambiguous fingerprint by position: to the oldest open journey of
-// the group not seen at this stage, nor at a stage further along (a higher rank), nor idle longer than
-// the window; or to a new journey.
+// the group not seen at this stage, nor at a stage further along its path (pathRank), nor idle longer
+// than the window; or to a new journey.
 func (m *matcher) ambStep(g *ambGroup, s *sighting, stage uint32, node int16) {
 	for len(g.js) > 0 && g.js[0] < m.base { // closed
 		g.js, g.maxr = g.js[1:], g.maxr[1:]
 		g.off++
 	}
-	r := g.rank(stage)
+	r, ord := g.slot(stage), m.pathRank(s.o, int(m.w.srcPoint[s.o.Source]))
 	p := max(g.cur[r], g.off)
 	end := g.off + len(g.js)
 	for ; p < end; p++ {
-		if m.ambCandidate(g, p-g.off, stage, r, s.t, -1) {
+		if m.ambCandidate(g, p-g.off, stage, ord, s.t, -1) {
 			break
 		}
 	}
 	g.cur[r] = p
 	if p == end {
-		j, ok := m.ambNAT(g, s, stage, node)
+		j, ok := m.ambNAT(g, s, stage, ord, node)
 		if !ok {
 			j = m.newJourney(s.t)
 			*m.st(j) = jstate{exact: g.exact, exact0: g.exact, loose: g.loose, lastTs: s.t}
@@ -170,28 +166,28 @@ func (m *matcher) ambStep(g *ambGroup, s *sighting, stage uint32, node int16) {
 	}
 	i := p - g.off
 	m.attach(g.js[i], s, stage, node)
-	g.maxr[i] = max(g.maxr[i], uint8(r))
+	g.maxr[i] = max(g.maxr[i], ord)
 	g.cur[r] = p + 1
 }
 
-// ambCandidate reports whether the i-th journey of group g can take a sighting at t at stage (of
-// rank r in g): open, not seen there nor at a higher rank, not idle longer than the window, and on
-// node when node ≥ 0. Once false it stays false (a journey's node is taken as settled for NAT), so a
+// ambCandidate reports whether the i-th journey of group g can take a sighting at t at stage (of path
+// rank ord): open, not seen there nor further along, not idle longer than the window, and on node
+// when node ≥ 0. Once false it stays false (a journey's node is taken as settled for NAT), so a
 // cursor passes each journey once.
-func (m *matcher) ambCandidate(g *ambGroup, i int, stage uint32, r int, t int64, node int16) bool {
+func (m *matcher) ambCandidate(g *ambGroup, i int, stage uint32, ord uint8, t int64, node int16) bool {
 	j := g.js[i]
 	if j < m.base { // closed: a journey taken over from another group (NAT) can lag behind
 		return false
 	}
 	js := m.st(j)
-	return !js.visited(stage) && t-js.lastTs <= m.window && int(g.maxr[i]) <= r && (node < 0 || js.lastNode == node)
+	return !js.visited(stage) && t-js.lastTs <= m.window && g.maxr[i] <= ord && (node < 0 || js.lastNode == node)
 }
 
 // ambNAT finds, when no journey of g can take sighting s, one of another ambiguous group with the
-// same NAT-tolerant fingerprint on the same node: the same packets with other addresses or ports
-// (a Service's DNAT), matched by position as well. The journey is rewritten to g's fingerprint, the
+// same NAT-tolerant fingerprint on the same node, or else of the loose index: the same packets with
+// other addresses or ports (a Service's DNAT), matched by position as well. The journey is rewritten to g's fingerprint, the
 // NAT recorded, and the caller adds it to g.
-func (m *matcher) ambNAT(g *ambGroup, s *sighting, stage uint32, node int16) (int32, bool) {
+func (m *matcher) ambNAT(g *ambGroup, s *sighting, stage uint32, ord uint8, node int16) (int32, bool) {
 	for _, o := range m.ambByLoose[g.loose] {
 		if o == g {
 			continue
@@ -200,10 +196,10 @@ func (m *matcher) ambNAT(g *ambGroup, s *sighting, stage uint32, node int16) (in
 			o.js, o.maxr = o.js[1:], o.maxr[1:]
 			o.off++
 		}
-		r := o.rank(stage)
+		r := o.slot(stage)
 		p := max(o.cur[r], o.off)
 		end := o.off + len(o.js)
-		for ; p < end && !m.ambCandidate(o, p-o.off, stage, r, s.t, node); p++ {
+		for ; p < end && !m.ambCandidate(o, p-o.off, stage, ord, s.t, node); p++ {
 		}
 		o.cur[r] = p
 		if p == end {
@@ -216,7 +212,54 @@ func (m *matcher) ambNAT(g *ambGroup, s *sighting, stage uint32, node int16) (in
 		js.exact = g.exact
 		return j, true
 	}
-	return -1, false
+	// Or an open journey of the loose index (its fingerprint not ambiguous, so there are few): the
+	// oldest one that fits, as step's NAT case takes it. It leaves the index for g.
+	best := int32(-1)
+	lm := m.loose
+	for i, h := lm.first(g.loose); i >= 0; i = lm.next(h, i) {
+		j := lm.slots[i].val
+		js := m.st(j)
+		if js.loose != g.loose || js.exact == g.exact || js.lastNode != node || js.visited(stage) ||
+			s.t-js.lastTs > m.window || js.lastTs > s.t {
+			continue
+		}
+		if best < 0 || j < best {
+			best = j
+		}
+	}
+	if best < 0 {
+		return -1, false
+	}
+	lm.remove(g.loose, best)
+	js := m.st(best)
+	m.nat = append(m.nat, natEvent{j: best, from: js.lastG, to: s.g})
+	js.exact = g.exact
+	m.markAmbiguous(best)
+	return best, true
+}
+
+// pathRank orders point pi along the path of o's packet from what the captures say of the nodes
+// and points, not from journeys: the sending node's points first (pod veth, tunnel, underlay), then
+// other nodes' (routers), the receiving node's last (underlay, tunnel, pod veth). Points whose role
+// does not tell (a -i any capture) rank with the tunnel; the points of one node's same role share a
+// rank, and so do a node's points when it both sends and receives.
+func (m *matcher) pathRank(o *decode.Observation, pi int) uint8 {
+	w := m.w
+	node := w.pointNode[pi]
+	r := uint8(1)
+	switch w.pointRole[pi] {
+	case decode.RolePodVeth:
+		r = 0
+	case decode.RoleUnderlay:
+		r = 2
+	}
+	switch node {
+	case w.senderNode(o):
+		return r
+	case w.receiverNode(o):
+		return 8 - r
+	}
+	return 4
 }
 
 // markAmbiguous records that journey j was matched by position.

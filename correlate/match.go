@@ -298,7 +298,7 @@ func (m *matcher) step(s *sighting) {
 		}
 		if js.exact == e || js.exact0 == e {
 			if same++; same == ambScan {
-				m.ambStep(m.ambiguate(e, loose), s, stage, node)
+				m.ambStep(m.ambiguate(e, loose, o), s, stage, node)
 				return
 			}
 		}
@@ -345,7 +345,7 @@ func (m *matcher) step(s *sighting) {
 		m.attach(nat, s, stage, node)
 	case len(m.ambByLoose) > 0 && len(m.ambByLoose[loose]) > 0:
 		// The same packets as an ambiguous group's with other addresses or ports (NAT): ambiguous too.
-		m.ambStep(m.ambiguate(e, loose), s, stage, node)
+		m.ambStep(m.ambiguate(e, loose, o), s, stage, node)
 	default:
 		m.noteLate(late, e, stage, t, m.next)
 		j := m.newJourney(t)
