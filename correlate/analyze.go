@@ -27,9 +27,10 @@ const (
 	statusDelivered   = "delivered"
 	statusLost        = "lost"
 	statusNotCaptured = "not-captured"
-	statusUnplaced    = "unplaced" // seen only at points off its flow's path (e.g. -i any without indexes)
-	statusSplit       = "split"    // a GSO/TSO frame that continues as several smaller journeys from LastSeen
-	statusMerged      = "merged"   // a segment that continues inside a larger (GRO) journey from LastSeen
+	statusUnplaced    = "unplaced"      // seen only at points off its flow's path (e.g. -i any without indexes)
+	statusSplit       = "split"         // a GSO/TSO frame that continues as several smaller journeys from LastSeen
+	statusMerged      = "merged"        // a segment that continues inside a larger (GRO) journey from LastSeen
+	statusLeft        = "left-captures" // reached the last captured point, short of its destination (see ends.go)
 )
 
 // statusCode stores a journey's status in one byte; String gives its name above.
@@ -42,10 +43,11 @@ const (
 	stUnplaced
 	stSplit
 	stMerged
+	stLeftCaptures
 )
 
 var statusNames = [...]string{stDelivered: statusDelivered, stLost: statusLost, stNotCaptured: statusNotCaptured,
-	stUnplaced: statusUnplaced, stSplit: statusSplit, stMerged: statusMerged}
+	stUnplaced: statusUnplaced, stSplit: statusSplit, stMerged: statusMerged, stLeftCaptures: statusLeft}
 
 // String returns the status's name.
 func (c statusCode) String() string { return statusNames[c] }
@@ -150,7 +152,11 @@ type analysis struct {
 	arpReq       map[int][]int64 // pod-veth point → times of ARP requests from its pod
 	arpFindings  []arpFinding
 	icmpFindings []icmpFinding
-	offFits      []offsetFit // --offset values the traffic contradicts (left out)
+	offFits      []offsetFit        // --offset values the traffic contradicts (left out)
+	lateJoins    []lateJoin         // packets split in two by a too small --window, joined again (joinLate)
+	openEnds     []openEnd          // journeys that left the captures or entered them mid-path (ends.go)
+	anyOf        []string           // per node, its -i any capture ("" none), once asked for
+	srcFirstAt   map[[2]uint64]bool // (node, source address) of journeys first seen on that node (ends.go)
 }
 
 type pathInfo struct {
@@ -433,6 +439,7 @@ func (a *analysis) result() *Result {
 		a.segDense = make([]*segAcc, n*n)
 	}
 	a.buildPaths()
+	a.joinLate()
 	ids := a.flowIDs()
 	a.ids = ids
 	// ARP, ICMP errors and single-frame checks read what is settled by now and write nothing that
@@ -1062,6 +1069,12 @@ func (a *analysis) placeJourneys() []Journey {
 			default:
 				status = stNotCaptured
 			}
+		case a.leftCaptures(int32(j), pi.points[reach], h[reached[reach]]):
+			status = stLeftCaptures
+			a.jLast[j] = int32(pi.points[reach])
+		}
+		if first == 0 && status != stUnplaced && len(pi.points) > 1 {
+			a.enteredUncaptured(int32(j), pi.points[0], h[reached[0]])
 		}
 		a.jStatus[j] = status
 		// Counts are in packets as their source sent them: a journey that was split into pieces (or
@@ -1119,6 +1132,10 @@ func (a *analysis) placeJourneys() []Journey {
 			}
 			if !family {
 				a.countEnd(s, status, int32(j), fi, o0, h[reached[reach]])
+			}
+		case stLeftCaptures: // no segment: it went on past the path's last point, beyond the captures
+			if !piece {
+				fl.notCaptured++
 			}
 		}
 	}
@@ -1223,33 +1240,41 @@ func (a *analysis) settleOffload() {
 		switch c {
 		case stLost:
 			return 2
-		case stNotCaptured:
+		case stNotCaptured, stLeftCaptures:
 			return 1
 		}
 		return 0
 	}
-	worst := map[int32]int32{}
+	children := map[int32][]int32{}
 	for _, ev := range a.m.gso {
-		c := ev.child
-		w, ok := worst[ev.parent]
-		if !ok {
-			worst[ev.parent] = c
-			continue
-		}
-		rc, rw := rank(a.jStatus[c]), rank(a.jStatus[w])
-		if rc > rw || (rc == rw && rc > 0 && a.lostBefore(c, w)) {
-			worst[ev.parent] = c
-		}
+		children[ev.parent] = append(children[ev.parent], ev.child)
 	}
-	parents := make([]int32, 0, len(worst))
-	for p := range worst {
+	parents := make([]int32, 0, len(children))
+	for p := range children {
 		parents = append(parents, p)
 	}
-	sort.Slice(parents, func(i, j int) bool { return parents[i] < parents[j] })
+	// Latest first: a journey continues only as later ones, so a parent that is itself a piece of an
+	// earlier journey (a GRO merge split again, a packet split twice by a short --window) is settled
+	// before the journey it continues, and passes its outcome on.
+	sort.Slice(parents, func(i, j int) bool { return parents[i] > parents[j] })
 	for _, p := range parents {
-		c := worst[p]
+		c := int32(-1)
+		for _, x := range children[p] {
+			if c < 0 {
+				c = x
+				continue
+			}
+			rx, rc := rank(a.jStatus[x]), rank(a.jStatus[c])
+			if rx > rc || (rx == rc && rx > 0 && a.lostBefore(x, c)) {
+				c = x
+			}
+		}
 		st := a.jStatus[c]
-		if rank(st) == 0 || a.jFlow[p] < 0 || a.offloadNew[p] {
+		if rank(st) == 0 || a.jFlow[p] < 0 {
+			continue
+		}
+		if a.offloadNew[p] { // a piece itself: its outcome is its root's to count
+			a.jStatus[p], a.jLast[p], a.jNext[p] = st, a.jLast[c], a.jNext[c]
 			continue
 		}
 		fl := a.flows[a.jFlow[p]]
@@ -1263,7 +1288,7 @@ func (a *analysis) settleOffload() {
 					delete(fl.lostAt, k)
 				}
 			}
-		case stNotCaptured:
+		case stNotCaptured, stLeftCaptures:
 			fl.notCaptured--
 		}
 		a.jStatus[p], a.jLast[p], a.jNext[p] = st, a.jLast[c], a.jNext[c]

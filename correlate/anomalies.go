@@ -56,10 +56,12 @@ var explain = map[string][2]string{
 		"Capture each pod's cali interface into its own file."},
 	"point-unnamed": {"Packets seen at %s are not placed with the other nodes' points: a capture point needs its node and interface.",
 		"Name the file <node>-<iface>.pcap, or give --point NODE:IFACE=FILE."},
-	"window-too-small": {"The losses reported at %s and on the other segments counted are these packets, not drops: --window is shorter than the hops in these captures.",
+	"window-too-small": {"--window is shorter than the hops in these captures (%s and the other segments counted): packets were seen again past the window and each was followed as two journeys. calipath joined them again, so they are not counted as lost, but matching with a window shorter than the hops is fragile.",
 		"Re-run with a larger --window."},
 	"ambiguous-packets": {"They were counted by position in order: at %s and every point after it, the k-th such packet seen was taken as the k-th sent. Sent, delivered and lost are counted from the number seen at each point (a duplicated capture among them counts as one more packet); which packet was lost, and the per-packet latencies, pair the packets by their order (exact when none was lost or overtaken between points).",
 		"To follow each packet, capture traffic whose packets differ (IP ids, sequence numbers or payload), or read these flows' counts per point."},
+	"path-incomplete": {"%s is an open end of the captured path: calipath judges packets only between the points captured.",
+		"Capture on the other node too (its eth0, tunnel device and the pod's cali interface, or -i any)."},
 	"offset-contradicted": {"calipath corrected %s's clock with its own estimate instead (see the clock offsets), so journeys across it are followed as the traffic shows.",
 		"Drop --offset for this node (calipath estimates it), or check its sign and unit: it is the node's clock minus the reference node's."},
 }
@@ -394,6 +396,7 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 	}
 	out = append(out, a.frameAn...)
 	out = append(out, a.fitAnomalies(ids)...)
+	out = append(out, a.pathAnomalies(ids)...)
 	// Capture gaps.
 	lo, hi := int64(1<<62), int64(-1<<62)
 	for i, p := range w.c.Points {
@@ -405,7 +408,13 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 		if p.Traffic.Frames == 0 || hi <= lo {
 			continue
 		}
-		gap := max(a.ownFirst[i]-lo, hi-a.ownLast[i])
+		first, last := a.ownFirst[i], a.ownLast[i]
+		if a.onlyAny(i) {
+			// A -i any capture covers every interface of its node for as long as it runs: its span is
+			// the node's, not that of the frames one interface happened to carry.
+			first, last = a.covFirst[i], a.covLast[i]
+		}
+		gap := max(first-lo, hi-last)
 		if gap > int64(time.Second) && gap*10 > hi-lo {
 			out = append(out, a.anomaly("capture-gap", "info", Where{Point: p.ID}, nil, ids, 1, nil,
 				fmt.Sprintf("Its capture misses %s of the %s the others span.", time.Duration(gap).Round(time.Millisecond),

@@ -297,7 +297,7 @@ var notForFlows = map[string]bool{"ether": true, "arp": true, "rarp": true, "vla
 // filterValues are the values the keywords with a fixed vocabulary accept.
 var filterValues = map[string][]string{
 	"severity": {"error", "warning", "info"},
-	"status":   {statusDelivered, statusLost, statusNotCaptured, "split", "merged", "unplaced"},
+	"status":   {statusDelivered, statusLost, statusNotCaptured, "split", "merged", "unplaced", statusLeft},
 }
 
 const filterTerms = "host, net, port, portrange, src, dst, tcp, udp, icmp, icmp6, sctp, ip, ip6, proto, " +

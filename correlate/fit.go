@@ -274,10 +274,8 @@ func (m *matcher) noteLate(open int32, e uint64, stage uint32, t int64, next int
 	m.late = append(m.late, ev)
 }
 
-// windowAnomaly confirms the matcher's late sightings: the older journey ended early on its path
-// (lost or not captured at its last point) and the new one, of the same flow and direction, begins
-// further along that path. Such packets were split in two because --window is shorter than a hop
-// (or a clock is off by more than the window): the first half counts as lost.
+// windowAnomaly says which packets were split in two because --window is shorter than a hop (or a
+// clock is off by more than the window), joined again by joinLate, and names a window that fits.
 func (a *analysis) windowAnomaly(ids []string) (Anomaly, bool) {
 	w := a.w
 	n, gapLo, gapHi := 0, int64(1<<62), int64(0)
@@ -285,27 +283,13 @@ func (a *analysis) windowAnomaly(ids []string) (Anomaly, bool) {
 	perSeg := map[seg]int{}
 	flows := map[int32]bool{}
 	var ev []Evidence
-	for _, l := range a.m.late {
-		o, nw := int(l.old), int(l.new)
-		if o >= a.nJ || nw >= a.nJ || a.jFlow[o] < 0 || a.jFlow[o] != a.jFlow[nw] || a.jDir[o] != a.jDir[nw] ||
-			a.jLast[o] < 0 || (a.jStatus[o] != stLost && a.jStatus[o] != stNotCaptured) {
-			continue
-		}
-		pi := a.flows[a.jFlow[o]].path[a.jDir[o]]
-		h := a.hops(nw)
-		if pi == nil || len(h) == 0 {
-			continue
-		}
-		first := a.point(h[0])
-		if pi.index(first) <= pi.index(int(a.jLast[o])) {
-			continue
-		}
+	for _, l := range a.lateJoins {
 		n++
 		gapLo, gapHi = min(gapLo, l.gap), max(gapHi, l.gap)
-		perSeg[seg{int(a.jLast[o]), first}]++
-		flows[a.jFlow[o]] = true
+		perSeg[seg{l.last, l.first}]++
+		flows[a.jFlow[l.old]] = true
 		if len(ev) < 10 {
-			ev = append(ev, a.evidence(h[0]))
+			ev = append(ev, a.evidence(a.hops(int(l.new))[0]))
 		}
 	}
 	if n == 0 {
@@ -335,12 +319,12 @@ func (a *analysis) windowAnomaly(ids []string) (Anomaly, bool) {
 	}
 	more := ""
 	if len(a.m.late) >= maxLate {
-		more = "at least "
+		more = fmt.Sprintf(" Only the first %d such sightings were kept: packets split later may still be counted as lost.", maxLate)
 	}
-	detail := fmt.Sprintf("%s%d packets were seen again further along their path %s to %s after their previous sighting, "+
-		"longer than --window %s: each was followed as two journeys, the first counted as lost or not captured where "+
-		"it seemed to end (%s).", more, n, time.Duration(gapLo), time.Duration(gapHi), time.Duration(a.opts.Window),
-		strings.Join(names, ", "))
+	detail := fmt.Sprintf("%d packets were seen again further along their path %s to %s after their previous sighting, "+
+		"longer than --window %s (%s): each was followed as two journeys, joined again and counted once, with the "+
+		"outcome of its second half, not as lost where its first half seemed to end.%s", n, time.Duration(gapLo),
+		time.Duration(gapHi), time.Duration(a.opts.Window), strings.Join(names, ", "), more)
 	an := a.anomaly("window-too-small", "warning", Where{From: w.c.Points[segs[0].from].ID, To: w.c.Points[segs[0].to].ID},
 		flows, ids, n, ev, detail)
 	an.Next = fmt.Sprintf("Re-run with --window %s or more (the default, 1s, fits most captures).", niceCeil(2*gapHi))

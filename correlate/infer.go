@@ -63,8 +63,8 @@ type unreached struct {
 func (w *world) inferPoints() []inferredPoint {
 	anyFile := w.anyFiles()
 	some := false
-	for n, f := range anyFile {
-		some = some || (f != "" && len(w.ipsOf[n]) > 0)
+	for _, f := range anyFile {
+		some = some || f != ""
 	}
 	if !some {
 		return nil
@@ -85,7 +85,7 @@ func (w *world) inferPoints() []inferredPoint {
 				continue
 			}
 			n := w.ctxNodes[o.Ctx][1]
-			if n < 0 || anyFile[n] == "" {
+			if n < 0 || anyFile[n] == "" || len(w.ipsOf[n]) == 0 {
 				continue
 			}
 			if _, owned := w.podOwner[o.Dst]; owned {
@@ -102,6 +102,7 @@ func (w *world) inferPoints() []inferredPoint {
 			}
 		}
 	}
+	w.routedCandidates(anyFile, cand)
 	candNode := make([]bool, len(w.nodes))
 	found := false
 	for n := range cand {
@@ -115,9 +116,42 @@ func (w *world) inferPoints() []inferredPoint {
 	// (a node's own tunnel address answers from the tunnel device; a pod's veth would own it). And an
 	// interface of unknown role where the node's own IP sends ARP or plain IP, or receives plain IP,
 	// is its underlay (without IP-in-IP or VXLAN frames its traffic had no Calico signature).
-	own := func(n int, a uint32) bool { m, ok := w.nodeOfIP[a]; return ok && m == n }
+	// (Every -i any node's interfaces are looked at: a sending node's eth0 carrying only routed pod
+	// traffic is as unsigned as the receiving node's.) Without encapsulated frames a node's IP may be
+	// unknown: an address that sends plain IP with a TTL no router has decremented (64) at a -i any
+	// node's interface of unknown role, and at no other node's, is that node's own.
+	nodeFile := w.filesWith(func(p int) bool { return anyFile[w.pointNode[p]] != "" })
+	sentAt := map[uint32]int{} // address → the one node where it sent with TTL 64 (-1: several)
+	for f, obs := range w.c.Obs {
+		if !nodeFile[f] {
+			continue
+		}
+		for i := range obs {
+			o := &obs[i]
+			p := w.srcPoint[o.Source]
+			if o.Flags&(decode.FlagIPv6|decode.FlagNotIP|decode.FlagARP) != 0 || o.Encap() != decode.EncapNone ||
+				o.TTL != 64 || w.pointRole[p] != decode.RoleUnknown || w.c.Points[p].Iface == "lo" {
+				continue
+			}
+			if _, pod := w.podOwner[o.Src]; pod {
+				continue
+			}
+			n := w.pointNode[p]
+			if m, ok := sentAt[o.Src]; !ok {
+				sentAt[o.Src] = n
+			} else if m != n {
+				sentAt[o.Src] = -1
+			}
+		}
+	}
+	own := func(n int, a uint32) bool {
+		if m, ok := w.nodeOfIP[a]; ok {
+			return m == n
+		}
+		m, ok := sentAt[a]
+		return ok && m == n
+	}
 	underlayOf := map[int]uint32{} // point of unknown role → its node's IP seen on it
-	nodeFile := w.filesWith(func(p int) bool { return candNode[w.pointNode[p]] })
 	for f, obs := range w.c.Obs {
 		if !nodeFile[f] {
 			continue
@@ -129,13 +163,11 @@ func (w *world) inferPoints() []inferredPoint {
 			}
 			p := w.srcPoint[o.Source]
 			n := w.pointNode[p]
-			c := cand[n]
-			if c == nil {
-				continue
-			}
-			delete(c, o.Src)
-			if w.pointRole[p] == decode.RolePodVeth {
-				delete(c, o.Dst)
+			if c := cand[n]; c != nil {
+				delete(c, o.Src)
+				if w.pointRole[p] == decode.RolePodVeth {
+					delete(c, o.Dst)
+				}
 			}
 			if w.pointRole[p] == decode.RoleUnknown && w.c.Points[p].Iface != "lo" && o.Encap() == decode.EncapNone {
 				switch {
@@ -152,8 +184,20 @@ func (w *world) inferPoints() []inferredPoint {
 		ids[p.ID] = i
 	}
 	var out []inferredPoint
+	promote := func(n int) bool {
+		promoted := false
+		for p, ip := range w.c.Points {
+			if a, ok := underlayOf[p]; ok && ip.Node == w.nodes[n] {
+				promoted = true
+				out = append(out, inferredPoint{node: n, iface: ip.Iface, role: decode.RoleUnderlay, existing: p,
+					reason: fmt.Sprintf("; role inferred: %s's own IP %s sends or receives here (its underlay)", w.nodes[n], addrOf(a))})
+			}
+		}
+		return promoted
+	}
 	for n := range w.nodes {
 		if len(cand[n]) == 0 {
+			promote(n) // a node packets came from: its underlay, where its own IP shows, is on their path
 			continue
 		}
 		pods := make([]uint32, 0, len(cand[n]))
@@ -164,8 +208,11 @@ func (w *world) inferPoints() []inferredPoint {
 		first := cand[n][pods[0]]
 		node, file := w.nodes[n], filepath.Base(anyFile[n])
 		how := "IP-in-IP"
-		if first.encap == decode.EncapVXLAN {
+		switch first.encap {
+		case decode.EncapVXLAN:
 			how = "VXLAN"
+		case decode.EncapNone:
+			how = "routed (BGP)"
 		}
 		covers := fmt.Sprintf("%s (-i any) covers every interface of %s and saw no frame on it", file, node)
 		links := w.c.Links[node]
@@ -188,21 +235,17 @@ func (w *world) inferPoints() []inferredPoint {
 			ids[node+"/"+ip.iface] = -1
 			out = append(out, ip)
 		}
-		promoted := false
-		for p, ip := range w.c.Points {
-			if a, ok := underlayOf[p]; ok && ip.Node == node {
-				promoted = true
-				out = append(out, inferredPoint{node: n, iface: ip.Iface, role: decode.RoleUnderlay, existing: p,
-					reason: fmt.Sprintf("; role inferred: %s's own IP %s sends or receives here (its underlay)", node, addrOf(a))})
-			}
-		}
-		if len(w.underlays[n]) == 0 && !promoted {
+		promoted := promote(n)
+		if first.encap == decode.EncapNone {
+			// Routed packets were seen arriving on the node (that is how it became a candidate): its
+			// underlay is captured, and they cross no tunnel.
+		} else if len(w.underlays[n]) == 0 && !promoted {
 			iface, by := name("any:underlay", func(l string) bool { return decode.RoleOfIface(l) == decode.RoleUnderlay })
 			add(inferredPoint{node: n, iface: iface, role: decode.RoleUnderlay, existing: -1, reason: fmt.Sprintf(
 				"inferred%s: the underlay of %s, where packets encapsulated to its IP %s arrive; %s", by, node,
 				addrOf(first.nodeIP), covers)})
 		}
-		if len(w.tunnels[n]) == 0 {
+		if len(w.tunnels[n]) == 0 && first.encap != decode.EncapNone {
 			want := "tunl0"
 			if first.encap == decode.EncapVXLAN {
 				want = "vxlan.calico"
@@ -308,6 +351,51 @@ func (w *world) adoptInferred(inf []inferredPoint) {
 				w.podsOf = map[int][]uint32{}
 			}
 			w.podsOf[p] = ip.pods
+		}
+	}
+}
+
+// routedCandidates adds, for BGP (unencapsulated) pod traffic, the destinations on -i any nodes that
+// no pod-veth owns: a packet from a pod of another node, seen on a -i any node's underlay (or an
+// interface of unknown role) on its way to an address that is neither a node's nor a known pod's,
+// was routed to that node, which is where its pod lives (a Calico node does not route pod traffic
+// on to a third node). Its veth saw no frame, yet the node's capture covered it.
+func (w *world) routedCandidates(anyFile []string, cand []map[uint32]unreached) {
+	files := w.filesWith(func(p int) bool {
+		n := w.pointNode[p]
+		r := w.pointRole[p]
+		return anyFile[n] != "" && (r == decode.RoleUnderlay || r == decode.RoleUnknown)
+	})
+	for f, obs := range w.c.Obs {
+		if !files[f] {
+			continue
+		}
+		for i := range obs {
+			o := &obs[i]
+			if o.Encap() != decode.EncapNone || o.Flags&(decode.FlagIPv6|decode.FlagNotIP|decode.FlagARP|decode.FlagICMPError) != 0 {
+				continue
+			}
+			p := w.srcPoint[o.Source]
+			n := w.pointNode[p]
+			if r := w.pointRole[p]; anyFile[n] == "" || (r != decode.RoleUnderlay && r != decode.RoleUnknown) {
+				continue
+			}
+			sp, fromPod := w.podOwner[o.Src]
+			if !fromPod || w.pointNode[sp] == n {
+				continue // not pod traffic from another node
+			}
+			if _, owned := w.podOwner[o.Dst]; owned {
+				continue
+			}
+			if _, isNode := w.nodeOfIP[o.Dst]; isNode {
+				continue
+			}
+			if cand[n] == nil {
+				cand[n] = map[uint32]unreached{}
+			}
+			if _, ok := cand[n][o.Dst]; !ok && len(cand[n]) < 64 {
+				cand[n][o.Dst] = unreached{encap: decode.EncapNone}
+			}
 		}
 	}
 }

@@ -22,6 +22,7 @@ type jstate struct {
 	nstages  uint8
 	lastNode int16
 	lastG    uint32 // global id of the latest hop's observation
+	id1      int32  // the journey's id + 1: a closed journey's state stays in the ring until its slot is reused
 }
 
 func (j *jstate) visited(s uint32) bool {
@@ -350,7 +351,7 @@ func (m *matcher) step(s *sighting) {
 		m.noteLate(late, e, stage, t, m.next)
 		j := m.newJourney(t)
 		js := m.st(j)
-		*js = jstate{exact: e, exact0: e, loose: loose, lastTs: t}
+		*js = jstate{exact: e, exact0: e, loose: loose, lastTs: t, id1: j + 1}
 		lm.add(loose, j)
 		m.attach(j, s, stage, node)
 		if o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.PayloadLen() > 0 {
@@ -413,10 +414,12 @@ func (m *matcher) offload(j int32, o *decode.Observation, g uint32, t int64, sta
 }
 
 // expired returns how many of a connection's journeys (oldest first) can no longer take part in
-// segmentation offload at t: closed, or opened more than offloadWin before t.
+// segmentation offload at t: opened more than offloadWin before t, or closed with their state gone
+// from the ring. A journey closed by a --window shorter than the kernel's offload (its state still in
+// the ring) stays a candidate, so a GSO frame's later segments are not taken for new packets.
 func (m *matcher) expired(conn []int32, t int64) int {
 	n := 0
-	for n < len(conn) && (conn[n] < m.base || t-m.jT0.at(int(conn[n])) > offloadWin) {
+	for n < len(conn) && ((conn[n] < m.base && m.st(conn[n]).id1 != conn[n]+1) || t-m.jT0.at(int(conn[n])) > offloadWin) {
 		n++
 	}
 	return n

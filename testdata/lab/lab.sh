@@ -23,14 +23,15 @@ PIDS=()
 SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-input-drop tunl0-cali-drop
 	proxy-arp-off no-default-route mtu-blackhole pmtu-discovery clusterip-dnat snat-external
 	underlay-loss clock-skew clock-drift tcp-retransmission two-routers two-routers-drop-r2
-	df-ping-refused healthy-vxlan-offload any-ipip-input-drop any-underlay-drop
+	df-ping-refused healthy-vxlan-offload any-ipip-input-drop any-underlay-drop any-bgp-forward-drop
+	any-bgp-underlay-drop
 	healthy-wireguard wireguard-underlay-loss wireguard-blocked wireguard-mtu-blackhole wireguard-fragmented
 	wireguard-bypass)
 
-# Scenarios calipath cannot follow yet (WireGuard: issue 18). They go to scenarios-pending/, out of
+# Scenarios calipath cannot follow yet (WireGuard: issue 18; any-bgp-underlay-drop: see the README). They go to scenarios-pending/, out of
 # the globs of calipath's lab and report tests; the truth tests read them.
 PENDING=(healthy-wireguard wireguard-underlay-loss wireguard-blocked wireguard-mtu-blackhole wireguard-fragmented
-	wireguard-bypass)
+	wireguard-bypass any-bgp-underlay-drop)
 
 # Addresses: they exist only inside the lab's namespaces.
 NODE_A_IP=192.168.10.2 NODE_B_IP=192.168.20.2 R_A_IP=192.168.10.1 R_B_IP=192.168.20.1
@@ -397,6 +398,7 @@ run_scenario() {
 	two-routers | two-routers-drop-r2) TWO_ROUTERS=1 ;;
 	healthy-vxlan) mode=vxlan ;;
 	healthy-vxlan-offload) mode=vxlan VXLAN_UDPCSUM=1 ;;
+	any-bgp-*) mode=bgp ANY_ONLY=1 ;;
 	any-*) ANY_ONLY=1 ;;
 	healthy-bgp) mode=bgp ;;
 	no-default-route) NO_DEFAULT_A=1 ;;
@@ -421,6 +423,12 @@ run_scenario() {
 		rule router-1 nft add rule ip lab labfwd ip protocol 4 drop
 		;;
 	ipip-input-drop | any-ipip-input-drop) rule node-b iptables -A INPUT -p 4 -j DROP ;;
+	any-bgp-forward-drop) rule node-b iptables -A FORWARD -i eth0 -d "$POD_B_IP" -j DROP ;;
+	any-bgp-underlay-drop)
+		rule router-1 nft add table ip lab
+		rule router-1 nft add chain ip lab labfwd '{ type filter hook forward priority 0; }'
+		rule router-1 nft add rule ip lab labfwd ip daddr "$POD_B_IP" drop
+		;;
 	df-ping-refused) rule pod-a ip link set eth0 mtu 1500 ;;
 	healthy-vxlan-offload)
 		# The veth defaults: checksums offloaded, so the kernel leaves placeholders for the device.

@@ -1,0 +1,267 @@
+package correlate
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/calipath/calipath/decode"
+)
+
+// Captures that stop before a packet's destination, or start after its source.
+//
+// A flow direction's path runs between the points that were captured. A packet that reached the last
+// of them reached its destination only when that point is where the destination lives: the veth of
+// the pod it was sent to, or the node whose own address it was sent to (or any point of a node whose
+// -i any capture covers every interface). A packet last seen anywhere else — the sender's underlay,
+// with no capture of the node it was encapsulated to — left the captured area: whether it arrived is
+// unknown, so it is neither delivered nor lost (status left-captures, counted as not captured). The
+// same holds upstream: a packet first seen at a node's underlay or tunnel, coming from a source whose
+// node nothing captured, was not captured upstream. Both are said in a path-incomplete warning that
+// names where the captures stop and what to capture.
+
+// openEnd is a journey that left the captures after point (left) or entered them at it.
+type openEnd struct {
+	j      int32
+	point  int
+	left   bool
+	addr   string // the packet's destination (left) or source (entered)
+	remote string // the outer address it was encapsulated to (left) or from (entered), "" when plain
+}
+
+// nodeHasAny says whether node n has a -i any capture (which covers every interface of the node).
+func (a *analysis) nodeHasAny(n int) bool {
+	if a.anyOf == nil {
+		a.anyOf = a.w.anyFiles()
+	}
+	return n >= 0 && n < len(a.anyOf) && a.anyOf[n] != ""
+}
+
+// ownAddr says whether address x (v6 or not) is node n's own address.
+func (a *analysis) ownAddr(n int, v6 bool, x uint32) bool {
+	m := a.w.nodeOfIP
+	if v6 {
+		m = a.w.nodeOfIP6
+	}
+	k, ok := m[x]
+	return ok && k == n
+}
+
+// leftCaptures says whether a packet that reached the last point p of its path, as observation g,
+// went on beyond the captures: p is not its destination's pod veth, nor on the node it was sent to
+// (as that node's own address, or on a node a -i any capture covers). It records the open end.
+func (a *analysis) leftCaptures(j int32, p int, g uint32) bool {
+	w := a.w
+	if w.pointRole[p] == decode.RolePodVeth {
+		return false
+	}
+	o, _ := a.obs(g)
+	v6 := o.Flags&decode.FlagIPv6 != 0
+	np := w.pointNode[p]
+	if n := w.nodeOf(v6, o.Dst); n == np && (a.ownAddr(n, v6, o.Dst) || a.nodeHasAny(np)) {
+		return false
+	}
+	if _, owned := w.ownerOf(v6, o.Dst); owned && w.nodeOf(v6, o.Dst) == np {
+		return false // its pod's veth is on this node: the path would end there (kept as it was)
+	}
+	if !w.cluster[np] && len(w.underlays[np]) == 1 && o.Encap() == decode.EncapNone && a.dstAt(np, v6, o.Dst) {
+		return false // a host outside the cluster, captured on its one interface, that answers for the address
+	}
+	e := openEnd{j: j, point: p, left: true, addr: w.addrString(v6, o.Dst)}
+	if o.Encap() != decode.EncapNone {
+		e.remote = w.ctxOf(o).OuterDstAddr().String()
+	}
+	a.openEnds = append(a.openEnds, e)
+	return true
+}
+
+// dstAt says whether a host outside the cluster (node n) is where address x lives: packets from x were
+// first seen at its point with a TTL no router had decremented yet (sent from there).
+func (a *analysis) dstAt(n int, v6 bool, x uint32) bool {
+	if a.srcFirstAt == nil {
+		a.srcFirstAt = map[[2]uint64]bool{}
+		for j := 0; j < a.nJ; j++ {
+			h := a.hops(j)
+			if len(h) == 0 || a.jFlow[j] < 0 {
+				continue
+			}
+			o, _ := a.obs(h[0])
+			if !initialTTL(o.TTL) {
+				continue // routed on the way here: sent from farther away
+			}
+			k := uint64(o.Src)
+			if o.Flags&decode.FlagIPv6 != 0 {
+				k |= 1 << 32
+			}
+			a.srcFirstAt[[2]uint64{uint64(a.w.pointNode[a.point(h[0])]), k}] = true
+		}
+	}
+	k := uint64(x)
+	if v6 {
+		k |= 1 << 32
+	}
+	return a.srcFirstAt[[2]uint64{uint64(n), k}]
+}
+
+// enteredUncaptured records a packet first seen at the first point p of its path, as observation g,
+// that came from beyond the captures: p is not its source's pod veth, and its source is neither that
+// node's own address nor on a node a -i any capture covers.
+func (a *analysis) enteredUncaptured(j int32, p int, g uint32) {
+	w := a.w
+	if w.pointRole[p] == decode.RolePodVeth {
+		return
+	}
+	o, _ := a.obs(g)
+	v6 := o.Flags&decode.FlagIPv6 != 0
+	np := w.pointNode[p]
+	if n := w.nodeOf(v6, o.Src); n == np && (a.ownAddr(n, v6, o.Src) || a.nodeHasAny(np)) {
+		return
+	}
+	if n := w.nodeOf(v6, o.Src); n >= 0 && n != np {
+		return // its source's node was captured: whatever happened upstream shows there
+	}
+	if !w.cluster[np] && o.Encap() == decode.EncapNone && initialTTL(o.TTL) {
+		return // sent by the host outside the cluster that this point is on
+	}
+	e := openEnd{j: j, point: p, addr: w.addrString(v6, o.Src)}
+	if o.Encap() != decode.EncapNone {
+		e.remote = w.ctxOf(o).OuterSrcAddr().String()
+	}
+	a.openEnds = append(a.openEnds, e)
+}
+
+// pathAnomalies says, per point where captures stop (or start) on some flow's path, how many packets
+// left (or entered) the captured area there, headed for (or coming from) where, and what to capture.
+func (a *analysis) pathAnomalies(ids []string) []Anomaly {
+	type key struct {
+		point int
+		left  bool
+	}
+	type group struct {
+		n       int
+		flows   map[int32]bool
+		addrs   map[string]bool
+		remotes map[string]bool
+		ev      []Evidence
+	}
+	groups := map[key]*group{}
+	var keys []key
+	// A piece of a split GSO frame (or a packet split by a short --window) counts as the packet its
+	// source sent: its root, once.
+	parent := map[int32]int32{}
+	for _, ev := range a.m.gso {
+		parent[ev.child] = ev.parent
+	}
+	counted := map[[2]int32]bool{}
+	for _, e := range a.openEnds {
+		root := e.j
+		for a.offloadNew[root] {
+			p, ok := parent[root]
+			if !ok {
+				break
+			}
+			root = p
+		}
+		k := key{e.point, e.left}
+		g := groups[k]
+		if g == nil {
+			g = &group{flows: map[int32]bool{}, addrs: map[string]bool{}, remotes: map[string]bool{}}
+			groups[k] = g
+			keys = append(keys, k)
+		}
+		side := int32(0)
+		if e.left {
+			side = 1
+		}
+		if counted[[2]int32{root, side}] {
+			continue
+		}
+		counted[[2]int32{root, side}] = true
+		g.n++
+		g.flows[a.jFlow[e.j]] = true
+		g.addrs[e.addr] = true
+		if e.remote != "" {
+			g.remotes[e.remote] = true
+		}
+		if len(g.ev) < 10 {
+			h := a.hops(int(e.j))
+			hop := h[0]
+			if e.left {
+				for _, x := range h {
+					if a.point(x) == e.point {
+						hop = x
+					}
+				}
+			}
+			g.ev = append(g.ev, a.evidence(hop))
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].left != keys[j].left {
+			return keys[i].left
+		}
+		return keys[i].point < keys[j].point
+	})
+	list := func(m map[string]bool) string {
+		s := sortedKeys(m)
+		if len(s) > 4 {
+			s = append(s[:4], "…")
+		}
+		return strings.Join(s, ", ")
+	}
+	var out []Anomaly
+	for _, k := range keys {
+		g := groups[k]
+		pt := a.w.c.Points[k.point].ID
+		where := "whose node none of the captures shows"
+		if len(g.remotes) > 0 {
+			where = "encapsulated to " + list(g.remotes) + ", a node no capture was given of"
+		}
+		var detail, next string
+		if k.left {
+			detail = fmt.Sprintf("%d packets were last seen at %s, headed for %s (%s): the "+
+				"captures stop there, so whether they arrived is unknown. They are counted as not captured (status "+
+				"left-captures), neither delivered nor lost.", g.n, pt, list(g.addrs), where)
+			next = "Capture on the receiving node too — its eth0, its tunnel device (tunl0 or vxlan.calico; none in BGP " +
+				"mode) and the destination pod's cali interface, or tcpdump -i any there — and give those files with these " +
+				"(--node-ip NODE=IP says which node an address is, where the captures cannot)."
+		} else {
+			where = "whose node none of the captures shows"
+			if len(g.remotes) > 0 {
+				where = "encapsulated by " + list(g.remotes) + ", a node no capture was given of"
+			}
+			detail = fmt.Sprintf("%d packets were first seen at %s, coming from %s (%s): not "+
+				"captured upstream, so where they came from and what happened on the way is unknown.",
+				g.n, pt, list(g.addrs), where)
+			next = "Capture on the sending node too — the source pod's cali interface, its tunnel device and its " +
+				"eth0, or tcpdump -i any there — and give those files with these."
+		}
+		an := a.anomaly("path-incomplete", "warning", Where{Point: pt}, g.flows, ids, g.n, g.ev, detail)
+		an.Next = next
+		out = append(out, an)
+	}
+	return out
+}
+
+// initialTTL says whether a TTL is one that hosts send with (Linux 64, Windows 128, some 255): a packet
+// that carries it has crossed no router.
+func initialTTL(ttl uint8) bool { return ttl == 64 || ttl == 128 || ttl == 255 }
+
+// onlyAny says whether every frame of point p came from -i any captures (LINUX_SLL2 interface
+// indexes, or a point named "any"), which cover the interface for the capture's whole span.
+func (a *analysis) onlyAny(p int) bool {
+	w := a.w
+	if w.pointRole[p] == decode.RoleAny {
+		return true
+	}
+	srcs := w.c.Points[p].Sources
+	for _, s := range srcs {
+		if int(s) >= len(w.c.Sources) {
+			return false
+		}
+		if ix := w.c.Sources[s].IfIndex; ix == -1 || ix == decode.IfOverflow {
+			return false
+		}
+	}
+	return len(srcs) > 0
+}
