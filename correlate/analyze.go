@@ -1167,7 +1167,7 @@ func (a *analysis) journeyOut(j int, status, lastSeen, next string) Journey {
 		t := a.m.corrected(o)
 		p := a.w.srcPoint[o.Source]
 		hop := Hop{Point: w.c.Points[p].ID, File: w.c.Files[f].Path, Frame: o.Frame, Ts: t, TTL: o.TTL,
-			Encap: o.Encap().String()}
+			Encap: o.Encap().String(), Len: o.Len, TCPFlags: hopTCPFlags(o)}
 		if prev != nil {
 			hop.DeltaNs = t - prevTs
 			hop.Changes = a.changes(prev, o)

@@ -283,4 +283,8 @@ type Hop struct {
 	Encap   string   `json:"encap"`
 	Changes []string `json:"changes,omitempty"`
 	Dup     int      `json:"dup,omitempty"` // further copies of the frame at this point
+	// Len is the innermost IP packet's total length (a GSO frame: the IP bytes captured), and
+	// TCPFlags its TCP flags as tcpdump prints them ("S.", "P."; empty when not TCP).
+	Len      uint16 `json:"len,omitempty"`
+	TCPFlags string `json:"tcp_flags,omitempty"`
 }

@@ -9,9 +9,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/calipath/calipath/correlate"
-	"github.com/calipath/calipath/internal/safetext"
 )
 
 const htmlCSS = `
@@ -19,6 +19,8 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color
 header{background:#1d3557;color:#fff;padding:14px 28px}
 header h1{margin:0;font-size:20px}
 header p{margin:4px 0 0;opacity:.85}
+header a{color:#fff}
+.ladder-note{color:#555;margin:0 0 4px}
 main{padding:8px 28px 40px;max-width:1500px}
 h2{font-size:17px;margin:26px 0 8px;border-bottom:1px solid #d5d9df;padding-bottom:4px}
 h3{font-size:15px;margin:14px 0 4px}
@@ -39,6 +41,21 @@ svg text{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:11px}
 .cards{display:flex;gap:12px;flex-wrap:wrap;margin:14px 0}
 .card{background:#fff;border:1px solid #dde1e6;padding:8px 14px;min-width:120px}
 .card b{display:block;font-size:20px}
+@media print{
+body{background:#fff;font-size:11px}
+header{background:#fff;color:#000;border-bottom:2px solid #1d3557;padding:0 0 6px}
+header a,.ev a{color:inherit;text-decoration:none}
+main{padding:0;max-width:none}
+section.brk{break-before:page}
+h2,h3,.ladder-note{break-after:avoid}
+table{width:100%;table-layout:fixed;font-size:9px}
+th,td{overflow-wrap:anywhere;padding:2px 4px}
+th{cursor:auto;white-space:normal}
+th.sorted-asc::after,th.sorted-desc::after{content:none}
+thead{display:table-header-group}
+tr,.an,.card{break-inside:avoid}
+svg{max-width:100%;height:auto;box-sizing:border-box;break-inside:avoid}
+}
 `
 
 // Sorting: click a header; cells with data-v sort by that number, others by text.
@@ -70,10 +87,11 @@ func cspHash(s string) string {
 	return "sha256-" + base64.StdEncoding.EncodeToString(h[:])
 }
 
-// esc escapes s for HTML text and attributes, after showing its control characters and bidirectional
-// overrides as visible escapes (safetext.Clean): a raw ESC, BEL or C1 byte in the file would run on
-// the terminal of whoever cats it, and U+202E would reverse the rest of the paragraph in the browser.
-func esc(s string) string { return html.EscapeString(safetext.Clean(s)) }
+// esc escapes s for HTML text and attributes. s comes from the view, which showed its control
+// characters and bidirectional overrides as visible escapes already (a raw ESC, BEL or C1 byte in the
+// file would run on the terminal of whoever cats it, and U+202E would reverse the rest of the
+// paragraph in the browser).
+func esc(s string) string { return html.EscapeString(s) }
 
 // hcell is an HTML table cell: text, and for numbers the value to sort by.
 type hcell struct {
@@ -94,20 +112,20 @@ func lc(l correlate.Latency, ns int64) hcell {
 	return dc(ns)
 }
 
-func hTable(w io.Writer, headers []string, rows [][]hcell, rowClass func(int) string) {
+// hTable writes a sortable table; rowAttr (may be nil) gives each row's attributes, such as
+// ` class="lossy"` or ` id="in-2"`.
+func hTable(w io.Writer, headers []string, rows [][]hcell, rowAttr func(int) string) {
 	fmt.Fprint(w, "<table class=\"sortable\"><thead><tr>")
 	for _, h := range headers {
 		fmt.Fprintf(w, "<th>%s</th>", esc(h))
 	}
 	fmt.Fprint(w, "</tr></thead><tbody>\n")
 	for i, r := range rows {
-		cls := ""
-		if rowClass != nil {
-			if c := rowClass(i); c != "" {
-				cls = ` class="` + c + `"`
-			}
+		attr := ""
+		if rowAttr != nil {
+			attr = rowAttr(i)
 		}
-		fmt.Fprintf(w, "<tr%s>", cls)
+		fmt.Fprintf(w, "<tr%s>", attr)
 		for _, c := range r {
 			if c.num {
 				fmt.Fprintf(w, `<td class="n" data-v="%d">%s</td>`, c.v, esc(c.s))
@@ -127,8 +145,28 @@ func writeHTML(w io.Writer, v *view) {
 	fmt.Fprintf(w, "<meta http-equiv=\"Content-Security-Policy\" content=\"%s\">\n", htmlCSP)
 	fmt.Fprintf(w, "<meta name=\"viewport\" content=\"width=device-width\">\n<title>calipath report</title>\n")
 	fmt.Fprintf(w, "<style>%s</style></head><body>\n", htmlCSS)
-	fmt.Fprintf(w, "<header><h1>calipath report</h1><p>%s &middot; mode %s &middot; %d capture points in %d files</p></header>\n<main>\n",
+	fmt.Fprintf(w, "<header><h1>calipath report</h1><p>%s &middot; mode %s &middot; %d capture points in %d files</p>\n",
 		esc(r.Schema), esc(orDash(r.Mode)), len(r.Points), len(r.Inputs))
+	if v.timeFrom != 0 {
+		to := clock(v.timeTo)
+		if to[:10] == clock(v.timeFrom)[:10] {
+			to = to[11:] // the same day
+		}
+		fmt.Fprintf(w, "<p class=\"range\">Captured %s – %s UTC (%s), clock-corrected</p>\n", esc(clock(v.timeFrom)), esc(to),
+			esc(dur(v.timeTo-v.timeFrom)))
+	}
+	if len(v.inputs) > 0 {
+		var in []string
+		for _, f := range v.inputs {
+			in = append(in, fmt.Sprintf(`<a href="#in-%d" title="%s">%s</a>`, v.fileIndex[f], esc(f), esc(v.label(f))))
+		}
+		more := ""
+		if v.moreInputs > 0 {
+			more = fmt.Sprintf(" and %d more", v.moreInputs)
+		}
+		fmt.Fprintf(w, "<p class=\"inputs\">Inputs: %s%s</p>\n", strings.Join(in, ", "), more)
+	}
+	fmt.Fprint(w, "</header>\n<main>\n")
 	fmt.Fprint(w, "<div class=\"cards\">")
 	for _, c := range []struct {
 		label string
@@ -148,21 +186,34 @@ func writeHTML(w io.Writer, v *view) {
 	}
 	if v.filter != nil {
 		fmt.Fprintf(w, "<p>Filter <code>%s</code>: %d of %d flows match; segments and clocks cover all traffic.</p>\n",
-			esc(fmt.Sprint(v.filter)), v.nFlows, len(r.Flows))
+			esc(v.filterText), v.nFlows, len(r.Flows))
 	}
 
+	// Sections: printed, the main ones start a page (htmlCSS's print rules).
+	open := false
+	section := func(pageBreak bool) {
+		if open {
+			fmt.Fprint(w, "</section>\n")
+		}
+		if pageBreak {
+			fmt.Fprint(w, "<section class=\"brk\">\n")
+		} else {
+			fmt.Fprint(w, "<section>\n")
+		}
+		open = true
+	}
+	section(false)
 	fmt.Fprint(w, "<h2>Path</h2>\n<p>Packets as sent, latency per frame.</p>\n")
 	if len(v.paths) == 0 {
 		fmt.Fprint(w, "<p>No flow crossed two capture points.</p>\n")
 	}
 	for i, pv := range v.paths {
-		if i == 4 {
-			fmt.Fprintf(w, "<p>%d more paths; see the segment table.</p>\n", len(v.paths)-4)
-			break
-		}
 		pathSVG(w, v, pv, i)
 	}
-	if off := v.offPath(4); len(off) > 0 {
+	if v.morePaths > 0 {
+		fmt.Fprintf(w, "<p>%d more paths; see the segment table.</p>\n", v.morePaths)
+	}
+	if off := v.offPath; len(off) > 0 {
 		fmt.Fprint(w, "<p>Losses on segments not drawn above:</p><ul>\n")
 		for _, sg := range off {
 			fmt.Fprintf(w, "<li><span class=\"mono\">%s → %s</span> (%s): %s</li>\n", esc(sg.From), esc(sg.To), esc(sg.Kind), esc(segLine(sg)))
@@ -170,6 +221,7 @@ func writeHTML(w io.Writer, v *view) {
 		fmt.Fprint(w, "</ul>\n")
 	}
 
+	section(true)
 	fmt.Fprint(w, "<h2>Anomalies, most severe first</h2>\n")
 	if len(v.anomalies) == 0 {
 		fmt.Fprint(w, "<p>None.</p>\n")
@@ -177,7 +229,7 @@ func writeHTML(w io.Writer, v *view) {
 	for _, a := range v.anomalies {
 		explain, next := a.Message, a.Next
 		fmt.Fprintf(w, "<div class=\"an %s\"><div><span class=\"sev\">%s</span><b>%s</b> at <span class=\"mono\">%s</span>",
-			esc(a.Severity), esc(a.Severity), esc(a.Kind), esc(place(a.Where)))
+			esc(a.Severity), esc(a.Severity), esc(a.Kind), esc(a.place))
 		if a.Count > 0 {
 			fmt.Fprintf(w, " (%d)", a.Count)
 		}
@@ -185,19 +237,24 @@ func writeHTML(w io.Writer, v *view) {
 		if next != "" {
 			fmt.Fprintf(w, "<div class=\"next\"><b>Next:</b> %s</div>", esc(next))
 		}
-		if len(a.Flows) > 0 {
-			fmt.Fprintf(w, "<div class=\"ev\">Flows: %s</div>", esc(strings.Join(a.Flows, " ")))
-		}
-		if len(a.Evidence) > 0 {
-			var ev []string
-			for _, e := range a.Evidence {
-				ev = append(ev, "<code>"+esc(evidence(e))+"</code>")
+		if len(a.flows) > 0 {
+			more := ""
+			if a.moreFlows > 0 {
+				more = fmt.Sprintf(" and %d more", a.moreFlows)
 			}
-			fmt.Fprintf(w, "<div class=\"ev\">Frames: %s</div>", strings.Join(ev, " "))
+			fmt.Fprintf(w, "<div class=\"ev\">Flows: %s%s</div>", esc(strings.Join(a.flows, " ")), more)
+		}
+		if len(a.evidence) > 0 {
+			fmt.Fprintf(w, "<div class=\"ev\">Frames: %s", frameList(v, a.evidence))
+			if a.moreEvidence > 0 {
+				fmt.Fprintf(w, "; and %d more", a.moreEvidence)
+			}
+			fmt.Fprint(w, "</div>")
 		}
 		fmt.Fprint(w, "</div>\n")
 	}
 
+	section(true)
 	fmt.Fprint(w, "<h2>Segments</h2>\n<p>Packets as sent, latency per frame.</p>\n")
 	var rows [][]hcell
 	for _, sg := range r.Segments {
@@ -208,11 +265,12 @@ func writeHTML(w io.Writer, v *view) {
 	hTable(w, []string{"segment", "kind", "packets", "delivered", "lost", "not captured", "min", "p50", "p90", "p99", "max"}, rows,
 		func(i int) string {
 			if r.Segments[i].Lost > 0 {
-				return "lossy"
+				return ` class="lossy"`
 			}
 			return ""
 		})
 
+	section(true)
 	if v.nFlows > len(v.flows) {
 		fmt.Fprintf(w, "<h2>Flows, worst %d of %d</h2>\n", len(v.flows), v.nFlows)
 	} else {
@@ -222,18 +280,14 @@ func writeHTML(w io.Writer, v *view) {
 	rows = nil
 	for i := range v.flows {
 		f := &v.flows[i]
-		var nat []string
-		for _, n := range f.NAT {
-			nat = append(nat, n.Kind+" "+n.From+" → "+n.To)
-		}
 		rows = append(rows, []hcell{tc(f.ID), tc(f.Proto), tc(f.Src.String()), tc(f.Dst.String()), nc(f.Packets), nc(f.Lost),
-			nc(f.NotCaptured), nc(f.Retransmissions), nc(f.Resets), lc(f.LatencyNs, f.LatencyNs.P50), lc(f.LatencyNs, f.LatencyNs.P99), tc(lostAt(f)),
-			tc(strings.Join(nat, "; "))})
+			nc(f.NotCaptured), nc(f.Retransmissions), nc(f.Resets), lc(f.LatencyNs, f.LatencyNs.P50), lc(f.LatencyNs, f.LatencyNs.P99), tc(lostAt(&f.Flow)),
+			tc(f.nat)})
 	}
 	hTable(w, []string{"flow", "proto", "client", "server", "packets", "lost", "not captured", "retrans", "resets", "p50", "p99",
 		"lost at", "NAT"}, rows, func(i int) string {
 		if v.flows[i].Lost > 0 {
-			return "lossy"
+			return ` class="lossy"`
 		}
 		return ""
 	})
@@ -246,13 +300,15 @@ func writeHTML(w io.Writer, v *view) {
 		f := &v.flows[i]
 		if js := v.flowJourneys(f.ID); len(js) > 0 && len(f.Path) >= 2 {
 			if ladders == 0 {
+				section(true)
 				fmt.Fprint(w, "<h2>Ladder diagrams of the worst flows</h2>\n")
 			}
-			ladderSVG(w, f, js, v.rungs, ladders)
+			ladderSVG(w, v, &f.Flow, js, v.rungs, ladders)
 			ladders++
 		}
 	}
 
+	section(true)
 	fmt.Fprint(w, "<h2>Capture points</h2>\n")
 	rows = nil
 	for _, p := range r.Points {
@@ -260,6 +316,7 @@ func writeHTML(w io.Writer, v *view) {
 	}
 	hTable(w, []string{"node", "interface", "role", "pod", "frames", "why"}, rows, nil)
 
+	section(false)
 	fmt.Fprint(w, "<h2>Clocks</h2>\n")
 	rows = nil
 	for _, c := range r.Clocks {
@@ -268,6 +325,7 @@ func writeHTML(w io.Writer, v *view) {
 	}
 	hTable(w, []string{"node", "offset", "bound", "drift (ppm)", "method", "samples"}, rows, nil)
 
+	section(false)
 	fmt.Fprint(w, "<h2>Mode and nodes</h2>\n")
 	rows = nil
 	for _, m := range r.Modes {
@@ -284,6 +342,7 @@ func writeHTML(w io.Writer, v *view) {
 	hTable(w, []string{"node", "IP", "why"}, rows, nil)
 
 	if len(r.ARP) > 0 {
+		section(false)
 		fmt.Fprint(w, "<h2>ARP</h2>\n")
 		rows = nil
 		for _, a := range r.ARP {
@@ -293,15 +352,20 @@ func writeHTML(w io.Writer, v *view) {
 		hTable(w, []string{"point", "requests", "replies", "proxy replies", "unanswered", "wrong MAC", "gratuitous", "p50", "max"}, rows, nil)
 	}
 	if len(v.icmp) > 0 {
+		section(false)
 		fmt.Fprint(w, "<h2>ICMP errors</h2>\n")
 		rows = nil
 		for _, ic := range v.icmp {
 			rows = append(rows, []hcell{tc(ic.Point), tc(fmt.Sprintf("%d/%d", ic.Type, ic.Code)), nc(int(ic.MTU)), tc(ic.Src),
-				tc(ic.Dst), tc(ic.Quoted), tc(ic.Flow), tc(evidence(ic.Evidence))})
+				tc(ic.Dst), tc(ic.Quoted), tc(ic.Flow), tc(v.label(ic.Evidence.File) + ":" + itoa(int(ic.Evidence.Frame)))})
+		}
+		if v.moreICMP > 0 {
+			rows = append(rows, []hcell{tc(fmt.Sprintf("%d more", v.moreICMP))})
 		}
 		hTable(w, []string{"point", "type/code", "MTU", "from", "to", "quotes", "flow", "frame"}, rows, nil)
 	}
 
+	section(false)
 	fmt.Fprint(w, "<h2>Inputs</h2>\n")
 	rows = nil
 	for _, in := range r.Inputs {
@@ -312,9 +376,35 @@ func writeHTML(w io.Writer, v *view) {
 		rows = append(rows, []hcell{tc(in.File), tc(f), tc(strings.Join(in.LinkTypes, ", ")), nc(in.Records), nc(in.Skipped),
 			nc(in.Damaged), tc(strings.Join(in.Errors, "; "))})
 	}
-	hTable(w, []string{"file", "format", "link types", "records", "skipped", "damaged", "errors"}, rows, nil)
-	fmt.Fprintf(w, "</main>\n<script>%s</script>\n</body></html>\n", htmlJS)
+	hTable(w, []string{"file", "format", "link types", "records", "skipped", "damaged", "errors"}, rows,
+		func(i int) string { return fmt.Sprintf(` id="in-%d"`, i) })
+	fmt.Fprintf(w, "</section>\n</main>\n<script>%s</script>\n</body></html>\n", htmlJS)
 }
+
+// frameList names each file of a frame list once, linked to its row in the inputs table (which
+// gives its path), followed by its frames: "node-a-eth0.pcap: 3, 7; node-b-eth0.pcap: 12".
+func frameList(v *view, ev []correlate.Evidence) string {
+	var files []string
+	frames := map[string][]string{}
+	for _, e := range ev {
+		if _, ok := frames[e.File]; !ok {
+			files = append(files, e.File)
+		}
+		frames[e.File] = append(frames[e.File], strconv.FormatUint(uint64(e.Frame), 10))
+	}
+	var out []string
+	for _, f := range files {
+		name := "<code>" + esc(v.label(f)) + "</code>"
+		if i, ok := v.fileIndex[f]; ok {
+			name = fmt.Sprintf(`<a href="#in-%d" title="%s">%s</a>`, i, esc(f), name)
+		}
+		out = append(out, name+": "+strings.Join(frames[f], ", "))
+	}
+	return strings.Join(out, "; ")
+}
+
+// clock formats corrected ns since the epoch as a UTC date and time with µs.
+func clock(ns int64) string { return time.Unix(0, ns).UTC().Format("2006-01-02 15:04:05.000000") }
 
 // sevColor is the stroke colour of a segment by the most severe anomaly on it.
 func sevColor(sev string, lost bool) string {
@@ -327,9 +417,10 @@ func sevColor(sev string, lost bool) string {
 	return "#2e7d32"
 }
 
-// pathSVG draws a path left to right: nodes as boxes holding their capture points, and between two
-// points the segment in each direction (→ above, ← below), coloured by loss and labelled with packets,
-// losses and median latency.
+// pathSVG draws a path left to right: nodes as boxes holding their capture points, each with the
+// frames the path's flows had there, and between two points the segment in each direction (→ above,
+// ← below), coloured by loss and labelled with what the path's flows lost there. It counts the path's
+// flows only; the segment table counts all traffic.
 func pathSVG(w io.Writer, v *view, pv pathView, id int) {
 	const boxW, boxH, top = 124, 44, 96
 	n := len(pv.points)
@@ -341,13 +432,12 @@ func pathSVG(w io.Writer, v *view, pv pathView, id int) {
 	height := top + boxH + 70
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img">`, width, height, width, height)
 	fmt.Fprintf(w, `<defs><marker id="ah%d" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="11" markerHeight="11" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker></defs>`, id)
-	fl := pv.flows
 	more := ""
-	if len(fl) > 12 {
-		fl, more = fl[:12], fmt.Sprintf(" +%d", len(pv.flows)-12)
+	if pv.moreFlows > 0 {
+		more = fmt.Sprintf(" +%d", pv.moreFlows)
 	}
-	fmt.Fprintf(w, `<text x="20" y="16" font-weight="bold">%s → %s</text><text x="20" y="30" fill="#555">flows %s%s</text>`,
-		esc(pv.points[0]), esc(pv.points[n-1]), esc(strings.Join(fl, " ")), esc(more))
+	fmt.Fprintf(w, `<text x="20" y="16" font-weight="bold">%s → %s</text><text x="20" y="30" fill="#555">flows %s%s: %s</text>`,
+		esc(pv.points[0]), esc(pv.points[n-1]), esc(strings.Join(pv.flows, " ")), esc(more), esc(pv.summary()))
 	x := func(i int) int { return 20 + i*(boxW+gap) }
 	nodes, byNode := nodesOf(pv.points)
 	k := 0
@@ -381,49 +471,46 @@ func pathSVG(w io.Writer, v *view, pv pathView, id int) {
 			sub = pod
 		}
 		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#555">%s</text></g>`, x(i)+boxW/2, top+34, esc(sub))
+		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#333">%d frames</text>`, x(i)+boxW/2, top+boxH+14, pv.seen[p])
 	}
-	for i := 0; i+1 < n; i++ {
-		a, b := pv.points[i], pv.points[i+1]
+	for i, st := range pv.steps {
+		a, b := st.from, st.to
 		xa, xb := x(i)+boxW, x(i+1)
-		for d, seg := range []*correlate.Segment{v.segs[[2]string{a, b}], v.segs[[2]string{b, a}]} {
+		for d := 0; d < 2; d++ {
 			y := top + 14 + d*18
-			key := [2]string{a, b}
+			key, sev, arrow, lost, own, seg, line := [2]string{a, b}, st.fwdSev, "→ ", st.fwdLost, st.fwdOwn, st.fwd, st.fwdLine()
 			if d == 1 {
-				key = [2]string{b, a}
+				key, sev, arrow, lost, own, seg, line = [2]string{b, a}, st.backSev, "← ", st.backLost, st.backOwn, st.back, st.backLine()
 			}
-			col := "#b0bec5"
-			dash := ` stroke-dasharray="3 3"`
-			label := "no packets"
-			if seg != nil {
-				col, dash = sevColor(v.segSev[key], seg.Lost > 0), ""
-				label = fmt.Sprintf("%d pkts, %d lost", seg.Packets, seg.Lost)
+			col, dash := sevColor(sev, lost > 0), ""
+			label, note := lossLine(lost), "of these flows; the segment is shared"
+			if own {
+				note = ""
+				if seg == nil {
+					col, dash, label = "#b0bec5", ` stroke-dasharray="3 3"`, "no packets"
+				} else {
+					label = fmt.Sprintf("%d pkts, %d lost", seg.Packets, seg.Lost)
+					if seg.Delivered > 0 {
+						note = "p50 " + dur(seg.LatencyNs.P50)
+					}
+				}
 			}
 			x1, x2 := xa+4, xb-4
 			if d == 1 {
 				x1, x2 = x2, x1
 			}
 			fmt.Fprintf(w, `<g><title>%s → %s: %s</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="3"%s marker-end="url(#ah%d)"/></g>`,
-				esc(key[0]), esc(key[1]), esc(segLine(seg)), x1, y, x2, y, col, dash, id)
+				esc(key[0]), esc(key[1]), esc(line), x1, y, x2, y, col, dash, id)
 			ly := top - 44
 			if d == 1 {
 				ly = top + boxH + 22
 			}
-			arrow := "→ "
-			if d == 1 {
-				arrow = "← "
-			}
 			fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="%s">%s</text>`, (xa+xb)/2, ly, col, esc(arrow+label))
-			if seg != nil && seg.Delivered > 0 {
-				fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#333">p50 %s</text>`, (xa+xb)/2, ly+13, esc(dur(seg.LatencyNs.P50)))
+			if note != "" {
+				fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#333" font-size="10">%s</text>`, (xa+xb)/2, ly+13, esc(note))
 			}
 		}
-		kind := ""
-		if sg := v.segs[[2]string{a, b}]; sg != nil {
-			kind = sg.Kind
-		} else if sg := v.segs[[2]string{b, a}]; sg != nil {
-			kind = sg.Kind
-		}
-		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#777" font-style="italic">%s</text>`, (xa+xb)/2, top+boxH+52, esc(kind))
+		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#777" font-style="italic">%s</text>`, (xa+xb)/2, top+boxH+52, esc(st.kind))
 	}
 	fmt.Fprint(w, "</svg>\n")
 }
@@ -431,7 +518,7 @@ func pathSVG(w io.Writer, v *view, pv pathView, id int) {
 // ladderSVG draws a flow's packets as a ladder: one column per capture point in path order, one row
 // per packet, an arrow per hop; a lost packet's last arrow ends, crossed, between the point it was
 // last seen at and the one expected next.
-func ladderSVG(w io.Writer, f *correlate.Flow, js []correlate.Journey, rungs, id int) {
+func ladderSVG(w io.Writer, v *view, f *correlate.Flow, js []correlate.Journey, rungs, id int) {
 	col := map[string]int{}
 	for i, p := range f.Path {
 		col[p] = i
@@ -453,14 +540,26 @@ func ladderSVG(w io.Writer, f *correlate.Flow, js []correlate.Journey, rungs, id
 		}
 		js = sel
 	}
-	const colW, left, top, rowH = 150, 30, 56, 22
+	// Each row is labelled with the packet's time (from the first packet shown), TCP flags and IP
+	// length, and each arrow with its hop's latency: printed, not only on hover, so that a
+	// screenshot or a printout keeps them.
+	const colW, labelW, top, rowH = 150, 236, 56, 24
 	n := len(f.Path)
-	width := left*2 + (n-1)*colW + 120
+	width := labelW + 60 + (n-1)*colW + 90
 	height := top + len(js)*rowH + 20
-	x := func(i int) int { return left + 60 + i*colW }
+	x := func(i int) int { return labelW + 60 + i*colW }
+	var t0 int64
+	if len(js) > 0 && len(js[0].Hops) > 0 {
+		t0 = js[0].Hops[0].Ts
+	}
 	fmt.Fprintf(w, `<h3>%s %s %s → %s</h3>`, esc(f.ID), esc(f.Proto), esc(f.Src.String()), esc(f.Dst.String()))
+	if t0 != 0 {
+		fmt.Fprintf(w, `<p class="ladder-note">Times from the first packet shown, %s UTC; latency on each arrow.</p>`, esc(clock(t0)))
+	}
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img">`, width, height, width, height)
 	fmt.Fprintf(w, `<defs><marker id="lh%d" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker></defs>`, id)
+	fmt.Fprint(w, `<text x="4" y="32" fill="#555" font-weight="bold">packet</text><text x="128" y="32" text-anchor="end" fill="#555" font-weight="bold">time</text>`+
+		`<text x="140" y="32" fill="#555" font-weight="bold">flags</text><text x="226" y="32" text-anchor="end" fill="#555" font-weight="bold">size</text>`)
 	for i, p := range f.Path {
 		fmt.Fprintf(w, `<text x="%d" y="18" text-anchor="middle" font-weight="bold">%s</text>`, x(i), esc(cut(iface(p), 18)))
 		node, _, _ := strings.Cut(p, "/")
@@ -474,6 +573,14 @@ func ladderSVG(w io.Writer, f *correlate.Flow, js []correlate.Journey, rungs, id
 			dirCol = "#6a1b9a"
 		}
 		fmt.Fprintf(w, `<text x="4" y="%d" fill="#555">#%d</text>`, y+8, j.ID)
+		if len(j.Hops) > 0 {
+			h := j.Hops[0]
+			fmt.Fprintf(w, `<text x="128" y="%d" text-anchor="end" fill="#333">+%s</text>`, y+8, esc(dur(h.Ts-t0)))
+			fmt.Fprintf(w, `<text x="140" y="%d" fill="%s">%s</text>`, y+8, dirCol, esc(h.TCPFlags))
+			if h.Len > 0 {
+				fmt.Fprintf(w, `<text x="226" y="%d" text-anchor="end" fill="#333">%d B</text>`, y+8, h.Len)
+			}
+		}
 		var placed []correlate.Hop
 		for _, h := range j.Hops {
 			if _, ok := col[h.Point]; ok {
@@ -486,8 +593,10 @@ func ladderSVG(w io.Writer, f *correlate.Flow, js []correlate.Journey, rungs, id
 			if ca == cb {
 				continue
 			}
-			fmt.Fprintf(w, `<g><title>journey %d %s: %s → %s %s (%s:%d)</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.6" marker-end="url(#lh%d)"/></g>`,
-				j.ID, esc(j.Dir), esc(a.Point), esc(b.Point), esc(dur(b.Ts-a.Ts)), esc(b.File), b.Frame, x(ca), y, x(cb), y+rowH/2, dirCol, id)
+			fmt.Fprintf(w, `<g><title>journey %d %s: %s → %s %s (%s:%d)</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.6" marker-end="url(#lh%d)"/>`,
+				j.ID, esc(j.Dir), esc(a.Point), esc(b.Point), esc(dur(b.Ts-a.Ts)), esc(v.label(b.File)), b.Frame, x(ca), y, x(cb), y+rowH/2, dirCol, id)
+			fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" font-size="9" fill="%s">%s</text></g>`,
+				(x(ca)+x(cb))/2, y+rowH/4-3, dirCol, esc(dur(b.Ts-a.Ts)))
 		}
 		switch j.Status {
 		case "lost", "not-captured":

@@ -132,3 +132,52 @@ func TestHTMLWellFormed(t *testing.T) {
 		t.Error("no ladder shows a lost packet, though the scenario loses packets")
 	}
 }
+
+// TestHTMLPrint prints the report as Chromium does for a PDF (print media, an A4 page's width):
+// no table or diagram runs past the page's edge, and the main sections start a page.
+func TestHTMLPrint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders in Chromium")
+	}
+	b := chromium(t)
+	for _, name := range []string{"gen-vxlan-dnat", "underlay-loss"} {
+		t.Run(name, func(t *testing.T) {
+			res := loadPage(t, b, string(render(t, scenario(t, name), HTML)), false)
+			for _, p := range res.Problems {
+				t.Errorf("console error: %s", p)
+			}
+			tb, err := b.tab()
+			if err != nil {
+				t.Fatal(err)
+			}
+			// An A4 page at 96 dpi less 1 cm margins: 718 px.
+			if err := b.call(tb.session, "Emulation.setDeviceMetricsOverride", map[string]any{"width": 718, "height": 1000,
+				"deviceScaleFactor": 1, "mobile": false}, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.call(tb.session, "Emulation.setEmulatedMedia", map[string]any{"media": "print"}, nil); err != nil {
+				t.Fatal(err)
+			}
+			defer b.call(tb.session, "Emulation.setEmulatedMedia", map[string]any{"media": ""}, nil)
+			over, err := b.evaluate(`Array.from(document.querySelectorAll("table,svg")).filter(function(e){
+				return e.getBoundingClientRect().right > document.documentElement.clientWidth + 1}).map(function(e){
+				return e.tagName + " " + Math.round(e.getBoundingClientRect().right)}).join(", ")`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if over != "" {
+				t.Errorf("printed, these run past the page's edge (718 px): %s", over)
+			}
+			breaks, err := b.evaluate(`Array.from(document.querySelectorAll("section")).map(function(s){
+				return s.querySelector("h2").textContent.split(",")[0] + ":" + getComputedStyle(s).breakBefore}).join("; ")`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{"Anomalies:page", "Segments:page", "Flows:page", "Capture points:page", "Path:auto", "Clocks:auto"} {
+				if !strings.Contains(breaks, want) {
+					t.Errorf("printed sections %q lack %q", breaks, want)
+				}
+			}
+		})
+	}
+}

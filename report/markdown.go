@@ -7,11 +7,12 @@ import (
 	"strings"
 )
 
-// mdCell escapes a table cell: pipes, newlines and the characters Markdown would format.
+// mdCell escapes a table cell: pipes, newlines and the characters Markdown would format. s comes
+// from the view, sanitised already.
 func mdCell(s string) string {
 	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "*", `\*`, "_", `\_`, "`", "'", "<", "&lt;", ">", "&gt;",
 		"[", `\[`, "]", `\]`, `\`, `\\`) // no [text](link) or ![image](url) from a capture
-	return r.Replace(clean(s, false))
+	return r.Replace(s)
 }
 
 // mdTable writes a pipe table; headers starting with '>' are right-aligned.
@@ -56,7 +57,7 @@ func writeMarkdown(w io.Writer, v *view) {
 	}
 	if v.filter != nil {
 		fmt.Fprintf(w, "- **Filter:** `%s` (%d of %d flows match; segments and clocks cover all traffic)\n",
-			strings.ReplaceAll(clean(fmt.Sprint(v.filter), false), "`", "'"), v.nFlows, len(r.Flows))
+			strings.ReplaceAll(v.filterText, "`", "'"), v.nFlows, len(r.Flows))
 	}
 	fmt.Fprintln(w)
 
@@ -65,28 +66,26 @@ func writeMarkdown(w io.Writer, v *view) {
 		fmt.Fprintf(w, "None.\n\n")
 	}
 	for _, a := range v.anomalies {
-		fmt.Fprintf(w, "### %s: %s at %s\n\n", strings.ToUpper(a.Severity), mdCell(a.Kind), mdCell(place(a.Where)))
+		fmt.Fprintf(w, "### %s: %s at %s\n\n", strings.ToUpper(a.Severity), mdCell(a.Kind), mdCell(a.place))
 		explain, next := a.Message, a.Next
 		fmt.Fprintf(w, "%s\n\n", mdCell(explain))
 		if next != "" {
 			fmt.Fprintf(w, "**Next:** %s\n\n", mdCell(next))
 		}
-		if len(a.Flows) > 0 {
-			fl := a.Flows
+		if len(a.flows) > 0 {
 			more := ""
-			if len(fl) > 20 {
-				fl, more = fl[:20], fmt.Sprintf(" and %d more", len(a.Flows)-20)
+			if a.moreFlows > 0 {
+				more = fmt.Sprintf(" and %d more", a.moreFlows)
 			}
-			fmt.Fprintf(w, "- Flows: %s%s\n", mdCell(strings.Join(fl, ", ")), more)
+			fmt.Fprintf(w, "- Flows: %s%s\n", mdCell(strings.Join(a.flows, ", ")), more)
 		}
-		if len(a.Evidence) > 0 {
+		if len(a.evidence) > 0 {
 			var ev []string
-			for i, e := range a.Evidence {
-				if i == 10 {
-					ev = append(ev, fmt.Sprintf("and %d more", len(a.Evidence)-10))
-					break
-				}
-				ev = append(ev, "`"+strings.ReplaceAll(clean(evidence(e), false), "`", "'")+"`")
+			for _, e := range a.evidence {
+				ev = append(ev, "`"+strings.ReplaceAll(evidence(e), "`", "'")+"`")
+			}
+			if a.moreEvidence > 0 {
+				ev = append(ev, fmt.Sprintf("and %d more", a.moreEvidence))
 			}
 			fmt.Fprintf(w, "- Frames: %s\n", strings.Join(ev, ", "))
 		}
@@ -97,18 +96,17 @@ func writeMarkdown(w io.Writer, v *view) {
 
 	fmt.Fprintf(w, "## Path\n\nPackets as sent, latency per frame.\n\n")
 	var diag bytes.Buffer
-	t := &text{w: &diag, width: 100}
+	t := &text{w: &diag} // a file: nothing is cut
 	if len(v.paths) == 0 {
 		t.line("no flow crossed two capture points")
 	}
-	for i, pv := range v.paths {
-		if i == 4 {
-			t.line(fmt.Sprintf("%d more paths; see the segment table", len(v.paths)-4))
-			break
-		}
+	for _, pv := range v.paths {
 		t.diagram(v, pv)
 	}
-	for _, sg := range v.offPath(4) {
+	if v.morePaths > 0 {
+		t.line(fmt.Sprintf("%d more paths; see the segment table", v.morePaths))
+	}
+	for _, sg := range v.offPath {
 		t.line(fmt.Sprintf("also: %s → %s (%s): %s", sg.From, sg.To, sg.Kind, segLine(sg)))
 	}
 	d := strings.ReplaceAll(diag.String(), "```", "'''")
@@ -134,13 +132,9 @@ func writeMarkdown(w io.Writer, v *view) {
 	rows = nil
 	for i := range v.flows {
 		f := &v.flows[i]
-		var nat []string
-		for _, n := range f.NAT {
-			nat = append(nat, n.Kind+" "+n.From+" → "+n.To)
-		}
 		rows = append(rows, []string{f.ID, f.Proto, f.Src.String(), f.Dst.String(), itoa(f.Packets), itoa(f.Lost),
 			itoa(f.NotCaptured), itoa(f.Retransmissions), itoa(f.Resets), latDur(f.LatencyNs, f.LatencyNs.P50), latDur(f.LatencyNs, f.LatencyNs.P99),
-			lostAt(f), strings.Join(nat, "; ")})
+			lostAt(&f.Flow), f.nat})
 	}
 	mdTable(w, []string{"Flow", "Proto", "Client", "Server", ">Packets", ">Lost", ">Not captured", ">Retrans", ">Resets",
 		">P50", ">P99", "Lost at", "NAT"}, rows)
@@ -198,16 +192,15 @@ func writeMarkdown(w io.Writer, v *view) {
 	if len(v.icmp) > 0 {
 		fmt.Fprintf(w, "## ICMP errors\n\n")
 		rows = nil
-		for i, ic := range v.icmp {
-			if i == 50 {
-				rows = append(rows, []string{fmt.Sprintf("%d more", len(v.icmp)-50)})
-				break
-			}
+		for _, ic := range v.icmp {
 			mtu := ""
 			if ic.MTU > 0 {
 				mtu = itoa(int(ic.MTU))
 			}
 			rows = append(rows, []string{ic.Point, fmt.Sprintf("%d/%d", ic.Type, ic.Code), mtu, ic.Src, ic.Dst, ic.Quoted, ic.Flow, evidence(ic.Evidence)})
+		}
+		if v.moreICMP > 0 {
+			rows = append(rows, []string{fmt.Sprintf("%d more", v.moreICMP)})
 		}
 		mdTable(w, []string{"Point", "Type/code", ">MTU", "From", "To", "Quotes", "Flow", "Frame"}, rows)
 	}

@@ -62,7 +62,7 @@ type Filter interface {
 type Options struct {
 	Format   Format
 	Color    bool   // ANSI colour in the text format
-	Width    int    // columns of the text format (default 100)
+	Width    int    // columns the text format cuts its lines to; 0 (the default) cuts nothing
 	Filter   Filter // nil shows everything
 	MaxFlows int    // flows listed in text, Markdown and HTML (default 25; JSON lists all)
 	Ladders  int    // flows drawn as ladder diagrams in HTML (default 3)
@@ -78,8 +78,19 @@ func WithFormat(f Format) Option { return func(o *Options) { o.Format = f } }
 // WithColor turns ANSI colour in the text format on or off. Use ColorFor to decide.
 func WithColor(on bool) Option { return func(o *Options) { o.Color = on } }
 
-// WithWidth sets the text format's width in columns (at least 60).
-func WithWidth(n int) Option { return func(o *Options) { o.Width = max(n, 60) } }
+// WithWidth sets the width in columns the text format fits its lines to (at least 60), cutting
+// names and reasons that do not fit with "…" (numbers are never cut: the segment table needs 73
+// columns); 0 or less cuts nothing, as a report for a file or a pipe should not. Use TerminalWidth
+// to decide.
+func WithWidth(n int) Option {
+	return func(o *Options) {
+		if n <= 0 {
+			o.Width = 0
+			return
+		}
+		o.Width = max(n, 60)
+	}
+}
 
 // WithFilter shows only the flows, anomalies and journeys f matches. Segments, clocks and the
 // summary always describe the whole capture.
@@ -102,7 +113,7 @@ type Printer struct {
 
 // New returns a Printer writing to w.
 func New(w io.Writer, opts ...Option) *Printer {
-	p := &Printer{w: w, opts: Options{Format: Text, Width: 100, MaxFlows: 25, Ladders: 3, MaxRungs: 48}}
+	p := &Printer{w: w, opts: Options{Format: Text, MaxFlows: 25, Ladders: 3, MaxRungs: 48}}
 	for _, o := range opts {
 		o(&p.opts)
 	}
@@ -113,12 +124,6 @@ func New(w io.Writer, opts ...Option) *Printer {
 func (p *Printer) Print(res *correlate.Result) error {
 	bw := bufio.NewWriterSize(p.w, 64<<10)
 	ew := &errWriter{w: bw}
-	if p.opts.Format != JSON {
-		// Strings from captures (file and interface names, reasons, messages) must not carry
-		// terminal escapes or bidirectional overrides into the report: only the printer's own
-		// styling may. JSON keeps them, escaped (safetext.JSON).
-		res = sanitized(res)
-	}
 	v := newView(res, p.opts)
 	switch p.opts.Format {
 	case JSON:
@@ -159,6 +164,19 @@ func (e *errWriter) Write(b []byte) (int, error) {
 func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && f != nil && term.IsTerminal(f.Fd())
+}
+
+// TerminalWidth returns the width in columns of the terminal w is, or 0 (cut nothing) when w is not a
+// terminal or its size cannot be read.
+func TerminalWidth(w io.Writer) int {
+	if !IsTerminal(w) {
+		return 0
+	}
+	cols, _, err := term.GetSize(w.(*os.File).Fd())
+	if err != nil || cols <= 0 {
+		return 0
+	}
+	return cols
 }
 
 // ColorFor reports whether output to w should be coloured: w is a terminal and NO_COLOR is unset or empty
@@ -203,186 +221,6 @@ func sevRank(s string) int {
 	return len(severityRank)
 }
 
-// view is the Result as shown: filtered and ordered for display, with lookups.
-type view struct {
-	res       *correlate.Result
-	filter    Filter
-	flows     []correlate.Flow // matching flows, worst first
-	nFlows    int              // matching flows before MaxFlows
-	anomalies []correlate.Anomaly
-	icmp      []correlate.ICMPError
-	journeys  map[string][]correlate.Journey // by flow, matching only
-	segs      map[[2]string]*correlate.Segment
-	segSev    map[[2]string]string // most severe anomaly on a segment
-	points    map[string]*correlate.Point
-	paths     []pathView
-	ladders   int // flows drawn as ladders (HTML)
-	rungs     int // packets per ladder
-}
-
-// pathView is one distinct client→server path and the flows that take it.
-type pathView struct {
-	points  []string
-	flows   []string
-	packets int
-}
-
-func newView(res *correlate.Result, o Options) *view {
-	v := &view{res: res, filter: o.Filter, journeys: map[string][]correlate.Journey{},
-		segs: map[[2]string]*correlate.Segment{}, segSev: map[[2]string]string{}, points: map[string]*correlate.Point{},
-		ladders: o.Ladders, rungs: o.MaxRungs}
-	for i := range res.Flows {
-		if v.filter == nil || v.filter.MatchFlow(res, &res.Flows[i]) {
-			v.flows = append(v.flows, res.Flows[i])
-		}
-	}
-	sort.SliceStable(v.flows, func(i, j int) bool { return worse(&v.flows[i], &v.flows[j]) })
-	v.nFlows = len(v.flows)
-	shown := map[string]bool{}
-	for _, f := range v.flows {
-		shown[f.ID] = true
-	}
-	for i := range res.Anomalies {
-		if v.filter == nil || v.filter.MatchAnomaly(res, &res.Anomalies[i]) {
-			v.anomalies = append(v.anomalies, res.Anomalies[i])
-		}
-	}
-	sort.SliceStable(v.anomalies, func(i, j int) bool {
-		a, b := &v.anomalies[i], &v.anomalies[j]
-		if ra, rb := sevRank(a.Severity), sevRank(b.Severity); ra != rb {
-			return ra < rb
-		}
-		return a.Count > b.Count
-	})
-	for _, ic := range res.ICMP {
-		if v.filter == nil || ic.Flow == "" || shown[ic.Flow] {
-			v.icmp = append(v.icmp, ic)
-		}
-	}
-	for i := range res.Journeys {
-		j := &res.Journeys[i]
-		if shown[j.Flow] && (v.filter == nil || v.filter.MatchJourney(res, j)) {
-			v.journeys[j.Flow] = append(v.journeys[j.Flow], *j)
-		}
-	}
-	for i := range res.Segments {
-		s := &res.Segments[i]
-		v.segs[[2]string{s.From, s.To}] = s
-	}
-	for _, a := range res.Anomalies {
-		if a.Where.From == "" {
-			continue
-		}
-		k := [2]string{a.Where.From, a.Where.To}
-		if old, ok := v.segSev[k]; !ok || sevRank(a.Severity) < sevRank(old) {
-			v.segSev[k] = a.Severity
-		}
-	}
-	for i := range res.Points {
-		v.points[res.Points[i].ID] = &res.Points[i]
-	}
-	byPath := map[string]int{}
-	for _, f := range v.flows {
-		if len(f.Path) < 2 {
-			continue
-		}
-		k := strings.Join(f.Path, "\x00")
-		i, ok := byPath[k]
-		if !ok {
-			// The reverse of a known path is the same diagram read the other way.
-			rev := make([]string, len(f.Path))
-			for x, p := range f.Path {
-				rev[len(rev)-1-x] = p
-			}
-			i, ok = byPath[strings.Join(rev, "\x00")]
-		}
-		if !ok {
-			i = len(v.paths)
-			byPath[k] = i
-			v.paths = append(v.paths, pathView{points: f.Path})
-		}
-		v.paths[i].flows = append(v.paths[i].flows, f.ID)
-		v.paths[i].packets += f.Packets
-	}
-	sort.SliceStable(v.paths, func(i, j int) bool { return v.paths[i].packets > v.paths[j].packets })
-	if len(v.flows) > o.MaxFlows && o.Format != JSON {
-		v.flows = v.flows[:o.MaxFlows]
-	}
-	return v
-}
-
-// offPath returns the segments with losses that no drawn path (the first max) shows, in either
-// direction.
-func (v *view) offPath(max int) []*correlate.Segment {
-	drawn := map[[2]string]bool{}
-	for i, pv := range v.paths {
-		if i == max {
-			break
-		}
-		for k := 0; k+1 < len(pv.points); k++ {
-			drawn[[2]string{pv.points[k], pv.points[k+1]}] = true
-			drawn[[2]string{pv.points[k+1], pv.points[k]}] = true
-		}
-	}
-	var out []*correlate.Segment
-	for i := range v.res.Segments {
-		s := &v.res.Segments[i]
-		if s.Lost > 0 && !drawn[[2]string{s.From, s.To}] {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// flowJourneys returns the journeys of a shown flow that the filter matches: from the Result's
-// journeys when it lists them, otherwise rendered on demand.
-func (v *view) flowJourneys(id string) []correlate.Journey {
-	if v.res.Journeys != nil {
-		return v.journeys[id]
-	}
-	var out []correlate.Journey
-	for _, j := range v.res.FlowJourneys(id) {
-		if v.filter == nil || v.filter.MatchJourney(v.res, &j) {
-			out = append(out, j)
-		}
-	}
-	return out
-}
-
-// result returns the Result restricted by the filter (JSON output).
-func (v *view) result() *correlate.Result {
-	if v.filter == nil {
-		return v.res
-	}
-	r := *v.res
-	r.Flows = []correlate.Flow{}
-	keep := map[string]bool{}
-	for _, f := range v.flows {
-		keep[f.ID] = true
-	}
-	for _, f := range v.res.Flows {
-		if keep[f.ID] {
-			r.Flows = append(r.Flows, f)
-		}
-	}
-	r.Anomalies = []correlate.Anomaly{}
-	for i := range v.res.Anomalies {
-		if v.filter.MatchAnomaly(v.res, &v.res.Anomalies[i]) {
-			r.Anomalies = append(r.Anomalies, v.res.Anomalies[i])
-		}
-	}
-	r.ICMP = append([]correlate.ICMPError{}, v.icmp...)
-	if v.res.Journeys != nil {
-		r.Journeys = []correlate.Journey{}
-		for i := range v.res.Journeys {
-			if keep[v.res.Journeys[i].Flow] && v.filter.MatchJourney(v.res, &v.res.Journeys[i]) {
-				r.Journeys = append(r.Journeys, v.res.Journeys[i])
-			}
-		}
-	}
-	return &r
-}
-
 // worse orders flows worst first: lost, then not captured, retransmitted, reset, then larger.
 func worse(a, b *correlate.Flow) bool {
 	switch {
@@ -406,130 +244,4 @@ func flowNum(id string) int {
 		return 1 << 30
 	}
 	return n
-}
-
-// place names where an anomaly is.
-func place(w correlate.Where) string {
-	switch {
-	case w.From != "":
-		return w.From + " → " + w.To
-	case w.Point != "":
-		return w.Point
-	}
-	return w.Node
-}
-
-// dur formats ns for people: 850ns, 21µs, 1.25ms, 3.2s.
-// latDur formats one statistic of a latency summary, "-" when there were no samples.
-func latDur(l correlate.Latency, ns int64) string {
-	if l.N == 0 {
-		return "-"
-	}
-	return dur(ns)
-}
-
-func dur(ns int64) string {
-	neg := ""
-	if ns < 0 {
-		neg, ns = "-", -ns
-	}
-	var s string
-	switch {
-	case ns < 1000:
-		s = strconv.FormatInt(ns, 10) + "ns"
-	case ns < 1_000_000:
-		s = trim3(float64(ns)/1e3) + "µs"
-	case ns < 1_000_000_000:
-		s = trim3(float64(ns)/1e6) + "ms"
-	default:
-		s = trim3(float64(ns)/1e9) + "s"
-	}
-	return neg + s
-}
-
-// trim3 formats x with three significant digits for x in [1, 1000).
-func trim3(x float64) string {
-	switch {
-	case x >= 100:
-		return strconv.FormatFloat(x, 'f', 0, 64)
-	case x >= 10:
-		return strings.TrimSuffix(strings.TrimRight(strconv.FormatFloat(x, 'f', 1, 64), "0"), ".")
-	}
-	return strings.TrimSuffix(strings.TrimRight(strconv.FormatFloat(x, 'f', 2, 64), "0"), ".")
-}
-
-// offset formats a clock offset with its bound.
-func offset(c correlate.Clock) string {
-	if c.Method == "reference" {
-		return "reference"
-	}
-	s := dur(c.OffsetNs)
-	if c.OffsetNs >= 0 {
-		s = "+" + s
-	}
-	switch {
-	case c.BoundNs > 0:
-		s += " ± " + dur(c.BoundNs)
-	case c.BoundNs < 0:
-		s += " (unbounded on one side)"
-	}
-	return s
-}
-
-// evidenceByFile groups frame references by file: "file: 12, 18, 35", at most max frames in all.
-func evidenceByFile(ev []correlate.Evidence, max int) []string {
-	var out []string
-	var files []string
-	frames := map[string][]string{}
-	for i, e := range ev {
-		if i == max {
-			break
-		}
-		if _, ok := frames[e.File]; !ok {
-			files = append(files, e.File)
-		}
-		frames[e.File] = append(frames[e.File], strconv.FormatUint(uint64(e.Frame), 10))
-	}
-	for _, f := range files {
-		out = append(out, f+": "+strings.Join(frames[f], ", "))
-	}
-	if len(ev) > max {
-		out = append(out, fmt.Sprintf("and %d more", len(ev)-max))
-	}
-	return out
-}
-
-// evidence formats a frame reference as file:frame, as Wireshark's "Go to packet" takes it.
-func evidence(e correlate.Evidence) string {
-	return e.File + ":" + strconv.FormatUint(uint64(e.Frame), 10)
-}
-
-// lostAt formats where a flow lost packets.
-func lostAt(f *correlate.Flow) string {
-	var s []string
-	for _, l := range f.LostAt {
-		s = append(s, fmt.Sprintf("%d %s→%s", l.Count, l.From, l.To))
-	}
-	return strings.Join(s, ", ")
-}
-
-// nodesOf returns the nodes of a path in order, each with its points.
-func nodesOf(path []string) (nodes []string, byNode [][]string) {
-	for _, p := range path {
-		n, _, _ := strings.Cut(p, "/")
-		if len(nodes) == 0 || nodes[len(nodes)-1] != n {
-			nodes = append(nodes, n)
-			byNode = append(byNode, nil)
-		}
-		byNode[len(byNode)-1] = append(byNode[len(byNode)-1], p)
-	}
-	return nodes, byNode
-}
-
-// iface returns the interface part of a point ID.
-func iface(id string) string {
-	if _, i, ok := strings.Cut(id, "/"); ok {
-		return i
-	}
-	return id
 }

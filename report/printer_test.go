@@ -41,10 +41,11 @@ func small() *correlate.Result {
 		Flows: []correlate.Flow{
 			{ID: "f1", Proto: "udp", Src: correlate.Endpoint{IP: "192.168.0.1", Port: 5000},
 				Dst: correlate.Endpoint{IP: "192.168.1.1", Port: 53}, Packets: 4, Delivered: 4, LatencyNs: lat,
-				Path: []string{"a/eth0", "b/eth0"}},
+				Path: []string{"a/eth0", "b/eth0"}, PerPoint: []correlate.PointCount{{Point: "a/eth0", Packets: 4}, {Point: "b/eth0", Packets: 4}}},
 			{ID: "f2", Proto: "tcp", Src: correlate.Endpoint{IP: "192.168.0.1", Port: 40000},
 				Dst: correlate.Endpoint{IP: "192.168.1.1", Port: 443}, Packets: 6, Lost: 6, Retransmissions: 2,
-				LostAt: []correlate.LostAt{{From: "a/eth0", To: "b/eth0", Count: 6}}, Path: []string{"a/eth0", "b/eth0"}},
+				LostAt: []correlate.LostAt{{From: "a/eth0", To: "b/eth0", Count: 6}}, Path: []string{"a/eth0", "b/eth0"},
+				PerPoint: []correlate.PointCount{{Point: "a/eth0", Packets: 6}}},
 		},
 		Anomalies: []correlate.Anomaly{
 			{Kind: "clock-skew", Severity: "info", Where: correlate.Where{Node: "b"}, Flows: []string{}, Count: 1,
@@ -85,13 +86,13 @@ Clock offsets (against the reference node)
 
 Path (packets as sent; latency per frame)
 
-  a/eth0 → b/eth0   flows f2 f1
-  a  [eth0]  underlay
+  a/eth0 → b/eth0   flows f2 f1: 10 packets as sent, 4 delivered, 6 lost, 0 not captured
+  a  [eth0]  underlay  (10 frames)
        X  underlay
        X    → 10 pkts, 6 lost; p50 21µs, p99 30µs, max 30µs
        X    ← no packets
        v
-  b  [eth0]  underlay
+  b  [eth0]  underlay  (4 frames)
 
 Segment latency (all traffic, packets as sent; → is client to server)
   SEGMENT          KIND      PKTS  LOST  N/C   MIN   P50   P90   P99   MAX
@@ -132,13 +133,13 @@ const smallMarkdown = "# calipath report\n\n" +
 	"**Next:** Run NTP.\n\n" +
 	"## Path\n\nPackets as sent, latency per frame.\n\n" +
 	"```text\n" +
-	"  a/eth0 → b/eth0   flows f2 f1\n" +
-	"  a  [eth0]  underlay\n" +
+	"  a/eth0 → b/eth0   flows f2 f1: 10 packets as sent, 4 delivered, 6 lost, 0 not captured\n" +
+	"  a  [eth0]  underlay  (10 frames)\n" +
 	"       X  underlay\n" +
 	"       X    → 10 pkts, 6 lost; p50 21µs, p99 30µs, max 30µs\n" +
 	"       X    ← no packets\n" +
 	"       v\n" +
-	"  b  [eth0]  underlay\n" +
+	"  b  [eth0]  underlay  (4 frames)\n" +
 	"```\n\n" +
 	"## Segment latency\n\nAll traffic, per direction; packets as sent, latency per frame.\n\n" +
 	"| Segment | Kind | Packets | Delivered | Lost | Not captured | Min | P50 | P90 | P99 | Max |\n" +
@@ -188,7 +189,7 @@ func TestPrintHTML(t *testing.T) {
 		"<!DOCTYPE html>",
 		`<div class="an error"><div><span class="sev">error</span><b>underlay-drop</b> at <span class="mono">a/eth0 → b/eth0</span> (6)</div>`,
 		`<div class="next"><b>Next:</b> Check the security groups.</div>`,
-		`<code>a-eth0.pcap:3</code> <code>a-eth0.pcap:7</code>`,
+		`Frames: <a href="#in-0" title="a-eth0.pcap"><code>a-eth0.pcap</code></a>: 3, 7</div>`,
 		`<td class="n" data-v="21000">21µs</td>`, // sortable by the number, shown for people
 		`stroke="#c62828"`, // the segment with the error is drawn red
 		`<table class="sortable">`,
@@ -260,9 +261,11 @@ func TestColor(t *testing.T) {
 	// NO_COLOR against a terminal: TestColorFor, with the terminal check injected.
 }
 
-// TestWidth checks that every line of every text golden fits 100 columns, and of a narrower
-// report its width.
+// TestWidth checks that every line of a text report given a width fits it, and that a report
+// given none (a file or a pipe) cuts nothing: every point's reason, node IP's reason and clock
+// method is there whole, however long the line.
 func TestWidth(t *testing.T) {
+	long := 0
 	for _, name := range allScenarios() {
 		t.Run(name, func(t *testing.T) {
 			res := scenario(t, name)
@@ -273,7 +276,35 @@ func TestWidth(t *testing.T) {
 					}
 				}
 			}
+			out := string(render(t, res, Text))
+			if again := string(render(t, res, Text, WithWidth(0))); again != out {
+				t.Error("WithWidth(0) is not the default (no cut)")
+			}
+			var whole []string
+			for _, p := range res.Points {
+				whole = append(whole, p.Reason)
+			}
+			for _, n := range res.NodeIPs {
+				whole = append(whole, "("+n.Reason+")")
+			}
+			for _, c := range res.Clocks {
+				whole = append(whole, c.Method)
+			}
+			for _, w := range whole {
+				if !strings.Contains(out, w) {
+					t.Errorf("the uncut report lacks %q", w)
+				}
+			}
+			for _, l := range strings.Split(out, "\n") {
+				if strings.HasSuffix(l, "…") {
+					t.Errorf("the uncut report cuts a line: %q", l)
+				}
+				long = max(long, len([]rune(l)))
+			}
 		})
+	}
+	if long <= 100 {
+		t.Errorf("no scenario has a line longer than 100 columns (longest %d): the test shows nothing", long)
 	}
 }
 

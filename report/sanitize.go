@@ -4,10 +4,11 @@ import (
 	"reflect"
 
 	"github.com/calipath/calipath/correlate"
+	"github.com/calipath/calipath/internal/safetext"
 )
 
 // sanitized returns a deep copy of res in which every string has its control characters, escape
-// sequences and non-UTF-8 bytes neutralised (see clean). The copy shares res's compact journey state,
+// sequences and non-UTF-8 bytes shown as visible escapes (safetext.Clean). The copy shares res's compact journey state,
 // so FlowJourneys still works on it.
 func sanitized(res *correlate.Result) *correlate.Result {
 	cp := *res
@@ -25,7 +26,7 @@ func sanitized(res *correlate.Result) *correlate.Result {
 func cleanValue(v reflect.Value) reflect.Value {
 	switch v.Kind() {
 	case reflect.String:
-		return reflect.ValueOf(clean(v.String(), false)).Convert(v.Type())
+		return reflect.ValueOf(safetext.Clean(v.String())).Convert(v.Type())
 	case reflect.Struct:
 		out := reflect.New(v.Type()).Elem()
 		out.Set(v)
@@ -62,4 +63,10 @@ func cleanValue(v reflect.Value) reflect.Value {
 		return out
 	}
 	return v
+}
+
+// sanitizedJourneys returns journeys with every string cleaned as sanitized does: journeys rendered
+// on demand from a Result's compact state carry the captures' names as they were.
+func sanitizedJourneys(js []correlate.Journey) []correlate.Journey {
+	return cleanValue(reflect.ValueOf(js)).Interface().([]correlate.Journey)
 }

@@ -6,9 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/calipath/calipath/correlate"
-	"github.com/calipath/calipath/internal/safetext"
 )
 
 // ANSI styles of the text format.
@@ -26,7 +23,18 @@ const (
 type text struct {
 	w     io.Writer
 	color bool
-	width int
+	width int // lines are cut to it; 0 cuts nothing
+}
+
+// proseWidth is the width prose is wrapped to when lines are not cut: wrapping loses nothing.
+const proseWidth = 100
+
+// wrapWidth is the width prose is wrapped to.
+func (t *text) wrapWidth() int {
+	if t.width == 0 {
+		return proseWidth
+	}
+	return t.width
 }
 
 func (t *text) style(code, s string) string {
@@ -41,59 +49,44 @@ func (t *text) heading(s string) {
 	fmt.Fprintln(t.w, t.style(ansiBold, s))
 }
 
-// line writes one line, cut to the width.
+// line writes one line, cut to the width (if any). Its text comes from the view, sanitised already.
 func (t *text) line(s string) {
-	out := clean(cut(s, t.width), t.color)
+	out := s
+	if t.width > 0 {
+		out = cut(s, t.width)
+	}
 	if t.color && strings.Contains(out, "\x1b[") && !strings.HasSuffix(out, ansiReset) {
 		out += ansiReset // the cut may have dropped the style's reset: never let colour bleed on
 	}
 	fmt.Fprintln(t.w, out)
 }
 
-// clean shows control characters and bidirectional overrides, which captures can smuggle into file
-// and interface names, as visible escapes (safetext.Clean) so that they cannot move the cursor,
-// retitle the terminal or reorder the line. With sgr (colour output), colour sequences (ESC [
-// digits/semicolons m) are kept: the report's own styling.
-func clean(s string, sgr bool) string {
-	if !sgr || !strings.Contains(s, "\x1b[") {
-		return safetext.Clean(s)
-	}
-	var b []byte
-	for i := 0; i < len(s); {
-		if j := sgrEnd(s, i); j > i {
-			b = append(b, s[i:j]...)
-			i = j
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n == 1: // a byte that is not UTF-8 (0x9b would be a C1 CSI)
-			b = safetext.AppendByte(b, s[i])
-		case safetext.Unsafe(r):
-			b = safetext.AppendEscape(b, r)
-		default:
-			b = append(b, s[i:i+n]...)
-		}
-		i += n
-	}
-	return string(b)
-}
-
 // wrap writes s word-wrapped to the width, each line starting with indent (the first with first).
 func (t *text) wrap(first, indent, s string) {
 	in := max(utf8.RuneCountInString(first), utf8.RuneCountInString(indent))
-	for _, l := range wrapWords(clean(s, false), t.width-in) {
+	for _, l := range wrapWords(s, t.wrapWidth()-in, t.width > 0) {
 		fmt.Fprintln(t.w, first+l)
 		first = indent
 	}
 }
 
-func wrapWords(s string, width int) []string {
+// wrapWords breaks s into lines of at most width columns at spaces. A word longer than a line is
+// broken inside when hard is set (the report has a width to keep), and left whole otherwise (a
+// file's path stays one piece to copy).
+func wrapWords(s string, width int, hard bool) []string {
 	width = max(width, 20)
 	var out []string
 	var cur strings.Builder
 	n := 0
+	var words []string
 	for _, w := range strings.Fields(s) {
+		for r := []rune(w); hard && len(r) > width; r = r[width:] {
+			words = append(words, string(r[:width]))
+			w = string(r[width:])
+		}
+		words = append(words, w)
+	}
+	for _, w := range words {
 		wl := utf8.RuneCountInString(w)
 		if n > 0 && n+1+wl > width {
 			out = append(out, cur.String())
@@ -195,7 +188,7 @@ func (t *text) table(headers []string, rows [][]string, flex int, rowStyle func(
 	for _, r := range rows {
 		for i := range r {
 			if i < len(widths) {
-				widths[i] = max(widths[i], utf8.RuneCountInString(clean(r[i], false)))
+				widths[i] = max(widths[i], utf8.RuneCountInString(r[i]))
 			}
 		}
 	}
@@ -204,6 +197,9 @@ func (t *text) table(headers []string, rows [][]string, flex int, rowStyle func(
 		total += w + 2
 	}
 	total -= 2
+	if t.width == 0 { // nothing is cut
+		total = 0
+	}
 	if flex >= 0 && flex < len(widths) && total > t.width {
 		cutBy := min(total-t.width, max(widths[flex]-8, 0))
 		widths[flex] -= cutBy
@@ -229,9 +225,9 @@ func (t *text) table(headers []string, rows [][]string, flex int, rowStyle func(
 		for i, w := range widths {
 			c := ""
 			if i < len(r) {
-				c = cut(clean(r[i], false), w)
+				c = cut(r[i], w)
 				if i == flex {
-					c = cutLeft(clean(r[i], false), w)
+					c = cutLeft(r[i], w)
 				}
 			}
 			pad := strings.Repeat(" ", w-utf8.RuneCountInString(c))
@@ -270,13 +266,6 @@ func sevStyle(sev string) string {
 	return ""
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
-
-// unreadCount says how many of the inputs could not be read: "1 of 3 inputs".
-func unreadCount(r *correlate.Result) string {
-	return fmt.Sprintf("%d of %d inputs", len(r.Summary.Unreadable), len(r.Inputs))
-}
-
 func writeText(w io.Writer, v *view, o Options) {
 	t := &text{w: w, color: o.Color, width: o.Width}
 	r := v.res
@@ -293,8 +282,8 @@ func writeText(w io.Writer, v *view, o Options) {
 		}
 	}
 	if v.filter != nil {
-		t.line(fmt.Sprintf("filter: %v (%d of %d flows match; segments and clocks cover all traffic)",
-			v.filter, v.nFlows, len(r.Flows)))
+		t.line(fmt.Sprintf("filter: %s (%d of %d flows match; segments and clocks cover all traffic)",
+			v.filterText, v.nFlows, len(r.Flows)))
 	}
 
 	t.heading("Inputs")
@@ -355,14 +344,13 @@ func writeText(w io.Writer, v *view, o Options) {
 	if len(v.paths) == 0 {
 		t.line("  no flow crossed two capture points")
 	}
-	for i, pv := range v.paths {
-		if i == 4 {
-			t.line(fmt.Sprintf("  %d more paths; see the segment table", len(v.paths)-4))
-			break
-		}
+	for _, pv := range v.paths {
 		t.diagram(v, pv)
 	}
-	for _, sg := range v.offPath(4) {
+	if v.morePaths > 0 {
+		t.line(fmt.Sprintf("  %d more paths; see the segment table", v.morePaths))
+	}
+	for _, sg := range v.offPath {
 		t.wrap("  also lossy: ", "                ", fmt.Sprintf("%s → %s (%s): %s", sg.From, sg.To, sg.Kind, segLine(sg)))
 	}
 
@@ -385,8 +373,8 @@ func writeText(w io.Writer, v *view, o Options) {
 	for i := range v.flows {
 		f := &v.flows[i]
 		nat := ""
-		if len(f.NAT) > 0 {
-			nat = " (" + f.NAT[0].Kind + ")"
+		if f.natKind != "" {
+			nat = " (" + f.natKind + ")"
 		}
 		rows = append(rows, []string{f.ID, f.Proto, f.Src.String() + " → " + f.Dst.String() + nat, itoa(f.Packets),
 			itoa(f.Lost), itoa(f.NotCaptured), itoa(f.Retransmissions), itoa(f.Resets), latDur(f.LatencyNs, f.LatencyNs.P50), latDur(f.LatencyNs, f.LatencyNs.P99)})
@@ -400,7 +388,7 @@ func writeText(w io.Writer, v *view, o Options) {
 		})
 	for i := range v.flows {
 		if f := &v.flows[i]; len(f.LostAt) > 0 {
-			t.wrap("  "+f.ID+" lost: ", "      ", lostAt(f))
+			t.wrap("  "+f.ID+" lost: ", "      ", lostAt(&f.Flow))
 		}
 	}
 
@@ -415,11 +403,7 @@ func writeText(w io.Writer, v *view, o Options) {
 	}
 	if len(v.icmp) > 0 {
 		t.heading("ICMP errors")
-		for i, ic := range v.icmp {
-			if i == 20 {
-				t.line(fmt.Sprintf("  … %d more", len(v.icmp)-20))
-				break
-			}
+		for _, ic := range v.icmp {
 			head := fmt.Sprintf("%s  type %d code %d", ic.Point, ic.Type, ic.Code)
 			if ic.MTU > 0 {
 				head += fmt.Sprintf(" mtu %d", ic.MTU)
@@ -431,6 +415,9 @@ func writeText(w io.Writer, v *view, o Options) {
 			t.wrap("  ", "    ", head)
 			t.wrap("    quotes ", "      ", ic.Quoted+"; frame "+evidence(ic.Evidence))
 		}
+		if v.moreICMP > 0 {
+			t.line(fmt.Sprintf("  … %d more", v.moreICMP))
+		}
 	}
 
 	t.heading("Anomalies (most severe first)")
@@ -439,7 +426,7 @@ func writeText(w io.Writer, v *view, o Options) {
 	}
 	for _, a := range v.anomalies {
 		fmt.Fprintln(t.w)
-		head := fmt.Sprintf("  %-7s %s at %s", strings.ToUpper(a.Severity), a.Kind, place(a.Where))
+		head := fmt.Sprintf("  %-7s %s at %s", strings.ToUpper(a.Severity), a.Kind, a.place)
 		if a.Count > 0 {
 			head += fmt.Sprintf(" (%d)", a.Count)
 		}
@@ -449,15 +436,18 @@ func writeText(w io.Writer, v *view, o Options) {
 		if next != "" {
 			t.wrap("    next: ", "          ", next)
 		}
-		if len(a.Flows) > 0 {
-			fl := a.Flows
+		if len(a.flows) > 0 {
 			more := ""
-			if len(fl) > 12 {
-				fl, more = fl[:12], fmt.Sprintf(" +%d more", len(a.Flows)-12)
+			if a.moreFlows > 0 {
+				more = fmt.Sprintf(" +%d more", a.moreFlows)
 			}
-			t.wrap("    flows: ", "           ", strings.Join(fl, " ")+more)
+			t.wrap("    flows: ", "           ", strings.Join(a.flows, " ")+more)
 		}
-		for i, l := range evidenceByFile(a.Evidence, 8) {
+		frames := evidenceByFile(a.evidence)
+		if a.moreEvidence > 0 {
+			frames = append(frames, fmt.Sprintf("and %d more", a.moreEvidence))
+		}
+		for i, l := range frames {
 			first := "    frames: "
 			if i > 0 {
 				first = "            "
@@ -467,22 +457,25 @@ func writeText(w io.Writer, v *view, o Options) {
 	}
 }
 
-// diagram draws one path top to bottom: each capture point, and between two points the segment's
-// packets, losses and latency in both directions (→ client to server, ← back).
+// diagram draws one path top to bottom: each capture point with the frames its flows had there, and
+// between two points what the flows lost in each direction (→ client to server, ← back). It counts
+// the path's flows only; the segment table counts all traffic.
 func (t *text) diagram(v *view, pv pathView) {
-	fl := pv.flows
 	more := ""
-	if len(fl) > 8 {
-		fl, more = fl[:8], fmt.Sprintf(" +%d", len(pv.flows)-8)
+	if pv.moreFlows > 0 {
+		more = fmt.Sprintf(" +%d", pv.moreFlows)
 	}
 	fmt.Fprintln(t.w)
-	t.line(fmt.Sprintf("  %s → %s   flows %s%s", pv.points[0], pv.points[len(pv.points)-1], strings.Join(fl, " "), more))
+	t.line(fmt.Sprintf("  %s → %s   flows %s%s: %s", pv.points[0], pv.points[len(pv.points)-1], strings.Join(pv.flows, " "), more,
+		pv.summary()))
 	nodes, byNode := nodesOf(pv.points)
 	nodeW := 0
 	for _, n := range nodes {
 		nodeW = max(nodeW, utf8.RuneCountInString(n))
 	}
-	nodeW = min(nodeW, 24)
+	if t.width > 0 {
+		nodeW = min(nodeW, 24)
+	}
 	pad := strings.Repeat(" ", nodeW+4)
 	k := 0
 	for ni, n := range nodes {
@@ -498,65 +491,21 @@ func (t *text) diagram(v *view, pv pathView) {
 					role += " " + pt.PodIP
 				}
 			}
-			t.line(label + t.style(ansiBold, "["+iface(p)+"]") + "  " + role)
-			k++
-			if k == len(pv.points) {
+			t.line(label + t.style(ansiBold, "["+iface(p)+"]") + "  " + role + fmt.Sprintf("  (%d frames)", pv.seen[p]))
+			if k == len(pv.steps) {
 				break
 			}
-			next := pv.points[k]
-			fwd, back := v.segs[[2]string{p, next}], v.segs[[2]string{next, p}]
-			sev := v.segSev[[2]string{p, next}]
-			if b := v.segSev[[2]string{next, p}]; b != "" && (sev == "" || sevRank(b) < sevRank(sev)) {
-				sev = b
-			}
+			st := pv.steps[k]
+			k++
+			sev := st.sev()
 			bar := "|"
-			if (fwd != nil && fwd.Lost > 0) || (back != nil && back.Lost > 0) {
+			if st.fwdLost > 0 || st.backLost > 0 || (st.fwd != nil && st.fwd.Lost > 0) || (st.back != nil && st.back.Lost > 0) {
 				bar = "X"
 			}
-			kind := ""
-			if fwd != nil {
-				kind = fwd.Kind
-			} else if back != nil {
-				kind = back.Kind
-			}
-			t.line(pad + t.style(sevStyle(sev), "  "+bar+"  "+kind))
-			t.line(pad + t.style(sevStyle(sev), "  "+bar+"    → "+segLine(fwd)))
-			t.line(pad + t.style(sevStyle(sev), "  "+bar+"    ← "+segLine(back)))
+			t.line(pad + t.style(sevStyle(sev), "  "+bar+"  "+st.kind))
+			t.line(pad + t.style(sevStyle(sev), "  "+bar+"    → "+st.fwdLine()))
+			t.line(pad + t.style(sevStyle(sev), "  "+bar+"    ← "+st.backLine()))
 			t.line(pad + "  v")
 		}
 	}
-}
-
-// segLine summarises one direction of a segment.
-func segLine(s *correlate.Segment) string {
-	if s == nil {
-		return "no packets"
-	}
-	out := fmt.Sprintf("%d pkts", s.Packets)
-	if s.Lost > 0 {
-		out += fmt.Sprintf(", %d lost", s.Lost)
-	}
-	if s.NotCaptured > 0 {
-		out += fmt.Sprintf(", %d not captured", s.NotCaptured)
-	}
-	if s.Delivered > 0 {
-		out += fmt.Sprintf("; p50 %s, p99 %s, max %s", dur(s.LatencyNs.P50), dur(s.LatencyNs.P99), dur(s.LatencyNs.Max))
-	}
-	return out
-}
-
-// roleLabel is a point's role as the reports show it: marked when no frame was captured there and the
-// point was inferred (a -i any capture of its node covered it).
-func roleLabel(p *correlate.Point) string {
-	if p.Inferred {
-		return p.Role + " (inferred)"
-	}
-	return p.Role
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

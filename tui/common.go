@@ -3,7 +3,7 @@ package tui
 import (
 	"fmt"
 	"github.com/calipath/calipath/internal/safetext"
-	"strconv"
+	"github.com/calipath/calipath/internal/units"
 	"strings"
 	"time"
 
@@ -113,17 +113,8 @@ func fmtClock(ns int64) string {
 	return time.Unix(0, ns).UTC().Format("15:04:05.000000")
 }
 
-// fmtCount formats n with thousands separators.
-func fmtCount(n int) string {
-	s := strconv.Itoa(n)
-	if n < 0 {
-		return "-" + fmtCount(-n)
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
+// fmtCount formats n with thousands separators (units.Count, as the reports do).
+func fmtCount(n int) string { return units.Count(n) }
 
 // shortPoint drops a point ID's node when the point is on the given node.
 func shortPoint(id, node string) string {

@@ -3,19 +3,21 @@ package tui
 import (
 	"cmp"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/calipath/calipath/correlate"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // flowColumn is one column of the flow table.
 type flowColumn struct {
 	name  string
-	width int // minimum width; the endpoint columns share what is left
-	right bool
+	key   string // the key that picks it in the sort menu
+	width int    // minimum width; the endpoint columns share what is left
+	right bool   // a number: right-aligned, never cut, sorted largest first when picked
 	text  func(f *correlate.Flow) string
 	less  func(a, b *correlate.Flow) int
 }
@@ -59,27 +61,27 @@ func nodeOfID(id string) string {
 }
 
 var flowColumns = []flowColumn{
-	{"flow", 4, false, func(f *correlate.Flow) string { return clean(f.ID) },
+	{"flow", "f", 4, false, func(f *correlate.Flow) string { return clean(f.ID) },
 		func(a, b *correlate.Flow) int { return cmp.Compare(flowNum(a.ID), flowNum(b.ID)) }},
-	{"proto", 5, false, func(f *correlate.Flow) string { return clean(f.Proto) },
+	{"proto", "p", 5, false, func(f *correlate.Flow) string { return clean(f.Proto) },
 		func(a, b *correlate.Flow) int { return cmp.Compare(a.Proto, b.Proto) }},
-	{"client", 17, false, func(f *correlate.Flow) string { return endpoint(f.Src) },
+	{"client", "c", 17, false, func(f *correlate.Flow) string { return endpoint(f.Src) },
 		func(a, b *correlate.Flow) int { return cmp.Compare(endpoint(a.Src), endpoint(b.Src)) }},
-	{"server", 17, false, func(f *correlate.Flow) string { return endpoint(f.Dst) },
+	{"server", "e", 17, false, func(f *correlate.Flow) string { return endpoint(f.Dst) },
 		func(a, b *correlate.Flow) int { return cmp.Compare(endpoint(a.Dst), endpoint(b.Dst)) }},
-	{"post-NAT", 8, false, natTarget,
+	{"post-NAT", "n", 8, false, natTarget,
 		func(a, b *correlate.Flow) int { return cmp.Compare(natTarget(a), natTarget(b)) }},
-	{"pkts", 6, true, func(f *correlate.Flow) string { return fmtCount(f.Packets) },
+	{"pkts", "k", 6, true, func(f *correlate.Flow) string { return fmtCount(f.Packets) },
 		func(a, b *correlate.Flow) int { return cmp.Compare(a.Packets, b.Packets) }},
-	{"deliv", 6, true, func(f *correlate.Flow) string { return fmtCount(f.Delivered) },
+	{"deliv", "d", 6, true, func(f *correlate.Flow) string { return fmtCount(f.Delivered) },
 		func(a, b *correlate.Flow) int { return cmp.Compare(a.Delivered, b.Delivered) }},
-	{"lost", 5, true, func(f *correlate.Flow) string { return fmtCount(f.Lost) },
+	{"lost", "l", 5, true, func(f *correlate.Flow) string { return fmtCount(f.Lost) },
 		func(a, b *correlate.Flow) int { return cmp.Compare(a.Lost, b.Lost) }},
-	{"lost at", 10, false, lostWhere,
+	{"lost at", "a", 10, false, lostWhere,
 		func(a, b *correlate.Flow) int { return cmp.Compare(lostWhere(a), lostWhere(b)) }},
-	{"p50", 7, true, func(f *correlate.Flow) string { return fmtDur(f.LatencyNs.P50) },
+	{"p50", "5", 7, true, func(f *correlate.Flow) string { return fmtDur(f.LatencyNs.P50) },
 		func(a, b *correlate.Flow) int { return cmp.Compare(a.LatencyNs.P50, b.LatencyNs.P50) }},
-	{"retx", 4, true, func(f *correlate.Flow) string { return fmtCount(f.Retransmissions) },
+	{"retx", "x", 4, true, func(f *correlate.Flow) string { return fmtCount(f.Retransmissions) },
 		func(a, b *correlate.Flow) int { return cmp.Compare(a.Retransmissions, b.Retransmissions) }},
 }
 
@@ -95,112 +97,213 @@ func flowNum(id string) int {
 	return n
 }
 
-// flowList is the flow table: filtered, sorted, virtualised (only visible rows are drawn).
-type flowList struct {
-	idx     []int // indexes into Result.Flows, filtered and sorted
-	cursor  int
-	offset  int
-	sortCol int
-	desc    bool
+// sortWorst is the flow list's first order: worst first, as the report lists flows (most lost, then
+// resets, retransmissions, packets not captured, packets; then by ID).
+const sortWorst = -1
+
+// worse orders flows worst first (sortWorst).
+func worse(a, b *correlate.Flow) int {
+	return cmp.Or(-cmp.Compare(a.Lost, b.Lost), -cmp.Compare(a.Resets, b.Resets),
+		-cmp.Compare(a.Retransmissions, b.Retransmissions), -cmp.Compare(a.NotCaptured, b.NotCaptured),
+		-cmp.Compare(a.Packets, b.Packets), cmp.Compare(flowNum(a.ID), flowNum(b.ID)))
 }
 
-// reset refilters and resorts the flows (after a new Result, filter or sort order).
+// flowList is the flow table: filtered, sorted, virtualised (only visible rows are drawn). Its sort
+// column is sortWorst or an index into flowColumns.
+type flowList struct {
+	list
+	menu  bool              // the sort menu is open
+	need  []int             // each column's width: its widest value over every flow (numbers are never cut)
+	needR *correlate.Result // the Result need was measured on
+}
+
+// newFlowList returns the flow list as it opens: worst first.
+func newFlowList() flowList { return flowList{list: list{sortCol: sortWorst}} }
+
+// sortName names the sort order.
+func (l *flowList) sortName() string {
+	if l.sortCol == sortWorst {
+		if l.desc {
+			return "best first"
+		}
+		return "worst first"
+	}
+	dir := "ascending"
+	if l.desc {
+		dir = "descending"
+	}
+	return flowColumns[clamp(l.sortCol, 0, len(flowColumns)-1)].name + " " + dir
+}
+
+// reset refilters and resorts the flows (after a new Result, filter or sort order), keeping the
+// cursor on the flow it was on.
 func (l *flowList) reset(c *common) {
-	var keep string
-	if l.cursor < len(l.idx) {
-		keep = c.res.Flows[l.idx[l.cursor]].ID
-	}
-	l.idx = l.idx[:0]
-	for i := range c.res.Flows {
-		if c.filter == nil || c.filter.MatchFlow(c.res, &c.res.Flows[i]) {
-			l.idx = append(l.idx, i)
-		}
-	}
-	col := flowColumns[clamp(l.sortCol, 0, len(flowColumns)-1)]
 	flows := c.res.Flows
-	slices.SortStableFunc(l.idx, func(a, b int) int {
-		r := col.less(&flows[a], &flows[b])
-		if r == 0 {
-			r = cmp.Compare(a, b)
-		} else if l.desc {
-			r = -r
-		}
-		return r
-	})
-	l.cursor = 0
-	for i, fi := range l.idx {
-		if flows[fi].ID == keep {
-			l.cursor = i
-		}
+	order := worse
+	if l.sortCol != sortWorst {
+		order = flowColumns[clamp(l.sortCol, 0, len(flowColumns)-1)].less
 	}
+	var keep func(int) bool
+	if c.filter != nil {
+		keep = func(i int) bool { return c.filter.MatchFlow(c.res, &flows[i]) }
+	}
+	l.rebuild(len(flows), keep, func(a, b int) int { return order(&flows[a], &flows[b]) })
+	if l.needR != c.res {
+		l.measure(c.res)
+	}
+}
+
+// measure finds each column's width over every flow of res: the widest value, at least the column's
+// minimum and its name with a sort arrow; text columns at most 40.
+func (l *flowList) measure(res *correlate.Result) {
+	l.needR = res
+	l.need = make([]int, len(flowColumns))
+	for i, col := range flowColumns {
+		w := max(col.width, ansi.StringWidth(col.name)+1)
+		for fi := range res.Flows {
+			w = max(w, ansi.StringWidth(col.text(&res.Flows[fi])))
+		}
+		if !col.right {
+			w = min(w, max(40, col.width))
+		}
+		l.need[i] = w
+	}
+}
+
+// sortBy sorts by column col (sortWorst: worst first); picking the sort column again reverses it.
+// A number column sorts largest first when picked.
+func (l *flowList) sortBy(c *common, col int) {
+	if col == l.sortCol {
+		l.desc = !l.desc
+	} else {
+		l.sortCol = col
+		l.desc = col != sortWorst && flowColumns[col].right
+	}
+	l.reset(c)
+}
+
+// menuKeys is the sort menu's line: each order's key and name.
+func menuKeys() string {
+	parts := []string{"w worst"}
+	for _, col := range flowColumns {
+		parts = append(parts, col.key+" "+col.name)
+	}
+	return "sort by: " + strings.Join(parts, " · ") + " · esc cancel"
 }
 
 func (l *flowList) selectedFlow() int {
-	if l.cursor < len(l.idx) {
-		return l.idx[l.cursor]
-	}
-	return 0
+	i, _ := l.selected()
+	return i
 }
 
 func (l *flowList) selectedID(c *common) (string, bool) {
-	if l.cursor < len(l.idx) {
-		return c.res.Flows[l.idx[l.cursor]].ID, true
+	if i, ok := l.selected(); ok {
+		return c.res.Flows[i].ID, true
 	}
 	return "", false
 }
 
-func (l *flowList) key(c *common, msg tea.KeyMsg, h int) {
+// shortHelp is the footer's keys for the flow list.
+func (l *flowList) shortHelp(km KeyMap) []key.Binding {
+	if l.menu {
+		return []key.Binding{key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))}
+	}
+	return []key.Binding{km.Enter, km.SortMenu, km.Reverse}
+}
+
+// takesAll reports whether the flow list wants every key (the sort menu is open).
+func (l *flowList) takesAll() bool { return l.menu }
+
+// update handles a key on the flow list; enter asks the root to open the flow's timeline.
+func (l *flowList) update(c *common, msg tea.KeyMsg, h int) tea.Msg {
 	km := c.km
+	if l.menu {
+		l.menu = false
+		k := msg.String()
+		if k == "w" {
+			l.sortBy(c, sortWorst)
+		}
+		for i, col := range flowColumns {
+			if k == col.key {
+				l.sortBy(c, i)
+			}
+		}
+		l.scroll(h - 2)
+		return nil
+	}
+	n := len(flowColumns) + 1 // the orders: worst, then each column
 	switch {
+	case key.Matches(msg, km.Enter):
+		if id, ok := l.selectedID(c); ok {
+			return openFlowMsg{flowID: id}
+		}
+		return nil
+	case key.Matches(msg, km.SortMenu):
+		l.menu = true
+		return nil
 	case key.Matches(msg, km.SortNext), key.Matches(msg, km.Right):
-		l.sortCol = (l.sortCol + 1) % len(flowColumns)
-		l.reset(c)
+		l.sortBy(c, (l.sortCol+1+1)%n-1)
 	case key.Matches(msg, km.SortPrev), key.Matches(msg, km.Left):
-		l.sortCol = (l.sortCol + len(flowColumns) - 1) % len(flowColumns)
-		l.reset(c)
+		l.sortBy(c, (l.sortCol+1+n-1)%n-1)
 	case key.Matches(msg, km.Reverse):
 		l.desc = !l.desc
 		l.reset(c)
 	default:
-		scrollKey(msg, km, &l.cursor, len(l.idx), h-2)
+		l.key(msg, km, h-2)
+		return nil
 	}
-	l.offset = window(l.offset, l.cursor, len(l.idx), h-2)
+	l.scroll(h - 2)
+	return nil
 }
 
 // dropOrder is the order in which columns give way on a narrow terminal.
-var dropOrder = []int{8, 4, 6, 9}
+var dropOrder = []int{8, 4, 6, 1, 9, 10}
 
-// visibleColumns picks the columns that fit in w cells and their widths: each gets its minimum and
-// the endpoint columns share what is left.
-func visibleColumns(w int) (cols []int, ws []int) {
+// visibleColumns picks the columns that fit in w cells and their widths, given each column's width
+// need: columns are dropped (dropOrder) rather than numbers cut; the text columns share what is left,
+// up to 40 cells each. Only when even the essential columns do not fit are the endpoints cut.
+func visibleColumns(w int, need []int) (cols []int, ws []int) {
 	hidden := map[int]bool{}
-	need := func() int {
+	total := func() int {
 		t := 1
-		for i, c := range flowColumns {
+		for i := range flowColumns {
 			if !hidden[i] {
-				t += c.width + 1
+				t += need[i] + 1
 			}
 		}
 		return t
 	}
 	for _, d := range dropOrder {
-		if need() <= w {
+		if total() <= w {
 			break
 		}
 		hidden[d] = true
 	}
-	extra := w - need()
-	for i, c := range flowColumns {
+	extra := w - total()
+	for i := range flowColumns {
 		if hidden[i] {
 			continue
 		}
 		cols = append(cols, i)
-		ws = append(ws, c.width)
+		ws = append(ws, need[i])
 	}
 	grow := []int{}
 	for k, i := range cols {
 		if i == 2 || i == 3 || i == 4 || i == 8 {
 			grow = append(grow, k)
+		}
+	}
+	for extra < 0 && len(grow) > 0 { // the last resort: cut the text columns, down to their minimum
+		cut := false
+		for _, k := range grow {
+			if extra < 0 && ws[k] > flowColumns[cols[k]].width {
+				ws[k]--
+				extra++
+				cut = true
+			}
+		}
+		if !cut {
+			break
 		}
 	}
 	for extra > 0 && len(grow) > 0 {
@@ -221,15 +324,18 @@ func visibleColumns(w int) (cols []int, ws []int) {
 
 func (l *flowList) view(c *common, w, h int) string {
 	st := c.st
-	cols, ws := visibleColumns(w)
+	if l.needR != c.res {
+		l.measure(c.res)
+	}
+	cols, ws := visibleColumns(w, l.need)
 	var b strings.Builder
 	var hdr strings.Builder
 	hdr.WriteString(" ")
 	for k, i := range cols {
 		col := flowColumns[i]
 		name := col.name
-		if i == l.sortCol {
-			if l.desc {
+		if i == l.sortCol || (l.sortCol == sortWorst && i == 7) { // worst first is most lost first
+			if l.desc != (l.sortCol == sortWorst) {
 				name += "▼"
 			} else {
 				name += "▲"
@@ -244,8 +350,12 @@ func (l *flowList) view(c *common, w, h int) string {
 	}
 	b.WriteString(st.header.Render(hdr.String()) + "\n")
 	rows := h - 2
-	off := window(l.offset, l.cursor, len(l.idx), rows)
-	end := min(len(l.idx), off+rows)
+	var menu string
+	if l.menu { // the menu takes the status line and the rows it wraps to above it
+		menu = lipgloss.NewStyle().Width(max(1, w-1)).Render(menuKeys())
+		rows = max(1, rows-(lipgloss.Height(menu)-1))
+	}
+	off, end := l.rows(rows)
 	for r := off; r < end; r++ {
 		f := &c.res.Flows[l.idx[r]]
 		var line strings.Builder
@@ -274,7 +384,16 @@ func (l *flowList) view(c *common, w, h int) string {
 	for i := end - off; i < rows; i++ {
 		b.WriteString("\n")
 	}
-	b.WriteString(st.status.Render(fmt.Sprintf(" %d/%d flows · packets as sent · sorted by %s", min(l.cursor+1, len(l.idx)),
-		len(l.idx), flowColumns[l.sortCol].name)))
+	if l.menu {
+		for i, line := range strings.Split(menu, "\n") {
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			b.WriteString(st.warn.Render(" " + line))
+		}
+		return b.String()
+	}
+	b.WriteString(st.status.Render(fmt.Sprintf(" %d/%d flows · packets as sent · sorted %s", min(l.cursor+1, len(l.idx)),
+		len(l.idx), l.sortName())))
 	return b.String()
 }

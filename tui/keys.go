@@ -25,6 +25,7 @@ type KeyMap struct {
 	Left      key.Binding
 	Right     key.Binding
 	Enter     key.Binding
+	SortMenu  key.Binding
 	SortNext  key.Binding
 	SortPrev  key.Binding
 	Reverse   key.Binding
@@ -58,7 +59,8 @@ func DefaultKeyMap() KeyMap {
 		Left:      key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "previous hop")),
 		Right:     key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "next hop")),
 		Enter:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
-		SortNext:  key.NewBinding(key.WithKeys(">", "s"), key.WithHelp("s/>", "sort by next column")),
+		SortMenu:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort by…")),
+		SortNext:  key.NewBinding(key.WithKeys(">"), key.WithHelp(">", "sort by next column")),
 		SortPrev:  key.NewBinding(key.WithKeys("<"), key.WithHelp("<", "sort by previous column")),
 		Reverse:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reverse sort")),
 		NextLoss:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next loss")),
@@ -68,30 +70,12 @@ func DefaultKeyMap() KeyMap {
 	}
 }
 
-// ShortHelp is the footer's bindings for a screen.
-func (k KeyMap) ShortHelp(s screen) []key.Binding {
-	common := []key.Binding{k.NextTab, k.Filter, k.Help, k.Quit}
-	switch s {
-	case screenOverview:
-		return append([]key.Binding{k.Anomalies, k.Flows}, common...)
-	case screenFlows:
-		return append([]key.Binding{k.Enter, k.SortNext, k.Reverse}, common...)
-	case screenTimeline:
-		return append([]key.Binding{k.Enter, k.NextLoss, k.NextRetx, k.Back}, common...)
-	case screenPacket:
-		return append([]key.Binding{k.Left, k.Right, k.Hex, k.Back}, common...)
-	case screenAnomalies:
-		return append([]key.Binding{k.Enter}, common...)
-	}
-	return common
-}
-
 // FullHelp lists every binding in groups, for the help screen.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Overview, k.Flows, k.Timeline, k.Packet, k.ARP, k.Anomalies, k.NextTab, k.PrevTab},
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End, k.Enter, k.Back},
-		{k.SortNext, k.SortPrev, k.Reverse, k.NextLoss, k.PrevLoss, k.NextRetx, k.Left, k.Right, k.Hex},
+		{k.SortMenu, k.SortNext, k.SortPrev, k.Reverse, k.NextLoss, k.PrevLoss, k.NextRetx, k.Left, k.Right, k.Hex},
 		{k.Filter, k.Help, k.Quit},
 	}
 }

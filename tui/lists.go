@@ -5,8 +5,10 @@ import (
 	"strings"
 
 	"github.com/calipath/calipath/correlate"
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // arpRow is one line of the ARP screen: a point's summary or one of its exchanges.
@@ -17,58 +19,69 @@ type arpRow struct {
 
 // arpView lists ARP per pod veth: the counts with proxy-ARP verdicts, then each exchange.
 type arpView struct {
-	rows   []arpRow
-	cursor int
-	offset int
+	items []arpRow
+	list
 }
 
 func (a *arpView) reset(c *common) {
-	a.rows = a.rows[:0]
+	a.items = a.items[:0]
 	for pi := range c.res.ARP {
-		a.rows = append(a.rows, arpRow{point: pi, exch: -1})
+		a.items = append(a.items, arpRow{point: pi, exch: -1})
 		for ei := range c.res.ARP[pi].Exchanges {
-			a.rows = append(a.rows, arpRow{point: pi, exch: ei})
+			a.items = append(a.items, arpRow{point: pi, exch: ei})
 		}
 	}
-	a.cursor = clamp(a.cursor, 0, len(a.rows)-1)
+	a.list = list{}
+	a.rebuild(len(a.items), nil, nil)
 }
 
-func (a *arpView) key(msg tea.KeyMsg, km KeyMap, h int) {
-	scrollKey(msg, km, &a.cursor, len(a.rows), h-2)
-	a.offset = window(a.offset, a.cursor, len(a.rows), h-2)
+// shortHelp is the footer's keys for the ARP screen (navigation only).
+func (a *arpView) shortHelp(KeyMap) []key.Binding { return nil }
+
+func (a *arpView) update(c *common, msg tea.KeyMsg, h int) tea.Msg {
+	a.key(msg, c.km, h-2)
+	return nil
 }
 
 func (a *arpView) view(c *common, w, h int) string {
 	st := c.st
 	var b strings.Builder
-	b.WriteString(st.header.Render(fit(" point / exchange             requests replies proxy unanswered bad-mac grat   p50", w)) + "\n")
-	if len(a.rows) == 0 {
+	// The summary columns, laid out over every point so that they line up and no number is cut.
+	n := len(c.res.ARP)
+	cols := []tcol{{head: "point / exchange", text: true, min: 12}, {head: "requests", right: true},
+		{head: "replies", right: true}, {head: "proxy", right: true}, {head: "unanswered", right: true},
+		{head: "bad-mac", right: true}, {head: "grat", right: true}, {head: "p50", right: true}}
+	for i := range cols {
+		cols[i].cells = make([]string, 0, n)
+	}
+	for pi := range c.res.ARP {
+		ap := &c.res.ARP[pi]
+		for k, v := range []string{clean(ap.Point), fmtCount(ap.Requests), fmtCount(ap.Replies),
+			fmtCount(ap.ProxyReplies), fmtCount(ap.Unanswered), fmtCount(ap.UnexpectedMAC), fmtCount(ap.Gratuitous),
+			fmtDur(ap.LatencyNs.P50)} {
+			cols[k].cells = append(cols[k].cells, v)
+		}
+	}
+	head, sums := layoutTable(cols, w-2)
+	b.WriteString(st.header.Render(fit("  "+head, w)) + "\n")
+	if a.len() == 0 {
 		return b.String() + st.dim.Render("  no ARP seen on any capture point")
 	}
-	rows := h - 2
-	off := window(a.offset, a.cursor, len(a.rows), rows)
-	end := min(len(a.rows), off+rows)
+	off, end := a.rows(h - 2)
 	for i := off; i < end; i++ {
-		r := a.rows[i]
+		r := a.items[a.idx[i]]
 		ap := &c.res.ARP[r.point]
 		var line string
 		var style lipgloss.Style
 		if r.exch < 0 {
-			line = fmt.Sprintf("%s %-28s %8s %7s %5s %10s %7s %4s %7s", cursorMark(i == a.cursor), fit(clean(ap.Point), 28),
-				fmtCount(ap.Requests), fmtCount(ap.Replies), fmtCount(ap.ProxyReplies), fmtCount(ap.Unanswered),
-				fmtCount(ap.UnexpectedMAC), fmtCount(ap.Gratuitous), fmtDur(ap.LatencyNs.P50))
+			line = cursorMark(i == a.cursor) + " " + sums[r.point]
 			style = st.header
 			if ap.Unanswered > 0 || ap.UnexpectedMAC > 0 {
 				style = st.warn
 			}
 		} else {
-			e := &ap.Exchanges[r.exch]
-			line = fmt.Sprintf("%s   %s who-has %s tell %s", cursorMark(i == a.cursor), fmtClock(e.Ts), clean(e.Who), clean(e.Tell))
-			if e.IsAt != "" {
-				line += fmt.Sprintf(" is-at %s in %s", clean(e.IsAt), fmtDur(e.LatencyNs))
-			}
-			line += " · " + clean(e.Verdict) + fmt.Sprintf(" · %s:%d", clean(baseName(e.Evidence.File)), e.Evidence.Frame)
-			switch e.Verdict {
+			line = cursorMark(i == a.cursor) + arpExchange(&ap.Exchanges[r.exch], w-1)
+			switch ap.Exchanges[r.exch].Verdict {
 			case "proxy-ok", "answered":
 				style = st.good
 			default:
@@ -83,6 +96,40 @@ func (a *arpView) view(c *common, w, h int) string {
 	return b.String()
 }
 
+// arpExchange describes one exchange in w cells: its parts that fit, the MAC address and then the
+// evidence frame left out first, so that no address or number is cut.
+func arpExchange(e *correlate.ARPExch, w int) string {
+	type part struct {
+		s    string
+		drop int // 0: kept; else left out, highest first, while the line is too long
+	}
+	parts := []part{{"   " + fmtClock(e.Ts), 0}, {" who-has " + clean(e.Who), 0}, {" tell " + clean(e.Tell), 0}}
+	if e.IsAt != "" {
+		parts = append(parts, part{" is-at " + clean(e.IsAt), 2}, part{" in " + fmtDur(e.LatencyNs), 0})
+	}
+	parts = append(parts, part{" · " + clean(e.Verdict), 0},
+		part{fmt.Sprintf(" · %s:%d", clean(baseName(e.Evidence.File)), e.Evidence.Frame), 3})
+	for drop := 3; drop > 0; drop-- {
+		n := 0
+		for _, p := range parts {
+			n += ansi.StringWidth(p.s)
+		}
+		if n <= w {
+			break
+		}
+		for i := range parts {
+			if parts[i].drop == drop {
+				parts[i].s = ""
+			}
+		}
+	}
+	var b strings.Builder
+	for _, p := range parts {
+		b.WriteString(p.s)
+	}
+	return b.String()
+}
+
 func baseName(p string) string {
 	if i := strings.LastIndexByte(p, '/'); i >= 0 {
 		return p[i+1:]
@@ -92,33 +139,61 @@ func baseName(p string) string {
 
 // anomalyList lists the anomalies with the selected one's explanation below.
 type anomalyList struct {
-	idx    []int
-	cursor int
-	offset int
+	list
 }
 
 func (l *anomalyList) reset(c *common) {
-	l.idx = l.idx[:0]
-	for i := range c.res.Anomalies {
-		if c.filter == nil || c.filter.MatchAnomaly(c.res, &c.res.Anomalies[i]) {
-			l.idx = append(l.idx, i)
-		}
+	var keep func(int) bool
+	if c.filter != nil {
+		keep = func(i int) bool { return c.filter.MatchAnomaly(c.res, &c.res.Anomalies[i]) }
 	}
-	l.cursor = clamp(l.cursor, 0, len(l.idx)-1)
+	l.rebuild(len(c.res.Anomalies), keep, nil)
 }
 
-func (l *anomalyList) selected(c *common) (correlate.Anomaly, bool) {
-	if l.cursor < len(l.idx) {
-		return c.res.Anomalies[l.idx[l.cursor]], true
+func (l *anomalyList) selectedAnomaly(c *common) (correlate.Anomaly, bool) {
+	if i, ok := l.selected(); ok {
+		return c.res.Anomalies[i], true
 	}
 	return correlate.Anomaly{}, false
 }
 
 func (l *anomalyList) listHeight(h int) int { return max(1, h-h*2/5-1) }
 
-func (l *anomalyList) key(c *common, msg tea.KeyMsg, km KeyMap, h int) {
-	scrollKey(msg, km, &l.cursor, len(l.idx), l.listHeight(h))
-	l.offset = window(l.offset, l.cursor, len(l.idx), l.listHeight(h))
+// shortHelp is the footer's keys for the anomaly list.
+func (l *anomalyList) shortHelp(km KeyMap) []key.Binding { return []key.Binding{km.Enter} }
+
+// update handles a key on the anomaly list; enter asks the root to show the evidence.
+func (l *anomalyList) update(c *common, msg tea.KeyMsg, h int) tea.Msg {
+	if key.Matches(msg, c.km.Enter) {
+		if a, ok := l.selectedAnomaly(c); ok {
+			return evidenceMsg(c, a)
+		}
+		return nil
+	}
+	l.key(msg, c.km, l.listHeight(h))
+	return nil
+}
+
+// evidenceMsg asks for the timeline of the anomaly's first flow at its first evidence frame, or says
+// that it names no flow.
+func evidenceMsg(c *common, a correlate.Anomaly) tea.Msg {
+	flow := ""
+	if len(a.Flows) > 0 {
+		flow = a.Flows[0]
+	}
+	if flow == "" {
+		for _, e := range c.res.ICMP {
+			for _, ev := range a.Evidence {
+				if e.Evidence == ev && e.Flow != "" {
+					flow = e.Flow
+				}
+			}
+		}
+	}
+	if flow == "" {
+		return statusMsg("this anomaly names no flow to show")
+	}
+	return openFlowMsg{flowID: flow, seek: a.Evidence}
 }
 
 func whereString(w correlate.Where) string {
@@ -134,15 +209,14 @@ func whereString(w correlate.Where) string {
 func (l *anomalyList) view(c *common, w, h int) string {
 	st := c.st
 	var b strings.Builder
-	if len(l.idx) == 0 {
+	if l.len() == 0 {
 		return st.good.Render("No anomalies.")
 	}
 	lh := l.listHeight(h)
 	kindW := 18
 	whereW := clamp(w-kindW-8-8-4, 10, 60)
 	b.WriteString(st.header.Render(fit(fmt.Sprintf("  %-7s %s %s %6s", "sev", fit("kind", kindW), fit("where", whereW), "count"), w)) + "\n")
-	off := window(l.offset, l.cursor, len(l.idx), lh-1)
-	end := min(len(l.idx), off+lh-1)
+	off, end := l.rows(lh - 1)
 	for i := off; i < end; i++ {
 		a := &c.res.Anomalies[l.idx[i]]
 		line := fmt.Sprintf("%s %-7s %s %s %6s", cursorMark(i == l.cursor), clean(a.Severity), fit(clean(a.Kind), kindW),
@@ -162,9 +236,12 @@ func (l *anomalyList) view(c *common, w, h int) string {
 	for i := end - off; i < lh-1; i++ {
 		b.WriteString("\n")
 	}
-	a, _ := l.selected(c)
+	a, _ := l.selectedAnomaly(c)
 	var d strings.Builder
 	d.WriteString(clean(a.Message))
+	if a.Next != "" {
+		d.WriteString("\nnext: " + clean(a.Next))
+	}
 	if len(a.Flows) > 0 {
 		fl := a.Flows
 		more := ""

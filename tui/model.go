@@ -65,6 +65,20 @@ type (
 	loadedMsg struct{ res *correlate.Result }
 	// unfitMsg says the input gives nothing to show (correlate.Check): the TUI quits and Run returns it.
 	unfitMsg struct{ err error }
+
+	// The messages a screen returns from its update for the root to act on at once.
+
+	// openFlowMsg asks for a flow's timeline, with the cursor on the first row holding one of seek.
+	openFlowMsg struct {
+		flowID string
+		seek   []correlate.Evidence
+	}
+	// openJourneyMsg asks for a journey's packet screen.
+	openJourneyMsg struct{ j *correlate.Journey }
+	// showMsg asks for a screen.
+	showMsg screen
+	// statusMsg is a one-key notice.
+	statusMsg string
 )
 
 // fileProgress is the loading state of one input.
@@ -96,8 +110,6 @@ type common struct {
 	// readFrame reads one frame for the packet screen (decode.ReadFrameOptions; replaced in tests).
 	readFrame func(path string, frame uint32) (decode.Record, decode.Packet, error)
 	vxlanPort uint16
-	// ovLines is the overview's height at the last render, for scrolling.
-	ovLines int
 }
 
 // Model is the root of the TUI. It owns the layout, the focus and message routing; each screen is a
@@ -176,12 +188,15 @@ func newModel(opts Options) Model {
 	h := help.New()
 	h.Styles.ShortKey = c.st.header
 	h.Styles.FullKey = c.st.header
-	return Model{c: c, opts: opts, width: 80, height: 24, help: h, filterInput: ti, screen: screenOverview}
+	return Model{c: c, opts: opts, width: 80, height: 24, help: h, filterInput: ti, screen: screenOverview,
+		ov: overview{cache: &overviewCache{}}}
 }
 
 // setResult shows res; the returned Cmd renders the first flow's timeline.
 func (m *Model) setResult(res *correlate.Result) tea.Cmd {
 	m.c.res = res
+	m.fl = newFlowList()
+	m.anom = anomalyList{}
 	m.fl.reset(m.c)
 	m.anom.reset(m.c)
 	m.arp.reset(m.c)
@@ -268,7 +283,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.MouseMsg:
 		return m.mouse(msg)
 	case tea.KeyMsg:
-		return m.key(msg)
+		return m.keys(msg)
 	}
 	if m.filtering {
 		var cmd tea.Cmd
@@ -314,6 +329,30 @@ func keyMsgOf(b key.Binding) tea.KeyMsg {
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
 }
 
+// keys handles a key message. Keys typed faster than the terminal is read arrive as one message
+// (bubbletea gives "jj" as one KeyRunes of two runes): outside the filter bar each rune is a key of its
+// own, so every key counts. A paste, and runes typed into the filter bar, stay whole.
+func (m Model) keys(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	if msg.Type != tea.KeyRunes || len(msg.Runes) < 2 || msg.Paste || m.filtering {
+		return m.key(msg)
+	}
+	var cmds []tea.Cmd
+	for i, r := range msg.Runes {
+		if m.filtering { // a key opened the filter bar: the rest is its text
+			rest := msg
+			rest.Runes = msg.Runes[i:]
+			nm, cmd := m.key(rest)
+			return nm, tea.Batch(append(cmds, cmd)...)
+		}
+		one := msg
+		one.Runes = []rune{r}
+		nm, cmd := m.key(one)
+		m = nm.(Model)
+		cmds = append(cmds, cmd)
+	}
+	return m, tea.Batch(cmds...)
+}
+
 func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	km := m.c.km
 	m.status = ""
@@ -351,6 +390,9 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 		m.showHelp = false
 		return m, nil
+	}
+	if m.screen == screenFlows && m.c.res != nil && m.fl.takesAll() { // the sort menu reads the next key
+		return m.screenKey(msg)
 	}
 	if key.Matches(msg, km.Quit) {
 		return m, tea.Quit
@@ -411,76 +453,58 @@ func (m *Model) enterScreen() tea.Cmd {
 	return nil
 }
 
-// screenKey routes a key press to the screen shown.
+// screenKey routes a key press to the screen shown and acts on what the screen asks for.
 func (m Model) screenKey(msg tea.KeyMsg) (Model, tea.Cmd) {
-	km := m.c.km
 	h := m.bodyHeight()
+	var req tea.Msg
 	switch m.screen {
 	case screenOverview:
-		m.ov.key(m.c, msg, km, h)
+		req = m.ov.update(m.c, msg, m.width, h)
 	case screenFlows:
-		if key.Matches(msg, km.Enter) {
-			if id, ok := m.fl.selectedID(m.c); ok {
-				m.screen = screenTimeline
-				return m, m.tl.open(m.c, id, nil)
-			}
-			return m, nil
-		}
-		m.fl.key(m.c, msg, h)
+		req = m.fl.update(m.c, msg, h)
 	case screenTimeline:
-		if key.Matches(msg, km.Enter) {
-			if j, ok := m.tl.selectedJourney(); ok {
-				m.screen = screenPacket
-				return m, m.pk.open(m.c, j)
-			}
-			return m, nil
-		}
-		if key.Matches(msg, km.Back) {
-			m.screen = screenFlows
-			return m, nil
-		}
-		m.tl.key(m.c, msg, h)
+		req = m.tl.update(m.c, msg, h)
 	case screenPacket:
-		if key.Matches(msg, km.Back) {
-			m.screen = screenTimeline
-			return m, nil
-		}
-		m.pk.key(msg, km, m.width, h)
+		req = m.pk.update(m.c, msg, m.width, h)
 	case screenARP:
-		m.arp.key(msg, km, h)
+		req = m.arp.update(m.c, msg, h)
 	case screenAnomalies:
-		if key.Matches(msg, km.Enter) {
-			if a, ok := m.anom.selected(m.c); ok {
-				return m, m.jumpToEvidence(a)
-			}
-			return m, nil
-		}
-		m.anom.key(m.c, msg, km, h)
+		req = m.anom.update(m.c, msg, h)
+	}
+	switch req := req.(type) {
+	case openFlowMsg:
+		m.screen = screenTimeline
+		return m, m.tl.open(m.c, req.flowID, req.seek)
+	case openJourneyMsg:
+		m.screen = screenPacket
+		return m, m.pk.open(m.c, req.j)
+	case showMsg:
+		m.screen = screen(req)
+	case statusMsg:
+		m.status = string(req)
 	}
 	return m, nil
 }
 
-// jumpToEvidence shows the timeline of the anomaly's first flow at its first evidence frame.
-func (m *Model) jumpToEvidence(a correlate.Anomaly) tea.Cmd {
-	flow := ""
-	if len(a.Flows) > 0 {
-		flow = a.Flows[0]
+// shortHelp is the footer's keys: the screen's own, then those of every screen.
+func (m Model) shortHelp() []key.Binding {
+	km := m.c.km
+	var own []key.Binding
+	switch m.screen {
+	case screenOverview:
+		own = m.ov.shortHelp(km)
+	case screenFlows:
+		own = m.fl.shortHelp(km)
+	case screenTimeline:
+		own = m.tl.shortHelp(km)
+	case screenPacket:
+		own = m.pk.shortHelp(km)
+	case screenARP:
+		own = m.arp.shortHelp(km)
+	case screenAnomalies:
+		own = m.anom.shortHelp(km)
 	}
-	if flow == "" {
-		for _, e := range m.c.res.ICMP {
-			for _, ev := range a.Evidence {
-				if e.Evidence == ev && e.Flow != "" {
-					flow = e.Flow
-				}
-			}
-		}
-	}
-	if flow == "" {
-		m.status = "this anomaly names no flow to show"
-		return nil
-	}
-	m.screen = screenTimeline
-	return m.tl.open(m.c, flow, a.Evidence)
+	return append(own, km.NextTab, km.Filter, km.Help, km.Quit)
 }
 
 // applyFilter parses expr and filters every list by it.
@@ -619,7 +643,7 @@ func (m Model) footer(w int) string {
 	if m.screen == screenLoading || m.c.res == nil {
 		return m.c.st.status.Render(fit("q / ctrl+c: cancel", w))
 	}
-	return truncateStyled(m.help.ShortHelpView(m.c.km.ShortHelp(m.screen)), w)
+	return truncateStyled(m.help.ShortHelpView(m.shortHelp()), w)
 }
 
 func (m Model) helpView(w, h int) string {

@@ -6,20 +6,46 @@ import (
 	"strings"
 
 	"github.com/calipath/calipath/correlate"
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 )
 
 // overview shows the path diagram, the mode, the clocks, per-segment counts and the anomaly count.
+// Its text depends only on the Result and the width: it is built once for each and kept in cache
+// (a pointer, so that every copy of the Model shares it); keys only scroll it.
 type overview struct {
 	offset int
+	cache  *overviewCache
 }
 
-func (o *overview) key(c *common, msg tea.KeyMsg, km KeyMap, h int) {
+// overviewCache is the overview's text for one Result at one width.
+type overviewCache struct {
+	res   *correlate.Result
+	w     int
+	lines []string
+	// builds counts how often the text was built (tests check that keys do not rebuild it).
+	builds int
+}
+
+// lines returns the overview's lines at width w, building them when the Result or the width changed.
+func (o *overview) lines(c *common, w int) []string {
+	if oc := o.cache; oc.res != c.res || oc.w != w || oc.lines == nil {
+		oc.res, oc.w, oc.lines = c.res, w, o.build(c, w)
+		oc.builds++
+	}
+	return o.cache.lines
+}
+
+// shortHelp is the footer's keys for the overview.
+func (o *overview) shortHelp(km KeyMap) []key.Binding { return []key.Binding{km.Anomalies, km.Flows} }
+
+func (o *overview) update(c *common, msg tea.KeyMsg, w, h int) tea.Msg {
 	off := o.offset
-	if scrollKey(msg, km, &off, max(1, c.ovLines-h+1), h) {
+	if scrollKey(msg, c.km, &off, max(1, len(o.lines(c, w))-h+1), h) {
 		o.offset = off
 	}
+	return nil
 }
 
 var roleOrder = map[string]int{"pod-veth": 0, "tunnel": 1, "underlay": 2, "any": 3}
@@ -114,6 +140,27 @@ func underlayLinks(c *common, a, b string) string {
 	return "\n\n" + head + "\n" + strings.Join(out, "\n")
 }
 
+// joinWrap joins parts with sep, starting a new line where the next part would pass w cells.
+func joinWrap(parts []string, sep string, w int) string {
+	var b strings.Builder
+	lineW := 0
+	for i, p := range parts {
+		pw := lipgloss.Width(p)
+		switch {
+		case i == 0:
+		case lineW+lipgloss.Width(sep)+pw > w:
+			b.WriteString("\n")
+			lineW = 0
+		default:
+			b.WriteString(sep)
+			lineW += lipgloss.Width(sep)
+		}
+		b.WriteString(p)
+		lineW += pw
+	}
+	return b.String()
+}
+
 // nodeOf returns the node of a point ID.
 func nodeOf(c *common, id string) string {
 	for _, p := range c.res.Points {
@@ -177,21 +224,29 @@ func diagram(c *common, w int) string {
 }
 
 func (o *overview) view(c *common, w, h int) string {
+	lines := o.lines(c, w)
+	off := clamp(o.offset, 0, max(0, len(lines)-h))
+	return strings.Join(lines[off:], "\n")
+}
+
+// build writes the overview's lines at width w.
+func (o *overview) build(c *common, w int) []string {
 	res := c.res
 	st := c.st
 	var b strings.Builder
 	sum := res.Summary
-	b.WriteString(fmt.Sprintf("%s %s   frames %s  sent %s  delivered %s  ", st.header.Render("Mode"),
-		clean(res.Mode), fmtCount(sum.Frames), fmtCount(sum.Journeys), fmtCount(sum.Delivered)))
+	// The summary: its parts wrap onto another line rather than run off the terminal.
 	lost := fmt.Sprintf("lost %s", fmtCount(sum.Lost))
 	if sum.Lost > 0 {
 		lost = st.bad.Render(lost)
 	}
-	b.WriteString(lost + fmt.Sprintf("  not captured %s  flows %s", fmtCount(sum.NotCaptured), fmtCount(sum.Flows)))
+	parts := []string{st.header.Render("Mode") + " " + clean(res.Mode) + " ", "frames " + fmtCount(sum.Frames),
+		"sent " + fmtCount(sum.Journeys), "delivered " + fmtCount(sum.Delivered), lost,
+		"not captured " + fmtCount(sum.NotCaptured), "flows " + fmtCount(sum.Flows)}
 	if sum.Skipped > 0 {
-		b.WriteString(st.warn.Render(fmt.Sprintf("  skipped %s", fmtCount(sum.Skipped))))
+		parts = append(parts, st.warn.Render(fmt.Sprintf("skipped %s", fmtCount(sum.Skipped))))
 	}
-	b.WriteString("\n")
+	b.WriteString(joinWrap(parts, "  ", w) + "\n")
 	an := fmt.Sprintf("Anomalies: %d (%d error, %d warning, %d info)", len(res.Anomalies),
 		sum.Anomalies["error"], sum.Anomalies["warning"], sum.Anomalies["info"])
 	switch {
@@ -200,7 +255,7 @@ func (o *overview) view(c *common, w, h int) string {
 	case sum.Anomalies["warning"] > 0:
 		an = st.warn.Render(an)
 	}
-	b.WriteString(an + st.dim.Render("  press a to list them") + "\n")
+	b.WriteString(joinWrap([]string{an, st.dim.Render("press a to list them")}, "  ", w) + "\n")
 	b.WriteString(diagram(c, w) + "\n")
 
 	if len(res.Clocks) > 0 {
@@ -210,19 +265,30 @@ func (o *overview) view(c *common, w, h int) string {
 			if ck.BoundNs < 0 {
 				bound = "unbounded"
 			}
-			b.WriteString(fmt.Sprintf("  %s offset %s %s drift %.2fppm  %s (%s samples)\n", fit(clean(ck.Node), 12),
-				fitRight(fmtDur(ck.OffsetNs), 9), bound, ck.DriftPPM, clean(ck.Method), fmtCount(ck.Samples)))
+			// The numbers first; the method, a sentence, is what gives way to the width.
+			line := fmt.Sprintf("  %s offset %s %s drift %.2fppm  %s samples  %s", fit(clean(ck.Node), 12),
+				fitRight(fmtDur(ck.OffsetNs), 9), bound, ck.DriftPPM, fmtCount(ck.Samples), clean(ck.Method))
+			b.WriteString(fit(line, w) + "\n")
 		}
 	}
 	b.WriteString(st.header.Render("Segments") + st.dim.Render(" (packets as sent)") + "\n")
-	segW := clamp((w-46)/2, 8, 40)
-	b.WriteString(st.dim.Render(fmt.Sprintf("  %s   %s %-8s %8s %8s %6s %8s %8s", fit("from", segW), fit("to", segW), "kind",
-		"packets", "deliv", "lost", "p50", "p99")) + "\n")
-	for _, s := range res.Segments {
-		line := fmt.Sprintf("  %s → %s %-8s %8s %8s %6s %8s %8s", fit(clean(s.From), segW), fit(clean(s.To), segW),
-			clean(s.Kind), fmtCount(s.Packets), fmtCount(s.Delivered), fmtCount(s.Lost), fmtDur(s.LatencyNs.P50),
-			fmtDur(s.LatencyNs.P99))
-		if s.Lost > 0 {
+	n := len(res.Segments)
+	cols := []tcol{{head: " ", cells: make([]string, n)},
+		{head: "from", text: true, min: 12}, {head: " ", cells: make([]string, n)}, {head: "to", text: true, min: 10},
+		{head: "kind", drop: 2}, {head: "pkts", right: true}, {head: "deliv", right: true, drop: 1},
+		{head: "lost", right: true}, {head: "p50", right: true}, {head: "p99", right: true}}
+	for i, s := range res.Segments {
+		cols[2].cells[i] = "→"
+		for k, v := range []string{clean(s.From), clean(shortPoint(s.To, nodeOfID(s.From))), clean(s.Kind),
+			fmtCount(s.Packets), fmtCount(s.Delivered), fmtCount(s.Lost), fmtDur(s.LatencyNs.P50),
+			fmtDur(s.LatencyNs.P99)} {
+			cols[[]int{1, 3, 4, 5, 6, 7, 8, 9}[k]].cells = append(cols[[]int{1, 3, 4, 5, 6, 7, 8, 9}[k]].cells, v)
+		}
+	}
+	head, rows := layoutTable(cols, w)
+	b.WriteString(st.dim.Render(head) + "\n")
+	for i, line := range rows {
+		if res.Segments[i].Lost > 0 {
 			line = st.warn.Render(line)
 		}
 		b.WriteString(line + "\n")
@@ -230,17 +296,14 @@ func (o *overview) view(c *common, w, h int) string {
 	var bad []string
 	for _, in := range res.Inputs {
 		if in.Skipped > 0 || len(in.Errors) > 0 {
-			bad = append(bad, fmt.Sprintf("  %s: %d skipped, %d damaged", clean(in.File), in.Skipped, in.Damaged))
+			bad = append(bad, fit(fmt.Sprintf("  %d skipped, %d damaged: %s", in.Skipped, in.Damaged, clean(in.File)), w))
 			for _, e := range in.Errors {
-				bad = append(bad, "    "+clean(e))
+				bad = append(bad, strings.Split(lipgloss.NewStyle().Width(max(1, w-4)).Render(clean(e)), "\n")...)
 			}
 		}
 	}
 	if len(bad) > 0 {
 		b.WriteString(st.header.Render("Input problems") + "\n" + strings.Join(bad, "\n") + "\n")
 	}
-	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
-	c.ovLines = len(lines)
-	off := clamp(o.offset, 0, max(0, len(lines)-h))
-	return strings.Join(lines[off:], "\n")
+	return strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
 }

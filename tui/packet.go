@@ -8,8 +8,10 @@ import (
 
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/units"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // frameInfo is one hop's frame as read back from its file.
@@ -59,8 +61,18 @@ func (p *packetView) framesLoaded(msg framesMsg) {
 	p.frames, p.loading = msg.frames, false
 }
 
-func (p *packetView) key(msg tea.KeyMsg, km KeyMap, w, h int) {
+// shortHelp is the footer's keys for the packet screen.
+func (p *packetView) shortHelp(km KeyMap) []key.Binding {
+	return []key.Binding{km.Left, km.Right, km.Hex, km.Back}
+}
+
+// update handles a key on the packet screen: hops, the hex view and its scrolling; esc asks the root
+// to go back to the timeline.
+func (p *packetView) update(c *common, msg tea.KeyMsg, w, h int) tea.Msg {
+	km := c.km
 	switch {
+	case key.Matches(msg, km.Back):
+		return showMsg(screenTimeline)
 	case key.Matches(msg, km.Left):
 		p.sel = max(0, p.sel-1)
 		p.hexOff = 0
@@ -76,11 +88,53 @@ func (p *packetView) key(msg tea.KeyMsg, km KeyMap, w, h int) {
 			scrollKey(msg, km, &p.hexOff, max(1, lines-lo.hexRows+1), lo.hexRows) // the last offset shows the last line
 		}
 	}
+	return nil
 }
 
-// fields lists the rows of the header table for one hop.
+// fieldNames are the rows of the header table for one hop; the f… constants index them.
 var fieldNames = []string{"point", "frame", "time", "delta", "encap", "outer src", "outer dst", "outer ttl",
-	"vni", "src", "dst", "ttl", "proto", "ip id", "length", "tcp", "checksum", "problems", "changes"}
+	"outer len", "vni", "src", "dst", "ttl", "proto", "length", "tcp", "ip id", "checksum", "problems", "changes"}
+
+const (
+	fPoint = iota
+	fFrame
+	fTime
+	fDelta
+	fEncap
+	fOuterSrc
+	fOuterDst
+	fOuterTTL
+	fOuterLen
+	fVNI
+	fSrc
+	fDst
+	fTTL
+	fProto
+	fLength
+	fTCP
+	fIPID
+	fChecksum
+	fProblems
+	fChanges
+)
+
+// ipLen is an IP header's total length with its fragment bits as tcpdump writes them: 1500 [DF],
+// 1500 [MF] off 0, 520 off 1480.
+func ipLen(h *decode.IPHdr) string {
+	s := fmt.Sprint(h.TotalLen)
+	switch {
+	case h.DF && h.MF:
+		s += " [DF,MF]"
+	case h.DF:
+		s += " [DF]"
+	case h.MF:
+		s += " [MF]"
+	}
+	if h.MF || h.FragOff > 0 {
+		s += fmt.Sprintf(" off %d", h.FragOff)
+	}
+	return s
+}
 
 func addrString(h *decode.IPHdr) string {
 	a := h.SrcAddr()
@@ -98,85 +152,61 @@ func dstString(h *decode.IPHdr) string {
 	return a.String()
 }
 
-func protoName(n uint8) string {
-	switch n {
-	case 1:
-		return "icmp"
-	case 4:
-		return "ipip"
-	case 6:
-		return "tcp"
-	case 17:
-		return "udp"
-	case 58:
-		return "icmpv6"
-	}
-	return fmt.Sprint(n)
-}
-
-func tcpFlags(f uint8) string {
-	names := []string{"F", "S", "R", "P", ".", "U", "E", "C"}
-	var b strings.Builder
-	for i, n := range names {
-		if f&(1<<i) != 0 {
-			b.WriteString(n)
-		}
-	}
-	return b.String()
-}
-
 // hopFields returns the values of fieldNames for hop i.
 func (p *packetView) hopFields(i int) []string {
 	h := p.j.Hops[i]
 	v := make([]string, len(fieldNames))
-	v[0] = clean(h.Point)
-	v[1] = clean(filepath.Base(h.File)) + fmt.Sprintf(":%d", h.Frame)
-	v[2] = fmtClock(h.Ts)
+	v[fPoint] = clean(h.Point)
+	v[fFrame] = clean(filepath.Base(h.File)) + fmt.Sprintf(":%d", h.Frame)
+	v[fTime] = fmtClock(h.Ts)
 	if i > 0 {
-		v[3] = "+" + fmtDur(h.DeltaNs)
+		v[fDelta] = "+" + fmtDur(h.DeltaNs)
 	}
-	v[4] = clean(h.Encap)
-	v[11] = fmt.Sprint(h.TTL)
-	v[18] = clean(strings.Join(h.Changes, ", "))
+	v[fEncap] = clean(h.Encap)
+	v[fTTL] = fmt.Sprint(h.TTL)
+	v[fChanges] = clean(strings.Join(h.Changes, ", "))
 	if i >= len(p.frames) {
 		return v
 	}
 	fi := &p.frames[i]
 	if fi.err != nil {
-		v[17] = clean(fi.err.Error())
+		v[fProblems] = clean(fi.err.Error())
 		return v
 	}
 	pk := &fi.pkt
 	if pk.Encap != decode.EncapNone {
-		v[5], v[6] = addrString(&pk.Outer), dstString(&pk.Outer)
-		v[7] = fmt.Sprint(pk.Outer.TTL)
+		v[fOuterSrc], v[fOuterDst] = addrString(&pk.Outer), dstString(&pk.Outer)
+		v[fOuterTTL] = fmt.Sprint(pk.Outer.TTL)
+		if pk.Outer.Version != 0 {
+			v[fOuterLen] = ipLen(&pk.Outer)
+		}
 		if pk.Encap == decode.EncapVXLAN {
-			v[8] = fmt.Sprint(pk.VNI)
+			v[fVNI] = fmt.Sprint(pk.VNI)
 		}
 	}
 	if pk.HasARP {
-		v[9] = netip.AddrFrom4(pk.ARP.SPA).String()
-		v[10] = netip.AddrFrom4(pk.ARP.TPA).String()
-		v[12] = fmt.Sprintf("arp op %d", pk.ARP.Op)
+		v[fSrc] = netip.AddrFrom4(pk.ARP.SPA).String()
+		v[fDst] = netip.AddrFrom4(pk.ARP.TPA).String()
+		v[fProto] = fmt.Sprintf("arp op %d", pk.ARP.Op)
 	} else if pk.Inner.Version != 0 {
-		v[9], v[10] = addrString(&pk.Inner), dstString(&pk.Inner)
-		v[11] = fmt.Sprint(pk.Inner.TTL)
-		v[12] = protoName(pk.Inner.Proto)
+		v[fSrc], v[fDst] = addrString(&pk.Inner), dstString(&pk.Inner)
+		v[fTTL] = fmt.Sprint(pk.Inner.TTL)
+		v[fProto] = units.Proto(pk.Inner.Proto)
 		if pk.HasTCP || pk.HasUDP {
-			v[9] += fmt.Sprintf(":%d", pk.Sport)
-			v[10] += fmt.Sprintf(":%d", pk.Dport)
+			v[fSrc] += fmt.Sprintf(":%d", pk.Sport)
+			v[fDst] += fmt.Sprintf(":%d", pk.Dport)
 		}
 		if pk.HasICMP {
-			v[12] += fmt.Sprintf(" %d/%d", pk.ICMP.Type, pk.ICMP.Code)
+			v[fProto] += fmt.Sprintf(" %d/%d", pk.ICMP.Type, pk.ICMP.Code)
 		}
-		v[13] = fmt.Sprint(pk.Inner.ID)
-		v[14] = fmt.Sprint(pk.Inner.TotalLen)
+		v[fIPID] = fmt.Sprint(pk.Inner.ID)
+		v[fLength] = ipLen(&pk.Inner)
 	}
 	if pk.HasTCP {
-		v[15] = fmt.Sprintf("%s seq %d ack %d", tcpFlags(pk.TCP.Flags), pk.TCP.Seq, pk.TCP.Ack)
+		v[fTCP] = fmt.Sprintf("%s seq %d ack %d", units.TCPFlags(pk.TCP.Flags), pk.TCP.Seq, pk.TCP.Ack)
 	}
-	v[16] = pk.Checksum.String()
-	v[17] = strings.Join(pk.Errs.Strings(), ",")
+	v[fChecksum] = pk.Checksum.String()
+	v[fProblems] = strings.Join(pk.Errs.Strings(), ",")
 	return v
 }
 
@@ -200,34 +230,46 @@ func (p *packetView) view(c *common, w, h int) string {
 		return b.String()
 	}
 	p.sel = clamp(p.sel, 0, n-1)
-	labelW := 10
-	colW := 24
-	visible := clamp((w-labelW)/colW, 1, n)
-	colW = (w - labelW) / visible
-	first := clamp(p.sel-visible/2, 0, n-visible)
 	vals := p.fieldValues()
 	lo := p.layout(vals, w, h)
-	for _, f := range lo.shown[:lo.tableH] {
-		line := st.dim.Render(fit(fieldNames[f], labelW))
-		for i := first; i < first+visible; i++ {
-			v := vals[i][f]
-			changed := i > 0 && f >= 4 && f < 16 && v != vals[i-1][f]
-			cell := " " + v
-			if changed {
-				cell = "*" + v
-			}
-			cell = fit(cell, colW)
-			switch {
-			case f == 0 && i == p.sel:
-				cell = st.selected.Render(fit("›"+v, colW))
-			case changed:
-				cell = st.changed.Render(cell)
-			case f == 16 && v == "bad", f == 17 && v != "":
-				cell = st.bad.Render(cell)
-			}
-			line += cell
+	for _, f := range lo.shown[:lo.tableN] {
+		var cells [][]string
+		rowH := 1
+		for i := lo.first; i < lo.first+lo.visible; i++ {
+			cl := cellLines(f, vals[i][f], lo.colW-1)
+			cells = append(cells, cl)
+			rowH = max(rowH, len(cl))
 		}
-		b.WriteString(line + "\n")
+		for k := 0; k < rowH; k++ {
+			label := ""
+			if k == 0 {
+				label = fieldNames[f]
+			}
+			line := st.dim.Render(fit(label, packetLabelW))
+			for ci, i := 0, lo.first; i < lo.first+lo.visible; ci, i = ci+1, i+1 {
+				v := vals[i][f]
+				part := ""
+				if k < len(cells[ci]) {
+					part = cells[ci][k]
+				}
+				changed := i > 0 && f >= fEncap && f <= fIPID && v != vals[i-1][f]
+				cell := " " + part
+				if changed && k == 0 {
+					cell = "*" + part
+				}
+				cell = fit(cell, lo.colW)
+				switch {
+				case f == fPoint && i == p.sel:
+					cell = st.selected.Render(fit("›"+part, lo.colW))
+				case changed:
+					cell = st.changed.Render(cell)
+				case f == fChecksum && v == "bad", f == fProblems && v != "":
+					cell = st.bad.Render(cell)
+				}
+				line += cell
+			}
+			b.WriteString(line + "\n")
+		}
 	}
 	if lo.hexRows < 1 || p.sel >= len(p.frames) { // hex dump off or no room
 		return b.String()
@@ -252,17 +294,54 @@ func (p *packetView) fieldValues() [][]string {
 	return vals
 }
 
-// packetLayout is how the packet screen divides its height: the header-table rows shown (rows empty
-// at every hop, such as no tunnel or no TCP, are left out), then the hex dump's title and lines.
+// packetLabelW is the width of the header table's labels.
+const packetLabelW = 10
+
+// cellLines lays a header-table value out in width cells: as it is when it fits; a frame as the end of
+// its file name and its number; anything else wrapped onto at most three lines, so that no number is
+// cut.
+func cellLines(f int, v string, width int) []string {
+	if width < 1 || ansi.StringWidth(v) <= width {
+		return []string{v}
+	}
+	if f == fFrame { // …calia0150fc09e0.pcap:6
+		r := []rune(v)
+		for len(r) > 0 && ansi.StringWidth(string(r))+1 > width {
+			r = r[1:]
+		}
+		return []string{"…" + string(r)}
+	}
+	lines := strings.Split(ansi.Wrap(v, width, " ,"), "\n")
+	for i := range lines {
+		lines[i] = strings.TrimLeft(lines[i], " ")
+	}
+	if len(lines) > 3 {
+		lines = lines[:3]
+		lines[2] = ansi.Truncate(lines[2], width-1, "") + "…"
+	}
+	return lines
+}
+
+// packetLayout is how the packet screen divides itself: the hops shown side by side, the header-table
+// rows shown (rows empty at every hop, such as no tunnel or no TCP, are left out; a row can take
+// more than one line), then the hex dump's title and lines.
 type packetLayout struct {
-	shown   []int // fieldNames indexes with a value at some hop
-	tableH  int   // how many of them fit
-	per     int   // bytes per hex line
-	hexRows int   // hex lines shown (below 1: no hex dump)
+	first, visible int   // the hops shown
+	colW           int   // their columns' width
+	shown          []int // fieldNames indexes with a value at some hop
+	tableN         int   // how many of them fit
+	tableH         int   // the lines they take
+	per            int   // bytes per hex line
+	hexRows        int   // hex lines shown (below 1: no hex dump)
 }
 
 func (p *packetView) layout(vals [][]string, w, h int) packetLayout {
 	var lo packetLayout
+	n := len(vals)
+	lo.colW = 24
+	lo.visible = clamp((w-packetLabelW)/lo.colW, 1, max(1, n))
+	lo.colW = max(2, (w-packetLabelW)/lo.visible)
+	lo.first = clamp(p.sel-lo.visible/2, 0, max(0, n-lo.visible))
 	for f := range fieldNames {
 		for i := range vals {
 			if vals[i][f] != "" {
@@ -271,11 +350,21 @@ func (p *packetView) layout(vals [][]string, w, h int) packetLayout {
 			}
 		}
 	}
-	lo.tableH = len(lo.shown)
-	if !p.noHex {
-		lo.tableH = min(lo.tableH, max(4, h-1-(h-1)/3))
+	room := h - 1
+	if !p.noHex { // the header rows come first: the hex dump keeps its title and three lines
+		room = min(room, max(4, h-1-4))
 	}
-	lo.tableH = min(lo.tableH, h-1)
+	for _, f := range lo.shown {
+		rowH := 1
+		for i := lo.first; i < min(n, lo.first+lo.visible); i++ {
+			rowH = max(rowH, len(cellLines(f, vals[i][f], lo.colW-1)))
+		}
+		if lo.tableH+rowH > room {
+			break
+		}
+		lo.tableN++
+		lo.tableH += rowH
+	}
 	lo.per = 16
 	if w < 76 {
 		lo.per = 8

@@ -6,8 +6,10 @@ import (
 	"strings"
 
 	"github.com/calipath/calipath/correlate"
+	"github.com/calipath/calipath/internal/units"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // rowKind tells what a timeline row shows.
@@ -31,13 +33,12 @@ type tlRow struct {
 
 // timeline is the ladder of one flow: a column per capture point in path order, a row per packet.
 type timeline struct {
-	flowID  string
-	flow    *correlate.Flow
-	all     []correlate.Journey
-	rows    []tlRow
-	cols    []string // point IDs
-	cursor  int
-	offset  int
+	flowID string
+	flow   *correlate.Flow
+	all    []correlate.Journey
+	items  []tlRow  // every row of the flow, in time order; list shows those the filter keeps
+	cols   []string // point IDs
+	list
 	loading bool                 // the journeys are being rendered off the UI loop
 	seekTo  []correlate.Evidence // where to put the cursor once they arrive
 }
@@ -86,9 +87,10 @@ func (t *timeline) finish(c *common, msg journeysMsg) {
 			}
 		}
 	}
+	t.build(c)
 	t.refilter(c)
 	if len(t.seekTo) > 0 {
-		t.seek(t.seekTo)
+		t.seekEvidence(t.seekTo)
 		t.seekTo = nil
 	}
 }
@@ -108,16 +110,10 @@ func flowJourneys(res *correlate.Result, flowID string) []correlate.Journey {
 	return out
 }
 
-// refilter rebuilds the rows under the current filter, keeping the selected journey if it remains.
-func (t *timeline) refilter(c *common) {
-	if t.flow == nil {
-		return
-	}
-	keep := -1
-	if t.cursor < len(t.rows) && t.rows[t.cursor].kind == rowJourney {
-		keep = t.rows[t.cursor].j
-	}
-	t.rows = t.rows[:0]
+// build makes the flow's rows: every journey, the ARP exchanges at its points from a second before
+// its first packet to its last, and the ICMP errors quoting it, in time order.
+func (t *timeline) build(c *common) {
+	t.items = t.items[:0]
 	var first, last int64
 	for i := range t.all {
 		j := &t.all[i]
@@ -131,16 +127,12 @@ func (t *timeline) refilter(c *common) {
 		if l := j.Hops[len(j.Hops)-1].Ts; l > last {
 			last = l
 		}
-		if c.filter != nil && !c.filter.MatchJourney(c.res, j) {
-			continue
-		}
-		t.rows = append(t.rows, tlRow{kind: rowJourney, ts: ts, j: i})
+		t.items = append(t.items, tlRow{kind: rowJourney, ts: ts, j: i})
 	}
 	inCols := map[string]bool{}
 	for _, p := range t.cols {
 		inCols[p] = true
 	}
-	// ARP exchanges at the flow's points up to its last packet; ICMP errors quoting the flow.
 	for ai := range c.res.ARP {
 		ap := &c.res.ARP[ai]
 		if !inCols[ap.Point] {
@@ -149,97 +141,173 @@ func (t *timeline) refilter(c *common) {
 		for ei := range ap.Exchanges {
 			e := &ap.Exchanges[ei]
 			if e.Ts >= first-1e9 && e.Ts <= last {
-				t.rows = append(t.rows, tlRow{kind: rowARP, ts: e.Ts, point: ap.Point, arp: e})
+				t.items = append(t.items, tlRow{kind: rowARP, ts: e.Ts, point: ap.Point, arp: e})
 			}
 		}
 	}
 	for ii := range c.res.ICMP {
 		e := &c.res.ICMP[ii]
 		if e.Flow == t.flowID {
-			t.rows = append(t.rows, tlRow{kind: rowICMP, ts: e.Ts, point: e.Point, icmp: e})
+			t.items = append(t.items, tlRow{kind: rowICMP, ts: e.Ts, point: e.Point, icmp: e})
 		}
 	}
-	sort.SliceStable(t.rows, func(a, b int) bool { return t.rows[a].ts < t.rows[b].ts })
-	t.cursor = 0
-	for i, r := range t.rows {
-		if r.kind == rowJourney && r.j == keep {
-			t.cursor = i
-		}
-	}
+	sort.SliceStable(t.items, func(a, b int) bool { return t.items[a].ts < t.items[b].ts })
 }
 
+// refilter shows the rows the current filter keeps (it filters journeys; ARP and ICMP rows stay),
+// keeping the selected row if it remains.
+func (t *timeline) refilter(c *common) {
+	if t.flow == nil {
+		return
+	}
+	var keep func(int) bool
+	if c.filter != nil {
+		keep = func(i int) bool {
+			r := t.items[i]
+			return r.kind != rowJourney || c.filter.MatchJourney(c.res, &t.all[r.j])
+		}
+	}
+	t.rebuild(len(t.items), keep, nil)
+}
+
+// row returns the r-th row shown.
+func (t *timeline) row(r int) tlRow { return t.items[t.idx[r]] }
+
 func (t *timeline) selectedJourney() (*correlate.Journey, bool) {
-	if t.cursor < len(t.rows) && t.rows[t.cursor].kind == rowJourney {
-		return &t.all[t.rows[t.cursor].j], true
+	if i, ok := t.selected(); ok && t.items[i].kind == rowJourney {
+		return &t.all[t.items[i].j], true
 	}
 	return nil, false
 }
 
-// seek moves the cursor to the first row holding one of the evidence frames.
-func (t *timeline) seek(ev []correlate.Evidence) {
+// seekEvidence moves the cursor to the first row holding one of the evidence frames.
+func (t *timeline) seekEvidence(ev []correlate.Evidence) {
 	want := map[correlate.Evidence]bool{}
 	for _, e := range ev {
 		want[e] = true
 	}
-	for i, r := range t.rows {
+	t.seek(func(i int) bool {
+		r := t.items[i]
 		switch r.kind {
 		case rowJourney:
 			for _, h := range t.all[r.j].Hops {
 				if want[correlate.Evidence{File: h.File, Frame: h.Frame}] {
-					t.cursor = i
-					return
+					return true
 				}
 			}
 		case rowARP:
-			if want[r.arp.Evidence] {
-				t.cursor = i
-				return
-			}
+			return want[r.arp.Evidence]
 		case rowICMP:
-			if want[r.icmp.Evidence] {
-				t.cursor = i
-				return
-			}
+			return want[r.icmp.Evidence]
 		}
-	}
+		return false
+	})
 }
 
-func (t *timeline) isRetx(c *common, r tlRow) bool {
+func (t *timeline) isRetx(r tlRow) bool {
 	return r.kind == rowJourney && t.all[r.j].Retrans
 }
 
-// next moves to the next (d = 1) or previous (d = -1) row for which match holds.
-func (t *timeline) next(d int, match func(tlRow) bool) bool {
-	for i := t.cursor + d; i >= 0 && i < len(t.rows); i += d {
-		if match(t.rows[i]) {
-			t.cursor = i
-			return true
+// noneLeft says why a jump found nothing: the flow shows no such row at all, or none beyond the cursor.
+func (t *timeline) noneLeft(match func(item int) bool, what, where string) string {
+	for _, i := range t.idx {
+		if match(i) {
+			return fmt.Sprintf("no %s %s this row", what, where)
 		}
 	}
-	return false
+	return fmt.Sprintf("no %s in this flow", what)
 }
 
-func (t *timeline) key(c *common, msg tea.KeyMsg, h int) {
+// shortHelp is the footer's keys for the timeline.
+func (t *timeline) shortHelp(km KeyMap) []key.Binding {
+	return []key.Binding{km.Enter, km.NextLoss, km.NextRetx, km.Back}
+}
+
+// update handles a key on the timeline: enter asks the root to open the packet, esc to go back.
+func (t *timeline) update(c *common, msg tea.KeyMsg, h int) tea.Msg {
 	km := c.km
-	lost := func(r tlRow) bool { return r.kind == rowJourney && t.all[r.j].Status == "lost" }
+	lost := func(i int) bool { r := t.items[i]; return r.kind == rowJourney && t.all[r.j].Status == "lost" }
 	switch {
+	case key.Matches(msg, km.Enter):
+		if j, ok := t.selectedJourney(); ok {
+			return openJourneyMsg{j: j}
+		}
+		return nil
+	case key.Matches(msg, km.Back):
+		return showMsg(screenFlows)
 	case key.Matches(msg, km.NextLoss):
-		t.next(1, lost)
+		if !t.next(1, lost) {
+			return statusMsg(t.noneLeft(lost, "lost packet", "below"))
+		}
 	case key.Matches(msg, km.PrevLoss):
-		t.next(-1, lost)
+		if !t.next(-1, lost) {
+			return statusMsg(t.noneLeft(lost, "lost packet", "above"))
+		}
 	case key.Matches(msg, km.NextRetx):
-		if !t.next(1, func(r tlRow) bool { return t.isRetx(c, r) }) {
-			t.next(1, func(r tlRow) bool { return r.kind == rowICMP })
+		retx := func(i int) bool { return t.isRetx(t.items[i]) }
+		icmp := func(i int) bool { return t.items[i].kind == rowICMP }
+		if !t.next(1, retx) && !t.next(1, icmp) {
+			return statusMsg(t.noneLeft(func(i int) bool { return retx(i) || icmp(i) },
+				"retransmission or ICMP error", "below"))
 		}
 	default:
-		scrollKey(msg, km, &t.cursor, len(t.rows), t.listHeight(h))
+		t.key(msg, km, t.listHeight(h))
+		return nil
 	}
-	t.offset = window(t.offset, t.cursor, len(t.rows), t.listHeight(h))
+	t.scroll(t.listHeight(h))
+	return nil
 }
 
 func (t *timeline) listHeight(h int) int { return max(1, h-4) }
 
-const tlPrefix = 1 + 12 + 1 + 4 // cursor, time, space, direction and status
+// The timeline's line: the cursor, the time since the first row, the direction and status, the
+// packet's TCP flags and size as sent (dropped first when the width runs short), then a column per
+// capture point, each at least tlCellW cells so that a hop's delta is never cut.
+const (
+	tlTimeW  = 10
+	tlPrefix = 1 + tlTimeW + 1 + 4 // cursor, time, space, direction and status
+	tlPktW   = 3 + 1 + 5 + 1       // flags, space, IP length, space
+	tlCellW  = 9                   // "●+12.3µs" and a space
+)
+
+// tlLayout is how the timeline uses the width: whether the flags and size show, and the point
+// columns' width.
+type tlLayout struct {
+	pkt bool
+	cw  int
+}
+
+func (t *timeline) layout(w int) tlLayout {
+	n := max(1, len(t.cols))
+	lo := tlLayout{pkt: true, cw: (w - tlPrefix - tlPktW) / n}
+	if lo.cw < tlCellW {
+		lo = tlLayout{cw: (w - tlPrefix) / n}
+	}
+	lo.cw = max(2, lo.cw)
+	return lo
+}
+
+// fmtRel formats the time since the timeline's first row in tlTimeW cells.
+func fmtRel(ns int64) string {
+	s := "+" + fmtDur(ns)
+	if len([]rune(s)) > tlTimeW {
+		s = fmt.Sprintf("+%.0fs", float64(ns)/1e9)
+	}
+	return s
+}
+
+// pktCell is a journey's TCP flags and IP length as sent (its first hop).
+func pktCell(j *correlate.Journey) string {
+	if len(j.Hops) == 0 {
+		return strings.Repeat(" ", tlPktW)
+	}
+	h := j.Hops[0]
+	size := ""
+	if h.Len > 0 {
+		size = fmt.Sprint(h.Len)
+	}
+	return fit(clean(h.TCPFlags), 3) + " " + fitRight(size, 5) + " "
+}
 
 func (t *timeline) colIndex(point string) int {
 	for i, p := range t.cols {
@@ -266,33 +334,41 @@ func (t *timeline) view(c *common, w, h int) string {
 		b.WriteString(st.dim.Render(fit(fmt.Sprintf("rendering the %d packets of this flow…", f.Packets), w)))
 		return b.String()
 	}
-	n := max(1, len(t.cols))
-	cw := max(6, (w-tlPrefix)/n)
+	lo := t.layout(w)
+	cw := lo.cw
+	cells := cw * max(1, len(t.cols)) // the width of the point columns
 	// Column headers: node, then interface.
 	var h1, h2 strings.Builder
 	h1.WriteString(strings.Repeat(" ", tlPrefix))
-	h2.WriteString(fit(" time", 14) + "dir ")
+	h2.WriteString(fit(" time", tlTimeW+2) + "dir ")
+	if lo.pkt {
+		h1.WriteString(strings.Repeat(" ", tlPktW))
+		h2.WriteString(fit("tcp", 3) + " " + fitRight("len", 5) + " ")
+	}
 	for _, p := range t.cols {
 		node, iface, _ := strings.Cut(p, "/")
-		h1.WriteString(fit(clean(node), cw))
-		h2.WriteString(fit(clean(iface), cw))
+		h1.WriteString(fit(fit(clean(node), cw-1), cw))
+		h2.WriteString(fit(fit(clean(iface), cw-1), cw))
 	}
 	b.WriteString(st.dim.Render(h1.String()) + "\n" + st.header.Render(h2.String()) + "\n")
 	lh := t.listHeight(h)
-	off := window(t.offset, t.cursor, len(t.rows), lh)
-	end := min(len(t.rows), off+lh)
+	off, end := t.rows(lh)
 	var t0 int64
-	if len(t.rows) > 0 {
-		t0 = t.rows[0].ts
+	if t.len() > 0 {
+		t0 = t.row(0).ts
 	}
 	for i := off; i < end; i++ {
-		r := t.rows[i]
-		line := cursorMark(i == t.cursor) + fitRight("+"+fmtDur(r.ts-t0), 12) + " "
+		r := t.row(i)
+		line := cursorMark(i == t.cursor) + fitRight(fmtRel(r.ts-t0), tlTimeW) + " "
 		var style = st.r.NewStyle()
+		pad := ""
+		if lo.pkt {
+			pad = strings.Repeat(" ", tlPktW)
+		}
 		switch r.kind {
 		case rowJourney:
 			j := &t.all[r.j]
-			line += t.journeyCells(c, j, r, cw)
+			line += t.journeyCells(j, r, lo)
 			switch {
 			case j.Status == "lost":
 				style = st.bad
@@ -300,8 +376,8 @@ func (t *timeline) view(c *common, w, h int) string {
 				style = st.warn
 			}
 		case rowARP:
-			line += "ARP " + t.eventCell(r.point, fmt.Sprintf("who-has %s tell %s: %s", clean(r.arp.Who),
-				clean(r.arp.Tell), clean(r.arp.Verdict)), cw)
+			line += "ARP " + pad + t.eventCell(r.point, fmt.Sprintf("who-has %s tell %s: %s", clean(r.arp.Who),
+				clean(r.arp.Tell), clean(r.arp.Verdict)), cw, cells)
 			style = st.dim
 			if r.arp.Verdict == "unanswered" || r.arp.Verdict == "unexpected-mac" {
 				style = st.warn
@@ -311,7 +387,7 @@ func (t *timeline) view(c *common, w, h int) string {
 			if r.icmp.MTU > 0 {
 				desc += fmt.Sprintf(" mtu %d", r.icmp.MTU)
 			}
-			line += "ICMP" + t.eventCell(r.point, desc, cw)
+			line += "ICMP" + pad + t.eventCell(r.point, desc, cw, cells)
 			style = st.bad
 		}
 		line = fit(line, w)
@@ -320,37 +396,53 @@ func (t *timeline) view(c *common, w, h int) string {
 		}
 		b.WriteString(style.Render(line) + "\n")
 	}
-	if len(t.rows) == 0 {
+	if t.len() == 0 {
 		b.WriteString(st.dim.Render("  no packets match") + "\n")
 	}
 	for i := end - off; i < lh; i++ {
 		b.WriteString("\n")
 	}
-	status := fmt.Sprintf(" row %d/%d · %s packets · %s lost · %d retx", min(t.cursor+1, len(t.rows)), len(t.rows),
+	sel := ""
+	if j, ok := t.selectedJourney(); ok && len(j.Hops) > 0 { // the selected packet as sent
+		if fl := clean(j.Hops[0].TCPFlags); fl != "" {
+			sel = " · flags [" + fl + "]"
+		}
+		if j.Hops[0].Len > 0 {
+			sel += fmt.Sprintf(" · %d bytes", j.Hops[0].Len)
+		}
+	}
+	status := fmt.Sprintf(" row %d/%d%s · %s packets · %s lost · %d retx", min(t.cursor+1, t.len()), t.len(), sel,
 		fmtCount(f.Packets), fmtCount(f.Lost), f.Retransmissions)
 	b.WriteString(st.status.Render(fit(status, w)))
 	return b.String()
 }
 
-// eventCell writes an ARP or ICMP description starting at its point's column.
-func (t *timeline) eventCell(point, desc string, cw int) string {
+// eventCell writes an ARP or ICMP description starting at its point's column, or further left so that
+// it ends within the cells columns' width.
+func (t *timeline) eventCell(point, desc string, cw, cells int) string {
 	i := t.colIndex(point)
 	if i < 0 {
 		return clean(point) + " " + desc
 	}
-	return strings.Repeat(" ", i*cw) + "◆ " + desc
+	start := i * cw
+	if n := 2 + ansi.StringWidth(desc); start+n > cells {
+		start = max(0, cells-n)
+	}
+	return strings.Repeat(" ", start) + "◆ " + desc
 }
 
 // journeyCells draws a journey across the point columns: each point it crossed with the delta from
-// the hop before, the line it took between them, and where it vanished.
-func (t *timeline) journeyCells(c *common, j *correlate.Journey, r tlRow, cw int) string {
+// the hop before, the line it took between them, and where it vanished. A cell too narrow for its
+// text shows its mark alone: a delta is left out, never cut.
+func (t *timeline) journeyCells(j *correlate.Journey, r tlRow, lo tlLayout) string {
+	cw := lo.cw
 	dir := "→"
 	if j.Dir == "s2c" {
 		dir = "←"
 	}
 	mark := " "
 	switch {
-	case t.isRetx(c, r):
+	case t.isRetx(r):
 		mark = "R"
 	case j.Status == "lost":
 		mark = "✕"
@@ -358,48 +450,54 @@ func (t *timeline) journeyCells(c *common, j *correlate.Journey, r tlRow, cw int
 		mark = "?"
 	}
 	cells := make([]string, len(t.cols))
-	lo, hi := len(t.cols), -1
+	lo2, hi := len(t.cols), -1
 	for k, hp := range j.Hops {
 		i := t.colIndex(hp.Point)
 		if i < 0 {
 			continue
 		}
-		txt := "●"
-		if k > 0 {
-			txt += "+" + fmtDur(hp.DeltaNs)
-		}
+		dup := ""
 		if hp.Dup > 0 {
-			txt += fmt.Sprintf("×%d", hp.Dup+1)
+			dup = fmt.Sprintf("×%d", hp.Dup+1)
+		}
+		txt := "●" + dup
+		if k > 0 { // +12.3µs, or 12.3µs where the + does not fit (the ● that follows parts the cells)
+			d := units.Dur(hp.DeltaNs)
+			txt = "●+" + d + dup
+			if hp.DeltaNs < 0 || ansi.StringWidth(txt) > cw {
+				txt = "●" + d + dup
+			}
 		}
 		cells[i] = txt
-		lo, hi = min(lo, i), max(hi, i)
+		lo2, hi = min(lo2, i), max(hi, i)
 	}
 	if j.Status == "lost" && j.NextExpected != "" {
 		if i := t.colIndex(j.NextExpected); i >= 0 {
 			cells[i] = "✕ lost"
-			lo, hi = min(lo, i), max(hi, i)
+			lo2, hi = min(lo2, i), max(hi, i)
 		}
 	}
 	var b strings.Builder
 	b.WriteString(dir + mark + "  ")
+	if lo.pkt {
+		b.WriteString(pktCell(j))
+	}
 	for i := range t.cols {
 		cell := cells[i]
 		fill := " "
-		if i >= lo && i < hi {
+		if i >= lo2 && i < hi {
 			fill = "─"
 		}
-		if cell == "" && i > lo && i < hi {
+		if cell == "" && i > lo2 && i < hi {
 			cell = "┄"
 			if j.Status == "lost" || j.Status == "delivered" {
 				cell = "─"
 			}
 		}
-		sw := len([]rune(cell))
-		if sw >= cw {
-			b.WriteString(fit(cell, cw))
-			continue
+		if ansi.StringWidth(cell) > cw { // no room for the text: the mark alone
+			cell = string([]rune(cell)[:1])
 		}
-		b.WriteString(cell + strings.Repeat(fill, cw-sw))
+		b.WriteString(cell + strings.Repeat(fill, max(0, cw-ansi.StringWidth(cell))))
 	}
 	return b.String()
 }

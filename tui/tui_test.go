@@ -13,6 +13,7 @@ import (
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/internal/gen"
+	"github.com/calipath/calipath/report"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -165,18 +166,26 @@ func TestFlowsSortAndOpen(t *testing.T) {
 	if len(m.fl.idx) != len(labRes.Flows) {
 		t.Fatalf("%d flows listed, want %d", len(m.fl.idx), len(labRes.Flows))
 	}
-	// Sort by packets (column 5), descending.
-	for i := 0; i < 5; i++ {
-		m = press(m, km.SortNext)
-	}
-	m = press(m, km.Reverse)
-	if flowColumns[m.fl.sortCol].name != "pkts" || !m.fl.desc {
-		t.Fatalf("sorted by %s desc=%v", flowColumns[m.fl.sortCol].name, m.fl.desc)
+	// Sort by packets through the sort menu: largest first.
+	m = press(m, km.SortMenu)
+	m = typeText(m, "k")
+	if flowColumns[m.fl.sortCol].name != "pkts" || !m.fl.desc || m.fl.menu {
+		t.Fatalf("sorted by %s desc=%v menu=%v", flowColumns[m.fl.sortCol].name, m.fl.desc, m.fl.menu)
 	}
 	for i := 1; i < len(m.fl.idx); i++ {
 		if labRes.Flows[m.fl.idx[i-1]].Packets < labRes.Flows[m.fl.idx[i]].Packets {
 			t.Fatalf("not sorted by packets descending at row %d", i)
 		}
+	}
+	// Picked again, it reverses; > and < step through the orders.
+	m = press(m, km.SortMenu)
+	m = typeText(m, "k")
+	if m.fl.desc {
+		t.Fatal("picking the sort column again did not reverse it")
+	}
+	m = press(m, km.SortNext)
+	if flowColumns[m.fl.sortCol].name != "deliv" {
+		t.Fatalf("> after pkts sorts by %s", flowColumns[m.fl.sortCol].name)
 	}
 	m = press(m, km.End)
 	if m.fl.cursor != len(m.fl.idx)-1 {
@@ -462,8 +471,8 @@ func TestTimelineOpensOffTheLoop(t *testing.T) {
 	m = press(m, km.Flows)
 	nm, cmd := m.Update(keyMsgOf(km.Enter))
 	m = nm.(Model)
-	if m.Screen() != screenTimeline || !m.tl.loading || cmd == nil || len(m.tl.rows) != 0 {
-		t.Fatalf("after enter: screen %v loading %v cmd %v rows %d", m.Screen(), m.tl.loading, cmd != nil, len(m.tl.rows))
+	if m.Screen() != screenTimeline || !m.tl.loading || cmd == nil || m.tl.len() != 0 {
+		t.Fatalf("after enter: screen %v loading %v cmd %v rows %d", m.Screen(), m.tl.loading, cmd != nil, m.tl.len())
 	}
 	if v := m.View(); !strings.Contains(v, "rendering the") {
 		t.Errorf("loading timeline view:\n%s", v)
@@ -481,8 +490,8 @@ func TestTimelineOpensOffTheLoop(t *testing.T) {
 	}
 	nm, _ = m.Update(msg)
 	m = nm.(Model)
-	if m.tl.loading || len(m.tl.rows) == 0 || len(m.tl.all) != len(msg.all) {
-		t.Fatalf("after the journeys: loading %v rows %d journeys %d", m.tl.loading, len(m.tl.rows), len(m.tl.all))
+	if m.tl.loading || m.tl.len() == 0 || len(m.tl.all) != len(msg.all) {
+		t.Fatalf("after the journeys: loading %v rows %d journeys %d", m.tl.loading, m.tl.len(), len(m.tl.all))
 	}
 }
 
@@ -582,5 +591,107 @@ func TestOverviewInferredPoint(t *testing.T) {
 	view := ansi.Strip(newTest(t, &res, 160, 48).View())
 	if !strings.Contains(view, "any:tunnel inferred") {
 		t.Fatalf("the overview does not mark the inferred point:\n%s", view)
+	}
+}
+
+// Keys typed together arrive as one message of several runes: each counts. "jj" moves two rows, "jjk"
+// one; a batch that opens the filter bar types the rest into it; a paste is not split.
+func TestBatchedKeys(t *testing.T) {
+	km := DefaultKeyMap()
+	m := press(newTest(t, labRes, 80, 24), km.Flows)
+	m = send(m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jj")})
+	if m.fl.cursor != 2 {
+		t.Fatalf("jj at once: cursor %d, want 2", m.fl.cursor)
+	}
+	m = send(m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jjk")})
+	if m.fl.cursor != 3 {
+		t.Fatalf("jjk at once: cursor %d, want 3", m.fl.cursor)
+	}
+	m = send(m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("k/proto udp")})
+	if m.fl.cursor != 2 || !m.filtering || m.filterInput.Value() != "proto udp" {
+		t.Fatalf("k/proto udp at once: cursor %d filtering %v text %q", m.fl.cursor, m.filtering, m.filterInput.Value())
+	}
+	m = send(m, tea.KeyMsg{Type: tea.KeyEsc})
+	m = send(m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jj"), Paste: true})
+	if m.fl.cursor != 2 {
+		t.Fatalf("a pasted jj moved the cursor to %d", m.fl.cursor)
+	}
+}
+
+// The anomaly detail carries the next step the report prints.
+func TestAnomalyDetailNext(t *testing.T) {
+	km := DefaultKeyMap()
+	res := *labRes
+	res.Anomalies = []correlate.Anomaly{{Kind: "loss", Severity: "warning", Where: correlate.Where{Point: "node-1/eth0"},
+		Message: "Some packets were lost.", Next: "Check the link's error counters."}}
+	for _, sz := range [][2]int{{80, 24}, {160, 48}} {
+		v := ansi.Strip(press(newTest(t, &res, sz[0], sz[1]), km.Anomalies).View())
+		if !strings.Contains(v, "next: Check the link's error counters.") {
+			t.Fatalf("%v: no next step in the anomaly detail:\n%s", sz, v)
+		}
+	}
+}
+
+// The flow list opens worst first, in the text report's order; the header names the sort column with
+// its arrow whole; after a re-sort the cursor stays on its flow, which is drawn; a key per order in the
+// sort menu picks it.
+func TestFlowsWorstFirstAndSortMenu(t *testing.T) {
+	km := DefaultKeyMap()
+	var rep strings.Builder
+	if err := report.New(&rep, report.WithWidth(200)).Print(labRes); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	_, flows, ok := strings.Cut(rep.String(), "Flows (worst first")
+	if !ok {
+		t.Fatalf("no flow table in the report:\n%s", rep.String())
+	}
+	for _, line := range strings.Split(flows, "\n")[2:] {
+		f := strings.Fields(line)
+		if len(f) == 0 || !strings.HasPrefix(f[0], "f") || len(want) == len(labRes.Flows) {
+			break
+		}
+		want = append(want, f[0])
+	}
+	m := press(newTest(t, labRes, 80, 24), km.Flows)
+	var got []string
+	for _, i := range m.fl.idx {
+		got = append(got, labRes.Flows[i].ID)
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") || len(want) != len(labRes.Flows) {
+		t.Fatalf("the flow list opens in the order %v, the report's is %v", got, want)
+	}
+	for _, sz := range [][2]int{{80, 24}, {160, 48}} {
+		m = send(m, tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+		lines := strings.Split(ansi.Strip(m.View()), "\n")
+		if !strings.Contains(lines[1], "lost▼") || !strings.Contains(ansi.Strip(m.View()), "sorted worst first") {
+			t.Fatalf("%v: the header does not show the sort:\n%s", sz, strings.Join(lines, "\n"))
+		}
+	}
+	m = send(m, tea.WindowSizeMsg{Width: 80, Height: 8})
+	m = press(m, km.End, km.Up)
+	id, _ := m.fl.selectedID(m.c)
+	m = press(m, km.SortMenu)
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "sort by: w worst") || !strings.Contains(v, "5 p50") {
+		t.Fatalf("the sort menu is not shown:\n%s", v)
+	}
+	m = typeText(m, "f")
+	if m.Screen() != screenFlows || flowColumns[m.fl.sortCol].name != "flow" || m.fl.desc {
+		t.Fatalf("menu f: screen %v sorted %s", m.Screen(), m.fl.sortName())
+	}
+	if got, _ := m.fl.selectedID(m.c); got != id {
+		t.Fatalf("after the re-sort the cursor is on %s, was on %s", got, id)
+	}
+	cur := ""
+	for _, l := range strings.Split(ansi.Strip(m.View()), "\n") {
+		if strings.HasPrefix(l, "›") {
+			cur = l
+		}
+	}
+	if f := strings.Fields(strings.TrimPrefix(cur, "›")); len(f) == 0 || f[0] != id {
+		t.Fatalf("the row drawn under the cursor is %q, want flow %s", cur, id)
+	}
+	if !strings.Contains(ansi.Strip(m.View()), "flow▲") {
+		t.Fatalf("the header does not mark flow ascending:\n%s", ansi.Strip(m.View()))
 	}
 }

@@ -195,9 +195,9 @@ func TestReportFormatsAndOutput(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "Anomalies (most severe first)") || strings.Contains(stdout, "\x1b[") {
 		t.Errorf("text report to a buffer: exit %d, colour or sections wrong:\n%s", code, stdout)
 	}
-	for i, l := range strings.Split(stdout, "\n") {
-		if n := len([]rune(l)); n > 100 {
-			t.Errorf("line %d is %d columns: %q", i+1, n, l)
+	for i, l := range strings.Split(stdout, "\n") { // a buffer is no terminal: nothing is cut
+		if strings.HasSuffix(l, "…") {
+			t.Errorf("line %d is cut: %q", i+1, l)
 		}
 	}
 }

@@ -61,6 +61,7 @@ type reportArgs struct {
 	journeys bool
 	window   time.Duration
 	offsets  map[string]time.Duration
+	width    int // text: cut lines to this many columns; 0: the terminal's width on a terminal, no cut otherwise
 }
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -74,6 +75,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	flow := fs.String("flow", "", "show only the flows, anomalies and journeys matching the filter `EXPR`, e.g. 'host 10.0.0.5 and port 443'")
 	failOn := fs.String("fail-on", "", "exit 3 if an anomaly of these `KINDS` (comma-separated), or of this severity or worse (error, warning, info), was found")
 	quiet := fs.BoolP("quiet", "q", false, "no progress bar")
+	width := fs.Int("width", 0, "text: fit lines to N columns, cutting with … (default: the terminal's width on a terminal; no cut in files and pipes)")
 	journeys := fs.Bool("journeys", false, "json: include every packet's journey")
 	window := fs.Duration("window", time.Second, "how far apart (after clock correction) two sightings of one packet may be, a `DURATION`")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to `FILE`")
@@ -83,7 +85,10 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	ra := reportArgs{out: *out, quiet: *quiet, journeys: *journeys, window: *window, offsets: offsets.m}
+	ra := reportArgs{out: *out, quiet: *quiet, journeys: *journeys, window: *window, offsets: offsets.m, width: *width}
+	if *width < 0 {
+		return usageErr(fs, stderr, "--width must be a number of columns, not %d", *width)
+	}
 	if err := checkWindow(fs, stderr, *window); err != nil {
 		return err
 	}
@@ -177,9 +182,14 @@ func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg 
 	if ra.filter.String() != "" {
 		opts = append(opts, report.WithFilter(ra.filter))
 	}
+	width := ra.width
 	if ra.out == "" || ra.out == "-" {
 		opts = append(opts, report.WithColor(ra.format == report.Text && report.ColorFor(stdout)))
+		if width == 0 {
+			width = report.TerminalWidth(stdout)
+		}
 	}
+	opts = append(opts, report.WithWidth(width))
 	out := ra.out
 	if out == "" {
 		out = "-"

@@ -62,8 +62,28 @@ func TestTUIInTmux(t *testing.T) {
 	}
 	waitFor("[1 Overview]")
 	waitFor("underlay")
+	tm("send-keys", "-t", session, "2")
+	waitFor("[2 Flows]")
+	// Keys that arrive together all count: "jj" in one write moves the cursor two rows down, "kk" back.
+	for _, c := range []struct {
+		keys string
+		row  int
+	}{{"jj", 2}, {"kk", 0}} {
+		tm("send-keys", "-t", session, c.keys)
+		deadline := time.Now().Add(10 * time.Second)
+		var lines []string
+		for time.Now().Before(deadline) {
+			lines = strings.Split(tm("capture-pane", "-p", "-t", session), "\n")
+			if len(lines) > 2+c.row && strings.HasPrefix(lines[2+c.row], "›") {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if len(lines) <= 2+c.row || !strings.HasPrefix(lines[2+c.row], "›") {
+			t.Fatalf("%q sent at once: the cursor is not on flow row %d:\n%s", c.keys, c.row+1, strings.Join(lines, "\n"))
+		}
+	}
 	for _, step := range []struct{ keys, want string }{
-		{"2", "[2 Flows]"},
 		{"Enter", "[3 Timeline]"},
 		{"n", "lost"},
 		{"Enter", "[4 Packet]"},
