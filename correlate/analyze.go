@@ -84,6 +84,7 @@ func CorrelateContext(ctx context.Context, c *decode.Capture, opts Options) (*Re
 	m.run()
 	nJ := int(m.next)
 	m.ring, m.loose, m.tcp = nil, nil, nil // the open-journey state is no longer needed
+	m.amb, m.ambByLoose, m.dupRecs = nil, nil, nil
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}

@@ -58,6 +58,8 @@ var explain = map[string][2]string{
 		"Name the file <node>-<iface>.pcap, or give --point NODE:IFACE=FILE."},
 	"window-too-small": {"--window is shorter than the hops in these captures (%s and the other segments counted): packets were seen again past the window and each was followed as two journeys. calipath joined them again, so they are not counted as lost, but matching with a window shorter than the hops is fragile.",
 		"Re-run with a larger --window."},
+	"ambiguous-packets": {"They were counted by position in order: at %s and every point after it, the k-th such packet seen was taken as the k-th sent. Sent, delivered and lost are counted from the number seen at each point (a duplicated capture among them counts as one more packet); which packet was lost, and the per-packet latencies, pair the packets by their order (exact when none was lost or overtaken between points).",
+		"To follow each packet, capture traffic whose packets differ (IP ids, sequence numbers or payload), or read these flows' counts per point."},
 	"path-incomplete": {"%s is an open end of the captured path: calipath judges packets only between the points captured.",
 		"Capture on the other node too (its eth0, tunnel device and the pod's cali interface, or -i any)."},
 	"offset-contradicted": {"calipath corrected %s's clock with its own estimate instead (see the clock offsets), so journeys across it are followed as the traffic shows.",

@@ -162,6 +162,9 @@ func (a *analysis) fitAnomalies(ids []string) []Anomaly {
 	if an, ok := a.windowAnomaly(ids); ok {
 		out = append(out, an)
 	}
+	if an, ok := a.ambiguousAnomaly(ids); ok {
+		out = append(out, an)
+	}
 	for _, u := range unnamedPoints(a.w.c) {
 		an := a.anomaly("point-unnamed", "warning", Where{Point: u.id}, nil, ids, 1, nil, u.what)
 		an.Next = u.fix
@@ -215,7 +218,7 @@ func abs64(x int64) int64 {
 // report rests on less than it seems: a command line also prints them on stderr, where they cannot be
 // missed.
 func FitKinds() []string {
-	return []string{"offset-contradicted", "window-too-small", "pod-veth-shared", "point-unnamed"}
+	return []string{"offset-contradicted", "window-too-small", "ambiguous-packets", "pod-veth-shared", "point-unnamed"}
 }
 
 // closedSlots is the size of the matcher's table of recently closed journeys.

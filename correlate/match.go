@@ -86,6 +86,12 @@ type matcher struct {
 	// closedNAT remembers them by NAT-tolerant fingerprint, only with a --window below lateNATWin.
 	closedNAT []closedJ
 	late      []lateEv
+	// Byte-identical packets (see ambiguous.go): duplicate copies taken per open journey, the exact
+	// fingerprints matched by position, and the journeys matched so (bitset).
+	dupRecs    map[int32][]provDup
+	amb        map[uint64]*ambGroup
+	ambByLoose map[uint64][]*ambGroup // the same, by NAT-tolerant fingerprint
+	ambJ       []uint64
 }
 
 // stageOf identifies where on the path an Observation is: its point, and for -i any captures without
@@ -281,13 +287,26 @@ func (m *matcher) step(s *sighting) {
 	node := int16(m.w.pointNode[pi])
 	stage := m.stageOf(o, pi)
 	e := o.Exact(loose)
+	if len(m.amb) > 0 {
+		if g := m.amb[e]; g != nil {
+			m.ambStep(g, s, stage, node)
+			return
+		}
+	}
 	best, dupJ, nat, late, natLate := int32(-1), int32(-1), int32(-1), int32(-1), int32(-1)
 	lm := m.loose
+	same := 0
 	for i, h := lm.first(loose); i >= 0; i = lm.next(h, i) {
 		j := lm.slots[i].val
 		js := m.st(j)
 		if js.loose != loose {
 			continue
+		}
+		if js.exact == e || js.exact0 == e {
+			if same++; same == ambScan {
+				m.ambStep(m.ambiguate(e, loose, o), s, stage, node)
+				return
+			}
 		}
 		if t-js.lastTs > m.window || js.lastTs-t > m.window {
 			if t > js.lastTs && (js.exact == e || js.exact0 == e) {
@@ -333,6 +352,9 @@ func (m *matcher) step(s *sighting) {
 	case best >= 0:
 		m.attach(best, s, stage, node)
 	case dupJ >= 0:
+		if m.noteDup(dupJ, s, stage, node, e) {
+			return
+		}
 		*s.slot = uint64(dupJ) + 1
 		m.dup[g/64] |= 1 << (g % 64)
 	case nat >= 0:
@@ -340,6 +362,9 @@ func (m *matcher) step(s *sighting) {
 		m.nat = append(m.nat, natEvent{j: nat, from: js.lastG, to: g})
 		js.exact = e
 		m.attach(nat, s, stage, node)
+	case len(m.ambByLoose) > 0 && len(m.ambByLoose[loose]) > 0:
+		// The same packets as an ambiguous group's with other addresses or ports (NAT): ambiguous too.
+		m.ambStep(m.ambiguate(e, loose, o), s, stage, node)
 	default:
 		if !m.noteLate(late, e, stage, t, m.next) {
 			m.noteLateNAT(natLate, loose, e, stage, node, t, g, m.next)
@@ -453,6 +478,9 @@ func (m *matcher) evict(now int64) {
 			return
 		}
 		m.loose.remove(js.loose, j)
+		if len(m.dupRecs) > 0 {
+			delete(m.dupRecs, j)
+		}
 		m.closed[js.exact&(closedSlots-1)] = closedJ{exact: js.exact, lastTs: js.lastTs, j: j, stages: js.stages, nstages: js.nstages}
 		if m.window < lateNATWin {
 			m.closedNAT[natSlot(js.loose)] = closedJ{exact: js.exact, exact0: js.exact0, loose: js.loose,
