@@ -102,6 +102,7 @@ func matchJourneys(ctx context.Context, c *decode.Capture, w *world, clocks []cl
 	m := newMatcher(w, clocks, opts)
 	m.run()
 	m.ring, m.loose, m.tcp = nil, nil, nil // the open-journey state is no longer needed
+	m.amb, m.ambByLoose, m.dupRecs = nil, nil, nil
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
@@ -175,10 +176,13 @@ type analysis struct {
 
 	// Ends (ends.go, window.go): packets split by a short window joined again, and where the captured
 	// path is open.
-	lateJoins  []lateJoin         // packets split in two by a too small --window, joined again (joinLate)
-	openEnds   []openEnd          // journeys that left the captures or entered them mid-path (ends.go)
-	anyOf      []string           // per node, its -i any capture ("" none), once asked for
-	srcFirstAt map[[2]uint64]bool // (node, source address) of journeys first seen on that node (ends.go)
+	lateJoins []lateJoin // packets split in two by a too small --window, joined again (joinLate)
+	// lateUnjoined: journeys that seemed to end early, seen again past a too small --window, not joined
+	// (joinLate)
+	lateUnjoined map[int32]bool
+	openEnds     []openEnd          // journeys that left the captures or entered them mid-path (ends.go)
+	anyOf        []string           // per node, its -i any capture ("" none), once asked for
+	srcFirstAt   map[[2]uint64]bool // (node, source address) of journeys first seen on that node (ends.go)
 }
 
 func (a *analysis) obs(g uint32) (*decode.Observation, int) { return a.w.obsAt(g) }

@@ -96,6 +96,8 @@ type clockSight struct {
 	node        int
 	first, last int64
 	ttl         uint8 // the highest TTL seen on the node (outer when encapsulated): as it came in
+	key         uint32
+	same        int // frames merged in from the first frame's source, encapsulation and TTL (see ambiguousKey)
 }
 
 // clockPkt is a sampled packet: the sender comes first on the path, the receiver (the destination's
@@ -103,6 +105,7 @@ type clockSight struct {
 type clockPkt struct {
 	sender, receiver int
 	seen             []clockSight
+	ambiguous        bool // identical packets: see ambiguousKey
 }
 
 // clockPackets samples the packets seen at the edge points (about maxClockSamples of the total frames
@@ -152,11 +155,16 @@ func (w *world) clockPackets(edge []bool, total int) map[uint64]*clockPkt {
 					// later is another packet with the same fingerprint (a resend with IP id 0).
 					if o.Ts-x.first < sightingSpan && x.last-o.Ts < sightingSpan {
 						x.first, x.last, x.ttl = min(x.first, o.Ts), max(x.last, o.Ts), max(x.ttl, ttl)
+						if ambiguousKey(o, ttl) == x.key {
+							if x.same++; x.same >= ambiguousSame {
+								p.ambiguous = true
+							}
+						}
 					}
 				}
 			}
 			if !found {
-				p.seen = append(p.seen, clockSight{node, o.Ts, o.Ts, ttl})
+				p.seen = append(p.seen, clockSight{node, o.Ts, o.Ts, ttl, ambiguousKey(o, ttl), 1})
 			}
 		}
 	}
@@ -177,6 +185,9 @@ func delayPairs(pkts map[uint64]*clockPkt) map[[2]int][]delaySample {
 	sort.Slice(fps, func(i, j int) bool { return fps[i] < fps[j] })
 	for _, fp := range fps {
 		p := pkts[fp]
+		if p.ambiguous {
+			continue
+		}
 		var snd, rcv *clockSight
 		for k := range p.seen {
 			switch p.seen[k].node {
@@ -524,6 +535,18 @@ func (w *world) hopTTL(o *decode.Observation) uint8 {
 		return w.ctxOf(o).OuterTTL
 	}
 	return o.TTL
+}
+
+// ambiguousSame is how many frames of one fingerprint from one capture source with one encapsulation
+// and TTL, moments apart, make it ambiguous for the clocks: a duplicated capture gives two (several
+// captures of one point give one each); more are different packets that nothing tells apart
+// (byte-identical packets sent back to back), whose first and last sightings on two nodes belong to
+// different packets and would give delays that no packet took.
+const ambiguousSame = 3
+
+// ambiguousKey identifies where a frame was seen for ambiguousSame: its source, encapsulation and TTL.
+func ambiguousKey(o *decode.Observation, ttl uint8) uint32 {
+	return uint32(o.Source)<<10 | uint32(o.Encap())<<8 | uint32(ttl)
 }
 
 func minDelay(s []delaySample) int64 {

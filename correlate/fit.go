@@ -225,7 +225,7 @@ func abs64(x int64) int64 {
 // report rests on less than it seems: a command line also prints them on stderr, where they cannot be
 // missed.
 func FitKinds() []string {
-	return []string{"offset-contradicted", "window-too-small", "pod-veth-shared", "point-unnamed"}
+	return []string{"offset-contradicted", "window-too-small", "ambiguous-packets", "pod-veth-shared", "point-unnamed"}
 }
 
 // closedSlots is the size of the matcher's table of recently closed journeys.
@@ -234,6 +234,10 @@ const closedSlots = 1 << 12
 // closedJ is a closed journey, as the window check needs it.
 type closedJ struct {
 	exact   uint64
+	exact0  uint64 // (closedNAT only) exact fingerprint of its first sighting
+	loose   uint64 // (closedNAT only) NAT-tolerant fingerprint
+	lastG   uint32 // (closedNAT only) global id of its latest hop's observation
+	node    int16  // (closedNAT only) node of its latest hop
 	lastTs  int64
 	j       int32
 	nstages uint8
@@ -245,6 +249,7 @@ type closedJ struct {
 type lateEv struct {
 	old, new int32
 	gap      int64 // corrected time from the older journey's last sighting to the new one's first
+	nat      bool  // the new journey is the packet after a NAT rewrite (noteLateNAT)
 }
 
 // maxLate bounds the late sightings kept (a tiny window gives one per packet).
@@ -255,36 +260,37 @@ const maxLate = 1 << 16
 // the window before t and never at this stage, the sighting may be its packet, seen again after the
 // window closed. It is kept for the analysis to confirm (the older journey ended early on its path and
 // the new one goes on further along it).
-func (m *matcher) noteLate(open int32, e uint64, stage uint32, t int64, next int32) {
+func (m *matcher) noteLate(open int32, e uint64, stage uint32, t int64, next int32) bool {
 	if len(m.late) >= maxLate {
-		return
+		return false
 	}
 	var ev lateEv
 	if open >= 0 {
 		js := m.st(open)
 		if js.visited(stage) {
-			return
+			return false
 		}
 		ev = lateEv{old: open, new: next, gap: t - js.lastTs}
 	} else {
 		c := &m.closed[e&(closedSlots-1)]
 		if c.exact != e || c.nstages == 0 || t-c.lastTs <= m.window {
-			return
+			return false
 		}
 		for i := uint8(0); i < c.nstages; i++ {
 			if c.stages[i] == stage {
-				return
+				return false
 			}
 		}
 		ev = lateEv{old: c.j, new: next, gap: t - c.lastTs}
 	}
 	m.late = append(m.late, ev)
+	return true
 }
 
-// detectWindowTooSmall says which packets were split in two because --window is shorter than a hop (or
-// a clock is off by more than the window), joined again by joinLate, and names a window that fits.
+// detectWindowTooSmall says which packets were split in two because --window is shorter than a hop (or a
+// clock is off by more than the window), joined again by joinLate, and names a window that fits.
 func detectWindowTooSmall(f *findings, k *kindRow) []Anomaly {
-	a, w := f.a, f.a.w
+	a, w, ids := f.a, f.a.w, f.ids
 	n, gapLo, gapHi := 0, int64(1<<62), int64(0)
 	type seg struct{ from, to int }
 	perSeg := map[seg]int{}
@@ -299,8 +305,32 @@ func detectWindowTooSmall(f *findings, k *kindRow) []Anomaly {
 			ev = append(ev, a.evidence(a.hops(int(l.new))[0]))
 		}
 	}
-	if n == 0 {
+	// Packets seen again past the window that could not be joined: counted as not captured where their
+	// first half ended (see joinLate), never as lost, and said here.
+	unjoined := 0
+	var unjoinedAt []int
+	for _, j := range sortedJourneys(a.lateUnjoined) {
+		unjoined++
+		flows[a.jFlow[j]] = true
+		if h := a.hops(int(j)); len(h) > 0 {
+			unjoinedAt = append(unjoinedAt, a.point(h[len(h)-1]))
+			if len(ev) < 10 {
+				ev = append(ev, a.evidence(h[len(h)-1]))
+			}
+		}
+	}
+	if n == 0 && unjoined == 0 {
 		return nil
+	}
+	if n == 0 {
+		at := w.c.Points[unjoinedAt[0]].ID
+		detail := fmt.Sprintf("%d packets seemed to end early on their path (first at %s) and a packet like each was seen "+
+			"again past --window %s: calipath could not join them, so they are counted as not captured there, not "+
+			"as lost.", unjoined, at, time.Duration(a.opts.Window))
+		an := k.anomaly(k.severity, Where{Point: at}, flows, ids, unjoined, ev, detail)
+		an.Next = fmt.Sprintf("Re-run with --window %s or more (the default, 1s, fits most captures).",
+			niceCeil(2*lateNATWin))
+		return []Anomaly{an}
 	}
 	segs := make([]seg, 0, len(perSeg))
 	for s := range perSeg {
@@ -325,15 +355,19 @@ func detectWindowTooSmall(f *findings, k *kindRow) []Anomaly {
 		names = append(names, fmt.Sprintf("%d at %s → %s", perSeg[s], w.c.Points[s.from].ID, w.c.Points[s.to].ID))
 	}
 	more := ""
+	if unjoined > 0 {
+		more = fmt.Sprintf(" %d more packets seemed to end early and were seen again past the window but could not be "+
+			"joined: they are counted as not captured, not as lost.", unjoined)
+	}
 	if len(a.m.late) >= maxLate {
-		more = fmt.Sprintf(" Only the first %d such sightings were kept: packets split later may still be counted as lost.", maxLate)
+		more += fmt.Sprintf(" Only the first %d such sightings were kept: packets split later may still be counted as lost.", maxLate)
 	}
 	detail := fmt.Sprintf("%d packets were seen again further along their path %s to %s after their previous sighting, "+
 		"longer than --window %s (%s): each was followed as two journeys, joined again and counted once, with the "+
 		"outcome of its second half, not as lost where its first half seemed to end.%s", n, time.Duration(gapLo),
 		time.Duration(gapHi), time.Duration(a.opts.Window), strings.Join(names, ", "), more)
 	an := k.anomaly(k.severity, Where{From: w.c.Points[segs[0].from].ID, To: w.c.Points[segs[0].to].ID},
-		flows, f.ids, n, ev, detail)
+		flows, ids, n+unjoined, ev, detail)
 	an.Next = fmt.Sprintf("Re-run with --window %s or more (the default, 1s, fits most captures).", niceCeil(2*gapHi))
 	return []Anomaly{an}
 }
@@ -462,4 +496,24 @@ func NamingHints(c *decode.Capture) []string {
 		out = append(out, u.hint)
 	}
 	return out
+}
+
+// pastDup returns the recently closed journey (or -1) whose frame a sighting at t, at stage, with exact
+// fingerprint e copies: seen at that stage at most dupWin before t. With --window at least dupWin the
+// journey is still open then and the matcher finds the copy itself; a shorter window has closed it, and
+// the copy would otherwise open a journey of its own, a packet sent twice and seemingly lost.
+func (m *matcher) pastDup(e uint64, stage uint32, t int64) int32 {
+	if m.window >= m.dupWin {
+		return -1
+	}
+	c := &m.closed[e&(closedSlots-1)]
+	if c.exact != e || c.nstages == 0 || t-c.lastTs > m.dupWin || t < c.lastTs {
+		return -1
+	}
+	for i := uint8(0); i < c.nstages; i++ {
+		if c.stages[i] == stage {
+			return c.j
+		}
+	}
+	return -1
 }

@@ -75,7 +75,8 @@ func checkKinds(t *testing.T, r *Result) {
 		case an.Where.Node != "":
 			place = atNode
 		}
-		if place != k.place {
+		// window-too-small is said at a point when none of its packets could be joined again.
+		if place != k.place && !(an.Kind == "window-too-small" && place == atPoint) {
 			t.Errorf("%s: said at %+v (a %s), its kind's place is a %s", an.Kind, an.Where, place, k.place)
 		}
 	}

@@ -83,7 +83,15 @@ type matcher struct {
 	// closed remembers recently closed journeys by exact fingerprint (direct-mapped, overwritten), and
 	// late the new journeys that were the same packet seen past the window (see noteLate).
 	closed []closedJ
-	late   []lateEv
+	// closedNAT remembers them by NAT-tolerant fingerprint, only with a --window below lateNATWin.
+	closedNAT []closedJ
+	late      []lateEv
+	// Byte-identical packets (see ambiguous.go): duplicate copies taken per open journey, the exact
+	// fingerprints matched by position, and the journeys matched so (bitset).
+	dupRecs    map[int32][]provDup
+	amb        map[uint64]*ambGroup
+	ambByLoose map[uint64][]*ambGroup // the same, by NAT-tolerant fingerprint
+	ambJ       []uint64
 }
 
 // stageOf identifies where on the path an Observation is: its point, and for -i any captures without
@@ -153,6 +161,9 @@ func (m *matcher) run() {
 	m.dup = make([]uint64, (w.nObs+63)/64)
 	m.ring = make([]jstate, 1<<12)
 	m.closed = make([]closedJ, closedSlots)
+	if m.window < lateNATWin {
+		m.closedNAT = make([]closedJ, closedSlots)
+	}
 	// Per-file iteration order by corrected time (files are nearly always in order already). A file of
 	// one node in capture-time order is in corrected-time order too: a node's correction never reverses
 	// two of its times (the drift is far below 1). A file of several nodes is checked corrected.
@@ -276,17 +287,40 @@ func (m *matcher) step(s *sighting) {
 	node := int16(m.w.pointNode[pi])
 	stage := m.stageOf(o, pi)
 	e := o.Exact(loose)
-	best, dupJ, nat, late := int32(-1), int32(-1), int32(-1), int32(-1)
+	if len(m.amb) > 0 {
+		if g := m.amb[e]; g != nil {
+			m.ambStep(g, s, stage, node)
+			return
+		}
+	}
+	best, dupJ, nat, late, natLate := int32(-1), int32(-1), int32(-1), int32(-1), int32(-1)
 	lm := m.loose
+	same := 0
 	for i, h := lm.first(loose); i >= 0; i = lm.next(h, i) {
 		j := lm.slots[i].val
 		js := m.st(j)
 		if js.loose != loose {
 			continue
 		}
+		if js.exact == e || js.exact0 == e {
+			if same++; same == ambScan {
+				m.ambStep(m.ambiguate(e, loose, o), s, stage, node)
+				return
+			}
+		}
 		if t-js.lastTs > m.window || js.lastTs-t > m.window {
 			if t > js.lastTs && (js.exact == e || js.exact0 == e) {
-				late = j // this packet, seen before the window: see noteLate
+				if js.visited(stage) && t-js.lastTs <= m.dupWin {
+					if j > dupJ {
+						dupJ = j // a copy of its frame, past a --window shorter than dupWin: see pastDup
+					}
+				} else if !js.visited(stage) && m.nearer(j, late, t) {
+					// This packet, seen before the window (see noteLate): the latest such journey, as a
+					// packet split several times is continued by the last of its pieces.
+					late = j
+				}
+			} else if m.natLateCand(js, e, stage, node, t) && m.nearer(j, natLate, t) {
+				natLate = j // this packet before a NAT rewrite, seen before the window: see noteLateNAT
 			}
 			continue
 		}
@@ -311,10 +345,16 @@ func (m *matcher) step(s *sighting) {
 			best = j
 		}
 	}
+	if best < 0 && dupJ < 0 && nat < 0 {
+		dupJ = m.pastDup(e, stage, t)
+	}
 	switch {
 	case best >= 0:
 		m.attach(best, s, stage, node)
 	case dupJ >= 0:
+		if m.noteDup(dupJ, s, stage, node, e) {
+			return
+		}
 		*s.slot = uint64(dupJ) + 1
 		m.dup[g/64] |= 1 << (g % 64)
 	case nat >= 0:
@@ -322,8 +362,13 @@ func (m *matcher) step(s *sighting) {
 		m.nat = append(m.nat, natEvent{j: nat, from: js.lastG, to: g})
 		js.exact = e
 		m.attach(nat, s, stage, node)
+	case len(m.ambByLoose) > 0 && len(m.ambByLoose[loose]) > 0:
+		// The same packets as an ambiguous group's with other addresses or ports (NAT): ambiguous too.
+		m.ambStep(m.ambiguate(e, loose, o), s, stage, node)
 	default:
-		m.noteLate(late, e, stage, t, m.next)
+		if !m.noteLate(late, e, stage, t, m.next) {
+			m.noteLateNAT(natLate, loose, e, stage, node, t, g, m.next)
+		}
 		j := m.newJourney(t)
 		js := m.st(j)
 		*js = jstate{exact: e, exact0: e, loose: loose, lastTs: t, id1: j + 1}
@@ -433,7 +478,14 @@ func (m *matcher) evict(now int64) {
 			return
 		}
 		m.loose.remove(js.loose, j)
+		if len(m.dupRecs) > 0 {
+			delete(m.dupRecs, j)
+		}
 		m.closed[js.exact&(closedSlots-1)] = closedJ{exact: js.exact, lastTs: js.lastTs, j: j, stages: js.stages, nstages: js.nstages}
+		if m.window < lateNATWin {
+			m.closedNAT[natSlot(js.loose)] = closedJ{exact: js.exact, exact0: js.exact0, loose: js.loose,
+				lastTs: js.lastTs, j: j, stages: js.stages, nstages: js.nstages, node: js.lastNode, lastG: js.lastG}
+		}
 		m.base++
 	}
 }

@@ -142,6 +142,10 @@ func (a *analysis) placeStatus(p *placing) statusCode {
 		a.jLast[j], a.jNext[j] = int32(pi.points[reach]), int32(nx)
 		n, refused := a.refusedBy[int32(j)]
 		switch {
+		case a.lateUnjoined[int32(j)]:
+			// Seen again past a too small --window but not joined: where it went is unknown
+			// (window-too-small says so), never a confident loss.
+			return stNotCaptured
 		case a.covered(nx, p.when[reach]):
 			return stLost
 		case refused && n == a.w.pointNode[pi.points[reach]]:

@@ -1,5 +1,10 @@
 package correlate
 
+import (
+	"sort"
+	"time"
+)
+
 // A --window shorter than the hops the captures show.
 //
 // The matcher follows a packet from point to point only while the sightings are at most --window
@@ -25,28 +30,115 @@ type lateJoin struct {
 // packet once. It runs once the paths are built and before the journeys are placed.
 func (a *analysis) joinLate() {
 	joined := map[int32]bool{} // journeys already continued by a later one (each continues once)
+	redir := map[int32]bool{}  // journeys whose direction their first half gave
+	var unjoined []int32
 	for _, l := range a.m.late {
-		o, nw := int(l.old), int(l.new)
-		if o >= a.nJ || nw >= a.nJ || a.jFlow[o] < 0 || a.jFlow[o] != a.jFlow[nw] || a.jDir[o] != a.jDir[nw] ||
-			joined[l.old] {
-			continue
+		if !a.joinOne(l, joined, redir) && l.gap <= lateNATWin && int(l.old) < a.nJ {
+			unjoined = append(unjoined, l.old)
 		}
-		pi := a.flows[a.jFlow[o]].path[a.jDir[o]]
-		hn := a.hops(nw)
-		if pi == nil || len(hn) == 0 {
-			continue
-		}
-		last := -1 // the farthest point of the path the older journey reached
-		for _, g := range a.hops(o) {
-			last = max(last, pi.index(a.point(g)))
-		}
-		first := pi.index(a.point(hn[0]))
-		if last < 0 || first <= last {
-			continue
-		}
-		joined[l.old] = true
-		a.lateJoins = append(a.lateJoins, lateJoin{old: l.old, new: l.new, gap: l.gap, last: pi.points[last],
-			first: pi.points[first]})
-		a.m.gso = append(a.m.gso, gsoEvent{parent: l.old, child: l.new, at: hn[0]})
 	}
+	a.lateUnjoined = map[int32]bool{}
+	for _, o := range unjoined {
+		if !joined[o] {
+			a.lateUnjoined[o] = true
+		}
+	}
+}
+
+// joinOne confirms one late sighting and joins it (see joinLate), or reports that it could not.
+func (a *analysis) joinOne(l lateEv, joined, redir map[int32]bool) bool {
+	o, nw := int(l.old), int(l.new)
+	if o >= a.nJ || nw >= a.nJ || a.jFlow[o] < 0 || a.jFlow[o] != a.jFlow[nw] || joined[l.old] {
+		return false
+	}
+	if a.jDir[o] != a.jDir[nw] {
+		// A packet rewritten by SNAT can read as the reply direction from its new tuple alone
+		// (its source is no longer the client); its first half says which way it went, and so
+		// does the half before for a packet split again after the rewrite.
+		if !l.nat && !redir[l.old] {
+			return false
+		}
+	}
+	pi := a.flows[a.jFlow[o]].path[a.jDir[o]]
+	hn := a.hops(nw)
+	if pi == nil || len(hn) == 0 {
+		return false
+	}
+	last := -1 // the farthest point of the path the older journey reached
+	for _, g := range a.hops(o) {
+		last = max(last, pi.index(a.point(g)))
+	}
+	first := pi.index(a.point(hn[0]))
+	if last < 0 || first <= last {
+		return false
+	}
+	joined[l.old] = true
+	if a.jDir[nw] != a.jDir[o] {
+		a.jDir[nw] = a.jDir[o]
+		redir[l.new] = true
+	}
+	a.lateJoins = append(a.lateJoins, lateJoin{old: l.old, new: l.new, gap: l.gap, last: pi.points[last],
+		first: pi.points[first]})
+	a.m.gso = append(a.m.gso, gsoEvent{parent: l.old, child: l.new, at: hn[0]})
+	return true
+}
+
+// lateNATWin bounds the time between a packet's last sighting before a NAT rewrite and its first one
+// after it, for a split on the rewrite to be noted: the kernel rewrites within microseconds. Only a
+// --window shorter than it can split a packet there, so longer windows (the default) skip this.
+const lateNATWin = int64(10 * time.Millisecond)
+
+// natLateCand reports whether a sighting at t (exact fingerprint e, at stage on node) may be open
+// journey js's packet, rewritten by NAT on its node and seen past the window: the matcher joins such
+// sightings within the window itself; past it, noteLateNAT notes them.
+func (m *matcher) natLateCand(js *jstate, e uint64, stage uint32, node int16, t int64) bool {
+	return m.window < lateNATWin && js.exact != e && js.exact0 != e && js.lastNode == node && t > js.lastTs &&
+		t-js.lastTs <= lateNATWin && !js.visited(stage)
+}
+
+// noteLateNAT is called, when noteLate noted nothing, before a sighting at t opens journey next: when
+// an open journey (open ≥ 0) or a recently closed one carried the same NAT-tolerant fingerprint with
+// another exact one, was last seen on the same node within lateNATWin before t but past the window,
+// and never at this stage, the sighting may be its packet after a NAT rewrite, seen again after the
+// window closed. It records the rewrite (so both tuples are one flow, as when the window holds the
+// rewrite) and notes the pair for joinLate.
+func (m *matcher) noteLateNAT(open int32, loose, e uint64, stage uint32, node int16, t int64, g uint32, next int32) {
+	if len(m.late) >= maxLate || m.closedNAT == nil {
+		return
+	}
+	old, lastTs, lastG := open, int64(0), uint32(0)
+	if open >= 0 {
+		js := m.st(open)
+		lastTs, lastG = js.lastTs, js.lastG
+	} else {
+		c := &m.closedNAT[natSlot(loose)]
+		if c.loose != loose || c.nstages == 0 || c.exact == e || c.exact0 == e || c.node != node ||
+			t-c.lastTs <= m.window || t-c.lastTs > lateNATWin {
+			return
+		}
+		for i := uint8(0); i < c.nstages; i++ {
+			if c.stages[i] == stage {
+				return
+			}
+		}
+		old, lastTs, lastG = c.j, c.lastTs, c.lastG
+	}
+	m.nat = append(m.nat, natEvent{j: old, from: lastG, to: g})
+	m.late = append(m.late, lateEv{old: old, new: next, gap: t - lastTs, nat: true})
+}
+
+// sortedJourneys lists a set of journeys in id order.
+func sortedJourneys(set map[int32]bool) []int32 {
+	out := make([]int32, 0, len(set))
+	for j := range set {
+		out = append(out, j)
+	}
+	sort.Slice(out, func(i, k int) bool { return out[i] < out[k] })
+	return out
+}
+
+// natSlot is a NAT-tolerant fingerprint's slot in closedNAT: its bits mixed first, as the packets of
+// one node pair and protocol share the fingerprint's low bits.
+func natSlot(loose uint64) int {
+	return int((loose * 0x9e3779b97f4a7c15) >> (64 - 12))
 }

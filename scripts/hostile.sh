@@ -5,7 +5,8 @@
 #
 # Usage: scripts/hostile.sh [CALIPATH] [CASE...]
 #   CALIPATH  the binary to try (default: built from this tree); "" builds it
-#   CASE      sparse sparse-tail gzip-zeros fifo-zeros idb-flood zero-tail lying-times (default: all)
+#   CASE      sparse sparse-tail gzip-zeros fifo-zeros idb-flood zero-tail lying-times identical
+#             (default: all)
 # Environment:
 #   HOSTILE_DIR  where the inputs are generated (default a temporary directory, removed at the end);
 #                set it to keep them between runs (the 10 GiB gzip takes a minute to make)
@@ -19,7 +20,7 @@ cd "$(dirname "$0")/.."
 bin=${1:-}
 shift || true
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(sparse sparse-tail gzip-zeros fifo-zeros idb-flood zero-tail lying-times)
+[ ${#cases[@]} -gt 0 ] || cases=(sparse sparse-tail gzip-zeros fifo-zeros idb-flood zero-tail lying-times identical)
 dir=${HOSTILE_DIR:-$(mktemp -d)}
 keep=${HOSTILE_DIR:+1}
 writer=
@@ -144,6 +145,24 @@ for c in "${cases[@]}"; do
     if [ "${subcmd[0]}" = report ] && command -v jq > /dev/null; then
       jq -r '"    points: " + ([.points[] | select(.node == "node-a") | "\(.iface) \((.last_ns - .first_ns) / 1e9)s"] | join(", ")),
              "    capture-gap anomalies: \([.anomalies[] | select(.kind == "capture-gap")] | length)"' "$dir/lying-times.stdout" || true
+    fi
+    ;;
+  identical)
+    # Byte-identical packets at a high rate: two-node IP-in-IP captures (three points per node) of
+    # 700,000 packets at 200,000 packets/s, of which one flow (most of them) repeats one UDP datagram
+    # (IP id 0, the same ports and payload), about 4.2 M frames; the other two flows are ICMP.
+    d=$dir/identical
+    if [ ! -s "$d/.done" ]; then
+      rm -rf "$d"
+      go run ./internal/gen/gencap --out "$d" --packets 700000 --flows 3 --identical 1 --rate 200000 \
+        --offset node-2=3ms --truth none > /dev/null
+      touch "$d/.done"
+    fi
+    run identical "$d"/*.pcap
+    if [ "${subcmd[0]}" = report ] && command -v jq > /dev/null; then
+      jq -r '"    flows: " + ([.flows[] | "\(.id) \(.proto) sent \(.packets) delivered \(.delivered) lost \(.lost)"] | join(", ")),
+             "    clocks: " + ([.clocks[] | "\(.node) \(.offset_ns)±\(.bound_ns) ns"] | join(", ")),
+             "    anomalies: " + ([.anomalies[] | .kind] | join(", "))' "$dir/identical.stdout" || true
     fi
     ;;
   *)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calipath/calipath/internal/gen"
 	"github.com/calipath/calipath/internal/pcapmerge"
 	"github.com/calipath/calipath/internal/testtool"
 )
@@ -216,5 +218,27 @@ func TestSharedAndUnnamedCLI(t *testing.T) {
 	// Named with --point, it is neither unnamed nor hinted at.
 	if code, _, errs := runCLI("points", "--point", "node-a:cali5e1c4d6c68c="+pods); code != exitOK || errs != "" {
 		t.Errorf("points --point: exit %d, stderr %q", code, errs)
+	}
+}
+
+// Byte-identical packets are said on stderr (which flow, how they were counted) and counted as the
+// generator sent them.
+func TestAmbiguousPacketsCLI(t *testing.T) {
+	cfg := gen.DefaultConfig()
+	cfg.Packets, cfg.Flows, cfg.Identical, cfg.Rate, cfg.Dir = 3000, 2, 1, 200000, t.TempDir()
+	g, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI(append([]string{"report"}, g.Files...)...)
+	want := fmt.Sprintf("%d packets as sent: %d delivered, 0 lost", cfg.Packets, cfg.Packets)
+	if code != exitOK || !strings.Contains(out, "WARNING ambiguous-packets") || !strings.Contains(out, want) {
+		t.Fatalf("exit %d; report lacks %q:\n%s", code, want, out)
+	}
+	n := g.Truth.Flows[0].Packets
+	if !strings.Contains(errs, "calipath: warning: ambiguous-packets at node-") ||
+		!strings.Contains(errs, fmt.Sprintf(": %d packets (%d of flow ", n, n)) ||
+		!strings.Contains(errs, "counted by position in order") || !strings.Contains(errs, "calipath:   next: ") {
+		t.Errorf("stderr does not say it:\n%s", errs)
 	}
 }

@@ -115,6 +115,10 @@ type Config struct {
 	DNAT        float64 // fraction of TCP/UDP flows addressed to a ClusterIP and DNATed on the client node
 	IPID0DF     float64 // fraction of flows whose packets carry IP id 0 with DF set
 	PartialCsum bool    // TCP/UDP checksums on the sending node are offload-style partial sums
+	// Identical is how many flows (the first ones) send byte-identical packets: UDP from client to
+	// server only, IP id 0 with DF, the same ports and payload every time, the outer IP id 0 too, at
+	// the flow's share of Rate with no wait for a reply. Their frames at one point cannot be told apart.
+	Identical int
 
 	ClockOffset map[string]time.Duration // per node name: added to recorded time
 	DriftPPM    map[string]float64       // per node name: clock rate error in parts per million
@@ -199,6 +203,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("unknown mode %d", c.Mode)
 	case c.Format > FormatPcapNG:
 		return fmt.Errorf("unknown format %d", c.Format)
+	case c.Identical < 0 || c.Identical > c.Flows:
+		return fmt.Errorf("identical flows must be in [0,flows=%d], got %d", c.Flows, c.Identical)
 	case c.Routers < 0 || c.Routers > 32:
 		return fmt.Errorf("routers must be in [0,32], got %d", c.Routers)
 	case c.PayloadMax < 1 || c.PayloadMax > 9000:

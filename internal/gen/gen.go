@@ -52,6 +52,9 @@ type flow struct {
 	svcIP    [4]byte
 	svcPort  uint16
 	ipid0    bool
+	ident    bool // byte-identical packets, client to server only (Config.Identical)
+	idOff    int  // their payload's offset in the pool and length
+	idLen    int
 	ipid     [2]uint16
 	seq      [2]uint32
 	icmpSeq  uint16
@@ -323,6 +326,9 @@ func (g *generator) buildFlows() {
 		if fl.proto == protoUDP && c.Protos.UDP == 0 {
 			fl.proto = protoTCP
 		}
+		if i < c.Identical {
+			fl.ident, fl.proto = true, protoUDP
+		}
 		fl.cli = r.intn(len(g.pods))
 		cn := g.pods[fl.cli].node
 		sn := r.intn(c.Nodes - 1)
@@ -348,7 +354,7 @@ func (g *generator) buildFlows() {
 			}
 		}
 		fl.dnat = fl.proto != protoICMP && r.chance(c.DNAT)
-		fl.ipid0 = r.chance(c.IPID0DF)
+		fl.ipid0 = r.chance(c.IPID0DF) || fl.ident
 		fl.ipid = [2]uint16{uint16(r.next()), uint16(r.next())}
 		fl.seq = [2]uint32{uint32(r.next()), uint32(r.next())}
 		ft := FlowTruth{ID: i, Proto: fl.proto, Client: g.pods[fl.cli].name, Server: g.pods[fl.srv].name,
@@ -376,6 +382,10 @@ func (g *generator) buildFlows() {
 			hdr = 20 + 8
 		}
 		fl.maxData = min(c.PayloadMax, mtu-hdr)
+		if fl.ident {
+			fl.idLen = 1 + fl.r.intn(fl.maxData)
+			fl.idOff = fl.r.intn(poolSize) &^ 1
+		}
 		g.truth.Flows[i] = ft
 		g.ev.push(event{t: g.start + int64(r.float()*min(fl.gap, 1e9)), kind: evSend, fl: fl})
 	}
@@ -400,6 +410,9 @@ func addr4(b [4]byte) netip.Addr { return netip.AddrFrom4(b) }
 
 // nextDir reports which side sends the flow's next packet.
 func (fl *flow) nextDir() uint8 {
+	if fl.ident {
+		return 0
+	}
 	switch fl.proto {
 	case protoTCP:
 		switch fl.state {
@@ -537,6 +550,9 @@ func (g *generator) script(fl *flow, pk *packet) {
 	case protoUDP:
 		pk.l4len = 8
 		pk.payLen = 1 + fl.r.intn(fl.maxData)
+		if fl.ident {
+			pk.payLen = fl.idLen
+		}
 		binary.BigEndian.PutUint16(b[4:], uint16(8+pk.payLen))
 		fl.state++
 	case protoICMP:
@@ -566,6 +582,9 @@ func (g *generator) script(fl *flow, pk *packet) {
 	}
 	if fl.proto != protoICMP {
 		pk.payOff = fl.r.intn(poolSize) &^ 1
+		if fl.ident {
+			pk.payOff = fl.idOff
+		}
 	}
 	var s uint64
 	for i := 0; i < pk.l4len; i += 2 {
@@ -585,7 +604,7 @@ func (g *generator) launch(pk *packet, t int64) {
 		pk.ipid = fl.ipid[pk.dir]
 		fl.ipid[pk.dir]++
 	}
-	if g.cfg.Mode != ModeBGP {
+	if g.cfg.Mode != ModeBGP && !fl.ident { // identical packets keep the outer IP id 0 (DF, as old kernels)
 		s := &g.nodes[g.pods[g.senderPod(pk)].node]
 		pk.outerID = s.outerID
 		s.outerID++

@@ -990,3 +990,57 @@ func TestRandomConfigs(t *testing.T) {
 		})
 	}
 }
+
+// TestIdentical checks Config.Identical: the first flows send one way only, and every frame of such a
+// flow at one capture point is byte-identical (IP ids, ports, payload, checksums, outer header), while
+// the other flows are as before.
+func TestIdentical(t *testing.T) {
+	c, res := runWith(t, func(c *Config) { c.Flows, c.Identical, c.Rate = 4, 2, 200000 })
+	tr := res.Truth
+	frames := map[[2]int]map[string]int{} // (flow, file) → frame bytes → count
+	byFileFrame := map[[2]int]int{}       // (file, frame number) → flow
+	for i := range tr.Packets {
+		p := &tr.Packets[i]
+		if p.Flow < c.Identical && p.Dir != 0 {
+			t.Fatalf("identical flow %d has a packet server → client", p.Flow)
+		}
+		for _, cp := range p.Captures {
+			byFileFrame[[2]int{cp.File, int(cp.Frame)}] = p.Flow
+		}
+	}
+	for fi, f := range res.Files {
+		rd := readCapture(t, f)
+		for n, fr := range rd.frames {
+			fl, ok := byFileFrame[[2]int{fi, n + 1}]
+			if !ok {
+				continue // ARP
+			}
+			k := [2]int{fl, fi}
+			if frames[k] == nil {
+				frames[k] = map[string]int{}
+			}
+			frames[k][string(fr.data)]++
+		}
+	}
+	seen := 0
+	for k, m := range frames {
+		switch {
+		case k[0] < c.Identical && len(m) != 1:
+			t.Errorf("flow %d in %s: %d different frames, want 1", k[0], res.Files[k[1]], len(m))
+		case k[0] >= c.Identical && tr.Flows[k[0]].Packets > 1 && len(m) == 1:
+			t.Errorf("flow %d in %s: every frame identical", k[0], res.Files[k[1]])
+		}
+		if k[0] < c.Identical {
+			for _, n := range m {
+				seen += n
+			}
+		}
+	}
+	if want := tr.Flows[0].Packets + tr.Flows[1].Packets; seen < 6*want || tr.Flows[0].Proto != protoUDP || !tr.Flows[1].IPID0DF {
+		t.Errorf("identical flows: %d frames for %d packets (want 6 each), flows %+v %+v", seen, want, tr.Flows[0], tr.Flows[1])
+	}
+	c.Identical = 5
+	if err := c.Validate(); err == nil {
+		t.Error("Identical > Flows validated")
+	}
+}

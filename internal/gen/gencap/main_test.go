@@ -24,6 +24,7 @@ func TestRun(t *testing.T) {
 		{"jsonl-pcapng-gzip", []string{"-packets", "600", "-truth", "jsonl", "-format", "pcapng", "-gzip", "-mode", "vxlan"},
 			[]string{"truth.jsonl", "truth-meta.json"}, ".pcapng.gz"},
 		{"none-bgp", []string{"-packets", "600", "-no-truth", "-mode", "bgp", "--ns"}, nil, ".pcap"},
+		{"identical", []string{"-packets", "600", "-flows", "3", "--identical", "1"}, []string{"truth.json"}, ".pcap"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -67,6 +68,9 @@ func TestRun(t *testing.T) {
 				if tc.name == "json" && (tr.Nodes[1].Offset != 5e9 || tr.Nodes[1].DriftPPM != 100 || len(tr.Packets) != 600) {
 					t.Errorf("truth nodes %+v, %d packets", tr.Nodes, len(tr.Packets))
 				}
+				if tc.name == "identical" && (tr.Flows[0].Proto != 17 || !tr.Flows[0].IPID0DF) {
+					t.Errorf("identical flow %+v", tr.Flows[0])
+				}
 			}
 		})
 	}
@@ -81,6 +85,7 @@ func TestRunErrors(t *testing.T) {
 		{"-out", "x", "-drift", "node-2=fast"},
 		{"-out", "x", "-truth", "xml"},
 		{"-out", "x", "-nodes", "1"},
+		{"-out", "x", "-flows", "2", "-identical", "3"},
 	} {
 		if err := run(args, &bytes.Buffer{}); err == nil {
 			t.Errorf("%v: no error", args)

@@ -1,0 +1,329 @@
+package correlate
+
+import (
+	"fmt"
+	"math/bits"
+	"sort"
+	"strings"
+
+	"github.com/calipath/calipath/decode"
+)
+
+// Byte-identical packets (issue 13): a sender that repeats one datagram (IP id 0 with DF, the same
+// ports and payload) at a high rate puts many packets with one exact fingerprint in flight at once.
+// Nothing in the frames tells them apart, so the nearest-journey rule of step can only guess, and each
+// sighting scanned every open journey of the fingerprint (quadratic in the packets per window).
+//
+// A duplicated capture (one frame written twice at a point) gives a journey one extra copy at one
+// point from one source; several captures of one point (a -i any file, a pcapng file and the
+// interface's own) give it one copy from each. A journey that collects a second copy from one source
+// at one point is not one packet: its fingerprint is then ambiguous, and from that sighting on its
+// packets are matched by position, in order: at every point
+// the k-th sighting of the fingerprint belongs to its k-th journey (the oldest open journey that has not
+// been seen there, nor further along its path). Each fingerprint keeps its open journeys in a FIFO with
+// a cursor per point, so a sighting costs O(1) amortised whatever the number in flight. The copies taken
+// for duplicates before are matched again that way. A fingerprint with ambScan open journeys becomes
+// ambiguous too (identical packets one after another), so no sighting scans more than that. The
+// journeys counted so are marked, and the ambiguous-packets anomaly names their flows. NAT (a Service's
+// DNAT on the sending node) gives the same packets another exact fingerprint from one point on: a
+// sighting that finds no journey in its own group takes, in order, one of another ambiguous group
+// with the same NAT-tolerant fingerprint on the same node (ambNAT).
+
+// ambScan is how many open journeys with one exact fingerprint make it ambiguous too: identical
+// packets sent one after another (not in flight together) over the window, which step would scan
+// for every sighting. Position in order follows them as well (the anomaly says so).
+const ambScan = 64
+
+// provDup is a sighting taken as a duplicate copy of a journey: kept while the journey is open, in
+// case its fingerprint turns out to be ambiguous.
+type provDup struct {
+	s     sighting
+	stage uint32
+	node  int16
+}
+
+// ambGroup is an ambiguous exact fingerprint's open journeys, oldest first, with a cursor per stage.
+type ambGroup struct {
+	exact, loose uint64
+	js           []int32 // open journeys in creation order; js[0] is at position off
+	maxr         []uint8 // per journey: the highest path rank (pathRank) of a stage it was matched at here
+	off          int
+	stages       []uint32 // the stages its packets were seen at, in the order first seen
+	cur          []int    // per stage: every journey before this position has been seen there or cannot be
+}
+
+// slot returns a stage's index in stages and cur, adding it when new.
+func (g *ambGroup) slot(stage uint32) int {
+	for r, s := range g.stages {
+		if s == stage {
+			return r
+		}
+	}
+	if len(g.stages) == 255 {
+		return 254 // more stages than a path has: they share the last cursor
+	}
+	g.stages = append(g.stages, stage)
+	g.cur = append(g.cur, g.off)
+	return len(g.stages) - 1
+}
+
+// noteDup records that sighting s was taken as a duplicate copy of journey j at stage. It reports
+// whether that made the fingerprint ambiguous, in which case s has been matched by position already.
+func (m *matcher) noteDup(j int32, s *sighting, stage uint32, node int16, e uint64) bool {
+	if m.dupRecs == nil {
+		m.dupRecs = map[int32][]provDup{}
+	}
+	recs := m.dupRecs[j]
+	again := false
+	for i := range recs {
+		if recs[i].stage == stage && recs[i].s.o.Source == s.o.Source {
+			again = true
+			break
+		}
+	}
+	if !again {
+		m.dupRecs[j] = append(recs, provDup{s: *s, stage: stage, node: node})
+		return false
+	}
+	g := m.ambiguate(e, m.st(j).loose, s.o)
+	m.ambStep(g, s, stage, node)
+	return true
+}
+
+// ambiguate turns exact fingerprint e into an ambiguous group: its open journeys leave the loose
+// index, and the copies taken for their duplicates are matched again by position. o is one of its
+// packets' observations (for the path ranks, which the group's packets share).
+func (m *matcher) ambiguate(e, loose uint64, o *decode.Observation) *ambGroup {
+	g := &ambGroup{exact: e, loose: loose}
+	lm := m.loose
+	for i, h := lm.first(loose); i >= 0; i = lm.next(h, i) {
+		j := lm.slots[i].val
+		// By the latest fingerprint: a journey rewritten by NAT since goes on with its new one.
+		if js := m.st(j); js.loose == loose && js.exact == e {
+			g.js = append(g.js, j)
+		}
+	}
+	sort.Slice(g.js, func(a, b int) bool { return g.js[a] < g.js[b] })
+	var dups []provDup
+	for _, j := range g.js {
+		lm.remove(loose, j)
+		m.markAmbiguous(j)
+		dups = append(dups, m.dupRecs[j]...)
+		delete(m.dupRecs, j)
+	}
+	g.maxr = make([]uint8, len(g.js))
+	for i, j := range g.js {
+		js := m.st(j)
+		for k := uint8(0); k < js.nstages; k++ {
+			g.maxr[i] = max(g.maxr[i], m.pathRank(o, int(js.stages[k]>>12)))
+		}
+	}
+	if m.amb == nil {
+		m.amb, m.ambByLoose = map[uint64]*ambGroup{}, map[uint64][]*ambGroup{}
+	}
+	m.amb[e] = g
+	m.ambByLoose[loose] = append(m.ambByLoose[loose], g)
+	sort.Slice(dups, func(a, b int) bool {
+		if dups[a].s.t != dups[b].s.t {
+			return dups[a].s.t < dups[b].s.t
+		}
+		return dups[a].s.g < dups[b].s.g
+	})
+	for i := range dups {
+		d := &dups[i]
+		m.dup[d.s.g/64] &^= 1 << (d.s.g % 64)
+		m.ambStep(g, &d.s, d.stage, d.node)
+	}
+	return g
+}
+
+// ambStep matches sighting s of an ambiguous fingerprint by position: to the oldest open journey of
+// the group not seen at this stage, nor at a stage further along its path (pathRank), nor idle longer
+// than the window; or to a new journey.
+func (m *matcher) ambStep(g *ambGroup, s *sighting, stage uint32, node int16) {
+	for len(g.js) > 0 && g.js[0] < m.base { // closed
+		g.js, g.maxr = g.js[1:], g.maxr[1:]
+		g.off++
+	}
+	r, ord := g.slot(stage), m.pathRank(s.o, int(m.w.srcPoint[s.o.Source]))
+	p := max(g.cur[r], g.off)
+	end := g.off + len(g.js)
+	for ; p < end; p++ {
+		if m.ambCandidate(g, p-g.off, stage, ord, s.t, -1) {
+			break
+		}
+	}
+	g.cur[r] = p
+	if p == end {
+		j, ok := m.ambNAT(g, s, stage, ord, node)
+		if !ok {
+			j = m.newJourney(s.t)
+			*m.st(j) = jstate{exact: g.exact, exact0: g.exact, loose: g.loose, lastTs: s.t}
+			m.markAmbiguous(j)
+		}
+		g.js = append(g.js, j)
+		g.maxr = append(g.maxr, 0)
+	}
+	i := p - g.off
+	m.attach(g.js[i], s, stage, node)
+	g.maxr[i] = max(g.maxr[i], ord)
+	g.cur[r] = p + 1
+}
+
+// ambCandidate reports whether the i-th journey of group g can take a sighting at t at stage (of path
+// rank ord): open, not seen there nor further along, not idle longer than the window, and on node
+// when node ≥ 0. Once false it stays false (a journey's node is taken as settled for NAT), so a
+// cursor passes each journey once.
+func (m *matcher) ambCandidate(g *ambGroup, i int, stage uint32, ord uint8, t int64, node int16) bool {
+	j := g.js[i]
+	if j < m.base { // closed: a journey taken over from another group (NAT) can lag behind
+		return false
+	}
+	js := m.st(j)
+	return !js.visited(stage) && t-js.lastTs <= m.window && g.maxr[i] <= ord && (node < 0 || js.lastNode == node)
+}
+
+// ambNAT finds, when no journey of g can take sighting s, one of another ambiguous group with the
+// same NAT-tolerant fingerprint on the same node, or else of the loose index: the same packets with
+// other addresses or ports (a Service's DNAT), matched by position as well. The journey is rewritten to g's fingerprint, the
+// NAT recorded, and the caller adds it to g.
+func (m *matcher) ambNAT(g *ambGroup, s *sighting, stage uint32, ord uint8, node int16) (int32, bool) {
+	for _, o := range m.ambByLoose[g.loose] {
+		if o == g {
+			continue
+		}
+		for len(o.js) > 0 && o.js[0] < m.base {
+			o.js, o.maxr = o.js[1:], o.maxr[1:]
+			o.off++
+		}
+		r := o.slot(stage)
+		p := max(o.cur[r], o.off)
+		end := o.off + len(o.js)
+		for ; p < end && !m.ambCandidate(o, p-o.off, stage, ord, s.t, node); p++ {
+		}
+		o.cur[r] = p
+		if p == end {
+			continue
+		}
+		o.cur[r] = p + 1
+		j := o.js[p-o.off]
+		js := m.st(j)
+		m.nat = append(m.nat, natEvent{j: j, from: js.lastG, to: s.g})
+		js.exact = g.exact
+		return j, true
+	}
+	// Or an open journey of the loose index (its fingerprint not ambiguous, so there are few): the
+	// oldest one that fits, as step's NAT case takes it. It leaves the index for g.
+	best := int32(-1)
+	lm := m.loose
+	for i, h := lm.first(g.loose); i >= 0; i = lm.next(h, i) {
+		j := lm.slots[i].val
+		js := m.st(j)
+		if js.loose != g.loose || js.exact == g.exact || js.lastNode != node || js.visited(stage) ||
+			s.t-js.lastTs > m.window || js.lastTs > s.t {
+			continue
+		}
+		if best < 0 || j < best {
+			best = j
+		}
+	}
+	if best < 0 {
+		return -1, false
+	}
+	lm.remove(g.loose, best)
+	js := m.st(best)
+	m.nat = append(m.nat, natEvent{j: best, from: js.lastG, to: s.g})
+	js.exact = g.exact
+	m.markAmbiguous(best)
+	return best, true
+}
+
+// pathRank orders point pi along the path of o's packet from what the captures say of the nodes
+// and points, not from journeys: the sending node's points first (pod veth, tunnel, underlay), then
+// other nodes' (routers), the receiving node's last (underlay, tunnel, pod veth). Points whose role
+// does not tell (a -i any capture) rank with the tunnel; the points of one node's same role share a
+// rank, and so do a node's points when it both sends and receives.
+func (m *matcher) pathRank(o *decode.Observation, pi int) uint8 {
+	w := m.w
+	node := w.pointNode[pi]
+	r := uint8(1)
+	switch w.pointRole[pi] {
+	case decode.RolePodVeth:
+		r = 0
+	case decode.RoleUnderlay:
+		r = 2
+	}
+	switch node {
+	case w.senderNode(o):
+		return r
+	case w.receiverNode(o):
+		return 8 - r
+	}
+	return 4
+}
+
+// markAmbiguous records that journey j was matched by position.
+func (m *matcher) markAmbiguous(j int32) {
+	for int(j)/64 >= len(m.ambJ) {
+		m.ambJ = append(m.ambJ, 0)
+	}
+	m.ambJ[j/64] |= 1 << (j % 64)
+}
+
+// detectAmbiguous says which flows had packets matched by position (see ambiguous.go): how many per
+// flow, and that their counts and latencies pair packets by their order at each point.
+func detectAmbiguous(f *findings, k *kindRow) []Anomaly {
+	a, ids := f.a, f.ids
+	m := a.m
+	perFlow := map[int32]int{}
+	n, first := 0, int32(-1)
+	var ev []Evidence
+	for wi, word := range m.ambJ {
+		for ; word != 0; word &= word - 1 {
+			j := int32(wi*64 + bits.TrailingZeros64(word))
+			if int(j) >= a.nJ || a.jStart[j] == a.jStart[j+1] {
+				continue
+			}
+			n++
+			perFlow[a.jFlow[j]]++
+			if first < 0 {
+				first = j
+			}
+			if len(ev) < 10 {
+				ev = append(ev, a.evidence(a.hops(int(j))[0]))
+			}
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	fl := make([]int32, 0, len(perFlow))
+	flows := map[int32]bool{}
+	for f := range perFlow {
+		fl = append(fl, f)
+		flows[f] = true
+	}
+	sort.Slice(fl, func(i, j int) bool {
+		if perFlow[fl[i]] != perFlow[fl[j]] {
+			return perFlow[fl[i]] > perFlow[fl[j]]
+		}
+		return fl[i] < fl[j]
+	})
+	var names []string
+	for i, f := range fl {
+		if i == 3 {
+			names = append(names, fmt.Sprintf("and %d more flows", len(fl)-3))
+			break
+		}
+		name := "packets of no flow"
+		if f >= 0 {
+			name = "flow " + ids[f]
+		}
+		names = append(names, fmt.Sprintf("%d of %s", perFlow[f], name))
+	}
+	detail := fmt.Sprintf("%d packets (%s) were byte-identical to others in flight or within --window (same IP id, "+
+		"addresses, ports and payload), so nothing tells them apart.", n, strings.Join(names, ", "))
+	an := k.anomaly(k.severity, Where{Point: a.w.c.Points[a.point(a.hops(int(first))[0])].ID},
+		flows, ids, n, ev, detail)
+	return []Anomaly{an}
+}
