@@ -168,11 +168,8 @@ type analysis struct {
 	jLast      []int32          // point last seen on the path, -1
 	jNext      []int32          // point expected next, -1
 
-	// Side findings, beside placement (arpicmp.go, anomalies.go).
-	frames       map[frameKey]*frameFinding // single-frame findings (bad checksums, wrong outer addresses)
-	arpReq       map[int][]int64            // pod-veth point → times of ARP requests from its pod
-	arpFindings  []arpFinding
-	icmpFindings []icmpFinding
+	// Side findings (arpicmp.go, anomalies.go): their output, once placement is done (they run beside it).
+	side sideOut
 
 	// Ends (ends.go, window.go): packets split by a short window joined again, and where the captured
 	// path is open.
@@ -213,39 +210,45 @@ func (a *analysis) result() *Result {
 	a.ids = ids
 	side := a.startSideFindings(ids)
 	journeys := a.placeJourneys()
-	arpOut, icmpOut := side.wait()
-	return a.output(journeys, ids, arpOut, icmpOut)
+	a.side = side.wait()
+	return a.output(journeys, ids)
+}
+
+// sideOut is the output of the side findings: ARP, ICMP errors and single-frame checks.
+type sideOut struct {
+	arp    arpOut
+	icmp   icmpOut
+	frames map[frameKey]*frameFinding // single-frame findings (bad checksums, wrong outer addresses)
 }
 
 // sideFindings runs ARP, ICMP errors and single-frame checks. They read what is settled before
-// placement and write nothing that placing the journeys reads: they run beside it, on another core when
-// there is one.
+// placement (the world, the clocks, the arena, the flows and their IDs) and write nothing of the
+// analysis: they return their output, and run beside placement, on another core when there is one.
 type sideFindings struct {
 	done chan struct{}
-	arp  []ARPPoint
-	icmp []ICMPError
+	out  sideOut
 }
 
 func (a *analysis) startSideFindings(ids []string) *sideFindings {
 	sf := &sideFindings{done: make(chan struct{})}
 	go func() {
 		defer close(sf.done)
-		sf.arp = a.arp()
-		sf.icmp = a.icmp(ids)
-		a.frames = a.frameChecks()
+		sf.out.arp = a.arp()
+		sf.out.icmp = a.icmp(ids)
+		sf.out.frames = a.frameChecks()
 	}()
 	return sf
 }
 
-// wait returns the side findings once they are done.
-func (sf *sideFindings) wait() ([]ARPPoint, []ICMPError) {
+// wait returns the side findings' output once they are done.
+func (sf *sideFindings) wait() sideOut {
 	<-sf.done
-	return sf.arp, sf.icmp
+	return sf.out
 }
 
 // output builds the Result from the settled stages: the findings (anomalies) come last, as they read
 // the rest.
-func (a *analysis) output(journeys []Journey, ids []string, arpOut []ARPPoint, icmpOut []ICMPError) *Result {
+func (a *analysis) output(journeys []Journey, ids []string) *Result {
 	res := &Result{Schema: Schema, Journeys: journeys}
 	res.Inputs = a.inputs()
 	res.Points = a.points()
@@ -253,10 +256,10 @@ func (a *analysis) output(journeys []Journey, ids []string, arpOut []ARPPoint, i
 	res.Clocks = a.clockOut()
 	res.Modes, res.Mode, res.ModeWhy = a.modeOut()
 	res.analysis = a
-	res.Flows = a.flowOut(ids) // after arp: it sets each flow's ARP wait
+	res.Flows = a.flowOut(ids)
 	res.Segments = a.segmentOut()
-	res.ARP = arpOut
-	res.ICMP = icmpOut
+	res.ARP = a.side.arp.points
+	res.ICMP = a.side.icmp.errors
 	res.Anomalies = (&findings{a: a, ids: ids}).anomalies()
 	res.Summary = a.summary(res)
 	for i := range res.Journeys {
@@ -274,7 +277,7 @@ func (a *analysis) dropWorking() {
 	a.uf, a.flowOf, a.icmpJ, a.pairMode = unionFind{}, nil, nil, nil
 	a.segs, a.segDense = nil, nil
 	a.offloadAt, a.merged, a.refusedBy = nil, nil, nil
-	a.frames, a.arpReq, a.arpFindings, a.icmpFindings = nil, nil, nil, nil
+	a.side = sideOut{}
 }
 
 // covered reports whether point p's capture covers corrected time t (coverage.covered).

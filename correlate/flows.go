@@ -225,9 +225,7 @@ type flowAcc struct {
 	nodeCache   [2][2]nodeCache        // per direction, source and destination: the last address's node
 	routers     [2]map[int]*routerSeen // per direction: router point → what its journeys showed there
 	e2e         latAcc
-	nSent       int // packets its endpoints sent: journeys less GSO/GRO pieces and ICMP errors about it
-	arpWait     int64
-	icmpFrag    int     // ICMP 3/4 seen reaching the client's pod-veth
+	nSent       int     // packets its endpoints sent: journeys less GSO/GRO pieces and ICMP errors about it
 	tunnel      [2]bool // per direction: some journey was seen at a tunnel device
 }
 
