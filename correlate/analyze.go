@@ -145,14 +145,9 @@ type analysis struct {
 	jDups  map[int32]int
 	cov    coverage // what each point's capture covers
 
-	// Flows (flows.go) and, beside them, each node pair's mode (modes.go); paths (paths.go) and the
-	// flows' IDs.
-	uf       unionFind
-	flows    []*flowAcc
-	flowOf   map[flowKey]int32
-	jFlow    []int32
-	jDir     []uint8
-	icmpJ    []int32 // the journeys of ICMP errors, in order
+	// Flows (flows.go: its output, embedded) and, beside them, each node pair's mode (modes.go); paths
+	// (paths.go) and the flows' IDs.
+	flowsOut
 	pairMode map[[2]int]string
 	ids      []string // flow IDs by flow index
 
@@ -203,7 +198,7 @@ func (a *analysis) hops(j int) []uint32 { return a.arena[a.jStart[j]:a.jStart[j+
 func (a *analysis) result() *Result {
 	a.buildArena()
 	a.cov = newCoverage(a.w, a.clocks)
-	a.assignFlows()
+	a.flowsOut, a.pairMode = a.assignFlows()
 	a.buildPaths()
 	a.joinLate()
 	ids := a.flowIDs()
