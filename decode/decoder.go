@@ -5,6 +5,8 @@ import "encoding/binary"
 // Options tune decoding.
 type Options struct {
 	VXLANPort uint16 // UDP port that carries VXLAN; 0 means 4789
+	// WireGuardPort is the UDP port that carries WireGuard; 0 means 51820 (DefaultWireGuardPort).
+	WireGuardPort uint16
 	// Slow decodes with gopacket's layers (DecodeSlow) instead of the fixed-offset fast path. Both give
 	// the same Packet (the differential tests hold them to it); the fast path is several times faster.
 	Slow bool
@@ -67,6 +69,7 @@ func (d *Decoder) Decode(rec *Record, p *Packet, o *Observation) {
 	} else {
 		DecodeFast(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, p)
 	}
+	DecodeWireGuard(p, d.opts.WireGuardPort)
 	d.Observe(rec, p, o)
 }
 
@@ -164,6 +167,14 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 				o.Seq = uint32(ic.ID)<<16 | uint32(ic.Seq)
 			}
 		}
+		if p.HasWG {
+			switch p.WG.Type {
+			case WGTransport:
+				o.Seq = uint32(p.WG.Counter)
+			case WGInitiation, WGResponse:
+				o.Seq = p.WG.Sender
+			}
+		}
 		if f&FlagFragment != 0 && f&FlagICMPError == 0 {
 			o.Seq = in.ID
 		}
@@ -172,7 +183,7 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 
 	// The header context is compared field by field with p: building it first and comparing the
 	// whole struct reads it back in wider loads than it was written with, which stalls.
-	if p.Encap == EncapNone && in.TOS == 0 && p.VNI == 0 { // hdrCtx(p) == HdrCtx{}
+	if p.Encap == EncapNone && in.TOS == 0 && p.VNI == 0 && !p.HasWG { // hdrCtx(p) == HdrCtx{}
 		o.Ctx = 0
 	} else {
 		if !d.haveCtx || !ctxOf(&d.lastCtx, p) {
@@ -218,6 +229,7 @@ func (d *Decoder) switchCtx(p *Packet) {
 // hdrCtx returns the header context of p.
 func hdrCtx(p *Packet) HdrCtx {
 	c := HdrCtx{Encap: p.Encap, InnerTOS: p.Inner.TOS, VNI: p.VNI}
+	c.WGType, c.WGReceiver, c.WGCounterHi = wgCtx(p)
 	if p.Encap != EncapNone {
 		c.OuterV = p.Outer.Version
 		c.OuterSrc, c.OuterDst = p.Outer.Src, p.Outer.Dst
@@ -226,9 +238,21 @@ func hdrCtx(p *Packet) HdrCtx {
 	return c
 }
 
+// wgCtx returns the WireGuard fields of p's header context (zeros when p carries no WireGuard
+// message).
+func wgCtx(p *Packet) (typ uint8, receiver, counterHi uint32) {
+	if !p.HasWG {
+		return 0, 0, 0
+	}
+	return p.WG.Type, p.WG.Receiver, uint32(p.WG.Counter >> 32)
+}
+
 // ctxOf reports whether c == hdrCtx(p).
 func ctxOf(c *HdrCtx, p *Packet) bool {
 	if c.Encap != p.Encap || c.InnerTOS != p.Inner.TOS || c.VNI != p.VNI {
+		return false
+	}
+	if t, r, hi := wgCtx(p); c.WGType != t || c.WGReceiver != r || c.WGCounterHi != hi {
 		return false
 	}
 	if p.Encap == EncapNone {

@@ -32,6 +32,7 @@ const diffMaxFrames = 20000
 func diffOne(link LinkType, data []byte, orig int, port uint16) string {
 	var slow, fast Packet
 	DecodeSlow(link, data, orig, port, &slow)
+	DecodeWireGuard(&slow, 0)          // shared by both paths (the tshark test checks it); the Decoder calls it
 	slow.Loose, _ = Fingerprint(&slow) // the fast side's Decoder.Observe sets it
 	rec := Record{Frame: 1, CapLen: len(data), OrigLen: orig, LinkType: link, Data: data}
 	var o Observation
@@ -283,6 +284,9 @@ func FuzzDecode(f *testing.F) {
 		f.Add(uint16(fr.link), fr.data, uint16(fr.origLen()-len(fr.data)), uint16(0))
 	}
 	f.Add(uint16(LinkEthernet), fxVXLAN(f, 8472, 0), uint16(0), uint16(8472))
+	for _, fr := range wgSeeds(f) {
+		f.Add(uint16(fr.link), fr.data, uint16(fr.origLen()-len(fr.data)), uint16(0))
+	}
 	for _, s := range []string{lcoTCPSyn, lcoTCPData, lcoUDP, lcoICMP} { // offload artefacts
 		f.Add(uint16(LinkEthernet), hexDump(f, s), uint16(0), uint16(0))
 	}

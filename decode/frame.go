@@ -53,6 +53,7 @@ func ReadFrameOptions(path string, frame uint32, opts Options) (Record, Packet, 
 		}
 		rec.Data = append([]byte(nil), rec.Data...)
 		DecodeFast(rec.LinkType, rec.Data, rec.OrigLen, opts.VXLANPort, &p)
+		DecodeWireGuard(&p, opts.WireGuardPort)
 		if rec.FracOver {
 			p.Errs |= ErrTimestamp
 		}
