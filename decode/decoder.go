@@ -65,11 +65,10 @@ func NewDecoder(opts Options, t *Tables, file uint16) *Decoder {
 // Decode decodes rec into the full Packet p and the compact Observation o.
 func (d *Decoder) Decode(rec *Record, p *Packet, o *Observation) {
 	if d.opts.Slow {
-		DecodeSlow(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, p)
+		decodeSlow(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, d.opts.WireGuardPort, p)
 	} else {
-		DecodeFast(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, p)
+		decodeFast(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, d.opts.WireGuardPort, p)
 	}
-	DecodeWireGuard(p, d.opts.WireGuardPort)
 	d.Observe(rec, p, o)
 }
 
@@ -270,7 +269,7 @@ func ctxOf(c *HdrCtx, p *Packet) bool {
 const (
 	IfAnyPod      int32 = -2 // Ethernet-addressed frames without encapsulation (the cali side)
 	IfAnyTunnel   int32 = -3 // frames without a link address, or between VXLAN VTEPs (the tunnel)
-	IfAnyUnderlay int32 = -4 // encapsulated frames, and anything else (the underlay)
+	IfAnyUnderlay int32 = -4 // encapsulated frames, WireGuard messages, and anything else (the underlay)
 	// IfOverflow marks the shared source of every interface beyond the 65,534th (see InternSource).
 	IfOverflow int32 = -1 << 31
 )
@@ -283,7 +282,7 @@ func sllStage(p *Packet) int32 {
 			return IfAnyPod
 		}
 		return IfAnyUnderlay
-	case p.Encap != EncapNone || p.Inner.Version == 0:
+	case p.Encap != EncapNone || p.HasWG || p.Inner.Version == 0: // WireGuard's UDP is the underlay's
 		return IfAnyUnderlay
 	case p.SLLAlen == 0 || (p.SLLAlen == 6 && p.SLLAddr[0] == 0x66):
 		return IfAnyTunnel

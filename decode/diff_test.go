@@ -32,7 +32,6 @@ const diffMaxFrames = 20000
 func diffOne(link LinkType, data []byte, orig int, port uint16) string {
 	var slow, fast Packet
 	DecodeSlow(link, data, orig, port, &slow)
-	DecodeWireGuard(&slow, 0)          // shared by both paths (the tshark test checks it); the Decoder calls it
 	slow.Loose, _ = Fingerprint(&slow) // the fast side's Decoder.Observe sets it
 	rec := Record{Frame: 1, CapLen: len(data), OrigLen: orig, LinkType: link, Data: data}
 	var o Observation

@@ -12,7 +12,7 @@ package decode
 // fragments, which carry no ports, can be joined to the first). Sport and Dport hold TCP/UDP ports, or
 // the ICMP type and code.
 //
-// WireGuard (UDP to or from the WireGuard port, see DecodeWireGuard): the fields describe the UDP
+// WireGuard (UDP to or from the WireGuard port, see WireGuard): the fields describe the UDP
 // datagram as for any other (PayloadLen is the message length), and Ctx's HdrCtx holds the message
 // type, the receiver index and the counter's high 32 bits. Seq holds a transport message's counter's
 // low 32 bits (HdrCtx.WGCounter joins them), or the sender index of a handshake initiation or

@@ -74,7 +74,7 @@ const (
 	// it lies a day or more from the rest of the capture read so far).
 	ErrTimestamp
 	// ErrBadWireGuard: UDP to the WireGuard port whose message has an unknown type, non-zero reserved
-	// bytes, or a length its type cannot have (see DecodeWireGuard).
+	// bytes, or a length its type cannot have (see WireGuard).
 	ErrBadWireGuard
 )
 
@@ -209,6 +209,18 @@ const (
 
 // WireGuard holds the clear-text header of one WireGuard message. calipath holds no keys: the inner
 // packet of a transport message is ciphertext, and only its padded length is known.
+//
+// A UDP datagram to or from the WireGuard port (Options.WireGuardPort, 51820 by default) is decoded as
+// one. A datagram to the port is flagged
+//   - ErrTruncated when the capture ends inside the message's header (8 bytes for an initiation or a
+//     cookie reply, 12 for a response, 16 for a transport message);
+//   - ErrBadWireGuard when its message has an unknown type, non-zero reserved bytes, or a length its
+//     type cannot have (initiation 148, response 92, cookie reply 64, transport 32 plus a multiple of
+//     16).
+//
+// One that only comes from the port is left as plain UDP then: an ephemeral source port may be the
+// WireGuard port by chance. A first fragment is decoded from the bytes it holds, with the length its
+// UDP header declares; later fragments carry no UDP header and are not decoded.
 type WireGuard struct {
 	Type     uint8  // WGInitiation … WGTransport
 	Sender   uint32 // sender index (initiation and response), as on the wire (little-endian)
@@ -278,7 +290,7 @@ type Packet struct {
 	Payload    []byte
 	PayloadLen int // transport payload length declared by the headers (≥ len(Payload))
 
-	// WireGuard message in the innermost UDP datagram (see DecodeWireGuard).
+	// WireGuard message in the innermost UDP datagram (see WireGuard).
 	HasWG bool
 	WG    WireGuard
 

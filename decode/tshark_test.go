@@ -364,7 +364,6 @@ func tsCheckFile(t *testing.T, want map[uint32]tsFrame, path string) {
 			continue
 		}
 		DecodeSlow(rec.LinkType, rec.Data, rec.OrigLen, 0, &slow)
-		DecodeWireGuard(&slow, 0)
 		dec.Decode(&rec, &fast, &o)
 		for _, d := range []struct {
 			name string

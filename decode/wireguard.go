@@ -15,20 +15,10 @@ const (
 	wgTransportMin  = 32
 )
 
-// DecodeWireGuard decodes the WireGuard message in p's innermost UDP datagram when either of its ports
-// is port (0 means DefaultWireGuardPort), after DecodeFast or DecodeSlow (which leave WireGuard to this
-// step; Decoder.Decode and ReadFrame call it). It sets p.HasWG and p.WG, or flags the frame:
-// Both flags are set only for datagrams to port: one that only comes from port is left as plain UDP
-// (an ephemeral source port may be the WireGuard port by chance):
-//   - ErrTruncated when the capture ends inside the message's header (8 bytes for an initiation or a
-//     cookie reply, 12 for a response, 16 for a transport message);
-//   - ErrBadWireGuard when the datagram goes to port and its message has an unknown type, non-zero
-//     reserved bytes, or a length its type cannot have (initiation 148, response 92, cookie reply 64,
-//     transport 32 plus a multiple of 16).
-//
-// A first fragment is decoded from the bytes it holds, with the length its UDP header declares; later
-// fragments carry no UDP header and are not decoded.
-func DecodeWireGuard(p *Packet, port uint16) {
+// decodeWireGuard decodes the WireGuard message in p's innermost UDP datagram when either of its ports
+// is port (0 means DefaultWireGuardPort): the last step of DecodeFast and DecodeSlow alike. It sets
+// p.HasWG and p.WG, or flags the frame (see WireGuard for the rules).
+func decodeWireGuard(p *Packet, port uint16) {
 	if port == 0 {
 		port = DefaultWireGuardPort
 	}
