@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -68,5 +70,39 @@ func TestPacketsWireGuard(t *testing.T) {
 	code, out, _ = runCLI("packets", "--wireguard-port", "51821", in)
 	if code != exitOK || strings.Contains(out, "| wireguard") {
 		t.Errorf("--wireguard-port 51821: exit %d, WireGuard still decoded:\n%s", code, out)
+	}
+}
+
+// calipath points on every WireGuard lab scenario: wireguard.cali is each node's tunnel (RAW, like
+// tunl0), eth0 its underlay, named from the file names and the pcapng interface names alike.
+func TestPointsWireGuard(t *testing.T) {
+	dirs, err := filepath.Glob("../../testdata/lab/scenarios-pending/*wireguard*")
+	if err != nil || len(dirs) == 0 {
+		t.Skipf("no WireGuard scenarios (%v)", err)
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			files, _ := filepath.Glob(dir + "/*.pcap*")
+			code, out, errs := runCLI(append([]string{"points"}, files...)...)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			if strings.Contains(errs, "wireguard.cali") {
+				t.Errorf("a hint about wireguard.cali: %s", errs)
+			}
+			for _, want := range []*regexp.Regexp{
+				regexp.MustCompile(`(?m)^  node-a/wireguard\.cali +role tunnel .* RAW `),
+				regexp.MustCompile(`(?m)^  node-b/wireguard\.cali +role tunnel `), // no frames at all when UDP 51820 is blocked
+				regexp.MustCompile(`(?m)^  node-a/eth0 +role underlay `),
+				regexp.MustCompile(`(?m)^  node-b/eth0 +role underlay `),
+			} {
+				if !want.MatchString(out) {
+					t.Errorf("no line matching %s:\n%s", want, out)
+				}
+			}
+			if strings.Contains(out, "role unknown") {
+				t.Errorf("a point of unknown role:\n%s", out)
+			}
+		})
 	}
 }
