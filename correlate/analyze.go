@@ -145,14 +145,9 @@ type analysis struct {
 	jDups  map[int32]int
 	cov    coverage // what each point's capture covers
 
-	// Flows (flows.go) and, beside them, each node pair's mode (modes.go); paths (paths.go) and the
-	// flows' IDs.
-	uf       unionFind
-	flows    []*flowAcc
-	flowOf   map[flowKey]int32
-	jFlow    []int32
-	jDir     []uint8
-	icmpJ    []int32 // the journeys of ICMP errors, in order
+	// Flows (flows.go: its output, embedded) and, beside them, each node pair's mode (modes.go); paths
+	// (paths.go) and the flows' IDs.
+	flowsOut
 	pairMode map[[2]int]string
 	ids      []string // flow IDs by flow index
 
@@ -168,11 +163,8 @@ type analysis struct {
 	jLast      []int32          // point last seen on the path, -1
 	jNext      []int32          // point expected next, -1
 
-	// Side findings, beside placement (arpicmp.go, anomalies.go).
-	frames       map[frameKey]*frameFinding // single-frame findings (bad checksums, wrong outer addresses)
-	arpReq       map[int][]int64            // pod-veth point → times of ARP requests from its pod
-	arpFindings  []arpFinding
-	icmpFindings []icmpFinding
+	// Side findings (arpicmp.go, anomalies.go): their output, once placement is done (they run beside it).
+	side sideOut
 
 	// Ends (ends.go, window.go): packets split by a short window joined again, and where the captured
 	// path is open.
@@ -206,46 +198,52 @@ func (a *analysis) hops(j int) []uint32 { return a.arena[a.jStart[j]:a.jStart[j+
 func (a *analysis) result() *Result {
 	a.buildArena()
 	a.cov = newCoverage(a.w, a.clocks)
-	a.assignFlows()
+	a.flowsOut, a.pairMode = a.assignFlows()
 	a.buildPaths()
 	a.joinLate()
 	ids := a.flowIDs()
 	a.ids = ids
 	side := a.startSideFindings(ids)
 	journeys := a.placeJourneys()
-	arpOut, icmpOut := side.wait()
-	return a.output(journeys, ids, arpOut, icmpOut)
+	a.side = side.wait()
+	return a.output(journeys, ids)
+}
+
+// sideOut is the output of the side findings: ARP, ICMP errors and single-frame checks.
+type sideOut struct {
+	arp    arpOut
+	icmp   icmpOut
+	frames map[frameKey]*frameFinding // single-frame findings (bad checksums, wrong outer addresses)
 }
 
 // sideFindings runs ARP, ICMP errors and single-frame checks. They read what is settled before
-// placement and write nothing that placing the journeys reads: they run beside it, on another core when
-// there is one.
+// placement (the world, the clocks, the arena, the flows and their IDs) and write nothing of the
+// analysis: they return their output, and run beside placement, on another core when there is one.
 type sideFindings struct {
 	done chan struct{}
-	arp  []ARPPoint
-	icmp []ICMPError
+	out  sideOut
 }
 
 func (a *analysis) startSideFindings(ids []string) *sideFindings {
 	sf := &sideFindings{done: make(chan struct{})}
 	go func() {
 		defer close(sf.done)
-		sf.arp = a.arp()
-		sf.icmp = a.icmp(ids)
-		a.frames = a.frameChecks()
+		sf.out.arp = a.arp()
+		sf.out.icmp = a.icmp(ids)
+		sf.out.frames = a.frameChecks()
 	}()
 	return sf
 }
 
-// wait returns the side findings once they are done.
-func (sf *sideFindings) wait() ([]ARPPoint, []ICMPError) {
+// wait returns the side findings' output once they are done.
+func (sf *sideFindings) wait() sideOut {
 	<-sf.done
-	return sf.arp, sf.icmp
+	return sf.out
 }
 
 // output builds the Result from the settled stages: the findings (anomalies) come last, as they read
 // the rest.
-func (a *analysis) output(journeys []Journey, ids []string, arpOut []ARPPoint, icmpOut []ICMPError) *Result {
+func (a *analysis) output(journeys []Journey, ids []string) *Result {
 	res := &Result{Schema: Schema, Journeys: journeys}
 	res.Inputs = a.inputs()
 	res.Points = a.points()
@@ -253,10 +251,10 @@ func (a *analysis) output(journeys []Journey, ids []string, arpOut []ARPPoint, i
 	res.Clocks = a.clockOut()
 	res.Modes, res.Mode, res.ModeWhy = a.modeOut()
 	res.analysis = a
-	res.Flows = a.flowOut(ids) // after arp: it sets each flow's ARP wait
+	res.Flows = a.flowOut(ids)
 	res.Segments = a.segmentOut()
-	res.ARP = arpOut
-	res.ICMP = icmpOut
+	res.ARP = a.side.arp.points
+	res.ICMP = a.side.icmp.errors
 	res.Anomalies = (&findings{a: a, ids: ids}).anomalies()
 	res.Summary = a.summary(res)
 	for i := range res.Journeys {
@@ -274,7 +272,7 @@ func (a *analysis) dropWorking() {
 	a.uf, a.flowOf, a.icmpJ, a.pairMode = unionFind{}, nil, nil, nil
 	a.segs, a.segDense = nil, nil
 	a.offloadAt, a.merged, a.refusedBy = nil, nil, nil
-	a.frames, a.arpReq, a.arpFindings, a.icmpFindings = nil, nil, nil, nil
+	a.side = sideOut{}
 }
 
 // covered reports whether point p's capture covers corrected time t (coverage.covered).
@@ -290,34 +288,6 @@ func (c *nodeCache) nodeOf(w *world, v6 bool, a uint32) int {
 		c.addr, c.node = k, w.nodeOf(v6, a)
 	}
 	return c.node
-}
-
-// placeJourneys decides each journey's status against its path and accounts segments and flows.
-func (a *analysis) placeJourneys() []Journey {
-	a.startPlacement()
-	var out []Journey
-	if a.opts.Journeys {
-		out = make([]Journey, 0, a.nJ)
-	}
-	p := &placing{}
-	for j := 0; j < a.nJ; j++ {
-		a.jLast[j], a.jNext[j] = -1, -1
-		if a.jFlow[j] >= 0 {
-			a.placeJourney(j, p)
-		}
-	}
-	a.settleOffload()
-	a.familyCounts()
-	if a.opts.Journeys {
-		out = out[:0]
-		for j := 0; j < a.nJ; j++ {
-			if a.jFlow[j] >= 0 {
-				out = append(out, Journey{ID: j})
-			}
-		}
-	}
-	a.natStats()
-	return out
 }
 
 // journeyOut renders one journey with per-hop deltas and header changes.
@@ -396,76 +366,4 @@ func (a *analysis) renderJourney(j int) Journey {
 		jr.Flow = a.ids[f]
 	}
 	return jr
-}
-
-// settleOffload gives a split GSO frame (or a segment merged by GRO) the outcome of the journeys it
-// continued as: lost where one of them was lost (the earliest such place on the path, where the frame
-// first lost data), else not captured if one was, else delivered (its status stays split or merged).
-// The flow's counts move with it.
-func (a *analysis) settleOffload() {
-	rank := func(c statusCode) int {
-		switch c {
-		case stLost:
-			return 2
-		case stNotCaptured, stLeftCaptures:
-			return 1
-		}
-		return 0
-	}
-	children := map[int32][]int32{}
-	for _, ev := range a.m.gso {
-		children[ev.parent] = append(children[ev.parent], ev.child)
-	}
-	parents := make([]int32, 0, len(children))
-	for p := range children {
-		parents = append(parents, p)
-	}
-	// Latest first: a journey continues only as later ones, so a parent that is itself a piece of an
-	// earlier journey (a GRO merge split again, a packet split twice by a short --window) is settled
-	// before the journey it continues, and passes its outcome on.
-	sort.Slice(parents, func(i, j int) bool { return parents[i] > parents[j] })
-	for _, p := range parents {
-		c := int32(-1)
-		for _, x := range children[p] {
-			if c < 0 {
-				c = x
-				continue
-			}
-			rx, rc := rank(a.jStatus[x]), rank(a.jStatus[c])
-			if rx > rc || (rx == rc && rx > 0 && a.lostBefore(x, c)) {
-				c = x
-			}
-		}
-		st := a.jStatus[c]
-		if rank(st) == 0 || a.jFlow[p] < 0 {
-			continue
-		}
-		if a.offloadNew[p] { // a piece itself: its outcome is its root's to count
-			a.jStatus[p], a.jLast[p], a.jNext[p] = st, a.jLast[c], a.jNext[c]
-			continue
-		}
-		fl := a.flows[a.jFlow[p]]
-		switch a.jStatus[p] { // undo what the parent was counted as
-		case stSplit, stMerged, stDelivered:
-			fl.delivered--
-		case stLost:
-			fl.lost--
-			if k := [2]int{int(a.jLast[p]), int(a.jNext[p])}; k[0] >= 0 && k[1] >= 0 {
-				if fl.lostAt[k]--; fl.lostAt[k] <= 0 {
-					delete(fl.lostAt, k)
-				}
-			}
-		case stNotCaptured, stLeftCaptures:
-			fl.notCaptured--
-		}
-		a.jStatus[p], a.jLast[p], a.jNext[p] = st, a.jLast[c], a.jNext[c]
-		if st == stLost {
-			fl.lost++
-			if a.jLast[c] >= 0 && a.jNext[c] >= 0 {
-				fl.lostAt[[2]int{int(a.jLast[c]), int(a.jNext[c])}]++
-			}
-		} else {
-			fl.notCaptured++
-		}
-	}
 }

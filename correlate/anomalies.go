@@ -72,7 +72,7 @@ func (a *analysis) icmpExplained() (map[*segAcc]int, map[segFlow]int, map[icmpKe
 		return segs[i].to < segs[j].to
 	})
 	used := map[segFlow]int{} // losses of a flow on a segment already answered
-	for _, f := range a.icmpFindings {
+	for _, f := range a.side.icmp.findings {
 		if f.self || f.own || f.flow < 0 {
 			continue // a node's own refusals of its pods' packets stay losses of its segment
 		}
@@ -183,7 +183,7 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 		if n > f.answeredOn[segFlow{s, fl}] { // a flow whose every drop here was answered is not in it
 			flows[fl] = true
 		}
-		if a.flows[fl].icmpFrag > 0 {
+		if a.side.icmp.frag[fl] > 0 {
 			icmpReached = true
 		}
 	}
@@ -253,7 +253,7 @@ func detectClockInconsistent(f *findings, k *kindRow) []Anomaly {
 // detectARP groups the ARP findings of kind k by point.
 func detectARP(f *findings, k *kindRow) []Anomaly {
 	groups := map[int][]arpFinding{}
-	for _, af := range f.a.arpFindings {
+	for _, af := range f.a.side.arp.findings {
 		if af.kind == k.kind {
 			groups[af.point] = append(groups[af.point], af)
 		}
@@ -281,7 +281,7 @@ func detectICMP(f *findings, k *kindRow) []Anomaly {
 	w := f.a.w
 	f.icmp()
 	groups := map[icmpKey][]icmpFinding{}
-	for _, fi := range f.a.icmpFindings {
+	for _, fi := range f.a.side.icmp.findings {
 		if fi.kind == k.kind {
 			key := icmpKey{fi.kind, fi.point, fi.self, fi.own}
 			groups[key] = append(groups[key], fi)
@@ -537,7 +537,7 @@ func (a *analysis) frameChecks() map[frameKey]*frameFinding {
 // detectFrames lists the points where frameChecks found frames of kind k.
 func detectFrames(f *findings, k *kindRow) []Anomaly {
 	var out []Anomaly
-	for key, ff := range f.a.frames {
+	for key, ff := range f.a.side.frames {
 		if key.kind == k.kind {
 			out = append(out, k.anomaly(k.severity, Where{Point: f.a.w.c.Points[key.point].ID}, nil, f.ids, ff.count, ff.ev,
 				fmt.Sprintf("%d frames.", ff.count)))

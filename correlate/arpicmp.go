@@ -29,8 +29,16 @@ type arpFinding struct {
 	who, mac string
 }
 
+// arpOut is what the ARP check gives: each point's exchanges, the findings, and per flow how long its
+// first packet waited for an ARP reply.
+type arpOut struct {
+	points   []ARPPoint
+	findings []arpFinding
+	waits    []int64 // by flow index: the ARP wait before its first packet (0 none)
+}
+
 // arp pairs requests with replies at every point and judges Calico's proxy ARP.
-func (a *analysis) arp() []ARPPoint {
+func (a *analysis) arp() arpOut {
 	w := a.w
 	per := map[int][]arpObs{}
 	for f, obs := range w.c.Obs {
@@ -48,12 +56,12 @@ func (a *analysis) arp() []ARPPoint {
 		points = append(points, p)
 	}
 	sort.Ints(points)
-	out := []ARPPoint{}
-	a.arpReq = map[int][]int64{}
+	out := arpOut{points: []ARPPoint{}}
+	req := map[int][]int64{} // pod-veth point → times of ARP requests from its pod
 	for _, p := range points {
-		out = append(out, a.arpAt(p, per[p]))
+		out.points = append(out.points, a.arpAt(p, per[p], req, &out.findings))
 	}
-	a.arpWaits()
+	out.waits = a.arpWaits(req)
 	return out
 }
 
@@ -66,17 +74,21 @@ type arpPending struct {
 
 // arpPairing pairs the ARP frames of one point, in time order.
 type arpPairing struct {
-	a       *analysis
-	p       int
-	ap      ARPPoint
-	lat     latAcc
-	pending []*arpPending // every request, in time order
+	a        *analysis
+	p        int
+	ap       ARPPoint
+	lat      latAcc
+	pending  []*arpPending   // every request, in time order
+	req      map[int][]int64 // pod-veth point → times of ARP requests from its pod (added to)
+	findings *[]arpFinding   // the findings (added to)
 }
 
-// arpAt pairs the ARP frames seen at point p (list) into exchanges, and notes its findings.
-func (a *analysis) arpAt(p int, list []arpObs) ARPPoint {
+// arpAt pairs the ARP frames seen at point p (list) into exchanges, adds its findings to findings and
+// the times of its pod's requests to req.
+func (a *analysis) arpAt(p int, list []arpObs, req map[int][]int64, findings *[]arpFinding) ARPPoint {
 	sort.SliceStable(list, func(i, j int) bool { return list[i].t < list[j].t })
-	x := &arpPairing{a: a, p: p, ap: ARPPoint{Point: a.w.c.Points[p].ID, Exchanges: []ARPExch{}}}
+	x := &arpPairing{a: a, p: p, ap: ARPPoint{Point: a.w.c.Points[p].ID, Exchanges: []ARPExch{}}, req: req,
+		findings: findings}
 	var prev *arpObs
 	for xi := range list {
 		o := list[xi]
@@ -113,7 +125,7 @@ func (x *arpPairing) request(o arpObs, ev Evidence) {
 	}
 	x.pending = append(x.pending, pd)
 	if x.a.w.pointRole[x.p] == decode.RolePodVeth && r.SPA != [4]byte{} {
-		x.a.arpReq[x.p] = append(x.a.arpReq[x.p], o.t)
+		x.req[x.p] = append(x.req[x.p], o.t)
 	}
 }
 
@@ -141,7 +153,7 @@ func (x *arpPairing) reply(o arpObs, ev Evidence) {
 		} else {
 			verdict = "unexpected-mac"
 			x.ap.UnexpectedMAC++
-			x.a.arpFindings = append(x.a.arpFindings, arpFinding{point: x.p, kind: "arp-unexpected-mac", ev: ev,
+			*x.findings = append(*x.findings, arpFinding{point: x.p, kind: "arp-unexpected-mac", ev: ev,
 				who: netip.AddrFrom4(r.SPA).String(), mac: net.HardwareAddr(r.SHA[:]).String()})
 		}
 	}
@@ -168,15 +180,17 @@ func (x *arpPairing) unanswered() {
 		if pd.obs.arp.TPA == decode.CalicoGateway && w.pointRole[x.p] == decode.RolePodVeth {
 			kind = "proxy-arp-missing"
 		}
-		x.a.arpFindings = append(x.a.arpFindings, arpFinding{point: x.p, kind: kind, ev: x.a.evidence(pd.obs.g),
+		*x.findings = append(*x.findings, arpFinding{point: x.p, kind: kind, ev: x.a.evidence(pd.obs.g),
 			who: netip.AddrFrom4(pd.obs.arp.TPA).String()})
 	}
 }
 
-// arpWaits finds flows whose first packet left the client pod right after an ARP request from it.
-func (a *analysis) arpWaits() {
+// arpWaits finds flows whose first packet left the client pod right after an ARP request from it (req:
+// pod-veth point → times of its pod's requests), and returns each flow's wait.
+func (a *analysis) arpWaits(req map[int][]int64) []int64 {
 	w := a.w
-	for _, fl := range a.flows {
+	waits := make([]int64, len(a.flows))
+	for fi, fl := range a.flows {
 		if fl.client.v6 || len(fl.journeys[c2s]) == 0 {
 			continue
 		}
@@ -184,7 +198,7 @@ func (a *analysis) arpWaits() {
 		if !ok {
 			continue
 		}
-		reqs := a.arpReq[p]
+		reqs := req[p]
 		if len(reqs) == 0 {
 			continue
 		}
@@ -195,11 +209,12 @@ func (a *analysis) arpWaits() {
 			t := a.ts(g)
 			i := sort.Search(len(reqs), func(i int) bool { return reqs[i] > t }) - 1
 			if i >= 0 && t-reqs[i] <= arpTimeout {
-				fl.arpWait = t - reqs[i]
+				waits[fi] = t - reqs[i]
 			}
 			break
 		}
 	}
+	return waits
 }
 
 func (a *analysis) evidence(g uint32) Evidence {
@@ -225,11 +240,19 @@ type icmpFinding struct {
 	own bool
 }
 
+// icmpOut is what the ICMP check gives: the errors listed, the findings, and per flow how many
+// "fragmentation needed" errors reached its client's pod.
+type icmpOut struct {
+	errors   []ICMPError
+	findings []icmpFinding
+	frag     []int // by flow index: ICMP 3/4 seen reaching the client's pod-veth
+}
+
 // icmp lists ICMP errors (one per error packet, at the first point that saw it) and links each to
 // the flow it quotes.
-func (a *analysis) icmp(ids []string) []ICMPError {
+func (a *analysis) icmp(ids []string) icmpOut {
 	w := a.w
-	out := []ICMPError{}
+	out := icmpOut{errors: []ICMPError{}, frag: make([]int, len(a.flows))}
 	for j := 0; j < a.nJ; j++ {
 		h := a.hops(j)
 		if len(h) == 0 {
@@ -267,7 +290,7 @@ func (a *analysis) icmp(ids []string) []ICMPError {
 			n := w.nodeOf(v6, o.Src)
 			self := !srcPod && !dstPod && n >= 0 && n == w.nodeOf(v6, o.Dst)
 			own := !srcPod && dstPod && n >= 0 && n == w.nodeOf(v6, o.Dst) && n == w.pointNode[p]
-			a.icmpFindings = append(a.icmpFindings, icmpFinding{kind: kind, point: p, flow: fi, ev: ie.Evidence, mtu: e.MTU,
+			out.findings = append(out.findings, icmpFinding{kind: kind, point: p, flow: fi, ev: ie.Evidence, mtu: e.MTU,
 				self: self, own: own})
 		}
 		// Did a "fragmentation needed" reach the pod that sent the big packet?
@@ -276,13 +299,13 @@ func (a *analysis) icmp(ids []string) []ICMPError {
 			if cp, ok := w.ownerOf(fl.client.v6, fl.client.src); ok {
 				for _, g := range h {
 					if a.point(g) == cp {
-						fl.icmpFrag++
+						out.frag[fi]++
 					}
 				}
 			}
 		}
-		if len(out) < maxICMPListed {
-			out = append(out, ie)
+		if len(out.errors) < maxICMPListed {
+			out.errors = append(out.errors, ie)
 		}
 	}
 	return out

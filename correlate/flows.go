@@ -225,9 +225,7 @@ type flowAcc struct {
 	nodeCache   [2][2]nodeCache        // per direction, source and destination: the last address's node
 	routers     [2]map[int]*routerSeen // per direction: router point → what its journeys showed there
 	e2e         latAcc
-	nSent       int // packets its endpoints sent: journeys less GSO/GRO pieces and ICMP errors about it
-	arpWait     int64
-	icmpFrag    int     // ICMP 3/4 seen reaching the client's pod-veth
+	nSent       int     // packets its endpoints sent: journeys less GSO/GRO pieces and ICMP errors about it
 	tunnel      [2]bool // per direction: some journey was seen at a tunnel device
 }
 
@@ -244,30 +242,51 @@ type natKey struct {
 	kind, at, from, to string
 }
 
+// flowsOut is the flows stage's output: each journey's flow and direction, the flows (with their
+// journeys and their paths' votes), and how a tuple finds its flow (NAT joins tuples).
+type flowsOut struct {
+	uf     unionFind
+	flows  []*flowAcc
+	flowOf map[flowKey]int32
+	jFlow  []int32 // flow of each journey, -1 none
+	jDir   []uint8 // direction of each journey in its flow
+	icmpJ  []int32 // the journeys of ICMP errors, in order
+}
+
+// flowStage builds the flows: it reads the world, the matcher and the arena (through a, which it does
+// not write) and fills its output.
+type flowStage struct {
+	a *analysis
+	flowsOut
+}
+
 // assignFlows gives every journey its flow (journeys in order of their first sighting; NAT joins the
 // tuples before and after) and direction, and collects the votes for each flow direction's path. The
-// datapath mode per node pair reads only the journeys: it is worked out beside.
-func (a *analysis) assignFlows() {
+// datapath mode per node pair reads only the journeys: it is worked out beside, and returned with the
+// flows.
+func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 	w := a.w
-	a.uf = unionFind{parent: map[flowKey]flowKey{}}
+	s := &flowStage{a: a}
+	s.uf = unionFind{parent: map[flowKey]flowKey{}}
 	for _, ev := range a.m.nat {
 		of, _ := a.obs(ev.from)
 		ot, _ := a.obs(ev.to)
-		a.uf.union(w.tupleOf(of).key(), w.tupleOf(ot).key())
+		s.uf.union(w.tupleOf(of).key(), w.tupleOf(ot).key())
 	}
 	modesDone := make(chan struct{})
+	var pairMode map[[2]int]string
 	go func() {
 		defer close(modesDone)
-		a.modes()
+		pairMode = a.modes()
 	}()
-	a.flowOf = map[flowKey]int32{}
+	s.flowOf = map[flowKey]int32{}
 	var flowCache [4096]flowCacheEntry // the flows of recent tuples (journeys mostly repeat theirs)
-	a.jFlow = make([]int32, a.nJ)
-	a.jDir = make([]uint8, a.nJ)
+	s.jFlow = make([]int32, a.nJ)
+	s.jDir = make([]uint8, a.nJ)
 	for j := 0; j < a.nJ; j++ {
 		h := a.hops(j)
 		if len(h) == 0 {
-			a.jFlow[j] = -1
+			s.jFlow[j] = -1
 			continue
 		}
 		o, _ := a.obs(h[0])
@@ -275,48 +294,49 @@ func (a *analysis) assignFlows() {
 		ci := t.hash() & (len(flowCache) - 1)
 		fi, ok := flowCache[ci].fi, flowCache[ci].ok && flowCache[ci].t == t
 		if !ok {
-			fi = a.flowFor(&t, o, h[0])
+			fi = s.flowFor(&t, o, h[0])
 		}
 		flowCache[ci] = flowCacheEntry{t, fi, true}
 		if o.Flags&decode.FlagICMPError != 0 {
-			a.icmpJ = append(a.icmpJ, int32(j))
+			s.icmpJ = append(s.icmpJ, int32(j))
 		}
-		fl := a.flows[fi]
-		a.jFlow[j] = fi
+		fl := s.flows[fi]
+		s.jFlow[j] = fi
 		d := uint8(s2c)
 		if (t.src == fl.client.src && t.sp == fl.client.sp) || (t.dst != fl.client.src && t.src != fl.client.dst && t.dp == fl.client.dp) {
 			d = c2s
 		}
-		a.jDir[j] = d
-		a.votePath(fl, d, j, &t, o, h)
+		s.jDir[j] = d
+		s.votePath(fl, d, j, &t, o, h)
 	}
-	a.flowJourneys()
+	s.flowJourneys()
 	<-modesDone
+	return s.flowsOut, pairMode
 }
 
 // flowFor finds the flow of tuple t (o, the first sighting g of a journey, carries it), or starts one.
-func (a *analysis) flowFor(t *tuple, o *decode.Observation, g uint32) int32 {
-	root := a.uf.find(t.key())
-	if fi, ok := a.flowOf[root]; ok {
+func (s *flowStage) flowFor(t *tuple, o *decode.Observation, g uint32) int32 {
+	root := s.uf.find(t.key())
+	if fi, ok := s.flowOf[root]; ok {
 		return fi
 	}
-	fi := int32(len(a.flows))
-	a.flowOf[root] = fi
-	fl := &flowAcc{key: root, client: *t, first: a.ts(g), lostAt: map[[2]int]int{}, nat: map[natKey]int{}, natEv: map[natKey][]Evidence{}}
+	fi := int32(len(s.flows))
+	s.flowOf[root] = fi
+	fl := &flowAcc{key: root, client: *t, first: s.a.ts(g), lostAt: map[[2]int]int{}, nat: map[natKey]int{}, natEv: map[natKey][]Evidence{}}
 	if o.Flags&decode.FlagICMPError != 0 { // a flow first seen through an ICMP error: orient it as quoted
 		fl.client = t.reverse()
 	}
 	for d := 0; d < 2; d++ {
 		fl.routers[d] = map[int]*routerSeen{}
 	}
-	a.flows = append(a.flows, fl)
+	s.flows = append(s.flows, fl)
 	return fi
 }
 
 // votePath records what journey j (hops h, first sighting o with tuple t) shows of its flow direction's
 // path: the end nodes, the pod-veths at either end, the routers it crossed and whether it was tunnelled.
-func (a *analysis) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Observation, h []uint32) {
-	w := a.w
+func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Observation, h []uint32) {
+	a, w := s.a, s.a.w
 	// Votes for the path's end nodes: the sender's node, and the node of the last known destination.
 	if n := fl.nodeCache[d][0].nodeOf(w, t.v6, t.src); n >= 0 {
 		fl.srcVotes[d].add(n)
@@ -366,24 +386,24 @@ func (a *analysis) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Obs
 }
 
 // flowJourneys lists each flow's journeys per direction, in journey order, in one array.
-func (a *analysis) flowJourneys() {
-	n := make([][2]int, len(a.flows))
-	for j, fi := range a.jFlow {
+func (s *flowStage) flowJourneys() {
+	n := make([][2]int, len(s.flows))
+	for j, fi := range s.jFlow {
 		if fi >= 0 {
-			n[fi][a.jDir[j]]++
+			n[fi][s.jDir[j]]++
 		}
 	}
-	all := make([]int32, 0, a.nJ)
-	for fi, fl := range a.flows {
+	all := make([]int32, 0, s.a.nJ)
+	for fi, fl := range s.flows {
 		for d := range fl.journeys {
 			fl.journeys[d] = all[len(all) : len(all) : len(all)+n[fi][d]]
 			all = all[:len(all)+n[fi][d]]
 		}
 	}
-	for j, fi := range a.jFlow {
+	for j, fi := range s.jFlow {
 		if fi >= 0 {
-			fl := a.flows[fi]
-			fl.journeys[a.jDir[j]] = append(fl.journeys[a.jDir[j]], int32(j))
+			fl := s.flows[fi]
+			fl.journeys[s.jDir[j]] = append(fl.journeys[s.jDir[j]], int32(j))
 		}
 	}
 }

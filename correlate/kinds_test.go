@@ -92,9 +92,9 @@ func TestResultDropsWorkingState(t *testing.T) {
 	r := Correlate(decode.Load(paths, decode.Options{}, decode.PointConfig{}), Options{Journeys: true})
 	a := r.analysis
 	if a.flowOf != nil || a.segs != nil || a.segDense != nil || a.offloadAt != nil || a.refusedBy != nil ||
-		a.frames != nil || a.arpReq != nil || a.uf.parent != nil {
+		a.side.frames != nil || a.side.arp.waits != nil || a.side.icmp.frag != nil || a.uf.parent != nil {
 		t.Errorf("the Result's analysis keeps working state: flowOf %d, segs %d, offloadAt %d, refusedBy %d, frames %d, uf %d",
-			len(a.flowOf), len(a.segs), len(a.offloadAt), len(a.refusedBy), len(a.frames), len(a.uf.parent))
+			len(a.flowOf), len(a.segs), len(a.offloadAt), len(a.refusedBy), len(a.side.frames), len(a.uf.parent))
 	}
 	byID := map[int]Journey{}
 	for _, j := range r.Journeys {

@@ -10,9 +10,9 @@ const (
 )
 
 // modes works out the datapath mode of each node pair from the frames at underlay and tunnel points.
-func (a *analysis) modes() {
+func (a *analysis) modes() map[[2]int]string {
 	w := a.w
-	a.pairMode = map[[2]int]string{}
+	pairMode := map[[2]int]string{}
 	nn := len(w.nodes)
 	seen := make([]int, nn*nn) // journeys per (source node, destination node)
 	owners := ownerCache{w: w}
@@ -35,7 +35,7 @@ func (a *analysis) modes() {
 		}
 		key := [2]int{min(src, dst), max(src, dst)}
 		if src == dst {
-			a.pairMode[key] = "same-node"
+			pairMode[key] = "same-node"
 			continue
 		}
 		mode := ""
@@ -65,24 +65,25 @@ func (a *analysis) modes() {
 		if mode == "" {
 			continue
 		}
-		if prev, ok := a.pairMode[key]; !ok || prev == "bgp" {
-			a.pairMode[key] = mode
+		if prev, ok := pairMode[key]; !ok || prev == "bgp" {
+			pairMode[key] = mode
 		}
 	}
 	// Unencapsulated pairs beside encapsulated ones: Calico's CrossSubnet mode.
 	encap := false
-	for _, m := range a.pairMode {
+	for _, m := range pairMode {
 		if m == "ipip" || m == "vxlan" {
 			encap = true
 		}
 	}
 	if encap {
-		for k, m := range a.pairMode {
+		for k, m := range pairMode {
 			if m == "bgp" {
-				a.pairMode[k] = "crosssubnet"
+				pairMode[k] = "crosssubnet"
 			}
 		}
 	}
+	return pairMode
 }
 
 func (a *analysis) encapsulated(x, y int) bool {

@@ -182,7 +182,7 @@ func (a *analysis) flowOut(ids []string) []Flow {
 			HandshakeRTT: []PointRTT{}, PerPoint: []PointCount{}, Path: []string{}, Bytes: fl.bytes,
 			Packets: fl.nSent, Delivered: fl.delivered, Lost: fl.lost,
 			NotCaptured: fl.notCaptured, Retransmissions: fl.retrans, Resets: fl.resets, LatencyNs: fl.e2e.summary(),
-			ARPWaitNs: fl.arpWait}
+			ARPWaitNs: a.side.arp.waits[fi]}
 		if t.proto == 1 || t.proto == 58 {
 			f.Src.Port, f.Dst.Port = 0, 0
 			f.EchoPairs, f.EchoUnanswered = a.echoPairs(fl)

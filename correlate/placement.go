@@ -457,3 +457,103 @@ func (a *analysis) icmpStatus(h []uint32, j int32) statusCode {
 	a.jLast[j] = int32(last)
 	return stLost
 }
+
+// placeJourneys decides each journey's status against its path and accounts segments and flows.
+func (a *analysis) placeJourneys() []Journey {
+	a.startPlacement()
+	var out []Journey
+	if a.opts.Journeys {
+		out = make([]Journey, 0, a.nJ)
+	}
+	p := &placing{}
+	for j := 0; j < a.nJ; j++ {
+		a.jLast[j], a.jNext[j] = -1, -1
+		if a.jFlow[j] >= 0 {
+			a.placeJourney(j, p)
+		}
+	}
+	a.settleOffload()
+	a.familyCounts()
+	if a.opts.Journeys {
+		out = out[:0]
+		for j := 0; j < a.nJ; j++ {
+			if a.jFlow[j] >= 0 {
+				out = append(out, Journey{ID: j})
+			}
+		}
+	}
+	a.natStats()
+	return out
+}
+
+// settleOffload gives a split GSO frame (or a segment merged by GRO) the outcome of the journeys it
+// continued as: lost where one of them was lost (the earliest such place on the path, where the frame
+// first lost data), else not captured if one was, else delivered (its status stays split or merged).
+// The flow's counts move with it.
+func (a *analysis) settleOffload() {
+	rank := func(c statusCode) int {
+		switch c {
+		case stLost:
+			return 2
+		case stNotCaptured, stLeftCaptures:
+			return 1
+		}
+		return 0
+	}
+	children := map[int32][]int32{}
+	for _, ev := range a.m.gso {
+		children[ev.parent] = append(children[ev.parent], ev.child)
+	}
+	parents := make([]int32, 0, len(children))
+	for p := range children {
+		parents = append(parents, p)
+	}
+	// Latest first: a journey continues only as later ones, so a parent that is itself a piece of an
+	// earlier journey (a GRO merge split again, a packet split twice by a short --window) is settled
+	// before the journey it continues, and passes its outcome on.
+	sort.Slice(parents, func(i, j int) bool { return parents[i] > parents[j] })
+	for _, p := range parents {
+		c := int32(-1)
+		for _, x := range children[p] {
+			if c < 0 {
+				c = x
+				continue
+			}
+			rx, rc := rank(a.jStatus[x]), rank(a.jStatus[c])
+			if rx > rc || (rx == rc && rx > 0 && a.lostBefore(x, c)) {
+				c = x
+			}
+		}
+		st := a.jStatus[c]
+		if rank(st) == 0 || a.jFlow[p] < 0 {
+			continue
+		}
+		if a.offloadNew[p] { // a piece itself: its outcome is its root's to count
+			a.jStatus[p], a.jLast[p], a.jNext[p] = st, a.jLast[c], a.jNext[c]
+			continue
+		}
+		fl := a.flows[a.jFlow[p]]
+		switch a.jStatus[p] { // undo what the parent was counted as
+		case stSplit, stMerged, stDelivered:
+			fl.delivered--
+		case stLost:
+			fl.lost--
+			if k := [2]int{int(a.jLast[p]), int(a.jNext[p])}; k[0] >= 0 && k[1] >= 0 {
+				if fl.lostAt[k]--; fl.lostAt[k] <= 0 {
+					delete(fl.lostAt, k)
+				}
+			}
+		case stNotCaptured, stLeftCaptures:
+			fl.notCaptured--
+		}
+		a.jStatus[p], a.jLast[p], a.jNext[p] = st, a.jLast[c], a.jNext[c]
+		if st == stLost {
+			fl.lost++
+			if a.jLast[c] >= 0 && a.jNext[c] >= 0 {
+				fl.lostAt[[2]int{int(a.jLast[c]), int(a.jNext[c])}]++
+			}
+		} else {
+			fl.notCaptured++
+		}
+	}
+}
