@@ -9,9 +9,10 @@
 #               request/response pairs and 8-packet TCP connections from 30 client pods to 2 servers
 #   arp-heavy   1,000 flows over 1 M packets plus 400,000 proxy ARP exchanges a second (≈ 10 M frames,
 #               40% of them ARP, 12 files)
-# The many-flow set also runs with --journeys (JOURNEYS=0 to skip; JOURNEYS_PROCS, default 2).
+# The many-flow set also runs with --journeys (JOURNEYS=0 to skip; JOURNEYS_PROCS, default 2;
+# JOURNEYS_RUNS, default 1: one such run takes minutes and several GB today).
 # Environment: BENCH_DIR (work directory; default a temp dir, removed at the end), PROCS (GOMAXPROCS
-# values to try; default "1 2"), RUNS (runs per value; default 3), MODE (ipip|vxlan|bgp), SETS.
+# values to try; default "1 2"; empty: only the --journeys runs), RUNS (runs per value; default 3), MODE (ipip|vxlan|bgp), SETS.
 # The last lines printed are a Markdown table of the results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,14 +40,14 @@ gen() {
 
 rows=""
 
-# timed LABEL CAPS FRAMES MIB PROCS EXTRA...: RUNS runs of report per GOMAXPROCS value, output to a
+# timed LABEL CAPS FRAMES MIB PROCS RUNS EXTRA...: RUNS runs of report per GOMAXPROCS value, output to a
 # file; prints a line per value and adds a row to the table.
 timed() {
-  local label=$1 caps=$2 frames=$3 mib=$4 procs=$5
-  shift 5
+  local label=$1 caps=$2 frames=$3 mib=$4 procs=$5 runs=$6
+  shift 6
   for p in $procs; do
     local res=""
-    for _ in $(seq 1 "${RUNS:-3}"); do
+    for _ in $(seq 1 "$runs"); do
       out=$( { GOMAXPROCS=$p /usr/bin/time -f '%e %M' "$dir/calipath" report --format json "$@" "$caps"/*.pcap \
         > "$dir/out.json"; } 2>&1 | tail -1)
       res="$res$out"$'\n'
@@ -87,9 +88,9 @@ for set in $sets; do
   echo "$set: $frames frames, $((bytes / 1048576)) MiB in $(ls "$caps"/*.pcap | wc -l) files"
   # This VM's timings vary by ±15% between runs of one binary: each setting runs RUNS times (default 3)
   # and the fastest and the median are printed.
-  timed "$set" "$caps" "$frames" "$((bytes / 1048576))" "${PROCS:-1 2}"
+  timed "$set" "$caps" "$frames" "$((bytes / 1048576))" "${PROCS-1 2}" "${RUNS:-3}"
   if [ "$set" = many-flows ] && [ "${JOURNEYS:-1}" != 0 ]; then
-    timed "many-flows --journeys" "$caps" "$frames" "$((bytes / 1048576))" "${JOURNEYS_PROCS:-2}" --journeys
+    timed "many-flows --journeys" "$caps" "$frames" "$((bytes / 1048576))" "${JOURNEYS_PROCS:-2}" "${JOURNEYS_RUNS:-1}" --journeys
   fi
 done
 echo
