@@ -270,9 +270,10 @@ func (m *matcher) markAmbiguous(j int32) {
 	m.ambJ[j/64] |= 1 << (j % 64)
 }
 
-// ambiguousAnomaly says which flows had packets matched by position (see ambiguous.go): how many per
+// detectAmbiguous says which flows had packets matched by position (see ambiguous.go): how many per
 // flow, and that their counts and latencies pair packets by their order at each point.
-func (a *analysis) ambiguousAnomaly(ids []string) (Anomaly, bool) {
+func detectAmbiguous(f *findings, k *kindRow) []Anomaly {
+	a, ids := f.a, f.ids
 	m := a.m
 	perFlow := map[int32]int{}
 	n, first := 0, int32(-1)
@@ -294,7 +295,7 @@ func (a *analysis) ambiguousAnomaly(ids []string) (Anomaly, bool) {
 		}
 	}
 	if n == 0 {
-		return Anomaly{}, false
+		return nil
 	}
 	fl := make([]int32, 0, len(perFlow))
 	flows := map[int32]bool{}
@@ -322,7 +323,7 @@ func (a *analysis) ambiguousAnomaly(ids []string) (Anomaly, bool) {
 	}
 	detail := fmt.Sprintf("%d packets (%s) were byte-identical to others in flight or within --window (same IP id, "+
 		"addresses, ports and payload), so nothing tells them apart.", n, strings.Join(names, ", "))
-	an := a.anomaly("ambiguous-packets", "warning", Where{Point: a.w.c.Points[a.point(a.hops(int(first))[0])].ID},
+	an := k.anomaly(k.severity, Where{Point: a.w.c.Points[a.point(a.hops(int(first))[0])].ID},
 		flows, ids, n, ev, detail)
-	return an, true
+	return []Anomaly{an}
 }

@@ -9,96 +9,6 @@ import (
 	"github.com/calipath/calipath/decode"
 )
 
-// explain gives each anomaly kind its explanation (with %s for the place) and the next thing to check.
-// docs/anomalies.md lists the same kinds.
-var explain = map[string][2]string{
-	"arp-unanswered": {"ARP requests at %s got no reply. The asked-for address has no owner on that link, or replies are filtered.",
-		"Check the neighbour table (`ip neigh`) and whether the target exists."},
-	"proxy-arp-missing": {"The pod at %s asked who has 169.254.1.1 and the host never answered: Calico's proxy ARP did not work. The kernel answers only when proxy_arp and forwarding are on for the cali device and the host has a route back (usually its default route).",
-		"Check `sysctl net.ipv4.conf.<cali>.proxy_arp` and `ip route` on the node."},
-	"arp-unexpected-mac": {"169.254.1.1 was answered at %s by a MAC other than ee:ee:ee:ee:ee:ee. Something other than the Calico host end answers for the gateway (a second CNI, a stale veth, a spoofer).",
-		"Check the MAC of the cali device and what else is attached to the pod's network."},
-	"encap-drop": {"Packets vanished inside the sending node between %s: after the pod's veth and before the underlay, where routing and IP-in-IP/VXLAN encapsulation happen. Likely causes: iptables/Felix policy, a missing route to the remote block, MTU (DF packets larger than the tunnel), rp_filter.",
-		"Check `ip route get <dst>` and the Felix/iptables counters on the node."},
-	"underlay-drop": {"Packets left %s and never arrived. The network between the nodes dropped them. For IP-in-IP this is often a cloud security group or firewall that blocks IP protocol 4; for VXLAN, UDP 4789.",
-		"Check the security groups, NACLs and firewalls between the nodes."},
-	"decap-drop": {"Packets reached the receiving node's underlay but not its tunnel device, between %s. The node dropped them while decapsulating: Felix drops IP-in-IP from unknown sources, or the tunnel is down, or rp_filter.",
-		"Check Felix's INPUT rules, that the sender's IP is a known Calico host, and `ip -s link show tunl0`."},
-	"delivery-drop": {"Packets came out of the tunnel but never reached the pod, between %s. Likely policy (Felix's to-workload chains), a missing host route to the pod, or conntrack state.",
-		"Check the NetworkPolicy for the destination pod and `ip route get <pod IP>` on the node."},
-	"host-drop": {"Packets vanished inside a node between %s. The kernel's routing or filtering dropped them.",
-		"Check iptables counters, routes and rp_filter on that node."},
-	"loss": {"Some packets were lost between %s (scattered, not all). Congestion, a lossy link or rate limiting.",
-		"Compare with interface drop counters on both ends."},
-	"pmtu-blackhole": {"Large DF packets were lost between %s while smaller ones passed, and no ICMP fragmentation-needed reached the sending pod: a path-MTU black hole.",
-		"Lower the pod/tunnel MTU (Calico's MTU setting) or let ICMP type 3 code 4 through the network."},
-	"icmp-frag-needed": {"ICMP fragmentation-needed was sent from %s: a link on the path has a smaller MTU than the packets, and the sender should lower its path MTU.",
-		"If this repeats, configure Calico's MTU to fit the underlay (minus 20 bytes for IP-in-IP, 50 for VXLAN)."},
-	"icmp-unreachable": {"ICMP destination-unreachable was seen at %s. A router or host had no route, or a port or protocol was closed or administratively prohibited; the code tells which.",
-		"Check the routes on the path and the target port."},
-	"ttl-expired": {"ICMP time-exceeded was seen at %s: packets ran out of TTL, usually a routing loop.",
-		"Check the routes on the path (traceroute from the pod)."},
-	"nat": {"Addresses were rewritten between %s. This is expected for Services (kube-proxy DNAT) and natOutgoing (SNAT); listed so the journeys can be read with it in mind.",
-		""},
-	"clock-skew": {"%s's clock differs from the reference node's. calipath corrected the timestamps; latencies across nodes carry the bound shown.",
-		"Run NTP/chrony on the nodes for tighter numbers."},
-	"clock-inconsistent": {"After clock correction some packets still arrived before they left between %s. The offset estimate is off (asymmetric delays, drift, or a wrong --offset).",
-		"Give --offset, or capture longer in both directions."},
-	"retransmission": {"TCP resent data that it had sent before (seen at %s): packets or their ACKs were lost or delayed.",
-		"See the loss anomalies on the same flows."},
-	"checksum-bad": {"Frames with a wrong checksum were received at %s (offload placeholders and outer checksums computed over them are not counted). Suspect a NIC or driver bug, or the VXLAN outer UDP checksum bug (calico#3145).",
-		"Check `ethtool -K <dev> tx off` on the sender."},
-	"wrong-outer-address": {"Encapsulated packets at %s have an outer source or destination that is not a node IP. Calico picked the wrong node address (IP autodetection; calico#2042) or a route points at the wrong next hop.",
-		"Check the Node resource's IPv4Address and IP_AUTODETECTION_METHOD."},
-	"capture-gap": {"The capture at %s does not cover the time span of the others, so packets there can only be 'not captured'.",
-		"Start and stop all captures together."},
-	"pod-veth-shared": {"A pod-veth point must be one pod's cali interface; %s is a capture of several (a bridge, merged captures, or one file for many calis), so packets cannot be followed through it, and a flow whose path is this point alone is never counted as delivered.",
-		"Capture each pod's cali interface into its own file."},
-	"point-unnamed": {"Packets seen at %s are not placed with the other nodes' points: a capture point needs its node and interface.",
-		"Name the file <node>-<iface>.pcap, or give --point NODE:IFACE=FILE."},
-	"window-too-small": {"--window is shorter than the hops in these captures (%s and the other segments counted): packets were seen again past the window and each was followed as two journeys. calipath joined them again, so they are not counted as lost, but matching with a window shorter than the hops is fragile.",
-		"Re-run with a larger --window."},
-	"ambiguous-packets": {"They were counted by position in order: at %s and every point after it, the k-th such packet seen was taken as the k-th sent. Sent, delivered and lost are counted from the number seen at each point (a duplicated capture among them counts as one more packet); which packet was lost, and the per-packet latencies, pair the packets by their order (exact when none was lost or overtaken between points).",
-		"To follow each packet, capture traffic whose packets differ (IP ids, sequence numbers or payload), or read these flows' counts per point."},
-	"path-incomplete": {"%s is an open end of the captured path: calipath judges packets only between the points captured.",
-		"Capture on the other node too (its eth0, tunnel device and the pod's cali interface, or -i any)."},
-	"offset-contradicted": {"calipath corrected %s's clock with its own estimate instead (see the clock offsets), so journeys across it are followed as the traffic shows.",
-		"Drop --offset for this node (calipath estimates it), or check its sign and unit: it is the node's clock minus the reference node's."},
-}
-
-var severityRank = map[string]int{"error": 0, "warning": 1, "info": 2}
-
-// AnomalyKinds lists every anomaly kind calipath can report, sorted.
-func AnomalyKinds() []string { return sortedKeys(explain) }
-
-// Severities lists the severities, most severe first.
-func Severities() []string { return []string{"error", "warning", "info"} }
-
-func (a *analysis) anomaly(kind, severity string, where Where, flows map[int32]bool, ids []string, count int,
-	ev []Evidence, detail string) Anomaly {
-	an := Anomaly{Kind: kind, Severity: severity, Where: where, Flows: []string{}, Count: count,
-		Evidence: append([]Evidence{}, ev...)}
-	for f := range flows {
-		if f >= 0 {
-			an.Flows = append(an.Flows, ids[f])
-		}
-	}
-	sort.Slice(an.Flows, func(i, j int) bool { return flowNum(an.Flows[i]) < flowNum(an.Flows[j]) })
-	place := where.Point
-	switch {
-	case where.From != "":
-		place = where.From + " → " + where.To
-	case where.Node != "":
-		place = where.Node
-	}
-	an.Message = fmt.Sprintf(explain[kind][0], place)
-	an.Next = explain[kind][1]
-	if detail != "" {
-		an.Message = detail + " " + an.Message
-	}
-	return an
-}
-
 // icmpKey groups ICMP error findings into anomalies.
 type icmpKey struct {
 	kind  string
@@ -186,156 +96,268 @@ func (a *analysis) icmpExplained() (map[*segAcc]int, map[segFlow]int, map[icmpKe
 	return explained, used, answered
 }
 
-func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
-	w := a.w
+// findings lists the anomalies from what the earlier stages settled: each row of anomalyKinds detects
+// its own kind. What several detectors share (the drops ICMP errors answered, the segments' losses) is
+// worked out once, on first use.
+type findings struct {
+	a   *analysis
+	ids []string // flow IDs by flow index
+
+	icmpDone   bool
+	explained  map[*segAcc]int // per segment: drops an ICMP error answered
+	answeredOn map[segFlow]int // per flow on a segment: the same
+	answered   map[icmpKey]int // per ICMP group: the drops it answered
+	lossDone   bool
+	losses     []segLoss
+}
+
+// anomalies runs every kind's detector and orders the anomalies: most severe first, then by kind,
+// place, count (largest first) and message.
+func (f *findings) anomalies() []Anomaly {
 	out := []Anomaly{}
-	// Losses per segment; drops answered with an ICMP error are that error's anomaly, not a loss.
-	explained, answeredOn, answered := a.icmpExplained()
-	for _, s := range a.segs {
-		if s.lost == 0 || explained[s] == s.lost {
+	for i := range anomalyKinds {
+		k := &anomalyKinds[i]
+		out = append(out, k.detect(f, k)...)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		x, y := out[i], out[j]
+		if severityRank[x.Severity] != severityRank[y.Severity] {
+			return severityRank[x.Severity] < severityRank[y.Severity]
+		}
+		if x.Kind != y.Kind {
+			return x.Kind < y.Kind
+		}
+		if x.Where != y.Where {
+			return fmt.Sprint(x.Where) < fmt.Sprint(y.Where)
+		}
+		if x.Count != y.Count {
+			return x.Count > y.Count
+		}
+		return x.Message < y.Message
+	})
+	return out
+}
+
+// icmp books the ICMP errors against the drops they answered (icmpExplained), once.
+func (f *findings) icmp() {
+	if !f.icmpDone {
+		f.explained, f.answeredOn, f.answered = f.a.icmpExplained()
+		f.icmpDone = true
+	}
+}
+
+// segLoss is the unexplained loss on one segment, and the kind it is.
+type segLoss struct {
+	kind     string
+	s        *segAcc
+	flows    map[int32]bool
+	lost     int
+	evidence []Evidence
+	detail   string
+}
+
+// segLosses classifies every segment's losses, once: drops answered with an ICMP error are that
+// error's anomaly, not a loss.
+func (f *findings) segLosses() []segLoss {
+	if f.lossDone {
+		return f.losses
+	}
+	f.lossDone = true
+	f.icmp()
+	for _, s := range f.a.segs {
+		if s.lost == 0 || f.explained[s] == s.lost {
 			continue
 		}
-		where := Where{From: w.c.Points[s.from].ID, To: w.c.Points[s.to].ID}
-		flows := map[int32]bool{}
-		icmpReached := false
-		for f, n := range s.flows {
-			if n > answeredOn[segFlow{s, f}] { // a flow whose every drop here was answered is not in it
-				flows[f] = true
-			}
-			if a.flows[f].icmpFrag > 0 {
-				icmpReached = true
-			}
+		f.losses = append(f.losses, f.segLoss(s))
+	}
+	return f.losses
+}
+
+// segLoss classifies the losses of segment s: a path-MTU black hole, a drop (at least half of the
+// packets, or a flow stopped there), or scattered loss.
+func (f *findings) segLoss(s *segAcc) segLoss {
+	a, w := f.a, f.a.w
+	flows := map[int32]bool{}
+	icmpReached := false
+	for fl, n := range s.flows {
+		if n > f.answeredOn[segFlow{s, fl}] { // a flow whose every drop here was answered is not in it
+			flows[fl] = true
 		}
-		evidence := lossEvidence(s, answeredOn)
-		total := s.lost + s.delivered
-		lost := s.lost - explained[s] // the unexplained drops
-		detail := fmt.Sprintf("%d of %d packets lost.", lost, total)
-		if n := explained[s]; n > 0 {
-			detail = fmt.Sprintf("%d of %d packets lost (and %d dropped with an ICMP error, listed apart).", lost, total, n)
-		}
-		if s.refused > 0 {
-			detail += fmt.Sprintf(" %s refused %d of them itself and answered with an ICMP error (see the ICMP anomaly).",
-				w.nodes[w.pointNode[s.from]], s.refused)
-		}
-		if n := w.pointNode[s.to]; a.nodeEmpty[n] {
-			detail += fmt.Sprintf(" %s's captures hold no frame at all: calipath takes them to have run while the others did "+
-				"(a pcap file records no start or stop time); if they did not, these packets were not captured there rather than lost.",
-				w.nodes[n])
-		}
-		switch {
-		case s.lostDF == s.lost && lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached:
-			out = append(out, a.anomaly("pmtu-blackhole", "error", where, flows, ids, lost, evidence,
-				fmt.Sprintf("%s Lost packets were up to %d bytes with DF; the largest that passed was %d.", detail, s.lostMaxLen, s.passMaxLen)))
-		case lost*2 >= total || a.flowDropped(s, answeredOn):
-			kind := map[string]string{"encap": "encap-drop", "underlay": "underlay-drop", "decap": "decap-drop",
-				"delivery": "delivery-drop"}[s.kind]
-			if kind == "" {
-				kind = "host-drop"
-			}
-			out = append(out, a.anomaly(kind, "error", where, flows, ids, lost, evidence, detail))
-		default:
-			out = append(out, a.anomaly("loss", "warning", where, flows, ids, lost, evidence, detail))
+		if a.flows[fl].icmpFrag > 0 {
+			icmpReached = true
 		}
 	}
-	for _, s := range a.segs {
+	total := s.lost + s.delivered
+	lost := s.lost - f.explained[s] // the unexplained drops
+	detail := fmt.Sprintf("%d of %d packets lost.", lost, total)
+	if n := f.explained[s]; n > 0 {
+		detail = fmt.Sprintf("%d of %d packets lost (and %d dropped with an ICMP error, listed apart).", lost, total, n)
+	}
+	if s.refused > 0 {
+		detail += fmt.Sprintf(" %s refused %d of them itself and answered with an ICMP error (see the ICMP anomaly).",
+			w.nodes[w.pointNode[s.from]], s.refused)
+	}
+	if n := w.pointNode[s.to]; a.cov.nodeEmpty[n] {
+		detail += fmt.Sprintf(" %s's captures hold no frame at all: calipath takes them to have run while the others did "+
+			"(a pcap file records no start or stop time); if they did not, these packets were not captured there rather than lost.",
+			w.nodes[n])
+	}
+	l := segLoss{s: s, flows: flows, lost: lost, evidence: lossEvidence(s, f.answeredOn), detail: detail}
+	switch {
+	case s.lostDF == s.lost && lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached:
+		l.kind = "pmtu-blackhole"
+		l.detail = fmt.Sprintf("%s Lost packets were up to %d bytes with DF; the largest that passed was %d.", detail,
+			s.lostMaxLen, s.passMaxLen)
+	case lost*2 >= total || a.flowDropped(s, f.answeredOn):
+		l.kind = map[string]string{"encap": "encap-drop", "underlay": "underlay-drop", "decap": "decap-drop",
+			"delivery": "delivery-drop"}[s.kind]
+		if l.kind == "" {
+			l.kind = "host-drop"
+		}
+	default:
+		l.kind = "loss"
+	}
+	return l
+}
+
+// segWhere is the place of segment s.
+func (f *findings) segWhere(s *segAcc) Where {
+	w := f.a.w
+	return Where{From: w.c.Points[s.from].ID, To: w.c.Points[s.to].ID}
+}
+
+// detectLosses lists the segments whose losses are of kind k (encap-drop … loss, pmtu-blackhole).
+func detectLosses(f *findings, k *kindRow) []Anomaly {
+	var out []Anomaly
+	for _, l := range f.segLosses() {
+		if l.kind == k.kind {
+			out = append(out, k.anomaly(k.severity, f.segWhere(l.s), l.flows, f.ids, l.lost, l.evidence, l.detail))
+		}
+	}
+	return out
+}
+
+// detectClockInconsistent lists the cross-node segments where corrected latencies came out negative.
+func detectClockInconsistent(f *findings, k *kindRow) []Anomaly {
+	var out []Anomaly
+	w := f.a.w
+	for _, s := range f.a.segs {
 		if s.negative > 0 && w.pointNode[s.from] != w.pointNode[s.to] {
-			out = append(out, a.anomaly("clock-inconsistent", "warning", Where{From: w.c.Points[s.from].ID, To: w.c.Points[s.to].ID},
-				nil, ids, s.negative, nil, fmt.Sprintf("%d packets had negative latency.", s.negative)))
+			out = append(out, k.anomaly(k.severity, f.segWhere(s), nil, f.ids, s.negative, nil,
+				fmt.Sprintf("%d packets had negative latency.", s.negative)))
 		}
 	}
-	// ARP.
-	type akey struct {
-		kind  string
-		point int
+	return out
+}
+
+// detectARP groups the ARP findings of kind k by point.
+func detectARP(f *findings, k *kindRow) []Anomaly {
+	groups := map[int][]arpFinding{}
+	for _, af := range f.a.arpFindings {
+		if af.kind == k.kind {
+			groups[af.point] = append(groups[af.point], af)
+		}
 	}
-	arpGroups := map[akey][]arpFinding{}
-	for _, f := range a.arpFindings {
-		k := akey{f.kind, f.point}
-		arpGroups[k] = append(arpGroups[k], f)
-	}
-	for k, fs := range arpGroups {
+	var out []Anomaly
+	for p, fs := range groups {
 		var ev []Evidence
-		for _, f := range fs {
+		for _, af := range fs {
 			if len(ev) < 10 {
-				ev = append(ev, f.ev)
+				ev = append(ev, af.ev)
 			}
 		}
-		sev := "error"
 		detail := fmt.Sprintf("%d requests for %s.", len(fs), fs[0].who)
-		if k.kind == "arp-unanswered" {
-			sev = "warning"
-		}
 		if k.kind == "arp-unexpected-mac" {
 			detail = fmt.Sprintf("%s is-at %s.", fs[0].who, fs[0].mac)
 		}
-		out = append(out, a.anomaly(k.kind, sev, Where{Point: w.c.Points[k.point].ID}, nil, ids, len(fs), ev, detail))
+		out = append(out, k.anomaly(k.severity, Where{Point: f.a.w.c.Points[p].ID}, nil, f.ids, len(fs), ev, detail))
 	}
-	// ICMP errors.
-	icmpGroups := map[icmpKey][]icmpFinding{}
-	for _, f := range a.icmpFindings {
-		k := icmpKey{f.kind, f.point, f.self, f.own}
-		icmpGroups[k] = append(icmpGroups[k], f)
+	return out
+}
+
+// detectICMP groups the ICMP errors of kind k by point and by who sent them to whom; an error a node
+// sent itself is information only.
+func detectICMP(f *findings, k *kindRow) []Anomaly {
+	w := f.a.w
+	f.icmp()
+	groups := map[icmpKey][]icmpFinding{}
+	for _, fi := range f.a.icmpFindings {
+		if fi.kind == k.kind {
+			key := icmpKey{fi.kind, fi.point, fi.self, fi.own}
+			groups[key] = append(groups[key], fi)
+		}
 	}
-	for k, fs := range icmpGroups {
+	var out []Anomaly
+	for key, fs := range groups {
 		flows := map[int32]bool{}
 		var ev []Evidence
-		for _, f := range fs {
-			flows[f.flow] = true
+		for _, fi := range fs {
+			flows[fi.flow] = true
 			if len(ev) < 10 {
-				ev = append(ev, f.ev)
+				ev = append(ev, fi.ev)
 			}
 		}
 		detail := ""
-		if k.kind == "icmp-frag-needed" {
+		if key.kind == "icmp-frag-needed" {
 			detail = fmt.Sprintf("Next-hop MTU %d.", fs[0].mtu)
 		}
-		if n := answered[k]; n > 0 {
+		if n := f.answered[key]; n > 0 {
 			what := "a packet"
 			if n > 1 {
 				what = fmt.Sprintf("%d packets", n)
 			}
 			detail += fmt.Sprintf(" It answered %s dropped on that node (not counted again as loss).", what)
 		}
-		if k.own {
-			node := w.nodes[w.pointNode[k.point]]
+		node := w.nodes[w.pointNode[key.point]]
+		if key.own {
 			detail += fmt.Sprintf(" Sent by %s to its own pod: the node refused the pod's packet itself (its drop counts as loss on %s's segment).",
 				node, node)
 		}
-		sev := "warning"
-		if k.self {
-			sev = "info"
-			detail += fmt.Sprintf(" Sent by %s to itself: its own stack reporting a local send failure, not a hop on the path.",
-				w.nodes[w.pointNode[k.point]])
+		sev := k.severity
+		if key.self {
+			sev = sevInfo
+			detail += fmt.Sprintf(" Sent by %s to itself: its own stack reporting a local send failure, not a hop on the path.", node)
 		}
-		out = append(out, a.anomaly(k.kind, sev, Where{Point: w.c.Points[k.point].ID}, flows, ids, len(fs), ev, strings.TrimSpace(detail)))
+		out = append(out, k.anomaly(sev, Where{Point: w.c.Points[key.point].ID}, flows, f.ids, len(fs), ev,
+			strings.TrimSpace(detail)))
 	}
-	// NAT, grouped by kind and place.
+	return out
+}
+
+// detectNAT groups the flows' address rewrites by kind (DNAT, SNAT, both) and place.
+func detectNAT(f *findings, k *kindRow) []Anomaly {
 	type nkey struct{ kind, at string }
-	natGroups := map[nkey]map[int32]bool{}
-	natCount := map[nkey]int{}
-	natEv := map[nkey][]Evidence{}
-	for fi, fl := range a.flows { // flows in first-seen order, so the evidence is too
-		for _, k := range sortedNAT(fl.nat) {
-			nk := nkey{k.kind, k.at}
-			if natGroups[nk] == nil {
-				natGroups[nk] = map[int32]bool{}
+	groups := map[nkey]map[int32]bool{}
+	count := map[nkey]int{}
+	evs := map[nkey][]Evidence{}
+	for fi, fl := range f.a.flows { // flows in first-seen order, so the evidence is too
+		for _, nk := range sortedNAT(fl.nat) {
+			g := nkey{nk.kind, nk.at}
+			if groups[g] == nil {
+				groups[g] = map[int32]bool{}
 			}
-			natGroups[nk][int32(fi)] = true
-			natCount[nk] += fl.nat[k]
-			for _, e := range fl.natEv[k] {
-				if len(natEv[nk]) < 10 {
-					natEv[nk] = append(natEv[nk], e)
+			groups[g][int32(fi)] = true
+			count[g] += fl.nat[nk]
+			for _, e := range fl.natEv[nk] {
+				if len(evs[g]) < 10 {
+					evs[g] = append(evs[g], e)
 				}
 			}
 		}
 	}
-	for k, flows := range natGroups {
-		from, to, _ := strings.Cut(k.at, "→")
-		out = append(out, a.anomaly("nat", "info", Where{From: from, To: to}, flows, ids, natCount[k], natEv[k],
-			strings.ToUpper(k.kind)+"."))
+	var out []Anomaly
+	for g, flows := range groups {
+		from, to, _ := strings.Cut(g.at, "→")
+		out = append(out, k.anomaly(k.severity, Where{From: from, To: to}, flows, f.ids, count[g], evs[g],
+			strings.ToUpper(g.kind)+"."))
 	}
-	// Clocks.
-	for n, m := range a.clocks {
+	return out
+}
+
+// detectClockSkew lists the nodes whose clock is more than 1 ms off the reference node's.
+func detectClockSkew(f *findings, k *kindRow) []Anomaly {
+	var out []Anomaly
+	for n, m := range f.a.clocks {
 		if m.offset > int64(time.Millisecond) || m.offset < -int64(time.Millisecond) {
 			detail := fmt.Sprintf("Offset %s", time.Duration(m.offset))
 			if m.bound >= 0 {
@@ -344,10 +366,16 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 			if m.drift != 0 {
 				detail += fmt.Sprintf(", drift %.1f ppm", m.drift*1e6)
 			}
-			out = append(out, a.anomaly("clock-skew", "info", Where{Node: w.nodes[n]}, nil, ids, 1, nil, detail+" ("+m.method+")."))
+			out = append(out, k.anomaly(k.severity, Where{Node: f.a.w.nodes[n]}, nil, f.ids, 1, nil, detail+" ("+m.method+")."))
 		}
 	}
-	// Retransmissions, at the first point of the direction that resent.
+	return out
+}
+
+// detectRetransmissions groups TCP retransmissions at the first point of the direction that resent;
+// a warning when more than 1% of the packets there.
+func detectRetransmissions(f *findings, k *kindRow) []Anomaly {
+	a, w := f.a, f.a.w
 	type rgroup struct {
 		flows          map[int32]bool
 		count, packets int
@@ -386,57 +414,46 @@ func (a *analysis) anomalies(ids []string, res *Result) []Anomaly {
 			}
 		}
 	}
+	var out []Anomaly
 	for where, g := range rg {
-		sev := "info"
+		sev := k.severity
 		if g.count*100 > g.packets {
-			sev = "warning"
+			sev = sevWarning
 		}
-		out = append(out, a.anomaly("retransmission", sev, Where{Point: where}, g.flows, ids, g.count, g.ev,
+		out = append(out, k.anomaly(sev, Where{Point: where}, g.flows, f.ids, g.count, g.ev,
 			fmt.Sprintf("%d retransmitted segments in %d flows.", g.count, len(g.flows))))
 	}
-	out = append(out, a.frameAn...)
-	out = append(out, a.fitAnomalies(ids)...)
-	out = append(out, a.pathAnomalies(ids)...)
-	// Capture gaps.
+	return out
+}
+
+// detectCaptureGaps lists the points whose capture misses more than 1 s, and more than a tenth, of the
+// span the captures cover together.
+func detectCaptureGaps(f *findings, k *kindRow) []Anomaly {
+	a, w := f.a, f.a.w
 	lo, hi := int64(1<<62), int64(-1<<62)
 	for i, p := range w.c.Points {
 		if p.Traffic.Frames > 0 {
-			lo, hi = min(lo, a.ownFirst[i]), max(hi, a.ownLast[i])
+			lo, hi = min(lo, a.cov.ownFirst[i]), max(hi, a.cov.ownLast[i])
 		}
 	}
+	var out []Anomaly
 	for i, p := range w.c.Points {
 		if p.Traffic.Frames == 0 || hi <= lo {
 			continue
 		}
-		first, last := a.ownFirst[i], a.ownLast[i]
+		first, last := a.cov.ownFirst[i], a.cov.ownLast[i]
 		if a.onlyAny(i) {
 			// A -i any capture covers every interface of its node for as long as it runs: its span is
 			// the node's, not that of the frames one interface happened to carry.
-			first, last = a.covFirst[i], a.covLast[i]
+			first, last = a.cov.first[i], a.cov.last[i]
 		}
 		gap := max(first-lo, hi-last)
 		if gap > int64(time.Second) && gap*10 > hi-lo {
-			out = append(out, a.anomaly("capture-gap", "info", Where{Point: p.ID}, nil, ids, 1, nil,
+			out = append(out, k.anomaly(k.severity, Where{Point: p.ID}, nil, f.ids, 1, nil,
 				fmt.Sprintf("Its capture misses %s of the %s the others span.", time.Duration(gap).Round(time.Millisecond),
 					time.Duration(hi-lo).Round(time.Millisecond))))
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		x, y := out[i], out[j]
-		if severityRank[x.Severity] != severityRank[y.Severity] {
-			return severityRank[x.Severity] < severityRank[y.Severity]
-		}
-		if x.Kind != y.Kind {
-			return x.Kind < y.Kind
-		}
-		if x.Where != y.Where {
-			return fmt.Sprint(x.Where) < fmt.Sprint(y.Where)
-		}
-		if x.Count != y.Count {
-			return x.Count > y.Count
-		}
-		return x.Message < y.Message
-	})
 	return out
 }
 
@@ -452,16 +469,35 @@ func (a *analysis) flowDropped(s *segAcc, answered map[segFlow]int) bool {
 	return false
 }
 
-// frameAnomalies checks single frames: bad checksums at receivers and outer addresses that are not
-// node IPs.
-func (a *analysis) frameAnomalies(ids []string) []Anomaly {
+// frameKey is a kind of single-frame anomaly at a point.
+type frameKey struct {
+	kind  string
+	point int
+}
+
+// frameFinding is what frameChecks found of one kind at one point: how many frames, and the first ten.
+type frameFinding struct {
+	count int
+	ev    []Evidence
+}
+
+// frameChecks checks single frames: bad checksums at receivers and outer addresses that are not node
+// IPs.
+func (a *analysis) frameChecks() map[frameKey]*frameFinding {
 	w := a.w
-	type pk struct {
-		kind  string
-		point int
+	found := map[frameKey]*frameFinding{}
+	note := func(kind string, p, f int, o *decode.Observation) {
+		k := frameKey{kind, p}
+		ff := found[k]
+		if ff == nil {
+			ff = &frameFinding{}
+			found[k] = ff
+		}
+		ff.count++
+		if len(ff.ev) < 10 {
+			ff.ev = append(ff.ev, Evidence{File: w.c.Files[f].Path, Frame: o.Frame})
+		}
 	}
-	count := map[pk]int{}
-	ev := map[pk][]Evidence{}
 	// Whether a frame's outer addresses fit depends on its (context, inner source, inner destination):
 	// remembered in a direct-mapped cache (frames of a flow repeat theirs).
 	type fit struct {
@@ -475,11 +511,7 @@ func (a *analysis) frameAnomalies(ids []string) []Anomaly {
 			p := w.srcPoint[o.Source]
 			if o.Checksum() == decode.CsumBad {
 				if s := w.senderNode(o); s >= 0 && s != w.pointNode[p] {
-					k := pk{"checksum-bad", p}
-					count[k]++
-					if len(ev[k]) < 10 {
-						ev[k] = append(ev[k], Evidence{File: w.c.Files[f].Path, Frame: o.Frame})
-					}
+					note("checksum-bad", p, f, o)
 				}
 			}
 			if o.Encap() != decode.EncapNone && o.Flags&decode.FlagIPv6 == 0 && len(w.nodeOfIP) > 0 {
@@ -494,19 +526,22 @@ func (a *analysis) frameAnomalies(ids []string) []Anomaly {
 				}
 				ok := e.ok
 				if !ok {
-					k := pk{"wrong-outer-address", p}
-					count[k]++
-					if len(ev[k]) < 10 {
-						ev[k] = append(ev[k], Evidence{File: w.c.Files[f].Path, Frame: o.Frame})
-					}
+					note("wrong-outer-address", p, f, o)
 				}
 			}
 		}
 	}
+	return found
+}
+
+// detectFrames lists the points where frameChecks found frames of kind k.
+func detectFrames(f *findings, k *kindRow) []Anomaly {
 	var out []Anomaly
-	for k, n := range count {
-		out = append(out, a.anomaly(k.kind, "error", Where{Point: w.c.Points[k.point].ID}, nil, ids, n, ev[k],
-			fmt.Sprintf("%d frames.", n)))
+	for key, ff := range f.a.frames {
+		if key.kind == k.kind {
+			out = append(out, k.anomaly(k.severity, Where{Point: f.a.w.c.Points[key.point].ID}, nil, f.ids, ff.count, ff.ev,
+				fmt.Sprintf("%d frames.", ff.count)))
+		}
 	}
 	return out
 }

@@ -51,93 +51,126 @@ func (a *analysis) arp() []ARPPoint {
 	out := []ARPPoint{}
 	a.arpReq = map[int][]int64{}
 	for _, p := range points {
-		list := per[p]
-		sort.SliceStable(list, func(i, j int) bool { return list[i].t < list[j].t })
-		ap := ARPPoint{Point: w.c.Points[p].ID, Exchanges: []ARPExch{}}
-		var lat latAcc
-		type pend struct {
-			obs     arpObs
-			ex      int // index in exchanges, -1 when not listed
-			replied bool
-		}
-		var pending []*pend // every request, in time order
-		var prev *arpObs
-		for xi := range list {
-			x := list[xi]
-			r := x.arp
-			// The same frame from two captures of one interface (say cali and -i any): count it once.
-			if prev != nil && prev.arp == r && x.t-prev.t <= int64(time.Millisecond) {
-				continue
-			}
-			prev = &list[xi]
-			ev := a.evidence(x.g)
-			switch {
-			case r.Op == 1 && r.Gratuitous():
-				ap.Gratuitous++
-			case r.Op == 1:
-				ap.Requests++
-				pd := &pend{obs: x, ex: -1}
-				if len(ap.Exchanges) < maxExchanges {
-					pd.ex = len(ap.Exchanges)
-					ap.Exchanges = append(ap.Exchanges, ARPExch{Who: netip.AddrFrom4(r.TPA).String(),
-						Tell: netip.AddrFrom4(r.SPA).String(), Ts: x.t, Verdict: "unanswered", Evidence: ev})
-				}
-				pending = append(pending, pd)
-				if w.pointRole[p] == decode.RolePodVeth && r.SPA != [4]byte{} {
-					a.arpReq[p] = append(a.arpReq[p], x.t)
-				}
-			case r.Op == 2:
-				ap.Replies++
-				if r.Gratuitous() {
-					ap.Gratuitous++
-				}
-				var match *pend
-				for i := len(pending) - 1; i >= 0 && x.t-pending[i].obs.t <= arpTimeout; i-- { // newest first
-					pd := pending[i]
-					if !pd.replied && pd.obs.arp.TPA == r.SPA && (pd.obs.arp.SPA == r.TPA || r.TPA == [4]byte{}) {
-						match = pd
-						break
-					}
-				}
-				verdict := "answered"
-				if r.SPA == decode.CalicoGateway {
-					if r.SHA == decode.CalicoMAC {
-						verdict = "proxy-ok"
-						ap.ProxyReplies++
-					} else {
-						verdict = "unexpected-mac"
-						ap.UnexpectedMAC++
-						a.arpFindings = append(a.arpFindings, arpFinding{point: p, kind: "arp-unexpected-mac", ev: ev,
-							who: netip.AddrFrom4(r.SPA).String(), mac: net.HardwareAddr(r.SHA[:]).String()})
-					}
-				}
-				if match != nil {
-					match.replied = true
-					lat.add(x.t - match.obs.t)
-					if match.ex >= 0 {
-						e := &ap.Exchanges[match.ex]
-						e.IsAt, e.LatencyNs, e.Verdict = net.HardwareAddr(r.SHA[:]).String(), x.t-match.obs.t, verdict
-					}
-				}
-			}
-		}
-		for _, pd := range pending {
-			if pd.replied {
-				continue
-			}
-			ap.Unanswered++
-			kind := "arp-unanswered"
-			if pd.obs.arp.TPA == decode.CalicoGateway && w.pointRole[p] == decode.RolePodVeth {
-				kind = "proxy-arp-missing"
-			}
-			a.arpFindings = append(a.arpFindings, arpFinding{point: p, kind: kind, ev: a.evidence(pd.obs.g),
-				who: netip.AddrFrom4(pd.obs.arp.TPA).String()})
-		}
-		ap.LatencyNs = lat.summary()
-		out = append(out, ap)
+		out = append(out, a.arpAt(p, per[p]))
 	}
 	a.arpWaits()
 	return out
+}
+
+// arpPending is an ARP request waiting for its reply.
+type arpPending struct {
+	obs     arpObs
+	ex      int // index in exchanges, -1 when not listed
+	replied bool
+}
+
+// arpPairing pairs the ARP frames of one point, in time order.
+type arpPairing struct {
+	a       *analysis
+	p       int
+	ap      ARPPoint
+	lat     latAcc
+	pending []*arpPending // every request, in time order
+}
+
+// arpAt pairs the ARP frames seen at point p (list) into exchanges, and notes its findings.
+func (a *analysis) arpAt(p int, list []arpObs) ARPPoint {
+	sort.SliceStable(list, func(i, j int) bool { return list[i].t < list[j].t })
+	x := &arpPairing{a: a, p: p, ap: ARPPoint{Point: a.w.c.Points[p].ID, Exchanges: []ARPExch{}}}
+	var prev *arpObs
+	for xi := range list {
+		o := list[xi]
+		r := o.arp
+		// The same frame from two captures of one interface (say cali and -i any): count it once.
+		if prev != nil && prev.arp == r && o.t-prev.t <= int64(time.Millisecond) {
+			continue
+		}
+		prev = &list[xi]
+		ev := a.evidence(o.g)
+		switch {
+		case r.Op == 1 && r.Gratuitous():
+			x.ap.Gratuitous++
+		case r.Op == 1:
+			x.request(o, ev)
+		case r.Op == 2:
+			x.reply(o, ev)
+		}
+	}
+	x.unanswered()
+	x.ap.LatencyNs = x.lat.summary()
+	return x.ap
+}
+
+// request lists a request (the first maxExchanges of a point) and waits for its reply.
+func (x *arpPairing) request(o arpObs, ev Evidence) {
+	r := o.arp
+	x.ap.Requests++
+	pd := &arpPending{obs: o, ex: -1}
+	if len(x.ap.Exchanges) < maxExchanges {
+		pd.ex = len(x.ap.Exchanges)
+		x.ap.Exchanges = append(x.ap.Exchanges, ARPExch{Who: netip.AddrFrom4(r.TPA).String(),
+			Tell: netip.AddrFrom4(r.SPA).String(), Ts: o.t, Verdict: "unanswered", Evidence: ev})
+	}
+	x.pending = append(x.pending, pd)
+	if x.a.w.pointRole[x.p] == decode.RolePodVeth && r.SPA != [4]byte{} {
+		x.a.arpReq[x.p] = append(x.a.arpReq[x.p], o.t)
+	}
+}
+
+// reply answers the newest pending request it fits (within arpTimeout), and judges a reply for
+// Calico's gateway by its MAC.
+func (x *arpPairing) reply(o arpObs, ev Evidence) {
+	r := o.arp
+	x.ap.Replies++
+	if r.Gratuitous() {
+		x.ap.Gratuitous++
+	}
+	var match *arpPending
+	for i := len(x.pending) - 1; i >= 0 && o.t-x.pending[i].obs.t <= arpTimeout; i-- { // newest first
+		pd := x.pending[i]
+		if !pd.replied && pd.obs.arp.TPA == r.SPA && (pd.obs.arp.SPA == r.TPA || r.TPA == [4]byte{}) {
+			match = pd
+			break
+		}
+	}
+	verdict := "answered"
+	if r.SPA == decode.CalicoGateway {
+		if r.SHA == decode.CalicoMAC {
+			verdict = "proxy-ok"
+			x.ap.ProxyReplies++
+		} else {
+			verdict = "unexpected-mac"
+			x.ap.UnexpectedMAC++
+			x.a.arpFindings = append(x.a.arpFindings, arpFinding{point: x.p, kind: "arp-unexpected-mac", ev: ev,
+				who: netip.AddrFrom4(r.SPA).String(), mac: net.HardwareAddr(r.SHA[:]).String()})
+		}
+	}
+	if match != nil {
+		match.replied = true
+		x.lat.add(o.t - match.obs.t)
+		if match.ex >= 0 {
+			e := &x.ap.Exchanges[match.ex]
+			e.IsAt, e.LatencyNs, e.Verdict = net.HardwareAddr(r.SHA[:]).String(), o.t-match.obs.t, verdict
+		}
+	}
+}
+
+// unanswered counts the requests that got no reply: proxy ARP missing when a pod asked for Calico's
+// gateway, otherwise unanswered.
+func (x *arpPairing) unanswered() {
+	w := x.a.w
+	for _, pd := range x.pending {
+		if pd.replied {
+			continue
+		}
+		x.ap.Unanswered++
+		kind := "arp-unanswered"
+		if pd.obs.arp.TPA == decode.CalicoGateway && w.pointRole[x.p] == decode.RolePodVeth {
+			kind = "proxy-arp-missing"
+		}
+		x.a.arpFindings = append(x.a.arpFindings, arpFinding{point: x.p, kind: kind, ev: x.a.evidence(pd.obs.g),
+			who: netip.AddrFrom4(pd.obs.arp.TPA).String()})
+	}
 }
 
 // arpWaits finds flows whose first packet left the client pod right after an ARP request from it.

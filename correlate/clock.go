@@ -43,10 +43,31 @@ type delaySample struct {
 // that exchanges packets with others) from packets seen at both ends of the underlay.
 func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel {
 	nn := len(w.nodes)
+	edge, total, t0 := w.clockEdges()
+	pairs := delayPairs(w.clockPackets(edge, total))
+	if t0 == math.MaxInt64 {
+		t0 = 0
+	}
 	models := make([]clockModel, nn)
-	// The points nearest the wire on each node.
-	edge := make([]bool, len(w.c.Points))
-	for n := 0; n < nn; n++ {
+	ref := w.propagateClocks(models, w.pairEstimates(pairs), overrides, t0)
+	anchors := []int{}
+	for n := range models {
+		if n == ref || models[n].method == "--offset" {
+			anchors = append(anchors, n)
+		}
+	}
+	side := clockSides(nn, pairs, anchors)
+	w.jointFit(models, pairs, ref, t0, side)
+	w.feasible(models, pairs, ref, side)
+	w.oneSided(models, pairs, side, t0)
+	return models
+}
+
+// clockEdges marks the points nearest the wire on each node, and returns how many frames they hold
+// and the first capture time of all (math.MaxInt64 when there is no frame).
+func (w *world) clockEdges() (edge []bool, total int, t0 int64) {
+	edge = make([]bool, len(w.c.Points))
+	for n := range w.nodes {
 		for _, set := range [][]int{w.underlays[n], w.tunnels[n], w.podVeths[n], w.anys[n]} {
 			if len(set) > 0 {
 				for _, p := range set {
@@ -57,8 +78,7 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 		}
 	}
 	// Frame counts and the first time come from the points' traffic, counted while decoding.
-	total := 0
-	var t0 int64 = math.MaxInt64
+	t0 = math.MaxInt64
 	for p := range w.c.Points {
 		if tr := &w.c.Points[p].Traffic; tr.Frames > 0 {
 			t0 = min(t0, tr.First)
@@ -67,27 +87,37 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 			}
 		}
 	}
+	return edge, total, t0
+}
+
+// clockSight is a sampled packet's sightings on one node: its first (ingress) and last (egress) time at
+// the node's edge points.
+type clockSight struct {
+	node        int
+	first, last int64
+	ttl         uint8 // the highest TTL seen on the node (outer when encapsulated): as it came in
+	key         uint32
+	same        int // frames merged in from the first frame's source, encapsulation and TTL (see ambiguousKey)
+}
+
+// clockPkt is a sampled packet: the sender comes first on the path, the receiver (the destination's
+// node) last, any other node (a router) between them.
+type clockPkt struct {
+	sender, receiver int
+	seen             []clockSight
+	ambiguous        bool // identical packets: see ambiguousKey
+}
+
+// clockPackets samples the packets seen at the edge points (about maxClockSamples of the total frames
+// there) and collects each one's sightings per node, keyed by exact fingerprint.
+func (w *world) clockPackets(edge []bool, total int) map[uint64]*clockPkt {
 	edgeFile := w.filesWith(func(p int) bool { return edge[p] })
 	rate := uint64(1)
 	if total > maxClockSamples {
 		rate = uint64(total/maxClockSamples) + 1
 	}
-	// Each sampled packet's sightings: per node its first (ingress) and last (egress) time at the node's
-	// edge points. The sender comes first on the path, the receiver (the destination's node) last, any
-	// other node (a router) between them.
-	type sighting struct {
-		node        int
-		first, last int64
-		ttl         uint8 // the highest TTL seen on the node (outer when encapsulated): as it came in
-		key         uint32
-		same        int // frames merged in from the first frame's source, encapsulation and TTL (see ambiguousKey)
-	}
-	type info struct {
-		sender, receiver int
-		seen             []sighting
-		ambiguous        bool // identical packets: see ambiguousKey
-	}
-	pkts := make(map[uint64]*info, min(total, maxClockSamples))
+	pkts := make(map[uint64]*clockPkt, min(total, maxClockSamples))
+	// One loop over every edge frame: kept whole (the per-frame path), it allocates only per sampled packet.
 	for f, obs := range w.c.Obs {
 		if !edgeFile[f] {
 			continue
@@ -112,7 +142,7 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 				if s < 0 {
 					continue
 				}
-				p = &info{sender: s, receiver: w.receiverNode(o)}
+				p = &clockPkt{sender: s, receiver: w.receiverNode(o)}
 				pkts[fp] = p
 			}
 			node := w.pointNode[pi]
@@ -134,15 +164,20 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 				}
 			}
 			if !found {
-				p.seen = append(p.seen, sighting{node, o.Ts, o.Ts, ttl, ambiguousKey(o, ttl), 1})
+				p.seen = append(p.seen, clockSight{node, o.Ts, o.Ts, ttl, ambiguousKey(o, ttl), 1})
 			}
 		}
 	}
-	// Samples: sender (egress) → every other node (ingress), every router (egress) → the receiver, and
-	// each router → the next one, in the order the outer TTL gives (it falls by one per routed hop,
-	// whatever the clocks say).
-	pairs := map[[2]int][]delaySample{} // [upstream, downstream]
-	var routers []*sighting
+	return pkts
+}
+
+// delayPairs turns the sampled packets into delay samples per [upstream, downstream] node pair:
+// sender (egress) → every other node (ingress), every router (egress) → the receiver, and each router →
+// the next one, in the order the outer TTL gives (it falls by one per routed hop, whatever the clocks
+// say).
+func delayPairs(pkts map[uint64]*clockPkt) map[[2]int][]delaySample {
+	pairs := map[[2]int][]delaySample{}
+	var routers []*clockSight
 	fps := make([]uint64, 0, len(pkts))
 	for fp := range pkts {
 		fps = append(fps, fp)
@@ -153,7 +188,7 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 		if p.ambiguous {
 			continue
 		}
-		var snd, rcv *sighting
+		var snd, rcv *clockSight
 		for k := range p.seen {
 			switch p.seen[k].node {
 			case p.sender:
@@ -179,34 +214,42 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 				}
 			}
 		}
-		// A router's upstream router is the one that saw the packet with the next higher TTL (when
-		// exactly one did; a tie says nothing).
-		for _, y := range routers {
-			var up *sighting
-			tie := false
-			for _, x := range routers {
-				switch {
-				case x.ttl <= y.ttl:
-				case up == nil || x.ttl < up.ttl:
-					up, tie = x, false
-				case x.ttl == up.ttl:
-					tie = true
-				}
-			}
-			if up != nil && !tie {
-				pairs[[2]int{up.node, y.node}] = append(pairs[[2]int{up.node, y.node}], delaySample{up.last, y.first - up.last})
+		routerPairs(pairs, routers)
+	}
+	return pairs
+}
+
+// routerPairs adds a sample from each router to the next: a router's upstream router is the one that
+// saw the packet with the next higher TTL (when exactly one did; a tie says nothing).
+func routerPairs(pairs map[[2]int][]delaySample, routers []*clockSight) {
+	for _, y := range routers {
+		var up *clockSight
+		tie := false
+		for _, x := range routers {
+			switch {
+			case x.ttl <= y.ttl:
+			case up == nil || x.ttl < up.ttl:
+				up, tie = x, false
+			case x.ttl == up.ttl:
+				tie = true
 			}
 		}
+		if up != nil && !tie {
+			pairs[[2]int{up.node, y.node}] = append(pairs[[2]int{up.node, y.node}], delaySample{up.last, y.first - up.last})
+		}
 	}
-	if t0 == math.MaxInt64 {
-		t0 = 0
-	}
-	// Pairwise estimates: est[a][b] = offset of b's clock against a's.
-	type edgeEst struct {
-		off, bound int64
-		method     string
-		n          int
-	}
+}
+
+// edgeEst is the estimate of one node pair's offset: of b's clock against a's for the pair [a, b].
+type edgeEst struct {
+	off, bound int64
+	method     string
+	n          int
+}
+
+// pairEstimates estimates the offset of every node pair with samples, keyed [lower, higher] node:
+// NTP-style from the minimum delays both ways, or bounded on one side when packets went one way only.
+func (w *world) pairEstimates(pairs map[[2]int][]delaySample) map[[2]int]edgeEst {
 	est := map[[2]int]edgeEst{}
 	for key, s1 := range pairs {
 		a, b := key[0], key[1]
@@ -236,6 +279,13 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 		est[[2]int{rcv, snd}] = edgeEst{off: -m, bound: -1, n: len(s),
 			method: fmt.Sprintf("one-way (%s→%s only): offset ≥ %s; taken as equal, so latencies on this path are lower bounds", w.nodes[snd], w.nodes[rcv], time.Duration(-m))}
 	}
+	return est
+}
+
+// propagateClocks sets the models of the reference node (returned, -1 when no node has an estimate),
+// of the nodes --offset fixes, and of every node linked to them by estimates, breadth-first from them.
+func (w *world) propagateClocks(models []clockModel, est map[[2]int]edgeEst, overrides map[string]time.Duration, t0 int64) int {
+	nn := len(models)
 	// Reference: the first node (by name) with an estimate, a Kubernetes node (with pods or a tunnel)
 	// before a router; propagate breadth-first, two-way edges first.
 	done := make([]bool, nn)
@@ -301,17 +351,7 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 			queue = append(queue, b)
 		}
 	}
-	anchors := []int{}
-	for n := range models {
-		if n == ref || models[n].method == "--offset" {
-			anchors = append(anchors, n)
-		}
-	}
-	side := clockSides(nn, pairs, anchors)
-	w.jointFit(models, pairs, ref, t0, side)
-	w.feasible(models, pairs, ref, side)
-	w.oneSided(models, pairs, side, t0)
-	return models
+	return ref
 }
 
 // clockSide says how the samples bound a node's clock against the reference (and --offset nodes).
@@ -431,7 +471,13 @@ func (w *world) oneSided(models []clockModel, pairs map[[2]int][]delaySample, si
 			break
 		}
 	}
-	// The methods: which neighbours' packets bound the clock, and on which side.
+	w.oneSidedMethods(models, pairs, side, keys, have)
+}
+
+// oneSidedMethods says, for each clock set by oneSided, which neighbours' packets bound it and on which
+// side (keys are the sample pairs oneSided used, have the clocks it set).
+func (w *world) oneSidedMethods(models []clockModel, pairs map[[2]int][]delaySample, side []clockSide, keys [][2]int,
+	have []bool) {
 	for n := range models {
 		if (side[n] != sideUpper && side[n] != sideLower) || !have[n] {
 			continue

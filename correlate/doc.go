@@ -17,4 +17,7 @@
 //     routers ordered by the TTL, one path per pod pair and direction) decides every journey's
 //     status (delivered, lost with the segment, or not captured), the segment statistics and the
 //     anomalies.
+//
+// docs/correlation.md draws the stages (world, clocks, journeys, flows, paths, placement, findings,
+// output), what each reads and produces, and where each Result field comes from.
 package correlate

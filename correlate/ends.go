@@ -130,22 +130,44 @@ func (a *analysis) enteredUncaptured(j int32, p int, g uint32) {
 	a.openEnds = append(a.openEnds, e)
 }
 
-// pathAnomalies says, per point where captures stop (or start) on some flow's path, how many packets
-// left (or entered) the captured area there, headed for (or coming from) where, and what to capture.
-func (a *analysis) pathAnomalies(ids []string) []Anomaly {
-	type key struct {
-		point int
-		left  bool
+// detectPathIncomplete says, per point where captures stop (or start) on some flow's path, how many
+// packets left (or entered) the captured area there, headed for (or coming from) where, and what to
+// capture.
+func detectPathIncomplete(f *findings, row *kindRow) []Anomaly {
+	a := f.a
+	groups, keys := a.openEndGroups()
+	var out []Anomaly
+	for _, k := range keys {
+		g := groups[k]
+		pt := a.w.c.Points[k.point].ID
+		detail, next := g.text(k.left, pt)
+		an := row.anomaly(row.severity, Where{Point: pt}, g.flows, f.ids, g.n, g.ev, detail)
+		an.Next = next
+		out = append(out, an)
 	}
-	type group struct {
-		n       int
-		flows   map[int32]bool
-		addrs   map[string]bool
-		remotes map[string]bool
-		ev      []Evidence
-	}
-	groups := map[key]*group{}
-	var keys []key
+	return out
+}
+
+// openEndKey is a point where captures stop (left) or start on some flow's path.
+type openEndKey struct {
+	point int
+	left  bool
+}
+
+// openEndGroup is what left (or entered) the captured area at one openEndKey.
+type openEndGroup struct {
+	n       int
+	flows   map[int32]bool
+	addrs   map[string]bool
+	remotes map[string]bool
+	ev      []Evidence
+}
+
+// openEndGroups groups the open ends by point and side, counting each packet as its source sent it,
+// and returns the keys in order: left ends first, by point.
+func (a *analysis) openEndGroups() (map[openEndKey]*openEndGroup, []openEndKey) {
+	groups := map[openEndKey]*openEndGroup{}
+	var keys []openEndKey
 	// A piece of a split GSO frame (or a packet split by a short --window) counts as the packet its
 	// source sent: its root, once.
 	parent := map[int32]int32{}
@@ -162,10 +184,10 @@ func (a *analysis) pathAnomalies(ids []string) []Anomaly {
 			}
 			root = p
 		}
-		k := key{e.point, e.left}
+		k := openEndKey{e.point, e.left}
 		g := groups[k]
 		if g == nil {
-			g = &group{flows: map[int32]bool{}, addrs: map[string]bool{}, remotes: map[string]bool{}}
+			g = &openEndGroup{flows: map[int32]bool{}, addrs: map[string]bool{}, remotes: map[string]bool{}}
 			groups[k] = g
 			keys = append(keys, k)
 		}
@@ -202,45 +224,44 @@ func (a *analysis) pathAnomalies(ids []string) []Anomaly {
 		}
 		return keys[i].point < keys[j].point
 	})
-	list := func(m map[string]bool) string {
-		s := sortedKeys(m)
-		if len(s) > 4 {
-			s = append(s[:4], "…")
-		}
-		return strings.Join(s, ", ")
+	return groups, keys
+}
+
+// openEndList lists up to four of a set's members, sorted.
+func openEndList(m map[string]bool) string {
+	s := sortedKeys(m)
+	if len(s) > 4 {
+		s = append(s[:4], "…")
 	}
-	var out []Anomaly
-	for _, k := range keys {
-		g := groups[k]
-		pt := a.w.c.Points[k.point].ID
-		where := "whose node none of the captures shows"
+	return strings.Join(s, ", ")
+}
+
+// text says what left (left) or entered the captured area at point pt, and what to capture.
+func (g *openEndGroup) text(left bool, pt string) (detail, next string) {
+	list := openEndList
+	where := "whose node none of the captures shows"
+	if len(g.remotes) > 0 {
+		where = "encapsulated to " + list(g.remotes) + ", a node no capture was given of"
+	}
+	if left {
+		detail = fmt.Sprintf("%d packets were last seen at %s, headed for %s (%s): the "+
+			"captures stop there, so whether they arrived is unknown. They are counted as not captured (status "+
+			"left-captures), neither delivered nor lost.", g.n, pt, list(g.addrs), where)
+		next = "Capture on the receiving node too — its eth0, its tunnel device (tunl0 or vxlan.calico; none in BGP " +
+			"mode) and the destination pod's cali interface, or tcpdump -i any there — and give those files with these " +
+			"(--node-ip NODE=IP says which node an address is, where the captures cannot)."
+	} else {
+		where = "whose node none of the captures shows"
 		if len(g.remotes) > 0 {
-			where = "encapsulated to " + list(g.remotes) + ", a node no capture was given of"
+			where = "encapsulated by " + list(g.remotes) + ", a node no capture was given of"
 		}
-		var detail, next string
-		if k.left {
-			detail = fmt.Sprintf("%d packets were last seen at %s, headed for %s (%s): the "+
-				"captures stop there, so whether they arrived is unknown. They are counted as not captured (status "+
-				"left-captures), neither delivered nor lost.", g.n, pt, list(g.addrs), where)
-			next = "Capture on the receiving node too — its eth0, its tunnel device (tunl0 or vxlan.calico; none in BGP " +
-				"mode) and the destination pod's cali interface, or tcpdump -i any there — and give those files with these " +
-				"(--node-ip NODE=IP says which node an address is, where the captures cannot)."
-		} else {
-			where = "whose node none of the captures shows"
-			if len(g.remotes) > 0 {
-				where = "encapsulated by " + list(g.remotes) + ", a node no capture was given of"
-			}
-			detail = fmt.Sprintf("%d packets were first seen at %s, coming from %s (%s): not "+
-				"captured upstream, so where they came from and what happened on the way is unknown.",
-				g.n, pt, list(g.addrs), where)
-			next = "Capture on the sending node too — the source pod's cali interface, its tunnel device and its " +
-				"eth0, or tcpdump -i any there — and give those files with these."
-		}
-		an := a.anomaly("path-incomplete", "warning", Where{Point: pt}, g.flows, ids, g.n, g.ev, detail)
-		an.Next = next
-		out = append(out, an)
+		detail = fmt.Sprintf("%d packets were first seen at %s, coming from %s (%s): not "+
+			"captured upstream, so where they came from and what happened on the way is unknown.",
+			g.n, pt, list(g.addrs), where)
+		next = "Capture on the sending node too — the source pod's cali interface, its tunnel device and its " +
+			"eth0, or tcpdump -i any there — and give those files with these."
 	}
-	return out
+	return detail, next
 }
 
 // initialTTL says whether a TTL is one that hosts send with (Linux 64, Windows 128, some 255): a packet

@@ -454,7 +454,7 @@ func term(key, v string, side int) (fnode, error) {
 		t.val = v
 	case "kind":
 		t.val = strings.ToLower(v)
-		if _, ok := explain[t.val]; !ok {
+		if !isKind(t.val) {
 			return nil, fmt.Errorf("kind %q: not an anomaly kind (docs/anomalies.md lists them)", v)
 		}
 	case "severity", "status":

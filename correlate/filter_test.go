@@ -186,13 +186,18 @@ func TestExplainEveryKind(t *testing.T) {
 		"ttl-expired", "nat", "clock-skew", "clock-inconsistent", "retransmission", "checksum-bad",
 		"wrong-outer-address", "capture-gap", "offset-contradicted", "window-too-small", "ambiguous-packets", "pod-veth-shared",
 		"point-unnamed", "path-incomplete"}
-	if len(explain) != len(kinds) {
-		t.Errorf("explain has %d kinds, the vocabulary %d", len(explain), len(kinds))
+	if len(anomalyKinds) != len(kinds) {
+		t.Errorf("anomalyKinds has %d kinds, the vocabulary %d", len(anomalyKinds), len(kinds))
 	}
 	for _, k := range kinds {
-		e, ok := explain[k]
-		if !ok || !strings.Contains(e[0], "%s") || (e[1] == "" && k != "nat") {
-			t.Errorf("%s: explanation %q, next %q", k, e[0], e[1])
+		i, ok := kindIndex[k]
+		if !ok {
+			t.Errorf("%s: not in anomalyKinds", k)
+			continue
+		}
+		r := anomalyKinds[i]
+		if !strings.Contains(r.text, "%s") || (r.next == "" && k != "nat") || r.detect == nil {
+			t.Errorf("%s: explanation %q, next %q, detector set %v", k, r.text, r.next, r.detect != nil)
 		}
 	}
 }

@@ -156,20 +156,21 @@ func (w *world) clocksFor(opts Options) ([]clockModel, []offsetFit) {
 	return clocks, bad
 }
 
-// fitAnomalies says where the input or the options do not fit the traffic.
-func (a *analysis) fitAnomalies(ids []string) []Anomaly {
+// detectUnnamedPoints lists the captures nothing named the interface of (fit: the input does not fit).
+func detectUnnamedPoints(f *findings, k *kindRow) []Anomaly {
 	var out []Anomaly
-	if an, ok := a.windowAnomaly(ids); ok {
-		out = append(out, an)
-	}
-	if an, ok := a.ambiguousAnomaly(ids); ok {
-		out = append(out, an)
-	}
-	for _, u := range unnamedPoints(a.w.c) {
-		an := a.anomaly("point-unnamed", "warning", Where{Point: u.id}, nil, ids, 1, nil, u.what)
+	for _, u := range unnamedPoints(f.a.w.c) {
+		an := k.anomaly(k.severity, Where{Point: u.id}, nil, f.ids, 1, nil, u.what)
 		an.Next = u.fix
 		out = append(out, an)
 	}
+	return out
+}
+
+// detectSharedVeths lists the pod-veth points whose frames carry several pods.
+func detectSharedVeths(f *findings, k *kindRow) []Anomaly {
+	var out []Anomaly
+	a := f.a
 	for i, p := range a.w.c.Points {
 		if p.Role != decode.RolePodVeth || strings.HasPrefix(p.Iface, "any") {
 			continue // -i any pseudo-interfaces carry every pod of their node by design
@@ -182,21 +183,27 @@ func (a *analysis) fitAnomalies(ids []string) []Anomaly {
 		if len(pods) > 8 {
 			list = strings.Join(pods[:8], ", ") + ", …"
 		}
-		an := a.anomaly("pod-veth-shared", "warning", Where{Point: p.ID}, nil, ids, len(pods), nil,
+		an := k.anomaly(k.severity, Where{Point: p.ID}, nil, f.ids, len(pods), nil,
 			fmt.Sprintf("Its frames carry %d pods (%s).", len(pods), list))
 		an.Next = fmt.Sprintf("Capture each pod's cali interface into its own file named <node>-<cali>.pcap "+
 			"(tcpdump -i <cali>), or say which interface a file is with --point NODE:IFACE=FILE; the frames of %s "+
 			"cannot be split after the fact.", strings.Join(a.pointFiles(i), ", "))
 		out = append(out, an)
 	}
-	for _, b := range a.offFits {
-		name := a.w.nodes[b.node]
+	return out
+}
+
+// detectContradictedOffsets lists the --offset values the traffic contradicts (left out by clocksFor).
+func detectContradictedOffsets(f *findings, k *kindRow) []Anomaly {
+	var out []Anomaly
+	for _, b := range f.a.offFits {
+		name := f.a.w.nodes[b.node]
 		est := fmt.Sprintf("%s ± %s", time.Duration(b.est), time.Duration(b.bound))
 		if b.bound < 0 {
 			est = fmt.Sprintf("%s (bounded on one side only; a value farther than %s from it leaves no packet matched)",
 				time.Duration(b.est), time.Duration(b.tol))
 		}
-		an := a.anomaly("offset-contradicted", "warning", Where{Node: name}, nil, ids, 1, nil, fmt.Sprintf(
+		an := k.anomaly(k.severity, Where{Node: name}, nil, f.ids, 1, nil, fmt.Sprintf(
 			"--offset %s=%s contradicts the traffic: the packets crossing to and from %s put its offset at %s, %s away; "+
 				"with the given offset they would arrive before they left, or too far apart to be matched, each split "+
 				"into two journeys.", name, b.given, name, est, time.Duration(abs64(int64(b.given)-b.est))))
@@ -280,10 +287,10 @@ func (m *matcher) noteLate(open int32, e uint64, stage uint32, t int64, next int
 	return true
 }
 
-// windowAnomaly says which packets were split in two because --window is shorter than a hop (or a
+// detectWindowTooSmall says which packets were split in two because --window is shorter than a hop (or a
 // clock is off by more than the window), joined again by joinLate, and names a window that fits.
-func (a *analysis) windowAnomaly(ids []string) (Anomaly, bool) {
-	w := a.w
+func detectWindowTooSmall(f *findings, k *kindRow) []Anomaly {
+	a, w, ids := f.a, f.a.w, f.ids
 	n, gapLo, gapHi := 0, int64(1<<62), int64(0)
 	type seg struct{ from, to int }
 	perSeg := map[seg]int{}
@@ -313,17 +320,17 @@ func (a *analysis) windowAnomaly(ids []string) (Anomaly, bool) {
 		}
 	}
 	if n == 0 && unjoined == 0 {
-		return Anomaly{}, false
+		return nil
 	}
 	if n == 0 {
 		at := w.c.Points[unjoinedAt[0]].ID
 		detail := fmt.Sprintf("%d packets seemed to end early on their path (first at %s) and a packet like each was seen "+
 			"again past --window %s: calipath could not join them, so they are counted as not captured there, not "+
 			"as lost.", unjoined, at, time.Duration(a.opts.Window))
-		an := a.anomaly("window-too-small", "warning", Where{Point: at}, flows, ids, unjoined, ev, detail)
+		an := k.anomaly(k.severity, Where{Point: at}, flows, ids, unjoined, ev, detail)
 		an.Next = fmt.Sprintf("Re-run with --window %s or more (the default, 1s, fits most captures).",
 			niceCeil(2*lateNATWin))
-		return an, true
+		return []Anomaly{an}
 	}
 	segs := make([]seg, 0, len(perSeg))
 	for s := range perSeg {
@@ -359,10 +366,10 @@ func (a *analysis) windowAnomaly(ids []string) (Anomaly, bool) {
 		"longer than --window %s (%s): each was followed as two journeys, joined again and counted once, with the "+
 		"outcome of its second half, not as lost where its first half seemed to end.%s", n, time.Duration(gapLo),
 		time.Duration(gapHi), time.Duration(a.opts.Window), strings.Join(names, ", "), more)
-	an := a.anomaly("window-too-small", "warning", Where{From: w.c.Points[segs[0].from].ID, To: w.c.Points[segs[0].to].ID},
+	an := k.anomaly(k.severity, Where{From: w.c.Points[segs[0].from].ID, To: w.c.Points[segs[0].to].ID},
 		flows, ids, n+unjoined, ev, detail)
 	an.Next = fmt.Sprintf("Re-run with --window %s or more (the default, 1s, fits most captures).", niceCeil(2*gapHi))
-	return an, true
+	return []Anomaly{an}
 }
 
 // niceCeil rounds d up to 1, 2 or 5 times a power of ten (in nanoseconds).

@@ -199,3 +199,204 @@ func (w *world) learnFragments() {
 		}
 	}
 }
+
+type flowAcc struct {
+	key         flowKey
+	path        [2]*pathInfo // per direction, when it has journeys
+	client      tuple
+	first       int64
+	journeys    [2][]int32
+	delivered   int
+	lost        int
+	notCaptured int
+	bytes       int64
+	lostAt      map[[2]int]int
+	retrans     int
+	resets      int
+	nat         map[natKey]int
+	natEv       map[natKey][]Evidence
+	perPoint    []pointTally // packets and bytes per point (a flow crosses few points)
+	srcVotes    [2]votes
+	dstVotes    [2]votes
+	srcPods     [2]votes // owner points of the source address of its first voteSample journeys
+	dstPods     [2]votes // and of the last hop's destination address
+	nVoted      [2]int
+	tcp         [2]tcpSeqState
+	nodeCache   [2][2]nodeCache        // per direction, source and destination: the last address's node
+	routers     [2]map[int]*routerSeen // per direction: router point → what its journeys showed there
+	e2e         latAcc
+	nSent       int // packets its endpoints sent: journeys less GSO/GRO pieces and ICMP errors about it
+	arpWait     int64
+	icmpFrag    int     // ICMP 3/4 seen reaching the client's pod-veth
+	tunnel      [2]bool // per direction: some journey was seen at a tunnel device
+}
+
+// routerSeen is what a flow direction's journeys showed at one router point: their hop positions
+// there (summed: the order in corrected time) and the TTLs they crossed it with (outer when
+// encapsulated; from the first voteSample), which order the routers without a clock.
+type routerSeen struct {
+	pos  int64
+	n    int
+	ttls votes
+}
+
+type natKey struct {
+	kind, at, from, to string
+}
+
+// assignFlows gives every journey its flow (journeys in order of their first sighting; NAT joins the
+// tuples before and after) and direction, and collects the votes for each flow direction's path. The
+// datapath mode per node pair reads only the journeys: it is worked out beside.
+func (a *analysis) assignFlows() {
+	w := a.w
+	a.uf = unionFind{parent: map[flowKey]flowKey{}}
+	for _, ev := range a.m.nat {
+		of, _ := a.obs(ev.from)
+		ot, _ := a.obs(ev.to)
+		a.uf.union(w.tupleOf(of).key(), w.tupleOf(ot).key())
+	}
+	modesDone := make(chan struct{})
+	go func() {
+		defer close(modesDone)
+		a.modes()
+	}()
+	a.flowOf = map[flowKey]int32{}
+	var flowCache [4096]flowCacheEntry // the flows of recent tuples (journeys mostly repeat theirs)
+	a.jFlow = make([]int32, a.nJ)
+	a.jDir = make([]uint8, a.nJ)
+	for j := 0; j < a.nJ; j++ {
+		h := a.hops(j)
+		if len(h) == 0 {
+			a.jFlow[j] = -1
+			continue
+		}
+		o, _ := a.obs(h[0])
+		t := w.tupleOf(o)
+		ci := t.hash() & (len(flowCache) - 1)
+		fi, ok := flowCache[ci].fi, flowCache[ci].ok && flowCache[ci].t == t
+		if !ok {
+			fi = a.flowFor(&t, o, h[0])
+		}
+		flowCache[ci] = flowCacheEntry{t, fi, true}
+		if o.Flags&decode.FlagICMPError != 0 {
+			a.icmpJ = append(a.icmpJ, int32(j))
+		}
+		fl := a.flows[fi]
+		a.jFlow[j] = fi
+		d := uint8(s2c)
+		if (t.src == fl.client.src && t.sp == fl.client.sp) || (t.dst != fl.client.src && t.src != fl.client.dst && t.dp == fl.client.dp) {
+			d = c2s
+		}
+		a.jDir[j] = d
+		a.votePath(fl, d, j, &t, o, h)
+	}
+	a.flowJourneys()
+	<-modesDone
+}
+
+// flowFor finds the flow of tuple t (o, the first sighting g of a journey, carries it), or starts one.
+func (a *analysis) flowFor(t *tuple, o *decode.Observation, g uint32) int32 {
+	root := a.uf.find(t.key())
+	if fi, ok := a.flowOf[root]; ok {
+		return fi
+	}
+	fi := int32(len(a.flows))
+	a.flowOf[root] = fi
+	fl := &flowAcc{key: root, client: *t, first: a.ts(g), lostAt: map[[2]int]int{}, nat: map[natKey]int{}, natEv: map[natKey][]Evidence{}}
+	if o.Flags&decode.FlagICMPError != 0 { // a flow first seen through an ICMP error: orient it as quoted
+		fl.client = t.reverse()
+	}
+	for d := 0; d < 2; d++ {
+		fl.routers[d] = map[int]*routerSeen{}
+	}
+	a.flows = append(a.flows, fl)
+	return fi
+}
+
+// votePath records what journey j (hops h, first sighting o with tuple t) shows of its flow direction's
+// path: the end nodes, the pod-veths at either end, the routers it crossed and whether it was tunnelled.
+func (a *analysis) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Observation, h []uint32) {
+	w := a.w
+	// Votes for the path's end nodes: the sender's node, and the node of the last known destination.
+	if n := fl.nodeCache[d][0].nodeOf(w, t.v6, t.src); n >= 0 {
+		fl.srcVotes[d].add(n)
+	}
+	last, _ := a.obs(h[len(h)-1])
+	for i := len(h) - 1; i >= 0; i-- {
+		oh := last
+		if i < len(h)-1 {
+			oh, _ = a.obs(h[i])
+		}
+		if n := fl.nodeCache[d][1].nodeOf(w, oh.Flags&decode.FlagIPv6 != 0, oh.Dst); n >= 0 {
+			fl.dstVotes[d].add(n)
+			break
+		}
+	}
+	// And for the pod-veths at either end (buildPath keeps those on the end nodes), from the
+	// addresses the first journeys carried (before NAT at the source, after it at the destination).
+	if fl.nVoted[d] < voteSample {
+		fl.nVoted[d]++
+		if p, ok := w.ownerOf(o.Flags&decode.FlagIPv6 != 0, o.Src); ok {
+			fl.srcPods[d].add(p)
+		}
+		if p, ok := w.ownerOf(last.Flags&decode.FlagIPv6 != 0, last.Dst); ok {
+			fl.dstPods[d].add(p)
+		}
+	}
+	// Routers' points: the journey's position there (hops are in corrected-time order) and TTL; and
+	// whether the direction's packets crossed a tunnel device.
+	for hi := range h {
+		p := int(a.hopPt[int(a.jStart[j])+hi])
+		if n := w.pointNode[p]; !w.cluster[n] && w.pointRole[p] != decode.RoleAny {
+			rs := fl.routers[d][p]
+			if rs == nil {
+				rs = &routerSeen{}
+				fl.routers[d][p] = rs
+			}
+			rs.pos += int64(hi)
+			if rs.n++; rs.n <= voteSample {
+				oh, _ := a.obs(h[hi])
+				rs.ttls.add(int(a.w.hopTTL(oh)))
+			}
+		}
+		if w.pointRole[p] == decode.RoleTunnel {
+			fl.tunnel[d] = true
+		}
+	}
+}
+
+// flowJourneys lists each flow's journeys per direction, in journey order, in one array.
+func (a *analysis) flowJourneys() {
+	n := make([][2]int, len(a.flows))
+	for j, fi := range a.jFlow {
+		if fi >= 0 {
+			n[fi][a.jDir[j]]++
+		}
+	}
+	all := make([]int32, 0, a.nJ)
+	for fi, fl := range a.flows {
+		for d := range fl.journeys {
+			fl.journeys[d] = all[len(all) : len(all) : len(all)+n[fi][d]]
+			all = all[:len(all)+n[fi][d]]
+		}
+	}
+	for j, fi := range a.jFlow {
+		if fi >= 0 {
+			fl := a.flows[fi]
+			fl.journeys[a.jDir[j]] = append(fl.journeys[a.jDir[j]], int32(j))
+		}
+	}
+}
+
+// nodeCache remembers the node of the last address looked up (a flow's journeys mostly repeat theirs).
+type nodeCache struct {
+	addr uint64 // address | v6<<32 | 1<<33 once set
+	node int
+}
+
+// pointTally is a flow's packets and bytes at one point.
+type pointTally struct {
+	point   int
+	packets int
+	bytes   int64
+}

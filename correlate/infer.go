@@ -69,7 +69,36 @@ func (w *world) inferPoints() []inferredPoint {
 	if !some {
 		return nil
 	}
-	// Inner destinations of encapsulated packets sent to a -i any node's IP that no pod-veth owns.
+	cand := w.unreachedPods(anyFile)
+	w.routedCandidates(anyFile, cand)
+	found := false
+	for n := range cand {
+		found = found || len(cand[n]) > 0
+	}
+	if !found {
+		return nil
+	}
+	underlayOf := w.silentPods(anyFile, cand)
+	ids := map[string]int{}
+	for i, p := range w.c.Points {
+		ids[p.ID] = i
+	}
+	var out []inferredPoint
+	for n := range w.nodes {
+		ni := &nodeInference{w: w, n: n, node: w.nodes[n], ids: ids, out: out, underlayOf: underlayOf}
+		if len(cand[n]) == 0 {
+			ni.promote() // a node packets came from: its underlay, where its own IP shows, is on their path
+		} else {
+			ni.infer(cand[n], anyFile[n])
+		}
+		out = ni.out
+	}
+	return out
+}
+
+// unreachedPods returns, per -i any node with known IPs, the inner destinations of encapsulated packets
+// sent to its IP that no pod-veth owns (at most 64 a node).
+func (w *world) unreachedPods(anyFile []string) []map[uint32]unreached {
 	cand := make([]map[uint32]unreached, len(w.nodes))
 	encFile := w.filesWith(func(p int) bool {
 		t := &w.c.Points[p].Traffic
@@ -102,16 +131,12 @@ func (w *world) inferPoints() []inferredPoint {
 			}
 		}
 	}
-	w.routedCandidates(anyFile, cand)
-	candNode := make([]bool, len(w.nodes))
-	found := false
-	for n := range cand {
-		candNode[n] = len(cand[n]) > 0
-		found = found || candNode[n]
-	}
-	if !found {
-		return nil
-	}
+	return cand
+}
+
+// silentPods removes from cand every address that is no silent pod, and returns the interfaces of
+// unknown role found to be their node's underlay, with the node's IP seen there.
+func (w *world) silentPods(anyFile []string, cand []map[uint32]unreached) map[int]uint32 {
 	// An address that sent anything on its node, or reached one of its pod-veths, is no silent pod
 	// (a node's own tunnel address answers from the tunnel device; a pod's veth would own it). And an
 	// interface of unknown role where the node's own IP sends ARP or plain IP, or receives plain IP,
@@ -179,109 +204,131 @@ func (w *world) inferPoints() []inferredPoint {
 			}
 		}
 	}
-	ids := map[string]int{}
-	for i, p := range w.c.Points {
-		ids[p.ID] = i
+	return underlayOf
+}
+
+// nodeInference infers the points of one -i any node.
+type nodeInference struct {
+	w          *world
+	n          int
+	node       string
+	ids        map[string]int // point ID → point (-1 for the points inferred so far)
+	out        []inferredPoint
+	underlayOf map[int]uint32 // points of unknown role found to be their node's underlay (silentPods)
+	covers     string         // what the node's -i any capture covered, said in each reason
+	how        string         // IP-in-IP, VXLAN or routed (BGP)
+}
+
+// promote makes the node's interfaces of unknown role where its own IP shows its underlay, and says
+// whether there was one.
+func (ni *nodeInference) promote() bool {
+	promoted := false
+	for p, ip := range ni.w.c.Points {
+		if a, ok := ni.underlayOf[p]; ok && ip.Node == ni.node {
+			promoted = true
+			ni.out = append(ni.out, inferredPoint{node: ni.n, iface: ip.Iface, role: decode.RoleUnderlay, existing: p,
+				reason: fmt.Sprintf("; role inferred: %s's own IP %s sends or receives here (its underlay)", ni.node, addrOf(a))})
+		}
 	}
-	var out []inferredPoint
-	promote := func(n int) bool {
-		promoted := false
-		for p, ip := range w.c.Points {
-			if a, ok := underlayOf[p]; ok && ip.Node == w.nodes[n] {
-				promoted = true
-				out = append(out, inferredPoint{node: n, iface: ip.Iface, role: decode.RoleUnderlay, existing: p,
-					reason: fmt.Sprintf("; role inferred: %s's own IP %s sends or receives here (its underlay)", w.nodes[n], addrOf(a))})
-			}
-		}
-		return promoted
+	return promoted
+}
+
+// infer adds the node's points that packets to its silent pods (cand) still had to cross: its underlay
+// (or promotes an interface of unknown role to it) and tunnel device when they were encapsulated, and
+// the pods' veth.
+func (ni *nodeInference) infer(cand map[uint32]unreached, anyFile string) {
+	w, n, node := ni.w, ni.n, ni.node
+	pods := make([]uint32, 0, len(cand))
+	for a := range cand {
+		pods = append(pods, a)
 	}
-	for n := range w.nodes {
-		if len(cand[n]) == 0 {
-			promote(n) // a node packets came from: its underlay, where its own IP shows, is on their path
-			continue
-		}
-		pods := make([]uint32, 0, len(cand[n]))
-		for a := range cand[n] {
-			pods = append(pods, a)
-		}
-		sort.Slice(pods, func(i, j int) bool { return pods[i] < pods[j] })
-		first := cand[n][pods[0]]
-		node, file := w.nodes[n], filepath.Base(anyFile[n])
-		how := "IP-in-IP"
-		switch first.encap {
-		case decode.EncapVXLAN:
-			how = "VXLAN"
-		case decode.EncapNone:
-			how = "routed (BGP)"
-		}
-		covers := fmt.Sprintf("%s (-i any) covers every interface of %s and saw no frame on it", file, node)
-		links := w.c.Links[node]
-		name := func(def string, pick func(string) bool) (string, string) {
-			var hits []string
-			for _, l := range links {
-				if pick(l) {
-					hits = append(hits, l)
-				}
-			}
-			if len(hits) == 1 {
-				return hits[0], " (named by --links)"
-			}
-			return def, ""
-		}
-		add := func(ip inferredPoint) {
-			if _, exists := ids[node+"/"+ip.iface]; exists {
-				return
-			}
-			ids[node+"/"+ip.iface] = -1
-			out = append(out, ip)
-		}
-		promoted := promote(n)
-		if first.encap == decode.EncapNone {
-			// Routed packets were seen arriving on the node (that is how it became a candidate): its
-			// underlay is captured, and they cross no tunnel.
-		} else if len(w.underlays[n]) == 0 && !promoted {
-			iface, by := name("any:underlay", func(l string) bool { return decode.RoleOfIface(l) == decode.RoleUnderlay })
-			add(inferredPoint{node: n, iface: iface, role: decode.RoleUnderlay, existing: -1, reason: fmt.Sprintf(
-				"inferred%s: the underlay of %s, where packets encapsulated to its IP %s arrive; %s", by, node,
-				addrOf(first.nodeIP), covers)})
-		}
-		if len(w.tunnels[n]) == 0 && first.encap != decode.EncapNone {
-			want := "tunl0"
-			if first.encap == decode.EncapVXLAN {
-				want = "vxlan.calico"
-			}
-			iface, by := name("any:tunnel", func(l string) bool { return l == want })
-			add(inferredPoint{node: n, iface: iface, role: decode.RoleTunnel, existing: -1, reason: fmt.Sprintf(
-				"inferred%s: the tunnel device of %s, which %s packets to its pods cross after its underlay; %s",
-				by, node, how, covers)})
-		}
-		// A cooked capture without interface indexes files every pod's veth under any:pod.
-		if p, ok := ids[node+"/any:pod"]; ok && p >= 0 && w.pointRole[p] == decode.RolePodVeth {
-			out = append(out, inferredPoint{node: n, iface: "any:pod", role: decode.RolePodVeth, pods: pods, existing: p})
-			continue
-		}
-		seen := map[string]bool{}
-		for _, p := range w.c.Points {
-			if p.Node == node {
-				seen[p.Iface] = true
-			}
-		}
-		iface, by := "any:pod", ""
-		if len(pods) == 1 {
-			iface, by = name("any:pod", func(l string) bool { return strings.HasPrefix(l, "cali") && !seen[l] })
-			if by != "" {
-				by = " (named by --links: the only cali interface of " + node + " without a frame)"
-			}
-		}
-		var list []string
-		for _, a := range pods {
-			list = append(list, addrOf(a).String())
-		}
-		add(inferredPoint{node: n, iface: iface, role: decode.RolePodVeth, pods: pods, existing: -1, reason: fmt.Sprintf(
-			"inferred%s: the veth of pod %s on %s, where %s packets to it were headed; %s", by, strings.Join(list, ", "),
-			node, how, covers)})
+	sort.Slice(pods, func(i, j int) bool { return pods[i] < pods[j] })
+	first := cand[pods[0]]
+	ni.how = "IP-in-IP"
+	switch first.encap {
+	case decode.EncapVXLAN:
+		ni.how = "VXLAN"
+	case decode.EncapNone:
+		ni.how = "routed (BGP)"
 	}
-	return out
+	ni.covers = fmt.Sprintf("%s (-i any) covers every interface of %s and saw no frame on it", filepath.Base(anyFile), node)
+	promoted := ni.promote()
+	if first.encap == decode.EncapNone {
+		// Routed packets were seen arriving on the node (that is how it became a candidate): its
+		// underlay is captured, and they cross no tunnel.
+	} else if len(w.underlays[n]) == 0 && !promoted {
+		iface, by := ni.name("any:underlay", func(l string) bool { return decode.RoleOfIface(l) == decode.RoleUnderlay })
+		ni.add(inferredPoint{node: n, iface: iface, role: decode.RoleUnderlay, existing: -1, reason: fmt.Sprintf(
+			"inferred%s: the underlay of %s, where packets encapsulated to its IP %s arrive; %s", by, node,
+			addrOf(first.nodeIP), ni.covers)})
+	}
+	if len(w.tunnels[n]) == 0 && first.encap != decode.EncapNone {
+		want := "tunl0"
+		if first.encap == decode.EncapVXLAN {
+			want = "vxlan.calico"
+		}
+		iface, by := ni.name("any:tunnel", func(l string) bool { return l == want })
+		ni.add(inferredPoint{node: n, iface: iface, role: decode.RoleTunnel, existing: -1, reason: fmt.Sprintf(
+			"inferred%s: the tunnel device of %s, which %s packets to its pods cross after its underlay; %s",
+			by, node, ni.how, ni.covers)})
+	}
+	ni.podVeth(pods)
+}
+
+// podVeth adds the veth of the silent pods: named by --links when one pod is silent and one cali
+// interface of the node saw no frame; the existing any:pod of a cooked capture without interface
+// indexes, which files every pod's veth under it.
+func (ni *nodeInference) podVeth(pods []uint32) {
+	w, n, node := ni.w, ni.n, ni.node
+	if p, ok := ni.ids[node+"/any:pod"]; ok && p >= 0 && w.pointRole[p] == decode.RolePodVeth {
+		ni.out = append(ni.out, inferredPoint{node: n, iface: "any:pod", role: decode.RolePodVeth, pods: pods, existing: p})
+		return
+	}
+	seen := map[string]bool{}
+	for _, p := range w.c.Points {
+		if p.Node == node {
+			seen[p.Iface] = true
+		}
+	}
+	iface, by := "any:pod", ""
+	if len(pods) == 1 {
+		iface, by = ni.name("any:pod", func(l string) bool { return strings.HasPrefix(l, "cali") && !seen[l] })
+		if by != "" {
+			by = " (named by --links: the only cali interface of " + node + " without a frame)"
+		}
+	}
+	var list []string
+	for _, a := range pods {
+		list = append(list, addrOf(a).String())
+	}
+	ni.add(inferredPoint{node: n, iface: iface, role: decode.RolePodVeth, pods: pods, existing: -1, reason: fmt.Sprintf(
+		"inferred%s: the veth of pod %s on %s, where %s packets to it were headed; %s", by, strings.Join(list, ", "),
+		node, ni.how, ni.covers)})
+}
+
+// name returns the one interface of the node's --links that pick accepts, and how it was named; def
+// and "" when there is not exactly one.
+func (ni *nodeInference) name(def string, pick func(string) bool) (string, string) {
+	var hits []string
+	for _, l := range ni.w.c.Links[ni.node] {
+		if pick(l) {
+			hits = append(hits, l)
+		}
+	}
+	if len(hits) == 1 {
+		return hits[0], " (named by --links)"
+	}
+	return def, ""
+}
+
+// add adds an inferred point unless the node has a point of that interface already.
+func (ni *nodeInference) add(ip inferredPoint) {
+	id := ni.node + "/" + ip.iface
+	if _, exists := ni.ids[id]; exists {
+		return
+	}
+	ni.ids[id] = -1
+	ni.out = append(ni.out, ip)
 }
 
 // withInferred returns a copy of c with the inferred points added (points sorted by ID, as decode

@@ -222,6 +222,7 @@ func TestLabNames(t *testing.T) {
 
 func checkLab(t *testing.T, tr *labTruth, r *Result, names *labNames) {
 	t.Helper()
+	checkKinds(t, r)
 	if r.Mode != tr.Mode {
 		t.Errorf("mode %q, want %q", r.Mode, tr.Mode)
 	}

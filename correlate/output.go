@@ -50,7 +50,7 @@ func (a *analysis) points() []Point {
 			}
 		}
 		pt := Point{ID: p.ID, Node: p.Node, Iface: p.Iface, Role: p.Role.String(), Reason: p.Reason,
-			Files: sortedKeys(files), Frames: p.Traffic.Frames, First: a.ownFirst[i], Last: a.ownLast[i]}
+			Files: sortedKeys(files), Frames: p.Traffic.Frames, First: a.cov.ownFirst[i], Last: a.cov.ownLast[i]}
 		var ips []string
 		if w.podOf[i] != 0 {
 			ips = append(ips, addrOf(w.podOf[i]).String())

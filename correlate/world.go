@@ -52,6 +52,19 @@ type world struct {
 func newWorld(c *decode.Capture) *world {
 	w := &world{c: c, nodeIdx: map[string]int{}, podOwner: map[uint32]int{}, nodeOfIP: map[uint32]int{},
 		podOwner6: map[uint32]int{}, nodeOfIP6: map[uint32]int{}}
+	w.findNodes()
+	w.placePoints()
+	w.srcPoint = c.PointOf
+	w.idSpace()
+	w.nodeAddrs()
+	w.findPods()
+	w.learnFragments()
+	return w
+}
+
+// findNodes names the nodes, sorted: those of the points and of the node IPs.
+func (w *world) findNodes() {
+	c := w.c
 	for _, p := range c.Points {
 		if _, ok := w.nodeIdx[p.Node]; !ok {
 			w.nodeIdx[p.Node] = -1
@@ -68,6 +81,11 @@ func newWorld(c *decode.Capture) *world {
 	for i, n := range w.nodes {
 		w.nodeIdx[n] = i
 	}
+}
+
+// placePoints gives each point its node and role, and lists each node's points by role.
+func (w *world) placePoints() {
+	c := w.c
 	nn := len(w.nodes)
 	w.cluster = make([]bool, nn)
 	w.podVeths = make([][]int, nn)
@@ -95,7 +113,11 @@ func newWorld(c *decode.Capture) *world {
 			w.cluster[n] = true
 		}
 	}
-	w.srcPoint = c.PointOf
+}
+
+// idSpace lays out the global observation ids.
+func (w *world) idSpace() {
+	c := w.c
 	// Global observation ids: each file's range starts on a multiple of 2^16 so that the file of an id
 	// is one table lookup (blockFile[id>>16]).
 	w.fileBase = make([]uint32, len(c.Obs)+1)
@@ -109,6 +131,12 @@ func newWorld(c *decode.Capture) *world {
 			w.blockFile[b] = uint16(f)
 		}
 	}
+}
+
+// nodeAddrs maps the node IPs to their nodes, and each encapsulating header context to its sender and
+// receiver node.
+func (w *world) nodeAddrs() {
+	c := w.c
 	for _, ip := range c.NodeIPs {
 		if ip.IP.Is4() {
 			w.nodeOfIP[ip4(ip.IP)] = w.nodeIdx[ip.Node]
@@ -141,9 +169,6 @@ func newWorld(c *decode.Capture) *world {
 	for ip, n := range w.nodeOfIP {
 		w.ipsOf[n] = append(w.ipsOf[n], ip)
 	}
-	w.findPods()
-	w.learnFragments()
-	return w
 }
 
 // ctxOf returns an Observation's header context.

@@ -5,6 +5,8 @@ import "encoding/binary"
 // Options tune decoding.
 type Options struct {
 	VXLANPort uint16 // UDP port that carries VXLAN; 0 means 4789
+	// WireGuardPort is the UDP port that carries WireGuard; 0 means 51820 (DefaultWireGuardPort).
+	WireGuardPort uint16
 	// Slow decodes with gopacket's layers (DecodeSlow) instead of the fixed-offset fast path. Both give
 	// the same Packet (the differential tests hold them to it); the fast path is several times faster.
 	Slow bool
@@ -63,9 +65,9 @@ func NewDecoder(opts Options, t *Tables, file uint16) *Decoder {
 // Decode decodes rec into the full Packet p and the compact Observation o.
 func (d *Decoder) Decode(rec *Record, p *Packet, o *Observation) {
 	if d.opts.Slow {
-		DecodeSlow(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, p)
+		decodeSlow(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, d.opts.WireGuardPort, p)
 	} else {
-		DecodeFast(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, p)
+		decodeFast(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, d.opts.WireGuardPort, p)
 	}
 	d.Observe(rec, p, o)
 }
@@ -164,6 +166,14 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 				o.Seq = uint32(ic.ID)<<16 | uint32(ic.Seq)
 			}
 		}
+		if p.HasWG {
+			switch p.WG.Type {
+			case WGTransport:
+				o.Seq = uint32(p.WG.Counter)
+			case WGInitiation, WGResponse:
+				o.Seq = p.WG.Sender
+			}
+		}
 		if f&FlagFragment != 0 && f&FlagICMPError == 0 {
 			o.Seq = in.ID
 		}
@@ -172,7 +182,7 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 
 	// The header context is compared field by field with p: building it first and comparing the
 	// whole struct reads it back in wider loads than it was written with, which stalls.
-	if p.Encap == EncapNone && in.TOS == 0 && p.VNI == 0 { // hdrCtx(p) == HdrCtx{}
+	if p.Encap == EncapNone && in.TOS == 0 && p.VNI == 0 && !p.HasWG { // hdrCtx(p) == HdrCtx{}
 		o.Ctx = 0
 	} else {
 		if !d.haveCtx || !ctxOf(&d.lastCtx, p) {
@@ -218,6 +228,7 @@ func (d *Decoder) switchCtx(p *Packet) {
 // hdrCtx returns the header context of p.
 func hdrCtx(p *Packet) HdrCtx {
 	c := HdrCtx{Encap: p.Encap, InnerTOS: p.Inner.TOS, VNI: p.VNI}
+	c.WGType, c.WGReceiver, c.WGCounterHi = wgCtx(p)
 	if p.Encap != EncapNone {
 		c.OuterV = p.Outer.Version
 		c.OuterSrc, c.OuterDst = p.Outer.Src, p.Outer.Dst
@@ -226,9 +237,21 @@ func hdrCtx(p *Packet) HdrCtx {
 	return c
 }
 
+// wgCtx returns the WireGuard fields of p's header context (zeros when p carries no WireGuard
+// message).
+func wgCtx(p *Packet) (typ uint8, receiver, counterHi uint32) {
+	if !p.HasWG {
+		return 0, 0, 0
+	}
+	return p.WG.Type, p.WG.Receiver, uint32(p.WG.Counter >> 32)
+}
+
 // ctxOf reports whether c == hdrCtx(p).
 func ctxOf(c *HdrCtx, p *Packet) bool {
 	if c.Encap != p.Encap || c.InnerTOS != p.Inner.TOS || c.VNI != p.VNI {
+		return false
+	}
+	if t, r, hi := wgCtx(p); c.WGType != t || c.WGReceiver != r || c.WGCounterHi != hi {
 		return false
 	}
 	if p.Encap == EncapNone {
@@ -246,7 +269,7 @@ func ctxOf(c *HdrCtx, p *Packet) bool {
 const (
 	IfAnyPod      int32 = -2 // Ethernet-addressed frames without encapsulation (the cali side)
 	IfAnyTunnel   int32 = -3 // frames without a link address, or between VXLAN VTEPs (the tunnel)
-	IfAnyUnderlay int32 = -4 // encapsulated frames, and anything else (the underlay)
+	IfAnyUnderlay int32 = -4 // encapsulated frames, WireGuard messages, and anything else (the underlay)
 	// IfOverflow marks the shared source of every interface beyond the 65,534th (see InternSource).
 	IfOverflow int32 = -1 << 31
 )
@@ -259,7 +282,7 @@ func sllStage(p *Packet) int32 {
 			return IfAnyPod
 		}
 		return IfAnyUnderlay
-	case p.Encap != EncapNone || p.Inner.Version == 0:
+	case p.Encap != EncapNone || p.HasWG || p.Inner.Version == 0: // WireGuard's UDP is the underlay's
 		return IfAnyUnderlay
 	case p.SLLAlen == 0 || (p.SLLAlen == 6 && p.SLLAddr[0] == 0x66):
 		return IfAnyTunnel

@@ -283,6 +283,9 @@ func FuzzDecode(f *testing.F) {
 		f.Add(uint16(fr.link), fr.data, uint16(fr.origLen()-len(fr.data)), uint16(0))
 	}
 	f.Add(uint16(LinkEthernet), fxVXLAN(f, 8472, 0), uint16(0), uint16(8472))
+	for _, fr := range wgSeeds(f) {
+		f.Add(uint16(fr.link), fr.data, uint16(fr.origLen()-len(fr.data)), uint16(0))
+	}
 	for _, s := range []string{lcoTCPSyn, lcoTCPData, lcoUDP, lcoICMP} { // offload artefacts
 		f.Add(uint16(LinkEthernet), hexDump(f, s), uint16(0), uint16(0))
 	}

@@ -11,8 +11,20 @@ const gsoThreshold = 1500
 
 // DecodeFast decodes one frame into p with fixed-offset parsing of every header calipath knows. It is
 // the hot path; DecodeSlow decodes the same frames with gopacket's layers and must agree with it.
-// p is reset first. Nothing is retained from data except p.Payload.
+// p is reset first. Nothing is retained from data except p.Payload. WireGuard is recognised on the
+// default port (Decoder takes Options.WireGuardPort).
 func DecodeFast(linkType LinkType, data []byte, origLen int, vxlanPort uint16, p *Packet) {
+	decodeFast(linkType, data, origLen, vxlanPort, DefaultWireGuardPort, p)
+}
+
+// decodeFast is DecodeFast with the WireGuard port.
+func decodeFast(linkType LinkType, data []byte, origLen int, vxlanPort, wgPort uint16, p *Packet) {
+	decodeFrame(linkType, data, origLen, vxlanPort, p)
+	decodeWireGuard(p, wgPort)
+}
+
+// decodeFrame is DecodeFast without WireGuard.
+func decodeFrame(linkType LinkType, data []byte, origLen int, vxlanPort uint16, p *Packet) {
 	*p = Packet{}
 	p.LinkType = linkType
 	p.CapLen = len(data)

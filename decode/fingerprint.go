@@ -14,7 +14,8 @@ const payloadHashBytes = 16
 // It covers the fields that no router, tunnel or NAT along a Calico path changes: IP version and
 // protocol, IP identification (IPv6: fragment id), fragment offset and MF, the transport payload
 // length, TCP sequence, acknowledgement and flags, UDP length, ICMP type, code and echo sequence, and
-// a hash of the first 16 payload bytes. Addresses, ports and the ICMP echo identifier are left out
+// a hash of the first 16 payload bytes. A WireGuard transport message (p.HasWG) is fingerprinted by
+// what identifies it wherever it is seen: its receiver index, counter and length. Addresses, ports and the ICMP echo identifier are left out
 // (NAT rewrites them; Observation.Exact adds them); so are TTL, checksums and DSCP/ECN, which change
 // hop by hop.
 //
@@ -32,6 +33,14 @@ func Fingerprint(p *Packet) (fp uint64, hashed bool) {
 	in := &p.Inner
 	if in.Version == 0 {
 		return 0, false
+	}
+	if p.HasWG && p.WG.Type == WGTransport && !in.MF {
+		// A transport message is (receiver index, counter): the counter never repeats in a session
+		// and the receiver index names the session. The IP header is left out like a tunnel's outer
+		// one; the message length is kept, which a replay with other contents would change.
+		w := &p.WG
+		h := mum(uint64(w.Receiver)<<32^uint64(uint32(w.Len))^fpK[0]^0x7767, w.Counter^fpK[1])
+		return mix64(h ^ 0x77672d7472616e73), true // "wg-trans": distinct from any other packet's
 	}
 	hdr := uint64(in.Version)<<56 | uint64(in.Proto)<<48 | uint64(in.FragOff)<<32 | uint64(in.ID)
 	if in.MF {

@@ -16,7 +16,7 @@ func ReadFrame(path string, frame uint32) (Record, Packet, error) {
 	return ReadFrameOptions(path, frame, Options{})
 }
 
-// ReadFrameOptions is ReadFrame with decoding options (the VXLAN port).
+// ReadFrameOptions is ReadFrame with decoding options (the VXLAN and WireGuard ports).
 func ReadFrameOptions(path string, frame uint32, opts Options) (Record, Packet, error) {
 	var rec Record
 	var p Packet
@@ -52,7 +52,7 @@ func ReadFrameOptions(path string, frame uint32, opts Options) (Record, Packet, 
 			return Record{}, p, fmt.Errorf("read %s: frame %d not found", path, frame)
 		}
 		rec.Data = append([]byte(nil), rec.Data...)
-		DecodeFast(rec.LinkType, rec.Data, rec.OrigLen, opts.VXLANPort, &p)
+		decodeFast(rec.LinkType, rec.Data, rec.OrigLen, opts.VXLANPort, opts.WireGuardPort, &p)
 		if rec.FracOver {
 			p.Errs |= ErrTimestamp
 		}

@@ -11,6 +11,12 @@ package decode
 // index into Tables.ARP or Tables.ICMPErr; for IP fragments, the IP identification (so that later
 // fragments, which carry no ports, can be joined to the first). Sport and Dport hold TCP/UDP ports, or
 // the ICMP type and code.
+//
+// WireGuard (UDP to or from the WireGuard port, see WireGuard): the fields describe the UDP
+// datagram as for any other (PayloadLen is the message length), and Ctx's HdrCtx holds the message
+// type, the receiver index and the counter's high 32 bits. Seq holds a transport message's counter's
+// low 32 bits (HdrCtx.WGCounter joins them), or the sender index of a handshake initiation or
+// response; a first fragment's Seq is its IP identification, as for every fragment.
 type Observation struct {
 	Ts       int64  // capture time in ns since the Unix epoch, as recorded (no clock correction)
 	Frame    uint32 // 1-based frame number in its file

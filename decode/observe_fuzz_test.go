@@ -1,12 +1,16 @@
 package decode
 
-import "testing"
+import (
+	"maps"
+	"slices"
+	"testing"
+)
 
 // FuzzObserve runs the whole per-frame path — decode, Observation, side tables, traffic accounting —
 // on arbitrary frames of every link type: no panic, and the Observation points only at table entries
 // that exist.
 func FuzzObserve(f *testing.F) {
-	for _, fr := range fxFrames(f) {
+	for _, fr := range append(slices.Collect(maps.Values(fxFrames(f))), wgSeeds(f)...) {
 		f.Add(uint16(fr.link), fr.data)
 	}
 	f.Fuzz(func(t *testing.T, link uint16, data []byte) {
@@ -32,6 +36,12 @@ func FuzzObserve(f *testing.F) {
 		}
 		if c := tb.Ctx(o.Ctx); c.Encap != p.Encap || (o.Ctx != 0 && c.VNI != p.VNI) {
 			t.Fatalf("header context %d (%+v) is not the frame's", o.Ctx, c)
+		}
+		if c := tb.Ctx(o.Ctx); o.Ctx != ctxOverflow && (c.WGType != p.WG.Type || c.WGReceiver != p.WG.Receiver) {
+			t.Fatalf("header context %d (%+v) does not hold the frame's WireGuard message %+v", o.Ctx, c, p.WG)
+		}
+		if c := tb.Ctx(o.Ctx); p.HasWG && p.WG.Type == WGTransport && o.Flags&FlagFragment == 0 && c.WGCounter(o.Seq) != p.WG.Counter {
+			t.Fatalf("counter %d from the Observation, want %d", c.WGCounter(o.Seq), p.WG.Counter)
 		}
 		_ = o.Exact(p.Loose)
 		_ = o.PayloadLen()

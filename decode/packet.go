@@ -73,10 +73,14 @@ const (
 	// (its fraction field said a second or more, it went back more than a second on its interface, or
 	// it lies a day or more from the rest of the capture read so far).
 	ErrTimestamp
+	// ErrBadWireGuard: UDP to the WireGuard port whose message has an unknown type, non-zero reserved
+	// bytes, or a length its type cannot have (see WireGuard).
+	ErrBadWireGuard
 )
 
 var errNames = [...]string{"truncated", "snapped", "bad-length", "bad-version", "unknown-link", "not-ip",
-	"bad-ip-checksum", "bad-l4-checksum", "bad-outer-udp-checksum", "bad-vxlan", "bad-option", "bad-timestamp"}
+	"bad-ip-checksum", "bad-l4-checksum", "bad-outer-udp-checksum", "bad-vxlan", "bad-option", "bad-timestamp",
+	"bad-wireguard"}
 
 // Strings lists the names of the set problems, in bit order.
 func (e Err) Strings() []string {
@@ -195,6 +199,49 @@ func (i *ICMP) IsError(v6 bool) bool {
 	return false
 }
 
+// WireGuard message types.
+const (
+	WGInitiation = 1 // handshake initiation
+	WGResponse   = 2 // handshake response
+	WGCookie     = 3 // cookie reply
+	WGTransport  = 4 // transport data (a keepalive when it carries no inner packet)
+)
+
+// WireGuard holds the clear-text header of one WireGuard message. calipath holds no keys: the inner
+// packet of a transport message is ciphertext, and only its padded length is known.
+//
+// A UDP datagram to or from the WireGuard port (Options.WireGuardPort, 51820 by default) is decoded as
+// one. A datagram to the port is flagged
+//   - ErrTruncated when the capture ends inside the message's header (8 bytes for an initiation or a
+//     cookie reply, 12 for a response, 16 for a transport message);
+//   - ErrBadWireGuard when its message has an unknown type, non-zero reserved bytes, or a length its
+//     type cannot have (initiation 148, response 92, cookie reply 64, transport 32 plus a multiple of
+//     16).
+//
+// One that only comes from the port is left as plain UDP then: an ephemeral source port may be the
+// WireGuard port by chance. A first fragment is decoded from the bytes it holds, with the length its
+// UDP header declares; later fragments carry no UDP header and are not decoded.
+type WireGuard struct {
+	Type     uint8  // WGInitiation … WGTransport
+	Sender   uint32 // sender index (initiation and response), as on the wire (little-endian)
+	Receiver uint32 // receiver index (response, cookie reply, transport)
+	Counter  uint64 // transport: the session's per-message counter
+	Len      int    // message length in bytes (UDP payload; for a first fragment, as the UDP header declares)
+}
+
+// PaddedLen returns the length of a transport message's encrypted inner packet, padded to 16 bytes:
+// the message length less the 16-byte header and the 16-byte authentication tag (0 for a keepalive,
+// and for other message types).
+func (w *WireGuard) PaddedLen() int {
+	if w.Type != WGTransport || w.Len < wgTransportMin {
+		return 0
+	}
+	return w.Len - wgTransportMin
+}
+
+// Keepalive reports whether w is a transport message without an inner packet.
+func (w *WireGuard) Keepalive() bool { return w.Type == WGTransport && w.Len == wgTransportMin }
+
 // Packet is everything calipath decodes from one frame. A Decoder fills one Packet again and again;
 // nothing in it points into the frame's bytes except Payload.
 type Packet struct {
@@ -242,6 +289,10 @@ type Packet struct {
 	// Payload is the transport payload as captured (aliases the frame: valid until the next read).
 	Payload    []byte
 	PayloadLen int // transport payload length declared by the headers (≥ len(Payload))
+
+	// WireGuard message in the innermost UDP datagram (see WireGuard).
+	HasWG bool
+	WG    WireGuard
 
 	GSO      bool     // frame larger than its MTU or with IPv4 total length 0 (segmentation offload)
 	Checksum Checksum // overall verdict

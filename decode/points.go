@@ -19,7 +19,7 @@ type Role uint8
 const (
 	RoleUnknown  Role = iota
 	RolePodVeth       // cali*: the host end of a pod's veth
-	RoleTunnel        // tunl0, vxlan.calico
+	RoleTunnel        // tunl0, vxlan.calico, wireguard.cali
 	RoleUnderlay      // eth0, ens*, bond*, …: the node's own network
 	RoleAny           // tcpdump -i any without interface indexes (LINUX_SLL v1)
 )
@@ -81,7 +81,7 @@ type FileMeta struct {
 }
 
 // ifacePattern recognises interface names in file names and pcapng blocks.
-var ifacePattern = regexp.MustCompile(`^(cali[0-9a-f]{1,15}|tunl\d+|vxlan\.calico|vxlan-v6\.calico|` +
+var ifacePattern = regexp.MustCompile(`^(cali[0-9a-f]{1,15}|tunl\d+|vxlan\.calico|vxlan-v6\.calico|wireguard\.cali|wg-v6\.cali|` +
 	`eth\d+|ens\w+|enp\w+|eno\d+|enx\w+|em\d+|bond\d+(\.\d+)?|br-?\w*|wg[\w.-]*|cni\d+|flannel\.\d+|` +
 	`lo|any|veth\w+|team\d+|p\d+p\d+|ib\d+|vlan\d+|vxlan\w*|ipip\w*|eth\d+\.\d+)$`)
 
@@ -104,7 +104,8 @@ func RoleOfIface(name string) Role {
 	switch {
 	case strings.HasPrefix(name, "cali"):
 		return RolePodVeth
-	case strings.HasPrefix(name, "tunl"), name == "vxlan.calico", name == "vxlan-v6.calico":
+	case strings.HasPrefix(name, "tunl"), name == "vxlan.calico", name == "vxlan-v6.calico",
+		name == "wireguard.cali", name == "wg-v6.cali":
 		return RoleTunnel
 	case name == "any":
 		return RoleAny
@@ -129,8 +130,10 @@ func SplitFileName(path string) (node, iface string) {
 		}
 		stem = stem[:len(stem)-len(ext)]
 	}
-	if n, ok := strings.CutSuffix(stem, "-vxlan-v6.calico"); ok && n != "" {
-		return n, "vxlan-v6.calico"
+	for _, d := range []string{"vxlan-v6.calico", "wg-v6.cali"} { // names with a dash of their own
+		if n, ok := strings.CutSuffix(stem, "-"+d); ok && n != "" {
+			return n, d
+		}
 	}
 	parts := strings.Split(stem, "-")
 	for i := len(parts) - 1; i >= 1; i-- {
@@ -376,6 +379,8 @@ func inferRole(t *Traffic) (Role, string) {
 			what = "VXLAN (UDP 4789)"
 		}
 		return RoleUnderlay, fmt.Sprintf("%d of %d frames carry %s", t.IPIP+t.VXLAN, t.Frames, what)
+	case t.WireGuard > 0 && t.WireGuard*2 >= t.Plain:
+		return RoleUnderlay, fmt.Sprintf("%d of %d frames carry WireGuard messages", t.WireGuard, t.Frames)
 	case t.VTEPMAC > 0 && t.VTEPMAC*2 >= t.Plain:
 		return RoleTunnel, fmt.Sprintf("%d frames between Calico VTEP MACs (66:…)", t.VTEPMAC)
 	case t.NoLinkAddr > 0 && t.NoLinkAddr*2 >= t.Plain:

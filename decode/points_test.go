@@ -18,6 +18,8 @@ func TestSplitFileName(t *testing.T) {
 		{"ip-10-0-1-5.ec2.internal-cali1a2b3c4d5e6.pcap", "ip-10-0-1-5.ec2.internal", "cali1a2b3c4d5e6"},
 		{"worker-2-vxlan.calico.pcap", "worker-2", "vxlan.calico"},
 		{"worker-2-vxlan-v6.calico.pcap", "worker-2", "vxlan-v6.calico"},
+		{"node-a-wireguard.cali.pcap", "node-a", "wireguard.cali"},
+		{"worker-2-wg-v6.cali.pcapng", "worker-2", "wg-v6.cali"},
 		{"k8s-node-any.pcap.gz", "k8s-node", "any"},
 		{"node-b-ens5.cap", "node-b", "ens5"},
 		{"node-b-bond0.pcap", "node-b", "bond0"},
@@ -36,6 +38,7 @@ func TestRoleOfIface(t *testing.T) {
 	for name, want := range map[string]Role{
 		"calic440f455693": RolePodVeth, "tunl0": RoleTunnel, "vxlan.calico": RoleTunnel,
 		"vxlan-v6.calico": RoleTunnel, "eth0": RoleUnderlay, "ens5": RoleUnderlay, "enp0s3": RoleUnderlay,
+		"wireguard.cali": RoleTunnel, "wg-v6.cali": RoleTunnel,
 		"bond0": RoleUnderlay, "any": RoleAny, "lo": RoleUnknown, "docker0": RoleUnknown, "eth": RoleUnknown,
 	} {
 		if got := RoleOfIface(name); got != want {
@@ -181,6 +184,13 @@ func TestInferRole(t *testing.T) {
 	tr = trafficFor(t, LinkEthernet, plain)
 	if r, _ := inferRole(&tr); r != RoleUnknown {
 		t.Errorf("plain Ethernet IP: %v, want unknown", r)
+	}
+	// eth0 between WireGuard nodes: UDP 51820 carrying WireGuard messages, and some ARP.
+	wg := ethFrame([6]byte{2, 0, 0, 0, 0, 2}, [6]byte{2, 0, 0, 0, 0, 1}, 0x0800,
+		ipv4Frame(podA, podB, 64, 17, udpSeg(DefaultWireGuardPort, DefaultWireGuardPort, wgMsg(WGTransport, 7, 0, 1, 48))))
+	tr = trafficFor(t, LinkEthernet, wg, plain)
+	if r, why := inferRole(&tr); r != RoleUnderlay || !strings.Contains(why, "WireGuard") {
+		t.Errorf("WireGuard traffic: %v %q", r, why)
 	}
 	var empty Traffic
 	if r, why := inferRole(&empty); r != RoleUnknown || why != "no frames" {

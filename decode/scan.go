@@ -22,7 +22,7 @@ type FileInfo struct {
 	Interfaces  []Interface
 	Records     int   // frames read and decoded
 	Skipped     int   // records the reader skipped (corrupt framing, impossible lengths, …)
-	Damaged     int   // frames decoded with a problem (truncated headers, bad lengths, unknown link type)
+	Damaged     int   // frames decoded with a problem (truncated headers, bad lengths, unknown link type, bad WireGuard messages)
 	Bytes       int64 // bytes read from the file
 	Problems    []string
 	NProblems   int   // all problems, including those not kept in Problems
@@ -116,7 +116,7 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 			}
 		}
 		d.Decode(&rec, &p, &o)
-		if p.Errs&(ErrTruncated|ErrBadLength|ErrBadVersion|ErrUnknownLink) != 0 {
+		if p.Errs&(ErrTruncated|ErrBadLength|ErrBadVersion|ErrUnknownLink|ErrBadWireGuard) != 0 {
 			fi.Damaged++
 			if p.Errs&ErrUnknownLink != 0 {
 				if fi.unknownLink == nil {

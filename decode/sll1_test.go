@@ -33,8 +33,11 @@ func TestSLL1Stages(t *testing.T) {
 		sll1Frame(0, 1, podMAC, 0x0800, inner64),                                                   // cali, from the pod
 		sll1Frame(4, 768, nil, 0x0800, inner63),                                                    // tunl0
 		sll1Frame(4, 1, []byte{2, 0, 0, 0, 0, 1}, 0x0800, ipv4Frame(nodeA, nodeB, 63, 4, inner63)), // eth0
+		// eth0 between WireGuard nodes: UDP 51820, not encapsulated, yet the underlay's.
+		sll1Frame(4, 1, []byte{2, 0, 0, 0, 0, 1}, 0x0800, ipv4Frame(nodeA, nodeB, 64, 17,
+			udpSeg(DefaultWireGuardPort, DefaultWireGuardPort, wgMsg(WGTransport, 7, 0, 1, 48)))),
 	}
-	want := []int32{IfAnyPod, IfAnyPod, IfAnyPod, IfAnyTunnel, IfAnyUnderlay}
+	want := []int32{IfAnyPod, IfAnyPod, IfAnyPod, IfAnyTunnel, IfAnyUnderlay, IfAnyUnderlay}
 	tb := NewTables()
 	d := NewDecoder(Options{}, tb, 0)
 	var p Packet

@@ -69,7 +69,16 @@ import (
 //     checksum is a placeholder or an offload artefact, or the frame is GSO; CsumUnverifiable as well
 //     when there is no transport checksum at all and the innermost header is not IPv4 (nothing was
 //     verified); CsumOK otherwise. Frames that are not IP get CsumNone.
+//
+// WireGuard (on the default port; Decoder takes Options.WireGuardPort) is decoded by the code the
+// fast path shares: it reads a few fixed-offset fields of the UDP payload that gopacket has no layer
+// for, and the tshark differential test checks it.
 func DecodeSlow(linkType LinkType, data []byte, origLen int, vxlanPort uint16, p *Packet) {
+	decodeSlow(linkType, data, origLen, vxlanPort, DefaultWireGuardPort, p)
+}
+
+// decodeSlow is DecodeSlow with the WireGuard port.
+func decodeSlow(linkType LinkType, data []byte, origLen int, vxlanPort, wgPort uint16, p *Packet) {
 	p.Reset()
 	p.LinkType = linkType
 	p.CapLen = len(data)
@@ -86,6 +95,7 @@ func DecodeSlow(linkType LinkType, data []byte, origLen int, vxlanPort uint16, p
 	s.link(linkType, data)
 	*s = slowState{} // drop every reference into data before pooling
 	slowPool.Put(s)
+	decodeWireGuard(p, wgPort)
 }
 
 // slowPool recycles the gopacket layers DecodeSlow decodes into (they escape to the heap through

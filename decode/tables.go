@@ -6,7 +6,10 @@ import (
 )
 
 // HdrCtx is the per-frame header context that is shared by many frames and so is interned:
-// the encapsulation and outer header, and the innermost header's DSCP/ECN.
+// the encapsulation and outer header, the innermost header's DSCP/ECN, and a WireGuard message's
+// type, receiver index and counter's high 32 bits (an Observation's Seq holds the low 32: see
+// Observation). A WireGuard session keeps its receiver index and, for its first 2³² messages, a zero
+// high counter: its messages share one context.
 type HdrCtx struct {
 	Encap    Encap
 	OuterV   uint8 // outer IP version (4 or 6)
@@ -17,7 +20,14 @@ type HdrCtx struct {
 	OuterDF  bool
 	VNI      uint32
 	InnerTOS uint8
+
+	WGType      uint8  // WireGuard message type (WGInitiation … WGTransport); 0: not WireGuard
+	WGReceiver  uint32 // WireGuard receiver index (response, cookie reply, transport)
+	WGCounterHi uint32 // high 32 bits of a WireGuard transport message's counter
 }
+
+// WGCounter returns the full counter of a WireGuard transport message whose Observation has Seq seq.
+func (c *HdrCtx) WGCounter(seq uint32) uint64 { return uint64(c.WGCounterHi)<<32 | uint64(seq) }
 
 // OuterSrcAddr returns the outer source address (invalid when there is no encapsulation).
 func (c *HdrCtx) OuterSrcAddr() netip.Addr { return verAddr(c.OuterV, &c.OuterSrc) }

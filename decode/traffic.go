@@ -22,6 +22,7 @@ type Traffic struct {
 	IPIP       int // frames with an IP-in-IP outer header
 	VXLAN      int // frames with a VXLAN outer header
 	Plain      int // IP frames without encapsulation
+	WireGuard  int // frames carrying a WireGuard message (UDP 51820; among Plain)
 
 	// PodSrcs are source addresses of IPv4 frames sent to ee:ee:ee:ee:ee:ee (a pod sending to its host);
 	// PodDsts destination addresses of frames from ee:ee:ee:ee:ee:ee (the host delivering to its pod).
@@ -143,6 +144,9 @@ func (t *Traffic) add(frame uint32, ts int64, odd bool, p *Packet, fp uint64) (b
 		t.VXLAN++
 	default:
 		t.Plain++
+		if p.HasWG {
+			t.WireGuard++
+		}
 		if !haveMAC && !p.HasEth && (!p.HasSLL || p.SLLAlen == 0) {
 			t.NoLinkAddr++
 		}
@@ -338,6 +342,7 @@ func (t *Traffic) Merge(u *Traffic) {
 	t.VTEPMAC += u.VTEPMAC
 	t.IPIP += u.IPIP
 	t.VXLAN += u.VXLAN
+	t.WireGuard += u.WireGuard
 	t.Plain += u.Plain
 	for i := 0; i < u.NPodSrc; i++ {
 		addAddr(&t.PodSrcs, &t.NPodSrc, u.PodSrcs[i])

@@ -24,6 +24,7 @@ type inputFlags struct {
 	links     kvFlag
 	nodeIPs   kvFlag
 	vxlanPort uint16
+	wgPort    uint16
 	maxBytes  sizeFlag
 	maxFrames countFlag
 }
@@ -37,6 +38,7 @@ func (f *inputFlags) register(fs *pflag.FlagSet) {
 	f.nodeIPs.typ = "NODE=IP"
 	fs.Var(&f.nodeIPs, "node-ip", "give a node's IP (repeatable)")
 	fs.Uint16Var(&f.vxlanPort, "vxlan-port", decode.DefaultVXLANPort, "UDP `PORT` that carries VXLAN")
+	fs.Uint16Var(&f.wgPort, "wireguard-port", decode.DefaultWireGuardPort, "UDP `PORT` that carries WireGuard")
 	f.maxBytes = decode.DefaultMaxBytes
 	fs.Var(&f.maxBytes, "max-bytes", "stop reading an input after this many bytes, decompressed (suffixes K, M, G, T: powers of 1024)")
 	f.maxFrames = decode.DefaultMaxFrames
@@ -45,7 +47,7 @@ func (f *inputFlags) register(fs *pflag.FlagSet) {
 
 // decodeOptions returns the decoding options the flags ask for.
 func (f *inputFlags) decodeOptions() decode.Options {
-	return decode.Options{VXLANPort: f.vxlanPort, Limits: decode.Limits{MaxBytes: int64(f.maxBytes), MaxFrames: int64(f.maxFrames)}}
+	return decode.Options{VXLANPort: f.vxlanPort, WireGuardPort: f.wgPort, Limits: decode.Limits{MaxBytes: int64(f.maxBytes), MaxFrames: int64(f.maxFrames)}}
 }
 
 // sizeFlag is a byte count with an optional binary suffix: 64G, 512M, 1T, 4096.

@@ -119,6 +119,7 @@ type Frame struct {
 	VNI      *uint32    `json:"vni,omitempty"`
 	Inner    *InnerJSON `json:"inner,omitempty"`
 	ARP      *ARPJSON   `json:"arp,omitempty"`
+	WG       *WGJSON    `json:"wireguard,omitempty"`
 	GSO      bool       `json:"gso,omitempty"`
 	Checksum string     `json:"checksum"`
 	Errors   []string   `json:"errors"`
@@ -194,6 +195,42 @@ type QuoteJSON struct {
 	InnerDst string `json:"inner_dst,omitempty"`
 }
 
+// WGJSON is the clear-text header of a WireGuard message (indexes in hex, as WireGuard's tools show
+// them). Counter, PaddedLen and Keepalive are for transport messages only.
+type WGJSON struct {
+	Type      uint8   `json:"type"`
+	Name      string  `json:"name"` // initiation, response, cookie-reply, transport
+	Sender    string  `json:"sender,omitempty"`
+	Receiver  string  `json:"receiver,omitempty"`
+	Counter   *uint64 `json:"counter,omitempty"`
+	Len       int     `json:"len"`                  // message length
+	PaddedLen *int    `json:"padded_len,omitempty"` // the encrypted inner packet's length, padded to 16
+	Keepalive bool    `json:"keepalive,omitempty"`
+}
+
+var wgNames = [...]string{decode.WGInitiation: "initiation", decode.WGResponse: "response",
+	decode.WGCookie: "cookie-reply", decode.WGTransport: "transport"}
+
+func wgDoc(w *decode.WireGuard) *WGJSON {
+	j := &WGJSON{Type: w.Type, Len: w.Len}
+	if int(w.Type) < len(wgNames) {
+		j.Name = wgNames[w.Type]
+	}
+	idx := func(i uint32) string { return fmt.Sprintf("0x%08x", i) }
+	switch w.Type {
+	case decode.WGInitiation:
+		j.Sender = idx(w.Sender)
+	case decode.WGResponse:
+		j.Sender, j.Receiver = idx(w.Sender), idx(w.Receiver)
+	case decode.WGCookie:
+		j.Receiver = idx(w.Receiver)
+	case decode.WGTransport:
+		c, n := w.Counter, w.PaddedLen()
+		j.Receiver, j.Counter, j.PaddedLen, j.Keepalive = idx(w.Receiver), &c, &n, w.Keepalive()
+	}
+	return j
+}
+
 // ARPJSON is an ARP packet.
 type ARPJSON struct {
 	Op  uint16 `json:"op"`
@@ -255,6 +292,9 @@ func frameDoc(path, point string, rec *decode.Record, p *decode.Packet) *Frame {
 			}
 		}
 		f.Inner = ij
+	}
+	if p.HasWG {
+		f.WG = wgDoc(&p.WG)
 	}
 	if p.HasARP {
 		a := &p.ARP
@@ -347,6 +387,22 @@ func frameText(f *Frame) string {
 		}
 		if in.DSCP != 0 || in.ECN != 0 {
 			fmt.Fprintf(&b, " dscp %d ecn %d", in.DSCP, in.ECN)
+		}
+		if w := f.WG; w != nil {
+			name := w.Name
+			if w.Keepalive {
+				name = "keepalive"
+			}
+			fmt.Fprintf(&b, " | wireguard %s", name)
+			if w.Sender != "" {
+				fmt.Fprintf(&b, " sender %s", w.Sender)
+			}
+			if w.Receiver != "" {
+				fmt.Fprintf(&b, " receiver %s", w.Receiver)
+			}
+			if w.Counter != nil {
+				fmt.Fprintf(&b, " counter %d padded %d", *w.Counter, *w.PaddedLen)
+			}
 		}
 	case f.ARP != nil:
 		a := f.ARP

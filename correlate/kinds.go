@@ -1,0 +1,175 @@
+package correlate
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Severities of anomalies, most severe first.
+const (
+	sevError   = "error"
+	sevWarning = "warning"
+	sevInfo    = "info"
+)
+
+// Places an anomaly kind is said at (Anomaly.Where): a capture point, a segment between two points, or a
+// node.
+const (
+	atPoint   = "point"
+	atSegment = "segment"
+	atNode    = "node"
+)
+
+// kindRow is one anomaly kind: everything calipath says about it and how it is found.
+type kindRow struct {
+	kind     string
+	severity string // its severity; a detector departs from it only where docs/anomalies.md says so
+	place    string // atPoint, atSegment or atNode
+	text     string // the explanation, with %s for the place
+	next     string // the next thing to check
+	// detect lists the kind's anomalies from what the earlier stages settled (findings); k is this row.
+	detect func(f *findings, k *kindRow) []Anomaly
+}
+
+// anomalyKinds is the vocabulary: one row per kind, in the order docs/anomalies.md lists them (which
+// TestAnomalyDocs checks). Adding a kind is adding a row, its detector, and its line in the doc.
+var anomalyKinds = []kindRow{
+	{"encap-drop", sevError, atSegment,
+		"Packets vanished inside the sending node between %s: after the pod's veth and before the underlay, where routing and IP-in-IP/VXLAN encapsulation happen. Likely causes: iptables/Felix policy, a missing route to the remote block, MTU (DF packets larger than the tunnel), rp_filter.",
+		"Check `ip route get <dst>` and the Felix/iptables counters on the node.", detectLosses},
+	{"underlay-drop", sevError, atSegment,
+		"Packets left %s and never arrived. The network between the nodes dropped them. For IP-in-IP this is often a cloud security group or firewall that blocks IP protocol 4; for VXLAN, UDP 4789.",
+		"Check the security groups, NACLs and firewalls between the nodes.", detectLosses},
+	{"decap-drop", sevError, atSegment,
+		"Packets reached the receiving node's underlay but not its tunnel device, between %s. The node dropped them while decapsulating: Felix drops IP-in-IP from unknown sources, or the tunnel is down, or rp_filter.",
+		"Check Felix's INPUT rules, that the sender's IP is a known Calico host, and `ip -s link show tunl0`.", detectLosses},
+	{"delivery-drop", sevError, atSegment,
+		"Packets came out of the tunnel but never reached the pod, between %s. Likely policy (Felix's to-workload chains), a missing host route to the pod, or conntrack state.",
+		"Check the NetworkPolicy for the destination pod and `ip route get <pod IP>` on the node.", detectLosses},
+	{"host-drop", sevError, atSegment,
+		"Packets vanished inside a node between %s. The kernel's routing or filtering dropped them.",
+		"Check iptables counters, routes and rp_filter on that node.", detectLosses},
+	{"loss", sevWarning, atSegment,
+		"Some packets were lost between %s (scattered, not all). Congestion, a lossy link or rate limiting.",
+		"Compare with interface drop counters on both ends.", detectLosses},
+	{"pmtu-blackhole", sevError, atSegment,
+		"Large DF packets were lost between %s while smaller ones passed, and no ICMP fragmentation-needed reached the sending pod: a path-MTU black hole.",
+		"Lower the pod/tunnel MTU (Calico's MTU setting) or let ICMP type 3 code 4 through the network.", detectLosses},
+	{"icmp-frag-needed", sevWarning, atPoint,
+		"ICMP fragmentation-needed was sent from %s: a link on the path has a smaller MTU than the packets, and the sender should lower its path MTU.",
+		"If this repeats, configure Calico's MTU to fit the underlay (minus 20 bytes for IP-in-IP, 50 for VXLAN).", detectICMP},
+	{"icmp-unreachable", sevWarning, atPoint,
+		"ICMP destination-unreachable was seen at %s. A router or host had no route, or a port or protocol was closed or administratively prohibited; the code tells which.",
+		"Check the routes on the path and the target port.", detectICMP},
+	{"ttl-expired", sevWarning, atPoint,
+		"ICMP time-exceeded was seen at %s: packets ran out of TTL, usually a routing loop.",
+		"Check the routes on the path (traceroute from the pod).", detectICMP},
+	{"proxy-arp-missing", sevError, atPoint,
+		"The pod at %s asked who has 169.254.1.1 and the host never answered: Calico's proxy ARP did not work. The kernel answers only when proxy_arp and forwarding are on for the cali device and the host has a route back (usually its default route).",
+		"Check `sysctl net.ipv4.conf.<cali>.proxy_arp` and `ip route` on the node.", detectARP},
+	{"arp-unanswered", sevWarning, atPoint,
+		"ARP requests at %s got no reply. The asked-for address has no owner on that link, or replies are filtered.",
+		"Check the neighbour table (`ip neigh`) and whether the target exists.", detectARP},
+	{"arp-unexpected-mac", sevError, atPoint,
+		"169.254.1.1 was answered at %s by a MAC other than ee:ee:ee:ee:ee:ee. Something other than the Calico host end answers for the gateway (a second CNI, a stale veth, a spoofer).",
+		"Check the MAC of the cali device and what else is attached to the pod's network.", detectARP},
+	{"nat", sevInfo, atSegment,
+		"Addresses were rewritten between %s. This is expected for Services (kube-proxy DNAT) and natOutgoing (SNAT); listed so the journeys can be read with it in mind.",
+		"", detectNAT},
+	{"clock-skew", sevInfo, atNode,
+		"%s's clock differs from the reference node's. calipath corrected the timestamps; latencies across nodes carry the bound shown.",
+		"Run NTP/chrony on the nodes for tighter numbers.", detectClockSkew},
+	{"clock-inconsistent", sevWarning, atSegment,
+		"After clock correction some packets still arrived before they left between %s. The offset estimate is off (asymmetric delays, drift, or a wrong --offset).",
+		"Give --offset, or capture longer in both directions.", detectClockInconsistent},
+	{"retransmission", sevInfo, atPoint,
+		"TCP resent data that it had sent before (seen at %s): packets or their ACKs were lost or delayed.",
+		"See the loss anomalies on the same flows.", detectRetransmissions},
+	{"checksum-bad", sevError, atPoint,
+		"Frames with a wrong checksum were received at %s (offload placeholders and outer checksums computed over them are not counted). Suspect a NIC or driver bug, or the VXLAN outer UDP checksum bug (calico#3145).",
+		"Check `ethtool -K <dev> tx off` on the sender.", detectFrames},
+	{"wrong-outer-address", sevError, atPoint,
+		"Encapsulated packets at %s have an outer source or destination that is not a node IP. Calico picked the wrong node address (IP autodetection; calico#2042) or a route points at the wrong next hop.",
+		"Check the Node resource's IPv4Address and IP_AUTODETECTION_METHOD.", detectFrames},
+	{"capture-gap", sevInfo, atPoint,
+		"The capture at %s does not cover the time span of the others, so packets there can only be 'not captured'.",
+		"Start and stop all captures together.", detectCaptureGaps},
+	{"pod-veth-shared", sevWarning, atPoint,
+		"A pod-veth point must be one pod's cali interface; %s is a capture of several (a bridge, merged captures, or one file for many calis), so packets cannot be followed through it, and a flow whose path is this point alone is never counted as delivered.",
+		"Capture each pod's cali interface into its own file.", detectSharedVeths},
+	{"point-unnamed", sevWarning, atPoint,
+		"Packets seen at %s are not placed with the other nodes' points: a capture point needs its node and interface.",
+		"Name the file <node>-<iface>.pcap, or give --point NODE:IFACE=FILE.", detectUnnamedPoints},
+	{"window-too-small", sevWarning, atSegment,
+		"--window is shorter than the hops in these captures (%s and the other segments counted): packets were seen again past the window and each was followed as two journeys. calipath joined them again, so they are not counted as lost, but matching with a window shorter than the hops is fragile.",
+		"Re-run with a larger --window.", detectWindowTooSmall},
+	{"ambiguous-packets", sevWarning, atPoint,
+		"They were counted by position in order: at %s and every point after it, the k-th such packet seen was taken as the k-th sent. Sent, delivered and lost are counted from the number seen at each point (a duplicated capture among them counts as one more packet); which packet was lost, and the per-packet latencies, pair the packets by their order (exact when none was lost or overtaken between points).",
+		"To follow each packet, capture traffic whose packets differ (IP ids, sequence numbers or payload), or read these flows' counts per point.",
+		detectAmbiguous},
+	{"path-incomplete", sevWarning, atPoint,
+		"%s is an open end of the captured path: calipath judges packets only between the points captured.",
+		"Capture on the other node too (its eth0, tunnel device and the pod's cali interface, or -i any).",
+		detectPathIncomplete},
+	{"offset-contradicted", sevWarning, atNode,
+		"calipath corrected %s's clock with its own estimate instead (see the clock offsets), so journeys across it are followed as the traffic shows.",
+		"Drop --offset for this node (calipath estimates it), or check its sign and unit: it is the node's clock minus the reference node's.",
+		detectContradictedOffsets},
+}
+
+// kindIndex finds a kind's row in anomalyKinds.
+var kindIndex = func() map[string]int {
+	m := make(map[string]int, len(anomalyKinds))
+	for i, k := range anomalyKinds {
+		m[k.kind] = i
+	}
+	return m
+}()
+
+// isKind reports whether kind is an anomaly kind.
+func isKind(kind string) bool {
+	_, ok := kindIndex[kind]
+	return ok
+}
+
+var severityRank = map[string]int{sevError: 0, sevWarning: 1, sevInfo: 2}
+
+// AnomalyKinds lists every anomaly kind calipath can report, sorted.
+func AnomalyKinds() []string {
+	out := make([]string, len(anomalyKinds))
+	for i, k := range anomalyKinds {
+		out[i] = k.kind
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Severities lists the severities, most severe first.
+func Severities() []string { return []string{sevError, sevWarning, sevInfo} }
+
+// anomaly builds an anomaly of kind k at where, with severity sev: the flows it concerns (by index into
+// ids; negative ones are left out), its count and evidence, and detail said before the kind's text.
+func (k *kindRow) anomaly(sev string, where Where, flows map[int32]bool, ids []string, count int, ev []Evidence,
+	detail string) Anomaly {
+	an := Anomaly{Kind: k.kind, Severity: sev, Where: where, Flows: []string{}, Count: count,
+		Evidence: append([]Evidence{}, ev...)}
+	for f := range flows {
+		if f >= 0 {
+			an.Flows = append(an.Flows, ids[f])
+		}
+	}
+	sort.Slice(an.Flows, func(i, j int) bool { return flowNum(an.Flows[i]) < flowNum(an.Flows[j]) })
+	place := where.Point
+	switch {
+	case where.From != "":
+		place = where.From + " → " + where.To
+	case where.Node != "":
+		place = where.Node
+	}
+	an.Message = fmt.Sprintf(k.text, place)
+	an.Next = k.next
+	if detail != "" {
+		an.Message = detail + " " + an.Message
+	}
+	return an
+}

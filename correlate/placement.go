@@ -1,0 +1,459 @@
+package correlate
+
+import (
+	"sort"
+
+	"github.com/calipath/calipath/decode"
+)
+
+// startPlacement makes placement's tables: the segments, the offload events by journey, the
+// journeys a node refused, and each journey's status, last point and next point.
+func (a *analysis) startPlacement() {
+	a.segs = map[[2]int]*segAcc{}
+	if n := len(a.w.c.Points); n <= 256 {
+		a.segDense = make([]*segAcc, n*n)
+	}
+	a.offloadAt, a.offloadNew, a.merged = map[int32]uint32{}, map[int32]bool{}, map[int32]bool{}
+	for _, ev := range a.m.gso {
+		if prev, ok := a.offloadAt[ev.parent]; !ok || a.ts(ev.at) < a.ts(prev) {
+			a.offloadAt[ev.parent] = ev.at
+		}
+		a.offloadNew[ev.child] = true
+		if ev.merge {
+			a.merged[ev.parent] = true
+		}
+	}
+	a.retransJ = map[int32]bool{}
+	a.refusedBy = a.refused()
+	a.jStatus = make([]statusCode, a.nJ)
+	a.jLast = make([]int32, a.nJ)
+	a.jNext = make([]int32, a.nJ)
+}
+
+// placing is the journey being placed on its flow direction's path. One is reused for every journey,
+// so placing a journey allocates nothing.
+type placing struct {
+	j       int
+	fi      int32
+	fl      *flowAcc
+	pi      *pathInfo
+	h       []uint32
+	o0      *decode.Observation // the first sighting
+	reached []int               // per path point: the hop it was first seen at there, -1
+	when    []int64             // per path point: the corrected time then
+	first   int                 // the first path point reached (len(points) when none)
+	reach   int                 // the last path point reached (-1 when none)
+	piece   bool                // a piece of a split or a merge: not a new send
+	parent  bool                // it went on as other journeys (split or merged) from offloadAt
+}
+
+// placeJourney places journey j: its status, and its counts on its path's segments and on its flow.
+func (a *analysis) placeJourney(j int, p *placing) {
+	fi := a.jFlow[j]
+	fl := a.flows[fi]
+	d := a.jDir[j]
+	p.j, p.fi, p.fl, p.pi, p.h = j, fi, fl, fl.path[d], a.hops(j)
+	p.o0, _ = a.obs(p.h[0])
+	a.tcpStep(fl, d, int32(j), p.o0)
+	if p.o0.Flags&decode.FlagICMPError != 0 {
+		// An ICMP error is about a flow, not part of it: listed in Result.ICMP and shown with the
+		// flow, but judged by whether it reached its own destination's node, and not counted.
+		a.jStatus[j] = a.icmpStatus(p.h, int32(j))
+		return
+	}
+	a.reachPath(p)
+	fl.bytes += int64(p.o0.Len)
+	p.piece = a.offloadNew[int32(j)]
+	if !p.piece {
+		fl.nSent++
+	}
+	status := a.placeStatus(p)
+	if p.first == 0 && status != stUnplaced && len(p.pi.points) > 1 {
+		a.enteredUncaptured(int32(j), p.pi.points[0], p.h[p.reached[0]])
+	}
+	a.jStatus[j] = status
+	a.countSegments(p)
+	a.countFlow(p, status)
+}
+
+// reachPath finds where along its path journey p was seen, and tallies its packets and bytes per point
+// on its flow.
+func (a *analysis) reachPath(p *placing) {
+	pi, fl := p.pi, p.fl
+	p.reached, p.when = p.reached[:0], p.when[:0]
+	for range pi.points {
+		p.reached = append(p.reached, -1)
+		p.when = append(p.when, 0)
+	}
+	p.first, p.reach = len(pi.points), -1
+	base := int(a.jStart[p.j])
+	for hi := range p.h {
+		pt := int(a.hopPt[base+hi])
+		if i := pi.index(pt); i >= 0 && p.reached[i] < 0 {
+			p.reached[i] = hi
+			p.when[i] = a.hopTs.at(int32(p.j), base+hi)
+			p.first = min(p.first, i)
+			p.reach = max(p.reach, i)
+		}
+		k := 0
+		for k < len(fl.perPoint) && fl.perPoint[k].point != pt {
+			k++
+		}
+		if k == len(fl.perPoint) {
+			fl.perPoint = append(fl.perPoint, pointTally{point: pt})
+		}
+		fl.perPoint[k].packets++
+		fl.perPoint[k].bytes += int64(p.o0.Len) // the IP packet's length, the same at every point
+	}
+}
+
+// placeStatus decides journey p's status from how far along its path it was seen, and sets its last
+// and next points.
+func (a *analysis) placeStatus(p *placing) statusCode {
+	j, pi := p.j, p.pi
+	offloaded := false
+	at, parent := a.offloadAt[int32(j)]
+	p.parent = parent
+	if parent {
+		// Segmentation offload: the bytes went on as other journeys from this point.
+		if i := pi.index(a.point(at)); i >= 0 && i > p.reach && p.reached[i] < 0 {
+			p.reached[i], p.when[i] = len(p.h)-1, a.ts(at)
+			p.first, p.reach = min(p.first, i), i
+			offloaded = true
+		}
+	}
+	reach := p.reach
+	switch {
+	case reach < 0:
+		return stUnplaced
+	case len(pi.points) == 1:
+		// The path is one point (one capture, or one carrying both ends): where the packet went was
+		// not captured, so it is never "delivered" for having been seen there.
+		a.jLast[j] = int32(pi.points[0])
+		return stNotCaptured
+	case offloaded && reach < len(pi.points)-1:
+		a.jLast[j] = int32(pi.points[reach])
+		if a.merged[int32(j)] {
+			return stMerged
+		}
+		return stSplit
+	case reach < len(pi.points)-1:
+		nx := pi.points[reach+1]
+		a.jLast[j], a.jNext[j] = int32(pi.points[reach]), int32(nx)
+		n, refused := a.refusedBy[int32(j)]
+		switch {
+		case a.lateUnjoined[int32(j)]:
+			// Seen again past a too small --window but not joined: where it went is unknown
+			// (window-too-small says so), never a confident loss.
+			return stNotCaptured
+		case a.covered(nx, p.when[reach]):
+			return stLost
+		case refused && n == a.w.pointNode[pi.points[reach]]:
+			// The node it was last seen on refused it and said so with an ICMP error: lost there,
+			// however close to the end of the captures.
+			return stLost
+		default:
+			return stNotCaptured
+		}
+	case a.leftCaptures(int32(j), pi.points[reach], p.h[p.reached[reach]]):
+		a.jLast[j] = int32(pi.points[reach])
+		return stLeftCaptures
+	}
+	return stDelivered
+}
+
+// countSegments counts journey p on each segment of its path it crossed. Counts are in packets as
+// their source sent them: a journey that was split into pieces (or merged by GRO), and the pieces, are
+// counted on segments together once their outcome is settled (familyCounts). Latency is sampled per
+// frame on the wire.
+func (a *analysis) countSegments(p *placing) {
+	pi := p.pi
+	family := p.piece || p.parent
+	for i := max(p.first, 0); i < p.reach; i++ {
+		if p.reached[i] < 0 {
+			continue
+		}
+		s := a.seg(pi.points[i], pi.points[i+1], pi)
+		if !family {
+			s.packets++
+		}
+		if p.reached[i+1] < 0 {
+			if !family {
+				s.notCaptured++
+			}
+			continue
+		}
+		if !family {
+			s.delivered++
+		}
+		lat := p.when[i+1] - p.when[i]
+		if lat < -(negTolerance + a.bound(pi.points[i]) + a.bound(pi.points[i+1])) {
+			s.negative++ // beyond what the clocks' uncertainty explains
+		}
+		s.lat.add(lat)
+		s.passMaxLen = max(s.passMaxLen, int(p.o0.Len))
+	}
+}
+
+// countFlow counts journey p's outcome on its flow, and a loss on the segment it ended at. The flow
+// counts what its source sent, so pieces of a split (and GRO merges) are settled with the journey they
+// came from (settleOffload).
+func (a *analysis) countFlow(p *placing, status statusCode) {
+	fl, pi, piece, reach := p.fl, p.pi, p.piece, p.reach
+	switch status {
+	case stDelivered, stSplit, stMerged:
+		if !piece {
+			fl.delivered++
+			if reach > p.first {
+				fl.e2e.add(p.when[reach] - p.when[p.first])
+			}
+		}
+	case stLost, stNotCaptured:
+		if reach+1 >= len(pi.points) { // no segment to count it on (a one-point path)
+			if !piece {
+				fl.notCaptured++
+			}
+			break
+		}
+		s := a.seg(pi.points[reach], pi.points[reach+1], pi)
+		if status == stLost && !piece {
+			fl.lost++
+			fl.lostAt[[2]int{s.from, s.to}]++
+		}
+		if status == stNotCaptured && !piece {
+			fl.notCaptured++
+		}
+		if !(p.piece || p.parent) {
+			a.countEnd(s, status, int32(p.j), p.fi, p.o0, p.h[p.reached[reach]])
+		}
+	case stLeftCaptures: // no segment: it went on past the path's last point, beyond the captures
+		if !piece {
+			fl.notCaptured++
+		}
+	}
+}
+
+// countEnd counts packet j on the segment where it ended, lost or not captured: o0 is its first
+// frame (length, DF) and last its last frame before the segment (the evidence of a loss). A segment
+// keeps the evidence of each flow's first lostEvidence losses in journey order: the packets that
+// were split or merged on the way are counted after the others (familyCounts), so one of them may
+// take the place of a later packet's.
+func (a *analysis) countEnd(s *segAcc, status statusCode, j, fi int32, o0 *decode.Observation, last uint32) {
+	s.packets++
+	if status != stLost {
+		s.notCaptured++
+		return
+	}
+	s.lost++
+	s.flows[fi]++
+	if n, ok := a.refusedBy[j]; ok && n == a.w.pointNode[s.from] {
+		s.refused++
+	}
+	if o0.Flags&decode.FlagDF != 0 {
+		s.lostDF++
+	}
+	s.lostMaxLen = max(s.lostMaxLen, int(o0.Len))
+	at := len(s.evidence) // where this packet's evidence goes
+	if s.flows[fi] > lostEvidence {
+		at = -1
+		for i, e := range s.evidence { // the flow's latest kept loss, if later than j
+			if e.flow == fi && e.j > j && (at < 0 || e.j > s.evidence[at].j) {
+				at = i
+			}
+		}
+		if at < 0 {
+			return
+		}
+	}
+	ol, f := a.obs(last)
+	e := lossEv{fi, j, Evidence{File: a.w.c.Files[f].Path, Frame: ol.Frame}}
+	if at == len(s.evidence) {
+		s.evidence = append(s.evidence, e)
+	} else {
+		s.evidence[at] = e
+	}
+	// Keep them in journey order (only a packet counted late lands before others).
+	for i := len(s.evidence) - 1; i > 0 && s.evidence[i].j < s.evidence[i-1].j; i-- {
+		s.evidence[i], s.evidence[i-1] = s.evidence[i-1], s.evidence[i]
+	}
+}
+
+// familyCounts counts on the segments each packet that was split by segmentation offload or merged by
+// GRO, once per segment, as its source sent it: it entered a segment where it or one of the journeys
+// it continued as was seen at the segment's start; it ended where settleOffload placed it (lost or not
+// captured there, and is not counted on the segments after, even where other pieces of it went on),
+// and passed every other segment it entered where the next point saw it or its pieces (otherwise not
+// captured there). A lost packet's length, DF bit and evidence are those of the piece that was lost.
+func (a *analysis) familyCounts() {
+	if len(a.m.gso) == 0 {
+		return
+	}
+	fc := &familyScratch{children: map[int32][]int32{}, seen: map[int32]bool{}}
+	var roots []int32
+	for _, ev := range a.m.gso {
+		if len(fc.children[ev.parent]) == 0 && !a.offloadNew[ev.parent] {
+			roots = append(roots, ev.parent)
+		}
+		fc.children[ev.parent] = append(fc.children[ev.parent], ev.child)
+	}
+	sort.Slice(roots, func(i, j int) bool { return roots[i] < roots[j] })
+	for _, r := range roots {
+		fi := a.jFlow[r]
+		if fi < 0 {
+			continue
+		}
+		pi := a.flows[fi].path[a.jDir[r]]
+		if pi == nil || len(pi.points) < 2 {
+			continue
+		}
+		a.familyOf(r, fc)
+		a.familyReach(pi, fc)
+		a.countFamily(r, fi, pi, fc)
+	}
+}
+
+// familyScratch is familyCounts' state, reused from one packet to the next.
+type familyScratch struct {
+	children map[int32][]int32 // journey → the journeys it continued as
+	seen     map[int32]bool
+	members  []int32 // the family of the packet being counted
+	queue    []int32
+	reached  []bool // per path point: whether a member was seen there
+}
+
+// familyOf collects the family of root r in fc.members: r and every journey it continued as (children
+// of children too), of its flow and direction.
+func (a *analysis) familyOf(r int32, fc *familyScratch) {
+	fi, d := a.jFlow[r], a.jDir[r]
+	fc.members, fc.queue = fc.members[:0], append(fc.queue[:0], r)
+	clear(fc.seen)
+	fc.seen[r] = true
+	for len(fc.queue) > 0 {
+		m := fc.queue[0]
+		fc.queue = fc.queue[1:]
+		fc.members = append(fc.members, m)
+		for _, c := range fc.children[m] {
+			if !fc.seen[c] && a.jFlow[c] == fi && a.jDir[c] == d {
+				fc.seen[c] = true
+				fc.queue = append(fc.queue, c)
+			}
+		}
+	}
+}
+
+// familyReach marks in fc.reached the points of path pi where a member of the family was seen, or
+// went on as other journeys.
+func (a *analysis) familyReach(pi *pathInfo, fc *familyScratch) {
+	fc.reached = fc.reached[:0]
+	for range pi.points {
+		fc.reached = append(fc.reached, false)
+	}
+	for _, m := range fc.members {
+		for _, g := range a.hops(int(m)) {
+			if i := pi.index(a.point(g)); i >= 0 {
+				fc.reached[i] = true
+			}
+		}
+		if at, ok := a.offloadAt[m]; ok {
+			if i := pi.index(a.point(at)); i >= 0 {
+				fc.reached[i] = true
+			}
+		}
+	}
+}
+
+// countFamily counts the packet of root r (flow fi, path pi, its family in fc) on the segments of its
+// path: where it ended as settleOffload placed it, and on every segment it entered before.
+func (a *analysis) countFamily(r, fi int32, pi *pathInfo, fc *familyScratch) {
+	end := -1 // the segment where the packet ended, by its start's index
+	st := a.jStatus[r]
+	if (st == stLost || st == stNotCaptured) && a.jLast[r] >= 0 && a.jNext[r] >= 0 {
+		if i := pi.index(int(a.jLast[r])); i >= 0 && i+1 < len(pi.points) && pi.points[i+1] == int(a.jNext[r]) {
+			end = i
+		}
+	}
+	last := -1
+	for i, ok := range fc.reached {
+		if ok {
+			last = i
+		}
+	}
+	for i := 0; i < len(pi.points)-1; i++ {
+		if i == end {
+			s := a.seg(pi.points[i], pi.points[i+1], pi)
+			o0, lastHop := a.endOf(fc.members, r, st)
+			a.countEnd(s, st, r, fi, o0, lastHop)
+			continue
+		}
+		if !fc.reached[i] || i >= last || (end >= 0 && i > end) {
+			continue // not entered, or after the packet was lost (its other pieces go on uncounted)
+		}
+		s := a.seg(pi.points[i], pi.points[i+1], pi)
+		s.packets++
+		if fc.reached[i+1] {
+			s.delivered++
+		} else {
+			s.notCaptured++
+		}
+	}
+}
+
+// endOf returns, for a packet of the family members (root r) that ended lost or not captured at
+// r's settled place, the first frame of the piece that ended there and that piece's frame at the
+// place's start; r's own when no piece did.
+func (a *analysis) endOf(members []int32, r int32, st statusCode) (*decode.Observation, uint32) {
+	pick := r
+	for _, m := range members {
+		if _, parent := a.offloadAt[m]; !parent && a.jStatus[m] == st && a.jLast[m] == a.jLast[r] && a.jNext[m] == a.jNext[r] {
+			pick = m
+			break
+		}
+	}
+	h := a.hops(int(pick))
+	o0, _ := a.obs(h[0])
+	last := h[len(h)-1]
+	for _, g := range h {
+		if int32(a.point(g)) == a.jLast[r] {
+			last = g
+			break
+		}
+	}
+	return o0, last
+}
+
+// lostBefore says whether journey c stopped earlier on its path than journey w (both of one flow
+// direction); false when either place is unknown.
+func (a *analysis) lostBefore(c, w int32) bool {
+	fc, fw := a.jFlow[c], a.jFlow[w]
+	if fc < 0 || fc != fw || a.jDir[c] != a.jDir[w] || a.jLast[c] < 0 || a.jLast[w] < 0 {
+		return false
+	}
+	pi := a.flows[fc].path[a.jDir[c]]
+	if pi == nil {
+		return false
+	}
+	pc, pw := pi.index(int(a.jLast[c])), pi.index(int(a.jLast[w]))
+	return pc >= 0 && pw >= 0 && pc < pw
+}
+
+// bound is the clock uncertainty of a point's node (0 for the reference and when unbounded).
+func (a *analysis) bound(p int) int64 {
+	return max(a.clocks[a.w.pointNode[p]].bound, 0)
+}
+
+// icmpStatus judges an ICMP error's journey: delivered when its last hop is on the node its destination
+// belongs to (a node IP, or a pod of that node), lost at its last point otherwise, unplaced when the
+// destination's node is unknown.
+func (a *analysis) icmpStatus(h []uint32, j int32) statusCode {
+	first, _ := a.obs(h[0])
+	last := a.point(h[len(h)-1])
+	n := a.w.nodeOf(first.Flags&decode.FlagIPv6 != 0, first.Dst)
+	switch {
+	case n < 0:
+		return stUnplaced
+	case a.w.pointNode[last] == n:
+		return stDelivered
+	}
+	a.jLast[j] = int32(last)
+	return stLost
+}
