@@ -52,17 +52,19 @@ timed() {
         > "$dir/out.json"; } 2>&1 | tail -1)
       res="$res$out"$'\n'
     done
-    # The flows calipath found, from the summary at the end of the last run's output.
-    flows=$(tail -c 4096 "$dir/out.json" | grep -o '"flows": [0-9]*' | tail -1 | grep -o '[0-9]*$')
+    # The flows calipath found, from the summary of the last run's output (at its end, or before the
+    # journeys with --journeys); "?" when there is none (a failed run).
+    flows=$( { tail -c 4096 "$dir/out.json" | grep -o '"flows": [0-9]*' || grep -o '"flows": [0-9]*' "$dir/out.json" \
+      || echo '"flows": ?'; } | tail -1 | grep -o '[0-9?]*$')
     rm -f "$dir/out.json"
-    out=$(printf '%s' "$res" | sort -n | awk -v f="$frames" -v p="$p" -v set="$label" -v fl="$flows" -v mib="$mib" '
+    out=$(printf '%s' "$res" | sort -n | awk -v f="$frames" -v p="$p" -v set="$label" -v fl="${flows:-?}" -v mib="$mib" '
       { s[NR] = $1; k[NR] = $2 }
       END {
         med = s[int((NR + 1) / 2)]; kmax = 0
         for (i = 1; i <= NR; i++) if (k[i] > kmax) kmax = k[i]
         printf "%s GOMAXPROCS=%s: best %.2f s = %.2f M frames/s, median %.2f s = %.2f M frames/s (%d runs); peak RSS %.0f MiB = %.1f bytes/frame\n",
           set, p, s[1], f/s[1]/1e6, med, f/med/1e6, NR, kmax/1024, kmax*1024/f
-        printf "| %s | %d | %d | %d MiB | %s | %.2f M | %.2f M | %d | %.0f MiB | %.1f |\n",
+        printf "| %s | %d | %s | %d MiB | %s | %.2f M | %.2f M | %d | %.0f MiB | %.1f |\n",
           set, f, fl, mib, p, f/s[1]/1e6, f/med/1e6, NR, kmax/1024, kmax*1024/f }')
     echo "${out%%$'\n'*}"
     rows+="${out#*$'\n'}"$'\n'
