@@ -71,6 +71,53 @@ func ParseFormat(s string) (Format, error) {
 	return 0, fmt.Errorf("unknown format %q (want pcap or pcapng)", s)
 }
 
+// Mix is the shape of the generated traffic.
+type Mix uint8
+
+// Traffic mixes.
+const (
+	// MixDefault: Flows flows, protocols by Protos, packet budgets split by exponential weights
+	// (a few heavy flows), between any pods on different nodes.
+	MixDefault Mix = iota
+	// MixManyFlows: many short flows, as DNS-heavy incidents have. Servers are the first pod of each
+	// node, clients the others (every pod when PodsPerNode is 1). ManyFlowsUDP of the flows are
+	// DNS-like UDP to port 53 (a request and its response, repeated while the flow's share of the
+	// packets lasts: a client reusing its socket), the rest short TCP connections of 8 packets
+	// (handshake, a request, its response, FIN, FIN, ACK). Protos is not used; flows start at times
+	// spread over the whole run. The payloads are random bytes of DNS sizes, not DNS messages.
+	MixManyFlows
+	// MixARPHeavy: the default traffic plus a proxy ARP exchange for 169.254.1.1 (request on the
+	// pod's cali and the reply) at ARPRate exchanges per second (Rate when ARPRate is 0), as a pod
+	// whose neighbour entry keeps expiring, or an ARP storm, gives.
+	MixARPHeavy
+)
+
+// ManyFlowsUDP is the share of DNS-like UDP flows in MixManyFlows.
+const ManyFlowsUDP = 0.85
+
+// String returns "default", "many-flows" or "arp-heavy".
+func (m Mix) String() string {
+	switch m {
+	case MixDefault:
+		return "default"
+	case MixManyFlows:
+		return "many-flows"
+	case MixARPHeavy:
+		return "arp-heavy"
+	}
+	return fmt.Sprintf("mix(%d)", uint8(m))
+}
+
+// ParseMix parses "default", "many-flows" or "arp-heavy".
+func ParseMix(s string) (Mix, error) {
+	for _, m := range []Mix{MixDefault, MixManyFlows, MixARPHeavy} {
+		if s == m.String() {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown mix %q (want default, many-flows or arp-heavy)", s)
+}
+
 // Protos weighs the protocols of generated flows. Weights need not sum to anything; zero means never.
 type Protos struct {
 	TCP, UDP, ICMP float64
@@ -101,6 +148,7 @@ type Config struct {
 	Flows       int    // ≥ 1; lowered to Packets when larger
 	Packets     int    // IP packets sent by pods (retransmissions included, ARP excluded)
 	Mode        Mode
+	Mix         Mix // shape of the traffic; MixDefault unless set
 	Protos      Protos
 	Routers     int     // L3 routers between nodes on the underlay; each decrements the underlay TTL
 	PayloadMax  int     // largest TCP/UDP payload (clamped to the MSS of the mode)
@@ -108,6 +156,9 @@ type Config struct {
 	Rate        float64 // packets per second, all flows together (true time)
 	Start       time.Time
 	Latency     Latencies
+	// ARPRate adds proxy ARP exchanges (all pods together, per second of true time) after each pod's
+	// first one, for as long as the traffic lasts; 0 means none (MixARPHeavy then uses Rate).
+	ARPRate float64
 
 	LossPerHop  float64 // probability that a packet is lost on each segment between capture points
 	DupRate     float64 // probability that one capture of a packet is written twice
@@ -199,6 +250,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("flows must be in [1,%d], got %d", maxFlows, c.Flows)
 	case c.Packets < 1 || c.Packets > maxPackets:
 		return fmt.Errorf("packets must be in [1,%d], got %d", int64(maxPackets), c.Packets)
+	case c.Mix > MixARPHeavy:
+		return fmt.Errorf("unknown mix %d", c.Mix)
+	case math.IsNaN(c.ARPRate) || c.ARPRate < 0 || c.ARPRate > 1e9:
+		return fmt.Errorf("ARP rate must be in [0,1e9] exchanges/s, got %v", c.ARPRate)
 	case c.Mode > ModeBGP:
 		return fmt.Errorf("unknown mode %d", c.Mode)
 	case c.Format > FormatPcapNG:

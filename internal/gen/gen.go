@@ -53,6 +53,7 @@ type flow struct {
 	svcPort  uint16
 	ipid0    bool
 	ident    bool // byte-identical packets, client to server only (Config.Identical)
+	dns      bool // DNS-like sizes: short requests, longer responses (MixManyFlows)
 	idOff    int  // their payload's offset in the pool and length
 	idLen    int
 	ipid     [2]uint16
@@ -113,6 +114,8 @@ type generator struct {
 	frames int64
 	hdr    [128]byte
 	arpIdx []int // per pod: index in truth.ARP of its exchange
+	arpR   rng   // draws the gaps between extra ARP exchanges (Config.ARPRate)
+	arpEnd int64 // no extra ARP exchange starts after this true time
 }
 
 // Generate writes the capture files (and the JSON-lines truth, if asked) into cfg.Dir.
@@ -126,6 +129,9 @@ func Generate(cfg Config) (*Result, error) {
 	if cfg.Flows > cfg.Packets {
 		cfg.Flows = cfg.Packets
 	}
+	if cfg.Mix == MixARPHeavy && cfg.ARPRate == 0 {
+		cfg.ARPRate = cfg.Rate
+	}
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -137,11 +143,19 @@ func Generate(cfg Config) (*Result, error) {
 	for i := range g.nodes {
 		g.truth.Nodes = append(g.truth.Nodes, g.nodes[i].truth())
 	}
-	g.buildFlows()
+	if cfg.Mix == MixManyFlows {
+		if err := g.buildManyFlows(); err != nil {
+			return nil, err
+		}
+	} else {
+		g.buildFlows()
+	}
 	if cfg.KeepTruth {
 		g.truth.Packets = make([]PacketTruth, cfg.Packets)
 	}
 	g.arpIdx = make([]int, len(g.pods))
+	g.arpR = newRNG(cfg.Seed, 5)
+	g.arpEnd = g.start + int64(float64(cfg.Packets)/cfg.Rate*1e9)
 	return g.run()
 }
 
@@ -194,6 +208,10 @@ func (g *generator) run() (res *Result, err error) {
 			g.launch(e.pk, e.t)
 		case evARPReply:
 			g.arp(int(e.pod), false, e.t)
+			g.nextARP(int(e.pod), e.t)
+		case evARPRequest:
+			g.arp(int(e.pod), true, e.t)
+			g.ev.push(event{t: e.t + g.arpR.span(g.cfg.Latency.ARPReply), kind: evARPReply, pod: e.pod})
 		}
 		g.ev.drop()
 	}
@@ -353,6 +371,17 @@ func (g *generator) buildFlows() {
 				break
 			}
 		}
+		fl.finishDraw(g, &r, services, svcPorts, mtu)
+		g.ev.push(event{t: g.start + int64(r.float()*min(fl.gap, 1e9)), kind: evSend, fl: fl})
+	}
+}
+
+// finishDraw draws what follows the flow's endpoints and ports (DNAT, IP ids, sequence numbers) in the
+// order buildFlows always has, fills its truth, and sets its largest payload.
+func (fl *flow) finishDraw(g *generator, r *rng, services map[[2]int][4]byte, svcPorts map[[2]int]uint16, mtu int) {
+	c := &g.cfg
+	i := fl.id
+	{
 		fl.dnat = fl.proto != protoICMP && r.chance(c.DNAT)
 		fl.ipid0 = r.chance(c.IPID0DF) || fl.ident
 		fl.ipid = [2]uint16{uint16(r.next()), uint16(r.next())}
@@ -387,7 +416,6 @@ func (g *generator) buildFlows() {
 			fl.idOff = fl.r.intn(poolSize) &^ 1
 		}
 		g.truth.Flows[i] = ft
-		g.ev.push(event{t: g.start + int64(r.float()*min(fl.gap, 1e9)), kind: evSend, fl: fl})
 	}
 }
 
@@ -550,6 +578,12 @@ func (g *generator) script(fl *flow, pk *packet) {
 	case protoUDP:
 		pk.l4len = 8
 		pk.payLen = 1 + fl.r.intn(fl.maxData)
+		if fl.dns { // a query of 17-64 bytes, an answer of 40-511 (within the MSS)
+			pk.payLen = min(17+fl.r.intn(48), fl.maxData)
+			if d == 1 {
+				pk.payLen = min(40+fl.r.intn(472), fl.maxData)
+			}
+		}
 		if fl.ident {
 			pk.payLen = fl.idLen
 		}
@@ -860,4 +894,139 @@ func (g *generator) arp(podIdx int, request bool, t int64) {
 	}
 	a := &g.truth.ARP[g.arpIdx[podIdx]]
 	a.ReplyFrame, a.ReplyTime = f.w.frames, rec
+}
+
+// nextARP schedules the pod's next extra proxy ARP exchange (Config.ARPRate), while traffic lasts.
+func (g *generator) nextARP(podIdx int, t int64) {
+	if g.cfg.ARPRate <= 0 {
+		return
+	}
+	// The pod's exchanges follow each other, so the reply's mean delay comes off the mean gap.
+	rep := g.cfg.Latency.ARPReply
+	gap := max(float64(len(g.pods))/g.cfg.ARPRate*1e9-float64(rep.Min+rep.Max)/2, 0)
+	next := t + g.arpR.exp(gap)
+	if next <= t {
+		next = t + 1
+	}
+	if next < g.arpEnd {
+		g.ev.push(event{t: next, kind: evARPRequest, pod: int32(podIdx)})
+	}
+}
+
+// manyFlowsBudgets are the packets of a MixManyFlows TCP connection (handshake, request, response,
+// FIN, FIN, ACK) and the least of a DNS-like UDP flow (a request and its response).
+const (
+	manyFlowsTCP = 8
+	manyFlowsUDP = 2
+)
+
+// buildManyFlows draws the flows of MixManyFlows: many clients, one server pod per node, mostly
+// DNS-like UDP and short TCP connections, starting at times spread over the run.
+func (g *generator) buildManyFlows() error {
+	c := &g.cfg
+	r := newRNG(c.Seed, 4)
+	mtu := 1500
+	switch c.Mode {
+	case ModeIPIP:
+		mtu = 1480
+	case ModeVXLAN:
+		mtu = 1450
+	}
+	var servers, clients []int
+	for i := range g.pods {
+		if i%c.PodsPerNode == 0 {
+			servers = append(servers, i)
+		}
+		if i%c.PodsPerNode != 0 || c.PodsPerNode == 1 {
+			clients = append(clients, i)
+		}
+	}
+	g.flows = make([]flow, c.Flows)
+	g.truth.Flows = make([]FlowTruth, c.Flows)
+	need, udp := 0, 0
+	for i := range g.flows {
+		fl := &g.flows[i]
+		fl.proto = protoTCP
+		if i < c.Identical || r.chance(ManyFlowsUDP) {
+			fl.proto = protoUDP
+			fl.budget = manyFlowsUDP
+			udp++
+		} else {
+			fl.budget = manyFlowsTCP
+		}
+		need += fl.budget
+	}
+	if need > c.Packets {
+		return fmt.Errorf("many-flows mix: %d flows need %d packets (%d per TCP connection, %d per UDP flow), got %d",
+			c.Flows, need, manyFlowsTCP, manyFlowsUDP, c.Packets)
+	}
+	// The packets left over go to the UDP flows as more request/response pairs, evenly (to the TCP
+	// connections as more segments when there is no UDP flow); an odd one is a query never answered.
+	rest := c.Packets - need
+	if udp == 0 {
+		for i := 0; rest > 0; i = (i + 1) % c.Flows {
+			g.flows[i].budget++
+			rest--
+		}
+	} else {
+		pairs, odd := rest/2, rest%2
+		each, extra := pairs/udp, pairs%udp
+		for i := range g.flows {
+			fl := &g.flows[i]
+			if fl.proto != protoUDP {
+				continue
+			}
+			fl.budget += 2 * each
+			if extra > 0 {
+				fl.budget += 2
+				extra--
+			}
+			if odd > 0 {
+				fl.budget++
+				odd--
+			}
+		}
+	}
+	duration := float64(c.Packets) / c.Rate * 1e9
+	type key struct {
+		proto    uint8
+		cli, srv int
+		sp, dp   uint16
+	}
+	used := make(map[key]bool, c.Flows)
+	services := map[[2]int][4]byte{}
+	svcPorts := map[[2]int]uint16{}
+	for i := range g.flows {
+		fl := &g.flows[i]
+		fl.id = i
+		fl.r = newRNG(c.Seed, 1000+uint64(i))
+		fl.ident = i < c.Identical
+		fl.dns = fl.proto == protoUDP && !fl.ident
+		// Packets of one flow follow each other within about a millisecond (the replies wait for
+		// the request): short-lived, as DNS lookups and short connections are.
+		fl.gap = min(duration/float64(fl.budget), 1e6)
+		fl.cli = clients[r.intn(len(clients))]
+		cn := g.pods[fl.cli].node
+		sn := r.intn(c.Nodes - 1)
+		if sn >= cn {
+			sn++
+		}
+		fl.srv = servers[sn]
+		for tries := 0; ; tries++ {
+			fl.dport = tcpPorts[r.intn(len(tcpPorts))]
+			if fl.proto == protoUDP {
+				fl.dport = 53
+			}
+			fl.sport = uint16(32768 + r.intn(28232))
+			k := key{fl.proto, fl.cli, fl.srv, fl.sport, fl.dport}
+			if !used[k] || tries > 64 {
+				used[k] = true
+				break
+			}
+		}
+		fl.finishDraw(g, &r, services, svcPorts, mtu)
+		span := max(duration-2*fl.gap*float64(fl.budget), 0)
+		g.ev.push(event{t: g.start + int64(r.float()*span), kind: evSend, fl: fl})
+	}
+	return nil
 }

@@ -148,10 +148,21 @@ type decoded struct {
 	arp      *layers.ARP
 }
 
+// dnsPayload reports a UDP packet to or from port 53, whose payload gopacket decodes as DNS: the
+// many-flow mix's DNS-like payloads are the pool's random bytes, not DNS messages.
+func dnsPayload(p gopacket.Packet) bool {
+	for _, l := range p.Layers() {
+		if u, ok := l.(*layers.UDP); ok && (u.DstPort == 53 || u.SrcPort == 53) {
+			return true
+		}
+	}
+	return false
+}
+
 func decodeFrame(t *testing.T, link layers.LinkType, data []byte) decoded {
 	t.Helper()
 	p := gopacket.NewPacket(data, link, gopacket.Default)
-	if el := p.ErrorLayer(); el != nil {
+	if el := p.ErrorLayer(); el != nil && !dnsPayload(p) {
 		t.Fatalf("decode error: %v", el.Error())
 	}
 	var d decoded

@@ -2,11 +2,12 @@ package gen
 
 // Event kinds.
 const (
-	evSend     uint8 = iota // a flow's next packet is due
-	evCapture               // a packet reaches a capture point
-	evDup                   // a duplicate of a capture is written
-	evRetrans               // a TCP segment is resent
-	evARPReply              // the proxy ARP reply on a cali
+	evSend       uint8 = iota // a flow's next packet is due
+	evCapture                 // a packet reaches a capture point
+	evDup                     // a duplicate of a capture is written
+	evRetrans                 // a TCP segment is resent
+	evARPReply                // the proxy ARP reply on a cali
+	evARPRequest              // an extra proxy ARP request on a cali (Config.ARPRate)
 )
 
 // event is one pending action, ordered by time then by insertion sequence (deterministic ties).

@@ -64,6 +64,7 @@ func run(args []string, stdout io.Writer) error {
 	fs := pflag.NewFlagSet("gencap", pflag.ContinueOnError)
 	var (
 		mode, format string
+		mix          string
 		truth        string
 		noTruth      bool
 		seed         uint64
@@ -77,6 +78,8 @@ func run(args []string, stdout io.Writer) error {
 	fs.IntVar(&cfg.Nodes, "nodes", cfg.Nodes, "nodes")
 	fs.IntVar(&cfg.PodsPerNode, "pods", cfg.PodsPerNode, "pods per node")
 	fs.StringVar(&mode, "mode", "ipip", "ipip, vxlan or bgp")
+	fs.StringVar(&mix, "mix", "default", "traffic: default, many-flows (DNS-like UDP and short TCP, one server pod per node) or arp-heavy (extra proxy ARP exchanges)")
+	fs.Float64Var(&cfg.ARPRate, "arp-rate", 0, "extra proxy ARP exchanges per second, all pods together (0: none; arp-heavy then uses -rate)")
 	fs.StringVar(&format, "format", "pcap", "pcap or pcapng")
 	fs.BoolVar(&cfg.Nanosecond, "ns", false, "nanosecond timestamps")
 	fs.BoolVar(&cfg.Gzip, "gzip", false, "gzip the capture files")
@@ -107,6 +110,9 @@ func run(args []string, stdout io.Writer) error {
 	cfg.Seed = seed
 	var err error
 	if cfg.Mode, err = gen.ParseMode(mode); err != nil {
+		return err
+	}
+	if cfg.Mix, err = gen.ParseMix(mix); err != nil {
 		return err
 	}
 	if cfg.Format, err = gen.ParseFormat(format); err != nil {

@@ -25,6 +25,8 @@ func TestRun(t *testing.T) {
 			[]string{"truth.jsonl", "truth-meta.json"}, ".pcapng.gz"},
 		{"none-bgp", []string{"-packets", "600", "-no-truth", "-mode", "bgp", "--ns"}, nil, ".pcap"},
 		{"identical", []string{"-packets", "600", "-flows", "3", "--identical", "1"}, []string{"truth.json"}, ".pcap"},
+		{"many-flows", []string{"-packets", "600", "-flows", "150", "--mix", "many-flows"}, []string{"truth.json"}, ".pcap"},
+		{"arp-heavy", []string{"-packets", "600", "-flows", "3", "--mix", "arp-heavy", "--arp-rate", "200000"}, []string{"truth.json"}, ".pcap"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -68,6 +70,12 @@ func TestRun(t *testing.T) {
 				if tc.name == "json" && (tr.Nodes[1].Offset != 5e9 || tr.Nodes[1].DriftPPM != 100 || len(tr.Packets) != 600) {
 					t.Errorf("truth nodes %+v, %d packets", tr.Nodes, len(tr.Packets))
 				}
+				if tc.name == "many-flows" && (len(tr.Flows) != 150 || tr.Flows[0].Server != "pod-1-1" && tr.Flows[0].Server != "pod-2-1") {
+					t.Errorf("many-flows: %d flows, first %+v", len(tr.Flows), tr.Flows[0])
+				}
+				if tc.name == "arp-heavy" && len(tr.ARP) < 600 {
+					t.Errorf("arp-heavy: %d ARP exchanges for 600 packets at twice their rate", len(tr.ARP))
+				}
 				if tc.name == "identical" && (tr.Flows[0].Proto != 17 || !tr.Flows[0].IPID0DF) {
 					t.Errorf("identical flow %+v", tr.Flows[0])
 				}
@@ -86,6 +94,9 @@ func TestRunErrors(t *testing.T) {
 		{"-out", "x", "-truth", "xml"},
 		{"-out", "x", "-nodes", "1"},
 		{"-out", "x", "-flows", "2", "-identical", "3"},
+		{"-out", "x", "-mix", "dns"},
+		{"-out", "x", "-arp-rate", "-1"},
+		{"-out", "x", "-mix", "many-flows", "-flows", "100", "-packets", "100"},
 	} {
 		if err := run(args, &bytes.Buffer{}); err == nil {
 			t.Errorf("%v: no error", args)

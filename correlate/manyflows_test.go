@@ -1,0 +1,98 @@
+package correlate
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/gen"
+)
+
+// manyFlowsConfig is a small capture of the many-flow mix: 3,000 flows, mostly DNS-like UDP
+// request/response pairs and short TCP connections, from 30 client pods to one server pod per node.
+func manyFlowsConfig() gen.Config {
+	cfg := gen.DefaultConfig()
+	cfg.Mix = gen.MixManyFlows
+	cfg.Nodes, cfg.PodsPerNode = 2, 16
+	cfg.Flows, cfg.Packets = 3000, 20000
+	return cfg
+}
+
+// The property test on the many-flow mix: with loss, duplicates, retransmissions, DNAT and a clock
+// 5 s off, at least 99.9% of packets get exactly their true journey, every loss is placed on its
+// segment, and every generated flow is found.
+func TestPropertyManyFlows(t *testing.T) {
+	for _, mode := range []gen.Mode{gen.ModeIPIP, gen.ModeVXLAN, gen.ModeBGP} {
+		t.Run(mode.String(), func(t *testing.T) {
+			cfg := manyFlowsConfig()
+			cfg.Seed = 17
+			cfg.Mode = mode
+			cfg.Rate = 2000 // 10 s of traffic
+			cfg.LossPerHop = 0.01
+			cfg.DupRate = 0.05
+			cfg.RetransRate = 0.01
+			cfg.DNAT = 0.2
+			cfg.ClockOffset = map[string]time.Duration{"node-2": 5 * time.Second}
+			g, res := runGen(t, cfg)
+			frac := checkTruth(t, g, res)
+			t.Logf("%.4f%% of %d journeys exact, %d flows found", frac*100, len(g.Truth.Packets), len(res.Flows))
+			if frac < 0.999 {
+				t.Errorf("only %.3f%% of journeys recovered exactly, want ≥ 99.9%%", frac*100)
+			}
+			if len(res.Flows) != cfg.Flows {
+				t.Errorf("%d flows found, %d generated", len(res.Flows), cfg.Flows)
+			}
+		})
+	}
+}
+
+// BenchmarkManyFlows correlates a small many-flow capture (3,000 flows, 20,000 packets, about 120,000
+// frames; 1% duplicates, 0.1% loss, node-2's clock 3 s off) decoded once, as `report` does (lean) and
+// with the journeys kept; each iteration correlates a fresh copy of the fingerprints.
+// CALIPATH_BENCH_DIR keeps the captures between runs.
+func BenchmarkManyFlows(b *testing.B) {
+	dir := os.Getenv("CALIPATH_BENCH_DIR")
+	if dir == "" {
+		dir = b.TempDir()
+	} else {
+		dir = filepath.Join(dir, "many-flows")
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
+	if len(files) == 0 {
+		cfg := manyFlowsConfig()
+		cfg.LossPerHop, cfg.DupRate, cfg.Rate = 0.001, 0.01, 200000
+		cfg.ClockOffset = map[string]time.Duration{"node-2": 3 * time.Second}
+		cfg.Dir, cfg.KeepTruth = dir, false
+		g, err := gen.Generate(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		files = g.Files
+	}
+	c := decode.Load(files, decode.Options{}, decode.PointConfig{})
+	frames := 0
+	for _, obs := range c.Obs {
+		frames += len(obs)
+	}
+	keep := c.Loose
+	for _, o := range []struct {
+		name string
+		opts Options
+	}{{"lean", Options{Lean: true}}, {"journeys", Options{Journeys: true}}} {
+		b.Run(o.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				b.StopTimer()
+				c.Loose = make([]decode.Fingerprints, len(keep))
+				for f := range keep {
+					c.Loose[f] = keep[f].Clone()
+				}
+				b.StartTimer()
+				Correlate(c, o.opts)
+			}
+			b.ReportMetric(float64(frames)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mframes/s")
+		})
+	}
+}

@@ -1,0 +1,70 @@
+package report
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/calipath/calipath/correlate"
+	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/gen"
+)
+
+// BenchmarkManyFlowsJSON writes the JSON report (`report --format json`) of a small many-flow capture
+// (3,000 flows, 20,000 packets, about 120,000 frames), correlated once as `report` does (lean) and with
+// the journeys (`--journeys`). CALIPATH_BENCH_DIR keeps the captures between runs.
+func BenchmarkManyFlowsJSON(b *testing.B) {
+	dir := os.Getenv("CALIPATH_BENCH_DIR")
+	if dir == "" {
+		dir = b.TempDir()
+	} else {
+		dir = filepath.Join(dir, "many-flows")
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
+	if len(files) == 0 {
+		cfg := gen.DefaultConfig()
+		cfg.Mix = gen.MixManyFlows
+		cfg.Nodes, cfg.PodsPerNode = 2, 16
+		cfg.Flows, cfg.Packets = 3000, 20000
+		cfg.LossPerHop, cfg.DupRate, cfg.Rate = 0.001, 0.01, 200000
+		cfg.ClockOffset = map[string]time.Duration{"node-2": 3 * time.Second}
+		cfg.Dir, cfg.KeepTruth = dir, false
+		g, err := gen.Generate(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		files = g.Files
+	}
+	c := decode.Load(files, decode.Options{}, decode.PointConfig{})
+	frames := 0
+	for _, obs := range c.Obs {
+		frames += len(obs)
+	}
+	keep := c.Loose
+	for _, o := range []struct {
+		name string
+		opts correlate.Options
+	}{{"lean", correlate.Options{Lean: true}}, {"journeys", correlate.Options{Journeys: true}}} {
+		b.Run(o.name, func(b *testing.B) {
+			c.Loose = make([]decode.Fingerprints, len(keep)) // Correlate consumes the fingerprints
+			for f := range keep {
+				c.Loose[f] = keep[f].Clone()
+			}
+			res := correlate.Correlate(c, o.opts)
+			if len(res.Flows) == 0 {
+				b.Fatal("no flows")
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if err := New(io.Discard, WithFormat(JSON)).Print(res); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(res.Flows)), "ns/flow")
+			b.ReportMetric(float64(frames)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mframes/s")
+		})
+	}
+}
