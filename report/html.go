@@ -384,14 +384,7 @@ func writeHTML(w io.Writer, v *view) {
 // frameList names each file of a frame list once, linked to its row in the inputs table (which
 // gives its path), followed by its frames: "node-a-eth0.pcap: 3, 7; node-b-eth0.pcap: 12".
 func frameList(v *view, ev []correlate.Evidence) string {
-	var files []string
-	frames := map[string][]string{}
-	for _, e := range ev {
-		if _, ok := frames[e.File]; !ok {
-			files = append(files, e.File)
-		}
-		frames[e.File] = append(frames[e.File], strconv.FormatUint(uint64(e.Frame), 10))
-	}
+	files, frames := framesByFile(ev)
 	var out []string
 	for _, f := range files {
 		name := "<code>" + esc(v.label(f)) + "</code>"

@@ -553,17 +553,23 @@ func offset(c correlate.Clock) string {
 	return s
 }
 
-// evidenceByFile groups frame references by file: "file: 12, 18, 35".
-func evidenceByFile(ev []correlate.Evidence) []string {
-	var out []string
-	var files []string
-	frames := map[string][]string{}
+// framesByFile groups frame references by file, files in the order they first appear, frames as
+// decimal strings.
+func framesByFile(ev []correlate.Evidence) (files []string, frames map[string][]string) {
+	frames = map[string][]string{}
 	for _, e := range ev {
 		if _, ok := frames[e.File]; !ok {
 			files = append(files, e.File)
 		}
 		frames[e.File] = append(frames[e.File], strconv.FormatUint(uint64(e.Frame), 10))
 	}
+	return files, frames
+}
+
+// evidenceByFile groups frame references by file: "file: 12, 18, 35".
+func evidenceByFile(ev []correlate.Evidence) []string {
+	files, frames := framesByFile(ev)
+	out := make([]string, 0, len(files))
 	for _, f := range files {
 		out = append(out, f+": "+strings.Join(frames[f], ", "))
 	}
