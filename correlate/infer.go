@@ -117,21 +117,27 @@ func (w *world) unreachedPods(anyFile []string) []map[uint32]unreached {
 			if n < 0 || anyFile[n] == "" || len(w.ipsOf[n]) == 0 {
 				continue
 			}
-			if _, owned := w.podOwner[o.Dst]; owned {
-				continue
-			}
-			if _, isNode := w.nodeOfIP[o.Dst]; isNode {
-				continue
-			}
-			if cand[n] == nil {
-				cand[n] = map[uint32]unreached{}
-			}
-			if _, ok := cand[n][o.Dst]; !ok && len(cand[n]) < 64 {
-				cand[n][o.Dst] = unreached{o.Encap(), ip4(w.ctxOf(o).OuterDstAddr())}
-			}
+			w.addUnreached(cand, n, o.Dst, unreached{o.Encap(), ip4(w.ctxOf(o).OuterDstAddr())})
 		}
 	}
 	return cand
+}
+
+// addUnreached notes dst as a destination node n's captures saw no pod veth for (at most 64 per node),
+// unless dst is a known pod's or a node's address.
+func (w *world) addUnreached(cand []map[uint32]unreached, n int, dst uint32, u unreached) {
+	if _, owned := w.podOwner[dst]; owned {
+		return
+	}
+	if _, isNode := w.nodeOfIP[dst]; isNode {
+		return
+	}
+	if cand[n] == nil {
+		cand[n] = map[uint32]unreached{}
+	}
+	if _, ok := cand[n][dst]; !ok && len(cand[n]) < 64 {
+		cand[n][dst] = u
+	}
 }
 
 // silentPods removes from cand every address that is no silent pod, and returns the interfaces of
@@ -431,18 +437,7 @@ func (w *world) routedCandidates(anyFile []string, cand []map[uint32]unreached) 
 			if !fromPod || w.pointNode[sp] == n {
 				continue // not pod traffic from another node
 			}
-			if _, owned := w.podOwner[o.Dst]; owned {
-				continue
-			}
-			if _, isNode := w.nodeOfIP[o.Dst]; isNode {
-				continue
-			}
-			if cand[n] == nil {
-				cand[n] = map[uint32]unreached{}
-			}
-			if _, ok := cand[n][o.Dst]; !ok && len(cand[n]) < 64 {
-				cand[n][o.Dst] = unreached{encap: decode.EncapNone}
-			}
+			w.addUnreached(cand, n, o.Dst, unreached{encap: decode.EncapNone})
 		}
 	}
 }
