@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -26,6 +27,9 @@ type Result struct {
 	Anomalies []Anomaly   `json:"anomalies"`
 	Summary   Summary     `json:"summary"`
 	Journeys  []Journey   `json:"journeys,omitempty"`
+	// Names are the Kubernetes names of the addresses above, from cluster metadata (--k8s); empty
+	// without it. Addresses stay as they are everywhere else: renderers look names up with NameOf.
+	Names []Name `json:"names,omitempty"`
 
 	analysis *analysis // compact state behind FlowJourneys
 }
@@ -54,9 +58,39 @@ type Point struct {
 	First  int64    `json:"first_ns"` // corrected time of the first frame
 	Last   int64    `json:"last_ns"`
 	PodIP  string   `json:"pod_ip,omitempty"` // for pod-veth points: the pod behind the veth
+	Pod    string   `json:"pod,omitempty"`    // its "namespace/name", from cluster metadata (--k8s)
 	// Inferred marks a point no capture saw a frame at, added because a -i any capture of its node
 	// covered it while packets were headed there (Reason says which and why).
 	Inferred bool `json:"inferred,omitempty"`
+}
+
+// Name is what cluster metadata says an address is: a pod, a service, a node or a host-network pod.
+type Name struct {
+	IP        string `json:"ip"`
+	Kind      string `json:"kind"`                // pod, host-network-pod, service, node
+	Namespace string `json:"namespace,omitempty"` // pods and services
+	Name      string `json:"name"`
+	Node      string `json:"node,omitempty"` // the node a pod runs on
+	Source    string `json:"source"`         // the metadata file that said so
+}
+
+// String gives the name as an operator writes it: "ns/name" for pods and services, the node's name
+// for a node.
+func (n Name) String() string {
+	if n.Namespace == "" {
+		return n.Name
+	}
+	return n.Namespace + "/" + n.Name
+}
+
+// NameOf returns the name of address ip ("10.244.1.5", no port) when cluster metadata gave one.
+// Names is sorted by IP, so this is a binary search.
+func (r *Result) NameOf(ip string) (Name, bool) {
+	i := sort.Search(len(r.Names), func(i int) bool { return r.Names[i].IP >= ip })
+	if i < len(r.Names) && r.Names[i].IP == ip {
+		return r.Names[i], true
+	}
+	return Name{}, false
 }
 
 // PairMode is the datapath mode between two nodes (or within one).
