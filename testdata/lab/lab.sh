@@ -310,6 +310,9 @@ start_captures() {
 		for nd in node-a node-b; do
 			nsx "$nd" ip -o link >"$DIR/$nd-links.txt"
 			log "links node=$nd file=$nd-links.txt"
+			# And what a Retina capture bundle holds in ip-resources.txt: the addresses with link details.
+			nsx "$nd" ip -d -j addr show >"$DIR/$nd-ipaddr.json"
+			log "ipaddr node=$nd file=$nd-ipaddr.json"
 		done
 		return
 	fi
@@ -354,6 +357,12 @@ stop_captures() {
 			die "$(basename "$f" .log) dropped frames: $(grep dropped "$f" | tr '\n' ' ')"
 		fi
 	done
+	# The -i any captures' tcpdump output (its "N packets dropped by kernel" line), as a bundle keeps it.
+	if [ "${ANY_ONLY:-}" = 1 ]; then
+		for f in "$TMP"/cap-node-?-any.log; do
+			[ -e "$f" ] && cp "$f" "$DIR/$(basename "$f" .log | sed 's/^cap-//')-tcpdump.log"
+		done
+	fi
 	rm -f "$TMP"/cap-*.log
 }
 
