@@ -61,7 +61,7 @@ func ScanFile(path string, index uint16, opts Options, t *Tables, fn ScanFunc) *
 
 func scanFile(path string, index uint16, opts Options, t *Tables, fn ScanFunc, progress Progress) *FileInfo {
 	fi := &FileInfo{Path: path, Index: index, Traffic: map[uint16]*Traffic{}}
-	r, c, err := OpenLimits(path, opts.Limits)
+	r, c, err := openInput(path, opts)
 	if err != nil {
 		fi.Err = err
 		fi.NProblems++

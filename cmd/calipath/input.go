@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calipath/calipath/bundle"
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/internal/safetext"
@@ -27,6 +28,7 @@ type inputFlags struct {
 	wgPort    uint16
 	maxBytes  sizeFlag
 	maxFrames countFlag
+	set       *bundle.Set // the bundles among the inputs (see expand); nil without any
 }
 
 func (f *inputFlags) register(fs *pflag.FlagSet) {
@@ -47,7 +49,11 @@ func (f *inputFlags) register(fs *pflag.FlagSet) {
 
 // decodeOptions returns the decoding options the flags ask for.
 func (f *inputFlags) decodeOptions() decode.Options {
-	return decode.Options{VXLANPort: f.vxlanPort, WireGuardPort: f.wgPort, Limits: decode.Limits{MaxBytes: int64(f.maxBytes), MaxFrames: int64(f.maxFrames)}}
+	o := decode.Options{VXLANPort: f.vxlanPort, WireGuardPort: f.wgPort, Limits: decode.Limits{MaxBytes: int64(f.maxBytes), MaxFrames: int64(f.maxFrames)}}
+	if f.set != nil {
+		o.Open = bundle.Open
+	}
+	return o
 }
 
 // sizeFlag is a byte count with an optional binary suffix: 64G, 512M, 1T, 4096.
@@ -160,7 +166,7 @@ func (f *inputFlags) files(args []string) []string {
 			out = append(out, a)
 		}
 	}
-	return out
+	return f.expand(out)
 }
 
 // config builds the point configuration, reading --links files.
@@ -183,6 +189,7 @@ func (f *inputFlags) config() (decode.PointConfig, error) {
 		ip := netip.MustParseAddr(kv[1]) // checked when the flag was set
 		cfg.NodeIPs[kv[0]] = append(cfg.NodeIPs[kv[0]], ip)
 	}
+	f.bundleConfig(&cfg)
 	return cfg, nil
 }
 
@@ -199,6 +206,7 @@ func (f *inputFlags) load(paths []string, stderr io.Writer) (*decode.Capture, er
 		return nil, err
 	}
 	printProblems(files, stderr)
+	f.printBundle(stderr)
 	for _, h := range correlate.NamingHints(c) {
 		fmt.Fprintf(stderr, "calipath: hint: %s\n", sanitize(h))
 	}

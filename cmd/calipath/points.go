@@ -32,7 +32,7 @@ func runPoints(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if anyProblem(c.Files) {
+	if anyProblem(c.Files) || in.bundleSkipped() {
 		return errSkipped
 	}
 	return nil

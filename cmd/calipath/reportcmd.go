@@ -138,7 +138,8 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	return reportFiles(ctx, paths, in.decodeOptions(), cfg, ra, stdout, stderr)
+	in.printBundle(stderr)
+	return bundleErr(reportFiles(ctx, paths, in.decodeOptions(), cfg, ra, stdout, stderr), &in)
 }
 
 // checkWindow rejects a --window that cannot hold a single hop (zero or negative).

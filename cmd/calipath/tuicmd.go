@@ -42,9 +42,10 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	dopts := in.decodeOptions()
+	in.printBundle(stderr)
 	if !report.IsTerminal(stdout) { // the text report, as calipath report prints it
-		return reportFiles(ctx, paths, dopts, cfg,
-			reportArgs{format: report.Text, quiet: true, offsets: offsets.m, window: *window}, stdout, stderr)
+		return bundleErr(reportFiles(ctx, paths, dopts, cfg,
+			reportArgs{format: report.Text, quiet: true, offsets: offsets.m, window: *window}, stdout, stderr), &in)
 	}
 	if code, ok := guardTUI(ctx, stdout, stderr); ok {
 		return exitCode(code)
@@ -68,7 +69,7 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		log.SetOutput(prevLog)
 	}()
 	err = tui.Run(ctx, paths, tui.Options{Decode: dopts, Points: cfg, Correlate: copts, Out: stdout})
-	return tuiErr(ctx, err, stderr)
+	return bundleErr(tuiErr(ctx, err, stderr), &in)
 }
 
 // tuiErr is the error of a TUI run: the signal that stopped it, if one did; errSkipped when it
