@@ -41,7 +41,8 @@ type ngReader struct {
 	infos       []Interface
 	extraIfaces int // IDBs of the section beyond maxIfaces, counted, not kept
 	frame       uint32
-	badSec      bool // the current section has an unsupported version: skip its blocks
+	badSec      bool         // the current section has an unsupported version: skip its blocks
+	names       []NameRecord // from Name Resolution Blocks (see nrb)
 }
 
 func newNgReader(in *rdInput) (*ngReader, error) {
@@ -237,6 +238,10 @@ func (r *ngReader) Next(rec *Record) error {
 			return r.packet(rec, frame, off, typ, b[:n])
 		case ngSPB:
 			return r.simple(rec, frame, off, b[:n])
+		case ngISB:
+			r.isb(b[:n])
+		case ngNRB:
+			r.nrb(b[:n])
 		case ngJournal, ngCustom, ngCustomNoCopy:
 			return r.skip(frame, off, "block type 0x%x (a journal or custom block) is a frame to Wireshark; calipath does not decode it", typ)
 		}

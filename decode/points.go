@@ -77,6 +77,9 @@ type PointConfig struct {
 	Why map[string]string
 	// LinksFrom names, per node of Links, where its names came from when --links did not give them.
 	LinksFrom map[string]string
+	// Drops are what capture tools said they dropped (tcpdump's "N packets dropped by kernel"), by
+	// file path.
+	Drops []CaptureDrop
 }
 
 // FileMeta is what point identification needs to know about one input file.
@@ -214,7 +217,14 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 			ifname = f.Interfaces[s.Iface].Name
 		}
 		ex, explicit := cfg.Explicit[f.Path]
+		var gnode, giface, gwhy string
+		gadget := false
+		if !explicit && int(s.Iface) < len(f.Interfaces) {
+			gnode, giface, _, gwhy, gadget = GadgetPoint(f.Interfaces[s.Iface].Description, ifname)
+		}
 		switch {
+		case gadget:
+			id = ident{node: gnode, iface: giface, reason: gwhy}
 		case explicit:
 			id = ident{node: ex.Node, iface: ex.Iface, reason: "--point"}
 			if why := cfg.Why[f.Path]; why != "" {

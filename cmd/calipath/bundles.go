@@ -63,6 +63,10 @@ func (f *inputFlags) bundleConfig(cfg *decode.PointConfig) {
 			cfg.Why[p] = f.set.Why[p]
 		}
 	}
+	for _, d := range f.set.Drops {
+		cfg.Drops = append(cfg.Drops, decode.CaptureDrop{Path: d.Path, File: -1, Iface: -1, Dropped: d.Dropped,
+			From: d.From + ": tcpdump's \"packets dropped by kernel\""})
+	}
 	for node, m := range f.set.Links {
 		if _, given := cfg.Links[node]; !given {
 			cfg.Links[node] = m

@@ -10,7 +10,8 @@
 #   packetcapture/ a Calico PacketCapture tree: <namespace>/<capture>/<workload endpoint>_<iface>.pcap,
 #                  the endpoint's capture cut into a rotated piece and the active file
 #
-# Run it as root where lab.sh runs; the fixtures are committed, tests never run it.
+# Run it as root where lab.sh runs; the fixtures are committed, tests never run it. The pcapng
+# fixtures (gadget/, capture-loss/) come from `go run ./testdata/bundles/mkfix`.
 set -euo pipefail
 LAB=${1:?usage: make.sh LABOUT}
 HERE=$(cd "$(dirname "$0")" && pwd)
