@@ -144,6 +144,8 @@ type analysis struct {
 	hopTs  hopTimes // the corrected time of each arena slot
 	jDups  map[int32]int
 	cov    coverage // what each point's capture covers
+	// capDrop is what the captures said they dropped themselves (capdrop.go).
+	capDrop capDrops
 
 	// Flows (flows.go: its output, embedded) and, beside them, each node pair's mode (modes.go); paths
 	// (paths.go) and the flows' IDs.
@@ -198,6 +200,7 @@ func (a *analysis) hops(j int) []uint32 { return a.arena[a.jStart[j]:a.jStart[j+
 func (a *analysis) result() *Result {
 	a.buildArena()
 	a.cov = newCoverage(a.w, a.clocks)
+	a.capDrop = newCapDrops(a.w, a.clocks)
 	a.flowsOut, a.pairMode = a.assignFlows()
 	a.buildPaths()
 	a.joinLate()

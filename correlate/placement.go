@@ -146,6 +146,9 @@ func (a *analysis) placeStatus(p *placing) statusCode {
 			// Seen again past a too small --window but not joined: where it went is unknown
 			// (window-too-small says so), never a confident loss.
 			return stNotCaptured
+		case !(refused && n == a.w.pointNode[pi.points[reach]]) && a.capDrop.dropping(nx, p.when[reach], int64(a.opts.Window)):
+			// The next point's capture was dropping then: it may have crossed it unseen.
+			return stNotCaptured
 		case a.covered(nx, p.when[reach]):
 			return stLost
 		case refused && n == a.w.pointNode[pi.points[reach]]:
