@@ -21,6 +21,8 @@ type Meta struct {
 	Files []File
 	// Skipped are the files of directories given that are not cluster metadata (skipped, counted).
 	Skipped []string
+
+	nodeIdx map[string]int // Nodes by name
 }
 
 // NodeState is one node's own state from its `ip` dumps. node16 fills it.

@@ -27,6 +27,14 @@ type kind struct {
 // kinds is the table of objects read; other kinds are skipped and counted.
 var kinds = []kind{
 	{"", "Pod", parsePod},
+	{"", "Service", parseService},
+	{"", "Endpoints", parseEndpoints},
+	{"discovery.k8s.io", "EndpointSlice", parseEndpointSlice},
+	{"", "Node", parseNode},
+	{"projectcalico.org", "Node", parseCalicoNode},
+	{"projectcalico.org", "IPPool", parsePool},
+	{"crd.projectcalico.org", "IPPool", parsePool},
+	{"projectcalico.org", "WorkloadEndpoint", parseWEP},
 }
 
 // lookupKind returns the row for an apiVersion and kind, nil when none.

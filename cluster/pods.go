@@ -39,11 +39,8 @@ func parsePod(obj []byte, src *source, m *Meta) error {
 	if p.Metadata.Name == "" {
 		return fmt.Errorf("no metadata.name")
 	}
-	pod := Pod{Namespace: p.Metadata.Namespace, Name: p.Metadata.Name, Node: p.Spec.NodeName,
+	pod := Pod{Namespace: orDefault(p.Metadata.Namespace), Name: p.Metadata.Name, Node: p.Spec.NodeName,
 		HostNetwork: p.Spec.HostNetwork, Source: src.path}
-	if pod.Namespace == "" {
-		pod.Namespace = "default"
-	}
 	ips := []string{}
 	for _, ip := range p.Status.PodIPs {
 		ips = append(ips, ip.IP)
