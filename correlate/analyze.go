@@ -137,13 +137,10 @@ type analysis struct {
 	opts    Options
 	nJ      int
 
-	// The arena (arena.go): every journey's hops in path order; and the coverage (coverage.go).
-	jStart []uint32 // hops of journey j: arena[jStart[j]:jStart[j+1]] (global observation ids, in path order)
-	arena  []uint32
-	hopPt  []uint16 // the point of each arena slot
-	hopTs  hopTimes // the corrected time of each arena slot
-	jDups  map[int32]int
-	cov    coverage // what each point's capture covers
+	// The arena (arena.go: its output, embedded): every journey's hops in path order; and the coverage
+	// (coverage.go).
+	*arenaOut
+	cov coverage // what each point's capture covers
 
 	// Flows (flows.go: its output, embedded) and, beside them, each node pair's mode (modes.go); paths
 	// (paths.go) and the flows' IDs.
@@ -189,14 +186,12 @@ func (a *analysis) point(g uint32) int {
 	return a.w.srcPoint[o.Source]
 }
 
-func (a *analysis) hops(j int) []uint32 { return a.arena[a.jStart[j]:a.jStart[j+1]] }
-
 // result runs the stages that follow matching, each reading what the ones before it settled: the
 // journeys' hops in path order, what each capture covers, the flows (and each node pair's mode), each
 // flow direction's path, the placement of every journey on it (beside it: ARP, ICMP errors and
 // single-frame checks), then the findings and the Result.
 func (a *analysis) result() *Result {
-	a.buildArena()
+	a.arenaOut = buildArena(a.w, a.m, a.nJ, a.opts.Lean)
 	a.cov = newCoverage(a.w, a.clocks)
 	a.flowsOut, a.pairMode = a.assignFlows()
 	a.buildPaths()
