@@ -159,19 +159,15 @@ type analysis struct {
 	jStatus    []statusCode     // status of each journey
 	jLast      []int32          // point last seen on the path, -1
 	jNext      []int32          // point expected next, -1
+	oe         *openEndFinder   // the open ends, noted while placing (ends.go)
 
 	// Side findings (arpicmp.go, anomalies.go): their output, once placement is done (they run beside it).
 	side sideOut
 
-	// Ends (ends.go, window.go): packets split by a short window joined again, and where the captured
-	// path is open.
-	lateJoins []lateJoin // packets split in two by a too small --window, joined again (joinLate)
-	// lateUnjoined: journeys that seemed to end early, seen again past a too small --window, not joined
-	// (joinLate)
-	lateUnjoined map[int32]bool
-	openEnds     []openEnd          // journeys that left the captures or entered them mid-path (ends.go)
-	anyOf        []string           // per node, its -i any capture ("" none), once asked for
-	srcFirstAt   map[[2]uint64]bool // (node, source address) of journeys first seen on that node (ends.go)
+	// Ends (window.go, ends.go): packets split by a short window joined again (its output, embedded),
+	// and where the captured path is open (found by placement).
+	lateOut
+	openEnds []openEnd // journeys that left the captures or entered them mid-path (ends.go)
 }
 
 func (a *analysis) obs(g uint32) (*decode.Observation, int) { return a.w.obsAt(g) }
@@ -194,8 +190,10 @@ func (a *analysis) result() *Result {
 	a.arenaOut = buildArena(a.w, a.m, a.nJ, a.opts.Lean)
 	a.cov = newCoverage(a.w, a.clocks)
 	a.flowsOut, a.pairMode = a.assignFlows()
-	a.buildPaths()
-	a.joinLate()
+	for fi, p := range (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode}).buildPaths() {
+		a.flows[fi].path = p
+	}
+	a.lateOut = (&lateStage{w: a.w, m: a.m, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
 	ids := a.flowIDs()
 	a.ids = ids
 	side := a.startSideFindings(ids)

@@ -103,3 +103,9 @@ func (a *arenaOut) sortHops(w *world, from, to int) {
 		}
 	}
 }
+
+// pointOf returns the point of global observation g.
+func (w *world) pointOf(g uint32) int {
+	o, _ := w.obsAt(g)
+	return w.srcPoint[o.Source]
+}

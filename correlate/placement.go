@@ -28,6 +28,7 @@ func (a *analysis) startPlacement() {
 	a.jStatus = make([]statusCode, a.nJ)
 	a.jLast = make([]int32, a.nJ)
 	a.jNext = make([]int32, a.nJ)
+	a.oe = &openEndFinder{w: a.w, ar: a.arenaOut, jFlow: a.jFlow, nJ: a.nJ}
 }
 
 // placing is the journey being placed on its flow direction's path. One is reused for every journey,
@@ -69,7 +70,7 @@ func (a *analysis) placeJourney(j int, p *placing) {
 	}
 	status := a.placeStatus(p)
 	if p.first == 0 && status != stUnplaced && len(p.pi.points) > 1 {
-		a.enteredUncaptured(int32(j), p.pi.points[0], p.h[p.reached[0]])
+		a.oe.enteredUncaptured(int32(j), p.pi.points[0], p.h[p.reached[0]])
 	}
 	a.jStatus[j] = status
 	a.countSegments(p)
@@ -155,7 +156,7 @@ func (a *analysis) placeStatus(p *placing) statusCode {
 		default:
 			return stNotCaptured
 		}
-	case a.leftCaptures(int32(j), pi.points[reach], p.h[p.reached[reach]]):
+	case a.oe.leftCaptures(int32(j), pi.points[reach], p.h[p.reached[reach]]):
 		a.jLast[j] = int32(pi.points[reach])
 		return stLeftCaptures
 	}
@@ -483,6 +484,7 @@ func (a *analysis) placeJourneys() []Journey {
 		}
 	}
 	a.natStats()
+	a.openEnds, a.oe = a.oe.found, nil
 	return out
 }
 
