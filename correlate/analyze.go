@@ -148,26 +148,15 @@ type analysis struct {
 	pairMode map[[2]int]string
 	ids      []string // flow IDs by flow index
 
-	// Placement (placement.go): each journey's status, and the segments.
-	segs       map[[2]int]*segAcc
-	segDense   []*segAcc        // segs indexed by from*len(points)+to, when there are few points
-	offloadAt  map[int32]uint32 // split parent or merged segment → observation where it continued as others
-	offloadNew map[int32]bool   // journeys that began as pieces of a split or as a merge: not new sends
-	merged     map[int32]bool   // offloaded journeys that went on inside a larger frame (GRO), not as pieces
-	retransJ   map[int32]bool   // TCP journeys that resent data already sent
-	refusedBy  map[int32]int    // journeys a node refused with an ICMP error → that node (see refused)
-	jStatus    []statusCode     // status of each journey
-	jLast      []int32          // point last seen on the path, -1
-	jNext      []int32          // point expected next, -1
-	oe         *openEndFinder   // the open ends, noted while placing (ends.go)
+	// Placement (placement.go: its output, once placement is done): each journey's status, and the
+	// segments.
+	*placementOut
 
 	// Side findings (arpicmp.go, anomalies.go): their output, once placement is done (they run beside it).
 	side sideOut
 
-	// Ends (window.go, ends.go): packets split by a short window joined again (its output, embedded),
-	// and where the captured path is open (found by placement).
+	// Late joins (window.go): packets split by a short window joined again (its output, embedded).
 	lateOut
-	openEnds []openEnd // journeys that left the captures or entered them mid-path (ends.go)
 }
 
 func (a *analysis) obs(g uint32) (*decode.Observation, int) { return a.w.obsAt(g) }
@@ -197,8 +186,9 @@ func (a *analysis) result() *Result {
 	ids := a.flowIDs()
 	a.ids = ids
 	side := a.startSideFindings(ids)
-	journeys := a.placeJourneys()
+	placed, journeys := placeJourneys(a)
 	a.side = side.wait()
+	a.placementOut = placed
 	return a.output(journeys, ids)
 }
 

@@ -256,8 +256,8 @@ func (s *pathStage) orderRouters(routers map[int]*routerSeen) []int {
 }
 
 // segKind names what a segment crosses.
-func (a *analysis) segKind(from, to int, pi *pathInfo) string {
-	w := a.w
+func (pl *placement) segKind(from, to int, pi *pathInfo) string {
+	w := pl.w
 	nf, nt := w.pointNode[from], w.pointNode[to]
 	if nf != nt || !w.cluster[nf] {
 		return "underlay" // between nodes, or through a router of the underlay
@@ -280,19 +280,19 @@ func (a *analysis) segKind(from, to int, pi *pathInfo) string {
 }
 
 // seg returns the accumulator of segment from→to, made on first use (its kind judged on pi's path).
-func (a *analysis) seg(from, to int, pi *pathInfo) *segAcc {
+func (pl *placement) seg(from, to int, pi *pathInfo) *segAcc {
 	var slot **segAcc
-	if a.segDense != nil {
-		slot = &a.segDense[from*len(a.w.c.Points)+to]
+	if pl.segDense != nil {
+		slot = &pl.segDense[from*len(pl.w.c.Points)+to]
 		if *slot != nil {
 			return *slot
 		}
 	}
 	k := [2]int{from, to}
-	s := a.segs[k]
+	s := pl.segs[k]
 	if s == nil {
-		s = &segAcc{from: from, to: to, kind: a.segKind(from, to, pi), flows: map[int32]int{}}
-		a.segs[k] = s
+		s = &segAcc{from: from, to: to, kind: pl.segKind(from, to, pi), flows: map[int32]int{}}
+		pl.segs[k] = s
 	}
 	if slot != nil {
 		*slot = s
