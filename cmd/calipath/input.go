@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/calipath/calipath/bundle"
+	"github.com/calipath/calipath/cluster"
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/internal/safetext"
@@ -29,6 +30,7 @@ type inputFlags struct {
 	maxBytes  sizeFlag
 	maxFrames countFlag
 	set       *bundle.Set // the bundles among the inputs (see expand); nil without any
+	cluster   clusterFlags
 }
 
 func (f *inputFlags) register(fs *pflag.FlagSet) {
@@ -45,6 +47,7 @@ func (f *inputFlags) register(fs *pflag.FlagSet) {
 	fs.Var(&f.maxBytes, "max-bytes", "stop reading an input after this many bytes, decompressed (suffixes K, M, G, T: powers of 1024)")
 	f.maxFrames = decode.DefaultMaxFrames
 	fs.Var(&f.maxFrames, "max-frames", "stop reading an input after this many records (each kept frame takes about 62 bytes of memory)")
+	f.cluster.register(fs)
 }
 
 // decodeOptions returns the decoding options the flags ask for.
@@ -190,6 +193,10 @@ func (f *inputFlags) config() (decode.PointConfig, error) {
 		cfg.NodeIPs[kv[0]] = append(cfg.NodeIPs[kv[0]], ip)
 	}
 	f.bundleConfig(&cfg)
+	if _, err := f.cluster.load(); err != nil {
+		return cfg, err
+	}
+	f.cluster.addNodeIPs(&cfg)
 	return cfg, nil
 }
 
@@ -199,6 +206,7 @@ func (f *inputFlags) load(paths []string, stderr io.Writer) (*decode.Capture, er
 	if err != nil {
 		return nil, err
 	}
+	f.cluster.printProblems(stderr)
 	t := decode.NewTables()
 	files := decode.ScanFiles(paths, f.decodeOptions(), t, nil)
 	c := decode.IdentifyFiles(files, t, cfg)
@@ -344,6 +352,15 @@ func (f *inputFlags) checkOutputs(fs *pflag.FlagSet, stderr io.Writer, paths []s
 	}
 	for _, kv := range f.links.kv {
 		reads = append(reads, read{kv[1], "the --links file of " + kv[0]})
+	}
+	if f.set != nil {
+		for _, p := range f.set.Read {
+			reads = append(reads, read{p, "a file of a bundle calipath reads"})
+		}
+	}
+	for _, p := range f.cluster.paths {
+		_, path := cluster.SplitNode(p)
+		reads = append(reads, read{path, "a --k8s input"})
 	}
 	for i := 0; i+1 < len(outs); i += 2 {
 		flag, out := outs[i], outs[i+1]
