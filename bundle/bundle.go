@@ -57,7 +57,8 @@ type Set struct {
 	LinksFrom map[string]string
 	// Drops are what capture tools said they lost, per capture.
 	Drops []Drop
-	// Meta are files that hold cluster metadata (Kubernetes or Calico objects), found by content.
+	// Meta are files that hold cluster metadata (Kubernetes or Calico objects), found by content
+	// (cluster.Detect): calipath hands them to the cluster loader, as --k8s.
 	Meta []string
 	// Problems are the messages about what was skipped or could not be read, each naming the file
 	// (and entry); Skipped counts the files and entries that were not used.
@@ -65,6 +66,9 @@ type Set struct {
 	Skipped  int
 	// Hints say what calipath guessed and how to correct it.
 	Hints []string
+	// Read are the other files the bundles' reading uses (tarballs, dumps, logs, metadata): never an
+	// output.
+	Read []string
 }
 
 // Drop is a capture tool's own count of the packets it did not capture.
@@ -214,6 +218,7 @@ func (s *Set) walkDir(root string) (tarballs []string) {
 			continue
 		}
 		s.Drops = append(s.Drops, Drop{Path: match[0], Dropped: l.drops, From: l.path})
+		s.Read = append(s.Read, l.path)
 	}
 	return tarballs
 }
@@ -275,6 +280,7 @@ func (s *Set) textFile(p string, head []byte) bool {
 			return true
 		}
 		s.addLinks(dumpNode(p), p, cluster.IfNames(links))
+		s.Read = append(s.Read, p)
 		return true
 	case ipLinkLine.Match(t):
 		f, err := os.Open(p)
@@ -289,18 +295,35 @@ func (s *Set) textFile(p string, head []byte) bool {
 			return true
 		}
 		s.addLinks(dumpNode(p), p, m)
+		s.Read = append(s.Read, p)
 		return true
-	case metaPattern.Match(head):
+	}
+	if cluster.Detect(readHeadN(p, metaHead)) != "" {
 		s.Meta = append(s.Meta, p)
+		s.Read = append(s.Read, p)
 		return true
 	}
 	return false
 }
 
+// metaHead is how much of a file the cluster metadata detector sees.
+const metaHead = 64 << 10
+
+// readHeadN returns up to n first bytes of a file (nothing when it cannot be read).
+func readHeadN(p string, n int) []byte {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	b := make([]byte, n)
+	k, _ := io.ReadFull(f, b)
+	return b[:k]
+}
+
 var (
-	ipLinkLine  = regexp.MustCompile(`^\d+: [^ :]+(@[^ :]+)?: <`)
-	metaPattern = regexp.MustCompile(`(?m)("apiVersion"\s*:|^apiVersion\s*:)`)
-	dropsLine   = regexp.MustCompile(`(?m)^(\d+) packets? dropped by kernel`)
+	ipLinkLine = regexp.MustCompile(`^\d+: [^ :]+(@[^ :]+)?: <`)
+	dropsLine  = regexp.MustCompile(`(?m)^(\d+) packets? dropped by kernel`)
 )
 
 // dumpNode is the node a dump's file name gives: node-a-links.txt → node-a.

@@ -22,6 +22,9 @@ func expandLoad(t *testing.T, args []string, opts Options) (*Set, *correlate.Res
 	t.Helper()
 	s := Expand(args, opts)
 	cfg := decode.PointConfig{Explicit: s.Explicit, Why: s.Why, Links: s.Links, LinksFrom: s.LinksFrom}
+	for _, d := range s.Drops {
+		cfg.Drops = append(cfg.Drops, decode.CaptureDrop{Path: d.Path, File: -1, Iface: -1, Dropped: d.Dropped, From: d.From})
+	}
 	return s, correlate.Correlate(decode.Load(s.Paths, decode.Options{Open: Open}, cfg), correlate.Options{})
 }
 

@@ -176,6 +176,7 @@ func (s *Set) readTarball(tb string, opts Options) *tarball {
 		return nil
 	}
 	defer f.Close()
+	s.Read = append(s.Read, tb)
 	t := &tarball{path: tb, dropped: -1}
 	known, other := 0, 0
 	problems, err := walkTar(f, opts.Limits.MaxBytes, func(e *entry) bool {

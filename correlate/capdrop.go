@@ -34,6 +34,9 @@ func newCapDrops(w *world, clocks []clockModel) capDrops {
 	np := len(w.c.Points)
 	cd.spans, cd.vanished = make([][]dropSpan, np), make([]int, np)
 	for _, d := range w.c.Drops {
+		if d.Dropped <= 0 { // "0 packets dropped by kernel": the capture is complete
+			continue
+		}
 		seen := map[int]bool{}
 		for si, s := range w.c.Sources {
 			if int(s.File) != d.File || (d.Iface >= 0 && int(s.Iface) != d.Iface) || si >= len(w.c.PointOf) {

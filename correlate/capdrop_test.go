@@ -42,6 +42,12 @@ func TestCaptureDropped(t *testing.T) {
 			t.Errorf("a loss is still said before router-1/eth1: %+v", a)
 		}
 	}
+	// A capture that says it dropped nothing changes nothing.
+	zero := decode.PointConfig{Drops: []decode.CaptureDrop{{Path: lab + "router-1-eth1.pcap", Iface: -1, Dropped: 0, From: "router-1-eth1.log"}}}
+	r = Correlate(decode.Load(all, decode.Options{}, zero), Options{})
+	if r.Summary.Lost != plain.Summary.Lost || r.Summary.NotCaptured != 0 || findKind(r, "capture-dropped") != nil {
+		t.Errorf("with a log of 0 drops: %+v", r.Summary)
+	}
 	// A tcpdump log's count (no times: the capture's span) does the same.
 	cfg := decode.PointConfig{Drops: []decode.CaptureDrop{{Path: lab + "router-1-eth1.pcap", Iface: -1, Dropped: 6, From: "router-1-eth1.log"}}}
 	r = Correlate(decode.Load(all, decode.Options{}, cfg), Options{})

@@ -48,8 +48,9 @@ func (f *inputFlags) expand(paths []string) []string {
 	return f.set.Paths
 }
 
-// bundleConfig adds what the bundles say to cfg: where their captures were taken (--point wins) and
-// their nodes' interface names (--links wins).
+// bundleConfig adds what the bundles say to cfg: where their captures were taken (--point wins),
+// their nodes' interface names (--links wins) and what their captures dropped; their cluster metadata
+// goes to the --k8s loader.
 func (f *inputFlags) bundleConfig(cfg *decode.PointConfig) {
 	if f.set == nil {
 		return
@@ -63,6 +64,9 @@ func (f *inputFlags) bundleConfig(cfg *decode.PointConfig) {
 			cfg.Why[p] = f.set.Why[p]
 		}
 	}
+	// Cluster metadata found in the bundles is read as --k8s reads it.
+	f.cluster.paths = append(f.cluster.paths, f.set.Meta...)
+	f.set.Meta = nil // handed over once (config may run more than once)
 	for _, d := range f.set.Drops {
 		cfg.Drops = append(cfg.Drops, decode.CaptureDrop{Path: d.Path, File: -1, Iface: -1, Dropped: d.Dropped,
 			From: d.From + ": tcpdump's \"packets dropped by kernel\""})
@@ -85,9 +89,6 @@ func (f *inputFlags) printBundle(stderr io.Writer) {
 	}
 	for _, p := range f.set.Problems {
 		fmt.Fprintf(stderr, "calipath: %s\n", sanitize(p))
-	}
-	for _, m := range f.set.Meta {
-		fmt.Fprintf(stderr, "calipath: %s: cluster metadata, not read as a capture\n", sanitize(m))
 	}
 	for _, h := range f.set.Hints {
 		fmt.Fprintf(stderr, "calipath: hint: %s\n", sanitize(h))
