@@ -22,8 +22,13 @@ type CaptureDrop struct {
 func statsDrops(files []*FileInfo) []CaptureDrop {
 	var out []CaptureDrop
 	for fi, f := range files {
-		for k, ifc := range f.Interfaces {
-			st := append([]IfStats(nil), ifc.Stats...)
+		ifaces := make([]int, 0, len(f.IfStats))
+		for k := range f.IfStats {
+			ifaces = append(ifaces, k)
+		}
+		sort.Ints(ifaces)
+		for _, k := range ifaces {
+			st := append([]IfStats(nil), f.IfStats[k]...)
 			sort.SliceStable(st, func(a, b int) bool { return st[a].Ts < st[b].Ts })
 			var prev int64
 			var prevTs int64

@@ -41,8 +41,9 @@ type ngReader struct {
 	infos       []Interface
 	extraIfaces int // IDBs of the section beyond maxIfaces, counted, not kept
 	frame       uint32
-	badSec      bool         // the current section has an unsupported version: skip its blocks
-	names       []NameRecord // from Name Resolution Blocks (see nrb)
+	badSec      bool              // the current section has an unsupported version: skip its blocks
+	names       []NameRecord      // from Name Resolution Blocks (see nrb)
+	stats       map[int][]IfStats // the current section's Interface Statistics Blocks (see isb)
 }
 
 func newNgReader(in *rdInput) (*ngReader, error) {
@@ -92,7 +93,7 @@ func (r *ngReader) Interfaces() []Interface { return append([]Interface(nil), r.
 
 // section starts a new section from a complete SHB (byte order already set).
 func (r *ngReader) section(b []byte) error {
-	r.ifaces, r.infos, r.extraIfaces = r.ifaces[:0], r.infos[:0], 0
+	r.ifaces, r.infos, r.extraIfaces, r.stats = r.ifaces[:0], r.infos[:0], 0, nil
 	if major, minor := r.u16(b[12:]), r.u16(b[14:]); major != 1 {
 		return fmt.Errorf("unsupported pcapng version %d.%d", major, minor)
 	}

@@ -43,7 +43,7 @@ func (r *ngReader) isb(b []byte) {
 		return
 	}
 	id := r.u32(b[8:])
-	if id >= uint32(len(r.infos)) {
+	if id >= uint32(len(r.ifaces)) {
 		return
 	}
 	ifc := &r.ifaces[id]
@@ -80,13 +80,20 @@ func (r *ngReader) isb(b []byte) {
 			st.UsrDeliv = u
 		}
 	})
-	s := &r.infos[id].Stats
-	if len(*s) >= maxIfStats {
-		(*s)[len(*s)-1] = st
+	if r.stats == nil {
+		r.stats = map[int][]IfStats{}
+	}
+	s := r.stats[int(id)]
+	if len(s) >= maxIfStats {
+		s[len(s)-1] = st
 		return
 	}
-	*s = append(*s, st)
+	r.stats[int(id)] = append(s, st)
 }
+
+// Stats returns the Interface Statistics Blocks of the current section so far, by interface (as
+// Record.Iface), in file order (at most 1024 per interface: the last one replaces the 1024th).
+func (r *ngReader) Stats() map[int][]IfStats { return r.stats }
 
 // nrb parses a Name Resolution Block (complete) into the reader's names, up to maxNames records.
 func (r *ngReader) nrb(b []byte) {

@@ -33,7 +33,7 @@ func TestGadgetPcapng(t *testing.T) {
 
 func TestISBDrops(t *testing.T) {
 	files := ScanFiles([]string{"../testdata/bundles/capture-loss/router-1-eth1.pcapng"}, Options{}, NewTables(), nil)
-	st := files[0].Interfaces[0].Stats
+	st := files[0].IfStats[0]
 	if len(st) != 1 || st[0].IfDrop != 6 || st[0].OsDrop != -1 || st[0].Start == 0 || st[0].Ts != st[0].End {
 		t.Fatalf("stats %+v", st)
 	}
@@ -42,8 +42,8 @@ func TestISBDrops(t *testing.T) {
 		t.Errorf("drops %+v", d)
 	}
 	// Growing counters over several blocks: one drop per growth, in the interval since the block before.
-	f := &FileInfo{Path: "x", Interfaces: []Interface{{Stats: []IfStats{
-		{Ts: 100, IfDrop: 0, OsDrop: -1}, {Ts: 200, IfDrop: 3, OsDrop: 1}, {Ts: 300, IfDrop: 3, OsDrop: 1}, {Ts: 400, IfDrop: 5, OsDrop: 1}}}}}
+	f := &FileInfo{Path: "x", IfStats: map[int][]IfStats{0: {
+		{Ts: 100, IfDrop: 0, OsDrop: -1}, {Ts: 200, IfDrop: 3, OsDrop: 1}, {Ts: 300, IfDrop: 3, OsDrop: 1}, {Ts: 400, IfDrop: 5, OsDrop: 1}}}}
 	got := statsDrops([]*FileInfo{f})
 	wantD := []CaptureDrop{{Path: "x", Iface: 0, Start: 100, End: 200, Dropped: 4}, {Path: "x", Iface: 0, Start: 300, End: 400, Dropped: 2}}
 	for i := range got {

@@ -101,9 +101,6 @@ type Interface struct {
 	Description string // if_description
 	TsResol     uint8  // raw if_tsresol option byte (6 = µs, 9 = ns, high bit = power of two)
 	TsOffset    int64  // if_tsoffset in seconds
-	// Stats are the interface's pcapng Interface Statistics Blocks, in file order (at most 1024: the
-	// last one replaces the 1024th).
-	Stats []IfStats
 }
 
 // RecordError reports a record, a run of records or a byte range that was skipped. The Reader stays

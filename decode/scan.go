@@ -30,7 +30,10 @@ type FileInfo struct {
 	Traffic    map[uint16]*Traffic
 	// Names are the pcapng Name Resolution Blocks' records (Inspektor Gadget writes pods' and services'
 	// names there).
-	Names       []NameRecord
+	Names []NameRecord
+	// IfStats are the pcapng Interface Statistics Blocks of the file's (last section's) interfaces, by
+	// interface as in Interfaces.
+	IfStats     map[int][]IfStats
 	unknownLink map[LinkType]int
 }
 
@@ -183,8 +186,8 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 	fi.Skipped = r.Skipped()
 	fi.Bytes = r.Offset()
 	fi.Interfaces = r.Interfaces() // a copy
-	if nr, ok := r.(interface{ Names() []NameRecord }); ok {
-		fi.Names = nr.Names()
+	if nr, ok := r.(*ngReader); ok {
+		fi.Names, fi.IfStats = nr.Names(), nr.Stats()
 	}
 	if report != nil {
 		report()
