@@ -13,16 +13,16 @@ import (
 // the captures to read. Inputs that are neither pass through untouched, and without any bundle
 // nothing else changes.
 func (f *inputFlags) expand(paths []string) []string {
-	any := false
+	bundles := false
 	for _, p := range paths {
 		if p == "-" {
 			continue
 		}
 		if st, err := os.Stat(p); (err == nil && st.IsDir()) || bundle.IsTarball(p) {
-			any = true
+			bundles = true
 		}
 	}
-	if !any {
+	if !bundles {
 		return paths
 	}
 	var nodes []string
