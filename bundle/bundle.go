@@ -124,7 +124,15 @@ func Expand(args []string, opts Options) *Set {
 		st, err := os.Stat(a)
 		switch {
 		case a != "-" && err == nil && st.IsDir():
-			tarballs = append(tarballs, s.walkDir(a)...)
+			n := len(s.Paths)
+			tbs := s.walkDir(a)
+			tarballs = append(tarballs, tbs...)
+			if len(s.Paths) == n && len(tbs) == 0 {
+				// Nothing to read in it: the directory stays an input, which cannot be read (as before
+				// directories were read), so that it is named among the inputs.
+				s.problem("%s: no capture in the directory", a)
+				s.Paths = append(s.Paths, a)
+			}
 		case a != "-" && IsTarball(a):
 			tarballs = append(tarballs, a)
 		default:

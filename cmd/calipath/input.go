@@ -207,6 +207,7 @@ func (f *inputFlags) load(paths []string, stderr io.Writer) (*decode.Capture, er
 		return nil, err
 	}
 	f.cluster.printProblems(stderr)
+	f.printBundle(stderr)
 	t := decode.NewTables()
 	files := decode.ScanFiles(paths, f.decodeOptions(), t, nil)
 	c := decode.IdentifyFiles(files, t, cfg)
@@ -214,7 +215,6 @@ func (f *inputFlags) load(paths []string, stderr io.Writer) (*decode.Capture, er
 		return nil, err
 	}
 	printProblems(files, stderr)
-	f.printBundle(stderr)
 	for _, h := range correlate.NamingHints(c) {
 		fmt.Fprintf(stderr, "calipath: hint: %s\n", sanitize(h))
 	}
