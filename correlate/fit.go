@@ -359,7 +359,7 @@ func detectWindowTooSmall(f *findings, k *kindRow) []Anomaly {
 		more = fmt.Sprintf(" %d more packets seemed to end early and were seen again past the window but could not be "+
 			"joined: they are counted as not captured, not as lost.", unjoined)
 	}
-	if len(a.m.late) >= maxLate {
+	if len(a.journeys.late) >= maxLate {
 		more += fmt.Sprintf(" Only the first %d such sightings were kept: packets split later may still be counted as lost.", maxLate)
 	}
 	detail := fmt.Sprintf("%d packets were seen again further along their path %s to %s after their previous sighting, "+

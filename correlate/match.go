@@ -109,6 +109,27 @@ func (m *matcher) corrected(o *decode.Observation) int64 {
 	return m.srcClock[o.Source].correct(o.Ts)
 }
 
+// journeysOut is what matching found that the stages after the arena read: each source's clock (for
+// corrected times), the NAT rewrites and offload events seen, the sightings seen again past the
+// window, and the journeys matched by position.
+type journeysOut struct {
+	srcClock []clockModel
+	nat      []natEvent
+	gso      []gsoEvent // GSO splits and GRO merges (and, once lateStage has run, the late joins)
+	late     []lateEv
+	ambJ     []uint64 // bitset: journeys matched by position (ambiguous.go)
+}
+
+// out returns matching's output for the stages after the arena.
+func (m *matcher) out() journeysOut {
+	return journeysOut{srcClock: m.srcClock, nat: m.nat, gso: m.gso, late: m.late, ambJ: m.ambJ}
+}
+
+// corrected returns an Observation's corrected timestamp.
+func (jo *journeysOut) corrected(o *decode.Observation) int64 {
+	return jo.srcClock[o.Source].correct(o.Ts)
+}
+
 // newMatcher makes a matcher. Each source gets its node's clock model (one lookup per timestamp).
 func newMatcher(w *world, clocks []clockModel, opts Options) *matcher {
 	m := &matcher{w: w, clocks: clocks, window: int64(opts.Window), dupWin: int64(time.Millisecond),

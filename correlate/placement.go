@@ -43,7 +43,7 @@ func newPlacement(a *analysis) *placement {
 		pl.segDense = make([]*segAcc, n*n)
 	}
 	pl.offloadAt, pl.offloadNew, pl.merged = map[int32]uint32{}, map[int32]bool{}, map[int32]bool{}
-	for _, ev := range a.m.gso {
+	for _, ev := range a.journeys.gso {
 		if prev, ok := pl.offloadAt[ev.parent]; !ok || a.ts(ev.at) < a.ts(prev) {
 			pl.offloadAt[ev.parent] = ev.at
 		}
@@ -316,12 +316,12 @@ func (pl *placement) countEnd(s *segAcc, status statusCode, j, fi int32, o0 *dec
 // and passed every other segment it entered where the next point saw it or its pieces (otherwise not
 // captured there). A lost packet's length, DF bit and evidence are those of the piece that was lost.
 func (pl *placement) familyCounts() {
-	if len(pl.m.gso) == 0 {
+	if len(pl.journeys.gso) == 0 {
 		return
 	}
 	fc := &familyScratch{children: map[int32][]int32{}, seen: map[int32]bool{}}
 	var roots []int32
-	for _, ev := range pl.m.gso {
+	for _, ev := range pl.journeys.gso {
 		if len(fc.children[ev.parent]) == 0 && !pl.offloadNew[ev.parent] {
 			roots = append(roots, ev.parent)
 		}
@@ -534,7 +534,7 @@ func (pl *placement) settleOffload() {
 		return 0
 	}
 	children := map[int32][]int32{}
-	for _, ev := range pl.m.gso {
+	for _, ev := range pl.journeys.gso {
 		children[ev.parent] = append(children[ev.parent], ev.child)
 	}
 	parents := make([]int32, 0, len(children))
