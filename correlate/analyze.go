@@ -127,37 +127,37 @@ const (
 	s2c = 1
 )
 
-// analysis holds the stages after matching (result runs them): each fills its own fields, grouped below
-// by stage, and a later stage reads an earlier one's (docs/correlation.md).
+// analysis is the settled outputs of the stages, in pipeline order (docs/correlation.md). result sets
+// each once, when its stage ends; a later stage, the findings and output read them and write none of
+// them (placement adds its counts to the flows, and the late joins join journeys, as they say). The
+// Result keeps the analysis for FlowJourneys, less what dropWorking drops.
 type analysis struct {
-	// Inputs: the world, the clocks and the matched journeys.
+	// Inputs: the world, the clocks and what matching found.
 	w        *world
-	journeys journeysOut // what matching found besides the journeys' hops (match.go)
 	clocks   []clockModel
 	offFits  []offsetFit // --offset values the traffic contradicts (left out)
 	opts     Options
 	nJ       int
+	journeys journeysOut // what matching found besides the journeys' hops (match.go)
 
-	// The arena (arena.go: its output, embedded): every journey's hops in path order; and the coverage
-	// (coverage.go).
+	// The arena (arena.go): every journey's hops in path order; and the coverage (coverage.go).
 	*arenaOut
 	cov coverage // what each point's capture covers
 
-	// Flows (flows.go: its output, embedded) and, beside them, each node pair's mode (modes.go); paths
-	// (paths.go) and the flows' IDs.
+	// Flows (flows.go) and, beside them, each node pair's mode (modes.go); the paths (paths.go) are in
+	// the flows (flowAcc.path); the flows' IDs (output.go).
 	flowsOut
 	pairMode map[[2]int]string
 	ids      []string // flow IDs by flow index
 
-	// Placement (placement.go: its output, once placement is done): each journey's status, and the
-	// segments.
+	// Late joins (window.go): packets split by a short window joined again.
+	lateOut
+
+	// Placement (placement.go): each journey's status, the segments, the open ends.
 	*placementOut
 
-	// Side findings (arpicmp.go, anomalies.go): their output, once placement is done (they run beside it).
+	// Side findings (arpicmp.go, anomalies.go): they run beside placement.
 	side sideOut
-
-	// Late joins (window.go): packets split by a short window joined again (its output, embedded).
-	lateOut
 }
 
 func (a *analysis) obs(g uint32) (*decode.Observation, int) { return a.w.obsAt(g) }
