@@ -314,8 +314,8 @@ func (m *matcher) step(s *sighting) {
 			return
 		}
 	}
-	c := candidates{best: -1, dupJ: -1, nat: -1, late: -1, natLate: -1}
-	if !m.scan(s, e, stage, node, &c) {
+	c, ok := m.scan(s, e, stage, node)
+	if !ok {
 		return
 	}
 	if c.best < 0 && c.dupJ < 0 && c.nat < 0 {
@@ -334,10 +334,11 @@ type candidates struct {
 }
 
 // scan looks through the open journeys with sighting s's NAT-tolerant fingerprint (exact fingerprint e,
-// at stage on node) for the ones it may continue, into c. It returns false when s turned out to be one
-// of a group of identical packets, which it then matched by position (ambiguous.go).
-func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16, c *candidates) bool {
+// at stage on node) for the ones it may continue. It returns false when s turned out to be one of a
+// group of identical packets, which it then matched by position (ambiguous.go).
+func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candidates, bool) {
 	loose, t := s.loose, s.t
+	best, dupJ, nat, late, natLate := int32(-1), int32(-1), int32(-1), int32(-1), int32(-1) // locals: registers in the loop
 	lm := m.loose
 	same := 0
 	for i, h := lm.first(loose); i >= 0; i = lm.next(h, i) {
@@ -349,47 +350,47 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16, c *candi
 		if js.exact == e || js.exact0 == e {
 			if same++; same == ambScan {
 				m.ambStep(m.ambiguate(e, loose, s.o), s, stage, node)
-				return false
+				return candidates{}, false
 			}
 		}
 		if t-js.lastTs > m.window || js.lastTs-t > m.window {
 			if t > js.lastTs && (js.exact == e || js.exact0 == e) {
 				if js.visited(stage) && t-js.lastTs <= m.dupWin {
-					if j > c.dupJ {
-						c.dupJ = j // a copy of its frame, past a --window shorter than dupWin: see pastDup
+					if j > dupJ {
+						dupJ = j // a copy of its frame, past a --window shorter than dupWin: see pastDup
 					}
-				} else if !js.visited(stage) && m.nearer(j, c.late, t) {
+				} else if !js.visited(stage) && m.nearer(j, late, t) {
 					// This packet, seen before the window (see noteLate): the latest such journey, as a
 					// packet split several times is continued by the last of its pieces.
-					c.late = j
+					late = j
 				}
-			} else if m.natLateCand(js, e, stage, node, t) && m.nearer(j, c.natLate, t) {
-				c.natLate = j // this packet before a NAT rewrite, seen before the window: see noteLateNAT
+			} else if m.natLateCand(js, e, stage, node, t) && m.nearer(j, natLate, t) {
+				natLate = j // this packet before a NAT rewrite, seen before the window: see noteLateNAT
 			}
 			continue
 		}
 		if js.exact != e && js.exact0 != e {
 			// NAT: the same packet with other addresses or ports, on the same node.
-			if js.lastNode == node && !js.visited(stage) && m.nearer(j, c.nat, t) {
-				c.nat = j
+			if js.lastNode == node && !js.visited(stage) && m.nearer(j, nat, t) {
+				nat = j
 			}
 			continue
 		}
 		if js.visited(stage) {
 			// A second copy of a frame at a point the journey already passed, moments later (the
 			// journey may have moved on meanwhile): a duplicate, not a new packet.
-			if t-js.lastTs <= m.dupWin && j > c.dupJ {
-				c.dupJ = j
+			if t-js.lastTs <= m.dupWin && j > dupJ {
+				dupJ = j
 			}
 			continue
 		}
 		// Among identical packets in flight (IP id 0, duplicate ACKs, resends) take the journey seen
 		// most recently before this sighting: the nearest plausible one in time.
-		if m.nearer(j, c.best, t) {
-			c.best = j
+		if m.nearer(j, best, t) {
+			best = j
 		}
 	}
-	return true
+	return candidates{best: best, dupJ: dupJ, nat: nat, late: late, natLate: natLate}, true
 }
 
 // place joins sighting s (exact fingerprint e, at stage on node) to the journey c says it continues:
