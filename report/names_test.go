@@ -11,36 +11,6 @@ import (
 	"github.com/calipath/calipath/correlate"
 )
 
-func TestNamed(t *testing.T) {
-	res := &correlate.Result{Names: []correlate.Name{
-		{IP: "10.244.1.5", Kind: "pod", Namespace: "default", Name: "pod-a"},
-		{IP: "10.96.0.10", Kind: "service", Namespace: "kube-system", Name: "kube-dns"},
-		{IP: "192.168.10.2", Kind: "node", Name: "node-a"},
-		{IP: "fd00::5", Kind: "pod", Namespace: "default", Name: "pod-6"},
-	}}
-	for in, want := range map[string]string{
-		"10.244.1.5:41234":                     "default/pod-a (10.244.1.5):41234",
-		"10.244.1.5":                           "default/pod-a (10.244.1.5)",
-		"10.96.0.10:53 → 10.244.2.7:9000":      "kube-system/kube-dns (10.96.0.10):53 → 10.244.2.7:9000",
-		"[fd00::5]:80":                         "default/pod-6 ([fd00::5]):80",
-		"fd00::5":                              "default/pod-6 (fd00::5)",
-		"sent to 192.168.10.2.":                "sent to node-a (192.168.10.2).",
-		"tcp 10.244.1.5:1 → 192.168.10.2:2":    "tcp default/pod-a (10.244.1.5):1 → node-a (192.168.10.2):2",
-		"default/pod-a (10.244.1.5) is named":  "default/pod-a (10.244.1.5) is named",
-		"10.244.1.50 and 110.244.1.5":          "10.244.1.50 and 110.244.1.5",
-		"node-a/cali5e1c4d6c68c, ab10.244.1.5": "node-a/cali5e1c4d6c68c, ab10.244.1.5",
-		"x10.244.1.5 10.244.1.5-y":             "x10.244.1.5 10.244.1.5-y",
-		"":                                     "",
-	} {
-		if got := named(res, in); got != want {
-			t.Errorf("named(%q) = %q, want %q", in, got, want)
-		}
-	}
-	if got := named(&correlate.Result{}, "10.244.1.5:1"); got != "10.244.1.5:1" {
-		t.Errorf("without names: %q", got)
-	}
-}
-
 // labNames returns the names of a lab scenario's pods and nodes, as cluster metadata from what the
 // lab creates would give them, and names its ClusterIP service (the lab's DNAT rules) extra.
 func labNames(t *testing.T, name string, extra ...correlate.Name) []correlate.Name {
