@@ -5,8 +5,8 @@ import "strings"
 // Named returns s with every address that cluster metadata names written as "name (address)"; a
 // port stays after the parenthesis ("ns/pod (10.0.0.5):80", "ns/pod ([fd00::5]):80"). An address
 // already in parentheses is left alone: it is named already.
-func (res *Result) Named(s string) string {
-	if len(res.Names) == 0 {
+func (r *Result) Named(s string) string {
+	if len(r.Names) == 0 {
 		return s
 	}
 	var b strings.Builder
@@ -29,7 +29,7 @@ func (res *Result) Named(s string) string {
 		if strings.Count(ip, ":") == 1 && strings.Contains(ip, ".") {
 			ip, _, _ = strings.Cut(ip, ":") // IPv4 with its port
 		}
-		n, ok := res.NameOf(ip)
+		n, ok := r.NameOf(ip)
 		if !ok || start > 0 && s[start-1] == '(' {
 			continue
 		}
