@@ -5,7 +5,14 @@ import "strings"
 // Named returns s with every address that cluster metadata names written as "name (address)"; a
 // port stays after the parenthesis ("ns/pod (10.0.0.5):80", "ns/pod ([fd00::5]):80"). An address
 // already in parentheses is left alone: it is named already.
-func (r *Result) Named(s string) string {
+func (r *Result) Named(s string) string { return r.rename(s, true) }
+
+// NameOnly returns s with every address that cluster metadata names replaced by its name, a port
+// kept ("ns/pod:80"): the compact form for narrow columns. An address in parentheses is left alone.
+func (r *Result) NameOnly(s string) string { return r.rename(s, false) }
+
+// rename writes the names of the addresses in s, beside them (both) or in their place.
+func (r *Result) rename(s string, both bool) string {
 	if len(r.Names) == 0 {
 		return s
 	}
@@ -39,7 +46,11 @@ func (r *Result) Named(s string) string {
 			addr = "[" + ip + "]"
 		}
 		b.WriteString(s[last:start])
-		b.WriteString(n.String() + " (" + addr + ")")
+		if both {
+			b.WriteString(n.String() + " (" + addr + ")")
+		} else {
+			b.WriteString(n.String())
+		}
 		last = start + len(addr)
 	}
 	if last == 0 {

@@ -27,6 +27,16 @@ func TestNamed(t *testing.T) {
 			t.Errorf("Named(%q) = %q, want %q", in, got, want)
 		}
 	}
+	for in, want := range map[string]string{
+		"10.244.1.5:41234":                   "default/pod-a:41234",
+		"[fd00::5]:80":                       "default/pod-6:80",
+		"who-has 192.168.10.2 tell 10.0.0.1": "who-has node-a tell 10.0.0.1",
+		"default/pod-a (10.244.1.5)":         "default/pod-a (10.244.1.5)",
+	} {
+		if got := res.NameOnly(in); got != want {
+			t.Errorf("NameOnly(%q) = %q, want %q", in, got, want)
+		}
+	}
 	if got := (&Result{}).Named("10.244.1.5:1"); got != "10.244.1.5:1" {
 		t.Errorf("without names: %q", got)
 	}
