@@ -49,7 +49,7 @@ func Load(paths []string) (*Meta, []Problem, error) {
 	m := New()
 	var probs []Problem
 	for _, arg := range paths {
-		node, path := splitNode(arg)
+		node, path := SplitNode(arg)
 		st, err := os.Stat(path)
 		if err != nil {
 			return nil, probs, fmt.Errorf("cluster metadata: %w", err)
@@ -123,8 +123,8 @@ func Detect(head []byte) string {
 	return ""
 }
 
-// splitNode splits NODE=PATH; a path that exists as given is taken whole.
-func splitNode(arg string) (node, path string) {
+// SplitNode splits a Load argument NODE=PATH; a path that exists as given is taken whole.
+func SplitNode(arg string) (node, path string) {
 	if _, err := os.Stat(arg); err == nil {
 		return "", arg
 	}

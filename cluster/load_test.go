@@ -224,9 +224,9 @@ func TestSplitNode(t *testing.T) {
 		{"/no/such=file", "", "/no/such=file"},
 		{"plain", "", "plain"},
 	} {
-		n, p := splitNode(c.in)
+		n, p := SplitNode(c.in)
 		if n != c.node || p != c.path {
-			t.Errorf("splitNode(%q) = %q, %q; want %q, %q", c.in, n, p, c.node, c.path)
+			t.Errorf("SplitNode(%q) = %q, %q; want %q, %q", c.in, n, p, c.node, c.path)
 		}
 	}
 }
