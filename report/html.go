@@ -430,7 +430,7 @@ func pathSVG(w io.Writer, v *view, pv pathView, id int) {
 		more = fmt.Sprintf(" +%d", pv.moreFlows)
 	}
 	fmt.Fprintf(w, `<text x="20" y="16" font-weight="bold">%s → %s</text><text x="20" y="30" fill="#555">flows %s%s: %s</text>`,
-		esc(pv.points[0]), esc(pv.points[n-1]), esc(strings.Join(pv.flows, " ")), esc(more), esc(pv.summary()))
+		esc(v.pointLabel(pv.points[0])), esc(v.pointLabel(pv.points[n-1])), esc(strings.Join(pv.flows, " ")), esc(more), esc(pv.summary()))
 	x := func(i int) int { return 20 + i*(boxW+gap) }
 	nodes, byNode := nodesOf(pv.points)
 	k := 0

@@ -32,3 +32,12 @@ func (v *view) podShort(p *correlate.Point) string {
 	}
 	return p.PodIP
 }
+
+// pointLabel is a point's ID with the pod behind it, when cluster metadata names one:
+// "node-a/cali5e1c4d6c68c (default/pod-a)". Path headers show their ends so.
+func (v *view) pointLabel(id string) string {
+	if p := v.points[id]; p != nil && p.Pod != "" {
+		return id + " (" + p.Pod + ")"
+	}
+	return id
+}

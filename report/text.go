@@ -466,7 +466,7 @@ func (t *text) diagram(v *view, pv pathView) {
 		more = fmt.Sprintf(" +%d", pv.moreFlows)
 	}
 	fmt.Fprintln(t.w)
-	t.line(fmt.Sprintf("  %s → %s   flows %s%s: %s", pv.points[0], pv.points[len(pv.points)-1], strings.Join(pv.flows, " "), more,
+	t.line(fmt.Sprintf("  %s → %s   flows %s%s: %s", v.pointLabel(pv.points[0]), v.pointLabel(pv.points[len(pv.points)-1]), strings.Join(pv.flows, " "), more,
 		pv.summary()))
 	nodes, byNode := nodesOf(pv.points)
 	nodeW := 0
