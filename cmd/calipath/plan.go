@@ -60,7 +60,7 @@ type nodePlan struct {
 
 func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("plan", "", stdout, stderr)
-	var k8sPaths planPaths
+	var k8sPaths pathsFlag
 	k8s := (*[]string)(&k8sPaths)
 	fs.Var(&k8sPaths, "k8s", "cluster metadata, a file or a directory (kubectl get pods,services,endpointslices,nodes -A -o json; calicoctl get ippools,workloadendpoints,nodes -o yaml); repeatable")
 	from := fs.String("from", "", "the client `POD`, as namespace/name")
@@ -100,19 +100,6 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	spec.underlay, spec.any, spec.ring, spec.ringMB, spec.image, spec.k8s = *underlay, *anyIface, *ring, *ringMB, *image, *k8s
 	return writePlan(stdout, spec, buildPlan(spec))
-}
-
-// planPaths is plan's repeatable --k8s PATH.
-type planPaths []string
-
-func (p *planPaths) String() string { return strings.Join(*p, ",") }
-func (p *planPaths) Type() string   { return "PATH" }
-func (p *planPaths) Set(v string) error {
-	if v == "" {
-		return fmt.Errorf("want a file or directory, got nothing")
-	}
-	*p = append(*p, v)
-	return nil
 }
 
 // safeWord reports whether s can be pasted into a shell command unquoted.
