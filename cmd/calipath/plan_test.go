@@ -20,7 +20,7 @@ const planDir = "testdata/plan"
 // TestPlanGolden prints plans for the lab's clusterip-dnat metadata: to the service, to the pod,
 // with -i any, and with ring buffers; compared with testdata/plan/<case>.golden.
 func TestPlanGolden(t *testing.T) {
-	meta := []string{"--k8s", filepath.Join(planDir, "kubectl.yaml"), "--k8s", filepath.Join(planDir, "calicoctl.yaml")}
+	meta := []string{"--k8s", filepath.Join(planDir, "k8s", "kubectl.yaml"), "--k8s", filepath.Join(planDir, "k8s", "calicoctl.yaml")}
 	for name, args := range map[string][]string{
 		"service":   {"--from", "default/pod-a", "--to", "web"},
 		"pod":       {"--from", "default/pod-b", "--to", "default/pod-a"},
@@ -55,8 +55,8 @@ func TestPlanGolden(t *testing.T) {
 // and interface, with the interface's role, from the name alone; and for the lab's scenario they are
 // the names of the lab's own per-interface captures (which the lab took on the same pods).
 func TestPlanFilesReadWithoutFlags(t *testing.T) {
-	code, out, errs := runCLI("plan", "--k8s", planDir, "--from", "default/pod-a", "--to", "default/web")
-	if code != exitOK {
+	code, out, errs := runCLI("plan", "--k8s", filepath.Join(planDir, "k8s"), "--from", "default/pod-a", "--to", "default/web")
+	if code != exitOK || errs != "" {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	var files []string
@@ -134,7 +134,7 @@ func TestBuildPlan(t *testing.T) {
 }
 
 func TestPlanUsage(t *testing.T) {
-	meta := filepath.Join(planDir, "kubectl.yaml")
+	meta := filepath.Join(planDir, "k8s", "kubectl.yaml")
 	for _, c := range []struct {
 		args []string
 		msg  string
