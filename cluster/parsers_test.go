@@ -35,8 +35,8 @@ func TestKubectlList(t *testing.T) {
 	}
 	wantPods := []Pod{
 		{Namespace: "calico-system", Name: "calico-node-7xk2p", Node: "node-b", IPs: ips("192.168.20.2"), HostNetwork: true, Source: src},
-		{Namespace: "default", Name: "pending-0", Source: src},
-		{Namespace: "default", Name: "pod-a", Node: "node-a", IPs: ips("10.244.1.5"), Source: src},
+		{Namespace: "default", Name: "pending-0", Phase: "Pending", Source: src},
+		{Namespace: "default", Name: "pod-a", Node: "node-a", IPs: ips("10.244.1.5"), Phase: "Running", Source: src},
 	}
 	if diff := cmp.Diff(wantPods, m.Pods, addrCmp); diff != "" {
 		t.Errorf("pods (-want +got):\n%s", diff)
