@@ -257,6 +257,12 @@ func FuzzAdd(f *testing.F) {
 		`[{"kind":"Pod","metadata":{"name":"x"},"status":{"podIPs":[{"ip":"::1"}]}}]`, "kind: Pod\nmetadata: {name: &a [*a]}\n"} {
 		f.Add([]byte(s))
 	}
+	seeds, _ := filepath.Glob("testdata/*")
+	for _, p := range seeds {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m := New()
 		probs, _ := m.Add("fuzz.yaml", "n", data)
@@ -270,6 +276,11 @@ func FuzzAdd(f *testing.F) {
 			if p.Source != "fuzz.yaml" {
 				t.Errorf("pod %s from %q", p.Key(), p.Source)
 			}
+		}
+		m.Ifaces("")
+		m.CheckIfaces("")
+		for i := range m.Nodes {
+			m.Nodes[i].HostIPs()
 		}
 	})
 }
