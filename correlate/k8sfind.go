@@ -28,20 +28,21 @@ func poolOf(m *cluster.Meta, ip netip.Addr) *cluster.Pool {
 	return best
 }
 
-// podNode returns the node of the pod (not on the host network, not ended) with address ip.
-func podNode(m *cluster.Meta, ip netip.Addr) (string, bool) {
+// podNodes maps the addresses of the pods (not on the host network, not ended) to their nodes.
+func podNodes(m *cluster.Meta) map[netip.Addr]string {
+	out := map[netip.Addr]string{}
 	for i := range m.Pods {
 		p := &m.Pods[i]
 		if p.HostNetwork || p.Done() || p.Node == "" {
 			continue
 		}
 		for _, a := range p.IPs {
-			if a == ip {
-				return p.Node, true
+			if _, dup := out[a]; !dup {
+				out[a] = p.Node
 			}
 		}
 	}
-	return "", false
+	return out
 }
 
 // flowEnds returns a flow's client address and the address its packets were finally sent to (after a
@@ -184,6 +185,7 @@ func detectPoolMode(f *findings, k *kindRow) []Anomaly {
 		return nil
 	}
 	ids := flowIDs(res)
+	nodeOf := podNodes(m)
 	var out []Anomaly
 	for _, pm := range res.Modes {
 		seen := seenEncap(pm.Mode)
@@ -198,8 +200,8 @@ func detectPoolMode(f *findings, k *kindRow) []Anomaly {
 			if !ok {
 				continue
 			}
-			ns, ok1 := podNode(m, src)
-			nd, ok2 := podNode(m, dst)
+			ns, ok1 := nodeOf[src]
+			nd, ok2 := nodeOf[dst]
 			if !ok1 || !ok2 || !(ns == pm.From && nd == pm.To || ns == pm.To && nd == pm.From) {
 				continue
 			}
@@ -245,6 +247,7 @@ func detectNATOutgoing(f *findings, k *kindRow) []Anomaly {
 		return nil
 	}
 	ids := flowIDs(res)
+	nodeOf := podNodes(m)
 	pointNode, pointRole := map[string]string{}, map[string]string{}
 	podPointNode := map[netip.Addr]string{}
 	for _, p := range res.Points {
@@ -294,7 +297,7 @@ func detectNATOutgoing(f *findings, k *kindRow) []Anomaly {
 		if p == nil || poolOf(m, dst) != nil || known[dst] {
 			continue
 		}
-		node, ok := podNode(m, src)
+		node, ok := nodeOf[src]
 		if !ok {
 			if node, ok = podPointNode[src]; !ok {
 				continue
