@@ -232,7 +232,11 @@ func detectPoolMode(f *findings, k *kindRow) []Anomaly {
 		}
 		detail := fmt.Sprintf("Pod traffic between %s and %s was %s, but %s: %s expected.", pm.From, pm.To,
 			encapWords[seen], strings.Join(whys, "; "), strings.Join(want, " or "))
-		out = append(out, k.anomaly(k.severity, Where{From: pm.From, To: pm.To}, flows, ids, len(flows), nil, detail))
+		packets := 0
+		for fi := range flows {
+			packets += res.Flows[fi].Packets
+		}
+		out = append(out, k.anomaly(k.severity, Where{From: pm.From, To: pm.To}, flows, ids, packets, nil, detail))
 	}
 	return out
 }

@@ -68,7 +68,7 @@ func TestPoolMode(t *testing.T) {
 		case c.want == "" && len(got) > 0:
 			t.Errorf("%s: %+v, want none", c.name, got)
 		case c.want != "" && (len(got) != 1 || !strings.Contains(got[0].Message, c.want) || got[0].Where != Where{From: "node-a", To: "node-b"} ||
-			len(got[0].Flows) != 1 || got[0].Flows[0] != "F1"):
+			len(got[0].Flows) != 1 || got[0].Flows[0] != "F1" || got[0].Count != 10):
 			t.Errorf("%s: %+v, want one at node-a → node-b for F1 saying %q", c.name, got, c.want)
 		}
 	}
