@@ -206,3 +206,16 @@ func TestBadObjects(t *testing.T) {
 		}
 	}
 }
+
+func TestMatchNodes(t *testing.T) {
+	m := &Meta{Nodes: []Node{{Name: "ip-10-0-1-5.eu-west-1.compute.internal"}, {Name: "node-b"}, {Name: "worker.a"}, {Name: "worker.b"}, {Name: "solo"}}}
+	got := m.MatchNodes([]string{"ip-10-0-1-5", "node-b.lab", "worker", "router-1"})
+	want := map[string]string{
+		"ip-10-0-1-5.eu-west-1.compute.internal": "ip-10-0-1-5",
+		"node-b":                                 "node-b.lab",
+		// worker.a and worker.b both match "worker": neither is mapped.
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

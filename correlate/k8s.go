@@ -31,7 +31,7 @@ type clusterIndex struct {
 	ifaces map[string]string // host-side interface → "ns/pod"
 }
 
-func newClusterIndex(m *cluster.Meta, prefix string) *clusterIndex {
+func newClusterIndex(m *cluster.Meta, prefix string, alias map[string]string) *clusterIndex {
 	x := &clusterIndex{meta: m, byIP: map[netip.Addr]Name{}, rank: map[netip.Addr]int{}, ifaces: m.Ifaces(prefix)}
 	add := func(ip netip.Addr, rank int, n Name) {
 		if r, ok := x.rank[ip]; ok && r <= rank {
@@ -49,8 +49,12 @@ func newClusterIndex(m *cluster.Meta, prefix string) *clusterIndex {
 		case p.Done():
 			rank = 4
 		}
+		node := p.Node
+		if a, ok := alias[node]; ok {
+			node = a
+		}
 		for _, ip := range p.IPs {
-			add(ip, rank, Name{Kind: kind, Namespace: p.Namespace, Name: p.Name, Node: p.Node, Source: p.Source})
+			add(ip, rank, Name{Kind: kind, Namespace: p.Namespace, Name: p.Name, Node: node, Source: p.Source})
 		}
 	}
 	for i := range m.Services {
@@ -85,7 +89,7 @@ func applyCluster(res *Result, m *cluster.Meta, prefix string) {
 	if m == nil {
 		return
 	}
-	x := newClusterIndex(m, prefix)
+	x := newClusterIndex(m, prefix, nodeAliases(res, m))
 	names := map[string]Name{}
 	look := func(addr string) {
 		addr = strings.TrimSpace(addr)
@@ -148,6 +152,19 @@ func applyCluster(res *Result, m *cluster.Meta, prefix string) {
 		res.Names = append(res.Names, n)
 	}
 	sort.Slice(res.Names, func(i, j int) bool { return res.Names[i].IP < res.Names[j].IP })
+}
+
+// nodeAliases maps the metadata's node names to the names the captures give the same nodes, where
+// they differ by a domain (cluster.MatchNodes): a pod's node is then the one its points are on.
+func nodeAliases(res *Result, m *cluster.Meta) map[string]string {
+	var nodes []string
+	for i := range res.Points {
+		nodes = append(nodes, res.Points[i].Node)
+	}
+	for _, n := range res.NodeIPs {
+		nodes = append(nodes, n.Node)
+	}
+	return m.MatchNodes(nodes)
 }
 
 // hostOf returns the address of "ip:port", "[ip]:port" or a bare "ip".

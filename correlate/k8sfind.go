@@ -28,8 +28,10 @@ func poolOf(m *cluster.Meta, ip netip.Addr) *cluster.Pool {
 	return best
 }
 
-// podNodes maps the addresses of the pods (not on the host network, not ended) to their nodes.
-func podNodes(m *cluster.Meta) map[netip.Addr]string {
+// podNodes maps the addresses of the pods (not on the host network, not ended) to their nodes, by
+// the captures' names of the nodes (nodeAliases).
+func podNodes(res *Result, m *cluster.Meta) map[netip.Addr]string {
+	alias := nodeAliases(res, m)
 	out := map[netip.Addr]string{}
 	for i := range m.Pods {
 		p := &m.Pods[i]
@@ -39,6 +41,9 @@ func podNodes(m *cluster.Meta) map[netip.Addr]string {
 		for _, a := range p.IPs {
 			if _, dup := out[a]; !dup {
 				out[a] = p.Node
+				if n, ok := alias[p.Node]; ok {
+					out[a] = n
+				}
 			}
 		}
 	}
@@ -109,11 +114,12 @@ func seenEncap(mode string) string {
 }
 
 // sameSubnet reports whether nodes a and b share a subnet by the masks of their Calico addresses
-// (projectcalico.org/IPv4Address, bgp.ipv4Address); known is false when a mask is missing.
-func sameSubnet(m *cluster.Meta, a, b string) (same, known bool) {
+// (projectcalico.org/IPv4Address, bgp.ipv4Address); known is false when a mask is missing. a and b
+// are the captures' names of the nodes (alias: nodeAliases).
+func sameSubnet(m *cluster.Meta, alias map[string]string, a, b string) (same, known bool) {
 	nets := func(name string) (pfx []netip.Prefix, ips []netip.Addr) {
 		for i := range m.Nodes {
-			if m.Nodes[i].Name != name {
+			if n := m.Nodes[i].Name; n != name && alias[n] != name {
 				continue
 			}
 			for _, ad := range m.Nodes[i].HostIPs() {
@@ -150,13 +156,13 @@ func sameSubnet(m *cluster.Meta, a, b string) (same, known bool) {
 // expectedEncap returns the encapsulations pool p allows between nodes a and b: VXLAN or IP-in-IP
 // Always; CrossSubnet's by whether the nodes share a subnet (both when that is unknown); none when
 // both modes are Never.
-func expectedEncap(m *cluster.Meta, p *cluster.Pool, a, b string) (out []string, why string) {
+func expectedEncap(m *cluster.Meta, alias map[string]string, p *cluster.Pool, a, b string) (out []string, why string) {
 	mode := func(field, m2, enc string) ([]string, string, bool) {
 		switch m2 {
 		case "Always":
 			return []string{enc}, field + " Always", true
 		case "CrossSubnet":
-			same, known := sameSubnet(m, a, b)
+			same, known := sameSubnet(m, alias, a, b)
 			switch {
 			case !known:
 				return []string{enc, encNone}, field + " CrossSubnet", true
@@ -185,7 +191,7 @@ func detectPoolMode(f *findings, k *kindRow) []Anomaly {
 		return nil
 	}
 	ids := flowIDs(res)
-	nodeOf := podNodes(m)
+	nodeOf, alias := podNodes(res, m), nodeAliases(res, m)
 	var out []Anomaly
 	for _, pm := range res.Modes {
 		seen := seenEncap(pm.Mode)
@@ -210,7 +216,7 @@ func detectPoolMode(f *findings, k *kindRow) []Anomaly {
 				if p == nil {
 					continue
 				}
-				exp, why := expectedEncap(m, p, ns, nd)
+				exp, why := expectedEncap(m, alias, p, ns, nd)
 				for _, e := range exp {
 					allowed[e] = true
 				}
@@ -251,7 +257,7 @@ func detectNATOutgoing(f *findings, k *kindRow) []Anomaly {
 		return nil
 	}
 	ids := flowIDs(res)
-	nodeOf := podNodes(m)
+	nodeOf := podNodes(res, m)
 	pointNode, pointRole := map[string]string{}, map[string]string{}
 	podPointNode := map[netip.Addr]string{}
 	for _, p := range res.Points {

@@ -166,3 +166,27 @@ func TestServiceDNAT(t *testing.T) {
 		t.Errorf("without slices: %+v", got)
 	}
 }
+
+// Metadata whose node names carry a domain the captures' names lack: the pods' nodes are matched to
+// the captured ones (cluster.MatchNodes), for the findings and the names.
+func TestNodeAliases(t *testing.T) {
+	m := withMasks(poolMeta("CrossSubnet", "Never", false), 16)
+	for i := range m.Pods {
+		if m.Pods[i].Node != "" {
+			m.Pods[i].Node += ".lab.internal"
+		}
+	}
+	for i := range m.Nodes {
+		m.Nodes[i].Name += ".lab.internal"
+	}
+	res := podFlow("ipip")
+	res.Points = []Point{{ID: "node-a/eth0", Node: "node-a", Role: "underlay"}, {ID: "node-b/eth0", Node: "node-b", Role: "underlay"}}
+	got := findingsOn(t, "encap-mode-mismatch", res, m)
+	if len(got) != 1 || !strings.Contains(got[0].Message, "the nodes share a subnet") {
+		t.Errorf("%+v, want the mismatch judged with the nodes' masks", got)
+	}
+	applyCluster(res, m, "")
+	if n, ok := res.NameOf("10.244.1.5"); !ok || n.Node != "node-a" {
+		t.Errorf("pod-a: %+v, want on node-a", n)
+	}
+}

@@ -126,3 +126,23 @@ func TestK8sReportLab(t *testing.T) {
 		t.Errorf("without --k8s the JSON has names, pods or the metadata file")
 	}
 }
+
+// A metadata node named with a domain the capture file names lack gives its address to the captured
+// node, the reason naming both.
+func TestK8sNodeAlias(t *testing.T) {
+	dir := t.TempDir()
+	nodes := filepath.Join(dir, "nodes.json")
+	os.WriteFile(nodes, []byte(strings.ReplaceAll(k8sNodes, `"name": "node-a"`, `"name": "node-a.lab.internal"`)), 0o644)
+	code, out, errs := runCLI("points", "--format", "json", "--k8s", nodes, lab+"/healthy-ipip/node-a-eth0.pcap")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var doc pointsJSON
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := nodeIPJSON{Node: "node-a", IP: "192.168.10.2", Reason: "InternalIP of node node-a.lab.internal in " + nodes}
+	if len(doc.NodeIPs) == 0 || doc.NodeIPs[0] != want {
+		t.Errorf("node IPs %+v, want first %+v", doc.NodeIPs, want)
+	}
+}

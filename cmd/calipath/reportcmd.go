@@ -137,7 +137,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *memprofile != "" {
 		defer writeHeapProfile(*memprofile, stderr)
 	}
-	cfg, err := in.config()
+	cfg, err := in.config(paths)
 	if err != nil {
 		return err
 	}

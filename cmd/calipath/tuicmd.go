@@ -37,7 +37,7 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := in.checkOutputs(fs, stderr, paths, "--log-file", *logFile); err != nil {
 		return err
 	}
-	cfg, err := in.config()
+	cfg, err := in.config(paths)
 	if err != nil {
 		return err
 	}
