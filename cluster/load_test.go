@@ -134,6 +134,13 @@ func TestLoadDirectory(t *testing.T) {
 	zw.Write([]byte(podsMultiDoc))
 	zw.Close()
 	write(t, dir, "z/more.gz", gz.String())
+	// Links: to a file, read; to a directory, not followed (the walk would read it twice).
+	if err := os.Symlink(filepath.Join(dir, "a", "pods.json"), filepath.Join(dir, "link.json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "a"), filepath.Join(dir, "linkdir")); err != nil {
+		t.Fatal(err)
+	}
 	m, probs, err := Load([]string{"node-x=" + dir})
 	if err != nil {
 		t.Fatal(err)
@@ -243,6 +250,8 @@ func TestDetect(t *testing.T) {
 		{"", ""},
 		{"kind: Pod\x00\x00", ""},
 		{"items:\n- apiVersion: v1\n", ""}, // not a top-level field
+		{`[{"ifindex": 1, "ifname": "lo", "linkinfo": {"info_kind": "vxlan"}}]`, ""}, // ip -d -j addr
+		{`[{"apiVersion": "v1", "kind": "Pod"}]`, "objects"},
 	} {
 		if got := Detect([]byte(c.in)); got != c.want {
 			t.Errorf("Detect(%q) = %q, want %q", c.in, got, c.want)
