@@ -241,12 +241,23 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	ps := paths[*scenario]
+	// The scenario's cluster metadata, as --k8s reads it: pod, service and node names, node IPs.
+	var in inputFlags
+	if _, err := fs.Stat(demoFS, path.Join("demo", *scenario, demoMetaDir)); err == nil {
+		in.cluster.paths = pathsFlag{filepath.Join(dir, *scenario, demoMetaDir)}
+	}
+	cfg, err := in.config(ps)
+	if err != nil {
+		return err
+	}
+	copts := correlate.Options{Window: time.Second, Lean: true, Cluster: in.cluster.meta}
 	if tuiOn {
 		return tuiErr(ctx, tui.Run(ctx, ps, tui.Options{Decode: decode.Options{VXLANPort: decode.DefaultVXLANPort},
-			Correlate: correlate.Options{Window: time.Second, Lean: true}}), stderr)
+			Points: cfg, Correlate: copts}), stderr)
 	}
 	fmt.Fprintf(stderr, "calipath demo: the %s captures, unpacked for this run only; `calipath demo --extract DIR` keeps them\n", *scenario)
+	in.cluster.printProblems(stderr)
 	all, _ := correlate.ParseFilter("")
-	ra := reportArgs{format: f, filter: all, quiet: true, window: time.Second}
-	return reportFiles(ctx, ps, decode.Options{VXLANPort: decode.DefaultVXLANPort}, decode.PointConfig{}, ra, stdout, stderr)
+	ra := reportArgs{format: f, filter: all, quiet: true, window: time.Second, cluster: in.cluster.meta}
+	return reportFiles(ctx, ps, decode.Options{VXLANPort: decode.DefaultVXLANPort}, cfg, ra, stdout, stderr)
 }

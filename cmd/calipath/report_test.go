@@ -257,6 +257,12 @@ func TestDemo(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "calipath report") || !strings.Contains(stdout, "pmtu-blackhole") {
 		t.Errorf("demo: exit %d, stderr %s, stdout:\n%s", code, stderr, stdout)
 	}
+	// The demo reads its scenario's cluster metadata: pods by name, node IPs from it.
+	for _, want := range []string{"default/pod-a (10.244.1.5):", "pod default/pod-b (10.244.2.7)", "node-a is 192.168.10.2 (InternalIP in"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("demo does not show %q:\n%s", want, stdout)
+		}
+	}
 	dir := t.TempDir()
 	code, stdout, _ = runCmd(t, "demo", "--extract", dir)
 	if code != 0 {
@@ -265,6 +271,9 @@ func TestDemo(t *testing.T) {
 	for _, sc := range demoScenarios() {
 		if got := listDir(t, filepath.Join(dir, sc)); len(got) == 0 {
 			t.Errorf("%s: nothing extracted", sc)
+		}
+		if got := plainFiles(t, filepath.Join(dir, sc, demoMetaDir)); len(got) == 0 {
+			t.Errorf("%s: no cluster metadata extracted", sc)
 		}
 		if !strings.Contains(stdout, sc) {
 			t.Errorf("--extract output does not name %s", sc)
