@@ -15,16 +15,20 @@ import (
 
 var updatePlan = flag.Bool("update-plan", false, "rewrite the plan golden files")
 
-const planDir = "testdata/plan"
+// planDir holds the plan goldens; planMeta is the lab's clusterip-dnat metadata they are made from.
+const (
+	planDir  = "testdata/plan"
+	planMeta = lab + "/clusterip-dnat/k8s"
+)
 
-// TestPlanGolden prints plans for the lab's clusterip-dnat metadata: to the service, to the pod,
+// TestPlanGolden prints plans for the lab's clusterip-dnat metadata (testdata/lab/scenarios/clusterip-dnat/k8s): to the service, to the pod,
 // with -i any, and with ring buffers; compared with testdata/plan/<case>.golden.
 func TestPlanGolden(t *testing.T) {
-	meta := []string{"--k8s", filepath.Join(planDir, "k8s", "kubectl.yaml"), "--k8s", filepath.Join(planDir, "k8s", "calicoctl.yaml")}
+	meta := []string{"--k8s", filepath.Join(planMeta, "kubectl.json"), "--k8s", filepath.Join(planMeta, "calicoctl-ippools.yaml")}
 	for name, args := range map[string][]string{
-		"service":   {"--from", "default/pod-a", "--to", "web"},
+		"service":   {"--from", "default/pod-a", "--to", "pod-b-svc"},
 		"pod":       {"--from", "default/pod-b", "--to", "default/pod-a"},
-		"any":       {"--from", "default/pod-a", "--to", "default/web", "--any"},
+		"any":       {"--from", "default/pod-a", "--to", "default/pod-b-svc", "--any"},
 		"ring":      {"--from", "default/pod-a", "--to", "default/pod-b", "--ring", "10", "--ring-size", "50", "--underlay", "ens5"},
 		"wireguard": {"--from", "default/pod-a", "--to", "default/pod-b", "--wireguard"},
 	} {
@@ -55,7 +59,7 @@ func TestPlanGolden(t *testing.T) {
 // and interface, with the interface's role, from the name alone; and for the lab's scenario they are
 // the names of the lab's own per-interface captures (which the lab took on the same pods).
 func TestPlanFilesReadWithoutFlags(t *testing.T) {
-	code, out, errs := runCLI("plan", "--k8s", filepath.Join(planDir, "k8s"), "--from", "default/pod-a", "--to", "default/web")
+	code, out, errs := runCLI("plan", "--k8s", planMeta, "--from", "default/pod-a", "--to", "default/pod-b-svc")
 	if code != exitOK || errs != "" {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -134,17 +138,17 @@ func TestBuildPlan(t *testing.T) {
 }
 
 func TestPlanUsage(t *testing.T) {
-	meta := filepath.Join(planDir, "k8s", "kubectl.yaml")
+	meta := filepath.Join(planMeta, "kubectl.json")
 	for _, c := range []struct {
 		args []string
 		msg  string
 	}{
-		{[]string{"plan", "--from", "default/pod-a", "--to", "web"}, "--k8s PATH is needed"},
-		{[]string{"plan", "--k8s", meta, "--to", "web"}, "--from NAMESPACE/POD and --to"},
-		{[]string{"plan", "--k8s", meta, "--from", "default/nobody", "--to", "web"}, "no such pod"},
+		{[]string{"plan", "--from", "default/pod-a", "--to", "pod-b-svc"}, "--k8s PATH is needed"},
+		{[]string{"plan", "--k8s", meta, "--to", "pod-b-svc"}, "--from NAMESPACE/POD and --to"},
+		{[]string{"plan", "--k8s", meta, "--from", "default/nobody", "--to", "pod-b-svc"}, "no such pod"},
 		{[]string{"plan", "--k8s", meta, "--from", "default/pod-a", "--to", "nothing"}, "no such pod or service"},
-		{[]string{"plan", "--k8s", meta, "--from", "default/pod-a", "--to", "web", "--underlay", "eth0;rm"}, "plain name"},
-		{[]string{"plan", "--k8s", meta, "--from", "default/pod-a", "--to", "web", "x.pcap"}, "takes no files"},
+		{[]string{"plan", "--k8s", meta, "--from", "default/pod-a", "--to", "pod-b-svc", "--underlay", "eth0;rm"}, "plain name"},
+		{[]string{"plan", "--k8s", meta, "--from", "default/pod-a", "--to", "pod-b-svc", "x.pcap"}, "takes no files"},
 	} {
 		code, _, errs := runCLI(c.args...)
 		if code != exitUsage || !strings.Contains(errs, c.msg) {
