@@ -167,8 +167,9 @@ func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg 
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
-	copts := correlate.Options{Offsets: ra.offsets, Journeys: ra.journeys && ra.format == report.JSON,
-		Window: ra.window, Lean: true}
+	// --journeys: the printer renders each journey as it writes it (Result.EachJourney), so the Result
+	// does not list them.
+	copts := correlate.Options{Offsets: ra.offsets, Window: ra.window, Lean: true}
 	if err := checkFit(c, copts, stderr); err != nil {
 		return err
 	}
@@ -178,7 +179,7 @@ func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg 
 		return err
 	}
 	warnFit(res, stderr)
-	opts := []report.Option{report.WithFormat(ra.format)}
+	opts := []report.Option{report.WithFormat(ra.format), report.WithJourneys(ra.journeys)}
 	if ra.filter.String() != "" {
 		opts = append(opts, report.WithFilter(ra.filter))
 	}
