@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/calipath/calipath/internal/safetext"
 )
@@ -97,7 +96,7 @@ func (e *jsonEnc) value(v reflect.Value) {
 	}
 	switch v.Kind() {
 	case reflect.String:
-		e.buf = appendJSONString(e.buf, v.String())
+		e.buf = safetext.AppendJSONString(e.buf, v.String())
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		e.buf = strconv.AppendInt(e.buf, v.Int(), 10)
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
@@ -156,7 +155,7 @@ func (e *jsonEnc) mapValue(v reflect.Value) {
 	sort.Strings(keys) // encoding/json sorts map keys
 	for i, k := range keys {
 		e.member('{', i == 0)
-		e.buf = appendJSONString(e.buf, k)
+		e.buf = safetext.AppendJSONString(e.buf, k)
 		e.buf = append(e.buf, ':', ' ')
 		e.value(v.MapIndex(reflect.ValueOf(k).Convert(v.Type().Key())))
 	}
@@ -300,7 +299,7 @@ func planOf(t reflect.Type) *plan {
 				p.fallback = true
 			}
 		}
-		f.key = string(appendJSONString(nil, name)) + ": "
+		f.key = string(safetext.AppendJSONString(nil, name)) + ": "
 		p.fields = append(p.fields, f)
 	}
 	plans.Store(t, p)
@@ -321,58 +320,3 @@ func validTagName(s string) bool {
 	}
 	return true
 }
-
-// appendJSONString appends s quoted as encoding/json does with HTML escaping (its Encoder's
-// default), with safetext.JSON's escapes on top: DEL, C1 controls and bidirectional characters as
-// \u escapes.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' && c != 0x7f {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigit[c>>4], hexDigit[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029' || safetext.Unsafe(r):
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', hexDigit[r>>12&0xf], hexDigit[r>>8&0xf], hexDigit[r>>4&0xf], hexDigit[r&0xf])
-		default:
-			i += n
-			continue
-		}
-		i += n
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-const hexDigit = "0123456789abcdef"

@@ -155,7 +155,7 @@ func (s pathStep) backLine() string { return stepLine(s.backOwn, s.back, s.backL
 func newView(res *correlate.Result, o Options) *view {
 	// Strings from captures (file and interface names, reasons, messages) must not carry terminal
 	// escapes or bidirectional overrides into the report: only the printer's own styling may. JSON
-	// keeps them, escaped (appendJSONString).
+	// keeps them, escaped (safetext.AppendJSONString).
 	res = sanitized(res)
 	lim := formatLimits[o.Format]
 	v := &view{res: res, filter: o.Filter, journeys: map[string][]correlate.Journey{},
