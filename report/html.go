@@ -138,7 +138,49 @@ func hTable(w io.Writer, headers []string, rows [][]hcell, rowAttr func(int) str
 	fmt.Fprint(w, "</tbody></table>\n")
 }
 
+// htmlDoc writes the HTML report of a view, one section after another.
+type htmlDoc struct {
+	w    io.Writer
+	v    *view
+	open bool // a <section> is open
+}
+
+// section closes the open section, if any, and opens the next; printed, the main sections start a
+// page (htmlCSS's print rules).
+func (h *htmlDoc) section(pageBreak bool) {
+	if h.open {
+		fmt.Fprint(h.w, "</section>\n")
+	}
+	if pageBreak {
+		fmt.Fprint(h.w, "<section class=\"brk\">\n")
+	} else {
+		fmt.Fprint(h.w, "<section>\n")
+	}
+	h.open = true
+}
+
+// writeHTML lays out the view as one HTML document.
 func writeHTML(w io.Writer, v *view) {
+	h := &htmlDoc{w: w, v: v}
+	h.header()
+	h.paths()
+	h.anomalies()
+	h.segments()
+	h.flows()
+	h.ladders()
+	h.points()
+	h.clocks()
+	h.modes()
+	h.arp()
+	h.icmp()
+	h.inputs()
+	fmt.Fprintf(w, "</section>\n</main>\n<script>%s</script>\n</body></html>\n", htmlJS)
+}
+
+// header opens the document: the header with the capture's time range and inputs, the summary
+// cards, the inputs not read and the filter.
+func (h *htmlDoc) header() {
+	w, v := h.w, h.v
 	r := v.res
 	s := r.Summary
 	fmt.Fprintf(w, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n")
@@ -188,21 +230,12 @@ func writeHTML(w io.Writer, v *view) {
 		fmt.Fprintf(w, "<p>Filter <code>%s</code>: %d of %d flows match; segments and clocks cover all traffic.</p>\n",
 			esc(v.filterText), v.nFlows, len(r.Flows))
 	}
+}
 
-	// Sections: printed, the main ones start a page (htmlCSS's print rules).
-	open := false
-	section := func(pageBreak bool) {
-		if open {
-			fmt.Fprint(w, "</section>\n")
-		}
-		if pageBreak {
-			fmt.Fprint(w, "<section class=\"brk\">\n")
-		} else {
-			fmt.Fprint(w, "<section>\n")
-		}
-		open = true
-	}
-	section(false)
+// paths draws the path diagrams and lists the lossy segments they leave out.
+func (h *htmlDoc) paths() {
+	w, v := h.w, h.v
+	h.section(false)
 	fmt.Fprint(w, "<h2>Path</h2>\n<p>Packets as sent, latency per frame.</p>\n")
 	if len(v.paths) == 0 {
 		fmt.Fprint(w, "<p>No flow crossed two capture points.</p>\n")
@@ -220,8 +253,12 @@ func writeHTML(w io.Writer, v *view) {
 		}
 		fmt.Fprint(w, "</ul>\n")
 	}
+}
 
-	section(true)
+// anomalies lists the anomalies, most severe first, each with its flows and frames.
+func (h *htmlDoc) anomalies() {
+	w, v := h.w, h.v
+	h.section(true)
 	fmt.Fprint(w, "<h2>Anomalies, most severe first</h2>\n")
 	if len(v.anomalies) == 0 {
 		fmt.Fprint(w, "<p>None.</p>\n")
@@ -253,8 +290,13 @@ func writeHTML(w io.Writer, v *view) {
 		}
 		fmt.Fprint(w, "</div>\n")
 	}
+}
 
-	section(true)
+// segments is the segment table.
+func (h *htmlDoc) segments() {
+	w := h.w
+	r := h.v.res
+	h.section(true)
 	fmt.Fprint(w, "<h2>Segments</h2>\n<p>Packets as sent, latency per frame.</p>\n")
 	var rows [][]hcell
 	for _, sg := range r.Segments {
@@ -269,15 +311,19 @@ func writeHTML(w io.Writer, v *view) {
 			}
 			return ""
 		})
+}
 
-	section(true)
+// flows is the table of the worst flows.
+func (h *htmlDoc) flows() {
+	w, v := h.w, h.v
+	h.section(true)
 	if v.nFlows > len(v.flows) {
 		fmt.Fprintf(w, "<h2>Flows, worst %d of %d</h2>\n", len(v.flows), v.nFlows)
 	} else {
 		fmt.Fprint(w, "<h2>Flows, worst first</h2>\n")
 	}
 	fmt.Fprint(w, "<p>Packets as sent.</p>\n")
-	rows = nil
+	var rows [][]hcell
 	for i := range v.flows {
 		f := &v.flows[i]
 		rows = append(rows, []hcell{tc(f.ID), tc(f.Proto), tc(f.Src.String()), tc(f.Dst.String()), nc(f.Packets), nc(f.Lost),
@@ -291,7 +337,11 @@ func writeHTML(w io.Writer, v *view) {
 		}
 		return ""
 	})
+}
 
+// ladders draws the ladder diagrams of the worst flows that have journeys to show.
+func (h *htmlDoc) ladders() {
+	w, v := h.w, h.v
 	ladders := 0
 	for i := range v.flows {
 		if ladders == v.ladders {
@@ -300,34 +350,49 @@ func writeHTML(w io.Writer, v *view) {
 		f := &v.flows[i]
 		if js := v.flowJourneys(f.ID); len(js) > 0 && len(f.Path) >= 2 {
 			if ladders == 0 {
-				section(true)
+				h.section(true)
 				fmt.Fprint(w, "<h2>Ladder diagrams of the worst flows</h2>\n")
 			}
 			ladderSVG(w, v, &f.Flow, js, v.rungs, ladders)
 			ladders++
 		}
 	}
+}
 
-	section(true)
+// points is the table of the capture points.
+func (h *htmlDoc) points() {
+	w := h.w
+	r := h.v.res
+	h.section(true)
 	fmt.Fprint(w, "<h2>Capture points</h2>\n")
-	rows = nil
+	var rows [][]hcell
 	for _, p := range r.Points {
 		rows = append(rows, []hcell{tc(p.Node), tc(p.Iface), tc(roleLabel(&p)), tc(p.PodIP), nc(p.Frames), tc(p.Reason)})
 	}
 	hTable(w, []string{"node", "interface", "role", "pod", "frames", "why"}, rows, nil)
+}
 
-	section(false)
+// clocks is the table of the nodes' clock offsets.
+func (h *htmlDoc) clocks() {
+	w := h.w
+	r := h.v.res
+	h.section(false)
 	fmt.Fprint(w, "<h2>Clocks</h2>\n")
-	rows = nil
+	var rows [][]hcell
 	for _, c := range r.Clocks {
 		rows = append(rows, []hcell{tc(c.Node), {s: offset(c), num: true, v: c.OffsetNs}, dc(c.BoundNs),
 			tc(strconv.FormatFloat(c.DriftPPM, 'f', -1, 64)), tc(c.Method), nc(c.Samples)})
 	}
 	hTable(w, []string{"node", "offset", "bound", "drift (ppm)", "method", "samples"}, rows, nil)
+}
 
-	section(false)
+// modes gives the datapath mode of each node pair and the node addresses.
+func (h *htmlDoc) modes() {
+	w := h.w
+	r := h.v.res
+	h.section(false)
 	fmt.Fprint(w, "<h2>Mode and nodes</h2>\n")
-	rows = nil
+	var rows [][]hcell
 	for _, m := range r.Modes {
 		rows = append(rows, []hcell{tc(m.From), tc(m.To), tc(m.Mode)})
 	}
@@ -340,21 +405,31 @@ func writeHTML(w io.Writer, v *view) {
 		rows = append(rows, []hcell{tc(n.Node), tc(n.IP), tc(n.Reason)})
 	}
 	hTable(w, []string{"node", "IP", "why"}, rows, nil)
+}
 
+// arp is the ARP table, when a capture saw ARP.
+func (h *htmlDoc) arp() {
+	w := h.w
+	r := h.v.res
 	if len(r.ARP) > 0 {
-		section(false)
+		h.section(false)
 		fmt.Fprint(w, "<h2>ARP</h2>\n")
-		rows = nil
+		var rows [][]hcell
 		for _, a := range r.ARP {
 			rows = append(rows, []hcell{tc(a.Point), nc(a.Requests), nc(a.Replies), nc(a.ProxyReplies), nc(a.Unanswered),
 				nc(a.UnexpectedMAC), nc(a.Gratuitous), lc(a.LatencyNs, a.LatencyNs.P50), lc(a.LatencyNs, a.LatencyNs.Max)})
 		}
 		hTable(w, []string{"point", "requests", "replies", "proxy replies", "unanswered", "wrong MAC", "gratuitous", "p50", "max"}, rows, nil)
 	}
+}
+
+// icmp lists the ICMP errors, when there are any.
+func (h *htmlDoc) icmp() {
+	w, v := h.w, h.v
 	if len(v.icmp) > 0 {
-		section(false)
+		h.section(false)
 		fmt.Fprint(w, "<h2>ICMP errors</h2>\n")
-		rows = nil
+		var rows [][]hcell
 		for _, ic := range v.icmp {
 			rows = append(rows, []hcell{tc(ic.Point), tc(fmt.Sprintf("%d/%d", ic.Type, ic.Code)), nc(int(ic.MTU)), tc(ic.Src),
 				tc(ic.Dst), tc(ic.Quoted), tc(ic.Flow), tc(v.label(ic.Evidence.File) + ":" + itoa(int(ic.Evidence.Frame)))})
@@ -364,10 +439,15 @@ func writeHTML(w io.Writer, v *view) {
 		}
 		hTable(w, []string{"point", "type/code", "MTU", "from", "to", "quotes", "flow", "frame"}, rows, nil)
 	}
+}
 
-	section(false)
+// inputs is the table of the capture files, each row the target of the links to its file.
+func (h *htmlDoc) inputs() {
+	w := h.w
+	r := h.v.res
+	h.section(false)
 	fmt.Fprint(w, "<h2>Inputs</h2>\n")
-	rows = nil
+	var rows [][]hcell
 	for _, in := range r.Inputs {
 		f := in.Format
 		if in.Compressed {
@@ -378,7 +458,6 @@ func writeHTML(w io.Writer, v *view) {
 	}
 	hTable(w, []string{"file", "format", "link types", "records", "skipped", "damaged", "errors"}, rows,
 		func(i int) string { return fmt.Sprintf(` id="in-%d"`, i) })
-	fmt.Fprintf(w, "</section>\n</main>\n<script>%s</script>\n</body></html>\n", htmlJS)
 }
 
 // frameList names each file of a frame list once, linked to its row in the inputs table (which
