@@ -494,14 +494,13 @@ func sevColor(sev string, lost bool) string {
 // ← below), coloured by loss and labelled with what the path's flows lost there. It counts the path's
 // flows only; the segment table counts all traffic.
 func pathSVG(w io.Writer, v *view, pv pathView, id int) {
-	const boxW, boxH, top = 124, 44, 96
 	n := len(pv.points)
-	gap := 118 // room for the segment labels; wider when there are few points
+	g := pathGeom{gap: 118} // room for the segment labels; wider when there are few points
 	if n > 1 {
-		gap = max(gap, min(240, (1300-40-n*boxW)/(n-1)))
+		g.gap = max(g.gap, min(240, (1300-40-n*pathBoxW)/(n-1)))
 	}
-	width := 40 + n*boxW + (n-1)*gap
-	height := top + boxH + 70
+	width := 40 + n*pathBoxW + (n-1)*g.gap
+	height := pathTop + pathBoxH + 70
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img">`, width, height, width, height)
 	fmt.Fprintf(w, `<defs><marker id="ah%d" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="11" markerHeight="11" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker></defs>`, id)
 	more := ""
@@ -510,17 +509,44 @@ func pathSVG(w io.Writer, v *view, pv pathView, id int) {
 	}
 	fmt.Fprintf(w, `<text x="20" y="16" font-weight="bold">%s → %s</text><text x="20" y="30" fill="#555">flows %s%s: %s</text>`,
 		esc(pv.points[0]), esc(pv.points[n-1]), esc(strings.Join(pv.flows, " ")), esc(more), esc(pv.summary()))
-	x := func(i int) int { return 20 + i*(boxW+gap) }
+	g.nodes(w, pv)
+	g.points(w, v, pv)
+	for i, st := range pv.steps {
+		xa, xb := g.x(i)+pathBoxW, g.x(i+1)
+		for d := 0; d < 2; d++ {
+			g.arrow(w, st, d, xa, xb, id)
+		}
+		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#777" font-style="italic">%s</text>`, (xa+xb)/2, pathTop+pathBoxH+52, esc(st.kind))
+	}
+	fmt.Fprint(w, "</svg>\n")
+}
+
+// A path diagram's boxes, one per capture point, are pathBoxW by pathBoxH, their tops at pathTop.
+const pathBoxW, pathBoxH, pathTop = 124, 44, 96
+
+// pathGeom places the boxes of a path diagram, gap apart.
+type pathGeom struct{ gap int }
+
+// x is the left edge of point i's box.
+func (g pathGeom) x(i int) int { return 20 + i*(pathBoxW+g.gap) }
+
+// nodes draws a dashed frame around the boxes of each node, with the node's name.
+func (g pathGeom) nodes(w io.Writer, pv pathView) {
 	nodes, byNode := nodesOf(pv.points)
 	k := 0
 	for ni, node := range nodes {
-		x0 := x(k) - 8
-		x1 := x(k+len(byNode[ni])-1) + boxW + 8
+		x0 := g.x(k) - 8
+		x1 := g.x(k+len(byNode[ni])-1) + pathBoxW + 8
 		fmt.Fprintf(w, `<rect x="%d" y="%d" width="%d" height="%d" rx="8" fill="#f1f4f8" stroke="#9aa5b1" stroke-dasharray="4 3"/>`,
-			x0, top-20, x1-x0, boxH+28)
-		fmt.Fprintf(w, `<text x="%d" y="%d" font-weight="bold" fill="#1d3557">%s</text>`, x0+6, top-7, esc(node))
+			x0, pathTop-20, x1-x0, pathBoxH+28)
+		fmt.Fprintf(w, `<text x="%d" y="%d" font-weight="bold" fill="#1d3557">%s</text>`, x0+6, pathTop-7, esc(node))
 		k += len(byNode[ni])
 	}
+}
+
+// points draws each capture point's box, coloured by its role, with the frames the path's flows had
+// there.
+func (g pathGeom) points(w io.Writer, v *view, pv pathView) {
 	roleFill := map[string]string{"pod-veth": "#e3f2fd", "tunnel": "#ede7f6", "underlay": "#fff3e0"}
 	for i, p := range pv.points {
 		role, pod, label := "", "", ""
@@ -536,55 +562,54 @@ func pathSVG(w io.Writer, v *view, pv pathView, id int) {
 			dash = ` stroke-dasharray="5 3"`
 		}
 		fmt.Fprintf(w, `<g><title>%s</title><rect x="%d" y="%d" width="%d" height="%d" rx="5" fill="%s" stroke="#455a64"%s/>`,
-			esc(p+" "+label+" "+pod), x(i), top, boxW, boxH, fill, dash)
-		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" font-weight="bold">%s</text>`, x(i)+boxW/2, top+18, esc(cut(iface(p), 18)))
+			esc(p+" "+label+" "+pod), g.x(i), pathTop, pathBoxW, pathBoxH, fill, dash)
+		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" font-weight="bold">%s</text>`, g.x(i)+pathBoxW/2, pathTop+18, esc(cut(iface(p), 18)))
 		sub := label
 		if pod != "" {
 			sub = pod
 		}
-		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#555">%s</text></g>`, x(i)+boxW/2, top+34, esc(sub))
-		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#333">%d frames</text>`, x(i)+boxW/2, top+boxH+14, pv.seen[p])
+		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#555">%s</text></g>`, g.x(i)+pathBoxW/2, pathTop+34, esc(sub))
+		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#333">%d frames</text>`, g.x(i)+pathBoxW/2, pathTop+pathBoxH+14, pv.seen[p])
 	}
-	for i, st := range pv.steps {
-		a, b := st.from, st.to
-		xa, xb := x(i)+boxW, x(i+1)
-		for d := 0; d < 2; d++ {
-			y := top + 14 + d*18
-			key, sev, arrow, lost, own, seg, line := [2]string{a, b}, st.fwdSev, "→ ", st.fwdLost, st.fwdOwn, st.fwd, st.fwdLine()
-			if d == 1 {
-				key, sev, arrow, lost, own, seg, line = [2]string{b, a}, st.backSev, "← ", st.backLost, st.backOwn, st.back, st.backLine()
-			}
-			col, dash := sevColor(sev, lost > 0), ""
-			label, note := lossLine(lost), "of these flows; the segment is shared"
-			if own {
-				note = ""
-				if seg == nil {
-					col, dash, label = "#b0bec5", ` stroke-dasharray="3 3"`, "no packets"
-				} else {
-					label = fmt.Sprintf("%d pkts, %d lost", seg.Packets, seg.Lost)
-					if seg.Delivered > 0 {
-						note = "p50 " + dur(seg.LatencyNs.P50)
-					}
-				}
-			}
-			x1, x2 := xa+4, xb-4
-			if d == 1 {
-				x1, x2 = x2, x1
-			}
-			fmt.Fprintf(w, `<g><title>%s → %s: %s</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="3"%s marker-end="url(#ah%d)"/></g>`,
-				esc(key[0]), esc(key[1]), esc(line), x1, y, x2, y, col, dash, id)
-			ly := top - 44
-			if d == 1 {
-				ly = top + boxH + 22
-			}
-			fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="%s">%s</text>`, (xa+xb)/2, ly, col, esc(arrow+label))
-			if note != "" {
-				fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#333" font-size="10">%s</text>`, (xa+xb)/2, ly+13, esc(note))
+}
+
+// arrow draws one direction of a step between the boxes whose facing edges are xa and xb (d 0: →,
+// above; 1: ←, below), coloured by the most severe anomaly where the path's flows lost packets, and
+// labelled with the segment's counts when they are the path's flows' alone.
+func (g pathGeom) arrow(w io.Writer, st pathStep, d, xa, xb, id int) {
+	a, b := st.from, st.to
+	y := pathTop + 14 + d*18
+	key, sev, arrow, lost, own, seg, line := [2]string{a, b}, st.fwdSev, "→ ", st.fwdLost, st.fwdOwn, st.fwd, st.fwdLine()
+	if d == 1 {
+		key, sev, arrow, lost, own, seg, line = [2]string{b, a}, st.backSev, "← ", st.backLost, st.backOwn, st.back, st.backLine()
+	}
+	col, dash := sevColor(sev, lost > 0), ""
+	label, note := lossLine(lost), "of these flows; the segment is shared"
+	if own {
+		note = ""
+		if seg == nil {
+			col, dash, label = "#b0bec5", ` stroke-dasharray="3 3"`, "no packets"
+		} else {
+			label = fmt.Sprintf("%d pkts, %d lost", seg.Packets, seg.Lost)
+			if seg.Delivered > 0 {
+				note = "p50 " + dur(seg.LatencyNs.P50)
 			}
 		}
-		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#777" font-style="italic">%s</text>`, (xa+xb)/2, top+boxH+52, esc(st.kind))
 	}
-	fmt.Fprint(w, "</svg>\n")
+	x1, x2 := xa+4, xb-4
+	if d == 1 {
+		x1, x2 = x2, x1
+	}
+	fmt.Fprintf(w, `<g><title>%s → %s: %s</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="3"%s marker-end="url(#ah%d)"/></g>`,
+		esc(key[0]), esc(key[1]), esc(line), x1, y, x2, y, col, dash, id)
+	ly := pathTop - 44
+	if d == 1 {
+		ly = pathTop + pathBoxH + 22
+	}
+	fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="%s">%s</text>`, (xa+xb)/2, ly, col, esc(arrow+label))
+	if note != "" {
+		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#333" font-size="10">%s</text>`, (xa+xb)/2, ly+13, esc(note))
+	}
 }
 
 // ladderSVG draws a flow's packets as a ladder: one column per capture point in path order, one row
