@@ -616,102 +616,132 @@ func (g pathGeom) arrow(w io.Writer, st pathStep, d, xa, xb, id int) {
 // per packet, an arrow per hop; a lost packet's last arrow ends, crossed, between the point it was
 // last seen at and the one expected next.
 func ladderSVG(w io.Writer, v *view, f *correlate.Flow, js []correlate.Journey, rungs, id int) {
-	col := map[string]int{}
+	g := ladderGeom{col: map[string]int{}, id: id}
 	for i, p := range f.Path {
-		col[p] = i
+		g.col[p] = i
 	}
-	// Keep the packets that did not arrive first, then the earliest, and show them in order.
-	if len(js) > rungs {
-		idx := make([]int, len(js))
-		for i := range idx {
-			idx[i] = i
-		}
-		sort.SliceStable(idx, func(a, b int) bool {
-			return (js[idx[a]].Status != "delivered") && (js[idx[b]].Status == "delivered")
-		})
-		idx = idx[:rungs]
-		sort.Ints(idx)
-		sel := make([]correlate.Journey, 0, rungs)
-		for _, i := range idx {
-			sel = append(sel, js[i])
-		}
-		js = sel
-	}
+	js = ladderRungs(js, rungs)
 	// Each row is labelled with the packet's time (from the first packet shown), TCP flags and IP
 	// length, and each arrow with its hop's latency: printed, not only on hover, so that a
 	// screenshot or a printout keeps them.
-	const colW, labelW, top, rowH = 150, 236, 56, 24
 	n := len(f.Path)
-	width := labelW + 60 + (n-1)*colW + 90
-	height := top + len(js)*rowH + 20
-	x := func(i int) int { return labelW + 60 + i*colW }
-	var t0 int64
+	width := ladLabelW + 60 + (n-1)*ladColW + 90
+	height := ladTop + len(js)*ladRowH + 20
 	if len(js) > 0 && len(js[0].Hops) > 0 {
-		t0 = js[0].Hops[0].Ts
+		g.t0 = js[0].Hops[0].Ts
 	}
 	fmt.Fprintf(w, `<h3>%s %s %s → %s</h3>`, esc(f.ID), esc(f.Proto), esc(f.Src.String()), esc(f.Dst.String()))
-	if t0 != 0 {
-		fmt.Fprintf(w, `<p class="ladder-note">Times from the first packet shown, %s UTC; latency on each arrow.</p>`, esc(clock(t0)))
+	if g.t0 != 0 {
+		fmt.Fprintf(w, `<p class="ladder-note">Times from the first packet shown, %s UTC; latency on each arrow.</p>`, esc(clock(g.t0)))
 	}
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img">`, width, height, width, height)
 	fmt.Fprintf(w, `<defs><marker id="lh%d" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker></defs>`, id)
 	fmt.Fprint(w, `<text x="4" y="32" fill="#555" font-weight="bold">packet</text><text x="128" y="32" text-anchor="end" fill="#555" font-weight="bold">time</text>`+
 		`<text x="140" y="32" fill="#555" font-weight="bold">flags</text><text x="226" y="32" text-anchor="end" fill="#555" font-weight="bold">size</text>`)
 	for i, p := range f.Path {
-		fmt.Fprintf(w, `<text x="%d" y="18" text-anchor="middle" font-weight="bold">%s</text>`, x(i), esc(cut(iface(p), 18)))
+		fmt.Fprintf(w, `<text x="%d" y="18" text-anchor="middle" font-weight="bold">%s</text>`, ladderX(i), esc(cut(iface(p), 18)))
 		node, _, _ := strings.Cut(p, "/")
-		fmt.Fprintf(w, `<text x="%d" y="32" text-anchor="middle" fill="#555">%s</text>`, x(i), esc(node))
-		fmt.Fprintf(w, `<line x1="%d" y1="40" x2="%d" y2="%d" stroke="#90a4ae" stroke-width="2"/>`, x(i), x(i), height-8)
+		fmt.Fprintf(w, `<text x="%d" y="32" text-anchor="middle" fill="#555">%s</text>`, ladderX(i), esc(node))
+		fmt.Fprintf(w, `<line x1="%d" y1="40" x2="%d" y2="%d" stroke="#90a4ae" stroke-width="2"/>`, ladderX(i), ladderX(i), height-8)
 	}
 	for r, j := range js {
-		y := top + r*rowH
-		dirCol := "#1565c0"
-		if j.Dir == "s2c" {
-			dirCol = "#6a1b9a"
-		}
-		fmt.Fprintf(w, `<text x="4" y="%d" fill="#555">#%d</text>`, y+8, j.ID)
-		if len(j.Hops) > 0 {
-			h := j.Hops[0]
-			fmt.Fprintf(w, `<text x="128" y="%d" text-anchor="end" fill="#333">+%s</text>`, y+8, esc(dur(h.Ts-t0)))
-			fmt.Fprintf(w, `<text x="140" y="%d" fill="%s">%s</text>`, y+8, dirCol, esc(h.TCPFlags))
-			if h.Len > 0 {
-				fmt.Fprintf(w, `<text x="226" y="%d" text-anchor="end" fill="#333">%d B</text>`, y+8, h.Len)
-			}
-		}
-		var placed []correlate.Hop
-		for _, h := range j.Hops {
-			if _, ok := col[h.Point]; ok {
-				placed = append(placed, h)
-			}
-		}
-		for i := 0; i+1 < len(placed); i++ {
-			a, b := placed[i], placed[i+1]
-			ca, cb := col[a.Point], col[b.Point]
-			if ca == cb {
-				continue
-			}
-			fmt.Fprintf(w, `<g><title>journey %d %s: %s → %s %s (%s:%d)</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.6" marker-end="url(#lh%d)"/>`,
-				j.ID, esc(j.Dir), esc(a.Point), esc(b.Point), esc(dur(b.Ts-a.Ts)), esc(v.label(b.File)), b.Frame, x(ca), y, x(cb), y+rowH/2, dirCol, id)
-			fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" font-size="9" fill="%s">%s</text></g>`,
-				(x(ca)+x(cb))/2, y+rowH/4-3, dirCol, esc(dur(b.Ts-a.Ts)))
-		}
-		switch j.Status {
-		case "lost", "not-captured":
-			from, ok1 := col[j.LastSeen]
-			to, ok2 := col[j.NextExpected]
-			if !ok1 || !ok2 {
-				break
-			}
-			ymid := y + rowH/2
-			xe := (x(from) + x(to)) / 2
-			stroke, mark := "#c62828", "lost"
-			if j.Status == "not-captured" {
-				stroke, mark = "#78909c", "not captured"
-			}
-			fmt.Fprintf(w, `<g><title>journey %d %s: %s after %s</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.6" stroke-dasharray="4 3"/>`,
-				j.ID, esc(j.Dir), mark, esc(j.LastSeen), x(from), y, xe, ymid, stroke)
-			fmt.Fprintf(w, `<path d="M%d,%dl8,8m0,-8l-8,8" stroke="%s" stroke-width="2"/></g>`, xe-4, ymid-4, stroke)
-		}
+		g.row(w, v, &j, ladTop+r*ladRowH)
 	}
 	fmt.Fprint(w, "</svg>\n")
+}
+
+// ladderRungs keeps at most rungs of js: the packets that did not arrive first, then the earliest,
+// in their order.
+func ladderRungs(js []correlate.Journey, rungs int) []correlate.Journey {
+	if len(js) <= rungs {
+		return js
+	}
+	idx := make([]int, len(js))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		return (js[idx[a]].Status != "delivered") && (js[idx[b]].Status == "delivered")
+	})
+	idx = idx[:rungs]
+	sort.Ints(idx)
+	sel := make([]correlate.Journey, 0, rungs)
+	for _, i := range idx {
+		sel = append(sel, js[i])
+	}
+	return sel
+}
+
+// A ladder's columns are ladColW apart right of ladLabelW of row labels; its rows, ladRowH high,
+// start at ladTop.
+const ladColW, ladLabelW, ladTop, ladRowH = 150, 236, 56, 24
+
+// ladderX is the x of column i.
+func ladderX(i int) int { return ladLabelW + 60 + i*ladColW }
+
+// ladderGeom is what a ladder's rows share: each path point's column, the time rows count from, and
+// the diagram's number (its arrow marker's id).
+type ladderGeom struct {
+	col map[string]int
+	t0  int64
+	id  int
+}
+
+// row draws journey j at y: its label (number, time, TCP flags, size), an arrow per hop between two
+// columns with its latency, and for a lost or uncaptured packet a crossed end after where it was
+// last seen.
+func (g *ladderGeom) row(w io.Writer, v *view, j *correlate.Journey, y int) {
+	col, id, t0 := g.col, g.id, g.t0
+	dirCol := "#1565c0"
+	if j.Dir == "s2c" {
+		dirCol = "#6a1b9a"
+	}
+	fmt.Fprintf(w, `<text x="4" y="%d" fill="#555">#%d</text>`, y+8, j.ID)
+	if len(j.Hops) > 0 {
+		h := j.Hops[0]
+		fmt.Fprintf(w, `<text x="128" y="%d" text-anchor="end" fill="#333">+%s</text>`, y+8, esc(dur(h.Ts-t0)))
+		fmt.Fprintf(w, `<text x="140" y="%d" fill="%s">%s</text>`, y+8, dirCol, esc(h.TCPFlags))
+		if h.Len > 0 {
+			fmt.Fprintf(w, `<text x="226" y="%d" text-anchor="end" fill="#333">%d B</text>`, y+8, h.Len)
+		}
+	}
+	var placed []correlate.Hop
+	for _, h := range j.Hops {
+		if _, ok := col[h.Point]; ok {
+			placed = append(placed, h)
+		}
+	}
+	for i := 0; i+1 < len(placed); i++ {
+		a, b := placed[i], placed[i+1]
+		ca, cb := col[a.Point], col[b.Point]
+		if ca == cb {
+			continue
+		}
+		fmt.Fprintf(w, `<g><title>journey %d %s: %s → %s %s (%s:%d)</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.6" marker-end="url(#lh%d)"/>`,
+			j.ID, esc(j.Dir), esc(a.Point), esc(b.Point), esc(dur(b.Ts-a.Ts)), esc(v.label(b.File)), b.Frame, ladderX(ca), y, ladderX(cb), y+ladRowH/2, dirCol, id)
+		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" font-size="9" fill="%s">%s</text></g>`,
+			(ladderX(ca)+ladderX(cb))/2, y+ladRowH/4-3, dirCol, esc(dur(b.Ts-a.Ts)))
+	}
+	if j.Status == "lost" || j.Status == "not-captured" {
+		g.unarrived(w, j, y)
+	}
+}
+
+// unarrived draws the dashed, crossed end of a lost or uncaptured packet, halfway between the column
+// it was last seen at and the one expected next.
+func (g *ladderGeom) unarrived(w io.Writer, j *correlate.Journey, y int) {
+	from, ok1 := g.col[j.LastSeen]
+	to, ok2 := g.col[j.NextExpected]
+	if !ok1 || !ok2 {
+		return
+	}
+	ymid := y + ladRowH/2
+	xe := (ladderX(from) + ladderX(to)) / 2
+	stroke, mark := "#c62828", "lost"
+	if j.Status == "not-captured" {
+		stroke, mark = "#78909c", "not captured"
+	}
+	fmt.Fprintf(w, `<g><title>journey %d %s: %s after %s</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.6" stroke-dasharray="4 3"/>`,
+		j.ID, esc(j.Dir), mark, esc(j.LastSeen), ladderX(from), y, xe, ymid, stroke)
+	fmt.Fprintf(w, `<path d="M%d,%dl8,8m0,-8l-8,8" stroke="%s" stroke-width="2"/></g>`, xe-4, ymid-4, stroke)
 }
