@@ -32,7 +32,7 @@ func (fj *frameJSON) append(b []byte, path, point string, rec *decode.Record, p 
 	b = append(b, `{"file":`...)
 	b = append(b, fj.qPath...)
 	b = append(b, `,"frame":`...)
-	b = strconv.AppendUint(b, uint64(rec.Frame), 10)
+	b = appendDec(b, uint64(rec.Frame))
 	b = append(b, `,"ts":"`...)
 	b = fj.appendTime(b, rec.Ts)
 	b = append(b, `","point":`...)
@@ -44,7 +44,7 @@ func (fj *frameJSON) append(b []byte, path, point string, rec *decode.Record, p 
 	}
 	if p.HasSLL {
 		b = append(b, `,"sll":{"pkttype":`...)
-		b = strconv.AppendUint(b, uint64(p.PktType), 10)
+		b = appendDec(b, uint64(p.PktType))
 		b = append(b, `,"ifindex":`...)
 		b = strconv.AppendInt(b, int64(p.IfIndex), 10)
 		b = append(b, '}')
@@ -57,7 +57,7 @@ func (fj *frameJSON) append(b []byte, path, point string, rec *decode.Record, p 
 	b = append(b, '"')
 	if p.Encap == decode.EncapVXLAN {
 		b = append(b, `,"vni":`...)
-		b = strconv.AppendUint(b, uint64(p.VNI), 10)
+		b = appendDec(b, uint64(p.VNI))
 	}
 	if p.Inner.Version != 0 {
 		b = appendInnerJSON(b, p)
@@ -121,7 +121,7 @@ func appendEthJSON(b []byte, p *decode.Packet) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = strconv.AppendUint(b, uint64(v), 10)
+			b = appendDec(b, uint64(v))
 		}
 		b = append(b, ']')
 	}
@@ -135,23 +135,23 @@ func appendIPFields(b []byte, h *decode.IPHdr) []byte {
 	b = append(b, `","dst":"`...)
 	b = appendAddr(b, h.DstAddr())
 	b = append(b, `","proto":`...)
-	b = strconv.AppendUint(b, uint64(h.Proto), 10)
+	b = appendDec(b, uint64(h.Proto))
 	b = append(b, `,"ttl":`...)
-	b = strconv.AppendUint(b, uint64(h.TTL), 10)
+	b = appendDec(b, uint64(h.TTL))
 	b = append(b, `,"id":`...)
-	b = strconv.AppendUint(b, uint64(h.ID), 10)
+	b = appendDec(b, uint64(h.ID))
 	b = append(b, `,"len":`...)
-	b = strconv.AppendUint(b, uint64(h.TotalLen), 10)
+	b = appendDec(b, uint64(h.TotalLen))
 	b = append(b, `,"df":`...)
 	b = strconv.AppendBool(b, h.DF)
 	b = append(b, `,"mf":`...)
 	b = strconv.AppendBool(b, h.MF)
 	b = append(b, `,"frag":`...)
-	b = strconv.AppendUint(b, uint64(h.FragOff), 10)
+	b = appendDec(b, uint64(h.FragOff))
 	b = append(b, `,"dscp":`...)
-	b = strconv.AppendUint(b, uint64(h.DSCP()), 10)
+	b = appendDec(b, uint64(h.DSCP()))
 	b = append(b, `,"ecn":`...)
-	return strconv.AppendUint(b, uint64(h.ECN()), 10)
+	return appendDec(b, uint64(h.ECN()))
 }
 
 func appendOuterJSON(b []byte, p *decode.Packet) []byte {
@@ -169,12 +169,12 @@ func appendUintIf(b []byte, key string, n uint64) []byte {
 	if n == 0 {
 		return b
 	}
-	return strconv.AppendUint(append(b, key...), n, 10)
+	return appendDec(append(b, key...), n)
 }
 
 // appendUint appends member key with value n.
 func appendUint(b []byte, key string, n uint64) []byte {
-	return strconv.AppendUint(append(b, key...), n, 10)
+	return appendDec(append(b, key...), n)
 }
 
 func appendInnerJSON(b []byte, p *decode.Packet) []byte {
@@ -284,6 +284,27 @@ func appendWGIndex(b []byte, key string, i uint32) []byte {
 }
 
 const hexLower = "0123456789abcdef"
+
+// appendDec appends n in decimal, as strconv.AppendUint does, without its cost for the small
+// numbers most fields hold.
+func appendDec(b []byte, n uint64) []byte {
+	if n < 10 {
+		return append(b, byte('0'+n))
+	}
+	if n < 100 {
+		return append(b, byte('0'+n/10), byte('0'+n%10))
+	}
+	var d [20]byte
+	i := len(d)
+	for n >= 10 {
+		i--
+		d[i] = byte('0' + n%10)
+		n /= 10
+	}
+	i--
+	d[i] = byte('0' + n)
+	return append(b, d[i:]...)
+}
 
 // appendMAC appends m as net.HardwareAddr's String does: aa:bb:cc:dd:ee:ff.
 func appendMAC(b []byte, m [6]byte) []byte {

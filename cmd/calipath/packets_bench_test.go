@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/internal/gen"
 )
 
@@ -63,4 +64,40 @@ func (c *countWriter) Write(b []byte) (int, error) {
 		}
 	}
 	return len(b), nil
+}
+
+// BenchmarkFrameJSON writes the JSON lines of the frames of BenchmarkPacketsJSON's capture, decoded
+// beforehand and held in memory, to a reused buffer: the cost of the JSON alone, per frame.
+func BenchmarkFrameJSON(b *testing.B) {
+	dir := os.Getenv("CALIPATH_BENCH_DIR")
+	if dir == "" {
+		b.Skip("set CALIPATH_BENCH_DIR and run BenchmarkPacketsJSON first, which generates the capture")
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "packets", "*.pcap"))
+	if len(files) == 0 {
+		b.Skip("no capture: run BenchmarkPacketsJSON first")
+	}
+	type frame struct {
+		rec  decode.Record
+		p    decode.Packet
+		file string
+	}
+	var frames []frame
+	for i, f := range files {
+		decode.ScanFile(f, uint16(i), decode.Options{}, decode.NewTables(), func(rec *decode.Record, p *decode.Packet, _ *decode.Observation) {
+			r := *rec
+			r.Data = nil
+			frames = append(frames, frame{rec: r, p: *p, file: f})
+		})
+	}
+	var fj frameJSON
+	var buf []byte
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		for i := range frames {
+			buf = fj.append(buf[:0], frames[i].file, "node-1/eth0", &frames[i].rec, &frames[i].p)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(frames)), "ns/frame")
 }
