@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calipath/calipath/cluster"
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/report"
@@ -61,7 +62,9 @@ type reportArgs struct {
 	journeys bool
 	window   time.Duration
 	offsets  map[string]time.Duration
-	width    int // text: cut lines to this many columns; 0: the terminal's width on a terminal, no cut otherwise
+	width    int           // text: cut lines to this many columns; 0: the terminal's width on a terminal, no cut otherwise
+	cluster  *cluster.Meta // --k8s, nil without it
+	prefix   string        // --iface-prefix
 }
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -134,12 +137,13 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *memprofile != "" {
 		defer writeHeapProfile(*memprofile, stderr)
 	}
-	cfg, err := in.config()
+	cfg, err := in.config(paths)
 	if err != nil {
 		return err
 	}
 	in.cluster.printProblems(stderr)
 	in.printBundle(stderr)
+	ra.cluster, ra.prefix = in.cluster.meta, in.cluster.prefix
 	return bundleErr(reportFiles(ctx, paths, in.decodeOptions(), cfg, ra, stdout, stderr), &in)
 }
 
@@ -169,8 +173,10 @@ func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg 
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
-	copts := correlate.Options{Offsets: ra.offsets, Journeys: ra.journeys && ra.format == report.JSON,
-		Window: ra.window, Lean: true}
+	// --journeys: the printer renders each journey as it writes it (Result.EachJourney), so the Result
+	// does not list them.
+	copts := correlate.Options{Offsets: ra.offsets, Window: ra.window, Lean: true, Cluster: ra.cluster,
+		IfacePrefix: ra.prefix}
 	if err := checkFit(c, copts, stderr); err != nil {
 		return err
 	}
@@ -180,7 +186,7 @@ func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg 
 		return err
 	}
 	warnFit(res, stderr)
-	opts := []report.Option{report.WithFormat(ra.format)}
+	opts := []report.Option{report.WithFormat(ra.format), report.WithJourneys(ra.journeys)}
 	if ra.filter.String() != "" {
 		opts = append(opts, report.WithFilter(ra.filter))
 	}
