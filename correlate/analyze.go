@@ -149,6 +149,8 @@ type analysis struct {
 	// The arena (arena.go): every journey's hops in path order; and the coverage (coverage.go).
 	*arenaOut
 	cov coverage // what each point's capture covers
+	// capDrop is what the captures said they dropped themselves (capdrop.go).
+	capDrop capDrops
 
 	// Flows (flows.go) and, beside them, each node pair's mode (modes.go); the paths (paths.go) are in
 	// the flows (flowAcc.path); the flows' IDs (output.go).
@@ -184,6 +186,7 @@ func (a *analysis) point(g uint32) int {
 // single-frame checks), then the findings and the Result.
 func (a *analysis) result() *Result {
 	a.cov = newCoverage(a.w, a.clocks)
+	a.capDrop = newCapDrops(a.w, a.clocks)
 	a.flowsOut, a.pairMode = a.assignFlows()
 	for fi, p := range (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode}).buildPaths() {
 		a.flows[fi].path = p

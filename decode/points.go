@@ -72,6 +72,14 @@ type PointConfig struct {
 	Explicit map[string]Identity         // file path → identity (--point)
 	Links    map[string]map[int32]string // node → ifindex → name (--links NODE=FILE, from `ip -o link`)
 	NodeIPs  map[string][]netip.Addr     // node → addresses (--node-ip)
+	// Why, for a file in Explicit, says how its identity is known when --point did not give it (a
+	// bundle's layout); the reason is "--point" otherwise.
+	Why map[string]string
+	// LinksFrom names, per node of Links, where its names came from when --links did not give them.
+	LinksFrom map[string]string
+	// Drops are what capture tools said they dropped (tcpdump's "N packets dropped by kernel"), by
+	// file path.
+	Drops []CaptureDrop
 	// NodeIPWhy says why an address of NodeIPs is its node's when not --node-ip (cluster metadata:
 	// "InternalIP in nodes.json"). Such an address is kept only for a node with capture points or
 	// when an outer header of the captures carries it: a cluster's other nodes stay out.
@@ -213,9 +221,19 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 			ifname = f.Interfaces[s.Iface].Name
 		}
 		ex, explicit := cfg.Explicit[f.Path]
+		var gnode, giface, gwhy string
+		gadget := false
+		if !explicit && int(s.Iface) < len(f.Interfaces) {
+			gnode, giface, _, gwhy, gadget = GadgetPoint(f.Interfaces[s.Iface].Description, ifname)
+		}
 		switch {
+		case gadget:
+			id = ident{node: gnode, iface: giface, reason: gwhy}
 		case explicit:
 			id = ident{node: ex.Node, iface: ex.Iface, reason: "--point"}
+			if why := cfg.Why[f.Path]; why != "" {
+				id.reason = why
+			}
 		case fiface != "" && fiface != "any" && (len(f.Interfaces) <= 1 || ifname == "" || ifname == fiface):
 			id = ident{node: fnode, iface: fiface, reason: "file name"}
 		case ifname != "" && ifname != "any":
@@ -246,7 +264,11 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 		if s.IfIndex >= 0 && (id.iface == "any" || id.iface == "") {
 			if name, ok := cfg.Links[id.node][s.IfIndex]; ok {
 				id.iface = name
-				id.reason += fmt.Sprintf("; ifindex %d is %s (--links)", s.IfIndex, name)
+				from := "--links"
+				if lf := cfg.LinksFrom[id.node]; lf != "" {
+					from = lf
+				}
+				id.reason += fmt.Sprintf("; ifindex %d is %s (%s)", s.IfIndex, name, from)
 			} else if s.IfIndex == 1 {
 				// The loopback is registered first in every Linux network namespace.
 				id.iface = "lo"

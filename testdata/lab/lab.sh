@@ -310,6 +310,28 @@ start_captures() {
 		for nd in node-a node-b; do
 			nsx "$nd" ip -o link >"$DIR/$nd-links.txt"
 			log "links node=$nd file=$nd-links.txt"
+			# And what a Retina capture bundle holds in ip-resources.txt (microsoft/retina
+			# pkg/capture/provider/network_capture_unix.go: a summary of the commands, then each command
+			# line, a blank line and its output): addresses with link details, neighbours, rules, routes.
+			nsx "$nd" ip -d -j addr show >"$DIR/$nd-ipaddr.json"
+			log "ipaddr node=$nd file=$nd-ipaddr.json"
+			{
+				printf 'Summary:\n\n'
+				printf '/usr/sbin/ip -d -j addr show(IP address configuration)\n'
+				printf '/usr/sbin/ip -d -j neighbor show(IP neighbor status)\n'
+				printf '/usr/sbin/ip rule list(Policy routing list)\n'
+				printf '/usr/sbin/ip route show table all(Routes of all route tables)\n'
+				printf '\nExecute:\n\n'
+				printf '/usr/sbin/ip -d -j addr show\n\n'
+				cat "$DIR/$nd-ipaddr.json"
+				printf '/usr/sbin/ip -d -j neighbor show\n\n'
+				nsx "$nd" ip -d -j neighbor show
+				printf '/usr/sbin/ip rule list\n\n'
+				nsx "$nd" ip rule list
+				printf '/usr/sbin/ip route show table all\n\n'
+				nsx "$nd" ip route show table all
+			} >"$DIR/$nd-ip-resources.txt"
+			log "ip-resources node=$nd file=$nd-ip-resources.txt"
 		done
 		return
 	fi
@@ -354,6 +376,12 @@ stop_captures() {
 			die "$(basename "$f" .log) dropped frames: $(grep dropped "$f" | tr '\n' ' ')"
 		fi
 	done
+	# The -i any captures' tcpdump output (its "N packets dropped by kernel" line), as a bundle keeps it.
+	if [ "${ANY_ONLY:-}" = 1 ]; then
+		for f in "$TMP"/cap-node-?-any.log; do
+			[ -e "$f" ] && cp "$f" "$DIR/$(basename "$f" .log | sed 's/^cap-//')-tcpdump.log"
+		done
+	fi
 	rm -f "$TMP"/cap-*.log
 }
 
