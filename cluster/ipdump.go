@@ -90,6 +90,9 @@ type Netns struct {
 	Routes []Route
 	Neighs []Neigh
 	Links  []Link
+	// RouteFile, NeighFile and LinkFile name the dumps read (the last of each kind), so that what a
+	// dump lacks can be cited too.
+	RouteFile, NeighFile, LinkFile string
 }
 
 // NodeState is one node's own state from its `ip` dumps.
@@ -260,6 +263,14 @@ func ReadIPDump(states map[string]*NodeState, path, node string, data []byte) (f
 		if d.name == format {
 			probs = d.parse(path, data, ns)
 		}
+	}
+	switch {
+	case strings.HasSuffix(format, "route"):
+		ns.RouteFile = path
+	case strings.HasSuffix(format, "neigh"):
+		ns.NeighFile = path
+	default:
+		ns.LinkFile = path
 	}
 	return format, probs
 }

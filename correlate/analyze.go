@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/calipath/calipath/cluster"
 	"github.com/calipath/calipath/decode"
 )
 
@@ -20,6 +21,9 @@ type Options struct {
 	// Capture cannot be correlated again, and returns memory it no longer needs to the system between
 	// its phases, so the peak is what is live rather than what once was.
 	Lean bool
+	// NodeState is each node's own state (its `ip` route, neighbour and link dumps), by node name:
+	// drop anomalies cite the lines of it that explain them (Anomaly.ExplainedBy).
+	NodeState map[string]*cluster.NodeState
 }
 
 // Journey statuses.
@@ -256,6 +260,7 @@ func (a *analysis) output(journeys []Journey, ids []string) *Result {
 	res.ARP = a.side.arp.points
 	res.ICMP = a.side.icmp.errors
 	res.Anomalies = (&findings{a: a, ids: ids}).anomalies()
+	a.explainDrops(res.Anomalies)
 	res.Summary = a.summary(res)
 	for i := range res.Journeys {
 		res.Journeys[i] = a.renderJourney(res.Journeys[i].ID)
