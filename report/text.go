@@ -433,6 +433,9 @@ func writeText(w io.Writer, v *view, o Options) {
 		t.line(t.style(sevStyle(a.Severity), head))
 		explain, next := a.Message, a.Next
 		t.wrap("    ", "    ", explain)
+		for _, e := range a.ExplainedBy {
+			t.wrap("    explained by: ", "                  ", e.String())
+		}
 		if next != "" {
 			t.wrap("    next: ", "          ", next)
 		}
