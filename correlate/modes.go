@@ -85,8 +85,3 @@ func (a *analysis) modes() map[[2]int]string {
 	}
 	return pairMode
 }
-
-func (a *analysis) encapsulated(x, y int) bool {
-	m := a.pairMode[[2]int{min(x, y), max(x, y)}]
-	return m == "ipip" || m == "vxlan"
-}
