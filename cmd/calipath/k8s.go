@@ -52,6 +52,14 @@ func (c *clusterFlags) load() (*cluster.Meta, error) {
 	return m, nil
 }
 
+// nodeState is the nodes' own state the metadata holds (their `ip` dumps), nil without --k8s.
+func (c *clusterFlags) nodeState() map[string]*cluster.NodeState {
+	if c.meta == nil {
+		return nil
+	}
+	return c.meta.NodeState
+}
+
 // maxClusterProblems is how many problems of one metadata file are printed; the rest are counted.
 const maxClusterProblems = 10
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calipath/calipath/cluster"
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/report"
@@ -62,6 +63,8 @@ type reportArgs struct {
 	window   time.Duration
 	offsets  map[string]time.Duration
 	width    int // text: cut lines to this many columns; 0: the terminal's width on a terminal, no cut otherwise
+	// nodeState is the nodes' `ip` dumps from --k8s: drop anomalies cite what explains them.
+	nodeState map[string]*cluster.NodeState
 }
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -139,6 +142,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	in.cluster.printProblems(stderr)
+	ra.nodeState = in.cluster.nodeState()
 	return reportFiles(ctx, paths, in.decodeOptions(), cfg, ra, stdout, stderr)
 }
 
@@ -169,7 +173,7 @@ func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg 
 		return context.Cause(ctx)
 	}
 	copts := correlate.Options{Offsets: ra.offsets, Journeys: ra.journeys && ra.format == report.JSON,
-		Window: ra.window, Lean: true}
+		Window: ra.window, Lean: true, NodeState: ra.nodeState}
 	if err := checkFit(c, copts, stderr); err != nil {
 		return err
 	}
