@@ -25,7 +25,7 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	underlay-loss clock-skew clock-drift tcp-retransmission two-routers two-routers-drop-r2
 	df-ping-refused healthy-vxlan-offload any-ipip-input-drop any-underlay-drop any-bgp-forward-drop
 	any-bgp-underlay-drop
-	state-blackhole-route state-missing-route state-neigh-failed state-low-mtu
+	state-blackhole-route state-missing-route state-neigh-failed state-low-mtu state-no-default-route
 	healthy-wireguard wireguard-underlay-loss wireguard-blocked wireguard-mtu-blackhole wireguard-fragmented
 	wireguard-bypass)
 
@@ -469,6 +469,10 @@ run_scenario() {
 	state-missing-route) rule node-b ip route del "$BLOCK_A" ;;
 	state-neigh-failed) rule node-b ip route replace "$BLOCK_A" via "$DEAD_HOP_IP" dev eth0 proto bird ;;
 	state-low-mtu) rule node-b ip link set eth0 mtu 1400 ;;
+	state-no-default-route) # as no-default-route, but as a rule: node-a cannot route 169.254.1.1
+		rule node-a ip route del default
+		rule node-a ip route add 192.168.20.0/24 via "$R_A_IP" dev eth0
+		;;
 	proxy-arp-off) rule node-a sysctl -qw "net.ipv4.conf.$ca.proxy_arp=0" ;;
 	no-default-route) log "rule node=node-a cmd=no default route; only ip route add 192.168.20.0/24 via $R_A_IP dev eth0" ;;
 	mtu-blackhole | pmtu-discovery)

@@ -185,7 +185,8 @@ type stateTruth struct {
 //	sudo go test ./testdata/lab/ -run StateScenarios -v
 func TestStateScenarios(t *testing.T) {
 	labTools(t)
-	scenarios := []string{"state-blackhole-route", "state-missing-route", "state-neigh-failed", "state-low-mtu"}
+	scenarios := []string{"state-blackhole-route", "state-missing-route", "state-neigh-failed", "state-low-mtu",
+		"state-no-default-route"}
 	out := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()

@@ -46,6 +46,12 @@ func (l *lab) stateExplanations() error {
 			e, err = l.textLine(r.Node, "routes.txt", "blackhole-route", func(fs []string) bool {
 				return len(fs) >= 2 && fs[0] == "blackhole" && fs[1] == f[4]
 			})
+		case len(f) == 4 && f[0] == "ip" && f[1] == "route" && f[2] == "del" && f[3] == "default":
+			// No route covers 169.254.1.1 any more: proxy ARP fails, which the file's lack of a
+			// default route shows (cited without a line), and so does the pod's unresolved gateway.
+			l.t.ExpectedExplanations = append(l.t.ExpectedExplanations,
+				ExpectedExplanation{Kind: "no-route", Node: r.Node, File: r.Node + "-routes.txt"})
+			e, err = l.podGateway(r.Node)
 		case len(f) >= 4 && f[0] == "ip" && f[1] == "route" && f[2] == "del":
 			e, err = l.textLine(r.Node, "routes.txt", "no-block-route", func(fs []string) bool {
 				return len(fs) >= 1 && fs[0] == "default"
@@ -84,9 +90,29 @@ func (l *lab) textLine(node, suffix, kind string, match func([]string) bool) (Ex
 	return ExpectedExplanation{}, fmt.Errorf("%s shows no line for it", file)
 }
 
+// podGateway finds the entry for 169.254.1.1 in the `ip -j neigh` dump of node's pod (the file of its
+// state line named <node>-cali…-neigh.json); it must be unresolved.
+func (l *lab) podGateway(node string) (ExpectedExplanation, error) {
+	for _, s := range l.t.State {
+		if s.Node != node {
+			continue
+		}
+		for _, f := range s.Files {
+			if strings.HasPrefix(f, node+"-cali") && strings.HasSuffix(f, "-neigh.json") {
+				return l.neighIn(node, f, "169.254.1.1")
+			}
+		}
+	}
+	return ExpectedExplanation{}, fmt.Errorf("no pod neighbour dump for %s", node)
+}
+
 // neighEntry finds the entry of node's `ip -j neigh` dump for the next hop ip; it must be unresolved.
 func (l *lab) neighEntry(node, ip string) (ExpectedExplanation, error) {
-	file := node + "-neigh.json"
+	return l.neighIn(node, node+"-neigh.json", ip)
+}
+
+// neighIn finds the entry for ip in the `ip -j neigh` dump file of node; it must be unresolved.
+func (l *lab) neighIn(node, file, ip string) (ExpectedExplanation, error) {
 	b, err := os.ReadFile(filepath.Join(l.dir, file))
 	if err != nil {
 		return ExpectedExplanation{}, err
