@@ -45,11 +45,11 @@ type jsonLink struct {
 	OperState string   `json:"operstate"`
 }
 
-// detectLinkJSON recognises `ip -j link`: entries with an "ifindex" and an "ifname" and no addresses
-// (an `ip -j addr` dump is read as such, not here).
+// detectLinkJSON recognises `ip -j link`: entries with an "ifindex", an "ifname", "flags" and an
+// "mtu", and no addresses (an `ip -j addr` dump is not read here).
 func detectLinkJSON(data []byte) bool {
 	m, ok := firstEntry(data)
-	return ok && has(m, "ifindex", "ifname") && !has(m, "addr_info")
+	return ok && has(m, "ifindex", "ifname", "flags", "mtu") && !has(m, "addr_info")
 }
 
 // parseLinkJSON reads `ip -j link`; each link's Text is the entry as `ip -o link` starts it.

@@ -21,9 +21,11 @@ type Options struct {
 	// Capture cannot be correlated again, and returns memory it no longer needs to the system between
 	// its phases, so the peak is what is live rather than what once was.
 	Lean bool
-	// NodeState is each node's own state (its `ip` route, neighbour and link dumps), by node name:
-	// drop anomalies cite the lines of it that explain them (Anomaly.ExplainedBy).
-	NodeState map[string]*cluster.NodeState
+	// Cluster is the cluster's metadata (--k8s): it names addresses and pod veths (Result.Names,
+	// Point.Pod) and says what the pools and services expect (k8s.go). nil: nothing changes.
+	Cluster *cluster.Meta
+	// IfacePrefix is the prefix of Calico's pod interfaces ("" is cali), for naming pod veths.
+	IfacePrefix string
 }
 
 // Journey statuses.
@@ -84,8 +86,9 @@ func CorrelateContext(ctx context.Context, c *decode.Capture, opts Options) (*Re
 	if err != nil {
 		return nil, err
 	}
-	a := &analysis{w: w, m: m, clocks: clocks, opts: opts, nJ: int(m.next), offFits: offFits}
-	return a.result(), nil // placement, flows, findings: the Result
+	a := &analysis{w: w, journeys: m.out(), clocks: clocks, opts: opts, nJ: int(m.next), offFits: offFits}
+	a.arenaOut = buildArena(w, m, a.nJ, opts.Lean) // each journey's hops in path order; the matcher ends here
+	return a.result(), nil                         // flows, paths, placement, findings: the Result
 }
 
 // worldOf builds the world of capture c: its points (with those a -i any capture implies), pods and
@@ -130,44 +133,44 @@ const (
 	s2c = 1
 )
 
-// analysis holds the stages after matching (result runs them): each fills its own fields, grouped below
-// by stage, and a later stage reads an earlier one's (docs/correlation.md).
+// analysis is the settled outputs of the stages, in pipeline order (docs/correlation.md). result sets
+// each once, when its stage ends; a later stage, the findings and output read them and write none of
+// them (placement adds its counts to the flows, and the late joins join journeys, as they say). The
+// Result keeps the analysis for FlowJourneys, less what dropWorking drops.
 type analysis struct {
-	// Inputs: the world, the clocks and the matched journeys.
-	w       *world
-	m       *matcher
-	clocks  []clockModel
-	offFits []offsetFit // --offset values the traffic contradicts (left out)
-	opts    Options
-	nJ      int
+	// Inputs: the world, the clocks and what matching found.
+	w        *world
+	clocks   []clockModel
+	offFits  []offsetFit // --offset values the traffic contradicts (left out)
+	opts     Options
+	nJ       int
+	journeys journeysOut // what matching found besides the journeys' hops (match.go)
 
-	// The arena (arena.go: its output, embedded): every journey's hops in path order; and the coverage
-	// (coverage.go).
+	// The arena (arena.go): every journey's hops in path order; and the coverage (coverage.go).
 	*arenaOut
 	cov coverage // what each point's capture covers
 
-	// Flows (flows.go: its output, embedded) and, beside them, each node pair's mode (modes.go); paths
-	// (paths.go) and the flows' IDs.
+	// Flows (flows.go) and, beside them, each node pair's mode (modes.go); the paths (paths.go) are in
+	// the flows (flowAcc.path); the flows' IDs (output.go).
 	flowsOut
 	pairMode map[[2]int]string
 	ids      []string // flow IDs by flow index
 
-	// Placement (placement.go: its output, once placement is done): each journey's status, and the
-	// segments.
+	// Late joins (window.go): packets split by a short window joined again.
+	lateOut
+
+	// Placement (placement.go): each journey's status, the segments, the open ends.
 	*placementOut
 
-	// Side findings (arpicmp.go, anomalies.go): their output, once placement is done (they run beside it).
+	// Side findings (arpicmp.go, anomalies.go): they run beside placement.
 	side sideOut
-
-	// Late joins (window.go): packets split by a short window joined again (its output, embedded).
-	lateOut
 }
 
 func (a *analysis) obs(g uint32) (*decode.Observation, int) { return a.w.obsAt(g) }
 
 func (a *analysis) ts(g uint32) int64 {
 	o, _ := a.obs(g)
-	return a.m.corrected(o)
+	return a.journeys.corrected(o)
 }
 
 func (a *analysis) point(g uint32) int {
@@ -180,13 +183,12 @@ func (a *analysis) point(g uint32) int {
 // flow direction's path, the placement of every journey on it (beside it: ARP, ICMP errors and
 // single-frame checks), then the findings and the Result.
 func (a *analysis) result() *Result {
-	a.arenaOut = buildArena(a.w, a.m, a.nJ, a.opts.Lean)
 	a.cov = newCoverage(a.w, a.clocks)
 	a.flowsOut, a.pairMode = a.assignFlows()
 	for fi, p := range (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode}).buildPaths() {
 		a.flows[fi].path = p
 	}
-	a.lateOut = (&lateStage{w: a.w, m: a.m, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
+	a.lateOut = (&lateStage{w: a.w, jo: &a.journeys, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
 	ids := a.flowIDs()
 	a.ids = ids
 	side := a.startSideFindings(ids)
@@ -242,7 +244,8 @@ func (a *analysis) output(journeys []Journey, ids []string) *Result {
 	res.Segments = a.segmentOut()
 	res.ARP = a.side.arp.points
 	res.ICMP = a.side.icmp.errors
-	res.Anomalies = (&findings{a: a, ids: ids}).anomalies()
+	applyCluster(res, a.opts.Cluster, a.opts.IfacePrefix) // names from --k8s, before the findings read them
+	res.Anomalies = (&findings{a: a, ids: ids, res: res}).anomalies()
 	a.explainDrops(res.Anomalies)
 	res.Summary = a.summary(res)
 	for i := range res.Journeys {
@@ -289,7 +292,7 @@ func (a *analysis) journeyOut(j int, status, lastSeen, next string) Journey {
 	var prevTs int64
 	for _, g := range a.hops(j) {
 		o, f := a.obs(g)
-		t := a.m.corrected(o)
+		t := a.journeys.corrected(o)
 		p := a.w.srcPoint[o.Source]
 		hop := Hop{Point: w.c.Points[p].ID, File: w.c.Files[f].Path, Frame: o.Frame, Ts: t, TTL: o.TTL,
 			Encap: o.Encap().String(), Len: o.Len, TCPFlags: hopTCPFlags(o)}

@@ -115,6 +115,18 @@ var anomalyKinds = []kindRow{
 		"calipath corrected %s's clock with its own estimate instead (see the clock offsets), so journeys across it are followed as the traffic shows.",
 		"Drop --offset for this node (calipath estimates it), or check its sign and unit: it is the node's clock minus the reference node's.",
 		detectContradictedOffsets},
+	{"encap-mode-mismatch", sevWarning, atSegment,
+		"The IP pool's encapsulation mode (from the cluster metadata) is not what the packets between %s show: Calico programmed these nodes' routes otherwise than the pool says (a pool changed after its blocks were routed, a node whose subnet mask Calico got wrong for CrossSubnet, or metadata from another cluster).",
+		"Compare the routes to the peer's pod block on both nodes (`ip route`, proto 80 or bird, via tunl0 or vxlan.calico) with `calicoctl get ippool -o yaml`.",
+		detectPoolMode},
+	{"nat-outgoing-mismatch", sevWarning, atNode,
+		"The SNAT of traffic leaving the IP pools at %s is not what the pool's natOutgoing says: Calico masquerades a pod's packets to destinations outside every pool on the pod's node when, and only when, natOutgoing is true.",
+		"Check the pool's natOutgoing (`calicoctl get ippool -o yaml`) and the node's cali-nat-outgoing chain (`iptables -t nat -S cali-nat-outgoing`); another MASQUERADE rule may be at work.",
+		detectNATOutgoing},
+	{"dnat-not-endpoint", sevError, atSegment,
+		"A Service's DNAT between %s sent packets to a backend its EndpointSlices do not list: kube-proxy's rules are stale or another rule rewrote the destination.",
+		"Compare `iptables -t nat -S KUBE-SERVICES` (or `ipvsadm -Ln`) on the node with `kubectl get endpointslices -l kubernetes.io/service-name=<svc>`.",
+		detectServiceDNAT},
 }
 
 // kindIndex finds a kind's row in anomalyKinds.

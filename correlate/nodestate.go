@@ -9,7 +9,7 @@ import (
 	"github.com/calipath/calipath/decode"
 )
 
-// Explanation is a line of a node's own state (its `ip` dumps, Options.NodeState) that explains an
+// Explanation is a line of a node's own state (its `ip` dumps in Options.Cluster) that explains an
 // anomaly: the route, neighbour or interface the lost packets met there.
 type Explanation struct {
 	// Kind is blackhole-route, no-route, no-block-route, neighbour-failed, mtu-too-small or link-down
@@ -62,13 +62,13 @@ type explainer struct {
 }
 
 // explainDrops gives each drop anomaly (losses on a segment, unanswered ARP) the lines of the nodes'
-// `ip` dumps that explain it. Without dumps (Options.NodeState) it does nothing, so the Result is
-// what it was.
+// `ip` dumps that explain it. Without dumps (Options.Cluster's NodeState) it does nothing, so the
+// Result is what it was.
 func (a *analysis) explainDrops(anoms []Anomaly) {
-	if len(a.opts.NodeState) == 0 {
+	if a.opts.Cluster == nil || len(a.opts.Cluster.NodeState) == 0 {
 		return
 	}
-	x := &explainer{a: a, states: a.opts.NodeState, point: map[string]int{}}
+	x := &explainer{a: a, states: a.opts.Cluster.NodeState, point: map[string]int{}}
 	for i, p := range a.w.c.Points {
 		x.point[p.ID] = i
 	}

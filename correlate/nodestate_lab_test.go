@@ -72,7 +72,7 @@ func TestLabNodeState(t *testing.T) {
 			pcaps, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
 			ngs, _ := filepath.Glob(filepath.Join(dir, "*.pcapng"))
 			files := append(pcaps, ngs...)
-			res := Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), Options{NodeState: meta.NodeState})
+			res := Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), Options{Cluster: meta})
 			type cite struct {
 				kind, node, file string
 				line, entry      int

@@ -272,8 +272,8 @@ type Anomaly struct {
 	Evidence []Evidence `json:"evidence"`
 	Message  string     `json:"message"` // what happened and the likely cause
 	Next     string     `json:"next"`    // the next thing to check
-	// ExplainedBy are the lines of the nodes' own state (Options.NodeState) that explain it; empty
-	// without node state.
+	// ExplainedBy are the lines of the nodes' own state (their `ip` dumps in Options.Cluster) that
+	// explain it; empty without them.
 	ExplainedBy []Explanation `json:"explained_by,omitempty"`
 }
 
