@@ -249,6 +249,7 @@ func (a *analysis) output(journeys []Journey, ids []string) *Result {
 	res.ICMP = a.side.icmp.errors
 	applyCluster(res, a.opts.Cluster, a.opts.IfacePrefix) // names from --k8s, before the findings read them
 	res.Anomalies = (&findings{a: a, ids: ids, res: res}).anomalies()
+	a.explainDrops(res.Anomalies)
 	res.Summary = a.summary(res)
 	for i := range res.Journeys {
 		res.Journeys[i] = a.renderJourney(res.Journeys[i].ID)
