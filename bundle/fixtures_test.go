@@ -137,6 +137,16 @@ func TestRetinaFixture(t *testing.T) {
 	if got.Summary.Lost == 0 || len(got.Anomalies) == 0 {
 		t.Errorf("the underlay drop is not there: %+v", got.Summary)
 	}
+	// ip-resources.txt: each node's whole file, for its routes and neighbours.
+	if len(s.NodeDumps) != 2 {
+		t.Fatalf("node dumps %d, want 2", len(s.NodeDumps))
+	}
+	for _, d := range s.NodeDumps {
+		if d.File != s.LinksFrom[d.Node] || !strings.HasSuffix(d.File, "!/ip-resources.txt") ||
+			!strings.Contains(string(d.Data), "/usr/sbin/ip route show table all") {
+			t.Errorf("node dump of %s from %s (%d bytes)", d.Node, d.File, len(d.Data))
+		}
+	}
 	// tcpdump.log: the captures dropped nothing.
 	if len(s.Drops) != 2 || s.Drops[0].Dropped != 0 || !strings.HasSuffix(s.Drops[0].From, "!/tcpdump.log") {
 		t.Errorf("drops %+v", s.Drops)
