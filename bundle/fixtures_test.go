@@ -21,7 +21,7 @@ const fixtures = "../testdata/bundles"
 func expandLoad(t *testing.T, args []string, opts Options) (*Set, *correlate.Result) {
 	t.Helper()
 	s := Expand(args, opts)
-	cfg := decode.PointConfig{Explicit: s.Explicit, Why: s.Why, Links: s.Links, LinksFrom: s.LinksFrom}
+	cfg := decode.PointConfig{Explicit: s.Explicit, Why: s.Why, Pods: s.Pods, Links: s.Links, LinksFrom: s.LinksFrom}
 	for _, d := range s.Drops {
 		cfg.Drops = append(cfg.Drops, decode.CaptureDrop{Path: d.Path, File: -1, Iface: -1, Dropped: d.Dropped, From: d.From})
 	}
@@ -171,6 +171,11 @@ func TestPacketCaptureFixture(t *testing.T) {
 	if len(got.Points) != 2 {
 		t.Errorf("the rotated pieces are not one point: %d points", len(got.Points))
 	}
+	// The endpoints' pods are the points' (the plain captures, without --k8s, have none).
+	wantPoint := map[string]string{"node-a/cali5e1c4d6c68c": "default/pod-a", "node-b/cali2f5353dd8c5": "default/pod-b"}
+	if d := cmp.Diff(wantPoint, takePods(got)); d != "" {
+		t.Errorf("points' pods (-want +got):\n%s", d)
+	}
 	lab := "../testdata/lab/scenarios/healthy-ipip/"
 	plain := []string{lab + "node-a-cali5e1c4d6c68c.pcap", lab + "node-b-cali2f5353dd8c5.pcap"}
 	want := correlate.Correlate(decode.Load(plain, decode.Options{}, decode.PointConfig{}), correlate.Options{})
@@ -199,8 +204,25 @@ func TestGadgetFixture(t *testing.T) {
 	lab := "../testdata/lab/scenarios/healthy-ipip/"
 	plain := []string{lab + "node-a-cali5e1c4d6c68c.pcap", lab + "node-b-cali2f5353dd8c5.pcap"}
 	want := correlate.Correlate(decode.Load(plain, decode.Options{}, decode.PointConfig{}), correlate.Options{})
+	wantPoint := map[string]string{"node-a/pod-eth0:default/pod-a": "default/pod-a", "node-b/pod-eth0:default/pod-b": "default/pod-b"}
+	if d := cmp.Diff(wantPoint, takePods(got)); d != "" {
+		t.Errorf("points' pods (-want +got):\n%s", d)
+	}
 	rename := map[string]string{"pod-eth0:default/pod-a": "cali5e1c4d6c68c", "pod-eth0:default/pod-b": "cali2f5353dd8c5", frameKey: "y"}
 	if d := cmp.Diff(comparable(t, want, map[string]string{frameKey: "y"}), comparable(t, got, rename)); d != "" {
 		t.Errorf("Gadget pcapng vs plain captures (-plain +gadget):\n%s", d)
 	}
+}
+
+// takePods returns the points' pods by point and clears them (for a comparison with captures that
+// name none).
+func takePods(r *correlate.Result) map[string]string {
+	out := map[string]string{}
+	for i := range r.Points {
+		if r.Points[i].Pod != "" {
+			out[r.Points[i].ID] = r.Points[i].Pod
+			r.Points[i].Pod = ""
+		}
+	}
+	return out
 }

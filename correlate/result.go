@@ -58,7 +58,7 @@ type Point struct {
 	First  int64    `json:"first_ns"` // corrected time of the first frame
 	Last   int64    `json:"last_ns"`
 	PodIP  string   `json:"pod_ip,omitempty"` // for pod-veth points: the pod behind the veth
-	Pod    string   `json:"pod,omitempty"`    // its "namespace/name", from cluster metadata (--k8s)
+	Pod    string   `json:"pod,omitempty"`    // its "namespace/name", from cluster metadata (--k8s) or the capture's layout (Gadget, PacketCapture)
 	// Inferred marks a point no capture saw a frame at, added because a -i any capture of its node
 	// covered it while packets were headed there (Reason says which and why).
 	Inferred bool `json:"inferred,omitempty"`

@@ -63,6 +63,12 @@ func (f *inputFlags) bundleConfig(cfg *decode.PointConfig) {
 				cfg.Why = map[string]string{}
 			}
 			cfg.Why[p] = f.set.Why[p]
+			if pod := f.set.Pods[p]; pod != "" {
+				if cfg.Pods == nil {
+					cfg.Pods = map[string]string{}
+				}
+				cfg.Pods[p] = pod
+			}
 		}
 	}
 	// Cluster metadata found in the bundles is read as --k8s reads it.
