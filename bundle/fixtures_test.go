@@ -208,6 +208,11 @@ func TestGadgetFixture(t *testing.T) {
 	if d := cmp.Diff(wantPoint, takePods(got)); d != "" {
 		t.Errorf("points' pods (-want +got):\n%s", d)
 	}
+	// Its name records name the pods' addresses (the plain captures name none).
+	if len(got.Names) != 2 || got.Names[0].Kind != "dns" || got.Names[0].Name != "10-244-1-5.default.pod" {
+		t.Errorf("names %+v", got.Names)
+	}
+	got.Names = nil
 	rename := map[string]string{"pod-eth0:default/pod-a": "cali5e1c4d6c68c", "pod-eth0:default/pod-b": "cali2f5353dd8c5", frameKey: "y"}
 	if d := cmp.Diff(comparable(t, want, map[string]string{frameKey: "y"}), comparable(t, got, rename)); d != "" {
 		t.Errorf("Gadget pcapng vs plain captures (-plain +gadget):\n%s", d)
