@@ -166,6 +166,11 @@ type analysis struct {
 	// Side findings (arpicmp.go, anomalies.go): their output, once placement is done (they run beside it).
 	side sideOut
 
+	// WireGuard (wireguard.go): the sessions and the joins of messages to inner packets; nil without a
+	// WireGuard device's capture.
+	wg      *wgState
+	wgSplit []gsoEvent // super-packets that left as several messages
+
 	// Ends (ends.go, window.go): packets split by a short window joined again, and where the captured
 	// path is open.
 	lateJoins []lateJoin // packets split in two by a too small --window, joined again (joinLate)
@@ -196,6 +201,7 @@ func (a *analysis) hops(j int) []uint32 { return a.arena[a.jStart[j]:a.jStart[j+
 // flow direction's path, the placement of every journey on it (beside it: ARP, ICMP errors and
 // single-frame checks), then the findings and the Result.
 func (a *analysis) result() *Result {
+	a.joinWireGuard()
 	a.buildArena()
 	a.cov = newCoverage(a.w, a.clocks)
 	a.flowsOut, a.pairMode = a.assignFlows()

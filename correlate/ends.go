@@ -85,7 +85,7 @@ func (a *analysis) dstAt(n int, v6 bool, x uint32) bool {
 			if len(h) == 0 || a.jFlow[j] < 0 {
 				continue
 			}
-			o, _ := a.obs(h[0])
+			o, _ := a.obs(a.pktHop(h))
 			if !initialTTL(o.TTL) {
 				continue // routed on the way here: sent from farther away
 			}

@@ -144,10 +144,10 @@ func (a *analysis) buildPath(e pathEnds, routers map[int]*routerSeen, tunnel boo
 	}
 	// Encapsulated node pairs send pod traffic through the tunnels; traffic between the nodes' own
 	// addresses goes straight over the underlay.
-	tunneled := dst >= 0 && src >= 0 && a.encapsulated(src, dst) && (dstPod >= 0 || tunnel)
+	tunneled := dst >= 0 && src >= 0 && (a.encapsulated(src, dst) && (dstPod >= 0 || tunnel) || a.wgTunneled(src, dst, tunnel))
 	if src >= 0 && src != dst {
 		if tunneled || (dst < 0 && tunnel) { // also when the destination's node is unknown: its packets crossed it
-			add(w.tunnels[src]...)
+			add(a.pairTunnels(src, src, dst)...)
 		}
 		add(w.underlays[src]...)
 	}
@@ -155,7 +155,7 @@ func (a *analysis) buildPath(e pathEnds, routers map[int]*routerSeen, tunnel boo
 	if dst >= 0 && dst != src {
 		add(w.underlays[dst]...)
 		if tunneled {
-			add(w.tunnels[dst]...)
+			add(a.pairTunnels(dst, src, dst)...)
 		}
 	}
 	if dstPod >= 0 {

@@ -53,7 +53,7 @@ func (a *analysis) placeJourney(j int, p *placing) {
 	fl := a.flows[fi]
 	d := a.jDir[j]
 	p.j, p.fi, p.fl, p.pi, p.h = j, fi, fl, fl.path[d], a.hops(j)
-	p.o0, _ = a.obs(p.h[0])
+	p.o0, _ = a.obs(a.pktHop(p.h))
 	a.tcpStep(fl, d, int32(j), p.o0)
 	if p.o0.Flags&decode.FlagICMPError != 0 {
 		// An ICMP error is about a flow, not part of it: listed in Result.ICMP and shown with the
@@ -410,7 +410,7 @@ func (a *analysis) endOf(members []int32, r int32, st statusCode) (*decode.Obser
 		}
 	}
 	h := a.hops(int(pick))
-	o0, _ := a.obs(h[0])
+	o0, _ := a.obs(a.pktHop(h))
 	last := h[len(h)-1]
 	for _, g := range h {
 		if int32(a.point(g)) == a.jLast[r] {
@@ -445,7 +445,7 @@ func (a *analysis) bound(p int) int64 {
 // belongs to (a node IP, or a pod of that node), lost at its last point otherwise, unplaced when the
 // destination's node is unknown.
 func (a *analysis) icmpStatus(h []uint32, j int32) statusCode {
-	first, _ := a.obs(h[0])
+	first, _ := a.obs(a.pktHop(h))
 	last := a.point(h[len(h)-1])
 	n := a.w.nodeOf(first.Flags&decode.FlagIPv6 != 0, first.Dst)
 	switch {

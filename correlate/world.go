@@ -47,6 +47,8 @@ type world struct {
 	// for several.
 	inferred []bool
 	podsOf   map[int][]uint32
+	// wgIPs are the node IPs learned from WireGuard messages (wireguard.go).
+	wgIPs []decode.NodeIP
 }
 
 func newWorld(c *decode.Capture) *world {
@@ -57,6 +59,7 @@ func newWorld(c *decode.Capture) *world {
 	w.srcPoint = c.PointOf
 	w.idSpace()
 	w.nodeAddrs()
+	w.wgLearnNodeIPs()
 	w.findPods()
 	w.learnFragments()
 	return w

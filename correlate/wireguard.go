@@ -1,0 +1,627 @@
+package correlate
+
+import (
+	"sort"
+
+	"github.com/calipath/calipath/decode"
+)
+
+// Following packets through Calico's WireGuard (wireguard.cali, wg-v6.cali), without any key.
+//
+// The matcher sees one packet as up to three journeys: the inner packet on the sender's pod veth and
+// WireGuard device (and, matched exactly as today, on the receiver's device and pod veth), and the
+// transport message that carried it on the underlay, matched exactly from the sender's eth0 to the
+// receiver's by (receiver index, counter). joinWireGuard, run on the matcher's journeys before the
+// arena is built, joins them into one journey per packet:
+//
+//   - on the sender, the inner packets leaving through its WireGuard device toward one peer and the
+//     transport messages its eth0 sent to that peer are two sequences in the same order (WireGuard
+//     gives a peer's packets their counters as it encrypts them, one by one). They are aligned once,
+//     in order: an inner packet takes the next message sent after it whose padded length is its own
+//     length rounded up to 16 (a segmentation-offload super-packet takes the run of messages that
+//     carry its bytes); a message before the inner packet, or of another length, carried a packet the
+//     device's capture did not see; an inner packet that no message follows in time never left.
+//   - on the receiver, the messages its eth0 received from the peer and the inner packets its device
+//     delivered are aligned the same way (decryption follows arrival);
+//   - the message's journey then joins the inner packet's: the same journey on both nodes in the
+//     common case, pinned from both ends.
+//
+// One assignment per node pair and direction, consistent in order: never a guess per packet.
+
+// wgDevice reports whether point p is a WireGuard device (wireguard.cali, wg-v6.cali).
+func (w *world) wgDevice(p int) bool {
+	if w.pointRole[p] != decode.RoleTunnel {
+		return false
+	}
+	i := w.c.Points[p].Iface
+	return i == "wireguard.cali" || i == "wg-v6.cali"
+}
+
+// wgType returns the WireGuard message type an Observation carries (0: none).
+func (w *world) wgType(o *decode.Observation) uint8 {
+	if o.Ctx == 0 || o.Flags&(decode.FlagLaterFragment|decode.FlagARP|decode.FlagICMPError) != 0 {
+		return 0
+	}
+	return w.ctxOf(o).WGType
+}
+
+// wgLearnNodeIPs learns the IPv4 address of each Calico node whose IP no other evidence gave, from
+// the WireGuard messages at its underlay points: the address every one of them comes from or goes to;
+// when two addresses share that (one peer), the one whose messages left with the higher TTL, that
+// is, before any router decremented it.
+func (w *world) wgLearnNodeIPs() {
+	type cand struct {
+		n      int
+		srcTTL int
+	}
+	per := make([]map[uint32]*cand, len(w.nodes))
+	total := make([]int, len(w.nodes))
+	for _, obs := range w.c.Obs {
+		for i := range obs {
+			o := &obs[i]
+			if o.Flags&decode.FlagIPv6 != 0 || w.wgType(o) == 0 {
+				continue
+			}
+			p := w.srcPoint[o.Source]
+			n := w.pointNode[p]
+			if w.pointRole[p] != decode.RoleUnderlay || !w.cluster[n] || len(w.ipsOf[n]) > 0 {
+				continue
+			}
+			if per[n] == nil {
+				per[n] = map[uint32]*cand{}
+			}
+			total[n]++
+			for k, a := range [2]uint32{o.Src, o.Dst} {
+				c := per[n][a]
+				if c == nil {
+					c = &cand{srcTTL: -1}
+					per[n][a] = c
+				}
+				c.n++
+				if k == 0 {
+					c.srcTTL = max(c.srcTTL, int(o.TTL))
+				}
+			}
+		}
+	}
+	for n, cs := range per {
+		var all []uint32
+		for a, c := range cs {
+			if c.n == total[n] {
+				all = append(all, a)
+			}
+		}
+		sort.Slice(all, func(x, y int) bool { return all[x] < all[y] })
+		var ip uint32
+		why := ""
+		switch {
+		case len(all) == 1:
+			ip, why = all[0], "the address of every WireGuard message at its underlay"
+		case len(all) == 2 && cs[all[0]].srcTTL != cs[all[1]].srcTTL:
+			ip = all[0]
+			if cs[all[1]].srcTTL > cs[all[0]].srcTTL {
+				ip = all[1]
+			}
+			why = "the source of the WireGuard messages that left its underlay (their TTL not yet decremented by a router)"
+		default:
+			continue
+		}
+		if _, taken := w.nodeOfIP[ip]; taken {
+			continue
+		}
+		w.nodeOfIP[ip] = n
+		w.ipsOf[n] = append(w.ipsOf[n], ip)
+		w.wgIPs = append(w.wgIPs, decode.NodeIP{Node: w.nodes[n], IP: addrOf(ip), Reason: why})
+	}
+	sort.Slice(w.wgIPs, func(x, y int) bool { return w.wgIPs[x].Node < w.wgIPs[y].Node })
+}
+
+// wgMsg is one WireGuard message journey at one node's underlay.
+type wgMsg struct {
+	j       int32  // the message's journey
+	g       uint32 // its first sighting at the node's underlay
+	t       int64  // corrected time then
+	counter uint64
+	padded  int // the padded length of the inner packet (0: keepalive)
+}
+
+// wgInner is one inner packet sighting on a WireGuard device.
+type wgInner struct {
+	j       int32
+	g       uint32
+	t       int64
+	padded  int  // its length rounded up to 16
+	payload int  // transport payload bytes (segmentation offload)
+	hdr     int  // IP and transport header bytes
+	gso     bool // a super-packet the device passes whole: it leaves as several messages
+}
+
+// wgSession is one direction of a WireGuard session: the messages one node sent to another under one
+// receiver index.
+type wgSession struct {
+	from, to int
+	receiver uint32
+	sent     []wgMsg // at the sender's underlay, in time order
+	recvd    []wgMsg // at the receiver's underlay, in arrival order
+}
+
+// wgHandshake is one handshake message seen on the underlay.
+type wgHandshake struct {
+	typ          uint8
+	sender, recv uint32 // indexes
+	from, to     int    // nodes (-1 unknown)
+	g            uint32 // its first sighting
+	j            int32
+	t            int64
+}
+
+// wgState is what joinWireGuard worked out, for the findings and the report.
+type wgState struct {
+	sessions   []*wgSession
+	handshakes []wgHandshake
+	// innerOf maps a message journey (before the join) to the inner journey it carried (-1: none known).
+	pairs    int            // messages joined to an inner packet
+	msgs     int            // transport messages (keepalives aside)
+	innerOut map[int32]bool // inner journeys that left their node's WireGuard device encrypted
+	noMsg    []int32        // inner journeys that entered a WireGuard device and no message carried
+}
+
+// joinWireGuard joins each WireGuard transport message's journey to the journey of the inner packet it
+// carried (see the top of this file). It runs on the matcher's journeys before the arena is built, and
+// does nothing without a WireGuard device's capture.
+func (a *analysis) joinWireGuard() {
+	w, m := a.w, a.m
+	dev := false
+	for p := range w.c.Points {
+		dev = dev || w.wgDevice(p)
+	}
+	if !dev {
+		return
+	}
+	st := &wgState{innerOut: map[int32]bool{}}
+	a.wg = st
+	type skey struct {
+		from, to int
+		recv     uint32
+	}
+	sess := map[skey]*wgSession{}
+	seen := map[[2]int32]bool{}      // (journey, 0 sent / 1 received) already listed
+	outTo := map[[2]int][]wgInner{}  // (node, peer) → inner packets leaving through the node's device
+	inFrom := map[[2]int][]wgInner{} // (node, peer) → inner packets entering through it
+	msgG := map[int32]uint32{}       // message journey → its first sighting at the sender's underlay
+	type pendingInner struct {
+		node int
+		out  bool
+		x    wgInner
+		peer int
+	}
+	var pending []pendingInner
+	for f, obs := range w.c.Obs {
+		base := w.fileBase[f]
+		for i := range obs {
+			g := base + uint32(i)
+			j := m.jOf[g] - 1
+			if j < 0 || m.isDup(g) {
+				continue
+			}
+			o := &obs[i]
+			p := w.srcPoint[o.Source]
+			n := w.pointNode[p]
+			t := m.corrected(o)
+			switch typ := w.wgType(o); {
+			case typ == decode.WGTransport && w.pointRole[p] == decode.RoleUnderlay && w.cluster[n] &&
+				o.Flags&decode.FlagFragment == 0:
+				v6 := o.Flags&decode.FlagIPv6 != 0
+				from, to := w.nodeOf(v6, o.Src), w.nodeOf(v6, o.Dst)
+				if from < 0 || to < 0 || from == to || (n != from && n != to) {
+					continue
+				}
+				ctx := w.ctxOf(o)
+				k := skey{from, to, ctx.WGReceiver}
+				s := sess[k]
+				if s == nil {
+					s = &wgSession{from: from, to: to, receiver: ctx.WGReceiver}
+					sess[k] = s
+				}
+				side := int32(0)
+				if n == to {
+					side = 1
+				}
+				if seen[[2]int32{j, side}] {
+					continue
+				}
+				seen[[2]int32{j, side}] = true
+				msg := wgMsg{j: j, g: g, t: t, counter: ctx.WGCounter(o.Seq), padded: max(0, o.PayloadLen()-32)}
+				if side == 0 {
+					msgG[j] = g
+					s.sent = append(s.sent, msg)
+				} else {
+					s.recvd = append(s.recvd, msg)
+				}
+			case typ != 0 && typ != decode.WGTransport && w.pointRole[p] == decode.RoleUnderlay:
+				if seen[[2]int32{j, 2}] {
+					continue
+				}
+				seen[[2]int32{j, 2}] = true
+				ctx := w.ctxOf(o)
+				v6 := o.Flags&decode.FlagIPv6 != 0
+				h := wgHandshake{typ: typ, recv: ctx.WGReceiver, from: w.nodeOf(v6, o.Src), to: w.nodeOf(v6, o.Dst), g: g, j: j, t: t}
+				if typ == decode.WGInitiation || typ == decode.WGResponse {
+					h.sender = o.Seq
+				}
+				st.handshakes = append(st.handshakes, h)
+			case typ == 0 && w.wgDevice(p):
+				if o.Flags&(decode.FlagARP|decode.FlagNotIP|decode.FlagICMPError) != 0 {
+					continue
+				}
+				v6 := o.Flags&decode.FlagIPv6 != 0
+				sn, dn := -1, -1
+				if q, ok := w.ownerOf(v6, o.Src); ok {
+					sn = w.pointNode[q]
+				}
+				if q, ok := w.ownerOf(v6, o.Dst); ok {
+					dn = w.pointNode[q]
+				}
+				x := wgInner{j: j, g: g, t: t, padded: (int(o.Len) + 15) &^ 15, payload: o.PayloadLen(), hdr: int(o.HdrLen),
+					gso: o.Flags&decode.FlagGSO != 0}
+				switch {
+				case dn == n:
+					pending = append(pending, pendingInner{node: n, out: false, x: x, peer: sn})
+				case sn == n:
+					pending = append(pending, pendingInner{node: n, out: true, x: x, peer: dn})
+				case sn >= 0:
+					pending = append(pending, pendingInner{node: n, out: false, x: x, peer: sn})
+				case dn >= 0:
+					pending = append(pending, pendingInner{node: n, out: true, x: x, peer: dn})
+				}
+			}
+		}
+	}
+	// Sessions in a stable order; each node's peers, for inner packets whose peer no pod address names.
+	for _, s := range sess {
+		st.sessions = append(st.sessions, s)
+	}
+	sort.Slice(st.sessions, func(x, y int) bool {
+		p, q := st.sessions[x], st.sessions[y]
+		if p.from != q.from {
+			return p.from < q.from
+		}
+		if p.to != q.to {
+			return p.to < q.to
+		}
+		return p.receiver < q.receiver
+	})
+	peers := make([]map[int]bool, len(w.nodes))
+	for _, s := range st.sessions {
+		for _, pr := range [][2]int{{s.from, s.to}, {s.to, s.from}} {
+			if peers[pr[0]] == nil {
+				peers[pr[0]] = map[int]bool{}
+			}
+			peers[pr[0]][pr[1]] = true
+		}
+		sortMsgs(s.sent)
+		sortMsgs(s.recvd)
+	}
+	for _, pi := range pending {
+		peer := pi.peer
+		if peer < 0 || peer == pi.node {
+			if len(peers[pi.node]) != 1 {
+				continue
+			}
+			for q := range peers[pi.node] {
+				peer = q
+			}
+		}
+		if pi.out {
+			outTo[[2]int{pi.node, peer}] = append(outTo[[2]int{pi.node, peer}], pi.x)
+		} else {
+			inFrom[[2]int{pi.node, peer}] = append(inFrom[[2]int{pi.node, peer}], pi.x)
+		}
+	}
+	// Align each node pair and direction, on both ends.
+	type pair struct{ from, to int }
+	var pairs []pair
+	have := map[pair]bool{}
+	for _, s := range st.sessions {
+		if !have[pair{s.from, s.to}] {
+			have[pair{s.from, s.to}] = true
+			pairs = append(pairs, pair{s.from, s.to})
+		}
+	}
+	sender := map[int32]int32{} // message journey → the sender's inner journey
+	piece := map[int32]bool{}   // messages that carried one piece of a super-packet
+	recvr := map[int32]int32{}  // message journey → the receiver's inner journey
+	win := int64(a.opts.Window)
+	for _, pr := range pairs {
+		var sent, recvd []wgMsg
+		for _, s := range st.sessions {
+			if s.from == pr.from && s.to == pr.to {
+				sent = append(sent, s.sent...)
+				recvd = append(recvd, s.recvd...)
+			}
+		}
+		sortMsgs(sent)
+		sortMsgs(recvd)
+		ins := sortInner(outTo[[2]int{pr.from, pr.to}])
+		for _, as := range alignWG(ins, sent, win, true) {
+			sender[sent[as.msg].j] = ins[as.inner].j
+			piece[sent[as.msg].j] = as.piece
+			st.innerOut[ins[as.inner].j] = true
+		}
+		ins = sortInner(inFrom[[2]int{pr.to, pr.from}])
+		for _, as := range alignWG(ins, recvd, win, false) {
+			recvr[recvd[as.msg].j] = ins[as.inner].j
+		}
+		for _, ms := range sent {
+			if ms.padded > 0 {
+				st.msgs++
+			}
+		}
+	}
+	// Inner packets that entered a device toward a peer and left in no message.
+	for _, ins := range outTo {
+		for _, x := range ins {
+			if !st.innerOut[x.j] {
+				st.noMsg = append(st.noMsg, x.j)
+			}
+		}
+	}
+	sort.Slice(st.noMsg, func(x, y int) bool { return st.noMsg[x] < st.noMsg[y] })
+	// The joins: each message journey goes into the inner packet's journey.
+	into := map[int32]int32{}
+	find := func(j int32) int32 {
+		for {
+			k, ok := into[j]
+			if !ok {
+				return j
+			}
+			j = k
+		}
+	}
+	var msgJs []int32
+	for j := range sender {
+		msgJs = append(msgJs, j)
+	}
+	for j := range recvr {
+		if _, ok := sender[j]; !ok {
+			msgJs = append(msgJs, j)
+		}
+	}
+	sort.Slice(msgJs, func(x, y int) bool { return msgJs[x] < msgJs[y] })
+	var split []gsoEvent
+	for _, mj := range msgJs {
+		sA, okA := sender[mj]
+		rB, okB := recvr[mj]
+		switch {
+		case okA && piece[mj]:
+			// One piece of a super-packet: the message (with the receiver's segment) is a journey of
+			// its own, which the super-packet continues as.
+			child := mj
+			if okB && find(rB) != find(sA) {
+				into[mj] = find(rB)
+				child = find(rB)
+			}
+			split = append(split, gsoEvent{parent: find(sA), child: child, at: msgG[mj]})
+		case okA && okB && find(sA) != find(rB):
+			into[mj] = find(sA)
+			into[find(rB)] = find(sA)
+			st.pairs++
+		case okA:
+			into[mj] = find(sA)
+			st.pairs++
+		case okB:
+			into[mj] = find(rB)
+		}
+	}
+	if len(into) == 0 && len(split) == 0 {
+		return
+	}
+	a.wgMerge(into, find, split)
+}
+
+// sortMsgs puts messages in time order, by counter at one time.
+func sortMsgs(ms []wgMsg) {
+	sort.SliceStable(ms, func(x, y int) bool {
+		if ms[x].t != ms[y].t {
+			return ms[x].t < ms[y].t
+		}
+		return ms[x].counter < ms[y].counter
+	})
+}
+
+func sortInner(xs []wgInner) []wgInner {
+	sort.SliceStable(xs, func(x, y int) bool {
+		if xs[x].t != xs[y].t {
+			return xs[x].t < xs[y].t
+		}
+		return xs[x].g < xs[y].g
+	})
+	return xs
+}
+
+// wgAssign is one inner packet carried by one message (piece: one of several messages of a
+// super-packet).
+type wgAssign struct {
+	inner, msg int
+	piece      bool
+}
+
+// alignWG aligns inner packets with the messages that carried them, both in time order, in one pass
+// (see the top of this file). Keepalives carry nothing. On the sender a message comes after its inner
+// packet (encryption), on the receiver before it (decryption): within win either way. seg allows a
+// super-packet (GSO) to take a run of messages (the sender's side).
+func alignWG(ins []wgInner, ms []wgMsg, win int64, sender bool) []wgAssign {
+	var out []wgAssign
+	// after returns how far message time mt lies after inner time it in the direction of travel.
+	after := func(it, mt int64) int64 {
+		if sender {
+			return mt - it
+		}
+		return it - mt
+	}
+	fits := func(x *wgInner, m *wgMsg) bool {
+		d := after(x.t, m.t)
+		return d >= 0 && d <= win && (m.padded == x.padded || (sender && x.gso && m.padded < x.padded))
+	}
+	i, k := 0, 0
+	for i < len(ins) && k < len(ms) {
+		x, m := &ins[i], &ms[k]
+		if m.padded == 0 { // a keepalive
+			k++
+			continue
+		}
+		d := after(x.t, m.t)
+		switch {
+		case d < 0 && sender, d > win && !sender:
+			k++ // the message's inner packet was not captured (it comes before this one)
+			continue
+		case d > win && sender, d < 0 && !sender:
+			i++ // this inner packet has no message
+			continue
+		}
+		if sender && x.gso && m.padded < x.padded {
+			// A super-packet leaves as one message per segment: the run that carries its bytes.
+			got := 0
+			for k < len(ms) && got < x.payload && fits(x, &ms[k]) && ms[k].padded > 0 {
+				got += ms[k].padded - x.hdr
+				out = append(out, wgAssign{inner: i, msg: k, piece: true})
+				k++
+			}
+			i++
+			continue
+		}
+		if m.padded == x.padded {
+			out = append(out, wgAssign{inner: i, msg: k})
+			i++
+			k++
+			continue
+		}
+		// Lengths differ: either this inner packet left in no message, or this message's inner packet
+		// was not captured. The inner packet has no message if the next one takes this message.
+		if i+1 < len(ins) && fits(&ins[i+1], m) {
+			i++
+		} else {
+			k++
+		}
+	}
+	return out
+}
+
+// wgMerge moves the observations of each journey in into (transitively, find) into its target, and
+// records the super-packets that went on as pieces (split).
+func (a *analysis) wgMerge(into map[int32]int32, find func(int32) int32, split []gsoEvent) {
+	m := a.m
+	for f, obs := range a.w.c.Obs {
+		base := a.w.fileBase[f]
+		for i := range obs {
+			g := base + uint32(i)
+			j := m.jOf[g] - 1
+			if j < 0 {
+				continue
+			}
+			if _, ok := into[j]; !ok {
+				continue
+			}
+			t := find(j)
+			m.jOf[g] = t + 1
+			if !m.isDup(g) {
+				m.jHops[j+1]--
+				m.jHops[t+1]++
+			}
+		}
+	}
+	for j := range into {
+		t := find(j)
+		if n := m.jDups[j]; n > 0 {
+			m.jDups[t] += n
+			delete(m.jDups, j)
+		}
+		if m.jT0.at(int(j)) < m.jT0.at(int(t)) {
+			m.jT0.set(int(t), m.jT0.at(int(j)))
+		}
+	}
+	re := func(j int32) int32 {
+		if _, ok := into[j]; ok {
+			return find(j)
+		}
+		return j
+	}
+	for i := range m.gso {
+		m.gso[i].parent, m.gso[i].child = re(m.gso[i].parent), re(m.gso[i].child)
+	}
+	for i := range m.nat {
+		m.nat[i].j = re(m.nat[i].j)
+	}
+	late := m.late[:0]
+	for _, l := range m.late {
+		if l.old, l.new = re(l.old), re(l.new); l.old != l.new {
+			late = append(late, l)
+		}
+	}
+	m.late = late
+	for _, ev := range split {
+		// The piece's first sighting on the underlay is where the super-packet went on as it.
+		ev.child = re(ev.child)
+		m.gso = append(m.gso, ev)
+	}
+	a.wgSplit = split
+}
+
+// wgNodeIPsOut lists the node IPs learned from WireGuard messages.
+func (w *world) wgNodeIPsOut() []NodeIP {
+	var out []NodeIP
+	for _, ip := range w.wgIPs {
+		out = append(out, NodeIP{Node: ip.Node, IP: ip.IP.String(), Reason: ip.Reason})
+	}
+	return out
+}
+
+// wgTunneled reports whether a flow direction between nodes src and dst crosses their WireGuard
+// devices: their pair's mode is wireguard and its packets were seen at a tunnel device. A direction
+// whose packets never were went out in clear (wireguard-bypass): its path has no device.
+func (a *analysis) wgTunneled(src, dst int, tunnel bool) bool {
+	return tunnel && a.pairMode[[2]int{min(src, dst), max(src, dst)}] == "wireguard"
+}
+
+// pairTunnels returns node n's tunnel points on the path between nodes src and dst: its WireGuard
+// devices when the pair's mode is wireguard (Calico routes pod traffic through them, over an IP-in-IP
+// or VXLAN pool too), every tunnel point otherwise.
+func (a *analysis) pairTunnels(n, src, dst int) []int {
+	ts := a.w.tunnels[n]
+	if a.wg == nil || a.pairMode[[2]int{min(src, dst), max(src, dst)}] != "wireguard" {
+		return ts
+	}
+	var out []int
+	for _, p := range ts {
+		if a.w.wgDevice(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// pktHop returns the first hop of a journey that shows its packet's own headers: the first, but for a
+// packet whose first sighting is a WireGuard message carrying it (its sender's device not captured,
+// or one piece of a super-packet).
+func (a *analysis) pktHop(h []uint32) uint32 {
+	if a.wg != nil {
+		for _, g := range h {
+			if o, _ := a.obs(g); a.w.wgType(o) != decode.WGTransport {
+				return g
+			}
+		}
+	}
+	return h[0]
+}
+
+// pktLast is pktHop from the end: the last hop that shows the packet's own headers.
+func (a *analysis) pktLast(h []uint32) uint32 {
+	if a.wg != nil {
+		for i := len(h) - 1; i >= 0; i-- {
+			if o, _ := a.obs(h[i]); a.w.wgType(o) != decode.WGTransport {
+				return h[i]
+			}
+		}
+	}
+	return h[len(h)-1]
+}
