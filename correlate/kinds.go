@@ -115,6 +115,18 @@ var anomalyKinds = []kindRow{
 		"calipath corrected %s's clock with its own estimate instead (see the clock offsets), so journeys across it are followed as the traffic shows.",
 		"Drop --offset for this node (calipath estimates it), or check its sign and unit: it is the node's clock minus the reference node's.",
 		detectContradictedOffsets},
+	{"wireguard-no-session", sevError, atSegment,
+		"Packets entered the WireGuard device and never left it encrypted, between %s, while the node sent no WireGuard transport message at all: there was no session to encrypt them with (the handshake with the peer failed, see wireguard-handshake-failing).",
+		"Check `wg show` on both nodes (latest handshake, endpoint, public keys) and that UDP 51820 passes between them.", detectLosses},
+	{"wireguard-handshake-failing", sevError, atPoint,
+		"A WireGuard handshake initiation left %s and no response came back: the peer is unreachable, UDP 51820 is blocked on the way, or the peer does not know this node's public key.",
+		"Check `wg show` on both nodes (public keys, endpoints) and the firewalls between them for UDP 51820.", detectWGHandshakes},
+	{"wireguard-bypass", sevError, atPoint,
+		"Pod packets left through %s in clear, toward a node the others reach through WireGuard: a route or policy rule sends this pod's traffic around the WireGuard device, unencrypted.",
+		"Check `ip rule` and `ip route get <dst> from <pod IP> iif <cali>` on the node: Calico's WireGuard rule (table 1) must come first.", detectWGBypass},
+	{"wireguard-reordered", sevWarning, atPoint,
+		"WireGuard transport messages arrived at %s out of their counter order, or with a counter already received (a replay): WireGuard drops replays and messages too far behind.",
+		"Check the underlay for reordering paths (ECMP, bonding) or duplicated packets.", detectWGReordered},
 }
 
 // kindIndex finds a kind's row in anomalyKinds.
