@@ -61,7 +61,9 @@ func detectWGHandshakes(f *findings, k *kindRow) []Anomaly {
 			keys = append(keys, k)
 		}
 	}
-	sort.Slice(keys, func(x, y int) bool { return keys[x].point < keys[y].point || keys[x].point == keys[y].point && keys[x].to < keys[y].to })
+	sort.Slice(keys, func(x, y int) bool {
+		return keys[x].point < keys[y].point || keys[x].point == keys[y].point && keys[x].to < keys[y].to
+	})
 	var out []Anomaly
 	for _, kk := range keys {
 		hs := lost[kk]
