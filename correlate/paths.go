@@ -119,6 +119,9 @@ func (a *analysis) buildPaths() {
 		}
 	}
 	for _, g := range groups {
+		if len(g.routers) == 0 && g.tunnel {
+			g.routers = a.wgRouters(g.ends, g.routers)
+		}
 		pi := a.buildPath(g.ends, g.routers, g.tunnel)
 		for _, m := range g.members {
 			a.flows[m[0]].path[m[1]] = pi

@@ -113,7 +113,74 @@ func (w *world) wgLearnNodeIPs() {
 		w.ipsOf[n] = append(w.ipsOf[n], ip)
 		w.wgIPs = append(w.wgIPs, decode.NodeIP{Node: w.nodes[n], IP: addrOf(ip), Reason: why})
 	}
+	w.wgOrphanIP()
 	sort.Slice(w.wgIPs, func(x, y int) bool { return w.wgIPs[x].Node < w.wgIPs[y].Node })
+}
+
+// wgOrphanIP gives the only Calico node without an address the only address WireGuard messages went
+// to or came from that no node has (typically a peer no message reached: its captures show none), and
+// notes each node's only WireGuard peer (wgPeer).
+func (w *world) wgOrphanIP() {
+	var orphan []uint32
+	talks := make([]map[int]bool, len(w.nodes))
+	for _, obs := range w.c.Obs {
+		for i := range obs {
+			o := &obs[i]
+			if o.Flags&decode.FlagIPv6 != 0 || w.wgType(o) == 0 {
+				continue
+			}
+			p := w.srcPoint[o.Source]
+			n := w.pointNode[p]
+			if w.pointRole[p] != decode.RoleUnderlay || !w.cluster[n] {
+				continue
+			}
+			if talks[n] == nil {
+				talks[n] = map[int]bool{}
+			}
+			for _, a := range [2]uint32{o.Src, o.Dst} {
+				if m, ok := w.nodeOfIP[a]; ok {
+					talks[n][m] = true
+				} else if len(orphan) < 2 && (len(orphan) == 0 || orphan[0] != a) {
+					orphan = append(orphan, a)
+				}
+			}
+		}
+	}
+	var bare []int
+	for n := range w.nodes {
+		if w.cluster[n] && len(w.ipsOf[n]) == 0 {
+			bare = append(bare, n)
+		}
+	}
+	if len(orphan) == 1 && len(bare) == 1 {
+		n := bare[0]
+		w.nodeOfIP[orphan[0]] = n
+		w.ipsOf[n] = append(w.ipsOf[n], orphan[0])
+		w.wgIPs = append(w.wgIPs, decode.NodeIP{Node: w.nodes[n], IP: addrOf(orphan[0]),
+			Reason: "the only address of WireGuard messages that no node has, and the only Calico node without an address"})
+		for m := range talks {
+			if talks[m] != nil {
+				talks[m][n] = true
+			}
+		}
+	}
+	w.wgPeer = make([]int, len(w.nodes))
+	for n := range w.nodes {
+		w.wgPeer[n] = -1
+		if len(talks[n]) == 0 {
+			continue
+		}
+		others := 0
+		for m := range talks[n] {
+			if m != n {
+				others++
+				w.wgPeer[n] = m
+			}
+		}
+		if others != 1 {
+			w.wgPeer[n] = -1
+		}
+	}
 }
 
 // wgMsg is one WireGuard message journey at one node's underlay.
@@ -624,4 +691,39 @@ func (a *analysis) pktLast(h []uint32) uint32 {
 		}
 	}
 	return h[len(h)-1]
+}
+
+// wgRouters returns, for pod packets between two nodes in wireguard mode that reached no router (they
+// died before the underlay: no session), the routers the nodes' own traffic crossed (their WireGuard
+// messages: the same underlay route), so that their path is drawn, and judged, as the others'.
+// Otherwise it returns routers as given.
+func (a *analysis) wgRouters(e pathEnds, routers map[int]*routerSeen) map[int]*routerSeen {
+	if a.wg == nil || e.src < 0 || e.dst < 0 || e.src == e.dst ||
+		a.pairMode[[2]int{min(e.src, e.dst), max(e.src, e.dst)}] != "wireguard" {
+		return routers
+	}
+	for _, fl := range a.flows {
+		for d := uint8(0); d < 2; d++ {
+			if len(fl.journeys[d]) == 0 || len(fl.routers[d]) == 0 {
+				continue
+			}
+			fe := a.ends(fl, d)
+			if fe.src != e.src || fe.dst != e.dst || fe.srcPod >= 0 || fe.dstPod >= 0 {
+				continue
+			}
+			for p, rs := range fl.routers[d] {
+				gs := routers[p]
+				if gs == nil {
+					gs = &routerSeen{}
+					routers[p] = gs
+				}
+				gs.pos += rs.pos
+				gs.n += rs.n
+				for _, v := range rs.ttls {
+					gs.ttls.addN(v.key, v.n)
+				}
+			}
+		}
+	}
+	return routers
 }

@@ -47,8 +47,10 @@ type world struct {
 	// for several.
 	inferred []bool
 	podsOf   map[int][]uint32
-	// wgIPs are the node IPs learned from WireGuard messages (wireguard.go).
-	wgIPs []decode.NodeIP
+	// wgIPs are the node IPs learned from WireGuard messages (wireguard.go); wgPeer each node's only
+	// WireGuard peer (-1: none or several), nil without WireGuard messages' evidence.
+	wgIPs  []decode.NodeIP
+	wgPeer []int
 }
 
 func newWorld(c *decode.Capture) *world {
@@ -379,6 +381,8 @@ func (w *world) orphanPods() {
 						n = nn
 					}
 				}
+			case w.wgPeer != nil && w.wgDevice(pi):
+				n = w.wgPeer[w.pointNode[pi]] // headed out through WireGuard: to the node's peer
 			case w.pointRole[pi] == decode.RoleTunnel:
 				n = w.pointNode[pi]
 			}
