@@ -50,6 +50,13 @@ func (w *world) wgType(o *decode.Observation) uint8 {
 // when two addresses share that (one peer), the one whose messages left with the higher TTL, that
 // is, before any router decremented it.
 func (w *world) wgLearnNodeIPs() {
+	some := false
+	for i := range w.c.Points {
+		some = some || w.c.Points[i].Traffic.WireGuard > 0
+	}
+	if !some {
+		return // no WireGuard message anywhere: nothing to learn, and no pass over the frames
+	}
 	type cand struct {
 		n      int
 		srcTTL int
