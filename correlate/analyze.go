@@ -315,6 +315,9 @@ func (a *analysis) journeyOut(j int, status, lastSeen, next string) Journey {
 			hop.DeltaNs = t - prevTs
 			hop.Changes = a.changes(prev, o)
 		}
+		if a.wg != nil {
+			a.wgHop(&hop, prev, o)
+		}
 		jr.Hops = append(jr.Hops, hop)
 		prev, prevTs = o, t
 	}

@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"fmt"
 	"sort"
 
 	"github.com/calipath/calipath/decode"
@@ -733,4 +734,29 @@ func (a *analysis) wgRouters(e pathEnds, routers map[int]*routerSeen) map[int]*r
 		}
 	}
 	return routers
+}
+
+// wgHop marks a hop that saw its packet as a WireGuard transport message: encap "wireguard", the
+// message's receiver index and counter, and, where the packet entered or left the encrypted hop, that
+// change instead of the addresses the message's own headers differ in.
+func (a *analysis) wgHop(h *Hop, prev, o *decode.Observation) {
+	w := a.w
+	msg := w.wgType(o) == decode.WGTransport
+	was := prev != nil && w.wgType(prev) == decode.WGTransport
+	if msg {
+		c := w.ctxOf(o)
+		h.Encap = "wireguard"
+		h.WireGuard = &HopWG{Receiver: fmt.Sprintf("0x%08x", c.WGReceiver), Counter: c.WGCounter(o.Seq)}
+	}
+	switch {
+	case prev == nil || msg == was:
+	case msg:
+		h.Changes = []string{fmt.Sprintf("+wireguard %s→%s receiver %s counter %d", addrOf(o.Src), addrOf(o.Dst),
+			h.WireGuard.Receiver, h.WireGuard.Counter)}
+		if o.Flags&decode.FlagIPv6 != 0 {
+			h.Changes = []string{fmt.Sprintf("+wireguard receiver %s counter %d", h.WireGuard.Receiver, h.WireGuard.Counter)}
+		}
+	default:
+		h.Changes = []string{"-wireguard"}
+	}
 }
