@@ -212,7 +212,7 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 			s.lostMaxLen, s.passMaxLen)
 	case lost*2 >= total || a.flowDropped(s, f.answeredOn):
 		l.kind = map[string]string{"encap": "encap-drop", "underlay": "underlay-drop", "decap": "decap-drop",
-			"delivery": "delivery-drop"}[s.kind]
+			"delivery": "delivery-drop", "encrypt": "encap-drop", "decrypt": "decap-drop"}[s.kind]
 		if l.kind == "" {
 			l.kind = "host-drop"
 		}

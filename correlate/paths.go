@@ -249,6 +249,9 @@ func (a *analysis) segKind(from, to int, pi *pathInfo) string {
 		return "underlay" // between nodes, or through a router of the underlay
 	}
 	rf, rt := w.pointRole[from], w.pointRole[to]
+	if k := a.wgSegKind(from, to, pi); k != "" {
+		return k
+	}
 	switch {
 	case nf == pi.srcNode && nf != pi.dstNode:
 		if (rf == decode.RolePodVeth && rt == decode.RoleTunnel) || (rf == decode.RoleTunnel && rt == decode.RoleUnderlay) {

@@ -760,3 +760,20 @@ func (a *analysis) wgHop(h *Hop, prev, o *decode.Observation) {
 		h.Changes = []string{"-wireguard"}
 	}
 }
+
+// wgSegKind names the segments of the encrypted hop: "encrypt" from the sending node's WireGuard
+// device to its underlay, "decrypt" from the receiving node's underlay to its device ("" for others).
+func (a *analysis) wgSegKind(from, to int, pi *pathInfo) string {
+	w := a.w
+	if a.wg == nil || w.pointNode[from] != w.pointNode[to] {
+		return ""
+	}
+	n := w.pointNode[from]
+	switch {
+	case n == pi.srcNode && n != pi.dstNode && w.wgDevice(from) && w.pointRole[to] == decode.RoleUnderlay:
+		return "encrypt"
+	case n == pi.dstNode && n != pi.srcNode && w.pointRole[from] == decode.RoleUnderlay && w.wgDevice(to):
+		return "decrypt"
+	}
+	return ""
+}

@@ -1,7 +1,6 @@
 package correlate
 
 import (
-	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -135,5 +134,14 @@ func TestWireGuardJoins(t *testing.T) {
 	if r.analysis.wg.pairs == 0 {
 		t.Error("no pairs")
 	}
-	_ = fmt.Sprint
+	kinds := map[string]string{}
+	for _, s := range r.Segments {
+		kinds[s.From+"→"+s.To] = s.Kind
+	}
+	for seg, want := range map[string]string{"node-a/wireguard.cali→node-a/eth0": "encrypt", "node-b/eth0→node-b/wireguard.cali": "decrypt",
+		"node-a/cali5e1c4d6c68c→node-a/wireguard.cali": "encap", "node-b/wireguard.cali→node-b/cali2f5353dd8c5": "delivery"} {
+		if kinds[seg] != want {
+			t.Errorf("segment %s: kind %q, want %q", seg, kinds[seg], want)
+		}
+	}
 }
