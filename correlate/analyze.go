@@ -137,13 +137,10 @@ type analysis struct {
 	opts    Options
 	nJ      int
 
-	// The arena (arena.go): every journey's hops in path order; and the coverage (coverage.go).
-	jStart []uint32 // hops of journey j: arena[jStart[j]:jStart[j+1]] (global observation ids, in path order)
-	arena  []uint32
-	hopPt  []uint16 // the point of each arena slot
-	hopTs  hopTimes // the corrected time of each arena slot
-	jDups  map[int32]int
-	cov    coverage // what each point's capture covers
+	// The arena (arena.go: its output, embedded): every journey's hops in path order; and the coverage
+	// (coverage.go).
+	*arenaOut
+	cov coverage // what each point's capture covers
 
 	// Flows (flows.go: its output, embedded) and, beside them, each node pair's mode (modes.go); paths
 	// (paths.go) and the flows' IDs.
@@ -151,17 +148,9 @@ type analysis struct {
 	pairMode map[[2]int]string
 	ids      []string // flow IDs by flow index
 
-	// Placement (placement.go): each journey's status, and the segments.
-	segs       map[[2]int]*segAcc
-	segDense   []*segAcc        // segs indexed by from*len(points)+to, when there are few points
-	offloadAt  map[int32]uint32 // split parent or merged segment → observation where it continued as others
-	offloadNew map[int32]bool   // journeys that began as pieces of a split or as a merge: not new sends
-	merged     map[int32]bool   // offloaded journeys that went on inside a larger frame (GRO), not as pieces
-	retransJ   map[int32]bool   // TCP journeys that resent data already sent
-	refusedBy  map[int32]int    // journeys a node refused with an ICMP error → that node (see refused)
-	jStatus    []statusCode     // status of each journey
-	jLast      []int32          // point last seen on the path, -1
-	jNext      []int32          // point expected next, -1
+	// Placement (placement.go: its output, once placement is done): each journey's status, and the
+	// segments.
+	*placementOut
 
 	// Side findings (arpicmp.go, anomalies.go): their output, once placement is done (they run beside it).
 	side sideOut
@@ -171,15 +160,8 @@ type analysis struct {
 	wg      *wgState
 	wgSplit []gsoEvent // super-packets that left as several messages
 
-	// Ends (ends.go, window.go): packets split by a short window joined again, and where the captured
-	// path is open.
-	lateJoins []lateJoin // packets split in two by a too small --window, joined again (joinLate)
-	// lateUnjoined: journeys that seemed to end early, seen again past a too small --window, not joined
-	// (joinLate)
-	lateUnjoined map[int32]bool
-	openEnds     []openEnd          // journeys that left the captures or entered them mid-path (ends.go)
-	anyOf        []string           // per node, its -i any capture ("" none), once asked for
-	srcFirstAt   map[[2]uint64]bool // (node, source address) of journeys first seen on that node (ends.go)
+	// Late joins (window.go): packets split by a short window joined again (its output, embedded).
+	lateOut
 }
 
 func (a *analysis) obs(g uint32) (*decode.Observation, int) { return a.w.obsAt(g) }
@@ -194,24 +176,25 @@ func (a *analysis) point(g uint32) int {
 	return a.w.srcPoint[o.Source]
 }
 
-func (a *analysis) hops(j int) []uint32 { return a.arena[a.jStart[j]:a.jStart[j+1]] }
-
 // result runs the stages that follow matching, each reading what the ones before it settled: the
 // journeys' hops in path order, what each capture covers, the flows (and each node pair's mode), each
 // flow direction's path, the placement of every journey on it (beside it: ARP, ICMP errors and
 // single-frame checks), then the findings and the Result.
 func (a *analysis) result() *Result {
 	a.joinWireGuard()
-	a.buildArena()
+	a.arenaOut = buildArena(a.w, a.m, a.nJ, a.opts.Lean)
 	a.cov = newCoverage(a.w, a.clocks)
 	a.flowsOut, a.pairMode = a.assignFlows()
-	a.buildPaths()
-	a.joinLate()
+	for fi, p := range (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode}).buildPaths() {
+		a.flows[fi].path = p
+	}
+	a.lateOut = (&lateStage{w: a.w, m: a.m, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
 	ids := a.flowIDs()
 	a.ids = ids
 	side := a.startSideFindings(ids)
-	journeys := a.placeJourneys()
+	placed, journeys := placeJourneys(a)
 	a.side = side.wait()
+	a.placementOut = placed
 	return a.output(journeys, ids)
 }
 

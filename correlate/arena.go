@@ -2,54 +2,70 @@ package correlate
 
 import "runtime/debug"
 
-// buildArena lays out every journey's hops contiguously, in path order: nodes in the order the packet
-// reached them, and within a node by raw capture time (one clock, so exact).
-func (a *analysis) buildArena() {
-	m := a.m
-	a.jStart, a.jDups = m.jHops, m.jDups // counts, turned into starts below
+// arenaOut is the arena stage's output: every journey's hops laid out in one array, in path order,
+// with each slot's point and corrected time, and the duplicates of each journey's first sighting.
+type arenaOut struct {
+	jStart []uint32 // hops of journey j: arena[jStart[j]:jStart[j+1]] (global observation ids, in path order)
+	arena  []uint32
+	hopPt  []uint16 // the point of each arena slot
+	hopTs  hopTimes // the corrected time of each arena slot
+	jDups  map[int32]int
+}
+
+// hops returns journey j's hops (global observation ids), in path order.
+func (ar *arenaOut) hops(j int) []uint32 { return ar.arena[ar.jStart[j]:ar.jStart[j+1]] }
+
+// buildArena lays out the nJ journeys' hops contiguously, in path order: nodes in the order the packet
+// reached them, and within a node by raw capture time (one clock, so exact). It takes the matcher's
+// per-journey counts and drops its per-observation state (returning the memory to the system when
+// lean).
+func buildArena(w *world, m *matcher, nJ int, lean bool) *arenaOut {
+	ar := &arenaOut{}
+	ar.jStart, ar.jDups = m.jHops, m.jDups // counts, turned into starts below
 	m.jHops, m.jDups = nil, nil
-	for j := 0; j < a.nJ; j++ {
-		a.jStart[j+1] += a.jStart[j]
+	for j := 0; j < nJ; j++ {
+		ar.jStart[j+1] += ar.jStart[j]
 	}
-	a.arena = make([]uint32, a.jStart[a.nJ])
-	a.hopPt = make([]uint16, a.jStart[a.nJ])
-	a.hopTs = newHopTimes(int(a.jStart[a.nJ]), &m.jT0)
-	fill := make([]uint32, a.nJ)
-	for f, obs := range a.w.c.Obs {
+	ar.arena = make([]uint32, ar.jStart[nJ])
+	ar.hopPt = make([]uint16, ar.jStart[nJ])
+	ar.hopTs = newHopTimes(int(ar.jStart[nJ]), &m.jT0)
+	fill := make([]uint32, nJ)
+	for f, obs := range w.c.Obs {
 		for i := range obs {
-			g := a.w.fileBase[f] + uint32(i)
+			g := w.fileBase[f] + uint32(i)
 			j := m.jOf[g] - 1
 			if j < 0 || m.isDup(g) {
 				continue
 			}
-			k := a.jStart[j] + fill[j]
+			k := ar.jStart[j] + fill[j]
 			o := &obs[i]
-			a.arena[k], a.hopPt[k] = g, uint16(a.w.srcPoint[o.Source])
-			a.hopTs.set(int(k), j, m.corrected(o))
+			ar.arena[k], ar.hopPt[k] = g, uint16(w.srcPoint[o.Source])
+			ar.hopTs.set(int(k), j, m.corrected(o))
 			fill[j]++
 		}
 	}
 	// The matcher's per-observation state is no longer needed.
 	m.jOf, m.dup, fill = nil, nil, nil
-	if a.opts.Lean {
+	if lean {
 		debug.FreeOSMemory()
 	}
 	// Each journey's hops in path order; journeys are independent, so two halves sort side by side.
-	mid := a.nJ / 2
+	mid := nJ / 2
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		a.sortHops(0, mid)
+		ar.sortHops(w, 0, mid)
 	}()
-	a.sortHops(mid, a.nJ)
+	ar.sortHops(w, mid, nJ)
 	<-done
+	return ar
 }
 
 // sortHops puts the hops of journeys [from, to) in path order. Within a journey: nodes in the order
 // the packet reached them (first sighting in corrected time), and within a node by capture time (one
 // clock, so exact). Journeys are short: insertion sorts on the parallel arrays, first by time, then by
 // node rank.
-func (a *analysis) sortHops(from, to int) {
+func (a *arenaOut) sortHops(w *world, from, to int) {
 	swap := func(i, k int) {
 		a.arena[i], a.arena[k] = a.arena[k], a.arena[i]
 		a.hopPt[i], a.hopPt[k] = a.hopPt[k], a.hopPt[i]
@@ -57,7 +73,7 @@ func (a *analysis) sortHops(from, to int) {
 	}
 	var nodes []int
 	rankOf := func(k int) int {
-		n := a.w.pointNode[a.hopPt[k]]
+		n := w.pointNode[a.hopPt[k]]
 		for r, x := range nodes {
 			if x == n {
 				return r
@@ -86,4 +102,10 @@ func (a *analysis) sortHops(from, to int) {
 			}
 		}
 	}
+}
+
+// pointOf returns the point of global observation g.
+func (w *world) pointOf(g uint32) int {
+	o, _ := w.obsAt(g)
+	return w.srcPoint[o.Source]
 }

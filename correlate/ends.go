@@ -29,19 +29,33 @@ type openEnd struct {
 	remote string // the outer address it was encapsulated to (left) or from (entered), "" when plain
 }
 
+// openEndFinder notes, while placement runs, the journeys that left the captures or entered them
+// mid-path. Its inputs are the world, the arena and each journey's flow; its output is found.
+type openEndFinder struct {
+	w     *world
+	ar    *arenaOut
+	jFlow []int32
+	nJ    int
+
+	anyOf      []string           // per node, its -i any capture ("" none), once asked for
+	srcFirstAt map[[2]uint64]bool // (node, source address) of journeys first seen on that node, once asked for
+
+	found []openEnd // the output: journeys that left the captures or entered them mid-path
+}
+
 // nodeHasAny says whether node n has a -i any capture (which covers every interface of the node).
-func (a *analysis) nodeHasAny(n int) bool {
-	if a.anyOf == nil {
-		a.anyOf = a.w.anyFiles()
+func (f *openEndFinder) nodeHasAny(n int) bool {
+	if f.anyOf == nil {
+		f.anyOf = f.w.anyFiles()
 	}
-	return n >= 0 && n < len(a.anyOf) && a.anyOf[n] != ""
+	return n >= 0 && n < len(f.anyOf) && f.anyOf[n] != ""
 }
 
 // ownAddr says whether address x (v6 or not) is node n's own address.
-func (a *analysis) ownAddr(n int, v6 bool, x uint32) bool {
-	m := a.w.nodeOfIP
+func (f *openEndFinder) ownAddr(n int, v6 bool, x uint32) bool {
+	m := f.w.nodeOfIP
 	if v6 {
-		m = a.w.nodeOfIP6
+		m = f.w.nodeOfIP6
 	}
 	k, ok := m[x]
 	return ok && k == n
@@ -50,42 +64,42 @@ func (a *analysis) ownAddr(n int, v6 bool, x uint32) bool {
 // leftCaptures says whether a packet that reached the last point p of its path, as observation g,
 // went on beyond the captures: p is not its destination's pod veth, nor on the node it was sent to
 // (as that node's own address, or on a node a -i any capture covers). It records the open end.
-func (a *analysis) leftCaptures(j int32, p int, g uint32) bool {
-	w := a.w
+func (f *openEndFinder) leftCaptures(j int32, p int, g uint32) bool {
+	w := f.w
 	if w.pointRole[p] == decode.RolePodVeth {
 		return false
 	}
-	o, _ := a.obs(g)
+	o, _ := f.w.obsAt(g)
 	v6 := o.Flags&decode.FlagIPv6 != 0
 	np := w.pointNode[p]
-	if n := w.nodeOf(v6, o.Dst); n == np && (a.ownAddr(n, v6, o.Dst) || a.nodeHasAny(np)) {
+	if n := w.nodeOf(v6, o.Dst); n == np && (f.ownAddr(n, v6, o.Dst) || f.nodeHasAny(np)) {
 		return false
 	}
 	if _, owned := w.ownerOf(v6, o.Dst); owned && w.nodeOf(v6, o.Dst) == np {
 		return false // its pod's veth is on this node: the path would end there (kept as it was)
 	}
-	if !w.cluster[np] && len(w.underlays[np]) == 1 && o.Encap() == decode.EncapNone && a.dstAt(np, v6, o.Dst) {
+	if !w.cluster[np] && len(w.underlays[np]) == 1 && o.Encap() == decode.EncapNone && f.dstAt(np, v6, o.Dst) {
 		return false // a host outside the cluster, captured on its one interface, that answers for the address
 	}
 	e := openEnd{j: j, point: p, left: true, addr: w.addrString(v6, o.Dst)}
 	if o.Encap() != decode.EncapNone {
 		e.remote = w.ctxOf(o).OuterDstAddr().String()
 	}
-	a.openEnds = append(a.openEnds, e)
+	f.found = append(f.found, e)
 	return true
 }
 
 // dstAt says whether a host outside the cluster (node n) is where address x lives: packets from x were
 // first seen at its point with a TTL no router had decremented yet (sent from there).
-func (a *analysis) dstAt(n int, v6 bool, x uint32) bool {
-	if a.srcFirstAt == nil {
-		a.srcFirstAt = map[[2]uint64]bool{}
-		for j := 0; j < a.nJ; j++ {
-			h := a.hops(j)
-			if len(h) == 0 || a.jFlow[j] < 0 {
+func (f *openEndFinder) dstAt(n int, v6 bool, x uint32) bool {
+	if f.srcFirstAt == nil {
+		f.srcFirstAt = map[[2]uint64]bool{}
+		for j := 0; j < f.nJ; j++ {
+			h := f.ar.hops(j)
+			if len(h) == 0 || f.jFlow[j] < 0 {
 				continue
 			}
-			o, _ := a.obs(a.pktHop(h))
+			o, _ := f.w.obsAt(f.w.pktHop(h))
 			if !initialTTL(o.TTL) {
 				continue // routed on the way here: sent from farther away
 			}
@@ -93,28 +107,28 @@ func (a *analysis) dstAt(n int, v6 bool, x uint32) bool {
 			if o.Flags&decode.FlagIPv6 != 0 {
 				k |= 1 << 32
 			}
-			a.srcFirstAt[[2]uint64{uint64(a.w.pointNode[a.point(h[0])]), k}] = true
+			f.srcFirstAt[[2]uint64{uint64(f.w.pointNode[f.w.pointOf(h[0])]), k}] = true
 		}
 	}
 	k := uint64(x)
 	if v6 {
 		k |= 1 << 32
 	}
-	return a.srcFirstAt[[2]uint64{uint64(n), k}]
+	return f.srcFirstAt[[2]uint64{uint64(n), k}]
 }
 
 // enteredUncaptured records a packet first seen at the first point p of its path, as observation g,
 // that came from beyond the captures: p is not its source's pod veth, and its source is neither that
 // node's own address nor on a node a -i any capture covers.
-func (a *analysis) enteredUncaptured(j int32, p int, g uint32) {
-	w := a.w
+func (f *openEndFinder) enteredUncaptured(j int32, p int, g uint32) {
+	w := f.w
 	if w.pointRole[p] == decode.RolePodVeth {
 		return
 	}
-	o, _ := a.obs(g)
+	o, _ := f.w.obsAt(g)
 	v6 := o.Flags&decode.FlagIPv6 != 0
 	np := w.pointNode[p]
-	if n := w.nodeOf(v6, o.Src); n == np && (a.ownAddr(n, v6, o.Src) || a.nodeHasAny(np)) {
+	if n := w.nodeOf(v6, o.Src); n == np && (f.ownAddr(n, v6, o.Src) || f.nodeHasAny(np)) {
 		return
 	}
 	if n := w.nodeOf(v6, o.Src); n >= 0 && n != np {
@@ -127,7 +141,7 @@ func (a *analysis) enteredUncaptured(j int32, p int, g uint32) {
 	if o.Encap() != decode.EncapNone {
 		e.remote = w.ctxOf(o).OuterSrcAddr().String()
 	}
-	a.openEnds = append(a.openEnds, e)
+	f.found = append(f.found, e)
 }
 
 // detectPathIncomplete says, per point where captures stop (or start) on some flow's path, how many

@@ -22,8 +22,8 @@ func (a *analysis) modes() map[[2]int]string {
 			continue
 		}
 		// Only pod-to-pod packets tell the mode between their nodes.
-		o0, _ := a.obs(a.pktHop(h))
-		ol, _ := a.obs(a.pktLast(h))
+		o0, _ := a.obs(a.w.pktHop(h))
+		ol, _ := a.obs(a.w.pktLast(h))
 		sp, ok1 := owners.ownerOf(o0.Flags&decode.FlagIPv6 != 0, o0.Src)
 		dp, ok2 := owners.ownerOf(ol.Flags&decode.FlagIPv6 != 0, ol.Dst)
 		if !ok1 || !ok2 {
@@ -88,9 +88,4 @@ func (a *analysis) modes() map[[2]int]string {
 		}
 	}
 	return pairMode
-}
-
-func (a *analysis) encapsulated(x, y int) bool {
-	m := a.pairMode[[2]int{min(x, y), max(x, y)}]
-	return m == "ipip" || m == "vxlan"
 }

@@ -256,7 +256,7 @@ func (a *analysis) echoPairs(fl *flowAcc) (pairs, unanswered int) {
 	for d := 0; d < 2; d++ {
 		for _, j := range fl.journeys[d] {
 			h := a.hops(int(j))
-			o, _ := a.obs(a.pktHop(h))
+			o, _ := a.obs(a.w.pktHop(h))
 			if o.Flags&decode.FlagICMPError != 0 {
 				continue
 			}
@@ -299,7 +299,7 @@ func (a *analysis) handshake(fl *flowAcc) []PointRTT {
 	}
 	for _, j := range fl.journeys[c2s] {
 		h := a.hops(int(j))
-		o, _ := a.obs(a.pktHop(h))
+		o, _ := a.obs(a.w.pktHop(h))
 		isSyn := o.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn
 		isAck := o.TCPFlags&(decode.TCPSyn|decode.TCPAck|decode.TCPRst) == decode.TCPAck
 		for _, g := range h {
@@ -328,8 +328,8 @@ func (a *analysis) handshake(fl *flowAcc) []PointRTT {
 // tcpStep counts a TCP flow's retransmissions (a segment whose data was already sent, or a repeated
 // SYN, seen at the journey's first point) and resets, journey by journey in order: j, with first hop
 // o, in direction d.
-func (a *analysis) tcpStep(fl *flowAcc, d uint8, j int32, o *decode.Observation) {
-	if fl.client.proto != 6 || a.offloadNew[j] {
+func (pl *placement) tcpStep(fl *flowAcc, d uint8, j int32, o *decode.Observation) {
+	if fl.client.proto != 6 || pl.offloadNew[j] {
 		return // a piece of a split or a GRO merge: the bytes were counted when first sent
 	}
 	if o.Proto != 6 || o.Flags&decode.FlagFragment != 0 {
@@ -343,7 +343,7 @@ func (a *analysis) tcpStep(fl *flowAcc, d uint8, j int32, o *decode.Observation)
 		st.syns++
 		if st.syns > 1 {
 			fl.retrans++
-			a.retransJ[j] = true
+			pl.retransJ[j] = true
 		}
 		st.maxEnd, st.have = o.Seq+1, true
 		return
@@ -358,7 +358,7 @@ func (a *analysis) tcpStep(fl *flowAcc, d uint8, j int32, o *decode.Observation)
 	end := o.Seq + n
 	if st.have && int32(end-st.maxEnd) <= 0 {
 		fl.retrans++
-		a.retransJ[j] = true
+		pl.retransJ[j] = true
 		return
 	}
 	st.maxEnd, st.have = end, true

@@ -44,10 +44,24 @@ type pathEnds struct {
 	src, dst, srcPod, dstPod int
 }
 
+// pathStage works out each flow direction's expected path from the flows' votes. Its inputs are the
+// world, the flows and each node pair's datapath mode, which it reads only.
+type pathStage struct {
+	w        *world
+	flows    []*flowAcc
+	pairMode map[[2]int]string // node pair (lower first) → datapath mode (modes.go)
+}
+
+// encapsulated says whether traffic between nodes x and y is encapsulated (IP-in-IP or VXLAN).
+func (s *pathStage) encapsulated(x, y int) bool {
+	m := s.pairMode[[2]int{min(x, y), max(x, y)}]
+	return m == "ipip" || m == "vxlan"
+}
+
 // ends works out where a flow direction's path starts and ends: the most voted nodes, and on them
 // the most voted pod-veths.
-func (a *analysis) ends(fl *flowAcc, d uint8) pathEnds {
-	w := a.w
+func (s *pathStage) ends(fl *flowAcc, d uint8) pathEnds {
+	w := s.w
 	e := pathEnds{src: fl.srcVotes[d].top(), dst: fl.dstVotes[d].top(), srcPod: -1, dstPod: -1}
 	if e.src >= 0 {
 		e.srcPod = fl.srcPods[d].topWhere(func(p int) bool { return w.pointNode[p] == e.src })
@@ -62,8 +76,9 @@ func (a *analysis) ends(fl *flowAcc, d uint8) pathEnds {
 // where a pod is not known, of addresses) take one path: packets between two pods cross the same
 // points, whichever protocol or port they use. What their journeys showed of the routers is pooled,
 // so that a flow whose packets all died at the first router is drawn, and judged, on the same path
-// as the flows that went further.
-func (a *analysis) buildPaths() {
+// as the flows that went further. It returns each flow's paths, per direction (nil for a direction
+// without journeys), by flow index.
+func (s *pathStage) buildPaths() [][2]*pathInfo {
 	type key struct {
 		ends     pathEnds
 		v6       bool
@@ -77,12 +92,12 @@ func (a *analysis) buildPaths() {
 	}
 	var groups []*group
 	byKey := map[key]*group{}
-	for fi, fl := range a.flows {
+	for fi, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
 			if len(fl.journeys[d]) == 0 {
 				continue
 			}
-			e := a.ends(fl, d)
+			e := s.ends(fl, d)
 			k := key{ends: e, v6: fl.client.v6}
 			if e.srcPod < 0 || e.dstPod < 0 {
 				t := fl.client
@@ -118,21 +133,23 @@ func (a *analysis) buildPaths() {
 			g.members = append(g.members, [2]int{fi, int(d)})
 		}
 	}
+	paths := make([][2]*pathInfo, len(s.flows))
 	for _, g := range groups {
 		if len(g.routers) == 0 && g.tunnel {
-			g.routers = a.wgRouters(g.ends, g.routers)
+			g.routers = s.wgRouters(g.ends, g.routers)
 		}
-		pi := a.buildPath(g.ends, g.routers, g.tunnel)
+		pi := s.buildPath(g.ends, g.routers, g.tunnel)
 		for _, m := range g.members {
-			a.flows[m[0]].path[m[1]] = pi
+			paths[m[0]][m[1]] = pi
 		}
 	}
+	return paths
 }
 
 // buildPath orders the points a flow direction's packets should cross, given its ends and what its
 // journeys showed of the routers and whether they crossed a tunnel device.
-func (a *analysis) buildPath(e pathEnds, routers map[int]*routerSeen, tunnel bool) *pathInfo {
-	w := a.w
+func (s *pathStage) buildPath(e pathEnds, routers map[int]*routerSeen, tunnel bool) *pathInfo {
+	w := s.w
 	src, dst, srcPod, dstPod := e.src, e.dst, e.srcPod, e.dstPod
 	pi := &pathInfo{srcNode: src, dstNode: dst}
 	add := func(ps ...int) {
@@ -147,18 +164,18 @@ func (a *analysis) buildPath(e pathEnds, routers map[int]*routerSeen, tunnel boo
 	}
 	// Encapsulated node pairs send pod traffic through the tunnels; traffic between the nodes' own
 	// addresses goes straight over the underlay.
-	tunneled := dst >= 0 && src >= 0 && (a.encapsulated(src, dst) && (dstPod >= 0 || tunnel) || a.wgTunneled(src, dst, tunnel))
+	tunneled := dst >= 0 && src >= 0 && (s.encapsulated(src, dst) && (dstPod >= 0 || tunnel) || s.wgTunneled(src, dst, tunnel))
 	if src >= 0 && src != dst {
 		if tunneled || (dst < 0 && tunnel) { // also when the destination's node is unknown: its packets crossed it
-			add(a.pairTunnels(src, src, dst)...)
+			add(s.pairTunnels(src, src, dst)...)
 		}
 		add(w.underlays[src]...)
 	}
-	add(a.orderRouters(routers)...)
+	add(s.orderRouters(routers)...)
 	if dst >= 0 && dst != src {
 		add(w.underlays[dst]...)
 		if tunneled {
-			add(a.pairTunnels(dst, src, dst)...)
+			add(s.pairTunnels(dst, src, dst)...)
 		}
 	}
 	if dstPod >= 0 {
@@ -176,8 +193,8 @@ func (a *analysis) buildPath(e pathEnds, routers map[int]*routerSeen, tunnel boo
 // its way out, on the path even though nothing reached it. Points the TTLs cannot order (the two
 // ends of one link, neither router's other interface captured; an L2 box that keeps the TTL) keep
 // their order in corrected time.
-func (a *analysis) orderRouters(routers map[int]*routerSeen) []int {
-	w := a.w
+func (s *pathStage) orderRouters(routers map[int]*routerSeen) []int {
+	w := s.w
 	type rp struct {
 		p, ttl int
 		role   int // at one TTL: 0 a router's egress, 1 unknown, 2 a router's ingress
@@ -242,14 +259,14 @@ func (a *analysis) orderRouters(routers map[int]*routerSeen) []int {
 }
 
 // segKind names what a segment crosses.
-func (a *analysis) segKind(from, to int, pi *pathInfo) string {
-	w := a.w
+func (pl *placement) segKind(from, to int, pi *pathInfo) string {
+	w := pl.w
 	nf, nt := w.pointNode[from], w.pointNode[to]
 	if nf != nt || !w.cluster[nf] {
 		return "underlay" // between nodes, or through a router of the underlay
 	}
 	rf, rt := w.pointRole[from], w.pointRole[to]
-	if k := a.wgSegKind(from, to, pi); k != "" {
+	if k := wgSegKind(w, from, to, pi); k != "" {
 		return k
 	}
 	switch {
@@ -269,19 +286,19 @@ func (a *analysis) segKind(from, to int, pi *pathInfo) string {
 }
 
 // seg returns the accumulator of segment from→to, made on first use (its kind judged on pi's path).
-func (a *analysis) seg(from, to int, pi *pathInfo) *segAcc {
+func (pl *placement) seg(from, to int, pi *pathInfo) *segAcc {
 	var slot **segAcc
-	if a.segDense != nil {
-		slot = &a.segDense[from*len(a.w.c.Points)+to]
+	if pl.segDense != nil {
+		slot = &pl.segDense[from*len(pl.w.c.Points)+to]
 		if *slot != nil {
 			return *slot
 		}
 	}
 	k := [2]int{from, to}
-	s := a.segs[k]
+	s := pl.segs[k]
 	if s == nil {
-		s = &segAcc{from: from, to: to, kind: a.segKind(from, to, pi), flows: map[int32]int{}}
-		a.segs[k] = s
+		s = &segAcc{from: from, to: to, kind: pl.segKind(from, to, pi), flows: map[int32]int{}}
+		pl.segs[k] = s
 	}
 	if slot != nil {
 		*slot = s

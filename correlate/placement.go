@@ -6,28 +6,59 @@ import (
 	"github.com/calipath/calipath/decode"
 )
 
-// startPlacement makes placement's tables: the segments, the offload events by journey, the
-// journeys a node refused, and each journey's status, last point and next point.
-func (a *analysis) startPlacement() {
-	a.segs = map[[2]int]*segAcc{}
+// placementOut is placement's output: each journey's status and where it was last seen and expected
+// next, the offload events by journey, the journeys a node refused and the TCP resends, the segments'
+// accounting, and the open ends of the captured paths. (The flows' counts, also placement's, stay
+// with the flows.)
+type placementOut struct {
+	segs       map[[2]int]*segAcc
+	segDense   []*segAcc        // segs indexed by from*len(points)+to, when there are few points
+	offloadAt  map[int32]uint32 // split parent or merged segment → observation where it continued as others
+	offloadNew map[int32]bool   // journeys that began as pieces of a split or as a merge: not new sends
+	merged     map[int32]bool   // offloaded journeys that went on inside a larger frame (GRO), not as pieces
+	retransJ   map[int32]bool   // TCP journeys that resent data already sent
+	refusedBy  map[int32]int    // journeys a node refused with an ICMP error → that node (see refused)
+	jStatus    []statusCode     // status of each journey
+	jLast      []int32          // point last seen on the path, -1
+	jNext      []int32          // point expected next, -1
+	openEnds   []openEnd        // journeys that left the captures or entered them mid-path (ends.go)
+}
+
+// placement is the placement stage. It reads the stages settled before it through the analysis (the
+// world, the clocks, the arena, the coverage, the flows with their paths, the late joins), which it
+// does not write but for the flows' counts, and fills its output; its working state (the open-end
+// finder and its caches) ends with it.
+type placement struct {
+	*analysis
+	*placementOut
+	oe *openEndFinder
+}
+
+// newPlacement makes placement's tables: the segments, the offload events by journey, the journeys a
+// node refused, and each journey's status, last point and next point.
+func newPlacement(a *analysis) *placement {
+	pl := &placement{analysis: a, placementOut: &placementOut{}}
+	pl.segs = map[[2]int]*segAcc{}
 	if n := len(a.w.c.Points); n <= 256 {
-		a.segDense = make([]*segAcc, n*n)
+		pl.segDense = make([]*segAcc, n*n)
 	}
-	a.offloadAt, a.offloadNew, a.merged = map[int32]uint32{}, map[int32]bool{}, map[int32]bool{}
+	pl.offloadAt, pl.offloadNew, pl.merged = map[int32]uint32{}, map[int32]bool{}, map[int32]bool{}
 	for _, ev := range a.m.gso {
-		if prev, ok := a.offloadAt[ev.parent]; !ok || a.ts(ev.at) < a.ts(prev) {
-			a.offloadAt[ev.parent] = ev.at
+		if prev, ok := pl.offloadAt[ev.parent]; !ok || a.ts(ev.at) < a.ts(prev) {
+			pl.offloadAt[ev.parent] = ev.at
 		}
-		a.offloadNew[ev.child] = true
+		pl.offloadNew[ev.child] = true
 		if ev.merge {
-			a.merged[ev.parent] = true
+			pl.merged[ev.parent] = true
 		}
 	}
-	a.retransJ = map[int32]bool{}
-	a.refusedBy = a.refused()
-	a.jStatus = make([]statusCode, a.nJ)
-	a.jLast = make([]int32, a.nJ)
-	a.jNext = make([]int32, a.nJ)
+	pl.retransJ = map[int32]bool{}
+	pl.refusedBy = a.refused()
+	pl.jStatus = make([]statusCode, a.nJ)
+	pl.jLast = make([]int32, a.nJ)
+	pl.jNext = make([]int32, a.nJ)
+	pl.oe = &openEndFinder{w: a.w, ar: a.arenaOut, jFlow: a.jFlow, nJ: a.nJ}
+	return pl
 }
 
 // placing is the journey being placed on its flow direction's path. One is reused for every journey,
@@ -48,37 +79,37 @@ type placing struct {
 }
 
 // placeJourney places journey j: its status, and its counts on its path's segments and on its flow.
-func (a *analysis) placeJourney(j int, p *placing) {
-	fi := a.jFlow[j]
-	fl := a.flows[fi]
-	d := a.jDir[j]
-	p.j, p.fi, p.fl, p.pi, p.h = j, fi, fl, fl.path[d], a.hops(j)
-	p.o0, _ = a.obs(a.pktHop(p.h))
-	a.tcpStep(fl, d, int32(j), p.o0)
+func (pl *placement) placeJourney(j int, p *placing) {
+	fi := pl.jFlow[j]
+	fl := pl.flows[fi]
+	d := pl.jDir[j]
+	p.j, p.fi, p.fl, p.pi, p.h = j, fi, fl, fl.path[d], pl.hops(j)
+	p.o0, _ = pl.obs(pl.w.pktHop(p.h))
+	pl.tcpStep(fl, d, int32(j), p.o0)
 	if p.o0.Flags&decode.FlagICMPError != 0 {
 		// An ICMP error is about a flow, not part of it: listed in Result.ICMP and shown with the
 		// flow, but judged by whether it reached its own destination's node, and not counted.
-		a.jStatus[j] = a.icmpStatus(p.h, int32(j))
+		pl.jStatus[j] = pl.icmpStatus(p.h, int32(j))
 		return
 	}
-	a.reachPath(p)
+	pl.reachPath(p)
 	fl.bytes += int64(p.o0.Len)
-	p.piece = a.offloadNew[int32(j)]
+	p.piece = pl.offloadNew[int32(j)]
 	if !p.piece {
 		fl.nSent++
 	}
-	status := a.placeStatus(p)
+	status := pl.placeStatus(p)
 	if p.first == 0 && status != stUnplaced && len(p.pi.points) > 1 {
-		a.enteredUncaptured(int32(j), p.pi.points[0], p.h[p.reached[0]])
+		pl.oe.enteredUncaptured(int32(j), p.pi.points[0], p.h[p.reached[0]])
 	}
-	a.jStatus[j] = status
-	a.countSegments(p)
-	a.countFlow(p, status)
+	pl.jStatus[j] = status
+	pl.countSegments(p)
+	pl.countFlow(p, status)
 }
 
 // reachPath finds where along its path journey p was seen, and tallies its packets and bytes per point
 // on its flow.
-func (a *analysis) reachPath(p *placing) {
+func (pl *placement) reachPath(p *placing) {
 	pi, fl := p.pi, p.fl
 	p.reached, p.when = p.reached[:0], p.when[:0]
 	for range pi.points {
@@ -86,12 +117,12 @@ func (a *analysis) reachPath(p *placing) {
 		p.when = append(p.when, 0)
 	}
 	p.first, p.reach = len(pi.points), -1
-	base := int(a.jStart[p.j])
+	base := int(pl.jStart[p.j])
 	for hi := range p.h {
-		pt := int(a.hopPt[base+hi])
+		pt := int(pl.hopPt[base+hi])
 		if i := pi.index(pt); i >= 0 && p.reached[i] < 0 {
 			p.reached[i] = hi
-			p.when[i] = a.hopTs.at(int32(p.j), base+hi)
+			p.when[i] = pl.hopTs.at(int32(p.j), base+hi)
 			p.first = min(p.first, i)
 			p.reach = max(p.reach, i)
 		}
@@ -109,15 +140,15 @@ func (a *analysis) reachPath(p *placing) {
 
 // placeStatus decides journey p's status from how far along its path it was seen, and sets its last
 // and next points.
-func (a *analysis) placeStatus(p *placing) statusCode {
+func (pl *placement) placeStatus(p *placing) statusCode {
 	j, pi := p.j, p.pi
 	offloaded := false
-	at, parent := a.offloadAt[int32(j)]
+	at, parent := pl.offloadAt[int32(j)]
 	p.parent = parent
 	if parent {
 		// Segmentation offload: the bytes went on as other journeys from this point.
-		if i := pi.index(a.point(at)); i >= 0 && i > p.reach && p.reached[i] < 0 {
-			p.reached[i], p.when[i] = len(p.h)-1, a.ts(at)
+		if i := pi.index(pl.point(at)); i >= 0 && i > p.reach && p.reached[i] < 0 {
+			p.reached[i], p.when[i] = len(p.h)-1, pl.ts(at)
 			p.first, p.reach = min(p.first, i), i
 			offloaded = true
 		}
@@ -129,34 +160,34 @@ func (a *analysis) placeStatus(p *placing) statusCode {
 	case len(pi.points) == 1:
 		// The path is one point (one capture, or one carrying both ends): where the packet went was
 		// not captured, so it is never "delivered" for having been seen there.
-		a.jLast[j] = int32(pi.points[0])
+		pl.jLast[j] = int32(pi.points[0])
 		return stNotCaptured
 	case offloaded && reach < len(pi.points)-1:
-		a.jLast[j] = int32(pi.points[reach])
-		if a.merged[int32(j)] {
+		pl.jLast[j] = int32(pi.points[reach])
+		if pl.merged[int32(j)] {
 			return stMerged
 		}
 		return stSplit
 	case reach < len(pi.points)-1:
 		nx := pi.points[reach+1]
-		a.jLast[j], a.jNext[j] = int32(pi.points[reach]), int32(nx)
-		n, refused := a.refusedBy[int32(j)]
+		pl.jLast[j], pl.jNext[j] = int32(pi.points[reach]), int32(nx)
+		n, refused := pl.refusedBy[int32(j)]
 		switch {
-		case a.lateUnjoined[int32(j)]:
+		case pl.lateUnjoined[int32(j)]:
 			// Seen again past a too small --window but not joined: where it went is unknown
 			// (window-too-small says so), never a confident loss.
 			return stNotCaptured
-		case a.covered(nx, p.when[reach]):
+		case pl.covered(nx, p.when[reach]):
 			return stLost
-		case refused && n == a.w.pointNode[pi.points[reach]]:
+		case refused && n == pl.w.pointNode[pi.points[reach]]:
 			// The node it was last seen on refused it and said so with an ICMP error: lost there,
 			// however close to the end of the captures.
 			return stLost
 		default:
 			return stNotCaptured
 		}
-	case a.leftCaptures(int32(j), pi.points[reach], p.h[p.reached[reach]]):
-		a.jLast[j] = int32(pi.points[reach])
+	case pl.oe.leftCaptures(int32(j), pi.points[reach], p.h[p.reached[reach]]):
+		pl.jLast[j] = int32(pi.points[reach])
 		return stLeftCaptures
 	}
 	return stDelivered
@@ -166,14 +197,14 @@ func (a *analysis) placeStatus(p *placing) statusCode {
 // their source sent them: a journey that was split into pieces (or merged by GRO), and the pieces, are
 // counted on segments together once their outcome is settled (familyCounts). Latency is sampled per
 // frame on the wire.
-func (a *analysis) countSegments(p *placing) {
+func (pl *placement) countSegments(p *placing) {
 	pi := p.pi
 	family := p.piece || p.parent
 	for i := max(p.first, 0); i < p.reach; i++ {
 		if p.reached[i] < 0 {
 			continue
 		}
-		s := a.seg(pi.points[i], pi.points[i+1], pi)
+		s := pl.seg(pi.points[i], pi.points[i+1], pi)
 		if !family {
 			s.packets++
 		}
@@ -187,7 +218,7 @@ func (a *analysis) countSegments(p *placing) {
 			s.delivered++
 		}
 		lat := p.when[i+1] - p.when[i]
-		if lat < -(negTolerance + a.bound(pi.points[i]) + a.bound(pi.points[i+1])) {
+		if lat < -(negTolerance + pl.bound(pi.points[i]) + pl.bound(pi.points[i+1])) {
 			s.negative++ // beyond what the clocks' uncertainty explains
 		}
 		s.lat.add(lat)
@@ -198,7 +229,7 @@ func (a *analysis) countSegments(p *placing) {
 // countFlow counts journey p's outcome on its flow, and a loss on the segment it ended at. The flow
 // counts what its source sent, so pieces of a split (and GRO merges) are settled with the journey they
 // came from (settleOffload).
-func (a *analysis) countFlow(p *placing, status statusCode) {
+func (pl *placement) countFlow(p *placing, status statusCode) {
 	fl, pi, piece, reach := p.fl, p.pi, p.piece, p.reach
 	switch status {
 	case stDelivered, stSplit, stMerged:
@@ -215,7 +246,7 @@ func (a *analysis) countFlow(p *placing, status statusCode) {
 			}
 			break
 		}
-		s := a.seg(pi.points[reach], pi.points[reach+1], pi)
+		s := pl.seg(pi.points[reach], pi.points[reach+1], pi)
 		if status == stLost && !piece {
 			fl.lost++
 			fl.lostAt[[2]int{s.from, s.to}]++
@@ -224,7 +255,7 @@ func (a *analysis) countFlow(p *placing, status statusCode) {
 			fl.notCaptured++
 		}
 		if !(p.piece || p.parent) {
-			a.countEnd(s, status, int32(p.j), p.fi, p.o0, p.h[p.reached[reach]])
+			pl.countEnd(s, status, int32(p.j), p.fi, p.o0, p.h[p.reached[reach]])
 		}
 	case stLeftCaptures: // no segment: it went on past the path's last point, beyond the captures
 		if !piece {
@@ -238,7 +269,7 @@ func (a *analysis) countFlow(p *placing, status statusCode) {
 // keeps the evidence of each flow's first lostEvidence losses in journey order: the packets that
 // were split or merged on the way are counted after the others (familyCounts), so one of them may
 // take the place of a later packet's.
-func (a *analysis) countEnd(s *segAcc, status statusCode, j, fi int32, o0 *decode.Observation, last uint32) {
+func (pl *placement) countEnd(s *segAcc, status statusCode, j, fi int32, o0 *decode.Observation, last uint32) {
 	s.packets++
 	if status != stLost {
 		s.notCaptured++
@@ -246,7 +277,7 @@ func (a *analysis) countEnd(s *segAcc, status statusCode, j, fi int32, o0 *decod
 	}
 	s.lost++
 	s.flows[fi]++
-	if n, ok := a.refusedBy[j]; ok && n == a.w.pointNode[s.from] {
+	if n, ok := pl.refusedBy[j]; ok && n == pl.w.pointNode[s.from] {
 		s.refused++
 	}
 	if o0.Flags&decode.FlagDF != 0 {
@@ -265,8 +296,8 @@ func (a *analysis) countEnd(s *segAcc, status statusCode, j, fi int32, o0 *decod
 			return
 		}
 	}
-	ol, f := a.obs(last)
-	e := lossEv{fi, j, Evidence{File: a.w.c.Files[f].Path, Frame: ol.Frame}}
+	ol, f := pl.obs(last)
+	e := lossEv{fi, j, Evidence{File: pl.w.c.Files[f].Path, Frame: ol.Frame}}
 	if at == len(s.evidence) {
 		s.evidence = append(s.evidence, e)
 	} else {
@@ -284,31 +315,31 @@ func (a *analysis) countEnd(s *segAcc, status statusCode, j, fi int32, o0 *decod
 // captured there, and is not counted on the segments after, even where other pieces of it went on),
 // and passed every other segment it entered where the next point saw it or its pieces (otherwise not
 // captured there). A lost packet's length, DF bit and evidence are those of the piece that was lost.
-func (a *analysis) familyCounts() {
-	if len(a.m.gso) == 0 {
+func (pl *placement) familyCounts() {
+	if len(pl.m.gso) == 0 {
 		return
 	}
 	fc := &familyScratch{children: map[int32][]int32{}, seen: map[int32]bool{}}
 	var roots []int32
-	for _, ev := range a.m.gso {
-		if len(fc.children[ev.parent]) == 0 && !a.offloadNew[ev.parent] {
+	for _, ev := range pl.m.gso {
+		if len(fc.children[ev.parent]) == 0 && !pl.offloadNew[ev.parent] {
 			roots = append(roots, ev.parent)
 		}
 		fc.children[ev.parent] = append(fc.children[ev.parent], ev.child)
 	}
 	sort.Slice(roots, func(i, j int) bool { return roots[i] < roots[j] })
 	for _, r := range roots {
-		fi := a.jFlow[r]
+		fi := pl.jFlow[r]
 		if fi < 0 {
 			continue
 		}
-		pi := a.flows[fi].path[a.jDir[r]]
+		pi := pl.flows[fi].path[pl.jDir[r]]
 		if pi == nil || len(pi.points) < 2 {
 			continue
 		}
-		a.familyOf(r, fc)
-		a.familyReach(pi, fc)
-		a.countFamily(r, fi, pi, fc)
+		pl.familyOf(r, fc)
+		pl.familyReach(pi, fc)
+		pl.countFamily(r, fi, pi, fc)
 	}
 }
 
@@ -323,8 +354,8 @@ type familyScratch struct {
 
 // familyOf collects the family of root r in fc.members: r and every journey it continued as (children
 // of children too), of its flow and direction.
-func (a *analysis) familyOf(r int32, fc *familyScratch) {
-	fi, d := a.jFlow[r], a.jDir[r]
+func (pl *placement) familyOf(r int32, fc *familyScratch) {
+	fi, d := pl.jFlow[r], pl.jDir[r]
 	fc.members, fc.queue = fc.members[:0], append(fc.queue[:0], r)
 	clear(fc.seen)
 	fc.seen[r] = true
@@ -333,7 +364,7 @@ func (a *analysis) familyOf(r int32, fc *familyScratch) {
 		fc.queue = fc.queue[1:]
 		fc.members = append(fc.members, m)
 		for _, c := range fc.children[m] {
-			if !fc.seen[c] && a.jFlow[c] == fi && a.jDir[c] == d {
+			if !fc.seen[c] && pl.jFlow[c] == fi && pl.jDir[c] == d {
 				fc.seen[c] = true
 				fc.queue = append(fc.queue, c)
 			}
@@ -343,19 +374,19 @@ func (a *analysis) familyOf(r int32, fc *familyScratch) {
 
 // familyReach marks in fc.reached the points of path pi where a member of the family was seen, or
 // went on as other journeys.
-func (a *analysis) familyReach(pi *pathInfo, fc *familyScratch) {
+func (pl *placement) familyReach(pi *pathInfo, fc *familyScratch) {
 	fc.reached = fc.reached[:0]
 	for range pi.points {
 		fc.reached = append(fc.reached, false)
 	}
 	for _, m := range fc.members {
-		for _, g := range a.hops(int(m)) {
-			if i := pi.index(a.point(g)); i >= 0 {
+		for _, g := range pl.hops(int(m)) {
+			if i := pi.index(pl.point(g)); i >= 0 {
 				fc.reached[i] = true
 			}
 		}
-		if at, ok := a.offloadAt[m]; ok {
-			if i := pi.index(a.point(at)); i >= 0 {
+		if at, ok := pl.offloadAt[m]; ok {
+			if i := pi.index(pl.point(at)); i >= 0 {
 				fc.reached[i] = true
 			}
 		}
@@ -364,11 +395,11 @@ func (a *analysis) familyReach(pi *pathInfo, fc *familyScratch) {
 
 // countFamily counts the packet of root r (flow fi, path pi, its family in fc) on the segments of its
 // path: where it ended as settleOffload placed it, and on every segment it entered before.
-func (a *analysis) countFamily(r, fi int32, pi *pathInfo, fc *familyScratch) {
+func (pl *placement) countFamily(r, fi int32, pi *pathInfo, fc *familyScratch) {
 	end := -1 // the segment where the packet ended, by its start's index
-	st := a.jStatus[r]
-	if (st == stLost || st == stNotCaptured) && a.jLast[r] >= 0 && a.jNext[r] >= 0 {
-		if i := pi.index(int(a.jLast[r])); i >= 0 && i+1 < len(pi.points) && pi.points[i+1] == int(a.jNext[r]) {
+	st := pl.jStatus[r]
+	if (st == stLost || st == stNotCaptured) && pl.jLast[r] >= 0 && pl.jNext[r] >= 0 {
+		if i := pi.index(int(pl.jLast[r])); i >= 0 && i+1 < len(pi.points) && pi.points[i+1] == int(pl.jNext[r]) {
 			end = i
 		}
 	}
@@ -380,15 +411,15 @@ func (a *analysis) countFamily(r, fi int32, pi *pathInfo, fc *familyScratch) {
 	}
 	for i := 0; i < len(pi.points)-1; i++ {
 		if i == end {
-			s := a.seg(pi.points[i], pi.points[i+1], pi)
-			o0, lastHop := a.endOf(fc.members, r, st)
-			a.countEnd(s, st, r, fi, o0, lastHop)
+			s := pl.seg(pi.points[i], pi.points[i+1], pi)
+			o0, lastHop := pl.endOf(fc.members, r, st)
+			pl.countEnd(s, st, r, fi, o0, lastHop)
 			continue
 		}
 		if !fc.reached[i] || i >= last || (end >= 0 && i > end) {
 			continue // not entered, or after the packet was lost (its other pieces go on uncounted)
 		}
-		s := a.seg(pi.points[i], pi.points[i+1], pi)
+		s := pl.seg(pi.points[i], pi.points[i+1], pi)
 		s.packets++
 		if fc.reached[i+1] {
 			s.delivered++
@@ -401,19 +432,19 @@ func (a *analysis) countFamily(r, fi int32, pi *pathInfo, fc *familyScratch) {
 // endOf returns, for a packet of the family members (root r) that ended lost or not captured at
 // r's settled place, the first frame of the piece that ended there and that piece's frame at the
 // place's start; r's own when no piece did.
-func (a *analysis) endOf(members []int32, r int32, st statusCode) (*decode.Observation, uint32) {
+func (pl *placement) endOf(members []int32, r int32, st statusCode) (*decode.Observation, uint32) {
 	pick := r
 	for _, m := range members {
-		if _, parent := a.offloadAt[m]; !parent && a.jStatus[m] == st && a.jLast[m] == a.jLast[r] && a.jNext[m] == a.jNext[r] {
+		if _, parent := pl.offloadAt[m]; !parent && pl.jStatus[m] == st && pl.jLast[m] == pl.jLast[r] && pl.jNext[m] == pl.jNext[r] {
 			pick = m
 			break
 		}
 	}
-	h := a.hops(int(pick))
-	o0, _ := a.obs(a.pktHop(h))
+	h := pl.hops(int(pick))
+	o0, _ := pl.obs(pl.w.pktHop(h))
 	last := h[len(h)-1]
 	for _, g := range h {
-		if int32(a.point(g)) == a.jLast[r] {
+		if int32(pl.point(g)) == pl.jLast[r] {
 			last = g
 			break
 		}
@@ -423,57 +454,58 @@ func (a *analysis) endOf(members []int32, r int32, st statusCode) (*decode.Obser
 
 // lostBefore says whether journey c stopped earlier on its path than journey w (both of one flow
 // direction); false when either place is unknown.
-func (a *analysis) lostBefore(c, w int32) bool {
-	fc, fw := a.jFlow[c], a.jFlow[w]
-	if fc < 0 || fc != fw || a.jDir[c] != a.jDir[w] || a.jLast[c] < 0 || a.jLast[w] < 0 {
+func (pl *placement) lostBefore(c, w int32) bool {
+	fc, fw := pl.jFlow[c], pl.jFlow[w]
+	if fc < 0 || fc != fw || pl.jDir[c] != pl.jDir[w] || pl.jLast[c] < 0 || pl.jLast[w] < 0 {
 		return false
 	}
-	pi := a.flows[fc].path[a.jDir[c]]
+	pi := pl.flows[fc].path[pl.jDir[c]]
 	if pi == nil {
 		return false
 	}
-	pc, pw := pi.index(int(a.jLast[c])), pi.index(int(a.jLast[w]))
+	pc, pw := pi.index(int(pl.jLast[c])), pi.index(int(pl.jLast[w]))
 	return pc >= 0 && pw >= 0 && pc < pw
 }
 
 // bound is the clock uncertainty of a point's node (0 for the reference and when unbounded).
-func (a *analysis) bound(p int) int64 {
-	return max(a.clocks[a.w.pointNode[p]].bound, 0)
+func (pl *placement) bound(p int) int64 {
+	return max(pl.clocks[pl.w.pointNode[p]].bound, 0)
 }
 
 // icmpStatus judges an ICMP error's journey: delivered when its last hop is on the node its destination
 // belongs to (a node IP, or a pod of that node), lost at its last point otherwise, unplaced when the
 // destination's node is unknown.
-func (a *analysis) icmpStatus(h []uint32, j int32) statusCode {
-	first, _ := a.obs(a.pktHop(h))
-	last := a.point(h[len(h)-1])
-	n := a.w.nodeOf(first.Flags&decode.FlagIPv6 != 0, first.Dst)
+func (pl *placement) icmpStatus(h []uint32, j int32) statusCode {
+	first, _ := pl.obs(pl.w.pktHop(h))
+	last := pl.point(h[len(h)-1])
+	n := pl.w.nodeOf(first.Flags&decode.FlagIPv6 != 0, first.Dst)
 	switch {
 	case n < 0:
 		return stUnplaced
-	case a.w.pointNode[last] == n:
+	case pl.w.pointNode[last] == n:
 		return stDelivered
 	}
-	a.jLast[j] = int32(last)
+	pl.jLast[j] = int32(last)
 	return stLost
 }
 
-// placeJourneys decides each journey's status against its path and accounts segments and flows.
-func (a *analysis) placeJourneys() []Journey {
-	a.startPlacement()
+// placeJourneys decides each journey's status against its path and accounts segments and flows. It
+// returns its output, and the Result's journeys (IDs only, rendered later) when asked for.
+func placeJourneys(a *analysis) (*placementOut, []Journey) {
+	pl := newPlacement(a)
 	var out []Journey
 	if a.opts.Journeys {
 		out = make([]Journey, 0, a.nJ)
 	}
 	p := &placing{}
 	for j := 0; j < a.nJ; j++ {
-		a.jLast[j], a.jNext[j] = -1, -1
+		pl.jLast[j], pl.jNext[j] = -1, -1
 		if a.jFlow[j] >= 0 {
-			a.placeJourney(j, p)
+			pl.placeJourney(j, p)
 		}
 	}
-	a.settleOffload()
-	a.familyCounts()
+	pl.settleOffload()
+	pl.familyCounts()
 	if a.opts.Journeys {
 		out = out[:0]
 		for j := 0; j < a.nJ; j++ {
@@ -483,14 +515,15 @@ func (a *analysis) placeJourneys() []Journey {
 		}
 	}
 	a.natStats()
-	return out
+	pl.openEnds = pl.oe.found
+	return pl.placementOut, out
 }
 
 // settleOffload gives a split GSO frame (or a segment merged by GRO) the outcome of the journeys it
 // continued as: lost where one of them was lost (the earliest such place on the path, where the frame
 // first lost data), else not captured if one was, else delivered (its status stays split or merged).
 // The flow's counts move with it.
-func (a *analysis) settleOffload() {
+func (pl *placement) settleOffload() {
 	rank := func(c statusCode) int {
 		switch c {
 		case stLost:
@@ -501,7 +534,7 @@ func (a *analysis) settleOffload() {
 		return 0
 	}
 	children := map[int32][]int32{}
-	for _, ev := range a.m.gso {
+	for _, ev := range pl.m.gso {
 		children[ev.parent] = append(children[ev.parent], ev.child)
 	}
 	parents := make([]int32, 0, len(children))
@@ -519,26 +552,26 @@ func (a *analysis) settleOffload() {
 				c = x
 				continue
 			}
-			rx, rc := rank(a.jStatus[x]), rank(a.jStatus[c])
-			if rx > rc || (rx == rc && rx > 0 && a.lostBefore(x, c)) {
+			rx, rc := rank(pl.jStatus[x]), rank(pl.jStatus[c])
+			if rx > rc || (rx == rc && rx > 0 && pl.lostBefore(x, c)) {
 				c = x
 			}
 		}
-		st := a.jStatus[c]
-		if rank(st) == 0 || a.jFlow[p] < 0 {
+		st := pl.jStatus[c]
+		if rank(st) == 0 || pl.jFlow[p] < 0 {
 			continue
 		}
-		if a.offloadNew[p] { // a piece itself: its outcome is its root's to count
-			a.jStatus[p], a.jLast[p], a.jNext[p] = st, a.jLast[c], a.jNext[c]
+		if pl.offloadNew[p] { // a piece itself: its outcome is its root's to count
+			pl.jStatus[p], pl.jLast[p], pl.jNext[p] = st, pl.jLast[c], pl.jNext[c]
 			continue
 		}
-		fl := a.flows[a.jFlow[p]]
-		switch a.jStatus[p] { // undo what the parent was counted as
+		fl := pl.flows[pl.jFlow[p]]
+		switch pl.jStatus[p] { // undo what the parent was counted as
 		case stSplit, stMerged, stDelivered:
 			fl.delivered--
 		case stLost:
 			fl.lost--
-			if k := [2]int{int(a.jLast[p]), int(a.jNext[p])}; k[0] >= 0 && k[1] >= 0 {
+			if k := [2]int{int(pl.jLast[p]), int(pl.jNext[p])}; k[0] >= 0 && k[1] >= 0 {
 				if fl.lostAt[k]--; fl.lostAt[k] <= 0 {
 					delete(fl.lostAt, k)
 				}
@@ -546,11 +579,11 @@ func (a *analysis) settleOffload() {
 		case stNotCaptured, stLeftCaptures:
 			fl.notCaptured--
 		}
-		a.jStatus[p], a.jLast[p], a.jNext[p] = st, a.jLast[c], a.jNext[c]
+		pl.jStatus[p], pl.jLast[p], pl.jNext[p] = st, pl.jLast[c], pl.jNext[c]
 		if st == stLost {
 			fl.lost++
-			if a.jLast[c] >= 0 && a.jNext[c] >= 0 {
-				fl.lostAt[[2]int{int(a.jLast[c]), int(a.jNext[c])}]++
+			if pl.jLast[c] >= 0 && pl.jNext[c] >= 0 {
+				fl.lostAt[[2]int{int(pl.jLast[c]), int(pl.jNext[c])}]++
 			}
 		} else {
 			fl.notCaptured++

@@ -115,7 +115,7 @@ func TestRoutersOneWay(t *testing.T) {
 func TestOrderRouters(t *testing.T) {
 	// Points: 0, 1 on router r1 (node 0); 2, 3 on r2 (node 1); 4 on r3 (node 2), its only capture.
 	w := &world{pointNode: []int{0, 0, 1, 1, 2}, underlays: [][]int{{0, 1}, {2, 3}, {4}}}
-	a := &analysis{w: w}
+	a := &pathStage{w: w}
 	seen := func(ttl int, pos int64) *routerSeen {
 		return &routerSeen{pos: pos, n: 1, ttls: votes{{ttl, 1}}}
 	}

@@ -24,34 +24,58 @@ type lateJoin struct {
 	last, first int
 }
 
+// lateStage joins again the packets a --window shorter than a hop split in two. Its inputs are the
+// world, the matcher's late sightings, the arena and the flows with their paths. It writes two things
+// of the stages before it, as joining is what it is for: the direction of a joined journey whose half
+// read as the other direction (jDir), and the joins as offload events (the matcher's gso), which
+// placement reads.
+type lateStage struct {
+	w  *world
+	m  *matcher
+	ar *arenaOut
+	fo *flowsOut
+	nJ int
+}
+
+// lateOut is the late joins stage's output.
+type lateOut struct {
+	lateJoins []lateJoin // packets split in two by a too small --window, joined again (joinLate)
+	// lateUnjoined: journeys that seemed to end early, seen again past a too small --window, not joined
+	// (joinLate)
+	lateUnjoined map[int32]bool
+}
+
 // joinLate confirms the matcher's late sightings — the older journey ended early on its path and the
 // newer one, of the same flow and direction, begins further along that path — and records each as the
 // older journey continuing as the newer one (an offload event), so that placeJourneys counts the
 // packet once. It runs once the paths are built and before the journeys are placed.
-func (a *analysis) joinLate() {
+func (s *lateStage) joinLate() lateOut {
+	var out lateOut
 	joined := map[int32]bool{} // journeys already continued by a later one (each continues once)
 	redir := map[int32]bool{}  // journeys whose direction their first half gave
 	var unjoined []int32
-	for _, l := range a.m.late {
-		if !a.joinOne(l, joined, redir) && l.gap <= lateNATWin && int(l.old) < a.nJ {
+	for _, l := range s.m.late {
+		if !s.joinOne(l, joined, redir, &out) && l.gap <= lateNATWin && int(l.old) < s.nJ {
 			unjoined = append(unjoined, l.old)
 		}
 	}
-	a.lateUnjoined = map[int32]bool{}
+	out.lateUnjoined = map[int32]bool{}
 	for _, o := range unjoined {
 		if !joined[o] {
-			a.lateUnjoined[o] = true
+			out.lateUnjoined[o] = true
 		}
 	}
+	return out
 }
 
 // joinOne confirms one late sighting and joins it (see joinLate), or reports that it could not.
-func (a *analysis) joinOne(l lateEv, joined, redir map[int32]bool) bool {
+func (s *lateStage) joinOne(l lateEv, joined, redir map[int32]bool, out *lateOut) bool {
+	fo := s.fo
 	o, nw := int(l.old), int(l.new)
-	if o >= a.nJ || nw >= a.nJ || a.jFlow[o] < 0 || a.jFlow[o] != a.jFlow[nw] || joined[l.old] {
+	if o >= s.nJ || nw >= s.nJ || fo.jFlow[o] < 0 || fo.jFlow[o] != fo.jFlow[nw] || joined[l.old] {
 		return false
 	}
-	if a.jDir[o] != a.jDir[nw] {
+	if fo.jDir[o] != fo.jDir[nw] {
 		// A packet rewritten by SNAT can read as the reply direction from its new tuple alone
 		// (its source is no longer the client); its first half says which way it went, and so
 		// does the half before for a packet split again after the rewrite.
@@ -59,27 +83,27 @@ func (a *analysis) joinOne(l lateEv, joined, redir map[int32]bool) bool {
 			return false
 		}
 	}
-	pi := a.flows[a.jFlow[o]].path[a.jDir[o]]
-	hn := a.hops(nw)
+	pi := fo.flows[fo.jFlow[o]].path[fo.jDir[o]]
+	hn := s.ar.hops(nw)
 	if pi == nil || len(hn) == 0 {
 		return false
 	}
 	last := -1 // the farthest point of the path the older journey reached
-	for _, g := range a.hops(o) {
-		last = max(last, pi.index(a.point(g)))
+	for _, g := range s.ar.hops(o) {
+		last = max(last, pi.index(s.w.pointOf(g)))
 	}
-	first := pi.index(a.point(hn[0]))
+	first := pi.index(s.w.pointOf(hn[0]))
 	if last < 0 || first <= last {
 		return false
 	}
 	joined[l.old] = true
-	if a.jDir[nw] != a.jDir[o] {
-		a.jDir[nw] = a.jDir[o]
+	if fo.jDir[nw] != fo.jDir[o] {
+		fo.jDir[nw] = fo.jDir[o]
 		redir[l.new] = true
 	}
-	a.lateJoins = append(a.lateJoins, lateJoin{old: l.old, new: l.new, gap: l.gap, last: pi.points[last],
+	out.lateJoins = append(out.lateJoins, lateJoin{old: l.old, new: l.new, gap: l.gap, last: pi.points[last],
 		first: pi.points[first]})
-	a.m.gso = append(a.m.gso, gsoEvent{parent: l.old, child: l.new, at: hn[0]})
+	s.m.gso = append(s.m.gso, gsoEvent{parent: l.old, child: l.new, at: hn[0]})
 	return true
 }
 

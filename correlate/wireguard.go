@@ -3,6 +3,7 @@ package correlate
 import (
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/calipath/calipath/decode"
 )
@@ -58,6 +59,7 @@ func (w *world) wgLearnNodeIPs() {
 	if !some {
 		return // no WireGuard message anywhere: nothing to learn, and no pass over the frames
 	}
+	w.wgOn = true
 	type cand struct {
 		n      int
 		srcTTL int
@@ -406,7 +408,7 @@ func (a *analysis) joinWireGuard() {
 	sender := map[int32]int32{} // message journey → the sender's inner journey
 	piece := map[int32]bool{}   // messages that carried one piece of a super-packet
 	recvr := map[int32]int32{}  // message journey → the receiver's inner journey
-	win := int64(a.opts.Window)
+	win := max(int64(a.opts.Window), wgMaxDelay)
 	for _, pr := range pairs {
 		var sent, recvd []wgMsg
 		for _, s := range st.sessions {
@@ -493,6 +495,11 @@ func (a *analysis) joinWireGuard() {
 	}
 	a.wgMerge(into, find, split)
 }
+
+// wgMaxDelay bounds the time between an inner packet and the message that carried it, whatever
+// --window: a packet waits in its device while a handshake completes (wireguard-go retries it every
+// 5 s).
+const wgMaxDelay = int64(10 * time.Second)
 
 // sortMsgs puts messages in time order, by counter at one time.
 func sortMsgs(ms []wgMsg) {
@@ -654,21 +661,21 @@ func (w *world) wgNodeIPsOut() []NodeIP {
 // wgTunneled reports whether a flow direction between nodes src and dst crosses their WireGuard
 // devices: their pair's mode is wireguard and its packets were seen at a tunnel device. A direction
 // whose packets never were went out in clear (wireguard-bypass): its path has no device.
-func (a *analysis) wgTunneled(src, dst int, tunnel bool) bool {
-	return tunnel && a.pairMode[[2]int{min(src, dst), max(src, dst)}] == "wireguard"
+func (s *pathStage) wgTunneled(src, dst int, tunnel bool) bool {
+	return tunnel && s.pairMode[[2]int{min(src, dst), max(src, dst)}] == "wireguard"
 }
 
 // pairTunnels returns node n's tunnel points on the path between nodes src and dst: its WireGuard
 // devices when the pair's mode is wireguard (Calico routes pod traffic through them, over an IP-in-IP
 // or VXLAN pool too), every tunnel point otherwise.
-func (a *analysis) pairTunnels(n, src, dst int) []int {
-	ts := a.w.tunnels[n]
-	if a.wg == nil || a.pairMode[[2]int{min(src, dst), max(src, dst)}] != "wireguard" {
+func (s *pathStage) pairTunnels(n, src, dst int) []int {
+	ts := s.w.tunnels[n]
+	if s.pairMode[[2]int{min(src, dst), max(src, dst)}] != "wireguard" {
 		return ts
 	}
 	var out []int
 	for _, p := range ts {
-		if a.w.wgDevice(p) {
+		if s.w.wgDevice(p) {
 			out = append(out, p)
 		}
 	}
@@ -678,10 +685,10 @@ func (a *analysis) pairTunnels(n, src, dst int) []int {
 // pktHop returns the first hop of a journey that shows its packet's own headers: the first, but for a
 // packet whose first sighting is a WireGuard message carrying it (its sender's device not captured,
 // or one piece of a super-packet).
-func (a *analysis) pktHop(h []uint32) uint32 {
-	if a.wg != nil {
+func (w *world) pktHop(h []uint32) uint32 {
+	if w.wgOn {
 		for _, g := range h {
-			if o, _ := a.obs(g); a.w.wgType(o) != decode.WGTransport {
+			if o, _ := w.obsAt(g); w.wgType(o) != decode.WGTransport {
 				return g
 			}
 		}
@@ -690,10 +697,10 @@ func (a *analysis) pktHop(h []uint32) uint32 {
 }
 
 // pktLast is pktHop from the end: the last hop that shows the packet's own headers.
-func (a *analysis) pktLast(h []uint32) uint32 {
-	if a.wg != nil {
+func (w *world) pktLast(h []uint32) uint32 {
+	if w.wgOn {
 		for i := len(h) - 1; i >= 0; i-- {
-			if o, _ := a.obs(h[i]); a.w.wgType(o) != decode.WGTransport {
+			if o, _ := w.obsAt(h[i]); w.wgType(o) != decode.WGTransport {
 				return h[i]
 			}
 		}
@@ -705,17 +712,17 @@ func (a *analysis) pktLast(h []uint32) uint32 {
 // died before the underlay: no session), the routers the nodes' own traffic crossed (their WireGuard
 // messages: the same underlay route), so that their path is drawn, and judged, as the others'.
 // Otherwise it returns routers as given.
-func (a *analysis) wgRouters(e pathEnds, routers map[int]*routerSeen) map[int]*routerSeen {
-	if a.wg == nil || e.src < 0 || e.dst < 0 || e.src == e.dst ||
-		a.pairMode[[2]int{min(e.src, e.dst), max(e.src, e.dst)}] != "wireguard" {
+func (s *pathStage) wgRouters(e pathEnds, routers map[int]*routerSeen) map[int]*routerSeen {
+	if e.src < 0 || e.dst < 0 || e.src == e.dst ||
+		s.pairMode[[2]int{min(e.src, e.dst), max(e.src, e.dst)}] != "wireguard" {
 		return routers
 	}
-	for _, fl := range a.flows {
+	for _, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
 			if len(fl.journeys[d]) == 0 || len(fl.routers[d]) == 0 {
 				continue
 			}
-			fe := a.ends(fl, d)
+			fe := s.ends(fl, d)
 			if fe.src != e.src || fe.dst != e.dst || fe.srcPod >= 0 || fe.dstPod >= 0 {
 				continue
 			}
@@ -763,9 +770,8 @@ func (a *analysis) wgHop(h *Hop, prev, o *decode.Observation) {
 
 // wgSegKind names the segments of the encrypted hop: "encrypt" from the sending node's WireGuard
 // device to its underlay, "decrypt" from the receiving node's underlay to its device ("" for others).
-func (a *analysis) wgSegKind(from, to int, pi *pathInfo) string {
-	w := a.w
-	if a.wg == nil || w.pointNode[from] != w.pointNode[to] {
+func wgSegKind(w *world, from, to int, pi *pathInfo) string {
+	if !w.wgOn || w.pointNode[from] != w.pointNode[to] {
 		return ""
 	}
 	n := w.pointNode[from]

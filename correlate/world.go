@@ -51,6 +51,7 @@ type world struct {
 	// WireGuard peer (-1: none or several), nil without WireGuard messages' evidence.
 	wgIPs  []decode.NodeIP
 	wgPeer []int
+	wgOn   bool // some point carried a WireGuard message
 }
 
 func newWorld(c *decode.Capture) *world {

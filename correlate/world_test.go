@@ -40,7 +40,7 @@ func TestFileSources(t *testing.T) {
 // tcpStep counts a resent segment (also one ending exactly where the data sent so far ends), a
 // repeated SYN and a reset; new data, a FIN and a pure ACK are not resends.
 func TestTCPStep(t *testing.T) {
-	a := &analysis{retransJ: map[int32]bool{}, offloadNew: map[int32]bool{}}
+	a := &placement{placementOut: &placementOut{retransJ: map[int32]bool{}, offloadNew: map[int32]bool{}}}
 	fl := &flowAcc{}
 	fl.client.proto = 6
 	seg := func(seq uint32, payload uint16, flags uint8) *decode.Observation {

@@ -72,6 +72,10 @@ type PointConfig struct {
 	Explicit map[string]Identity         // file path → identity (--point)
 	Links    map[string]map[int32]string // node → ifindex → name (--links NODE=FILE, from `ip -o link`)
 	NodeIPs  map[string][]netip.Addr     // node → addresses (--node-ip)
+	// NodeIPWhy says why an address of NodeIPs is its node's when not --node-ip (cluster metadata:
+	// "InternalIP in nodes.json"). Such an address is kept only for a node with capture points or
+	// when an outer header of the captures carries it: a cluster's other nodes stay out.
+	NodeIPWhy map[netip.Addr]string
 }
 
 // FileMeta is what point identification needs to know about one input file.
@@ -404,9 +408,19 @@ func nodeIPs(points []Point, cfg PointConfig, anyNodes map[string]bool) []NodeIP
 		seen[k] = true
 		out = append(out, NodeIP{Node: node, IP: ip, Reason: why})
 	}
+	var pointNodes map[string]bool
+	var outer map[netip.Addr]bool
+	if len(cfg.NodeIPWhy) > 0 {
+		pointNodes, outer = pointNodesAndOuter(points)
+	}
 	for node, ips := range cfg.NodeIPs {
 		for _, ip := range ips {
-			add(node, ip, "--node-ip")
+			why, meta := cfg.NodeIPWhy[ip]
+			if !meta {
+				add(node, ip, "--node-ip")
+			} else if pointNodes[node] || outer[ip] {
+				add(node, ip, why)
+			}
 		}
 	}
 	pods := map[string]map[[4]byte]bool{}
@@ -541,4 +555,23 @@ func sortedNodes(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// pointNodesAndOuter returns the nodes of the points and the outer addresses their encapsulated frames
+// carry.
+func pointNodesAndOuter(points []Point) (map[string]bool, map[netip.Addr]bool) {
+	nodes, outer := map[string]bool{}, map[netip.Addr]bool{}
+	for i := range points {
+		nodes[points[i].Node] = true
+		t := &points[i].Traffic
+		for j := 0; j < t.NPairs; j++ {
+			outer[netip.AddrFrom4(t.OuterSrc[j])] = true
+			outer[netip.AddrFrom4(t.OuterDst[j])] = true
+		}
+		for j := 0; j < t.NPairs6; j++ {
+			outer[netip.AddrFrom16(t.OuterSrc6[j])] = true
+			outer[netip.AddrFrom16(t.OuterDst6[j])] = true
+		}
+	}
+	return nodes, outer
 }

@@ -106,7 +106,7 @@ func completionSpec() []complSub {
 				cf := complFlag{long: f.Name, short: f.Shorthand, usage: usage, placeholder: name, value: name != ""}
 				cf.values, cf.list = flagValues(c.name, f.Name)
 				switch {
-				case name == "FILE":
+				case name == "FILE" || name == "PATH": // PATH: a file or a directory
 					cf.files = "file"
 				case name == "DIR":
 					cf.files = "dir"

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calipath/calipath/cluster"
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/internal/safetext"
@@ -27,6 +28,7 @@ type inputFlags struct {
 	wgPort    uint16
 	maxBytes  sizeFlag
 	maxFrames countFlag
+	cluster   clusterFlags
 }
 
 func (f *inputFlags) register(fs *pflag.FlagSet) {
@@ -43,6 +45,7 @@ func (f *inputFlags) register(fs *pflag.FlagSet) {
 	fs.Var(&f.maxBytes, "max-bytes", "stop reading an input after this many bytes, decompressed (suffixes K, M, G, T: powers of 1024)")
 	f.maxFrames = decode.DefaultMaxFrames
 	fs.Var(&f.maxFrames, "max-frames", "stop reading an input after this many records (each kept frame takes about 62 bytes of memory)")
+	f.cluster.register(fs)
 }
 
 // decodeOptions returns the decoding options the flags ask for.
@@ -183,6 +186,10 @@ func (f *inputFlags) config() (decode.PointConfig, error) {
 		ip := netip.MustParseAddr(kv[1]) // checked when the flag was set
 		cfg.NodeIPs[kv[0]] = append(cfg.NodeIPs[kv[0]], ip)
 	}
+	if _, err := f.cluster.load(); err != nil {
+		return cfg, err
+	}
+	f.cluster.addNodeIPs(&cfg)
 	return cfg, nil
 }
 
@@ -192,6 +199,7 @@ func (f *inputFlags) load(paths []string, stderr io.Writer) (*decode.Capture, er
 	if err != nil {
 		return nil, err
 	}
+	f.cluster.printProblems(stderr)
 	t := decode.NewTables()
 	files := decode.ScanFiles(paths, f.decodeOptions(), t, nil)
 	c := decode.IdentifyFiles(files, t, cfg)
@@ -336,6 +344,10 @@ func (f *inputFlags) checkOutputs(fs *pflag.FlagSet, stderr io.Writer, paths []s
 	}
 	for _, kv := range f.links.kv {
 		reads = append(reads, read{kv[1], "the --links file of " + kv[0]})
+	}
+	for _, p := range f.cluster.paths {
+		_, path := cluster.SplitNode(p)
+		reads = append(reads, read{path, "a --k8s input"})
 	}
 	for i := 0; i+1 < len(outs); i += 2 {
 		flag, out := outs[i], outs[i+1]

@@ -138,6 +138,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	in.cluster.printProblems(stderr)
 	return reportFiles(ctx, paths, in.decodeOptions(), cfg, ra, stdout, stderr)
 }
 

@@ -41,6 +41,7 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	in.cluster.printProblems(stderr)
 	dopts := in.decodeOptions()
 	if !report.IsTerminal(stdout) { // the text report, as calipath report prints it
 		return reportFiles(ctx, paths, dopts, cfg,
