@@ -419,15 +419,42 @@ func (a *analysis) joinWireGuard() {
 		}
 		sortMsgs(sent)
 		sortMsgs(recvd)
-		ins := sortInner(outTo[[2]int{pr.from, pr.to}])
-		for _, as := range alignWG(ins, sent, win, true) {
-			sender[sent[as.msg].j] = ins[as.inner].j
-			piece[sent[as.msg].j] = as.piece
-			st.innerOut[ins[as.inner].j] = true
+		outs := sortInner(outTo[[2]int{pr.from, pr.to}])
+		ins := sortInner(inFrom[[2]int{pr.to, pr.from}])
+		// Pinned from both ends first: a packet whose inner journey was seen on both devices takes,
+		// in order, the first message sent after it entered the sender's device and received before
+		// it left the receiver's, of its padded length.
+		pinned := wgPin(outs, ins, sent, recvd, win)
+		for _, pn := range pinned {
+			mj := sent[pn[1]].j
+			sender[mj], recvr[mj] = outs[pn[0]].j, outs[pn[0]].j
+			st.innerOut[outs[pn[0]].j] = true
 		}
-		ins = sortInner(inFrom[[2]int{pr.to, pr.from}])
-		for _, as := range alignWG(ins, recvd, win, false) {
-			recvr[recvd[as.msg].j] = ins[as.inner].j
+		// The rest (one end lost or not captured, super-packets) side by side.
+		outs2, sent2 := wgUnpinned(outs, sent, pinned, 0, 1)
+		for _, as := range alignWG(outs2, sent2, win, true) {
+			sender[sent2[as.msg].j] = outs2[as.inner].j
+			piece[sent2[as.msg].j] = as.piece
+			st.innerOut[outs2[as.inner].j] = true
+		}
+		usedIn := map[int32]bool{}
+		for _, pn := range pinned {
+			usedIn[outs[pn[0]].j] = true
+		}
+		var ins2 []wgInner
+		for _, x := range ins {
+			if !usedIn[x.j] {
+				ins2 = append(ins2, x)
+			}
+		}
+		var recvd2 []wgMsg
+		for _, m := range recvd {
+			if _, ok := recvr[m.j]; !ok {
+				recvd2 = append(recvd2, m)
+			}
+		}
+		for _, as := range alignWG(ins2, recvd2, win, false) {
+			recvr[recvd2[as.msg].j] = ins2[as.inner].j
 		}
 		for _, ms := range sent {
 			if ms.padded > 0 {
@@ -519,6 +546,66 @@ func sortInner(xs []wgInner) []wgInner {
 		return xs[x].g < xs[y].g
 	})
 	return xs
+}
+
+// wgPin pairs, in order, the inner packets seen on both devices (outs on the sender's, ins on the
+// receiver's: the same journey, matched exactly) with the messages that carried them: the first
+// message of their padded length sent after the packet entered the sender's device and received
+// before it left the receiver's. It returns (index in outs, index in sent) pairs.
+func wgPin(outs, ins []wgInner, sent, recvd []wgMsg, win int64) [][2]int {
+	at := map[int32]int64{} // journey → when it left the receiver's device
+	for _, x := range ins {
+		if _, ok := at[x.j]; !ok {
+			at[x.j] = x.t
+		}
+	}
+	rt := map[int32]int64{} // message journey → when the receiver's underlay saw it
+	for _, m := range recvd {
+		if _, ok := rt[m.j]; !ok {
+			rt[m.j] = m.t
+		}
+	}
+	var out [][2]int
+	k := 0
+	for i := range outs {
+		x := &outs[i]
+		tb, ok := at[x.j]
+		if !ok || x.gso {
+			continue
+		}
+		for q := k; q < len(sent) && sent[q].t-x.t <= win; q++ {
+			m := &sent[q]
+			r, got := rt[m.j]
+			if m.padded != x.padded || m.t < x.t || !got || r > tb {
+				continue
+			}
+			out = append(out, [2]int{i, q})
+			k = q + 1
+			break
+		}
+	}
+	return out
+}
+
+// wgUnpinned returns the inner packets and messages no pin took.
+func wgUnpinned(outs []wgInner, ms []wgMsg, pinned [][2]int, xi, mi int) ([]wgInner, []wgMsg) {
+	ux, um := map[int]bool{}, map[int]bool{}
+	for _, p := range pinned {
+		ux[p[xi]], um[p[mi]] = true, true
+	}
+	var xs []wgInner
+	for i, x := range outs {
+		if !ux[i] {
+			xs = append(xs, x)
+		}
+	}
+	var rest []wgMsg
+	for i, m := range ms {
+		if !um[i] {
+			rest = append(rest, m)
+		}
+	}
+	return xs, rest
 }
 
 // wgAssign is one inner packet carried by one message (piece: one of several messages of a

@@ -164,3 +164,22 @@ func TestWireGuardPending(t *testing.T) {
 	ngs, _ := filepath.Glob(dir + "/*.pcapng")
 	checkLab(t, &tr, Correlate(decode.Load(append(pcaps, ngs...), decode.Options{}, decode.PointConfig{}), Options{}), nil)
 }
+
+// A packet that died in the sender's device is followed by one of the same length: order and length
+// alone would give the message to the dead one; the receiver's end pins it to the packet it carried.
+func TestWGPinBothEnds(t *testing.T) {
+	outs := []wgInner{{j: 1, t: 10, padded: 96}, {j: 2, t: 20, padded: 96}}
+	ins := []wgInner{{j: 2, t: 40, padded: 96}}
+	sent := []wgMsg{{j: 100, t: 25, padded: 96}}
+	recvd := []wgMsg{{j: 100, t: 30, padded: 96}}
+	if got := wgPin(outs, ins, sent, recvd, 1000); len(got) != 1 || got[0] != [2]int{1, 0} {
+		t.Errorf("pinned %v, want the second packet with the message", got)
+	}
+	if got := alignWG(outs, sent, 1000, true); len(got) != 1 || got[0].inner != 0 {
+		t.Fatalf("one end alone: %v (the test no longer shows why pinning is needed)", got)
+	}
+	// A message received after the packet left the receiver's device cannot have carried it.
+	if got := wgPin(outs, ins, sent, []wgMsg{{j: 100, t: 50, padded: 96}}, 1000); len(got) != 0 {
+		t.Errorf("pinned %v to a message that arrived too late", got)
+	}
+}
