@@ -430,9 +430,12 @@ func (a *analysis) joinWireGuard() {
 			sender[mj], recvr[mj] = outs[pn[0]].j, outs[pn[0]].j
 			st.innerOut[outs[pn[0]].j] = true
 		}
-		// The rest (one end lost or not captured, super-packets) side by side.
+		// The rest (one end lost or not captured, super-packets) side by side, within the delays the
+		// pinned packets showed (twice the longest, and a millisecond): far fewer packets are left, and
+		// a long bound would let a packet that died in the device take a message seconds later.
+		encWin, decWin := wgDelays(pinned, outs, ins, sent, recvd, win)
 		outs2, sent2 := wgUnpinned(outs, sent, pinned, 0, 1)
-		for _, as := range alignWG(outs2, sent2, win, true) {
+		for _, as := range alignWG(outs2, sent2, encWin, true) {
 			sender[sent2[as.msg].j] = outs2[as.inner].j
 			piece[sent2[as.msg].j] = as.piece
 			st.innerOut[outs2[as.inner].j] = true
@@ -453,7 +456,7 @@ func (a *analysis) joinWireGuard() {
 				recvd2 = append(recvd2, m)
 			}
 		}
-		for _, as := range alignWG(ins2, recvd2, win, false) {
+		for _, as := range alignWG(ins2, recvd2, decWin, false) {
 			recvr[recvd2[as.msg].j] = ins2[as.inner].j
 		}
 		for _, ms := range sent {
@@ -587,6 +590,35 @@ func wgPin(outs, ins []wgInner, sent, recvd []wgMsg, win int64) [][2]int {
 	return out
 }
 
+// wgDelays returns the bounds of the encryption and decryption delays for the packets left once the
+// pinned ones are taken: twice the longest delay a pinned packet showed, and a millisecond, within win;
+// win when nothing was pinned.
+func wgDelays(pinned [][2]int, outs, ins []wgInner, sent, recvd []wgMsg, win int64) (int64, int64) {
+	if len(pinned) == 0 {
+		return win, win
+	}
+	at := map[int32]int64{}
+	for _, x := range ins {
+		if _, ok := at[x.j]; !ok {
+			at[x.j] = x.t
+		}
+	}
+	rt := map[int32]int64{}
+	for _, m := range recvd {
+		if _, ok := rt[m.j]; !ok {
+			rt[m.j] = m.t
+		}
+	}
+	var enc, dec int64
+	for _, p := range pinned {
+		x, m := &outs[p[0]], &sent[p[1]]
+		enc = max(enc, m.t-x.t)
+		dec = max(dec, at[x.j]-rt[m.j])
+	}
+	ms := int64(time.Millisecond)
+	return min(win, 2*enc+ms), min(win, 2*dec+ms)
+}
+
 // wgUnpinned returns the inner packets and messages no pin took.
 func wgUnpinned(outs []wgInner, ms []wgMsg, pinned [][2]int, xi, mi int) ([]wgInner, []wgMsg) {
 	ux, um := map[int]bool{}, map[int]bool{}
@@ -650,9 +682,12 @@ func alignWG(ins []wgInner, ms []wgMsg, win int64, sender bool) []wgAssign {
 		}
 		if sender && x.gso && m.padded < x.padded {
 			// A super-packet leaves as one message per segment: the run that carries its bytes.
-			got := 0
-			for k < len(ms) && got < x.payload && fits(x, &ms[k]) && ms[k].padded > 0 {
+			// Each piece within the bound of the one before: the device encrypts them one by one.
+			got, ref := 0, x.t
+			for k < len(ms) && got < x.payload && ms[k].padded > 0 && ms[k].padded < x.padded && ms[k].t >= x.t &&
+				ms[k].t-ref <= win {
 				got += ms[k].padded - x.hdr
+				ref = ms[k].t
 				out = append(out, wgAssign{inner: i, msg: k, piece: true})
 				k++
 			}
