@@ -274,11 +274,10 @@ func (m *matcher) markAmbiguous(j int32) {
 // flow, and that their counts and latencies pair packets by their order at each point.
 func detectAmbiguous(f *findings, k *kindRow) []Anomaly {
 	a, ids := f.a, f.ids
-	m := a.m
 	perFlow := map[int32]int{}
 	n, first := 0, int32(-1)
 	var ev []Evidence
-	for wi, word := range m.ambJ {
+	for wi, word := range a.journeys.ambJ {
 		for ; word != 0; word &= word - 1 {
 			j := int32(wi*64 + bits.TrailingZeros64(word))
 			if int(j) >= a.nJ || a.jStart[j] == a.jStart[j+1] {

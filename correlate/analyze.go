@@ -80,8 +80,10 @@ func CorrelateContext(ctx context.Context, c *decode.Capture, opts Options) (*Re
 	if err != nil {
 		return nil, err
 	}
-	a := &analysis{w: w, m: m, clocks: clocks, opts: opts, nJ: int(m.next), offFits: offFits}
-	return a.result(), nil // placement, flows, findings: the Result
+	wg := joinWireGuard(w, m, opts) // WireGuard messages joined to the packets they carried
+	a := &analysis{w: w, journeys: m.out(), clocks: clocks, opts: opts, nJ: int(m.next), offFits: offFits, wg: wg}
+	a.arenaOut = buildArena(w, m, a.nJ, opts.Lean) // each journey's hops in path order; the matcher ends here
+	return a.result(), nil                         // flows, paths, placement, findings: the Result
 }
 
 // worldOf builds the world of capture c: its points (with those a -i any capture implies), pods and
@@ -126,49 +128,48 @@ const (
 	s2c = 1
 )
 
-// analysis holds the stages after matching (result runs them): each fills its own fields, grouped below
-// by stage, and a later stage reads an earlier one's (docs/correlation.md).
+// analysis is the settled outputs of the stages, in pipeline order (docs/correlation.md). result sets
+// each once, when its stage ends; a later stage, the findings and output read them and write none of
+// them (placement adds its counts to the flows, and the late joins join journeys, as they say). The
+// Result keeps the analysis for FlowJourneys, less what dropWorking drops.
 type analysis struct {
-	// Inputs: the world, the clocks and the matched journeys.
-	w       *world
-	m       *matcher
-	clocks  []clockModel
-	offFits []offsetFit // --offset values the traffic contradicts (left out)
-	opts    Options
-	nJ      int
+	// Inputs: the world, the clocks and what matching found.
+	w        *world
+	clocks   []clockModel
+	offFits  []offsetFit // --offset values the traffic contradicts (left out)
+	opts     Options
+	nJ       int
+	journeys journeysOut // what matching found besides the journeys' hops (match.go)
 
-	// The arena (arena.go: its output, embedded): every journey's hops in path order; and the coverage
-	// (coverage.go).
+	// The arena (arena.go): every journey's hops in path order; and the coverage (coverage.go).
 	*arenaOut
 	cov coverage // what each point's capture covers
 
-	// Flows (flows.go: its output, embedded) and, beside them, each node pair's mode (modes.go); paths
-	// (paths.go) and the flows' IDs.
+	// Flows (flows.go) and, beside them, each node pair's mode (modes.go); the paths (paths.go) are in
+	// the flows (flowAcc.path); the flows' IDs (output.go).
 	flowsOut
 	pairMode map[[2]int]string
 	ids      []string // flow IDs by flow index
 
-	// Placement (placement.go: its output, once placement is done): each journey's status, and the
-	// segments.
+	// Late joins (window.go): packets split by a short window joined again.
+	lateOut
+
+	// Placement (placement.go): each journey's status, the segments, the open ends.
 	*placementOut
 
-	// Side findings (arpicmp.go, anomalies.go): their output, once placement is done (they run beside it).
+	// Side findings (arpicmp.go, anomalies.go): they run beside placement.
 	side sideOut
 
 	// WireGuard (wireguard.go): the sessions and the joins of messages to inner packets; nil without a
 	// WireGuard device's capture.
-	wg      *wgState
-	wgSplit []gsoEvent // super-packets that left as several messages
-
-	// Late joins (window.go): packets split by a short window joined again (its output, embedded).
-	lateOut
+	wg *wgState
 }
 
 func (a *analysis) obs(g uint32) (*decode.Observation, int) { return a.w.obsAt(g) }
 
 func (a *analysis) ts(g uint32) int64 {
 	o, _ := a.obs(g)
-	return a.m.corrected(o)
+	return a.journeys.corrected(o)
 }
 
 func (a *analysis) point(g uint32) int {
@@ -181,14 +182,12 @@ func (a *analysis) point(g uint32) int {
 // flow direction's path, the placement of every journey on it (beside it: ARP, ICMP errors and
 // single-frame checks), then the findings and the Result.
 func (a *analysis) result() *Result {
-	a.joinWireGuard()
-	a.arenaOut = buildArena(a.w, a.m, a.nJ, a.opts.Lean)
 	a.cov = newCoverage(a.w, a.clocks)
 	a.flowsOut, a.pairMode = a.assignFlows()
 	for fi, p := range (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode}).buildPaths() {
 		a.flows[fi].path = p
 	}
-	a.lateOut = (&lateStage{w: a.w, m: a.m, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
+	a.lateOut = (&lateStage{w: a.w, jo: &a.journeys, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
 	ids := a.flowIDs()
 	a.ids = ids
 	side := a.startSideFindings(ids)
@@ -290,7 +289,7 @@ func (a *analysis) journeyOut(j int, status, lastSeen, next string) Journey {
 	var prevTs int64
 	for _, g := range a.hops(j) {
 		o, f := a.obs(g)
-		t := a.m.corrected(o)
+		t := a.journeys.corrected(o)
 		p := a.w.srcPoint[o.Source]
 		hop := Hop{Point: w.c.Points[p].ID, File: w.c.Files[f].Path, Frame: o.Frame, Ts: t, TTL: o.TTL,
 			Encap: o.Encap().String(), Len: o.Len, TCPFlags: hopTCPFlags(o)}

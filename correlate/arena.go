@@ -9,6 +9,7 @@ type arenaOut struct {
 	arena  []uint32
 	hopPt  []uint16 // the point of each arena slot
 	hopTs  hopTimes // the corrected time of each arena slot
+	t0     times    // each journey's first sighting in corrected time, which hopTs counts from
 	jDups  map[int32]int
 }
 
@@ -17,18 +18,18 @@ func (ar *arenaOut) hops(j int) []uint32 { return ar.arena[ar.jStart[j]:ar.jStar
 
 // buildArena lays out the nJ journeys' hops contiguously, in path order: nodes in the order the packet
 // reached them, and within a node by raw capture time (one clock, so exact). It takes the matcher's
-// per-journey counts and drops its per-observation state (returning the memory to the system when
-// lean).
+// per-journey counts and times and drops its per-observation state (returning the memory to the
+// system when lean): the matcher is not needed after it.
 func buildArena(w *world, m *matcher, nJ int, lean bool) *arenaOut {
-	ar := &arenaOut{}
+	ar := &arenaOut{t0: m.jT0}
 	ar.jStart, ar.jDups = m.jHops, m.jDups // counts, turned into starts below
-	m.jHops, m.jDups = nil, nil
+	m.jHops, m.jDups, m.jT0 = nil, nil, times{}
 	for j := 0; j < nJ; j++ {
 		ar.jStart[j+1] += ar.jStart[j]
 	}
 	ar.arena = make([]uint32, ar.jStart[nJ])
 	ar.hopPt = make([]uint16, ar.jStart[nJ])
-	ar.hopTs = newHopTimes(int(ar.jStart[nJ]), &m.jT0)
+	ar.hopTs = newHopTimes(int(ar.jStart[nJ]), &ar.t0)
 	fill := make([]uint32, nJ)
 	for f, obs := range w.c.Obs {
 		for i := range obs {

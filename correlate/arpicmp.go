@@ -48,7 +48,7 @@ func (a *analysis) arp() arpOut {
 				continue
 			}
 			p := w.srcPoint[o.Source]
-			per[p] = append(per[p], arpObs{t: a.m.corrected(o), g: w.fileBase[f] + uint32(i), arp: w.c.Tables.ARP(o.Seq)})
+			per[p] = append(per[p], arpObs{t: a.journeys.corrected(o), g: w.fileBase[f] + uint32(i), arp: w.c.Tables.ARP(o.Seq)})
 		}
 	}
 	points := make([]int, 0, len(per))

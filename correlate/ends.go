@@ -185,7 +185,7 @@ func (a *analysis) openEndGroups() (map[openEndKey]*openEndGroup, []openEndKey) 
 	// A piece of a split GSO frame (or a packet split by a short --window) counts as the packet its
 	// source sent: its root, once.
 	parent := map[int32]int32{}
-	for _, ev := range a.m.gso {
+	for _, ev := range a.journeys.gso {
 		parent[ev.child] = ev.parent
 	}
 	counted := map[[2]int32]bool{}

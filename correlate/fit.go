@@ -288,18 +288,17 @@ func (m *matcher) noteLate(open int32, e uint64, stage uint32, t int64, next int
 }
 
 // detectWindowTooSmall says which packets were split in two because --window is shorter than a hop (or a
-// clock is off by more than the window), joined again by joinLate, and names a window that fits.
+// clock is off by more than the window), joined again by lateStage.joinLate, and names a window that fits.
 func detectWindowTooSmall(f *findings, k *kindRow) []Anomaly {
 	a, w, ids := f.a, f.a.w, f.ids
 	n, gapLo, gapHi := 0, int64(1<<62), int64(0)
-	type seg struct{ from, to int }
-	perSeg := map[seg]int{}
+	perSeg := map[lateSeg]int{}
 	flows := map[int32]bool{}
 	var ev []Evidence
 	for _, l := range a.lateJoins {
 		n++
 		gapLo, gapHi = min(gapLo, l.gap), max(gapHi, l.gap)
-		perSeg[seg{l.last, l.first}]++
+		perSeg[lateSeg{l.last, l.first}]++
 		flows[a.jFlow[l.old]] = true
 		if len(ev) < 10 {
 			ev = append(ev, a.evidence(a.hops(int(l.new))[0]))
@@ -332,7 +331,33 @@ func detectWindowTooSmall(f *findings, k *kindRow) []Anomaly {
 			niceCeil(2*lateNATWin))
 		return []Anomaly{an}
 	}
-	segs := make([]seg, 0, len(perSeg))
+	segs, names := lateSegs(w, perSeg)
+	more := ""
+	if unjoined > 0 {
+		more = fmt.Sprintf(" %d more packets seemed to end early and were seen again past the window but could not be "+
+			"joined: they are counted as not captured, not as lost.", unjoined)
+	}
+	if len(a.journeys.late) >= maxLate {
+		more += fmt.Sprintf(" Only the first %d such sightings were kept: packets split later may still be counted as lost.", maxLate)
+	}
+	detail := fmt.Sprintf("%d packets were seen again further along their path %s to %s after their previous sighting, "+
+		"longer than --window %s (%s): each was followed as two journeys, joined again and counted once, with the "+
+		"outcome of its second half, not as lost where its first half seemed to end.%s", n, time.Duration(gapLo),
+		time.Duration(gapHi), time.Duration(a.opts.Window), strings.Join(names, ", "), more)
+	an := k.anomaly(k.severity, Where{From: w.c.Points[segs[0].from].ID, To: w.c.Points[segs[0].to].ID},
+		flows, ids, n+unjoined, ev, detail)
+	an.Next = fmt.Sprintf("Re-run with --window %s or more (the default, 1s, fits most captures).", niceCeil(2*gapHi))
+	return []Anomaly{an}
+}
+
+// lateSeg is a segment packets were split on: from the point their first half ended at to the one
+// their second half began at.
+type lateSeg struct{ from, to int }
+
+// lateSegs orders the segments packets were split on, most packets first, and names up to three of
+// them with their counts.
+func lateSegs(w *world, perSeg map[lateSeg]int) ([]lateSeg, []string) {
+	segs := make([]lateSeg, 0, len(perSeg))
 	for s := range perSeg {
 		segs = append(segs, s)
 	}
@@ -354,22 +379,7 @@ func detectWindowTooSmall(f *findings, k *kindRow) []Anomaly {
 		}
 		names = append(names, fmt.Sprintf("%d at %s → %s", perSeg[s], w.c.Points[s.from].ID, w.c.Points[s.to].ID))
 	}
-	more := ""
-	if unjoined > 0 {
-		more = fmt.Sprintf(" %d more packets seemed to end early and were seen again past the window but could not be "+
-			"joined: they are counted as not captured, not as lost.", unjoined)
-	}
-	if len(a.m.late) >= maxLate {
-		more += fmt.Sprintf(" Only the first %d such sightings were kept: packets split later may still be counted as lost.", maxLate)
-	}
-	detail := fmt.Sprintf("%d packets were seen again further along their path %s to %s after their previous sighting, "+
-		"longer than --window %s (%s): each was followed as two journeys, joined again and counted once, with the "+
-		"outcome of its second half, not as lost where its first half seemed to end.%s", n, time.Duration(gapLo),
-		time.Duration(gapHi), time.Duration(a.opts.Window), strings.Join(names, ", "), more)
-	an := k.anomaly(k.severity, Where{From: w.c.Points[segs[0].from].ID, To: w.c.Points[segs[0].to].ID},
-		flows, ids, n+unjoined, ev, detail)
-	an.Next = fmt.Sprintf("Re-run with --window %s or more (the default, 1s, fits most captures).", niceCeil(2*gapHi))
-	return []Anomaly{an}
+	return segs, names
 }
 
 // niceCeil rounds d up to 1, 2 or 5 times a power of ten (in nanoseconds).

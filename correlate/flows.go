@@ -268,7 +268,7 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 	w := a.w
 	s := &flowStage{a: a}
 	s.uf = unionFind{parent: map[flowKey]flowKey{}}
-	for _, ev := range a.m.nat {
+	for _, ev := range a.journeys.nat {
 		of, _ := a.obs(ev.from)
 		ot, _ := a.obs(ev.to)
 		s.uf.union(w.tupleOf(of).key(), w.tupleOf(ot).key())

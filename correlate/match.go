@@ -109,6 +109,27 @@ func (m *matcher) corrected(o *decode.Observation) int64 {
 	return m.srcClock[o.Source].correct(o.Ts)
 }
 
+// journeysOut is what matching found that the stages after the arena read: each source's clock (for
+// corrected times), the NAT rewrites and offload events seen, the sightings seen again past the
+// window, and the journeys matched by position.
+type journeysOut struct {
+	srcClock []clockModel
+	nat      []natEvent
+	gso      []gsoEvent // GSO splits and GRO merges (and, once lateStage has run, the late joins)
+	late     []lateEv
+	ambJ     []uint64 // bitset: journeys matched by position (ambiguous.go)
+}
+
+// out returns matching's output for the stages after the arena.
+func (m *matcher) out() journeysOut {
+	return journeysOut{srcClock: m.srcClock, nat: m.nat, gso: m.gso, late: m.late, ambJ: m.ambJ}
+}
+
+// corrected returns an Observation's corrected timestamp.
+func (jo *journeysOut) corrected(o *decode.Observation) int64 {
+	return jo.srcClock[o.Source].correct(o.Ts)
+}
+
 // newMatcher makes a matcher. Each source gets its node's clock model (one lookup per timestamp).
 func newMatcher(w *world, clocks []clockModel, opts Options) *matcher {
 	m := &matcher{w: w, clocks: clocks, window: int64(opts.Window), dupWin: int64(time.Millisecond),
@@ -277,7 +298,7 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 
 // step matches one sighting, and writes its journey + 1 (0: none) to its slot.
 func (m *matcher) step(s *sighting) {
-	o, loose, g, t := s.o, s.loose, s.g, s.t
+	o, loose, t := s.o, s.loose, s.t
 	*s.slot = 0
 	m.evict(t)
 	if !matchable(o, loose) {
@@ -293,7 +314,31 @@ func (m *matcher) step(s *sighting) {
 			return
 		}
 	}
-	best, dupJ, nat, late, natLate := int32(-1), int32(-1), int32(-1), int32(-1), int32(-1)
+	c, ok := m.scan(s, e, stage, node)
+	if !ok {
+		return
+	}
+	if c.best < 0 && c.dupJ < 0 && c.nat < 0 {
+		c.dupJ = m.pastDup(e, stage, t)
+	}
+	m.place(s, &c, e, stage, node)
+}
+
+// candidates are the open journeys a sighting may continue (-1: none), as scan found them.
+type candidates struct {
+	best    int32 // the same packet, not yet seen at this stage: the nearest in time
+	dupJ    int32 // a journey this sighting is a duplicate copy of
+	nat     int32 // the same packet rewritten by NAT on this node
+	late    int32 // the same packet seen before the window (see noteLate)
+	natLate int32 // the same packet before a NAT rewrite, seen before the window (see noteLateNAT)
+}
+
+// scan looks through the open journeys with sighting s's NAT-tolerant fingerprint (exact fingerprint e,
+// at stage on node) for the ones it may continue. It returns false when s turned out to be one of a
+// group of identical packets, which it then matched by position (ambiguous.go).
+func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candidates, bool) {
+	loose, t := s.loose, s.t
+	best, dupJ, nat, late, natLate := int32(-1), int32(-1), int32(-1), int32(-1), int32(-1) // locals: registers in the loop
 	lm := m.loose
 	same := 0
 	for i, h := lm.first(loose); i >= 0; i = lm.next(h, i) {
@@ -304,8 +349,8 @@ func (m *matcher) step(s *sighting) {
 		}
 		if js.exact == e || js.exact0 == e {
 			if same++; same == ambScan {
-				m.ambStep(m.ambiguate(e, loose, o), s, stage, node)
-				return
+				m.ambStep(m.ambiguate(e, loose, s.o), s, stage, node)
+				return candidates{}, false
 			}
 		}
 		if t-js.lastTs > m.window || js.lastTs-t > m.window {
@@ -345,34 +390,39 @@ func (m *matcher) step(s *sighting) {
 			best = j
 		}
 	}
-	if best < 0 && dupJ < 0 && nat < 0 {
-		dupJ = m.pastDup(e, stage, t)
-	}
+	return candidates{best: best, dupJ: dupJ, nat: nat, late: late, natLate: natLate}, true
+}
+
+// place joins sighting s (exact fingerprint e, at stage on node) to the journey c says it continues:
+// the same packet, else as a duplicate, else as the packet after a NAT rewrite; or, when none, starts
+// a new journey (noting a packet seen again past the window).
+func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node int16) {
+	o, loose, g, t := s.o, s.loose, s.g, s.t
 	switch {
-	case best >= 0:
-		m.attach(best, s, stage, node)
-	case dupJ >= 0:
-		if m.noteDup(dupJ, s, stage, node, e) {
+	case c.best >= 0:
+		m.attach(c.best, s, stage, node)
+	case c.dupJ >= 0:
+		if m.noteDup(c.dupJ, s, stage, node, e) {
 			return
 		}
-		*s.slot = uint64(dupJ) + 1
+		*s.slot = uint64(c.dupJ) + 1
 		m.dup[g/64] |= 1 << (g % 64)
-	case nat >= 0:
-		js := m.st(nat)
-		m.nat = append(m.nat, natEvent{j: nat, from: js.lastG, to: g})
+	case c.nat >= 0:
+		js := m.st(c.nat)
+		m.nat = append(m.nat, natEvent{j: c.nat, from: js.lastG, to: g})
 		js.exact = e
-		m.attach(nat, s, stage, node)
+		m.attach(c.nat, s, stage, node)
 	case len(m.ambByLoose) > 0 && len(m.ambByLoose[loose]) > 0:
 		// The same packets as an ambiguous group's with other addresses or ports (NAT): ambiguous too.
 		m.ambStep(m.ambiguate(e, loose, o), s, stage, node)
 	default:
-		if !m.noteLate(late, e, stage, t, m.next) {
-			m.noteLateNAT(natLate, loose, e, stage, node, t, g, m.next)
+		if !m.noteLate(c.late, e, stage, t, m.next) {
+			m.noteLateNAT(c.natLate, loose, e, stage, node, t, g, m.next)
 		}
 		j := m.newJourney(t)
 		js := m.st(j)
 		*js = jstate{exact: e, exact0: e, loose: loose, lastTs: t, id1: j + 1}
-		lm.add(loose, j)
+		m.loose.add(loose, j)
 		m.attach(j, s, stage, node)
 		if o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.PayloadLen() > 0 {
 			m.offload(j, o, g, t, stage, node)

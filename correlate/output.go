@@ -374,7 +374,7 @@ type tcpSeqState struct {
 // natStats turns NAT events into mappings per flow.
 func (a *analysis) natStats() {
 	w := a.w
-	for _, ev := range a.m.nat {
+	for _, ev := range a.journeys.nat {
 		fi := a.jFlow[ev.j]
 		if fi < 0 {
 			continue

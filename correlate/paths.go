@@ -1,31 +1,12 @@
 package correlate
 
-import (
-	"sort"
+import "sort"
 
-	"github.com/calipath/calipath/decode"
-)
-
+// pathInfo is a flow direction's expected path: the points its packets should cross, in order, and
+// its end nodes (-1 when unknown).
 type pathInfo struct {
 	points           []int
 	srcNode, dstNode int
-}
-
-type segAcc struct {
-	from, to    int
-	kind        string
-	packets     int
-	delivered   int
-	lost        int
-	notCaptured int
-	negative    int
-	lat         latAcc
-	flows       map[int32]int // flow → lost journeys
-	evidence    []lossEv      // the first lostEvidence lost journeys of each flow, in journey order
-	lostDF      int           // lost journeys with DF set
-	refused     int           // lost journeys the segment's node refused with an ICMP error (refused)
-	lostMaxLen  int
-	passMaxLen  int // largest delivered packet
 }
 
 // index returns the position of point p on the path, -1 if it is not on it (paths are short).
@@ -256,52 +237,4 @@ func (s *pathStage) orderRouters(routers map[int]*routerSeen) []int {
 		out[i] = r.p
 	}
 	return out
-}
-
-// segKind names what a segment crosses.
-func (pl *placement) segKind(from, to int, pi *pathInfo) string {
-	w := pl.w
-	nf, nt := w.pointNode[from], w.pointNode[to]
-	if nf != nt || !w.cluster[nf] {
-		return "underlay" // between nodes, or through a router of the underlay
-	}
-	rf, rt := w.pointRole[from], w.pointRole[to]
-	if k := wgSegKind(w, from, to, pi); k != "" {
-		return k
-	}
-	switch {
-	case nf == pi.srcNode && nf != pi.dstNode:
-		if (rf == decode.RolePodVeth && rt == decode.RoleTunnel) || (rf == decode.RoleTunnel && rt == decode.RoleUnderlay) {
-			return "encap"
-		}
-	case nf == pi.dstNode && nf != pi.srcNode:
-		if rf == decode.RoleUnderlay && rt == decode.RoleTunnel {
-			return "decap"
-		}
-		if rf == decode.RoleTunnel && rt == decode.RolePodVeth {
-			return "delivery"
-		}
-	}
-	return "host"
-}
-
-// seg returns the accumulator of segment from→to, made on first use (its kind judged on pi's path).
-func (pl *placement) seg(from, to int, pi *pathInfo) *segAcc {
-	var slot **segAcc
-	if pl.segDense != nil {
-		slot = &pl.segDense[from*len(pl.w.c.Points)+to]
-		if *slot != nil {
-			return *slot
-		}
-	}
-	k := [2]int{from, to}
-	s := pl.segs[k]
-	if s == nil {
-		s = &segAcc{from: from, to: to, kind: pl.segKind(from, to, pi), flows: map[int32]int{}}
-		pl.segs[k] = s
-	}
-	if slot != nil {
-		*slot = s
-	}
-	return s
 }

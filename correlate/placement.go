@@ -43,7 +43,7 @@ func newPlacement(a *analysis) *placement {
 		pl.segDense = make([]*segAcc, n*n)
 	}
 	pl.offloadAt, pl.offloadNew, pl.merged = map[int32]uint32{}, map[int32]bool{}, map[int32]bool{}
-	for _, ev := range a.m.gso {
+	for _, ev := range a.journeys.gso {
 		if prev, ok := pl.offloadAt[ev.parent]; !ok || a.ts(ev.at) < a.ts(prev) {
 			pl.offloadAt[ev.parent] = ev.at
 		}
@@ -59,6 +59,72 @@ func newPlacement(a *analysis) *placement {
 	pl.jNext = make([]int32, a.nJ)
 	pl.oe = &openEndFinder{w: a.w, ar: a.arenaOut, jFlow: a.jFlow, nJ: a.nJ}
 	return pl
+}
+
+// segAcc is placement's accounting of one segment of the paths: packets, outcomes, latency, losses.
+type segAcc struct {
+	from, to    int
+	kind        string
+	packets     int
+	delivered   int
+	lost        int
+	notCaptured int
+	negative    int
+	lat         latAcc
+	flows       map[int32]int // flow → lost journeys
+	evidence    []lossEv      // the first lostEvidence lost journeys of each flow, in journey order
+	lostDF      int           // lost journeys with DF set
+	refused     int           // lost journeys the segment's node refused with an ICMP error (refused)
+	lostMaxLen  int
+	passMaxLen  int // largest delivered packet
+}
+
+// segKind names what a segment crosses.
+func (pl *placement) segKind(from, to int, pi *pathInfo) string {
+	w := pl.w
+	nf, nt := w.pointNode[from], w.pointNode[to]
+	if nf != nt || !w.cluster[nf] {
+		return "underlay" // between nodes, or through a router of the underlay
+	}
+	rf, rt := w.pointRole[from], w.pointRole[to]
+	if k := wgSegKind(w, from, to, pi); k != "" {
+		return k
+	}
+	switch {
+	case nf == pi.srcNode && nf != pi.dstNode:
+		if (rf == decode.RolePodVeth && rt == decode.RoleTunnel) || (rf == decode.RoleTunnel && rt == decode.RoleUnderlay) {
+			return "encap"
+		}
+	case nf == pi.dstNode && nf != pi.srcNode:
+		if rf == decode.RoleUnderlay && rt == decode.RoleTunnel {
+			return "decap"
+		}
+		if rf == decode.RoleTunnel && rt == decode.RolePodVeth {
+			return "delivery"
+		}
+	}
+	return "host"
+}
+
+// seg returns the accumulator of segment from→to, made on first use (its kind judged on pi's path).
+func (pl *placement) seg(from, to int, pi *pathInfo) *segAcc {
+	var slot **segAcc
+	if pl.segDense != nil {
+		slot = &pl.segDense[from*len(pl.w.c.Points)+to]
+		if *slot != nil {
+			return *slot
+		}
+	}
+	k := [2]int{from, to}
+	s := pl.segs[k]
+	if s == nil {
+		s = &segAcc{from: from, to: to, kind: pl.segKind(from, to, pi), flows: map[int32]int{}}
+		pl.segs[k] = s
+	}
+	if slot != nil {
+		*slot = s
+	}
+	return s
 }
 
 // placing is the journey being placed on its flow direction's path. One is reused for every journey,
@@ -316,12 +382,12 @@ func (pl *placement) countEnd(s *segAcc, status statusCode, j, fi int32, o0 *dec
 // and passed every other segment it entered where the next point saw it or its pieces (otherwise not
 // captured there). A lost packet's length, DF bit and evidence are those of the piece that was lost.
 func (pl *placement) familyCounts() {
-	if len(pl.m.gso) == 0 {
+	if len(pl.journeys.gso) == 0 {
 		return
 	}
 	fc := &familyScratch{children: map[int32][]int32{}, seen: map[int32]bool{}}
 	var roots []int32
-	for _, ev := range pl.m.gso {
+	for _, ev := range pl.journeys.gso {
 		if len(fc.children[ev.parent]) == 0 && !pl.offloadNew[ev.parent] {
 			roots = append(roots, ev.parent)
 		}
@@ -534,7 +600,7 @@ func (pl *placement) settleOffload() {
 		return 0
 	}
 	children := map[int32][]int32{}
-	for _, ev := range pl.m.gso {
+	for _, ev := range pl.journeys.gso {
 		children[ev.parent] = append(children[ev.parent], ev.child)
 	}
 	parents := make([]int32, 0, len(children))

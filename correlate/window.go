@@ -27,11 +27,11 @@ type lateJoin struct {
 // lateStage joins again the packets a --window shorter than a hop split in two. Its inputs are the
 // world, the matcher's late sightings, the arena and the flows with their paths. It writes two things
 // of the stages before it, as joining is what it is for: the direction of a joined journey whose half
-// read as the other direction (jDir), and the joins as offload events (the matcher's gso), which
+// read as the other direction (jDir), and the joins as offload events (the journeys' gso), which
 // placement reads.
 type lateStage struct {
 	w  *world
-	m  *matcher
+	jo *journeysOut
 	ar *arenaOut
 	fo *flowsOut
 	nJ int
@@ -54,7 +54,7 @@ func (s *lateStage) joinLate() lateOut {
 	joined := map[int32]bool{} // journeys already continued by a later one (each continues once)
 	redir := map[int32]bool{}  // journeys whose direction their first half gave
 	var unjoined []int32
-	for _, l := range s.m.late {
+	for _, l := range s.jo.late {
 		if !s.joinOne(l, joined, redir, &out) && l.gap <= lateNATWin && int(l.old) < s.nJ {
 			unjoined = append(unjoined, l.old)
 		}
@@ -103,7 +103,7 @@ func (s *lateStage) joinOne(l lateEv, joined, redir map[int32]bool, out *lateOut
 	}
 	out.lateJoins = append(out.lateJoins, lateJoin{old: l.old, new: l.new, gap: l.gap, last: pi.points[last],
 		first: pi.points[first]})
-	s.m.gso = append(s.m.gso, gsoEvent{parent: l.old, child: l.new, at: hn[0]})
+	s.jo.gso = append(s.jo.gso, gsoEvent{parent: l.old, child: l.new, at: hn[0]})
 	return true
 }
 

@@ -245,18 +245,16 @@ type wgState struct {
 
 // joinWireGuard joins each WireGuard transport message's journey to the journey of the inner packet it
 // carried (see the top of this file). It runs on the matcher's journeys before the arena is built, and
-// does nothing without a WireGuard device's capture.
-func (a *analysis) joinWireGuard() {
-	w, m := a.w, a.m
+// returns what it found; nil without a WireGuard device's capture.
+func joinWireGuard(w *world, m *matcher, opts Options) *wgState {
 	dev := false
 	for p := range w.c.Points {
 		dev = dev || w.wgDevice(p)
 	}
 	if !dev {
-		return
+		return nil
 	}
 	st := &wgState{innerOut: map[int32]bool{}}
-	a.wg = st
 	type skey struct {
 		from, to int
 		recv     uint32
@@ -408,7 +406,7 @@ func (a *analysis) joinWireGuard() {
 	sender := map[int32]int32{} // message journey → the sender's inner journey
 	piece := map[int32]bool{}   // messages that carried one piece of a super-packet
 	recvr := map[int32]int32{}  // message journey → the receiver's inner journey
-	win := max(int64(a.opts.Window), wgMaxDelay)
+	win := max(int64(opts.Window), wgMaxDelay)
 	for _, pr := range pairs {
 		var sent, recvd []wgMsg
 		for _, s := range st.sessions {
@@ -520,10 +518,10 @@ func (a *analysis) joinWireGuard() {
 			into[mj] = find(rB)
 		}
 	}
-	if len(into) == 0 && len(split) == 0 {
-		return
+	if len(into) > 0 || len(split) > 0 {
+		wgMerge(w, m, into, find, split)
 	}
-	a.wgMerge(into, find, split)
+	return st
 }
 
 // wgMaxDelay bounds the time between an inner packet and the message that carried it, whatever
@@ -713,10 +711,9 @@ func alignWG(ins []wgInner, ms []wgMsg, win int64, sender bool) []wgAssign {
 
 // wgMerge moves the observations of each journey in into (transitively, find) into its target, and
 // records the super-packets that went on as pieces (split).
-func (a *analysis) wgMerge(into map[int32]int32, find func(int32) int32, split []gsoEvent) {
-	m := a.m
-	for f, obs := range a.w.c.Obs {
-		base := a.w.fileBase[f]
+func wgMerge(w *world, m *matcher, into map[int32]int32, find func(int32) int32, split []gsoEvent) {
+	for f, obs := range w.c.Obs {
+		base := w.fileBase[f]
 		for i := range obs {
 			g := base + uint32(i)
 			j := m.jOf[g] - 1
@@ -768,7 +765,6 @@ func (a *analysis) wgMerge(into map[int32]int32, find func(int32) int32, split [
 		ev.child = re(ev.child)
 		m.gso = append(m.gso, ev)
 	}
-	a.wgSplit = split
 }
 
 // wgNodeIPsOut lists the node IPs learned from WireGuard messages.
