@@ -70,8 +70,13 @@ func Load(paths []string) (*Meta, []Problem, error) {
 			if err != nil {
 				return err
 			}
-			if d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0 && !d.IsDir() {
+			switch {
+			case d.Type().IsRegular():
 				files = append(files, p)
+			case d.Type()&fs.ModeSymlink != 0: // a link to a file is read; one to a directory is not followed
+				if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+					files = append(files, p)
+				}
 			}
 			return nil
 		})

@@ -134,6 +134,13 @@ func TestLoadDirectory(t *testing.T) {
 	zw.Write([]byte(podsMultiDoc))
 	zw.Close()
 	write(t, dir, "z/more.gz", gz.String())
+	// Links: to a file, read; to a directory, not followed (the walk would read it twice).
+	if err := os.Symlink(filepath.Join(dir, "a", "pods.json"), filepath.Join(dir, "link.json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "a"), filepath.Join(dir, "linkdir")); err != nil {
+		t.Fatal(err)
+	}
 	m, probs, err := Load([]string{"node-x=" + dir})
 	if err != nil {
 		t.Fatal(err)
@@ -243,6 +250,8 @@ func TestDetect(t *testing.T) {
 		{"", ""},
 		{"kind: Pod\x00\x00", ""},
 		{"items:\n- apiVersion: v1\n", ""}, // not a top-level field
+		{`[{"ifindex": 1, "ifname": "lo", "linkinfo": {"info_kind": "vxlan"}}]`, ""}, // ip -d -j addr
+		{`[{"apiVersion": "v1", "kind": "Pod"}]`, "objects"},
 	} {
 		if got := Detect([]byte(c.in)); got != c.want {
 			t.Errorf("Detect(%q) = %q, want %q", c.in, got, c.want)
@@ -257,6 +266,12 @@ func FuzzAdd(f *testing.F) {
 		`[{"kind":"Pod","metadata":{"name":"x"},"status":{"podIPs":[{"ip":"::1"}]}}]`, "kind: Pod\nmetadata: {name: &a [*a]}\n"} {
 		f.Add([]byte(s))
 	}
+	seeds, _ := filepath.Glob("testdata/*")
+	for _, p := range seeds {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m := New()
 		probs, _ := m.Add("fuzz.yaml", "n", data)
@@ -270,6 +285,11 @@ func FuzzAdd(f *testing.F) {
 			if p.Source != "fuzz.yaml" {
 				t.Errorf("pod %s from %q", p.Key(), p.Source)
 			}
+		}
+		m.Ifaces("")
+		m.CheckIfaces("")
+		for i := range m.Nodes {
+			m.Nodes[i].HostIPs()
 		}
 	})
 }

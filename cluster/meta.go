@@ -49,9 +49,13 @@ type Pod struct {
 	Name        string
 	Node        string // spec.nodeName
 	IPs         []netip.Addr
-	HostNetwork bool // the pod uses its node's addresses
+	HostNetwork bool   // the pod uses its node's addresses
+	Phase       string // status.phase: Pending, Running, Succeeded, Failed, Unknown
 	Source      string
 }
+
+// Done reports whether the pod has ended (Succeeded or Failed): its addresses may be another pod's now.
+func (p *Pod) Done() bool { return p.Phase == "Succeeded" || p.Phase == "Failed" }
 
 // Key returns "namespace/name".
 func (p *Pod) Key() string { return p.Namespace + "/" + p.Name }

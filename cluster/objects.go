@@ -58,7 +58,10 @@ func detectObjects(src *source) bool {
 	if len(head) == 0 || bytes.IndexByte(head[:min(len(head), 4096)], 0) >= 0 {
 		return false
 	}
-	if head[0] == '{' || head[0] == '[' {
+	if head[0] == '[' { // a bare array of objects; other tools' JSON arrays (ip -j) have no apiVersion
+		return bytes.Contains(head, []byte(`"apiVersion"`))
+	}
+	if head[0] == '{' {
 		return bytes.Contains(head, []byte(`"apiVersion"`)) || bytes.Contains(head, []byte(`"kind"`))
 	}
 	for line := range bytes.Lines(head) {

@@ -35,8 +35,8 @@ func TestKubectlList(t *testing.T) {
 	}
 	wantPods := []Pod{
 		{Namespace: "calico-system", Name: "calico-node-7xk2p", Node: "node-b", IPs: ips("192.168.20.2"), HostNetwork: true, Source: src},
-		{Namespace: "default", Name: "pending-0", Source: src},
-		{Namespace: "default", Name: "pod-a", Node: "node-a", IPs: ips("10.244.1.5"), Source: src},
+		{Namespace: "default", Name: "pending-0", Phase: "Pending", Source: src},
+		{Namespace: "default", Name: "pod-a", Node: "node-a", IPs: ips("10.244.1.5"), Phase: "Running", Source: src},
 	}
 	if diff := cmp.Diff(wantPods, m.Pods, addrCmp); diff != "" {
 		t.Errorf("pods (-want +got):\n%s", diff)
@@ -204,5 +204,18 @@ func TestBadObjects(t *testing.T) {
 		if !found {
 			t.Errorf("%s: problems %v, want one containing %q", c.name, probs, c.want)
 		}
+	}
+}
+
+func TestMatchNodes(t *testing.T) {
+	m := &Meta{Nodes: []Node{{Name: "ip-10-0-1-5.eu-west-1.compute.internal"}, {Name: "node-b"}, {Name: "worker.a"}, {Name: "worker.b"}, {Name: "solo"}}}
+	got := m.MatchNodes([]string{"ip-10-0-1-5", "node-b.lab", "worker", "router-1"})
+	want := map[string]string{
+		"ip-10-0-1-5.eu-west-1.compute.internal": "ip-10-0-1-5",
+		"node-b":                                 "node-b.lab",
+		// worker.a and worker.b both match "worker": neither is mapped.
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

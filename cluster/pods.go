@@ -14,6 +14,7 @@ type kubePod struct {
 		HostNetwork bool   `json:"hostNetwork"`
 	} `json:"spec"`
 	Status struct {
+		Phase  string `json:"phase"`
 		PodIP  string `json:"podIP"`
 		PodIPs []struct {
 			IP string `json:"ip"`
@@ -40,7 +41,7 @@ func parsePod(obj []byte, src *source, m *Meta) error {
 		return fmt.Errorf("no metadata.name")
 	}
 	pod := Pod{Namespace: orDefault(p.Metadata.Namespace), Name: p.Metadata.Name, Node: p.Spec.NodeName,
-		HostNetwork: p.Spec.HostNetwork, Source: src.path}
+		HostNetwork: p.Spec.HostNetwork, Phase: p.Status.Phase, Source: src.path}
 	ips := []string{}
 	for _, ip := range p.Status.PodIPs {
 		ips = append(ips, ip.IP)

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/calipath/calipath/cluster"
 	"github.com/calipath/calipath/decode"
 )
 
@@ -20,6 +21,11 @@ type Options struct {
 	// Capture cannot be correlated again, and returns memory it no longer needs to the system between
 	// its phases, so the peak is what is live rather than what once was.
 	Lean bool
+	// Cluster is the cluster's metadata (--k8s): it names addresses and pod veths (Result.Names,
+	// Point.Pod) and says what the pools and services expect (k8s.go). nil: nothing changes.
+	Cluster *cluster.Meta
+	// IfacePrefix is the prefix of Calico's pod interfaces ("" is cali), for naming pod veths.
+	IfacePrefix string
 }
 
 // Journey statuses.
@@ -243,7 +249,8 @@ func (a *analysis) output(journeys []Journey, ids []string) *Result {
 	res.Segments = a.segmentOut()
 	res.ARP = a.side.arp.points
 	res.ICMP = a.side.icmp.errors
-	res.Anomalies = (&findings{a: a, ids: ids}).anomalies()
+	applyCluster(res, a.opts.Cluster, a.opts.IfacePrefix) // names from --k8s, before the findings read them
+	res.Anomalies = (&findings{a: a, ids: ids, res: res}).anomalies()
 	res.Summary = a.summary(res)
 	for i := range res.Journeys {
 		res.Journeys[i] = a.renderJourney(res.Journeys[i].ID)

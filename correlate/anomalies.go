@@ -102,6 +102,7 @@ func (a *analysis) icmpExplained() (map[*segAcc]int, map[segFlow]int, map[icmpKe
 type findings struct {
 	a   *analysis
 	ids []string // flow IDs by flow index
+	res *Result  // the Result but its anomalies: what the cluster metadata's findings read (k8sfind.go)
 
 	icmpDone   bool
 	explained  map[*segAcc]int // per segment: drops an ICMP error answered

@@ -20,7 +20,11 @@ import (
 //	tcp, udp, icmp, icmp6, sctp   the protocol (as proto NAME)
 //	ip, ip6        IPv4 or IPv6 flows
 //	proto NAME     tcp, udp, icmp, icmpv6 (or icmp6), sctp or a protocol number
-//	node NAME      a node the packets crossed (glob patterns allowed: node-*)
+//	node NAME      a node the packets crossed (glob patterns allowed: node-*); with cluster metadata
+//	               also a flow whose endpoint is that node or a pod running on it
+//	pod NAME       an endpoint that is that pod (ns/name or name; globs allowed), with cluster metadata
+//	ns NAME        an endpoint that is a pod or service of that namespace (cluster metadata)
+//	svc NAME       an endpoint that is that service (ns/name or name; globs allowed; cluster metadata)
 //	point ID       a capture point, as node/iface or just iface (globs allowed: cali*)
 //	kind KIND      an anomaly kind (a flow matches when an anomaly names it)
 //	severity S     error, warning or info (anomalies, and flows an anomaly of that severity names)
@@ -30,6 +34,8 @@ import (
 //	               lost, not-captured, split, merged or unplaced
 //	flow ID        a flow ID such as f12
 //
+// Every term may also be written key=value (pod=default/pod-a, ns=default, svc=kube-dns); src and dst
+// take pod, ns and svc too (src pod default/pod-a).
 // Terms combine with and, or, not (also &&, ||, !) and parentheses; juxtaposition means and, so
 // tcpdump's `tcp port 80` and `src 10.244.1.5 and dst port 53` read as they do there.
 // Example: `proto tcp and (host 10.244.1.5 or net 10.96.0.0/12) and not status delivered`: the TCP
@@ -74,6 +80,7 @@ type subject struct {
 	severities []string
 	statuses   []string
 	flows      []string
+	r          *Result // names the endpoints' addresses (pod, ns, svc, node)
 }
 
 // endpoints are the addresses and ports of one side of a conversation.
@@ -91,10 +98,10 @@ func globMatch(pattern, s string) bool {
 
 func (t fterm) eval(s *subject) bool {
 	switch t.key {
-	case "host", "net", "port", "portrange":
+	case "host", "net", "port", "portrange", "pod", "ns", "svc":
 		for i := range s.sides {
 			if t.side == 0 || t.side == i+1 {
-				if t.evalSide(&s.sides[i]) {
+				if t.evalSide(s.r, &s.sides[i]) {
 					return true
 				}
 			}
@@ -111,6 +118,13 @@ func (t fterm) eval(s *subject) bool {
 		for _, n := range s.nodes {
 			if globMatch(t.val, n) {
 				return true
+			}
+		}
+		for i := range s.sides {
+			for _, n := range s.sides[i].names(s.r) {
+				if n.Kind == "node" && globMatch(t.val, n.Name) || n.Node != "" && globMatch(t.val, n.Node) {
+					return true
+				}
 			}
 		}
 	case "point":
@@ -132,9 +146,22 @@ func (t fterm) eval(s *subject) bool {
 	return false
 }
 
-// evalSide evaluates an address or port term on one side.
-func (t fterm) evalSide(e *endpoints) bool {
+// evalSide evaluates an address, port or name term on one side.
+func (t fterm) evalSide(r *Result, e *endpoints) bool {
 	switch t.key {
+	case "pod", "svc":
+		kinds := map[string]bool{"pod": t.key == "pod", "host-network-pod": t.key == "pod", "service": t.key == "svc"}
+		for _, n := range e.names(r) {
+			if kinds[n.Kind] && (globMatch(t.val, n.String()) || globMatch(t.val, n.Name)) {
+				return true
+			}
+		}
+	case "ns":
+		for _, n := range e.names(r) {
+			if n.Namespace != "" && globMatch(t.val, n.Namespace) {
+				return true
+			}
+		}
 	case "host":
 		for _, a := range e.addrs {
 			if a == t.addr {
@@ -155,6 +182,20 @@ func (t fterm) evalSide(e *endpoints) bool {
 		}
 	}
 	return false
+}
+
+// names returns the cluster metadata's names of a side's addresses (none without metadata).
+func (e *endpoints) names(r *Result) []Name {
+	if r == nil || len(r.Names) == 0 {
+		return nil
+	}
+	var out []Name
+	for _, a := range e.addrs {
+		if n, ok := r.NameOf(a.String()); ok {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func anyEq(xs []string, v string) bool {
@@ -284,7 +325,8 @@ func (p *fparser) not() (fnode, error) {
 }
 
 var filterKeys = map[string]bool{"host": true, "net": true, "port": true, "portrange": true, "proto": true,
-	"node": true, "point": true, "kind": true, "severity": true, "status": true, "flow": true}
+	"node": true, "point": true, "kind": true, "severity": true, "status": true, "flow": true,
+	"pod": true, "ns": true, "svc": true}
 
 // protoWords are tcpdump's protocol primitives: each stands for proto NAME.
 var protoWords = map[string]string{"tcp": "tcp", "udp": "udp", "icmp": "icmp", "icmp6": "icmpv6",
@@ -301,15 +343,29 @@ var filterValues = map[string][]string{
 }
 
 const filterTerms = "host, net, port, portrange, src, dst, tcp, udp, icmp, icmp6, sctp, ip, ip6, proto, " +
-	"node, point, kind, severity, status, flow"
+	"node, point, kind, severity, status, flow, pod, ns, svc"
 
 // FilterKeys lists the filter language's keywords, for completion.
 func FilterKeys() []string {
 	return []string{"host", "net", "port", "portrange", "src", "dst", "tcp", "udp", "icmp", "icmp6", "sctp",
-		"ip", "ip6", "proto", "node", "point", "kind", "severity", "status", "flow", "and", "or", "not"}
+		"ip", "ip6", "proto", "node", "point", "kind", "severity", "status", "flow", "pod", "ns", "svc", "and", "or", "not"}
+}
+
+// splitKeyValue rewrites the token at p.i written key=value (pod=default/pod-a) as the two tokens
+// key value, for the keys of the language.
+func (p *fparser) splitKeyValue() {
+	if p.i >= len(p.toks) {
+		return
+	}
+	k, v, ok := strings.Cut(p.toks[p.i], "=")
+	if !ok || v == "" || !filterKeys[strings.ToLower(k)] {
+		return
+	}
+	p.toks = append(p.toks[:p.i], append([]string{k, v}, p.toks[p.i+1:]...)...)
 }
 
 func (p *fparser) primary() (fnode, error) {
+	p.splitKeyValue()
 	t := p.peek()
 	switch {
 	case t == "":
@@ -390,8 +446,9 @@ func (p *fparser) directed() (fnode, error) {
 
 // directedTerm parses what follows src, dst or their combination.
 func (p *fparser) directedTerm(dir string, side int) (fnode, error) {
+	p.splitKeyValue()
 	switch q := p.peek(); q {
-	case "host", "net", "port", "portrange":
+	case "host", "net", "port", "portrange", "pod", "ns", "svc":
 		p.i++
 		v, err := p.value(dir + " " + q)
 		if err != nil {
@@ -399,7 +456,7 @@ func (p *fparser) directedTerm(dir string, side int) (fnode, error) {
 		}
 		return term(q, v, side)
 	case "", "(", ")", "and", "or", "not", "&&", "||", "!":
-		return nil, fmt.Errorf("%s needs host, net, port or portrange and a value, or an address", dir)
+		return nil, fmt.Errorf("%s needs host, net, port, portrange, pod, ns or svc and a value, or an address", dir)
 	}
 	v := p.toks[p.i]
 	p.i++
@@ -583,7 +640,7 @@ func (f *Filter) MatchFlow(r *Result, fl *Flow) bool {
 		return true
 	}
 	f.bind(r)
-	var s subject
+	s := subject{r: r}
 	f.flowSubject(fl, &s, false)
 	return f.root.eval(&s)
 }
@@ -594,7 +651,7 @@ func (f *Filter) MatchJourney(r *Result, j *Journey) bool {
 		return true
 	}
 	f.bind(r)
-	var s subject
+	s := subject{r: r}
 	if fl := f.flowByID[j.Flow]; fl != nil {
 		f.flowSubject(fl, &s, j.Dir == "s2c")
 		s.points, s.nodes, s.statuses = s.points[:0], s.nodes[:0], s.statuses[:0]
@@ -627,7 +684,7 @@ func (f *Filter) MatchAnomaly(r *Result, an *Anomaly) bool {
 		flows = append(flows, nil)
 	}
 	for _, fl := range flows {
-		var s subject
+		s := subject{r: r}
 		if fl != nil {
 			f.flowSubject(fl, &s, false)
 		}

@@ -127,6 +127,18 @@ var anomalyKinds = []kindRow{
 	{"wireguard-reordered", sevWarning, atPoint,
 		"WireGuard transport messages arrived at %s out of their counter order, or with a counter already received (a replay): WireGuard drops replays and messages too far behind.",
 		"Check the underlay for reordering paths (ECMP, bonding) or duplicated packets.", detectWGReordered},
+	{"encap-mode-mismatch", sevWarning, atSegment,
+		"The IP pool's encapsulation mode (from the cluster metadata) is not what the packets between %s show: Calico programmed these nodes' routes otherwise than the pool says (a pool changed after its blocks were routed, a node whose subnet mask Calico got wrong for CrossSubnet, or metadata from another cluster).",
+		"Compare the routes to the peer's pod block on both nodes (`ip route`, proto 80 or bird, via tunl0 or vxlan.calico) with `calicoctl get ippool -o yaml`.",
+		detectPoolMode},
+	{"nat-outgoing-mismatch", sevWarning, atNode,
+		"The SNAT of traffic leaving the IP pools at %s is not what the pool's natOutgoing says: Calico masquerades a pod's packets to destinations outside every pool on the pod's node when, and only when, natOutgoing is true.",
+		"Check the pool's natOutgoing (`calicoctl get ippool -o yaml`) and the node's cali-nat-outgoing chain (`iptables -t nat -S cali-nat-outgoing`); another MASQUERADE rule may be at work.",
+		detectNATOutgoing},
+	{"dnat-not-endpoint", sevError, atSegment,
+		"A Service's DNAT between %s sent packets to a backend its EndpointSlices do not list: kube-proxy's rules are stale or another rule rewrote the destination.",
+		"Compare `iptables -t nat -S KUBE-SERVICES` (or `ipvsadm -Ln`) on the node with `kubectl get endpointslices -l kubernetes.io/service-name=<svc>`.",
+		detectServiceDNAT},
 }
 
 // kindIndex finds a kind's row in anomalyKinds.

@@ -280,7 +280,7 @@ func writeHTML(w io.Writer, v *view) {
 	rows = nil
 	for i := range v.flows {
 		f := &v.flows[i]
-		rows = append(rows, []hcell{tc(f.ID), tc(f.Proto), tc(f.Src.String()), tc(f.Dst.String()), nc(f.Packets), nc(f.Lost),
+		rows = append(rows, []hcell{tc(f.ID), tc(f.Proto), tc(f.src), tc(f.dst), nc(f.Packets), nc(f.Lost),
 			nc(f.NotCaptured), nc(f.Retransmissions), nc(f.Resets), lc(f.LatencyNs, f.LatencyNs.P50), lc(f.LatencyNs, f.LatencyNs.P99), tc(lostAt(&f.Flow)),
 			tc(f.nat)})
 	}
@@ -312,7 +312,7 @@ func writeHTML(w io.Writer, v *view) {
 	fmt.Fprint(w, "<h2>Capture points</h2>\n")
 	rows = nil
 	for _, p := range r.Points {
-		rows = append(rows, []hcell{tc(p.Node), tc(p.Iface), tc(roleLabel(&p)), tc(p.PodIP), nc(p.Frames), tc(p.Reason)})
+		rows = append(rows, []hcell{tc(p.Node), tc(p.Iface), tc(roleLabel(&p)), tc(v.pod(&p)), nc(p.Frames), tc(p.Reason)})
 	}
 	hTable(w, []string{"node", "interface", "role", "pod", "frames", "why"}, rows, nil)
 
@@ -337,7 +337,7 @@ func writeHTML(w io.Writer, v *view) {
 	}
 	rows = nil
 	for _, n := range r.NodeIPs {
-		rows = append(rows, []hcell{tc(n.Node), tc(n.IP), tc(n.Reason)})
+		rows = append(rows, []hcell{tc(n.Node), tc(n.IP), tc(v.named(n.Reason))})
 	}
 	hTable(w, []string{"node", "IP", "why"}, rows, nil)
 
@@ -430,7 +430,7 @@ func pathSVG(w io.Writer, v *view, pv pathView, id int) {
 		more = fmt.Sprintf(" +%d", pv.moreFlows)
 	}
 	fmt.Fprintf(w, `<text x="20" y="16" font-weight="bold">%s → %s</text><text x="20" y="30" fill="#555">flows %s%s: %s</text>`,
-		esc(pv.points[0]), esc(pv.points[n-1]), esc(strings.Join(pv.flows, " ")), esc(more), esc(pv.summary()))
+		esc(v.pointLabel(pv.points[0])), esc(v.pointLabel(pv.points[n-1])), esc(strings.Join(pv.flows, " ")), esc(more), esc(pv.summary()))
 	x := func(i int) int { return 20 + i*(boxW+gap) }
 	nodes, byNode := nodesOf(pv.points)
 	k := 0
@@ -444,9 +444,9 @@ func pathSVG(w io.Writer, v *view, pv pathView, id int) {
 	}
 	roleFill := map[string]string{"pod-veth": "#e3f2fd", "tunnel": "#ede7f6", "underlay": "#fff3e0"}
 	for i, p := range pv.points {
-		role, pod, label := "", "", ""
+		role, pod, podLong, label := "", "", "", ""
 		if pt := v.points[p]; pt != nil {
-			role, pod, label = pt.Role, pt.PodIP, roleLabel(pt)
+			role, pod, podLong, label = pt.Role, v.podShort(pt), v.pod(pt), roleLabel(pt)
 		}
 		fill := roleFill[role]
 		if fill == "" {
@@ -457,7 +457,7 @@ func pathSVG(w io.Writer, v *view, pv pathView, id int) {
 			dash = ` stroke-dasharray="5 3"`
 		}
 		fmt.Fprintf(w, `<g><title>%s</title><rect x="%d" y="%d" width="%d" height="%d" rx="5" fill="%s" stroke="#455a64"%s/>`,
-			esc(p+" "+label+" "+pod), x(i), top, boxW, boxH, fill, dash)
+			esc(p+" "+label+" "+podLong), x(i), top, boxW, boxH, fill, dash)
 		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" font-weight="bold">%s</text>`, x(i)+boxW/2, top+18, esc(cut(iface(p), 18)))
 		sub := label
 		if pod != "" {
@@ -545,7 +545,7 @@ func ladderSVG(w io.Writer, v *view, f *correlate.Flow, js []correlate.Journey, 
 	if len(js) > 0 && len(js[0].Hops) > 0 {
 		t0 = js[0].Hops[0].Ts
 	}
-	fmt.Fprintf(w, `<h3>%s %s %s → %s</h3>`, esc(f.ID), esc(f.Proto), esc(f.Src.String()), esc(f.Dst.String()))
+	fmt.Fprintf(w, `<h3>%s %s %s → %s</h3>`, esc(f.ID), esc(f.Proto), esc(v.named(f.Src.String())), esc(v.named(f.Dst.String())))
 	if t0 != 0 {
 		fmt.Fprintf(w, `<p class="ladder-note">Times from the first packet shown, %s UTC; latency on each arrow.</p>`, esc(clock(t0)))
 	}

@@ -132,7 +132,7 @@ func writeMarkdown(w io.Writer, v *view) {
 	rows = nil
 	for i := range v.flows {
 		f := &v.flows[i]
-		rows = append(rows, []string{f.ID, f.Proto, f.Src.String(), f.Dst.String(), itoa(f.Packets), itoa(f.Lost),
+		rows = append(rows, []string{f.ID, f.Proto, f.src, f.dst, itoa(f.Packets), itoa(f.Lost),
 			itoa(f.NotCaptured), itoa(f.Retransmissions), itoa(f.Resets), latDur(f.LatencyNs, f.LatencyNs.P50), latDur(f.LatencyNs, f.LatencyNs.P99),
 			lostAt(&f.Flow), f.nat})
 	}
@@ -154,7 +154,7 @@ func writeMarkdown(w io.Writer, v *view) {
 	fmt.Fprintf(w, "## Capture points\n\n")
 	rows = nil
 	for _, p := range r.Points {
-		rows = append(rows, []string{p.Node, p.Iface, roleLabel(&p), p.PodIP, itoa(p.Frames), p.Reason})
+		rows = append(rows, []string{p.Node, p.Iface, roleLabel(&p), v.pod(&p), itoa(p.Frames), p.Reason})
 	}
 	mdTable(w, []string{"Node", "Interface", "Role", "Pod", ">Frames", "Why"}, rows)
 
@@ -169,7 +169,7 @@ func writeMarkdown(w io.Writer, v *view) {
 	}
 	rows = nil
 	for _, n := range r.NodeIPs {
-		rows = append(rows, []string{n.Node, n.IP, n.Reason})
+		rows = append(rows, []string{n.Node, n.IP, v.named(n.Reason)})
 	}
 	mdTable(w, []string{"Node", "IP", "Why"}, rows)
 

@@ -312,7 +312,7 @@ func writeText(w io.Writer, v *view, o Options) {
 	for _, p := range r.Points {
 		detail := p.Reason
 		if p.PodIP != "" {
-			detail = "pod " + p.PodIP + "; " + detail
+			detail = "pod " + v.pod(&p) + "; " + detail
 		}
 		rows = append(rows, []string{p.Node, p.Iface, roleLabel(&p), itoa(p.Frames), detail})
 	}
@@ -326,7 +326,7 @@ func writeText(w io.Writer, v *view, o Options) {
 		t.wrap("  ", "    ", fmt.Sprintf("mode %s: %s", orDash(r.Mode), r.ModeWhy))
 	}
 	for _, n := range r.NodeIPs {
-		t.line(fmt.Sprintf("  %s is %s (%s)", n.Node, n.IP, n.Reason))
+		t.line(fmt.Sprintf("  %s is %s (%s)", n.Node, n.IP, v.named(n.Reason)))
 	}
 
 	t.heading("Clock offsets (against the reference node)")
@@ -376,7 +376,7 @@ func writeText(w io.Writer, v *view, o Options) {
 		if f.natKind != "" {
 			nat = " (" + f.natKind + ")"
 		}
-		rows = append(rows, []string{f.ID, f.Proto, f.Src.String() + " → " + f.Dst.String() + nat, itoa(f.Packets),
+		rows = append(rows, []string{f.ID, f.Proto, f.src + " → " + f.dst + nat, itoa(f.Packets),
 			itoa(f.Lost), itoa(f.NotCaptured), itoa(f.Retransmissions), itoa(f.Resets), latDur(f.LatencyNs, f.LatencyNs.P50), latDur(f.LatencyNs, f.LatencyNs.P99)})
 	}
 	t.table([]string{"ID", "PROTO", "CONVERSATION", ">PKTS", ">LOST", ">N/C", ">RETX", ">RST", ">P50", ">P99"}, rows, 2,
@@ -466,7 +466,7 @@ func (t *text) diagram(v *view, pv pathView) {
 		more = fmt.Sprintf(" +%d", pv.moreFlows)
 	}
 	fmt.Fprintln(t.w)
-	t.line(fmt.Sprintf("  %s → %s   flows %s%s: %s", pv.points[0], pv.points[len(pv.points)-1], strings.Join(pv.flows, " "), more,
+	t.line(fmt.Sprintf("  %s → %s   flows %s%s: %s", v.pointLabel(pv.points[0]), v.pointLabel(pv.points[len(pv.points)-1]), strings.Join(pv.flows, " "), more,
 		pv.summary()))
 	nodes, byNode := nodesOf(pv.points)
 	nodeW := 0
@@ -488,7 +488,7 @@ func (t *text) diagram(v *view, pv pathView) {
 			if pt := v.points[p]; pt != nil {
 				role = roleLabel(pt)
 				if pt.PodIP != "" {
-					role += " " + pt.PodIP
+					role += " " + v.pod(pt)
 				}
 			}
 			t.line(label + t.style(ansiBold, "["+iface(p)+"]") + "  " + role + fmt.Sprintf("  (%d frames)", pv.seen[p]))

@@ -76,8 +76,9 @@ type view struct {
 // flowView is a flow with its NAT mappings written out.
 type flowView struct {
 	correlate.Flow
-	natKind string // the first mapping's kind
-	nat     string // every mapping: "dnat A → B; snat C → D"
+	natKind  string // the first mapping's kind
+	nat      string // every mapping: "dnat A → B; snat C → D"
+	src, dst string // the ends as shown: "10.244.1.5:41234", named with cluster metadata
 }
 
 // anomView is an anomaly with its place written out and its lists cut.
@@ -184,6 +185,12 @@ func newView(res *correlate.Result, o Options) *view {
 		}
 	}
 	v.icmp, v.moreICMP = cutList(icmp, lim.icmp)
+	if o.Format != JSON {
+		for i := range v.icmp {
+			ic := &v.icmp[i]
+			ic.Src, ic.Dst, ic.Quoted = v.named(ic.Src), v.named(ic.Dst), v.named(ic.Quoted)
+		}
+	}
 	for i := range res.Segments {
 		s := &res.Segments[i]
 		v.segs[[2]string{s.From, s.To}] = s
@@ -222,10 +229,10 @@ func newView(res *correlate.Result, o Options) *view {
 	v.offPath = v.offPathSegments()
 	shownFlows, _ := cutList(v.allFlows, o.MaxFlows)
 	for _, f := range shownFlows {
-		fv := flowView{Flow: f}
+		fv := flowView{Flow: f, src: v.named(f.Src.String()), dst: v.named(f.Dst.String())}
 		var nat []string
 		for _, n := range f.NAT {
-			nat = append(nat, n.Kind+" "+n.From+" → "+n.To)
+			nat = append(nat, n.Kind+" "+v.named(n.From)+" → "+v.named(n.To))
 		}
 		if len(f.NAT) > 0 {
 			fv.natKind = f.NAT[0].Kind
@@ -245,6 +252,9 @@ func (v *view) anomalyViews(lim limits) []anomView {
 			continue
 		}
 		av := anomView{Anomaly: *a, place: place(a.Where)}
+		if v.clean { // not JSON: addresses in the explanation get their names
+			av.Message, av.Next = v.named(a.Message), v.named(a.Next)
+		}
 		av.flows, av.moreFlows = cutList(a.Flows, lim.anomFlows)
 		av.evidence, av.moreEvidence = cutList(a.Evidence, lim.evidence)
 		out = append(out, av)

@@ -18,21 +18,21 @@ type flowColumn struct {
 	key   string // the key that picks it in the sort menu
 	width int    // minimum width; the endpoint columns share what is left
 	right bool   // a number: right-aligned, never cut, sorted largest first when picked
-	text  func(f *correlate.Flow) string
-	less  func(a, b *correlate.Flow) int
+	text  func(c *common, f *correlate.Flow) string
+	less  func(c *common, a, b *correlate.Flow) int
 }
 
-// endpoint formats an endpoint, made safe for the terminal.
-func endpoint(e correlate.Endpoint) string { return clean(e.String()) }
+// endpoint formats an endpoint, made safe for the terminal, by its name when names are shown.
+func endpoint(c *common, e correlate.Endpoint) string { return c.short(e.String()) }
 
 // natTarget returns where the flow's destination was rewritten to, or "".
-func natTarget(f *correlate.Flow) string {
+func natTarget(c *common, f *correlate.Flow) string {
 	for _, n := range f.NAT {
 		if n.Kind == "dnat" || n.Kind == "nat" {
 			if _, to, ok := strings.Cut(n.To, "→"); ok {
-				return clean(strings.TrimSpace(to))
+				return c.short(strings.TrimSpace(to))
 			}
-			return clean(n.To)
+			return c.short(n.To)
 		}
 	}
 	return ""
@@ -61,28 +61,28 @@ func nodeOfID(id string) string {
 }
 
 var flowColumns = []flowColumn{
-	{"flow", "f", 4, false, func(f *correlate.Flow) string { return clean(f.ID) },
-		func(a, b *correlate.Flow) int { return cmp.Compare(flowNum(a.ID), flowNum(b.ID)) }},
-	{"proto", "p", 5, false, func(f *correlate.Flow) string { return clean(f.Proto) },
-		func(a, b *correlate.Flow) int { return cmp.Compare(a.Proto, b.Proto) }},
-	{"client", "c", 17, false, func(f *correlate.Flow) string { return endpoint(f.Src) },
-		func(a, b *correlate.Flow) int { return cmp.Compare(endpoint(a.Src), endpoint(b.Src)) }},
-	{"server", "e", 17, false, func(f *correlate.Flow) string { return endpoint(f.Dst) },
-		func(a, b *correlate.Flow) int { return cmp.Compare(endpoint(a.Dst), endpoint(b.Dst)) }},
+	{"flow", "f", 4, false, func(c *common, f *correlate.Flow) string { return clean(f.ID) },
+		func(c *common, a, b *correlate.Flow) int { return cmp.Compare(flowNum(a.ID), flowNum(b.ID)) }},
+	{"proto", "p", 5, false, func(c *common, f *correlate.Flow) string { return clean(f.Proto) },
+		func(c *common, a, b *correlate.Flow) int { return cmp.Compare(a.Proto, b.Proto) }},
+	{"client", "c", 17, false, func(c *common, f *correlate.Flow) string { return endpoint(c, f.Src) },
+		func(c *common, a, b *correlate.Flow) int { return cmp.Compare(endpoint(c, a.Src), endpoint(c, b.Src)) }},
+	{"server", "e", 17, false, func(c *common, f *correlate.Flow) string { return endpoint(c, f.Dst) },
+		func(c *common, a, b *correlate.Flow) int { return cmp.Compare(endpoint(c, a.Dst), endpoint(c, b.Dst)) }},
 	{"post-NAT", "n", 8, false, natTarget,
-		func(a, b *correlate.Flow) int { return cmp.Compare(natTarget(a), natTarget(b)) }},
-	{"pkts", "k", 6, true, func(f *correlate.Flow) string { return fmtCount(f.Packets) },
-		func(a, b *correlate.Flow) int { return cmp.Compare(a.Packets, b.Packets) }},
-	{"deliv", "d", 6, true, func(f *correlate.Flow) string { return fmtCount(f.Delivered) },
-		func(a, b *correlate.Flow) int { return cmp.Compare(a.Delivered, b.Delivered) }},
-	{"lost", "l", 5, true, func(f *correlate.Flow) string { return fmtCount(f.Lost) },
-		func(a, b *correlate.Flow) int { return cmp.Compare(a.Lost, b.Lost) }},
-	{"lost at", "a", 10, false, lostWhere,
-		func(a, b *correlate.Flow) int { return cmp.Compare(lostWhere(a), lostWhere(b)) }},
-	{"p50", "5", 7, true, func(f *correlate.Flow) string { return fmtDur(f.LatencyNs.P50) },
-		func(a, b *correlate.Flow) int { return cmp.Compare(a.LatencyNs.P50, b.LatencyNs.P50) }},
-	{"retx", "x", 4, true, func(f *correlate.Flow) string { return fmtCount(f.Retransmissions) },
-		func(a, b *correlate.Flow) int { return cmp.Compare(a.Retransmissions, b.Retransmissions) }},
+		func(c *common, a, b *correlate.Flow) int { return cmp.Compare(natTarget(c, a), natTarget(c, b)) }},
+	{"pkts", "k", 6, true, func(c *common, f *correlate.Flow) string { return fmtCount(f.Packets) },
+		func(c *common, a, b *correlate.Flow) int { return cmp.Compare(a.Packets, b.Packets) }},
+	{"deliv", "d", 6, true, func(c *common, f *correlate.Flow) string { return fmtCount(f.Delivered) },
+		func(c *common, a, b *correlate.Flow) int { return cmp.Compare(a.Delivered, b.Delivered) }},
+	{"lost", "l", 5, true, func(c *common, f *correlate.Flow) string { return fmtCount(f.Lost) },
+		func(c *common, a, b *correlate.Flow) int { return cmp.Compare(a.Lost, b.Lost) }},
+	{"lost at", "a", 10, false, func(_ *common, f *correlate.Flow) string { return lostWhere(f) },
+		func(c *common, a, b *correlate.Flow) int { return cmp.Compare(lostWhere(a), lostWhere(b)) }},
+	{"p50", "5", 7, true, func(c *common, f *correlate.Flow) string { return fmtDur(f.LatencyNs.P50) },
+		func(c *common, a, b *correlate.Flow) int { return cmp.Compare(a.LatencyNs.P50, b.LatencyNs.P50) }},
+	{"retx", "x", 4, true, func(c *common, f *correlate.Flow) string { return fmtCount(f.Retransmissions) },
+		func(c *common, a, b *correlate.Flow) int { return cmp.Compare(a.Retransmissions, b.Retransmissions) }},
 }
 
 // flowNum orders flow IDs "f2" before "f10".
@@ -115,6 +115,8 @@ type flowList struct {
 	menu  bool              // the sort menu is open
 	need  []int             // each column's width: its widest value over every flow (numbers are never cut)
 	needR *correlate.Result // the Result need was measured on
+	// needNamed is whether names were shown when need was measured
+	needNamed bool
 }
 
 // newFlowList returns the flow list as it opens: worst first.
@@ -141,27 +143,29 @@ func (l *flowList) reset(c *common) {
 	flows := c.res.Flows
 	order := worse
 	if l.sortCol != sortWorst {
-		order = flowColumns[clamp(l.sortCol, 0, len(flowColumns)-1)].less
+		less := flowColumns[clamp(l.sortCol, 0, len(flowColumns)-1)].less
+		order = func(a, b *correlate.Flow) int { return less(c, a, b) }
 	}
 	var keep func(int) bool
 	if c.filter != nil {
 		keep = func(i int) bool { return c.filter.MatchFlow(c.res, &flows[i]) }
 	}
 	l.rebuild(len(flows), keep, func(a, b int) int { return order(&flows[a], &flows[b]) })
-	if l.needR != c.res {
-		l.measure(c.res)
+	if l.needR != c.res || l.needNamed != c.named() {
+		l.measure(c)
 	}
 }
 
 // measure finds each column's width over every flow of res: the widest value, at least the column's
 // minimum and its name with a sort arrow; text columns at most 40.
-func (l *flowList) measure(res *correlate.Result) {
-	l.needR = res
+func (l *flowList) measure(c *common) {
+	res := c.res
+	l.needR, l.needNamed = res, c.named()
 	l.need = make([]int, len(flowColumns))
 	for i, col := range flowColumns {
 		w := max(col.width, ansi.StringWidth(col.name)+1)
 		for fi := range res.Flows {
-			w = max(w, ansi.StringWidth(col.text(&res.Flows[fi])))
+			w = max(w, ansi.StringWidth(col.text(c, &res.Flows[fi])))
 		}
 		if !col.right {
 			w = min(w, max(40, col.width))
@@ -324,8 +328,8 @@ func visibleColumns(w int, need []int) (cols []int, ws []int) {
 
 func (l *flowList) view(c *common, w, h int) string {
 	st := c.st
-	if l.needR != c.res {
-		l.measure(c.res)
+	if l.needR != c.res || l.needNamed != c.named() {
+		l.measure(c)
 	}
 	cols, ws := visibleColumns(w, l.need)
 	var b strings.Builder
@@ -363,9 +367,9 @@ func (l *flowList) view(c *common, w, h int) string {
 		for k, i := range cols {
 			col := flowColumns[i]
 			if col.right {
-				line.WriteString(fitRight(col.text(f), ws[k]))
+				line.WriteString(fitRight(col.text(c, f), ws[k]))
 			} else {
-				line.WriteString(fit(col.text(f), ws[k]))
+				line.WriteString(fit(col.text(c, f), ws[k]))
 			}
 			line.WriteString(" ")
 		}

@@ -33,6 +33,7 @@ type KeyMap struct {
 	PrevLoss  key.Binding
 	NextRetx  key.Binding
 	Hex       key.Binding
+	Names     key.Binding // Kubernetes names or addresses; on only when the Result has names
 }
 
 // DefaultKeyMap returns the key bindings.
@@ -67,6 +68,7 @@ func DefaultKeyMap() KeyMap {
 		PrevLoss:  key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "previous loss")),
 		NextRetx:  key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "next retransmission")),
 		Hex:       key.NewBinding(key.WithKeys("ctrl+x", "X"), key.WithHelp("X", "toggle hex view")),
+		Names:     key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "names/addresses"), key.WithDisabled()),
 	}
 }
 
@@ -76,6 +78,6 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Overview, k.Flows, k.Timeline, k.Packet, k.ARP, k.Anomalies, k.NextTab, k.PrevTab},
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End, k.Enter, k.Back},
 		{k.SortMenu, k.SortNext, k.SortPrev, k.Reverse, k.NextLoss, k.PrevLoss, k.NextRetx, k.Left, k.Right, k.Hex},
-		{k.Filter, k.Help, k.Quit},
+		{k.Names, k.Filter, k.Help, k.Quit},
 	}
 }

@@ -80,7 +80,7 @@ func (a *arpView) view(c *common, w, h int) string {
 				style = st.warn
 			}
 		} else {
-			line = cursorMark(i == a.cursor) + arpExchange(&ap.Exchanges[r.exch], w-1)
+			line = cursorMark(i == a.cursor) + arpExchange(c, &ap.Exchanges[r.exch], w-1)
 			switch ap.Exchanges[r.exch].Verdict {
 			case "proxy-ok", "answered":
 				style = st.good
@@ -98,12 +98,12 @@ func (a *arpView) view(c *common, w, h int) string {
 
 // arpExchange describes one exchange in w cells: its parts that fit, the MAC address and then the
 // evidence frame left out first, so that no address or number is cut.
-func arpExchange(e *correlate.ARPExch, w int) string {
+func arpExchange(c *common, e *correlate.ARPExch, w int) string {
 	type part struct {
 		s    string
 		drop int // 0: kept; else left out, highest first, while the line is too long
 	}
-	parts := []part{{"   " + fmtClock(e.Ts), 0}, {" who-has " + clean(e.Who), 0}, {" tell " + clean(e.Tell), 0}}
+	parts := []part{{"   " + fmtClock(e.Ts), 0}, {" who-has " + c.short(e.Who), 0}, {" tell " + c.short(e.Tell), 0}}
 	if e.IsAt != "" {
 		parts = append(parts, part{" is-at " + clean(e.IsAt), 2}, part{" in " + fmtDur(e.LatencyNs), 0})
 	}
@@ -238,9 +238,9 @@ func (l *anomalyList) view(c *common, w, h int) string {
 	}
 	a, _ := l.selectedAnomaly(c)
 	var d strings.Builder
-	d.WriteString(clean(a.Message))
+	d.WriteString(c.long(a.Message))
 	if a.Next != "" {
-		d.WriteString("\nnext: " + clean(a.Next))
+		d.WriteString("\nnext: " + c.long(a.Next))
 	}
 	if len(a.Flows) > 0 {
 		fl := a.Flows

@@ -110,6 +110,8 @@ type common struct {
 	// readFrame reads one frame for the packet screen (decode.ReadFrameOptions; replaced in tests).
 	readFrame func(path string, frame uint32) (decode.Record, decode.Packet, error)
 	vxlanPort uint16
+	// addrsOnly turns off the Kubernetes names cluster metadata gives addresses (the Names key).
+	addrsOnly bool
 }
 
 // Model is the root of the TUI. It owns the layout, the focus and message routing; each screen is a
@@ -195,6 +197,7 @@ func newModel(opts Options) Model {
 // setResult shows res; the returned Cmd renders the first flow's timeline.
 func (m *Model) setResult(res *correlate.Result) tea.Cmd {
 	m.c.res = res
+	m.c.km.Names.SetEnabled(len(res.Names) > 0)
 	m.fl = newFlowList()
 	m.anom = anomalyList{}
 	m.fl.reset(m.c)
@@ -432,6 +435,13 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, km.Anomalies):
 		m.screen = screenAnomalies
 		return m, nil
+	case key.Matches(msg, km.Names):
+		m.c.addrsOnly = !m.c.addrsOnly
+		m.status = "showing Kubernetes names"
+		if m.c.addrsOnly {
+			m.status = "showing addresses"
+		}
+		return m, nil
 	}
 	return m.screenKey(msg)
 }
@@ -654,12 +664,15 @@ func (m Model) helpView(w, h int) string {
 			keys = append(keys, "")
 		}
 		for _, k := range group {
+			if !k.Enabled() { // the names key without names
+				continue
+			}
 			hk := k.Help()
 			keys = append(keys, " "+st.header.Render(fit(hk.Key, 10))+" "+hk.Desc)
 		}
 	}
 	foot := lipgloss.NewStyle().Width(w).Render("Filter (/): host IP, net CIDR, port N, proto tcp|udp|icmp, node NAME, " +
-		"point ID, kind KIND, severity S, status S, flow ID; combine with and, or, not and parentheses. " +
+		"point ID, kind KIND, severity S, status S, flow ID" + m.nameTerms() + "; combine with and, or, not and parentheses. " +
 		"Enter applies, esc cancels, an empty filter clears it. The mouse wheel scrolls.")
 	head := st.header.Render("Keys") + st.dim.Render("  (any key closes)")
 	rows := max(1, h-2-lipgloss.Height(foot))

@@ -23,6 +23,7 @@ type overview struct {
 type overviewCache struct {
 	res   *correlate.Result
 	w     int
+	named bool // names were shown
 	lines []string
 	// builds counts how often the text was built (tests check that keys do not rebuild it).
 	builds int
@@ -30,8 +31,8 @@ type overviewCache struct {
 
 // lines returns the overview's lines at width w, building them when the Result or the width changed.
 func (o *overview) lines(c *common, w int) []string {
-	if oc := o.cache; oc.res != c.res || oc.w != w || oc.lines == nil {
-		oc.res, oc.w, oc.lines = c.res, w, o.build(c, w)
+	if oc := o.cache; oc.res != c.res || oc.w != w || oc.named != c.named() || oc.lines == nil {
+		oc.res, oc.w, oc.named, oc.lines = c.res, w, c.named(), o.build(c, w)
 		oc.builds++
 	}
 	return o.cache.lines
@@ -101,7 +102,11 @@ func nodeBox(c *common, node string) string {
 		}
 		b.WriteString("\n" + roleGlyph(p.Role) + " " + clean(p.Iface) + " " + st.dim.Render(count))
 		if p.PodIP != "" {
-			b.WriteString("\n  " + st.dim.Render("pod "+clean(p.PodIP)))
+			pod := c.short(p.PodIP)
+			if p.Pod != "" && c.named() {
+				pod = clean(p.Pod)
+			}
+			b.WriteString("\n  " + st.dim.Render("pod "+pod))
 		}
 	}
 	return st.box.Render(b.String())

@@ -83,7 +83,7 @@ func (p *packetView) update(c *common, msg tea.KeyMsg, w, h int) tea.Msg {
 		p.noHex = !p.noHex
 	default:
 		if p.sel < len(p.frames) {
-			lo := p.layout(p.fieldValues(), w, h)
+			lo := p.layout(p.fieldValues(c), w, h)
 			lines := (len(p.frames[p.sel].rec.Data) + lo.per - 1) / lo.per
 			scrollKey(msg, km, &p.hexOff, max(1, lines-lo.hexRows+1), lo.hexRows) // the last offset shows the last line
 		}
@@ -235,7 +235,7 @@ func (p *packetView) view(c *common, w, h int) string {
 		return b.String()
 	}
 	p.sel = clamp(p.sel, 0, n-1)
-	vals := p.fieldValues()
+	vals := p.fieldValues(c)
 	lo := p.layout(vals, w, h)
 	for _, f := range lo.shown[:lo.tableN] {
 		var cells [][]string
@@ -291,10 +291,13 @@ func (p *packetView) view(c *common, w, h int) string {
 }
 
 // fieldValues returns the header table's cells: one row of fieldNames values per hop.
-func (p *packetView) fieldValues() [][]string {
+func (p *packetView) fieldValues(c *common) [][]string {
 	vals := make([][]string, len(p.j.Hops))
 	for i := range vals {
 		vals[i] = p.hopFields(i)
+		for _, f := range []int{fOuterSrc, fOuterDst, fSrc, fDst, fChanges} {
+			vals[i][f] = c.short(vals[i][f])
+		}
 	}
 	return vals
 }

@@ -325,8 +325,8 @@ func (t *timeline) view(c *common, w, h int) string {
 	}
 	var b strings.Builder
 	f := t.flow
-	head := fmt.Sprintf("flow %s %s %s → %s", clean(f.ID), clean(f.Proto), endpoint(f.Src), endpoint(f.Dst))
-	if nt := natTarget(f); nt != "" {
+	head := fmt.Sprintf("flow %s %s %s → %s", clean(f.ID), clean(f.Proto), endpoint(c, f.Src), endpoint(c, f.Dst))
+	if nt := natTarget(c, f); nt != "" {
 		head += " (→ " + nt + ")"
 	}
 	b.WriteString(st.header.Render(fit(head, w)) + "\n")
@@ -376,14 +376,14 @@ func (t *timeline) view(c *common, w, h int) string {
 				style = st.warn
 			}
 		case rowARP:
-			line += "ARP " + pad + t.eventCell(r.point, fmt.Sprintf("who-has %s tell %s: %s", clean(r.arp.Who),
-				clean(r.arp.Tell), clean(r.arp.Verdict)), cw, cells)
+			line += "ARP " + pad + t.eventCell(r.point, fmt.Sprintf("who-has %s tell %s: %s", c.short(r.arp.Who),
+				c.short(r.arp.Tell), clean(r.arp.Verdict)), cw, cells)
 			style = st.dim
 			if r.arp.Verdict == "unanswered" || r.arp.Verdict == "unexpected-mac" {
 				style = st.warn
 			}
 		case rowICMP:
-			desc := fmt.Sprintf("ICMP %d/%d %s→%s", r.icmp.Type, r.icmp.Code, clean(r.icmp.Src), clean(r.icmp.Dst))
+			desc := fmt.Sprintf("ICMP %d/%d %s→%s", r.icmp.Type, r.icmp.Code, c.short(r.icmp.Src), c.short(r.icmp.Dst))
 			if r.icmp.MTU > 0 {
 				desc += fmt.Sprintf(" mtu %d", r.icmp.MTU)
 			}

@@ -521,7 +521,7 @@ func TestHexScrollReachesEnd(t *testing.T) {
 		if ansi.Strip(m.View()) != end {
 			t.Errorf("%v: Down past the end changed the view", size)
 		}
-		if lines := (len(data) + per - 1) / per; lines > m.pk.layout(m.pk.fieldValues(), size[0], m.bodyHeight()).hexRows {
+		if lines := (len(data) + per - 1) / per; lines > m.pk.layout(m.pk.fieldValues(m.c), size[0], m.bodyHeight()).hexRows {
 			if ansi.Strip(press(m, km.Up).View()) == end {
 				t.Errorf("%v: Up after pressing past the end did not scroll", size)
 			}

@@ -110,6 +110,8 @@ func completionSpec() []complSub {
 					cf.files = "file"
 				case name == "DIR":
 					cf.files = "dir"
+				case name == "PATH": // a file or a directory (--k8s)
+					cf.files = "file"
 				case name == "NODE:IFACE=FILE":
 					cf.files, cf.afterEq = "capture", true
 				case strings.HasSuffix(name, "=FILE"):

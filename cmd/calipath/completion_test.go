@@ -59,7 +59,7 @@ func TestCompletionBash(t *testing.T) {
 		{"calipath help t", []string{"tui"}},
 		{"calipath --v", []string{"--version"}},
 		{"calipath node-a-eth0.pcap n", []string{"node-a-eth0.pcap", "node-a.pcapng", "node-b-eth0.pcap.gz"}},
-		{"calipath ", []string{"completion", "demo", "help", "packets", "points", "report", "tui", "version"}},
+		{"calipath ", []string{"completion", "demo", "help", "packets", "plan", "points", "report", "tui", "version"}},
 	} {
 		script := `source <("$CALIPATH" completion bash)
 read -r -a COMP_WORDS <<<"$LINE"

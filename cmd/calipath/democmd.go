@@ -26,6 +26,9 @@ import (
 //go:embed demo
 var demoFS embed.FS
 
+// demoMetaDir is a scenario's cluster metadata directory, beside its captures.
+const demoMetaDir = "k8s"
+
 // demoDefault is the scenario the demo opens: the broken one.
 const demoDefault = "mtu-blackhole"
 
@@ -64,12 +67,22 @@ func extractDemo(dir string, scenarios []string, force bool) (map[string][]strin
 		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
+		var names []string
 		for _, e := range ents {
-			if e.IsDir() || !isCaptureName(e.Name()) {
-				continue
+			if !e.IsDir() && isCaptureName(e.Name()) {
+				names = append(names, e.Name())
 			}
-			p := filepath.Join(sd, e.Name())
-			files = append(files, file{sc, e.Name(), p})
+		}
+		// The scenario's cluster metadata (k8s/: kubectl and calicoctl output), for --k8s.
+		meta, _ := fs.ReadDir(demoFS, path.Join("demo", sc, demoMetaDir))
+		for _, e := range meta {
+			if !e.IsDir() {
+				names = append(names, path.Join(demoMetaDir, e.Name()))
+			}
+		}
+		for _, name := range names {
+			p := filepath.Join(sd, filepath.FromSlash(name))
+			files = append(files, file{sc, name, p})
 			st, err := os.Lstat(p)
 			switch {
 			case err == nil && st.IsDir():
@@ -93,12 +106,14 @@ func extractDemo(dir string, scenarios []string, force bool) (map[string][]strin
 	}
 	out := map[string][]string{}
 	for _, f := range files {
-		sd := filepath.Dir(f.path)
-		if err := os.Mkdir(sd, 0o777); err != nil && !errors.Is(err, fs.ErrExist) {
-			return nil, err
-		}
-		if st, err := os.Lstat(sd); err != nil || !st.IsDir() {
-			return nil, fmt.Errorf("%s is not a directory", sd)
+		sd := filepath.Join(dir, f.sc)
+		for _, d := range []string{sd, filepath.Dir(f.path)} { // the scenario's directory, then k8s/ in it
+			if err := os.Mkdir(d, 0o777); err != nil && !errors.Is(err, fs.ErrExist) {
+				return nil, err
+			}
+			if st, err := os.Lstat(d); err != nil || !st.IsDir() {
+				return nil, fmt.Errorf("%s is not a directory", d)
+			}
 		}
 		b, err := demoFS.ReadFile(path.Join("demo", f.sc, f.name))
 		if err != nil {
@@ -107,7 +122,9 @@ func extractDemo(dir string, scenarios []string, force bool) (map[string][]strin
 		if err := placeFile(f.path, b, force); err != nil {
 			return nil, err
 		}
-		out[f.sc] = append(out[f.sc], f.path)
+		if isCaptureName(f.name) && !strings.Contains(f.name, "/") {
+			out[f.sc] = append(out[f.sc], f.path)
+		}
 	}
 	return out, nil
 }
@@ -224,12 +241,23 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	ps := paths[*scenario]
+	// The scenario's cluster metadata, as --k8s reads it: pod, service and node names, node IPs.
+	var in inputFlags
+	if _, err := fs.Stat(demoFS, path.Join("demo", *scenario, demoMetaDir)); err == nil {
+		in.cluster.paths = pathsFlag{filepath.Join(dir, *scenario, demoMetaDir)}
+	}
+	cfg, err := in.config(ps)
+	if err != nil {
+		return err
+	}
+	copts := correlate.Options{Window: time.Second, Lean: true, Cluster: in.cluster.meta}
 	if tuiOn {
 		return tuiErr(ctx, tui.Run(ctx, ps, tui.Options{Decode: decode.Options{VXLANPort: decode.DefaultVXLANPort},
-			Correlate: correlate.Options{Window: time.Second, Lean: true}}), stderr)
+			Points: cfg, Correlate: copts}), stderr)
 	}
 	fmt.Fprintf(stderr, "calipath demo: the %s captures, unpacked for this run only; `calipath demo --extract DIR` keeps them\n", *scenario)
+	in.cluster.printProblems(stderr)
 	all, _ := correlate.ParseFilter("")
-	ra := reportArgs{format: f, filter: all, quiet: true, window: time.Second}
-	return reportFiles(ctx, ps, decode.Options{VXLANPort: decode.DefaultVXLANPort}, decode.PointConfig{}, ra, stdout, stderr)
+	ra := reportArgs{format: f, filter: all, quiet: true, window: time.Second, cluster: in.cluster.meta}
+	return reportFiles(ctx, ps, decode.Options{VXLANPort: decode.DefaultVXLANPort}, cfg, ra, stdout, stderr)
 }

@@ -38,7 +38,7 @@ func TestUsageErrorPointsToHelp(t *testing.T) {
 		{[]string{"completion", "tcsh"}, `no completion for shell "tcsh"`, "Try 'calipath completion -h' for its flags."},
 		{[]string{"frobnicate"}, `unknown subcommand "frobnicate"` + "\n", "Try 'calipath -h' for the subcommands."},
 		{[]string{"reprot"}, `unknown subcommand "reprot" (did you mean report?)`, "Try 'calipath -h' for the subcommands."},
-		{[]string{"pak"}, `unknown subcommand "pak"` + "\n", "Try 'calipath -h' for the subcommands."},
+		{[]string{"zork"}, `unknown subcommand "zork"` + "\n", "Try 'calipath -h' for the subcommands."},
 		{[]string{"comp"}, `unknown subcommand "comp" (did you mean completion?)`, "Try 'calipath -h' for the subcommands."},
 		{[]string{"Points"}, `unknown subcommand "Points" (did you mean points?)`, "Try 'calipath -h' for the subcommands."},
 		{[]string{"--format", "json", capture}, "unknown flag --format before the subcommand", "Try 'calipath -h' for the subcommands."},

@@ -228,7 +228,7 @@ func TestHostileNameEveryFormat(t *testing.T) {
 	if err := fs.Parse(args); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := in.config()
+	cfg, err := in.config(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

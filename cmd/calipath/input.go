@@ -166,8 +166,8 @@ func (f *inputFlags) files(args []string) []string {
 	return out
 }
 
-// config builds the point configuration, reading --links files.
-func (f *inputFlags) config() (decode.PointConfig, error) {
+// config builds the point configuration for the inputs paths, reading --links and --k8s files.
+func (f *inputFlags) config(paths []string) (decode.PointConfig, error) {
 	cfg := decode.PointConfig{Explicit: f.points.m, Links: map[string]map[int32]string{},
 		NodeIPs: map[string][]netip.Addr{}}
 	for _, kv := range f.links.kv {
@@ -189,13 +189,13 @@ func (f *inputFlags) config() (decode.PointConfig, error) {
 	if _, err := f.cluster.load(); err != nil {
 		return cfg, err
 	}
-	f.cluster.addNodeIPs(&cfg)
+	f.cluster.addNodeIPs(&cfg, f.capturedNodes(paths))
 	return cfg, nil
 }
 
 // load scans the files and identifies their capture points. Problems are printed to stderr.
 func (f *inputFlags) load(paths []string, stderr io.Writer) (*decode.Capture, error) {
-	cfg, err := f.config()
+	cfg, err := f.config(paths)
 	if err != nil {
 		return nil, err
 	}

@@ -77,8 +77,9 @@ func (c *clusterFlags) printProblems(stderr io.Writer) {
 }
 
 // addNodeIPs gives cfg the node addresses the metadata holds, each with where it was said, for the
-// nodes --node-ip did not name (what it says wins).
-func (c *clusterFlags) addNodeIPs(cfg *decode.PointConfig) {
+// nodes --node-ip did not name (what it says wins). A metadata node whose name the captures give
+// without its domain (or with one) takes the captures' name (cluster.MatchNodes).
+func (c *clusterFlags) addNodeIPs(cfg *decode.PointConfig, captured []string) {
 	if c.meta == nil {
 		return
 	}
@@ -89,17 +90,35 @@ func (c *clusterFlags) addNodeIPs(cfg *decode.PointConfig) {
 	if cfg.NodeIPWhy == nil {
 		cfg.NodeIPWhy = map[netip.Addr]string{}
 	}
+	alias := c.meta.MatchNodes(captured)
 	for i := range c.meta.Nodes {
 		n := &c.meta.Nodes[i]
-		if given[n.Name] {
+		name, of := n.Name, ""
+		if a, ok := alias[name]; ok {
+			name, of = a, " of node "+n.Name
+		}
+		if given[name] {
 			continue
 		}
 		for _, a := range n.HostIPs() {
 			if _, dup := cfg.NodeIPWhy[a.IP]; dup {
 				continue // two nodes claim it: the first (by name) keeps it
 			}
-			cfg.NodeIPs[n.Name] = append(cfg.NodeIPs[n.Name], a.IP)
-			cfg.NodeIPWhy[a.IP] = fmt.Sprintf("%s in %s", a.Kind, a.Source)
+			cfg.NodeIPs[name] = append(cfg.NodeIPs[name], a.IP)
+			cfg.NodeIPWhy[a.IP] = fmt.Sprintf("%s%s in %s", a.Kind, of, a.Source)
 		}
 	}
+}
+
+// capturedNodes returns the node names the inputs' file names and --point give.
+func (f *inputFlags) capturedNodes(paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		if id, ok := f.points.m[p]; ok {
+			out = append(out, id.Node)
+		} else if n, _ := decode.SplitFileName(p); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
 }

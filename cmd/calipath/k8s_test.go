@@ -75,3 +75,74 @@ func TestK8sProblems(t *testing.T) {
 		t.Errorf("-o onto a --k8s file: exit %d, stderr:\n%s", code, errs)
 	}
 }
+
+// The lab's metadata end to end: report's JSON names the pods, gives the pod veths their pods, and
+// has node-b's address from the metadata, though only node-a was captured and no --node-ip given.
+func TestK8sReportLab(t *testing.T) {
+	dir := lab + "/clusterip-dnat"
+	code, out, errs := runCLI("report", "--format", "json", "-q", "--k8s", dir+"/k8s",
+		dir+"/node-a-eth0.pcap", dir+"/node-a-cali5e1c4d6c68c.pcap", dir+"/node-a-tunl0.pcap")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var res struct {
+		Names []struct{ IP, Kind, Namespace, Name, Source string }
+		Nodes []nodeIPJSON               `json:"node_ips"`
+		Pts   []struct{ ID, Pod string } `json:"points"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	k := dir + "/k8s/kubectl.json"
+	names := map[string]string{}
+	for _, n := range res.Names {
+		names[n.IP] = n.Kind + " " + n.Namespace + "/" + n.Name + " " + n.Source
+	}
+	for ip, want := range map[string]string{
+		"10.244.1.5":   "pod default/pod-a " + k,
+		"10.244.2.7":   "pod default/pod-b " + k,
+		"10.96.0.10":   "service default/pod-b-svc " + k,
+		"192.168.20.2": "node /node-b " + k,
+	} {
+		if names[ip] != want {
+			t.Errorf("name of %s: %q, want %q", ip, names[ip], want)
+		}
+	}
+	wantIPs := []nodeIPJSON{
+		{Node: "node-a", IP: "192.168.10.2", Reason: "InternalIP in " + k},
+		{Node: "node-b", IP: "192.168.20.2", Reason: "InternalIP in " + k},
+	}
+	if diff := cmp.Diff(wantIPs, res.Nodes); diff != "" {
+		t.Errorf("node IPs (-want +got):\n%s", diff)
+	}
+	for _, p := range res.Pts {
+		if p.ID == "node-a/cali5e1c4d6c68c" && p.Pod != "default/pod-a" {
+			t.Errorf("%s: pod %q", p.ID, p.Pod)
+		}
+	}
+	// Without --k8s, none of it.
+	_, out, _ = runCLI("report", "--format", "json", "-q", dir+"/node-a-eth0.pcap", dir+"/node-a-cali5e1c4d6c68c.pcap")
+	if strings.Contains(out, `"names"`) || strings.Contains(out, `"pod":`) || strings.Contains(out, "kubectl.json") {
+		t.Errorf("without --k8s the JSON has names, pods or the metadata file")
+	}
+}
+
+// A metadata node named with a domain the capture file names lack gives its address to the captured
+// node, the reason naming both.
+func TestK8sNodeAlias(t *testing.T) {
+	dir := t.TempDir()
+	nodes := filepath.Join(dir, "nodes.json")
+	os.WriteFile(nodes, []byte(strings.ReplaceAll(k8sNodes, `"name": "node-a"`, `"name": "node-a.lab.internal"`)), 0o644)
+	code, out, errs := runCLI("points", "--format", "json", "--k8s", nodes, lab+"/healthy-ipip/node-a-eth0.pcap")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var doc pointsJSON
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := nodeIPJSON{Node: "node-a", IP: "192.168.10.2", Reason: "InternalIP of node node-a.lab.internal in " + nodes}
+	if len(doc.NodeIPs) == 0 || doc.NodeIPs[0] != want {
+		t.Errorf("node IPs %+v, want first %+v", doc.NodeIPs, want)
+	}
+}

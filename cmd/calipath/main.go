@@ -50,6 +50,7 @@ func commands() []command {
 		{"points", "list every input file's capture points: node, interface, role and why", runPoints},
 		{"packets", "decode every frame: outer and inner headers, ARP, checksums, problems", runPackets},
 		{"report", "correlate every packet across the capture points: journeys, loss, latency, anomalies", runReport},
+		{"plan", "print the commands that capture the next incident between two pods, from cluster metadata", runPlan},
 		{"demo", "show a report (or the TUI) of embedded sample captures; --extract writes them out", runDemo},
 		{"tui", "browse the correlation interactively (the text report when stdout is not a terminal)", runTUI},
 		{"version", "print calipath's version, the commit it was built from and the build date", runVersion},

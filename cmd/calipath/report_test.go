@@ -93,8 +93,58 @@ func TestDemoCaptures(t *testing.T) {
 					t.Errorf("%s/%s: the embedded copy differs from the lab original (errors %v, %v)", name, f, err1, err2)
 				}
 			}
+			// The scenario's cluster metadata (k8s/), copied from the lab's.
+			labMeta, embMeta := filepath.Join(labScenarios, name, demoMetaDir), filepath.Join(emb, demoMetaDir)
+			wantMeta := plainFiles(t, labMeta)
+			if *updateDemo {
+				os.RemoveAll(embMeta)
+				if len(wantMeta) > 0 {
+					if err := os.MkdirAll(embMeta, 0o755); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for _, f := range wantMeta {
+					b, err := os.ReadFile(filepath.Join(labMeta, f))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(filepath.Join(embMeta, f), b, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if got := plainFiles(t, embMeta); strings.Join(wantMeta, " ") != strings.Join(got, " ") {
+				t.Fatalf("embedded metadata %v, the lab has %v (go test ./cmd/calipath -run TestDemoCaptures -update-demo)", got, wantMeta)
+			}
+			for _, f := range wantMeta {
+				a, err1 := os.ReadFile(filepath.Join(labMeta, f))
+				b, err2 := demoFS.ReadFile("demo/" + name + "/" + demoMetaDir + "/" + f)
+				if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
+					t.Errorf("%s/%s/%s: the embedded copy differs from the lab original (errors %v, %v)", name, demoMetaDir, f, err1, err2)
+				}
+			}
 		})
 	}
+}
+
+// plainFiles lists the regular files of dir, sorted; none when dir does not exist.
+func plainFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		if e.Type().IsRegular() {
+			out = append(out, e.Name())
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -207,6 +257,12 @@ func TestDemo(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "calipath report") || !strings.Contains(stdout, "pmtu-blackhole") {
 		t.Errorf("demo: exit %d, stderr %s, stdout:\n%s", code, stderr, stdout)
 	}
+	// The demo reads its scenario's cluster metadata: pods by name, node IPs from it.
+	for _, want := range []string{"default/pod-a (10.244.1.5):", "pod default/pod-b (10.244.2.7)", "node-a is 192.168.10.2 (InternalIP in"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("demo does not show %q:\n%s", want, stdout)
+		}
+	}
 	dir := t.TempDir()
 	code, stdout, _ = runCmd(t, "demo", "--extract", dir)
 	if code != 0 {
@@ -215,6 +271,9 @@ func TestDemo(t *testing.T) {
 	for _, sc := range demoScenarios() {
 		if got := listDir(t, filepath.Join(dir, sc)); len(got) == 0 {
 			t.Errorf("%s: nothing extracted", sc)
+		}
+		if got := plainFiles(t, filepath.Join(dir, sc, demoMetaDir)); len(got) == 0 {
+			t.Errorf("%s: no cluster metadata extracted", sc)
 		}
 		if !strings.Contains(stdout, sc) {
 			t.Errorf("--extract output does not name %s", sc)

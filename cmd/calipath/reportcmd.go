@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calipath/calipath/cluster"
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/report"
@@ -61,7 +62,9 @@ type reportArgs struct {
 	journeys bool
 	window   time.Duration
 	offsets  map[string]time.Duration
-	width    int // text: cut lines to this many columns; 0: the terminal's width on a terminal, no cut otherwise
+	width    int           // text: cut lines to this many columns; 0: the terminal's width on a terminal, no cut otherwise
+	cluster  *cluster.Meta // --k8s, nil without it
+	prefix   string        // --iface-prefix
 }
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -134,11 +137,12 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *memprofile != "" {
 		defer writeHeapProfile(*memprofile, stderr)
 	}
-	cfg, err := in.config()
+	cfg, err := in.config(paths)
 	if err != nil {
 		return err
 	}
 	in.cluster.printProblems(stderr)
+	ra.cluster, ra.prefix = in.cluster.meta, in.cluster.prefix
 	return reportFiles(ctx, paths, in.decodeOptions(), cfg, ra, stdout, stderr)
 }
 
@@ -169,7 +173,7 @@ func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg 
 		return context.Cause(ctx)
 	}
 	copts := correlate.Options{Offsets: ra.offsets, Journeys: ra.journeys && ra.format == report.JSON,
-		Window: ra.window, Lean: true}
+		Window: ra.window, Lean: true, Cluster: ra.cluster, IfacePrefix: ra.prefix}
 	if err := checkFit(c, copts, stderr); err != nil {
 		return err
 	}

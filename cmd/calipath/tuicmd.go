@@ -37,7 +37,7 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := in.checkOutputs(fs, stderr, paths, "--log-file", *logFile); err != nil {
 		return err
 	}
-	cfg, err := in.config()
+	cfg, err := in.config(paths)
 	if err != nil {
 		return err
 	}
@@ -45,12 +45,14 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	dopts := in.decodeOptions()
 	if !report.IsTerminal(stdout) { // the text report, as calipath report prints it
 		return reportFiles(ctx, paths, dopts, cfg,
-			reportArgs{format: report.Text, quiet: true, offsets: offsets.m, window: *window}, stdout, stderr)
+			reportArgs{format: report.Text, quiet: true, offsets: offsets.m, window: *window,
+				cluster: in.cluster.meta, prefix: in.cluster.prefix}, stdout, stderr)
 	}
 	if code, ok := guardTUI(ctx, stdout, stderr); ok {
 		return exitCode(code)
 	}
-	copts := correlate.Options{Offsets: offsets.m, Window: *window, Lean: true}
+	copts := correlate.Options{Offsets: offsets.m, Window: *window, Lean: true, Cluster: in.cluster.meta,
+		IfacePrefix: in.cluster.prefix}
 	// Nothing may write to the terminal while the TUI runs: logs go to --log-file or nowhere.
 	var logw io.Writer = io.Discard
 	if *logFile != "" {

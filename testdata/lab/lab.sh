@@ -579,6 +579,8 @@ run_scenario() {
 		"$TMP/wgd" decrypt -dir "$DIR" >"$DIR/wg-decrypted.jsonl"
 	fi
 	"$TMP/truth" -dir "$DIR" >"$DIR/truth.json"
+	# The cluster metadata kubectl and calicoctl would print for it (k8s/), for --k8s.
+	"$TMP/k8smeta" "$DIR"
 	echo "lab: $sc: $(du -sh "$DIR" | cut -f1) in $DIR"
 }
 
@@ -603,7 +605,7 @@ main() {
 		OUT=$(cd "$OUT" && pwd)
 	fi
 	TMP=$(mktemp -d /tmp/calipath-lab.XXXXXX)
-	(cd "$REPO" && for tool in ipipd labtraffic truth pcapshift; do
+	(cd "$REPO" && for tool in ipipd labtraffic truth pcapshift k8smeta; do
 		CGO_ENABLED=0 go build -o "$TMP/$tool" "./testdata/lab/$tool"
 	done)
 	if printf '%s\n' "${want[@]}" | grep -q wireguard; then

@@ -1,0 +1,177 @@
+package correlate
+
+import (
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/calipath/calipath/cluster"
+)
+
+// Cluster metadata (Options.Cluster, from --k8s) names what the Result shows: Names lists the
+// addresses it holds that the metadata knows, and each pod-veth point gets its pod. It reads the Result
+// only, once the flows are built, so the stages before it know nothing of Kubernetes. Without metadata
+// it changes nothing.
+
+// Kinds of Name.
+const (
+	nameKindPod         = "pod"
+	nameKindHostNetwork = "host-network-pod"
+	nameKindService     = "service"
+	nameKindNode        = "node"
+)
+
+// clusterIndex is what the metadata says of each address, the most telling name first: a pod of its
+// own address, a service, a node, a host-network pod (its node's address), an ended pod (its address
+// may be reused).
+type clusterIndex struct {
+	meta   *cluster.Meta
+	byIP   map[netip.Addr]Name
+	rank   map[netip.Addr]int
+	ifaces map[string]string // host-side interface → "ns/pod"
+}
+
+func newClusterIndex(m *cluster.Meta, prefix string, alias map[string]string) *clusterIndex {
+	x := &clusterIndex{meta: m, byIP: map[netip.Addr]Name{}, rank: map[netip.Addr]int{}, ifaces: m.Ifaces(prefix)}
+	add := func(ip netip.Addr, rank int, n Name) {
+		if r, ok := x.rank[ip]; ok && r <= rank {
+			return // a better (or earlier, equally good) name is there
+		}
+		n.IP = ip.String()
+		x.byIP[ip], x.rank[ip] = n, rank
+	}
+	for i := range m.Pods {
+		p := &m.Pods[i]
+		rank, kind := 0, nameKindPod
+		switch {
+		case p.HostNetwork:
+			rank, kind = 3, nameKindHostNetwork
+		case p.Done():
+			rank = 4
+		}
+		node := p.Node
+		if a, ok := alias[node]; ok {
+			node = a
+		}
+		for _, ip := range p.IPs {
+			add(ip, rank, Name{Kind: kind, Namespace: p.Namespace, Name: p.Name, Node: node, Source: p.Source})
+		}
+	}
+	for i := range m.Services {
+		s := &m.Services[i]
+		for _, ip := range append(append([]netip.Addr(nil), s.ClusterIPs...), s.ExternalIPs...) {
+			add(ip, 1, Name{Kind: nameKindService, Namespace: s.Namespace, Name: s.Name, Source: s.Source})
+		}
+	}
+	for i := range m.Nodes {
+		n := &m.Nodes[i]
+		for _, a := range n.Addresses {
+			add(a.IP, 2, Name{Kind: nameKindNode, Name: n.Name, Source: a.Source})
+		}
+	}
+	return x
+}
+
+// name returns the metadata's name of an address given as text.
+func (x *clusterIndex) name(s string) (Name, bool) {
+	ip, err := netip.ParseAddr(s)
+	if err != nil {
+		return Name{}, false
+	}
+	n, ok := x.byIP[ip.Unmap()]
+	return n, ok
+}
+
+// applyCluster fills res.Names with the names of the addresses res shows (flow ends, NAT rewrites,
+// node IPs, pod addresses, ICMP errors, ARP) and each pod-veth point's Pod: by its interface name
+// (Calico's rule, or a workload endpoint's interfaceName), else by its pod address.
+func applyCluster(res *Result, m *cluster.Meta, prefix string) {
+	if m == nil {
+		return
+	}
+	x := newClusterIndex(m, prefix, nodeAliases(res, m))
+	names := map[string]Name{}
+	look := func(addr string) {
+		addr = strings.TrimSpace(addr)
+		if addr == "" {
+			return
+		}
+		if _, done := names[addr]; done {
+			return
+		}
+		if n, ok := x.name(addr); ok {
+			names[addr] = n
+		}
+	}
+	for i := range res.Flows {
+		fl := &res.Flows[i]
+		look(fl.Src.IP)
+		look(fl.Dst.IP)
+		for _, nm := range fl.NAT {
+			for _, side := range []string{nm.From, nm.To} {
+				for _, ep := range strings.Split(side, " → ") {
+					look(hostOf(ep))
+				}
+			}
+		}
+	}
+	for _, n := range res.NodeIPs {
+		look(n.IP)
+	}
+	for i := range res.Points {
+		p := &res.Points[i]
+		for _, ip := range strings.Split(p.PodIP, ",") {
+			look(ip)
+		}
+		if p.Role != "pod-veth" {
+			continue
+		}
+		if pod, ok := x.ifaces[p.Iface]; ok {
+			p.Pod = pod
+			continue
+		}
+		for _, ip := range strings.Split(p.PodIP, ",") {
+			if n, ok := x.name(strings.TrimSpace(ip)); ok && n.Kind == nameKindPod {
+				p.Pod = n.String()
+				break
+			}
+		}
+	}
+	for _, e := range res.ICMP {
+		look(e.Src)
+		look(e.Dst)
+	}
+	for _, ap := range res.ARP {
+		for _, ex := range ap.Exchanges {
+			look(ex.Who)
+			look(ex.Tell)
+		}
+	}
+	res.Names = make([]Name, 0, len(names))
+	for _, n := range names {
+		res.Names = append(res.Names, n)
+	}
+	sort.Slice(res.Names, func(i, j int) bool { return res.Names[i].IP < res.Names[j].IP })
+}
+
+// nodeAliases maps the metadata's node names to the names the captures give the same nodes, where
+// they differ by a domain (cluster.MatchNodes): a pod's node is then the one its points are on.
+func nodeAliases(res *Result, m *cluster.Meta) map[string]string {
+	var nodes []string
+	for i := range res.Points {
+		nodes = append(nodes, res.Points[i].Node)
+	}
+	for _, n := range res.NodeIPs {
+		nodes = append(nodes, n.Node)
+	}
+	return m.MatchNodes(nodes)
+}
+
+// hostOf returns the address of "ip:port", "[ip]:port" or a bare "ip".
+func hostOf(ep string) string {
+	ep = strings.TrimSpace(ep)
+	if ap, err := netip.ParseAddrPort(ep); err == nil {
+		return ap.Addr().String()
+	}
+	return ep
+}
