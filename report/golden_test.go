@@ -62,6 +62,13 @@ var genScenarios = map[string]func() gen.Config{
 // file names in the report are relative and the output does not depend on where it ran.
 func scenario(t *testing.T, name string) *correlate.Result {
 	t.Helper()
+	return correlate.Correlate(scenarioCapture(t, name), correlate.Options{})
+}
+
+// scenarioCapture loads one sample scenario's captures as scenario does, for a test that correlates
+// them with other options.
+func scenarioCapture(t *testing.T, name string) *decode.Capture {
+	t.Helper()
 	var dir string
 	var files []string
 	pc := decode.PointConfig{}
@@ -88,8 +95,7 @@ func scenario(t *testing.T, name string) *correlate.Result {
 	}
 	sort.Strings(files)
 	t.Chdir(dir)
-	c := decode.Load(files, decode.Options{VXLANPort: decode.DefaultVXLANPort}, pc)
-	return correlate.Correlate(c, correlate.Options{})
+	return decode.Load(files, decode.Options{VXLANPort: decode.DefaultVXLANPort}, pc)
 }
 
 // labFiles returns a lab scenario's per-interface captures as its truth.json lists them (not the

@@ -138,7 +138,49 @@ func hTable(w io.Writer, headers []string, rows [][]hcell, rowAttr func(int) str
 	fmt.Fprint(w, "</tbody></table>\n")
 }
 
+// htmlDoc writes the HTML report of a view, one section after another.
+type htmlDoc struct {
+	w    io.Writer
+	v    *view
+	open bool // a <section> is open
+}
+
+// section closes the open section, if any, and opens the next; printed, the main sections start a
+// page (htmlCSS's print rules).
+func (h *htmlDoc) section(pageBreak bool) {
+	if h.open {
+		fmt.Fprint(h.w, "</section>\n")
+	}
+	if pageBreak {
+		fmt.Fprint(h.w, "<section class=\"brk\">\n")
+	} else {
+		fmt.Fprint(h.w, "<section>\n")
+	}
+	h.open = true
+}
+
+// writeHTML lays out the view as one HTML document.
 func writeHTML(w io.Writer, v *view) {
+	h := &htmlDoc{w: w, v: v}
+	h.header()
+	h.paths()
+	h.anomalies()
+	h.segments()
+	h.flows()
+	h.ladders()
+	h.points()
+	h.clocks()
+	h.modes()
+	h.arp()
+	h.icmp()
+	h.inputs()
+	fmt.Fprintf(w, "</section>\n</main>\n<script>%s</script>\n</body></html>\n", htmlJS)
+}
+
+// header opens the document: the header with the capture's time range and inputs, the summary
+// cards, the inputs not read and the filter.
+func (h *htmlDoc) header() {
+	w, v := h.w, h.v
 	r := v.res
 	s := r.Summary
 	fmt.Fprintf(w, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n")
@@ -188,21 +230,12 @@ func writeHTML(w io.Writer, v *view) {
 		fmt.Fprintf(w, "<p>Filter <code>%s</code>: %d of %d flows match; segments and clocks cover all traffic.</p>\n",
 			esc(v.filterText), v.nFlows, len(r.Flows))
 	}
+}
 
-	// Sections: printed, the main ones start a page (htmlCSS's print rules).
-	open := false
-	section := func(pageBreak bool) {
-		if open {
-			fmt.Fprint(w, "</section>\n")
-		}
-		if pageBreak {
-			fmt.Fprint(w, "<section class=\"brk\">\n")
-		} else {
-			fmt.Fprint(w, "<section>\n")
-		}
-		open = true
-	}
-	section(false)
+// paths draws the path diagrams and lists the lossy segments they leave out.
+func (h *htmlDoc) paths() {
+	w, v := h.w, h.v
+	h.section(false)
 	fmt.Fprint(w, "<h2>Path</h2>\n<p>Packets as sent, latency per frame.</p>\n")
 	if len(v.paths) == 0 {
 		fmt.Fprint(w, "<p>No flow crossed two capture points.</p>\n")
@@ -220,8 +253,12 @@ func writeHTML(w io.Writer, v *view) {
 		}
 		fmt.Fprint(w, "</ul>\n")
 	}
+}
 
-	section(true)
+// anomalies lists the anomalies, most severe first, each with its flows and frames.
+func (h *htmlDoc) anomalies() {
+	w, v := h.w, h.v
+	h.section(true)
 	fmt.Fprint(w, "<h2>Anomalies, most severe first</h2>\n")
 	if len(v.anomalies) == 0 {
 		fmt.Fprint(w, "<p>None.</p>\n")
@@ -253,8 +290,13 @@ func writeHTML(w io.Writer, v *view) {
 		}
 		fmt.Fprint(w, "</div>\n")
 	}
+}
 
-	section(true)
+// segments is the segment table.
+func (h *htmlDoc) segments() {
+	w := h.w
+	r := h.v.res
+	h.section(true)
 	fmt.Fprint(w, "<h2>Segments</h2>\n<p>Packets as sent, latency per frame.</p>\n")
 	var rows [][]hcell
 	for _, sg := range r.Segments {
@@ -269,15 +311,19 @@ func writeHTML(w io.Writer, v *view) {
 			}
 			return ""
 		})
+}
 
-	section(true)
+// flows is the table of the worst flows.
+func (h *htmlDoc) flows() {
+	w, v := h.w, h.v
+	h.section(true)
 	if v.nFlows > len(v.flows) {
 		fmt.Fprintf(w, "<h2>Flows, worst %d of %d</h2>\n", len(v.flows), v.nFlows)
 	} else {
 		fmt.Fprint(w, "<h2>Flows, worst first</h2>\n")
 	}
 	fmt.Fprint(w, "<p>Packets as sent.</p>\n")
-	rows = nil
+	var rows [][]hcell
 	for i := range v.flows {
 		f := &v.flows[i]
 		rows = append(rows, []hcell{tc(f.ID), tc(f.Proto), tc(f.src), tc(f.dst), nc(f.Packets), nc(f.Lost),
@@ -291,7 +337,11 @@ func writeHTML(w io.Writer, v *view) {
 		}
 		return ""
 	})
+}
 
+// ladders draws the ladder diagrams of the worst flows that have journeys to show.
+func (h *htmlDoc) ladders() {
+	w, v := h.w, h.v
 	ladders := 0
 	for i := range v.flows {
 		if ladders == v.ladders {
@@ -300,34 +350,49 @@ func writeHTML(w io.Writer, v *view) {
 		f := &v.flows[i]
 		if js := v.flowJourneys(f.ID); len(js) > 0 && len(f.Path) >= 2 {
 			if ladders == 0 {
-				section(true)
+				h.section(true)
 				fmt.Fprint(w, "<h2>Ladder diagrams of the worst flows</h2>\n")
 			}
 			ladderSVG(w, v, &f.Flow, js, v.rungs, ladders)
 			ladders++
 		}
 	}
+}
 
-	section(true)
+// points is the table of the capture points.
+func (h *htmlDoc) points() {
+	w, v := h.w, h.v
+	r := v.res
+	h.section(true)
 	fmt.Fprint(w, "<h2>Capture points</h2>\n")
-	rows = nil
+	var rows [][]hcell
 	for _, p := range r.Points {
 		rows = append(rows, []hcell{tc(p.Node), tc(p.Iface), tc(roleLabel(&p)), tc(v.pod(&p)), nc(p.Frames), tc(p.Reason)})
 	}
 	hTable(w, []string{"node", "interface", "role", "pod", "frames", "why"}, rows, nil)
+}
 
-	section(false)
+// clocks is the table of the nodes' clock offsets.
+func (h *htmlDoc) clocks() {
+	w := h.w
+	r := h.v.res
+	h.section(false)
 	fmt.Fprint(w, "<h2>Clocks</h2>\n")
-	rows = nil
+	var rows [][]hcell
 	for _, c := range r.Clocks {
 		rows = append(rows, []hcell{tc(c.Node), {s: offset(c), num: true, v: c.OffsetNs}, dc(c.BoundNs),
 			tc(strconv.FormatFloat(c.DriftPPM, 'f', -1, 64)), tc(c.Method), nc(c.Samples)})
 	}
 	hTable(w, []string{"node", "offset", "bound", "drift (ppm)", "method", "samples"}, rows, nil)
+}
 
-	section(false)
+// modes gives the datapath mode of each node pair and the node addresses.
+func (h *htmlDoc) modes() {
+	w, v := h.w, h.v
+	r := v.res
+	h.section(false)
 	fmt.Fprint(w, "<h2>Mode and nodes</h2>\n")
-	rows = nil
+	var rows [][]hcell
 	for _, m := range r.Modes {
 		rows = append(rows, []hcell{tc(m.From), tc(m.To), tc(m.Mode)})
 	}
@@ -340,21 +405,31 @@ func writeHTML(w io.Writer, v *view) {
 		rows = append(rows, []hcell{tc(n.Node), tc(n.IP), tc(v.named(n.Reason))})
 	}
 	hTable(w, []string{"node", "IP", "why"}, rows, nil)
+}
 
+// arp is the ARP table, when a capture saw ARP.
+func (h *htmlDoc) arp() {
+	w := h.w
+	r := h.v.res
 	if len(r.ARP) > 0 {
-		section(false)
+		h.section(false)
 		fmt.Fprint(w, "<h2>ARP</h2>\n")
-		rows = nil
+		var rows [][]hcell
 		for _, a := range r.ARP {
 			rows = append(rows, []hcell{tc(a.Point), nc(a.Requests), nc(a.Replies), nc(a.ProxyReplies), nc(a.Unanswered),
 				nc(a.UnexpectedMAC), nc(a.Gratuitous), lc(a.LatencyNs, a.LatencyNs.P50), lc(a.LatencyNs, a.LatencyNs.Max)})
 		}
 		hTable(w, []string{"point", "requests", "replies", "proxy replies", "unanswered", "wrong MAC", "gratuitous", "p50", "max"}, rows, nil)
 	}
+}
+
+// icmp lists the ICMP errors, when there are any.
+func (h *htmlDoc) icmp() {
+	w, v := h.w, h.v
 	if len(v.icmp) > 0 {
-		section(false)
+		h.section(false)
 		fmt.Fprint(w, "<h2>ICMP errors</h2>\n")
-		rows = nil
+		var rows [][]hcell
 		for _, ic := range v.icmp {
 			rows = append(rows, []hcell{tc(ic.Point), tc(fmt.Sprintf("%d/%d", ic.Type, ic.Code)), nc(int(ic.MTU)), tc(ic.Src),
 				tc(ic.Dst), tc(ic.Quoted), tc(ic.Flow), tc(v.label(ic.Evidence.File) + ":" + itoa(int(ic.Evidence.Frame)))})
@@ -364,10 +439,15 @@ func writeHTML(w io.Writer, v *view) {
 		}
 		hTable(w, []string{"point", "type/code", "MTU", "from", "to", "quotes", "flow", "frame"}, rows, nil)
 	}
+}
 
-	section(false)
+// inputs is the table of the capture files, each row the target of the links to its file.
+func (h *htmlDoc) inputs() {
+	w := h.w
+	r := h.v.res
+	h.section(false)
 	fmt.Fprint(w, "<h2>Inputs</h2>\n")
-	rows = nil
+	var rows [][]hcell
 	for _, in := range r.Inputs {
 		f := in.Format
 		if in.Compressed {
@@ -378,7 +458,6 @@ func writeHTML(w io.Writer, v *view) {
 	}
 	hTable(w, []string{"file", "format", "link types", "records", "skipped", "damaged", "errors"}, rows,
 		func(i int) string { return fmt.Sprintf(` id="in-%d"`, i) })
-	fmt.Fprintf(w, "</section>\n</main>\n<script>%s</script>\n</body></html>\n", htmlJS)
 }
 
 // frameList names each file of a frame list once, linked to its row in the inputs table (which
@@ -415,14 +494,13 @@ func sevColor(sev string, lost bool) string {
 // ← below), coloured by loss and labelled with what the path's flows lost there. It counts the path's
 // flows only; the segment table counts all traffic.
 func pathSVG(w io.Writer, v *view, pv pathView, id int) {
-	const boxW, boxH, top = 124, 44, 96
 	n := len(pv.points)
-	gap := 118 // room for the segment labels; wider when there are few points
+	g := pathGeom{gap: 118} // room for the segment labels; wider when there are few points
 	if n > 1 {
-		gap = max(gap, min(240, (1300-40-n*boxW)/(n-1)))
+		g.gap = max(g.gap, min(240, (1300-40-n*pathBoxW)/(n-1)))
 	}
-	width := 40 + n*boxW + (n-1)*gap
-	height := top + boxH + 70
+	width := 40 + n*pathBoxW + (n-1)*g.gap
+	height := pathTop + pathBoxH + 70
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img">`, width, height, width, height)
 	fmt.Fprintf(w, `<defs><marker id="ah%d" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="11" markerHeight="11" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker></defs>`, id)
 	more := ""
@@ -431,17 +509,44 @@ func pathSVG(w io.Writer, v *view, pv pathView, id int) {
 	}
 	fmt.Fprintf(w, `<text x="20" y="16" font-weight="bold">%s → %s</text><text x="20" y="30" fill="#555">flows %s%s: %s</text>`,
 		esc(v.pointLabel(pv.points[0])), esc(v.pointLabel(pv.points[n-1])), esc(strings.Join(pv.flows, " ")), esc(more), esc(pv.summary()))
-	x := func(i int) int { return 20 + i*(boxW+gap) }
+	g.nodes(w, pv)
+	g.points(w, v, pv)
+	for i, st := range pv.steps {
+		xa, xb := g.x(i)+pathBoxW, g.x(i+1)
+		for d := 0; d < 2; d++ {
+			g.arrow(w, st, d, xa, xb, id)
+		}
+		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#777" font-style="italic">%s</text>`, (xa+xb)/2, pathTop+pathBoxH+52, esc(st.kind))
+	}
+	fmt.Fprint(w, "</svg>\n")
+}
+
+// A path diagram's boxes, one per capture point, are pathBoxW by pathBoxH, their tops at pathTop.
+const pathBoxW, pathBoxH, pathTop = 124, 44, 96
+
+// pathGeom places the boxes of a path diagram, gap apart.
+type pathGeom struct{ gap int }
+
+// x is the left edge of point i's box.
+func (g pathGeom) x(i int) int { return 20 + i*(pathBoxW+g.gap) }
+
+// nodes draws a dashed frame around the boxes of each node, with the node's name.
+func (g pathGeom) nodes(w io.Writer, pv pathView) {
 	nodes, byNode := nodesOf(pv.points)
 	k := 0
 	for ni, node := range nodes {
-		x0 := x(k) - 8
-		x1 := x(k+len(byNode[ni])-1) + boxW + 8
+		x0 := g.x(k) - 8
+		x1 := g.x(k+len(byNode[ni])-1) + pathBoxW + 8
 		fmt.Fprintf(w, `<rect x="%d" y="%d" width="%d" height="%d" rx="8" fill="#f1f4f8" stroke="#9aa5b1" stroke-dasharray="4 3"/>`,
-			x0, top-20, x1-x0, boxH+28)
-		fmt.Fprintf(w, `<text x="%d" y="%d" font-weight="bold" fill="#1d3557">%s</text>`, x0+6, top-7, esc(node))
+			x0, pathTop-20, x1-x0, pathBoxH+28)
+		fmt.Fprintf(w, `<text x="%d" y="%d" font-weight="bold" fill="#1d3557">%s</text>`, x0+6, pathTop-7, esc(node))
 		k += len(byNode[ni])
 	}
+}
+
+// points draws each capture point's box, coloured by its role, with the frames the path's flows had
+// there.
+func (g pathGeom) points(w io.Writer, v *view, pv pathView) {
 	roleFill := map[string]string{"pod-veth": "#e3f2fd", "tunnel": "#ede7f6", "underlay": "#fff3e0"}
 	for i, p := range pv.points {
 		role, pod, podLong, label := "", "", "", ""
@@ -457,157 +562,186 @@ func pathSVG(w io.Writer, v *view, pv pathView, id int) {
 			dash = ` stroke-dasharray="5 3"`
 		}
 		fmt.Fprintf(w, `<g><title>%s</title><rect x="%d" y="%d" width="%d" height="%d" rx="5" fill="%s" stroke="#455a64"%s/>`,
-			esc(p+" "+label+" "+podLong), x(i), top, boxW, boxH, fill, dash)
-		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" font-weight="bold">%s</text>`, x(i)+boxW/2, top+18, esc(cut(iface(p), 18)))
+			esc(p+" "+label+" "+podLong), g.x(i), pathTop, pathBoxW, pathBoxH, fill, dash)
+		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" font-weight="bold">%s</text>`, g.x(i)+pathBoxW/2, pathTop+18, esc(cut(iface(p), 18)))
 		sub := label
 		if pod != "" {
 			sub = pod
 		}
-		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#555">%s</text></g>`, x(i)+boxW/2, top+34, esc(sub))
-		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#333">%d frames</text>`, x(i)+boxW/2, top+boxH+14, pv.seen[p])
+		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#555">%s</text></g>`, g.x(i)+pathBoxW/2, pathTop+34, esc(sub))
+		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#333">%d frames</text>`, g.x(i)+pathBoxW/2, pathTop+pathBoxH+14, pv.seen[p])
 	}
-	for i, st := range pv.steps {
-		a, b := st.from, st.to
-		xa, xb := x(i)+boxW, x(i+1)
-		for d := 0; d < 2; d++ {
-			y := top + 14 + d*18
-			key, sev, arrow, lost, own, seg, line := [2]string{a, b}, st.fwdSev, "→ ", st.fwdLost, st.fwdOwn, st.fwd, st.fwdLine()
-			if d == 1 {
-				key, sev, arrow, lost, own, seg, line = [2]string{b, a}, st.backSev, "← ", st.backLost, st.backOwn, st.back, st.backLine()
-			}
-			col, dash := sevColor(sev, lost > 0), ""
-			label, note := lossLine(lost), "of these flows; the segment is shared"
-			if own {
-				note = ""
-				if seg == nil {
-					col, dash, label = "#b0bec5", ` stroke-dasharray="3 3"`, "no packets"
-				} else {
-					label = fmt.Sprintf("%d pkts, %d lost", seg.Packets, seg.Lost)
-					if seg.Delivered > 0 {
-						note = "p50 " + dur(seg.LatencyNs.P50)
-					}
-				}
-			}
-			x1, x2 := xa+4, xb-4
-			if d == 1 {
-				x1, x2 = x2, x1
-			}
-			fmt.Fprintf(w, `<g><title>%s → %s: %s</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="3"%s marker-end="url(#ah%d)"/></g>`,
-				esc(key[0]), esc(key[1]), esc(line), x1, y, x2, y, col, dash, id)
-			ly := top - 44
-			if d == 1 {
-				ly = top + boxH + 22
-			}
-			fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="%s">%s</text>`, (xa+xb)/2, ly, col, esc(arrow+label))
-			if note != "" {
-				fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#333" font-size="10">%s</text>`, (xa+xb)/2, ly+13, esc(note))
+}
+
+// arrow draws one direction of a step between the boxes whose facing edges are xa and xb (d 0: →,
+// above; 1: ←, below), coloured by the most severe anomaly where the path's flows lost packets, and
+// labelled with the segment's counts when they are the path's flows' alone.
+func (g pathGeom) arrow(w io.Writer, st pathStep, d, xa, xb, id int) {
+	a, b := st.from, st.to
+	y := pathTop + 14 + d*18
+	key, sev, arrow, lost, own, seg, line := [2]string{a, b}, st.fwdSev, "→ ", st.fwdLost, st.fwdOwn, st.fwd, st.fwdLine()
+	if d == 1 {
+		key, sev, arrow, lost, own, seg, line = [2]string{b, a}, st.backSev, "← ", st.backLost, st.backOwn, st.back, st.backLine()
+	}
+	col, dash := sevColor(sev, lost > 0), ""
+	label, note := lossLine(lost), "of these flows; the segment is shared"
+	if own {
+		note = ""
+		if seg == nil {
+			col, dash, label = "#b0bec5", ` stroke-dasharray="3 3"`, "no packets"
+		} else {
+			label = fmt.Sprintf("%d pkts, %d lost", seg.Packets, seg.Lost)
+			if seg.Delivered > 0 {
+				note = "p50 " + dur(seg.LatencyNs.P50)
 			}
 		}
-		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#777" font-style="italic">%s</text>`, (xa+xb)/2, top+boxH+52, esc(st.kind))
 	}
-	fmt.Fprint(w, "</svg>\n")
+	x1, x2 := xa+4, xb-4
+	if d == 1 {
+		x1, x2 = x2, x1
+	}
+	fmt.Fprintf(w, `<g><title>%s → %s: %s</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="3"%s marker-end="url(#ah%d)"/></g>`,
+		esc(key[0]), esc(key[1]), esc(line), x1, y, x2, y, col, dash, id)
+	ly := pathTop - 44
+	if d == 1 {
+		ly = pathTop + pathBoxH + 22
+	}
+	fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="%s">%s</text>`, (xa+xb)/2, ly, col, esc(arrow+label))
+	if note != "" {
+		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" fill="#333" font-size="10">%s</text>`, (xa+xb)/2, ly+13, esc(note))
+	}
 }
 
 // ladderSVG draws a flow's packets as a ladder: one column per capture point in path order, one row
 // per packet, an arrow per hop; a lost packet's last arrow ends, crossed, between the point it was
 // last seen at and the one expected next.
 func ladderSVG(w io.Writer, v *view, f *correlate.Flow, js []correlate.Journey, rungs, id int) {
-	col := map[string]int{}
+	g := ladderGeom{col: map[string]int{}, id: id}
 	for i, p := range f.Path {
-		col[p] = i
+		g.col[p] = i
 	}
-	// Keep the packets that did not arrive first, then the earliest, and show them in order.
-	if len(js) > rungs {
-		idx := make([]int, len(js))
-		for i := range idx {
-			idx[i] = i
-		}
-		sort.SliceStable(idx, func(a, b int) bool {
-			return (js[idx[a]].Status != "delivered") && (js[idx[b]].Status == "delivered")
-		})
-		idx = idx[:rungs]
-		sort.Ints(idx)
-		sel := make([]correlate.Journey, 0, rungs)
-		for _, i := range idx {
-			sel = append(sel, js[i])
-		}
-		js = sel
-	}
+	js = ladderRungs(js, rungs)
 	// Each row is labelled with the packet's time (from the first packet shown), TCP flags and IP
 	// length, and each arrow with its hop's latency: printed, not only on hover, so that a
 	// screenshot or a printout keeps them.
-	const colW, labelW, top, rowH = 150, 236, 56, 24
 	n := len(f.Path)
-	width := labelW + 60 + (n-1)*colW + 90
-	height := top + len(js)*rowH + 20
-	x := func(i int) int { return labelW + 60 + i*colW }
-	var t0 int64
+	width := ladLabelW + 60 + (n-1)*ladColW + 90
+	height := ladTop + len(js)*ladRowH + 20
 	if len(js) > 0 && len(js[0].Hops) > 0 {
-		t0 = js[0].Hops[0].Ts
+		g.t0 = js[0].Hops[0].Ts
 	}
 	fmt.Fprintf(w, `<h3>%s %s %s → %s</h3>`, esc(f.ID), esc(f.Proto), esc(v.named(f.Src.String())), esc(v.named(f.Dst.String())))
-	if t0 != 0 {
-		fmt.Fprintf(w, `<p class="ladder-note">Times from the first packet shown, %s UTC; latency on each arrow.</p>`, esc(clock(t0)))
+	if g.t0 != 0 {
+		fmt.Fprintf(w, `<p class="ladder-note">Times from the first packet shown, %s UTC; latency on each arrow.</p>`, esc(clock(g.t0)))
 	}
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img">`, width, height, width, height)
 	fmt.Fprintf(w, `<defs><marker id="lh%d" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker></defs>`, id)
 	fmt.Fprint(w, `<text x="4" y="32" fill="#555" font-weight="bold">packet</text><text x="128" y="32" text-anchor="end" fill="#555" font-weight="bold">time</text>`+
 		`<text x="140" y="32" fill="#555" font-weight="bold">flags</text><text x="226" y="32" text-anchor="end" fill="#555" font-weight="bold">size</text>`)
 	for i, p := range f.Path {
-		fmt.Fprintf(w, `<text x="%d" y="18" text-anchor="middle" font-weight="bold">%s</text>`, x(i), esc(cut(iface(p), 18)))
+		fmt.Fprintf(w, `<text x="%d" y="18" text-anchor="middle" font-weight="bold">%s</text>`, ladderX(i), esc(cut(iface(p), 18)))
 		node, _, _ := strings.Cut(p, "/")
-		fmt.Fprintf(w, `<text x="%d" y="32" text-anchor="middle" fill="#555">%s</text>`, x(i), esc(node))
-		fmt.Fprintf(w, `<line x1="%d" y1="40" x2="%d" y2="%d" stroke="#90a4ae" stroke-width="2"/>`, x(i), x(i), height-8)
+		fmt.Fprintf(w, `<text x="%d" y="32" text-anchor="middle" fill="#555">%s</text>`, ladderX(i), esc(node))
+		fmt.Fprintf(w, `<line x1="%d" y1="40" x2="%d" y2="%d" stroke="#90a4ae" stroke-width="2"/>`, ladderX(i), ladderX(i), height-8)
 	}
 	for r, j := range js {
-		y := top + r*rowH
-		dirCol := "#1565c0"
-		if j.Dir == "s2c" {
-			dirCol = "#6a1b9a"
-		}
-		fmt.Fprintf(w, `<text x="4" y="%d" fill="#555">#%d</text>`, y+8, j.ID)
-		if len(j.Hops) > 0 {
-			h := j.Hops[0]
-			fmt.Fprintf(w, `<text x="128" y="%d" text-anchor="end" fill="#333">+%s</text>`, y+8, esc(dur(h.Ts-t0)))
-			fmt.Fprintf(w, `<text x="140" y="%d" fill="%s">%s</text>`, y+8, dirCol, esc(h.TCPFlags))
-			if h.Len > 0 {
-				fmt.Fprintf(w, `<text x="226" y="%d" text-anchor="end" fill="#333">%d B</text>`, y+8, h.Len)
-			}
-		}
-		var placed []correlate.Hop
-		for _, h := range j.Hops {
-			if _, ok := col[h.Point]; ok {
-				placed = append(placed, h)
-			}
-		}
-		for i := 0; i+1 < len(placed); i++ {
-			a, b := placed[i], placed[i+1]
-			ca, cb := col[a.Point], col[b.Point]
-			if ca == cb {
-				continue
-			}
-			fmt.Fprintf(w, `<g><title>journey %d %s: %s → %s %s (%s:%d)</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.6" marker-end="url(#lh%d)"/>`,
-				j.ID, esc(j.Dir), esc(a.Point), esc(b.Point), esc(dur(b.Ts-a.Ts)), esc(v.label(b.File)), b.Frame, x(ca), y, x(cb), y+rowH/2, dirCol, id)
-			fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" font-size="9" fill="%s">%s</text></g>`,
-				(x(ca)+x(cb))/2, y+rowH/4-3, dirCol, esc(dur(b.Ts-a.Ts)))
-		}
-		switch j.Status {
-		case "lost", "not-captured":
-			from, ok1 := col[j.LastSeen]
-			to, ok2 := col[j.NextExpected]
-			if !ok1 || !ok2 {
-				break
-			}
-			ymid := y + rowH/2
-			xe := (x(from) + x(to)) / 2
-			stroke, mark := "#c62828", "lost"
-			if j.Status == "not-captured" {
-				stroke, mark = "#78909c", "not captured"
-			}
-			fmt.Fprintf(w, `<g><title>journey %d %s: %s after %s</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.6" stroke-dasharray="4 3"/>`,
-				j.ID, esc(j.Dir), mark, esc(j.LastSeen), x(from), y, xe, ymid, stroke)
-			fmt.Fprintf(w, `<path d="M%d,%dl8,8m0,-8l-8,8" stroke="%s" stroke-width="2"/></g>`, xe-4, ymid-4, stroke)
-		}
+		g.row(w, v, &j, ladTop+r*ladRowH)
 	}
 	fmt.Fprint(w, "</svg>\n")
+}
+
+// ladderRungs keeps at most rungs of js: the packets that did not arrive first, then the earliest,
+// in their order.
+func ladderRungs(js []correlate.Journey, rungs int) []correlate.Journey {
+	if len(js) <= rungs {
+		return js
+	}
+	idx := make([]int, len(js))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		return (js[idx[a]].Status != "delivered") && (js[idx[b]].Status == "delivered")
+	})
+	idx = idx[:rungs]
+	sort.Ints(idx)
+	sel := make([]correlate.Journey, 0, rungs)
+	for _, i := range idx {
+		sel = append(sel, js[i])
+	}
+	return sel
+}
+
+// A ladder's columns are ladColW apart right of ladLabelW of row labels; its rows, ladRowH high,
+// start at ladTop.
+const ladColW, ladLabelW, ladTop, ladRowH = 150, 236, 56, 24
+
+// ladderX is the x of column i.
+func ladderX(i int) int { return ladLabelW + 60 + i*ladColW }
+
+// ladderGeom is what a ladder's rows share: each path point's column, the time rows count from, and
+// the diagram's number (its arrow marker's id).
+type ladderGeom struct {
+	col map[string]int
+	t0  int64
+	id  int
+}
+
+// row draws journey j at y: its label (number, time, TCP flags, size), an arrow per hop between two
+// columns with its latency, and for a lost or uncaptured packet a crossed end after where it was
+// last seen.
+func (g *ladderGeom) row(w io.Writer, v *view, j *correlate.Journey, y int) {
+	col, id, t0 := g.col, g.id, g.t0
+	dirCol := "#1565c0"
+	if j.Dir == "s2c" {
+		dirCol = "#6a1b9a"
+	}
+	fmt.Fprintf(w, `<text x="4" y="%d" fill="#555">#%d</text>`, y+8, j.ID)
+	if len(j.Hops) > 0 {
+		h := j.Hops[0]
+		fmt.Fprintf(w, `<text x="128" y="%d" text-anchor="end" fill="#333">+%s</text>`, y+8, esc(dur(h.Ts-t0)))
+		fmt.Fprintf(w, `<text x="140" y="%d" fill="%s">%s</text>`, y+8, dirCol, esc(h.TCPFlags))
+		if h.Len > 0 {
+			fmt.Fprintf(w, `<text x="226" y="%d" text-anchor="end" fill="#333">%d B</text>`, y+8, h.Len)
+		}
+	}
+	var placed []correlate.Hop
+	for _, h := range j.Hops {
+		if _, ok := col[h.Point]; ok {
+			placed = append(placed, h)
+		}
+	}
+	for i := 0; i+1 < len(placed); i++ {
+		a, b := placed[i], placed[i+1]
+		ca, cb := col[a.Point], col[b.Point]
+		if ca == cb {
+			continue
+		}
+		fmt.Fprintf(w, `<g><title>journey %d %s: %s → %s %s (%s:%d)</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.6" marker-end="url(#lh%d)"/>`,
+			j.ID, esc(j.Dir), esc(a.Point), esc(b.Point), esc(dur(b.Ts-a.Ts)), esc(v.label(b.File)), b.Frame, ladderX(ca), y, ladderX(cb), y+ladRowH/2, dirCol, id)
+		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" font-size="9" fill="%s">%s</text></g>`,
+			(ladderX(ca)+ladderX(cb))/2, y+ladRowH/4-3, dirCol, esc(dur(b.Ts-a.Ts)))
+	}
+	if j.Status == "lost" || j.Status == "not-captured" {
+		g.unarrived(w, j, y)
+	}
+}
+
+// unarrived draws the dashed, crossed end of a lost or uncaptured packet, halfway between the column
+// it was last seen at and the one expected next.
+func (g *ladderGeom) unarrived(w io.Writer, j *correlate.Journey, y int) {
+	from, ok1 := g.col[j.LastSeen]
+	to, ok2 := g.col[j.NextExpected]
+	if !ok1 || !ok2 {
+		return
+	}
+	ymid := y + ladRowH/2
+	xe := (ladderX(from) + ladderX(to)) / 2
+	stroke, mark := "#c62828", "lost"
+	if j.Status == "not-captured" {
+		stroke, mark = "#78909c", "not captured"
+	}
+	fmt.Fprintf(w, `<g><title>journey %d %s: %s after %s</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.6" stroke-dasharray="4 3"/>`,
+		j.ID, esc(j.Dir), mark, esc(j.LastSeen), ladderX(from), y, xe, ymid, stroke)
+	fmt.Fprintf(w, `<path d="M%d,%dl8,8m0,-8l-8,8" stroke="%s" stroke-width="2"/></g>`, xe-4, ymid-4, stroke)
 }

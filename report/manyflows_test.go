@@ -13,8 +13,9 @@ import (
 )
 
 // BenchmarkManyFlowsJSON writes the JSON report (`report --format json`) of a small many-flow capture
-// (3,000 flows, 20,000 packets, about 120,000 frames), correlated once as `report` does (lean) and with
-// the journeys (`--journeys`). CALIPATH_BENCH_DIR keeps the captures between runs.
+// (3,000 flows, 20,000 packets, about 120,000 frames), correlated once as `report` does (lean), with
+// every journey in the Result (Options.Journeys), and lean with the journeys rendered while writing
+// (`--journeys`, streamed). CALIPATH_BENCH_DIR keeps the captures between runs.
 func BenchmarkManyFlowsJSON(b *testing.B) {
 	dir := os.Getenv("CALIPATH_BENCH_DIR")
 	if dir == "" {
@@ -44,9 +45,11 @@ func BenchmarkManyFlowsJSON(b *testing.B) {
 	}
 	keep := c.Loose
 	for _, o := range []struct {
-		name string
-		opts correlate.Options
-	}{{"lean", correlate.Options{Lean: true}}, {"journeys", correlate.Options{Journeys: true}}} {
+		name     string
+		opts     correlate.Options
+		journeys bool
+	}{{"lean", correlate.Options{Lean: true}, false}, {"journeys", correlate.Options{Journeys: true}, false},
+		{"journeys-streamed", correlate.Options{Lean: true}, true}} {
 		b.Run(o.name, func(b *testing.B) {
 			c.Loose = make([]decode.Fingerprints, len(keep)) // Correlate consumes the fingerprints
 			for f := range keep {
@@ -59,7 +62,7 @@ func BenchmarkManyFlowsJSON(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
-				if err := New(io.Discard, WithFormat(JSON)).Print(res); err != nil {
+				if err := New(io.Discard, WithFormat(JSON), WithJourneys(o.journeys)).Print(res); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -40,7 +40,23 @@ func mdTable(w io.Writer, headers []string, rows [][]string) {
 	fmt.Fprintln(w)
 }
 
+// writeMarkdown lays out the view as Markdown, one section after another.
 func writeMarkdown(w io.Writer, v *view) {
+	mdSummary(w, v)
+	mdAnomalies(w, v)
+	mdPaths(w, v)
+	mdSegments(w, v)
+	mdFlows(w, v)
+	mdInputs(w, v)
+	mdPoints(w, v)
+	mdModes(w, v)
+	mdClocks(w, v)
+	mdARP(w, v)
+	mdICMP(w, v)
+}
+
+// mdSummary is the report's title and its summary list.
+func mdSummary(w io.Writer, v *view) {
 	r := v.res
 	s := r.Summary
 	fmt.Fprintf(w, "# calipath report\n\n")
@@ -60,7 +76,10 @@ func writeMarkdown(w io.Writer, v *view) {
 			strings.ReplaceAll(v.filterText, "`", "'"), v.nFlows, len(r.Flows))
 	}
 	fmt.Fprintln(w)
+}
 
+// mdAnomalies lists the anomalies, most severe first, each with its flows and frames.
+func mdAnomalies(w io.Writer, v *view) {
 	fmt.Fprintf(w, "## Anomalies\n\n")
 	if len(v.anomalies) == 0 {
 		fmt.Fprintf(w, "None.\n\n")
@@ -93,7 +112,10 @@ func writeMarkdown(w io.Writer, v *view) {
 			fmt.Fprintln(w)
 		}
 	}
+}
 
+// mdPaths draws the path diagrams as text in a fenced block.
+func mdPaths(w io.Writer, v *view) {
 	fmt.Fprintf(w, "## Path\n\nPackets as sent, latency per frame.\n\n")
 	var diag bytes.Buffer
 	t := &text{w: &diag} // a file: nothing is cut
@@ -114,7 +136,11 @@ func writeMarkdown(w io.Writer, v *view) {
 		d = "\n" + d
 	}
 	fmt.Fprintf(w, "```text%s```\n\n", d)
+}
 
+// mdSegments is the segment table.
+func mdSegments(w io.Writer, v *view) {
+	r := v.res
 	fmt.Fprintf(w, "## Segment latency\n\nAll traffic, per direction; packets as sent, latency per frame.\n\n")
 	var rows [][]string
 	for _, sg := range r.Segments {
@@ -123,13 +149,16 @@ func writeMarkdown(w io.Writer, v *view) {
 			itoa(sg.NotCaptured), latDur(l, l.Min), latDur(l, l.P50), latDur(l, l.P90), latDur(l, l.P99), latDur(l, l.Max)})
 	}
 	mdTable(w, []string{"Segment", "Kind", ">Packets", ">Delivered", ">Lost", ">Not captured", ">Min", ">P50", ">P90", ">P99", ">Max"}, rows)
+}
 
+// mdFlows is the table of the worst flows.
+func mdFlows(w io.Writer, v *view) {
 	title := "## Flows, worst first\n\nPackets as sent.\n\n"
 	if v.nFlows > len(v.flows) {
 		title = fmt.Sprintf("## Flows, worst %d of %d\n\nPackets as sent.\n\n", len(v.flows), v.nFlows)
 	}
 	fmt.Fprint(w, title)
-	rows = nil
+	var rows [][]string
 	for i := range v.flows {
 		f := &v.flows[i]
 		rows = append(rows, []string{f.ID, f.Proto, f.src, f.dst, itoa(f.Packets), itoa(f.Lost),
@@ -138,9 +167,13 @@ func writeMarkdown(w io.Writer, v *view) {
 	}
 	mdTable(w, []string{"Flow", "Proto", "Client", "Server", ">Packets", ">Lost", ">Not captured", ">Retrans", ">Resets",
 		">P50", ">P99", "Lost at", "NAT"}, rows)
+}
 
+// mdInputs is the table of the capture files.
+func mdInputs(w io.Writer, v *view) {
+	r := v.res
 	fmt.Fprintf(w, "## Inputs\n\n")
-	rows = nil
+	var rows [][]string
 	for _, in := range r.Inputs {
 		f := in.Format
 		if in.Compressed {
@@ -150,16 +183,24 @@ func writeMarkdown(w io.Writer, v *view) {
 			itoa(in.Damaged), strings.Join(in.Errors, "; ")})
 	}
 	mdTable(w, []string{"File", "Format", "Link types", ">Records", ">Skipped", ">Damaged", "Errors"}, rows)
+}
 
+// mdPoints is the table of the capture points.
+func mdPoints(w io.Writer, v *view) {
+	r := v.res
 	fmt.Fprintf(w, "## Capture points\n\n")
-	rows = nil
+	var rows [][]string
 	for _, p := range r.Points {
 		rows = append(rows, []string{p.Node, p.Iface, roleLabel(&p), v.pod(&p), itoa(p.Frames), p.Reason})
 	}
 	mdTable(w, []string{"Node", "Interface", "Role", "Pod", ">Frames", "Why"}, rows)
+}
 
+// mdModes gives the datapath mode of each node pair and the node addresses.
+func mdModes(w io.Writer, v *view) {
+	r := v.res
 	fmt.Fprintf(w, "## Mode and nodes\n\n")
-	rows = nil
+	var rows [][]string
 	for _, m := range r.Modes {
 		rows = append(rows, []string{m.From, m.To, m.Mode})
 	}
@@ -172,26 +213,38 @@ func writeMarkdown(w io.Writer, v *view) {
 		rows = append(rows, []string{n.Node, n.IP, v.named(n.Reason)})
 	}
 	mdTable(w, []string{"Node", "IP", "Why"}, rows)
+}
 
+// mdClocks is the table of the nodes' clock offsets.
+func mdClocks(w io.Writer, v *view) {
+	r := v.res
 	fmt.Fprintf(w, "## Clock offsets\n\n")
-	rows = nil
+	var rows [][]string
 	for _, c := range r.Clocks {
 		rows = append(rows, []string{c.Node, offset(c), fmt.Sprint(c.DriftPPM), c.Method, itoa(c.Samples)})
 	}
 	mdTable(w, []string{"Node", "Offset", ">Drift (ppm)", "Method", ">Samples"}, rows)
+}
 
+// mdARP is the ARP table, when a capture saw ARP.
+func mdARP(w io.Writer, v *view) {
+	r := v.res
 	if len(r.ARP) > 0 {
 		fmt.Fprintf(w, "## ARP\n\n")
-		rows = nil
+		var rows [][]string
 		for _, a := range r.ARP {
 			rows = append(rows, []string{a.Point, itoa(a.Requests), itoa(a.Replies), itoa(a.ProxyReplies), itoa(a.Unanswered),
 				itoa(a.UnexpectedMAC), itoa(a.Gratuitous), latDur(a.LatencyNs, a.LatencyNs.P50)})
 		}
 		mdTable(w, []string{"Point", ">Requests", ">Replies", ">Proxy replies", ">Unanswered", ">Wrong MAC", ">Gratuitous", ">P50"}, rows)
 	}
+}
+
+// mdICMP lists the ICMP errors, when there are any.
+func mdICMP(w io.Writer, v *view) {
 	if len(v.icmp) > 0 {
 		fmt.Fprintf(w, "## ICMP errors\n\n")
-		rows = nil
+		var rows [][]string
 		for _, ic := range v.icmp {
 			mtu := ""
 			if ic.MTU > 0 {

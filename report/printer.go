@@ -2,7 +2,6 @@ package report
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/calipath/calipath/correlate"
-	"github.com/calipath/calipath/internal/safetext"
 	"github.com/charmbracelet/x/term"
 )
 
@@ -67,6 +65,7 @@ type Options struct {
 	MaxFlows int    // flows listed in text, Markdown and HTML (default 25; JSON lists all)
 	Ladders  int    // flows drawn as ladder diagrams in HTML (default 3)
 	MaxRungs int    // packets per ladder diagram (default 48)
+	Journeys bool   // JSON: list every journey, rendered one at a time when the Result does not list them
 }
 
 // Option changes the Options.
@@ -105,6 +104,11 @@ func WithLadders(flows, packets int) Option {
 	return func(o *Options) { o.Ladders, o.MaxRungs = max(flows, 0), max(packets, 1) }
 }
 
+// WithJourneys makes the JSON format list every journey (`--journeys`): those of Result.Journeys, or,
+// when the Result does not list them (correlate.Options.Journeys off), each journey rendered as it is
+// written (Result.EachJourney), so that they are never all in memory.
+func WithJourneys(on bool) Option { return func(o *Options) { o.Journeys = on } }
+
 // Printer writes reports of Results to an io.Writer.
 type Printer struct {
 	w    io.Writer
@@ -122,16 +126,13 @@ func New(w io.Writer, opts ...Option) *Printer {
 
 // Print writes the report of res. Only a write error is returned.
 func (p *Printer) Print(res *correlate.Result) error {
+	if p.opts.Format == JSON {
+		return p.writeJSON(p.w, res) // streams; the view is not built for it
+	}
 	bw := bufio.NewWriterSize(p.w, 64<<10)
 	ew := &errWriter{w: bw}
 	v := newView(res, p.opts)
 	switch p.opts.Format {
-	case JSON:
-		enc := json.NewEncoder(safetext.JSONWriter(ew))
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(v.result()); err != nil && ew.err == nil {
-			return err
-		}
 	case Markdown:
 		writeMarkdown(ew, v)
 	case HTML:

@@ -266,8 +266,24 @@ func sevStyle(sev string) string {
 	return ""
 }
 
+// writeText lays out the view as text, one section after another.
 func writeText(w io.Writer, v *view, o Options) {
 	t := &text{w: w, color: o.Color, width: o.Width}
+	t.summary(v)
+	t.inputs(v)
+	t.points(v)
+	t.modes(v)
+	t.clocks(v)
+	t.paths(v)
+	t.segments(v)
+	t.flows(v)
+	t.arp(v)
+	t.icmp(v)
+	t.anomalies(v)
+}
+
+// summary is the report's title and its summary lines.
+func (t *text) summary(v *view) {
 	r := v.res
 	s := r.Summary
 	t.line(t.style(ansiBold, "calipath report") + fmt.Sprintf("  %s, mode %s", r.Schema, orDash(r.Mode)))
@@ -285,7 +301,11 @@ func writeText(w io.Writer, v *view, o Options) {
 		t.line(fmt.Sprintf("filter: %s (%d of %d flows match; segments and clocks cover all traffic)",
 			v.filterText, v.nFlows, len(r.Flows)))
 	}
+}
 
+// inputs is the table of the capture files, with their problems.
+func (t *text) inputs(v *view) {
+	r := v.res
 	t.heading("Inputs")
 	var rows [][]string
 	for _, in := range r.Inputs {
@@ -306,9 +326,13 @@ func writeText(w io.Writer, v *view, o Options) {
 			t.wrap("  ! ", "    ", e)
 		}
 	}
+}
 
+// points is the table of the capture points.
+func (t *text) points(v *view) {
+	r := v.res
 	t.heading("Capture points")
-	rows = nil
+	var rows [][]string
 	for _, p := range r.Points {
 		detail := p.Reason
 		if p.PodIP != "" {
@@ -317,7 +341,11 @@ func writeText(w io.Writer, v *view, o Options) {
 		rows = append(rows, []string{p.Node, p.Iface, roleLabel(&p), itoa(p.Frames), detail})
 	}
 	t.table([]string{"NODE", "INTERFACE", "ROLE", ">FRAMES", "WHY"}, rows, 4, nil)
+}
 
+// modes gives the datapath mode of each node pair and the node addresses.
+func (t *text) modes(v *view) {
+	r := v.res
 	t.heading("Mode and nodes")
 	for _, m := range r.Modes {
 		t.line(fmt.Sprintf("  %s → %s: %s", m.From, m.To, m.Mode))
@@ -328,9 +356,13 @@ func writeText(w io.Writer, v *view, o Options) {
 	for _, n := range r.NodeIPs {
 		t.line(fmt.Sprintf("  %s is %s (%s)", n.Node, n.IP, v.named(n.Reason)))
 	}
+}
 
+// clocks is the table of the nodes' clock offsets.
+func (t *text) clocks(v *view) {
+	r := v.res
 	t.heading("Clock offsets (against the reference node)")
-	rows = nil
+	var rows [][]string
 	for _, c := range r.Clocks {
 		drift := ""
 		if c.DriftPPM != 0 {
@@ -339,7 +371,10 @@ func writeText(w io.Writer, v *view, o Options) {
 		rows = append(rows, []string{c.Node, offset(c), drift, c.Method, itoa(c.Samples)})
 	}
 	t.table([]string{"NODE", "OFFSET", "DRIFT", "METHOD", ">SAMPLES"}, rows, 3, nil)
+}
 
+// paths draws the path diagrams and names the lossy segments they leave out.
+func (t *text) paths(v *view) {
 	t.heading("Path (packets as sent; latency per frame)")
 	if len(v.paths) == 0 {
 		t.line("  no flow crossed two capture points")
@@ -353,9 +388,13 @@ func writeText(w io.Writer, v *view, o Options) {
 	for _, sg := range v.offPath {
 		t.wrap("  also lossy: ", "                ", fmt.Sprintf("%s → %s (%s): %s", sg.From, sg.To, sg.Kind, segLine(sg)))
 	}
+}
 
+// segments is the segment table, coloured by the most severe anomaly on each.
+func (t *text) segments(v *view) {
+	r := v.res
 	t.heading("Segment latency (all traffic, packets as sent; → is client to server)")
-	rows = nil
+	var rows [][]string
 	for _, sg := range r.Segments {
 		l := sg.LatencyNs
 		rows = append(rows, []string{sg.From + " → " + sg.To, sg.Kind, itoa(sg.Packets), itoa(sg.Lost), itoa(sg.NotCaptured),
@@ -363,13 +402,16 @@ func writeText(w io.Writer, v *view, o Options) {
 	}
 	t.table([]string{"SEGMENT", "KIND", ">PKTS", ">LOST", ">N/C", ">MIN", ">P50", ">P90", ">P99", ">MAX"}, rows, 0,
 		func(i int) string { return sevStyle(v.segSev[[2]string{r.Segments[i].From, r.Segments[i].To}]) })
+}
 
+// flows is the table of the worst flows, with where each lost packets.
+func (t *text) flows(v *view) {
 	title := "Flows (worst first; packets as sent)"
 	if v.nFlows > len(v.flows) {
 		title = fmt.Sprintf("Flows (worst %d of %d; packets as sent)", len(v.flows), v.nFlows)
 	}
 	t.heading(title)
-	rows = nil
+	var rows [][]string
 	for i := range v.flows {
 		f := &v.flows[i]
 		nat := ""
@@ -391,16 +433,24 @@ func writeText(w io.Writer, v *view, o Options) {
 			t.wrap("  "+f.ID+" lost: ", "      ", lostAt(&f.Flow))
 		}
 	}
+}
 
+// arp is the ARP table, when a capture saw ARP.
+func (t *text) arp(v *view) {
+	r := v.res
 	if len(r.ARP) > 0 {
 		t.heading("ARP")
-		rows = nil
+		var rows [][]string
 		for _, a := range r.ARP {
 			rows = append(rows, []string{a.Point, itoa(a.Requests), itoa(a.Replies), itoa(a.ProxyReplies), itoa(a.Unanswered),
 				itoa(a.UnexpectedMAC), latDur(a.LatencyNs, a.LatencyNs.P50)})
 		}
 		t.table([]string{"POINT", ">REQUESTS", ">REPLIES", ">PROXY", ">UNANSWERED", ">WRONG MAC", ">P50"}, rows, 0, nil)
 	}
+}
+
+// icmp lists the ICMP errors, when there are any.
+func (t *text) icmp(v *view) {
 	if len(v.icmp) > 0 {
 		t.heading("ICMP errors")
 		for _, ic := range v.icmp {
@@ -419,7 +469,10 @@ func writeText(w io.Writer, v *view, o Options) {
 			t.line(fmt.Sprintf("  … %d more", v.moreICMP))
 		}
 	}
+}
 
+// anomalies lists the anomalies, most severe first, each with its flows and frames.
+func (t *text) anomalies(v *view) {
 	t.heading("Anomalies (most severe first)")
 	if len(v.anomalies) == 0 {
 		t.line("  none")

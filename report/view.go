@@ -45,12 +45,12 @@ func cutList[T any](s []T, n int) ([]T, int) {
 
 // view is the Result as shown: filtered, ordered and cut for display, with lookups.
 type view struct {
-	res        *correlate.Result // sanitised unless the format is JSON
+	res        *correlate.Result // sanitised
 	filter     Filter
 	filterText string           // the filter as the user wrote it, sanitised
 	flows      []flowView       // matching flows, worst first, at most MaxFlows
 	nFlows     int              // matching flows before MaxFlows
-	allFlows   []correlate.Flow // matching flows (JSON)
+	allFlows   []correlate.Flow // matching flows, worst first
 	anomalies  []anomView       // matching anomalies, most severe first
 	icmp       []correlate.ICMPError
 	moreICMP   int
@@ -68,7 +68,6 @@ type view struct {
 	moreInputs int
 	fileLabel  map[string]string // an input's path → the name frame lists give it
 	fileIndex  map[string]int    // an input's path → its row in the inputs table
-	clean      bool              // journeys rendered on demand must be sanitised (every format but JSON)
 	ladders    int               // flows drawn as ladders (HTML)
 	rungs      int               // packets per ladder
 }
@@ -152,17 +151,17 @@ func stepLine(own bool, seg *correlate.Segment, lost int) string {
 func (s pathStep) fwdLine() string  { return stepLine(s.fwdOwn, s.fwd, s.fwdLost) }
 func (s pathStep) backLine() string { return stepLine(s.backOwn, s.back, s.backLost) }
 
+// newView builds the view of res for the text, Markdown and HTML formats (JSON writes the Result as it
+// is: writeJSON).
 func newView(res *correlate.Result, o Options) *view {
-	if o.Format != JSON {
-		// Strings from captures (file and interface names, reasons, messages) must not carry
-		// terminal escapes or bidirectional overrides into the report: only the printer's own
-		// styling may. JSON keeps them, escaped (safetext.JSON).
-		res = sanitized(res)
-	}
+	// Strings from captures (file and interface names, reasons, messages) must not carry terminal
+	// escapes or bidirectional overrides into the report: only the printer's own styling may. JSON
+	// keeps them, escaped (safetext.AppendJSONString).
+	res = sanitized(res)
 	lim := formatLimits[o.Format]
 	v := &view{res: res, filter: o.Filter, journeys: map[string][]correlate.Journey{},
 		segs: map[[2]string]*correlate.Segment{}, segSev: map[[2]string]string{}, points: map[string]*correlate.Point{},
-		ladders: o.Ladders, rungs: o.MaxRungs, clean: o.Format != JSON}
+		ladders: o.Ladders, rungs: o.MaxRungs}
 	if o.Filter != nil {
 		v.filterText = safetext.Clean(fmt.Sprint(o.Filter))
 	}
@@ -178,19 +177,7 @@ func newView(res *correlate.Result, o Options) *view {
 		shown[f.ID] = true
 	}
 	v.anomalies = v.anomalyViews(lim)
-	var icmp []correlate.ICMPError
-	for _, ic := range res.ICMP {
-		if v.filter == nil || ic.Flow == "" || shown[ic.Flow] {
-			icmp = append(icmp, ic)
-		}
-	}
-	v.icmp, v.moreICMP = cutList(icmp, lim.icmp)
-	if o.Format != JSON {
-		for i := range v.icmp {
-			ic := &v.icmp[i]
-			ic.Src, ic.Dst, ic.Quoted = v.named(ic.Src), v.named(ic.Dst), v.named(ic.Quoted)
-		}
-	}
+	v.icmp, v.moreICMP = v.icmpViews(shown, lim.icmp)
 	for i := range res.Segments {
 		s := &res.Segments[i]
 		v.segs[[2]string{s.From, s.To}] = s
@@ -206,9 +193,6 @@ func newView(res *correlate.Result, o Options) *view {
 	}
 	for i := range res.Points {
 		v.points[res.Points[i].ID] = &res.Points[i]
-	}
-	if o.Format == JSON {
-		return v // the Result as it is: nothing to lay out
 	}
 	for i := range res.Journeys {
 		j := &res.Journeys[i]
@@ -227,7 +211,31 @@ func newView(res *correlate.Result, o Options) *view {
 	v.ownSteps()
 	v.inputFiles(lim)
 	v.offPath = v.offPathSegments()
-	shownFlows, _ := cutList(v.allFlows, o.MaxFlows)
+	v.flows = v.flowViews(o.MaxFlows)
+	return v
+}
+
+// icmpViews returns the ICMP errors of the flows shown (and those of no flow), at most n, with the
+// names of their addresses, and how many more there were.
+func (v *view) icmpViews(shown map[string]bool, n int) ([]correlate.ICMPError, int) {
+	var icmp []correlate.ICMPError
+	for _, ic := range v.res.ICMP {
+		if v.filter == nil || ic.Flow == "" || shown[ic.Flow] {
+			icmp = append(icmp, ic)
+		}
+	}
+	icmp, more := cutList(icmp, n)
+	for i := range icmp {
+		ic := &icmp[i]
+		ic.Src, ic.Dst, ic.Quoted = v.named(ic.Src), v.named(ic.Dst), v.named(ic.Quoted)
+	}
+	return icmp, more
+}
+
+// flowViews returns the first n flows, worst first, with their ends and NAT rewrites named.
+func (v *view) flowViews(n int) []flowView {
+	shownFlows, _ := cutList(v.allFlows, n)
+	var out []flowView
 	for _, f := range shownFlows {
 		fv := flowView{Flow: f, src: v.named(f.Src.String()), dst: v.named(f.Dst.String())}
 		var nat []string
@@ -238,9 +246,9 @@ func newView(res *correlate.Result, o Options) *view {
 			fv.natKind = f.NAT[0].Kind
 		}
 		fv.nat = strings.Join(nat, "; ")
-		v.flows = append(v.flows, fv)
+		out = append(out, fv)
 	}
-	return v
+	return out
 }
 
 // anomalyViews returns the anomalies the filter matches, most severe first, then most frequent.
@@ -252,9 +260,7 @@ func (v *view) anomalyViews(lim limits) []anomView {
 			continue
 		}
 		av := anomView{Anomaly: *a, place: place(a.Where)}
-		if v.clean { // not JSON: addresses in the explanation get their names
-			av.Message, av.Next = v.named(a.Message), v.named(a.Next)
-		}
+		av.Message, av.Next = v.named(a.Message), v.named(a.Next) // addresses in the explanation get their names
 		av.flows, av.moreFlows = cutList(a.Flows, lim.anomFlows)
 		av.evidence, av.moreEvidence = cutList(a.Evidence, lim.evidence)
 		out = append(out, av)
@@ -483,44 +489,10 @@ func (v *view) flowJourneys(id string) []correlate.Journey {
 			out = append(out, j)
 		}
 	}
-	if v.clean && out != nil {
+	if out != nil {
 		out = sanitizedJourneys(out)
 	}
 	return out
-}
-
-// result returns the Result restricted by the filter (JSON output).
-func (v *view) result() *correlate.Result {
-	if v.filter == nil {
-		return v.res
-	}
-	r := *v.res
-	r.Flows = []correlate.Flow{}
-	keep := map[string]bool{}
-	for _, f := range v.allFlows {
-		keep[f.ID] = true
-	}
-	for _, f := range v.res.Flows {
-		if keep[f.ID] {
-			r.Flows = append(r.Flows, f)
-		}
-	}
-	r.Anomalies = []correlate.Anomaly{}
-	for i := range v.res.Anomalies {
-		if v.filter.MatchAnomaly(v.res, &v.res.Anomalies[i]) {
-			r.Anomalies = append(r.Anomalies, v.res.Anomalies[i])
-		}
-	}
-	r.ICMP = append([]correlate.ICMPError{}, v.icmp...)
-	if v.res.Journeys != nil {
-		r.Journeys = []correlate.Journey{}
-		for i := range v.res.Journeys {
-			if keep[v.res.Journeys[i].Flow] && v.filter.MatchJourney(v.res, &v.res.Journeys[i]) {
-				r.Journeys = append(r.Journeys, v.res.Journeys[i])
-			}
-		}
-	}
-	return &r
 }
 
 // place names where an anomaly is.

@@ -283,7 +283,7 @@ func sanitize(s string) string { return safetext.Clean(s) }
 
 // fmtTime formats ns since the epoch as RFC 3339 with nanoseconds, in UTC.
 func fmtTime(ns int64) string {
-	return time.Unix(0, ns).UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
+	return time.Unix(0, ns).UTC().Format(timeLayout)
 }
 
 // pointNames returns, for a file, its points in order with the frames each holds.

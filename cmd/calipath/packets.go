@@ -3,7 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
+
 	"fmt"
 	"io"
 	"io/fs"
@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/calipath/calipath/decode"
-	"github.com/calipath/calipath/internal/safetext"
 )
 
 func runPackets(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -51,7 +50,7 @@ func runPackets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	// Second pass: decode again and print, file by file, in frame order.
 	w := bufio.NewWriterSize(stdout, 1<<16)
-	pw := &packetWriter{c: c, w: w, json: *format == "json", enc: json.NewEncoder(safetext.JSONWriter(w))}
+	pw := &packetWriter{c: c, w: w, json: *format == "json"}
 	opts := in.decodeOptions()
 	for i, path := range paths {
 		if ctx.Err() != nil {
@@ -101,7 +100,8 @@ type packetWriter struct {
 	c    *decode.Capture
 	w    *bufio.Writer
 	json bool
-	enc  *json.Encoder
+	fj   frameJSON
+	buf  []byte // the JSON line of the frame being written
 	err  error
 }
 
@@ -306,11 +306,12 @@ func frameDoc(path, point string, rec *decode.Record, p *decode.Packet) *Frame {
 
 func (pw *packetWriter) write(path string, rec *decode.Record, p *decode.Packet, o *decode.Observation) {
 	point := pw.c.Points[pw.c.PointOf[o.Source]].ID
-	f := frameDoc(path, point, rec, p)
 	if pw.json {
-		pw.err = pw.enc.Encode(f)
+		pw.buf = pw.fj.append(pw.buf[:0], path, point, rec, p)
+		_, pw.err = pw.w.Write(pw.buf)
 		return
 	}
+	f := frameDoc(path, point, rec, p)
 	_, pw.err = pw.w.WriteString(frameText(f) + "\n")
 }
 

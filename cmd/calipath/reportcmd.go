@@ -172,8 +172,10 @@ func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg 
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
-	copts := correlate.Options{Offsets: ra.offsets, Journeys: ra.journeys && ra.format == report.JSON,
-		Window: ra.window, Lean: true, Cluster: ra.cluster, IfacePrefix: ra.prefix}
+	// --journeys: the printer renders each journey as it writes it (Result.EachJourney), so the Result
+	// does not list them.
+	copts := correlate.Options{Offsets: ra.offsets, Window: ra.window, Lean: true, Cluster: ra.cluster,
+		IfacePrefix: ra.prefix}
 	if err := checkFit(c, copts, stderr); err != nil {
 		return err
 	}
@@ -183,7 +185,7 @@ func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg 
 		return err
 	}
 	warnFit(res, stderr)
-	opts := []report.Option{report.WithFormat(ra.format)}
+	opts := []report.Option{report.WithFormat(ra.format), report.WithJourneys(ra.journeys)}
 	if ra.filter.String() != "" {
 		opts = append(opts, report.WithFilter(ra.filter))
 	}

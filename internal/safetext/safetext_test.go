@@ -3,6 +3,7 @@ package safetext
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -107,4 +108,53 @@ func FuzzClean(f *testing.F) {
 			}
 		}
 	})
+}
+
+// oddJSONStrings need escaping: JSON's own (quotes, backslashes, C0 controls, HTML's <, > and &, U+2028
+// and U+2029, bytes that are not UTF-8) and safetext's (DEL, C1 controls, bidirectional characters).
+var oddJSONStrings = []string{
+	"", "plain", `"quoted" \back\slash/`, "<script>&amp;</script>", "tab\tnl\ncr\rbs\bff\f\x00\x01\x1f",
+	"esc \x1b[31mred\x1b]52;c;aGk\x07", "del\x7f c1\u0080\u009b\u009f nbsp\u00a0", "bidi\u202e\u2066\u061c\u200e\u200f",
+	"ls\u2028ps\u2029", "bad \xff\xfe utf8 \xc3", "truncated \xe2\x86", "arrow → ünïcödé 日本 😀",
+	"a→b", "\ufffd", "\xed\xa0\x80 surrogate",
+}
+
+// TestAppendJSONString compares the string quoting with encoding/json's and safetext.JSON's on odd
+// strings, every rune of the Basic Multilingual Plane and a few beyond, and random bytes.
+func TestAppendJSONString(t *testing.T) {
+	want := func(s string) string {
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(JSON(b))
+	}
+	check := func(s string) {
+		if got := string(AppendJSONString(nil, s)); got != want(s) {
+			t.Fatalf("%q: got %s, want %s", s, got, want(s))
+		}
+	}
+	for _, s := range oddJSONStrings {
+		check(s)
+	}
+	for r := rune(0); r < 0x10000; r++ {
+		check("x" + string(r) + "y")
+	}
+	for _, r := range []rune{0x10000, 0x1f600, 0xe0001, 0x10ffff} {
+		check(string(r))
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	b := make([]byte, 24)
+	for range 20000 {
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+			if rng.IntN(3) == 0 {
+				b[i] &= 0x7f
+			}
+		}
+		check(string(b))
+	}
+	if !utf8.ValidString(string(AppendJSONString(nil, "\xff"))) {
+		t.Error("invalid UTF-8 written")
+	}
 }

@@ -1,0 +1,157 @@
+package report
+
+import (
+	"io"
+	"reflect"
+
+	"github.com/calipath/calipath/correlate"
+)
+
+// writeJSON writes the JSON report of res to w as it goes (jsonEnc): the Result's members in order,
+// the filtered lists element by element straight from res, and, with Options.Journeys and a Result
+// that does not list its journeys, every journey rendered one at a time (Result.EachJourney). The
+// bytes are those of encoding/json's indented encoding of the filtered Result (safetext.JSON on top),
+// followed by a newline.
+func (p *Printer) writeJSON(w io.Writer, res *correlate.Result) error {
+	e := newJSONEnc(w)
+	sel := newJSONSelection(res, p.opts.Filter)
+	rv := reflect.ValueOf(res).Elem()
+	pl := planOf(rv.Type())
+	n := 0
+	for i := range pl.fields {
+		f := &pl.fields[i]
+		fv := rv.Field(f.index)
+		switch f.name {
+		case "Flows":
+			if sel.filter != nil {
+				n = jsonList(e, f, n, res.Flows, func(x *correlate.Flow) bool { return sel.keep[x.ID] })
+				continue
+			}
+		case "Anomalies":
+			if sel.filter != nil {
+				n = jsonList(e, f, n, res.Anomalies, func(x *correlate.Anomaly) bool { return sel.filter.MatchAnomaly(res, x) })
+				continue
+			}
+		case "ICMP":
+			if sel.filter != nil {
+				n = jsonList(e, f, n, res.ICMP, func(x *correlate.ICMPError) bool { return x.Flow == "" || sel.keep[x.Flow] })
+				continue
+			}
+		case "Journeys":
+			if res.Journeys == nil && p.opts.Journeys {
+				n = sel.streamJourneys(e, f, n)
+				continue
+			}
+			if sel.filter != nil {
+				n = sel.journeys(e, f, n)
+				continue
+			}
+		}
+		if f.omitEmpty && emptyValue(fv) {
+			continue
+		}
+		e.member('{', n == 0)
+		e.key(f.key)
+		e.value(fv)
+		n++
+	}
+	e.end('{', '}', n)
+	e.buf = append(e.buf, '\n')
+	e.flush(true)
+	return e.err
+}
+
+// jsonSelection is what a filter keeps of a Result for JSON: the flows it matches, by ID.
+type jsonSelection struct {
+	res    *correlate.Result
+	filter Filter
+	keep   map[string]bool // IDs of the flows the filter matches (nil without a filter)
+}
+
+func newJSONSelection(res *correlate.Result, f Filter) *jsonSelection {
+	s := &jsonSelection{res: res, filter: f}
+	if f != nil {
+		s.keep = map[string]bool{}
+		for i := range res.Flows {
+			if f.MatchFlow(res, &res.Flows[i]) {
+				s.keep[res.Flows[i].ID] = true
+			}
+		}
+	}
+	return s
+}
+
+// matchJourney reports whether the filter keeps journey j: its flow is kept and it matches.
+func (s *jsonSelection) matchJourney(j *correlate.Journey) bool {
+	return s.filter == nil || (s.keep[j.Flow] && s.filter.MatchJourney(s.res, j))
+}
+
+// jsonList writes member f, the elements of list keep matches, as a list (empty, never null: a
+// filtered list is never nil), after the n members written before; it returns the members written.
+func jsonList[T any](e *jsonEnc, f *planField, n int, list []T, keep func(*T) bool) int {
+	e.member('{', n == 0)
+	e.key(f.key)
+	m := 0
+	for i := range list {
+		if keep(&list[i]) {
+			e.member('[', m == 0)
+			e.value(reflect.ValueOf(&list[i]).Elem())
+			m++
+		}
+	}
+	e.end('[', ']', m)
+	return n + 1
+}
+
+// journeys writes member f, the Result's journeys the filter matches, when there is one (the member
+// is omitted when empty).
+func (s *jsonSelection) journeys(e *jsonEnc, f *planField, n int) int {
+	w := lazyList{e: e, f: f, n: n}
+	for i := range s.res.Journeys {
+		if s.matchJourney(&s.res.Journeys[i]) {
+			w.add(&s.res.Journeys[i])
+		}
+	}
+	return w.close()
+}
+
+// streamJourneys writes member f, every journey the filter matches, each rendered when it is
+// written, when there is one (the member is omitted when empty).
+func (s *jsonSelection) streamJourneys(e *jsonEnc, f *planField, n int) int {
+	w := lazyList{e: e, f: f, n: n}
+	s.res.EachJourney(func(j *correlate.Journey) bool {
+		if s.matchJourney(j) {
+			w.add(j)
+		}
+		return e.err == nil
+	})
+	return w.close()
+}
+
+// lazyList writes an omitempty list member whose length is not known ahead: the member's key goes out
+// with its first element, and nothing when there is none.
+type lazyList struct {
+	e *jsonEnc
+	f *planField
+	n int // members of the enclosing object written before
+	m int // elements written
+}
+
+func (l *lazyList) add(j *correlate.Journey) {
+	if l.m == 0 {
+		l.e.member('{', l.n == 0)
+		l.e.key(l.f.key)
+	}
+	l.e.member('[', l.m == 0)
+	l.e.value(reflect.ValueOf(j).Elem())
+	l.m++
+}
+
+// close ends the list, if it was started, and returns the members of the enclosing object written.
+func (l *lazyList) close() int {
+	if l.m == 0 {
+		return l.n
+	}
+	l.e.end('[', ']', l.m)
+	return l.n + 1
+}
