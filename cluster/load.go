@@ -30,6 +30,9 @@ type format struct {
 // One row per format; each format's parser lives in its own file.
 var formats = []format{
 	{name: "objects", detect: detectObjects, parse: parseObjects}, // kubectl/calicoctl JSON or YAML
+	// A node's `ip` dumps (ipdump*.go), into Meta.NodeState.
+	ipDumpFormat("ip -o link"), ipDumpFormat("ip -j link"), ipDumpFormat("ip -j neigh"), ipDumpFormat("ip neigh"),
+	ipDumpFormat("ip -j route"), ipDumpFormat("ip route"),
 }
 
 // source is one file being read.

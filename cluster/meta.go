@@ -25,9 +25,6 @@ type Meta struct {
 	nodeIdx map[string]int // Nodes by name
 }
 
-// NodeState is one node's own state from its `ip` dumps. node16 fills it.
-type NodeState struct{}
-
 // File is one metadata file read and the format it was recognised as.
 type File struct {
 	Path   string

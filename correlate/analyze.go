@@ -150,6 +150,8 @@ type analysis struct {
 	// The arena (arena.go): every journey's hops in path order; and the coverage (coverage.go).
 	*arenaOut
 	cov coverage // what each point's capture covers
+	// capDrop is what the captures said they dropped themselves (capdrop.go).
+	capDrop capDrops
 
 	// Flows (flows.go) and, beside them, each node pair's mode (modes.go); the paths (paths.go) are in
 	// the flows (flowAcc.path); the flows' IDs (output.go).
@@ -189,6 +191,7 @@ func (a *analysis) point(g uint32) int {
 // single-frame checks), then the findings and the Result.
 func (a *analysis) result() *Result {
 	a.cov = newCoverage(a.w, a.clocks)
+	a.capDrop = newCapDrops(a.w, a.clocks)
 	a.flowsOut, a.pairMode = a.assignFlows()
 	for fi, p := range (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode}).buildPaths() {
 		a.flows[fi].path = p
@@ -251,6 +254,7 @@ func (a *analysis) output(journeys []Journey, ids []string) *Result {
 	res.ICMP = a.side.icmp.errors
 	applyCluster(res, a.opts.Cluster, a.opts.IfacePrefix) // names from --k8s, before the findings read them
 	res.Anomalies = (&findings{a: a, ids: ids, res: res}).anomalies()
+	a.explainDrops(res.Anomalies)
 	res.Summary = a.summary(res)
 	for i := range res.Journeys {
 		res.Journeys[i] = a.renderJourney(res.Journeys[i].ID)

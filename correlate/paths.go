@@ -141,7 +141,7 @@ func (s *pathStage) buildPath(e pathEnds, routers map[int]*routerSeen, tunnel bo
 		}
 	}
 	if src >= 0 && srcPod >= 0 {
-		add(srcPod)
+		add(w.podEnd(srcPod)...) // pod-eth0, then cali (podeth0.go)
 	}
 	// Encapsulated node pairs send pod traffic through the tunnels; traffic between the nodes' own
 	// addresses goes straight over the underlay.
@@ -160,7 +160,10 @@ func (s *pathStage) buildPath(e pathEnds, routers map[int]*routerSeen, tunnel bo
 		}
 	}
 	if dstPod >= 0 {
-		add(dstPod)
+		end := w.podEnd(dstPod)
+		for i := len(end) - 1; i >= 0; i-- { // cali, then pod-eth0
+			add(end[i])
+		}
 	}
 	return pi
 }

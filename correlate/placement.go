@@ -243,6 +243,9 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 			// Seen again past a too small --window but not joined: where it went is unknown
 			// (window-too-small says so), never a confident loss.
 			return stNotCaptured
+		case !(refused && n == pl.w.pointNode[pi.points[reach]]) && pl.capDrop.dropping(nx, p.when[reach], int64(pl.opts.Window)):
+			// The next point's capture was dropping then: it may have crossed it unseen.
+			return stNotCaptured
 		case pl.covered(nx, p.when[reach]):
 			return stLost
 		case refused && n == pl.w.pointNode[pi.points[reach]]:

@@ -272,6 +272,9 @@ type Anomaly struct {
 	Evidence []Evidence `json:"evidence"`
 	Message  string     `json:"message"` // what happened and the likely cause
 	Next     string     `json:"next"`    // the next thing to check
+	// ExplainedBy are the lines of the nodes' own state (their `ip` dumps in Options.Cluster) that
+	// explain it; empty without them.
+	ExplainedBy []Explanation `json:"explained_by,omitempty"`
 }
 
 // Summary counts the whole result.

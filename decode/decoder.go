@@ -1,6 +1,9 @@
 package decode
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"io"
+)
 
 // Options tune decoding.
 type Options struct {
@@ -15,6 +18,9 @@ type Options struct {
 	// Done, when closed (a context's Done), stops reading: each file's scan looks at it every 64 Ki
 	// frames and stops with ErrStopped, and files not yet begun are not opened.
 	Done <-chan struct{}
+	// Open, if set, opens each input but "-" (stdin) instead of os.Open: a capture inside a bundle
+	// (package bundle's Open streams one out of a tarball). A *os.File it returns is read as a file.
+	Open func(path string) (io.ReadCloser, error)
 }
 
 // Decoder turns Records of one input file into Packets and Observations. It keeps small caches of the

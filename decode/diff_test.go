@@ -2,6 +2,7 @@ package decode
 
 import (
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -138,7 +139,23 @@ func diffIsCapture(path string) bool {
 	case "\xa1\xb2\xc3\xd4", "\xd4\xc3\xb2\xa1", "\xa1\xb2\x3c\x4d", "\x4d\x3c\xb2\xa1", "\x0a\x0d\x0d\x0a":
 		return true
 	}
-	return m[0] == 0x1f && m[1] == 0x8b
+	if m[0] != 0x1f || m[1] != 0x8b {
+		return false
+	}
+	// gzip: a capture inside, not a tarball of them (testdata/bundles).
+	f.Seek(0, io.SeekStart)
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return false
+	}
+	if _, err := io.ReadFull(zr, m[:]); err != nil {
+		return false
+	}
+	switch string(m[:]) {
+	case "\xa1\xb2\xc3\xd4", "\xd4\xc3\xb2\xa1", "\xa1\xb2\x3c\x4d", "\x4d\x3c\xb2\xa1", "\x0a\x0d\x0d\x0a":
+		return true
+	}
+	return false
 }
 
 // diffFields names the top-level Packet fields in which two Packets differ.

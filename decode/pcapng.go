@@ -41,7 +41,9 @@ type ngReader struct {
 	infos       []Interface
 	extraIfaces int // IDBs of the section beyond maxIfaces, counted, not kept
 	frame       uint32
-	badSec      bool // the current section has an unsupported version: skip its blocks
+	badSec      bool              // the current section has an unsupported version: skip its blocks
+	names       []NameRecord      // from Name Resolution Blocks (see nrb)
+	stats       map[int][]IfStats // the current section's Interface Statistics Blocks (see isb)
 }
 
 func newNgReader(in *rdInput) (*ngReader, error) {
@@ -91,7 +93,7 @@ func (r *ngReader) Interfaces() []Interface { return append([]Interface(nil), r.
 
 // section starts a new section from a complete SHB (byte order already set).
 func (r *ngReader) section(b []byte) error {
-	r.ifaces, r.infos, r.extraIfaces = r.ifaces[:0], r.infos[:0], 0
+	r.ifaces, r.infos, r.extraIfaces, r.stats = r.ifaces[:0], r.infos[:0], 0, nil
 	if major, minor := r.u16(b[12:]), r.u16(b[14:]); major != 1 {
 		return fmt.Errorf("unsupported pcapng version %d.%d", major, minor)
 	}
@@ -237,6 +239,10 @@ func (r *ngReader) Next(rec *Record) error {
 			return r.packet(rec, frame, off, typ, b[:n])
 		case ngSPB:
 			return r.simple(rec, frame, off, b[:n])
+		case ngISB:
+			r.isb(b[:n])
+		case ngNRB:
+			r.nrb(b[:n])
 		case ngJournal, ngCustom, ngCustomNoCopy:
 			return r.skip(frame, off, "block type 0x%x (a journal or custom block) is a frame to Wireshark; calipath does not decode it", typ)
 		}

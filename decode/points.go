@@ -72,6 +72,14 @@ type PointConfig struct {
 	Explicit map[string]Identity         // file path → identity (--point)
 	Links    map[string]map[int32]string // node → ifindex → name (--links NODE=FILE, from `ip -o link`)
 	NodeIPs  map[string][]netip.Addr     // node → addresses (--node-ip)
+	// Why, for a file in Explicit, says how its identity is known when --point did not give it (a
+	// bundle's layout); the reason is "--point" otherwise.
+	Why map[string]string
+	// LinksFrom names, per node of Links, where its names came from when --links did not give them.
+	LinksFrom map[string]string
+	// Drops are what capture tools said they dropped (tcpdump's "N packets dropped by kernel"), by
+	// file path.
+	Drops []CaptureDrop
 	// NodeIPWhy says why an address of NodeIPs is its node's when not --node-ip (cluster metadata:
 	// "InternalIP in nodes.json"). Such an address is kept only for a node with capture points or
 	// when an outer header of the captures carries it: a cluster's other nodes stay out.
@@ -148,9 +156,48 @@ func SplitFileName(path string) (node, iface string) {
 	return stem, ""
 }
 
-// ParseIPLink parses the saved output of `ip -o link` (or `ip link`) into ifindex → name.
+// ParseIPLink parses the saved output of `ip -o link` (or `ip link`) into ifindex → name. A line
+// that is not an interface makes it fail, naming the line.
 func ParseIPLink(r io.Reader) (map[int32]string, error) {
+	rows, bad, err := ParseIPLinkRows(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(bad) > 0 {
+		return nil, bad[0]
+	}
 	m := map[int32]string{}
+	for _, l := range rows {
+		m[l.Index] = l.Name
+	}
+	return m, nil
+}
+
+// IPLink is one interface of an `ip -o link` (or `ip link`) dump.
+type IPLink struct {
+	Index int32
+	Name  string   // without the "@peer" suffix
+	Flags []string // between < and >: UP, LOWER_UP, NOARP, …
+	MTU   int      // 0 when the line gives none
+	State string   // operational state (UP, DOWN, UNKNOWN, LOWERLAYERDOWN …), "" when not given
+	Line  int      // 1-based line of the dump
+	Text  string   // the line up to its first continuation ("\\" in -o output)
+}
+
+// LineError is a line of a dump that could not be read.
+type LineError struct {
+	Line int
+	Msg  string
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
+
+// ParseIPLinkRows parses the saved output of `ip -o link` (or `ip link`): one IPLink per interface,
+// and the lines that are not one (each a *LineError, the rest still read). The error is for a dump
+// that cannot be read or holds no interface at all.
+func ParseIPLinkRows(r io.Reader) ([]IPLink, []error, error) {
+	var rows []IPLink
+	var bad []error
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	line := 0
@@ -162,27 +209,53 @@ func ParseIPLink(r io.Reader) (map[int32]string, error) {
 		}
 		idx, rest, ok := strings.Cut(s, ": ")
 		if !ok {
-			return nil, fmt.Errorf("line %d: not `ip -o link` output: %q", line, trimForMsg(s))
+			bad = append(bad, &LineError{line, fmt.Sprintf("not `ip -o link` output: %q", trimForMsg(s))})
+			continue
 		}
 		n, err := strconv.ParseInt(strings.TrimSpace(idx), 10, 32)
 		if err != nil || n <= 0 {
-			return nil, fmt.Errorf("line %d: bad interface index %q", line, trimForMsg(idx))
+			bad = append(bad, &LineError{line, fmt.Sprintf("bad interface index %q", trimForMsg(idx))})
+			continue
 		}
-		name, _, _ := strings.Cut(rest, ":")
+		name, attrs, _ := strings.Cut(rest, ":")
 		name, _, _ = strings.Cut(name, "@")
 		name = strings.TrimSpace(name)
 		if name == "" {
-			return nil, fmt.Errorf("line %d: no interface name", line)
+			bad = append(bad, &LineError{line, "no interface name"})
+			continue
 		}
-		m[int32(n)] = name
+		text, _, _ := strings.Cut(s, "\\")
+		l := IPLink{Index: int32(n), Name: name, Line: line, Text: strings.TrimSpace(text)}
+		if i, j := strings.IndexByte(attrs, '<'), strings.IndexByte(attrs, '>'); i >= 0 && j > i {
+			if f := attrs[i+1 : j]; f != "" {
+				l.Flags = strings.Split(f, ",")
+			}
+			attrs = attrs[j+1:]
+		}
+		attrs, _, _ = strings.Cut(attrs, "\\")
+		fs := strings.Fields(attrs)
+		for i := 0; i+1 < len(fs); i++ {
+			switch fs[i] {
+			case "mtu":
+				if v, err := strconv.Atoi(fs[i+1]); err == nil && v > 0 {
+					l.MTU = v
+				}
+			case "state":
+				l.State = fs[i+1]
+			}
+		}
+		rows = append(rows, l)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if len(m) == 0 {
-		return nil, fmt.Errorf("no interfaces found")
+	if len(rows) == 0 {
+		if len(bad) > 0 {
+			return nil, bad, bad[0]
+		}
+		return nil, nil, fmt.Errorf("no interfaces found")
 	}
-	return m, nil
+	return rows, bad, nil
 }
 
 func trimForMsg(s string) string {
@@ -213,9 +286,19 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 			ifname = f.Interfaces[s.Iface].Name
 		}
 		ex, explicit := cfg.Explicit[f.Path]
+		var gnode, giface, gwhy string
+		gadget := false
+		if !explicit && int(s.Iface) < len(f.Interfaces) {
+			gnode, giface, _, gwhy, gadget = GadgetPoint(f.Interfaces[s.Iface].Description, ifname)
+		}
 		switch {
+		case gadget:
+			id = ident{node: gnode, iface: giface, reason: gwhy}
 		case explicit:
 			id = ident{node: ex.Node, iface: ex.Iface, reason: "--point"}
+			if why := cfg.Why[f.Path]; why != "" {
+				id.reason = why
+			}
 		case fiface != "" && fiface != "any" && (len(f.Interfaces) <= 1 || ifname == "" || ifname == fiface):
 			id = ident{node: fnode, iface: fiface, reason: "file name"}
 		case ifname != "" && ifname != "any":
@@ -246,7 +329,11 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 		if s.IfIndex >= 0 && (id.iface == "any" || id.iface == "") {
 			if name, ok := cfg.Links[id.node][s.IfIndex]; ok {
 				id.iface = name
-				id.reason += fmt.Sprintf("; ifindex %d is %s (--links)", s.IfIndex, name)
+				from := "--links"
+				if lf := cfg.LinksFrom[id.node]; lf != "" {
+					from = lf
+				}
+				id.reason += fmt.Sprintf("; ifindex %d is %s (%s)", s.IfIndex, name, from)
 			} else if s.IfIndex == 1 {
 				// The loopback is registered first in every Linux network namespace.
 				id.iface = "lo"

@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"net/netip"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -362,5 +363,33 @@ func TestIdentifyAnyOnly(t *testing.T) {
 				t.Errorf("node IPs %v, want %v (%v)", ips, tc.ips, c.NodeIPs)
 			}
 		})
+	}
+}
+
+func TestParseIPLinkRows(t *testing.T) {
+	out := "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT\\    link/loopback 00:00:00:00:00:00\n" +
+		"garbage\n" +
+		"3: eth0@if9: <BROADCAST,UP,LOWER_UP> mtu 1400 qdisc noqueue state UP mode DEFAULT\\    link/ether 02:42:ac:11:00:02\n" +
+		"4: tunl0@NONE: <NOARP> mtu 1480 state DOWN\n"
+	rows, bad, err := ParseIPLinkRows(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bad) != 1 || bad[0].(*LineError).Line != 2 {
+		t.Errorf("bad lines = %v, want line 2", bad)
+	}
+	want := []IPLink{
+		{Index: 1, Name: "lo", Flags: []string{"LOOPBACK", "UP", "LOWER_UP"}, MTU: 65536, State: "UNKNOWN", Line: 1,
+			Text: "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT"},
+		{Index: 3, Name: "eth0", Flags: []string{"BROADCAST", "UP", "LOWER_UP"}, MTU: 1400, State: "UP", Line: 3,
+			Text: "3: eth0@if9: <BROADCAST,UP,LOWER_UP> mtu 1400 qdisc noqueue state UP mode DEFAULT"},
+		{Index: 4, Name: "tunl0", Flags: []string{"NOARP"}, MTU: 1480, State: "DOWN", Line: 4,
+			Text: "4: tunl0@NONE: <NOARP> mtu 1480 state DOWN"},
+	}
+	if !reflect.DeepEqual(rows, want) {
+		t.Errorf("rows:\n got %+v\nwant %+v", rows, want)
+	}
+	if _, err := ParseIPLink(strings.NewReader(out)); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("ParseIPLink: err = %v, want line 2", err)
 	}
 }

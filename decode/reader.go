@@ -85,6 +85,23 @@ func OpenLimits(path string, lim Limits) (Reader, io.Closer, error) {
 	return r, f, nil
 }
 
+// openInput opens an input as opts says: through opts.Open when it is set (and the input is not stdin).
+func openInput(path string, opts Options) (Reader, io.Closer, error) {
+	if opts.Open == nil || path == "-" {
+		return OpenLimits(path, opts.Limits)
+	}
+	f, err := opts.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := NewReaderLimits(f, opts.Limits)
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, f, nil
+}
+
 // NewReader sniffs the magic bytes of r (gzip, pcap in either byte order and resolution, pcapng) and
 // returns a streaming Reader with the default Limits. It reads the file header; a missing or
 // truncated header is an error.

@@ -15,19 +15,25 @@ const maxProblems = 20
 
 // FileInfo is the outcome of scanning one input file.
 type FileInfo struct {
-	Path        string
-	Index       uint16
-	Format      Format
-	Compressed  bool
-	Interfaces  []Interface
-	Records     int   // frames read and decoded
-	Skipped     int   // records the reader skipped (corrupt framing, impossible lengths, …)
-	Damaged     int   // frames decoded with a problem (truncated headers, bad lengths, unknown link type, bad WireGuard messages)
-	Bytes       int64 // bytes read from the file
-	Problems    []string
-	NProblems   int   // all problems, including those not kept in Problems
-	Err         error // the rest of the file could not be read (set together with a Problem)
-	Traffic     map[uint16]*Traffic
+	Path       string
+	Index      uint16
+	Format     Format
+	Compressed bool
+	Interfaces []Interface
+	Records    int   // frames read and decoded
+	Skipped    int   // records the reader skipped (corrupt framing, impossible lengths, …)
+	Damaged    int   // frames decoded with a problem (truncated headers, bad lengths, unknown link type, bad WireGuard messages)
+	Bytes      int64 // bytes read from the file
+	Problems   []string
+	NProblems  int   // all problems, including those not kept in Problems
+	Err        error // the rest of the file could not be read (set together with a Problem)
+	Traffic    map[uint16]*Traffic
+	// Names are the pcapng Name Resolution Blocks' records (Inspektor Gadget writes pods' and services'
+	// names there).
+	Names []NameRecord
+	// IfStats are the pcapng Interface Statistics Blocks of the file's (last section's) interfaces, by
+	// interface as in Interfaces.
+	IfStats     map[int][]IfStats
 	unknownLink map[LinkType]int
 }
 
@@ -61,7 +67,7 @@ func ScanFile(path string, index uint16, opts Options, t *Tables, fn ScanFunc) *
 
 func scanFile(path string, index uint16, opts Options, t *Tables, fn ScanFunc, progress Progress) *FileInfo {
 	fi := &FileInfo{Path: path, Index: index, Traffic: map[uint16]*Traffic{}}
-	r, c, err := OpenLimits(path, opts.Limits)
+	r, c, err := openInput(path, opts)
 	if err != nil {
 		fi.Err = err
 		fi.NProblems++
@@ -180,6 +186,9 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 	fi.Skipped = r.Skipped()
 	fi.Bytes = r.Offset()
 	fi.Interfaces = r.Interfaces() // a copy
+	if nr, ok := r.(*ngReader); ok {
+		fi.Names, fi.IfStats = nr.Names(), nr.Stats()
+	}
 	if report != nil {
 		report()
 	}
@@ -245,6 +254,9 @@ type Capture struct {
 	// Links is what --links said: node → interface index → name (from `ip -o link`). Correlation
 	// names the interfaces of a -i any capture that saw no frame from it.
 	Links map[string]map[int32]string
+	// Drops are what the captures said they lost themselves: pcapng interface statistics, and what
+	// PointConfig.Drops gave (tcpdump logs).
+	Drops []CaptureDrop
 }
 
 // IdentifyFiles runs point identification over scanned files.
@@ -268,7 +280,7 @@ func IdentifyFiles(files []*FileInfo, t *Tables, cfg PointConfig) *Capture {
 	}
 	points, pointOf, ips := Identify(metas, sources, traffic, cfg)
 	return &Capture{Files: files, Tables: t, Sources: sources, Points: points, PointOf: pointOf, NodeIPs: ips,
-		Links: cfg.Links}
+		Links: cfg.Links, Drops: append(statsDrops(files), resolveDrops(files, cfg.Drops)...)}
 }
 
 // Load scans every file, keeping each frame's Observation, and identifies the capture points.

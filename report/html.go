@@ -271,6 +271,10 @@ func (h *htmlDoc) anomalies() {
 			fmt.Fprintf(w, " (%d)", a.Count)
 		}
 		fmt.Fprintf(w, "</div><div>%s</div>", esc(explain))
+		for _, e := range a.ExplainedBy {
+			fmt.Fprintf(w, "<div class=\"next\"><b>Explained by:</b> <span class=\"mono\">%s</span> %s</div>",
+				esc(citation(e)), esc(e.Why))
+		}
 		if next != "" {
 			fmt.Fprintf(w, "<div class=\"next\"><b>Next:</b> %s</div>", esc(next))
 		}

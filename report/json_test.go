@@ -134,7 +134,7 @@ func TestStreamedJSONScenarios(t *testing.T) {
 			}
 		})
 	}
-	if without > 2 { // no-default-route and proxy-arp-off have no packet journeys
+	if without > 3 { // no-default-route, state-no-default-route and proxy-arp-off have no packet journeys
 		t.Errorf("%d scenarios without journeys: the journeys compared are too few", without)
 	}
 }

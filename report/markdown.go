@@ -88,6 +88,9 @@ func mdAnomalies(w io.Writer, v *view) {
 		fmt.Fprintf(w, "### %s: %s at %s\n\n", strings.ToUpper(a.Severity), mdCell(a.Kind), mdCell(a.place))
 		explain, next := a.Message, a.Next
 		fmt.Fprintf(w, "%s\n\n", mdCell(explain))
+		for _, e := range a.ExplainedBy {
+			fmt.Fprintf(w, "**Explained by:** `%s` %s\n\n", strings.ReplaceAll(citation(e), "`", "'"), mdCell(e.Why))
+		}
 		if next != "" {
 			fmt.Fprintf(w, "**Next:** %s\n\n", mdCell(next))
 		}

@@ -486,6 +486,9 @@ func (t *text) anomalies(v *view) {
 		t.line(t.style(sevStyle(a.Severity), head))
 		explain, next := a.Message, a.Next
 		t.wrap("    ", "    ", explain)
+		for _, e := range a.ExplainedBy {
+			t.wrap("    explained by: ", "                  ", e.String())
+		}
 		if next != "" {
 			t.wrap("    next: ", "          ", next)
 		}

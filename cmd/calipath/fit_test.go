@@ -44,7 +44,10 @@ func TestNoReadableInput(t *testing.T) {
 			lines []string
 		}{
 			{[]string{missing}, []string{missing + ": no such file or directory", "the input could not be read: nothing to report"}},
-			{[]string{missing, dir, empty, garbage}, []string{missing + ": no such file or directory", dir + ": is a directory",
+			// A directory is read (its files told apart by content): first what it skipped, then
+			// itself among the inputs, as nothing in it could be read.
+			{[]string{missing, dir, empty, garbage}, []string{empty + ": empty file (skipped)", dir + ": no capture in the directory",
+				missing + ": no such file or directory", dir + ": is a directory",
 				empty + ": empty file", garbage + ": not a pcap or pcapng file",
 				"none of the 4 inputs could be read: nothing to report"}},
 		} {

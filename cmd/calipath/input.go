@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calipath/calipath/bundle"
 	"github.com/calipath/calipath/cluster"
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/decode"
@@ -28,6 +29,7 @@ type inputFlags struct {
 	wgPort    uint16
 	maxBytes  sizeFlag
 	maxFrames countFlag
+	set       *bundle.Set // the bundles among the inputs (see expand); nil without any
 	cluster   clusterFlags
 }
 
@@ -50,7 +52,11 @@ func (f *inputFlags) register(fs *pflag.FlagSet) {
 
 // decodeOptions returns the decoding options the flags ask for.
 func (f *inputFlags) decodeOptions() decode.Options {
-	return decode.Options{VXLANPort: f.vxlanPort, WireGuardPort: f.wgPort, Limits: decode.Limits{MaxBytes: int64(f.maxBytes), MaxFrames: int64(f.maxFrames)}}
+	o := decode.Options{VXLANPort: f.vxlanPort, WireGuardPort: f.wgPort, Limits: decode.Limits{MaxBytes: int64(f.maxBytes), MaxFrames: int64(f.maxFrames)}}
+	if f.set != nil {
+		o.Open = bundle.Open
+	}
+	return o
 }
 
 // sizeFlag is a byte count with an optional binary suffix: 64G, 512M, 1T, 4096.
@@ -163,7 +169,7 @@ func (f *inputFlags) files(args []string) []string {
 			out = append(out, a)
 		}
 	}
-	return out
+	return f.expand(out)
 }
 
 // config builds the point configuration for the inputs paths, reading --links and --k8s files.
@@ -186,6 +192,7 @@ func (f *inputFlags) config(paths []string) (decode.PointConfig, error) {
 		ip := netip.MustParseAddr(kv[1]) // checked when the flag was set
 		cfg.NodeIPs[kv[0]] = append(cfg.NodeIPs[kv[0]], ip)
 	}
+	f.bundleConfig(&cfg)
 	if _, err := f.cluster.load(); err != nil {
 		return cfg, err
 	}
@@ -200,6 +207,7 @@ func (f *inputFlags) load(paths []string, stderr io.Writer) (*decode.Capture, er
 		return nil, err
 	}
 	f.cluster.printProblems(stderr)
+	f.printBundle(stderr)
 	t := decode.NewTables()
 	files := decode.ScanFiles(paths, f.decodeOptions(), t, nil)
 	c := decode.IdentifyFiles(files, t, cfg)
@@ -344,6 +352,11 @@ func (f *inputFlags) checkOutputs(fs *pflag.FlagSet, stderr io.Writer, paths []s
 	}
 	for _, kv := range f.links.kv {
 		reads = append(reads, read{kv[1], "the --links file of " + kv[0]})
+	}
+	if f.set != nil {
+		for _, p := range f.set.Read {
+			reads = append(reads, read{p, "a file of a bundle calipath reads"})
+		}
 	}
 	for _, p := range f.cluster.paths {
 		_, path := cluster.SplitNode(p)

@@ -282,7 +282,8 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Each subcommand takes -h; calipath --version prints the version. Files: pcap or pcapng,")
 	fmt.Fprintln(w, "optionally gzip-compressed, named <node>-<iface>.pcap (e.g. node-a-tunl0.pcap) or identified")
-	fmt.Fprintln(w, "with --point NODE:IFACE=FILE.")
+	fmt.Fprintln(w, "with --point NODE:IFACE=FILE; or directories and capture bundles (Retina tarballs, Calico")
+	fmt.Fprintln(w, "PacketCapture trees, Inspektor Gadget pcapng), read as the tools leave them.")
 }
 
 // newFlagSet returns a flag set for subcommand name, which takes args after its flags ("FILE...").

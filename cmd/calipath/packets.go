@@ -82,7 +82,7 @@ func runPackets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if anyProblem(c.Files) {
+	if anyProblem(c.Files) || in.bundleSkipped() {
 		return errSkipped
 	}
 	return nil

@@ -32,7 +32,7 @@ func runPoints(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if anyProblem(c.Files) {
+	if anyProblem(c.Files) || in.bundleSkipped() {
 		return errSkipped
 	}
 	return nil
@@ -41,6 +41,23 @@ func runPoints(ctx context.Context, args []string, stdout, stderr io.Writer) err
 type pointsJSON struct {
 	Files   []fileJSON   `json:"files"`
 	NodeIPs []nodeIPJSON `json:"node_ips"`
+	// Names and CaptureDrops come from bundles and pcapng metadata; absent without any.
+	Names        []nameJSON        `json:"names,omitempty"`
+	CaptureDrops []captureDropJSON `json:"capture_drops,omitempty"`
+}
+
+// nameJSON is a name a pcapng Name Resolution Block gives an address.
+type nameJSON struct {
+	IP   string `json:"ip"`
+	Name string `json:"name"`
+	File string `json:"file"`
+}
+
+// captureDropJSON is what a capture said it dropped itself.
+type captureDropJSON struct {
+	File    string `json:"file"`
+	Dropped int64  `json:"dropped"`
+	From    string `json:"from"`
 }
 
 type fileJSON struct {
@@ -95,6 +112,16 @@ func pointsDoc(c *decode.Capture) pointsJSON {
 	for _, ip := range c.NodeIPs {
 		doc.NodeIPs = append(doc.NodeIPs, nodeIPJSON{Node: ip.Node, IP: ip.IP.String(), Reason: ip.Reason})
 	}
+	for _, fi := range c.Files {
+		for _, n := range fi.Names {
+			for _, name := range n.Names {
+				doc.Names = append(doc.Names, nameJSON{IP: n.IP.String(), Name: name, File: fi.Path})
+			}
+		}
+	}
+	for _, d := range c.Drops {
+		doc.CaptureDrops = append(doc.CaptureDrops, captureDropJSON{File: d.Path, Dropped: d.Dropped, From: d.From})
+	}
 	return doc
 }
 
@@ -129,6 +156,18 @@ func writePointsText(w io.Writer, c *decode.Capture) error {
 		fmt.Fprintf(&b, "node IPs:\n")
 		for _, ip := range doc.NodeIPs {
 			fmt.Fprintf(&b, "  %-12s %-15s %s\n", sanitize(ip.Node), ip.IP, sanitize(ip.Reason))
+		}
+	}
+	if len(doc.Names) > 0 {
+		fmt.Fprintf(&b, "names (pcapng name resolution):\n")
+		for _, n := range doc.Names {
+			fmt.Fprintf(&b, "  %-15s %s  (%s)\n", n.IP, sanitize(n.Name), sanitize(n.File))
+		}
+	}
+	if len(doc.CaptureDrops) > 0 {
+		fmt.Fprintf(&b, "capture drops (packets the capture itself did not write):\n")
+		for _, d := range doc.CaptureDrops {
+			fmt.Fprintf(&b, "  %s: %d dropped (%s)\n", sanitize(d.File), d.Dropped, sanitize(d.From))
 		}
 	}
 	_, err := io.WriteString(w, b.String())

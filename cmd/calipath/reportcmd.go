@@ -142,8 +142,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	in.cluster.printProblems(stderr)
+	in.printBundle(stderr)
 	ra.cluster, ra.prefix = in.cluster.meta, in.cluster.prefix
-	return reportFiles(ctx, paths, in.decodeOptions(), cfg, ra, stdout, stderr)
+	return bundleErr(reportFiles(ctx, paths, in.decodeOptions(), cfg, ra, stdout, stderr), &in)
 }
 
 // checkWindow rejects a --window that cannot hold a single hop (zero or negative).

@@ -43,10 +43,11 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	in.cluster.printProblems(stderr)
 	dopts := in.decodeOptions()
+	in.printBundle(stderr)
 	if !report.IsTerminal(stdout) { // the text report, as calipath report prints it
-		return reportFiles(ctx, paths, dopts, cfg,
+		return bundleErr(reportFiles(ctx, paths, dopts, cfg,
 			reportArgs{format: report.Text, quiet: true, offsets: offsets.m, window: *window,
-				cluster: in.cluster.meta, prefix: in.cluster.prefix}, stdout, stderr)
+				cluster: in.cluster.meta, prefix: in.cluster.prefix}, stdout, stderr), &in)
 	}
 	if code, ok := guardTUI(ctx, stdout, stderr); ok {
 		return exitCode(code)
@@ -71,7 +72,7 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		log.SetOutput(prevLog)
 	}()
 	err = tui.Run(ctx, paths, tui.Options{Decode: dopts, Points: cfg, Correlate: copts, Out: stdout})
-	return tuiErr(ctx, err, stderr)
+	return bundleErr(tuiErr(ctx, err, stderr), &in)
 }
 
 // tuiErr is the error of a TUI run: the signal that stopped it, if one did; errSkipped when it

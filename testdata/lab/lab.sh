@@ -25,12 +25,14 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	underlay-loss clock-skew clock-drift tcp-retransmission two-routers two-routers-drop-r2
 	df-ping-refused healthy-vxlan-offload any-ipip-input-drop any-underlay-drop any-bgp-forward-drop
 	any-bgp-underlay-drop
+	state-blackhole-route state-missing-route state-neigh-failed state-low-mtu state-no-default-route
 	healthy-wireguard wireguard-underlay-loss wireguard-blocked wireguard-mtu-blackhole wireguard-fragmented
 	wireguard-bypass)
 
-# Scenarios calipath cannot follow yet (WireGuard: issue 18; any-bgp-underlay-drop: see the README). They go to scenarios-pending/, out of
+# Scenarios calipath cannot follow yet (WireGuard: issue 18; any-bgp-underlay-drop, state-neigh-failed, state-low-mtu: see the README). They go to scenarios-pending/, out of
 # the globs of calipath's lab and report tests; the truth tests read them.
-PENDING=(wireguard-underlay-loss wireguard-blocked wireguard-mtu-blackhole wireguard-fragmented any-bgp-underlay-drop)
+PENDING=(wireguard-underlay-loss wireguard-blocked wireguard-mtu-blackhole wireguard-fragmented
+	any-bgp-underlay-drop state-neigh-failed state-low-mtu)
 
 # Addresses: they exist only inside the lab's namespaces.
 NODE_A_IP=192.168.10.2 NODE_B_IP=192.168.20.2 R_A_IP=192.168.10.1 R_B_IP=192.168.20.1
@@ -39,6 +41,7 @@ R12_A_IP=192.168.30.1 R12_B_IP=192.168.30.2 # the link between router-1 and rout
 BLOCK_A=10.244.1.0/26 BLOCK_B=10.244.2.0/26 TUN_A=10.244.1.0 TUN_B=10.244.2.0
 POD_A_IP=10.244.1.5 POD_B_IP=10.244.2.7 SVC_IP=10.96.0.10
 POD_C_IP=10.244.1.9 # wireguard-bypass: a second pod on node-a
+DEAD_HOP_IP=192.168.20.99 # state-neigh-failed: a next hop on node-b's link that nothing answers for
 # WireGuard as Felix configures it (FelixConfiguration defaults): device, port, MTU (1500 - 60),
 # the firewall mark Felix allocates for it, its routing table and the rule's priority.
 WG_IF=wireguard.cali WG_PORT=51820 WG_MTU=1440 WG_MARK=0x100000 WG_TABLE=1 WG_PRIO=99
@@ -294,8 +297,10 @@ start_captures() {
 		cap "$nd" any any
 	done
 	[ -n "${POD_C:-}" ] && cap node-a "$(calname default.pod-c)" workload
-	cap router-1 eth0 router
-	cap router-1 eth1 router
+	if [ "${DUMP_STATE:-}" != 1 ]; then # the state-* scenarios capture on the nodes only, as users do
+		cap router-1 eth0 router
+		cap router-1 eth1 router
+	fi
 	if [ -n "${TWO_ROUTERS:-}" ]; then
 		cap router-2 eth0 router
 		cap router-2 eth1 router
@@ -309,6 +314,28 @@ start_captures() {
 		for nd in node-a node-b; do
 			nsx "$nd" ip -o link >"$DIR/$nd-links.txt"
 			log "links node=$nd file=$nd-links.txt"
+			# And what a Retina capture bundle holds in ip-resources.txt (microsoft/retina
+			# pkg/capture/provider/network_capture_unix.go: a summary of the commands, then each command
+			# line, a blank line and its output): addresses with link details, neighbours, rules, routes.
+			nsx "$nd" ip -d -j addr show >"$DIR/$nd-ipaddr.json"
+			log "ipaddr node=$nd file=$nd-ipaddr.json"
+			{
+				printf 'Summary:\n\n'
+				printf '/usr/sbin/ip -d -j addr show(IP address configuration)\n'
+				printf '/usr/sbin/ip -d -j neighbor show(IP neighbor status)\n'
+				printf '/usr/sbin/ip rule list(Policy routing list)\n'
+				printf '/usr/sbin/ip route show table all(Routes of all route tables)\n'
+				printf '\nExecute:\n\n'
+				printf '/usr/sbin/ip -d -j addr show\n\n'
+				cat "$DIR/$nd-ipaddr.json"
+				printf '/usr/sbin/ip -d -j neighbor show\n\n'
+				nsx "$nd" ip -d -j neighbor show
+				printf '/usr/sbin/ip rule list\n\n'
+				nsx "$nd" ip rule list
+				printf '/usr/sbin/ip route show table all\n\n'
+				nsx "$nd" ip route show table all
+			} >"$DIR/$nd-ip-resources.txt"
+			log "ip-resources node=$nd file=$nd-ip-resources.txt"
 		done
 		return
 	fi
@@ -326,6 +353,22 @@ start_captures() {
 	for i in $(seq 1 100); do [ -s "$DIR/node-a.pcapng" ] && break; sleep 0.05; done
 	sleep 0.3
 	log "multi node=node-a ifaces=$ifs file=node-a.pcapng"
+}
+
+# dump_state: each node's own state as a user saves it next to the captures, at the end of the
+# traffic (the captures still running): `ip -o link`, `ip route`, `ip -j neigh` and `ip -d -j addr`
+# per node, and `ip -j neigh` in each pod's namespace, named after the host end of its veth.
+dump_state() {
+	local nd cali
+	for nd in node-a node-b; do
+		nsx "$nd" ip -o link >"$DIR/$nd-links.txt"
+		nsx "$nd" ip route >"$DIR/$nd-routes.txt"
+		nsx "$nd" ip -j neigh >"$DIR/$nd-neigh.json"
+		nsx "$nd" ip -d -j addr >"$DIR/$nd-addr.json"
+		cali=$(calname "default.pod-${nd#node-}")
+		nsx "pod-${nd#node-}" ip -j neigh >"$DIR/$nd-$cali-neigh.json"
+		log "state node=$nd files=$nd-links.txt,$nd-routes.txt,$nd-neigh.json,$nd-addr.json,$nd-$cali-neigh.json"
+	done
 }
 
 # stopall PID...: SIGINT (the capture tools flush and close their files),
@@ -353,6 +396,12 @@ stop_captures() {
 			die "$(basename "$f" .log) dropped frames: $(grep dropped "$f" | tr '\n' ' ')"
 		fi
 	done
+	# The -i any captures' tcpdump output (its "N packets dropped by kernel" line), as a bundle keeps it.
+	if [ "${ANY_ONLY:-}" = 1 ]; then
+		for f in "$TMP"/cap-node-?-any.log; do
+			[ -e "$f" ] && cp "$f" "$DIR/$(basename "$f" .log | sed 's/^cap-//')-tcpdump.log"
+		done
+	fi
 	rm -f "$TMP"/cap-*.log
 }
 
@@ -388,7 +437,7 @@ run_scenario() {
 	rm -rf "$DIR"
 	mkdir -p "$DIR"
 	: >"$DIR/traffic.log"
-	unset NO_DEFAULT_A WITH_EXT TWO_ROUTERS ANY_ONLY VXLAN_UDPCSUM POD_C
+	unset NO_DEFAULT_A WITH_EXT TWO_ROUTERS ANY_ONLY VXLAN_UDPCSUM POD_C DUMP_STATE
 	case $sc in
 	*wireguard*) mode=wireguard ;;
 	esac
@@ -402,6 +451,8 @@ run_scenario() {
 	healthy-bgp) mode=bgp ;;
 	no-default-route) NO_DEFAULT_A=1 ;;
 	snat-external) WITH_EXT=1 ;;
+	state-neigh-failed) mode=bgp DUMP_STATE=1 ;;
+	state-*) DUMP_STATE=1 ;;
 	esac
 	log "scenario $sc"
 	if [ "$mode" = wireguard ]; then
@@ -440,6 +491,16 @@ run_scenario() {
 		done
 		;;
 	tunl0-cali-drop) rule node-b iptables -A FORWARD -i tunl0 -o "$cb" -j DROP ;;
+	# Issue 16: drops the node's own state explains (its `ip` dumps, written at the end of the traffic).
+	# Each breaks node-b's way back, so pod-a's packets still show the pair's mode.
+	state-blackhole-route) rule node-b ip route replace blackhole "$BLOCK_A" ;;
+	state-missing-route) rule node-b ip route del "$BLOCK_A" ;;
+	state-neigh-failed) rule node-b ip route replace "$BLOCK_A" via "$DEAD_HOP_IP" dev eth0 proto bird ;;
+	state-low-mtu) rule node-b ip link set eth0 mtu 1400 ;;
+	state-no-default-route) # as no-default-route, but as a rule: node-a cannot route 169.254.1.1
+		rule node-a ip route del default
+		rule node-a ip route add 192.168.20.0/24 via "$R_A_IP" dev eth0
+		;;
 	proxy-arp-off) rule node-a sysctl -qw "net.ipv4.conf.$ca.proxy_arp=0" ;;
 	no-default-route) log "rule node=node-a cmd=no default route; only ip route add 192.168.20.0/24 via $R_A_IP dev eth0" ;;
 	mtu-blackhole | pmtu-discovery)
@@ -549,6 +610,18 @@ run_scenario() {
 		client pod-c get -url "http://$POD_B_IP:8080/" -timeout 3s
 		client pod-c udp -addr "$POD_B_IP:9000" -n 3
 		;;
+	state-*)
+		# Pings and UDP only: TCP's resent SYN-ACKs into a broken way back are byte-identical.
+		client pod-a ping -dst "$POD_B_IP" -n 3
+		client pod-a udp -addr "$POD_B_IP:9000" -n 3
+		# 1480 bytes with DF fit the pods' and tunl0's MTU, not node-b's eth0 once encapsulated.
+		[ "$sc" = state-low-mtu ] && client pod-a ping -dst "$POD_B_IP" -n 3 -size 1452 -df
+		# Last, one datagram to a closed port: it reaches every point on its way, after the last
+		# answer lost on node-b, so that loss shows as a loss (a capture that saw nothing after a
+		# packet cannot show it was still running). pod-b's ICMP port-unreachable dies the same way.
+		sleep 0.2
+		client pod-a udp -addr "$POD_B_IP:9009" -n 1 -timeout 300ms
+		;;
 	mtu-blackhole | wireguard-mtu-blackhole)
 		traffic
 		# The server goes on resending into the black hole after the client gave up. Abort its
@@ -560,6 +633,7 @@ run_scenario() {
 	*) traffic ;;
 	esac
 	[ "${ANY_ONLY:-}" = 1 ] && client node-a udp -addr "$NODE_B_IP:9000" -n 2
+	[ "${DUMP_STATE:-}" = 1 ] && dump_state
 	stop_captures
 	cleanup
 	local t0

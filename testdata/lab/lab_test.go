@@ -167,3 +167,89 @@ func rerun(t *testing.T, dir, scenario string) {
 		}
 	}
 }
+
+// stateTruth is what a state-* scenario's truth expects calipath to cite from the nodes' dumps.
+type stateTruth struct {
+	Expected []struct {
+		Kind, Node, File, Text string
+		Line, Entry            int
+	} `json:"expected_explanations"`
+}
+
+// TestStateScenarios reproduces the state-* scenarios (a node's route, neighbour or interface MTU
+// broken; its `ip` dumps written in the same run as the captures) and runs calipath report --k8s on
+// each, the directory given as metadata: every line the truth expects (computed by the lab's own code
+// from the rules and the dumps) is cited by an anomaly with its kind, and nothing else is. It needs
+// what TestHealthyIPIP needs; about 4 minutes.
+//
+//	sudo go test ./testdata/lab/ -run StateScenarios -v
+func TestStateScenarios(t *testing.T) {
+	labTools(t)
+	scenarios := []string{"state-blackhole-route", "state-missing-route", "state-neigh-failed", "state-low-mtu",
+		"state-no-default-route"}
+	out := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	bin := filepath.Join(out, "calipath")
+	if b, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "../../cmd/calipath").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	cmd := exec.CommandContext(ctx, "bash", append([]string{"lab.sh", "-o", out}, scenarios...)...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("lab.sh: %v\n%s", err, b)
+	}
+	for _, sc := range scenarios {
+		t.Run(sc, func(t *testing.T) {
+			dir := filepath.Join(out, sc)
+			var tr stateTruth
+			b, err := os.ReadFile(filepath.Join(dir, "truth.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(b, &tr); err != nil {
+				t.Fatal(err)
+			}
+			if len(tr.Expected) == 0 {
+				t.Fatal("the truth expects no explanation")
+			}
+			files, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
+			args := append([]string{"report", "--format", "json", "--k8s", dir}, files...)
+			js, err := exec.CommandContext(ctx, bin, args...).Output()
+			if err != nil {
+				t.Fatalf("calipath %v: %v", args, err)
+			}
+			var res struct {
+				Anomalies []struct {
+					Kind        string
+					ExplainedBy []struct {
+						Kind, Node, File string
+						Line, Entry      int
+					} `json:"explained_by"`
+				}
+			}
+			if err := json.Unmarshal(js, &res); err != nil {
+				t.Fatal(err)
+			}
+			got := map[string][]string{}
+			for _, an := range res.Anomalies {
+				for _, e := range an.ExplainedBy {
+					k := e.Kind + " " + e.Node + " " + filepath.Base(e.File) + ":" + strconv.Itoa(e.Line) + "#" + strconv.Itoa(e.Entry)
+					got[k] = append(got[k], an.Kind)
+				}
+			}
+			want := map[string]bool{}
+			for _, e := range tr.Expected {
+				k := e.Kind + " " + e.Node + " " + e.File + ":" + strconv.Itoa(e.Line) + "#" + strconv.Itoa(e.Entry)
+				want[k] = true
+				if len(got[k]) == 0 {
+					t.Errorf("no anomaly cites %s (%q); cited: %v", k, e.Text, got)
+				}
+			}
+			for k, kinds := range got {
+				if !want[k] {
+					t.Errorf("%v cite %s, which the truth does not expect", kinds, k)
+				}
+			}
+		})
+	}
+}

@@ -61,6 +61,10 @@ type Truth struct {
 	WireGuard         *WireGuard    `json:"wireguard,omitempty"`
 	ICMP              []ICMPSeen    `json:"icmp_errors"`
 	ExpectedAnomalies []Anomaly     `json:"expected_anomalies"`
+	// State lists each node's `ip` dumps (state-* scenarios), and ExpectedExplanations the lines of
+	// them that explain the drops the rules caused (state.go).
+	State                []StateDump           `json:"state,omitempty"`
+	ExpectedExplanations []ExpectedExplanation `json:"expected_explanations,omitempty"`
 }
 
 // Node is a Kubernetes node namespace.
@@ -289,6 +293,9 @@ func computeView(dir string, checkView bool) (*lab, error) {
 	if err := l.readLabLog(); err != nil {
 		return nil, err
 	}
+	if err := l.stateExplanations(); err != nil {
+		return nil, err
+	}
 	if checkView {
 		l.t.Points, l.t.Links, l.checks = l.checks, nil, nil
 	}
@@ -422,6 +429,8 @@ func (l *lab) readLabLog() error {
 			l.t.Links = append(l.t.Links, Links{Node: m["node"], File: m["file"]})
 		case "multi":
 			l.t.MultiInterface = append(l.t.MultiInterface, Multi{Node: m["node"], Ifaces: strings.Split(m["ifaces"], ","), File: m["file"]})
+		case "state":
+			l.t.State = append(l.t.State, StateDump{Node: m["node"], Files: strings.Split(m["files"], ",")})
 		case "rule":
 			// The command is the rest of the line and may contain spaces.
 			_, cmd, _ := strings.Cut(sc.Text(), " cmd=")
