@@ -254,23 +254,47 @@ func joinWireGuard(w *world, m *matcher, opts Options) *wgState {
 	if !dev {
 		return nil
 	}
-	st := &wgState{innerOut: map[int32]bool{}}
-	type skey struct {
-		from, to int
-		recv     uint32
-	}
-	sess := map[skey]*wgSession{}
-	seen := map[[2]int32]bool{}      // (journey, 0 sent / 1 received) already listed
-	outTo := map[[2]int][]wgInner{}  // (node, peer) → inner packets leaving through the node's device
-	inFrom := map[[2]int][]wgInner{} // (node, peer) → inner packets entering through it
-	msgG := map[int32]uint32{}       // message journey → its first sighting at the sender's underlay
-	type pendingInner struct {
-		node int
-		out  bool
-		x    wgInner
-		peer int
-	}
-	var pending []pendingInner
+	wj := &wgJoin{w: w, m: m, st: &wgState{innerOut: map[int32]bool{}}, sess: map[wgSessKey]*wgSession{},
+		seen: map[[2]int32]bool{}, msgG: map[int32]uint32{}}
+	wj.collect()                                         // the messages, handshakes and inner packets
+	peers := wj.orderSessions()                          // the sessions in a stable order, each node's peers
+	outTo, inFrom := wj.innerByPair(peers)               // the inner packets by node and peer
+	sender, recvr, piece := wj.alignPairs(outTo, inFrom, // messages ↔ inner packets
+		max(int64(opts.Window), wgMaxDelay))
+	wj.noMessage(outTo)
+	wj.join(sender, recvr, piece)
+	return wj.st
+}
+
+// wgSessKey names one direction of a session: sender and receiver nodes, receiver index.
+type wgSessKey struct {
+	from, to int
+	recv     uint32
+}
+
+// wgPendingInner is an inner packet on node's device, headed out (or in) to (from) peer (-1 unknown).
+type wgPendingInner struct {
+	node int
+	out  bool
+	x    wgInner
+	peer int
+}
+
+// wgJoin is joinWireGuard's working state.
+type wgJoin struct {
+	w       *world
+	m       *matcher
+	st      *wgState
+	sess    map[wgSessKey]*wgSession
+	seen    map[[2]int32]bool // (journey, 0 sent / 1 received / 2 handshake) already listed
+	msgG    map[int32]uint32  // message journey → its first sighting at the sender's underlay
+	pending []wgPendingInner
+}
+
+// collect goes once over every frame (WireGuard devices only: the caller checked there is one) and
+// lists the transport messages by session, the handshakes and the inner packets on the devices.
+func (wj *wgJoin) collect() {
+	w, m := wj.w, wj.m
 	for f, obs := range w.c.Obs {
 		base := w.fileBase[f]
 		for i := range obs {
@@ -286,74 +310,98 @@ func joinWireGuard(w *world, m *matcher, opts Options) *wgState {
 			switch typ := w.wgType(o); {
 			case typ == decode.WGTransport && w.pointRole[p] == decode.RoleUnderlay && w.cluster[n] &&
 				o.Flags&decode.FlagFragment == 0:
-				v6 := o.Flags&decode.FlagIPv6 != 0
-				from, to := w.nodeOf(v6, o.Src), w.nodeOf(v6, o.Dst)
-				if from < 0 || to < 0 || from == to || (n != from && n != to) {
-					continue
-				}
-				ctx := w.ctxOf(o)
-				k := skey{from, to, ctx.WGReceiver}
-				s := sess[k]
-				if s == nil {
-					s = &wgSession{from: from, to: to, receiver: ctx.WGReceiver}
-					sess[k] = s
-				}
-				side := int32(0)
-				if n == to {
-					side = 1
-				}
-				if seen[[2]int32{j, side}] {
-					continue
-				}
-				seen[[2]int32{j, side}] = true
-				msg := wgMsg{j: j, g: g, t: t, counter: ctx.WGCounter(o.Seq), padded: max(0, o.PayloadLen()-32)}
-				if side == 0 {
-					msgG[j] = g
-					s.sent = append(s.sent, msg)
-				} else {
-					s.recvd = append(s.recvd, msg)
-				}
+				wj.transport(o, g, j, n, t)
 			case typ != 0 && typ != decode.WGTransport && w.pointRole[p] == decode.RoleUnderlay:
-				if seen[[2]int32{j, 2}] {
-					continue
-				}
-				seen[[2]int32{j, 2}] = true
-				ctx := w.ctxOf(o)
-				v6 := o.Flags&decode.FlagIPv6 != 0
-				h := wgHandshake{typ: typ, recv: ctx.WGReceiver, from: w.nodeOf(v6, o.Src), to: w.nodeOf(v6, o.Dst), g: g, j: j, t: t}
-				if typ == decode.WGInitiation || typ == decode.WGResponse {
-					h.sender = o.Seq
-				}
-				st.handshakes = append(st.handshakes, h)
+				wj.handshake(o, typ, g, j, t)
 			case typ == 0 && w.wgDevice(p):
-				if o.Flags&(decode.FlagARP|decode.FlagNotIP|decode.FlagICMPError) != 0 {
-					continue
-				}
-				v6 := o.Flags&decode.FlagIPv6 != 0
-				sn, dn := -1, -1
-				if q, ok := w.ownerOf(v6, o.Src); ok {
-					sn = w.pointNode[q]
-				}
-				if q, ok := w.ownerOf(v6, o.Dst); ok {
-					dn = w.pointNode[q]
-				}
-				x := wgInner{j: j, g: g, t: t, padded: (int(o.Len) + 15) &^ 15, payload: o.PayloadLen(), hdr: int(o.HdrLen),
-					gso: o.Flags&decode.FlagGSO != 0}
-				switch {
-				case dn == n:
-					pending = append(pending, pendingInner{node: n, out: false, x: x, peer: sn})
-				case sn == n:
-					pending = append(pending, pendingInner{node: n, out: true, x: x, peer: dn})
-				case sn >= 0:
-					pending = append(pending, pendingInner{node: n, out: false, x: x, peer: sn})
-				case dn >= 0:
-					pending = append(pending, pendingInner{node: n, out: true, x: x, peer: dn})
-				}
+				wj.inner(o, g, j, n, t)
 			}
 		}
 	}
-	// Sessions in a stable order; each node's peers, for inner packets whose peer no pod address names.
-	for _, s := range sess {
+}
+
+// transport lists a transport message seen at node n's underlay in its session, once per end.
+func (wj *wgJoin) transport(o *decode.Observation, g uint32, j int32, n int, t int64) {
+	w := wj.w
+	v6 := o.Flags&decode.FlagIPv6 != 0
+	from, to := w.nodeOf(v6, o.Src), w.nodeOf(v6, o.Dst)
+	if from < 0 || to < 0 || from == to || (n != from && n != to) {
+		return
+	}
+	ctx := w.ctxOf(o)
+	k := wgSessKey{from, to, ctx.WGReceiver}
+	s := wj.sess[k]
+	if s == nil {
+		s = &wgSession{from: from, to: to, receiver: ctx.WGReceiver}
+		wj.sess[k] = s
+	}
+	side := int32(0)
+	if n == to {
+		side = 1
+	}
+	if wj.seen[[2]int32{j, side}] {
+		return
+	}
+	wj.seen[[2]int32{j, side}] = true
+	msg := wgMsg{j: j, g: g, t: t, counter: ctx.WGCounter(o.Seq), padded: max(0, o.PayloadLen()-32)}
+	if side == 0 {
+		wj.msgG[j] = g
+		s.sent = append(s.sent, msg)
+	} else {
+		s.recvd = append(s.recvd, msg)
+	}
+}
+
+// handshake lists a handshake message (initiation, response or cookie reply), once.
+func (wj *wgJoin) handshake(o *decode.Observation, typ uint8, g uint32, j int32, t int64) {
+	w := wj.w
+	if wj.seen[[2]int32{j, 2}] {
+		return
+	}
+	wj.seen[[2]int32{j, 2}] = true
+	ctx := w.ctxOf(o)
+	v6 := o.Flags&decode.FlagIPv6 != 0
+	h := wgHandshake{typ: typ, recv: ctx.WGReceiver, from: w.nodeOf(v6, o.Src), to: w.nodeOf(v6, o.Dst), g: g, j: j, t: t}
+	if typ == decode.WGInitiation || typ == decode.WGResponse {
+		h.sender = o.Seq
+	}
+	wj.st.handshakes = append(wj.st.handshakes, h)
+}
+
+// inner lists an IP packet seen in clear on node n's WireGuard device, headed out or in by the nodes
+// its addresses' pods are on.
+func (wj *wgJoin) inner(o *decode.Observation, g uint32, j int32, n int, t int64) {
+	w := wj.w
+	if o.Flags&(decode.FlagARP|decode.FlagNotIP|decode.FlagICMPError) != 0 {
+		return
+	}
+	v6 := o.Flags&decode.FlagIPv6 != 0
+	sn, dn := -1, -1
+	if q, ok := w.ownerOf(v6, o.Src); ok {
+		sn = w.pointNode[q]
+	}
+	if q, ok := w.ownerOf(v6, o.Dst); ok {
+		dn = w.pointNode[q]
+	}
+	x := wgInner{j: j, g: g, t: t, padded: (int(o.Len) + 15) &^ 15, payload: o.PayloadLen(), hdr: int(o.HdrLen),
+		gso: o.Flags&decode.FlagGSO != 0}
+	switch {
+	case dn == n:
+		wj.pending = append(wj.pending, wgPendingInner{node: n, out: false, x: x, peer: sn})
+	case sn == n:
+		wj.pending = append(wj.pending, wgPendingInner{node: n, out: true, x: x, peer: dn})
+	case sn >= 0:
+		wj.pending = append(wj.pending, wgPendingInner{node: n, out: false, x: x, peer: sn})
+	case dn >= 0:
+		wj.pending = append(wj.pending, wgPendingInner{node: n, out: true, x: x, peer: dn})
+	}
+}
+
+// orderSessions puts the sessions in a stable order, sorts their messages, and returns each node's
+// peers (for inner packets whose peer no pod address names).
+func (wj *wgJoin) orderSessions() []map[int]bool {
+	st := wj.st
+	for _, s := range wj.sess {
 		st.sessions = append(st.sessions, s)
 	}
 	sort.Slice(st.sessions, func(x, y int) bool {
@@ -366,7 +414,7 @@ func joinWireGuard(w *world, m *matcher, opts Options) *wgState {
 		}
 		return p.receiver < q.receiver
 	})
-	peers := make([]map[int]bool, len(w.nodes))
+	peers := make([]map[int]bool, len(wj.w.nodes))
 	for _, s := range st.sessions {
 		for _, pr := range [][2]int{{s.from, s.to}, {s.to, s.from}} {
 			if peers[pr[0]] == nil {
@@ -377,7 +425,14 @@ func joinWireGuard(w *world, m *matcher, opts Options) *wgState {
 		sortMsgs(s.sent)
 		sortMsgs(s.recvd)
 	}
-	for _, pi := range pending {
+	return peers
+}
+
+// innerByPair files the inner packets by (node, peer): those leaving through the node's device, and
+// those entering through it. A packet whose peer is unknown goes to the node's only peer, if it has one.
+func (wj *wgJoin) innerByPair(peers []map[int]bool) (outTo, inFrom map[[2]int][]wgInner) {
+	outTo, inFrom = map[[2]int][]wgInner{}, map[[2]int][]wgInner{}
+	for _, pi := range wj.pending {
 		peer := pi.peer
 		if peer < 0 || peer == pi.node {
 			if len(peers[pi.node]) != 1 {
@@ -393,23 +448,26 @@ func joinWireGuard(w *world, m *matcher, opts Options) *wgState {
 			inFrom[[2]int{pi.node, peer}] = append(inFrom[[2]int{pi.node, peer}], pi.x)
 		}
 	}
-	// Align each node pair and direction, on both ends.
+	return outTo, inFrom
+}
+
+// alignPairs aligns each node pair and direction on both ends: it returns, by message journey, the
+// sender's and the receiver's inner journey, and whether the message carried one piece of a
+// super-packet.
+func (wj *wgJoin) alignPairs(outTo, inFrom map[[2]int][]wgInner, win int64) (sender, recvr map[int32]int32, piece map[int32]bool) {
 	type pair struct{ from, to int }
 	var pairs []pair
 	have := map[pair]bool{}
-	for _, s := range st.sessions {
+	for _, s := range wj.st.sessions {
 		if !have[pair{s.from, s.to}] {
 			have[pair{s.from, s.to}] = true
 			pairs = append(pairs, pair{s.from, s.to})
 		}
 	}
-	sender := map[int32]int32{} // message journey → the sender's inner journey
-	piece := map[int32]bool{}   // messages that carried one piece of a super-packet
-	recvr := map[int32]int32{}  // message journey → the receiver's inner journey
-	win := max(int64(opts.Window), wgMaxDelay)
+	sender, recvr, piece = map[int32]int32{}, map[int32]int32{}, map[int32]bool{}
 	for _, pr := range pairs {
 		var sent, recvd []wgMsg
-		for _, s := range st.sessions {
+		for _, s := range wj.st.sessions {
 			if s.from == pr.from && s.to == pr.to {
 				sent = append(sent, s.sent...)
 				recvd = append(recvd, s.recvd...)
@@ -419,51 +477,63 @@ func joinWireGuard(w *world, m *matcher, opts Options) *wgState {
 		sortMsgs(recvd)
 		outs := sortInner(outTo[[2]int{pr.from, pr.to}])
 		ins := sortInner(inFrom[[2]int{pr.to, pr.from}])
-		// Pinned from both ends first: a packet whose inner journey was seen on both devices takes,
-		// in order, the first message sent after it entered the sender's device and received before
-		// it left the receiver's, of its padded length.
-		pinned := wgPin(outs, ins, sent, recvd, win)
-		for _, pn := range pinned {
-			mj := sent[pn[1]].j
-			sender[mj], recvr[mj] = outs[pn[0]].j, outs[pn[0]].j
-			st.innerOut[outs[pn[0]].j] = true
-		}
-		// The rest (one end lost or not captured, super-packets) side by side, within the delays the
-		// pinned packets showed (twice the longest, and a millisecond): far fewer packets are left, and
-		// a long bound would let a packet that died in the device take a message seconds later.
-		encWin, decWin := wgDelays(pinned, outs, ins, sent, recvd, win)
-		outs2, sent2 := wgUnpinned(outs, sent, pinned, 0, 1)
-		for _, as := range alignWG(outs2, sent2, encWin, true) {
-			sender[sent2[as.msg].j] = outs2[as.inner].j
-			piece[sent2[as.msg].j] = as.piece
-			st.innerOut[outs2[as.inner].j] = true
-		}
-		usedIn := map[int32]bool{}
-		for _, pn := range pinned {
-			usedIn[outs[pn[0]].j] = true
-		}
-		var ins2 []wgInner
-		for _, x := range ins {
-			if !usedIn[x.j] {
-				ins2 = append(ins2, x)
-			}
-		}
-		var recvd2 []wgMsg
-		for _, m := range recvd {
-			if _, ok := recvr[m.j]; !ok {
-				recvd2 = append(recvd2, m)
-			}
-		}
-		for _, as := range alignWG(ins2, recvd2, decWin, false) {
-			recvr[recvd2[as.msg].j] = ins2[as.inner].j
-		}
+		wj.alignPair(outs, ins, sent, recvd, win, sender, recvr, piece)
 		for _, ms := range sent {
 			if ms.padded > 0 {
-				st.msgs++
+				wj.st.msgs++
 			}
 		}
 	}
-	// Inner packets that entered a device toward a peer and left in no message.
+	return sender, recvr, piece
+}
+
+// alignPair aligns one node pair's direction: the messages sent and received with the inner packets
+// that left the sender's device (outs) and entered the receiver's (ins).
+func (wj *wgJoin) alignPair(outs, ins []wgInner, sent, recvd []wgMsg, win int64, sender, recvr map[int32]int32, piece map[int32]bool) {
+	st := wj.st
+	// Pinned from both ends first: a packet whose inner journey was seen on both devices takes,
+	// in order, the first message sent after it entered the sender's device and received before
+	// it left the receiver's, of its padded length.
+	pinned := wgPin(outs, ins, sent, recvd, win)
+	for _, pn := range pinned {
+		mj := sent[pn[1]].j
+		sender[mj], recvr[mj] = outs[pn[0]].j, outs[pn[0]].j
+		st.innerOut[outs[pn[0]].j] = true
+	}
+	// The rest (one end lost or not captured, super-packets) side by side, within the delays the
+	// pinned packets showed (twice the longest, and a millisecond): far fewer packets are left, and
+	// a long bound would let a packet that died in the device take a message seconds later.
+	encWin, decWin := wgDelays(pinned, outs, ins, sent, recvd, win)
+	outs2, sent2 := wgUnpinned(outs, sent, pinned, 0, 1)
+	for _, as := range alignWG(outs2, sent2, encWin, true) {
+		sender[sent2[as.msg].j] = outs2[as.inner].j
+		piece[sent2[as.msg].j] = as.piece
+		st.innerOut[outs2[as.inner].j] = true
+	}
+	usedIn := map[int32]bool{}
+	for _, pn := range pinned {
+		usedIn[outs[pn[0]].j] = true
+	}
+	var ins2 []wgInner
+	for _, x := range ins {
+		if !usedIn[x.j] {
+			ins2 = append(ins2, x)
+		}
+	}
+	var recvd2 []wgMsg
+	for _, m := range recvd {
+		if _, ok := recvr[m.j]; !ok {
+			recvd2 = append(recvd2, m)
+		}
+	}
+	for _, as := range alignWG(ins2, recvd2, decWin, false) {
+		recvr[recvd2[as.msg].j] = ins2[as.inner].j
+	}
+}
+
+// noMessage lists the inner packets that entered a device toward a peer and left in no message.
+func (wj *wgJoin) noMessage(outTo map[[2]int][]wgInner) {
+	st := wj.st
 	for _, ins := range outTo {
 		for _, x := range ins {
 			if !st.innerOut[x.j] {
@@ -472,7 +542,11 @@ func joinWireGuard(w *world, m *matcher, opts Options) *wgState {
 		}
 	}
 	sort.Slice(st.noMsg, func(x, y int) bool { return st.noMsg[x] < st.noMsg[y] })
-	// The joins: each message journey goes into the inner packet's journey.
+}
+
+// join merges each message journey into the journey of the inner packet it carried (a piece of a
+// super-packet: a journey of its own that the super-packet continues as).
+func (wj *wgJoin) join(sender, recvr map[int32]int32, piece map[int32]bool) {
 	into := map[int32]int32{}
 	find := func(j int32) int32 {
 		for {
@@ -499,29 +573,26 @@ func joinWireGuard(w *world, m *matcher, opts Options) *wgState {
 		rB, okB := recvr[mj]
 		switch {
 		case okA && piece[mj]:
-			// One piece of a super-packet: the message (with the receiver's segment) is a journey of
-			// its own, which the super-packet continues as.
 			child := mj
 			if okB && find(rB) != find(sA) {
 				into[mj] = find(rB)
 				child = find(rB)
 			}
-			split = append(split, gsoEvent{parent: find(sA), child: child, at: msgG[mj]})
+			split = append(split, gsoEvent{parent: find(sA), child: child, at: wj.msgG[mj]})
 		case okA && okB && find(sA) != find(rB):
 			into[mj] = find(sA)
 			into[find(rB)] = find(sA)
-			st.pairs++
+			wj.st.pairs++
 		case okA:
 			into[mj] = find(sA)
-			st.pairs++
+			wj.st.pairs++
 		case okB:
 			into[mj] = find(rB)
 		}
 	}
 	if len(into) > 0 || len(split) > 0 {
-		wgMerge(w, m, into, find, split)
+		wgMerge(wj.w, wj.m, into, find, split)
 	}
-	return st
 }
 
 // wgMaxDelay bounds the time between an inner packet and the message that carried it, whatever
