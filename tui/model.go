@@ -363,29 +363,7 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, tea.Quit
 	}
 	if m.filtering {
-		switch msg.Type {
-		case tea.KeyEnter:
-			m.applyFilter(m.filterInput.Value())
-			if m.filterErr == "" {
-				m.filtering = false
-				m.filterInput.Blur()
-			}
-			return m, nil
-		case tea.KeyEsc: // back to the filter in force: its text, no error
-			m.filtering = false
-			m.filterInput.Blur()
-			m.filterErr = ""
-			m.filterInput.SetValue(m.c.filter.String())
-			return m, nil
-		}
-		if msg.Type == tea.KeyRunes {
-			// A control character or bidirectional override typed or pasted is taken as its visible
-			// escape: the filter bar shows what is there.
-			msg.Runes = []rune(clean(string(msg.Runes)))
-		}
-		var cmd tea.Cmd
-		m.filterInput, cmd = m.filterInput.Update(msg)
-		return m, cmd
+		return m.filterKey(msg)
 	}
 	if m.showHelp {
 		if key.Matches(msg, km.Quit) && msg.String() == "q" {
@@ -444,6 +422,34 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	return m.screenKey(msg)
+}
+
+// filterKey handles a key while the filter bar has the focus: enter applies the filter, esc goes back
+// to the one in force, anything else edits the text.
+func (m Model) filterKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	switch msg.Type {
+	case tea.KeyEnter:
+		m.applyFilter(m.filterInput.Value())
+		if m.filterErr == "" {
+			m.filtering = false
+			m.filterInput.Blur()
+		}
+		return m, nil
+	case tea.KeyEsc: // back to the filter in force: its text, no error
+		m.filtering = false
+		m.filterInput.Blur()
+		m.filterErr = ""
+		m.filterInput.SetValue(m.c.filter.String())
+		return m, nil
+	}
+	if msg.Type == tea.KeyRunes {
+		// A control character or bidirectional override typed or pasted is taken as its visible
+		// escape: the filter bar shows what is there.
+		msg.Runes = []rune(clean(string(msg.Runes)))
+	}
+	var cmd tea.Cmd
+	m.filterInput, cmd = m.filterInput.Update(msg)
+	return m, cmd
 }
 
 func nextScreen(s screen, d int) screen {

@@ -20,6 +20,39 @@ type tcol struct {
 // columns at most 40), text columns shrinking to their minimum first, then droppable columns dropped,
 // lowest drop first. It returns the header line and a line per row (plain text, to be styled).
 func layoutTable(cols []tcol, w int) (string, []string) {
+	widths, shown := fitColumns(cols, w)
+	line := func(cell func(c tcol) string) string {
+		var b strings.Builder
+		first := true
+		for i, c := range cols {
+			if !shown[i] {
+				continue
+			}
+			if !first {
+				b.WriteByte(' ')
+			}
+			first = false
+			if c.right {
+				b.WriteString(fitRight(cell(c), widths[i]))
+			} else {
+				b.WriteString(fit(cell(c), widths[i]))
+			}
+		}
+		return strings.TrimRight(b.String(), " ")
+	}
+	head := line(func(c tcol) string { return c.head })
+	var rows []string
+	if len(cols) > 0 {
+		for r := range cols[0].cells {
+			rows = append(rows, line(func(c tcol) string { return c.cells[r] }))
+		}
+	}
+	return head, rows
+}
+
+// fitColumns returns each column's width and whether it is shown in w cells: text columns shrink to
+// their minimum first, then the columns with a drop rank go, lowest rank first.
+func fitColumns(cols []tcol, w int) ([]int, []bool) {
 	widths := make([]int, len(cols))
 	for i, c := range cols {
 		widths[i] = ansi.StringWidth(c.head)
@@ -72,31 +105,5 @@ func layoutTable(cols []tcol, w int) (string, []string) {
 		shown[next] = false
 		shrink()
 	}
-	line := func(cell func(c tcol) string) string {
-		var b strings.Builder
-		first := true
-		for i, c := range cols {
-			if !shown[i] {
-				continue
-			}
-			if !first {
-				b.WriteByte(' ')
-			}
-			first = false
-			if c.right {
-				b.WriteString(fitRight(cell(c), widths[i]))
-			} else {
-				b.WriteString(fit(cell(c), widths[i]))
-			}
-		}
-		return strings.TrimRight(b.String(), " ")
-	}
-	head := line(func(c tcol) string { return c.head })
-	var rows []string
-	if len(cols) > 0 {
-		for r := range cols[0].cells {
-			rows = append(rows, line(func(c tcol) string { return c.cells[r] }))
-		}
-	}
-	return head, rows
+	return widths, shown
 }

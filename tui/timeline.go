@@ -335,9 +335,29 @@ func (t *timeline) view(c *common, w, h int) string {
 		return b.String()
 	}
 	lo := t.layout(w)
+	b.WriteString(t.columnHeads(c, lo))
+	lh := t.listHeight(h)
+	off, end := t.rows(lh)
+	var t0 int64
+	if t.len() > 0 {
+		t0 = t.row(0).ts
+	}
+	for i := off; i < end; i++ {
+		b.WriteString(t.rowLine(c, i, t0, lo, w) + "\n")
+	}
+	if t.len() == 0 {
+		b.WriteString(st.dim.Render("  no packets match") + "\n")
+	}
+	for i := end - off; i < lh; i++ {
+		b.WriteString("\n")
+	}
+	b.WriteString(st.status.Render(fit(t.statusLine(), w)))
+	return b.String()
+}
+
+// columnHeads returns the two header lines of the point columns: node, then interface.
+func (t *timeline) columnHeads(c *common, lo tlLayout) string {
 	cw := lo.cw
-	cells := cw * max(1, len(t.cols)) // the width of the point columns
-	// Column headers: node, then interface.
 	var h1, h2 strings.Builder
 	h1.WriteString(strings.Repeat(" ", tlPrefix))
 	h2.WriteString(fit(" time", tlTimeW+2) + "dir ")
@@ -350,58 +370,57 @@ func (t *timeline) view(c *common, w, h int) string {
 		h1.WriteString(fit(fit(clean(node), cw-1), cw))
 		h2.WriteString(fit(fit(clean(iface), cw-1), cw))
 	}
-	b.WriteString(st.dim.Render(h1.String()) + "\n" + st.header.Render(h2.String()) + "\n")
-	lh := t.listHeight(h)
-	off, end := t.rows(lh)
-	var t0 int64
-	if t.len() > 0 {
-		t0 = t.row(0).ts
+	return c.st.dim.Render(h1.String()) + "\n" + c.st.header.Render(h2.String()) + "\n"
+}
+
+// rowLine renders row i (a packet, an ARP exchange or an ICMP error), its time from t0, styled by what
+// happened to it.
+func (t *timeline) rowLine(c *common, i int, t0 int64, lo tlLayout, w int) string {
+	st := c.st
+	cw := lo.cw
+	cells := cw * max(1, len(t.cols)) // the width of the point columns
+	r := t.row(i)
+	line := cursorMark(i == t.cursor) + fitRight(fmtRel(r.ts-t0), tlTimeW) + " "
+	var style = st.r.NewStyle()
+	pad := ""
+	if lo.pkt {
+		pad = strings.Repeat(" ", tlPktW)
 	}
-	for i := off; i < end; i++ {
-		r := t.row(i)
-		line := cursorMark(i == t.cursor) + fitRight(fmtRel(r.ts-t0), tlTimeW) + " "
-		var style = st.r.NewStyle()
-		pad := ""
-		if lo.pkt {
-			pad = strings.Repeat(" ", tlPktW)
-		}
-		switch r.kind {
-		case rowJourney:
-			j := &t.all[r.j]
-			line += t.journeyCells(j, r, lo)
-			switch {
-			case j.Status == "lost":
-				style = st.bad
-			case j.Status != "delivered":
-				style = st.warn
-			}
-		case rowARP:
-			line += "ARP " + pad + t.eventCell(r.point, fmt.Sprintf("who-has %s tell %s: %s", c.short(r.arp.Who),
-				c.short(r.arp.Tell), clean(r.arp.Verdict)), cw, cells)
-			style = st.dim
-			if r.arp.Verdict == "unanswered" || r.arp.Verdict == "unexpected-mac" {
-				style = st.warn
-			}
-		case rowICMP:
-			desc := fmt.Sprintf("ICMP %d/%d %s→%s", r.icmp.Type, r.icmp.Code, c.short(r.icmp.Src), c.short(r.icmp.Dst))
-			if r.icmp.MTU > 0 {
-				desc += fmt.Sprintf(" mtu %d", r.icmp.MTU)
-			}
-			line += "ICMP" + pad + t.eventCell(r.point, desc, cw, cells)
+	switch r.kind {
+	case rowJourney:
+		j := &t.all[r.j]
+		line += t.journeyCells(j, r, lo)
+		switch {
+		case j.Status == "lost":
 			style = st.bad
+		case j.Status != "delivered":
+			style = st.warn
 		}
-		line = fit(line, w)
-		if i == t.cursor {
-			style = st.selected
+	case rowARP:
+		line += "ARP " + pad + t.eventCell(r.point, fmt.Sprintf("who-has %s tell %s: %s", c.short(r.arp.Who),
+			c.short(r.arp.Tell), clean(r.arp.Verdict)), cw, cells)
+		style = st.dim
+		if r.arp.Verdict == "unanswered" || r.arp.Verdict == "unexpected-mac" {
+			style = st.warn
 		}
-		b.WriteString(style.Render(line) + "\n")
+	case rowICMP:
+		desc := fmt.Sprintf("ICMP %d/%d %s→%s", r.icmp.Type, r.icmp.Code, c.short(r.icmp.Src), c.short(r.icmp.Dst))
+		if r.icmp.MTU > 0 {
+			desc += fmt.Sprintf(" mtu %d", r.icmp.MTU)
+		}
+		line += "ICMP" + pad + t.eventCell(r.point, desc, cw, cells)
+		style = st.bad
 	}
-	if t.len() == 0 {
-		b.WriteString(st.dim.Render("  no packets match") + "\n")
+	line = fit(line, w)
+	if i == t.cursor {
+		style = st.selected
 	}
-	for i := end - off; i < lh; i++ {
-		b.WriteString("\n")
-	}
+	return style.Render(line)
+}
+
+// statusLine is the bottom line: the row, the selected packet's flags and size, the flow's counts.
+func (t *timeline) statusLine() string {
+	f := t.flow
 	sel := ""
 	if j, ok := t.selectedJourney(); ok && len(j.Hops) > 0 { // the selected packet as sent
 		if fl := clean(j.Hops[0].TCPFlags); fl != "" {
@@ -411,10 +430,8 @@ func (t *timeline) view(c *common, w, h int) string {
 			sel += fmt.Sprintf(" · %d bytes", j.Hops[0].Len)
 		}
 	}
-	status := fmt.Sprintf(" row %d/%d%s · %s packets · %s lost · %d retx", min(t.cursor+1, t.len()), t.len(), sel,
+	return fmt.Sprintf(" row %d/%d%s · %s packets · %s lost · %d retx", min(t.cursor+1, t.len()), t.len(), sel,
 		fmtCount(f.Packets), fmtCount(f.Lost), f.Retransmissions)
-	b.WriteString(st.status.Render(fit(status, w)))
-	return b.String()
 }
 
 // eventCell writes an ARP or ICMP description starting at its point's column, or further left so that
