@@ -57,6 +57,9 @@ type Set struct {
 	LinksFrom map[string]string
 	// Drops are what capture tools said they lost, per capture.
 	Drops []Drop
+	// NodeDumps are nodes' own `ip` dumps found in bundles (Retina's ip-resources.txt), for the
+	// node state that explains drops (cluster.ReadIPResources).
+	NodeDumps []NodeDump
 	// Meta are files that hold cluster metadata (Kubernetes or Calico objects), found by content
 	// (cluster.Detect): calipath hands them to the cluster loader, as --k8s.
 	Meta []string
@@ -71,6 +74,13 @@ type Set struct {
 	Read []string
 }
 
+// NodeDump is one node's ip-resources.txt: its routes and neighbours, and where it was read.
+type NodeDump struct {
+	Node string
+	File string // TARBALL!/ENTRY
+	Data []byte
+}
+
 // Drop is a capture tool's own count of the packets it did not capture.
 type Drop struct {
 	Path    string // the capture
@@ -80,7 +90,7 @@ type Drop struct {
 
 // Any reports whether the set holds anything but plain files passed through.
 func (s *Set) Any() bool {
-	return len(s.Explicit) > 0 || len(s.Links) > 0 || len(s.Drops) > 0 || len(s.Meta) > 0 ||
+	return len(s.Explicit) > 0 || len(s.Links) > 0 || len(s.Drops) > 0 || len(s.Meta) > 0 || len(s.NodeDumps) > 0 ||
 		len(s.Problems) > 0 || len(s.Hints) > 0 || s.Skipped > 0
 }
 

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -135,7 +136,9 @@ func FuzzWalkTar(f *testing.F) {
 				t.Fatalf("entry %q handed over (head %d bytes)", e.name, len(e.head))
 			}
 			if isIPResources(e.head, e.name) {
-				ipResourcesLinks(e.r)
+				b, _ := io.ReadAll(e.r)
+				ipResourcesLinks(b)
+				cluster.ReadIPResources(map[string]*cluster.NodeState{}, "x", "n", b)
 			}
 			return true
 		})
@@ -230,11 +233,11 @@ func TestParseDropsAndIPResources(t *testing.T) {
 	// The summary names the command too: the output is the one after "Execute:".
 	res := "Summary:\n\n/usr/sbin/ip -d -j addr show(IP address configuration)\n\nExecute:\n\n/usr/sbin/ip -d -j addr show\n\n" +
 		`[{"ifindex":1,"ifname":"lo"},{"ifindex":2,"ifname":"eth0"}]` + "\n/usr/sbin/ip -d -j neighbor show\n\n[]\n"
-	links, err := ipResourcesLinks(strings.NewReader(res))
+	links, err := ipResourcesLinks([]byte(res))
 	if err != nil || len(links) != 2 || links[1].Name != "eth0" {
 		t.Errorf("ipResourcesLinks = %+v, %v", links, err)
 	}
-	if _, err := ipResourcesLinks(strings.NewReader("Execute:\n\n/usr/sbin/ip rule list\n\n0: from all lookup local\n")); err == nil {
+	if _, err := ipResourcesLinks([]byte("Execute:\n\n/usr/sbin/ip rule list\n\n0: from all lookup local\n")); err == nil {
 		t.Error("no addr output, no error")
 	}
 	_ = want

@@ -21,7 +21,7 @@ const fixtures = "../testdata/bundles"
 func expandLoad(t *testing.T, args []string, opts Options) (*Set, *correlate.Result) {
 	t.Helper()
 	s := Expand(args, opts)
-	cfg := decode.PointConfig{Explicit: s.Explicit, Why: s.Why, Links: s.Links, LinksFrom: s.LinksFrom}
+	cfg := decode.PointConfig{Explicit: s.Explicit, Why: s.Why, Pods: s.Pods, Links: s.Links, LinksFrom: s.LinksFrom}
 	for _, d := range s.Drops {
 		cfg.Drops = append(cfg.Drops, decode.CaptureDrop{Path: d.Path, File: -1, Iface: -1, Dropped: d.Dropped, From: d.From})
 	}
@@ -137,6 +137,16 @@ func TestRetinaFixture(t *testing.T) {
 	if got.Summary.Lost == 0 || len(got.Anomalies) == 0 {
 		t.Errorf("the underlay drop is not there: %+v", got.Summary)
 	}
+	// ip-resources.txt: each node's whole file, for its routes and neighbours.
+	if len(s.NodeDumps) != 2 {
+		t.Fatalf("node dumps %d, want 2", len(s.NodeDumps))
+	}
+	for _, d := range s.NodeDumps {
+		if d.File != s.LinksFrom[d.Node] || !strings.HasSuffix(d.File, "!/ip-resources.txt") ||
+			!strings.Contains(string(d.Data), "/usr/sbin/ip route show table all") {
+			t.Errorf("node dump of %s from %s (%d bytes)", d.Node, d.File, len(d.Data))
+		}
+	}
 	// tcpdump.log: the captures dropped nothing.
 	if len(s.Drops) != 2 || s.Drops[0].Dropped != 0 || !strings.HasSuffix(s.Drops[0].From, "!/tcpdump.log") {
 		t.Errorf("drops %+v", s.Drops)
@@ -160,6 +170,11 @@ func TestPacketCaptureFixture(t *testing.T) {
 	}
 	if len(got.Points) != 2 {
 		t.Errorf("the rotated pieces are not one point: %d points", len(got.Points))
+	}
+	// The endpoints' pods are the points' (the plain captures, without --k8s, have none).
+	wantPoint := map[string]string{"node-a/cali5e1c4d6c68c": "default/pod-a", "node-b/cali2f5353dd8c5": "default/pod-b"}
+	if d := cmp.Diff(wantPoint, takePods(got)); d != "" {
+		t.Errorf("points' pods (-want +got):\n%s", d)
 	}
 	lab := "../testdata/lab/scenarios/healthy-ipip/"
 	plain := []string{lab + "node-a-cali5e1c4d6c68c.pcap", lab + "node-b-cali2f5353dd8c5.pcap"}
@@ -189,8 +204,30 @@ func TestGadgetFixture(t *testing.T) {
 	lab := "../testdata/lab/scenarios/healthy-ipip/"
 	plain := []string{lab + "node-a-cali5e1c4d6c68c.pcap", lab + "node-b-cali2f5353dd8c5.pcap"}
 	want := correlate.Correlate(decode.Load(plain, decode.Options{}, decode.PointConfig{}), correlate.Options{})
+	wantPoint := map[string]string{"node-a/pod-eth0:default/pod-a": "default/pod-a", "node-b/pod-eth0:default/pod-b": "default/pod-b"}
+	if d := cmp.Diff(wantPoint, takePods(got)); d != "" {
+		t.Errorf("points' pods (-want +got):\n%s", d)
+	}
+	// Its name records name the pods' addresses (the plain captures name none).
+	if len(got.Names) != 2 || got.Names[0].Kind != "dns" || got.Names[0].Name != "10-244-1-5.default.pod" {
+		t.Errorf("names %+v", got.Names)
+	}
+	got.Names = nil
 	rename := map[string]string{"pod-eth0:default/pod-a": "cali5e1c4d6c68c", "pod-eth0:default/pod-b": "cali2f5353dd8c5", frameKey: "y"}
 	if d := cmp.Diff(comparable(t, want, map[string]string{frameKey: "y"}), comparable(t, got, rename)); d != "" {
 		t.Errorf("Gadget pcapng vs plain captures (-plain +gadget):\n%s", d)
 	}
+}
+
+// takePods returns the points' pods by point and clears them (for a comparison with captures that
+// name none).
+func takePods(r *correlate.Result) map[string]string {
+	out := map[string]string{}
+	for i := range r.Points {
+		if r.Points[i].Pod != "" {
+			out[r.Points[i].ID] = r.Points[i].Pod
+			r.Points[i].Pod = ""
+		}
+	}
+	return out
 }

@@ -48,7 +48,8 @@ type tarball struct {
 	caps      []string             // its captures, as TARBALL!/ENTRY
 	links     []cluster.IPAddrLink // its node's interfaces (ip-resources.txt)
 	linksFrom string
-	dropped   int64 // tcpdump.log's count; -1 without one
+	resources []byte // its ip-resources.txt, for the node's routes and neighbours
+	dropped   int64  // tcpdump.log's count; -1 without one
 	dropFrom  string
 }
 
@@ -156,6 +157,7 @@ func (s *Set) readTarballs(paths []string, opts Options) {
 		}
 		if t.links != nil {
 			s.addLinks(node, t.linksFrom, cluster.IfNames(t.links))
+			s.NodeDumps = append(s.NodeDumps, NodeDump{Node: node, File: t.linksFrom, Data: t.resources})
 		}
 		if t.dropped >= 0 {
 			if len(t.caps) == 1 {
@@ -185,14 +187,18 @@ func (s *Set) readTarball(tb string, opts Options) *tarball {
 		case k == kindCapture:
 			t.caps = append(t.caps, p)
 		case k == kindText && isIPResources(e.head, e.name):
-			links, err := ipResourcesLinks(e.r)
+			b, err := io.ReadAll(io.LimitReader(e.r, maxText))
+			var links []cluster.IPAddrLink
+			if err == nil {
+				links, err = ipResourcesLinks(b)
+			}
 			if err != nil {
 				s.problem("%s: %v (its interface names are not used)", p, err)
 				s.Skipped++
 				return true
 			}
 			if t.links == nil {
-				t.links, t.linksFrom = links, p
+				t.links, t.linksFrom, t.resources = links, p, b
 			}
 		case k == kindText && filepath.Base(e.name) == "tcpdump.log":
 			if n, ok := parseDrops(e.r); ok {
@@ -236,11 +242,7 @@ func isIPResources(head []byte, name string) bool {
 // ipResourcesLinks reads the interfaces from an ip-resources.txt: the JSON array after the line that
 // ends with "ip -d -j addr show" (Retina's processMetadataFile writes each command line, a blank
 // line, then its output), or a JSON array the file starts with.
-func ipResourcesLinks(r io.Reader) ([]cluster.IPAddrLink, error) {
-	b, err := io.ReadAll(io.LimitReader(r, maxText))
-	if err != nil {
-		return nil, err
-	}
+func ipResourcesLinks(b []byte) ([]cluster.IPAddrLink, error) {
 	if t := bytes.TrimLeft(b, " \t\r\n"); bytes.HasPrefix(t, []byte("[")) {
 		return cluster.ParseIPAddr(bytes.NewReader(t))
 	}

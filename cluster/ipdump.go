@@ -236,12 +236,17 @@ func ReadIPDump(states map[string]*NodeState, path, node string, data []byte) (f
 	if format == "" {
 		return "", nil
 	}
+	return format, readIPDumpAs(states, path, node, format, data)
+}
+
+// readIPDumpAs is ReadIPDump of a dump whose kind is known.
+func readIPDumpAs(states map[string]*NodeState, path, node, format string, data []byte) (probs []Problem) {
 	nameNode, veth, _ := splitDumpName(path)
 	if node == "" {
 		node = nameNode
 	}
 	if node == "" {
-		return format, []Problem{{File: path, Msg: fmt.Sprintf("an %s dump, but of which node? Name it <node>-routes.txt, "+
+		return []Problem{{File: path, Msg: fmt.Sprintf("an %s dump, but of which node? Name it <node>-routes.txt, "+
 			"<node>-neigh.json or <node>-links.txt, or give NODE=%s", format, path)}}
 	}
 	st := states[node]
@@ -272,7 +277,7 @@ func ReadIPDump(states map[string]*NodeState, path, node string, data []byte) (f
 	default:
 		ns.LinkFile = path
 	}
-	return format, probs
+	return probs
 }
 
 // lineProblem is a problem at a line of a file.

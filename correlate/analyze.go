@@ -252,7 +252,8 @@ func (a *analysis) output(journeys []Journey, ids []string) *Result {
 	res.Segments = a.segmentOut()
 	res.ARP = a.side.arp.points
 	res.ICMP = a.side.icmp.errors
-	applyCluster(res, a.opts.Cluster, a.opts.IfacePrefix) // names from --k8s, before the findings read them
+	// names from --k8s (and Gadget captures' own), before the findings read them
+	applyCluster(res, a.opts.Cluster, a.opts.IfacePrefix, captureNames(a.w.c))
 	res.Anomalies = (&findings{a: a, ids: ids, res: res}).anomalies()
 	a.explainDrops(res.Anomalies)
 	res.Summary = a.summary(res)

@@ -6,12 +6,13 @@ import (
 	"strings"
 
 	"github.com/calipath/calipath/cluster"
+	"github.com/calipath/calipath/decode"
 )
 
 // Cluster metadata (Options.Cluster, from --k8s) names what the Result shows: Names lists the
 // addresses it holds that the metadata knows, and each pod-veth point gets its pod. It reads the Result
 // only, once the flows are built, so the stages before it know nothing of Kubernetes. Without metadata
-// it changes nothing.
+// it changes nothing, but for the names an Inspektor Gadget capture gives its addresses itself.
 
 // Kinds of Name.
 const (
@@ -85,9 +86,13 @@ func (x *clusterIndex) name(s string) (Name, bool) {
 // applyCluster fills res.Names with the names of the addresses res shows (flow ends, NAT rewrites,
 // node IPs, pod addresses, ICMP errors, ARP) and each pod-veth point's Pod: by its interface name
 // (Calico's rule, or a workload endpoint's interfaceName), else by its pod address.
-func applyCluster(res *Result, m *cluster.Meta, prefix string) {
-	if m == nil {
+// An address metadata does not name takes its name from dns (captureNames), when it has one there.
+func applyCluster(res *Result, m *cluster.Meta, prefix string, dns map[string]Name) {
+	if m == nil && len(dns) == 0 {
 		return
+	}
+	if m == nil {
+		m = cluster.New()
 	}
 	x := newClusterIndex(m, prefix, nodeAliases(res, m))
 	names := map[string]Name{}
@@ -100,6 +105,8 @@ func applyCluster(res *Result, m *cluster.Meta, prefix string) {
 			return
 		}
 		if n, ok := x.name(addr); ok {
+			names[addr] = n
+		} else if n, ok := dns[addr]; ok {
 			names[addr] = n
 		}
 	}
@@ -174,4 +181,41 @@ func hostOf(ep string) string {
 		return ap.Addr().String()
 	}
 	return ep
+}
+
+// nameKindDNS is a name from a capture's own pcapng Name Resolution Block.
+const nameKindDNS = "dns"
+
+// captureNames are the names an Inspektor Gadget capture's Name Resolution Blocks give addresses
+// (the pods' and services' DNS names: "10-244-1-5.default.pod"), the first name of each address, by
+// address, Source the capture file. Other pcapng files' name records (a capture tool's own lookups)
+// are not used.
+func captureNames(c *decode.Capture) map[string]Name {
+	var out map[string]Name
+	for _, f := range c.Files {
+		if len(f.Names) == 0 || !gadgetFile(f) {
+			continue
+		}
+		for _, r := range f.Names {
+			ip := r.IP.Unmap().String()
+			if _, dup := out[ip]; dup || len(r.Names) == 0 || r.Names[0] == "" {
+				continue
+			}
+			if out == nil {
+				out = map[string]Name{}
+			}
+			out[ip] = Name{IP: ip, Kind: nameKindDNS, Name: r.Names[0], Source: f.Path}
+		}
+	}
+	return out
+}
+
+// gadgetFile reports whether one of a file's interfaces is described as Inspektor Gadget describes them.
+func gadgetFile(f *decode.FileInfo) bool {
+	for _, i := range f.Interfaces {
+		if _, _, _, _, ok := decode.GadgetPoint(i.Description, i.Name); ok {
+			return true
+		}
+	}
+	return false
 }

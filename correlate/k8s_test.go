@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/calipath/calipath/cluster"
+	"github.com/calipath/calipath/decode"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -52,7 +53,7 @@ func TestApplyCluster(t *testing.T) {
 		ICMP: []ICMPError{{Src: "192.168.30.2", Dst: "10.244.1.5"}},
 		ARP:  []ARPPoint{{Exchanges: []ARPExch{{Who: "169.254.1.1", Tell: "10.244.1.5"}}}},
 	}
-	applyCluster(res, testMeta(), "")
+	applyCluster(res, testMeta(), "", nil)
 	want := []Name{
 		{IP: "10.244.1.5", Kind: "pod", Namespace: "default", Name: "pod-a", Node: "node-a", Source: "pods.json"},
 		{IP: "10.244.2.7", Kind: "pod", Namespace: "default", Name: "pod-b", Node: "node-b", Source: "pods.json"},
@@ -80,8 +81,33 @@ func TestApplyCluster(t *testing.T) {
 // Without metadata nothing changes.
 func TestApplyClusterNone(t *testing.T) {
 	res := &Result{Points: []Point{{ID: "node-a/cali5e1c4d6c68c", Iface: "cali5e1c4d6c68c", Role: "pod-veth", PodIP: "10.244.1.5"}}}
-	applyCluster(res, nil, "")
+	applyCluster(res, nil, "", nil)
 	if res.Names != nil || res.Points[0].Pod != "" {
 		t.Errorf("without metadata: names %v, pod %q", res.Names, res.Points[0].Pod)
+	}
+}
+
+// An Inspektor Gadget capture's Name Resolution Blocks name its addresses where --k8s does not: kind
+// dns, the capture as the source; a --k8s name wins.
+func TestGadgetCaptureNames(t *testing.T) {
+	const gadget = "../testdata/bundles/gadget/incident.pcapng"
+	load := func() *decode.Capture { return decode.Load([]string{gadget}, decode.Options{}, decode.PointConfig{}) }
+	res := Correlate(load(), Options{})
+	want := []Name{{IP: "10.244.1.5", Kind: "dns", Name: "10-244-1-5.default.pod", Source: gadget},
+		{IP: "10.244.2.7", Kind: "dns", Name: "10-244-2-7.default.pod", Source: gadget}}
+	if d := cmp.Diff(want, res.Names); d != "" {
+		t.Errorf("names without --k8s (-want +got):\n%s", d)
+	}
+	m := &cluster.Meta{Pods: []cluster.Pod{{Namespace: "default", Name: "pod-a", Node: "node-a", IPs: addrs("10.244.1.5"),
+		Phase: "Running", Source: "pods.json"}}}
+	res = Correlate(load(), Options{Cluster: m})
+	want[0] = Name{IP: "10.244.1.5", Kind: "pod", Namespace: "default", Name: "pod-a", Node: "node-a", Source: "pods.json"}
+	if d := cmp.Diff(want, res.Names); d != "" {
+		t.Errorf("names with --k8s (-want +got):\n%s", d)
+	}
+	// A plain capture's names are none.
+	if res := Correlate(decode.Load([]string{"../testdata/lab/scenarios/healthy-ipip/node-a-eth0.pcap"}, decode.Options{},
+		decode.PointConfig{}), Options{}); len(res.Names) != 0 {
+		t.Errorf("names of a plain capture: %v", res.Names)
 	}
 }

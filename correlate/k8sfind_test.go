@@ -185,7 +185,7 @@ func TestNodeAliases(t *testing.T) {
 	if len(got) != 1 || !strings.Contains(got[0].Message, "the nodes share a subnet") {
 		t.Errorf("%+v, want the mismatch judged with the nodes' masks", got)
 	}
-	applyCluster(res, m, "")
+	applyCluster(res, m, "", nil)
 	if n, ok := res.NameOf("10.244.1.5"); !ok || n.Node != "node-a" {
 		t.Errorf("pod-a: %+v, want on node-a", n)
 	}

@@ -27,8 +27,9 @@ type Result struct {
 	Anomalies []Anomaly   `json:"anomalies"`
 	Summary   Summary     `json:"summary"`
 	Journeys  []Journey   `json:"journeys,omitempty"`
-	// Names are the Kubernetes names of the addresses above, from cluster metadata (--k8s); empty
-	// without it. Addresses stay as they are everywhere else: renderers look names up with NameOf.
+	// Names are the Kubernetes names of the addresses above, from cluster metadata (--k8s), and where
+	// it names none, from an Inspektor Gadget capture's Name Resolution Blocks (kind dns); empty
+	// without either. Addresses stay as they are everywhere else: renderers look names up with NameOf.
 	Names []Name `json:"names,omitempty"`
 
 	analysis *analysis // compact state behind FlowJourneys
@@ -58,7 +59,7 @@ type Point struct {
 	First  int64    `json:"first_ns"` // corrected time of the first frame
 	Last   int64    `json:"last_ns"`
 	PodIP  string   `json:"pod_ip,omitempty"` // for pod-veth points: the pod behind the veth
-	Pod    string   `json:"pod,omitempty"`    // its "namespace/name", from cluster metadata (--k8s)
+	Pod    string   `json:"pod,omitempty"`    // its "namespace/name", from cluster metadata (--k8s) or the capture's layout (Gadget, PacketCapture)
 	// Inferred marks a point no capture saw a frame at, added because a -i any capture of its node
 	// covered it while packets were headed there (Reason says which and why).
 	Inferred bool `json:"inferred,omitempty"`
@@ -67,11 +68,11 @@ type Point struct {
 // Name is what cluster metadata says an address is: a pod, a service, a node or a host-network pod.
 type Name struct {
 	IP        string `json:"ip"`
-	Kind      string `json:"kind"`                // pod, host-network-pod, service, node
+	Kind      string `json:"kind"`                // pod, host-network-pod, service, node; dns (a Gadget capture's name records)
 	Namespace string `json:"namespace,omitempty"` // pods and services
 	Name      string `json:"name"`
 	Node      string `json:"node,omitempty"` // the node a pod runs on
-	Source    string `json:"source"`         // the metadata file that said so
+	Source    string `json:"source"`         // the metadata file (or capture) that said so
 }
 
 // String gives the name as an operator writes it: "ns/name" for pods and services, the node's name

@@ -51,6 +51,7 @@ type Point struct {
 	Iface   string
 	Role    Role
 	Reason  string   // how node, interface and role were worked out
+	Pod     string   // the pod ("namespace/name") a capture's layout names (Gadget description, bundle path); "" otherwise
 	Sources []uint16 // capture sources (indexes into Tables.Sources) that make up this point
 	Traffic Traffic  // merged over the sources
 }
@@ -75,6 +76,9 @@ type PointConfig struct {
 	// Why, for a file in Explicit, says how its identity is known when --point did not give it (a
 	// bundle's layout); the reason is "--point" otherwise.
 	Why map[string]string
+	// Pods, for a file in Explicit, is the pod ("namespace/name") the bundle's layout names (a Calico
+	// PacketCapture's workload endpoint).
+	Pods map[string]string
 	// LinksFrom names, per node of Links, where its names came from when --links did not give them.
 	LinksFrom map[string]string
 	// Drops are what capture tools said they dropped (tcpdump's "N packets dropped by kernel"), by
@@ -270,8 +274,8 @@ func trimForMsg(s string) string {
 // source, and the node IPs (sorted).
 func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointConfig) ([]Point, []int, []NodeIP) {
 	type ident struct {
-		node, iface, reason string
-		role                Role
+		node, iface, reason, pod string
+		role                     Role
 	}
 	ids := make([]ident, len(sources))
 	for si, s := range sources {
@@ -286,16 +290,16 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 			ifname = f.Interfaces[s.Iface].Name
 		}
 		ex, explicit := cfg.Explicit[f.Path]
-		var gnode, giface, gwhy string
+		var gnode, giface, gpod, gwhy string
 		gadget := false
 		if !explicit && int(s.Iface) < len(f.Interfaces) {
-			gnode, giface, _, gwhy, gadget = GadgetPoint(f.Interfaces[s.Iface].Description, ifname)
+			gnode, giface, gpod, gwhy, gadget = GadgetPoint(f.Interfaces[s.Iface].Description, ifname)
 		}
 		switch {
 		case gadget:
-			id = ident{node: gnode, iface: giface, reason: gwhy}
+			id = ident{node: gnode, iface: giface, reason: gwhy, pod: gpod}
 		case explicit:
-			id = ident{node: ex.Node, iface: ex.Iface, reason: "--point"}
+			id = ident{node: ex.Node, iface: ex.Iface, reason: "--point", pod: cfg.Pods[f.Path]}
 			if why := cfg.Why[f.Path]; why != "" {
 				id.reason = why
 			}
@@ -422,6 +426,9 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 			pi = len(points)
 			byID[key] = pi
 			points = append(points, Point{ID: key, Node: id.node, Iface: id.iface, Role: id.role, Reason: id.reason})
+		}
+		if points[pi].Pod == "" {
+			points[pi].Pod = id.pod
 		}
 		points[pi].Sources = append(points[pi].Sources, uint16(si))
 		if si < len(traffic) {

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/calipath/calipath/bundle"
+	"github.com/calipath/calipath/cluster"
 	"github.com/calipath/calipath/decode"
 )
 
@@ -62,6 +63,12 @@ func (f *inputFlags) bundleConfig(cfg *decode.PointConfig) {
 				cfg.Why = map[string]string{}
 			}
 			cfg.Why[p] = f.set.Why[p]
+			if pod := f.set.Pods[p]; pod != "" {
+				if cfg.Pods == nil {
+					cfg.Pods = map[string]string{}
+				}
+				cfg.Pods[p] = pod
+			}
 		}
 	}
 	// Cluster metadata found in the bundles is read as --k8s reads it.
@@ -80,6 +87,26 @@ func (f *inputFlags) bundleConfig(cfg *decode.PointConfig) {
 			cfg.LinksFrom[node] = f.set.LinksFrom[node]
 		}
 	}
+}
+
+// bundleNodeState reads the nodes' routes and neighbours the bundles hold (Retina's
+// ip-resources.txt) into the cluster metadata's node state, as --k8s reads a node's `ip` dumps, so
+// that drops are explained from a bundle alone; without --k8s the metadata holds only that.
+func (f *inputFlags) bundleNodeState() {
+	if f.set == nil || len(f.set.NodeDumps) == 0 {
+		return
+	}
+	if f.cluster.meta == nil {
+		f.cluster.meta = cluster.New()
+	}
+	m := f.cluster.meta
+	if m.NodeState == nil {
+		m.NodeState = map[string]*cluster.NodeState{}
+	}
+	for _, d := range f.set.NodeDumps {
+		f.cluster.probs = append(f.cluster.probs, cluster.ReadIPResources(m.NodeState, d.File, d.Node, d.Data)...)
+	}
+	f.set.NodeDumps = nil // read once (config may run more than once)
 }
 
 // printBundle writes what reading the bundles skipped, and calipath's guesses, to stderr.

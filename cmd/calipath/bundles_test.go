@@ -119,3 +119,98 @@ func TestOutputIsTarball(t *testing.T) {
 		t.Errorf("exit %d: %s", code, errs)
 	}
 }
+
+// explanations collects the explained_by entries of a report's JSON, in order.
+func explanations(v any) []map[string]any {
+	var out []map[string]any
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if ex, ok := x["explained_by"].([]any); ok {
+				for _, e := range ex {
+					out = append(out, e.(map[string]any))
+				}
+			}
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	return out
+}
+
+// calipath report DIR on a Retina bundle of the state-blackhole-route scenario (make-state.sh): its
+// ip-resources.txt gives node-b's routes, so the drop is explained by its blackhole route with no
+// flag, citing the tarball's ip-resources.txt and its line, as the plain captures explain it with
+// the scenario's dumps given with --k8s (and --links): the same report, but for where the line is.
+func TestReportRetinaNodeState(t *testing.T) {
+	dir := bundles + "/retina-state"
+	code, got, errs := runCLI("report", "--format", "json", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	sc := lab + "/state-blackhole-route"
+	tmp := t.TempDir()
+	rename := map[string]string{}
+	tbs, _ := filepath.Glob(dir + "/*.tar.gz")
+	if len(tbs) != 2 {
+		t.Fatalf("tarballs %q", tbs)
+	}
+	for _, tb := range tbs {
+		node := "node-a"
+		if strings.Contains(tb, "node-b") {
+			node = "node-b"
+		}
+		inner := strings.TrimSuffix(filepath.Base(tb), ".tar.gz") + ".pcap"
+		data, err := os.ReadFile(filepath.Join(sc, node+"-any.pcap"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(tmp, node+"-any.pcap"), data, 0o644)
+		rename[tb+bundle.Sep+inner] = filepath.Join(tmp, node+"-any.pcap")
+	}
+	args := []string{"report", "--format", "json", "--k8s", dir + "/nodes.json"}
+	for _, n := range []string{"node-a", "node-b"} {
+		args = append(args, "--links", n+"="+sc+"/"+n+"-links.txt", "--k8s", sc+"/"+n+"-routes.txt", "--k8s", sc+"/"+n+"-neigh.json")
+	}
+	code, want, errs := runCLI(append(args, filepath.Join(tmp, "node-a-any.pcap"), filepath.Join(tmp, "node-b-any.pcap"))...)
+	if code != exitOK {
+		t.Fatalf("plain: exit %d: %s", code, errs)
+	}
+	var wv, gv any
+	json.Unmarshal([]byte(want), &wv)
+	json.Unmarshal([]byte(got), &gv)
+	wex, gex := explanations(wv), explanations(gv)
+	if len(wex) == 0 || len(gex) != len(wex) {
+		t.Fatalf("explanations: plain %v, bundle %v", wex, gex)
+	}
+	for i, g := range gex {
+		w := wex[i]
+		if g["kind"] != w["kind"] || g["node"] != w["node"] || g["text"] != w["text"] || g["why"] != w["why"] {
+			t.Errorf("explanation %d: plain %v, bundle %v", i, w, g)
+		}
+	}
+	if g := gex[0]; g["kind"] != "blackhole-route" || g["node"] != "node-b" || g["line"] != 24.0 ||
+		g["file"] != dir+"/incident-node-b-20261202160001UTC.tar.gz"+bundle.Sep+"ip-resources.txt" {
+		t.Errorf("bundle's explanation %v, want node-b's blackhole route at its ip-resources.txt:24", g)
+	}
+	// Apart from where the lines are, the reports are the same.
+	strip := func(ex []map[string]any) {
+		for _, e := range ex {
+			delete(e, "line")
+			delete(e, "entry")
+		}
+	}
+	wj, gj := reportJSON(t, want, nil), reportJSON(t, got, rename)
+	strip(explanations(wj))
+	strip(explanations(gj))
+	if d := cmp.Diff(wj, gj); d != "" {
+		t.Errorf("report of the bundle vs the plain captures (-plain +bundle):\n%s", d)
+	}
+}

@@ -196,6 +196,7 @@ func (f *inputFlags) config(paths []string) (decode.PointConfig, error) {
 	if _, err := f.cluster.load(); err != nil {
 		return cfg, err
 	}
+	f.bundleNodeState()
 	f.cluster.addNodeIPs(&cfg, f.capturedNodes(paths))
 	return cfg, nil
 }
