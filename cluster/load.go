@@ -35,6 +35,16 @@ var formats = []format{
 	ipDumpFormat("ip -j route"), ipDumpFormat("ip route"),
 }
 
+// Accepted names every kind of file Load reads, for help texts and errors: the objects kubectl and
+// calicoctl print, then each `ip` dump of the format table.
+func Accepted() string {
+	var dumps []string
+	for _, f := range formats[1:] {
+		dumps = append(dumps, f.name)
+	}
+	return "kubectl or calicoctl JSON/YAML, and a node's " + strings.Join(dumps, ", ") + " dumps"
+}
+
 // source is one file being read.
 type source struct {
 	path string
@@ -64,7 +74,7 @@ func Load(paths []string) (*Meta, []Problem, error) {
 				return nil, probs, err
 			}
 			if !ok {
-				return nil, probs, fmt.Errorf("cluster metadata: %s: not a format calipath reads (kubectl or calicoctl JSON/YAML)", path)
+				return nil, probs, fmt.Errorf("cluster metadata: %s: not a format calipath reads (it reads %s)", path, Accepted())
 			}
 			continue
 		}
