@@ -31,7 +31,7 @@ type format struct {
 var formats = []format{
 	{name: "objects", detect: detectObjects, parse: parseObjects}, // kubectl/calicoctl JSON or YAML
 	// A node's `ip` dumps (ipdump*.go), into Meta.NodeState.
-	ipDumpFormat("ip -o link"), ipDumpFormat("ip -j link"), ipDumpFormat("ip -j neigh"), ipDumpFormat("ip neigh"),
+	ipDumpFormat("ip -o link"), ipDumpFormat("ip -j link"), ipDumpFormat(addrDump), ipDumpFormat("ip -j neigh"), ipDumpFormat("ip neigh"),
 	ipDumpFormat("ip -j route"), ipDumpFormat("ip route"),
 }
 

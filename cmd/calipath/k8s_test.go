@@ -156,7 +156,7 @@ func TestK8sHelpNamesEveryKind(t *testing.T) {
 			t.Fatalf("%s -h: exit %d", cmd, code)
 		}
 		flat := strings.Join(strings.Fields(out), " ")
-		for _, kind := range []string{"kubectl or calicoctl JSON/YAML", "ip -o link", "ip -j link", "ip -j neigh", "ip neigh", "ip -j route", "ip route"} {
+		for _, kind := range []string{"kubectl or calicoctl JSON/YAML", "ip -o link", "ip -j link", "ip -d -j addr", "ip -j neigh", "ip neigh", "ip -j route", "ip route"} {
 			if !strings.Contains(flat, kind) {
 				t.Errorf("%s -h does not name %q:\n%s", cmd, kind, out)
 			}
