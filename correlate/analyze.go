@@ -86,7 +86,8 @@ func CorrelateContext(ctx context.Context, c *decode.Capture, opts Options) (*Re
 	if err != nil {
 		return nil, err
 	}
-	a := &analysis{w: w, journeys: m.out(), clocks: clocks, opts: opts, nJ: int(m.next), offFits: offFits}
+	wg := joinWireGuard(w, m, opts) // WireGuard messages joined to the packets they carried
+	a := &analysis{w: w, journeys: m.out(), clocks: clocks, opts: opts, nJ: int(m.next), offFits: offFits, wg: wg}
 	a.arenaOut = buildArena(w, m, a.nJ, opts.Lean) // each journey's hops in path order; the matcher ends here
 	return a.result(), nil                         // flows, paths, placement, findings: the Result
 }
@@ -166,6 +167,10 @@ type analysis struct {
 
 	// Side findings (arpicmp.go, anomalies.go): they run beside placement.
 	side sideOut
+
+	// WireGuard (wireguard.go): the sessions and the joins of messages to inner packets; nil without a
+	// WireGuard device's capture.
+	wg *wgState
 }
 
 func (a *analysis) obs(g uint32) (*decode.Observation, int) { return a.w.obsAt(g) }
@@ -302,6 +307,9 @@ func (a *analysis) journeyOut(j int, status, lastSeen, next string) Journey {
 		if prev != nil {
 			hop.DeltaNs = t - prevTs
 			hop.Changes = a.changes(prev, o)
+		}
+		if a.wg != nil {
+			a.wgHop(&hop, prev, o)
 		}
 		jr.Hops = append(jr.Hops, hop)
 		prev, prevTs = o, t

@@ -205,13 +205,15 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 	}
 	l := segLoss{s: s, flows: flows, lost: lost, evidence: lossEvidence(s, f.answeredOn), detail: detail}
 	switch {
+	case a.wgNoSession(s):
+		l.kind = "wireguard-no-session"
 	case s.lostDF == s.lost && lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached:
 		l.kind = "pmtu-blackhole"
 		l.detail = fmt.Sprintf("%s Lost packets were up to %d bytes with DF; the largest that passed was %d.", detail,
 			s.lostMaxLen, s.passMaxLen)
 	case lost*2 >= total || a.flowDropped(s, f.answeredOn):
 		l.kind = map[string]string{"encap": "encap-drop", "underlay": "underlay-drop", "decap": "decap-drop",
-			"delivery": "delivery-drop"}[s.kind]
+			"delivery": "delivery-drop", "encrypt": "encap-drop", "decrypt": "decap-drop"}[s.kind]
 		if l.kind == "" {
 			l.kind = "host-drop"
 		}

@@ -258,7 +258,7 @@ func (a *analysis) icmp(ids []string) icmpOut {
 		if len(h) == 0 {
 			continue
 		}
-		o, _ := a.obs(h[0])
+		o, _ := a.obs(a.w.pktHop(h))
 		if o.Flags&decode.FlagICMPError == 0 {
 			continue
 		}

@@ -99,7 +99,7 @@ func (f *openEndFinder) dstAt(n int, v6 bool, x uint32) bool {
 			if len(h) == 0 || f.jFlow[j] < 0 {
 				continue
 			}
-			o, _ := f.w.obsAt(h[0])
+			o, _ := f.w.obsAt(f.w.pktHop(h))
 			if !initialTTL(o.TTL) {
 				continue // routed on the way here: sent from farther away
 			}

@@ -289,7 +289,7 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 			s.jFlow[j] = -1
 			continue
 		}
-		o, _ := a.obs(h[0])
+		o, _ := a.obs(a.w.pktHop(h))
 		t := w.tupleOf(o)
 		ci := t.hash() & (len(flowCache) - 1)
 		fi, ok := flowCache[ci].fi, flowCache[ci].ok && flowCache[ci].t == t

@@ -95,3 +95,5 @@ func (ts *times) append(t int64) {
 }
 
 func (ts *times) at(i int) int64 { return ts.blocks[i/timesBlock][i%timesBlock] }
+
+func (ts *times) set(i int, t int64) { ts.blocks[i/timesBlock][i%timesBlock] = t }

@@ -258,27 +258,8 @@ func detectNATOutgoing(f *findings, k *kindRow) []Anomaly {
 	}
 	ids := flowIDs(res)
 	nodeOf := podNodes(res, m)
-	pointNode, pointRole := map[string]string{}, map[string]string{}
-	podPointNode := map[netip.Addr]string{}
-	for _, p := range res.Points {
-		pointNode[p.ID], pointRole[p.ID] = p.Node, p.Role
-		for _, s := range strings.Split(p.PodIP, ",") {
-			if ip, err := netip.ParseAddr(strings.TrimSpace(s)); err == nil && p.Role == "pod-veth" {
-				podPointNode[ip] = p.Node
-			}
-		}
-	}
-	known := map[netip.Addr]bool{} // node and service addresses
-	for i := range m.Nodes {
-		for _, a := range m.Nodes[i].Addresses {
-			known[a.IP] = true
-		}
-	}
-	for i := range m.Services {
-		for _, ip := range append(append([]netip.Addr(nil), m.Services[i].ClusterIPs...), m.Services[i].ExternalIPs...) {
-			known[ip] = true
-		}
-	}
+	pts := pointsOf(res)
+	known := knownAddrs(m)
 	type group struct {
 		where  Where
 		flows  map[int32]bool
@@ -309,31 +290,13 @@ func detectNATOutgoing(f *findings, k *kindRow) []Anomaly {
 		}
 		node, ok := nodeOf[src]
 		if !ok {
-			if node, ok = podPointNode[src]; !ok {
+			if node, ok = pts.podNode[src]; !ok {
 				continue
 			}
 		}
-		var snat *NATMapping
-		for j := range fl.NAT {
-			nm := &fl.NAT[j]
-			if nm.Kind != "snat" && nm.Kind != "nat" {
-				continue
-			}
-			from, to, _ := strings.Cut(nm.At, "→")
-			s, _, ok := natSides(nm.From)
-			if ok && s.Addr() == src && pointNode[from] == node && pointNode[to] == node {
-				snat = nm
-				break
-			}
-		}
-		left := false // seen where a SNAT on the node would show: its underlay, its -i any, beyond it
-		for _, pc := range fl.PerPoint {
-			if n := pointNode[pc.Point]; n != node || pointRole[pc.Point] == "underlay" || pointRole[pc.Point] == "any" {
-				left = left || n != ""
-			}
-		}
+		snat := pts.snatOn(fl, src, node)
 		switch {
-		case p.NATOutgoing && snat == nil && left:
+		case p.NATOutgoing && snat == nil && pts.left(fl, node):
 			add("missing "+node+" "+p.Name, Where{Node: node}, i, fl.Packets, fmt.Sprintf(
 				"Packets from pool %s (%s, natOutgoing true, in %s) left %s for addresses outside every pool with their pod source address: no SNAT was seen.",
 				p.Name, p.CIDR, p.Source, node))
@@ -349,6 +312,70 @@ func detectNATOutgoing(f *findings, k *kindRow) []Anomaly {
 		out = append(out, k.anomaly(k.severity, g.where, g.flows, ids, g.count, nil, g.detail))
 	}
 	return out
+}
+
+// resultPoints is what the NAT check needs of the Result's points: each point's node and role, and the
+// node of each pod address behind a pod veth.
+type resultPoints struct {
+	node, role map[string]string
+	podNode    map[netip.Addr]string
+}
+
+func pointsOf(res *Result) resultPoints {
+	pts := resultPoints{node: map[string]string{}, role: map[string]string{}, podNode: map[netip.Addr]string{}}
+	for _, p := range res.Points {
+		pts.node[p.ID], pts.role[p.ID] = p.Node, p.Role
+		for _, s := range strings.Split(p.PodIP, ",") {
+			if ip, err := netip.ParseAddr(strings.TrimSpace(s)); err == nil && p.Role == "pod-veth" {
+				pts.podNode[ip] = p.Node
+			}
+		}
+	}
+	return pts
+}
+
+// snatOn returns flow fl's SNAT of source src made on node (between two of its points), or nil.
+func (pts resultPoints) snatOn(fl *Flow, src netip.Addr, node string) *NATMapping {
+	for j := range fl.NAT {
+		nm := &fl.NAT[j]
+		if nm.Kind != "snat" && nm.Kind != "nat" {
+			continue
+		}
+		from, to, _ := strings.Cut(nm.At, "→")
+		s, _, ok := natSides(nm.From)
+		if ok && s.Addr() == src && pts.node[from] == node && pts.node[to] == node {
+			return nm
+		}
+	}
+	return nil
+}
+
+// left reports whether flow fl was seen where a SNAT on node would show: its underlay, its -i any
+// capture, or beyond it.
+func (pts resultPoints) left(fl *Flow, node string) bool {
+	left := false
+	for _, pc := range fl.PerPoint {
+		if n := pts.node[pc.Point]; n != node || pts.role[pc.Point] == "underlay" || pts.role[pc.Point] == "any" {
+			left = left || n != ""
+		}
+	}
+	return left
+}
+
+// knownAddrs returns the metadata's node and service addresses.
+func knownAddrs(m *cluster.Meta) map[netip.Addr]bool {
+	known := map[netip.Addr]bool{}
+	for i := range m.Nodes {
+		for _, a := range m.Nodes[i].Addresses {
+			known[a.IP] = true
+		}
+	}
+	for i := range m.Services {
+		for _, ip := range append(append([]netip.Addr(nil), m.Services[i].ClusterIPs...), m.Services[i].ExternalIPs...) {
+			known[ip] = true
+		}
+	}
+	return known
 }
 
 // detectServiceDNAT checks each DNAT to a service address (a cluster IP, an external IP, or a node

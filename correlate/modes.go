@@ -22,8 +22,8 @@ func (a *analysis) modes() map[[2]int]string {
 			continue
 		}
 		// Only pod-to-pod packets tell the mode between their nodes.
-		o0, _ := a.obs(h[0])
-		ol, _ := a.obs(h[len(h)-1])
+		o0, _ := a.obs(a.w.pktHop(h))
+		ol, _ := a.obs(a.w.pktLast(h))
 		sp, ok1 := owners.ownerOf(o0.Flags&decode.FlagIPv6 != 0, o0.Src)
 		dp, ok2 := owners.ownerOf(ol.Flags&decode.FlagIPv6 != 0, ol.Dst)
 		if !ok1 || !ok2 {
@@ -43,6 +43,8 @@ func (a *analysis) modes() map[[2]int]string {
 			o, _ := a.obs(g)
 			p := a.w.srcPoint[o.Source]
 			switch {
+			case a.wg != nil && (w.wgDevice(p) || w.wgType(o) == decode.WGTransport):
+				mode = "wireguard" // see wireguard.go: the inner packet and its messages are one journey
 			case o.Encap() == decode.EncapIPIP:
 				mode = "ipip"
 			case o.Encap() == decode.EncapVXLAN:
@@ -53,7 +55,9 @@ func (a *analysis) modes() map[[2]int]string {
 				mode = "tunnel"
 			}
 		}
-		if mode == "tunnel" {
+		if mode == "wireguard" {
+			// Nothing else tells it: the hops after the device are the encrypted messages.
+		} else if mode == "tunnel" {
 			mode = "ipip"
 			for _, g := range h {
 				if p := a.point(g); w.pointRole[p] == decode.RoleTunnel && w.c.Points[p].Iface != "" &&

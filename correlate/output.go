@@ -76,7 +76,7 @@ func (a *analysis) nodeIPs() []NodeIP {
 	for _, ip := range a.w.c.NodeIPs {
 		out = append(out, NodeIP{Node: ip.Node, IP: ip.IP.String(), Reason: ip.Reason})
 	}
-	return out
+	return append(out, a.w.wgNodeIPsOut()...)
 }
 
 func (a *analysis) clockOut() []Clock {
@@ -256,7 +256,7 @@ func (a *analysis) echoPairs(fl *flowAcc) (pairs, unanswered int) {
 	for d := 0; d < 2; d++ {
 		for _, j := range fl.journeys[d] {
 			h := a.hops(int(j))
-			o, _ := a.obs(h[0])
+			o, _ := a.obs(a.w.pktHop(h))
 			if o.Flags&decode.FlagICMPError != 0 {
 				continue
 			}
@@ -299,7 +299,7 @@ func (a *analysis) handshake(fl *flowAcc) []PointRTT {
 	}
 	for _, j := range fl.journeys[c2s] {
 		h := a.hops(int(j))
-		o, _ := a.obs(h[0])
+		o, _ := a.obs(a.w.pktHop(h))
 		isSyn := o.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn
 		isAck := o.TCPFlags&(decode.TCPSyn|decode.TCPAck|decode.TCPRst) == decode.TCPAck
 		for _, g := range h {

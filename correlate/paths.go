@@ -116,6 +116,9 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 	}
 	paths := make([][2]*pathInfo, len(s.flows))
 	for _, g := range groups {
+		if len(g.routers) == 0 && g.tunnel {
+			g.routers = s.wgRouters(g.ends, g.routers)
+		}
 		pi := s.buildPath(g.ends, g.routers, g.tunnel)
 		for _, m := range g.members {
 			paths[m[0]][m[1]] = pi
@@ -142,10 +145,10 @@ func (s *pathStage) buildPath(e pathEnds, routers map[int]*routerSeen, tunnel bo
 	}
 	// Encapsulated node pairs send pod traffic through the tunnels; traffic between the nodes' own
 	// addresses goes straight over the underlay.
-	tunneled := dst >= 0 && src >= 0 && s.encapsulated(src, dst) && (dstPod >= 0 || tunnel)
+	tunneled := dst >= 0 && src >= 0 && (s.encapsulated(src, dst) && (dstPod >= 0 || tunnel) || s.wgTunneled(src, dst, tunnel))
 	if src >= 0 && src != dst {
 		if tunneled || (dst < 0 && tunnel) { // also when the destination's node is unknown: its packets crossed it
-			add(w.tunnels[src]...)
+			add(s.pairTunnels(src, src, dst)...)
 		}
 		add(w.underlays[src]...)
 	}
@@ -153,7 +156,7 @@ func (s *pathStage) buildPath(e pathEnds, routers map[int]*routerSeen, tunnel bo
 	if dst >= 0 && dst != src {
 		add(w.underlays[dst]...)
 		if tunneled {
-			add(w.tunnels[dst]...)
+			add(s.pairTunnels(dst, src, dst)...)
 		}
 	}
 	if dstPod >= 0 {

@@ -87,6 +87,9 @@ func (pl *placement) segKind(from, to int, pi *pathInfo) string {
 		return "underlay" // between nodes, or through a router of the underlay
 	}
 	rf, rt := w.pointRole[from], w.pointRole[to]
+	if k := wgSegKind(w, from, to, pi); k != "" {
+		return k
+	}
 	switch {
 	case nf == pi.srcNode && nf != pi.dstNode:
 		if (rf == decode.RolePodVeth && rt == decode.RoleTunnel) || (rf == decode.RoleTunnel && rt == decode.RoleUnderlay) {
@@ -147,7 +150,7 @@ func (pl *placement) placeJourney(j int, p *placing) {
 	fl := pl.flows[fi]
 	d := pl.jDir[j]
 	p.j, p.fi, p.fl, p.pi, p.h = j, fi, fl, fl.path[d], pl.hops(j)
-	p.o0, _ = pl.obs(p.h[0])
+	p.o0, _ = pl.obs(pl.w.pktHop(p.h))
 	pl.tcpStep(fl, d, int32(j), p.o0)
 	if p.o0.Flags&decode.FlagICMPError != 0 {
 		// An ICMP error is about a flow, not part of it: listed in Result.ICMP and shown with the
@@ -507,7 +510,7 @@ func (pl *placement) endOf(members []int32, r int32, st statusCode) (*decode.Obs
 		}
 	}
 	h := pl.hops(int(pick))
-	o0, _ := pl.obs(h[0])
+	o0, _ := pl.obs(pl.w.pktHop(h))
 	last := h[len(h)-1]
 	for _, g := range h {
 		if int32(pl.point(g)) == pl.jLast[r] {
@@ -542,7 +545,7 @@ func (pl *placement) bound(p int) int64 {
 // belongs to (a node IP, or a pod of that node), lost at its last point otherwise, unplaced when the
 // destination's node is unknown.
 func (pl *placement) icmpStatus(h []uint32, j int32) statusCode {
-	first, _ := pl.obs(h[0])
+	first, _ := pl.obs(pl.w.pktHop(h))
 	last := pl.point(h[len(h)-1])
 	n := pl.w.nodeOf(first.Flags&decode.FlagIPv6 != 0, first.Dst)
 	switch {

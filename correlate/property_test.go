@@ -129,7 +129,7 @@ func checkTruth(t *testing.T, g *gen.Result, res *Result) float64 {
 // With 1% loss per hop, 5% duplicates, a 5 s offset with 100 ppm drift, DNAT and retransmissions,
 // at least 99.9% of packets get exactly their true journey and every loss is placed on its segment.
 func TestPropertyRecoverTruth(t *testing.T) {
-	for _, mode := range []gen.Mode{gen.ModeIPIP, gen.ModeVXLAN, gen.ModeBGP} {
+	for _, mode := range []gen.Mode{gen.ModeIPIP, gen.ModeVXLAN, gen.ModeBGP, gen.ModeWireGuard} {
 		t.Run(mode.String(), func(t *testing.T) {
 			cfg := gen.DefaultConfig()
 			cfg.Seed = 7

@@ -22,7 +22,7 @@ func (a *analysis) refused() map[int32]int {
 		if fi < 0 || len(h) == 0 {
 			continue
 		}
-		o, _ := a.obs(h[0])
+		o, _ := a.obs(a.w.pktHop(h))
 		e := w.c.Tables.ICMPErr(o.Seq)
 		v6 := o.Flags&decode.FlagIPv6 != 0
 		switch {

@@ -324,4 +324,14 @@ type Hop struct {
 	// TCPFlags its TCP flags as tcpdump prints them ("S.", "P."; empty when not TCP).
 	Len      uint16 `json:"len,omitempty"`
 	TCPFlags string `json:"tcp_flags,omitempty"`
+	// WireGuard is the transport message that carried the packet on this hop (Encap "wireguard": the
+	// packet encrypted between two WireGuard devices); nil elsewhere.
+	WireGuard *HopWG `json:"wireguard,omitempty"`
+}
+
+// HopWG is the clear-text header of the WireGuard transport message a hop saw: the session's receiver
+// index (hex, as on the wire's little-endian value) and the message's counter.
+type HopWG struct {
+	Receiver string `json:"receiver"`
+	Counter  uint64 `json:"counter"`
 }

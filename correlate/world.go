@@ -47,6 +47,11 @@ type world struct {
 	// for several.
 	inferred []bool
 	podsOf   map[int][]uint32
+	// wgIPs are the node IPs learned from WireGuard messages (wireguard.go); wgPeer each node's only
+	// WireGuard peer (-1: none or several), nil without WireGuard messages' evidence.
+	wgIPs  []decode.NodeIP
+	wgPeer []int
+	wgOn   bool // some point carried a WireGuard message
 }
 
 func newWorld(c *decode.Capture) *world {
@@ -57,6 +62,7 @@ func newWorld(c *decode.Capture) *world {
 	w.srcPoint = c.PointOf
 	w.idSpace()
 	w.nodeAddrs()
+	w.wgLearnNodeIPs()
 	w.findPods()
 	w.learnFragments()
 	return w
@@ -376,6 +382,8 @@ func (w *world) orphanPods() {
 						n = nn
 					}
 				}
+			case w.wgPeer != nil && w.wgDevice(pi):
+				n = w.wgPeer[w.pointNode[pi]] // headed out through WireGuard: to the node's peer
 			case w.pointRole[pi] == decode.RoleTunnel:
 				n = w.pointNode[pi]
 			}

@@ -93,7 +93,8 @@ func (p *packetView) update(c *common, msg tea.KeyMsg, w, h int) tea.Msg {
 
 // fieldNames are the rows of the header table for one hop; the f… constants index them.
 var fieldNames = []string{"point", "frame", "time", "delta", "encap", "outer src", "outer dst", "outer ttl",
-	"outer len", "vni", "src", "dst", "ttl", "proto", "length", "tcp", "ip id", "checksum", "problems", "changes"}
+	"outer len", "vni", "wireguard", "src", "dst", "ttl", "proto", "length", "tcp", "ip id", "checksum", "problems",
+	"changes"}
 
 const (
 	fPoint = iota
@@ -106,6 +107,7 @@ const (
 	fOuterTTL
 	fOuterLen
 	fVNI
+	fWG
 	fSrc
 	fDst
 	fTTL
@@ -183,6 +185,9 @@ func (p *packetView) hopFields(i int) []string {
 		if pk.Encap == decode.EncapVXLAN {
 			v[fVNI] = fmt.Sprint(pk.VNI)
 		}
+	}
+	if pk.HasWG {
+		v[fWG] = wgField(&pk.WG)
 	}
 	if pk.HasARP {
 		v[fSrc] = netip.AddrFrom4(pk.ARP.SPA).String()
@@ -400,4 +405,24 @@ func hexLines(data []byte, per, base int) []string {
 		out = append(out, fmt.Sprintf("%04x  %s |%s|", base+off, hx.String(), asc.String()))
 	}
 	return out
+}
+
+// wgField is a WireGuard message's clear-text header as the packet screen shows it: its type, indexes
+// and, for transport data, the counter and padded inner length (the packet it carries is encrypted).
+func wgField(w *decode.WireGuard) string {
+	switch w.Type {
+	case decode.WGInitiation:
+		return fmt.Sprintf("initiation sender 0x%08x", w.Sender)
+	case decode.WGResponse:
+		return fmt.Sprintf("response sender 0x%08x receiver 0x%08x", w.Sender, w.Receiver)
+	case decode.WGCookie:
+		return fmt.Sprintf("cookie reply receiver 0x%08x", w.Receiver)
+	case decode.WGTransport:
+		name := "transport"
+		if w.Keepalive() {
+			name = "keepalive"
+		}
+		return fmt.Sprintf("%s receiver 0x%08x counter %d padded %d", name, w.Receiver, w.Counter, w.PaddedLen())
+	}
+	return ""
 }

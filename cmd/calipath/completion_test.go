@@ -47,7 +47,7 @@ func TestCompletionBash(t *testing.T) {
 		{"calipath points --format ", []string{"json", "text"}},
 		{"calipath report --fail-on ERR", []string{"error"}},
 		{"calipath report --fail-on=error,pmtu", []string{"error,pmtu-blackhole"}},
-		{"calipath demo --scenario ", []string{"healthy-ipip", "mtu-blackhole"}},
+		{"calipath demo --scenario ", []string{"healthy-ipip", "mtu-blackhole", "wireguard-bypass"}},
 		{"calipath report -q ", []string{"caps", "node-a-eth0.pcap", "node-a.pcapng", "node-b-eth0.pcap.gz"}},
 		{"calipath report --links node-a=l", []string{"links.txt"}},
 		{"calipath report --links node", nil}, // the NODE part: nothing to offer, and no capture files

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-const wgLab = "../../testdata/lab/scenarios-pending/healthy-wireguard"
+const wgLab = "../../testdata/lab/scenarios/healthy-wireguard"
 
 // calipath packets shows the WireGuard header of each message on eth0: type, indexes, counter and the
 // padded inner length, in text and JSON; --wireguard-port moves it.
@@ -76,7 +76,7 @@ func TestPacketsWireGuard(t *testing.T) {
 // calipath points on every WireGuard lab scenario: wireguard.cali is each node's tunnel (RAW, like
 // tunl0), eth0 its underlay, named from the file names and the pcapng interface names alike.
 func TestPointsWireGuard(t *testing.T) {
-	dirs, err := filepath.Glob("../../testdata/lab/scenarios-pending/*wireguard*")
+	dirs, err := filepath.Glob("../../testdata/lab/scenarios*/*wireguard*")
 	if err != nil || len(dirs) == 0 {
 		t.Skipf("no WireGuard scenarios (%v)", err)
 	}

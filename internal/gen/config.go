@@ -12,12 +12,13 @@ type Mode uint8
 
 // Networking modes.
 const (
-	ModeIPIP  Mode = iota // IP-in-IP through tunl0
-	ModeVXLAN             // VXLAN through vxlan.calico
-	ModeBGP               // no encapsulation: pod IPs on the underlay
+	ModeIPIP      Mode = iota // IP-in-IP through tunl0
+	ModeVXLAN                 // VXLAN through vxlan.calico
+	ModeBGP                   // no encapsulation: pod IPs on the underlay
+	ModeWireGuard             // WireGuard through wireguard.cali: UDP 51820 transport messages on the underlay
 )
 
-// String returns "ipip", "vxlan" or "bgp".
+// String returns "ipip", "vxlan", "bgp" or "wireguard".
 func (m Mode) String() string {
 	switch m {
 	case ModeIPIP:
@@ -26,11 +27,13 @@ func (m Mode) String() string {
 		return "vxlan"
 	case ModeBGP:
 		return "bgp"
+	case ModeWireGuard:
+		return "wireguard"
 	}
 	return fmt.Sprintf("mode(%d)", uint8(m))
 }
 
-// ParseMode parses "ipip", "vxlan" or "bgp".
+// ParseMode parses "ipip", "vxlan", "bgp" or "wireguard".
 func ParseMode(s string) (Mode, error) {
 	switch s {
 	case "ipip":
@@ -39,8 +42,10 @@ func ParseMode(s string) (Mode, error) {
 		return ModeVXLAN, nil
 	case "bgp":
 		return ModeBGP, nil
+	case "wireguard":
+		return ModeWireGuard, nil
 	}
-	return 0, fmt.Errorf("unknown mode %q (want ipip, vxlan or bgp)", s)
+	return 0, fmt.Errorf("unknown mode %q (want ipip, vxlan, bgp or wireguard)", s)
 }
 
 // Format is the capture file format written.
@@ -254,7 +259,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("unknown mix %d", c.Mix)
 	case math.IsNaN(c.ARPRate) || c.ARPRate < 0 || c.ARPRate > 1e9:
 		return fmt.Errorf("ARP rate must be in [0,1e9] exchanges/s, got %v", c.ARPRate)
-	case c.Mode > ModeBGP:
+	case c.Mode > ModeWireGuard:
 		return fmt.Errorf("unknown mode %d", c.Mode)
 	case c.Format > FormatPcapNG:
 		return fmt.Errorf("unknown format %d", c.Format)

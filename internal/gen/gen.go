@@ -91,6 +91,7 @@ type packet struct {
 	retrans bool
 	origID  int64
 	caps    []Capture
+	wgCtr   uint64 // ModeWireGuard: the counter of the message that carries it
 }
 
 type generator struct {
@@ -116,6 +117,7 @@ type generator struct {
 	arpIdx []int // per pod: index in truth.ARP of its exchange
 	arpR   rng   // draws the gaps between extra ARP exchanges (Config.ARPRate)
 	arpEnd int64 // no extra ARP exchange starts after this true time
+	wg     wgSessions
 }
 
 // Generate writes the capture files (and the JSON-lines truth, if asked) into cfg.Dir.
@@ -294,6 +296,8 @@ func (g *generator) buildFlows() {
 		mtu = 1480
 	case ModeVXLAN:
 		mtu = 1450
+	case ModeWireGuard:
+		mtu = 1440
 	}
 	// Budgets: one packet each, the rest split by exponential weights.
 	weights := make([]float64, c.Flows)
@@ -751,6 +755,9 @@ func (g *generator) capture(pk *packet, hop int, dup bool, t int64) {
 		switch g.cfg.Mode {
 		case ModeIPIP:
 			h = appendIPv4(h, 20+innerLen, pk.outerID, pk.df, 63+outerTTL, protoIPIP, sn.ip, rn.ip)
+		case ModeWireGuard:
+			g.wgFrame(pk, hop, file, n, sn, rn, h, innerLen, 64+outerTTL, t, dup)
+			return
 		case ModeVXLAN:
 			udpLen := 8 + 8 + 14 + innerLen
 			h = appendIPv4(h, 20+udpLen, pk.outerID, false, 64+outerTTL, protoUDP, sn.ip, rn.ip)
@@ -802,7 +809,16 @@ func (g *generator) capture(pk *packet, hop int, dup bool, t int64) {
 		pk.caps = append(pk.caps, Capture{Hop: hop, File: file, Frame: f.w.frames, True: t, Recorded: rec,
 			Dup: dup, Partial: partial})
 	}
+	g.captured(pk, hop, dup, t)
+}
+
+// captured schedules what follows pk's capture at hop (at t), and finishes the packet after its last
+// one.
+func (g *generator) captured(pk *packet, hop int, dup bool, t int64) {
 	if !dup {
+		if g.cfg.Mode == ModeWireGuard && hop+1 < pk.seen {
+			g.wgOrder(pk, hop)
+		}
 		if hop+1 < pk.seen {
 			g.ev.push(event{t: pk.t[hop+1], kind: evCapture, pk: pk, hop: int8(hop + 1)})
 		}

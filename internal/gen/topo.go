@@ -73,8 +73,11 @@ func (g *generator) buildTopology() {
 	c := &g.cfg
 	r := newRNG(c.Seed, 1)
 	tunIface := "tunl0"
-	if c.Mode == ModeVXLAN {
+	switch c.Mode {
+	case ModeVXLAN:
 		tunIface = "vxlan.calico"
+	case ModeWireGuard:
+		tunIface = "wireguard.cali"
 	}
 	ext := ".pcap"
 	if c.Format == FormatPcapNG {
@@ -117,7 +120,7 @@ func (g *generator) buildTopology() {
 			g.pods = append(g.pods, p)
 		}
 		switch c.Mode {
-		case ModeIPIP:
+		case ModeIPIP, ModeWireGuard:
 			n.tunFile = addFile(n, tunIface, kindTunnel, "", linkRaw)
 		case ModeVXLAN:
 			n.tunFile = addFile(n, tunIface, kindTunnel, "", linkEthernet)

@@ -95,7 +95,7 @@ func TestHealthyIPIP(t *testing.T) {
 	rerun(t, "scenarios", "healthy-ipip")
 }
 
-// TestHealthyWireGuard does the same for healthy-wireguard (issue 18, in scenarios-pending/).
+// TestHealthyWireGuard does the same for healthy-wireguard (issue 18).
 // Its daemon, testdata/lab/wgd, is a module of its own: the test skips, saying so, when its
 // modules cannot be downloaded.
 //
@@ -109,7 +109,7 @@ func TestHealthyWireGuard(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Skipf("testdata/lab/wgd's modules cannot be downloaded: %v\n%s", err, out)
 	}
-	rerun(t, "scenarios-pending", "healthy-wireguard")
+	rerun(t, "scenarios", "healthy-wireguard")
 }
 
 // labTools skips unless the lab can run here.

@@ -77,7 +77,7 @@ func run(args []string, stdout io.Writer) error {
 	fs.IntVar(&cfg.Flows, "flows", 100, "flows")
 	fs.IntVar(&cfg.Nodes, "nodes", cfg.Nodes, "nodes")
 	fs.IntVar(&cfg.PodsPerNode, "pods", cfg.PodsPerNode, "pods per node")
-	fs.StringVar(&mode, "mode", "ipip", "ipip, vxlan or bgp")
+	fs.StringVar(&mode, "mode", "ipip", "ipip, vxlan, bgp or wireguard")
 	fs.StringVar(&mix, "mix", "default", "traffic: default, many-flows (DNS-like UDP and short TCP, one server pod per node) or arp-heavy (extra proxy ARP exchanges)")
 	fs.Float64Var(&cfg.ARPRate, "arp-rate", 0, "extra proxy ARP exchanges per second, all pods together (0: none; arp-heavy then uses -rate)")
 	fs.StringVar(&format, "format", "pcap", "pcap or pcapng")
