@@ -93,6 +93,9 @@ type Netns struct {
 	// RouteFile, NeighFile and LinkFile name the dumps read (the last of each kind), so that what a
 	// dump lacks can be cited too.
 	RouteFile, NeighFile, LinkFile string
+	// LinkFormat is the kind of dump LinkFile is: an `ip -d -j addr` dump gives the links only when
+	// no link dump of the namespace is given, which replaces it.
+	LinkFormat string
 }
 
 // NodeState is one node's own state from its `ip` dumps.
@@ -163,6 +166,7 @@ type ipDump struct {
 var ipDumps = []ipDump{
 	{"ip -o link", detectLinkText, parseLinkText},
 	{"ip -j link", detectLinkJSON, parseLinkJSON},
+	{"ip -d -j addr", detectAddrJSON, parseLinkJSON},
 	{"ip -j neigh", detectNeighJSON, parseNeighJSON},
 	{"ip neigh", detectNeighText, parseNeighText},
 	{"ip -j route", detectRouteJSON, parseRouteJSON},
@@ -175,6 +179,7 @@ var dumpSuffixes = map[string]string{
 	"routes": "ip -j route", "route": "ip -j route", "ip-route": "ip -j route",
 	"neigh": "ip -j neigh", "neighbours": "ip -j neigh", "neighbors": "ip -j neigh", "ip-neigh": "ip -j neigh",
 	"links": "ip -j link", "link": "ip -j link", "ip-link": "ip -j link",
+	"addr": addrDump, "ip-addr": addrDump,
 }
 
 // DumpName splits an `ip` dump's file name, <node>-<what>.<ext> (what: routes, neigh, links …), into
@@ -195,7 +200,7 @@ func splitDumpName(path string) (node, veth, kind string) {
 		}
 	}
 	for _, suf := range []string{"ip-route", "ip-neigh", "ip-link", "routes", "route", "neighbours", "neighbors",
-		"neigh", "links", "link"} {
+		"neigh", "links", "link", "ip-addr", "addr"} {
 		if s, ok := strings.CutSuffix(stem, "-"+suf); ok && s != "" {
 			node, kind = s, dumpSuffixes[suf]
 			break
@@ -264,6 +269,14 @@ func readIPDumpAs(states map[string]*NodeState, path, node, format string, data 
 		}
 		ns = st.Pods[veth]
 	}
+	if link := !strings.HasSuffix(format, "route") && !strings.HasSuffix(format, "neigh"); link && ns.LinkFile != "" {
+		switch {
+		case format == addrDump:
+			return format, nil // the namespace's link dump (or an earlier address dump) gives its links
+		case ns.LinkFormat == addrDump:
+			ns.Links = nil // a link dump replaces the links an address dump gave
+		}
+	}
 	for _, d := range ipDumps {
 		if d.name == format {
 			probs = d.parse(path, data, ns)
@@ -275,7 +288,7 @@ func readIPDumpAs(states map[string]*NodeState, path, node, format string, data 
 	case strings.HasSuffix(format, "neigh"):
 		ns.NeighFile = path
 	default:
-		ns.LinkFile = path
+		ns.LinkFile, ns.LinkFormat = path, format
 	}
 	return probs
 }

@@ -46,10 +46,20 @@ type jsonLink struct {
 }
 
 // detectLinkJSON recognises `ip -j link`: entries with an "ifindex", an "ifname", "flags" and an
-// "mtu", and no addresses (an `ip -j addr` dump is not read here).
+// "mtu", and no addresses (an `ip -j addr` dump is detectAddrJSON's).
 func detectLinkJSON(data []byte) bool {
 	m, ok := firstEntry(data)
 	return ok && has(m, "ifindex", "ifname", "flags", "mtu") && !has(m, "addr_info")
+}
+
+// addrDump is the kind of an `ip -d -j addr` (or `ip -j addr`) dump: its entries are links with
+// their addresses, read as the links alone.
+const addrDump = "ip -d -j addr"
+
+// detectAddrJSON recognises `ip -d -j addr`: link entries (as detectLinkJSON's) with "addr_info".
+func detectAddrJSON(data []byte) bool {
+	m, ok := firstEntry(data)
+	return ok && has(m, "ifindex", "ifname", "flags", "mtu", "addr_info")
 }
 
 // parseLinkJSON reads `ip -j link`; each link's Text is the entry as `ip -o link` starts it.

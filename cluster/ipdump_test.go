@@ -151,7 +151,7 @@ func TestDetectIPDump(t *testing.T) {
 		{`[{"dst":"169.254.1.1","dev":"eth0","state":["FAILED"]}]`, "ip -j neigh"},
 		{`[{"dst":"default","gateway":"192.168.10.1","dev":"eth0","flags":[]}]`, "ip -j route"},
 		{`[{"ifindex":1,"ifname":"lo","flags":[],"mtu":65536}]`, "ip -j link"},
-		{`[{"ifindex":1,"ifname":"lo","flags":[],"mtu":65536,"addr_info":[]}]`, ""}, // ip -j addr
+		{`[{"ifindex":1,"ifname":"lo","flags":[],"mtu":65536,"addr_info":[]}]`, "ip -d -j addr"},
 		{`{"kind":"List","items":[]}`, ""},
 		{"apiVersion: v1\nkind: List\n", ""},
 		{"hello world\n", ""},
@@ -289,4 +289,48 @@ func FuzzReadIPDump(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A node's `ip -d -j addr` dump (named <node>-addr.json) gives its links when no link dump does; a
+// link dump of the same node replaces them, whichever file is read first, so no link is counted twice.
+func TestLoadAddrDumpAsLinks(t *testing.T) {
+	const scen = "../testdata/lab/scenarios/state-blackhole-route"
+	links := func(paths ...string) []Link {
+		t.Helper()
+		m, probs, err := Load(paths)
+		if err != nil || len(probs) != 0 {
+			t.Fatalf("Load(%q): %v %v", paths, probs, err)
+		}
+		st := m.NodeState["node-b"]
+		if st == nil {
+			t.Fatalf("Load(%q): no state for node-b", paths)
+		}
+		return st.Netns.Links
+	}
+	addr := links(scen + "/node-b-addr.json")
+	if len(addr) == 0 {
+		t.Fatal("the address dump gives no links")
+	}
+	var tunl *Link
+	for i := range addr {
+		if addr[i].Name == "tunl0" {
+			tunl = &addr[i]
+		}
+	}
+	if tunl == nil || tunl.MTU == 0 || tunl.Source.Entry == 0 || !strings.HasSuffix(tunl.Source.File, "node-b-addr.json") {
+		t.Errorf("tunl0 from the address dump: %+v", tunl)
+	}
+	text := links(scen + "/node-b-links.txt")
+	for _, order := range [][]string{{"/node-b-addr.json", "/node-b-links.txt"}, {"/node-b-links.txt", "/node-b-addr.json"}} {
+		got := links(scen+order[0], scen+order[1])
+		if len(got) != len(text) {
+			t.Errorf("%v: %d links, want the link dump's %d", order, len(got), len(text))
+			continue
+		}
+		for i := range got {
+			if !strings.HasSuffix(got[i].Source.File, "node-b-links.txt") {
+				t.Errorf("%v: link %s from %s, want the link dump", order, got[i].Name, got[i].Source.File)
+			}
+		}
+	}
 }

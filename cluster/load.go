@@ -31,8 +31,18 @@ type format struct {
 var formats = []format{
 	{name: "objects", detect: detectObjects, parse: parseObjects}, // kubectl/calicoctl JSON or YAML
 	// A node's `ip` dumps (ipdump*.go), into Meta.NodeState.
-	ipDumpFormat("ip -o link"), ipDumpFormat("ip -j link"), ipDumpFormat("ip -j neigh"), ipDumpFormat("ip neigh"),
+	ipDumpFormat("ip -o link"), ipDumpFormat("ip -j link"), ipDumpFormat(addrDump), ipDumpFormat("ip -j neigh"), ipDumpFormat("ip neigh"),
 	ipDumpFormat("ip -j route"), ipDumpFormat("ip route"),
+}
+
+// Accepted names every kind of file Load reads, for help texts and errors: the objects kubectl and
+// calicoctl print, then each `ip` dump of the format table.
+func Accepted() string {
+	var dumps []string
+	for _, f := range formats[1:] {
+		dumps = append(dumps, f.name)
+	}
+	return "kubectl or calicoctl JSON/YAML, and a node's " + strings.Join(dumps, ", ") + " dumps"
 }
 
 // source is one file being read.
@@ -64,7 +74,7 @@ func Load(paths []string) (*Meta, []Problem, error) {
 				return nil, probs, err
 			}
 			if !ok {
-				return nil, probs, fmt.Errorf("cluster metadata: %s: not a format calipath reads (kubectl or calicoctl JSON/YAML)", path)
+				return nil, probs, fmt.Errorf("cluster metadata: %s: not a format calipath reads (it reads %s)", path, Accepted())
 			}
 			continue
 		}

@@ -293,3 +293,25 @@ func FuzzAdd(f *testing.F) {
 		}
 	})
 }
+
+// A file named explicitly that is no metadata: the error names every kind Load reads, the `ip`
+// dumps as well as the objects, so whoever mistyped a path learns what to give instead.
+func TestLoadUnrecognisedNamesEveryKind(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(p, []byte("hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := Load([]string{p})
+	if err == nil {
+		t.Fatal("no error for a file that is not metadata")
+	}
+	for _, f := range formats {
+		want := f.name
+		if f.name == "objects" {
+			want = "kubectl or calicoctl JSON/YAML"
+		}
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %q", err, want)
+		}
+	}
+}

@@ -206,6 +206,13 @@ func whereString(w correlate.Where) string {
 	return clean(w.Node)
 }
 
+// explanation is one line of a node's `ip` dump that explains an anomaly, as the report cites it
+// (file:line, the line, why) but with the file's base name, as the evidence shows its captures.
+func explanation(e correlate.Explanation) string {
+	e.File = baseName(e.File)
+	return clean(e.String())
+}
+
 func (l *anomalyList) view(c *common, w, h int) string {
 	st := c.st
 	var b strings.Builder
@@ -239,6 +246,9 @@ func (l *anomalyList) view(c *common, w, h int) string {
 	a, _ := l.selectedAnomaly(c)
 	var d strings.Builder
 	d.WriteString(c.long(a.Message))
+	for _, e := range a.ExplainedBy {
+		d.WriteString("\nexplained by: " + explanation(e))
+	}
 	if a.Next != "" {
 		d.WriteString("\nnext: " + c.long(a.Next))
 	}

@@ -20,8 +20,9 @@ type clusterFlags struct {
 }
 
 func (c *clusterFlags) register(fs *pflag.FlagSet) {
-	fs.Var(&c.paths, "k8s", "read cluster metadata from PATH, a file or a directory (kubectl and calicoctl JSON or YAML, "+
-		"read by content; repeatable; NODE=PATH for one node's files): pod, service and node names, node IPs, IP pools")
+	fs.Var(&c.paths, "k8s", "read cluster metadata from PATH, a file or a directory ("+cluster.Accepted()+", "+
+		"read by content; repeatable; NODE=PATH for one node's files): pod, service and node names, node IPs, IP pools, "+
+		"the nodes' routes, neighbours and links")
 	fs.StringVar(&c.prefix, "iface-prefix", "", "the `PREFIX` of Calico's pod interfaces, Felix's InterfacePrefix (default cali): --k8s names the pod behind an interface by it")
 }
 

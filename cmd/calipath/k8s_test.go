@@ -146,3 +146,20 @@ func TestK8sNodeAlias(t *testing.T) {
 		t.Errorf("node IPs %+v, want first %+v", doc.NodeIPs, want)
 	}
 }
+
+// --k8s's help names every kind of file it reads: the nodes' `ip` dumps too, not only kubectl's and
+// calicoctl's objects (those are what a node-state explanation needs, and nobody guesses them).
+func TestK8sHelpNamesEveryKind(t *testing.T) {
+	for _, cmd := range []string{"report", "tui", "points"} {
+		code, out, _ := runCLI(cmd, "-h")
+		if code != exitOK {
+			t.Fatalf("%s -h: exit %d", cmd, code)
+		}
+		flat := strings.Join(strings.Fields(out), " ")
+		for _, kind := range []string{"kubectl or calicoctl JSON/YAML", "ip -o link", "ip -j link", "ip -d -j addr", "ip -j neigh", "ip neigh", "ip -j route", "ip route"} {
+			if !strings.Contains(flat, kind) {
+				t.Errorf("%s -h does not name %q:\n%s", cmd, kind, out)
+			}
+		}
+	}
+}
