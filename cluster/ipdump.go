@@ -272,7 +272,7 @@ func readIPDumpAs(states map[string]*NodeState, path, node, format string, data 
 	if link := !strings.HasSuffix(format, "route") && !strings.HasSuffix(format, "neigh"); link && ns.LinkFile != "" {
 		switch {
 		case format == addrDump:
-			return format, nil // the namespace's link dump (or an earlier address dump) gives its links
+			return nil // the namespace's link dump (or an earlier address dump) gives its links
 		case ns.LinkFormat == addrDump:
 			ns.Links = nil // a link dump replaces the links an address dump gave
 		}
