@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/calipath/calipath/correlate"
+	"github.com/calipath/calipath/internal/errw"
 	"github.com/charmbracelet/x/term"
 )
 
@@ -130,7 +131,7 @@ func (p *Printer) Print(res *correlate.Result) error {
 		return p.writeJSON(p.w, res) // streams; the view is not built for it
 	}
 	bw := bufio.NewWriterSize(p.w, 64<<10)
-	ew := &errWriter{w: bw}
+	ew := &errw.Writer{W: bw}
 	v := newView(res, p.opts)
 	switch p.opts.Format {
 	case Markdown:
@@ -140,25 +141,10 @@ func (p *Printer) Print(res *correlate.Result) error {
 	default:
 		writeText(ew, v, p.opts)
 	}
-	if ew.err != nil {
-		return ew.err
+	if ew.Err != nil {
+		return ew.Err
 	}
 	return bw.Flush()
-}
-
-// errWriter remembers the first write error and drops later writes.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(b []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	n, err := e.w.Write(b)
-	e.err = err
-	return n, err
 }
 
 // IsTerminal reports whether w is a terminal (a character device such as /dev/null is not).

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/calipath/calipath/cluster"
+	"github.com/calipath/calipath/internal/errw"
 	"github.com/calipath/calipath/internal/safetext"
 )
 
@@ -449,7 +450,7 @@ func (s planSpec) tcpdumpLine(c captureCmd) string {
 // writePlan prints the plan: per node the commands to run there, then the kubectl debug variant,
 // then how to read the result.
 func writePlan(w io.Writer, s planSpec, plan []nodePlan) error {
-	ew := &errWriter{w: w}
+	ew := &errw.Writer{W: w}
 	p := func(format string, a ...any) { fmt.Fprintf(ew, format+"\n", a...) }
 	p("# calipath plan: %s → %s", safetext.Clean(s.from.key), safetext.Clean(s.toLabel))
 	for _, l := range s.modeWhy {
@@ -515,7 +516,7 @@ func writePlan(w io.Writer, s planSpec, plan []nodePlan) error {
 		glob = "ring*/*.pcap"
 	}
 	p("calipath report %s %s", safetext.Clean(strings.Join(args, " ")), safetext.Clean(glob))
-	return ew.err
+	return ew.Err
 }
 
 // jobs lists the shell's job numbers 1..n: "%1 %2 %3".
@@ -533,21 +534,4 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// errWriter remembers the first write error, so that a plan's many lines check it once.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(b []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	n, err := e.w.Write(b)
-	if err != nil {
-		e.err = err
-	}
-	return n, err
 }
