@@ -47,13 +47,7 @@ func (p *Printer) writeJSON(w io.Writer, res *correlate.Result) error {
 				continue
 			}
 		}
-		if f.omitEmpty && emptyValue(fv) {
-			continue
-		}
-		e.member('{', n == 0)
-		e.key(f.key)
-		e.value(fv)
-		n++
+		n = e.field(f, fv, n)
 	}
 	e.end('{', '}', n)
 	e.buf = append(e.buf, '\n')

@@ -170,17 +170,21 @@ func (e *jsonEnc) structValue(v reflect.Value) {
 	}
 	n := 0
 	for i := range pl.fields {
-		f := &pl.fields[i]
-		fv := v.Field(f.index)
-		if f.omitEmpty && emptyValue(fv) {
-			continue
-		}
-		e.member('{', n == 0)
-		e.key(f.key)
-		e.value(fv)
-		n++
+		n = e.field(&pl.fields[i], v.Field(pl.fields[i].index), n)
 	}
 	e.end('{', '}', n)
+}
+
+// field writes struct field f (value fv) as the object's member after n others, unless omitempty
+// leaves it out, and returns how many members the object has then.
+func (e *jsonEnc) field(f *planField, fv reflect.Value, n int) int {
+	if f.omitEmpty && emptyValue(fv) {
+		return n
+	}
+	e.member('{', n == 0)
+	e.key(f.key)
+	e.value(fv)
+	return n + 1
 }
 
 // float writes f as encoding/json does: %f between 1e-6 and 1e21, else %e with a short exponent.
