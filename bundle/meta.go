@@ -1,63 +1,36 @@
 package bundle
 
 import (
-	"encoding/json"
-	"io"
 	"net/netip"
-	"os"
+
+	"github.com/calipath/calipath/cluster"
 )
 
-// nodeObject is the part of a Kubernetes Node (or a List of objects) that names nodes and their
-// addresses, as `kubectl get nodes -o json` prints it.
-type nodeObject struct {
-	Kind     string `json:"kind"`
-	Metadata struct {
-		Name string `json:"name"`
-	} `json:"metadata"`
-	Status struct {
-		Addresses []struct {
-			Type    string `json:"type"`
-			Address string `json:"address"`
-		} `json:"addresses"`
-	} `json:"status"`
-	Items []nodeObject `json:"items"`
-}
-
-// metaNodes adds to opts the nodes (names, and InternalIP/ExternalIP addresses) that the JSON
-// cluster metadata files among s.Meta list, so that Retina tarballs can be told apart by them. Files
-// that are not JSON, or hold no Node, add nothing (the cluster loader reads them in full).
+// metaNodes adds to opts the nodes (names, and their InternalIP/ExternalIP addresses) that the cluster
+// metadata files among s.Meta list, read by the cluster loader, so that Retina tarballs can be told
+// apart by them. The loader's problems are not said here: --k8s reads the same files and says them.
 func (s *Set) metaNodes(opts Options) Options {
+	if len(s.Meta) == 0 {
+		return opts
+	}
+	m, _, err := cluster.Load(s.Meta)
+	if err != nil || m == nil {
+		return opts
+	}
 	nodes := append([]string(nil), opts.Nodes...)
 	ips := map[netip.Addr]string{}
 	for ip, n := range opts.NodeIPs {
 		ips[ip] = n
 	}
-	var add func(o *nodeObject)
-	add = func(o *nodeObject) {
-		if o.Kind == "Node" && o.Metadata.Name != "" {
-			nodes = append(nodes, o.Metadata.Name)
-			for _, a := range o.Status.Addresses {
-				if ip, err := netip.ParseAddr(a.Address); err == nil && (a.Type == "InternalIP" || a.Type == "ExternalIP") {
-					if _, taken := ips[ip]; !taken {
-						ips[ip] = o.Metadata.Name
-					}
-				}
+	for _, n := range m.Nodes {
+		nodes = append(nodes, n.Name)
+		for _, a := range n.Addresses {
+			if a.Kind != "InternalIP" && a.Kind != "ExternalIP" {
+				continue
 			}
-		}
-		for i := range o.Items {
-			add(&o.Items[i])
-		}
-	}
-	for _, p := range s.Meta {
-		f, err := os.Open(p)
-		if err != nil {
-			continue
-		}
-		var o nodeObject
-		err = json.NewDecoder(io.LimitReader(f, 256<<20)).Decode(&o)
-		f.Close()
-		if err == nil {
-			add(&o)
+			if _, taken := ips[a.IP]; !taken {
+				ips[a.IP] = n.Name
+			}
 		}
 	}
 	opts.Nodes, opts.NodeIPs = nodes, ips
