@@ -1,8 +1,10 @@
 package correlate
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -665,12 +667,12 @@ func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, re
 }
 
 // sortedKeys returns a map's keys in order (for deterministic iteration).
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
+func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
+	ks := make([]K, 0, len(m))
 	for k := range m {
 		ks = append(ks, k)
 	}
-	sort.Strings(ks)
+	slices.Sort(ks)
 	return ks
 }
 

@@ -130,13 +130,8 @@ func detectWGBypass(f *findings, k *kindRow) []Anomaly {
 			}
 		}
 	}
-	var ps []int
-	for p := range at {
-		ps = append(ps, p)
-	}
-	sort.Ints(ps)
 	var out []Anomaly
-	for _, p := range ps {
+	for _, p := range sortedKeys(at) {
 		h := at[p]
 		detail := fmt.Sprintf("%d pod packets left %s unencrypted toward a node this one reaches through WireGuard.",
 			h.n, w.nodes[w.pointNode[p]])
@@ -184,13 +179,8 @@ func detectWGReordered(f *findings, k *kindRow) []Anomaly {
 			}
 		}
 	}
-	var ps []int
-	for p := range at {
-		ps = append(ps, p)
-	}
-	sort.Ints(ps)
 	var out []Anomaly
-	for _, p := range ps {
+	for _, p := range sortedKeys(at) {
 		h := at[p]
 		detail := fmt.Sprintf("%d transport messages arrived with a counter below one already received (%d of them replays of a counter seen before).",
 			h.n, h.replay)
