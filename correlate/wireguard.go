@@ -237,10 +237,11 @@ type wgState struct {
 	sessions   []*wgSession
 	handshakes []wgHandshake
 	// innerOf maps a message journey (before the join) to the inner journey it carried (-1: none known).
-	pairs    int            // messages joined to an inner packet
-	msgs     int            // transport messages (keepalives aside)
-	innerOut map[int32]bool // inner journeys that left their node's WireGuard device encrypted
-	noMsg    []int32        // inner journeys that entered a WireGuard device and no message carried
+	pairs    int                    // messages joined to an inner packet
+	msgs     int                    // transport messages (keepalives aside)
+	innerOut map[int32]bool         // inner journeys that left their node's WireGuard device encrypted
+	noMsg    []int32                // inner journeys that entered a WireGuard device and no message carried
+	topAt    map[wgPointSess]uint64 // the highest counter of each session seen at each underlay point
 }
 
 // joinWireGuard joins each WireGuard transport message's journey to the journey of the inner packet it
@@ -308,9 +309,8 @@ func (wj *wgJoin) collect() {
 			n := w.pointNode[p]
 			t := m.corrected(o)
 			switch typ := w.wgType(o); {
-			case typ == decode.WGTransport && w.pointRole[p] == decode.RoleUnderlay && w.cluster[n] &&
-				o.Flags&decode.FlagFragment == 0:
-				wj.transport(o, g, j, n, t)
+			case typ == decode.WGTransport && w.pointRole[p] == decode.RoleUnderlay && o.Flags&decode.FlagFragment == 0:
+				wj.transport(o, g, j, p, n, t)
 			case typ != 0 && typ != decode.WGTransport && w.pointRole[p] == decode.RoleUnderlay:
 				wj.handshake(o, typ, g, j, t)
 			case typ == 0 && w.wgDevice(p):
@@ -320,15 +320,20 @@ func (wj *wgJoin) collect() {
 	}
 }
 
-// transport lists a transport message seen at node n's underlay in its session, once per end.
-func (wj *wgJoin) transport(o *decode.Observation, g uint32, j int32, n int, t int64) {
+// transport notes a transport message seen at underlay point p (on node n) for its session's
+// counters, and, at the sender's or receiver's underlay, lists it in its session, once per end.
+func (wj *wgJoin) transport(o *decode.Observation, g uint32, j int32, p, n int, t int64) {
 	w := wj.w
 	v6 := o.Flags&decode.FlagIPv6 != 0
 	from, to := w.nodeOf(v6, o.Src), w.nodeOf(v6, o.Dst)
-	if from < 0 || to < 0 || from == to || (n != from && n != to) {
+	if from < 0 || to < 0 || from == to {
 		return
 	}
 	ctx := w.ctxOf(o)
+	wj.st.sawMsg(p, from, to, ctx.WGReceiver, ctx.WGCounter(o.Seq))
+	if !w.cluster[n] || (n != from && n != to) {
+		return
+	}
 	k := wgSessKey{from, to, ctx.WGReceiver}
 	s := wj.sess[k]
 	if s == nil {
