@@ -50,7 +50,8 @@ func (w *world) wgType(o *decode.Observation) uint8 {
 // wgLearnNodeIPs learns the IPv4 address of each Calico node whose IP no other evidence gave, from
 // the WireGuard messages at its underlay points: the address every one of them comes from or goes to;
 // when two addresses share that (one peer), the one whose messages left with the higher TTL, that
-// is, before any router decremented it.
+// is, before any router decremented it. Then wgOrphanIP. One pass over the frames gathers what both
+// need: each node's addresses of WireGuard messages.
 func (w *world) wgLearnNodeIPs() {
 	some := false
 	for i := range w.c.Points {
@@ -60,60 +61,13 @@ func (w *world) wgLearnNodeIPs() {
 		return // no WireGuard message anywhere: nothing to learn, and no pass over the frames
 	}
 	w.wgOn = true
-	type cand struct {
-		n      int
-		srcTTL int
-	}
-	per := make([]map[uint32]*cand, len(w.nodes))
-	total := make([]int, len(w.nodes))
-	for _, obs := range w.c.Obs {
-		for i := range obs {
-			o := &obs[i]
-			if o.Flags&decode.FlagIPv6 != 0 || w.wgType(o) == 0 {
-				continue
-			}
-			p := w.srcPoint[o.Source]
-			n := w.pointNode[p]
-			if w.pointRole[p] != decode.RoleUnderlay || !w.cluster[n] || len(w.ipsOf[n]) > 0 {
-				continue
-			}
-			if per[n] == nil {
-				per[n] = map[uint32]*cand{}
-			}
-			total[n]++
-			for k, a := range [2]uint32{o.Src, o.Dst} {
-				c := per[n][a]
-				if c == nil {
-					c = &cand{srcTTL: -1}
-					per[n][a] = c
-				}
-				c.n++
-				if k == 0 {
-					c.srcTTL = max(c.srcTTL, int(o.TTL))
-				}
-			}
-		}
-	}
+	per, total := w.wgAddrs()
 	for n, cs := range per {
-		var all []uint32
-		for a, c := range cs {
-			if c.n == total[n] {
-				all = append(all, a)
-			}
+		if len(w.ipsOf[n]) > 0 {
+			continue
 		}
-		sort.Slice(all, func(x, y int) bool { return all[x] < all[y] })
-		var ip uint32
-		why := ""
-		switch {
-		case len(all) == 1:
-			ip, why = all[0], "the address of every WireGuard message at its underlay"
-		case len(all) == 2 && cs[all[0]].srcTTL != cs[all[1]].srcTTL:
-			ip = all[0]
-			if cs[all[1]].srcTTL > cs[all[0]].srcTTL {
-				ip = all[1]
-			}
-			why = "the source of the WireGuard messages that left its underlay (their TTL not yet decremented by a router)"
-		default:
+		ip, why := wgNodeIP(cs, total[n])
+		if why == "" {
 			continue
 		}
 		if _, taken := w.nodeOfIP[ip]; taken {
@@ -123,16 +77,22 @@ func (w *world) wgLearnNodeIPs() {
 		w.ipsOf[n] = append(w.ipsOf[n], ip)
 		w.wgIPs = append(w.wgIPs, decode.NodeIP{Node: w.nodes[n], IP: addrOf(ip), Reason: why})
 	}
-	w.wgOrphanIP()
+	w.wgOrphanIP(per)
 	sort.Slice(w.wgIPs, func(x, y int) bool { return w.wgIPs[x].Node < w.wgIPs[y].Node })
 }
 
-// wgOrphanIP gives the only Calico node without an address the only address WireGuard messages went
-// to or came from that no node has (typically a peer no message reached: its captures show none), and
-// notes each node's only WireGuard peer (wgPeer).
-func (w *world) wgOrphanIP() {
-	var orphan []uint32
-	talks := make([]map[int]bool, len(w.nodes))
+// wgAddr is one address of the WireGuard messages at a node's underlay: how many messages came from
+// or went to it, and the highest TTL of those that came from it (-1: none).
+type wgAddr struct {
+	n      int
+	srcTTL int
+}
+
+// wgAddrs goes once over the frames and returns, for each Calico node, the addresses of the IPv4
+// WireGuard messages at its underlay points, and how many messages there were.
+func (w *world) wgAddrs() ([]map[uint32]*wgAddr, []int) {
+	per := make([]map[uint32]*wgAddr, len(w.nodes))
+	total := make([]int, len(w.nodes))
 	for _, obs := range w.c.Obs {
 		for i := range obs {
 			o := &obs[i]
@@ -144,15 +104,65 @@ func (w *world) wgOrphanIP() {
 			if w.pointRole[p] != decode.RoleUnderlay || !w.cluster[n] {
 				continue
 			}
-			if talks[n] == nil {
-				talks[n] = map[int]bool{}
+			if per[n] == nil {
+				per[n] = map[uint32]*wgAddr{}
 			}
-			for _, a := range [2]uint32{o.Src, o.Dst} {
-				if m, ok := w.nodeOfIP[a]; ok {
-					talks[n][m] = true
-				} else if len(orphan) < 2 && (len(orphan) == 0 || orphan[0] != a) {
-					orphan = append(orphan, a)
+			total[n]++
+			for k, a := range [2]uint32{o.Src, o.Dst} {
+				c := per[n][a]
+				if c == nil {
+					c = &wgAddr{srcTTL: -1}
+					per[n][a] = c
 				}
+				c.n++
+				if k == 0 {
+					c.srcTTL = max(c.srcTTL, int(o.TTL))
+				}
+			}
+		}
+	}
+	return per, total
+}
+
+// wgNodeIP picks a node's address among those of its WireGuard messages (see wgLearnNodeIPs); why is
+// empty when none can be told.
+func wgNodeIP(cs map[uint32]*wgAddr, total int) (ip uint32, why string) {
+	var all []uint32
+	for a, c := range cs {
+		if c.n == total {
+			all = append(all, a)
+		}
+	}
+	sort.Slice(all, func(x, y int) bool { return all[x] < all[y] })
+	switch {
+	case len(all) == 1:
+		return all[0], "the address of every WireGuard message at its underlay"
+	case len(all) == 2 && cs[all[0]].srcTTL != cs[all[1]].srcTTL:
+		ip = all[0]
+		if cs[all[1]].srcTTL > cs[all[0]].srcTTL {
+			ip = all[1]
+		}
+		return ip, "the source of the WireGuard messages that left its underlay (their TTL not yet decremented by a router)"
+	}
+	return 0, ""
+}
+
+// wgOrphanIP gives the only Calico node without an address the only address WireGuard messages went
+// to or came from that no node has (typically a peer no message reached: its captures show none), and
+// notes each node's only WireGuard peer (wgPeer). per holds each node's message addresses (wgAddrs).
+func (w *world) wgOrphanIP(per []map[uint32]*wgAddr) {
+	orphans := map[uint32]bool{}
+	talks := make([]map[int]bool, len(w.nodes))
+	for n, cs := range per {
+		if cs == nil {
+			continue
+		}
+		talks[n] = map[int]bool{}
+		for a := range cs {
+			if m, ok := w.nodeOfIP[a]; ok {
+				talks[n][m] = true
+			} else {
+				orphans[a] = true
 			}
 		}
 	}
@@ -162,11 +172,15 @@ func (w *world) wgOrphanIP() {
 			bare = append(bare, n)
 		}
 	}
-	if len(orphan) == 1 && len(bare) == 1 {
+	if len(orphans) == 1 && len(bare) == 1 {
 		n := bare[0]
-		w.nodeOfIP[orphan[0]] = n
-		w.ipsOf[n] = append(w.ipsOf[n], orphan[0])
-		w.wgIPs = append(w.wgIPs, decode.NodeIP{Node: w.nodes[n], IP: addrOf(orphan[0]),
+		var orphan uint32
+		for a := range orphans {
+			orphan = a
+		}
+		w.nodeOfIP[orphan] = n
+		w.ipsOf[n] = append(w.ipsOf[n], orphan)
+		w.wgIPs = append(w.wgIPs, decode.NodeIP{Node: w.nodes[n], IP: addrOf(orphan),
 			Reason: "the only address of WireGuard messages that no node has, and the only Calico node without an address"})
 		for m := range talks {
 			if talks[m] != nil {
