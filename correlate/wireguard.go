@@ -269,8 +269,14 @@ func joinWireGuard(w *world, m *matcher, opts Options) *wgState {
 	if !dev {
 		return nil
 	}
+	devFrames := 0 // the inner packets' list takes at most the devices' frames: sized once
+	for p := range w.c.Points {
+		if w.wgDevice(p) {
+			devFrames += w.c.Points[p].Traffic.Frames
+		}
+	}
 	wj := &wgJoin{w: w, m: m, st: &wgState{innerOut: map[int32]bool{}}, sess: map[wgSessKey]*wgSession{},
-		seen: map[[2]int32]bool{}, msgG: map[int32]uint32{}}
+		seen: map[[2]int32]bool{}, msgG: map[int32]uint32{}, pending: make([]wgPendingInner, 0, devFrames)}
 	wj.collect()                                         // the messages, handshakes and inner packets
 	peers := wj.orderSessions()                          // the sessions in a stable order, each node's peers
 	outTo, inFrom := wj.innerByPair(peers)               // the inner packets by node and peer
