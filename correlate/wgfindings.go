@@ -182,9 +182,28 @@ func detectWGReordered(f *findings, k *kindRow) []Anomaly {
 	var out []Anomaly
 	for _, p := range sortedKeys(at) {
 		h := at[p]
-		detail := fmt.Sprintf("%d transport messages arrived with a counter below one already received (%d of them replays of a counter seen before).",
-			h.n, h.replay)
+		detail := wgReorderedDetail(h.n, h.replay)
 		out = append(out, k.anomaly(k.severity, Where{Point: a.w.c.Points[p].ID}, nil, f.ids, h.n, h.ev, detail))
 	}
 	return out
+}
+
+// wgReorderedDetail says how many transport messages came out of counter order, and how many of them
+// were replays (a counter already received).
+func wgReorderedDetail(n, replay int) string {
+	msgs := fmt.Sprintf("%d transport messages arrived", n)
+	if n == 1 {
+		msgs = "1 transport message arrived"
+	}
+	switch {
+	case replay == 0:
+		return msgs + " with a counter below one already received."
+	case replay == n && n == 1:
+		return msgs + " with a counter already received: a replay."
+	case replay == n:
+		return msgs + " with a counter already received: replays."
+	case replay == 1:
+		return msgs + " with a counter below one already received (1 of them a replay of a counter seen before)."
+	}
+	return msgs + fmt.Sprintf(" with a counter below one already received (%d of them replays of a counter seen before).", replay)
 }
