@@ -47,11 +47,12 @@ func (w *world) wgType(o *decode.Observation) uint8 {
 	return w.ctxOf(o).WGType
 }
 
-// wgLearnNodeIPs learns the IPv4 address of each Calico node whose IP no other evidence gave, from
-// the WireGuard messages at its underlay points: the address every one of them comes from or goes to;
-// when two addresses share that (one peer), the one whose messages left with the higher TTL, that
-// is, before any router decremented it. Then wgOrphanIP. One pass over the frames gathers what both
-// need: each node's addresses of WireGuard messages.
+// wgLearnNodeIPs learns the address of each Calico node whose IP (of that family) no other evidence
+// gave, from the WireGuard messages at its underlay points (IPv4 and IPv6 apart: wireguard.cali and
+// wg-v6.cali): the address every one of them comes from or goes to; when two addresses share that
+// (one peer), the one whose messages left with the higher TTL (hop limit), that is, before any router
+// decremented it. Then wgOrphanIP. One pass over the frames gathers what both need: each node's
+// addresses of WireGuard messages.
 func (w *world) wgLearnNodeIPs() {
 	some := false
 	for i := range w.c.Points {
@@ -61,12 +62,12 @@ func (w *world) wgLearnNodeIPs() {
 		return // no WireGuard message anywhere: nothing to learn, and no pass over the frames
 	}
 	w.wgOn = true
-	per, total := w.wgAddrs()
-	for n, cs := range per {
+	ad := w.wgAddrs()
+	for n, cs := range ad.per {
 		if len(w.ipsOf[n]) > 0 {
 			continue
 		}
-		ip, why := wgNodeIP(cs, total[n])
+		ip, why := wgNodeIP(cs, ad.total[n])
 		if why == "" {
 			continue
 		}
@@ -77,8 +78,31 @@ func (w *world) wgLearnNodeIPs() {
 		w.ipsOf[n] = append(w.ipsOf[n], ip)
 		w.wgIPs = append(w.wgIPs, decode.NodeIP{Node: w.nodes[n], IP: addrOf(ip), Reason: why})
 	}
-	w.wgOrphanIP(per)
-	sort.Slice(w.wgIPs, func(x, y int) bool { return w.wgIPs[x].Node < w.wgIPs[y].Node })
+	w.wgLearnNodeIPs6(ad)
+	w.wgOrphanIP(ad)
+	sort.SliceStable(w.wgIPs, func(x, y int) bool { return w.wgIPs[x].Node < w.wgIPs[y].Node })
+}
+
+// wgLearnNodeIPs6 is wgLearnNodeIPs for the IPv6 messages: nodes without an IPv6 address.
+func (w *world) wgLearnNodeIPs6(ad wgAddrSets) {
+	has6 := make([]bool, len(w.nodes))
+	for _, n := range w.nodeOfIP6 {
+		has6[n] = true
+	}
+	for n, cs := range ad.per6 {
+		if has6[n] {
+			continue
+		}
+		ip, why := wgNodeIP(cs, ad.total6[n])
+		if why == "" {
+			continue
+		}
+		if _, taken := w.nodeOfIP6[ip]; taken {
+			continue
+		}
+		w.nodeOfIP6[ip] = n
+		w.wgIPs = append(w.wgIPs, decode.NodeIP{Node: w.nodes[n], IP: w.c.Tables.V6(ip), Reason: why})
+	}
 }
 
 // wgAddr is one address of the WireGuard messages at a node's underlay: how many messages came from
@@ -88,21 +112,34 @@ type wgAddr struct {
 	srcTTL int
 }
 
-// wgAddrs goes once over the frames and returns, for each Calico node, the addresses of the IPv4
-// WireGuard messages at its underlay points, and how many messages there were.
-func (w *world) wgAddrs() ([]map[uint32]*wgAddr, []int) {
-	per := make([]map[uint32]*wgAddr, len(w.nodes))
-	total := make([]int, len(w.nodes))
+// wgAddrSets are, per Calico node, the addresses of the WireGuard messages at its underlay points and
+// how many messages there were: IPv4 (per, total) and IPv6 (per6, total6: addresses as Tables.V6
+// indexes).
+type wgAddrSets struct {
+	per, per6     []map[uint32]*wgAddr
+	total, total6 []int
+}
+
+// wgAddrs goes once over the frames and gathers the addresses of the WireGuard messages at each
+// Calico node's underlay points.
+func (w *world) wgAddrs() wgAddrSets {
+	nn := len(w.nodes)
+	ad := wgAddrSets{per: make([]map[uint32]*wgAddr, nn), per6: make([]map[uint32]*wgAddr, nn),
+		total: make([]int, nn), total6: make([]int, nn)}
 	for _, obs := range w.c.Obs {
 		for i := range obs {
 			o := &obs[i]
-			if o.Flags&decode.FlagIPv6 != 0 || w.wgType(o) == 0 {
+			if w.wgType(o) == 0 {
 				continue
 			}
 			p := w.srcPoint[o.Source]
 			n := w.pointNode[p]
 			if w.pointRole[p] != decode.RoleUnderlay || !w.cluster[n] {
 				continue
+			}
+			per, total := ad.per, ad.total
+			if o.Flags&decode.FlagIPv6 != 0 {
+				per, total = ad.per6, ad.total6
 			}
 			if per[n] == nil {
 				per[n] = map[uint32]*wgAddr{}
@@ -121,7 +158,7 @@ func (w *world) wgAddrs() ([]map[uint32]*wgAddr, []int) {
 			}
 		}
 	}
-	return per, total
+	return ad
 }
 
 // wgNodeIP picks a node's address among those of its WireGuard messages (see wgLearnNodeIPs); why is
@@ -149,11 +186,12 @@ func wgNodeIP(cs map[uint32]*wgAddr, total int) (ip uint32, why string) {
 
 // wgOrphanIP gives the only Calico node without an address the only address WireGuard messages went
 // to or came from that no node has (typically a peer no message reached: its captures show none), and
-// notes each node's only WireGuard peer (wgPeer). per holds each node's message addresses (wgAddrs).
-func (w *world) wgOrphanIP(per []map[uint32]*wgAddr) {
+// notes each node's only WireGuard peer (wgPeer), over IPv4 or IPv6. ad holds each node's message
+// addresses (wgAddrs).
+func (w *world) wgOrphanIP(ad wgAddrSets) {
 	orphans := map[uint32]bool{}
 	talks := make([]map[int]bool, len(w.nodes))
-	for n, cs := range per {
+	for n, cs := range ad.per {
 		if cs == nil {
 			continue
 		}
@@ -163,6 +201,16 @@ func (w *world) wgOrphanIP(per []map[uint32]*wgAddr) {
 				talks[n][m] = true
 			} else {
 				orphans[a] = true
+			}
+		}
+	}
+	for n, cs := range ad.per6 {
+		for a := range cs {
+			if m, ok := w.nodeOfIP6[a]; ok {
+				if talks[n] == nil {
+					talks[n] = map[int]bool{}
+				}
+				talks[n][m] = true
 			}
 		}
 	}
