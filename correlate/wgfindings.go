@@ -11,7 +11,8 @@ import (
 
 // wgNoSession reports whether the losses of segment s are packets that entered a WireGuard device
 // and died there because its node had no session: s runs from the device to its node's underlay, and
-// the node sent no transport message at all.
+// the node sent no transport message at all, or every packet lost there entered the device while
+// the node had no session toward its peer (wgnosession.go).
 func (a *analysis) wgNoSession(s *segAcc) bool {
 	if a.wg == nil || !a.w.wgDevice(s.from) || a.w.pointRole[s.to] != decode.RoleUnderlay {
 		return false
@@ -22,7 +23,7 @@ func (a *analysis) wgNoSession(s *segAcc) bool {
 	}
 	for _, ss := range a.wg.sessions {
 		if ss.from == n && len(ss.sent) > 0 {
-			return false
+			return s.lost > 0 && a.wgNoSessionLost(s) == s.lost
 		}
 	}
 	return true

@@ -1,9 +1,7 @@
 package correlate
 
 import (
-	"encoding/binary"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -68,31 +66,7 @@ func TestWireGuardRanPast(t *testing.T) {
 // cutPcap copies classic pcap file f into dir without its frames recorded after end (ns since the
 // epoch) or named in drop (file base name, frame number), and returns the copy's name.
 func cutPcap(t *testing.T, f, dir string, end int64, drop map[[2]string]bool) string {
-	b, err := os.ReadFile(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	le := binary.LittleEndian
-	unit := int64(1000) // microseconds
-	switch le.Uint32(b) {
-	case 0xa1b23c4d:
-		unit = 1
-	case 0xa1b2c3d4:
-	default:
-		t.Fatalf("%s: not a little-endian classic pcap", f)
-	}
-	out := append([]byte(nil), b[:24]...)
-	for off, frame := 24, 1; off+16 <= len(b); frame++ {
-		n := int(le.Uint32(b[off+8:]))
-		ts := int64(le.Uint32(b[off:]))*1e9 + int64(le.Uint32(b[off+4:]))*unit
-		if ts <= end && !drop[[2]string{filepath.Base(f), fmt.Sprint(frame)}] {
-			out = append(out, b[off:off+16+n]...)
-		}
-		off += 16 + n
-	}
-	name := filepath.Join(dir, filepath.Base(f))
-	if err := os.WriteFile(name, out, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return name
+	return filterPcap(t, f, dir, func(frame int, ts int64, _ []byte) bool {
+		return ts <= end && !drop[[2]string{filepath.Base(f), fmt.Sprint(frame)}]
+	})
 }

@@ -304,6 +304,7 @@ type wgState struct {
 	innerOut map[int32]bool         // inner journeys that left their node's WireGuard device encrypted
 	noMsg    []int32                // inner journeys that entered a WireGuard device and no message carried
 	topAt    map[wgPointSess]uint64 // the highest counter of each session seen at each underlay point
+	noSess   map[int32]bool         // noMsg journeys that entered the device while no session existed
 }
 
 // joinWireGuard joins each WireGuard transport message's journey to the journey of the inner packet it
@@ -331,6 +332,7 @@ func joinWireGuard(w *world, m *matcher, opts Options) *wgState {
 	sender, recvr, piece := wj.alignPairs(outTo, inFrom, // messages ↔ inner packets
 		max(int64(opts.Window), wgMaxDelay))
 	wj.noMessage(outTo)
+	wj.noSession(outTo)
 	wj.join(sender, recvr, piece)
 	return wj.st
 }
