@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/calipath/calipath/decode"
@@ -95,4 +96,18 @@ func (a *analysis) wgNoSessionLost(s *segAcc) int {
 		}
 	}
 	return n
+}
+
+// wgNoSessionNote says, for a device → underlay segment whose losses are not all for want of a
+// session, how many of them were ("" when none).
+func (a *analysis) wgNoSessionNote(s *segAcc) string {
+	if a.wg == nil || len(a.wg.noSess) == 0 {
+		return ""
+	}
+	k := a.wgNoSessionLost(s)
+	if k == 0 || k == s.lost {
+		return ""
+	}
+	return fmt.Sprintf(" %d of them entered %s's WireGuard device while it had no session toward their peer (see wireguard-handshake-failing).",
+		k, a.w.nodes[a.w.pointNode[s.from]])
 }

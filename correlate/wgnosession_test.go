@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/calipath/calipath/decode"
@@ -14,8 +15,37 @@ import (
 // device before any session existed (its handshake initiation unanswered): that loss is
 // wireguard-no-session, though the node sent transport messages at other times. Built from
 // healthy-wireguard: the handshake response removed from every capture, and with it the first
-// ping's message (node-a's counter 0) from node-a's eth0 on and pod-b's answer everywhere.
+// ping's message (node-a's counter 0) from node-a's eth0 on and pod-b's answer everywhere. With a
+// UDP request dropped the same way while the session was in use (counter 12), the segment's losses
+// are a plain loss that says one of them had no session.
 func TestWireGuardNoSessionOverTime(t *testing.T) {
+	for _, c := range []struct {
+		also    uint64 // node-a's counter also dropped from its eth0 on (0: none)
+		kind    string
+		count   int
+		message string
+	}{
+		{0, "wireguard-no-session", 1, "1 of 14 packets lost. Packets entered"},
+		{12, "loss", 2, "2 of 14 packets lost. 1 of them entered node-a's WireGuard device while it had no session toward their peer"},
+	} {
+		t.Run(c.kind, func(t *testing.T) {
+			r := wgNoSessionCapture(t, c.also)
+			for _, a := range r.Anomalies {
+				if a.Where.From == "node-a/wireguard.cali" && a.Where.To == "node-a/eth0" {
+					if a.Kind != c.kind || a.Count != c.count || !strings.HasPrefix(a.Message, c.message) {
+						t.Errorf("%s (%d) on node-a's encryption, want %s (%d): %s", a.Kind, a.Count, c.kind, c.count, a.Message)
+					}
+					return
+				}
+			}
+			t.Errorf("no loss on node-a/wireguard.cali → node-a/eth0: %v", r.Anomalies)
+		})
+	}
+}
+
+// wgNoSessionCapture correlates healthy-wireguard without its handshake response, the first ping and
+// its answer, and node-a's counter also and its answer (see TestWireGuardNoSessionOverTime).
+func wgNoSessionCapture(t *testing.T, also uint64) *Result {
 	src := "../testdata/lab/scenarios/healthy-wireguard/"
 	names := []string{"node-a-cali5e1c4d6c68c", "node-a-wireguard.cali", "node-a-eth0", "router-1-eth0",
 		"router-1-eth1", "node-b-eth0", "node-b-wireguard.cali", "node-b-cali2f5353dd8c5"}
@@ -31,9 +61,9 @@ func TestWireGuardNoSessionOverTime(t *testing.T) {
 	for _, j := range full.Journeys {
 		from := -1
 		for i, h := range j.Hops {
-			if h.WireGuard != nil && h.WireGuard.Counter == 0 && from < 0 {
+			if h.WireGuard != nil && (h.WireGuard.Counter == 0 || also > 0 && h.WireGuard.Counter == also) && from < 0 {
 				switch h.WireGuard.Receiver {
-				case "0xeb082c34": // the first ping: from its message on
+				case "0xeb082c34": // node-a's packet: from its message on
 					from = i
 				case "0xb1b5912e": // its answer: all of it
 					from = 0
@@ -55,16 +85,7 @@ func TestWireGuardNoSessionOverTime(t *testing.T) {
 			return !drop[[2]string{filepath.Base(f), fmt.Sprint(frame)}]
 		}))
 	}
-	r := Correlate(decode.Load(cut, decode.Options{}, decode.PointConfig{}), Options{})
-	for _, a := range r.Anomalies {
-		if a.Where.From == "node-a/wireguard.cali" && a.Where.To == "node-a/eth0" {
-			if a.Kind != "wireguard-no-session" || a.Count != 1 {
-				t.Errorf("%s (%d) on node-a's encryption, want wireguard-no-session for the first ping", a.Kind, a.Count)
-			}
-			return
-		}
-	}
-	t.Errorf("no loss on node-a/wireguard.cali → node-a/eth0: %v", r.Anomalies)
+	return Correlate(decode.Load(cut, decode.Options{}, decode.PointConfig{}), Options{})
 }
 
 // filterPcap copies classic little-endian pcap file f into dir with only the frames keep accepts
