@@ -506,18 +506,40 @@ func (wj *wgJoin) orderSessions() []map[int]bool {
 // innerByPair files the inner packets by (node, peer): those leaving through the node's device, and
 // those entering through it. A packet whose peer is unknown goes to the node's only peer, if it has one.
 func (wj *wgJoin) innerByPair(peers []map[int]bool) (outTo, inFrom map[[2]int][]wgInner) {
-	outTo, inFrom = map[[2]int][]wgInner{}, map[[2]int][]wgInner{}
-	for _, pi := range wj.pending {
+	// Each packet's peer first, and how many packets each list takes, so that each is sized once.
+	peerOf := make([]int, len(wj.pending))
+	nOut, nIn := map[[2]int]int{}, map[[2]int]int{}
+	for i, pi := range wj.pending {
 		peer := pi.peer
 		if peer < 0 || peer == pi.node {
-			if len(peers[pi.node]) != 1 {
-				continue
-			}
-			for q := range peers[pi.node] {
-				peer = q
+			peer = -1
+			if len(peers[pi.node]) == 1 {
+				for q := range peers[pi.node] {
+					peer = q
+				}
 			}
 		}
+		peerOf[i] = peer
+		if peer < 0 {
+			continue
+		}
 		if pi.out {
+			nOut[[2]int{pi.node, peer}]++
+		} else {
+			nIn[[2]int{pi.node, peer}]++
+		}
+	}
+	outTo, inFrom = make(map[[2]int][]wgInner, len(nOut)), make(map[[2]int][]wgInner, len(nIn))
+	for k, n := range nOut {
+		outTo[k] = make([]wgInner, 0, n)
+	}
+	for k, n := range nIn {
+		inFrom[k] = make([]wgInner, 0, n)
+	}
+	for i, pi := range wj.pending {
+		if peer := peerOf[i]; peer < 0 {
+			continue
+		} else if pi.out {
 			outTo[[2]int{pi.node, peer}] = append(outTo[[2]int{pi.node, peer}], pi.x)
 		} else {
 			inFrom[[2]int{pi.node, peer}] = append(inFrom[[2]int{pi.node, peer}], pi.x)
@@ -589,13 +611,13 @@ func (wj *wgJoin) alignPair(outs, ins []wgInner, sent, recvd []wgMsg, win int64,
 	for _, pn := range pinned {
 		usedIn[outs[pn[0]].j] = true
 	}
-	var ins2 []wgInner
+	ins2 := make([]wgInner, 0, max(0, len(ins)-len(pinned)))
 	for _, x := range ins {
 		if !usedIn[x.j] {
 			ins2 = append(ins2, x)
 		}
 	}
-	var recvd2 []wgMsg
+	recvd2 := make([]wgMsg, 0, max(0, len(recvd)-len(pinned)))
 	for _, m := range recvd {
 		if _, ok := recvr[m.j]; !ok {
 			recvd2 = append(recvd2, m)
@@ -765,17 +787,17 @@ func wgDelays(pinned [][2]int, outs, ins []wgInner, sent, recvd []wgMsg, win int
 
 // wgUnpinned returns the inner packets and messages no pin took.
 func wgUnpinned(outs []wgInner, ms []wgMsg, pinned [][2]int, xi, mi int) ([]wgInner, []wgMsg) {
-	ux, um := map[int]bool{}, map[int]bool{}
+	ux, um := make([]bool, len(outs)), make([]bool, len(ms))
 	for _, p := range pinned {
 		ux[p[xi]], um[p[mi]] = true, true
 	}
-	var xs []wgInner
+	xs := make([]wgInner, 0, len(outs)-len(pinned))
 	for i, x := range outs {
 		if !ux[i] {
 			xs = append(xs, x)
 		}
 	}
-	var rest []wgMsg
+	rest := make([]wgMsg, 0, len(ms)-len(pinned))
 	for i, m := range ms {
 		if !um[i] {
 			rest = append(rest, m)
