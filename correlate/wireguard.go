@@ -603,6 +603,7 @@ func (wj *wgJoin) join(sender, recvr map[int32]int32, piece map[int32]bool) {
 			into[mj] = find(rB)
 		}
 	}
+	wj.lateMessages(into, find) // wglate.go
 	wj.fragsJoined(find)
 	if len(into) > 0 || len(split) > 0 {
 		wgMerge(wj.w, wj.m, into, find, split)
