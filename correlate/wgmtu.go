@@ -1,6 +1,11 @@
 package correlate
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/calipath/calipath/cluster"
+	"github.com/calipath/calipath/decode"
+)
 
 // The MTU of the encrypted hop.
 //
@@ -52,4 +57,75 @@ func wgBlackholeDetail(s *segAcc) string {
 		"hop DF does not matter: a packet travels as a UDP datagram 60 bytes larger (80 over IPv6; inner packet padded to 16) "+
 		"without DF, so no ICMP fragmentation-needed can come back, and a link whose MTU is below it fragments or loses it. "+
 		"The WireGuard MTU is too large for the underlay here.", s.lostMaxLen, s.passMaxLen)
+}
+
+// wgMTU explains a path-MTU black hole or fragmentation on the encrypted hop from the nodes' link
+// dumps: a WireGuard device whose MTU, plus what WireGuard adds, is above the MTU of the underlay
+// device of a node on the way (its own, or its peer's): its largest packets cannot cross unfragmented.
+func (x *explainer) wgMTU(an *Anomaly) []Explanation {
+	a, w := x.a, x.a.w
+	if a.wg == nil {
+		return nil
+	}
+	var nodes []int // the end nodes of the anomaly's flows, in order
+	seen := map[int]bool{}
+	for _, id := range an.Flows {
+		for fi, fid := range a.ids {
+			if fid != id {
+				continue
+			}
+			for _, pi := range a.flows[fi].path {
+				if pi == nil {
+					continue
+				}
+				for _, n := range []int{pi.srcNode, pi.dstNode} {
+					if n >= 0 && !seen[n] {
+						seen[n] = true
+						nodes = append(nodes, n)
+					}
+				}
+			}
+		}
+	}
+	var out []Explanation
+	for _, s := range nodes {
+		st := x.states[w.nodes[s]]
+		if st == nil {
+			continue
+		}
+		for _, dev := range []string{"wireguard.cali", "wg-v6.cali"} {
+			wl, ok := st.Link(dev)
+			if !ok || wl.MTU <= 0 {
+				continue
+			}
+			out = append(out, x.wgUnderlayBelow(s, nodes, dev, wl.MTU, tunnelOverhead[dev], wl.Source)...)
+		}
+	}
+	return out
+}
+
+// wgUnderlayBelow explains, for node s's WireGuard device dev (MTU mtu, overhead oh, dumped at src),
+// each underlay device of the given nodes whose MTU is below the device's largest packet encrypted.
+func (x *explainer) wgUnderlayBelow(s int, nodes []int, dev string, mtu, oh int, src cluster.Source) []Explanation {
+	w := x.a.w
+	var out []Explanation
+	for _, n := range nodes {
+		st := x.states[w.nodes[n]]
+		if st == nil {
+			continue
+		}
+		for p := range w.c.Points {
+			if w.pointNode[p] != n || w.pointRole[p] != decode.RoleUnderlay {
+				continue
+			}
+			l, ok := st.Link(w.c.Points[p].Iface)
+			if !ok || l.MTU <= 0 || mtu+oh <= l.MTU {
+				continue
+			}
+			out = append(out, explanation("mtu-too-small", w.nodes[s], src, fmt.Sprintf(
+				"%s's MTU on %s is %d: its largest packets leave encrypted as %d bytes, above the MTU of %s on %s (%d); "+
+					"a WireGuard MTU of at most %d fits.", dev, w.nodes[s], mtu, mtu+oh, l.Name, w.nodes[n], l.MTU, l.MTU-oh)))
+		}
+	}
+	return out
 }
