@@ -12,14 +12,14 @@ import (
 // WireGuard sends its UDP datagrams without DF (as the kernel module does), so a link whose MTU is
 // below the WireGuard MTU plus 60 bytes (IPv4; 80 for IPv6) fragments the large messages. The first IP
 // fragment carries the UDP and WireGuard headers: decode gives it the message's fingerprint, so the
-// matcher puts it in the message's journey. Its Seq is its IP identification (as every fragment's),
-// not the counter's low bits, and its length is the fragment's: the message's counter and length come
-// from the message's sightings in one piece (the sender's eth0 when a router fragmented it), or else
-// the length from the fragments reassembled at that point (the counter is then unknown:
-// wgNoCounter). The later fragments, without UDP header, keep journeys of their own.
+// matcher puts it in the message's journey. Its Seq is its IP identification (as every fragment's), and
+// decode's Tables keep its counter (WGFragCounter); its length is the fragment's: the message's length
+// comes from the message's sightings in one piece (the sender's eth0 when a router fragmented it), or
+// else from the fragments reassembled at that point (when the sender fragmented it itself). The later
+// fragments, without UDP header, keep journeys of their own.
 
-// wgNoCounter is the counter of a message seen only in IP fragments: no capture showed its counter's
-// low 32 bits.
+// wgNoCounter is the counter of a first fragment whose counter decode did not keep (an Observation not
+// decoded from a frame).
 const wgNoCounter = ^uint64(0)
 
 // wgFragWork is what joinWireGuard keeps about fragments while it collects the messages.
@@ -99,12 +99,7 @@ func (wj *wgJoin) fragments() {
 		if n := w.pointNode[ff.p]; w.cluster[n] {
 			wj.transport(ff.o, ff.g, ff.j, n, ff.t)
 		}
-		if c := wj.fragCounter(ff.j); c != wgNoCounter {
-			if wj.st.fragCounter == nil {
-				wj.st.fragCounter = map[[2]uint32]uint64{}
-			}
-			wj.st.fragCounter[[2]uint32{uint32(ff.o.Source), ff.o.Frame}] = c
-		}
+
 		fr := byJ[ff.j]
 		if fr == nil || wj.m.corrected(ff.o) < wj.m.corrected(mustObs(w, fr.g)) {
 			v6 := ff.o.Flags&decode.FlagIPv6 != 0
@@ -128,11 +123,11 @@ func mustObs(w *world, g uint32) *decode.Observation {
 	return o
 }
 
-// fragCounter returns the counter of message journey j, as a sighting in one piece showed it
-// (wgNoCounter: none did).
-func (wj *wgJoin) fragCounter(j int32) uint64 {
-	if m, ok := wj.known[j]; ok {
-		return m.counter
+// fragCounter returns the counter of the message whose first fragment is o, as decode kept it
+// (wgNoCounter: it did not).
+func (w *world) fragCounter(o *decode.Observation) uint64 {
+	if c, ok := w.c.Tables.WGFragCounter(o, w.ctxOf(o)); ok {
+		return c
 	}
 	return wgNoCounter
 }
@@ -226,12 +221,6 @@ func (a *analysis) wgPairsText(pairs map[[2]int]bool) string {
 		return "from " + name(pr[0]) + " to " + name(pr[1])
 	}
 	return ""
-}
-
-// fragHopCounter returns the counter of the message first fragment o carries (false: unknown).
-func (st *wgState) fragHopCounter(o *decode.Observation) (uint64, bool) {
-	c, ok := st.fragCounter[[2]uint32{uint32(o.Source), o.Frame}]
-	return c, ok
 }
 
 // wgFragChange says where a WireGuard message went on as its first IP fragment: "fragmented 1500→1396"

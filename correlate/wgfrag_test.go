@@ -78,8 +78,16 @@ func TestWireGuardFragmentsReassembled(t *testing.T) {
 	if an := findKind(r, "fragmented"); an == nil || an.Count != 3 || !strings.Contains(an.Message, "messages up to 1472 bytes") {
 		t.Errorf("fragmented: %+v", an)
 	}
-	// Their counters are unknown (the first fragment's Seq is its IP id): no reordering is made of them.
+	// Their counters are the messages' (decode kept them; a first fragment's Seq is its IP id): no
+	// reordering is made of them.
 	if an := findKind(r, "wireguard-reordered"); an != nil {
-		t.Errorf("wireguard-reordered from counters no capture showed: %+v", an)
+		t.Errorf("wireguard-reordered: %+v", an)
+	}
+	for _, j := range r.Journeys {
+		for _, h := range j.Hops {
+			if h.Point == "node-a/eth0" && h.Len == 1396 && (h.WireGuard == nil || h.WireGuard.Counter < 5 || h.WireGuard.Counter > 7) {
+				t.Errorf("journey %d: first fragment at node-a/eth0 with %+v, want counter 5, 6 or 7", j.ID, h.WireGuard)
+			}
+		}
 	}
 }

@@ -242,9 +242,6 @@ type wgState struct {
 	innerOut map[int32]bool // inner journeys that left their node's WireGuard device encrypted
 	noMsg    []int32        // inner journeys that entered a WireGuard device and no message carried
 	frags    []wgFrag       // messages seen in IP fragments (wgfrag.go)
-	// fragCounter gives the first fragments of messages (Seq: their IP id) their message's counter, by
-	// (source, frame).
-	fragCounter map[[2]uint32]uint64
 }
 
 // joinWireGuard joins each WireGuard transport message's journey to the journey of the inner packet it
@@ -353,7 +350,7 @@ func (wj *wgJoin) transport(o *decode.Observation, g uint32, j int32, n int, t i
 	wj.seen[[2]int32{j, side}] = true
 	msg := wgMsg{j: j, g: g, t: t, counter: ctx.WGCounter(o.Seq), padded: max(0, o.PayloadLen()-32)}
 	if o.Flags&decode.FlagFragment != 0 {
-		msg.counter, msg.padded = wj.fragCounter(j), wj.fragPadded(j, o, g)
+		msg.counter, msg.padded = w.fragCounter(o), wj.fragPadded(j, o, g)
 	} else {
 		wj.noteMsg(j, msg)
 	}
@@ -959,7 +956,7 @@ func (a *analysis) wgHop(h *Hop, prev, o *decode.Observation) {
 		h.Encap = "wireguard"
 		h.WireGuard = &HopWG{Receiver: fmt.Sprintf("0x%08x", c.WGReceiver), Counter: c.WGCounter(o.Seq)}
 		if o.Flags&decode.FlagFragment != 0 {
-			h.WireGuard.Counter, _ = a.wg.fragHopCounter(o)
+			h.WireGuard.Counter = w.fragCounter(o) // wgfrag.go
 		}
 	}
 	switch {

@@ -280,7 +280,7 @@ func TestWireGuardFirstFragment(t *testing.T) {
 	binary.BigEndian.PutUint16(second[14+6:], 1376/8) // offset 1376, last fragment
 	fxIPv4Csum(second[14:])
 
-	pw, ow, _ := wgDecode(t, Options{}, whole, 0)
+	pw, ow, tw := wgDecode(t, Options{}, whole, 0)
 	pf, of, tb := wgDecode(t, Options{}, first, 0)
 	ps, os2, _ := wgDecode(t, Options{}, second, 0)
 	if pf.Loose != pw.Loose || of.Exact(pf.Loose) != ow.Exact(pw.Loose) {
@@ -291,6 +291,13 @@ func TestWireGuardFirstFragment(t *testing.T) {
 	}
 	if c := tb.Ctx(of.Ctx); c.WGType != WGTransport || c.WGReceiver != 0xeb082c34 || pf.WG.Len != 1472 {
 		t.Errorf("first fragment: context %+v, message length %d", c, pf.WG.Len)
+	}
+	c := tb.Ctx(of.Ctx)
+	if n, ok := tb.WGFragCounter(&of, &c); !ok || n != 41 {
+		t.Errorf("first fragment: counter %d %v, want 41 kept by the tables", n, ok)
+	}
+	if _, ok := tw.WGFragCounter(&ow, &c); ok {
+		t.Error("the whole message has a fragment's counter")
 	}
 	if ps.Loose == pw.Loose || os2.Flags&FlagLaterFragment == 0 || ps.HasWG {
 		t.Errorf("later fragment: loose %#x (message %#x), flags %#x, WireGuard %v", ps.Loose, pw.Loose, os2.Flags, ps.HasWG)
