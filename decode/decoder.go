@@ -195,6 +195,9 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 			}
 		}
 		if f&FlagFragment != 0 && f&FlagICMPError == 0 {
+			if p.HasWG && p.WG.Type == WGTransport {
+				d.t.AddWGFragCounter(o.Source, o.Frame, p.WG.Counter) // Seq cannot hold it (wgfrag.go)
+			}
 			o.Seq = in.ID
 		}
 	}

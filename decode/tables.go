@@ -78,6 +78,7 @@ type Tables struct {
 	icmpErr []ICMPErr
 	src     []Source
 	srcIdx  map[Source]uint16
+	wgFrag  map[uint64]uint32 // (source, frame) of a WireGuard message's first fragment → counter's low bits (wgfrag.go)
 	// CtxOverflow counts frames whose header context did not fit the 65,535-entry table.
 	CtxOverflow int
 	// SourceOverflow counts capture sources beyond what Observation.Source can tell apart.
