@@ -29,9 +29,9 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	healthy-wireguard wireguard-underlay-loss wireguard-blocked wireguard-mtu-blackhole wireguard-fragmented
 	wireguard-bypass)
 
-# Scenarios calipath cannot follow yet (WireGuard: issue 18; any-bgp-underlay-drop, state-neigh-failed, state-low-mtu: see the README). They go to scenarios-pending/, out of
+# Scenarios calipath cannot follow yet (any-bgp-underlay-drop, state-neigh-failed, state-low-mtu: see the README). They go to scenarios-pending/, out of
 # the globs of calipath's lab and report tests; the truth tests read them.
-PENDING=(wireguard-mtu-blackhole wireguard-fragmented
+PENDING=(
 	any-bgp-underlay-drop state-neigh-failed state-low-mtu)
 
 # Addresses: they exist only inside the lab's namespaces.
