@@ -1,0 +1,251 @@
+package tui
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/calipath/calipath/correlate"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// The flow list's orders on many flows. A Result can hold hundreds of thousands of flows, and a sort
+// key must still answer at once: each order's keys are computed once (for a Result, and names shown
+// or not), the flows sorted by them once and kept as a permutation with the places where keys tie; a
+// later press of the order, either direction, with or without a filter, only walks it. The filter's
+// verdict on each flow is kept the same way until the filter changes, and the columns' widths until
+// the Result or the names change.
+
+// flowOrders is that state for one Result. Every copy of the Model shares it (flowList holds a
+// pointer): what one key computes, the next finds.
+type flowOrders struct {
+	res   *correlate.Result
+	named bool // names were shown when perm, ties and need were computed
+	// perm[0] is worst first, perm[1+i] flowColumns[i] ascending: flow indexes, ties in flow order;
+	// nil until the order is first used.
+	perm [][]int32
+	// ties[k] has bit r set when the r-th flow of perm[k] has the same key as the one before it.
+	ties [][]uint64
+	// need is each column's width over every flow (numbers are never cut); nil until drawn.
+	need []int
+
+	filter *correlate.Filter // the filter keep holds the verdicts of
+	keep   []uint64          // bit i: flow i matches filter (nil with no filter)
+	// sorts and matches count the orders sorted and the filters applied to every flow (tests check
+	// that a key does not compute them again).
+	sorts, matches int
+}
+
+// sync drops what was computed for another Result, or with names shown differently, and the verdicts
+// of another filter.
+func (o *flowOrders) sync(c *common) {
+	if o.res != c.res {
+		*o = flowOrders{res: c.res, named: c.named(), sorts: o.sorts, matches: o.matches}
+	}
+	if o.named != c.named() || o.perm == nil {
+		o.named, o.need = c.named(), nil
+		o.perm, o.ties = make([][]int32, len(flowColumns)+1), make([][]uint64, len(flowColumns)+1)
+	}
+	if o.filter != c.filter {
+		o.filter, o.keep = c.filter, nil
+		if c.filter != nil {
+			o.keep = matchFlows(c)
+			o.matches++
+		}
+	}
+}
+
+// matchFlows returns the filter's verdict on every flow, a bit a flow.
+func matchFlows(c *common) []uint64 {
+	flows := c.res.Flows
+	keep := make([]uint64, (len(flows)+63)/64)
+	for i := range flows {
+		if c.filter.MatchFlow(c.res, &flows[i]) {
+			keep[i>>6] |= 1 << (i & 63)
+		}
+	}
+	return keep
+}
+
+// order returns the flows of order col (sortWorst or a column) ascending and its ties, sorting them
+// the first time.
+func (o *flowOrders) order(c *common, col int) ([]int32, []uint64) {
+	o.sync(c)
+	k := col + 1
+	if o.perm[k] == nil {
+		o.perm[k], o.ties[k] = sortFlows(c, col)
+		o.sorts++
+	}
+	return o.perm[k], o.ties[k]
+}
+
+// sortFlows sorts the flows by order col, ties in flow order, and marks where keys tie.
+func sortFlows(c *common, col int) ([]int32, []uint64) {
+	flows := c.res.Flows
+	n := len(flows)
+	var by func(a, b int32) int // the order's comparison of two flows, by their keys
+	switch {
+	case col == sortWorst:
+		nums := flowKeys(n, func(i int) int64 { return int64(flowNum(flows[i].ID)) })
+		by = func(a, b int32) int { return worse(&flows[a], &flows[b], nums[a], nums[b]) }
+	case flowColumns[col].num != nil:
+		num := flowColumns[col].num
+		keys := flowKeys(n, func(i int) int64 { return num(&flows[i]) })
+		by = func(a, b int32) int { return cmp.Compare(keys[a], keys[b]) }
+	default:
+		str := flowColumns[col].str
+		keys := make([]string, n)
+		for i := range flows {
+			keys[i] = str(c, &flows[i])
+		}
+		by = func(a, b int32) int { return strings.Compare(keys[a], keys[b]) }
+	}
+	perm := make([]int32, n)
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortFunc(perm, func(a, b int32) int { return cmp.Or(by(a, b), cmp.Compare(a, b)) })
+	ties := make([]uint64, (n+63)/64)
+	for r := 1; r < n; r++ {
+		if by(perm[r-1], perm[r]) == 0 {
+			ties[r>>6] |= 1 << (r & 63)
+		}
+	}
+	return perm, ties
+}
+
+// flowKeys returns key(i) for i in 0..n-1.
+func flowKeys(n int, key func(i int) int64) []int64 {
+	keys := make([]int64, n)
+	for i := range keys {
+		keys[i] = key(i)
+	}
+	return keys
+}
+
+// hasBit reports whether bit i of bits is set.
+func hasBit(bits []uint64, i int) bool { return bits[i>>6]&(1<<(i&63)) != 0 }
+
+// walk calls emit with the flows of perm the filter keeps (keep nil: all), ascending or, with desc,
+// descending with ties still in flow order.
+func walk(perm []int32, ties, keep []uint64, desc bool, emit func(i int)) {
+	put := func(run []int32) {
+		for _, i := range run {
+			if keep == nil || hasBit(keep, int(i)) {
+				emit(int(i))
+			}
+		}
+	}
+	if !desc {
+		put(perm)
+		return
+	}
+	for r := len(perm); r > 0; {
+		s := r - 1
+		for s > 0 && hasBit(ties, s) {
+			s--
+		}
+		put(perm[s:r])
+		r = s
+	}
+}
+
+// widths returns each column's width over every flow, measuring them the first time.
+func (o *flowOrders) widths(c *common) []int {
+	o.sync(c)
+	if o.need == nil {
+		o.need = measureFlows(c)
+	}
+	return o.need
+}
+
+// measureFlows finds each column's width over every flow of the Result: the widest value, at least
+// the column's minimum and its name with a sort arrow; text columns at most 40. Numbers are measured
+// by their widest values rather than formatted one by one.
+func measureFlows(c *common) []int {
+	flows := c.res.Flows
+	need := make([]int, len(flowColumns))
+	for i, col := range flowColumns {
+		w := max(col.width, ansi.StringWidth(col.name)+1)
+		switch {
+		case col.widest != nil:
+			w = max(w, col.widest(flows))
+		default:
+			for fi := range flows {
+				w = max(w, textWidth(col.text(c, &flows[fi])))
+			}
+		}
+		if !col.right {
+			w = min(w, max(40, col.width))
+		}
+		need[i] = w
+	}
+	return need
+}
+
+// textWidth is ansi.StringWidth, at once for printable ASCII.
+func textWidth(s string) int {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b < 0x20 || b >= 0x7f {
+			return ansi.StringWidth(s)
+		}
+	}
+	return len(s)
+}
+
+// widestCount is the width of the widest fmtCount of the flows' values.
+func widestCount(v func(f *correlate.Flow) int) func(flows []correlate.Flow) int {
+	return func(flows []correlate.Flow) int {
+		if len(flows) == 0 {
+			return 0
+		}
+		lo, hi := v(&flows[0]), v(&flows[0])
+		for i := range flows {
+			lo, hi = min(lo, v(&flows[i])), max(hi, v(&flows[i]))
+		}
+		// fmtCount grows with the magnitude: the extremes are the widest.
+		return max(textWidth(fmtCount(lo)), textWidth(fmtCount(hi)))
+	}
+}
+
+// widestDur is the width of the widest fmtDur of the flows' values. fmtDur's width grows with the
+// magnitude within each of its units, and a negative value is one cell wider than its magnitude: the
+// largest magnitude of each unit and sign is formatted.
+func widestDur(v func(f *correlate.Flow) int64) func(flows []correlate.Flow) int {
+	return func(flows []correlate.Flow) int {
+		var top [2][5]int64 // [negative][unit]: the largest magnitude
+		var seen [2][5]bool
+		w := 0
+		for i := range flows {
+			ns, neg := v(&flows[i]), 0
+			if ns < 0 {
+				ns, neg = -ns, 1
+			}
+			if ns < 0 { // the most negative int64 has no magnitude: formatted as it is
+				w = max(w, textWidth(fmtDur(v(&flows[i]))))
+				continue
+			}
+			u := 0
+			for _, lim := range []int64{1000, 10_000, 1_000_000, 1_000_000_000} {
+				if ns >= lim {
+					u++
+				}
+			}
+			if !seen[neg][u] || ns > top[neg][u] {
+				top[neg][u], seen[neg][u] = ns, true
+			}
+		}
+		for neg := range top {
+			for u, m := range top[neg] {
+				if seen[neg][u] {
+					s := fmtDur(m)
+					if neg == 1 {
+						s = "-" + s
+					}
+					w = max(w, textWidth(s))
+				}
+			}
+		}
+		return w
+	}
+}

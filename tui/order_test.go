@@ -1,0 +1,162 @@
+package tui
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/calipath/calipath/correlate"
+	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/gen"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// manyFlowsTestResult is a small capture of the many-flow mix with loss, retransmissions and DNAT:
+// 2,000 flows, many of them tying on every column.
+func manyFlowsTestResult(t *testing.T) *correlate.Result {
+	t.Helper()
+	cfg := gen.DefaultConfig()
+	cfg.Mix = gen.MixManyFlows
+	cfg.Nodes, cfg.PodsPerNode = 2, 4
+	cfg.Flows, cfg.Packets = 2000, 7000
+	cfg.LossPerHop, cfg.RetransRate, cfg.DNAT = 0.02, 0.02, 0.3
+	cfg.ClockOffset = map[string]time.Duration{"node-2": 3 * time.Millisecond}
+	cfg.Dir, cfg.KeepTruth = t.TempDir(), false
+	g, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return correlate.Correlate(decode.Load(g.Files, decode.Options{}, decode.PointConfig{}), correlate.Options{})
+}
+
+// refLess is each column's order as the flow list defined it by comparing two flows' texts and
+// numbers (before the orders were computed once): the reference the computed orders must equal.
+var refLess = map[string]func(c *common, a, b *correlate.Flow) int{
+	"flow":     func(c *common, a, b *correlate.Flow) int { return cmp.Compare(flowNum(a.ID), flowNum(b.ID)) },
+	"proto":    func(c *common, a, b *correlate.Flow) int { return cmp.Compare(a.Proto, b.Proto) },
+	"client":   func(c *common, a, b *correlate.Flow) int { return cmp.Compare(endpoint(c, a.Src), endpoint(c, b.Src)) },
+	"server":   func(c *common, a, b *correlate.Flow) int { return cmp.Compare(endpoint(c, a.Dst), endpoint(c, b.Dst)) },
+	"post-NAT": func(c *common, a, b *correlate.Flow) int { return cmp.Compare(natTarget(c, a), natTarget(c, b)) },
+	"pkts":     func(c *common, a, b *correlate.Flow) int { return cmp.Compare(a.Packets, b.Packets) },
+	"deliv":    func(c *common, a, b *correlate.Flow) int { return cmp.Compare(a.Delivered, b.Delivered) },
+	"lost":     func(c *common, a, b *correlate.Flow) int { return cmp.Compare(a.Lost, b.Lost) },
+	"lost at":  func(c *common, a, b *correlate.Flow) int { return cmp.Compare(lostWhere(a), lostWhere(b)) },
+	"p50":      func(c *common, a, b *correlate.Flow) int { return cmp.Compare(a.LatencyNs.P50, b.LatencyNs.P50) },
+	"retx":     func(c *common, a, b *correlate.Flow) int { return cmp.Compare(a.Retransmissions, b.Retransmissions) },
+	"worst": func(c *common, a, b *correlate.Flow) int {
+		return cmp.Or(-cmp.Compare(a.Lost, b.Lost), -cmp.Compare(a.Resets, b.Resets),
+			-cmp.Compare(a.Retransmissions, b.Retransmissions), -cmp.Compare(a.NotCaptured, b.NotCaptured),
+			-cmp.Compare(a.Packets, b.Packets), cmp.Compare(flowNum(a.ID), flowNum(b.ID)))
+	},
+}
+
+// Every order of the flow list, both directions, with and without a filter, lists the flows as
+// sorting them by the column's comparison does (ties in flow order, reversed orders keeping ties in
+// flow order); each order is sorted once however often its key is pressed, and a filter is applied
+// to the flows once.
+func TestFlowOrdersAsComparisons(t *testing.T) {
+	res := manyFlowsTestResult(t)
+	m := newTest(t, res, 160, 48)
+	m = press(m, m.c.km.Flows)
+	filter, err := correlate.ParseFilter("udp and not status lost or host 10.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []*correlate.Filter{nil, filter} {
+		m.c.filter = f
+		for col := sortWorst; col < len(flowColumns); col++ {
+			name := "worst"
+			if col != sortWorst {
+				name = flowColumns[col].name
+			}
+			for _, desc := range []bool{false, true} {
+				m.fl.sortCol, m.fl.desc = col, desc
+				m.fl.reset(m.c)
+				var ref list
+				ref.desc = desc
+				var keep func(int) bool
+				if f != nil {
+					keep = func(i int) bool { return f.MatchFlow(res, &res.Flows[i]) }
+				}
+				less := refLess[name]
+				ref.rebuild(len(res.Flows), keep, func(a, b int) int { return less(m.c, &res.Flows[a], &res.Flows[b]) })
+				if !equalInts(m.fl.idx, ref.idx) {
+					t.Fatalf("filter %v, %s desc=%v: %d flows listed, first %v; sorting by comparison gives %d, first %v",
+						f, name, desc, len(m.fl.idx), m.fl.idx[:min(8, len(m.fl.idx))], len(ref.idx), ref.idx[:min(8, len(ref.idx))])
+				}
+			}
+		}
+	}
+	if n := len(flowColumns) + 1; m.fl.ord.sorts != n || m.fl.ord.matches != 1 {
+		t.Errorf("%d orders sorted and the filter applied %d times, want %d and 1", m.fl.ord.sorts, m.fl.ord.matches, n)
+	}
+	m.c.filter = nil
+	m = press(m, m.c.km.SortMenu)
+	m = typeText(m, "c")
+	m = press(m, m.c.km.Reverse, m.c.km.SortNext, m.c.km.SortPrev)
+	if n := len(flowColumns) + 1; m.fl.ord.sorts != n {
+		t.Errorf("pressing the sort keys again sorted %d orders, want still %d", m.fl.ord.sorts, n)
+	}
+}
+
+// refWidths measures each column's width as the flow list did, by the text of every flow.
+func refWidths(c *common) []int {
+	need := make([]int, len(flowColumns))
+	for i, col := range flowColumns {
+		w := max(col.width, ansi.StringWidth(col.name)+1)
+		for fi := range c.res.Flows {
+			w = max(w, ansi.StringWidth(col.text(c, &c.res.Flows[fi])))
+		}
+		if !col.right {
+			w = min(w, max(40, col.width))
+		}
+		need[i] = w
+	}
+	return need
+}
+
+// The columns' widths, numbers measured by their widest values, are those of the widest text of
+// every flow: on a generated capture and on flows whose numbers reach every unit and sign of the
+// latency and the ends of the counts.
+func TestFlowWidthsAsTexts(t *testing.T) {
+	res := manyFlowsTestResult(t)
+	c := &common{res: res}
+	if got, want := measureFlows(c), refWidths(c); !equalInts(got, want) {
+		t.Errorf("generated capture: widths %v, measured from the texts %v", got, want)
+	}
+	durs := []int64{0, 7, 999, 1000, 9994, 9995, 9999, 10_000, 999_949, 999_950, 999_999, 1_000_000,
+		999_994_999, 999_995_000, 1_000_000_000, 999_999_999_999, math.MaxInt64, math.MinInt64}
+	counts := []int{0, 9, 999, 1000, 999_999, 1_000_000, math.MaxInt32}
+	for _, d := range durs {
+		for _, neg := range []bool{false, true} {
+			v := d
+			if neg {
+				v = -d
+			}
+			for _, n := range counts {
+				one := &correlate.Result{Flows: []correlate.Flow{{ID: "f1", Proto: "tcp", Packets: n,
+					Delivered: -n, Lost: n / 3, Retransmissions: -n / 7}}}
+				one.Flows[0].LatencyNs.P50 = v
+				c := &common{res: one}
+				if got, want := measureFlows(c), refWidths(c); !equalInts(got, want) {
+					t.Fatalf("p50 %d, counts %d: widths %v, measured from the texts %v", v, n, got, want)
+				}
+			}
+		}
+	}
+	mixed := &correlate.Result{}
+	for i, d := range durs {
+		f := correlate.Flow{ID: fmt.Sprintf("f%d", i+1), Proto: "udp", Packets: counts[i%len(counts)]}
+		f.LatencyNs.P50 = d
+		if i%3 == 0 {
+			f.LatencyNs.P50 = -d
+		}
+		mixed.Flows = append(mixed.Flows, f)
+	}
+	c = &common{res: mixed}
+	if got, want := measureFlows(c), refWidths(c); !equalInts(got, want) {
+		t.Errorf("mixed flows: widths %v, measured from the texts %v", got, want)
+	}
+}
