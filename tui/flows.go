@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"cmp"
 	"fmt"
 	"strings"
 
@@ -21,9 +20,11 @@ type flowColumn struct {
 	// The sort key: num for a number (and the flow ID's number), else str, compared as strings.
 	num func(f *correlate.Flow) int64
 	str func(c *common, f *correlate.Flow) string
-	// widest is the width of the widest text of the flows, for the number columns (nil: measured
-	// from each flow's text).
-	widest func(flows []correlate.Flow) int
+	// appendStr, when set, appends str's key to b (without making a string a flow).
+	appendStr func(b []byte, c *common, f *correlate.Flow) []byte
+	// widest is the width of the widest text of the flows, for the number and endpoint columns
+	// (nil: measured from each flow's text).
+	widest func(c *common, flows []correlate.Flow) int
 }
 
 // endpoint formats an endpoint, made safe for the terminal, by its name when names are shown.
@@ -70,9 +71,13 @@ var flowColumns = []flowColumn{
 	{name: "proto", key: "p", width: 5, text: func(c *common, f *correlate.Flow) string { return clean(f.Proto) },
 		str: func(c *common, f *correlate.Flow) string { return f.Proto }},
 	{name: "client", key: "c", width: 17, text: func(c *common, f *correlate.Flow) string { return endpoint(c, f.Src) },
-		str: func(c *common, f *correlate.Flow) string { return endpoint(c, f.Src) }},
+		str:       func(c *common, f *correlate.Flow) string { return endpoint(c, f.Src) },
+		appendStr: func(b []byte, c *common, f *correlate.Flow) []byte { return appendEndpoint(b, c, &f.Src) },
+		widest:    widestEndpoint(func(f *correlate.Flow) *correlate.Endpoint { return &f.Src })},
 	{name: "server", key: "e", width: 17, text: func(c *common, f *correlate.Flow) string { return endpoint(c, f.Dst) },
-		str: func(c *common, f *correlate.Flow) string { return endpoint(c, f.Dst) }},
+		str:       func(c *common, f *correlate.Flow) string { return endpoint(c, f.Dst) },
+		appendStr: func(b []byte, c *common, f *correlate.Flow) []byte { return appendEndpoint(b, c, &f.Dst) },
+		widest:    widestEndpoint(func(f *correlate.Flow) *correlate.Endpoint { return &f.Dst })},
 	{name: "post-NAT", key: "n", width: 8, text: natTarget, str: natTarget},
 	{name: "pkts", key: "k", width: 6, right: true, text: func(c *common, f *correlate.Flow) string { return fmtCount(f.Packets) },
 		num: func(f *correlate.Flow) int64 { return int64(f.Packets) }, widest: widestCount(func(f *correlate.Flow) int { return f.Packets })},
@@ -104,13 +109,6 @@ func flowNum(id string) int {
 // sortWorst is the flow list's first order: worst first, as the report lists flows (most lost, then
 // resets, retransmissions, packets not captured, packets; then by ID).
 const sortWorst = -1
-
-// worse orders flows worst first (sortWorst), given their IDs' numbers (flowNum).
-func worse(a, b *correlate.Flow, numA, numB int64) int {
-	return cmp.Or(-cmp.Compare(a.Lost, b.Lost), -cmp.Compare(a.Resets, b.Resets),
-		-cmp.Compare(a.Retransmissions, b.Retransmissions), -cmp.Compare(a.NotCaptured, b.NotCaptured),
-		-cmp.Compare(a.Packets, b.Packets), cmp.Compare(numA, numB))
-}
 
 // flowList is the flow table: filtered, sorted, virtualised (only visible rows are drawn). Its sort
 // column is sortWorst or an index into flowColumns.

@@ -3,6 +3,7 @@ package tui
 import (
 	"cmp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/calipath/calipath/correlate"
@@ -79,48 +80,90 @@ func (o *flowOrders) order(c *common, col int) ([]int32, []uint64) {
 	return o.perm[k], o.ties[k]
 }
 
-// sortFlows sorts the flows by order col, ties in flow order, and marks where keys tie.
+// sortFlows sorts the flows by order col, ties in flow order, and marks where keys tie. The keys
+// are laid out beside the flow indexes they belong to (numbers in place, texts in one block), so
+// that the sort reads memory in order rather than each flow's fields.
 func sortFlows(c *common, col int) ([]int32, []uint64) {
 	flows := c.res.Flows
-	n := len(flows)
-	var by func(a, b int32) int // the order's comparison of two flows, by their keys
 	switch {
 	case col == sortWorst:
-		nums := flowKeys(n, func(i int) int64 { return int64(flowNum(flows[i].ID)) })
-		by = func(a, b int32) int { return worse(&flows[a], &flows[b], nums[a], nums[b]) }
+		keys := make([]worstKey, len(flows))
+		for i := range flows {
+			f := &flows[i]
+			keys[i] = worstKey{f.Lost, f.Resets, f.Retransmissions, f.NotCaptured, f.Packets, flowNum(f.ID), int32(i)}
+		}
+		return sortKeys(keys, worstCompare)
 	case flowColumns[col].num != nil:
 		num := flowColumns[col].num
-		keys := flowKeys(n, func(i int) int64 { return num(&flows[i]) })
-		by = func(a, b int32) int { return cmp.Compare(keys[a], keys[b]) }
-	default:
-		str := flowColumns[col].str
-		keys := make([]string, n)
+		keys := make([]numKey, len(flows))
 		for i := range flows {
-			keys[i] = str(c, &flows[i])
+			keys[i] = numKey{num(&flows[i]), int32(i)}
 		}
-		by = func(a, b int32) int { return strings.Compare(keys[a], keys[b]) }
+		return sortKeys(keys, func(a, b numKey) int { return cmp.Compare(a.k, b.k) })
 	}
-	perm := make([]int32, n)
-	for i := range perm {
-		perm[i] = int32(i)
+	str := flowColumns[col].str
+	var text []byte
+	ends := make([]int, len(flows))
+	for i := range flows {
+		if app := flowColumns[col].appendStr; app != nil {
+			text = app(text, c, &flows[i])
+		} else {
+			text = append(text, str(c, &flows[i])...)
+		}
+		ends[i] = len(text)
 	}
-	slices.SortFunc(perm, func(a, b int32) int { return cmp.Or(by(a, b), cmp.Compare(a, b)) })
-	ties := make([]uint64, (n+63)/64)
-	for r := 1; r < n; r++ {
-		if by(perm[r-1], perm[r]) == 0 {
+	all := string(text)
+	keys := make([]strKey, len(flows))
+	for i := range flows {
+		start := 0
+		if i > 0 {
+			start = ends[i-1]
+		}
+		keys[i] = strKey{all[start:ends[i]], int32(i)}
+	}
+	return sortKeys(keys, func(a, b strKey) int { return strings.Compare(a.k, b.k) })
+}
+
+// The sort keys of a flow (i), by kind of order.
+type (
+	numKey struct {
+		k int64
+		i int32
+	}
+	strKey struct {
+		k string
+		i int32
+	}
+	worstKey struct {
+		lost, resets, retx, notCaptured, packets, num int
+		i                                             int32
+	}
+)
+
+func (k numKey) index() int32   { return k.i }
+func (k strKey) index() int32   { return k.i }
+func (k worstKey) index() int32 { return k.i }
+
+// worstCompare orders flows worst first, as the report lists flows (most lost, then resets,
+// retransmissions, packets not captured, packets; then by ID).
+func worstCompare(a, b worstKey) int {
+	return cmp.Or(-cmp.Compare(a.lost, b.lost), -cmp.Compare(a.resets, b.resets), -cmp.Compare(a.retx, b.retx),
+		-cmp.Compare(a.notCaptured, b.notCaptured), -cmp.Compare(a.packets, b.packets), cmp.Compare(a.num, b.num))
+}
+
+// sortKeys sorts the flows' keys by by, ties in flow order, and returns the flows in that order and
+// where their keys tie.
+func sortKeys[K interface{ index() int32 }](keys []K, by func(a, b K) int) ([]int32, []uint64) {
+	slices.SortFunc(keys, func(a, b K) int { return cmp.Or(by(a, b), cmp.Compare(a.index(), b.index())) })
+	perm := make([]int32, len(keys))
+	ties := make([]uint64, (len(keys)+63)/64)
+	for r := range keys {
+		perm[r] = keys[r].index()
+		if r > 0 && by(keys[r-1], keys[r]) == 0 {
 			ties[r>>6] |= 1 << (r & 63)
 		}
 	}
 	return perm, ties
-}
-
-// flowKeys returns key(i) for i in 0..n-1.
-func flowKeys(n int, key func(i int) int64) []int64 {
-	keys := make([]int64, n)
-	for i := range keys {
-		keys[i] = key(i)
-	}
-	return keys
 }
 
 // hasBit reports whether bit i of bits is set.
@@ -169,7 +212,7 @@ func measureFlows(c *common) []int {
 		w := max(col.width, ansi.StringWidth(col.name)+1)
 		switch {
 		case col.widest != nil:
-			w = max(w, col.widest(flows))
+			w = max(w, col.widest(c, flows))
 		default:
 			for fi := range flows {
 				w = max(w, textWidth(col.text(c, &flows[fi])))
@@ -194,8 +237,8 @@ func textWidth(s string) int {
 }
 
 // widestCount is the width of the widest fmtCount of the flows' values.
-func widestCount(v func(f *correlate.Flow) int) func(flows []correlate.Flow) int {
-	return func(flows []correlate.Flow) int {
+func widestCount(v func(f *correlate.Flow) int) func(c *common, flows []correlate.Flow) int {
+	return func(_ *common, flows []correlate.Flow) int {
 		if len(flows) == 0 {
 			return 0
 		}
@@ -211,8 +254,8 @@ func widestCount(v func(f *correlate.Flow) int) func(flows []correlate.Flow) int
 // widestDur is the width of the widest fmtDur of the flows' values. fmtDur's width grows with the
 // magnitude within each of its units, and a negative value is one cell wider than its magnitude: the
 // largest magnitude of each unit and sign is formatted.
-func widestDur(v func(f *correlate.Flow) int64) func(flows []correlate.Flow) int {
-	return func(flows []correlate.Flow) int {
+func widestDur(v func(f *correlate.Flow) int64) func(c *common, flows []correlate.Flow) int {
+	return func(_ *common, flows []correlate.Flow) int {
 		var top [2][5]int64 // [negative][unit]: the largest magnitude
 		var seen [2][5]bool
 		w := 0
@@ -245,6 +288,62 @@ func widestDur(v func(f *correlate.Flow) int64) func(flows []correlate.Flow) int
 					w = max(w, textWidth(s))
 				}
 			}
+		}
+		return w
+	}
+}
+
+// plainASCII reports whether s is printable ASCII: clean leaves it as it is, one cell a byte.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b < 0x20 || b >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// appendEndpoint appends endpoint(c, *e) to b, without making the string when it is an address.
+func appendEndpoint(b []byte, c *common, e *correlate.Endpoint) []byte {
+	if c.named() || !plainASCII(e.IP) {
+		return append(b, endpoint(c, *e)...)
+	}
+	v6 := e.Port != 0 && strings.IndexByte(e.IP, ':') >= 0
+	if v6 {
+		b = append(b, '[')
+	}
+	b = append(b, e.IP...)
+	if v6 {
+		b = append(b, ']')
+	}
+	if e.Port != 0 {
+		b = strconv.AppendUint(append(b, ':'), uint64(e.Port), 10)
+	}
+	return b
+}
+
+// widestEndpoint is the width of the widest endpoint(c, side(f)) of the flows. An address's text is
+// its length with the port's; only an address that could be wider than the widest so far is read.
+func widestEndpoint(side func(f *correlate.Flow) *correlate.Endpoint) func(c *common, flows []correlate.Flow) int {
+	return func(c *common, flows []correlate.Flow) int {
+		w := 0
+		for i := range flows {
+			e := side(&flows[i])
+			if !c.named() && len(e.IP)+8 <= w { // "[", "]", ":" and five digits at most
+				continue
+			}
+			if c.named() || !plainASCII(e.IP) {
+				w = max(w, textWidth(endpoint(c, *e)))
+				continue
+			}
+			n := len(e.IP)
+			if e.Port != 0 {
+				n += 1 + len(strconv.Itoa(int(e.Port)))
+				if strings.IndexByte(e.IP, ':') >= 0 {
+					n += 2
+				}
+			}
+			w = max(w, n)
 		}
 		return w
 	}

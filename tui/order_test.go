@@ -147,8 +147,12 @@ func TestFlowWidthsAsTexts(t *testing.T) {
 		}
 	}
 	mixed := &correlate.Result{}
+	eps := []correlate.Endpoint{{IP: "10.0.0.1", Port: 53}, {IP: "fd00::1", Port: 65535}, {IP: "fd00::1"},
+		{IP: "10.0.0.2"}, {IP: "2001:db8:1234:5678:9abc:def0:1234:5678", Port: 443}, {IP: "10.0.0.1\x1b[31m", Port: 1},
+		{IP: "10.0.0.10", Port: 8}, {IP: "ünï", Port: 7}}
 	for i, d := range durs {
-		f := correlate.Flow{ID: fmt.Sprintf("f%d", i+1), Proto: "udp", Packets: counts[i%len(counts)]}
+		f := correlate.Flow{ID: fmt.Sprintf("f%d", i+1), Proto: "udp", Packets: counts[i%len(counts)],
+			Src: eps[i%len(eps)], Dst: eps[(i*3+1)%len(eps)]}
 		f.LatencyNs.P50 = d
 		if i%3 == 0 {
 			f.LatencyNs.P50 = -d
@@ -158,5 +162,15 @@ func TestFlowWidthsAsTexts(t *testing.T) {
 	c = &common{res: mixed}
 	if got, want := measureFlows(c), refWidths(c); !equalInts(got, want) {
 		t.Errorf("mixed flows: widths %v, measured from the texts %v", got, want)
+	}
+	// The endpoints' keys, written without their strings, order them as their texts do.
+	for _, col := range []int{2, 3} {
+		perm, _ := sortFlows(c, col)
+		for r := 1; r < len(perm); r++ {
+			a, b := &mixed.Flows[perm[r-1]], &mixed.Flows[perm[r]]
+			if refLess[flowColumns[col].name](c, a, b) > 0 {
+				t.Fatalf("%s: %s before %s", flowColumns[col].name, flowColumns[col].text(c, a), flowColumns[col].text(c, b))
+			}
+		}
 	}
 }
