@@ -150,6 +150,12 @@ func TestFlowWidthsAsTexts(t *testing.T) {
 	eps := []correlate.Endpoint{{IP: "10.0.0.1", Port: 53}, {IP: "fd00::1", Port: 65535}, {IP: "fd00::1"},
 		{IP: "10.0.0.2"}, {IP: "2001:db8:1234:5678:9abc:def0:1234:5678", Port: 443}, {IP: "10.0.0.1\x1b[31m", Port: 1},
 		{IP: "10.0.0.10", Port: 8}, {IP: "ünï", Port: 7}}
+	for _, e := range eps {
+		c := &common{res: &correlate.Result{Flows: []correlate.Flow{{ID: "f1", Src: e, Dst: e}}}}
+		if got, want := measureFlows(c), refWidths(c); !equalInts(got, want) {
+			t.Errorf("endpoint %q: widths %v, measured from the texts %v", e, got, want)
+		}
+	}
 	for i, d := range durs {
 		f := correlate.Flow{ID: fmt.Sprintf("f%d", i+1), Proto: "udp", Packets: counts[i%len(counts)],
 			Src: eps[i%len(eps)], Dst: eps[(i*3+1)%len(eps)]}
