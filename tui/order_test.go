@@ -149,7 +149,8 @@ func TestFlowWidthsAsTexts(t *testing.T) {
 	mixed := &correlate.Result{}
 	eps := []correlate.Endpoint{{IP: "10.0.0.1", Port: 53}, {IP: "fd00::1", Port: 65535}, {IP: "fd00::1"},
 		{IP: "10.0.0.2"}, {IP: "2001:db8:1234:5678:9abc:def0:1234:5678", Port: 443}, {IP: "10.0.0.1\x1b[31m", Port: 1},
-		{IP: "10.0.0.10", Port: 8}, {IP: "ünï", Port: 7}}
+		{IP: "10.0.0.10", Port: 8}, {IP: "ünï", Port: 7}, {IP: "fd00:1234:5678::1", Port: 8080},
+		{IP: "fd00:1234:5678:9abc::1"}, {IP: "192.168.100.200", Port: 65535}}
 	for _, e := range eps {
 		c := &common{res: &correlate.Result{Flows: []correlate.Flow{{ID: "f1", Src: e, Dst: e}}}}
 		if got, want := measureFlows(c), refWidths(c); !equalInts(got, want) {
