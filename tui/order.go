@@ -50,18 +50,18 @@ func (o *flowOrders) sync(c *common) {
 	if o.filter != c.filter {
 		o.filter, o.keep = c.filter, nil
 		if c.filter != nil {
-			o.keep = matchFlows(c)
+			o.keep = matchFlows(c.res, c.filter)
 			o.matches++
 		}
 	}
 }
 
-// matchFlows returns the filter's verdict on every flow, a bit a flow.
-func matchFlows(c *common) []uint64 {
-	flows := c.res.Flows
+// matchFlows returns f's verdict on every flow of res, a bit a flow.
+func matchFlows(res *correlate.Result, f *correlate.Filter) []uint64 {
+	flows := res.Flows
 	keep := make([]uint64, (len(flows)+63)/64)
 	for i := range flows {
-		if c.filter.MatchFlow(c.res, &flows[i]) {
+		if f.MatchFlow(res, &flows[i]) {
 			keep[i>>6] |= 1 << (i & 63)
 		}
 	}
