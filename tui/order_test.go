@@ -181,3 +181,19 @@ func TestFlowWidthsAsTexts(t *testing.T) {
 		}
 	}
 }
+
+// findFlow finds a flow by its ID whether or not the Result lists it at the ID's number.
+func TestFindFlow(t *testing.T) {
+	res := &correlate.Result{Flows: []correlate.Flow{{ID: "f2"}, {ID: "f1"}, {ID: "x"}, {ID: "f4"}}}
+	for id, want := range map[string]int{"f1": 1, "f2": 0, "x": 2, "f4": 3, "f3": -1, "f9": -1, "": -1} {
+		got, f := -1, findFlow(res, id)
+		for i := range res.Flows {
+			if f == &res.Flows[i] {
+				got = i
+			}
+		}
+		if got != want {
+			t.Errorf("findFlow(%q) = flow %d, want %d", id, got, want)
+		}
+	}
+}
