@@ -274,7 +274,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.progress, m.correlating = m.load.snapshot()
 		return m, tickCmd()
 	case loadedMsg:
-		return m, m.setResult(msg.res)
+		return m, tea.Batch(m.setResult(msg.res), m.fl.sortAll(m.c))
+	case ordersMsg:
+		m.fl.ord.merge(m.c, msg)
+		return m, nil
 	case unfitMsg:
 		m.unfit = msg.err
 		return m, tea.Quit

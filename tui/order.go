@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/calipath/calipath/correlate"
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -78,6 +79,48 @@ func (o *flowOrders) order(c *common, col int) ([]int32, []uint64) {
 		o.sorts++
 	}
 	return o.perm[k], o.ties[k]
+}
+
+// ordersMsg carries every order of the flow list and the columns' widths, computed off the UI loop
+// (sortAll) for a Result with names shown or not.
+type ordersMsg struct {
+	res   *correlate.Result
+	named bool
+	perm  [][]int32
+	ties  [][]uint64
+	need  []int
+}
+
+// sortAll returns a Cmd that sorts every order of the flow list and measures its columns off the UI
+// loop, so that no sort key, and not the list's first view, waits for them: the Model takes them
+// (merge) unless a key computed them first.
+func (l *flowList) sortAll(c *common) tea.Cmd {
+	snap := *c // what the orders depend on (the Result, the names) as they are now
+	return func() tea.Msg {
+		msg := ordersMsg{res: snap.res, named: snap.named(), perm: make([][]int32, len(flowColumns)+1),
+			ties: make([][]uint64, len(flowColumns)+1), need: measureFlows(&snap)}
+		for col := sortWorst; col < len(flowColumns); col++ {
+			msg.perm[col+1], msg.ties[col+1] = sortFlows(&snap, col)
+		}
+		return msg
+	}
+}
+
+// merge takes the orders and widths of msg that were not computed yet, when they are for the
+// Result and names shown.
+func (o *flowOrders) merge(c *common, msg ordersMsg) {
+	o.sync(c)
+	if msg.res != o.res || msg.named != o.named {
+		return
+	}
+	for k := range o.perm {
+		if o.perm[k] == nil && k < len(msg.perm) {
+			o.perm[k], o.ties[k] = msg.perm[k], msg.ties[k]
+		}
+	}
+	if o.need == nil {
+		o.need = msg.need
+	}
 }
 
 // sortFlows sorts the flows by order col, ties in flow order, and marks where keys tie. The keys

@@ -197,3 +197,33 @@ func TestFindFlow(t *testing.T) {
 		}
 	}
 }
+
+// The orders and widths sorted off the UI loop after loading are those a key computes, and once they
+// arrive no key sorts or measures again; those for another Result are dropped.
+func TestFlowOrdersOffTheLoop(t *testing.T) {
+	res := manyFlowsTestResult(t)
+	km := DefaultKeyMap()
+	m := press(newTest(t, res, 160, 48), km.Flows)
+	want := press(newTest(t, res, 160, 48), km.Flows)
+	stale := m.fl.sortAll(&common{res: labRes})()
+	m = send(m, stale)
+	if m.fl.ord.perm[1] != nil || m.fl.ord.need != nil {
+		t.Fatal("the orders of another Result were taken")
+	}
+	m = send(m, m.fl.sortAll(m.c)())
+	sorts := m.fl.ord.sorts
+	for _, k := range columnKeys() {
+		for range 2 {
+			m = press(m, km.SortMenu)
+			m = typeText(m, k)
+			want = press(want, km.SortMenu)
+			want = typeText(want, k)
+			if !equalInts(m.fl.idx, want.fl.idx) || ansi.Strip(m.View()) != ansi.Strip(want.View()) {
+				t.Fatalf("sorted by %s: the order sorted off the loop differs from the one a key sorts", m.fl.sortName())
+			}
+		}
+	}
+	if m.fl.ord.sorts != sorts {
+		t.Errorf("keys sorted %d orders after every order arrived", m.fl.ord.sorts-sorts)
+	}
+}
