@@ -381,7 +381,7 @@ func widestEndpoint(side func(f *correlate.Flow) *correlate.Endpoint) func(c *co
 			}
 			n := len(e.IP)
 			if e.Port != 0 {
-				n += 1 + len(strconv.Itoa(int(e.Port)))
+				n += 1 + digits(e.Port)
 				if strings.IndexByte(e.IP, ':') >= 0 {
 					n += 2
 				}
@@ -390,4 +390,13 @@ func widestEndpoint(side func(f *correlate.Flow) *correlate.Endpoint) func(c *co
 		}
 		return w
 	}
+}
+
+// digits is the number of decimal digits of p.
+func digits(p uint16) int {
+	n := 1
+	for ; p >= 10; p /= 10 {
+		n++
+	}
+	return n
 }
