@@ -274,10 +274,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.progress, m.correlating = m.load.snapshot()
 		return m, tickCmd()
 	case loadedMsg:
-		return m, tea.Batch(m.setResult(msg.res), m.fl.sortAll(m.c))
+		return m, tea.Batch(m.setResult(msg.res), m.fl.sortNext(m.c, 0))
 	case ordersMsg:
-		m.fl.ord.merge(m.c, msg)
-		return m, nil
+		return m, m.fl.merge(m.c, msg)
 	case unfitMsg:
 		m.unfit = msg.err
 		return m, tea.Quit

@@ -81,46 +81,59 @@ func (o *flowOrders) order(c *common, col int) ([]int32, []uint64) {
 	return o.perm[k], o.ties[k]
 }
 
-// ordersMsg carries every order of the flow list and the columns' widths, computed off the UI loop
-// (sortAll) for a Result with names shown or not.
+// ordersMsg carries one step of the flow list's work done off the UI loop (sortNext) for a Result
+// with names shown or not: step 0 the columns' widths, step k > 0 the order of perm[k-1].
 type ordersMsg struct {
 	res   *correlate.Result
 	named bool
-	perm  [][]int32
-	ties  [][]uint64
+	step  int
+	perm  []int32
+	ties  []uint64
 	need  []int
 }
 
-// sortAll returns a Cmd that sorts every order of the flow list and measures its columns off the UI
-// loop, so that no sort key, and not the list's first view, waits for them: the Model takes them
-// (merge) unless a key computed them first.
-func (l *flowList) sortAll(c *common) tea.Cmd {
+// sortNext returns a Cmd that does the next step from step on that no key has done yet (nil: none
+// left): the columns' widths, then each order of the flow list, one a Cmd, off the UI loop, so that
+// neither the list's first view nor the first press of a sort key waits for them. The Model takes
+// each (merge) and asks for the next.
+func (l *flowList) sortNext(c *common, step int) tea.Cmd {
+	o := l.ord
+	o.sync(c)
+	for ; step <= len(o.perm); step++ {
+		if (step == 0 && o.need == nil) || (step > 0 && o.perm[step-1] == nil) {
+			break
+		}
+	}
+	if step > len(o.perm) {
+		return nil
+	}
 	snap := *c // what the orders depend on (the Result, the names) as they are now
 	return func() tea.Msg {
-		msg := ordersMsg{res: snap.res, named: snap.named(), perm: make([][]int32, len(flowColumns)+1),
-			ties: make([][]uint64, len(flowColumns)+1), need: measureFlows(&snap)}
-		for col := sortWorst; col < len(flowColumns); col++ {
-			msg.perm[col+1], msg.ties[col+1] = sortFlows(&snap, col)
+		msg := ordersMsg{res: snap.res, named: snap.named(), step: step}
+		if step == 0 {
+			msg.need = measureFlows(&snap)
+		} else {
+			msg.perm, msg.ties = sortFlows(&snap, step-2)
 		}
 		return msg
 	}
 }
 
-// merge takes the orders and widths of msg that were not computed yet, when they are for the
-// Result and names shown.
-func (o *flowOrders) merge(c *common, msg ordersMsg) {
+// merge takes the step's result unless a key computed it first or it is for another Result or
+// names shown otherwise, and returns the Cmd of the next step (nil after a stale one).
+func (l *flowList) merge(c *common, msg ordersMsg) tea.Cmd {
+	o := l.ord
 	o.sync(c)
 	if msg.res != o.res || msg.named != o.named {
-		return
+		return nil
 	}
-	for k := range o.perm {
-		if o.perm[k] == nil && k < len(msg.perm) {
-			o.perm[k], o.ties[k] = msg.perm[k], msg.ties[k]
-		}
-	}
-	if o.need == nil {
+	switch {
+	case msg.step == 0 && o.need == nil:
 		o.need = msg.need
+	case msg.step > 0 && msg.step <= len(o.perm) && o.perm[msg.step-1] == nil:
+		o.perm[msg.step-1], o.ties[msg.step-1] = msg.perm, msg.ties
 	}
+	return l.sortNext(c, msg.step+1)
 }
 
 // sortFlows sorts the flows by order col, ties in flow order, and marks where keys tie. The keys

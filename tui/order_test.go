@@ -205,12 +205,14 @@ func TestFlowOrdersOffTheLoop(t *testing.T) {
 	km := DefaultKeyMap()
 	m := press(newTest(t, res, 160, 48), km.Flows)
 	want := press(newTest(t, res, 160, 48), km.Flows)
-	stale := m.fl.sortAll(&common{res: labRes})()
-	m = send(m, stale)
-	if m.fl.ord.perm[1] != nil || m.fl.ord.need != nil {
-		t.Fatal("the orders of another Result were taken")
+	if stale := m.fl.sortNext(&common{res: labRes}, 0)(); m.fl.merge(m.c, stale.(ordersMsg)) != nil ||
+		m.fl.ord.perm[1] != nil || m.fl.ord.need != nil {
+		t.Fatal("the widths of another Result were taken")
 	}
-	m = send(m, m.fl.sortAll(m.c)())
+	for cmd := m.fl.sortNext(m.c, 0); cmd != nil; {
+		nm, next := m.Update(cmd())
+		m, cmd = nm.(Model), next
+	}
 	sorts := m.fl.ord.sorts
 	for _, k := range columnKeys() {
 		for range 2 {
