@@ -17,10 +17,10 @@ type flowColumn struct {
 	width int    // minimum width; the endpoint columns share what is left
 	right bool   // a number: right-aligned, never cut, sorted largest first when picked
 	text  func(c *common, f *correlate.Flow) string
-	// The sort key: num for a number (and the flow ID's number), else str, compared as strings.
-	num func(f *correlate.Flow) int64
-	str func(c *common, f *correlate.Flow) string
-	// appendStr, when set, appends str's key to b (without making a string a flow).
+	// The sort key: num for a number (and the flow ID's number), else a text compared as strings,
+	// str's or the one appendStr appends to b (without making a string a flow).
+	num       func(f *correlate.Flow) int64
+	str       func(c *common, f *correlate.Flow) string
 	appendStr func(b []byte, c *common, f *correlate.Flow) []byte
 	// widest is the width of the widest text of the flows, for the number and endpoint columns
 	// (nil: measured from each flow's text).
@@ -71,11 +71,9 @@ var flowColumns = []flowColumn{
 	{name: "proto", key: "p", width: 5, text: func(c *common, f *correlate.Flow) string { return clean(f.Proto) },
 		str: func(c *common, f *correlate.Flow) string { return f.Proto }},
 	{name: "client", key: "c", width: 17, text: func(c *common, f *correlate.Flow) string { return endpoint(c, f.Src) },
-		str:       func(c *common, f *correlate.Flow) string { return endpoint(c, f.Src) },
 		appendStr: func(b []byte, c *common, f *correlate.Flow) []byte { return appendEndpoint(b, c, &f.Src) },
 		widest:    widestEndpoint(func(f *correlate.Flow) *correlate.Endpoint { return &f.Src })},
 	{name: "server", key: "e", width: 17, text: func(c *common, f *correlate.Flow) string { return endpoint(c, f.Dst) },
-		str:       func(c *common, f *correlate.Flow) string { return endpoint(c, f.Dst) },
 		appendStr: func(b []byte, c *common, f *correlate.Flow) []byte { return appendEndpoint(b, c, &f.Dst) },
 		widest:    widestEndpoint(func(f *correlate.Flow) *correlate.Endpoint { return &f.Dst })},
 	{name: "post-NAT", key: "n", width: 8, text: natTarget, str: natTarget},
