@@ -139,6 +139,9 @@ func (l *flowList) sortName() string {
 func (l *flowList) reset(c *common) {
 	perm, ties := l.ord.order(c, clamp(l.sortCol, sortWorst, len(flowColumns)-1))
 	was, had := l.selected()
+	if cap(l.idx) < len(perm) {
+		l.idx = make([]int, 0, len(perm))
+	}
 	l.idx = l.idx[:0]
 	walk(perm, ties, l.ord.keep, l.desc, func(i int) { l.idx = append(l.idx, i) })
 	l.follow(was, had)
