@@ -425,7 +425,7 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		if m.c.addrsOnly {
 			m.status = "showing addresses"
 		}
-		return m, nil
+		return m, m.fl.sortNext(m.c, 0) // the orders and widths for the names as now shown
 	}
 	return m.screenKey(msg)
 }

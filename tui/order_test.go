@@ -10,6 +10,7 @@ import (
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/internal/gen"
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -227,5 +228,45 @@ func TestFlowOrdersOffTheLoop(t *testing.T) {
 	}
 	if m.fl.ord.sorts != sorts {
 		t.Errorf("keys sorted %d orders after every order arrived", m.fl.ord.sorts-sorts)
+	}
+}
+
+// runCmds runs cmd and the Cmds its messages return, in turn, on m.
+func runCmds(m Model, cmd tea.Cmd) Model {
+	for cmd != nil {
+		nm, next := m.Update(cmd())
+		m, cmd = nm.(Model), next
+	}
+	return m
+}
+
+// The names key has the orders and widths for the names as now shown computed off the UI loop too:
+// after it no sort key sorts, and the orders are those of the endpoints' texts as shown.
+func TestFlowOrdersAfterNamesKey(t *testing.T) {
+	res := namedRes(manyFlowsTestResult(t))
+	km := DefaultKeyMap()
+	m := press(newTest(t, res, 160, 48), km.Flows)
+	m = runCmds(m, m.fl.sortNext(m.c, 0))
+	nm, cmd := m.Update(keyMsgOf(km.Names))
+	m = runCmds(nm.(Model), cmd)
+	if m.c.named() {
+		t.Fatal("the names key did not switch to addresses")
+	}
+	sorts := m.fl.ord.sorts
+	for _, k := range []string{"c", "e", "n"} {
+		for range 2 {
+			m = press(m, km.SortMenu)
+			m = typeText(m, k)
+			var ref list
+			ref.desc = m.fl.desc
+			less := refLess[flowColumns[m.fl.sortCol].name]
+			ref.rebuild(len(res.Flows), nil, func(a, b int) int { return less(m.c, &res.Flows[a], &res.Flows[b]) })
+			if !equalInts(m.fl.idx, ref.idx) {
+				t.Fatalf("sorted by %s with addresses shown: not the order of the addresses", m.fl.sortName())
+			}
+		}
+	}
+	if m.fl.ord.sorts != sorts {
+		t.Errorf("keys sorted %d orders after the names key", m.fl.ord.sorts-sorts)
 	}
 }
