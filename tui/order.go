@@ -175,9 +175,12 @@ func sortFlows(c *common, col int) ([]int32, []uint64) {
 		if i > 0 {
 			start = ends[i-1]
 		}
-		keys[i] = strKey{all[start:ends[i]], int32(i)}
+		k := all[start:ends[i]]
+		keys[i] = strKey{prefix(k, 0), prefix(k, 8), k, int32(i)}
 	}
-	return sortKeys(keys, func(a, b strKey) int { return strings.Compare(a.k, b.k) })
+	return sortKeys(keys, func(a, b strKey) int {
+		return cmp.Or(cmp.Compare(a.p0, b.p0), cmp.Compare(a.p1, b.p1), strings.Compare(a.k, b.k))
+	})
 }
 
 // The sort keys of a flow (i), by kind of order.
@@ -186,9 +189,12 @@ type (
 		k int64
 		i int32
 	}
+	// strKey holds the text's first 16 bytes as numbers (prefix), so that most comparisons do not
+	// read the text itself.
 	strKey struct {
-		k string
-		i int32
+		p0, p1 uint64
+		k      string
+		i      int32
 	}
 	worstKey struct {
 		lost, resets, retx, notCaptured, packets, num int
@@ -220,6 +226,19 @@ func sortKeys[K interface{ index() int32 }](keys []K, by func(a, b K) int) ([]in
 		}
 	}
 	return perm, ties
+}
+
+// prefix is bytes off to off+8 of s as a big-endian number, zeros past its end: numbers compare as
+// the bytes do, and when two are equal the texts decide.
+func prefix(s string, off int) uint64 {
+	var p uint64
+	for j := off; j < off+8; j++ {
+		p <<= 8
+		if j < len(s) {
+			p |= uint64(s[j])
+		}
+	}
+	return p
 }
 
 // hasBit reports whether bit i of bits is set.

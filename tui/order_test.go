@@ -270,3 +270,20 @@ func TestFlowOrdersAfterNamesKey(t *testing.T) {
 		t.Errorf("keys sorted %d orders after the names key", m.fl.ord.sorts-sorts)
 	}
 }
+
+// Texts sort as strings.Compare orders them, whatever their first 16 bytes (held as numbers) share.
+func TestTextKeysOrder(t *testing.T) {
+	texts := []string{"ab", "ab\x00", "ab\x00c", "", "abcdefghijklmnopq", "abcdefghijklmnopp", "abcdefghijklmnop",
+		"abcdefghijklmno", "b", "\xff", "abcdefgh", "abcdefgh\x00", "ab", "192.168.0.10:443", "192.168.0.1:5353"}
+	res := &correlate.Result{}
+	for i, p := range texts {
+		res.Flows = append(res.Flows, correlate.Flow{ID: fmt.Sprintf("f%d", i+1), Proto: p})
+	}
+	perm, ties := sortFlows(&common{res: res}, 1) // proto
+	for r := 1; r < len(perm); r++ {
+		a, b := texts[perm[r-1]], texts[perm[r]]
+		if c := cmp.Compare(a, b); c > 0 || (c == 0 && perm[r-1] > perm[r]) || (c == 0) != hasBit(ties, r) {
+			t.Fatalf("%q (flow %d) before %q (flow %d), tie %v", a, perm[r-1], b, perm[r], hasBit(ties, r))
+		}
+	}
+}
