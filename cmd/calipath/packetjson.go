@@ -17,8 +17,13 @@ import (
 type frameJSON struct {
 	path, point   string
 	qPath, qPoint []byte // path and point quoted
-	sec           int64  // the second secText shows
-	secText       []byte // "2006-01-02T15:04:05" of sec; empty before the first frame
+	ts            secCache
+}
+
+// secCache formats times as fmtTime does, keeping the text of the last second shown.
+type secCache struct {
+	sec     int64  // the second secText shows
+	secText []byte // "2006-01-02T15:04:05" of sec; empty before the first frame
 }
 
 // append appends the JSON line of one frame.
@@ -34,7 +39,7 @@ func (fj *frameJSON) append(b []byte, path, point string, rec *decode.Record, p 
 	b = append(b, `,"frame":`...)
 	b = appendDec(b, uint64(rec.Frame))
 	b = append(b, `,"ts":"`...)
-	b = fj.appendTime(b, rec.Ts)
+	b = fj.ts.appendTime(b, rec.Ts)
 	b = append(b, `","point":`...)
 	b = append(b, fj.qPoint...)
 	b = append(b, `,"link":`...)
@@ -90,15 +95,15 @@ const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 
 // appendTime appends ns as fmtTime writes it (timeLayout), formatting the date and time of day once a
 // second.
-func (fj *frameJSON) appendTime(b []byte, ns int64) []byte {
+func (c *secCache) appendTime(b []byte, ns int64) []byte {
 	sec, nsec := ns/1e9, ns%1e9
 	if nsec < 0 {
 		sec, nsec = sec-1, nsec+1e9
 	}
-	if sec != fj.sec || len(fj.secText) == 0 {
-		fj.sec, fj.secText = sec, time.Unix(sec, 0).UTC().AppendFormat(fj.secText[:0], "2006-01-02T15:04:05")
+	if sec != c.sec || len(c.secText) == 0 {
+		c.sec, c.secText = sec, time.Unix(sec, 0).UTC().AppendFormat(c.secText[:0], "2006-01-02T15:04:05")
 	}
-	b = append(b, fj.secText...)
+	b = append(b, c.secText...)
 	var d [10]byte
 	d[0] = '.'
 	for i := 9; i > 0; i-- {
@@ -275,12 +280,16 @@ func appendWGJSON(b []byte, w *decode.WireGuard) []byte {
 
 // appendWGIndex appends member key (its opening quote included) with index i as 0x%08x.
 func appendWGIndex(b []byte, key string, i uint32) []byte {
-	b = append(b, key...)
+	return append(appendHex32(append(b, key...), i), '"')
+}
+
+// appendHex32 appends i as 0x%08x.
+func appendHex32(b []byte, i uint32) []byte {
 	b = append(b, '0', 'x')
 	for shift := 28; shift >= 0; shift -= 4 {
 		b = append(b, hexLower[i>>shift&0xf])
 	}
-	return append(b, '"')
+	return b
 }
 
 const hexLower = "0123456789abcdef"
