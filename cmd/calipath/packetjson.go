@@ -294,26 +294,46 @@ func appendHex32(b []byte, i uint32) []byte {
 
 const hexLower = "0123456789abcdef"
 
-// appendDec appends n in decimal, as strconv.AppendUint does, without its cost for the small
-// numbers most fields hold.
+// appendDec appends n in decimal, as strconv.AppendUint does, two digits at a time (32-bit
+// arithmetic below 2^32, as most fields are), without its cost for the small numbers most fields hold.
 func appendDec(b []byte, n uint64) []byte {
 	if n < 10 {
 		return append(b, byte('0'+n))
 	}
 	if n < 100 {
-		return append(b, byte('0'+n/10), byte('0'+n%10))
+		return append(b, digits2[2*n], digits2[2*n+1])
 	}
 	var d [20]byte
 	i := len(d)
-	for n >= 10 {
-		i--
-		d[i] = byte('0' + n%10)
-		n /= 10
+	for n >= 1<<32 {
+		q := n / 100
+		r := n - q*100
+		i -= 2
+		d[i], d[i+1] = digits2[2*r], digits2[2*r+1]
+		n = q
 	}
-	i--
-	d[i] = byte('0' + n)
+	m := uint32(n)
+	for m >= 100 {
+		q := m / 100
+		r := m - q*100
+		i -= 2
+		d[i], d[i+1] = digits2[2*r], digits2[2*r+1]
+		m = q
+	}
+	if m >= 10 {
+		i -= 2
+		d[i], d[i+1] = digits2[2*m], digits2[2*m+1]
+	} else {
+		i--
+		d[i] = byte('0' + m)
+	}
 	return append(b, d[i:]...)
 }
+
+// digits2 holds the two decimal digits of 0 to 99.
+const digits2 = "00010203040506070809" + "10111213141516171819" + "20212223242526272829" + "30313233343536373839" +
+	"40414243444546474849" + "50515253545556575859" + "60616263646566676869" + "70717273747576777879" +
+	"80818283848586878889" + "90919293949596979899"
 
 // appendMAC appends m as net.HardwareAddr's String does: aa:bb:cc:dd:ee:ff.
 func appendMAC(b []byte, m [6]byte) []byte {
