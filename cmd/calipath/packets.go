@@ -60,7 +60,8 @@ func runPackets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	// Second pass: decode again and print, file by file, in frame order.
+	// Second pass: decode again (the frames only: no observations, no traffic summaries) and print,
+	// file by file, in frame order.
 	w := bufio.NewWriterSize(stdout, 1<<16)
 	pw := &packetWriter{c: c, w: w, json: *format == "json"}
 	opts := in.decodeOptions()
@@ -76,9 +77,10 @@ func runPackets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 				return err
 			}
 		}
-		decode.ScanFile(path, uint16(i), opts, c.Tables, func(rec *decode.Record, p *decode.Packet, o *decode.Observation) {
+		// The first pass reported what stopped a file's reading.
+		_ = decode.ScanPackets(path, uint16(i), opts, c.Tables, func(rec *decode.Record, p *decode.Packet, src uint16) {
 			if pw.err == nil {
-				pw.write(path, rec, p, o)
+				pw.write(path, rec, p, src)
 			}
 		})
 	}
@@ -233,8 +235,8 @@ type ARPJSON struct {
 	TPA string `json:"tpa"`
 }
 
-func (pw *packetWriter) write(path string, rec *decode.Record, p *decode.Packet, o *decode.Observation) {
-	point := pw.c.Points[pw.c.PointOf[o.Source]].ID
+func (pw *packetWriter) write(path string, rec *decode.Record, p *decode.Packet, src uint16) {
+	point := pw.c.Points[pw.c.PointOf[src]].ID
 	if pw.json {
 		pw.buf = pw.fj.append(pw.buf[:0], path, point, rec, p)
 		_, pw.err = pw.w.Write(pw.buf)
