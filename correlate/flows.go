@@ -251,6 +251,7 @@ type flowsOut struct {
 	jFlow  []int32 // flow of each journey, -1 none
 	jDir   []uint8 // direction of each journey in its flow
 	icmpJ  []int32 // the journeys of ICMP errors, in order
+	rank   []int32 // each flow's position in the order of its id (flowIDs)
 }
 
 // flowStage builds the flows: it reads the world, the matcher and the arena (through a, which it does

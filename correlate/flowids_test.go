@@ -1,0 +1,58 @@
+package correlate
+
+import (
+	"math/rand"
+	"sort"
+	"strconv"
+	"testing"
+)
+
+// TestFlowIDs checks flowIDs against the plain definition: flows sorted stably by the client tuple
+// (IPv4 first, then protocol, source, source port, destination, destination port) are numbered f1, f2, …;
+// the tuples are drawn from small ranges so that many compare equal in all but one field, or in all.
+func TestFlowIDs(t *testing.T) {
+	r := rand.New(rand.NewSource(17))
+	a := &analysis{}
+	for range 3000 {
+		a.flows = append(a.flows, &flowAcc{client: tuple{v6: r.Intn(2) == 0, proto: uint8(r.Intn(3)),
+			src: uint32(r.Intn(3)) << 30, dst: uint32(r.Intn(3)), sp: uint16(r.Intn(3)) << 14, dp: uint16(r.Intn(3))}})
+	}
+	order := make([]int, len(a.flows))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		x, y := a.flows[order[i]].client, a.flows[order[j]].client
+		switch {
+		case x.v6 != y.v6:
+			return !x.v6
+		case x.proto != y.proto:
+			return x.proto < y.proto
+		case x.src != y.src:
+			return x.src < y.src
+		case x.sp != y.sp:
+			return x.sp < y.sp
+		case x.dst != y.dst:
+			return x.dst < y.dst
+		}
+		return x.dp < y.dp
+	})
+	ids := a.flowIDs()
+	for rank, fi := range order {
+		if want := "f" + strconv.Itoa(rank+1); ids[fi] != want || a.rank[fi] != int32(rank) {
+			t.Fatalf("flow %d (%+v): id %q rank %d, want %q rank %d", fi, a.flows[fi].client, ids[fi], a.rank[fi], want, rank)
+		}
+	}
+}
+
+// TestFlowIDLess checks that flow ids order by their numbers.
+func TestFlowIDLess(t *testing.T) {
+	ids := []string{"f1", "f2", "f9", "f10", "f11", "f99", "f100", "f1000"}
+	for i := range ids {
+		for j := range ids {
+			if got := flowIDLess(ids[i], ids[j]); got != (i < j) {
+				t.Errorf("flowIDLess(%q, %q) = %v, want %v", ids[i], ids[j], got, i < j)
+			}
+		}
+	}
+}
