@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"math/rand"
+	"reflect"
 	"sort"
 	"strconv"
 	"testing"
@@ -54,5 +55,23 @@ func TestFlowIDLess(t *testing.T) {
 				t.Errorf("flowIDLess(%q, %q) = %v, want %v", ids[i], ids[j], got, i < j)
 			}
 		}
+	}
+}
+
+// TestLostTally checks that a flow's losses per segment add up, and that a segment whose count
+// falls to zero is dropped (as the map's key was deleted).
+func TestLostTally(t *testing.T) {
+	var l lostTally
+	l.add(1, 2, 1)
+	l.add(3, 4, 1)
+	l.add(1, 2, 1)
+	l.add(3, 4, -1)
+	l.add(5, 6, -1) // nothing counted there: nothing to take back
+	if want := (lostTally{{1, 2, 2}}); !reflect.DeepEqual(l, want) {
+		t.Fatalf("got %v, want %v", l, want)
+	}
+	l.add(1, 2, -2)
+	if len(l) != 0 {
+		t.Fatalf("got %v, want none", l)
 	}
 }

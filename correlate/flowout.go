@@ -74,8 +74,8 @@ func (b *flowOutBuf) lostAt(fl *flowAcc) []LostAt {
 	}
 	pts := b.a.w.c.Points
 	out := make([]LostAt, 0, len(fl.lostAt))
-	for k, n := range fl.lostAt {
-		out = append(out, LostAt{From: pts[k[0]].ID, To: pts[k[1]].ID, Count: n})
+	for _, c := range fl.lostAt {
+		out = append(out, LostAt{From: pts[c.from].ID, To: pts[c.to].ID, Count: c.n})
 	}
 	for i := 1; i < len(out); i++ {
 		for j := i; j > 0 && lostAtLess(&out[j], &out[j-1]); j-- {

@@ -415,6 +415,9 @@ func (a *analysis) natStats() {
 			from: w.endpoint(tf.v6, tf.src, tf.sp) + " → " + w.endpoint(tf.v6, tf.dst, tf.dp),
 			to:   w.endpoint(tt.v6, tt.src, tt.sp) + " → " + w.endpoint(tt.v6, tt.dst, tt.dp)}
 		fl := a.flows[fi]
+		if fl.nat == nil {
+			fl.nat, fl.natEv = map[natKey]int{}, map[natKey][]Evidence{}
+		}
 		fl.nat[k]++
 		if len(fl.natEv[k]) < 10 {
 			fl.natEv[k] = append(fl.natEv[k], a.evidence(ev.to))

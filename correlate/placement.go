@@ -318,7 +318,7 @@ func (pl *placement) countFlow(p *placing, status statusCode) {
 		s := pl.seg(pi.points[reach], pi.points[reach+1], pi)
 		if status == stLost && !piece {
 			fl.lost++
-			fl.lostAt[[2]int{s.from, s.to}]++
+			fl.lostAt.add(s.from, s.to, 1)
 		}
 		if status == stNotCaptured && !piece {
 			fl.notCaptured++
@@ -640,10 +640,8 @@ func (pl *placement) settleOffload() {
 			fl.delivered--
 		case stLost:
 			fl.lost--
-			if k := [2]int{int(pl.jLast[p]), int(pl.jNext[p])}; k[0] >= 0 && k[1] >= 0 {
-				if fl.lostAt[k]--; fl.lostAt[k] <= 0 {
-					delete(fl.lostAt, k)
-				}
+			if from, to := int(pl.jLast[p]), int(pl.jNext[p]); from >= 0 && to >= 0 {
+				fl.lostAt.add(from, to, -1)
 			}
 		case stNotCaptured, stLeftCaptures:
 			fl.notCaptured--
@@ -652,7 +650,7 @@ func (pl *placement) settleOffload() {
 		if st == stLost {
 			fl.lost++
 			if pl.jLast[c] >= 0 && pl.jNext[c] >= 0 {
-				fl.lostAt[[2]int{int(pl.jLast[c]), int(pl.jNext[c])}]++
+				fl.lostAt.add(int(pl.jLast[c]), int(pl.jNext[c]), 1)
 			}
 		} else {
 			fl.notCaptured++
