@@ -216,18 +216,24 @@ type flowAcc struct {
 	nat         map[natKey]int        // nil until the flow's first NAT event
 	natEv       map[natKey][]Evidence // likewise
 	perPoint    []pointTally          // packets and bytes per point (a flow crosses few points)
-	srcVotes    [2]votes
-	dstVotes    [2]votes
-	srcPods     [2]votes // owner points of the source address of its first voteSample journeys
-	dstPods     [2]votes // and of the last hop's destination address
-	nVoted      [2]int
+	*pathVotes                        // until the paths are built (buildPaths drops them)
 	tcp         [2]tcpSeqState
-	nodeCache   [2][2]nodeCache        // per direction, source and destination: the last address's node
 	routers     [2]map[int]*routerSeen // per direction: router point → what its journeys showed there (nil for none)
 	e2e         latAcc
 	nSent       int     // packets its endpoints sent: journeys less GSO/GRO pieces and ICMP errors about it
 	tunnel      [2]bool // per direction: some journey was seen at a tunnel device
-	voteBuf     [8]vote // room for the first vote of each of the eight lists above, most flows' only one
+}
+
+// pathVotes is what a flow's journeys showed of its path's ends, per direction: what buildPaths
+// needs and nothing later does, so it is dropped once the paths are built.
+type pathVotes struct {
+	srcVotes  [2]votes
+	dstVotes  [2]votes
+	srcPods   [2]votes        // owner points of the source address of its first voteSample journeys
+	dstPods   [2]votes        // and of the last hop's destination address
+	nVoted    [2]int          // journeys whose pods were voted
+	nodeCache [2][2]nodeCache // per direction, source and destination: the last address's node
+	voteBuf   [8]vote         // room for the first vote of each of the eight lists, most flows' only one
 }
 
 // routerSeen is what a flow direction's journeys showed at one router point: their hop positions
@@ -260,7 +266,8 @@ type flowsOut struct {
 type flowStage struct {
 	a *analysis
 	flowsOut
-	slab []flowAcc // the next flows' room: flows are allocated a block at a time
+	slab  []flowAcc   // the next flows' room: flows are allocated a block at a time
+	vslab []pathVotes // likewise their votes
 }
 
 // assignFlows gives every journey its flow (journeys in order of their first sighting; NAT joins the
@@ -328,8 +335,12 @@ func (s *flowStage) flowFor(t *tuple, o *decode.Observation, g uint32) int32 {
 	if len(s.slab) == 0 {
 		s.slab = make([]flowAcc, min(1024, 16+len(s.flows)))
 	}
+	if len(s.vslab) == 0 {
+		s.vslab = make([]pathVotes, min(1024, 16+len(s.flows)))
+	}
 	fl := &s.slab[0]
-	s.slab = s.slab[1:]
+	fl.pathVotes = &s.vslab[0]
+	s.slab, s.vslab = s.slab[1:], s.vslab[1:]
 	fl.key, fl.client, fl.first = root, *t, s.a.ts(g)
 	if o.Flags&decode.FlagICMPError != 0 { // a flow first seen through an ICMP error: orient it as quoted
 		fl.client = t.reverse()
