@@ -39,6 +39,17 @@ func TestFlowIDs(t *testing.T) {
 		return x.dp < y.dp
 	})
 	ids := a.flowIDs()
+	a.ids = ids
+	for fi, id := range ids {
+		if got := a.flowIndex(id); got != fi {
+			t.Fatalf("flowIndex(%q) = %d, want %d", id, got, fi)
+		}
+	}
+	for _, id := range []string{"", "f", "f0", "f01", "f+1", "x1", "f3001", "f1 "} {
+		if got := a.flowIndex(id); got != -1 {
+			t.Errorf("flowIndex(%q) = %d, want -1", id, got)
+		}
+	}
 	for rank, fi := range order {
 		if want := "f" + strconv.Itoa(rank+1); ids[fi] != want || a.rank[fi] != int32(rank) {
 			t.Fatalf("flow %d (%+v): id %q rank %d, want %q rank %d", fi, a.flows[fi].client, ids[fi], a.rank[fi], want, rank)
@@ -73,5 +84,19 @@ func TestLostTally(t *testing.T) {
 	l.add(1, 2, -2)
 	if len(l) != 0 {
 		t.Fatalf("got %v, want none", l)
+	}
+}
+
+// TestCarve checks that lists carved from one slab do not overlap, also when one outgrows its room.
+func TestCarve(t *testing.T) {
+	var slab []int
+	a := carve(&slab, 2)
+	b := carve(&slab, 3)
+	a = append(a, 1, 2, 3) // past its room: moves out
+	b = append(b, 4, 5, 6)
+	c := carve(&slab, 5000) // more than a block
+	c = append(c, 7)
+	if !reflect.DeepEqual(a, []int{1, 2, 3}) || !reflect.DeepEqual(b, []int{4, 5, 6}) || !reflect.DeepEqual(c, []int{7}) {
+		t.Fatalf("got %v %v %v", a, b, c)
 	}
 }

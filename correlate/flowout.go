@@ -1,5 +1,7 @@
 package correlate
 
+import "strconv"
+
 // flowOutBuf holds what writing the flows out shares between them: each address's string, each
 // path's point ids, and one backing array for all flows' per-point counts (each flow's a piece of it,
 // capped so that appending to one never writes into the next).
@@ -8,6 +10,7 @@ type flowOutBuf struct {
 	addrs map[uint64]string
 	paths map[*pathInfo][]string
 	pp    []PointCount
+	hs    []PointRTT // the flows' handshake RTTs, in blocks
 }
 
 func newFlowOutBuf(a *analysis) *flowOutBuf {
@@ -90,4 +93,32 @@ func lostAtLess(x, y *LostAt) bool {
 		return x.From < y.From
 	}
 	return x.To < y.To
+}
+
+// handshake returns a flow's handshake RTTs (a.handshake) in a piece of a shared block.
+func (b *flowOutBuf) handshake(fl *flowAcc) []PointRTT {
+	if fl.client.proto != 6 {
+		return []PointRTT{}
+	}
+	if cap(b.hs)-len(b.hs) < 16 {
+		b.hs = make([]PointRTT, 0, 4096)
+	}
+	from := len(b.hs)
+	b.hs = b.a.handshake(fl, b.hs)
+	return b.hs[from:len(b.hs):len(b.hs)]
+}
+
+// flowIndex returns the index of the flow with id ("f" and its rank, from 1), -1 for none.
+func (a *analysis) flowIndex(id string) int {
+	if len(id) < 2 || id[0] != 'f' {
+		return -1
+	}
+	n, err := strconv.Atoi(id[1:])
+	if err != nil || n < 1 || n > len(a.byRank) || int(a.byRank[n-1]) >= len(a.ids) {
+		return -1
+	}
+	if fi := int(a.byRank[n-1]); a.ids[fi] == id { // not "f01" nor "f+1"
+		return fi
+	}
+	return -1
 }

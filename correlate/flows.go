@@ -259,6 +259,7 @@ type flowsOut struct {
 	jDir   []uint8 // direction of each journey in its flow
 	icmpJ  []int32 // the journeys of ICMP errors, in order
 	rank   []int32 // each flow's position in the order of its id (flowIDs)
+	byRank []int32 // the flow at each position
 }
 
 // flowStage builds the flows: it reads the world, the matcher and the arena (through a, which it does

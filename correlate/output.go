@@ -168,11 +168,11 @@ func (a *analysis) flowIDs() []string {
 		}
 		return cmp.Compare(x.fi, y.fi)
 	})
-	a.rank = make([]int32, len(a.flows))
+	a.rank, a.byRank = make([]int32, len(a.flows)), make([]int32, len(a.flows))
 	ends := make([]int, len(a.flows))
 	buf := make([]byte, 0, len(a.flows)*8)
 	for rank, r := range order {
-		a.rank[r.fi] = int32(rank)
+		a.rank[r.fi], a.byRank[rank] = int32(rank), r.fi
 		buf = strconv.AppendInt(append(buf, 'f'), int64(rank+1), 10)
 		ends[rank] = len(buf)
 	}
@@ -196,7 +196,7 @@ func (a *analysis) flowOut(ids []string) []Flow {
 		t := fl.client
 		f := Flow{ID: ids[fi], Proto: protoName(t.proto), Src: Endpoint{ob.addr(t.v6, t.src), t.sp},
 			Dst: Endpoint{ob.addr(t.v6, t.dst), t.dp}, NAT: []NATMapping{}, LostAt: ob.lostAt(fl),
-			HandshakeRTT: []PointRTT{}, PerPoint: ob.perPoint(fl), Path: ob.path(fl.path[c2s]), Bytes: fl.bytes,
+			PerPoint: ob.perPoint(fl), Path: ob.path(fl.path[c2s]), Bytes: fl.bytes,
 			Packets: fl.nSent, Delivered: fl.delivered, Lost: fl.lost,
 			NotCaptured: fl.notCaptured, Retransmissions: fl.retrans, Resets: fl.resets, LatencyNs: fl.e2e.summary(),
 			ARPWaitNs: a.side.arp.waits[fi]}
@@ -210,7 +210,7 @@ func (a *analysis) flowOut(ids []string) []Flow {
 		if len(fl.nat) > 0 {
 			f.NAT = natOut(fl.nat)
 		}
-		f.HandshakeRTT = a.handshake(fl)
+		f.HandshakeRTT = ob.handshake(fl)
 		out[a.rank[fi]] = f
 	}
 	return out
@@ -288,12 +288,12 @@ func (a *analysis) echoPairs(fl *flowAcc) (pairs, unanswered int) {
 	return pairs, unanswered
 }
 
-// handshake measures SYN → handshake ACK at every point that saw both.
-func (a *analysis) handshake(fl *flowAcc) []PointRTT {
-	out := []PointRTT{}
+// handshake measures SYN → handshake ACK at every point that saw both, appending them to out (by point).
+func (a *analysis) handshake(fl *flowAcc, out []PointRTT) []PointRTT {
 	if fl.client.proto != 6 {
 		return out
 	}
+	from := len(out)
 	var synBuf [8]pointSyn
 	syn := synBuf[:0] // points that saw the SYN (a flow crosses few points)
 	var synAck bool
@@ -335,7 +335,7 @@ func (a *analysis) handshake(fl *flowAcc) []PointRTT {
 			break // the handshake's final ACK has been placed at every point it reached
 		}
 	}
-	slices.SortFunc(out, func(x, y PointRTT) int { return strings.Compare(x.Point, y.Point) })
+	slices.SortFunc(out[from:], func(x, y PointRTT) int { return strings.Compare(x.Point, y.Point) })
 	return out
 }
 
@@ -489,19 +489,19 @@ const udpPairWindow = int64(time.Second)
 // follows it within udpPairWindow (first sightings, in corrected time; journeys are in time order).
 func (a *analysis) udpPairs(fl *flowAcc) int {
 	first := func(j int32) int64 { return a.hopTs.t0.at(int(j)) }
-	var resp []int64
-	for _, j := range fl.journeys[s2c] {
-		if !a.offloadNew[j] {
-			resp = append(resp, first(j))
+	resp, k := fl.journeys[s2c], 0 // the responses: server→client journeys less GSO/GRO pieces
+	skipPieces := func() {
+		for k < len(resp) && a.offloadNew[resp[k]] {
+			k++
 		}
 	}
-	pairs, k := 0, 0
+	pairs := 0
 	for _, j := range fl.journeys[c2s] {
 		t := first(j)
-		for k < len(resp) && resp[k] < t {
+		for skipPieces(); k < len(resp) && first(resp[k]) < t; skipPieces() {
 			k++ // a response before this request answered nothing later
 		}
-		if k < len(resp) && resp[k]-t <= udpPairWindow {
+		if k < len(resp) && first(resp[k])-t <= udpPairWindow {
 			pairs++
 			k++
 		}
