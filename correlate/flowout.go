@@ -1,6 +1,10 @@
 package correlate
 
-import "strconv"
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
 
 // flowOutBuf holds what writing the flows out shares between them: each address's string, each
 // path's point ids, and one backing array for all flows' per-point counts (each flow's a piece of it,
@@ -10,7 +14,9 @@ type flowOutBuf struct {
 	addrs map[uint64]string
 	paths map[*pathInfo][]string
 	pp    []PointCount
-	hs    []PointRTT // the flows' handshake RTTs, in blocks
+	hs    []PointRTT   // the flows' handshake RTTs, in blocks
+	rank  []int32      // each point's rank by id (equal ids, equal ranks)
+	tmp   []pointTally // scratch: a flow's tallies, sorted
 }
 
 func newFlowOutBuf(a *analysis) *flowOutBuf {
@@ -18,8 +24,22 @@ func newFlowOutBuf(a *analysis) *flowOutBuf {
 	for _, fl := range a.flows {
 		n += len(fl.perPoint)
 	}
-	return &flowOutBuf{a: a, addrs: map[uint64]string{}, paths: map[*pathInfo][]string{},
+	b := &flowOutBuf{a: a, addrs: map[uint64]string{}, paths: map[*pathInfo][]string{},
 		pp: make([]PointCount, 0, n)}
+	pts := a.w.c.Points
+	byID := make([]int, len(pts))
+	for i := range byID {
+		byID[i] = i
+	}
+	slices.SortFunc(byID, func(x, y int) int { return strings.Compare(pts[x].ID, pts[y].ID) })
+	b.rank = make([]int32, len(pts))
+	for r, p := range byID {
+		b.rank[p] = int32(r)
+		if r > 0 && pts[p].ID == pts[byID[r-1]].ID {
+			b.rank[p] = b.rank[byID[r-1]]
+		}
+	}
+	return b
 }
 
 // addr is w.addrString, once per address.
@@ -57,17 +77,18 @@ func (b *flowOutBuf) perPoint(fl *flowAcc) []PointCount {
 	if len(fl.perPoint) == 0 {
 		return []PointCount{}
 	}
-	from := len(b.pp)
-	for _, pc := range fl.perPoint {
-		b.pp = append(b.pp, PointCount{Point: b.a.w.c.Points[pc.point].ID, Packets: pc.packets, Bytes: pc.bytes})
-	}
-	out := b.pp[from:len(b.pp):len(b.pp)]
-	for i := 1; i < len(out); i++ { // a flow crosses few points
-		for j := i; j > 0 && out[j].Point < out[j-1].Point; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
+	t := append(b.tmp[:0], fl.perPoint...)
+	for i := 1; i < len(t); i++ { // a flow crosses few points
+		for j := i; j > 0 && b.rank[t[j].point] < b.rank[t[j-1].point]; j-- {
+			t[j], t[j-1] = t[j-1], t[j]
 		}
 	}
-	return out
+	b.tmp = t
+	from := len(b.pp)
+	for _, pc := range t {
+		b.pp = append(b.pp, PointCount{Point: b.a.w.c.Points[pc.point].ID, Packets: pc.packets, Bytes: pc.bytes})
+	}
+	return b.pp[from:len(b.pp):len(b.pp)]
 }
 
 // lostAt returns where a flow's packets were lost, by the segment's points' ids.
