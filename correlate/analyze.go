@@ -334,13 +334,7 @@ func (r *Result) FlowJourneys(flowID string) []Journey {
 	if a == nil {
 		return nil
 	}
-	fi := -1
-	for i, id := range a.ids {
-		if id == flowID {
-			fi = i
-			break
-		}
-	}
+	fi := a.flowIndex(flowID)
 	if fi < 0 {
 		return nil
 	}
