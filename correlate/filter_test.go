@@ -186,7 +186,7 @@ func TestExplainEveryKind(t *testing.T) {
 		"ttl-expired", "nat", "clock-skew", "clock-inconsistent", "retransmission", "checksum-bad",
 		"wrong-outer-address", "capture-gap", "capture-dropped", "offset-contradicted", "window-too-small", "ambiguous-packets", "pod-veth-shared",
 		"point-unnamed", "path-incomplete", "encap-mode-mismatch", "nat-outgoing-mismatch", "dnat-not-endpoint",
-		"wireguard-no-session", "wireguard-handshake-failing", "wireguard-bypass", "wireguard-reordered"}
+		"wireguard-no-session", "wireguard-handshake-failing", "wireguard-bypass", "wireguard-reordered", "wireguard-rekey"}
 	if len(anomalyKinds) != len(kinds) {
 		t.Errorf("anomalyKinds has %d kinds, the vocabulary %d", len(anomalyKinds), len(kinds))
 	}

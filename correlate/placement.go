@@ -257,6 +257,10 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 			// The node it was last seen on refused it and said so with an ICMP error: lost there,
 			// however close to the end of the captures.
 			return stLost
+		case pl.wgRanPast(p.h[p.reached[reach]], nx):
+			// A WireGuard message whose session's later counters reached the next point: lost
+			// there, however close to the end of the captures (wgranpast.go).
+			return stLost
 		default:
 			return stNotCaptured
 		}

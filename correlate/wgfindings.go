@@ -11,7 +11,8 @@ import (
 
 // wgNoSession reports whether the losses of segment s are packets that entered a WireGuard device
 // and died there because its node had no session: s runs from the device to its node's underlay, and
-// the node sent no transport message at all.
+// the node sent no transport message at all, or every packet lost there entered the device while
+// the node had no session toward its peer (wgnosession.go).
 func (a *analysis) wgNoSession(s *segAcc) bool {
 	if a.wg == nil || !a.w.wgDevice(s.from) || a.w.pointRole[s.to] != decode.RoleUnderlay {
 		return false
@@ -22,7 +23,7 @@ func (a *analysis) wgNoSession(s *segAcc) bool {
 	}
 	for _, ss := range a.wg.sessions {
 		if ss.from == n && len(ss.sent) > 0 {
-			return false
+			return s.lost > 0 && a.wgNoSessionLost(s) == s.lost
 		}
 	}
 	return true
@@ -185,9 +186,28 @@ func detectWGReordered(f *findings, k *kindRow) []Anomaly {
 	var out []Anomaly
 	for _, p := range sortedKeys(at) {
 		h := at[p]
-		detail := fmt.Sprintf("%d transport messages arrived with a counter below one already received (%d of them replays of a counter seen before).",
-			h.n, h.replay)
+		detail := wgReorderedDetail(h.n, h.replay)
 		out = append(out, k.anomaly(k.severity, Where{Point: a.w.c.Points[p].ID}, nil, f.ids, h.n, h.ev, detail))
 	}
 	return out
+}
+
+// wgReorderedDetail says how many transport messages came out of counter order, and how many of them
+// were replays (a counter already received).
+func wgReorderedDetail(n, replay int) string {
+	msgs := fmt.Sprintf("%d transport messages arrived", n)
+	if n == 1 {
+		msgs = "1 transport message arrived"
+	}
+	switch {
+	case replay == 0:
+		return msgs + " with a counter below one already received."
+	case replay == n && n == 1:
+		return msgs + " with a counter already received: a replay."
+	case replay == n:
+		return msgs + " with a counter already received: replays."
+	case replay == 1:
+		return msgs + " with a counter below one already received (1 of them a replay of a counter seen before)."
+	}
+	return msgs + fmt.Sprintf(" with a counter below one already received (%d of them replays of a counter seen before).", replay)
 }

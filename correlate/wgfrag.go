@@ -96,9 +96,7 @@ func (wj *wgJoin) fragments() {
 	byJ := map[int32]*wgFrag{}
 	for i := range wj.firsts {
 		ff := &wj.firsts[i]
-		if n := w.pointNode[ff.p]; w.cluster[n] {
-			wj.transport(ff.o, ff.g, ff.j, n, ff.t)
-		}
+		wj.transport(ff.o, ff.g, ff.j, ff.p, w.pointNode[ff.p], ff.t) // lists it at the nodes' underlay only
 
 		fr := byJ[ff.j]
 		if fr == nil || wj.m.corrected(ff.o) < wj.m.corrected(mustObs(w, fr.g)) {

@@ -19,8 +19,8 @@ import "github.com/calipath/calipath/decode"
 func (wj *wgJoin) lateMessages(into map[int32]int32, find func(int32) int32) {
 	m := wj.m
 	cand := map[int32]bool{}
-	for _, l := range m.late {
-		if _, joined := into[l.old]; joined && !l.nat {
+	for _, l := range m.late { // in the matcher's order: a continuation of a continuation is one too
+		if _, joined := into[l.old]; (joined || cand[l.old]) && !l.nat {
 			if _, ok := into[l.new]; !ok {
 				cand[l.new] = true
 			}

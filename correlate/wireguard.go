@@ -47,10 +47,12 @@ func (w *world) wgType(o *decode.Observation) uint8 {
 	return w.ctxOf(o).WGType
 }
 
-// wgLearnNodeIPs learns the IPv4 address of each Calico node whose IP no other evidence gave, from
-// the WireGuard messages at its underlay points: the address every one of them comes from or goes to;
-// when two addresses share that (one peer), the one whose messages left with the higher TTL, that
-// is, before any router decremented it.
+// wgLearnNodeIPs learns the address of each Calico node whose IP (of that family) no other evidence
+// gave, from the WireGuard messages at its underlay points (IPv4 and IPv6 apart: wireguard.cali and
+// wg-v6.cali): the address every one of them comes from or goes to; when two addresses share that
+// (one peer), the one whose messages left with the higher TTL (hop limit), that is, before any router
+// decremented it. Then wgOrphanIP. One pass over the frames gathers what both need: each node's
+// addresses of WireGuard messages.
 func (w *world) wgLearnNodeIPs() {
 	some := false
 	for i := range w.c.Points {
@@ -60,60 +62,13 @@ func (w *world) wgLearnNodeIPs() {
 		return // no WireGuard message anywhere: nothing to learn, and no pass over the frames
 	}
 	w.wgOn = true
-	type cand struct {
-		n      int
-		srcTTL int
-	}
-	per := make([]map[uint32]*cand, len(w.nodes))
-	total := make([]int, len(w.nodes))
-	for _, obs := range w.c.Obs {
-		for i := range obs {
-			o := &obs[i]
-			if o.Flags&decode.FlagIPv6 != 0 || w.wgType(o) == 0 {
-				continue
-			}
-			p := w.srcPoint[o.Source]
-			n := w.pointNode[p]
-			if w.pointRole[p] != decode.RoleUnderlay || !w.cluster[n] || len(w.ipsOf[n]) > 0 {
-				continue
-			}
-			if per[n] == nil {
-				per[n] = map[uint32]*cand{}
-			}
-			total[n]++
-			for k, a := range [2]uint32{o.Src, o.Dst} {
-				c := per[n][a]
-				if c == nil {
-					c = &cand{srcTTL: -1}
-					per[n][a] = c
-				}
-				c.n++
-				if k == 0 {
-					c.srcTTL = max(c.srcTTL, int(o.TTL))
-				}
-			}
+	ad := w.wgAddrs()
+	for n, cs := range ad.per {
+		if len(w.ipsOf[n]) > 0 {
+			continue
 		}
-	}
-	for n, cs := range per {
-		var all []uint32
-		for a, c := range cs {
-			if c.n == total[n] {
-				all = append(all, a)
-			}
-		}
-		sort.Slice(all, func(x, y int) bool { return all[x] < all[y] })
-		var ip uint32
-		why := ""
-		switch {
-		case len(all) == 1:
-			ip, why = all[0], "the address of every WireGuard message at its underlay"
-		case len(all) == 2 && cs[all[0]].srcTTL != cs[all[1]].srcTTL:
-			ip = all[0]
-			if cs[all[1]].srcTTL > cs[all[0]].srcTTL {
-				ip = all[1]
-			}
-			why = "the source of the WireGuard messages that left its underlay (their TTL not yet decremented by a router)"
-		default:
+		ip, why := wgNodeIP(cs, ad.total[n])
+		if why == "" {
 			continue
 		}
 		if _, taken := w.nodeOfIP[ip]; taken {
@@ -123,20 +78,58 @@ func (w *world) wgLearnNodeIPs() {
 		w.ipsOf[n] = append(w.ipsOf[n], ip)
 		w.wgIPs = append(w.wgIPs, decode.NodeIP{Node: w.nodes[n], IP: addrOf(ip), Reason: why})
 	}
-	w.wgOrphanIP()
-	sort.Slice(w.wgIPs, func(x, y int) bool { return w.wgIPs[x].Node < w.wgIPs[y].Node })
+	w.wgLearnNodeIPs6(ad)
+	w.wgOrphanIP(ad)
+	sort.SliceStable(w.wgIPs, func(x, y int) bool { return w.wgIPs[x].Node < w.wgIPs[y].Node })
 }
 
-// wgOrphanIP gives the only Calico node without an address the only address WireGuard messages went
-// to or came from that no node has (typically a peer no message reached: its captures show none), and
-// notes each node's only WireGuard peer (wgPeer).
-func (w *world) wgOrphanIP() {
-	var orphan []uint32
-	talks := make([]map[int]bool, len(w.nodes))
+// wgLearnNodeIPs6 is wgLearnNodeIPs for the IPv6 messages: nodes without an IPv6 address.
+func (w *world) wgLearnNodeIPs6(ad wgAddrSets) {
+	has6 := make([]bool, len(w.nodes))
+	for _, n := range w.nodeOfIP6 {
+		has6[n] = true
+	}
+	for n, cs := range ad.per6 {
+		if has6[n] {
+			continue
+		}
+		ip, why := wgNodeIP(cs, ad.total6[n])
+		if why == "" {
+			continue
+		}
+		if _, taken := w.nodeOfIP6[ip]; taken {
+			continue
+		}
+		w.nodeOfIP6[ip] = n
+		w.wgIPs = append(w.wgIPs, decode.NodeIP{Node: w.nodes[n], IP: w.c.Tables.V6(ip), Reason: why})
+	}
+}
+
+// wgAddr is one address of the WireGuard messages at a node's underlay: how many messages came from
+// or went to it, and the highest TTL of those that came from it (-1: none).
+type wgAddr struct {
+	n      int
+	srcTTL int
+}
+
+// wgAddrSets are, per Calico node, the addresses of the WireGuard messages at its underlay points and
+// how many messages there were: IPv4 (per, total) and IPv6 (per6, total6: addresses as Tables.V6
+// indexes).
+type wgAddrSets struct {
+	per, per6     []map[uint32]*wgAddr
+	total, total6 []int
+}
+
+// wgAddrs goes once over the frames and gathers the addresses of the WireGuard messages at each
+// Calico node's underlay points.
+func (w *world) wgAddrs() wgAddrSets {
+	nn := len(w.nodes)
+	ad := wgAddrSets{per: make([]map[uint32]*wgAddr, nn), per6: make([]map[uint32]*wgAddr, nn),
+		total: make([]int, nn), total6: make([]int, nn)}
 	for _, obs := range w.c.Obs {
 		for i := range obs {
 			o := &obs[i]
-			if o.Flags&decode.FlagIPv6 != 0 || w.wgType(o) == 0 {
+			if w.wgType(o) == 0 {
 				continue
 			}
 			p := w.srcPoint[o.Source]
@@ -144,15 +137,80 @@ func (w *world) wgOrphanIP() {
 			if w.pointRole[p] != decode.RoleUnderlay || !w.cluster[n] {
 				continue
 			}
-			if talks[n] == nil {
-				talks[n] = map[int]bool{}
+			per, total := ad.per, ad.total
+			if o.Flags&decode.FlagIPv6 != 0 {
+				per, total = ad.per6, ad.total6
 			}
-			for _, a := range [2]uint32{o.Src, o.Dst} {
-				if m, ok := w.nodeOfIP[a]; ok {
-					talks[n][m] = true
-				} else if len(orphan) < 2 && (len(orphan) == 0 || orphan[0] != a) {
-					orphan = append(orphan, a)
+			if per[n] == nil {
+				per[n] = map[uint32]*wgAddr{}
+			}
+			total[n]++
+			for k, a := range [2]uint32{o.Src, o.Dst} {
+				c := per[n][a]
+				if c == nil {
+					c = &wgAddr{srcTTL: -1}
+					per[n][a] = c
 				}
+				c.n++
+				if k == 0 {
+					c.srcTTL = max(c.srcTTL, int(o.TTL))
+				}
+			}
+		}
+	}
+	return ad
+}
+
+// wgNodeIP picks a node's address among those of its WireGuard messages (see wgLearnNodeIPs); why is
+// empty when none can be told.
+func wgNodeIP(cs map[uint32]*wgAddr, total int) (ip uint32, why string) {
+	var all []uint32
+	for a, c := range cs {
+		if c.n == total {
+			all = append(all, a)
+		}
+	}
+	sort.Slice(all, func(x, y int) bool { return all[x] < all[y] })
+	switch {
+	case len(all) == 1:
+		return all[0], "the address of every WireGuard message at its underlay"
+	case len(all) == 2 && cs[all[0]].srcTTL != cs[all[1]].srcTTL:
+		ip = all[0]
+		if cs[all[1]].srcTTL > cs[all[0]].srcTTL {
+			ip = all[1]
+		}
+		return ip, "the source of the WireGuard messages that left its underlay (their TTL not yet decremented by a router)"
+	}
+	return 0, ""
+}
+
+// wgOrphanIP gives the only Calico node without an address the only address WireGuard messages went
+// to or came from that no node has (typically a peer no message reached: its captures show none), and
+// notes each node's only WireGuard peer (wgPeer), over IPv4 or IPv6. ad holds each node's message
+// addresses (wgAddrs).
+func (w *world) wgOrphanIP(ad wgAddrSets) {
+	orphans := map[uint32]bool{}
+	talks := make([]map[int]bool, len(w.nodes))
+	for n, cs := range ad.per {
+		if cs == nil {
+			continue
+		}
+		talks[n] = map[int]bool{}
+		for a := range cs {
+			if m, ok := w.nodeOfIP[a]; ok {
+				talks[n][m] = true
+			} else {
+				orphans[a] = true
+			}
+		}
+	}
+	for n, cs := range ad.per6 {
+		for a := range cs {
+			if m, ok := w.nodeOfIP6[a]; ok {
+				if talks[n] == nil {
+					talks[n] = map[int]bool{}
+				}
+				talks[n][m] = true
 			}
 		}
 	}
@@ -162,11 +220,15 @@ func (w *world) wgOrphanIP() {
 			bare = append(bare, n)
 		}
 	}
-	if len(orphan) == 1 && len(bare) == 1 {
+	if len(orphans) == 1 && len(bare) == 1 {
 		n := bare[0]
-		w.nodeOfIP[orphan[0]] = n
-		w.ipsOf[n] = append(w.ipsOf[n], orphan[0])
-		w.wgIPs = append(w.wgIPs, decode.NodeIP{Node: w.nodes[n], IP: addrOf(orphan[0]),
+		var orphan uint32
+		for a := range orphans {
+			orphan = a
+		}
+		w.nodeOfIP[orphan] = n
+		w.ipsOf[n] = append(w.ipsOf[n], orphan)
+		w.wgIPs = append(w.wgIPs, decode.NodeIP{Node: w.nodes[n], IP: addrOf(orphan),
 			Reason: "the only address of WireGuard messages that no node has, and the only Calico node without an address"})
 		for m := range talks {
 			if talks[m] != nil {
@@ -237,11 +299,13 @@ type wgState struct {
 	sessions   []*wgSession
 	handshakes []wgHandshake
 	// innerOf maps a message journey (before the join) to the inner journey it carried (-1: none known).
-	pairs    int            // messages joined to an inner packet
-	msgs     int            // transport messages (keepalives aside)
-	innerOut map[int32]bool // inner journeys that left their node's WireGuard device encrypted
-	noMsg    []int32        // inner journeys that entered a WireGuard device and no message carried
-	frags    []wgFrag       // messages seen in IP fragments (wgfrag.go)
+	pairs    int                    // messages joined to an inner packet
+	msgs     int                    // transport messages (keepalives aside)
+	innerOut map[int32]bool         // inner journeys that left their node's WireGuard device encrypted
+	noMsg    []int32                // inner journeys that entered a WireGuard device and no message carried
+	frags    []wgFrag               // messages seen in IP fragments (wgfrag.go)
+	topAt    map[wgPointSess]uint64 // the highest counter of each session seen at each underlay point
+	noSess   map[int32]bool         // noMsg journeys that entered the device while no session existed
 }
 
 // joinWireGuard joins each WireGuard transport message's journey to the journey of the inner packet it
@@ -255,14 +319,21 @@ func joinWireGuard(w *world, m *matcher, opts Options) *wgState {
 	if !dev {
 		return nil
 	}
+	devFrames := 0 // the inner packets' list takes at most the devices' frames: sized once
+	for p := range w.c.Points {
+		if w.wgDevice(p) {
+			devFrames += w.c.Points[p].Traffic.Frames
+		}
+	}
 	wj := &wgJoin{w: w, m: m, st: &wgState{innerOut: map[int32]bool{}}, sess: map[wgSessKey]*wgSession{},
-		seen: map[[2]int32]bool{}, msgG: map[int32]uint32{}}
+		seen: map[[2]int32]bool{}, msgG: map[int32]uint32{}, pending: make([]wgPendingInner, 0, devFrames)}
 	wj.collect()                                         // the messages, handshakes and inner packets
 	peers := wj.orderSessions()                          // the sessions in a stable order, each node's peers
 	outTo, inFrom := wj.innerByPair(peers)               // the inner packets by node and peer
 	sender, recvr, piece := wj.alignPairs(outTo, inFrom, // messages ↔ inner packets
 		max(int64(opts.Window), wgMaxDelay))
 	wj.noMessage(outTo)
+	wj.noSession(outTo)
 	wj.join(sender, recvr, piece)
 	return wj.st
 }
@@ -310,9 +381,8 @@ func (wj *wgJoin) collect() {
 			n := w.pointNode[p]
 			t := m.corrected(o)
 			switch typ := w.wgType(o); {
-			case typ == decode.WGTransport && w.pointRole[p] == decode.RoleUnderlay && w.cluster[n] &&
-				o.Flags&decode.FlagFragment == 0:
-				wj.transport(o, g, j, n, t)
+			case typ == decode.WGTransport && w.pointRole[p] == decode.RoleUnderlay && o.Flags&decode.FlagFragment == 0:
+				wj.transport(o, g, j, p, n, t)
 			case w.pointRole[p] == decode.RoleUnderlay && o.Flags&decode.FlagFragment != 0 && o.Proto == 17:
 				wj.fragment(o, typ, g, j, p, t) // wgfrag.go
 			case typ != 0 && typ != decode.WGTransport && w.pointRole[p] == decode.RoleUnderlay:
@@ -325,15 +395,24 @@ func (wj *wgJoin) collect() {
 	wj.fragments()
 }
 
-// transport lists a transport message seen at node n's underlay in its session, once per end.
-func (wj *wgJoin) transport(o *decode.Observation, g uint32, j int32, n int, t int64) {
+// transport notes a transport message seen at underlay point p (on node n) for its session's
+// counters, and, at the sender's or receiver's underlay, lists it in its session, once per end.
+func (wj *wgJoin) transport(o *decode.Observation, g uint32, j int32, p, n int, t int64) {
 	w := wj.w
 	v6 := o.Flags&decode.FlagIPv6 != 0
 	from, to := w.nodeOf(v6, o.Src), w.nodeOf(v6, o.Dst)
-	if from < 0 || to < 0 || from == to || (n != from && n != to) {
+	if from < 0 || to < 0 || from == to {
 		return
 	}
 	ctx := w.ctxOf(o)
+	counter := ctx.WGCounter(o.Seq)
+	if o.Flags&decode.FlagFragment != 0 {
+		counter = w.fragCounter(o)
+	}
+	wj.st.sawMsg(p, from, to, ctx.WGReceiver, counter)
+	if !w.cluster[n] || (n != from && n != to) {
+		return
+	}
 	k := wgSessKey{from, to, ctx.WGReceiver}
 	s := wj.sess[k]
 	if s == nil {
@@ -348,9 +427,9 @@ func (wj *wgJoin) transport(o *decode.Observation, g uint32, j int32, n int, t i
 		return
 	}
 	wj.seen[[2]int32{j, side}] = true
-	msg := wgMsg{j: j, g: g, t: t, counter: ctx.WGCounter(o.Seq), padded: max(0, o.PayloadLen()-32)}
+	msg := wgMsg{j: j, g: g, t: t, counter: counter, padded: max(0, o.PayloadLen()-32)}
 	if o.Flags&decode.FlagFragment != 0 {
-		msg.counter, msg.padded = w.fragCounter(o), wj.fragPadded(j, o, g)
+		msg.padded = wj.fragPadded(j, o, g)
 	} else {
 		wj.noteMsg(j, msg)
 	}
@@ -441,18 +520,40 @@ func (wj *wgJoin) orderSessions() []map[int]bool {
 // innerByPair files the inner packets by (node, peer): those leaving through the node's device, and
 // those entering through it. A packet whose peer is unknown goes to the node's only peer, if it has one.
 func (wj *wgJoin) innerByPair(peers []map[int]bool) (outTo, inFrom map[[2]int][]wgInner) {
-	outTo, inFrom = map[[2]int][]wgInner{}, map[[2]int][]wgInner{}
-	for _, pi := range wj.pending {
+	// Each packet's peer first, and how many packets each list takes, so that each is sized once.
+	peerOf := make([]int, len(wj.pending))
+	nOut, nIn := map[[2]int]int{}, map[[2]int]int{}
+	for i, pi := range wj.pending {
 		peer := pi.peer
 		if peer < 0 || peer == pi.node {
-			if len(peers[pi.node]) != 1 {
-				continue
-			}
-			for q := range peers[pi.node] {
-				peer = q
+			peer = -1
+			if len(peers[pi.node]) == 1 {
+				for q := range peers[pi.node] {
+					peer = q
+				}
 			}
 		}
+		peerOf[i] = peer
+		if peer < 0 {
+			continue
+		}
 		if pi.out {
+			nOut[[2]int{pi.node, peer}]++
+		} else {
+			nIn[[2]int{pi.node, peer}]++
+		}
+	}
+	outTo, inFrom = make(map[[2]int][]wgInner, len(nOut)), make(map[[2]int][]wgInner, len(nIn))
+	for k, n := range nOut {
+		outTo[k] = make([]wgInner, 0, n)
+	}
+	for k, n := range nIn {
+		inFrom[k] = make([]wgInner, 0, n)
+	}
+	for i, pi := range wj.pending {
+		if peer := peerOf[i]; peer < 0 {
+			continue
+		} else if pi.out {
 			outTo[[2]int{pi.node, peer}] = append(outTo[[2]int{pi.node, peer}], pi.x)
 		} else {
 			inFrom[[2]int{pi.node, peer}] = append(inFrom[[2]int{pi.node, peer}], pi.x)
@@ -524,13 +625,13 @@ func (wj *wgJoin) alignPair(outs, ins []wgInner, sent, recvd []wgMsg, win int64,
 	for _, pn := range pinned {
 		usedIn[outs[pn[0]].j] = true
 	}
-	var ins2 []wgInner
+	ins2 := make([]wgInner, 0, max(0, len(ins)-len(pinned)))
 	for _, x := range ins {
 		if !usedIn[x.j] {
 			ins2 = append(ins2, x)
 		}
 	}
-	var recvd2 []wgMsg
+	recvd2 := make([]wgMsg, 0, max(0, len(recvd)-len(pinned)))
 	for _, m := range recvd {
 		if _, ok := recvr[m.j]; !ok {
 			recvd2 = append(recvd2, m)
@@ -702,17 +803,17 @@ func wgDelays(pinned [][2]int, outs, ins []wgInner, sent, recvd []wgMsg, win int
 
 // wgUnpinned returns the inner packets and messages no pin took.
 func wgUnpinned(outs []wgInner, ms []wgMsg, pinned [][2]int, xi, mi int) ([]wgInner, []wgMsg) {
-	ux, um := map[int]bool{}, map[int]bool{}
+	ux, um := make([]bool, len(outs)), make([]bool, len(ms))
 	for _, p := range pinned {
 		ux[p[xi]], um[p[mi]] = true, true
 	}
-	var xs []wgInner
+	xs := make([]wgInner, 0, len(outs)-len(pinned))
 	for i, x := range outs {
 		if !ux[i] {
 			xs = append(xs, x)
 		}
 	}
-	var rest []wgMsg
+	rest := make([]wgMsg, 0, len(ms)-len(pinned))
 	for i, m := range ms {
 		if !um[i] {
 			rest = append(rest, m)

@@ -51,10 +51,10 @@ func TestAlignWG(t *testing.T) {
 	}
 }
 
-// wireguard-blocked (pending only for the last packet's status, see testdata/lab/README.md): node-a's
-// handshakes go unanswered and its pod's packets die in its WireGuard device.
+// wireguard-blocked: node-a's handshakes go unanswered and its pod's packets die in its WireGuard
+// device.
 func TestWireGuardBlockedFindings(t *testing.T) {
-	dir := "../testdata/lab/scenarios-pending/wireguard-blocked"
+	dir := "../testdata/lab/scenarios/wireguard-blocked"
 	files, _ := filepath.Glob(dir + "/*.pcap")
 	if len(files) == 0 {
 		t.Skip("no wireguard-blocked scenario")
@@ -82,8 +82,13 @@ func TestWireGuardBlockedFindings(t *testing.T) {
 			t.Errorf("%s: no evidence frames", want)
 		}
 	}
-	if a := got["wireguard-handshake-failing node-a/eth0"]; a.Count != 2 {
-		t.Errorf("handshake-failing: count %d, want the 2 initiations", a.Count)
+	if a := got["wireguard-handshake-failing node-a/eth0"]; a.Count != 3 {
+		t.Errorf("handshake-failing: count %d, want the 3 initiations", a.Count)
+	}
+	// The retried initiation after the last request shows node-a's captures ran past it: every
+	// packet is lost, none merely not captured.
+	if r.Summary.NotCaptured != 0 || r.Summary.Lost != 12 {
+		t.Errorf("%d lost, %d not captured; want the 12 packets lost", r.Summary.Lost, r.Summary.NotCaptured)
 	}
 	if _, ok := got["encap-drop node-a/wireguard.cali→node-a/eth0"]; ok {
 		t.Error("encap-drop where no session existed")

@@ -175,6 +175,10 @@ type Config struct {
 	// server only, IP id 0 with DF, the same ports and payload every time, the outer IP id 0 too, at
 	// the flow's share of Rate with no wait for a reply. Their frames at one point cannot be told apart.
 	Identical int
+	// WGRekeyAfter (ModeWireGuard) starts a new session, with a new receiver index and counters from 0,
+	// after a session has carried that many messages, as a rekeying handshake does (without writing
+	// the handshake's messages); 0 means one session per node pair and direction.
+	WGRekeyAfter int
 
 	ClockOffset map[string]time.Duration // per node name: added to recorded time
 	DriftPPM    map[string]float64       // per node name: clock rate error in parts per million
@@ -263,6 +267,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("unknown mode %d", c.Mode)
 	case c.Format > FormatPcapNG:
 		return fmt.Errorf("unknown format %d", c.Format)
+	case c.WGRekeyAfter < 0:
+		return fmt.Errorf("WireGuard rekey interval must be ≥ 0 messages, got %d", c.WGRekeyAfter)
 	case c.Identical < 0 || c.Identical > c.Flows:
 		return fmt.Errorf("identical flows must be in [0,flows=%d], got %d", c.Flows, c.Identical)
 	case c.Routers < 0 || c.Routers > 32:

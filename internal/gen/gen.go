@@ -92,6 +92,7 @@ type packet struct {
 	origID  int64
 	caps    []Capture
 	wgCtr   uint64 // ModeWireGuard: the counter of the message that carries it
+	wgRecv  uint32 // ModeWireGuard: the receiver index of its session
 }
 
 type generator struct {

@@ -5,8 +5,9 @@ import "encoding/binary"
 // WireGuard mode (ModeWireGuard): pod packets cross wireguard.cali (LINKTYPE_RAW, the inner packet in
 // clear) and leave eth0 as WireGuard transport messages (UDP 51820 to 51820): a 16-byte header (type
 // 4, the receiver index of the session, the counter) and the inner packet encrypted, padded to 16
-// bytes, with a 16-byte tag. Each sending node keeps one session per peer node; a message's counter
-// is the session's next one when the packet enters the device, and the session's messages cross the
+// bytes, with a 16-byte tag. Each sending node keeps one session per peer node (a new one, rekeyed,
+// every Config.WGRekeyAfter messages); a message's receiver index and counter are the session's when
+// the packet enters the device, and the session's messages cross the
 // device, the wire and the receiver's device in counter order, as WireGuard sends and decrypts them.
 
 const wgPort = 51820
@@ -59,7 +60,11 @@ func (g *generator) wgOrder(pk *packet, hop int) {
 	s, r := g.wgNodes(pk)
 	ss := g.wgSession(s, r)
 	if hop == 1 {
-		pk.wgCtr = ss.next
+		if n := g.cfg.WGRekeyAfter; n > 0 && ss.next == uint64(n) {
+			// Rekeyed: a new session, its own receiver index, counters from 0.
+			ss.receiver, ss.next = uint32(g.wg.r.next()), 0
+		}
+		pk.wgCtr, pk.wgRecv = ss.next, ss.receiver
 		ss.next++
 	}
 	k := hop + 1
@@ -74,8 +79,6 @@ func (g *generator) wgOrder(pk *packet, hop int) {
 // wgFrame writes pk's frame at an eth0 hop as the WireGuard transport message carrying it (h holds
 // the Ethernet header already), then schedules what follows.
 func (g *generator) wgFrame(pk *packet, hop, file int, n, sn, rn *node, h []byte, innerLen, ttl int, t int64, dup bool) {
-	s, r := g.wgNodes(pk)
-	ss := g.wgSession(s, r)
 	padded := (innerLen + 15) &^ 15
 	msgLen := 16 + padded + 16
 	h = appendIPv4(h, 20+8+msgLen, pk.outerID, false, ttl, protoUDP, sn.ip, rn.ip)
@@ -84,7 +87,7 @@ func (g *generator) wgFrame(pk *packet, hop, file int, n, sn, rn *node, h []byte
 	h = binary.BigEndian.AppendUint16(h, uint16(8+msgLen))
 	h = append(h, 0, 0) // no UDP checksum, as the kernel's WireGuard sends it
 	h = append(h, 4, 0, 0, 0)
-	h = binary.LittleEndian.AppendUint32(h, ss.receiver)
+	h = binary.LittleEndian.AppendUint32(h, pk.wgRecv)
 	h = binary.LittleEndian.AppendUint64(h, pk.wgCtr)
 	// The ciphertext and tag: bytes of the pool, one stretch per packet.
 	off := int(mix64(uint64(pk.id)<<1|1)%poolSize) &^ 1

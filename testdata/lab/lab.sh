@@ -29,9 +29,9 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	healthy-wireguard wireguard-underlay-loss wireguard-blocked wireguard-mtu-blackhole wireguard-fragmented
 	wireguard-bypass)
 
-# Scenarios calipath cannot follow yet (WireGuard: issue 18; any-bgp-underlay-drop, state-neigh-failed, state-low-mtu: see the README). They go to scenarios-pending/, out of
+# Scenarios calipath cannot follow yet (any-bgp-underlay-drop, state-neigh-failed, state-low-mtu: see the README). They go to scenarios-pending/, out of
 # the globs of calipath's lab and report tests; the truth tests read them.
-PENDING=(wireguard-underlay-loss wireguard-blocked
+PENDING=(
 	any-bgp-underlay-drop state-neigh-failed state-low-mtu)
 
 # Addresses: they exist only inside the lab's namespaces.
@@ -603,6 +603,18 @@ run_scenario() {
 		client pod-a ping -dst "$POD_B_IP" -n 20 -interval 50ms
 		client pod-a get -url "http://$POD_B_IP:8080/" -timeout 5s
 		client pod-a udp -addr "$POD_B_IP:9000" -n 10
+		# The drops stop, then two last pings cross every point: the captures run past the last
+		# message router-1 dropped, so that loss shows as a loss (a capture that saw nothing after
+		# a packet cannot show it was still running).
+		rule router-1 nft flush chain ip lab labfwd
+		client pod-a ping -dst "$POD_B_IP" -n 2
+		;;
+	wireguard-blocked)
+		traffic
+		# wireguard-go retries the handshake every 5 s (REKEY_TIMEOUT) while packets wait for a
+		# session: one more initiation leaves node-a's eth0 after the last request died in its
+		# device, which shows node-a's captures ran past that loss.
+		sleep 5
 		;;
 	wireguard-bypass)
 		traffic

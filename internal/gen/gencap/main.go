@@ -89,6 +89,7 @@ func run(args []string, stdout io.Writer) error {
 	fs.Float64Var(&cfg.DNAT, "dnat", 0, "fraction of TCP/UDP flows sent to a ClusterIP")
 	fs.Float64Var(&cfg.IPID0DF, "ipid0", 0, "fraction of flows with IP id 0 and DF")
 	fs.IntVar(&cfg.Identical, "identical", 0, "flows (the first ones) sending byte-identical UDP packets one way: IP id 0, same ports and payload")
+	fs.IntVar(&cfg.WGRekeyAfter, "wg-rekey-after", 0, "wireguard mode: a new session (receiver index, counters from 0) after this many messages of one (0: never)")
 	fs.BoolVar(&cfg.PartialCsum, "partial-csum", false, "offload-style partial L4 checksums on the sending node")
 	fs.Var(offsets, "offset", "clock offset per node, e.g. node-2=5s (repeatable)")
 	fs.Var(drifts, "drift", "clock drift per node in ppm, e.g. node-2=100 (repeatable)")
