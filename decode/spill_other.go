@@ -1,0 +1,16 @@
+//go:build !linux
+
+package decode
+
+import (
+	"errors"
+	"os"
+)
+
+const spillSupported = false
+
+func mapShared(*os.File, int) ([]byte, error) { return nil, ErrNoSpill }
+
+func release([]byte) {}
+
+func unmap([]byte) error { return errors.New("nothing mapped") }
