@@ -13,9 +13,9 @@ import (
 // Spill is where LoadSpilled keeps a Capture's Observations and fingerprints: one temporary file per
 // input file for each, mapped into memory once the file is read, so that they are not on the Go heap.
 // The process keeps resident only the pages it touched since the last release (a background release
-// every SpillRelease drops them from its memory; the kernel's page cache keeps them, writing them
-// to the temporary files when memory is short), so its memory no longer grows by the 48 bytes a
-// frame the in-memory Capture holds. The temporary files are removed as soon as they are mapped.
+// drops them from its memory once they pass SpillResident; the kernel's page cache keeps them,
+// writing them to the temporary files when memory is short), so its memory no longer grows by the
+// 48 bytes a frame the in-memory Capture holds. The temporary files are removed as soon as they are mapped.
 // Close ends the mapping: the Capture (and any Result built from it) must not be used after it.
 type Spill struct {
 	maps  [][]byte
@@ -25,8 +25,12 @@ type Spill struct {
 	once  sync.Once
 }
 
-// SpillRelease is how often a Spill drops the pages the process touched from its memory.
-const SpillRelease = 100 * time.Millisecond
+// SpillRelease is how often a Spill looks at how much of the mapped files the process holds, and
+// SpillResident how much it may hold before the Spill drops the pages it touched from its memory.
+const (
+	SpillRelease  = 10 * time.Millisecond
+	SpillResident = 64 << 20
+)
 
 // obsSize is the size of an Observation in memory and in a spill file.
 const obsSize = int(unsafe.Sizeof(Observation{}))
@@ -173,7 +177,8 @@ func (sp *Spill) mapFile(f *os.File, n int) ([]byte, error) {
 	return b, nil
 }
 
-// releaseLoop drops the mapped pages from the process's memory every SpillRelease until Close.
+// releaseLoop drops the mapped pages from the process's memory whenever, at a look every
+// SpillRelease, the process holds more than SpillResident bytes of mapped files, until Close.
 func (sp *Spill) releaseLoop() {
 	defer close(sp.done)
 	tick := time.NewTicker(SpillRelease)
@@ -183,6 +188,9 @@ func (sp *Spill) releaseLoop() {
 		case <-sp.stop:
 			return
 		case <-tick.C:
+			if n, ok := residentMapped(); ok && n <= SpillResident {
+				continue
+			}
 			for _, b := range sp.maps {
 				release(b)
 			}

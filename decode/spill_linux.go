@@ -3,7 +3,9 @@
 package decode
 
 import (
+	"bytes"
 	"os"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -21,3 +23,21 @@ func mapShared(f *os.File, n int) ([]byte, error) {
 func release(b []byte) { _ = unix.Madvise(b, unix.MADV_DONTNEED) }
 
 func unmap(b []byte) error { return unix.Munmap(b) }
+
+// residentMapped returns how many bytes of mapped files (and shared memory) the process holds:
+// the third field of /proc/self/statm, in pages. ok is false when it cannot be read.
+func residentMapped() (int64, bool) {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0, false
+	}
+	f := bytes.Fields(b)
+	if len(f) < 3 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(f[2]), 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return n * int64(os.Getpagesize()), true
+}

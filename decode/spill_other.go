@@ -14,3 +14,5 @@ func mapShared(*os.File, int) ([]byte, error) { return nil, ErrNoSpill }
 func release([]byte) {}
 
 func unmap([]byte) error { return errors.New("nothing mapped") }
+
+func residentMapped() (int64, bool) { return 0, false }
