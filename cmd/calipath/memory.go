@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -18,6 +19,10 @@ import (
 // the generated sets (60 bytes a frame with 1,000 flows, more with many flows or --journeys): the
 // estimate --memory is held against.
 const inMemoryBytesPerFrame = 100
+
+// minSoftLimit is the smallest --memory the bounded-memory mode hands the Go runtime as its soft
+// memory limit: below, the collector would run without end for memory it cannot free.
+const minSoftLimit = 256 << 20
 
 // memoryFlag is --memory SIZE: the memory report may use before it keeps the frames in temporary
 // files (decode.LoadSpilled). Unset, it is half the machine's memory.
@@ -91,7 +96,8 @@ func memTotal(path string) int64 {
 }
 
 // load reads the inputs: into memory when their estimated frames fit the limit (0: no limit), else
-// into temporary files (bounded-memory mode), saying so on stderr. The Spill is nil in memory; the
+// into temporary files (bounded-memory mode), saying so on stderr, with the limit as the Go runtime's
+// soft memory limit (from minSoftLimit up; the process ends with the report). The Spill is nil in memory; the
 // caller closes it once the Result is no longer used. When the frames cannot be kept in files, it
 // says why and reads them into memory.
 func load(paths []string, dopts decode.Options, cfg decode.PointConfig, progress decode.Progress, limit int64,
@@ -108,6 +114,9 @@ func load(paths []string, dopts decode.Options, cfg decode.PointConfig, progress
 	fmt.Fprintf(stderr, "calipath: the inputs hold about %s frames (by their sizes%s), about %s in memory, more than --memory %s: "+
 		"bounded-memory mode, the frames kept in temporary files in %s\n",
 		units.Count(int(frames)), unsizedNote(unsized), units.Bytes(need), units.Bytes(limit), sanitize(dir))
+	if limit >= minSoftLimit {
+		debug.SetMemoryLimit(limit) // the heap's collections keep to it too (a soft limit)
+	}
 	c, sp, err := decode.LoadSpilled(paths, dopts, cfg, progress, dir)
 	if err != nil {
 		fmt.Fprintf(stderr, "calipath: the frames cannot be kept in temporary files (%s): reading them into memory\n", sanitize(err.Error()))
