@@ -41,3 +41,13 @@ func residentMapped() (int64, bool) {
 	}
 	return n * int64(os.Getpagesize()), true
 }
+
+// SpillInMemory reports whether dir is on a file system held in memory (tmpfs, ramfs), where spilled
+// frames take memory all the same.
+func SpillInMemory(dir string) bool {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return false
+	}
+	return st.Type == unix.TMPFS_MAGIC || st.Type == unix.RAMFS_MAGIC
+}

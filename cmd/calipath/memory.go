@@ -114,6 +114,10 @@ func load(paths []string, dopts decode.Options, cfg decode.PointConfig, progress
 	fmt.Fprintf(stderr, "calipath: the inputs hold about %s frames (by their sizes%s), about %s in memory, more than --memory %s: "+
 		"bounded-memory mode, the frames kept in temporary files in %s\n",
 		units.Count(int(frames)), unsizedNote(unsized), units.Bytes(need), units.Bytes(limit), sanitize(dir))
+	if decode.SpillInMemory(dir) {
+		fmt.Fprintf(stderr, "calipath: %s is held in memory (tmpfs): the frames kept there take memory all the same; set TMPDIR to a directory on disk\n",
+			sanitize(dir))
+	}
 	if limit >= minSoftLimit {
 		debug.SetMemoryLimit(limit) // the heap's collections keep to it too (a soft limit)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/internal/gen"
 )
 
@@ -140,5 +141,24 @@ func TestMemoryFlagErrors(t *testing.T) {
 	code, _, errs := runCLI("report", "--memory", "lots", "x.pcap")
 	if code != exitUsage || !strings.Contains(errs, "--memory") {
 		t.Errorf("exit %d: %s", code, errs)
+	}
+}
+
+// TestBoundedTmpfs: a $TMPDIR held in memory is named on stderr, and the report is still the same.
+func TestBoundedTmpfs(t *testing.T) {
+	if !decode.SpillInMemory("/dev/shm") {
+		t.Skip("no tmpfs at /dev/shm")
+	}
+	dir, err := os.MkdirTemp("/dev/shm", "calipath-test-")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer os.RemoveAll(dir)
+	t.Setenv("TMPDIR", dir)
+	files := []string{filepath.Join(labScenarios, "healthy-ipip", "node-a-eth0.pcap"), filepath.Join(labScenarios, "healthy-ipip", "node-b-eth0.pcap")}
+	_, want, _ := runCLI(append([]string{"report", "--format", "json", "--memory", "1T"}, files...)...)
+	_, got, errs := runCLI(append([]string{"report", "--format", "json", "--memory", "1K"}, files...)...)
+	if !strings.Contains(errs, dir+" is held in memory (tmpfs)") || got != want {
+		t.Errorf("same output: %v; stderr: %s", got == want, errs)
 	}
 }
