@@ -207,6 +207,9 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 	switch {
 	case a.wgNoSession(s):
 		l.kind = "wireguard-no-session"
+	case lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached && a.wgEncrypted(s): // wgmtu.go
+		l.kind = "pmtu-blackhole"
+		l.detail = detail + " " + wgBlackholeDetail(s)
 	case s.lostDF == s.lost && lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached:
 		l.kind = "pmtu-blackhole"
 		l.detail = fmt.Sprintf("%s Lost packets were up to %d bytes with DF; the largest that passed was %d.", detail,

@@ -1,9 +1,11 @@
 package correlate
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"sort"
 	"time"
 
@@ -16,10 +18,12 @@ const arpTimeout = int64(time.Second)
 // maxExchanges bounds the ARP exchanges listed per point.
 const maxExchanges = 50
 
+// arpObs is an ARP frame at a point: its corrected time, global observation id and packet (an index
+// into the capture's ARP table, which identical packets share): 16 bytes, for ARP storms of millions.
 type arpObs struct {
 	t   int64
 	g   uint32
-	arp decode.ARP
+	arp uint32
 }
 
 type arpFinding struct {
@@ -40,26 +44,40 @@ type arpOut struct {
 // arp pairs requests with replies at every point and judges Calico's proxy ARP.
 func (a *analysis) arp() arpOut {
 	w := a.w
-	per := map[int][]arpObs{}
-	for f, obs := range w.c.Obs {
+	// Each point's ARP frames, in lists of their exact size (counted first).
+	n := make([]int, len(w.c.Points))
+	for _, obs := range w.c.Obs {
 		for i := range obs {
-			o := &obs[i]
-			if o.Flags&decode.FlagARP == 0 {
-				continue
+			if o := &obs[i]; o.Flags&decode.FlagARP != 0 {
+				n[w.srcPoint[o.Source]]++
 			}
-			p := w.srcPoint[o.Source]
-			per[p] = append(per[p], arpObs{t: a.journeys.corrected(o), g: w.fileBase[f] + uint32(i), arp: w.c.Tables.ARP(o.Seq)})
 		}
 	}
-	points := make([]int, 0, len(per))
+	per := make([][]arpObs, len(n))
 	for p := range per {
-		points = append(points, p)
+		if n[p] > 0 {
+			per[p] = make([]arpObs, 0, n[p])
+		}
 	}
-	sort.Ints(points)
+	arps := w.c.Tables.ARPAll()
+	for f, obs := range w.c.Obs {
+		for i := range obs {
+			if o := &obs[i]; o.Flags&decode.FlagARP != 0 {
+				p, k := w.srcPoint[o.Source], o.Seq
+				if int(k) >= len(arps) {
+					k = 0 // not in the table: the zero packet, as Tables.ARP gives
+				}
+				per[p] = append(per[p], arpObs{t: a.journeys.corrected(o), g: w.fileBase[f] + uint32(i), arp: k})
+			}
+		}
+	}
 	out := arpOut{points: []ARPPoint{}}
 	req := map[int][]int64{} // pod-veth point → times of ARP requests from its pod
-	for _, p := range points {
-		out.points = append(out.points, a.arpAt(p, per[p], req, &out.findings))
+	for p, list := range per {
+		if len(list) > 0 {
+			out.points = append(out.points, a.arpAt(p, list, arps, req, &out.findings))
+			per[p] = nil
+		}
 	}
 	out.waits = a.arpWaits(req)
 	return out
@@ -74,27 +92,33 @@ type arpPending struct {
 
 // arpPairing pairs the ARP frames of one point, in time order.
 type arpPairing struct {
-	a        *analysis
-	p        int
-	ap       ARPPoint
-	lat      latAcc
-	pending  []*arpPending   // every request, in time order
+	a    *analysis
+	p    int
+	ap   ARPPoint
+	lat  latAcc
+	arps []decode.ARP // the capture's ARP table (arpObs.arp)
+	// pending are the requests, in time order, from pending[head] on those a reply may still answer
+	// (before, replied or not, they are more than arpTimeout older than the latest request); unans
+	// holds, in time order, the requests that had no reply in time, taken out of pending.
+	pending  []arpPending
+	head     int
+	unans    []arpObs
 	req      map[int][]int64 // pod-veth point → times of ARP requests from its pod (added to)
 	findings *[]arpFinding   // the findings (added to)
 }
 
 // arpAt pairs the ARP frames seen at point p (list) into exchanges, adds its findings to findings and
 // the times of its pod's requests to req.
-func (a *analysis) arpAt(p int, list []arpObs, req map[int][]int64, findings *[]arpFinding) ARPPoint {
-	sort.SliceStable(list, func(i, j int) bool { return list[i].t < list[j].t })
-	x := &arpPairing{a: a, p: p, ap: ARPPoint{Point: a.w.c.Points[p].ID, Exchanges: []ARPExch{}}, req: req,
-		findings: findings}
+func (a *analysis) arpAt(p int, list []arpObs, arps []decode.ARP, req map[int][]int64, findings *[]arpFinding) ARPPoint {
+	slices.SortStableFunc(list, func(x, y arpObs) int { return cmp.Compare(x.t, y.t) })
+	x := &arpPairing{a: a, p: p, ap: ARPPoint{Point: a.w.c.Points[p].ID, Exchanges: []ARPExch{}}, arps: arps,
+		req: req, findings: findings}
 	var prev *arpObs
 	for xi := range list {
 		o := list[xi]
-		r := o.arp
+		r := &arps[o.arp]
 		// The same frame from two captures of one interface (say cali and -i any): count it once.
-		if prev != nil && prev.arp == r && o.t-prev.t <= int64(time.Millisecond) {
+		if prev != nil && arps[prev.arp] == *r && o.t-prev.t <= int64(time.Millisecond) {
 			continue
 		}
 		prev = &list[xi]
@@ -115,9 +139,10 @@ func (a *analysis) arpAt(p int, list []arpObs, req map[int][]int64, findings *[]
 
 // request lists a request (the first maxExchanges of a point) and waits for its reply.
 func (x *arpPairing) request(o arpObs, ev Evidence) {
-	r := o.arp
+	r := &x.arps[o.arp]
 	x.ap.Requests++
-	pd := &arpPending{obs: o, ex: -1}
+	x.retire(o.t)
+	pd := arpPending{obs: o, ex: -1}
 	if len(x.ap.Exchanges) < maxExchanges {
 		pd.ex = len(x.ap.Exchanges)
 		x.ap.Exchanges = append(x.ap.Exchanges, ARPExch{Who: netip.AddrFrom4(r.TPA).String(),
@@ -129,18 +154,33 @@ func (x *arpPairing) request(o arpObs, ev Evidence) {
 	}
 }
 
+// retire takes out of pending the requests no reply from t on can answer (more than arpTimeout before
+// t), keeping those without a reply in unans, so that an ARP storm's requests do not all stay pending.
+func (x *arpPairing) retire(t int64) {
+	for x.head < len(x.pending) && t-x.pending[x.head].obs.t > arpTimeout {
+		if pd := &x.pending[x.head]; !pd.replied {
+			x.unans = append(x.unans, pd.obs)
+		}
+		x.head++
+	}
+	if x.head >= 1024 && 2*x.head >= len(x.pending) {
+		x.pending = x.pending[:copy(x.pending, x.pending[x.head:])]
+		x.head = 0
+	}
+}
+
 // reply answers the newest pending request it fits (within arpTimeout), and judges a reply for
 // Calico's gateway by its MAC.
 func (x *arpPairing) reply(o arpObs, ev Evidence) {
-	r := o.arp
+	r := &x.arps[o.arp]
 	x.ap.Replies++
 	if r.Gratuitous() {
 		x.ap.Gratuitous++
 	}
 	var match *arpPending
-	for i := len(x.pending) - 1; i >= 0 && o.t-x.pending[i].obs.t <= arpTimeout; i-- { // newest first
-		pd := x.pending[i]
-		if !pd.replied && pd.obs.arp.TPA == r.SPA && (pd.obs.arp.SPA == r.TPA || r.TPA == [4]byte{}) {
+	for i := len(x.pending) - 1; i >= x.head && o.t-x.pending[i].obs.t <= arpTimeout; i-- { // newest first
+		pd := &x.pending[i]
+		if q := &x.arps[pd.obs.arp]; !pd.replied && q.TPA == r.SPA && (q.SPA == r.TPA || r.TPA == [4]byte{}) {
 			match = pd
 			break
 		}
@@ -170,18 +210,21 @@ func (x *arpPairing) reply(o arpObs, ev Evidence) {
 // unanswered counts the requests that got no reply: proxy ARP missing when a pod asked for Calico's
 // gateway, otherwise unanswered.
 func (x *arpPairing) unanswered() {
-	w := x.a.w
-	for _, pd := range x.pending {
-		if pd.replied {
-			continue
+	for _, pd := range x.pending[x.head:] { // final now
+		if !pd.replied {
+			x.unans = append(x.unans, pd.obs)
 		}
+	}
+	w := x.a.w
+	for _, o := range x.unans {
 		x.ap.Unanswered++
+		tpa := x.arps[o.arp].TPA
 		kind := "arp-unanswered"
-		if pd.obs.arp.TPA == decode.CalicoGateway && w.pointRole[x.p] == decode.RolePodVeth {
+		if tpa == decode.CalicoGateway && w.pointRole[x.p] == decode.RolePodVeth {
 			kind = "proxy-arp-missing"
 		}
-		*x.findings = append(*x.findings, arpFinding{point: x.p, kind: kind, ev: x.a.evidence(pd.obs.g),
-			who: netip.AddrFrom4(pd.obs.arp.TPA).String()})
+		*x.findings = append(*x.findings, arpFinding{point: x.p, kind: kind, ev: x.a.evidence(o.g),
+			who: netip.AddrFrom4(tpa).String()})
 	}
 }
 

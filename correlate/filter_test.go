@@ -182,7 +182,7 @@ func TestFilterMatch(t *testing.T) {
 // it is information, with nothing to check).
 func TestExplainEveryKind(t *testing.T) {
 	kinds := []string{"arp-unanswered", "proxy-arp-missing", "arp-unexpected-mac", "encap-drop", "underlay-drop",
-		"decap-drop", "delivery-drop", "host-drop", "loss", "pmtu-blackhole", "icmp-frag-needed", "icmp-unreachable",
+		"decap-drop", "delivery-drop", "host-drop", "loss", "pmtu-blackhole", "icmp-frag-needed", "fragmented", "icmp-unreachable",
 		"ttl-expired", "nat", "clock-skew", "clock-inconsistent", "retransmission", "checksum-bad",
 		"wrong-outer-address", "capture-gap", "capture-dropped", "offset-contradicted", "window-too-small", "ambiguous-packets", "pod-veth-shared",
 		"point-unnamed", "path-incomplete", "encap-mode-mismatch", "nat-outgoing-mismatch", "dnat-not-endpoint",

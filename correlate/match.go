@@ -243,7 +243,8 @@ type sighting struct {
 const sightingBatch = 4096
 
 // merge sends every Observation in corrected-time order (a k-way merge of the files, each in the
-// order perm gives, nil meaning its own), in batches taken from free; it closes out at the end.
+// order perm gives, nil meaning its own; on equal times the lower file first), in batches taken from
+// free; it closes out at the end.
 func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []sighting) {
 	w := m.w
 	defer close(out)
@@ -263,14 +264,10 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 			heads[f] = m.corrected(at(f))
 		}
 	}
+	hh := newHeadHeap(heads, done)
 	b := <-free
 	for {
-		f := -1
-		for i, h := range heads {
-			if h != done && (f < 0 || h < heads[f]) {
-				f = i
-			}
-		}
+		f := hh.top()
 		if f < 0 {
 			break
 		}
@@ -286,9 +283,9 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 		}
 		pos[f]++
 		if pos[f] < len(w.c.Obs[f]) {
-			heads[f] = m.corrected(at(f))
+			hh.advanced(m.corrected(at(f)))
 		} else {
-			heads[f] = done
+			hh.drop()
 		}
 	}
 	if len(b) > 0 {

@@ -77,6 +77,11 @@ func (a *analysis) explainDrops(anoms []Anomaly) {
 		switch an.Kind {
 		case "encap-drop", "underlay-drop", "decap-drop", "delivery-drop", "host-drop", "loss", "pmtu-blackhole":
 			an.ExplainedBy = x.segment(an)
+			if an.Kind == "pmtu-blackhole" {
+				an.ExplainedBy = dedupe(append(an.ExplainedBy, x.wgMTU(an)...)) // wgmtu.go
+			}
+		case "fragmented":
+			an.ExplainedBy = x.wgMTU(an)
 		case "proxy-arp-missing", "arp-unanswered":
 			an.ExplainedBy = x.arp(an)
 		}

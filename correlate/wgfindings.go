@@ -157,6 +157,9 @@ func detectWGReordered(f *findings, k *kindRow) []Anomaly {
 		var top uint64
 		seen := map[uint64]bool{}
 		for i, m := range s.recvd {
+			if m.counter == wgNoCounter {
+				continue // seen only in fragments: no capture showed its counter
+			}
 			back := i > 0 && m.counter < top
 			if !back && !seen[m.counter] {
 				top = max(top, m.counter)

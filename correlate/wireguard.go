@@ -241,6 +241,7 @@ type wgState struct {
 	msgs     int            // transport messages (keepalives aside)
 	innerOut map[int32]bool // inner journeys that left their node's WireGuard device encrypted
 	noMsg    []int32        // inner journeys that entered a WireGuard device and no message carried
+	frags    []wgFrag       // messages seen in IP fragments (wgfrag.go)
 }
 
 // joinWireGuard joins each WireGuard transport message's journey to the journey of the inner packet it
@@ -289,6 +290,7 @@ type wgJoin struct {
 	seen    map[[2]int32]bool // (journey, 0 sent / 1 received / 2 handshake) already listed
 	msgG    map[int32]uint32  // message journey → its first sighting at the sender's underlay
 	pending []wgPendingInner
+	wgFragWork
 }
 
 // collect goes once over every frame (WireGuard devices only: the caller checked there is one) and
@@ -311,6 +313,8 @@ func (wj *wgJoin) collect() {
 			case typ == decode.WGTransport && w.pointRole[p] == decode.RoleUnderlay && w.cluster[n] &&
 				o.Flags&decode.FlagFragment == 0:
 				wj.transport(o, g, j, n, t)
+			case w.pointRole[p] == decode.RoleUnderlay && o.Flags&decode.FlagFragment != 0 && o.Proto == 17:
+				wj.fragment(o, typ, g, j, p, t) // wgfrag.go
 			case typ != 0 && typ != decode.WGTransport && w.pointRole[p] == decode.RoleUnderlay:
 				wj.handshake(o, typ, g, j, t)
 			case typ == 0 && w.wgDevice(p):
@@ -318,6 +322,7 @@ func (wj *wgJoin) collect() {
 			}
 		}
 	}
+	wj.fragments()
 }
 
 // transport lists a transport message seen at node n's underlay in its session, once per end.
@@ -344,6 +349,11 @@ func (wj *wgJoin) transport(o *decode.Observation, g uint32, j int32, n int, t i
 	}
 	wj.seen[[2]int32{j, side}] = true
 	msg := wgMsg{j: j, g: g, t: t, counter: ctx.WGCounter(o.Seq), padded: max(0, o.PayloadLen()-32)}
+	if o.Flags&decode.FlagFragment != 0 {
+		msg.counter, msg.padded = w.fragCounter(o), wj.fragPadded(j, o, g)
+	} else {
+		wj.noteMsg(j, msg)
+	}
 	if side == 0 {
 		wj.msgG[j] = g
 		s.sent = append(s.sent, msg)
@@ -590,6 +600,8 @@ func (wj *wgJoin) join(sender, recvr map[int32]int32, piece map[int32]bool) {
 			into[mj] = find(rB)
 		}
 	}
+	wj.lateMessages(into, find) // wglate.go
+	wj.fragsJoined(find)
 	if len(into) > 0 || len(split) > 0 {
 		wgMerge(wj.w, wj.m, into, find, split)
 	}
@@ -943,9 +955,15 @@ func (a *analysis) wgHop(h *Hop, prev, o *decode.Observation) {
 		c := w.ctxOf(o)
 		h.Encap = "wireguard"
 		h.WireGuard = &HopWG{Receiver: fmt.Sprintf("0x%08x", c.WGReceiver), Counter: c.WGCounter(o.Seq)}
+		if o.Flags&decode.FlagFragment != 0 {
+			h.WireGuard.Counter = w.fragCounter(o) // wgfrag.go
+		}
 	}
 	switch {
 	case prev == nil || msg == was:
+		if c := wgFragChange(prev, o, msg); c != "" {
+			h.Changes = append(h.Changes, c)
+		}
 	case msg:
 		h.Changes = []string{fmt.Sprintf("+wireguard %s→%s receiver %s counter %d", addrOf(o.Src), addrOf(o.Dst),
 			h.WireGuard.Receiver, h.WireGuard.Counter)}

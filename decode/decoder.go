@@ -44,7 +44,21 @@ type Decoder struct {
 	recent     [3]recentCtx
 	recentNext int // the slot to fill next
 
-	v6 map[[16]byte]uint32 // IPv6 addresses this decoder interned already (no lock for those)
+	v6  map[[16]byte]uint32 // IPv6 addresses this decoder interned already (no lock for those)
+	arp map[ARP]uint32      // ARP packets this decoder stored already, as v6
+}
+
+// internARP is Tables.AddARP through the decoder's own cache: an ARP storm repeats a few packets.
+func (d *Decoder) internARP(a ARP) uint32 {
+	if i, ok := d.arp[a]; ok {
+		return i
+	}
+	if d.arp == nil || len(d.arp) >= 1<<12 { // bounded: start afresh
+		d.arp = map[ARP]uint32{}
+	}
+	i := d.t.AddARP(a)
+	d.arp[a] = i
+	return i
 }
 
 // internV6 is Tables.InternV6 through the decoder's own cache: a flow's addresses recur on every frame.
@@ -120,7 +134,7 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 		o.Dst = binary.BigEndian.Uint32(p.ARP.TPA[:])
 		o.Sport = p.ARP.Op
 		o.Len = 28
-		o.Seq = d.t.AddARP(p.ARP)
+		o.Seq = d.internARP(p.ARP)
 	case in.Version == 0:
 		f |= FlagNotIP
 	default:
@@ -181,6 +195,9 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 			}
 		}
 		if f&FlagFragment != 0 && f&FlagICMPError == 0 {
+			if p.HasWG && p.WG.Type == WGTransport {
+				d.t.AddWGFragCounter(o.Source, o.Frame, p.WG.Counter) // Seq cannot hold it (wgfrag.go)
+			}
 			o.Seq = in.ID
 		}
 	}

@@ -15,7 +15,8 @@ const payloadHashBytes = 16
 // protocol, IP identification (IPv6: fragment id), fragment offset and MF, the transport payload
 // length, TCP sequence, acknowledgement and flags, UDP length, ICMP type, code and echo sequence, and
 // a hash of the first 16 payload bytes. A WireGuard transport message (p.HasWG) is fingerprinted by
-// what identifies it wherever it is seen: its receiver index, counter and length. Addresses, ports and the ICMP echo identifier are left out
+// what identifies it wherever it is seen: its receiver index, counter and length, also where only its
+// first IP fragment is seen. Addresses, ports and the ICMP echo identifier are left out
 // (NAT rewrites them; Observation.Exact adds them); so are TTL, checksums and DSCP/ECN, which change
 // hop by hop.
 //
@@ -34,10 +35,13 @@ func Fingerprint(p *Packet) (fp uint64, hashed bool) {
 	if in.Version == 0 {
 		return 0, false
 	}
-	if p.HasWG && p.WG.Type == WGTransport && !in.MF {
+	if p.HasWG && p.WG.Type == WGTransport && in.FragOff == 0 {
 		// A transport message is (receiver index, counter): the counter never repeats in a session
 		// and the receiver index names the session. The IP header is left out like a tunnel's outer
-		// one; the message length is kept, which a replay with other contents would change.
+		// one; the message length is kept, which a replay with other contents would change. The
+		// first IP fragment of a message that a router fragmented carries its header and the length
+		// its UDP header declares: it is the same message, seen fragmented (the later fragments,
+		// which carry no UDP header, keep a fingerprint of their own).
 		w := &p.WG
 		h := mum(uint64(w.Receiver)<<32^uint64(uint32(w.Len))^fpK[0]^0x7767, w.Counter^fpK[1])
 		return mix64(h ^ 0x77672d7472616e73), true // "wg-trans": distinct from any other packet's

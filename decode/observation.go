@@ -16,7 +16,8 @@ package decode
 // datagram as for any other (PayloadLen is the message length), and Ctx's HdrCtx holds the message
 // type, the receiver index and the counter's high 32 bits. Seq holds a transport message's counter's
 // low 32 bits (HdrCtx.WGCounter joins them), or the sender index of a handshake initiation or
-// response; a first fragment's Seq is its IP identification, as for every fragment.
+// response; a first fragment's Seq is its IP identification, as for every fragment (Tables.WGFragCounter
+// keeps its counter).
 type Observation struct {
 	Ts       int64  // capture time in ns since the Unix epoch, as recorded (no clock correction)
 	Frame    uint32 // 1-based frame number in its file

@@ -8,6 +8,8 @@ import (
 	"os"
 	"runtime"
 	"sync"
+
+	"github.com/calipath/calipath/internal/hugepage"
 )
 
 // maxProblems is how many problem messages a FileInfo keeps; the rest are counted.
@@ -370,6 +372,7 @@ func (c *obsCollector) grow() bool {
 		return false
 	}
 	bigger := make([]Observation, n, obsNext(n, est))
+	hugepage.Advise(bigger) // filled from here on, and kept
 	copy(bigger, c.obs)
 	c.obs = bigger
 	return true

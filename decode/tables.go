@@ -74,9 +74,11 @@ type Tables struct {
 	ctx     []HdrCtx
 	ctxIdx  map[HdrCtx]uint16
 	arp     []ARP
+	arpIdx  map[ARP]uint32 // the first arpInterned distinct packets' indexes
 	icmpErr []ICMPErr
 	src     []Source
 	srcIdx  map[Source]uint16
+	wgFrag  map[uint64]uint32 // (source, frame) of a WireGuard message's first fragment → counter's low bits (wgfrag.go)
 	// CtxOverflow counts frames whose header context did not fit the 65,535-entry table.
 	CtxOverflow int
 	// SourceOverflow counts capture sources beyond what Observation.Source can tell apart.
@@ -91,6 +93,7 @@ func NewTables() *Tables {
 		ctx:     []HdrCtx{{}},
 		ctxIdx:  map[HdrCtx]uint16{{}: 0},
 		arp:     []ARP{{}},
+		arpIdx:  map[ARP]uint32{},
 		icmpErr: []ICMPErr{{}},
 		srcIdx:  map[Source]uint16{},
 	}
@@ -156,12 +159,32 @@ func (t *Tables) CtxAll() []HdrCtx {
 	return append([]HdrCtx(nil), t.ctx...)
 }
 
-// AddARP stores an ARP packet and returns its index.
+// arpInterned is how many distinct ARP packets the table looks up before storing one again: an ARP
+// storm repeats a few packets millions of times, while a capture of that many distinct ones would
+// only grow the index beside the table.
+const arpInterned = 1 << 16
+
+// AddARP stores an ARP packet and returns its index. Identical packets share one index (up to
+// arpInterned distinct ones; past that, new packets are stored once each time).
 func (t *Tables) AddARP(a ARP) uint32 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if i, ok := t.arpIdx[a]; ok {
+		return i
+	}
+	i := uint32(len(t.arp))
 	t.arp = append(t.arp, a)
-	return uint32(len(t.arp) - 1)
+	if len(t.arpIdx) < arpInterned {
+		t.arpIdx[a] = i
+	}
+	return i
+}
+
+// ARPAll returns a copy of the ARP table, indexed as an ARP Observation's Seq, for lock-free reads.
+func (t *Tables) ARPAll() []ARP {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]ARP(nil), t.arp...)
 }
 
 // ARP returns the ARP packet with index i.

@@ -262,3 +262,44 @@ func wgSeeds(tb testing.TB) []fxFrame {
 		{name: "wg-bad-length", link: LinkEthernet, data: wgFrame(tb, port, port, 0x5003, 64, wgMsg(WGTransport, 0xeb082c34, 0, 43, 40))},
 	}
 }
+
+// A router that fragments a transport message (WireGuard sends without DF) passes its header in the
+// first fragment: that fragment has the whole message's fingerprint, loose and exact, and is flagged a
+// fragment with its IP id as Seq; the later fragment, without UDP header, has a fingerprint of its own.
+func TestWireGuardFirstFragment(t *testing.T) {
+	const port = DefaultWireGuardPort
+	whole := wgFrame(t, port, port, 0x27bb, 64, wgMsg(4, 0xeb082c34, 0, 41, 1472))
+	binary.BigEndian.PutUint16(whole[14+6:], 0) // no DF, as WireGuard sends
+	fxIPv4Csum(whole[14:])
+	first := append([]byte(nil), whole[:14+1396]...)
+	binary.BigEndian.PutUint16(first[14+2:], 1396)
+	binary.BigEndian.PutUint16(first[14+6:], 0x2000) // MF, offset 0
+	fxIPv4Csum(first[14:])
+	second := append(append([]byte(nil), whole[:14+20]...), whole[14+1396:]...)
+	binary.BigEndian.PutUint16(second[14+2:], uint16(20+len(whole)-14-1396))
+	binary.BigEndian.PutUint16(second[14+6:], 1376/8) // offset 1376, last fragment
+	fxIPv4Csum(second[14:])
+
+	pw, ow, tw := wgDecode(t, Options{}, whole, 0)
+	pf, of, tb := wgDecode(t, Options{}, first, 0)
+	ps, os2, _ := wgDecode(t, Options{}, second, 0)
+	if pf.Loose != pw.Loose || of.Exact(pf.Loose) != ow.Exact(pw.Loose) {
+		t.Errorf("first fragment: loose %#x exact %#x, the message's %#x %#x", pf.Loose, of.Exact(pf.Loose), pw.Loose, ow.Exact(pw.Loose))
+	}
+	if of.Flags&(FlagFragment|FlagLaterFragment) != FlagFragment || of.Seq != 0x27bb {
+		t.Errorf("first fragment: flags %#x seq %#x, want FlagFragment and the IP id", of.Flags, of.Seq)
+	}
+	if c := tb.Ctx(of.Ctx); c.WGType != WGTransport || c.WGReceiver != 0xeb082c34 || pf.WG.Len != 1472 {
+		t.Errorf("first fragment: context %+v, message length %d", c, pf.WG.Len)
+	}
+	c := tb.Ctx(of.Ctx)
+	if n, ok := tb.WGFragCounter(&of, &c); !ok || n != 41 {
+		t.Errorf("first fragment: counter %d %v, want 41 kept by the tables", n, ok)
+	}
+	if _, ok := tw.WGFragCounter(&ow, &c); ok {
+		t.Error("the whole message has a fragment's counter")
+	}
+	if ps.Loose == pw.Loose || os2.Flags&FlagLaterFragment == 0 || ps.HasWG {
+		t.Errorf("later fragment: loose %#x (message %#x), flags %#x, WireGuard %v", ps.Loose, pw.Loose, os2.Flags, ps.HasWG)
+	}
+}

@@ -31,7 +31,7 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 
 # Scenarios calipath cannot follow yet (WireGuard: issue 18; any-bgp-underlay-drop, state-neigh-failed, state-low-mtu: see the README). They go to scenarios-pending/, out of
 # the globs of calipath's lab and report tests; the truth tests read them.
-PENDING=(wireguard-underlay-loss wireguard-blocked wireguard-mtu-blackhole wireguard-fragmented
+PENDING=(wireguard-underlay-loss wireguard-blocked
 	any-bgp-underlay-drop state-neigh-failed state-low-mtu)
 
 # Addresses: they exist only inside the lab's namespaces.

@@ -1,0 +1,58 @@
+package correlate
+
+import (
+	"testing"
+	"time"
+
+	"github.com/calipath/calipath/decode"
+)
+
+// TestARPStormPairing pairs 3,000 requests from a pod for Calico's gateway, 2 ms apart, of which the
+// even ones are answered half a millisecond later and the odd ones never; a last reply comes 1.5 s
+// after the last request, too late for any. Requests that no reply can answer any more leave the
+// pending list as the storm goes on: every odd request must still be found unanswered, in time order.
+func TestARPStormPairing(t *testing.T) {
+	tb := decode.NewTables()
+	pod := [4]byte{10, 0, 0, 1}
+	podMAC := [6]byte{0x02, 0, 0, 0, 0, 1}
+	req := tb.AddARP(decode.ARP{Op: 1, SHA: podMAC, SPA: pod, TPA: decode.CalicoGateway})
+	rep := tb.AddARP(decode.ARP{Op: 2, SHA: decode.CalicoMAC, SPA: decode.CalicoGateway, THA: podMAC, TPA: pod})
+	const n = 3000
+	var obs []decode.Observation
+	add := func(ts int64, seq uint32) {
+		obs = append(obs, decode.Observation{Ts: ts, Frame: uint32(len(obs) + 1), Seq: seq, Flags: decode.FlagARP})
+	}
+	ms := int64(time.Millisecond)
+	for i := range int64(n) {
+		add(2*i*ms, req)
+		if i%2 == 0 {
+			add(2*i*ms+ms/2, rep)
+		}
+	}
+	add(2*(n-1)*ms+1500*ms, rep)
+	w := &world{
+		c: &decode.Capture{Obs: [][]decode.Observation{obs}, Tables: tb, Files: []*decode.FileInfo{{Path: "storm.pcap"}},
+			Points: []decode.Point{{ID: "node-1/cali1"}}},
+		srcPoint: []int{0}, pointRole: []decode.Role{decode.RolePodVeth}, fileBase: []uint32{0}, blockFile: []uint16{0},
+	}
+	a := &analysis{w: w, journeys: journeysOut{srcClock: []clockModel{{}}}}
+	out := a.arp()
+	if len(out.points) != 1 {
+		t.Fatalf("%d points with ARP, want 1", len(out.points))
+	}
+	ap := out.points[0]
+	if ap.Requests != n || ap.Replies != n/2+1 || ap.Unanswered != n/2 || ap.ProxyReplies != n/2+1 {
+		t.Errorf("requests %d, replies %d, unanswered %d, proxy replies %d; want %d, %d, %d, %d",
+			ap.Requests, ap.Replies, ap.Unanswered, ap.ProxyReplies, n, n/2+1, n/2, n/2+1)
+	}
+	if len(out.findings) != n/2 {
+		t.Fatalf("%d findings, want %d", len(out.findings), n/2)
+	}
+	for k, f := range out.findings {
+		// Request i is frame i + i/2 + 1 counting the even requests' replies before it; odd i = 2k+1.
+		i := 2*k + 1
+		if want := uint32(i + (i+1)/2 + 1); f.kind != "proxy-arp-missing" || f.ev.Frame != want {
+			t.Fatalf("finding %d: %s at frame %d, want proxy-arp-missing at frame %d", k, f.kind, f.ev.Frame, want)
+		}
+	}
+}

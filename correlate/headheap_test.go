@@ -1,0 +1,82 @@
+package correlate
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// TestHeadHeapOrder checks the heap's merge order against the scan of every head it replaces: the
+// earliest head first, the lowest file on equal times (many ties, files running out at different
+// points, empty files).
+func TestHeadHeapOrder(t *testing.T) {
+	const done = int64(1<<63 - 1)
+	rng := rand.New(rand.NewPCG(17, 1))
+	for round := range 200 {
+		nf := 1 + rng.IntN(40)
+		files := make([][]int64, nf)
+		for f := range files {
+			n := rng.IntN(30)
+			if f%7 == 3 {
+				n = 0
+			}
+			ts := int64(rng.IntN(5))
+			for range n {
+				ts += int64(rng.IntN(3)) // equal times within and across files
+				files[f] = append(files[f], ts)
+			}
+		}
+		// The linear scan's order.
+		var want []int
+		pos := make([]int, nf)
+		heads := make([]int64, nf)
+		for f := range files {
+			heads[f] = done
+			if len(files[f]) > 0 {
+				heads[f] = files[f][0]
+			}
+		}
+		for {
+			f := -1
+			for i, h := range heads {
+				if h != done && (f < 0 || h < heads[f]) {
+					f = i
+				}
+			}
+			if f < 0 {
+				break
+			}
+			want = append(want, f)
+			if pos[f]++; pos[f] < len(files[f]) {
+				heads[f] = files[f][pos[f]]
+			} else {
+				heads[f] = done
+			}
+		}
+		// The heap's.
+		var got []int
+		clear(pos)
+		for f := range files {
+			heads[f] = done
+			if len(files[f]) > 0 {
+				heads[f] = files[f][0]
+			}
+		}
+		hh := newHeadHeap(heads, done)
+		for f := hh.top(); f >= 0; f = hh.top() {
+			got = append(got, f)
+			if pos[f]++; pos[f] < len(files[f]) {
+				hh.advanced(files[f][pos[f]])
+			} else {
+				hh.drop()
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("round %d: %d sightings merged, want %d", round, len(got), len(want))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("round %d: sighting %d from file %d, want file %d (-want +got:\n%v\n%v)", round, i, got[i], want[i], want, got)
+			}
+		}
+	}
+}

@@ -1,0 +1,131 @@
+package correlate
+
+import (
+	"fmt"
+
+	"github.com/calipath/calipath/cluster"
+	"github.com/calipath/calipath/decode"
+)
+
+// The MTU of the encrypted hop.
+//
+// WireGuard encrypts a packet into a UDP datagram 60 bytes larger (IPv4 underlay: IP 20, UDP 8,
+// WireGuard header 16, tag 16; 80 over IPv6), its inner packet padded to 16 bytes, and sends it without
+// DF. A link on the way whose MTU is below that fragments it (fragmented, wgfrag.go) or, where
+// fragments are dropped, loses it; no ICMP fragmentation-needed can come back either way, whatever the
+// inner packet's DF bit. So on the encrypted hop, the big packets lost while smaller ones pass are a
+// path-MTU black hole with or without DF: wgEncrypted tells detectLosses it is on that hop.
+
+// wgEncrypted reports whether segment s lies on the encrypted hop of every flow that lost packets
+// there: between the WireGuard devices of its path, the sender's before it and the receiver's after.
+func (a *analysis) wgEncrypted(s *segAcc) bool {
+	if a.wg == nil || s.kind != "underlay" || len(s.flows) == 0 {
+		return false
+	}
+	for fi := range s.flows {
+		ok := false
+		for _, pi := range a.flows[fi].path {
+			ok = ok || (pi != nil && a.wgBetween(pi, s.from, s.to))
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// wgBetween reports whether the segment from → to lies on path pi between two WireGuard devices.
+func (a *analysis) wgBetween(pi *pathInfo, from, to int) bool {
+	i, k := pi.index(from), pi.index(to)
+	if i < 0 || k != i+1 {
+		return false
+	}
+	before, after := false, false
+	for x, p := range pi.points {
+		if a.w.wgDevice(p) {
+			before = before || x < i
+			after = after || x > k
+		}
+	}
+	return before && after
+}
+
+// wgBlackholeDetail says what a black hole on the encrypted hop is: the largest packet lost and the
+// largest that passed, as the pods sent them, and why DF does not matter there.
+func wgBlackholeDetail(s *segAcc) string {
+	return fmt.Sprintf("Lost packets were up to %d bytes as sent; the largest that passed was %d. On WireGuard's encrypted "+
+		"hop DF does not matter: a packet travels as a UDP datagram 60 bytes larger (80 over IPv6; inner packet padded to 16) "+
+		"without DF, so no ICMP fragmentation-needed can come back, and a link whose MTU is below it fragments or loses it. "+
+		"The WireGuard MTU is too large for the underlay here.", s.lostMaxLen, s.passMaxLen)
+}
+
+// wgMTU explains a path-MTU black hole or fragmentation on the encrypted hop from the nodes' link
+// dumps: a WireGuard device whose MTU, plus what WireGuard adds, is above the MTU of the underlay
+// device of a node on the way (its own, or its peer's): its largest packets cannot cross unfragmented.
+func (x *explainer) wgMTU(an *Anomaly) []Explanation {
+	a, w := x.a, x.a.w
+	if a.wg == nil {
+		return nil
+	}
+	var nodes []int // the end nodes of the anomaly's flows, in order
+	seen := map[int]bool{}
+	for _, id := range an.Flows {
+		for fi, fid := range a.ids {
+			if fid != id {
+				continue
+			}
+			for _, pi := range a.flows[fi].path {
+				if pi == nil {
+					continue
+				}
+				for _, n := range []int{pi.srcNode, pi.dstNode} {
+					if n >= 0 && !seen[n] {
+						seen[n] = true
+						nodes = append(nodes, n)
+					}
+				}
+			}
+		}
+	}
+	var out []Explanation
+	for _, s := range nodes {
+		st := x.states[w.nodes[s]]
+		if st == nil {
+			continue
+		}
+		for _, dev := range []string{"wireguard.cali", "wg-v6.cali"} {
+			wl, ok := st.Link(dev)
+			if !ok || wl.MTU <= 0 {
+				continue
+			}
+			out = append(out, x.wgUnderlayBelow(s, nodes, dev, wl.MTU, tunnelOverhead[dev], wl.Source)...)
+		}
+	}
+	return out
+}
+
+// wgUnderlayBelow explains, for node s's WireGuard device dev (MTU mtu, overhead oh, dumped at src),
+// each underlay device of the given nodes whose MTU is below the device's largest packet encrypted.
+func (x *explainer) wgUnderlayBelow(s int, nodes []int, dev string, mtu, oh int, src cluster.Source) []Explanation {
+	w := x.a.w
+	var out []Explanation
+	for _, n := range nodes {
+		st := x.states[w.nodes[n]]
+		if st == nil {
+			continue
+		}
+		for p := range w.c.Points {
+			if w.pointNode[p] != n || w.pointRole[p] != decode.RoleUnderlay {
+				continue
+			}
+			l, ok := st.Link(w.c.Points[p].Iface)
+			if !ok || l.MTU <= 0 || mtu+oh <= l.MTU {
+				continue
+			}
+			out = append(out, explanation("mtu-too-small", w.nodes[s], src, fmt.Sprintf(
+				"%s's MTU on %s is %d: its largest packets leave encrypted as %d bytes, above the MTU of %s on %s (%d); "+
+					"a WireGuard MTU of at most %d fits.", dev, w.nodes[s], mtu, mtu+oh, l.Name, w.nodes[n], l.MTU, l.MTU-oh)))
+		}
+	}
+	return out
+}

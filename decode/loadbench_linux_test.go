@@ -1,0 +1,77 @@
+//go:build linux
+
+package decode
+
+import (
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/calipath/calipath/internal/gen"
+)
+
+// BenchmarkLoad is Load (read, decode and keep every frame) of generated captures: "many-flows", 12
+// files of the many-flow mix (20,000 flows, 200,000 packets, about 1.2 M frames, about 100,000 a file,
+// so that each file's Observations outgrow their first chunk), and "arp-heavy", 12 files of the
+// ARP-heavy mix (1,000 flows, 100,000 packets and 400,000 proxy ARP exchanges a second). Besides B/op
+// and allocs/op it reports the minor page faults per frame (the first touches of memory taken from
+// the system, which the garbage collector's reuse between iterations hides in part; -benchtime 1x
+// gives a fresh process's figure). CALIPATH_BENCH_DIR keeps the captures between runs.
+func BenchmarkLoad(b *testing.B) {
+	manyFlows := gen.DefaultConfig()
+	manyFlows.Mix = gen.MixManyFlows
+	manyFlows.Nodes, manyFlows.PodsPerNode = 2, 4
+	manyFlows.Flows, manyFlows.Packets = 20000, 200000
+	arpHeavy := gen.DefaultConfig()
+	arpHeavy.Mix = gen.MixARPHeavy
+	arpHeavy.Nodes, arpHeavy.PodsPerNode = 2, 4
+	arpHeavy.Flows, arpHeavy.Packets, arpHeavy.ARPRate = 1000, 100000, 400000
+	for _, set := range []struct {
+		name string
+		cfg  gen.Config
+	}{{"many-flows", manyFlows}, {"arp-heavy", arpHeavy}} {
+		b.Run(set.name, func(b *testing.B) {
+			dir := os.Getenv("CALIPATH_BENCH_DIR")
+			if dir == "" {
+				dir = b.TempDir()
+			} else {
+				dir = filepath.Join(dir, "load-"+set.name)
+			}
+			files, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
+			if len(files) == 0 {
+				cfg := set.cfg
+				cfg.LossPerHop, cfg.DupRate, cfg.Rate = 0.001, 0.01, 200000
+				cfg.ClockOffset = map[string]time.Duration{"node-2": 3 * time.Second}
+				cfg.Dir, cfg.KeepTruth = dir, false
+				g, err := gen.Generate(cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				files = g.Files
+			}
+			benchLoad(b, files)
+		})
+	}
+}
+
+func benchLoad(b *testing.B, files []string) {
+	defer debug.SetGCPercent(debug.SetGCPercent(10)) // as calipath runs
+	var before, after syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	frames := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		c := Load(files, Options{}, PointConfig{})
+		for _, obs := range c.Obs {
+			frames += len(obs)
+		}
+	}
+	b.StopTimer()
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+	b.ReportMetric(float64(after.Minflt-before.Minflt)/float64(frames), "faults/frame")
+	b.ReportMetric(float64(frames)/b.Elapsed().Seconds()/1e6, "Mframes/s")
+}
