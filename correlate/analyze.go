@@ -257,8 +257,9 @@ func (a *analysis) output(journeys []Journey, ids []string) *Result {
 	res.Anomalies = (&findings{a: a, ids: ids, res: res}).anomalies()
 	a.explainDrops(res.Anomalies)
 	res.Summary = a.summary(res)
+	buf := &journeyBuf{} // the changes only: each journey keeps its hops
 	for i := range res.Journeys {
-		res.Journeys[i] = a.renderJourney(res.Journeys[i].ID)
+		res.Journeys[i] = a.renderJourney(res.Journeys[i].ID, buf)
 	}
 	a.dropWorking()
 	return res
@@ -291,15 +292,19 @@ func (c *nodeCache) nodeOf(w *world, v6 bool, a uint32) int {
 }
 
 // journeyOut renders one journey with per-hop deltas and header changes.
-func (a *analysis) journeyOut(j int, status, lastSeen, next string) Journey {
+func (a *analysis) journeyOut(j int, status, lastSeen, next string, buf *journeyBuf) Journey {
 	w := a.w
 	jr := Journey{ID: j, Status: status, LastSeen: lastSeen, NextExpected: next, Dir: "c2s", Retrans: a.retransJ[int32(j)]}
 	if a.jDir[j] == s2c {
 		jr.Dir = "s2c"
 	}
+	hs := a.hops(j)
+	if len(hs) > 0 { // no hops: Hops stays nil
+		jr.Hops = buf.hopsFor(len(hs))
+	}
 	var prev *decode.Observation
 	var prevTs int64
-	for _, g := range a.hops(j) {
+	for _, g := range hs {
 		o, f := a.obs(g)
 		t := a.journeys.corrected(o)
 		p := a.w.srcPoint[o.Source]
@@ -307,7 +312,7 @@ func (a *analysis) journeyOut(j int, status, lastSeen, next string) Journey {
 			Encap: o.Encap().String(), Len: o.Len, TCPFlags: hopTCPFlags(o)}
 		if prev != nil {
 			hop.DeltaNs = t - prevTs
-			hop.Changes = a.changes(prev, o)
+			hop.Changes = a.hopChanges(buf, prev, o)
 		}
 		if a.wg != nil {
 			a.wgHop(&hop, prev, o)
@@ -329,13 +334,7 @@ func (r *Result) FlowJourneys(flowID string) []Journey {
 	if a == nil {
 		return nil
 	}
-	fi := -1
-	for i, id := range a.ids {
-		if id == flowID {
-			fi = i
-			break
-		}
-	}
+	fi := a.flowIndex(flowID)
 	if fi < 0 {
 		return nil
 	}
@@ -350,13 +349,13 @@ func (r *Result) FlowJourneys(flowID string) []Journey {
 	})
 	out := make([]Journey, 0, len(js))
 	for _, j := range js {
-		out = append(out, a.renderJourney(int(j)))
+		out = append(out, a.renderJourney(int(j), nil))
 	}
 	return out
 }
 
-// renderJourney renders journey j with its retained status.
-func (a *analysis) renderJourney(j int) Journey {
+// renderJourney renders journey j with its retained status, with what buf (nil: nothing) lends.
+func (a *analysis) renderJourney(j int, buf *journeyBuf) Journey {
 	var last, next string
 	if p := a.jLast[j]; p >= 0 {
 		last = a.w.c.Points[p].ID
@@ -364,7 +363,7 @@ func (a *analysis) renderJourney(j int) Journey {
 	if p := a.jNext[j]; p >= 0 {
 		next = a.w.c.Points[p].ID
 	}
-	jr := a.journeyOut(j, a.jStatus[j].String(), last, next)
+	jr := a.journeyOut(j, a.jStatus[j].String(), last, next, buf)
 	if f := a.jFlow[j]; f >= 0 && a.ids != nil {
 		jr.Flow = a.ids[f]
 	}

@@ -571,6 +571,9 @@ func (a *analysis) outerFits(outer, inner uint32) bool {
 
 // sortedNAT returns a flow's NAT keys in a fixed order.
 func sortedNAT(m map[natKey]int) []natKey {
+	if len(m) == 0 {
+		return nil
+	}
 	ks := make([]natKey, 0, len(m))
 	for k := range m {
 		ks = append(ks, k)

@@ -210,23 +210,30 @@ type flowAcc struct {
 	lost        int
 	notCaptured int
 	bytes       int64
-	lostAt      map[[2]int]int
+	lostAt      lostTally
 	retrans     int
 	resets      int
-	nat         map[natKey]int
-	natEv       map[natKey][]Evidence
-	perPoint    []pointTally // packets and bytes per point (a flow crosses few points)
-	srcVotes    [2]votes
-	dstVotes    [2]votes
-	srcPods     [2]votes // owner points of the source address of its first voteSample journeys
-	dstPods     [2]votes // and of the last hop's destination address
-	nVoted      [2]int
+	nat         map[natKey]int        // nil until the flow's first NAT event
+	natEv       map[natKey][]Evidence // likewise
+	perPoint    []pointTally          // packets and bytes per point (a flow crosses few points)
+	*pathVotes                        // until the paths are built (buildPaths drops them)
 	tcp         [2]tcpSeqState
-	nodeCache   [2][2]nodeCache        // per direction, source and destination: the last address's node
-	routers     [2]map[int]*routerSeen // per direction: router point → what its journeys showed there
+	routers     [2]map[int]*routerSeen // per direction: router point → what its journeys showed there (nil for none)
 	e2e         latAcc
 	nSent       int     // packets its endpoints sent: journeys less GSO/GRO pieces and ICMP errors about it
 	tunnel      [2]bool // per direction: some journey was seen at a tunnel device
+}
+
+// pathVotes is what a flow's journeys showed of its path's ends, per direction: what buildPaths
+// needs and nothing later does, so it is dropped once the paths are built.
+type pathVotes struct {
+	srcVotes  [2]votes
+	dstVotes  [2]votes
+	srcPods   [2]votes        // owner points of the source address of its first voteSample journeys
+	dstPods   [2]votes        // and of the last hop's destination address
+	nVoted    [2]int          // journeys whose pods were voted
+	nodeCache [2][2]nodeCache // per direction, source and destination: the last address's node
+	voteBuf   [8]vote         // room for the first vote of each of the eight lists, most flows' only one
 }
 
 // routerSeen is what a flow direction's journeys showed at one router point: their hop positions
@@ -251,6 +258,8 @@ type flowsOut struct {
 	jFlow  []int32 // flow of each journey, -1 none
 	jDir   []uint8 // direction of each journey in its flow
 	icmpJ  []int32 // the journeys of ICMP errors, in order
+	rank   []int32 // each flow's position in the order of its id (flowIDs)
+	byRank []int32 // the flow at each position
 }
 
 // flowStage builds the flows: it reads the world, the matcher and the arena (through a, which it does
@@ -258,6 +267,8 @@ type flowsOut struct {
 type flowStage struct {
 	a *analysis
 	flowsOut
+	slab  []flowAcc   // the next flows' room: flows are allocated a block at a time
+	vslab []pathVotes // likewise their votes
 }
 
 // assignFlows gives every journey its flow (journeys in order of their first sighting; NAT joins the
@@ -322,12 +333,22 @@ func (s *flowStage) flowFor(t *tuple, o *decode.Observation, g uint32) int32 {
 	}
 	fi := int32(len(s.flows))
 	s.flowOf[root] = fi
-	fl := &flowAcc{key: root, client: *t, first: s.a.ts(g), lostAt: map[[2]int]int{}, nat: map[natKey]int{}, natEv: map[natKey][]Evidence{}}
+	if len(s.slab) == 0 {
+		s.slab = make([]flowAcc, min(1024, 16+len(s.flows)))
+	}
+	if len(s.vslab) == 0 {
+		s.vslab = make([]pathVotes, min(1024, 16+len(s.flows)))
+	}
+	fl := &s.slab[0]
+	fl.pathVotes = &s.vslab[0]
+	s.slab, s.vslab = s.slab[1:], s.vslab[1:]
+	fl.key, fl.client, fl.first = root, *t, s.a.ts(g)
 	if o.Flags&decode.FlagICMPError != 0 { // a flow first seen through an ICMP error: orient it as quoted
 		fl.client = t.reverse()
 	}
 	for d := 0; d < 2; d++ {
-		fl.routers[d] = map[int]*routerSeen{}
+		fl.srcVotes[d], fl.dstVotes[d] = fl.voteBuf[4*d:4*d:4*d+1], fl.voteBuf[4*d+1:4*d+1:4*d+2]
+		fl.srcPods[d], fl.dstPods[d] = fl.voteBuf[4*d+2:4*d+2:4*d+3], fl.voteBuf[4*d+3:4*d+3:4*d+4]
 	}
 	s.flows = append(s.flows, fl)
 	return fi
@@ -370,6 +391,9 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 		if n := w.pointNode[p]; !w.cluster[n] && w.pointRole[p] != decode.RoleAny {
 			rs := fl.routers[d][p]
 			if rs == nil {
+				if fl.routers[d] == nil {
+					fl.routers[d] = map[int]*routerSeen{}
+				}
 				rs = &routerSeen{}
 				fl.routers[d][p] = rs
 			}
@@ -419,4 +443,28 @@ type pointTally struct {
 	point   int
 	packets int
 	bytes   int64
+}
+
+// lostTally counts a flow's lost packets per segment (from, to points): a short list (a flow's losses
+// fall on few segments), without the segments whose count fell to zero.
+type lostTally []lostCount
+
+type lostCount struct {
+	from, to int32
+	n        int
+}
+
+// add counts n more (or, negative, fewer) packets lost between points from and to.
+func (l *lostTally) add(from, to, n int) {
+	for i, c := range *l {
+		if c.from == int32(from) && c.to == int32(to) {
+			if (*l)[i].n += n; (*l)[i].n <= 0 {
+				*l = append((*l)[:i], (*l)[i+1:]...)
+			}
+			return
+		}
+	}
+	if n > 0 {
+		*l = append(*l, lostCount{int32(from), int32(to), n})
+	}
 }

@@ -11,5 +11,13 @@ func hopTCPFlags(o *decode.Observation) string {
 	if o.Proto != 6 || o.Flags&(decode.FlagARP|decode.FlagLaterFragment|decode.FlagICMPError) != 0 {
 		return ""
 	}
-	return units.TCPFlags(o.TCPFlags)
+	return tcpFlagNames[o.TCPFlags]
 }
+
+// tcpFlagNames holds units.TCPFlags of every flags byte, so that a hop takes no allocation for them.
+var tcpFlagNames = func() (t [256]string) {
+	for i := range t {
+		t[i] = units.TCPFlags(uint8(i))
+	}
+	return t
+}()

@@ -188,7 +188,7 @@ func (k *kindRow) anomaly(sev string, where Where, flows map[int32]bool, ids []s
 			an.Flows = append(an.Flows, ids[f])
 		}
 	}
-	sort.Slice(an.Flows, func(i, j int) bool { return flowNum(an.Flows[i]) < flowNum(an.Flows[j]) })
+	sort.Slice(an.Flows, func(i, j int) bool { return flowIDLess(an.Flows[i], an.Flows[j]) })
 	place := where.Point
 	switch {
 	case where.From != "":

@@ -3,6 +3,7 @@ package correlate
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -95,4 +96,59 @@ func BenchmarkManyFlows(b *testing.B) {
 			b.ReportMetric(float64(frames)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mframes/s")
 		})
 	}
+}
+
+// BenchmarkPerFlow weighs the per-flow path: 24,000 flows of about four packets each (96,000 packets,
+// about 600,000 frames), so that numbering, voting, placing and writing out flows outweighs
+// matching frames; as `report` correlates (lean). Each iteration correlates a fresh copy of the
+// fingerprints. CALIPATH_BENCH_DIR keeps the captures between runs.
+func BenchmarkPerFlow(b *testing.B) {
+	dir := os.Getenv("CALIPATH_BENCH_DIR")
+	if dir == "" {
+		dir = b.TempDir()
+	} else {
+		dir = filepath.Join(dir, "per-flow")
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
+	if len(files) == 0 {
+		cfg := manyFlowsConfig()
+		cfg.Flows, cfg.Packets = 24000, 96000
+		cfg.LossPerHop, cfg.DupRate, cfg.Rate = 0.001, 0.01, 200000
+		cfg.Dir, cfg.KeepTruth = dir, false
+		g, err := gen.Generate(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		files = g.Files
+	}
+	c := decode.Load(files, decode.Options{}, decode.PointConfig{})
+	keep := c.Loose
+	var res *Result
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		c.Loose = make([]decode.Fingerprints, len(keep))
+		for f := range keep {
+			c.Loose[f] = keep[f].Clone()
+		}
+		b.StartTimer()
+		res = Correlate(c, Options{Lean: true})
+		if len(res.Flows) < 20000 {
+			b.Fatalf("%d flows, want at least 20,000", len(res.Flows))
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)*24000/b.Elapsed().Seconds(), "flows/s")
+	// What a Result keeps alive beside the capture, per flow (as the TUI holds it for a session).
+	c.Loose = nil
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	withRes := ms.HeapAlloc
+	runtime.KeepAlive(res)
+	res = nil
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(withRes-ms.HeapAlloc)/24000, "live-B/flow")
 }

@@ -368,7 +368,7 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 		}
 		if js.exact != e && js.exact0 != e {
 			// NAT: the same packet with other addresses or ports, on the same node.
-			if js.lastNode == node && !js.visited(stage) && m.nearer(j, nat, t) {
+			if js.lastNode == node && !js.visited(stage) && m.nearer(j, nat, t) && !m.w.arrived(js.lastG) {
 				nat = j
 			}
 			continue

@@ -1,7 +1,9 @@
 package correlate
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -140,46 +142,61 @@ func (a *analysis) modeOut() ([]PairMode, string, string) {
 	return out, "mixed", ""
 }
 
-// flowIDs numbers flows in a stable order: by protocol, client, server.
+// flowIDs numbers flows in a stable order: by protocol, client, server (flows with equal clients in
+// first-seen order). It sorts the flows' indices by a key packed from the client tuple, and writes
+// the ids ("f1", "f2", …) into one string that each id is a piece of. It records each flow's rank.
 func (a *analysis) flowIDs() []string {
-	order := make([]int, len(a.flows))
-	for i := range order {
-		order[i] = i
+	type ranked struct {
+		hi, lo uint64 // v6, protocol, source; source port, destination, destination port
+		fi     int32
 	}
-	less := func(x, y tuple) bool {
-		if x.v6 != y.v6 {
-			return !x.v6
+	order := make([]ranked, len(a.flows))
+	for fi, fl := range a.flows {
+		t := fl.client
+		r := ranked{hi: uint64(t.proto)<<32 | uint64(t.src), lo: uint64(t.sp)<<48 | uint64(t.dst)<<16 | uint64(t.dp), fi: int32(fi)}
+		if t.v6 {
+			r.hi |= 1 << 40
 		}
-		if x.proto != y.proto {
-			return x.proto < y.proto
-		}
-		if x.src != y.src {
-			return x.src < y.src
-		}
-		if x.sp != y.sp {
-			return x.sp < y.sp
-		}
-		if x.dst != y.dst {
-			return x.dst < y.dst
-		}
-		return x.dp < y.dp
+		order[fi] = r
 	}
-	sort.SliceStable(order, func(i, j int) bool { return less(a.flows[order[i]].client, a.flows[order[j]].client) })
+	slices.SortFunc(order, func(x, y ranked) int {
+		if c := cmp.Compare(x.hi, y.hi); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.lo, y.lo); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.fi, y.fi)
+	})
+	a.rank, a.byRank = make([]int32, len(a.flows)), make([]int32, len(a.flows))
+	ends := make([]int, len(a.flows))
+	buf := make([]byte, 0, len(a.flows)*8)
+	for rank, r := range order {
+		a.rank[r.fi], a.byRank[rank] = int32(rank), r.fi
+		buf = strconv.AppendInt(append(buf, 'f'), int64(rank+1), 10)
+		ends[rank] = len(buf)
+	}
+	all := string(buf)
 	ids := make([]string, len(a.flows))
-	for rank, fi := range order {
-		ids[fi] = fmt.Sprintf("f%d", rank+1)
+	for fi, rank := range a.rank {
+		from := 0
+		if rank > 0 {
+			from = ends[rank-1]
+		}
+		ids[fi] = all[from:ends[rank]]
 	}
 	return ids
 }
 
+// flowOut writes the flows out in the order of their ids (flowIDs' ranks).
 func (a *analysis) flowOut(ids []string) []Flow {
-	w := a.w
 	out := make([]Flow, len(a.flows))
+	ob := newFlowOutBuf(a)
 	for fi, fl := range a.flows {
 		t := fl.client
-		f := Flow{ID: ids[fi], Proto: protoName(t.proto), Src: Endpoint{w.addrString(t.v6, t.src), t.sp},
-			Dst: Endpoint{w.addrString(t.v6, t.dst), t.dp}, NAT: []NATMapping{}, LostAt: []LostAt{},
-			HandshakeRTT: []PointRTT{}, PerPoint: []PointCount{}, Path: []string{}, Bytes: fl.bytes,
+		f := Flow{ID: ids[fi], Proto: protoName(t.proto), Src: Endpoint{ob.addr(t.v6, t.src), t.sp},
+			Dst: Endpoint{ob.addr(t.v6, t.dst), t.dp}, NAT: []NATMapping{}, LostAt: ob.lostAt(fl),
+			PerPoint: ob.perPoint(fl), Path: ob.path(fl.path[c2s]), Bytes: fl.bytes,
 			Packets: fl.nSent, Delivered: fl.delivered, Lost: fl.lost,
 			NotCaptured: fl.notCaptured, Retransmissions: fl.retrans, Resets: fl.resets, LatencyNs: fl.e2e.summary(),
 			ARPWaitNs: a.side.arp.waits[fi]}
@@ -190,47 +207,40 @@ func (a *analysis) flowOut(ids []string) []Flow {
 		if t.proto == 17 {
 			f.UDPPairs = a.udpPairs(fl)
 		}
-		for k, n := range fl.nat {
-			f.NAT = append(f.NAT, NATMapping{Kind: k.kind, At: k.at, From: k.from, To: k.to, Count: n})
+		if len(fl.nat) > 0 {
+			f.NAT = natOut(fl.nat)
 		}
-		sort.Slice(f.NAT, func(i, j int) bool {
-			x, y := f.NAT[i], f.NAT[j]
-			if x.At != y.At {
-				return x.At < y.At
-			}
-			if x.From != y.From {
-				return x.From < y.From
-			}
-			return x.To < y.To
-		})
-		for k, n := range fl.lostAt {
-			f.LostAt = append(f.LostAt, LostAt{From: w.c.Points[k[0]].ID, To: w.c.Points[k[1]].ID, Count: n})
-		}
-		sort.Slice(f.LostAt, func(i, j int) bool {
-			if f.LostAt[i].From != f.LostAt[j].From {
-				return f.LostAt[i].From < f.LostAt[j].From
-			}
-			return f.LostAt[i].To < f.LostAt[j].To
-		})
-		for _, pc := range fl.perPoint {
-			f.PerPoint = append(f.PerPoint, PointCount{Point: w.c.Points[pc.point].ID, Packets: pc.packets, Bytes: pc.bytes})
-		}
-		sort.Slice(f.PerPoint, func(i, j int) bool { return f.PerPoint[i].Point < f.PerPoint[j].Point })
-		if pi := fl.path[c2s]; pi != nil {
-			for _, p := range pi.points {
-				f.Path = append(f.Path, w.c.Points[p].ID)
-			}
-		}
-		f.HandshakeRTT = a.handshake(fl)
-		out[fi] = f
+		f.HandshakeRTT = ob.handshake(fl)
+		out[a.rank[fi]] = f
 	}
-	sort.Slice(out, func(i, j int) bool { return flowNum(out[i].ID) < flowNum(out[j].ID) })
 	return out
 }
 
-func flowNum(id string) int {
-	n, _ := strconv.Atoi(strings.TrimPrefix(id, "f")) // ids are "f" and a number
-	return n
+// natOut lists a flow's NAT mappings, by where, then before and after.
+func natOut(nat map[natKey]int) []NATMapping {
+	out := make([]NATMapping, 0, len(nat))
+	for k, n := range nat {
+		out = append(out, NATMapping{Kind: k.kind, At: k.at, From: k.from, To: k.to, Count: n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		x, y := out[i], out[j]
+		if x.At != y.At {
+			return x.At < y.At
+		}
+		if x.From != y.From {
+			return x.From < y.From
+		}
+		return x.To < y.To
+	})
+	return out
+}
+
+// flowIDLess orders flow ids ("f" and a number without leading zeros) by their numbers.
+func flowIDLess(x, y string) bool {
+	if len(x) != len(y) {
+		return len(x) < len(y)
+	}
+	return x < y
 }
 
 func (a *analysis) segmentOut() []Segment {
@@ -278,14 +288,14 @@ func (a *analysis) echoPairs(fl *flowAcc) (pairs, unanswered int) {
 	return pairs, unanswered
 }
 
-// handshake measures SYN → handshake ACK at every point that saw both.
-func (a *analysis) handshake(fl *flowAcc) []PointRTT {
-	out := []PointRTT{}
+// handshake measures SYN → handshake ACK at every point that saw both, appending them to out (by point).
+func (a *analysis) handshake(fl *flowAcc, out []PointRTT) []PointRTT {
 	if fl.client.proto != 6 {
 		return out
 	}
-	syn := map[int]int64{}
-	done := map[int]bool{}
+	from := len(out)
+	var synBuf [8]pointSyn
+	syn := synBuf[:0] // points that saw the SYN (a flow crosses few points)
 	var synAck bool
 	for _, j := range fl.journeys[s2c] {
 		o, _ := a.obs(a.hops(int(j))[0])
@@ -305,15 +315,19 @@ func (a *analysis) handshake(fl *flowAcc) []PointRTT {
 		for _, g := range h {
 			p := a.point(g)
 			t := a.ts(g)
+			k := 0
+			for k < len(syn) && syn[k].p != p {
+				k++
+			}
 			switch {
 			case isSyn:
-				if _, ok := syn[p]; !ok {
-					syn[p] = t
+				if k == len(syn) {
+					syn = append(syn, pointSyn{p: p, t: t})
 				}
 			case isAck:
-				if s, ok := syn[p]; ok && !done[p] {
-					done[p] = true
-					out = append(out, PointRTT{Point: a.w.c.Points[p].ID, RTT: t - s})
+				if k < len(syn) && !syn[k].done {
+					syn[k].done = true
+					out = append(out, PointRTT{Point: a.w.c.Points[p].ID, RTT: t - syn[k].t})
 				}
 			}
 		}
@@ -321,8 +335,15 @@ func (a *analysis) handshake(fl *flowAcc) []PointRTT {
 			break // the handshake's final ACK has been placed at every point it reached
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Point < out[j].Point })
+	slices.SortFunc(out[from:], func(x, y PointRTT) int { return strings.Compare(x.Point, y.Point) })
 	return out
+}
+
+// pointSyn is when a point saw a flow's SYN, and whether it has seen the handshake's ACK.
+type pointSyn struct {
+	p    int
+	t    int64
+	done bool
 }
 
 // tcpStep counts a TCP flow's retransmissions (a segment whose data was already sent, or a repeated
@@ -394,6 +415,9 @@ func (a *analysis) natStats() {
 			from: w.endpoint(tf.v6, tf.src, tf.sp) + " → " + w.endpoint(tf.v6, tf.dst, tf.dp),
 			to:   w.endpoint(tt.v6, tt.src, tt.sp) + " → " + w.endpoint(tt.v6, tt.dst, tt.dp)}
 		fl := a.flows[fi]
+		if fl.nat == nil {
+			fl.nat, fl.natEv = map[natKey]int{}, map[natKey][]Evidence{}
+		}
 		fl.nat[k]++
 		if len(fl.natEv[k]) < 10 {
 			fl.natEv[k] = append(fl.natEv[k], a.evidence(ev.to))
@@ -465,19 +489,19 @@ const udpPairWindow = int64(time.Second)
 // follows it within udpPairWindow (first sightings, in corrected time; journeys are in time order).
 func (a *analysis) udpPairs(fl *flowAcc) int {
 	first := func(j int32) int64 { return a.hopTs.t0.at(int(j)) }
-	var resp []int64
-	for _, j := range fl.journeys[s2c] {
-		if !a.offloadNew[j] {
-			resp = append(resp, first(j))
+	resp, k := fl.journeys[s2c], 0 // the responses: server→client journeys less GSO/GRO pieces
+	skipPieces := func() {
+		for k < len(resp) && a.offloadNew[resp[k]] {
+			k++
 		}
 	}
-	pairs, k := 0, 0
+	pairs := 0
 	for _, j := range fl.journeys[c2s] {
 		t := first(j)
-		for k < len(resp) && resp[k] < t {
+		for skipPieces(); k < len(resp) && first(resp[k]) < t; skipPieces() {
 			k++ // a response before this request answered nothing later
 		}
-		if k < len(resp) && resp[k]-t <= udpPairWindow {
+		if k < len(resp) && first(resp[k])-t <= udpPairWindow {
 			pairs++
 			k++
 		}

@@ -58,7 +58,7 @@ func (s *pathStage) ends(fl *flowAcc, d uint8) pathEnds {
 // points, whichever protocol or port they use. What their journeys showed of the routers is pooled,
 // so that a flow whose packets all died at the first router is drawn, and judged, on the same path
 // as the flows that went further. It returns each flow's paths, per direction (nil for a direction
-// without journeys), by flow index.
+// without journeys), by flow index, and drops the flows' votes.
 func (s *pathStage) buildPaths() [][2]*pathInfo {
 	type key struct {
 		ends     pathEnds
@@ -123,6 +123,9 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 		for _, m := range g.members {
 			paths[m[0]][m[1]] = pi
 		}
+	}
+	for _, fl := range s.flows {
+		fl.pathVotes = nil // read by nothing after this, while the flows live on
 	}
 	return paths
 }

@@ -31,7 +31,9 @@ type placementOut struct {
 type placement struct {
 	*analysis
 	*placementOut
-	oe *openEndFinder
+	oe      *openEndFinder
+	tallies []pointTally // room for the flows' per-point tallies, handed out a flow at a time
+	lats    []int32      // likewise for their end-to-end latency samples
 }
 
 // newPlacement makes placement's tables: the segments, the offload events by journey, the journeys a
@@ -197,6 +199,9 @@ func (pl *placement) reachPath(p *placing) {
 			k++
 		}
 		if k == len(fl.perPoint) {
+			if fl.perPoint == nil { // room for its path's points or this journey's, the more
+				fl.perPoint = carve(&pl.tallies, max(len(pi.points), len(p.h)))
+			}
 			fl.perPoint = append(fl.perPoint, pointTally{point: pt})
 		}
 		fl.perPoint[k].packets++
@@ -305,6 +310,9 @@ func (pl *placement) countFlow(p *placing, status statusCode) {
 		if !piece {
 			fl.delivered++
 			if reach > p.first {
+				if fl.e2e.n == 0 { // room for a sample per journey
+					fl.e2e.samples = carve(&pl.lats, min(len(fl.journeys[c2s])+len(fl.journeys[s2c]), exactSamples))
+				}
 				fl.e2e.add(p.when[reach] - p.when[p.first])
 			}
 		}
@@ -318,7 +326,7 @@ func (pl *placement) countFlow(p *placing, status statusCode) {
 		s := pl.seg(pi.points[reach], pi.points[reach+1], pi)
 		if status == stLost && !piece {
 			fl.lost++
-			fl.lostAt[[2]int{s.from, s.to}]++
+			fl.lostAt.add(s.from, s.to, 1)
 		}
 		if status == stNotCaptured && !piece {
 			fl.notCaptured++
@@ -640,10 +648,8 @@ func (pl *placement) settleOffload() {
 			fl.delivered--
 		case stLost:
 			fl.lost--
-			if k := [2]int{int(pl.jLast[p]), int(pl.jNext[p])}; k[0] >= 0 && k[1] >= 0 {
-				if fl.lostAt[k]--; fl.lostAt[k] <= 0 {
-					delete(fl.lostAt, k)
-				}
+			if from, to := int(pl.jLast[p]), int(pl.jNext[p]); from >= 0 && to >= 0 {
+				fl.lostAt.add(from, to, -1)
 			}
 		case stNotCaptured, stLeftCaptures:
 			fl.notCaptured--
@@ -652,10 +658,21 @@ func (pl *placement) settleOffload() {
 		if st == stLost {
 			fl.lost++
 			if pl.jLast[c] >= 0 && pl.jNext[c] >= 0 {
-				fl.lostAt[[2]int{int(pl.jLast[c]), int(pl.jNext[c])}]++
+				fl.lostAt.add(int(pl.jLast[c]), int(pl.jNext[c]), 1)
 			}
 		} else {
 			fl.notCaptured++
 		}
 	}
+}
+
+// carve hands out an empty slice with room for n from *slab (taking a new block when it is short), so
+// that many small lists share a few allocations; appending past n moves the list out on its own.
+func carve[T any](slab *[]T, n int) []T {
+	if cap(*slab)-len(*slab) < n {
+		*slab = make([]T, 0, max(n, 4096))
+	}
+	l := len(*slab)
+	*slab = (*slab)[:l+n]
+	return (*slab)[l : l : l+n]
 }

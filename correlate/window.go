@@ -117,7 +117,7 @@ const lateNATWin = int64(10 * time.Millisecond)
 // sightings within the window itself; past it, noteLateNAT notes them.
 func (m *matcher) natLateCand(js *jstate, e uint64, stage uint32, node int16, t int64) bool {
 	return m.window < lateNATWin && js.exact != e && js.exact0 != e && js.lastNode == node && t > js.lastTs &&
-		t-js.lastTs <= lateNATWin && !js.visited(stage)
+		t-js.lastTs <= lateNATWin && !js.visited(stage) && !m.w.arrived(js.lastG)
 }
 
 // noteLateNAT is called, when noteLate noted nothing, before a sighting at t opens journey next: when
@@ -137,7 +137,7 @@ func (m *matcher) noteLateNAT(open int32, loose, e uint64, stage uint32, node in
 	} else {
 		c := &m.closedNAT[natSlot(loose)]
 		if c.loose != loose || c.nstages == 0 || c.exact == e || c.exact0 == e || c.node != node ||
-			t-c.lastTs <= m.window || t-c.lastTs > lateNATWin {
+			t-c.lastTs <= m.window || t-c.lastTs > lateNATWin || m.w.arrived(c.lastG) {
 			return
 		}
 		for i := uint8(0); i < c.nstages; i++ {

@@ -84,17 +84,21 @@ func NewDecoder(opts Options, t *Tables, file uint16) *Decoder {
 
 // Decode decodes rec into the full Packet p and the compact Observation o.
 func (d *Decoder) Decode(rec *Record, p *Packet, o *Observation) {
+	d.decodePacket(rec, p)
+	d.Observe(rec, p, o)
+}
+
+// decodePacket decodes rec into the full Packet p.
+func (d *Decoder) decodePacket(rec *Record, p *Packet) {
 	if d.opts.Slow {
 		decodeSlow(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, d.opts.WireGuardPort, p)
 	} else {
 		decodeFast(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, d.opts.WireGuardPort, p)
 	}
-	d.Observe(rec, p, o)
 }
 
-// Observe fills o from a decoded Packet, and sets p.Loose.
-func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
-	*o = Observation{Ts: rec.Ts, Frame: rec.Frame}
+// sourceOf returns the index in the Tables of the capture source of a decoded frame.
+func (d *Decoder) sourceOf(rec *Record, p *Packet) uint16 {
 	src := Source{File: d.file, Iface: uint16(min(rec.Iface, 0xffff)), IfIndex: -1}
 	switch {
 	case p.LinkType == LinkSLL2 && p.HasSLL:
@@ -105,7 +109,13 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 	if !d.haveSrc || src != d.lastSrc {
 		d.lastSrc, d.srcIdx, d.haveSrc = src, d.t.InternSource(src), true
 	}
-	o.Source = d.srcIdx
+	return d.srcIdx
+}
+
+// Observe fills o from a decoded Packet, and sets p.Loose.
+func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
+	*o = Observation{Ts: rec.Ts, Frame: rec.Frame}
+	o.Source = d.sourceOf(rec, p)
 
 	f := Flags(p.Encap) | Flags(p.Checksum)<<FlagCsumShift
 	if p.Errs&ErrTruncated != 0 {

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"cmp"
 	"fmt"
 	"strings"
 
@@ -9,7 +8,6 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/ansi"
 )
 
 // flowColumn is one column of the flow table.
@@ -19,7 +17,14 @@ type flowColumn struct {
 	width int    // minimum width; the endpoint columns share what is left
 	right bool   // a number: right-aligned, never cut, sorted largest first when picked
 	text  func(c *common, f *correlate.Flow) string
-	less  func(c *common, a, b *correlate.Flow) int
+	// The sort key: num for a number (and the flow ID's number), else a text compared as strings,
+	// str's or the one appendStr appends to b (without making a string a flow).
+	num       func(f *correlate.Flow) int64
+	str       func(c *common, f *correlate.Flow) string
+	appendStr func(b []byte, c *common, f *correlate.Flow) []byte
+	// widest is the width of the widest text of the flows, for the number and endpoint columns
+	// (nil: measured from each flow's text).
+	widest func(c *common, flows []correlate.Flow) int
 }
 
 // endpoint formats an endpoint, made safe for the terminal, by its name when names are shown.
@@ -61,28 +66,30 @@ func nodeOfID(id string) string {
 }
 
 var flowColumns = []flowColumn{
-	{"flow", "f", 4, false, func(c *common, f *correlate.Flow) string { return clean(f.ID) },
-		func(c *common, a, b *correlate.Flow) int { return cmp.Compare(flowNum(a.ID), flowNum(b.ID)) }},
-	{"proto", "p", 5, false, func(c *common, f *correlate.Flow) string { return clean(f.Proto) },
-		func(c *common, a, b *correlate.Flow) int { return cmp.Compare(a.Proto, b.Proto) }},
-	{"client", "c", 17, false, func(c *common, f *correlate.Flow) string { return endpoint(c, f.Src) },
-		func(c *common, a, b *correlate.Flow) int { return cmp.Compare(endpoint(c, a.Src), endpoint(c, b.Src)) }},
-	{"server", "e", 17, false, func(c *common, f *correlate.Flow) string { return endpoint(c, f.Dst) },
-		func(c *common, a, b *correlate.Flow) int { return cmp.Compare(endpoint(c, a.Dst), endpoint(c, b.Dst)) }},
-	{"post-NAT", "n", 8, false, natTarget,
-		func(c *common, a, b *correlate.Flow) int { return cmp.Compare(natTarget(c, a), natTarget(c, b)) }},
-	{"pkts", "k", 6, true, func(c *common, f *correlate.Flow) string { return fmtCount(f.Packets) },
-		func(c *common, a, b *correlate.Flow) int { return cmp.Compare(a.Packets, b.Packets) }},
-	{"deliv", "d", 6, true, func(c *common, f *correlate.Flow) string { return fmtCount(f.Delivered) },
-		func(c *common, a, b *correlate.Flow) int { return cmp.Compare(a.Delivered, b.Delivered) }},
-	{"lost", "l", 5, true, func(c *common, f *correlate.Flow) string { return fmtCount(f.Lost) },
-		func(c *common, a, b *correlate.Flow) int { return cmp.Compare(a.Lost, b.Lost) }},
-	{"lost at", "a", 10, false, func(_ *common, f *correlate.Flow) string { return lostWhere(f) },
-		func(c *common, a, b *correlate.Flow) int { return cmp.Compare(lostWhere(a), lostWhere(b)) }},
-	{"p50", "5", 7, true, func(c *common, f *correlate.Flow) string { return fmtDur(f.LatencyNs.P50) },
-		func(c *common, a, b *correlate.Flow) int { return cmp.Compare(a.LatencyNs.P50, b.LatencyNs.P50) }},
-	{"retx", "x", 4, true, func(c *common, f *correlate.Flow) string { return fmtCount(f.Retransmissions) },
-		func(c *common, a, b *correlate.Flow) int { return cmp.Compare(a.Retransmissions, b.Retransmissions) }},
+	{name: "flow", key: "f", width: 4, text: func(c *common, f *correlate.Flow) string { return clean(f.ID) },
+		num: func(f *correlate.Flow) int64 { return int64(flowNum(f.ID)) }},
+	{name: "proto", key: "p", width: 5, text: func(c *common, f *correlate.Flow) string { return clean(f.Proto) },
+		str: func(c *common, f *correlate.Flow) string { return f.Proto }},
+	{name: "client", key: "c", width: 17, text: func(c *common, f *correlate.Flow) string { return endpoint(c, f.Src) },
+		appendStr: func(b []byte, c *common, f *correlate.Flow) []byte { return appendEndpoint(b, c, &f.Src) },
+		widest:    widestEndpoint(func(f *correlate.Flow) *correlate.Endpoint { return &f.Src })},
+	{name: "server", key: "e", width: 17, text: func(c *common, f *correlate.Flow) string { return endpoint(c, f.Dst) },
+		appendStr: func(b []byte, c *common, f *correlate.Flow) []byte { return appendEndpoint(b, c, &f.Dst) },
+		widest:    widestEndpoint(func(f *correlate.Flow) *correlate.Endpoint { return &f.Dst })},
+	{name: "post-NAT", key: "n", width: 8, text: natTarget, str: natTarget},
+	{name: "pkts", key: "k", width: 6, right: true, text: func(c *common, f *correlate.Flow) string { return fmtCount(f.Packets) },
+		num: func(f *correlate.Flow) int64 { return int64(f.Packets) }, widest: widestCount(func(f *correlate.Flow) int { return f.Packets })},
+	{name: "deliv", key: "d", width: 6, right: true, text: func(c *common, f *correlate.Flow) string { return fmtCount(f.Delivered) },
+		num: func(f *correlate.Flow) int64 { return int64(f.Delivered) }, widest: widestCount(func(f *correlate.Flow) int { return f.Delivered })},
+	{name: "lost", key: "l", width: 5, right: true, text: func(c *common, f *correlate.Flow) string { return fmtCount(f.Lost) },
+		num: func(f *correlate.Flow) int64 { return int64(f.Lost) }, widest: widestCount(func(f *correlate.Flow) int { return f.Lost })},
+	{name: "lost at", key: "a", width: 10, text: func(_ *common, f *correlate.Flow) string { return lostWhere(f) },
+		str: func(_ *common, f *correlate.Flow) string { return lostWhere(f) }},
+	{name: "p50", key: "5", width: 7, right: true, text: func(c *common, f *correlate.Flow) string { return fmtDur(f.LatencyNs.P50) },
+		num: func(f *correlate.Flow) int64 { return f.LatencyNs.P50 }, widest: widestDur(func(f *correlate.Flow) int64 { return f.LatencyNs.P50 })},
+	{name: "retx", key: "x", width: 4, right: true, text: func(c *common, f *correlate.Flow) string { return fmtCount(f.Retransmissions) },
+		num:    func(f *correlate.Flow) int64 { return int64(f.Retransmissions) },
+		widest: widestCount(func(f *correlate.Flow) int { return f.Retransmissions })},
 }
 
 // flowNum orders flow IDs "f2" before "f10".
@@ -101,26 +108,16 @@ func flowNum(id string) int {
 // resets, retransmissions, packets not captured, packets; then by ID).
 const sortWorst = -1
 
-// worse orders flows worst first (sortWorst).
-func worse(a, b *correlate.Flow) int {
-	return cmp.Or(-cmp.Compare(a.Lost, b.Lost), -cmp.Compare(a.Resets, b.Resets),
-		-cmp.Compare(a.Retransmissions, b.Retransmissions), -cmp.Compare(a.NotCaptured, b.NotCaptured),
-		-cmp.Compare(a.Packets, b.Packets), cmp.Compare(flowNum(a.ID), flowNum(b.ID)))
-}
-
 // flowList is the flow table: filtered, sorted, virtualised (only visible rows are drawn). Its sort
 // column is sortWorst or an index into flowColumns.
 type flowList struct {
 	list
-	menu  bool              // the sort menu is open
-	need  []int             // each column's width: its widest value over every flow (numbers are never cut)
-	needR *correlate.Result // the Result need was measured on
-	// needNamed is whether names were shown when need was measured
-	needNamed bool
+	menu bool        // the sort menu is open
+	ord  *flowOrders // the orders, filter verdicts and widths computed so far (shared by copies)
 }
 
 // newFlowList returns the flow list as it opens: worst first.
-func newFlowList() flowList { return flowList{list: list{sortCol: sortWorst}} }
+func newFlowList() flowList { return flowList{list: list{sortCol: sortWorst}, ord: &flowOrders{}} }
 
 // sortName names the sort order.
 func (l *flowList) sortName() string {
@@ -138,40 +135,16 @@ func (l *flowList) sortName() string {
 }
 
 // reset refilters and resorts the flows (after a new Result, filter or sort order), keeping the
-// cursor on the flow it was on.
+// cursor on the flow it was on. The order is sorted the first time it is used (flowOrders).
 func (l *flowList) reset(c *common) {
-	flows := c.res.Flows
-	order := worse
-	if l.sortCol != sortWorst {
-		less := flowColumns[clamp(l.sortCol, 0, len(flowColumns)-1)].less
-		order = func(a, b *correlate.Flow) int { return less(c, a, b) }
+	perm, ties := l.ord.order(c, clamp(l.sortCol, sortWorst, len(flowColumns)-1))
+	was, had := l.selected()
+	if cap(l.idx) < len(perm) {
+		l.idx = make([]int, 0, len(perm))
 	}
-	var keep func(int) bool
-	if c.filter != nil {
-		keep = func(i int) bool { return c.filter.MatchFlow(c.res, &flows[i]) }
-	}
-	l.rebuild(len(flows), keep, func(a, b int) int { return order(&flows[a], &flows[b]) })
-	if l.needR != c.res || l.needNamed != c.named() {
-		l.measure(c)
-	}
-}
-
-// measure finds each column's width over every flow of res: the widest value, at least the column's
-// minimum and its name with a sort arrow; text columns at most 40.
-func (l *flowList) measure(c *common) {
-	res := c.res
-	l.needR, l.needNamed = res, c.named()
-	l.need = make([]int, len(flowColumns))
-	for i, col := range flowColumns {
-		w := max(col.width, ansi.StringWidth(col.name)+1)
-		for fi := range res.Flows {
-			w = max(w, ansi.StringWidth(col.text(c, &res.Flows[fi])))
-		}
-		if !col.right {
-			w = min(w, max(40, col.width))
-		}
-		l.need[i] = w
-	}
+	l.idx = l.idx[:0]
+	walk(perm, ties, l.ord.keep, l.desc, func(i int) { l.idx = append(l.idx, i) })
+	l.follow(was, had)
 }
 
 // sortBy sorts by column col (sortWorst: worst first); picking the sort column again reverses it.
@@ -328,10 +301,7 @@ func visibleColumns(w int, need []int) (cols []int, ws []int) {
 
 func (l *flowList) view(c *common, w, h int) string {
 	st := c.st
-	if l.needR != c.res || l.needNamed != c.named() {
-		l.measure(c)
-	}
-	cols, ws := visibleColumns(w, l.need)
+	cols, ws := visibleColumns(w, l.ord.widths(c))
 	var b strings.Builder
 	var hdr strings.Builder
 	hdr.WriteString(" ")

@@ -52,6 +52,12 @@ func (l *list) rebuild(n int, keep func(i int) bool, order func(a, b int) int) {
 			return r
 		})
 	}
+	l.follow(was, had)
+}
+
+// follow keeps the cursor on item was (if had) after a rebuild; when it is gone the cursor stays at
+// its row, within the new length.
+func (l *list) follow(was int, had bool) {
 	l.cursor = clamp(l.cursor, 0, len(l.idx)-1)
 	if had {
 		l.seek(func(i int) bool { return i == was })

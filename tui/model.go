@@ -135,7 +135,8 @@ type Model struct {
 	filterInput textinput.Model
 	filtering   bool
 	filterErr   string
-	status      string // a one-key notice (shown where the filter line goes, cleared by the next key)
+	pending     *correlate.Filter // a filter being matched to the flows off the UI loop (setFilter)
+	status      string            // a one-key notice (shown where the filter line goes, cleared by the next key)
 
 	ov   overview
 	fl   flowList
@@ -273,12 +274,17 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.progress, m.correlating = m.load.snapshot()
 		return m, tickCmd()
 	case loadedMsg:
-		return m, m.setResult(msg.res)
+		return m, tea.Batch(m.setResult(msg.res), m.fl.sortNext(m.c, 0))
+	case ordersMsg:
+		return m, m.fl.merge(m.c, msg)
 	case unfitMsg:
 		m.unfit = msg.err
 		return m, tea.Quit
 	case journeysMsg:
 		m.tl.finish(m.c, msg)
+		return m, nil
+	case filterMsg:
+		m.filtered(msg)
 		return m, nil
 	case framesMsg:
 		m.pk.framesLoaded(msg)
@@ -419,7 +425,7 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		if m.c.addrsOnly {
 			m.status = "showing addresses"
 		}
-		return m, nil
+		return m, m.fl.sortNext(m.c, 0) // the orders and widths for the names as now shown
 	}
 	return m.screenKey(msg)
 }
@@ -429,12 +435,12 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 func (m Model) filterKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	switch msg.Type {
 	case tea.KeyEnter:
-		m.applyFilter(m.filterInput.Value())
+		cmd := m.applyFilter(m.filterInput.Value())
 		if m.filterErr == "" {
 			m.filtering = false
 			m.filterInput.Blur()
 		}
-		return m, nil
+		return m, cmd
 	case tea.KeyEsc: // back to the filter in force: its text, no error
 		m.filtering = false
 		m.filterInput.Blur()
@@ -523,29 +529,25 @@ func (m Model) shortHelp() []key.Binding {
 	return append(own, km.NextTab, km.Filter, km.Help, km.Quit)
 }
 
-// applyFilter parses expr and filters every list by it.
-func (m *Model) applyFilter(expr string) {
+// applyFilter parses expr and filters every list by it (setFilter: on many flows, once the returned
+// Cmd has matched them).
+func (m *Model) applyFilter(expr string) tea.Cmd {
 	expr = strings.TrimSpace(expr)
-	if expr == "" {
-		m.c.filter = nil
-		m.filterErr = ""
-	} else {
-		f, err := correlate.ParseFilter(expr)
-		if err != nil {
+	var f *correlate.Filter
+	if expr != "" {
+		var err error
+		if f, err = correlate.ParseFilter(expr); err != nil {
 			m.filterErr = clean(err.Error())
-			return
+			return nil
 		}
-		m.c.filter = f
-		m.filterErr = ""
 	}
-	m.fl.reset(m.c)
-	m.anom.reset(m.c)
-	m.tl.refilter(m.c)
+	m.filterErr = ""
+	return m.setFilter(f)
 }
 
 func (m Model) bodyHeight() int {
 	h := m.height - 2
-	if m.filtering || m.filterErr != "" || m.status != "" || m.c.filter != nil {
+	if m.filtering || m.filterErr != "" || m.status != "" || m.c.filter != nil || m.pending != nil {
 		h--
 	}
 	if h < 1 {
@@ -649,6 +651,9 @@ func (m Model) filterLine(w int) string {
 		return truncateStyled(st.bad.Render(m.filterErr), w)
 	case m.status != "":
 		return truncateStyled(st.warn.Render(m.status), w)
+	case m.pending != nil:
+		return truncateStyled(st.warn.Render(fmt.Sprintf("filtering %s flows: %s…", fmtCount(len(m.c.res.Flows)),
+			clean(m.pending.String()))), w)
 	case m.c.filter != nil:
 		return truncateStyled(st.warn.Render("filter: "+clean(m.c.filter.String())), w)
 	}

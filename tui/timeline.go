@@ -54,17 +54,27 @@ type journeysMsg struct {
 // to put the cursor on then.
 func (t *timeline) open(c *common, flowID string, seek []correlate.Evidence) tea.Cmd {
 	*t = timeline{flowID: flowID, seekTo: seek}
-	for i := range c.res.Flows {
-		if c.res.Flows[i].ID == flowID {
-			t.flow = &c.res.Flows[i]
-		}
-	}
+	t.flow = findFlow(c.res, flowID)
 	if t.flow == nil {
 		return nil
 	}
 	t.loading = true
 	res := c.res
 	return func() tea.Msg { return journeysMsg{flowID: flowID, all: flowJourneys(res, flowID)} }
+}
+
+// findFlow returns the flow of res with the ID, or nil. Correlate numbers its flows f1, f2, … in
+// order: the flow at the ID's number is tried first, so that a flow of many opens at once.
+func findFlow(res *correlate.Result, id string) *correlate.Flow {
+	if n := flowNum(id); n >= 1 && n <= len(res.Flows) && res.Flows[n-1].ID == id {
+		return &res.Flows[n-1]
+	}
+	for i := range res.Flows {
+		if res.Flows[i].ID == id {
+			return &res.Flows[i]
+		}
+	}
+	return nil
 }
 
 // finish lays out the journeys of the flow being opened (a stale message for another flow is ignored).

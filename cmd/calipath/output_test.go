@@ -267,6 +267,8 @@ func TestOutputNeverAnInput(t *testing.T) {
 		{"hard link", []string{"report", "-o", hard}, "one of the inputs"},
 		{"cpuprofile", []string{"report", "--cpuprofile", caps[3]}, "--cpuprofile"},
 		{"memprofile", []string{"report", "--memprofile", links, "--links", "node-a=" + links}, "--memprofile"},
+		{"packets cpuprofile", []string{"packets", "--cpuprofile", caps[3]}, "--cpuprofile"},
+		{"packets memprofile", []string{"packets", "--memprofile", caps[1]}, "--memprofile"},
 		{"tui log", []string{"tui", "--log-file", caps[4]}, "--log-file"},
 	} {
 		code, _, stderr := runCmd(t, append(c.args, caps...)...)

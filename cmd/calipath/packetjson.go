@@ -17,8 +17,13 @@ import (
 type frameJSON struct {
 	path, point   string
 	qPath, qPoint []byte // path and point quoted
-	sec           int64  // the second secText shows
-	secText       []byte // "2006-01-02T15:04:05" of sec; empty before the first frame
+	ts            secCache
+}
+
+// secCache formats times as fmtTime does, keeping the text of the last second shown.
+type secCache struct {
+	sec     int64  // the second secText shows
+	secText []byte // "2006-01-02T15:04:05" of sec; empty before the first frame
 }
 
 // append appends the JSON line of one frame.
@@ -34,7 +39,7 @@ func (fj *frameJSON) append(b []byte, path, point string, rec *decode.Record, p 
 	b = append(b, `,"frame":`...)
 	b = appendDec(b, uint64(rec.Frame))
 	b = append(b, `,"ts":"`...)
-	b = fj.appendTime(b, rec.Ts)
+	b = fj.ts.appendTime(b, rec.Ts)
 	b = append(b, `","point":`...)
 	b = append(b, fj.qPoint...)
 	b = append(b, `,"link":`...)
@@ -90,15 +95,15 @@ const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 
 // appendTime appends ns as fmtTime writes it (timeLayout), formatting the date and time of day once a
 // second.
-func (fj *frameJSON) appendTime(b []byte, ns int64) []byte {
+func (c *secCache) appendTime(b []byte, ns int64) []byte {
 	sec, nsec := ns/1e9, ns%1e9
 	if nsec < 0 {
 		sec, nsec = sec-1, nsec+1e9
 	}
-	if sec != fj.sec || len(fj.secText) == 0 {
-		fj.sec, fj.secText = sec, time.Unix(sec, 0).UTC().AppendFormat(fj.secText[:0], "2006-01-02T15:04:05")
+	if sec != c.sec || len(c.secText) == 0 {
+		c.sec, c.secText = sec, time.Unix(sec, 0).UTC().AppendFormat(c.secText[:0], "2006-01-02T15:04:05")
 	}
-	b = append(b, fj.secText...)
+	b = append(b, c.secText...)
 	var d [10]byte
 	d[0] = '.'
 	for i := 9; i > 0; i-- {
@@ -275,36 +280,60 @@ func appendWGJSON(b []byte, w *decode.WireGuard) []byte {
 
 // appendWGIndex appends member key (its opening quote included) with index i as 0x%08x.
 func appendWGIndex(b []byte, key string, i uint32) []byte {
-	b = append(b, key...)
+	return append(appendHex32(append(b, key...), i), '"')
+}
+
+// appendHex32 appends i as 0x%08x.
+func appendHex32(b []byte, i uint32) []byte {
 	b = append(b, '0', 'x')
 	for shift := 28; shift >= 0; shift -= 4 {
 		b = append(b, hexLower[i>>shift&0xf])
 	}
-	return append(b, '"')
+	return b
 }
 
 const hexLower = "0123456789abcdef"
 
-// appendDec appends n in decimal, as strconv.AppendUint does, without its cost for the small
-// numbers most fields hold.
+// appendDec appends n in decimal, as strconv.AppendUint does, two digits at a time (32-bit
+// arithmetic below 2^32, as most fields are), without its cost for the small numbers most fields hold.
 func appendDec(b []byte, n uint64) []byte {
 	if n < 10 {
 		return append(b, byte('0'+n))
 	}
 	if n < 100 {
-		return append(b, byte('0'+n/10), byte('0'+n%10))
+		return append(b, digits2[2*n], digits2[2*n+1])
 	}
 	var d [20]byte
 	i := len(d)
-	for n >= 10 {
-		i--
-		d[i] = byte('0' + n%10)
-		n /= 10
+	for n >= 1<<32 {
+		q := n / 100
+		r := n - q*100
+		i -= 2
+		d[i], d[i+1] = digits2[2*r], digits2[2*r+1]
+		n = q
 	}
-	i--
-	d[i] = byte('0' + n)
+	m := uint32(n)
+	for m >= 100 {
+		q := m / 100
+		r := m - q*100
+		i -= 2
+		d[i], d[i+1] = digits2[2*r], digits2[2*r+1]
+		m = q
+	}
+	if m >= 10 {
+		i -= 2
+		d[i], d[i+1] = digits2[2*m], digits2[2*m+1]
+	} else {
+		i--
+		d[i] = byte('0' + m)
+	}
 	return append(b, d[i:]...)
 }
+
+// digits2 holds the two decimal digits of 0 to 99.
+const digits2 = "00010203040506070809" + "10111213141516171819" + "20212223242526272829" + "30313233343536373839" +
+	"40414243444546474849" + "50515253545556575859" + "60616263646566676869" + "70717273747576777879" +
+	"80818283848586878889" + "90919293949596979899"
 
 // appendMAC appends m as net.HardwareAddr's String does: aa:bb:cc:dd:ee:ff.
 func appendMAC(b []byte, m [6]byte) []byte {

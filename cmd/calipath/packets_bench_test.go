@@ -16,7 +16,12 @@ import (
 // every frame printed) over a generated VXLAN capture of 20,000 packets (about 120,000 frames, with
 // ICMP, duplicates and loss), output discarded, and reports frames/s. CALIPATH_BENCH_DIR keeps the
 // captures between runs.
-func BenchmarkPacketsJSON(b *testing.B) {
+func BenchmarkPacketsJSON(b *testing.B) { benchPackets(b, "json") }
+
+// BenchmarkPacketsText is BenchmarkPacketsJSON for the text format.
+func BenchmarkPacketsText(b *testing.B) { benchPackets(b, "text") }
+
+func benchPackets(b *testing.B, format string) {
 	dir := os.Getenv("CALIPATH_BENCH_DIR")
 	if dir == "" {
 		dir = b.TempDir()
@@ -38,14 +43,15 @@ func BenchmarkPacketsJSON(b *testing.B) {
 		files = g.Files
 	}
 	var out countWriter
-	if err := runPackets(context.Background(), append([]string{"--format", "json"}, files...), &out, io.Discard); err != nil {
+	args := append([]string{"--format", format}, files...)
+	if err := runPackets(context.Background(), args, &out, io.Discard); err != nil {
 		b.Fatal(err)
 	}
 	frames := out.lines
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		if err := runPackets(context.Background(), append([]string{"--format", "json"}, files...), io.Discard, io.Discard); err != nil {
+		if err := runPackets(context.Background(), args, io.Discard, io.Discard); err != nil {
 			b.Fatal(err)
 		}
 	}

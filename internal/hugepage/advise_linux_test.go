@@ -15,6 +15,9 @@ import (
 // huge page is flagged hg (huge page advised) in /proc/self/smaps, and that small and empty slices
 // are left alone.
 func TestAdvise(t *testing.T) {
+	if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage"); err != nil {
+		t.Skipf("this kernel has no transparent huge pages (%v): the advice is refused and Advise does nothing", err)
+	}
 	Advise([]uint64(nil))
 	Advise(make([]uint64, 0, 10))
 	s := make([]uint64, 0, 8<<20/8) // 8 MiB: fresh memory from the system

@@ -1,0 +1,145 @@
+package correlate
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// flowOutBuf holds what writing the flows out shares between them: each address's string, each
+// path's point ids, and one backing array for all flows' per-point counts (each flow's a piece of it,
+// capped so that appending to one never writes into the next).
+type flowOutBuf struct {
+	a     *analysis
+	addrs map[uint64]string
+	paths map[*pathInfo][]string
+	pp    []PointCount
+	hs    []PointRTT   // the flows' handshake RTTs, in blocks
+	rank  []int32      // each point's rank by id (equal ids, equal ranks)
+	tmp   []pointTally // scratch: a flow's tallies, sorted
+}
+
+func newFlowOutBuf(a *analysis) *flowOutBuf {
+	n := 0
+	for _, fl := range a.flows {
+		n += len(fl.perPoint)
+	}
+	b := &flowOutBuf{a: a, addrs: map[uint64]string{}, paths: map[*pathInfo][]string{},
+		pp: make([]PointCount, 0, n)}
+	pts := a.w.c.Points
+	byID := make([]int, len(pts))
+	for i := range byID {
+		byID[i] = i
+	}
+	slices.SortFunc(byID, func(x, y int) int { return strings.Compare(pts[x].ID, pts[y].ID) })
+	b.rank = make([]int32, len(pts))
+	for r, p := range byID {
+		b.rank[p] = int32(r)
+		if r > 0 && pts[p].ID == pts[byID[r-1]].ID {
+			b.rank[p] = b.rank[byID[r-1]]
+		}
+	}
+	return b
+}
+
+// addr is w.addrString, once per address.
+func (b *flowOutBuf) addr(v6 bool, a uint32) string {
+	k := uint64(a)
+	if v6 {
+		k |= 1 << 32
+	}
+	s, ok := b.addrs[k]
+	if !ok {
+		s = b.a.w.addrString(v6, a)
+		b.addrs[k] = s
+	}
+	return s
+}
+
+// path returns the point ids of a path (an empty list for none), shared by the flows on it.
+func (b *flowOutBuf) path(pi *pathInfo) []string {
+	if pi == nil {
+		return []string{}
+	}
+	ids, ok := b.paths[pi]
+	if !ok {
+		ids = make([]string, len(pi.points))
+		for i, p := range pi.points {
+			ids[i] = b.a.w.c.Points[p].ID
+		}
+		b.paths[pi] = ids
+	}
+	return ids[:len(ids):len(ids)]
+}
+
+// perPoint returns a flow's packets and bytes per point, by point id.
+func (b *flowOutBuf) perPoint(fl *flowAcc) []PointCount {
+	if len(fl.perPoint) == 0 {
+		return []PointCount{}
+	}
+	t := append(b.tmp[:0], fl.perPoint...)
+	for i := 1; i < len(t); i++ { // a flow crosses few points
+		for j := i; j > 0 && b.rank[t[j].point] < b.rank[t[j-1].point]; j-- {
+			t[j], t[j-1] = t[j-1], t[j]
+		}
+	}
+	b.tmp = t
+	from := len(b.pp)
+	for _, pc := range t {
+		b.pp = append(b.pp, PointCount{Point: b.a.w.c.Points[pc.point].ID, Packets: pc.packets, Bytes: pc.bytes})
+	}
+	return b.pp[from:len(b.pp):len(b.pp)]
+}
+
+// lostAt returns where a flow's packets were lost, by the segment's points' ids.
+func (b *flowOutBuf) lostAt(fl *flowAcc) []LostAt {
+	if len(fl.lostAt) == 0 {
+		return []LostAt{}
+	}
+	pts := b.a.w.c.Points
+	out := make([]LostAt, 0, len(fl.lostAt))
+	for _, c := range fl.lostAt {
+		out = append(out, LostAt{From: pts[c.from].ID, To: pts[c.to].ID, Count: c.n})
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && lostAtLess(&out[j], &out[j-1]); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+func lostAtLess(x, y *LostAt) bool {
+	if x.From != y.From {
+		return x.From < y.From
+	}
+	return x.To < y.To
+}
+
+// handshake returns a flow's handshake RTTs (a.handshake) in a piece of a shared block.
+func (b *flowOutBuf) handshake(fl *flowAcc) []PointRTT {
+	if fl.client.proto != 6 {
+		return []PointRTT{}
+	}
+	if cap(b.hs)-len(b.hs) < 16 {
+		b.hs = make([]PointRTT, 0, 4096)
+	}
+	from := len(b.hs)
+	b.hs = b.a.handshake(fl, b.hs)
+	return b.hs[from:len(b.hs):len(b.hs)]
+}
+
+// flowIndex returns the index of the flow with id ("f" and its rank, from 1), -1 for none.
+func (a *analysis) flowIndex(id string) int {
+	if len(id) < 2 || id[0] != 'f' {
+		return -1
+	}
+	n, err := strconv.Atoi(id[1:])
+	if err != nil || n < 1 || n > len(a.byRank) || int(a.byRank[n-1]) >= len(a.ids) {
+		return -1
+	}
+	if fi := int(a.byRank[n-1]); a.ids[fi] == id { // not "f01" nor "f+1"
+		return fi
+	}
+	return -1
+}

@@ -1,0 +1,223 @@
+package tui
+
+import (
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/calipath/calipath/correlate"
+	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/gen"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+var (
+	manyOnce   sync.Once
+	manyRes    *correlate.Result
+	manyFrames int
+	manyErr    error
+)
+
+// manyFlowsResult generates and correlates, once per run, a capture of the many-flow mix (as
+// scripts/bench.sh's many-flows set: DNS-like UDP pairs and short TCP connections from 30 client pods
+// to 2 servers, 0.1% loss, 1% duplicates, node-2's clock 3 s off) with CALIPATH_BENCH_FLOWS flows
+// (default 200,000) over three packets a flow, and reports the frames it holds.
+func manyFlowsResult(b *testing.B) (*correlate.Result, int) {
+	manyOnce.Do(func() {
+		flows := 200000
+		if v, err := strconv.Atoi(os.Getenv("CALIPATH_BENCH_FLOWS")); err == nil && v > 0 {
+			flows = v
+		}
+		dir, err := os.MkdirTemp("", "calipath-tui-many-")
+		if err != nil {
+			manyErr = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		cfg := gen.DefaultConfig()
+		cfg.Mix = gen.MixManyFlows
+		cfg.Nodes, cfg.PodsPerNode = 2, 16
+		cfg.Flows, cfg.Packets = flows, 3*flows
+		cfg.Rate, cfg.LossPerHop, cfg.DupRate = 200000, 0.001, 0.01
+		cfg.ClockOffset = map[string]time.Duration{"node-2": 3 * time.Second}
+		cfg.Dir, cfg.KeepTruth = dir, false
+		g, err := gen.Generate(cfg)
+		if err != nil {
+			manyErr = err
+			return
+		}
+		c := decode.Load(g.Files, decode.Options{}, decode.PointConfig{})
+		for _, obs := range c.Obs {
+			manyFrames += len(obs)
+		}
+		manyRes = correlate.Correlate(c, correlate.Options{})
+	})
+	if manyErr != nil {
+		b.Fatal(manyErr)
+	}
+	return manyRes, manyFrames
+}
+
+// BenchmarkManyFlows measures the TUI's own work on a Result of 200,000 flows (correlation is done
+// once, before the timer): the overview as it first opens (the Model built from the Result and the
+// first View, flow list ordered, first flow's timeline laid out), every sort key (each order, both
+// directions: the first press of a column, when it is sorted, as when a key comes before the sorting
+// off the UI loop, and the presses after), measuring the columns' widths, scrolling, a key typed
+// into the filter bar, applying and clearing a filter, and opening a flow's timeline. Each key is
+// timed with the redraw that follows it.
+func BenchmarkManyFlows(b *testing.B) {
+	res, frames := manyFlowsResult(b)
+	b.Logf("%d flows, %d frames", len(res.Flows), frames)
+	km := DefaultKeyMap()
+	b.Run("overview", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			m := newTest(b, res, 160, 48)
+			_ = m.View()
+		}
+	})
+	base := press(newTest(b, res, 160, 48), km.Flows)
+	_ = base.View() // the widths, measured once (off the UI loop in the program)
+	orders := append([]string{"w"}, columnKeys()...)
+	for _, k := range orders {
+		b.Run("sort-first/"+k, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				m := base
+				m.fl = m.fl.fresh(m.c)
+				m = sendKeys(m, "s", k)
+				_ = m.View()
+			}
+		})
+		for _, dir := range []string{"default", "reversed"} {
+			// The column's first direction (largest first for a number) and the other; each press
+			// of the key times one of them, the press that flips back is not timed.
+			b.Run("sort/"+k+"/"+dir, func(b *testing.B) {
+				b.ReportAllocs()
+				m := sendKeys(base, "s", k)
+				for b.Loop() {
+					b.StopTimer()
+					if first := m.fl.desc == defaultDesc(k); first == (dir == "default") {
+						m = sendKeys(m, "s", k)
+					}
+					b.StartTimer()
+					m = sendKeys(m, "s", k)
+					_ = m.View()
+				}
+			})
+		}
+	}
+	b.Run("widths", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = measureFlows(base.c)
+		}
+	})
+	b.Run("scroll", func(b *testing.B) {
+		b.ReportAllocs()
+		m := base
+		for i := 0; b.Loop(); i++ {
+			k := []string{"down", "pgdown", "up", "pgup"}[i%4]
+			m = sendKeys(m, k)
+			_ = m.View()
+		}
+	})
+	b.Run("filter-type", func(b *testing.B) {
+		b.ReportAllocs()
+		m := sendKeys(base, "/")
+		for i := 0; b.Loop(); i++ {
+			if i%20 == 19 {
+				m = send(m, tea.KeyMsg{Type: tea.KeyCtrlU}) // textinput: delete to the start
+			} else {
+				m = sendKeys(m, string("port 53 and host 10."[i%20]))
+			}
+			_ = m.View()
+		}
+	})
+	// Applying a filter (and clearing it, every other time): the key, and the matching that follows
+	// off the UI loop with the lists rebuilt when its verdicts arrive.
+	for _, part := range []string{"key", "matched"} {
+		b.Run("filter-apply/"+part, func(b *testing.B) {
+			b.ReportAllocs()
+			m := base
+			for i := 0; b.Loop(); i++ {
+				if part == "matched" {
+					b.StopTimer()
+				}
+				m = send(sendKeys(m, "/", "end"), tea.KeyMsg{Type: tea.KeyCtrlU})
+				if i%2 == 0 {
+					m = send(m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("udp and port 53")})
+				}
+				nm, cmd := m.Update(tea.KeyMsg{Type: tea.KeyEnter})
+				m = nm.(Model)
+				_ = m.View()
+				if part == "key" {
+					b.StopTimer()
+				} else {
+					b.StartTimer()
+				}
+				if cmd != nil {
+					m = send(m, cmd())
+					_ = m.View()
+				}
+				if part == "key" {
+					b.StartTimer()
+				}
+			}
+		})
+	}
+	b.Run("open-flow", func(b *testing.B) {
+		b.ReportAllocs()
+		m := base
+		for b.Loop() {
+			m = press(m, km.Enter)
+			_ = m.View()
+			m = press(m, km.Back)
+		}
+	})
+}
+
+// defaultDesc is the direction the sort key k picks first: largest first for a number column.
+func defaultDesc(k string) bool {
+	for _, col := range flowColumns {
+		if col.key == k {
+			return col.right
+		}
+	}
+	return false
+}
+
+// columnKeys lists the sort menu's key of every column.
+func columnKeys() []string {
+	var ks []string
+	for _, col := range flowColumns {
+		ks = append(ks, col.key)
+	}
+	return ks
+}
+
+// sendKeys sends keys by name ("down", "s", "/").
+func sendKeys(m Model, keys ...string) Model {
+	for _, k := range keys {
+		msg := tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+		if t, ok := specialKeys[k]; ok {
+			msg = tea.KeyMsg{Type: t}
+		}
+		m = send(m, msg)
+	}
+	return m
+}
+
+// fresh returns the list with no order sorted yet (its widths kept: they are measured once, off the
+// UI loop) and a list of its own.
+func (l flowList) fresh(c *common) flowList {
+	need := l.ord.widths(c)
+	l.ord = &flowOrders{}
+	l.ord.sync(c)
+	l.ord.need = need
+	l.idx = slices.Clone(l.idx)
+	return l
+}

@@ -1,0 +1,434 @@
+package tui
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/calipath/calipath/correlate"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// The flow list's orders on many flows. A Result can hold hundreds of thousands of flows, and a sort
+// key must still answer at once: each order's keys are computed once (for a Result, and names shown
+// or not), the flows sorted by them once and kept as a permutation with the places where keys tie; a
+// later press of the order, either direction, with or without a filter, only walks it. The filter's
+// verdict on each flow is kept the same way until the filter changes, and the columns' widths until
+// the Result or the names change.
+
+// flowOrders is that state for one Result. Every copy of the Model shares it (flowList holds a
+// pointer): what one key computes, the next finds.
+type flowOrders struct {
+	res   *correlate.Result
+	named bool // names were shown when perm, ties and need were computed
+	// perm[0] is worst first, perm[1+i] flowColumns[i] ascending: flow indexes, ties in flow order;
+	// nil until the order is first used.
+	perm [][]int32
+	// ties[k] has bit r set when the r-th flow of perm[k] has the same key as the one before it.
+	ties [][]uint64
+	// need is each column's width over every flow (numbers are never cut); nil until drawn.
+	need []int
+
+	filter *correlate.Filter // the filter keep holds the verdicts of
+	keep   []uint64          // bit i: flow i matches filter (nil with no filter)
+	// sorts and matches count the orders sorted and the filters applied to every flow (tests check
+	// that a key does not compute them again).
+	sorts, matches int
+}
+
+// sync drops what was computed for another Result, or with names shown differently, and the verdicts
+// of another filter.
+func (o *flowOrders) sync(c *common) {
+	if o.res != c.res {
+		*o = flowOrders{res: c.res, named: c.named(), sorts: o.sorts, matches: o.matches}
+	}
+	if o.named != c.named() || o.perm == nil {
+		o.named, o.need = c.named(), nil
+		o.perm, o.ties = make([][]int32, len(flowColumns)+1), make([][]uint64, len(flowColumns)+1)
+	}
+	if o.filter != c.filter {
+		o.filter, o.keep = c.filter, nil
+		if c.filter != nil {
+			o.keep = matchFlows(c.res, c.filter)
+			o.matches++
+		}
+	}
+}
+
+// matchFlows returns f's verdict on every flow of res, a bit a flow.
+func matchFlows(res *correlate.Result, f *correlate.Filter) []uint64 {
+	flows := res.Flows
+	keep := make([]uint64, (len(flows)+63)/64)
+	for i := range flows {
+		if f.MatchFlow(res, &flows[i]) {
+			keep[i>>6] |= 1 << (i & 63)
+		}
+	}
+	return keep
+}
+
+// order returns the flows of order col (sortWorst or a column) ascending and its ties, sorting them
+// the first time.
+func (o *flowOrders) order(c *common, col int) ([]int32, []uint64) {
+	o.sync(c)
+	k := col + 1
+	if o.perm[k] == nil {
+		o.perm[k], o.ties[k] = sortFlows(c, col)
+		o.sorts++
+	}
+	return o.perm[k], o.ties[k]
+}
+
+// ordersMsg carries one step of the flow list's work done off the UI loop (sortNext) for a Result
+// with names shown or not: step 0 the columns' widths, step k > 0 the order of perm[k-1].
+type ordersMsg struct {
+	res   *correlate.Result
+	named bool
+	step  int
+	perm  []int32
+	ties  []uint64
+	need  []int
+}
+
+// sortNext returns a Cmd that does the next step from step on that no key has done yet (nil: none
+// left): the columns' widths, then each order of the flow list, one a Cmd, off the UI loop, so that
+// neither the list's first view nor the first press of a sort key waits for them. The Model takes
+// each (merge) and asks for the next.
+func (l *flowList) sortNext(c *common, step int) tea.Cmd {
+	o := l.ord
+	o.sync(c)
+	for ; step <= len(o.perm); step++ {
+		if (step == 0 && o.need == nil) || (step > 0 && o.perm[step-1] == nil) {
+			break
+		}
+	}
+	if step > len(o.perm) {
+		return nil
+	}
+	snap := *c // what the orders depend on (the Result, the names) as they are now
+	return func() tea.Msg {
+		msg := ordersMsg{res: snap.res, named: snap.named(), step: step}
+		if step == 0 {
+			msg.need = measureFlows(&snap)
+		} else {
+			msg.perm, msg.ties = sortFlows(&snap, step-2)
+		}
+		return msg
+	}
+}
+
+// merge takes the step's result unless a key computed it first or it is for another Result or
+// names shown otherwise, and returns the Cmd of the next step (nil after a stale one).
+func (l *flowList) merge(c *common, msg ordersMsg) tea.Cmd {
+	o := l.ord
+	o.sync(c)
+	if msg.res != o.res || msg.named != o.named {
+		return nil
+	}
+	switch {
+	case msg.step == 0 && o.need == nil:
+		o.need = msg.need
+	case msg.step > 0 && msg.step <= len(o.perm) && o.perm[msg.step-1] == nil:
+		o.perm[msg.step-1], o.ties[msg.step-1] = msg.perm, msg.ties
+	}
+	return l.sortNext(c, msg.step+1)
+}
+
+// sortFlows sorts the flows by order col, ties in flow order, and marks where keys tie. The keys
+// are laid out beside the flow indexes they belong to (numbers in place, texts in one block), so
+// that the sort reads memory in order rather than each flow's fields.
+func sortFlows(c *common, col int) ([]int32, []uint64) {
+	flows := c.res.Flows
+	switch {
+	case col == sortWorst:
+		keys := make([]worstKey, len(flows))
+		for i := range flows {
+			f := &flows[i]
+			keys[i] = worstKey{f.Lost, f.Resets, f.Retransmissions, f.NotCaptured, f.Packets, flowNum(f.ID), int32(i)}
+		}
+		return sortKeys(keys, worstCompare)
+	case flowColumns[col].num != nil:
+		num := flowColumns[col].num
+		keys := make([]numKey, len(flows))
+		for i := range flows {
+			keys[i] = numKey{num(&flows[i]), int32(i)}
+		}
+		return sortKeys(keys, func(a, b numKey) int { return cmp.Compare(a.k, b.k) })
+	}
+	str := flowColumns[col].str
+	var text []byte
+	ends := make([]int, len(flows))
+	for i := range flows {
+		if app := flowColumns[col].appendStr; app != nil {
+			text = app(text, c, &flows[i])
+		} else {
+			text = append(text, str(c, &flows[i])...)
+		}
+		ends[i] = len(text)
+	}
+	all := string(text)
+	keys := make([]strKey, len(flows))
+	for i := range flows {
+		start := 0
+		if i > 0 {
+			start = ends[i-1]
+		}
+		k := all[start:ends[i]]
+		keys[i] = strKey{prefix(k, 0), prefix(k, 8), k, int32(i)}
+	}
+	return sortKeys(keys, func(a, b strKey) int {
+		return cmp.Or(cmp.Compare(a.p0, b.p0), cmp.Compare(a.p1, b.p1), strings.Compare(a.k, b.k))
+	})
+}
+
+// The sort keys of a flow (i), by kind of order.
+type (
+	numKey struct {
+		k int64
+		i int32
+	}
+	// strKey holds the text's first 16 bytes as numbers (prefix), so that most comparisons do not
+	// read the text itself.
+	strKey struct {
+		p0, p1 uint64
+		k      string
+		i      int32
+	}
+	worstKey struct {
+		lost, resets, retx, notCaptured, packets, num int
+		i                                             int32
+	}
+)
+
+func (k numKey) index() int32   { return k.i }
+func (k strKey) index() int32   { return k.i }
+func (k worstKey) index() int32 { return k.i }
+
+// worstCompare orders flows worst first, as the report lists flows (most lost, then resets,
+// retransmissions, packets not captured, packets; then by ID).
+func worstCompare(a, b worstKey) int {
+	return cmp.Or(-cmp.Compare(a.lost, b.lost), -cmp.Compare(a.resets, b.resets), -cmp.Compare(a.retx, b.retx),
+		-cmp.Compare(a.notCaptured, b.notCaptured), -cmp.Compare(a.packets, b.packets), cmp.Compare(a.num, b.num))
+}
+
+// sortKeys sorts the flows' keys by by, ties in flow order, and returns the flows in that order and
+// where their keys tie.
+func sortKeys[K interface{ index() int32 }](keys []K, by func(a, b K) int) ([]int32, []uint64) {
+	slices.SortFunc(keys, func(a, b K) int { return cmp.Or(by(a, b), cmp.Compare(a.index(), b.index())) })
+	perm := make([]int32, len(keys))
+	ties := make([]uint64, (len(keys)+63)/64)
+	for r := range keys {
+		perm[r] = keys[r].index()
+		if r > 0 && by(keys[r-1], keys[r]) == 0 {
+			ties[r>>6] |= 1 << (r & 63)
+		}
+	}
+	return perm, ties
+}
+
+// prefix is bytes off to off+8 of s as a big-endian number, zeros past its end: numbers compare as
+// the bytes do, and when two are equal the texts decide.
+func prefix(s string, off int) uint64 {
+	var p uint64
+	for j := off; j < off+8; j++ {
+		p <<= 8
+		if j < len(s) {
+			p |= uint64(s[j])
+		}
+	}
+	return p
+}
+
+// hasBit reports whether bit i of bits is set.
+func hasBit(bits []uint64, i int) bool { return bits[i>>6]&(1<<(i&63)) != 0 }
+
+// walk calls emit with the flows of perm the filter keeps (keep nil: all), ascending or, with desc,
+// descending with ties still in flow order.
+func walk(perm []int32, ties, keep []uint64, desc bool, emit func(i int)) {
+	put := func(run []int32) {
+		for _, i := range run {
+			if keep == nil || hasBit(keep, int(i)) {
+				emit(int(i))
+			}
+		}
+	}
+	if !desc {
+		put(perm)
+		return
+	}
+	for r := len(perm); r > 0; {
+		s := r - 1
+		for s > 0 && hasBit(ties, s) {
+			s--
+		}
+		put(perm[s:r])
+		r = s
+	}
+}
+
+// widths returns each column's width over every flow, measuring them the first time.
+func (o *flowOrders) widths(c *common) []int {
+	o.sync(c)
+	if o.need == nil {
+		o.need = measureFlows(c)
+	}
+	return o.need
+}
+
+// measureFlows finds each column's width over every flow of the Result: the widest value, at least
+// the column's minimum and its name with a sort arrow; text columns at most 40. Numbers are measured
+// by their widest values rather than formatted one by one.
+func measureFlows(c *common) []int {
+	flows := c.res.Flows
+	need := make([]int, len(flowColumns))
+	for i, col := range flowColumns {
+		w := max(col.width, ansi.StringWidth(col.name)+1)
+		switch {
+		case col.widest != nil:
+			w = max(w, col.widest(c, flows))
+		default:
+			for fi := range flows {
+				w = max(w, textWidth(col.text(c, &flows[fi])))
+			}
+		}
+		if !col.right {
+			w = min(w, max(40, col.width))
+		}
+		need[i] = w
+	}
+	return need
+}
+
+// textWidth is ansi.StringWidth, at once for printable ASCII.
+func textWidth(s string) int {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b < 0x20 || b >= 0x7f {
+			return ansi.StringWidth(s)
+		}
+	}
+	return len(s)
+}
+
+// widestCount is the width of the widest fmtCount of the flows' values.
+func widestCount(v func(f *correlate.Flow) int) func(c *common, flows []correlate.Flow) int {
+	return func(_ *common, flows []correlate.Flow) int {
+		if len(flows) == 0 {
+			return 0
+		}
+		lo, hi := v(&flows[0]), v(&flows[0])
+		for i := range flows {
+			lo, hi = min(lo, v(&flows[i])), max(hi, v(&flows[i]))
+		}
+		// fmtCount grows with the magnitude: the extremes are the widest.
+		return max(textWidth(fmtCount(lo)), textWidth(fmtCount(hi)))
+	}
+}
+
+// widestDur is the width of the widest fmtDur of the flows' values. fmtDur's width grows with the
+// magnitude within each of its units, and a negative value is one cell wider than its magnitude: the
+// largest magnitude of each unit and sign is formatted.
+func widestDur(v func(f *correlate.Flow) int64) func(c *common, flows []correlate.Flow) int {
+	return func(_ *common, flows []correlate.Flow) int {
+		var top [2][5]int64 // [negative][unit]: the largest magnitude
+		var seen [2][5]bool
+		w := 0
+		for i := range flows {
+			ns, neg := v(&flows[i]), 0
+			if ns < 0 {
+				ns, neg = -ns, 1
+			}
+			if ns < 0 { // the most negative int64 has no magnitude: formatted as it is
+				w = max(w, textWidth(fmtDur(v(&flows[i]))))
+				continue
+			}
+			u := 0
+			for _, lim := range []int64{1000, 10_000, 1_000_000, 1_000_000_000} {
+				if ns >= lim {
+					u++
+				}
+			}
+			if !seen[neg][u] || ns > top[neg][u] {
+				top[neg][u], seen[neg][u] = ns, true
+			}
+		}
+		for neg := range top {
+			for u, m := range top[neg] {
+				if seen[neg][u] {
+					s := fmtDur(m)
+					if neg == 1 {
+						s = "-" + s
+					}
+					w = max(w, textWidth(s))
+				}
+			}
+		}
+		return w
+	}
+}
+
+// plainASCII reports whether s is printable ASCII: clean leaves it as it is, one cell a byte.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b < 0x20 || b >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// appendEndpoint appends endpoint(c, *e) to b, without making the string when it is an address.
+func appendEndpoint(b []byte, c *common, e *correlate.Endpoint) []byte {
+	if c.named() || !plainASCII(e.IP) {
+		return append(b, endpoint(c, *e)...)
+	}
+	v6 := e.Port != 0 && strings.IndexByte(e.IP, ':') >= 0
+	if v6 {
+		b = append(b, '[')
+	}
+	b = append(b, e.IP...)
+	if v6 {
+		b = append(b, ']')
+	}
+	if e.Port != 0 {
+		b = strconv.AppendUint(append(b, ':'), uint64(e.Port), 10)
+	}
+	return b
+}
+
+// widestEndpoint is the width of the widest endpoint(c, side(f)) of the flows. An address's text is
+// its length with the port's; only an address that could be wider than the widest so far is read.
+func widestEndpoint(side func(f *correlate.Flow) *correlate.Endpoint) func(c *common, flows []correlate.Flow) int {
+	return func(c *common, flows []correlate.Flow) int {
+		w := 0
+		for i := range flows {
+			e := side(&flows[i])
+			if !c.named() && len(e.IP)+8 <= w { // "[", "]", ":" and five digits at most
+				continue
+			}
+			if c.named() || !plainASCII(e.IP) {
+				w = max(w, textWidth(endpoint(c, *e)))
+				continue
+			}
+			n := len(e.IP)
+			if e.Port != 0 {
+				n += 1 + digits(e.Port)
+				if strings.IndexByte(e.IP, ':') >= 0 {
+					n += 2
+				}
+			}
+			w = max(w, n)
+		}
+		return w
+	}
+}
+
+// digits is the number of decimal digits of p.
+func digits(p uint16) int {
+	n := 1
+	for ; p >= 10; p /= 10 {
+		n++
+	}
+	return n
+}
