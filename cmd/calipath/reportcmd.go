@@ -65,6 +65,7 @@ type reportArgs struct {
 	width    int           // text: cut lines to this many columns; 0: the terminal's width on a terminal, no cut otherwise
 	cluster  *cluster.Meta // --k8s, nil without it
 	prefix   string        // --iface-prefix
+	memory   int64         // --memory: past it (by the inputs' sizes) the frames are kept in files; 0: no limit
 }
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -81,6 +82,8 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	width := fs.Int("width", 0, "text: fit lines to N columns, cutting with … (default: the terminal's width on a terminal; no cut in files and pipes)")
 	journeys := fs.Bool("journeys", false, "json: include every packet's journey")
 	window := fs.Duration("window", time.Second, "how far apart (after clock correction) two sightings of one packet may be, a `DURATION`")
+	var memory memoryFlag
+	fs.Var(&memory, "memory", "the memory the inputs may take: when their sizes say they would take more, keep the frames in temporary files in $TMPDIR (bounded-memory mode, the same report), e.g. 2G (default: half the machine's memory)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to `FILE`")
 	memprofile := fs.String("memprofile", "", "write a heap profile to `FILE` at the end")
 	_ = fs.MarkHidden("cpuprofile")
@@ -88,7 +91,8 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	ra := reportArgs{out: *out, quiet: *quiet, journeys: *journeys, window: *window, offsets: offsets.m, width: *width}
+	ra := reportArgs{out: *out, quiet: *quiet, journeys: *journeys, window: *window, offsets: offsets.m, width: *width,
+		memory: memory.limit("/proc/meminfo")}
 	if *width < 0 {
 		return usageErr(fs, stderr, "--width must be a number of columns, not %d", *width)
 	}
@@ -166,7 +170,8 @@ func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg 
 		progress = prog.Update
 	}
 	dopts.Done = ctx.Done()
-	c := decode.LoadProgress(paths, dopts, cfg, progress)
+	c, spill := load(paths, dopts, cfg, progress, ra.memory, stderr)
+	defer spill.Close() // once the report is written: the Result reads the frames until then
 	if prog != nil {
 		prog.Done()
 	}

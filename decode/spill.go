@@ -1,0 +1,225 @@
+package decode
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// Spill is where LoadSpilled keeps a Capture's Observations and fingerprints: one temporary file per
+// input file for each, mapped into memory once the file is read, so that they are not on the Go heap.
+// The process keeps resident only the pages it touched since the last release (a background release
+// drops them from its memory once they pass SpillResident; the kernel's page cache keeps them,
+// writing them to the temporary files when memory is short), so its memory no longer grows by the
+// 48 bytes a frame the in-memory Capture holds. The temporary files are removed as soon as they are mapped.
+// Close ends the mapping: the Capture (and any Result built from it) must not be used after it.
+type Spill struct {
+	maps  [][]byte
+	bytes int64
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
+}
+
+// SpillRelease is how often a Spill looks at how much of the mapped files the process holds, and
+// SpillResident how much it may hold before the Spill drops the pages it touched from its memory.
+const (
+	SpillRelease  = 10 * time.Millisecond
+	SpillResident = 64 << 20
+)
+
+// obsSize is the size of an Observation in memory and in a spill file.
+const obsSize = int(unsafe.Sizeof(Observation{}))
+
+// Bytes returns how many bytes of Observations and fingerprints the Spill holds.
+func (s *Spill) Bytes() int64 {
+	if s == nil {
+		return 0
+	}
+	return s.bytes
+}
+
+// LoadSpilled is LoadProgress that writes each file's Observations and fingerprints to temporary
+// files in dir (the system's temporary directory when dir is "") as it reads them, and maps them
+// when the file is done (see Spill). The Capture is the same as LoadProgress's, frame for frame. It
+// fails only when the temporary files cannot be written or mapped (a full disk), or when the system
+// cannot map files (ErrNoSpill); nothing is left in dir then.
+func LoadSpilled(paths []string, opts Options, cfg PointConfig, progress Progress, dir string) (*Capture, *Spill, error) {
+	if !spillSupported {
+		return nil, nil, ErrNoSpill
+	}
+	t := NewTables()
+	sinks := make([]spillSink, len(paths))
+	for i := range sinks {
+		if err := sinks[i].open(dir); err != nil {
+			for j := 0; j <= i; j++ {
+				sinks[j].abort()
+			}
+			return nil, nil, err
+		}
+	}
+	files := scanFiles(paths, opts, t, func(file int) ScanFunc {
+		s := &sinks[file]
+		return func(r *Record, p *Packet, o *Observation) { s.add(o, p.Loose) }
+	}, progress)
+	sp := &Spill{stop: make(chan struct{}), done: make(chan struct{})}
+	obs := make([][]Observation, len(paths))
+	loose := make([]Fingerprints, len(paths))
+	var err error
+	for f := range sinks {
+		if err == nil {
+			obs[f], loose[f], err = sinks[f].finish(sp)
+		}
+		sinks[f].abort() // the files are mapped (or not needed): their names go
+	}
+	if err != nil {
+		sp.unmap()
+		return nil, nil, err
+	}
+	go sp.releaseLoop()
+	c := IdentifyFiles(files, t, cfg)
+	c.Obs, c.Loose = obs, loose
+	return c, sp, nil
+}
+
+// ErrNoSpill says that this system cannot keep a Capture in mapped files.
+var ErrNoSpill = errors.New("this system cannot keep the frames in mapped files")
+
+// spillSink writes one input file's Observations and fingerprints to two temporary files.
+type spillSink struct {
+	of, ff *os.File
+	ow, fw *bufio.Writer
+	n      int
+	err    error // the first write error
+}
+
+func (s *spillSink) open(dir string) error {
+	var err error
+	if s.of, err = os.CreateTemp(dir, "calipath-obs-*"); err != nil {
+		return fmt.Errorf("spill the frames: %w", err)
+	}
+	if s.ff, err = os.CreateTemp(dir, "calipath-fp-*"); err != nil {
+		return fmt.Errorf("spill the frames: %w", err)
+	}
+	s.ow, s.fw = bufio.NewWriterSize(s.of, 1<<20), bufio.NewWriterSize(s.ff, 1<<19)
+	return nil
+}
+
+func (s *spillSink) add(o *Observation, loose uint64) {
+	if s.err != nil {
+		return
+	}
+	_, err := s.ow.Write(unsafe.Slice((*byte)(unsafe.Pointer(o)), obsSize))
+	if err == nil {
+		_, err = s.fw.Write(unsafe.Slice((*byte)(unsafe.Pointer(&loose)), 8))
+	}
+	if err != nil {
+		s.err = fmt.Errorf("spill the frames to %s: %w", s.of.Name(), err)
+		return
+	}
+	s.n++
+}
+
+// finish flushes the files and maps them into sp, returning the file's Observations and fingerprints.
+func (s *spillSink) finish(sp *Spill) ([]Observation, Fingerprints, error) {
+	if s.err != nil {
+		return nil, Fingerprints{}, s.err
+	}
+	if err := s.ow.Flush(); err != nil {
+		return nil, Fingerprints{}, fmt.Errorf("spill the frames to %s: %w", s.of.Name(), err)
+	}
+	if err := s.fw.Flush(); err != nil {
+		return nil, Fingerprints{}, fmt.Errorf("spill the frames to %s: %w", s.ff.Name(), err)
+	}
+	if s.n == 0 {
+		return nil, Fingerprints{}, nil
+	}
+	ob, err := sp.mapFile(s.of, s.n*obsSize)
+	if err != nil {
+		return nil, Fingerprints{}, err
+	}
+	fb, err := sp.mapFile(s.ff, s.n*8)
+	if err != nil {
+		return nil, Fingerprints{}, err
+	}
+	obs := unsafe.Slice((*Observation)(unsafe.Pointer(&ob[0])), s.n)
+	all := unsafe.Slice((*uint64)(unsafe.Pointer(&fb[0])), s.n)
+	var fp Fingerprints
+	for i := 0; i < s.n; i += FingerprintChunk {
+		end := min(i+FingerprintChunk, s.n)
+		fp.Chunks = append(fp.Chunks, all[i:end:end])
+	}
+	return obs, fp, nil
+}
+
+// abort closes and removes the sink's files (a mapping outlives them).
+func (s *spillSink) abort() {
+	for _, f := range []*os.File{s.of, s.ff} {
+		if f != nil {
+			_ = f.Close()
+			_ = os.Remove(f.Name())
+		}
+	}
+	s.of, s.ff = nil, nil
+}
+
+func (sp *Spill) mapFile(f *os.File, n int) ([]byte, error) {
+	b, err := mapShared(f, n)
+	if err != nil {
+		return nil, fmt.Errorf("map %s: %w", f.Name(), err)
+	}
+	sp.maps = append(sp.maps, b)
+	sp.bytes += int64(n)
+	return b, nil
+}
+
+// releaseLoop drops the mapped pages from the process's memory whenever, at a look every
+// SpillRelease, the process holds more than SpillResident bytes of mapped files, until Close.
+func (sp *Spill) releaseLoop() {
+	defer close(sp.done)
+	tick := time.NewTicker(SpillRelease)
+	defer tick.Stop()
+	for {
+		select {
+		case <-sp.stop:
+			return
+		case <-tick.C:
+			if n, ok := residentMapped(); ok && n <= SpillResident {
+				continue
+			}
+			for _, b := range sp.maps {
+				release(b)
+			}
+		}
+	}
+}
+
+// Close stops the releases and unmaps the files. The Capture LoadSpilled returned must not be used
+// after it. Close may be called more than once.
+func (sp *Spill) Close() error {
+	if sp == nil {
+		return nil
+	}
+	var err error
+	sp.once.Do(func() {
+		close(sp.stop)
+		<-sp.done
+		err = sp.unmap()
+	})
+	return err
+}
+
+func (sp *Spill) unmap() error {
+	var first error
+	for _, b := range sp.maps {
+		if err := unmap(b); err != nil && first == nil {
+			first = err
+		}
+	}
+	sp.maps = nil
+	return first
+}
