@@ -154,9 +154,12 @@ func (t fterm) eval(s *subject) bool {
 func (t fterm) evalSide(r *Result, e *endpoints) bool {
 	switch t.key {
 	case "pod", "svc":
-		kinds := map[string]bool{"pod": t.key == "pod", "host-network-pod": t.key == "pod", "service": t.key == "svc"}
 		for _, n := range e.names(r) {
-			if kinds[n.Kind] && (globMatch(t.val, n.String()) || globMatch(t.val, n.Name)) {
+			kind := n.Kind == "service"
+			if t.key == "pod" {
+				kind = n.Kind == "pod" || n.Kind == "host-network-pod"
+			}
+			if kind && (globMatch(t.val, n.String()) || globMatch(t.val, n.Name)) {
 				return true
 			}
 		}
