@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/calipath/calipath/decode"
 )
@@ -198,6 +199,22 @@ func TestWireGuardLaterFragmentLost(t *testing.T) {
 	for _, s := range r.Segments {
 		if s.Lost > 0 && (s.From != "router-1/eth0" || s.To != "node-a/eth0" || s.Lost != 1) {
 			t.Errorf("segment %s → %s: %d lost", s.From, s.To, s.Lost)
+		}
+	}
+	// Windows shorter than the hops: the same loss, or window-too-small says so; never a loss
+	// elsewhere.
+	for _, win := range []time.Duration{20 * time.Microsecond, 5 * time.Microsecond, time.Microsecond} {
+		g := Correlate(decode.Load(cut, decode.Options{}, decode.PointConfig{}), Options{Window: win})
+		if g.Summary.Lost != 1 && kinds(g)["window-too-small"] != 1 {
+			t.Errorf("--window %s: %d lost, and no window-too-small warning", win, g.Summary.Lost)
+		}
+		if g.Summary.Lost > 1 {
+			t.Errorf("--window %s: %d lost, want at most 1", win, g.Summary.Lost)
+		}
+		for _, a := range g.Anomalies {
+			if dropKinds[a.Kind] && a.Severity != "info" && (a.Where.From != "router-1/eth0" || a.Where.To != "node-a/eth0") {
+				t.Errorf("--window %s: %s at %s → %s", win, a.Kind, a.Where.From, a.Where.To)
+			}
 		}
 	}
 }
