@@ -1,14 +1,13 @@
 package correlate
 
 import (
-	"os"
-	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
 
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/internal/gen"
+	"github.com/calipath/calipath/internal/testtool"
 )
 
 // manyFlowsConfig is a small capture of the many-flow mix: 3,000 flows, mostly DNS-like UDP
@@ -54,24 +53,7 @@ func TestPropertyManyFlows(t *testing.T) {
 // with the journeys kept; each iteration correlates a fresh copy of the fingerprints.
 // CALIPATH_BENCH_DIR keeps the captures between runs.
 func BenchmarkManyFlows(b *testing.B) {
-	dir := os.Getenv("CALIPATH_BENCH_DIR")
-	if dir == "" {
-		dir = b.TempDir()
-	} else {
-		dir = filepath.Join(dir, "many-flows")
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
-	if len(files) == 0 {
-		cfg := manyFlowsConfig()
-		cfg.LossPerHop, cfg.DupRate, cfg.Rate = 0.001, 0.01, 200000
-		cfg.ClockOffset = map[string]time.Duration{"node-2": 3 * time.Second}
-		cfg.Dir, cfg.KeepTruth = dir, false
-		g, err := gen.Generate(cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		files = g.Files
-	}
+	files := testtool.BenchCaptures(b, "many-flows", testtool.Impaired(manyFlowsConfig()))
 	c := decode.Load(files, decode.Options{}, decode.PointConfig{})
 	frames := 0
 	for _, obs := range c.Obs {
@@ -103,24 +85,9 @@ func BenchmarkManyFlows(b *testing.B) {
 // matching frames; as `report` correlates (lean). Each iteration correlates a fresh copy of the
 // fingerprints. CALIPATH_BENCH_DIR keeps the captures between runs.
 func BenchmarkPerFlow(b *testing.B) {
-	dir := os.Getenv("CALIPATH_BENCH_DIR")
-	if dir == "" {
-		dir = b.TempDir()
-	} else {
-		dir = filepath.Join(dir, "per-flow")
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
-	if len(files) == 0 {
-		cfg := manyFlowsConfig()
-		cfg.Flows, cfg.Packets = 24000, 96000
-		cfg.LossPerHop, cfg.DupRate, cfg.Rate = 0.001, 0.01, 200000
-		cfg.Dir, cfg.KeepTruth = dir, false
-		g, err := gen.Generate(cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		files = g.Files
-	}
+	cfg := testtool.Impaired(manyFlowsConfig())
+	cfg.Flows, cfg.Packets, cfg.ClockOffset = 24000, 96000, nil
+	files := testtool.BenchCaptures(b, "per-flow", cfg)
 	c := decode.Load(files, decode.Options{}, decode.PointConfig{})
 	keep := c.Loose
 	var res *Result

@@ -1,13 +1,11 @@
 package correlate
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/calipath/calipath/decode"
-	"github.com/calipath/calipath/internal/gen"
+	"github.com/calipath/calipath/internal/testtool"
 )
 
 // BenchmarkMatchManyFlows is matching alone (the merge of the files by corrected time and the joining
@@ -16,25 +14,9 @@ import (
 // each iteration matches a fresh copy of the fingerprints. CALIPATH_BENCH_DIR keeps the captures
 // between runs.
 func BenchmarkMatchManyFlows(b *testing.B) {
-	dir := os.Getenv("CALIPATH_BENCH_DIR")
-	if dir == "" {
-		dir = b.TempDir()
-	} else {
-		dir = filepath.Join(dir, "match-many-flows")
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
-	if len(files) == 0 {
-		cfg := manyFlowsConfig()
-		cfg.Flows, cfg.Packets = 20000, 100000
-		cfg.LossPerHop, cfg.DupRate, cfg.Rate = 0.001, 0.01, 200000
-		cfg.ClockOffset = map[string]time.Duration{"node-2": 3 * time.Second}
-		cfg.Dir, cfg.KeepTruth = dir, false
-		g, err := gen.Generate(cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		files = g.Files
-	}
+	cfg := manyFlowsConfig()
+	cfg.Flows, cfg.Packets = 20000, 100000
+	files := testtool.BenchCaptures(b, "match-many-flows", testtool.Impaired(cfg))
 	c := decode.Load(files, decode.Options{}, decode.PointConfig{})
 	w := worldOf(c)
 	clocks, _ := w.clocksFor(Options{})

@@ -3,14 +3,12 @@
 package decode
 
 import (
-	"os"
-	"path/filepath"
 	"runtime/debug"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/calipath/calipath/internal/gen"
+	"github.com/calipath/calipath/internal/testtool"
 )
 
 // BenchmarkLoad is Load (read, decode and keep every frame) of generated captures: "many-flows", 12
@@ -34,24 +32,7 @@ func BenchmarkLoad(b *testing.B) {
 		cfg  gen.Config
 	}{{"many-flows", manyFlows}, {"arp-heavy", arpHeavy}} {
 		b.Run(set.name, func(b *testing.B) {
-			dir := os.Getenv("CALIPATH_BENCH_DIR")
-			if dir == "" {
-				dir = b.TempDir()
-			} else {
-				dir = filepath.Join(dir, "load-"+set.name)
-			}
-			files, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
-			if len(files) == 0 {
-				cfg := set.cfg
-				cfg.LossPerHop, cfg.DupRate, cfg.Rate = 0.001, 0.01, 200000
-				cfg.ClockOffset = map[string]time.Duration{"node-2": 3 * time.Second}
-				cfg.Dir, cfg.KeepTruth = dir, false
-				g, err := gen.Generate(cfg)
-				if err != nil {
-					b.Fatal(err)
-				}
-				files = g.Files
-			}
+			files := testtool.BenchCaptures(b, "load-"+set.name, testtool.Impaired(set.cfg))
 			benchLoad(b, files)
 		})
 	}

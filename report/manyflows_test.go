@@ -2,14 +2,12 @@ package report
 
 import (
 	"io"
-	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/internal/gen"
+	"github.com/calipath/calipath/internal/testtool"
 )
 
 // BenchmarkManyFlowsJSON writes the JSON report (`report --format json`) of a small many-flow capture
@@ -17,27 +15,11 @@ import (
 // every journey in the Result (Options.Journeys), and lean with the journeys rendered while writing
 // (`--journeys`, streamed). CALIPATH_BENCH_DIR keeps the captures between runs.
 func BenchmarkManyFlowsJSON(b *testing.B) {
-	dir := os.Getenv("CALIPATH_BENCH_DIR")
-	if dir == "" {
-		dir = b.TempDir()
-	} else {
-		dir = filepath.Join(dir, "many-flows")
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
-	if len(files) == 0 {
-		cfg := gen.DefaultConfig()
-		cfg.Mix = gen.MixManyFlows
-		cfg.Nodes, cfg.PodsPerNode = 2, 16
-		cfg.Flows, cfg.Packets = 3000, 20000
-		cfg.LossPerHop, cfg.DupRate, cfg.Rate = 0.001, 0.01, 200000
-		cfg.ClockOffset = map[string]time.Duration{"node-2": 3 * time.Second}
-		cfg.Dir, cfg.KeepTruth = dir, false
-		g, err := gen.Generate(cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		files = g.Files
-	}
+	cfg := gen.DefaultConfig()
+	cfg.Mix = gen.MixManyFlows
+	cfg.Nodes, cfg.PodsPerNode = 2, 16
+	cfg.Flows, cfg.Packets = 3000, 20000
+	files := testtool.BenchCaptures(b, "many-flows", testtool.Impaired(cfg))
 	c := decode.Load(files, decode.Options{}, decode.PointConfig{})
 	frames := 0
 	for _, obs := range c.Obs {

@@ -27,16 +27,11 @@ func runPackets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := in.checkOutputs(fs, stderr, paths, "--cpuprofile", *cpuprofile, "--memprofile", *memprofile); err != nil {
 		return err
 	}
-	if *cpuprofile != "" {
-		stop, err := startCPUProfile(*cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer stop()
+	stop, err := startProfiles(*cpuprofile, *memprofile, stderr)
+	if err != nil {
+		return err
 	}
-	if *memprofile != "" {
-		defer writeHeapProfile(*memprofile, stderr)
-	}
+	defer stop()
 	// packets reads each input twice: an input that can be read only once is refused before
 	// anything is read. stdin that is a file is read again from where it began.
 	var stdinAt int64 = -1

@@ -6,10 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/internal/gen"
+	"github.com/calipath/calipath/internal/testtool"
 )
 
 // BenchmarkPacketsJSON runs `calipath packets --format json` (both passes: the capture points, then
@@ -22,26 +22,10 @@ func BenchmarkPacketsJSON(b *testing.B) { benchPackets(b, "json") }
 func BenchmarkPacketsText(b *testing.B) { benchPackets(b, "text") }
 
 func benchPackets(b *testing.B, format string) {
-	dir := os.Getenv("CALIPATH_BENCH_DIR")
-	if dir == "" {
-		dir = b.TempDir()
-	} else {
-		dir = filepath.Join(dir, "packets")
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
-	if len(files) == 0 {
-		cfg := gen.DefaultConfig()
-		cfg.Mode, cfg.Nodes, cfg.PodsPerNode = gen.ModeVXLAN, 2, 2
-		cfg.Flows, cfg.Packets = 500, 20000
-		cfg.LossPerHop, cfg.DupRate, cfg.Rate = 0.001, 0.01, 200000
-		cfg.ClockOffset = map[string]time.Duration{"node-2": 3 * time.Second}
-		cfg.Dir, cfg.KeepTruth = dir, false
-		g, err := gen.Generate(cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		files = g.Files
-	}
+	cfg := gen.DefaultConfig()
+	cfg.Mode, cfg.Nodes, cfg.PodsPerNode = gen.ModeVXLAN, 2, 2
+	cfg.Flows, cfg.Packets = 500, 20000
+	files := testtool.BenchCaptures(b, "packets", testtool.Impaired(cfg))
 	var out countWriter
 	args := append([]string{"--format", format}, files...)
 	if err := runPackets(context.Background(), args, &out, io.Discard); err != nil {

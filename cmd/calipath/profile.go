@@ -34,3 +34,20 @@ func writeHeapProfile(path string, stderr io.Writer) {
 		fmt.Fprintf(stderr, "calipath: %s\n", sanitize(err.Error()))
 	}
 }
+
+// startProfiles starts the CPU profile when cpu names a file; the returned stop ends it and writes the
+// heap profile when mem names one. Call stop when the command's work is done (deferred).
+func startProfiles(cpu, mem string, stderr io.Writer) (stop func(), err error) {
+	stopCPU := func() {}
+	if cpu != "" {
+		if stopCPU, err = startCPUProfile(cpu); err != nil {
+			return nil, err
+		}
+	}
+	return func() {
+		if mem != "" {
+			writeHeapProfile(mem, stderr)
+		}
+		stopCPU()
+	}, nil
+}

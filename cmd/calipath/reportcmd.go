@@ -131,16 +131,11 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := checkOutput(ra.out); err != nil {
 		return err
 	}
-	if *cpuprofile != "" {
-		stop, err := startCPUProfile(*cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer stop()
+	stop, err := startProfiles(*cpuprofile, *memprofile, stderr)
+	if err != nil {
+		return err
 	}
-	if *memprofile != "" {
-		defer writeHeapProfile(*memprofile, stderr)
-	}
+	defer stop()
 	cfg, err := in.config(paths)
 	if err != nil {
 		return err
