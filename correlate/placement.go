@@ -540,11 +540,21 @@ func (pl *placement) endOf(members []int32, r int32, st statusCode) (*decode.Obs
 	return o0, last
 }
 
-// lostBefore says whether journey c stopped earlier than journey w on path pi (their parent's: a
-// journey's own, its pieces', a WireGuard message's later fragments' too); false when either place is
-// unknown.
+// lostBefore says whether journey c stopped earlier on its path than journey w; false when either
+// place is unknown. Both are of one flow direction, on its path, unless one is a WireGuard message's
+// later IP fragment (of the nodes' UDP flow): then both places are compared on pi, the message's path.
 func (pl *placement) lostBefore(c, w int32, pi *pathInfo) bool {
-	if pi == nil || pl.jFlow[c] < 0 || pl.jFlow[w] < 0 || pl.jLast[c] < 0 || pl.jLast[w] < 0 {
+	fc, fw := pl.jFlow[c], pl.jFlow[w]
+	if fc < 0 || fw < 0 || pl.jLast[c] < 0 || pl.jLast[w] < 0 {
+		return false
+	}
+	if !pl.fragChild[c] && !pl.fragChild[w] {
+		if fc != fw || pl.jDir[c] != pl.jDir[w] {
+			return false
+		}
+		pi = pl.flows[fc].path[pl.jDir[c]]
+	}
+	if pi == nil {
 		return false
 	}
 	pc, pw := pi.index(int(pl.jLast[c])), pi.index(int(pl.jLast[w]))
