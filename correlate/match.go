@@ -41,6 +41,9 @@ type gsoEvent struct {
 	parent, child int32
 	at            uint32 // global id of the observation where it happened
 	merge         bool   // child is the merged (larger) journey; parent one of the segments
+	// frag: child is a later IP fragment of parent's datagram (a WireGuard message, wgfrag.go): a
+	// piece beside it, not its continuation; parent goes on itself, and at is the fragment's frame.
+	frag bool
 }
 
 // natEvent records that journey j's packet was rewritten between two observations.

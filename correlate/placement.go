@@ -34,6 +34,9 @@ type placement struct {
 	oe      *openEndFinder
 	tallies []pointTally // room for the flows' per-point tallies, handed out a flow at a time
 	lats    []int32      // likewise for their end-to-end latency samples
+	// fragOf: journeys (WireGuard messages) with later IP fragments as pieces beside them (frag
+	// events); fragChild: those fragments' journeys.
+	fragOf, fragChild map[int32]bool
 }
 
 // newPlacement makes placement's tables: the segments, the offload events by journey, the journeys a
@@ -45,7 +48,12 @@ func newPlacement(a *analysis) *placement {
 		pl.segDense = make([]*segAcc, n*n)
 	}
 	pl.offloadAt, pl.offloadNew, pl.merged = map[int32]uint32{}, map[int32]bool{}, map[int32]bool{}
+	pl.fragOf, pl.fragChild = map[int32]bool{}, map[int32]bool{}
 	for _, ev := range a.journeys.gso {
+		if ev.frag { // a piece beside its message, which goes on itself: no offload point
+			pl.fragOf[ev.parent], pl.fragChild[ev.child], pl.offloadNew[ev.child] = true, true, true
+			continue
+		}
 		if prev, ok := pl.offloadAt[ev.parent]; !ok || a.ts(ev.at) < a.ts(prev) {
 			pl.offloadAt[ev.parent] = ev.at
 		}
@@ -215,7 +223,7 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 	j, pi := p.j, p.pi
 	offloaded := false
 	at, parent := pl.offloadAt[int32(j)]
-	p.parent = parent
+	p.parent = parent || pl.fragOf[int32(j)] // counted on the segments with its pieces (familyCounts)
 	if parent {
 		// Segmentation offload: the bytes went on as other journeys from this point.
 		if i := pi.index(pl.point(at)); i >= 0 && i > p.reach && p.reached[i] < 0 {
@@ -434,9 +442,8 @@ type familyScratch struct {
 }
 
 // familyOf collects the family of root r in fc.members: r and every journey it continued as (children
-// of children too), of its flow and direction.
+// of children too), of its flow and direction, and the later IP fragments of its WireGuard messages.
 func (pl *placement) familyOf(r int32, fc *familyScratch) {
-	fi, d := pl.jFlow[r], pl.jDir[r]
 	fc.members, fc.queue = fc.members[:0], append(fc.queue[:0], r)
 	clear(fc.seen)
 	fc.seen[r] = true
@@ -445,7 +452,7 @@ func (pl *placement) familyOf(r int32, fc *familyScratch) {
 		fc.queue = fc.queue[1:]
 		fc.members = append(fc.members, m)
 		for _, c := range fc.children[m] {
-			if !fc.seen[c] && pl.jFlow[c] == fi && pl.jDir[c] == d {
+			if !fc.seen[c] && (pl.fragChild[c] || pl.jFlow[c] == pl.jFlow[m] && pl.jDir[c] == pl.jDir[m]) {
 				fc.seen[c] = true
 				fc.queue = append(fc.queue, c)
 			}
@@ -533,14 +540,20 @@ func (pl *placement) endOf(members []int32, r int32, st statusCode) (*decode.Obs
 	return o0, last
 }
 
-// lostBefore says whether journey c stopped earlier on its path than journey w (both of one flow
-// direction); false when either place is unknown.
-func (pl *placement) lostBefore(c, w int32) bool {
+// lostBefore says whether journey c stopped earlier on its path than journey w; false when either
+// place is unknown. Both are of one flow direction, on its path, unless one is a WireGuard message's
+// later IP fragment (of the nodes' UDP flow): then both places are compared on pi, the message's path.
+func (pl *placement) lostBefore(c, w int32, pi *pathInfo) bool {
 	fc, fw := pl.jFlow[c], pl.jFlow[w]
-	if fc < 0 || fc != fw || pl.jDir[c] != pl.jDir[w] || pl.jLast[c] < 0 || pl.jLast[w] < 0 {
+	if fc < 0 || fw < 0 || pl.jLast[c] < 0 || pl.jLast[w] < 0 {
 		return false
 	}
-	pi := pl.flows[fc].path[pl.jDir[c]]
+	if !pl.fragChild[c] && !pl.fragChild[w] {
+		if fc != fw || pl.jDir[c] != pl.jDir[w] {
+			return false
+		}
+		pi = pl.flows[fc].path[pl.jDir[c]]
+	}
 	if pi == nil {
 		return false
 	}
@@ -618,15 +631,11 @@ func (pl *placement) settleOffload() {
 	for _, ev := range pl.journeys.gso {
 		children[ev.parent] = append(children[ev.parent], ev.child)
 	}
-	parents := make([]int32, 0, len(children))
-	for p := range children {
-		parents = append(parents, p)
-	}
-	// Latest first: a journey continues only as later ones, so a parent that is itself a piece of an
-	// earlier journey (a GRO merge split again, a packet split twice by a short --window) is settled
-	// before the journey it continues, and passes its outcome on.
-	sort.Slice(parents, func(i, j int) bool { return parents[i] > parents[j] })
-	for _, p := range parents {
+	for _, p := range settleOrder(children, len(pl.fragOf) > 0) {
+		var pi *pathInfo // p's path: where its pieces stopped is compared on it
+		if pl.jFlow[p] >= 0 {
+			pi = pl.flows[pl.jFlow[p]].path[pl.jDir[p]]
+		}
 		c := int32(-1)
 		for _, x := range children[p] {
 			if c < 0 {
@@ -634,9 +643,13 @@ func (pl *placement) settleOffload() {
 				continue
 			}
 			rx, rc := rank(pl.jStatus[x]), rank(pl.jStatus[c])
-			if rx > rc || (rx == rc && rx > 0 && pl.lostBefore(x, c)) {
+			if rx > rc || (rx == rc && rx > 0 && pl.lostBefore(x, c, pi)) {
 				c = x
 			}
+		}
+		if own := pl.jStatus[p]; pl.fragOf[p] && (rank(pl.jStatus[c]) < rank(own) || rank(pl.jStatus[c]) == rank(own) &&
+			!(own == stLost && pl.lostBefore(c, p, pi))) {
+			continue // a message with later fragments keeps its own outcome unless a fragment's is worse
 		}
 		st := pl.jStatus[c]
 		if rank(st) == 0 || pl.jFlow[p] < 0 {
@@ -668,6 +681,42 @@ func (pl *placement) settleOffload() {
 			fl.notCaptured++
 		}
 	}
+}
+
+// settleOrder returns the journeys that continued as others (children: journey → those others) in
+// the order settleOffload settles them. Latest first: a journey continues only as later ones, so a
+// parent that is itself a piece of an earlier journey (a GRO merge split again, a packet split twice
+// by a short --window) is settled before the journey it continues, and passes its outcome on. A
+// message's later IP fragments (frag events) may be older journeys than their message: each parent
+// comes after its children that are parents themselves (frags: there are such events).
+func settleOrder(children map[int32][]int32, frags bool) []int32 {
+	parents := make([]int32, 0, len(children))
+	for p := range children {
+		parents = append(parents, p)
+	}
+	sort.Slice(parents, func(i, j int) bool { return parents[i] > parents[j] })
+	if !frags {
+		return parents
+	}
+	order := make([]int32, 0, len(parents))
+	visited := make(map[int32]bool, len(parents))
+	var visit func(p int32)
+	visit = func(p int32) {
+		if visited[p] {
+			return
+		}
+		visited[p] = true
+		for _, x := range children[p] {
+			if _, ok := children[x]; ok {
+				visit(x)
+			}
+		}
+		order = append(order, p)
+	}
+	for _, p := range parents {
+		visit(p)
+	}
+	return order
 }
 
 // carve hands out an empty slice with room for n from *slab (taking a new block when it is short), so

@@ -16,7 +16,11 @@ import (
 // decode's Tables keep its counter (WGFragCounter); its length is the fragment's: the message's length
 // comes from the message's sightings in one piece (the sender's eth0 when a router fragmented it), or
 // else from the fragments reassembled at that point (when the sender fragmented it itself). The later
-// fragments, without UDP header, keep journeys of their own.
+// fragments, without UDP header, are followed as journeys of their own by the matcher (their IP id
+// and offset name them from point to point), then made pieces of their message (laterPieces): the
+// message reached a point whole only if all its fragments did, so a lost later fragment is the
+// message lost where the fragment went missing, and the fragments are not packets of the nodes' UDP
+// flow.
 
 // wgNoCounter is the counter of a first fragment whose counter decode did not keep (an Observation not
 // decoded from a frame).
@@ -45,10 +49,12 @@ type wgFirstFrag struct {
 	t int64
 }
 
-// wgLaterF is a later fragment: its payload bytes and when it was seen.
+// wgLaterF is a later fragment: its payload bytes, when it was seen, its journey and frame.
 type wgLaterF struct {
 	payload int
 	t       int64
+	j       int32
+	g       uint32
 }
 
 // wgFrag is one transport message seen in IP fragments, for the fragmented finding.
@@ -85,7 +91,7 @@ func (wj *wgJoin) fragment(o *decode.Observation, typ uint8, g uint32, j int32, 
 			wj.later = map[wgFragKey][]wgLaterF{}
 		}
 		k := wgFragKey{p, o.Src, o.Dst, o.Seq}
-		wj.later[k] = append(wj.later[k], wgLaterF{payload: o.PayloadLen(), t: t})
+		wj.later[k] = append(wj.later[k], wgLaterF{payload: o.PayloadLen(), t: t, j: j, g: g})
 	}
 }
 
@@ -228,4 +234,28 @@ func wgFragChange(prev, o *decode.Observation, msg bool) string {
 		return ""
 	}
 	return fmt.Sprintf("fragmented %d→%d", prev.Len, o.Len)
+}
+
+// laterPieces returns the later fragments of each fragmented message as pieces of the message's
+// journey (find: as the join merged it): a message reached its receiver only if every fragment did,
+// so a lost fragment is the message lost there, and the fragments are not packets of their own. A
+// later fragment is the first fragment's at one point when it has the same source, destination and
+// IP id (UDP: the first fragments listed are transport messages) within fragReassembly. Each later
+// fragment's journey is a piece once, of the first message whose first fragment it completes at some
+// point. The pieces go beside the message (frag): placement settles the message with the worst
+// outcome of its fragments, and does not take them for its continuation.
+func (wj *wgJoin) laterPieces(find func(int32) int32) []gsoEvent {
+	var out []gsoEvent
+	taken := map[int32]bool{}
+	for i := range wj.firsts {
+		ff := &wj.firsts[i]
+		for _, l := range wj.later[wgFragKey{ff.p, ff.o.Src, ff.o.Dst, ff.o.Seq}] {
+			if d := l.t - ff.t; d < -fragReassembly || d > fragReassembly || taken[l.j] || l.j == ff.j {
+				continue
+			}
+			taken[l.j] = true
+			out = append(out, gsoEvent{parent: find(ff.j), child: l.j, at: l.g, frag: true})
+		}
+	}
+	return out
 }

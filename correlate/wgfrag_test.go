@@ -1,9 +1,12 @@
 package correlate
 
 import (
+	"encoding/binary"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/calipath/calipath/decode"
 )
@@ -87,6 +90,130 @@ func TestWireGuardFragmentsReassembled(t *testing.T) {
 		for _, h := range j.Hops {
 			if h.Point == "node-a/eth0" && h.Len == 1396 && (h.WireGuard == nil || h.WireGuard.Counter < 5 || h.WireGuard.Counter > 7) {
 				t.Errorf("journey %d: first fragment at node-a/eth0 with %+v, want counter 5, 6 or 7", j.ID, h.WireGuard)
+			}
+		}
+	}
+}
+
+// wireguard-fragmented with the later fragment of node-b's message counter 6 missing from node-a's
+// eth0 (and so the packet it carried from node-a's device and pod interface: node-a could not
+// reassemble it). The message is lost where its fragment went missing, on the underlay between
+// router-1/eth0 and node-a/eth0, not between node-a's eth0 and its WireGuard device; and the later
+// fragments are pieces of their messages, not packets of the nodes' UDP flow.
+func TestWireGuardLaterFragmentLost(t *testing.T) {
+	dir := "../testdata/lab/scenarios/wireguard-fragmented/"
+	files, _ := filepath.Glob(dir + "*.pcap")
+	var kept []string
+	for _, f := range files {
+		if !strings.HasSuffix(f, "-any.pcap") {
+			kept = append(kept, f)
+		}
+	}
+	if len(kept) == 0 {
+		t.Skip("no wireguard-fragmented scenario")
+	}
+	full := Correlate(decode.Load(kept, decode.Options{}, decode.PointConfig{}), Options{Journeys: true})
+	if full.Summary.Lost != 0 {
+		t.Fatalf("whole scenario: %d lost", full.Summary.Lost)
+	}
+	for _, fl := range full.Flows {
+		if fl.Dst.Port == 51820 && fl.Packets != 2 {
+			t.Errorf("whole scenario: flow %s (UDP 51820) has %d packets, want 2 (its 3 later fragments are pieces of their messages)", fl.ID, fl.Packets)
+		}
+	}
+	firstFrame, drop := 0, map[[2]string]bool{} // node-a-eth0.pcap's first fragment; (file, frame) to cut
+	for _, j := range full.Journeys {
+		msg := false
+		for _, h := range j.Hops {
+			if h.Point == "node-a/eth0" && h.WireGuard != nil && h.WireGuard.Counter == 6 && h.Len == 1396 {
+				msg, firstFrame = true, int(h.Frame)
+			}
+			if msg && (h.Point == "node-a/wireguard.cali" || h.Point == "node-a/cali5e1c4d6c68c") {
+				drop[[2]string{filepath.Base(h.File), fmt.Sprint(h.Frame)}] = true
+			}
+		}
+	}
+	if firstFrame == 0 || len(drop) != 2 {
+		t.Fatalf("message counter 6: first fragment at node-a/eth0 frame %d, inner frames %v", firstFrame, drop)
+	}
+	// The later fragment: same IP id as the first, a fragment offset.
+	ipID := func(data []byte) (uint16, uint16) { // Ethernet, IPv4
+		if len(data) < 14+20 || binary.BigEndian.Uint16(data[12:]) != 0x0800 {
+			return 0, 0
+		}
+		return binary.BigEndian.Uint16(data[18:]), binary.BigEndian.Uint16(data[20:]) & 0x1fff
+	}
+	var id uint16
+	tmp := t.TempDir()
+	filterPcap(t, dir+"node-a-eth0.pcap", tmp, func(frame int, _ int64, data []byte) bool {
+		if frame == firstFrame {
+			id, _ = ipID(data)
+		}
+		return true
+	})
+	cut, later := []string{}, 0
+	out := t.TempDir()
+	for _, f := range kept {
+		cut = append(cut, filterPcap(t, f, out, func(frame int, _ int64, data []byte) bool {
+			if filepath.Base(f) == "node-a-eth0.pcap" {
+				if i, off := ipID(data); i == id && off != 0 {
+					later++
+					return false
+				}
+			}
+			return !drop[[2]string{filepath.Base(f), fmt.Sprint(frame)}]
+		}))
+	}
+	if later != 1 {
+		t.Fatalf("%d later fragments of IP id %#x at node-a/eth0, want 1", later, id)
+	}
+	r := Correlate(decode.Load(cut, decode.Options{}, decode.PointConfig{}), Options{Journeys: true})
+	if r.Summary.Lost != 1 || r.Summary.NotCaptured != 0 {
+		t.Errorf("%d lost, %d not captured, want 1 lost (the message whose fragment was lost), 0", r.Summary.Lost, r.Summary.NotCaptured)
+	}
+	proto := map[string]string{}
+	for _, fl := range r.Flows {
+		proto[fl.ID] = fl.Proto
+	}
+	tcp := 0 // the TCP packet (a super-packet sent as three messages) lost there; its pieces with it
+	for _, j := range r.Journeys {
+		if j.Status != statusLost {
+			continue
+		}
+		if j.LastSeen != "router-1/eth0" || j.NextExpected != "node-a/eth0" {
+			t.Errorf("journey %d (flow %s, %s) lost between %s and %s, want router-1/eth0 → node-a/eth0",
+				j.ID, j.Flow, proto[j.Flow], j.LastSeen, j.NextExpected)
+		}
+		if proto[j.Flow] == "tcp" {
+			tcp++
+		}
+	}
+	if tcp != 1 {
+		t.Errorf("%d TCP journeys lost, want 1", tcp)
+	}
+	for _, a := range r.Anomalies {
+		if dropKinds[a.Kind] && a.Severity != "info" && (a.Where.From != "router-1/eth0" || a.Where.To != "node-a/eth0") {
+			t.Errorf("%s at %s → %s: %s", a.Kind, a.Where.From, a.Where.To, a.Message)
+		}
+	}
+	for _, s := range r.Segments {
+		if s.Lost > 0 && (s.From != "router-1/eth0" || s.To != "node-a/eth0" || s.Lost != 1) {
+			t.Errorf("segment %s → %s: %d lost", s.From, s.To, s.Lost)
+		}
+	}
+	// Windows shorter than the hops: the same loss, or window-too-small says so; never a loss
+	// elsewhere.
+	for _, win := range []time.Duration{20 * time.Microsecond, 5 * time.Microsecond, time.Microsecond} {
+		g := Correlate(decode.Load(cut, decode.Options{}, decode.PointConfig{}), Options{Window: win})
+		if g.Summary.Lost != 1 && kinds(g)["window-too-small"] != 1 {
+			t.Errorf("--window %s: %d lost, and no window-too-small warning", win, g.Summary.Lost)
+		}
+		if g.Summary.Lost > 1 {
+			t.Errorf("--window %s: %d lost, want at most 1", win, g.Summary.Lost)
+		}
+		for _, a := range g.Anomalies {
+			if dropKinds[a.Kind] && a.Severity != "info" && (a.Where.From != "router-1/eth0" || a.Where.To != "node-a/eth0") {
+				t.Errorf("--window %s: %s at %s → %s", win, a.Kind, a.Where.From, a.Where.To)
 			}
 		}
 	}

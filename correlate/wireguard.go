@@ -703,6 +703,7 @@ func (wj *wgJoin) join(sender, recvr map[int32]int32, piece map[int32]bool) {
 	}
 	wj.lateMessages(into, find) // wglate.go
 	wj.fragsJoined(find)
+	split = append(split, wj.laterPieces(find)...) // wgfrag.go
 	if len(into) > 0 || len(split) > 0 {
 		wgMerge(wj.w, wj.m, into, find, split)
 	}

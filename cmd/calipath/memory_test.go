@@ -162,3 +162,27 @@ func TestBoundedTmpfs(t *testing.T) {
 		t.Errorf("same output: %v; stderr: %s", got == want, errs)
 	}
 }
+
+// TestBoundedWarnsPastLimit: the bounded-memory mode warns that the run may pass --memory only when the
+// journeys and flows it still holds would (boundedBytesPerFrame a frame): not at 75 bytes a frame, where
+// it switches all the same, and at 10.
+func TestBoundedWarnsPastLimit(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	files := []string{filepath.Join(labScenarios, "healthy-ipip", "node-a-eth0.pcap"), filepath.Join(labScenarios, "healthy-ipip", "node-b-eth0.pcap")}
+	frames, _ := decode.EstimateFrames(files, decode.Options{})
+	if frames < 50 {
+		t.Fatalf("only %d frames estimated", frames)
+	}
+	for _, tc := range []struct {
+		perFrame int64
+		warn     bool
+	}{{75, false}, {10, true}} {
+		_, _, errs := runCLI(append([]string{"report", "--format", "json", "--memory", fmt.Sprint(frames * tc.perFrame)}, files...)...)
+		if !strings.Contains(errs, "bounded-memory mode") {
+			t.Fatalf("--memory at %d bytes a frame: no bounded-memory mode: %s", tc.perFrame, errs)
+		}
+		if got := strings.Contains(errs, "this run may pass the limit"); got != tc.warn {
+			t.Errorf("--memory at %d bytes a frame: warned %v, want %v: %s", tc.perFrame, got, tc.warn, errs)
+		}
+	}
+}
