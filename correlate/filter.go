@@ -43,11 +43,15 @@ import (
 type Filter struct {
 	expr string
 	root fnode
+	// root compiled for flows (MatchFlow): nodes in prog (the root last), terms in terms
+	prog  []cnode
+	terms []cterm
 	// per-Result indexes, built on first use
 	r        *Result
 	flowKind map[string][]string
 	flowSev  map[string][]string
 	flowByID map[string]*Flow
+	nameIdx  map[netip.Addr]int32 // an address's index in r.Names, as NameOf finds it
 }
 
 type fnode interface{ eval(s *subject) bool }
@@ -150,9 +154,12 @@ func (t fterm) eval(s *subject) bool {
 func (t fterm) evalSide(r *Result, e *endpoints) bool {
 	switch t.key {
 	case "pod", "svc":
-		kinds := map[string]bool{"pod": t.key == "pod", "host-network-pod": t.key == "pod", "service": t.key == "svc"}
 		for _, n := range e.names(r) {
-			if kinds[n.Kind] && (globMatch(t.val, n.String()) || globMatch(t.val, n.Name)) {
+			kind := n.Kind == "service"
+			if t.key == "pod" {
+				kind = n.Kind == "pod" || n.Kind == "host-network-pod"
+			}
+			if kind && (globMatch(t.val, n.String()) || globMatch(t.val, n.Name)) {
 				return true
 			}
 		}
@@ -230,6 +237,7 @@ func ParseFilter(expr string) (*Filter, error) {
 		return nil, fmt.Errorf("unexpected %q at word %d", p.toks[p.i], p.i+1)
 	}
 	f.root = root
+	f.compile(root)
 	return f, nil
 }
 
@@ -529,12 +537,10 @@ func (f *Filter) bind(r *Result) {
 		return
 	}
 	f.r = r
-	f.flowKind, f.flowSev, f.flowByID = map[string][]string{}, map[string][]string{}, map[string]*Flow{}
+	f.flowKind, f.flowSev, f.flowByID = map[string][]string{}, map[string][]string{}, nil
+	f.bindNames(r)
 	if r == nil {
 		return
-	}
-	for i := range r.Flows {
-		f.flowByID[r.Flows[i].ID] = &r.Flows[i]
 	}
 	for _, an := range r.Anomalies {
 		for _, id := range an.Flows {
@@ -542,6 +548,20 @@ func (f *Filter) bind(r *Result) {
 			f.flowSev[id] = append(f.flowSev[id], an.Severity)
 		}
 	}
+}
+
+// flowOf returns the flow of r with that ID (nil if none), indexing r's flows by ID on first use
+// (MatchFlow needs no index).
+func (f *Filter) flowOf(id string) *Flow {
+	if f.flowByID == nil {
+		f.flowByID = map[string]*Flow{}
+		if f.r != nil {
+			for i := range f.r.Flows {
+				f.flowByID[f.r.Flows[i].ID] = &f.r.Flows[i]
+			}
+		}
+	}
+	return f.flowByID[id]
 }
 
 // flowSubject fills s with a flow's terms; swap puts its destination side first (a journey of the
@@ -640,9 +660,8 @@ func (f *Filter) MatchFlow(r *Result, fl *Flow) bool {
 		return true
 	}
 	f.bind(r)
-	s := subject{r: r}
-	f.flowSubject(fl, &s, false)
-	return f.root.eval(&s)
+	c := flowCtx{f: f, fl: fl}
+	return f.evalFlow(int32(len(f.prog)-1), &c)
 }
 
 // MatchJourney reports whether a journey of r matches: its hops, its status and its flow's terms.
@@ -652,7 +671,7 @@ func (f *Filter) MatchJourney(r *Result, j *Journey) bool {
 	}
 	f.bind(r)
 	s := subject{r: r}
-	if fl := f.flowByID[j.Flow]; fl != nil {
+	if fl := f.flowOf(j.Flow); fl != nil {
 		f.flowSubject(fl, &s, j.Dir == "s2c")
 		s.points, s.nodes, s.statuses = s.points[:0], s.nodes[:0], s.statuses[:0]
 	}
@@ -676,7 +695,7 @@ func (f *Filter) MatchAnomaly(r *Result, an *Anomaly) bool {
 	f.bind(r)
 	var flows []*Flow
 	for _, id := range an.Flows {
-		if fl := f.flowByID[id]; fl != nil {
+		if fl := f.flowOf(id); fl != nil {
 			flows = append(flows, fl)
 		}
 	}
