@@ -9,7 +9,7 @@ import (
 // into prog when parsed, and each name term's verdict on every cluster name when the filter first
 // meets a Result. Per flow, the terms read the flow's fields in place; the addresses and ports of its
 // two sides (before and after NAT) are parsed into fixed arrays on the stack once, when a term first
-// needs them. A node or point term decides each distinct capture point once (points are few, flows
+// needs them. A node or point glob decides each distinct capture point once (points are few, flows
 // many): per flow it looks the point's verdict up. Nothing is allocated per flow unless a side has
 // more than sideCap addresses or the flow shows a point not met before.
 
@@ -316,9 +316,12 @@ func (f *Filter) termFlow(t *cterm, c *flowCtx) bool {
 	return false
 }
 
-// pointTerm is a node or point term's verdict on capture point p, decided the first time the filter
-// meets p (for this Result) and looked up after.
+// pointTerm is a node or point term's verdict on capture point p: a glob's is decided the first time
+// the filter meets p (for this Result) and looked up after.
 func (f *Filter) pointTerm(t *cterm, p string) bool {
+	if t.lit { // plain comparisons, cheaper than the look-up
+		return t.pointMatch(p)
+	}
 	i, ok := f.pointIdx[p]
 	if !ok {
 		if f.pointIdx == nil {
