@@ -265,13 +265,13 @@ func (f *Filter) termFlow(t *cterm, c *flowCtx) bool {
 	case "proto":
 		return fl.Proto == t.val
 	case "node":
-		for k := range fl.PerPoint {
-			if f.pointTerm(t, fl.PerPoint[k].Point) {
+		for _, p := range fl.Path {
+			if f.pointTerm(t, p) {
 				return true
 			}
 		}
-		for _, p := range fl.Path {
-			if f.pointTerm(t, p) {
+		for k := range fl.PerPoint {
+			if f.pointTerm(t, fl.PerPoint[k].Point) {
 				return true
 			}
 		}
@@ -287,13 +287,13 @@ func (f *Filter) termFlow(t *cterm, c *flowCtx) bool {
 			}
 		}
 	case "point":
-		for k := range fl.PerPoint {
-			if f.pointTerm(t, fl.PerPoint[k].Point) {
+		for _, p := range fl.Path {
+			if f.pointTerm(t, p) {
 				return true
 			}
 		}
-		for _, p := range fl.Path {
-			if f.pointTerm(t, p) {
+		for k := range fl.PerPoint {
+			if f.pointTerm(t, fl.PerPoint[k].Point) {
 				return true
 			}
 		}
