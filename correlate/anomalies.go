@@ -587,7 +587,10 @@ func sortedNAT(m map[natKey]int) []natKey {
 		if x.from != y.from {
 			return x.from < y.from
 		}
-		return x.to < y.to
+		if x.to != y.to {
+			return x.to < y.to
+		}
+		return x.kind < y.kind // two kinds of rewrite between the same tuples: still one order
 	})
 	return ks
 }

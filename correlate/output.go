@@ -216,22 +216,12 @@ func (a *analysis) flowOut(ids []string) []Flow {
 	return out
 }
 
-// natOut lists a flow's NAT mappings, by where, then before and after.
+// natOut lists a flow's NAT mappings in sortedNAT's order (by where, then before and after).
 func natOut(nat map[natKey]int) []NATMapping {
 	out := make([]NATMapping, 0, len(nat))
-	for k, n := range nat {
-		out = append(out, NATMapping{Kind: k.kind, At: k.at, From: k.from, To: k.to, Count: n})
+	for _, k := range sortedNAT(nat) {
+		out = append(out, NATMapping{Kind: k.kind, At: k.at, From: k.from, To: k.to, Count: nat[k]})
 	}
-	sort.Slice(out, func(i, j int) bool {
-		x, y := out[i], out[j]
-		if x.At != y.At {
-			return x.At < y.At
-		}
-		if x.From != y.From {
-			return x.From < y.From
-		}
-		return x.To < y.To
-	})
 	return out
 }
 

@@ -8,10 +8,11 @@ import (
 )
 
 // writeJSON writes the JSON report of res to w as it goes (jsonEnc): the Result's members in order,
-// the filtered lists element by element straight from res, and, with Options.Journeys and a Result
-// that does not list its journeys, every journey rendered one at a time (Result.EachJourney). The
-// bytes are those of encoding/json's indented encoding of the filtered Result (safetext.JSON on top),
-// followed by a newline.
+// the filtered lists element by element straight from res (flows and journeys by the typed writers of
+// jsontyped.go, the rest by reflection), and, with Options.Journeys and a Result that does not list
+// its journeys, every journey rendered one at a time (Result.EachJourney). The bytes are those of
+// encoding/json's indented encoding of the filtered Result (safetext.JSON on top), followed by a
+// newline.
 func (p *Printer) writeJSON(w io.Writer, res *correlate.Result) error {
 	e := newJSONEnc(w)
 	sel := newJSONSelection(res, p.opts.Filter)
@@ -24,17 +25,20 @@ func (p *Printer) writeJSON(w io.Writer, res *correlate.Result) error {
 		switch f.name {
 		case "Flows":
 			if sel.filter != nil {
-				n = jsonList(e, f, n, res.Flows, func(x *correlate.Flow) bool { return sel.keep[x.ID] })
+				n = jsonList(e, f, n, res.Flows, func(x *correlate.Flow) bool { return sel.keep[x.ID] }, writeFlow)
 				continue
 			}
+			n = e.obj(n, f.key)
+			typedList(e, res.Flows, writeFlow)
+			continue
 		case "Anomalies":
 			if sel.filter != nil {
-				n = jsonList(e, f, n, res.Anomalies, func(x *correlate.Anomaly) bool { return sel.filter.MatchAnomaly(res, x) })
+				n = jsonList(e, f, n, res.Anomalies, func(x *correlate.Anomaly) bool { return sel.filter.MatchAnomaly(res, x) }, writeReflect)
 				continue
 			}
 		case "ICMP":
 			if sel.filter != nil {
-				n = jsonList(e, f, n, res.ICMP, func(x *correlate.ICMPError) bool { return x.Flow == "" || sel.keep[x.Flow] })
+				n = jsonList(e, f, n, res.ICMP, func(x *correlate.ICMPError) bool { return x.Flow == "" || sel.keep[x.Flow] }, writeReflect)
 				continue
 			}
 		case "Journeys":
@@ -42,10 +46,8 @@ func (p *Printer) writeJSON(w io.Writer, res *correlate.Result) error {
 				n = sel.streamJourneys(e, f, n)
 				continue
 			}
-			if sel.filter != nil {
-				n = sel.journeys(e, f, n)
-				continue
-			}
+			n = sel.journeys(e, f, n) // omitted when empty, as omitempty does
+			continue
 		}
 		n = e.field(f, fv, n)
 	}
@@ -80,16 +82,19 @@ func (s *jsonSelection) matchJourney(j *correlate.Journey) bool {
 	return s.filter == nil || (s.keep[j.Flow] && s.filter.MatchJourney(s.res, j))
 }
 
+// writeReflect writes x by reflection (jsonEnc.value).
+func writeReflect[T any](e *jsonEnc, x *T) { e.value(reflect.ValueOf(x).Elem()) }
+
 // jsonList writes member f, the elements of list keep matches, as a list (empty, never null: a
 // filtered list is never nil), after the n members written before; it returns the members written.
-func jsonList[T any](e *jsonEnc, f *planField, n int, list []T, keep func(*T) bool) int {
+func jsonList[T any](e *jsonEnc, f *planField, n int, list []T, keep func(*T) bool, write func(*jsonEnc, *T)) int {
 	e.member('{', n == 0)
 	e.key(f.key)
 	m := 0
 	for i := range list {
 		if keep(&list[i]) {
 			e.member('[', m == 0)
-			e.value(reflect.ValueOf(&list[i]).Elem())
+			write(e, &list[i])
 			m++
 		}
 	}
@@ -137,7 +142,7 @@ func (l *lazyList) add(j *correlate.Journey) {
 		l.e.key(l.f.key)
 	}
 	l.e.member('[', l.m == 0)
-	l.e.value(reflect.ValueOf(j).Elem())
+	writeJourney(l.e, j)
 	l.m++
 }
 
