@@ -52,6 +52,7 @@ type Filter struct {
 	flowSev  map[string][]string
 	flowByID map[string]*Flow
 	nameIdx  map[netip.Addr]int32 // an address's index in r.Names, as NameOf finds it
+	pointIdx map[string]int32     // a capture point's index in cterm.points, in the order MatchFlow met it
 }
 
 type fnode interface{ eval(s *subject) bool }

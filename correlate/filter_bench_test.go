@@ -70,7 +70,7 @@ func namedFlows(r *Result) *Result {
 // benchFilters are representative filters: names, addresses, ports, nodes, points, status and anomaly
 // terms, and a combination.
 var benchFilters = []string{"pod ns-1/pod-1*", "svc svc-*", "ns ns-2", "host 192.168.1.1", "net 192.168.0.0/24",
-	"dst port 53", "node node-2", "point cali*", "status lost", "kind loss", "severity warning",
+	"dst port 53", "node node-2", "node node-*", "point cali*", "status lost", "kind loss", "severity warning",
 	"tcp and not status delivered and (src net 192.168.0.0/24 or dst pod=ns-0/*)"}
 
 // BenchmarkFilterManyFlows matches each of benchFilters against every flow of a many-flow Result

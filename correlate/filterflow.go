@@ -9,7 +9,9 @@ import (
 // into prog when parsed, and each name term's verdict on every cluster name when the filter first
 // meets a Result. Per flow, the terms read the flow's fields in place; the addresses and ports of its
 // two sides (before and after NAT) are parsed into fixed arrays on the stack once, when a term first
-// needs them. Nothing is allocated per flow unless a side has more than sideCap addresses.
+// needs them. A node or point glob decides each distinct capture point once (points are few, flows
+// many): per flow it looks the point's verdict up. Nothing is allocated per flow unless a side has
+// more than sideCap addresses or the flow shows a point not met before.
 
 // cnode is a node of the compiled expression: an operator over other nodes (indexes in prog), or a
 // term (an index in terms).
@@ -30,7 +32,18 @@ type cterm struct {
 	fterm
 	lit   bool   // val has no glob pattern characters: globMatch is plain equality
 	names []bool // pod, svc, ns, node: the verdict on each of r.Names
+	// node, point: the verdict on each capture point of f.pointIdx, decided when first met
+	points []verdict
 }
+
+// verdict is a term's cached decision on one thing: not yet decided, true or false.
+type verdict uint8
+
+const (
+	undecided verdict = iota
+	verdictTrue
+	verdictFalse
+)
 
 // compile appends n and its operands to f.prog, operands first, and returns n's index.
 func (f *Filter) compile(n fnode) int32 {
@@ -52,9 +65,9 @@ func (f *Filter) compile(n fnode) int32 {
 
 // bindNames indexes r's names by address and decides each name term on every name.
 func (f *Filter) bindNames(r *Result) {
-	f.nameIdx = nil
+	f.nameIdx, f.pointIdx = nil, nil
 	for i := range f.terms {
-		f.terms[i].names = nil
+		f.terms[i].names, f.terms[i].points = nil, nil
 	}
 	if r == nil || len(r.Names) == 0 {
 		return
@@ -252,15 +265,13 @@ func (f *Filter) termFlow(t *cterm, c *flowCtx) bool {
 	case "proto":
 		return fl.Proto == t.val
 	case "node":
-		for k := range fl.PerPoint {
-			node, _, _ := strings.Cut(fl.PerPoint[k].Point, "/")
-			if t.match(node) {
+		for _, p := range fl.Path {
+			if f.pointTerm(t, p) {
 				return true
 			}
 		}
-		for _, p := range fl.Path {
-			node, _, _ := strings.Cut(p, "/")
-			if t.match(node) {
+		for k := range fl.PerPoint {
+			if f.pointTerm(t, fl.PerPoint[k].Point) {
 				return true
 			}
 		}
@@ -276,13 +287,13 @@ func (f *Filter) termFlow(t *cterm, c *flowCtx) bool {
 			}
 		}
 	case "point":
-		for k := range fl.PerPoint {
-			if t.pointMatch(fl.PerPoint[k].Point) {
+		for _, p := range fl.Path {
+			if f.pointTerm(t, p) {
 				return true
 			}
 		}
-		for _, p := range fl.Path {
-			if t.pointMatch(p) {
+		for k := range fl.PerPoint {
+			if f.pointTerm(t, fl.PerPoint[k].Point) {
 				return true
 			}
 		}
@@ -305,9 +316,41 @@ func (f *Filter) termFlow(t *cterm, c *flowCtx) bool {
 	return false
 }
 
-// pointMatch matches a capture point by itself or by its interface.
+// pointTerm is a node or point term's verdict on capture point p: a glob's is decided the first time
+// the filter meets p (for this Result) and looked up after.
+func (f *Filter) pointTerm(t *cterm, p string) bool {
+	if t.lit { // plain comparisons, cheaper than the look-up
+		return t.pointMatch(p)
+	}
+	i, ok := f.pointIdx[p]
+	if !ok {
+		if f.pointIdx == nil {
+			f.pointIdx = map[string]int32{}
+		}
+		i = int32(len(f.pointIdx))
+		f.pointIdx[p] = i
+	}
+	for int(i) >= len(t.points) {
+		t.points = append(t.points, undecided)
+	}
+	v := t.points[i]
+	if v == undecided {
+		v = verdictFalse
+		if t.pointMatch(p) {
+			v = verdictTrue
+		}
+		t.points[i] = v
+	}
+	return v == verdictTrue
+}
+
+// pointMatch is a node or point term's verdict on a capture point: a node term matches the point's
+// node, a point term the point itself or its interface.
 func (t *cterm) pointMatch(p string) bool {
-	_, iface, _ := strings.Cut(p, "/")
+	node, iface, _ := strings.Cut(p, "/")
+	if t.key == "node" {
+		return t.match(node)
+	}
 	return t.match(p) || t.match(iface)
 }
 

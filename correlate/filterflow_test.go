@@ -80,6 +80,8 @@ func filtersFor(r *Result) []string {
 				add("point %s*", iface[:3])
 				add("point %s/%s*", node, iface[:3])
 			}
+			add("node %s and not point %s", node, pc.Point) // node and point terms share the point cache
+			add("point %s or node %s*", iface, node)
 		}
 		add("proto %s and not status delivered", fl.Proto)
 	}
@@ -179,6 +181,55 @@ func TestMatchFlowSameAsBefore(t *testing.T) {
 			}
 			checkSameAsRef(t, labK8s(t, sc, nil))
 		})
+	}
+}
+
+// One filter used on one Result, then another whose flows show other points, in another order, then
+// the first again gives the verdicts it gave before on each: what it decided per point is not carried
+// from one Result to the next.
+func TestMatchFlowRebinds(t *testing.T) {
+	cfg := manyFlowsConfig()
+	cfg.Flows, cfg.Packets = 300, 1200
+	_, r1 := runGen(t, cfg)
+	r2 := &Result{}
+	for i := len(r1.Flows) - 1; i >= 0; i-- {
+		fl := r1.Flows[i]
+		rename := func(p string) string {
+			if i%2 == 0 {
+				return "other-" + p
+			}
+			return p
+		}
+		fl.PerPoint = append([]PointCount(nil), fl.PerPoint...)
+		for k := range fl.PerPoint {
+			fl.PerPoint[k].Point = rename(fl.PerPoint[k].Point)
+		}
+		fl.Path = append([]string(nil), fl.Path...)
+		for k := range fl.Path {
+			fl.Path[k] = rename(fl.Path[k])
+		}
+		r2.Flows = append(r2.Flows, fl)
+	}
+	exprs := filtersFor(r1)
+	for _, fl := range r2.Flows[:3] {
+		for _, pc := range fl.PerPoint {
+			node, iface, _ := strings.Cut(pc.Point, "/")
+			exprs = append(exprs, "point "+pc.Point, "node "+node, "point "+iface+" or node "+node)
+		}
+	}
+	for _, expr := range exprs {
+		f, err := ParseFilter(expr)
+		if err != nil {
+			t.Fatalf("%q: %v", expr, err)
+		}
+		for _, r := range []*Result{r1, r2, r1} {
+			ref, _ := ParseFilter(expr)
+			for i := range r.Flows {
+				if got, want := f.MatchFlow(r, &r.Flows[i]), refMatchFlow(ref, r, &r.Flows[i]); got != want {
+					t.Fatalf("%q on %s (%+v): %v, before %v", expr, r.Flows[i].ID, r.Flows[i], got, want)
+				}
+			}
+		}
 	}
 }
 
