@@ -265,15 +265,8 @@ func (f *Filter) termFlow(t *cterm, c *flowCtx) bool {
 	case "proto":
 		return fl.Proto == t.val
 	case "node":
-		for _, p := range fl.Path {
-			if f.pointTerm(t, p) {
-				return true
-			}
-		}
-		for k := range fl.PerPoint {
-			if f.pointTerm(t, fl.PerPoint[k].Point) {
-				return true
-			}
+		if f.anyPoint(t, fl) {
+			return true
 		}
 		if t.names == nil {
 			return false
@@ -287,15 +280,8 @@ func (f *Filter) termFlow(t *cterm, c *flowCtx) bool {
 			}
 		}
 	case "point":
-		for _, p := range fl.Path {
-			if f.pointTerm(t, p) {
-				return true
-			}
-		}
-		for k := range fl.PerPoint {
-			if f.pointTerm(t, fl.PerPoint[k].Point) {
-				return true
-			}
+		if f.anyPoint(t, fl) {
+			return true
 		}
 	case "kind":
 		return anyEq(f.flowKind[fl.ID], t.val)
@@ -385,6 +371,22 @@ func (f *Filter) sideFlow(t *cterm, e *fside) bool {
 func (f *Filter) sideNamed(t *cterm, e *fside) bool {
 	for k := 0; k < e.nAddrs(); k++ {
 		if i, ok := f.nameIdx[e.addr(k)]; ok && t.names[i] {
+			return true
+		}
+	}
+	return false
+}
+
+// anyPoint reports whether point or node term t matches one of flow fl's points: its path first (cheaper
+// to read, and where a match usually is), then the points that counted its frames.
+func (f *Filter) anyPoint(t *cterm, fl *Flow) bool {
+	for _, p := range fl.Path {
+		if f.pointTerm(t, p) {
+			return true
+		}
+	}
+	for k := range fl.PerPoint {
+		if f.pointTerm(t, fl.PerPoint[k].Point) {
 			return true
 		}
 	}
