@@ -301,13 +301,7 @@ func LoadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 			cols[i].size = st.Size()
 		}
 	}
-	files := scanFiles(paths, opts, t, func(file int) ScanFunc {
-		c, fp := &cols[file], &fps[file]
-		return func(r *Record, p *Packet, o *Observation) {
-			c.add(r, o)
-			fp.add(p.Loose)
-		}
-	}, progress)
+	files := scanFiles(paths, opts, t, func(file int) ScanFunc { return keepFrames(&cols[file], &fps[file]) }, progress)
 	obs := make([][]Observation, len(paths))
 	loose := make([]Fingerprints, len(paths))
 	for f := range cols {
@@ -316,6 +310,14 @@ func LoadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 	c := IdentifyFiles(files, t, cfg)
 	c.Obs, c.Loose = obs, loose
 	return c
+}
+
+// keepFrames returns the ScanFunc that keeps each frame's Observation in c and its fingerprint in fp.
+func keepFrames(c *obsCollector, fp *fpCollector) ScanFunc {
+	return func(r *Record, p *Packet, o *Observation) {
+		c.add(r, o)
+		fp.add(p.Loose)
+	}
 }
 
 // obsCollector gathers one file's Observations. The first obsChunk go into a chunk; from their
