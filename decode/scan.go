@@ -344,9 +344,22 @@ const (
 	obsGrowth = 8
 )
 
+// add keeps o. The common case, room in the slice, copies o straight into its slot (append copied it
+// through the stack first) and leaves the rest to addSlow.
 func (c *obsCollector) add(r *Record, o *Observation) {
 	c.bytes += int64(r.CapLen) + 16
-	if len(c.obs) < cap(c.obs) || c.grow() {
+	n := len(c.obs)
+	if n == cap(c.obs) {
+		c.addSlow(o)
+		return
+	}
+	c.obs = c.obs[:n+1]
+	c.obs[n] = *o
+}
+
+// addSlow is add when the slice is full: it grows it, or puts o into a chunk.
+func (c *obsCollector) addSlow(o *Observation) {
+	if c.grow() {
 		c.obs = append(c.obs, *o)
 		return
 	}
