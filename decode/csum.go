@@ -21,16 +21,22 @@ func sum16(s uint64, b []byte) uint64 {
 		return sum16Short(s, b)
 	}
 	last := b[n-32:]
-	var c uint64
+	// Each block's carry out is counted apart (carries, below 2^59) rather than carried into the next
+	// block: the next block's additions need not wait for it.
+	var c, carries uint64
 	for len(b) >= 32 {
-		s, c = bits.Add64(s, binary.BigEndian.Uint64(b), c)
+		s, c = bits.Add64(s, binary.BigEndian.Uint64(b), 0)
 		s, c = bits.Add64(s, binary.BigEndian.Uint64(b[8:]), c)
 		s, c = bits.Add64(s, binary.BigEndian.Uint64(b[16:]), c)
 		s, c = bits.Add64(s, binary.BigEndian.Uint64(b[24:]), c)
+		carries += c
 		b = b[32:]
 	}
-	s, c = bits.Add64(s, windowSum(last, len(b), n&1), c)
-	s += c // end-around carry: after a carry out s < 2^41, so this cannot carry again
+	s, c = bits.Add64(s, windowSum(last, len(b), n&1), 0)
+	carries += c
+	// Each carry out of bit 63 is worth 2^64 ≡ 1 (modulo 2^64-1): add them back, folding s first so
+	// that the sum cannot overflow.
+	s = s>>32 + s&0xffffffff + carries // < 2^33 + 2^59
 	return s>>32 + s&0xffffffff
 }
 
