@@ -21,16 +21,23 @@ func sum16(s uint64, b []byte) uint64 {
 		return sum16Short(s, b)
 	}
 	last := b[n-32:]
-	var c uint64
-	for len(b) >= 32 {
-		s, c = bits.Add64(s, binary.BigEndian.Uint64(b), c)
-		s, c = bits.Add64(s, binary.BigEndian.Uint64(b[8:]), c)
-		s, c = bits.Add64(s, binary.BigEndian.Uint64(b[16:]), c)
-		s, c = bits.Add64(s, binary.BigEndian.Uint64(b[24:]), c)
-		b = b[32:]
+	// Each block's carry out is counted apart (carries, below 2^59) rather than carried into the next
+	// block: the next block's additions need not wait for it.
+	var c, carries uint64
+	i := 0
+	for ; i <= n-32; i += 32 {
+		w := b[i : i+32 : i+32]
+		s, c = bits.Add64(s, binary.BigEndian.Uint64(w), 0)
+		s, c = bits.Add64(s, binary.BigEndian.Uint64(w[8:]), c)
+		s, c = bits.Add64(s, binary.BigEndian.Uint64(w[16:]), c)
+		s, c = bits.Add64(s, binary.BigEndian.Uint64(w[24:]), c)
+		carries += c
 	}
-	s, c = bits.Add64(s, windowSum(last, len(b), n&1), c)
-	s += c // end-around carry: after a carry out s < 2^41, so this cannot carry again
+	s, c = bits.Add64(s, windowSum(last, n-i, n&1), 0)
+	carries += c
+	// Each carry out of bit 63 is worth 2^64 ≡ 1 (modulo 2^64-1): add them back, folding s first so
+	// that the sum cannot overflow.
+	s = s>>32 + s&0xffffffff + carries // < 2^33 + 2^59
 	return s>>32 + s&0xffffffff
 }
 
@@ -42,16 +49,27 @@ func sum16(s uint64, b []byte) uint64 {
 // the r bytes are.
 func windowSum(w []byte, r, odd int) uint64 {
 	_ = w[31]
-	drop := 32 - r // leading bytes of w that are not summed
+	m := &windowMasks[32-r] // 32-r leading bytes of w are not summed
 	var s, c uint64
-	s, c = bits.Add64(s, binary.BigEndian.Uint64(w)&keep(drop), c)
-	s, c = bits.Add64(s, binary.BigEndian.Uint64(w[8:])&keep(drop-8), c)
-	s, c = bits.Add64(s, binary.BigEndian.Uint64(w[16:])&keep(drop-16), c)
-	s, c = bits.Add64(s, binary.BigEndian.Uint64(w[24:])&keep(drop-24), c)
+	s, c = bits.Add64(s, binary.BigEndian.Uint64(w)&m[0], c)
+	s, c = bits.Add64(s, binary.BigEndian.Uint64(w[8:])&m[1], c)
+	s, c = bits.Add64(s, binary.BigEndian.Uint64(w[16:])&m[2], c)
+	s, c = bits.Add64(s, binary.BigEndian.Uint64(w[24:])&m[3], c)
 	s += c
 	s = s>>32 + s&0xffffffff
 	return s << (8 * uint(odd&1))
 }
+
+// windowMasks[d] are the masks of a 32-byte window's four big-endian words that clear its first d
+// bytes (one lookup, where computing them took more than the sum).
+var windowMasks = func() (m [33][4]uint64) {
+	for d := range m {
+		for k := range m[d] {
+			m[d][k] = keep(d - 8*k)
+		}
+	}
+	return m
+}()
 
 // keep returns the mask that clears the first d bytes of a big-endian 64-bit word (d ≤ 0: none of
 // them; d ≥ 8: all).

@@ -79,6 +79,9 @@ func NewDecoder(opts Options, t *Tables, file uint16) *Decoder {
 	if opts.VXLANPort == 0 {
 		opts.VXLANPort = DefaultVXLANPort
 	}
+	if opts.WireGuardPort == 0 {
+		opts.WireGuardPort = DefaultWireGuardPort
+	}
 	return &Decoder{opts: opts, t: t, file: file}
 }
 

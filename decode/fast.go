@@ -20,7 +20,10 @@ func DecodeFast(linkType LinkType, data []byte, origLen int, vxlanPort uint16, p
 // decodeFast is DecodeFast with the WireGuard port.
 func decodeFast(linkType LinkType, data []byte, origLen int, vxlanPort, wgPort uint16, p *Packet) {
 	decodeFrame(linkType, data, origLen, vxlanPort, p)
-	decodeWireGuard(p, wgPort)
+	// What decodeWireGuard looks at first, here where it costs no call.
+	if p.HasUDP && (p.Sport == wgPort || p.Dport == wgPort || wgPort == 0) {
+		decodeWireGuard(p, wgPort)
+	}
 }
 
 // decodeFrame is DecodeFast without WireGuard.

@@ -69,9 +69,16 @@ func Fingerprint(p *Packet) (fp uint64, hashed bool) {
 	if len(p.Payload) < n {
 		return mix64(h ^ 0x6e6f2d7061796c64), false // "no-payld": distinct from any hashed value
 	}
-	var buf [payloadHashBytes]byte
-	copy(buf[:], p.Payload[:n])
-	h ^= mum(binary.LittleEndian.Uint64(buf[0:8])^fpK[4], binary.LittleEndian.Uint64(buf[8:16])^uint64(n)^fpK[5])
+	var lo, hi uint64 // the n bytes, zero-padded to 16
+	if n == payloadHashBytes {
+		// The common case: two loads from the payload (copying it to a buffer first cost a call).
+		lo, hi = binary.LittleEndian.Uint64(p.Payload[0:8]), binary.LittleEndian.Uint64(p.Payload[8:16])
+	} else {
+		var buf [payloadHashBytes]byte
+		copy(buf[:], p.Payload[:n])
+		lo, hi = binary.LittleEndian.Uint64(buf[0:8]), binary.LittleEndian.Uint64(buf[8:16])
+	}
+	h ^= mum(lo^fpK[4], hi^uint64(n)^fpK[5])
 	return mix64(h), true
 }
 

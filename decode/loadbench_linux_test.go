@@ -3,6 +3,8 @@
 package decode
 
 import (
+	"bytes"
+	"os"
 	"runtime/debug"
 	"syscall"
 	"testing"
@@ -54,5 +56,42 @@ func benchLoad(b *testing.B, files []string) {
 	b.StopTimer()
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &after)
 	b.ReportMetric(float64(after.Minflt-before.Minflt)/float64(frames), "faults/frame")
+	b.ReportMetric(float64(frames)/b.Elapsed().Seconds()/1e6, "Mframes/s")
+}
+
+// BenchmarkScanKeep is the per-frame work of Load on the many-flow captures of BenchmarkLoad read
+// from memory: reading records, decoding, the traffic accounting and keeping each frame's Observation
+// and fingerprint, without the file system (one core: the files one after another).
+func BenchmarkScanKeep(b *testing.B) {
+	cfg := gen.DefaultConfig()
+	cfg.Mix = gen.MixManyFlows
+	cfg.Nodes, cfg.PodsPerNode = 2, 4
+	cfg.Flows, cfg.Packets = 20000, 200000
+	files := testtool.BenchCaptures(b, "load-many-flows", testtool.Impaired(cfg))
+	data := make([][]byte, len(files))
+	for i, f := range files {
+		var err error
+		if data[i], err = os.ReadFile(f); err != nil {
+			b.Fatal(err)
+		}
+	}
+	frames := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		t := NewTables()
+		for i, d := range data {
+			r, err := NewReader(bytes.NewReader(d))
+			if err != nil {
+				b.Fatal(err)
+			}
+			var c obsCollector
+			var fp fpCollector
+			fi := &FileInfo{Index: uint16(i), Traffic: map[uint16]*Traffic{}}
+			scan(r, fi, Options{}, t, keepFrames(&c, &fp), nil)
+			frames += len(c.finish())
+			fp.finish()
+		}
+	}
 	b.ReportMetric(float64(frames)/b.Elapsed().Seconds()/1e6, "Mframes/s")
 }

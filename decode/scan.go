@@ -301,13 +301,7 @@ func LoadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 			cols[i].size = st.Size()
 		}
 	}
-	files := scanFiles(paths, opts, t, func(file int) ScanFunc {
-		c, fp := &cols[file], &fps[file]
-		return func(r *Record, p *Packet, o *Observation) {
-			c.add(r, o)
-			fp.add(p.Loose)
-		}
-	}, progress)
+	files := scanFiles(paths, opts, t, func(file int) ScanFunc { return keepFrames(&cols[file], &fps[file]) }, progress)
 	obs := make([][]Observation, len(paths))
 	loose := make([]Fingerprints, len(paths))
 	for f := range cols {
@@ -316,6 +310,14 @@ func LoadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 	c := IdentifyFiles(files, t, cfg)
 	c.Obs, c.Loose = obs, loose
 	return c
+}
+
+// keepFrames returns the ScanFunc that keeps each frame's Observation in c and its fingerprint in fp.
+func keepFrames(c *obsCollector, fp *fpCollector) ScanFunc {
+	return func(r *Record, p *Packet, o *Observation) {
+		c.add(r, o)
+		fp.add(p.Loose)
+	}
 }
 
 // obsCollector gathers one file's Observations. The first obsChunk go into a chunk; from their
@@ -342,9 +344,22 @@ const (
 	obsGrowth = 8
 )
 
+// add keeps o. The common case, room in the slice, copies o straight into its slot (append copied it
+// through the stack first) and leaves the rest to addSlow.
 func (c *obsCollector) add(r *Record, o *Observation) {
 	c.bytes += int64(r.CapLen) + 16
-	if len(c.obs) < cap(c.obs) || c.grow() {
+	n := len(c.obs)
+	if n == cap(c.obs) {
+		c.addSlow(o)
+		return
+	}
+	c.obs = c.obs[:n+1]
+	c.obs[n] = *o
+}
+
+// addSlow is add when the slice is full: it grows it, or puts o into a chunk.
+func (c *obsCollector) addSlow(o *Observation) {
+	if c.grow() {
 		c.obs = append(c.obs, *o)
 		return
 	}

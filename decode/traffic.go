@@ -1,5 +1,7 @@
 package decode
 
+import "encoding/binary"
+
 // CalicoMAC is the MAC of every cali* host-side veth end (and of its proxy ARP replies).
 var CalicoMAC = [6]byte{0xee, 0xee, 0xee, 0xee, 0xee, 0xee}
 
@@ -62,6 +64,11 @@ type Traffic struct {
 	cur     uint8 // the span the last frame joined
 	main    uint8 // the span with the most frames
 	evicted int   // frames of spans dropped to make room for new ones
+
+	// pairSlots index the triples kept in OuterSrc, OuterDst and InnerSrc by pairHash (open
+	// addressing, 1 + the triple's index; 0: a free slot). Twice as many slots as triples, so that
+	// one is always free.
+	pairSlots [2 * maxPairs]uint8
 }
 
 // tsSpan is a stretch of capture time: frames no more than spanGap apart.
@@ -308,16 +315,33 @@ func addAddr(set *[maxPairs][4]byte, n *int, a [4]byte) {
 	}
 }
 
+// addPair adds a triple to OuterSrc, OuterDst and InnerSrc (dropped when they are full). It finds a
+// triple through pairSlots rather than by comparing it with each kept one: an underlay capture
+// carries a triple on every frame, and holds as many as the set does.
 func (t *Traffic) addPair(osrc, odst, inner [4]byte) {
-	for i := 0; i < t.NPairs; i++ {
-		if t.OuterSrc[i] == osrc && t.OuterDst[i] == odst && t.InnerSrc[i] == inner {
+	h := pairHash(osrc, odst, inner)
+	for {
+		j := t.pairSlots[h]
+		if j == 0 {
+			break
+		}
+		if i := j - 1; t.OuterSrc[i] == osrc && t.OuterDst[i] == odst && t.InnerSrc[i] == inner {
 			return
 		}
+		h = (h + 1) % uint(len(t.pairSlots))
 	}
 	if t.NPairs < maxPairs {
 		t.OuterSrc[t.NPairs], t.OuterDst[t.NPairs], t.InnerSrc[t.NPairs] = osrc, odst, inner
 		t.NPairs++
+		t.pairSlots[h] = uint8(t.NPairs)
 	}
+}
+
+// pairHash is where a triple's search in Traffic.pairSlots begins.
+func pairHash(osrc, odst, inner [4]byte) uint {
+	k := uint64(binary.BigEndian.Uint32(osrc[:]))<<32 | uint64(binary.BigEndian.Uint32(odst[:]))
+	k = (k ^ uint64(binary.BigEndian.Uint32(inner[:]))*0x9e3779b97f4a7c15) * 0xbf58476d1ce4e5b9
+	return uint(k>>32) % (2 * maxPairs) // len(Traffic.pairSlots)
 }
 
 // Merge adds u's counts into t.

@@ -51,3 +51,35 @@ func TestTrafficPodAddrs(t *testing.T) {
 		t.Errorf("pod sources %d %v, destinations %d %v", tr.NPodSrc, tr.PodSrcs[:tr.NPodSrc], tr.NPodDst, tr.PodDsts[:tr.NPodDst])
 	}
 }
+
+// TestAddPair checks the set of address triples: each kept once, in order of arrival, up to
+// maxPairs, whatever order they come back in; and Merge keeps them the same way.
+func TestAddPair(t *testing.T) {
+	triple := func(i int) (a, b, c [4]byte) {
+		// Triples that differ in one address only, in each of the three.
+		return [4]byte{192, 168, byte(i % 3), 1}, [4]byte{192, 168, byte(i / 3 % 4), 2}, [4]byte{10, 244, byte(i / 12), byte(i)}
+	}
+	const distinct = maxPairs + 9
+	var tr, merged Traffic
+	for k := 0; k < distinct; k++ {
+		tr.addPair(triple(k))
+		for j := 0; j <= k; j++ { // and the ones before it again, in another order
+			tr.addPair(triple((j*7 + k) % (k + 1)))
+		}
+	}
+	if tr.NPairs != maxPairs {
+		t.Fatalf("%d pairs, want %d", tr.NPairs, maxPairs)
+	}
+	for i := 0; i < maxPairs; i++ {
+		a, b, c := triple(i)
+		if tr.OuterSrc[i] != a || tr.OuterDst[i] != b || tr.InnerSrc[i] != c {
+			t.Fatalf("pair %d = %v %v %v, want %v %v %v", i, tr.OuterSrc[i], tr.OuterDst[i], tr.InnerSrc[i], a, b, c)
+		}
+	}
+	tr.Frames = 1
+	merged.Merge(&tr)
+	merged.Merge(&tr)
+	if merged.NPairs != maxPairs || merged.OuterSrc != tr.OuterSrc || merged.OuterDst != tr.OuterDst || merged.InnerSrc != tr.InnerSrc {
+		t.Errorf("merged twice: %d pairs, not the same as the one merged", merged.NPairs)
+	}
+}

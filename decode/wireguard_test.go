@@ -303,3 +303,20 @@ func TestWireGuardFirstFragment(t *testing.T) {
 		t.Errorf("later fragment: loose %#x (message %#x), flags %#x, WireGuard %v", ps.Loose, pw.Loose, os2.Flags, ps.HasWG)
 	}
 }
+
+// decodeFast given port 0 (what ReadFrame passes from zero Options) decodes WireGuard on the default
+// port, and leaves other ports alone.
+func TestWireGuardPortZero(t *testing.T) {
+	msg := wgMsg(WGTransport, 5, 0, 6, 48)
+	for _, c := range []struct {
+		sport, dport uint16
+		want         bool
+	}{{DefaultWireGuardPort, 40000, true}, {40000, DefaultWireGuardPort, true}, {40000, 53, false}} {
+		var p Packet
+		frame := wgFrame(t, c.sport, c.dport, 1, 64, msg)
+		decodeFast(LinkEthernet, frame, len(frame), 0, 0, &p)
+		if p.HasWG != c.want || (c.want && p.WG.Counter != 6) {
+			t.Errorf("%d → %d: HasWG %v (%+v), want %v", c.sport, c.dport, p.HasWG, p.WG, c.want)
+		}
+	}
+}
