@@ -1,6 +1,10 @@
 package correlate
 
-import "runtime/debug"
+import (
+	"math"
+	"runtime/debug"
+	"time"
+)
 
 // arenaOut is the arena stage's output: every journey's hops laid out in one array, in path order,
 // with each slot's point and corrected time, and the duplicates of each journey's first sighting.
@@ -30,23 +34,9 @@ func buildArena(w *world, m *matcher, nJ int, lean bool) *arenaOut {
 	ar.arena = make([]uint32, ar.jStart[nJ])
 	ar.hopPt = make([]uint16, ar.jStart[nJ])
 	ar.hopTs = newHopTimes(int(ar.jStart[nJ]), &ar.t0)
-	fill := make([]uint32, nJ)
-	for f, obs := range w.c.Obs {
-		for i := range obs {
-			g := w.fileBase[f] + uint32(i)
-			j := m.jOf[g] - 1
-			if j < 0 || m.isDup(g) {
-				continue
-			}
-			k := ar.jStart[j] + fill[j]
-			o := &obs[i]
-			ar.arena[k], ar.hopPt[k] = g, uint16(w.srcPoint[o.Source])
-			ar.hopTs.set(int(k), j, m.corrected(o))
-			fill[j]++
-		}
-	}
+	ar.fill(w, m, nJ)
 	// The matcher's per-observation state is no longer needed.
-	m.jOf, m.dup, fill = nil, nil, nil
+	m.jOf, m.dup = nil, nil
 	if lean {
 		debug.FreeOSMemory()
 	}
@@ -60,6 +50,56 @@ func buildArena(w *world, m *matcher, nJ int, lean bool) *arenaOut {
 	ar.sortHops(w, mid, nJ)
 	<-done
 	return ar
+}
+
+// fillSlice is how much corrected time fill takes from each file in turn.
+const fillSlice = int64(time.Millisecond)
+
+// fill writes every hop (an Observation of a journey, duplicates aside) to its journey's next arena
+// slot, with its point and corrected time. The order of a journey's slots does not matter (sortHops
+// orders them), only locality: the files are read side by side, a slice of corrected time from each
+// in turn, so the journeys being filled are the few of that moment (journeys are numbered in time
+// order) and their slots stay in the caches; one file after another would sweep the whole arena once
+// a file. A file not in time order is read in its own order, each of its Observations once all the
+// same.
+func (ar *arenaOut) fill(w *world, m *matcher, nJ int) {
+	fill := make([]uint32, nJ)
+	pos := make([]int, len(w.c.Obs))
+	for {
+		lo, left := int64(math.MaxInt64), false
+		for f, obs := range w.c.Obs {
+			if pos[f] < len(obs) {
+				lo, left = min(lo, m.corrected(&obs[pos[f]])), true
+			}
+		}
+		if !left {
+			return
+		}
+		until := lo + fillSlice
+		if until < lo { // overflow: the rest
+			until = math.MaxInt64
+		}
+		for f, obs := range w.c.Obs {
+			i, base := pos[f], w.fileBase[f]
+			for ; i < len(obs); i++ {
+				g := base + uint32(i)
+				j := m.jOf[g] - 1
+				if j < 0 || m.isDup(g) {
+					continue
+				}
+				o := &obs[i]
+				t := m.corrected(o)
+				if t >= until && until != math.MaxInt64 {
+					break
+				}
+				k := ar.jStart[j] + fill[j]
+				ar.arena[k], ar.hopPt[k] = g, uint16(w.srcPoint[o.Source])
+				ar.hopTs.set(int(k), j, t)
+				fill[j]++
+			}
+			pos[f] = i
+		}
+	}
 }
 
 // sortHops puts the hops of journeys [from, to) in path order. Within a journey: nodes in the order
