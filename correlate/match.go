@@ -274,19 +274,32 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 		if f < 0 {
 			break
 		}
-		idx := pos[f]
-		if perm[f] != nil {
-			idx = int(perm[f][idx])
+		// The top file's run: its Observations up to the other files' earliest head, in a row.
+		rt, rf := hh.rival()
+		obs, p, fp, base := w.c.Obs[f], perm[f], &m.fp[f], w.fileBase[f]
+		i, t := pos[f], heads[f]
+		for {
+			idx := i
+			if p != nil {
+				idx = int(p[i])
+			}
+			slot := fp.Slot(idx)
+			b = append(b, sighting{o: &obs[idx], slot: slot, loose: *slot, g: base + uint32(idx), t: t})
+			if len(b) == sightingBatch {
+				out <- b
+				b = <-free
+			}
+			if i++; i == len(obs) {
+				break
+			}
+			pos[f] = i
+			if t = m.corrected(at(f)); t > rt || (t == rt && int32(f) > rf) {
+				break
+			}
 		}
-		slot := m.fp[f].Slot(idx)
-		b = append(b, sighting{o: &w.c.Obs[f][idx], slot: slot, loose: *slot, g: w.fileBase[f] + uint32(idx), t: heads[f]})
-		if len(b) == sightingBatch {
-			out <- b
-			b = <-free
-		}
-		pos[f]++
-		if pos[f] < len(w.c.Obs[f]) {
-			hh.advanced(m.corrected(at(f)))
+		pos[f] = i
+		if i < len(obs) {
+			hh.advanced(t)
 		} else {
 			hh.drop()
 		}
