@@ -268,6 +268,7 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 		}
 	}
 	hh := newHeadHeap(heads, done)
+	ahead := make([]mergeAhead, len(w.c.Obs))
 	b := <-free
 	for {
 		f := hh.top()
@@ -276,7 +277,7 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 		}
 		// The top file's run: its Observations up to the other files' earliest head, in a row.
 		rt, rf := hh.rival()
-		obs, p, fp, base := w.c.Obs[f], perm[f], &m.fp[f], w.fileBase[f]
+		obs, p, fp, base, a := w.c.Obs[f], perm[f], &m.fp[f], w.fileBase[f], &ahead[f]
 		i, t := pos[f], heads[f]
 		for {
 			idx := i
@@ -292,8 +293,12 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 			if i++; i == len(obs) {
 				break
 			}
-			pos[f] = i
-			if t = m.corrected(at(f)); t > rt || (t == rt && int32(f) > rf) {
+			k := i - a.from
+			if k >= a.n {
+				m.fillAhead(a, obs, p, i)
+				k = 0
+			}
+			if t = a.ts[k]; t > rt || (t == rt && int32(f) > rf) {
 				break
 			}
 		}
@@ -307,6 +312,33 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 	if len(b) > 0 {
 		out <- b
 	}
+}
+
+// mergeAhead holds the corrected times of a file's next Observations in the merge, computed a few
+// dozen at a time: the loads of Observations that follow one another in memory then go out together,
+// rather than one cache miss at a time between heap operations.
+type mergeAhead struct {
+	ts   [mergeAheadN]int64
+	from int // the file position (in merge order) of ts[0]
+	n    int // times held
+}
+
+const mergeAheadN = 32
+
+// fillAhead computes the corrected times of the file's Observations from position i on (in the order
+// perm p gives, nil meaning its own) into a.
+func (m *matcher) fillAhead(a *mergeAhead, obs []decode.Observation, p []uint32, i int) {
+	n := min(mergeAheadN, len(obs)-i)
+	if p != nil {
+		for k, idx := range p[i : i+n] {
+			a.ts[k] = m.corrected(&obs[idx])
+		}
+	} else {
+		for k := range obs[i : i+n] {
+			a.ts[k] = m.corrected(&obs[i+k])
+		}
+	}
+	a.from, a.n = i, n
 }
 
 // step matches one sighting, and writes its journey + 1 (0: none) to its slot.
