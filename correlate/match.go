@@ -20,6 +20,7 @@ type jstate struct {
 	plen     uint32
 	stages   [maxStages]uint32
 	nstages  uint8
+	dupRec   bool // it may have an entry in dupRecs (set when one is added)
 	lastNode int16
 	lastG    uint32 // global id of the latest hop's observation
 	id1      int32  // the journey's id + 1: a closed journey's state stays in the ring until its slot is reused
@@ -573,7 +574,7 @@ func (m *matcher) evict(now int64) {
 			return
 		}
 		m.loose.remove(js.loose, j)
-		if len(m.dupRecs) > 0 {
+		if js.dupRec {
 			delete(m.dupRecs, j)
 		}
 		m.closed[js.exact&(closedSlots-1)] = closedJ{exact: js.exact, lastTs: js.lastTs, j: j, stages: js.stages, nstages: js.nstages}
