@@ -104,15 +104,95 @@ func (ar *arenaOut) fill(w *world, m *matcher, nJ int) {
 
 // sortHops puts the hops of journeys [from, to) in path order. Within a journey: nodes in the order
 // the packet reached them (first sighting in corrected time), and within a node by capture time (one
-// clock, so exact). Journeys are short: insertion sorts on the parallel arrays, first by time, then by
-// node rank.
+// clock, so exact). Journeys are short: a journey of at most maxQuickHops hops is sorted in a local
+// copy (sortQuick), a longer one or one with a time in hopTs's side map in place (sortInPlace); both
+// give the same order.
 func (a *arenaOut) sortHops(w *world, from, to int) {
+	var nodes []int
+	for j := from; j < to; j++ {
+		lo, hi := int(a.jStart[j]), int(a.jStart[j+1])
+		if hi-lo < 2 {
+			continue
+		}
+		if hi-lo > maxQuickHops || !a.sortQuick(w, j, lo, hi) {
+			nodes = a.sortInPlace(w, j, lo, hi, nodes)
+		}
+	}
+}
+
+// maxQuickHops is the most hops sortQuick sorts.
+const maxQuickHops = 16
+
+// quickHop is one hop in sortQuick's copy.
+type quickHop struct {
+	dt   uint32 // hopTs's offset
+	g    uint32 // global observation id
+	pt   uint16
+	rank uint8 // the rank of its node on the path
+}
+
+// sortQuick sorts journey j's hops (slots lo..hi-1, at most maxQuickHops) in a copy on the stack:
+// insertion sorts first by time and observation id, then (stably) by node rank, as sortInPlace does.
+// It reports false, leaving the slots as they were, when a time is in hopTs's side map.
+func (a *arenaOut) sortQuick(w *world, j, lo, hi int) bool {
+	var hs [maxQuickHops]quickHop
+	n := hi - lo
+	for k := range n {
+		d := a.hopTs.dt[lo+k]
+		if d == dtBig {
+			return false
+		}
+		hs[k] = quickHop{dt: d, g: a.arena[lo+k], pt: a.hopPt[lo+k]}
+	}
+	for k := 1; k < n; k++ {
+		h := hs[k]
+		i := k
+		for ; i > 0 && (h.dt < hs[i-1].dt || h.dt == hs[i-1].dt && h.g < hs[i-1].g); i-- {
+			hs[i] = hs[i-1]
+		}
+		hs[i] = h
+	}
+	var nodes [maxQuickHops]int
+	nn, sorted := 0, true
+	for k := range n {
+		nd := w.pointNode[hs[k].pt]
+		r := 0
+		for r < nn && nodes[r] != nd {
+			r++
+		}
+		if r == nn {
+			nodes[nn] = nd
+			nn++
+		}
+		hs[k].rank = uint8(r)
+		if k > 0 && hs[k].rank < hs[k-1].rank {
+			sorted = false
+		}
+	}
+	if !sorted {
+		for k := 1; k < n; k++ {
+			h := hs[k]
+			i := k
+			for ; i > 0 && h.rank < hs[i-1].rank; i-- {
+				hs[i] = hs[i-1]
+			}
+			hs[i] = h
+		}
+	}
+	for k := range n {
+		a.arena[lo+k], a.hopPt[lo+k], a.hopTs.dt[lo+k] = hs[k].g, hs[k].pt, hs[k].dt
+	}
+	return true
+}
+
+// sortInPlace sorts journey j's hops (slots lo..hi-1) where they are: insertion sorts on the parallel
+// arrays, first by time, then by node rank. nodes is scratch space, returned for reuse.
+func (a *arenaOut) sortInPlace(w *world, j, lo, hi int, nodes []int) []int {
 	swap := func(i, k int) {
 		a.arena[i], a.arena[k] = a.arena[k], a.arena[i]
 		a.hopPt[i], a.hopPt[k] = a.hopPt[k], a.hopPt[i]
 		a.hopTs.swap(i, k)
 	}
-	var nodes []int
 	rankOf := func(k int) int {
 		n := w.pointNode[a.hopPt[k]]
 		for r, x := range nodes {
@@ -123,26 +203,21 @@ func (a *arenaOut) sortHops(w *world, from, to int) {
 		nodes = append(nodes, n)
 		return len(nodes) - 1
 	}
-	for j := from; j < to; j++ {
-		lo, hi := int(a.jStart[j]), int(a.jStart[j+1])
-		if hi-lo < 2 {
-			continue
-		}
-		for k := lo + 1; k < hi; k++ {
-			for i := k; i > lo && a.hopTs.before(int32(j), i, i-1, a.arena); i-- {
-				swap(i, i-1)
-			}
-		}
-		nodes = nodes[:0]
-		for k := lo; k < hi; k++ {
-			rankOf(k)
-		}
-		for k := lo + 1; k < hi; k++ {
-			for i := k; i > lo && rankOf(i) < rankOf(i-1); i-- {
-				swap(i, i-1)
-			}
+	for k := lo + 1; k < hi; k++ {
+		for i := k; i > lo && a.hopTs.before(int32(j), i, i-1, a.arena); i-- {
+			swap(i, i-1)
 		}
 	}
+	nodes = nodes[:0]
+	for k := lo; k < hi; k++ {
+		rankOf(k)
+	}
+	for k := lo + 1; k < hi; k++ {
+		for i := k; i > lo && rankOf(i) < rankOf(i-1); i-- {
+			swap(i, i-1)
+		}
+	}
+	return nodes
 }
 
 // pointOf returns the point of global observation g.
