@@ -609,9 +609,12 @@ func (m *matcher) st(j int32) *jstate { return &m.ring[int(j)&(len(m.ring)-1)] }
 // holds more journeys than it has room for.
 func (m *matcher) newJourney(t int64) int32 {
 	if int(m.next-m.base) == len(m.ring) {
-		bigger := make([]jstate, 2*len(m.ring))
-		for id := m.base; id < m.next; id++ {
-			bigger[int(id)&(len(bigger)-1)] = *m.st(id)
+		old, bigger := m.ring, make([]jstate, 2*len(m.ring))
+		for id := m.base; id < m.next; { // in runs contiguous in both rings
+			o, b := int(id)&(len(old)-1), int(id)&(len(bigger)-1)
+			n := min(len(old)-o, len(bigger)-b, int(m.next-id))
+			copy(bigger[b:b+n], old[o:o+n])
+			id += int32(n)
 		}
 		m.ring = bigger
 	}
