@@ -87,6 +87,9 @@ type matcher struct {
 	// closed remembers recently closed journeys by exact fingerprint (direct-mapped, overwritten), and
 	// late the new journeys that were the same packet seen past the window (see noteLate).
 	closed []closedJ
+	// closedExact is each closed slot's exact fingerprint (closed[i].exact): most new journeys look
+	// for none, and find that in 8 bytes rather than in an 80-byte entry.
+	closedExact []uint64
 	// closedNAT remembers them by NAT-tolerant fingerprint, only with a --window below lateNATWin.
 	closedNAT []closedJ
 	late      []lateEv
@@ -186,6 +189,7 @@ func (m *matcher) run() {
 	m.dup = make([]uint64, (w.nObs+63)/64)
 	m.ring = make([]jstate, 1<<12)
 	m.closed = make([]closedJ, closedSlots)
+	m.closedExact = make([]uint64, closedSlots)
 	if m.window < lateNATWin {
 		m.closedNAT = make([]closedJ, closedSlots)
 	}
@@ -578,6 +582,7 @@ func (m *matcher) evict(now int64) {
 			delete(m.dupRecs, j)
 		}
 		m.closed[js.exact&(closedSlots-1)] = closedJ{exact: js.exact, lastTs: js.lastTs, j: j, stages: js.stages, nstages: js.nstages}
+		m.closedExact[js.exact&(closedSlots-1)] = js.exact
 		if m.window < lateNATWin {
 			m.closedNAT[natSlot(js.loose)] = closedJ{exact: js.exact, exact0: js.exact0, loose: js.loose,
 				lastTs: js.lastTs, j: j, stages: js.stages, nstages: js.nstages, node: js.lastNode, lastG: js.lastG}
