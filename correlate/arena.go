@@ -1,6 +1,10 @@
 package correlate
 
-import "runtime/debug"
+import (
+	"math"
+	"runtime/debug"
+	"time"
+)
 
 // arenaOut is the arena stage's output: every journey's hops laid out in one array, in path order,
 // with each slot's point and corrected time, and the duplicates of each journey's first sighting.
@@ -30,23 +34,9 @@ func buildArena(w *world, m *matcher, nJ int, lean bool) *arenaOut {
 	ar.arena = make([]uint32, ar.jStart[nJ])
 	ar.hopPt = make([]uint16, ar.jStart[nJ])
 	ar.hopTs = newHopTimes(int(ar.jStart[nJ]), &ar.t0)
-	fill := make([]uint32, nJ)
-	for f, obs := range w.c.Obs {
-		for i := range obs {
-			g := w.fileBase[f] + uint32(i)
-			j := m.jOf[g] - 1
-			if j < 0 || m.isDup(g) {
-				continue
-			}
-			k := ar.jStart[j] + fill[j]
-			o := &obs[i]
-			ar.arena[k], ar.hopPt[k] = g, uint16(w.srcPoint[o.Source])
-			ar.hopTs.set(int(k), j, m.corrected(o))
-			fill[j]++
-		}
-	}
+	ar.fill(w, m, nJ)
 	// The matcher's per-observation state is no longer needed.
-	m.jOf, m.dup, fill = nil, nil, nil
+	m.jOf, m.dup = nil, nil
 	if lean {
 		debug.FreeOSMemory()
 	}
@@ -62,17 +52,147 @@ func buildArena(w *world, m *matcher, nJ int, lean bool) *arenaOut {
 	return ar
 }
 
+// fillSlice is how much corrected time fill takes from each file in turn.
+const fillSlice = int64(time.Millisecond)
+
+// fill writes every hop (an Observation of a journey, duplicates aside) to its journey's next arena
+// slot, with its point and corrected time. The order of a journey's slots does not matter (sortHops
+// orders them), only locality: the files are read side by side, a slice of corrected time from each
+// in turn, so the journeys being filled are the few of that moment (journeys are numbered in time
+// order) and their slots stay in the caches; one file after another would sweep the whole arena once
+// a file. A file not in time order is read in its own order, each of its Observations once all the
+// same.
+func (ar *arenaOut) fill(w *world, m *matcher, nJ int) {
+	fill := make([]uint32, nJ)
+	pos := make([]int, len(w.c.Obs))
+	for {
+		lo, left := int64(math.MaxInt64), false
+		for f, obs := range w.c.Obs {
+			if pos[f] < len(obs) {
+				lo, left = min(lo, m.corrected(&obs[pos[f]])), true
+			}
+		}
+		if !left {
+			return
+		}
+		until := lo + fillSlice
+		if until < lo { // overflow: the rest
+			until = math.MaxInt64
+		}
+		for f, obs := range w.c.Obs {
+			i, base := pos[f], w.fileBase[f]
+			for ; i < len(obs); i++ {
+				g := base + uint32(i)
+				j := m.jOf[g] - 1
+				if j < 0 || m.isDup(g) {
+					continue
+				}
+				o := &obs[i]
+				t := m.corrected(o)
+				if t >= until && until != math.MaxInt64 {
+					break
+				}
+				k := ar.jStart[j] + fill[j]
+				ar.arena[k], ar.hopPt[k] = g, uint16(w.srcPoint[o.Source])
+				ar.hopTs.set(int(k), j, t)
+				fill[j]++
+			}
+			pos[f] = i
+		}
+	}
+}
+
 // sortHops puts the hops of journeys [from, to) in path order. Within a journey: nodes in the order
 // the packet reached them (first sighting in corrected time), and within a node by capture time (one
-// clock, so exact). Journeys are short: insertion sorts on the parallel arrays, first by time, then by
-// node rank.
+// clock, so exact). Journeys are short: a journey of at most maxQuickHops hops is sorted in a local
+// copy (sortQuick), a longer one or one with a time in hopTs's side map in place (sortInPlace); both
+// give the same order.
 func (a *arenaOut) sortHops(w *world, from, to int) {
+	var nodes []int
+	for j := from; j < to; j++ {
+		lo, hi := int(a.jStart[j]), int(a.jStart[j+1])
+		if hi-lo < 2 {
+			continue
+		}
+		if hi-lo > maxQuickHops || !a.sortQuick(w, j, lo, hi) {
+			nodes = a.sortInPlace(w, j, lo, hi, nodes)
+		}
+	}
+}
+
+// maxQuickHops is the most hops sortQuick sorts.
+const maxQuickHops = 16
+
+// quickHop is one hop in sortQuick's copy.
+type quickHop struct {
+	dt   uint32 // hopTs's offset
+	g    uint32 // global observation id
+	pt   uint16
+	rank uint8 // the rank of its node on the path
+}
+
+// sortQuick sorts journey j's hops (slots lo..hi-1, at most maxQuickHops) in a copy on the stack:
+// insertion sorts first by time and observation id, then (stably) by node rank, as sortInPlace does.
+// It reports false, leaving the slots as they were, when a time is in hopTs's side map.
+func (a *arenaOut) sortQuick(w *world, j, lo, hi int) bool {
+	var hs [maxQuickHops]quickHop
+	n := hi - lo
+	for k := range n {
+		d := a.hopTs.dt[lo+k]
+		if d == dtBig {
+			return false
+		}
+		hs[k] = quickHop{dt: d, g: a.arena[lo+k], pt: a.hopPt[lo+k]}
+	}
+	for k := 1; k < n; k++ {
+		h := hs[k]
+		i := k
+		for ; i > 0 && (h.dt < hs[i-1].dt || h.dt == hs[i-1].dt && h.g < hs[i-1].g); i-- {
+			hs[i] = hs[i-1]
+		}
+		hs[i] = h
+	}
+	var nodes [maxQuickHops]int
+	nn, sorted := 0, true
+	for k := range n {
+		nd := w.pointNode[hs[k].pt]
+		r := 0
+		for r < nn && nodes[r] != nd {
+			r++
+		}
+		if r == nn {
+			nodes[nn] = nd
+			nn++
+		}
+		hs[k].rank = uint8(r)
+		if k > 0 && hs[k].rank < hs[k-1].rank {
+			sorted = false
+		}
+	}
+	if !sorted {
+		for k := 1; k < n; k++ {
+			h := hs[k]
+			i := k
+			for ; i > 0 && h.rank < hs[i-1].rank; i-- {
+				hs[i] = hs[i-1]
+			}
+			hs[i] = h
+		}
+	}
+	for k := range n {
+		a.arena[lo+k], a.hopPt[lo+k], a.hopTs.dt[lo+k] = hs[k].g, hs[k].pt, hs[k].dt
+	}
+	return true
+}
+
+// sortInPlace sorts journey j's hops (slots lo..hi-1) where they are: insertion sorts on the parallel
+// arrays, first by time, then by node rank. nodes is scratch space, returned for reuse.
+func (a *arenaOut) sortInPlace(w *world, j, lo, hi int, nodes []int) []int {
 	swap := func(i, k int) {
 		a.arena[i], a.arena[k] = a.arena[k], a.arena[i]
 		a.hopPt[i], a.hopPt[k] = a.hopPt[k], a.hopPt[i]
 		a.hopTs.swap(i, k)
 	}
-	var nodes []int
 	rankOf := func(k int) int {
 		n := w.pointNode[a.hopPt[k]]
 		for r, x := range nodes {
@@ -83,26 +203,21 @@ func (a *arenaOut) sortHops(w *world, from, to int) {
 		nodes = append(nodes, n)
 		return len(nodes) - 1
 	}
-	for j := from; j < to; j++ {
-		lo, hi := int(a.jStart[j]), int(a.jStart[j+1])
-		if hi-lo < 2 {
-			continue
-		}
-		for k := lo + 1; k < hi; k++ {
-			for i := k; i > lo && a.hopTs.before(int32(j), i, i-1, a.arena); i-- {
-				swap(i, i-1)
-			}
-		}
-		nodes = nodes[:0]
-		for k := lo; k < hi; k++ {
-			rankOf(k)
-		}
-		for k := lo + 1; k < hi; k++ {
-			for i := k; i > lo && rankOf(i) < rankOf(i-1); i-- {
-				swap(i, i-1)
-			}
+	for k := lo + 1; k < hi; k++ {
+		for i := k; i > lo && a.hopTs.before(int32(j), i, i-1, a.arena); i-- {
+			swap(i, i-1)
 		}
 	}
+	nodes = nodes[:0]
+	for k := lo; k < hi; k++ {
+		rankOf(k)
+	}
+	for k := lo + 1; k < hi; k++ {
+		for i := k; i > lo && rankOf(i) < rankOf(i-1); i-- {
+			swap(i, i-1)
+		}
+	}
+	return nodes
 }
 
 // pointOf returns the point of global observation g.

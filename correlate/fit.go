@@ -272,6 +272,9 @@ func (m *matcher) noteLate(open int32, e uint64, stage uint32, t int64, next int
 		}
 		ev = lateEv{old: open, new: next, gap: t - js.lastTs}
 	} else {
+		if m.closedExact[e&(closedSlots-1)] != e {
+			return false
+		}
 		c := &m.closed[e&(closedSlots-1)]
 		if c.exact != e || c.nstages == 0 || t-c.lastTs <= m.window {
 			return false
@@ -514,6 +517,9 @@ func NamingHints(c *decode.Capture) []string {
 // the copy would otherwise open a journey of its own, a packet sent twice and seemingly lost.
 func (m *matcher) pastDup(e uint64, stage uint32, t int64) int32 {
 	if m.window >= m.dupWin {
+		return -1
+	}
+	if m.closedExact[e&(closedSlots-1)] != e {
 		return -1
 	}
 	c := &m.closed[e&(closedSlots-1)]

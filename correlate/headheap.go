@@ -36,6 +36,20 @@ func (hh *headHeap) top() int {
 	return int(hh.h[0])
 }
 
+// rival returns the earliest head of the files other than the top one (its time and file), or the
+// largest time and file when there is none: the top file's Observations before it come next, without
+// the heap reordered between them.
+func (hh *headHeap) rival() (int64, int32) {
+	h := hh.h
+	switch {
+	case len(h) < 2:
+		return 1<<63 - 1, 1<<31 - 1
+	case len(h) > 2 && hh.less(h[2], h[1]):
+		return hh.heads[h[2]], h[2]
+	}
+	return hh.heads[h[1]], h[1]
+}
+
 // advanced restores the order after the top file's head moved on to time t.
 func (hh *headHeap) advanced(t int64) {
 	hh.heads[hh.h[0]] = t

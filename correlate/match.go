@@ -20,6 +20,7 @@ type jstate struct {
 	plen     uint32
 	stages   [maxStages]uint32
 	nstages  uint8
+	dupRec   bool // it may have an entry in dupRecs (set when one is added)
 	lastNode int16
 	lastG    uint32 // global id of the latest hop's observation
 	id1      int32  // the journey's id + 1: a closed journey's state stays in the ring until its slot is reused
@@ -86,6 +87,9 @@ type matcher struct {
 	// closed remembers recently closed journeys by exact fingerprint (direct-mapped, overwritten), and
 	// late the new journeys that were the same packet seen past the window (see noteLate).
 	closed []closedJ
+	// closedExact is each closed slot's exact fingerprint (closed[i].exact): most new journeys look
+	// for none, and find that in 8 bytes rather than in an 80-byte entry.
+	closedExact []uint64
 	// closedNAT remembers them by NAT-tolerant fingerprint, only with a --window below lateNATWin.
 	closedNAT []closedJ
 	late      []lateEv
@@ -185,6 +189,7 @@ func (m *matcher) run() {
 	m.dup = make([]uint64, (w.nObs+63)/64)
 	m.ring = make([]jstate, 1<<12)
 	m.closed = make([]closedJ, closedSlots)
+	m.closedExact = make([]uint64, closedSlots)
 	if m.window < lateNATWin {
 		m.closedNAT = make([]closedJ, closedSlots)
 	}
@@ -268,25 +273,43 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 		}
 	}
 	hh := newHeadHeap(heads, done)
+	ahead := make([]mergeAhead, len(w.c.Obs))
 	b := <-free
 	for {
 		f := hh.top()
 		if f < 0 {
 			break
 		}
-		idx := pos[f]
-		if perm[f] != nil {
-			idx = int(perm[f][idx])
+		// The top file's run: its Observations up to the other files' earliest head, in a row.
+		rt, rf := hh.rival()
+		obs, p, fp, base, a := w.c.Obs[f], perm[f], &m.fp[f], w.fileBase[f], &ahead[f]
+		i, t := pos[f], heads[f]
+		for {
+			idx := i
+			if p != nil {
+				idx = int(p[i])
+			}
+			slot := fp.Slot(idx)
+			b = append(b, sighting{o: &obs[idx], slot: slot, loose: *slot, g: base + uint32(idx), t: t})
+			if len(b) == sightingBatch {
+				out <- b
+				b = <-free
+			}
+			if i++; i == len(obs) {
+				break
+			}
+			k := i - a.from
+			if k >= a.n {
+				m.fillAhead(a, obs, p, i)
+				k = 0
+			}
+			if t = a.ts[k]; t > rt || (t == rt && int32(f) > rf) {
+				break
+			}
 		}
-		slot := m.fp[f].Slot(idx)
-		b = append(b, sighting{o: &w.c.Obs[f][idx], slot: slot, loose: *slot, g: w.fileBase[f] + uint32(idx), t: heads[f]})
-		if len(b) == sightingBatch {
-			out <- b
-			b = <-free
-		}
-		pos[f]++
-		if pos[f] < len(w.c.Obs[f]) {
-			hh.advanced(m.corrected(at(f)))
+		pos[f] = i
+		if i < len(obs) {
+			hh.advanced(t)
 		} else {
 			hh.drop()
 		}
@@ -294,6 +317,33 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 	if len(b) > 0 {
 		out <- b
 	}
+}
+
+// mergeAhead holds the corrected times of a file's next Observations in the merge, computed a few
+// dozen at a time: the loads of Observations that follow one another in memory then go out together,
+// rather than one cache miss at a time between heap operations.
+type mergeAhead struct {
+	ts   [mergeAheadN]int64
+	from int // the file position (in merge order) of ts[0]
+	n    int // times held
+}
+
+const mergeAheadN = 32
+
+// fillAhead computes the corrected times of the file's Observations from position i on (in the order
+// perm p gives, nil meaning its own) into a.
+func (m *matcher) fillAhead(a *mergeAhead, obs []decode.Observation, p []uint32, i int) {
+	n := min(mergeAheadN, len(obs)-i)
+	if p != nil {
+		for k, idx := range p[i : i+n] {
+			a.ts[k] = m.corrected(&obs[idx])
+		}
+	} else {
+		for k := range obs[i : i+n] {
+			a.ts[k] = m.corrected(&obs[i+k])
+		}
+	}
+	a.from, a.n = i, n
 }
 
 // step matches one sighting, and writes its journey + 1 (0: none) to its slot.
@@ -528,10 +578,11 @@ func (m *matcher) evict(now int64) {
 			return
 		}
 		m.loose.remove(js.loose, j)
-		if len(m.dupRecs) > 0 {
+		if js.dupRec {
 			delete(m.dupRecs, j)
 		}
 		m.closed[js.exact&(closedSlots-1)] = closedJ{exact: js.exact, lastTs: js.lastTs, j: j, stages: js.stages, nstages: js.nstages}
+		m.closedExact[js.exact&(closedSlots-1)] = js.exact
 		if m.window < lateNATWin {
 			m.closedNAT[natSlot(js.loose)] = closedJ{exact: js.exact, exact0: js.exact0, loose: js.loose,
 				lastTs: js.lastTs, j: j, stages: js.stages, nstages: js.nstages, node: js.lastNode, lastG: js.lastG}
@@ -563,9 +614,12 @@ func (m *matcher) st(j int32) *jstate { return &m.ring[int(j)&(len(m.ring)-1)] }
 // holds more journeys than it has room for.
 func (m *matcher) newJourney(t int64) int32 {
 	if int(m.next-m.base) == len(m.ring) {
-		bigger := make([]jstate, 2*len(m.ring))
-		for id := m.base; id < m.next; id++ {
-			bigger[int(id)&(len(bigger)-1)] = *m.st(id)
+		old, bigger := m.ring, make([]jstate, 2*len(m.ring))
+		for id := m.base; id < m.next; { // in runs contiguous in both rings
+			o, b := int(id)&(len(old)-1), int(id)&(len(bigger)-1)
+			n := min(len(old)-o, len(bigger)-b, int(m.next-id))
+			copy(bigger[b:b+n], old[o:o+n])
+			id += int32(n)
 		}
 		m.ring = bigger
 	}

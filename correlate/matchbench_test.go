@@ -43,3 +43,45 @@ func BenchmarkMatchManyFlows(b *testing.B) {
 	}
 	b.ReportMetric(float64(frames)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mframes/s")
 }
+
+// BenchmarkMatchArena is matching and the arena (matchJourneys' merge and joining, the journey ids
+// collected, buildArena's layout and hop sort) on a many-flow capture long enough for the window to
+// close journeys as it goes, as on scripts/bench.sh's many-flow set: 50,000 flows, 400,000 packets
+// over 2 s (twice the window), about 2.4 M frames, 1% duplicates, 0.1% loss, node-2's clock 3 s off.
+// It is decoded once; each iteration matches a fresh copy of the fingerprints. CALIPATH_BENCH_DIR
+// keeps the captures between runs.
+func BenchmarkMatchArena(b *testing.B) {
+	cfg := manyFlowsConfig()
+	cfg.Flows, cfg.Packets = 50000, 400000
+	files := testtool.BenchCaptures(b, "match-arena", testtool.Impaired(cfg))
+	c := decode.Load(files, decode.Options{}, decode.PointConfig{})
+	w := worldOf(c)
+	clocks, _ := w.clocksFor(Options{})
+	frames := 0
+	for _, obs := range c.Obs {
+		frames += len(obs)
+	}
+	keep := c.Loose
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		c.Loose = make([]decode.Fingerprints, len(keep))
+		for f := range keep {
+			c.Loose[f] = keep[f].Clone()
+		}
+		w.c.Loose = c.Loose
+		b.StartTimer()
+		m := newMatcher(w, clocks, Options{Window: time.Second, Lean: true})
+		m.run()
+		m.ring, m.loose, m.tcp = nil, nil, nil
+		m.amb, m.ambByLoose, m.dupRecs = nil, nil, nil
+		m.collectJourneys()
+		nJ := int(m.next)
+		ar := buildArena(w, m, nJ, false)
+		if nJ == 0 || len(ar.arena) == 0 {
+			b.Fatal("no journeys")
+		}
+	}
+	b.ReportMetric(float64(frames)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mframes/s")
+}
