@@ -1,10 +1,12 @@
 package tui
 
 import (
+	"bytes"
 	"cmp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/calipath/calipath/correlate"
 	tea "github.com/charmbracelet/bubbletea"
@@ -138,12 +140,17 @@ func (l *flowList) merge(c *common, msg ordersMsg) tea.Cmd {
 
 // sortFlows sorts the flows by order col, ties in flow order, and marks where keys tie. The keys
 // are laid out beside the flow indexes they belong to (numbers in place, texts in one block), so
-// that the sort reads memory in order rather than each flow's fields.
+// that the sort reads memory in order rather than each flow's fields. The keys and texts are a
+// sortScratch's, taken from sortPool and given back: the orders are sorted one after another once a
+// Result is shown, and fresh keys for each would be garbage enough (tens of MB on 200,000 flows) to
+// grow the process past the correlation's peak before a collection frees them.
 func sortFlows(c *common, col int) ([]int32, []uint64) {
+	sc := sortPool.Get().(*sortScratch)
+	defer sortPool.Put(sc)
 	flows := c.res.Flows
 	switch {
 	case col == sortWorst:
-		keys := make([]worstKey, len(flows))
+		keys := resize(&sc.worst, len(flows))
 		for i := range flows {
 			f := &flows[i]
 			keys[i] = worstKey{f.Lost, f.Resets, f.Retransmissions, f.NotCaptured, f.Packets, flowNum(f.ID), int32(i)}
@@ -151,36 +158,52 @@ func sortFlows(c *common, col int) ([]int32, []uint64) {
 		return sortKeys(keys, worstCompare)
 	case flowColumns[col].num != nil:
 		num := flowColumns[col].num
-		keys := make([]numKey, len(flows))
+		keys := resize(&sc.num, len(flows))
 		for i := range flows {
 			keys[i] = numKey{num(&flows[i]), int32(i)}
 		}
 		return sortKeys(keys, func(a, b numKey) int { return cmp.Compare(a.k, b.k) })
 	}
 	str := flowColumns[col].str
-	var text []byte
-	ends := make([]int, len(flows))
+	text := sc.text[:0]
+	keys := resize(&sc.str, len(flows))
 	for i := range flows {
+		off := len(text)
 		if app := flowColumns[col].appendStr; app != nil {
 			text = app(text, c, &flows[i])
 		} else {
 			text = append(text, str(c, &flows[i])...)
 		}
-		ends[i] = len(text)
+		keys[i] = strKey{off: off, n: len(text) - off, i: int32(i)}
 	}
-	all := string(text)
-	keys := make([]strKey, len(flows))
-	for i := range flows {
-		start := 0
-		if i > 0 {
-			start = ends[i-1]
-		}
-		k := all[start:ends[i]]
-		keys[i] = strKey{prefix(k, 0), prefix(k, 8), k, int32(i)}
+	sc.text = text
+	for i := range keys {
+		k := text[keys[i].off : keys[i].off+keys[i].n]
+		keys[i].p0, keys[i].p1 = prefix(k, 0), prefix(k, 8)
 	}
 	return sortKeys(keys, func(a, b strKey) int {
-		return cmp.Or(cmp.Compare(a.p0, b.p0), cmp.Compare(a.p1, b.p1), strings.Compare(a.k, b.k))
+		return cmp.Or(cmp.Compare(a.p0, b.p0), cmp.Compare(a.p1, b.p1),
+			bytes.Compare(text[a.off:a.off+a.n], text[b.off:b.off+b.n]))
 	})
+}
+
+// sortScratch is the keys and texts sortFlows sorts by, kept in sortPool for the next order.
+type sortScratch struct {
+	worst []worstKey
+	num   []numKey
+	str   []strKey
+	text  []byte
+}
+
+var sortPool = sync.Pool{New: func() any { return new(sortScratch) }}
+
+// resize returns *s with n elements, growing it when it holds fewer.
+func resize[T any](s *[]T, n int) []T {
+	if cap(*s) < n {
+		*s = make([]T, n)
+	}
+	*s = (*s)[:n]
+	return *s
 }
 
 // The sort keys of a flow (i), by kind of order.
@@ -189,11 +212,11 @@ type (
 		k int64
 		i int32
 	}
-	// strKey holds the text's first 16 bytes as numbers (prefix), so that most comparisons do not
-	// read the text itself.
+	// strKey is a flow's text, bytes off to off+n of the texts' block; p0 and p1 hold its first 16
+	// bytes as numbers (prefix), so that most comparisons do not read the text itself.
 	strKey struct {
 		p0, p1 uint64
-		k      string
+		off, n int
 		i      int32
 	}
 	worstKey struct {
@@ -230,7 +253,7 @@ func sortKeys[K interface{ index() int32 }](keys []K, by func(a, b K) int) ([]in
 
 // prefix is bytes off to off+8 of s as a big-endian number, zeros past its end: numbers compare as
 // the bytes do, and when two are equal the texts decide.
-func prefix(s string, off int) uint64 {
+func prefix(s []byte, off int) uint64 {
 	var p uint64
 	for j := off; j < off+8; j++ {
 		p <<= 8
