@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -260,6 +261,20 @@ func loadCmd(paths []string, opts Options, ls *loadState) tea.Cmd {
 	}
 }
 
+// collectThen returns a Cmd that collects the garbage correlation left, then runs next (nil: nil).
+// Once the overview shows, the flow list's orders are sorted off the UI loop (sortNext); the
+// Result's working state was dropped when it was built, but until a collection frees it their keys
+// come on top of it, and the heap's next collection is due only past the correlation's peak.
+func collectThen(next tea.Cmd) tea.Cmd {
+	if next == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		runtime.GC()
+		return next()
+	}
+}
+
 // Update implements tea.Model.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -274,7 +289,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.progress, m.correlating = m.load.snapshot()
 		return m, tickCmd()
 	case loadedMsg:
-		return m, tea.Batch(m.setResult(msg.res), m.fl.sortNext(m.c, 0))
+		return m, tea.Batch(m.setResult(msg.res), collectThen(m.fl.sortNext(m.c, 0)))
 	case ordersMsg:
 		return m, m.fl.merge(m.c, msg)
 	case unfitMsg:
