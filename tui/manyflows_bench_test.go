@@ -63,7 +63,7 @@ func manyFlowsResult(b *testing.B) (*correlate.Result, int) {
 
 // BenchmarkManyFlows measures the TUI's own work on a Result of 200,000 flows (correlation is done
 // once, before the timer): the overview as it first opens (the Model built from the Result and the
-// first View, flow list ordered, first flow's timeline laid out), every sort key (each order, both
+// first View, first flow's timeline laid out; the flow list is ordered off the UI loop), every sort key (each order, both
 // directions: the first press of a column, when it is sorted, as when a key comes before the sorting
 // off the UI loop, and the presses after), measuring the columns' widths, scrolling, a key typed
 // into the filter bar, applying and clearing a filter, and opening a flow's timeline. Each key is
