@@ -221,3 +221,56 @@ func (l flowList) fresh(c *common) flowList {
 	l.idx = slices.Clone(l.idx)
 	return l
 }
+
+// BenchmarkLoadToOverview measures the TUI from its start to the overview on the many-flow mix (as
+// manyFlowsResult generates it, CALIPATH_BENCH_FLOWS flows, default 20,000 here): the captures read
+// and correlated as the loading Cmd does (Lean), the Model taking the Result, and the overview drawn.
+// It reports frames a second and the bytes allocated a frame (what the TUI adds to the report's
+// load shows in the difference between the two, which a load without the Model measures beside it).
+func BenchmarkLoadToOverview(b *testing.B) {
+	flows := 20000
+	if v, err := strconv.Atoi(os.Getenv("CALIPATH_BENCH_FLOWS")); err == nil && v > 0 {
+		flows = v
+	}
+	cfg := gen.DefaultConfig()
+	cfg.Mix = gen.MixManyFlows
+	cfg.Nodes, cfg.PodsPerNode = 2, 16
+	cfg.Flows, cfg.Packets = flows, 3*flows
+	cfg.Rate, cfg.LossPerHop, cfg.DupRate = 200000, 0.001, 0.01
+	cfg.ClockOffset = map[string]time.Duration{"node-2": 3 * time.Second}
+	cfg.Dir, cfg.KeepTruth = b.TempDir(), false
+	g, err := gen.Generate(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	frames := 0
+	for _, obs := range decode.Load(g.Files, decode.Options{}, decode.PointConfig{}).Obs {
+		frames += len(obs)
+	}
+	opts := testOptions()
+	opts.Correlate = correlate.Options{Window: time.Second, Lean: true}
+	for _, withModel := range []bool{false, true} {
+		name := "load"
+		if withModel {
+			name = "load+overview"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				ls := &loadState{files: make([]fileProgress, len(g.Files))}
+				msg, ok := loadCmd(g.Files, opts, ls)().(loadedMsg)
+				if !ok {
+					b.Fatal("the captures did not load")
+				}
+				if withModel {
+					m := New(g.Files, opts)
+					m = send(m, tea.WindowSizeMsg{Width: 160, Height: 48}, msg)
+					if m.screen != screenOverview || m.View() == "" {
+						b.Fatal("no overview")
+					}
+				}
+			}
+			b.ReportMetric(float64(frames)*float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+		})
+	}
+}
