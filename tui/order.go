@@ -84,7 +84,7 @@ func (o *flowOrders) order(c *common, col int) ([]int32, []uint64) {
 }
 
 // ordersMsg carries one step of the flow list's work done off the UI loop (sortNext) for a Result
-// with names shown or not: step 0 the columns' widths, step k > 0 the order of perm[k-1].
+// with names shown or not: the order of perm[stepPerm(step)], or the columns' widths.
 type ordersMsg struct {
 	res   *correlate.Result
 	named bool
@@ -94,15 +94,27 @@ type ordersMsg struct {
 	need  []int
 }
 
+// stepPerm is the order step s of sortNext computes (an index of perm), or -1 for the columns'
+// widths: worst first (step 0), which the flow list opens with, then the widths, then each column's.
+func stepPerm(s int) int {
+	switch s {
+	case 0:
+		return 0
+	case 1:
+		return -1
+	}
+	return s - 1
+}
+
 // sortNext returns a Cmd that does the next step from step on that no key has done yet (nil: none
-// left): the columns' widths, then each order of the flow list, one a Cmd, off the UI loop, so that
-// neither the list's first view nor the first press of a sort key waits for them. The Model takes
-// each (merge) and asks for the next.
+// left): the flow list's first order, the columns' widths, then each column's order, one a Cmd, off
+// the UI loop, so that neither the list's first view nor the first press of a sort key waits for
+// them. The Model takes each (merge) and asks for the next.
 func (l *flowList) sortNext(c *common, step int) tea.Cmd {
 	o := l.ord
 	o.sync(c)
 	for ; step <= len(o.perm); step++ {
-		if (step == 0 && o.need == nil) || (step > 0 && o.perm[step-1] == nil) {
+		if k := stepPerm(step); (k < 0 && o.need == nil) || (k >= 0 && o.perm[k] == nil) {
 			break
 		}
 	}
@@ -112,10 +124,10 @@ func (l *flowList) sortNext(c *common, step int) tea.Cmd {
 	snap := *c // what the orders depend on (the Result, the names) as they are now
 	return func() tea.Msg {
 		msg := ordersMsg{res: snap.res, named: snap.named(), step: step}
-		if step == 0 {
+		if k := stepPerm(step); k < 0 {
 			msg.need = measureFlows(&snap)
 		} else {
-			msg.perm, msg.ties = sortFlows(&snap, step-2)
+			msg.perm, msg.ties = sortFlows(&snap, k-1)
 		}
 		return msg
 	}
@@ -126,14 +138,14 @@ func (l *flowList) sortNext(c *common, step int) tea.Cmd {
 func (l *flowList) merge(c *common, msg ordersMsg) tea.Cmd {
 	o := l.ord
 	o.sync(c)
-	if msg.res != o.res || msg.named != o.named {
+	if msg.res != o.res || msg.named != o.named || msg.step < 0 || msg.step > len(o.perm) {
 		return nil
 	}
-	switch {
-	case msg.step == 0 && o.need == nil:
+	switch k := stepPerm(msg.step); {
+	case k < 0 && o.need == nil:
 		o.need = msg.need
-	case msg.step > 0 && msg.step <= len(o.perm) && o.perm[msg.step-1] == nil:
-		o.perm[msg.step-1], o.ties[msg.step-1] = msg.perm, msg.ties
+	case k >= 0 && o.perm[k] == nil:
+		o.perm[k], o.ties[k] = msg.perm, msg.ties
 	}
 	return l.sortNext(c, msg.step+1)
 }

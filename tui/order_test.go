@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -344,5 +345,25 @@ func TestWorstFlow(t *testing.T) {
 		if got := worstFlow(c.flows); got != c.want {
 			t.Errorf("case %d: worstFlow = %d, want %d", i, got, c.want)
 		}
+	}
+}
+
+// The first step sorted off the UI loop once the overview shows is the flow list's first order
+// (worst first): with it merged, showing the list sorts nothing on the UI loop.
+func TestFlowOrdersWorstFirst(t *testing.T) {
+	res := manyFlowsTestResult(t)
+	m := newTest(t, res, 160, 48)
+	msg, ok := m.fl.sortNext(m.c, 0)().(ordersMsg)
+	if !ok || msg.perm == nil {
+		t.Fatalf("the first step off the UI loop is %+v, not an order", msg.step)
+	}
+	m.fl.merge(m.c, msg)
+	m = press(m, DefaultKeyMap().Flows)
+	if m.fl.ord.sorts != 0 {
+		t.Errorf("showing the flow list sorted %d orders on the UI loop", m.fl.ord.sorts)
+	}
+	want, _ := sortFlows(m.c, sortWorst)
+	if !slices.Equal(msg.perm, want) {
+		t.Error("the first order off the UI loop is not worst first")
 	}
 }
