@@ -268,9 +268,11 @@ func (a *analysis) output(journeys []Journey, ids []string) *Result {
 // dropWorking drops, once the Result is built, what the stages needed and FlowJourneys does not: the
 // Result keeps the analysis for FlowJourneys (the arena, the flows' journeys, the statuses) as long as
 // it lives, in the TUI for the whole session. offloadNew stays: the lab test reads it to tell the
-// pieces of split packets.
+// pieces of split packets. The arena keeps each journey's hops; its per-slot point and time caches
+// (6 bytes a hop, and each journey's first time) go: rendering reads the observations.
 func (a *analysis) dropWorking() {
 	a.uf, a.flowOf, a.icmpJ, a.pairMode = unionFind{}, nil, nil, nil
+	a.hopPt, a.hopTs, a.t0 = nil, hopTimes{}, times{}
 	a.segs, a.segDense = nil, nil
 	a.offloadAt, a.merged, a.refusedBy = nil, nil, nil
 	a.side = sideOut{}

@@ -96,6 +96,11 @@ func TestResultDropsWorkingState(t *testing.T) {
 		t.Errorf("the Result's analysis keeps working state: flowOf %d, segs %d, offloadAt %d, refusedBy %d, frames %d, uf %d",
 			len(a.flowOf), len(a.segs), len(a.offloadAt), len(a.refusedBy), len(a.side.frames), len(a.uf.parent))
 	}
+	// The arena's per-slot caches are the stages': rendering reads the observations.
+	if a.hopPt != nil || a.hopTs.dt != nil || a.t0.blocks != nil {
+		t.Errorf("the Result's analysis keeps the arena's caches: hopPt %d, hopTs %d, t0 %d", len(a.hopPt),
+			len(a.hopTs.dt), a.t0.n)
+	}
 	byID := map[int]Journey{}
 	for _, j := range r.Journeys {
 		byID[j.ID] = j

@@ -114,10 +114,35 @@ type flowList struct {
 	list
 	menu bool        // the sort menu is open
 	ord  *flowOrders // the orders, filter verdicts and widths computed so far (shared by copies)
+	// built is set once the rows are laid out for the Result (reset); until then the list is empty.
+	built bool
 }
 
-// newFlowList returns the flow list as it opens: worst first.
+// newFlowList returns the flow list as it opens: worst first, its rows laid out when first needed
+// (build).
 func newFlowList() flowList { return flowList{list: list{sortCol: sortWorst}, ord: &flowOrders{}} }
+
+// build lays the rows out unless they are: the list's order is sorted then if it was not yet.
+func (l *flowList) build(c *common) {
+	if !l.built {
+		l.reset(c)
+	}
+}
+
+// worstFlow returns the index of the first flow worst first (the flow list's first row with no
+// filter), without sorting the flows.
+func worstFlow(flows []correlate.Flow) int {
+	best := 0
+	var bk worstKey
+	for i := range flows {
+		f := &flows[i]
+		k := worstKey{f.Lost, f.Resets, f.Retransmissions, f.NotCaptured, f.Packets, flowNum(f.ID), int32(i)}
+		if i == 0 || worstCompare(k, bk) < 0 {
+			best, bk = i, k
+		}
+	}
+	return best
+}
 
 // sortName names the sort order.
 func (l *flowList) sortName() string {
@@ -137,6 +162,7 @@ func (l *flowList) sortName() string {
 // reset refilters and resorts the flows (after a new Result, filter or sort order), keeping the
 // cursor on the flow it was on. The order is sorted the first time it is used (flowOrders).
 func (l *flowList) reset(c *common) {
+	l.built = true
 	perm, ties := l.ord.order(c, clamp(l.sortCol, sortWorst, len(flowColumns)-1))
 	was, had := l.selected()
 	if cap(l.idx) < len(perm) {

@@ -63,7 +63,7 @@ func manyFlowsResult(b *testing.B) (*correlate.Result, int) {
 
 // BenchmarkManyFlows measures the TUI's own work on a Result of 200,000 flows (correlation is done
 // once, before the timer): the overview as it first opens (the Model built from the Result and the
-// first View, flow list ordered, first flow's timeline laid out), every sort key (each order, both
+// first View, first flow's timeline laid out; the flow list is ordered off the UI loop), every sort key (each order, both
 // directions: the first press of a column, when it is sorted, as when a key comes before the sorting
 // off the UI loop, and the presses after), measuring the columns' widths, scrolling, a key typed
 // into the filter bar, applying and clearing a filter, and opening a flow's timeline. Each key is
@@ -220,4 +220,57 @@ func (l flowList) fresh(c *common) flowList {
 	l.ord.need = need
 	l.idx = slices.Clone(l.idx)
 	return l
+}
+
+// BenchmarkLoadToOverview measures the TUI from its start to the overview on the many-flow mix (as
+// manyFlowsResult generates it, CALIPATH_BENCH_FLOWS flows, default 20,000 here): the captures read
+// and correlated as the loading Cmd does (Lean), the Model taking the Result, and the overview drawn.
+// It reports frames a second and the bytes allocated a frame (what the TUI adds to the report's
+// load shows in the difference between the two, which a load without the Model measures beside it).
+func BenchmarkLoadToOverview(b *testing.B) {
+	flows := 20000
+	if v, err := strconv.Atoi(os.Getenv("CALIPATH_BENCH_FLOWS")); err == nil && v > 0 {
+		flows = v
+	}
+	cfg := gen.DefaultConfig()
+	cfg.Mix = gen.MixManyFlows
+	cfg.Nodes, cfg.PodsPerNode = 2, 16
+	cfg.Flows, cfg.Packets = flows, 3*flows
+	cfg.Rate, cfg.LossPerHop, cfg.DupRate = 200000, 0.001, 0.01
+	cfg.ClockOffset = map[string]time.Duration{"node-2": 3 * time.Second}
+	cfg.Dir, cfg.KeepTruth = b.TempDir(), false
+	g, err := gen.Generate(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	frames := 0
+	for _, obs := range decode.Load(g.Files, decode.Options{}, decode.PointConfig{}).Obs {
+		frames += len(obs)
+	}
+	opts := testOptions()
+	opts.Correlate = correlate.Options{Window: time.Second, Lean: true}
+	for _, withModel := range []bool{false, true} {
+		name := "load"
+		if withModel {
+			name = "load+overview"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				ls := &loadState{files: make([]fileProgress, len(g.Files))}
+				msg, ok := loadCmd(g.Files, opts, ls)().(loadedMsg)
+				if !ok {
+					b.Fatal("the captures did not load")
+				}
+				if withModel {
+					m := New(g.Files, opts)
+					m = send(m, tea.WindowSizeMsg{Width: 160, Height: 48}, msg)
+					if m.screen != screenOverview || m.View() == "" {
+						b.Fatal("no overview")
+					}
+				}
+			}
+			b.ReportMetric(float64(frames)*float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+		})
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -195,20 +196,26 @@ func newModel(opts Options) Model {
 		ov: overview{cache: &overviewCache{}}}
 }
 
-// setResult shows res; the returned Cmd renders the first flow's timeline.
+// setResult shows res; the returned Cmd renders the first flow's timeline. The overview shows first:
+// the flow list is built when it is shown (flowList.build), its order by then sorted off the UI loop
+// (sortNext), and the timeline opens on the list's first flow, found without sorting.
 func (m *Model) setResult(res *correlate.Result) tea.Cmd {
 	m.c.res = res
 	m.c.km.Names.SetEnabled(len(res.Names) > 0)
 	m.fl = newFlowList()
 	m.anom = anomalyList{}
-	m.fl.reset(m.c)
 	m.anom.reset(m.c)
 	m.arp.reset(m.c)
 	m.screen = screenOverview
-	if len(res.Flows) > 0 {
-		return m.tl.open(m.c, res.Flows[m.fl.selectedFlow()].ID, nil)
+	if len(res.Flows) == 0 {
+		return nil
 	}
-	return nil
+	first := worstFlow(res.Flows)
+	if m.c.filter != nil { // the list's first flow is the first the filter keeps
+		m.fl.build(m.c)
+		first = m.fl.selectedFlow()
+	}
+	return m.tl.open(m.c, res.Flows[first].ID, nil)
 }
 
 // Screen reports the screen shown.
@@ -260,8 +267,31 @@ func loadCmd(paths []string, opts Options, ls *loadState) tea.Cmd {
 	}
 }
 
+// collectThen returns a Cmd that collects the garbage correlation left, then runs next (nil: nil).
+// Once the overview shows, the flow list's orders are sorted off the UI loop (sortNext); the
+// Result's working state was dropped when it was built, but until a collection frees it their keys
+// come on top of it, and the heap's next collection is due only past the correlation's peak.
+func collectThen(next tea.Cmd) tea.Cmd {
+	if next == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		runtime.GC()
+		return next()
+	}
+}
+
 // Update implements tea.Model.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	nm, cmd := m.update(msg)
+	if m, ok := nm.(Model); ok && m.screen == screenFlows && m.c.res != nil {
+		m.fl.build(m.c) // the flow list shown is built for the Result
+		return m, cmd
+	}
+	return nm, cmd
+}
+
+func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -274,7 +304,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.progress, m.correlating = m.load.snapshot()
 		return m, tickCmd()
 	case loadedMsg:
-		return m, tea.Batch(m.setResult(msg.res), m.fl.sortNext(m.c, 0))
+		return m, tea.Batch(m.setResult(msg.res), collectThen(m.fl.sortNext(m.c, 0)))
 	case ordersMsg:
 		return m, m.fl.merge(m.c, msg)
 	case unfitMsg:
@@ -483,6 +513,7 @@ func (m Model) screenKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	case screenOverview:
 		req = m.ov.update(m.c, msg, m.width, h)
 	case screenFlows:
+		m.fl.build(m.c)
 		req = m.fl.update(m.c, msg, h)
 	case screenTimeline:
 		req = m.tl.update(m.c, msg, h)

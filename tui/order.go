@@ -1,10 +1,12 @@
 package tui
 
 import (
+	"bytes"
 	"cmp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/calipath/calipath/correlate"
 	tea "github.com/charmbracelet/bubbletea"
@@ -82,7 +84,7 @@ func (o *flowOrders) order(c *common, col int) ([]int32, []uint64) {
 }
 
 // ordersMsg carries one step of the flow list's work done off the UI loop (sortNext) for a Result
-// with names shown or not: step 0 the columns' widths, step k > 0 the order of perm[k-1].
+// with names shown or not: the order of perm[stepPerm(step)], or the columns' widths.
 type ordersMsg struct {
 	res   *correlate.Result
 	named bool
@@ -92,15 +94,27 @@ type ordersMsg struct {
 	need  []int
 }
 
+// stepPerm is the order step s of sortNext computes (an index of perm), or -1 for the columns'
+// widths: worst first (step 0), which the flow list opens with, then the widths, then each column's.
+func stepPerm(s int) int {
+	switch s {
+	case 0:
+		return 0
+	case 1:
+		return -1
+	}
+	return s - 1
+}
+
 // sortNext returns a Cmd that does the next step from step on that no key has done yet (nil: none
-// left): the columns' widths, then each order of the flow list, one a Cmd, off the UI loop, so that
-// neither the list's first view nor the first press of a sort key waits for them. The Model takes
-// each (merge) and asks for the next.
+// left): the flow list's first order, the columns' widths, then each column's order, one a Cmd, off
+// the UI loop, so that neither the list's first view nor the first press of a sort key waits for
+// them. The Model takes each (merge) and asks for the next.
 func (l *flowList) sortNext(c *common, step int) tea.Cmd {
 	o := l.ord
 	o.sync(c)
 	for ; step <= len(o.perm); step++ {
-		if (step == 0 && o.need == nil) || (step > 0 && o.perm[step-1] == nil) {
+		if k := stepPerm(step); (k < 0 && o.need == nil) || (k >= 0 && o.perm[k] == nil) {
 			break
 		}
 	}
@@ -110,10 +124,10 @@ func (l *flowList) sortNext(c *common, step int) tea.Cmd {
 	snap := *c // what the orders depend on (the Result, the names) as they are now
 	return func() tea.Msg {
 		msg := ordersMsg{res: snap.res, named: snap.named(), step: step}
-		if step == 0 {
+		if k := stepPerm(step); k < 0 {
 			msg.need = measureFlows(&snap)
 		} else {
-			msg.perm, msg.ties = sortFlows(&snap, step-2)
+			msg.perm, msg.ties = sortFlows(&snap, k-1)
 		}
 		return msg
 	}
@@ -124,26 +138,31 @@ func (l *flowList) sortNext(c *common, step int) tea.Cmd {
 func (l *flowList) merge(c *common, msg ordersMsg) tea.Cmd {
 	o := l.ord
 	o.sync(c)
-	if msg.res != o.res || msg.named != o.named {
+	if msg.res != o.res || msg.named != o.named || msg.step < 0 || msg.step > len(o.perm) {
 		return nil
 	}
-	switch {
-	case msg.step == 0 && o.need == nil:
+	switch k := stepPerm(msg.step); {
+	case k < 0 && o.need == nil:
 		o.need = msg.need
-	case msg.step > 0 && msg.step <= len(o.perm) && o.perm[msg.step-1] == nil:
-		o.perm[msg.step-1], o.ties[msg.step-1] = msg.perm, msg.ties
+	case k >= 0 && o.perm[k] == nil:
+		o.perm[k], o.ties[k] = msg.perm, msg.ties
 	}
 	return l.sortNext(c, msg.step+1)
 }
 
 // sortFlows sorts the flows by order col, ties in flow order, and marks where keys tie. The keys
 // are laid out beside the flow indexes they belong to (numbers in place, texts in one block), so
-// that the sort reads memory in order rather than each flow's fields.
+// that the sort reads memory in order rather than each flow's fields. The keys and texts are a
+// sortScratch's, taken from sortPool and given back: the orders are sorted one after another once a
+// Result is shown, and fresh keys for each would be garbage enough (tens of MB on 200,000 flows) to
+// grow the process past the correlation's peak before a collection frees them.
 func sortFlows(c *common, col int) ([]int32, []uint64) {
+	sc := sortPool.Get().(*sortScratch)
+	defer sortPool.Put(sc)
 	flows := c.res.Flows
 	switch {
 	case col == sortWorst:
-		keys := make([]worstKey, len(flows))
+		keys := resize(&sc.worst, len(flows))
 		for i := range flows {
 			f := &flows[i]
 			keys[i] = worstKey{f.Lost, f.Resets, f.Retransmissions, f.NotCaptured, f.Packets, flowNum(f.ID), int32(i)}
@@ -151,36 +170,52 @@ func sortFlows(c *common, col int) ([]int32, []uint64) {
 		return sortKeys(keys, worstCompare)
 	case flowColumns[col].num != nil:
 		num := flowColumns[col].num
-		keys := make([]numKey, len(flows))
+		keys := resize(&sc.num, len(flows))
 		for i := range flows {
 			keys[i] = numKey{num(&flows[i]), int32(i)}
 		}
 		return sortKeys(keys, func(a, b numKey) int { return cmp.Compare(a.k, b.k) })
 	}
 	str := flowColumns[col].str
-	var text []byte
-	ends := make([]int, len(flows))
+	text := sc.text[:0]
+	keys := resize(&sc.str, len(flows))
 	for i := range flows {
+		off := len(text)
 		if app := flowColumns[col].appendStr; app != nil {
 			text = app(text, c, &flows[i])
 		} else {
 			text = append(text, str(c, &flows[i])...)
 		}
-		ends[i] = len(text)
+		keys[i] = strKey{off: off, n: len(text) - off, i: int32(i)}
 	}
-	all := string(text)
-	keys := make([]strKey, len(flows))
-	for i := range flows {
-		start := 0
-		if i > 0 {
-			start = ends[i-1]
-		}
-		k := all[start:ends[i]]
-		keys[i] = strKey{prefix(k, 0), prefix(k, 8), k, int32(i)}
+	sc.text = text
+	for i := range keys {
+		k := text[keys[i].off : keys[i].off+keys[i].n]
+		keys[i].p0, keys[i].p1 = prefix(k, 0), prefix(k, 8)
 	}
 	return sortKeys(keys, func(a, b strKey) int {
-		return cmp.Or(cmp.Compare(a.p0, b.p0), cmp.Compare(a.p1, b.p1), strings.Compare(a.k, b.k))
+		return cmp.Or(cmp.Compare(a.p0, b.p0), cmp.Compare(a.p1, b.p1),
+			bytes.Compare(text[a.off:a.off+a.n], text[b.off:b.off+b.n]))
 	})
+}
+
+// sortScratch is the keys and texts sortFlows sorts by, kept in sortPool for the next order.
+type sortScratch struct {
+	worst []worstKey
+	num   []numKey
+	str   []strKey
+	text  []byte
+}
+
+var sortPool = sync.Pool{New: func() any { return new(sortScratch) }}
+
+// resize returns *s with n elements, growing it when it holds fewer.
+func resize[T any](s *[]T, n int) []T {
+	if cap(*s) < n {
+		*s = make([]T, n)
+	}
+	*s = (*s)[:n]
+	return *s
 }
 
 // The sort keys of a flow (i), by kind of order.
@@ -189,11 +224,11 @@ type (
 		k int64
 		i int32
 	}
-	// strKey holds the text's first 16 bytes as numbers (prefix), so that most comparisons do not
-	// read the text itself.
+	// strKey is a flow's text, bytes off to off+n of the texts' block; p0 and p1 hold its first 16
+	// bytes as numbers (prefix), so that most comparisons do not read the text itself.
 	strKey struct {
 		p0, p1 uint64
-		k      string
+		off, n int
 		i      int32
 	}
 	worstKey struct {
@@ -230,7 +265,7 @@ func sortKeys[K interface{ index() int32 }](keys []K, by func(a, b K) int) ([]in
 
 // prefix is bytes off to off+8 of s as a big-endian number, zeros past its end: numbers compare as
 // the bytes do, and when two are equal the texts decide.
-func prefix(s string, off int) uint64 {
+func prefix(s []byte, off int) uint64 {
 	var p uint64
 	for j := off; j < off+8; j++ {
 		p <<= 8

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -285,5 +286,84 @@ func TestTextKeysOrder(t *testing.T) {
 		if c := cmp.Compare(a, b); c > 0 || (c == 0 && perm[r-1] > perm[r]) || (c == 0) != hasBit(ties, r) {
 			t.Fatalf("%q (flow %d) before %q (flow %d), tie %v", a, perm[r-1], b, perm[r], hasBit(ties, r))
 		}
+	}
+}
+
+// The overview shows without sorting the flows: the timeline opens on the flow list's first flow,
+// found without sorting, and the list is built, sorted worst first, when it is first shown (by its
+// key, a tab, or a key typed with it) or by the order sorted off the UI loop; it shows the same rows.
+func TestOverviewSortsNothing(t *testing.T) {
+	res := manyFlowsTestResult(t)
+	km := DefaultKeyMap()
+	m := newTest(t, res, 160, 48)
+	if m.fl.ord.sorts != 0 || m.fl.built {
+		t.Fatalf("the overview sorted %d orders (flow list built: %v)", m.fl.ord.sorts, m.fl.built)
+	}
+	var ref list
+	less := refLess["worst"]
+	ref.rebuild(len(res.Flows), nil, func(a, b int) int { return less(m.c, &res.Flows[a], &res.Flows[b]) })
+	if m.tl.flowID != res.Flows[ref.idx[0]].ID {
+		t.Errorf("the timeline opened flow %s, the flow list's first is %s", m.tl.flowID, res.Flows[ref.idx[0]].ID)
+	}
+	want := ""
+	for _, open := range []func(Model) Model{
+		func(m Model) Model { return press(m, km.Flows) },
+		func(m Model) Model { return press(m, km.NextTab) },
+		func(m Model) Model { return press(m, km.Down, km.Down, km.Flows, km.Down, km.Up) },
+		func(m Model) Model { return send(m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("2jj")}) },
+		func(m Model) Model { return press(runCmds(m, m.fl.sortNext(m.c, 0)), km.Flows) },
+	} {
+		got := open(newTest(t, res, 160, 48))
+		if got.screen != screenFlows || !equalInts(got.fl.idx, ref.idx) {
+			t.Fatalf("the flow list shown (%v) is not the flows worst first", got.screen)
+		}
+		if got.fl.cursor == 0 {
+			v := ansi.Strip(got.View())
+			if want != "" && v != want {
+				t.Errorf("the flow list shows\n%s\nwant\n%s", v, want)
+			}
+			want = v
+		}
+	}
+	if want == "" {
+		t.Error("no flow list was compared")
+	}
+}
+
+// worstFlow is the first flow worst first, the earliest of flows that tie.
+func TestWorstFlow(t *testing.T) {
+	for i, c := range []struct {
+		flows []correlate.Flow
+		want  int
+	}{
+		{[]correlate.Flow{{ID: "f1"}}, 0},
+		{[]correlate.Flow{{ID: "f1", Packets: 2}, {ID: "f2", Packets: 3}, {ID: "f3", Packets: 3}}, 1},
+		{[]correlate.Flow{{ID: "f1", Packets: 9}, {ID: "f2", Lost: 1}, {ID: "f3", Lost: 1, Resets: 1}}, 2},
+		{[]correlate.Flow{{ID: "f10", Lost: 1}, {ID: "f9", Lost: 1}}, 1},
+		{[]correlate.Flow{{ID: "x", Retransmissions: 1}, {ID: "x", Retransmissions: 1}, {ID: "y", NotCaptured: 5}}, 0},
+	} {
+		if got := worstFlow(c.flows); got != c.want {
+			t.Errorf("case %d: worstFlow = %d, want %d", i, got, c.want)
+		}
+	}
+}
+
+// The first step sorted off the UI loop once the overview shows is the flow list's first order
+// (worst first): with it merged, showing the list sorts nothing on the UI loop.
+func TestFlowOrdersWorstFirst(t *testing.T) {
+	res := manyFlowsTestResult(t)
+	m := newTest(t, res, 160, 48)
+	msg, ok := m.fl.sortNext(m.c, 0)().(ordersMsg)
+	if !ok || msg.perm == nil {
+		t.Fatalf("the first step off the UI loop is %+v, not an order", msg.step)
+	}
+	m.fl.merge(m.c, msg)
+	m = press(m, DefaultKeyMap().Flows)
+	if m.fl.ord.sorts != 0 {
+		t.Errorf("showing the flow list sorted %d orders on the UI loop", m.fl.ord.sorts)
+	}
+	want, _ := sortFlows(m.c, sortWorst)
+	if !slices.Equal(msg.perm, want) {
+		t.Error("the first order off the UI loop is not worst first")
 	}
 }

@@ -270,6 +270,8 @@ func TestOutputNeverAnInput(t *testing.T) {
 		{"packets cpuprofile", []string{"packets", "--cpuprofile", caps[3]}, "--cpuprofile"},
 		{"packets memprofile", []string{"packets", "--memprofile", caps[1]}, "--memprofile"},
 		{"tui log", []string{"tui", "--log-file", caps[4]}, "--log-file"},
+		{"tui cpuprofile", []string{"tui", "--cpuprofile", caps[3]}, "--cpuprofile " + caps[3] + " is one of the inputs"},
+		{"tui memprofile", []string{"tui", "--memprofile", caps[1]}, "--memprofile " + caps[1] + " is one of the inputs"},
 	} {
 		code, _, stderr := runCmd(t, append(c.args, caps...)...)
 		if code != exitUsage || !strings.Contains(stderr, c.msg) {

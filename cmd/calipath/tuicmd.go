@@ -24,6 +24,10 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Var(&offsets, "offset", "set a node's clock offset against the reference node instead of estimating it (repeatable)")
 	window := fs.Duration("window", time.Second, "how far apart (after clock correction) two sightings of one packet may be, a `DURATION`")
 	logFile := fs.String("log-file", "", "append log messages to `FILE` while the TUI runs (default: discard them)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the TUI to `FILE`")
+	memprofile := fs.String("memprofile", "", "write a heap profile to `FILE` when the TUI quits")
+	_ = fs.MarkHidden("cpuprofile")
+	_ = fs.MarkHidden("memprofile")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -34,7 +38,8 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if len(paths) == 0 {
 		return usageErr(fs, stderr, "no capture files given")
 	}
-	if err := in.checkOutputs(fs, stderr, paths, "--log-file", *logFile); err != nil {
+	if err := in.checkOutputs(fs, stderr, paths, "--log-file", *logFile, "--cpuprofile", *cpuprofile,
+		"--memprofile", *memprofile); err != nil {
 		return err
 	}
 	cfg, err := in.config(paths)
@@ -52,6 +57,12 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if code, ok := guardTUI(ctx, stdout, stderr); ok {
 		return exitCode(code)
 	}
+	// The profiles are of the process that shows the TUI (the guarded child), started once.
+	stop, err := startProfiles(*cpuprofile, *memprofile, stderr)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	copts := correlate.Options{Offsets: offsets.m, Window: *window, Lean: true, Cluster: in.cluster.meta,
 		IfacePrefix: in.cluster.prefix}
 	// Nothing may write to the terminal while the TUI runs: logs go to --log-file or nowhere.
