@@ -1,6 +1,10 @@
 package correlate
 
-import "runtime/debug"
+import (
+	"runtime/debug"
+
+	"github.com/calipath/calipath/internal/hugepage"
+)
 
 // arenaOut is the arena stage's output: every journey's hops laid out in one array, in path order,
 // with each slot's point and corrected time, and the duplicates of each journey's first sighting.
@@ -27,10 +31,10 @@ func buildArena(w *world, m *matcher, nJ int, lean bool) *arenaOut {
 	for j := 0; j < nJ; j++ {
 		ar.jStart[j+1] += ar.jStart[j]
 	}
-	ar.arena = make([]uint32, ar.jStart[nJ])
-	ar.hopPt = make([]uint16, ar.jStart[nJ])
+	ar.arena = hugepage.Make[uint32](int(ar.jStart[nJ]), int(ar.jStart[nJ]))
+	ar.hopPt = hugepage.Make[uint16](int(ar.jStart[nJ]), int(ar.jStart[nJ]))
 	ar.hopTs = newHopTimes(int(ar.jStart[nJ]), &ar.t0)
-	fill := make([]uint32, nJ)
+	fill := hugepage.Make[uint32](nJ, nJ)
 	for f, obs := range w.c.Obs {
 		for i := range obs {
 			g := w.fileBase[f] + uint32(i)

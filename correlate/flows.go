@@ -5,6 +5,8 @@ import (
 	"net/netip"
 
 	"github.com/calipath/calipath/decode"
+
+	"github.com/calipath/calipath/internal/hugepage"
 )
 
 // tuple is a packet's addresses, ports and protocol as one Observation shows it.
@@ -292,8 +294,8 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 	}()
 	s.flowOf = map[flowKey]int32{}
 	var flowCache [4096]flowCacheEntry // the flows of recent tuples (journeys mostly repeat theirs)
-	s.jFlow = make([]int32, a.nJ)
-	s.jDir = make([]uint8, a.nJ)
+	s.jFlow = hugepage.Make[int32](a.nJ, a.nJ)
+	s.jDir = hugepage.Make[uint8](a.nJ, a.nJ)
 	for j := 0; j < a.nJ; j++ {
 		h := a.hops(j)
 		if len(h) == 0 {
@@ -417,7 +419,7 @@ func (s *flowStage) flowJourneys() {
 			n[fi][s.jDir[j]]++
 		}
 	}
-	all := make([]int32, 0, s.a.nJ)
+	all := hugepage.Make[int32](0, s.a.nJ)
 	for fi, fl := range s.flows {
 		for d := range fl.journeys {
 			fl.journeys[d] = all[len(all) : len(all) : len(all)+n[fi][d]]
