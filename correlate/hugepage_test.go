@@ -14,9 +14,17 @@ func TestBigSlicesAdvised(t *testing.T) {
 	ht := newHopTimes(4<<20, &t0)
 	m := &multimap{}
 	m.init(1 << 20)
+	fs := &flowStage{}
+	fs.flows = make([]*flowAcc, 100_000)
+	fs.refill()
+	if len(fs.slab) > flowBlock || len(fs.slab) != len(fs.vslab) {
+		t.Errorf("a flow block of %d accumulators and %d votes, want as many, at most %d", len(fs.slab), len(fs.vslab), flowBlock)
+	}
 	for name, advised := range map[string]func() (bool, error){
 		"hop times": func() (bool, error) { return hugepage.Advised(ht.dt) },
 		"multimap":  func() (bool, error) { return hugepage.Advised(m.slots) },
+		"flows":     func() (bool, error) { return hugepage.Advised(fs.slab) },
+		"votes":     func() (bool, error) { return hugepage.Advised(fs.vslab) },
 	} {
 		ok, err := advised()
 		if err != nil {
