@@ -5,8 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/calipath/calipath/internal/hugepage"
 )
 
 // The collector returns every Observation once, in order, whether the file fits its estimate, outgrows
@@ -164,5 +167,44 @@ func TestSparseFile(t *testing.T) {
 	}
 	if alloc > 100<<20 {
 		t.Errorf("loading %d frames allocated %d MiB", n, alloc>>20)
+	}
+}
+
+// A large file's fingerprint chunks come out of slabs that ask for huge pages: each chunk is full
+// length with no room to grow into the next, the values stay in order, and the chunks of the last,
+// largest slabs lie in memory advised for huge pages.
+func TestFingerprintSlabs(t *testing.T) {
+	var fc fpCollector
+	n := 40*FingerprintChunk + 3
+	for i := 0; i < n; i++ {
+		fc.add(uint64(i))
+	}
+	f := fc.finish()
+	if len(f.Chunks) != 41 {
+		t.Fatalf("%d chunks for %d values", len(f.Chunks), n)
+	}
+	for k, ch := range f.Chunks[:40] {
+		if len(ch) != FingerprintChunk || cap(ch) != FingerprintChunk {
+			t.Fatalf("chunk %d: len %d cap %d", k, len(ch), cap(ch))
+		}
+	}
+	for i := 0; i < n; i += 997 {
+		if f.At(i) != uint64(i) {
+			t.Fatalf("At(%d) = %d", i, f.At(i))
+		}
+	}
+	// Chunks 25 to 40 (the last) are one slab's (after slabs of 2, 6 and 16 chunks): side by side.
+	first := f.Chunks[25]
+	for k := 26; k <= 40; k++ {
+		if &f.Chunks[k][0] != &unsafe.Slice(&first[0], 16*FingerprintChunk)[(k-25)*FingerprintChunk] {
+			t.Fatalf("chunk %d does not follow chunk %d in memory", k, k-1)
+		}
+	}
+	ok, err := hugepage.Advised(unsafe.Slice(&first[0], 16*FingerprintChunk))
+	if err != nil {
+		t.Skipf("no huge page advice here: %v", err)
+	}
+	if !ok {
+		t.Error("the last slab of fingerprint chunks is not advised for huge pages")
 	}
 }

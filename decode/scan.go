@@ -441,7 +441,13 @@ type fpCollector struct {
 	chunks [][]uint64
 	cur    []uint64 // the chunk being filled, at its full length
 	n      int      // values in cur
+	slab   []uint64 // room for the next full chunks, handed out a chunk at a time
 }
+
+// fpSlabChunks is the most chunks a slab of a fingerprint collector holds (8 MiB): from the second
+// chunk on, a file's chunks come out of slabs as large as twice the chunks so far, which span whole
+// huge pages (and ask for them) once the file is large.
+const fpSlabChunks = 16
 
 func (c *fpCollector) add(v uint64) {
 	if c.n == len(c.cur) {
@@ -461,7 +467,11 @@ func (c *fpCollector) grow() {
 		c.cur = bigger
 	default:
 		c.chunks = append(c.chunks, c.cur)
-		c.cur, c.n = make([]uint64, FingerprintChunk), 0
+		if len(c.slab) == 0 {
+			n := min(2*len(c.chunks), fpSlabChunks) * FingerprintChunk
+			c.slab = hugepage.Make[uint64](n, n)
+		}
+		c.cur, c.slab, c.n = c.slab[:FingerprintChunk:FingerprintChunk], c.slab[FingerprintChunk:], 0
 	}
 }
 
