@@ -208,3 +208,47 @@ func TestFingerprintSlabs(t *testing.T) {
 		t.Error("the last slab of fingerprint chunks is not advised for huge pages")
 	}
 }
+
+// The first chunks of a Load's collectors come side by side out of slabs that ask for huge pages: a
+// small file's Observations stay there, and the chunk of a file that outgrows it goes to the next
+// file. Every file still gets its own Observations, in order.
+func TestObsFirsts(t *testing.T) {
+	p := &obsFirsts{}
+	collect := func(n int, base uint32) []Observation {
+		c := obsCollector{size: int64(n) * 116, firsts: p}
+		for i := range n {
+			c.add(&Record{CapLen: 100}, &Observation{Frame: base + uint32(i)})
+		}
+		return c.finish()
+	}
+	a := collect(60_000, 0)               // stays in its first chunk
+	big := collect(3*obsChunk, 1_000_000) // moves to a slice of its own
+	b := collect(60_000, 2_000_000)       // takes the chunk big gave back
+	tiny := collect(10, 3_000_000)        // copied out of its chunk, which goes back
+	c := collect(60_000, 4_000_000)       // takes that one
+	for _, f := range []struct {
+		obs  []Observation
+		n    int
+		base uint32
+	}{{a, 60_000, 0}, {big, 3 * obsChunk, 1_000_000}, {b, 60_000, 2_000_000}, {tiny, 10, 3_000_000}, {c, 60_000, 4_000_000}} {
+		if len(f.obs) != f.n {
+			t.Fatalf("file from %d: %d Observations, want %d", f.base, len(f.obs), f.n)
+		}
+		for i, o := range f.obs {
+			if o.Frame != f.base+uint32(i) {
+				t.Fatalf("file from %d: Observation %d is frame %d", f.base, i, o.Frame)
+			}
+		}
+	}
+	slab := unsafe.Slice(&a[0], obsFirstsSlab*obsChunk)
+	if &b[0] != &slab[obsChunk] || &c[0] != &slab[2*obsChunk] {
+		t.Errorf("the chunks given back were not taken by the next files")
+	}
+	ok, err := hugepage.Advised(slab)
+	if err != nil {
+		t.Skipf("no huge page advice here: %v", err)
+	}
+	if !ok {
+		t.Error("the first chunks' slab is not advised for huge pages")
+	}
+}

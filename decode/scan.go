@@ -296,7 +296,9 @@ func LoadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 	t := NewTables()
 	cols := make([]obsCollector, len(paths))
 	fps := make([]fpCollector, len(paths))
+	firsts := &obsFirsts{}
 	for i, p := range paths {
+		cols[i].firsts = firsts
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
 			cols[i].size = st.Size()
 		}
@@ -332,6 +334,50 @@ type obsCollector struct {
 	bytes  int64 // record bytes so far: captured bytes plus a 16-byte record header each
 	obs    []Observation
 	chunks [][]Observation
+	firsts *obsFirsts // where the first chunk comes from (nil: an allocation of its own)
+}
+
+// obsFirsts hands out the first chunks of a Load's collectors side by side, from slabs that ask for
+// huge pages, and takes back the chunks a collector is done with (its Observations moved to a slice
+// of their own) for the next file. Most files of a capture are small: their Observations stay in
+// the first chunk, which on its own (2.5 MiB) spans no huge page and was faulted in 4 KiB at a time.
+type obsFirsts struct {
+	mu   sync.Mutex
+	slab []Observation // room for the next chunks
+	free [][]Observation
+}
+
+// obsFirstsSlab is how many first chunks a slab holds.
+const obsFirstsSlab = 8
+
+// take returns an empty first chunk of capacity obsChunk.
+func (p *obsFirsts) take() []Observation {
+	if p == nil {
+		return make([]Observation, 0, obsChunk)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		ch := p.free[n-1]
+		p.free = p.free[:n-1]
+		return ch
+	}
+	if len(p.slab) == 0 {
+		p.slab = hugepage.Make[Observation](obsFirstsSlab*obsChunk, obsFirstsSlab*obsChunk)
+	}
+	ch := p.slab[:0:obsChunk]
+	p.slab = p.slab[obsChunk:]
+	return ch
+}
+
+// give takes back a first chunk whose Observations were copied out: nothing refers to it any more.
+func (p *obsFirsts) give(ch []Observation) {
+	if p == nil || cap(ch) != obsChunk {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.free = append(p.free, ch[:0])
 }
 
 const (
@@ -362,7 +408,7 @@ func (c *obsCollector) grow() bool {
 	case len(c.chunks) > 0:
 		return false
 	case n == 0:
-		c.obs = make([]Observation, 0, obsChunk)
+		c.obs = c.firsts.take()
 		return true
 	case c.size <= c.bytes:
 		return false
@@ -374,6 +420,9 @@ func (c *obsCollector) grow() bool {
 	bigger := make([]Observation, n, obsNext(n, est))
 	hugepage.Advise(bigger) // filled from here on, and kept
 	copy(bigger, c.obs)
+	if n == obsChunk {
+		c.firsts.give(c.obs)
+	}
 	c.obs = bigger
 	return true
 }
@@ -393,7 +442,10 @@ func obsNext(n, est int) int {
 func (c *obsCollector) finish() []Observation {
 	if len(c.chunks) == 0 {
 		if cap(c.obs)-len(c.obs) > len(c.obs)/4+4096 { // a small file in its first chunk
-			return append([]Observation(nil), c.obs...)
+			obs := append([]Observation(nil), c.obs...)
+			c.firsts.give(c.obs)
+			c.obs = nil
+			return obs
 		}
 		return c.obs
 	}
