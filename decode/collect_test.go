@@ -213,7 +213,7 @@ func TestFingerprintSlabs(t *testing.T) {
 // small file's Observations stay there, and the chunk of a file that outgrows it goes to the next
 // file. Every file still gets its own Observations, in order.
 func TestObsFirsts(t *testing.T) {
-	p := &obsFirsts{}
+	p := newObsFirsts()
 	collect := func(n int, base uint32) []Observation {
 		c := obsCollector{size: int64(n) * 116, firsts: p}
 		for i := range n {
@@ -243,6 +243,47 @@ func TestObsFirsts(t *testing.T) {
 	slab := unsafe.Slice(&a[0], obsFirstsSlab*obsChunk)
 	if &b[0] != &slab[obsChunk] || &c[0] != &slab[2*obsChunk] {
 		t.Errorf("the chunks given back were not taken by the next files")
+	}
+	ok, err := hugepage.Advised(slab)
+	if err != nil {
+		t.Skipf("no huge page advice here: %v", err)
+	}
+	if !ok {
+		t.Error("the first chunks' slab is not advised for huge pages")
+	}
+}
+
+// The fingerprints' first chunks, once full size, also come side by side out of a Load's slabs that
+// ask for huge pages; a small file's stay smaller and its own.
+func TestFingerprintFirsts(t *testing.T) {
+	p := &firstChunks[uint64]{size: FingerprintChunk, perSlab: fpSlabChunks}
+	collect := func(n int, base uint64) Fingerprints {
+		c := fpCollector{firsts: p}
+		for i := range n {
+			c.add(base + uint64(i))
+		}
+		return c.finish()
+	}
+	small := collect(1000, 0)
+	a := collect(50_000, 1_000_000)
+	b := collect(FingerprintChunk+10, 2_000_000)
+	for _, f := range []struct {
+		fp   Fingerprints
+		n    int
+		base uint64
+	}{{small, 1000, 0}, {a, 50_000, 1_000_000}, {b, FingerprintChunk + 10, 2_000_000}} {
+		for i := range f.n {
+			if f.fp.At(i) != f.base+uint64(i) {
+				t.Fatalf("file from %d: fingerprint %d is %d", f.base, i, f.fp.At(i))
+			}
+		}
+	}
+	if cap(small.Chunks[0]) > 1024 {
+		t.Errorf("a 1,000-value file's chunk has room for %d", cap(small.Chunks[0]))
+	}
+	slab := unsafe.Slice(&a.Chunks[0][0], fpSlabChunks*FingerprintChunk)
+	if &b.Chunks[0][0] != &slab[FingerprintChunk] {
+		t.Errorf("the second file's first chunk does not follow the first's in the slab")
 	}
 	ok, err := hugepage.Advised(slab)
 	if err != nil {

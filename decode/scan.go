@@ -296,9 +296,11 @@ func LoadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 	t := NewTables()
 	cols := make([]obsCollector, len(paths))
 	fps := make([]fpCollector, len(paths))
-	firsts := &obsFirsts{}
+	firsts := newObsFirsts()
+	fpFirsts := &firstChunks[uint64]{size: FingerprintChunk, perSlab: fpSlabChunks}
 	for i, p := range paths {
 		cols[i].firsts = firsts
+		fps[i].firsts = fpFirsts
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
 			cols[i].size = st.Size()
 		}
@@ -337,23 +339,29 @@ type obsCollector struct {
 	firsts *obsFirsts // where the first chunk comes from (nil: an allocation of its own)
 }
 
-// obsFirsts hands out the first chunks of a Load's collectors side by side, from slabs that ask for
-// huge pages, and takes back the chunks a collector is done with (its Observations moved to a slice
-// of their own) for the next file. Most files of a capture are small: their Observations stay in
-// the first chunk, which on its own (2.5 MiB) spans no huge page and was faulted in 4 KiB at a time.
-type obsFirsts struct {
-	mu   sync.Mutex
-	slab []Observation // room for the next chunks
-	free [][]Observation
+// firstChunks hands out the first chunks of a Load's collectors side by side, from slabs that ask for
+// huge pages, and takes back the chunks a collector is done with (its values moved to a slice of
+// their own) for the next file. Most files of a capture are small: their values stay in the first
+// chunk, which on its own spans no huge page and was faulted in 4 KiB at a time.
+type firstChunks[T any] struct {
+	size, perSlab int // values per chunk, chunks per slab
+	mu            sync.Mutex
+	slab          []T // room for the next chunks
+	free          [][]T
 }
 
-// obsFirstsSlab is how many first chunks a slab holds.
+// obsFirsts is where a Load's Observation collectors take their first chunks.
+type obsFirsts = firstChunks[Observation]
+
+func newObsFirsts() *obsFirsts { return &obsFirsts{size: obsChunk, perSlab: obsFirstsSlab} }
+
+// obsFirstsSlab is how many first chunks of Observations a slab holds.
 const obsFirstsSlab = 8
 
-// take returns an empty first chunk of capacity obsChunk.
-func (p *obsFirsts) take() []Observation {
+// take returns an empty chunk of capacity size (p's size); a nil p allocates it on its own.
+func (p *firstChunks[T]) take(size int) []T {
 	if p == nil {
-		return make([]Observation, 0, obsChunk)
+		return make([]T, 0, size)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -363,16 +371,16 @@ func (p *obsFirsts) take() []Observation {
 		return ch
 	}
 	if len(p.slab) == 0 {
-		p.slab = hugepage.Make[Observation](obsFirstsSlab*obsChunk, obsFirstsSlab*obsChunk)
+		p.slab = hugepage.Make[T](p.perSlab*p.size, p.perSlab*p.size)
 	}
-	ch := p.slab[:0:obsChunk]
-	p.slab = p.slab[obsChunk:]
+	ch := p.slab[:0:p.size]
+	p.slab = p.slab[p.size:]
 	return ch
 }
 
-// give takes back a first chunk whose Observations were copied out: nothing refers to it any more.
-func (p *obsFirsts) give(ch []Observation) {
-	if p == nil || cap(ch) != obsChunk {
+// give takes back a chunk whose values were copied out: nothing refers to it any more.
+func (p *firstChunks[T]) give(ch []T) {
+	if p == nil || cap(ch) != p.size {
 		return
 	}
 	p.mu.Lock()
@@ -408,7 +416,7 @@ func (c *obsCollector) grow() bool {
 	case len(c.chunks) > 0:
 		return false
 	case n == 0:
-		c.obs = c.firsts.take()
+		c.obs = c.firsts.take(obsChunk)
 		return true
 	case c.size <= c.bytes:
 		return false
@@ -494,6 +502,8 @@ type fpCollector struct {
 	cur    []uint64 // the chunk being filled, at its full length
 	n      int      // values in cur
 	slab   []uint64 // room for the next full chunks, handed out a chunk at a time
+	// firsts is where the first chunk comes from once it is full size (nil: an allocation of its own).
+	firsts *firstChunks[uint64]
 }
 
 // fpSlabChunks is the most chunks a slab of a fingerprint collector holds (8 MiB): from the second
@@ -514,7 +524,12 @@ func (c *fpCollector) grow() {
 	case c.cur == nil:
 		c.cur = make([]uint64, 1024) // a small file takes little
 	case len(c.cur) < FingerprintChunk: // the first chunk doubles up to full size
-		bigger := make([]uint64, 2*len(c.cur))
+		var bigger []uint64
+		if 2*len(c.cur) == FingerprintChunk {
+			bigger = c.firsts.take(FingerprintChunk)[:FingerprintChunk]
+		} else {
+			bigger = make([]uint64, 2*len(c.cur))
+		}
 		copy(bigger, c.cur)
 		c.cur = bigger
 	default:
