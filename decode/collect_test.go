@@ -170,11 +170,11 @@ func TestSparseFile(t *testing.T) {
 	}
 }
 
-// A large file's fingerprint chunks come out of slabs that ask for huge pages: each chunk is full
-// length with no room to grow into the next, the values stay in order, and the chunks of the last,
-// largest slabs lie in memory advised for huge pages.
+// A large file's fingerprint chunks come out of a Load's slabs that ask for huge pages: each chunk
+// is full length with no room to grow into the next, the values stay in order, and a slab's chunks
+// lie side by side in memory advised for huge pages.
 func TestFingerprintSlabs(t *testing.T) {
-	var fc fpCollector
+	fc := fpCollector{slabs: &chunkSlabs[uint64]{size: FingerprintChunk, perSlab: fpSlabChunks}}
 	n := 40*FingerprintChunk + 3
 	for i := 0; i < n; i++ {
 		fc.add(uint64(i))
@@ -193,19 +193,19 @@ func TestFingerprintSlabs(t *testing.T) {
 			t.Fatalf("At(%d) = %d", i, f.At(i))
 		}
 	}
-	// Chunks 25 to 40 (the last) are one slab's (after slabs of 2, 6 and 16 chunks): side by side.
-	first := f.Chunks[25]
-	for k := 26; k <= 40; k++ {
-		if &f.Chunks[k][0] != &unsafe.Slice(&first[0], 16*FingerprintChunk)[(k-25)*FingerprintChunk] {
+	// Chunks 16 to 31 are the second slab's: side by side.
+	first := f.Chunks[16]
+	for k := 17; k < 32; k++ {
+		if &f.Chunks[k][0] != &unsafe.Slice(&first[0], fpSlabChunks*FingerprintChunk)[(k-16)*FingerprintChunk] {
 			t.Fatalf("chunk %d does not follow chunk %d in memory", k, k-1)
 		}
 	}
-	ok, err := hugepage.Advised(unsafe.Slice(&first[0], 16*FingerprintChunk))
+	ok, err := hugepage.Advised(unsafe.Slice(&first[0], fpSlabChunks*FingerprintChunk))
 	if err != nil {
 		t.Skipf("no huge page advice here: %v", err)
 	}
 	if !ok {
-		t.Error("the last slab of fingerprint chunks is not advised for huge pages")
+		t.Error("a slab of fingerprint chunks is not advised for huge pages")
 	}
 }
 
@@ -253,12 +253,12 @@ func TestObsFirsts(t *testing.T) {
 	}
 }
 
-// The fingerprints' first chunks, once full size, also come side by side out of a Load's slabs that
-// ask for huge pages; a small file's stay smaller and its own.
+// The files' fingerprint chunks, from the first full-size one on, come side by side out of the
+// Load's slabs; a small file's first chunk stays smaller and its own.
 func TestFingerprintFirsts(t *testing.T) {
-	p := &firstChunks[uint64]{size: FingerprintChunk, perSlab: fpSlabChunks}
+	p := &chunkSlabs[uint64]{size: FingerprintChunk, perSlab: fpSlabChunks}
 	collect := func(n int, base uint64) Fingerprints {
-		c := fpCollector{firsts: p}
+		c := fpCollector{slabs: p}
 		for i := range n {
 			c.add(base + uint64(i))
 		}

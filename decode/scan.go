@@ -297,10 +297,10 @@ func LoadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 	cols := make([]obsCollector, len(paths))
 	fps := make([]fpCollector, len(paths))
 	firsts := newObsFirsts()
-	fpFirsts := &firstChunks[uint64]{size: FingerprintChunk, perSlab: fpSlabChunks}
+	fpSlabs := &chunkSlabs[uint64]{size: FingerprintChunk, perSlab: fpSlabChunks}
 	for i, p := range paths {
 		cols[i].firsts = firsts
-		fps[i].firsts = fpFirsts
+		fps[i].slabs = fpSlabs
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
 			cols[i].size = st.Size()
 		}
@@ -339,11 +339,12 @@ type obsCollector struct {
 	firsts *obsFirsts // where the first chunk comes from (nil: an allocation of its own)
 }
 
-// firstChunks hands out the first chunks of a Load's collectors side by side, from slabs that ask for
-// huge pages, and takes back the chunks a collector is done with (its values moved to a slice of
-// their own) for the next file. Most files of a capture are small: their values stay in the first
-// chunk, which on its own spans no huge page and was faulted in 4 KiB at a time.
-type firstChunks[T any] struct {
+// chunkSlabs hands out chunks to a Load's collectors side by side, from slabs that ask for huge
+// pages, and takes back the chunks a collector is done with (its values moved to a slice of their
+// own) for the next file. A chunk on its own (2.5 MiB of Observations, 512 KiB of fingerprints)
+// spans no huge page and was faulted in 4 KiB at a time; and most files of a capture are small,
+// their values all in their first chunk.
+type chunkSlabs[T any] struct {
 	size, perSlab int // values per chunk, chunks per slab
 	mu            sync.Mutex
 	slab          []T // room for the next chunks
@@ -351,7 +352,7 @@ type firstChunks[T any] struct {
 }
 
 // obsFirsts is where a Load's Observation collectors take their first chunks.
-type obsFirsts = firstChunks[Observation]
+type obsFirsts = chunkSlabs[Observation]
 
 func newObsFirsts() *obsFirsts { return &obsFirsts{size: obsChunk, perSlab: obsFirstsSlab} }
 
@@ -359,7 +360,7 @@ func newObsFirsts() *obsFirsts { return &obsFirsts{size: obsChunk, perSlab: obsF
 const obsFirstsSlab = 8
 
 // take returns an empty chunk of capacity size (p's size); a nil p allocates it on its own.
-func (p *firstChunks[T]) take(size int) []T {
+func (p *chunkSlabs[T]) take(size int) []T {
 	if p == nil {
 		return make([]T, 0, size)
 	}
@@ -379,7 +380,7 @@ func (p *firstChunks[T]) take(size int) []T {
 }
 
 // give takes back a chunk whose values were copied out: nothing refers to it any more.
-func (p *firstChunks[T]) give(ch []T) {
+func (p *chunkSlabs[T]) give(ch []T) {
 	if p == nil || cap(ch) != p.size {
 		return
 	}
@@ -501,14 +502,12 @@ type fpCollector struct {
 	chunks [][]uint64
 	cur    []uint64 // the chunk being filled, at its full length
 	n      int      // values in cur
-	slab   []uint64 // room for the next full chunks, handed out a chunk at a time
-	// firsts is where the first chunk comes from once it is full size (nil: an allocation of its own).
-	firsts *firstChunks[uint64]
+	// slabs is where the full-size chunks come from (nil: allocations of their own).
+	slabs *chunkSlabs[uint64]
 }
 
-// fpSlabChunks is the most chunks a slab of a fingerprint collector holds (8 MiB): from the second
-// chunk on, a file's chunks come out of slabs as large as twice the chunks so far, which span whole
-// huge pages (and ask for them) once the file is large.
+// fpSlabChunks is how many full-size chunks of fingerprints a Load's slab holds (8 MiB): the files'
+// chunks come out of them side by side.
 const fpSlabChunks = 16
 
 func (c *fpCollector) add(v uint64) {
@@ -526,7 +525,7 @@ func (c *fpCollector) grow() {
 	case len(c.cur) < FingerprintChunk: // the first chunk doubles up to full size
 		var bigger []uint64
 		if 2*len(c.cur) == FingerprintChunk {
-			bigger = c.firsts.take(FingerprintChunk)[:FingerprintChunk]
+			bigger = c.slabs.take(FingerprintChunk)[:FingerprintChunk]
 		} else {
 			bigger = make([]uint64, 2*len(c.cur))
 		}
@@ -534,11 +533,7 @@ func (c *fpCollector) grow() {
 		c.cur = bigger
 	default:
 		c.chunks = append(c.chunks, c.cur)
-		if len(c.slab) == 0 {
-			n := min(2*len(c.chunks), fpSlabChunks) * FingerprintChunk
-			c.slab = hugepage.Make[uint64](n, n)
-		}
-		c.cur, c.slab, c.n = c.slab[:FingerprintChunk:FingerprintChunk], c.slab[FingerprintChunk:], 0
+		c.cur, c.n = c.slabs.take(FingerprintChunk)[:FingerprintChunk], 0
 	}
 }
 
