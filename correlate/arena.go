@@ -4,6 +4,8 @@ import (
 	"math"
 	"runtime/debug"
 	"time"
+
+	"github.com/calipath/calipath/internal/hugepage"
 )
 
 // arenaOut is the arena stage's output: every journey's hops laid out in one array, in path order,
@@ -31,8 +33,8 @@ func buildArena(w *world, m *matcher, nJ int, lean bool) *arenaOut {
 	for j := 0; j < nJ; j++ {
 		ar.jStart[j+1] += ar.jStart[j]
 	}
-	ar.arena = make([]uint32, ar.jStart[nJ])
-	ar.hopPt = make([]uint16, ar.jStart[nJ])
+	ar.arena = hugepage.Make[uint32](int(ar.jStart[nJ]), int(ar.jStart[nJ]))
+	ar.hopPt = hugepage.Make[uint16](int(ar.jStart[nJ]), int(ar.jStart[nJ]))
 	ar.hopTs = newHopTimes(int(ar.jStart[nJ]), &ar.t0)
 	ar.fill(w, m, nJ)
 	// The matcher's per-observation state is no longer needed.
@@ -63,7 +65,7 @@ const fillSlice = int64(time.Millisecond)
 // a file. A file not in time order is read in its own order, each of its Observations once all the
 // same.
 func (ar *arenaOut) fill(w *world, m *matcher, nJ int) {
-	fill := make([]uint32, nJ)
+	fill := hugepage.Make[uint32](nJ, nJ)
 	pos := make([]int, len(w.c.Obs))
 	for {
 		lo, left := int64(math.MaxInt64), false

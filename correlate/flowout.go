@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/calipath/calipath/internal/hugepage"
 )
 
 // flowOutBuf holds what writing the flows out shares between them: each address's string, each
@@ -25,7 +27,7 @@ func newFlowOutBuf(a *analysis) *flowOutBuf {
 		n += len(fl.perPoint)
 	}
 	b := &flowOutBuf{a: a, addrs: map[uint64]string{}, paths: map[*pathInfo][]string{},
-		pp: make([]PointCount, 0, n)}
+		pp: hugepage.Make[PointCount](0, n)}
 	pts := a.w.c.Points
 	byID := make([]int, len(pts))
 	for i := range byID {

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 
 	"github.com/calipath/calipath/decode"
+
+	"github.com/calipath/calipath/internal/hugepage"
 )
 
 // tuple is a packet's addresses, ports and protocol as one Observation shows it.
@@ -292,8 +294,8 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 	}()
 	s.flowOf = map[flowKey]int32{}
 	var flowCache [4096]flowCacheEntry // the flows of recent tuples (journeys mostly repeat theirs)
-	s.jFlow = make([]int32, a.nJ)
-	s.jDir = make([]uint8, a.nJ)
+	s.jFlow = hugepage.Make[int32](a.nJ, a.nJ)
+	s.jDir = hugepage.Make[uint8](a.nJ, a.nJ)
 	for j := 0; j < a.nJ; j++ {
 		h := a.hops(j)
 		if len(h) == 0 {
@@ -333,11 +335,8 @@ func (s *flowStage) flowFor(t *tuple, o *decode.Observation, g uint32) int32 {
 	}
 	fi := int32(len(s.flows))
 	s.flowOf[root] = fi
-	if len(s.slab) == 0 {
-		s.slab = make([]flowAcc, min(1024, 16+len(s.flows)))
-	}
-	if len(s.vslab) == 0 {
-		s.vslab = make([]pathVotes, min(1024, 16+len(s.flows)))
+	if len(s.slab) == 0 || len(s.vslab) == 0 {
+		s.refill()
 	}
 	fl := &s.slab[0]
 	fl.pathVotes = &s.vslab[0]
@@ -352,6 +351,19 @@ func (s *flowStage) flowFor(t *tuple, o *decode.Observation, g uint32) int32 {
 	}
 	s.flows = append(s.flows, fl)
 	return fi
+}
+
+// flowBlock is the most flows a block of the flow stage holds (6.4 MB of accumulators and as much
+// of votes): enough to span whole huge pages.
+const flowBlock = 1 << 14
+
+// refill gives the flow stage room for its next flows, a block as large as the flows found so far
+// (up to flowBlock) that asks for huge pages when large: the blocks' first writes fault a page per
+// 2 MiB, not per 4 KiB.
+func (s *flowStage) refill() {
+	n := min(flowBlock, 16+len(s.flows))
+	s.slab = hugepage.Make[flowAcc](n, n)
+	s.vslab = hugepage.Make[pathVotes](n, n)
 }
 
 // votePath records what journey j (hops h, first sighting o with tuple t) shows of its flow direction's
@@ -417,7 +429,7 @@ func (s *flowStage) flowJourneys() {
 			n[fi][s.jDir[j]]++
 		}
 	}
-	all := make([]int32, 0, s.a.nJ)
+	all := hugepage.Make[int32](0, s.a.nJ)
 	for fi, fl := range s.flows {
 		for d := range fl.journeys {
 			fl.journeys[d] = all[len(all) : len(all) : len(all)+n[fi][d]]

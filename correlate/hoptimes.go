@@ -3,6 +3,8 @@ package correlate
 import (
 	"math"
 	"sync"
+
+	"github.com/calipath/calipath/internal/hugepage"
 )
 
 // hopTimes holds the corrected time of every arena slot in 4 bytes: nanoseconds after its journey's
@@ -18,7 +20,7 @@ type hopTimes struct {
 const dtBig = math.MaxUint32
 
 func newHopTimes(slots int, t0 *times) hopTimes {
-	return hopTimes{t0: t0, dt: make([]uint32, slots)}
+	return hopTimes{t0: t0, dt: hugepage.Make[uint32](slots, slots)}
 }
 
 // set records that arena slot k, a hop of journey j, was seen at t.

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/calipath/calipath/decode"
+
+	"github.com/calipath/calipath/internal/hugepage"
 )
 
 const maxStages = 8
@@ -157,8 +159,8 @@ func newMatcher(w *world, clocks []clockModel, opts Options) *matcher {
 // collectJourneys gathers from fp, after matching, every Observation's journey + 1 by global id into
 // jOf (4 bytes each), counts each journey's hops (at jHops[j+1]) and duplicate copies, and drops fp.
 func (m *matcher) collectJourneys() {
-	m.jOf = make([]int32, m.w.nObs)
-	m.jHops = make([]uint32, m.next+1)
+	m.jOf = hugepage.Make[int32](m.w.nObs, m.w.nObs)
+	m.jHops = hugepage.Make[uint32](int(m.next+1), int(m.next+1))
 	m.jDups = map[int32]int{}
 	for f := range m.fp {
 		g := int(m.w.fileBase[f])
@@ -614,7 +616,7 @@ func (m *matcher) st(j int32) *jstate { return &m.ring[int(j)&(len(m.ring)-1)] }
 // holds more journeys than it has room for.
 func (m *matcher) newJourney(t int64) int32 {
 	if int(m.next-m.base) == len(m.ring) {
-		old, bigger := m.ring, make([]jstate, 2*len(m.ring))
+		old, bigger := m.ring, hugepage.Make[jstate](2*len(m.ring), 2*len(m.ring))
 		for id := m.base; id < m.next; { // in runs contiguous in both rings
 			o, b := int(id)&(len(old)-1), int(id)&(len(bigger)-1)
 			n := min(len(old)-o, len(bigger)-b, int(m.next-id))

@@ -1,5 +1,7 @@
 package correlate
 
+import "github.com/calipath/calipath/internal/hugepage"
+
 // multimap maps uint64 keys to any number of int32 values (journeys) in one open-addressing table:
 // linear probing, entries of one key anywhere in the run after its home slot, and deletion by
 // shifting the following entries back (no tombstones), so probes stay short under constant churn.
@@ -24,7 +26,7 @@ func newMultimap() *multimap {
 }
 
 func (m *multimap) init(size int) {
-	m.slots = make([]mslot, size)
+	m.slots = hugepage.Make[mslot](size, size)
 	for i := range m.slots {
 		m.slots[i].val = -1
 	}

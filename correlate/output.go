@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/calipath/calipath/decode"
+
+	"github.com/calipath/calipath/internal/hugepage"
 )
 
 func (a *analysis) inputs() []Input {
@@ -150,7 +152,7 @@ func (a *analysis) flowIDs() []string {
 		hi, lo uint64 // v6, protocol, source; source port, destination, destination port
 		fi     int32
 	}
-	order := make([]ranked, len(a.flows))
+	order := hugepage.Make[ranked](len(a.flows), len(a.flows))
 	for fi, fl := range a.flows {
 		t := fl.client
 		r := ranked{hi: uint64(t.proto)<<32 | uint64(t.src), lo: uint64(t.sp)<<48 | uint64(t.dst)<<16 | uint64(t.dp), fi: int32(fi)}
@@ -190,7 +192,7 @@ func (a *analysis) flowIDs() []string {
 
 // flowOut writes the flows out in the order of their ids (flowIDs' ranks).
 func (a *analysis) flowOut(ids []string) []Flow {
-	out := make([]Flow, len(a.flows))
+	out := hugepage.Make[Flow](len(a.flows), len(a.flows))
 	ob := newFlowOutBuf(a)
 	for fi, fl := range a.flows {
 		t := fl.client

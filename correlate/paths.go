@@ -68,11 +68,11 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 	type group struct {
 		ends    pathEnds
 		routers map[int]*routerSeen
-		tunnel  bool     // some journey was seen at a tunnel device
-		members [][2]int // flow, direction
+		tunnel  bool // some journey was seen at a tunnel device
 	}
 	var groups []*group
-	byKey := map[key]*group{}
+	byKey := map[key]int32{}
+	gOf := make([][2]int32, len(s.flows)) // each flow direction's group + 1 (0: none)
 	for fi, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
 			if len(fl.journeys[d]) == 0 {
@@ -92,12 +92,13 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 					k.dst = t.dst
 				}
 			}
-			g := byKey[k]
-			if g == nil {
-				g = &group{ends: e, routers: map[int]*routerSeen{}}
-				byKey[k] = g
-				groups = append(groups, g)
+			gi, ok := byKey[k]
+			if !ok {
+				gi = int32(len(groups))
+				byKey[k] = gi
+				groups = append(groups, &group{ends: e, routers: map[int]*routerSeen{}})
 			}
+			g := groups[gi]
 			for p, rs := range fl.routers[d] {
 				gs := g.routers[p]
 				if gs == nil {
@@ -111,18 +112,19 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 				}
 			}
 			g.tunnel = g.tunnel || fl.tunnel[d]
-			g.members = append(g.members, [2]int{fi, int(d)})
+			gOf[fi][d] = gi + 1
 		}
 	}
-	paths := make([][2]*pathInfo, len(s.flows))
-	for _, g := range groups {
+	built := make([]*pathInfo, len(groups)+1) // by group + 1; none for 0
+	for gi, g := range groups {
 		if len(g.routers) == 0 && g.tunnel {
 			g.routers = s.wgRouters(g.ends, g.routers)
 		}
-		pi := s.buildPath(g.ends, g.routers, g.tunnel)
-		for _, m := range g.members {
-			paths[m[0]][m[1]] = pi
-		}
+		built[gi+1] = s.buildPath(g.ends, g.routers, g.tunnel)
+	}
+	paths := make([][2]*pathInfo, len(s.flows))
+	for fi, gs := range gOf {
+		paths[fi] = [2]*pathInfo{built[gs[0]], built[gs[1]]}
 	}
 	for _, fl := range s.flows {
 		fl.pathVotes = nil // read by nothing after this, while the flows live on

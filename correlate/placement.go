@@ -4,6 +4,8 @@ import (
 	"sort"
 
 	"github.com/calipath/calipath/decode"
+
+	"github.com/calipath/calipath/internal/hugepage"
 )
 
 // placementOut is placement's output: each journey's status and where it was last seen and expected
@@ -64,9 +66,9 @@ func newPlacement(a *analysis) *placement {
 	}
 	pl.retransJ = map[int32]bool{}
 	pl.refusedBy = a.refused()
-	pl.jStatus = make([]statusCode, a.nJ)
-	pl.jLast = make([]int32, a.nJ)
-	pl.jNext = make([]int32, a.nJ)
+	pl.jStatus = hugepage.Make[statusCode](a.nJ, a.nJ)
+	pl.jLast = hugepage.Make[int32](a.nJ, a.nJ)
+	pl.jNext = hugepage.Make[int32](a.nJ, a.nJ)
 	pl.oe = &openEndFinder{w: a.w, ar: a.arenaOut, jFlow: a.jFlow, nJ: a.nJ}
 	return pl
 }

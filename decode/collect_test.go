@@ -5,8 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/calipath/calipath/internal/hugepage"
 )
 
 // The collector returns every Observation once, in order, whether the file fits its estimate, outgrows
@@ -164,5 +167,129 @@ func TestSparseFile(t *testing.T) {
 	}
 	if alloc > 100<<20 {
 		t.Errorf("loading %d frames allocated %d MiB", n, alloc>>20)
+	}
+}
+
+// A large file's fingerprint chunks come out of a Load's slabs that ask for huge pages: each chunk
+// is full length with no room to grow into the next, the values stay in order, and a slab's chunks
+// lie side by side in memory advised for huge pages.
+func TestFingerprintSlabs(t *testing.T) {
+	fc := fpCollector{slabs: &chunkSlabs[uint64]{size: FingerprintChunk, perSlab: fpSlabChunks}}
+	n := 40*FingerprintChunk + 3
+	for i := 0; i < n; i++ {
+		fc.add(uint64(i))
+	}
+	f := fc.finish()
+	if len(f.Chunks) != 41 {
+		t.Fatalf("%d chunks for %d values", len(f.Chunks), n)
+	}
+	for k, ch := range f.Chunks[:40] {
+		if len(ch) != FingerprintChunk || cap(ch) != FingerprintChunk {
+			t.Fatalf("chunk %d: len %d cap %d", k, len(ch), cap(ch))
+		}
+	}
+	for i := 0; i < n; i += 997 {
+		if f.At(i) != uint64(i) {
+			t.Fatalf("At(%d) = %d", i, f.At(i))
+		}
+	}
+	// Chunks 16 to 31 are the second slab's: side by side.
+	first := f.Chunks[16]
+	for k := 17; k < 32; k++ {
+		if &f.Chunks[k][0] != &unsafe.Slice(&first[0], fpSlabChunks*FingerprintChunk)[(k-16)*FingerprintChunk] {
+			t.Fatalf("chunk %d does not follow chunk %d in memory", k, k-1)
+		}
+	}
+	ok, err := hugepage.Advised(unsafe.Slice(&first[0], fpSlabChunks*FingerprintChunk))
+	if err != nil {
+		t.Skipf("no huge page advice here: %v", err)
+	}
+	if !ok {
+		t.Error("a slab of fingerprint chunks is not advised for huge pages")
+	}
+}
+
+// The first chunks of a Load's collectors come side by side out of slabs that ask for huge pages: a
+// small file's Observations stay there, and the chunk of a file that outgrows it goes to the next
+// file. Every file still gets its own Observations, in order.
+func TestObsFirsts(t *testing.T) {
+	p := newObsFirsts()
+	collect := func(n int, base uint32) []Observation {
+		c := obsCollector{size: int64(n) * 116, firsts: p}
+		for i := range n {
+			c.add(&Record{CapLen: 100}, &Observation{Frame: base + uint32(i)})
+		}
+		return c.finish()
+	}
+	a := collect(60_000, 0)               // stays in its first chunk
+	big := collect(3*obsChunk, 1_000_000) // moves to a slice of its own
+	b := collect(60_000, 2_000_000)       // takes the chunk big gave back
+	tiny := collect(10, 3_000_000)        // copied out of its chunk, which goes back
+	c := collect(60_000, 4_000_000)       // takes that one
+	for _, f := range []struct {
+		obs  []Observation
+		n    int
+		base uint32
+	}{{a, 60_000, 0}, {big, 3 * obsChunk, 1_000_000}, {b, 60_000, 2_000_000}, {tiny, 10, 3_000_000}, {c, 60_000, 4_000_000}} {
+		if len(f.obs) != f.n {
+			t.Fatalf("file from %d: %d Observations, want %d", f.base, len(f.obs), f.n)
+		}
+		for i, o := range f.obs {
+			if o.Frame != f.base+uint32(i) {
+				t.Fatalf("file from %d: Observation %d is frame %d", f.base, i, o.Frame)
+			}
+		}
+	}
+	slab := unsafe.Slice(&a[0], obsFirstsSlab*obsChunk)
+	if &b[0] != &slab[obsChunk] || &c[0] != &slab[2*obsChunk] {
+		t.Errorf("the chunks given back were not taken by the next files")
+	}
+	ok, err := hugepage.Advised(slab)
+	if err != nil {
+		t.Skipf("no huge page advice here: %v", err)
+	}
+	if !ok {
+		t.Error("the first chunks' slab is not advised for huge pages")
+	}
+}
+
+// The files' fingerprint chunks, from the first full-size one on, come side by side out of the
+// Load's slabs; a small file's first chunk stays smaller and its own.
+func TestFingerprintFirsts(t *testing.T) {
+	p := &chunkSlabs[uint64]{size: FingerprintChunk, perSlab: fpSlabChunks}
+	collect := func(n int, base uint64) Fingerprints {
+		c := fpCollector{slabs: p}
+		for i := range n {
+			c.add(base + uint64(i))
+		}
+		return c.finish()
+	}
+	small := collect(1000, 0)
+	a := collect(50_000, 1_000_000)
+	b := collect(FingerprintChunk+10, 2_000_000)
+	for _, f := range []struct {
+		fp   Fingerprints
+		n    int
+		base uint64
+	}{{small, 1000, 0}, {a, 50_000, 1_000_000}, {b, FingerprintChunk + 10, 2_000_000}} {
+		for i := range f.n {
+			if f.fp.At(i) != f.base+uint64(i) {
+				t.Fatalf("file from %d: fingerprint %d is %d", f.base, i, f.fp.At(i))
+			}
+		}
+	}
+	if cap(small.Chunks[0]) > 1024 {
+		t.Errorf("a 1,000-value file's chunk has room for %d", cap(small.Chunks[0]))
+	}
+	slab := unsafe.Slice(&a.Chunks[0][0], fpSlabChunks*FingerprintChunk)
+	if &b.Chunks[0][0] != &slab[FingerprintChunk] {
+		t.Errorf("the second file's first chunk does not follow the first's in the slab")
+	}
+	ok, err := hugepage.Advised(slab)
+	if err != nil {
+		t.Skipf("no huge page advice here: %v", err)
+	}
+	if !ok {
+		t.Error("the first chunks' slab is not advised for huge pages")
 	}
 }

@@ -61,28 +61,30 @@ func groupDigits(n int64) string {
 }
 
 // Open opens a capture file (pcap or pcapng, optionally gzip-compressed) with the default Limits;
-// "-" is stdin, read once like any pipe. The Closer closes the file (not stdin).
+// "-" is stdin, read once like any pipe. The Closer closes the file (not stdin) and hands the
+// Reader's buffers on to the next file opened: no record read before stays valid, and the Reader
+// returns an error from then on.
 func Open(path string) (Reader, io.Closer, error) { return OpenLimits(path, Limits{}) }
 
 // OpenLimits is Open with limits.
 func OpenLimits(path string, lim Limits) (Reader, io.Closer, error) {
 	if path == "-" {
-		r, err := NewReaderLimits(os.Stdin, lim)
+		r, in, err := newReader(os.Stdin, lim)
 		if err != nil {
 			return nil, nil, fmt.Errorf("-: %w", err)
 		}
-		return r, io.NopCloser(nil), nil
+		return r, &inputCloser{in: in}, nil
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := NewReaderLimits(f, lim)
+	r, in, err := newReader(f, lim)
 	if err != nil {
 		f.Close()
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return r, f, nil
+	return r, &inputCloser{f: f, in: in}, nil
 }
 
 // openInput opens an input as opts says: through opts.Open when it is set (and the input is not stdin).
@@ -94,13 +96,75 @@ func openInput(path string, opts Options) (Reader, io.Closer, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := NewReaderLimits(f, opts.Limits)
+	r, in, err := newReader(f, opts.Limits)
 	if err != nil {
 		f.Close()
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return r, f, nil
+	return r, &inputCloser{f: f, in: in}, nil
 }
+
+// inputCloser closes an opened input: the file (when there is one), then its Reader, whose buffers
+// go back to readBufs.
+type inputCloser struct {
+	f  io.Closer
+	in *rdInput
+}
+
+func (c *inputCloser) Close() error {
+	c.in.release()
+	if c.f == nil {
+		return nil
+	}
+	return c.f.Close()
+}
+
+// readBufs holds the read buffers of closed inputs for the inputs opened next: a fresh buffer costs
+// a page fault per 4 KiB on its first fill, and files are opened twice (EstimateFrames, then the
+// scan), a few at a time. It keeps a few, enough for the files read side by side.
+var readBufs = make(chan *bufio.Reader, 8)
+
+// newBuffered returns a reader of readBufSize over r, with a buffer from readBufs when one is there.
+func newBuffered(r io.Reader) *bufio.Reader {
+	select {
+	case br := <-readBufs:
+		br.Reset(r)
+		return br
+	default:
+		return bufio.NewReaderSize(r, readBufSize)
+	}
+}
+
+// errClosed is what a Reader returns once its input was closed.
+var errClosed = errors.New("read from a closed input")
+
+// release hands in's buffers on to readBufs and leaves in failing with errClosed.
+func (in *rdInput) release() {
+	if in.released {
+		return
+	}
+	in.closedAt = in.Offset()
+	in.released = true
+	for _, br := range []*bufio.Reader{in.br, in.raw} {
+		if br == nil || br.Size() != readBufSize {
+			continue
+		}
+		br.Reset(nil)
+		select {
+		case readBufs <- br:
+		default:
+		}
+	}
+	in.raw = nil
+	in.br = bufio.NewReaderSize(errReader{errClosed}, 16)
+	in.win, in.pend = nil, 0
+	in.done = errClosed
+}
+
+// errReader is a reader that fails with err.
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 // NewReader sniffs the magic bytes of r (gzip, pcap in either byte order and resolution, pcapng) and
 // returns a streaming Reader with the default Limits. It reads the file header; a missing or
@@ -109,6 +173,13 @@ func NewReader(r io.Reader) (Reader, error) { return NewReaderLimits(r, Limits{}
 
 // NewReaderLimits is NewReader with limits.
 func NewReaderLimits(r io.Reader, lim Limits) (Reader, error) {
+	rd, _, err := newReader(r, lim)
+	return rd, err
+}
+
+// newReader is NewReaderLimits, also returning the Reader's input (its buffers are released when
+// it is closed; nil with an error, whose buffers are released already).
+func newReader(r io.Reader, lim Limits) (Reader, *rdInput, error) {
 	in := &rdInput{cr: &rdCounter{r: r}, maxBytes: lim.MaxBytes, maxFrames: uint32(DefaultMaxFrames)}
 	if in.maxBytes <= 0 {
 		in.maxBytes = DefaultMaxBytes
@@ -119,7 +190,17 @@ func NewReaderLimits(r io.Reader, lim Limits) (Reader, error) {
 	if f, ok := r.(*os.File); ok {
 		in.holes = holeFile(f) // before anything is read from f
 	}
-	raw := bufio.NewReaderSize(in.cr, readBufSize)
+	rd, err := in.open()
+	if err != nil {
+		in.release()
+		return nil, nil, err
+	}
+	return rd, in, nil
+}
+
+// open sniffs the input's format and returns the Reader for it.
+func (in *rdInput) open() (Reader, error) {
+	raw := newBuffered(in.cr)
 	in.br = raw
 	magic, err := raw.Peek(2)
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -133,7 +214,7 @@ func NewReaderLimits(r io.Reader, lim Limits) (Reader, error) {
 		in.raw = raw
 		in.gz = true
 		in.holes = nil // holes are in the compressed file, not the stream
-		in.br = bufio.NewReaderSize(gz, readBufSize)
+		in.br = newBuffered(gz)
 	}
 	magic, err = in.br.Peek(4)
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -187,6 +268,8 @@ type rdInput struct {
 	maxFrames uint32
 	skipped   int
 	done      error // sticky: io.EOF or a fatal error once the stream cannot be read further
+	released  bool  // the input was closed: its buffers went back to readBufs
+	closedAt  int64 // Offset when it was closed
 
 	// win is what br holds buffered from the read position on, and pend how many bytes before it
 	// were consumed without telling br yet: peek and discard serve records from win without calling
@@ -405,6 +488,9 @@ func (in *rdInput) Compressed() bool { return in.gz }
 
 // Offset is the number of bytes consumed from the underlying file so far.
 func (in *rdInput) Offset() int64 {
+	if in.released {
+		return in.closedAt
+	}
 	if in.gz {
 		return in.cr.n - int64(in.raw.Buffered())
 	}

@@ -296,7 +296,11 @@ func LoadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 	t := NewTables()
 	cols := make([]obsCollector, len(paths))
 	fps := make([]fpCollector, len(paths))
+	firsts := newObsFirsts()
+	fpSlabs := &chunkSlabs[uint64]{size: FingerprintChunk, perSlab: fpSlabChunks}
 	for i, p := range paths {
+		cols[i].firsts = firsts
+		fps[i].slabs = fpSlabs
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
 			cols[i].size = st.Size()
 		}
@@ -334,6 +338,57 @@ type obsCollector struct {
 	bytes  int64 // record bytes so far: captured bytes plus a 16-byte record header each
 	obs    []Observation
 	chunks [][]Observation
+	firsts *obsFirsts // where the first chunk comes from (nil: an allocation of its own)
+}
+
+// chunkSlabs hands out chunks to a Load's collectors side by side, from slabs that ask for huge
+// pages, and takes back the chunks a collector is done with (its values moved to a slice of their
+// own) for the next file. A chunk on its own (2.5 MiB of Observations, 512 KiB of fingerprints)
+// spans no huge page and was faulted in 4 KiB at a time; and most files of a capture are small,
+// their values all in their first chunk.
+type chunkSlabs[T any] struct {
+	size, perSlab int // values per chunk, chunks per slab
+	mu            sync.Mutex
+	slab          []T // room for the next chunks
+	free          [][]T
+}
+
+// obsFirsts is where a Load's Observation collectors take their first chunks.
+type obsFirsts = chunkSlabs[Observation]
+
+func newObsFirsts() *obsFirsts { return &obsFirsts{size: obsChunk, perSlab: obsFirstsSlab} }
+
+// obsFirstsSlab is how many first chunks of Observations a slab holds.
+const obsFirstsSlab = 8
+
+// take returns an empty chunk of capacity size (p's size); a nil p allocates it on its own.
+func (p *chunkSlabs[T]) take(size int) []T {
+	if p == nil {
+		return make([]T, 0, size)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		ch := p.free[n-1]
+		p.free = p.free[:n-1]
+		return ch
+	}
+	if len(p.slab) == 0 {
+		p.slab = hugepage.Make[T](p.perSlab*p.size, p.perSlab*p.size)
+	}
+	ch := p.slab[:0:p.size]
+	p.slab = p.slab[p.size:]
+	return ch
+}
+
+// give takes back a chunk whose values were copied out: nothing refers to it any more.
+func (p *chunkSlabs[T]) give(ch []T) {
+	if p == nil || cap(ch) != p.size {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.free = append(p.free, ch[:0])
 }
 
 const (
@@ -377,7 +432,7 @@ func (c *obsCollector) grow() bool {
 	case len(c.chunks) > 0:
 		return false
 	case n == 0:
-		c.obs = make([]Observation, 0, obsChunk)
+		c.obs = c.firsts.take(obsChunk)
 		return true
 	case c.size <= c.bytes:
 		return false
@@ -389,6 +444,9 @@ func (c *obsCollector) grow() bool {
 	bigger := make([]Observation, n, obsNext(n, est))
 	hugepage.Advise(bigger) // filled from here on, and kept
 	copy(bigger, c.obs)
+	if n == obsChunk {
+		c.firsts.give(c.obs)
+	}
 	c.obs = bigger
 	return true
 }
@@ -408,7 +466,10 @@ func obsNext(n, est int) int {
 func (c *obsCollector) finish() []Observation {
 	if len(c.chunks) == 0 {
 		if cap(c.obs)-len(c.obs) > len(c.obs)/4+4096 { // a small file in its first chunk
-			return append([]Observation(nil), c.obs...)
+			obs := append([]Observation(nil), c.obs...)
+			c.firsts.give(c.obs)
+			c.obs = nil
+			return obs
 		}
 		return c.obs
 	}
@@ -456,7 +517,13 @@ type fpCollector struct {
 	chunks [][]uint64
 	cur    []uint64 // the chunk being filled, at its full length
 	n      int      // values in cur
+	// slabs is where the full-size chunks come from (nil: allocations of their own).
+	slabs *chunkSlabs[uint64]
 }
+
+// fpSlabChunks is how many full-size chunks of fingerprints a Load's slab holds (8 MiB): the files'
+// chunks come out of them side by side.
+const fpSlabChunks = 16
 
 func (c *fpCollector) add(v uint64) {
 	if c.n == len(c.cur) {
@@ -471,12 +538,17 @@ func (c *fpCollector) grow() {
 	case c.cur == nil:
 		c.cur = make([]uint64, 1024) // a small file takes little
 	case len(c.cur) < FingerprintChunk: // the first chunk doubles up to full size
-		bigger := make([]uint64, 2*len(c.cur))
+		var bigger []uint64
+		if 2*len(c.cur) == FingerprintChunk {
+			bigger = c.slabs.take(FingerprintChunk)[:FingerprintChunk]
+		} else {
+			bigger = make([]uint64, 2*len(c.cur))
+		}
 		copy(bigger, c.cur)
 		c.cur = bigger
 	default:
 		c.chunks = append(c.chunks, c.cur)
-		c.cur, c.n = make([]uint64, FingerprintChunk), 0
+		c.cur, c.n = c.slabs.take(FingerprintChunk)[:FingerprintChunk], 0
 	}
 }
 

@@ -32,3 +32,12 @@ func Advise[T any](s []T) {
 	}
 	advise(unsafe.Slice((*byte)(unsafe.Add(base, start-p)), end-start))
 }
+
+// Make returns make([]T, n, c), advised as Advise says when it spans whole huge pages: for the large
+// slices that are filled soon after and kept. Memory fresh from the system is not touched by make, so
+// the advice comes before the first write faults it in.
+func Make[T any](n, c int) []T {
+	s := make([]T, n, c)
+	Advise(s)
+	return s
+}

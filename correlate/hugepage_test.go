@@ -1,0 +1,37 @@
+package correlate
+
+import (
+	"testing"
+
+	"github.com/calipath/calipath/internal/hugepage"
+)
+
+// TestBigSlicesAdvised checks that the per-hop and per-journey slices filled once and kept (here the
+// hop times and the matcher's table) ask for huge pages when large, as hugepage.Make does: their
+// first writes then take a page fault per 2 MiB, not per 4 KiB.
+func TestBigSlicesAdvised(t *testing.T) {
+	var t0 times
+	ht := newHopTimes(4<<20, &t0)
+	m := &multimap{}
+	m.init(1 << 20)
+	fs := &flowStage{}
+	fs.flows = make([]*flowAcc, 100_000)
+	fs.refill()
+	if len(fs.slab) > flowBlock || len(fs.slab) != len(fs.vslab) {
+		t.Errorf("a flow block of %d accumulators and %d votes, want as many, at most %d", len(fs.slab), len(fs.vslab), flowBlock)
+	}
+	for name, advised := range map[string]func() (bool, error){
+		"hop times": func() (bool, error) { return hugepage.Advised(ht.dt) },
+		"multimap":  func() (bool, error) { return hugepage.Advised(m.slots) },
+		"flows":     func() (bool, error) { return hugepage.Advised(fs.slab) },
+		"votes":     func() (bool, error) { return hugepage.Advised(fs.vslab) },
+	} {
+		ok, err := advised()
+		if err != nil {
+			t.Skipf("no huge page advice here: %v", err)
+		}
+		if !ok {
+			t.Errorf("%s: the slice is not advised for huge pages", name)
+		}
+	}
+}
