@@ -53,11 +53,18 @@ func (e *jsonEnc) flush(force bool) {
 
 // newline starts a line at the current depth.
 func (e *jsonEnc) newline() {
+	if n := 1 + 2*e.depth; n <= len(jsonIndent) {
+		e.buf = append(e.buf, jsonIndent[:n]...)
+		return
+	}
 	e.buf = append(e.buf, '\n')
 	for range e.depth {
 		e.buf = append(e.buf, ' ', ' ')
 	}
 }
+
+// jsonIndent is a line break and the indentation of the depths most lines are at, to slice from.
+const jsonIndent = "\n" + "                                                                " // 32 levels
 
 // list writes the opening of a list or object ('[' or '{') before its first member, or a comma
 // before a later one, and the member's line; first says which.
