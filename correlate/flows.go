@@ -216,24 +216,28 @@ type flowAcc struct {
 	nat         map[natKey]int        // nil until the flow's first NAT event
 	natEv       map[natKey][]Evidence // likewise
 	perPoint    []pointTally          // packets and bytes per point (a flow crosses few points)
-	*pathVotes                        // until the paths are built (buildPaths drops them)
+	votes       *pathVotes            // until the paths are built (buildPaths drops them)
 	tcp         [2]tcpSeqState
-	routers     [2]map[int]*routerSeen // per direction: router point → what its journeys showed there (nil for none)
 	e2e         latAcc
-	nSent       int     // packets its endpoints sent: journeys less GSO/GRO pieces and ICMP errors about it
-	tunnel      [2]bool // per direction: some journey was seen at a tunnel device
+	nSent       int // packets its endpoints sent: journeys less GSO/GRO pieces and ICMP errors about it
 }
 
-// pathVotes is what a flow's journeys showed of its path's ends, per direction: what buildPaths
-// needs and nothing later does, so it is dropped once the paths are built.
-type pathVotes struct {
-	srcVotes  [2]votes
-	dstVotes  [2]votes
-	srcPods   [2]votes        // owner points of the source address of its first voteSample journeys
-	dstPods   [2]votes        // and of the last hop's destination address
-	nVoted    [2]int          // journeys whose pods were voted
-	nodeCache [2][2]nodeCache // per direction, source and destination: the last address's node
-	voteBuf   [8]vote         // room for the first vote of each of the eight lists, most flows' only one
+// pathVotes is what a flow's journeys showed of its path, per direction: what buildPaths needs and
+// nothing later does, so it is dropped once the paths are built.
+type pathVotes [2]dirVotes
+
+// dirVotes is what one flow direction's journeys showed of its path: its end nodes, the pod-veths at
+// either end, the routers it crossed and whether it was tunnelled. What a journey votes for lies
+// together (a few cache lines a flow direction), and its zero value is empty.
+type dirVotes struct {
+	src, dst tally // the end nodes
+	// The owner points of the source address of its first voteSample journeys, and of their last
+	// hop's destination address.
+	srcPod, dstPod tally
+	nVoted         int32               // journeys whose pods were voted
+	tunnel         bool                // some journey was seen at a tunnel device
+	nodeCache      [2]nodeCache        // source and destination: the last address's node
+	routers        map[int]*routerSeen // router point → what its journeys showed there (nil for none)
 }
 
 // routerSeen is what a flow direction's journeys showed at one router point: their hop positions
@@ -340,15 +344,11 @@ func (s *flowStage) flowFor(t *tuple, o *decode.Observation, g uint32) int32 {
 		s.vslab = make([]pathVotes, min(1024, 16+len(s.flows)))
 	}
 	fl := &s.slab[0]
-	fl.pathVotes = &s.vslab[0]
+	fl.votes = &s.vslab[0]
 	s.slab, s.vslab = s.slab[1:], s.vslab[1:]
 	fl.key, fl.client, fl.first = root, *t, s.a.ts(g)
 	if o.Flags&decode.FlagICMPError != 0 { // a flow first seen through an ICMP error: orient it as quoted
 		fl.client = t.reverse()
-	}
-	for d := 0; d < 2; d++ {
-		fl.srcVotes[d], fl.dstVotes[d] = fl.voteBuf[4*d:4*d:4*d+1], fl.voteBuf[4*d+1:4*d+1:4*d+2]
-		fl.srcPods[d], fl.dstPods[d] = fl.voteBuf[4*d+2:4*d+2:4*d+3], fl.voteBuf[4*d+3:4*d+3:4*d+4]
 	}
 	s.flows = append(s.flows, fl)
 	return fi
@@ -358,9 +358,10 @@ func (s *flowStage) flowFor(t *tuple, o *decode.Observation, g uint32) int32 {
 // path: the end nodes, the pod-veths at either end, the routers it crossed and whether it was tunnelled.
 func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Observation, h []uint32) {
 	a, w := s.a, s.a.w
+	v := &fl.votes[d]
 	// Votes for the path's end nodes: the sender's node, and the node of the last known destination.
-	if n := fl.nodeCache[d][0].nodeOf(w, t.v6, t.src); n >= 0 {
-		fl.srcVotes[d].add(n)
+	if n := v.nodeCache[0].nodeOf(w, t.v6, t.src); n >= 0 {
+		v.src.add(n)
 	}
 	last, _ := a.obs(h[len(h)-1])
 	for i := len(h) - 1; i >= 0; i-- {
@@ -368,20 +369,20 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 		if i < len(h)-1 {
 			oh, _ = a.obs(h[i])
 		}
-		if n := fl.nodeCache[d][1].nodeOf(w, oh.Flags&decode.FlagIPv6 != 0, oh.Dst); n >= 0 {
-			fl.dstVotes[d].add(n)
+		if n := v.nodeCache[1].nodeOf(w, oh.Flags&decode.FlagIPv6 != 0, oh.Dst); n >= 0 {
+			v.dst.add(n)
 			break
 		}
 	}
 	// And for the pod-veths at either end (buildPath keeps those on the end nodes), from the
 	// addresses the first journeys carried (before NAT at the source, after it at the destination).
-	if fl.nVoted[d] < voteSample {
-		fl.nVoted[d]++
+	if v.nVoted < voteSample {
+		v.nVoted++
 		if p, ok := w.ownerOf(o.Flags&decode.FlagIPv6 != 0, o.Src); ok {
-			fl.srcPods[d].add(p)
+			v.srcPod.add(p)
 		}
 		if p, ok := w.ownerOf(last.Flags&decode.FlagIPv6 != 0, last.Dst); ok {
-			fl.dstPods[d].add(p)
+			v.dstPod.add(p)
 		}
 	}
 	// Routers' points: the journey's position there (hops are in corrected-time order) and TTL; and
@@ -389,13 +390,13 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	for hi := range h {
 		p := int(a.hopPt[int(a.jStart[j])+hi])
 		if n := w.pointNode[p]; !w.cluster[n] && w.pointRole[p] != decode.RoleAny {
-			rs := fl.routers[d][p]
+			rs := v.routers[p]
 			if rs == nil {
-				if fl.routers[d] == nil {
-					fl.routers[d] = map[int]*routerSeen{}
+				if v.routers == nil {
+					v.routers = map[int]*routerSeen{}
 				}
 				rs = &routerSeen{}
-				fl.routers[d][p] = rs
+				v.routers[p] = rs
 			}
 			rs.pos += int64(hi)
 			if rs.n++; rs.n <= voteSample {
@@ -404,7 +405,7 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 			}
 		}
 		if w.pointRole[p] == decode.RoleTunnel {
-			fl.tunnel[d] = true
+			v.tunnel = true
 		}
 	}
 }

@@ -43,12 +43,13 @@ func (s *pathStage) encapsulated(x, y int) bool {
 // the most voted pod-veths.
 func (s *pathStage) ends(fl *flowAcc, d uint8) pathEnds {
 	w := s.w
-	e := pathEnds{src: fl.srcVotes[d].top(), dst: fl.dstVotes[d].top(), srcPod: -1, dstPod: -1}
+	v := &fl.votes[d]
+	e := pathEnds{src: v.src.top(), dst: v.dst.top(), srcPod: -1, dstPod: -1}
 	if e.src >= 0 {
-		e.srcPod = fl.srcPods[d].topWhere(func(p int) bool { return w.pointNode[p] == e.src })
+		e.srcPod = v.srcPod.topWhere(func(p int) bool { return w.pointNode[p] == e.src })
 	}
 	if e.dst >= 0 {
-		e.dstPod = fl.dstPods[d].topWhere(func(p int) bool { return w.pointNode[p] == e.dst })
+		e.dstPod = v.dstPod.topWhere(func(p int) bool { return w.pointNode[p] == e.dst })
 	}
 	return e
 }
@@ -98,7 +99,7 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 				byKey[k] = g
 				groups = append(groups, g)
 			}
-			for p, rs := range fl.routers[d] {
+			for p, rs := range fl.votes[d].routers {
 				gs := g.routers[p]
 				if gs == nil {
 					gs = &routerSeen{}
@@ -110,7 +111,7 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 					gs.ttls.addN(v.key, v.n)
 				}
 			}
-			g.tunnel = g.tunnel || fl.tunnel[d]
+			g.tunnel = g.tunnel || fl.votes[d].tunnel
 			g.members = append(g.members, [2]int{fi, int(d)})
 		}
 	}
@@ -125,7 +126,7 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 		}
 	}
 	for _, fl := range s.flows {
-		fl.pathVotes = nil // read by nothing after this, while the flows live on
+		fl.votes = nil // read by nothing after this, while the flows live on
 	}
 	return paths
 }
