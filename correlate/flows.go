@@ -236,7 +236,6 @@ type dirVotes struct {
 	srcPod, dstPod tally
 	nVoted         int32               // journeys whose pods were voted
 	tunnel         bool                // some journey was seen at a tunnel device
-	nodeCache      [2]nodeCache        // source and destination: the last address's node
 	routers        map[int]*routerSeen // router point → what its journeys showed there (nil for none)
 }
 
@@ -271,8 +270,9 @@ type flowsOut struct {
 type flowStage struct {
 	a *analysis
 	flowsOut
-	slab  []flowAcc   // the next flows' room: flows are allocated a block at a time
-	vslab []pathVotes // likewise their votes
+	slab   []flowAcc   // the next flows' room: flows are allocated a block at a time
+	vslab  []pathVotes // likewise their votes
+	owners ownerCache  // the pod and node of the addresses journeys carry
 }
 
 // assignFlows gives every journey its flow (journeys in order of their first sighting; NAT joins the
@@ -281,7 +281,7 @@ type flowStage struct {
 // flows.
 func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 	w := a.w
-	s := &flowStage{a: a}
+	s := &flowStage{a: a, owners: ownerCache{w: w}}
 	s.uf = unionFind{parent: map[flowKey]flowKey{}}
 	for _, ev := range a.journeys.nat {
 		of, _ := a.obs(ev.from)
@@ -360,7 +360,7 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	a, w := s.a, s.a.w
 	v := &fl.votes[d]
 	// Votes for the path's end nodes: the sender's node, and the node of the last known destination.
-	if n := v.nodeCache[0].nodeOf(w, t.v6, t.src); n >= 0 {
+	if n := s.owners.nodeOf(t.v6, t.src); n >= 0 {
 		v.src.add(n)
 	}
 	last, _ := a.obs(h[len(h)-1])
@@ -369,7 +369,7 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 		if i < len(h)-1 {
 			oh, _ = a.obs(h[i])
 		}
-		if n := v.nodeCache[1].nodeOf(w, oh.Flags&decode.FlagIPv6 != 0, oh.Dst); n >= 0 {
+		if n := s.owners.nodeOf(oh.Flags&decode.FlagIPv6 != 0, oh.Dst); n >= 0 {
 			v.dst.add(n)
 			break
 		}
@@ -378,10 +378,10 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	// addresses the first journeys carried (before NAT at the source, after it at the destination).
 	if v.nVoted < voteSample {
 		v.nVoted++
-		if p, ok := w.ownerOf(o.Flags&decode.FlagIPv6 != 0, o.Src); ok {
+		if p, ok := s.owners.ownerOf(o.Flags&decode.FlagIPv6 != 0, o.Src); ok {
 			v.srcPod.add(p)
 		}
-		if p, ok := w.ownerOf(last.Flags&decode.FlagIPv6 != 0, last.Dst); ok {
+		if p, ok := s.owners.ownerOf(last.Flags&decode.FlagIPv6 != 0, last.Dst); ok {
 			v.dstPod.add(p)
 		}
 	}
@@ -431,12 +431,6 @@ func (s *flowStage) flowJourneys() {
 			fl.journeys[s.jDir[j]] = append(fl.journeys[s.jDir[j]], int32(j))
 		}
 	}
-}
-
-// nodeCache remembers the node of the last address looked up (a flow's journeys mostly repeat theirs).
-type nodeCache struct {
-	addr uint64 // address | v6<<32 | 1<<33 once set
-	node int
 }
 
 // pointTally is a flow's packets and bytes at one point.
