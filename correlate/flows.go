@@ -433,10 +433,11 @@ func (s *flowStage) flowJourneys() {
 	}
 }
 
-// pointTally is a flow's packets and bytes at one point.
+// pointTally is a flow's packets and bytes at one point, in 16 bytes (a flow has one per point it
+// crossed): a count past 2^32 would take more frames than calipath holds in memory.
 type pointTally struct {
-	point   int
-	packets int
+	point   int32
+	packets uint32
 	bytes   int64
 }
 
