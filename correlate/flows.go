@@ -30,22 +30,32 @@ func (t tuple) key() flowKey {
 	return flowKey{t.v6, t.proto, t.dst, t.src, t.dp, t.sp}
 }
 
-// hash mixes a tuple's fields (for a direct-mapped cache).
-func (t tuple) hash() int {
-	h := uint64(t.src)<<32 | uint64(t.dst)
-	h ^= uint64(t.sp)<<48 | uint64(t.dp)<<32 | uint64(t.proto)<<8
-	if t.v6 {
+// hash mixes a flow key's fields (for a direct-mapped cache).
+func (k flowKey) hash() int {
+	h := uint64(k.a)<<32 | uint64(k.b)
+	h ^= uint64(k.ap)<<48 | uint64(k.bp)<<32 | uint64(k.proto)<<8
+	if k.v6 {
 		h ^= 1
 	}
 	h *= 0x9e3779b97f4a7c15
 	return int(h >> 40)
 }
 
-// flowCacheEntry remembers a tuple's flow.
+// flowCacheEntry remembers the flow of a flow key (either direction's tuple).
 type flowCacheEntry struct {
-	t  tuple
+	k  flowKey
 	fi int32
 	ok bool
+}
+
+// flowCacheSize is the number of entries of the flow cache for n journeys: a power of two, at most
+// 16,384 (384 KB), fewer for fewer journeys.
+func flowCacheSize(n int) int {
+	size := 64
+	for size < n && size < 1<<14 {
+		size <<= 1
+	}
+	return size
 }
 
 func (t tuple) reverse() tuple { return tuple{t.v6, t.proto, t.dst, t.src, t.dp, t.sp} }
@@ -295,7 +305,9 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 		pairMode = a.modes()
 	}()
 	s.flowOf = map[flowKey]int32{}
-	var flowCache [4096]flowCacheEntry // the flows of recent tuples (journeys mostly repeat theirs)
+	// The flows of recent flow keys: journeys mostly repeat theirs, and a flow's answers come soon
+	// after its requests, so the cache is keyed by the direction-free key.
+	flowCache := make([]flowCacheEntry, flowCacheSize(a.nJ))
 	s.jFlow = make([]int32, a.nJ)
 	s.jDir = make([]uint8, a.nJ)
 	for j := 0; j < a.nJ; j++ {
@@ -306,12 +318,13 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 		}
 		o, _ := a.obs(a.w.pktHop(h))
 		t := w.tupleOf(o)
-		ci := t.hash() & (len(flowCache) - 1)
-		fi, ok := flowCache[ci].fi, flowCache[ci].ok && flowCache[ci].t == t
+		k := t.key()
+		ci := k.hash() & (len(flowCache) - 1)
+		fi, ok := flowCache[ci].fi, flowCache[ci].ok && flowCache[ci].k == k
 		if !ok {
 			fi = s.flowFor(&t, o, h[0])
+			flowCache[ci] = flowCacheEntry{k, fi, true}
 		}
-		flowCache[ci] = flowCacheEntry{t, fi, true}
 		if o.Flags&decode.FlagICMPError != 0 {
 			s.icmpJ = append(s.icmpJ, int32(j))
 		}
