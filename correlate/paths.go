@@ -69,13 +69,15 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 	type group struct {
 		ends    pathEnds
 		routers map[int]*routerSeen
-		tunnel  bool     // some journey was seen at a tunnel device
-		members [][2]int // flow, direction
+		tunnel  bool  // some journey was seen at a tunnel device
+		index   int32 // in groups
 	}
 	var groups []*group
 	byKey := map[key]*group{}
+	member := make([][2]int32, len(s.flows)) // each flow direction's group, -1 for none
 	for fi, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
+			member[fi][d] = -1
 			if len(fl.journeys[d]) == 0 {
 				continue
 			}
@@ -95,7 +97,7 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 			}
 			g := byKey[k]
 			if g == nil {
-				g = &group{ends: e, routers: map[int]*routerSeen{}}
+				g = &group{ends: e, routers: map[int]*routerSeen{}, index: int32(len(groups))}
 				byKey[k] = g
 				groups = append(groups, g)
 			}
@@ -112,20 +114,23 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 				}
 			}
 			g.tunnel = g.tunnel || fl.votes[d].tunnel
-			g.members = append(g.members, [2]int{fi, int(d)})
+			member[fi][d] = g.index
 		}
 	}
-	paths := make([][2]*pathInfo, len(s.flows))
-	for _, g := range groups {
+	built := make([]*pathInfo, len(groups))
+	for i, g := range groups {
 		if len(g.routers) == 0 && g.tunnel {
 			g.routers = s.wgRouters(g.ends, g.routers)
 		}
-		pi := s.buildPath(g.ends, g.routers, g.tunnel)
-		for _, m := range g.members {
-			paths[m[0]][m[1]] = pi
-		}
+		built[i] = s.buildPath(g.ends, g.routers, g.tunnel)
 	}
-	for _, fl := range s.flows {
+	paths := make([][2]*pathInfo, len(s.flows))
+	for fi, fl := range s.flows {
+		for d, gi := range member[fi] {
+			if gi >= 0 {
+				paths[fi][d] = built[gi]
+			}
+		}
 		fl.votes = nil // read by nothing after this, while the flows live on
 	}
 	return paths
