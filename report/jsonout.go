@@ -69,14 +69,21 @@ const jsonIndent = "\n" + "                                                     
 // list writes the opening of a list or object ('[' or '{') before its first member, or a comma
 // before a later one, and the member's line; first says which.
 func (e *jsonEnc) member(open byte, first bool) {
-	if first {
+	switch {
+	case first:
 		e.buf = append(e.buf, open)
 		e.depth++
-	} else {
+	case 2+2*e.depth <= len(jsonComma): // the comma, line break and indentation in one
+		e.buf = append(e.buf, jsonComma[:2+2*e.depth]...)
+		return
+	default:
 		e.buf = append(e.buf, ',')
 	}
 	e.newline()
 }
+
+// jsonComma is a comma before jsonIndent.
+const jsonComma = "," + jsonIndent
 
 // end closes a list or object of n members: "[]" or "{}" when it had none.
 func (e *jsonEnc) end(open, close byte, n int) {
