@@ -194,11 +194,12 @@ func (pl *placement) reachPath(p *placing) {
 	}
 	p.first, p.reach = len(pi.points), -1
 	base := int(pl.jStart[p.j])
+	t0 := pl.hopTs.t0.at(p.j) // the journey's first sighting, which its hops' times count from
 	for hi := range p.h {
 		pt := int(pl.hopPt[base+hi])
 		if i := pi.index(pt); i >= 0 && p.reached[i] < 0 {
 			p.reached[i] = hi
-			p.when[i] = pl.hopTs.at(int32(p.j), base+hi)
+			p.when[i] = pl.hopTs.atFrom(t0, base+hi)
 			p.first = min(p.first, i)
 			p.reach = max(p.reach, i)
 		}
