@@ -281,18 +281,6 @@ func (a *analysis) dropWorking() {
 // covered reports whether point p's capture covers corrected time t (coverage.covered).
 func (a *analysis) covered(p int, t int64) bool { return a.cov.covered(p, t) }
 
-// nodeOf is w.nodeOf, cached.
-func (c *nodeCache) nodeOf(w *world, v6 bool, a uint32) int {
-	k := uint64(a) | 1<<33
-	if v6 {
-		k |= 1 << 32
-	}
-	if c.addr != k {
-		c.addr, c.node = k, w.nodeOf(v6, a)
-	}
-	return c.node
-}
-
 // journeyOut renders one journey with per-hop deltas and header changes.
 func (a *analysis) journeyOut(j int, status, lastSeen, next string, buf *journeyBuf) Journey {
 	w := a.w

@@ -32,22 +32,32 @@ func (t tuple) key() flowKey {
 	return flowKey{t.v6, t.proto, t.dst, t.src, t.dp, t.sp}
 }
 
-// hash mixes a tuple's fields (for a direct-mapped cache).
-func (t tuple) hash() int {
-	h := uint64(t.src)<<32 | uint64(t.dst)
-	h ^= uint64(t.sp)<<48 | uint64(t.dp)<<32 | uint64(t.proto)<<8
-	if t.v6 {
+// hash mixes a flow key's fields (for a direct-mapped cache).
+func (k flowKey) hash() int {
+	h := uint64(k.a)<<32 | uint64(k.b)
+	h ^= uint64(k.ap)<<48 | uint64(k.bp)<<32 | uint64(k.proto)<<8
+	if k.v6 {
 		h ^= 1
 	}
 	h *= 0x9e3779b97f4a7c15
 	return int(h >> 40)
 }
 
-// flowCacheEntry remembers a tuple's flow.
+// flowCacheEntry remembers the flow of a flow key (either direction's tuple).
 type flowCacheEntry struct {
-	t  tuple
+	k  flowKey
 	fi int32
 	ok bool
+}
+
+// flowCacheSize is the number of entries of the flow cache for n journeys: a power of two, at most
+// 16,384 (384 KB), fewer for fewer journeys.
+func flowCacheSize(n int) int {
+	size := 64
+	for size < n && size < 1<<14 {
+		size <<= 1
+	}
+	return size
 }
 
 func (t tuple) reverse() tuple { return tuple{t.v6, t.proto, t.dst, t.src, t.dp, t.sp} }
@@ -218,24 +228,27 @@ type flowAcc struct {
 	nat         map[natKey]int        // nil until the flow's first NAT event
 	natEv       map[natKey][]Evidence // likewise
 	perPoint    []pointTally          // packets and bytes per point (a flow crosses few points)
-	*pathVotes                        // until the paths are built (buildPaths drops them)
+	votes       *pathVotes            // until the paths are built (buildPaths drops them)
 	tcp         [2]tcpSeqState
-	routers     [2]map[int]*routerSeen // per direction: router point → what its journeys showed there (nil for none)
 	e2e         latAcc
-	nSent       int     // packets its endpoints sent: journeys less GSO/GRO pieces and ICMP errors about it
-	tunnel      [2]bool // per direction: some journey was seen at a tunnel device
+	nSent       int // packets its endpoints sent: journeys less GSO/GRO pieces and ICMP errors about it
 }
 
-// pathVotes is what a flow's journeys showed of its path's ends, per direction: what buildPaths
-// needs and nothing later does, so it is dropped once the paths are built.
-type pathVotes struct {
-	srcVotes  [2]votes
-	dstVotes  [2]votes
-	srcPods   [2]votes        // owner points of the source address of its first voteSample journeys
-	dstPods   [2]votes        // and of the last hop's destination address
-	nVoted    [2]int          // journeys whose pods were voted
-	nodeCache [2][2]nodeCache // per direction, source and destination: the last address's node
-	voteBuf   [8]vote         // room for the first vote of each of the eight lists, most flows' only one
+// pathVotes is what a flow's journeys showed of its path, per direction: what buildPaths needs and
+// nothing later does, so it is dropped once the paths are built.
+type pathVotes [2]dirVotes
+
+// dirVotes is what one flow direction's journeys showed of its path: its end nodes, the pod-veths at
+// either end, the routers it crossed and whether it was tunnelled. What a journey votes for lies
+// together (a few cache lines a flow direction), and its zero value is empty.
+type dirVotes struct {
+	src, dst tally // the end nodes
+	// The owner points of the source address of its first voteSample journeys, and of their last
+	// hop's destination address.
+	srcPod, dstPod tally
+	nVoted         int32               // journeys whose pods were voted
+	tunnel         bool                // some journey was seen at a tunnel device
+	routers        map[int]*routerSeen // router point → what its journeys showed there (nil for none)
 }
 
 // routerSeen is what a flow direction's journeys showed at one router point: their hop positions
@@ -269,8 +282,9 @@ type flowsOut struct {
 type flowStage struct {
 	a *analysis
 	flowsOut
-	slab  []flowAcc   // the next flows' room: flows are allocated a block at a time
-	vslab []pathVotes // likewise their votes
+	slab   []flowAcc   // the next flows' room: flows are allocated a block at a time
+	vslab  []pathVotes // likewise their votes
+	owners ownerCache  // the pod and node of the addresses journeys carry
 }
 
 // assignFlows gives every journey its flow (journeys in order of their first sighting; NAT joins the
@@ -279,7 +293,7 @@ type flowStage struct {
 // flows.
 func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 	w := a.w
-	s := &flowStage{a: a}
+	s := &flowStage{a: a, owners: ownerCache{w: w}}
 	s.uf = unionFind{parent: map[flowKey]flowKey{}}
 	for _, ev := range a.journeys.nat {
 		of, _ := a.obs(ev.from)
@@ -293,7 +307,9 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 		pairMode = a.modes()
 	}()
 	s.flowOf = map[flowKey]int32{}
-	var flowCache [4096]flowCacheEntry // the flows of recent tuples (journeys mostly repeat theirs)
+	// The flows of recent flow keys: journeys mostly repeat theirs, and a flow's answers come soon
+	// after its requests, so the cache is keyed by the direction-free key.
+	flowCache := make([]flowCacheEntry, flowCacheSize(a.nJ))
 	s.jFlow = hugepage.Make[int32](a.nJ, a.nJ)
 	s.jDir = hugepage.Make[uint8](a.nJ, a.nJ)
 	for j := 0; j < a.nJ; j++ {
@@ -304,12 +320,13 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 		}
 		o, _ := a.obs(a.w.pktHop(h))
 		t := w.tupleOf(o)
-		ci := t.hash() & (len(flowCache) - 1)
-		fi, ok := flowCache[ci].fi, flowCache[ci].ok && flowCache[ci].t == t
+		k := t.key()
+		ci := k.hash() & (len(flowCache) - 1)
+		fi, ok := flowCache[ci].fi, flowCache[ci].ok && flowCache[ci].k == k
 		if !ok {
 			fi = s.flowFor(&t, o, h[0])
+			flowCache[ci] = flowCacheEntry{k, fi, true}
 		}
-		flowCache[ci] = flowCacheEntry{t, fi, true}
 		if o.Flags&decode.FlagICMPError != 0 {
 			s.icmpJ = append(s.icmpJ, int32(j))
 		}
@@ -339,15 +356,11 @@ func (s *flowStage) flowFor(t *tuple, o *decode.Observation, g uint32) int32 {
 		s.refill()
 	}
 	fl := &s.slab[0]
-	fl.pathVotes = &s.vslab[0]
+	fl.votes = &s.vslab[0]
 	s.slab, s.vslab = s.slab[1:], s.vslab[1:]
 	fl.key, fl.client, fl.first = root, *t, s.a.ts(g)
 	if o.Flags&decode.FlagICMPError != 0 { // a flow first seen through an ICMP error: orient it as quoted
 		fl.client = t.reverse()
-	}
-	for d := 0; d < 2; d++ {
-		fl.srcVotes[d], fl.dstVotes[d] = fl.voteBuf[4*d:4*d:4*d+1], fl.voteBuf[4*d+1:4*d+1:4*d+2]
-		fl.srcPods[d], fl.dstPods[d] = fl.voteBuf[4*d+2:4*d+2:4*d+3], fl.voteBuf[4*d+3:4*d+3:4*d+4]
 	}
 	s.flows = append(s.flows, fl)
 	return fi
@@ -370,9 +383,10 @@ func (s *flowStage) refill() {
 // path: the end nodes, the pod-veths at either end, the routers it crossed and whether it was tunnelled.
 func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Observation, h []uint32) {
 	a, w := s.a, s.a.w
+	v := &fl.votes[d]
 	// Votes for the path's end nodes: the sender's node, and the node of the last known destination.
-	if n := fl.nodeCache[d][0].nodeOf(w, t.v6, t.src); n >= 0 {
-		fl.srcVotes[d].add(n)
+	if n := s.owners.nodeOf(t.v6, t.src); n >= 0 {
+		v.src.add(n)
 	}
 	last, _ := a.obs(h[len(h)-1])
 	for i := len(h) - 1; i >= 0; i-- {
@@ -380,20 +394,20 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 		if i < len(h)-1 {
 			oh, _ = a.obs(h[i])
 		}
-		if n := fl.nodeCache[d][1].nodeOf(w, oh.Flags&decode.FlagIPv6 != 0, oh.Dst); n >= 0 {
-			fl.dstVotes[d].add(n)
+		if n := s.owners.nodeOf(oh.Flags&decode.FlagIPv6 != 0, oh.Dst); n >= 0 {
+			v.dst.add(n)
 			break
 		}
 	}
 	// And for the pod-veths at either end (buildPath keeps those on the end nodes), from the
 	// addresses the first journeys carried (before NAT at the source, after it at the destination).
-	if fl.nVoted[d] < voteSample {
-		fl.nVoted[d]++
-		if p, ok := w.ownerOf(o.Flags&decode.FlagIPv6 != 0, o.Src); ok {
-			fl.srcPods[d].add(p)
+	if v.nVoted < voteSample {
+		v.nVoted++
+		if p, ok := s.owners.ownerOf(o.Flags&decode.FlagIPv6 != 0, o.Src); ok {
+			v.srcPod.add(p)
 		}
-		if p, ok := w.ownerOf(last.Flags&decode.FlagIPv6 != 0, last.Dst); ok {
-			fl.dstPods[d].add(p)
+		if p, ok := s.owners.ownerOf(last.Flags&decode.FlagIPv6 != 0, last.Dst); ok {
+			v.dstPod.add(p)
 		}
 	}
 	// Routers' points: the journey's position there (hops are in corrected-time order) and TTL; and
@@ -401,13 +415,13 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	for hi := range h {
 		p := int(a.hopPt[int(a.jStart[j])+hi])
 		if n := w.pointNode[p]; !w.cluster[n] && w.pointRole[p] != decode.RoleAny {
-			rs := fl.routers[d][p]
+			rs := v.routers[p]
 			if rs == nil {
-				if fl.routers[d] == nil {
-					fl.routers[d] = map[int]*routerSeen{}
+				if v.routers == nil {
+					v.routers = map[int]*routerSeen{}
 				}
 				rs = &routerSeen{}
-				fl.routers[d][p] = rs
+				v.routers[p] = rs
 			}
 			rs.pos += int64(hi)
 			if rs.n++; rs.n <= voteSample {
@@ -416,7 +430,7 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 			}
 		}
 		if w.pointRole[p] == decode.RoleTunnel {
-			fl.tunnel[d] = true
+			v.tunnel = true
 		}
 	}
 }
@@ -444,16 +458,11 @@ func (s *flowStage) flowJourneys() {
 	}
 }
 
-// nodeCache remembers the node of the last address looked up (a flow's journeys mostly repeat theirs).
-type nodeCache struct {
-	addr uint64 // address | v6<<32 | 1<<33 once set
-	node int
-}
-
-// pointTally is a flow's packets and bytes at one point.
+// pointTally is a flow's packets and bytes at one point, in 16 bytes (a flow has one per point it
+// crossed): a count past 2^32 would take more frames than calipath holds in memory.
 type pointTally struct {
-	point   int
-	packets int
+	point   int32
+	packets uint32
 	bytes   int64
 }
 

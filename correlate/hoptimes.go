@@ -48,6 +48,16 @@ func (h *hopTimes) at(j int32, k int) int64 {
 	return h.big[k]
 }
 
+// atFrom is at for a caller that reads several hops of one journey: t0 is its first sighting.
+func (h *hopTimes) atFrom(t0 int64, k int) int64 {
+	if d := h.dt[k]; d != dtBig {
+		return t0 + int64(d)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.big[k]
+}
+
 // swap exchanges the times of slots i and k (hops of one journey). Journeys' slots may be swapped
 // from several goroutines at once, each on its own journeys.
 func (h *hopTimes) swap(i, k int) {

@@ -25,6 +25,9 @@ func TestHopTimes(t *testing.T) {
 		if got := h.at(jour[k], k); got != tm {
 			t.Errorf("slot %d: %d, want %d", k, got, tm)
 		}
+		if got := h.atFrom(t0.at(int(jour[k])), k); got != tm {
+			t.Errorf("slot %d from its journey's first sighting: %d, want %d", k, got, tm)
+		}
 	}
 	arena := []uint32{1, 2, 3, 4, 5, 6}
 	if !h.before(0, 0, 1, arena) || h.before(0, 1, 0, arena) || !h.before(0, 2, 0, arena) {

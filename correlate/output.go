@@ -304,9 +304,10 @@ func (a *analysis) handshake(fl *flowAcc, out []PointRTT) []PointRTT {
 		o, _ := a.obs(a.w.pktHop(h))
 		isSyn := o.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn
 		isAck := o.TCPFlags&(decode.TCPSyn|decode.TCPAck|decode.TCPRst) == decode.TCPAck
-		for _, g := range h {
-			p := a.point(g)
-			t := a.ts(g)
+		base := int(a.jStart[j])
+		for hi := range h { // each hop's point and corrected time from the arena, not its Observation
+			p := int(a.hopPt[base+hi])
+			t := a.hopTs.at(j, base+hi)
 			k := 0
 			for k < len(syn) && syn[k].p != p {
 				k++

@@ -43,12 +43,13 @@ func (s *pathStage) encapsulated(x, y int) bool {
 // the most voted pod-veths.
 func (s *pathStage) ends(fl *flowAcc, d uint8) pathEnds {
 	w := s.w
-	e := pathEnds{src: fl.srcVotes[d].top(), dst: fl.dstVotes[d].top(), srcPod: -1, dstPod: -1}
+	v := &fl.votes[d]
+	e := pathEnds{src: v.src.top(), dst: v.dst.top(), srcPod: -1, dstPod: -1}
 	if e.src >= 0 {
-		e.srcPod = fl.srcPods[d].topWhere(func(p int) bool { return w.pointNode[p] == e.src })
+		e.srcPod = v.srcPod.topWhere(func(p int) bool { return w.pointNode[p] == e.src })
 	}
 	if e.dst >= 0 {
-		e.dstPod = fl.dstPods[d].topWhere(func(p int) bool { return w.pointNode[p] == e.dst })
+		e.dstPod = v.dstPod.topWhere(func(p int) bool { return w.pointNode[p] == e.dst })
 	}
 	return e
 }
@@ -68,13 +69,15 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 	type group struct {
 		ends    pathEnds
 		routers map[int]*routerSeen
-		tunnel  bool // some journey was seen at a tunnel device
+		tunnel  bool  // some journey was seen at a tunnel device
+		index   int32 // in groups
 	}
 	var groups []*group
-	byKey := map[key]int32{}
-	gOf := make([][2]int32, len(s.flows)) // each flow direction's group + 1 (0: none)
+	byKey := map[key]*group{}
+	member := make([][2]int32, len(s.flows)) // each flow direction's group, -1 for none
 	for fi, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
+			member[fi][d] = -1
 			if len(fl.journeys[d]) == 0 {
 				continue
 			}
@@ -92,14 +95,13 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 					k.dst = t.dst
 				}
 			}
-			gi, ok := byKey[k]
-			if !ok {
-				gi = int32(len(groups))
-				byKey[k] = gi
-				groups = append(groups, &group{ends: e, routers: map[int]*routerSeen{}})
+			g := byKey[k]
+			if g == nil {
+				g = &group{ends: e, routers: map[int]*routerSeen{}, index: int32(len(groups))}
+				byKey[k] = g
+				groups = append(groups, g)
 			}
-			g := groups[gi]
-			for p, rs := range fl.routers[d] {
+			for p, rs := range fl.votes[d].routers {
 				gs := g.routers[p]
 				if gs == nil {
 					gs = &routerSeen{}
@@ -111,23 +113,25 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 					gs.ttls.addN(v.key, v.n)
 				}
 			}
-			g.tunnel = g.tunnel || fl.tunnel[d]
-			gOf[fi][d] = gi + 1
+			g.tunnel = g.tunnel || fl.votes[d].tunnel
+			member[fi][d] = g.index
 		}
 	}
-	built := make([]*pathInfo, len(groups)+1) // by group + 1; none for 0
-	for gi, g := range groups {
+	built := make([]*pathInfo, len(groups))
+	for i, g := range groups {
 		if len(g.routers) == 0 && g.tunnel {
 			g.routers = s.wgRouters(g.ends, g.routers)
 		}
-		built[gi+1] = s.buildPath(g.ends, g.routers, g.tunnel)
+		built[i] = s.buildPath(g.ends, g.routers, g.tunnel)
 	}
 	paths := make([][2]*pathInfo, len(s.flows))
-	for fi, gs := range gOf {
-		paths[fi] = [2]*pathInfo{built[gs[0]], built[gs[1]]}
-	}
-	for _, fl := range s.flows {
-		fl.pathVotes = nil // read by nothing after this, while the flows live on
+	for fi, fl := range s.flows {
+		for d, gi := range member[fi] {
+			if gi >= 0 {
+				paths[fi][d] = built[gi]
+			}
+		}
+		fl.votes = nil // read by nothing after this, while the flows live on
 	}
 	return paths
 }

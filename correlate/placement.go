@@ -196,23 +196,24 @@ func (pl *placement) reachPath(p *placing) {
 	}
 	p.first, p.reach = len(pi.points), -1
 	base := int(pl.jStart[p.j])
+	t0 := pl.hopTs.t0.at(p.j) // the journey's first sighting, which its hops' times count from
 	for hi := range p.h {
 		pt := int(pl.hopPt[base+hi])
 		if i := pi.index(pt); i >= 0 && p.reached[i] < 0 {
 			p.reached[i] = hi
-			p.when[i] = pl.hopTs.at(int32(p.j), base+hi)
+			p.when[i] = pl.hopTs.atFrom(t0, base+hi)
 			p.first = min(p.first, i)
 			p.reach = max(p.reach, i)
 		}
 		k := 0
-		for k < len(fl.perPoint) && fl.perPoint[k].point != pt {
+		for k < len(fl.perPoint) && int(fl.perPoint[k].point) != pt {
 			k++
 		}
 		if k == len(fl.perPoint) {
 			if fl.perPoint == nil { // room for its path's points or this journey's, the more
 				fl.perPoint = carve(&pl.tallies, max(len(pi.points), len(p.h)))
 			}
-			fl.perPoint = append(fl.perPoint, pointTally{point: pt})
+			fl.perPoint = append(fl.perPoint, pointTally{point: int32(pt)})
 		}
 		fl.perPoint[k].packets++
 		fl.perPoint[k].bytes += int64(p.o0.Len) // the IP packet's length, the same at every point

@@ -40,3 +40,46 @@ func (v votes) topWhere(keep func(int) bool) int {
 	}
 	return best
 }
+
+// tally is votes for a list that mostly holds one key: that key and its count in place, the full
+// list only once a second key comes. Its zero value is empty.
+type tally struct {
+	key, n int32
+	more   *votes // every key and its count once there are two or more (key and n unused then)
+}
+
+// add counts key k once.
+func (t *tally) add(k int) {
+	switch {
+	case t.more != nil:
+		t.more.add(k)
+	case t.n == 0:
+		t.key, t.n = int32(k), 1
+	case int(t.key) == k:
+		t.n++
+	default:
+		t.more = &votes{{int(t.key), int(t.n)}, {k, 1}}
+	}
+}
+
+// top is votes.top of the tally.
+func (t *tally) top() int {
+	if t.more == nil {
+		if t.n == 0 {
+			return -1
+		}
+		return int(t.key)
+	}
+	return t.more.top()
+}
+
+// topWhere is votes.topWhere of the tally.
+func (t *tally) topWhere(keep func(int) bool) int {
+	if t.more == nil {
+		if t.n == 0 || !keep(int(t.key)) {
+			return -1
+		}
+		return int(t.key)
+	}
+	return t.more.topWhere(keep)
+}

@@ -1022,14 +1022,14 @@ func (s *pathStage) wgRouters(e pathEnds, routers map[int]*routerSeen) map[int]*
 	}
 	for _, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
-			if len(fl.journeys[d]) == 0 || len(fl.routers[d]) == 0 {
+			if len(fl.journeys[d]) == 0 || len(fl.votes[d].routers) == 0 {
 				continue
 			}
 			fe := s.ends(fl, d)
 			if fe.src != e.src || fe.dst != e.dst || fe.srcPod >= 0 || fe.dstPod >= 0 {
 				continue
 			}
-			for p, rs := range fl.routers[d] {
+			for p, rs := range fl.votes[d].routers {
 				gs := routers[p]
 				if gs == nil {
 					gs = &routerSeen{}

@@ -306,15 +306,17 @@ func (w *world) ownerOf(v6 bool, a uint32) (int, bool) {
 	return p, ok
 }
 
-// ownerCache is a small direct-mapped cache in front of ownerOf: a pass over every journey asks for
-// the same few pod addresses again and again.
+// ownerCache is a small direct-mapped cache in front of ownerOf and nodeOf: a pass over every journey
+// asks for the same few pod addresses again and again.
 type ownerCache struct {
-	w    *world
-	keys [256]uint64 // address | v6<<32 | 1<<33 once set
-	vals [256]int32  // its owner point, -1 for none
+	w     *world
+	keys  [256]uint64 // address | v6<<32 | 1<<33 once set
+	vals  [256]int32  // its owner point, -1 for none
+	nodes [256]int32  // its node (nodeOf), -1 for none
 }
 
-func (c *ownerCache) ownerOf(v6 bool, a uint32) (int, bool) {
+// slot returns the cache slot of an address, filled.
+func (c *ownerCache) slot(v6 bool, a uint32) uint32 {
 	k := uint64(a) | 1<<33
 	if v6 {
 		k |= 1 << 32
@@ -325,11 +327,18 @@ func (c *ownerCache) ownerOf(v6 bool, a uint32) (int, bool) {
 		if !ok {
 			p = -1
 		}
-		c.keys[i], c.vals[i] = k, int32(p)
+		c.keys[i], c.vals[i], c.nodes[i] = k, int32(p), int32(c.w.nodeOf(v6, a))
 	}
-	p := int(c.vals[i])
+	return i
+}
+
+func (c *ownerCache) ownerOf(v6 bool, a uint32) (int, bool) {
+	p := int(c.vals[c.slot(v6, a)])
 	return p, p >= 0
 }
+
+// nodeOf is world.nodeOf, cached.
+func (c *ownerCache) nodeOf(v6 bool, a uint32) int { return int(c.nodes[c.slot(v6, a)]) }
 
 // nodeOf returns the node an address belongs to (a pod's node or a node IP), or -1.
 func (w *world) nodeOf(v6 bool, a uint32) int {

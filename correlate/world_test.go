@@ -96,13 +96,21 @@ func TestLossEvidence(t *testing.T) {
 	}
 }
 
-// The owner cache answers as ownerOf does, for owned and unowned addresses, IPv4 and IPv6 indexes
-// alike, also when addresses share a cache slot.
+// The owner cache answers as ownerOf and nodeOf do, for owned and unowned addresses, node IPs and
+// others, IPv4 and IPv6 indexes alike, also when addresses share a cache slot.
 func TestOwnerCache(t *testing.T) {
-	w := &world{podOwner: map[uint32]int{}, podOwner6: map[uint32]int{}}
+	w := &world{podOwner: map[uint32]int{}, podOwner6: map[uint32]int{}, nodeOfIP: map[uint32]int{},
+		nodeOfIP6: map[uint32]int{}, pointNode: make([]int, 117)}
+	for p := range w.pointNode {
+		w.pointNode[p] = p % 5
+	}
 	for a := uint32(0); a < 2000; a += 3 {
 		w.podOwner[0x0af40000+a] = int(a % 17)
 		w.podOwner6[a] = int(a%17) + 100
+	}
+	for a := uint32(1); a < 2000; a += 7 {
+		w.nodeOfIP[0x0af40000+a] = int(a % 11)
+		w.nodeOfIP6[a] = int(a%13) + 1
 	}
 	c := ownerCache{w: w}
 	for round := 0; round < 3; round++ {
@@ -116,6 +124,9 @@ func TestOwnerCache(t *testing.T) {
 				gp, gok := c.ownerOf(v6, addr)
 				if wok != gok || (wok && wp != gp) {
 					t.Fatalf("v6 %v %#x: cache says %d %v, ownerOf %d %v", v6, addr, gp, gok, wp, wok)
+				}
+				if wn, gn := w.nodeOf(v6, addr), c.nodeOf(v6, addr); wn != gn {
+					t.Fatalf("v6 %v %#x: cache says node %d, nodeOf %d", v6, addr, gn, wn)
 				}
 			}
 		}

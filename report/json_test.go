@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -251,3 +252,28 @@ func TestJSONEncGeneric(t *testing.T) {
 }
 
 func reflectValue(v any) reflect.Value { return reflect.ValueOf(v) }
+
+// TestJSONEncDeep compares the streaming writer with encoding/json's MarshalIndent on lists nested
+// past the depths its indentation is sliced from (and at every depth on the way).
+func TestJSONEncDeep(t *testing.T) {
+	type nest struct {
+		N  int    `json:"n"`
+		In []nest `json:"in"`
+	}
+	v := []nest{{N: -1}}
+	for depth := range 48 {
+		v = []nest{{N: depth, In: v}, {N: depth}}
+		want, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		e := newJSONEnc(&b)
+		e.value(reflectValue(v))
+		e.flush(true)
+		if e.err != nil {
+			t.Fatal(e.err)
+		}
+		sameJSON(t, "depth "+strconv.Itoa(depth), b.Bytes(), safetext.JSON(want))
+	}
+}

@@ -53,23 +53,37 @@ func (e *jsonEnc) flush(force bool) {
 
 // newline starts a line at the current depth.
 func (e *jsonEnc) newline() {
+	if n := 1 + 2*e.depth; n <= len(jsonIndent) {
+		e.buf = append(e.buf, jsonIndent[:n]...)
+		return
+	}
 	e.buf = append(e.buf, '\n')
 	for range e.depth {
 		e.buf = append(e.buf, ' ', ' ')
 	}
 }
 
+// jsonIndent is a line break and the indentation of the depths most lines are at, to slice from.
+const jsonIndent = "\n" + "                                                                " // 32 levels
+
 // list writes the opening of a list or object ('[' or '{') before its first member, or a comma
 // before a later one, and the member's line; first says which.
 func (e *jsonEnc) member(open byte, first bool) {
-	if first {
+	switch {
+	case first:
 		e.buf = append(e.buf, open)
 		e.depth++
-	} else {
+	case 2+2*e.depth <= len(jsonComma): // the comma, line break and indentation in one
+		e.buf = append(e.buf, jsonComma[:2+2*e.depth]...)
+		return
+	default:
 		e.buf = append(e.buf, ',')
 	}
 	e.newline()
 }
+
+// jsonComma is a comma before jsonIndent.
+const jsonComma = "," + jsonIndent
 
 // end closes a list or object of n members: "[]" or "{}" when it had none.
 func (e *jsonEnc) end(open, close byte, n int) {

@@ -141,6 +141,15 @@ func (j jsonWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// jsonPlain marks the bytes AppendJSONString copies as they are: the ASCII characters JSON needs no
+// escape for, less those encoding/json escapes for HTML (<, >, &) and DEL.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' && c != 0x7f
+	}
+	return t
+}()
+
 // AppendJSONString appends s quoted as encoding/json does with HTML escaping (its Encoder's
 // default), with safetext.JSON's escapes on top: DEL, C1 controls and bidirectional characters as
 // \u escapes. The result is what JSON gives for encoding/json's quoting of s, without the second
@@ -150,11 +159,11 @@ func AppendJSONString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if jsonPlain[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' && c != 0x7f {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '\\', '"':
