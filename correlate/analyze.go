@@ -196,14 +196,26 @@ func (a *analysis) result() *Result {
 	for fi, p := range (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode}).buildPaths() {
 		a.flows[fi].path = p
 	}
+	a.release() // the paths' votes are dropped: placement reuses their memory
 	a.lateOut = (&lateStage{w: a.w, jo: &a.journeys, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
 	ids := a.flowIDs()
 	a.ids = ids
 	side := a.startSideFindings(ids)
 	placed, journeys := placeJourneys(a)
+	a.arenaOut.dropHopDetail() // placement was their last reader
+	a.release()                // so that the flows written out reuse that memory rather than come on top of it
 	a.side = side.wait()
 	a.placementOut = placed
 	return a.output(journeys, ids)
+}
+
+// release returns the memory the stages no longer need to the system, in Lean mode, so that the
+// peak is what is live rather than what once was: a stage's new allocations otherwise come on top of
+// the memory an earlier one freed (the heap grows in new places while the freed pages stay resident).
+func (a *analysis) release() {
+	if a.opts.Lean {
+		debug.FreeOSMemory()
+	}
 }
 
 // sideOut is the output of the side findings: ARP, ICMP errors and single-frame checks.
