@@ -86,7 +86,7 @@ func (b *flowOutBuf) perPoint(fl *flowAcc) []PointCount {
 	b.tmp = t
 	from := len(b.pp)
 	for _, pc := range t {
-		b.pp = append(b.pp, PointCount{Point: b.a.w.c.Points[pc.point].ID, Packets: pc.packets, Bytes: pc.bytes})
+		b.pp = append(b.pp, PointCount{Point: b.a.w.c.Points[pc.point].ID, Packets: int(pc.packets), Bytes: pc.bytes})
 	}
 	return b.pp[from:len(b.pp):len(b.pp)]
 }

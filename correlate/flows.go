@@ -438,10 +438,11 @@ type nodeCache struct {
 	node int
 }
 
-// pointTally is a flow's packets and bytes at one point.
+// pointTally is a flow's packets and bytes at one point: 16 bytes, as a flow of few packets has one
+// per point it crosses. packets cannot overflow: every Observation has a global id below 2^32.
 type pointTally struct {
-	point   int
-	packets int
+	point   int32
+	packets uint32
 	bytes   int64
 }
 

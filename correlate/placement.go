@@ -203,14 +203,14 @@ func (pl *placement) reachPath(p *placing) {
 			p.reach = max(p.reach, i)
 		}
 		k := 0
-		for k < len(fl.perPoint) && fl.perPoint[k].point != pt {
+		for k < len(fl.perPoint) && int(fl.perPoint[k].point) != pt {
 			k++
 		}
 		if k == len(fl.perPoint) {
 			if fl.perPoint == nil { // room for its path's points or this journey's, the more
 				fl.perPoint = carve(&pl.tallies, max(len(pi.points), len(p.h)))
 			}
-			fl.perPoint = append(fl.perPoint, pointTally{point: pt})
+			fl.perPoint = append(fl.perPoint, pointTally{point: int32(pt)})
 		}
 		fl.perPoint[k].packets++
 		fl.perPoint[k].bytes += int64(p.o0.Len) // the IP packet's length, the same at every point
