@@ -203,18 +203,20 @@ func (a *analysis) result() *Result {
 	side := a.startSideFindings(ids)
 	placed, journeys := placeJourneys(a)
 	a.arenaOut.dropHopDetail() // placement was their last reader
-	a.release()                // so that the flows written out reuse that memory rather than come on top of it
+	a.release()                // so that the flows written out reuse that memory
 	a.side = side.wait()
 	a.placementOut = placed
 	return a.output(journeys, ids)
 }
 
-// release returns the memory the stages no longer need to the system, in Lean mode, so that the
-// peak is what is live rather than what once was: a stage's new allocations otherwise come on top of
-// the memory an earlier one freed (the heap grows in new places while the freed pages stay resident).
+// release collects, in Lean mode, the memory the stages no longer need, so that the next stage's
+// allocations reuse it: otherwise they come before the next collection and grow the heap in new
+// pages while the freed ones stay resident, and the peak is what once was rather than what is live.
+// It does not return the memory to the system (page faults are dear on some machines, and the next
+// stage wants the pages again).
 func (a *analysis) release() {
 	if a.opts.Lean {
-		debug.FreeOSMemory()
+		runtime.GC()
 	}
 }
 
