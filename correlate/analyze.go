@@ -21,6 +21,12 @@ type Options struct {
 	// Capture cannot be correlated again, and returns memory it no longer needs to the system between
 	// its phases, so the peak is what is live rather than what once was.
 	Lean bool
+	// StreamFlows leaves Result.Flows nil and has EachFlow render the flows one at a time, for a writer
+	// that walks them once in order (report's JSON without a filter): the output Flows of many flows
+	// are then never all in memory. It applies only when nothing in correlation reads the flows'
+	// list: without cluster metadata and names from the captures (Result.FlowsStreamed says whether
+	// it did).
+	StreamFlows bool
 	// Cluster is the cluster's metadata (--k8s): it names addresses and pod veths (Result.Names,
 	// Point.Pod) and says what the pools and services expect (k8s.go). nil: nothing changes.
 	Cluster *cluster.Meta
@@ -156,8 +162,9 @@ type analysis struct {
 	// Flows (flows.go) and, beside them, each node pair's mode (modes.go); the paths (paths.go) are in
 	// the flows (flowAcc.path); the flows' IDs (output.go).
 	flowsOut
-	pairMode map[[2]int]string
-	ids      []string // flow IDs by flow index
+	pairMode    map[[2]int]string
+	ids         []string // flow IDs by flow index
+	flowARPWait []int64  // by flow index: the ARP wait before its first packet (the side findings')
 
 	// Late joins (window.go): packets split by a short window joined again.
 	lateOut
@@ -196,14 +203,28 @@ func (a *analysis) result() *Result {
 	for fi, p := range (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode}).buildPaths() {
 		a.flows[fi].path = p
 	}
+	a.release() // the paths' votes are dropped: placement reuses their memory
 	a.lateOut = (&lateStage{w: a.w, jo: &a.journeys, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
 	ids := a.flowIDs()
 	a.ids = ids
 	side := a.startSideFindings(ids)
 	placed, journeys := placeJourneys(a)
+	a.arenaOut.dropHopDetail() // placement was their last reader
+	a.release()                // so that the flows written out reuse that memory
 	a.side = side.wait()
 	a.placementOut = placed
 	return a.output(journeys, ids)
+}
+
+// release collects, in Lean mode, the memory the stages no longer need, so that the next stage's
+// allocations reuse it: otherwise they come before the next collection and grow the heap in new
+// pages while the freed ones stay resident, and the peak is what once was rather than what is live.
+// It does not return the memory to the system (page faults are dear on some machines, and the next
+// stage wants the pages again).
+func (a *analysis) release() {
+	if a.opts.Lean {
+		runtime.GC()
+	}
 }
 
 // sideOut is the output of the side findings: ARP, ICMP errors and single-frame checks.
@@ -248,12 +269,18 @@ func (a *analysis) output(journeys []Journey, ids []string) *Result {
 	res.Clocks = a.clockOut()
 	res.Modes, res.Mode, res.ModeWhy = a.modeOut()
 	res.analysis = a
-	res.Flows = a.flowOut(ids)
+	dns := captureNames(a.w.c)
+	a.flowARPWait = a.side.arp.waits // the flows' ARP waits, which EachFlow reads after dropWorking
+	if a.opts.StreamFlows && a.opts.Cluster == nil && len(dns) == 0 {
+		res.flowsStreamed = true
+	} else {
+		res.Flows = a.flowOut(ids)
+	}
 	res.Segments = a.segmentOut()
 	res.ARP = a.side.arp.points
 	res.ICMP = a.side.icmp.errors
 	// names from --k8s (and Gadget captures' own), before the findings read them
-	applyCluster(res, a.opts.Cluster, a.opts.IfacePrefix, captureNames(a.w.c))
+	applyCluster(res, a.opts.Cluster, a.opts.IfacePrefix, dns)
 	res.Anomalies = (&findings{a: a, ids: ids, res: res}).anomalies()
 	a.explainDrops(res.Anomalies)
 	res.Summary = a.summary(res)

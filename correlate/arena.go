@@ -13,10 +13,18 @@ import (
 type arenaOut struct {
 	jStart []uint32 // hops of journey j: arena[jStart[j]:jStart[j+1]] (global observation ids, in path order)
 	arena  []uint32
-	hopPt  []uint16 // the point of each arena slot
-	hopTs  hopTimes // the corrected time of each arena slot
+	hopPt  []uint16 // the point of each arena slot (until placement is done: dropHopDetail)
+	hopTs  hopTimes // the corrected time of each arena slot (its slots' times likewise; t0 stays)
 	t0     times    // each journey's first sighting in corrected time, which hopTs counts from
 	jDups  map[int32]int
+}
+
+// dropHopDetail drops each arena slot's point and corrected time (6 bytes a hop) once placement, their
+// last reader, is done, before the flows are written out (the memory peak of many flows). The arena's
+// hops and the journeys' first sightings (t0) stay: the output and FlowJourneys read those.
+func (ar *arenaOut) dropHopDetail() {
+	ar.hopPt = nil
+	ar.hopTs.dt, ar.hopTs.big = nil, nil
 }
 
 // hops returns journey j's hops (global observation ids), in path order.

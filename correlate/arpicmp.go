@@ -44,40 +44,45 @@ type arpOut struct {
 // arp pairs requests with replies at every point and judges Calico's proxy ARP.
 func (a *analysis) arp() arpOut {
 	w := a.w
-	// Each point's ARP frames, in lists of their exact size (counted first).
+	// Each point's ARP frames, one point at a time, in one list of the largest point's size: an ARP
+	// storm's frames are millions, and only one point's are held at once. The count says which files
+	// hold each point's frames, so that each file is read once per point it holds ARP frames of.
 	n := make([]int, len(w.c.Points))
-	for _, obs := range w.c.Obs {
-		for i := range obs {
-			if o := &obs[i]; o.Flags&decode.FlagARP != 0 {
-				n[w.srcPoint[o.Source]]++
-			}
-		}
-	}
-	per := make([][]arpObs, len(n))
-	for p := range per {
-		if n[p] > 0 {
-			per[p] = make([]arpObs, 0, n[p])
-		}
-	}
-	arps := w.c.Tables.ARPAll()
+	files := make([][]int, len(w.c.Points))
+	most := 0
 	for f, obs := range w.c.Obs {
 		for i := range obs {
 			if o := &obs[i]; o.Flags&decode.FlagARP != 0 {
-				p, k := w.srcPoint[o.Source], o.Seq
-				if int(k) >= len(arps) {
-					k = 0 // not in the table: the zero packet, as Tables.ARP gives
+				p := w.srcPoint[o.Source]
+				if n[p]++; len(files[p]) == 0 || files[p][len(files[p])-1] != f {
+					files[p] = append(files[p], f)
 				}
-				per[p] = append(per[p], arpObs{t: a.journeys.corrected(o), g: w.fileBase[f] + uint32(i), arp: k})
+				most = max(most, n[p])
 			}
 		}
 	}
+	arps := w.c.Tables.ARPAll()
 	out := arpOut{points: []ARPPoint{}}
 	req := map[int][]int64{} // pod-veth point → times of ARP requests from its pod
-	for p, list := range per {
-		if len(list) > 0 {
-			out.points = append(out.points, a.arpAt(p, list, arps, req, &out.findings))
-			per[p] = nil
+	list := make([]arpObs, 0, most)
+	for p := range n {
+		if n[p] == 0 {
+			continue
 		}
+		list = list[:0]
+		for _, f := range files[p] {
+			obs := w.c.Obs[f]
+			for i := range obs {
+				if o := &obs[i]; o.Flags&decode.FlagARP != 0 && w.srcPoint[o.Source] == p {
+					k := o.Seq
+					if int(k) >= len(arps) {
+						k = 0 // not in the table: the zero packet, as Tables.ARP gives
+					}
+					list = append(list, arpObs{t: a.journeys.corrected(o), g: w.fileBase[f] + uint32(i), arp: k})
+				}
+			}
+		}
+		out.points = append(out.points, a.arpAt(p, list, arps, req, &out.findings)) // keeps nothing of list
 	}
 	out.waits = a.arpWaits(req)
 	return out

@@ -21,9 +21,15 @@ type flowOutBuf struct {
 	tmp   []pointTally // scratch: a flow's tallies, sorted
 }
 
-func newFlowOutBuf(a *analysis) *flowOutBuf {
+// newFlowOutBuf makes the buffer for writing out all the flows (all: one array for all their
+// per-point counts), or one flow at a time (the caller empties pp and hs between flows).
+func newFlowOutBuf(a *analysis, all bool) *flowOutBuf {
 	n := 0
 	for _, fl := range a.flows {
+		if !all {
+			n = max(n, len(fl.perPoint))
+			continue
+		}
 		n += len(fl.perPoint)
 	}
 	b := &flowOutBuf{a: a, addrs: map[uint64]string{}, paths: map[*pathInfo][]string{},

@@ -46,9 +46,9 @@ func handshakeByObs(a *analysis, fl *flowAcc) []PointRTT {
 	return out
 }
 
-// The handshake RTTs per point, read from the arena, are those the hops' Observations give, with a
+// The handshake RTTs per point are those the hops' Observations give (corrected times), with a
 // clock off (corrected times differ from the captured ones) and with loss and resent segments.
-func TestHandshakeFromArena(t *testing.T) {
+func TestHandshakePerPoint(t *testing.T) {
 	cfg := manyFlowsConfig()
 	cfg.Flows, cfg.Packets, cfg.Seed = 600, 4000, 5
 	cfg.LossPerHop, cfg.RetransRate = 0.02, 0.02

@@ -119,3 +119,29 @@ func BenchmarkPerFlow(b *testing.B) {
 	runtime.ReadMemStats(&ms)
 	b.ReportMetric(float64(withRes-ms.HeapAlloc)/24000, "live-B/flow")
 }
+
+// TestHopDetailDropped checks that the arena's per-hop points and times (6 bytes a hop) are gone once
+// the Result is built, so that they are not on the memory peak of writing many flows out, while the
+// journeys are still rendered from what stays: each flow's journeys, and each journey's hops.
+func TestHopDetailDropped(t *testing.T) {
+	cfg := manyFlowsConfig()
+	cfg.Flows, cfg.Packets = 200, 1000
+	cfg.Dir = t.TempDir()
+	g, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := decode.Load(g.Files, decode.Options{}, decode.PointConfig{})
+	res := Correlate(c, Options{Lean: true})
+	a := res.analysis
+	if a.hopPt != nil || a.hopTs.dt != nil {
+		t.Errorf("the Result keeps %d hop points and %d hop times, want none", len(a.hopPt), len(a.hopTs.dt))
+	}
+	if len(res.Flows) == 0 {
+		t.Fatal("no flows")
+	}
+	js := res.FlowJourneys(res.Flows[0].ID)
+	if len(js) == 0 || len(js[0].Hops) == 0 {
+		t.Fatalf("flow %s: %d journeys, want some with hops", res.Flows[0].ID, len(js))
+	}
+}

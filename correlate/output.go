@@ -193,30 +193,64 @@ func (a *analysis) flowIDs() []string {
 // flowOut writes the flows out in the order of their ids (flowIDs' ranks).
 func (a *analysis) flowOut(ids []string) []Flow {
 	out := hugepage.Make[Flow](len(a.flows), len(a.flows))
-	ob := newFlowOutBuf(a)
-	for fi, fl := range a.flows {
-		t := fl.client
-		f := Flow{ID: ids[fi], Proto: protoName(t.proto), Src: Endpoint{ob.addr(t.v6, t.src), t.sp},
-			Dst: Endpoint{ob.addr(t.v6, t.dst), t.dp}, NAT: []NATMapping{}, LostAt: ob.lostAt(fl),
-			PerPoint: ob.perPoint(fl), Path: ob.path(fl.path[c2s]), Bytes: fl.bytes,
-			Packets: fl.nSent, Delivered: fl.delivered, Lost: fl.lost,
-			NotCaptured: fl.notCaptured, Retransmissions: fl.retrans, Resets: fl.resets, LatencyNs: fl.e2e.summary(),
-			ARPWaitNs: a.side.arp.waits[fi]}
-		if t.proto == 1 || t.proto == 58 {
-			f.Src.Port, f.Dst.Port = 0, 0
-			f.EchoPairs, f.EchoUnanswered = a.echoPairs(fl)
-		}
-		if t.proto == 17 {
-			f.UDPPairs = a.udpPairs(fl)
-		}
-		if len(fl.nat) > 0 {
-			f.NAT = natOut(fl.nat)
-		}
-		f.HandshakeRTT = ob.handshake(fl)
-		out[a.rank[fi]] = f
+	ob := newFlowOutBuf(a, true)
+	for fi := range a.flows {
+		out[a.rank[fi]] = a.flowAt(ob, fi, ids)
 	}
 	return out
 }
+
+// flowAt writes flow fi out, its lists in pieces of ob's arrays.
+func (a *analysis) flowAt(ob *flowOutBuf, fi int, ids []string) Flow {
+	fl := a.flows[fi]
+	t := fl.client
+	f := Flow{ID: ids[fi], Proto: protoName(t.proto), Src: Endpoint{ob.addr(t.v6, t.src), t.sp},
+		Dst: Endpoint{ob.addr(t.v6, t.dst), t.dp}, NAT: []NATMapping{}, LostAt: ob.lostAt(fl),
+		PerPoint: ob.perPoint(fl), Path: ob.path(fl.path[c2s]), Bytes: fl.bytes,
+		Packets: fl.nSent, Delivered: fl.delivered, Lost: fl.lost,
+		NotCaptured: fl.notCaptured, Retransmissions: fl.retrans, Resets: fl.resets, LatencyNs: fl.e2e.summary(),
+		ARPWaitNs: a.flowARPWait[fi]}
+	if t.proto == 1 || t.proto == 58 {
+		f.Src.Port, f.Dst.Port = 0, 0
+		f.EchoPairs, f.EchoUnanswered = a.echoPairs(fl)
+	}
+	if t.proto == 17 {
+		f.UDPPairs = a.udpPairs(fl)
+	}
+	if len(fl.nat) > 0 {
+		f.NAT = natOut(fl.nat)
+	}
+	f.HandshakeRTT = ob.handshake(fl)
+	return f
+}
+
+// EachFlow calls fn with every flow of the Result in the order of Result.Flows (by ID); it stops when
+// fn returns false. A Result whose flows were streamed (Options.StreamFlows, FlowsStreamed) renders
+// them one at a time from the state it keeps: fn must not keep the pointer, nor the Flow's lists,
+// past its call, as the next flow is rendered into the same arrays.
+func (r *Result) EachFlow(fn func(*Flow) bool) {
+	if !r.flowsStreamed {
+		for i := range r.Flows {
+			if !fn(&r.Flows[i]) {
+				return
+			}
+		}
+		return
+	}
+	a := r.analysis
+	ob := newFlowOutBuf(a, false)
+	for _, fi := range a.byRank {
+		ob.pp, ob.hs = ob.pp[:0], ob.hs[:0] // the flow before is done with them
+		f := a.flowAt(ob, int(fi), a.ids)
+		if !fn(&f) {
+			return
+		}
+	}
+}
+
+// FlowsStreamed reports whether the Result leaves its flows to EachFlow (Options.StreamFlows): then
+// Flows is nil and Summary.Flows counts them.
+func (r *Result) FlowsStreamed() bool { return r.flowsStreamed }
 
 // natOut lists a flow's NAT mappings in sortedNAT's order (by where, then before and after).
 func natOut(nat map[natKey]int) []NATMapping {
@@ -304,10 +338,9 @@ func (a *analysis) handshake(fl *flowAcc, out []PointRTT) []PointRTT {
 		o, _ := a.obs(a.w.pktHop(h))
 		isSyn := o.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn
 		isAck := o.TCPFlags&(decode.TCPSyn|decode.TCPAck|decode.TCPRst) == decode.TCPAck
-		base := int(a.jStart[j])
-		for hi := range h { // each hop's point and corrected time from the arena, not its Observation
-			p := int(a.hopPt[base+hi])
-			t := a.hopTs.at(j, base+hi)
+		for _, g := range h {
+			p := a.point(g)
+			t := a.ts(g)
 			k := 0
 			for k < len(syn) && syn[k].p != p {
 				k++
@@ -458,6 +491,9 @@ func (a *analysis) changes(p, o *decode.Observation) []string {
 
 func (a *analysis) summary(res *Result) Summary {
 	s := Summary{Anomalies: map[string]int{"error": 0, "warning": 0, "info": 0}, Flows: len(res.Flows)}
+	if res.flowsStreamed {
+		s.Flows = len(a.flows)
+	}
 	for _, in := range res.Inputs {
 		s.Frames += in.Records
 		s.Skipped += in.Skipped

@@ -110,7 +110,7 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 				gs.pos += rs.pos
 				gs.n += rs.n
 				for _, v := range rs.ttls {
-					gs.ttls.addN(v.key, v.n)
+					gs.ttls.addN(int(v.key), int(v.n))
 				}
 			}
 			g.tunnel = g.tunnel || fl.votes[d].tunnel

@@ -32,7 +32,8 @@ type Result struct {
 	// without either. Addresses stay as they are everywhere else: renderers look names up with NameOf.
 	Names []Name `json:"names,omitempty"`
 
-	analysis *analysis // compact state behind FlowJourneys
+	analysis      *analysis // compact state behind FlowJourneys
+	flowsStreamed bool      // Flows left to EachFlow (Options.StreamFlows)
 }
 
 // Input is one capture file.

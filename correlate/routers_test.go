@@ -117,7 +117,7 @@ func TestOrderRouters(t *testing.T) {
 	w := &world{pointNode: []int{0, 0, 1, 1, 2}, underlays: [][]int{{0, 1}, {2, 3}, {4}}}
 	a := &pathStage{w: w}
 	seen := func(ttl int, pos int64) *routerSeen {
-		return &routerSeen{pos: pos, n: 1, ttls: votes{{ttl, 1}}}
+		return &routerSeen{pos: pos, n: 1, ttls: votes{{int32(ttl), 1}}}
 	}
 	cases := []struct {
 		name string

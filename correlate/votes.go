@@ -1,44 +1,48 @@
 package correlate
 
+import "math"
+
 // votes counts how often each small integer (a node, a point) was seen: a short list, searched
 // linearly (a flow has a handful of candidates; cheaper than a map per flow).
 type votes []vote
 
-type vote struct{ key, n int }
+// vote is one key's count: 8 bytes, as each flow holds up to eight lists of them until its paths are
+// built (pathVotes). Keys are nodes, points or TTLs; a count stops at 2^31-1 (addN).
+type vote struct{ key, n int32 }
 
 func (v *votes) add(k int) { v.addN(k, 1) }
 
 // addN counts key k n times.
 func (v *votes) addN(k, n int) {
 	for i := range *v {
-		if (*v)[i].key == k {
-			(*v)[i].n += n
+		if int((*v)[i].key) == k {
+			(*v)[i].n = int32(min(int64((*v)[i].n)+int64(n), math.MaxInt32))
 			return
 		}
 	}
-	*v = append(*v, vote{k, n})
+	*v = append(*v, vote{int32(k), int32(min(int64(n), math.MaxInt32))})
 }
 
 // top returns the most frequent key, the lowest on a tie; -1 when there is none.
 func (v votes) top() int {
-	best, bn := -1, 0
+	best, bn := int32(-1), int32(0)
 	for _, c := range v {
 		if c.n > bn || (c.n == bn && c.key < best) {
 			best, bn = c.key, c.n
 		}
 	}
-	return best
+	return int(best)
 }
 
 // topWhere is top among the keys for which keep holds.
 func (v votes) topWhere(keep func(int) bool) int {
-	best, bn := -1, 0
+	best, bn := int32(-1), int32(0)
 	for _, c := range v {
-		if keep(c.key) && (c.n > bn || (c.n == bn && c.key < best)) {
+		if keep(int(c.key)) && (c.n > bn || (c.n == bn && c.key < best)) {
 			best, bn = c.key, c.n
 		}
 	}
-	return best
+	return int(best)
 }
 
 // tally is votes for a list that mostly holds one key: that key and its count in place, the full
@@ -58,7 +62,7 @@ func (t *tally) add(k int) {
 	case int(t.key) == k:
 		t.n++
 	default:
-		t.more = &votes{{int(t.key), int(t.n)}, {k, 1}}
+		t.more = &votes{{t.key, t.n}, {int32(k), 1}}
 	}
 }
 

@@ -16,7 +16,7 @@ func TestTally(t *testing.T) {
 		for i := range rng.IntN(12) {
 			k := rng.IntN(keys) * 7
 			if i > 0 && rng.IntN(3) > 0 {
-				k = v[0].key // mostly the first key again
+				k = int(v[0].key) // mostly the first key again
 			}
 			tl.add(k)
 			v.add(k)

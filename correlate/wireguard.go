@@ -1038,7 +1038,7 @@ func (s *pathStage) wgRouters(e pathEnds, routers map[int]*routerSeen) map[int]*
 				gs.pos += rs.pos
 				gs.n += rs.n
 				for _, v := range rs.ttls {
-					gs.ttls.addN(v.key, v.n)
+					gs.ttls.addN(int(v.key), int(v.n))
 				}
 			}
 		}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"io"
 	"testing"
 
@@ -51,5 +52,41 @@ func BenchmarkManyFlowsJSON(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(res.Flows)), "ns/flow")
 			b.ReportMetric(float64(frames)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mframes/s")
 		})
+	}
+}
+
+// TestStreamedFlowsJSON checks that the JSON report of a Result that streams its flows
+// (Options.StreamFlows, never all in memory) is byte for byte that of one that lists them, with and
+// without --journeys, on a small many-flow capture with loss, duplicates and DNAT.
+func TestStreamedFlowsJSON(t *testing.T) {
+	cfg := gen.DefaultConfig()
+	cfg.Mix = gen.MixManyFlows
+	cfg.Nodes, cfg.PodsPerNode = 2, 16
+	cfg.Flows, cfg.Packets = 400, 3000
+	cfg.LossPerHop, cfg.DupRate, cfg.DNAT = 0.01, 0.02, 0.2
+	cfg.Dir = t.TempDir()
+	g, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, journeys := range []bool{false, true} {
+		var out [2]bytes.Buffer
+		for i, stream := range []bool{false, true} {
+			c := decode.Load(g.Files, decode.Options{}, decode.PointConfig{})
+			res := correlate.Correlate(c, correlate.Options{Lean: true, StreamFlows: stream})
+			if res.FlowsStreamed() != stream || (stream && res.Flows != nil) {
+				t.Fatalf("StreamFlows %v: FlowsStreamed %v, %d flows listed", stream, res.FlowsStreamed(), len(res.Flows))
+			}
+			if err := New(&out[i], WithFormat(JSON), WithJourneys(journeys)).Print(res); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !bytes.Equal(out[0].Bytes(), out[1].Bytes()) {
+			t.Errorf("--journeys %v: the JSON with the flows streamed (%d bytes) differs from the JSON with them listed (%d bytes)",
+				journeys, out[1].Len(), out[0].Len())
+		}
+		if !bytes.Contains(out[1].Bytes(), []byte(`"id": "f400"`)) {
+			t.Errorf("--journeys %v: the streamed JSON lacks flow f400", journeys)
+		}
 	}
 }

@@ -174,9 +174,9 @@ func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg 
 		return context.Cause(ctx)
 	}
 	// --journeys: the printer renders each journey as it writes it (Result.EachJourney), so the Result
-	// does not list them.
+	// does not list them; JSON without a filter likewise each flow (Result.EachFlow).
 	copts := correlate.Options{Offsets: ra.offsets, Window: ra.window, Lean: true, Cluster: ra.cluster,
-		IfacePrefix: ra.prefix}
+		IfacePrefix: ra.prefix, StreamFlows: ra.format == report.JSON && ra.filter.String() == ""}
 	if err := checkFit(c, copts, stderr); err != nil {
 		return err
 	}

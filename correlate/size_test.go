@@ -1,0 +1,30 @@
+package correlate
+
+import (
+	"math"
+	"testing"
+	"unsafe"
+)
+
+// A flow holds one pointTally for each point it crosses, and on the many-flow set they are on the
+// memory peak (200,000 flows of six points): keep them at 16 bytes.
+func TestPointTallySize(t *testing.T) {
+	if n := unsafe.Sizeof(pointTally{}); n != 16 {
+		t.Fatalf("pointTally is %d bytes, want 16", n)
+	}
+}
+
+// A flow holds its path votes (up to eight short lists, eight votes inline) until the paths are
+// built, at the memory peak of many flows: keep a vote at 8 bytes, and a count from overflowing.
+func TestVoteSize(t *testing.T) {
+	if n := unsafe.Sizeof(vote{}); n != 8 {
+		t.Fatalf("vote is %d bytes, want 8", n)
+	}
+	var v votes
+	v.addN(3, math.MaxInt32-1)
+	v.addN(3, 5)
+	v.addN(4, 1)
+	if v[0].n != math.MaxInt32 || v.top() != 3 {
+		t.Errorf("votes %v: want key 3 at %d, on top", v, math.MaxInt32)
+	}
+}
