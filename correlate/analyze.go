@@ -296,10 +296,14 @@ func (a *analysis) output(journeys []Journey, ids []string) *Result {
 // Result keeps the analysis for FlowJourneys (the arena, the flows' journeys, the statuses) as long as
 // it lives, in the TUI for the whole session. offloadNew stays: the lab test reads it to tell the
 // pieces of split packets. The arena keeps each journey's hops; its per-slot point and time caches
-// (6 bytes a hop, and each journey's first time) go: rendering reads the observations.
+// (6 bytes a hop) go, and each journey's first time too unless the flows are still to be written out
+// from the Result (Options.StreamFlows: their UDP pairs read it): rendering reads the observations.
 func (a *analysis) dropWorking() {
 	a.uf, a.flowOf, a.icmpJ, a.pairMode = unionFind{}, nil, nil, nil
-	a.hopPt, a.hopTs, a.t0 = nil, hopTimes{}, times{}
+	a.dropHopDetail() // hopTs.t0 stays: it points at a.t0
+	if !a.opts.StreamFlows {
+		a.t0 = times{}
+	}
 	a.segs, a.segDense = nil, nil
 	a.offloadAt, a.merged, a.refusedBy = nil, nil, nil
 	a.side = sideOut{}
