@@ -240,18 +240,24 @@ func TestJSONEncGeneric(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var b bytes.Buffer
-		e := newJSONEnc(&b)
-		e.value(reflectValue(v))
-		e.flush(true)
-		if e.err != nil {
-			t.Fatal(e.err)
-		}
-		sameJSON(t, "odd "+s, b.Bytes(), safetext.JSON(want))
+		sameJSON(t, "odd "+s, encodeStreamed(t, v), safetext.JSON(want))
 	}
 }
 
 func reflectValue(v any) reflect.Value { return reflect.ValueOf(v) }
+
+// encodeStreamed is v as the streaming writer writes it.
+func encodeStreamed(t *testing.T, v any) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	e := newJSONEnc(&b)
+	e.value(reflectValue(v))
+	e.flush(true)
+	if e.err != nil {
+		t.Fatal(e.err)
+	}
+	return b.Bytes()
+}
 
 // TestJSONEncDeep compares the streaming writer with encoding/json's MarshalIndent on lists nested
 // past the depths its indentation is sliced from (and at every depth on the way).
@@ -267,13 +273,6 @@ func TestJSONEncDeep(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var b bytes.Buffer
-		e := newJSONEnc(&b)
-		e.value(reflectValue(v))
-		e.flush(true)
-		if e.err != nil {
-			t.Fatal(e.err)
-		}
-		sameJSON(t, "depth "+strconv.Itoa(depth), b.Bytes(), safetext.JSON(want))
+		sameJSON(t, "depth "+strconv.Itoa(depth), encodeStreamed(t, v), safetext.JSON(want))
 	}
 }
