@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/gen"
 	"github.com/calipath/calipath/internal/testtool"
 )
 
@@ -16,24 +17,12 @@ import (
 func BenchmarkMatchManyFlows(b *testing.B) {
 	cfg := manyFlowsConfig()
 	cfg.Flows, cfg.Packets = 20000, 100000
-	files := testtool.BenchCaptures(b, "match-many-flows", testtool.Impaired(cfg))
-	c := decode.Load(files, decode.Options{}, decode.PointConfig{})
-	w := worldOf(c)
-	clocks, _ := w.clocksFor(Options{})
-	frames := 0
-	for _, obs := range c.Obs {
-		frames += len(obs)
-	}
-	keep := c.Loose
+	w, clocks, frames, fresh := matchBenchSetup(b, "match-many-flows", cfg)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		c.Loose = make([]decode.Fingerprints, len(keep))
-		for f := range keep {
-			c.Loose[f] = keep[f].Clone()
-		}
-		w.c.Loose = c.Loose
+		fresh()
 		b.StartTimer()
 		m := newMatcher(w, clocks, Options{Window: time.Second, Lean: true})
 		m.run()
@@ -53,24 +42,12 @@ func BenchmarkMatchManyFlows(b *testing.B) {
 func BenchmarkMatchArena(b *testing.B) {
 	cfg := manyFlowsConfig()
 	cfg.Flows, cfg.Packets = 50000, 400000
-	files := testtool.BenchCaptures(b, "match-arena", testtool.Impaired(cfg))
-	c := decode.Load(files, decode.Options{}, decode.PointConfig{})
-	w := worldOf(c)
-	clocks, _ := w.clocksFor(Options{})
-	frames := 0
-	for _, obs := range c.Obs {
-		frames += len(obs)
-	}
-	keep := c.Loose
+	w, clocks, frames, fresh := matchBenchSetup(b, "match-arena", cfg)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		c.Loose = make([]decode.Fingerprints, len(keep))
-		for f := range keep {
-			c.Loose[f] = keep[f].Clone()
-		}
-		w.c.Loose = c.Loose
+		fresh()
 		b.StartTimer()
 		m := newMatcher(w, clocks, Options{Window: time.Second, Lean: true})
 		m.run()
@@ -84,4 +61,26 @@ func BenchmarkMatchArena(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(frames)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mframes/s")
+}
+
+// matchBenchSetup decodes the benchmark's captures (generated from cfg, kept under name) once and
+// returns their world, clocks and frame count, and fresh, which gives the world a new copy of the
+// fingerprints for the next match (matching consumes them).
+func matchBenchSetup(b *testing.B, name string, cfg gen.Config) (w *world, clocks []clockModel, frames int, fresh func()) {
+	files := testtool.BenchCaptures(b, name, testtool.Impaired(cfg))
+	c := decode.Load(files, decode.Options{}, decode.PointConfig{})
+	w = worldOf(c)
+	clocks, _ = w.clocksFor(Options{})
+	for _, obs := range c.Obs {
+		frames += len(obs)
+	}
+	keep := c.Loose
+	fresh = func() {
+		c.Loose = make([]decode.Fingerprints, len(keep))
+		for f := range keep {
+			c.Loose[f] = keep[f].Clone()
+		}
+		w.c.Loose = c.Loose
+	}
+	return w, clocks, frames, fresh
 }
