@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/calipath/calipath/decode"
-
 	"github.com/calipath/calipath/internal/hugepage"
 )
 
