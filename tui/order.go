@@ -168,12 +168,13 @@ func sortFlows(c *common, col int) ([]int32, []uint64) {
 
 // sortScratch is the keys and texts sortFlows sorts by, kept in sortPool for the next order: each
 // flow's number (keys), text (text, offs[i] to offs[i+1]) and its first 16 bytes (p0, p1), and
-// orderBy's keys (vals) and items (a, b).
+// orderBy's keys (cols), packed keys (vals) and items (a, b).
 type sortScratch struct {
 	keys   []int64
 	text   []byte
 	offs   []int
 	p0, p1 []uint64
+	cols   [][]uint64
 	vals   []uint64
 	a, b   []radixItem
 }

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"bytes"
+	"math/bits"
 	"slices"
 
 	"github.com/calipath/calipath/correlate"
@@ -23,18 +24,26 @@ func ascending(v int64) uint64  { return uint64(v) ^ 1<<63 }
 func descending(v int64) uint64 { return ^ascending(v) }
 
 // orderBy returns the flows 0..n-1 sorted by keys, the first the most significant, ties in flow
-// order. Each key fills vals[i] with flow i's key, flows in order (read once, in memory order).
+// order. Each key fills vals[i] with flow i's key, flows in order (read once, in memory order). Keys
+// that span few values together are sorted as one: from the least significant, as many as their
+// ranges' bits fit in 64 are packed into one number (pack), and the flows sorted by each such number
+// in turn.
 func orderBy(sc *sortScratch, n int, keys ...func(vals []uint64)) []int32 {
 	perm := make([]int32, n)
 	for i := range perm {
 		perm[i] = int32(i)
 	}
+	cols := resize(&sc.cols, len(keys))
+	for j, key := range keys {
+		key(resize(&cols[j], n))
+	}
 	vals := resize(&sc.vals, n)
 	a, b := resize(&sc.a, n), resize(&sc.b, n)
-	for j := len(keys) - 1; j >= 0; j-- {
-		keys[j](vals)
+	for end := len(keys); end > 0; {
+		start, packed := pack(cols[:end], vals)
+		end = start
 		for r, i := range perm {
-			a[r] = radixItem{vals[i], i}
+			a[r] = radixItem{packed[i], i}
 		}
 		for r, it := range radixSort(a, b) {
 			perm[r] = it.i
@@ -43,22 +52,56 @@ func orderBy(sc *sortScratch, n int, keys ...func(vals []uint64)) []int32 {
 	return perm
 }
 
+// pack fills vals with the least significant keys of cols packed into one number each flow, as many
+// as fit in 64 bits once their smallest value is taken off (at least one), the more significant in
+// the higher bits, and returns the index of the first key packed and the numbers (vals, or the key's
+// own when it is packed alone).
+func pack(cols [][]uint64, vals []uint64) (int, []uint64) {
+	type span struct{ lo, bits uint64 }
+	spans := make([]span, len(cols))
+	start, used := len(cols), uint64(0)
+	for start > 0 {
+		lo, hi := cols[start-1][0], cols[start-1][0]
+		for _, v := range cols[start-1] {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		w := uint64(bits.Len64(hi - lo))
+		if start < len(cols) && used+w > 64 {
+			break
+		}
+		start--
+		spans[start], used = span{lo, w}, used+w
+	}
+	if start == len(cols)-1 { // one key alone: as it is
+		return start, cols[start]
+	}
+	clear(vals)
+	for j := start; j < len(cols); j++ {
+		sp := spans[j]
+		for i, v := range cols[j] {
+			vals[i] = vals[i]<<sp.bits | (v - sp.lo)
+		}
+	}
+	return start, vals
+}
+
 // radixSort sorts a stably by k, a byte at a time from the lowest, skipping the bytes every item
 // shares; b, as long as a, is scratch. It returns a or b, whichever holds the sorted items.
 func radixSort(a, b []radixItem) []radixItem {
 	if len(a) < 2 {
 		return a
 	}
-	var count [8][256]int
+	var diff uint64
 	for _, it := range a {
-		for d := range 8 {
-			count[d][byte(it.k>>(8*d))]++
-		}
+		diff |= it.k ^ a[0].k
 	}
-	for d := range 8 {
-		c, sh := &count[d], 8*d
-		if c[byte(a[0].k>>sh)] == len(a) {
+	for sh := 0; sh < 64; sh += 8 {
+		if byte(diff>>sh) == 0 {
 			continue
+		}
+		var c [256]int
+		for _, it := range a {
+			c[byte(it.k>>sh)]++
 		}
 		pos := 0
 		for v := range c {

@@ -15,7 +15,7 @@ import (
 // the comparison finds two keys equal.
 func TestRadixOrdersAnyNumbers(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 1))
-	pick := func() int64 {
+	wide := func() int64 {
 		switch rng.IntN(6) {
 		case 0:
 			return []int64{math.MinInt64, math.MaxInt64, -1, 0, 1, 1 << 32, -1 << 40}[rng.IntN(7)]
@@ -26,17 +26,31 @@ func TestRadixOrdersAnyNumbers(t *testing.T) {
 		}
 		return rng.Int64N(4)
 	}
-	res := &correlate.Result{}
-	for i := range 5000 {
-		f := correlate.Flow{ID: fmt.Sprintf("f%d", rng.IntN(3000)), Lost: int(pick()), Resets: int(pick()),
-			Retransmissions: int(pick()), NotCaptured: int(pick()), Packets: int(pick()), Delivered: i % 7}
-		if rng.IntN(10) == 0 {
-			f.ID = "x" // flowNum -1
+	narrow := func() int64 { return rng.Int64N(5) - 2 }
+	// Keys of wide ranges are sorted one by one, narrow ones packed together, and a mix of both.
+	for _, pick := range [][6]func() int64{
+		{wide, wide, wide, wide, wide, wide}, {narrow, narrow, narrow, narrow, narrow, narrow},
+		{narrow, wide, narrow, narrow, wide, narrow}, {wide, narrow, narrow, narrow, narrow, wide},
+	} {
+		res := &correlate.Result{}
+		for range 5000 {
+			f := correlate.Flow{ID: fmt.Sprintf("f%d", rng.IntN(3000)), Lost: int(pick[0]()), Resets: int(pick[1]()),
+				Retransmissions: int(pick[2]()), NotCaptured: int(pick[3]()), Packets: int(pick[4]()),
+				Delivered: int(pick[5]())}
+			if rng.IntN(10) == 0 {
+				f.ID = "x" // flowNum -1
+			}
+			f.LatencyNs.P50 = pick[5]()
+			res.Flows = append(res.Flows, f)
 		}
-		f.LatencyNs.P50 = pick()
-		res.Flows = append(res.Flows, f)
+		checkOrders(t, &common{res: res})
 	}
-	c := &common{res: res}
+}
+
+// checkOrders checks the number orders and worst first of c's flows against the comparisons.
+func checkOrders(t *testing.T, c *common) {
+	t.Helper()
+	res := c.res
 	for _, col := range []int{sortWorst, 0, 5, 6, 7, 9, 10} {
 		name := "worst"
 		if col != sortWorst {
