@@ -1,9 +1,7 @@
 package tui
 
 import (
-	"bytes"
 	"cmp"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -151,60 +149,34 @@ func (l *flowList) merge(c *common, msg ordersMsg) tea.Cmd {
 }
 
 // sortFlows sorts the flows by order col, ties in flow order, and marks where keys tie. The keys
-// are laid out beside the flow indexes they belong to (numbers in place, texts in one block), so
-// that the sort reads memory in order rather than each flow's fields. The keys and texts are a
+// are laid out in blocks of their own (numbers, texts in one block), so that the sort reads memory in
+// order rather than each flow's fields, and sorted by radix (orderBy). The keys and texts are a
 // sortScratch's, taken from sortPool and given back: the orders are sorted one after another once a
 // Result is shown, and fresh keys for each would be garbage enough (tens of MB on 200,000 flows) to
 // grow the process past the correlation's peak before a collection frees them.
 func sortFlows(c *common, col int) ([]int32, []uint64) {
 	sc := sortPool.Get().(*sortScratch)
 	defer sortPool.Put(sc)
-	flows := c.res.Flows
 	switch {
 	case col == sortWorst:
-		keys := resize(&sc.worst, len(flows))
-		for i := range flows {
-			f := &flows[i]
-			keys[i] = worstKey{f.Lost, f.Resets, f.Retransmissions, f.NotCaptured, f.Packets, flowNum(f.ID), int32(i)}
-		}
-		return sortKeys(keys, worstCompare)
+		return sortWorstFirst(sc, c.res.Flows)
 	case flowColumns[col].num != nil:
-		num := flowColumns[col].num
-		keys := resize(&sc.num, len(flows))
-		for i := range flows {
-			keys[i] = numKey{num(&flows[i]), int32(i)}
-		}
-		return sortKeys(keys, func(a, b numKey) int { return cmp.Compare(a.k, b.k) })
+		return sortNums(sc, c.res.Flows, flowColumns[col].num)
 	}
-	str := flowColumns[col].str
-	text := sc.text[:0]
-	keys := resize(&sc.str, len(flows))
-	for i := range flows {
-		off := len(text)
-		if app := flowColumns[col].appendStr; app != nil {
-			text = app(text, c, &flows[i])
-		} else {
-			text = append(text, str(c, &flows[i])...)
-		}
-		keys[i] = strKey{off: off, n: len(text) - off, i: int32(i)}
-	}
-	sc.text = text
-	for i := range keys {
-		k := text[keys[i].off : keys[i].off+keys[i].n]
-		keys[i].p0, keys[i].p1 = prefix(k, 0), prefix(k, 8)
-	}
-	return sortKeys(keys, func(a, b strKey) int {
-		return cmp.Or(cmp.Compare(a.p0, b.p0), cmp.Compare(a.p1, b.p1),
-			bytes.Compare(text[a.off:a.off+a.n], text[b.off:b.off+b.n]))
-	})
+	return sortTexts(c, sc, col)
 }
 
-// sortScratch is the keys and texts sortFlows sorts by, kept in sortPool for the next order.
+// sortScratch is the keys and texts sortFlows sorts by, kept in sortPool for the next order: each
+// flow's number (keys), text (text, offs[i] to offs[i+1]) and its first 16 bytes (p0, p1), and
+// orderBy's keys (cols), packed keys (vals) and items (a, b).
 type sortScratch struct {
-	worst []worstKey
-	num   []numKey
-	str   []strKey
-	text  []byte
+	keys   []int64
+	text   []byte
+	offs   []int
+	p0, p1 []uint64
+	cols   [][]uint64
+	vals   []uint64
+	a, b   []radixItem
 }
 
 var sortPool = sync.Pool{New: func() any { return new(sortScratch) }}
@@ -218,49 +190,17 @@ func resize[T any](s *[]T, n int) []T {
 	return *s
 }
 
-// The sort keys of a flow (i), by kind of order.
-type (
-	numKey struct {
-		k int64
-		i int32
-	}
-	// strKey is a flow's text, bytes off to off+n of the texts' block; p0 and p1 hold its first 16
-	// bytes as numbers (prefix), so that most comparisons do not read the text itself.
-	strKey struct {
-		p0, p1 uint64
-		off, n int
-		i      int32
-	}
-	worstKey struct {
-		lost, resets, retx, notCaptured, packets, num int
-		i                                             int32
-	}
-)
-
-func (k numKey) index() int32   { return k.i }
-func (k strKey) index() int32   { return k.i }
-func (k worstKey) index() int32 { return k.i }
+// worstKey is a flow's (i) key worst first.
+type worstKey struct {
+	lost, resets, retx, notCaptured, packets, num int
+	i                                             int32
+}
 
 // worstCompare orders flows worst first, as the report lists flows (most lost, then resets,
 // retransmissions, packets not captured, packets; then by ID).
 func worstCompare(a, b worstKey) int {
 	return cmp.Or(-cmp.Compare(a.lost, b.lost), -cmp.Compare(a.resets, b.resets), -cmp.Compare(a.retx, b.retx),
 		-cmp.Compare(a.notCaptured, b.notCaptured), -cmp.Compare(a.packets, b.packets), cmp.Compare(a.num, b.num))
-}
-
-// sortKeys sorts the flows' keys by by, ties in flow order, and returns the flows in that order and
-// where their keys tie.
-func sortKeys[K interface{ index() int32 }](keys []K, by func(a, b K) int) ([]int32, []uint64) {
-	slices.SortFunc(keys, func(a, b K) int { return cmp.Or(by(a, b), cmp.Compare(a.index(), b.index())) })
-	perm := make([]int32, len(keys))
-	ties := make([]uint64, (len(keys)+63)/64)
-	for r := range keys {
-		perm[r] = keys[r].index()
-		if r > 0 && by(keys[r-1], keys[r]) == 0 {
-			ties[r>>6] |= 1 << (r & 63)
-		}
-	}
-	return perm, ties
 }
 
 // prefix is bytes off to off+8 of s as a big-endian number, zeros past its end: numbers compare as
