@@ -18,17 +18,21 @@ import (
 // 48 bytes a frame the in-memory Capture holds. The temporary files are removed as soon as they are mapped.
 // Close ends the mapping: the Capture (and any Result built from it) must not be used after it.
 type Spill struct {
-	maps  [][]byte
-	bytes int64
-	stop  chan struct{}
-	done  chan struct{}
-	once  sync.Once
+	mu     sync.Mutex // guards maps, bytes, mapped and mapErr once the release loop runs
+	maps   [][]byte
+	bytes  int64
+	mapped int64 // of it, the bytes Map gave
+	mapErr error // the first reason Map gave nil
+	dir    string
+	stop   chan struct{}
+	done   chan struct{}
+	once   sync.Once
 }
 
 // SpillRelease is how often a Spill looks at how much of the mapped files the process holds, and
 // SpillResident how much it may hold before the Spill drops the pages it touched from its memory.
 const (
-	SpillRelease  = 10 * time.Millisecond
+	SpillRelease  = 2 * time.Millisecond
 	SpillResident = 64 << 20
 )
 
@@ -40,6 +44,8 @@ func (s *Spill) Bytes() int64 {
 	if s == nil {
 		return 0
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.bytes
 }
 
@@ -66,7 +72,7 @@ func LoadSpilled(paths []string, opts Options, cfg PointConfig, progress Progres
 		s := &sinks[file]
 		return func(r *Record, p *Packet, o *Observation) { s.add(o, p.Loose) }
 	}, progress)
-	sp := &Spill{stop: make(chan struct{}), done: make(chan struct{})}
+	sp := &Spill{stop: make(chan struct{}), done: make(chan struct{}), dir: dir}
 	obs := make([][]Observation, len(paths))
 	loose := make([]Fingerprints, len(paths))
 	var err error
@@ -94,7 +100,8 @@ type spillSink struct {
 	of, ff *os.File
 	ow, fw *bufio.Writer
 	n      int
-	err    error // the first write error
+	fp     uint64 // the fingerprint being written (a field: a local's address would escape to the heap)
+	err    error  // the first write error
 }
 
 func (s *spillSink) open(dir string) error {
@@ -115,7 +122,8 @@ func (s *spillSink) add(o *Observation, loose uint64) {
 	}
 	_, err := s.ow.Write(unsafe.Slice((*byte)(unsafe.Pointer(o)), obsSize))
 	if err == nil {
-		_, err = s.fw.Write(unsafe.Slice((*byte)(unsafe.Pointer(&loose)), 8))
+		s.fp = loose
+		_, err = s.fw.Write(unsafe.Slice((*byte)(unsafe.Pointer(&s.fp)), 8))
 	}
 	if err != nil {
 		s.err = fmt.Errorf("spill the frames to %s: %w", s.of.Name(), err)
@@ -172,8 +180,10 @@ func (sp *Spill) mapFile(f *os.File, n int) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("map %s: %w", f.Name(), err)
 	}
+	sp.mu.Lock()
 	sp.maps = append(sp.maps, b)
 	sp.bytes += int64(n)
+	sp.mu.Unlock()
 	return b, nil
 }
 
@@ -183,17 +193,21 @@ func (sp *Spill) releaseLoop() {
 	defer close(sp.done)
 	tick := time.NewTicker(SpillRelease)
 	defer tick.Stop()
+	var st statm
+	defer st.close()
 	for {
 		select {
 		case <-sp.stop:
 			return
 		case <-tick.C:
-			if n, ok := residentMapped(); ok && n <= SpillResident {
+			if n, ok := st.read(); ok && n <= SpillResident {
 				continue
 			}
+			sp.mu.Lock()
 			for _, b := range sp.maps {
 				release(b)
 			}
+			sp.mu.Unlock()
 		}
 	}
 }
@@ -214,6 +228,8 @@ func (sp *Spill) Close() error {
 }
 
 func (sp *Spill) unmap() error {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
 	var first error
 	for _, b := range sp.maps {
 		if err := unmap(b); err != nil && first == nil {
