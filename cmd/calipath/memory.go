@@ -139,6 +139,14 @@ func load(paths []string, dopts decode.Options, cfg decode.PointConfig, progress
 	return c, sp
 }
 
+// warnMapped says, in bounded-memory mode, when some of the journeys' arrays could not be kept in
+// temporary files (a full disk) and are in memory instead.
+func warnMapped(sp *decode.Spill, stderr io.Writer) {
+	if err := sp.MapErr(); err != nil {
+		fmt.Fprintf(stderr, "calipath: some of the journeys cannot be kept in temporary files (%s): kept in memory\n", sanitize(err.Error()))
+	}
+}
+
 // unsizedNote says how many inputs the estimate could not size.
 func unsizedNote(unsized []string) string {
 	if len(unsized) == 0 {

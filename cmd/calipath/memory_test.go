@@ -186,3 +186,39 @@ func TestBoundedWarnsPastLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestWarnMapped: when the journeys' arrays cannot go to temporary files (here the directory is
+// gone; a full disk likewise), a line says they are kept in memory; nothing is said when they could,
+// or in memory.
+func TestWarnMapped(t *testing.T) {
+	cfg := gen.DefaultConfig()
+	cfg.Dir, cfg.Packets, cfg.Flows = t.TempDir(), 300, 3
+	g, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "spill")
+	_ = os.Mkdir(dir, 0o755)
+	_, sp, err := decode.LoadSpilled(g.Files, decode.Options{}, decode.PointConfig{}, nil, dir)
+	if err != nil {
+		t.Skip(err)
+	}
+	defer sp.Close()
+	var b strings.Builder
+	warnMapped(nil, &b)
+	if sp.Map(1<<20) == nil {
+		t.Fatalf("Map in %s: %v", dir, sp.MapErr())
+	}
+	warnMapped(sp, &b)
+	if b.Len() != 0 {
+		t.Errorf("a word with nothing kept in memory: %q", b.String())
+	}
+	_ = os.Remove(dir)
+	if sp.Map(1<<20) != nil {
+		t.Fatal("Map in a removed directory gave memory")
+	}
+	warnMapped(sp, &b)
+	if !strings.Contains(b.String(), "cannot be kept in temporary files") || !strings.Contains(b.String(), "kept in memory") {
+		t.Errorf("no word of the journeys kept in memory: %q", b.String())
+	}
+}
