@@ -95,6 +95,10 @@ func LoadSpilled(paths []string, opts Options, cfg PointConfig, progress Progres
 // ErrNoSpill says that this system cannot keep a Capture in mapped files.
 var ErrNoSpill = errors.New("this system cannot keep the frames in mapped files")
 
+// spillBuf is the buffer of each input file's Observations on their way to the spill (its
+// fingerprints get a quarter): all the files' buffers are in memory while the inputs are read.
+const spillBuf = 256 << 10
+
 // spillSink writes one input file's Observations and fingerprints to two temporary files.
 type spillSink struct {
 	of, ff *os.File
@@ -112,7 +116,7 @@ func (s *spillSink) open(dir string) error {
 	if s.ff, err = os.CreateTemp(dir, "calipath-fp-*"); err != nil {
 		return fmt.Errorf("spill the frames: %w", err)
 	}
-	s.ow, s.fw = bufio.NewWriterSize(s.of, 1<<20), bufio.NewWriterSize(s.ff, 1<<19)
+	s.ow, s.fw = bufio.NewWriterSize(s.of, spillBuf), bufio.NewWriterSize(s.ff, spillBuf/4) // a pair per input file
 	return nil
 }
 
