@@ -217,7 +217,7 @@ func (m *matcher) run() {
 			}
 		}
 		if !sorted {
-			p := make([]uint32, len(obs))
+			p := makeBig[uint32](w.big, len(obs), len(obs))
 			for i := range p {
 				p[i] = uint32(i)
 			}
