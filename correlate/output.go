@@ -337,6 +337,9 @@ func (a *analysis) handshake(fl *flowAcc, out []PointRTT) []PointRTT {
 		o, _ := a.obs(a.w.pktHop(h))
 		isSyn := o.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn
 		isAck := o.TCPFlags&(decode.TCPSyn|decode.TCPAck|decode.TCPRst) == decode.TCPAck
+		if !isSyn && (!isAck || len(syn) == 0) {
+			continue // its hops would change nothing: not read (in bounded-memory mode each read maps pages)
+		}
 		for _, g := range h {
 			p := a.point(g)
 			t := a.ts(g)
