@@ -6,11 +6,25 @@ import (
 	"github.com/calipath/calipath/internal/hugepage"
 )
 
-// Mapper gives memory outside the Go heap (decode.Spill.Map in bounded-memory mode): Map returns n
+// Mapper gives memory outside the Go heap (decode.Spill in bounded-memory mode): Map returns n
 // zeroed bytes, or nil when it will not (too small, or the memory cannot be had), and the caller
 // takes heap memory instead. What it gives holds no Go pointers and stays valid as long as the Result.
+// Trim drops the pages of it (and of the frames) that the process holds, when they pass its allowance:
+// a stage that reads the frames sparsely calls it as it goes (world.trim).
 type Mapper interface {
 	Map(n int) []byte
+	Trim()
+}
+
+// trimEvery is how many sparse reads a stage makes between two calls of world.trim.
+const trimEvery = 64
+
+// trim has the Mapper drop the pages the process holds, on every trimEvery-th call of a stage's
+// count k (nothing without a Mapper).
+func (w *world) trim(k int) {
+	if w.big != nil && k%trimEvery == trimEvery-1 {
+		w.big.Trim()
+	}
 }
 
 // plain is the element types that may live outside the Go heap: no pointers.

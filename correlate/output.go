@@ -289,7 +289,8 @@ func (a *analysis) echoPairs(fl *flowAcc) (pairs, unanswered int) {
 	req := map[uint16]bool{}
 	rep := map[uint16]bool{}
 	for d := 0; d < 2; d++ {
-		for _, j := range fl.journeys[d] {
+		for k, j := range fl.journeys[d] {
+			a.w.trim(k) // a flow's journeys are spread over the whole capture
 			h := a.hops(int(j))
 			o, _ := a.obs(a.w.pktHop(h))
 			if o.Flags&decode.FlagICMPError != 0 {

@@ -23,6 +23,7 @@ type Spill struct {
 	bytes  int64
 	mapped int64 // of it, the bytes Map gave
 	mapErr error // the first reason Map gave nil
+	trimSt statm // Trim's look at the resident mapped memory
 	dir    string
 	stop   chan struct{}
 	done   chan struct{}
@@ -234,6 +235,7 @@ func (sp *Spill) Close() error {
 func (sp *Spill) unmap() error {
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
+	sp.trimSt.close()
 	var first error
 	for _, b := range sp.maps {
 		if err := unmap(b); err != nil && first == nil {

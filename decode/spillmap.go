@@ -36,6 +36,23 @@ func (sp *Spill) Map(n int) []byte {
 	return b
 }
 
+// Trim drops the mapped pages from the process's memory now when it holds more than SpillResident
+// of them, as the release loop does at its next look: for a reader that touches them sparsely (each
+// read maps the pages around it), which maps them faster than the loop drops them.
+func (sp *Spill) Trim() {
+	if sp == nil {
+		return
+	}
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if n, ok := sp.trimSt.read(); ok && n <= SpillResident {
+		return
+	}
+	for _, b := range sp.maps {
+		release(b)
+	}
+}
+
 // MapErr returns why Map first gave nil for a request it takes (nil: it never did).
 func (sp *Spill) MapErr() error {
 	if sp == nil {

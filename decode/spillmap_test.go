@@ -89,3 +89,45 @@ func TestSpillMapFails(t *testing.T) {
 		t.Error("a nil Spill maps something")
 	}
 }
+
+// TestSpillTrim: Trim drops the mapped pages the process holds once they pass SpillResident, and
+// leaves them below it.
+func TestSpillTrim(t *testing.T) {
+	if !spillSupported {
+		t.Skip("no mapped files on this system")
+	}
+	sp := spilledGen(t, t.TempDir())
+	defer sp.Close()
+	// The release loop stopped (and Close left to end the mapping), so that only Trim drops pages.
+	close(sp.stop)
+	<-sp.done
+	sp.stop = make(chan struct{})
+	sp.done = make(chan struct{})
+	close(sp.done)
+	sp.Trim()
+	small := sp.Map(1 << 20)
+	for i := range small {
+		small[i] = 1
+	}
+	before, _ := residentMapped()
+	sp.Trim()
+	if after, _ := residentMapped(); after < before-(256<<10) || before > SpillResident {
+		t.Errorf("Trim below SpillResident: %d bytes mapped resident before, %d after", before, after)
+	}
+	b := sp.Map(SpillResident + 8<<20)
+	if b == nil {
+		t.Fatal(sp.MapErr())
+	}
+	for i := 0; i < len(b); i += 4096 {
+		b[i] = 1
+	}
+	touched, _ := residentMapped()
+	sp.Trim()
+	after, _ := residentMapped()
+	if touched <= SpillResident || touched-after < int64(len(b))*9/10 {
+		t.Errorf("Trim past SpillResident: %d bytes mapped resident before, %d after", touched, after)
+	}
+	if b[0] != 1 || small[0] != 1 {
+		t.Error("the contents are lost")
+	}
+}
