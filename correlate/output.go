@@ -323,7 +323,8 @@ func (a *analysis) handshake(fl *flowAcc, out []PointRTT) []PointRTT {
 	var synBuf [8]pointSyn
 	syn := synBuf[:0] // points that saw the SYN (a flow crosses few points)
 	var synAck bool
-	for _, j := range fl.journeys[s2c] {
+	for k, j := range fl.journeys[s2c] {
+		a.w.trim(k)
 		o, _ := a.obs(a.hops(int(j))[0])
 		if o.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn|decode.TCPAck {
 			synAck = true
@@ -333,7 +334,8 @@ func (a *analysis) handshake(fl *flowAcc, out []PointRTT) []PointRTT {
 	if !synAck {
 		return out
 	}
-	for _, j := range fl.journeys[c2s] {
+	for k, j := range fl.journeys[c2s] {
+		a.w.trim(k)
 		h := a.hops(int(j))
 		o, _ := a.obs(a.w.pktHop(h))
 		isSyn := o.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn
