@@ -10,6 +10,7 @@ import (
 
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/internal/gen"
+	"github.com/calipath/calipath/internal/units"
 )
 
 // sameBounded runs report over files in memory (--memory 1T) and in the bounded-memory mode
@@ -220,5 +221,30 @@ func TestWarnMapped(t *testing.T) {
 	warnMapped(sp, &b)
 	if !strings.Contains(b.String(), "cannot be kept in temporary files") || !strings.Contains(b.String(), "kept in memory") {
 		t.Errorf("no word of the journeys kept in memory: %q", b.String())
+	}
+}
+
+// TestInMemoryEstimate: report reads the inputs into memory up to --memory at inMemoryBytesPerFrame
+// bytes a frame of their estimate, and keeps them in temporary files one byte below, saying how much
+// memory it estimated; docs/report.md gives the same figure.
+func TestInMemoryEstimate(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	files := []string{filepath.Join(labScenarios, "healthy-ipip", "node-a-eth0.pcap"), filepath.Join(labScenarios, "healthy-ipip", "node-b-eth0.pcap")}
+	frames, _ := decode.EstimateFrames(files, decode.Options{})
+	need := frames * inMemoryBytesPerFrame
+	_, _, errs := runCLI(append([]string{"report", "--format", "json", "--memory", fmt.Sprint(need)}, files...)...)
+	if strings.Contains(errs, "bounded-memory mode") {
+		t.Errorf("--memory %d (%d frames): bounded-memory mode: %s", need, frames, errs)
+	}
+	_, _, errs = runCLI(append([]string{"report", "--format", "json", "--memory", fmt.Sprint(need - 1)}, files...)...)
+	if !strings.Contains(errs, "bounded-memory mode") || !strings.Contains(errs, "about "+units.Bytes(need)+" in memory") {
+		t.Errorf("--memory %d (%d frames): no bounded-memory mode at %s: %s", need-1, frames, units.Bytes(need), errs)
+	}
+	doc, err := os.ReadFile("../../docs/report.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("multiplies them by %d bytes", inMemoryBytesPerFrame); !strings.Contains(string(doc), want) {
+		t.Errorf("docs/report.md does not say %q", want)
 	}
 }
