@@ -32,6 +32,10 @@ type Options struct {
 	Cluster *cluster.Meta
 	// IfacePrefix is the prefix of Calico's pod interfaces ("" is cali), for naming pod veths.
 	IfacePrefix string
+	// Mapper, when set, gives the large arrays kept per frame and per journey (the matcher's journey
+	// ids, the arena, the flows' and placement's per-journey state) memory outside the Go heap
+	// (bounded-memory mode: decode.Spill). The Result is the same.
+	Mapper Mapper
 }
 
 // Journey statuses.
@@ -83,7 +87,8 @@ func CorrelateContext(ctx context.Context, c *decode.Capture, opts Options) (*Re
 	if opts.Window <= 0 {
 		opts.Window = time.Second
 	}
-	w := worldOf(c)                      // the points, pods and node IPs
+	w := worldOf(c) // the points, pods and node IPs
+	w.big = opts.Mapper
 	clocks, offFits := w.clocksFor(opts) // each node's clock against the reference node's
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)

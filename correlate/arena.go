@@ -4,8 +4,6 @@ import (
 	"math"
 	"runtime/debug"
 	"time"
-
-	"github.com/calipath/calipath/internal/hugepage"
 )
 
 // arenaOut is the arena stage's output: every journey's hops laid out in one array, in path order,
@@ -41,9 +39,9 @@ func buildArena(w *world, m *matcher, nJ int, lean bool) *arenaOut {
 	for j := 0; j < nJ; j++ {
 		ar.jStart[j+1] += ar.jStart[j]
 	}
-	ar.arena = hugepage.Make[uint32](int(ar.jStart[nJ]), int(ar.jStart[nJ]))
-	ar.hopPt = hugepage.Make[uint16](int(ar.jStart[nJ]), int(ar.jStart[nJ]))
-	ar.hopTs = newHopTimes(int(ar.jStart[nJ]), &ar.t0)
+	ar.arena = makeBig[uint32](w.big, int(ar.jStart[nJ]), int(ar.jStart[nJ]))
+	ar.hopPt = makeBig[uint16](w.big, int(ar.jStart[nJ]), int(ar.jStart[nJ]))
+	ar.hopTs = newHopTimes(w.big, int(ar.jStart[nJ]), &ar.t0)
 	ar.fill(w, m, nJ)
 	// The matcher's per-observation state is no longer needed.
 	m.jOf, m.dup = nil, nil
@@ -73,7 +71,7 @@ const fillSlice = int64(time.Millisecond)
 // a file. A file not in time order is read in its own order, each of its Observations once all the
 // same.
 func (ar *arenaOut) fill(w *world, m *matcher, nJ int) {
-	fill := hugepage.Make[uint32](nJ, nJ)
+	fill := makeBig[uint32](w.big, nJ, nJ)
 	pos := make([]int, len(w.c.Obs))
 	for {
 		lo, left := int64(math.MaxInt64), false

@@ -18,7 +18,7 @@ func TestSortQuickAsInPlace(t *testing.T) {
 		var t0 times
 		t0.append(10 * s)
 		ar := &arenaOut{jStart: []uint32{0, uint32(n)}, arena: make([]uint32, n), hopPt: make([]uint16, n)}
-		ar.hopTs = newHopTimes(n, &t0)
+		ar.hopTs = newHopTimes(nil, n, &t0)
 		big := round%10 == 0
 		for k := range n {
 			ar.arena[k] = uint32(rng.IntN(1000)) + uint32(k)*1000 // distinct ids, in no order

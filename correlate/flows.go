@@ -310,8 +310,8 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 	// The flows of recent flow keys: journeys mostly repeat theirs, and a flow's answers come soon
 	// after its requests, so the cache is keyed by the direction-free key.
 	flowCache := make([]flowCacheEntry, flowCacheSize(a.nJ))
-	s.jFlow = hugepage.Make[int32](a.nJ, a.nJ)
-	s.jDir = hugepage.Make[uint8](a.nJ, a.nJ)
+	s.jFlow = makeBig[int32](w.big, a.nJ, a.nJ)
+	s.jDir = makeBig[uint8](w.big, a.nJ, a.nJ)
 	for j := 0; j < a.nJ; j++ {
 		h := a.hops(j)
 		if len(h) == 0 {
@@ -443,7 +443,7 @@ func (s *flowStage) flowJourneys() {
 			n[fi][s.jDir[j]]++
 		}
 	}
-	all := hugepage.Make[int32](0, s.a.nJ)
+	all := makeBig[int32](s.a.w.big, 0, s.a.nJ)
 	for fi, fl := range s.flows {
 		for d := range fl.journeys {
 			fl.journeys[d] = all[len(all) : len(all) : len(all)+n[fi][d]]

@@ -3,8 +3,6 @@ package correlate
 import (
 	"math"
 	"sync"
-
-	"github.com/calipath/calipath/internal/hugepage"
 )
 
 // hopTimes holds the corrected time of every arena slot in 4 bytes: nanoseconds after its journey's
@@ -19,8 +17,8 @@ type hopTimes struct {
 
 const dtBig = math.MaxUint32
 
-func newHopTimes(slots int, t0 *times) hopTimes {
-	return hopTimes{t0: t0, dt: hugepage.Make[uint32](slots, slots)}
+func newHopTimes(mp Mapper, slots int, t0 *times) hopTimes {
+	return hopTimes{t0: t0, dt: makeBig[uint32](mp, slots, slots)}
 }
 
 // set records that arena slot k, a hop of journey j, was seen at t.
@@ -94,13 +92,14 @@ func (h *hopTimes) before(j int32, i, k int, arena []uint32) bool {
 type times struct {
 	blocks [][]int64
 	n      int
+	mp     Mapper // gives the blocks' memory (nil: the heap)
 }
 
 const timesBlock = 1 << 16
 
 func (ts *times) append(t int64) {
 	if ts.n%timesBlock == 0 {
-		ts.blocks = append(ts.blocks, make([]int64, timesBlock))
+		ts.blocks = append(ts.blocks, makeBig[int64](ts.mp, timesBlock, timesBlock))
 	}
 	ts.blocks[ts.n/timesBlock][ts.n%timesBlock] = t
 	ts.n++

@@ -12,7 +12,7 @@ func TestHopTimes(t *testing.T) {
 	var t0 times
 	t0.append(100 * s)
 	t0.append(200 * s)
-	h := newHopTimes(6, &t0)
+	h := newHopTimes(nil, 6, &t0)
 	times := []int64{100*s + 5, 100*s + 9*s, 100 * s, 200*s + 1, 200*s - 3, 200*s + 5*s}
 	jour := []int32{0, 0, 0, 1, 1, 1}
 	for k, tm := range times {

@@ -12,7 +12,7 @@ import (
 // first writes then take a page fault per 2 MiB, not per 4 KiB.
 func TestBigSlicesAdvised(t *testing.T) {
 	var t0 times
-	ht := newHopTimes(4<<20, &t0)
+	ht := newHopTimes(nil, 4<<20, &t0)
 	m := &multimap{}
 	m.init(1 << 20)
 	fs := &flowStage{}

@@ -146,6 +146,7 @@ func newMatcher(w *world, clocks []clockModel, opts Options) *matcher {
 	for s, p := range w.srcPoint {
 		m.srcClock[s] = clocks[w.pointNode[p]]
 	}
+	m.jT0.mp = w.big
 	m.fp = w.c.Loose
 	if !opts.Lean { // the Capture keeps its fingerprints
 		m.fp = make([]decode.Fingerprints, len(w.c.Loose))
@@ -159,8 +160,8 @@ func newMatcher(w *world, clocks []clockModel, opts Options) *matcher {
 // collectJourneys gathers from fp, after matching, every Observation's journey + 1 by global id into
 // jOf (4 bytes each), counts each journey's hops (at jHops[j+1]) and duplicate copies, and drops fp.
 func (m *matcher) collectJourneys() {
-	m.jOf = hugepage.Make[int32](m.w.nObs, m.w.nObs)
-	m.jHops = hugepage.Make[uint32](int(m.next+1), int(m.next+1))
+	m.jOf = makeBig[int32](m.w.big, m.w.nObs, m.w.nObs)
+	m.jHops = makeBig[uint32](m.w.big, int(m.next+1), int(m.next+1))
 	m.jDups = map[int32]int{}
 	for f := range m.fp {
 		g := int(m.w.fileBase[f])
@@ -188,7 +189,7 @@ func matchable(o *decode.Observation, loose uint64) bool {
 
 func (m *matcher) run() {
 	w := m.w
-	m.dup = make([]uint64, (w.nObs+63)/64)
+	m.dup = makeBig[uint64](w.big, (w.nObs+63)/64, (w.nObs+63)/64)
 	m.ring = make([]jstate, 1<<12)
 	m.closed = make([]closedJ, closedSlots)
 	m.closedExact = make([]uint64, closedSlots)
@@ -216,7 +217,7 @@ func (m *matcher) run() {
 			}
 		}
 		if !sorted {
-			p := make([]uint32, len(obs))
+			p := makeBig[uint32](w.big, len(obs), len(obs))
 			for i := range p {
 				p[i] = uint32(i)
 			}

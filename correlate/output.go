@@ -289,7 +289,8 @@ func (a *analysis) echoPairs(fl *flowAcc) (pairs, unanswered int) {
 	req := map[uint16]bool{}
 	rep := map[uint16]bool{}
 	for d := 0; d < 2; d++ {
-		for _, j := range fl.journeys[d] {
+		for k, j := range fl.journeys[d] {
+			a.w.trim(k) // a flow's journeys are spread over the whole capture
 			h := a.hops(int(j))
 			o, _ := a.obs(a.w.pktHop(h))
 			if o.Flags&decode.FlagICMPError != 0 {
@@ -322,7 +323,8 @@ func (a *analysis) handshake(fl *flowAcc, out []PointRTT) []PointRTT {
 	var synBuf [8]pointSyn
 	syn := synBuf[:0] // points that saw the SYN (a flow crosses few points)
 	var synAck bool
-	for _, j := range fl.journeys[s2c] {
+	for k, j := range fl.journeys[s2c] {
+		a.w.trim(k)
 		o, _ := a.obs(a.hops(int(j))[0])
 		if o.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn|decode.TCPAck {
 			synAck = true
@@ -332,11 +334,15 @@ func (a *analysis) handshake(fl *flowAcc, out []PointRTT) []PointRTT {
 	if !synAck {
 		return out
 	}
-	for _, j := range fl.journeys[c2s] {
+	for k, j := range fl.journeys[c2s] {
+		a.w.trim(k)
 		h := a.hops(int(j))
 		o, _ := a.obs(a.w.pktHop(h))
 		isSyn := o.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn
 		isAck := o.TCPFlags&(decode.TCPSyn|decode.TCPAck|decode.TCPRst) == decode.TCPAck
+		if !isSyn && (!isAck || len(syn) == 0) {
+			continue // its hops would change nothing: not read (in bounded-memory mode each read maps pages)
+		}
 		for _, g := range h {
 			p := a.point(g)
 			t := a.ts(g)

@@ -4,8 +4,6 @@ import (
 	"sort"
 
 	"github.com/calipath/calipath/decode"
-
-	"github.com/calipath/calipath/internal/hugepage"
 )
 
 // placementOut is placement's output: each journey's status and where it was last seen and expected
@@ -66,9 +64,9 @@ func newPlacement(a *analysis) *placement {
 	}
 	pl.retransJ = map[int32]bool{}
 	pl.refusedBy = a.refused()
-	pl.jStatus = hugepage.Make[statusCode](a.nJ, a.nJ)
-	pl.jLast = hugepage.Make[int32](a.nJ, a.nJ)
-	pl.jNext = hugepage.Make[int32](a.nJ, a.nJ)
+	pl.jStatus = makeBig[statusCode](a.w.big, a.nJ, a.nJ)
+	pl.jLast = makeBig[int32](a.w.big, a.nJ, a.nJ)
+	pl.jNext = makeBig[int32](a.w.big, a.nJ, a.nJ)
 	pl.oe = &openEndFinder{w: a.w, ar: a.arenaOut, jFlow: a.jFlow, nJ: a.nJ}
 	return pl
 }

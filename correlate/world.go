@@ -18,6 +18,8 @@ type world struct {
 	fileBase  []uint32 // global observation id of each file's first Observation
 	blockFile []uint16 // file of each 2^16-block of ids
 	nObs      int      // size of the id space (with padding)
+	// big gives the large per-frame and per-journey arrays their memory (Options.Mapper; nil: the heap).
+	big Mapper
 
 	// podOwner maps a pod IPv4 address (as in Observation.Src) to its pod-veth point.
 	podOwner map[uint32]int

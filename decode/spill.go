@@ -18,17 +18,22 @@ import (
 // 48 bytes a frame the in-memory Capture holds. The temporary files are removed as soon as they are mapped.
 // Close ends the mapping: the Capture (and any Result built from it) must not be used after it.
 type Spill struct {
-	maps  [][]byte
-	bytes int64
-	stop  chan struct{}
-	done  chan struct{}
-	once  sync.Once
+	mu     sync.Mutex // guards maps, bytes, mapped and mapErr once the release loop runs
+	maps   [][]byte
+	bytes  int64
+	mapped int64 // of it, the bytes Map gave
+	mapErr error // the first reason Map gave nil
+	trimSt statm // Trim's look at the resident mapped memory
+	dir    string
+	stop   chan struct{}
+	done   chan struct{}
+	once   sync.Once
 }
 
 // SpillRelease is how often a Spill looks at how much of the mapped files the process holds, and
 // SpillResident how much it may hold before the Spill drops the pages it touched from its memory.
 const (
-	SpillRelease  = 10 * time.Millisecond
+	SpillRelease  = 2 * time.Millisecond
 	SpillResident = 64 << 20
 )
 
@@ -40,6 +45,8 @@ func (s *Spill) Bytes() int64 {
 	if s == nil {
 		return 0
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.bytes
 }
 
@@ -66,7 +73,7 @@ func LoadSpilled(paths []string, opts Options, cfg PointConfig, progress Progres
 		s := &sinks[file]
 		return func(r *Record, p *Packet, o *Observation) { s.add(o, p.Loose) }
 	}, progress)
-	sp := &Spill{stop: make(chan struct{}), done: make(chan struct{})}
+	sp := &Spill{stop: make(chan struct{}), done: make(chan struct{}), dir: dir}
 	obs := make([][]Observation, len(paths))
 	loose := make([]Fingerprints, len(paths))
 	var err error
@@ -89,12 +96,17 @@ func LoadSpilled(paths []string, opts Options, cfg PointConfig, progress Progres
 // ErrNoSpill says that this system cannot keep a Capture in mapped files.
 var ErrNoSpill = errors.New("this system cannot keep the frames in mapped files")
 
+// spillBuf is the buffer of each input file's Observations on their way to the spill (its
+// fingerprints get a quarter): all the files' buffers are in memory while the inputs are read.
+const spillBuf = 256 << 10
+
 // spillSink writes one input file's Observations and fingerprints to two temporary files.
 type spillSink struct {
 	of, ff *os.File
 	ow, fw *bufio.Writer
 	n      int
-	err    error // the first write error
+	fp     uint64 // the fingerprint being written (a field: a local's address would escape to the heap)
+	err    error  // the first write error
 }
 
 func (s *spillSink) open(dir string) error {
@@ -105,7 +117,7 @@ func (s *spillSink) open(dir string) error {
 	if s.ff, err = os.CreateTemp(dir, "calipath-fp-*"); err != nil {
 		return fmt.Errorf("spill the frames: %w", err)
 	}
-	s.ow, s.fw = bufio.NewWriterSize(s.of, 1<<20), bufio.NewWriterSize(s.ff, 1<<19)
+	s.ow, s.fw = bufio.NewWriterSize(s.of, spillBuf), bufio.NewWriterSize(s.ff, spillBuf/4) // a pair per input file
 	return nil
 }
 
@@ -115,7 +127,8 @@ func (s *spillSink) add(o *Observation, loose uint64) {
 	}
 	_, err := s.ow.Write(unsafe.Slice((*byte)(unsafe.Pointer(o)), obsSize))
 	if err == nil {
-		_, err = s.fw.Write(unsafe.Slice((*byte)(unsafe.Pointer(&loose)), 8))
+		s.fp = loose
+		_, err = s.fw.Write(unsafe.Slice((*byte)(unsafe.Pointer(&s.fp)), 8))
 	}
 	if err != nil {
 		s.err = fmt.Errorf("spill the frames to %s: %w", s.of.Name(), err)
@@ -172,8 +185,10 @@ func (sp *Spill) mapFile(f *os.File, n int) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("map %s: %w", f.Name(), err)
 	}
+	sp.mu.Lock()
 	sp.maps = append(sp.maps, b)
 	sp.bytes += int64(n)
+	sp.mu.Unlock()
 	return b, nil
 }
 
@@ -183,17 +198,21 @@ func (sp *Spill) releaseLoop() {
 	defer close(sp.done)
 	tick := time.NewTicker(SpillRelease)
 	defer tick.Stop()
+	var st statm
+	defer st.close()
 	for {
 		select {
 		case <-sp.stop:
 			return
 		case <-tick.C:
-			if n, ok := residentMapped(); ok && n <= SpillResident {
+			if n, ok := st.read(); ok && n <= SpillResident {
 				continue
 			}
+			sp.mu.Lock()
 			for _, b := range sp.maps {
 				release(b)
 			}
+			sp.mu.Unlock()
 		}
 	}
 }
@@ -214,6 +233,9 @@ func (sp *Spill) Close() error {
 }
 
 func (sp *Spill) unmap() error {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	sp.trimSt.close()
 	var first error
 	for _, b := range sp.maps {
 		if err := unmap(b); err != nil && first == nil {

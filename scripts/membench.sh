@@ -5,8 +5,9 @@
 # Usage: scripts/membench.sh [PACKETS]  (default 17,000,000 packets ≈ 100 M frames).
 # Environment: BENCH_DIR (work directory; default a temp dir, removed at the end), MEMORY (default 2G),
 # PROCS (GOMAXPROCS; default 2), MODE (ipip|vxlan|bgp), INMEMORY=1 also runs the in-memory path
-# (--memory 1T) and compares the two outputs byte for byte (it needs about 100 bytes a frame of memory).
-# Disk: the captures (~175 bytes a frame) plus the spilled frames in $TMPDIR (48 bytes a frame).
+# (--memory 1T) and compares the two outputs byte for byte (it needs about 80 bytes a frame of memory).
+# Disk: the captures (~175 bytes a frame) plus, in $TMPDIR, the spilled frames (48 bytes a frame) and the
+# journeys' arrays (about 20 bytes a frame).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packets=${1:-17000000}

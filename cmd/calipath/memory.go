@@ -16,14 +16,17 @@ import (
 )
 
 // inMemoryBytesPerFrame is what the in-memory path holds at its peak per frame read, as measured on
-// the generated sets (60 bytes a frame with 1,000 flows, more with many flows or --journeys): the
+// the generated sets of scripts/bench.sh (peak RSS, two cores: 60 bytes a frame with 1,000 flows, 61
+// on the ARP-heavy set, 73 with 200,000 flows, 70 with them and --journeys), with a margin: the
 // estimate --memory is held against.
-const inMemoryBytesPerFrame = 100
+const inMemoryBytesPerFrame = 80
 
-// boundedBytesPerFrame is what the bounded-memory mode still holds per frame at its peak (the journeys'
-// hops, the flows, the output), as measured: 18.5 bytes a frame on 102 M generated frames, 48 on the
-// 200,000-flow bench set. Past the limit at this rate, the mode warns that it will pass it.
-const boundedBytesPerFrame = 50
+// boundedBytesPerFrame is what the bounded-memory mode still holds on the heap per frame at its peak:
+// the flows, the journeys open in the matching window, the output; nothing per frame itself, so it is
+// the flows' share of the frames. Measured (peak anonymous memory, two cores): under 1 byte a frame
+// on 102 M generated frames of 1,000 flows, 13 on the 200,000-flow bench set of 10.2 M frames. Past
+// the limit at this rate, the mode warns that it may pass it.
+const boundedBytesPerFrame = 15
 
 // minSoftLimit is the smallest --memory the bounded-memory mode hands the Go runtime as its soft
 // memory limit: below, the collector would run without end for memory it cannot free.
@@ -120,7 +123,7 @@ func load(paths []string, dopts decode.Options, cfg decode.PointConfig, progress
 		"bounded-memory mode, the frames kept in temporary files in %s\n",
 		units.Count(int(frames)), unsizedNote(unsized), units.Bytes(need), units.Bytes(limit), sanitize(dir))
 	if still := frames * boundedBytesPerFrame; still > limit {
-		fmt.Fprintf(stderr, "calipath: warning: even so, the journeys and flows stay in memory (up to about %d bytes a frame: about %s here), "+
+		fmt.Fprintf(stderr, "calipath: warning: even so, the flows and the open journeys stay in memory (up to about %d bytes a frame with many flows: about %s here), "+
 			"more than --memory %s: this run may pass the limit; give a larger --memory or fewer frames (a shorter time span)\n",
 			boundedBytesPerFrame, units.Bytes(still), units.Bytes(limit))
 	}
@@ -137,6 +140,14 @@ func load(paths []string, dopts decode.Options, cfg decode.PointConfig, progress
 		return decode.LoadProgress(paths, dopts, cfg, progress), nil
 	}
 	return c, sp
+}
+
+// warnMapped says, in bounded-memory mode, when some of the journeys' arrays could not be kept in
+// temporary files (a full disk) and are in memory instead.
+func warnMapped(sp *decode.Spill, stderr io.Writer) {
+	if err := sp.MapErr(); err != nil {
+		fmt.Fprintf(stderr, "calipath: some of the journeys cannot be kept in temporary files (%s): kept in memory\n", sanitize(err.Error()))
+	}
 }
 
 // unsizedNote says how many inputs the estimate could not size.

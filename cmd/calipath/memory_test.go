@@ -10,6 +10,7 @@ import (
 
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/internal/gen"
+	"github.com/calipath/calipath/internal/units"
 )
 
 // sameBounded runs report over files in memory (--memory 1T) and in the bounded-memory mode
@@ -184,5 +185,66 @@ func TestBoundedWarnsPastLimit(t *testing.T) {
 		if got := strings.Contains(errs, "this run may pass the limit"); got != tc.warn {
 			t.Errorf("--memory at %d bytes a frame: warned %v, want %v: %s", tc.perFrame, got, tc.warn, errs)
 		}
+	}
+}
+
+// TestWarnMapped: when the journeys' arrays cannot go to temporary files (here the directory is
+// gone; a full disk likewise), a line says they are kept in memory; nothing is said when they could,
+// or in memory.
+func TestWarnMapped(t *testing.T) {
+	cfg := gen.DefaultConfig()
+	cfg.Dir, cfg.Packets, cfg.Flows = t.TempDir(), 300, 3
+	g, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "spill")
+	_ = os.Mkdir(dir, 0o755)
+	_, sp, err := decode.LoadSpilled(g.Files, decode.Options{}, decode.PointConfig{}, nil, dir)
+	if err != nil {
+		t.Skip(err)
+	}
+	defer sp.Close()
+	var b strings.Builder
+	warnMapped(nil, &b)
+	if sp.Map(1<<20) == nil {
+		t.Fatalf("Map in %s: %v", dir, sp.MapErr())
+	}
+	warnMapped(sp, &b)
+	if b.Len() != 0 {
+		t.Errorf("a word with nothing kept in memory: %q", b.String())
+	}
+	_ = os.Remove(dir)
+	if sp.Map(1<<20) != nil {
+		t.Fatal("Map in a removed directory gave memory")
+	}
+	warnMapped(sp, &b)
+	if !strings.Contains(b.String(), "cannot be kept in temporary files") || !strings.Contains(b.String(), "kept in memory") {
+		t.Errorf("no word of the journeys kept in memory: %q", b.String())
+	}
+}
+
+// TestInMemoryEstimate: report reads the inputs into memory up to --memory at inMemoryBytesPerFrame
+// bytes a frame of their estimate, and keeps them in temporary files one byte below, saying how much
+// memory it estimated; docs/report.md gives the same figure.
+func TestInMemoryEstimate(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	files := []string{filepath.Join(labScenarios, "healthy-ipip", "node-a-eth0.pcap"), filepath.Join(labScenarios, "healthy-ipip", "node-b-eth0.pcap")}
+	frames, _ := decode.EstimateFrames(files, decode.Options{})
+	need := frames * inMemoryBytesPerFrame
+	_, _, errs := runCLI(append([]string{"report", "--format", "json", "--memory", fmt.Sprint(need)}, files...)...)
+	if strings.Contains(errs, "bounded-memory mode") {
+		t.Errorf("--memory %d (%d frames): bounded-memory mode: %s", need, frames, errs)
+	}
+	_, _, errs = runCLI(append([]string{"report", "--format", "json", "--memory", fmt.Sprint(need - 1)}, files...)...)
+	if !strings.Contains(errs, "bounded-memory mode") || !strings.Contains(errs, "about "+units.Bytes(need)+" in memory") {
+		t.Errorf("--memory %d (%d frames): no bounded-memory mode at %s: %s", need-1, frames, units.Bytes(need), errs)
+	}
+	doc, err := os.ReadFile("../../docs/report.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("multiplies them by %d bytes", inMemoryBytesPerFrame); !strings.Contains(string(doc), want) {
+		t.Errorf("docs/report.md does not say %q", want)
 	}
 }

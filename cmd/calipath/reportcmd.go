@@ -177,6 +177,9 @@ func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg 
 	// does not list them; JSON without a filter likewise each flow (Result.EachFlow).
 	copts := correlate.Options{Offsets: ra.offsets, Window: ra.window, Lean: true, Cluster: ra.cluster,
 		IfacePrefix: ra.prefix, StreamFlows: ra.format == report.JSON && ra.filter.String() == ""}
+	if spill != nil { // bounded-memory mode: the journeys' large arrays go to temporary files too
+		copts.Mapper = spill
+	}
 	if err := checkFit(c, copts, stderr); err != nil {
 		return err
 	}
@@ -185,6 +188,7 @@ func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg 
 	if err != nil {
 		return err
 	}
+	warnMapped(spill, stderr)
 	warnFit(res, stderr)
 	opts := []report.Option{report.WithFormat(ra.format), report.WithJourneys(ra.journeys)}
 	if ra.filter.String() != "" {
