@@ -1,8 +1,6 @@
 package report
 
 import (
-	"strconv"
-
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/internal/safetext"
 )
@@ -27,13 +25,13 @@ func (e *jsonEnc) strField(n int, key, s string) int {
 
 func (e *jsonEnc) intField(n int, key string, v int64) int {
 	n = e.obj(n, key)
-	e.buf = strconv.AppendInt(e.buf, v, 10)
+	e.buf = appendInt(e.buf, v)
 	return n
 }
 
 func (e *jsonEnc) uintField(n int, key string, v uint64) int {
 	n = e.obj(n, key)
-	e.buf = strconv.AppendUint(e.buf, v, 10)
+	e.buf = appendUint(e.buf, v)
 	return n
 }
 
