@@ -32,6 +32,7 @@ type jsonEnc struct {
 	buf   []byte
 	depth int
 	err   error
+	names *nameQuotes // the quoted names of capture points and files (nil until the first)
 }
 
 const jsonFlushAt = 64 << 10
