@@ -74,6 +74,38 @@ func (r *pcapReader) ts(h []byte) (int64, bool) {
 
 // Next reads the next record; see Reader.
 func (r *pcapReader) Next(rec *Record) error {
+	if r.done == nil && r.nextBuffered(rec) {
+		return nil
+	}
+	return r.next(rec)
+}
+
+// nextBuffered is Next for the common record, whole in the window that is already buffered and
+// sound (a length from 1 to the snaplen, no more than the original length, within the record
+// limit): it reads it from the window without a call, and reports whether it did. Any other record
+// is next's.
+func (r *pcapReader) nextBuffered(rec *Record) bool {
+	w := r.win
+	if len(w) < pcapRecHdrLen || r.frame >= r.maxFrames {
+		return false
+	}
+	caplen, origlen := r.u32(w[8:]), r.u32(w[12:])
+	n := pcapRecHdrLen + int(caplen)
+	if caplen == 0 || caplen > origlen || int(caplen) > r.snaplen || n > len(w) {
+		return false
+	}
+	ts, fracOver := r.ts(w)
+	r.frame++
+	r.win = w[n:]
+	r.pend += n
+	r.off += int64(n)
+	r.prevTs, r.havePrev = ts, true
+	rec.set(r.frame, ts, fracOver, int(caplen), int(origlen), r.iface.LinkType, 0, w[pcapRecHdrLen:n:n])
+	return true
+}
+
+// next is Next for any record: read through the buffer, with every check.
+func (r *pcapReader) next(rec *Record) error {
 	if r.done != nil {
 		return r.done
 	}

@@ -1,7 +1,7 @@
 package report
 
 import (
-	"strconv"
+	"unsafe"
 
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/internal/safetext"
@@ -27,13 +27,13 @@ func (e *jsonEnc) strField(n int, key, s string) int {
 
 func (e *jsonEnc) intField(n int, key string, v int64) int {
 	n = e.obj(n, key)
-	e.buf = strconv.AppendInt(e.buf, v, 10)
+	e.buf = appendInt(e.buf, v)
 	return n
 }
 
 func (e *jsonEnc) uintField(n int, key string, v uint64) int {
 	n = e.obj(n, key)
-	e.buf = strconv.AppendUint(e.buf, v, 10)
+	e.buf = appendUint(e.buf, v)
 	return n
 }
 
@@ -51,6 +51,47 @@ func typedList[T any](e *jsonEnc, list []T, write func(*jsonEnc, *T)) {
 }
 
 func writeString(e *jsonEnc, s *string) { e.buf = safetext.AppendJSONString(e.buf, *s) }
+
+// nameQuotes keeps the quoted form of the names the flows and journeys repeat (a capture point's
+// or file's: the Result holds each once, and every flow and hop refers to it) by the address of
+// their bytes, so that each is quoted once, not per flow: a direct-mapped cache of nameSlots, each
+// slot kept by the first name that maps to it (a name that meets a taken slot is quoted each time,
+// so the cache allocates at most nameSlots strings).
+type nameQuotes [nameSlots]struct{ s, quoted string }
+
+const nameSlots = 256
+
+// name writes s, quoted, as AppendJSONString does, from the cache when s is the very string
+// (the same bytes at the same address) whose quoted form a slot holds. The slot keeps s, so its
+// address cannot be reused for other bytes while the slot refers to it.
+func (e *jsonEnc) name(s string) {
+	if len(s) == 0 {
+		e.buf = append(e.buf, '"', '"')
+		return
+	}
+	if e.names == nil {
+		e.names = new(nameQuotes)
+	}
+	p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+	slot := &e.names[(p>>4^p>>12^uintptr(len(s)))%nameSlots]
+	if len(slot.s) == len(s) && unsafe.StringData(slot.s) == unsafe.StringData(s) {
+		e.buf = append(e.buf, slot.quoted...)
+		return
+	}
+	start := len(e.buf)
+	e.buf = safetext.AppendJSONString(e.buf, s)
+	if len(slot.s) == 0 { // the first name a slot meets keeps it: two that meet there take no turns
+		slot.s, slot.quoted = s, string(e.buf[start:])
+	}
+}
+
+func (e *jsonEnc) nameField(n int, key, s string) int {
+	n = e.obj(n, key)
+	e.name(s)
+	return n
+}
+
+func writeName(e *jsonEnc, s *string) { e.name(*s) }
 
 func writeEndpoint(e *jsonEnc, x *correlate.Endpoint) {
 	n := e.strField(0, `"ip": `, x.IP)
@@ -75,13 +116,13 @@ func writeLostAt(e *jsonEnc, x *correlate.LostAt) {
 }
 
 func writePointRTT(e *jsonEnc, x *correlate.PointRTT) {
-	n := e.strField(0, `"point": `, x.Point)
+	n := e.nameField(0, `"point": `, x.Point)
 	n = e.intField(n, `"rtt_ns": `, x.RTT)
 	e.end('{', '}', n)
 }
 
 func writePointCount(e *jsonEnc, x *correlate.PointCount) {
-	n := e.strField(0, `"point": `, x.Point)
+	n := e.nameField(0, `"point": `, x.Point)
 	n = e.intField(n, `"packets": `, int64(x.Packets))
 	n = e.intField(n, `"bytes": `, x.Bytes)
 	e.end('{', '}', n)
@@ -133,7 +174,7 @@ func writeFlow(e *jsonEnc, x *correlate.Flow) {
 	n = e.obj(n, `"per_point": `)
 	typedList(e, x.PerPoint, writePointCount)
 	n = e.obj(n, `"path": `)
-	typedList(e, x.Path, writeString)
+	typedList(e, x.Path, writeName)
 	n = e.obj(n, `"latency_ns": `)
 	writeLatency(e, &x.LatencyNs)
 	e.end('{', '}', n)
@@ -147,8 +188,8 @@ func writeHopWG(e *jsonEnc, x *correlate.HopWG) {
 
 // writeHop writes a journey's hop as jsonEnc.value does.
 func writeHop(e *jsonEnc, x *correlate.Hop) {
-	n := e.strField(0, `"point": `, x.Point)
-	n = e.strField(n, `"file": `, x.File)
+	n := e.nameField(0, `"point": `, x.Point)
+	n = e.nameField(n, `"file": `, x.File)
 	n = e.uintField(n, `"frame": `, uint64(x.Frame))
 	n = e.intField(n, `"ts_ns": `, x.Ts)
 	n = e.intField(n, `"delta_ns": `, x.DeltaNs)

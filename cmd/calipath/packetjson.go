@@ -1,7 +1,9 @@
 package main
 
 import (
+	"math/bits"
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
@@ -295,7 +297,8 @@ func appendHex32(b []byte, i uint32) []byte {
 const hexLower = "0123456789abcdef"
 
 // appendDec appends n in decimal, as strconv.AppendUint does, two digits at a time (32-bit
-// arithmetic below 2^32, as most fields are), without its cost for the small numbers most fields hold.
+// arithmetic below 2^32, as most fields are), without its cost for the small numbers most fields
+// hold, and in place: the digits go straight into b, not into a buffer copied over.
 func appendDec(b []byte, n uint64) []byte {
 	if n < 10 {
 		return append(b, byte('0'+n))
@@ -303,13 +306,13 @@ func appendDec(b []byte, n uint64) []byte {
 	if n < 100 {
 		return append(b, digits2[2*n], digits2[2*n+1])
 	}
-	var d [20]byte
-	i := len(d)
+	i := len(b) + decLen(n)
+	b = slices.Grow(b, i-len(b))[:i]
 	for n >= 1<<32 {
 		q := n / 100
 		r := n - q*100
 		i -= 2
-		d[i], d[i+1] = digits2[2*r], digits2[2*r+1]
+		b[i], b[i+1] = digits2[2*r], digits2[2*r+1]
 		n = q
 	}
 	m := uint32(n)
@@ -317,18 +320,29 @@ func appendDec(b []byte, n uint64) []byte {
 		q := m / 100
 		r := m - q*100
 		i -= 2
-		d[i], d[i+1] = digits2[2*r], digits2[2*r+1]
+		b[i], b[i+1] = digits2[2*r], digits2[2*r+1]
 		m = q
 	}
 	if m >= 10 {
-		i -= 2
-		d[i], d[i+1] = digits2[2*m], digits2[2*m+1]
+		b[i-2], b[i-1] = digits2[2*m], digits2[2*m+1]
 	} else {
-		i--
-		d[i] = byte('0' + m)
+		b[i-1] = byte('0' + m)
 	}
-	return append(b, d[i:]...)
+	return b
 }
+
+// decLen returns how many decimal digits n has (n > 0).
+func decLen(n uint64) int {
+	t := bits.Len64(n) * 1233 >> 12 // about log10(2) × bits: the digits, or one fewer
+	if n >= pow10s[t] {
+		t++
+	}
+	return t
+}
+
+// pow10s are 10^0 to 10^19.
+var pow10s = [20]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+	1e16, 1e17, 1e18, 1e19}
 
 // digits2 holds the two decimal digits of 0 to 99.
 const digits2 = "00010203040506070809" + "10111213141516171819" + "20212223242526272829" + "30313233343536373839" +
