@@ -20,70 +20,44 @@ type voteJob struct {
 // flows. A flow's votes are written by the voter alone (its other fields by the flow stage, before
 // the chunk that first names it is handed over), so the votes are the same either way.
 type voter struct {
-	s     *flowStage
-	chunk []voteJob
-	full  chan []voteJob
-	free  chan []voteJob
-	done  chan any // closed once the voter has stopped, after a panic's value if it had one
+	s *flowStage
+	n int
+	p *pipe[[]voteJob] // nil: inline
 }
 
 // startVoter starts the voter of s: with a goroutine taking chunks of n journeys, or inline for n 0.
 func (s *flowStage) startVoter(n int) *voter {
-	v := &voter{s: s}
-	if n <= 0 {
-		return v
+	v := &voter{s: s, n: n}
+	if n > 0 {
+		v.p = startPipe(func() *[]voteJob { c := make([]voteJob, 0, n); return &c },
+			func(c *[]voteJob) { *c = (*c)[:0] }, v.work)
 	}
-	v.full, v.free, v.done = make(chan []voteJob, 2), make(chan []voteJob, 3), make(chan any, 1)
-	for range 2 {
-		v.free <- make([]voteJob, 0, n)
-	}
-	v.chunk = make([]voteJob, 0, n)
-	go v.run()
 	return v
 }
 
 // vote takes journey job's vote, or queues it for the voter's goroutine.
 func (v *voter) vote(job voteJob) {
-	if v.full == nil {
+	if v.p == nil {
 		v.s.votePath(job.fl, job.d, int(job.j), &job.t, job.o, v.s.a.hops(int(job.j)))
 		return
 	}
-	v.chunk = append(v.chunk, job)
-	if len(v.chunk) == cap(v.chunk) {
-		v.full <- v.chunk
-		v.chunk = (<-v.free)[:0]
+	*v.p.cur = append(*v.p.cur, job)
+	if len(*v.p.cur) == v.n {
+		v.p.handOver()
 	}
 }
 
-// wait hands over the last chunk and returns once every vote is taken; a panic of the voter's
-// goroutine is raised again here.
+// wait returns once every vote is taken.
 func (v *voter) wait() {
-	if v.full == nil {
-		return
-	}
-	v.full <- v.chunk
-	close(v.full)
-	if p, ok := <-v.done; ok {
-		panic(p)
+	if v.p != nil {
+		v.p.wait()
 	}
 }
 
-// run takes the votes of each chunk in order, handing the chunk back once done.
-func (v *voter) run() {
-	defer close(v.done)
-	defer func() {
-		if p := recover(); p != nil {
-			v.done <- p
-			for c := range v.full { // the flow stage's next chunks, handed back so that it does not block
-				v.free <- c
-			}
-		}
-	}()
-	for c := range v.full {
-		for i := range c {
-			job := &c[i]
-			v.s.votePath(job.fl, job.d, int(job.j), &job.t, job.o, v.s.a.hops(int(job.j)))
-		}
-		v.free <- c
+// work takes the votes of a chunk, in order.
+func (v *voter) work(c *[]voteJob) {
+	for i := range *c {
+		job := &(*c)[i]
+		v.s.votePath(job.fl, job.d, int(job.j), &job.t, job.o, v.s.a.hops(int(job.j)))
 	}
 }
