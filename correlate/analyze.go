@@ -32,6 +32,23 @@ type Options struct {
 	Cluster *cluster.Meta
 	// IfacePrefix is the prefix of Calico's pod interfaces ("" is cali), for naming pod veths.
 	IfacePrefix string
+	// chunk, for tests, is how many journeys the flow and placement stages hand to their goroutines
+	// at a time (stageChunk); -1: no goroutines, the work done inline; 0: by the number of cores.
+	chunk int
+}
+
+// stageChunk is how many journeys a stage hands to its goroutine at a time, def by default; 0 (the
+// work inline) on one core or when opts say so.
+func stageChunk(opts *Options, def int) int {
+	switch {
+	case opts.chunk < 0:
+		return 0
+	case opts.chunk > 0:
+		return opts.chunk
+	case runtime.GOMAXPROCS(0) > 1:
+		return def
+	}
+	return 0
 }
 
 // Journey statuses.

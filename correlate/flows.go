@@ -3,7 +3,6 @@ package correlate
 import (
 	"fmt"
 	"net/netip"
-	"runtime"
 
 	"github.com/calipath/calipath/decode"
 
@@ -293,19 +292,9 @@ type flowStage struct {
 // datapath mode per node pair reads only the journeys: it is worked out beside, and returned with the
 // flows.
 func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
-	n := 0 // on one core the votes are taken inline
-	if runtime.GOMAXPROCS(0) > 1 {
-		n = voteChunk
-	}
-	return a.assignFlowsVoting(n)
-}
-
-// assignFlowsVoting is assignFlows with the votes taken on another goroutine, n journeys at a time,
-// or inline when n is 0.
-func (a *analysis) assignFlowsVoting(n int) (flowsOut, map[[2]int]string) {
 	w := a.w
 	s := &flowStage{a: a, owners: ownerCache{w: w}}
-	v := s.startVoter(n)
+	v := s.startVoter(stageChunk(&a.opts, voteChunk))
 	s.uf = unionFind{parent: map[flowKey]flowKey{}}
 	for _, ev := range a.journeys.nat {
 		of, _ := a.obs(ev.from)

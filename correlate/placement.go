@@ -39,6 +39,7 @@ type placement struct {
 	// fragOf: journeys (WireGuard messages) with later IP fragments as pieces beside them (frag
 	// events); fragChild: those fragments' journeys.
 	fragOf, fragChild map[int32]bool
+	sa                *segCounter // counts the journeys on the segments
 }
 
 // newPlacement makes placement's tables: the segments, the offload events by journey, the journeys a
@@ -154,6 +155,7 @@ type placing struct {
 	reach   int                 // the last path point reached (-1 when none)
 	piece   bool                // a piece of a split or a merge: not a new send
 	parent  bool                // it went on as other journeys (split or merged) from offloadAt
+	last    uint32              // its hop at the last path point reached, when it reached one
 }
 
 // placeJourney places journey j: its status, and its counts on its path's segments and on its flow.
@@ -181,7 +183,10 @@ func (pl *placement) placeJourney(j int, p *placing) {
 		pl.oe.enteredUncaptured(int32(j), p.pi.points[0], p.h[p.reached[0]])
 	}
 	pl.jStatus[j] = status
-	pl.countSegments(p)
+	if p.reach >= 0 {
+		p.last = p.h[p.reached[p.reach]]
+	}
+	pl.sa.add(p, status)
 	pl.countFlow(p, status)
 }
 
@@ -338,21 +343,30 @@ func (pl *placement) countFlow(p *placing, status statusCode) {
 			}
 			break
 		}
-		s := pl.seg(pi.points[reach], pi.points[reach+1], pi)
 		if status == stLost && !piece {
 			fl.lost++
-			fl.lostAt.add(s.from, s.to, 1)
+			fl.lostAt.add(pi.points[reach], pi.points[reach+1], 1)
 		}
 		if status == stNotCaptured && !piece {
 			fl.notCaptured++
-		}
-		if !(p.piece || p.parent) {
-			pl.countEnd(s, status, int32(p.j), p.fi, p.o0, p.h[p.reached[reach]])
 		}
 	case stLeftCaptures: // no segment: it went on past the path's last point, beyond the captures
 		if !piece {
 			fl.notCaptured++
 		}
+	}
+}
+
+// countSegEnd counts journey p, lost or not captured, on the segment where it ended (countEnd): a
+// packet that was split or merged on the way is counted there with its pieces (familyCounts).
+func (pl *placement) countSegEnd(p *placing, status statusCode) {
+	pi, reach := p.pi, p.reach
+	if (status != stLost && status != stNotCaptured) || reach+1 >= len(pi.points) {
+		return
+	}
+	s := pl.seg(pi.points[reach], pi.points[reach+1], pi)
+	if !(p.piece || p.parent) {
+		pl.countEnd(s, status, int32(p.j), p.fi, p.o0, p.last)
 	}
 }
 
@@ -595,12 +609,14 @@ func placeJourneys(a *analysis) (*placementOut, []Journey) {
 		out = make([]Journey, 0, a.nJ)
 	}
 	p := &placing{}
+	pl.sa = pl.startSegCounter(stageChunk(&a.opts, segChunk))
 	for j := 0; j < a.nJ; j++ {
 		pl.jLast[j], pl.jNext[j] = -1, -1
 		if a.jFlow[j] >= 0 {
 			pl.placeJourney(j, p)
 		}
 	}
+	pl.sa.wait()
 	pl.settleOffload()
 	pl.familyCounts()
 	if a.opts.Journeys {
