@@ -111,8 +111,9 @@ func CorrelateContext(ctx context.Context, c *decode.Capture, opts Options) (*Re
 	}
 	wg := joinWireGuard(w, m, opts) // WireGuard messages joined to the packets they carried
 	a := &analysis{w: w, journeys: m.out(), clocks: clocks, opts: opts, nJ: int(m.next), offFits: offFits, wg: wg}
-	a.arenaOut = buildArena(w, m, a.nJ, opts.Lean) // each journey's hops in path order; the matcher ends here
-	return a.result(), nil                         // flows, paths, placement, findings: the Result
+	// each journey's hops in path order; the matcher ends here
+	a.arenaOut = buildArenaSplit(w, m, a.nJ, opts.Lean, stageChunk(&opts, 1) > 0)
+	return a.result(), nil // flows, paths, placement, findings: the Result
 }
 
 // worldOf builds the world of capture c: its points (with those a -i any capture implies), pods and

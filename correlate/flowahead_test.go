@@ -10,6 +10,7 @@ import (
 
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/internal/gen"
+	"github.com/calipath/calipath/internal/testtool"
 )
 
 // flowCopy copies a flow that EachFlow lends: its lists are pieces of arrays rendered into again.
@@ -120,4 +121,36 @@ func TestEachFlowAheadLab(t *testing.T) {
 			checkFlowsAhead(t, res, want)
 		})
 	}
+}
+
+// BenchmarkPerFlowStreamed is BenchmarkPerFlow as `report --format json` runs it: the flows streamed
+// (Options.StreamFlows) and walked once with EachFlow, each rendered. Run with -cpu 1,2 to weigh what
+// the stages' goroutines (the voter, the segment counter, the flows rendered ahead) gain on two cores.
+func BenchmarkPerFlowStreamed(b *testing.B) {
+	cfg := testtool.Impaired(manyFlowsConfig())
+	cfg.Flows, cfg.Packets, cfg.ClockOffset = 24000, 96000, nil
+	files := testtool.BenchCaptures(b, "per-flow", cfg)
+	c := decode.Load(files, decode.Options{}, decode.PointConfig{})
+	keep := c.Loose
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		c.Loose = make([]decode.Fingerprints, len(keep))
+		for f := range keep {
+			c.Loose[f] = keep[f].Clone()
+		}
+		b.StartTimer()
+		res := Correlate(c, Options{Lean: true, StreamFlows: true})
+		n := 0
+		res.EachFlow(func(f *Flow) bool {
+			n += len(f.PerPoint)
+			return true
+		})
+		if res.Summary.Flows < 20000 || n < res.Summary.Flows {
+			b.Fatalf("%d flows, %d points counted, want at least 20,000 flows", res.Summary.Flows, n)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)*24000/b.Elapsed().Seconds(), "flows/s")
 }

@@ -55,3 +55,23 @@ func (p *pipe[C]) run(work func(*C)) {
 		p.free <- c
 	}
 }
+
+// beside runs fn on a goroutine of its own; the function it returns waits for fn to return, and
+// raises fn's panic again if it had one.
+func beside(fn func()) (wait func()) {
+	done := make(chan any, 1)
+	go func() {
+		defer close(done)
+		defer func() {
+			if v := recover(); v != nil {
+				done <- v
+			}
+		}()
+		fn()
+	}()
+	return func() {
+		if v, ok := <-done; ok {
+			panic(v)
+		}
+	}
+}
