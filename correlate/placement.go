@@ -187,13 +187,11 @@ func (pl *placement) placeJourney(j int, p *placing) {
 		p.last = p.h[p.reached[p.reach]]
 	}
 	pl.sa.add(p, status)
-	pl.countFlow(p, status)
 }
 
-// reachPath finds where along its path journey p was seen, and tallies its packets and bytes per point
-// on its flow.
+// reachPath finds where along its path journey p was seen.
 func (pl *placement) reachPath(p *placing) {
-	pi, fl := p.pi, p.fl
+	pi := p.pi
 	p.reached, p.when = p.reached[:0], p.when[:0]
 	for range pi.points {
 		p.reached = append(p.reached, -1)
@@ -210,13 +208,22 @@ func (pl *placement) reachPath(p *placing) {
 			p.first = min(p.first, i)
 			p.reach = max(p.reach, i)
 		}
+	}
+}
+
+// tallyPoints tallies journey p's packets and bytes per point on its flow.
+func (pl *placement) tallyPoints(p *placing) {
+	pi, fl := p.pi, p.fl
+	base, n := int(pl.jStart[p.j]), int(pl.jStart[p.j+1]-pl.jStart[p.j])
+	for hi := range n {
+		pt := int(pl.hopPt[base+hi])
 		k := 0
 		for k < len(fl.perPoint) && int(fl.perPoint[k].point) != pt {
 			k++
 		}
 		if k == len(fl.perPoint) {
 			if fl.perPoint == nil { // room for its path's points or this journey's, the more
-				fl.perPoint = carve(&pl.tallies, max(len(pi.points), len(p.h)))
+				fl.perPoint = carve(&pl.tallies, max(len(pi.points), n))
 			}
 			fl.perPoint = append(fl.perPoint, pointTally{point: int32(pt)})
 		}
