@@ -36,6 +36,23 @@ type Options struct {
 	// ids, the arena, the flows' and placement's per-journey state) memory outside the Go heap
 	// (bounded-memory mode: decode.Spill). The Result is the same.
 	Mapper Mapper
+	// chunk, for tests, is how many journeys the flow and placement stages hand to their goroutines
+	// at a time (stageChunk); -1: no goroutines, the work done inline; 0: by the number of cores.
+	chunk int
+}
+
+// stageChunk is how many journeys a stage hands to its goroutine at a time, def by default; 0 (the
+// work inline) on one core or when opts say so.
+func stageChunk(opts *Options, def int) int {
+	switch {
+	case opts.chunk < 0:
+		return 0
+	case opts.chunk > 0:
+		return opts.chunk
+	case runtime.GOMAXPROCS(0) > 1:
+		return def
+	}
+	return 0
 }
 
 // Journey statuses.
@@ -99,8 +116,9 @@ func CorrelateContext(ctx context.Context, c *decode.Capture, opts Options) (*Re
 	}
 	wg := joinWireGuard(w, m, opts) // WireGuard messages joined to the packets they carried
 	a := &analysis{w: w, journeys: m.out(), clocks: clocks, opts: opts, nJ: int(m.next), offFits: offFits, wg: wg}
-	a.arenaOut = buildArena(w, m, a.nJ, opts.Lean) // each journey's hops in path order; the matcher ends here
-	return a.result(), nil                         // flows, paths, placement, findings: the Result
+	// each journey's hops in path order; the matcher ends here
+	a.arenaOut = buildArenaSplit(w, m, a.nJ, opts.Lean, stageChunk(&opts, 1) > 0)
+	return a.result(), nil // flows, paths, placement, findings: the Result
 }
 
 // worldOf builds the world of capture c: its points (with those a -i any capture implies), pods and

@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"math"
+	"runtime"
 	"runtime/debug"
 	"time"
 )
@@ -33,6 +34,11 @@ func (ar *arenaOut) hops(j int) []uint32 { return ar.arena[ar.jStart[j]:ar.jStar
 // per-journey counts and times and drops its per-observation state (returning the memory to the
 // system when lean): the matcher is not needed after it.
 func buildArena(w *world, m *matcher, nJ int, lean bool) *arenaOut {
+	return buildArenaSplit(w, m, nJ, lean, runtime.GOMAXPROCS(0) > 1)
+}
+
+// buildArenaSplit is buildArena with the files' hops filled in by two goroutines when split (fill).
+func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 	ar := &arenaOut{t0: m.jT0}
 	ar.jStart, ar.jDups = m.jHops, m.jDups // counts, turned into starts below
 	m.jHops, m.jDups, m.jT0 = nil, nil, times{}
@@ -42,7 +48,7 @@ func buildArena(w *world, m *matcher, nJ int, lean bool) *arenaOut {
 	ar.arena = makeBig[uint32](w.big, int(ar.jStart[nJ]), int(ar.jStart[nJ]))
 	ar.hopPt = makeBig[uint16](w.big, int(ar.jStart[nJ]), int(ar.jStart[nJ]))
 	ar.hopTs = newHopTimes(w.big, int(ar.jStart[nJ]), &ar.t0)
-	ar.fill(w, m, nJ)
+	ar.fill(w, m, nJ, split)
 	// The matcher's per-observation state is no longer needed.
 	m.jOf, m.dup = nil, nil
 	if lean {
@@ -69,14 +75,42 @@ const fillSlice = int64(time.Millisecond)
 // in turn, so the journeys being filled are the few of that moment (journeys are numbered in time
 // order) and their slots stay in the caches; one file after another would sweep the whole arena once
 // a file. A file not in time order is read in its own order, each of its Observations once all the
-// same.
-func (ar *arenaOut) fill(w *world, m *matcher, nJ int) {
-	fill := makeBig[uint32](w.big, nJ, nJ)
+// same. When split, a second goroutine fills in the later files' hops (about half the Observations),
+// each journey's from its last slot down while this one fills the earlier files' from its first slot
+// up: which slot a hop lands in differs, the journey's hops once sorted do not.
+func (ar *arenaOut) fill(w *world, m *matcher, nJ int, split bool) {
+	files := make([]int, len(w.c.Obs))
+	for f := range files {
+		files[f] = f
+	}
+	total := 0
+	for _, obs := range w.c.Obs {
+		total += len(obs)
+	}
+	half, n := 0, 0 // the earlier files, up to about half the Observations
+	for f, obs := range w.c.Obs {
+		if n < total/2 {
+			half = f + 1
+		}
+		n += len(obs)
+	}
+	if !split || half == 0 || half == len(files) {
+		ar.fillFiles(w, m, files, makeBig[uint32](w.big, nJ, nJ), false)
+		return
+	}
+	wait := beside(func() { ar.fillFiles(w, m, files[half:], makeBig[uint32](w.big, nJ, nJ), true) })
+	ar.fillFiles(w, m, files[:half], makeBig[uint32](w.big, nJ, nJ), false)
+	wait()
+}
+
+// fillFiles fills in the hops of the given files (fill's order), counting each journey's hops filled
+// in fill: from the journey's first slot up, or from its last down.
+func (ar *arenaOut) fillFiles(w *world, m *matcher, files []int, fill []uint32, down bool) {
 	pos := make([]int, len(w.c.Obs))
 	for {
 		lo, left := int64(math.MaxInt64), false
-		for f, obs := range w.c.Obs {
-			if pos[f] < len(obs) {
+		for _, f := range files {
+			if obs := w.c.Obs[f]; pos[f] < len(obs) {
 				lo, left = min(lo, m.corrected(&obs[pos[f]])), true
 			}
 		}
@@ -87,8 +121,8 @@ func (ar *arenaOut) fill(w *world, m *matcher, nJ int) {
 		if until < lo { // overflow: the rest
 			until = math.MaxInt64
 		}
-		for f, obs := range w.c.Obs {
-			i, base := pos[f], w.fileBase[f]
+		for _, f := range files {
+			obs, i, base := w.c.Obs[f], pos[f], w.fileBase[f]
 			for ; i < len(obs); i++ {
 				g := base + uint32(i)
 				j := m.jOf[g] - 1
@@ -101,6 +135,9 @@ func (ar *arenaOut) fill(w *world, m *matcher, nJ int) {
 					break
 				}
 				k := ar.jStart[j] + fill[j]
+				if down {
+					k = ar.jStart[j+1] - 1 - fill[j]
+				}
 				ar.arena[k], ar.hopPt[k] = g, uint16(w.srcPoint[o.Source])
 				ar.hopTs.set(int(k), j, t)
 				fill[j]++

@@ -294,6 +294,7 @@ type flowStage struct {
 func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 	w := a.w
 	s := &flowStage{a: a, owners: ownerCache{w: w}}
+	v := s.startVoter(stageChunk(&a.opts, voteChunk))
 	s.uf = unionFind{parent: map[flowKey]flowKey{}}
 	for _, ev := range a.journeys.nat {
 		of, _ := a.obs(ev.from)
@@ -337,8 +338,9 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 			d = c2s
 		}
 		s.jDir[j] = d
-		s.votePath(fl, d, j, &t, o, h)
+		v.vote(voteJob{fl: fl, o: o, t: t, j: int32(j), d: d})
 	}
+	v.wait()
 	s.flowJourneys()
 	<-modesDone
 	return s.flowsOut, pairMode

@@ -3,6 +3,7 @@ package correlate
 import (
 	"cmp"
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -237,6 +238,10 @@ func (r *Result) EachFlow(fn func(*Flow) bool) {
 		return
 	}
 	a := r.analysis
+	if runtime.GOMAXPROCS(0) > 1 && len(a.byRank) > flowAheadBatch {
+		a.eachFlowAhead(fn, flowAheadBatch)
+		return
+	}
 	ob := newFlowOutBuf(a, false)
 	for _, fi := range a.byRank {
 		ob.pp, ob.hs = ob.pp[:0], ob.hs[:0] // the flow before is done with them

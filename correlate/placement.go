@@ -37,6 +37,7 @@ type placement struct {
 	// fragOf: journeys (WireGuard messages) with later IP fragments as pieces beside them (frag
 	// events); fragChild: those fragments' journeys.
 	fragOf, fragChild map[int32]bool
+	sa                *segCounter // counts the journeys on the segments
 }
 
 // newPlacement makes placement's tables: the segments, the offload events by journey, the journeys a
@@ -152,6 +153,7 @@ type placing struct {
 	reach   int                 // the last path point reached (-1 when none)
 	piece   bool                // a piece of a split or a merge: not a new send
 	parent  bool                // it went on as other journeys (split or merged) from offloadAt
+	last    uint32              // its hop at the last path point reached, when it reached one
 }
 
 // placeJourney places journey j: its status, and its counts on its path's segments and on its flow.
@@ -179,14 +181,15 @@ func (pl *placement) placeJourney(j int, p *placing) {
 		pl.oe.enteredUncaptured(int32(j), p.pi.points[0], p.h[p.reached[0]])
 	}
 	pl.jStatus[j] = status
-	pl.countSegments(p)
-	pl.countFlow(p, status)
+	if p.reach >= 0 {
+		p.last = p.h[p.reached[p.reach]]
+	}
+	pl.sa.add(p, status)
 }
 
-// reachPath finds where along its path journey p was seen, and tallies its packets and bytes per point
-// on its flow.
+// reachPath finds where along its path journey p was seen.
 func (pl *placement) reachPath(p *placing) {
-	pi, fl := p.pi, p.fl
+	pi := p.pi
 	p.reached, p.when = p.reached[:0], p.when[:0]
 	for range pi.points {
 		p.reached = append(p.reached, -1)
@@ -203,13 +206,22 @@ func (pl *placement) reachPath(p *placing) {
 			p.first = min(p.first, i)
 			p.reach = max(p.reach, i)
 		}
+	}
+}
+
+// tallyPoints tallies journey p's packets and bytes per point on its flow.
+func (pl *placement) tallyPoints(p *placing) {
+	pi, fl := p.pi, p.fl
+	base, n := int(pl.jStart[p.j]), int(pl.jStart[p.j+1]-pl.jStart[p.j])
+	for hi := range n {
+		pt := int(pl.hopPt[base+hi])
 		k := 0
 		for k < len(fl.perPoint) && int(fl.perPoint[k].point) != pt {
 			k++
 		}
 		if k == len(fl.perPoint) {
 			if fl.perPoint == nil { // room for its path's points or this journey's, the more
-				fl.perPoint = carve(&pl.tallies, max(len(pi.points), len(p.h)))
+				fl.perPoint = carve(&pl.tallies, max(len(pi.points), n))
 			}
 			fl.perPoint = append(fl.perPoint, pointTally{point: int32(pt)})
 		}
@@ -336,21 +348,30 @@ func (pl *placement) countFlow(p *placing, status statusCode) {
 			}
 			break
 		}
-		s := pl.seg(pi.points[reach], pi.points[reach+1], pi)
 		if status == stLost && !piece {
 			fl.lost++
-			fl.lostAt.add(s.from, s.to, 1)
+			fl.lostAt.add(pi.points[reach], pi.points[reach+1], 1)
 		}
 		if status == stNotCaptured && !piece {
 			fl.notCaptured++
-		}
-		if !(p.piece || p.parent) {
-			pl.countEnd(s, status, int32(p.j), p.fi, p.o0, p.h[p.reached[reach]])
 		}
 	case stLeftCaptures: // no segment: it went on past the path's last point, beyond the captures
 		if !piece {
 			fl.notCaptured++
 		}
+	}
+}
+
+// countSegEnd counts journey p, lost or not captured, on the segment where it ended (countEnd): a
+// packet that was split or merged on the way is counted there with its pieces (familyCounts).
+func (pl *placement) countSegEnd(p *placing, status statusCode) {
+	pi, reach := p.pi, p.reach
+	if (status != stLost && status != stNotCaptured) || reach+1 >= len(pi.points) {
+		return
+	}
+	s := pl.seg(pi.points[reach], pi.points[reach+1], pi)
+	if !(p.piece || p.parent) {
+		pl.countEnd(s, status, int32(p.j), p.fi, p.o0, p.last)
 	}
 }
 
@@ -593,12 +614,14 @@ func placeJourneys(a *analysis) (*placementOut, []Journey) {
 		out = make([]Journey, 0, a.nJ)
 	}
 	p := &placing{}
+	pl.sa = pl.startSegCounter(stageChunk(&a.opts, segChunk))
 	for j := 0; j < a.nJ; j++ {
 		pl.jLast[j], pl.jNext[j] = -1, -1
 		if a.jFlow[j] >= 0 {
 			pl.placeJourney(j, p)
 		}
 	}
+	pl.sa.wait()
 	pl.settleOffload()
 	pl.familyCounts()
 	if a.opts.Journeys {

@@ -1,0 +1,156 @@
+package correlate
+
+import (
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/gen"
+	"github.com/calipath/calipath/internal/testtool"
+)
+
+// flowCopy copies a flow that EachFlow lends: its lists are pieces of arrays rendered into again.
+func flowCopy(f *Flow) Flow {
+	c := *f
+	c.PerPoint = append([]PointCount(nil), f.PerPoint...)
+	c.HandshakeRTT = append([]PointRTT(nil), f.HandshakeRTT...)
+	c.LostAt = append([]LostAt(nil), f.LostAt...)
+	c.NAT = append([]NATMapping(nil), f.NAT...)
+	c.Path = append([]string(nil), f.Path...)
+	return c
+}
+
+// streamedAndListed correlates files twice: with the flows streamed, and with them listed (the
+// reference, in the order of their ids).
+func streamedAndListed(t *testing.T, files []string) (*Result, []Flow) {
+	t.Helper()
+	streamed := Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), Options{StreamFlows: true})
+	if !streamed.FlowsStreamed() {
+		t.Fatal("the flows were not streamed")
+	}
+	listed := Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), Options{})
+	want := make([]Flow, len(listed.Flows))
+	for i := range listed.Flows {
+		want[i] = flowCopy(&listed.Flows[i])
+	}
+	return streamed, want
+}
+
+// checkFlowsAhead compares the flows eachFlowAhead hands over, n to a batch, and EachFlow's at
+// several GOMAXPROCS, with the listed flows: the same flows in the same order.
+func checkFlowsAhead(t *testing.T, res *Result, want []Flow) {
+	t.Helper()
+	collect := func(each func(func(*Flow) bool)) []Flow {
+		var got []Flow
+		each(func(f *Flow) bool {
+			got = append(got, flowCopy(f))
+			return true
+		})
+		return got
+	}
+	compare := func(name string, got []Flow) {
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d flows, want %d", name, len(got), len(want))
+		}
+		for i := range got {
+			if !reflect.DeepEqual(got[i], want[i]) {
+				t.Fatalf("%s: flow %d:\n got %+v\nwant %+v", name, i, got[i], want[i])
+			}
+		}
+	}
+	for _, n := range []int{1, 2, 7, flowAheadBatch} {
+		compare(fmt.Sprintf("batches of %d", n), collect(func(fn func(*Flow) bool) { res.analysis.eachFlowAhead(fn, n) }))
+	}
+	for _, procs := range []int{1, 2, 4} {
+		old := runtime.GOMAXPROCS(procs)
+		got := collect(res.EachFlow)
+		runtime.GOMAXPROCS(old)
+		compare(fmt.Sprintf("GOMAXPROCS %d", procs), got)
+	}
+}
+
+// The flows rendered ahead on another goroutine (eachFlowAhead) are EachFlow's: the same flows in
+// the order of their ids, whatever the batch size and the number of cores, on a generated many-flow
+// capture with NAT, loss and TCP handshakes; and a stop after k flows hands over k.
+func TestEachFlowAheadSameResult(t *testing.T) {
+	cfg := manyFlowsConfig()
+	cfg.Flows, cfg.Packets = 3000, 12000
+	cfg.LossPerHop, cfg.DupRate, cfg.DNAT = 0.01, 0.01, 0.2
+	cfg.ClockOffset = map[string]time.Duration{"node-2": 2 * time.Second}
+	cfg.Dir = t.TempDir()
+	g, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, want := streamedAndListed(t, g.Files)
+	if len(want) < 3*flowAheadBatch {
+		t.Fatalf("%d flows: too few for several batches", len(want))
+	}
+	checkFlowsAhead(t, res, want)
+	for _, stop := range []int{1, 5, flowAheadBatch + 3} {
+		k := 0
+		res.analysis.eachFlowAhead(func(f *Flow) bool {
+			if !reflect.DeepEqual(flowCopy(f), want[k]) {
+				t.Fatalf("flow %d differs", k)
+			}
+			k++
+			return k < stop
+		}, 7)
+		if k != stop {
+			t.Errorf("a stop after %d flows: %d flows handed over", stop, k)
+		}
+	}
+}
+
+// Likewise on every lab scenario (their flows are few: batches of one and two matter there).
+func TestEachFlowAheadLab(t *testing.T) {
+	dirs, _ := filepath.Glob("../testdata/lab/scenarios/*/truth.json")
+	if len(dirs) == 0 {
+		t.Skip("no lab scenarios under testdata/lab/scenarios")
+	}
+	for _, tf := range dirs {
+		dir := filepath.Dir(tf)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			pcaps, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
+			ngs, _ := filepath.Glob(filepath.Join(dir, "*.pcapng"))
+			res, want := streamedAndListed(t, append(pcaps, ngs...))
+			checkFlowsAhead(t, res, want)
+		})
+	}
+}
+
+// BenchmarkPerFlowStreamed is BenchmarkPerFlow as `report --format json` runs it: the flows streamed
+// (Options.StreamFlows) and walked once with EachFlow, each rendered. Run with -cpu 1,2 to weigh what
+// the stages' goroutines (the voter, the segment counter, the flows rendered ahead) gain on two cores.
+func BenchmarkPerFlowStreamed(b *testing.B) {
+	cfg := testtool.Impaired(manyFlowsConfig())
+	cfg.Flows, cfg.Packets, cfg.ClockOffset = 24000, 96000, nil
+	files := testtool.BenchCaptures(b, "per-flow", cfg)
+	c := decode.Load(files, decode.Options{}, decode.PointConfig{})
+	keep := c.Loose
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		c.Loose = make([]decode.Fingerprints, len(keep))
+		for f := range keep {
+			c.Loose[f] = keep[f].Clone()
+		}
+		b.StartTimer()
+		res := Correlate(c, Options{Lean: true, StreamFlows: true})
+		n := 0
+		res.EachFlow(func(f *Flow) bool {
+			n += len(f.PerPoint)
+			return true
+		})
+		if res.Summary.Flows < 20000 || n < res.Summary.Flows {
+			b.Fatalf("%d flows, %d points counted, want at least 20,000 flows", res.Summary.Flows, n)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)*24000/b.Elapsed().Seconds(), "flows/s")
+}

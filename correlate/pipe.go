@@ -1,0 +1,77 @@
+package correlate
+
+// pipe hands chunks of work from a stage to a goroutine of its own that works them in the order
+// handed over: the stage fills cur, handOver passes it on and gives the stage an empty chunk, wait
+// returns once every chunk handed over is done. Chunks go round between the two (three in all), so
+// the stage runs at most two chunks ahead. A panic of the goroutine is raised again in wait.
+type pipe[C any] struct {
+	cur   *C
+	full  chan *C
+	free  chan *C
+	done  chan any // closed once the goroutine has stopped, after a panic's value if it had one
+	reset func(*C) // empties a chunk for the stage to fill again
+}
+
+// startPipe starts the goroutine working chunks with work; mk makes each of the three chunks.
+func startPipe[C any](mk func() *C, reset func(*C), work func(*C)) *pipe[C] {
+	p := &pipe[C]{cur: mk(), full: make(chan *C, 2), free: make(chan *C, 3), done: make(chan any, 1), reset: reset}
+	for range 2 {
+		p.free <- mk()
+	}
+	go p.run(work)
+	return p
+}
+
+// handOver passes cur on and makes an empty chunk cur.
+func (p *pipe[C]) handOver() {
+	p.full <- p.cur
+	p.cur = <-p.free
+	p.reset(p.cur)
+}
+
+// wait hands cur over and returns once every chunk is done.
+func (p *pipe[C]) wait() {
+	p.full <- p.cur
+	p.cur = nil
+	close(p.full)
+	if v, ok := <-p.done; ok {
+		panic(v)
+	}
+}
+
+// run works the chunks in order, handing each back once done.
+func (p *pipe[C]) run(work func(*C)) {
+	defer close(p.done)
+	defer func() {
+		if v := recover(); v != nil {
+			p.done <- v
+			for c := range p.full { // the stage's next chunks, handed back so that it does not block
+				p.free <- c
+			}
+		}
+	}()
+	for c := range p.full {
+		work(c)
+		p.free <- c
+	}
+}
+
+// beside runs fn on a goroutine of its own; the function it returns waits for fn to return, and
+// raises fn's panic again if it had one.
+func beside(fn func()) (wait func()) {
+	done := make(chan any, 1)
+	go func() {
+		defer close(done)
+		defer func() {
+			if v := recover(); v != nil {
+				done <- v
+			}
+		}()
+		fn()
+	}()
+	return func() {
+		if v, ok := <-done; ok {
+			panic(v)
+		}
+	}
+}

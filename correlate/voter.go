@@ -1,0 +1,63 @@
+package correlate
+
+import "github.com/calipath/calipath/decode"
+
+// voteChunk is how many journeys' votes the flow stage hands to its voter at a time.
+const voteChunk = 4096
+
+// voteJob is one journey's vote for its flow direction's path: the journey j, its flow and direction
+// d, its first sighting o and o's tuple t.
+type voteJob struct {
+	fl *flowAcc
+	o  *decode.Observation
+	t  tuple
+	j  int32
+	d  uint8
+}
+
+// voter takes the journeys' votes for their paths (flowStage.votePath) in journey order: inline, or
+// on a goroutine of its own, a chunk at a time, while the flow stage assigns the next journeys their
+// flows. A flow's votes are written by the voter alone (its other fields by the flow stage, before
+// the chunk that first names it is handed over), so the votes are the same either way.
+type voter struct {
+	s *flowStage
+	n int
+	p *pipe[[]voteJob] // nil: inline
+}
+
+// startVoter starts the voter of s: with a goroutine taking chunks of n journeys, or inline for n 0.
+func (s *flowStage) startVoter(n int) *voter {
+	v := &voter{s: s, n: n}
+	if n > 0 {
+		v.p = startPipe(func() *[]voteJob { c := make([]voteJob, 0, n); return &c },
+			func(c *[]voteJob) { *c = (*c)[:0] }, v.work)
+	}
+	return v
+}
+
+// vote takes journey job's vote, or queues it for the voter's goroutine.
+func (v *voter) vote(job voteJob) {
+	if v.p == nil {
+		v.s.votePath(job.fl, job.d, int(job.j), &job.t, job.o, v.s.a.hops(int(job.j)))
+		return
+	}
+	*v.p.cur = append(*v.p.cur, job)
+	if len(*v.p.cur) == v.n {
+		v.p.handOver()
+	}
+}
+
+// wait returns once every vote is taken.
+func (v *voter) wait() {
+	if v.p != nil {
+		v.p.wait()
+	}
+}
+
+// work takes the votes of a chunk, in order.
+func (v *voter) work(c *[]voteJob) {
+	for i := range *c {
+		job := &(*c)[i]
+		v.s.votePath(job.fl, job.d, int(job.j), &job.t, job.o, v.s.a.hops(int(job.j)))
+	}
+}
