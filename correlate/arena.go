@@ -79,7 +79,7 @@ func (ar *arenaOut) fill(w *world, m *matcher, nJ int) {
 		lo, left := int64(math.MaxInt64), false
 		for f, obs := range w.c.Obs {
 			if pos[f] < len(obs) {
-				lo, left = min(lo, m.corrected(&obs[pos[f]])), true
+				lo, left = min(lo, m.corrected(&obs[pos[f]], f, pos[f])), true
 			}
 		}
 		if !left {
@@ -98,7 +98,7 @@ func (ar *arenaOut) fill(w *world, m *matcher, nJ int) {
 					continue
 				}
 				o := &obs[i]
-				t := m.corrected(o)
+				t := m.corrected(o, f, i)
 				if t >= until && until != math.MaxInt64 {
 					break
 				}

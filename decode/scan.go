@@ -249,9 +249,10 @@ type Capture struct {
 	PointOf []int // point index of each source
 	NodeIPs []NodeIP
 	Obs     [][]Observation // per file, in frame order (set by Load)
+	Stamps  []Stamps        // per file, beside Obs: their times and frame numbers (set by Load)
 	// Loose holds, beside Obs, each Observation's NAT-tolerant fingerprint (Packet.Loose), set by Load.
 	// Only correlation's matching reads it, so it is kept apart: correlation may reuse its memory and
-	// drop it (Options.Lean), leaving the 40-byte Observations.
+	// drop it (Options.Lean), leaving the 32-byte Observations.
 	Loose []Fingerprints
 	// Links is what --links said: node → interface index → name (from `ip -o link`). Correlation
 	// names the interfaces of a -i any capture that saw no frame from it.
@@ -305,20 +306,26 @@ func LoadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 			cols[i].size = st.Size()
 		}
 	}
-	files := scanFiles(paths, opts, t, func(file int) ScanFunc { return keepFrames(&cols[file], &fps[file]) }, progress)
+	stamps := make([]Stamps, len(paths))
+	files := scanFiles(paths, opts, t, func(file int) ScanFunc {
+		return keepFrames(&cols[file], &fps[file], &stamps[file])
+	}, progress)
 	obs := make([][]Observation, len(paths))
 	loose := make([]Fingerprints, len(paths))
 	for f := range cols {
 		obs[f], loose[f] = cols[f].finish(), fps[f].finish()
+		stamps[f].trim()
 	}
 	c := IdentifyFiles(files, t, cfg)
-	c.Obs, c.Loose = obs, loose
+	c.Obs, c.Loose, c.Stamps = obs, loose, stamps
 	return c
 }
 
-// keepFrames returns the ScanFunc that keeps each frame's Observation in c and its fingerprint in fp.
-func keepFrames(c *obsCollector, fp *fpCollector) ScanFunc {
+// keepFrames returns the ScanFunc that keeps each frame's Observation in c, its fingerprint in fp and
+// its time and frame number in st.
+func keepFrames(c *obsCollector, fp *fpCollector, st *Stamps) ScanFunc {
 	return func(r *Record, p *Packet, o *Observation) {
+		o.TsLo = st.add(r.Ts, r.Frame)
 		c.add(r, o)
 		fp.add(p.Loose)
 	}
