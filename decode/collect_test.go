@@ -293,3 +293,26 @@ func TestFingerprintFirsts(t *testing.T) {
 		t.Error("the first chunks' slab is not advised for huge pages")
 	}
 }
+
+// A file that holds fewer frames than its size promised gives back the room its slice was sized
+// with, also when that is less than a quarter (which the copy of a small file out of its first chunk
+// covers): the Observations are kept to the end of the run, the room with them.
+func TestObsCollectorTrimmed(t *testing.T) {
+	const n = 20 * obsChunk
+	c := obsCollector{size: n * 116 * 11 / 10} // a tenth more than the records take
+	for i := range n {
+		c.add(&Record{CapLen: 100}, &Observation{Seq: uint32(i)})
+	}
+	if cap(c.obs) < n+n/obsSlack {
+		t.Fatalf("room for %d Observations of %d: the case went untested", cap(c.obs), n)
+	}
+	obs := c.finish()
+	if len(obs) != n || cap(obs)-len(obs) > n/obsSlack {
+		t.Errorf("%d Observations, room for %d", len(obs), cap(obs))
+	}
+	for i := range obs {
+		if obs[i].Seq != uint32(i) {
+			t.Fatalf("Observation %d is %d", i, obs[i].Seq)
+		}
+	}
+}

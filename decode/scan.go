@@ -350,7 +350,7 @@ type obsCollector struct {
 
 // chunkSlabs hands out chunks to a Load's collectors side by side, from slabs that ask for huge
 // pages, and takes back the chunks a collector is done with (its values moved to a slice of their
-// own) for the next file. A chunk on its own (2.5 MiB of Observations, 512 KiB of fingerprints)
+// own) for the next file. A chunk on its own (2 MiB of Observations, 512 KiB of fingerprints)
 // spans no huge page and was faulted in 4 KiB at a time; and most files of a capture are small,
 // their values all in their first chunk.
 type chunkSlabs[T any] struct {
@@ -469,12 +469,20 @@ func obsNext(n, est int) int {
 	return max(n+1, min(int(float64(n)*math.Pow(ratio, 1/steps)), obsGrowth*n))
 }
 
-// finish returns the file's Observations in frame order.
+// finish returns the file's Observations in frame order. A slice sized from the file's size, with
+// room for more than 1/obsSlack of its length again (the size overestimated what the file held), is
+// copied to one of its length: that room would otherwise stay for the whole run.
 func (c *obsCollector) finish() []Observation {
 	if len(c.chunks) == 0 {
 		if cap(c.obs)-len(c.obs) > len(c.obs)/4+4096 { // a small file in its first chunk
 			obs := append([]Observation(nil), c.obs...)
 			c.firsts.give(c.obs)
+			c.obs = nil
+			return obs
+		}
+		if cap(c.obs) > obsChunk && cap(c.obs)-len(c.obs) > len(c.obs)/obsSlack { // not a first chunk
+			obs := hugepage.Make[Observation](len(c.obs), len(c.obs))
+			copy(obs, c.obs)
 			c.obs = nil
 			return obs
 		}
@@ -569,5 +577,9 @@ func (c *fpCollector) finish() Fingerprints {
 	return f
 }
 
-// obsChunk is the number of Observations per collection chunk (3 MiB).
+// obsSlack: a collector's slice with room for more than 1/obsSlack of its length again is copied to
+// one of its length when the file is done.
+const obsSlack = 32
+
+// obsChunk is the number of Observations per collection chunk (2 MiB).
 const obsChunk = 1 << 16
