@@ -307,7 +307,7 @@ func TestObsCollectorTrimmed(t *testing.T) {
 		t.Fatalf("room for %d Observations of %d: the case went untested", cap(c.obs), n)
 	}
 	obs := c.finish()
-	if len(obs) != n || cap(obs)-len(obs) > n/obsSlack {
+	if len(obs) != n || cap(obs) != n {
 		t.Errorf("%d Observations, room for %d", len(obs), cap(obs))
 	}
 	for i := range obs {

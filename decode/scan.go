@@ -470,8 +470,9 @@ func obsNext(n, est int) int {
 }
 
 // finish returns the file's Observations in frame order. A slice sized from the file's size, with
-// room for more than 1/obsSlack of its length again (the size overestimated what the file held), is
-// copied to one of its length: that room would otherwise stay for the whole run.
+// room for more than 1/obsSlack of its length again (the size overestimated what the file held),
+// gives that room's pages back to the system (not copied: the copy would take both at once): it
+// would otherwise stay resident for the whole run.
 func (c *obsCollector) finish() []Observation {
 	if len(c.chunks) == 0 {
 		if cap(c.obs)-len(c.obs) > len(c.obs)/4+4096 { // a small file in its first chunk
@@ -481,10 +482,7 @@ func (c *obsCollector) finish() []Observation {
 			return obs
 		}
 		if cap(c.obs) > obsChunk && cap(c.obs)-len(c.obs) > len(c.obs)/obsSlack { // not a first chunk
-			obs := hugepage.Make[Observation](len(c.obs), len(c.obs))
-			copy(obs, c.obs)
-			c.obs = nil
-			return obs
+			return hugepage.Release(c.obs)
 		}
 		return c.obs
 	}
@@ -577,8 +575,8 @@ func (c *fpCollector) finish() Fingerprints {
 	return f
 }
 
-// obsSlack: a collector's slice with room for more than 1/obsSlack of its length again is copied to
-// one of its length when the file is done.
+// obsSlack: a collector's slice with room for more than 1/obsSlack of its length again gives it back
+// when the file is done.
 const obsSlack = 32
 
 // obsChunk is the number of Observations per collection chunk (2 MiB).
