@@ -469,7 +469,7 @@ func detectCaptureGaps(f *findings, k *kindRow) []Anomaly {
 // over the tunnel MTU, policy) is a drop, not scattered loss.
 func (a *analysis) flowDropped(s *segAcc, answered map[segFlow]int) bool {
 	for f, n := range s.flows {
-		if n -= answered[segFlow{s, f}]; n > 0 && n*2 >= a.flows[f].nSent {
+		if n -= answered[segFlow{s, f}]; n > 0 && n*2 >= int(a.flows[f].nSent) {
 			return true
 		}
 	}
