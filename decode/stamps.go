@@ -10,12 +10,11 @@ import "sort"
 // new base from its Observation on, to the block's end (rebase): a file in time order, frames less
 // than 4 s apart, has none.
 type Stamps struct {
-	base    []int64     // per block: the base of its first Observations
-	rebase  []stampBase // by index: where a base starts within a block
-	rebased []uint64    // bitset by block: the blocks with a rebase
-	skips   []frameSkip // by index: where the frame numbers pass over records that gave no Observation
-	cur     int64       // the base of the Observation stamped last
-	n       int         // Observations stamped
+	base   []int64     // per block: the base of its first Observations (even), plus one when it has a rebase
+	rebase []stampBase // by index: where a base starts within a block
+	skips  []frameSkip // by index: where the frame numbers pass over records that gave no Observation
+	cur    int64       // the base of the Observation stamped last
+	n      int         // Observations stamped
 }
 
 // stampBase is a base time that starts at Observation i.
@@ -47,40 +46,36 @@ func (s *Stamps) add(ts int64, frame uint32) uint32 {
 		s.skips = append(s.skips, frameSkip{uint32(i), add})
 	}
 	if i&(stampBlock-1) == 0 {
-		s.cur = ts - stampHalf
+		s.cur = (ts - stampHalf) &^ 1 // even: the low bit marks a block with a rebase
 		s.base = append(s.base, s.cur)
-		return stampHalf
+		return uint32(ts - s.cur)
 	}
 	if d := uint64(ts - s.cur); d < 1<<32 {
 		return uint32(d)
 	}
-	b := i >> stampShift
-	for len(s.rebased) <= b>>6 {
-		s.rebased = append(s.rebased, 0)
-	}
-	s.rebased[b>>6] |= 1 << (b & 63)
+	s.base[i>>stampShift] |= 1
 	s.cur = ts - stampHalf
 	s.rebase = append(s.rebase, stampBase{uint32(i), s.cur})
 	return stampHalf
 }
 
-// Ts returns the capture time of Observation o, the file's i-th.
+// Ts returns the capture time of Observation o, the file's i-th: its block's base and TsLo, unless
+// the block has a rebase.
 func (s *Stamps) Ts(i int, o *Observation) int64 {
-	b := i >> stampShift
-	base := s.base[b]
-	if b>>6 < len(s.rebased) && s.rebased[b>>6]&(1<<(b&63)) != 0 {
-		base = s.rebaseAt(i, base)
+	if base := s.base[i>>stampShift]; base&1 == 0 {
+		return base + int64(o.TsLo)
 	}
-	return base + int64(o.TsLo)
+	return s.tsRebased(i, o)
 }
 
-// rebaseAt returns the base of Observation i in a block with a rebase, whose own base is base.
-func (s *Stamps) rebaseAt(i int, base int64) int64 {
+// tsRebased is Ts in a block with a rebase.
+func (s *Stamps) tsRebased(i int, o *Observation) int64 {
+	base := s.base[i>>stampShift] &^ 1
 	k := sort.Search(len(s.rebase), func(k int) bool { return s.rebase[k].i > uint32(i) })
 	if k > 0 && s.rebase[k-1].i>>stampShift == uint32(i)>>stampShift {
-		return s.rebase[k-1].base
+		base = s.rebase[k-1].base
 	}
-	return base
+	return base + int64(o.TsLo)
 }
 
 // Frame returns the 1-based frame number of the file's i-th Observation.
@@ -111,9 +106,6 @@ func (s *Stamps) trim() {
 	s.base = append([]int64(nil), s.base...)
 	if cap(s.rebase) > len(s.rebase) {
 		s.rebase = append([]stampBase(nil), s.rebase...)
-	}
-	if cap(s.rebased) > len(s.rebased) {
-		s.rebased = append([]uint64(nil), s.rebased...)
 	}
 	if cap(s.skips) > len(s.skips) {
 		s.skips = append([]frameSkip(nil), s.skips...)

@@ -57,8 +57,13 @@ func TestStampsInOrderSmall(t *testing.T) {
 		s.add(1_700_000_000_000_000_000+int64(i)*3000, uint32(i+1))
 	}
 	s.trim()
-	if len(s.rebase) != 0 || len(s.rebased) != 0 || len(s.skips) != 0 || len(s.base) != 10 || cap(s.base) != 10 {
-		t.Errorf("rebases %d (%d), skips %d, bases %d (room %d), want 0 (0), 0, 10 (10)",
-			len(s.rebase), len(s.rebased), len(s.skips), len(s.base), cap(s.base))
+	if len(s.rebase) != 0 || len(s.skips) != 0 || len(s.base) != 10 || cap(s.base) != 10 {
+		t.Errorf("rebases %d, skips %d, bases %d (room %d), want 0, 0, 10 (10)",
+			len(s.rebase), len(s.skips), len(s.base), cap(s.base))
+	}
+	for b, base := range s.base {
+		if base&1 != 0 {
+			t.Errorf("block %d marked as having a rebase", b)
+		}
 	}
 }
