@@ -206,8 +206,8 @@ type analysis struct {
 func (a *analysis) obs(g uint32) (*decode.Observation, int) { return a.w.obsAt(g) }
 
 func (a *analysis) ts(g uint32) int64 {
-	o, _ := a.obs(g)
-	return a.journeys.corrected(o)
+	o, f := a.obs(g)
+	return a.journeys.corrected(o, f, int(g-a.w.fileBase[f]))
 }
 
 func (a *analysis) point(g uint32) int {
@@ -350,9 +350,10 @@ func (a *analysis) journeyOut(j int, status, lastSeen, next string, buf *journey
 	var prevTs int64
 	for _, g := range hs {
 		o, f := a.obs(g)
-		t := a.journeys.corrected(o)
+		i := int(g - w.fileBase[f])
+		t := a.journeys.corrected(o, f, i)
 		p := a.w.srcPoint[o.Source]
-		hop := Hop{Point: w.c.Points[p].ID, File: w.c.Files[f].Path, Frame: o.Frame, Ts: t, TTL: o.TTL,
+		hop := Hop{Point: w.c.Points[p].ID, File: w.c.Files[f].Path, Frame: w.c.Stamps[f].Frame(i), Ts: t, TTL: o.TTL,
 			Encap: o.Encap().String(), Len: o.Len, TCPFlags: hopTCPFlags(o)}
 		if prev != nil {
 			hop.DeltaNs = t - prevTs

@@ -469,7 +469,7 @@ func detectCaptureGaps(f *findings, k *kindRow) []Anomaly {
 // over the tunnel MTU, policy) is a drop, not scattered loss.
 func (a *analysis) flowDropped(s *segAcc, answered map[segFlow]int) bool {
 	for f, n := range s.flows {
-		if n -= answered[segFlow{s, f}]; n > 0 && n*2 >= a.flows[f].nSent {
+		if n -= answered[segFlow{s, f}]; n > 0 && n*2 >= int(a.flows[f].nSent) {
 			return true
 		}
 	}
@@ -493,7 +493,7 @@ type frameFinding struct {
 func (a *analysis) frameChecks() map[frameKey]*frameFinding {
 	w := a.w
 	found := map[frameKey]*frameFinding{}
-	note := func(kind string, p, f int, o *decode.Observation) {
+	note := func(kind string, p, f, i int) {
 		k := frameKey{kind, p}
 		ff := found[k]
 		if ff == nil {
@@ -502,7 +502,7 @@ func (a *analysis) frameChecks() map[frameKey]*frameFinding {
 		}
 		ff.count++
 		if len(ff.ev) < 10 {
-			ff.ev = append(ff.ev, Evidence{File: w.c.Files[f].Path, Frame: o.Frame})
+			ff.ev = append(ff.ev, Evidence{File: w.c.Files[f].Path, Frame: w.c.Stamps[f].Frame(i)})
 		}
 	}
 	// Whether a frame's outer addresses fit depends on its (context, inner source, inner destination):
@@ -518,7 +518,7 @@ func (a *analysis) frameChecks() map[frameKey]*frameFinding {
 			p := w.srcPoint[o.Source]
 			if o.Checksum() == decode.CsumBad {
 				if s := w.senderNode(o); s >= 0 && s != w.pointNode[p] {
-					note("checksum-bad", p, f, o)
+					note("checksum-bad", p, f, i)
 				}
 			}
 			if o.Encap() != decode.EncapNone && o.Flags&decode.FlagIPv6 == 0 && len(w.nodeOfIP) > 0 {
@@ -533,7 +533,7 @@ func (a *analysis) frameChecks() map[frameKey]*frameFinding {
 				}
 				ok := e.ok
 				if !ok {
-					note("wrong-outer-address", p, f, o)
+					note("wrong-outer-address", p, f, i)
 				}
 			}
 		}

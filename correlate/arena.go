@@ -111,7 +111,7 @@ func (ar *arenaOut) fillFiles(w *world, m *matcher, files []int, fill []uint32, 
 		lo, left := int64(math.MaxInt64), false
 		for _, f := range files {
 			if obs := w.c.Obs[f]; pos[f] < len(obs) {
-				lo, left = min(lo, m.corrected(&obs[pos[f]])), true
+				lo, left = min(lo, m.corrected(&obs[pos[f]], f, pos[f])), true
 			}
 		}
 		if !left {
@@ -130,7 +130,7 @@ func (ar *arenaOut) fillFiles(w *world, m *matcher, files []int, fill []uint32, 
 					continue
 				}
 				o := &obs[i]
-				t := m.corrected(o)
+				t := m.corrected(o, f, i)
 				if t >= until && until != math.MaxInt64 {
 					break
 				}

@@ -78,7 +78,7 @@ func (a *analysis) arp() arpOut {
 					if int(k) >= len(arps) {
 						k = 0 // not in the table: the zero packet, as Tables.ARP gives
 					}
-					list = append(list, arpObs{t: a.journeys.corrected(o), g: w.fileBase[f] + uint32(i), arp: k})
+					list = append(list, arpObs{t: a.journeys.corrected(o, f, i), g: w.fileBase[f] + uint32(i), arp: k})
 				}
 			}
 		}
@@ -266,8 +266,8 @@ func (a *analysis) arpWaits(req map[int][]int64) []int64 {
 }
 
 func (a *analysis) evidence(g uint32) Evidence {
-	o, f := a.obs(g)
-	return Evidence{File: a.w.c.Files[f].Path, Frame: o.Frame}
+	_, f := a.obs(g)
+	return Evidence{File: a.w.c.Files[f].Path, Frame: a.w.frameOf(g)}
 }
 
 // maxICMPListed bounds the ICMP errors listed in the Result (all are counted in anomalies).

@@ -22,8 +22,11 @@ func TestARPStormPairing(t *testing.T) {
 	rep := tb.AddARP(decode.ARP{Op: 2, SHA: decode.CalicoMAC, SPA: decode.CalicoGateway, THA: podMAC, TPA: pod})
 	const n = 3000
 	var obs []decode.Observation
+	var times []int64
+	var frames []uint32
 	add := func(ts int64, seq uint32) {
-		obs = append(obs, decode.Observation{Ts: ts, Frame: uint32(len(obs) + 1), Seq: seq, Flags: decode.FlagARP})
+		obs = append(obs, decode.Observation{Seq: seq, Flags: decode.FlagARP})
+		times, frames = append(times, ts), append(frames, uint32(len(obs)))
 	}
 	ms := int64(time.Millisecond)
 	for i := range int64(n) {
@@ -34,11 +37,11 @@ func TestARPStormPairing(t *testing.T) {
 	}
 	add(2*(n-1)*ms+1500*ms, rep)
 	w := &world{
-		c: &decode.Capture{Obs: [][]decode.Observation{obs}, Tables: tb, Files: []*decode.FileInfo{{Path: "storm.pcap"}},
+		c: &decode.Capture{Obs: [][]decode.Observation{obs}, Stamps: []decode.Stamps{decode.NewStamps(obs, times, frames)}, Tables: tb, Files: []*decode.FileInfo{{Path: "storm.pcap"}},
 			Points: []decode.Point{{ID: "node-1/cali1"}}},
 		srcPoint: []int{0}, pointRole: []decode.Role{decode.RolePodVeth}, fileBase: []uint32{0}, blockFile: []uint16{0},
 	}
-	a := &analysis{w: w, journeys: journeysOut{srcClock: []clockModel{{}}}}
+	a := &analysis{w: w, journeys: journeysOut{srcClock: []clockModel{{}}, stamps: w.c.Stamps}}
 	out := a.arp()
 	if len(out.points) != 1 {
 		t.Fatalf("%d points with ARP, want 1", len(out.points))
@@ -71,18 +74,18 @@ func TestARPHoldsOnePointAtOnce(t *testing.T) {
 	c := &decode.Capture{Tables: tb}
 	w := &world{c: c, pointRole: make([]decode.Role, points)}
 	for p := range points {
-		obs := make([]decode.Observation, n)
+		obs, times, frames := make([]decode.Observation, n), make([]int64, n), make([]uint32, n)
 		for i := range obs {
-			obs[i] = decode.Observation{Ts: int64(i) * 2 * int64(time.Millisecond), Frame: uint32(i + 1), Seq: grat,
-				Flags: decode.FlagARP, Source: uint16(p)}
+			obs[i] = decode.Observation{Seq: grat, Flags: decode.FlagARP, Source: uint16(p)}
+			times[i], frames[i] = int64(i)*2*int64(time.Millisecond), uint32(i+1)
 		}
-		c.Obs = append(c.Obs, obs)
+		c.Obs, c.Stamps = append(c.Obs, obs), append(c.Stamps, decode.NewStamps(obs, times, frames))
 		c.Files = append(c.Files, &decode.FileInfo{Path: fmt.Sprintf("p%d.pcap", p)})
 		c.Points = append(c.Points, decode.Point{ID: fmt.Sprintf("node-1/eth%d", p)})
 		w.srcPoint = append(w.srcPoint, p)
 	}
 	w.idSpace()
-	a := &analysis{w: w, journeys: journeysOut{srcClock: make([]clockModel, points)}}
+	a := &analysis{w: w, journeys: journeysOut{srcClock: make([]clockModel, points), stamps: c.Stamps}}
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	out := a.arp()
@@ -116,21 +119,23 @@ func BenchmarkARPStorm(b *testing.B) {
 	w := &world{c: c}
 	ms := int64(time.Millisecond)
 	for p := range points {
-		obs := make([]decode.Observation, 0, n)
+		obs, times, frames := make([]decode.Observation, 0, n), make([]int64, 0, n), make([]uint32, 0, n)
 		for i := range int64(n / 2) {
-			obs = append(obs, decode.Observation{Ts: 2 * i * ms, Frame: uint32(len(obs) + 1), Seq: req, Flags: decode.FlagARP, Source: uint16(p)})
+			obs = append(obs, decode.Observation{Seq: req, Flags: decode.FlagARP, Source: uint16(p)})
+			times, frames = append(times, 2*i*ms), append(frames, uint32(len(obs)))
 			if i%10 != 0 {
-				obs = append(obs, decode.Observation{Ts: 2*i*ms + ms/2, Frame: uint32(len(obs) + 1), Seq: rep, Flags: decode.FlagARP, Source: uint16(p)})
+				obs = append(obs, decode.Observation{Seq: rep, Flags: decode.FlagARP, Source: uint16(p)})
+				times, frames = append(times, 2*i*ms+ms/2), append(frames, uint32(len(obs)))
 			}
 		}
-		c.Obs = append(c.Obs, obs)
+		c.Obs, c.Stamps = append(c.Obs, obs), append(c.Stamps, decode.NewStamps(obs, times, frames))
 		c.Files = append(c.Files, &decode.FileInfo{Path: fmt.Sprintf("p%d.pcap", p)})
 		c.Points = append(c.Points, decode.Point{ID: fmt.Sprintf("node-1/cali%d", p)})
 		w.srcPoint = append(w.srcPoint, p)
 		w.pointRole = append(w.pointRole, decode.RolePodVeth)
 	}
 	w.idSpace()
-	a := &analysis{w: w, journeys: journeysOut{srcClock: make([]clockModel, points)}}
+	a := &analysis{w: w, journeys: journeysOut{srcClock: make([]clockModel, points), stamps: c.Stamps}}
 	b.ReportAllocs()
 	for range b.N {
 		if out := a.arp(); len(out.points) != points {

@@ -137,7 +137,7 @@ func (w *world) clockPackets(edge []bool, total int) map[uint64]*clockPkt {
 			if lf%rate != 0 {
 				continue
 			}
-			fp := o.Exact(lf)
+			fp, ts := o.Exact(lf), w.c.Stamps[f].Ts(i, o)
 			p := pkts[fp]
 			if p == nil {
 				s := w.senderNode(o)
@@ -155,8 +155,8 @@ func (w *world) clockPackets(edge []bool, total int) map[uint64]*clockPkt {
 					found = true
 					// Within one node a packet passes its edge points in microseconds; a sighting much
 					// later is another packet with the same fingerprint (a resend with IP id 0).
-					if o.Ts-x.first < sightingSpan && x.last-o.Ts < sightingSpan {
-						x.first, x.last, x.ttl = min(x.first, o.Ts), max(x.last, o.Ts), max(x.ttl, ttl)
+					if ts-x.first < sightingSpan && x.last-ts < sightingSpan {
+						x.first, x.last, x.ttl = min(x.first, ts), max(x.last, ts), max(x.ttl, ttl)
 						if ambiguousKey(o, ttl) == x.key {
 							if x.same++; x.same >= ambiguousSame {
 								p.ambiguous = true
@@ -166,7 +166,7 @@ func (w *world) clockPackets(edge []bool, total int) map[uint64]*clockPkt {
 				}
 			}
 			if !found {
-				p.seen = append(p.seen, clockSight{node, o.Ts, o.Ts, ttl, ambiguousKey(o, ttl), 1})
+				p.seen = append(p.seen, clockSight{node, ts, ts, ttl, ambiguousKey(o, ttl), 1})
 			}
 		}
 	}

@@ -213,25 +213,22 @@ func (w *world) learnFragments() {
 }
 
 type flowAcc struct {
-	key         flowKey
-	path        [2]*pathInfo // per direction, when it has journeys
-	client      tuple
-	first       int64
-	journeys    [2][]int32
-	delivered   int
-	lost        int
-	notCaptured int
-	bytes       int64
-	lostAt      lostTally
-	retrans     int
-	resets      int
-	nat         map[natKey]int        // nil until the flow's first NAT event
-	natEv       map[natKey][]Evidence // likewise
-	perPoint    []pointTally          // packets and bytes per point (a flow crosses few points)
-	votes       *pathVotes            // until the paths are built (buildPaths drops them)
-	tcp         [2]tcpSeqState
-	e2e         latAcc
-	nSent       int // packets its endpoints sent: journeys less GSO/GRO pieces and ICMP errors about it
+	key      flowKey
+	path     [2]*pathInfo // per direction, when it has journeys
+	client   tuple
+	first    int64
+	journeys [2][]int32
+	// The counts are of the flow's journeys (or fewer), whose ids are int32: they fit.
+	delivered, lost, notCaptured int32
+	retrans, resets, nSent       int32 // nSent: packets its endpoints sent: journeys less GSO/GRO pieces and ICMP errors about it
+	bytes                        int64
+	lostAt                       lostTally
+	nat                          map[natKey]int        // nil until the flow's first NAT event
+	natEv                        map[natKey][]Evidence // likewise
+	perPoint                     []pointTally          // packets and bytes per point (a flow crosses few points)
+	votes                        *pathVotes            // until the paths are built (buildPaths drops them)
+	tcp                          [2]tcpSeqState
+	e2e                          latAcc
 }
 
 // pathVotes is what a flow's journeys showed of its path, per direction: what buildPaths needs and

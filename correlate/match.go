@@ -113,9 +113,15 @@ func (m *matcher) stageOf(o *decode.Observation, pi int) uint32 {
 	return s
 }
 
-// corrected returns an Observation's corrected timestamp.
-func (m *matcher) corrected(o *decode.Observation) int64 {
-	return m.srcClock[o.Source].correct(o.Ts)
+// corrected returns the corrected timestamp of Observation o, file f's i-th.
+func (m *matcher) corrected(o *decode.Observation, f, i int) int64 {
+	return m.srcClock[o.Source].correct(m.w.c.Stamps[f].Ts(i, o))
+}
+
+// correctedG returns the corrected timestamp of Observation g.
+func (m *matcher) correctedG(g uint32) int64 {
+	o, f := m.w.obsAt(g)
+	return m.corrected(o, f, int(g-m.w.fileBase[f]))
 }
 
 // journeysOut is what matching found that the stages after the arena read: each source's clock (for
@@ -123,6 +129,7 @@ func (m *matcher) corrected(o *decode.Observation) int64 {
 // window, and the journeys matched by position.
 type journeysOut struct {
 	srcClock []clockModel
+	stamps   []decode.Stamps // the Capture's, for the times
 	nat      []natEvent
 	gso      []gsoEvent // GSO splits and GRO merges (and, once lateStage has run, the late joins)
 	late     []lateEv
@@ -131,12 +138,12 @@ type journeysOut struct {
 
 // out returns matching's output for the stages after the arena.
 func (m *matcher) out() journeysOut {
-	return journeysOut{srcClock: m.srcClock, nat: m.nat, gso: m.gso, late: m.late, ambJ: m.ambJ}
+	return journeysOut{srcClock: m.srcClock, stamps: m.w.c.Stamps, nat: m.nat, gso: m.gso, late: m.late, ambJ: m.ambJ}
 }
 
-// corrected returns an Observation's corrected timestamp.
-func (jo *journeysOut) corrected(o *decode.Observation) int64 {
-	return jo.srcClock[o.Source].correct(o.Ts)
+// corrected returns the corrected timestamp of Observation o, file f's i-th.
+func (jo *journeysOut) corrected(o *decode.Observation, f, i int) int64 {
+	return jo.srcClock[o.Source].correct(jo.stamps[f].Ts(i, o))
 }
 
 // newMatcher makes a matcher. Each source gets its node's clock model (one lookup per timestamp).
@@ -201,16 +208,16 @@ func (m *matcher) run() {
 	// two of its times (the drift is far below 1). A file of several nodes is checked corrected.
 	perm := make([][]uint32, len(w.c.Obs))
 	for f, obs := range w.c.Obs {
-		sorted := true
+		sorted, st := true, &w.c.Stamps[f]
 		for i := 1; i < len(obs); i++ {
-			if obs[i].Ts < obs[i-1].Ts {
+			if st.Ts(i, &obs[i]) < st.Ts(i-1, &obs[i-1]) {
 				sorted = false
 				break
 			}
 		}
 		if sorted && !w.oneNode(f) {
 			for i := 1; i < len(obs); i++ {
-				if m.corrected(&obs[i]) < m.corrected(&obs[i-1]) {
+				if m.corrected(&obs[i], f, i) < m.corrected(&obs[i-1], f, i-1) {
 					sorted = false
 					break
 				}
@@ -221,7 +228,9 @@ func (m *matcher) run() {
 			for i := range p {
 				p[i] = uint32(i)
 			}
-			sort.SliceStable(p, func(a, b int) bool { return m.corrected(&obs[p[a]]) < m.corrected(&obs[p[b]]) })
+			sort.SliceStable(p, func(a, b int) bool {
+				return m.corrected(&obs[p[a]], f, int(p[a])) < m.corrected(&obs[p[b]], f, int(p[b]))
+			})
 			perm[f] = p
 		}
 	}
@@ -262,17 +271,17 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 	pos := make([]int, len(w.c.Obs))
 	heads := make([]int64, len(w.c.Obs))
 	const done = int64(1<<63 - 1)
-	at := func(f int) *decode.Observation {
+	at := func(f int) int { // the index of the file's next Observation
 		i := pos[f]
 		if perm[f] != nil {
-			return &w.c.Obs[f][perm[f][i]]
+			return int(perm[f][i])
 		}
-		return &w.c.Obs[f][i]
+		return i
 	}
 	for f := range heads {
 		heads[f] = done
 		if len(w.c.Obs[f]) > 0 {
-			heads[f] = m.corrected(at(f))
+			heads[f] = m.corrected(&w.c.Obs[f][at(f)], f, at(f))
 		}
 	}
 	hh := newHeadHeap(heads, done)
@@ -303,7 +312,7 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 			}
 			k := i - a.from
 			if k >= a.n {
-				m.fillAhead(a, obs, p, i)
+				m.fillAhead(a, f, p, i)
 				k = 0
 			}
 			if t = a.ts[k]; t > rt || (t == rt && int32(f) > rf) {
@@ -335,15 +344,16 @@ const mergeAheadN = 32
 
 // fillAhead computes the corrected times of the file's Observations from position i on (in the order
 // perm p gives, nil meaning its own) into a.
-func (m *matcher) fillAhead(a *mergeAhead, obs []decode.Observation, p []uint32, i int) {
+func (m *matcher) fillAhead(a *mergeAhead, f int, p []uint32, i int) {
+	obs := m.w.c.Obs[f]
 	n := min(mergeAheadN, len(obs)-i)
 	if p != nil {
 		for k, idx := range p[i : i+n] {
-			a.ts[k] = m.corrected(&obs[idx])
+			a.ts[k] = m.corrected(&obs[idx], f, int(idx))
 		}
 	} else {
 		for k := range obs[i : i+n] {
-			a.ts[k] = m.corrected(&obs[i+k])
+			a.ts[k] = m.corrected(&obs[i+k], f, i+k)
 		}
 	}
 	a.from, a.n = i, n

@@ -207,8 +207,8 @@ func (a *analysis) flowAt(ob *flowOutBuf, fi int, ids []string) Flow {
 	f := Flow{ID: ids[fi], Proto: protoName(t.proto), Src: Endpoint{ob.addr(t.v6, t.src), t.sp},
 		Dst: Endpoint{ob.addr(t.v6, t.dst), t.dp}, NAT: []NATMapping{}, LostAt: ob.lostAt(fl),
 		PerPoint: ob.perPoint(fl), Path: ob.path(fl.path[c2s]), Bytes: fl.bytes,
-		Packets: fl.nSent, Delivered: fl.delivered, Lost: fl.lost,
-		NotCaptured: fl.notCaptured, Retransmissions: fl.retrans, Resets: fl.resets, LatencyNs: fl.e2e.summary(),
+		Packets: int(fl.nSent), Delivered: int(fl.delivered), Lost: int(fl.lost),
+		NotCaptured: int(fl.notCaptured), Retransmissions: int(fl.retrans), Resets: int(fl.resets), LatencyNs: fl.e2e.summary(),
 		ARPWaitNs: a.flowARPWait[fi]}
 	if t.proto == 1 || t.proto == 58 {
 		f.Src.Port, f.Dst.Port = 0, 0
@@ -425,7 +425,7 @@ func (pl *placement) tcpStep(fl *flowAcc, d uint8, j int32, o *decode.Observatio
 type tcpSeqState struct {
 	maxEnd uint32
 	have   bool
-	syns   int
+	syns   int32 // of the flow's journeys (int32 ids)
 }
 
 // natStats turns NAT events into mappings per flow.
@@ -509,10 +509,10 @@ func (a *analysis) summary(res *Result) Summary {
 		s.Skipped += in.Skipped
 	}
 	for _, f := range a.flows {
-		s.Journeys += f.nSent
-		s.Delivered += f.delivered
-		s.Lost += f.lost
-		s.NotCaptured += f.notCaptured
+		s.Journeys += int(f.nSent)
+		s.Delivered += int(f.delivered)
+		s.Lost += int(f.lost)
+		s.NotCaptured += int(f.notCaptured)
 	}
 	for _, an := range res.Anomalies {
 		s.Anomalies[an.Severity]++

@@ -407,8 +407,8 @@ func (pl *placement) countEnd(s *segAcc, status statusCode, j, fi int32, o0 *dec
 			return
 		}
 	}
-	ol, f := pl.obs(last)
-	e := lossEv{fi, j, Evidence{File: pl.w.c.Files[f].Path, Frame: ol.Frame}}
+	_, f := pl.obs(last)
+	e := lossEv{fi, j, Evidence{File: pl.w.c.Files[f].Path, Frame: pl.w.frameOf(last)}}
 	if at == len(s.evidence) {
 		s.evidence = append(s.evidence, e)
 	} else {

@@ -105,7 +105,7 @@ func (wj *wgJoin) fragments() {
 		wj.transport(ff.o, ff.g, ff.j, ff.p, w.pointNode[ff.p], ff.t) // lists it at the nodes' underlay only
 
 		fr := byJ[ff.j]
-		if fr == nil || wj.m.corrected(ff.o) < wj.m.corrected(mustObs(w, fr.g)) {
+		if fr == nil || wj.m.correctedG(ff.g) < wj.m.correctedG(fr.g) {
 			v6 := ff.o.Flags&decode.FlagIPv6 != 0
 			fr = &wgFrag{j: ff.j, g: ff.g, from: w.nodeOf(v6, ff.o.Src), to: w.nodeOf(v6, ff.o.Dst), first: int(ff.o.Len),
 				msgLen: wj.fragPadded(ff.j, ff.o, ff.g)}
@@ -127,10 +127,10 @@ func mustObs(w *world, g uint32) *decode.Observation {
 	return o
 }
 
-// fragCounter returns the counter of the message whose first fragment is o, as decode kept it
-// (wgNoCounter: it did not).
-func (w *world) fragCounter(o *decode.Observation) uint64 {
-	if c, ok := w.c.Tables.WGFragCounter(o, w.ctxOf(o)); ok {
+// fragCounter returns the counter of the message whose first fragment is o, frame number frame, as
+// decode kept it (wgNoCounter: it did not).
+func (w *world) fragCounter(o *decode.Observation, frame uint32) uint64 {
+	if c, ok := w.c.Tables.WGFragCounter(o, frame, w.ctxOf(o)); ok {
 		return c
 	}
 	return wgNoCounter
@@ -144,7 +144,7 @@ func (wj *wgJoin) fragPadded(j int32, o *decode.Observation, g uint32) int {
 		return m.padded
 	}
 	p := wj.w.srcPoint[o.Source]
-	t := wj.m.corrected(o)
+	t := wj.m.correctedG(g)
 	n := o.PayloadLen() // UDP payload bytes in the first fragment
 	for _, l := range wj.later[wgFragKey{p, o.Src, o.Dst, o.Seq}] {
 		if d := l.t - t; d >= -fragReassembly && d <= fragReassembly {

@@ -379,7 +379,7 @@ func (wj *wgJoin) collect() {
 			o := &obs[i]
 			p := w.srcPoint[o.Source]
 			n := w.pointNode[p]
-			t := m.corrected(o)
+			t := m.corrected(o, f, i)
 			switch typ := w.wgType(o); {
 			case typ == decode.WGTransport && w.pointRole[p] == decode.RoleUnderlay && o.Flags&decode.FlagFragment == 0:
 				wj.transport(o, g, j, p, n, t)
@@ -407,7 +407,7 @@ func (wj *wgJoin) transport(o *decode.Observation, g uint32, j int32, p, n int, 
 	ctx := w.ctxOf(o)
 	counter := ctx.WGCounter(o.Seq)
 	if o.Flags&decode.FlagFragment != 0 {
-		counter = w.fragCounter(o)
+		counter = w.fragCounter(o, w.frameOf(g))
 	}
 	wj.st.sawMsg(p, from, to, ctx.WGReceiver, counter)
 	if !w.cluster[n] || (n != from && n != to) {
@@ -1058,7 +1058,7 @@ func (a *analysis) wgHop(h *Hop, prev, o *decode.Observation) {
 		h.Encap = "wireguard"
 		h.WireGuard = &HopWG{Receiver: fmt.Sprintf("0x%08x", c.WGReceiver), Counter: c.WGCounter(o.Seq)}
 		if o.Flags&decode.FlagFragment != 0 {
-			h.WireGuard.Counter = w.fragCounter(o) // wgfrag.go
+			h.WireGuard.Counter = w.fragCounter(o, h.Frame) // wgfrag.go
 		}
 	}
 	switch {

@@ -210,13 +210,13 @@ func TestWireGuardReordered(t *testing.T) {
 	if len(c.Obs) != len(files) || len(c.Obs[5]) < 14 {
 		t.Skip("no healthy-wireguard scenario")
 	}
-	obs := c.Obs[5] // node-b-eth0.pcap: frames 13 and 14 are node-a's counters 4 and 5
-	obs[12].Ts, obs[13].Ts = obs[13].Ts, obs[12].Ts
+	obs := c.Obs[5]                                         // node-b-eth0.pcap: frames 13 and 14 are node-a's counters 4 and 5
+	obs[12].TsLo, obs[13].TsLo = obs[13].TsLo, obs[12].TsLo // one block: one base time (decode.Stamps)
 	obs[12], obs[13] = obs[13], obs[12]
 	r := Correlate(c, Options{})
 	for _, a := range r.Anomalies {
 		if a.Kind == "wireguard-reordered" {
-			if a.Where.Point != "node-b/eth0" || a.Count != 1 || len(a.Evidence) != 1 || a.Evidence[0].Frame != 13 { // counter 4, now after counter 5
+			if a.Where.Point != "node-b/eth0" || a.Count != 1 || len(a.Evidence) != 1 || a.Evidence[0].Frame != 14 { // counter 4, now after counter 5 (frame 14: frame numbers go by position)
 				t.Errorf("%+v", a)
 			}
 			return

@@ -463,6 +463,12 @@ func (w *world) oneNode(f int) bool {
 	return true
 }
 
+// frameOf returns the frame number of Observation g in its file.
+func (w *world) frameOf(g uint32) uint32 {
+	f := int(w.blockFile[g>>16])
+	return w.c.Stamps[f].Frame(int(g - w.fileBase[f]))
+}
+
 // obsAt returns the Observation with global id g and its file.
 func (w *world) obsAt(g uint32) (*decode.Observation, int) {
 	f := int(w.blockFile[g>>16])

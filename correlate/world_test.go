@@ -62,7 +62,7 @@ func TestTCPStep(t *testing.T) {
 		{seg(1251, 0, decode.TCPFin|decode.TCPAck), true}, // the FIN again
 		{seg(1252, 0, decode.TCPRst), false},
 	}
-	want := 0
+	want := int32(0)
 	for i, s := range steps {
 		a.tcpStep(fl, c2s, int32(i), s.o)
 		if s.resent {

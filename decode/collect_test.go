@@ -36,7 +36,7 @@ func TestObsCollector(t *testing.T) {
 				if tc.small > 0 && i >= tc.small {
 					r.CapLen = 10
 				}
-				c.add(&r, &Observation{Frame: uint32(i + 1)})
+				c.add(&r, &Observation{Seq: uint32(i + 1)})
 			}
 			if sized := cap(c.obs) > obsChunk; sized != tc.sized {
 				t.Errorf("sized from the estimate: %v, want %v", sized, tc.sized)
@@ -47,8 +47,8 @@ func TestObsCollector(t *testing.T) {
 				t.Fatalf("%d Observations, want %d", len(obs), tc.n)
 			}
 			for i := range obs {
-				if obs[i].Frame != uint32(i+1) {
-					t.Fatalf("Observation %d is frame %d", i, obs[i].Frame)
+				if obs[i].Seq != uint32(i+1) {
+					t.Fatalf("Observation %d is frame %d", i, obs[i].Seq)
 				}
 			}
 			if tc.name == "outgrows its estimate" && !grew {
@@ -113,7 +113,7 @@ func TestFingerprints(t *testing.T) {
 func TestObsCollectorSizeNotRead(t *testing.T) {
 	c := obsCollector{size: 10 << 30}
 	for i := range obsChunk + 1 {
-		c.add(&Record{CapLen: 100}, &Observation{Frame: uint32(i + 1)})
+		c.add(&Record{CapLen: 100}, &Observation{Seq: uint32(i + 1)})
 	}
 	if n := cap(c.obs); n > 1<<22 {
 		t.Errorf("%d Observations read: room for %d, want at most %d", obsChunk+1, n, 1<<22)
@@ -217,7 +217,7 @@ func TestObsFirsts(t *testing.T) {
 	collect := func(n int, base uint32) []Observation {
 		c := obsCollector{size: int64(n) * 116, firsts: p}
 		for i := range n {
-			c.add(&Record{CapLen: 100}, &Observation{Frame: base + uint32(i)})
+			c.add(&Record{CapLen: 100}, &Observation{Seq: base + uint32(i)})
 		}
 		return c.finish()
 	}
@@ -235,8 +235,8 @@ func TestObsFirsts(t *testing.T) {
 			t.Fatalf("file from %d: %d Observations, want %d", f.base, len(f.obs), f.n)
 		}
 		for i, o := range f.obs {
-			if o.Frame != f.base+uint32(i) {
-				t.Fatalf("file from %d: Observation %d is frame %d", f.base, i, o.Frame)
+			if o.Seq != f.base+uint32(i) {
+				t.Fatalf("file from %d: Observation %d is frame %d", f.base, i, o.Seq)
 			}
 		}
 	}
@@ -291,5 +291,28 @@ func TestFingerprintFirsts(t *testing.T) {
 	}
 	if !ok {
 		t.Error("the first chunks' slab is not advised for huge pages")
+	}
+}
+
+// A file that holds fewer frames than its size promised gives back the room its slice was sized
+// with, also when that is less than a quarter (which the copy of a small file out of its first chunk
+// covers): the Observations are kept to the end of the run, the room with them.
+func TestObsCollectorTrimmed(t *testing.T) {
+	const n = 20 * obsChunk
+	c := obsCollector{size: n * 116 * 11 / 10} // a tenth more than the records take
+	for i := range n {
+		c.add(&Record{CapLen: 100}, &Observation{Seq: uint32(i)})
+	}
+	if cap(c.obs) < n+n/obsSlack {
+		t.Fatalf("room for %d Observations of %d: the case went untested", cap(c.obs), n)
+	}
+	obs := c.finish()
+	if len(obs) != n || cap(obs) != n {
+		t.Errorf("%d Observations, room for %d", len(obs), cap(obs))
+	}
+	for i := range obs {
+		if obs[i].Seq != uint32(i) {
+			t.Fatalf("Observation %d is %d", i, obs[i].Seq)
+		}
 	}
 }

@@ -117,7 +117,7 @@ func (d *Decoder) sourceOf(rec *Record, p *Packet) uint16 {
 
 // Observe fills o from a decoded Packet, and sets p.Loose.
 func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
-	*o = Observation{Ts: rec.Ts, Frame: rec.Frame}
+	*o = Observation{} // TsLo: the collector's (Stamps)
 	o.Source = d.sourceOf(rec, p)
 
 	f := Flags(p.Encap) | Flags(p.Checksum)<<FlagCsumShift
@@ -209,7 +209,7 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 		}
 		if f&FlagFragment != 0 && f&FlagICMPError == 0 {
 			if p.HasWG && p.WG.Type == WGTransport {
-				d.t.AddWGFragCounter(o.Source, o.Frame, p.WG.Counter) // Seq cannot hold it (wgfrag.go)
+				d.t.AddWGFragCounter(o.Source, rec.Frame, p.WG.Counter) // Seq cannot hold it (wgfrag.go)
 			}
 			o.Seq = in.ID
 		}

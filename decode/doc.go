@@ -2,7 +2,8 @@
 //
 // A Reader streams the records of a pcap or pcapng file (optionally gzip-compressed) without loading
 // it whole; a Decoder turns each record into a full Packet (every header field calipath knows) and a
-// 40-byte Observation that correlation keeps (with its NAT-tolerant fingerprint beside it). Record data and Packet.Payload alias the reader's
+// 32-byte Observation that correlation keeps (with its NAT-tolerant fingerprint beside it, and its time
+// and frame number in its file's Stamps). Record data and Packet.Payload alias the reader's
 // buffer and are overwritten by the next read: everything else is copied into value types.
 //
 // Only this package imports gopacket.

@@ -1,7 +1,7 @@
 package decode
 
-// Observation is the compact, fixed-size record of one frame at one capture source: 40 bytes, no
-// pointers. Fields that are rare or wide (IPv6 addresses, ARP and ICMP-error details, outer headers)
+// Observation is the compact, fixed-size record of one frame at one capture source: 32 bytes, no
+// pointers. Its capture time and frame number are kept beside it, in its file's Stamps. Fields that are rare or wide (IPv6 addresses, ARP and ICMP-error details, outer headers)
 // live in per-file side Tables and are referred to by index.
 //
 // Addresses: Src and Dst hold the innermost IPv4 address as a big-endian uint32, or, with FlagIPv6,
@@ -19,8 +19,7 @@ package decode
 // response; a first fragment's Seq is its IP identification, as for every fragment (Tables.WGFragCounter
 // keeps its counter).
 type Observation struct {
-	Ts       int64  // capture time in ns since the Unix epoch, as recorded (no clock correction)
-	Frame    uint32 // 1-based frame number in its file
+	TsLo     uint32 // the capture time's low bits: see Stamps.Ts (the time as recorded, no clock correction)
 	Src      uint32
 	Dst      uint32
 	Seq      uint32

@@ -249,9 +249,10 @@ type Capture struct {
 	PointOf []int // point index of each source
 	NodeIPs []NodeIP
 	Obs     [][]Observation // per file, in frame order (set by Load)
+	Stamps  []Stamps        // per file, beside Obs: their times and frame numbers (set by Load)
 	// Loose holds, beside Obs, each Observation's NAT-tolerant fingerprint (Packet.Loose), set by Load.
 	// Only correlation's matching reads it, so it is kept apart: correlation may reuse its memory and
-	// drop it (Options.Lean), leaving the 40-byte Observations.
+	// drop it (Options.Lean), leaving the 32-byte Observations.
 	Loose []Fingerprints
 	// Links is what --links said: node → interface index → name (from `ip -o link`). Correlation
 	// names the interfaces of a -i any capture that saw no frame from it.
@@ -305,20 +306,26 @@ func LoadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 			cols[i].size = st.Size()
 		}
 	}
-	files := scanFiles(paths, opts, t, func(file int) ScanFunc { return keepFrames(&cols[file], &fps[file]) }, progress)
+	stamps := make([]Stamps, len(paths))
+	files := scanFiles(paths, opts, t, func(file int) ScanFunc {
+		return keepFrames(&cols[file], &fps[file], &stamps[file])
+	}, progress)
 	obs := make([][]Observation, len(paths))
 	loose := make([]Fingerprints, len(paths))
 	for f := range cols {
 		obs[f], loose[f] = cols[f].finish(), fps[f].finish()
+		stamps[f].trim()
 	}
 	c := IdentifyFiles(files, t, cfg)
-	c.Obs, c.Loose = obs, loose
+	c.Obs, c.Loose, c.Stamps = obs, loose, stamps
 	return c
 }
 
-// keepFrames returns the ScanFunc that keeps each frame's Observation in c and its fingerprint in fp.
-func keepFrames(c *obsCollector, fp *fpCollector) ScanFunc {
+// keepFrames returns the ScanFunc that keeps each frame's Observation in c, its fingerprint in fp and
+// its time and frame number in st.
+func keepFrames(c *obsCollector, fp *fpCollector, st *Stamps) ScanFunc {
 	return func(r *Record, p *Packet, o *Observation) {
+		o.TsLo = st.add(r.Ts, r.Frame)
 		c.add(r, o)
 		fp.add(p.Loose)
 	}
@@ -343,7 +350,7 @@ type obsCollector struct {
 
 // chunkSlabs hands out chunks to a Load's collectors side by side, from slabs that ask for huge
 // pages, and takes back the chunks a collector is done with (its values moved to a slice of their
-// own) for the next file. A chunk on its own (2.5 MiB of Observations, 512 KiB of fingerprints)
+// own) for the next file. A chunk on its own (2 MiB of Observations, 512 KiB of fingerprints)
 // spans no huge page and was faulted in 4 KiB at a time; and most files of a capture are small,
 // their values all in their first chunk.
 type chunkSlabs[T any] struct {
@@ -462,7 +469,10 @@ func obsNext(n, est int) int {
 	return max(n+1, min(int(float64(n)*math.Pow(ratio, 1/steps)), obsGrowth*n))
 }
 
-// finish returns the file's Observations in frame order.
+// finish returns the file's Observations in frame order. A slice sized from the file's size, with
+// room for more than 1/obsSlack of its length again (the size overestimated what the file held),
+// gives that room's pages back to the system (not copied: the copy would take both at once): it
+// would otherwise stay resident for the whole run.
 func (c *obsCollector) finish() []Observation {
 	if len(c.chunks) == 0 {
 		if cap(c.obs)-len(c.obs) > len(c.obs)/4+4096 { // a small file in its first chunk
@@ -470,6 +480,9 @@ func (c *obsCollector) finish() []Observation {
 			c.firsts.give(c.obs)
 			c.obs = nil
 			return obs
+		}
+		if cap(c.obs) > obsChunk && cap(c.obs)-len(c.obs) > len(c.obs)/obsSlack { // not a first chunk
+			return hugepage.Release(c.obs)
 		}
 		return c.obs
 	}
@@ -562,5 +575,9 @@ func (c *fpCollector) finish() Fingerprints {
 	return f
 }
 
-// obsChunk is the number of Observations per collection chunk (3 MiB).
+// obsSlack: a collector's slice with room for more than 1/obsSlack of its length again gives it back
+// when the file is done.
+const obsSlack = 32
+
+// obsChunk is the number of Observations per collection chunk (2 MiB).
 const obsChunk = 1 << 16

@@ -69,9 +69,13 @@ func LoadSpilled(paths []string, opts Options, cfg PointConfig, progress Progres
 			return nil, nil, err
 		}
 	}
+	stamps := make([]Stamps, len(paths))
 	files := scanFiles(paths, opts, t, func(file int) ScanFunc {
-		s := &sinks[file]
-		return func(r *Record, p *Packet, o *Observation) { s.add(o, p.Loose) }
+		s, st := &sinks[file], &stamps[file]
+		return func(r *Record, p *Packet, o *Observation) {
+			o.TsLo = st.add(r.Ts, r.Frame)
+			s.add(o, p.Loose)
+		}
 	}, progress)
 	sp := &Spill{stop: make(chan struct{}), done: make(chan struct{}), dir: dir}
 	obs := make([][]Observation, len(paths))
@@ -89,7 +93,10 @@ func LoadSpilled(paths []string, opts Options, cfg PointConfig, progress Progres
 	}
 	go sp.releaseLoop()
 	c := IdentifyFiles(files, t, cfg)
-	c.Obs, c.Loose = obs, loose
+	for f := range stamps {
+		stamps[f].trim()
+	}
+	c.Obs, c.Loose, c.Stamps = obs, loose, stamps
 	return c, sp, nil
 }
 

@@ -109,7 +109,7 @@ func TestSpillRelease(t *testing.T) {
 	var sum uint64
 	for f := range c.Obs {
 		for i := range c.Obs[f] {
-			sum += uint64(c.Obs[f][i].Frame) + c.Loose[f].At(i)
+			sum += uint64(c.Obs[f][i].TsLo) + c.Loose[f].At(i)
 		}
 	}
 	touched, ok := residentMapped()

@@ -18,12 +18,13 @@ func (t *Tables) AddWGFragCounter(src uint16, frame uint32, counter uint64) {
 	t.wgFrag[uint64(src)<<32|uint64(frame)] = uint32(counter)
 }
 
-// WGFragCounter returns the counter of the transport message whose first IP fragment is Observation o
-// (its high 32 bits from the frame's header context ctx); false when o is no such fragment.
-func (t *Tables) WGFragCounter(o *Observation, ctx *HdrCtx) (uint64, bool) {
+// WGFragCounter returns the counter of the transport message whose first IP fragment is Observation o,
+// frame number frame (its high 32 bits from the frame's header context ctx); false when o is no such
+// fragment.
+func (t *Tables) WGFragCounter(o *Observation, frame uint32, ctx *HdrCtx) (uint64, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	lo, ok := t.wgFrag[uint64(o.Source)<<32|uint64(o.Frame)]
+	lo, ok := t.wgFrag[uint64(o.Source)<<32|uint64(frame)]
 	if !ok {
 		return 0, false
 	}

@@ -293,10 +293,10 @@ func TestWireGuardFirstFragment(t *testing.T) {
 		t.Errorf("first fragment: context %+v, message length %d", c, pf.WG.Len)
 	}
 	c := tb.Ctx(of.Ctx)
-	if n, ok := tb.WGFragCounter(&of, &c); !ok || n != 41 {
+	if n, ok := tb.WGFragCounter(&of, 1, &c); !ok || n != 41 {
 		t.Errorf("first fragment: counter %d %v, want 41 kept by the tables", n, ok)
 	}
-	if _, ok := tw.WGFragCounter(&ow, &c); ok {
+	if _, ok := tw.WGFragCounter(&ow, 1, &c); ok {
 		t.Error("the whole message has a fragment's counter")
 	}
 	if ps.Loose == pw.Loose || os2.Flags&FlagLaterFragment == 0 || ps.HasWG {

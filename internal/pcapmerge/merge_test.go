@@ -20,7 +20,7 @@ func TestMerge(t *testing.T) {
 		t.Fatalf("merged %d frames of %d + %d", n, len(c.Obs[0]), len(c.Obs[1]))
 	}
 	for i := 1; i < len(c.Obs[2]); i++ {
-		if c.Obs[2][i].Ts < c.Obs[2][i-1].Ts {
+		if st := &c.Stamps[2]; st.Ts(i, &c.Obs[2][i]) < st.Ts(i-1, &c.Obs[2][i-1]) {
 			t.Fatalf("frame %d is earlier than frame %d", i+1, i)
 		}
 	}

@@ -1,0 +1,124 @@
+package decode
+
+import "sort"
+
+// Stamps holds, beside one file's Observations, their capture times and frame numbers, which the
+// 32-byte Observation does not: an Observation keeps the low 32 bits of its time (TsLo), counted from
+// a base time, and its frame number is its index plus one, plus the records skipped before it (read
+// errors). A block (stampBlock Observations in frame order) has a base time, about 2.1 s before its
+// first; a time that does not fit in 32 bits from it (a gap in the traffic, a clock step) starts a
+// new base from its Observation on, to the block's end (rebase): a file in time order, frames less
+// than 4 s apart, has none.
+type Stamps struct {
+	base   []int64     // per block: the base of its first Observations (even), plus one when it has a rebase
+	rebase []stampBase // by index: where a base starts within a block
+	skips  []frameSkip // by index: where the frame numbers pass over records that gave no Observation
+	cur    int64       // the base of the Observation stamped last
+	n      int         // Observations stamped
+}
+
+// stampBase is a base time that starts at Observation i.
+type stampBase struct {
+	i    uint32
+	base int64
+}
+
+// frameSkip says that from Observation i on, the frame numbers are the index plus one plus add.
+type frameSkip struct {
+	i, add uint32
+}
+
+const (
+	// stampBlock is how many Observations share a base time (a power of two).
+	stampBlock = 1 << stampShift
+	stampShift = 8
+	// stampHalf puts a base this far before the time it starts at: a frame up to 2.1 s earlier fits
+	// too (frames slightly out of order).
+	stampHalf = 1 << 31
+)
+
+// add stamps the next Observation with time ts and frame number frame, returning its TsLo. The sums
+// wrap (int64 two's complement), so that any time comes back exactly.
+func (s *Stamps) add(ts int64, frame uint32) uint32 {
+	i := s.n
+	s.n++
+	if add := frame - uint32(i) - 1; add != s.lastSkip() {
+		s.skips = append(s.skips, frameSkip{uint32(i), add})
+	}
+	if i&(stampBlock-1) == 0 {
+		s.cur = (ts - stampHalf) &^ 1 // even: the low bit marks a block with a rebase
+		s.base = append(s.base, s.cur)
+		return uint32(ts - s.cur)
+	}
+	if d := uint64(ts - s.cur); d < 1<<32 {
+		return uint32(d)
+	}
+	s.base[i>>stampShift] |= 1
+	s.cur = ts - stampHalf
+	s.rebase = append(s.rebase, stampBase{uint32(i), s.cur})
+	return stampHalf
+}
+
+// Ts returns the capture time of Observation o, the file's i-th: its block's base and TsLo, unless
+// the block has a rebase.
+func (s *Stamps) Ts(i int, o *Observation) int64 {
+	if base := s.base[i>>stampShift]; base&1 == 0 {
+		return base + int64(o.TsLo)
+	}
+	return s.tsRebased(i, o)
+}
+
+// tsRebased is Ts in a block with a rebase.
+func (s *Stamps) tsRebased(i int, o *Observation) int64 {
+	base := s.base[i>>stampShift] &^ 1
+	k := sort.Search(len(s.rebase), func(k int) bool { return s.rebase[k].i > uint32(i) })
+	if k > 0 && s.rebase[k-1].i>>stampShift == uint32(i)>>stampShift {
+		base = s.rebase[k-1].base
+	}
+	return base + int64(o.TsLo)
+}
+
+// Frame returns the 1-based frame number of the file's i-th Observation.
+func (s *Stamps) Frame(i int) uint32 { return uint32(i) + 1 + s.skipAt(i) }
+
+// skipAt returns the frame numbers' skip at Observation i.
+func (s *Stamps) skipAt(i int) uint32 {
+	if len(s.skips) == 0 {
+		return 0
+	}
+	k := sort.Search(len(s.skips), func(k int) bool { return s.skips[k].i > uint32(i) })
+	if k == 0 {
+		return 0
+	}
+	return s.skips[k-1].add
+}
+
+// lastSkip returns the skip of the Observations stamped so far from the last change on.
+func (s *Stamps) lastSkip() uint32 {
+	if len(s.skips) == 0 {
+		return 0
+	}
+	return s.skips[len(s.skips)-1].add
+}
+
+// trim gives back the room the side slices were grown with.
+func (s *Stamps) trim() {
+	s.base = append([]int64(nil), s.base...)
+	if cap(s.rebase) > len(s.rebase) {
+		s.rebase = append([]stampBase(nil), s.rebase...)
+	}
+	if cap(s.skips) > len(s.skips) {
+		s.skips = append([]frameSkip(nil), s.skips...)
+	}
+}
+
+// NewStamps stamps obs with capture times ts and frame numbers frames (one each), returning their
+// Stamps: for a Capture made other than by Load.
+func NewStamps(obs []Observation, ts []int64, frames []uint32) Stamps {
+	var s Stamps
+	for i := range obs {
+		obs[i].TsLo = s.add(ts[i], frames[i])
+	}
+	s.trim()
+	return s
+}

@@ -1,0 +1,69 @@
+package decode
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+)
+
+// Stamps give back every time and frame number they were given: times in order, slightly out of
+// order, far apart (more than TsLo's window from their block's first), at the int64 extremes, and
+// frame numbers that skip records (read errors) or wrap.
+func TestStampsRoundTrip(t *testing.T) {
+	rng := rand.New(rand.NewSource(17))
+	const n = 5*stampBlock + 17
+	ts := make([]int64, n)
+	frames := make([]uint32, n)
+	now, frame := int64(1_700_000_000_000_000_000), uint32(0)
+	for i := range ts {
+		switch r := rng.Intn(1000); {
+		case r < 900:
+			now += rng.Int63n(int64(1e6))
+		case r < 990:
+			now -= rng.Int63n(int64(2e7)) // slightly out of order
+		case r < 995:
+			now += rng.Int63n(int64(30e9)) // a gap past the window
+		default:
+			now -= rng.Int63n(int64(1e12)) // far back
+		}
+		ts[i] = now
+		frame++
+		if rng.Intn(50) == 0 {
+			frame += uint32(rng.Intn(5)) + 1 // records that gave no Observation
+		}
+		frames[i] = frame
+	}
+	ts[3], ts[stampBlock], ts[stampBlock+1] = math.MinInt64, math.MaxInt64, math.MinInt64+1 // hostile times
+	frames[n-1] = math.MaxUint32
+	obs := make([]Observation, n)
+	s := NewStamps(obs, ts, frames)
+	for i := range obs {
+		if got := s.Ts(i, &obs[i]); got != ts[i] {
+			t.Fatalf("Observation %d: time %d, want %d", i, got, ts[i])
+		}
+		if got := s.Frame(i); got != frames[i] {
+			t.Fatalf("Observation %d: frame %d, want %d", i, got, frames[i])
+		}
+	}
+	if len(s.rebase) == 0 || len(s.rebase) > n/20 || len(s.skips) == 0 {
+		t.Errorf("%d rebases, %d skips in %d Observations: the cases went untested", len(s.rebase), len(s.skips), n)
+	}
+}
+
+// A file in time order, frames a few µs apart, keeps nothing but a base per block.
+func TestStampsInOrderSmall(t *testing.T) {
+	var s Stamps
+	for i := range 10 * stampBlock {
+		s.add(1_700_000_000_000_000_000+int64(i)*3000, uint32(i+1))
+	}
+	s.trim()
+	if len(s.rebase) != 0 || len(s.skips) != 0 || len(s.base) != 10 || cap(s.base) != 10 {
+		t.Errorf("rebases %d, skips %d, bases %d (room %d), want 0, 0, 10 (10)",
+			len(s.rebase), len(s.skips), len(s.base), cap(s.base))
+	}
+	for b, base := range s.base {
+		if base&1 != 0 {
+			t.Errorf("block %d marked as having a rebase", b)
+		}
+	}
+}
