@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/bits"
 	"reflect"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/calipath/calipath/internal/decimal"
 	"github.com/calipath/calipath/internal/safetext"
 )
 
@@ -116,9 +115,9 @@ func (e *jsonEnc) value(v reflect.Value) {
 	case reflect.String:
 		e.buf = safetext.AppendJSONString(e.buf, v.String())
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		e.buf = appendInt(e.buf, v.Int())
+		e.buf = decimal.AppendInt(e.buf, v.Int())
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		e.buf = appendUint(e.buf, v.Uint())
+		e.buf = decimal.AppendUint(e.buf, v.Uint())
 	case reflect.Bool:
 		e.buf = strconv.AppendBool(e.buf, v.Bool())
 	case reflect.Float32, reflect.Float64:
@@ -342,53 +341,3 @@ func validTagName(s string) bool {
 	}
 	return true
 }
-
-// appendInt appends v in decimal, as strconv.AppendInt(b, v, 10) does.
-func appendInt(b []byte, v int64) []byte {
-	if v < 0 {
-		return appendUint(append(b, '-'), uint64(-v)) // -MinInt64 wraps to itself: 1<<63 as a uint64
-	}
-	return appendUint(b, uint64(v))
-}
-
-// appendUint appends n in decimal, as strconv.AppendUint(b, n, 10) does, but writes the digits in
-// place, two at a time, where strconv formats them into a buffer of its own and copies them over.
-func appendUint(b []byte, n uint64) []byte {
-	if n < 10 {
-		return append(b, byte('0'+n))
-	}
-	k := decimalLen(n)
-	i := len(b) + k
-	b = slices.Grow(b, k)[:i]
-	for n >= 100 {
-		q := n / 100
-		r := 2 * (n - q*100)
-		i -= 2
-		b[i], b[i+1] = decimalPairs[r], decimalPairs[r+1]
-		n = q
-	}
-	if n >= 10 {
-		b[i-2], b[i-1] = decimalPairs[2*n], decimalPairs[2*n+1]
-	} else {
-		b[i-1] = byte('0' + n)
-	}
-	return b
-}
-
-// decimalLen returns how many decimal digits n has (n > 0).
-func decimalLen(n uint64) int {
-	t := bits.Len64(n) * 1233 >> 12 // about log10(2) × bits: the digits, or one fewer
-	if n >= powersOf10[t] {
-		t++
-	}
-	return t
-}
-
-// powersOf10 are 10^0 to 10^19.
-var powersOf10 = [20]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
-	1e15, 1e16, 1e17, 1e18, 1e19}
-
-// decimalPairs are the two digits of 00 to 99, one pair after the other.
-const decimalPairs = "00010203040506070809" + "10111213141516171819" + "20212223242526272829" +
-	"30313233343536373839" + "40414243444546474849" + "50515253545556575859" + "60616263646566676869" +
-	"70717273747576777879" + "80818283848586878889" + "90919293949596979899"

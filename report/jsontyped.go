@@ -4,6 +4,7 @@ import (
 	"unsafe"
 
 	"github.com/calipath/calipath/correlate"
+	"github.com/calipath/calipath/internal/decimal"
 	"github.com/calipath/calipath/internal/safetext"
 )
 
@@ -27,13 +28,13 @@ func (e *jsonEnc) strField(n int, key, s string) int {
 
 func (e *jsonEnc) intField(n int, key string, v int64) int {
 	n = e.obj(n, key)
-	e.buf = appendInt(e.buf, v)
+	e.buf = decimal.AppendInt(e.buf, v)
 	return n
 }
 
 func (e *jsonEnc) uintField(n int, key string, v uint64) int {
 	n = e.obj(n, key)
-	e.buf = appendUint(e.buf, v)
+	e.buf = decimal.AppendUint(e.buf, v)
 	return n
 }
 

@@ -1,13 +1,12 @@
 package main
 
 import (
-	"math/bits"
 	"net/netip"
-	"slices"
 	"strconv"
 	"time"
 
 	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/decimal"
 	"github.com/calipath/calipath/internal/safetext"
 )
 
@@ -39,7 +38,7 @@ func (fj *frameJSON) append(b []byte, path, point string, rec *decode.Record, p 
 	b = append(b, `{"file":`...)
 	b = append(b, fj.qPath...)
 	b = append(b, `,"frame":`...)
-	b = appendDec(b, uint64(rec.Frame))
+	b = decimal.AppendUint(b, uint64(rec.Frame))
 	b = append(b, `,"ts":"`...)
 	b = fj.ts.appendTime(b, rec.Ts)
 	b = append(b, `","point":`...)
@@ -51,7 +50,7 @@ func (fj *frameJSON) append(b []byte, path, point string, rec *decode.Record, p 
 	}
 	if p.HasSLL {
 		b = append(b, `,"sll":{"pkttype":`...)
-		b = appendDec(b, uint64(p.PktType))
+		b = decimal.AppendUint(b, uint64(p.PktType))
 		b = append(b, `,"ifindex":`...)
 		b = strconv.AppendInt(b, int64(p.IfIndex), 10)
 		b = append(b, '}')
@@ -64,7 +63,7 @@ func (fj *frameJSON) append(b []byte, path, point string, rec *decode.Record, p 
 	b = append(b, '"')
 	if p.Encap == decode.EncapVXLAN {
 		b = append(b, `,"vni":`...)
-		b = appendDec(b, uint64(p.VNI))
+		b = decimal.AppendUint(b, uint64(p.VNI))
 	}
 	if p.Inner.Version != 0 {
 		b = appendInnerJSON(b, p)
@@ -128,7 +127,7 @@ func appendEthJSON(b []byte, p *decode.Packet) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendDec(b, uint64(v))
+			b = decimal.AppendUint(b, uint64(v))
 		}
 		b = append(b, ']')
 	}
@@ -142,23 +141,23 @@ func appendIPFields(b []byte, h *decode.IPHdr) []byte {
 	b = append(b, `","dst":"`...)
 	b = appendAddr(b, h.DstAddr())
 	b = append(b, `","proto":`...)
-	b = appendDec(b, uint64(h.Proto))
+	b = decimal.AppendUint(b, uint64(h.Proto))
 	b = append(b, `,"ttl":`...)
-	b = appendDec(b, uint64(h.TTL))
+	b = decimal.AppendUint(b, uint64(h.TTL))
 	b = append(b, `,"id":`...)
-	b = appendDec(b, uint64(h.ID))
+	b = decimal.AppendUint(b, uint64(h.ID))
 	b = append(b, `,"len":`...)
-	b = appendDec(b, uint64(h.TotalLen))
+	b = decimal.AppendUint(b, uint64(h.TotalLen))
 	b = append(b, `,"df":`...)
 	b = strconv.AppendBool(b, h.DF)
 	b = append(b, `,"mf":`...)
 	b = strconv.AppendBool(b, h.MF)
 	b = append(b, `,"frag":`...)
-	b = appendDec(b, uint64(h.FragOff))
+	b = decimal.AppendUint(b, uint64(h.FragOff))
 	b = append(b, `,"dscp":`...)
-	b = appendDec(b, uint64(h.DSCP()))
+	b = decimal.AppendUint(b, uint64(h.DSCP()))
 	b = append(b, `,"ecn":`...)
-	return appendDec(b, uint64(h.ECN()))
+	return decimal.AppendUint(b, uint64(h.ECN()))
 }
 
 func appendOuterJSON(b []byte, p *decode.Packet) []byte {
@@ -176,12 +175,12 @@ func appendUintIf(b []byte, key string, n uint64) []byte {
 	if n == 0 {
 		return b
 	}
-	return appendDec(append(b, key...), n)
+	return decimal.AppendUint(append(b, key...), n)
 }
 
 // appendUint appends member key with value n.
 func appendUint(b []byte, key string, n uint64) []byte {
-	return appendDec(append(b, key...), n)
+	return decimal.AppendUint(append(b, key...), n)
 }
 
 func appendInnerJSON(b []byte, p *decode.Packet) []byte {
@@ -295,59 +294,6 @@ func appendHex32(b []byte, i uint32) []byte {
 }
 
 const hexLower = "0123456789abcdef"
-
-// appendDec appends n in decimal, as strconv.AppendUint does, two digits at a time (32-bit
-// arithmetic below 2^32, as most fields are), without its cost for the small numbers most fields
-// hold, and in place: the digits go straight into b, not into a buffer copied over.
-func appendDec(b []byte, n uint64) []byte {
-	if n < 10 {
-		return append(b, byte('0'+n))
-	}
-	if n < 100 {
-		return append(b, digits2[2*n], digits2[2*n+1])
-	}
-	i := len(b) + decLen(n)
-	b = slices.Grow(b, i-len(b))[:i]
-	for n >= 1<<32 {
-		q := n / 100
-		r := n - q*100
-		i -= 2
-		b[i], b[i+1] = digits2[2*r], digits2[2*r+1]
-		n = q
-	}
-	m := uint32(n)
-	for m >= 100 {
-		q := m / 100
-		r := m - q*100
-		i -= 2
-		b[i], b[i+1] = digits2[2*r], digits2[2*r+1]
-		m = q
-	}
-	if m >= 10 {
-		b[i-2], b[i-1] = digits2[2*m], digits2[2*m+1]
-	} else {
-		b[i-1] = byte('0' + m)
-	}
-	return b
-}
-
-// decLen returns how many decimal digits n has (n > 0).
-func decLen(n uint64) int {
-	t := bits.Len64(n) * 1233 >> 12 // about log10(2) × bits: the digits, or one fewer
-	if n >= pow10s[t] {
-		t++
-	}
-	return t
-}
-
-// pow10s are 10^0 to 10^19.
-var pow10s = [20]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-	1e16, 1e17, 1e18, 1e19}
-
-// digits2 holds the two decimal digits of 0 to 99.
-const digits2 = "00010203040506070809" + "10111213141516171819" + "20212223242526272829" + "30313233343536373839" +
-	"40414243444546474849" + "50515253545556575859" + "60616263646566676869" + "70717273747576777879" +
-	"80818283848586878889" + "90919293949596979899"
 
 // appendMAC appends m as net.HardwareAddr's String does: aa:bb:cc:dd:ee:ff.
 func appendMAC(b []byte, m [6]byte) []byte {

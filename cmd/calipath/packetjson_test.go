@@ -130,21 +130,3 @@ func TestPacketsJSONShapes(t *testing.T) {
 		}
 	}
 }
-
-func TestAppendDec(t *testing.T) {
-	ns := []uint64{0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 65535, 1<<32 - 1, 1 << 32, 1<<32 + 99, 1<<32 + 100, 1<<63 - 1, 1 << 63, 1e19 - 1, 1e19, 1<<64 - 1}
-	for n := uint64(0); n < 100000; n++ {
-		ns = append(ns, n)
-	}
-	for n := uint64(1); n < 1<<61; n = n*7 + 3 {
-		ns = append(ns, n, n*3+1)
-	}
-	for n := uint64(1); n < 1e19; n *= 10 {
-		ns = append(ns, n-1, n, n+1)
-	}
-	for _, n := range ns {
-		if got, want := string(appendDec([]byte("x"), n)), "x"+strconv.FormatUint(n, 10); got != want {
-			t.Errorf("appendDec(%d) = %s, want %s", n, got, want)
-		}
-	}
-}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/decimal"
 )
 
 // frameLine writes the lines of `calipath packets` (the text format): one line per frame, newline
@@ -28,7 +29,7 @@ func (fl *frameLine) append(b []byte, path, point string, rec *decode.Record, p 
 	}
 	b = append(b, fl.cPath...)
 	b = append(b, ':')
-	b = appendDec(b, uint64(rec.Frame))
+	b = decimal.AppendUint(b, uint64(rec.Frame))
 	b = append(b, ' ')
 	b = fl.ts.appendTime(b, rec.Ts)
 	b = append(b, ' ')
@@ -103,7 +104,7 @@ func appendHostPort(b []byte, a netip.Addr, port uint16) []byte {
 	} else {
 		b = appendAddr(b, a)
 	}
-	return appendDec(append(b, ':'), uint64(port))
+	return decimal.AppendUint(append(b, ':'), uint64(port))
 }
 
 // appendInnerText appends the innermost IP packet: addresses, protocol and its header, lengths.
@@ -277,5 +278,5 @@ func appendProtoName(b []byte, p uint8) []byte {
 	if n, ok := protoNames[p]; ok {
 		return append(b, n...)
 	}
-	return appendDec(append(b, "proto "...), uint64(p))
+	return decimal.AppendUint(append(b, "proto "...), uint64(p))
 }
