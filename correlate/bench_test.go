@@ -24,10 +24,7 @@ func BenchmarkCorrelate(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		c.Loose = make([]decode.Fingerprints, len(keep))
-		for f := range keep {
-			c.Loose[f] = keep[f].Clone()
-		}
+		freshLoose(c, keep)
 		b.StartTimer()
 		Correlate(c, Options{Lean: true})
 	}

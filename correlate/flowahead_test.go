@@ -2,7 +2,6 @@ package correlate
 
 import (
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"runtime"
 	"testing"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/internal/gen"
-	"github.com/calipath/calipath/internal/testtool"
 )
 
 // flowCopy copies a flow that EachFlow lends: its lists are pieces of arrays rendered into again.
@@ -108,38 +106,23 @@ func TestEachFlowAheadSameResult(t *testing.T) {
 
 // Likewise on every lab scenario (their flows are few: batches of one and two matter there).
 func TestEachFlowAheadLab(t *testing.T) {
-	dirs, _ := filepath.Glob("../testdata/lab/scenarios/*/truth.json")
-	if len(dirs) == 0 {
-		t.Skip("no lab scenarios under testdata/lab/scenarios")
-	}
-	for _, tf := range dirs {
-		dir := filepath.Dir(tf)
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			pcaps, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
-			ngs, _ := filepath.Glob(filepath.Join(dir, "*.pcapng"))
-			res, want := streamedAndListed(t, append(pcaps, ngs...))
-			checkFlowsAhead(t, res, want)
-		})
-	}
+	eachLabScenario(t, func(t *testing.T, files []string) {
+		res, want := streamedAndListed(t, files)
+		checkFlowsAhead(t, res, want)
+	})
 }
 
 // BenchmarkPerFlowStreamed is BenchmarkPerFlow as `report --format json` runs it: the flows streamed
 // (Options.StreamFlows) and walked once with EachFlow, each rendered. Run with -cpu 1,2 to weigh what
 // the stages' goroutines (the voter, the segment counter, the flows rendered ahead) gain on two cores.
 func BenchmarkPerFlowStreamed(b *testing.B) {
-	cfg := testtool.Impaired(manyFlowsConfig())
-	cfg.Flows, cfg.Packets, cfg.ClockOffset = 24000, 96000, nil
-	files := testtool.BenchCaptures(b, "per-flow", cfg)
-	c := decode.Load(files, decode.Options{}, decode.PointConfig{})
+	c := perFlowCapture(b)
 	keep := c.Loose
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		c.Loose = make([]decode.Fingerprints, len(keep))
-		for f := range keep {
-			c.Loose[f] = keep[f].Clone()
-		}
+		freshLoose(c, keep)
 		b.StartTimer()
 		res := Correlate(c, Options{Lean: true, StreamFlows: true})
 		n := 0

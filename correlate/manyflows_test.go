@@ -80,25 +80,34 @@ func BenchmarkManyFlows(b *testing.B) {
 	}
 }
 
+// perFlowCapture loads BenchmarkPerFlow's captures: 24,000 flows of about four packets each.
+func perFlowCapture(b *testing.B) *decode.Capture {
+	cfg := testtool.Impaired(manyFlowsConfig())
+	cfg.Flows, cfg.Packets, cfg.ClockOffset = 24000, 96000, nil
+	return decode.Load(testtool.BenchCaptures(b, "per-flow", cfg), decode.Options{}, decode.PointConfig{})
+}
+
+// freshLoose gives c a fresh copy of the fingerprints keep, which a lean correlation drops.
+func freshLoose(c *decode.Capture, keep []decode.Fingerprints) {
+	c.Loose = make([]decode.Fingerprints, len(keep))
+	for f := range keep {
+		c.Loose[f] = keep[f].Clone()
+	}
+}
+
 // BenchmarkPerFlow weighs the per-flow path: 24,000 flows of about four packets each (96,000 packets,
 // about 600,000 frames), so that numbering, voting, placing and writing out flows outweighs
 // matching frames; as `report` correlates (lean). Each iteration correlates a fresh copy of the
 // fingerprints. CALIPATH_BENCH_DIR keeps the captures between runs.
 func BenchmarkPerFlow(b *testing.B) {
-	cfg := testtool.Impaired(manyFlowsConfig())
-	cfg.Flows, cfg.Packets, cfg.ClockOffset = 24000, 96000, nil
-	files := testtool.BenchCaptures(b, "per-flow", cfg)
-	c := decode.Load(files, decode.Options{}, decode.PointConfig{})
+	c := perFlowCapture(b)
 	keep := c.Loose
 	var res *Result
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		c.Loose = make([]decode.Fingerprints, len(keep))
-		for f := range keep {
-			c.Loose[f] = keep[f].Clone()
-		}
+		freshLoose(c, keep)
 		b.StartTimer()
 		res = Correlate(c, Options{Lean: true})
 		if len(res.Flows) < 20000 {

@@ -162,6 +162,11 @@ func TestStagesSameResult(t *testing.T) {
 
 // Likewise on every lab scenario.
 func TestStagesLab(t *testing.T) {
+	eachLabScenario(t, func(t *testing.T, files []string) { checkStages(t, files) })
+}
+
+// eachLabScenario runs fn as a subtest on every lab scenario's captures (its pcap and pcapng files).
+func eachLabScenario(t *testing.T, fn func(t *testing.T, files []string)) {
 	dirs, _ := filepath.Glob("../testdata/lab/scenarios/*/truth.json")
 	if len(dirs) == 0 {
 		t.Skip("no lab scenarios under testdata/lab/scenarios")
@@ -171,7 +176,7 @@ func TestStagesLab(t *testing.T) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			pcaps, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
 			ngs, _ := filepath.Glob(filepath.Join(dir, "*.pcapng"))
-			checkStages(t, append(pcaps, ngs...))
+			fn(t, append(pcaps, ngs...))
 		})
 	}
 }
