@@ -121,12 +121,6 @@ func (wj *wgJoin) fragments() {
 	sort.Slice(wj.st.frags, func(x, y int) bool { return wj.st.frags[x].g < wj.st.frags[y].g })
 }
 
-// mustObs returns observation g.
-func mustObs(w *world, g uint32) *decode.Observation {
-	o, _ := w.obsAt(g)
-	return o
-}
-
 // fragCounter returns the counter of the message whose first fragment is o, frame number frame, as
 // decode kept it (wgNoCounter: it did not).
 func (w *world) fragCounter(o *decode.Observation, frame uint32) uint64 {
