@@ -16,9 +16,9 @@ import (
 )
 
 // inMemoryBytesPerFrame is what the in-memory path holds at its peak per frame read, as measured on
-// the generated sets of scripts/bench.sh (peak RSS, two cores: 60 bytes a frame with 1,000 flows, 61
-// on the ARP-heavy set, 73 with 200,000 flows, 70 with them and --journeys), with a margin: the
-// estimate --memory is held against.
+// the generated sets of scripts/bench.sh (peak RSS: 51 bytes a frame with 1,000 flows, 53 on the
+// ARP-heavy set, 63 with 200,000 flows, 62 with them and --journeys), with a margin: the estimate
+// --memory is held against.
 const inMemoryBytesPerFrame = 80
 
 // boundedBytesPerFrame is what the bounded-memory mode still holds on the heap per frame at its peak:
