@@ -295,7 +295,7 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 		// The top file's run: its Observations up to the other files' earliest head, in a row.
 		rt, rf := hh.rival()
 		obs, p, fp, base, a := w.c.Obs[f], perm[f], &m.fp[f], w.fileBase[f], &ahead[f]
-		i, t := pos[f], heads[f]
+		i, t := pos[f], hh.topTime()
 		for {
 			idx := i
 			if p != nil {
