@@ -266,26 +266,8 @@ const sightingBatch = 4096
 // order perm gives, nil meaning its own; on equal times the lower file first), in batches taken from
 // free; it closes out at the end.
 func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []sighting) {
-	w := m.w
 	defer close(out)
-	pos := make([]int, len(w.c.Obs))
-	heads := make([]int64, len(w.c.Obs))
-	const done = int64(1<<63 - 1)
-	at := func(f int) int { // the index of the file's next Observation
-		i := pos[f]
-		if perm[f] != nil {
-			return int(perm[f][i])
-		}
-		return i
-	}
-	for f := range heads {
-		heads[f] = done
-		if len(w.c.Obs[f]) > 0 {
-			heads[f] = m.corrected(&w.c.Obs[f][at(f)], f, at(f))
-		}
-	}
-	hh := newHeadHeap(heads, done)
-	ahead := make([]mergeAhead, len(w.c.Obs))
+	files, hh := m.mergeFiles(perm)
 	b := <-free
 	for {
 		f := hh.top()
@@ -294,8 +276,9 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 		}
 		// The top file's run: its Observations up to the other files' earliest head, in a row.
 		rt, rf := hh.rival()
-		obs, p, fp, base, a := w.c.Obs[f], perm[f], &m.fp[f], w.fileBase[f], &ahead[f]
-		i, t := pos[f], hh.topTime()
+		mf := &files[f]
+		obs, p, fp, base := mf.obs, mf.p, mf.fp, mf.base
+		i, t := mf.pos, hh.topTime()
 		for {
 			idx := i
 			if p != nil {
@@ -310,16 +293,16 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 			if i++; i == len(obs) {
 				break
 			}
-			k := i - a.from
-			if k >= a.n {
-				m.fillAhead(a, f, p, i)
+			k := i - mf.from
+			if k >= mf.n {
+				m.fillAhead(mf, f, i)
 				k = 0
 			}
-			if t = a.ts[k]; t > rt || (t == rt && int32(f) > rf) {
+			if t = mf.ts[k]; t > rt || (t == rt && int32(f) > rf) {
 				break
 			}
 		}
-		pos[f] = i
+		mf.pos = i
 		if i < len(obs) {
 			hh.advanced(t)
 		} else {
@@ -329,6 +312,38 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 	if len(b) > 0 {
 		out <- b
 	}
+}
+
+// mergeFile is a file in the merge: its Observations, their order (perm, nil meaning their own),
+// fingerprints and global id base, the position of its next one in that order, and the corrected
+// times of the ones after it. One index reaches all a run needs.
+type mergeFile struct {
+	obs  []decode.Observation
+	p    []uint32
+	fp   *decode.Fingerprints
+	base uint32
+	pos  int
+	mergeAhead
+}
+
+// mergeFiles returns the files of the merge at their start, and the heap of their heads.
+func (m *matcher) mergeFiles(perm [][]uint32) ([]mergeFile, *headHeap) {
+	w := m.w
+	files := make([]mergeFile, len(w.c.Obs))
+	heads := make([]int64, len(w.c.Obs))
+	const done = int64(1<<63 - 1)
+	for f, obs := range w.c.Obs {
+		files[f] = mergeFile{obs: obs, p: perm[f], fp: &m.fp[f], base: w.fileBase[f]}
+		heads[f] = done
+		if len(obs) > 0 {
+			i := 0 // the index of the file's first Observation
+			if perm[f] != nil {
+				i = int(perm[f][0])
+			}
+			heads[f] = m.corrected(&obs[i], f, i)
+		}
+	}
+	return files, newHeadHeap(heads, done)
 }
 
 // mergeAhead holds the corrected times of a file's next Observations in the merge, computed a few
@@ -342,10 +357,10 @@ type mergeAhead struct {
 
 const mergeAheadN = 32
 
-// fillAhead computes the corrected times of the file's Observations from position i on (in the order
-// perm p gives, nil meaning its own) into a.
-func (m *matcher) fillAhead(a *mergeAhead, f int, p []uint32, i int) {
-	obs := m.w.c.Obs[f]
+// fillAhead computes the corrected times of file f's Observations from position i on (in merge
+// order) into mf's times ahead.
+func (m *matcher) fillAhead(mf *mergeFile, f, i int) {
+	obs, p, a := mf.obs, mf.p, &mf.mergeAhead
 	n := min(mergeAheadN, len(obs)-i)
 	if p != nil {
 		for k, idx := range p[i : i+n] {
