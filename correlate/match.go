@@ -60,6 +60,7 @@ type matcher struct {
 	w        *world
 	clocks   []clockModel
 	srcClock []clockModel // clocks by source
+	srcAt    []srcStage   // stage and node by source
 	window   int64
 	dupWin   int64
 	// loose indexes open journeys by NAT-tolerant fingerprint; an exact match is an entry whose
@@ -105,12 +106,21 @@ type matcher struct {
 
 // stageOf identifies where on the path an Observation is: its point, and for -i any captures without
 // interface indexes (one point for every interface) also its encapsulation and TTL.
-func (m *matcher) stageOf(o *decode.Observation, pi int) uint32 {
-	s := uint32(pi) << 12
-	if m.w.pointRole[pi] == decode.RoleAny {
+func (m *matcher) stageOf(o *decode.Observation) uint32 {
+	src := &m.srcAt[o.Source]
+	s := src.stage
+	if src.anyRole {
 		s |= uint32(o.Encap())<<8 | uint32(o.TTL)
 	}
 	return s
+}
+
+// srcStage is what the matcher needs of a source's point, in one place: its stage (the point's,
+// before any encapsulation and TTL), its node, and whether it is a point for every interface.
+type srcStage struct {
+	stage   uint32
+	node    int16
+	anyRole bool
 }
 
 // corrected returns the corrected timestamp of Observation o, file f's i-th.
@@ -150,8 +160,10 @@ func (jo *journeysOut) corrected(o *decode.Observation, f, i int) int64 {
 func newMatcher(w *world, clocks []clockModel, opts Options) *matcher {
 	m := &matcher{w: w, clocks: clocks, window: int64(opts.Window), dupWin: int64(time.Millisecond),
 		loose: newMultimap(), tcp: map[uint64][]int32{}, srcClock: make([]clockModel, len(w.srcPoint))}
+	m.srcAt = make([]srcStage, len(w.srcPoint))
 	for s, p := range w.srcPoint {
 		m.srcClock[s] = clocks[w.pointNode[p]]
+		m.srcAt[s] = srcStage{stage: uint32(p) << 12, node: int16(w.pointNode[p]), anyRole: w.pointRole[p] == decode.RoleAny}
 	}
 	m.jT0.mp = w.big
 	m.fp = w.c.Loose
@@ -382,9 +394,8 @@ func (m *matcher) step(s *sighting) {
 	if !matchable(o, loose) {
 		return
 	}
-	pi := m.w.srcPoint[o.Source]
-	node := int16(m.w.pointNode[pi])
-	stage := m.stageOf(o, pi)
+	node := m.srcAt[o.Source].node
+	stage := m.stageOf(o)
 	e := o.Exact(loose)
 	if len(m.amb) > 0 {
 		if g := m.amb[e]; g != nil {
