@@ -3,17 +3,27 @@ package correlate
 // headHeap orders the files of a k-way merge by their next Observation's corrected time, the file's
 // index breaking ties (the lowest first), so that taking the top gives the same order as scanning
 // every file's head for the earliest: log2(files) comparisons a sighting instead of one per file.
+// Each entry holds its file's head time beside the file, so a comparison reads neither through
+// another slice.
 type headHeap struct {
-	heads []int64 // each file's next corrected time
-	h     []int32 // files with Observations left, heap-ordered by less
+	h []headEntry // files with Observations left, heap-ordered by before
 }
 
-// newHeadHeap makes the heap of the files whose head is not done.
+// headEntry is a file in the heap and the corrected time of its next Observation.
+type headEntry struct {
+	t int64
+	f int32
+}
+
+// before reports whether a's head comes before b's: the earlier time, on equal times the lower file.
+func (a headEntry) before(b headEntry) bool { return a.t < b.t || (a.t == b.t && a.f < b.f) }
+
+// newHeadHeap makes the heap of the files whose head (heads[f]) is not done.
 func newHeadHeap(heads []int64, done int64) *headHeap {
-	hh := &headHeap{heads: heads}
+	hh := &headHeap{}
 	for f, t := range heads {
 		if t != done {
-			hh.h = append(hh.h, int32(f))
+			hh.h = append(hh.h, headEntry{t: t, f: int32(f)})
 		}
 	}
 	for i := len(hh.h)/2 - 1; i >= 0; i-- {
@@ -22,19 +32,16 @@ func newHeadHeap(heads []int64, done int64) *headHeap {
 	return hh
 }
 
-// less reports whether file a's head comes before file b's.
-func (hh *headHeap) less(a, b int32) bool {
-	ta, tb := hh.heads[a], hh.heads[b]
-	return ta < tb || (ta == tb && a < b)
-}
-
 // top returns the file whose head comes first, or -1 when every file is done.
 func (hh *headHeap) top() int {
 	if len(hh.h) == 0 {
 		return -1
 	}
-	return int(hh.h[0])
+	return int(hh.h[0].f)
 }
+
+// topTime returns the head time of the top file (the heap must not be empty).
+func (hh *headHeap) topTime() int64 { return hh.h[0].t }
 
 // rival returns the earliest head of the files other than the top one (its time and file), or the
 // largest time and file when there is none: the top file's Observations before it come next, without
@@ -44,15 +51,15 @@ func (hh *headHeap) rival() (int64, int32) {
 	switch {
 	case len(h) < 2:
 		return 1<<63 - 1, 1<<31 - 1
-	case len(h) > 2 && hh.less(h[2], h[1]):
-		return hh.heads[h[2]], h[2]
+	case len(h) > 2 && h[2].before(h[1]):
+		return h[2].t, h[2].f
 	}
-	return hh.heads[h[1]], h[1]
+	return h[1].t, h[1].f
 }
 
 // advanced restores the order after the top file's head moved on to time t.
 func (hh *headHeap) advanced(t int64) {
-	hh.heads[hh.h[0]] = t
+	hh.h[0].t = t
 	hh.down(0)
 }
 
@@ -66,21 +73,24 @@ func (hh *headHeap) drop() {
 	}
 }
 
+// down moves entry i down to its place: the earlier child moves up into the hole until neither
+// child comes before the entry.
 func (hh *headHeap) down(i int) {
 	h := hh.h
-	n := len(h)
+	x := h[i]
 	for {
 		c := 2*i + 1
-		if c >= n {
-			return
+		if c >= len(h) {
+			break
 		}
-		if r := c + 1; r < n && hh.less(h[r], h[c]) {
+		if r := c + 1; r < len(h) && h[r].before(h[c]) {
 			c = r
 		}
-		if !hh.less(h[c], h[i]) {
-			return
+		if !h[c].before(x) {
+			break
 		}
-		h[i], h[c] = h[c], h[i]
+		h[i] = h[c]
 		i = c
 	}
+	h[i] = x
 }

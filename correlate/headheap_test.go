@@ -110,3 +110,46 @@ func checkMergeOrder(t *testing.T, round int, how string, want, got []int) {
 		}
 	}
 }
+
+// BenchmarkHeadHeap merges 36 files of interleaved times in runs, as matcher.merge takes them: short
+// runs (about one sighting each), so the cost is the heap's.
+func BenchmarkHeadHeap(b *testing.B) {
+	const done, nf, per = int64(1<<63 - 1), 36, 20000
+	rng := rand.New(rand.NewPCG(17, 2))
+	files := make([][]int64, nf)
+	for f := range files {
+		ts := int64(0)
+		for range per {
+			ts += 1 + int64(rng.IntN(2*nf))
+			files[f] = append(files[f], ts)
+		}
+	}
+	heads, pos := make([]int64, nf), make([]int, nf)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		clear(pos)
+		for f := range files {
+			heads[f] = files[f][0]
+		}
+		n := 0
+		hh := newHeadHeap(heads, done)
+		for f := hh.top(); f >= 0; f = hh.top() {
+			rt, rf := hh.rival()
+			for {
+				n++
+				if pos[f]++; pos[f] == len(files[f]) {
+					hh.drop()
+					break
+				}
+				if ts := files[f][pos[f]]; ts > rt || (ts == rt && int32(f) > rf) {
+					hh.advanced(ts)
+					break
+				}
+			}
+		}
+		if n != nf*per {
+			b.Fatalf("%d merged, want %d", n, nf*per)
+		}
+	}
+}

@@ -60,6 +60,7 @@ type matcher struct {
 	w        *world
 	clocks   []clockModel
 	srcClock []clockModel // clocks by source
+	srcAt    []srcStage   // stage and node by source
 	window   int64
 	dupWin   int64
 	// loose indexes open journeys by NAT-tolerant fingerprint; an exact match is an entry whose
@@ -105,12 +106,21 @@ type matcher struct {
 
 // stageOf identifies where on the path an Observation is: its point, and for -i any captures without
 // interface indexes (one point for every interface) also its encapsulation and TTL.
-func (m *matcher) stageOf(o *decode.Observation, pi int) uint32 {
-	s := uint32(pi) << 12
-	if m.w.pointRole[pi] == decode.RoleAny {
+func (m *matcher) stageOf(o *decode.Observation) uint32 {
+	src := &m.srcAt[o.Source]
+	s := src.stage
+	if src.anyRole {
 		s |= uint32(o.Encap())<<8 | uint32(o.TTL)
 	}
 	return s
+}
+
+// srcStage is what the matcher needs of a source's point, in one place: its stage (the point's,
+// before any encapsulation and TTL), its node, and whether it is a point for every interface.
+type srcStage struct {
+	stage   uint32
+	node    int16
+	anyRole bool
 }
 
 // corrected returns the corrected timestamp of Observation o, file f's i-th.
@@ -150,8 +160,10 @@ func (jo *journeysOut) corrected(o *decode.Observation, f, i int) int64 {
 func newMatcher(w *world, clocks []clockModel, opts Options) *matcher {
 	m := &matcher{w: w, clocks: clocks, window: int64(opts.Window), dupWin: int64(time.Millisecond),
 		loose: newMultimap(), tcp: map[uint64][]int32{}, srcClock: make([]clockModel, len(w.srcPoint))}
+	m.srcAt = make([]srcStage, len(w.srcPoint))
 	for s, p := range w.srcPoint {
 		m.srcClock[s] = clocks[w.pointNode[p]]
+		m.srcAt[s] = srcStage{stage: uint32(p) << 12, node: int16(w.pointNode[p]), anyRole: w.pointRole[p] == decode.RoleAny}
 	}
 	m.jT0.mp = w.big
 	m.fp = w.c.Loose
@@ -266,26 +278,8 @@ const sightingBatch = 4096
 // order perm gives, nil meaning its own; on equal times the lower file first), in batches taken from
 // free; it closes out at the end.
 func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []sighting) {
-	w := m.w
 	defer close(out)
-	pos := make([]int, len(w.c.Obs))
-	heads := make([]int64, len(w.c.Obs))
-	const done = int64(1<<63 - 1)
-	at := func(f int) int { // the index of the file's next Observation
-		i := pos[f]
-		if perm[f] != nil {
-			return int(perm[f][i])
-		}
-		return i
-	}
-	for f := range heads {
-		heads[f] = done
-		if len(w.c.Obs[f]) > 0 {
-			heads[f] = m.corrected(&w.c.Obs[f][at(f)], f, at(f))
-		}
-	}
-	hh := newHeadHeap(heads, done)
-	ahead := make([]mergeAhead, len(w.c.Obs))
+	files, hh := m.mergeFiles(perm)
 	b := <-free
 	for {
 		f := hh.top()
@@ -294,8 +288,9 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 		}
 		// The top file's run: its Observations up to the other files' earliest head, in a row.
 		rt, rf := hh.rival()
-		obs, p, fp, base, a := w.c.Obs[f], perm[f], &m.fp[f], w.fileBase[f], &ahead[f]
-		i, t := pos[f], heads[f]
+		mf := &files[f]
+		obs, p, fp, base := mf.obs, mf.p, mf.fp, mf.base
+		i, t := mf.pos, hh.topTime()
 		for {
 			idx := i
 			if p != nil {
@@ -310,16 +305,16 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 			if i++; i == len(obs) {
 				break
 			}
-			k := i - a.from
-			if k >= a.n {
-				m.fillAhead(a, f, p, i)
+			k := i - mf.from
+			if k >= mf.n {
+				m.fillAhead(mf, f, i)
 				k = 0
 			}
-			if t = a.ts[k]; t > rt || (t == rt && int32(f) > rf) {
+			if t = mf.ts[k]; t > rt || (t == rt && int32(f) > rf) {
 				break
 			}
 		}
-		pos[f] = i
+		mf.pos = i
 		if i < len(obs) {
 			hh.advanced(t)
 		} else {
@@ -329,6 +324,38 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 	if len(b) > 0 {
 		out <- b
 	}
+}
+
+// mergeFile is a file in the merge: its Observations, their order (perm, nil meaning their own),
+// fingerprints and global id base, the position of its next one in that order, and the corrected
+// times of the ones after it. One index reaches all a run needs.
+type mergeFile struct {
+	obs  []decode.Observation
+	p    []uint32
+	fp   *decode.Fingerprints
+	base uint32
+	pos  int
+	mergeAhead
+}
+
+// mergeFiles returns the files of the merge at their start, and the heap of their heads.
+func (m *matcher) mergeFiles(perm [][]uint32) ([]mergeFile, *headHeap) {
+	w := m.w
+	files := make([]mergeFile, len(w.c.Obs))
+	heads := make([]int64, len(w.c.Obs))
+	const done = int64(1<<63 - 1)
+	for f, obs := range w.c.Obs {
+		files[f] = mergeFile{obs: obs, p: perm[f], fp: &m.fp[f], base: w.fileBase[f]}
+		heads[f] = done
+		if len(obs) > 0 {
+			i := 0 // the index of the file's first Observation
+			if perm[f] != nil {
+				i = int(perm[f][0])
+			}
+			heads[f] = m.corrected(&obs[i], f, i)
+		}
+	}
+	return files, newHeadHeap(heads, done)
 }
 
 // mergeAhead holds the corrected times of a file's next Observations in the merge, computed a few
@@ -342,10 +369,10 @@ type mergeAhead struct {
 
 const mergeAheadN = 32
 
-// fillAhead computes the corrected times of the file's Observations from position i on (in the order
-// perm p gives, nil meaning its own) into a.
-func (m *matcher) fillAhead(a *mergeAhead, f int, p []uint32, i int) {
-	obs := m.w.c.Obs[f]
+// fillAhead computes the corrected times of file f's Observations from position i on (in merge
+// order) into mf's times ahead.
+func (m *matcher) fillAhead(mf *mergeFile, f, i int) {
+	obs, p, a := mf.obs, mf.p, &mf.mergeAhead
 	n := min(mergeAheadN, len(obs)-i)
 	if p != nil {
 		for k, idx := range p[i : i+n] {
@@ -367,9 +394,8 @@ func (m *matcher) step(s *sighting) {
 	if !matchable(o, loose) {
 		return
 	}
-	pi := m.w.srcPoint[o.Source]
-	node := int16(m.w.pointNode[pi])
-	stage := m.stageOf(o, pi)
+	node := m.srcAt[o.Source].node
+	stage := m.stageOf(o)
 	e := o.Exact(loose)
 	if len(m.amb) > 0 {
 		if g := m.amb[e]; g != nil {
