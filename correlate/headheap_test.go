@@ -73,29 +73,36 @@ func TestHeadHeapOrder(t *testing.T) {
 		checkMergeOrder(t, round, "heap", want, got)
 		// The heap's in runs, as matcher.merge takes it: the top file's heads up to its rival's.
 		got = got[:0]
-		clear(pos)
-		for f := range files {
-			heads[f] = done
-			if len(files[f]) > 0 {
-				heads[f] = files[f][0]
-			}
-		}
-		hh = newHeadHeap(heads, done)
-		for f := hh.top(); f >= 0; f = hh.top() {
-			rt, rf := hh.rival()
-			for {
-				got = append(got, f)
-				if pos[f]++; pos[f] == len(files[f]) {
-					hh.drop()
-					break
-				}
-				if ts := files[f][pos[f]]; ts > rt || (ts == rt && int32(f) > rf) {
-					hh.advanced(ts)
-					break
-				}
-			}
-		}
+		mergeRuns(files, heads, pos, done, func(f int) { got = append(got, f) })
 		checkMergeOrder(t, round, "runs", want, got)
+	}
+}
+
+// mergeRuns merges the files' times with a headHeap in runs, as matcher.merge takes them (the top
+// file's times up to its rival's), calling visit with the file of each time in merged order; heads and
+// pos are scratch of one entry a file.
+func mergeRuns(files [][]int64, heads []int64, pos []int, done int64, visit func(f int)) {
+	clear(pos)
+	for f := range files {
+		heads[f] = done
+		if len(files[f]) > 0 {
+			heads[f] = files[f][0]
+		}
+	}
+	hh := newHeadHeap(heads, done)
+	for f := hh.top(); f >= 0; f = hh.top() {
+		rt, rf := hh.rival()
+		for {
+			visit(f)
+			if pos[f]++; pos[f] == len(files[f]) {
+				hh.drop()
+				break
+			}
+			if ts := files[f][pos[f]]; ts > rt || (ts == rt && int32(f) > rf) {
+				hh.advanced(ts)
+				break
+			}
+		}
 	}
 }
 
@@ -128,26 +135,8 @@ func BenchmarkHeadHeap(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		clear(pos)
-		for f := range files {
-			heads[f] = files[f][0]
-		}
 		n := 0
-		hh := newHeadHeap(heads, done)
-		for f := hh.top(); f >= 0; f = hh.top() {
-			rt, rf := hh.rival()
-			for {
-				n++
-				if pos[f]++; pos[f] == len(files[f]) {
-					hh.drop()
-					break
-				}
-				if ts := files[f][pos[f]]; ts > rt || (ts == rt && int32(f) > rf) {
-					hh.advanced(ts)
-					break
-				}
-			}
-		}
+		mergeRuns(files, heads, pos, done, func(int) { n++ })
 		if n != nf*per {
 			b.Fatalf("%d merged, want %d", n, nf*per)
 		}
