@@ -54,14 +54,7 @@ func TestHeadHeapOrder(t *testing.T) {
 		}
 		// The heap's.
 		var got []int
-		clear(pos)
-		for f := range files {
-			heads[f] = done
-			if len(files[f]) > 0 {
-				heads[f] = files[f][0]
-			}
-		}
-		hh := newHeadHeap(heads, done)
+		hh := startHeads(files, heads, pos, done)
 		for f := hh.top(); f >= 0; f = hh.top() {
 			got = append(got, f)
 			if pos[f]++; pos[f] < len(files[f]) {
@@ -78,10 +71,9 @@ func TestHeadHeapOrder(t *testing.T) {
 	}
 }
 
-// mergeRuns merges the files' times with a headHeap in runs, as matcher.merge takes them (the top
-// file's times up to its rival's), calling visit with the file of each time in merged order; heads and
-// pos are scratch of one entry a file.
-func mergeRuns(files [][]int64, heads []int64, pos []int, done int64, visit func(f int)) {
+// startHeads sets each file's position to its start and its head to its first time (done when it has
+// none), and returns the heap of the heads.
+func startHeads(files [][]int64, heads []int64, pos []int, done int64) *headHeap {
 	clear(pos)
 	for f := range files {
 		heads[f] = done
@@ -89,7 +81,14 @@ func mergeRuns(files [][]int64, heads []int64, pos []int, done int64, visit func
 			heads[f] = files[f][0]
 		}
 	}
-	hh := newHeadHeap(heads, done)
+	return newHeadHeap(heads, done)
+}
+
+// mergeRuns merges the files' times with a headHeap in runs, as matcher.merge takes them (the top
+// file's times up to its rival's), calling visit with the file of each time in merged order; heads and
+// pos are scratch of one entry a file.
+func mergeRuns(files [][]int64, heads []int64, pos []int, done int64, visit func(f int)) {
+	hh := startHeads(files, heads, pos, done)
 	for f := hh.top(); f >= 0; f = hh.top() {
 		rt, rf := hh.rival()
 		for {
