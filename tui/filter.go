@@ -49,7 +49,7 @@ func (m *Model) filtered(msg filterMsg) {
 
 // refilter rebuilds every list for the filter in force.
 func (m *Model) refilter() {
-	m.fl.reset(m.c)
+	m.fl.refilter(m.c)
 	m.anom.reset(m.c)
 	m.tl.refilter(m.c)
 }
