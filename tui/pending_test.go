@@ -131,27 +131,43 @@ func TestSortKeysQuickly(t *testing.T) {
 	}
 }
 
-// Quitting while an order is sorted quits; a filter that lands meanwhile filters the order shown, and
-// the order that lands then shows the flows the filter keeps.
+// Quitting while an order is sorted quits. A filter that lands while the list waits for its first
+// order sorts nothing on the UI loop, and the order shows the flows it keeps; one that lands while a
+// key's order is sorted filters the order shown, and the order that lands then shows the flows the
+// filter keeps.
 func TestQuitOrFilterWhileSorting(t *testing.T) {
 	asyncSorts(t)
 	defer func(n int) { syncFilterFlows = n }(syncFilterFlows)
 	syncFilterFlows = 1
 	res := manyFlowsTestResult(t)
-	m := runAll(keyCmd(newTest(t, res, 160, 48), "2"))
+	filter := func(m Model, expr string) Model {
+		m, _ = keyCmd(m, "/")
+		m = typeText(send(m, tea.KeyMsg{Type: tea.KeyCtrlU}), expr)
+		m, cmd := keyCmd(m, "enter")
+		return runAll(m, cmd)
+	}
+	keepOf := func(expr string) func(i int) bool {
+		f, err := correlate.ParseFilter(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return func(i int) bool { return f.MatchFlow(res, &res.Flows[i]) }
+	}
+	m, first := keyCmd(newTest(t, res, 160, 48), "2")
+	m = filter(m, "proto udp")
+	if !m.fl.waiting || m.fl.ord.sorts != 0 {
+		t.Fatal("a filter sorted the list's first order on the UI loop")
+	}
+	m = runAll(m, first)
+	if !equalInts(m.fl.idx, refOrder(m.c, res, "worst", false, keepOf("proto udp"))) {
+		t.Fatal("the list's first order does not show the flows the filter keeps")
+	}
 	m, sorting := keyCmd(m, "s", "n")
 	if _, cmd := keyCmd(m, "q"); !isQuit(cmd) {
 		t.Fatal("q does not quit while sorting")
 	}
-	m, _ = keyCmd(m, "/")
-	m = typeText(m, "proto tcp")
-	m, cmd := keyCmd(m, "enter")
-	m = runAll(m, cmd)
-	f, err := correlate.ParseFilter("proto tcp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keep := func(i int) bool { return f.MatchFlow(res, &res.Flows[i]) }
+	m = filter(m, "proto tcp")
+	keep := keepOf("proto tcp")
 	if !m.fl.wanting || !equalInts(m.fl.idx, refOrder(m.c, res, "worst", false, keep)) {
 		t.Fatal("the filter did not filter the order shown")
 	}
@@ -162,7 +178,8 @@ func TestQuitOrFilterWhileSorting(t *testing.T) {
 }
 
 // The names key while an order naming addresses is sorted: the order under way is stale (dropped) and
-// sorted again for the names as now shown; the list opened on it shows the addresses' order.
+// sorted again for the names as now shown, ahead of the other orders sorted off the UI loop; the
+// list shows the addresses' order when it lands.
 func TestNamesKeyWhileSorting(t *testing.T) {
 	asyncSorts(t)
 	res := namedRes(manyFlowsTestResult(t))
@@ -176,7 +193,10 @@ func TestNamesKeyWhileSorting(t *testing.T) {
 			t.Fatal("an order sorted for the names shown before landed")
 		}
 	}
-	m = runAll(m, cmd)
+	for _, msg := range msgsOf(cmd) { // the names key's own Cmds, not the chain's steps they ask for
+		nm, _ := m.Update(msg)
+		m = nm.(Model)
+	}
 	if m.c.named() || m.fl.sortName() != "client ascending" ||
 		!equalInts(m.fl.idx, refOrder(m.c, res, "client", false, nil)) {
 		t.Fatalf("after the names key: %s, not the addresses' order", m.fl.sortName())
