@@ -201,6 +201,18 @@ func TestNamesKeyWhileSorting(t *testing.T) {
 		!equalInts(m.fl.idx, refOrder(m.c, res, "client", false, nil)) {
 		t.Fatalf("after the names key: %s, not the addresses' order", m.fl.sortName())
 	}
+	// Shown, the order is sorted again for the names as now shown, kept meanwhile.
+	nm, cmd = m.Update(keyMsgOf(DefaultKeyMap().Names))
+	if m = nm.(Model); !m.c.named() || !m.fl.wanting || !strings.Contains(ansi.Strip(m.View()), "sorting by client") {
+		t.Fatal("the order shown, naming addresses, is not sorted again after the names key")
+	}
+	for _, msg := range msgsOf(cmd) {
+		nm, _ := m.Update(msg)
+		m = nm.(Model)
+	}
+	if m.fl.wanting || !equalInts(m.fl.idx, refOrder(m.c, res, "client", false, nil)) {
+		t.Fatal("with names shown: not the names' order")
+	}
 	if m.fl.ord.sorts != 0 {
 		t.Errorf("%d orders were sorted on the UI loop", m.fl.ord.sorts)
 	}
