@@ -39,10 +39,11 @@ type flowOrders struct {
 
 	// gen counts the times perm, ties and need were dropped (sync): a step computed off the UI loop
 	// for an earlier gen is stale. busy has bit s set while step s (sortNext) is computed off the UI
-	// loop, and chain is set while sortNext's steps run one after another for this gen.
-	gen   int
-	busy  uint64
-	chain bool
+	// loop, and chain is set while sortNext's steps run one after another for this gen; paused while
+	// they wait for an order a key asked for (merge).
+	gen           int
+	busy          uint64
+	chain, paused bool
 	// old is the columns' widths before the names shown changed, shown until need is measured again
 	// off the UI loop (the numbers' widths do not depend on names).
 	old []int
@@ -81,7 +82,7 @@ func (o *flowOrders) renamed(c *common) {
 			o.perm[i+1], o.ties[i+1] = nil, nil
 		}
 	}
-	o.gen, o.busy, o.chain = o.gen+1, 0, false
+	o.gen, o.busy, o.chain, o.paused = o.gen+1, 0, false, false
 }
 
 // matchFlows returns f's verdict on every flow of res, a bit a flow.
@@ -89,6 +90,7 @@ func matchFlows(res *correlate.Result, f *correlate.Filter) []uint64 {
 	flows := res.Flows
 	keep := make([]uint64, (len(flows)+63)/64)
 	for i := range flows {
+		yield(i)
 		if f.MatchFlow(res, &flows[i]) {
 			keep[i>>6] |= 1 << (i & 63)
 		}
@@ -195,7 +197,9 @@ func (o *flowOrders) start(c *common, step int, chain bool) tea.Cmd {
 
 // merge takes the step's result unless a key computed it first or it is stale (another Result, or
 // the names shown changed since), shows the order a key asked for if it is the one that landed
-// (landed), and returns the Cmd of the next step of a chain (nil after a stale one).
+// (landed), and returns the Cmd of the next step of a chain (nil after a stale one). While a key
+// waits for its order the chain pauses, so that on one core the order has it to itself; it goes on
+// once the order lands.
 func (l *flowList) merge(c *common, msg ordersMsg) tea.Cmd {
 	o := l.ord
 	o.sync(c)
@@ -210,8 +214,14 @@ func (l *flowList) merge(c *common, msg ordersMsg) tea.Cmd {
 		o.perm[k], o.ties[k] = msg.perm, msg.ties
 	}
 	cmd := l.landed(c)
-	if msg.chain {
+	switch {
+	case msg.chain && l.wanting:
+		o.paused = true
+	case msg.chain:
 		return tea.Batch(cmd, l.sortNext(c, msg.step+1))
+	case o.paused && !l.wanting:
+		o.paused = false
+		return tea.Batch(cmd, l.sortNext(c, 0))
 	}
 	return cmd
 }
@@ -337,6 +347,7 @@ func measureFlows(c *common) []int {
 			w = max(w, col.widest(c, flows))
 		default:
 			for fi := range flows {
+				yield(fi)
 				w = max(w, textWidth(col.text(c, &flows[fi])))
 			}
 		}
@@ -366,6 +377,7 @@ func widestCount(v func(f *correlate.Flow) int) func(c *common, flows []correlat
 		}
 		lo, hi := v(&flows[0]), v(&flows[0])
 		for i := range flows {
+			yield(i)
 			lo, hi = min(lo, v(&flows[i])), max(hi, v(&flows[i]))
 		}
 		// fmtCount grows with the magnitude: the extremes are the widest.
@@ -382,6 +394,7 @@ func widestDur(v func(f *correlate.Flow) int64) func(c *common, flows []correlat
 		var seen [2][5]bool
 		w := 0
 		for i := range flows {
+			yield(i)
 			ns, neg := v(&flows[i]), 0
 			if ns < 0 {
 				ns, neg = -ns, 1
@@ -450,6 +463,7 @@ func widestEndpoint(side func(f *correlate.Flow) *correlate.Endpoint) func(c *co
 	return func(c *common, flows []correlate.Flow) int {
 		w := 0
 		for i := range flows {
+			yield(i)
 			e := side(&flows[i])
 			if !c.named() && len(e.IP)+8 <= w { // "[", "]", ":" and five digits at most
 				continue

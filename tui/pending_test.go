@@ -230,3 +230,30 @@ func pendingScreens(t *testing.T, w, h int, km KeyMap, out map[string]string) {
 	m = press(m, km.Down, km.SortMenu, key.NewBinding(key.WithKeys("e")))
 	out["flows-sorting"] = m.View()
 }
+
+// While a key waits for its order, the sorts off the UI loop pause after the step under way, and go
+// on once the order lands, until every order is sorted.
+func TestChainPausesForKey(t *testing.T) {
+	asyncSorts(t)
+	res := manyFlowsTestResult(t)
+	m := runAll(keyCmd(newTest(t, res, 160, 48), "2"))
+	chain := m.fl.sortNext(m.c, 0) // its first step: the flow column's order
+	m, sorting := keyCmd(m, "s", "c")
+	nm, next := m.Update(chain())
+	if m = nm.(Model); next != nil {
+		t.Fatal("the sorts off the UI loop went on while a key waits for its order")
+	}
+	nm, next = m.Update(sorting())
+	if m = nm.(Model); next == nil || m.fl.sortName() != "client ascending" {
+		t.Fatalf("the sorts off the UI loop did not go on once the order landed (%s)", m.fl.sortName())
+	}
+	m = runAll(m, next)
+	for k, p := range m.fl.ord.perm {
+		if p == nil {
+			t.Errorf("order %d was never sorted", k-1)
+		}
+	}
+	if m.fl.ord.chain || m.fl.ord.paused || m.fl.ord.busy != 0 {
+		t.Error("the sorts off the UI loop did not end")
+	}
+}
