@@ -208,6 +208,30 @@ func BenchmarkManyFlows(b *testing.B) {
 			}
 		})
 	}
+	b.Run("filter-land", func(b *testing.B) { // the filter's verdicts arriving: every list rebuilt
+		b.ReportAllocs()
+		m := base
+		for b.Loop() {
+			b.StopTimer()
+			m = send(sendKeys(m, "/", "end"), tea.KeyMsg{Type: tea.KeyCtrlU}, tea.KeyMsg{Type: tea.KeyEnter})
+			m = send(sendKeys(m, "/", "end"), tea.KeyMsg{Type: tea.KeyCtrlU},
+				tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("udp and port 53")})
+			nm, cmd := m.Update(tea.KeyMsg{Type: tea.KeyEnter})
+			msg := cmd()
+			b.StartTimer()
+			m = send(nm.(Model), msg)
+			_ = m.View()
+		}
+	})
+	b.Run("names", func(b *testing.B) { // the names key, the list sorted by client
+		b.ReportAllocs()
+		m := runAll(keyCmd(newTest(b, namedRes(res), 160, 48), "2"))
+		m = runAll(keyCmd(m, "s", "c"))
+		for b.Loop() {
+			m = sendKeys(m, "i")
+			_ = m.View()
+		}
+	})
 	b.Run("open-flow", func(b *testing.B) {
 		b.ReportAllocs()
 		m := base
