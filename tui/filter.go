@@ -14,10 +14,12 @@ import (
 // syncFilterFlows is the most flows a filter is matched to on the UI loop.
 var syncFilterFlows = 20000
 
-// filterMsg carries a filter's verdicts on every flow (matchFlows), computed off the UI loop.
+// filterMsg carries a filter's verdicts on every flow (matchFlows) and anomaly (matchAnomalies),
+// computed off the UI loop.
 type filterMsg struct {
-	f    *correlate.Filter
-	keep []uint64
+	f     *correlate.Filter
+	keep  []uint64
+	anoms []bool
 }
 
 // setFilter filters every list by f (nil: none): at once for few flows, else once the returned
@@ -27,7 +29,7 @@ func (m *Model) setFilter(f *correlate.Filter) tea.Cmd {
 	if f != nil && len(m.c.res.Flows) > syncFilterFlows {
 		m.pending = f
 		res := m.c.res
-		return func() tea.Msg { return filterMsg{f: f, keep: matchFlows(res, f)} }
+		return func() tea.Msg { return filterMsg{f: f, keep: matchFlows(res, f), anoms: matchAnomalies(res, f)} }
 	}
 	m.c.filter = f
 	m.refilter()
@@ -44,12 +46,15 @@ func (m *Model) filtered(msg filterMsg) {
 	m.fl.ord.filter, m.fl.ord.keep = msg.f, msg.keep
 	m.fl.ord.matches++
 	m.c.filter = msg.f
-	m.refilter()
+	m.refilterWith(msg.anoms)
 }
 
 // refilter rebuilds every list for the filter in force.
-func (m *Model) refilter() {
-	m.fl.reset(m.c)
-	m.anom.reset(m.c)
+func (m *Model) refilter() { m.refilterWith(matchAnomalies(m.c.res, m.c.filter)) }
+
+// refilterWith rebuilds every list for the filter in force, given its verdicts on the anomalies.
+func (m *Model) refilterWith(anoms []bool) {
+	m.fl.refilter(m.c)
+	m.anom.show(m.c, anoms)
 	m.tl.refilter(m.c)
 }

@@ -25,6 +25,7 @@ type flowColumn struct {
 	// widest is the width of the widest text of the flows, for the number and endpoint columns
 	// (nil: measured from each flow's text).
 	widest func(c *common, flows []correlate.Flow) int
+	byName bool // its texts name addresses when names are shown
 }
 
 // endpoint formats an endpoint, made safe for the terminal, by its name when names are shown.
@@ -72,11 +73,11 @@ var flowColumns = []flowColumn{
 		str: func(c *common, f *correlate.Flow) string { return f.Proto }},
 	{name: "client", key: "c", width: 17, text: func(c *common, f *correlate.Flow) string { return endpoint(c, f.Src) },
 		appendStr: func(b []byte, c *common, f *correlate.Flow) []byte { return appendEndpoint(b, c, &f.Src) },
-		widest:    widestEndpoint(func(f *correlate.Flow) *correlate.Endpoint { return &f.Src })},
+		widest:    widestEndpoint(func(f *correlate.Flow) *correlate.Endpoint { return &f.Src }), byName: true},
 	{name: "server", key: "e", width: 17, text: func(c *common, f *correlate.Flow) string { return endpoint(c, f.Dst) },
 		appendStr: func(b []byte, c *common, f *correlate.Flow) []byte { return appendEndpoint(b, c, &f.Dst) },
-		widest:    widestEndpoint(func(f *correlate.Flow) *correlate.Endpoint { return &f.Dst })},
-	{name: "post-NAT", key: "n", width: 8, text: natTarget, str: natTarget},
+		widest:    widestEndpoint(func(f *correlate.Flow) *correlate.Endpoint { return &f.Dst }), byName: true},
+	{name: "post-NAT", key: "n", width: 8, text: natTarget, str: natTarget, byName: true},
 	{name: "pkts", key: "k", width: 6, right: true, text: func(c *common, f *correlate.Flow) string { return fmtCount(f.Packets) },
 		num: func(f *correlate.Flow) int64 { return int64(f.Packets) }, widest: widestCount(func(f *correlate.Flow) int { return f.Packets })},
 	{name: "deliv", key: "d", width: 6, right: true, text: func(c *common, f *correlate.Flow) string { return fmtCount(f.Delivered) },
@@ -116,17 +117,27 @@ type flowList struct {
 	ord  *flowOrders // the orders, filter verdicts and widths computed so far (shared by copies)
 	// built is set once the rows are laid out for the Result (reset); until then the list is empty.
 	built bool
+	// On many flows an order not sorted yet is sorted off the UI loop: wantCol and wantDesc are the
+	// order a key asked for (wanting) while the list keeps showing sortCol and desc, until it lands
+	// (landed). waiting: the list has no rows yet, its first order (and the widths) being computed.
+	wantCol          int
+	wantDesc         bool
+	wanting, waiting bool
 }
 
 // newFlowList returns the flow list as it opens: worst first, its rows laid out when first needed
 // (build).
 func newFlowList() flowList { return flowList{list: list{sortCol: sortWorst}, ord: &flowOrders{}} }
 
-// build lays the rows out unless they are: the list's order is sorted then if it was not yet.
-func (l *flowList) build(c *common) {
-	if !l.built {
-		l.reset(c)
+// build lays the rows out unless they are: the list's order is sorted then if it was not yet, on
+// many flows off the UI loop (the returned Cmd), the list waiting for it meanwhile.
+func (l *flowList) build(c *common) tea.Cmd {
+	if l.built {
+		return nil
 	}
+	l.built = true
+	l.waiting = len(c.res.Flows) > syncSortFlows
+	return l.want(c, l.sortCol, l.desc)
 }
 
 // worstFlow returns the index of the first flow worst first (the flow list's first row with no
@@ -144,19 +155,22 @@ func worstFlow(flows []correlate.Flow) int {
 	return best
 }
 
-// sortName names the sort order.
-func (l *flowList) sortName() string {
-	if l.sortCol == sortWorst {
-		if l.desc {
+// sortName names the sort order shown.
+func (l *flowList) sortName() string { return orderName(l.sortCol, l.desc) }
+
+// orderName names order col (sortWorst or a column), descending or not.
+func orderName(col int, desc bool) string {
+	if col == sortWorst {
+		if desc {
 			return "best first"
 		}
 		return "worst first"
 	}
 	dir := "ascending"
-	if l.desc {
+	if desc {
 		dir = "descending"
 	}
-	return flowColumns[clamp(l.sortCol, 0, len(flowColumns)-1)].name + " " + dir
+	return flowColumns[clamp(col, 0, len(flowColumns)-1)].name + " " + dir
 }
 
 // reset refilters and resorts the flows (after a new Result, filter or sort order), keeping the
@@ -174,15 +188,16 @@ func (l *flowList) reset(c *common) {
 }
 
 // sortBy sorts by column col (sortWorst: worst first); picking the sort column again reverses it.
-// A number column sorts largest first when picked.
-func (l *flowList) sortBy(c *common, col int) {
-	if col == l.sortCol {
-		l.desc = !l.desc
+// A number column sorts largest first when picked. The column is the last one asked for, sorted or
+// not yet (target).
+func (l *flowList) sortBy(c *common, col int) tea.Cmd {
+	cur, desc := l.target()
+	if col == cur {
+		desc = !desc
 	} else {
-		l.sortCol = col
-		l.desc = col != sortWorst && flowColumns[col].right
+		desc = col != sortWorst && flowColumns[col].right
 	}
-	l.reset(c)
+	return l.want(c, col, desc)
 }
 
 // menuKeys is the sort menu's line: each order's key and name.
@@ -217,46 +232,48 @@ func (l *flowList) shortHelp(km KeyMap) []key.Binding {
 // takesAll reports whether the flow list wants every key (the sort menu is open).
 func (l *flowList) takesAll() bool { return l.menu }
 
-// update handles a key on the flow list; enter asks the root to open the flow's timeline.
-func (l *flowList) update(c *common, msg tea.KeyMsg, h int) tea.Msg {
+// update handles a key on the flow list; enter asks the root to open the flow's timeline. A sort key
+// returns the Cmd that sorts its order off the UI loop when it is not sorted yet (want).
+func (l *flowList) update(c *common, msg tea.KeyMsg, h int) (tea.Msg, tea.Cmd) {
 	km := c.km
+	var cmd tea.Cmd
 	if l.menu {
 		l.menu = false
 		k := msg.String()
 		if k == "w" {
-			l.sortBy(c, sortWorst)
+			cmd = l.sortBy(c, sortWorst)
 		}
 		for i, col := range flowColumns {
 			if k == col.key {
-				l.sortBy(c, i)
+				cmd = l.sortBy(c, i)
 			}
 		}
 		l.scroll(h - 2)
-		return nil
+		return nil, cmd
 	}
 	n := len(flowColumns) + 1 // the orders: worst, then each column
+	cur, desc := l.target()
 	switch {
 	case key.Matches(msg, km.Enter):
 		if id, ok := l.selectedID(c); ok {
-			return openFlowMsg{flowID: id}
+			return openFlowMsg{flowID: id}, nil
 		}
-		return nil
+		return nil, nil
 	case key.Matches(msg, km.SortMenu):
 		l.menu = true
-		return nil
+		return nil, nil
 	case key.Matches(msg, km.SortNext), key.Matches(msg, km.Right):
-		l.sortBy(c, (l.sortCol+1+1)%n-1)
+		cmd = l.sortBy(c, (cur+1+1)%n-1)
 	case key.Matches(msg, km.SortPrev), key.Matches(msg, km.Left):
-		l.sortBy(c, (l.sortCol+1+n-1)%n-1)
+		cmd = l.sortBy(c, (cur+1+n-1)%n-1)
 	case key.Matches(msg, km.Reverse):
-		l.desc = !l.desc
-		l.reset(c)
+		cmd = l.want(c, cur, !desc)
 	default:
 		l.key(msg, km, h-2)
-		return nil
+		return nil, nil
 	}
 	l.scroll(h - 2)
-	return nil
+	return nil, cmd
 }
 
 // dropOrder is the order in which columns give way on a narrow terminal.
@@ -327,7 +344,7 @@ func visibleColumns(w int, need []int) (cols []int, ws []int) {
 
 func (l *flowList) view(c *common, w, h int) string {
 	st := c.st
-	cols, ws := visibleColumns(w, l.ord.widths(c))
+	cols, ws := visibleColumns(w, l.widths(c))
 	var b strings.Builder
 	var hdr strings.Builder
 	hdr.WriteString(" ")
@@ -378,10 +395,18 @@ func (l *flowList) view(c *common, w, h int) string {
 		}
 		b.WriteString(s + "\n")
 	}
-	if len(l.idx) == 0 {
+	switch {
+	case l.waiting:
+		b.WriteString(st.dim.Render(fmt.Sprintf("  sorting %s flows %s…", fmtCount(len(c.res.Flows)),
+			orderName(l.wantCol, l.wantDesc))) + "\n")
+	case len(l.idx) == 0:
 		b.WriteString(st.dim.Render("  no flows match") + "\n")
 	}
-	for i := end - off; i < rows; i++ {
+	pad := end - off
+	if l.waiting { // its line takes a row
+		pad++
+	}
+	for i := pad; i < rows; i++ {
 		b.WriteString("\n")
 	}
 	if l.menu {
@@ -393,7 +418,6 @@ func (l *flowList) view(c *common, w, h int) string {
 		}
 		return b.String()
 	}
-	b.WriteString(st.status.Render(fmt.Sprintf(" %d/%d flows · packets as sent · sorted %s", min(l.cursor+1, len(l.idx)),
-		len(l.idx), l.sortName())))
+	b.WriteString(st.status.Render(l.statusLine()))
 	return b.String()
 }

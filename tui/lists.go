@@ -142,12 +142,29 @@ type anomalyList struct {
 	list
 }
 
-func (l *anomalyList) reset(c *common) {
+func (l *anomalyList) reset(c *common) { l.show(c, matchAnomalies(c.res, c.filter)) }
+
+// show lists the anomalies whose verdict (matchAnomalies) is true, every one with no verdicts.
+func (l *anomalyList) show(c *common, verdicts []bool) {
 	var keep func(int) bool
-	if c.filter != nil {
-		keep = func(i int) bool { return c.filter.MatchAnomaly(c.res, &c.res.Anomalies[i]) }
+	if verdicts != nil {
+		keep = func(i int) bool { return verdicts[i] }
 	}
 	l.rebuild(len(c.res.Anomalies), keep, nil)
+}
+
+// matchAnomalies returns f's verdict on each anomaly of res (nil with no filter). The first anomaly
+// naming a flow indexes the flows by ID (Filter.MatchAnomaly): on many flows this runs off the UI
+// loop with the flows' matching (setFilter).
+func matchAnomalies(res *correlate.Result, f *correlate.Filter) []bool {
+	if f == nil {
+		return nil
+	}
+	verdicts := make([]bool, len(res.Anomalies))
+	for i := range res.Anomalies {
+		verdicts[i] = f.MatchAnomaly(res, &res.Anomalies[i])
+	}
+	return verdicts
 }
 
 func (l *anomalyList) selectedAnomaly(c *common) (correlate.Anomaly, bool) {

@@ -212,7 +212,7 @@ func (m *Model) setResult(res *correlate.Result) tea.Cmd {
 	}
 	first := worstFlow(res.Flows)
 	if m.c.filter != nil { // the list's first flow is the first the filter keeps
-		m.fl.build(m.c)
+		m.fl.reset(m.c)
 		first = m.fl.selectedFlow()
 	}
 	return m.tl.open(m.c, res.Flows[first].ID, nil)
@@ -285,8 +285,8 @@ func collectThen(next tea.Cmd) tea.Cmd {
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	nm, cmd := m.update(msg)
 	if m, ok := nm.(Model); ok && m.screen == screenFlows && m.c.res != nil {
-		m.fl.build(m.c) // the flow list shown is built for the Result
-		return m, cmd
+		// the flow list shown is built for the Result
+		return m, tea.Batch(cmd, m.fl.build(m.c))
 	}
 	return nm, cmd
 }
@@ -455,7 +455,8 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		if m.c.addrsOnly {
 			m.status = "showing addresses"
 		}
-		return m, m.fl.sortNext(m.c, 0) // the orders and widths for the names as now shown
+		// the orders and widths for the names as now shown; first the order asked for or shown
+		return m, tea.Batch(m.fl.sortNext(m.c, 0), m.fl.renamed(m.c))
 	}
 	return m.screenKey(msg)
 }
@@ -509,12 +510,14 @@ func (m *Model) enterScreen() tea.Cmd {
 func (m Model) screenKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	h := m.bodyHeight()
 	var req tea.Msg
+	var cmd tea.Cmd
 	switch m.screen {
 	case screenOverview:
 		req = m.ov.update(m.c, msg, m.width, h)
 	case screenFlows:
-		m.fl.build(m.c)
-		req = m.fl.update(m.c, msg, h)
+		built := m.fl.build(m.c)
+		req, cmd = m.fl.update(m.c, msg, h)
+		cmd = tea.Batch(built, cmd) // a sort off the UI loop
 	case screenTimeline:
 		req = m.tl.update(m.c, msg, h)
 	case screenPacket:
@@ -527,7 +530,7 @@ func (m Model) screenKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	switch req := req.(type) {
 	case openFlowMsg:
 		m.screen = screenTimeline
-		return m, m.tl.open(m.c, req.flowID, req.seek)
+		return m, tea.Batch(cmd, m.tl.open(m.c, req.flowID, req.seek))
 	case openJourneyMsg:
 		m.screen = screenPacket
 		return m, m.pk.open(m.c, req.j)
@@ -536,7 +539,7 @@ func (m Model) screenKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	case statusMsg:
 		m.status = string(req)
 	}
-	return m, nil
+	return m, cmd
 }
 
 // shortHelp is the footer's keys: the screen's own, then those of every screen.

@@ -36,17 +36,30 @@ type flowOrders struct {
 	// sorts and matches count the orders sorted and the filters applied to every flow (tests check
 	// that a key does not compute them again).
 	sorts, matches int
+
+	// gen counts the times perm, ties and need were dropped (sync): a step computed off the UI loop
+	// for an earlier gen is stale. busy has bit s set while step s (sortNext) is computed off the UI
+	// loop, and chain is set while sortNext's steps run one after another for this gen; paused while
+	// they wait for an order a key asked for (merge).
+	gen           int
+	busy          uint64
+	chain, paused bool
+	// old is the columns' widths before the names shown changed, shown until need is measured again
+	// off the UI loop (the numbers' widths do not depend on names).
+	old []int
 }
 
 // sync drops what was computed for another Result, or with names shown differently, and the verdicts
 // of another filter.
 func (o *flowOrders) sync(c *common) {
 	if o.res != c.res {
-		*o = flowOrders{res: c.res, named: c.named(), sorts: o.sorts, matches: o.matches}
+		*o = flowOrders{res: c.res, named: c.named(), sorts: o.sorts, matches: o.matches, gen: o.gen + 1}
 	}
-	if o.named != c.named() || o.perm == nil {
-		o.named, o.need = c.named(), nil
+	if o.perm == nil {
 		o.perm, o.ties = make([][]int32, len(flowColumns)+1), make([][]uint64, len(flowColumns)+1)
+	}
+	if o.named != c.named() {
+		o.renamed(c)
 	}
 	if o.filter != c.filter {
 		o.filter, o.keep = c.filter, nil
@@ -57,11 +70,27 @@ func (o *flowOrders) sync(c *common) {
 	}
 }
 
+// renamed drops what depends on the names shown: the widths (kept in old until measured again) and
+// the orders of the columns whose texts name addresses. Steps off the UI loop under way are stale.
+func (o *flowOrders) renamed(c *common) {
+	if o.need != nil {
+		o.old = o.need
+	}
+	o.named, o.need = c.named(), nil
+	for i, col := range flowColumns {
+		if col.byName {
+			o.perm[i+1], o.ties[i+1] = nil, nil
+		}
+	}
+	o.gen, o.busy, o.chain, o.paused = o.gen+1, 0, false, false
+}
+
 // matchFlows returns f's verdict on every flow of res, a bit a flow.
 func matchFlows(res *correlate.Result, f *correlate.Filter) []uint64 {
 	flows := res.Flows
 	keep := make([]uint64, (len(flows)+63)/64)
 	for i := range flows {
+		yield(i)
 		if f.MatchFlow(res, &flows[i]) {
 			keep[i>>6] |= 1 << (i & 63)
 		}
@@ -81,11 +110,13 @@ func (o *flowOrders) order(c *common, col int) ([]int32, []uint64) {
 	return o.perm[k], o.ties[k]
 }
 
-// ordersMsg carries one step of the flow list's work done off the UI loop (sortNext) for a Result
-// with names shown or not: the order of perm[stepPerm(step)], or the columns' widths.
+// ordersMsg carries one step of the flow list's work done off the UI loop for a Result and a gen of
+// its flowOrders: the order of perm[stepPerm(step)], or the columns' widths. A step of sortNext's
+// (chain) asks for the next; one a key asked for first (sortOne) does not.
 type ordersMsg struct {
 	res   *correlate.Result
-	named bool
+	gen   int
+	chain bool
 	step  int
 	perm  []int32
 	ties  []uint64
@@ -104,24 +135,57 @@ func stepPerm(s int) int {
 	return s - 1
 }
 
-// sortNext returns a Cmd that does the next step from step on that no key has done yet (nil: none
-// left): the flow list's first order, the columns' widths, then each column's order, one a Cmd, off
-// the UI loop, so that neither the list's first view nor the first press of a sort key waits for
-// them. The Model takes each (merge) and asks for the next.
+// permStep is the step of sortNext that computes perm[k].
+func permStep(k int) int {
+	if k == 0 {
+		return 0
+	}
+	return k + 1
+}
+
+// done reports whether step s of sortNext is computed.
+func (o *flowOrders) done(s int) bool {
+	if k := stepPerm(s); k >= 0 {
+		return o.perm[k] != nil
+	}
+	return o.need != nil
+}
+
+// sortNext returns a Cmd that does the next step from step on that is neither done nor under way
+// (nil: none left): the flow list's first order, the columns' widths, then each column's order, one
+// a Cmd, off the UI loop, so that neither the list's first view nor the first press of a sort key
+// waits for them. The Model takes each (merge) and asks for the next.
 func (l *flowList) sortNext(c *common, step int) tea.Cmd {
 	o := l.ord
 	o.sync(c)
 	for ; step <= len(o.perm); step++ {
-		if k := stepPerm(step); (k < 0 && o.need == nil) || (k >= 0 && o.perm[k] == nil) {
+		if !o.done(step) && o.busy&(1<<step) == 0 {
 			break
 		}
 	}
-	if step > len(o.perm) {
+	o.chain = step <= len(o.perm)
+	if !o.chain {
 		return nil
 	}
+	return o.start(c, step, true)
+}
+
+// sortOne returns a Cmd that sorts order col off the UI loop, unless it is sorted or under way (nil).
+func (l *flowList) sortOne(c *common, col int) tea.Cmd {
+	o := l.ord
+	o.sync(c)
+	if s := permStep(col + 1); !o.done(s) && o.busy&(1<<s) == 0 {
+		return o.start(c, s, false)
+	}
+	return nil
+}
+
+// start marks step under way and returns the Cmd that computes it.
+func (o *flowOrders) start(c *common, step int, chain bool) tea.Cmd {
+	o.busy |= 1 << step
 	snap := *c // what the orders depend on (the Result, the names) as they are now
+	msg := ordersMsg{res: snap.res, gen: o.gen, chain: chain, step: step}
 	return func() tea.Msg {
-		msg := ordersMsg{res: snap.res, named: snap.named(), step: step}
 		if k := stepPerm(step); k < 0 {
 			msg.need = measureFlows(&snap)
 		} else {
@@ -131,21 +195,35 @@ func (l *flowList) sortNext(c *common, step int) tea.Cmd {
 	}
 }
 
-// merge takes the step's result unless a key computed it first or it is for another Result or
-// names shown otherwise, and returns the Cmd of the next step (nil after a stale one).
+// merge takes the step's result unless a key computed it first or it is stale (another Result, or
+// the names shown changed since), shows the order a key asked for if it is the one that landed
+// (landed), and returns the Cmd of the next step of a chain (nil after a stale one). While a key
+// waits for its order the chain pauses, so that on one core the order has it to itself; it goes on
+// once the order lands.
 func (l *flowList) merge(c *common, msg ordersMsg) tea.Cmd {
 	o := l.ord
 	o.sync(c)
-	if msg.res != o.res || msg.named != o.named || msg.step < 0 || msg.step > len(o.perm) {
+	if msg.res != o.res || msg.gen != o.gen || msg.step < 0 || msg.step > len(o.perm) {
 		return nil
 	}
+	o.busy &^= 1 << msg.step
 	switch k := stepPerm(msg.step); {
 	case k < 0 && o.need == nil:
 		o.need = msg.need
 	case k >= 0 && o.perm[k] == nil:
 		o.perm[k], o.ties[k] = msg.perm, msg.ties
 	}
-	return l.sortNext(c, msg.step+1)
+	cmd := l.landed(c)
+	switch {
+	case msg.chain && l.wanting:
+		o.paused = true
+	case msg.chain:
+		return tea.Batch(cmd, l.sortNext(c, msg.step+1))
+	case o.paused && !l.wanting:
+		o.paused = false
+		return tea.Batch(cmd, l.sortNext(c, 0))
+	}
+	return cmd
 }
 
 // sortFlows sorts the flows by order col, ties in flow order, and marks where keys tie. The keys
@@ -243,9 +321,13 @@ func walk(perm []int32, ties, keep []uint64, desc bool, emit func(i int)) {
 	}
 }
 
-// widths returns each column's width over every flow, measuring them the first time.
+// widths returns each column's width over every flow, measuring them the first time; on many flows,
+// after the names shown changed, the widths from before while they are measured again off the UI loop.
 func (o *flowOrders) widths(c *common) []int {
 	o.sync(c)
+	if o.need == nil && o.old != nil && len(c.res.Flows) > syncSortFlows && (o.chain || o.busy&(1<<1) != 0) {
+		return o.old
+	}
 	if o.need == nil {
 		o.need = measureFlows(c)
 	}
@@ -265,6 +347,7 @@ func measureFlows(c *common) []int {
 			w = max(w, col.widest(c, flows))
 		default:
 			for fi := range flows {
+				yield(fi)
 				w = max(w, textWidth(col.text(c, &flows[fi])))
 			}
 		}
@@ -294,6 +377,7 @@ func widestCount(v func(f *correlate.Flow) int) func(c *common, flows []correlat
 		}
 		lo, hi := v(&flows[0]), v(&flows[0])
 		for i := range flows {
+			yield(i)
 			lo, hi = min(lo, v(&flows[i])), max(hi, v(&flows[i]))
 		}
 		// fmtCount grows with the magnitude: the extremes are the widest.
@@ -310,6 +394,7 @@ func widestDur(v func(f *correlate.Flow) int64) func(c *common, flows []correlat
 		var seen [2][5]bool
 		w := 0
 		for i := range flows {
+			yield(i)
 			ns, neg := v(&flows[i]), 0
 			if ns < 0 {
 				ns, neg = -ns, 1
@@ -378,6 +463,7 @@ func widestEndpoint(side func(f *correlate.Flow) *correlate.Endpoint) func(c *co
 	return func(c *common, flows []correlate.Flow) int {
 		w := 0
 		for i := range flows {
+			yield(i)
 			e := side(&flows[i])
 			if !c.named() && len(e.IP)+8 <= w { // "[", "]", ":" and five digits at most
 				continue

@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"math/bits"
+	"runtime"
 	"slices"
 
 	"github.com/calipath/calipath/correlate"
@@ -12,6 +13,18 @@ import (
 // as an unsigned number that orders as the key does, and the flows are sorted stably by the least
 // significant key first, then by each more significant one, a byte at a time. Ties keep the order
 // the less significant keys gave them, and last the flows' own order, as the comparisons did.
+
+// yieldEvery is how many flows the work off the UI loop handles between two yields (yield).
+const yieldEvery = 4096
+
+// yield lets other goroutines run at every yieldEvery-th flow i. On one core the work off the UI
+// loop (sorting, measuring, matching 200,000 flows: tens of milliseconds each) then holds a key back
+// for a fraction of a millisecond at a time rather than for the scheduler's 10 ms slices.
+func yield(i int) {
+	if i%yieldEvery == yieldEvery-1 {
+		runtime.Gosched()
+	}
+}
 
 // radixItem is a flow (i) and one of its keys (k).
 type radixItem struct {
@@ -36,6 +49,7 @@ func orderBy(sc *sortScratch, n int, keys ...func(vals []uint64)) []int32 {
 	cols := resize(&sc.cols, len(keys))
 	for j, key := range keys {
 		key(resize(&cols[j], n))
+		runtime.Gosched()
 	}
 	vals := resize(&sc.vals, n)
 	a, b := resize(&sc.a, n), resize(&sc.b, n)
@@ -113,6 +127,7 @@ func radixSort(a, b []radixItem) []radixItem {
 			c[v]++
 		}
 		a, b = b, a
+		runtime.Gosched() // a pass over 200,000 flows takes about a millisecond (yield)
 	}
 	return a
 }
@@ -132,6 +147,7 @@ func tiesOf(perm []int32, eq func(a, b int32) bool) []uint64 {
 func sortNums(sc *sortScratch, flows []correlate.Flow, num func(f *correlate.Flow) int64) ([]int32, []uint64) {
 	keys := resize(&sc.keys, len(flows))
 	for i := range flows {
+		yield(i)
 		keys[i] = num(&flows[i])
 	}
 	perm := orderBy(sc, len(flows), func(vals []uint64) {
@@ -146,11 +162,13 @@ func sortNums(sc *sortScratch, flows []correlate.Flow, num func(f *correlate.Flo
 func sortWorstFirst(sc *sortScratch, flows []correlate.Flow) ([]int32, []uint64) {
 	nums := resize(&sc.keys, len(flows))
 	for i := range flows {
+		yield(i)
 		nums[i] = int64(flowNum(flows[i].ID))
 	}
 	most := func(v func(f *correlate.Flow) int) func(vals []uint64) {
 		return func(vals []uint64) {
 			for i := range flows {
+				yield(i)
 				vals[i] = descending(int64(v(&flows[i])))
 			}
 		}
@@ -177,6 +195,7 @@ func sortTexts(c *common, sc *sortScratch, col int) ([]int32, []uint64) {
 	flows := c.res.Flows
 	text, offs := sc.text[:0], resize(&sc.offs, len(flows)+1)
 	for i := range flows {
+		yield(i)
 		offs[i] = len(text)
 		if app := flowColumns[col].appendStr; app != nil {
 			text = app(text, c, &flows[i])
@@ -188,6 +207,7 @@ func sortTexts(c *common, sc *sortScratch, col int) ([]int32, []uint64) {
 	at := func(i int32) []byte { return text[offs[i]:offs[i+1]] }
 	p0, p1 := resize(&sc.p0, len(flows)), resize(&sc.p1, len(flows))
 	for i := range flows {
+		yield(i)
 		p0[i], p1[i] = prefix(at(int32(i)), 0), prefix(at(int32(i)), 8)
 	}
 	perm := orderBy(sc, len(flows), func(vals []uint64) { copy(vals, p0) }, func(vals []uint64) { copy(vals, p1) })

@@ -433,6 +433,7 @@ func goldenScreens(t *testing.T, w, h int) map[string]string {
 	lm = send(lm, tea.WindowSizeMsg{Width: w, Height: h})
 	lm.progress = []fileProgress{{bytes: 1 << 20, size: 4 << 20, frames: 12345, skipped: 2}, {}}
 	out["loading"] = lm.View()
+	pendingScreens(t, w, h, km, out)
 	return out
 }
 
