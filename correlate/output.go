@@ -243,9 +243,10 @@ func (r *Result) EachFlow(fn func(*Flow) bool) {
 		return
 	}
 	ob := newFlowOutBuf(a, false)
+	var f Flow // one for all the flows: fn's pointer makes it escape, and one per flow would be allocated
 	for _, fi := range a.byRank {
 		ob.pp, ob.hs = ob.pp[:0], ob.hs[:0] // the flow before is done with them
-		f := a.flowAt(ob, int(fi), a.ids)
+		f = a.flowAt(ob, int(fi), a.ids)
 		if !fn(&f) {
 			return
 		}

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"io"
+	"runtime"
 	"testing"
 
 	"github.com/calipath/calipath/correlate"
@@ -128,4 +129,31 @@ type countWriter int
 func (c *countWriter) Write(b []byte) (int, error) {
 	*c += countWriter(len(b))
 	return len(b), nil
+}
+
+// TestStreamedFlowsJSONAllocs checks that writing streamed flows as JSON allocates nothing per flow
+// on one core (rendered one at a time into the same Flow and arrays): on a many-flow capture without
+// NAT, loss or ICMP (whose lists are made per flow), fewer allocations than a tenth of the flows.
+func TestStreamedFlowsJSONAllocs(t *testing.T) {
+	cfg := gen.DefaultConfig()
+	cfg.Mix = gen.MixManyFlows
+	cfg.Nodes, cfg.PodsPerNode = 2, 16
+	cfg.Flows, cfg.Packets = 2000, 8000
+	cfg.Dir = t.TempDir()
+	g, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := decode.Load(g.Files, decode.Options{}, decode.PointConfig{})
+	res := correlate.Correlate(c, correlate.Options{Lean: true, StreamFlows: true})
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	allocs := testing.AllocsPerRun(2, func() {
+		if err := New(io.Discard, WithFormat(JSON)).Print(res); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if res.Summary.Flows < 1000 || allocs >= float64(res.Summary.Flows)/10 {
+		t.Errorf("%d flows written with %.0f allocations, want at least 1,000 flows and fewer than a tenth as many allocations",
+			res.Summary.Flows, allocs)
+	}
 }
