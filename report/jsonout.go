@@ -32,6 +32,9 @@ type jsonEnc struct {
 	depth int
 	err   error
 	names *nameQuotes // the quoted names of capture points and files (nil until the first)
+	flowT *flowTmpl   // the flows' fixed bytes at the depth they were last written at (nil until the first)
+	// likewise the journeys'
+	journeyT *journeyTmpl
 }
 
 const jsonFlushAt = 64 << 10
