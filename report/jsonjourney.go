@@ -42,7 +42,9 @@ func (e *jsonEnc) journeyTmpl() *journeyTmpl {
 
 func (e *jsonEnc) str(s string) { e.buf = safetext.AppendJSONString(e.buf, s) }
 
-// writeJourney writes a journey as jsonEnc.value does, from the journey template of its depth.
+// writeJourney writes a journey as jsonEnc.value does, from the journey template of its depth. The
+// strings a journey's hops repeat from a few (direction, status, points, encapsulation, TCP flags)
+// are quoted through the name cache (jsonEnc.name); its flow's id and the changes are not.
 func writeJourney(e *jsonEnc, x *correlate.Journey) {
 	t := e.journeyTmpl()
 	e.run(t.id)
@@ -50,16 +52,16 @@ func writeJourney(e *jsonEnc, x *correlate.Journey) {
 	e.run(t.flow)
 	e.str(x.Flow)
 	e.run(t.dir)
-	e.str(x.Dir)
+	e.name(x.Dir)
 	e.run(t.status)
-	e.str(x.Status)
+	e.name(x.Status)
 	if x.LastSeen != "" {
 		e.run(t.lastSeen)
-		e.str(x.LastSeen)
+		e.name(x.LastSeen)
 	}
 	if x.NextExpected != "" {
 		e.run(t.nextExpected)
-		e.str(x.NextExpected)
+		e.name(x.NextExpected)
 	}
 	if x.Retrans {
 		e.run(t.retrans)
@@ -90,7 +92,7 @@ func (e *jsonEnc) hop(t *journeyTmpl, i int, x *correlate.Hop) {
 	e.run(t.ttl)
 	e.buf = decimal.AppendUint(e.buf, uint64(x.TTL))
 	e.run(t.encap)
-	e.str(x.Encap)
+	e.name(x.Encap)
 	if len(x.Changes) != 0 {
 		e.run(t.changes)
 		for k, c := range x.Changes {
@@ -115,7 +117,7 @@ func (e *jsonEnc) hopOptional(t *journeyTmpl, x *correlate.Hop) {
 	}
 	if x.TCPFlags != "" {
 		e.run(t.tcpFlags)
-		e.str(x.TCPFlags)
+		e.name(x.TCPFlags)
 	}
 	if x.WireGuard != nil {
 		e.run(t.wireguard)
