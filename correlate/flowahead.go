@@ -59,6 +59,7 @@ func (a *analysis) renderFlows(n int, free, ready chan *flowBatch, quit chan str
 		}
 	}()
 	ob := newFlowOutBuf(a, false)
+	ob.derived = a.deriveAll()
 	for from := 0; from < len(a.byRank); from += n {
 		var b *flowBatch
 		select {

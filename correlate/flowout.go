@@ -19,6 +19,9 @@ type flowOutBuf struct {
 	hs    []PointRTT   // the flows' handshake RTTs, in blocks
 	rank  []int32      // each point's rank by id (equal ids, equal ranks)
 	tmp   []pointTally // scratch: a flow's tallies, sorted
+	// derived is every flow's latency summary, pairs and handshake RTTs, computed ahead when the flows
+	// are written out one at a time (nil: computed with each flow)
+	derived *flowsDerived
 }
 
 // newFlowOutBuf makes the buffer for writing out all the flows (all: one array for all their

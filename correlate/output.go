@@ -208,19 +208,15 @@ func (a *analysis) flowAt(ob *flowOutBuf, fi int, ids []string) Flow {
 		Dst: Endpoint{ob.addr(t.v6, t.dst), t.dp}, NAT: []NATMapping{}, LostAt: ob.lostAt(fl),
 		PerPoint: ob.perPoint(fl), Path: ob.path(fl.path[c2s]), Bytes: fl.bytes,
 		Packets: int(fl.nSent), Delivered: int(fl.delivered), Lost: int(fl.lost),
-		NotCaptured: int(fl.notCaptured), Retransmissions: int(fl.retrans), Resets: int(fl.resets), LatencyNs: fl.e2e.summary(),
+		NotCaptured: int(fl.notCaptured), Retransmissions: int(fl.retrans), Resets: int(fl.resets),
 		ARPWaitNs: a.flowARPWait[fi]}
 	if t.proto == 1 || t.proto == 58 {
 		f.Src.Port, f.Dst.Port = 0, 0
-		f.EchoPairs, f.EchoUnanswered = a.echoPairs(fl)
-	}
-	if t.proto == 17 {
-		f.UDPPairs = a.udpPairs(fl)
 	}
 	if len(fl.nat) > 0 {
 		f.NAT = natOut(fl.nat)
 	}
-	f.HandshakeRTT = ob.handshake(fl)
+	ob.setDerived(&f, fi, fl)
 	return f
 }
 
@@ -243,9 +239,11 @@ func (r *Result) EachFlow(fn func(*Flow) bool) {
 		return
 	}
 	ob := newFlowOutBuf(a, false)
+	ob.derived = a.deriveAll()
+	var f Flow // one for all the flows: fn's pointer makes it escape, and one per flow would be allocated
 	for _, fi := range a.byRank {
 		ob.pp, ob.hs = ob.pp[:0], ob.hs[:0] // the flow before is done with them
-		f := a.flowAt(ob, int(fi), a.ids)
+		f = a.flowAt(ob, int(fi), a.ids)
 		if !fn(&f) {
 			return
 		}

@@ -9,11 +9,11 @@ import (
 
 // writeJSON writes the JSON report of res to w as it goes (jsonEnc): the Result's members in order,
 // the filtered lists element by element straight from res (flows and journeys by the typed writers of
-// jsontyped.go, the rest by reflection), and, with Options.Journeys and a Result that does not list
-// its journeys, every journey rendered one at a time (Result.EachJourney); likewise the flows of a
-// Result that streams them (Result.EachFlow; it is made so only for a report without a filter). The
-// bytes are those of encoding/json's indented encoding of the filtered Result (safetext.JSON on top),
-// followed by a newline.
+// jsonflow.go and jsonjourney.go, the rest by reflection), and, with Options.Journeys and a Result
+// that does not list its journeys, every journey rendered one at a time (Result.EachJourney); likewise
+// the flows of a Result that streams them (Result.EachFlow; it is made so only for a report without a
+// filter). The bytes are those of encoding/json's indented encoding of the filtered Result
+// (safetext.JSON on top), followed by a newline.
 func (p *Printer) writeJSON(w io.Writer, res *correlate.Result) error {
 	e := newJSONEnc(w)
 	sel := newJSONSelection(res, p.opts.Filter)

@@ -20,9 +20,10 @@ import (
 // Encoder with SetIndent("", "  ") passed through safetext.JSON, but no document is built in memory
 // and indentation takes no second pass. Values are walked by reflection with a cached plan per struct
 // type, so a field added to a Result type is written without a change here (but for the flows and
-// journeys, which typed writers write: jsontyped.go, held to this one by a test); what the plan does
-// not cover (a type with its own MarshalJSON or MarshalText, an embedded field, a ",string" option, a
-// map not keyed by strings, a byte slice) is handed to encoding/json itself, indented at its depth.
+// journeys, which typed writers write: jsonflow.go and jsonjourney.go, held to this one by a test);
+// what the plan does not cover (a type with its own MarshalJSON or MarshalText, an embedded field, a
+// ",string" option, a map not keyed by strings, a byte slice) is handed to encoding/json itself,
+// indented at its depth.
 //
 // Output collects in buf and goes to w in large writes; the first write error, or a value JSON cannot
 // hold (NaN, an infinity), stops the writing and is kept in err.
@@ -32,6 +33,9 @@ type jsonEnc struct {
 	depth int
 	err   error
 	names *nameQuotes // the quoted names of capture points and files (nil until the first)
+	flowT *flowTmpl   // the flows' fixed bytes at the depth they were last written at (nil until the first)
+	// likewise the journeys'
+	journeyT *journeyTmpl
 }
 
 const jsonFlushAt = 64 << 10

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -39,22 +40,29 @@ func fillAll(t *testing.T, v reflect.Value, seed int) {
 	}
 }
 
-// typedWriter checks that write gives the reflective writer's bytes for x.
+// typedWriter checks that write gives the reflective writer's bytes for x: at depth 2, as a list
+// member inside the Result, and at others, one after the other with the same writer (whose
+// templates are of one depth at a time).
 func typedWriter[T any](t *testing.T, name string, x *T, write func(*jsonEnc, *T)) {
 	t.Helper()
-	var got, want bytes.Buffer
-	e := newJSONEnc(&got)
-	e.depth = 2 // as a list member inside the Result
-	write(e, x)
-	e.flush(true)
-	r := newJSONEnc(&want)
-	r.depth = 2
-	r.value(reflect.ValueOf(x).Elem())
-	r.flush(true)
-	if e.err != nil || r.err != nil {
-		t.Fatal(e.err, r.err)
+	e := newJSONEnc(nil)
+	for _, depth := range []int{2, 0, 5, 2} {
+		var got, want bytes.Buffer
+		e.w, e.depth = &got, depth
+		write(e, x)
+		e.flush(true)
+		r := newJSONEnc(&want)
+		r.depth = depth
+		r.value(reflect.ValueOf(x).Elem())
+		r.flush(true)
+		if e.err != nil || r.err != nil {
+			t.Fatal(e.err, r.err)
+		}
+		if e.depth != depth {
+			t.Fatalf("%s at depth %d: the writer ends at depth %d", name, depth, e.depth)
+		}
+		sameJSON(t, fmt.Sprintf("%s at depth %d", name, depth), got.Bytes(), want.Bytes())
 	}
-	sameJSON(t, name, got.Bytes(), want.Bytes())
 }
 
 // TestJSONTypedFields holds the typed writers of flows and journeys to the reflective writer (itself

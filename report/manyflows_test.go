@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"io"
+	"runtime"
 	"testing"
 
 	"github.com/calipath/calipath/correlate"
@@ -88,5 +89,71 @@ func TestStreamedFlowsJSON(t *testing.T) {
 		if !bytes.Contains(out[1].Bytes(), []byte(`"id": "f400"`)) {
 			t.Errorf("--journeys %v: the streamed JSON lacks flow f400", journeys)
 		}
+	}
+}
+
+// BenchmarkStreamedFlowsJSON weighs writing the flows out as `report --format json` does: 24,000
+// flows of about four packets each, correlated once, lean, with the flows streamed
+// (Options.StreamFlows), so that each iteration renders every flow (Result.EachFlow) and writes it.
+// It reports the output's bytes a second, ns and allocations per flow; run with -cpu 1 for one core.
+// CALIPATH_BENCH_DIR keeps the captures between runs.
+func BenchmarkStreamedFlowsJSON(b *testing.B) {
+	cfg := testtool.Impaired(gen.DefaultConfig())
+	cfg.Mix = gen.MixManyFlows
+	cfg.Nodes, cfg.PodsPerNode = 2, 16
+	cfg.Flows, cfg.Packets, cfg.ClockOffset = 24000, 96000, nil
+	c := decode.Load(testtool.BenchCaptures(b, "per-flow", cfg), decode.Options{}, decode.PointConfig{})
+	res := correlate.Correlate(c, correlate.Options{Lean: true, StreamFlows: true})
+	if !res.FlowsStreamed() || res.Summary.Flows < 20000 {
+		b.Fatalf("%d flows (streamed %v), want at least 20,000 streamed", res.Summary.Flows, res.FlowsStreamed())
+	}
+	var size countWriter
+	if err := New(&size, WithFormat(JSON)).Print(res); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := New(io.Discard, WithFormat(JSON)).Print(res); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(res.Summary.Flows), "ns/flow")
+	b.ReportMetric(float64(testing.AllocsPerRun(1, func() { _ = New(io.Discard, WithFormat(JSON)).Print(res) }))/float64(res.Summary.Flows), "allocs/flow")
+}
+
+// countWriter counts the bytes written to it.
+type countWriter int
+
+func (c *countWriter) Write(b []byte) (int, error) {
+	*c += countWriter(len(b))
+	return len(b), nil
+}
+
+// TestStreamedFlowsJSONAllocs checks that writing streamed flows as JSON allocates nothing per flow
+// on one core (rendered one at a time into the same Flow and arrays): on a many-flow capture without
+// NAT, loss or ICMP (whose lists are made per flow), fewer allocations than a tenth of the flows.
+func TestStreamedFlowsJSONAllocs(t *testing.T) {
+	cfg := gen.DefaultConfig()
+	cfg.Mix = gen.MixManyFlows
+	cfg.Nodes, cfg.PodsPerNode = 2, 16
+	cfg.Flows, cfg.Packets = 2000, 8000
+	cfg.Dir = t.TempDir()
+	g, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := decode.Load(g.Files, decode.Options{}, decode.PointConfig{})
+	res := correlate.Correlate(c, correlate.Options{Lean: true, StreamFlows: true})
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	allocs := testing.AllocsPerRun(2, func() {
+		if err := New(io.Discard, WithFormat(JSON)).Print(res); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if res.Summary.Flows < 1000 || allocs >= float64(res.Summary.Flows)/10 {
+		t.Errorf("%d flows written with %.0f allocations, want at least 1,000 flows and fewer than a tenth as many allocations",
+			res.Summary.Flows, allocs)
 	}
 }
