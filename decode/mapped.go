@@ -57,7 +57,7 @@ func (in *rdInput) setWin() {
 // page fault for every few pages), and lets the pages more than a window behind the read position go
 // (the page cache keeps them; the process's memory holds only what it reads).
 func (in *rdInput) mapAround(end int64) {
-	const page = 4096
+	page := int64(os.Getpagesize()) // what madvise aligns to
 	if end > in.mapUntil {
 		until := min(int64(len(in.mapped)), end+mapWindow)
 		populate(in.mapped[max(in.mapUntil, in.off)&^(page-1) : until]) // not a hole skipped

@@ -110,3 +110,32 @@ func BenchmarkScanFile(b *testing.B) {
 		})
 	}
 }
+
+// A mapped file's pages behind the read position are let go as the scan moves on: the process's
+// resident file pages grow by a few windows (and the page cache's large folios, mapped whole), not by
+// the file's size.
+func TestScanMappedLetsGo(t *testing.T) {
+	smallMapWindow(t, 64<<10)
+	const records = 400000
+	data := manyRecords(records) // 30 MB
+	path := writeCapture(t, data)
+	before, ok := residentMapped()
+	if !ok {
+		t.Skip("/proc/self/statm cannot be read")
+	}
+	most := before
+	n := 0
+	fi := ScanFile(path, 0, Options{}, NewTables(), func(rec *Record, p *Packet, o *Observation) {
+		if n++; n%1000 == 0 {
+			if now, _ := residentMapped(); now > most {
+				most = now
+			}
+		}
+	})
+	if fi.Err != nil || fi.Records != records {
+		t.Fatalf("%d records, error %v", fi.Records, fi.Err)
+	}
+	if grew := most - before; grew > int64(len(data)/3) {
+		t.Errorf("the resident file pages grew by %d bytes while a %d-byte file was scanned", grew, len(data))
+	}
+}
