@@ -155,7 +155,7 @@ func (in *rdInput) release() {
 		default:
 		}
 	}
-	in.raw = nil
+	in.raw, in.mapped = nil, nil
 	in.br = bufio.NewReaderSize(errReader{errClosed}, 16)
 	in.win, in.pend = nil, 0
 	in.done = errClosed
@@ -180,13 +180,7 @@ func NewReaderLimits(r io.Reader, lim Limits) (Reader, error) {
 // newReader is NewReaderLimits, also returning the Reader's input (its buffers are released when
 // it is closed; nil with an error, whose buffers are released already).
 func newReader(r io.Reader, lim Limits) (Reader, *rdInput, error) {
-	in := &rdInput{cr: &rdCounter{r: r}, maxBytes: lim.MaxBytes, maxFrames: uint32(DefaultMaxFrames)}
-	if in.maxBytes <= 0 {
-		in.maxBytes = DefaultMaxBytes
-	}
-	if lim.MaxFrames > 0 {
-		in.maxFrames = uint32(min(lim.MaxFrames, math.MaxUint32-1))
-	}
+	in := newInput(&rdCounter{r: r}, lim)
 	if f, ok := r.(*os.File); ok {
 		in.holes = holeFile(f) // before anything is read from f
 	}
@@ -198,8 +192,23 @@ func newReader(r io.Reader, lim Limits) (Reader, *rdInput, error) {
 	return rd, in, nil
 }
 
+// newInput returns an input over cr under lim.
+func newInput(cr *rdCounter, lim Limits) *rdInput {
+	in := &rdInput{cr: cr, maxBytes: lim.MaxBytes, maxFrames: uint32(DefaultMaxFrames)}
+	if in.maxBytes <= 0 {
+		in.maxBytes = DefaultMaxBytes
+	}
+	if lim.MaxFrames > 0 {
+		in.maxFrames = uint32(min(lim.MaxFrames, math.MaxUint32-1))
+	}
+	return in
+}
+
 // open sniffs the input's format and returns the Reader for it.
 func (in *rdInput) open() (Reader, error) {
+	if in.mapped != nil {
+		return in.openFormat(in.mapped[:min(4, len(in.mapped))])
+	}
 	raw := newBuffered(in.cr)
 	in.br = raw
 	magic, err := raw.Peek(2)
@@ -220,6 +229,11 @@ func (in *rdInput) open() (Reader, error) {
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
+	return in.openFormat(magic)
+}
+
+// openFormat returns the Reader for the format magic (the stream's first bytes, up to 4) says.
+func (in *rdInput) openFormat(magic []byte) (Reader, error) {
 	if len(magic) == 0 {
 		return nil, errors.New("empty file")
 	}
@@ -281,6 +295,15 @@ type rdInput struct {
 	// holes is the file behind an uncompressed stream when it is a regular file that can report its
 	// holes (SEEK_DATA): a run of zeros there is skipped without reading it (see skipHole).
 	holes *holeSeeker
+
+	// mapped is the whole input when it is served from memory (a plain file mapped into memory, see
+	// openMapped) rather than read through br: win is then what it holds from the read position on,
+	// up to mapWindow bytes and the byte limit, and br is not used. For a mapped file (mapFile),
+	// pages are mapped ahead of the window and let go behind it up to mapUntil.
+	mapped   []byte
+	mapFile  bool
+	mapFrom  int64 // the mapping's pages before this offset were let go
+	mapUntil int64 // pages up to this offset were mapped ahead
 }
 
 // sync discards the pending bytes from br and forgets the window.
@@ -297,6 +320,9 @@ func (in *rdInput) sync() {
 func (in *rdInput) peek(n int) ([]byte, error) {
 	if n <= len(in.win) {
 		return in.win[:n:n], nil
+	}
+	if in.mapped != nil {
+		return in.peekMapped(n)
 	}
 	in.sync()
 	if in.off+int64(n) > in.maxBytes {
@@ -351,6 +377,9 @@ func (in *rdInput) discard(n int) (int, error) {
 		in.pend += n
 		in.off += int64(n)
 		return n, nil
+	}
+	if in.mapped != nil {
+		return in.discardMapped(n)
 	}
 	in.sync()
 	over := in.off+int64(n) > in.maxBytes
@@ -490,6 +519,9 @@ func (in *rdInput) Compressed() bool { return in.gz }
 func (in *rdInput) Offset() int64 {
 	if in.released {
 		return in.closedAt
+	}
+	if in.mapped != nil {
+		return in.off
 	}
 	if in.gz {
 		return in.cr.n - int64(in.raw.Buffered())

@@ -1,0 +1,32 @@
+//go:build linux
+
+package decode
+
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// mapFile maps the whole of f, a non-empty regular file, for reading, advised to be read front to
+// back; ok is false when f is not such a file or cannot be mapped.
+func mapFile(f *os.File) (data []byte, ok bool) {
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() || st.Size() <= 0 || int64(int(st.Size())) != st.Size() {
+		return nil, false
+	}
+	data, err = unix.Mmap(int(f.Fd()), 0, int(st.Size()), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return nil, false
+	}
+	_ = unix.Madvise(data, unix.MADV_SEQUENTIAL)
+	return data, true
+}
+
+// populate maps b's pages (of a file mapping) in one call, where touching them would fault every
+// few pages; kernels without MADV_POPULATE_READ (before 5.14) leave it to the faults.
+func populate(b []byte) { _ = unix.Madvise(b, unix.MADV_POPULATE_READ) }
+
+// letGo unmaps b's pages (of a file mapping) from the process; the page cache keeps them, and a read
+// of b maps them again.
+func letGo(b []byte) { _ = unix.Madvise(b, unix.MADV_DONTNEED) }
