@@ -386,7 +386,7 @@ type pointSyn struct {
 // SYN, seen at the journey's first point) and resets, journey by journey in order: j, with first hop
 // o, in direction d.
 func (pl *placement) tcpStep(fl *flowAcc, d uint8, j int32, o *decode.Observation) {
-	if fl.client.proto != 6 || pl.offloadNew[j] {
+	if fl.client.proto != 6 || pl.mayOffload(j) && pl.offloadNew[j] {
 		return // a piece of a split or a GRO merge: the bytes were counted when first sent
 	}
 	if o.Proto != 6 || o.Flags&decode.FlagFragment != 0 {
@@ -530,7 +530,7 @@ func (a *analysis) udpPairs(fl *flowAcc) int {
 	first := func(j int32) int64 { return a.hopTs.t0.at(int(j)) }
 	resp, k := fl.journeys[s2c], 0 // the responses: server→client journeys less GSO/GRO pieces
 	skipPieces := func() {
-		for k < len(resp) && a.offloadNew[resp[k]] {
+		for k < len(resp) && a.mayOffload(resp[k]) && a.offloadNew[resp[k]] {
 			k++
 		}
 	}

@@ -19,6 +19,15 @@ func (pi *pathInfo) index(p int) int {
 	return -1
 }
 
+// indexAfter is index for a point likely the one after position i (the path index of the hop before,
+// -1 for none): hops come in path order. A path's points are distinct, so either way finds the same.
+func (pi *pathInfo) indexAfter(p, i int) int {
+	if i+1 < len(pi.points) && pi.points[i+1] == p {
+		return i + 1
+	}
+	return pi.index(p)
+}
+
 // pathEnds are the ends of a flow direction's path: the end nodes and the pod-veths on them (-1 when
 // unknown).
 type pathEnds struct {

@@ -15,6 +15,7 @@ type placementOut struct {
 	segDense   []*segAcc        // segs indexed by from*len(points)+to, when there are few points
 	offloadAt  map[int32]uint32 // split parent or merged segment → observation where it continued as others
 	offloadNew map[int32]bool   // journeys that began as pieces of a split or as a merge: not new sends
+	offMark    []uint64         // bitset: the journeys in offloadAt, offloadNew or fragOf (mayOffload)
 	merged     map[int32]bool   // offloaded journeys that went on inside a larger frame (GRO), not as pieces
 	retransJ   map[int32]bool   // TCP journeys that resent data already sent
 	refusedBy  map[int32]int    // journeys a node refused with an ICMP error → that node (see refused)
@@ -38,6 +39,7 @@ type placement struct {
 	// events); fragChild: those fragments' journeys.
 	fragOf, fragChild map[int32]bool
 	sa                *segCounter // counts the journeys on the segments
+	nPoints           int         // the number of points (segDense's stride)
 }
 
 // newPlacement makes placement's tables: the segments, the offload events by journey, the journeys a
@@ -45,6 +47,7 @@ type placement struct {
 func newPlacement(a *analysis) *placement {
 	pl := &placement{analysis: a, placementOut: &placementOut{}}
 	pl.segs = map[[2]int]*segAcc{}
+	pl.nPoints = len(a.w.c.Points)
 	if n := len(a.w.c.Points); n <= 256 {
 		pl.segDense = make([]*segAcc, n*n)
 	}
@@ -62,6 +65,15 @@ func newPlacement(a *analysis) *placement {
 		if ev.merge {
 			pl.merged[ev.parent] = true
 		}
+	}
+	pl.offMark = make([]uint64, (a.nJ+63)/64)
+	for _, m := range []map[int32]bool{pl.offloadNew, pl.fragOf} {
+		for j := range m {
+			pl.offMark[j/64] |= 1 << (j % 64)
+		}
+	}
+	for j := range pl.offloadAt {
+		pl.offMark[j/64] |= 1 << (j % 64)
 	}
 	pl.retransJ = map[int32]bool{}
 	pl.refusedBy = a.refused()
@@ -88,6 +100,13 @@ type segAcc struct {
 	refused     int           // lost journeys the segment's node refused with an ICMP error (refused)
 	lostMaxLen  int
 	passMaxLen  int // largest delivered packet
+}
+
+// mayOffload reports whether journey j may be in offloadAt, offloadNew or fragOf (offMark, when it
+// covers j): when not, it is in none of them, and the maps need not be asked.
+func (po *placementOut) mayOffload(j int32) bool {
+	w := uint32(j) / 64
+	return w >= uint32(len(po.offMark)) || po.offMark[w]&(1<<(uint32(j)%64)) != 0
 }
 
 // segKind names what a segment crosses.
@@ -172,7 +191,7 @@ func (pl *placement) placeJourney(j int, p *placing) {
 	}
 	pl.reachPath(p)
 	fl.bytes += int64(p.o0.Len)
-	p.piece = pl.offloadNew[int32(j)]
+	p.piece = pl.mayOffload(int32(j)) && pl.offloadNew[int32(j)]
 	if !p.piece {
 		fl.nSent++
 	}
@@ -190,17 +209,21 @@ func (pl *placement) placeJourney(j int, p *placing) {
 // reachPath finds where along its path journey p was seen.
 func (pl *placement) reachPath(p *placing) {
 	pi := p.pi
-	p.reached, p.when = p.reached[:0], p.when[:0]
-	for range pi.points {
-		p.reached = append(p.reached, -1)
-		p.when = append(p.when, 0)
+	n := len(pi.points)
+	if cap(p.reached) < n {
+		p.reached, p.when = make([]int, n), make([]int64, n)
 	}
-	p.first, p.reach = len(pi.points), -1
+	p.reached, p.when = p.reached[:n], p.when[:n]
+	for i := range n {
+		p.reached[i], p.when[i] = -1, 0
+	}
+	p.first, p.reach = n, -1
 	base := int(pl.jStart[p.j])
 	t0 := pl.hopTs.t0.at(p.j) // the journey's first sighting, which its hops' times count from
+	i := -1                   // the path index of the hop before
 	for hi := range p.h {
 		pt := int(pl.hopPt[base+hi])
-		if i := pi.index(pt); i >= 0 && p.reached[i] < 0 {
+		if i = pi.indexAfter(pt, i); i >= 0 && p.reached[i] < 0 {
 			p.reached[i] = hi
 			p.when[i] = pl.hopTs.atFrom(t0, base+hi)
 			p.first = min(p.first, i)
@@ -213,17 +236,25 @@ func (pl *placement) reachPath(p *placing) {
 func (pl *placement) tallyPoints(p *placing) {
 	pi, fl := p.pi, p.fl
 	base, n := int(pl.jStart[p.j]), int(pl.jStart[p.j+1]-pl.jStart[p.j])
+	k := -1 // the tally of the hop before: a flow's journeys cross its points in the same order, or the reverse
 	for hi := range n {
-		pt := int(pl.hopPt[base+hi])
-		k := 0
-		for k < len(fl.perPoint) && int(fl.perPoint[k].point) != pt {
+		pt := int32(pl.hopPt[base+hi])
+		switch pp := fl.perPoint; {
+		case k+1 < len(pp) && pp[k+1].point == pt:
 			k++
+		case k > 0 && pp[k-1].point == pt:
+			k--
+		default:
+			k = 0
+			for k < len(pp) && pp[k].point != pt {
+				k++
+			}
 		}
 		if k == len(fl.perPoint) {
 			if fl.perPoint == nil { // room for its path's points or this journey's, the more
 				fl.perPoint = carve(&pl.tallies, max(len(pi.points), n))
 			}
-			fl.perPoint = append(fl.perPoint, pointTally{point: int32(pt)})
+			fl.perPoint = append(fl.perPoint, pointTally{point: pt})
 		}
 		fl.perPoint[k].packets++
 		fl.perPoint[k].bytes += int64(p.o0.Len) // the IP packet's length, the same at every point
@@ -235,8 +266,14 @@ func (pl *placement) tallyPoints(p *placing) {
 func (pl *placement) placeStatus(p *placing) statusCode {
 	j, pi := p.j, p.pi
 	offloaded := false
-	at, parent := pl.offloadAt[int32(j)]
-	p.parent = parent || pl.fragOf[int32(j)] // counted on the segments with its pieces (familyCounts)
+	var at uint32
+	var parent bool
+	if pl.mayOffload(int32(j)) {
+		at, parent = pl.offloadAt[int32(j)]
+		p.parent = parent || pl.fragOf[int32(j)] // counted on the segments with its pieces (familyCounts)
+	} else {
+		p.parent = false
+	}
 	if parent {
 		// Segmentation offload: the bytes went on as other journeys from this point.
 		if i := pi.index(pl.point(at)); i >= 0 && i > p.reach && p.reached[i] < 0 {
@@ -303,7 +340,13 @@ func (pl *placement) countSegments(p *placing) {
 		if p.reached[i] < 0 {
 			continue
 		}
-		s := pl.seg(pi.points[i], pi.points[i+1], pi)
+		var s *segAcc // seg's, found in segDense without a call when there
+		if k := pi.points[i]*pl.nPoints + pi.points[i+1]; k < len(pl.segDense) {
+			s = pl.segDense[k]
+		}
+		if s == nil {
+			s = pl.seg(pi.points[i], pi.points[i+1], pi)
+		}
 		if !family {
 			s.packets++
 		}
