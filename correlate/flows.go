@@ -282,6 +282,7 @@ type flowStage struct {
 	slab   []flowAcc   // the next flows' room: flows are allocated a block at a time
 	vslab  []pathVotes // likewise their votes
 	owners ownerCache  // the pod and node of the addresses journeys carry
+	ptKind []uint8     // what votePath asks of each point (pointKinds)
 }
 
 // assignFlows gives every journey its flow (journeys in order of their first sighting; NAT joins the
@@ -290,7 +291,7 @@ type flowStage struct {
 // flows.
 func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 	w := a.w
-	s := &flowStage{a: a, owners: ownerCache{w: w}}
+	s := &flowStage{a: a, owners: ownerCache{w: w}, ptKind: pointKinds(w)}
 	v := s.startVoter(stageChunk(&a.opts, voteChunk))
 	s.uf = unionFind{parent: map[flowKey]flowKey{}}
 	for _, ev := range a.journeys.nat {
@@ -381,7 +382,7 @@ func (s *flowStage) refill() {
 // votePath records what journey j (hops h, first sighting o with tuple t) shows of its flow direction's
 // path: the end nodes, the pod-veths at either end, the routers it crossed and whether it was tunnelled.
 func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Observation, h []uint32) {
-	a, w := s.a, s.a.w
+	a := s.a
 	v := &fl.votes[d]
 	// Votes for the path's end nodes: the sender's node, and the node of the last known destination.
 	if n := s.owners.nodeOf(t.v6, t.src); n >= 0 {
@@ -411,9 +412,10 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	}
 	// Routers' points: the journey's position there (hops are in corrected-time order) and TTL; and
 	// whether the direction's packets crossed a tunnel device.
-	for hi := range h {
-		p := int(a.hopPt[int(a.jStart[j])+hi])
-		if n := w.pointNode[p]; !w.cluster[n] && w.pointRole[p] != decode.RoleAny {
+	base := int(a.jStart[j])
+	for hi, pt := range a.hopPt[base : base+len(h)] {
+		p := int(pt)
+		if s.ptKind[p]&ptRouter != 0 {
 			rs := v.routers[p]
 			if rs == nil {
 				if v.routers == nil {
@@ -428,10 +430,30 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 				rs.ttls.add(int(a.w.hopTTL(oh)))
 			}
 		}
-		if w.pointRole[p] == decode.RoleTunnel {
+		if s.ptKind[p]&ptTunnel != 0 {
 			v.tunnel = true
 		}
 	}
+}
+
+// What votePath asks of a point (flowStage.ptKind).
+const (
+	ptRouter = 1 << iota // a router's point: on a node outside the cluster, its role known
+	ptTunnel             // a tunnel device
+)
+
+// pointKinds returns what votePath asks of each point of w (ptRouter, ptTunnel).
+func pointKinds(w *world) []uint8 {
+	k := make([]uint8, len(w.pointNode))
+	for p, n := range w.pointNode {
+		if !w.cluster[n] && w.pointRole[p] != decode.RoleAny {
+			k[p] |= ptRouter
+		}
+		if w.pointRole[p] == decode.RoleTunnel {
+			k[p] |= ptTunnel
+		}
+	}
+	return k
 }
 
 // flowJourneys lists each flow's journeys per direction, in journey order, in one array.
