@@ -7,6 +7,7 @@ import "sort"
 type pathInfo struct {
 	points           []int
 	srcNode, dstNode int
+	segs             []pathSeg // placement's: each segment's accumulator, filled in on first use
 }
 
 // index returns the position of point p on the path, -1 if it is not on it (paths are short).

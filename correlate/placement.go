@@ -39,7 +39,6 @@ type placement struct {
 	// events); fragChild: those fragments' journeys.
 	fragOf, fragChild map[int32]bool
 	sa                *segCounter // counts the journeys on the segments
-	nPoints           int         // the number of points (segDense's stride)
 }
 
 // newPlacement makes placement's tables: the segments, the offload events by journey, the journeys a
@@ -47,7 +46,6 @@ type placement struct {
 func newPlacement(a *analysis) *placement {
 	pl := &placement{analysis: a, placementOut: &placementOut{}}
 	pl.segs = map[[2]int]*segAcc{}
-	pl.nPoints = len(a.w.c.Points)
 	if n := len(a.w.c.Points); n <= 256 {
 		pl.segDense = make([]*segAcc, n*n)
 	}
@@ -214,8 +212,8 @@ func (pl *placement) reachPath(p *placing) {
 		p.reached, p.when = make([]int, n), make([]int64, n)
 	}
 	p.reached, p.when = p.reached[:n], p.when[:n]
-	for i := range n {
-		p.reached[i], p.when[i] = -1, 0
+	for i := range n { // when is read only where reached
+		p.reached[i] = -1
 	}
 	p.first, p.reach = n, -1
 	base := int(pl.jStart[p.j])
@@ -236,10 +234,13 @@ func (pl *placement) reachPath(p *placing) {
 func (pl *placement) tallyPoints(p *placing) {
 	pi, fl := p.pi, p.fl
 	base, n := int(pl.jStart[p.j]), int(pl.jStart[p.j+1]-pl.jStart[p.j])
-	k := -1 // the tally of the hop before: a flow's journeys cross its points in the same order, or the reverse
-	for hi := range n {
-		pt := int32(pl.hopPt[base+hi])
-		switch pp := fl.perPoint; {
+	pp, size := fl.perPoint, int64(p.o0.Len) // the IP packet's length, the same at every point
+	// k is the tally of the hop before: a flow's journeys cross its points in the same order, or the
+	// reverse.
+	k := -1
+	for _, hp := range pl.hopPt[base : base+n] {
+		pt := int32(hp)
+		switch {
 		case k+1 < len(pp) && pp[k+1].point == pt:
 			k++
 		case k > 0 && pp[k-1].point == pt:
@@ -250,14 +251,15 @@ func (pl *placement) tallyPoints(p *placing) {
 				k++
 			}
 		}
-		if k == len(fl.perPoint) {
-			if fl.perPoint == nil { // room for its path's points or this journey's, the more
-				fl.perPoint = carve(&pl.tallies, max(len(pi.points), n))
+		if k == len(pp) {
+			if pp == nil { // room for its path's points or this journey's, the more
+				pp = carve(&pl.tallies, max(len(pi.points), n))
 			}
-			fl.perPoint = append(fl.perPoint, pointTally{point: pt})
+			pp = append(pp, pointTally{point: pt})
+			fl.perPoint = pp
 		}
-		fl.perPoint[k].packets++
-		fl.perPoint[k].bytes += int64(p.o0.Len) // the IP packet's length, the same at every point
+		pp[k].packets++
+		pp[k].bytes += size
 	}
 }
 
@@ -336,17 +338,20 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 func (pl *placement) countSegments(p *placing) {
 	pi := p.pi
 	family := p.piece || p.parent
+	segs := pi.segs
+	if segs == nil && p.reach > 0 {
+		segs = make([]pathSeg, len(pi.points)-1)
+		pi.segs = segs
+	}
 	for i := max(p.first, 0); i < p.reach; i++ {
 		if p.reached[i] < 0 {
 			continue
 		}
-		var s *segAcc // seg's, found in segDense without a call when there
-		if k := pi.points[i]*pl.nPoints + pi.points[i+1]; k < len(pl.segDense) {
-			s = pl.segDense[k]
+		ps := &segs[i]
+		if ps.s == nil {
+			pl.pathSeg(pi, i)
 		}
-		if s == nil {
-			s = pl.seg(pi.points[i], pi.points[i+1], pi)
-		}
+		s := ps.s
 		if !family {
 			s.packets++
 		}
@@ -360,12 +365,25 @@ func (pl *placement) countSegments(p *placing) {
 			s.delivered++
 		}
 		lat := p.when[i+1] - p.when[i]
-		if lat < -(negTolerance + pl.bound(pi.points[i]) + pl.bound(pi.points[i+1])) {
+		if lat < ps.neg {
 			s.negative++ // beyond what the clocks' uncertainty explains
 		}
 		s.lat.add(lat)
 		s.passMaxLen = max(s.passMaxLen, int(p.o0.Len))
 	}
+}
+
+// pathSeg is a segment of a path as countSegments counts on it: its accumulator, and the latency
+// below which a journey's is negative beyond what the clocks' uncertainty explains.
+type pathSeg struct {
+	s   *segAcc
+	neg int64
+}
+
+// pathSeg fills in the i-th segment of pi's (pathInfo.segs, made on first use: seg).
+func (pl *placement) pathSeg(pi *pathInfo, i int) {
+	from, to := pi.points[i], pi.points[i+1]
+	pi.segs[i] = pathSeg{s: pl.seg(from, to, pi), neg: -(negTolerance + pl.bound(from) + pl.bound(to))}
 }
 
 // countFlow counts journey p's outcome on its flow, and a loss on the segment it ended at. The flow
@@ -665,6 +683,13 @@ func placeJourneys(a *analysis) (*placementOut, []Journey) {
 		}
 	}
 	pl.sa.wait()
+	for _, fl := range pl.flows { // the paths' segments are placement's
+		for _, pi := range fl.path {
+			if pi != nil {
+				pi.segs = nil
+			}
+		}
+	}
 	pl.settleOffload()
 	pl.familyCounts()
 	if a.opts.Journeys {
