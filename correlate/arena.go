@@ -201,11 +201,43 @@ func (a *arenaOut) sortQuick(w *world, j, lo, hi int) bool {
 		}
 		keys[i], pt[i] = key, p
 	}
+	if !nodesTogether(w, pt[:n]) {
+		sortByRank(w, keys[:n], pt[:n])
+	}
+	for k := range n {
+		dt[k], ga[k], pts[k] = uint32(keys[k]>>32), uint32(keys[k]), pt[k]
+	}
+	return true
+}
+
+// nodesTogether reports whether the hops at points pt (at most maxQuickHops) are in node rank order
+// already: each node's hops together, none coming back to a node after another's.
+func nodesTogether(w *world, pt []uint16) bool {
+	var nodes [maxQuickHops]int
+	prev, nn := -1, 0
+	for _, p := range pt {
+		nd := w.pointNode[p]
+		if nd == prev {
+			continue
+		}
+		for _, x := range nodes[:nn] {
+			if x == nd {
+				return false
+			}
+		}
+		nodes[nn], nn, prev = nd, nn+1, nd
+	}
+	return true
+}
+
+// sortByRank sorts sortQuick's hops (at most maxQuickHops) stably by their nodes' ranks: the order in
+// which the packet first reached them.
+func sortByRank(w *world, keys []uint64, pt []uint16) {
 	var nodes [maxQuickHops]int
 	var rank [maxQuickHops]uint8
-	nn, sorted := 0, true
-	for k := range n {
-		nd := w.pointNode[pt[k]]
+	nn := 0
+	for k, p := range pt {
+		nd := w.pointNode[p]
 		r := 0
 		for r < nn && nodes[r] != nd {
 			r++
@@ -215,21 +247,7 @@ func (a *arenaOut) sortQuick(w *world, j, lo, hi int) bool {
 			nn++
 		}
 		rank[k] = uint8(r)
-		if k > 0 && rank[k] < rank[k-1] {
-			sorted = false
-		}
 	}
-	if !sorted {
-		sortByRank(keys[:n], pt[:n], rank[:n])
-	}
-	for k := range n {
-		dt[k], ga[k], pts[k] = uint32(keys[k]>>32), uint32(keys[k]), pt[k]
-	}
-	return true
-}
-
-// sortByRank sorts sortQuick's hops stably by their nodes' ranks.
-func sortByRank(keys []uint64, pt []uint16, rank []uint8) {
 	for k := 1; k < len(keys); k++ {
 		key, p, r := keys[k], pt[k], rank[k]
 		i := k
