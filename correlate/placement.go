@@ -211,23 +211,23 @@ func (pl *placement) reachPath(p *placing) {
 	if cap(p.reached) < n {
 		p.reached, p.when = make([]int, n), make([]int64, n)
 	}
-	p.reached, p.when = p.reached[:n], p.when[:n]
-	for i := range n { // when is read only where reached
-		p.reached[i] = -1
+	reached, when := p.reached[:n], p.when[:n]
+	p.reached, p.when = reached, when
+	for i := range reached { // when is read only where reached
+		reached[i] = -1
 	}
-	p.first, p.reach = n, -1
+	first, reach := n, -1
 	base := int(pl.jStart[p.j])
 	t0 := pl.hopTs.t0.at(p.j) // the journey's first sighting, which its hops' times count from
 	i := -1                   // the path index of the hop before
-	for hi := range p.h {
-		pt := int(pl.hopPt[base+hi])
-		if i = pi.indexAfter(pt, i); i >= 0 && p.reached[i] < 0 {
-			p.reached[i] = hi
-			p.when[i] = pl.hopTs.atFrom(t0, base+hi)
-			p.first = min(p.first, i)
-			p.reach = max(p.reach, i)
+	for hi, pt := range pl.hopPt[base : base+len(p.h)] {
+		if i = pi.indexAfter(int(pt), i); i >= 0 && reached[i] < 0 {
+			reached[i] = hi
+			when[i] = pl.hopTs.atFrom(t0, base+hi)
+			first, reach = min(first, i), max(reach, i)
 		}
 	}
+	p.first, p.reach = first, reach
 }
 
 // tallyPoints tallies journey p's packets and bytes per point on its flow.
