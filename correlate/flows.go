@@ -385,29 +385,31 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	a := s.a
 	v := &fl.votes[d]
 	// Votes for the path's end nodes: the sender's node, and the node of the last known destination.
-	if n := s.owners.nodeOf(t.v6, t.src); n >= 0 {
+	n, srcPod := s.owners.both(t.v6, t.src)
+	if n >= 0 {
 		v.src.add(n)
 	}
 	last, _ := a.obs(h[len(h)-1])
-	for i := len(h) - 1; i >= 0; i-- {
-		oh := last
-		if i < len(h)-1 {
-			oh, _ = a.obs(h[i])
-		}
-		if n := s.owners.nodeOf(oh.Flags&decode.FlagIPv6 != 0, oh.Dst); n >= 0 {
-			v.dst.add(n)
-			break
-		}
+	n, dstPod := s.owners.both(last.Flags&decode.FlagIPv6 != 0, last.Dst)
+	for i := len(h) - 2; n < 0 && i >= 0; i-- {
+		oh, _ := a.obs(h[i])
+		n = s.owners.nodeOf(oh.Flags&decode.FlagIPv6 != 0, oh.Dst)
+	}
+	if n >= 0 {
+		v.dst.add(n)
 	}
 	// And for the pod-veths at either end (buildPath keeps those on the end nodes), from the
 	// addresses the first journeys carried (before NAT at the source, after it at the destination).
 	if v.nVoted < voteSample {
 		v.nVoted++
-		if p, ok := s.owners.ownerOf(o.Flags&decode.FlagIPv6 != 0, o.Src); ok {
-			v.srcPod.add(p)
+		if o.Src != t.src || o.Flags&decode.FlagIPv6 != 0 != t.v6 { // an ICMP error's tuple is the quoted one's
+			srcPod, _ = s.owners.ownerOf(o.Flags&decode.FlagIPv6 != 0, o.Src)
 		}
-		if p, ok := s.owners.ownerOf(last.Flags&decode.FlagIPv6 != 0, last.Dst); ok {
-			v.dstPod.add(p)
+		if srcPod >= 0 {
+			v.srcPod.add(srcPod)
+		}
+		if dstPod >= 0 {
+			v.dstPod.add(dstPod)
 		}
 	}
 	// Routers' points: the journey's position there (hops are in corrected-time order) and TTL; and
