@@ -214,7 +214,10 @@ func (a *analysis) flowAt(ob *flowOutBuf, fi int, ids []string) Flow {
 		f.Src.Port, f.Dst.Port = 0, 0
 		f.EchoPairs, f.EchoUnanswered = a.echoPairs(fl)
 	}
-	if t.proto == 17 {
+	switch {
+	case t.proto == 17 && a.udpN != nil:
+		f.UDPPairs = int(a.udpN[fi])
+	case t.proto == 17:
 		f.UDPPairs = a.udpPairs(fl)
 	}
 	if len(fl.nat) > 0 {
@@ -523,6 +526,17 @@ func (a *analysis) summary(res *Result) Summary {
 
 // udpPairWindow is how long after a request its response may come.
 const udpPairWindow = int64(time.Second)
+
+// allUDPPairs returns udpPairs of every UDP flow, by flow index (0 for the others).
+func (a *analysis) allUDPPairs() []int32 {
+	n := make([]int32, len(a.flows))
+	for fi, fl := range a.flows {
+		if fl.client.proto == 17 {
+			n[fi] = int32(a.udpPairs(fl))
+		}
+	}
+	return n
+}
 
 // udpPairs pairs each client→server datagram with the first unpaired server→client datagram that
 // follows it within udpPairWindow (first sightings, in corrected time; journeys are in time order).
