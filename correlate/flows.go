@@ -292,19 +292,15 @@ type flowStage struct {
 func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 	w := a.w
 	s := &flowStage{a: a, owners: ownerCache{w: w}, ptKind: pointKinds(w)}
-	v := s.startVoter(stageChunk(&a.opts, voteChunk))
+	chunk := stageChunk(&a.opts, voteChunk)
+	v := s.startVoter(chunk)
 	s.uf = unionFind{parent: map[flowKey]flowKey{}}
 	for _, ev := range a.journeys.nat {
 		of, _ := a.obs(ev.from)
 		ot, _ := a.obs(ev.to)
 		s.uf.union(w.tupleOf(of).key(), w.tupleOf(ot).key())
 	}
-	modesDone := make(chan struct{})
-	var pairMode map[[2]int]string
-	go func() {
-		defer close(modesDone)
-		pairMode = a.modes()
-	}()
+	modes := a.startModes(chunk == 0)
 	s.flowOf = map[flowKey]int32{}
 	// The flows of recent flow keys: journeys mostly repeat theirs, and a flow's answers come soon
 	// after its requests, so the cache is keyed by the direction-free key.
@@ -318,6 +314,10 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 			continue
 		}
 		o, _ := a.obs(a.w.pktHop(h))
+		if modes.inline != nil { // the same frames as the votes read next
+			ol, _ := a.obs(a.w.pktLast(h))
+			modes.inline.step(h, o, ol)
+		}
 		t := w.tupleOf(o)
 		k := t.key()
 		ci := k.hash() & (len(flowCache) - 1)
@@ -340,8 +340,37 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 	}
 	v.wait()
 	s.flowJourneys()
-	<-modesDone
-	return s.flowsOut, pairMode
+	return s.flowsOut, modes.wait()
+}
+
+// modeRun is the modes of the node pairs worked out beside the flows: on a goroutine of its own, or
+// inline (the flow stage takes each journey's step).
+type modeRun struct {
+	inline   *modeFinder // nil: on the goroutine
+	done     chan struct{}
+	pairMode map[[2]int]string
+}
+
+// startModes starts working out the modes, inline or on a goroutine.
+func (a *analysis) startModes(inline bool) *modeRun {
+	if inline {
+		return &modeRun{inline: a.newModeFinder()}
+	}
+	r := &modeRun{done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		r.pairMode = a.modes()
+	}()
+	return r
+}
+
+// wait returns the modes once every journey has been seen.
+func (r *modeRun) wait() map[[2]int]string {
+	if r.inline != nil {
+		return r.inline.result()
+	}
+	<-r.done
+	return r.pairMode
 }
 
 // flowFor finds the flow of tuple t (o, the first sighting g of a journey, carries it), or starts one.
