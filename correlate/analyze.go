@@ -188,6 +188,10 @@ type analysis struct {
 	pairMode    map[[2]int]string
 	ids         []string // flow IDs by flow index
 	flowARPWait []int64  // by flow index: the ARP wait before its first packet (the side findings')
+	// udpN is, by flow index, the UDP request/response pairs of the flows streamed (nil otherwise):
+	// counted in flow order, where the journeys' first sightings lie close together, and kept for
+	// EachFlow, which renders the flows in the order of their ids.
+	udpN []int32
 
 	// Late joins (window.go): packets split by a short window joined again.
 	lateOut
@@ -296,6 +300,7 @@ func (a *analysis) output(journeys []Journey, ids []string) *Result {
 	a.flowARPWait = a.side.arp.waits // the flows' ARP waits, which EachFlow reads after dropWorking
 	if a.opts.StreamFlows && a.opts.Cluster == nil && len(dns) == 0 {
 		res.flowsStreamed = true
+		a.udpN = a.allUDPPairs()
 	} else {
 		res.Flows = a.flowOut(ids)
 	}
@@ -324,7 +329,7 @@ func (a *analysis) output(journeys []Journey, ids []string) *Result {
 func (a *analysis) dropWorking() {
 	a.uf, a.flowOf, a.icmpJ, a.pairMode = unionFind{}, nil, nil, nil
 	a.dropHopDetail() // hopTs.t0 stays: it points at a.t0
-	if !a.opts.StreamFlows {
+	if !a.opts.StreamFlows || a.udpN != nil {
 		a.t0 = times{}
 	}
 	a.segs, a.segDense = nil, nil

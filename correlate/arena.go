@@ -122,29 +122,39 @@ func (ar *arenaOut) fillFiles(w *world, m *matcher, files []int, fill []uint32, 
 			until = math.MaxInt64
 		}
 		for _, f := range files {
-			obs, i, base := w.c.Obs[f], pos[f], w.fileBase[f]
-			for ; i < len(obs); i++ {
-				g := base + uint32(i)
-				j := m.jOf[g] - 1
-				if j < 0 || m.isDup(g) {
-					continue
-				}
-				o := &obs[i]
-				t := m.corrected(o, f, i)
-				if t >= until && until != math.MaxInt64 {
-					break
-				}
-				k := ar.jStart[j] + fill[j]
-				if down {
-					k = ar.jStart[j+1] - 1 - fill[j]
-				}
-				ar.arena[k], ar.hopPt[k] = g, uint16(w.srcPoint[o.Source])
-				ar.hopTs.set(int(k), j, t)
-				fill[j]++
-			}
-			pos[f] = i
+			pos[f] = ar.fillSlice(w, m, f, pos[f], until, fill, down)
 		}
 	}
+}
+
+// fillSlice fills in the hops of file f from its i-th Observation on, up to corrected time until (all
+// of them for math.MaxInt64), and returns where it stopped. An Observation's corrected time is its
+// capture time corrected by its source's clock (matcher.corrected).
+func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, fill []uint32, down bool) int {
+	obs, base, st, clk := w.c.Obs[f], w.fileBase[f], &w.c.Stamps[f], m.srcClock
+	jOf, jStart, arena, hopPt, srcPoint := m.jOf, ar.jStart, ar.arena, ar.hopPt, w.srcPoint
+	for ; i < len(obs); i++ {
+		g := base + uint32(i)
+		j := jOf[g] - 1
+		if j < 0 || m.isDup(g) {
+			continue
+		}
+		o := &obs[i]
+		t := clk[o.Source].correct(st.Ts(i, o))
+		if t >= until && until != math.MaxInt64 {
+			break
+		}
+		k := jStart[j] + fill[j]
+		if down {
+			k = jStart[j+1] - 1 - fill[j]
+		}
+		arena[k], hopPt[k] = g, uint16(srcPoint[o.Source])
+		if !ar.hopTs.setSmall(int(k), j, t) {
+			ar.hopTs.set(int(k), j, t)
+		}
+		fill[j]++
+	}
+	return i
 }
 
 // sortHops puts the hops of journeys [from, to) in path order. Within a journey: nodes in the order
@@ -168,39 +178,66 @@ func (a *arenaOut) sortHops(w *world, from, to int) {
 // maxQuickHops is the most hops sortQuick sorts.
 const maxQuickHops = 16
 
-// quickHop is one hop in sortQuick's copy.
-type quickHop struct {
-	dt   uint32 // hopTs's offset
-	g    uint32 // global observation id
-	pt   uint16
-	rank uint8 // the rank of its node on the path
-}
-
 // sortQuick sorts journey j's hops (slots lo..hi-1, at most maxQuickHops) in a copy on the stack:
-// insertion sorts first by time and observation id, then (stably) by node rank, as sortInPlace does.
-// It reports false, leaving the slots as they were, when a time is in hopTs's side map.
+// insertion sorts first by time and observation id (one key: the time offset above the id), as the
+// hops are copied, then (stably) by node rank, as sortInPlace does. It reports false, leaving the
+// slots as they were, when a time is in hopTs's side map.
 func (a *arenaOut) sortQuick(w *world, j, lo, hi int) bool {
-	var hs [maxQuickHops]quickHop
-	n := hi - lo
+	dt, ga, pts := a.hopTs.dt[lo:hi], a.arena[lo:hi], a.hopPt[lo:hi]
+	n := len(dt)
+	if n > maxQuickHops || len(ga) != n || len(pts) != n {
+		return false
+	}
+	var keys [maxQuickHops]uint64 // time offset << 32 | observation id
+	var pt [maxQuickHops]uint16
 	for k := range n {
-		d := a.hopTs.dt[lo+k]
-		if d == dtBig {
+		if dt[k] == dtBig {
 			return false
 		}
-		hs[k] = quickHop{dt: d, g: a.arena[lo+k], pt: a.hopPt[lo+k]}
-	}
-	for k := 1; k < n; k++ {
-		h := hs[k]
+		key, p := uint64(dt[k])<<32|uint64(ga[k]), pts[k]
 		i := k
-		for ; i > 0 && (h.dt < hs[i-1].dt || h.dt == hs[i-1].dt && h.g < hs[i-1].g); i-- {
-			hs[i] = hs[i-1]
+		for ; i > 0 && key < keys[i-1]; i-- {
+			keys[i], pt[i] = keys[i-1], pt[i-1]
 		}
-		hs[i] = h
+		keys[i], pt[i] = key, p
 	}
-	var nodes [maxQuickHops]int
-	nn, sorted := 0, true
+	if !nodesTogether(w, pt[:n]) {
+		sortByRank(w, keys[:n], pt[:n])
+	}
 	for k := range n {
-		nd := w.pointNode[hs[k].pt]
+		dt[k], ga[k], pts[k] = uint32(keys[k]>>32), uint32(keys[k]), pt[k]
+	}
+	return true
+}
+
+// nodesTogether reports whether the hops at points pt (at most maxQuickHops) are in node rank order
+// already: each node's hops together, none coming back to a node after another's.
+func nodesTogether(w *world, pt []uint16) bool {
+	var nodes [maxQuickHops]int
+	prev, nn := -1, 0
+	for _, p := range pt {
+		nd := w.pointNode[p]
+		if nd == prev {
+			continue
+		}
+		for _, x := range nodes[:nn] {
+			if x == nd {
+				return false
+			}
+		}
+		nodes[nn], nn, prev = nd, nn+1, nd
+	}
+	return true
+}
+
+// sortByRank sorts sortQuick's hops (at most maxQuickHops) stably by their nodes' ranks: the order in
+// which the packet first reached them.
+func sortByRank(w *world, keys []uint64, pt []uint16) {
+	var nodes [maxQuickHops]int
+	var rank [maxQuickHops]uint8
+	nn := 0
+	for k, p := range pt {
+		nd := w.pointNode[p]
 		r := 0
 		for r < nn && nodes[r] != nd {
 			r++
@@ -209,25 +246,16 @@ func (a *arenaOut) sortQuick(w *world, j, lo, hi int) bool {
 			nodes[nn] = nd
 			nn++
 		}
-		hs[k].rank = uint8(r)
-		if k > 0 && hs[k].rank < hs[k-1].rank {
-			sorted = false
+		rank[k] = uint8(r)
+	}
+	for k := 1; k < len(keys); k++ {
+		key, p, r := keys[k], pt[k], rank[k]
+		i := k
+		for ; i > 0 && r < rank[i-1]; i-- {
+			keys[i], pt[i], rank[i] = keys[i-1], pt[i-1], rank[i-1]
 		}
+		keys[i], pt[i], rank[i] = key, p, r
 	}
-	if !sorted {
-		for k := 1; k < n; k++ {
-			h := hs[k]
-			i := k
-			for ; i > 0 && h.rank < hs[i-1].rank; i-- {
-				hs[i] = hs[i-1]
-			}
-			hs[i] = h
-		}
-	}
-	for k := range n {
-		a.arena[lo+k], a.hopPt[lo+k], a.hopTs.dt[lo+k] = hs[k].g, hs[k].pt, hs[k].dt
-	}
-	return true
 }
 
 // sortInPlace sorts journey j's hops (slots lo..hi-1) where they are: insertion sorts on the parallel

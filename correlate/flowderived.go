@@ -8,15 +8,20 @@ type flowDerived struct {
 	hsFrom, hsTo      int32 // its handshake RTTs: flowsDerived.hs[hsFrom:hsTo]
 }
 
-// derive computes flow fl's flowDerived but its handshake RTTs.
-func (a *analysis) derive(fl *flowAcc) flowDerived {
+// derive computes flow fl's (flow fi's) flowDerived but its handshake RTTs: its UDP pairs from
+// a.udpN when they were counted ahead (the journeys' first times are gone then).
+func (a *analysis) derive(fi int, fl *flowAcc) flowDerived {
 	d := flowDerived{lat: fl.e2e.summary()}
 	switch fl.client.proto {
 	case 1, 58:
 		p, u := a.echoPairs(fl)
 		d.pairs, d.unanswered = int32(p), int32(u)
 	case 17:
-		d.pairs = int32(a.udpPairs(fl))
+		if a.udpN != nil {
+			d.pairs = a.udpN[fi]
+		} else {
+			d.pairs = int32(a.udpPairs(fl))
+		}
 	}
 	return d
 }
@@ -45,7 +50,7 @@ type flowsDerived struct {
 func (a *analysis) deriveAll() *flowsDerived {
 	fd := &flowsDerived{at: make([]flowDerived, len(a.flows))}
 	for fi, fl := range a.flows {
-		d := a.derive(fl)
+		d := a.derive(fi, fl)
 		d.hsFrom = int32(len(fd.hs))
 		fd.hs = a.handshake(fl, fd.hs)
 		d.hsTo = int32(len(fd.hs))
@@ -66,7 +71,7 @@ func (b *flowOutBuf) setDerived(f *Flow, fi int, fl *flowAcc) {
 		}
 		return
 	}
-	d := b.a.derive(fl)
+	d := b.a.derive(fi, fl)
 	d.set(f, fl.client.proto)
 	f.HandshakeRTT = b.handshake(fl)
 }

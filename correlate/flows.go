@@ -282,6 +282,7 @@ type flowStage struct {
 	slab   []flowAcc   // the next flows' room: flows are allocated a block at a time
 	vslab  []pathVotes // likewise their votes
 	owners ownerCache  // the pod and node of the addresses journeys carry
+	ptKind []uint8     // what votePath asks of each point (pointKinds)
 }
 
 // assignFlows gives every journey its flow (journeys in order of their first sighting; NAT joins the
@@ -290,20 +291,16 @@ type flowStage struct {
 // flows.
 func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 	w := a.w
-	s := &flowStage{a: a, owners: ownerCache{w: w}}
-	v := s.startVoter(stageChunk(&a.opts, voteChunk))
+	s := &flowStage{a: a, owners: ownerCache{w: w}, ptKind: pointKinds(w)}
+	chunk := stageChunk(&a.opts, voteChunk)
+	v := s.startVoter(chunk)
 	s.uf = unionFind{parent: map[flowKey]flowKey{}}
 	for _, ev := range a.journeys.nat {
 		of, _ := a.obs(ev.from)
 		ot, _ := a.obs(ev.to)
 		s.uf.union(w.tupleOf(of).key(), w.tupleOf(ot).key())
 	}
-	modesDone := make(chan struct{})
-	var pairMode map[[2]int]string
-	go func() {
-		defer close(modesDone)
-		pairMode = a.modes()
-	}()
+	modes := a.startModes(chunk == 0)
 	s.flowOf = map[flowKey]int32{}
 	// The flows of recent flow keys: journeys mostly repeat theirs, and a flow's answers come soon
 	// after its requests, so the cache is keyed by the direction-free key.
@@ -317,6 +314,10 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 			continue
 		}
 		o, _ := a.obs(a.w.pktHop(h))
+		if modes.inline != nil { // the same frames as the votes read next
+			ol, _ := a.obs(a.w.pktLast(h))
+			modes.inline.step(h, o, ol)
+		}
 		t := w.tupleOf(o)
 		k := t.key()
 		ci := k.hash() & (len(flowCache) - 1)
@@ -339,8 +340,37 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 	}
 	v.wait()
 	s.flowJourneys()
-	<-modesDone
-	return s.flowsOut, pairMode
+	return s.flowsOut, modes.wait()
+}
+
+// modeRun is the modes of the node pairs worked out beside the flows: on a goroutine of its own, or
+// inline (the flow stage takes each journey's step).
+type modeRun struct {
+	inline   *modeFinder // nil: on the goroutine
+	done     chan struct{}
+	pairMode map[[2]int]string
+}
+
+// startModes starts working out the modes, inline or on a goroutine.
+func (a *analysis) startModes(inline bool) *modeRun {
+	if inline {
+		return &modeRun{inline: a.newModeFinder()}
+	}
+	r := &modeRun{done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		r.pairMode = a.modes()
+	}()
+	return r
+}
+
+// wait returns the modes once every journey has been seen.
+func (r *modeRun) wait() map[[2]int]string {
+	if r.inline != nil {
+		return r.inline.result()
+	}
+	<-r.done
+	return r.pairMode
 }
 
 // flowFor finds the flow of tuple t (o, the first sighting g of a journey, carries it), or starts one.
@@ -381,39 +411,42 @@ func (s *flowStage) refill() {
 // votePath records what journey j (hops h, first sighting o with tuple t) shows of its flow direction's
 // path: the end nodes, the pod-veths at either end, the routers it crossed and whether it was tunnelled.
 func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Observation, h []uint32) {
-	a, w := s.a, s.a.w
+	a := s.a
 	v := &fl.votes[d]
 	// Votes for the path's end nodes: the sender's node, and the node of the last known destination.
-	if n := s.owners.nodeOf(t.v6, t.src); n >= 0 {
+	n, srcPod := s.owners.both(t.v6, t.src)
+	if n >= 0 {
 		v.src.add(n)
 	}
 	last, _ := a.obs(h[len(h)-1])
-	for i := len(h) - 1; i >= 0; i-- {
-		oh := last
-		if i < len(h)-1 {
-			oh, _ = a.obs(h[i])
-		}
-		if n := s.owners.nodeOf(oh.Flags&decode.FlagIPv6 != 0, oh.Dst); n >= 0 {
-			v.dst.add(n)
-			break
-		}
+	n, dstPod := s.owners.both(last.Flags&decode.FlagIPv6 != 0, last.Dst)
+	for i := len(h) - 2; n < 0 && i >= 0; i-- {
+		oh, _ := a.obs(h[i])
+		n = s.owners.nodeOf(oh.Flags&decode.FlagIPv6 != 0, oh.Dst)
+	}
+	if n >= 0 {
+		v.dst.add(n)
 	}
 	// And for the pod-veths at either end (buildPath keeps those on the end nodes), from the
 	// addresses the first journeys carried (before NAT at the source, after it at the destination).
 	if v.nVoted < voteSample {
 		v.nVoted++
-		if p, ok := s.owners.ownerOf(o.Flags&decode.FlagIPv6 != 0, o.Src); ok {
-			v.srcPod.add(p)
+		if o.Src != t.src || o.Flags&decode.FlagIPv6 != 0 != t.v6 { // an ICMP error's tuple is the quoted one's
+			srcPod, _ = s.owners.ownerOf(o.Flags&decode.FlagIPv6 != 0, o.Src)
 		}
-		if p, ok := s.owners.ownerOf(last.Flags&decode.FlagIPv6 != 0, last.Dst); ok {
-			v.dstPod.add(p)
+		if srcPod >= 0 {
+			v.srcPod.add(srcPod)
+		}
+		if dstPod >= 0 {
+			v.dstPod.add(dstPod)
 		}
 	}
 	// Routers' points: the journey's position there (hops are in corrected-time order) and TTL; and
 	// whether the direction's packets crossed a tunnel device.
-	for hi := range h {
-		p := int(a.hopPt[int(a.jStart[j])+hi])
-		if n := w.pointNode[p]; !w.cluster[n] && w.pointRole[p] != decode.RoleAny {
+	base := int(a.jStart[j])
+	for hi, pt := range a.hopPt[base : base+len(h)] {
+		p := int(pt)
+		if s.ptKind[p]&ptRouter != 0 {
 			rs := v.routers[p]
 			if rs == nil {
 				if v.routers == nil {
@@ -428,10 +461,30 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 				rs.ttls.add(int(a.w.hopTTL(oh)))
 			}
 		}
-		if w.pointRole[p] == decode.RoleTunnel {
+		if s.ptKind[p]&ptTunnel != 0 {
 			v.tunnel = true
 		}
 	}
+}
+
+// What votePath asks of a point (flowStage.ptKind).
+const (
+	ptRouter = 1 << iota // a router's point: on a node outside the cluster, its role known
+	ptTunnel             // a tunnel device
+)
+
+// pointKinds returns what votePath asks of each point of w (ptRouter, ptTunnel).
+func pointKinds(w *world) []uint8 {
+	k := make([]uint8, len(w.pointNode))
+	for p, n := range w.pointNode {
+		if !w.cluster[n] && w.pointRole[p] != decode.RoleAny {
+			k[p] |= ptRouter
+		}
+		if w.pointRole[p] == decode.RoleTunnel {
+			k[p] |= ptTunnel
+		}
+	}
+	return k
 }
 
 // flowJourneys lists each flow's journeys per direction, in journey order, in one array.

@@ -30,9 +30,25 @@ func (a *latAcc) add(v int64) {
 	}
 	a.n++
 	if a.hist != nil {
-		a.count(bucketOf(v))
+		b := int32(v) // bucketOf(v), inlined for a latency of 64 ns or more
+		if v >= 64 {
+			b = bucketAbove64(uint64(v))
+		} else if v < 0 {
+			b = bucketOf(v)
+		}
+		if i := b - a.histLo; i >= 0 && int(i) < len(a.hist) {
+			a.hist[i]++
+			return
+		}
+		a.count(b)
 		return
 	}
+	a.addExact(v)
+}
+
+// addExact keeps v exactly (a.n counts it already), and moves the samples to the histogram once they
+// are more than exactSamples.
+func (a *latAcc) addExact(v int64) {
 	if int64(int32(v)) == v {
 		a.samples = append(a.samples, int32(v))
 	} else {
@@ -76,6 +92,11 @@ func bucketOf(v int64) int32 {
 	if u < 64 {
 		return int32(u)
 	}
+	return bucketAbove64(u)
+}
+
+// bucketAbove64 is bucketOf for a latency u of 64 or more.
+func bucketAbove64(u uint64) int32 {
 	e := bits.Len64(u) - 7 // shift so that the top 7 bits remain
 	return int32(64*(e+1) + int((u>>uint(e))&63))
 }

@@ -11,68 +11,90 @@ const (
 
 // modes works out the datapath mode of each node pair from the frames at underlay and tunnel points.
 func (a *analysis) modes() map[[2]int]string {
-	w := a.w
-	pairMode := map[[2]int]string{}
-	nn := len(w.nodes)
-	seen := make([]int, nn*nn) // journeys per (source node, destination node)
-	owners := ownerCache{w: w}
+	mf := a.newModeFinder()
 	for j := 0; j < a.nJ; j++ {
-		h := a.hops(j)
-		if len(h) == 0 {
-			continue
-		}
-		// Only pod-to-pod packets tell the mode between their nodes.
-		o0, _ := a.obs(a.w.pktHop(h))
-		ol, _ := a.obs(a.w.pktLast(h))
-		sp, ok1 := owners.ownerOf(o0.Flags&decode.FlagIPv6 != 0, o0.Src)
-		dp, ok2 := owners.ownerOf(ol.Flags&decode.FlagIPv6 != 0, ol.Dst)
-		if !ok1 || !ok2 {
-			continue
-		}
-		src, dst := w.pointNode[sp], w.pointNode[dp]
-		if seen[src*nn+dst]++; seen[src*nn+dst] > modeSample {
-			continue // the mode of this pair is settled
-		}
-		key := [2]int{min(src, dst), max(src, dst)}
-		if src == dst {
-			pairMode[key] = "same-node"
-			continue
-		}
-		mode := ""
-		for _, g := range h {
-			o, _ := a.obs(g)
-			p := a.w.srcPoint[o.Source]
-			switch {
-			case a.wg != nil && (w.wgDevice(p) || w.wgType(o) == decode.WGTransport):
-				mode = "wireguard" // see wireguard.go: the inner packet and its messages are one journey
-			case o.Encap() == decode.EncapIPIP:
-				mode = "ipip"
-			case o.Encap() == decode.EncapVXLAN:
-				mode = "vxlan"
-			case w.pointRole[p] == decode.RoleUnderlay && mode == "":
-				mode = "bgp"
-			case w.pointRole[p] == decode.RoleTunnel && mode == "":
-				mode = "tunnel"
-			}
-		}
-		if mode == "wireguard" {
-			// Nothing else tells it: the hops after the device are the encrypted messages.
-		} else if mode == "tunnel" {
-			mode = "ipip"
-			for _, g := range h {
-				if p := a.point(g); w.pointRole[p] == decode.RoleTunnel && w.c.Points[p].Iface != "" &&
-					(w.c.Points[p].Iface == "vxlan.calico" || w.c.Points[p].Iface == "vxlan-v6.calico") {
-					mode = "vxlan"
-				}
-			}
-		}
-		if mode == "" {
-			continue
-		}
-		if prev, ok := pairMode[key]; !ok || prev == "bgp" {
-			pairMode[key] = mode
+		if h := a.hops(j); len(h) > 0 {
+			o0, _ := a.obs(a.w.pktHop(h))
+			ol, _ := a.obs(a.w.pktLast(h))
+			mf.step(h, o0, ol)
 		}
 	}
+	return mf.result()
+}
+
+// modeFinder is modes journey by journey, in journey order: the flow stage takes each journey's step
+// itself on one core, as it reads the same frames.
+type modeFinder struct {
+	a        *analysis
+	pairMode map[[2]int]string
+	nn       int
+	seen     []int // journeys per (source node, destination node)
+	owners   ownerCache
+}
+
+func (a *analysis) newModeFinder() *modeFinder {
+	nn := len(a.w.nodes)
+	return &modeFinder{a: a, pairMode: map[[2]int]string{}, nn: nn, seen: make([]int, nn*nn), owners: ownerCache{w: a.w}}
+}
+
+// step takes a journey with hops h (some), whose packet's first and last sightings are o0 and ol
+// (pktHop, pktLast).
+func (mf *modeFinder) step(h []uint32, o0, ol *decode.Observation) {
+	a, w, pairMode, nn := mf.a, mf.a.w, mf.pairMode, mf.nn
+	// Only pod-to-pod packets tell the mode between their nodes.
+	sp, ok1 := mf.owners.ownerOf(o0.Flags&decode.FlagIPv6 != 0, o0.Src)
+	dp, ok2 := mf.owners.ownerOf(ol.Flags&decode.FlagIPv6 != 0, ol.Dst)
+	if !ok1 || !ok2 {
+		return
+	}
+	src, dst := w.pointNode[sp], w.pointNode[dp]
+	if mf.seen[src*nn+dst]++; mf.seen[src*nn+dst] > modeSample {
+		return // the mode of this pair is settled
+	}
+	key := [2]int{min(src, dst), max(src, dst)}
+	if src == dst {
+		pairMode[key] = "same-node"
+		return
+	}
+	mode := ""
+	for _, g := range h {
+		o, _ := a.obs(g)
+		p := a.w.srcPoint[o.Source]
+		switch {
+		case a.wg != nil && (w.wgDevice(p) || w.wgType(o) == decode.WGTransport):
+			mode = "wireguard" // see wireguard.go: the inner packet and its messages are one journey
+		case o.Encap() == decode.EncapIPIP:
+			mode = "ipip"
+		case o.Encap() == decode.EncapVXLAN:
+			mode = "vxlan"
+		case w.pointRole[p] == decode.RoleUnderlay && mode == "":
+			mode = "bgp"
+		case w.pointRole[p] == decode.RoleTunnel && mode == "":
+			mode = "tunnel"
+		}
+	}
+	if mode == "wireguard" {
+		// Nothing else tells it: the hops after the device are the encrypted messages.
+	} else if mode == "tunnel" {
+		mode = "ipip"
+		for _, g := range h {
+			if p := a.point(g); w.pointRole[p] == decode.RoleTunnel && w.c.Points[p].Iface != "" &&
+				(w.c.Points[p].Iface == "vxlan.calico" || w.c.Points[p].Iface == "vxlan-v6.calico") {
+				mode = "vxlan"
+			}
+		}
+	}
+	if mode == "" {
+		return
+	}
+	if prev, ok := pairMode[key]; !ok || prev == "bgp" {
+		pairMode[key] = mode
+	}
+}
+
+// result returns the mode of each node pair once every journey has taken its step.
+func (mf *modeFinder) result() map[[2]int]string {
+	pairMode := mf.pairMode
 	// Unencapsulated pairs beside encapsulated ones: Calico's CrossSubnet mode.
 	encap := false
 	for _, m := range pairMode {

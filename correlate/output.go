@@ -384,7 +384,7 @@ type pointSyn struct {
 // SYN, seen at the journey's first point) and resets, journey by journey in order: j, with first hop
 // o, in direction d.
 func (pl *placement) tcpStep(fl *flowAcc, d uint8, j int32, o *decode.Observation) {
-	if fl.client.proto != 6 || pl.offloadNew[j] {
+	if fl.client.proto != 6 || pl.mayOffload(j) && pl.offloadNew[j] {
 		return // a piece of a split or a GRO merge: the bytes were counted when first sent
 	}
 	if o.Proto != 6 || o.Flags&decode.FlagFragment != 0 {
@@ -522,13 +522,24 @@ func (a *analysis) summary(res *Result) Summary {
 // udpPairWindow is how long after a request its response may come.
 const udpPairWindow = int64(time.Second)
 
+// allUDPPairs returns udpPairs of every UDP flow, by flow index (0 for the others).
+func (a *analysis) allUDPPairs() []int32 {
+	n := make([]int32, len(a.flows))
+	for fi, fl := range a.flows {
+		if fl.client.proto == 17 {
+			n[fi] = int32(a.udpPairs(fl))
+		}
+	}
+	return n
+}
+
 // udpPairs pairs each client→server datagram with the first unpaired server→client datagram that
 // follows it within udpPairWindow (first sightings, in corrected time; journeys are in time order).
 func (a *analysis) udpPairs(fl *flowAcc) int {
 	first := func(j int32) int64 { return a.hopTs.t0.at(int(j)) }
 	resp, k := fl.journeys[s2c], 0 // the responses: server→client journeys less GSO/GRO pieces
 	skipPieces := func() {
-		for k < len(resp) && a.offloadNew[resp[k]] {
+		for k < len(resp) && a.mayOffload(resp[k]) && a.offloadNew[resp[k]] {
 			k++
 		}
 	}

@@ -7,6 +7,7 @@ import "sort"
 type pathInfo struct {
 	points           []int
 	srcNode, dstNode int
+	segs             []pathSeg // placement's: each segment's accumulator, filled in on first use
 }
 
 // index returns the position of point p on the path, -1 if it is not on it (paths are short).
@@ -17,6 +18,15 @@ func (pi *pathInfo) index(p int) int {
 		}
 	}
 	return -1
+}
+
+// indexAfter is index for a point likely the one after position i (the path index of the hop before,
+// -1 for none): hops come in path order. A path's points are distinct, so either way finds the same.
+func (pi *pathInfo) indexAfter(p, i int) int {
+	if i+1 < len(pi.points) && pi.points[i+1] == p {
+		return i + 1
+	}
+	return pi.index(p)
 }
 
 // pathEnds are the ends of a flow direction's path: the end nodes and the pod-veths on them (-1 when

@@ -15,6 +15,7 @@ type placementOut struct {
 	segDense   []*segAcc        // segs indexed by from*len(points)+to, when there are few points
 	offloadAt  map[int32]uint32 // split parent or merged segment → observation where it continued as others
 	offloadNew map[int32]bool   // journeys that began as pieces of a split or as a merge: not new sends
+	offMark    []uint64         // bitset: the journeys in offloadAt, offloadNew or fragOf (mayOffload)
 	merged     map[int32]bool   // offloaded journeys that went on inside a larger frame (GRO), not as pieces
 	retransJ   map[int32]bool   // TCP journeys that resent data already sent
 	refusedBy  map[int32]int    // journeys a node refused with an ICMP error → that node (see refused)
@@ -63,6 +64,15 @@ func newPlacement(a *analysis) *placement {
 			pl.merged[ev.parent] = true
 		}
 	}
+	pl.offMark = make([]uint64, (a.nJ+63)/64)
+	for _, m := range []map[int32]bool{pl.offloadNew, pl.fragOf} {
+		for j := range m {
+			pl.offMark[j/64] |= 1 << (j % 64)
+		}
+	}
+	for j := range pl.offloadAt {
+		pl.offMark[j/64] |= 1 << (j % 64)
+	}
 	pl.retransJ = map[int32]bool{}
 	pl.refusedBy = a.refused()
 	pl.jStatus = makeBig[statusCode](a.w.big, a.nJ, a.nJ)
@@ -88,6 +98,13 @@ type segAcc struct {
 	refused     int           // lost journeys the segment's node refused with an ICMP error (refused)
 	lostMaxLen  int
 	passMaxLen  int // largest delivered packet
+}
+
+// mayOffload reports whether journey j may be in offloadAt, offloadNew or fragOf (offMark, when it
+// covers j): when not, it is in none of them, and the maps need not be asked.
+func (po *placementOut) mayOffload(j int32) bool {
+	w := uint32(j) / 64
+	return w >= uint32(len(po.offMark)) || po.offMark[w]&(1<<(uint32(j)%64)) != 0
 }
 
 // segKind names what a segment crosses.
@@ -172,7 +189,7 @@ func (pl *placement) placeJourney(j int, p *placing) {
 	}
 	pl.reachPath(p)
 	fl.bytes += int64(p.o0.Len)
-	p.piece = pl.offloadNew[int32(j)]
+	p.piece = pl.mayOffload(int32(j)) && pl.offloadNew[int32(j)]
 	if !p.piece {
 		fl.nSent++
 	}
@@ -190,43 +207,59 @@ func (pl *placement) placeJourney(j int, p *placing) {
 // reachPath finds where along its path journey p was seen.
 func (pl *placement) reachPath(p *placing) {
 	pi := p.pi
-	p.reached, p.when = p.reached[:0], p.when[:0]
-	for range pi.points {
-		p.reached = append(p.reached, -1)
-		p.when = append(p.when, 0)
+	n := len(pi.points)
+	if cap(p.reached) < n {
+		p.reached, p.when = make([]int, n), make([]int64, n)
 	}
-	p.first, p.reach = len(pi.points), -1
+	reached, when := p.reached[:n], p.when[:n]
+	p.reached, p.when = reached, when
+	for i := range reached { // when is read only where reached
+		reached[i] = -1
+	}
+	first, reach := n, -1
 	base := int(pl.jStart[p.j])
 	t0 := pl.hopTs.t0.at(p.j) // the journey's first sighting, which its hops' times count from
-	for hi := range p.h {
-		pt := int(pl.hopPt[base+hi])
-		if i := pi.index(pt); i >= 0 && p.reached[i] < 0 {
-			p.reached[i] = hi
-			p.when[i] = pl.hopTs.atFrom(t0, base+hi)
-			p.first = min(p.first, i)
-			p.reach = max(p.reach, i)
+	i := -1                   // the path index of the hop before
+	for hi, pt := range pl.hopPt[base : base+len(p.h)] {
+		if i = pi.indexAfter(int(pt), i); i >= 0 && reached[i] < 0 {
+			reached[i] = hi
+			when[i] = pl.hopTs.atFrom(t0, base+hi)
+			first, reach = min(first, i), max(reach, i)
 		}
 	}
+	p.first, p.reach = first, reach
 }
 
 // tallyPoints tallies journey p's packets and bytes per point on its flow.
 func (pl *placement) tallyPoints(p *placing) {
 	pi, fl := p.pi, p.fl
 	base, n := int(pl.jStart[p.j]), int(pl.jStart[p.j+1]-pl.jStart[p.j])
-	for hi := range n {
-		pt := int(pl.hopPt[base+hi])
-		k := 0
-		for k < len(fl.perPoint) && int(fl.perPoint[k].point) != pt {
+	pp, size := fl.perPoint, int64(p.o0.Len) // the IP packet's length, the same at every point
+	// k is the tally of the hop before: a flow's journeys cross its points in the same order, or the
+	// reverse.
+	k := -1
+	for _, hp := range pl.hopPt[base : base+n] {
+		pt := int32(hp)
+		switch {
+		case k+1 < len(pp) && pp[k+1].point == pt:
 			k++
-		}
-		if k == len(fl.perPoint) {
-			if fl.perPoint == nil { // room for its path's points or this journey's, the more
-				fl.perPoint = carve(&pl.tallies, max(len(pi.points), n))
+		case k > 0 && pp[k-1].point == pt:
+			k--
+		default:
+			k = 0
+			for k < len(pp) && pp[k].point != pt {
+				k++
 			}
-			fl.perPoint = append(fl.perPoint, pointTally{point: int32(pt)})
 		}
-		fl.perPoint[k].packets++
-		fl.perPoint[k].bytes += int64(p.o0.Len) // the IP packet's length, the same at every point
+		if k == len(pp) {
+			if pp == nil { // room for its path's points or this journey's, the more
+				pp = carve(&pl.tallies, max(len(pi.points), n))
+			}
+			pp = append(pp, pointTally{point: pt})
+			fl.perPoint = pp
+		}
+		pp[k].packets++
+		pp[k].bytes += size
 	}
 }
 
@@ -235,8 +268,14 @@ func (pl *placement) tallyPoints(p *placing) {
 func (pl *placement) placeStatus(p *placing) statusCode {
 	j, pi := p.j, p.pi
 	offloaded := false
-	at, parent := pl.offloadAt[int32(j)]
-	p.parent = parent || pl.fragOf[int32(j)] // counted on the segments with its pieces (familyCounts)
+	var at uint32
+	var parent bool
+	if pl.mayOffload(int32(j)) {
+		at, parent = pl.offloadAt[int32(j)]
+		p.parent = parent || pl.fragOf[int32(j)] // counted on the segments with its pieces (familyCounts)
+	} else {
+		p.parent = false
+	}
 	if parent {
 		// Segmentation offload: the bytes went on as other journeys from this point.
 		if i := pi.index(pl.point(at)); i >= 0 && i > p.reach && p.reached[i] < 0 {
@@ -299,11 +338,20 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 func (pl *placement) countSegments(p *placing) {
 	pi := p.pi
 	family := p.piece || p.parent
+	segs := pi.segs
+	if segs == nil && p.reach > 0 {
+		segs = make([]pathSeg, len(pi.points)-1)
+		pi.segs = segs
+	}
 	for i := max(p.first, 0); i < p.reach; i++ {
 		if p.reached[i] < 0 {
 			continue
 		}
-		s := pl.seg(pi.points[i], pi.points[i+1], pi)
+		ps := &segs[i]
+		if ps.s == nil {
+			pl.pathSeg(pi, i)
+		}
+		s := ps.s
 		if !family {
 			s.packets++
 		}
@@ -317,12 +365,25 @@ func (pl *placement) countSegments(p *placing) {
 			s.delivered++
 		}
 		lat := p.when[i+1] - p.when[i]
-		if lat < -(negTolerance + pl.bound(pi.points[i]) + pl.bound(pi.points[i+1])) {
+		if lat < ps.neg {
 			s.negative++ // beyond what the clocks' uncertainty explains
 		}
 		s.lat.add(lat)
 		s.passMaxLen = max(s.passMaxLen, int(p.o0.Len))
 	}
+}
+
+// pathSeg is a segment of a path as countSegments counts on it: its accumulator, and the latency
+// below which a journey's is negative beyond what the clocks' uncertainty explains.
+type pathSeg struct {
+	s   *segAcc
+	neg int64
+}
+
+// pathSeg fills in the i-th segment of pi's (pathInfo.segs, made on first use: seg).
+func (pl *placement) pathSeg(pi *pathInfo, i int) {
+	from, to := pi.points[i], pi.points[i+1]
+	pi.segs[i] = pathSeg{s: pl.seg(from, to, pi), neg: -(negTolerance + pl.bound(from) + pl.bound(to))}
 }
 
 // countFlow counts journey p's outcome on its flow, and a loss on the segment it ended at. The flow
@@ -622,6 +683,13 @@ func placeJourneys(a *analysis) (*placementOut, []Journey) {
 		}
 	}
 	pl.sa.wait()
+	for _, fl := range pl.flows { // the paths' segments are placement's
+		for _, pi := range fl.path {
+			if pi != nil {
+				pi.segs = nil
+			}
+		}
+	}
 	pl.settleOffload()
 	pl.familyCounts()
 	if a.opts.Journeys {

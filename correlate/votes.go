@@ -52,8 +52,18 @@ type tally struct {
 	more   *votes // every key and its count once there are two or more (key and n unused then)
 }
 
-// add counts key k once.
+// add counts key k once: in place, without a call, when it is the tally's one key (or the tally is
+// empty and k is 0: the zero key).
 func (t *tally) add(k int) {
+	if int(t.key) == k && t.more == nil {
+		t.n++
+		return
+	}
+	t.addMore(k)
+}
+
+// addMore is add when k is not the tally's one key.
+func (t *tally) addMore(k int) {
 	switch {
 	case t.more != nil:
 		t.more.add(k)

@@ -339,6 +339,12 @@ func (c *ownerCache) ownerOf(v6 bool, a uint32) (int, bool) {
 	return p, p >= 0
 }
 
+// both returns nodeOf and ownerOf of an address (-1 for none) from one look-up.
+func (c *ownerCache) both(v6 bool, a uint32) (node, owner int) {
+	i := c.slot(v6, a)
+	return int(c.nodes[i]), int(c.vals[i])
+}
+
 // nodeOf is world.nodeOf, cached.
 func (c *ownerCache) nodeOf(v6 bool, a uint32) int { return int(c.nodes[c.slot(v6, a)]) }
 
