@@ -102,6 +102,7 @@ type matcher struct {
 	amb        map[uint64]*ambGroup
 	ambByLoose map[uint64][]*ambGroup // the same, by NAT-tolerant fingerprint
 	ambJ       []uint64
+	batch      int // how many sightings the merge hands over at a time (0: sightingBatch; tests set others)
 }
 
 // stageOf identifies where on the path an Observation is: its point, and for -i any captures without
@@ -248,10 +249,13 @@ func (m *matcher) run() {
 	}
 	// A second goroutine merges the files' streams by corrected time, in batches, while this one
 	// matches: on two cores the merge is off the matcher's path.
+	if m.batch <= 0 {
+		m.batch = sightingBatch
+	}
 	batches := make(chan []sighting, 4)
 	free := make(chan []sighting, 4)
 	for range cap(free) {
-		free <- make([]sighting, 0, sightingBatch)
+		free <- make([]sighting, 0, m.batch)
 	}
 	go m.merge(perm, batches, free)
 	for b := range batches {
@@ -263,13 +267,41 @@ func (m *matcher) run() {
 }
 
 // sighting is one Observation in merge order: its fingerprint, global id and corrected time, and
-// where its journey is to be written (its fingerprint's slot, read already).
+// where its journey is to be written (its fingerprint's slot, read already); and, worked out by the
+// merge (on its own goroutine) from the Observation alone, what step reads of it: whether it is
+// matchable, its exact fingerprint, the loose one's hash in the loose index, its stage and node, and
+// whether it is TCP data.
 type sighting struct {
 	o     *decode.Observation
 	slot  *uint64
 	loose uint64
-	g     uint32
+	e     uint64 // exact fingerprint (matchable only)
 	t     int64
+	g     uint32
+	h     uint32 // hash32(loose)
+	stage uint32 // stageOf(o) (matchable only)
+	node  int16  // o's node (matchable only)
+	kind  uint8  // sMatchable, sTCPData
+}
+
+// sighting kinds.
+const (
+	sMatchable = 1 << iota // matchable(o, loose)
+	sTCPData               // unfragmented TCP with payload: a segmentation offload candidate
+)
+
+// sight returns Observation o's sighting: its fingerprint's slot slot, global id g, corrected time t.
+func (m *matcher) sight(o *decode.Observation, slot *uint64, g uint32, t int64) sighting {
+	loose := *slot
+	s := sighting{o: o, slot: slot, loose: loose, t: t, g: g, h: hash32(loose)}
+	if matchable(o, loose) {
+		s.kind = sMatchable
+		s.e, s.stage, s.node = o.Exact(loose), m.stageOf(o), m.srcAt[o.Source].node
+		if o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.PayloadLen() > 0 {
+			s.kind |= sTCPData
+		}
+	}
+	return s
 }
 
 const sightingBatch = 4096
@@ -296,9 +328,8 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 			if p != nil {
 				idx = int(p[i])
 			}
-			slot := fp.Slot(idx)
-			b = append(b, sighting{o: &obs[idx], slot: slot, loose: *slot, g: base + uint32(idx), t: t})
-			if len(b) == sightingBatch {
+			b = append(b, m.sight(&obs[idx], fp.Slot(idx), base+uint32(idx), t))
+			if len(b) == m.batch {
 				out <- b
 				b = <-free
 			}
@@ -388,15 +419,13 @@ func (m *matcher) fillAhead(mf *mergeFile, f, i int) {
 
 // step matches one sighting, and writes its journey + 1 (0: none) to its slot.
 func (m *matcher) step(s *sighting) {
-	o, loose, t := s.o, s.loose, s.t
+	t := s.t
 	*s.slot = 0
 	m.evict(t)
-	if !matchable(o, loose) {
+	if s.kind&sMatchable == 0 {
 		return
 	}
-	node := m.srcAt[o.Source].node
-	stage := m.stageOf(o)
-	e := o.Exact(loose)
+	node, stage, e := s.node, s.stage, s.e
 	if len(m.amb) > 0 {
 		if g := m.amb[e]; g != nil {
 			m.ambStep(g, s, stage, node)
@@ -430,7 +459,7 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 	best, dupJ, nat, late, natLate := int32(-1), int32(-1), int32(-1), int32(-1), int32(-1) // locals: registers in the loop
 	lm := m.loose
 	same := 0
-	for i, h := lm.first(loose); i >= 0; i = lm.next(h, i) {
+	for i, h := lm.firstH(s.h), s.h; i >= 0; i = lm.next(h, i) {
 		j := lm.slots[i].val
 		js := m.st(j)
 		if js.loose != loose {
@@ -511,9 +540,9 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 		j := m.newJourney(t)
 		js := m.st(j)
 		*js = jstate{exact: e, exact0: e, loose: loose, lastTs: t, id1: j + 1}
-		m.loose.add(loose, j)
+		m.loose.put(s.h, j)
 		m.attach(j, s, stage, node)
-		if o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.PayloadLen() > 0 {
+		if s.kind&sTCPData != 0 {
 			m.offload(j, o, g, t, stage, node)
 		}
 	}
