@@ -290,18 +290,19 @@ const (
 	sTCPData               // unfragmented TCP with payload: a segmentation offload candidate
 )
 
-// sight returns Observation o's sighting: its fingerprint's slot slot, global id g, corrected time t.
-func (m *matcher) sight(o *decode.Observation, slot *uint64, g uint32, t int64) sighting {
+// sight fills s with Observation o's sighting: its fingerprint's slot slot, global id g, corrected
+// time t (every field, s being a batch's slot used before).
+func (m *matcher) sight(s *sighting, o *decode.Observation, slot *uint64, g uint32, t int64) {
 	loose := *slot
-	s := sighting{o: o, slot: slot, loose: loose, t: t, g: g, h: hash32(loose)}
-	if matchable(o, loose) {
-		s.kind = sMatchable
-		s.e, s.stage, s.node = o.Exact(loose), m.stageOf(o), m.srcAt[o.Source].node
-		if o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.PayloadLen() > 0 {
-			s.kind |= sTCPData
-		}
+	s.o, s.slot, s.loose, s.t, s.g, s.h = o, slot, loose, t, g, hash32(loose)
+	s.e, s.stage, s.node, s.kind = 0, 0, 0, 0
+	if !matchable(o, loose) {
+		return
 	}
-	return s
+	s.e, s.stage, s.node, s.kind = o.Exact(loose), m.stageOf(o), m.srcAt[o.Source].node, sMatchable
+	if o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.PayloadLen() > 0 {
+		s.kind |= sTCPData
+	}
 }
 
 const sightingBatch = 4096
@@ -328,7 +329,8 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 			if p != nil {
 				idx = int(p[i])
 			}
-			b = append(b, m.sight(&obs[idx], fp.Slot(idx), base+uint32(idx), t))
+			b = b[:len(b)+1]
+			m.sight(&b[len(b)-1], &obs[idx], fp.Slot(idx), base+uint32(idx), t)
 			if len(b) == m.batch {
 				out <- b
 				b = <-free

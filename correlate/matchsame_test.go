@@ -118,7 +118,8 @@ func checkSights(t *testing.T, files []string) (tcpData, anyRole int) {
 	for f, obs := range w.c.Obs {
 		for i := range obs {
 			o, slot := &obs[i], m.fp[f].Slot(i)
-			s := m.sight(o, slot, w.fileBase[f]+uint32(i), 5)
+			s := sighting{e: 1, stage: 2, node: 3, kind: 4} // what a batch's slot may hold from before
+			m.sight(&s, o, slot, w.fileBase[f]+uint32(i), 5)
 			want := sighting{o: o, slot: slot, loose: *slot, t: 5, g: w.fileBase[f] + uint32(i), h: hash32(*slot)}
 			if matchable(o, *slot) {
 				want.kind = sMatchable
@@ -177,7 +178,8 @@ func TestSightStage(t *testing.T) {
 				if w.pointRole[p] == decode.RoleAny {
 					want |= uint32(o.Encap())<<8 | uint32(ttl)
 				}
-				s := m.sight(o, &loose, 0, 0)
+				var s sighting
+				m.sight(&s, o, &loose, 0, 0)
 				if s.kind != sMatchable || s.stage != want || s.node != int16(w.pointNode[p]) {
 					t.Errorf("source %d, flags %#x, ttl %d: kind %d, stage %#x, node %d; want %d, %#x, %d", src, flags,
 						ttl, s.kind, s.stage, s.node, sMatchable, want, w.pointNode[p])
