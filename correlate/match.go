@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"runtime"
 	"sort"
 	"time"
 
@@ -216,37 +217,7 @@ func (m *matcher) run() {
 	if m.window < lateNATWin {
 		m.closedNAT = make([]closedJ, closedSlots)
 	}
-	// Per-file iteration order by corrected time (files are nearly always in order already). A file of
-	// one node in capture-time order is in corrected-time order too: a node's correction never reverses
-	// two of its times (the drift is far below 1). A file of several nodes is checked corrected.
-	perm := make([][]uint32, len(w.c.Obs))
-	for f, obs := range w.c.Obs {
-		sorted, st := true, &w.c.Stamps[f]
-		for i := 1; i < len(obs); i++ {
-			if st.Ts(i, &obs[i]) < st.Ts(i-1, &obs[i-1]) {
-				sorted = false
-				break
-			}
-		}
-		if sorted && !w.oneNode(f) {
-			for i := 1; i < len(obs); i++ {
-				if m.corrected(&obs[i], f, i) < m.corrected(&obs[i-1], f, i-1) {
-					sorted = false
-					break
-				}
-			}
-		}
-		if !sorted {
-			p := makeBig[uint32](w.big, len(obs), len(obs))
-			for i := range p {
-				p[i] = uint32(i)
-			}
-			sort.SliceStable(p, func(a, b int) bool {
-				return m.corrected(&obs[p[a]], f, int(p[a])) < m.corrected(&obs[p[b]], f, int(p[b]))
-			})
-			perm[f] = p
-		}
-	}
+	perm := m.orders()
 	// A second goroutine merges the files' streams by corrected time, in batches, while this one
 	// matches: on two cores the merge is off the matcher's path.
 	if m.batch <= 0 {
@@ -264,6 +235,91 @@ func (m *matcher) run() {
 		}
 		free <- b[:0]
 	}
+}
+
+// orders returns each file's iteration order by corrected time, nil for a file in that order already
+// (files nearly always are). The files are checked on as many goroutines as there are cores, each
+// reading its share of the files alone; the orders of any out of order are made after, on this one.
+func (m *matcher) orders() [][]uint32 {
+	inOrder := make([]bool, len(m.w.c.Obs))
+	check := func(files []int) {
+		for _, f := range files {
+			inOrder[f] = m.inOrder(f)
+		}
+	}
+	shares := m.shares(min(runtime.GOMAXPROCS(0), len(inOrder)))
+	var waits []func()
+	for _, files := range shares[min(1, len(shares)):] {
+		waits = append(waits, beside(func() { check(files) }))
+	}
+	if len(shares) > 0 {
+		check(shares[0])
+	}
+	for _, wait := range waits {
+		wait()
+	}
+	perm := make([][]uint32, len(inOrder))
+	for f, ok := range inOrder {
+		if !ok {
+			perm[f] = m.order(f)
+		}
+	}
+	return perm
+}
+
+// shares splits the files into k shares of about as many Observations each (the largest files
+// first, each to the share with the fewest so far), the same every time.
+func (m *matcher) shares(k int) [][]int {
+	obs := m.w.c.Obs
+	files := make([]int, len(obs))
+	for f := range files {
+		files[f] = f
+	}
+	sort.SliceStable(files, func(a, b int) bool { return len(obs[files[a]]) > len(obs[files[b]]) })
+	shares, sizes := make([][]int, k), make([]int, k)
+	for _, f := range files {
+		i := 0
+		for s := range sizes {
+			if sizes[s] < sizes[i] {
+				i = s
+			}
+		}
+		shares[i], sizes[i] = append(shares[i], f), sizes[i]+len(obs[f])
+	}
+	return shares
+}
+
+// inOrder reports whether file f's Observations are in corrected-time order. A file of one node in
+// capture-time order is in corrected-time order too: a node's correction never reverses two of its
+// times (the drift is far below 1). A file of several nodes is checked corrected.
+func (m *matcher) inOrder(f int) bool {
+	obs, st := m.w.c.Obs[f], &m.w.c.Stamps[f]
+	for i := 1; i < len(obs); i++ {
+		if st.Ts(i, &obs[i]) < st.Ts(i-1, &obs[i-1]) {
+			return false
+		}
+	}
+	if !m.w.oneNode(f) {
+		for i := 1; i < len(obs); i++ {
+			if m.corrected(&obs[i], f, i) < m.corrected(&obs[i-1], f, i-1) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// order returns file f's Observations' indexes in corrected-time order (stable).
+func (m *matcher) order(f int) []uint32 {
+	obs := m.w.c.Obs[f]
+	p := makeBig[uint32](m.w.big, len(obs), len(obs))
+	for i := range p {
+		p[i] = uint32(i)
+	}
+	sort.SliceStable(p, func(a, b int) bool {
+		return m.corrected(&obs[p[a]], f, int(p[a])) < m.corrected(&obs[p[b]], f, int(p[b]))
+	})
+	return p
 }
 
 // sighting is one Observation in merge order: its fingerprint, global id and corrected time, and

@@ -1,7 +1,10 @@
 package correlate
 
 import (
+	"encoding/binary"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"runtime"
 	"testing"
@@ -187,4 +190,60 @@ func TestSightStage(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The files' orders by corrected time are the same whatever the number of cores that check them:
+// none for a file in order, the sorted indexes for one out of order; here every other file of a lab
+// scenario has its first record moved to its end.
+func TestOrdersSameResult(t *testing.T) {
+	paths, _ := filepath.Glob("../testdata/lab/scenarios/healthy-ipip/*.pcap")
+	if len(paths) < 4 {
+		t.Skip("no lab scenario healthy-ipip")
+	}
+	dir := t.TempDir()
+	moved := map[string]bool{}
+	for k, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k%2 == 0 {
+			b, moved[filepath.Base(p)] = firstToEnd(b), true
+		}
+		paths[k] = filepath.Join(dir, filepath.Base(p))
+		if err := os.WriteFile(paths[k], b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := decode.Load(paths, decode.Options{}, decode.PointConfig{})
+	w := worldOf(c)
+	clocks, _ := w.clocksFor(Options{})
+	var want [][]uint32
+	for _, procs := range []int{1, 2, 4} {
+		old := runtime.GOMAXPROCS(procs)
+		for range 10 { // the goroutines take the files in no fixed order
+			got := newMatcher(w, clocks, Options{}).orders()
+			if want == nil {
+				want = got
+			}
+			if !reflect.DeepEqual(got, want) {
+				runtime.GOMAXPROCS(old)
+				t.Fatalf("GOMAXPROCS %d: the files' orders differ from those found on one core", procs)
+			}
+		}
+		runtime.GOMAXPROCS(old)
+	}
+	for f, p := range want {
+		if name := filepath.Base(c.Files[f].Path); (p != nil) != moved[name] {
+			t.Errorf("%s: order %v, moved %v", name, p != nil, moved[name])
+		}
+	}
+}
+
+// firstToEnd moves the first record of a little-endian pcap to its end.
+func firstToEnd(b []byte) []byte {
+	n := 16 + int(binary.LittleEndian.Uint32(b[24+8:]))
+	out := append([]byte(nil), b[:24]...)
+	out = append(out, b[24+n:]...)
+	return append(out, b[24:24+n]...)
 }
