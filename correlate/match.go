@@ -222,6 +222,9 @@ func (m *matcher) run() {
 	// matches: on two cores the merge is off the matcher's path.
 	if m.batch <= 0 {
 		m.batch = sightingBatch
+		if runtime.GOMAXPROCS(0) == 1 {
+			m.batch = sightingBatch1
+		}
 	}
 	batches := make(chan []sighting, 4)
 	free := make(chan []sighting, 4)
@@ -361,7 +364,13 @@ func (m *matcher) sight(s *sighting, o *decode.Observation, slot *uint64, g uint
 	}
 }
 
-const sightingBatch = 4096
+// sightingBatch is how many sightings the merge hands over at a time; sightingBatch1 on one core,
+// where the merge and the matcher take turns: the batches the merge fills ahead then stay in the
+// core's caches until the matcher reads them.
+const (
+	sightingBatch  = 4096
+	sightingBatch1 = 256
+)
 
 // merge sends every Observation in corrected-time order (a k-way merge of the files, each in the
 // order perm gives, nil meaning its own; on equal times the lower file first), in batches taken from
