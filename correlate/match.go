@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"runtime"
 	"sort"
 	"time"
 
@@ -102,6 +103,7 @@ type matcher struct {
 	amb        map[uint64]*ambGroup
 	ambByLoose map[uint64][]*ambGroup // the same, by NAT-tolerant fingerprint
 	ambJ       []uint64
+	batch      int // how many sightings the merge hands over at a time (0: sightingBatch; tests set others)
 }
 
 // stageOf identifies where on the path an Observation is: its point, and for -i any captures without
@@ -215,43 +217,19 @@ func (m *matcher) run() {
 	if m.window < lateNATWin {
 		m.closedNAT = make([]closedJ, closedSlots)
 	}
-	// Per-file iteration order by corrected time (files are nearly always in order already). A file of
-	// one node in capture-time order is in corrected-time order too: a node's correction never reverses
-	// two of its times (the drift is far below 1). A file of several nodes is checked corrected.
-	perm := make([][]uint32, len(w.c.Obs))
-	for f, obs := range w.c.Obs {
-		sorted, st := true, &w.c.Stamps[f]
-		for i := 1; i < len(obs); i++ {
-			if st.Ts(i, &obs[i]) < st.Ts(i-1, &obs[i-1]) {
-				sorted = false
-				break
-			}
-		}
-		if sorted && !w.oneNode(f) {
-			for i := 1; i < len(obs); i++ {
-				if m.corrected(&obs[i], f, i) < m.corrected(&obs[i-1], f, i-1) {
-					sorted = false
-					break
-				}
-			}
-		}
-		if !sorted {
-			p := makeBig[uint32](w.big, len(obs), len(obs))
-			for i := range p {
-				p[i] = uint32(i)
-			}
-			sort.SliceStable(p, func(a, b int) bool {
-				return m.corrected(&obs[p[a]], f, int(p[a])) < m.corrected(&obs[p[b]], f, int(p[b]))
-			})
-			perm[f] = p
-		}
-	}
+	perm := m.orders()
 	// A second goroutine merges the files' streams by corrected time, in batches, while this one
 	// matches: on two cores the merge is off the matcher's path.
+	if m.batch <= 0 {
+		m.batch = sightingBatch
+		if runtime.GOMAXPROCS(0) == 1 {
+			m.batch = sightingBatch1
+		}
+	}
 	batches := make(chan []sighting, 4)
 	free := make(chan []sighting, 4)
 	for range cap(free) {
-		free <- make([]sighting, 0, sightingBatch)
+		free <- make([]sighting, 0, m.batch)
 	}
 	go m.merge(perm, batches, free)
 	for b := range batches {
@@ -262,17 +240,137 @@ func (m *matcher) run() {
 	}
 }
 
+// orders returns each file's iteration order by corrected time, nil for a file in that order already
+// (files nearly always are). The files are checked on as many goroutines as there are cores, each
+// reading its share of the files alone; the orders of any out of order are made after, on this one.
+func (m *matcher) orders() [][]uint32 {
+	inOrder := make([]bool, len(m.w.c.Obs))
+	check := func(files []int) {
+		for _, f := range files {
+			inOrder[f] = m.inOrder(f)
+		}
+	}
+	shares := m.shares(min(runtime.GOMAXPROCS(0), len(inOrder)))
+	var waits []func()
+	for _, files := range shares[min(1, len(shares)):] {
+		waits = append(waits, beside(func() { check(files) }))
+	}
+	if len(shares) > 0 {
+		check(shares[0])
+	}
+	for _, wait := range waits {
+		wait()
+	}
+	perm := make([][]uint32, len(inOrder))
+	for f, ok := range inOrder {
+		if !ok {
+			perm[f] = m.order(f)
+		}
+	}
+	return perm
+}
+
+// shares splits the files into k shares of about as many Observations each (the largest files
+// first, each to the share with the fewest so far), the same every time.
+func (m *matcher) shares(k int) [][]int {
+	obs := m.w.c.Obs
+	files := make([]int, len(obs))
+	for f := range files {
+		files[f] = f
+	}
+	sort.SliceStable(files, func(a, b int) bool { return len(obs[files[a]]) > len(obs[files[b]]) })
+	shares, sizes := make([][]int, k), make([]int, k)
+	for _, f := range files {
+		i := 0
+		for s := range sizes {
+			if sizes[s] < sizes[i] {
+				i = s
+			}
+		}
+		shares[i], sizes[i] = append(shares[i], f), sizes[i]+len(obs[f])
+	}
+	return shares
+}
+
+// inOrder reports whether file f's Observations are in corrected-time order. A file of one node in
+// capture-time order is in corrected-time order too: a node's correction never reverses two of its
+// times (the drift is far below 1). A file of several nodes is checked corrected.
+func (m *matcher) inOrder(f int) bool {
+	obs, st := m.w.c.Obs[f], &m.w.c.Stamps[f]
+	for i := 1; i < len(obs); i++ {
+		if st.Ts(i, &obs[i]) < st.Ts(i-1, &obs[i-1]) {
+			return false
+		}
+	}
+	if !m.w.oneNode(f) {
+		for i := 1; i < len(obs); i++ {
+			if m.corrected(&obs[i], f, i) < m.corrected(&obs[i-1], f, i-1) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// order returns file f's Observations' indexes in corrected-time order (stable).
+func (m *matcher) order(f int) []uint32 {
+	obs := m.w.c.Obs[f]
+	p := makeBig[uint32](m.w.big, len(obs), len(obs))
+	for i := range p {
+		p[i] = uint32(i)
+	}
+	sort.SliceStable(p, func(a, b int) bool {
+		return m.corrected(&obs[p[a]], f, int(p[a])) < m.corrected(&obs[p[b]], f, int(p[b]))
+	})
+	return p
+}
+
 // sighting is one Observation in merge order: its fingerprint, global id and corrected time, and
-// where its journey is to be written (its fingerprint's slot, read already).
+// where its journey is to be written (its fingerprint's slot, read already); and, worked out by the
+// merge (on its own goroutine) from the Observation alone, what step reads of it: whether it is
+// matchable, its exact fingerprint, the loose one's hash in the loose index, its stage and node, and
+// whether it is TCP data.
 type sighting struct {
 	o     *decode.Observation
 	slot  *uint64
 	loose uint64
-	g     uint32
+	e     uint64 // exact fingerprint (matchable only)
 	t     int64
+	g     uint32
+	h     uint32 // hash32(loose)
+	stage uint32 // stageOf(o) (matchable only)
+	node  int16  // o's node (matchable only)
+	kind  uint8  // sMatchable, sTCPData
 }
 
-const sightingBatch = 4096
+// sighting kinds.
+const (
+	sMatchable = 1 << iota // matchable(o, loose)
+	sTCPData               // unfragmented TCP with payload: a segmentation offload candidate
+)
+
+// sight fills s with Observation o's sighting: its fingerprint's slot slot, global id g, corrected
+// time t (every field, s being a batch's slot used before).
+func (m *matcher) sight(s *sighting, o *decode.Observation, slot *uint64, g uint32, t int64) {
+	loose := *slot
+	s.o, s.slot, s.loose, s.t, s.g, s.h = o, slot, loose, t, g, hash32(loose)
+	s.e, s.stage, s.node, s.kind = 0, 0, 0, 0
+	if !matchable(o, loose) {
+		return
+	}
+	s.e, s.stage, s.node, s.kind = o.Exact(loose), m.stageOf(o), m.srcAt[o.Source].node, sMatchable
+	if o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.PayloadLen() > 0 {
+		s.kind |= sTCPData
+	}
+}
+
+// sightingBatch is how many sightings the merge hands over at a time; sightingBatch1 on one core,
+// where the merge and the matcher take turns: the batches the merge fills ahead then stay in the
+// core's caches until the matcher reads them.
+const (
+	sightingBatch  = 4096
+	sightingBatch1 = 256
+)
 
 // merge sends every Observation in corrected-time order (a k-way merge of the files, each in the
 // order perm gives, nil meaning its own; on equal times the lower file first), in batches taken from
@@ -296,9 +394,9 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 			if p != nil {
 				idx = int(p[i])
 			}
-			slot := fp.Slot(idx)
-			b = append(b, sighting{o: &obs[idx], slot: slot, loose: *slot, g: base + uint32(idx), t: t})
-			if len(b) == sightingBatch {
+			b = b[:len(b)+1]
+			m.sight(&b[len(b)-1], &obs[idx], fp.Slot(idx), base+uint32(idx), t)
+			if len(b) == m.batch {
 				out <- b
 				b = <-free
 			}
@@ -388,15 +486,13 @@ func (m *matcher) fillAhead(mf *mergeFile, f, i int) {
 
 // step matches one sighting, and writes its journey + 1 (0: none) to its slot.
 func (m *matcher) step(s *sighting) {
-	o, loose, t := s.o, s.loose, s.t
+	t := s.t
 	*s.slot = 0
 	m.evict(t)
-	if !matchable(o, loose) {
+	if s.kind&sMatchable == 0 {
 		return
 	}
-	node := m.srcAt[o.Source].node
-	stage := m.stageOf(o)
-	e := o.Exact(loose)
+	node, stage, e := s.node, s.stage, s.e
 	if len(m.amb) > 0 {
 		if g := m.amb[e]; g != nil {
 			m.ambStep(g, s, stage, node)
@@ -430,7 +526,7 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 	best, dupJ, nat, late, natLate := int32(-1), int32(-1), int32(-1), int32(-1), int32(-1) // locals: registers in the loop
 	lm := m.loose
 	same := 0
-	for i, h := lm.first(loose); i >= 0; i = lm.next(h, i) {
+	for i, h := lm.firstH(s.h), s.h; i >= 0; i = lm.next(h, i) {
 		j := lm.slots[i].val
 		js := m.st(j)
 		if js.loose != loose {
@@ -511,9 +607,9 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 		j := m.newJourney(t)
 		js := m.st(j)
 		*js = jstate{exact: e, exact0: e, loose: loose, lastTs: t, id1: j + 1}
-		m.loose.add(loose, j)
+		m.loose.put(s.h, j)
 		m.attach(j, s, stage, node)
-		if o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.PayloadLen() > 0 {
+		if s.kind&sTCPData != 0 {
 			m.offload(j, o, g, t, stage, node)
 		}
 	}

@@ -49,6 +49,9 @@ func (m *multimap) first(k uint64) (int, uint32) {
 	return m.scan(h, int(h)&(len(m.slots)-1)), h
 }
 
+// firstH is first for a key whose hash32 is h.
+func (m *multimap) firstH(h uint32) int { return m.scan(h, int(h)&(len(m.slots)-1)) }
+
 func (m *multimap) next(h uint32, i int) int { return m.scan(h, (i+1)&(len(m.slots)-1)) }
 
 func (m *multimap) scan(h uint32, i int) int {
