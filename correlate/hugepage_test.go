@@ -11,6 +11,7 @@ import (
 // hop times and the matcher's table) ask for huge pages when large, as hugepage.Make does: their
 // first writes then take a page fault per 2 MiB, not per 4 KiB.
 func TestBigSlicesAdvised(t *testing.T) {
+	defer hugepage.Enable(true)() // off by default (CALIPATH_HUGEPAGES)
 	var t0 times
 	ht := newHopTimes(nil, 4<<20, &t0)
 	m := &multimap{}

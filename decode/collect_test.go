@@ -174,6 +174,7 @@ func TestSparseFile(t *testing.T) {
 // is full length with no room to grow into the next, the values stay in order, and a slab's chunks
 // lie side by side in memory advised for huge pages.
 func TestFingerprintSlabs(t *testing.T) {
+	defer hugepage.Enable(true)() // off by default (CALIPATH_HUGEPAGES)
 	fc := fpCollector{slabs: &chunkSlabs[uint64]{size: FingerprintChunk, perSlab: fpSlabChunks}}
 	n := 40*FingerprintChunk + 3
 	for i := 0; i < n; i++ {
@@ -213,6 +214,7 @@ func TestFingerprintSlabs(t *testing.T) {
 // small file's Observations stay there, and the chunk of a file that outgrows it goes to the next
 // file. Every file still gets its own Observations, in order.
 func TestObsFirsts(t *testing.T) {
+	defer hugepage.Enable(true)() // off by default (CALIPATH_HUGEPAGES)
 	p := newObsFirsts()
 	collect := func(n int, base uint32) []Observation {
 		c := obsCollector{size: int64(n) * 116, firsts: p}
@@ -256,6 +258,7 @@ func TestObsFirsts(t *testing.T) {
 // The files' fingerprint chunks, from the first full-size one on, come side by side out of the
 // Load's slabs; a small file's first chunk stays smaller and its own.
 func TestFingerprintFirsts(t *testing.T) {
+	defer hugepage.Enable(true)() // off by default (CALIPATH_HUGEPAGES)
 	p := &chunkSlabs[uint64]{size: FingerprintChunk, perSlab: fpSlabChunks}
 	collect := func(n int, base uint64) Fingerprints {
 		c := fpCollector{slabs: p}

@@ -14,6 +14,13 @@ func TestAdvise(t *testing.T) {
 	if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage"); err != nil {
 		t.Skipf("this kernel has no transparent huge pages (%v): the advice is refused and Advise does nothing", err)
 	}
+	defer Enable(false)() // as by default, whatever CALIPATH_HUGEPAGES says here
+	off := make([]uint64, 0, 8<<20/8)
+	Advise(off)
+	if ok, err := Advised(off); ok || err != nil {
+		t.Errorf("an 8 MiB slice with the advice off: Advised %v, %v", ok, err)
+	}
+	defer Enable(true)()
 	Advise([]uint64(nil))
 	Advise(make([]uint64, 0, 10))
 	s := make([]uint64, 0, 8<<20/8) // 8 MiB: fresh memory from the system
@@ -35,6 +42,7 @@ func TestMake(t *testing.T) {
 	if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage"); err != nil {
 		t.Skipf("this kernel has no transparent huge pages (%v)", err)
 	}
+	defer Enable(true)()
 	if s := Make[uint32](3, 10); len(s) != 3 || cap(s) != 10 {
 		t.Fatalf("Make(3, 10): len %d cap %d", len(s), cap(s))
 	}
