@@ -166,30 +166,15 @@ func TestSightLab(t *testing.T) {
 // A sighting at a point for every interface (RoleAny: -i any without interface indexes) has the
 // encapsulation and TTL in its stage, one at another point not: as TestStageOf, through sight.
 func TestSightStage(t *testing.T) {
-	w := &world{c: &decode.Capture{},
-		srcPoint:  []int{2, 0, 1, 2, 3},
-		pointNode: []int{0, 1, 1, 5},
-		pointRole: []decode.Role{decode.RoleAny, decode.RolePodVeth, decode.RoleUnderlay, decode.RoleAny}}
-	m := newMatcher(w, make([]clockModel, 6), Options{Lean: true})
-	for src := range w.srcPoint {
-		for _, flags := range []decode.Flags{0, 1, 2, decode.FlagEncapMask} {
-			for _, ttl := range []uint8{0, 1, 63, 255} {
-				o := &decode.Observation{Source: uint16(src), Flags: flags, TTL: ttl, Proto: 17}
-				loose := uint64(0x1234)
-				p := w.srcPoint[src]
-				want := uint32(p) << 12
-				if w.pointRole[p] == decode.RoleAny {
-					want |= uint32(o.Encap())<<8 | uint32(ttl)
-				}
-				var s sighting
-				m.sight(&s, o, &loose, 0, 0)
-				if s.kind != sMatchable || s.stage != want || s.node != int16(w.pointNode[p]) {
-					t.Errorf("source %d, flags %#x, ttl %d: kind %d, stage %#x, node %d; want %d, %#x, %d", src, flags,
-						ttl, s.kind, s.stage, s.node, sMatchable, want, w.pointNode[p])
-				}
-			}
+	eachStageCase(t, func(m *matcher, o *decode.Observation, want uint32, node int16) {
+		loose := uint64(0x1234)
+		var s sighting
+		m.sight(&s, o, &loose, 0, 0)
+		if s.kind != sMatchable || s.stage != want || s.node != node {
+			t.Errorf("source %d, flags %#x, ttl %d: kind %d, stage %#x, node %d; want %d, %#x, %d", o.Source, o.Flags,
+				o.TTL, s.kind, s.stage, s.node, sMatchable, want, node)
 		}
-	}
+	})
 }
 
 // The files' orders by corrected time are the same whatever the number of cores that check them:
