@@ -30,11 +30,7 @@ func BenchmarkAfterMatch(b *testing.B) {
 		b.StartTimer()
 		a.arenaOut = buildArenaSplit(w, m, a.nJ, false, false)
 		res := a.result()
-		n := 0
-		res.EachFlow(func(f *Flow) bool {
-			n += len(f.PerPoint)
-			return true
-		})
+		n := perPointsWalked(res)
 		if res.Summary.Flows < 19000 || n < res.Summary.Flows {
 			b.Fatalf("%d flows, %d points counted", res.Summary.Flows, n)
 		}
