@@ -9,67 +9,76 @@ import (
 // below 2^33 that fold reduces to the 16-bit ones'-complement sum of s and b's big-endian 16-bit words
 // (an odd trailing byte padded with zero). It is zero only when s and every byte of b are zero.
 //
-// It adds 64-bit big-endian words with end-around carry (ones'-complement addition modulo 2^64-1).
-// As 2^64-1 is a multiple of 2^16-1 and every 16-bit word of b starts at an even offset, the result
-// is congruent to the 16-bit sum modulo 2^16-1; and such a sum is zero only when all addends are.
+// It adds 64-bit little-endian words with end-around carry (ones'-complement addition modulo 2^64-1),
+// then turns the sum of b into big-endian terms by a shift. As 2^64-1 is a multiple of 2^16-1 and
+// every 16-bit word of b starts at an even offset, b's sum is congruent modulo 2^16-1 to the sum of
+// its byte-swapped 16-bit words; a byte swap multiplies by 2^8 modulo 2^16-1, and as 2^8 * 2^8 = 2^16
+// is 1 modulo 2^16-1, shifting that sum by 8 bits swaps it back (RFC 1071's byte order
+// independence). Loading little-endian words saves a byte swap per word. A sum of such terms is zero
+// only when all of them are.
 //
 // The bytes after the last whole 32-byte block are summed without branching on their number (which
-// varies from frame to frame, so that such branches are often mispredicted): see windowSum.
+// varies from frame to frame, so that such branches are often mispredicted): the last 32 bytes are
+// summed with the ones before those bytes masked off, in the function rather than in a call.
 func sum16(s uint64, b []byte) uint64 {
 	n := len(b)
 	if n < 32 {
 		return sum16Short(s, b)
 	}
-	last := b[n-32:]
 	// Each block's carry out is counted apart (carries, below 2^59) rather than carried into the next
 	// block: the next block's additions need not wait for it.
-	var c, carries uint64
+	var t, c, carries uint64
 	i := 0
 	for ; i <= n-32; i += 32 {
 		w := b[i : i+32 : i+32]
-		s, c = bits.Add64(s, binary.BigEndian.Uint64(w), 0)
-		s, c = bits.Add64(s, binary.BigEndian.Uint64(w[8:]), c)
-		s, c = bits.Add64(s, binary.BigEndian.Uint64(w[16:]), c)
-		s, c = bits.Add64(s, binary.BigEndian.Uint64(w[24:]), c)
+		t, c = bits.Add64(t, binary.LittleEndian.Uint64(w), 0)
+		t, c = bits.Add64(t, binary.LittleEndian.Uint64(w[8:]), c)
+		t, c = bits.Add64(t, binary.LittleEndian.Uint64(w[16:]), c)
+		t, c = bits.Add64(t, binary.LittleEndian.Uint64(w[24:]), c)
 		carries += c
 	}
-	s, c = bits.Add64(s, windowSum(last, n-i, n&1), 0)
+	// The last 32 bytes with the r = n-i (0-31) not yet summed kept, the others masked off. The
+	// window starts at an odd offset when r (as n) is odd: every byte was then summed in the wrong
+	// half of its word, and a shift by 8 bits puts it right (see above).
+	w, r := b[n-32:], n-i
+	m := &tailMasks[32-r]
+	var u, d uint64
+	u, d = bits.Add64(u, binary.LittleEndian.Uint64(w)&m[0], d)
+	u, d = bits.Add64(u, binary.LittleEndian.Uint64(w[8:])&m[1], d)
+	u, d = bits.Add64(u, binary.LittleEndian.Uint64(w[16:])&m[2], d)
+	u, d = bits.Add64(u, binary.LittleEndian.Uint64(w[24:])&m[3], d)
+	u += d                   // cannot carry: after a carry out u ≤ 2^64-2
+	u = u>>32 + u&0xffffffff // < 2^33
+	u <<= 8 * uint(r&1)      // < 2^41
+	t, c = bits.Add64(t, u, 0)
 	carries += c
-	// Each carry out of bit 63 is worth 2^64 ≡ 1 (modulo 2^64-1): add them back, folding s first so
+	// Each carry out of bit 63 is worth 2^64 ≡ 1 (modulo 2^64-1): add them back, folding t first so
 	// that the sum cannot overflow.
-	s = s>>32 + s&0xffffffff + carries // < 2^33 + 2^59
-	return s>>32 + s&0xffffffff
+	t = t>>32 + t&0xffffffff + carries // < 2^33 + 2^59
+	t = t>>32 + t&0xffffffff           // < 2^33
+	// Back to big-endian terms (< 2^41), then s with end-around carry: t is small, so after a carry
+	// out the sum is too, and adding the carry cannot carry again.
+	t, c = bits.Add64(s, t<<8, 0)
+	t += c
+	return t>>32 + t&0xffffffff
 }
 
-// windowSum sums the last r (0-31) bytes of the 32-byte window w, masking off the others, and returns
-// a value below 2^41 congruent modulo 2^16-1 to their contribution to a sum16 whose 16-bit words start
-// at even offsets from the start of w (odd == 0) or at odd ones (odd == 1). In the latter case every
-// byte was summed in the wrong half of its word; as a byte swap multiplies by 2^8 modulo 2^16-1, and
-// 2^8 * 2^8 = 2^16 is 1 modulo 2^16-1, a shift by 8 bits puts it right. The result is zero only when
-// the r bytes are.
-func windowSum(w []byte, r, odd int) uint64 {
-	_ = w[31]
-	m := &windowMasks[32-r] // 32-r leading bytes of w are not summed
-	var s, c uint64
-	s, c = bits.Add64(s, binary.BigEndian.Uint64(w)&m[0], c)
-	s, c = bits.Add64(s, binary.BigEndian.Uint64(w[8:])&m[1], c)
-	s, c = bits.Add64(s, binary.BigEndian.Uint64(w[16:])&m[2], c)
-	s, c = bits.Add64(s, binary.BigEndian.Uint64(w[24:])&m[3], c)
-	s += c
-	s = s>>32 + s&0xffffffff
-	return s << (8 * uint(odd&1))
-}
-
-// windowMasks[d] are the masks of a 32-byte window's four big-endian words that clear its first d
+// tailMasks[d] are the masks of a 32-byte window's four little-endian words that clear its first d
 // bytes (one lookup, where computing them took more than the sum).
-var windowMasks = func() (m [33][4]uint64) {
+var tailMasks = func() (m [33][4]uint64) {
 	for d := range m {
 		for k := range m[d] {
-			m[d][k] = keep(d - 8*k)
+			m[d][k] = keepLE(d - 8*k)
 		}
 	}
 	return m
 }()
+
+// keepLE returns the mask that clears the first d bytes of a little-endian 64-bit word (d ≤ 0: none
+// of them; d ≥ 8: all).
+func keepLE(d int) uint64 {
+	return ^uint64(0) << (8 * uint(min(max(d, 0), 8)))
+}
 
 // keep returns the mask that clears the first d bytes of a big-endian 64-bit word (d ≤ 0: none of
 // them; d ≥ 8: all).
@@ -82,7 +91,7 @@ func sum16Short(s uint64, b []byte) uint64 {
 	n := len(b)
 	var c, t uint64
 	if n >= 8 {
-		// Whole 8-byte words, then the last n%8 bytes as the end of the last 8 (see windowSum).
+		// Whole 8-byte words, then the last n%8 bytes as the end of the last 8 (see sum16).
 		last := binary.BigEndian.Uint64(b[n-8:]) & keep(8-n&7)
 		for len(b) >= 8 {
 			s, c = bits.Add64(s, binary.BigEndian.Uint64(b), c)
@@ -216,7 +225,7 @@ func lcoArtefact(outer *IPHdr, dgram []byte, in *IPHdr, seg []byte) bool {
 	// The completed checksum: the complement of the segment's sum without its checksum field.
 	done := ^fold(sum16(ps, seg) + uint64(^field))
 	// The outer sum with the field's captured value replaced by the completed one. A word at an odd
-	// offset in dgram counts byte-swapped (see windowSum); at the offsets Linux builds it is even.
+	// offset in dgram counts byte-swapped (see sum16); at the offsets Linux builds it is even.
 	minus, plus := ^field, done // subtracting a word is adding its complement
 	if (at+off)&1 != 0 {
 		minus, plus = minus<<8|minus>>8, plus<<8|plus>>8

@@ -23,10 +23,6 @@ func mapFile(f *os.File) (data []byte, ok bool) {
 	return data, true
 }
 
-// populate maps b's pages (of a file mapping) in one call, where touching them would fault every
-// few pages; kernels without MADV_POPULATE_READ (before 5.14) leave it to the faults.
-func populate(b []byte) { _ = unix.Madvise(b, unix.MADV_POPULATE_READ) }
-
 // letGo unmaps b's pages (of a file mapping) from the process; the page cache keeps them, and a read
 // of b maps them again.
 func letGo(b []byte) { _ = unix.Madvise(b, unix.MADV_DONTNEED) }

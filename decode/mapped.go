@@ -39,8 +39,8 @@ func newMappedReader(data []byte, lim Limits) (Reader, *rdInput, error) {
 func gzipped(data []byte) bool { return len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b }
 
 // mapWindow is the most a mapped input's window holds: a record that does not fit in what is left
-// of it moves it on (setWin), which maps the next pages ahead and lets those behind go, so that the
-// process holds no more than a few windows of the file. (A variable for tests.)
+// of it moves it on (setWin), which lets the pages behind go, so that the process holds no more than
+// a few windows of the file. (A variable for tests.)
 var mapWindow int64 = 4 << 20
 
 // setWin makes the window the mapped bytes from the read position on, up to mapWindow of them and
@@ -49,20 +49,17 @@ func (in *rdInput) setWin() {
 	end := min(int64(len(in.mapped)), max(in.maxBytes, in.off), in.off+mapWindow)
 	in.win, in.pend = in.mapped[in.off:end:end], 0
 	if in.mapFile {
-		in.mapAround(end)
+		in.letGoBehind()
 	}
 }
 
-// mapAround maps the file's pages up to a window beyond end ahead of use (one call rather than a
-// page fault for every few pages), and lets the pages more than a window behind the read position go
-// (the page cache keeps them; the process's memory holds only what it reads).
-func (in *rdInput) mapAround(end int64) {
+// letGoBehind lets the pages more than a window behind the read position go (the page cache keeps
+// them; the process's memory holds only what it reads). The pages ahead are mapped by the faults of
+// their first reads, each of which maps the pages around it (the kernel's fault-around) and reads
+// ahead in the file (MADV_SEQUENTIAL): mapping a window ahead in one call (MADV_POPULATE_READ) cost
+// more system time, and held that window besides.
+func (in *rdInput) letGoBehind() {
 	page := int64(os.Getpagesize()) // what madvise aligns to
-	if end > in.mapUntil {
-		until := min(int64(len(in.mapped)), end+mapWindow)
-		populate(in.mapped[max(in.mapUntil, in.off)&^(page-1) : until]) // not a hole skipped
-		in.mapUntil = until
-	}
 	if behind := (in.off - mapWindow) &^ (page - 1); behind-in.mapFrom >= mapWindow {
 		letGo(in.mapped[in.mapFrom:behind])
 		in.mapFrom = behind

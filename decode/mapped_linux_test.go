@@ -32,9 +32,8 @@ func manyRecords(n int) []byte {
 	return w.b
 }
 
-// A plain capture file is scanned from its mapping (pages mapped ahead and let go behind a window
-// that moves every few KiB here) with the same outcome as the same file gzip-compressed, which is
-// read as a stream.
+// A plain capture file is scanned from its mapping (pages let go behind a window that moves every
+// few KiB here) with the same outcome as the same file gzip-compressed, which is read as a stream.
 func TestScanMappedFile(t *testing.T) {
 	smallMapWindow(t, 8192)
 	data := manyRecords(20000)
@@ -57,7 +56,7 @@ func TestScanMappedFile(t *testing.T) {
 // A file cut short while it is scanned from its mapping (reading its lost pages is a SIGBUS) ends its
 // scan with an error, the frames before kept: the process does not crash.
 func TestScanMappedTruncated(t *testing.T) {
-	data := manyRecords(100000) // 7.6 MB: more than the pages mapped ahead at the start
+	data := manyRecords(100000) // 7.6 MB: more than the first window
 	path := writeCapture(t, data)
 	n := 0
 	fi := ScanFile(path, 0, Options{}, NewTables(), func(rec *Record, p *Packet, o *Observation) {

@@ -299,11 +299,10 @@ type rdInput struct {
 	// mapped is the whole input when it is served from memory (a plain file mapped into memory, see
 	// openMapped) rather than read through br: win is then what it holds from the read position on,
 	// up to mapWindow bytes and the byte limit, and br is not used. For a mapped file (mapFile),
-	// pages are mapped ahead of the window and let go behind it up to mapUntil.
-	mapped   []byte
-	mapFile  bool
-	mapFrom  int64 // the mapping's pages before this offset were let go
-	mapUntil int64 // pages up to this offset were mapped ahead
+	// pages are let go behind the window up to mapFrom.
+	mapped  []byte
+	mapFile bool
+	mapFrom int64 // the mapping's pages before this offset were let go
 }
 
 // sync discards the pending bytes from br and forgets the window.
