@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"runtime/debug"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -75,9 +76,10 @@ func (l *cmdLoop) drain() {
 // the work the Result starts off the UI loop under way, from the key to its order landing, shown:
 // the flows key (the list's first order and widths), and each sort key right after the first order
 // landed (the others being sorted meanwhile). Cmds run in goroutines as in the program; run it with
-// -cpu 1 for one core.
+// -cpu 1 for one core. The garbage collector's target is the program's (calipath's main).
 func BenchmarkAfterOverview(b *testing.B) {
 	res, _ := manyFlowsResult(b)
+	defer debug.SetGCPercent(debug.SetGCPercent(10))
 	start := func() *cmdLoop {
 		l := &cmdLoop{m: newTest(b, res, 160, 48), msgs: make(chan tea.Msg, 64)}
 		nm, cmd := l.m.Update(loadedMsg{res: res})
