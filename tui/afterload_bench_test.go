@@ -2,7 +2,9 @@ package tui
 
 import (
 	"runtime/debug"
+	"syscall"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 )
@@ -72,11 +74,27 @@ func (l *cmdLoop) drain() {
 	}
 }
 
+// cpuTime is the CPU time the process used so far (every thread, user and system).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the CPU time the process used a key, in ms: on one core (-cpu 1), what the key
+// waits for on a machine that runs nothing else, whatever else runs on this one.
+func reportCPU(b *testing.B, cpu time.Duration) {
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
+}
+
 // BenchmarkAfterOverview measures keys pressed right after the overview shows on 200,000 flows, with
 // the work the Result starts off the UI loop under way, from the key to its order landing, shown:
 // the flows key (the list's first order and widths), and each sort key right after the first order
 // landed (the others being sorted meanwhile). Cmds run in goroutines as in the program; run it with
-// -cpu 1 for one core. The garbage collector's target is the program's (calipath's main).
+// -cpu 1 for one core, where cpu-ms/op is the latency on an idle machine. The garbage collector's
+// target is the program's (calipath's main).
 func BenchmarkAfterOverview(b *testing.B) {
 	res, _ := manyFlowsResult(b)
 	defer debug.SetGCPercent(debug.SetGCPercent(10))
@@ -89,31 +107,39 @@ func BenchmarkAfterOverview(b *testing.B) {
 		return l
 	}
 	b.Run("flows", func(b *testing.B) {
+		var cpu time.Duration
 		for b.Loop() {
 			b.StopTimer()
 			l := start()
 			b.StartTimer()
+			t := cpuTime()
 			l.keys("2")
 			l.until(sortWorst, false)
+			cpu += cpuTime() - t
 			b.StopTimer()
 			l.drain()
 			b.StartTimer()
 		}
+		reportCPU(b, cpu)
 	})
 	for col, fc := range flowColumns {
 		b.Run("sort/"+fc.key, func(b *testing.B) {
+			var cpu time.Duration
 			for b.Loop() {
 				b.StopTimer()
 				l := start()
 				l.keys("2")
 				l.until(sortWorst, false)
 				b.StartTimer()
+				t := cpuTime()
 				l.keys("s", fc.key)
 				l.until(col, fc.right)
+				cpu += cpuTime() - t
 				b.StopTimer()
 				l.drain()
 				b.StartTimer()
 			}
+			reportCPU(b, cpu)
 		})
 	}
 }
