@@ -2,6 +2,7 @@ package tui
 
 import (
 	"cmp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,6 +45,10 @@ type flowOrders struct {
 	gen           int
 	busy          uint64
 	chain, paused bool
+	gate          *gate // the steps a key waits for run urgent: the chain's wait for them
+	// collect is set when the Result was loaded: the chain collects the garbage correlation left
+	// before its first column's order (collectStep).
+	collect bool
 	// old is the columns' widths before the names shown changed, shown until need is measured again
 	// off the UI loop (the numbers' widths do not depend on names).
 	old []int
@@ -53,7 +58,10 @@ type flowOrders struct {
 // of another filter.
 func (o *flowOrders) sync(c *common) {
 	if o.res != c.res {
-		*o = flowOrders{res: c.res, named: c.named(), sorts: o.sorts, matches: o.matches, gen: o.gen + 1}
+		*o = flowOrders{res: c.res, named: c.named(), sorts: o.sorts, matches: o.matches, gen: o.gen + 1, gate: o.gate}
+	}
+	if o.gate == nil {
+		o.gate = newGate()
 	}
 	if o.perm == nil {
 		o.perm, o.ties = make([][]int32, len(flowColumns)+1), make([][]uint64, len(flowColumns)+1)
@@ -90,7 +98,7 @@ func matchFlows(res *correlate.Result, f *correlate.Filter) []uint64 {
 	flows := res.Flows
 	keep := make([]uint64, (len(flows)+63)/64)
 	for i := range flows {
-		yield(i)
+		yield(nil, i)
 		if f.MatchFlow(res, &flows[i]) {
 			keep[i>>6] |= 1 << (i & 63)
 		}
@@ -167,7 +175,44 @@ func (l *flowList) sortNext(c *common, step int) tea.Cmd {
 	if !o.chain {
 		return nil
 	}
+	if o.collect && step >= 2 {
+		return o.collectStep()
+	}
 	return o.start(c, step, true)
+}
+
+// collectedMsg says the chain's collection (collectStep) is done for a Result and gen.
+type collectedMsg struct {
+	res *correlate.Result
+	gen int
+}
+
+// collectStep returns the Cmd that collects the garbage correlation left, once the flow list's first
+// order and widths are computed: the Result's working state was dropped when it was built, but until
+// a collection frees it the other orders' keys come on top of it, and the heap's next collection is
+// due only past the correlation's peak. It runs after them so that neither the list's first view nor
+// a key pressed right after the overview waits for it.
+func (o *flowOrders) collectStep() tea.Cmd {
+	o.collect = false
+	msg := collectedMsg{res: o.res, gen: o.gen}
+	return func() tea.Msg {
+		runtime.GC()
+		return msg
+	}
+}
+
+// collected goes on with the chain after its collection, as merge does after a step.
+func (l *flowList) collected(c *common, msg collectedMsg) tea.Cmd {
+	o := l.ord
+	o.sync(c)
+	switch {
+	case msg.res != o.res || msg.gen != o.gen:
+		return nil
+	case l.wanting:
+		o.paused = true
+		return nil
+	}
+	return l.sortNext(c, 2)
 }
 
 // sortOne returns a Cmd that sorts order col off the UI loop, unless it is sorted or under way (nil).
@@ -180,12 +225,22 @@ func (l *flowList) sortOne(c *common, col int) tea.Cmd {
 	return nil
 }
 
-// start marks step under way and returns the Cmd that computes it.
+// start marks step under way and returns the Cmd that computes it: a step of the chain waits for
+// the urgent ones at its yields (gate); one a key asked for (not chain) is urgent.
 func (o *flowOrders) start(c *common, step int, chain bool) tea.Cmd {
 	o.busy |= 1 << step
 	snap := *c // what the orders depend on (the Result, the names) as they are now
+	snap.bg = nil
 	msg := ordersMsg{res: snap.res, gen: o.gen, chain: chain, step: step}
+	g := o.gate
+	if chain {
+		snap.bg = g
+	}
 	return func() tea.Msg {
+		if !chain {
+			g.begin()
+			defer g.end()
+		}
 		if k := stepPerm(step); k < 0 {
 			msg.need = measureFlows(&snap)
 		} else {
@@ -234,7 +289,11 @@ func (l *flowList) merge(c *common, msg ordersMsg) tea.Cmd {
 // grow the process past the correlation's peak before a collection frees them.
 func sortFlows(c *common, col int) ([]int32, []uint64) {
 	sc := sortPool.Get().(*sortScratch)
-	defer sortPool.Put(sc)
+	sc.g = c.bg
+	defer func() {
+		sc.g = nil
+		sortPool.Put(sc)
+	}()
 	switch {
 	case col == sortWorst:
 		return sortWorstFirst(sc, c.res.Flows)
@@ -246,8 +305,10 @@ func sortFlows(c *common, col int) ([]int32, []uint64) {
 
 // sortScratch is the keys and texts sortFlows sorts by, kept in sortPool for the next order: each
 // flow's number (keys), text (text, offs[i] to offs[i+1]) and its first 16 bytes (p0, p1), and
-// orderBy's keys (cols), packed keys (vals) and items (a, b).
+// orderBy's keys (cols), packed keys (vals) and items (a, b); g is the gate the sort waits for at
+// its yields (common.bg).
 type sortScratch struct {
+	g      *gate
 	keys   []int64
 	text   []byte
 	offs   []int
@@ -347,7 +408,7 @@ func measureFlows(c *common) []int {
 			w = max(w, col.widest(c, flows))
 		default:
 			for fi := range flows {
-				yield(fi)
+				yield(c.bg, fi)
 				w = max(w, textWidth(col.text(c, &flows[fi])))
 			}
 		}
@@ -371,13 +432,13 @@ func textWidth(s string) int {
 
 // widestCount is the width of the widest fmtCount of the flows' values.
 func widestCount(v func(f *correlate.Flow) int) func(c *common, flows []correlate.Flow) int {
-	return func(_ *common, flows []correlate.Flow) int {
+	return func(c *common, flows []correlate.Flow) int {
 		if len(flows) == 0 {
 			return 0
 		}
 		lo, hi := v(&flows[0]), v(&flows[0])
 		for i := range flows {
-			yield(i)
+			yield(c.bg, i)
 			lo, hi = min(lo, v(&flows[i])), max(hi, v(&flows[i]))
 		}
 		// fmtCount grows with the magnitude: the extremes are the widest.
@@ -389,12 +450,12 @@ func widestCount(v func(f *correlate.Flow) int) func(c *common, flows []correlat
 // magnitude within each of its units, and a negative value is one cell wider than its magnitude: the
 // largest magnitude of each unit and sign is formatted.
 func widestDur(v func(f *correlate.Flow) int64) func(c *common, flows []correlate.Flow) int {
-	return func(_ *common, flows []correlate.Flow) int {
+	return func(c *common, flows []correlate.Flow) int {
 		var top [2][5]int64 // [negative][unit]: the largest magnitude
 		var seen [2][5]bool
 		w := 0
 		for i := range flows {
-			yield(i)
+			yield(c.bg, i)
 			ns, neg := v(&flows[i]), 0
 			if ns < 0 {
 				ns, neg = -ns, 1
@@ -463,7 +524,7 @@ func widestEndpoint(side func(f *correlate.Flow) *correlate.Endpoint) func(c *co
 	return func(c *common, flows []correlate.Flow) int {
 		w := 0
 		for i := range flows {
-			yield(i)
+			yield(c.bg, i)
 			e := side(&flows[i])
 			if !c.named() && len(e.IP)+8 <= w { // "[", "]", ":" and five digits at most
 				continue

@@ -3,7 +3,6 @@ package tui
 import (
 	"bytes"
 	"math/bits"
-	"runtime"
 	"slices"
 
 	"github.com/calipath/calipath/correlate"
@@ -13,18 +12,6 @@ import (
 // as an unsigned number that orders as the key does, and the flows are sorted stably by the least
 // significant key first, then by each more significant one, a byte at a time. Ties keep the order
 // the less significant keys gave them, and last the flows' own order, as the comparisons did.
-
-// yieldEvery is how many flows the work off the UI loop handles between two yields (yield).
-const yieldEvery = 4096
-
-// yield lets other goroutines run at every yieldEvery-th flow i. On one core the work off the UI
-// loop (sorting, measuring, matching 200,000 flows: tens of milliseconds each) then holds a key back
-// for a fraction of a millisecond at a time rather than for the scheduler's 10 ms slices.
-func yield(i int) {
-	if i%yieldEvery == yieldEvery-1 {
-		runtime.Gosched()
-	}
-}
 
 // radixItem is a flow (i) and one of its keys (k).
 type radixItem struct {
@@ -49,7 +36,7 @@ func orderBy(sc *sortScratch, n int, keys ...func(vals []uint64)) []int32 {
 	cols := resize(&sc.cols, len(keys))
 	for j, key := range keys {
 		key(resize(&cols[j], n))
-		runtime.Gosched()
+		pass(sc.g)
 	}
 	vals := resize(&sc.vals, n)
 	a, b := resize(&sc.a, n), resize(&sc.b, n)
@@ -59,7 +46,7 @@ func orderBy(sc *sortScratch, n int, keys ...func(vals []uint64)) []int32 {
 		for r, i := range perm {
 			a[r] = radixItem{packed[i], i}
 		}
-		for r, it := range radixSort(a, b) {
+		for r, it := range radixSort(sc.g, a, b) {
 			perm[r] = it.i
 		}
 	}
@@ -100,8 +87,9 @@ func pack(cols [][]uint64, vals []uint64) (int, []uint64) {
 }
 
 // radixSort sorts a stably by k, a byte at a time from the lowest, skipping the bytes every item
-// shares; b, as long as a, is scratch. It returns a or b, whichever holds the sorted items.
-func radixSort(a, b []radixItem) []radixItem {
+// shares; b, as long as a, is scratch. It returns a or b, whichever holds the sorted items. It
+// yields between passes, waiting for g.
+func radixSort(g *gate, a, b []radixItem) []radixItem {
 	if len(a) < 2 {
 		return a
 	}
@@ -127,7 +115,7 @@ func radixSort(a, b []radixItem) []radixItem {
 			c[v]++
 		}
 		a, b = b, a
-		runtime.Gosched() // a pass over 200,000 flows takes about a millisecond (yield)
+		pass(g) // a pass over 200,000 flows takes about a millisecond (yield)
 	}
 	return a
 }
@@ -147,7 +135,7 @@ func tiesOf(perm []int32, eq func(a, b int32) bool) []uint64 {
 func sortNums(sc *sortScratch, flows []correlate.Flow, num func(f *correlate.Flow) int64) ([]int32, []uint64) {
 	keys := resize(&sc.keys, len(flows))
 	for i := range flows {
-		yield(i)
+		yield(sc.g, i)
 		keys[i] = num(&flows[i])
 	}
 	perm := orderBy(sc, len(flows), func(vals []uint64) {
@@ -162,13 +150,13 @@ func sortNums(sc *sortScratch, flows []correlate.Flow, num func(f *correlate.Flo
 func sortWorstFirst(sc *sortScratch, flows []correlate.Flow) ([]int32, []uint64) {
 	nums := resize(&sc.keys, len(flows))
 	for i := range flows {
-		yield(i)
+		yield(sc.g, i)
 		nums[i] = int64(flowNum(flows[i].ID))
 	}
 	most := func(v func(f *correlate.Flow) int) func(vals []uint64) {
 		return func(vals []uint64) {
 			for i := range flows {
-				yield(i)
+				yield(sc.g, i)
 				vals[i] = descending(int64(v(&flows[i])))
 			}
 		}
@@ -195,7 +183,7 @@ func sortTexts(c *common, sc *sortScratch, col int) ([]int32, []uint64) {
 	flows := c.res.Flows
 	text, offs := sc.text[:0], resize(&sc.offs, len(flows)+1)
 	for i := range flows {
-		yield(i)
+		yield(sc.g, i)
 		offs[i] = len(text)
 		if app := flowColumns[col].appendStr; app != nil {
 			text = app(text, c, &flows[i])
@@ -207,7 +195,7 @@ func sortTexts(c *common, sc *sortScratch, col int) ([]int32, []uint64) {
 	at := func(i int32) []byte { return text[offs[i]:offs[i+1]] }
 	p0, p1 := resize(&sc.p0, len(flows)), resize(&sc.p1, len(flows))
 	for i := range flows {
-		yield(i)
+		yield(sc.g, i)
 		p0[i], p1[i] = prefix(at(int32(i)), 0), prefix(at(int32(i)), 8)
 	}
 	perm := orderBy(sc, len(flows), func(vals []uint64) { copy(vals, p0) }, func(vals []uint64) { copy(vals, p1) })
