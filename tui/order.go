@@ -304,18 +304,16 @@ func sortFlows(c *common, col int) ([]int32, []uint64) {
 }
 
 // sortScratch is the keys and texts sortFlows sorts by, kept in sortPool for the next order: each
-// flow's number (keys), text (text, offs[i] to offs[i+1]) and its first 16 bytes (p0, p1), and
-// orderBy's keys (cols), packed keys (vals) and items (a, b); g is the gate the sort waits for at
-// its yields (common.bg).
+// flow's text (text, offs[i] to offs[i+1]), orderBy's keys (cols: numbers, or a text's first 16
+// bytes), packed keys (vals) and items (a, b); g is the gate the sort waits for at its yields
+// (common.bg).
 type sortScratch struct {
-	g      *gate
-	keys   []int64
-	text   []byte
-	offs   []int
-	p0, p1 []uint64
-	cols   [][]uint64
-	vals   []uint64
-	a, b   []radixItem
+	g    *gate
+	text []byte
+	offs []int
+	cols [][]uint64
+	vals []uint64
+	a, b []radixItem
 }
 
 var sortPool = sync.Pool{New: func() any { return new(sortScratch) }}

@@ -23,26 +23,38 @@ type radixItem struct {
 func ascending(v int64) uint64  { return uint64(v) ^ 1<<63 }
 func descending(v int64) uint64 { return ^ascending(v) }
 
-// orderBy returns the flows 0..n-1 sorted by keys, the first the most significant, ties in flow
-// order. Each key fills vals[i] with flow i's key, flows in order (read once, in memory order). Keys
-// that span few values together are sorted as one: from the least significant, as many as their
-// ranges' bits fit in 64 are packed into one number (pack), and the flows sorted by each such number
-// in turn.
-func orderBy(sc *sortScratch, n int, keys ...func(vals []uint64)) []int32 {
+// columns returns k keys of n flows each, from sc's scratch, for orderBy: the caller fills them.
+func (sc *sortScratch) columns(k, n int) [][]uint64 {
+	cols := resize(&sc.cols, k)
+	for j := range cols {
+		resize(&cols[j], n)
+	}
+	return cols
+}
+
+// orderBy returns the flows 0..n-1 sorted by keys cols (cols[j][i] is flow i's j-th key), the first
+// the most significant, ties in flow order. Keys that span few values together are sorted as one:
+// from the least significant, as many as their ranges' bits fit in 64 are packed into one number
+// (pack), and the flows sorted by each such number in turn, unless it is already in order (the
+// flows' own order, often the flow numbers').
+func orderBy(sc *sortScratch, cols [][]uint64) []int32 {
+	n := len(cols[0])
 	perm := make([]int32, n)
 	for i := range perm {
 		perm[i] = int32(i)
 	}
-	cols := resize(&sc.cols, len(keys))
-	for j, key := range keys {
-		key(resize(&cols[j], n))
-		pass(sc.g)
+	if n < 2 {
+		return perm
 	}
 	vals := resize(&sc.vals, n)
 	a, b := resize(&sc.a, n), resize(&sc.b, n)
-	for end := len(keys); end > 0; {
+	for end := len(cols); end > 0; {
 		start, packed := pack(cols[:end], vals)
 		end = start
+		pass(sc.g)
+		if inOrder(perm, packed) {
+			continue
+		}
 		for r, i := range perm {
 			a[r] = radixItem{packed[i], i}
 		}
@@ -51,6 +63,27 @@ func orderBy(sc *sortScratch, n int, keys ...func(vals []uint64)) []int32 {
 		}
 	}
 	return perm
+}
+
+// inOrder reports whether the keys of the flows of perm do not decrease: a stable sort would leave
+// perm as it is.
+func inOrder(perm []int32, keys []uint64) bool {
+	for r := 1; r < len(perm); r++ {
+		if keys[perm[r]] < keys[perm[r-1]] {
+			return false
+		}
+	}
+	return true
+}
+
+// sameKeys reports whether flows a and b have the same keys cols.
+func sameKeys(cols [][]uint64, a, b int32) bool {
+	for _, col := range cols {
+		if col[a] != col[b] {
+			return false
+		}
+	}
+	return true
 }
 
 // pack fills vals with the least significant keys of cols packed into one number each flow, as many
@@ -133,48 +166,29 @@ func tiesOf(perm []int32, eq func(a, b int32) bool) []uint64 {
 
 // sortNums sorts the flows by the number num, ties in flow order.
 func sortNums(sc *sortScratch, flows []correlate.Flow, num func(f *correlate.Flow) int64) ([]int32, []uint64) {
-	keys := resize(&sc.keys, len(flows))
+	cols := sc.columns(1, len(flows))
 	for i := range flows {
 		yield(sc.g, i)
-		keys[i] = num(&flows[i])
+		cols[0][i] = ascending(num(&flows[i]))
 	}
-	perm := orderBy(sc, len(flows), func(vals []uint64) {
-		for i, k := range keys {
-			vals[i] = ascending(k)
-		}
-	})
-	return perm, tiesOf(perm, func(a, b int32) bool { return keys[a] == keys[b] })
+	perm := orderBy(sc, cols)
+	return perm, tiesOf(perm, func(a, b int32) bool { return cols[0][a] == cols[0][b] })
 }
 
-// sortWorstFirst sorts the flows worst first (worstCompare), ties in flow order.
+// sortWorstFirst sorts the flows worst first (worstCompare), ties in flow order. Its six keys are
+// read from each flow in one pass.
 func sortWorstFirst(sc *sortScratch, flows []correlate.Flow) ([]int32, []uint64) {
-	nums := resize(&sc.keys, len(flows))
+	cols := sc.columns(6, len(flows))
+	lost, resets, retx, notCaptured, packets, nums := cols[0], cols[1], cols[2], cols[3], cols[4], cols[5]
 	for i := range flows {
 		yield(sc.g, i)
-		nums[i] = int64(flowNum(flows[i].ID))
+		f := &flows[i]
+		lost[i], resets[i] = descending(int64(f.Lost)), descending(int64(f.Resets))
+		retx[i], notCaptured[i] = descending(int64(f.Retransmissions)), descending(int64(f.NotCaptured))
+		packets[i], nums[i] = descending(int64(f.Packets)), ascending(int64(flowNum(f.ID)))
 	}
-	most := func(v func(f *correlate.Flow) int) func(vals []uint64) {
-		return func(vals []uint64) {
-			for i := range flows {
-				yield(sc.g, i)
-				vals[i] = descending(int64(v(&flows[i])))
-			}
-		}
-	}
-	perm := orderBy(sc, len(flows),
-		most(func(f *correlate.Flow) int { return f.Lost }), most(func(f *correlate.Flow) int { return f.Resets }),
-		most(func(f *correlate.Flow) int { return f.Retransmissions }),
-		most(func(f *correlate.Flow) int { return f.NotCaptured }), most(func(f *correlate.Flow) int { return f.Packets }),
-		func(vals []uint64) {
-			for i, n := range nums {
-				vals[i] = ascending(n)
-			}
-		})
-	return perm, tiesOf(perm, func(a, b int32) bool {
-		fa, fb := &flows[a], &flows[b]
-		return fa.Lost == fb.Lost && fa.Resets == fb.Resets && fa.Retransmissions == fb.Retransmissions &&
-			fa.NotCaptured == fb.NotCaptured && fa.Packets == fb.Packets && nums[a] == nums[b]
-	})
+	perm := orderBy(sc, cols)
+	return perm, tiesOf(perm, func(a, b int32) bool { return sameKeys(cols, a, b) })
 }
 
 // sortTexts sorts the flows by column col's text, as strings compare, ties in flow order: by radix
@@ -193,12 +207,13 @@ func sortTexts(c *common, sc *sortScratch, col int) ([]int32, []uint64) {
 	}
 	offs[len(flows)], sc.text = len(text), text
 	at := func(i int32) []byte { return text[offs[i]:offs[i+1]] }
-	p0, p1 := resize(&sc.p0, len(flows)), resize(&sc.p1, len(flows))
+	cols := sc.columns(2, len(flows))
+	p0, p1 := cols[0], cols[1]
 	for i := range flows {
 		yield(sc.g, i)
 		p0[i], p1[i] = prefix(at(int32(i)), 0), prefix(at(int32(i)), 8)
 	}
-	perm := orderBy(sc, len(flows), func(vals []uint64) { copy(vals, p0) }, func(vals []uint64) { copy(vals, p1) })
+	perm := orderBy(sc, cols)
 	byText := func(a, b int32) int { return bytes.Compare(at(a), at(b)) }
 	for r := 0; r < len(perm); {
 		s := r + 1
