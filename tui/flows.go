@@ -22,9 +22,9 @@ type flowColumn struct {
 	num       func(f *correlate.Flow) int64
 	str       func(c *common, f *correlate.Flow) string
 	appendStr func(b []byte, c *common, f *correlate.Flow) []byte
-	// widest is the width of the widest text of the flows, for the number and endpoint columns
+	// widest returns what measures the widest text of the flows, for the number and endpoint columns
 	// (nil: measured from each flow's text).
-	widest func(c *common, flows []correlate.Flow) int
+	widest func() widthMeter
 	byName bool // its texts name addresses when names are shown
 }
 

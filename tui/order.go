@@ -395,21 +395,28 @@ func (o *flowOrders) widths(c *common) []int {
 
 // measureFlows finds each column's width over every flow of the Result: the widest value, at least
 // the column's minimum and its name with a sort arrow; text columns at most 40. Numbers are measured
-// by their widest values rather than formatted one by one.
+// by their widest values rather than formatted one by one. Each flow is read once, for every column
+// (widthMeter): the flows are hundreds of bytes apart, and a pass over them a column cost as much
+// again as the measuring.
 func measureFlows(c *common) []int {
 	flows := c.res.Flows
+	meters := make([]widthMeter, len(flowColumns))
+	for i, col := range flowColumns {
+		if col.widest != nil {
+			meters[i] = col.widest()
+		} else {
+			meters[i] = &textMeter{text: col.text}
+		}
+	}
+	for fi := range flows {
+		yield(c.bg, fi)
+		for _, m := range meters {
+			m.add(c, &flows[fi])
+		}
+	}
 	need := make([]int, len(flowColumns))
 	for i, col := range flowColumns {
-		w := max(col.width, ansi.StringWidth(col.name)+1)
-		switch {
-		case col.widest != nil:
-			w = max(w, col.widest(c, flows))
-		default:
-			for fi := range flows {
-				yield(c.bg, fi)
-				w = max(w, textWidth(col.text(c, &flows[fi])))
-			}
-		}
+		w := max(col.width, ansi.StringWidth(col.name)+1, meters[i].width())
 		if !col.right {
 			w = min(w, max(40, col.width))
 		}
@@ -417,6 +424,21 @@ func measureFlows(c *common) []int {
 	}
 	return need
 }
+
+// widthMeter measures a column's widest text over the flows, given one at a time (add).
+type widthMeter interface {
+	add(c *common, f *correlate.Flow)
+	width() int
+}
+
+// textMeter measures each flow's text.
+type textMeter struct {
+	text func(c *common, f *correlate.Flow) string
+	w    int
+}
+
+func (m *textMeter) add(c *common, f *correlate.Flow) { m.w = max(m.w, textWidth(m.text(c, f))) }
+func (m *textMeter) width() int                       { return m.w }
 
 // textWidth is ansi.StringWidth, at once for printable ASCII.
 func textWidth(s string) int {
@@ -428,63 +450,81 @@ func textWidth(s string) int {
 	return len(s)
 }
 
-// widestCount is the width of the widest fmtCount of the flows' values.
-func widestCount(v func(f *correlate.Flow) int) func(c *common, flows []correlate.Flow) int {
-	return func(c *common, flows []correlate.Flow) int {
-		if len(flows) == 0 {
-			return 0
+// widestCount measures the widest fmtCount of the flows' values.
+func widestCount(v func(f *correlate.Flow) int) func() widthMeter {
+	return func() widthMeter { return &countMeter{v: v} }
+}
+
+// countMeter keeps the extremes: fmtCount grows with the magnitude, so they are the widest.
+type countMeter struct {
+	v      func(f *correlate.Flow) int
+	lo, hi int
+	any    bool
+}
+
+func (m *countMeter) add(_ *common, f *correlate.Flow) {
+	v := m.v(f)
+	if !m.any {
+		m.lo, m.hi, m.any = v, v, true
+	}
+	m.lo, m.hi = min(m.lo, v), max(m.hi, v)
+}
+
+func (m *countMeter) width() int {
+	if !m.any {
+		return 0
+	}
+	return max(textWidth(fmtCount(m.lo)), textWidth(fmtCount(m.hi)))
+}
+
+// widestDur measures the widest fmtDur of the flows' values.
+func widestDur(v func(f *correlate.Flow) int64) func() widthMeter {
+	return func() widthMeter { return &durMeter{v: v} }
+}
+
+// durMeter keeps the largest magnitude of each unit and sign: fmtDur's width grows with the
+// magnitude within each of its units, and a negative value is one cell wider than its magnitude.
+type durMeter struct {
+	v    func(f *correlate.Flow) int64
+	top  [2][5]int64 // [negative][unit]: the largest magnitude
+	seen [2][5]bool
+	w    int
+}
+
+func (m *durMeter) add(_ *common, f *correlate.Flow) {
+	ns, neg := m.v(f), 0
+	if ns < 0 {
+		ns, neg = -ns, 1
+	}
+	if ns < 0 { // the most negative int64 has no magnitude: formatted as it is
+		m.w = max(m.w, textWidth(fmtDur(m.v(f))))
+		return
+	}
+	u := 0
+	for _, lim := range [...]int64{1000, 10_000, 1_000_000, 1_000_000_000} {
+		if ns >= lim {
+			u++
 		}
-		lo, hi := v(&flows[0]), v(&flows[0])
-		for i := range flows {
-			yield(c.bg, i)
-			lo, hi = min(lo, v(&flows[i])), max(hi, v(&flows[i]))
-		}
-		// fmtCount grows with the magnitude: the extremes are the widest.
-		return max(textWidth(fmtCount(lo)), textWidth(fmtCount(hi)))
+	}
+	if !m.seen[neg][u] || ns > m.top[neg][u] {
+		m.top[neg][u], m.seen[neg][u] = ns, true
 	}
 }
 
-// widestDur is the width of the widest fmtDur of the flows' values. fmtDur's width grows with the
-// magnitude within each of its units, and a negative value is one cell wider than its magnitude: the
-// largest magnitude of each unit and sign is formatted.
-func widestDur(v func(f *correlate.Flow) int64) func(c *common, flows []correlate.Flow) int {
-	return func(c *common, flows []correlate.Flow) int {
-		var top [2][5]int64 // [negative][unit]: the largest magnitude
-		var seen [2][5]bool
-		w := 0
-		for i := range flows {
-			yield(c.bg, i)
-			ns, neg := v(&flows[i]), 0
-			if ns < 0 {
-				ns, neg = -ns, 1
-			}
-			if ns < 0 { // the most negative int64 has no magnitude: formatted as it is
-				w = max(w, textWidth(fmtDur(v(&flows[i]))))
-				continue
-			}
-			u := 0
-			for _, lim := range []int64{1000, 10_000, 1_000_000, 1_000_000_000} {
-				if ns >= lim {
-					u++
+func (m *durMeter) width() int {
+	w := m.w
+	for neg := range m.top {
+		for u, mag := range m.top[neg] {
+			if m.seen[neg][u] {
+				s := fmtDur(mag)
+				if neg == 1 {
+					s = "-" + s
 				}
-			}
-			if !seen[neg][u] || ns > top[neg][u] {
-				top[neg][u], seen[neg][u] = ns, true
+				w = max(w, textWidth(s))
 			}
 		}
-		for neg := range top {
-			for u, m := range top[neg] {
-				if seen[neg][u] {
-					s := fmtDur(m)
-					if neg == 1 {
-						s = "-" + s
-					}
-					w = max(w, textWidth(s))
-				}
-			}
-		}
-		return w
 	}
+	return w
 }
 
 // plainASCII reports whether s is printable ASCII: clean leaves it as it is, one cell a byte.
@@ -516,33 +556,38 @@ func appendEndpoint(b []byte, c *common, e *correlate.Endpoint) []byte {
 	return b
 }
 
-// widestEndpoint is the width of the widest endpoint(c, side(f)) of the flows. An address's text is
-// its length with the port's; only an address that could be wider than the widest so far is read.
-func widestEndpoint(side func(f *correlate.Flow) *correlate.Endpoint) func(c *common, flows []correlate.Flow) int {
-	return func(c *common, flows []correlate.Flow) int {
-		w := 0
-		for i := range flows {
-			yield(c.bg, i)
-			e := side(&flows[i])
-			if !c.named() && len(e.IP)+8 <= w { // "[", "]", ":" and five digits at most
-				continue
-			}
-			if c.named() || !plainASCII(e.IP) {
-				w = max(w, textWidth(endpoint(c, *e)))
-				continue
-			}
-			n := len(e.IP)
-			if e.Port != 0 {
-				n += 1 + digits(e.Port)
-				if strings.IndexByte(e.IP, ':') >= 0 {
-					n += 2
-				}
-			}
-			w = max(w, n)
-		}
-		return w
-	}
+// widestEndpoint measures the widest endpoint(c, side(f)) of the flows.
+func widestEndpoint(side func(f *correlate.Flow) *correlate.Endpoint) func() widthMeter {
+	return func() widthMeter { return &endpointMeter{side: side} }
 }
+
+// endpointMeter measures an address's text by its length with the port's; only an address that
+// could be wider than the widest so far is read.
+type endpointMeter struct {
+	side func(f *correlate.Flow) *correlate.Endpoint
+	w    int
+}
+
+func (m *endpointMeter) add(c *common, f *correlate.Flow) {
+	e := m.side(f)
+	if !c.named() && len(e.IP)+8 <= m.w { // "[", "]", ":" and five digits at most
+		return
+	}
+	if c.named() || !plainASCII(e.IP) {
+		m.w = max(m.w, textWidth(endpoint(c, *e)))
+		return
+	}
+	n := len(e.IP)
+	if e.Port != 0 {
+		n += 1 + digits(e.Port)
+		if strings.IndexByte(e.IP, ':') >= 0 {
+			n += 2
+		}
+	}
+	m.w = max(m.w, n)
+}
+
+func (m *endpointMeter) width() int { return m.w }
 
 // digits is the number of decimal digits of p.
 func digits(p uint16) int {
