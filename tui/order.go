@@ -2,6 +2,7 @@ package tui
 
 import (
 	"cmp"
+	"encoding/binary"
 	"runtime"
 	"strconv"
 	"strings"
@@ -343,6 +344,9 @@ func worstCompare(a, b worstKey) int {
 // prefix is bytes off to off+8 of s as a big-endian number, zeros past its end: numbers compare as
 // the bytes do, and when two are equal the texts decide.
 func prefix(s []byte, off int) uint64 {
+	if len(s) >= off+8 {
+		return binary.BigEndian.Uint64(s[off:])
+	}
 	var p uint64
 	for j := off; j < off+8; j++ {
 		p <<= 8

@@ -120,28 +120,29 @@ func pack(cols [][]uint64, vals []uint64) (int, []uint64) {
 }
 
 // radixSort sorts a stably by k, a byte at a time from the lowest, skipping the bytes every item
-// shares; b, as long as a, is scratch. It returns a or b, whichever holds the sorted items. It
-// yields between passes, waiting for g.
+// shares; b, as long as a, is scratch. It returns a or b, whichever holds the sorted items. Every
+// byte's counts are taken in one pass first (they do not depend on the items' order), and it yields
+// between passes, waiting for g.
 func radixSort(g *gate, a, b []radixItem) []radixItem {
 	if len(a) < 2 {
 		return a
 	}
-	var diff uint64
+	var counts [8][256]int32
 	for _, it := range a {
-		diff |= it.k ^ a[0].k
+		for d := range counts {
+			counts[d][byte(it.k>>(8*d))]++
+		}
 	}
-	for sh := 0; sh < 64; sh += 8 {
-		if byte(diff>>sh) == 0 {
+	for d := range counts {
+		c := &counts[d]
+		if c[byte(a[0].k>>(8*d))] == int32(len(a)) { // every item has this byte
 			continue
 		}
-		var c [256]int
-		for _, it := range a {
-			c[byte(it.k>>sh)]++
-		}
-		pos := 0
+		pos := int32(0)
 		for v := range c {
 			c[v], pos = pos, pos+c[v]
 		}
+		sh := 8 * d
 		for _, it := range a {
 			v := byte(it.k >> sh)
 			b[c[v]] = it
@@ -192,10 +193,13 @@ func sortWorstFirst(sc *sortScratch, flows []correlate.Flow) ([]int32, []uint64)
 }
 
 // sortTexts sorts the flows by column col's text, as strings compare, ties in flow order: by radix
-// on the texts' first 16 bytes (prefix), then each run of flows that share them by the whole texts.
+// on the texts' first 16 bytes (prefix, taken as each text is written), then each run of flows that
+// share them by the whole texts, unless they are all of one length no longer than 16 (then equal).
 func sortTexts(c *common, sc *sortScratch, col int) ([]int32, []uint64) {
 	flows := c.res.Flows
 	text, offs := sc.text[:0], resize(&sc.offs, len(flows)+1)
+	cols := sc.columns(2, len(flows))
+	p0, p1 := cols[0], cols[1]
 	for i := range flows {
 		yield(sc.g, i)
 		offs[i] = len(text)
@@ -204,26 +208,28 @@ func sortTexts(c *common, sc *sortScratch, col int) ([]int32, []uint64) {
 		} else {
 			text = append(text, flowColumns[col].str(c, &flows[i])...)
 		}
+		t := text[offs[i]:]
+		p0[i], p1[i] = prefix(t, 0), prefix(t, 8)
 	}
 	offs[len(flows)], sc.text = len(text), text
 	at := func(i int32) []byte { return text[offs[i]:offs[i+1]] }
-	cols := sc.columns(2, len(flows))
-	p0, p1 := cols[0], cols[1]
-	for i := range flows {
-		yield(sc.g, i)
-		p0[i], p1[i] = prefix(at(int32(i)), 0), prefix(at(int32(i)), 8)
+	// same reports whether flows a and b, their prefixes equal, have the same text.
+	same := func(a, b int32) bool {
+		la, lb := offs[a+1]-offs[a], offs[b+1]-offs[b]
+		return la == lb && (la <= 16 || bytes.Equal(at(a), at(b)))
 	}
 	perm := orderBy(sc, cols)
 	byText := func(a, b int32) int { return bytes.Compare(at(a), at(b)) }
 	for r := 0; r < len(perm); {
-		s := r + 1
+		s, equal := r+1, true
 		for s < len(perm) && p0[perm[s]] == p0[perm[r]] && p1[perm[s]] == p1[perm[r]] {
+			equal = equal && same(perm[s-1], perm[s])
 			s++
 		}
-		if run := perm[r:s]; len(run) > 1 && !slices.IsSortedFunc(run, byText) {
+		if run := perm[r:s]; !equal && !slices.IsSortedFunc(run, byText) {
 			slices.SortStableFunc(run, byText)
 		}
 		r = s
 	}
-	return perm, tiesOf(perm, func(a, b int32) bool { return bytes.Equal(at(a), at(b)) })
+	return perm, tiesOf(perm, func(a, b int32) bool { return p0[a] == p0[b] && p1[a] == p1[b] && same(a, b) })
 }
