@@ -300,6 +300,10 @@ func sortFlows(c *common, col int) ([]int32, []uint64) {
 		return sortWorstFirst(sc, c.res.Flows)
 	case flowColumns[col].num != nil:
 		return sortNums(sc, c.res.Flows, flowColumns[col].num)
+	case flowColumns[col].side != nil && !c.named():
+		if perm, ties, ok := sortEndpoints(sc, c.res.Flows, flowColumns[col].side); ok {
+			return perm, ties
+		}
 	}
 	return sortTexts(c, sc, col)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/bits"
 	"slices"
+	"strings"
 
 	"github.com/calipath/calipath/correlate"
 )
@@ -232,4 +233,88 @@ func sortTexts(c *common, sc *sortScratch, col int) ([]int32, []uint64) {
 		r = s
 	}
 	return perm, tiesOf(perm, func(a, b int32) bool { return p0[a] == p0[b] && p1[a] == p1[b] && same(a, b) })
+}
+
+// sortEndpoints sorts the flows by the addresses side gives, as their texts (appendEndpoint, names
+// not shown) compare, ties in flow order, without writing the texts, when every address is IPv4's
+// (digits and dots: ok false otherwise). An address's text is the address, then ":" and the port's
+// digits when it has a port; ':' is past every digit and the dot, so two texts that differ before
+// their ports are ordered by that part ("10.0.0.1" or "10.0.0.1:", as many as there are addresses:
+// ranked once), and else by their ports' digits (portKey).
+func sortEndpoints(sc *sortScratch, flows []correlate.Flow, side func(f *correlate.Flow) *correlate.Endpoint) ([]int32, []uint64, bool) {
+	type head struct {
+		ip   string
+		port bool
+	}
+	ids := map[head]uint64{}
+	var heads []head
+	cols := sc.columns(1, len(flows))
+	key := cols[0]
+	for i := range flows {
+		yield(sc.g, i)
+		e := side(&flows[i])
+		h := head{e.IP, e.Port != 0}
+		id, ok := ids[h]
+		if !ok {
+			if !dotted(e.IP) {
+				return nil, nil, false
+			}
+			id = uint64(len(heads))
+			ids[h], heads = id, append(heads, h)
+		}
+		key[i] = id<<20 | portKey(e.Port)
+	}
+	text := func(h head) string {
+		if h.port {
+			return h.ip + ":"
+		}
+		return h.ip
+	}
+	byText := make([]int, len(heads))
+	for i := range byText {
+		byText[i] = i
+	}
+	slices.SortFunc(byText, func(a, b int) int { return strings.Compare(text(heads[a]), text(heads[b])) })
+	rank := make([]uint64, len(heads))
+	for r, id := range byText {
+		rank[id] = uint64(r)
+	}
+	for i, k := range key {
+		key[i] = rank[k>>20]<<20 | k&(1<<20-1)
+	}
+	perm := orderBy(sc, cols)
+	return perm, tiesOf(perm, func(a, b int32) bool { return key[a] == key[b] }), true
+}
+
+// dotted reports whether s holds only digits and dots.
+func dotted(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; (b < '0' || b > '9') && b != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// portKey is a number that orders ports as their decimal texts compare (a port with no digits, 0,
+// first): each digit d, left-aligned in five places, as d+1 in base 11, so that a text that ends
+// first, a prefix of the other, comes first.
+func portKey(p uint16) uint64 {
+	if p == 0 {
+		return 0
+	}
+	var ds [5]byte
+	n := 0
+	for v := p; v > 0; v /= 10 {
+		ds[n] = byte(v % 10)
+		n++
+	}
+	k := uint64(0)
+	for j := range 5 {
+		k *= 11
+		if j < n {
+			k += uint64(ds[n-1-j]) + 1
+		}
+	}
+	return k
 }
