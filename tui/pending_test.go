@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -255,5 +256,34 @@ func TestChainPausesForKey(t *testing.T) {
 	}
 	if m.fl.ord.chain || m.fl.ord.paused || m.fl.ord.busy != 0 {
 		t.Error("the sorts off the UI loop did not end")
+	}
+}
+
+// Once loaded, the work off the UI loop sorts the flow list's first order and measures the widths
+// before it collects the garbage correlation left (a key right after the overview does not wait for
+// the collection), then sorts every column's order, each step once.
+func TestCollectAfterFirstOrder(t *testing.T) {
+	asyncSorts(t)
+	res := manyFlowsTestResult(t)
+	nm, cmd := newTest(t, res, 160, 48).Update(loadedMsg{res: res})
+	m := nm.(Model)
+	var steps []string
+	for q := msgsOf(cmd); len(q) > 0; q = q[1:] {
+		switch msg := q[0].(type) {
+		case ordersMsg:
+			steps = append(steps, strconv.Itoa(msg.step))
+		case collectedMsg:
+			steps = append(steps, "collect")
+		}
+		nm, next := m.Update(q[0])
+		m = nm.(Model)
+		q = append(q, msgsOf(next)...)
+	}
+	want := []string{"0", "1", "collect"}
+	for s := 2; s <= len(flowColumns)+1; s++ {
+		want = append(want, strconv.Itoa(s))
+	}
+	if strings.Join(steps, " ") != strings.Join(want, " ") {
+		t.Errorf("steps off the UI loop once loaded: %v, want %v", steps, want)
 	}
 }
