@@ -17,6 +17,7 @@ type gate struct {
 	mu     sync.Mutex
 	idle   sync.Cond // signalled when urgent falls to zero
 	urgent int
+	waited int // the waits that found an urgent step running (tests check that the chain waits)
 }
 
 func newGate() *gate {
@@ -47,6 +48,9 @@ func (g *gate) wait() {
 		return
 	}
 	g.mu.Lock()
+	if g.urgent > 0 {
+		g.waited++
+	}
 	for g.urgent > 0 {
 		g.idle.Wait()
 	}

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -285,5 +287,41 @@ func TestCollectAfterFirstOrder(t *testing.T) {
 	}
 	if strings.Join(steps, " ") != strings.Join(want, " ") {
 		t.Errorf("steps off the UI loop once loaded: %v, want %v", steps, want)
+	}
+}
+
+// A step of the chain off the UI loop waits at its yields while a step a key asked for runs, and goes
+// on, with the same result, once it is done.
+func TestChainWaitsForKey(t *testing.T) {
+	res := manyFlowsTestResult(t)
+	c := &common{res: res}
+	o := &flowOrders{}
+	o.sync(c)
+	g := o.gate
+	g.begin() // a key's step under way
+	out := make(chan tea.Msg, 1)
+	cmd := o.start(c, 0, true) // the chain's worst first
+	go func() { out <- cmd() }()
+	waited := func() int {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.waited
+	}
+	for i := 0; i < 1_000_000 && waited() == 0; i++ {
+		runtime.Gosched()
+	}
+	select {
+	case <-out:
+		t.Fatal("the chain's step ran to its end while a key's step ran")
+	default:
+	}
+	if waited() != 1 {
+		t.Fatalf("the chain's step waited %d times, want 1", waited())
+	}
+	g.end()
+	msg, ok := (<-out).(ordersMsg)
+	want, _ := sortFlows(c, sortWorst)
+	if !ok || !slices.Equal(msg.perm, want) {
+		t.Fatal("the chain's step, once on, did not sort worst first")
 	}
 }
