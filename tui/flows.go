@@ -22,10 +22,13 @@ type flowColumn struct {
 	num       func(f *correlate.Flow) int64
 	str       func(c *common, f *correlate.Flow) string
 	appendStr func(b []byte, c *common, f *correlate.Flow) []byte
-	// widest is the width of the widest text of the flows, for the number and endpoint columns
+	// widest returns what measures the widest text of the flows, for the number and endpoint columns
 	// (nil: measured from each flow's text).
-	widest func(c *common, flows []correlate.Flow) int
+	widest func() widthMeter
 	byName bool // its texts name addresses when names are shown
+	// side is the endpoint an endpoint column shows, sorted by its address (sortEndpoints) when
+	// names are not shown.
+	side func(f *correlate.Flow) *correlate.Endpoint
 }
 
 // endpoint formats an endpoint, made safe for the terminal, by its name when names are shown.
@@ -73,10 +76,10 @@ var flowColumns = []flowColumn{
 		str: func(c *common, f *correlate.Flow) string { return f.Proto }},
 	{name: "client", key: "c", width: 17, text: func(c *common, f *correlate.Flow) string { return endpoint(c, f.Src) },
 		appendStr: func(b []byte, c *common, f *correlate.Flow) []byte { return appendEndpoint(b, c, &f.Src) },
-		widest:    widestEndpoint(func(f *correlate.Flow) *correlate.Endpoint { return &f.Src }), byName: true},
+		widest:    widestEndpoint(srcOf), byName: true, side: srcOf},
 	{name: "server", key: "e", width: 17, text: func(c *common, f *correlate.Flow) string { return endpoint(c, f.Dst) },
 		appendStr: func(b []byte, c *common, f *correlate.Flow) []byte { return appendEndpoint(b, c, &f.Dst) },
-		widest:    widestEndpoint(func(f *correlate.Flow) *correlate.Endpoint { return &f.Dst }), byName: true},
+		widest:    widestEndpoint(dstOf), byName: true, side: dstOf},
 	{name: "post-NAT", key: "n", width: 8, text: natTarget, str: natTarget, byName: true},
 	{name: "pkts", key: "k", width: 6, right: true, text: func(c *common, f *correlate.Flow) string { return fmtCount(f.Packets) },
 		num: func(f *correlate.Flow) int64 { return int64(f.Packets) }, widest: widestCount(func(f *correlate.Flow) int { return f.Packets })},
@@ -92,6 +95,10 @@ var flowColumns = []flowColumn{
 		num:    func(f *correlate.Flow) int64 { return int64(f.Retransmissions) },
 		widest: widestCount(func(f *correlate.Flow) int { return f.Retransmissions })},
 }
+
+// srcOf and dstOf are a flow's client and server.
+func srcOf(f *correlate.Flow) *correlate.Endpoint { return &f.Src }
+func dstOf(f *correlate.Flow) *correlate.Endpoint { return &f.Dst }
 
 // flowNum orders flow IDs "f2" before "f10".
 func flowNum(id string) int {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -113,6 +112,9 @@ type common struct {
 	vxlanPort uint16
 	// addrsOnly turns off the Kubernetes names cluster metadata gives addresses (the Names key).
 	addrsOnly bool
+	// bg is set in the copy a step of the flow list's chain off the UI loop works with: its yields
+	// wait for it (gate). nil elsewhere.
+	bg *gate
 }
 
 // Model is the root of the TUI. It owns the layout, the focus and message routing; each screen is a
@@ -267,20 +269,6 @@ func loadCmd(paths []string, opts Options, ls *loadState) tea.Cmd {
 	}
 }
 
-// collectThen returns a Cmd that collects the garbage correlation left, then runs next (nil: nil).
-// Once the overview shows, the flow list's orders are sorted off the UI loop (sortNext); the
-// Result's working state was dropped when it was built, but until a collection frees it their keys
-// come on top of it, and the heap's next collection is due only past the correlation's peak.
-func collectThen(next tea.Cmd) tea.Cmd {
-	if next == nil {
-		return nil
-	}
-	return func() tea.Msg {
-		runtime.GC()
-		return next()
-	}
-}
-
 // Update implements tea.Model.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	nm, cmd := m.update(msg)
@@ -304,9 +292,14 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.progress, m.correlating = m.load.snapshot()
 		return m, tickCmd()
 	case loadedMsg:
-		return m, tea.Batch(m.setResult(msg.res), collectThen(m.fl.sortNext(m.c, 0)))
+		cmd := m.setResult(msg.res)
+		next := m.fl.sortNext(m.c, 0)
+		m.fl.ord.collect = true
+		return m, tea.Batch(cmd, next)
 	case ordersMsg:
 		return m, m.fl.merge(m.c, msg)
+	case collectedMsg:
+		return m, m.fl.collected(m.c, msg)
 	case unfitMsg:
 		m.unfit = msg.err
 		return m, tea.Quit

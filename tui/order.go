@@ -2,6 +2,8 @@ package tui
 
 import (
 	"cmp"
+	"encoding/binary"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,6 +46,10 @@ type flowOrders struct {
 	gen           int
 	busy          uint64
 	chain, paused bool
+	gate          *gate // the steps a key waits for run urgent: the chain's wait for them
+	// collect is set when the Result was loaded: the chain collects the garbage correlation left
+	// before its first column's order (collectStep).
+	collect bool
 	// old is the columns' widths before the names shown changed, shown until need is measured again
 	// off the UI loop (the numbers' widths do not depend on names).
 	old []int
@@ -53,7 +59,10 @@ type flowOrders struct {
 // of another filter.
 func (o *flowOrders) sync(c *common) {
 	if o.res != c.res {
-		*o = flowOrders{res: c.res, named: c.named(), sorts: o.sorts, matches: o.matches, gen: o.gen + 1}
+		*o = flowOrders{res: c.res, named: c.named(), sorts: o.sorts, matches: o.matches, gen: o.gen + 1, gate: o.gate}
+	}
+	if o.gate == nil {
+		o.gate = newGate()
 	}
 	if o.perm == nil {
 		o.perm, o.ties = make([][]int32, len(flowColumns)+1), make([][]uint64, len(flowColumns)+1)
@@ -90,7 +99,7 @@ func matchFlows(res *correlate.Result, f *correlate.Filter) []uint64 {
 	flows := res.Flows
 	keep := make([]uint64, (len(flows)+63)/64)
 	for i := range flows {
-		yield(i)
+		yield(nil, i)
 		if f.MatchFlow(res, &flows[i]) {
 			keep[i>>6] |= 1 << (i & 63)
 		}
@@ -167,7 +176,44 @@ func (l *flowList) sortNext(c *common, step int) tea.Cmd {
 	if !o.chain {
 		return nil
 	}
+	if o.collect && step >= 2 {
+		return o.collectStep()
+	}
 	return o.start(c, step, true)
+}
+
+// collectedMsg says the chain's collection (collectStep) is done for a Result and gen.
+type collectedMsg struct {
+	res *correlate.Result
+	gen int
+}
+
+// collectStep returns the Cmd that collects the garbage correlation left, once the flow list's first
+// order and widths are computed: the Result's working state was dropped when it was built, but until
+// a collection frees it the other orders' keys come on top of it, and the heap's next collection is
+// due only past the correlation's peak. It runs after them so that neither the list's first view nor
+// a key pressed right after the overview waits for it.
+func (o *flowOrders) collectStep() tea.Cmd {
+	o.collect = false
+	msg := collectedMsg{res: o.res, gen: o.gen}
+	return func() tea.Msg {
+		runtime.GC()
+		return msg
+	}
+}
+
+// collected goes on with the chain after its collection, as merge does after a step.
+func (l *flowList) collected(c *common, msg collectedMsg) tea.Cmd {
+	o := l.ord
+	o.sync(c)
+	switch {
+	case msg.res != o.res || msg.gen != o.gen:
+		return nil
+	case l.wanting:
+		o.paused = true
+		return nil
+	}
+	return l.sortNext(c, 2)
 }
 
 // sortOne returns a Cmd that sorts order col off the UI loop, unless it is sorted or under way (nil).
@@ -180,12 +226,22 @@ func (l *flowList) sortOne(c *common, col int) tea.Cmd {
 	return nil
 }
 
-// start marks step under way and returns the Cmd that computes it.
+// start marks step under way and returns the Cmd that computes it: a step of the chain waits for
+// the urgent ones at its yields (gate); one a key asked for (not chain) is urgent.
 func (o *flowOrders) start(c *common, step int, chain bool) tea.Cmd {
 	o.busy |= 1 << step
 	snap := *c // what the orders depend on (the Result, the names) as they are now
+	snap.bg = nil
 	msg := ordersMsg{res: snap.res, gen: o.gen, chain: chain, step: step}
+	g := o.gate
+	if chain {
+		snap.bg = g
+	}
 	return func() tea.Msg {
+		if !chain {
+			g.begin()
+			defer g.end()
+		}
 		if k := stepPerm(step); k < 0 {
 			msg.need = measureFlows(&snap)
 		} else {
@@ -234,27 +290,35 @@ func (l *flowList) merge(c *common, msg ordersMsg) tea.Cmd {
 // grow the process past the correlation's peak before a collection frees them.
 func sortFlows(c *common, col int) ([]int32, []uint64) {
 	sc := sortPool.Get().(*sortScratch)
-	defer sortPool.Put(sc)
+	sc.g = c.bg
+	defer func() {
+		sc.g = nil
+		sortPool.Put(sc)
+	}()
 	switch {
 	case col == sortWorst:
 		return sortWorstFirst(sc, c.res.Flows)
 	case flowColumns[col].num != nil:
 		return sortNums(sc, c.res.Flows, flowColumns[col].num)
+	case flowColumns[col].side != nil && !c.named():
+		if perm, ties, ok := sortEndpoints(sc, c.res.Flows, flowColumns[col].side); ok {
+			return perm, ties
+		}
 	}
 	return sortTexts(c, sc, col)
 }
 
 // sortScratch is the keys and texts sortFlows sorts by, kept in sortPool for the next order: each
-// flow's number (keys), text (text, offs[i] to offs[i+1]) and its first 16 bytes (p0, p1), and
-// orderBy's keys (cols), packed keys (vals) and items (a, b).
+// flow's text (text, offs[i] to offs[i+1]), orderBy's keys (cols: numbers, or a text's first 16
+// bytes), packed keys (vals) and items (a, b); g is the gate the sort waits for at its yields
+// (common.bg).
 type sortScratch struct {
-	keys   []int64
-	text   []byte
-	offs   []int
-	p0, p1 []uint64
-	cols   [][]uint64
-	vals   []uint64
-	a, b   []radixItem
+	g    *gate
+	text []byte
+	offs []int
+	cols [][]uint64
+	vals []uint64
+	a, b []radixItem
 }
 
 var sortPool = sync.Pool{New: func() any { return new(sortScratch) }}
@@ -284,6 +348,9 @@ func worstCompare(a, b worstKey) int {
 // prefix is bytes off to off+8 of s as a big-endian number, zeros past its end: numbers compare as
 // the bytes do, and when two are equal the texts decide.
 func prefix(s []byte, off int) uint64 {
+	if len(s) >= off+8 {
+		return binary.BigEndian.Uint64(s[off:])
+	}
 	var p uint64
 	for j := off; j < off+8; j++ {
 		p <<= 8
@@ -336,21 +403,28 @@ func (o *flowOrders) widths(c *common) []int {
 
 // measureFlows finds each column's width over every flow of the Result: the widest value, at least
 // the column's minimum and its name with a sort arrow; text columns at most 40. Numbers are measured
-// by their widest values rather than formatted one by one.
+// by their widest values rather than formatted one by one. Each flow is read once, for every column
+// (widthMeter): the flows are hundreds of bytes apart, and a pass over them a column cost as much
+// again as the measuring.
 func measureFlows(c *common) []int {
 	flows := c.res.Flows
+	meters := make([]widthMeter, len(flowColumns))
+	for i, col := range flowColumns {
+		if col.widest != nil {
+			meters[i] = col.widest()
+		} else {
+			meters[i] = &textMeter{text: col.text}
+		}
+	}
+	for fi := range flows {
+		yield(c.bg, fi)
+		for _, m := range meters {
+			m.add(c, &flows[fi])
+		}
+	}
 	need := make([]int, len(flowColumns))
 	for i, col := range flowColumns {
-		w := max(col.width, ansi.StringWidth(col.name)+1)
-		switch {
-		case col.widest != nil:
-			w = max(w, col.widest(c, flows))
-		default:
-			for fi := range flows {
-				yield(fi)
-				w = max(w, textWidth(col.text(c, &flows[fi])))
-			}
-		}
+		w := max(col.width, ansi.StringWidth(col.name)+1, meters[i].width())
 		if !col.right {
 			w = min(w, max(40, col.width))
 		}
@@ -358,6 +432,21 @@ func measureFlows(c *common) []int {
 	}
 	return need
 }
+
+// widthMeter measures a column's widest text over the flows, given one at a time (add).
+type widthMeter interface {
+	add(c *common, f *correlate.Flow)
+	width() int
+}
+
+// textMeter measures each flow's text.
+type textMeter struct {
+	text func(c *common, f *correlate.Flow) string
+	w    int
+}
+
+func (m *textMeter) add(c *common, f *correlate.Flow) { m.w = max(m.w, textWidth(m.text(c, f))) }
+func (m *textMeter) width() int                       { return m.w }
 
 // textWidth is ansi.StringWidth, at once for printable ASCII.
 func textWidth(s string) int {
@@ -369,63 +458,81 @@ func textWidth(s string) int {
 	return len(s)
 }
 
-// widestCount is the width of the widest fmtCount of the flows' values.
-func widestCount(v func(f *correlate.Flow) int) func(c *common, flows []correlate.Flow) int {
-	return func(_ *common, flows []correlate.Flow) int {
-		if len(flows) == 0 {
-			return 0
+// widestCount measures the widest fmtCount of the flows' values.
+func widestCount(v func(f *correlate.Flow) int) func() widthMeter {
+	return func() widthMeter { return &countMeter{v: v} }
+}
+
+// countMeter keeps the extremes: fmtCount grows with the magnitude, so they are the widest.
+type countMeter struct {
+	v      func(f *correlate.Flow) int
+	lo, hi int
+	any    bool
+}
+
+func (m *countMeter) add(_ *common, f *correlate.Flow) {
+	v := m.v(f)
+	if !m.any {
+		m.lo, m.hi, m.any = v, v, true
+	}
+	m.lo, m.hi = min(m.lo, v), max(m.hi, v)
+}
+
+func (m *countMeter) width() int {
+	if !m.any {
+		return 0
+	}
+	return max(textWidth(fmtCount(m.lo)), textWidth(fmtCount(m.hi)))
+}
+
+// widestDur measures the widest fmtDur of the flows' values.
+func widestDur(v func(f *correlate.Flow) int64) func() widthMeter {
+	return func() widthMeter { return &durMeter{v: v} }
+}
+
+// durMeter keeps the largest magnitude of each unit and sign: fmtDur's width grows with the
+// magnitude within each of its units, and a negative value is one cell wider than its magnitude.
+type durMeter struct {
+	v    func(f *correlate.Flow) int64
+	top  [2][5]int64 // [negative][unit]: the largest magnitude
+	seen [2][5]bool
+	w    int
+}
+
+func (m *durMeter) add(_ *common, f *correlate.Flow) {
+	ns, neg := m.v(f), 0
+	if ns < 0 {
+		ns, neg = -ns, 1
+	}
+	if ns < 0 { // the most negative int64 has no magnitude: formatted as it is
+		m.w = max(m.w, textWidth(fmtDur(m.v(f))))
+		return
+	}
+	u := 0
+	for _, lim := range [...]int64{1000, 10_000, 1_000_000, 1_000_000_000} {
+		if ns >= lim {
+			u++
 		}
-		lo, hi := v(&flows[0]), v(&flows[0])
-		for i := range flows {
-			yield(i)
-			lo, hi = min(lo, v(&flows[i])), max(hi, v(&flows[i]))
-		}
-		// fmtCount grows with the magnitude: the extremes are the widest.
-		return max(textWidth(fmtCount(lo)), textWidth(fmtCount(hi)))
+	}
+	if !m.seen[neg][u] || ns > m.top[neg][u] {
+		m.top[neg][u], m.seen[neg][u] = ns, true
 	}
 }
 
-// widestDur is the width of the widest fmtDur of the flows' values. fmtDur's width grows with the
-// magnitude within each of its units, and a negative value is one cell wider than its magnitude: the
-// largest magnitude of each unit and sign is formatted.
-func widestDur(v func(f *correlate.Flow) int64) func(c *common, flows []correlate.Flow) int {
-	return func(_ *common, flows []correlate.Flow) int {
-		var top [2][5]int64 // [negative][unit]: the largest magnitude
-		var seen [2][5]bool
-		w := 0
-		for i := range flows {
-			yield(i)
-			ns, neg := v(&flows[i]), 0
-			if ns < 0 {
-				ns, neg = -ns, 1
-			}
-			if ns < 0 { // the most negative int64 has no magnitude: formatted as it is
-				w = max(w, textWidth(fmtDur(v(&flows[i]))))
-				continue
-			}
-			u := 0
-			for _, lim := range []int64{1000, 10_000, 1_000_000, 1_000_000_000} {
-				if ns >= lim {
-					u++
+func (m *durMeter) width() int {
+	w := m.w
+	for neg := range m.top {
+		for u, mag := range m.top[neg] {
+			if m.seen[neg][u] {
+				s := fmtDur(mag)
+				if neg == 1 {
+					s = "-" + s
 				}
-			}
-			if !seen[neg][u] || ns > top[neg][u] {
-				top[neg][u], seen[neg][u] = ns, true
+				w = max(w, textWidth(s))
 			}
 		}
-		for neg := range top {
-			for u, m := range top[neg] {
-				if seen[neg][u] {
-					s := fmtDur(m)
-					if neg == 1 {
-						s = "-" + s
-					}
-					w = max(w, textWidth(s))
-				}
-			}
-		}
-		return w
 	}
+	return w
 }
 
 // plainASCII reports whether s is printable ASCII: clean leaves it as it is, one cell a byte.
@@ -457,33 +564,38 @@ func appendEndpoint(b []byte, c *common, e *correlate.Endpoint) []byte {
 	return b
 }
 
-// widestEndpoint is the width of the widest endpoint(c, side(f)) of the flows. An address's text is
-// its length with the port's; only an address that could be wider than the widest so far is read.
-func widestEndpoint(side func(f *correlate.Flow) *correlate.Endpoint) func(c *common, flows []correlate.Flow) int {
-	return func(c *common, flows []correlate.Flow) int {
-		w := 0
-		for i := range flows {
-			yield(i)
-			e := side(&flows[i])
-			if !c.named() && len(e.IP)+8 <= w { // "[", "]", ":" and five digits at most
-				continue
-			}
-			if c.named() || !plainASCII(e.IP) {
-				w = max(w, textWidth(endpoint(c, *e)))
-				continue
-			}
-			n := len(e.IP)
-			if e.Port != 0 {
-				n += 1 + digits(e.Port)
-				if strings.IndexByte(e.IP, ':') >= 0 {
-					n += 2
-				}
-			}
-			w = max(w, n)
-		}
-		return w
-	}
+// widestEndpoint measures the widest endpoint(c, side(f)) of the flows.
+func widestEndpoint(side func(f *correlate.Flow) *correlate.Endpoint) func() widthMeter {
+	return func() widthMeter { return &endpointMeter{side: side} }
 }
+
+// endpointMeter measures an address's text by its length with the port's; only an address that
+// could be wider than the widest so far is read.
+type endpointMeter struct {
+	side func(f *correlate.Flow) *correlate.Endpoint
+	w    int
+}
+
+func (m *endpointMeter) add(c *common, f *correlate.Flow) {
+	e := m.side(f)
+	if !c.named() && len(e.IP)+8 <= m.w { // "[", "]", ":" and five digits at most
+		return
+	}
+	if c.named() || !plainASCII(e.IP) {
+		m.w = max(m.w, textWidth(endpoint(c, *e)))
+		return
+	}
+	n := len(e.IP)
+	if e.Port != 0 {
+		n += 1 + digits(e.Port)
+		if strings.IndexByte(e.IP, ':') >= 0 {
+			n += 2
+		}
+	}
+	m.w = max(m.w, n)
+}
+
+func (m *endpointMeter) width() int { return m.w }
 
 // digits is the number of decimal digits of p.
 func digits(p uint16) int {

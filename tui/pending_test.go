@@ -1,6 +1,9 @@
 package tui
 
 import (
+	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -255,5 +258,70 @@ func TestChainPausesForKey(t *testing.T) {
 	}
 	if m.fl.ord.chain || m.fl.ord.paused || m.fl.ord.busy != 0 {
 		t.Error("the sorts off the UI loop did not end")
+	}
+}
+
+// Once loaded, the work off the UI loop sorts the flow list's first order and measures the widths
+// before it collects the garbage correlation left (a key right after the overview does not wait for
+// the collection), then sorts every column's order, each step once.
+func TestCollectAfterFirstOrder(t *testing.T) {
+	asyncSorts(t)
+	res := manyFlowsTestResult(t)
+	nm, cmd := newTest(t, res, 160, 48).Update(loadedMsg{res: res})
+	m := nm.(Model)
+	var steps []string
+	for q := msgsOf(cmd); len(q) > 0; q = q[1:] {
+		switch msg := q[0].(type) {
+		case ordersMsg:
+			steps = append(steps, strconv.Itoa(msg.step))
+		case collectedMsg:
+			steps = append(steps, "collect")
+		}
+		nm, next := m.Update(q[0])
+		m = nm.(Model)
+		q = append(q, msgsOf(next)...)
+	}
+	want := []string{"0", "1", "collect"}
+	for s := 2; s <= len(flowColumns)+1; s++ {
+		want = append(want, strconv.Itoa(s))
+	}
+	if strings.Join(steps, " ") != strings.Join(want, " ") {
+		t.Errorf("steps off the UI loop once loaded: %v, want %v", steps, want)
+	}
+}
+
+// A step of the chain off the UI loop waits at its yields while a step a key asked for runs, and goes
+// on, with the same result, once it is done.
+func TestChainWaitsForKey(t *testing.T) {
+	res := manyFlowsTestResult(t)
+	c := &common{res: res}
+	o := &flowOrders{}
+	o.sync(c)
+	g := o.gate
+	g.begin() // a key's step under way
+	out := make(chan tea.Msg, 1)
+	cmd := o.start(c, 0, true) // the chain's worst first
+	go func() { out <- cmd() }()
+	waited := func() int {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.waited
+	}
+	for i := 0; i < 1_000_000 && waited() == 0; i++ {
+		runtime.Gosched()
+	}
+	select {
+	case <-out:
+		t.Fatal("the chain's step ran to its end while a key's step ran")
+	default:
+	}
+	if waited() != 1 {
+		t.Fatalf("the chain's step waited %d times, want 1", waited())
+	}
+	g.end()
+	msg, ok := (<-out).(ordersMsg)
+	want, _ := sortFlows(c, sortWorst)
+	if !ok || !slices.Equal(msg.perm, want) {
+		t.Fatal("the chain's step, once on, did not sort worst first")
 	}
 }

@@ -47,11 +47,15 @@ func TestRadixOrdersAnyNumbers(t *testing.T) {
 	}
 }
 
-// checkOrders checks the number orders and worst first of c's flows against the comparisons.
-func checkOrders(t *testing.T, c *common) {
+// checkOrders checks orders cols (sortWorst or columns; none: the number orders and worst first) of
+// c's flows against the comparisons.
+func checkOrders(t *testing.T, c *common, cols ...int) {
 	t.Helper()
 	res := c.res
-	for _, col := range []int{sortWorst, 0, 5, 6, 7, 9, 10} {
+	if len(cols) == 0 {
+		cols = []int{sortWorst, 0, 5, 6, 7, 9, 10}
+	}
+	for _, col := range cols {
 		name := "worst"
 		if col != sortWorst {
 			name = flowColumns[col].name
@@ -64,7 +68,7 @@ func checkOrders(t *testing.T, c *common) {
 		slices.SortStableFunc(want, func(a, b int32) int { return less(c, &res.Flows[a], &res.Flows[b]) })
 		perm, ties := sortFlows(c, col)
 		if !slices.Equal(perm, want) {
-			t.Fatalf("%s: sorted %v…, comparisons give %v…", name, perm[:8], want[:8])
+			t.Fatalf("%s: sorted %v…, comparisons give %v…", name, perm[:min(8, len(perm))], want[:min(8, len(want))])
 		}
 		for r := 1; r < len(perm); r++ {
 			if tie := less(c, &res.Flows[perm[r-1]], &res.Flows[perm[r]]) == 0; tie != hasBit(ties, r) {
@@ -72,4 +76,32 @@ func checkOrders(t *testing.T, c *common) {
 			}
 		}
 	}
+}
+
+// The endpoint columns sorted by their addresses and ports, without their texts, equal the
+// comparisons of the texts: addresses that are prefixes of others, with a port and without, ports
+// whose digits order otherwise than their values; an address that is not IPv4's sorts by the texts.
+func TestEndpointOrdersAsTexts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 2))
+	ips := []string{"10.0.0.1", "10.0.0.10", "10.0.0.100", "10.0.0.1.5", "10.0.0.2", "1", "", "9.9.9.9", "10.0.0"}
+	ports := []uint16{0, 1, 5, 9, 10, 53, 99, 100, 443, 5000, 5353, 65535, 8, 80, 8080}
+	res := &correlate.Result{}
+	for i := range 4000 {
+		ep := func() correlate.Endpoint {
+			return correlate.Endpoint{IP: ips[rng.IntN(len(ips))], Port: ports[rng.IntN(len(ports))]}
+		}
+		res.Flows = append(res.Flows, correlate.Flow{ID: fmt.Sprintf("f%d", i+1), Src: ep(), Dst: ep()})
+	}
+	c := &common{res: res}
+	for _, col := range []int{2, 3} {
+		if _, _, ok := sortEndpoints(new(sortScratch), res.Flows, flowColumns[col].side); !ok {
+			t.Fatalf("%s: IPv4 addresses not sorted by their numbers", flowColumns[col].name)
+		}
+	}
+	checkOrders(t, c, 2, 3)
+	res.Flows[77].Dst.IP = "fd00::1"
+	if _, _, ok := sortEndpoints(new(sortScratch), res.Flows, dstOf); ok {
+		t.Fatal("an IPv6 address sorted as IPv4's")
+	}
+	checkOrders(t, c, 2, 3)
 }
