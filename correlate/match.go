@@ -469,17 +469,22 @@ const mergeAheadN = 32
 
 // fillAhead computes the corrected times of file f's Observations from position i on (in merge
 // order) into mf's times ahead.
+// It is corrected for each, with the file's Stamps looked up once and a source's clock once for the
+// Observations of that source in a row (a file's are nearly always of one source).
 func (m *matcher) fillAhead(mf *mergeFile, f, i int) {
 	obs, p, a := mf.obs, mf.p, &mf.mergeAhead
 	n := min(mergeAheadN, len(obs)-i)
-	if p != nil {
-		for k, idx := range p[i : i+n] {
-			a.ts[k] = m.corrected(&obs[idx], f, int(idx))
+	st, src, clk := &m.w.c.Stamps[f], -1, (*clockModel)(nil)
+	for k := range n {
+		idx := i + k
+		if p != nil {
+			idx = int(p[idx])
 		}
-	} else {
-		for k := range obs[i : i+n] {
-			a.ts[k] = m.corrected(&obs[i+k], f, i+k)
+		o := &obs[idx]
+		if int(o.Source) != src {
+			src, clk = int(o.Source), &m.srcClock[o.Source]
 		}
+		a.ts[k] = clk.correct(st.Ts(idx, o))
 	}
 	a.from, a.n = i, n
 }
