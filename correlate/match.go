@@ -294,19 +294,29 @@ func (m *matcher) shares(k int) [][]int {
 
 // inOrder reports whether file f's Observations are in corrected-time order. A file of one node in
 // capture-time order is in corrected-time order too: a node's correction never reverses two of its
-// times (the drift is far below 1). A file of several nodes is checked corrected.
+// times (the drift is far below 1). A file of several nodes is checked corrected. Each time is worked
+// out once, and kept for the comparison with the next.
 func (m *matcher) inOrder(f int) bool {
 	obs, st := m.w.c.Obs[f], &m.w.c.Stamps[f]
+	if len(obs) < 2 {
+		return true
+	}
+	prev := st.Ts(0, &obs[0])
 	for i := 1; i < len(obs); i++ {
-		if st.Ts(i, &obs[i]) < st.Ts(i-1, &obs[i-1]) {
+		t := st.Ts(i, &obs[i])
+		if t < prev {
 			return false
 		}
+		prev = t
 	}
 	if !m.w.oneNode(f) {
+		prev = m.corrected(&obs[0], f, 0)
 		for i := 1; i < len(obs); i++ {
-			if m.corrected(&obs[i], f, i) < m.corrected(&obs[i-1], f, i-1) {
+			t := m.corrected(&obs[i], f, i)
+			if t < prev {
 				return false
 			}
+			prev = t
 		}
 	}
 	return true
