@@ -503,7 +503,9 @@ func (m *matcher) fillAhead(mf *mergeFile, f, i int) {
 func (m *matcher) step(s *sighting) {
 	t := s.t
 	*s.slot = 0
-	m.evict(t)
+	if m.base < m.next && t-m.st(m.base).lastTs > m.window { // the oldest open journey idle too long
+		m.evict(t)
+	}
 	if s.kind&sMatchable == 0 {
 		return
 	}
