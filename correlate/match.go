@@ -209,6 +209,19 @@ func matchable(o *decode.Observation, loose uint64) bool {
 }
 
 func (m *matcher) run() {
+	batches, free := m.start()
+	for b := range batches {
+		for i := range b {
+			m.step(&b[i])
+		}
+		free <- b[:0]
+	}
+}
+
+// start makes the matcher's state and starts the merge: a second goroutine merges the files' streams
+// by corrected time and sends the sightings on batches, in batches handed back on free, while this one
+// matches them: on two cores the merge is off the matcher's path.
+func (m *matcher) start() (<-chan []sighting, chan<- []sighting) {
 	w := m.w
 	m.dup = makeBig[uint64](w.big, (w.nObs+63)/64, (w.nObs+63)/64)
 	m.ring = make([]jstate, 1<<12)
@@ -218,8 +231,6 @@ func (m *matcher) run() {
 		m.closedNAT = make([]closedJ, closedSlots)
 	}
 	perm := m.orders()
-	// A second goroutine merges the files' streams by corrected time, in batches, while this one
-	// matches: on two cores the merge is off the matcher's path.
 	if m.batch <= 0 {
 		m.batch = sightingBatch
 		if runtime.GOMAXPROCS(0) == 1 {
@@ -232,12 +243,7 @@ func (m *matcher) run() {
 		free <- make([]sighting, 0, m.batch)
 	}
 	go m.merge(perm, batches, free)
-	for b := range batches {
-		for i := range b {
-			m.step(&b[i])
-		}
-		free <- b[:0]
-	}
+	return batches, free
 }
 
 // orders returns each file's iteration order by corrected time, nil for a file in that order already
