@@ -522,8 +522,10 @@ func (m *matcher) step(s *sighting) {
 			return
 		}
 	}
-	c, ok := m.scan(s, e, stage, node)
-	if !ok {
+	var c candidates
+	if best, ok := m.scanPlain(s, e, stage); ok {
+		c = candidates{best: best, dupJ: -1, nat: -1, late: -1, natLate: -1}
+	} else if c, ok = m.scan(s, e, stage, node); !ok {
 		return
 	}
 	if c.best < 0 && c.dupJ < 0 && c.nat < 0 {
@@ -539,6 +541,34 @@ type candidates struct {
 	nat     int32 // the same packet rewritten by NAT on this node
 	late    int32 // the same packet seen before the window (see noteLate)
 	natLate int32 // the same packet before a NAT rewrite, seen before the window (see noteLateNAT)
+}
+
+// scanPlain is scan for the usual sighting, with less to keep track of: every open journey with its
+// NAT-tolerant fingerprint and its exact one is within the window and not yet seen at its stage (fewer
+// than ambScan of them), and the others have another NAT-tolerant fingerprint. It returns the nearest
+// of them in time (-1: none), as scan's best, or false as soon as it meets any other case, for scan
+// to look again.
+func (m *matcher) scanPlain(s *sighting, e uint64, stage uint32) (int32, bool) {
+	loose, t := s.loose, s.t
+	best, same := int32(-1), 0
+	lm := m.loose
+	for i, h := lm.firstH(s.h), s.h; i >= 0; i = lm.next(h, i) {
+		j := lm.slots[i].val
+		js := m.st(j)
+		if js.loose != loose {
+			continue
+		}
+		if js.exact != e && js.exact0 != e || t-js.lastTs > m.window || js.lastTs-t > m.window || js.visited(stage) {
+			return -1, false
+		}
+		if same++; same == ambScan {
+			return -1, false
+		}
+		if m.nearer(j, best, t) {
+			best = j
+		}
+	}
+	return best, true
 }
 
 // scan looks through the open journeys with sighting s's NAT-tolerant fingerprint (exact fingerprint e,

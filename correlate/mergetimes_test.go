@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/gen"
 )
 
 // mergeTimesMatcher loads files and returns a matcher whose every source has a clock of its own
@@ -97,4 +98,63 @@ func TestInOrderSwapped(t *testing.T) {
 	if swapped == 0 {
 		t.Fatal("no file in order to swap two Observations of")
 	}
+}
+
+// scanPlain, when it answers, finds what scan finds: the same nearest journey and nothing else, for
+// every sighting of the lab scenarios and of generated captures with NAT, duplicates, byte-identical
+// packets and a clock off, with the default window and a short one; and it leaves sightings of both
+// kinds to scan.
+func TestScanPlainAsScan(t *testing.T) {
+	plain, other := 0, 0
+	check := func(t *testing.T, files []string) {
+		c := decode.Load(files, decode.Options{}, decode.PointConfig{})
+		for _, window := range []time.Duration{time.Second, 2 * time.Millisecond} {
+			w := worldOf(c)
+			clocks, _ := w.clocksFor(Options{})
+			m := newMatcher(w, clocks, Options{Window: window})
+			batches, free := m.start()
+			for b := range batches {
+				for i := range b {
+					p, o := scanPlainAsScan(t, m, &b[i])
+					plain, other = plain+p, other+o
+					m.step(&b[i])
+				}
+				free <- b[:0]
+			}
+		}
+	}
+	eachLabScenario(t, check)
+	cfg := gen.DefaultConfig()
+	cfg.Flows, cfg.Packets, cfg.Dir = 40, 3000, t.TempDir()
+	cfg.LossPerHop, cfg.DupRate, cfg.DNAT, cfg.RetransRate = 0.02, 0.03, 0.3, 0.02
+	cfg.Identical, cfg.IPID0DF = 2, 0.2
+	cfg.ClockOffset = map[string]time.Duration{"node-2": 2 * time.Second}
+	g, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, g.Files)
+	if plain == 0 || other == 0 {
+		t.Fatalf("%d sightings answered by scanPlain, %d left to scan: want some of each", plain, other)
+	}
+}
+
+// scanPlainAsScan checks sighting s as step is about to match it (the window's idle journeys closed
+// first, as step does): when scanPlain answers, scan must find the same. It returns 1, 0 when
+// scanPlain answered and 0, 1 when it left s to scan (0, 0: step does not scan s).
+func scanPlainAsScan(t *testing.T, m *matcher, s *sighting) (int, int) {
+	t.Helper()
+	m.evict(s.t)
+	if s.kind&sMatchable == 0 || m.amb[s.e] != nil {
+		return 0, 0
+	}
+	best, ok := m.scanPlain(s, s.e, s.stage)
+	if !ok {
+		return 0, 1
+	}
+	c, ok := m.scan(s, s.e, s.stage, s.node)
+	if want := (candidates{best: best, dupJ: -1, nat: -1, late: -1, natLate: -1}); !ok || c != want {
+		t.Fatalf("sighting %d: scanPlain found %+v, scan %+v (%v)", s.g, want, c, ok)
+	}
+	return 1, 0
 }
