@@ -74,22 +74,28 @@ func (hh *headHeap) drop() {
 }
 
 // down moves entry i down to its place: the earlier child moves up into the hole until neither
-// child comes before the entry.
+// child comes before the entry. A node with both children takes one bounds check for the two.
 func (hh *headHeap) down(i int) {
 	h := hh.h
 	x := h[i]
 	for {
 		c := 2*i + 1
-		if c >= len(h) {
+		if c < 0 || c >= len(h)-1 { // at most one child
+			if c >= 0 && c < len(h) && h[c].before(x) {
+				h[i] = h[c]
+				i = c
+			}
 			break
 		}
-		if r := c + 1; r < len(h) && h[r].before(h[c]) {
-			c = r
+		two := h[c : c+2 : c+2]
+		k := two[0]
+		if two[1].before(k) {
+			k, c = two[1], c+1
 		}
-		if !h[c].before(x) {
+		if !k.before(x) {
 			break
 		}
-		h[i] = h[c]
+		h[i] = k
 		i = c
 	}
 	h[i] = x

@@ -209,6 +209,19 @@ func matchable(o *decode.Observation, loose uint64) bool {
 }
 
 func (m *matcher) run() {
+	batches, free := m.start()
+	for b := range batches {
+		for i := range b {
+			m.step(&b[i])
+		}
+		free <- b[:0]
+	}
+}
+
+// start makes the matcher's state and starts the merge: a second goroutine merges the files' streams
+// by corrected time and sends the sightings on batches, in batches handed back on free, while this one
+// matches them: on two cores the merge is off the matcher's path.
+func (m *matcher) start() (<-chan []sighting, chan<- []sighting) {
 	w := m.w
 	m.dup = makeBig[uint64](w.big, (w.nObs+63)/64, (w.nObs+63)/64)
 	m.ring = make([]jstate, 1<<12)
@@ -218,8 +231,6 @@ func (m *matcher) run() {
 		m.closedNAT = make([]closedJ, closedSlots)
 	}
 	perm := m.orders()
-	// A second goroutine merges the files' streams by corrected time, in batches, while this one
-	// matches: on two cores the merge is off the matcher's path.
 	if m.batch <= 0 {
 		m.batch = sightingBatch
 		if runtime.GOMAXPROCS(0) == 1 {
@@ -232,12 +243,7 @@ func (m *matcher) run() {
 		free <- make([]sighting, 0, m.batch)
 	}
 	go m.merge(perm, batches, free)
-	for b := range batches {
-		for i := range b {
-			m.step(&b[i])
-		}
-		free <- b[:0]
-	}
+	return batches, free
 }
 
 // orders returns each file's iteration order by corrected time, nil for a file in that order already
@@ -294,19 +300,29 @@ func (m *matcher) shares(k int) [][]int {
 
 // inOrder reports whether file f's Observations are in corrected-time order. A file of one node in
 // capture-time order is in corrected-time order too: a node's correction never reverses two of its
-// times (the drift is far below 1). A file of several nodes is checked corrected.
+// times (the drift is far below 1). A file of several nodes is checked corrected. Each time is worked
+// out once, and kept for the comparison with the next.
 func (m *matcher) inOrder(f int) bool {
 	obs, st := m.w.c.Obs[f], &m.w.c.Stamps[f]
+	if len(obs) < 2 {
+		return true
+	}
+	prev := st.Ts(0, &obs[0])
 	for i := 1; i < len(obs); i++ {
-		if st.Ts(i, &obs[i]) < st.Ts(i-1, &obs[i-1]) {
+		t := st.Ts(i, &obs[i])
+		if t < prev {
 			return false
 		}
+		prev = t
 	}
 	if !m.w.oneNode(f) {
+		prev = m.corrected(&obs[0], f, 0)
 		for i := 1; i < len(obs); i++ {
-			if m.corrected(&obs[i], f, i) < m.corrected(&obs[i-1], f, i-1) {
+			t := m.corrected(&obs[i], f, i)
+			if t < prev {
 				return false
 			}
+			prev = t
 		}
 	}
 	return true
@@ -469,17 +485,22 @@ const mergeAheadN = 32
 
 // fillAhead computes the corrected times of file f's Observations from position i on (in merge
 // order) into mf's times ahead.
+// It is corrected for each, with the file's Stamps looked up once and a source's clock once for the
+// Observations of that source in a row (a file's are nearly always of one source).
 func (m *matcher) fillAhead(mf *mergeFile, f, i int) {
 	obs, p, a := mf.obs, mf.p, &mf.mergeAhead
 	n := min(mergeAheadN, len(obs)-i)
-	if p != nil {
-		for k, idx := range p[i : i+n] {
-			a.ts[k] = m.corrected(&obs[idx], f, int(idx))
+	st, src, clk := &m.w.c.Stamps[f], -1, (*clockModel)(nil)
+	for k := range n {
+		idx := i + k
+		if p != nil {
+			idx = int(p[idx])
 		}
-	} else {
-		for k := range obs[i : i+n] {
-			a.ts[k] = m.corrected(&obs[i+k], f, i+k)
+		o := &obs[idx]
+		if int(o.Source) != src {
+			src, clk = int(o.Source), &m.srcClock[o.Source]
 		}
+		a.ts[k] = clk.correct(st.Ts(idx, o))
 	}
 	a.from, a.n = i, n
 }
@@ -488,7 +509,9 @@ func (m *matcher) fillAhead(mf *mergeFile, f, i int) {
 func (m *matcher) step(s *sighting) {
 	t := s.t
 	*s.slot = 0
-	m.evict(t)
+	if m.base < m.next && t-m.st(m.base).lastTs > m.window { // the oldest open journey idle too long
+		m.evict(t)
+	}
 	if s.kind&sMatchable == 0 {
 		return
 	}
@@ -499,8 +522,10 @@ func (m *matcher) step(s *sighting) {
 			return
 		}
 	}
-	c, ok := m.scan(s, e, stage, node)
-	if !ok {
+	var c candidates
+	if best, ok := m.scanPlain(s, e, stage); ok {
+		c = candidates{best: best, dupJ: -1, nat: -1, late: -1, natLate: -1}
+	} else if c, ok = m.scan(s, e, stage, node); !ok {
 		return
 	}
 	if c.best < 0 && c.dupJ < 0 && c.nat < 0 {
@@ -516,6 +541,34 @@ type candidates struct {
 	nat     int32 // the same packet rewritten by NAT on this node
 	late    int32 // the same packet seen before the window (see noteLate)
 	natLate int32 // the same packet before a NAT rewrite, seen before the window (see noteLateNAT)
+}
+
+// scanPlain is scan for the usual sighting, with less to keep track of: every open journey with its
+// NAT-tolerant fingerprint and its exact one is within the window and not yet seen at its stage (fewer
+// than ambScan of them), and the others have another NAT-tolerant fingerprint. It returns the nearest
+// of them in time (-1: none), as scan's best, or false as soon as it meets any other case, for scan
+// to look again.
+func (m *matcher) scanPlain(s *sighting, e uint64, stage uint32) (int32, bool) {
+	loose, t := s.loose, s.t
+	best, same := int32(-1), 0
+	lm := m.loose
+	for i, h := lm.firstH(s.h), s.h; i >= 0; i = lm.next(h, i) {
+		j := lm.slots[i].val
+		js := m.st(j)
+		if js.loose != loose {
+			continue
+		}
+		if js.exact != e && js.exact0 != e || t-js.lastTs > m.window || js.lastTs-t > m.window || js.visited(stage) {
+			return -1, false
+		}
+		if same++; same == ambScan {
+			return -1, false
+		}
+		if m.nearer(j, best, t) {
+			best = j
+		}
+	}
+	return best, true
 }
 
 // scan looks through the open journeys with sighting s's NAT-tolerant fingerprint (exact fingerprint e,
