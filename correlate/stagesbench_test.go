@@ -39,6 +39,39 @@ func BenchmarkAfterMatch(b *testing.B) {
 	b.ReportMetric(float64(frames)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mframes/s")
 }
 
+// BenchmarkArena is the arena (buildArenaSplit: the journeys' hops filled in and sorted) on the
+// capture of BenchmarkAfterMatch, on one goroutine on one core and on two on more (-cpu). Each
+// iteration matches a fresh copy of the fingerprints first, outside the timer.
+func BenchmarkArena(b *testing.B) {
+	cfg := manyFlowsConfig()
+	cfg.Flows, cfg.Packets = 20000, 170000
+	w, clocks, frames, fresh := matchBenchSetup(b, "after-match", cfg)
+	opts := Options{Window: time.Second}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var cpu time.Duration
+	for range b.N {
+		b.StopTimer()
+		fresh()
+		m := newMatcher(w, clocks, opts)
+		m.run()
+		m.ring, m.loose, m.tcp = nil, nil, nil
+		m.amb, m.ambByLoose, m.dupRecs = nil, nil, nil
+		m.collectJourneys()
+		nJ := int(m.next)
+		from := cpuTime()
+		b.StartTimer()
+		ar := buildArena(w, m, nJ, false)
+		b.StopTimer()
+		cpu += cpuTime() - from
+		if len(ar.arena) < frames/2 {
+			b.Fatalf("%d hops of %d frames", len(ar.arena), frames)
+		}
+	}
+	b.ReportMetric(float64(cpu)/float64(b.N)/1e6, "cpu-ms/op")
+	b.ReportMetric(float64(frames)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mframes/s")
+}
+
 // afterMatchSetup matches the capture of BenchmarkAfterMatch and lays out its arena once, for the
 // benchmarks of a single stage after matching; opts.chunk is 0, so that the stages hand their work to
 // goroutines as on the number of cores the benchmark runs with (-cpu).
