@@ -227,36 +227,20 @@ func (a *analysis) result() *Result {
 	a.cov = newCoverage(a.w, a.clocks)
 	a.capDrop = newCapDrops(a.w, a.clocks)
 	a.flowsOut, a.pairMode = a.assignFlows()
-	ids := a.startFlowIDs() // beside the paths and the late joins, which neither read nor write what it does
 	for fi, p := range (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode}).buildPaths() {
 		a.flows[fi].path = p
 	}
 	a.release() // the paths' votes are dropped: placement reuses their memory
 	a.lateOut = (&lateStage{w: a.w, jo: &a.journeys, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
-	a.ids = ids()
-	side := a.startSideFindings(a.ids)
+	ids := a.flowIDs()
+	a.ids = ids
+	side := a.startSideFindings(ids)
 	placed, journeys := placeJourneys(a)
 	a.arenaOut.dropHopDetail() // placement was their last reader
 	a.release()                // so that the flows written out reuse that memory
 	a.side = side.wait()
 	a.placementOut = placed
-	return a.output(journeys, a.ids)
-}
-
-// startFlowIDs works out the flows' IDs (flowIDs: it reads only each flow's client tuple, and writes
-// the flows' ranks) on a goroutine of its own when the stages hand work to goroutines, else inline;
-// the function it returns returns the IDs once they are done.
-func (a *analysis) startFlowIDs() func() []string {
-	var ids []string
-	if stageChunk(&a.opts, 1) == 0 {
-		ids = a.flowIDs()
-		return func() []string { return ids }
-	}
-	wait := beside(func() { ids = a.flowIDs() })
-	return func() []string {
-		wait()
-		return ids
-	}
+	return a.output(journeys, ids)
 }
 
 // release collects, in Lean mode, the memory the stages no longer need, so that the next stage's
