@@ -287,8 +287,9 @@ type flowStage struct {
 
 // assignFlows gives every journey its flow (journeys in order of their first sighting; NAT joins the
 // tuples before and after) and direction, and collects the votes for each flow direction's path. The
-// datapath mode per node pair reads only the journeys: the voter works it out with the votes, from
-// the same frames, and it is returned with the flows.
+// voter sets the directions (direction: a flow's client tuple is set before a journey of it is handed
+// over, and not changed after) with the votes, and works out the datapath mode per node pair, which
+// reads only the journeys, from the same frames: it is returned with the flows.
 func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 	w := a.w
 	s := &flowStage{a: a, owners: ownerCache{w: w}, ptKind: pointKinds(w)}
@@ -324,18 +325,21 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 		if o.Flags&decode.FlagICMPError != 0 {
 			s.icmpJ = append(s.icmpJ, int32(j))
 		}
-		fl := s.flows[fi]
 		s.jFlow[j] = fi
-		d := uint8(s2c)
-		if (t.src == fl.client.src && t.sp == fl.client.sp) || (t.dst != fl.client.src && t.src != fl.client.dst && t.dp == fl.client.dp) {
-			d = c2s
-		}
-		s.jDir[j] = d
-		v.vote(voteJob{fl: fl, o: o, t: t, j: int32(j), d: d})
+		v.vote(voteJob{fl: s.flows[fi], o: o, t: t, j: int32(j)})
 	}
 	v.wait()
 	s.flowJourneys()
 	return s.flowsOut, v.modes.result()
+}
+
+// direction returns the direction of a journey with tuple t in flow fl: c2s when it goes as the flow's
+// client tuple does.
+func direction(fl *flowAcc, t *tuple) uint8 {
+	if (t.src == fl.client.src && t.sp == fl.client.sp) || (t.dst != fl.client.src && t.src != fl.client.dst && t.dp == fl.client.dp) {
+		return c2s
+	}
+	return s2c
 }
 
 // flowFor finds the flow of tuple t (o, the first sighting g of a journey, carries it), or starts one.

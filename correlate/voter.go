@@ -5,8 +5,8 @@ import "github.com/calipath/calipath/decode"
 // voteChunk is how many journeys' votes the flow stage hands to its voter at a time.
 const voteChunk = 4096
 
-// voteJob is one journey's vote for its flow direction's path: the journey j, its flow and direction
-// d, its first sighting o and o's tuple t.
+// voteJob is one journey's vote for its flow direction's path: the journey j, its flow, its first
+// sighting o and o's tuple t; the voter sets its direction d.
 type voteJob struct {
 	fl *flowAcc
 	o  *decode.Observation
@@ -64,9 +64,11 @@ func (v *voter) work(c *[]voteJob) {
 	}
 }
 
-// take takes job's journey's step of the modes and its vote.
+// take sets job's journey's direction, and takes its step of the modes and its vote.
 func (v *voter) take(job *voteJob) {
 	a := v.s.a
+	job.d = direction(job.fl, &job.t)
+	v.s.jDir[job.j] = job.d
 	h := a.hops(int(job.j))
 	ol, _ := a.obs(a.w.pktLast(h))
 	v.modes.step(h, job.o, ol)
