@@ -19,8 +19,9 @@ type voteJob struct {
 // on a goroutine of its own, a chunk at a time, while the flow stage assigns the next journeys their
 // flows. A flow's votes are written by the voter alone (its other fields by the flow stage, before
 // the chunk that first names it is handed over), so the votes are the same either way. The voter also
-// takes each journey's step of the node pairs' modes (modeFinder), in journey order, as it reads the
-// journey's frames for its vote.
+// sets each journey's direction (jDir, written by the voter alone, from the flow's client tuple) and
+// takes its step of the node pairs' modes (modeFinder), in journey order, as it reads the journey's
+// frames for its vote.
 type voter struct {
 	s     *flowStage
 	n     int
