@@ -37,7 +37,8 @@ func buildArena(w *world, m *matcher, nJ int, lean bool) *arenaOut {
 	return buildArenaSplit(w, m, nJ, lean, runtime.GOMAXPROCS(0) > 1)
 }
 
-// buildArenaSplit is buildArena with the files' hops filled in by two goroutines when split (fill).
+// buildArenaSplit is buildArena with the journeys' hops filled in and sorted by two goroutines when
+// split, each for half of the journeys (fillSort).
 func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 	ar := &arenaOut{t0: m.jT0}
 	ar.jStart, ar.jDups = m.jHops, m.jDups // counts, turned into starts below
@@ -48,69 +49,63 @@ func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 	ar.arena = makeBig[uint32](w.big, int(ar.jStart[nJ]), int(ar.jStart[nJ]))
 	ar.hopPt = makeBig[uint16](w.big, int(ar.jStart[nJ]), int(ar.jStart[nJ]))
 	ar.hopTs = newHopTimes(w.big, int(ar.jStart[nJ]), &ar.t0)
-	ar.fill(w, m, nJ, split)
+	if split && nJ > 1 {
+		mid := ar.midJourney(nJ)
+		wait := beside(func() { ar.fillSort(w, m, mid, nJ) })
+		ar.fillSort(w, m, 0, mid)
+		wait()
+	} else {
+		ar.fillSort(w, m, 0, nJ)
+	}
 	// The matcher's per-observation state is no longer needed.
 	m.jOf, m.dup = nil, nil
 	if lean {
 		debug.FreeOSMemory()
 	}
-	// Each journey's hops in path order; journeys are independent, so two halves sort side by side.
-	mid := nJ / 2
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		ar.sortHops(w, 0, mid)
-	}()
-	ar.sortHops(w, mid, nJ)
-	<-done
 	return ar
+}
+
+// midJourney returns the first journey of the second half of the hops (jStart must be the starts):
+// journeys are numbered in time order, so the journeys below it are about the first half of the time.
+func (ar *arenaOut) midJourney(nJ int) int {
+	half := ar.jStart[nJ] / 2
+	lo, hi := 0, nJ // the first j with jStart[j] >= half
+	for lo < hi {
+		if j := int(uint(lo+hi) >> 1); ar.jStart[j] < half {
+			lo = j + 1
+		} else {
+			hi = j
+		}
+	}
+	return lo
+}
+
+// fillSort fills in the hops of journeys [from, to) (fill) and puts them in path order (sortHops).
+// The journeys of another range are another goroutine's to fill and sort at the same time: no slot
+// is written by both.
+func (ar *arenaOut) fillSort(w *world, m *matcher, from, to int) {
+	ar.fill(w, m, int32(from), int32(to))
+	ar.sortHops(w, from, to)
 }
 
 // fillSlice is how much corrected time fill takes from each file in turn.
 const fillSlice = int64(time.Millisecond)
 
-// fill writes every hop (an Observation of a journey, duplicates aside) to its journey's next arena
-// slot, with its point and corrected time. The order of a journey's slots does not matter (sortHops
-// orders them), only locality: the files are read side by side, a slice of corrected time from each
-// in turn, so the journeys being filled are the few of that moment (journeys are numbered in time
-// order) and their slots stay in the caches; one file after another would sweep the whole arena once
-// a file. A file not in time order is read in its own order, each of its Observations once all the
-// same. When split, a second goroutine fills in the later files' hops (about half the Observations),
-// each journey's from its last slot down while this one fills the earlier files' from its first slot
-// up: which slot a hop lands in differs, the journey's hops once sorted do not.
-func (ar *arenaOut) fill(w *world, m *matcher, nJ int, split bool) {
-	files := make([]int, len(w.c.Obs))
-	for f := range files {
-		files[f] = f
-	}
-	total := 0
-	for _, obs := range w.c.Obs {
-		total += len(obs)
-	}
-	half, n := 0, 0 // the earlier files, up to about half the Observations
-	for f, obs := range w.c.Obs {
-		if n < total/2 {
-			half = f + 1
-		}
-		n += len(obs)
-	}
-	if !split || half == 0 || half == len(files) {
-		ar.fillFiles(w, m, files, makeBig[uint32](w.big, nJ, nJ), false)
-		return
-	}
-	wait := beside(func() { ar.fillFiles(w, m, files[half:], makeBig[uint32](w.big, nJ, nJ), true) })
-	ar.fillFiles(w, m, files[:half], makeBig[uint32](w.big, nJ, nJ), false)
-	wait()
-}
-
-// fillFiles fills in the hops of the given files (fill's order), counting each journey's hops filled
-// in fill: from the journey's first slot up, or from its last down.
-func (ar *arenaOut) fillFiles(w *world, m *matcher, files []int, fill []uint32, down bool) {
+// fill writes every hop of the journeys [from, to) (an Observation of the journey, duplicates aside)
+// to its journey's next arena slot, with its point and corrected time. The order of a journey's slots
+// does not matter (sortHops orders them), only locality: the files are read side by side, a slice of
+// corrected time from each in turn, so the journeys being filled are the few of that moment (journeys
+// are numbered in time order) and their slots stay in the caches; one file after another would sweep
+// the whole arena once a file. A file not in time order is read in its own order, each of its
+// Observations once all the same. The Observations of other journeys are passed over (they cost a
+// journey id read each).
+func (ar *arenaOut) fill(w *world, m *matcher, from, to int32) {
+	fill := makeBig[uint32](w.big, int(to-from), int(to-from)) // each journey's hops filled in so far
 	pos := make([]int, len(w.c.Obs))
 	for {
 		lo, left := int64(math.MaxInt64), false
-		for _, f := range files {
-			if obs := w.c.Obs[f]; pos[f] < len(obs) {
+		for f, obs := range w.c.Obs {
+			if pos[f] < len(obs) {
 				lo, left = min(lo, m.corrected(&obs[pos[f]], f, pos[f])), true
 			}
 		}
@@ -121,22 +116,24 @@ func (ar *arenaOut) fillFiles(w *world, m *matcher, files []int, fill []uint32, 
 		if until < lo { // overflow: the rest
 			until = math.MaxInt64
 		}
-		for _, f := range files {
-			pos[f] = ar.fillSlice(w, m, f, pos[f], until, fill, down)
+		for f := range w.c.Obs {
+			pos[f] = ar.fillSlice(w, m, f, pos[f], until, fill, from, to)
 		}
 	}
 }
 
-// fillSlice fills in the hops of file f from its i-th Observation on, up to corrected time until (all
-// of them for math.MaxInt64), and returns where it stopped. An Observation's corrected time is its
-// capture time corrected by its source's clock (matcher.corrected).
-func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, fill []uint32, down bool) int {
+// fillSlice fills in the hops of journeys [from, to) in file f from its i-th Observation on, up to
+// corrected time until (all of them for math.MaxInt64), and returns where it stopped; fill counts
+// the hops filled in of journey from+k at k. An Observation's corrected time is its capture time
+// corrected by its source's clock (matcher.corrected).
+func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, fill []uint32, from, to int32) int {
 	obs, base, st, clk := w.c.Obs[f], w.fileBase[f], &w.c.Stamps[f], m.srcClock
 	jOf, jStart, arena, hopPt, srcPoint := m.jOf, ar.jStart, ar.arena, ar.hopPt, w.srcPoint
+	n := uint32(to - from)
 	for ; i < len(obs); i++ {
 		g := base + uint32(i)
 		j := jOf[g] - 1
-		if j < 0 || m.isDup(g) {
+		if uint32(j-from) >= n || m.isDup(g) { // none (-1), another range's or a duplicate
 			continue
 		}
 		o := &obs[i]
@@ -144,15 +141,12 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, fill 
 		if t >= until && until != math.MaxInt64 {
 			break
 		}
-		k := jStart[j] + fill[j]
-		if down {
-			k = jStart[j+1] - 1 - fill[j]
-		}
+		k := jStart[j] + fill[j-from]
 		arena[k], hopPt[k] = g, uint16(srcPoint[o.Source])
 		if !ar.hopTs.setSmall(int(k), j, t) {
 			ar.hopTs.set(int(k), j, t)
 		}
-		fill[j]++
+		fill[j-from]++
 	}
 	return i
 }

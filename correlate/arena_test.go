@@ -1,9 +1,15 @@
 package correlate
 
 import (
+	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/gen"
 )
 
 // sortQuick orders a journey's hops as sortInPlace does: by time and observation id (many equal
@@ -46,4 +52,66 @@ func TestSortQuickAsInPlace(t *testing.T) {
 			t.Fatalf("round %d:\nquick    %v %v %v\nin place %v %v %v", round, quick.arena, quick.hopPt, quick.hopTs.dt, ar.arena, ar.hopPt, ar.hopTs.dt)
 		}
 	}
+}
+
+// arenaBoth matches files twice and lays out the arena of each: on one goroutine, and split between
+// two (each filling and sorting half of the journeys).
+func arenaBoth(t *testing.T, files []string) (one, split *arenaOut) {
+	t.Helper()
+	c := decode.Load(files, decode.Options{}, decode.PointConfig{})
+	opts := Options{Window: time.Second}
+	w := worldOf(c)
+	clocks, _ := w.clocksFor(opts)
+	keep := c.Loose
+	build := func(split bool) *arenaOut {
+		c.Loose = make([]decode.Fingerprints, len(keep))
+		for f := range keep {
+			c.Loose[f] = keep[f].Clone()
+		}
+		w.c.Loose = c.Loose
+		m := newMatcher(w, clocks, opts)
+		m.run()
+		m.collectJourneys()
+		return buildArenaSplit(w, m, int(m.next), false, split)
+	}
+	return build(false), build(true)
+}
+
+// checkArenaSplit checks that the arena laid out by two goroutines is the one laid out by one: the
+// same hops, in the same order, with the same points and times. It returns the number of journeys.
+func checkArenaSplit(t *testing.T, files []string) int {
+	t.Helper()
+	one, split := arenaBoth(t, files)
+	if !slices.Equal(one.jStart, split.jStart) || !slices.Equal(one.arena, split.arena) ||
+		!slices.Equal(one.hopPt, split.hopPt) || !slices.Equal(one.hopTs.dt, split.hopTs.dt) ||
+		!maps.Equal(one.hopTs.big, split.hopTs.big) {
+		t.Fatal("the arena laid out by two goroutines differs from the one laid out by one")
+	}
+	return len(one.jStart) - 1
+}
+
+// The arena is the same whether one goroutine or two lay it out: on generated many-flow captures
+// with loss, duplicates, DNAT and a clock off, in two modes.
+func TestArenaSplitSame(t *testing.T) {
+	cfg := manyFlowsConfig()
+	cfg.Flows, cfg.Packets = 600, 4000
+	cfg.LossPerHop, cfg.DupRate, cfg.DNAT = 0.02, 0.02, 0.2
+	cfg.ClockOffset = map[string]time.Duration{"node-2": 5 * time.Second}
+	for _, mode := range []gen.Mode{gen.ModeIPIP, gen.ModeBGP} {
+		t.Run(fmt.Sprint(mode), func(t *testing.T) {
+			cfg.Mode, cfg.Dir = mode, t.TempDir()
+			g, err := gen.Generate(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := checkArenaSplit(t, g.Files); n < 1000 {
+				t.Fatalf("%d journeys: too few to tell", n)
+			}
+		})
+	}
+}
+
+// Likewise on every lab scenario.
+func TestArenaSplitLab(t *testing.T) {
+	eachLabScenario(t, func(t *testing.T, files []string) { checkArenaSplit(t, files) })
 }

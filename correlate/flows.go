@@ -287,8 +287,9 @@ type flowStage struct {
 
 // assignFlows gives every journey its flow (journeys in order of their first sighting; NAT joins the
 // tuples before and after) and direction, and collects the votes for each flow direction's path. The
-// datapath mode per node pair reads only the journeys: it is worked out beside, and returned with the
-// flows.
+// voter sets the directions (direction: a flow's client tuple is set before a journey of it is handed
+// over, and not changed after) with the votes, and works out the datapath mode per node pair, which
+// reads only the journeys, from the same frames: it is returned with the flows.
 func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 	w := a.w
 	s := &flowStage{a: a, owners: ownerCache{w: w}, ptKind: pointKinds(w)}
@@ -300,7 +301,6 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 		ot, _ := a.obs(ev.to)
 		s.uf.union(w.tupleOf(of).key(), w.tupleOf(ot).key())
 	}
-	modes := a.startModes(chunk == 0)
 	s.flowOf = map[flowKey]int32{}
 	// The flows of recent flow keys: journeys mostly repeat theirs, and a flow's answers come soon
 	// after its requests, so the cache is keyed by the direction-free key.
@@ -314,10 +314,6 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 			continue
 		}
 		o, _ := a.obs(a.w.pktHop(h))
-		if modes.inline != nil { // the same frames as the votes read next
-			ol, _ := a.obs(a.w.pktLast(h))
-			modes.inline.step(h, o, ol)
-		}
 		t := w.tupleOf(o)
 		k := t.key()
 		ci := k.hash() & (len(flowCache) - 1)
@@ -329,48 +325,21 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 		if o.Flags&decode.FlagICMPError != 0 {
 			s.icmpJ = append(s.icmpJ, int32(j))
 		}
-		fl := s.flows[fi]
 		s.jFlow[j] = fi
-		d := uint8(s2c)
-		if (t.src == fl.client.src && t.sp == fl.client.sp) || (t.dst != fl.client.src && t.src != fl.client.dst && t.dp == fl.client.dp) {
-			d = c2s
-		}
-		s.jDir[j] = d
-		v.vote(voteJob{fl: fl, o: o, t: t, j: int32(j), d: d})
+		v.vote(voteJob{fl: s.flows[fi], o: o, t: t, j: int32(j)})
 	}
 	v.wait()
 	s.flowJourneys()
-	return s.flowsOut, modes.wait()
+	return s.flowsOut, v.modes.result()
 }
 
-// modeRun is the modes of the node pairs worked out beside the flows: on a goroutine of its own, or
-// inline (the flow stage takes each journey's step).
-type modeRun struct {
-	inline   *modeFinder // nil: on the goroutine
-	done     chan struct{}
-	pairMode map[[2]int]string
-}
-
-// startModes starts working out the modes, inline or on a goroutine.
-func (a *analysis) startModes(inline bool) *modeRun {
-	if inline {
-		return &modeRun{inline: a.newModeFinder()}
+// direction returns the direction of a journey with tuple t in flow fl: c2s when it goes as the flow's
+// client tuple does.
+func direction(fl *flowAcc, t *tuple) uint8 {
+	if (t.src == fl.client.src && t.sp == fl.client.sp) || (t.dst != fl.client.src && t.src != fl.client.dst && t.dp == fl.client.dp) {
+		return c2s
 	}
-	r := &modeRun{done: make(chan struct{})}
-	go func() {
-		defer close(r.done)
-		r.pairMode = a.modes()
-	}()
-	return r
-}
-
-// wait returns the modes once every journey has been seen.
-func (r *modeRun) wait() map[[2]int]string {
-	if r.inline != nil {
-		return r.inline.result()
-	}
-	<-r.done
-	return r.pairMode
+	return s2c
 }
 
 // flowFor finds the flow of tuple t (o, the first sighting g of a journey, carries it), or starts one.

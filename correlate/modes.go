@@ -9,21 +9,9 @@ const (
 	voteSample = 256
 )
 
-// modes works out the datapath mode of each node pair from the frames at underlay and tunnel points.
-func (a *analysis) modes() map[[2]int]string {
-	mf := a.newModeFinder()
-	for j := 0; j < a.nJ; j++ {
-		if h := a.hops(j); len(h) > 0 {
-			o0, _ := a.obs(a.w.pktHop(h))
-			ol, _ := a.obs(a.w.pktLast(h))
-			mf.step(h, o0, ol)
-		}
-	}
-	return mf.result()
-}
-
-// modeFinder is modes journey by journey, in journey order: the flow stage takes each journey's step
-// itself on one core, as it reads the same frames.
+// modeFinder works out the datapath mode of each node pair from the frames at underlay and tunnel
+// points, journey by journey, in journey order: the flow stage's voter takes each journey's step with
+// its vote, as it reads the same frames.
 type modeFinder struct {
 	a        *analysis
 	pairMode map[[2]int]string

@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"syscall"
 	"testing"
 	"time"
 )
@@ -36,4 +37,88 @@ func BenchmarkAfterMatch(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(frames)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mframes/s")
+}
+
+// BenchmarkArena is the arena (buildArenaSplit: the journeys' hops filled in and sorted) on the
+// capture of BenchmarkAfterMatch, on one goroutine on one core and on two on more (-cpu). Each
+// iteration matches a fresh copy of the fingerprints first, outside the timer.
+func BenchmarkArena(b *testing.B) {
+	cfg := manyFlowsConfig()
+	cfg.Flows, cfg.Packets = 20000, 170000
+	w, clocks, frames, fresh := matchBenchSetup(b, "after-match", cfg)
+	opts := Options{Window: time.Second}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var cpu time.Duration
+	for range b.N {
+		b.StopTimer()
+		fresh()
+		m := newMatcher(w, clocks, opts)
+		m.run()
+		m.ring, m.loose, m.tcp = nil, nil, nil
+		m.amb, m.ambByLoose, m.dupRecs = nil, nil, nil
+		m.collectJourneys()
+		nJ := int(m.next)
+		from := cpuTime()
+		b.StartTimer()
+		ar := buildArena(w, m, nJ, false)
+		b.StopTimer()
+		cpu += cpuTime() - from
+		if len(ar.arena) < frames/2 {
+			b.Fatalf("%d hops of %d frames", len(ar.arena), frames)
+		}
+	}
+	b.ReportMetric(float64(cpu)/float64(b.N)/1e6, "cpu-ms/op")
+	b.ReportMetric(float64(frames)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mframes/s")
+}
+
+// afterMatchSetup matches the capture of BenchmarkAfterMatch and lays out its arena once, for the
+// benchmarks of a single stage after matching; opts.chunk is 0, so that the stages hand their work to
+// goroutines as on the number of cores the benchmark runs with (-cpu).
+func afterMatchSetup(b *testing.B) *analysis {
+	cfg := manyFlowsConfig()
+	cfg.Flows, cfg.Packets = 20000, 170000
+	w, clocks, _, fresh := matchBenchSetup(b, "after-match", cfg)
+	opts := Options{Window: time.Second, StreamFlows: true}
+	fresh()
+	m := newMatcher(w, clocks, opts)
+	m.run()
+	m.ring, m.loose, m.tcp = nil, nil, nil
+	m.amb, m.ambByLoose, m.dupRecs = nil, nil, nil
+	m.collectJourneys()
+	a := &analysis{w: w, journeys: m.out(), clocks: clocks, opts: opts, nJ: int(m.next), wg: joinWireGuard(w, m, opts)}
+	a.arenaOut = buildArenaSplit(w, m, a.nJ, false, false)
+	return a
+}
+
+// BenchmarkFlowStage is the flow stage (assignFlows: the flows, their votes and the node pairs'
+// modes) on the capture of BenchmarkAfterMatch, inline on one core and with its goroutines on more.
+func BenchmarkFlowStage(b *testing.B) {
+	a := afterMatchSetup(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := cpuTime()
+	for range b.N {
+		fo, modes := a.assignFlows()
+		if len(fo.flows) < 19000 || len(modes) == 0 {
+			b.Fatalf("%d flows, %d modes", len(fo.flows), len(modes))
+		}
+	}
+	reportCPU(b, cpu)
+	b.ReportMetric(float64(a.nJ)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mjourneys/s")
+}
+
+// cpuTime is the CPU time the process has used so far (user and system, all threads).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the CPU time per iteration since from (cpuTime): on a shared machine the work
+// done, where the wall time also counts the waits for a core.
+func reportCPU(b *testing.B, from time.Duration) {
+	b.ReportMetric(float64(cpuTime()-from)/float64(b.N)/1e6, "cpu-ms/op")
 }

@@ -5,8 +5,8 @@ import "github.com/calipath/calipath/decode"
 // voteChunk is how many journeys' votes the flow stage hands to its voter at a time.
 const voteChunk = 4096
 
-// voteJob is one journey's vote for its flow direction's path: the journey j, its flow and direction
-// d, its first sighting o and o's tuple t.
+// voteJob is one journey's vote for its flow direction's path: the journey j, its flow, its first
+// sighting o and o's tuple t; the voter sets its direction d.
 type voteJob struct {
 	fl *flowAcc
 	o  *decode.Observation
@@ -18,16 +18,20 @@ type voteJob struct {
 // voter takes the journeys' votes for their paths (flowStage.votePath) in journey order: inline, or
 // on a goroutine of its own, a chunk at a time, while the flow stage assigns the next journeys their
 // flows. A flow's votes are written by the voter alone (its other fields by the flow stage, before
-// the chunk that first names it is handed over), so the votes are the same either way.
+// the chunk that first names it is handed over), so the votes are the same either way. The voter also
+// sets each journey's direction (jDir, written by the voter alone, from the flow's client tuple) and
+// takes its step of the node pairs' modes (modeFinder), in journey order, as it reads the journey's
+// frames for its vote.
 type voter struct {
-	s *flowStage
-	n int
-	p *pipe[[]voteJob] // nil: inline
+	s     *flowStage
+	n     int
+	p     *pipe[[]voteJob] // nil: inline
+	modes *modeFinder      // the node pairs' modes, a step per journey with its vote
 }
 
 // startVoter starts the voter of s: with a goroutine taking chunks of n journeys, or inline for n 0.
 func (s *flowStage) startVoter(n int) *voter {
-	v := &voter{s: s, n: n}
+	v := &voter{s: s, n: n, modes: s.a.newModeFinder()}
 	if n > 0 {
 		v.p = startPipe(func() *[]voteJob { c := make([]voteJob, 0, n); return &c },
 			func(c *[]voteJob) { *c = (*c)[:0] }, v.work)
@@ -38,7 +42,7 @@ func (s *flowStage) startVoter(n int) *voter {
 // vote takes journey job's vote, or queues it for the voter's goroutine.
 func (v *voter) vote(job voteJob) {
 	if v.p == nil {
-		v.s.votePath(job.fl, job.d, int(job.j), &job.t, job.o, v.s.a.hops(int(job.j)))
+		v.take(&job)
 		return
 	}
 	*v.p.cur = append(*v.p.cur, job)
@@ -57,7 +61,17 @@ func (v *voter) wait() {
 // work takes the votes of a chunk, in order.
 func (v *voter) work(c *[]voteJob) {
 	for i := range *c {
-		job := &(*c)[i]
-		v.s.votePath(job.fl, job.d, int(job.j), &job.t, job.o, v.s.a.hops(int(job.j)))
+		v.take(&(*c)[i])
 	}
+}
+
+// take sets job's journey's direction, and takes its step of the modes and its vote.
+func (v *voter) take(job *voteJob) {
+	a := v.s.a
+	job.d = direction(job.fl, &job.t)
+	v.s.jDir[job.j] = job.d
+	h := a.hops(int(job.j))
+	ol, _ := a.obs(a.w.pktLast(h))
+	v.modes.step(h, job.o, ol)
+	v.s.votePath(job.fl, job.d, int(job.j), &job.t, job.o, h)
 }

@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"net/netip"
+	"runtime"
 	"sort"
 
 	"github.com/calipath/calipath/decode"
@@ -59,6 +60,7 @@ type world struct {
 func newWorld(c *decode.Capture) *world {
 	w := &world{c: c, nodeIdx: map[string]int{}, podOwner: map[uint32]int{}, nodeOfIP: map[uint32]int{},
 		podOwner6: map[uint32]int{}, nodeOfIP6: map[uint32]int{}}
+	frags := w.startFragments() // it reads only the Observations, and writes only fragPorts
 	w.findNodes()
 	w.placePoints()
 	w.srcPoint = c.PointOf
@@ -66,8 +68,18 @@ func newWorld(c *decode.Capture) *world {
 	w.nodeAddrs()
 	w.wgLearnNodeIPs()
 	w.findPods()
-	w.learnFragments()
+	frags()
 	return w
+}
+
+// startFragments learns the fragments' ports (learnFragments) on a goroutine of its own when there is
+// more than one core, else inline; the function it returns waits for it to be done.
+func (w *world) startFragments() (wait func()) {
+	if runtime.GOMAXPROCS(0) > 1 {
+		return beside(w.learnFragments)
+	}
+	w.learnFragments()
+	return func() {}
 }
 
 // findNodes names the nodes, sorted: those of the points and of the node IPs.
