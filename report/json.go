@@ -16,6 +16,7 @@ import (
 // (safetext.JSON on top), followed by a newline.
 func (p *Printer) writeJSON(w io.Writer, res *correlate.Result) error {
 	e := newJSONEnc(w)
+	e.par = parOf(&p.opts)
 	sel := newJSONSelection(res, p.opts.Filter)
 	rv := reflect.ValueOf(res).Elem()
 	pl := planOf(rv.Type())
@@ -30,6 +31,9 @@ func (p *Printer) writeJSON(w io.Writer, res *correlate.Result) error {
 				continue
 			}
 			n = e.obj(n, f.key)
+			if res.FlowsStreamed() && e.parFlows(res) { // rendered and formatted in chunks on several cores
+				continue
+			}
 			if res.FlowsStreamed() { // rendered one at a time, never all in memory
 				m := 0
 				res.EachFlow(func(x *correlate.Flow) bool {
