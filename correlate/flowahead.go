@@ -133,3 +133,50 @@ func (c *FlowCursor) Each(from, to int, fn func(*Flow) bool) bool {
 	}
 	return true
 }
+
+// JourneyRanges renders a Result's journeys (as EachJourney does) by ranges of their ids, for a writer
+// that formats several ranges at once: each goroutine renders through its own JourneyCursor.
+type JourneyRanges struct{ a *analysis }
+
+// JourneyRanges returns the Result's journeys by ranges, nil for a Result without the state
+// EachJourney renders them from.
+func (r *Result) JourneyRanges() *JourneyRanges {
+	if r.analysis == nil {
+		return nil
+	}
+	return &JourneyRanges{r.analysis}
+}
+
+// Len is the number of journey ids: Each's ranges are of [0, Len).
+func (jr *JourneyRanges) Len() int { return jr.a.nJ }
+
+// JourneyCursor renders journeys of a JourneyRanges on one goroutine at a time.
+type JourneyCursor struct {
+	a   *analysis
+	buf journeyBuf
+	jr  Journey
+}
+
+// Cursor returns a new cursor; cursors of one JourneyRanges may be used on different goroutines at
+// once.
+func (jr *JourneyRanges) Cursor() *JourneyCursor { return &JourneyCursor{a: jr.a} }
+
+// Each calls fn with the journeys whose ids are in [from, to) that EachJourney calls its function
+// with, in order, and reports whether fn took them all (it stops when fn returns false). As with
+// EachJourney, fn must not keep the pointer nor the journey's Hops past its call.
+func (c *JourneyCursor) Each(from, to int, fn func(*Journey) bool) bool {
+	a := c.a
+	for j := from; j < to; j++ {
+		if a.jFlow[j] < 0 {
+			continue
+		}
+		c.jr = a.renderJourney(j, &c.buf)
+		if cap(c.jr.Hops) > cap(c.buf.hops) {
+			c.buf.hops = c.jr.Hops
+		}
+		if !fn(&c.jr) {
+			return false
+		}
+	}
+	return true
+}

@@ -59,7 +59,10 @@ func (p *Printer) writeJSON(w io.Writer, res *correlate.Result) error {
 			}
 		case "Journeys":
 			if res.Journeys == nil && p.opts.Journeys {
-				n = sel.streamJourneys(e, f, n)
+				var done bool
+				if n, done = sel.parJourneys(e, f, n); !done {
+					n = sel.streamJourneys(e, f, n)
+				}
 				continue
 			}
 			n = sel.journeys(e, f, n) // omitted when empty, as omitempty does

@@ -180,3 +180,36 @@ func (e *jsonEnc) parFlows(res *correlate.Result) bool {
 	e.end('[', ']', m)
 	return true
 }
+
+// parJourneys writes member f, every journey of res, when there are enough of them and no filter, as
+// a list formatted by several workers, each rendering its chunks through its own
+// correlate.JourneyCursor, after the n members written before (the member is omitted when there is
+// no journey, as omitempty does). It returns the members written then and whether it wrote the
+// journeys (else nothing is written).
+func (s *jsonSelection) parJourneys(e *jsonEnc, f *planField, n int) (int, bool) {
+	jr := s.res.JourneyRanges()
+	if s.filter != nil || jr == nil || !e.par.parallel(jr.Len()) {
+		return n, false
+	}
+	m := e.parList(jr.Len(), func() parFormat {
+		cur := jr.Cursor()
+		return func(c *jsonEnc, from, to int) int {
+			k := 0
+			cur.Each(from, to, func(x *correlate.Journey) bool {
+				c.member('[', false)
+				writeJourney(c, x)
+				k++
+				return true
+			})
+			return k
+		}
+	}, func() {
+		e.member('{', n == 0)
+		e.key(f.key)
+	})
+	if m == 0 {
+		return n, true
+	}
+	e.end('[', ']', m)
+	return n + 1, true
+}
