@@ -1,5 +1,10 @@
 package correlate
 
+import (
+	"runtime"
+	"sync"
+)
+
 // flowDerived is what writing a flow out computes from its journeys beside its counts: its latency
 // summary, its ICMP echo pairs or UDP datagram pairs, and where its handshake RTTs are.
 type flowDerived struct {
@@ -47,16 +52,53 @@ type flowsDerived struct {
 // order (EachFlow): in the order the flows were made, which is about the order of their first
 // journeys, so that reading their journeys' hops and times goes through the arena nearly in order,
 // where rank order (by address and port) jumps all over it for every flow.
+//
+// On more than one core (and with the arena in memory: bounded-memory mode trims it as it reads), a
+// goroutine a core computes a consecutive range of the flows, with its own handshake RTTs, joined in
+// order after: the same flowsDerived.
 func (a *analysis) deriveAll() *flowsDerived {
 	fd := &flowsDerived{at: make([]flowDerived, len(a.flows))}
-	for fi, fl := range a.flows {
-		d := a.derive(fi, fl)
-		d.hsFrom = int32(len(fd.hs))
-		fd.hs = a.handshake(fl, fd.hs)
-		d.hsTo = int32(len(fd.hs))
-		fd.at[a.rank[fi]] = d
+	parts := runtime.GOMAXPROCS(0)
+	if parts < 2 || a.w.big != nil || len(a.flows) < deriveParMin {
+		fd.hs = a.deriveRange(fd.at, 0, len(a.flows), nil)
+		return fd
+	}
+	hs := make([][]PointRTT, parts)
+	var wg sync.WaitGroup
+	for p := range parts {
+		wg.Go(func() {
+			hs[p] = a.deriveRange(fd.at, p*len(a.flows)/parts, (p+1)*len(a.flows)/parts, nil)
+		})
+	}
+	wg.Wait()
+	fd.hs = hs[0]
+	for p := 1; p < parts; p++ {
+		off := int32(len(fd.hs))
+		for fi := p * len(a.flows) / parts; fi < (p+1)*len(a.flows)/parts; fi++ {
+			d := &fd.at[a.rank[fi]]
+			d.hsFrom += off
+			d.hsTo += off
+		}
+		fd.hs = append(fd.hs, hs[p]...)
 	}
 	return fd
+}
+
+// deriveParMin is the fewest flows deriveAll computes on more than one goroutine.
+const deriveParMin = 4096
+
+// deriveRange computes the flowDerived of flows [from, to) into at (by rank), their handshake RTTs
+// appended to hs (each flow's hsFrom and hsTo index hs), and returns hs.
+func (a *analysis) deriveRange(at []flowDerived, from, to int, hs []PointRTT) []PointRTT {
+	for fi := from; fi < to; fi++ {
+		fl := a.flows[fi]
+		d := a.derive(fi, fl)
+		d.hsFrom = int32(len(hs))
+		hs = a.handshake(fl, hs)
+		d.hsTo = int32(len(hs))
+		at[a.rank[fi]] = d
+	}
+	return hs
 }
 
 // setDerived sets what flow fi's journeys give of f: from the flows derived ahead (b.derived), else

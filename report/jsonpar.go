@@ -65,13 +65,8 @@ type parRun struct {
 // level deeper, as jsonEnc.member does, for e.end to close the list. The first write error stops the
 // workers; parList returns only once they have stopped, and raises again a panic of theirs.
 func (e *jsonEnc) parList(n int, newWorker func() parFormat, before func()) int {
-	r := &parRun{par: e.par, n: n, depth: e.depth + 1, quit: make(chan struct{}), failed: make(chan any, e.par.workers)}
+	r := newParRun(e.par, n, e.depth+1)
 	for i := range r.par.workers {
-		r.out = append(r.out, make(chan *parChunk, 1))
-		r.free = append(r.free, make(chan *parChunk, jsonParBuffers))
-		for range jsonParBuffers {
-			r.free[i] <- &parChunk{}
-		}
 		r.wg.Add(1)
 		go r.work(i, newWorker)
 	}
@@ -112,6 +107,20 @@ func (e *jsonEnc) writeChunk(c *parChunk, m int, before func()) int {
 		_, e.err = e.w.Write(c.buf)
 	}
 	return m + c.n
+}
+
+// newParRun makes the channels of a parallel list of n elements whose members are at depth.
+func newParRun(par jsonPar, n, depth int) *parRun {
+	r := &parRun{par: par, n: n, depth: depth, quit: make(chan struct{}), failed: make(chan any, par.workers),
+		out: make([]chan *parChunk, par.workers), free: make([]chan *parChunk, par.workers)}
+	for i := range par.workers {
+		r.out[i] = make(chan *parChunk, 1)
+		r.free[i] = make(chan *parChunk, jsonParBuffers)
+		for range jsonParBuffers {
+			r.free[i] <- &parChunk{}
+		}
+	}
+	return r
 }
 
 // chunks is the number of chunks.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/internal/gen"
+	"github.com/calipath/calipath/internal/testtool"
 )
 
 // withJSONPar sets how many workers format the JSON's long lists, in chunks of how many elements.
@@ -187,5 +190,61 @@ func TestJSONParallelStopsFormatting(t *testing.T) {
 	}, func() {})
 	if !errors.Is(e.err, errStopWriter) || formatted.Load() > 4*2 {
 		t.Errorf("error %v after %d chunks formatted; want the write error after at most 8", e.err, formatted.Load())
+	}
+}
+
+// BenchmarkJSONWriter weighs the JSON writer on the streamed flows of BenchmarkStreamedFlowsJSON's
+// capture (24,000 flows), written to a file (write(2) included) and to io.Discard: "serial" is one
+// goroutine formatting and writing (the flows rendered ahead by another on more than one core),
+// "parallel" the default, one worker a core formatting chunks written in order (the same as serial
+// on one core). Run with -cpu 1,2. CALIPATH_BENCH_DIR keeps the captures between runs.
+func BenchmarkJSONWriter(b *testing.B) {
+	cfg := testtool.Impaired(gen.DefaultConfig())
+	cfg.Mix = gen.MixManyFlows
+	cfg.Nodes, cfg.PodsPerNode = 2, 16
+	cfg.Flows, cfg.Packets, cfg.ClockOffset = 24000, 96000, nil
+	c := decode.Load(testtool.BenchCaptures(b, "per-flow", cfg), decode.Options{}, decode.PointConfig{})
+	res := correlate.Correlate(c, correlate.Options{Lean: true, StreamFlows: true})
+	if !res.FlowsStreamed() || res.Summary.Flows < 20000 {
+		b.Fatalf("%d flows (streamed %v), want at least 20,000 streamed", res.Summary.Flows, res.FlowsStreamed())
+	}
+	path := filepath.Join(b.TempDir(), "out.json")
+	for _, how := range []struct {
+		name string
+		opt  Option
+	}{{"serial", withJSONPar(1, jsonParChunk)}, {"parallel", func(*Options) {}}} {
+		for _, to := range []string{"file", "discard"} {
+			b.Run(how.name+"/"+to, func(b *testing.B) {
+				var size countWriter
+				if err := New(&size, WithFormat(JSON)).Print(res); err != nil {
+					b.Fatal(err)
+				}
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				for b.Loop() {
+					benchWriteJSON(b, res, to == "file", path, how.opt)
+				}
+			})
+		}
+	}
+}
+
+// benchWriteJSON writes res's JSON with opt to a new file at path, or to io.Discard.
+func benchWriteJSON(b *testing.B, res *correlate.Result, file bool, path string, opt Option) {
+	if !file {
+		if err := New(io.Discard, WithFormat(JSON), opt).Print(res); err != nil {
+			b.Fatal(err)
+		}
+		return
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := New(f, WithFormat(JSON), opt).Print(res); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
 	}
 }
