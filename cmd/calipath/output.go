@@ -278,7 +278,7 @@ func replaceFile(ctx context.Context, path string, t target, write func(io.Write
 			_ = f.Chown(int(sys.Uid), int(sys.Gid)) // as root, the owner stays; otherwise it cannot
 		}
 	}
-	if err = write(ctxWriter{ctx, f}); err != nil {
+	if err = write(ctxWriter{ctx, newWriteback(f)}); err != nil {
 		return err
 	}
 	if err = f.Sync(); err != nil {

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// A writeback writes what it is given to its file, and starts the writeback of every byte written
+// but the last few megabytes, in consecutive ranges of writebackEvery bytes or more.
+func TestWriteback(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if writebackStarter(f) == nil {
+		t.Skip("no writeback to start on this system")
+	}
+	var ranges [][2]int64
+	w := &writeback{f: f, start: func(off, n int64) { ranges = append(ranges, [2]int64{off, n}) }}
+	var want bytes.Buffer
+	piece := bytes.Repeat([]byte("calipath"), (1<<20+7)/8)
+	for want.Len() < 3*writebackEvery+100 {
+		if _, err := w.Write(piece); err != nil {
+			t.Fatal(err)
+		}
+		want.Write(piece)
+	}
+	next := int64(0)
+	for _, r := range ranges {
+		if r[0] != next || r[1] < writebackEvery {
+			t.Fatalf("writeback started for %v, want consecutive ranges of at least %d bytes", ranges, writebackEvery)
+		}
+		next += r[1]
+	}
+	if next > int64(want.Len()) || int64(want.Len())-next >= writebackEvery {
+		t.Errorf("writeback started for the first %d of %d bytes, want all but less than %d", next, want.Len(), writebackEvery)
+	}
+	writebackStarter(f)(0, next) // the system's own: no error to see, nothing to change
+	got, err := os.ReadFile(f.Name())
+	if err != nil || !bytes.Equal(got, want.Bytes()) {
+		t.Errorf("the file holds %d bytes (%v), want the %d written", len(got), err, want.Len())
+	}
+}
