@@ -3,6 +3,7 @@ package report
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/calipath/calipath/correlate"
 )
@@ -20,7 +21,8 @@ type jsonPar struct {
 // jsonParChunk is the default chunk: a few hundred kilobytes of flows, written in one write(2).
 const jsonParChunk = 256
 
-// jsonParBuffers is each worker's chunk buffers: one being formatted, one being written or waiting.
+// jsonParBuffers is the chunk buffers a worker: at most this many chunks a worker are formatted or
+// waiting to be written at a time.
 const jsonParBuffers = 2
 
 // parOf returns o's jsonPar: the one set, else one worker a core with chunks of jsonParChunk.
@@ -46,16 +48,35 @@ type parChunk struct {
 	err error
 }
 
-// parRun is one parallel list being written: the channels between the workers and the writer.
+// parRun is one parallel list being written: the chunks go to the workers as they come free, each
+// next chunk to the first worker that has a buffer for it, and reach the writer in order through
+// slots, chunk k through slot k mod the buffers. As a worker takes a buffer before the chunk, the
+// buffers are always held by the lowest chunks not yet written: the writer's next chunk is always
+// being formatted, and a slot is always empty when its next chunk is put in it.
 type parRun struct {
 	par    jsonPar
 	n      int // elements
 	depth  int // the members'
-	quit   chan struct{}
-	out    []chan *parChunk // worker i's chunks i, i+workers, … in order
-	free   []chan *parChunk // worker i's buffers, back from the writer
+	next   atomic.Int64
+	free   chan *parChunk   // the buffers, back from the writer
+	slots  []chan *parChunk // chunk k is put in slots[k%len(slots)]
+	quit   chan struct{}    // closed when the writer stops
+	dead   chan struct{}    // closed when a worker fails (its panic is in failed)
+	once   sync.Once
 	failed chan any
 	wg     sync.WaitGroup
+}
+
+// newParRun makes the channels of a parallel list of n elements whose members are at depth.
+func newParRun(par jsonPar, n, depth int) *parRun {
+	bufs := par.workers * jsonParBuffers
+	r := &parRun{par: par, n: n, depth: depth, free: make(chan *parChunk, bufs), slots: make([]chan *parChunk, bufs),
+		quit: make(chan struct{}), dead: make(chan struct{}), failed: make(chan any, 1)}
+	for i := range bufs {
+		r.free <- &parChunk{}
+		r.slots[i] = make(chan *parChunk, 1)
+	}
+	return r
 }
 
 // parList writes the n elements of a list, after what e holds, formatted in chunks by e.par.workers
@@ -66,20 +87,21 @@ type parRun struct {
 // workers; parList returns only once they have stopped, and raises again a panic of theirs.
 func (e *jsonEnc) parList(n int, newWorker func() parFormat, before func()) int {
 	r := newParRun(e.par, n, e.depth+1)
-	for i := range r.par.workers {
+	for range r.par.workers {
 		r.wg.Add(1)
-		go r.work(i, newWorker)
+		go r.work(newWorker)
 	}
 	defer r.stop()
 	m := 0
 	for k := range r.chunks() {
-		i := k % r.par.workers
-		c, ok := <-r.out[i]
-		if !ok { // the worker failed: stop() raises its panic
-			break
+		var c *parChunk
+		select {
+		case c = <-r.slots[k%len(r.slots)]:
+		case <-r.dead: // stop() raises the worker's panic
+			return m
 		}
 		m = e.writeChunk(c, m, before)
-		r.free[i] <- c
+		r.free <- c
 		if e.err != nil {
 			break
 		}
@@ -109,20 +131,6 @@ func (e *jsonEnc) writeChunk(c *parChunk, m int, before func()) int {
 	return m + c.n
 }
 
-// newParRun makes the channels of a parallel list of n elements whose members are at depth.
-func newParRun(par jsonPar, n, depth int) *parRun {
-	r := &parRun{par: par, n: n, depth: depth, quit: make(chan struct{}), failed: make(chan any, par.workers),
-		out: make([]chan *parChunk, par.workers), free: make([]chan *parChunk, par.workers)}
-	for i := range par.workers {
-		r.out[i] = make(chan *parChunk, 1)
-		r.free[i] = make(chan *parChunk, jsonParBuffers)
-		for range jsonParBuffers {
-			r.free[i] <- &parChunk{}
-		}
-	}
-	return r
-}
-
 // chunks is the number of chunks.
 func (r *parRun) chunks() int { return (r.n + r.par.chunk - 1) / r.par.chunk }
 
@@ -137,33 +145,36 @@ func (r *parRun) stop() {
 	}
 }
 
-// work formats chunks i, i+workers, … in order into worker i's buffers and hands each over on out[i],
-// until the last or quit; it closes out[i] when it stops. A panic is sent on failed.
-func (r *parRun) work(i int, newWorker func() parFormat) {
+// work takes a free buffer, then the next chunk, formats it and puts it in its slot, until the last
+// chunk is taken or quit. A panic is kept in failed (the first only) and closes dead.
+func (r *parRun) work(newWorker func() parFormat) {
 	defer r.wg.Done()
-	defer close(r.out[i])
 	defer func() {
 		if p := recover(); p != nil {
-			r.failed <- p
+			r.once.Do(func() {
+				r.failed <- p
+				close(r.dead)
+			})
 		}
 	}()
 	format := newWorker()
 	c := &jsonEnc{depth: r.depth}
-	for k := i; k < r.chunks(); k += r.par.workers {
+	for {
 		var ch *parChunk
 		select {
-		case ch = <-r.free[i]:
+		case ch = <-r.free:
 		case <-r.quit:
+			return
+		}
+		k := int(r.next.Add(1) - 1)
+		if k >= r.chunks() {
+			r.free <- ch // never blocks: the buffer came from it
 			return
 		}
 		c.buf, c.err = ch.buf[:0], nil
 		ch.n = format(c, k*r.par.chunk, min((k+1)*r.par.chunk, r.n))
 		ch.buf, ch.err = c.buf, c.err
-		select {
-		case r.out[i] <- ch:
-		case <-r.quit:
-			return
-		}
+		r.slots[k%len(r.slots)] <- ch // never blocks: see parRun
 	}
 }
 
