@@ -10,7 +10,7 @@ import (
 type flowDerived struct {
 	lat               Latency
 	pairs, unanswered int32 // echo pairs and requests unanswered (ICMP), datagram pairs (UDP)
-	hsFrom, hsTo      int32 // its handshake RTTs: flowsDerived.hs[hsFrom:hsTo]
+	hsFrom, hsTo      int32 // its handshake RTTs: in its block of flowsDerived.hs, [hsFrom:hsTo]
 }
 
 // derive computes flow fl's (flow fi's) flowDerived but its handshake RTTs: its UDP pairs from
@@ -42,10 +42,18 @@ func (d *flowDerived) set(f *Flow, proto uint8) {
 	}
 }
 
-// flowsDerived is every flow's flowDerived, by rank, with their handshake RTTs in one array.
+// flowsDerived is every flow's flowDerived, by rank, with their handshake RTTs in blocks: one per
+// consecutive range of the flows (in the order they were made) deriveAll computed apart, the same
+// number of flows each (but for rounding): flow fi's is block hsBlock(fi).
 type flowsDerived struct {
 	at []flowDerived
-	hs []PointRTT
+	hs [][]PointRTT
+}
+
+// hsBlock is the block of flow fi's handshake RTTs: block p holds flows [p*n/P, (p+1)*n/P) of n,
+// so fi's is the last p with p*n/P ≤ fi.
+func (fd *flowsDerived) hsBlock(fi int) []PointRTT {
+	return fd.hs[((fi+1)*len(fd.hs)-1)/len(fd.at)]
 }
 
 // deriveAll computes every flow's flowDerived ahead of writing the flows out one at a time in rank
@@ -54,33 +62,23 @@ type flowsDerived struct {
 // where rank order (by address and port) jumps all over it for every flow.
 //
 // On more than one core (and with the arena in memory: bounded-memory mode trims it as it reads), a
-// goroutine a core computes a consecutive range of the flows, with its own handshake RTTs, joined in
-// order after: the same flowsDerived.
+// goroutine a core computes a consecutive range of the flows, with its own block of handshake RTTs:
+// the same flows derived.
 func (a *analysis) deriveAll() *flowsDerived {
 	fd := &flowsDerived{at: make([]flowDerived, len(a.flows))}
 	parts := runtime.GOMAXPROCS(0)
 	if parts < 2 || a.w.big != nil || len(a.flows) < deriveParMin {
-		fd.hs = a.deriveRange(fd.at, 0, len(a.flows), nil)
+		fd.hs = [][]PointRTT{a.deriveRange(fd.at, 0, len(a.flows), nil)}
 		return fd
 	}
-	hs := make([][]PointRTT, parts)
+	fd.hs = make([][]PointRTT, parts)
 	var wg sync.WaitGroup
 	for p := range parts {
 		wg.Go(func() {
-			hs[p] = a.deriveRange(fd.at, p*len(a.flows)/parts, (p+1)*len(a.flows)/parts, nil)
+			fd.hs[p] = a.deriveRange(fd.at, p*len(a.flows)/parts, (p+1)*len(a.flows)/parts, nil)
 		})
 	}
 	wg.Wait()
-	fd.hs = hs[0]
-	for p := 1; p < parts; p++ {
-		off := int32(len(fd.hs))
-		for fi := p * len(a.flows) / parts; fi < (p+1)*len(a.flows)/parts; fi++ {
-			d := &fd.at[a.rank[fi]]
-			d.hsFrom += off
-			d.hsTo += off
-		}
-		fd.hs = append(fd.hs, hs[p]...)
-	}
 	return fd
 }
 
@@ -109,7 +107,7 @@ func (b *flowOutBuf) setDerived(f *Flow, fi int, fl *flowAcc) {
 		d.set(f, fl.client.proto)
 		f.HandshakeRTT = []PointRTT{}
 		if d.hsTo > d.hsFrom {
-			f.HandshakeRTT = fd.hs[d.hsFrom:d.hsTo:d.hsTo]
+			f.HandshakeRTT = fd.hsBlock(fi)[d.hsFrom:d.hsTo:d.hsTo]
 		}
 		return
 	}

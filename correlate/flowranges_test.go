@@ -35,17 +35,37 @@ func TestDeriveAllParallel(t *testing.T) {
 	}
 	old := runtime.GOMAXPROCS(1)
 	defer runtime.GOMAXPROCS(old)
-	want := a.deriveAll()
-	if len(want.hs) == 0 {
-		t.Fatal("no handshake RTTs")
-	}
+	want := derivedOf(t, a, a.deriveAll())
 	for _, procs := range []int{2, 3, 4} {
 		runtime.GOMAXPROCS(procs)
-		got := a.deriveAll()
-		if !slices.Equal(got.at, want.at) || !slices.Equal(got.hs, want.hs) {
+		if got := derivedOf(t, a, a.deriveAll()); !reflect.DeepEqual(got, want) {
 			t.Errorf("GOMAXPROCS %d: the flows derived differ from one goroutine's", procs)
 		}
 	}
+}
+
+// derived is one flow's flowDerived with its handshake RTTs.
+type derived struct {
+	lat               Latency
+	pairs, unanswered int32
+	hs                []PointRTT
+}
+
+// derivedOf lists what fd holds of each of a's flows, by rank, with the handshake RTTs from its
+// block; it fails when no flow has one.
+func derivedOf(t *testing.T, a *analysis, fd *flowsDerived) []derived {
+	out := make([]derived, len(fd.at))
+	n := 0
+	for fi := range a.flows {
+		d := &fd.at[a.rank[fi]]
+		hs := fd.hsBlock(fi)[d.hsFrom:d.hsTo]
+		n += len(hs)
+		out[a.rank[fi]] = derived{d.lat, d.pairs, d.unanswered, slices.Clone(hs)}
+	}
+	if n == 0 {
+		t.Fatal("no handshake RTTs")
+	}
+	return out
 }
 
 // A FlowRanges' cursors render EachFlow's flows, whatever the ranges and however many cursors take
@@ -115,4 +135,24 @@ func journeyCopy(j *Journey) Journey {
 	c := *j
 	c.Hops = slices.Clone(j.Hops)
 	return c
+}
+
+// hsBlock finds each flow's block of handshake RTTs as deriveAll splits the flows: block p holds
+// flows [p*n/P, (p+1)*n/P).
+func TestHSBlock(t *testing.T) {
+	for n := 1; n <= 300; n++ {
+		for parts := 1; parts <= 8; parts++ {
+			fd := &flowsDerived{at: make([]flowDerived, n), hs: make([][]PointRTT, parts)}
+			for p := range parts {
+				fd.hs[p] = []PointRTT{{RTT: int64(p)}}
+			}
+			for p := range parts {
+				for fi := p * n / parts; fi < (p+1)*n/parts; fi++ {
+					if got := fd.hsBlock(fi)[0].RTT; got != int64(p) {
+						t.Fatalf("%d flows in %d blocks: flow %d in block %d, want %d", n, parts, fi, got, p)
+					}
+				}
+			}
+		}
+	}
 }
