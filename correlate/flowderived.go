@@ -1,11 +1,16 @@
 package correlate
 
+import (
+	"runtime"
+	"sync"
+)
+
 // flowDerived is what writing a flow out computes from its journeys beside its counts: its latency
 // summary, its ICMP echo pairs or UDP datagram pairs, and where its handshake RTTs are.
 type flowDerived struct {
 	lat               Latency
 	pairs, unanswered int32 // echo pairs and requests unanswered (ICMP), datagram pairs (UDP)
-	hsFrom, hsTo      int32 // its handshake RTTs: flowsDerived.hs[hsFrom:hsTo]
+	hsFrom, hsTo      int32 // its handshake RTTs: in its block of flowsDerived.hs, [hsFrom:hsTo]
 }
 
 // derive computes flow fl's (flow fi's) flowDerived but its handshake RTTs: its UDP pairs from
@@ -37,26 +42,61 @@ func (d *flowDerived) set(f *Flow, proto uint8) {
 	}
 }
 
-// flowsDerived is every flow's flowDerived, by rank, with their handshake RTTs in one array.
+// flowsDerived is every flow's flowDerived, by rank, with their handshake RTTs in blocks: one per
+// consecutive range of the flows (in the order they were made) deriveAll computed apart, the same
+// number of flows each (but for rounding): flow fi's is block hsBlock(fi).
 type flowsDerived struct {
 	at []flowDerived
-	hs []PointRTT
+	hs [][]PointRTT
+}
+
+// hsBlock is the block of flow fi's handshake RTTs: block p holds flows [p*n/P, (p+1)*n/P) of n,
+// so fi's is the last p with p*n/P ≤ fi.
+func (fd *flowsDerived) hsBlock(fi int) []PointRTT {
+	return fd.hs[((fi+1)*len(fd.hs)-1)/len(fd.at)]
 }
 
 // deriveAll computes every flow's flowDerived ahead of writing the flows out one at a time in rank
 // order (EachFlow): in the order the flows were made, which is about the order of their first
 // journeys, so that reading their journeys' hops and times goes through the arena nearly in order,
 // where rank order (by address and port) jumps all over it for every flow.
+//
+// On more than one core (and with the arena in memory: bounded-memory mode trims it as it reads), a
+// goroutine a core computes a consecutive range of the flows, with its own block of handshake RTTs:
+// the same flows derived.
 func (a *analysis) deriveAll() *flowsDerived {
 	fd := &flowsDerived{at: make([]flowDerived, len(a.flows))}
-	for fi, fl := range a.flows {
-		d := a.derive(fi, fl)
-		d.hsFrom = int32(len(fd.hs))
-		fd.hs = a.handshake(fl, fd.hs)
-		d.hsTo = int32(len(fd.hs))
-		fd.at[a.rank[fi]] = d
+	parts := runtime.GOMAXPROCS(0)
+	if parts < 2 || a.w.big != nil || len(a.flows) < deriveParMin {
+		fd.hs = [][]PointRTT{a.deriveRange(fd.at, 0, len(a.flows), nil)}
+		return fd
 	}
+	fd.hs = make([][]PointRTT, parts)
+	var wg sync.WaitGroup
+	for p := range parts {
+		wg.Go(func() {
+			fd.hs[p] = a.deriveRange(fd.at, p*len(a.flows)/parts, (p+1)*len(a.flows)/parts, nil)
+		})
+	}
+	wg.Wait()
 	return fd
+}
+
+// deriveParMin is the fewest flows deriveAll computes on more than one goroutine.
+const deriveParMin = 4096
+
+// deriveRange computes the flowDerived of flows [from, to) into at (by rank), their handshake RTTs
+// appended to hs (each flow's hsFrom and hsTo index hs), and returns hs.
+func (a *analysis) deriveRange(at []flowDerived, from, to int, hs []PointRTT) []PointRTT {
+	for fi := from; fi < to; fi++ {
+		fl := a.flows[fi]
+		d := a.derive(fi, fl)
+		d.hsFrom = int32(len(hs))
+		hs = a.handshake(fl, hs)
+		d.hsTo = int32(len(hs))
+		at[a.rank[fi]] = d
+	}
+	return hs
 }
 
 // setDerived sets what flow fi's journeys give of f: from the flows derived ahead (b.derived), else
@@ -67,7 +107,7 @@ func (b *flowOutBuf) setDerived(f *Flow, fi int, fl *flowAcc) {
 		d.set(f, fl.client.proto)
 		f.HandshakeRTT = []PointRTT{}
 		if d.hsTo > d.hsFrom {
-			f.HandshakeRTT = fd.hs[d.hsFrom:d.hsTo:d.hsTo]
+			f.HandshakeRTT = fd.hsBlock(fi)[d.hsFrom:d.hsTo:d.hsTo]
 		}
 		return
 	}

@@ -16,6 +16,7 @@ import (
 // (safetext.JSON on top), followed by a newline.
 func (p *Printer) writeJSON(w io.Writer, res *correlate.Result) error {
 	e := newJSONEnc(w)
+	e.par = parOf(&p.opts)
 	sel := newJSONSelection(res, p.opts.Filter)
 	rv := reflect.ValueOf(res).Elem()
 	pl := planOf(rv.Type())
@@ -30,6 +31,9 @@ func (p *Printer) writeJSON(w io.Writer, res *correlate.Result) error {
 				continue
 			}
 			n = e.obj(n, f.key)
+			if res.FlowsStreamed() && e.parFlows(res) { // rendered and formatted in chunks on several cores
+				continue
+			}
 			if res.FlowsStreamed() { // rendered one at a time, never all in memory
 				m := 0
 				res.EachFlow(func(x *correlate.Flow) bool {
@@ -55,7 +59,10 @@ func (p *Printer) writeJSON(w io.Writer, res *correlate.Result) error {
 			}
 		case "Journeys":
 			if res.Journeys == nil && p.opts.Journeys {
-				n = sel.streamJourneys(e, f, n)
+				var done bool
+				if n, done = sel.parJourneys(e, f, n); !done {
+					n = sel.streamJourneys(e, f, n)
+				}
 				continue
 			}
 			n = sel.journeys(e, f, n) // omitted when empty, as omitempty does

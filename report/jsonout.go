@@ -36,6 +36,7 @@ type jsonEnc struct {
 	flowT *flowTmpl   // the flows' fixed bytes at the depth they were last written at (nil until the first)
 	// likewise the journeys'
 	journeyT *journeyTmpl
+	par      jsonPar // how long lists are formatted on more than one core
 }
 
 const jsonFlushAt = 64 << 10
@@ -45,7 +46,11 @@ func newJSONEnc(w io.Writer) *jsonEnc {
 }
 
 // flush writes what buf holds once it is large, or always when force.
+// A worker's encoder (no w) keeps what it formats.
 func (e *jsonEnc) flush(force bool) {
+	if e.w == nil {
+		return
+	}
 	if e.err != nil {
 		e.buf = e.buf[:0]
 		return

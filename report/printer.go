@@ -67,6 +67,8 @@ type Options struct {
 	Ladders  int    // flows drawn as ladder diagrams in HTML (default 3)
 	MaxRungs int    // packets per ladder diagram (default 48)
 	Journeys bool   // JSON: list every journey, rendered one at a time when the Result does not list them
+
+	jsonPar jsonPar // JSON: how long lists are formatted on more than one core (zero: parOf's default)
 }
 
 // Option changes the Options.

@@ -278,7 +278,9 @@ func replaceFile(ctx context.Context, path string, t target, write func(io.Write
 			_ = f.Chown(int(sys.Uid), int(sys.Gid)) // as root, the owner stays; otherwise it cannot
 		}
 	}
-	if err = write(ctxWriter{ctx, f}); err != nil {
+	wb, stop := newWriteback(f)
+	err = write(ctxWriter{ctx, wb})
+	if stop(); err != nil {
 		return err
 	}
 	if err = f.Sync(); err != nil {
