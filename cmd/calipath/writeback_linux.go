@@ -9,7 +9,9 @@ import (
 )
 
 // writebackStarter returns what starts the writeback of a range of f's bytes (sync_file_range with
-// SYNC_FILE_RANGE_WRITE: it does not wait for the disk), nil when f has no descriptor to ask for.
+// SYNC_FILE_RANGE_WRITE: it does not wait for the writes to complete, though it may wait while the
+// device's queue is full, which is why it runs on writeback's own goroutine), nil when f has no
+// descriptor to ask for.
 // A failure is no error of the report's: the fsync after says what the disk did.
 func writebackStarter(f *os.File) func(off, n int64) {
 	rc, err := f.SyscallConn()
