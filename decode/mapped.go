@@ -189,7 +189,15 @@ func openMapped(path string, lim Limits) (r Reader, c *mappedCloser, ok bool, er
 		return nil, nil, false, nil
 	}
 	data, ok := mapFile(f)
-	if !ok || gzipped(data) {
+	gz := false
+	if ok { // the file may be cut short under the mapping before its first bytes are read
+		if ferr := mappedFault(data, func() { gz = gzipped(data) }); ferr != nil {
+			_ = unmap(data)
+			f.Close()
+			return nil, nil, true, fmt.Errorf("%s: %w", path, ferr)
+		}
+	}
+	if !ok || gz {
 		if ok {
 			_ = unmap(data)
 		}
@@ -200,7 +208,10 @@ func openMapped(path string, lim Limits) (r Reader, c *mappedCloser, ok bool, er
 	in.mapped, in.mapFile = data, true
 	in.setWin()
 	in.holes = holeFile(f)
-	rd, err := in.open()
+	var rd Reader
+	if ferr := mappedFault(data, func() { rd, err = in.open() }); ferr != nil {
+		err = ferr
+	}
 	if err != nil {
 		in.release()
 		_ = unmap(data)
