@@ -279,6 +279,7 @@ func replaceFile(ctx context.Context, path string, t target, write func(io.Write
 		}
 	}
 	wb, stop := newWriteback(f)
+	defer stop() // also when write panics; a second call does nothing
 	err = write(ctxWriter{ctx, wb})
 	if stop(); err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"os"
+	"sync"
 )
 
 // writebackEvery is how many bytes of a replaced output go between two starts of the kernel's
@@ -22,7 +23,7 @@ type writeback struct {
 }
 
 // newWriteback returns f, or a writeback to it where the system can start a file's writeback, and
-// what stops the writeback's goroutine (to call before f is synced or closed).
+// what stops the writeback's goroutine (to call before f is synced or closed; it may be called again).
 func newWriteback(f *os.File) (io.Writer, func()) {
 	return startWriteback(f, writebackStarter(f))
 }
@@ -39,9 +40,12 @@ func startWriteback(f *os.File, start func(off, n int64)) (io.Writer, func()) {
 			start(r[0], r[1])
 		}
 	}()
+	var once sync.Once
 	return w, func() {
-		close(w.ranges)
-		<-w.done
+		once.Do(func() {
+			close(w.ranges)
+			<-w.done
+		})
 	}
 }
 

@@ -55,3 +55,19 @@ func TestWriteback(t *testing.T) {
 		t.Errorf("the file holds %d bytes (%v), want the %d written", len(got), err, want.Len())
 	}
 }
+
+// TestWritebackStopTwice: replaceFile stops the writeback after the write and again when it returns
+// (deferred, for a write that panics); the second stop does nothing.
+func TestWritebackStopTwice(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, stop := startWriteback(f, func(off, n int64) {})
+	if _, err := w.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	stop()
+}
