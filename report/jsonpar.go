@@ -25,12 +25,18 @@ const jsonParChunk = 256
 // waiting to be written at a time.
 const jsonParBuffers = 2
 
-// parOf returns o's jsonPar: the one set, else one worker a core with chunks of jsonParChunk.
+// jsonParMaxWorkers is the most workers a list is formatted by: their chunks all go through the one
+// writer, and each worker holds jsonParBuffers chunks, which no memory limit (--memory) counts, so
+// more workers on a large machine would add memory, not speed.
+const jsonParMaxWorkers = 4
+
+// parOf returns o's jsonPar: the one set, else one worker a core (at most jsonParMaxWorkers) with
+// chunks of jsonParChunk.
 func parOf(o *Options) jsonPar {
 	if o.jsonPar.workers > 0 {
 		return o.jsonPar
 	}
-	return jsonPar{workers: runtime.GOMAXPROCS(0), chunk: jsonParChunk}
+	return jsonPar{workers: min(runtime.GOMAXPROCS(0), jsonParMaxWorkers), chunk: jsonParChunk}
 }
 
 // parallel reports whether a list of n elements is formatted by several workers.

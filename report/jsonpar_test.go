@@ -249,3 +249,16 @@ func benchWriteJSON(b *testing.B, res *correlate.Result, file bool, path string,
 		b.Fatal(err)
 	}
 }
+
+// TestParOfCapped: on a machine with many cores the JSON lists are formatted by at most
+// jsonParMaxWorkers workers (each holds chunk buffers outside any memory limit).
+func TestParOfCapped(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2 * jsonParMaxWorkers))
+	if p := parOf(&Options{}); p.workers != jsonParMaxWorkers || p.chunk != jsonParChunk {
+		t.Errorf("parOf at GOMAXPROCS %d = %+v, want %d workers, chunks of %d", 2*jsonParMaxWorkers, p, jsonParMaxWorkers, jsonParChunk)
+	}
+	runtime.GOMAXPROCS(2)
+	if p := parOf(&Options{}); p.workers != 2 {
+		t.Errorf("parOf at GOMAXPROCS 2 = %+v, want 2 workers", p)
+	}
+}
