@@ -10,10 +10,12 @@ import (
 // writeJSON writes the JSON report of res to w as it goes (jsonEnc): the Result's members in order,
 // the filtered lists element by element straight from res (flows and journeys by the typed writers of
 // jsonflow.go and jsonjourney.go, the rest by reflection), and, with Options.Journeys and a Result
-// that does not list its journeys, every journey rendered one at a time (Result.EachJourney); likewise
-// the flows of a Result that streams them (Result.EachFlow; it is made so only for a report without a
-// filter). The bytes are those of encoding/json's indented encoding of the filtered Result
-// (safetext.JSON on top), followed by a newline.
+// that does not list its journeys, every journey rendered as it is written (Result.EachJourney);
+// likewise the flows of a Result that streams them (Result.EachFlow; it is made so only for a report
+// without a filter). On more than one core such long lists are rendered and formatted in chunks by
+// several workers (Result.FlowRanges, Result.JourneyRanges; jsonpar.go) and written in order, a few
+// chunks a worker in memory at a time. The bytes are those of encoding/json's indented encoding of
+// the filtered Result (safetext.JSON on top), followed by a newline, on any number of cores.
 func (p *Printer) writeJSON(w io.Writer, res *correlate.Result) error {
 	e := newJSONEnc(w)
 	e.par = parOf(&p.opts)

@@ -66,7 +66,7 @@ type Options struct {
 	MaxFlows int    // flows listed in text, Markdown and HTML (default 25; JSON lists all)
 	Ladders  int    // flows drawn as ladder diagrams in HTML (default 3)
 	MaxRungs int    // packets per ladder diagram (default 48)
-	Journeys bool   // JSON: list every journey, rendered one at a time when the Result does not list them
+	Journeys bool   // JSON: list every journey, rendered as written when the Result does not list them
 
 	jsonPar jsonPar // JSON: how long lists are formatted on more than one core (zero: parOf's default)
 }
@@ -109,7 +109,8 @@ func WithLadders(flows, packets int) Option {
 
 // WithJourneys makes the JSON format list every journey (`--journeys`): those of Result.Journeys, or,
 // when the Result does not list them (correlate.Options.Journeys off), each journey rendered as it is
-// written (Result.EachJourney), so that they are never all in memory.
+// written (Result.EachJourney; in chunks on several workers on more than one core), so that they are
+// never all in memory.
 func WithJourneys(on bool) Option { return func(o *Options) { o.Journeys = on } }
 
 // Printer writes reports of Results to an io.Writer.
