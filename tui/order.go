@@ -173,11 +173,12 @@ func (l *flowList) sortNext(c *common, step int) tea.Cmd {
 		}
 	}
 	o.chain = step <= len(o.perm)
+	if o.collect && step >= 2 { // also when the orders left are all done or under way (keys')
+		o.chain = true
+		return o.collectStep()
+	}
 	if !o.chain {
 		return nil
-	}
-	if o.collect && step >= 2 {
-		return o.collectStep()
 	}
 	return o.start(c, step, true)
 }

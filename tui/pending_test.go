@@ -325,3 +325,28 @@ func TestChainWaitsForKey(t *testing.T) {
 		t.Fatal("the chain's step, once on, did not sort worst first")
 	}
 }
+
+// The collection after loading runs even when, by the time the chain comes to it, keys have sorted
+// (or are sorting) every order left, and the chain ends after it.
+func TestCollectWhenOrdersTaken(t *testing.T) {
+	res := manyFlowsTestResult(t)
+	c := &common{res: res}
+	l := newFlowList()
+	o := l.ord
+	o.sync(c)
+	for s := 2; s <= len(o.perm); s++ {
+		o.busy |= 1 << s // a key's sort under way
+	}
+	o.collect = true
+	cmd := l.sortNext(c, 2)
+	if cmd == nil {
+		t.Fatal("no collection once every order left is under way")
+	}
+	msg, ok := cmd().(collectedMsg)
+	if !ok || o.collect {
+		t.Fatalf("the chain's step: %T, collect still set: %v", msg, o.collect)
+	}
+	if next := l.collected(c, msg); next != nil || o.chain {
+		t.Errorf("the chain goes on after the collection with every order under way (chain %v)", o.chain)
+	}
+}
