@@ -29,22 +29,30 @@ var jsonPars = []jsonPar{{1, jsonParChunk}, {2, 1}, {2, 3}, {4, 2}, {4, 7}, {2, 
 
 // parManyFlows is a streamed many-flow Result with loss, duplicates and DNAT (2,000 flows).
 func parManyFlows(t testing.TB) *correlate.Result {
-	cfg := gen.DefaultConfig()
-	cfg.Mix = gen.MixManyFlows
-	cfg.Nodes, cfg.PodsPerNode = 2, 16
-	cfg.Flows, cfg.Packets = 2000, 9000
-	cfg.LossPerHop, cfg.DupRate, cfg.DNAT = 0.01, 0.02, 0.2
-	cfg.Dir = t.TempDir()
-	g, err := gen.Generate(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := decode.Load(g.Files, decode.Options{}, decode.PointConfig{})
+	c := decode.Load(manyFlowsCaps(t, 2000, 9000, true), decode.Options{}, decode.PointConfig{})
 	res := correlate.Correlate(c, correlate.Options{Lean: true, StreamFlows: true})
 	if !res.FlowsStreamed() || res.Summary.Flows < 1500 {
 		t.Fatalf("%d flows (streamed %v), want at least 1,500 streamed", res.Summary.Flows, res.FlowsStreamed())
 	}
 	return res
+}
+
+// manyFlowsCaps generates the captures of a many-flow mix of flows over packets on two nodes of 16
+// pods, with loss, duplicates and DNAT when lossy, and returns their paths.
+func manyFlowsCaps(t testing.TB, flows, packets int, lossy bool) []string {
+	cfg := gen.DefaultConfig()
+	cfg.Mix = gen.MixManyFlows
+	cfg.Nodes, cfg.PodsPerNode = 2, 16
+	cfg.Flows, cfg.Packets = flows, packets
+	if lossy {
+		cfg.LossPerHop, cfg.DupRate, cfg.DNAT = 0.01, 0.02, 0.2
+	}
+	cfg.Dir = t.TempDir()
+	g, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g.Files
 }
 
 // samePar checks that res's JSON (with and without --journeys) is byte for byte the same whatever

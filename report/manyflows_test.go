@@ -60,20 +60,11 @@ func BenchmarkManyFlowsJSON(b *testing.B) {
 // (Options.StreamFlows, never all in memory) is byte for byte that of one that lists them, with and
 // without --journeys, on a small many-flow capture with loss, duplicates and DNAT.
 func TestStreamedFlowsJSON(t *testing.T) {
-	cfg := gen.DefaultConfig()
-	cfg.Mix = gen.MixManyFlows
-	cfg.Nodes, cfg.PodsPerNode = 2, 16
-	cfg.Flows, cfg.Packets = 400, 3000
-	cfg.LossPerHop, cfg.DupRate, cfg.DNAT = 0.01, 0.02, 0.2
-	cfg.Dir = t.TempDir()
-	g, err := gen.Generate(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	files := manyFlowsCaps(t, 400, 3000, true)
 	for _, journeys := range []bool{false, true} {
 		var out [2]bytes.Buffer
 		for i, stream := range []bool{false, true} {
-			c := decode.Load(g.Files, decode.Options{}, decode.PointConfig{})
+			c := decode.Load(files, decode.Options{}, decode.PointConfig{})
 			res := correlate.Correlate(c, correlate.Options{Lean: true, StreamFlows: stream})
 			if res.FlowsStreamed() != stream || (stream && res.Flows != nil) {
 				t.Fatalf("StreamFlows %v: FlowsStreamed %v, %d flows listed", stream, res.FlowsStreamed(), len(res.Flows))
@@ -135,16 +126,7 @@ func (c *countWriter) Write(b []byte) (int, error) {
 // on one core (rendered one at a time into the same Flow and arrays): on a many-flow capture without
 // NAT, loss or ICMP (whose lists are made per flow), fewer allocations than a tenth of the flows.
 func TestStreamedFlowsJSONAllocs(t *testing.T) {
-	cfg := gen.DefaultConfig()
-	cfg.Mix = gen.MixManyFlows
-	cfg.Nodes, cfg.PodsPerNode = 2, 16
-	cfg.Flows, cfg.Packets = 2000, 8000
-	cfg.Dir = t.TempDir()
-	g, err := gen.Generate(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := decode.Load(g.Files, decode.Options{}, decode.PointConfig{})
+	c := decode.Load(manyFlowsCaps(t, 2000, 8000, false), decode.Options{}, decode.PointConfig{})
 	res := correlate.Correlate(c, correlate.Options{Lean: true, StreamFlows: true})
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	allocs := testing.AllocsPerRun(2, func() {
