@@ -1,7 +1,6 @@
 package correlate
 
 import (
-	"fmt"
 	"maps"
 	"math/rand/v2"
 	"slices"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/calipath/calipath/decode"
-	"github.com/calipath/calipath/internal/gen"
 )
 
 // sortQuick orders a journey's hops as sortInPlace does: by time and observation id (many equal
@@ -97,18 +95,11 @@ func TestArenaSplitSame(t *testing.T) {
 	cfg.Flows, cfg.Packets = 600, 4000
 	cfg.LossPerHop, cfg.DupRate, cfg.DNAT = 0.02, 0.02, 0.2
 	cfg.ClockOffset = map[string]time.Duration{"node-2": 5 * time.Second}
-	for _, mode := range []gen.Mode{gen.ModeIPIP, gen.ModeBGP} {
-		t.Run(fmt.Sprint(mode), func(t *testing.T) {
-			cfg.Mode, cfg.Dir = mode, t.TempDir()
-			g, err := gen.Generate(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n := checkArenaSplit(t, g.Files); n < 1000 {
-				t.Fatalf("%d journeys: too few to tell", n)
-			}
-		})
-	}
+	eachModeCaps(t, cfg, func(t *testing.T, files []string) {
+		if n := checkArenaSplit(t, files); n < 1000 {
+			t.Fatalf("%d journeys: too few to tell", n)
+		}
+	})
 }
 
 // Likewise on every lab scenario.

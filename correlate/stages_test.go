@@ -68,6 +68,16 @@ func TestVoterSameResult(t *testing.T) {
 	cfg.Flows, cfg.Packets = 2000, 10000
 	cfg.LossPerHop, cfg.DupRate, cfg.DNAT = 0.01, 0.01, 0.2
 	cfg.ClockOffset = map[string]time.Duration{"node-2": 2 * time.Second}
+	eachModeCaps(t, cfg, func(t *testing.T, files []string) {
+		if checkVoting(t, analysisBeforeFlows(t, files)) == 0 {
+			t.Fatal("no votes: nothing to compare")
+		}
+	})
+}
+
+// eachModeCaps generates cfg's captures in IP-in-IP mode and in BGP mode, each in a subtest, and
+// checks them with check.
+func eachModeCaps(t *testing.T, cfg gen.Config, check func(t *testing.T, files []string)) {
 	for _, mode := range []gen.Mode{gen.ModeIPIP, gen.ModeBGP} {
 		t.Run(fmt.Sprint(mode), func(t *testing.T) {
 			cfg.Mode, cfg.Dir = mode, t.TempDir()
@@ -75,9 +85,7 @@ func TestVoterSameResult(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if checkVoting(t, analysisBeforeFlows(t, g.Files)) == 0 {
-				t.Fatal("no votes: nothing to compare")
-			}
+			check(t, g.Files)
 		})
 	}
 }
