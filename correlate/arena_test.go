@@ -67,9 +67,7 @@ func arenaBoth(t *testing.T, files []string) (one, split *arenaOut) {
 			c.Loose[f] = keep[f].Clone()
 		}
 		w.c.Loose = c.Loose
-		m := newMatcher(w, clocks, opts)
-		m.run()
-		m.collectJourneys()
+		m := matchAll(w, clocks, opts)
 		return buildArenaSplit(w, m, int(m.next), false, split)
 	}
 	return build(false), build(true)

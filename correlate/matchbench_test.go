@@ -49,11 +49,7 @@ func BenchmarkMatchArena(b *testing.B) {
 		b.StopTimer()
 		fresh()
 		b.StartTimer()
-		m := newMatcher(w, clocks, Options{Window: time.Second, Lean: true})
-		m.run()
-		m.ring, m.loose, m.tcp = nil, nil, nil
-		m.amb, m.ambByLoose, m.dupRecs = nil, nil, nil
-		m.collectJourneys()
+		m := matchAll(w, clocks, Options{Window: time.Second, Lean: true})
 		nJ := int(m.next)
 		ar := buildArena(w, m, nJ, false)
 		if nJ == 0 || len(ar.arena) == 0 {

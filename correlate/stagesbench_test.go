@@ -22,11 +22,7 @@ func BenchmarkAfterMatch(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		fresh()
-		m := newMatcher(w, clocks, opts)
-		m.run()
-		m.ring, m.loose, m.tcp = nil, nil, nil
-		m.amb, m.ambByLoose, m.dupRecs = nil, nil, nil
-		m.collectJourneys()
+		m := matchAll(w, clocks, opts)
 		a := &analysis{w: w, journeys: m.out(), clocks: clocks, opts: opts, nJ: int(m.next), wg: joinWireGuard(w, m, opts)}
 		b.StartTimer()
 		a.arenaOut = buildArenaSplit(w, m, a.nJ, false, false)
@@ -53,11 +49,7 @@ func BenchmarkArena(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		fresh()
-		m := newMatcher(w, clocks, opts)
-		m.run()
-		m.ring, m.loose, m.tcp = nil, nil, nil
-		m.amb, m.ambByLoose, m.dupRecs = nil, nil, nil
-		m.collectJourneys()
+		m := matchAll(w, clocks, opts)
 		nJ := int(m.next)
 		from := cpuTime()
 		b.StartTimer()
@@ -81,11 +73,7 @@ func afterMatchSetup(b *testing.B) *analysis {
 	w, clocks, _, fresh := matchBenchSetup(b, "after-match", cfg)
 	opts := Options{Window: time.Second, StreamFlows: true}
 	fresh()
-	m := newMatcher(w, clocks, opts)
-	m.run()
-	m.ring, m.loose, m.tcp = nil, nil, nil
-	m.amb, m.ambByLoose, m.dupRecs = nil, nil, nil
-	m.collectJourneys()
+	m := matchAll(w, clocks, opts)
 	a := &analysis{w: w, journeys: m.out(), clocks: clocks, opts: opts, nJ: int(m.next), wg: joinWireGuard(w, m, opts)}
 	a.arenaOut = buildArenaSplit(w, m, a.nJ, false, false)
 	return a
@@ -121,4 +109,16 @@ func cpuTime() time.Duration {
 // done, where the wall time also counts the waits for a core.
 func reportCPU(b *testing.B, from time.Duration) {
 	b.ReportMetric(float64(cpuTime()-from)/float64(b.N)/1e6, "cpu-ms/op")
+}
+
+// matchAll matches w's frames into journeys and drops the matcher's open-journey state, as
+// matchJourneys does without its context checks and Lean mode's collections, for the tests and
+// benchmarks of the stages after matching.
+func matchAll(w *world, clocks []clockModel, opts Options) *matcher {
+	m := newMatcher(w, clocks, opts)
+	m.run()
+	m.ring, m.loose, m.tcp = nil, nil, nil
+	m.amb, m.ambByLoose, m.dupRecs = nil, nil, nil
+	m.collectJourneys()
+	return m
 }
