@@ -15,7 +15,6 @@ import (
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/internal/gen"
-	"github.com/calipath/calipath/internal/testtool"
 )
 
 // withJSONPar sets how many workers format the JSON's long lists, in chunks of how many elements.
@@ -208,15 +207,7 @@ func TestJSONParallelStopsFormatting(t *testing.T) {
 // "parallel" the default, one worker a core formatting chunks written in order (the same as serial
 // on one core). Run with -cpu 1,2. CALIPATH_BENCH_DIR keeps the captures between runs.
 func BenchmarkJSONWriter(b *testing.B) {
-	cfg := testtool.Impaired(gen.DefaultConfig())
-	cfg.Mix = gen.MixManyFlows
-	cfg.Nodes, cfg.PodsPerNode = 2, 16
-	cfg.Flows, cfg.Packets, cfg.ClockOffset = 24000, 96000, nil
-	c := decode.Load(testtool.BenchCaptures(b, "per-flow", cfg), decode.Options{}, decode.PointConfig{})
-	res := correlate.Correlate(c, correlate.Options{Lean: true, StreamFlows: true})
-	if !res.FlowsStreamed() || res.Summary.Flows < 20000 {
-		b.Fatalf("%d flows (streamed %v), want at least 20,000 streamed", res.Summary.Flows, res.FlowsStreamed())
-	}
+	res := perFlowBenchResult(b)
 	path := filepath.Join(b.TempDir(), "out.json")
 	for _, how := range []struct {
 		name string

@@ -89,15 +89,7 @@ func TestStreamedFlowsJSON(t *testing.T) {
 // It reports the output's bytes a second, ns and allocations per flow; run with -cpu 1 for one core.
 // CALIPATH_BENCH_DIR keeps the captures between runs.
 func BenchmarkStreamedFlowsJSON(b *testing.B) {
-	cfg := testtool.Impaired(gen.DefaultConfig())
-	cfg.Mix = gen.MixManyFlows
-	cfg.Nodes, cfg.PodsPerNode = 2, 16
-	cfg.Flows, cfg.Packets, cfg.ClockOffset = 24000, 96000, nil
-	c := decode.Load(testtool.BenchCaptures(b, "per-flow", cfg), decode.Options{}, decode.PointConfig{})
-	res := correlate.Correlate(c, correlate.Options{Lean: true, StreamFlows: true})
-	if !res.FlowsStreamed() || res.Summary.Flows < 20000 {
-		b.Fatalf("%d flows (streamed %v), want at least 20,000 streamed", res.Summary.Flows, res.FlowsStreamed())
-	}
+	res := perFlowBenchResult(b)
 	var size countWriter
 	if err := New(&size, WithFormat(JSON)).Print(res); err != nil {
 		b.Fatal(err)
@@ -138,4 +130,19 @@ func TestStreamedFlowsJSONAllocs(t *testing.T) {
 		t.Errorf("%d flows written with %.0f allocations, want at least 1,000 flows and fewer than a tenth as many allocations",
 			res.Summary.Flows, allocs)
 	}
+}
+
+// perFlowBenchResult is the streamed Result of the per-flow benchmarks' capture: 24,000 flows of
+// about four packets each, impaired, correlated once, lean (CALIPATH_BENCH_DIR keeps the captures).
+func perFlowBenchResult(b *testing.B) *correlate.Result {
+	cfg := testtool.Impaired(gen.DefaultConfig())
+	cfg.Mix = gen.MixManyFlows
+	cfg.Nodes, cfg.PodsPerNode = 2, 16
+	cfg.Flows, cfg.Packets, cfg.ClockOffset = 24000, 96000, nil
+	c := decode.Load(testtool.BenchCaptures(b, "per-flow", cfg), decode.Options{}, decode.PointConfig{})
+	res := correlate.Correlate(c, correlate.Options{Lean: true, StreamFlows: true})
+	if !res.FlowsStreamed() || res.Summary.Flows < 20000 {
+		b.Fatalf("%d flows (streamed %v), want at least 20,000 streamed", res.Summary.Flows, res.FlowsStreamed())
+	}
+	return res
 }
