@@ -84,24 +84,7 @@ func parseSize(s string) (int64, error) {
 }
 
 // memTotal returns MemTotal from a /proc/meminfo file in bytes, 0 when it cannot be read.
-func memTotal(path string) int64 {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "MemTotal:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			if err != nil || kb <= 0 {
-				return 0
-			}
-			return kb * 1024
-		}
-	}
-	return 0
-}
+func memTotal(path string) int64 { return procKB(path, "MemTotal:") * 1024 }
 
 // load reads the inputs: into memory when their estimated frames fit the limit (0: no limit), else
 // into temporary files (bounded-memory mode), saying so on stderr, with the limit as the Go runtime's
@@ -156,4 +139,44 @@ func unsizedNote(unsized []string) string {
 		return ""
 	}
 	return fmt.Sprintf("; %d of unknown size not counted", len(unsized))
+}
+
+// warnPeak says, after a run with a --memory limit, when the process's peak resident memory (VmHWM
+// in status, a /proc/PID/status file) passed it. The estimate before reading cannot know the flows
+// the inputs hold, and many flows of few frames each take more than it counts: this line says so
+// when it happened, rather than leave the limit silently passed. The peak counts resident pages of
+// the temporary files too, which the kernel may reclaim, and which memory accounting charges all the
+// same. Without the file (not Linux), it says nothing.
+func warnPeak(status string, limit int64, bounded bool, stderr io.Writer) {
+	peak := procKB(status, "VmHWM:") * 1024
+	if limit <= 0 || peak <= limit {
+		return
+	}
+	what := "the frames and the flows held in memory"
+	if bounded {
+		what = "the flows and the open journeys held in memory, and the temporary files' resident pages"
+	}
+	fmt.Fprintf(stderr, "calipath: warning: this run's peak resident memory, %s, passed --memory %s (%s); "+
+		"give a larger --memory or fewer frames (a shorter time span)\n", units.Bytes(peak), units.Bytes(limit), what)
+}
+
+// procKB returns the value in kB of the line of a /proc file that starts with key ("VmHWM:  123 kB"),
+// or 0 when the file or the line cannot be read.
+func procKB(path, key string) int64 {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), key); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err != nil || kb <= 0 {
+				return 0
+			}
+			return kb
+		}
+	}
+	return 0
 }

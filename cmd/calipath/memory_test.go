@@ -248,3 +248,47 @@ func TestInMemoryEstimate(t *testing.T) {
 		t.Errorf("docs/report.md does not say %q", want)
 	}
 }
+
+// TestWarnPeak: after the run, a line says when the peak resident memory (VmHWM) passed --memory,
+// naming what the mode held; nothing when it stayed under, without a limit, or without the file.
+func TestWarnPeak(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "status")
+	_ = os.WriteFile(p, []byte("VmPeak:  9999999 kB\nVmHWM:\t  2097152 kB\nVmRSS:  1000 kB\n"), 0o644)
+	for _, tc := range []struct {
+		path    string
+		limit   int64
+		bounded bool
+		want    string
+	}{
+		{p, 1 << 30, true, "peak resident memory, 2.00GiB, passed --memory 1.00GiB (the flows and the open journeys held in memory, and the temporary files' resident pages)"},
+		{p, 1 << 30, false, "peak resident memory, 2.00GiB, passed --memory 1.00GiB (the frames and the flows held in memory)"},
+		{p, 2 << 30, true, ""},
+		{p, 0, false, ""},
+		{p + ".gone", 1, true, ""},
+	} {
+		var b strings.Builder
+		warnPeak(tc.path, tc.limit, tc.bounded, &b)
+		if tc.want == "" && b.Len() != 0 || !strings.Contains(b.String(), tc.want) {
+			t.Errorf("%s, limit %d: %q, want %q", tc.path, tc.limit, b.String(), tc.want)
+		}
+	}
+}
+
+// TestReportWarnsPeak: report says after the run that it passed a --memory it could not keep to (the
+// process holds more than 64 KiB whatever it reads), and not under a limit it kept.
+func TestReportWarnsPeak(t *testing.T) {
+	if procKB("/proc/self/status", "VmHWM:") == 0 {
+		t.Skip("no VmHWM in /proc/self/status")
+	}
+	t.Setenv("TMPDIR", t.TempDir())
+	files := []string{filepath.Join(labScenarios, "healthy-ipip", "node-a-eth0.pcap")}
+	for _, tc := range []struct {
+		memory string
+		warn   bool
+	}{{"64K", true}, {"1T", false}} {
+		_, _, errs := runCLI(append([]string{"report", "--format", "json", "-o", filepath.Join(t.TempDir(), "out.json"), "--memory", tc.memory}, files...)...)
+		if got := strings.Contains(errs, "peak resident memory"); got != tc.warn {
+			t.Errorf("--memory %s: warned %v, want %v: %s", tc.memory, got, tc.warn, errs)
+		}
+	}
+}

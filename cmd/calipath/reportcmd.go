@@ -209,6 +209,7 @@ func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg 
 	if err := writeOutput(ctx, out, stdout, func(w io.Writer) error { return report.New(w, opts...).Print(res) }); err != nil {
 		return err
 	}
+	warnPeak("/proc/self/status", ra.memory, spill != nil, stderr)
 	if len(ra.failOn) > 0 {
 		shown := res.Anomalies
 		if ra.filter.String() != "" {
