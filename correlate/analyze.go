@@ -232,15 +232,13 @@ func (a *analysis) result() *Result {
 	}
 	a.release() // the paths' votes are dropped: placement reuses their memory
 	a.lateOut = (&lateStage{w: a.w, jo: &a.journeys, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
-	ids := a.flowIDs()
-	a.ids = ids
-	side := a.startSideFindings(ids)
+	side := a.startSideFindings() // the flows' IDs first, beside placement, which does not read them
 	placed, journeys := placeJourneys(a)
 	a.arenaOut.dropHopDetail() // placement was their last reader
 	a.release()                // so that the flows written out reuse that memory
-	a.side = side.wait()
+	a.side, a.ids = side.wait()
 	a.placementOut = placed
-	return a.output(journeys, ids)
+	return a.output(journeys, a.ids)
 }
 
 // release collects, in Lean mode, the memory the stages no longer need, so that the next stage's
@@ -261,29 +259,31 @@ type sideOut struct {
 	frames map[frameKey]*frameFinding // single-frame findings (bad checksums, wrong outer addresses)
 }
 
-// sideFindings runs ARP, ICMP errors and single-frame checks. They read what is settled before
-// placement (the world, the clocks, the arena, the flows and their IDs) and write nothing of the
-// analysis: they return their output, and run beside placement, on another core when there is one.
+// sideFindings numbers the flows (flowIDs) and runs ARP, ICMP errors and single-frame checks. They
+// read what is settled before placement (the world, the clocks, the arena, the flows' client tuples)
+// and write nothing of the analysis but the flows' ranks (flowIDs), which placement does not read:
+// they return their output, and run beside placement, on another core when there is one.
 type sideFindings struct {
-	done chan struct{}
+	done func()
+	ids  []string
 	out  sideOut
 }
 
-func (a *analysis) startSideFindings(ids []string) *sideFindings {
-	sf := &sideFindings{done: make(chan struct{})}
-	go func() {
-		defer close(sf.done)
+func (a *analysis) startSideFindings() *sideFindings {
+	sf := &sideFindings{}
+	sf.done = beside(func() {
+		sf.ids = a.flowIDs()
 		sf.out.arp = a.arp()
-		sf.out.icmp = a.icmp(ids)
+		sf.out.icmp = a.icmp(sf.ids)
 		sf.out.frames = a.frameChecks()
-	}()
+	})
 	return sf
 }
 
-// wait returns the side findings' output once they are done.
-func (sf *sideFindings) wait() sideOut {
-	<-sf.done
-	return sf.out
+// wait returns the side findings' output and the flows' IDs once they are done.
+func (sf *sideFindings) wait() (sideOut, []string) {
+	sf.done()
+	return sf.out, sf.ids
 }
 
 // output builds the Result from the settled stages: the findings (anomalies) come last, as they read

@@ -307,30 +307,48 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 	flowCache := make([]flowCacheEntry, flowCacheSize(a.nJ))
 	s.jFlow = makeBig[int32](w.big, a.nJ, a.nJ)
 	s.jDir = makeBig[uint8](w.big, a.nJ, a.nJ)
-	for j := 0; j < a.nJ; j++ {
-		h := a.hops(j)
-		if len(h) == 0 {
-			s.jFlow[j] = -1
-			continue
+	if chunk > 0 {
+		s.assignKeyed(v, flowCache, chunk)
+	} else {
+		for j := 0; j < a.nJ; j++ {
+			if job, ok := s.keyJob(j); ok {
+				s.assign(&job, flowCache)
+				v.vote(job)
+			}
 		}
-		o, _ := a.obs(a.w.pktHop(h))
-		t := w.tupleOf(o)
-		k := t.key()
-		ci := k.hash() & (len(flowCache) - 1)
-		fi, ok := flowCache[ci].fi, flowCache[ci].ok && flowCache[ci].k == k
-		if !ok {
-			fi = s.flowFor(&t, o, h[0])
-			flowCache[ci] = flowCacheEntry{k, fi, true}
-		}
-		if o.Flags&decode.FlagICMPError != 0 {
-			s.icmpJ = append(s.icmpJ, int32(j))
-		}
-		s.jFlow[j] = fi
-		v.vote(voteJob{fl: s.flows[fi], o: o, t: t, j: int32(j)})
 	}
 	v.wait()
 	s.flowJourneys()
 	return s.flowsOut, v.modes.result()
+}
+
+// keyJob returns journey j's vote job with its first sighting and tuple (its flow still to find), or
+// false for a journey without hops, whose flow it sets to none (-1).
+func (s *flowStage) keyJob(j int) (voteJob, bool) {
+	h := s.a.hops(j)
+	if len(h) == 0 {
+		s.jFlow[j] = -1
+		return voteJob{}, false
+	}
+	o, _ := s.a.obs(s.a.w.pktHop(h))
+	return voteJob{o: o, t: s.a.w.tupleOf(o), j: int32(j)}, true
+}
+
+// assign finds the flow of journey job (through the cache of recent flow keys, else flowFor, which
+// starts a flow for a new key) and records it.
+func (s *flowStage) assign(job *voteJob, flowCache []flowCacheEntry) {
+	k := job.t.key()
+	ci := k.hash() & (len(flowCache) - 1)
+	fi, ok := flowCache[ci].fi, flowCache[ci].ok && flowCache[ci].k == k
+	if !ok {
+		fi = s.flowFor(&job.t, job.o, s.a.hops(int(job.j))[0])
+		flowCache[ci] = flowCacheEntry{k, fi, true}
+	}
+	if job.o.Flags&decode.FlagICMPError != 0 {
+		s.icmpJ = append(s.icmpJ, job.j)
+	}
+	s.jFlow[job.j] = fi
+	job.fl = s.flows[fi]
 }
 
 // direction returns the direction of a journey with tuple t in flow fl: c2s when it goes as the flow's

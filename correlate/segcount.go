@@ -27,10 +27,10 @@ type segJobs struct {
 }
 
 // segCounter counts the placed journeys on their paths' segments (countSegments, countSegEnd) and on
-// their flows (countFlow, tallyPoints) in journey order: inline, or on a goroutine of its own, a chunk
-// at a time, while placement places the next journeys. The segments, and the flows' outcome counts,
-// latencies and per-point tallies, are written by the counter alone (and by placement once it has
-// waited for it; placement writes the flows' other counts), so the counts are the same either way.
+// their flows (countFlow) in journey order: inline, or on a goroutine of its own, a chunk at a time,
+// while placement places the next journeys. The segments, and the flows' outcome counts and
+// latencies, are written by the counter alone (and by placement once it has waited for it; placement
+// writes the flows' other counts, and their per-point tallies), so the counts are the same either way.
 type segCounter struct {
 	pl *placement
 	n  int
@@ -85,9 +85,9 @@ func (c *segCounter) work(ch *segJobs) {
 	}
 }
 
-// count counts placed journey p (with its status) on its path's segments and on its flow.
+// count counts placed journey p (with its status) on its path's segments and on its flow (its
+// per-point tallies aside: placeJourney counts them).
 func (pl *placement) count(p *placing, status statusCode) {
-	pl.tallyPoints(p)
 	pl.countSegments(p)
 	pl.countSegEnd(p, status)
 	pl.countFlow(p, status)

@@ -31,8 +31,9 @@ func analysisBeforeFlows(t *testing.T, files []string) *analysis {
 	return a
 }
 
-// checkVoting compares the flow stage's output with the votes taken on the voter's goroutine, n
-// journeys to a chunk, with that of the votes taken inline: the same flows, journeys and votes. It
+// checkVoting compares the flow stage's output with the journeys keyed on the keyer's goroutine and
+// the votes taken on the voter's, n journeys to a chunk, with that of both done inline: the same
+// flows (numbered alike), journeys, ICMP errors' journeys and votes. It
 // returns how many journeys voted for their pods.
 func checkVoting(t *testing.T, a *analysis) int {
 	t.Helper()
@@ -45,7 +46,8 @@ func checkVoting(t *testing.T, a *analysis) int {
 	for _, n := range []int{1, 3, voteChunk} {
 		a.opts.chunk = n
 		got, modes := a.assignFlows()
-		if !reflect.DeepEqual(modes, wantModes) || !reflect.DeepEqual(got.jFlow, want.jFlow) || !reflect.DeepEqual(got.jDir, want.jDir) {
+		if !reflect.DeepEqual(modes, wantModes) || !reflect.DeepEqual(got.jFlow, want.jFlow) || !reflect.DeepEqual(got.jDir, want.jDir) ||
+			!reflect.DeepEqual(got.icmpJ, want.icmpJ) || !reflect.DeepEqual(got.flowOf, want.flowOf) {
 			t.Fatalf("chunks of %d: the journeys' flows differ", n)
 		}
 		if len(got.flows) != len(want.flows) {
