@@ -104,8 +104,7 @@ func CorrelateContext(ctx context.Context, c *decode.Capture, opts Options) (*Re
 	if opts.Window <= 0 {
 		opts.Window = time.Second
 	}
-	w := worldOf(c) // the points, pods and node IPs
-	w.big = opts.Mapper
+	w := worldFor(c, opts.Mapper)        // the points, pods and node IPs
 	clocks, offFits := w.clocksFor(opts) // each node's clock against the reference node's
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
@@ -123,10 +122,14 @@ func CorrelateContext(ctx context.Context, c *decode.Capture, opts Options) (*Re
 
 // worldOf builds the world of capture c: its points (with those a -i any capture implies), pods and
 // node IPs.
-func worldOf(c *decode.Capture) *world {
-	w := newWorld(c)
+func worldOf(c *decode.Capture) *world { return worldFor(c, nil) }
+
+// worldFor is worldOf for a world whose large arrays come from mp (nil: the heap): its passes over
+// the frames trim their mapped pages as they go (world.trimAt).
+func worldFor(c *decode.Capture, mp Mapper) *world {
+	w := newWorld(c, mp)
 	if inf := w.inferPoints(); len(inf) > 0 {
-		w = newWorld(withInferred(c, w.nodes, inf))
+		w = newWorld(withInferred(c, w.nodes, inf), mp)
 		w.adoptInferred(inf)
 	}
 	return w

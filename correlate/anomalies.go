@@ -514,6 +514,7 @@ func (a *analysis) frameChecks() map[frameKey]*frameFinding {
 	fits := make([]fit, 1<<13)
 	for f, obs := range w.c.Obs {
 		for i := range obs {
+			w.trimAt(i)
 			o := &obs[i]
 			p := w.srcPoint[o.Source]
 			if o.Checksum() == decode.CsumBad {

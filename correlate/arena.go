@@ -131,6 +131,7 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, fill 
 	jOf, jStart, arena, hopPt, srcPoint := m.jOf, ar.jStart, ar.arena, ar.hopPt, w.srcPoint
 	n := uint32(to - from)
 	for ; i < len(obs); i++ {
+		w.trimAt(i)
 		g := base + uint32(i)
 		j := jOf[g] - 1
 		if uint32(j-from) >= n || m.isDup(g) { // none (-1), another range's or a duplicate

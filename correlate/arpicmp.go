@@ -52,6 +52,7 @@ func (a *analysis) arp() arpOut {
 	most := 0
 	for f, obs := range w.c.Obs {
 		for i := range obs {
+			w.trimAt(i)
 			if o := &obs[i]; o.Flags&decode.FlagARP != 0 {
 				p := w.srcPoint[o.Source]
 				if n[p]++; len(files[p]) == 0 || files[p][len(files[p])-1] != f {
@@ -73,6 +74,7 @@ func (a *analysis) arp() arpOut {
 		for _, f := range files[p] {
 			obs := w.c.Obs[f]
 			for i := range obs {
+				w.trimAt(i)
 				if o := &obs[i]; o.Flags&decode.FlagARP != 0 && w.srcPoint[o.Source] == p {
 					k := o.Seq
 					if int(k) >= len(arps) {

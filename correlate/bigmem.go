@@ -27,6 +27,22 @@ func (w *world) trim(k int) {
 	}
 }
 
+// trimRun is how many Observations a sequential pass over all the frames reads between two looks
+// (trimAt) at the mapped pages the process holds. The release loop of the Mapper looks every few
+// milliseconds, but only when its goroutine gets a core: while the passes' goroutines hold both, it
+// waited up to tens of milliseconds, in which a pass maps the pages of hundreds of MiB (each read fault
+// maps the large page-cache folios around it whole). A pass that looks itself every trimRun
+// Observations (1 MiB of them) holds at most the allowance and the few MiB it read since its last look.
+const trimRun = 1 << 15
+
+// trimAt has the Mapper drop the pages the process holds (when they pass its allowance) at every
+// trimRun-th Observation i of a sequential pass (nothing without a Mapper).
+func (w *world) trimAt(i int) {
+	if i&(trimRun-1) == trimRun-1 && w.big != nil {
+		w.big.Trim()
+	}
+}
+
 // plain is the element types that may live outside the Go heap: no pointers.
 type plain interface {
 	~uint8 | ~uint16 | ~uint32 | ~int32 | ~uint64 | ~int64

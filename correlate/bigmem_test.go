@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"encoding/json"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -56,20 +57,78 @@ func TestMapperSame(t *testing.T) {
 				echo++
 			}
 		}
-		if echo > 0 && cm.trims == 0 {
+		if echo > 0 && cm.trims.Load() == 0 {
 			t.Errorf("%v: %d ICMP flows of %d packets or more, and the stages never trimmed the mapped pages", mix, echo, 2*trimEvery)
 		}
 		sp.Close()
 	}
 }
 
-// countingMapper is a Spill that counts the calls of Trim.
+// countingMapper is a Spill that counts the calls of Trim (which passes on two goroutines make).
 type countingMapper struct {
 	*decode.Spill
-	trims int
+	trims atomic.Int64
 }
 
 func (m *countingMapper) Trim() {
-	m.trims++
+	m.trims.Add(1)
 	m.Spill.Trim()
+}
+
+// trimCounter is a Mapper that gives no memory (the arrays stay on the heap) and counts the calls of
+// Trim.
+type trimCounter struct{ n atomic.Int64 }
+
+func (m *trimCounter) Map(int) []byte { return nil }
+func (m *trimCounter) Trim()          { m.n.Add(1) }
+
+// TestPassesTrim: in bounded-memory mode each sequential pass over all the frames looks at the mapped
+// pages the process holds as it goes (world.trimAt), not only when the Mapper's release loop gets a
+// core: the world's passes, the clocks', the time-order check, the merge, the journey ids' collection,
+// the arena's fill and the side findings' passes each call Trim once per trimRun Observations they
+// read (at least once for those that read some files only), on a generated capture whose files hold
+// several times trimRun frames.
+func TestPassesTrim(t *testing.T) {
+	cfg := gen.DefaultConfig()
+	cfg.Dir, cfg.Packets, cfg.Flows = t.TempDir(), 3*trimRun, 20
+	g, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := decode.Load(g.Files, decode.Options{}, decode.PointConfig{})
+	perFile := int64(0) // the trimRun-th Observations of every file: what a pass over all of them meets
+	for _, obs := range c.Obs {
+		perFile += int64(len(obs) / trimRun)
+	}
+	if perFile < 2*int64(len(c.Obs)) {
+		t.Fatalf("%d files, %d runs of %d frames in them: too few to test", len(c.Obs), perFile, trimRun)
+	}
+	tc := &trimCounter{}
+	pass := func(name string, least int64, run func()) {
+		t.Helper()
+		before := tc.n.Load()
+		run()
+		if got := tc.n.Load() - before; got < least {
+			t.Errorf("%s: %d calls of Trim, want at least %d", name, got, least)
+		}
+	}
+	opts := Options{Window: time.Second, Mapper: tc}
+	var w *world
+	pass("the world's passes", 1, func() { w = worldFor(c, tc) })
+	var clocks []clockModel
+	pass("the clocks' pass", 1, func() { clocks, _ = w.clocksFor(opts) })
+	m := newMatcher(w, clocks, opts)
+	pass("the time-order check", perFile, func() {
+		for f := range c.Obs {
+			m.inOrder(f)
+		}
+	})
+	pass("the merge", 2*perFile, m.run) // its time-order check, then the sightings it sends
+	m.ring, m.loose, m.tcp, m.amb, m.ambByLoose, m.dupRecs = nil, nil, nil, nil, nil, nil
+	pass("the journey ids' collection", int64(len(c.Obs)), m.collectJourneys)
+	a := &analysis{w: w, journeys: m.out(), clocks: clocks, opts: opts, nJ: int(m.next)}
+	pass("the arena's fill", perFile, func() { a.arenaOut = buildArena(w, m, a.nJ, false) })
+	// the ARP pass: over every frame, then each point's files with ARP frames (the capture has some)
+	pass("the ARP passes", perFile+1, func() { a.arp() })
+	pass("the frame checks", perFile, func() { a.frameChecks() })
 }

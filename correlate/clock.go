@@ -126,6 +126,7 @@ func (w *world) clockPackets(edge []bool, total int) map[uint64]*clockPkt {
 		}
 		loose := &w.c.Loose[f]
 		for i := range obs {
+			w.trimAt(i)
 			o := &obs[i]
 			pi := w.srcPoint[o.Source]
 			if !edge[pi] || o.Flags&(decode.FlagNotIP|decode.FlagARP|decode.FlagNoPayloadHash|decode.FlagIPv6) != 0 {

@@ -187,6 +187,7 @@ func (m *matcher) collectJourneys() {
 	for f := range m.fp {
 		g := int(m.w.fileBase[f])
 		for _, ch := range m.fp[f].Chunks {
+			m.w.trimAt(trimRun - 1) // a chunk is FingerprintChunk of them
 			for i, v := range ch {
 				m.jOf[g+i] = int32(v)
 				switch {
@@ -210,11 +211,16 @@ func matchable(o *decode.Observation, loose uint64) bool {
 
 func (m *matcher) run() {
 	batches, free := m.start()
+	n := 0 // sightings matched
 	for b := range batches {
 		for i := range b {
 			m.step(&b[i])
 		}
 		free <- b[:0]
+		if n/trimRun != (n+len(b))/trimRun { // the merge reads the frames as the matcher does
+			m.w.trimAt(trimRun - 1)
+		}
+		n += len(b)
 	}
 }
 
@@ -309,6 +315,7 @@ func (m *matcher) inOrder(f int) bool {
 	}
 	prev := st.Ts(0, &obs[0])
 	for i := 1; i < len(obs); i++ {
+		m.w.trimAt(i)
 		t := st.Ts(i, &obs[i])
 		if t < prev {
 			return false

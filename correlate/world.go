@@ -57,9 +57,9 @@ type world struct {
 	wgOn   bool // some point carried a WireGuard message
 }
 
-func newWorld(c *decode.Capture) *world {
+func newWorld(c *decode.Capture, mp Mapper) *world {
 	w := &world{c: c, nodeIdx: map[string]int{}, podOwner: map[uint32]int{}, nodeOfIP: map[uint32]int{},
-		podOwner6: map[uint32]int{}, nodeOfIP6: map[uint32]int{}}
+		podOwner6: map[uint32]int{}, nodeOfIP6: map[uint32]int{}, big: mp}
 	frags := w.startFragments() // it reads only the Observations, and writes only fragPorts
 	w.findNodes()
 	w.placePoints()
@@ -256,6 +256,7 @@ func (w *world) findPods() {
 			continue
 		}
 		for i := range obs {
+			w.trimAt(i)
 			o := &obs[i]
 			pi := w.srcPoint[o.Source]
 			if w.pointRole[pi] != decode.RolePodVeth || o.Flags&decode.FlagNotIP != 0 {
