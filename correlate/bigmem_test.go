@@ -85,8 +85,9 @@ func (m *trimCounter) Trim()          { m.n.Add(1) }
 // TestPassesTrim: in bounded-memory mode each sequential pass over all the frames looks at the mapped
 // pages the process holds as it goes (world.trimAt), not only when the Mapper's release loop gets a
 // core: the world's passes, the clocks', the time-order check, the merge, the journey ids' collection,
-// the arena's fill and the side findings' passes each call Trim once per trimRun Observations they
-// read (at least once for those that read some files only), on a generated capture whose files hold
+// the arena's fill, the side findings' passes and the fragments' pass each call Trim once per trimRun
+// Observations they read (at least once for those that read some files only), and the flows'
+// assignment and placement once per trimRun journeys, on a generated capture whose files hold
 // several times trimRun frames.
 func TestPassesTrim(t *testing.T) {
 	cfg := gen.DefaultConfig()
@@ -131,4 +132,17 @@ func TestPassesTrim(t *testing.T) {
 	// the ARP pass: over every frame, then each point's files with ARP frames (the capture has some)
 	pass("the ARP passes", perFile+1, func() { a.arp() })
 	pass("the frame checks", perFile, func() { a.frameChecks() })
+	pass("the fragments' pass", perFile, w.learnFragments)
+	// the flows' and placement's passes over the journeys, whose sightings lie across all the frames
+	perJourneys := int64(a.nJ / trimRun)
+	if perJourneys < 2 {
+		t.Fatalf("%d journeys: too few to test", a.nJ)
+	}
+	a.cov, a.capDrop = newCoverage(w, clocks), newCapDrops(w, clocks)
+	pass("the flows' assignment", perJourneys, func() { a.flowsOut, a.pairMode = a.assignFlows() })
+	for fi, p := range (&pathStage{w: w, flows: a.flows, pairMode: a.pairMode}).buildPaths() {
+		a.flows[fi].path = p
+	}
+	a.lateOut = (&lateStage{w: w, jo: &a.journeys, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
+	pass("placement", perJourneys, func() { placeJourneys(a) })
 }

@@ -208,6 +208,7 @@ func (w *world) learnFragments() {
 			if o.Flags&(decode.FlagFragment|decode.FlagLaterFragment) == decode.FlagFragment {
 				w.fragPorts[fragKey{o.Src, o.Dst, o.Proto, o.Seq}] = [2]uint16{o.Sport, o.Dport}
 			}
+			w.trimAt(i)
 		}
 	}
 }
@@ -325,6 +326,7 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 // keyJob returns journey j's vote job with its first sighting and tuple (its flow still to find), or
 // false for a journey without hops, whose flow it sets to none (-1).
 func (s *flowStage) keyJob(j int) (voteJob, bool) {
+	s.a.w.trimAt(j) // the journeys' first sightings lie across all the frames
 	h := s.a.hops(j)
 	if len(h) == 0 {
 		s.jFlow[j] = -1

@@ -682,6 +682,7 @@ func placeJourneys(a *analysis) (*placementOut, []Journey) {
 		if a.jFlow[j] >= 0 {
 			pl.placeJourney(j, p)
 		}
+		a.w.trimAt(j) // the journeys' sightings lie across all the frames
 	}
 	pl.sa.wait()
 	for _, fl := range pl.flows { // the paths' segments are placement's
