@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -260,45 +259,5 @@ func TestParOfCapped(t *testing.T) {
 	runtime.GOMAXPROCS(2)
 	if p := parOf(&Options{}); p.workers != 2 {
 		t.Errorf("parOf at GOMAXPROCS 2 = %+v, want 2 workers", p)
-	}
-}
-
-// TestJSONParallelGoroutines checks that a list formatted by n workers runs n-1 goroutines beside the
-// writing one, which formats chunks too (on two cores a third goroutine made the writer wait for a
-// core after each write), and that every element is written once, in order.
-func TestJSONParallelGoroutines(t *testing.T) {
-	for _, workers := range []int{2, 4} {
-		before := settledGoroutines(runtime.NumGoroutine())
-		var most atomic.Int32
-		var out bytes.Buffer
-		e := newJSONEnc(&out)
-		e.par = jsonPar{workers: workers, chunk: 3}
-		n := e.parList(300, func() parFormat {
-			return func(c *jsonEnc, from, to int) int {
-				if g := int32(runtime.NumGoroutine() - before); g > most.Load() {
-					most.Store(g)
-				}
-				for i := from; i < to; i++ {
-					c.member('[', false)
-					c.num(int64(i))
-				}
-				return to - from
-			}
-		}, func() {})
-		e.end('[', ']', n)
-		e.flush(true)
-		want := "["
-		for i := range 300 {
-			if i > 0 {
-				want += ","
-			}
-			want += fmt.Sprint(i)
-		}
-		if got := strings.Join(strings.Fields(out.String()), ""); n != 300 || got != want+"]" {
-			t.Errorf("%d workers: %d elements written, %.40q…", workers, n, got)
-		}
-		if got := most.Load(); got != int32(workers-1) {
-			t.Errorf("%d workers: %d goroutines beside the writing one, want %d", workers, got, workers-1)
-		}
 	}
 }
