@@ -8,14 +8,11 @@ import (
 	"github.com/calipath/calipath/correlate"
 )
 
-// jsonPar is how the JSON writer formats a long list on more than one core: workers formatters
-// format consecutive chunks of chunk elements, each into its own buffer with its own name cache, and
-// the writing goroutine writes the chunks strictly in order, so that the kernel's copy of one chunk
-// overlaps the formatting of the next. The writing goroutine is one of the formatters (workers-1
-// goroutines beside it): while its next chunk is not ready it formats the next chunk not yet taken,
-// so that the goroutines are as many as the cores (a third goroutine on two cores made the writer
-// wait for a core after each write(2), with the chunks piling up formatted behind it). With one
-// worker the list is formatted and written by the writing goroutine alone, as it goes.
+// jsonPar is how the JSON writer formats a long list on more than one core: workers goroutines format
+// consecutive chunks of chunk elements, each into its own buffer with its own name cache, while the
+// writing goroutine writes the chunks strictly in order, so that the kernel's copy of one chunk
+// overlaps the formatting of the next. With one worker the list is formatted and written by the
+// writing goroutine alone, as it goes.
 type jsonPar struct {
 	workers int
 	chunk   int // elements a chunk
@@ -96,16 +93,17 @@ func newParRun(par jsonPar, n, depth int) *parRun {
 // workers; parList returns only once they have stopped, and raises again a panic of theirs.
 func (e *jsonEnc) parList(n int, newWorker func() parFormat, before func()) int {
 	r := newParRun(e.par, n, e.depth+1)
-	for range r.par.workers - 1 { // the writing goroutine formats too (parHelper)
+	for range r.par.workers {
 		r.wg.Add(1)
 		go r.work(newWorker)
 	}
 	defer r.stop()
-	h := &parHelper{r: r, newWorker: newWorker}
 	m := 0
 	for k := range r.chunks() {
-		c := h.await(k)
-		if c == nil { // a worker failed: stop() raises its panic
+		var c *parChunk
+		select {
+		case c = <-r.slots[k%len(r.slots)]:
+		case <-r.dead: // stop() raises the worker's panic
 			return m
 		}
 		m = e.writeChunk(c, m, before)
@@ -174,75 +172,16 @@ func (r *parRun) work(newWorker func() parFormat) {
 		case <-r.quit:
 			return
 		}
-		if !r.fillNext(ch, format, c) {
+		k := int(r.next.Add(1) - 1)
+		if k >= r.chunks() {
+			r.free <- ch // never blocks: the buffer came from it
 			return
 		}
+		c.buf, c.err = ch.buf[:0], nil
+		ch.n = format(c, k*r.par.chunk, min((k+1)*r.par.chunk, r.n))
+		ch.buf, ch.err = c.buf, c.err
+		r.slots[k%len(r.slots)] <- ch // never blocks: see parRun
 	}
-}
-
-// fillNext formats the next chunk not yet taken into ch, a buffer taken from free, with format and c
-// (a formatter's own), and puts it in its slot; when every chunk is taken it gives ch back and
-// reports false.
-func (r *parRun) fillNext(ch *parChunk, format parFormat, c *jsonEnc) bool {
-	k := int(r.next.Add(1) - 1)
-	if k >= r.chunks() {
-		r.free <- ch // never blocks: the buffer came from it
-		return false
-	}
-	c.buf, c.err = ch.buf[:0], nil
-	ch.n = format(c, k*r.par.chunk, min((k+1)*r.par.chunk, r.n))
-	ch.buf, ch.err = c.buf, c.err
-	r.slots[k%len(r.slots)] <- ch // never blocks: see parRun
-	return true
-}
-
-// parHelper is the writing goroutine as a formatter: its parFormat and encoder are made the first
-// time it formats a chunk.
-type parHelper struct {
-	r         *parRun
-	newWorker func() parFormat
-	format    parFormat
-	c         *jsonEnc
-}
-
-// await returns chunk k once it is formatted, formatting the next chunks not yet taken while it is
-// not and a buffer is free; nil when a worker failed. Chunk k is never left untaken: when no buffer
-// is free, chunks below it hold none (they are written), so the buffers are held by chunk k and
-// those after it.
-func (h *parHelper) await(k int) *parChunk {
-	r := h.r
-	slot := r.slots[k%len(r.slots)]
-	for {
-		select {
-		case c := <-slot:
-			return c
-		case <-r.dead:
-			return nil
-		default:
-		}
-		var ch *parChunk
-		select {
-		case ch = <-r.free:
-		default:
-		}
-		if ch == nil || !h.fill(ch) {
-			break
-		}
-	}
-	select {
-	case c := <-slot:
-		return c
-	case <-r.dead:
-		return nil
-	}
-}
-
-// fill formats the next chunk not yet taken into ch (see parRun.fillNext).
-func (h *parHelper) fill(ch *parChunk) bool {
-	if h.format == nil {
-		h.format, h.c = h.newWorker(), &jsonEnc{depth: h.r.depth}
-	}
-	return h.r.fillNext(ch, h.format, h.c)
 }
 
 // parFlows writes the streamed flows of res, when there are enough of them, as the members of a list
