@@ -4,9 +4,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"runtime"
-	"sync"
-	"sync/atomic"
 )
 
 // estimateSample is how many records of each input EstimateFrames reads.
@@ -16,26 +13,14 @@ const estimateSample = 4096
 // estimateSample records of each and scales their count by the file's size over the bytes they
 // took (for a gzip-compressed file, compressed bytes, so the ratio holds). A file read to its end in
 // the sample counts exactly. Inputs whose size is unknown (stdin, pipes, members of a bundle opened
-// through opts.Open, files it cannot open) count nothing and are returned in unsized. The files are
-// sampled concurrently (at most GOMAXPROCS at once): it runs before the scan, which waits for it.
+// through opts.Open, files it cannot open) count nothing and are returned in unsized.
 func EstimateFrames(paths []string, opts Options) (frames int64, unsized []string) {
-	n := make([]int64, len(paths))
-	sized := make([]bool, len(paths))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(paths)) {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < len(paths); i = int(next.Add(1) - 1) {
-				n[i], sized[i] = estimateFile(paths[i], opts)
-			}
-		})
-	}
-	wg.Wait()
-	for i, p := range paths {
-		if !sized[i] {
+	for _, p := range paths {
+		n, ok := estimateFile(p, opts)
+		if !ok {
 			unsized = append(unsized, p)
 		}
-		frames += n[i]
+		frames += n
 	}
 	return frames, unsized
 }

@@ -1,14 +1,12 @@
 package decode
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"runtime"
-	"slices"
 	"sync"
 
 	"github.com/calipath/calipath/internal/hugepage"
@@ -240,8 +238,8 @@ func stopped(done <-chan struct{}) bool {
 	}
 }
 
-// ScanFiles scans files concurrently (one goroutine per file, at most GOMAXPROCS at once, the largest
-// files first). fn, if not nil, is made per file and called from that file's goroutine.
+// ScanFiles scans files concurrently (one goroutine per file, at most GOMAXPROCS at once). fn, if not
+// nil, is made per file and called from that file's goroutine.
 func ScanFiles(paths []string, opts Options, t *Tables, fn func(file int) ScanFunc) []*FileInfo {
 	return scanFiles(paths, opts, t, fn, nil)
 }
@@ -250,8 +248,7 @@ func scanFiles(paths []string, opts Options, t *Tables, fn func(file int) ScanFu
 	out := make([]*FileInfo, len(paths))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
-	for _, i := range largestFirst(paths, opts.Open != nil) {
-		path := paths[i]
+	for i, path := range paths {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -270,27 +267,6 @@ func scanFiles(paths []string, opts Options, t *Tables, fn func(file int) ScanFu
 	}
 	wg.Wait()
 	return out
-}
-
-// largestFirst returns the indexes of paths in the order to start their scans: the largest files
-// first, so that on several cores the last files to start are small and the cores finish together
-// (in the order given, a large file started last kept one core busy while the others waited);
-// inputs of unknown size (stdin, pipes, files that cannot be read, and all members of a bundle: opened
-// is set) come before all, in the order given, as do files of equal size.
-func largestFirst(paths []string, opened bool) []int {
-	order := make([]int, len(paths))
-	size := make([]int64, len(paths))
-	for i, p := range paths {
-		order[i], size[i] = i, math.MaxInt64
-		if opened || p == "-" {
-			continue
-		}
-		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
-			size[i] = st.Size()
-		}
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(size[b], size[a]) })
-	return order
 }
 
 // Capture is the result of scanning a set of files and identifying their capture points.
