@@ -2,21 +2,41 @@ package correlate
 
 import (
 	"math/rand"
+	"net/netip"
 	"reflect"
 	"sort"
 	"strconv"
 	"testing"
+
+	"github.com/calipath/calipath/decode"
 )
 
 // TestFlowIDs checks flowIDs against the plain definition: flows sorted stably by the client tuple
-// (IPv4 first, then protocol, source, source port, destination, destination port) are numbered f1, f2, …;
+// (IPv4 first, then protocol, source, source port, destination, destination port; IPv6 addresses
+// in address order, whatever their table indexes) are numbered f1, f2, …;
 // the tuples are drawn from small ranges so that many compare equal in all but one field, or in all.
 func TestFlowIDs(t *testing.T) {
 	r := rand.New(rand.NewSource(17))
-	a := &analysis{}
+	// IPv6 addresses are table indexes, handed out as the files are read: here in the reverse of the
+	// addresses' order, which the ids must follow.
+	tables := decode.NewTables()
+	for _, s := range []string{"fd00::3", "fd00::2", "fd00::1"} {
+		tables.InternV6(netip.MustParseAddr(s).As16())
+	}
+	a := &analysis{w: &world{c: &decode.Capture{Tables: tables}}}
 	for range 3000 {
-		a.flows = append(a.flows, &flowAcc{client: tuple{v6: r.Intn(2) == 0, proto: uint8(r.Intn(3)),
-			src: uint32(r.Intn(3)) << 30, dst: uint32(r.Intn(3)), sp: uint16(r.Intn(3)) << 14, dp: uint16(r.Intn(3))}})
+		fl := &flowAcc{client: tuple{v6: r.Intn(2) == 0, proto: uint8(r.Intn(3)),
+			src: uint32(r.Intn(3)) << 30, dst: uint32(r.Intn(3)), sp: uint16(r.Intn(3)) << 14, dp: uint16(r.Intn(3))}}
+		if fl.client.v6 { // indexes 1 to 3 (0 is no address)
+			fl.client.src, fl.client.dst = fl.client.src>>30+1, fl.client.dst+1
+		}
+		a.flows = append(a.flows, fl)
+	}
+	addr := func(v6 bool, x uint32) uint32 { // the order of an address
+		if v6 {
+			return 3 - x
+		}
+		return x
 	}
 	order := make([]int, len(a.flows))
 	for i := range order {
@@ -30,11 +50,11 @@ func TestFlowIDs(t *testing.T) {
 		case x.proto != y.proto:
 			return x.proto < y.proto
 		case x.src != y.src:
-			return x.src < y.src
+			return addr(x.v6, x.src) < addr(y.v6, y.src)
 		case x.sp != y.sp:
 			return x.sp < y.sp
 		case x.dst != y.dst:
-			return x.dst < y.dst
+			return addr(x.v6, x.dst) < addr(y.v6, y.dst)
 		}
 		return x.dp < y.dp
 	})

@@ -3,6 +3,7 @@ package correlate
 import (
 	"cmp"
 	"fmt"
+	"net/netip"
 	"runtime"
 	"slices"
 	"sort"
@@ -153,8 +154,12 @@ func (a *analysis) flowIDs() []string {
 		fi     int32
 	}
 	order := hugepage.Make[ranked](len(a.flows), len(a.flows))
+	v6 := a.v6Ranks()
 	for fi, fl := range a.flows {
 		t := fl.client
+		if t.v6 { // by address, not by table index: the indexes follow the order the files were read in
+			t.src, t.dst = v6[t.src], v6[t.dst]
+		}
 		r := ranked{hi: uint64(t.proto)<<32 | uint64(t.src), lo: uint64(t.sp)<<48 | uint64(t.dst)<<16 | uint64(t.dp), fi: int32(fi)}
 		if t.v6 {
 			r.hi |= 1 << 40
@@ -188,6 +193,38 @@ func (a *analysis) flowIDs() []string {
 		ids[fi] = all[from:ends[rank]]
 	}
 	return ids
+}
+
+// v6Ranks returns, for the IPv6 table index of each address the flows' client tuples carry, that
+// address's rank among them in address order (nil without IPv6 flows): the table's indexes are handed
+// out as the files are decoded, in parallel or in whatever order the inputs were named, so sorting by
+// them would number the same flows differently from run to run.
+func (a *analysis) v6Ranks() map[uint32]uint32 {
+	var idx []uint32
+	seen := map[uint32]bool{}
+	for _, fl := range a.flows {
+		if t := fl.client; t.v6 {
+			for _, i := range [2]uint32{t.src, t.dst} {
+				if !seen[i] {
+					seen[i] = true
+					idx = append(idx, i)
+				}
+			}
+		}
+	}
+	if len(idx) == 0 {
+		return nil
+	}
+	addr := make(map[uint32]netip.Addr, len(idx))
+	for _, i := range idx {
+		addr[i] = a.w.c.Tables.V6(i)
+	}
+	slices.SortFunc(idx, func(x, y uint32) int { return addr[x].Compare(addr[y]) })
+	rank := make(map[uint32]uint32, len(idx))
+	for r, i := range idx {
+		rank[i] = uint32(r)
+	}
+	return rank
 }
 
 // flowOut writes the flows out in the order of their ids (flowIDs' ranks).
