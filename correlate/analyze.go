@@ -167,7 +167,8 @@ const (
 )
 
 // analysis is the settled outputs of the stages, in pipeline order (docs/correlation.md). result sets
-// each once, when its stage ends; a later stage, the findings and output read them and write none of
+// each once, when its stage ends (the flows' ids, which the side findings work out beside placement,
+// once those are done); a later stage, the findings and output read them and write none of
 // them (placement adds its counts to the flows, and the late joins join journeys, as they say). The
 // Result keeps the analysis for FlowJourneys, less what dropWorking drops.
 type analysis struct {
