@@ -22,65 +22,30 @@ type flowBatch struct {
 // in the same order. A batch's arrays are rendered into again only once fn is done with all of its
 // flows. It returns once the renderer has stopped; a panic while rendering is raised again here.
 func (a *analysis) eachFlowAhead(fn func(*Flow) bool, n int) {
-	free := make(chan *flowBatch, flowAheadBatches)
-	ready := make(chan *flowBatch, flowAheadBatches)
-	quit := make(chan struct{})
-	failed := make(chan any, 1)
-	for range flowAheadBatches {
-		free <- &flowBatch{flows: make([]Flow, 0, n)}
+	batches := make([]*flowBatch, flowAheadBatches)
+	for i := range batches {
+		batches[i] = &flowBatch{flows: make([]Flow, 0, n)}
 	}
-	go a.renderFlows(n, free, ready, quit, failed)
-	defer func() {
-		close(quit)
-		for range ready { // until the renderer has stopped
-		}
-		select {
-		case p := <-failed:
-			panic(p)
-		default:
-		}
-	}()
-	for b := range ready {
-		for i := range b.flows {
-			if !fn(&b.flows[i]) {
-				return
-			}
-		}
-		free <- b
-	}
-}
-
-// renderFlows renders the flows in rank order into the free batches, n to a batch, and hands each
-// over on ready; it stops once quit is closed, and closes ready when it stops. A panic is sent on
-// failed.
-func (a *analysis) renderFlows(n int, free, ready chan *flowBatch, quit chan struct{}, failed chan any) {
-	defer close(ready)
-	defer func() {
-		if p := recover(); p != nil {
-			failed <- p
-		}
-	}()
-	ob := newFlowOutBuf(a, false)
-	ob.derived = a.deriveAll()
-	for from := 0; from < len(a.byRank); from += n {
-		var b *flowBatch
-		select {
-		case b = <-free:
-		case <-quit:
-			return
+	var ob *flowOutBuf // the renderer's
+	ahead(batches, len(a.byRank), n, func(b *flowBatch, from, to int) {
+		if ob == nil {
+			ob = newFlowOutBuf(a, false)
+			ob.derived = a.deriveAll()
 		}
 		ob.pp, ob.hs = b.pp[:0], b.hs[:0] // the flows of the batch before in it are written
 		b.flows = b.flows[:0]
-		for _, fi := range a.byRank[from:min(from+n, len(a.byRank))] {
+		for _, fi := range a.byRank[from:to] {
 			b.flows = append(b.flows, a.flowAt(ob, int(fi), a.ids))
 		}
 		b.pp, b.hs = ob.pp, ob.hs
-		select {
-		case ready <- b:
-		case <-quit:
-			return
+	}, func(b *flowBatch) bool {
+		for i := range b.flows {
+			if !fn(&b.flows[i]) {
+				return false
+			}
 		}
-	}
+		return true
+	})
 }
 
 // FlowRanges renders a Result's streamed flows by ranges of their order (that of Result.Flows), for a

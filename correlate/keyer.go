@@ -10,61 +10,24 @@ const keyChunks = 3
 // and hands their votes to the voter. The flows are found in journey order as inline, so they are
 // numbered alike. A panic of the keyer is raised again here.
 func (s *flowStage) assignKeyed(v *voter, flowCache []flowCacheEntry, n int) {
-	free := make(chan *[]voteJob, keyChunks)
-	ready := make(chan *[]voteJob, keyChunks)
-	quit := make(chan struct{})
-	failed := make(chan any, 1)
-	for range keyChunks {
+	chunks := make([]*[]voteJob, keyChunks)
+	for i := range chunks {
 		c := make([]voteJob, 0, n)
-		free <- &c
+		chunks[i] = &c
 	}
-	go s.keyJobs(n, free, ready, quit, failed)
-	defer func() {
-		close(quit)
-		for range ready { // until the keyer has stopped
-		}
-		select {
-		case p := <-failed:
-			panic(p)
-		default:
-		}
-	}()
-	for c := range ready {
-		for i := range *c {
-			s.assign(&(*c)[i], flowCache)
-			v.vote((*c)[i])
-		}
-		free <- c
-	}
-}
-
-// keyJobs keys the journeys (keyJob) in order into the free chunks, n journeys to a chunk, and hands
-// each over on ready; it stops once quit is closed, and closes ready when it stops. A panic is sent
-// on failed. It writes only the flow (none) of the journeys without hops, which assign never writes.
-func (s *flowStage) keyJobs(n int, free, ready chan *[]voteJob, quit chan struct{}, failed chan any) {
-	defer close(ready)
-	defer func() {
-		if p := recover(); p != nil {
-			failed <- p
-		}
-	}()
-	for from := 0; from < s.a.nJ; from += n {
-		var c *[]voteJob
-		select {
-		case c = <-free:
-		case <-quit:
-			return
-		}
+	ahead(chunks, s.a.nJ, n, func(c *[]voteJob, from, to int) {
+		// the keyer; it writes only the flow (none) of the journeys without hops, which assign never writes
 		*c = (*c)[:0]
-		for j := from; j < min(from+n, s.a.nJ); j++ {
+		for j := from; j < to; j++ {
 			if job, ok := s.keyJob(j); ok {
 				*c = append(*c, job)
 			}
 		}
-		select {
-		case ready <- c:
-		case <-quit:
-			return
+	}, func(c *[]voteJob) bool {
+		for i := range *c {
+			s.assign(&(*c)[i], flowCache)
+			v.vote((*c)[i])
 		}
-	}
+		return true
+	})
 }
