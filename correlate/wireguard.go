@@ -326,7 +326,7 @@ func joinWireGuard(w *world, m *matcher, opts Options) *wgState {
 		}
 	}
 	wj := &wgJoin{w: w, m: m, st: &wgState{innerOut: map[int32]bool{}}, sess: map[wgSessKey]*wgSession{},
-		seen: map[[2]int32]bool{}, msgG: map[int32]uint32{}, pending: make([]wgPendingInner, 0, devFrames)}
+		seen: map[[2]int32]bool{}, msgG: map[int32]uint32{}, hsAt: map[int32]int{}, pending: make([]wgPendingInner, 0, devFrames)}
 	wj.collect()                                         // the messages, handshakes and inner packets
 	peers := wj.orderSessions()                          // the sessions in a stable order, each node's peers
 	outTo, inFrom := wj.innerByPair(peers)               // the inner packets by node and peer
@@ -358,8 +358,9 @@ type wgJoin struct {
 	m       *matcher
 	st      *wgState
 	sess    map[wgSessKey]*wgSession
-	seen    map[[2]int32]bool // (journey, 0 sent / 1 received / 2 handshake) already listed
+	seen    map[[2]int32]bool // (journey, 0 sent / 1 received) already listed
 	msgG    map[int32]uint32  // message journey → its first sighting at the sender's underlay
+	hsAt    map[int32]int     // handshake journey → its place in st.handshakes
 	pending []wgPendingInner
 	wgFragWork
 }
@@ -386,7 +387,7 @@ func (wj *wgJoin) collect() {
 			case w.pointRole[p] == decode.RoleUnderlay && o.Flags&decode.FlagFragment != 0 && o.Proto == 17:
 				wj.fragment(o, typ, g, j, p, t) // wgfrag.go
 			case typ != 0 && typ != decode.WGTransport && w.pointRole[p] == decode.RoleUnderlay:
-				wj.handshake(o, typ, g, j, t)
+				wj.handshake(o, typ, g, j, p, t)
 			case typ == 0 && w.wgDevice(p):
 				wj.inner(o, g, j, n, t)
 			}
@@ -441,13 +442,19 @@ func (wj *wgJoin) transport(o *decode.Observation, g uint32, j int32, p, n int, 
 	}
 }
 
-// handshake lists a handshake message (initiation, response or cookie reply), once.
-func (wj *wgJoin) handshake(o *decode.Observation, typ uint8, g uint32, j int32, t int64) {
+// handshake lists a handshake message (initiation, response or cookie reply) seen at point p at
+// corrected time t, once: as its earliest sighting (the earlier point on a tie), whatever the order
+// of the files it was seen in.
+func (wj *wgJoin) handshake(o *decode.Observation, typ uint8, g uint32, j int32, p int, t int64) {
 	w := wj.w
-	if wj.seen[[2]int32{j, 2}] {
+	if i, ok := wj.hsAt[j]; ok {
+		h := &wj.st.handshakes[i]
+		if ho, _ := w.obsAt(h.g); t < h.t || t == h.t && p < w.srcPoint[ho.Source] {
+			h.g, h.t = g, t
+		}
 		return
 	}
-	wj.seen[[2]int32{j, 2}] = true
+	wj.hsAt[j] = len(wj.st.handshakes)
 	ctx := w.ctxOf(o)
 	v6 := o.Flags&decode.FlagIPv6 != 0
 	h := wgHandshake{typ: typ, recv: ctx.WGReceiver, from: w.nodeOf(v6, o.Src), to: w.nodeOf(v6, o.Dst), g: g, j: j, t: t}
