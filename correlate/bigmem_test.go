@@ -146,3 +146,41 @@ func TestPassesTrim(t *testing.T) {
 	a.lateOut = (&lateStage{w: w, jo: &a.journeys, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
 	pass("placement", perJourneys, func() { placeJourneys(a) })
 }
+
+// TestWireGuardPassesTrim: with WireGuard, the addresses' pass (a pass of the world's), the
+// collection of the messages and the merge of split ones each call Trim once per trimRun
+// Observations they read, on a generated WireGuard capture whose files hold several times trimRun
+// frames.
+func TestWireGuardPassesTrim(t *testing.T) {
+	cfg := gen.DefaultConfig()
+	cfg.Dir, cfg.Packets, cfg.Flows, cfg.Mode = t.TempDir(), 3*trimRun, 20, gen.ModeWireGuard
+	g, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := decode.Load(g.Files, decode.Options{}, decode.PointConfig{})
+	perFile := int64(0)
+	for _, obs := range c.Obs {
+		perFile += int64(len(obs) / trimRun)
+	}
+	if perFile < 2*int64(len(c.Obs)) {
+		t.Fatalf("%d files, %d runs of %d frames in them: too few to test", len(c.Obs), perFile, trimRun)
+	}
+	tc := &trimCounter{}
+	w := worldFor(c, nil)
+	count := func(run func()) int64 { before := tc.n.Load(); run(); return tc.n.Load() - before }
+	w.big = tc
+	if got := count(func() { w.wgAddrs() }); got < perFile {
+		t.Errorf("the WireGuard addresses' pass: %d calls of Trim, want at least %d", got, perFile)
+	}
+	opts := Options{Window: time.Second, Mapper: tc}
+	clocks, _ := w.clocksFor(opts)
+	m := newMatcher(w, clocks, opts)
+	m.run()
+	m.ring, m.loose, m.tcp, m.amb, m.ambByLoose, m.dupRecs = nil, nil, nil, nil, nil, nil
+	m.collectJourneys()
+	var st *wgState
+	if got := count(func() { st = joinWireGuard(w, m, opts) }); st == nil || got < 2*perFile {
+		t.Errorf("the WireGuard messages' collection and merge: %d calls of Trim (state %v), want at least %d", got, st != nil, 2*perFile)
+	}
+}

@@ -128,6 +128,7 @@ func (w *world) wgAddrs() wgAddrSets {
 		total: make([]int, nn), total6: make([]int, nn)}
 	for _, obs := range w.c.Obs {
 		for i := range obs {
+			w.trimAt(i)
 			o := &obs[i]
 			if w.wgType(o) == 0 {
 				continue
@@ -372,6 +373,7 @@ func (wj *wgJoin) collect() {
 	for f, obs := range w.c.Obs {
 		base := w.fileBase[f]
 		for i := range obs {
+			w.trimAt(i)
 			g := base + uint32(i)
 			j := m.jOf[g] - 1
 			if j < 0 || m.isDup(g) {
@@ -907,6 +909,7 @@ func wgMerge(w *world, m *matcher, into map[int32]int32, find func(int32) int32,
 	for f, obs := range w.c.Obs {
 		base := w.fileBase[f]
 		for i := range obs {
+			w.trimAt(i)
 			g := base + uint32(i)
 			j := m.jOf[g] - 1
 			if j < 0 {
