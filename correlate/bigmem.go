@@ -38,7 +38,15 @@ const trimRun = 1 << 15
 // trimAt has the Mapper drop the pages the process holds (when they pass its allowance) at every
 // trimRun-th Observation i of a sequential pass (nothing without a Mapper).
 func (w *world) trimAt(i int) {
-	if i&(trimRun-1) == trimRun-1 && w.big != nil {
+	if i&(trimRun-1) == trimRun-1 {
+		w.trimNow()
+	}
+}
+
+// trimNow has the Mapper drop the pages the process holds now (when they pass its allowance): for a
+// pass that counts its own runs of trimRun (nothing without a Mapper).
+func (w *world) trimNow() {
+	if w.big != nil {
 		w.big.Trim()
 	}
 }

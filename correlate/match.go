@@ -187,7 +187,7 @@ func (m *matcher) collectJourneys() {
 	for f := range m.fp {
 		g := int(m.w.fileBase[f])
 		for _, ch := range m.fp[f].Chunks {
-			m.w.trimAt(trimRun - 1) // a chunk is FingerprintChunk of them
+			m.w.trimNow() // a chunk is FingerprintChunk of them
 			for i, v := range ch {
 				m.jOf[g+i] = int32(v)
 				switch {
@@ -218,7 +218,7 @@ func (m *matcher) run() {
 		}
 		free <- b[:0]
 		if n/trimRun != (n+len(b))/trimRun { // the merge reads the frames as the matcher does
-			m.w.trimAt(trimRun - 1)
+			m.w.trimNow()
 		}
 		n += len(b)
 	}
