@@ -189,6 +189,25 @@ func isCaptureName(n string) bool {
 	return strings.HasSuffix(n, ".pcap") || strings.HasSuffix(n, ".pcapng")
 }
 
+// demoDirEnv names, in the environment of the guarded child showing the demo's TUI, the directory
+// its parent made for the captures: the parent removes it when the child has gone, however the child
+// ended (a child killed by SIGKILL or dying on SIGQUIT runs none of its own clean-up).
+const demoDirEnv = "CALIPATH_DEMO_DIR"
+
+// demoDir returns the directory for the demo's captures: the parent's in a guarded child (own false),
+// else a new temporary directory that the caller owns and removes.
+func demoDir() (dir string, own bool, err error) {
+	if isGuardedChild {
+		if d := os.Getenv(demoDirEnv); d != "" {
+			if st, err := os.Stat(d); err == nil && st.IsDir() {
+				return d, false, nil
+			}
+		}
+	}
+	dir, err = os.MkdirTemp("", "calipath-demo-")
+	return dir, err == nil, err
+}
+
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fset := newFlagSet("demo", "", stdout, stderr)
 	scs := demoScenarios()
@@ -226,16 +245,22 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageErr(fset, stderr, "--format: %v", err)
 	}
 	tuiOn := report.IsTerminal(stdout) && !*noTUI
-	if tuiOn {
-		if code, ok := guardTUI(ctx, stdout, stderr); ok {
-			return exitCode(code)
-		}
-	}
-	dir, err := os.MkdirTemp("", "calipath-demo-")
+	dir, own, err := demoDir()
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	if own {
+		defer os.RemoveAll(dir)
+		atForcedExit(func() { os.RemoveAll(dir) })
+	}
+	if tuiOn {
+		os.Setenv(demoDirEnv, dir)
+		code, ok := guardTUI(ctx, stdout, stderr)
+		os.Unsetenv(demoDirEnv)
+		if ok {
+			return exitCode(code)
+		}
+	}
 	paths, err := extractDemo(dir, []string{*scenario}, false)
 	if err != nil {
 		return err

@@ -179,7 +179,11 @@ func TestTUIRestoresTerminal(t *testing.T) {
 			session := fmt.Sprintf("s%d", i)
 			before, after := filepath.Join(dir, session+".before"), filepath.Join(dir, session+".after")
 			cmdline := fmt.Sprintf("stty -g > %s; %s demo; echo EXITED $?; stty -g > %s; sleep 60", before, bin, after)
-			tm("new-session", "-d", "-s", session, "-x", "100", "-y", "30", "env", "TERM=xterm-256color", "sh", "-c", cmdline)
+			tmp := filepath.Join(dir, session+".tmp") // the demo unpacks its captures here
+			if err := os.Mkdir(tmp, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			tm("new-session", "-d", "-s", session, "-x", "100", "-y", "30", "env", "TERM=xterm-256color", "TMPDIR="+tmp, "sh", "-c", cmdline)
 			defer exec.Command(tmux, "-S", sock, "kill-session", "-t", session).Run()
 			waitPane := func(what string) string {
 				t.Helper()
@@ -217,6 +221,9 @@ func TestTUIRestoresTerminal(t *testing.T) {
 			}
 			if c.says != "" && !strings.Contains(pane, c.says) {
 				t.Errorf("the pane does not say %q:\n%s", c.says, pane)
+			}
+			if left, _ := os.ReadDir(tmp); len(left) > 0 {
+				t.Errorf("the demo left %s behind in its temporary directory", left[0].Name())
 			}
 			flags := strings.TrimSpace(tm("display", "-p", "-t", session,
 				"alternate=#{alternate_on} cursor=#{cursor_flag} mouse=#{mouse_any_flag}#{mouse_button_flag}#{mouse_standard_flag}#{mouse_sgr_flag}"))
