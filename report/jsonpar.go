@@ -130,10 +130,7 @@ func (e *jsonEnc) writeChunk(c *parChunk, m int, before func()) int {
 		before()
 		c.buf[0] = '[' // for the comma of a later member
 	}
-	e.flush(true)
-	if e.err == nil {
-		_, e.err = e.w.Write(c.buf)
-	}
+	e.write(c.buf)
 	return m + c.n
 }
 
