@@ -70,28 +70,6 @@ func (e *jsonEnc) run(s string) { e.buf = append(e.buf, s...) }
 
 func (e *jsonEnc) num(v int64) { e.buf = decimal.AppendInt(e.buf, v) }
 
-// elem starts element i of a list with run s: '[' for the comma s starts with, for the first.
-func (e *jsonEnc) elem(i int, s string) {
-	if i == 0 {
-		e.buf = append(e.buf, '[')
-		s = s[1:]
-	}
-	e.buf = append(e.buf, s...)
-}
-
-// emptyList writes a list with no elements, null for nil, and reports whether it did.
-func (e *jsonEnc) emptyList(n int, isNil bool) bool {
-	switch {
-	case isNil:
-		e.run("null")
-	case n == 0:
-		e.run("[]")
-	default:
-		return false
-	}
-	return true
-}
-
 // writeFlow writes a flow as jsonEnc.value does, from the flow template of its depth. The bytes are
 // appended to a local slice, handed back to e only around the generic writers' lists, so that the
 // buffer stays in registers rather than being stored to e after every value.
