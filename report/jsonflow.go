@@ -25,6 +25,9 @@ type flowTmpl struct {
 	elemEnd  string    // the end of an object in one of the flow's lists
 	listEnd  string    // the end of one of the flow's lists
 	pathElem string    // what goes before an element of path
+	// the same runs joined where they meet: a list's first element's start with '[' for its comma, a
+	// later one's with the end of the one before, and the end of the last element and of its list
+	ppFirst, ppNext, hsFirst, hsNext, pathFirst, elemsEnd string
 }
 
 // jsonLine is a line break and the indentation of depth d.
@@ -37,7 +40,7 @@ func newFlowTmpl(d int) *flowTmpl {
 	m3 := func(key string) string { return "," + jsonLine(d+3) + `"` + key + `": ` } // a list element's next
 	closeObj := jsonLine(d+1) + "}"
 	elem := "," + jsonLine(d+2) + "{" + jsonLine(d+3)
-	return &flowTmpl{depth: d,
+	t := &flowTmpl{depth: d,
 		id: "{" + jsonLine(d+1) + `"id": `, proto: m("proto"), src: m("src") + in("ip"), port: m2("port"),
 		dst: closeObj + m("dst") + in("ip"), nat: closeObj + m("nat"), packets: m("packets"), bytes: m("bytes"),
 		delivered: m("delivered"), lost: m("lost"), notCaptured: m("not_captured"), lostAt: m("lost_at"),
@@ -49,6 +52,10 @@ func newFlowTmpl(d int) *flowTmpl {
 		hs:      [2]string{elem + `"point": `, m3("rtt_ns")},
 		elemEnd: jsonLine(d+2) + "}", listEnd: jsonLine(d+1) + "]", pathElem: "," + jsonLine(d+2),
 	}
+	t.ppFirst, t.ppNext = "["+t.pp[0][1:], t.elemEnd+t.pp[0]
+	t.hsFirst, t.hsNext = "["+t.hs[0][1:], t.elemEnd+t.hs[0]
+	t.pathFirst, t.elemsEnd = "["+t.pathElem[1:], t.elemEnd+t.listEnd
+	return t
 }
 
 // flowTmpl returns the flow template of the current depth.
@@ -63,141 +70,158 @@ func (e *jsonEnc) run(s string) { e.buf = append(e.buf, s...) }
 
 func (e *jsonEnc) num(v int64) { e.buf = decimal.AppendInt(e.buf, v) }
 
-// elem starts element i of a list with run s: '[' for the comma s starts with, for the first.
-func (e *jsonEnc) elem(i int, s string) {
-	if i == 0 {
-		e.buf = append(e.buf, '[')
-		s = s[1:]
-	}
-	e.buf = append(e.buf, s...)
-}
-
-// emptyList writes a list with no elements, null for nil, and reports whether it did.
-func (e *jsonEnc) emptyList(n int, isNil bool) bool {
-	switch {
-	case isNil:
-		e.run("null")
-	case n == 0:
-		e.run("[]")
-	default:
-		return false
-	}
-	return true
-}
-
-// writeFlow writes a flow as jsonEnc.value does, from the flow template of its depth.
+// writeFlow writes a flow as jsonEnc.value does, from the flow template of its depth. The bytes are
+// appended to a local slice, handed back to e only around the generic writers' lists, so that the
+// buffer stays in registers rather than being stored to e after every value.
 func writeFlow(e *jsonEnc, x *correlate.Flow) {
 	t := e.flowTmpl()
-	e.run(t.id)
-	e.buf = safetext.AppendJSONString(e.buf, x.ID)
-	e.run(t.proto)
-	e.buf = safetext.AppendJSONString(e.buf, x.Proto)
-	e.run(t.src)
-	e.buf = safetext.AppendJSONString(e.buf, x.Src.IP)
-	e.run(t.port)
-	e.buf = decimal.AppendUint(e.buf, uint64(x.Src.Port))
-	e.run(t.dst)
-	e.buf = safetext.AppendJSONString(e.buf, x.Dst.IP)
-	e.run(t.port)
-	e.buf = decimal.AppendUint(e.buf, uint64(x.Dst.Port))
-	e.run(t.nat)
-	e.depth++ // the generic writers' lists are the flow's members
-	typedList(e, x.NAT, writeNATMapping)
-	e.run(t.packets)
-	e.num(int64(x.Packets))
-	e.run(t.bytes)
-	e.num(x.Bytes)
-	e.run(t.delivered)
-	e.num(int64(x.Delivered))
-	e.run(t.lost)
-	e.num(int64(x.Lost))
-	e.run(t.notCaptured)
-	e.num(int64(x.NotCaptured))
-	e.run(t.lostAt)
-	typedList(e, x.LostAt, writeLostAt)
-	e.depth--
-	e.run(t.retrans)
-	e.num(int64(x.Retransmissions))
-	e.run(t.resets)
-	e.num(int64(x.Resets))
-	e.run(t.handshake)
-	e.pointRTTs(t, x.HandshakeRTT)
-	e.flowOptional(t, x)
-	e.run(t.perPoint)
-	e.pointCounts(t, x.PerPoint)
-	e.run(t.path)
-	e.path(t, x.Path)
-	e.latency(t, &x.LatencyNs)
-	e.run(t.end)
+	b := append(e.buf, t.id...)
+	b = safetext.AppendJSONString(b, x.ID)
+	b = append(b, t.proto...)
+	b = safetext.AppendJSONString(b, x.Proto)
+	b = append(b, t.src...)
+	b = safetext.AppendJSONString(b, x.Src.IP)
+	b = append(b, t.port...)
+	b = decimal.AppendUint(b, uint64(x.Src.Port))
+	b = append(b, t.dst...)
+	b = safetext.AppendJSONString(b, x.Dst.IP)
+	b = append(b, t.port...)
+	b = decimal.AppendUint(b, uint64(x.Dst.Port))
+	b = append(b, t.nat...)
+	b = memberList(e, b, x.NAT, writeNATMapping)
+	b = append(b, t.packets...)
+	b = decimal.AppendInt(b, int64(x.Packets))
+	b = append(b, t.bytes...)
+	b = decimal.AppendInt(b, x.Bytes)
+	b = append(b, t.delivered...)
+	b = decimal.AppendInt(b, int64(x.Delivered))
+	b = append(b, t.lost...)
+	b = decimal.AppendInt(b, int64(x.Lost))
+	b = append(b, t.notCaptured...)
+	b = decimal.AppendInt(b, int64(x.NotCaptured))
+	b = append(b, t.lostAt...)
+	b = memberList(e, b, x.LostAt, writeLostAt)
+	b = append(b, t.retrans...)
+	b = decimal.AppendInt(b, int64(x.Retransmissions))
+	b = append(b, t.resets...)
+	b = decimal.AppendInt(b, int64(x.Resets))
+	b = append(b, t.handshake...)
+	b = e.pointRTTs(b, t, x.HandshakeRTT)
+	b = flowOptional(b, t, x)
+	b = append(b, t.perPoint...)
+	b = e.pointCounts(b, t, x.PerPoint)
+	b = append(b, t.path...)
+	b = e.path(b, t, x.Path)
+	e.buf = latency(b, t, &x.LatencyNs)
 	e.flush(false)
 }
 
-// flowOptional writes the flow's members that omitempty leaves out when zero.
-func (e *jsonEnc) flowOptional(t *flowTmpl, x *correlate.Flow) {
+// memberList appends list, one of the flow's members, to b as typedList writes it one level deeper
+// than the flow.
+func memberList[T any](e *jsonEnc, b []byte, list []T, write func(*jsonEnc, *T)) []byte {
+	if list == nil {
+		return append(b, "null"...)
+	}
+	e.buf = b
+	e.depth++
+	typedList(e, list, write)
+	e.depth--
+	return e.buf
+}
+
+// appendEmpty appends a list with no elements, null for nil.
+func appendEmpty(b []byte, isNil bool) []byte {
+	if isNil {
+		return append(b, "null"...)
+	}
+	return append(b, "[]"...)
+}
+
+// flowOptional appends the flow's members that omitempty leaves out when zero.
+func flowOptional(b []byte, t *flowTmpl, x *correlate.Flow) []byte {
 	if x.EchoPairs != 0 {
-		e.run(t.echoPairs)
-		e.num(int64(x.EchoPairs))
+		b = append(b, t.echoPairs...)
+		b = decimal.AppendInt(b, int64(x.EchoPairs))
 	}
 	if x.EchoUnanswered != 0 {
-		e.run(t.echoUnanswered)
-		e.num(int64(x.EchoUnanswered))
+		b = append(b, t.echoUnanswered...)
+		b = decimal.AppendInt(b, int64(x.EchoUnanswered))
 	}
 	if x.UDPPairs != 0 {
-		e.run(t.udpPairs)
-		e.num(int64(x.UDPPairs))
+		b = append(b, t.udpPairs...)
+		b = decimal.AppendInt(b, int64(x.UDPPairs))
 	}
 	if x.ARPWaitNs != 0 {
-		e.run(t.arpWait)
-		e.num(x.ARPWaitNs)
+		b = append(b, t.arpWait...)
+		b = decimal.AppendInt(b, x.ARPWaitNs)
 	}
+	return b
 }
 
-func (e *jsonEnc) pointRTTs(t *flowTmpl, list []correlate.PointRTT) {
-	if e.emptyList(len(list), list == nil) {
-		return
+func (e *jsonEnc) pointRTTs(b []byte, t *flowTmpl, list []correlate.PointRTT) []byte {
+	if len(list) == 0 {
+		return appendEmpty(b, list == nil)
 	}
 	for i := range list {
-		e.elem(i, t.hs[0])
-		e.name(list[i].Point)
-		e.run(t.hs[1])
-		e.num(list[i].RTT)
-		e.run(t.elemEnd)
+		if i == 0 {
+			b = append(b, t.hsFirst...)
+		} else {
+			b = append(b, t.hsNext...)
+		}
+		b = e.appendName(b, list[i].Point)
+		b = append(b, t.hs[1]...)
+		b = decimal.AppendInt(b, list[i].RTT)
 	}
-	e.run(t.listEnd)
+	return append(b, t.elemsEnd...)
 }
 
-func (e *jsonEnc) pointCounts(t *flowTmpl, list []correlate.PointCount) {
-	if e.emptyList(len(list), list == nil) {
-		return
+func (e *jsonEnc) pointCounts(b []byte, t *flowTmpl, list []correlate.PointCount) []byte {
+	if len(list) == 0 {
+		return appendEmpty(b, list == nil)
 	}
 	for i := range list {
-		e.elem(i, t.pp[0])
-		e.name(list[i].Point)
-		e.run(t.pp[1])
-		e.num(int64(list[i].Packets))
-		e.run(t.pp[2])
-		e.num(list[i].Bytes)
-		e.run(t.elemEnd)
+		if i == 0 {
+			b = append(b, t.ppFirst...)
+		} else {
+			b = append(b, t.ppNext...)
+		}
+		b = e.appendName(b, list[i].Point)
+		b = append(b, t.pp[1]...)
+		b = decimal.AppendInt(b, int64(list[i].Packets))
+		b = append(b, t.pp[2]...)
+		b = decimal.AppendInt(b, list[i].Bytes)
 	}
-	e.run(t.listEnd)
+	return append(b, t.elemsEnd...)
 }
 
-func (e *jsonEnc) path(t *flowTmpl, list []string) {
-	if e.emptyList(len(list), list == nil) {
-		return
+func (e *jsonEnc) path(b []byte, t *flowTmpl, list []string) []byte {
+	if len(list) == 0 {
+		return appendEmpty(b, list == nil)
 	}
 	for i := range list {
-		e.elem(i, t.pathElem)
-		e.name(list[i])
+		if i == 0 {
+			b = append(b, t.pathFirst...)
+		} else {
+			b = append(b, t.pathElem...)
+		}
+		b = e.appendName(b, list[i])
 	}
-	e.run(t.listEnd)
+	return append(b, t.listEnd...)
 }
 
-func (e *jsonEnc) latency(t *flowTmpl, x *correlate.Latency) {
-	e.run(t.latency)
-	e.num(int64(x.N))
-	for i, v := range [5]int64{x.Min, x.P50, x.P90, x.P99, x.Max} {
-		e.run(t.lat[i])
-		e.num(v)
-	}
+// latency appends latency_ns and the end of the flow.
+func latency(b []byte, t *flowTmpl, x *correlate.Latency) []byte {
+	b = append(b, t.latency...)
+	b = decimal.AppendInt(b, int64(x.N))
+	b = append(b, t.lat[0]...)
+	b = decimal.AppendInt(b, x.Min)
+	b = append(b, t.lat[1]...)
+	b = decimal.AppendInt(b, x.P50)
+	b = append(b, t.lat[2]...)
+	b = decimal.AppendInt(b, x.P90)
+	b = append(b, t.lat[3]...)
+	b = decimal.AppendInt(b, x.P99)
+	b = append(b, t.lat[4]...)
+	b = decimal.AppendInt(b, x.Max)
+	return append(b, t.end...)
 }

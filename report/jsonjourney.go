@@ -40,90 +40,102 @@ func (e *jsonEnc) journeyTmpl() *journeyTmpl {
 	return e.journeyT
 }
 
-func (e *jsonEnc) str(s string) { e.buf = safetext.AppendJSONString(e.buf, s) }
-
 // writeJourney writes a journey as jsonEnc.value does, from the journey template of its depth. The
 // strings a journey's hops repeat from a few (direction, status, points, encapsulation, TCP flags)
-// are quoted through the name cache (jsonEnc.name); its flow's id and the changes are not.
+// are quoted through the name cache (jsonEnc.appendName); its flow's id and the changes are not. As
+// writeFlow does, it appends to a local slice, stored back to e once.
 func writeJourney(e *jsonEnc, x *correlate.Journey) {
 	t := e.journeyTmpl()
-	e.run(t.id)
-	e.num(int64(x.ID))
-	e.run(t.flow)
-	e.str(x.Flow)
-	e.run(t.dir)
-	e.name(x.Dir)
-	e.run(t.status)
-	e.name(x.Status)
+	b := append(e.buf, t.id...)
+	b = decimal.AppendInt(b, int64(x.ID))
+	b = append(b, t.flow...)
+	b = safetext.AppendJSONString(b, x.Flow)
+	b = append(b, t.dir...)
+	b = e.appendName(b, x.Dir)
+	b = append(b, t.status...)
+	b = e.appendName(b, x.Status)
 	if x.LastSeen != "" {
-		e.run(t.lastSeen)
-		e.name(x.LastSeen)
+		b = append(b, t.lastSeen...)
+		b = e.appendName(b, x.LastSeen)
 	}
 	if x.NextExpected != "" {
-		e.run(t.nextExpected)
-		e.name(x.NextExpected)
+		b = append(b, t.nextExpected...)
+		b = e.appendName(b, x.NextExpected)
 	}
 	if x.Retrans {
-		e.run(t.retrans)
+		b = append(b, t.retrans...)
 	}
-	e.run(t.hops)
-	if !e.emptyList(len(x.Hops), x.Hops == nil) {
+	b = append(b, t.hops...)
+	if len(x.Hops) == 0 {
+		b = appendEmpty(b, x.Hops == nil)
+	} else {
 		for i := range x.Hops {
-			e.hop(t, i, &x.Hops[i])
+			b = e.hop(b, t, i, &x.Hops[i])
 		}
-		e.run(t.hopsEnd)
+		b = append(b, t.hopsEnd...)
 	}
-	e.run(t.end)
+	e.buf = append(b, t.end...)
 	e.flush(false)
 }
 
-// hop writes a journey's hop i.
-func (e *jsonEnc) hop(t *journeyTmpl, i int, x *correlate.Hop) {
-	e.elem(i, t.hop)
-	e.name(x.Point)
-	e.run(t.file)
-	e.name(x.File)
-	e.run(t.frame)
-	e.buf = decimal.AppendUint(e.buf, uint64(x.Frame))
-	e.run(t.ts)
-	e.num(x.Ts)
-	e.run(t.delta)
-	e.num(x.DeltaNs)
-	e.run(t.ttl)
-	e.buf = decimal.AppendUint(e.buf, uint64(x.TTL))
-	e.run(t.encap)
-	e.name(x.Encap)
-	if len(x.Changes) != 0 {
-		e.run(t.changes)
-		for k, c := range x.Changes {
-			e.elem(k, t.change)
-			e.str(c)
-		}
-		e.run(t.changesEnd)
+// hop appends a journey's hop i.
+func (e *jsonEnc) hop(b []byte, t *journeyTmpl, i int, x *correlate.Hop) []byte {
+	if i == 0 {
+		b = append(b, '[')
+		b = append(b, t.hop[1:]...)
+	} else {
+		b = append(b, t.hop...)
 	}
-	e.hopOptional(t, x)
-	e.run(t.hopEnd)
+	b = e.appendName(b, x.Point)
+	b = append(b, t.file...)
+	b = e.appendName(b, x.File)
+	b = append(b, t.frame...)
+	b = decimal.AppendUint(b, uint64(x.Frame))
+	b = append(b, t.ts...)
+	b = decimal.AppendInt(b, x.Ts)
+	b = append(b, t.delta...)
+	b = decimal.AppendInt(b, x.DeltaNs)
+	b = append(b, t.ttl...)
+	b = decimal.AppendUint(b, uint64(x.TTL))
+	b = append(b, t.encap...)
+	b = e.appendName(b, x.Encap)
+	if len(x.Changes) != 0 {
+		b = append(b, t.changes...)
+		for k, c := range x.Changes {
+			if k == 0 {
+				b = append(b, '[')
+				b = append(b, t.change[1:]...)
+			} else {
+				b = append(b, t.change...)
+			}
+			b = safetext.AppendJSONString(b, c)
+		}
+		b = append(b, t.changesEnd...)
+	}
+	b = e.hopOptional(b, t, x)
+	return append(b, t.hopEnd...)
 }
 
-// hopOptional writes the hop's members that omitempty leaves out when empty, but its changes.
-func (e *jsonEnc) hopOptional(t *journeyTmpl, x *correlate.Hop) {
+// hopOptional appends the hop's members that omitempty leaves out when empty, but its changes.
+func (e *jsonEnc) hopOptional(b []byte, t *journeyTmpl, x *correlate.Hop) []byte {
 	if x.Dup != 0 {
-		e.run(t.dup)
-		e.num(int64(x.Dup))
+		b = append(b, t.dup...)
+		b = decimal.AppendInt(b, int64(x.Dup))
 	}
 	if x.Len != 0 {
-		e.run(t.len)
-		e.buf = decimal.AppendUint(e.buf, uint64(x.Len))
+		b = append(b, t.len...)
+		b = decimal.AppendUint(b, uint64(x.Len))
 	}
 	if x.TCPFlags != "" {
-		e.run(t.tcpFlags)
-		e.name(x.TCPFlags)
+		b = append(b, t.tcpFlags...)
+		b = e.appendName(b, x.TCPFlags)
 	}
 	if x.WireGuard != nil {
-		e.run(t.wireguard)
-		e.str(x.WireGuard.Receiver)
-		e.run(t.wgCounter)
-		e.buf = decimal.AppendUint(e.buf, x.WireGuard.Counter)
-		e.run(t.wgEnd)
+		b = append(b, t.wireguard...)
+		b = safetext.AppendJSONString(b, x.WireGuard.Receiver)
+		b = append(b, t.wgCounter...)
+		b = decimal.AppendUint(b, x.WireGuard.Counter)
+		b = append(b, t.wgEnd...)
 	}
+	return b
 }

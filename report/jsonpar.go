@@ -18,7 +18,8 @@ type jsonPar struct {
 	chunk   int // elements a chunk
 }
 
-// jsonParChunk is the default chunk: a few hundred kilobytes of flows, written in one write(2).
+// jsonParChunk is the default chunk: a few hundred kilobytes of flows, written mostly straight from
+// the chunk's buffer (jsonEnc.write).
 const jsonParChunk = 256
 
 // jsonParBuffers is the chunk buffers a worker: at most this many chunks a worker are formatted or
@@ -130,10 +131,7 @@ func (e *jsonEnc) writeChunk(c *parChunk, m int, before func()) int {
 		before()
 		c.buf[0] = '[' // for the comma of a later member
 	}
-	e.flush(true)
-	if e.err == nil {
-		_, e.err = e.w.Write(c.buf)
-	}
+	e.write(c.buf)
 	return m + c.n
 }
 

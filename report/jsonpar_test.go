@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -183,16 +185,19 @@ func TestJSONParallelPanic(t *testing.T) {
 
 // TestJSONParallelStopsFormatting checks that a write error stops the workers, not only the writing:
 // after the first chunk fails to be written, a worker formats no more than the chunks its buffers
-// hold, of thousands.
+// hold, of thousands. Each chunk is a write unit long, so that it is written as it comes, not kept
+// in the buffer.
 func TestJSONParallelStopsFormatting(t *testing.T) {
 	e := newJSONEnc(&stopWriter{n: 0})
 	e.par = jsonPar{workers: 2, chunk: 1}
 	var formatted atomic.Int32
+	pad := strings.Repeat(" ", jsonWriteUnit)
 	e.parList(10000, func() parFormat {
 		return func(c *jsonEnc, from, to int) int {
 			formatted.Add(1)
 			c.member('[', false)
 			c.num(int64(from))
+			c.run(pad)
 			return 1
 		}
 	}, func() {})
@@ -205,7 +210,8 @@ func TestJSONParallelStopsFormatting(t *testing.T) {
 // capture (24,000 flows), written to a file (write(2) included) and to io.Discard: "serial" is one
 // goroutine formatting and writing (the flows rendered ahead by another on more than one core),
 // "parallel" the default, one worker a core formatting chunks written in order (the same as serial
-// on one core). Run with -cpu 1,2. CALIPATH_BENCH_DIR keeps the captures between runs.
+// on one core), with the CPU time they take in user and system mode. Run with -cpu 1,2.
+// CALIPATH_BENCH_DIR keeps the captures between runs.
 func BenchmarkJSONWriter(b *testing.B) {
 	res := perFlowBenchResult(b)
 	path := filepath.Join(b.TempDir(), "out.json")
@@ -221,12 +227,26 @@ func BenchmarkJSONWriter(b *testing.B) {
 				}
 				b.SetBytes(int64(size))
 				b.ReportAllocs()
+				u0, s0 := cpuTimes()
 				for b.Loop() {
 					benchWriteJSON(b, res, to == "file", path, how.opt)
 				}
+				u1, s1 := cpuTimes()
+				b.ReportMetric(float64((u1-u0).Microseconds())/1000/float64(b.N), "user-ms/op")
+				b.ReportMetric(float64((s1-s0).Microseconds())/1000/float64(b.N), "sys-ms/op")
 			})
 		}
 	}
+}
+
+// cpuTimes is the user and system CPU time the process used so far (every thread): the system time
+// is mostly the kernel's copy of the writes into the page cache, which wall time hides in noise.
+func cpuTimes() (user, sys time.Duration) {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0, 0
+	}
+	return time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())
 }
 
 // benchWriteJSON writes res's JSON with opt to a new file at path, or to io.Discard.
@@ -259,5 +279,47 @@ func TestParOfCapped(t *testing.T) {
 	runtime.GOMAXPROCS(2)
 	if p := parOf(&Options{}); p.workers != 2 {
 		t.Errorf("parOf at GOMAXPROCS 2 = %+v, want 2 workers", p)
+	}
+}
+
+// sizeWriter keeps the bytes written and the size of each write.
+type sizeWriter struct {
+	bytes.Buffer
+	sizes []int
+}
+
+func (s *sizeWriter) Write(b []byte) (int, error) {
+	s.sizes = append(s.sizes, len(b))
+	return s.Buffer.Write(b)
+}
+
+// TestJSONWritesAligned checks that every write of the JSON writer but the last is a whole number of
+// jsonWriteUnit, on one worker and on several, with and without --journeys, and that the bytes are
+// those of one worker.
+func TestJSONWritesAligned(t *testing.T) {
+	res := parManyFlows(t)
+	for _, journeys := range []bool{false, true} {
+		var want []byte
+		for _, p := range jsonPars {
+			var w sizeWriter
+			if err := New(&w, WithFormat(JSON), WithJourneys(journeys), withJSONPar(p.workers, p.chunk)).Print(res); err != nil {
+				t.Fatal(err)
+			}
+			if w.Len() < 4*jsonWriteUnit {
+				t.Fatalf("%d bytes, want at least 4 write units", w.Len())
+			}
+			for i, n := range w.sizes[:len(w.sizes)-1] {
+				if n%jsonWriteUnit != 0 {
+					t.Errorf("--journeys %v, %d workers, chunks of %d: write %d of %d is %d bytes, not a whole number of %d",
+						journeys, p.workers, p.chunk, i, len(w.sizes), n, jsonWriteUnit)
+					break
+				}
+			}
+			if want == nil {
+				want = w.Bytes()
+			} else if !bytes.Equal(w.Bytes(), want) {
+				t.Errorf("--journeys %v, %d workers, chunks of %d: the bytes differ from one worker's", journeys, p.workers, p.chunk)
+			}
+		}
 	}
 }

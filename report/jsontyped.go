@@ -55,13 +55,15 @@ type nameQuotes [nameSlots]struct{ s, quoted string }
 
 const nameSlots = 256
 
-// name writes s, quoted, as AppendJSONString does, from the cache when s is the very string
+// name writes s, quoted, as AppendJSONString does (appendName).
+func (e *jsonEnc) name(s string) { e.buf = e.appendName(e.buf, s) }
+
+// appendName appends s, quoted, as AppendJSONString does, from the cache when s is the very string
 // (the same bytes at the same address) whose quoted form a slot holds. The slot keeps s, so its
 // address cannot be reused for other bytes while the slot refers to it.
-func (e *jsonEnc) name(s string) {
+func (e *jsonEnc) appendName(b []byte, s string) []byte {
 	if len(s) == 0 {
-		e.buf = append(e.buf, '"', '"')
-		return
+		return append(b, '"', '"')
 	}
 	if e.names == nil {
 		e.names = new(nameQuotes)
@@ -69,14 +71,14 @@ func (e *jsonEnc) name(s string) {
 	p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
 	slot := &e.names[(p>>4^p>>12^uintptr(len(s)))%nameSlots]
 	if len(slot.s) == len(s) && unsafe.StringData(slot.s) == unsafe.StringData(s) {
-		e.buf = append(e.buf, slot.quoted...)
-		return
+		return append(b, slot.quoted...)
 	}
-	start := len(e.buf)
-	e.buf = safetext.AppendJSONString(e.buf, s)
+	start := len(b)
+	b = safetext.AppendJSONString(b, s)
 	if len(slot.s) == 0 { // the first name a slot meets keeps it: two that meet there take no turns
-		slot.s, slot.quoted = s, string(e.buf[start:])
+		slot.s, slot.quoted = s, string(b[start:])
 	}
+	return b
 }
 
 func writeNATMapping(e *jsonEnc, x *correlate.NATMapping) {
