@@ -314,6 +314,7 @@ func (a *analysis) output(journeys []Journey, ids []string) *Result {
 	// names from --k8s (and Gadget captures' own), before the findings read them
 	applyCluster(res, a.opts.Cluster, a.opts.IfacePrefix, dns)
 	res.Anomalies = (&findings{a: a, ids: ids, res: res}).anomalies()
+	a.clockUncertain(res.Anomalies)
 	a.explainDrops(res.Anomalies)
 	res.Summary = a.summary(res)
 	buf := &journeyBuf{} // the changes only: each journey keeps its hops

@@ -20,6 +20,9 @@ type clockModel struct {
 	bound   int64 // ± ns; -1 unbounded on one side
 	method  string
 	samples int
+	// blind: packets crossed between this node and others, but none could be put down to a sending
+	// node (their sources are no known pod's or node IP), so the clock is not corrected (see blindNodes).
+	blind bool
 }
 
 func (m *clockModel) correct(t int64) int64 {
@@ -46,12 +49,14 @@ type delaySample struct {
 func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel {
 	nn := len(w.nodes)
 	edge, total, t0 := w.clockEdges()
-	pairs := delayPairs(w.clockPackets(edge, total))
+	pkts, blind := w.clockPackets(edge, total)
+	pairs := delayPairs(pkts)
 	if t0 == math.MaxInt64 {
 		t0 = 0
 	}
 	models := make([]clockModel, nn)
 	ref := w.propagateClocks(models, w.pairEstimates(pairs), overrides, t0)
+	w.blindNodes(models, blind)
 	anchors := []int{}
 	for n := range models {
 		if n == ref || models[n].method == "--offset" {
@@ -69,8 +74,9 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 // and the first capture time of all (math.MaxInt64 when there is no frame).
 func (w *world) clockEdges() (edge []bool, total int, t0 int64) {
 	edge = make([]bool, len(w.c.Points))
+	unknown := w.unknownOut()
 	for n := range w.nodes {
-		for _, set := range [][]int{w.underlays[n], w.tunnels[n], w.podVeths[n], w.anys[n]} {
+		for _, set := range [][]int{w.underlays[n], unknown[n], w.tunnels[n], w.podVeths[n], w.anys[n]} {
 			if len(set) > 0 {
 				for _, p := range set {
 					edge[p] = true
@@ -111,14 +117,16 @@ type clockPkt struct {
 }
 
 // clockPackets samples the packets seen at the edge points (about maxClockSamples of the total frames
-// there) and collects each one's sightings per node, keyed by exact fingerprint.
-func (w *world) clockPackets(edge []bool, total int) map[uint64]*clockPkt {
+// there) and collects each one's sightings per node, keyed by exact fingerprint. The sampled packets
+// whose sending node is unknown are left out; blind gives the nodes each was seen on, by NAT-tolerant
+// fingerprint (see blindNodes).
+func (w *world) clockPackets(edge []bool, total int) (pkts map[uint64]*clockPkt, blind map[uint64]uint64) {
 	edgeFile := w.filesWith(func(p int) bool { return edge[p] })
 	rate := uint64(1)
 	if total > maxClockSamples {
 		rate = uint64(total/maxClockSamples) + 1
 	}
-	pkts := make(map[uint64]*clockPkt, min(total, maxClockSamples))
+	pkts = make(map[uint64]*clockPkt, min(total, maxClockSamples))
 	// One loop over every edge frame: kept whole (the per-frame path), it allocates only per sampled packet.
 	for f, obs := range w.c.Obs {
 		if !edgeFile[f] {
@@ -143,6 +151,7 @@ func (w *world) clockPackets(edge []bool, total int) map[uint64]*clockPkt {
 			if p == nil {
 				s := w.senderNode(o)
 				if s < 0 {
+					blind = w.blindSeen(blind, lf, pi)
 					continue
 				}
 				p = &clockPkt{sender: s, receiver: w.receiverNode(o)}
@@ -171,7 +180,7 @@ func (w *world) clockPackets(edge []bool, total int) map[uint64]*clockPkt {
 			}
 		}
 	}
-	return pkts
+	return pkts, blind
 }
 
 // delayPairs turns the sampled packets into delay samples per [upstream, downstream] node pair:
@@ -293,7 +302,7 @@ func (w *world) propagateClocks(models []clockModel, est map[[2]int]edgeEst, ove
 	// before a router; propagate breadth-first, two-way edges first.
 	done := make([]bool, nn)
 	for n := range models {
-		models[n] = clockModel{t0: t0, method: "no packets cross to or from this node: not corrected"}
+		models[n] = clockModel{t0: t0, method: methodUncrossed}
 	}
 	ref := -1
 	for _, cluster := range []bool{true, false} {

@@ -86,15 +86,22 @@ type offsetFit struct {
 	tol   int64 // how far the given offset may lie from the estimate
 }
 
-// minOffsetTol is the least distance between a given offset and the estimate that counts as a
-// contradiction: offsets from NTP statistics are good to a fraction of a millisecond, and smaller
-// disagreements show as clock-inconsistent where they make latencies negative.
+// minOffsetTol is the least distance between a given offset and an estimate bounded on one side only
+// that counts as a contradiction (with --window: see clocksFor).
 const minOffsetTol = int64(time.Millisecond)
+
+// minTightTol is the least distance between a given offset and a two-way estimate that counts as a
+// contradiction. Beyond the estimate's bound some sampled packet already arrives before it left; ten
+// times the bound, and at least this, leaves room for drift and noise. A bound of microseconds thus
+// rejects an offset a millisecond off (an NTP figure, say), which would move every clock fitted
+// against it and blame the resulting negative latencies on the wrong segment; a loose bound (100 µs
+// or more) gives ten times itself, as before.
+const minTightTol = int64(50 * time.Microsecond)
 
 // clocksFor estimates every node's clock, fixing the ones opts.Offsets gives, except those the
 // traffic contradicts: a given offset farther from calipath's own estimate than ten times the
-// estimate's bound (at least minOffsetTol; for an estimate bounded on one side only, farther than the
-// window, which no packet could then bridge) is left out, because applying it would split every
+// estimate's bound (at least minTightTol; for an estimate bounded on one side only, farther than the
+// window, at least minOffsetTol, which no packet could then bridge) is left out, because applying it would split every
 // packet crossing that node into two journeys. Those are returned, to be said loudly.
 func (w *world) clocksFor(opts Options) ([]clockModel, []offsetFit) {
 	if len(opts.Offsets) == 0 {
@@ -137,7 +144,7 @@ func (w *world) clocksFor(opts Options) ([]clockModel, []offsetFit) {
 		}
 		rel := float64(int64(given) - base)
 		dist := max(lo-rel, rel-hi, 0)
-		tol := max(10*m.bound, minOffsetTol)
+		tol := max(10*m.bound, minTightTol)
 		if m.bound < 0 {
 			tol = max(int64(opts.Window), minOffsetTol)
 		}

@@ -68,7 +68,8 @@ func TestOffsetContradicted(t *testing.T) {
 			t.Errorf("%d capture-gap anomalies", n)
 		}
 	}
-	for _, given := range []time.Duration{3 * time.Second, -5 * time.Millisecond, time.Duration(est.OffsetNs) + 2*time.Millisecond} {
+	for _, given := range []time.Duration{3 * time.Second, -5 * time.Millisecond, time.Duration(est.OffsetNs) + 2*time.Millisecond,
+		time.Duration(est.OffsetNs) + 300*time.Microsecond} {
 		t.Run("node-b="+given.String(), func(t *testing.T) {
 			r := Correlate(load(), Options{Offsets: map[string]time.Duration{"node-b": given}})
 			same(t, r)
@@ -94,9 +95,9 @@ func TestOffsetContradicted(t *testing.T) {
 	if c := clockOf(r, "node-b"); kinds(r)["offset-contradicted"] > 0 || c.OffsetNs-3e9-est.OffsetNs > 1000 || c.OffsetNs-3e9-est.OffsetNs < -1000 {
 		t.Errorf("node-a=3s: node-b clock %+v, anomalies %v", c, kinds(r))
 	}
-	// Within a millisecond of the estimate, the given offset is used (its negative latencies are
-	// clock-inconsistent's to report).
-	near := time.Duration(est.OffsetNs) + 300*time.Microsecond
+	// Within ten times the estimate's bound of it, and at least minTightTol, the given offset is used
+	// (its negative latencies are clock-inconsistent's to report).
+	near := time.Duration(est.OffsetNs) + 40*time.Microsecond
 	r = Correlate(load(), Options{Offsets: map[string]time.Duration{"node-b": near}})
 	if c := clockOf(r, "node-b"); kinds(r)["offset-contradicted"] > 0 || c.OffsetNs != int64(near) || c.Method != "--offset" {
 		t.Errorf("node-b=%s: clock %+v, anomalies %v", near, c, kinds(r))

@@ -36,16 +36,46 @@ func TestOffsetOverrideIsFittedAgainst(t *testing.T) {
 	if d := same["router-1"].OffsetNs - router.OffsetNs; d > 1000 || d < -1000 {
 		t.Errorf("router-1 moved by %d ns when node-b was given its own estimate", d)
 	}
-	// Given 0.8 ms more, router-1 (between node-a, the reference, and node-b) is fitted against it.
-	// (Farther off, the offset contradicts the traffic and is not used: TestOffsetContradicted.)
-	moved := clocks(map[string]time.Duration{"node-b": time.Duration(b.OffsetNs) + 800*time.Microsecond})
-	if got := moved["node-b"]; got.OffsetNs != b.OffsetNs+800_000 || got.Method != "--offset" {
+	// Given 40 µs more (within minTightTol of the estimate), router-1 (between node-a, the reference, and
+	// node-b) is fitted against it. (Farther off, the offset contradicts the traffic and is not used:
+	// TestOffsetContradicted, TestOffsetTightBound.)
+	moved := clocks(map[string]time.Duration{"node-b": time.Duration(b.OffsetNs) + 40*time.Microsecond})
+	if got := moved["node-b"]; got.OffsetNs != b.OffsetNs+40_000 || got.Method != "--offset" {
 		t.Errorf("node-b with --offset: %+v", got)
 	}
-	if d := moved["router-1"].OffsetNs - router.OffsetNs; d < 200_000 {
-		t.Errorf("router-1 moved by %d ns when node-b's offset was set 0.8 ms off: not fitted against the override", d)
+	if d := moved["router-1"].OffsetNs - router.OffsetNs; d < 10_000 {
+		t.Errorf("router-1 moved by %d ns when node-b's offset was set 40 µs off: not fitted against the override", d)
 	}
 	if moved["node-a"].OffsetNs != 0 {
 		t.Errorf("the reference moved: %+v", moved["node-a"])
+	}
+}
+
+// An --offset a millisecond off an estimate good to about a microsecond (clock-skew: node-b at 2.5 s ±
+// 1.08 µs) contradicts the traffic: it is said and not used, rather than moving router-1 a millisecond
+// and blaming the negative latencies on node-a/eth0 → router-1/eth0. The estimate itself is used as
+// given.
+func TestOffsetTightBound(t *testing.T) {
+	load := func() *decode.Capture { return labLoad(t, "clock-skew", "*.pcap", false) }
+	base := Correlate(load(), Options{})
+	est, router := clockOf(base, "node-b"), clockOf(base, "router-1")
+	if est.BoundNs <= 0 || est.BoundNs > 5000 || est.Method == "--offset" {
+		t.Fatalf("baseline node-b clock %+v: want a two-way estimate within 5 µs", est)
+	}
+	for _, given := range []time.Duration{2501 * time.Millisecond, time.Duration(est.OffsetNs) - 800*time.Microsecond} {
+		r := Correlate(load(), Options{Offsets: map[string]time.Duration{"node-b": given}})
+		c, rc := clockOf(r, "node-b"), clockOf(r, "router-1")
+		if kinds(r)["offset-contradicted"] != 1 || c.OffsetNs != est.OffsetNs || rc.OffsetNs != router.OffsetNs {
+			t.Errorf("--offset node-b=%s: anomalies %v, node-b %+v, router-1 %+v; want offset-contradicted and the estimates",
+				given, kinds(r), c, rc)
+		}
+		if kinds(r)["clock-inconsistent"] > 0 || r.Summary.Delivered != base.Summary.Delivered {
+			t.Errorf("--offset node-b=%s: anomalies %v, summary %+v", given, kinds(r), r.Summary)
+		}
+	}
+	exact := time.Duration(est.OffsetNs)
+	r := Correlate(load(), Options{Offsets: map[string]time.Duration{"node-b": exact}})
+	if c := clockOf(r, "node-b"); kinds(r)["offset-contradicted"] > 0 || c.Method != "--offset" || c.OffsetNs != int64(exact) {
+		t.Errorf("--offset node-b=%s (the estimate): anomalies %v, node-b %+v", exact, kinds(r), c)
 	}
 }

@@ -81,7 +81,11 @@ func (a *analysis) nodeIPs() []NodeIP {
 	for _, ip := range a.w.c.NodeIPs {
 		out = append(out, NodeIP{Node: ip.Node, IP: ip.IP.String(), Reason: ip.Reason})
 	}
-	return append(out, a.w.wgNodeIPsOut()...)
+	out = append(out, a.w.wgNodeIPsOut()...)
+	for _, ip := range a.w.learnedIPs {
+		out = append(out, NodeIP{Node: ip.Node, IP: ip.IP.String(), Reason: ip.Reason})
+	}
+	return out
 }
 
 func (a *analysis) clockOut() []Clock {

@@ -55,6 +55,8 @@ type world struct {
 	wgIPs  []decode.NodeIP
 	wgPeer []int
 	wgOn   bool // some point carried a WireGuard message
+	// learnedIPs are the node IPs learned from the traffic otherwise (natips.go).
+	learnedIPs []decode.NodeIP
 }
 
 func newWorld(c *decode.Capture, mp Mapper) *world {
@@ -68,6 +70,7 @@ func newWorld(c *decode.Capture, mp Mapper) *world {
 	w.nodeAddrs()
 	w.wgLearnNodeIPs()
 	w.findPods()
+	w.natLearnNodeIPs()
 	frags()
 	return w
 }
