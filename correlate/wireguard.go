@@ -279,7 +279,7 @@ type wgInner struct {
 // wgSession is one direction of a WireGuard session: the messages one node sent to another under one
 // receiver index.
 type wgSession struct {
-	from, to int
+	from, to int // nodes, or a peer known only by its address (wgghost.go)
 	receiver uint32
 	sent     []wgMsg // at the sender's underlay, in time order
 	recvd    []wgMsg // at the receiver's underlay, in arrival order
@@ -307,6 +307,7 @@ type wgState struct {
 	frags    []wgFrag               // messages seen in IP fragments (wgfrag.go)
 	topAt    map[wgPointSess]uint64 // the highest counter of each session seen at each underlay point
 	noSess   map[int32]bool         // noMsg journeys that entered the device while no session existed
+	ghosts   []wgGhost              // peers known only by their address (wgghost.go)
 }
 
 // joinWireGuard joins each WireGuard transport message's journey to the journey of the inner packet it
@@ -363,6 +364,7 @@ type wgJoin struct {
 	msgG    map[int32]uint32  // message journey → its first sighting at the sender's underlay
 	hsAt    map[int32]int     // handshake journey → its place in st.handshakes
 	pending []wgPendingInner
+	ghostOf map[wgGhost]int // peer address → its id (wgghost.go)
 	wgFragWork
 }
 
@@ -404,15 +406,18 @@ func (wj *wgJoin) transport(o *decode.Observation, g uint32, j int32, p, n int, 
 	w := wj.w
 	v6 := o.Flags&decode.FlagIPv6 != 0
 	from, to := w.nodeOf(v6, o.Src), w.nodeOf(v6, o.Dst)
-	if from < 0 || to < 0 || from == to {
-		return
-	}
 	ctx := w.ctxOf(o)
 	counter := ctx.WGCounter(o.Seq)
 	if o.Flags&decode.FlagFragment != 0 {
 		counter = w.fragCounter(o, w.frameOf(g))
 	}
-	wj.st.sawMsg(p, from, to, ctx.WGReceiver, counter)
+	if from >= 0 && to >= 0 {
+		wj.st.sawMsg(p, from, to, ctx.WGReceiver, counter)
+	}
+	from, to = wj.peerEnds(v6, o, from, to)
+	if from == -1 || to == -1 || from == to {
+		return
+	}
 	if !w.cluster[n] || (n != from && n != to) {
 		return
 	}
@@ -459,7 +464,8 @@ func (wj *wgJoin) handshake(o *decode.Observation, typ uint8, g uint32, j int32,
 	wj.hsAt[j] = len(wj.st.handshakes)
 	ctx := w.ctxOf(o)
 	v6 := o.Flags&decode.FlagIPv6 != 0
-	h := wgHandshake{typ: typ, recv: ctx.WGReceiver, from: w.nodeOf(v6, o.Src), to: w.nodeOf(v6, o.Dst), g: g, j: j, t: t}
+	from, to := wj.peerEnds(v6, o, w.nodeOf(v6, o.Src), w.nodeOf(v6, o.Dst))
+	h := wgHandshake{typ: typ, recv: ctx.WGReceiver, from: from, to: to, g: g, j: j, t: t}
 	if typ == decode.WGInitiation || typ == decode.WGResponse {
 		h.sender = o.Seq
 	}
@@ -515,6 +521,9 @@ func (wj *wgJoin) orderSessions() []map[int]bool {
 	peers := make([]map[int]bool, len(wj.w.nodes))
 	for _, s := range st.sessions {
 		for _, pr := range [][2]int{{s.from, s.to}, {s.to, s.from}} {
+			if pr[0] < 0 {
+				continue // a peer known only by its address (wgghost.go): no inner packet of its own
+			}
 			if peers[pr[0]] == nil {
 				peers[pr[0]] = map[int]bool{}
 			}
@@ -543,7 +552,7 @@ func (wj *wgJoin) innerByPair(peers []map[int]bool) (outTo, inFrom map[[2]int][]
 			}
 		}
 		peerOf[i] = peer
-		if peer < 0 {
+		if peer == -1 {
 			continue
 		}
 		if pi.out {
@@ -560,7 +569,7 @@ func (wj *wgJoin) innerByPair(peers []map[int]bool) (outTo, inFrom map[[2]int][]
 		inFrom[k] = make([]wgInner, 0, n)
 	}
 	for i, pi := range wj.pending {
-		if peer := peerOf[i]; peer < 0 {
+		if peer := peerOf[i]; peer == -1 {
 			continue
 		} else if pi.out {
 			outTo[[2]int{pi.node, peer}] = append(outTo[[2]int{pi.node, peer}], pi.x)
