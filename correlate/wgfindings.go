@@ -10,12 +10,13 @@ import (
 // WireGuard findings (wireguard.go gathered the sessions and handshakes).
 
 // wgNoSession reports whether the losses of segment s are packets that entered a WireGuard device
-// and died there because its node had no session: s runs from the device to its node's underlay, and
+// and died there because its node had no session: s runs from the device (or a pod veth standing in
+// for it, wgproxy.go) to its node's underlay, and
 // every packet lost there entered the device while the node had no session toward its peer and an
 // initiation of the node toward it went unanswered (wgnosession.go). No session recorded is no
 // evidence: the node's messages may be ones the captures could not tie to it.
 func (a *analysis) wgNoSession(s *segAcc) bool {
-	if a.wg == nil || !a.w.wgDevice(s.from) || a.w.pointRole[s.to] != decode.RoleUnderlay {
+	if a.wg == nil || !a.wg.devOrProxy(a.w, s.from) || a.w.pointRole[s.to] != decode.RoleUnderlay {
 		return false
 	}
 	if a.w.pointNode[s.to] != a.w.pointNode[s.from] {

@@ -30,13 +30,14 @@ import (
 //
 // One assignment per node pair and direction, consistent in order: never a guess per packet.
 
-// wgDevice reports whether point p is a WireGuard device (wireguard.cali, wg-v6.cali).
+// wgDevice reports whether point p is a WireGuard device (wireguard.cali, wg-v6.cali, or an -i any
+// file's unnamed interface taken for one: wgAnyDevices).
 func (w *world) wgDevice(p int) bool {
 	if w.pointRole[p] != decode.RoleTunnel {
 		return false
 	}
 	i := w.c.Points[p].Iface
-	return i == "wireguard.cali" || i == "wg-v6.cali"
+	return i == "wireguard.cali" || i == "wg-v6.cali" || w.wgAnyDev != nil && w.wgAnyDev[p]
 }
 
 // wgType returns the WireGuard message type an Observation carries (0: none).
@@ -62,6 +63,7 @@ func (w *world) wgLearnNodeIPs() {
 		return // no WireGuard message anywhere: nothing to learn, and no pass over the frames
 	}
 	w.wgOn = true
+	w.wgAnyDevices() // wgproxy.go
 	ad := w.wgAddrs()
 	for n, cs := range ad.per {
 		if len(w.ipsOf[n]) > 0 {
@@ -308,6 +310,7 @@ type wgState struct {
 	topAt    map[wgPointSess]uint64 // the highest counter of each session seen at each underlay point
 	noSess   map[int32]bool         // noMsg journeys that entered the device while no session existed
 	ghosts   []wgGhost              // peers known only by their address (wgghost.go)
+	proxy    []bool                 // nodes whose pod veths stand in for their uncaptured device (wgproxy.go)
 }
 
 // joinWireGuard joins each WireGuard transport message's journey to the journey of the inner packet it
@@ -318,16 +321,17 @@ func joinWireGuard(w *world, m *matcher, opts Options) *wgState {
 	for p := range w.c.Points {
 		dev = dev || w.wgDevice(p)
 	}
-	if !dev {
+	proxy := w.wgProxyNodes() // wgproxy.go
+	if !dev && proxy == nil {
 		return nil
 	}
 	devFrames := 0 // the inner packets' list takes at most the devices' frames: sized once
 	for p := range w.c.Points {
-		if w.wgDevice(p) {
+		if w.wgDevice(p) || proxy != nil && proxy[w.pointNode[p]] && w.pointRole[p] == decode.RolePodVeth {
 			devFrames += w.c.Points[p].Traffic.Frames
 		}
 	}
-	wj := &wgJoin{w: w, m: m, st: &wgState{innerOut: map[int32]bool{}}, sess: map[wgSessKey]*wgSession{},
+	wj := &wgJoin{w: w, m: m, st: &wgState{innerOut: map[int32]bool{}, proxy: proxy}, sess: map[wgSessKey]*wgSession{},
 		seen: map[[2]int32]bool{}, msgG: map[int32]uint32{}, hsAt: map[int32]int{}, pending: make([]wgPendingInner, 0, devFrames)}
 	wj.collect()                                         // the messages, handshakes and inner packets
 	peers := wj.orderSessions()                          // the sessions in a stable order, each node's peers
@@ -348,10 +352,11 @@ type wgSessKey struct {
 
 // wgPendingInner is an inner packet on node's device, headed out (or in) to (from) peer (-1 unknown).
 type wgPendingInner struct {
-	node int
-	out  bool
-	x    wgInner
-	peer int
+	node   int
+	out    bool
+	x      wgInner
+	peer   int
+	unsure bool // seen on a pod veth standing in for the device, its other end unknown (wgproxy.go)
 }
 
 // wgJoin is joinWireGuard's working state.
@@ -365,6 +370,7 @@ type wgJoin struct {
 	hsAt    map[int32]int     // handshake journey → its place in st.handshakes
 	pending []wgPendingInner
 	ghostOf map[wgGhost]int // peer address → its id (wgghost.go)
+	clear   map[int32]bool  // journeys seen in clear at a proxy node's underlay (wgproxy.go)
 	wgFragWork
 }
 
@@ -394,9 +400,14 @@ func (wj *wgJoin) collect() {
 				wj.handshake(o, typ, g, j, p, t)
 			case typ == 0 && w.wgDevice(p):
 				wj.inner(o, g, j, n, t)
+			case typ == 0 && wj.st.proxy != nil && wj.st.proxy[n] && w.pointRole[p] == decode.RolePodVeth:
+				wj.proxyInner(o, g, j, n, t) // wgproxy.go
+			case typ == 0 && wj.st.proxy != nil && wj.st.proxy[n] && w.pointRole[p] == decode.RoleUnderlay:
+				wj.proxyClear(j) // wgproxy.go
 			}
 		}
 	}
+	wj.proxySure()
 	wj.fragments()
 }
 
@@ -502,7 +513,8 @@ func (wj *wgJoin) inner(o *decode.Observation, g uint32, j int32, n int, t int64
 }
 
 // orderSessions puts the sessions in a stable order, sorts their messages, and returns each node's
-// peers (for inner packets whose peer no pod address names).
+// peers (for inner packets whose peer no pod address names): those of its sessions and those its
+// handshake initiations went to.
 func (wj *wgJoin) orderSessions() []map[int]bool {
 	st := wj.st
 	for _, s := range wj.sess {
@@ -531,6 +543,15 @@ func (wj *wgJoin) orderSessions() []map[int]bool {
 		}
 		sortMsgs(s.sent)
 		sortMsgs(s.recvd)
+	}
+	for _, h := range st.handshakes {
+		// A node's initiations name its peer too, when no session came of them.
+		if h.typ == decode.WGInitiation && h.from >= 0 && h.to != -1 && h.to != h.from {
+			if peers[h.from] == nil {
+				peers[h.from] = map[int]bool{}
+			}
+			peers[h.from][h.to] = true
+		}
 	}
 	return peers
 }

@@ -55,6 +55,8 @@ type world struct {
 	wgIPs  []decode.NodeIP
 	wgPeer []int
 	wgOn   bool // some point carried a WireGuard message
+	// wgAnyDev marks the unnamed -i any tunnel interfaces taken for a WireGuard device (wgproxy.go).
+	wgAnyDev []bool
 }
 
 func newWorld(c *decode.Capture, mp Mapper) *world {
