@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/calipath/calipath/decode"
@@ -135,4 +136,49 @@ func (w *world) wgAnyDevices() {
 			w.wgAnyDev[p] = true
 		}
 	}
+}
+
+// untied counts, when node from stands in pod veths for its device, the messages it sent (keepalives
+// aside) that no inner packet was tied to: packets its veths may have shown that the alignment missed.
+func (wj *wgJoin) untied(from int, sent []wgMsg, sender map[int32]int32) {
+	st := wj.st
+	if from < 0 || st.proxy == nil || !st.proxy[from] {
+		return
+	}
+	for _, m := range sent {
+		if _, ok := sender[m.j]; !ok && m.padded > 0 {
+			if st.loose == nil {
+				st.loose = map[int]int{}
+			}
+			st.loose[from]++
+		}
+	}
+}
+
+// wgProxyNote says, for a lossy segment between a pod veth and the underlay of a node whose WireGuard
+// device no capture shows, that where inside the node the packets died cannot be told, that some of
+// them may not be lost at all when the node sent messages no packet was tied to, and what to capture
+// ("" for other segments).
+func (a *analysis) wgProxyNote(s *segAcc) string {
+	w, st := a.w, a.wg
+	n := w.pointNode[s.from]
+	if st.proxy == nil || s.lost == 0 || w.pointNode[s.to] != n || !st.proxy[n] {
+		return ""
+	}
+	r1, r2 := w.pointRole[s.from], w.pointRole[s.to]
+	if !(r1 == decode.RolePodVeth && r2 == decode.RoleUnderlay || r1 == decode.RoleUnderlay && r2 == decode.RolePodVeth) {
+		return ""
+	}
+	if a.wgNoSessionLost(s) == s.lost {
+		return fmt.Sprintf(" %s's WireGuard device (wireguard.cali) was not captured: its pod's veth stands in for it here.",
+			w.nodes[n])
+	}
+	note := fmt.Sprintf(" %s's WireGuard device (wireguard.cali) was not captured: calipath tied its pods' packets to its "+
+		"encrypted messages by order and size only, so whether these died before the device, in it (no session) or after "+
+		"it cannot be told.", w.nodes[n])
+	if k := st.loose[n]; k > 0 {
+		note += fmt.Sprintf(" %d of its messages sent carried a packet calipath could not tie to one: some of these packets "+
+			"may have left in them, not been lost.", k)
+	}
+	return note + " Capture wireguard.cali too (calipath plan --wireguard)."
 }

@@ -311,6 +311,7 @@ type wgState struct {
 	noSess   map[int32]bool         // noMsg journeys that entered the device while no session existed
 	ghosts   []wgGhost              // peers known only by their address (wgghost.go)
 	proxy    []bool                 // nodes whose pod veths stand in for their uncaptured device (wgproxy.go)
+	loose    map[int]int            // such a node → its messages sent that no inner packet was tied to
 }
 
 // joinWireGuard joins each WireGuard transport message's journey to the journey of the inner packet it
@@ -633,6 +634,7 @@ func (wj *wgJoin) alignPairs(outTo, inFrom map[[2]int][]wgInner, win int64) (sen
 				wj.st.msgs++
 			}
 		}
+		wj.untied(pr.from, sent, sender) // wgproxy.go
 	}
 	return sender, recvr, piece
 }
