@@ -11,10 +11,10 @@ import (
 
 // wgNoSession reports whether the losses of segment s are packets that entered a WireGuard device
 // and died there because its node had no session: s runs from the device (or a pod veth standing in
-// for it, wgproxy.go) to its node's underlay, and
-// every packet lost there entered the device while the node had no session toward its peer and an
-// initiation of the node toward it went unanswered (wgnosession.go). No session recorded is no
-// evidence: the node's messages may be ones the captures could not tie to it.
+// for it, wgproxy.go) to its node's underlay, and every packet lost there entered the device while the
+// node had no session toward its peer and an initiation of the node toward it went unanswered
+// (wgnosession.go). No session recorded is no evidence: the node's messages may be ones the captures
+// could not tie to it.
 func (a *analysis) wgNoSession(s *segAcc) bool {
 	if a.wg == nil || !a.wg.devOrProxy(a.w, s.from) || a.w.pointRole[s.to] != decode.RoleUnderlay {
 		return false

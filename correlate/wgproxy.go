@@ -46,10 +46,10 @@ func (w *world) wgProxyNodes() []bool {
 	return proxy
 }
 
-// proxyInner lists a packet seen on node n's pod veth between one of n's pods and another node as if
-// seen on n's WireGuard device (see the top of this file). A packet whose other end no capture names
-// (a pod of a node not captured, or an address outside the cluster) is listed as unsure: proxySure
-// keeps it only if the node's underlay did not see it in clear (it went to the device, or died).
+// proxyInner lists a packet seen on node n's pod veth between one of n's pods and another node (or an
+// address no capture names: a pod of a node not captured, or outside the cluster) as if seen on n's
+// WireGuard device (see the top of this file). proxySure keeps it only if the node's underlay did not
+// see it in clear (a route that bypassed the device, an address outside the cluster).
 func (wj *wgJoin) proxyInner(o *decode.Observation, g uint32, j int32, n int, t int64) {
 	w := wj.w
 	if o.Flags&(decode.FlagARP|decode.FlagNotIP|decode.FlagICMPError) != 0 {
@@ -67,13 +67,13 @@ func (wj *wgJoin) proxyInner(o *decode.Observation, g uint32, j int32, n int, t 
 		gso: o.Flags&decode.FlagGSO != 0}
 	switch {
 	case sn == n && dn >= 0 && dn != n:
-		wj.pending = append(wj.pending, wgPendingInner{node: n, out: true, x: x, peer: dn})
+		wj.pending = append(wj.pending, wgPendingInner{node: n, out: true, x: x, peer: dn, veth: true})
 	case dn == n && sn >= 0 && sn != n:
-		wj.pending = append(wj.pending, wgPendingInner{node: n, out: false, x: x, peer: sn})
+		wj.pending = append(wj.pending, wgPendingInner{node: n, out: false, x: x, peer: sn, veth: true})
 	case sn == n && dn < 0 && w.nodeOf(v6, o.Dst) < 0:
-		wj.pending = append(wj.pending, wgPendingInner{node: n, out: true, x: x, peer: -1, unsure: true})
+		wj.pending = append(wj.pending, wgPendingInner{node: n, out: true, x: x, peer: -1, veth: true})
 	case dn == n && sn < 0 && w.nodeOf(v6, o.Src) < 0:
-		wj.pending = append(wj.pending, wgPendingInner{node: n, out: false, x: x, peer: -1, unsure: true})
+		wj.pending = append(wj.pending, wgPendingInner{node: n, out: false, x: x, peer: -1, veth: true})
 	}
 }
 
@@ -85,11 +85,11 @@ func (wj *wgJoin) proxyClear(j int32) {
 	wj.clear[j] = true
 }
 
-// proxySure drops the unsure pod-veth packets that their node's underlay saw in clear (proxyInner).
+// proxySure drops the pod-veth packets that their node's underlay saw in clear (proxyInner).
 func (wj *wgJoin) proxySure() {
 	keep := wj.pending[:0]
 	for _, pi := range wj.pending {
-		if !pi.unsure || !wj.clear[pi.x.j] {
+		if !pi.veth || !wj.clear[pi.x.j] {
 			keep = append(keep, pi)
 		}
 	}

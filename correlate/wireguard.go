@@ -353,11 +353,11 @@ type wgSessKey struct {
 
 // wgPendingInner is an inner packet on node's device, headed out (or in) to (from) peer (-1 unknown).
 type wgPendingInner struct {
-	node   int
-	out    bool
-	x      wgInner
-	peer   int
-	unsure bool // seen on a pod veth standing in for the device, its other end unknown (wgproxy.go)
+	node int
+	out  bool
+	x    wgInner
+	peer int
+	veth bool // seen on a pod veth standing in for the device: not if the node's underlay saw it in clear (wgproxy.go)
 }
 
 // wgJoin is joinWireGuard's working state.
