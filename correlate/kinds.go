@@ -122,7 +122,7 @@ var anomalyKinds = []kindRow{
 		"Drop --offset for this node (calipath estimates it), or check its sign and unit: it is the node's clock minus the reference node's.",
 		detectContradictedOffsets},
 	{"wireguard-no-session", sevError, atSegment,
-		"Packets entered the WireGuard device and never left it encrypted, between %s, while the node had no WireGuard session to send them in (it sent no transport message at all, or none at that time while its handshake initiations went unanswered): the handshake with the peer failed, see wireguard-handshake-failing.",
+		"Packets entered the WireGuard device and never left it encrypted, between %s, while the node had no WireGuard session to send them in (it sent no transport message toward the peer at that time, and its handshake initiations around then went unanswered): the handshake with the peer failed, see wireguard-handshake-failing.",
 		"Check `wg show` on both nodes (latest handshake, endpoint, public keys) and that UDP 51820 passes between them.", detectLosses},
 	{"wireguard-handshake-failing", sevError, atPoint,
 		"A WireGuard handshake initiation left %s and no response came back: the peer is unreachable, UDP 51820 is blocked on the way, or the peer does not know this node's public key.",

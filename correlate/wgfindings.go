@@ -10,23 +10,19 @@ import (
 // WireGuard findings (wireguard.go gathered the sessions and handshakes).
 
 // wgNoSession reports whether the losses of segment s are packets that entered a WireGuard device
-// and died there because its node had no session: s runs from the device to its node's underlay, and
-// the node sent no transport message at all, or every packet lost there entered the device while
-// the node had no session toward its peer (wgnosession.go).
+// and died there because its node had no session: s runs from the device (or a pod veth standing in
+// for it, wgproxy.go) to its node's underlay, and every packet lost there entered the device while the
+// node had no session toward its peer and an initiation of the node toward it went unanswered
+// (wgnosession.go). No session recorded is no evidence: the node's messages may be ones the captures
+// could not tie to it.
 func (a *analysis) wgNoSession(s *segAcc) bool {
-	if a.wg == nil || !a.w.wgDevice(s.from) || a.w.pointRole[s.to] != decode.RoleUnderlay {
+	if a.wg == nil || !a.wg.devOrProxy(a.w, s.from) || a.w.pointRole[s.to] != decode.RoleUnderlay {
 		return false
 	}
-	n := a.w.pointNode[s.from]
-	if a.w.pointNode[s.to] != n {
+	if a.w.pointNode[s.to] != a.w.pointNode[s.from] {
 		return false
 	}
-	for _, ss := range a.wg.sessions {
-		if ss.from == n && len(ss.sent) > 0 {
-			return s.lost > 0 && a.wgNoSessionLost(s) == s.lost
-		}
-	}
-	return true
+	return s.lost > 0 && a.wgNoSessionLost(s) == s.lost
 }
 
 // detectWGHandshakes lists, per initiating node's underlay point, the handshake initiations that no
@@ -74,10 +70,7 @@ func detectWGHandshakes(f *findings, k *kindRow) []Anomaly {
 				ev = append(ev, a.evidence(h.g))
 			}
 		}
-		peer := "its peer"
-		if kk.to >= 0 {
-			peer = a.w.nodes[kk.to]
-		}
+		peer := a.wg.peerName(a.w, kk.to)
 		detail := fmt.Sprintf("%d handshake initiations to %s, none answered.", len(hs), peer)
 		out = append(out, k.anomaly(k.severity, Where{Point: a.w.c.Points[kk.point].ID}, nil, f.ids, len(hs), ev, detail))
 	}

@@ -99,9 +99,16 @@ func (a *analysis) wgNoSessionLost(s *segAcc) int {
 }
 
 // wgNoSessionNote says, for a device → underlay segment whose losses are not all for want of a
-// session, how many of them were ("" when none).
+// session, how many of them were ("" when none); and, for a segment inside a node whose WireGuard
+// device no capture shows, what calipath cannot tell there (wgProxyNote).
 func (a *analysis) wgNoSessionNote(s *segAcc) string {
-	if a.wg == nil || len(a.wg.noSess) == 0 {
+	if a.wg == nil {
+		return ""
+	}
+	if note := a.wgProxyNote(s); note != "" {
+		return note
+	}
+	if len(a.wg.noSess) == 0 {
 		return ""
 	}
 	k := a.wgNoSessionLost(s)

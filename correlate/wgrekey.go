@@ -54,10 +54,10 @@ func detectWGRekey(f *findings, k *kindRow) []Anomaly {
 		span := time.Duration(wgFirstMsg(h.sessions[n]).t - wgFirstMsg(h.sessions[0]).t)
 		every := span / time.Duration(n)
 		detail := fmt.Sprintf("%d new sessions toward %s replaced the one before (receiver indexes %s), one every %s on average.",
-			n, a.w.nodes[h.to], strings.Join(idx, ", "), every.Round(time.Millisecond))
+			n, a.wg.peerName(a.w, h.to), strings.Join(idx, ", "), every.Round(time.Millisecond))
 		if n == 1 {
 			detail = fmt.Sprintf("1 new session toward %s replaced the one before (receiver indexes %s), after %s.",
-				a.w.nodes[h.to], strings.Join(idx, ", "), every.Round(time.Millisecond))
+				a.wg.peerName(a.w, h.to), strings.Join(idx, ", "), every.Round(time.Millisecond))
 		}
 		out = append(out, k.anomaly(k.severity, Where{Point: a.w.c.Points[h.point].ID}, nil, f.ids, n, ev, detail))
 	}

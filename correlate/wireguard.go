@@ -30,13 +30,14 @@ import (
 //
 // One assignment per node pair and direction, consistent in order: never a guess per packet.
 
-// wgDevice reports whether point p is a WireGuard device (wireguard.cali, wg-v6.cali).
+// wgDevice reports whether point p is a WireGuard device (wireguard.cali, wg-v6.cali, or an -i any
+// file's unnamed interface taken for one: wgAnyDevices).
 func (w *world) wgDevice(p int) bool {
 	if w.pointRole[p] != decode.RoleTunnel {
 		return false
 	}
 	i := w.c.Points[p].Iface
-	return i == "wireguard.cali" || i == "wg-v6.cali"
+	return i == "wireguard.cali" || i == "wg-v6.cali" || w.wgAnyDev != nil && w.wgAnyDev[p]
 }
 
 // wgType returns the WireGuard message type an Observation carries (0: none).
@@ -62,6 +63,7 @@ func (w *world) wgLearnNodeIPs() {
 		return // no WireGuard message anywhere: nothing to learn, and no pass over the frames
 	}
 	w.wgOn = true
+	w.wgAnyDevices() // wgproxy.go
 	ad := w.wgAddrs()
 	for n, cs := range ad.per {
 		if len(w.ipsOf[n]) > 0 {
@@ -279,7 +281,7 @@ type wgInner struct {
 // wgSession is one direction of a WireGuard session: the messages one node sent to another under one
 // receiver index.
 type wgSession struct {
-	from, to int
+	from, to int // nodes, or a peer known only by its address (wgghost.go)
 	receiver uint32
 	sent     []wgMsg // at the sender's underlay, in time order
 	recvd    []wgMsg // at the receiver's underlay, in arrival order
@@ -307,6 +309,9 @@ type wgState struct {
 	frags    []wgFrag               // messages seen in IP fragments (wgfrag.go)
 	topAt    map[wgPointSess]uint64 // the highest counter of each session seen at each underlay point
 	noSess   map[int32]bool         // noMsg journeys that entered the device while no session existed
+	ghosts   []wgGhost              // peers known only by their address (wgghost.go)
+	proxy    []bool                 // nodes whose pod veths stand in for their uncaptured device (wgproxy.go)
+	loose    map[int]int            // such a node → its messages sent that no inner packet was tied to
 }
 
 // joinWireGuard joins each WireGuard transport message's journey to the journey of the inner packet it
@@ -317,16 +322,17 @@ func joinWireGuard(w *world, m *matcher, opts Options) *wgState {
 	for p := range w.c.Points {
 		dev = dev || w.wgDevice(p)
 	}
-	if !dev {
+	proxy := w.wgProxyNodes() // wgproxy.go
+	if !dev && proxy == nil {
 		return nil
 	}
 	devFrames := 0 // the inner packets' list takes at most the devices' frames: sized once
 	for p := range w.c.Points {
-		if w.wgDevice(p) {
+		if w.wgDevice(p) || proxy != nil && proxy[w.pointNode[p]] && w.pointRole[p] == decode.RolePodVeth {
 			devFrames += w.c.Points[p].Traffic.Frames
 		}
 	}
-	wj := &wgJoin{w: w, m: m, st: &wgState{innerOut: map[int32]bool{}}, sess: map[wgSessKey]*wgSession{},
+	wj := &wgJoin{w: w, m: m, st: &wgState{innerOut: map[int32]bool{}, proxy: proxy}, sess: map[wgSessKey]*wgSession{},
 		seen: map[[2]int32]bool{}, msgG: map[int32]uint32{}, hsAt: map[int32]int{}, pending: make([]wgPendingInner, 0, devFrames)}
 	wj.collect()                                         // the messages, handshakes and inner packets
 	peers := wj.orderSessions()                          // the sessions in a stable order, each node's peers
@@ -351,6 +357,7 @@ type wgPendingInner struct {
 	out  bool
 	x    wgInner
 	peer int
+	veth bool // seen on a pod veth standing in for the device: not if the node's underlay saw it in clear (wgproxy.go)
 }
 
 // wgJoin is joinWireGuard's working state.
@@ -363,6 +370,8 @@ type wgJoin struct {
 	msgG    map[int32]uint32  // message journey → its first sighting at the sender's underlay
 	hsAt    map[int32]int     // handshake journey → its place in st.handshakes
 	pending []wgPendingInner
+	ghostOf map[wgGhost]int // peer address → its id (wgghost.go)
+	clear   map[int32]bool  // journeys seen in clear at a proxy node's underlay (wgproxy.go)
 	wgFragWork
 }
 
@@ -392,9 +401,14 @@ func (wj *wgJoin) collect() {
 				wj.handshake(o, typ, g, j, p, t)
 			case typ == 0 && w.wgDevice(p):
 				wj.inner(o, g, j, n, t)
+			case typ == 0 && wj.st.proxy != nil && wj.st.proxy[n] && w.pointRole[p] == decode.RolePodVeth:
+				wj.proxyInner(o, g, j, n, t) // wgproxy.go
+			case typ == 0 && wj.st.proxy != nil && wj.st.proxy[n] && w.pointRole[p] == decode.RoleUnderlay:
+				wj.proxyClear(j) // wgproxy.go
 			}
 		}
 	}
+	wj.proxySure()
 	wj.fragments()
 }
 
@@ -404,15 +418,18 @@ func (wj *wgJoin) transport(o *decode.Observation, g uint32, j int32, p, n int, 
 	w := wj.w
 	v6 := o.Flags&decode.FlagIPv6 != 0
 	from, to := w.nodeOf(v6, o.Src), w.nodeOf(v6, o.Dst)
-	if from < 0 || to < 0 || from == to {
-		return
-	}
 	ctx := w.ctxOf(o)
 	counter := ctx.WGCounter(o.Seq)
 	if o.Flags&decode.FlagFragment != 0 {
 		counter = w.fragCounter(o, w.frameOf(g))
 	}
-	wj.st.sawMsg(p, from, to, ctx.WGReceiver, counter)
+	if from >= 0 && to >= 0 {
+		wj.st.sawMsg(p, from, to, ctx.WGReceiver, counter)
+	}
+	from, to = wj.peerEnds(v6, o, from, to)
+	if from == -1 || to == -1 || from == to {
+		return
+	}
 	if !w.cluster[n] || (n != from && n != to) {
 		return
 	}
@@ -459,7 +476,8 @@ func (wj *wgJoin) handshake(o *decode.Observation, typ uint8, g uint32, j int32,
 	wj.hsAt[j] = len(wj.st.handshakes)
 	ctx := w.ctxOf(o)
 	v6 := o.Flags&decode.FlagIPv6 != 0
-	h := wgHandshake{typ: typ, recv: ctx.WGReceiver, from: w.nodeOf(v6, o.Src), to: w.nodeOf(v6, o.Dst), g: g, j: j, t: t}
+	from, to := wj.peerEnds(v6, o, w.nodeOf(v6, o.Src), w.nodeOf(v6, o.Dst))
+	h := wgHandshake{typ: typ, recv: ctx.WGReceiver, from: from, to: to, g: g, j: j, t: t}
 	if typ == decode.WGInitiation || typ == decode.WGResponse {
 		h.sender = o.Seq
 	}
@@ -496,7 +514,8 @@ func (wj *wgJoin) inner(o *decode.Observation, g uint32, j int32, n int, t int64
 }
 
 // orderSessions puts the sessions in a stable order, sorts their messages, and returns each node's
-// peers (for inner packets whose peer no pod address names).
+// peers (for inner packets whose peer no pod address names): those of its sessions and those its
+// handshake initiations went to.
 func (wj *wgJoin) orderSessions() []map[int]bool {
 	st := wj.st
 	for _, s := range wj.sess {
@@ -515,6 +534,9 @@ func (wj *wgJoin) orderSessions() []map[int]bool {
 	peers := make([]map[int]bool, len(wj.w.nodes))
 	for _, s := range st.sessions {
 		for _, pr := range [][2]int{{s.from, s.to}, {s.to, s.from}} {
+			if pr[0] < 0 {
+				continue // a peer known only by its address (wgghost.go): no inner packet of its own
+			}
 			if peers[pr[0]] == nil {
 				peers[pr[0]] = map[int]bool{}
 			}
@@ -522,6 +544,15 @@ func (wj *wgJoin) orderSessions() []map[int]bool {
 		}
 		sortMsgs(s.sent)
 		sortMsgs(s.recvd)
+	}
+	for _, h := range st.handshakes {
+		// A node's initiations name its peer too, when no session came of them.
+		if h.typ == decode.WGInitiation && h.from >= 0 && h.to != -1 && h.to != h.from {
+			if peers[h.from] == nil {
+				peers[h.from] = map[int]bool{}
+			}
+			peers[h.from][h.to] = true
+		}
 	}
 	return peers
 }
@@ -543,7 +574,7 @@ func (wj *wgJoin) innerByPair(peers []map[int]bool) (outTo, inFrom map[[2]int][]
 			}
 		}
 		peerOf[i] = peer
-		if peer < 0 {
+		if peer == -1 {
 			continue
 		}
 		if pi.out {
@@ -560,7 +591,7 @@ func (wj *wgJoin) innerByPair(peers []map[int]bool) (outTo, inFrom map[[2]int][]
 		inFrom[k] = make([]wgInner, 0, n)
 	}
 	for i, pi := range wj.pending {
-		if peer := peerOf[i]; peer < 0 {
+		if peer := peerOf[i]; peer == -1 {
 			continue
 		} else if pi.out {
 			outTo[[2]int{pi.node, peer}] = append(outTo[[2]int{pi.node, peer}], pi.x)
@@ -603,6 +634,7 @@ func (wj *wgJoin) alignPairs(outTo, inFrom map[[2]int][]wgInner, win int64) (sen
 				wj.st.msgs++
 			}
 		}
+		wj.untied(pr.from, sent, sender) // wgproxy.go
 	}
 	return sender, recvr, piece
 }

@@ -57,6 +57,8 @@ type world struct {
 	wgOn   bool // some point carried a WireGuard message
 	// learnedIPs are the node IPs learned from the traffic otherwise (natips.go).
 	learnedIPs []decode.NodeIP
+	// wgAnyDev marks the unnamed -i any tunnel interfaces taken for a WireGuard device (wgproxy.go).
+	wgAnyDev []bool
 }
 
 func newWorld(c *decode.Capture, mp Mapper) *world {

@@ -309,8 +309,22 @@ func planTunnels(m *cluster.Meta, pods []planPod, wireguard bool) (tunnels, why 
 	if wireguard {
 		add("wireguard.cali")
 		why = append(why, "WireGuard: wireguard.cali")
+	} else if planCrossNode(pods) {
+		why = append(why, "if WireGuard is on (calicoctl get felixconfiguration default -o yaml: wireguardEnabled), "+
+			"add --wireguard to capture wireguard.cali too: without it calipath ties the pods' packets to their "+
+			"encrypted messages only by order and size, and cannot tell where inside a node one died")
 	}
 	return tunnels, why
+}
+
+// planCrossNode reports whether the pods are on more than one node (their traffic crosses nodes).
+func planCrossNode(pods []planPod) bool {
+	for _, p := range pods {
+		if p.node != pods[0].node {
+			return true
+		}
+	}
+	return false
 }
 
 // buildPlan turns a spec into what to run on each node: the client's node first, then the backends'
