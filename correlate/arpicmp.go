@@ -288,14 +288,18 @@ type icmpFinding struct {
 	// pod's packet itself (a pod MTU above the tunnel's, policy), a drop of the node's datapath that
 	// counts as loss on its segment, unlike a router's or another node's answer.
 	own bool
+	// beyond marks an error that came in from the wire to its point's node from an address none of the
+	// node's (icmpSender): a hop past the point sent it; src is that address.
+	beyond bool
+	src    string
 }
 
 // icmpOut is what the ICMP check gives: the errors listed, the findings, and per flow how many
-// "fragmentation needed" errors reached its client's pod.
+// "fragmentation needed" errors reached the pod they are addressed to (the sender of the big packet).
 type icmpOut struct {
 	errors   []ICMPError
 	findings []icmpFinding
-	frag     []int // by flow index: ICMP 3/4 seen reaching the client's pod-veth
+	frag     []int // by flow index: ICMP 3/4 seen reaching the pod-veth of the pod it is addressed to
 }
 
 // icmp lists ICMP errors (one per error packet, at the first point that saw it) and links each to
@@ -341,12 +345,12 @@ func (a *analysis) icmp(ids []string) icmpOut {
 			self := !srcPod && !dstPod && n >= 0 && n == w.nodeOf(v6, o.Dst)
 			own := !srcPod && dstPod && n >= 0 && n == w.nodeOf(v6, o.Dst) && n == w.pointNode[p]
 			out.findings = append(out.findings, icmpFinding{kind: kind, point: p, flow: fi, ev: ie.Evidence, mtu: e.MTU,
-				self: self, own: own})
+				self: self, own: own, beyond: w.icmpSender(o, p) < 0, src: ie.Src})
 		}
-		// Did a "fragmentation needed" reach the pod that sent the big packet?
+		// Did a "fragmentation needed" reach the pod that sent the big packet (the error's destination,
+		// the flow's client or its server)?
 		if kind == "icmp-frag-needed" && fi >= 0 {
-			fl := a.flows[fi]
-			if cp, ok := w.ownerOf(fl.client.v6, fl.client.src); ok {
+			if cp, ok := w.ownerOf(v6, o.Dst); ok {
 				for _, g := range h {
 					if a.point(g) == cp {
 						out.frag[fi]++
