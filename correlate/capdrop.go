@@ -161,7 +161,8 @@ func detectCaptureDrops(f *findings, k *kindRow) []Anomaly {
 		sort.Strings(what)
 		detail := fmt.Sprintf("The capture itself lost %d packets (%s).", said, strings.Join(what, "; "))
 		if said == 0 {
-			detail = fmt.Sprintf("The capture lost at least %d packets without saying so (%s).", found, strings.Join(what, "; "))
+			detail = fmt.Sprintf("The capture lost at least %d packet%s without saying so (%s).", found, plural(int(found)),
+				strings.Join(what, "; "))
 		} else if found > 0 {
 			detail = fmt.Sprintf("The capture itself lost %d packets, and at least %d more without saying so (%s).", said, found,
 				strings.Join(what, "; "))

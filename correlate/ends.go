@@ -72,7 +72,7 @@ func (f *openEndFinder) ownAddr(n int, v6 bool, x uint32) bool {
 // node addresses are unknown), is judged where it was last seen, and its open end is there.
 func (f *openEndFinder) leftCaptures(j int32, p int, g uint32) bool {
 	w := f.w
-	if h := f.ar.hops(int(j)); len(h) > 0 {
+	if h := f.ar.hops(int(j)); len(h) > 0 && h[len(h)-1] != g { // g is its last hop when it went on as others
 		if lp := w.pointOf(h[len(h)-1]); w.pointNode[lp] != w.pointNode[p] {
 			p, g = lp, h[len(h)-1]
 		}

@@ -13,6 +13,10 @@ import (
 // silentTol is how far apart two captures of one interface may stamp the same frame.
 const silentTol = int64(time.Millisecond)
 
+// silentMaxFrames bounds the frames of the files compared (each holds 32 bytes on the heap while they
+// are): past it, as in bounded-memory runs of very large captures, no silent drop is looked for.
+const silentMaxFrames = 1 << 24
+
 // silentFrame is one frame at a point shared by several files: its header fields' key, its corrected
 // time and its index in its file.
 type silentFrame struct {
@@ -100,6 +104,15 @@ func silentFrames(w *world, jo *journeysOut, filesOf [][]int) (map[[2]int][]sile
 			}
 		}
 	}
+	n := 0
+	for f, in := range involved {
+		if in {
+			n += len(w.c.Obs[f])
+		}
+	}
+	if n > silentMaxFrames {
+		return nil, make([][]int64, len(w.c.Obs)) // no frame lists: nothing is found lacking
+	}
 	at := map[[2]int][]silentFrame{}
 	times := make([][]int64, len(w.c.Obs))
 	for f, obs := range w.c.Obs {
@@ -182,9 +195,9 @@ func (cd *capDrops) addGaps(w *world, jo *journeysOut, g int, ms []silentMiss, g
 		gaps = append(gaps, gap{from: lo, to: hi, n: 1})
 	}
 	m0 := ms[0]
-	what := fmt.Sprintf("%s lacks %d frames that %s holds at %s (the first: frame %d), in %d gap%s",
-		filepath.Base(w.c.Files[g].Path), len(ms), filepath.Base(w.c.Files[m0.f].Path), w.c.Points[m0.p].ID,
-		jo.stamps[m0.f].Frame(m0.i), len(gaps), map[bool]string{true: "s"}[len(gaps) > 1])
+	what := fmt.Sprintf("%s lacks %d frame%s that %s holds at %s (the first: frame %d), in %d gap%s",
+		filepath.Base(w.c.Files[g].Path), len(ms), plural(len(ms)), filepath.Base(w.c.Files[m0.f].Path), w.c.Points[m0.p].ID,
+		jo.stamps[m0.f].Frame(m0.i), len(gaps), plural(len(gaps)))
 	if len(cd.spans) == 0 {
 		cd.spans, cd.vanished = make([][]dropSpan, len(w.c.Points)), make([]int, len(w.c.Points))
 	}
@@ -203,4 +216,12 @@ func (cd *capDrops) addGaps(w *world, jo *journeysOut, g int, ms []silentMiss, g
 			cd.spans[p] = append(cd.spans[p], d)
 		}
 	}
+}
+
+// plural is "s" unless n is 1.
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
