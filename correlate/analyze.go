@@ -229,7 +229,7 @@ func (a *analysis) point(g uint32) int {
 // single-frame checks), then the findings and the Result.
 func (a *analysis) result() *Result {
 	a.cov = newCoverage(a.w, a.clocks)
-	a.capDrop = newCapDrops(a.w, a.clocks)
+	a.capDrop = newCapDrops(a.w, a.clocks, &a.journeys)
 	a.flowsOut, a.pairMode = a.assignFlows()
 	for fi, p := range (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode}).buildPaths() {
 		a.flows[fi].path = p

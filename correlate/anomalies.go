@@ -11,10 +11,11 @@ import (
 
 // icmpKey groups ICMP error findings into anomalies.
 type icmpKey struct {
-	kind  string
-	point int
-	self  bool
-	own   bool
+	kind   string
+	point  int
+	self   bool
+	own    bool
+	beyond bool // sent by a hop past the point (icmpFinding.beyond)
 }
 
 // segFlow is one flow's losses on one segment.
@@ -82,6 +83,9 @@ func (a *analysis) icmpExplained() (map[*segAcc]int, map[segFlow]int, map[icmpKe
 			if w.pointNode[s.from] != node || s.flows[f.flow] <= used[segFlow{s, f.flow}] {
 				continue
 			}
+			if f.beyond && (s.from != f.point || w.pointNode[s.to] == node) {
+				continue // a hop past the point answered: a packet lost past it, off the node
+			}
 			if pick == nil || (s.from == f.point && pick.from != f.point) {
 				pick = s
 			}
@@ -91,7 +95,7 @@ func (a *analysis) icmpExplained() (map[*segAcc]int, map[segFlow]int, map[icmpKe
 		}
 		used[segFlow{pick, f.flow}]++
 		explained[pick]++
-		answered[icmpKey{f.kind, f.point, f.self, f.own}]++
+		answered[icmpKey{f.kind, f.point, f.self, f.own, f.beyond}]++
 	}
 	return explained, used, answered
 }
@@ -290,7 +294,7 @@ func detectICMP(f *findings, k *kindRow) []Anomaly {
 	groups := map[icmpKey][]icmpFinding{}
 	for _, fi := range f.a.side.icmp.findings {
 		if fi.kind == k.kind {
-			key := icmpKey{fi.kind, fi.point, fi.self, fi.own}
+			key := icmpKey{fi.kind, fi.point, fi.self, fi.own, fi.beyond}
 			groups[key] = append(groups[key], fi)
 		}
 	}
@@ -313,9 +317,17 @@ func detectICMP(f *findings, k *kindRow) []Anomaly {
 			if n > 1 {
 				what = fmt.Sprintf("%d packets", n)
 			}
-			detail += fmt.Sprintf(" It answered %s dropped on that node (not counted again as loss).", what)
+			where := "on that node"
+			if key.beyond {
+				where = "past that point"
+			}
+			detail += fmt.Sprintf(" It answered %s dropped %s (not counted again as loss).", what, where)
 		}
 		node := w.nodes[w.pointNode[key.point]]
+		if key.beyond {
+			detail += fmt.Sprintf(" Its source, %s, is none of %s's addresses: it came in from the wire, sent by a hop past %s "+
+				"(a router), whose capture is not among the inputs; %s only saw it arrive.", fs[0].src, node, w.c.Points[key.point].ID, node)
+		}
 		if key.own {
 			detail += fmt.Sprintf(" Sent by %s to its own pod: the node refused the pod's packet itself (its drop counts as loss on %s's segment).",
 				node, node)

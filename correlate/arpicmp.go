@@ -39,6 +39,9 @@ type arpOut struct {
 	points   []ARPPoint
 	findings []arpFinding
 	waits    []int64 // by flow index: the ARP wait before its first packet (0 none)
+	// notCaptured counts, per point, the requests left unanswered while its capture dropped frames
+	// (capDrops.droppedIn): their replies may be among those frames, so they are no finding.
+	notCaptured []int
 }
 
 // arp pairs requests with replies at every point and judges Calico's proxy ARP.
@@ -63,7 +66,7 @@ func (a *analysis) arp() arpOut {
 		}
 	}
 	arps := w.c.Tables.ARPAll()
-	out := arpOut{points: []ARPPoint{}}
+	out := arpOut{points: []ARPPoint{}, notCaptured: make([]int, len(w.c.Points))}
 	req := map[int][]int64{} // pod-veth point → times of ARP requests from its pod
 	list := make([]arpObs, 0, most)
 	for p := range n {
@@ -84,7 +87,7 @@ func (a *analysis) arp() arpOut {
 				}
 			}
 		}
-		out.points = append(out.points, a.arpAt(p, list, arps, req, &out.findings)) // keeps nothing of list
+		out.points = append(out.points, a.arpAt(p, list, arps, req, &out.findings, &out.notCaptured[p])) // keeps nothing of list
 	}
 	out.waits = a.arpWaits(req)
 	return out
@@ -112,14 +115,17 @@ type arpPairing struct {
 	unans    []arpObs
 	req      map[int][]int64 // pod-veth point → times of ARP requests from its pod (added to)
 	findings *[]arpFinding   // the findings (added to)
+	notCapt  *int            // requests unanswered while the point's capture dropped frames (added to)
 }
 
-// arpAt pairs the ARP frames seen at point p (list) into exchanges, adds its findings to findings and
-// the times of its pod's requests to req.
-func (a *analysis) arpAt(p int, list []arpObs, arps []decode.ARP, req map[int][]int64, findings *[]arpFinding) ARPPoint {
+// arpAt pairs the ARP frames seen at point p (list) into exchanges, adds its findings to findings,
+// the times of its pod's requests to req and the requests whose reply may not have been captured to
+// notCapt.
+func (a *analysis) arpAt(p int, list []arpObs, arps []decode.ARP, req map[int][]int64, findings *[]arpFinding,
+	notCapt *int) ARPPoint {
 	slices.SortStableFunc(list, func(x, y arpObs) int { return cmp.Compare(x.t, y.t) })
 	x := &arpPairing{a: a, p: p, ap: ARPPoint{Point: a.w.c.Points[p].ID, Exchanges: []ARPExch{}}, arps: arps,
-		req: req, findings: findings}
+		req: req, findings: findings, notCapt: notCapt}
 	var prev *arpObs
 	for xi := range list {
 		o := list[xi]
@@ -224,6 +230,11 @@ func (x *arpPairing) unanswered() {
 	}
 	w := x.a.w
 	for _, o := range x.unans {
+		if x.a.capDrop.droppedIn(x.p, o.t, o.t+arpTimeout) {
+			// The point's capture dropped frames while the reply was due: it may be among them.
+			x.notCaptured(o)
+			continue
+		}
 		x.ap.Unanswered++
 		tpa := x.arps[o.arp].TPA
 		kind := "arp-unanswered"
@@ -232,6 +243,18 @@ func (x *arpPairing) unanswered() {
 		}
 		*x.findings = append(*x.findings, arpFinding{point: x.p, kind: kind, ev: x.a.evidence(o.g),
 			who: netip.AddrFrom4(tpa).String()})
+	}
+}
+
+// notCaptured marks request o's exchange, when listed, as one whose reply, if any, was not captured,
+// and counts it for the point's capture-dropped anomaly.
+func (x *arpPairing) notCaptured(o arpObs) {
+	*x.notCapt++
+	for i := range x.ap.Exchanges {
+		if e := &x.ap.Exchanges[i]; e.Ts == o.t && e.Verdict == "unanswered" {
+			e.Verdict = "reply-not-captured"
+			return
+		}
 	}
 }
 
@@ -288,14 +311,18 @@ type icmpFinding struct {
 	// pod's packet itself (a pod MTU above the tunnel's, policy), a drop of the node's datapath that
 	// counts as loss on its segment, unlike a router's or another node's answer.
 	own bool
+	// beyond marks an error that came in from the wire to its point's node from an address none of the
+	// node's (icmpSender): a hop past the point sent it; src is that address.
+	beyond bool
+	src    string
 }
 
 // icmpOut is what the ICMP check gives: the errors listed, the findings, and per flow how many
-// "fragmentation needed" errors reached its client's pod.
+// "fragmentation needed" errors reached the pod they are addressed to (the sender of the big packet).
 type icmpOut struct {
 	errors   []ICMPError
 	findings []icmpFinding
-	frag     []int // by flow index: ICMP 3/4 seen reaching the client's pod-veth
+	frag     []int // by flow index: ICMP 3/4 seen reaching the pod-veth of the pod it is addressed to
 }
 
 // icmp lists ICMP errors (one per error packet, at the first point that saw it) and links each to
@@ -341,12 +368,12 @@ func (a *analysis) icmp(ids []string) icmpOut {
 			self := !srcPod && !dstPod && n >= 0 && n == w.nodeOf(v6, o.Dst)
 			own := !srcPod && dstPod && n >= 0 && n == w.nodeOf(v6, o.Dst) && n == w.pointNode[p]
 			out.findings = append(out.findings, icmpFinding{kind: kind, point: p, flow: fi, ev: ie.Evidence, mtu: e.MTU,
-				self: self, own: own})
+				self: self, own: own, beyond: w.icmpSender(o, p) < 0, src: ie.Src})
 		}
-		// Did a "fragmentation needed" reach the pod that sent the big packet?
+		// Did a "fragmentation needed" reach the pod that sent the big packet (the error's destination,
+		// the flow's client or its server)?
 		if kind == "icmp-frag-needed" && fi >= 0 {
-			fl := a.flows[fi]
-			if cp, ok := w.ownerOf(fl.client.v6, fl.client.src); ok {
+			if cp, ok := w.ownerOf(v6, o.Dst); ok {
 				for _, g := range h {
 					if a.point(g) == cp {
 						out.frag[fi]++

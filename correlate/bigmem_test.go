@@ -138,7 +138,7 @@ func TestPassesTrim(t *testing.T) {
 	if perJourneys < 2 {
 		t.Fatalf("%d journeys: too few to test", a.nJ)
 	}
-	a.cov, a.capDrop = newCoverage(w, clocks), newCapDrops(w, clocks)
+	a.cov, a.capDrop = newCoverage(w, clocks), newCapDrops(w, clocks, &a.journeys)
 	pass("the flows' assignment", perJourneys, func() { a.flowsOut, a.pairMode = a.assignFlows() })
 	for fi, p := range (&pathStage{w: w, flows: a.flows, pairMode: a.pairMode}).buildPaths() {
 		a.flows[fi].path = p

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // capDrops is what the captures said they lost themselves (decode.Capture.Drops: pcapng interface
@@ -15,21 +16,41 @@ type capDrops struct {
 	// vanished counts, per point, the journeys that vanished before it while it dropped: not captured
 	// instead of lost.
 	vanished []int
+	// files lists, per point that several files hold frames of, those files: such a point was dropping
+	// only while each of them was (another may have written what one lost). Nil for the others.
+	files [][]int
 }
 
 // dropSpan is one statement of drops at a point: how many, when (corrected time), and who said it.
+// A silent one was found, not said: another capture of one of its file's points holds frames its file
+// lacks (silentdrop.go); its n is those frames, a floor.
 type dropSpan struct {
 	from, to int64
 	n        int64
 	what     string
+	file     int // the file whose capture dropped
+	silent   bool
+	shown    bool // silent: the point where the frames were found missing
 }
 
+// silentLead bounds how long before a silent gap a packet may have been last seen and still have
+// reached the point in it: the gap's ends are the file's own frames, not a tool's coarse interval.
+const silentLead = int64(10 * time.Millisecond)
+
 // newCapDrops places c.Drops on the points of the sources they count, their times corrected with the
-// node's clock; a drop without times spans the capture's own frames.
-func newCapDrops(w *world, clocks []clockModel) capDrops {
+// node's clock; a drop without times spans the capture's own frames. The drops a capture did not say
+// are found too (addSilent).
+func newCapDrops(w *world, clocks []clockModel, jo *journeysOut) capDrops {
 	cd := capDrops{}
+	cd.addSaid(w, clocks)
+	cd.addSilent(w, jo)
+	return cd
+}
+
+// addSaid places what the captures said they dropped (c.Drops).
+func (cd *capDrops) addSaid(w *world, clocks []clockModel) {
 	if len(w.c.Drops) == 0 {
-		return cd
+		return
 	}
 	np := len(w.c.Points)
 	cd.spans, cd.vanished = make([][]dropSpan, np), make([]int, np)
@@ -57,10 +78,9 @@ func newCapDrops(w *world, clocks []clockModel) capDrops {
 			}
 			cm := &clocks[w.pointNode[p]]
 			cd.spans[p] = append(cd.spans[p], dropSpan{from: cm.correct(from), to: cm.correct(to), n: d.Dropped,
-				what: fmt.Sprintf("%s says %d dropped", d.From, d.Dropped)})
+				what: fmt.Sprintf("%s says %d dropped", d.From, d.Dropped), file: d.File})
 		}
 	}
-	return cd
 }
 
 // dropping reports whether point p's capture was dropping at corrected time t (within the window a
@@ -69,44 +89,105 @@ func (cd *capDrops) dropping(p int, t, window int64) bool {
 	if cd.spans == nil {
 		return false
 	}
-	for _, s := range cd.spans[p] {
-		if t+window >= s.from && t <= s.to {
-			cd.vanished[p]++
-			return true
+	if cd.all(p, func(s *dropSpan) bool {
+		lead := window
+		if s.silent {
+			lead = min(window, silentLead)
 		}
+		return t+lead >= s.from && t <= s.to
+	}) {
+		cd.vanished[p]++
+		return true
 	}
 	return false
 }
 
+// droppedIn reports whether point p's capture dropped frames between corrected times from and to. It
+// counts nothing (the ARP check asks it beside placement).
+func (cd *capDrops) droppedIn(p int, from, to int64) bool {
+	return cd.spans != nil && cd.all(p, func(s *dropSpan) bool { return s.to >= from && s.from <= to })
+}
+
+// all reports whether a span of p's capture matches, for each of the files holding p's frames when
+// there are several.
+func (cd *capDrops) all(p int, match func(s *dropSpan) bool) bool {
+	var files []int
+	if cd.files != nil {
+		files = cd.files[p]
+	}
+	if len(files) < 2 {
+		files = []int{-1}
+	}
+	for _, f := range files {
+		ok := false
+		for i := range cd.spans[p] {
+			if s := &cd.spans[p][i]; (f < 0 || s.file == f) && match(s) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // detectCaptureDrops says, for each point whose capture dropped packets, how many and how many
-// vanished packets are therefore counted as not captured.
+// vanished packets are therefore counted as not captured. A point whose capture's drops were only
+// found (silent), and before which no packet vanished, is info, and said only at the point where the
+// frames were found missing: nothing was judged by it.
 func detectCaptureDrops(f *findings, k *kindRow) []Anomaly {
 	cd := &f.a.capDrop
 	var out []Anomaly
 	for p, spans := range cd.spans {
-		if len(spans) == 0 {
-			continue
-		}
-		var n int64
-		var said []string
+		var said, found int64
+		var what []string
+		shown := false
 		for _, s := range spans {
-			n += s.n
-			said = append(said, s.what)
+			shown = shown || s.shown
+			if s.silent {
+				found += s.n
+			} else {
+				said += s.n
+			}
+			if s.what != "" {
+				what = append(what, s.what)
+			}
 		}
-		if n == 0 {
-			continue
+		if said+found == 0 || said == 0 && cd.vanished[p] == 0 && !shown && f.a.side.arp.notCaptured[p] == 0 {
+			continue // only found, and nothing judged by it: said once, where the frames were missing
 		}
-		sort.Strings(said)
-		detail := fmt.Sprintf("The capture itself lost %d packets (%s).", n, strings.Join(said, "; "))
+		sort.Strings(what)
+		detail := fmt.Sprintf("The capture itself lost %d packets (%s).", said, strings.Join(what, "; "))
+		if said == 0 {
+			detail = fmt.Sprintf("The capture lost at least %d packet%s without saying so (%s).", found, plural(int(found)),
+				strings.Join(what, "; "))
+		} else if found > 0 {
+			detail = fmt.Sprintf("The capture itself lost %d packets, and at least %d more without saying so (%s).", said, found,
+				strings.Join(what, "; "))
+		}
+		sev := k.severity
 		switch v := cd.vanished[p]; v {
 		case 0:
 			detail += " No packet vanished before it while it dropped."
+			if said == 0 {
+				sev = sevInfo
+			}
 		case 1:
 			detail += " 1 packet that vanished before it then is counted as not captured, not lost."
 		default:
 			detail += fmt.Sprintf(" %d packets that vanished before it then are counted as not captured, not lost.", v)
 		}
-		out = append(out, k.anomaly(k.severity, Where{Point: f.a.w.c.Points[p].ID}, nil, f.ids, int(n), nil, detail))
+		if n := f.a.side.arp.notCaptured[p]; n > 0 {
+			sev = k.severity
+			what := "1 ARP request"
+			if n > 1 {
+				what = fmt.Sprintf("%d ARP requests", n)
+			}
+			detail += fmt.Sprintf(" %s got no reply it captured while it dropped: not called unanswered.", what)
+		}
+		out = append(out, k.anomaly(sev, Where{Point: f.a.w.c.Points[p].ID}, nil, f.ids, int(said+found), nil, detail))
 	}
 	return out
 }

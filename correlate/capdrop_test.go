@@ -25,14 +25,24 @@ func TestCaptureDropped(t *testing.T) {
 		withISB = append(withISB, p)
 	}
 	plain := Correlate(decode.Load(all, decode.Options{}, decode.PointConfig{}), Options{})
-	if plain.Summary.Lost != 9 || plain.Summary.NotCaptured != 0 || findKind(plain, "capture-dropped") != nil {
+	// (The nodes' -i any files lack frames their per-interface files hold: an info capture-dropped on
+	// a node, which judged nothing. None is said at router-1.)
+	routerDrop := func(r *Result) *Anomaly {
+		for i, a := range r.Anomalies {
+			if a.Kind == "capture-dropped" && (strings.HasPrefix(a.Where.Point, "router-1/") || a.Severity != sevInfo) {
+				return &r.Anomalies[i]
+			}
+		}
+		return nil
+	}
+	if plain.Summary.Lost != 9 || plain.Summary.NotCaptured != 0 || routerDrop(plain) != nil {
 		t.Fatalf("plain captures: %+v", plain.Summary)
 	}
 	r := Correlate(decode.Load(withISB, decode.Options{}, decode.PointConfig{}), Options{})
 	if r.Summary.Lost != 3 || r.Summary.NotCaptured != 6 || r.Summary.Journeys != plain.Summary.Journeys {
 		t.Errorf("with the ISB: %+v", r.Summary)
 	}
-	an := findKind(r, "capture-dropped")
+	an := routerDrop(r)
 	if an == nil || an.Where.Point != "router-1/eth1" || an.Count != 6 || an.Severity != sevWarning ||
 		!strings.Contains(an.Message, "6 packets that vanished before it then are counted as not captured") {
 		t.Errorf("capture-dropped: %+v", an)
@@ -45,13 +55,13 @@ func TestCaptureDropped(t *testing.T) {
 	// A capture that says it dropped nothing changes nothing.
 	zero := decode.PointConfig{Drops: []decode.CaptureDrop{{Path: lab + "router-1-eth1.pcap", Iface: -1, Dropped: 0, From: "router-1-eth1.log"}}}
 	r = Correlate(decode.Load(all, decode.Options{}, zero), Options{})
-	if r.Summary.Lost != plain.Summary.Lost || r.Summary.NotCaptured != 0 || findKind(r, "capture-dropped") != nil {
+	if r.Summary.Lost != plain.Summary.Lost || r.Summary.NotCaptured != 0 || routerDrop(r) != nil {
 		t.Errorf("with a log of 0 drops: %+v", r.Summary)
 	}
 	// A tcpdump log's count (no times: the capture's span) does the same.
 	cfg := decode.PointConfig{Drops: []decode.CaptureDrop{{Path: lab + "router-1-eth1.pcap", Iface: -1, Dropped: 6, From: "router-1-eth1.log"}}}
 	r = Correlate(decode.Load(all, decode.Options{}, cfg), Options{})
-	if r.Summary.Lost != 3 || r.Summary.NotCaptured != 6 || findKind(r, "capture-dropped") == nil {
+	if r.Summary.Lost != 3 || r.Summary.NotCaptured != 6 || routerDrop(r) == nil {
 		t.Errorf("with a tcpdump log: %+v", r.Summary)
 	}
 }

@@ -27,6 +27,9 @@ type openEnd struct {
 	left   bool
 	addr   string // the packet's destination (left) or source (entered)
 	remote string // the outer address it was encapsulated to (left) or from (entered), "" when plain
+	// inAny: it left at a node whose -i any capture covers every interface, plain, to an address no
+	// node is known by: that node took it in (its own address) or dropped it.
+	inAny bool
 }
 
 // openEndFinder notes, while placement runs, the journeys that left the captures or entered them
@@ -64,8 +67,16 @@ func (f *openEndFinder) ownAddr(n int, v6 bool, x uint32) bool {
 // leftCaptures says whether a packet that reached the last point p of its path, as observation g,
 // went on beyond the captures: p is not its destination's pod veth, nor on the node it was sent to
 // (as that node's own address, or on a node a -i any capture covers). It records the open end.
+//
+// A packet seen past p, at a later node's capture that is not on its path (its path ends short where
+// node addresses are unknown), is judged where it was last seen, and its open end is there.
 func (f *openEndFinder) leftCaptures(j int32, p int, g uint32) bool {
 	w := f.w
+	if h := f.ar.hops(int(j)); len(h) > 0 && h[len(h)-1] != g { // g is its last hop when it went on as others
+		if lp := w.pointOf(h[len(h)-1]); w.pointNode[lp] != w.pointNode[p] {
+			p, g = lp, h[len(h)-1]
+		}
+	}
 	if w.pointRole[p] == decode.RolePodVeth {
 		return false
 	}
@@ -84,6 +95,8 @@ func (f *openEndFinder) leftCaptures(j int32, p int, g uint32) bool {
 	e := openEnd{j: j, point: p, left: true, addr: w.addrString(v6, o.Dst)}
 	if o.Encap() != decode.EncapNone {
 		e.remote = w.ctxOf(o).OuterDstAddr().String()
+	} else {
+		e.inAny = w.nodeOf(v6, o.Dst) < 0 && w.cluster[np] && w.pointRole[p] == decode.RoleUnderlay && f.nodeHasAny(np)
 	}
 	f.found = append(f.found, e)
 	return true
@@ -155,7 +168,11 @@ func detectPathIncomplete(f *findings, row *kindRow) []Anomaly {
 		g := groups[k]
 		pt := a.w.c.Points[k.point].ID
 		detail, next := g.text(k.left, pt)
-		an := row.anomaly(row.severity, Where{Point: pt}, g.flows, f.ids, g.n, g.ev, detail)
+		sev := row.severity
+		if k.inAny { // most likely the node's own traffic, taken in: info, with what would tell
+			detail, next, sev = g.inAnyText(pt, a.w.nodes[a.w.pointNode[k.point]]), inAnyNext, sevInfo
+		}
+		an := row.anomaly(sev, Where{Point: pt}, g.flows, f.ids, g.n, g.ev, detail)
 		an.Next = next
 		out = append(out, an)
 	}
@@ -166,6 +183,7 @@ func detectPathIncomplete(f *findings, row *kindRow) []Anomaly {
 type openEndKey struct {
 	point int
 	left  bool
+	inAny bool
 }
 
 // openEndGroup is what left (or entered) the captured area at one openEndKey.
@@ -198,7 +216,7 @@ func (a *analysis) openEndGroups() (map[openEndKey]*openEndGroup, []openEndKey) 
 			}
 			root = p
 		}
-		k := openEndKey{e.point, e.left}
+		k := openEndKey{e.point, e.left, e.inAny}
 		g := groups[k]
 		if g == nil {
 			g = &openEndGroup{flows: map[int32]bool{}, addrs: map[string]bool{}, remotes: map[string]bool{}}
@@ -236,7 +254,10 @@ func (a *analysis) openEndGroups() (map[openEndKey]*openEndGroup, []openEndKey) 
 		if keys[i].left != keys[j].left {
 			return keys[i].left
 		}
-		return keys[i].point < keys[j].point
+		if keys[i].point != keys[j].point {
+			return keys[i].point < keys[j].point
+		}
+		return !keys[i].inAny && keys[j].inAny
 	})
 	return groups, keys
 }
@@ -277,6 +298,18 @@ func (g *openEndGroup) text(left bool, pt string) (detail, next string) {
 	}
 	return detail, next
 }
+
+// inAnyText says what arrived at point pt of node, whose -i any capture shows it going nowhere else,
+// headed for an address no node is known by (inAnyNext: how to tell delivery from a drop).
+func (g *openEndGroup) inAnyText(pt, node string) string {
+	return fmt.Sprintf("%d packets were last seen arriving at %s, headed for %s, which calipath knows as no node's "+
+		"address; %s's -i any capture shows them on no other interface, so %s took them in (if the address is its "+
+		"own) or dropped them. They are counted as not captured (status left-captures), neither delivered nor lost.",
+		g.n, pt, openEndList(g.addrs), node, node)
+}
+
+const inAnyNext = "Say which node the address is (--node-ip NODE=IP, or --k8s with the cluster's Node objects): packets " +
+	"to a node's own address that reach it are then delivered."
 
 // initialTTL says whether a TTL is one that hosts send with (Linux 64, Windows 128, some 255): a packet
 // that carries it has crossed no router.

@@ -98,7 +98,7 @@ var anomalyKinds = []kindRow{
 		"The capture at %s does not cover the time span of the others, so packets there can only be 'not captured'.",
 		"Start and stop all captures together.", detectCaptureGaps},
 	{"capture-dropped", sevWarning, atPoint,
-		"The capture at %s did not write every packet that crossed it: its capture tool says it dropped some (the kernel's capture buffer overflowed). A packet missing there is not evidence of a loss on the network, so packets that vanished before it while it dropped are counted as not captured.",
+		"The capture at %s did not write every packet that crossed it: its capture tool says it dropped some, or another capture of the same interface holds frames it lacks (the kernel's capture buffer overflowed). A packet missing there is not evidence of a loss on the network, so packets that vanished before it while it dropped are counted as not captured.",
 		"Capture again with a larger buffer (tcpdump -B 32768, dumpcap -B) or a tighter filter, and write to a fast disk.", detectCaptureDrops},
 	{"pod-veth-shared", sevWarning, atPoint,
 		"A pod-veth point must be one pod's cali interface; %s is a capture of several (a bridge, merged captures, or one file for many calis), so packets cannot be followed through it, and a flow whose path is this point alone is never counted as delivered.",

@@ -288,6 +288,12 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 	reach := p.reach
 	switch {
 	case reach < 0:
+		if h := p.h; len(pi.points) == 0 && pl.oe.leftCaptures(int32(j), pl.point(h[len(h)-1]), h[len(h)-1]) {
+			// No point of its path is known (node addresses unknown): where it was last seen says what
+			// the captures can say (ends.go).
+			pl.jLast[j] = int32(pl.oe.found[len(pl.oe.found)-1].point)
+			return stLeftCaptures
+		}
 		return stUnplaced
 	case len(pi.points) == 1:
 		// The path is one point (one capture, or one carrying both ends): where the packet went was
@@ -326,7 +332,7 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 			return stNotCaptured
 		}
 	case pl.oe.leftCaptures(int32(j), pi.points[reach], p.h[p.reached[reach]]):
-		pl.jLast[j] = int32(pi.points[reach])
+		pl.jLast[j] = int32(pl.oe.found[len(pl.oe.found)-1].point) // where it left: past the path's end when seen there
 		return stLeftCaptures
 	}
 	return stDelivered
@@ -417,7 +423,8 @@ func (pl *placement) countFlow(p *placing, status statusCode) {
 		if status == stNotCaptured && !piece {
 			fl.notCaptured++
 		}
-	case stLeftCaptures: // no segment: it went on past the path's last point, beyond the captures
+	case stLeftCaptures, stUnplaced: // no segment: it went on past the path's last point, beyond the
+		// captures, or was seen only off its path; either way its fate was not captured
 		if !piece {
 			fl.notCaptured++
 		}

@@ -82,7 +82,37 @@ func (a *analysis) refused() map[int32]int {
 		if out == nil {
 			out = map[int32]int{}
 		}
-		out[cands[pick]] = w.pointNode[a.point(h[0])]
+		out[cands[pick]] = w.icmpSender(o, a.point(h[0]))
 	}
 	return out
+}
+
+// icmpSender is the node that sent ICMP error o, first seen at point p: the node whose address its
+// source is; else -1 when it came in from the wire to p's node (p is an underlay point, the error is
+// addressed to the node or one of its pods, the node's addresses are known and its source is none of
+// them): a hop past p sent it, a router whose capture, if any, is not among the inputs; else p's node.
+func (w *world) icmpSender(o *decode.Observation, p int) int {
+	v6 := o.Flags&decode.FlagIPv6 != 0
+	if n := w.nodeOf(v6, o.Src); n >= 0 {
+		return n
+	}
+	n := w.pointNode[p]
+	if w.pointRole[p] == decode.RoleUnderlay && w.nodeOf(v6, o.Dst) == n && w.hasNodeIP(v6, n) {
+		return -1
+	}
+	return n
+}
+
+// hasNodeIP reports whether some address of node n is known.
+func (w *world) hasNodeIP(v6 bool, n int) bool {
+	m := w.nodeOfIP
+	if v6 {
+		m = w.nodeOfIP6
+	}
+	for _, m := range m {
+		if m == n {
+			return true
+		}
+	}
+	return false
 }
