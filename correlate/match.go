@@ -400,47 +400,33 @@ const (
 // free; it closes out at the end.
 func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []sighting) {
 	defer close(out)
-	files, hh := m.mergeFiles(perm)
+	files, ht := m.mergeFiles(perm)
 	b := <-free
-	for {
-		f := hh.top()
-		if f < 0 {
-			break
-		}
-		// The top file's run: its Observations up to the other files' earliest head, in a row.
-		rt, rf := hh.rival()
+	for f := ht.top(); f >= 0; f = ht.top() {
 		mf := &files[f]
-		obs, p, fp, base := mf.obs, mf.p, mf.fp, mf.base
-		i, t := mf.pos, hh.topTime()
-		for {
-			idx := i
-			if p != nil {
-				idx = int(p[i])
-			}
-			b = b[:len(b)+1]
-			m.sight(&b[len(b)-1], &obs[idx], fp.Slot(idx), base+uint32(idx), t)
-			if len(b) == m.batch {
-				out <- b
-				b = <-free
-			}
-			if i++; i == len(obs) {
-				break
-			}
-			k := i - mf.from
-			if k >= mf.n {
-				m.fillAhead(mf, f, i)
-				k = 0
-			}
-			if t = mf.ts[k]; t > rt || (t == rt && int32(f) > rf) {
-				break
-			}
+		i := mf.pos
+		idx := i
+		if mf.p != nil {
+			idx = int(mf.p[i])
+		}
+		b = b[:len(b)+1]
+		m.sight(&b[len(b)-1], &mf.obs[idx], mf.fp.Slot(idx), mf.base+uint32(idx), ht.topTime())
+		if len(b) == m.batch {
+			out <- b
+			b = <-free
+		}
+		if i++; i == len(mf.obs) {
+			mf.pos = i
+			ht.drop()
+			continue
+		}
+		k := i - mf.from
+		if k >= mf.n {
+			m.fillAhead(mf, f, i)
+			k = 0
 		}
 		mf.pos = i
-		if i < len(obs) {
-			hh.advanced(t)
-		} else {
-			hh.drop()
-		}
+		ht.advanced(mf.ts[k])
 	}
 	if len(b) > 0 {
 		out <- b
@@ -449,7 +435,7 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 
 // mergeFile is a file in the merge: its Observations, their order (perm, nil meaning their own),
 // fingerprints and global id base, the position of its next one in that order, and the corrected
-// times of the ones after it. One index reaches all a run needs.
+// times of the ones after it. One index reaches all a sighting needs.
 type mergeFile struct {
 	obs  []decode.Observation
 	p    []uint32
@@ -459,15 +445,14 @@ type mergeFile struct {
 	mergeAhead
 }
 
-// mergeFiles returns the files of the merge at their start, and the heap of their heads.
-func (m *matcher) mergeFiles(perm [][]uint32) ([]mergeFile, *headHeap) {
+// mergeFiles returns the files of the merge at their start, and the tree of their heads.
+func (m *matcher) mergeFiles(perm [][]uint32) ([]mergeFile, *headTree) {
 	w := m.w
 	files := make([]mergeFile, len(w.c.Obs))
-	heads := make([]int64, len(w.c.Obs))
-	const done = int64(1<<63 - 1)
+	heads, empty := make([]int64, len(w.c.Obs)), make([]bool, len(w.c.Obs))
 	for f, obs := range w.c.Obs {
 		files[f] = mergeFile{obs: obs, p: perm[f], fp: &m.fp[f], base: w.fileBase[f]}
-		heads[f] = done
+		empty[f] = len(obs) == 0
 		if len(obs) > 0 {
 			i := 0 // the index of the file's first Observation
 			if perm[f] != nil {
@@ -476,12 +461,12 @@ func (m *matcher) mergeFiles(perm [][]uint32) ([]mergeFile, *headHeap) {
 			heads[f] = m.corrected(&obs[i], f, i)
 		}
 	}
-	return files, newHeadHeap(heads, done)
+	return files, newHeadTree(heads, empty)
 }
 
 // mergeAhead holds the corrected times of a file's next Observations in the merge, computed a few
 // dozen at a time: the loads of Observations that follow one another in memory then go out together,
-// rather than one cache miss at a time between heap operations.
+// rather than one cache miss at a time between the head tree's replays.
 type mergeAhead struct {
 	ts   [mergeAheadN]int64
 	from int // the file position (in merge order) of ts[0]
