@@ -27,9 +27,19 @@ type jstate struct {
 	lastNode int16
 	lastG    uint32 // global id of the latest hop's observation
 	id1      int32  // the journey's id + 1: a closed journey's state stays in the ring until its slot is reused
+	// stageBits has stageBit(s) set for each stage s in stages: most stages a sighting asks about
+	// were not visited, and most of those are told so by their bit, without the stages read.
+	stageBits uint32
 }
 
+// stageBit is stage s's bit in a journey's stageBits: one of 32, its bits mixed first (a stage is
+// a point's number shifted left, with the encapsulation and TTL below it for -i any captures).
+func stageBit(s uint32) uint32 { return 1 << (uint64(s) * 0x9e3779b97f4a7c15 >> 59) }
+
 func (j *jstate) visited(s uint32) bool {
+	if j.stageBits&stageBit(s) == 0 {
+		return false
+	}
 	for i := uint8(0); i < j.nstages; i++ {
 		if j.stages[i] == s {
 			return true
@@ -743,6 +753,7 @@ func (m *matcher) attach(j int32, s *sighting, stage uint32, node int16) {
 	if js.nstages < maxStages {
 		js.stages[js.nstages] = stage
 		js.nstages++
+		js.stageBits |= stageBit(stage)
 	}
 	js.lastNode = node
 	js.lastG = s.g
