@@ -526,7 +526,11 @@ func (m *matcher) step(s *sighting) {
 	}
 	var c candidates
 	if best, ok := m.scanPlain(s, e, stage); ok {
-		c = candidates{best: best, dupJ: -1, nat: -1, late: -1, natLate: -1}
+		if best >= 0 { // the usual sighting: its packet's next hop (as place would join it)
+			m.attach(best, s, stage, node)
+			return
+		}
+		c = candidates{best: -1, dupJ: -1, nat: -1, late: -1, natLate: -1}
 	} else if c, ok = m.scan(s, e, stage, node); !ok {
 		return
 	}
@@ -566,7 +570,7 @@ func (m *matcher) scanPlain(s *sighting, e uint64, stage uint32) (int32, bool) {
 		if same++; same == ambScan {
 			return -1, false
 		}
-		if m.nearer(j, best, t) {
+		if best < 0 || m.nearer(j, best, t) {
 			best = j
 		}
 	}
