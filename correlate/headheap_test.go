@@ -5,14 +5,13 @@ import (
 	"testing"
 )
 
-// TestHeadHeapOrder checks the heap's merge order against the scan of every head it replaces: the
-// earliest head first, the lowest file on equal times (many ties, files running out at different
-// points, empty files).
-func TestHeadHeapOrder(t *testing.T) {
-	const done = int64(1<<63 - 1)
+// TestHeadTreeOrder checks the head tree's merge order against the scan of every head it replaces:
+// the earliest head first, the lowest file on equal times (many ties, files running out at different
+// points, empty files, times at the largest int64, every number of files from 0 to 40).
+func TestHeadTreeOrder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 1))
-	for round := range 200 {
-		nf := 1 + rng.IntN(40)
+	for round := range 400 {
+		nf := round % 41
 		files := make([][]int64, nf)
 		for f := range files {
 			n := rng.IntN(30)
@@ -20,87 +19,63 @@ func TestHeadHeapOrder(t *testing.T) {
 				n = 0
 			}
 			ts := int64(rng.IntN(5))
+			if f%5 == 4 && round%2 == 1 {
+				ts = 1<<63 - 3 // up to the largest time: not taken for a done file
+			}
 			for range n {
-				ts += int64(rng.IntN(3)) // equal times within and across files
+				ts = min(ts+int64(rng.IntN(3)), 1<<63-1) // equal times within and across files
 				files[f] = append(files[f], ts)
 			}
 		}
-		// The linear scan's order.
-		var want []int
-		pos := make([]int, nf)
-		heads := make([]int64, nf)
-		for f := range files {
-			heads[f] = done
-			if len(files[f]) > 0 {
-				heads[f] = files[f][0]
-			}
-		}
-		for {
-			f := -1
-			for i, h := range heads {
-				if h != done && (f < 0 || h < heads[f]) {
-					f = i
-				}
-			}
-			if f < 0 {
-				break
-			}
-			want = append(want, f)
-			if pos[f]++; pos[f] < len(files[f]) {
-				heads[f] = files[f][pos[f]]
-			} else {
-				heads[f] = done
-			}
-		}
-		// The heap's.
-		var got []int
-		hh := startHeads(files, heads, pos, done)
-		for f := hh.top(); f >= 0; f = hh.top() {
-			got = append(got, f)
-			if pos[f]++; pos[f] < len(files[f]) {
-				hh.advanced(files[f][pos[f]])
-			} else {
-				hh.drop()
-			}
-		}
-		checkMergeOrder(t, round, "heap", want, got)
-		// The heap's in runs, as matcher.merge takes it: the top file's heads up to its rival's.
-		got = got[:0]
-		mergeRuns(files, heads, pos, done, func(f int) { got = append(got, f) })
-		checkMergeOrder(t, round, "runs", want, got)
+		checkMergeOrder(t, round, "tree", scanMerge(files), treeMerge(files))
 	}
 }
 
-// startHeads sets each file's position to its start and its head to its first time (done when it has
-// none), and returns the heap of the heads.
-func startHeads(files [][]int64, heads []int64, pos []int, done int64) *headHeap {
-	clear(pos)
+// scanMerge merges the files' times by scanning every file's head for the earliest (the lowest file
+// on equal times), and returns the file of each time in merged order.
+func scanMerge(files [][]int64) []int {
+	var order []int
+	pos := make([]int, len(files))
+	for {
+		f := -1
+		for i := range files {
+			if pos[i] < len(files[i]) && (f < 0 || files[i][pos[i]] < files[f][pos[f]]) {
+				f = i
+			}
+		}
+		if f < 0 {
+			return order
+		}
+		order = append(order, f)
+		pos[f]++
+	}
+}
+
+// treeMerge merges the files' times with a headTree, as matcher.merge does, and returns the file of
+// each time in merged order.
+func treeMerge(files [][]int64) []int {
+	var order []int
+	mergeTree(files, make([]int, len(files)), func(f int) { order = append(order, f) })
+	return order
+}
+
+// mergeTree merges the files' times with a headTree, as matcher.merge takes them, calling visit with
+// the file of each time in merged order; pos is scratch of one entry a file.
+func mergeTree(files [][]int64, pos []int, visit func(f int)) {
+	heads, empty := make([]int64, len(files)), make([]bool, len(files))
 	for f := range files {
-		heads[f] = done
-		if len(files[f]) > 0 {
+		pos[f], empty[f] = 0, len(files[f]) == 0
+		if !empty[f] {
 			heads[f] = files[f][0]
 		}
 	}
-	return newHeadHeap(heads, done)
-}
-
-// mergeRuns merges the files' times with a headHeap in runs, as matcher.merge takes them (the top
-// file's times up to its rival's), calling visit with the file of each time in merged order; heads and
-// pos are scratch of one entry a file.
-func mergeRuns(files [][]int64, heads []int64, pos []int, done int64, visit func(f int)) {
-	hh := startHeads(files, heads, pos, done)
-	for f := hh.top(); f >= 0; f = hh.top() {
-		rt, rf := hh.rival()
-		for {
-			visit(f)
-			if pos[f]++; pos[f] == len(files[f]) {
-				hh.drop()
-				break
-			}
-			if ts := files[f][pos[f]]; ts > rt || (ts == rt && int32(f) > rf) {
-				hh.advanced(ts)
-				break
-			}
+	ht := newHeadTree(heads, empty)
+	for f := ht.top(); f >= 0; f = ht.top() {
+		visit(f)
+		if pos[f]++; pos[f] < len(files[f]) {
+			ht.advanced(files[f][pos[f]])
+		} else {
+			ht.drop()
 		}
 	}
 }
@@ -117,10 +92,10 @@ func checkMergeOrder(t *testing.T, round int, how string, want, got []int) {
 	}
 }
 
-// BenchmarkHeadHeap merges 36 files of interleaved times in runs, as matcher.merge takes them: short
-// runs (about one sighting each), so the cost is the heap's.
-func BenchmarkHeadHeap(b *testing.B) {
-	const done, nf, per = int64(1<<63 - 1), 36, 20000
+// BenchmarkHeadTree merges 36 files of interleaved times, as matcher.merge takes them: the earliest
+// file changes nearly every time, so the cost is the tree's.
+func BenchmarkHeadTree(b *testing.B) {
+	const nf, per = 36, 20000
 	rng := rand.New(rand.NewPCG(17, 2))
 	files := make([][]int64, nf)
 	for f := range files {
@@ -130,12 +105,12 @@ func BenchmarkHeadHeap(b *testing.B) {
 			files[f] = append(files[f], ts)
 		}
 	}
-	heads, pos := make([]int64, nf), make([]int, nf)
+	pos := make([]int, nf)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
 		n := 0
-		mergeRuns(files, heads, pos, done, func(int) { n++ })
+		mergeTree(files, pos, func(int) { n++ })
 		if n != nf*per {
 			b.Fatalf("%d merged, want %d", n, nf*per)
 		}

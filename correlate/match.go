@@ -27,9 +27,19 @@ type jstate struct {
 	lastNode int16
 	lastG    uint32 // global id of the latest hop's observation
 	id1      int32  // the journey's id + 1: a closed journey's state stays in the ring until its slot is reused
+	// stageBits has stageBit(s) set for each stage s in stages: most stages a sighting asks about
+	// were not visited, and most of those are told so by their bit, without the stages read.
+	stageBits uint32
 }
 
+// stageBit is stage s's bit in a journey's stageBits: one of 32, its bits mixed first (a stage is
+// a point's number shifted left, with the encapsulation and TTL below it for -i any captures).
+func stageBit(s uint32) uint32 { return 1 << (uint64(s) * 0x9e3779b97f4a7c15 >> 59) }
+
 func (j *jstate) visited(s uint32) bool {
+	if j.stageBits&stageBit(s) == 0 {
+		return false
+	}
 	for i := uint8(0); i < j.nstages; i++ {
 		if j.stages[i] == s {
 			return true
@@ -400,47 +410,33 @@ const (
 // free; it closes out at the end.
 func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []sighting) {
 	defer close(out)
-	files, hh := m.mergeFiles(perm)
+	files, ht := m.mergeFiles(perm)
 	b := <-free
-	for {
-		f := hh.top()
-		if f < 0 {
-			break
-		}
-		// The top file's run: its Observations up to the other files' earliest head, in a row.
-		rt, rf := hh.rival()
+	for f := ht.top(); f >= 0; f = ht.top() {
 		mf := &files[f]
-		obs, p, fp, base := mf.obs, mf.p, mf.fp, mf.base
-		i, t := mf.pos, hh.topTime()
-		for {
-			idx := i
-			if p != nil {
-				idx = int(p[i])
-			}
-			b = b[:len(b)+1]
-			m.sight(&b[len(b)-1], &obs[idx], fp.Slot(idx), base+uint32(idx), t)
-			if len(b) == m.batch {
-				out <- b
-				b = <-free
-			}
-			if i++; i == len(obs) {
-				break
-			}
-			k := i - mf.from
-			if k >= mf.n {
-				m.fillAhead(mf, f, i)
-				k = 0
-			}
-			if t = mf.ts[k]; t > rt || (t == rt && int32(f) > rf) {
-				break
-			}
+		i := mf.pos
+		idx := i
+		if mf.p != nil {
+			idx = int(mf.p[i])
+		}
+		b = b[:len(b)+1]
+		m.sight(&b[len(b)-1], &mf.obs[idx], mf.fp.Slot(idx), mf.base+uint32(idx), ht.topTime())
+		if len(b) == m.batch {
+			out <- b
+			b = <-free
+		}
+		if i++; i == len(mf.obs) {
+			mf.pos = i
+			ht.drop()
+			continue
+		}
+		k := i - mf.from
+		if k >= mf.n {
+			m.fillAhead(mf, f, i)
+			k = 0
 		}
 		mf.pos = i
-		if i < len(obs) {
-			hh.advanced(t)
-		} else {
-			hh.drop()
-		}
+		ht.advanced(mf.ts[k])
 	}
 	if len(b) > 0 {
 		out <- b
@@ -449,7 +445,7 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 
 // mergeFile is a file in the merge: its Observations, their order (perm, nil meaning their own),
 // fingerprints and global id base, the position of its next one in that order, and the corrected
-// times of the ones after it. One index reaches all a run needs.
+// times of the ones after it. One index reaches all a sighting needs.
 type mergeFile struct {
 	obs  []decode.Observation
 	p    []uint32
@@ -459,15 +455,14 @@ type mergeFile struct {
 	mergeAhead
 }
 
-// mergeFiles returns the files of the merge at their start, and the heap of their heads.
-func (m *matcher) mergeFiles(perm [][]uint32) ([]mergeFile, *headHeap) {
+// mergeFiles returns the files of the merge at their start, and the tree of their heads.
+func (m *matcher) mergeFiles(perm [][]uint32) ([]mergeFile, *headTree) {
 	w := m.w
 	files := make([]mergeFile, len(w.c.Obs))
-	heads := make([]int64, len(w.c.Obs))
-	const done = int64(1<<63 - 1)
+	heads, empty := make([]int64, len(w.c.Obs)), make([]bool, len(w.c.Obs))
 	for f, obs := range w.c.Obs {
 		files[f] = mergeFile{obs: obs, p: perm[f], fp: &m.fp[f], base: w.fileBase[f]}
-		heads[f] = done
+		empty[f] = len(obs) == 0
 		if len(obs) > 0 {
 			i := 0 // the index of the file's first Observation
 			if perm[f] != nil {
@@ -476,12 +471,12 @@ func (m *matcher) mergeFiles(perm [][]uint32) ([]mergeFile, *headHeap) {
 			heads[f] = m.corrected(&obs[i], f, i)
 		}
 	}
-	return files, newHeadHeap(heads, done)
+	return files, newHeadTree(heads, empty)
 }
 
 // mergeAhead holds the corrected times of a file's next Observations in the merge, computed a few
 // dozen at a time: the loads of Observations that follow one another in memory then go out together,
-// rather than one cache miss at a time between heap operations.
+// rather than one cache miss at a time between the head tree's replays.
 type mergeAhead struct {
 	ts   [mergeAheadN]int64
 	from int // the file position (in merge order) of ts[0]
@@ -531,7 +526,11 @@ func (m *matcher) step(s *sighting) {
 	}
 	var c candidates
 	if best, ok := m.scanPlain(s, e, stage); ok {
-		c = candidates{best: best, dupJ: -1, nat: -1, late: -1, natLate: -1}
+		if best >= 0 { // the usual sighting: its packet's next hop (as place would join it)
+			m.attach(best, s, stage, node)
+			return
+		}
+		c = candidates{best: -1, dupJ: -1, nat: -1, late: -1, natLate: -1}
 	} else if c, ok = m.scan(s, e, stage, node); !ok {
 		return
 	}
@@ -571,7 +570,7 @@ func (m *matcher) scanPlain(s *sighting, e uint64, stage uint32) (int32, bool) {
 		if same++; same == ambScan {
 			return -1, false
 		}
-		if m.nearer(j, best, t) {
+		if best < 0 || m.nearer(j, best, t) {
 			best = j
 		}
 	}
@@ -758,6 +757,7 @@ func (m *matcher) attach(j int32, s *sighting, stage uint32, node int16) {
 	if js.nstages < maxStages {
 		js.stages[js.nstages] = stage
 		js.nstages++
+		js.stageBits |= stageBit(stage)
 	}
 	js.lastNode = node
 	js.lastG = s.g
