@@ -47,3 +47,22 @@ func TestEstimateFileAllocs(t *testing.T) {
 		t.Errorf("%.0f allocations to read %d records", allocs, estimateSample)
 	}
 }
+
+// ReadFrame walks to its frame without an allocation per record passed.
+func TestReadFrameAllocs(t *testing.T) {
+	const n = 2 * estimateSample
+	path := filepath.Join(t.TempDir(), "ipip.pcap")
+	if err := os.WriteFile(path, ipipPcap(n), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var rec Record
+	var err error
+	allocs := testing.AllocsPerRun(3, func() { rec, _, err = ReadFrame(path, n) })
+	if err != nil || rec.Frame != n {
+		t.Fatalf("frame %d: got frame %d, %v", n, rec.Frame, err)
+	}
+	t.Logf("%.0f allocations", allocs)
+	if allocs > n/16 {
+		t.Errorf("%.0f allocations to walk %d records", allocs, n)
+	}
+}
