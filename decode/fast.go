@@ -48,8 +48,7 @@ func decodeFrame(linkType LinkType, data []byte, origLen int, vxlanPort uint16, 
 			return
 		}
 		p.HasEth = true
-		// Fixed-size copies are plain moves (copy checks whether source and destination are one).
-		p.DstMAC = [6]byte(data[0:6])
+		p.DstMAC = [6]byte(data[0:6]) // a plain move (copy checks whether source and destination are one)
 		p.SrcMAC = [6]byte(data[6:12])
 		var ok bool
 		etype, b, ok = vlans(data[12:], p)
