@@ -79,14 +79,19 @@ func benchReadDecode(b *testing.B, slow bool) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		d := NewDecoder(Options{Slow: slow}, NewTables(), 0)
+		d := NewDecoder(Options{}, NewTables(), 0)
 		var rec Record
 		var p Packet
 		var o Observation
 		var sum uint64
 		n := 0
 		for r.Next(&rec) == nil {
-			d.Decode(&rec, &p, &o)
+			if slow {
+				decodeSlow(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, d.opts.WireGuardPort, &p)
+				d.Observe(&rec, &p, &o)
+			} else {
+				d.Decode(&rec, &p, &o)
+			}
 			sum += p.Loose
 			n++
 		}

@@ -10,9 +10,6 @@ type Options struct {
 	VXLANPort uint16 // UDP port that carries VXLAN; 0 means 4789
 	// WireGuardPort is the UDP port that carries WireGuard; 0 means 51820 (DefaultWireGuardPort).
 	WireGuardPort uint16
-	// Slow decodes with gopacket's layers (DecodeSlow) instead of the fixed-offset fast path. Both give
-	// the same Packet (the differential tests hold them to it); the fast path is several times faster.
-	Slow bool
 	// Limits bound how much of each input file is read (zero values: the defaults).
 	Limits Limits
 	// Done, when closed (a context's Done), stops reading: each file's scan looks at it every 64 Ki
@@ -93,11 +90,7 @@ func (d *Decoder) Decode(rec *Record, p *Packet, o *Observation) {
 
 // decodePacket decodes rec into the full Packet p.
 func (d *Decoder) decodePacket(rec *Record, p *Packet) {
-	if d.opts.Slow {
-		decodeSlow(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, d.opts.WireGuardPort, p)
-	} else {
-		decodeFast(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, d.opts.WireGuardPort, p)
-	}
+	decodeFast(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, d.opts.WireGuardPort, p)
 }
 
 // sourceOf returns the index in the Tables of the capture source of a decoded frame.

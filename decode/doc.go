@@ -6,5 +6,7 @@
 // and frame number in its file's Stamps). Record data and Packet.Payload alias the reader's
 // buffer and are overwritten by the next read: everything else is copied into value types.
 //
-// Only this package imports gopacket.
+// Only this package's tests import gopacket: DecodeSlow, the reference decoder the fast path is held
+// to, is test code, so that the program carries none of gopacket's global tables (megabytes of
+// pointers that every garbage collection would scan) and none of its start-up.
 package decode

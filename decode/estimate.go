@@ -42,11 +42,10 @@ func estimateFile(path string, opts Options) (int64, bool) {
 	n := int64(0)
 	for n < estimateSample {
 		err := r.Next(&rec)
-		var re *RecordError
 		switch {
 		case err == nil:
 			n++
-		case errors.As(err, &re):
+		case isRecordError(err):
 		case err == io.EOF:
 			return n, true
 		default:
@@ -58,4 +57,12 @@ func estimateFile(path string, opts Options) (int64, bool) {
 		return n, true
 	}
 	return int64(float64(n) * float64(st.Size()) / float64(off)), true
+}
+
+// isRecordError reports whether err is (or wraps) a *RecordError: a record skipped, the reading going
+// on. It is a function of its own so that the target errors.As writes to is made only for an error,
+// not for every record read.
+func isRecordError(err error) bool {
+	var re *RecordError
+	return errors.As(err, &re)
 }

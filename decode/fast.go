@@ -48,8 +48,8 @@ func decodeFrame(linkType LinkType, data []byte, origLen int, vxlanPort uint16, 
 			return
 		}
 		p.HasEth = true
-		copy(p.DstMAC[:], data[0:6])
-		copy(p.SrcMAC[:], data[6:12])
+		p.DstMAC = [6]byte(data[0:6]) // a plain move (copy checks whether source and destination are one)
+		p.SrcMAC = [6]byte(data[6:12])
 		var ok bool
 		etype, b, ok = vlans(data[12:], p)
 		if !ok {
@@ -150,10 +150,10 @@ func decodeARP(b []byte, p *Packet) {
 	}
 	p.HasARP = true
 	p.ARP.Op = binary.BigEndian.Uint16(b[6:8])
-	copy(p.ARP.SHA[:], b[8:14])
-	copy(p.ARP.SPA[:], b[14:18])
-	copy(p.ARP.THA[:], b[18:24])
-	copy(p.ARP.TPA[:], b[24:28])
+	p.ARP.SHA = [6]byte(b[8:14])
+	p.ARP.SPA = [4]byte(b[14:18])
+	p.ARP.THA = [6]byte(b[18:24])
+	p.ARP.TPA = [4]byte(b[24:28])
 }
 
 // parseIPv4 decodes an IPv4 header from b into h and returns the bytes of its payload (trimmed to the
@@ -179,8 +179,8 @@ func parseIPv4(b []byte, h *IPHdr, snapped bool) (payload []byte, errs Err, ok b
 	h.TTL = b[8]
 	h.Proto = b[9]
 	h.Checksum = binary.BigEndian.Uint16(b[10:12])
-	copy(h.Src[:4], b[12:16])
-	copy(h.Dst[:4], b[16:20])
+	*(*[4]byte)(h.Src[:4]) = [4]byte(b[12:16]) // plain moves (see decodeFrame)
+	*(*[4]byte)(h.Dst[:4]) = [4]byte(b[16:20])
 	if ihl < 20 {
 		h.HdrLen = 20
 		return nil, ErrBadLength, false
@@ -234,8 +234,8 @@ func parseIPv6(b []byte, h *IPHdr, snapped bool) (payload []byte, errs Err, ok b
 	h.TotalLen = uint16(min(40+plen, 0xffff))
 	nh := b[6]
 	h.TTL = b[7]
-	copy(h.Src[:], b[8:24])
-	copy(h.Dst[:], b[24:40])
+	h.Src = [16]byte(b[8:24])
+	h.Dst = [16]byte(b[24:40])
 	off := 40
 	end := len(b)
 	switch {
@@ -351,8 +351,8 @@ func decodeIP(b []byte, v6 bool, vxlanPort uint16, p *Packet) {
 			}
 		}
 		p.VNI = binary.BigEndian.Uint32(pl[12:16]) >> 8
-		copy(p.InnerDstMAC[:], pl[16:22])
-		copy(p.InnerSrcMAC[:], pl[22:28])
+		p.InnerDstMAC = [6]byte(pl[16:22])
+		p.InnerSrcMAC = [6]byte(pl[22:28])
 		*h = IPHdr{}
 		et, rest, ok2 := vlans(pl[28:], nil) // inner VLAN tags are skipped, not kept
 		if !ok2 {

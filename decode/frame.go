@@ -29,21 +29,22 @@ func ReadFrameOptions(path string, frame uint32, opts Options) (Record, Packet, 
 	}
 	defer c.Close()
 	for {
-		err := r.Next(&rec)
-		var re *RecordError
-		switch {
-		case errors.Is(err, io.EOF):
-			return Record{}, p, fmt.Errorf("read %s: frame %d not found: the file ends first", path, frame)
-		case errors.As(err, &re):
-			if re.Frame == frame {
-				return Record{}, p, fmt.Errorf("read %s: frame %d was skipped: %w", path, frame, err)
+		if err := r.Next(&rec); err != nil { // errors.As's target is made for an error only, not each record
+			var re *RecordError
+			switch {
+			case errors.Is(err, io.EOF):
+				return Record{}, p, fmt.Errorf("read %s: frame %d not found: the file ends first", path, frame)
+			case errors.As(err, &re):
+				if re.Frame == frame {
+					return Record{}, p, fmt.Errorf("read %s: frame %d was skipped: %w", path, frame, err)
+				}
+				if re.Frame > frame {
+					return Record{}, p, fmt.Errorf("read %s: frame %d not found", path, frame)
+				}
+				continue
+			default:
+				return Record{}, p, fmt.Errorf("read %s: frame %d: %w", path, frame, err)
 			}
-			if re.Frame > frame {
-				return Record{}, p, fmt.Errorf("read %s: frame %d not found", path, frame)
-			}
-			continue
-		case err != nil:
-			return Record{}, p, fmt.Errorf("read %s: frame %d: %w", path, frame, err)
 		}
 		if rec.Frame < frame {
 			continue
