@@ -187,22 +187,27 @@ func (s *pathStage) buildPath(e pathEnds, routers map[int]*routerSeen, tunnel bo
 	return pi
 }
 
+// rp is a router point on a path being ordered: its TTL (-1 unknown), its role at that TTL and its
+// mean hop position (the order in corrected time).
+type rp struct {
+	p, ttl int
+	role   int // at one TTL: 0 a router's egress, 1 unknown, 2 a router's ingress
+	pos    float64
+}
+
 // orderRouters puts the router points a path crosses in the order packets reach them, from evidence
 // that does not depend on clocks: a router decrements the TTL (the outer one when encapsulated) by
 // one, so along the path the TTL falls router by router; on one router the interface with the
 // higher TTL is its ingress and the other its egress; and at one TTL, on the link between two
 // routers, the upstream router's egress comes before the downstream router's ingress. A router with
 // two captured interfaces of which packets reached only one: they entered there and the other is
-// its way out, on the path even though nothing reached it. Points the TTLs cannot order (the two
+// its way out, on the path even though nothing reached it, unless they were seen beyond the router
+// (seenBeyond): then it has an interface no capture names, which they left by, and the other
+// captured one is not on their way. Points the TTLs cannot order (the two
 // ends of one link, neither router's other interface captured; an L2 box that keeps the TTL) keep
 // their order in corrected time.
 func (s *pathStage) orderRouters(routers map[int]*routerSeen) []int {
 	w := s.w
-	type rp struct {
-		p, ttl int
-		role   int // at one TTL: 0 a router's egress, 1 unknown, 2 a router's ingress
-		pos    float64
-	}
 	rs := make([]rp, 0, len(routers)+2)
 	for p, s := range routers {
 		rs = append(rs, rp{p: p, ttl: s.ttls.top(), role: 1, pos: float64(s.pos) / float64(s.n)})
@@ -231,7 +236,7 @@ func (s *pathStage) orderRouters(routers map[int]*routerSeen) []int {
 	for i, n := 0, len(rs); i < n; i++ {
 		r := rs[i]
 		others := w.underlays[w.pointNode[r.p]]
-		if len(others) != 2 {
+		if len(others) != 2 || seenBeyond(w, r, rs[:n]) {
 			continue
 		}
 		for _, q := range others {
@@ -259,4 +264,24 @@ func (s *pathStage) orderRouters(routers map[int]*routerSeen) []int {
 		out[i] = r.p
 	}
 	return out
+}
+
+// seenBeyond reports whether the packets that reached router point r were also seen, at a point of
+// another node among rs, where they may have got only through r's router: with a lower TTL, or at
+// r's TTL anywhere but a known egress of an upstream router (which comes before r's router's
+// ingress); without TTLs, later in corrected time. Then the router's other captured interface, which
+// nothing reached, is not shown to be their way out.
+func seenBeyond(w *world, r rp, rs []rp) bool {
+	for _, q := range rs {
+		switch {
+		case w.pointNode[q.p] == w.pointNode[r.p]:
+		case r.ttl >= 0 && q.ttl >= 0:
+			if q.ttl < r.ttl || q.ttl == r.ttl && q.role != 0 {
+				return true
+			}
+		case q.pos >= r.pos:
+			return true
+		}
+	}
+	return false
 }
