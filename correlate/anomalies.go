@@ -208,10 +208,10 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 	switch {
 	case a.wgNoSession(s):
 		l.kind = "wireguard-no-session"
-	case lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached && a.wgEncrypted(s): // wgmtu.go
+	case lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached && a.mtuCanExplain(s) && a.wgEncrypted(s): // wgmtu.go
 		l.kind = "pmtu-blackhole"
 		l.detail = detail + " " + wgBlackholeDetail(s)
-	case s.lostDF == s.lost && lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached:
+	case s.lostDF == s.lost && lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached && a.mtuCanExplain(s):
 		l.kind = "pmtu-blackhole"
 		l.detail = fmt.Sprintf("%s Lost packets were up to %d bytes with DF; the largest that passed was %d.", detail,
 			s.lostMaxLen, s.passMaxLen)
@@ -225,6 +225,28 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 		l.kind = "loss"
 	}
 	return l
+}
+
+// Path-MTU floors: every IPv4 link carries 576-byte packets in practice (RFC 791's datagram every host
+// must accept; links below it are not met today), every IPv6 link 1280 (RFC 8200's minimum MTU).
+// mtuHeadroom is the most an encapsulation on the way adds to a packet (WireGuard over IPv6: 80).
+const (
+	mtuFloor4, mtuFloor6 = 576, 1280
+	mtuHeadroom          = 80
+)
+
+// mtuCanExplain reports whether the largest packet lost on segment s is large enough for some real
+// link's MTU to have stopped it: larger than the floor of its family less the headroom (IPv6 when
+// every flow that lost packets there is). Smaller packets lost while smaller ones passed are not a
+// black hole, whatever their sizes.
+func (a *analysis) mtuCanExplain(s *segAcc) bool {
+	floor := mtuFloor6
+	for fi := range s.flows {
+		if !a.flows[fi].client.v6 {
+			floor = mtuFloor4
+		}
+	}
+	return s.lostMaxLen+mtuHeadroom > floor
 }
 
 // segWhere is the place of segment s.
