@@ -477,6 +477,10 @@ func detectCaptureGaps(f *findings, k *kindRow) []Anomaly {
 			first, last = a.cov.first[i], a.cov.last[i]
 		}
 		gap := max(first-lo, hi-last)
+		if why := a.cov.stop[i]; why != 0 {
+			out = append(out, k.anomaly(sevWarning, Where{Point: p.ID}, nil, f.ids, 1, nil, a.stopNote(i, why)))
+			continue
+		}
 		if gap > int64(time.Second) && gap*10 > hi-lo {
 			out = append(out, k.anomaly(k.severity, Where{Point: p.ID}, nil, f.ids, 1, nil,
 				fmt.Sprintf("Its capture misses %s of the %s the others span.", time.Duration(gap).Round(time.Millisecond),
@@ -484,6 +488,28 @@ func detectCaptureGaps(f *findings, k *kindRow) []Anomaly {
 		}
 	}
 	return out
+}
+
+// stopNote says why point i's capture is taken to have stopped early or started late (coverage.stop),
+// and what follows for the packets there.
+func (a *analysis) stopNote(i int, why uint8) string {
+	w, c := a.w, &a.cov
+	n := w.nodes[w.pointNode[i]]
+	var msg []string
+	if why&(stopCut|stopSkipped) != 0 {
+		s := fmt.Sprintf("Its capture stopped %s before %s's other captures ended", time.Duration(c.nodeLast(w, i)-c.ownLast[i]).Round(time.Millisecond), n)
+		if why&stopCut != 0 {
+			s += " (its file is cut short)"
+		} else {
+			s += " (packets crossed it after its last frame, seen before and after it on their path but not there)"
+		}
+		msg = append(msg, s+".")
+	}
+	if why&startLate != 0 {
+		msg = append(msg, fmt.Sprintf("Its capture started %s after %s's other captures (packets crossed it before its first frame unseen).",
+			time.Duration(c.ownFirst[i]-c.nodeFirst(w, i)).Round(time.Millisecond), n))
+	}
+	return strings.Join(msg, " ") + " Packets that vanished before it while it did not run are counted as not captured, not lost."
 }
 
 // flowDropped reports whether some flow lost at least half of the packets it sent on segment s

@@ -45,3 +45,41 @@ func TestStoppedCaptureNoTinyBlackhole(t *testing.T) {
 		t.Fatalf("router-1/eth1 not on the path: %v", r.Flows[0].Path)
 	}
 }
+
+// underlay-loss with router-1/eth1's capture stopped early, cleanly after its 39th frame (editcap -r
+// 1-39) or cut inside its 40th record (head -c 6432): its coverage ends at its last frame (packets
+// crossed it unseen after it; the cut file says so itself), so no packet is lost before it (the truth
+// loses none on node-b/eth0 → router-1/eth1), what vanished there after the stop is not captured,
+// the losses left are where the truth has them, and the report says the capture stopped.
+func TestStoppedCaptureCoverage(t *testing.T) {
+	const file = "../testdata/lab/scenarios/underlay-loss/router-1-eth1.pcap"
+	whole, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, cut := range map[string][]byte{"stopped": pcapRecords(t, file, 39), "cut": whole[:6432]} {
+		tr, r := labSubset(t, "underlay-loss", nil, map[string][]byte{"router-1-eth1.pcap": cut})
+		truthLost, where := 0, map[string]bool{}
+		for _, f := range tr.Flows {
+			for _, l := range f.Lost {
+				truthLost += l.Packets
+				where[strings.ReplaceAll(l.Segment, "→", " → ")] = true
+			}
+		}
+		if s := r.Summary; s.Lost+s.NotCaptured != truthLost || s.NotCaptured == 0 {
+			t.Errorf("%s: summary %+v, want the truth's %d lost as lost or not captured, some not captured", name, s, truthLost)
+		}
+		for _, seg := range r.Segments {
+			if at := seg.From + " → " + seg.To; seg.Lost > 0 && !where[at] {
+				t.Errorf("%s: %d lost at %s, where the truth loses none", name, seg.Lost, at)
+			}
+		}
+		gap := findKind(r, "capture-gap")
+		if gap == nil || gap.Where.Point != "router-1/eth1" || gap.Severity != sevWarning || !strings.Contains(gap.Message, "Its capture stopped") {
+			t.Errorf("%s: capture-gap %+v, want a warning that router-1/eth1's capture stopped", name, gap)
+		}
+		if name == "cut" && (gap == nil || !strings.Contains(gap.Message, "its file is cut short")) {
+			t.Errorf("cut: capture-gap %+v, want it to say the file is cut short", gap)
+		}
+	}
+}
