@@ -150,8 +150,10 @@ func (c *coverage) stopsFromSkips(a *analysis) {
 		sk.pieces[ev.child] = true
 	}
 	for j := 0; j < a.nJ; j++ {
-		if fi := a.jFlow[j]; fi >= 0 && at[fi][a.jDir[j]] != nil {
-			c.countSkips(a, j, a.flows[fi].path[a.jDir[j]], at[fi][a.jDir[j]], &sk)
+		if fi := a.jFlow[j]; fi >= 0 {
+			if i := at.of[2*int(fi)+int(a.jDir[j])]; i > 0 {
+				c.countSkips(a, j, a.flows[fi].path[a.jDir[j]], at.lists[i-1], &sk)
+			}
 		}
 		w.trimAt(j)
 	}
@@ -178,30 +180,43 @@ type skipping struct {
 	pieces map[int32]bool
 }
 
-// candidatesOnPaths lists, by flow and direction, the indexes on its path of the candidate points:
-// points with a point before them, or the first point when it is a pod's veth (what the pod sends
-// crosses it); nil for none. Paths longer than 64 points are left out (countSkips keeps a path's
-// points in a bit set). It returns nil when no path has a candidate.
-func (c *coverage) candidatesOnPaths(a *analysis, cand []bool) [][2][]int {
-	done := map[*pathInfo][]int{} // flows share paths
-	found := false
-	at := make([][2][]int, len(a.flows))
+// stopCands are, by flow direction (2*flow + direction), the indexes on its path of the candidate
+// points: of[i] is 1 + the index of the list in lists, 0 for none.
+type stopCands struct {
+	of    []int32
+	lists [][]int
+}
+
+// candidatesOnPaths lists the candidate points on each flow direction's path: points with a point
+// before them, or the first point when it is a pod's veth (what the pod sends crosses it). Paths
+// longer than 64 points are left out (countSkips keeps a path's points in a bit set). It returns nil
+// when no path has a candidate.
+func (c *coverage) candidatesOnPaths(a *analysis, cand []bool) *stopCands {
+	done := map[*pathInfo]int32{} // flows share paths
+	at := &stopCands{of: make([]int32, 2*len(a.flows))}
 	for fi, fl := range a.flows {
 		for d, pi := range fl.path {
 			if pi == nil || len(pi.points) < 2 || len(pi.points) > 64 {
 				continue
 			}
-			ks, ok := done[pi]
-			for k, p := range pi.points[:len(pi.points)-1] {
-				if !ok && cand[p] && (k > 0 || a.w.pointRole[p] == decode.RolePodVeth) {
-					ks = append(ks, k)
+			i, ok := done[pi]
+			if !ok {
+				var ks []int
+				for k, p := range pi.points[:len(pi.points)-1] {
+					if cand[p] && (k > 0 || a.w.pointRole[p] == decode.RolePodVeth) {
+						ks = append(ks, k)
+					}
 				}
+				if ks != nil {
+					at.lists = append(at.lists, ks)
+					i = int32(len(at.lists))
+				}
+				done[pi] = i
 			}
-			done[pi], at[fi][d] = ks, ks
-			found = found || ks != nil
+			at.of[2*fi+d] = i
 		}
 	}
-	if !found {
+	if at.lists == nil {
 		return nil
 	}
 	return at
