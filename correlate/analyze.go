@@ -236,6 +236,7 @@ func (a *analysis) result() *Result {
 	}
 	a.release() // the paths' votes are dropped: placement reuses their memory
 	a.lateOut = (&lateStage{w: a.w, jo: &a.journeys, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
+	a.cov.stopsFromSkips(a)       // the captures that stopped early, from the paths
 	side := a.startSideFindings() // the flows' IDs first, beside placement, which does not read them
 	placed, journeys := placeJourneys(a)
 	a.arenaOut.dropHopDetail() // placement was their last reader

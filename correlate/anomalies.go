@@ -212,10 +212,10 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 	switch {
 	case a.wgNoSession(s):
 		l.kind = "wireguard-no-session"
-	case lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached && a.wgEncrypted(s): // wgmtu.go
+	case lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached && a.mtuCanExplain(s) && a.wgEncrypted(s): // wgmtu.go
 		l.kind = "pmtu-blackhole"
 		l.detail = detail + " " + wgBlackholeDetail(s)
-	case s.lostDF == s.lost && lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached:
+	case s.lostDF == s.lost && lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached && a.mtuCanExplain(s):
 		l.kind = "pmtu-blackhole"
 		l.detail = fmt.Sprintf("%s Lost packets were up to %d bytes with DF; the largest that passed was %d.", detail,
 			s.lostMaxLen, s.passMaxLen)
@@ -229,6 +229,28 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 		l.kind = "loss"
 	}
 	return l
+}
+
+// Path-MTU floors: every IPv4 link carries 576-byte packets in practice (RFC 791's datagram every host
+// must accept; links below it are not met today), every IPv6 link 1280 (RFC 8200's minimum MTU).
+// mtuHeadroom is the most an encapsulation on the way adds to a packet (WireGuard over IPv6: 80).
+const (
+	mtuFloor4, mtuFloor6 = 576, 1280
+	mtuHeadroom          = 80
+)
+
+// mtuCanExplain reports whether the largest packet lost on segment s is large enough for some real
+// link's MTU to have stopped it: larger than the floor of its family less the headroom (IPv6 when
+// every flow that lost packets there is). Smaller packets lost while smaller ones passed are not a
+// black hole, whatever their sizes.
+func (a *analysis) mtuCanExplain(s *segAcc) bool {
+	floor := mtuFloor6
+	for fi := range s.flows {
+		if !a.flows[fi].client.v6 {
+			floor = mtuFloor4
+		}
+	}
+	return s.lostMaxLen+mtuHeadroom > floor
 }
 
 // segWhere is the place of segment s.
@@ -467,6 +489,10 @@ func detectCaptureGaps(f *findings, k *kindRow) []Anomaly {
 			first, last = a.cov.first[i], a.cov.last[i]
 		}
 		gap := max(first-lo, hi-last)
+		if why := a.cov.stop[i]; why != 0 {
+			out = append(out, k.anomaly(sevWarning, Where{Point: p.ID}, nil, f.ids, 1, nil, a.stopNote(i, why)))
+			continue
+		}
 		if gap > int64(time.Second) && gap*10 > hi-lo {
 			out = append(out, k.anomaly(k.severity, Where{Point: p.ID}, nil, f.ids, 1, nil,
 				fmt.Sprintf("Its capture misses %s of the %s the others span.", time.Duration(gap).Round(time.Millisecond),
@@ -474,6 +500,28 @@ func detectCaptureGaps(f *findings, k *kindRow) []Anomaly {
 		}
 	}
 	return out
+}
+
+// stopNote says why point i's capture is taken to have stopped early or started late (coverage.stop),
+// and what follows for the packets there.
+func (a *analysis) stopNote(i int, why uint8) string {
+	w, c := a.w, &a.cov
+	n := w.nodes[w.pointNode[i]]
+	var msg []string
+	if why&(stopCut|stopSkipped) != 0 {
+		s := fmt.Sprintf("Its capture stopped %s before %s's other captures ended", time.Duration(c.nodeLast(w, i)-c.ownLast[i]).Round(time.Millisecond), n)
+		if why&stopCut != 0 {
+			s += " (its file is cut short)"
+		} else {
+			s += " (packets crossed it after its last frame, seen before and after it on their path but not there)"
+		}
+		msg = append(msg, s+".")
+	}
+	if why&startLate != 0 {
+		msg = append(msg, fmt.Sprintf("Its capture started %s after %s's other captures (packets crossed it before its first frame unseen).",
+			time.Duration(c.ownFirst[i]-c.nodeFirst(w, i)).Round(time.Millisecond), n))
+	}
+	return strings.Join(msg, " ") + " Packets that vanished before it while it did not run are counted as not captured, not lost."
 }
 
 // flowDropped reports whether some flow lost at least half of the packets it sent on segment s

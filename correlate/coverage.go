@@ -1,5 +1,13 @@
 package correlate
 
+import (
+	"errors"
+	"math/bits"
+	"time"
+
+	"github.com/calipath/calipath/decode"
+)
+
 // coverage is the stage after matching that says when each capture ran, in corrected time. pcap files
 // record no start or stop time, so a capture's span is known only from its frames. The captures of one
 // node are taken to run together (they are started by one script or one person): a point covers its
@@ -9,13 +17,16 @@ type coverage struct {
 	ownFirst, ownLast []int64 // per point: its own first and last frame
 	// nodeEmpty marks nodes whose captures hold no frame at all: taken to have run while the others did
 	nodeEmpty []bool
+	// stop says, per point, why its capture is taken to cover its own frames' span only, at one end or
+	// both (stopCut, stopSkipped, startLate; 0: its node's span)
+	stop []uint8
 }
 
 // newCoverage works out the coverage of w's points with the clocks' corrections.
 func newCoverage(w *world, clocks []clockModel) coverage {
 	np := len(w.c.Points)
 	c := coverage{first: make([]int64, np), last: make([]int64, np), ownFirst: make([]int64, np),
-		ownLast: make([]int64, np), nodeEmpty: make([]bool, len(w.nodes))}
+		ownLast: make([]int64, np), nodeEmpty: make([]bool, len(w.nodes)), stop: make([]uint8, np)}
 	lo, hi := int64(1<<62), int64(-1<<62)
 	for i, p := range w.c.Points {
 		if p.Traffic.Frames == 0 {
@@ -50,10 +61,230 @@ func newCoverage(w *world, clocks []clockModel) coverage {
 			c.first[i], c.last[i] = lo, hi+coverageGrace
 		}
 	}
+	c.cutFiles(w, clocks)
 	return c
 }
 
 // covered reports whether point p's capture covers corrected time t.
 func (c *coverage) covered(p int, t int64) bool {
 	return t >= c.first[p] && t+coverageGrace <= c.last[p]
+}
+
+// Why a point's capture is taken to have stopped before its node's other captures (or started after
+// them), so that it covers its own frames' span only (coverage.stop).
+const (
+	stopCut     = 1 << iota // its files were cut short (decode.FileInfo.Cut) or could not be read to the end
+	stopSkipped             // packets crossed it unseen after its last frame (stopsFromSkips)
+	startLate               // packets crossed it unseen before its first frame
+)
+
+// cutFiles ends the coverage of the points that only files cut short carry (decode.FileInfo.Cut, or
+// unreadable past some frame) at the last frame of those files: such a capture did not run on.
+func (c *coverage) cutFiles(w *world, clocks []clockModel) {
+	stop := map[int]int64{} // point → the latest last frame of the cut files carrying it
+	whole := map[int]bool{} // points a file not cut carries
+	for _, fi := range w.c.Files {
+		cut := fi.Cut || fi.Err != nil && !errors.Is(fi.Err, decode.ErrStopped)
+		last := int64(-1 << 62)
+		for _, tr := range fi.Traffic {
+			last = max(last, tr.Last)
+		}
+		for src, tr := range fi.Traffic {
+			if int(src) >= len(w.srcPoint) || tr.Frames == 0 {
+				continue
+			}
+			p := w.srcPoint[src]
+			if !cut {
+				whole[p] = true
+				continue
+			}
+			t := clocks[w.pointNode[p]].correct(last)
+			if s, ok := stop[p]; !ok || t > s {
+				stop[p] = t
+			}
+		}
+	}
+	for p, t := range stop {
+		if !whole[p] && t < c.last[p] {
+			c.last[p] = t
+			c.stop[p] |= stopCut
+		}
+	}
+}
+
+// stopWindow is how far inside a point's own span stopsFromSkips looks for packets that crossed it
+// seen, against those that crossed it unseen.
+const stopWindow = int64(time.Second)
+
+// skipCounts are stopsFromSkips' counts at one point: packets that crossed it unseen after its last
+// frame, before its first, and, within stopWindow inside its span, that crossed it seen or unseen.
+type skipCounts struct {
+	after, before, seen, unseen int32
+}
+
+// stopsFromSkips ends a point's coverage at its last frame (or starts it at its first) when packets
+// crossed it unseen after (before) it, within its node's span: seen on their path before and after it
+// (or, at a source pod's veth, at two points after it) but not there, while in the second inside its span the packets that crossed it
+// were seen there (nine in ten at least). A capture that ran sees what crosses its interface (what it
+// says it dropped aside: capdrop.go), so it had stopped; whereas a point that saw nothing after some
+// moment because nothing came is still taken to have run with its node's other captures. It reads the
+// paths, so it runs after them, before placement.
+func (c *coverage) stopsFromSkips(a *analysis) {
+	w := a.w
+	cand := make([]bool, len(c.first))
+	any := false
+	for p := range cand {
+		cand[p] = w.c.Points[p].Traffic.Frames > 0 &&
+			(c.ownLast[p]+coverageGrace < c.last[p] || c.ownFirst[p]-coverageGrace > c.first[p])
+		any = any || cand[p]
+	}
+	if !any {
+		return
+	}
+	at := c.candidatesOnPaths(a, cand)
+	if at == nil {
+		return
+	}
+	sk := skipping{n: make([]skipCounts, len(c.first)), pieces: map[int32]bool{}}
+	for _, ev := range a.journeys.gso {
+		sk.pieces[ev.child] = true
+	}
+	for j := 0; j < a.nJ; j++ {
+		if fi := a.jFlow[j]; fi >= 0 {
+			if i := at.of[2*int(fi)+int(a.jDir[j])]; i > 0 {
+				c.countSkips(a, j, a.flows[fi].path[a.jDir[j]], at.lists[i-1], &sk)
+			}
+		}
+		w.trimAt(j)
+	}
+	n := sk.n
+	for p, k := range n {
+		if k.unseen*10 > k.seen {
+			continue // it misses packets while it runs: not on their way, or not a stop
+		}
+		if k.after > 0 {
+			c.last[p] = min(c.last[p], c.ownLast[p])
+			c.stop[p] |= stopSkipped
+		}
+		if k.before > 0 {
+			c.first[p] = max(c.first[p], c.ownFirst[p])
+			c.stop[p] |= startLate
+		}
+	}
+}
+
+// skipping is stopsFromSkips' working state: the counts by point, and the journeys that began as
+// pieces of a split, as merges or as the later half of a late join (they enter their path mid-way).
+type skipping struct {
+	n      []skipCounts
+	pieces map[int32]bool
+}
+
+// stopCands are, by flow direction (2*flow + direction), the indexes on its path of the candidate
+// points: of[i] is 1 + the index of the list in lists, 0 for none.
+type stopCands struct {
+	of    []int32
+	lists [][]int
+}
+
+// candidatesOnPaths lists the candidate points on each flow direction's path: points with a point
+// before them, or the first point when it is a pod's veth (what the pod sends crosses it). Paths
+// longer than 64 points are left out (countSkips keeps a path's points in a bit set). It returns nil
+// when no path has a candidate.
+func (c *coverage) candidatesOnPaths(a *analysis, cand []bool) *stopCands {
+	done := map[*pathInfo]int32{} // flows share paths
+	at := &stopCands{of: make([]int32, 2*len(a.flows))}
+	for fi, fl := range a.flows {
+		for d, pi := range fl.path {
+			if pi == nil || len(pi.points) < 2 || len(pi.points) > 64 {
+				continue
+			}
+			i, ok := done[pi]
+			if !ok {
+				var ks []int
+				for k, p := range pi.points[:len(pi.points)-1] {
+					if cand[p] && (k > 0 || a.w.pointRole[p] == decode.RolePodVeth) {
+						ks = append(ks, k)
+					}
+				}
+				if ks != nil {
+					at.lists = append(at.lists, ks)
+					i = int32(len(at.lists))
+				}
+				done[pi] = i
+			}
+			at.of[2*fi+d] = i
+		}
+	}
+	if at.lists == nil {
+		return nil
+	}
+	return at
+}
+
+// countSkips counts journey j at the candidate points ks of its path pi (stopsFromSkips).
+func (c *coverage) countSkips(a *analysis, j int, pi *pathInfo, ks []int, sk *skipping) {
+	t0 := a.hopTs.t0.at(j)
+	near := false
+	for _, k := range ks {
+		p := pi.points[k]
+		near = near || t0 > c.ownLast[p]-stopWindow || t0 < c.ownFirst[p]+stopWindow
+	}
+	if !near || sk.pieces[int32(j)] {
+		return
+	}
+	n := sk.n
+	base, h := int(a.jStart[j]), a.hops(j)
+	if o, _ := a.obs(a.w.pktHop(h)); o.Flags&decode.FlagICMPError != 0 {
+		return // sent by whatever node refused a packet, anywhere on the path
+	}
+	var seen uint64
+	i := -1
+	for _, pt := range a.hopPt[base : base+len(h)] {
+		if i = pi.indexAfter(int(pt), i); i >= 0 {
+			seen |= 1 << i
+		}
+	}
+	tEnd := a.hopTs.atFrom(t0, base+len(h)-1)
+	for _, k := range ks {
+		p := pi.points[k]
+		crossed := seen>>(k+1) != 0 && (k == 0 && bits.OnesCount64(seen) >= 2 || seen&(1<<k-1) != 0)
+		here := seen>>k&1 != 0
+		switch {
+		case !crossed && !here || t0 <= c.ownLast[p]-stopWindow && tEnd >= c.ownFirst[p]+stopWindow:
+		case here:
+			n[p].seen++
+		case t0 > c.ownLast[p]:
+			if t0 <= c.last[p] { // within its node's span: not a frame whose time lies
+				n[p].after++
+			}
+		case tEnd < c.ownFirst[p]:
+			if tEnd >= c.first[p] {
+				n[p].before++
+			}
+		default:
+			n[p].unseen++
+		}
+	}
+}
+
+// nodeFirst and nodeLast are the span of point p's node's captures: their earliest and latest frames.
+func (c *coverage) nodeFirst(w *world, p int) int64 {
+	t := c.ownFirst[p]
+	for q, n := range w.pointNode {
+		if n == w.pointNode[p] && w.c.Points[q].Traffic.Frames > 0 {
+			t = min(t, c.ownFirst[q])
+		}
+	}
+	return t
+}
+
+func (c *coverage) nodeLast(w *world, p int) int64 {
+	t := c.ownLast[p]
+	for q, n := range w.pointNode {
+		if n == w.pointNode[p] && w.c.Points[q].Traffic.Frames > 0 {
+			t = max(t, c.ownLast[q])
+		}
+	}
+	return t
 }

@@ -56,9 +56,8 @@ func TestAnomalyDocs(t *testing.T) {
 // (or another one where docs/anomalies.md says so).
 func checkKinds(t *testing.T, r *Result) {
 	t.Helper()
-	other := map[string]string{"icmp-frag-needed": sevInfo, "icmp-unreachable": sevInfo, "ttl-expired": sevInfo,
-		"retransmission": sevWarning, "capture-dropped": sevInfo,
-		"path-incomplete": sevInfo}
+	other := map[string]string{"icmp-frag-needed": sevInfo, "icmp-unreachable": sevInfo, "ttl-expired": sevInfo, "capture-gap": sevWarning,
+		"retransmission": sevWarning, "capture-dropped": sevInfo, "path-incomplete": sevInfo}
 	for _, an := range r.Anomalies {
 		i, ok := kindIndex[an.Kind]
 		if !ok {

@@ -127,12 +127,17 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 			member[fi][d] = g.index
 		}
 	}
+	back := reverseGroups(member, len(groups))
 	built := make([]*pathInfo, len(groups))
 	for i, g := range groups {
 		if len(g.routers) == 0 && g.tunnel {
 			g.routers = s.wgRouters(g.ends, g.routers)
 		}
-		built[i] = s.buildPath(g.ends, g.routers, g.tunnel)
+		var rev map[int]*routerSeen
+		if back[i] > 0 {
+			rev = groups[back[i]-1].routers
+		}
+		built[i] = s.buildPath(g.ends, g.routers, rev, g.tunnel)
 	}
 	paths := make([][2]*pathInfo, len(s.flows))
 	for fi, fl := range s.flows {
@@ -146,9 +151,22 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 	return paths
 }
 
+// reverseGroups returns each of n groups' reverse direction's group + 1 (0: none), from the groups of
+// each flow's directions (member, -1 for none): the first flow with both directions pairs them.
+func reverseGroups(member [][2]int32, n int) []int32 {
+	back := make([]int32, n)
+	for _, m := range member {
+		if m[0] >= 0 && m[1] >= 0 && m[0] != m[1] && back[m[0]] == 0 {
+			back[m[0]], back[m[1]] = m[1]+1, m[0]+1
+		}
+	}
+	return back
+}
+
 // buildPath orders the points a flow direction's packets should cross, given its ends and what its
-// journeys showed of the routers and whether they crossed a tunnel device.
-func (s *pathStage) buildPath(e pathEnds, routers map[int]*routerSeen, tunnel bool) *pathInfo {
+// journeys showed of the routers (and the reverse direction's, back: nil for none) and whether they
+// crossed a tunnel device.
+func (s *pathStage) buildPath(e pathEnds, routers, back map[int]*routerSeen, tunnel bool) *pathInfo {
 	w := s.w
 	src, dst, srcPod, dstPod := e.src, e.dst, e.srcPod, e.dstPod
 	pi := &pathInfo{srcNode: src, dstNode: dst}
@@ -171,7 +189,7 @@ func (s *pathStage) buildPath(e pathEnds, routers map[int]*routerSeen, tunnel bo
 		}
 		add(w.underlays[src]...)
 	}
-	add(s.orderRouters(routers)...)
+	add(s.orderRouters(routers, back)...)
 	if dst >= 0 && dst != src {
 		add(w.underlays[dst]...)
 		if tunneled {
@@ -187,22 +205,28 @@ func (s *pathStage) buildPath(e pathEnds, routers map[int]*routerSeen, tunnel bo
 	return pi
 }
 
+// rp is a router point on a path being ordered: its TTL (-1 unknown), its role at that TTL and its
+// mean hop position (the order in corrected time).
+type rp struct {
+	p, ttl int
+	role   int // at one TTL: 0 a router's egress, 1 unknown, 2 a router's ingress
+	pos    float64
+}
+
 // orderRouters puts the router points a path crosses in the order packets reach them, from evidence
 // that does not depend on clocks: a router decrements the TTL (the outer one when encapsulated) by
 // one, so along the path the TTL falls router by router; on one router the interface with the
 // higher TTL is its ingress and the other its egress; and at one TTL, on the link between two
 // routers, the upstream router's egress comes before the downstream router's ingress. A router with
 // two captured interfaces of which packets reached only one: they entered there and the other is
-// its way out, on the path even though nothing reached it. Points the TTLs cannot order (the two
+// its way out, on the path even though nothing reached it, unless they were seen beyond the router
+// (seenBeyond), or the reverse direction's packets (back) crossed it at that interface and not at the
+// other (otherWayBack): then it has an interface no capture names, and the other captured one is not
+// shown to be on their way. Points the TTLs cannot order (the two
 // ends of one link, neither router's other interface captured; an L2 box that keeps the TTL) keep
 // their order in corrected time.
-func (s *pathStage) orderRouters(routers map[int]*routerSeen) []int {
+func (s *pathStage) orderRouters(routers, back map[int]*routerSeen) []int {
 	w := s.w
-	type rp struct {
-		p, ttl int
-		role   int // at one TTL: 0 a router's egress, 1 unknown, 2 a router's ingress
-		pos    float64
-	}
 	rs := make([]rp, 0, len(routers)+2)
 	for p, s := range routers {
 		rs = append(rs, rp{p: p, ttl: s.ttls.top(), role: 1, pos: float64(s.pos) / float64(s.n)})
@@ -231,7 +255,7 @@ func (s *pathStage) orderRouters(routers map[int]*routerSeen) []int {
 	for i, n := 0, len(rs); i < n; i++ {
 		r := rs[i]
 		others := w.underlays[w.pointNode[r.p]]
-		if len(others) != 2 {
+		if len(others) != 2 || seenBeyond(w, r, rs[:n]) || otherWayBack(r.p, others, back) {
 			continue
 		}
 		for _, q := range others {
@@ -259,4 +283,41 @@ func (s *pathStage) orderRouters(routers map[int]*routerSeen) []int {
 		out[i] = r.p
 	}
 	return out
+}
+
+// seenBeyond reports whether the packets that reached router point r were also seen, at a point of
+// another node among rs, where they got only through r's router: with a lower TTL, or at r's TTL at
+// another router's ingress; without TTLs, later in corrected time. Then the router's other captured
+// interface, which nothing reached, is not their way out: the router has an interface no capture
+// names. (At r's TTL a point of unknown role on another node is taken to be an upstream router's
+// egress: the link into r's router.)
+func seenBeyond(w *world, r rp, rs []rp) bool {
+	for _, q := range rs {
+		switch {
+		case w.pointNode[q.p] == w.pointNode[r.p]:
+		case r.ttl >= 0 && q.ttl >= 0:
+			if q.ttl < r.ttl || q.ttl == r.ttl && q.role == 2 {
+				return true
+			}
+		case q.pos >= r.pos:
+			return true
+		}
+	}
+	return false
+}
+
+// otherWayBack reports whether the reverse direction's packets (back: what they showed of the
+// routers, nil for none) crossed router point p but not the router's other captured interface: they
+// came into the router (or left it) another way, so it has an interface no capture names, and the
+// other captured one is not shown to be the way out of the packets that reached p.
+func otherWayBack(p int, others []int, back map[int]*routerSeen) bool {
+	if back[p] == nil {
+		return false
+	}
+	for _, q := range others {
+		if q != p && back[q] == nil {
+			return true
+		}
+	}
+	return false
 }

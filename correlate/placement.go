@@ -319,7 +319,7 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 			// The next point's capture was dropping then: it may have crossed it unseen.
 			return stNotCaptured
 		case pl.covered(nx, p.when[reach]):
-			return stLost
+			return pl.lostUnlessArrived(p, nx) // atdest.go
 		case refused && n == pl.w.pointNode[pi.points[reach]]:
 			// The node it was last seen on refused it and said so with an ICMP error: lost there,
 			// however close to the end of the captures.

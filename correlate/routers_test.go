@@ -130,12 +130,27 @@ func TestOrderRouters(t *testing.T) {
 			map[int]*routerSeen{0: seen(63, 9), 1: seen(62, 8), 3: seen(62, 1)}, []int{0, 1, 3, 2}},
 		{"a router with one capture after an egress at its TTL", map[int]*routerSeen{4: seen(62, 1), 0: seen(63, 7), 1: seen(62, 8)}, []int{0, 1, 4}},
 		{"a router with one capture before an ingress at its TTL", map[int]*routerSeen{4: seen(63, 9), 2: seen(63, 1), 3: seen(62, 2)}, []int{4, 2, 3}},
+		{"seen beyond a router's captured interface: its other captured one is not its way out (it has more)",
+			map[int]*routerSeen{0: seen(63, 9), 3: seen(62, 1), 4: seen(61, 2)}, []int{0, 3, 4}},
+		{"at its TTL on another node, of unknown role: the link into the router", map[int]*routerSeen{3: seen(62, 2), 4: seen(62, 1)}, []int{4, 3, 2}},
+		{"without TTLs, seen later elsewhere: no way out added", map[int]*routerSeen{2: seen(-1, 1), 4: seen(-1, 2)}, []int{2, 4}},
+		{"without TTLs, seen nowhere later: the other interface is the way out", map[int]*routerSeen{2: seen(-1, 2), 4: seen(-1, 1)}, []int{4, 2, 3}},
 		{"an L2 box keeps the TTL: corrected time decides", map[int]*routerSeen{0: seen(63, 2), 1: seen(63, 1)}, []int{1, 0}},
 	}
 	for _, c := range cases {
-		if got := a.orderRouters(c.seen); fmt.Sprint(got) != fmt.Sprint(c.want) {
+		if got := a.orderRouters(c.seen, nil); fmt.Sprint(got) != fmt.Sprint(c.want) {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
+	}
+	// The replies crossed r2 at 3 but not at 2: r2 has another interface, and 2 is not the way out.
+	back := map[int]*routerSeen{4: seen(64, 1), 3: seen(64, 2)}
+	if got := a.orderRouters(map[int]*routerSeen{3: seen(62, 1), 4: seen(62, 2)}, back); fmt.Sprint(got) != "[3 4]" {
+		t.Errorf("the replies crossed the router elsewhere: %v, want [3 4]", got)
+	}
+	// They crossed it at 2 as well: it is the way out.
+	back[2] = seen(63, 3)
+	if got := a.orderRouters(map[int]*routerSeen{3: seen(62, 1), 4: seen(62, 2)}, back); fmt.Sprint(got) != "[4 3 2]" {
+		t.Errorf("the replies crossed both captured interfaces: %v, want [4 3 2]", got)
 	}
 }
 

@@ -29,7 +29,10 @@ type FileInfo struct {
 	Problems   []string
 	NProblems  int   // all problems, including those not kept in Problems
 	Err        error // the rest of the file could not be read (set together with a Problem)
-	Traffic    map[uint16]*Traffic
+	// Cut says the file ends inside a record (or in a skipped tail): it was cut short, as a capture
+	// killed or copied while it wrote leaves it. Its capture ran no longer than its last frame.
+	Cut     bool
+	Traffic map[uint16]*Traffic
 	// Names are the pcapng Name Resolution Blocks' records (Inspektor Gadget writes pods' and services'
 	// names there).
 	Names []NameRecord
@@ -123,20 +126,24 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 	lastSrc := -1
 	ctxLost := 0
 	var fracOver, wentBack int // frames flagged for their timestamps
+	cut := false               // the last read was a skipped record
 	for {
 		err := r.Next(&rec)
 		if err != nil {
 			var re *RecordError
 			if errors.As(err, &re) {
 				fi.problem("%v", re)
+				cut = true // until a record follows
 				continue
 			}
 			if !errors.Is(err, io.EOF) {
 				fi.Err = err
 				fi.problem("%v (the rest of the file is not read)", err)
 			}
+			fi.Cut = cut
 			break
 		}
+		cut = false
 		fi.Records++
 		if fi.Records%progressEvery == 0 {
 			if report != nil {

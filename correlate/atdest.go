@@ -1,0 +1,41 @@
+package correlate
+
+import "github.com/calipath/calipath/decode"
+
+// lostUnlessArrived is the status of journey p, not seen at point nx, the next on its path, whose
+// capture ran: lost, unless it was seen at its destination (seenAtDest), where it arrived.
+func (pl *placement) lostUnlessArrived(p *placing, nx int) statusCode {
+	if !pl.seenAtDest(p, nx) {
+		return stLost
+	}
+	pl.jLast[p.j], pl.jNext[p.j] = -1, -1
+	return stDelivered
+}
+
+// seenAtDest reports whether journey p, about to be counted lost before point nx, was seen where its
+// destination lives, on another node than nx's: the node whose own address it was sent to, or a host
+// outside the cluster, captured on its one interface, that answers for the address (openEndFinder's
+// dstAt). It arrived there; what its path puts after that point (built from the TTLs and times the
+// flows' journeys showed) is no place it was lost. A node's own address that it rewrites onward (the
+// replies to SNAT, on their way to a pod of the node) is not a destination: nx is then on that node.
+func (pl *placement) seenAtDest(p *placing, nx int) bool {
+	w := pl.w
+	for i := 0; i <= p.reach; i++ {
+		q := p.pi.points[i]
+		n := w.pointNode[q]
+		if p.reached[i] < 0 || n == w.pointNode[nx] || w.pointRole[q] == decode.RolePodVeth {
+			continue
+		}
+		o, _ := pl.obs(p.h[p.reached[i]])
+		v6 := o.Flags&decode.FlagIPv6 != 0
+		switch {
+		case w.cluster[n]:
+			if pl.oe.ownAddr(n, v6, o.Dst) {
+				return true
+			}
+		case len(w.underlays[n]) == 1 && o.Encap() == decode.EncapNone && pl.oe.dstAt(n, v6, o.Dst):
+			return true
+		}
+	}
+	return false
+}
