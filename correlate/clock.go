@@ -74,9 +74,8 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 // and the first capture time of all (math.MaxInt64 when there is no frame).
 func (w *world) clockEdges() (edge []bool, total int, t0 int64) {
 	edge = make([]bool, len(w.c.Points))
-	unknown := w.unknownOut()
 	for n := range w.nodes {
-		for _, set := range [][]int{w.underlays[n], unknown[n], w.tunnels[n], w.podVeths[n], w.anys[n]} {
+		for _, set := range [][]int{w.underlays[n], w.tunnels[n], w.podVeths[n], w.anys[n]} {
 			if len(set) > 0 {
 				for _, p := range set {
 					edge[p] = true

@@ -81,11 +81,7 @@ func (a *analysis) nodeIPs() []NodeIP {
 	for _, ip := range a.w.c.NodeIPs {
 		out = append(out, NodeIP{Node: ip.Node, IP: ip.IP.String(), Reason: ip.Reason})
 	}
-	out = append(out, a.w.wgNodeIPsOut()...)
-	for _, ip := range a.w.learnedIPs {
-		out = append(out, NodeIP{Node: ip.Node, IP: ip.IP.String(), Reason: ip.Reason})
-	}
-	return out
+	return append(out, a.w.wgNodeIPsOut()...)
 }
 
 func (a *analysis) clockOut() []Clock {

@@ -55,8 +55,6 @@ type world struct {
 	wgIPs  []decode.NodeIP
 	wgPeer []int
 	wgOn   bool // some point carried a WireGuard message
-	// learnedIPs are the node IPs learned from the traffic otherwise (natips.go).
-	learnedIPs []decode.NodeIP
 	// wgAnyDev marks the unnamed -i any tunnel interfaces taken for a WireGuard device (wgproxy.go).
 	wgAnyDev []bool
 }
@@ -72,7 +70,6 @@ func newWorld(c *decode.Capture, mp Mapper) *world {
 	w.nodeAddrs()
 	w.wgLearnNodeIPs()
 	w.findPods()
-	w.natLearnNodeIPs()
 	frags()
 	return w
 }
