@@ -52,19 +52,11 @@ func (w *world) wgProxyNodes() []bool {
 // see it in clear (a route that bypassed the device, an address outside the cluster).
 func (wj *wgJoin) proxyInner(o *decode.Observation, g uint32, j int32, n int, t int64) {
 	w := wj.w
-	if o.Flags&(decode.FlagARP|decode.FlagNotIP|decode.FlagICMPError) != 0 {
+	x, sn, dn, ok := wj.innerOf(o, g, j, t)
+	if !ok {
 		return
 	}
 	v6 := o.Flags&decode.FlagIPv6 != 0
-	sn, dn := -1, -1
-	if q, ok := w.ownerOf(v6, o.Src); ok {
-		sn = w.pointNode[q]
-	}
-	if q, ok := w.ownerOf(v6, o.Dst); ok {
-		dn = w.pointNode[q]
-	}
-	x := wgInner{j: j, g: g, t: t, padded: (int(o.Len) + 15) &^ 15, payload: o.PayloadLen(), hdr: int(o.HdrLen),
-		gso: o.Flags&decode.FlagGSO != 0}
 	switch {
 	case sn == n && dn >= 0 && dn != n:
 		wj.pending = append(wj.pending, wgPendingInner{node: n, out: true, x: x, peer: dn, veth: true})

@@ -484,23 +484,34 @@ func (wj *wgJoin) handshake(o *decode.Observation, typ uint8, g uint32, j int32,
 	wj.st.handshakes = append(wj.st.handshakes, h)
 }
 
-// inner lists an IP packet seen in clear on node n's WireGuard device, headed out or in by the nodes
-// its addresses' pods are on.
-func (wj *wgJoin) inner(o *decode.Observation, g uint32, j int32, n int, t int64) {
+// innerOf describes an IP packet seen in clear (on a WireGuard device, or a pod veth standing in for
+// one) for the join, with the nodes its source's and destination's pods are on (-1: none known); ok
+// false for what is not such a packet (ARP, not IP, an ICMP error).
+func (wj *wgJoin) innerOf(o *decode.Observation, g uint32, j int32, t int64) (x wgInner, sn, dn int, ok bool) {
 	w := wj.w
 	if o.Flags&(decode.FlagARP|decode.FlagNotIP|decode.FlagICMPError) != 0 {
-		return
+		return x, -1, -1, false
 	}
 	v6 := o.Flags&decode.FlagIPv6 != 0
-	sn, dn := -1, -1
+	sn, dn = -1, -1
 	if q, ok := w.ownerOf(v6, o.Src); ok {
 		sn = w.pointNode[q]
 	}
 	if q, ok := w.ownerOf(v6, o.Dst); ok {
 		dn = w.pointNode[q]
 	}
-	x := wgInner{j: j, g: g, t: t, padded: (int(o.Len) + 15) &^ 15, payload: o.PayloadLen(), hdr: int(o.HdrLen),
+	x = wgInner{j: j, g: g, t: t, padded: (int(o.Len) + 15) &^ 15, payload: o.PayloadLen(), hdr: int(o.HdrLen),
 		gso: o.Flags&decode.FlagGSO != 0}
+	return x, sn, dn, true
+}
+
+// inner lists an IP packet seen in clear on node n's WireGuard device, headed out or in by the nodes
+// its addresses' pods are on.
+func (wj *wgJoin) inner(o *decode.Observation, g uint32, j int32, n int, t int64) {
+	x, sn, dn, ok := wj.innerOf(o, g, j, t)
+	if !ok {
+		return
+	}
 	switch {
 	case dn == n:
 		wj.pending = append(wj.pending, wgPendingInner{node: n, out: false, x: x, peer: sn})
