@@ -67,16 +67,8 @@ func (f *openEndFinder) ownAddr(n int, v6 bool, x uint32) bool {
 // leftCaptures says whether a packet that reached the last point p of its path, as observation g,
 // went on beyond the captures: p is not its destination's pod veth, nor on the node it was sent to
 // (as that node's own address, or on a node a -i any capture covers). It records the open end.
-//
-// A packet seen past p, at a later node's capture that is not on its path (its path ends short where
-// node addresses are unknown), is judged where it was last seen, and its open end is there.
 func (f *openEndFinder) leftCaptures(j int32, p int, g uint32) bool {
 	w := f.w
-	if h := f.ar.hops(int(j)); len(h) > 0 && h[len(h)-1] != g { // g is its last hop when it went on as others
-		if lp := w.pointOf(h[len(h)-1]); w.pointNode[lp] != w.pointNode[p] {
-			p, g = lp, h[len(h)-1]
-		}
-	}
 	if w.pointRole[p] == decode.RolePodVeth {
 		return false
 	}
@@ -96,7 +88,8 @@ func (f *openEndFinder) leftCaptures(j int32, p int, g uint32) bool {
 	if o.Encap() != decode.EncapNone {
 		e.remote = w.ctxOf(o).OuterDstAddr().String()
 	} else {
-		e.inAny = w.nodeOf(v6, o.Dst) < 0 && w.cluster[np] && w.pointRole[p] == decode.RoleUnderlay && f.nodeHasAny(np)
+		e.inAny = o.Flags&decode.FlagOutbound == 0 && w.nodeOf(v6, o.Dst) < 0 && w.cluster[np] &&
+			w.pointRole[p] == decode.RoleUnderlay && f.nodeHasAny(np) // not a frame the capture saw leave
 	}
 	f.found = append(f.found, e)
 	return true
@@ -216,6 +209,14 @@ func (a *analysis) openEndGroups() (map[openEndKey]*openEndGroup, []openEndKey) 
 			}
 			root = p
 		}
+		side := int32(0)
+		if e.left {
+			side = 1
+		}
+		if counted[[2]int32{root, side}] {
+			continue // a group is made only for what it counts: none says "0 packets"
+		}
+		counted[[2]int32{root, side}] = true
 		k := openEndKey{e.point, e.left, e.inAny}
 		g := groups[k]
 		if g == nil {
@@ -223,14 +224,6 @@ func (a *analysis) openEndGroups() (map[openEndKey]*openEndGroup, []openEndKey) 
 			groups[k] = g
 			keys = append(keys, k)
 		}
-		side := int32(0)
-		if e.left {
-			side = 1
-		}
-		if counted[[2]int32{root, side}] {
-			continue
-		}
-		counted[[2]int32{root, side}] = true
 		g.n++
 		g.flows[a.jFlow[e.j]] = true
 		g.addrs[e.addr] = true
