@@ -272,9 +272,9 @@ func (g *openEndGroup) text(left bool, pt string) (detail, next string) {
 		where = "encapsulated to " + list(g.remotes) + ", a node no capture was given of"
 	}
 	if left {
-		detail = fmt.Sprintf("%d packets were last seen at %s, headed for %s (%s): the "+
+		detail = fmt.Sprintf("%s last seen at %s, headed for %s (%s): the "+
 			"captures stop there, so whether they arrived is unknown. They are counted as not captured (status "+
-			"left-captures), neither delivered nor lost.", g.n, pt, list(g.addrs), where)
+			"left-captures), neither delivered nor lost.", packetsWere(g.n), pt, list(g.addrs), where)
 		next = "Capture on the receiving node too — its eth0, its tunnel device (tunl0 or vxlan.calico; none in BGP " +
 			"mode) and the destination pod's cali interface, or tcpdump -i any there — and give those files with these " +
 			"(--node-ip NODE=IP says which node an address is, where the captures cannot)."
@@ -283,9 +283,9 @@ func (g *openEndGroup) text(left bool, pt string) (detail, next string) {
 		if len(g.remotes) > 0 {
 			where = "encapsulated by " + list(g.remotes) + ", a node no capture was given of"
 		}
-		detail = fmt.Sprintf("%d packets were first seen at %s, coming from %s (%s): not "+
+		detail = fmt.Sprintf("%s first seen at %s, coming from %s (%s): not "+
 			"captured upstream, so where they came from and what happened on the way is unknown.",
-			g.n, pt, list(g.addrs), where)
+			packetsWere(g.n), pt, list(g.addrs), where)
 		next = "Capture on the sending node too — the source pod's cali interface, its tunnel device and its " +
 			"eth0, or tcpdump -i any there — and give those files with these."
 	}
@@ -295,10 +295,10 @@ func (g *openEndGroup) text(left bool, pt string) (detail, next string) {
 // inAnyText says what arrived at point pt of node, whose -i any capture shows it going nowhere else,
 // headed for an address no node is known by (inAnyNext: how to tell delivery from a drop).
 func (g *openEndGroup) inAnyText(pt, node string) string {
-	return fmt.Sprintf("%d packets were last seen arriving at %s, headed for %s, which calipath knows as no node's "+
+	return fmt.Sprintf("%s last seen arriving at %s, headed for %s, which calipath knows as no node's "+
 		"address; %s's -i any capture shows them on no other interface, so %s took them in (if the address is its "+
 		"own) or dropped them. They are counted as not captured (status left-captures), neither delivered nor lost.",
-		g.n, pt, openEndList(g.addrs), node, node)
+		packetsWere(g.n), pt, openEndList(g.addrs), node, node)
 }
 
 const inAnyNext = "Say which node the address is (--node-ip NODE=IP, or --k8s with the cluster's Node objects): packets " +
@@ -325,4 +325,12 @@ func (a *analysis) onlyAny(p int) bool {
 		}
 	}
 	return len(srcs) > 0
+}
+
+// packetsWere is "1 packet was" or "n packets were".
+func packetsWere(n int) string {
+	if n == 1 {
+		return "1 packet was"
+	}
+	return fmt.Sprintf("%d packets were", n)
 }
