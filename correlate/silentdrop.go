@@ -90,6 +90,28 @@ func (cd *capDrops) addSilent(w *world, jo *journeysOut) {
 	}
 }
 
+// silentLists returns an empty list, of the capacity its frames need, for each shared point and each
+// involved file with frames there (a pass over the Sources' points: the Observations are not read).
+func silentLists(w *world, involved, shared []bool) map[[2]int][]silentFrame {
+	n := map[[2]int]int{}
+	for f, obs := range w.c.Obs {
+		if !involved[f] {
+			continue
+		}
+		for i := range obs {
+			w.trimAt(i)
+			if p := w.srcPoint[obs[i].Source]; shared[p] {
+				n[[2]int{p, f}]++
+			}
+		}
+	}
+	at := make(map[[2]int][]silentFrame, len(n))
+	for k, c := range n {
+		at[k] = make([]silentFrame, 0, c)
+	}
+	return at
+}
+
 // silentFrames collects, one pass over each file with frames at a point another file also holds,
 // those frames by point and file (sorted by key, then time), and every frame time of those files
 // (sorted).
@@ -113,7 +135,7 @@ func silentFrames(w *world, jo *journeysOut, filesOf [][]int) (map[[2]int][]sile
 	if n > silentMaxFrames {
 		return nil, make([][]int64, len(w.c.Obs)) // no frame lists: nothing is found lacking
 	}
-	at := map[[2]int][]silentFrame{}
+	at := silentLists(w, involved, shared) // sized to hold them: no list grown by doubling
 	times := make([][]int64, len(w.c.Obs))
 	for f, obs := range w.c.Obs {
 		if !involved[f] {
