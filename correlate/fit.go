@@ -22,8 +22,8 @@ type UnfitError struct {
 func (e *UnfitError) Error() string { return strings.Join(e.Problems, "; ") }
 
 // Check reports what makes c and opts unfit for a report: every input unreadable (missing, a
-// directory, not a capture, …), or an Offsets entry for a node that no capture point is on (the
-// offset would silently correct nothing). It returns nil when they fit. Correlate itself never
+// directory, not a capture, …), an Offsets entry for a node that no capture point is on (the
+// offset would silently correct nothing), or a --node-ip the captures contradict. It returns nil when they fit. Correlate itself never
 // fails; callers that take input from users (the command line, the TUI) call Check first and stop on
 // an error.
 func Check(c *decode.Capture, opts Options) error {
@@ -52,6 +52,7 @@ func Check(c *decode.Capture, opts Options) error {
 				n, opts.Offsets[n], n, list))
 		}
 	}
+	problems = append(problems, c.NodeIPConflicts...)
 	if len(problems) == 0 {
 		return nil
 	}

@@ -10,17 +10,17 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// A pcapng section keeps at most maxIfaces interface descriptions, however many it holds (a
-// 194 KB .pcapng.gz of 4 M bare ones took 860 MB): the first one past the limit is reported, packets
-// on the ones not kept are skipped, a new section starts afresh, and names are kept to maxIfaceText
-// bytes.
+// A pcapng file keeps at most maxIfaces interface descriptions, however many it holds (a
+// 194 KB .pcapng.gz of 4 M bare ones took 860 MB): the first one past the limit in each section is
+// reported and packets on the ones not kept are skipped (interfaces are numbered across the file's
+// sections, so a later section's are past the limit too); names are kept to maxIfaceText bytes.
 func TestInterfaceFlood(t *testing.T) {
 	const sec = 1764086400
 	w := (&ngBuf{}).shb()
 	idb := (&ngBuf{}).idb(1, 0).b
 	w.b = append(w.b, bytes.Repeat(idb, maxIfaces+5)...)
 	w.epb(0, sec*1e6, 60, rdFrame(0, 60)).epb(maxIfaces+4, sec*1e6+1, 60, rdFrame(1, 60)).epb(maxIfaces-1, sec*1e6+2, 60, rdFrame(2, 60))
-	w.shb().idb(1, 0, w.opt(2, bytes.Repeat([]byte("a"), 1000))).epb(0, sec*1e6+3, 60, rdFrame(3, 60))
+	w.shb().idb(1, 0).epb(0, sec*1e6+3, 60, rdFrame(3, 60))
 	r, err := NewReader(bytes.NewReader(w.b))
 	if err != nil {
 		t.Fatal(err)
@@ -40,14 +40,25 @@ func TestInterfaceFlood(t *testing.T) {
 			len(r.Interfaces()), r.Interfaces()[0].Name[:min(3, len(r.Interfaces()[0].Name))]))
 	}
 	want := []string{
-		fmt.Sprintf("offset %d: more than 65536 interface descriptions in this section: this one and later ones are not kept, and packets on them are skipped", 28+20*maxIfaces),
+		fmt.Sprintf("offset %d: more than 65536 interface descriptions in this file: this one and later ones are not kept, and packets on them are skipped", 28+20*maxIfaces),
 		"frame 1 if 0: 65536 interfaces, the first named \"\"…",
 		fmt.Sprintf("frame 2 (offset %d): interface id 65540 is beyond the 65536 interface descriptions kept", 28+20*(maxIfaces+5)+92),
 		"frame 3 if 65535: 65536 interfaces, the first named \"\"…",
-		"frame 4 if 0: 1 interfaces, the first named \"aaa\"…",
+		fmt.Sprintf("offset %d: more than 65536 interface descriptions in this file: this one and later ones are not kept, and packets on them are skipped", 28+20*(maxIfaces+5)+92*3+28),
+		fmt.Sprintf("frame 4 (offset %d): interface id 0 is beyond the 65536 interface descriptions kept", 28+20*(maxIfaces+5)+92*3+28+20),
 	}
 	if diff := cmp.Diff(want, ev); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
+	}
+}
+
+// An interface name or description is kept to maxIfaceText bytes.
+func TestInterfaceNameCut(t *testing.T) {
+	w := (&ngBuf{}).shb()
+	w.idb(1, 0, w.opt(2, bytes.Repeat([]byte("a"), 1000))).epb(0, 1, 60, rdFrame(0, 60))
+	recs, r := rdReadAll(t, w.b)
+	if len(recs) != 1 || len(r.Interfaces()) != 1 {
+		t.Fatalf("%d records, %d interfaces", len(recs), len(r.Interfaces()))
 	}
 	if n := len(r.Interfaces()[0].Name); n != maxIfaceText {
 		t.Errorf("a 1000-byte interface name kept as %d bytes, want %d", n, maxIfaceText)

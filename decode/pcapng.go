@@ -37,13 +37,14 @@ type ngIface struct {
 type ngReader struct {
 	*rdInput
 	endian
-	ifaces      []ngIface
-	infos       []Interface
-	extraIfaces int // IDBs of the section beyond maxIfaces, counted, not kept
+	ifaces      []ngIface   // the current section's interfaces, by their id in the section
+	infos       []Interface // every section's interfaces, numbered across the file (see base)
+	base        int         // the index in infos of the current section's interface 0
+	extraIfaces int         // IDBs of the section beyond maxIfaces in the file, counted, not kept
 	frame       uint32
 	badSec      bool              // the current section has an unsupported version: skip its blocks
 	names       []NameRecord      // from Name Resolution Blocks (see nrb)
-	stats       map[int][]IfStats // the current section's Interface Statistics Blocks (see isb)
+	stats       map[int][]IfStats // Interface Statistics Blocks by file-wide interface number (see isb)
 }
 
 func newNgReader(in *rdInput) (*ngReader, error) {
@@ -88,12 +89,14 @@ func newNgReader(in *rdInput) (*ngReader, error) {
 // Format reports FormatPcapNG.
 func (r *ngReader) Format() Format { return FormatPcapNG }
 
-// Interfaces returns the IDBs of the current section, indexed as Record.Iface.
+// Interfaces returns the IDBs of every section read so far, indexed as Record.Iface: a file of
+// several sections (as `cat a.pcapng b.pcapng` makes) numbers its interfaces across the file, each
+// section's after the previous ones', so that a frame of an earlier section keeps its own interface.
 func (r *ngReader) Interfaces() []Interface { return append([]Interface(nil), r.infos...) }
 
 // section starts a new section from a complete SHB (byte order already set).
 func (r *ngReader) section(b []byte) error {
-	r.ifaces, r.infos, r.extraIfaces, r.stats = r.ifaces[:0], r.infos[:0], 0, nil
+	r.ifaces, r.base, r.extraIfaces = r.ifaces[:0], len(r.infos), 0
 	if major, minor := r.u16(b[12:]), r.u16(b[14:]); major != 1 {
 		return fmt.Errorf("unsupported pcapng version %d.%d", major, minor)
 	}
@@ -277,7 +280,7 @@ func (r *ngReader) skipBig(frame, typ, n uint32) error {
 	return nil
 }
 
-// maxIfaces is how many interface descriptions of one section are kept: more than calipath tells
+// maxIfaces is how many interface descriptions of one file are kept: more than calipath tells
 // apart (see IfOverflow), so that a flood of them cannot fill memory without a frame.
 const maxIfaces = 1 << 16
 
@@ -285,12 +288,12 @@ const maxIfaces = 1 << 16
 const maxIfaceText = 256
 
 // addIface parses an IDB (a complete block of at least 12 bytes) at offset off. Past maxIfaces in
-// a section the IDB is only counted, and the first such one is reported as a skipped range.
+// the file the IDB is only counted, and the first such one of a section is reported as a skipped range.
 func (r *ngReader) addIface(off int64, b []byte) error {
-	if len(r.ifaces) >= maxIfaces {
+	if len(r.infos) >= maxIfaces {
 		r.extraIfaces++
 		if r.extraIfaces == 1 {
-			return r.skip(0, off, "more than %d interface descriptions in this section: this one and later ones are not kept, and packets on them are skipped", maxIfaces)
+			return r.skip(0, off, "more than %d interface descriptions in this file: this one and later ones are not kept, and packets on them are skipped", maxIfaces)
 		}
 		return nil
 	}
@@ -444,7 +447,8 @@ func (r *ngReader) packet(rec *Record, frame uint32, off int64, typ uint32, b []
 		return r.skip(frame, off, "timestamp out of range")
 	}
 	end := hdr + int(caplen)
-	rec.set(frame, ts, false, int(caplen), int(origlen), r.infos[id].LinkType, int(id), b[hdr:end:end])
+	g := r.base + int(id)
+	rec.set(frame, ts, false, int(caplen), int(origlen), r.infos[g].LinkType, g, b[hdr:end:end])
 	return nil
 }
 
@@ -520,8 +524,9 @@ func (r *ngReader) simple(rec *Record, frame uint32, off int64, b []byte) error 
 		return r.skip(frame, off, "simple packet block before any interface description")
 	}
 	origlen := r.u32(b[8:])
-	caplen := min(int64(origlen), int64(r.infos[0].SnapLen), int64(len(b)-hdr-4))
-	if r.infos[0].SnapLen == 0 {
+	first := r.infos[r.base]
+	caplen := min(int64(origlen), int64(first.SnapLen), int64(len(b)-hdr-4))
+	if first.SnapLen == 0 {
 		caplen = min(int64(origlen), int64(len(b)-hdr-4))
 	}
 	if caplen > MaxCapLen {
@@ -531,7 +536,7 @@ func (r *ngReader) simple(rec *Record, frame uint32, off int64, b []byte) error 
 		return r.empty(frame, off, "empty simple packet block (captured length 0)")
 	}
 	end := hdr + int(caplen)
-	rec.set(frame, 0, false, int(caplen), int(origlen), r.infos[0].LinkType, 0, b[hdr:end:end])
+	rec.set(frame, 0, false, int(caplen), int(origlen), first.LinkType, r.base, b[hdr:end:end])
 	return nil
 }
 

@@ -83,15 +83,16 @@ func (r *ngReader) isb(b []byte) {
 	if r.stats == nil {
 		r.stats = map[int][]IfStats{}
 	}
-	s := r.stats[int(id)]
+	g := r.base + int(id)
+	s := r.stats[g]
 	if len(s) >= maxIfStats {
 		s[len(s)-1] = st
 		return
 	}
-	r.stats[int(id)] = append(s, st)
+	r.stats[g] = append(s, st)
 }
 
-// Stats returns the Interface Statistics Blocks of the current section so far, by interface (as
+// Stats returns the Interface Statistics Blocks read so far, by interface (numbered as
 // Record.Iface), in file order (at most 1024 per interface: the last one replaces the 1024th).
 func (r *ngReader) Stats() map[int][]IfStats { return r.stats }
 

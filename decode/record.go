@@ -72,7 +72,7 @@ type Record struct {
 	CapLen   int      // captured length, == len(Data)
 	OrigLen  int      // length on the wire
 	LinkType LinkType // link type of the frame's interface
-	Iface    int      // pcapng interface index (0 for pcap files)
+	Iface    int      // pcapng interface, numbered across the file's sections (0 for pcap files)
 	Data     []byte
 	// FracOver reports a timestamp whose fraction field said a second or more (a pcap record's
 	// microseconds ≥ 1,000,000 or nanoseconds ≥ 10⁹): Ts carries the excess into the seconds.
@@ -134,8 +134,8 @@ type Reader interface {
 	Format() Format
 	// Compressed reports whether the file was gzip-compressed.
 	Compressed() bool
-	// Interfaces lists the interfaces seen so far in the current section (pcapng IDBs, or the one pcap
-	// interface), so that Interfaces()[rec.Iface] describes the record Next just returned.
+	// Interfaces lists the interfaces seen so far (pcapng IDBs of every section, numbered across the
+	// file; or the one pcap interface), so that Interfaces()[rec.Iface] describes any record returned.
 	Interfaces() []Interface
 	// Offset is the number of bytes consumed from the underlying (compressed) file so far, for progress.
 	Offset() int64

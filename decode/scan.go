@@ -296,6 +296,8 @@ type Capture struct {
 	// Drops are what the captures said they lost themselves: pcapng interface statistics, and what
 	// PointConfig.Drops gave (tcpdump logs).
 	Drops []CaptureDrop
+	// NodeIPConflicts are --node-ip values the captures contradict (see NodeIPConflicts).
+	NodeIPConflicts []string
 }
 
 // IdentifyFiles runs point identification over scanned files.
@@ -319,7 +321,8 @@ func IdentifyFiles(files []*FileInfo, t *Tables, cfg PointConfig) *Capture {
 	}
 	points, pointOf, ips := Identify(metas, sources, traffic, cfg)
 	return &Capture{Files: files, Tables: t, Sources: sources, Points: points, PointOf: pointOf, NodeIPs: ips,
-		Links: cfg.Links, Drops: append(statsDrops(files), resolveDrops(files, cfg.Drops)...)}
+		Links: cfg.Links, Drops: append(statsDrops(files), resolveDrops(files, cfg.Drops)...),
+		NodeIPConflicts: NodeIPConflicts(points, cfg)}
 }
 
 // Load scans every file, keeping each frame's Observation, and identifies the capture points.

@@ -245,3 +245,30 @@ func TestAmbiguousPacketsCLI(t *testing.T) {
 		t.Errorf("stderr does not say it:\n%s", errs)
 	}
 }
+
+// A --node-ip the captures contradict would make every verdict about the nodes' traffic wrong (two
+// nodes of one address; "Calico picked the wrong node address" errors on healthy traffic): a usage
+// error naming the evidence, before any report. A --node-ip the captures agree with is used.
+func TestNodeIPContradicted(t *testing.T) {
+	dir := lab + "/healthy-ipip/"
+	files := []string{dir + "node-a-eth0.pcap", dir + "node-a-cali5e1c4d6c68c.pcap", dir + "node-b-eth0.pcap",
+		dir + "node-b-cali2f5353dd8c5.pcap"}
+	for _, c := range []struct{ flags, want []string }{
+		{[]string{"--node-ip", "node-a=192.168.20.2"}, []string{"calipath: --node-ip node-a=192.168.20.2: the captures show 192.168.20.2 is node-b's (outer source of encapsulated frames from its local pod 10.244.2.7 at node-b/eth0)"}},
+		{[]string{"--node-ip", "node-a=10.244.2.7"}, []string{"calipath: --node-ip node-a=10.244.2.7: 10.244.2.7 is a pod's address (it sends from node-b/cali2f5353dd8c5), not a node's"}},
+		{[]string{"--node-ip", "node-a=192.168.10.2", "--node-ip", "node-b=192.168.10.2"}, []string{"calipath: --node-ip: 192.168.10.2 is given for 2 nodes (node-a, node-b): an address is one node's"}},
+	} {
+		for _, sub := range []string{"report", "tui"} {
+			code, out, errs := runCLI(append(append([]string{sub}, c.flags...), files...)...)
+			want := strings.Join(c.want, "\n") + "\n"
+			if code != exitUsage || out != "" || errs != want {
+				t.Errorf("calipath %s %v: exit %d, want %d and only %q\nstdout: %s\nstderr: %s",
+					sub, c.flags, code, exitUsage, want, head(out, 5), errs)
+			}
+		}
+	}
+	code, out, errs := runCLI(append([]string{"report", "--node-ip", "node-a=192.168.10.2", "--node-ip", "node-b=192.168.20.2"}, files...)...)
+	if code != 0 || !strings.Contains(out, "node-a is 192.168.10.2 (--node-ip)") || strings.Contains(out, "wrong-outer-address") {
+		t.Errorf("agreeing --node-ip: exit %d\nstdout: %s\nstderr: %s", code, head(out, 40), errs)
+	}
+}
