@@ -1,0 +1,258 @@
+package correlate
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/calipath/calipath/decode"
+)
+
+// A TCP segment that vanished before a point whose capture ran is lost, unless its receiver
+// acknowledged it: then it crossed that point, and the capture there missed it (an -i any or pcapng
+// capture that overflowed writes no word of it). Observations keep no acknowledgement numbers, so
+// the few ACKs that answer such a segment are read again from their files (Options.Acks).
+//
+// The ACK proves that the data arrived, not that this copy did: the rule clears a copy only when it
+// is the only one of its sequence range the flow shows (no resend, no overlapping segment, seen
+// nowhere), and only when the capture of its first point ran until the ACK, so that a resend would
+// have been seen there.
+
+// Bounds of the work: a flow direction with more journeys is not looked through; the ACKs read
+// again per segment; the frames read again in one correlation.
+const (
+	ackScanMax    = 1 << 16
+	ackCandidates = 16
+	ackReadBudget = 4096
+)
+
+// ackState is what the rule keeps while placement runs: the ACKs already read, and what it has left
+// to read.
+type ackState struct {
+	read   map[uint32]ackRead // by observation id
+	budget int
+}
+
+// ackRead is one frame read again: its acknowledgement number, when it had one.
+type ackRead struct {
+	ack uint32
+	ok  bool
+}
+
+// ackedMiss is a segment the rule cleared: the point whose capture missed it (the next on its path),
+// its flow, its last sighting and the sighting of the ACK that answered it.
+type ackedMiss struct {
+	point int
+	flow  int32
+	seg   uint32
+	ack   uint32
+}
+
+// ackCand is an ACK of the reverse direction that may answer a segment: its first sighting showing
+// its own headers, and when (corrected).
+type ackCand struct {
+	g uint32
+	t int64
+}
+
+// ackedLater reports whether journey p, about to be counted lost before point nx, is a TCP segment
+// its receiver acknowledged (see above); if so it records the miss at nx.
+func (pl *placement) ackedLater(p *placing, nx int) bool {
+	j := int32(p.j)
+	o := p.o0
+	if pl.opts.Acks == nil || o.Proto != 6 || pl.mayOffload(j) || pl.retransJ[j] ||
+		o.Flags&(decode.FlagFragment|decode.FlagTruncated|decode.FlagGSO|decode.FlagICMPError) != 0 ||
+		o.TCPFlags&decode.TCPRst != 0 {
+		return false
+	}
+	n := seqLen(o)
+	if n == 0 {
+		return false
+	}
+	d := pl.jDir[j]
+	end := o.Seq + n
+	top, ok := pl.onlyCopy(p.fl.journeys[d], j, o.Seq, end)
+	if !ok {
+		return false
+	}
+	c, ok := pl.ackCovering(p.fl.journeys[1-d], pl.t0.at(int(j)), end, top)
+	if !ok || !pl.covered(p.pi.points[p.first], c.t) {
+		return false // no ACK answered it, or a resend could have passed its first point unseen
+	}
+	pl.ackedMiss = append(pl.ackedMiss, ackedMiss{point: nx, flow: p.fi, seg: p.h[p.reached[p.reach]], ack: c.g})
+	return true
+}
+
+// seqLen is how much sequence space a TCP segment takes: its payload, and one for SYN and for FIN.
+func seqLen(o *decode.Observation) uint32 {
+	n := uint32(o.PayloadLen())
+	if o.TCPFlags&decode.TCPSyn != 0 {
+		n++
+	}
+	if o.TCPFlags&decode.TCPFin != 0 {
+		n++
+	}
+	return n
+}
+
+// onlyCopy reports whether no journey of js but j carries any of the sequence range [seq, end), and
+// returns the highest end the journeys reached (serial arithmetic: ranges wrap).
+func (pl *placement) onlyCopy(js []int32, j int32, seq, end uint32) (top uint32, ok bool) {
+	if len(js) > ackScanMax {
+		return 0, false
+	}
+	top = end
+	for _, k := range js {
+		if k == j {
+			continue
+		}
+		o, _ := pl.obs(pl.w.pktHop(pl.hops(int(k))))
+		if o.Proto != 6 || o.Flags&(decode.FlagFragment|decode.FlagICMPError) != 0 {
+			continue
+		}
+		kn := seqLen(o)
+		if kn == 0 {
+			continue
+		}
+		ks, ke := o.Seq, o.Seq+kn
+		if int32(ks-end) < 0 && int32(seq-ke) < 0 {
+			return 0, false // another copy (or part) of the range
+		}
+		if int32(ke-top) > 0 {
+			top = ke
+		}
+	}
+	return top, true
+}
+
+// ackCovering finds, among the first ackCandidates ACKs of js seen from t less the window on, the
+// first whose acknowledgement number covers end and does not pass top, the most the sender sent (an
+// ACK of another connection on the same ports falls in between only by chance).
+func (pl *placement) ackCovering(js []int32, t int64, end, top uint32) (ackCand, bool) {
+	if len(js) > ackScanMax {
+		return ackCand{}, false
+	}
+	var cs []ackCand
+	from := t - int64(pl.opts.Window)
+	for _, k := range js {
+		g := pl.w.pktHop(pl.hops(int(k)))
+		o, _ := pl.obs(g)
+		if o.Proto != 6 || o.Flags&(decode.FlagFragment|decode.FlagICMPError) != 0 || o.TCPFlags&decode.TCPAck == 0 {
+			continue
+		}
+		if tk := pl.t0.at(int(k)); tk >= from {
+			cs = append(cs, ackCand{g: g, t: tk})
+		}
+	}
+	sort.Slice(cs, func(a, b int) bool { return cs[a].t < cs[b].t || cs[a].t == cs[b].t && cs[a].g < cs[b].g })
+	cs = cs[:min(len(cs), ackCandidates)]
+	pl.readAcks(cs)
+	for _, c := range cs {
+		if r := pl.ack.read[c.g]; r.ok && int32(r.ack-end) >= 0 && int32(top-r.ack) >= 0 {
+			return c, true
+		}
+	}
+	return ackCand{}, false
+}
+
+// readAcks reads the acknowledgement numbers of cs's frames not read yet, a file at a time, while
+// the budget lasts.
+func (pl *placement) readAcks(cs []ackCand) {
+	if pl.ack == nil {
+		pl.ack = &ackState{read: map[uint32]ackRead{}, budget: ackReadBudget}
+	}
+	byFile := map[int][]uint32{}
+	for _, c := range cs {
+		if _, done := pl.ack.read[c.g]; done || pl.ack.budget == 0 {
+			continue
+		}
+		pl.ack.budget--
+		pl.ack.read[c.g] = ackRead{} // unknown until read
+		_, f := pl.obs(c.g)
+		byFile[f] = append(byFile[f], c.g)
+	}
+	for f, gs := range byFile {
+		sort.Slice(gs, func(a, b int) bool { return gs[a] < gs[b] })
+		frames := make([]uint32, len(gs))
+		for i, g := range gs {
+			frames[i] = pl.w.frameOf(g)
+		}
+		acks, ok := pl.opts.Acks(f, frames)
+		for i, g := range gs {
+			if i < len(ok) && ok[i] {
+				pl.ack.read[g] = ackRead{ack: acks[i], ok: true}
+			}
+		}
+	}
+}
+
+// ackedEvidence bounds the segments an anomaly cites (each with its ACK).
+const ackedEvidence = 3
+
+// ackedDrops adds to the capture-dropped anomalies out the points whose capture missed a TCP segment
+// its receiver acknowledged: to the point's anomaly when it has one, else as one of its own. Either is
+// a warning: a packet was judged by it.
+func ackedDrops(f *findings, k *kindRow, out []Anomaly) []Anomaly {
+	byPoint := map[int][]ackedMiss{}
+	var points []int
+	for _, m := range f.a.ackedMiss {
+		if byPoint[m.point] == nil {
+			points = append(points, m.point)
+		}
+		byPoint[m.point] = append(byPoint[m.point], m)
+	}
+	sort.Ints(points)
+	for _, p := range points {
+		ms := byPoint[p]
+		flows := map[int32]bool{}
+		var ev []Evidence
+		for i, m := range ms {
+			flows[m.flow] = true
+			if i < ackedEvidence {
+				ev = append(ev, f.a.evidence(m.seg), f.a.evidence(m.ack))
+			}
+		}
+		id := f.a.w.c.Points[p].ID
+		i := 0
+		for i < len(out) && out[i].Where.Point != id {
+			i++
+		}
+		if i == len(out) {
+			out = append(out, k.anomaly(k.severity, Where{Point: id}, flows, f.ids, len(ms), ev,
+				"The capture missed "+ackedText(len(ms))))
+			continue
+		}
+		an := &out[i]
+		extra := k.anomaly(k.severity, Where{Point: id}, flows, f.ids, len(ms), ev, "")
+		msg := strings.Replace(an.Message, " No packet vanished before it while it dropped.", " No other packet vanished before it while it dropped.", 1)
+		an.Message = "It also missed " + ackedText(len(ms)) + " " + msg
+		an.Severity, an.Count = k.severity, an.Count+len(ms)
+		an.Flows = mergeIDs(an.Flows, extra.Flows)
+		an.Evidence = append(an.Evidence, ev...)
+	}
+	return out
+}
+
+// ackedText says what n segments a capture missed were, and how they are counted.
+func ackedText(n int) string {
+	if n == 1 {
+		return "1 TCP segment last seen before it, which its receiver acknowledged later (the evidence: the " +
+			"segment's last sighting, then the ACK): it crossed the point unseen, so it is counted as not captured, not lost."
+	}
+	return fmt.Sprintf("%d TCP segments last seen before it, which their receiver acknowledged later (the evidence: "+
+		"each segment's last sighting, then its ACK): they crossed the point unseen, so they are counted as not "+
+		"captured, not lost.", n)
+}
+
+// mergeIDs returns the flow IDs of a and b, once each, in flow order.
+func mergeIDs(a, b []string) []string {
+	out := append([]string{}, a...)
+	for _, id := range b {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return flowIDLess(out[i], out[j]) })
+	return out
+}
