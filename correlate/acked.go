@@ -12,26 +12,26 @@ import (
 // A TCP segment that vanished before a point whose capture ran is lost, unless its receiver
 // acknowledged it: then it crossed that point, and the capture there missed it (an -i any or pcapng
 // capture that overflowed writes no word of it). Observations keep no acknowledgement numbers, so
-// the few ACKs that answer such a segment are read again from their files (Options.Acks).
+// the ACKs that may answer such a segment are read again from their files (Options.Acks), once,
+// before placement (prereadAcks): a pass over each file that holds one, for the TCP segments that
+// stopped short of their path's end.
 //
 // The ACK proves that the data arrived, not that this copy did: the rule clears a copy only when it
 // is the only one of its sequence range the flow shows (no resend, no overlapping segment, seen
 // nowhere), and only when the capture of its first point ran until the ACK, so that a resend would
 // have been seen there.
 
-// Bounds of the work: a flow direction with more journeys is not looked through; the ACKs read
-// again per segment; the frames read again in one correlation.
+// Bounds of the work: a flow direction with more journeys is not looked through; the ACKs looked at
+// per segment; the frames read again in one correlation.
 const (
 	ackScanMax    = 1 << 16
 	ackCandidates = 16
-	ackReadBudget = 4096
+	ackReadMax    = 1 << 18
 )
 
-// ackState is what the rule keeps while placement runs: the ACKs already read, and what it has left
-// to read.
+// ackState is the ACKs read again before placement, by observation id.
 type ackState struct {
-	read   map[uint32]ackRead // by observation id
-	budget int
+	read map[uint32]ackRead
 }
 
 // ackRead is one frame read again: its acknowledgement number, when it had one.
@@ -60,28 +60,33 @@ type ackCand struct {
 // its receiver acknowledged (see above); if so it records the miss at nx.
 func (pl *placement) ackedLater(p *placing, nx int) bool {
 	j := int32(p.j)
-	o := p.o0
-	if pl.opts.Acks == nil || o.Proto != 6 || pl.mayOffload(j) || pl.retransJ[j] ||
-		o.Flags&(decode.FlagFragment|decode.FlagTruncated|decode.FlagGSO|decode.FlagICMPError) != 0 ||
-		o.TCPFlags&decode.TCPRst != 0 {
-		return false
-	}
-	n := seqLen(o)
-	if n == 0 {
+	if pl.ack == nil || pl.retransJ[j] || !pl.ackable(j, p.o0) {
 		return false
 	}
 	d := pl.jDir[j]
-	end := o.Seq + n
-	top, ok := pl.onlyCopy(p.fl.journeys[d], j, o.Seq, end)
+	end := p.o0.Seq + seqLen(p.o0)
+	top, ok := pl.onlyCopy(p.fl.journeys[d], j, p.o0.Seq, end)
 	if !ok {
 		return false
 	}
-	c, ok := pl.ackCovering(p.fl.journeys[1-d], pl.t0.at(int(j)), end, top)
+	c, ok := pl.ackCovering(pl.ackCands(p.fl.journeys[1-d], pl.t0.at(int(j))), end, top)
 	if !ok || !pl.covered(p.pi.points[p.first], c.t) {
 		return false // no ACK answered it, or a resend could have passed its first point unseen
 	}
 	pl.ackedMiss = append(pl.ackedMiss, ackedMiss{point: nx, flow: p.fi, seg: p.h[p.reached[p.reach]], ack: c.g})
 	return true
+}
+
+// ackable reports whether journey j, whose first frame showing its headers is o, is a TCP segment
+// the rule may clear: one that takes sequence space, whole (no fragment, no cut header, no
+// super-packet, no piece of one), neither a reset nor one its node refused.
+func (pl *placement) ackable(j int32, o *decode.Observation) bool {
+	if o.Proto != 6 || o.Flags&(decode.FlagFragment|decode.FlagTruncated|decode.FlagGSO|decode.FlagICMPError) != 0 ||
+		o.TCPFlags&decode.TCPRst != 0 || pl.mayOffload(j) || seqLen(o) == 0 {
+		return false
+	}
+	_, refused := pl.refusedBy[j]
+	return !refused
 }
 
 // seqLen is how much sequence space a TCP segment takes: its payload, and one for SYN and for FIN.
@@ -126,12 +131,11 @@ func (pl *placement) onlyCopy(js []int32, j int32, seq, end uint32) (top uint32,
 	return top, true
 }
 
-// ackCovering finds, among the first ackCandidates ACKs of js seen from t less the window on, the
-// first whose acknowledgement number covers end and does not pass top, the most the sender sent (an
-// ACK of another connection on the same ports falls in between only by chance).
-func (pl *placement) ackCovering(js []int32, t int64, end, top uint32) (ackCand, bool) {
+// ackCands lists the first ackCandidates ACKs of js seen from t less the window on (in corrected
+// time: an ACK that answers a segment comes after it, within the clocks' error).
+func (pl *placement) ackCands(js []int32, t int64) []ackCand {
 	if len(js) > ackScanMax {
-		return ackCand{}, false
+		return nil
 	}
 	var cs []ackCand
 	from := t - int64(pl.opts.Window)
@@ -146,8 +150,13 @@ func (pl *placement) ackCovering(js []int32, t int64, end, top uint32) (ackCand,
 		}
 	}
 	sort.Slice(cs, func(a, b int) bool { return cs[a].t < cs[b].t || cs[a].t == cs[b].t && cs[a].g < cs[b].g })
-	cs = cs[:min(len(cs), ackCandidates)]
-	pl.readAcks(cs)
+	return cs[:min(len(cs), ackCandidates)]
+}
+
+// ackCovering returns the first of cs (read again) whose acknowledgement number covers end and does
+// not pass top, the most the sender sent (an ACK of another connection on the same ports falls in
+// between only by chance).
+func (pl *placement) ackCovering(cs []ackCand, end, top uint32) (ackCand, bool) {
 	for _, c := range cs {
 		if r := pl.ack.read[c.g]; r.ok && int32(r.ack-end) >= 0 && int32(top-r.ack) >= 0 {
 			return c, true
@@ -156,21 +165,47 @@ func (pl *placement) ackCovering(js []int32, t int64, end, top uint32) (ackCand,
 	return ackCand{}, false
 }
 
-// readAcks reads the acknowledgement numbers of cs's frames not read yet, a file at a time, while
-// the budget lasts.
-func (pl *placement) readAcks(cs []ackCand) {
-	if pl.ack == nil {
-		pl.ack = &ackState{read: map[uint32]ackRead{}, budget: ackReadBudget}
+// prereadAcks reads again, before placement, the ACKs that may answer the TCP segments that stopped
+// short of their path's last point (those placement may count lost, and more): a pass over each file
+// that holds one, up to the last such frame. Nothing without Options.Acks, or without such segments.
+func (pl *placement) prereadAcks() {
+	if pl.opts.Acks == nil {
+		return
 	}
-	byFile := map[int][]uint32{}
-	for _, c := range cs {
-		if _, done := pl.ack.read[c.g]; done || pl.ack.budget == 0 {
+	need := map[uint32]bool{}
+	for j := 0; j < pl.nJ && len(need) < ackReadMax; j++ {
+		fi := pl.jFlow[j]
+		if fi < 0 || pl.flows[fi].client.proto != 6 {
 			continue
 		}
-		pl.ack.budget--
-		pl.ack.read[c.g] = ackRead{} // unknown until read
-		_, f := pl.obs(c.g)
-		byFile[f] = append(byFile[f], c.g)
+		fl, d := pl.flows[fi], pl.jDir[j]
+		pi := fl.path[d]
+		if pi == nil || len(pi.points) < 2 || int(pl.hopPt[pl.jStart[j+1]-1]) == pi.points[len(pi.points)-1] {
+			continue // it reached its path's end
+		}
+		o, _ := pl.obs(pl.w.pktHop(pl.hops(j)))
+		if !pl.ackable(int32(j), o) {
+			continue
+		}
+		if _, ok := pl.onlyCopy(fl.journeys[d], int32(j), o.Seq, o.Seq+seqLen(o)); !ok {
+			continue
+		}
+		for _, c := range pl.ackCands(fl.journeys[1-d], pl.t0.at(j)) {
+			need[c.g] = true
+		}
+	}
+	if len(need) > 0 {
+		pl.readAcks(need)
+	}
+}
+
+// readAcks reads the acknowledgement numbers of the frames need names, a file at a time.
+func (pl *placement) readAcks(need map[uint32]bool) {
+	pl.ack = &ackState{read: make(map[uint32]ackRead, len(need))}
+	byFile := map[int][]uint32{}
+	for g := range need {
+		_, f := pl.obs(g)
+		byFile[f] = append(byFile[f], g)
 	}
 	for f, gs := range byFile {
 		sort.Slice(gs, func(a, b int) bool { return gs[a] < gs[b] })

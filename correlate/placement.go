@@ -40,7 +40,7 @@ type placement struct {
 	// events); fragChild: those fragments' journeys.
 	fragOf, fragChild map[int32]bool
 	sa                *segCounter // counts the journeys on the segments
-	ack               *ackState   // the ACKs read again (acked.go), nil until one is
+	ack               *ackState   // the ACKs read again (acked.go), nil when none was
 }
 
 // newPlacement makes placement's tables: the segments, the offload events by journey, the journeys a
@@ -685,6 +685,7 @@ func placeJourneys(a *analysis) (*placementOut, []Journey) {
 		out = make([]Journey, 0, a.nJ)
 	}
 	p := &placing{}
+	pl.prereadAcks() // acked.go
 	pl.sa = pl.startSegCounter(stageChunk(&a.opts, segChunk))
 	for j := 0; j < a.nJ; j++ {
 		pl.jLast[j], pl.jNext[j] = -1, -1
