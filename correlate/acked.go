@@ -22,12 +22,20 @@ import (
 // have been seen there.
 
 // Bounds of the work: a flow direction with more journeys is not looked through; the ACKs looked at
-// per segment; the frames read again in one correlation.
+// per segment; the frames and the file bytes read again in one correlation. Reading them again is a
+// pass over each file that holds one (Observations keep no offsets): on 1.7 GB of generated captures
+// with 8,000 losses that was a tenth more CPU. A run that would read more frames, or files of more
+// bytes, reads none and applies the rule nowhere (its losses count as they did before the rule), so
+// the result never depends on which segments came first.
 const (
-	ackScanMax    = 1 << 16
-	ackCandidates = 16
-	ackReadMax    = 1 << 18
+	ackScanMax         = 1 << 16
+	ackCandidates      = 16
+	ackReadMax         = 1 << 13
+	ackBytesMaxDefault = 256 << 20
 )
+
+// ackBytesMax is ackBytesMaxDefault; a test lowers it.
+var ackBytesMax int64 = ackBytesMaxDefault
 
 // ackState is the ACKs read again before placement, by observation id.
 type ackState struct {
@@ -173,7 +181,7 @@ func (pl *placement) prereadAcks() {
 		return
 	}
 	need := map[uint32]bool{}
-	for j := 0; j < pl.nJ && len(need) < ackReadMax; j++ {
+	for j := 0; j < pl.nJ && len(need) <= ackReadMax; j++ {
 		fi := pl.jFlow[j]
 		if fi < 0 || pl.flows[fi].client.proto != 6 {
 			continue
@@ -194,9 +202,24 @@ func (pl *placement) prereadAcks() {
 			need[c.g] = true
 		}
 	}
-	if len(need) > 0 {
+	if len(need) > 0 && len(need) <= ackReadMax && pl.ackBytes(need) <= ackBytesMax {
 		pl.readAcks(need)
 	}
+}
+
+// ackBytes is the size of the files that hold the frames need names.
+func (pl *placement) ackBytes(need map[uint32]bool) int64 {
+	files := map[int]bool{}
+	var n int64
+	for g := range need {
+		if _, f := pl.obs(g); !files[f] {
+			files[f] = true
+			if f >= 0 && f < len(pl.w.c.Files) {
+				n += pl.w.c.Files[f].Bytes
+			}
+		}
+	}
+	return n
 }
 
 // readAcks reads the acknowledgement numbers of the frames need names, a file at a time.

@@ -132,3 +132,22 @@ func TestAckedResentStaysLost(t *testing.T) {
 		})
 	}
 }
+
+// A run whose ACKs would take reading files of more than ackBytesMax again applies the rule nowhere:
+// the clock-skew subset keeps its one loss, and no segment is said to be acknowledged.
+func TestAckedOverBudget(t *testing.T) {
+	files := labFiles(t, "clock-skew", func(n string) bool {
+		return strings.HasSuffix(n, ".pcap") && !strings.HasPrefix(n, "node-a-cali")
+	})
+	defer func(n int64) { ackBytesMax = n }(ackBytesMax)
+	ackBytesMax = 1000
+	r := correlateAcks(files)
+	if r.Summary.Lost != 1 {
+		t.Errorf("%d lost with the ACKs over budget, want the 1 counted without the rule: %+v", r.Summary.Lost, r.Summary)
+	}
+	for _, a := range r.Anomalies {
+		if strings.Contains(a.Message, "acknowledged") {
+			t.Errorf("over budget, yet %s at %s says: %s", a.Kind, a.Where.Point, a.Message)
+		}
+	}
+}
