@@ -36,6 +36,11 @@ type Options struct {
 	// ids, the arena, the flows' and placement's per-journey state) memory outside the Go heap
 	// (bounded-memory mode: decode.Spill). The Result is the same.
 	Mapper Mapper
+	// Acks, when set, reads frames again for their TCP acknowledgement numbers, which Observations do
+	// not keep (decode.AckReader): file indexes Capture.Files, frames are its frame numbers,
+	// ascending; ok[i] says acks[i] was read. Placement asks it only about the ACKs that answer a TCP
+	// segment it would count lost (acked.go). nil: no segment is cleared by its ACK.
+	Acks func(file int, frames []uint32) (acks []uint32, ok []bool)
 	// chunk, for tests, is how many journeys the flow and placement stages hand to their goroutines
 	// at a time (stageChunk); -1: no goroutines, the work done inline; 0: by the number of cores.
 	chunk int

@@ -3,9 +3,13 @@ package correlate
 import "github.com/calipath/calipath/decode"
 
 // lostUnlessArrived is the status of journey p, not seen at point nx, the next on its path, whose
-// capture ran: lost, unless it was seen at its destination (seenAtDest), where it arrived.
+// capture ran: lost, unless it was seen at its destination (seenAtDest), where it arrived, or its
+// receiver acknowledged it (ackedLater): then the capture at nx missed it.
 func (pl *placement) lostUnlessArrived(p *placing, nx int) statusCode {
 	if !pl.seenAtDest(p, nx) {
+		if pl.ackedLater(p, nx) {
+			return stNotCaptured
+		}
 		return stLost
 	}
 	pl.jLast[p.j], pl.jNext[p.j] = -1, -1

@@ -189,5 +189,5 @@ func detectCaptureDrops(f *findings, k *kindRow) []Anomaly {
 		}
 		out = append(out, k.anomaly(sev, Where{Point: f.a.w.c.Points[p].ID}, nil, f.ids, int(said+found), nil, detail))
 	}
-	return out
+	return ackedDrops(f, k, out) // acked.go
 }

@@ -23,6 +23,7 @@ type placementOut struct {
 	jLast      []int32          // point last seen on the path, -1
 	jNext      []int32          // point expected next, -1
 	openEnds   []openEnd        // journeys that left the captures or entered them mid-path (ends.go)
+	ackedMiss  []ackedMiss      // TCP segments not lost: their receiver acknowledged them (acked.go)
 }
 
 // placement is the placement stage. It reads the stages settled before it through the analysis (the
@@ -39,6 +40,7 @@ type placement struct {
 	// events); fragChild: those fragments' journeys.
 	fragOf, fragChild map[int32]bool
 	sa                *segCounter // counts the journeys on the segments
+	ack               *ackState   // the ACKs read again (acked.go), nil when none was
 }
 
 // newPlacement makes placement's tables: the segments, the offload events by journey, the journeys a
@@ -683,6 +685,7 @@ func placeJourneys(a *analysis) (*placementOut, []Journey) {
 		out = make([]Journey, 0, a.nJ)
 	}
 	p := &placing{}
+	pl.prereadAcks() // acked.go
 	pl.sa = pl.startSegCounter(stageChunk(&a.opts, segChunk))
 	for j := 0; j < a.nJ; j++ {
 		pl.jLast[j], pl.jNext[j] = -1, -1

@@ -261,7 +261,9 @@ func loadCmd(paths []string, opts Options, ls *loadState) tea.Cmd {
 		if ctx.Err() != nil {
 			return nil // the program is stopping
 		}
-		res, err := correlate.CorrelateContext(ctx, c, opts.Correlate)
+		copts := opts.Correlate
+		copts.Acks = decode.AckReader(c, opts.Decode) // the ACKs that clear a segment, read again
+		res, err := correlate.CorrelateContext(ctx, c, copts)
 		if err != nil {
 			return nil
 		}

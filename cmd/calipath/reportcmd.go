@@ -176,7 +176,8 @@ func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg 
 	// --journeys: the printer renders each journey as it writes it (Result.EachJourney), so the Result
 	// does not list them; JSON without a filter likewise each flow (Result.EachFlow).
 	copts := correlate.Options{Offsets: ra.offsets, Window: ra.window, Lean: true, Cluster: ra.cluster,
-		IfacePrefix: ra.prefix, StreamFlows: ra.format == report.JSON && ra.filter.String() == ""}
+		IfacePrefix: ra.prefix, StreamFlows: ra.format == report.JSON && ra.filter.String() == "",
+		Acks: decode.AckReader(c, dopts)} // the ACKs that clear a segment, read again
 	if spill != nil { // bounded-memory mode: the journeys' large arrays go to temporary files too
 		copts.Mapper = spill
 	}
