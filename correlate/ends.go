@@ -30,6 +30,9 @@ type openEnd struct {
 	// inAny: it left at a node whose -i any capture covers every interface, plain, to an address no
 	// node is known by: that node took it in (its own address) or dropped it.
 	inAny bool
+	// onNode: the point is on the node the journey was encapsulated to (left) or by (entered): the
+	// captures of that node stop short of the pod (outerends.go).
+	onNode bool
 }
 
 // openEndFinder notes, while placement runs, the journeys that left the captures or entered them
@@ -84,7 +87,7 @@ func (f *openEndFinder) leftCaptures(j int32, p int, g uint32) bool {
 	if !w.cluster[np] && len(w.underlays[np]) == 1 && o.Encap() == decode.EncapNone && f.dstAt(np, v6, o.Dst) {
 		return false // a host outside the cluster, captured on its one interface, that answers for the address
 	}
-	e := openEnd{j: j, point: p, left: true, addr: w.addrString(v6, o.Dst)}
+	e := openEnd{j: j, point: p, left: true, addr: w.addrString(v6, o.Dst), onNode: w.outerNode(f.ar.hops(int(j)), 1) == np}
 	if o.Encap() != decode.EncapNone {
 		e.remote = w.ctxOf(o).OuterDstAddr().String()
 	} else {
@@ -143,7 +146,7 @@ func (f *openEndFinder) enteredUncaptured(j int32, p int, g uint32) {
 	if !w.cluster[np] && o.Encap() == decode.EncapNone && initialTTL(o.TTL) {
 		return // sent by the host outside the cluster that this point is on
 	}
-	e := openEnd{j: j, point: p, addr: w.addrString(v6, o.Src)}
+	e := openEnd{j: j, point: p, addr: w.addrString(v6, o.Src), onNode: w.outerNode(f.ar.hops(int(j)), 0) == np}
 	if o.Encap() != decode.EncapNone {
 		e.remote = w.ctxOf(o).OuterSrcAddr().String()
 	}
@@ -161,6 +164,9 @@ func detectPathIncomplete(f *findings, row *kindRow) []Anomaly {
 		g := groups[k]
 		pt := a.w.c.Points[k.point].ID
 		detail, next := g.text(k.left, pt)
+		if g.onNode == 1 {
+			detail, next = g.onNodeText(k.left, pt, a.w.nodes[a.w.pointNode[k.point]], a.w.pointRole[k.point] == decode.RoleTunnel)
+		}
 		sev := row.severity
 		if k.inAny { // most likely the node's own traffic, taken in: info, with what would tell
 			detail, next, sev = g.inAnyText(pt, a.w.nodes[a.w.pointNode[k.point]]), inAnyNext, sevInfo
@@ -186,6 +192,7 @@ type openEndGroup struct {
 	addrs   map[string]bool
 	remotes map[string]bool
 	ev      []Evidence
+	onNode  int8 // 1: every end is on the node its encapsulation names (openEnd.onNode), -1: some is not
 }
 
 // openEndGroups groups the open ends by point and side, counting each packet as its source sent it,
@@ -228,8 +235,9 @@ func (a *analysis) openEndGroups() (map[openEndKey]*openEndGroup, []openEndKey) 
 		g.flows[a.jFlow[e.j]] = true
 		g.addrs[e.addr] = true
 		if e.remote != "" {
-			g.remotes[e.remote] = true
+			g.remotes[a.w.remoteName(e.remote)] = true
 		}
+		g.noteOnNode(e.onNode)
 		if len(g.ev) < 10 {
 			h := a.hops(int(e.j))
 			hop := h[0]
@@ -269,7 +277,7 @@ func (g *openEndGroup) text(left bool, pt string) (detail, next string) {
 	list := openEndList
 	where := "whose node none of the captures shows"
 	if len(g.remotes) > 0 {
-		where = "encapsulated to " + list(g.remotes) + ", a node no capture was given of"
+		where = "encapsulated to " + list(g.remotes) + g.uncaptured()
 	}
 	if left {
 		detail = fmt.Sprintf("%s last seen at %s, headed for %s (%s): the "+
@@ -281,7 +289,7 @@ func (g *openEndGroup) text(left bool, pt string) (detail, next string) {
 	} else {
 		where = "whose node none of the captures shows"
 		if len(g.remotes) > 0 {
-			where = "encapsulated by " + list(g.remotes) + ", a node no capture was given of"
+			where = "encapsulated by " + list(g.remotes) + g.uncaptured()
 		}
 		detail = fmt.Sprintf("%s first seen at %s, coming from %s (%s): not "+
 			"captured upstream, so where they came from and what happened on the way is unknown.",

@@ -182,7 +182,8 @@ func (s *pathStage) buildPath(e pathEnds, routers, back map[int]*routerSeen, tun
 	}
 	// Encapsulated node pairs send pod traffic through the tunnels; traffic between the nodes' own
 	// addresses goes straight over the underlay.
-	tunneled := dst >= 0 && src >= 0 && (s.encapsulated(src, dst) && (dstPod >= 0 || tunnel) || s.wgTunneled(src, dst, tunnel))
+	tunneled := dst >= 0 && src >= 0 && (s.encapsulated(src, dst) && (dstPod >= 0 || tunnel) || s.wgTunneled(src, dst, tunnel) ||
+		s.tunnelUnknownMode(src, dst, tunnel))
 	if src >= 0 && src != dst {
 		if tunneled || (dst < 0 && tunnel) { // also when the destination's node is unknown: its packets crossed it
 			add(s.pairTunnels(src, src, dst)...)
