@@ -75,6 +75,9 @@ func (f *openEndFinder) leftCaptures(j int32, p int, g uint32) bool {
 	if w.pointRole[p] == decode.RolePodVeth {
 		return false
 	}
+	if q, gq, ok := f.beyondEnd(j, p, g); ok {
+		p, g = q, gq // seen arriving past the path's end, and going nowhere else (pastend.go)
+	}
 	o, _ := f.w.obsAt(g)
 	v6 := o.Flags&decode.FlagIPv6 != 0
 	np := w.pointNode[p]
