@@ -30,8 +30,8 @@ type openEnd struct {
 	// inAny: it left at a node whose -i any capture covers every interface, plain, to an address no
 	// node is known by: that node took it in (its own address) or dropped it.
 	inAny bool
-	// onNode: the point is on the node the journey was encapsulated to (left) or by (entered): the
-	// captures of that node stop short of the pod (outerends.go).
+	// onNode: the point is on its path's destination (left) or source node (entered), whose captures
+	// stop short of the pod (outerends.go).
 	onNode bool
 }
 
@@ -47,6 +47,8 @@ type openEndFinder struct {
 	srcFirstAt map[[2]uint64]bool // (node, source address) of journeys first seen on that node, once asked for
 
 	found []openEnd // the output: journeys that left the captures or entered them mid-path
+
+	pi *pathInfo // the path of the journey asked about (set by placement)
 }
 
 // nodeHasAny says whether node n has a -i any capture (which covers every interface of the node).
@@ -90,7 +92,7 @@ func (f *openEndFinder) leftCaptures(j int32, p int, g uint32) bool {
 	if !w.cluster[np] && len(w.underlays[np]) == 1 && o.Encap() == decode.EncapNone && f.dstAt(np, v6, o.Dst) {
 		return false // a host outside the cluster, captured on its one interface, that answers for the address
 	}
-	e := openEnd{j: j, point: p, left: true, addr: w.addrString(v6, o.Dst), onNode: w.outerNode(f.ar.hops(int(j)), 1) == np}
+	e := openEnd{j: j, point: p, left: true, addr: w.addrString(v6, o.Dst), onNode: f.onEndNode(np, true)}
 	if o.Encap() != decode.EncapNone {
 		e.remote = w.ctxOf(o).OuterDstAddr().String()
 	} else {
@@ -149,7 +151,7 @@ func (f *openEndFinder) enteredUncaptured(j int32, p int, g uint32) {
 	if !w.cluster[np] && o.Encap() == decode.EncapNone && initialTTL(o.TTL) {
 		return // sent by the host outside the cluster that this point is on
 	}
-	e := openEnd{j: j, point: p, addr: w.addrString(v6, o.Src), onNode: w.outerNode(f.ar.hops(int(j)), 0) == np}
+	e := openEnd{j: j, point: p, addr: w.addrString(v6, o.Src), onNode: f.onEndNode(np, false)}
 	if o.Encap() != decode.EncapNone {
 		e.remote = w.ctxOf(o).OuterSrcAddr().String()
 	}
@@ -195,7 +197,7 @@ type openEndGroup struct {
 	addrs   map[string]bool
 	remotes map[string]bool
 	ev      []Evidence
-	onNode  int8 // 1: every end is on the node its encapsulation names (openEnd.onNode), -1: some is not
+	onNode  int8 // 1: every end is on its path's end node (openEnd.onNode), -1: some is not
 }
 
 // openEndGroups groups the open ends by point and side, counting each packet as its source sent it,

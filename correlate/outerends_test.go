@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -71,7 +72,7 @@ func TestOpenEndOnEncapsulatedNode(t *testing.T) {
 			if strings.Contains(a.Message, "no capture was given of") {
 				t.Errorf("node IP %q: %s", ip, a.Message)
 			}
-			if ip != "" && (a.Where.Point != "node-b/eth0" || !strings.Contains(a.Message, "on node-b, the node they were encapsulated to") ||
+			if ip != "" && (a.Where.Point != "node-b/eth0" || !strings.Contains(a.Message, "headed for 10.244.2.7 on node-b (the destination's node") ||
 				!strings.Contains(a.Next, "on node-b")) {
 				t.Errorf("node IP %q: at %+v: %s (%s)", ip, a.Where, a.Message, a.Next)
 			}
@@ -99,9 +100,9 @@ func TestEncapsulatedNodeTunnelCut(t *testing.T) {
 		}
 		if a.Kind == "path-incomplete" && a.Where.Point == "node-b/tunl0" {
 			switch {
-			case strings.Contains(a.Message, "last seen at node-b/tunl0, headed for 10.244.2.7, on node-b"):
+			case strings.Contains(a.Message, "last seen at node-b/tunl0, headed for 10.244.2.7 on node-b"):
 				left += a.Count
-			case strings.Contains(a.Message, "first seen at node-b/tunl0, coming from 10.244.2.7, on node-b"):
+			case strings.Contains(a.Message, "first seen at node-b/tunl0, coming from 10.244.2.7 on node-b"):
 				entered += a.Count
 			}
 		}
@@ -132,4 +133,28 @@ func readLab(t *testing.T, sc, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// df-ping-refused without node-b's cali capture: node-a refused one DF ping too big for its tunnel
+// (truth: lost at node-a/cali5e1c4d6c68c → node-a/tunl0). Its flow has no other packet and none of it
+// was encapsulated, so nothing of its own names node-b; the other packets to pod-b were encapsulated
+// to node-b, and it is judged on their path (allEnds): an encap-drop before the tunnel, not a
+// host-drop on a path without one.
+func TestRefusedBeforeEncapsulationSamePath(t *testing.T) {
+	tr, r := labSubset(t, "df-ping-refused", []string{"node-a-any.pcap", "node-b-any.pcap", "node-b-cali2f5353dd8c5.pcap"}, nil)
+	want := map[string]bool{}
+	for _, e := range tr.Expected {
+		if strings.HasSuffix(e.Kind, "-drop") {
+			want[e.Kind+" "+e.Where] = true
+		}
+	}
+	got := map[string]bool{}
+	for _, a := range r.Anomalies {
+		if strings.HasSuffix(a.Kind, "-drop") && a.Severity == sevError {
+			got[a.Kind+" "+a.Where.From+"→"+a.Where.To] = true
+		}
+	}
+	if len(want) == 0 || !reflect.DeepEqual(got, want) {
+		t.Errorf("drop errors %v, want %v", got, want)
+	}
 }

@@ -85,13 +85,14 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 	var groups []*group
 	byKey := map[key]*group{}
 	member := make([][2]int32, len(s.flows)) // each flow direction's group, -1 for none
+	ends := s.allEnds()                      // outerends.go
 	for fi, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
 			member[fi][d] = -1
 			if len(fl.journeys[d]) == 0 {
 				continue
 			}
-			e := s.ends(fl, d)
+			e := ends[fi][d]
 			k := key{ends: e, v6: fl.client.v6}
 			if e.srcPod < 0 || e.dstPod < 0 {
 				t := fl.client
