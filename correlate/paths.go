@@ -84,8 +84,7 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 	}
 	var groups []*group
 	byKey := map[key]*group{}
-	member := make([][2]int32, len(s.flows)) // each flow direction's group, -1 for none
-	ends := s.allEnds()                      // outerends.go
+	member, ends := make([][2]int32, len(s.flows)), s.allEnds() // each flow direction's group (-1: none), its ends (outerends.go)
 	for fi, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
 			member[fi][d] = -1
