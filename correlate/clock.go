@@ -112,21 +112,70 @@ type clockSight struct {
 type clockPkt struct {
 	sender, receiver int
 	seen             []clockSight
-	ambiguous        bool // identical packets: see ambiguousKey
+	ambiguous        bool   // identical packets: see ambiguousKey
+	loose            uint64 // its NAT-tolerant fingerprint (for blindSeen)
 }
 
 // clockPackets samples the packets seen at the edge points (about maxClockSamples of the total frames
 // there) and collects each one's sightings per node, keyed by exact fingerprint. The sampled packets
 // whose sending node is unknown are left out; blind gives the nodes each was seen on, by NAT-tolerant
-// fingerprint (see blindNodes).
+// fingerprint (see blindNodes). The sampled frames are taken in order of capture time, then point, not
+// in the files' order: which sightings of a packet are merged, and which node sends it, do not depend on
+// the order the files were named in.
 func (w *world) clockPackets(edge []bool, total int) (pkts map[uint64]*clockPkt, blind map[uint64]uint64) {
-	edgeFile := w.filesWith(func(p int) bool { return edge[p] })
 	rate := uint64(1)
 	if total > maxClockSamples {
 		rate = uint64(total/maxClockSamples) + 1
 	}
+	refs := w.clockRefs(edge, rate)
 	pkts = make(map[uint64]*clockPkt, min(total, maxClockSamples))
-	// One loop over every edge frame: kept whole (the per-frame path), it allocates only per sampled packet.
+	for _, r := range refs {
+		o := &w.c.Obs[r.f][r.i]
+		lf := w.c.Loose[r.f].At(int(r.i))
+		fp := o.Exact(lf)
+		p := pkts[fp]
+		if p == nil {
+			p = &clockPkt{sender: -1, receiver: -1, loose: lf}
+			pkts[fp] = p
+		}
+		if p.sender < 0 {
+			p.sender = w.senderNode(o)
+		}
+		if p.receiver < 0 {
+			p.receiver = w.receiverNode(o)
+		}
+		p.addSighting(w.pointNode[r.point], r.ts, w.hopTTL(o), o)
+	}
+	// A packet none of whose sampled frames names its sending node is left out, and noted as blind on
+	// every node it was seen on.
+	for fp, p := range pkts {
+		if p.sender >= 0 {
+			continue
+		}
+		for _, x := range p.seen {
+			blind = w.blindSeen(blind, p.loose, x.node)
+		}
+		delete(pkts, fp)
+	}
+	return pkts, blind
+}
+
+// clockRef is a sampled edge frame: frame i of file f, seen at point at time ts (as recorded).
+type clockRef struct {
+	ts    int64
+	f, i  uint32
+	point int32
+	ttl   uint8
+	flags decode.Flags
+}
+
+// clockRefs returns the edge frames whose NAT-tolerant fingerprint the sampling rate keeps (the same
+// packets at every point of their path), ordered by time, point, TTL and flags (frames equal in these
+// are copies of one sighting, in any order alike). One loop over every edge frame, kept whole (the
+// per-frame path).
+func (w *world) clockRefs(edge []bool, rate uint64) []clockRef {
+	edgeFile := w.filesWith(func(p int) bool { return edge[p] })
+	var refs []clockRef
 	for f, obs := range w.c.Obs {
 		if !edgeFile[f] {
 			continue
@@ -139,47 +188,48 @@ func (w *world) clockPackets(edge []bool, total int) (pkts map[uint64]*clockPkt,
 			if !edge[pi] || o.Flags&(decode.FlagNotIP|decode.FlagARP|decode.FlagNoPayloadHash|decode.FlagIPv6) != 0 {
 				continue
 			}
-			// Sample on the NAT-tolerant fingerprint (stored, and the same at every point of the path);
-			// key on the exact one.
-			lf := loose.At(i)
-			if lf%rate != 0 {
+			if loose.At(i)%rate != 0 {
 				continue
 			}
-			fp, ts := o.Exact(lf), w.c.Stamps[f].Ts(i, o)
-			p := pkts[fp]
-			if p == nil {
-				s := w.senderNode(o)
-				if s < 0 {
-					blind = w.blindSeen(blind, lf, pi)
-					continue
-				}
-				p = &clockPkt{sender: s, receiver: w.receiverNode(o)}
-				pkts[fp] = p
-			}
-			node := w.pointNode[pi]
-			ttl := w.hopTTL(o)
-			found := false
-			for k := range p.seen {
-				if x := &p.seen[k]; x.node == node {
-					found = true
-					// Within one node a packet passes its edge points in microseconds; a sighting much
-					// later is another packet with the same fingerprint (a resend with IP id 0).
-					if ts-x.first < sightingSpan && x.last-ts < sightingSpan {
-						x.first, x.last, x.ttl = min(x.first, ts), max(x.last, ts), max(x.ttl, ttl)
-						if ambiguousKey(o, ttl) == x.key {
-							if x.same++; x.same >= ambiguousSame {
-								p.ambiguous = true
-							}
-						}
+			refs = append(refs, clockRef{w.c.Stamps[f].Ts(i, o), uint32(f), uint32(i), int32(pi), o.TTL, o.Flags})
+		}
+	}
+	sort.Slice(refs, func(x, y int) bool {
+		a, b := &refs[x], &refs[y]
+		switch {
+		case a.ts != b.ts:
+			return a.ts < b.ts
+		case a.point != b.point:
+			return a.point < b.point
+		case a.ttl != b.ttl:
+			return a.ttl < b.ttl
+		}
+		return a.flags < b.flags
+	})
+	return refs
+}
+
+// addSighting adds a sighting of p at time ts on node, with TTL ttl (frame o), to its sightings there.
+func (p *clockPkt) addSighting(node int, ts int64, ttl uint8, o *decode.Observation) {
+	found := false
+	for k := range p.seen {
+		if x := &p.seen[k]; x.node == node {
+			found = true
+			// Within one node a packet passes its edge points in microseconds; a sighting much
+			// later is another packet with the same fingerprint (a resend with IP id 0).
+			if ts-x.first < sightingSpan && x.last-ts < sightingSpan {
+				x.first, x.last, x.ttl = min(x.first, ts), max(x.last, ts), max(x.ttl, ttl)
+				if ambiguousKey(o, ttl) == x.key {
+					if x.same++; x.same >= ambiguousSame {
+						p.ambiguous = true
 					}
 				}
 			}
-			if !found {
-				p.seen = append(p.seen, clockSight{node, ts, ts, ttl, ambiguousKey(o, ttl), 1})
-			}
 		}
 	}
-	return pkts, blind
+	if !found {
+		p.seen = append(p.seen, clockSight{node, ts, ts, ttl, ambiguousKey(o, ttl), 1})
+	}
 }
 
 // delayPairs turns the sampled packets into delay samples per [upstream, downstream] node pair:

@@ -10,10 +10,9 @@ import (
 const methodUncrossed = "no packets cross to or from this node: not corrected"
 
 // blindSeen notes that a sampled packet with NAT-tolerant fingerprint fp, whose sending node is unknown, was
-// seen at point p: blind maps each such fingerprint to the nodes it was seen on (one bit per node, the
+// seen on node n: blind maps each such fingerprint to the nodes it was seen on (one bit per node, the
 // first 64 nodes), for at most maxClockSamples fingerprints. It returns blind, made on first use.
-func (w *world) blindSeen(blind map[uint64]uint64, fp uint64, p int) map[uint64]uint64 {
-	n := w.pointNode[p]
+func (w *world) blindSeen(blind map[uint64]uint64, fp uint64, n int) map[uint64]uint64 {
 	if n >= 64 {
 		return blind
 	}

@@ -30,6 +30,9 @@ type openEnd struct {
 	// inAny: it left at a node whose -i any capture covers every interface, plain, to an address no
 	// node is known by: that node took it in (its own address) or dropped it.
 	inAny bool
+	// onNode: the point is on its path's destination (left) or source node (entered), whose captures
+	// stop short of the pod (outerends.go).
+	onNode bool
 }
 
 // openEndFinder notes, while placement runs, the journeys that left the captures or entered them
@@ -44,6 +47,8 @@ type openEndFinder struct {
 	srcFirstAt map[[2]uint64]bool // (node, source address) of journeys first seen on that node, once asked for
 
 	found []openEnd // the output: journeys that left the captures or entered them mid-path
+
+	pi *pathInfo // the path of the journey asked about (set by placement)
 }
 
 // nodeHasAny says whether node n has a -i any capture (which covers every interface of the node).
@@ -72,6 +77,9 @@ func (f *openEndFinder) leftCaptures(j int32, p int, g uint32) bool {
 	if w.pointRole[p] == decode.RolePodVeth {
 		return false
 	}
+	if q, gq, ok := f.beyondEnd(j, p, g); ok {
+		p, g = q, gq // seen arriving past the path's end, and going nowhere else (pastend.go)
+	}
 	o, _ := f.w.obsAt(g)
 	v6 := o.Flags&decode.FlagIPv6 != 0
 	np := w.pointNode[p]
@@ -84,7 +92,7 @@ func (f *openEndFinder) leftCaptures(j int32, p int, g uint32) bool {
 	if !w.cluster[np] && len(w.underlays[np]) == 1 && o.Encap() == decode.EncapNone && f.dstAt(np, v6, o.Dst) {
 		return false // a host outside the cluster, captured on its one interface, that answers for the address
 	}
-	e := openEnd{j: j, point: p, left: true, addr: w.addrString(v6, o.Dst)}
+	e := openEnd{j: j, point: p, left: true, addr: w.addrString(v6, o.Dst), onNode: f.onEndNode(np, true)}
 	if o.Encap() != decode.EncapNone {
 		e.remote = w.ctxOf(o).OuterDstAddr().String()
 	} else {
@@ -143,7 +151,7 @@ func (f *openEndFinder) enteredUncaptured(j int32, p int, g uint32) {
 	if !w.cluster[np] && o.Encap() == decode.EncapNone && initialTTL(o.TTL) {
 		return // sent by the host outside the cluster that this point is on
 	}
-	e := openEnd{j: j, point: p, addr: w.addrString(v6, o.Src)}
+	e := openEnd{j: j, point: p, addr: w.addrString(v6, o.Src), onNode: f.onEndNode(np, false)}
 	if o.Encap() != decode.EncapNone {
 		e.remote = w.ctxOf(o).OuterSrcAddr().String()
 	}
@@ -161,6 +169,9 @@ func detectPathIncomplete(f *findings, row *kindRow) []Anomaly {
 		g := groups[k]
 		pt := a.w.c.Points[k.point].ID
 		detail, next := g.text(k.left, pt)
+		if g.onNode == 1 {
+			detail, next = g.onNodeText(k.left, pt, a.w.nodes[a.w.pointNode[k.point]], a.w.pointRole[k.point] == decode.RoleTunnel)
+		}
 		sev := row.severity
 		if k.inAny { // most likely the node's own traffic, taken in: info, with what would tell
 			detail, next, sev = g.inAnyText(pt, a.w.nodes[a.w.pointNode[k.point]]), inAnyNext, sevInfo
@@ -186,6 +197,7 @@ type openEndGroup struct {
 	addrs   map[string]bool
 	remotes map[string]bool
 	ev      []Evidence
+	onNode  int8 // 1: every end is on its path's end node (openEnd.onNode), -1: some is not
 }
 
 // openEndGroups groups the open ends by point and side, counting each packet as its source sent it,
@@ -228,8 +240,9 @@ func (a *analysis) openEndGroups() (map[openEndKey]*openEndGroup, []openEndKey) 
 		g.flows[a.jFlow[e.j]] = true
 		g.addrs[e.addr] = true
 		if e.remote != "" {
-			g.remotes[e.remote] = true
+			g.remotes[a.w.remoteName(e.remote)] = true
 		}
+		g.noteOnNode(e.onNode)
 		if len(g.ev) < 10 {
 			h := a.hops(int(e.j))
 			hop := h[0]
@@ -269,7 +282,7 @@ func (g *openEndGroup) text(left bool, pt string) (detail, next string) {
 	list := openEndList
 	where := "whose node none of the captures shows"
 	if len(g.remotes) > 0 {
-		where = "encapsulated to " + list(g.remotes) + ", a node no capture was given of"
+		where = "encapsulated to " + list(g.remotes) + g.uncaptured()
 	}
 	if left {
 		detail = fmt.Sprintf("%s last seen at %s, headed for %s (%s): the "+
@@ -281,7 +294,7 @@ func (g *openEndGroup) text(left bool, pt string) (detail, next string) {
 	} else {
 		where = "whose node none of the captures shows"
 		if len(g.remotes) > 0 {
-			where = "encapsulated by " + list(g.remotes) + ", a node no capture was given of"
+			where = "encapsulated by " + list(g.remotes) + g.uncaptured()
 		}
 		detail = fmt.Sprintf("%s first seen at %s, coming from %s (%s): not "+
 			"captured upstream, so where they came from and what happened on the way is unknown.",

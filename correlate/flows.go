@@ -404,6 +404,9 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	v := &fl.votes[d]
 	// Votes for the path's end nodes: the sender's node, and the node of the last known destination.
 	n, srcPod := s.owners.both(t.v6, t.src)
+	if n < 0 {
+		n = a.w.outerNode(h, 0) // the node that encapsulated it (outerends.go)
+	}
 	if n >= 0 {
 		v.src.add(n)
 	}
@@ -412,6 +415,9 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	for i := len(h) - 2; n < 0 && i >= 0; i-- {
 		oh, _ := a.obs(h[i])
 		n = s.owners.nodeOf(oh.Flags&decode.FlagIPv6 != 0, oh.Dst)
+	}
+	if n < 0 {
+		n = a.w.outerNode(h, 1) // the node it was encapsulated to
 	}
 	if n >= 0 {
 		v.dst.add(n)

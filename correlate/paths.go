@@ -84,14 +84,14 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 	}
 	var groups []*group
 	byKey := map[key]*group{}
-	member := make([][2]int32, len(s.flows)) // each flow direction's group, -1 for none
+	member, ends := make([][2]int32, len(s.flows)), s.allEnds() // each flow direction's group (-1: none), its ends (outerends.go)
 	for fi, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
 			member[fi][d] = -1
 			if len(fl.journeys[d]) == 0 {
 				continue
 			}
-			e := s.ends(fl, d)
+			e := ends[fi][d]
 			k := key{ends: e, v6: fl.client.v6}
 			if e.srcPod < 0 || e.dstPod < 0 {
 				t := fl.client
@@ -182,7 +182,8 @@ func (s *pathStage) buildPath(e pathEnds, routers, back map[int]*routerSeen, tun
 	}
 	// Encapsulated node pairs send pod traffic through the tunnels; traffic between the nodes' own
 	// addresses goes straight over the underlay.
-	tunneled := dst >= 0 && src >= 0 && (s.encapsulated(src, dst) && (dstPod >= 0 || tunnel) || s.wgTunneled(src, dst, tunnel))
+	tunneled := dst >= 0 && src >= 0 && (s.encapsulated(src, dst) && (dstPod >= 0 || tunnel) || s.wgTunneled(src, dst, tunnel) ||
+		s.tunnelUnknownMode(src, dst, tunnel))
 	if src >= 0 && src != dst {
 		if tunneled || (dst < 0 && tunnel) { // also when the destination's node is unknown: its packets crossed it
 			add(s.pairTunnels(src, src, dst)...)

@@ -181,6 +181,7 @@ func (pl *placement) placeJourney(j int, p *placing) {
 	fl := pl.flows[fi]
 	d := pl.jDir[j]
 	p.j, p.fi, p.fl, p.pi, p.h = j, fi, fl, fl.path[d], pl.hops(j)
+	pl.oe.pi = p.pi // the path its open ends are on
 	p.o0, _ = pl.obs(pl.w.pktHop(p.h))
 	pl.tcpStep(fl, d, int32(j), p.o0)
 	if p.o0.Flags&decode.FlagICMPError != 0 {

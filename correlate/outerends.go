@@ -1,0 +1,230 @@
+package correlate
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/calipath/calipath/decode"
+)
+
+// The nodes a journey's encapsulation names.
+//
+// Calico encapsulates a pod's packet (IP-in-IP or VXLAN; or encrypts it into a WireGuard message) from
+// the node that sends it to the node whose pod block holds its destination: the outer source is the
+// sending node's address and the outer destination the receiving node's. When the captures show neither pod (the destination's cali
+// interface was not given), the encapsulation still says which nodes the path runs between, so the
+// path goes on over the receiving node's underlay and tunnel device, and what happened there is judged
+// rather than called "left the captures" at the last router.
+
+// outerNode returns the node journey hops h were encapsulated by (k = 0: the first encapsulated hop's
+// outer source, or WireGuard message's source) or to (k = 1: the last one's outer destination), when
+// that address is a known node's; -1 when none is.
+func (w *world) outerNode(h []uint32, k int) int {
+	for i := range h {
+		x := i
+		if k == 1 {
+			x = len(h) - 1 - i
+		}
+		o, _ := w.obsAt(h[x])
+		if w.wgOn && w.wgType(o) == decode.WGTransport { // the message carrying it: node to node
+			a := o.Src
+			if k == 1 {
+				a = o.Dst
+			}
+			if n := w.nodeOfIPOnly(o.Flags&decode.FlagIPv6 != 0, a); n >= 0 {
+				return n
+			}
+			continue
+		}
+		if o.Encap() == decode.EncapNone || int(o.Ctx) >= len(w.ctxNodes) {
+			continue
+		}
+		if n := w.ctxNodes[o.Ctx][k]; n >= 0 {
+			return n
+		}
+	}
+	return -1
+}
+
+// nodeOfIPOnly returns the node whose own address a is (a node IP, not a pod's), -1 when none is known.
+func (w *world) nodeOfIPOnly(v6 bool, a uint32) int {
+	m := w.nodeOfIP
+	if v6 {
+		m = w.nodeOfIP6
+	}
+	if n, ok := m[a]; ok {
+		return n
+	}
+	return -1
+}
+
+// tunnelUnknownMode says whether the path between nodes src and dst goes through their tunnel devices
+// although no pod-to-pod traffic between them told the pair's mode (one pod's veth was not captured):
+// its packets crossed a tunnel device, and Calico routes a pair's pod traffic all through its tunnels.
+func (s *pathStage) tunnelUnknownMode(src, dst int, tunnel bool) bool {
+	_, known := s.pairMode[[2]int{min(src, dst), max(src, dst)}]
+	return tunnel && !known
+}
+
+// remoteName is an outer address as the path-incomplete text names it: with its node's name when it
+// is a known node's ("192.168.20.2 (node-b)", or "(node-b, not captured)" when no capture is of it).
+func (w *world) remoteName(addr string) string {
+	n := w.nodeOfAddr(addr)
+	if n < 0 {
+		return addr
+	}
+	for _, pn := range w.pointNode {
+		if pn == n {
+			return addr + " (" + w.nodes[n] + ")"
+		}
+	}
+	return addr + " (" + w.nodes[n] + ", not captured)"
+}
+
+// nodeOfAddr returns the node whose own address addr is, -1 when none is known.
+func (w *world) nodeOfAddr(addr string) int {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return -1
+	}
+	m, k := w.nodeOfIP, uint32(0)
+	if a.Is4() {
+		k = ip4(a)
+	} else {
+		m, k = w.nodeOfIP6, w.c.Tables.InternV6(a.As16())
+	}
+	if n, ok := m[k]; ok {
+		return n
+	}
+	return -1
+}
+
+// noteOnNode notes whether an end of the group is on the node its encapsulation names.
+func (g *openEndGroup) noteOnNode(on bool) {
+	switch {
+	case !on:
+		g.onNode = -1
+	case g.onNode == 0:
+		g.onNode = 1
+	}
+}
+
+// uncaptured ends the list of a group's outer addresses (remoteName): what is known of their nodes.
+func (g *openEndGroup) uncaptured() string {
+	captured, named := false, false
+	for r := range g.remotes {
+		captured = captured || strings.HasSuffix(r, ")") && !strings.HasSuffix(r, ", not captured)")
+		named = named || strings.HasSuffix(r, ")")
+	}
+	switch {
+	case captured:
+		return ", whose captures do not show them there"
+	case named:
+		return ""
+	}
+	return ", an address calipath knows as no node's"
+}
+
+// onEndNode says whether node np is the end node of the path asked about (placement sets it): its
+// destination's (left) or its source's (entered).
+func (f *openEndFinder) onEndNode(np int, left bool) bool {
+	switch {
+	case f.pi == nil:
+		return false
+	case left:
+		return f.pi.dstNode == np
+	}
+	return f.pi.srcNode == np
+}
+
+// onNodeText says what left (left) or entered the captured area at point pt of node, their path's end
+// node (the node of the pod they were sent to, or from, as their encapsulation or other packets to
+// that address show): the captures of node stop short of the pod, and what to capture (the pod's cali
+// interface, and the tunnel device unless pt is one).
+func (g *openEndGroup) onNodeText(left bool, pt, node string, atTunnel bool) (detail, next string) {
+	tunnel := " and the tunnel device (tunl0, vxlan.calico or wireguard.cali)"
+	if atTunnel {
+		tunnel = ""
+	}
+	if left {
+		detail = fmt.Sprintf("%s last seen at %s, headed for %s on %s (the destination's node, as their "+
+			"encapsulation or other packets show): no capture of %s shows where they went after that, so "+
+			"whether they arrived is unknown. They are counted as not captured (status left-captures), neither "+
+			"delivered nor lost.", packetsWere(g.n), pt, openEndList(g.addrs), node, node)
+		next = "Capture the rest of their way on " + node + " too — the destination pod's cali interface" + tunnel +
+			", or tcpdump -i any there — and give those files with these."
+		return detail, next
+	}
+	detail = fmt.Sprintf("%s first seen at %s, coming from %s on %s (the source's node, as their "+
+		"encapsulation or other packets show): no capture of %s shows where they came from before that, "+
+		"so what happened to them on the way is unknown.", packetsWere(g.n), pt, openEndList(g.addrs), node, node)
+	next = "Capture the rest of their way on " + node + " too — the source pod's cali interface" + tunnel +
+		", or tcpdump -i any there — and give those files with these."
+	return detail, next
+}
+
+// allEnds returns the ends of every flow direction (ends; those without journeys left zero). An end
+// node no address of a direction named, while another direction's encapsulation named one for the same
+// address (the same pod, not captured), is that node: a packet to pod-b that node-a refused before
+// encapsulating it goes the way the others to pod-b went, and is judged on their path.
+func (s *pathStage) allEnds() [][2]pathEnds {
+	out := make([][2]pathEnds, len(s.flows))
+	learnt := map[[2]uint64]int{} // (v6, address) → the node an end with no known pod was put on; -2: several
+	for fi, fl := range s.flows {
+		for d := uint8(0); d < 2; d++ {
+			if len(fl.journeys[d]) == 0 {
+				continue
+			}
+			e := s.ends(fl, d)
+			out[fi][d] = e
+			t := dirTuple(fl, d)
+			if e.srcPod < 0 && e.src >= 0 {
+				learn(learnt, t.v6, t.src, e.src)
+			}
+			if e.dstPod < 0 && e.dst >= 0 {
+				learn(learnt, t.v6, t.dst, e.dst)
+			}
+		}
+	}
+	if len(learnt) == 0 {
+		return out
+	}
+	for fi, fl := range s.flows {
+		for d := uint8(0); d < 2; d++ {
+			e, t := &out[fi][d], dirTuple(fl, d)
+			if n, ok := learnt[addrKey(t.v6, t.src)]; ok && n >= 0 && e.src < 0 && len(fl.journeys[d]) > 0 {
+				e.src = n
+			}
+			if n, ok := learnt[addrKey(t.v6, t.dst)]; ok && n >= 0 && e.dst < 0 && len(fl.journeys[d]) > 0 {
+				e.dst = n
+			}
+		}
+	}
+	return out
+}
+
+// dirTuple is flow fl's tuple in direction d.
+func dirTuple(fl *flowAcc, d uint8) tuple {
+	if d == s2c {
+		return fl.client.reverse()
+	}
+	return fl.client
+}
+
+func addrKey(v6 bool, a uint32) [2]uint64 {
+	k := [2]uint64{uint64(a), 0}
+	if v6 {
+		k[1] = 1
+	}
+	return k
+}
+
+// learn notes that address a is on node n (-2 once two nodes were given for it).
+func learn(m map[[2]uint64]int, v6 bool, a uint32, n int) {
+	k := addrKey(v6, a)
+	if old, ok := m[k]; ok && old != n {
+		n = -2
+	}
+	m[k] = n
+}
