@@ -207,7 +207,7 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 			"(a pcap file records no start or stop time); if they did not, these packets were not captured there rather than lost.",
 			w.nodes[n])
 	}
-	detail += a.wgNoSessionNote(s)
+	detail += a.wgNoSessionNote(s) + a.wgCarrierNote(s)
 	l := segLoss{s: s, flows: flows, lost: lost, evidence: lossEvidence(s, f.answeredOn), detail: detail}
 	switch {
 	case a.wgNoSession(s):
@@ -529,7 +529,7 @@ func (a *analysis) stopNote(i int, why uint8) string {
 // over the tunnel MTU, policy) is a drop, not scattered loss.
 func (a *analysis) flowDropped(s *segAcc, answered map[segFlow]int) bool {
 	for f, n := range s.flows {
-		if n -= answered[segFlow{s, f}]; n > 0 && n*2 >= int(a.flows[f].nSent) {
+		if n -= answered[segFlow{s, f}]; n > 0 && n*2 >= int(a.flows[f].nSent) && !a.wgCarrierPassed(s, f, n) {
 			return true
 		}
 	}
