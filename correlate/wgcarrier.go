@@ -33,21 +33,45 @@ func (a *analysis) wgCarrier(fi int32) bool {
 	return false
 }
 
-// wgCarrierPassed reports whether carrier flow fi's n losses on segment s are fewer than half of the
-// WireGuard messages sent over s in their direction (between the same two addresses), counting the
-// ones tied to the packets they carried: scattered loss, not a flow stopped there. False for any
-// other flow.
+// wgCarrierPassed reports whether carrier flow fi's n losses on segment s are fewer than the
+// WireGuard messages that crossed s in their direction (between the same two addresses, counting the
+// ones tied to the packets they carried), and not all larger than every one of those: scattered loss,
+// not a flow stopped there. False for any other flow, and for size-selected losses (an MTU on the
+// way), which stay a drop.
 func (a *analysis) wgCarrierPassed(s *segAcc, fi int32, n int) bool {
 	if !a.wgCarrier(fi) {
 		return false
 	}
-	for _, e := range s.evidence {
-		if e.flow == fi {
-			o := a.wgMsgAt(e.j, s.from)
-			return o != nil && n < a.wgCrossed(s, o)
+	var m *decode.Observation
+	smallest := -1 // the smallest message lost
+	a.wgLostOn(s, fi, func(j int32, o *decode.Observation) {
+		if m == nil {
+			m = o
+		}
+		if smallest < 0 || int(o.Len) < smallest {
+			smallest = int(o.Len)
+		}
+	})
+	if m == nil {
+		return false
+	}
+	crossed, largest := a.wgCrossed(s, m)
+	return n < crossed && smallest <= largest
+}
+
+// wgLostOn calls fn with each journey of flow fi lost on segment s and its WireGuard message at the
+// segment's start (journeys without one are left out).
+func (a *analysis) wgLostOn(s *segAcc, fi int32, fn func(j int32, o *decode.Observation)) {
+	for _, js := range a.flows[fi].journeys {
+		for _, j := range js {
+			if a.jStatus[j] != stLost || int(a.jLast[j]) != s.from || int(a.jNext[j]) != s.to {
+				continue
+			}
+			if o := a.wgMsgAt(j, s.from); o != nil {
+				fn(j, o)
+			}
 		}
 	}
-	return false
 }
 
 // wgMsgAt returns journey j's WireGuard message at point p (nil: none).
@@ -61,27 +85,29 @@ func (a *analysis) wgMsgAt(j int32, p int) *decode.Observation {
 }
 
 // wgCrossed counts the journeys seen at both ends of segment s whose sighting at its start is a
-// WireGuard message between the addresses of message m, the same way. One pass over the hops: it
-// runs only for a carrier flow's losses.
-func (a *analysis) wgCrossed(s *segAcc, m *decode.Observation) int {
+// WireGuard message between the addresses of message m, the same way, and returns the largest of
+// those messages. One pass over the hops: it runs only for a carrier flow's losses.
+func (a *analysis) wgCrossed(s *segAcc, m *decode.Observation) (n, largest int) {
 	v6 := m.Flags & decode.FlagIPv6
-	n := 0
 	for j := 0; j < a.nJ; j++ {
-		from, to := false, false
+		size, to := -1, false
 		for _, g := range a.hops(j) {
 			o, _ := a.obs(g)
 			switch a.w.srcPoint[o.Source] {
 			case s.from:
-				from = from || o.Src == m.Src && o.Dst == m.Dst && o.Flags&decode.FlagIPv6 == v6 && a.w.wgType(o) != 0
+				if o.Src == m.Src && o.Dst == m.Dst && o.Flags&decode.FlagIPv6 == v6 && a.w.wgType(o) != 0 {
+					size = int(o.Len)
+				}
 			case s.to:
 				to = true
 			}
 		}
-		if from && to {
+		if size >= 0 && to {
 			n++
+			largest = max(largest, size)
 		}
 	}
-	return n
+	return n, largest
 }
 
 // wgLoose is what wgCarrierNote tells of the untied messages lost from one sender: how many, and
@@ -104,22 +130,16 @@ func (a *analysis) wgCarrierNote(s *segAcc) string {
 		if !a.wgCarrier(fi) {
 			continue
 		}
-		for _, js := range a.flows[fi].journeys {
-			for _, j := range js {
-				if a.jStatus[j] != stLost || int(a.jLast[j]) != s.from || int(a.jNext[j]) != s.to {
-					continue
-				}
-				o := a.wgMsgAt(j, s.from)
-				if o == nil || a.w.wgType(o) != decode.WGTransport || o.PayloadLen() <= 32 {
-					continue
-				}
-				k := [2]uint32{o.Src, uint32(o.Flags & decode.FlagIPv6)}
-				if lost[k] == nil {
-					lost[k] = &wgLoose{first: a.hops(int(j))[0], v6: k[1] != 0}
-				}
-				lost[k].n++
+		a.wgLostOn(s, fi, func(j int32, o *decode.Observation) {
+			if a.w.wgType(o) != decode.WGTransport || o.PayloadLen() <= 32 {
+				return
 			}
-		}
+			k := [2]uint32{o.Src, uint32(o.Flags & decode.FlagIPv6)}
+			if lost[k] == nil {
+				lost[k] = &wgLoose{first: a.hops(int(j))[0], v6: k[1] != 0}
+			}
+			lost[k].n++
+		})
 	}
 	keys := make([][2]uint32, 0, len(lost))
 	for k := range lost {

@@ -85,3 +85,50 @@ func TestWGCarrierLossScattered(t *testing.T) {
 		t.Fatalf("truth lists %d lossy segments, want the 2 of wireguard-underlay-loss", checked)
 	}
 }
+
+// wireguard-mtu-blackhole without node-b's eth0 and WireGuard device: the messages router-1 lost
+// are the large ones (an MTU on the way; the truth's anomaly there is a pmtu-blackhole), and nothing
+// ties them either. Losses that only the largest messages suffered are not scattered loss: the
+// segment's anomaly must stay an error, whatever share of the messages crossed.
+func TestWGCarrierSizeSelectedStaysDrop(t *testing.T) {
+	dir := "../testdata/lab/scenarios/wireguard-mtu-blackhole"
+	var tr wgLossTruth
+	b, err := os.ReadFile(filepath.Join(dir, "truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &tr); err != nil {
+		t.Fatal(err)
+	}
+	where := ""
+	for _, e := range tr.Expected {
+		if e.Kind == "pmtu-blackhole" {
+			where = e.Where
+		}
+	}
+	from, to, ok := strings.Cut(where, "→")
+	if !ok {
+		t.Fatalf("truth: no pmtu-blackhole segment in %v", tr.Expected)
+	}
+	all, _ := filepath.Glob(filepath.Join(dir, "*.pcap*"))
+	var files []string
+	for _, f := range all {
+		b := filepath.Base(f)
+		if !strings.Contains(b, "-any") && b != "node-b-eth0.pcap" && !strings.HasPrefix(b, "node-b-wireguard") {
+			files = append(files, f)
+		}
+	}
+	r := Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), Options{})
+	found := false
+	for _, an := range r.Anomalies {
+		if an.Where.From == from && an.Where.To == to {
+			found = true
+			if an.Severity != "error" {
+				t.Errorf("%s: %s %s (%d), want an error: %s", where, an.Severity, an.Kind, an.Count, an.Message)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("%s: no anomaly", where)
+	}
+}
