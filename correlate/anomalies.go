@@ -16,6 +16,7 @@ type icmpKey struct {
 	self   bool
 	own    bool
 	beyond bool // sent by a hop past the point (icmpFinding.beyond)
+	unsure bool // sent by the point's node or a hop past it (icmpFinding.unsure)
 }
 
 // segFlow is one flow's losses on one segment.
@@ -95,7 +96,7 @@ func (a *analysis) icmpExplained() (map[*segAcc]int, map[segFlow]int, map[icmpKe
 		}
 		used[segFlow{pick, f.flow}]++
 		explained[pick]++
-		answered[icmpKey{f.kind, f.point, f.self, f.own, f.beyond}]++
+		answered[icmpKey{f.kind, f.point, f.self, f.own, f.beyond, f.unsure}]++
 	}
 	return explained, used, answered
 }
@@ -316,7 +317,7 @@ func detectICMP(f *findings, k *kindRow) []Anomaly {
 	groups := map[icmpKey][]icmpFinding{}
 	for _, fi := range f.a.side.icmp.findings {
 		if fi.kind == k.kind {
-			key := icmpKey{fi.kind, fi.point, fi.self, fi.own, fi.beyond}
+			key := icmpKey{fi.kind, fi.point, fi.self, fi.own, fi.beyond, fi.unsure}
 			groups[key] = append(groups[key], fi)
 		}
 	}
@@ -342,14 +343,17 @@ func detectICMP(f *findings, k *kindRow) []Anomaly {
 			where := "on that node"
 			if key.beyond {
 				where = "past that point"
+			} else if key.unsure {
+				where = "on that node or past that point"
 			}
 			detail += fmt.Sprintf(" It answered %s dropped %s (not counted again as loss).", what, where)
 		}
 		node := w.nodes[w.pointNode[key.point]]
 		if key.beyond {
-			detail += fmt.Sprintf(" Its source, %s, is none of %s's addresses: it came in from the wire, sent by a hop past %s "+
-				"(a router), whose capture is not among the inputs; %s only saw it arrive.", fs[0].src, node, w.c.Points[key.point].ID, node)
+			detail += fmt.Sprintf(" %s: it came in from the wire, sent by a hop past %s "+
+				"(a router), whose capture is not among the inputs; %s only saw it arrive.", fs[0].why, w.c.Points[key.point].ID, node)
 		}
+		detail += icmpUnsureNote(key, fs[0].src, node, w.c.Points[key.point].ID) // refused.go
 		if key.own {
 			detail += fmt.Sprintf(" Sent by %s to its own pod: the node refused the pod's packet itself (its drop counts as loss on %s's segment).",
 				node, node)
