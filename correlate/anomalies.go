@@ -16,6 +16,7 @@ type icmpKey struct {
 	self   bool
 	own    bool
 	beyond bool // sent by a hop past the point (icmpFinding.beyond)
+	unsure bool // sent by the point's node or a hop past it (icmpFinding.unsure)
 }
 
 // segFlow is one flow's losses on one segment.
@@ -95,7 +96,7 @@ func (a *analysis) icmpExplained() (map[*segAcc]int, map[segFlow]int, map[icmpKe
 		}
 		used[segFlow{pick, f.flow}]++
 		explained[pick]++
-		answered[icmpKey{f.kind, f.point, f.self, f.own, f.beyond}]++
+		answered[icmpKey{f.kind, f.point, f.self, f.own, f.beyond, f.unsure}]++
 	}
 	return explained, used, answered
 }
@@ -207,7 +208,7 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 			"(a pcap file records no start or stop time); if they did not, these packets were not captured there rather than lost.",
 			w.nodes[n])
 	}
-	detail += a.wgNoSessionNote(s)
+	detail += a.wgNoSessionNote(s) + a.wgCarrierNote(s)
 	l := segLoss{s: s, flows: flows, lost: lost, evidence: lossEvidence(s, f.answeredOn), detail: detail}
 	switch {
 	case a.wgNoSession(s):
@@ -316,7 +317,7 @@ func detectICMP(f *findings, k *kindRow) []Anomaly {
 	groups := map[icmpKey][]icmpFinding{}
 	for _, fi := range f.a.side.icmp.findings {
 		if fi.kind == k.kind {
-			key := icmpKey{fi.kind, fi.point, fi.self, fi.own, fi.beyond}
+			key := icmpKey{fi.kind, fi.point, fi.self, fi.own, fi.beyond, fi.unsure}
 			groups[key] = append(groups[key], fi)
 		}
 	}
@@ -342,14 +343,17 @@ func detectICMP(f *findings, k *kindRow) []Anomaly {
 			where := "on that node"
 			if key.beyond {
 				where = "past that point"
+			} else if key.unsure {
+				where = "on that node or past that point"
 			}
 			detail += fmt.Sprintf(" It answered %s dropped %s (not counted again as loss).", what, where)
 		}
 		node := w.nodes[w.pointNode[key.point]]
 		if key.beyond {
-			detail += fmt.Sprintf(" Its source, %s, is none of %s's addresses: it came in from the wire, sent by a hop past %s "+
-				"(a router), whose capture is not among the inputs; %s only saw it arrive.", fs[0].src, node, w.c.Points[key.point].ID, node)
+			detail += fmt.Sprintf(" %s: it came in from the wire, sent by a hop past %s "+
+				"(a router), whose capture is not among the inputs; %s only saw it arrive.", fs[0].why, w.c.Points[key.point].ID, node)
 		}
+		detail += icmpUnsureNote(key, fs[0].src, node, w.c.Points[key.point].ID) // refused.go
 		if key.own {
 			detail += fmt.Sprintf(" Sent by %s to its own pod: the node refused the pod's packet itself (its drop counts as loss on %s's segment).",
 				node, node)
@@ -529,7 +533,7 @@ func (a *analysis) stopNote(i int, why uint8) string {
 // over the tunnel MTU, policy) is a drop, not scattered loss.
 func (a *analysis) flowDropped(s *segAcc, answered map[segFlow]int) bool {
 	for f, n := range s.flows {
-		if n -= answered[segFlow{s, f}]; n > 0 && n*2 >= int(a.flows[f].nSent) {
+		if n -= answered[segFlow{s, f}]; n > 0 && n*2 >= int(a.flows[f].nSent) && !a.wgCarrierPassed(s, f, n) {
 			return true
 		}
 	}

@@ -315,6 +315,10 @@ type icmpFinding struct {
 	// node's (icmpSender): a hop past the point sent it; src is that address.
 	beyond bool
 	src    string
+	why    string // why it is taken to have come in from the wire (icmpSenderWhy), when beyond
+	// unsure marks an error whose sender cannot be told: its point's node, or a hop past it
+	// (senderUnknown).
+	unsure bool
 }
 
 // icmpOut is what the ICMP check gives: the errors listed, the findings, and per flow how many
@@ -367,8 +371,9 @@ func (a *analysis) icmp(ids []string) icmpOut {
 			n := w.nodeOf(v6, o.Src)
 			self := !srcPod && !dstPod && n >= 0 && n == w.nodeOf(v6, o.Dst)
 			own := !srcPod && dstPod && n >= 0 && n == w.nodeOf(v6, o.Dst) && n == w.pointNode[p]
+			sender, why := w.icmpSenderWhy(o, p)
 			out.findings = append(out.findings, icmpFinding{kind: kind, point: p, flow: fi, ev: ie.Evidence, mtu: e.MTU,
-				self: self, own: own, beyond: w.icmpSender(o, p) < 0, src: ie.Src})
+				self: self, own: own, beyond: sender == -1, src: ie.Src, why: why, unsure: sender == senderUnknown})
 		}
 		// Did a "fragmentation needed" reach the pod that sent the big packet (the error's destination,
 		// the flow's client or its server)?

@@ -1,6 +1,10 @@
 package correlate
 
-import "github.com/calipath/calipath/decode"
+import (
+	"fmt"
+
+	"github.com/calipath/calipath/decode"
+)
 
 // refused finds the packets that a node answered with an ICMP error (fragmentation needed,
 // unreachable, time exceeded) quoting them: the node dropped them and said so. It returns, for each
@@ -87,20 +91,51 @@ func (a *analysis) refused() map[int32]int {
 	return out
 }
 
-// icmpSender is the node that sent ICMP error o, first seen at point p: the node whose address its
-// source is; else -1 when it came in from the wire to p's node (p is an underlay point, the error is
-// addressed to the node or one of its pods, the node's addresses are known and its source is none of
-// them): a hop past p sent it, a router whose capture, if any, is not among the inputs; else p's node.
+// senderUnknown is icmpSender's answer when the captures cannot tell whether the node of the point
+// that first saw an ICMP error sent it or a hop past the point did.
+const senderUnknown = -2
+
+// icmpSender is the node that sent ICMP error o, first seen at point p (icmpSenderWhy).
 func (w *world) icmpSender(o *decode.Observation, p int) int {
+	n, _ := w.icmpSenderWhy(o, p)
+	return n
+}
+
+// icmpSenderWhy is the node that sent ICMP error o, first seen at point p: the node whose address its
+// source is. Else, at an underlay point, -1 when it came in from the wire to p's node, with why (a hop
+// past p sent it, a router whose capture, if any, is not among the inputs): it is addressed to the
+// node, whose addresses are known and its source is none of them; or a cooked capture saw it come in;
+// or it is addressed to one of the node's pods (the node's own errors to its pods leave through their
+// veths, never its underlay). Else p's node (a cooked capture saw it leave, or it is addressed
+// elsewhere), but for an error at an underlay point of a node whose addresses are unknown, to an
+// address that may be its own: senderUnknown.
+func (w *world) icmpSenderWhy(o *decode.Observation, p int) (int, string) {
 	v6 := o.Flags&decode.FlagIPv6 != 0
 	if n := w.nodeOf(v6, o.Src); n >= 0 {
-		return n
+		return n, ""
 	}
 	n := w.pointNode[p]
-	if w.pointRole[p] == decode.RoleUnderlay && w.nodeOf(v6, o.Dst) == n && w.hasNodeIP(v6, n) {
-		return -1
+	if w.pointRole[p] != decode.RoleUnderlay {
+		return n, ""
 	}
-	return n
+	node, src, at := w.nodes[n], w.addrString(v6, o.Src), w.c.Points[p].ID
+	dn := w.nodeOf(v6, o.Dst)
+	_, toPod := w.ownerOf(v6, o.Dst)
+	cooked := w.c.Sources[o.Source].IfIndex != -1 // a cooked capture: it says which way the frame went
+	switch {
+	case dn == n && w.hasNodeIP(v6, n):
+		return -1, fmt.Sprintf("Its source, %s, is none of %s's addresses", src, node)
+	case cooked && o.Flags&decode.FlagOutbound == 0:
+		return -1, fmt.Sprintf("The capture at %s saw it come in, and its source, %s, is no known node's address", at, src)
+	case cooked:
+		return n, ""
+	case dn == n && toPod:
+		return -1, fmt.Sprintf("It is addressed to %s's own pod %s and was first seen at %s, not on the pod's veth, which %s's own "+
+			"errors to its pods leave through; its source, %s, is no known node's address", node, w.addrString(v6, o.Dst), at, node, src)
+	case dn < 0 && !w.hasNodeIP(v6, n):
+		return senderUnknown, ""
+	}
+	return n, ""
 }
 
 // hasNodeIP reports whether some address of node n is known.
@@ -115,4 +150,15 @@ func (w *world) hasNodeIP(v6 bool, n int) bool {
 		}
 	}
 	return false
+}
+
+// icmpUnsureNote says, for ICMP errors whose sender cannot be told (icmpKey.unsure), why and what
+// tells ("" for others).
+func icmpUnsureNote(key icmpKey, src, node, at string) string {
+	if !key.unsure {
+		return ""
+	}
+	return fmt.Sprintf(" Its source, %s, is no known node's address, and %s's addresses are unknown: whether %s sent it or it came in "+
+		"from the wire, sent by a hop past %s (a router), cannot be told from these captures. Give the nodes' addresses "+
+		"(--node-ip, or --k8s) to tell.", src, node, node, at)
 }

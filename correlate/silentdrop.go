@@ -51,7 +51,9 @@ func silentKey(o *decode.Observation) uint64 {
 // fields at that point within silentTol) was dropped by the other's capture. The capture's buffer
 // is shared by all it captured, so each of its points was dropping from its last frame before such a
 // gap to its first frame after it (its frames at any point bound the gap): a packet that vanished
-// there is not captured, not lost. It does nothing unless two files hold frames of one point.
+// there is not captured, not lost. Only frames of a kind the lacking file holds at that point count
+// (silentCarried): a filtered capture lacks the kinds it never held. It does nothing unless two files
+// hold frames of one point.
 func (cd *capDrops) addSilent(w *world, jo *journeysOut) {
 	filesOf := make([][]int, len(w.c.Points))
 	multi := false
@@ -78,7 +80,9 @@ func (cd *capDrops) addSilent(w *world, jo *journeysOut) {
 		for _, f := range fs {
 			for _, g := range fs {
 				if f != g && len(times[g]) > 0 {
+					n := len(missed[g])
 					missed[g] = silentLacks(missed[g], at[[2]int{p, f}], at[[2]int{p, g}], times[g], f, p)
+					missed[g] = silentCarried(w, missed[g], n, at[[2]int{p, g}], g) // silentclass.go
 				}
 			}
 		}
