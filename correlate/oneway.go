@@ -175,11 +175,13 @@ func (s *oneWayScan) candidates() bool {
 		}
 	}
 	frames := func(p int) int { return w.c.Points[p].Traffic.Frames }
+	done := map[*pathInfo]bool{} // flows share paths
 	for _, fl := range s.a.flows {
 		for _, pi := range fl.path {
-			if pi == nil {
+			if pi == nil || done[pi] {
 				continue
 			}
+			done[pi] = true
 			for k, p := range pi.points {
 				for _, q := range [2]int{k - 1, k + 1} {
 					if q >= 0 && q < len(pi.points) && frames(p) > 0 && frames(p)*4 < frames(pi.points[q])*3 {
