@@ -164,7 +164,8 @@ func cookedFile(fi *decode.FileInfo) bool {
 
 // candidates marks the points that may be one-way: a one-sided cooked capture, or a point with frames
 // that has fewer than three quarters of a path neighbour's (a capture of both directions sees about
-// what its neighbours see). It reports whether there is any.
+// what its neighbours see), unless it is a pod veth whose frames show both directions (a pod's veth
+// sees its pod's share of what its node's tunnel and underlay carry). It reports whether there is any.
 func (s *oneWayScan) candidates() bool {
 	w := s.a.w
 	s.cand = make([]bool, len(w.c.Points))
@@ -183,6 +184,9 @@ func (s *oneWayScan) candidates() bool {
 			}
 			done[pi] = true
 			for k, p := range pi.points {
+				if w.pointRole[p] == decode.RolePodVeth && bothWays(&w.c.Points[p].Traffic) {
+					continue // one pod's share of its node's traffic, in both directions
+				}
 				for _, q := range [2]int{k - 1, k + 1} {
 					if q >= 0 && q < len(pi.points) && frames(p) > 0 && frames(p)*4 < frames(pi.points[q])*3 {
 						s.cand[p], found = true, true
@@ -192,6 +196,12 @@ func (s *oneWayScan) candidates() bool {
 		}
 	}
 	return found
+}
+
+// bothWays reports whether a pod veth's capture holds frames both to and from ee:ee:ee:ee:ee:ee: what
+// the pod sent and what its host handed it.
+func bothWays(tr *decode.Traffic) bool {
+	return tr.NPodSrc+tr.NPodSrc6 > 0 && tr.NPodDst+tr.NPodDst6 > 0
 }
 
 // count counts, on each path with a candidate point, what its journeys showed at its points.
