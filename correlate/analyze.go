@@ -205,6 +205,9 @@ type analysis struct {
 	// Late joins (window.go): packets split by a short window joined again.
 	lateOut
 
+	// oneWay is the points that captured one direction only, out of the paths they are blind to (oneway.go).
+	oneWay *oneWayOut
+
 	// Placement (placement.go): each journey's status, the segments, the open ends.
 	*placementOut
 
@@ -242,6 +245,7 @@ func (a *analysis) result() *Result {
 	a.release() // the paths' votes are dropped: placement reuses their memory
 	a.lateOut = (&lateStage{w: a.w, jo: &a.journeys, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
 	a.cov.stopsFromSkips(a)       // the captures that stopped early, from the paths
+	a.oneWay = a.findOneWay()     // the points that captured one direction only leave those paths (oneway.go)
 	side := a.startSideFindings() // the flows' IDs first, beside placement, which does not read them
 	placed, journeys := placeJourneys(a)
 	a.arenaOut.dropHopDetail() // placement was their last reader

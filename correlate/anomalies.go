@@ -211,6 +211,9 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 	detail += a.wgNoSessionNote(s) + a.wgCarrierNote(s)
 	l := segLoss{s: s, flows: flows, lost: lost, evidence: lossEvidence(s, f.answeredOn), detail: detail}
 	switch {
+	case s.kind == "one-way gap":
+		l.kind = "loss-one-way-gap"
+		l.detail = detail + a.oneWayGapDetail(s)
 	case a.wgNoSession(s):
 		l.kind = "wireguard-no-session"
 	case lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached && a.mtuCanExplain(s) && a.wgEncrypted(s): // wgmtu.go
@@ -288,7 +291,7 @@ func detectClockInconsistent(f *findings, k *kindRow) []Anomaly {
 func detectARP(f *findings, k *kindRow) []Anomaly {
 	groups := map[int][]arpFinding{}
 	for _, af := range f.a.side.arp.findings {
-		if af.kind == k.kind {
+		if af.kind == k.kind && !f.a.oneWay.hidesReply(af.point) {
 			groups[af.point] = append(groups[af.point], af)
 		}
 	}

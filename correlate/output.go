@@ -54,7 +54,7 @@ func (a *analysis) points() []Point {
 				}
 			}
 		}
-		pt := Point{ID: p.ID, Node: p.Node, Iface: p.Iface, Role: p.Role.String(), Reason: p.Reason, Pod: p.Pod,
+		pt := Point{ID: p.ID, Node: p.Node, Iface: p.Iface, Role: p.Role.String(), Reason: p.Reason + a.oneWay.note(i), Pod: p.Pod,
 			Files: sortedKeys(files), Frames: p.Traffic.Frames, First: a.cov.ownFirst[i], Last: a.cov.ownLast[i]}
 		var ips []string
 		if w.podOf[i] != 0 {

@@ -8,6 +8,9 @@ type pathInfo struct {
 	points           []int
 	srcNode, dstNode int
 	segs             []pathSeg // placement's: each segment's accumulator, filled in on first use
+	// blindStart and blindEnd: the path's first (last) point was taken out of it, a capture of the
+	// other direction only (oneway.go); blindEnd without evidence that what reached its end arrived.
+	blindStart, blindEnd bool
 }
 
 // index returns the position of point p on the path, -1 if it is not on it (paths are short).

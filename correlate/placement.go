@@ -113,6 +113,9 @@ func (po *placementOut) mayOffload(j int32) bool {
 func (pl *placement) segKind(from, to int, pi *pathInfo) string {
 	w := pl.w
 	nf, nt := w.pointNode[from], w.pointNode[to]
+	if pl.oneWay.gapOf(from, to) != nil {
+		return "one-way gap" // across a point that captured the other direction only (oneway.go)
+	}
 	if nf != nt || !w.cluster[nf] {
 		return "underlay" // between nodes, or through a router of the underlay
 	}
@@ -197,7 +200,7 @@ func (pl *placement) placeJourney(j int, p *placing) {
 		fl.nSent++
 	}
 	status := pl.placeStatus(p)
-	if p.first == 0 && status != stUnplaced && len(p.pi.points) > 1 {
+	if p.first == 0 && status != stUnplaced && len(p.pi.points) > 1 && !p.pi.blindStart {
 		pl.oe.enteredUncaptured(int32(j), p.pi.points[0], p.h[p.reached[0]])
 	}
 	pl.jStatus[j] = status
@@ -337,6 +340,10 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 	case pl.oe.leftCaptures(int32(j), pi.points[reach], p.h[p.reached[reach]]):
 		pl.jLast[j] = int32(pl.oe.found[len(pl.oe.found)-1].point) // where it left: past the path's end when seen there
 		return stLeftCaptures
+	}
+	if pi.blindEnd { // its end was taken out of the path, blind to it: whether it arrived is unknown
+		pl.jLast[j] = int32(pi.points[reach])
+		return stNotCaptured
 	}
 	return stDelivered
 }
