@@ -10,6 +10,9 @@ type Options struct {
 	VXLANPort uint16 // UDP port that carries VXLAN; 0 means 4789
 	// WireGuardPort is the UDP port that carries WireGuard; 0 means 51820 (DefaultWireGuardPort).
 	WireGuardPort uint16
+	// SnapMatch, when not SnapWhole, fingerprints every frame on the fields that frames cut to that
+	// Snap level still have (see HeaderFingerprint). Load sets it when a first read found such frames.
+	SnapMatch uint8
 	// Limits bound how much of each input file is read (zero values: the defaults).
 	Limits Limits
 	// Done, when closed (a context's Done), stops reading: each file's scan looks at it every 64 Ki
@@ -126,7 +129,13 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 	if p.HasSLL && p.PktType == 4 {
 		f |= FlagOutbound
 	}
-	fp, hashed := Fingerprint(p)
+	var fp uint64
+	hashed := true // every fingerprint leaves the payload out alike (HeaderFingerprint)
+	if d.opts.SnapMatch == SnapWhole {
+		fp, hashed = Fingerprint(p)
+	} else {
+		fp = HeaderFingerprint(p, d.opts.SnapMatch)
+	}
 	p.Loose = fp
 	if !hashed {
 		f |= FlagNoPayloadHash
