@@ -201,6 +201,9 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 				o.Seq = uint32(ic.ID)<<16 | uint32(ic.Seq)
 			}
 		}
+		if p.ICMPEchoCut {
+			o.Sport, o.Dport, o.Seq = uint16(p.ICMP.Type), uint16(p.ICMP.Code), uint32(p.ICMP.ID)<<16
+		}
 		if p.HasWG {
 			switch p.WG.Type {
 			case WGTransport:

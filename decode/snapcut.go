@@ -38,7 +38,7 @@ func snapClass(p *Packet) uint8 {
 		return SnapPayload // cut inside TCP options or an ICMP error's quote: the fields used are there
 	case p.HasUDP:
 		return SnapHeaders // the UDP header is whole: a VXLAN or WireGuard header after it was cut
-	case (in.Proto == 6 || in.Proto == 17) && p.Sport|p.Dport != 0:
+	case (in.Proto == 6 || in.Proto == 17) && p.Sport|p.Dport != 0, p.ICMPEchoCut:
 		return SnapTransport
 	}
 	return SnapHeaders
