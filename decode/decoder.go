@@ -129,12 +129,9 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 	if p.HasSLL && p.PktType == 4 {
 		f |= FlagOutbound
 	}
-	var fp uint64
-	hashed := true // every fingerprint leaves the payload out alike (HeaderFingerprint)
-	if d.opts.SnapMatch == SnapWhole {
-		fp, hashed = Fingerprint(p)
-	} else {
-		fp = HeaderFingerprint(p, d.opts.SnapMatch)
+	fp, hashed := Fingerprint(p)
+	if d.opts.SnapMatch != SnapWhole { // every fingerprint leaves the payload out alike
+		fp, hashed = HeaderFingerprint(p, d.opts.SnapMatch), true
 	}
 	p.Loose = fp
 	if !hashed {
