@@ -104,8 +104,9 @@ func snapProblem(fi *FileInfo, match uint8) {
 	switch {
 	case fi.SnapFrames == 0:
 	case match == SnapWhole:
-		fi.problem("%s, and the inputs could not be read again: their sightings are not matched to the "+
-			"same packets elsewhere, so losses counted here are unreliable; capture with -s 0 (whole frames)", cut)
+		fi.problem("%s, and the inputs could not be read again: their sightings may not match those of "+
+			"the same packets elsewhere, so losses and drops counted at its points are unreliable; capture "+
+			"with -s 0 (whole frames)", cut)
 		return
 	case match == SnapPayload:
 		fi.problem("%s: the packets of every input were matched on their headers only (addresses, ports, "+
