@@ -19,7 +19,8 @@ func (a *analysis) inputs() []Input {
 	var out []Input
 	for _, fi := range a.w.c.Files {
 		in := Input{File: fi.Path, Format: fi.Format.String(), Compressed: fi.Compressed, Records: fi.Records,
-			Skipped: fi.Skipped, Damaged: fi.Damaged, Errors: append([]string{}, fi.Problems...), LinkTypes: []string{}}
+			Skipped: fi.Skipped, Damaged: fi.Damaged, Errors: append([]string{}, fi.Problems...), LinkTypes: []string{},
+			CutTo: fi.SnapLen}
 		if more := fi.NProblems - len(fi.Problems); more > 0 {
 			in.Errors = append(in.Errors, fmt.Sprintf("%d more problems not listed", more))
 		}

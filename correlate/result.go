@@ -46,6 +46,10 @@ type Input struct {
 	Skipped    int      `json:"skipped"`
 	Damaged    int      `json:"damaged"`
 	Errors     []string `json:"errors"`
+	// CutTo is the file's snaplen when it cut frames short of the bytes matching uses (the payload's
+	// first 16 bytes, or a header): every input's packets were then matched on fewer fields, as an
+	// entry of Errors says. 0: no frame was cut so.
+	CutTo int `json:"cut_to,omitempty"`
 }
 
 // Point is a capture point.

@@ -10,6 +10,9 @@ type Options struct {
 	VXLANPort uint16 // UDP port that carries VXLAN; 0 means 4789
 	// WireGuardPort is the UDP port that carries WireGuard; 0 means 51820 (DefaultWireGuardPort).
 	WireGuardPort uint16
+	// SnapMatch, when not SnapWhole, fingerprints every frame on the fields that frames cut to that
+	// Snap level still have (see HeaderFingerprint). Load sets it when a first read found such frames.
+	SnapMatch uint8
 	// Limits bound how much of each input file is read (zero values: the defaults).
 	Limits Limits
 	// Done, when closed (a context's Done), stops reading: each file's scan looks at it every 64 Ki
@@ -127,6 +130,9 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 		f |= FlagOutbound
 	}
 	fp, hashed := Fingerprint(p)
+	if d.opts.SnapMatch != SnapWhole { // every fingerprint leaves the payload out alike
+		fp, hashed = HeaderFingerprint(p, d.opts.SnapMatch), true
+	}
 	p.Loose = fp
 	if !hashed {
 		f |= FlagNoPayloadHash
@@ -191,6 +197,9 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 			} else {
 				o.Seq = uint32(ic.ID)<<16 | uint32(ic.Seq)
 			}
+		}
+		if p.ICMPEchoCut {
+			o.Sport, o.Dport, o.Seq = uint16(p.ICMP.Type), uint16(p.ICMP.Code), uint32(p.ICMP.ID)<<16
 		}
 		if p.HasWG {
 			switch p.WG.Type {

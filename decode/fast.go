@@ -496,6 +496,9 @@ func decodeL4(pl []byte, h *IPHdr, snapped bool, p *Packet) l4Verdict {
 			if len(pl) >= 2 {
 				p.ICMP.Type, p.ICMP.Code = pl[0], pl[1]
 			}
+			if len(pl) >= 6 && (!v6 && (pl[0] == 0 || pl[0] == 8) || v6 && (pl[0] == 128 || pl[0] == 129)) {
+				p.ICMP.ID, p.ICMPEchoCut = binary.BigEndian.Uint16(pl[4:6]), true
+			}
 			p.Errs |= ErrTruncated
 			return l4Unverifiable
 		}

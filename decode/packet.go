@@ -286,6 +286,9 @@ type Packet struct {
 	UDPChecksum  uint16
 	HasICMP      bool
 	ICMP         ICMP
+	// ICMPEchoCut: an echo request or reply cut (by the snaplen) after its identifier, before its
+	// sequence number: ICMP holds its type, code and identifier, HasICMP is false.
+	ICMPEchoCut bool
 	// Payload is the transport payload as captured (aliases the frame: valid until the next read).
 	Payload    []byte
 	PayloadLen int // transport payload length declared by the headers (≥ len(Payload))

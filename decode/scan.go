@@ -31,7 +31,14 @@ type FileInfo struct {
 	Err        error // the rest of the file could not be read (set together with a Problem)
 	// Cut says the file ends inside a record (or in a skipped tail): it was cut short, as a capture
 	// killed or copied while it wrote leaves it. Its capture ran no longer than its last frame.
-	Cut     bool
+	Cut bool
+	// SnapFrames counts the frames whose snaplen cut into the payload bytes or the transport header
+	// that matching uses, SnapLevel is how deep the deepest of them was cut (a Snap level), SnapBlind
+	// counts those cut before their inner ports (no match possible), and SnapLen is the largest
+	// captured length of them all: the snaplen.
+	SnapFrames, SnapBlind, SnapLen int
+	SnapLevel                      uint8
+
 	Traffic map[uint16]*Traffic
 	// Names are the pcapng Name Resolution Blocks' records (Inspektor Gadget writes pods' and services'
 	// names there).
@@ -155,6 +162,9 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 			}
 		}
 		d.Decode(&rec, &p, &o)
+		if p.Errs&ErrSnapped != 0 {
+			noteSnapped(fi, &rec, &p)
+		}
 		if p.Errs&(ErrTruncated|ErrBadLength|ErrBadVersion|ErrUnknownLink|ErrBadWireGuard) != 0 {
 			fi.Damaged++
 			if p.Errs&ErrUnknownLink != 0 {
@@ -333,6 +343,10 @@ func Load(paths []string, opts Options, cfg PointConfig) *Capture {
 
 // LoadProgress is Load with a progress callback (nil for none).
 func LoadProgress(paths []string, opts Options, cfg PointConfig, progress Progress) *Capture {
+	return loadSnapped(paths, opts, func(opts Options) *Capture { return loadProgress(paths, opts, cfg, progress) })
+}
+
+func loadProgress(paths []string, opts Options, cfg PointConfig, progress Progress) *Capture {
 	t := NewTables()
 	cols := make([]obsCollector, len(paths))
 	fps := make([]fpCollector, len(paths))

@@ -44,7 +44,8 @@ import (
 //     captured inner Ethernet header plain UDP with ErrTruncated. The inner Ethernet may carry VLAN
 //     tags (skipped, not recorded), then IPv4, IPv6 or ARP (else ErrNotIP). One level is unwrapped.
 //   - Transport: ports are read whenever 4 bytes are captured; TCP needs 20 bytes, UDP and ICMP 8
-//     (ICMP type and code are read from 2), else ErrTruncated. A TCP data offset below 5 sets
+//     (ICMP type and code are read from 2, an echo's identifier from 6: ICMPEchoCut), else
+//     ErrTruncated. A TCP data offset below 5 sets
 //     ErrBadLength and counts as 20. A TCP header cut by the capture keeps the options captured
 //     whole. The UDP length field is reported, not checked; payload lengths come from the IP header.
 //     A non-first fragment carries no transport header: Payload is the IP payload.
@@ -627,6 +628,11 @@ func (s *slowState) decodeICMP(h *IPHdr, pl []byte, declared int, whole bool) in
 	if len(pl) < 8 {
 		if len(pl) >= 2 {
 			c.Type, c.Code = pl[0], pl[1]
+		}
+		echo := v6 && (c.Type == layers.ICMPv6TypeEchoRequest || c.Type == layers.ICMPv6TypeEchoReply) ||
+			!v6 && (c.Type == layers.ICMPv4TypeEchoRequest || c.Type == layers.ICMPv4TypeEchoReply)
+		if len(pl) >= 6 && echo {
+			c.ID, p.ICMPEchoCut = uint16(pl[4])<<8|uint16(pl[5]), true
 		}
 		p.Errs |= ErrTruncated
 		return slowL4Unverifiable

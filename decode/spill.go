@@ -56,6 +56,23 @@ func (s *Spill) Bytes() int64 {
 // fails only when the temporary files cannot be written or mapped (a full disk), or when the system
 // cannot map files (ErrNoSpill); nothing is left in dir then.
 func LoadSpilled(paths []string, opts Options, cfg PointConfig, progress Progress, dir string) (*Capture, *Spill, error) {
+	var sp *Spill
+	var err error
+	c := loadSnapped(paths, opts, func(opts Options) *Capture {
+		if sp != nil {
+			sp.Close() // the first read's, read again on the headers only (loadSnapped)
+		}
+		var c *Capture
+		c, sp, err = loadSpilled(paths, opts, cfg, progress, dir)
+		return c
+	})
+	if c == nil {
+		return nil, nil, err
+	}
+	return c, sp, nil
+}
+
+func loadSpilled(paths []string, opts Options, cfg PointConfig, progress Progress, dir string) (*Capture, *Spill, error) {
 	if !spillSupported {
 		return nil, nil, ErrNoSpill
 	}
