@@ -220,30 +220,29 @@ type podCand struct {
 // podCands counts how often each address appears on one pod-veth point (at most 64 distinct).
 type podCands []podCand
 
-func (cs *podCands) bump(a uint32) {
+func (cs *podCands) bump(a uint32) { cs.add(a, 0) }
+
+// add counts address a once, and own more of its frames that were the pod's own.
+func (cs *podCands) add(a uint32, own int) {
 	for i := range *cs {
 		if (*cs)[i].addr == a {
 			(*cs)[i].n++
+			(*cs)[i].own += own
 			return
 		}
 	}
 	if len(*cs) < 64 {
-		*cs = append(*cs, podCand{addr: a, n: 1})
+		*cs = append(*cs, podCand{a, 1, own})
 	}
 }
 
 // sent counts a frame a sent with TTL ttl: a frame not yet routed (an initial TTL) is the pod's own.
 func (cs *podCands) sent(a uint32, ttl uint8) {
-	cs.bump(a)
-	if ttl != 64 && ttl != 128 && ttl != 255 {
-		return
+	own := 0
+	if ttl == 64 || ttl == 128 || ttl == 255 {
+		own = 1
 	}
-	for i := range *cs {
-		if (*cs)[i].addr == a {
-			(*cs)[i].own++
-			return
-		}
-	}
+	cs.add(a, own)
 }
 
 // best returns the most frequent address among those in mine (all when mine is empty), the lowest
