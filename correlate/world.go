@@ -331,7 +331,42 @@ func (w *world) findPods() {
 			}
 		}
 	}
+	w.dropForeignPods(counts)
 	w.orphanPods()
+}
+
+// dropForeignPods leaves a pod-veth point's IPv4 pod unknown when a point on another node has the same
+// address and, unlike it, frames that pod sent itself (an initial TTL): the address is that node's
+// pod, which frames in from the wire put on this point too (a cooked v1 -i any capture read as a
+// stream cannot tell them from a pod's).
+func (w *world) dropForeignPods(counts []podCands) {
+	own := func(pi int, a uint32) int {
+		for _, c := range counts[pi] {
+			if c.addr == a {
+				return c.own
+			}
+		}
+		return 0
+	}
+	byAddr := map[uint32][]int{}
+	for pi, a := range w.podOf {
+		if a != 0 {
+			byAddr[a] = append(byAddr[a], pi)
+		}
+	}
+	for a, ps := range byAddr {
+		for _, pi := range ps {
+			for _, pj := range ps {
+				if w.pointNode[pj] != w.pointNode[pi] && own(pi, a) == 0 && own(pj, a) > 0 {
+					w.podOf[pi] = 0
+					if w.podOwner[a] == pi {
+						w.podOwner[a] = pj
+					}
+					break
+				}
+			}
+		}
+	}
 }
 
 // ownerOf returns the pod-veth point of a pod address (IPv4, or an IPv6 Tables index).
