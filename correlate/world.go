@@ -214,36 +214,57 @@ func addrOf(v uint32) netip.Addr {
 type podCand struct {
 	addr uint32
 	n    int
+	own  int // frames it sent with an initial TTL (64, 128, 255): not yet routed, so from the pod itself
 }
 
 // podCands counts how often each address appears on one pod-veth point (at most 64 distinct).
 type podCands []podCand
 
-func (cs *podCands) bump(a uint32) {
+func (cs *podCands) bump(a uint32) { cs.add(a, 0) }
+
+// add counts address a once, and own more of its frames that were the pod's own.
+func (cs *podCands) add(a uint32, own int) {
 	for i := range *cs {
 		if (*cs)[i].addr == a {
 			(*cs)[i].n++
+			(*cs)[i].own += own
 			return
 		}
 	}
 	if len(*cs) < 64 {
-		*cs = append(*cs, podCand{a, 1})
+		*cs = append(*cs, podCand{a, 1, own})
 	}
 }
 
+// sent counts a frame a sent with TTL ttl: a frame not yet routed (an initial TTL) is the pod's own.
+func (cs *podCands) sent(a uint32, ttl uint8) {
+	own := 0
+	if ttl == 64 || ttl == 128 || ttl == 255 {
+		own = 1
+	}
+	cs.add(a, own)
+}
+
 // best returns the most frequent address among those in mine (all when mine is empty), the lowest
-// on a tie; ok is false when there is none.
+// on a tie; ok is false when there is none. Without MACs to single the pod out (mine empty), the
+// addresses of both ends of its conversations are as frequent: a tie goes to the one that sent frames
+// with an initial TTL (the pod's own, not yet routed), and stays unknown when that does not decide it.
 func (cs podCands) best(mine map[uint32]bool) (addr uint32, ok bool) {
-	n := 0
+	n, own, tied := 0, 0, false
 	for _, c := range cs {
 		if len(mine) > 0 && !mine[c.addr] {
 			continue
 		}
-		if c.n > n || (c.n == n && c.addr < addr) {
-			addr, n = c.addr, c.n
+		switch {
+		case c.n > n || (c.n == n && len(mine) == 0 && c.own > own):
+			addr, n, own, tied = c.addr, c.n, c.own, false
+		case c.n == n && len(mine) == 0 && c.own == own:
+			tied = true
+		case c.n == n && len(mine) > 0 && c.addr < addr:
+			addr = c.addr
 		}
 	}
-	return addr, n > 0
+	return addr, n > 0 && !tied
 }
 
 // findPods finds the pod behind each pod-veth point: the IPv4 address in most of its IP frames (a
@@ -266,14 +287,14 @@ func (w *world) findPods() {
 			}
 			switch {
 			case o.Flags&decode.FlagIPv6 != 0:
-				counts6[pi].bump(o.Src)
+				counts6[pi].sent(o.Src, o.TTL)
 				counts6[pi].bump(o.Dst)
 			case o.Flags&decode.FlagARP != 0:
 				if o.Sport == 1 && o.Src != 0 { // request: the sender is the pod
 					counts[pi].bump(o.Src)
 				}
 			default:
-				counts[pi].bump(o.Src)
+				counts[pi].sent(o.Src, o.TTL)
 				counts[pi].bump(o.Dst)
 			}
 		}
@@ -310,7 +331,42 @@ func (w *world) findPods() {
 			}
 		}
 	}
+	w.dropForeignPods(counts)
 	w.orphanPods()
+}
+
+// dropForeignPods leaves a pod-veth point's IPv4 pod unknown when a point on another node has the same
+// address and, unlike it, frames that pod sent itself (an initial TTL): the address is that node's
+// pod, which frames in from the wire put on this point too (a cooked v1 -i any capture read as a
+// stream cannot tell them from a pod's).
+func (w *world) dropForeignPods(counts []podCands) {
+	own := func(pi int, a uint32) int {
+		for _, c := range counts[pi] {
+			if c.addr == a {
+				return c.own
+			}
+		}
+		return 0
+	}
+	byAddr := map[uint32][]int{}
+	for pi, a := range w.podOf {
+		if a != 0 {
+			byAddr[a] = append(byAddr[a], pi)
+		}
+	}
+	for a, ps := range byAddr {
+		for _, pi := range ps {
+			for _, pj := range ps {
+				if w.pointNode[pj] != w.pointNode[pi] && own(pi, a) == 0 && own(pj, a) > 0 {
+					w.podOf[pi] = 0
+					if w.podOwner[a] == pi {
+						w.podOwner[a] = pj
+					}
+					break
+				}
+			}
+		}
+	}
 }
 
 // ownerOf returns the pod-veth point of a pod address (IPv4, or an IPv6 Tables index).

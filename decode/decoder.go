@@ -46,6 +46,7 @@ type Decoder struct {
 
 	v6  map[[16]byte]uint32 // IPv6 addresses this decoder interned already (no lock for those)
 	arp map[ARP]uint32      // ARP packets this decoder stored already, as v6
+	sll *sllLocal           // a cooked v1 file's local pods (nil until its first such frame)
 }
 
 // internARP is Tables.AddARP through the decoder's own cache: an ARP storm repeats a few packets.
@@ -103,7 +104,7 @@ func (d *Decoder) sourceOf(rec *Record, p *Packet) uint16 {
 	case p.LinkType == LinkSLL2 && p.HasSLL:
 		src.IfIndex = p.IfIndex
 	case p.LinkType == LinkLinuxSLL && p.HasSLL:
-		src.IfIndex = sllStage(p)
+		src.IfIndex = sllStage(p, d.sll)
 	}
 	if !d.haveSrc || src != d.lastSrc {
 		d.lastSrc, d.srcIdx, d.haveSrc = src, d.t.InternSource(src), true
@@ -305,18 +306,21 @@ func ctxOf(c *HdrCtx, p *Packet) bool {
 // interface: each packet appears once per interface it crossed, so frames are told apart by what
 // they carry.
 const (
-	IfAnyPod      int32 = -2 // Ethernet-addressed frames without encapsulation (the cali side)
+	IfAnyPod      int32 = -2 // frames without encapsulation to and from the node's pods (the cali side)
 	IfAnyTunnel   int32 = -3 // frames without a link address, or between VXLAN VTEPs (the tunnel)
 	IfAnyUnderlay int32 = -4 // encapsulated frames, WireGuard messages, and anything else (the underlay)
 	// IfOverflow marks the shared source of every interface beyond the 65,534th (see InternSource).
 	IfOverflow int32 = -1 << 31
 )
 
-// sllStage classifies a Linux cooked v1 frame into one of the pseudo interfaces.
-func sllStage(p *Packet) int32 {
+// sllStage classifies a Linux cooked v1 frame into one of the pseudo interfaces, with what the file
+// shows of its node's pods (l; nil or unresolved: a frame without encapsulation coming in is filed
+// under the pod side).
+func sllStage(p *Packet, l *sllLocal) int32 {
 	switch {
 	case p.HasARP && p.Encap == EncapNone:
-		if p.ARP.TPA == CalicoGateway || p.ARP.SHA == CalicoMAC {
+		if p.ARP.TPA == CalicoGateway || p.ARP.SHA == CalicoMAC || p.ARP.THA == CalicoMAC ||
+			(l != nil && l.macs[p.ARP.SHA]) {
 			return IfAnyPod
 		}
 		return IfAnyUnderlay
@@ -324,6 +328,10 @@ func sllStage(p *Packet) int32 {
 		return IfAnyUnderlay
 	case p.SLLAlen == 0 || (p.SLLAlen == 6 && p.SLLAddr[0] == 0x66):
 		return IfAnyTunnel
+	case l == nil || (l.unresolved && p.PktType != 4):
+		return IfAnyPod
+	case l.podSide(p):
+		return IfAnyPod
 	}
-	return IfAnyPod
+	return IfAnyUnderlay
 }

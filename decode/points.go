@@ -107,7 +107,7 @@ var anyStages = map[int32]struct {
 	role Role
 	why  string
 }{
-	IfAnyPod:      {"pod", RolePodVeth, "its Ethernet-addressed frames without encapsulation (the pods' veths; in BGP mode the underlay's too)"},
+	IfAnyPod:      {"pod", RolePodVeth, "its frames without encapsulation to and from the node's pods (the pods' veths)"},
 	IfAnyTunnel:   {"tunnel", RoleTunnel, "its frames without a link address or between VXLAN VTEPs (the tunnel device)"},
 	IfAnyUnderlay: {"underlay", RoleUnderlay, "its encapsulated and other frames (the underlay)"},
 }

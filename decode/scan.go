@@ -161,6 +161,15 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 				break
 			}
 		}
+		if rec.LinkType == LinkLinuxSLL && d.sll == nil {
+			d.sll = learnSLL(fi.Path, opts)
+			if d.sll.unresolved {
+				fi.problem("frame %d: a Linux cooked v1 capture (tcpdump -i any before 4.99) read as a stream: its "+
+					"incoming frames from pods and from the wire cannot be told apart, so any:pod may hold the "+
+					"underlay's; give a cooked v2 capture (tcpdump 4.99 or later), per-interface captures, or the file "+
+					"itself", rec.Frame)
+			}
+		}
 		d.Decode(&rec, &p, &o)
 		if p.Errs&ErrSnapped != 0 {
 			noteSnapped(fi, &rec, &p)
