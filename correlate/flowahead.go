@@ -34,7 +34,10 @@ func (a *analysis) eachFlowAhead(fn func(*Flow) bool, n int) {
 		}
 		ob.pp, ob.hs = b.pp[:0], b.hs[:0] // the flows of the batch before in it are written
 		b.flows = b.flows[:0]
-		for _, fi := range a.byRank[from:to] {
+		for i, fi := range a.byRank[from:to] {
+			if i%touchFlowsN == 0 {
+				ob.touched += a.touchFlows(from+i, min(from+i+touchFlowsN, to))
+			}
 			b.flows = append(b.flows, a.flowAt(ob, int(fi), a.ids))
 		}
 		b.pp, b.hs = ob.pp, ob.hs
@@ -89,7 +92,10 @@ func (fr *FlowRanges) Cursor() *FlowCursor {
 // took them all (it stops when fn returns false). As with EachFlow, fn must not keep the pointer nor
 // the Flow's lists past its call.
 func (c *FlowCursor) Each(from, to int, fn func(*Flow) bool) bool {
-	for _, fi := range c.a.byRank[from:to] {
+	for i, fi := range c.a.byRank[from:to] {
+		if i%touchFlowsN == 0 {
+			c.ob.touched += c.a.touchFlows(from+i, min(from+i+touchFlowsN, to))
+		}
 		c.ob.pp, c.ob.hs = c.ob.pp[:0], c.ob.hs[:0] // the flow before is done with them
 		c.f = c.a.flowAt(c.ob, int(fi), c.a.ids)
 		if !fn(&c.f) {

@@ -22,6 +22,7 @@ type flowOutBuf struct {
 	// derived is every flow's latency summary, pairs and handshake RTTs, computed ahead when the flows
 	// are written out one at a time (nil: computed with each flow)
 	derived *flowsDerived
+	touched uint64 // what touchFlows read ahead, kept so that the reads are made
 }
 
 // newFlowOutBuf makes the buffer for writing out all the flows (all: one array for all their

@@ -113,7 +113,8 @@ type matcher struct {
 	amb        map[uint64]*ambGroup
 	ambByLoose map[uint64][]*ambGroup // the same, by NAT-tolerant fingerprint
 	ambJ       []uint64
-	batch      int // how many sightings the merge hands over at a time (0: sightingBatch; tests set others)
+	batch      int   // how many sightings the merge hands over at a time (0: sightingBatch; tests set others)
+	touched    int32 // the values read ahead (matchBatch, evict), kept so that the reads are made
 }
 
 // stageOf identifies where on the path an Observation is: its point, and for -i any captures without
@@ -223,9 +224,7 @@ func (m *matcher) run() {
 	batches, free := m.start()
 	n := 0 // sightings matched
 	for b := range batches {
-		for i := range b {
-			m.step(&b[i])
-		}
+		m.matchBatch(b)
 		free <- b[:0]
 		if n/trimRun != (n+len(b))/trimRun { // the merge reads the frames as the matcher does
 			m.w.trimNow()
@@ -233,6 +232,24 @@ func (m *matcher) run() {
 		n += len(b)
 	}
 }
+
+// matchBatch matches a batch of sightings. The slots of the loose index where the sightings' journeys
+// begin are read first, one after another: the index is far larger than the caches on a set of many
+// flows, and that read, the first of each step, would otherwise wait for memory every time; read
+// together, the reads wait for memory at the same time, and the steps find the slots in the caches.
+func (m *matcher) matchBatch(b []sighting) {
+	var touched int32
+	for i := range b {
+		touched += m.loose.touch(b[i].h)
+	}
+	m.touched += touched
+	for i := range b {
+		m.step(&b[i])
+	}
+}
+
+// lookAhead is how many journeys before its eviction a journey's slot of the loose index is read.
+const lookAhead = 8
 
 // start makes the matcher's state and starts the merge: a second goroutine merges the files' streams
 // by corrected time and sends the sightings on batches, in batches handed back on free, while this one
@@ -433,6 +450,7 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 		k := i - mf.from
 		if k >= mf.n {
 			m.fillAhead(mf, f, i)
+			m.touchAhead(mf, i)
 			k = 0
 		}
 		mf.pos = i
@@ -481,6 +499,9 @@ type mergeAhead struct {
 	ts   [mergeAheadN]int64
 	from int // the file position (in merge order) of ts[0]
 	n    int // times held
+	// touched sums the fingerprints read ahead (touchAhead), kept so that the reads are made; the
+	// merge's own, apart from the matcher's.
+	touched uint64
 }
 
 const mergeAheadN = 32
@@ -505,6 +526,19 @@ func (m *matcher) fillAhead(mf *mergeFile, f, i int) {
 		a.ts[k] = clk.correct(st.Ts(idx, o))
 	}
 	a.from, a.n = i, n
+}
+
+// touchAhead reads the lines of the fingerprints of file mf's Observations ahead (fillAhead's from
+// position i on, in a file in its own order), which sight reads one at a time: the merge reads dozens
+// of files side by side, more than the processor follows on its own, and each line would otherwise
+// wait for memory in turn.
+func (m *matcher) touchAhead(mf *mergeFile, i int) {
+	if mf.p != nil {
+		return
+	}
+	for k := 0; k < mf.n; k += 8 {
+		mf.touched += *mf.fp.Slot(i + k)
+	}
 }
 
 // step matches one sighting, and writes its journey + 1 (0: none) to its slot.
@@ -771,6 +805,9 @@ func (m *matcher) evict(now int64) {
 		js := m.st(j)
 		if now-js.lastTs <= m.window {
 			return
+		}
+		if k := j + lookAhead; k < m.next { // its slot is read now, to be in the caches when it closes
+			m.touched += m.loose.touch(hash32(m.st(k).loose))
 		}
 		m.loose.remove(js.loose, j)
 		if js.dupRec {

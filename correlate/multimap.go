@@ -52,6 +52,9 @@ func (m *multimap) first(k uint64) (int, uint32) {
 // firstH is first for a key whose hash32 is h.
 func (m *multimap) firstH(h uint32) int { return m.scan(h, int(h)&(len(m.slots)-1)) }
 
+// touch reads the home slot of hash h (to bring it into the caches) and returns its value.
+func (m *multimap) touch(h uint32) int32 { return m.slots[int(h)&(len(m.slots)-1)].val }
+
 func (m *multimap) next(h uint32, i int) int { return m.scan(h, (i+1)&(len(m.slots)-1)) }
 
 func (m *multimap) scan(h uint32, i int) int {

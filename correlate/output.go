@@ -279,7 +279,10 @@ func (r *Result) EachFlow(fn func(*Flow) bool) {
 	ob := newFlowOutBuf(a, false)
 	ob.derived = a.deriveAll()
 	var f Flow // one for all the flows: fn's pointer makes it escape, and one per flow would be allocated
-	for _, fi := range a.byRank {
+	for i, fi := range a.byRank {
+		if i%touchFlowsN == 0 {
+			ob.touched += a.touchFlows(i, min(i+touchFlowsN, len(a.byRank)))
+		}
 		ob.pp, ob.hs = ob.pp[:0], ob.hs[:0] // the flow before is done with them
 		f = a.flowAt(ob, int(fi), a.ids)
 		if !fn(&f) {
@@ -287,6 +290,23 @@ func (r *Result) EachFlow(fn func(*Flow) bool) {
 		}
 	}
 }
+
+// touchFlows reads, for the flows at positions [from, to) of the order (byRank), the lines of their
+// state that flowAt reads and their ids, one flow after another, and returns a sum of what it read
+// (kept by the caller, so that the reads are made). The order is by tuple, so the flows' states are
+// far apart in memory: read together, they wait for memory at the same time, rather than each in
+// turn as flowAt reads it.
+func (a *analysis) touchFlows(from, to int) uint64 {
+	var s uint64
+	for _, fi := range a.byRank[from:to] {
+		fl := a.flows[fi]
+		s += uint64(fl.client.sp) + uint64(fl.bytes) + uint64(len(fl.perPoint)) + uint64(len(a.ids[fi]))
+	}
+	return s
+}
+
+// touchFlowsN is how many flows touchFlows reads at a time.
+const touchFlowsN = 32
 
 // FlowsStreamed reports whether the Result leaves its flows to EachFlow (Options.StreamFlows): then
 // Flows is nil and Summary.Flows counts them.
