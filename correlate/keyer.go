@@ -1,8 +1,10 @@
 package correlate
 
-// keyChunks is how many chunks of journeys the keyer has in flight: one being keyed, one ready, one
-// being assigned their flows.
-const keyChunks = 3
+// keyChunks is how many chunks of journeys the keyer has in flight: one being keyed, one being
+// assigned their flows, the others ready. The keyer, faster than the flow stage, keeps them ready
+// ahead, so that the flow stage, which sets the pace, rarely waits on it when the three goroutines
+// of the stage (keyer, flow stage, voter) share two cores.
+const keyChunks = 8
 
 // assignKeyed is the flow stage's loop over the journeys on more than one core: a goroutine (the
 // keyer) reads each journey's first sighting and works out its tuple (keyJob), n journeys at a time

@@ -270,8 +270,12 @@ func (m *matcher) start() (<-chan []sighting, chan<- []sighting) {
 			m.batch = sightingBatch1
 		}
 	}
-	batches := make(chan []sighting, 4)
-	free := make(chan []sighting, 4)
+	depth := sightingBatches
+	if runtime.GOMAXPROCS(0) == 1 {
+		depth = sightingBatches1
+	}
+	batches := make(chan []sighting, depth)
+	free := make(chan []sighting, depth)
 	for range cap(free) {
 		free <- make([]sighting, 0, m.batch)
 	}
@@ -420,6 +424,16 @@ func (m *matcher) sight(s *sighting, o *decode.Observation, slot *uint64, g uint
 const (
 	sightingBatch  = 4096
 	sightingBatch1 = 256
+)
+
+// sightingBatches is how many batches are in flight between the merge and the matcher on more than
+// one core (4 MB of sightings): the merge, the faster of the two, runs up to that far ahead, so that
+// the matcher, which sets the pace, rarely finds no batch ready when the merge's goroutine was held
+// up a moment (a collection ran, or another process). On one core, where they take turns,
+// sightingBatches1, which stay in the core's caches.
+const (
+	sightingBatches  = 16
+	sightingBatches1 = 4
 )
 
 // merge sends every Observation in corrected-time order (a k-way merge of the files, each in the

@@ -2,8 +2,9 @@ package correlate
 
 // pipe hands chunks of work from a stage to a goroutine of its own that works them in the order
 // handed over: the stage fills cur, handOver passes it on and gives the stage an empty chunk, wait
-// returns once every chunk handed over is done. Chunks go round between the two (three in all), so
-// the stage runs at most two chunks ahead. A panic of the goroutine is raised again in wait.
+// returns once every chunk handed over is done. Chunks go round between the two (pipeChunks in all),
+// so the stage runs at most pipeChunks-1 chunks ahead. A panic of the goroutine is raised again in
+// wait.
 type pipe[C any] struct {
 	cur   *C
 	full  chan *C
@@ -12,10 +13,16 @@ type pipe[C any] struct {
 	reset func(*C) // empties a chunk for the stage to fill again
 }
 
-// startPipe starts the goroutine working chunks with work; mk makes each of the three chunks.
+// pipeChunks is how many chunks a pipe has: the stage runs ahead of its goroutine by up to all but
+// one, so that it rarely waits when its goroutine was held up a moment (it shares the cores with
+// another goroutine, or a collection ran).
+const pipeChunks = 8
+
+// startPipe starts the goroutine working chunks with work; mk makes each of the pipeChunks chunks.
 func startPipe[C any](mk func() *C, reset func(*C), work func(*C)) *pipe[C] {
-	p := &pipe[C]{cur: mk(), full: make(chan *C, 2), free: make(chan *C, 3), done: make(chan any, 1), reset: reset}
-	for range 2 {
+	p := &pipe[C]{cur: mk(), full: make(chan *C, pipeChunks-1), free: make(chan *C, pipeChunks), done: make(chan any, 1),
+		reset: reset}
+	for range pipeChunks - 1 {
 		p.free <- mk()
 	}
 	go p.run(work)

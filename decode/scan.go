@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"sort"
 	"sync"
 
 	"github.com/calipath/calipath/internal/hugepage"
@@ -274,7 +275,8 @@ func scanFiles(paths []string, opts Options, t *Tables, fn func(file int) ScanFu
 	out := make([]*FileInfo, len(paths))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
-	for i, path := range paths {
+	for _, i := range scanOrder(paths, cap(sem)) {
+		path := paths[i]
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -293,6 +295,29 @@ func scanFiles(paths []string, opts Options, t *Tables, fn func(file int) ScanFu
 	}
 	wg.Wait()
 	return out
+}
+
+// scanOrder returns the order in which the files are started on workers goroutines: on one, the order
+// given; on more, the largest first (by size on disk; the order given among equal sizes, and for
+// what has no size, such as a pipe, which comes last). Each file's output keeps its index, so the
+// order only decides how evenly the files share the cores: given last, a large file would be read
+// alone at the end while the others wait.
+func scanOrder(paths []string, workers int) []int {
+	order := make([]int, len(paths))
+	for i := range order {
+		order[i] = i
+	}
+	if workers < 2 || len(paths) < 3 {
+		return order
+	}
+	size := make([]int64, len(paths))
+	for i, p := range paths {
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && p != "-" {
+			size[i] = st.Size()
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool { return size[order[a]] > size[order[b]] })
+	return order
 }
 
 // Capture is the result of scanning a set of files and identifying their capture points.
