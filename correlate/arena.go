@@ -3,6 +3,7 @@ package correlate
 import (
 	"math"
 	"runtime"
+	"runtime/debug"
 	"time"
 )
 
@@ -56,12 +57,16 @@ func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 	} else {
 		ar.fillSort(w, m, 0, nJ)
 	}
-	// The matcher's per-observation state is no longer needed. Its memory is collected but not
-	// returned to the system: the flow stage, which comes next, allocates in proportion to the flows
-	// and takes these pages without a page fault each (result returns what is left free once the
-	// flows are assigned).
+	// The matcher's per-observation state is no longer needed. On the heap, its memory is collected
+	// but not returned to the system: the flow stage, which comes next, allocates in proportion to the
+	// flows and takes these pages without a page fault each (result returns what is left free once the
+	// flows are assigned). In bounded-memory mode (w.big) the state was mapped, the heap is small and
+	// its free memory goes back at once, as it did.
 	m.jOf, m.dup = nil, nil
-	if lean {
+	switch {
+	case lean && w.big != nil:
+		debug.FreeOSMemory()
+	case lean:
 		runtime.GC()
 	}
 	return ar
