@@ -239,6 +239,7 @@ func (a *analysis) result() *Result {
 	a.cov = newCoverage(a.w, a.clocks)
 	a.capDrop = newCapDrops(a.w, a.clocks, &a.journeys)
 	a.flowsOut, a.pairMode = a.assignFlows()
+	a.releaseFree() // what the flows did not take of the arena's leftovers
 	for fi, p := range (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode}).buildPaths() {
 		a.flows[fi].path = p
 	}
@@ -263,6 +264,15 @@ func (a *analysis) result() *Result {
 func (a *analysis) release() {
 	if a.opts.Lean {
 		runtime.GC()
+	}
+}
+
+// releaseFree returns, in Lean mode, the memory the heap holds free to the system (a collection
+// first): the arena's leftovers the flow stage did not take. The later stages may not need them (few
+// flows allocate little), and kept they would count in the peak; a page taken again costs a fault.
+func (a *analysis) releaseFree() {
+	if a.opts.Lean {
+		debug.FreeOSMemory()
 	}
 }
 

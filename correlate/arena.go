@@ -31,8 +31,8 @@ func (ar *arenaOut) hops(j int) []uint32 { return ar.arena[ar.jStart[j]:ar.jStar
 
 // buildArena lays out the nJ journeys' hops contiguously, in path order: nodes in the order the packet
 // reached them, and within a node by raw capture time (one clock, so exact). It takes the matcher's
-// per-journey counts and times and drops its per-observation state (returning the memory to the
-// system when lean): the matcher is not needed after it.
+// per-journey counts and times and drops its per-observation state (collected when lean, its pages
+// kept for the flow stage, see result): the matcher is not needed after it.
 func buildArena(w *world, m *matcher, nJ int, lean bool) *arenaOut {
 	return buildArenaSplit(w, m, nJ, lean, runtime.GOMAXPROCS(0) > 1)
 }
@@ -57,10 +57,17 @@ func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 	} else {
 		ar.fillSort(w, m, 0, nJ)
 	}
-	// The matcher's per-observation state is no longer needed.
+	// The matcher's per-observation state is no longer needed. On the heap, its memory is collected
+	// but not returned to the system: the flow stage, which comes next, allocates in proportion to the
+	// flows and takes these pages without a page fault each (result returns what is left free once the
+	// flows are assigned). In bounded-memory mode (w.big) the state was mapped, the heap is small and
+	// its free memory goes back at once, as it did.
 	m.jOf, m.dup = nil, nil
-	if lean {
+	switch {
+	case lean && w.big != nil:
 		debug.FreeOSMemory()
+	case lean:
+		runtime.GC()
 	}
 	return ar
 }
