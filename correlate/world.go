@@ -424,14 +424,7 @@ func (w *world) nodeOf(v6 bool, a uint32) int {
 	if pi, ok := w.ownerOf(v6, a); ok {
 		return w.pointNode[pi]
 	}
-	m := w.nodeOfIP
-	if v6 {
-		m = w.nodeOfIP6
-	}
-	if n, ok := m[a]; ok {
-		return n
-	}
-	return -1
+	return w.nodeOfIPOnly(v6, a)
 }
 
 // orphanPods finds the pods behind pod-veth points that saw no traffic (a drop before delivery): an
