@@ -334,7 +334,7 @@ func (s *oneWayScan) judge(pi *pathInfo, ow *oneWayOut) {
 
 // blindTo says why the point at index k of path pi is blind to it ("" when it is not): it saw none of
 // the path's packets while they crossed it, and its capture recorded the other direction. arrived says
-// that the path's packets that reached the point before it arrived (the pod at its end answered them).
+// that the path's packets that reached the point before it arrived: never claimed today (see below).
 func (s *oneWayScan) blindTo(pi *pathInfo, k int, c owCount) (why string, arrived bool) {
 	w := s.a.w
 	p := pi.points[k]
@@ -355,8 +355,10 @@ func (s *oneWayScan) blindTo(pi *pathInfo, k int, c owCount) (why string, arrive
 		return fmt.Sprintf("it saw none of %d packets that crossed it (seen on both sides of it) in one direction, while it saw %d frames",
 			c.crossed, frames), false
 	case k == len(pi.points)-1 && c.before >= minOneWay && s.answeredBlind(pi, p):
-		return fmt.Sprintf("it saw none of %d packets that reached the point before it, while the pod answered them there and no frame the host sent the pod was captured",
-			c.before), true
+		// The pod's answers show its veth was captured one way, not which packets reached it (an answer
+		// to one request says nothing of the next): what reached the point before stays not captured.
+		return fmt.Sprintf("it saw none of %d packets that reached the point before it, while the pod answered on their flows there and no frame the host sent the pod was captured",
+			c.before), false
 	}
 	return "", false
 }

@@ -90,8 +90,9 @@ func noErrors(t *testing.T, r *Result, kinds ...string) {
 }
 
 // underlay-loss with node-b's pod veth captured with -Q in (only what pod-b sent: no frame from
-// ee:ee:ee:ee:ee:ee): the requests that reached node-b/tunl0 were not "lost" before the veth (pod-b
-// answered them, on the same file): 60 delivered, 9 lost in router-1 (truth.json). And with -Q out
+// ee:ee:ee:ee:ee:ee): the requests that reached node-b/tunl0 were not "lost" before the veth (its
+// capture is one-way, as pod-b's answers on the same file show): they are not captured there, and only
+// the 9 lost in router-1 are lost (truth.json). And with -Q out
 // (only what the host handed pod-b): its replies start at the veth unseen, and pod-b's ARP requests for
 // its gateway, whose replies were not captured, are not unanswered.
 func TestOneWayPodVeth(t *testing.T) {
@@ -103,8 +104,10 @@ func TestOneWayPodVeth(t *testing.T) {
 	for _, f := range tr.Flows {
 		sent, delivered = sent+f.Sent, delivered+f.Delivered
 	}
-	if s := r.Summary; s.Journeys != sent || s.Delivered != delivered || s.Lost != sent-delivered {
-		t.Errorf("-Q in: summary %+v, want %d sent, %d delivered, %d lost", s, sent, delivered, sent-delivered)
+	// The packets to pod-b are not captured at its veth (its capture holds only what pod-b sent: its
+	// answers say the capture was one-way, not which packet reached it); only the truth's losses are lost.
+	if s := r.Summary; s.Journeys != sent || s.Delivered+s.NotCaptured != delivered || s.Lost != sent-delivered || s.NotCaptured == 0 {
+		t.Errorf("-Q in: summary %+v, want %d sent, %d delivered or not captured (some not), %d lost", s, sent, delivered, sent-delivered)
 	}
 	noErrors(t, r, "delivery-drop")
 	if !anomalyAt(r, "capture-one-way", "node-b/cali2f5353dd8c5") {
