@@ -62,6 +62,31 @@ type oneWayScan struct {
 	counts map[*pathInfo][]owCount
 	order  []*pathInfo
 	flowOf map[*pathInfo][][2]int // the flow directions (flow, dir) on each path
+	// fam is, per point, the IP families (famBit) of the journeys seen there: a point that never
+	// carried a family (vxlan.calico beside vxlan-v6.calico) is not blind to a path of it that
+	// crosses it, the path is wrong (see countJourney).
+	fam []uint8
+}
+
+// famBit is the bit of an Observation's IP family in oneWayScan.fam.
+func famBit(o *decode.Observation) uint8 {
+	if o.Flags&decode.FlagIPv6 != 0 {
+		return 2
+	}
+	return 1
+}
+
+// families records at each point the IP families of the journeys of fl seen there.
+func (s *oneWayScan) families(fl *flowAcc) {
+	a := s.a
+	for d := range fl.journeys {
+		for _, j := range fl.journeys[d] {
+			for _, g := range a.hops(int(j)) {
+				o, _ := a.obs(g)
+				s.fam[a.point(g)] |= famBit(o)
+			}
+		}
+	}
 }
 
 // findOneWay finds the points that captured one direction only and takes them out of the paths they
@@ -212,6 +237,12 @@ func (s *oneWayScan) count() {
 		s.pieces[ev.child] = true
 	}
 	s.counts, s.flowOf = map[*pathInfo][]owCount{}, map[*pathInfo][][2]int{}
+	s.fam = make([]uint8, len(a.w.c.Points))
+	for _, fl := range a.flows {
+		if s.onPath(fl.path[0]) || s.onPath(fl.path[1]) {
+			s.families(fl)
+		}
+	}
 	for fi, fl := range a.flows {
 		for d, pi := range fl.path {
 			if pi == nil || len(pi.points) < 2 || len(pi.points) > 64 || !s.onPath(pi) {
@@ -249,9 +280,11 @@ func (s *oneWayScan) countJourney(j int, pi *pathInfo, cs []owCount) {
 		return
 	}
 	h := a.hops(j)
-	if o, _ := a.obs(a.w.pktHop(h)); o.Flags&decode.FlagICMPError != 0 {
+	o, _ := a.obs(a.w.pktHop(h))
+	if o.Flags&decode.FlagICMPError != 0 {
 		return
 	}
+	fb := famBit(o)
 	base := int(a.jStart[j])
 	var seen uint64
 	i := -1
@@ -262,7 +295,7 @@ func (s *oneWayScan) countJourney(j int, pi *pathInfo, cs []owCount) {
 	}
 	t0 := a.hopTs.t0.at(j)
 	for k, p := range pi.points {
-		if !s.cand[p] {
+		if !s.cand[p] || s.fam[p]&fb == 0 && a.w.c.Points[p].Traffic.Frames > 0 {
 			continue
 		}
 		switch lo, hi := s.span(p); {
