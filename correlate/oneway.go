@@ -262,8 +262,11 @@ func (s *oneWayScan) count() {
 	}
 }
 
-// onPath reports whether path pi has a candidate point.
+// onPath reports whether path pi (nil for a direction without one) has a candidate point.
 func (s *oneWayScan) onPath(pi *pathInfo) bool {
+	if pi == nil {
+		return false
+	}
 	for _, p := range pi.points {
 		if s.cand[p] {
 			return true
