@@ -222,6 +222,15 @@ func (c *coverage) candidatesOnPaths(a *analysis, cand []bool) *stopCands {
 	return at
 }
 
+// sameNodeGrace is how much earlier than point p's first frame the sighting at hop index h must be
+// to come before it: nothing when both are on one node (one clock), coverageGrace across nodes.
+func sameNodeGrace(a *analysis, p, h int) int64 {
+	if a.w.pointNode[a.hopPt[h]] == a.w.pointNode[p] {
+		return 0
+	}
+	return coverageGrace
+}
+
 // countSkips counts journey j at the candidate points ks of its path pi (stopsFromSkips).
 func (c *coverage) countSkips(a *analysis, j int, pi *pathInfo, ks []int, sk *skipping) {
 	t0 := a.hopTs.t0.at(j)
@@ -258,8 +267,10 @@ func (c *coverage) countSkips(a *analysis, j int, pi *pathInfo, ks []int, sk *sk
 			if t0 <= c.last[p] { // within its node's span: not a frame whose time lies
 				n[p].after++
 			}
-		case tEnd < c.ownFirst[p]:
-			if tEnd >= c.first[p] {
+		case tEnd < c.ownFirst[p] || k == 0 && t0 < c.ownFirst[p]-sameNodeGrace(a, p, base):
+			// Before its first frame: the whole journey, or at a source pod's veth (every sighting is
+			// past it, so it crossed the veth before its first sighting) its first sighting.
+			if min(tEnd, t0) >= c.first[p] {
 				n[p].before++
 			}
 		default:
