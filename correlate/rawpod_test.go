@@ -57,20 +57,7 @@ func rawIP(t *testing.T, in, out string) {
 func TestRawIPPodPick(t *testing.T) {
 	for _, sc := range []string{"healthy-ipip", "healthy-bgp", "underlay-loss"} {
 		dir := "../testdata/lab/scenarios/" + sc
-		b, err := os.ReadFile(dir + "/truth.json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var tr struct {
-			labTruth
-			Nodes []struct {
-				Name string
-				Pods []struct{ IP string }
-			} `json:"nodes"`
-		}
-		if err := json.Unmarshal(b, &tr); err != nil {
-			t.Fatal(err)
-		}
+		tr, pods := truthPods(t, sc)
 		pcaps, _ := filepath.Glob(dir + "/*.pcap")
 		tmp := t.TempDir()
 		var files []string
@@ -83,12 +70,6 @@ func TestRawIPPodPick(t *testing.T) {
 			files = append(files, out)
 		}
 		r := Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), Options{})
-		pods := map[string][]string{}
-		for _, n := range tr.Nodes {
-			for _, p := range n.Pods {
-				pods[n.Name] = append(pods[n.Name], p.IP)
-			}
-		}
 		for _, p := range r.Points {
 			if p.Role == "pod-veth" && !slices.Contains(pods[p.Node], p.PodIP) {
 				t.Errorf("%s: %s pod %q, not one of %s's pods %v", sc, p.ID, p.PodIP, p.Node, pods[p.Node])
@@ -103,4 +84,30 @@ func TestRawIPPodPick(t *testing.T) {
 				s.Journeys, s.Delivered, s.NotCaptured, sent, delivered)
 		}
 	}
+}
+
+// truthPods reads a lab scenario's truth.json: the truth, and each node's pods' addresses.
+func truthPods(t *testing.T, sc string) (*labTruth, map[string][]string) {
+	t.Helper()
+	b, err := os.ReadFile("../testdata/lab/scenarios/" + sc + "/truth.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tr struct {
+		labTruth
+		Nodes []struct {
+			Name string
+			Pods []struct{ IP string }
+		} `json:"nodes"`
+	}
+	if err := json.Unmarshal(b, &tr); err != nil {
+		t.Fatal(err)
+	}
+	pods := map[string][]string{}
+	for _, n := range tr.Nodes {
+		for _, p := range n.Pods {
+			pods[n.Name] = append(pods[n.Name], p.IP)
+		}
+	}
+	return &tr.labTruth, pods
 }

@@ -69,20 +69,7 @@ func TestSLLv1SameVerdictsAsV2(t *testing.T) {
 // the packets are lost where the truth says, between node-b's underlay and its pod.
 func TestSLLv1BGPForwardDrop(t *testing.T) {
 	sc := "any-bgp-forward-drop"
-	b, err := os.ReadFile("../testdata/lab/scenarios/" + sc + "/truth.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tr struct {
-		labTruth
-		Nodes []struct {
-			Name string
-			Pods []struct{ IP string }
-		} `json:"nodes"`
-	}
-	if err := json.Unmarshal(b, &tr); err != nil {
-		t.Fatal(err)
-	}
+	tr, pods := truthPods(t, sc)
 	v1, _ := v1AndV2(t, sc)
 	want := map[string]int{}
 	for _, p := range tr.Points {
@@ -91,12 +78,6 @@ func TestSLLv1BGPForwardDrop(t *testing.T) {
 			want[p.Node+"/any:pod"] += p.Packets
 		case "underlay":
 			want[p.Node+"/any:underlay"] += p.Packets
-		}
-	}
-	pods := map[string][]string{}
-	for _, n := range tr.Nodes {
-		for _, p := range n.Pods {
-			pods[n.Name] = append(pods[n.Name], p.IP)
 		}
 	}
 	for _, p := range v1.Points {
