@@ -332,6 +332,7 @@ func (w *world) findPods() {
 		}
 	}
 	w.dropForeignPods(counts)
+	w.cookedPods() // anypods.go
 	w.orphanPods()
 }
 
