@@ -357,6 +357,7 @@ func detectICMP(f *findings, k *kindRow) []Anomaly {
 				"(a router), whose capture is not among the inputs; %s only saw it arrive.", fs[0].why, w.c.Points[key.point].ID, node)
 		}
 		detail += icmpUnsureNote(key, fs[0].src, node, w.c.Points[key.point].ID) // refused.go
+		detail += cutQuoteNote(fs)                                               // quotecut.go
 		if key.own {
 			detail += fmt.Sprintf(" Sent by %s to its own pod: the node refused the pod's packet itself (its drop counts as loss on %s's segment).",
 				node, node)

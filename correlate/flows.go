@@ -90,6 +90,9 @@ func (w *world) tupleOf(o *decode.Observation) tuple {
 // quotedTuple returns the tuple of the packet an ICMP error quotes (the inner packet when the quote
 // is an IP-in-IP outer header).
 func (w *world) quotedTuple(o *decode.Observation) (tuple, bool) {
+	if t, ok := w.cutQ.named[o.Seq]; ok {
+		return t, true // its ports were cut: those of the packet it names (quotecut.go)
+	}
 	e := w.c.Tables.ICMPErr(o.Seq)
 	h := &e.Quoted
 	if e.QuotedInner.Version != 0 {
@@ -333,6 +336,10 @@ func (s *flowStage) keyJob(j int) (voteJob, bool) {
 		return voteJob{}, false
 	}
 	o, _ := s.a.obs(s.a.w.pktHop(h))
+	if s.a.w.cutLeft(o) { // an ICMP error whose cut quote names no one flow (quotecut.go)
+		s.jFlow[j] = -1
+		return voteJob{}, false
+	}
 	return voteJob{o: o, t: s.a.w.tupleOf(o), j: int32(j)}, true
 }
 

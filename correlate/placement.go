@@ -321,6 +321,8 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 			// Seen again past a too small --window but not joined: where it went is unknown
 			// (window-too-small says so), never a confident loss.
 			return stNotCaptured
+		case pl.w.cutBlind(p.h): // seen only in frames cut before their ports (snapblind.go)
+			return stNotCaptured
 		case !(refused && n == pl.w.pointNode[pi.points[reach]]) && pl.capDrop.dropping(nx, p.when[reach], int64(pl.opts.Window)):
 			// The next point's capture was dropping then: it may have crossed it unseen.
 			return stNotCaptured

@@ -14,12 +14,8 @@ import (
 // it, each packet once. An error a node addresses to itself answers nothing (see icmp).
 func (a *analysis) refused() map[int32]int {
 	w := a.w
-	type quote struct {
-		seq uint32
-		len uint16
-	}
 	var out map[int32]int
-	byQuote := map[int32]map[quote][]int32{} // per flow direction with ICMP errors: its journeys by what a quote shows
+	byQuote := map[int32]map[quote][]int32{} // per flow direction with ICMP errors (and cut quotes): its journeys by what a quote shows
 	for _, j := range a.icmpJ {
 		fi := a.jFlow[j]
 		h := a.hops(int(j))
@@ -44,29 +40,24 @@ func (a *analysis) refused() map[int32]int {
 			q = &e.QuotedInner
 		}
 		key := quote{len: q.TotalLen}
-		switch q.Proto {
-		case 6:
+		_, cut := w.cutQ.named[o.Seq] // cut before its ports: matched on its length only (quotecut.go)
+		switch {
+		case cut:
+		case q.Proto == 6:
 			key.seq = e.QSeq
-		case 1, 58:
+		case q.Proto == 1 || q.Proto == 58:
 			key.seq = uint32(e.QSport)<<16 | uint32(e.QDport)
 		}
 		// The quoted packet went the other way than the error (back to its sender).
 		d := 1 - a.jDir[j]
-		idx := byQuote[fi*2+int32(d)]
+		ik := fi*4 + int32(d)*2
+		if cut {
+			ik++
+		}
+		idx := byQuote[ik]
 		if idx == nil {
-			idx = map[quote][]int32{}
-			for _, k := range a.flows[fi].journeys[d] { // in journey order
-				ok, _ := a.obs(a.hops(int(k))[0])
-				if ok.Flags&decode.FlagICMPError != 0 {
-					continue
-				}
-				kq := quote{len: ok.Len}
-				if ok.Proto == 6 || ((ok.Proto == 1 || ok.Proto == 58) && ok.Flags&decode.FlagFragment == 0) {
-					kq.seq = ok.Seq
-				}
-				idx[kq] = append(idx[kq], k)
-			}
-			byQuote[fi*2+int32(d)] = idx
+			idx = a.quoteIndex(fi, d, !cut)
+			byQuote[ik] = idx
 		}
 		// The latest quoted packet first seen before the error, not answered yet.
 		t := a.hopTs.t0.at(int(j))
@@ -89,6 +80,31 @@ func (a *analysis) refused() map[int32]int {
 		out[cands[pick]] = w.icmpSender(o, a.point(h[0]))
 	}
 	return out
+}
+
+// quote is what an ICMP error's quote shows of the packet it quotes: its length, and its TCP sequence
+// number or ICMP echo id and sequence (0 when not used).
+type quote struct {
+	seq uint32
+	len uint16
+}
+
+// quoteIndex returns the journeys of flow fi's direction d that are not ICMP errors, in journey order,
+// by what a quote of theirs shows (bySeq false: by the length only).
+func (a *analysis) quoteIndex(fi int32, d uint8, bySeq bool) map[quote][]int32 {
+	idx := map[quote][]int32{}
+	for _, k := range a.flows[fi].journeys[d] {
+		ok, _ := a.obs(a.hops(int(k))[0])
+		if ok.Flags&decode.FlagICMPError != 0 {
+			continue
+		}
+		kq := quote{len: ok.Len}
+		if bySeq && (ok.Proto == 6 || ((ok.Proto == 1 || ok.Proto == 58) && ok.Flags&decode.FlagFragment == 0)) {
+			kq.seq = ok.Seq
+		}
+		idx[kq] = append(idx[kq], k)
+	}
+	return idx
 }
 
 // senderUnknown is icmpSender's answer when the captures cannot tell whether the node of the point

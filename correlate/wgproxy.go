@@ -111,8 +111,7 @@ func (w *world) wgAnyDevices() {
 			msgs[n] = true
 		case w.wgDevice(p):
 			named[n] = true
-		case w.pointRole[p] == decode.RoleTunnel && strings.HasPrefix(pt.Iface, "any#") &&
-			pt.Traffic.IPIP == 0 && pt.Traffic.VXLAN == 0:
+		case w.pointRole[p] == decode.RoleTunnel && anyTunnel(pt) && pt.Traffic.IPIP == 0 && pt.Traffic.VXLAN == 0:
 			if cand[n] == -1 {
 				cand[n] = p
 			} else {
@@ -128,6 +127,14 @@ func (w *world) wgAnyDevices() {
 			w.wgAnyDev[p] = true
 		}
 	}
+}
+
+// anyTunnel reports whether a point is an unnamed -i any interface that may be a tunnel device: one
+// of a cooked v2 capture (any#N), or the tunnel stage of a cooked v1 capture (any:tunnel) with frames
+// and none between VXLAN VTEPs (vxlan.calico at work).
+func anyTunnel(pt *decode.Point) bool {
+	return strings.HasPrefix(pt.Iface, "any#") ||
+		pt.Iface == "any:tunnel" && pt.Traffic.Frames > 0 && pt.Traffic.VTEPMAC == 0
 }
 
 // untied counts, when node from stands in pod veths for its device, the messages it sent (keepalives

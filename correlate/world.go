@@ -38,6 +38,7 @@ type world struct {
 	ipsOf    [][]uint32      // node → its IPv4 addresses
 	// fragPorts gives later IP fragments the ports of their datagram's first fragment.
 	fragPorts map[fragKey][2]uint16
+	cutQ      cutQuotes // the ICMP errors whose quote was cut before its ports (quotecut.go)
 	// cluster marks nodes with a pod-veth or tunnel point (others, such as routers, are underlay only).
 	cluster []bool
 	// per node: its points by role (sorted by ID)
@@ -71,6 +72,7 @@ func newWorld(c *decode.Capture, mp Mapper) *world {
 	w.wgLearnNodeIPs()
 	w.findPods()
 	frags()
+	w.learnCutQuotes() // quotecut.go
 	return w
 }
 
@@ -332,6 +334,7 @@ func (w *world) findPods() {
 		}
 	}
 	w.dropForeignPods(counts)
+	w.cookedPods() // anypods.go
 	w.orphanPods()
 }
 

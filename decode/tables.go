@@ -205,6 +205,13 @@ func (t *Tables) AddICMPErr(e ICMPErr) uint32 {
 	return uint32(len(t.icmpErr) - 1)
 }
 
+// ICMPErrAll returns a copy of the ICMP error table, indexed as an ICMP error Observation's Seq.
+func (t *Tables) ICMPErrAll() []ICMPErr {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]ICMPErr(nil), t.icmpErr...)
+}
+
 // ICMPErr returns the ICMP error details with index i.
 func (t *Tables) ICMPErr(i uint32) ICMPErr {
 	t.mu.Lock()
