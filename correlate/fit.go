@@ -108,7 +108,7 @@ func (w *world) clocksFor(opts Options) ([]clockModel, []offsetFit) {
 	if len(opts.Offsets) == 0 {
 		return w.estimateClocks(nil), nil
 	}
-	auto := w.estimateClocks(nil)
+	auto := w.estimateClocksAvoid(nil, opts.Offsets) // against the reference the final estimate will have
 	ref := -1
 	for n := range auto {
 		if auto[n].method == "reference" {
@@ -118,8 +118,8 @@ func (w *world) clocksFor(opts Options) ([]clockModel, []offsetFit) {
 	if ref < 0 { // nothing crosses between the nodes: nothing to hold the offsets against
 		return w.estimateClocks(opts.Offsets), nil
 	}
-	// The given offsets are against the reference node; when the reference itself is given one, every
-	// estimate moves with it.
+	// The given offsets are against the reference node, which is one without --offset where there is
+	// one; when every node crossed to is given one, the reference too, every estimate moves with it.
 	base := int64(opts.Offsets[w.nodes[ref]])
 	// A drifting clock's estimate is a line: the given (constant) offset is held against its values
 	// over the capture's span.
@@ -157,7 +157,7 @@ func (w *world) clocksFor(opts Options) ([]clockModel, []offsetFit) {
 	if len(bad) == 0 {
 		return w.estimateClocks(opts.Offsets), nil
 	}
-	clocks := w.estimateClocks(kept)
+	clocks := w.estimateClocksAvoid(kept, opts.Offsets)
 	for _, b := range bad {
 		clocks[b.node].method += fmt.Sprintf("; --offset %s contradicted, not used", b.given)
 	}
@@ -216,10 +216,20 @@ func detectContradictedOffsets(f *findings, k *kindRow) []Anomaly {
 				"with the given offset they would arrive before they left, or too far apart to be matched, each split "+
 				"into two journeys.", name, b.given, name, est, time.Duration(abs64(int64(b.given)-b.est))))
 		an.Next = fmt.Sprintf("Drop --offset %s (calipath estimates it), or check its sign and unit: it is %s's "+
-			"clock minus the reference node's.", name, name)
+			"clock minus the reference node's%s.", name, name, f.a.refNamed())
 		out = append(out, an)
 	}
 	return out
+}
+
+// refNamed returns " (NODE)" for the reference node of the clocks, "" when there is none.
+func (a *analysis) refNamed() string {
+	for n, m := range a.clocks {
+		if m.method == "reference" {
+			return " (" + a.w.nodes[n] + ")"
+		}
+	}
+	return ""
 }
 
 func abs64(x int64) int64 {
