@@ -319,6 +319,8 @@ type icmpFinding struct {
 	// unsure marks an error whose sender cannot be told: its point's node, or a hop past it
 	// (senderUnknown).
 	unsure bool
+	sender int  // icmpSenderWhy's node (-1 or senderUnknown as there)
+	v6     bool // ICMPv6
 }
 
 // icmpOut is what the ICMP check gives: the errors listed, the findings, and per flow how many
@@ -373,7 +375,7 @@ func (a *analysis) icmp(ids []string) icmpOut {
 			own := !srcPod && dstPod && n >= 0 && n == w.nodeOf(v6, o.Dst) && n == w.pointNode[p]
 			sender, why := w.icmpSenderWhy(o, p)
 			out.findings = append(out.findings, icmpFinding{kind: kind, point: p, flow: fi, ev: ie.Evidence, mtu: e.MTU,
-				self: self, own: own, beyond: sender == -1, src: ie.Src, why: why, unsure: sender == senderUnknown})
+				self: self, own: own, beyond: sender == -1, src: ie.Src, why: why, unsure: sender == senderUnknown, sender: sender, v6: v6})
 		}
 		// Did a "fragmentation needed" reach the pod that sent the big packet (the error's destination,
 		// the flow's client or its server)?
