@@ -134,3 +134,24 @@ func TestICMPv6Sentence(t *testing.T) {
 		t.Errorf("%d icmp-frag-needed anomalies, want 2: %v", n, kinds(r))
 	}
 }
+
+// pmtu-discovery without router-1's captures: router-1's fragmentation-needed (from 192.168.20.1) is
+// first seen arriving at node-b/eth0. The message says a hop past node-b/eth0 sent it; the sentence
+// after it must not say it was sent from node-b/eth0.
+func TestICMPRouterSentenceLab(t *testing.T) {
+	r := Correlate(labLoad(t, "pmtu-discovery", "node-*.pcap", true), Options{})
+	found := false
+	for _, a := range r.Anomalies {
+		if a.Kind != "icmp-frag-needed" || a.Where.Point != "node-b/eth0" {
+			continue
+		}
+		found = true
+		if !strings.Contains(a.Message, "sent by a hop past node-b/eth0") || strings.Contains(a.Message, "sent from node-b/eth0") ||
+			!strings.Contains(a.Message, "ICMP fragmentation-needed was seen at node-b/eth0") {
+			t.Errorf("%s", a.Message)
+		}
+	}
+	if !found {
+		t.Errorf("no icmp-frag-needed at node-b/eth0: %v", kinds(r))
+	}
+}
