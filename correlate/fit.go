@@ -507,16 +507,53 @@ func unnamedPoints(c *decode.Capture) []unnamed {
 		if p.Role != decode.RoleUnknown {
 			role = "its role (" + p.Role.String() + ") was inferred from the traffic"
 		}
-		out = append(out, unnamed{id: p.ID,
+		u := unnamed{id: p.ID,
 			what: fmt.Sprintf("The name of %s does not read <node>-<iface>.pcap (e.g. node-a-eth0.pcap), nor does a pcapng "+
 				"interface name say it: calipath took %q for its node, and %s.", filepath.Base(f), p.Node, role),
 			fix: fmt.Sprintf("Rename the file <node>-<iface>.pcap, or give --point NODE:IFACE=%s (e.g. --point %s:%s=%s).",
 				f, example, iface, f),
 			hint: fmt.Sprintf("%s: no <node>-<iface> in the file name (e.g. node-a-eth0.pcap), so calipath took node %q, "+
 				"interface unknown; say where it was captured with --point NODE:IFACE=%s (e.g. --point %s:%s=%s)",
-				f, p.Node, f, example, iface, f)})
+				f, p.Node, f, example, iface, f)}
+		if repeated(&p.Traffic) {
+			u.what += mergedNote
+			u.fix = mergedFix
+			u.hint += "; " + mergedNote[1:]
+		}
+		out = append(out, u)
 	}
 	return out
+}
+
+// mergedNote and mergedFix are said of an unnamed capture whose frames hold the same packets several
+// times (repeated): the counts through it are not packets.
+const (
+	mergedNote = " Its frames hold most packets two or more times, at different times: frames of several interfaces " +
+		"(the pod's veth, the tunnel device, eth0) merged into one unnamed interface, as mergecap gives of one node's " +
+		"captures, or a capture repeated in one file. Each copy is then counted as a packet of its own, so the " +
+		"packet counts through this point (sent, delivered, lost, retransmissions) count the same packets several " +
+		"times and are not per packet."
+	mergedFix = "Give each interface's capture as its own file named <node>-<iface>.pcap, not merged (or a pcapng that " +
+		"keeps one named interface per capture, as tcpdump or dumpcap -i A -i B write it); calipath then follows each " +
+		"packet through the interfaces."
+)
+
+// repeated reports whether most of a capture's sampled frames share their fingerprint with another
+// sample of the same capture taken at another time: the same packets seen two or more times there.
+func repeated(t *decode.Traffic) bool {
+	n, rep := t.NSamples, 0
+	if n < 8 {
+		return false
+	}
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			if i != j && t.Samples[i].FP == t.Samples[j].FP && t.Samples[i].Ts != t.Samples[j].Ts {
+				rep++
+				break
+			}
+		}
+	}
+	return 2*rep >= n
 }
 
 // NamingHints returns, for each capture whose interface nothing named (see the point-unnamed anomaly),
