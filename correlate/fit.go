@@ -528,9 +528,9 @@ func unnamedPoints(c *decode.Capture) []unnamed {
 // mergedNote and mergedFix are said of an unnamed capture whose frames hold the same packets several
 // times (repeated): the counts through it are not packets.
 const (
-	mergedNote = " Its frames hold most packets two or more times, at different times: frames of several interfaces " +
-		"(the pod's veth, the tunnel device, eth0) merged into one unnamed interface, as mergecap gives of one node's " +
-		"captures, or a capture repeated in one file. Each copy is then counted as a packet of its own, so the " +
+	mergedNote = " Its frames are of several interfaces (a pod's veth, and the tunnel device or eth0) merged into one " +
+		"unnamed interface, as mergecap gives of one node's captures, and hold most packets two or more times, at " +
+		"different times. Each copy is then counted as a packet of its own, so the " +
 		"packet counts through this point (sent, delivered, lost, retransmissions) count the same packets several " +
 		"times and are not per packet."
 	mergedFix = "Give each interface's capture as its own file named <node>-<iface>.pcap, not merged (or a pcapng that " +
@@ -538,11 +538,15 @@ const (
 		"packet through the interfaces."
 )
 
-// repeated reports whether most of a capture's sampled frames share their fingerprint with another
-// sample of the same capture taken at another time: the same packets seen two or more times there.
+// repeated reports whether a capture holds frames of a pod's veth (to or from ee:ee:ee:ee:ee:ee) and
+// of the tunnel or the underlay (encapsulated, or between VTEP MACs), and most of its sampled frames
+// share their fingerprint with another sample of it taken at another time: the same packets seen at
+// several interfaces. (A capture that wrote each frame twice, a few microseconds apart, repeats too,
+// but it is counted right: the copies are the same frame, told apart as duplicates; it holds one
+// interface's shapes only.)
 func repeated(t *decode.Traffic) bool {
 	n, rep := t.NSamples, 0
-	if n < 8 {
+	if n < 8 || t.CalicoMAC == 0 || t.IPIP+t.VXLAN+t.VTEPMAC == 0 {
 		return false
 	}
 	for i := 0; i < n; i++ {

@@ -36,7 +36,8 @@ func readLabPcap(t *testing.T, path string) (ts []int64, frames [][]byte) {
 // up to three times, and calipath, which cannot split the stages, counted each copy as a packet (72
 // sent where the truth has 24, and false retransmissions). The point-unnamed warning must say that
 // its counts are not per packet and how to give the captures instead. A single capture that is only
-// unnamed (node-b's eth0 as node-b.pcap) gets no such note.
+// unnamed and has each frame twice, 3 µs apart (node-b's pod veth as node-b.pcap), is counted right
+// and gets no such note.
 func TestMergedOneInterface(t *testing.T) {
 	src := "../testdata/lab/scenarios/healthy-vxlan/"
 	dir := t.TempDir()
@@ -58,10 +59,15 @@ func TestMergedOneInterface(t *testing.T) {
 		ts, fr = append(ts, r.ts), append(fr, r.f)
 	}
 	writePcap(t, filepath.Join(dir, "node-a.pcap"), ts, fr)
-	ts, fr = readLabPcap(t, src+"node-b-eth0.pcap")
-	writePcap(t, filepath.Join(dir, "node-b.pcap"), ts, fr)
+	ts, fr = readLabPcap(t, src+"node-b-cali2f5353dd8c5.pcap")
+	var ts2 []int64
+	var fr2 [][]byte
+	for i := range ts { // each frame written twice, 3 µs apart
+		ts2, fr2 = append(ts2, ts[i], ts[i]+3000), append(fr2, fr[i], fr[i])
+	}
+	writePcap(t, filepath.Join(dir, "node-b.pcap"), ts2, fr2)
 	files := []string{filepath.Join(dir, "node-a.pcap"), filepath.Join(dir, "node-b.pcap")}
-	for _, f := range []string{"node-b-cali2f5353dd8c5.pcap", "node-b-vxlan.calico.pcap", "router-1-eth0.pcap", "router-1-eth1.pcap"} {
+	for _, f := range []string{"node-b-eth0.pcap", "node-b-vxlan.calico.pcap", "router-1-eth0.pcap", "router-1-eth1.pcap"} {
 		files = append(files, src+f)
 	}
 	r := Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), Options{})
@@ -76,7 +82,7 @@ func TestMergedOneInterface(t *testing.T) {
 		t.Errorf("merged node-a.pcap: %+v", a)
 	}
 	if b == nil || strings.Contains(b.Message, "not per packet") {
-		t.Errorf("node-b.pcap (one interface): %+v", b)
+		t.Errorf("node-b.pcap (one interface, frames doubled): %+v", b)
 	}
 	if h := strings.Join(NamingHints(decode.Load(files, decode.Options{}, decode.PointConfig{})), "\n"); !strings.Contains(h, "not per packet") {
 		t.Errorf("naming hints: %s", h)
