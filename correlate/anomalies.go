@@ -367,8 +367,9 @@ func detectICMP(f *findings, k *kindRow) []Anomaly {
 			sev = sevInfo
 			detail += fmt.Sprintf(" Sent by %s to itself: its own stack reporting a local send failure, not a hop on the path.", node)
 		}
-		out = append(out, k.anomaly(sev, Where{Point: w.c.Points[key.point].ID}, flows, f.ids, len(fs), ev,
-			strings.TrimSpace(detail)))
+		an := k.anomaly(sev, Where{Point: w.c.Points[key.point].ID}, flows, f.ids, len(fs), ev, strings.TrimSpace(detail))
+		an.Message = w.icmpSentence(an.Message, k, key, fs) // refused.go
+		out = append(out, an)
 	}
 	return out
 }

@@ -320,6 +320,8 @@ type icmpFinding struct {
 	// (senderUnknown).
 	unsure bool
 	cut    bool // its quote was cut before its ports and names no one flow (quotecut.go)
+	sender int  // icmpSenderWhy's node (-1 or senderUnknown as there)
+	v6     bool // ICMPv6
 }
 
 // icmpOut is what the ICMP check gives: the errors listed, the findings, and per flow how many
@@ -374,7 +376,8 @@ func (a *analysis) icmp(ids []string) icmpOut {
 			own := !srcPod && dstPod && n >= 0 && n == w.nodeOf(v6, o.Dst) && n == w.pointNode[p]
 			sender, why := w.icmpSenderWhy(o, p)
 			out.findings = append(out.findings, icmpFinding{kind: kind, point: p, flow: fi, ev: ie.Evidence, mtu: e.MTU,
-				self: self, own: own, beyond: sender == -1, src: ie.Src, why: why, unsure: sender == senderUnknown, cut: w.cutLeft(o)})
+				self: self, own: own, beyond: sender == -1, src: ie.Src, why: why, unsure: sender == senderUnknown,
+				cut: w.cutLeft(o), sender: sender, v6: v6})
 		}
 		// Did a "fragmentation needed" reach the pod that sent the big packet (the error's destination,
 		// the flow's client or its server)?

@@ -47,6 +47,14 @@ type delaySample struct {
 // estimateClocks estimates every node's clock against the reference node (the first node, by name,
 // that exchanges packets with others) from packets seen at both ends of the underlay.
 func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel {
+	return w.estimateClocksAvoid(overrides, overrides)
+}
+
+// estimateClocksAvoid is estimateClocks with the reference picked, where possible, among the nodes
+// avoid does not name: a node given --offset is not the reference, since its offset is meant against
+// the other nodes (with it as the reference, every estimate moved with it and each node was reported
+// as that far off the reference, whose clock it shares).
+func (w *world) estimateClocksAvoid(overrides, avoid map[string]time.Duration) []clockModel {
 	nn := len(w.nodes)
 	edge, total, t0 := w.clockEdges()
 	pkts, blind := w.clockPackets(edge, total)
@@ -55,7 +63,7 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 		t0 = 0
 	}
 	models := make([]clockModel, nn)
-	ref := w.propagateClocks(models, w.pairEstimates(pairs), overrides, t0)
+	ref := w.propagateClocks(models, w.pairEstimates(pairs), overrides, avoid, t0)
 	w.blindNodes(models, blind)
 	anchors := []int{}
 	for n := range models {
@@ -345,28 +353,13 @@ func (w *world) pairEstimates(pairs map[[2]int][]delaySample) map[[2]int]edgeEst
 
 // propagateClocks sets the models of the reference node (returned, -1 when no node has an estimate),
 // of the nodes --offset fixes, and of every node linked to them by estimates, breadth-first from them.
-func (w *world) propagateClocks(models []clockModel, est map[[2]int]edgeEst, overrides map[string]time.Duration, t0 int64) int {
+func (w *world) propagateClocks(models []clockModel, est map[[2]int]edgeEst, overrides, avoid map[string]time.Duration, t0 int64) int {
 	nn := len(models)
-	// Reference: the first node (by name) with an estimate, a Kubernetes node (with pods or a tunnel)
-	// before a router; propagate breadth-first, two-way edges first.
 	done := make([]bool, nn)
 	for n := range models {
 		models[n] = clockModel{t0: t0, method: methodUncrossed}
 	}
-	ref := -1
-	for _, cluster := range []bool{true, false} {
-		for n := 0; n < nn && ref < 0; n++ {
-			if cluster && !w.cluster[n] {
-				continue
-			}
-			for key := range est {
-				if key[0] == n || key[1] == n {
-					ref = n
-					break
-				}
-			}
-		}
-	}
+	ref := w.pickReference(est, avoid)
 	// --offset fixes a node's clock before the estimates: the others are fitted against it.
 	var queue []int
 	if ref >= 0 {
@@ -413,6 +406,28 @@ func (w *world) propagateClocks(models []clockModel, est map[[2]int]edgeEst, ove
 		}
 	}
 	return ref
+}
+
+// pickReference returns the reference node: the first node (by name) with an estimate, one avoid does
+// not name before one it does, and a Kubernetes node (with pods or a tunnel) before a router; -1 when
+// no node has an estimate.
+func (w *world) pickReference(est map[[2]int]edgeEst, avoid map[string]time.Duration) int {
+	for _, given := range []bool{false, true} {
+		for _, cluster := range []bool{true, false} {
+			for n := range w.nodes {
+				_, named := avoid[w.nodes[n]]
+				if named != given || (cluster && !w.cluster[n]) {
+					continue
+				}
+				for key := range est {
+					if key[0] == n || key[1] == n {
+						return n
+					}
+				}
+			}
+		}
+	}
+	return -1
 }
 
 // clockSide says how the samples bound a node's clock against the reference (and --offset nodes).

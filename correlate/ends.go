@@ -164,6 +164,7 @@ func (f *openEndFinder) enteredUncaptured(j int32, p int, g uint32) {
 func detectPathIncomplete(f *findings, row *kindRow) []Anomaly {
 	a := f.a
 	groups, keys := a.openEndGroups()
+	pieces := a.unseenPieces() // gsopieces.go
 	var out []Anomaly
 	for _, k := range keys {
 		g := groups[k]
@@ -172,6 +173,7 @@ func detectPathIncomplete(f *findings, row *kindRow) []Anomaly {
 		if g.onNode == 1 {
 			detail, next = g.onNodeText(k.left, pt, a.w.nodes[a.w.pointNode[k.point]], a.w.pointRole[k.point] == decode.RoleTunnel)
 		}
+		detail += piecesNote(pieces[k], pt)
 		sev := row.severity
 		if k.inAny { // most likely the node's own traffic, taken in: info, with what would tell
 			detail, next, sev = g.inAnyText(pt, a.w.nodes[a.w.pointNode[k.point]]), inAnyNext, sevInfo

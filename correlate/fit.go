@@ -108,7 +108,7 @@ func (w *world) clocksFor(opts Options) ([]clockModel, []offsetFit) {
 	if len(opts.Offsets) == 0 {
 		return w.estimateClocks(nil), nil
 	}
-	auto := w.estimateClocks(nil)
+	auto := w.estimateClocksAvoid(nil, opts.Offsets) // against the reference the final estimate will have
 	ref := -1
 	for n := range auto {
 		if auto[n].method == "reference" {
@@ -118,8 +118,8 @@ func (w *world) clocksFor(opts Options) ([]clockModel, []offsetFit) {
 	if ref < 0 { // nothing crosses between the nodes: nothing to hold the offsets against
 		return w.estimateClocks(opts.Offsets), nil
 	}
-	// The given offsets are against the reference node; when the reference itself is given one, every
-	// estimate moves with it.
+	// The given offsets are against the reference node, which is one without --offset where there is
+	// one; when every node crossed to is given one, the reference too, every estimate moves with it.
 	base := int64(opts.Offsets[w.nodes[ref]])
 	// A drifting clock's estimate is a line: the given (constant) offset is held against its values
 	// over the capture's span.
@@ -157,7 +157,7 @@ func (w *world) clocksFor(opts Options) ([]clockModel, []offsetFit) {
 	if len(bad) == 0 {
 		return w.estimateClocks(opts.Offsets), nil
 	}
-	clocks := w.estimateClocks(kept)
+	clocks := w.estimateClocksAvoid(kept, opts.Offsets)
 	for _, b := range bad {
 		clocks[b.node].method += fmt.Sprintf("; --offset %s contradicted, not used", b.given)
 	}
@@ -216,10 +216,20 @@ func detectContradictedOffsets(f *findings, k *kindRow) []Anomaly {
 				"with the given offset they would arrive before they left, or too far apart to be matched, each split "+
 				"into two journeys.", name, b.given, name, est, time.Duration(abs64(int64(b.given)-b.est))))
 		an.Next = fmt.Sprintf("Drop --offset %s (calipath estimates it), or check its sign and unit: it is %s's "+
-			"clock minus the reference node's.", name, name)
+			"clock minus the reference node's%s.", name, name, f.a.refNamed())
 		out = append(out, an)
 	}
 	return out
+}
+
+// refNamed returns " (NODE)" for the reference node of the clocks, "" when there is none.
+func (a *analysis) refNamed() string {
+	for n, m := range a.clocks {
+		if m.method == "reference" {
+			return " (" + a.w.nodes[n] + ")"
+		}
+	}
+	return ""
 }
 
 func abs64(x int64) int64 {
@@ -497,16 +507,57 @@ func unnamedPoints(c *decode.Capture) []unnamed {
 		if p.Role != decode.RoleUnknown {
 			role = "its role (" + p.Role.String() + ") was inferred from the traffic"
 		}
-		out = append(out, unnamed{id: p.ID,
+		u := unnamed{id: p.ID,
 			what: fmt.Sprintf("The name of %s does not read <node>-<iface>.pcap (e.g. node-a-eth0.pcap), nor does a pcapng "+
 				"interface name say it: calipath took %q for its node, and %s.", filepath.Base(f), p.Node, role),
 			fix: fmt.Sprintf("Rename the file <node>-<iface>.pcap, or give --point NODE:IFACE=%s (e.g. --point %s:%s=%s).",
 				f, example, iface, f),
 			hint: fmt.Sprintf("%s: no <node>-<iface> in the file name (e.g. node-a-eth0.pcap), so calipath took node %q, "+
 				"interface unknown; say where it was captured with --point NODE:IFACE=%s (e.g. --point %s:%s=%s)",
-				f, p.Node, f, example, iface, f)})
+				f, p.Node, f, example, iface, f)}
+		if repeated(&p.Traffic) {
+			u.what += mergedNote
+			u.fix = mergedFix
+			u.hint += "; " + mergedNote[1:]
+		}
+		out = append(out, u)
 	}
 	return out
+}
+
+// mergedNote and mergedFix are said of an unnamed capture whose frames hold the same packets several
+// times (repeated): the counts through it are not packets.
+const (
+	mergedNote = " Its frames are of several interfaces (a pod's veth, and the tunnel device or eth0) merged into one " +
+		"unnamed interface, as mergecap gives of one node's captures, and hold most packets two or more times, at " +
+		"different times. Each copy is then counted as a packet of its own, so the " +
+		"packet counts through this point (sent, delivered, lost, retransmissions) count the same packets several " +
+		"times and are not per packet."
+	mergedFix = "Give each interface's capture as its own file named <node>-<iface>.pcap, not merged (or a pcapng that " +
+		"keeps one named interface per capture, as tcpdump or dumpcap -i A -i B write it); calipath then follows each " +
+		"packet through the interfaces."
+)
+
+// repeated reports whether a capture holds frames of a pod's veth (to or from ee:ee:ee:ee:ee:ee) and
+// of the tunnel or the underlay (encapsulated, or between VTEP MACs), and most of its sampled frames
+// share their fingerprint with another sample of it taken at another time: the same packets seen at
+// several interfaces. (A capture that wrote each frame twice, a few microseconds apart, repeats too,
+// but it is counted right: the copies are the same frame, told apart as duplicates; it holds one
+// interface's shapes only.)
+func repeated(t *decode.Traffic) bool {
+	n, rep := t.NSamples, 0
+	if n < 8 || t.CalicoMAC == 0 || t.IPIP+t.VXLAN+t.VTEPMAC == 0 {
+		return false
+	}
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			if i != j && t.Samples[i].FP == t.Samples[j].FP && t.Samples[i].Ts != t.Samples[j].Ts {
+				rep++
+				break
+			}
+		}
+	}
+	return 2*rep >= n
 }
 
 // NamingHints returns, for each capture whose interface nothing named (see the point-unnamed anomaly),

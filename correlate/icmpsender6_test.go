@@ -37,6 +37,37 @@ func icmp6Frame(dst, src [6]byte, sip, dip [16]byte, mtu uint32, quote []byte) [
 // error at node-a/eth0 to an address calipath cannot place (node-a's own, unknown, or another host's)
 // from an unknown source has a sender that cannot be told: the report must say so and what tells.
 func TestICMPv6SenderNoNodeIPs(t *testing.T) {
+	r := icmp6NoNodeIPs(t)
+	var fromRouter, unsure *Anomaly
+	for i, a := range r.Anomalies {
+		if a.Kind != "icmp-frag-needed" {
+			continue
+		}
+		if strings.Contains(a.Message, "fd00:192:168:10::1") && strings.Contains(a.Message, "cannot be told") {
+			unsure = &r.Anomalies[i]
+		} else {
+			fromRouter = &r.Anomalies[i]
+		}
+		if strings.Contains(a.Message, "dropped on that node ") || strings.Contains(a.Message, "dropped on that node (") {
+			t.Errorf("the router's packet-too-big is put down to node-a: %s", a.Message)
+		}
+	}
+	if fromRouter == nil || !strings.Contains(fromRouter.Message, "came in from the wire") || fromRouter.Count != 1 {
+		t.Errorf("packet-too-big to pod-a: %+v; want it said to come in from the wire", fromRouter)
+	}
+	if unsure == nil || !strings.Contains(unsure.Next+unsure.Message, "--node-ip") || unsure.Count != 1 {
+		t.Errorf("packet-too-big to node-a's address: %+v; want its sender said unknown, and --node-ip", unsure)
+	}
+	for _, a := range r.Anomalies {
+		if strings.Contains(a.Message, "node-a refused") {
+			t.Errorf("%s at %+v: %s", a.Kind, a.Where, a.Message)
+		}
+	}
+	checkSums(t, "IPv6 BGP without node addresses", r)
+}
+
+// icmp6NoNodeIPs builds and correlates TestICMPv6SenderNoNodeIPs' captures.
+func icmp6NoNodeIPs(t *testing.T) *Result {
 	dir := t.TempDir()
 	cali := [6]byte{0xee, 0xee, 0xee, 0xee, 0xee, 0xee}
 	macA, macB := [6]byte{0x0a, 0x58, 0, 0, 0, 1}, [6]byte{0x0a, 0x58, 0, 0, 0, 2}
@@ -80,31 +111,47 @@ func TestICMPv6SenderNoNodeIPs(t *testing.T) {
 		paths = append(paths, filepath.Join(dir, name))
 		writePcap(t, paths[k], ts[k], fr[k])
 	}
-	r := Correlate(decode.Load(paths, decode.Options{}, decode.PointConfig{}), Options{})
-	var fromRouter, unsure *Anomaly
-	for i, a := range r.Anomalies {
+	return Correlate(decode.Load(paths, decode.Options{}, decode.PointConfig{}), Options{})
+}
+
+// An ICMPv6 error's sentence says what the captures show: packet-too-big (ICMPv6's name), and "seen
+// at" node-a/eth0 where a router sent it or its sender cannot be told, never "sent from node-a/eth0"
+// (the message says who sent it, or that it cannot be told).
+func TestICMPv6Sentence(t *testing.T) {
+	r := icmp6NoNodeIPs(t)
+	n := 0
+	for _, a := range r.Anomalies {
 		if a.Kind != "icmp-frag-needed" {
 			continue
 		}
-		if strings.Contains(a.Message, "fd00:192:168:10::1") && strings.Contains(a.Message, "cannot be told") {
-			unsure = &r.Anomalies[i]
-		} else {
-			fromRouter = &r.Anomalies[i]
-		}
-		if strings.Contains(a.Message, "dropped on that node ") || strings.Contains(a.Message, "dropped on that node (") {
-			t.Errorf("the router's packet-too-big is put down to node-a: %s", a.Message)
+		n++
+		if strings.Contains(a.Message, "sent from") || strings.Contains(a.Message, "fragmentation-needed") ||
+			!strings.Contains(a.Message, "ICMPv6 packet-too-big was seen at node-a/eth0") {
+			t.Errorf("%s", a.Message)
 		}
 	}
-	if fromRouter == nil || !strings.Contains(fromRouter.Message, "came in from the wire") || fromRouter.Count != 1 {
-		t.Errorf("packet-too-big to pod-a: %+v; want it said to come in from the wire", fromRouter)
+	if n != 2 {
+		t.Errorf("%d icmp-frag-needed anomalies, want 2: %v", n, kinds(r))
 	}
-	if unsure == nil || !strings.Contains(unsure.Next+unsure.Message, "--node-ip") || unsure.Count != 1 {
-		t.Errorf("packet-too-big to node-a's address: %+v; want its sender said unknown, and --node-ip", unsure)
-	}
+}
+
+// pmtu-discovery without router-1's captures: router-1's fragmentation-needed (from 192.168.20.1) is
+// first seen arriving at node-b/eth0. The message says a hop past node-b/eth0 sent it; the sentence
+// after it must not say it was sent from node-b/eth0.
+func TestICMPRouterSentenceLab(t *testing.T) {
+	r := Correlate(labLoad(t, "pmtu-discovery", "node-*.pcap", true), Options{})
+	found := false
 	for _, a := range r.Anomalies {
-		if strings.Contains(a.Message, "node-a refused") {
-			t.Errorf("%s at %+v: %s", a.Kind, a.Where, a.Message)
+		if a.Kind != "icmp-frag-needed" || a.Where.Point != "node-b/eth0" {
+			continue
+		}
+		found = true
+		if !strings.Contains(a.Message, "sent by a hop past node-b/eth0") || strings.Contains(a.Message, "sent from node-b/eth0") ||
+			!strings.Contains(a.Message, "ICMP fragmentation-needed was seen at node-b/eth0") {
+			t.Errorf("%s", a.Message)
 		}
 	}
-	checkSums(t, "IPv6 BGP without node addresses", r)
+	if !found {
+		t.Errorf("no icmp-frag-needed at node-b/eth0: %v", kinds(r))
+	}
 }

@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/calipath/calipath/decode"
 )
@@ -177,4 +178,36 @@ func icmpUnsureNote(key icmpKey, src, node, at string) string {
 	return fmt.Sprintf(" Its source, %s, is no known node's address, and %s's addresses are unknown: whether %s sent it or it came in "+
 		"from the wire, sent by a hop past %s (a router), cannot be told from these captures. Give the nodes' addresses "+
 		"(--node-ip, or --k8s) to tell.", src, node, node, at)
+}
+
+// icmpSentence rewrites the kind's sentence at the end of msg (an ICMP error anomaly's message) to
+// what the group fs shows: ICMPv6's names when every error is ICMPv6 (packet-too-big, not
+// fragmentation-needed), and for fragmentation-needed, "sent from" the point only when its own node
+// sent them all; "sent by" the other node and "first seen at" the point when another node did; else
+// "seen at" the point (a hop past it, or a sender that cannot be told, which the message says).
+func (w *world) icmpSentence(msg string, k *kindRow, key icmpKey, fs []icmpFinding) string {
+	at := w.c.Points[key.point].ID
+	old := fmt.Sprintf(k.text, at)
+	if !strings.HasSuffix(msg, old) {
+		return msg
+	}
+	v6, sender := true, fs[0].sender
+	for _, f := range fs {
+		v6 = v6 && f.v6
+		if f.sender != sender {
+			sender = -1
+		}
+	}
+	s := old
+	if v6 {
+		s = strings.NewReplacer("ICMP fragmentation-needed", "ICMPv6 packet-too-big", "ICMP ", "ICMPv6 ").Replace(s)
+	}
+	sent := "was sent from " + at
+	switch {
+	case key.beyond || key.unsure || sender < 0:
+		s = strings.Replace(s, sent, "was seen at "+at, 1)
+	case sender != w.pointNode[key.point]:
+		s = strings.Replace(s, sent, "was sent by "+w.nodes[sender]+" and first seen at "+at, 1)
+	}
+	return strings.TrimSuffix(msg, old) + s
 }
