@@ -8,7 +8,7 @@ import (
 // dropPodNodeAddrs drops each node address (not a tunnel device's) that is a running pod's own address
 // (a pod not on the host network) or lies in an IP pool: a node's address is neither, so the metadata
 // contradicts itself, and taking it as a node IP would make a pod's packets look like a node's. Each is
-// a problem naming both sources; the node keeps its other addresses.
+// a problem naming both sources, and in Refused; the node keeps its other addresses.
 func (m *Meta) dropPodNodeAddrs() []Problem {
 	pods := map[netip.Addr]*Pod{}
 	for i := range m.Pods {
@@ -37,6 +37,7 @@ func (m *Meta) dropPodNodeAddrs() []Problem {
 				keep = append(keep, a)
 				continue
 			}
+			m.Refused = append(m.Refused, RefusedAddr{Node: n.Name, Addr: a, Why: why})
 			probs = append(probs, Problem{File: a.Source, Msg: fmt.Sprintf(
 				"node %s: %s %s is %s, which no node address can be: not taken as the node's address (is the file this cluster's, and current? the node's own address is in `kubectl get node %s -o wide`)",
 				n.Name, a.Kind, a.IP, why, n.Name)})

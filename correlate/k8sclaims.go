@@ -253,10 +253,15 @@ func addrsText(l []netip.Addr) string {
 // address concerned.
 func detectK8sContradicted(f *findings, k *kindRow) []Anomaly {
 	m, res := f.meta(), f.res
-	if m == nil || res == nil || len(m.Pods) == 0 {
+	if m == nil || res == nil || len(m.Pods)+len(m.Refused) == 0 {
 		return nil
 	}
-	r := resolvePods(res, m, m.Ifaces(f.a.opts.IfacePrefix), nodeAliases(res, m))
+	alias := nodeAliases(res, m)
+	r := resolvePods(res, m, m.Ifaces(f.a.opts.IfacePrefix), alias)
+	for _, ra := range m.Refused {
+		r.note(nodeName(alias, ra.Node), netip.Addr{}, fmt.Sprintf("The cluster metadata (%s) gives node %s the address %s (%s), but it is %s: it is not taken as the node's address.",
+			ra.Addr.Source, nodeName(alias, ra.Node), ra.Addr.IP, ra.Addr.Kind, ra.Why))
+	}
 	if len(r.conflicts) == 0 {
 		return nil
 	}

@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"encoding/json"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -161,5 +162,33 @@ func TestK8sStalePodAddresses(t *testing.T) {
 				t.Errorf("%s: no k8s-contradicted says %q: %+v", c.name, w, got)
 			}
 		}
+	}
+}
+
+// review9 #5: node-b's InternalIP given as pod-a's address is not node-b's (cluster drops it,
+// TestLoadNodeAddressOfAPod), and the report says so at node-b.
+func TestK8sNodeAddressOfAPod(t *testing.T) {
+	var a truthPod
+	for _, p := range truthPodList(t, "healthy-ipip") {
+		if p.name == "pod-a" {
+			a = p
+		}
+	}
+	res := labK8sFiles(t, "healthy-ipip", notAny, func(m *cluster.Meta) {
+		for i := range m.Nodes {
+			for j := range m.Nodes[i].Addresses {
+				if ad := &m.Nodes[i].Addresses[j]; m.Nodes[i].Name == "node-b" && ad.Kind == "InternalIP" {
+					ad.IP = netip.MustParseAddr(a.ip)
+				}
+			}
+		}
+	})
+	got := anomaliesOf(res, "k8s-contradicted")
+	if len(got) != 1 || got[0].Where.Node != "node-b" || !strings.Contains(got[0].Message,
+		"gives node node-b the address "+a.ip+" (InternalIP), but it is pod "+a.ns+"/"+a.name+"'s address") {
+		t.Errorf("k8s-contradicted: %+v", got)
+	}
+	if n, ok := res.NameOf(a.ip); !ok || n.Kind != "pod" || n.Name != a.name {
+		t.Errorf("%s named %+v, %v", a.ip, n, ok)
 	}
 }
