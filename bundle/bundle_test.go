@@ -207,7 +207,7 @@ func TestTarballNodes(t *testing.T) {
 		{"by address", []*tarball{withAddr}, Options{NodeIPs: map[netip.Addr]string{netip.MustParseAddr("10.0.0.5"): "ip-10-0-0-5.ec2.internal"}},
 			map[string]string{withAddr.path: "ip-10-0-0-5.ec2.internal"}, 0},
 	} {
-		nodes, why, hints := tarballNodes(tc.tbs, tc.opts)
+		nodes, why, hints, _ := tarballNodes(tc.tbs, tc.opts)
 		if d := cmp.Diff(tc.want, nodes); d != "" {
 			t.Errorf("%s: nodes (-want +got):\n%s", tc.name, d)
 		}

@@ -58,8 +58,10 @@ type tarball struct {
 // trailing timestamp, "<capture>-<node>" (both may hold dashes), ending in a node name known from
 // cluster metadata, other inputs or flags; with several tarballs left, the capture name as their
 // longest common dash-separated prefix (a hint says so: node names that share a prefix too lose it);
-// a lone tarball keeps "<capture>-<node>" as its node, with a hint.
-func tarballNodes(tbs []*tarball, opts Options) (nodes map[string]string, why map[string]string, hints []string) {
+// a lone tarball keeps "<capture>-<node>" as its node, with a hint. A tarball whose name ends in
+// another known node than the one its address gives keeps the address's, and is a warning (warns)
+// naming both: the metadata's names or the tarball's name are wrong, and which cannot be told.
+func tarballNodes(tbs []*tarball, opts Options) (nodes, why map[string]string, hints, warns []string) {
 	nodes, why = map[string]string{}, map[string]string{}
 	rest := map[string]string{}
 	var open []string
@@ -69,36 +71,36 @@ func tarballNodes(tbs []*tarball, opts Options) (nodes map[string]string, why ma
 			nodes[tb], why[tb] = id.Node, "--point"
 			continue
 		}
-		if n, ip := nodeByAddr(t.links, opts.NodeIPs); n != "" {
-			nodes[tb], why[tb] = n, fmt.Sprintf("Retina tarball %s: its address dump holds %s, node %s's address in the cluster metadata", filepath.Base(tb), ip, n)
-			continue
-		}
-		stem := tarballStem(tb)
-		r := stem
-		if m := retinaName.FindStringSubmatch(stem); m != nil {
+		r := tarballStem(tb)
+		if m := retinaName.FindStringSubmatch(r); m != nil {
 			r = m[1]
 		}
-		rest[tb] = r
-		best := ""
-		for _, n := range opts.Nodes {
-			if strings.HasSuffix(r, "-"+n) && len(n) > len(best) {
-				best = n
+		named := knownSuffix(r, opts.Nodes)
+		if n, ip := nodeByAddr(t.links, opts.NodeIPs); n != "" {
+			nodes[tb], why[tb] = n, fmt.Sprintf("Retina tarball %s: its address dump holds %s, node %s's address in the cluster metadata", filepath.Base(tb), ip, n)
+			if named != "" && named != n {
+				w := fmt.Sprintf("%s: its name ends in node %s, but its address dump holds %s, which the cluster metadata gives node %s: taken as %s's capture, by its address; the metadata's node names or the tarball's name are wrong. Check the nodes' list is this cluster's (kubectl get nodes -o wide), or say the node with --point NODE:any=%s",
+					tb, named, ip, n, n, tb)
+				warns = append(warns, w)
+				why[tb] += fmt.Sprintf(" (CONTRADICTED: its name says node %s)", named)
 			}
+			continue
 		}
-		if best != "" {
-			nodes[tb], why[tb] = best, fmt.Sprintf("Retina tarball name %s: node %s, a node name known from the other inputs", filepath.Base(tb), best)
+		rest[tb] = r
+		if named != "" {
+			nodes[tb], why[tb] = named, fmt.Sprintf("Retina tarball name %s: node %s, a node name known from the other inputs", filepath.Base(tb), named)
 			continue
 		}
 		open = append(open, tb)
 	}
 	if len(open) == 0 {
-		return nodes, why, nil
+		return nodes, why, nil, warns
 	}
 	if len(open) == 1 {
 		tb := open[0]
 		nodes[tb], why[tb] = rest[tb], "Retina tarball name "+filepath.Base(tb)+" (its capture name cannot be told apart: kept with the node)"
 		hints = append(hints, fmt.Sprintf("%s: one Retina tarball, so its capture name cannot be told from its node's: calipath took node %q; say the node with --point NODE:any=%s, or give the cluster's nodes (kubectl get nodes -o json) beside it", tb, rest[tb], tb))
-		return nodes, why, hints
+		return nodes, why, hints, warns
 	}
 	parts := make([][]string, len(open))
 	for i, tb := range open {
@@ -122,7 +124,18 @@ func tarballNodes(tbs []*tarball, opts Options) (nodes map[string]string, why ma
 	}
 	hints = append(hints, fmt.Sprintf("Retina tarballs: capture name %q (the prefix their names share), nodes %s; if the node names share a prefix too, give the cluster's nodes (kubectl get nodes -o json) beside them or say each with --point NODE:any=TARBALL",
 		capName, strings.Join(got, ", ")))
-	return nodes, why, hints
+	return nodes, why, hints, warns
+}
+
+// knownSuffix returns the longest of nodes that name ends in, after a dash; "" when none.
+func knownSuffix(name string, nodes []string) string {
+	best := ""
+	for _, n := range nodes {
+		if strings.HasSuffix(name, "-"+n) && len(n) > len(best) {
+			best = n
+		}
+	}
+	return best
 }
 
 // nodeByAddr returns the node one of whose addresses an interface of links holds.
@@ -147,8 +160,9 @@ func (s *Set) readTarballs(paths []string, opts Options) {
 			tbs = append(tbs, t)
 		}
 	}
-	nodes, why, hints := tarballNodes(tbs, opts)
+	nodes, why, hints, warns := tarballNodes(tbs, opts)
 	s.Hints = append(s.Hints, hints...)
+	s.Problems = append(s.Problems, warns...)
 	for _, t := range tbs {
 		node := nodes[t.path]
 		for _, c := range t.caps {

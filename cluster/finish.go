@@ -6,7 +6,7 @@ import (
 )
 
 // Finish puts the lists in order and drops duplicates (the same object given twice, as in a List and
-// in a file of its own), saying so. Load calls it; a Meta built with Add needs it once at the end.
+// in a file of its own), and node addresses that are pods' (dropPodNodeAddrs), saying so. Load calls it; a Meta built with Add needs it once at the end.
 func (m *Meta) Finish() []Problem {
 	var probs []Problem
 	m.sortAll()
@@ -25,7 +25,7 @@ func (m *Meta) Finish() []Problem {
 		n.Addresses = dedupe(n.Addresses, "", func(a *NodeAddr) (string, string) { return a.IP.String() + " " + a.Kind, a.Source }, nil)
 		n.PodCIDRs = dedupe(n.PodCIDRs, "", func(p *netip.Prefix) (string, string) { return p.String(), "" }, nil)
 	}
-	return probs
+	return append(probs, m.dropPodNodeAddrs()...)
 }
 
 // dedupe keeps the first of the items with the same key (the list is sorted by key, stably), and

@@ -21,8 +21,17 @@ type Meta struct {
 	Files []File
 	// Skipped are the files of directories given that are not cluster metadata (skipped, counted).
 	Skipped []string
+	// Refused are the node addresses Finish dropped: a running pod's address or in an IP pool.
+	Refused []RefusedAddr
 
 	nodeIdx map[string]int // Nodes by name
+}
+
+// RefusedAddr is a node address the metadata gives and contradicts: Why says what else it is.
+type RefusedAddr struct {
+	Node string
+	Addr NodeAddr
+	Why  string
 }
 
 // File is one metadata file read and the format it was recognised as.

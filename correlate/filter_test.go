@@ -185,7 +185,7 @@ func TestExplainEveryKind(t *testing.T) {
 		"decap-drop", "delivery-drop", "host-drop", "loss", "pmtu-blackhole", "icmp-frag-needed", "fragmented", "icmp-unreachable",
 		"ttl-expired", "nat", "clock-skew", "clock-inconsistent", "retransmission", "checksum-bad",
 		"wrong-outer-address", "capture-gap", "capture-dropped", "capture-one-way", "loss-one-way-gap", "offset-contradicted", "window-too-small", "ambiguous-packets", "pod-veth-shared",
-		"point-unnamed", "path-incomplete", "encap-mode-mismatch", "nat-outgoing-mismatch", "dnat-not-endpoint",
+		"point-unnamed", "path-incomplete", "encap-mode-mismatch", "nat-outgoing-mismatch", "dnat-not-endpoint", "k8s-contradicted",
 		"wireguard-no-session", "wireguard-handshake-failing", "wireguard-bypass", "wireguard-reordered", "wireguard-rekey"}
 	if len(anomalyKinds) != len(kinds) {
 		t.Errorf("anomalyKinds has %d kinds, the vocabulary %d", len(anomalyKinds), len(kinds))

@@ -32,9 +32,14 @@ type clusterIndex struct {
 	ifaces map[string]string // host-side interface → "ns/pod"
 }
 
-func newClusterIndex(m *cluster.Meta, prefix string, alias map[string]string) *clusterIndex {
-	x := &clusterIndex{meta: m, byIP: map[netip.Addr]Name{}, rank: map[netip.Addr]int{}, ifaces: m.Ifaces(prefix)}
+// A running pod's address is named after the pod resolvePods settles on, and an address it gives no
+// name to (the frames contradict the metadata) is given none at all.
+func newClusterIndex(m *cluster.Meta, ifaces, alias map[string]string, pods *podResolution) *clusterIndex {
+	x := &clusterIndex{meta: m, byIP: map[netip.Addr]Name{}, rank: map[netip.Addr]int{}, ifaces: ifaces}
 	add := func(ip netip.Addr, rank int, n Name) {
+		if pods.blocked[ip] {
+			return
+		}
 		if r, ok := x.rank[ip]; ok && r <= rank {
 			return // a better (or earlier, equally good) name is there
 		}
@@ -55,6 +60,9 @@ func newClusterIndex(m *cluster.Meta, prefix string, alias map[string]string) *c
 			node = a
 		}
 		for _, ip := range p.IPs {
+			if rank == 0 && pods.pod[ip] != p {
+				continue // another pod's, by the frames
+			}
 			add(ip, rank, Name{Kind: kind, Namespace: p.Namespace, Name: p.Name, Node: node, Source: p.Source})
 		}
 	}
@@ -94,7 +102,9 @@ func applyCluster(res *Result, m *cluster.Meta, prefix string, dns map[string]Na
 	if m == nil {
 		m = cluster.New()
 	}
-	x := newClusterIndex(m, prefix, nodeAliases(res, m))
+	ifaces, alias := m.Ifaces(prefix), nodeAliases(res, m)
+	pods := resolvePods(res, m, ifaces, alias)
+	x := newClusterIndex(m, ifaces, alias, pods)
 	names := map[string]Name{}
 	look := func(addr string) {
 		addr = strings.TrimSpace(addr)
@@ -130,7 +140,7 @@ func applyCluster(res *Result, m *cluster.Meta, prefix string, dns map[string]Na
 		for _, ip := range strings.Split(p.PodIP, ",") {
 			look(ip)
 		}
-		if p.Role != "pod-veth" {
+		if p.Role != "pod-veth" || pods.badPoint[p.ID] {
 			continue
 		}
 		if pod, ok := x.ifaces[p.Iface]; ok {

@@ -45,7 +45,7 @@ func TestApplyCluster(t *testing.T) {
 			{ID: "node-a/cali5e1c4d6c68c", Node: "node-a", Iface: "cali5e1c4d6c68c", Role: "pod-veth"},
 			{ID: "node-a/eth0", Node: "node-a", Iface: "eth0", Role: "underlay"},
 			{ID: "node-b/tap0123", Node: "node-b", Iface: "tap0123", Role: "pod-veth"},
-			{ID: "node-c/califfffffffff0", Node: "node-c", Iface: "califfffffffff0", Role: "pod-veth", PodIP: "10.244.2.7"},
+			{ID: "node-b/califfffffffff0", Node: "node-b", Iface: "califfffffffff0", Role: "pod-veth", PodIP: "10.244.2.7"},
 		},
 		NodeIPs: []NodeIP{{Node: "node-a", IP: "192.168.10.2"}},
 		Flows: []Flow{{ID: "f1", Src: Endpoint{IP: "10.244.1.5", Port: 40000}, Dst: Endpoint{IP: "10.96.0.10", Port: 80},
@@ -68,7 +68,8 @@ func TestApplyCluster(t *testing.T) {
 	for _, p := range res.Points {
 		pods = append(pods, p.Pod)
 	}
-	// By Calico's rule; none for eth0; by the endpoint's interfaceName; by the pod address.
+	// By Calico's rule; none for eth0; by the endpoint's interfaceName; by the pod address (a veth on
+	// the pod's node: on another node, TestK8sStalePodAddresses, it is named neither).
 	if diff := cmp.Diff([]string{"default/pod-a", "", "default/pod-b", "default/pod-b"}, pods); diff != "" {
 		t.Errorf("point pods (-want +got):\n%s", diff)
 	}

@@ -29,22 +29,14 @@ func poolOf(m *cluster.Meta, ip netip.Addr) *cluster.Pool {
 }
 
 // podNodes maps the addresses of the pods (not on the host network, not ended) to their nodes, by
-// the captures' names of the nodes (nodeAliases).
-func podNodes(res *Result, m *cluster.Meta) map[netip.Addr]string {
+// the captures' names of the nodes (nodeAliases): the pod resolvePods names each address after; an
+// address the frames and the metadata disagree on has none.
+func podNodes(res *Result, m *cluster.Meta, prefix string) map[netip.Addr]string {
 	alias := nodeAliases(res, m)
 	out := map[netip.Addr]string{}
-	for i := range m.Pods {
-		p := &m.Pods[i]
-		if p.HostNetwork || p.Done() || p.Node == "" {
-			continue
-		}
-		for _, a := range p.IPs {
-			if _, dup := out[a]; !dup {
-				out[a] = p.Node
-				if n, ok := alias[p.Node]; ok {
-					out[a] = n
-				}
-			}
+	for ip, p := range resolvePods(res, m, m.Ifaces(prefix), alias).pod {
+		if p.Node != "" {
+			out[ip] = nodeName(alias, p.Node)
 		}
 	}
 	return out
@@ -191,7 +183,7 @@ func detectPoolMode(f *findings, k *kindRow) []Anomaly {
 		return nil
 	}
 	ids := flowIDs(res)
-	nodeOf, alias := podNodes(res, m), nodeAliases(res, m)
+	nodeOf, alias := podNodes(res, m, f.a.opts.IfacePrefix), nodeAliases(res, m)
 	var out []Anomaly
 	for _, pm := range res.Modes {
 		seen := seenEncap(pm.Mode)
@@ -257,7 +249,7 @@ func detectNATOutgoing(f *findings, k *kindRow) []Anomaly {
 		return nil
 	}
 	ids := flowIDs(res)
-	nodeOf := podNodes(res, m)
+	nodeOf := podNodes(res, m, f.a.opts.IfacePrefix)
 	pts := pointsOf(res)
 	known := knownAddrs(m)
 	type group struct {

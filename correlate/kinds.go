@@ -155,6 +155,10 @@ var anomalyKinds = []kindRow{
 		"A Service's DNAT between %s sent packets to a backend its EndpointSlices do not list: kube-proxy's rules are stale or another rule rewrote the destination.",
 		"Compare `iptables -t nat -S KUBE-SERVICES` (or `ipvsadm -Ln`) on the node with `kubectl get endpointslices -l kubernetes.io/service-name=<svc>`.",
 		detectServiceDNAT},
+	{"k8s-contradicted", sevWarning, atNode,
+		"The cluster metadata (--k8s) contradicts the captures, or itself, at %s: a name is given only where both agree, so calipath names neither here rather than pick one (the metadata may be stale, from another time or cluster, or edited).",
+		"Collect the metadata again while capturing, from this cluster (kubectl get pods,nodes -A -o json), or correct the file; without --k8s the captures' own names stand.",
+		detectK8sContradicted},
 }
 
 // kindIndex finds a kind's row in anomalyKinds.
