@@ -130,6 +130,11 @@ func TestPortContradicted(t *testing.T) {
 				t.Errorf("calipath %s %s: exit %d, want %d and %q\nstdout: %s\nstderr: %s", sub, c.flag, code, exitUsage, c.want, head(out, 20), errs)
 			}
 		}
+		// The bounded-memory mode reads the inputs otherwise: the same.
+		if code, out, errs := runCLI(append([]string{"report", "--memory=1K", c.flag}, files...)...); code != exitUsage || out != "" ||
+			!strings.HasSuffix(errs, c.want) {
+			t.Errorf("calipath report --memory=1K %s: exit %d\nstdout: %s\nstderr: %s", c.flag, code, head(out, 20), errs)
+		}
 		// packets judges nothing: it lists the frames as decoded, and says it.
 		if code, _, errs := runCLI("packets", c.flag, lab+"/"+c.scenario+"/node-a-eth0.pcap"); code != 0 ||
 			!strings.HasPrefix(errs, "calipath: warning: "+strings.Replace(c.flag, "=", " ", 1)) {
