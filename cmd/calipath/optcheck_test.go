@@ -69,7 +69,8 @@ func keepRecords(t *testing.T, src, dir, name string, from, to int) string {
 
 // An address ARP ties to another device (node-a asks who has its next hop, router-1's MAC answers)
 // is not node-a's: taken as given, every healthy tunnelled packet was "ERROR wrong-outer-address …
-// Calico picked the wrong node address" (review8 #4). A usage error naming the ARP evidence.
+// Calico picked the wrong node address" (review8 #4). A usage error naming the ARP evidence. So is
+// an address ARP ties to another MAC than the node's own address.
 func TestNodeIPOfNextHopRefused(t *testing.T) {
 	tr := readLabTruth(t, "healthy-ipip")
 	dir := lab + "/healthy-ipip/"
@@ -83,6 +84,15 @@ func TestNodeIPOfNextHopRefused(t *testing.T) {
 			!strings.Contains(errs, "give node-a's own address ("+tr.nodeIP(t, "node-a")+")") {
 			t.Errorf("calipath %s: exit %d, want %d\nstdout: %s\nstderr: %s", sub, code, exitUsage, head(out, 30), errs)
 		}
+	}
+	// At node-b's eth0 router-1 asks who has node-b's address, and node-b answers: ARP ties router-1's
+	// 192.168.20.1 to another MAC than node-b's own address (two ERROR wrong-outer-address before).
+	ipB := tr.nodeIP(t, "node-b")
+	code, out, errs := runCLI(append([]string{"report", "--node-ip", "node-b=192.168.20.1"}, files...)...)
+	if code != exitUsage || out != "" || errs != "calipath: --node-ip node-b=192.168.20.1: the captures show 192.168.20.1 is another device's, "+
+		"not node-b's: ARP at node-b/eth0 ties it to 96:7c:8a:0e:57:45, and node-b's own "+ipB+" to c6:df:34:63:47:83; "+
+		"give node-b's own address ("+ipB+") or drop --node-ip node-b\n" {
+		t.Errorf("--node-ip node-b=192.168.20.1: exit %d\nstdout: %s\nstderr: %s", code, head(out, 30), errs)
 	}
 }
 
