@@ -53,6 +53,8 @@ func Check(c *decode.Capture, opts Options) error {
 		}
 	}
 	problems = append(problems, c.NodeIPConflicts...)
+	problems = append(problems, c.PortConflicts...)
+	problems = append(problems, c.PointConflicts...)
 	if len(problems) == 0 {
 		return nil
 	}
@@ -243,7 +245,7 @@ func abs64(x int64) int64 {
 // report rests on less than it seems: a command line also prints them on stderr, where they cannot be
 // missed.
 func FitKinds() []string {
-	return []string{"offset-contradicted", "window-too-small", "ambiguous-packets", "pod-veth-shared", "point-unnamed"}
+	return []string{"offset-contradicted", "node-ip-contradicted", "point-files-disagree", "window-too-small", "ambiguous-packets", "pod-veth-shared", "point-unnamed"}
 }
 
 // closedSlots is the size of the matcher's table of recently closed journeys.

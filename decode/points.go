@@ -534,9 +534,10 @@ func nodeIPs(points []Point, cfg PointConfig, anyNodes map[string]bool) []NodeIP
 			pods6[p.Node][p.Traffic.PodSrcs6[j]] = true
 		}
 	}
+	doubted := NodeIPDoubts(points, cfg)
 	for i := range points {
 		p := &points[i]
-		if len(cfg.NodeIPs[p.Node]) > 0 {
+		if _, d := doubted[p.Node]; len(cfg.NodeIPs[p.Node]) > 0 && !d {
 			continue
 		}
 		t := &p.Traffic

@@ -342,6 +342,15 @@ type Capture struct {
 	Drops []CaptureDrop
 	// NodeIPConflicts are --node-ip values the captures contradict (see NodeIPConflicts).
 	NodeIPConflicts []string
+	// NodeIPDoubts are the --node-ip values the captures do not show, by node (see NodeIPDoubts).
+	NodeIPDoubts map[string]string
+	// PortConflicts are --vxlan-port and --wireguard-port values the captures contradict (see
+	// PortConflicts); set by Load and LoadSpilled.
+	PortConflicts []string
+	// PointConflicts are --point values the captures contradict (see PointConflicts).
+	PointConflicts []string
+	// PointFileDoubts are the points whose files cannot be of one interface (see PointFileDoubts).
+	PointFileDoubts map[string]string
 }
 
 // IdentifyFiles runs point identification over scanned files.
@@ -366,7 +375,8 @@ func IdentifyFiles(files []*FileInfo, t *Tables, cfg PointConfig) *Capture {
 	points, pointOf, ips := Identify(metas, sources, traffic, cfg)
 	return &Capture{Files: files, Tables: t, Sources: sources, Points: points, PointOf: pointOf, NodeIPs: ips,
 		Links: cfg.Links, Drops: append(statsDrops(files), resolveDrops(files, cfg.Drops)...),
-		NodeIPConflicts: NodeIPConflicts(points, cfg)}
+		NodeIPConflicts: NodeIPConflicts(points, cfg), NodeIPDoubts: NodeIPDoubts(points, cfg),
+		PointConflicts: PointConflicts(files, sources, cfg), PointFileDoubts: PointFileDoubts(files, sources, points)}
 }
 
 // Load scans every file, keeping each frame's Observation, and identifies the capture points.
@@ -405,6 +415,7 @@ func loadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 	}
 	c := IdentifyFiles(files, t, cfg)
 	c.Obs, c.Loose, c.Stamps = obs, loose, stamps
+	c.PortConflicts = PortConflicts(c, opts)
 	return c
 }
 

@@ -114,6 +114,7 @@ func loadSpilled(paths []string, opts Options, cfg PointConfig, progress Progres
 		stamps[f].trim()
 	}
 	c.Obs, c.Loose, c.Stamps = obs, loose, stamps
+	c.PortConflicts = PortConflicts(c, opts)
 	return c, sp, nil
 }
 

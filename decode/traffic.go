@@ -48,6 +48,15 @@ type Traffic struct {
 	InnerSrc [maxPairs][4]byte
 	NPairs   int
 
+	// ARPs are the first distinct ARP packets seen (their sender's MAC and address, the address asked
+	// for): which device an address belongs to (NodeIPConflicts).
+	ARPs  [maxARPs]ARPFact
+	NARPs int
+	// MACs are link addresses of the sampled frames (the frames kept in Samples) and of ARP
+	// senders: whether two captures can be of one interface (PointFileDoubts).
+	MACs  [maxMACs][6]byte
+	NMACs int
+
 	// Samples of (fingerprint, time) for the frames whose fingerprint is ≡ 0 mod sampleMod: the same
 	// packets in every capture, so two captures of one interface can be recognised.
 	Samples  [maxSamples]FrameSample
@@ -97,7 +106,47 @@ type FrameSample struct {
 	Ts int64
 }
 
+// ARPFact is what one ARP packet says: its sender (SHA, SPA) and, for a request, the address asked
+// for (TPA).
+type ARPFact struct {
+	Op       uint16
+	SHA      [6]byte
+	SPA, TPA [4]byte
+}
+
+// addARP keeps f among ARPs unless it is there already or they are full.
+func (t *Traffic) addARP(f ARPFact) {
+	for i := 0; i < t.NARPs; i++ {
+		if t.ARPs[i] == f {
+			return
+		}
+	}
+	if t.NARPs < maxARPs {
+		t.ARPs[t.NARPs] = f
+		t.NARPs++
+	}
+}
+
+// addMAC keeps m among MACs unless it is there already, is a broadcast or multicast address, or
+// they are full.
+func (t *Traffic) addMAC(m [6]byte) {
+	if m[0]&1 != 0 || m == ([6]byte{}) {
+		return
+	}
+	for i := 0; i < t.NMACs; i++ {
+		if t.MACs[i] == m {
+			return
+		}
+	}
+	if t.NMACs < maxMACs {
+		t.MACs[t.NMACs] = m
+		t.NMACs++
+	}
+}
+
 const (
+	maxMACs    = 8
+	maxARPs    = 16
 	maxPods6   = 8
 	maxSamples = 32
 	sampleMod  = 16
@@ -112,9 +161,11 @@ func (t *Traffic) Add(ts int64, p *Packet, fp uint64) { t.add(0, ts, false, p, f
 func (t *Traffic) add(frame uint32, ts int64, odd bool, p *Packet, fp uint64) (back uint64) {
 	// The first frames (small captures), then a fingerprint-chosen sample (the same packets in
 	// every capture, whenever each started).
+	sampled := false
 	if fp != 0 && t.NSamples < maxSamples && (t.NSamples < maxSamples/2 || fp%sampleMod == 0) {
 		t.Samples[t.NSamples] = FrameSample{fp, ts}
 		t.NSamples++
+		sampled = true
 	}
 	back = t.addTime(frame, ts, odd)
 	t.Frames++
@@ -133,10 +184,20 @@ func (t *Traffic) add(frame uint32, ts int64, odd bool, p *Packet, fp uint64) (b
 	if haveMAC && (src == CalicoMAC || dst == CalicoMAC) {
 		t.CalicoMAC++
 	}
+	if sampled && haveMAC {
+		t.addMAC(src)
+		if p.HasEth {
+			t.addMAC(dst)
+		}
+	}
 	if p.HasARP && p.Encap == EncapNone {
 		a := &p.ARP
 		if (a.Op == 1 && a.TPA == CalicoGateway) || (a.Op == 2 && a.SHA == CalicoMAC) {
 			t.GatewayARP++
+		}
+		if t.NARPs < maxARPs {
+			t.addARP(ARPFact{Op: a.Op, SHA: a.SHA, SPA: a.SPA, TPA: a.TPA})
+			t.addMAC(a.SHA)
 		}
 		return back
 	}
@@ -385,6 +446,12 @@ func (t *Traffic) Merge(u *Traffic) {
 	}
 	for i := 0; i < u.NPairs; i++ {
 		t.addPair(u.OuterSrc[i], u.OuterDst[i], u.InnerSrc[i])
+	}
+	for i := 0; i < u.NARPs; i++ {
+		t.addARP(u.ARPs[i])
+	}
+	for i := 0; i < u.NMACs; i++ {
+		t.addMAC(u.MACs[i])
 	}
 	for i := 0; i < u.NSamples && t.NSamples < maxSamples; i++ {
 		t.Samples[t.NSamples] = u.Samples[i]

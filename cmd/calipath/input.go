@@ -30,7 +30,10 @@ type inputFlags struct {
 	maxBytes  sizeFlag
 	maxFrames countFlag
 	set       *bundle.Set // the bundles among the inputs (see expand); nil without any
-	cluster   clusterFlags
+	// framesOnly says the subcommand lists frames and judges nothing (packets): a port the captures
+	// contradict is a warning on stderr there, not a usage error (its frames are shown as decoded).
+	framesOnly bool
+	cluster    clusterFlags
 }
 
 func (f *inputFlags) register(fs *pflag.FlagSet) {
@@ -212,6 +215,13 @@ func (f *inputFlags) load(paths []string, stderr io.Writer) (*decode.Capture, er
 	t := decode.NewTables()
 	files := decode.ScanFiles(paths, f.decodeOptions(), t, nil)
 	c := decode.IdentifyFiles(files, t, cfg)
+	if ports := decode.PortConflicts(c, f.decodeOptions()); f.framesOnly {
+		for _, p := range ports {
+			fmt.Fprintf(stderr, "calipath: warning: %s\n", sanitize(p))
+		}
+	} else {
+		c.PortConflicts = ports
+	}
 	if err := checkFit(c, correlate.Options{}, stderr); err != nil {
 		return nil, err
 	}

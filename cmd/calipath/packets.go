@@ -51,6 +51,7 @@ func runPackets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	// First pass: identify the capture points (inference may need every frame).
+	in.framesOnly = true
 	c, err := in.load(paths, stderr)
 	if err != nil {
 		return err
