@@ -44,7 +44,10 @@ type pathStage struct {
 	w        *world
 	flows    []*flowAcc
 	pairMode map[[2]int]string // node pair (lower first) → datapath mode (modes.go)
-	tunFam   []uint8           // per point, the IP families a tunnel device carries (tunfamily.go; nil until asked)
+	// tunFam is, per point, the IP families (famBit) a tunnel device was seen to carry, of the families
+	// looked for so far (famScanned; tunfamily.go).
+	tunFam     []uint8
+	famScanned uint8
 }
 
 // encapsulated says whether traffic between nodes x and y is encapsulated (IP-in-IP or VXLAN).

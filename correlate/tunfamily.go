@@ -8,31 +8,47 @@ import "github.com/calipath/calipath/decode"
 // own family, or else a packet lost inside its sending node is put between the two devices
 // ("host-drop vxlan-v6.calico → vxlan.calico") instead of after its own.
 
-// tunnelFamilies returns, per point, the IP families (famBit) of the packets a tunnel device carried;
-// for a device that carried none, the family its Calico name implies (none for another name). Other
-// points get 0.
-func tunnelFamilies(w *world) []uint8 {
-	fam := make([]uint8, len(w.pointNode))
+// scanFamily records in s.tunFam which tunnel points carried a packet of the family bit (famBit).
+// It reads each file that holds a tunnel point only until each of the file's tunnel points is seen to
+// carry it (on an IPv4-only set, a file's first frames).
+func (s *pathStage) scanFamily(bit uint8) {
+	w := s.w
+	if s.tunFam == nil {
+		s.tunFam = make([]uint8, len(w.pointNode))
+	}
+	s.famScanned |= bit
 	tun := func(p int) bool { return w.pointRole[p] == decode.RoleTunnel }
 	for f, has := range w.filesWith(tun) {
 		if !has {
 			continue
 		}
-		obs := w.c.Obs[f]
-		for i := range obs {
+		n, obs := s.lacking(f, bit), w.c.Obs[f]
+		for i := 0; n > 0 && i < len(obs); i++ {
 			w.trimAt(i)
 			o := &obs[i]
-			if p := w.srcPoint[o.Source]; tun(p) && o.Flags&(decode.FlagNotIP|decode.FlagARP) == 0 {
-				fam[p] |= famBit(o)
+			p := w.srcPoint[o.Source]
+			if tun(p) && s.tunFam[p]&bit == 0 && o.Flags&(decode.FlagNotIP|decode.FlagARP) == 0 && famBit(o) == bit {
+				s.tunFam[p] |= bit
+				n--
 			}
 		}
 	}
-	for p := range fam {
-		if fam[p] == 0 && tun(p) {
-			fam[p] = nameFamily(w.c.Points[p].Iface)
+}
+
+// lacking counts the tunnel points of file f not yet known to carry the family bit.
+func (s *pathStage) lacking(f int, bit uint8) int {
+	w, n := s.w, 0
+	seen := map[int]bool{}
+	for si, src := range w.c.Sources {
+		if int(src.File) != f || si >= len(w.srcPoint) {
+			continue
+		}
+		if p := w.srcPoint[si]; w.pointRole[p] == decode.RoleTunnel && s.tunFam[p]&bit == 0 && !seen[p] {
+			seen[p] = true
+			n++
 		}
 	}
-	return fam
+	return n
 }
 
 // nameFamily is the inner IP family (famBit) of a Calico tunnel device by its name, 0 when the name is
@@ -48,14 +64,25 @@ func nameFamily(iface string) uint8 {
 }
 
 // carries says whether tunnel point p may be on a path of the family v6: it carried packets of that
-// family, or its family is not known (no packets, a name that is not Calico's).
+// family; or it carried none of either family, and its Calico name is of that family or it has
+// another name.
 func (s *pathStage) carries(p int, v6 bool) bool {
-	if s.tunFam == nil {
-		s.tunFam = tunnelFamilies(s.w)
-	}
-	bit := uint8(1)
+	bit, other := uint8(1), uint8(2)
 	if v6 {
-		bit = 2
+		bit, other = 2, 1
 	}
-	return s.tunFam[p] == 0 || s.tunFam[p]&bit != 0
+	if s.famScanned&bit == 0 {
+		s.scanFamily(bit)
+	}
+	if s.tunFam[p]&bit != 0 {
+		return true
+	}
+	if s.famScanned&other == 0 {
+		s.scanFamily(other)
+	}
+	if s.tunFam[p]&other != 0 {
+		return false
+	}
+	nf := nameFamily(s.w.c.Points[p].Iface)
+	return nf == 0 || nf == bit
 }
