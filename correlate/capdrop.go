@@ -19,6 +19,9 @@ type capDrops struct {
 	// files lists, per point that several files hold frames of, those files: such a point was dropping
 	// only while each of them was (another may have written what one lost). Nil for the others.
 	files [][]int
+	// cuts are the frames the snaplen cut before their inner ports (snapcuts.go): a packet that
+	// vanished before one of them may be it, as if the capture had dropped it.
+	cuts snapCuts
 }
 
 // dropSpan is one statement of drops at a point: how many, when (corrected time), and who said it.
@@ -44,6 +47,7 @@ func newCapDrops(w *world, clocks []clockModel, jo *journeysOut) capDrops {
 	cd := capDrops{}
 	cd.addSaid(w, clocks)
 	cd.addSilent(w, jo)
+	cd.cuts = newSnapCuts(w, clocks, jo)
 	return cd
 }
 
@@ -84,10 +88,11 @@ func (cd *capDrops) addSaid(w *world, clocks []clockModel) {
 }
 
 // dropping reports whether point p's capture was dropping at corrected time t (within the window a
-// packet takes to get there), and counts the packet that vanished before it.
+// packet takes to get there), or holds a frame it could not match then (snapCuts.cut), and counts the
+// packet that vanished before it.
 func (cd *capDrops) dropping(p int, t, window int64) bool {
 	if cd.spans == nil {
-		return false
+		return cd.cuts.cut(p, t)
 	}
 	if cd.all(p, func(s *dropSpan) bool {
 		lead := window
@@ -99,7 +104,7 @@ func (cd *capDrops) dropping(p int, t, window int64) bool {
 		cd.vanished[p]++
 		return true
 	}
-	return false
+	return cd.cuts.cut(p, t)
 }
 
 // droppedIn reports whether point p's capture dropped frames between corrected times from and to. It

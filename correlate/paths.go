@@ -44,6 +44,10 @@ type pathStage struct {
 	w        *world
 	flows    []*flowAcc
 	pairMode map[[2]int]string // node pair (lower first) → datapath mode (modes.go)
+	// tunFam is, per point, the IP families (famBit) a tunnel device was seen to carry, of the families
+	// looked for so far (famScanned; tunfamily.go).
+	tunFam     []uint8
+	famScanned uint8
 }
 
 // encapsulated says whether traffic between nodes x and y is encapsulated (IP-in-IP or VXLAN).
@@ -82,7 +86,8 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 	type group struct {
 		ends    pathEnds
 		routers map[int]*routerSeen
-		tunnel  bool  // some journey was seen at a tunnel device
+		tunnel  bool // some journey was seen at a tunnel device
+		v6      bool
 		index   int32 // in groups
 	}
 	var groups []*group
@@ -110,22 +115,11 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 			}
 			g := byKey[k]
 			if g == nil {
-				g = &group{ends: e, routers: map[int]*routerSeen{}, index: int32(len(groups))}
+				g = &group{ends: e, routers: map[int]*routerSeen{}, v6: k.v6, index: int32(len(groups))}
 				byKey[k] = g
 				groups = append(groups, g)
 			}
-			for p, rs := range fl.votes[d].routers {
-				gs := g.routers[p]
-				if gs == nil {
-					gs = &routerSeen{}
-					g.routers[p] = gs
-				}
-				gs.pos += rs.pos
-				gs.n += rs.n
-				for _, v := range rs.ttls {
-					gs.ttls.addN(int(v.key), int(v.n))
-				}
-			}
+			addRouters(g.routers, fl.votes[d].routers)
 			g.tunnel = g.tunnel || fl.votes[d].tunnel
 			member[fi][d] = g.index
 		}
@@ -140,7 +134,7 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 		if back[i] > 0 {
 			rev = groups[back[i]-1].routers
 		}
-		built[i] = s.buildPath(g.ends, g.routers, rev, g.tunnel)
+		built[i] = s.buildPath(g.ends, g.routers, rev, g.tunnel, g.v6)
 	}
 	paths := make([][2]*pathInfo, len(s.flows))
 	for fi, fl := range s.flows {
@@ -152,6 +146,22 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 		fl.votes = nil // read by nothing after this, while the flows live on
 	}
 	return paths
+}
+
+// addRouters adds to, what journeys showed at router points, what from showed.
+func addRouters(to, from map[int]*routerSeen) {
+	for p, rs := range from {
+		gs := to[p]
+		if gs == nil {
+			gs = &routerSeen{}
+			to[p] = gs
+		}
+		gs.pos += rs.pos
+		gs.n += rs.n
+		for _, v := range rs.ttls {
+			gs.ttls.addN(int(v.key), int(v.n))
+		}
+	}
 }
 
 // reverseGroups returns each of n groups' reverse direction's group + 1 (0: none), from the groups of
@@ -168,8 +178,8 @@ func reverseGroups(member [][2]int32, n int) []int32 {
 
 // buildPath orders the points a flow direction's packets should cross, given its ends and what its
 // journeys showed of the routers (and the reverse direction's, back: nil for none) and whether they
-// crossed a tunnel device.
-func (s *pathStage) buildPath(e pathEnds, routers, back map[int]*routerSeen, tunnel bool) *pathInfo {
+// crossed a tunnel device; v6 is its IP family (tunnel devices carry one).
+func (s *pathStage) buildPath(e pathEnds, routers, back map[int]*routerSeen, tunnel, v6 bool) *pathInfo {
 	w := s.w
 	src, dst, srcPod, dstPod := e.src, e.dst, e.srcPod, e.dstPod
 	pi := &pathInfo{srcNode: src, dstNode: dst}
@@ -189,7 +199,7 @@ func (s *pathStage) buildPath(e pathEnds, routers, back map[int]*routerSeen, tun
 		s.tunnelUnknownMode(src, dst, tunnel))
 	if src >= 0 && src != dst {
 		if tunneled || (dst < 0 && tunnel) { // also when the destination's node is unknown: its packets crossed it
-			add(s.pairTunnels(src, src, dst)...)
+			add(s.pairTunnels(src, src, dst, v6)...)
 		}
 		add(w.underlays[src]...)
 	}
@@ -197,7 +207,7 @@ func (s *pathStage) buildPath(e pathEnds, routers, back map[int]*routerSeen, tun
 	if dst >= 0 && dst != src {
 		add(w.underlays[dst]...)
 		if tunneled {
-			add(s.pairTunnels(dst, src, dst)...)
+			add(s.pairTunnels(dst, src, dst, v6)...)
 		}
 	}
 	if dstPod >= 0 {

@@ -1021,17 +1021,15 @@ func (s *pathStage) wgTunneled(src, dst int, tunnel bool) bool {
 	return tunnel && s.pairMode[[2]int{min(src, dst), max(src, dst)}] == "wireguard"
 }
 
-// pairTunnels returns node n's tunnel points on the path between nodes src and dst: its WireGuard
-// devices when the pair's mode is wireguard (Calico routes pod traffic through them, over an IP-in-IP
-// or VXLAN pool too), every tunnel point otherwise.
-func (s *pathStage) pairTunnels(n, src, dst int) []int {
-	ts := s.w.tunnels[n]
-	if s.pairMode[[2]int{min(src, dst), max(src, dst)}] != "wireguard" {
-		return ts
-	}
+// pairTunnels returns node n's tunnel points on the path of family v6 between nodes src and dst: its
+// WireGuard devices when the pair's mode is wireguard (Calico routes pod traffic through them, over an
+// IP-in-IP or VXLAN pool too), every tunnel point otherwise; of those, the ones that carry the family
+// (tunfamily.go).
+func (s *pathStage) pairTunnels(n, src, dst int, v6 bool) []int {
+	wg := s.pairMode[[2]int{min(src, dst), max(src, dst)}] == "wireguard"
 	var out []int
-	for _, p := range ts {
-		if s.w.wgDevice(p) {
+	for _, p := range s.w.tunnels[n] {
+		if (!wg || s.w.wgDevice(p)) && s.carries(p, v6) {
 			out = append(out, p)
 		}
 	}
@@ -1082,18 +1080,7 @@ func (s *pathStage) wgRouters(e pathEnds, routers map[int]*routerSeen) map[int]*
 			if fe.src != e.src || fe.dst != e.dst || fe.srcPod >= 0 || fe.dstPod >= 0 {
 				continue
 			}
-			for p, rs := range fl.votes[d].routers {
-				gs := routers[p]
-				if gs == nil {
-					gs = &routerSeen{}
-					routers[p] = gs
-				}
-				gs.pos += rs.pos
-				gs.n += rs.n
-				for _, v := range rs.ttls {
-					gs.ttls.addN(int(v.key), int(v.n))
-				}
-			}
+			addRouters(routers, fl.votes[d].routers)
 		}
 	}
 	return routers

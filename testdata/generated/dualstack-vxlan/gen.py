@@ -1,4 +1,7 @@
-import struct,socket,random
+import struct,socket,random,sys
+# python3 gen.py: the base set; python3 gen.py enc (in enc/): every IPv6 request is dropped inside
+# node-a after its vxlan-v6.calico, before the underlay (no reply).
+ENC=sys.argv[1:]==['enc']
 random.seed(1)
 def fold(s):
     while s>>16: s=(s&0xffff)+(s>>16)
@@ -39,7 +42,7 @@ def outer(v6,osrc,odst,sport,ip_in,et,vmacs,ttl,oid):
     if v6: return ip6(osrc,odst,17,u,ttl),0x86dd
     u=u[:6]+b'\0\0'+u[8:]
     return ip4(osrc,odst,17,u,ttl,oid),0x800
-t=1700000000.0; lost6={3,7}
+t=1700000000.0; lost6=set(range(10)) if ENC else {3,7}
 for i in range(10):
   for v6 in (False,True):
     t+=0.05
@@ -50,6 +53,7 @@ for i in range(10):
     # request a->b
     ii,et=inner(v6,pa,pb,40000+v6,9000,data,64,ident); f['node-a-cali1a2b3c4d5e6'].w(t,eth(PMA,EE,et,ii))
     ii,et=inner(v6,pa,pb,40000+v6,9000,data,63,ident); f['node-a-'+dev].w(t+10e-6,eth(va,vb,et,ii))
+    if ENC and v6: continue
     o,oet=outer(v6,na,nb,sp,ii,et,(va,vb),64,oid); f['node-a-eth0'].w(t+20e-6,eth(NAM,RAM,oet,o)); f['router-1-eth0'].w(t+30e-6,eth(NAM,RAM,oet,o))
     if not (v6 and i in lost6):
       o,oet=outer(v6,na,nb,sp,ii,et,(va,vb),63,oid); f['router-1-eth1'].w(t+40e-6,eth(RBM,NBM,oet,o)); f['node-b-eth0'].w(t+50e-6,eth(RBM,NBM,oet,o))
