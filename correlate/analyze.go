@@ -110,16 +110,20 @@ func CorrelateContext(ctx context.Context, c *decode.Capture, opts Options) (*Re
 		opts.Window = time.Second
 	}
 	w := worldFor(c, opts.Mapper)        // the points, pods and node IPs
+	frames := startFrameChecks(w)        // beside the clocks and the matcher (early.go)
 	clocks, offFits := w.clocksFor(opts) // each node's clock against the reference node's
 	if ctx.Err() != nil {
+		frames.stop()
 		return nil, context.Cause(ctx)
 	}
 	m, err := matchJourneys(ctx, c, w, clocks, opts) // sightings of one packet joined into journeys
 	if err != nil {
+		frames.stop()
 		return nil, err
 	}
 	wg := joinWireGuard(w, m, opts) // WireGuard messages joined to the packets they carried
-	a := &analysis{w: w, journeys: m.out(), clocks: clocks, opts: opts, nJ: int(m.next), offFits: offFits, wg: wg}
+	a := &analysis{w: w, journeys: m.out(), clocks: clocks, opts: opts, nJ: int(m.next), offFits: offFits, wg: wg,
+		early: frames}
 	// each journey's hops in path order; the matcher ends here
 	a.arenaOut = buildArenaSplit(w, m, a.nJ, opts.Lean, stageChunk(&opts, 1) > 0)
 	return a.result(), nil // flows, paths, placement, findings: the Result
@@ -217,6 +221,10 @@ type analysis struct {
 	// WireGuard (wireguard.go): the sessions and the joins of messages to inner packets; nil without a
 	// WireGuard device's capture.
 	wg *wgState
+
+	// early is the single-frame checks started once the world was built (early.go; nil: the side
+	// findings check the frames).
+	early *earlyFrames
 }
 
 func (a *analysis) obs(g uint32) (*decode.Observation, int) { return a.w.obsAt(g) }
@@ -299,7 +307,7 @@ func (a *analysis) startSideFindings() *sideFindings {
 		sf.ids = a.flowIDs()
 		sf.out.arp = a.arp()
 		sf.out.icmp = a.icmp(sf.ids)
-		sf.out.frames = a.frameChecks()
+		sf.out.frames = a.early.frames(a)
 	})
 	return sf
 }
@@ -359,7 +367,7 @@ func (a *analysis) dropWorking() {
 	}
 	a.segs, a.segDense = nil, nil
 	a.offloadAt, a.merged, a.refusedBy = nil, nil, nil
-	a.side = sideOut{}
+	a.side, a.early = sideOut{}, nil
 }
 
 // covered reports whether point p's capture covers corrected time t (coverage.covered).

@@ -135,25 +135,7 @@ func (w *world) clockPackets(edge []bool, total int) (pkts map[uint64]*clockPkt,
 	if total > maxClockSamples {
 		rate = uint64(total/maxClockSamples) + 1
 	}
-	refs := w.clockRefs(edge, rate)
-	pkts = make(map[uint64]*clockPkt, min(total, maxClockSamples))
-	for _, r := range refs {
-		o := &w.c.Obs[r.f][r.i]
-		lf := w.c.Loose[r.f].At(int(r.i))
-		fp := o.Exact(lf)
-		p := pkts[fp]
-		if p == nil {
-			p = &clockPkt{sender: -1, receiver: -1, loose: lf}
-			pkts[fp] = p
-		}
-		if p.sender < 0 {
-			p.sender = w.senderNode(o)
-		}
-		if p.receiver < 0 {
-			p.receiver = w.receiverNode(o)
-		}
-		p.addSighting(w.pointNode[r.point], r.ts, w.hopTTL(o), o)
-	}
+	pkts = w.samplePackets(w.clockRefs(edge, rate), min(total, maxClockSamples))
 	// A packet none of whose sampled frames names its sending node is left out, and noted as blind on
 	// every node it was seen on.
 	for fp, p := range pkts {

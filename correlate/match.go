@@ -191,11 +191,25 @@ func newMatcher(w *world, clocks []clockModel, opts Options) *matcher {
 
 // collectJourneys gathers from fp, after matching, every Observation's journey + 1 by global id into
 // jOf (4 bytes each), counts each journey's hops (at jHops[j+1]) and duplicate copies, and drops fp.
+// On more than one core a second goroutine gathers a share of the files (collect.go).
 func (m *matcher) collectJourneys() {
 	m.jOf = makeBig[int32](m.w.big, m.w.nObs, m.w.nObs)
 	m.jHops = makeBig[uint32](m.w.big, int(m.next+1), int(m.next+1))
 	m.jDups = map[int32]int{}
-	for f := range m.fp {
+	if !m.collectSplit() {
+		all := make([]int, len(m.fp))
+		for f := range all {
+			all[f] = f
+		}
+		m.collectFiles(all, m.jHops, m.jDups)
+	}
+	m.fp = nil
+}
+
+// collectFiles gathers the journeys of files into jOf, and counts their hops into hops and their
+// duplicate copies into dups.
+func (m *matcher) collectFiles(files []int, hops []uint32, dups map[int32]int) {
+	for _, f := range files {
 		g := int(m.w.fileBase[f])
 		for _, ch := range m.fp[f].Chunks {
 			m.w.trimNow() // a chunk is FingerprintChunk of them
@@ -204,15 +218,14 @@ func (m *matcher) collectJourneys() {
 				switch {
 				case v == 0:
 				case m.isDup(uint32(g + i)):
-					m.jDups[int32(v)-1]++
+					dups[int32(v)-1]++
 				default:
-					m.jHops[v]++
+					hops[v]++
 				}
 			}
 			g += len(ch)
 		}
 	}
-	m.fp = nil
 }
 
 // matchable reports whether an Observation with NAT-tolerant fingerprint loose takes part in journeys.
