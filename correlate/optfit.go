@@ -5,31 +5,26 @@ import "sort"
 // detectNodeIPDoubts lists the nodes whose --node-ip the captures do not show them sending from
 // (decode.NodeIPDoubts): one warning per node, with what the captures show instead.
 func detectNodeIPDoubts(f *findings, k *kindRow) []Anomaly {
-	doubts := f.a.w.c.NodeIPDoubts
-	nodes := make([]string, 0, len(doubts))
-	for n := range doubts {
-		nodes = append(nodes, n)
-	}
-	sort.Strings(nodes)
-	var out []Anomaly
-	for _, n := range nodes {
-		out = append(out, k.anomaly(k.severity, Where{Node: n}, nil, f.ids, 1, nil, doubts[n]))
-	}
-	return out
+	return doubtAnomalies(f, k, f.a.w.c.NodeIPDoubts, func(n string) Where { return Where{Node: n} })
 }
 
 // detectPointFileDoubts lists the points whose files cannot be captures of one interface
 // (decode.PointFileDoubts).
 func detectPointFileDoubts(f *findings, k *kindRow) []Anomaly {
-	doubts := f.a.w.c.PointFileDoubts
-	ids := make([]string, 0, len(doubts))
-	for id := range doubts {
-		ids = append(ids, id)
+	return doubtAnomalies(f, k, f.a.w.c.PointFileDoubts, func(id string) Where { return Where{Point: id} })
+}
+
+// doubtAnomalies gives one anomaly of kind k per key of doubts (a node or a point, placed by where),
+// in key order, its message the doubt's text.
+func doubtAnomalies(f *findings, k *kindRow, doubts map[string]string, where func(string) Where) []Anomaly {
+	keys := make([]string, 0, len(doubts))
+	for key := range doubts {
+		keys = append(keys, key)
 	}
-	sort.Strings(ids)
+	sort.Strings(keys)
 	var out []Anomaly
-	for _, id := range ids {
-		out = append(out, k.anomaly(k.severity, Where{Point: id}, nil, f.ids, 1, nil, doubts[id]))
+	for _, key := range keys {
+		out = append(out, k.anomaly(k.severity, where(key), nil, f.ids, 1, nil, doubts[key]))
 	}
 	return out
 }
