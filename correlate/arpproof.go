@@ -13,7 +13,8 @@ import (
 // gateway is incomplete: its kernel queues what it would send through it, sends nothing, and repeats
 // the request after retrans_time (1 s by default) until a reply comes. A packet sent before that
 // repeat can only have been released by a reply to this request. (A unicast request is a probe of an
-// entry the kernel keeps using meanwhile: a packet after it proves nothing.)
+// entry the kernel keeps using meanwhile: a packet after it proves nothing. So is a broadcast one
+// when the pod's mcast_resolicit is set, 0 by default.)
 const arpAnsweredWindow = int64(900 * time.Millisecond)
 
 // arpUnseen is a pod's broadcast request for Calico's gateway that no captured reply answered, kept
