@@ -110,3 +110,42 @@ func TestARPUnansweredStays(t *testing.T) {
 		t.Errorf("proxy-arp-off: no proxy-arp-missing (6) at node-a/cali5e1c4d6c68c: %+v", r.Anomalies)
 	}
 }
+
+// healthy-ipip's per-interface captures, node-b's cali capture (Ethernet) without frames 5 and 6: the
+// proxy reply to pod-b's broadcast request for 169.254.1.1 (frame 4) and pod-b's echo reply it
+// released, as if its capture had dropped them. Pod-b's next echo reply (frame 8, 6 of the file cut, 0.2 s later) proves
+// the request answered: no proxy-arp-missing (truth.json expects no anomaly).
+func TestARPAnsweredEthernet(t *testing.T) {
+	paths := labFiles(t, "healthy-ipip", func(name string) bool {
+		return strings.HasSuffix(name, ".pcap") && !strings.HasSuffix(name, "-any.pcap")
+	})
+	p := paths[slices.IndexFunc(paths, func(p string) bool { return filepath.Base(p) == "node-b-cali2f5353dd8c5.pcap" })]
+	d, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var at [7]int // offsets of records 1 to 6 (little-endian pcap: 24-byte header, 16-byte record headers)
+	at[1] = 24
+	for k := 2; k <= 6; k++ {
+		at[k] = at[k-1] + 16 + int(binary.LittleEndian.Uint32(d[at[k-1]+8:]))
+	}
+	end := at[6] + 16 + int(binary.LittleEndian.Uint32(d[at[6]+8:]))
+	if d[at[5]+16+12] != 0x08 || d[at[5]+16+13] != 0x06 {
+		t.Fatal("frame 5 is not ARP")
+	}
+	if err := os.WriteFile(p, append(d[:at[5]:at[5]], d[end:]...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := Correlate(decode.Load(paths, decode.Options{}, decode.PointConfig{}), Options{})
+	for _, a := range r.Anomalies {
+		if a.Kind == "proxy-arp-missing" {
+			t.Errorf("%s at %s: %s", a.Kind, a.Where.Point, a.Message)
+		}
+	}
+	if !slices.ContainsFunc(r.Anomalies, func(a Anomaly) bool {
+		return a.Kind == "capture-dropped" && a.Where.Point == "node-b/cali2f5353dd8c5" && len(a.Evidence) == 2 &&
+			a.Evidence[0].Frame == 4 && a.Evidence[1].Frame == 6 && strings.Contains(a.Message, "broadcast ARP request")
+	}) {
+		t.Errorf("no capture-dropped at node-b/cali2f5353dd8c5 with frames 4 and 6: %+v", r.Anomalies)
+	}
+}
