@@ -42,6 +42,9 @@ type arpOut struct {
 	// notCaptured counts, per point, the requests left unanswered while its capture dropped frames
 	// (capDrops.droppedIn): their replies may be among those frames, so they are no finding.
 	notCaptured []int
+	// unseen are the pods' broadcast requests for Calico's gateway that no captured reply answered
+	// (arpproof.go): those a later packet proves answered are taken out of the findings.
+	unseen []arpUnseen
 }
 
 // arp pairs requests with replies at every point and judges Calico's proxy ARP.
@@ -87,8 +90,9 @@ func (a *analysis) arp() arpOut {
 				}
 			}
 		}
-		out.points = append(out.points, a.arpAt(p, list, arps, req, &out.findings, &out.notCaptured[p])) // keeps nothing of list
+		out.points = append(out.points, a.arpAt(p, list, arps, req, &out)) // keeps nothing of list
 	}
+	a.proveAnswered(&out) // arpproof.go
 	out.waits = a.arpWaits(req)
 	return out
 }
@@ -116,16 +120,17 @@ type arpPairing struct {
 	req      map[int][]int64 // pod-veth point → times of ARP requests from its pod (added to)
 	findings *[]arpFinding   // the findings (added to)
 	notCapt  *int            // requests unanswered while the point's capture dropped frames (added to)
+	unseen   *[]arpUnseen    // gateway requests a later packet may prove answered (added to)
+	pi       int             // the point's index in arpOut.points
 }
 
-// arpAt pairs the ARP frames seen at point p (list) into exchanges, adds its findings to findings,
-// the times of its pod's requests to req and the requests whose reply may not have been captured to
-// notCapt.
-func (a *analysis) arpAt(p int, list []arpObs, arps []decode.ARP, req map[int][]int64, findings *[]arpFinding,
-	notCapt *int) ARPPoint {
+// arpAt pairs the ARP frames seen at point p (list) into exchanges, adds its findings to out.findings,
+// the times of its pod's requests to req, the requests whose reply may not have been captured to
+// out.notCaptured and the gateway requests a later packet may prove answered to out.unseen.
+func (a *analysis) arpAt(p int, list []arpObs, arps []decode.ARP, req map[int][]int64, out *arpOut) ARPPoint {
 	slices.SortStableFunc(list, func(x, y arpObs) int { return cmp.Compare(x.t, y.t) })
 	x := &arpPairing{a: a, p: p, ap: ARPPoint{Point: a.w.c.Points[p].ID, Exchanges: []ARPExch{}}, arps: arps,
-		req: req, findings: findings, notCapt: notCapt}
+		req: req, findings: &out.findings, notCapt: &out.notCaptured[p], unseen: &out.unseen, pi: len(out.points)}
 	var prev *arpObs
 	for xi := range list {
 		o := list[xi]
@@ -240,6 +245,7 @@ func (x *arpPairing) unanswered() {
 		kind := "arp-unanswered"
 		if tpa == decode.CalicoGateway && w.pointRole[x.p] == decode.RolePodVeth {
 			kind = "proxy-arp-missing"
+			x.mayBeAnswered(o) // arpproof.go
 		}
 		*x.findings = append(*x.findings, arpFinding{point: x.p, kind: kind, ev: x.a.evidence(o.g),
 			who: netip.AddrFrom4(tpa).String()})

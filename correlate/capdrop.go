@@ -194,5 +194,5 @@ func detectCaptureDrops(f *findings, k *kindRow) []Anomaly {
 		}
 		out = append(out, k.anomaly(sev, Where{Point: f.a.w.c.Points[p].ID}, nil, f.ids, int(said+found), nil, detail))
 	}
-	return ackedDrops(f, k, out) // acked.go
+	return arpMissedDrops(f, k, ackedDrops(f, k, out)) // acked.go, arpproof.go
 }

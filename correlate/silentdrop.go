@@ -39,8 +39,12 @@ func silentKey(o *decode.Observation) uint64 {
 	if o.Flags&decode.FlagICMPError != 0 {
 		seq = 0 // an index into the errors' table, which holds what each capture kept of the quote
 	}
+	dport := o.Dport
+	if o.Flags&decode.FlagARP != 0 {
+		dport = 0 // where the link layer sent it: a cooked capture's outgoing frame does not tell
+	}
 	k := uint64(o.Src)*0x9e3779b97f4a7c15 ^ uint64(o.Dst)*0xc2b2ae3d27d4eb4f ^ uint64(seq)*0x165667b19e3779f9
-	k ^= uint64(o.Sport)<<48 | uint64(o.Dport)<<32 | uint64(o.Len)<<16 | uint64(o.Proto)<<8 | uint64(o.TTL)
+	k ^= uint64(o.Sport)<<48 | uint64(dport)<<32 | uint64(o.Len)<<16 | uint64(o.Proto)<<8 | uint64(o.TTL)
 	k ^= uint64(o.TCPFlags)<<56 ^ uint64(o.Flags&(decode.FlagARP|decode.FlagICMPError|decode.FlagIPv6))<<40
 	return k
 }

@@ -146,6 +146,7 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 		o.Src = binary.BigEndian.Uint32(p.ARP.SPA[:])
 		o.Dst = binary.BigEndian.Uint32(p.ARP.TPA[:])
 		o.Sport = p.ARP.Op
+		o.Dport = linkCast(p)
 		o.Len = 28
 		o.Seq = d.internARP(p.ARP)
 	case in.Version == 0:

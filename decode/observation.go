@@ -10,7 +10,8 @@ package decode
 // Seq holds the TCP sequence number; for ICMP echo, ID<<16 | Seq; for ARP frames and ICMP errors, an
 // index into Tables.ARP or Tables.ICMPErr; for IP fragments, the IP identification (so that later
 // fragments, which carry no ports, can be joined to the first). Sport and Dport hold TCP/UDP ports, or
-// the ICMP type and code.
+// the ICMP type and code; for ARP frames, the operation and where the link layer sent the frame
+// (ARPBroadcast, ARPUnicast, or 0 when the capture does not tell).
 //
 // WireGuard (UDP to or from the WireGuard port, see WireGuard): the fields describe the UDP
 // datagram as for any other (PayloadLen is the message length), and Ctx's HdrCtx holds the message

@@ -140,6 +140,28 @@ type ARP struct {
 	SPA, TPA [4]byte
 }
 
+// Where an ARP frame's link layer sent it, as far as its capture shows (Observation.Dport of an ARP
+// frame): 0 when it does not tell (a cooked capture's outgoing frame).
+const (
+	ARPBroadcast = 1 // Ethernet destination ff:ff:ff:ff:ff:ff, or cooked packet type "broadcast"
+	ARPUnicast   = 2 // any other destination the capture shows (cooked: to us, to another host, multicast)
+)
+
+// linkCast is where packet p's frame was sent: ARPBroadcast, ARPUnicast or 0.
+func linkCast(p *Packet) uint16 {
+	switch {
+	case p.HasEth && p.DstMAC == [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}:
+		return ARPBroadcast
+	case p.HasEth:
+		return ARPUnicast
+	case p.HasSLL && p.PktType == 1:
+		return ARPBroadcast
+	case p.HasSLL && p.PktType != 4:
+		return ARPUnicast
+	}
+	return 0
+}
+
 // Gratuitous reports a gratuitous ARP (sender and target protocol addresses equal).
 func (a *ARP) Gratuitous() bool { return a.SPA == a.TPA }
 
