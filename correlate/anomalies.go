@@ -287,11 +287,15 @@ func detectClockInconsistent(f *findings, k *kindRow) []Anomaly {
 	return out
 }
 
-// detectARP groups the ARP findings of kind k by point.
+// detectARP groups the ARP findings of kind k by point. At a point whose capture recorded one
+// direction only (hidesReply) an unanswered request proves nothing: other targets' are left out (the
+// point's capture-one-way says why, where packets crossed it), and the gateway's is a warning that says
+// so (oneSidedARP), never silence and never an error: a node with proxy ARP off sends its pod nothing,
+// so its -i any capture looks one-way, and nothing else would be said.
 func detectARP(f *findings, k *kindRow) []Anomaly {
 	groups := map[int][]arpFinding{}
 	for _, af := range f.a.side.arp.findings {
-		if af.kind == k.kind && !f.a.oneWay.hidesReply(af.point) {
+		if af.kind == k.kind {
 			groups[af.point] = append(groups[af.point], af)
 		}
 	}
@@ -307,9 +311,28 @@ func detectARP(f *findings, k *kindRow) []Anomaly {
 		if k.kind == "arp-unexpected-mac" {
 			detail = fmt.Sprintf("%s is-at %s.", fs[0].who, fs[0].mac)
 		}
+		if f.a.oneWay.hidesReply(p) {
+			if k.kind == "proxy-arp-missing" {
+				out = append(out, oneSidedARP(k, Where{Point: f.a.w.c.Points[p].ID}, f.ids, len(fs), ev, fs[0].who))
+			}
+			continue
+		}
 		out = append(out, k.anomaly(k.severity, Where{Point: f.a.w.c.Points[p].ID}, nil, f.ids, len(fs), ev, detail))
 	}
 	return out
+}
+
+// oneSidedARP is an unanswered gateway-request finding (kind k, n requests for who) at a point whose capture
+// recorded only frames of one direction (tcpdump -Q, or a cooked capture with one packet type): the
+// reply, had there been one, would not be in it. A proxy-arp-off node's -i any capture looks the
+// same (the pod's requests and nothing else), so it is a warning saying both, not silence.
+func oneSidedARP(k *kindRow, where Where, ids []string, n int, ev []Evidence, who string) Anomaly {
+	an := k.anomaly(sevWarning, where, nil, ids, n, ev, "")
+	an.Message = fmt.Sprintf("%d requests for %s at %s got no reply in this capture, but it recorded frames of one "+
+		"direction only (tcpdump -Q, or a filter on direction; or the host sent nothing at all): whether "+
+		"anything answered cannot be told from it.", n, who, where.Point)
+	an.Next = "Capture both directions on that interface (no -Q) and look again. If no reply shows there: " + k.next
+	return an
 }
 
 // detectICMP groups the ICMP errors of kind k by point and by who sent them to whom; an error a node

@@ -149,3 +149,25 @@ func TestARPAnsweredEthernet(t *testing.T) {
 		t.Errorf("no capture-dropped at node-b/cali2f5353dd8c5 with frames 4 and 6: %+v", r.Anomalies)
 	}
 }
+
+// proxy-arp-off with its -i any captures only: node-a's holds pod-a's six broadcast requests for
+// 169.254.1.1 and nothing else (the host sent nothing), so it looks like a capture of incoming frames
+// only (tcpdump -Q in). The missing reply is then no proof, but silence would hide the one thing the
+// captures show: a warning at node-a/any#3 says both (truth.json expects proxy-arp-missing; this
+// capture cannot tell it from a one-way one). Before, no anomaly at all.
+func TestARPOneSidedWarns(t *testing.T) {
+	r, kinds := arpAnyOnly(t, "proxy-arp-off", nil)
+	if !slices.Contains(kinds, "proxy-arp-missing") {
+		t.Fatalf("truth.json of proxy-arp-off expects %v", kinds)
+	}
+	i := slices.IndexFunc(r.Anomalies, func(a Anomaly) bool { return a.Kind == "proxy-arp-missing" })
+	if i < 0 {
+		t.Fatalf("no proxy-arp-missing: %+v", r.Anomalies)
+	}
+	a := r.Anomalies[i]
+	if a.Severity != sevWarning || a.Where.Point != "node-a/any#3" || a.Count != 6 ||
+		!strings.Contains(a.Message, "one direction only") || !strings.Contains(a.Next, "no -Q") {
+		t.Errorf("proxy-arp-missing: %s at %s (%d): %s / %s; want a warning at node-a/any#3 (6) saying the capture recorded one direction",
+			a.Severity, a.Where.Point, a.Count, a.Message, a.Next)
+	}
+}
