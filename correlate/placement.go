@@ -39,8 +39,9 @@ type placement struct {
 	// fragOf: journeys (WireGuard messages) with later IP fragments as pieces beside them (frag
 	// events); fragChild: those fragments' journeys.
 	fragOf, fragChild map[int32]bool
-	sa                *segCounter // counts the journeys on the segments
-	ack               *ackState   // the ACKs read again (acked.go), nil when none was
+	sa                *segCounter     // counts the journeys on the segments
+	ack               *ackState       // the ACKs read again (acked.go), nil when none was
+	pieceOf           map[int32]int32 // split piece → the journey it was split from (acked.go)
 }
 
 // newPlacement makes placement's tables: the segments, the offload events by journey, the journeys a
