@@ -50,7 +50,7 @@ func (a *analysis) sharedCaptureNote(s *segAcc) string {
 	if s.refused > 0 {
 		these = fmt.Sprintf("the %d it did not refuse", s.lost-s.refused)
 	}
-	return fmt.Sprintf(" %s's capture is %s, one capture of %d interfaces (tcpdump -i any writes such), which missed %s elsewhere in this run "+
+	return fmt.Sprintf(" %s's capture is %s, one capture of %d interfaces (-i any), which missed %s elsewhere in this run "+
 		"(seen before and after one of its points but not at it, first seen past one, or acknowledged by their receiver): its kernel buffer "+
 		"overflows silently, so %s may have crossed %s unseen rather than been lost. Capture the node's "+
 		"interfaces in separate files, or with a larger buffer (tcpdump -B 32768), to tell.",
@@ -91,13 +91,21 @@ func (a *analysis) onlyFile(p int) (int, bool) {
 	return f, f >= 0 && f < len(a.w.c.Files)
 }
 
-// filePoints returns the points file f holds frames of.
+// filePoints returns the points file f holds frames of, when it is one capture of them all (one
+// interface of the file, as a -i any capture writes: its interfaces told apart by their ifindex), not
+// several captures written together (a pcapng file of several interfaces, each its own).
 func (a *analysis) filePoints(f int) map[int]bool {
 	pts := map[int]bool{}
+	iface := -1
 	for si, s := range a.w.c.Sources {
-		if int(s.File) == f && si < len(a.w.c.PointOf) {
-			pts[a.w.c.PointOf[si]] = true
+		if int(s.File) != f || si >= len(a.w.c.PointOf) {
+			continue
 		}
+		if iface >= 0 && int(s.Iface) != iface {
+			return nil
+		}
+		iface = int(s.Iface)
+		pts[a.w.c.PointOf[si]] = true
 	}
 	return pts
 }

@@ -26,7 +26,7 @@ func TestSharedCaptureLossNoted(t *testing.T) {
 			continue
 		}
 		delete(want, a.Where.To)
-		if !strings.Contains(a.Message, file+", one capture of 3 interfaces") ||
+		if !strings.Contains(a.Message, file+", one capture of 3 interfaces (-i any)") ||
 			!strings.Contains(a.Message, "may have crossed "+a.Where.To+" unseen") || !strings.Contains(a.Message, "-B 32768") {
 			t.Errorf("loss at %v does not say %s may have dropped it: %s", a.Where, file, a.Message)
 		}
