@@ -89,14 +89,59 @@ func (pl *placement) ackedLater(p *placing, nx int) bool {
 
 // ackable reports whether journey j, whose first frame showing its headers is o, is a TCP segment
 // the rule may clear: one that takes sequence space, whole (no fragment, no cut header, no
-// super-packet, no piece of one), neither a reset nor one its node refused.
+// super-packet, no GRO merge; a piece of a split super-packet is a segment as sent on), neither a
+// reset nor one its node refused.
 func (pl *placement) ackable(j int32, o *decode.Observation) bool {
 	if o.Proto != 6 || o.Flags&(decode.FlagFragment|decode.FlagTruncated|decode.FlagGSO|decode.FlagICMPError) != 0 ||
-		o.TCPFlags&decode.TCPRst != 0 || pl.mayOffload(j) || seqLen(o) == 0 {
+		o.TCPFlags&decode.TCPRst != 0 || pl.mayOffload(j) && !pl.splitPiece(j) || seqLen(o) == 0 {
 		return false
 	}
 	_, refused := pl.refusedBy[j]
 	return !refused
+}
+
+// splitPiece reports whether journey j is a piece of a split super-packet (pieceOf) and nothing
+// else: not itself split again or merged, not a WireGuard message's fragment.
+func (pl *placement) splitPiece(j int32) bool {
+	_, piece := pl.pieceOf[j]
+	_, parent := pl.offloadAt[j]
+	return piece && !parent && !pl.fragOf[j] && !pl.fragChild[j]
+}
+
+// splitPieces fills pieceOf: each piece of a super-packet split by segmentation offload → the
+// journey it was split from. A piece of more than one journey (a merge, a late join) is none.
+func (pl *placement) splitPieces() {
+	pl.pieceOf = map[int32]int32{}
+	many := map[int32]bool{}
+	for _, ev := range pl.journeys.gso {
+		if ev.frag || ev.merge {
+			many[ev.child] = true
+			continue
+		}
+		if _, ok := pl.pieceOf[ev.child]; ok {
+			many[ev.child] = true
+		}
+		pl.pieceOf[ev.child] = ev.parent
+	}
+	for j := range many {
+		delete(pl.pieceOf, j)
+	}
+}
+
+// splitFrom reports whether journey k is one journey j was split from, or one that was split from
+// (a packet split twice): the same packet as sent, not another copy of its bytes.
+func (pl *placement) splitFrom(j, k int32) bool {
+	for n := 0; n < 8; n++ {
+		p, ok := pl.pieceOf[j]
+		if !ok {
+			return false
+		}
+		if p == k {
+			return true
+		}
+		j = p
+	}
+	return false
 }
 
 // seqLen is how much sequence space a TCP segment takes: its payload, and one for SYN and for FIN.
@@ -123,6 +168,12 @@ func (pl *placement) onlyCopy(js []int32, j int32, seq, end uint32) (top uint32,
 			continue
 		}
 		o, _ := pl.obs(pl.w.pktHop(pl.hops(int(k))))
+		if pl.splitFrom(j, k) { // the super-packet j is a piece of: its end bounds the ACK all the same
+			if ke := o.Seq + seqLen(o); int32(ke-top) > 0 {
+				top = ke
+			}
+			continue
+		}
 		if o.Proto != 6 || o.Flags&(decode.FlagFragment|decode.FlagICMPError) != 0 {
 			continue
 		}
@@ -182,6 +233,7 @@ func (pl *placement) prereadAcks() {
 	if pl.opts.Acks == nil {
 		return
 	}
+	pl.splitPieces()
 	var cands []int
 	for j := 0; j < pl.nJ; j++ {
 		fi := pl.jFlow[j]

@@ -208,7 +208,7 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 			"(a pcap file records no start or stop time); if they did not, these packets were not captured there rather than lost.",
 			w.nodes[n])
 	}
-	detail += a.wgNoSessionNote(s) + a.wgCarrierNote(s)
+	detail += a.wgNoSessionNote(s) + a.wgCarrierNote(s) + a.sharedCaptureNote(s) // anydrop.go
 	l := segLoss{s: s, flows: flows, lost: lost, evidence: lossEvidence(s, f.answeredOn), detail: detail}
 	switch {
 	case s.kind == "one-way gap":

@@ -24,6 +24,7 @@ type placementOut struct {
 	jNext      []int32          // point expected next, -1
 	openEnds   []openEnd        // journeys that left the captures or entered them mid-path (ends.go)
 	ackedMiss  []ackedMiss      // TCP segments not lost: their receiver acknowledged them (acked.go)
+	enteredAt  []int32          // per point: packets first seen past it on their path (anydrop.go)
 }
 
 // placement is the placement stage. It reads the stages settled before it through the analysis (the
@@ -39,8 +40,9 @@ type placement struct {
 	// fragOf: journeys (WireGuard messages) with later IP fragments as pieces beside them (frag
 	// events); fragChild: those fragments' journeys.
 	fragOf, fragChild map[int32]bool
-	sa                *segCounter // counts the journeys on the segments
-	ack               *ackState   // the ACKs read again (acked.go), nil when none was
+	sa                *segCounter     // counts the journeys on the segments
+	ack               *ackState       // the ACKs read again (acked.go), nil when none was
+	pieceOf           map[int32]int32 // split piece → the journey it was split from (acked.go)
 }
 
 // newPlacement makes placement's tables: the segments, the offload events by journey, the journeys a
@@ -100,6 +102,7 @@ type segAcc struct {
 	refused     int           // lost journeys the segment's node refused with an ICMP error (refused)
 	lostMaxLen  int
 	passMaxLen  int // largest delivered packet
+	holes       int // packets seen before and after the segment's end, not at it (anydrop.go)
 }
 
 // mayOffload reports whether journey j may be in offloadAt, offloadNew or fragOf (offMark, when it
@@ -204,6 +207,9 @@ func (pl *placement) placeJourney(j int, p *placing) {
 		pl.oe.enteredUncaptured(int32(j), p.pi.points[0], p.h[p.reached[0]])
 	}
 	pl.jStatus[j] = status
+	if p.first > 0 && p.first < len(p.pi.points) && !p.piece {
+		pl.enteredPast(p.pi.points[p.first-1]) // anydrop.go
+	}
 	if p.reach >= 0 {
 		p.last = p.h[p.reached[p.reach]]
 	}
@@ -377,6 +383,7 @@ func (pl *placement) countSegments(p *placing) {
 		if p.reached[i+1] < 0 {
 			if !family {
 				s.notCaptured++
+				s.holes++
 			}
 			continue
 		}
@@ -616,6 +623,7 @@ func (pl *placement) countFamily(r, fi int32, pi *pathInfo, fc *familyScratch) {
 			s.delivered++
 		} else {
 			s.notCaptured++
+			s.holes++
 		}
 	}
 }
