@@ -84,7 +84,7 @@ func (m *matcher) noteDup(j int32, s *sighting, stage uint32, node int16, e uint
 	}
 	if !again {
 		if m.secondPacket(j, recs, s, stage) {
-			m.split(j, s, stage, node)
+			m.ambStep(m.ambiguate(e, m.st(j).loose, s.o), s, stage, node)
 			return true
 		}
 		m.dupRecs[j] = append(recs, provDup{s: *s, stage: stage, node: node})
@@ -106,8 +106,9 @@ const copyGap = int64(10 * time.Microsecond)
 // stage more than copyGap after its first sighting (the second packet's first sighting), and one
 // after it at another point, no nearer the path's start (pathRank). A duplicated capture is a copy at one point, or (a whole capture written
 // twice) copies at the same times; an identical packet sent moments later gives a copy at every
-// point, as late as it was sent. Both are then counted (review9 #1: a flow's 34 packets, all
-// delivered, were 29, five taken for duplicated captures, and no warning). Only copies from the sole
+// point, as late as it was sent. The fingerprint is then ambiguous, and its packets are counted by
+// position (review9 #1: a flow's 34 packets, all delivered, were 29, five taken for duplicated
+// captures, and no warning). Only copies from the sole
 // capture of a point count: two captures of one point (a pcapng file and the interface's own) stamp
 // one frame tens of microseconds apart.
 func (m *matcher) secondPacket(j int32, recs []provDup, s *sighting, stage uint32) bool {
@@ -148,41 +149,6 @@ func (m *matcher) secondStart(j int32, recs []provDup, s *sighting, stage uint32
 		try(&recs[i].s, recs[i].stage)
 	}
 	return t1, ok
-}
-
-// split makes sighting s and the copies of open journey j's frames from the sole capture of their point
-// since the second packet began (secondPacket) a journey of their own, the second packet, in the
-// loose index, matched nearest in time from then on as any other; the other copies stay j's. Both
-// journeys are marked as matched among identical packets, so the ambiguous-packets anomaly names
-// their flow.
-func (m *matcher) split(j int32, s *sighting, stage uint32, node int16) {
-	t1, _ := m.secondStart(j, m.dupRecs[j], s, stage)
-	var mine, keep []provDup
-	for _, r := range m.dupRecs[j] {
-		if m.srcAt[r.s.o.Source].sole && r.s.t >= t1 {
-			mine = append(mine, r)
-		} else {
-			keep = append(keep, r)
-		}
-	}
-	m.dupRecs[j] = keep
-	mine = append(mine, provDup{s: *s, stage: stage, node: node})
-	sort.SliceStable(mine, func(a, b int) bool { return mine[a].s.t < mine[b].s.t })
-	f := &mine[0].s
-	n := m.newJourney(f.t)
-	*m.st(n) = jstate{exact: f.e, exact0: f.e, loose: f.loose, lastTs: f.t, id1: n + 1}
-	m.loose.put(f.h, n)
-	for i := range mine {
-		r := &mine[i]
-		m.dup[r.s.g/64] &^= 1 << (r.s.g % 64)
-		if ns := m.st(n); ns.exact != r.s.e { // rewritten by NAT since its first copy
-			m.nat = append(m.nat, natEvent{j: n, from: ns.lastG, to: r.s.g})
-			ns.exact = r.s.e
-		}
-		m.attach(n, &r.s, r.stage, r.node)
-	}
-	m.markAmbiguous(j)
-	m.markAmbiguous(n)
 }
 
 // ambiguate turns exact fingerprint e into an ambiguous group: its open journeys leave the loose
