@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/calipath/calipath/decode"
 )
@@ -82,6 +83,10 @@ func (m *matcher) noteDup(j int32, s *sighting, stage uint32, node int16, e uint
 		}
 	}
 	if !again {
+		if m.secondPacket(j, recs, s, stage) {
+			m.ambStep(m.ambiguate(e, m.st(j).loose, s.o), s, stage, node)
+			return true
+		}
 		m.dupRecs[j] = append(recs, provDup{s: *s, stage: stage, node: node})
 		m.st(j).dupRec = true // so that evict drops the entry (a closed j's slot may be another's: no harm)
 		return false
@@ -89,6 +94,61 @@ func (m *matcher) noteDup(j int32, s *sighting, stage uint32, node int16, e uint
 	g := m.ambiguate(e, m.st(j).loose, s.o)
 	m.ambStep(g, s, stage, node)
 	return true
+}
+
+// copyGap is how long after a journey's first sighting a copy of that frame from the same capture may
+// come and still be taken for a duplicated capture: a capture that writes a frame twice does so within
+// microseconds (the lab's duplicated sets: at the same time), a sender repeating a datagram does not.
+const copyGap = int64(10 * time.Microsecond)
+
+// secondPacket reports whether sighting s, taken as a copy of open journey j's frame at stage, and the
+// copies taken before (recs) show a second packet rather than duplicated captures: a copy at j's first
+// stage more than copyGap after its first sighting (the second packet's first sighting), and one
+// after it at another point, no nearer the path's start (pathRank). A duplicated capture is a copy at one point, or (a whole capture written
+// twice) copies at the same times; an identical packet sent moments later gives a copy at every
+// point, as late as it was sent. The fingerprint is then ambiguous, and its packets are counted by
+// position (review9 #1: a flow's 34 packets, all delivered, were 29, five taken for duplicated
+// captures, and no warning). Only copies from the sole
+// capture of a point count: two captures of one point (a pcapng file and the interface's own) stamp
+// one frame tens of microseconds apart.
+func (m *matcher) secondPacket(j int32, recs []provDup, s *sighting, stage uint32) bool {
+	if j < m.base || len(recs) == 0 || !m.srcAt[s.o.Source].sole {
+		return false
+	}
+	t1, ok := m.secondStart(j, recs, s, stage)
+	if !ok {
+		return false
+	}
+	first := int(m.st(j).stages[0] >> 12)
+	rank := m.pathRank(s.o, first)
+	after := func(x *sighting, st uint32) bool { // a copy further along the path, later
+		p := int(st >> 12)
+		return m.srcAt[x.o.Source].sole && x.t >= t1 && p != first && m.pathRank(x.o, p) >= rank
+	}
+	for i := range recs {
+		if after(&recs[i].s, recs[i].stage) {
+			return true
+		}
+	}
+	return after(s, stage)
+}
+
+// secondStart returns the time of the earliest copy, among recs and s (at stage), at open journey j's
+// first stage from its sole capture more than copyGap after j's first sighting: where a second packet
+// would have begun; false when there is none.
+func (m *matcher) secondStart(j int32, recs []provDup, s *sighting, stage uint32) (int64, bool) {
+	first, t0 := m.st(j).stages[0], m.jT0.at(int(j))
+	t1, ok := int64(0), false
+	try := func(x *sighting, st uint32) {
+		if st == first && m.srcAt[x.o.Source].sole && x.t-t0 > copyGap && (!ok || x.t < t1) {
+			t1, ok = x.t, true
+		}
+	}
+	try(s, stage)
+	for i := range recs {
+		try(&recs[i].s, recs[i].stage)
+	}
+	return t1, ok
 }
 
 // ambiguate turns exact fingerprint e into an ambiguous group: its open journeys leave the loose

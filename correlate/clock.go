@@ -112,7 +112,8 @@ type clockSight struct {
 	first, last int64
 	ttl         uint8 // the highest TTL seen on the node (outer when encapsulated): as it came in
 	key         uint32
-	same        int // frames merged in from the first frame's source, encapsulation and TTL (see ambiguousKey)
+	same        int   // frames merged in from the first frame's source, encapsulation and TTL (see ambiguousKey)
+	keyLast     int64 // the latest of those frames' times
 }
 
 // clockPkt is a sampled packet: the sender comes first on the path, the receiver (the destination's
@@ -205,20 +206,23 @@ func (p *clockPkt) addSighting(node int, ts int64, ttl uint8, o *decode.Observat
 	for k := range p.seen {
 		if x := &p.seen[k]; x.node == node {
 			found = true
+			key := ambiguousKey(o, ttl)
 			// Within one node a packet passes its edge points in microseconds; a sighting much
 			// later is another packet with the same fingerprint (a resend with IP id 0).
 			if ts-x.first < sightingSpan && x.last-ts < sightingSpan {
 				x.first, x.last, x.ttl = min(x.first, ts), max(x.last, ts), max(x.ttl, ttl)
-				if ambiguousKey(o, ttl) == x.key {
-					if x.same++; x.same >= ambiguousSame {
-						p.ambiguous = true
-					}
+				if key == x.key {
+					x.same++
+					p.ambiguous = p.ambiguous || x.same >= ambiguousSame || abs64(ts-x.keyLast) > copyGap
+					x.keyLast = ts
 				}
+			} else if key == x.key {
+				p.ambiguous = true
 			}
 		}
 	}
 	if !found {
-		p.seen = append(p.seen, clockSight{node, ts, ts, ttl, ambiguousKey(o, ttl), 1})
+		p.seen = append(p.seen, clockSight{node, ts, ts, ttl, ambiguousKey(o, ttl), 1, ts})
 	}
 }
 
@@ -710,16 +714,30 @@ func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, re
 			if d := off - m.offset; d > 10 || d < -10 || k != m.drift {
 				moved = true
 			}
-			m.offset, m.drift, m.bound, m.samples = off, k, int64(math.Max(margin, 0)), len(up)+len(lo)
+			m.offset, m.drift, m.samples = off, k, len(up)+len(lo)
 			m.method = "minimum delays both ways, fitted against every neighbour"
 			if k != 0 {
 				m.method += ", with drift"
 			}
+			m.bound = fitBound(margin, &m.method)
 		}
 		if !moved {
 			return
 		}
 	}
+}
+
+// fitBound returns the bound of a clock fitted with margin (bestLine), and says in method when the
+// margin is negative: no offset fits every sample, which a bound of 0 would hide behind "± 0s" (review9
+// #2: two identical packets' sightings taken for one packet's). The offset is then uncertain by at
+// least the margin.
+func fitBound(margin float64, method *string) int64 {
+	if margin >= 0 {
+		return int64(margin)
+	}
+	*method += fmt.Sprintf("; no offset fits every sample (they disagree by %s: some pair two packets' sightings, "+
+		"or their times are off), so it is uncertain by at least that", time.Duration(-2*margin).Round(time.Microsecond/10))
+	return int64(-margin)
 }
 
 // sortedKeys returns a map's keys in order (for deterministic iteration).

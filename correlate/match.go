@@ -129,11 +129,13 @@ func (m *matcher) stageOf(o *decode.Observation) uint32 {
 }
 
 // srcStage is what the matcher needs of a source's point, in one place: its stage (the point's,
-// before any encapsulation and TTL), its node, and whether it is a point for every interface.
+// before any encapsulation and TTL), its node, whether it is a point for every interface, and whether
+// it is the point's only source (secondPacket).
 type srcStage struct {
 	stage   uint32
 	node    int16
 	anyRole bool
+	sole    bool
 }
 
 // corrected returns the corrected timestamp of Observation o, file f's i-th.
@@ -174,9 +176,14 @@ func newMatcher(w *world, clocks []clockModel, opts Options) *matcher {
 	m := &matcher{w: w, clocks: clocks, window: int64(opts.Window), dupWin: int64(time.Millisecond),
 		loose: newMultimap(), tcp: map[uint64][]int32{}, srcClock: make([]clockModel, len(w.srcPoint))}
 	m.srcAt = make([]srcStage, len(w.srcPoint))
+	perPoint := make([]int, len(w.pointNode))
+	for _, p := range w.srcPoint {
+		perPoint[p]++
+	}
 	for s, p := range w.srcPoint {
 		m.srcClock[s] = clocks[w.pointNode[p]]
-		m.srcAt[s] = srcStage{stage: uint32(p) << 12, node: int16(w.pointNode[p]), anyRole: w.pointRole[p] == decode.RoleAny}
+		m.srcAt[s] = srcStage{stage: uint32(p) << 12, node: int16(w.pointNode[p]), anyRole: w.pointRole[p] == decode.RoleAny,
+			sole: perPoint[p] == 1}
 	}
 	m.jT0.mp = w.big
 	m.fp = w.c.Loose
