@@ -46,7 +46,7 @@ func (x *arpPairing) mayBeAnswered(o arpObs) {
 }
 
 // proveAnswered looks, in one pass over the files that hold their points, for a packet each kept
-// request's pod sent (its address as source, to another address) after it and within its window: the
+// request's pod sent (its address as source, to another unicast address) after it and within its window: the
 // request was answered and its reply not captured. Such a request is no proxy-arp-missing finding and
 // no unanswered request; its exchange's verdict is reply-not-captured, and capture-dropped says so.
 func (a *analysis) proveAnswered(out *arpOut) {
@@ -67,7 +67,7 @@ func (a *analysis) proveAnswered(out *arpOut) {
 			o := &obs[i]
 			us := byPoint[w.srcPoint[o.Source]]
 			if len(us) == 0 || o.Flags&(decode.FlagARP|decode.FlagNotIP|decode.FlagIPv6|decode.FlagOutbound) != 0 ||
-				o.Dst == o.Src || o.Dst == 0 {
+				!unicastDst(o.Dst) || o.Dst == o.Src {
 				continue
 			}
 			t := a.journeys.corrected(o, f, i)
@@ -78,6 +78,14 @@ func (a *analysis) proveAnswered(out *arpOut) {
 		}
 	}
 	a.settleAnswered(out)
+}
+
+// unicastDst reports whether IPv4 address d (as Observation.Dst holds it) is one a packet to must be
+// sent to a resolved next hop: not 0.0.0.0, multicast (224/4), reserved (240/4) or the limited
+// broadcast. A pod sends multicast and broadcast (IGMP, mDNS, DHCP) to a MAC made from the address,
+// without ARP, so such a packet after an unanswered request proves nothing (review10 #1).
+func unicastDst(d uint32) bool {
+	return d != 0 && d>>28 < 0xE
 }
 
 // holdsAny reports whether file f holds frames of one of the points of byPoint.
@@ -93,10 +101,19 @@ func (a *analysis) holdsAny(f int, byPoint map[int][]int) bool {
 // settleAnswered takes the requests proved answered out of the findings and the unanswered counts,
 // and keeps them (out.unseen) for capture-dropped.
 func (a *analysis) settleAnswered(out *arpOut) {
+	perPoint := map[int]int{} // point index → requests proved answered there
+	for _, u := range out.unseen {
+		if u.proved {
+			perPoint[u.pi]++
+		}
+	}
 	proved := out.unseen[:0]
 	drop := map[int]bool{}
 	for _, u := range out.unseen {
-		if !u.proved {
+		// A capture that missed every proxy reply but recorded each packet a reply released, more than
+		// once, is not dropping: the pod sends without asking (a static neighbour entry for the gateway)
+		// while its requests go unanswered. Those stay unanswered (review10 #1).
+		if !u.proved || perPoint[u.pi] > 1 && out.points[u.pi].ProxyReplies == 0 {
 			continue
 		}
 		drop[u.finding] = true
@@ -167,7 +184,8 @@ func arpMissedText(n int) string {
 	if n > 1 {
 		what, them = fmt.Sprintf("the replies to %d broadcast ARP requests", n), "they were answered"
 	}
-	return what + " for 169.254.1.1 from its pod (the evidence: the request, then the next packet the pod sent, " +
-		"less than a second later): a pod's kernel sends nothing through its gateway until the gateway's ARP " +
-		"request is answered, so " + them + " and the capture missed the reply: proxy ARP worked."
+	return what + " for 169.254.1.1 from its pod (the evidence: the request, then the next unicast packet the pod " +
+		"sent, less than a second later): a pod's kernel sends nothing through its gateway until the gateway's " +
+		"ARP request is answered, so " + them + " and the capture missed the reply, unless the pod has a static " +
+		"neighbour entry for 169.254.1.1 (then the requests went unanswered: check `ip neigh` in the pod)."
 }
