@@ -394,14 +394,19 @@ func (w *world) propagateClocks(models []clockModel, est map[[2]int]edgeEst, ove
 	return ref
 }
 
-// pickReference returns the reference node: the first node (by name) with an estimate, one avoid does
-// not name before one it does, and a Kubernetes node (with pods or a tunnel) before a router; -1 when
-// no node has an estimate.
+// pickReference returns the reference node: the first node (by name) with an estimate, a Kubernetes
+// node (with pods or a tunnel) before a router, and among those one avoid does not name (or names with
+// offset 0: a node given --offset X=0s is the reference by its own words) before one it does; -1 when
+// no node has an estimate. (A router before a cluster node given an offset made every given offset
+// "contradicted" when each cluster node had one, review10 #3.)
 func (w *world) pickReference(est map[[2]int]edgeEst, avoid map[string]time.Duration) int {
-	for _, given := range []bool{false, true} {
-		for _, cluster := range []bool{true, false} {
+	for _, cluster := range []bool{true, false} {
+		for _, given := range []bool{false, true} {
 			for n := range w.nodes {
-				_, named := avoid[w.nodes[n]]
+				off, named := avoid[w.nodes[n]]
+				if named && off == 0 {
+					named = false
+				}
 				if named != given || (cluster && !w.cluster[n]) {
 					continue
 				}

@@ -54,3 +54,21 @@ func sameLatencies(t *testing.T, got, want *Result, tol int64) {
 		}
 	}
 }
+
+// Offsets given to every cluster node are meant against each other (review10 #3): on clock-skew
+// (node-b 2.5 s ahead of node-a, router-1 on node-a's clock) node-a=-2.5s with node-b=0s, and
+// node-a=-1s with node-b=1.5s (the same up to a common shift), contradict nothing; before, router-1
+// (given none) became the reference and both offsets were "contradicted". Latencies are as estimated.
+func TestOffsetsOnEveryClusterNode(t *testing.T) {
+	skew := Correlate(labLoad(t, "clock-skew", "*.pcap", false), Options{})
+	for _, offs := range []map[string]time.Duration{
+		{"node-a": -2500 * time.Millisecond, "node-b": 0},
+		{"node-a": -time.Second, "node-b": 1500 * time.Millisecond},
+	} {
+		r := Correlate(labLoad(t, "clock-skew", "*.pcap", false), Options{Offsets: offs})
+		if k := kinds(r); k["offset-contradicted"] != 0 || clockOf(r, "node-a").Method != "--offset" || clockOf(r, "node-b").Method != "--offset" {
+			t.Errorf("clock-skew %v: anomalies %v, clocks %+v", offs, k, r.Clocks)
+		}
+		sameLatencies(t, r, skew, 5000)
+	}
+}
