@@ -332,10 +332,7 @@ func ackedDrops(f *findings, k *kindRow, out []Anomaly) []Anomaly {
 			}
 		}
 		id := f.a.w.c.Points[p].ID
-		i := 0
-		for i < len(out) && out[i].Where.Point != id {
-			i++
-		}
+		i := pointAnomaly(out, id)
 		if i == len(out) {
 			out = append(out, k.anomaly(k.severity, Where{Point: id}, flows, f.ids, len(ms), ev,
 				"The capture missed "+ackedText(len(ms))))
@@ -373,4 +370,14 @@ func mergeIDs(a, b []string) []string {
 	}
 	sort.Slice(out, func(i, j int) bool { return flowIDLess(out[i], out[j]) })
 	return out
+}
+
+// pointAnomaly is the index of the anomaly of out placed at point id, len(out) when there is none: where
+// a capture-dropped finding of one kind of evidence (ACKs, ARP proofs) joins the point's own.
+func pointAnomaly(out []Anomaly, id string) int {
+	i := 0
+	for i < len(out) && out[i].Where.Point != id {
+		i++
+	}
+	return i
 }

@@ -1,8 +1,6 @@
 package correlate
 
 import (
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -21,14 +19,7 @@ func TestAnyOnlyErrorsAreTrue(t *testing.T) {
 		}
 		n++
 		sc := filepath.Base(dir)
-		var tr labTruth
-		b, err := os.ReadFile(filepath.Join(dir, "truth.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(b, &tr); err != nil {
-			t.Fatal(err)
-		}
+		tr, _ := truthPods(t, sc)
 		var want []string
 		for _, e := range tr.Expected {
 			want = append(want, e.Kind)

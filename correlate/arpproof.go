@@ -161,10 +161,7 @@ func arpMissedDrops(f *findings, k *kindRow, out []Anomaly) []Anomaly {
 			}
 		}
 		id := f.a.w.c.Points[p].ID
-		i := 0
-		for i < len(out) && out[i].Where.Point != id {
-			i++
-		}
+		i := pointAnomaly(out, id)
 		if i == len(out) {
 			out = append(out, k.anomaly(k.severity, Where{Point: id}, nil, f.ids, len(us), ev,
 				"The capture missed "+arpMissedText(len(us))))

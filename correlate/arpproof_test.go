@@ -2,7 +2,6 @@ package correlate
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,15 +16,7 @@ import (
 // truth.json expected anomalies' kinds too.
 func arpAnyOnly(t *testing.T, sc string, change func(frame []byte)) (*Result, []string) {
 	t.Helper()
-	dir := filepath.Join("../testdata/lab/scenarios", sc)
-	var tr labTruth
-	b, err := os.ReadFile(filepath.Join(dir, "truth.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &tr); err != nil {
-		t.Fatal(err)
-	}
+	tr, _ := truthPods(t, sc)
 	var kinds []string
 	for _, e := range tr.Expected {
 		kinds = append(kinds, e.Kind)
