@@ -254,10 +254,10 @@ const closedSlots = 1 << 12
 // closedJ is a closed journey, as the window check needs it.
 type closedJ struct {
 	exact   uint64
-	exact0  uint64 // (closedNAT only) exact fingerprint of its first sighting
-	loose   uint64 // (closedNAT only) NAT-tolerant fingerprint
-	lastG   uint32 // (closedNAT only) global id of its latest hop's observation
-	node    int16  // (closedNAT only) node of its latest hop
+	exact0  uint64 // (recent only) exact fingerprint of its first sighting
+	loose   uint64 // (recent only) NAT-tolerant fingerprint
+	lastG   uint32 // (recent only) global id of its latest hop's observation
+	node    int16  // (recent only) node of its latest hop
 	lastTs  int64
 	j       int32
 	nstages uint8
@@ -292,17 +292,18 @@ func (m *matcher) noteLate(open int32, e uint64, stage uint32, t int64, next int
 		}
 		ev = lateEv{old: open, new: next, gap: t - js.lastTs}
 	} else {
-		if m.closedExact[e&(closedSlots-1)] != e {
-			return false
+		var c *closedJ
+		if m.recent != nil {
+			c = m.recent.latest(e) // every journey closed within lateNATWin (recent.go)
 		}
-		c := &m.closed[e&(closedSlots-1)]
-		if c.exact != e || c.nstages == 0 || t-c.lastTs <= m.window {
-			return false
-		}
-		for i := uint8(0); i < c.nstages; i++ {
-			if c.stages[i] == stage {
+		if c == nil { // the direct-mapped table: a longer window, or a longer gap
+			if m.closedExact[e&(closedSlots-1)] != e {
 				return false
 			}
+			c = &m.closed[e&(closedSlots-1)]
+		}
+		if c.exact != e || c.nstages == 0 || t-c.lastTs <= m.window || c.visitedStage(stage) {
+			return false
 		}
 		ev = lateEv{old: c.j, new: next, gap: t - c.lastTs}
 	}
@@ -579,6 +580,9 @@ func NamingHints(c *decode.Capture) []string {
 func (m *matcher) pastDup(e uint64, stage uint32, t int64) int32 {
 	if m.window >= m.dupWin {
 		return -1
+	}
+	if m.recent != nil { // always, as dupWin < lateNATWin: every piece of a split packet (recent.go)
+		return m.recent.dupOf(e, stage, t, m.dupWin)
 	}
 	if m.closedExact[e&(closedSlots-1)] != e {
 		return -1

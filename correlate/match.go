@@ -104,9 +104,10 @@ type matcher struct {
 	// closedExact is each closed slot's exact fingerprint (closed[i].exact): most new journeys look
 	// for none, and find that in 8 bytes rather than in an 80-byte entry.
 	closedExact []uint64
-	// closedNAT remembers them by NAT-tolerant fingerprint, only with a --window below lateNATWin.
-	closedNAT []closedJ
-	late      []lateEv
+	// recent remembers, only with a --window below lateNATWin, every journey closed within lateNATWin
+	// by exact and NAT-tolerant fingerprint (recent.go): what closed forgets on a collision.
+	recent *recentClosed
+	late   []lateEv
 	// Byte-identical packets (see ambiguous.go): duplicate copies taken per open journey, the exact
 	// fingerprints matched by position, and the journeys matched so (bitset).
 	dupRecs    map[int32][]provDup
@@ -281,7 +282,7 @@ func (m *matcher) start() (<-chan []sighting, chan<- []sighting) {
 	m.closed = make([]closedJ, closedSlots)
 	m.closedExact = make([]uint64, closedSlots)
 	if m.window < lateNATWin {
-		m.closedNAT = make([]closedJ, closedSlots)
+		m.recent = newRecentClosed()
 	}
 	perm := m.orders()
 	if m.batch <= 0 {
@@ -602,7 +603,9 @@ func (m *matcher) step(s *sighting) {
 	} else if c, ok = m.scan(s, e, stage, node); !ok {
 		return
 	}
-	if c.best < 0 && c.dupJ < 0 && c.nat < 0 {
+	if c.best < 0 && c.dupJ < 0 {
+		// Before a NAT candidate too: a copy of a frame this stage saw moments ago, as the open
+		// journey would give with a window of dupWin, not the packet rewritten (see pastDup).
 		c.dupJ = m.pastDup(e, stage, t)
 	}
 	m.place(s, &c, e, stage, node)
@@ -838,7 +841,7 @@ func (m *matcher) evict(now int64) {
 		j := m.base
 		js := m.st(j)
 		if now-js.lastTs <= m.window {
-			return
+			break
 		}
 		if k := j + lookAhead; k < m.next { // its slot is read now, to be in the caches when it closes
 			m.touched += m.loose.touch(hash32(m.st(k).loose))
@@ -849,11 +852,14 @@ func (m *matcher) evict(now int64) {
 		}
 		m.closed[js.exact&(closedSlots-1)] = closedJ{exact: js.exact, lastTs: js.lastTs, j: j, stages: js.stages, nstages: js.nstages}
 		m.closedExact[js.exact&(closedSlots-1)] = js.exact
-		if m.window < lateNATWin {
-			m.closedNAT[natSlot(js.loose)] = closedJ{exact: js.exact, exact0: js.exact0, loose: js.loose,
-				lastTs: js.lastTs, j: j, stages: js.stages, nstages: js.nstages, node: js.lastNode, lastG: js.lastG}
+		if m.recent != nil {
+			m.recent.add(closedJ{exact: js.exact, exact0: js.exact0, loose: js.loose,
+				lastTs: js.lastTs, j: j, stages: js.stages, nstages: js.nstages, node: js.lastNode, lastG: js.lastG})
 		}
 		m.base++
+	}
+	if m.recent != nil {
+		m.recent.expire(now)
 	}
 }
 

@@ -127,7 +127,7 @@ func (m *matcher) natLateCand(js *jstate, e uint64, stage uint32, node int16, t 
 // window closed. It records the rewrite (so both tuples are one flow, as when the window holds the
 // rewrite) and notes the pair for joinLate.
 func (m *matcher) noteLateNAT(open int32, loose, e uint64, stage uint32, node int16, t int64, g uint32, next int32) {
-	if len(m.late) >= maxLate || m.closedNAT == nil {
+	if len(m.late) >= maxLate || m.recent == nil {
 		return
 	}
 	old, lastTs, lastG := open, int64(0), uint32(0)
@@ -135,8 +135,8 @@ func (m *matcher) noteLateNAT(open int32, loose, e uint64, stage uint32, node in
 		js := m.st(open)
 		lastTs, lastG = js.lastTs, js.lastG
 	} else {
-		c := &m.closedNAT[natSlot(loose)]
-		if c.loose != loose || c.nstages == 0 || c.exact == e || c.exact0 == e || c.node != node ||
+		c := m.recent.latestLoose(loose)
+		if c == nil || c.loose != loose || c.nstages == 0 || c.exact == e || c.exact0 == e || c.node != node ||
 			t-c.lastTs <= m.window || t-c.lastTs > lateNATWin || m.w.arrived(c.lastG) {
 			return
 		}
@@ -159,10 +159,4 @@ func sortedJourneys(set map[int32]bool) []int32 {
 	}
 	sort.Slice(out, func(i, k int) bool { return out[i] < out[k] })
 	return out
-}
-
-// natSlot is a NAT-tolerant fingerprint's slot in closedNAT: its bits mixed first, as the packets of
-// one node pair and protocol share the fingerprint's low bits.
-func natSlot(loose uint64) int {
-	return int((loose * 0x9e3779b97f4a7c15) >> (64 - 12))
 }

@@ -6,7 +6,8 @@
 // journey through up to six capture points (source cali, source tunnel, source eth0, destination eth0,
 // destination tunnel, destination cali); the Truth records where each journey was captured (file, frame
 // number, true and recorded time), where it was lost, which frames are duplicates and which packets are
-// TCP retransmissions.
+// TCP retransmissions. TCP receivers acknowledge only the bytes that reached them, in order: a lost
+// segment holds its receiver's ACKs at its start until a resend of it arrives (tcprcv.go).
 //
 // Generation is event driven in true-time order, so every file is written in nondecreasing recorded
 // time with bounded memory, and frames are built by patching per-packet header templates.

@@ -67,6 +67,7 @@ type flow struct {
 	maxData  int
 	r        rng
 	finished bool
+	rcv      *[2]tcpRcv // TCP: the receiver of each direction's segments (tcprcv.go)
 }
 
 // packet is a journey in flight: the header template and its pre-drawn fate.
@@ -391,6 +392,9 @@ func (fl *flow) finishDraw(g *generator, r *rng, services map[[2]int][4]byte, sv
 		fl.ipid0 = r.chance(c.IPID0DF) || fl.ident
 		fl.ipid = [2]uint16{uint16(r.next()), uint16(r.next())}
 		fl.seq = [2]uint32{uint32(r.next()), uint32(r.next())}
+		if fl.proto == protoTCP {
+			fl.rcv = &[2]tcpRcv{{next: fl.seq[0]}, {next: fl.seq[1]}}
+		}
 		ft := FlowTruth{ID: i, Proto: fl.proto, Client: g.pods[fl.cli].name, Server: g.pods[fl.srv].name,
 			ClientIP: addr4(g.pods[fl.cli].ip), ServerIP: addr4(g.pods[fl.srv].ip), Sport: fl.sport,
 			Dport: fl.dport, IPID0DF: fl.ipid0}
@@ -532,12 +536,8 @@ func (g *generator) script(fl *flow, pk *packet) {
 			flags = tcpFIN | tcpACK
 		}
 		seq := fl.seq[d]
-		ack := fl.seq[1-d]
-		if flags&tcpACK == 0 {
-			ack = 0
-		}
 		binary.BigEndian.PutUint32(b[4:], seq)
-		binary.BigEndian.PutUint32(b[8:], ack)
+		binary.BigEndian.PutUint32(b[8:], 0) // the acknowledgement number: written at launch (tcpLaunch)
 		pk.l4len = 20
 		if opt {
 			pk.l4len = 24
@@ -663,6 +663,7 @@ func (g *generator) launch(pk *packet, t int64) {
 		pk.dupGap = 1000 + fl.r.span(Span{0, 19 * time.Microsecond})
 		pk.pending++
 	}
+	g.tcpLaunch(pk, t)
 	if fl.proto == protoTCP && fl.budget >= 6 && (pk.seen < g.hops || fl.r.chance(g.cfg.RetransRate)) {
 		fl.budget--
 		fl.sent++

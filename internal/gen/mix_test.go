@@ -32,7 +32,8 @@ func runHash(t *testing.T, c Config) string {
 }
 
 // TestDefaultMixPinned pins the bytes of the default mix (captures and truth) as they were before the
-// other mixes existed: adding a mix must not change what existing commands write.
+// other mixes existed: adding a mix must not change what existing commands write. (vxlan-knobs changed
+// once since, on purpose: its TCP receivers no longer acknowledge segments that were lost, tcprcv.go.)
 func TestDefaultMixPinned(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -43,7 +44,7 @@ func TestDefaultMixPinned(t *testing.T) {
 		{"vxlan-knobs", func(c *Config) {
 			c.Mode, c.LossPerHop, c.DupRate, c.RetransRate, c.DNAT, c.IPID0DF = ModeVXLAN, 0.02, 0.05, 0.05, 0.5, 0.3
 			c.Nodes, c.PodsPerNode = 3, 2
-		}, "8daa98a7602cfe4064201f900c0841da555c68de55396bb4bd00e681fc0ba917"},
+		}, "973f0485896e143bca27b3ddbe68a470096dbaa43997aadbf6167aefbd4a8543"},
 		{"bgp-pcapng-ns", func(c *Config) {
 			c.Mode, c.Format, c.Nanosecond, c.PartialCsum, c.Identical = ModeBGP, FormatPcapNG, true, true, 2
 		}, "fcaa876446b8d4ee3df35486debff3e53c865e42700950bd1945a6c9cb795759"},
@@ -155,7 +156,9 @@ func TestManyFlowsKnobs(t *testing.T) {
 			res := generate(t, c)
 			ck := newChecker(t, c, res)
 			ck.checkAll()
-			checkTCPProgression(t, res.Truth, ck)
+			if checkTCPProgression(t, res.Truth, ck) == 0 {
+				t.Error("no ACK held back by a lost segment; the test proves nothing")
+			}
 			c2 := c
 			c2.Dir = t.TempDir()
 			if runHash(t, c) != runHash(t, c2) {
