@@ -185,17 +185,18 @@ func (w *world) clockRefs(edge []bool, rate uint64) []clockRef {
 			refs = append(refs, clockRef{w.c.Stamps[f].Ts(i, o), uint32(f), uint32(i), int32(pi), o.TTL, o.Flags})
 		}
 	}
-	sort.Slice(refs, func(x, y int) bool {
-		a, b := &refs[x], &refs[y]
+	// slices.SortFunc runs the same pattern-defeating quicksort as sort.Slice (one template), so equal
+	// refs end in the same order as before; without sort.Slice's reflection swaps and closure calls.
+	slices.SortFunc(refs, func(a, b clockRef) int {
 		switch {
 		case a.ts != b.ts:
-			return a.ts < b.ts
+			return cmp.Compare(a.ts, b.ts)
 		case a.point != b.point:
-			return a.point < b.point
+			return cmp.Compare(a.point, b.point)
 		case a.ttl != b.ttl:
-			return a.ttl < b.ttl
+			return cmp.Compare(a.ttl, b.ttl)
 		}
-		return a.flags < b.flags
+		return cmp.Compare(a.flags, b.flags)
 	})
 	return refs
 }
@@ -237,7 +238,7 @@ func delayPairs(pkts map[uint64]*clockPkt) map[[2]int][]delaySample {
 	for fp := range pkts {
 		fps = append(fps, fp)
 	}
-	sort.Slice(fps, func(i, j int) bool { return fps[i] < fps[j] })
+	slices.Sort(fps) // distinct keys
 	for _, fp := range fps {
 		p := pkts[fp]
 		if p.ambiguous {
