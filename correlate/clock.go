@@ -185,17 +185,18 @@ func (w *world) clockRefs(edge []bool, rate uint64) []clockRef {
 			refs = append(refs, clockRef{w.c.Stamps[f].Ts(i, o), uint32(f), uint32(i), int32(pi), o.TTL, o.Flags})
 		}
 	}
-	sort.Slice(refs, func(x, y int) bool {
-		a, b := &refs[x], &refs[y]
+	// slices.SortFunc runs the same pattern-defeating quicksort as sort.Slice (one template), so equal
+	// refs end in the same order as before; without sort.Slice's reflection swaps and closure calls.
+	slices.SortFunc(refs, func(a, b clockRef) int {
 		switch {
 		case a.ts != b.ts:
-			return a.ts < b.ts
+			return cmp.Compare(a.ts, b.ts)
 		case a.point != b.point:
-			return a.point < b.point
+			return cmp.Compare(a.point, b.point)
 		case a.ttl != b.ttl:
-			return a.ttl < b.ttl
+			return cmp.Compare(a.ttl, b.ttl)
 		}
-		return a.flags < b.flags
+		return cmp.Compare(a.flags, b.flags)
 	})
 	return refs
 }
@@ -237,7 +238,7 @@ func delayPairs(pkts map[uint64]*clockPkt) map[[2]int][]delaySample {
 	for fp := range pkts {
 		fps = append(fps, fp)
 	}
-	sort.Slice(fps, func(i, j int) bool { return fps[i] < fps[j] })
+	slices.Sort(fps) // distinct keys
 	for _, fp := range fps {
 		p := pkts[fp]
 		if p.ambiguous {
@@ -632,6 +633,7 @@ type linePt struct{ x, v float64 }
 // k, so a ternary search over ±2000 ppm finds the best slope. A slope is kept only when it widens the
 // margin clearly (by 2 µs and by half the margin without one): measurement noise does not look like
 // drift then. It returns the slope (s/s), θ0 and the margin (negative when the constraints conflict).
+// It may overwrite the elements of up and lo (pruneLine compacts them in place).
 func bestLine(up, lo []linePt) (k, theta0, margin float64) {
 	fit := func(k float64) (float64, float64) {
 		a, b := math.Inf(1), math.Inf(-1)
@@ -647,8 +649,12 @@ func bestLine(up, lo []linePt) (k, theta0, margin float64) {
 		}
 		return (a + b) / 2, (a - b) / 2
 	}
+	t0, margin0 := fit(0) // before any pruning: k = 0 may leave the searched range
 	l, r := -2e-3, 2e-3
 	for i := 0; i < 60; i++ { // (2/3)^60 of the range: below 1e-13 s/s
+		if i%4 == 3 {
+			up, lo = pruneLine(up, l, r, false), pruneLine(lo, l, r, true)
+		}
 		m1, m2 := l+(r-l)/3, r-(r-l)/3
 		_, g1 := fit(m1)
 		_, g2 := fit(m2)
@@ -660,11 +666,48 @@ func bestLine(up, lo []linePt) (k, theta0, margin float64) {
 	}
 	k = (l + r) / 2
 	theta0, margin = fit(k)
-	t0, margin0 := fit(0)
 	if math.Abs(k) < 1e-6 || margin-margin0 < math.Max(2000, math.Abs(margin0)/2) {
 		return 0, t0, margin0
 	}
 	return k, theta0, margin
+}
+
+// pruneLine drops from pts the constraints that cannot decide bestLine's fit for any slope k in
+// [l, r]: the minimum of p.v − k·p.x over the upper constraints (the maximum over the lower ones, when
+// lower). A point's computed value is monotone in k (each rounding is), so over [l, r] it lies between
+// its values at l and r; a point whose smallest value there exceeds another point's largest is never
+// the minimum, and dropping it leaves every fit in [l, r] bit for bit the same. As the ternary search
+// narrows [l, r], all but the few points near the line's support drop out (issue 17: bestLine read all
+// samples of a node 122 times in each of jointFit's rounds).
+func pruneLine(pts []linePt, l, r float64, lower bool) []linePt {
+	if len(pts) < 16 {
+		return pts
+	}
+	sign := 1.0 // lower constraints: maximise p.v − k·p.x, i.e. minimise its negation
+	if lower {
+		sign = -1
+	}
+	best := math.Inf(1) // the least, over points, of a point's largest value in [l, r]
+	for _, p := range pts {
+		a, b := sign*(p.v-l*p.x), sign*(p.v-r*p.x)
+		if b > a {
+			a = b
+		}
+		if a < best {
+			best = a
+		}
+	}
+	out := pts[:0]
+	for _, p := range pts {
+		a, b := sign*(p.v-l*p.x), sign*(p.v-r*p.x)
+		if b < a {
+			a = b
+		}
+		if a <= best {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // theta is a model's offset at ref-clock time x (ns since t0).
@@ -685,13 +728,14 @@ func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, re
 		}
 		return keys[i][1] < keys[j][1]
 	})
+	var up, lo []linePt // rebuilt for each node, in the same slabs
 	for round := 0; round < 20; round++ {
 		moved := false
 		for n := range models {
 			if n == ref || ref < 0 || models[n].method == "--offset" || side[n] != sideTwo {
 				continue // a one-sided clock is set from its neighbours afterwards (oneSided)
 			}
-			var up, lo []linePt
+			up, lo = up[:0], lo[:0]
 			for _, k := range keys {
 				u, v := k[0], k[1]
 				if side[u] != sideTwo || side[v] != sideTwo {

@@ -26,8 +26,15 @@ func (w *world) samplePackets(refs []clockRef, n int) map[uint64]*clockPkt {
 	return pkts
 }
 
+// clockSlab is how many sampled packets addSamples allocates at once.
+const clockSlab = 1024
+
 // addSamples adds to pkts the frames of refs whose packet's exact fingerprint fp has fp&mask == part.
+// The packets and their first two sightings come out of slabs (one allocation per clockSlab
+// packets, not two or three per packet).
 func (w *world) addSamples(pkts map[uint64]*clockPkt, refs []clockRef, mask, part uint64) {
+	var slab []clockPkt
+	var sights []clockSight
 	for _, r := range refs {
 		o := &w.c.Obs[r.f][r.i]
 		lf := w.c.Loose[r.f].At(int(r.i))
@@ -37,7 +44,12 @@ func (w *world) addSamples(pkts map[uint64]*clockPkt, refs []clockRef, mask, par
 		}
 		p := pkts[fp]
 		if p == nil {
-			p = &clockPkt{sender: -1, receiver: -1, loose: lf}
+			if len(slab) == 0 {
+				slab, sights = make([]clockPkt, clockSlab), make([]clockSight, 2*clockSlab)
+			}
+			p, slab = &slab[0], slab[1:]
+			*p = clockPkt{sender: -1, receiver: -1, loose: lf, seen: sights[:0:2]}
+			sights = sights[2:]
 			pkts[fp] = p
 		}
 		if p.sender < 0 {
