@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -68,22 +69,12 @@ func newSnapCuts(w *world, clocks []clockModel, jo *journeysOut) snapCuts {
 		}
 	}
 	for p, cs := range sc.at {
-		slices.SortStableFunc(cs, func(a, b cutFrame) int { return cmpInt64(a.t, b.t) })
+		slices.SortStableFunc(cs, func(a, b cutFrame) int { return cmp.Compare(a.t, b.t) })
 		if len(cs) > 0 {
 			sc.used[p] = make([]bool, len(cs))
 		}
 	}
 	return sc
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // cutOuter returns the outer addresses of a cut tunnel frame and their nodes (-1 for an address of
@@ -138,7 +129,7 @@ func (sc *snapCuts) cut(p int, t int64, fits func(*cutFrame) bool) bool {
 		return false
 	}
 	cs := sc.at[p]
-	i, _ := slices.BinarySearchFunc(cs, t-sc.bound[p], func(c cutFrame, t int64) int { return cmpInt64(c.t, t) })
+	i, _ := slices.BinarySearchFunc(cs, t-sc.bound[p], func(c cutFrame, t int64) int { return cmp.Compare(c.t, t) })
 	for ; i < len(cs) && cs[i].t <= t+cutLead; i++ {
 		if !sc.used[p][i] && (fits == nil || fits(&cs[i])) {
 			sc.used[p][i] = true
@@ -182,7 +173,8 @@ func cutFits(c *cutFrame, o *decode.Observation, seen *cutSeen, pi *pathInfo) bo
 			}
 			n, l := co.PayloadLen(), int(o.Len)
 			vxlan := n == l+8+14 || n == l+8+18 // the inner Ethernet header, with a VLAN tag or not
-			wg := n >= 32+l && n <= 32+(l+15)&^15
+			// WireGuard pads to 16 bytes, less only where that passes its device's MTU (1280 at least).
+			wg := n == 32+(l+15)&^15 || l > 1200 && n >= 32+l && n < 32+(l+15)&^15
 			return vxlan || wg
 		}
 	}
