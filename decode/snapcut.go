@@ -51,7 +51,7 @@ func snapClass(p *Packet) uint8 {
 // before the cut stay in o: the addresses, protocol and IP length of the innermost IP header when it
 // was whole (of the outer one for a VXLAN or WireGuard datagram cut inside its tunnel header), the
 // outer header in its context for IP-in-IP or VXLAN cut inside the inner one. This is the one test of
-// such frames in correlate (snapcuts.go, snapblind.go); decode counts them (FileInfo.SnapBlind) by the
+// such frames in correlate (snapcuts.go); decode counts them (FileInfo.SnapBlind) by the
 // snapClass that marked them.
 func CutBeforePorts(o *Observation) bool {
 	return o.Flags&(FlagTruncated|FlagNotIP|FlagARP) == FlagTruncated|FlagNotIP
