@@ -203,3 +203,23 @@ func TestSnapCutWireGuardSize(t *testing.T) {
 		t.Error("a WireGuard message from another node stands for the packet")
 	}
 }
+
+// A cut frame whose inner header was read stands for a packet between other addresses only when its
+// flow direction showed them: a known DNAT or SNAT rewrite (pod-a → a ClusterIP seen as pod-a → pod-b
+// past the node's DNAT), not any other pair.
+func TestSnapCutFitsNAT(t *testing.T) {
+	const podA, clusterIP, podB, other = 0x0af40105, 0x0a600001, 0x0af40207, 0x0af40209
+	pkt := &decode.Observation{Src: podA, Dst: clusterIP, Proto: 6, Len: 60}
+	seen := &cutSeen{pairs: map[[2]uint32]bool{{podA, clusterIP}: true, {podA, podB}: true}}
+	pi := &pathInfo{srcNode: 0, dstNode: 1}
+	for _, c := range []struct {
+		dst  uint32
+		fits bool
+	}{{clusterIP, true}, {podB, true}, {other, false}} {
+		cf := cutFrame{o: decode.Observation{Src: podA, Dst: c.dst, Proto: 6, Len: 60, HdrLen: 20,
+			Flags: decode.FlagTruncated | decode.FlagNotIP}, from: -2, to: -2}
+		if got := cutFits(&cf, pkt, seen, pi); got != c.fits {
+			t.Errorf("a cut TCP frame to %#x stands for pod-a's packet to the ClusterIP: %v, want %v", c.dst, got, c.fits)
+		}
+	}
+}
