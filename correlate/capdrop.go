@@ -88,11 +88,11 @@ func (cd *capDrops) addSaid(w *world, clocks []clockModel) {
 }
 
 // dropping reports whether point p's capture was dropping at corrected time t (within the window a
-// packet takes to get there), or holds a frame it could not match then (snapCuts.cut), and counts the
-// packet that vanished before it.
-func (cd *capDrops) dropping(p int, t, window int64) bool {
+// packet takes to get there), or holds a frame it could not match then that may be the packet (fits:
+// snapCuts.cut), and counts the packet that vanished before it.
+func (cd *capDrops) dropping(p int, t, window int64, fits func(*cutFrame) bool) bool {
 	if cd.spans == nil {
-		return cd.cuts.cut(p, t)
+		return cd.cuts.cut(p, t, fits)
 	}
 	if cd.all(p, func(s *dropSpan) bool {
 		lead := window
@@ -104,7 +104,7 @@ func (cd *capDrops) dropping(p int, t, window int64) bool {
 		cd.vanished[p]++
 		return true
 	}
-	return cd.cuts.cut(p, t)
+	return cd.cuts.cut(p, t, fits)
 }
 
 // droppedIn reports whether point p's capture dropped frames between corrected times from and to. It

@@ -43,6 +43,9 @@ type placement struct {
 	sa                *segCounter     // counts the journeys on the segments
 	ack               *ackState       // the ACKs read again (acked.go), nil when none was
 	pieceOf           map[int32]int32 // split piece → the journey it was split from (acked.go)
+	// cutSeen: per flow direction (flow<<1 | direction), what its journeys showed (snapcuts.go),
+	// gathered when a journey of it vanished near a frame cut before its ports.
+	cutSeen map[int64]*cutSeen
 }
 
 // newPlacement makes placement's tables: the segments, the offload events by journey, the journeys a
@@ -327,9 +330,7 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 			// Seen again past a too small --window but not joined: where it went is unknown
 			// (window-too-small says so), never a confident loss.
 			return stNotCaptured
-		case pl.w.cutBlind(p.h): // seen only in frames cut before their ports (snapblind.go)
-			return stNotCaptured
-		case !(refused && n == pl.w.pointNode[pi.points[reach]]) && pl.capDrop.dropping(nx, p.when[reach], int64(pl.opts.Window)):
+		case !(refused && n == pl.w.pointNode[pi.points[reach]]) && pl.capDrop.dropping(nx, p.when[reach], int64(pl.opts.Window), pl.cutFit(p)):
 			// The next point's capture was dropping then: it may have crossed it unseen.
 			return stNotCaptured
 		case pl.covered(nx, p.when[reach]):

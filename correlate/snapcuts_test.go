@@ -91,16 +91,16 @@ func TestDualStackSnapCut(t *testing.T) {
 // (underlay-loss with one cut UDP frame per router interface: 3 of its 9 losses).
 func TestSnapCutOneFramePerPacket(t *testing.T) {
 	ms := int64(time.Millisecond)
-	sc := snapCuts{at: [][]int64{{10 * ms, 11 * ms}}, used: [][]bool{{false, false}}, vanished: []int{0},
+	sc := snapCuts{at: [][]cutFrame{{{t: 10 * ms}, {t: 11 * ms}}}, used: [][]bool{{false, false}}, vanished: []int{0},
 		snapLen: []int{34}, bound: []int64{ms}}
 	var got []bool
 	for range 3 {
-		got = append(got, sc.cut(0, 10*ms))
+		got = append(got, sc.cut(0, 10*ms, nil))
 	}
 	if !slices.Equal(got, []bool{true, true, false}) || sc.vanished[0] != 2 {
 		t.Errorf("three packets vanished at 10 ms before a point with two cut frames: %v, %d counted; want two taken", got, sc.vanished[0])
 	}
-	if sc.cut(0, 40*ms) {
+	if sc.cut(0, 40*ms, nil) {
 		t.Error("a packet 29 ms after the last cut frame was taken for it")
 	}
 }

@@ -218,6 +218,11 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 			o.Seq = in.ID
 		}
 	}
+	if p.Errs&(ErrSnapped|ErrTruncated) == ErrSnapped|ErrTruncated && f&FlagNotIP == 0 && snapClass(p) == SnapHeaders {
+		// Cut before its inner ports: no fingerprint can match it, so it is no packet to follow
+		// (CutBeforePorts). What was read before the cut stays, for what such a frame may be.
+		f |= FlagNotIP
+	}
 	o.Flags = f
 
 	// The header context is compared field by field with p: building it first and comparing the

@@ -379,6 +379,12 @@ func decodeIP(b []byte, v6 bool, vxlanPort uint16, p *Packet) {
 			p.Checksum = verdict(badIP, l4Unverifiable, p)
 			return
 		}
+	case snapped && h.Proto == 17 && h.FragOff == 0 && !h.MF && len(pl) >= 8 && len(pl) < 16 &&
+		binary.BigEndian.Uint16(pl[2:4]) == vxlanPort && int(binary.BigEndian.Uint16(pl[4:6])) > len(pl):
+		// A VXLAN datagram the snaplen cut inside its VXLAN header: its inner packet is unread, as
+		// when the cut falls in the inner Ethernet header (snapClass: SnapHeaders), not a UDP
+		// datagram of its own whose payload was cut.
+		p.Errs |= ErrTruncated
 	}
 	if h.Version == 4 && !h.CsumOK {
 		badIP = true

@@ -54,7 +54,7 @@ const (
 	FlagNoPayloadHash Flags = 1 << 10 // too little payload captured to hash it (see Fingerprint)
 	FlagTruncated     Flags = 1 << 11 // a header was cut short; fields after it are zero
 	FlagError         Flags = 1 << 12 // some other decode problem (see Err on re-decode)
-	FlagNotIP         Flags = 1 << 13 // neither IP nor ARP (or undecodable link layer)
+	FlagNotIP         Flags = 1 << 13 // neither IP nor ARP (or undecodable link layer), or cut before its inner ports (CutBeforePorts)
 	FlagOutbound      Flags = 1 << 14 // Linux cooked capture: packet type "outgoing"
 	FlagLaterFragment Flags = 1 << 15 // a fragment other than the first (offset > 0): no transport header
 )

@@ -287,6 +287,9 @@ func (s *slowState) ip(b []byte, v6 bool) {
 		if isVX {
 			h, pl = inner, innerPl
 		}
+	case s.snapped && h.Proto == 17 && notFrag && len(pl) >= 8 && len(pl) < 16 &&
+		binary.BigEndian.Uint16(pl[2:4]) == s.vxlanPort && int(binary.BigEndian.Uint16(pl[4:6])) > len(pl):
+		p.Errs |= ErrTruncated // cut inside the VXLAN header
 	}
 	p.Inner = h
 	l4 := s.transport(&p.Inner, pl)

@@ -44,7 +44,21 @@ func snapClass(p *Packet) uint8 {
 	return SnapHeaders
 }
 
-// noteSnapped accounts a frame cut by the snaplen in fi (see snapClass).
+// CutBeforePorts reports whether Observation o is of a frame cut before its inner ports (TCP, UDP),
+// its ICMP echo identifier, or inside a tunnel header (VXLAN, WireGuard): snapClass's SnapHeaders,
+// which Observe marks FlagNotIP beside FlagTruncated (or a frame whose IP header was cut). Such a frame
+// is no packet to follow: no fingerprint can match it to its sightings elsewhere. The fields read
+// before the cut stay in o: the addresses, protocol and IP length of the innermost IP header when it
+// was whole (of the outer one for a VXLAN or WireGuard datagram cut inside its tunnel header), the
+// outer header in its context for IP-in-IP or VXLAN cut inside the inner one. This is the one test of
+// such frames in correlate (snapcuts.go); decode counts them (FileInfo.SnapBlind) by the
+// snapClass that marked them.
+func CutBeforePorts(o *Observation) bool {
+	return o.Flags&(FlagTruncated|FlagNotIP|FlagARP) == FlagTruncated|FlagNotIP
+}
+
+// noteSnapped accounts a frame cut by the snaplen in fi (see snapClass; Observe marked those cut
+// before their inner ports, CutBeforePorts).
 func noteSnapped(fi *FileInfo, rec *Record, p *Packet) {
 	c := snapClass(p)
 	if c == SnapWhole {
