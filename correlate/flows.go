@@ -276,6 +276,10 @@ type flowsOut struct {
 	icmpJ  []int32 // the journeys of ICMP errors, in order
 	rank   []int32 // each flow's position in the order of its id (flowIDs)
 	byRank []int32 // the flow at each position
+	// ownClaims: addresses seen sending into one of a node's pods from the node's own stack, → that
+	// node (-2: several); the analysis adopts them as node addresses once the flows are built
+	// (localends.go).
+	ownClaims map[[2]uint64]int
 }
 
 // flowStage builds the flows: it reads the world, the matcher and the arena (through a, which it does
@@ -413,6 +417,9 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	n, srcPod := s.owners.both(t.v6, t.src)
 	if n < 0 {
 		n = a.w.outerNode(h, 0) // the node that encapsulated it (outerends.go)
+	}
+	if n < 0 {
+		n = s.localSource(t, o, h) // the node it came from into its pod's cali (localends.go)
 	}
 	if n >= 0 {
 		v.src.add(n)
