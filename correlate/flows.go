@@ -287,10 +287,11 @@ type flowsOut struct {
 type flowStage struct {
 	a *analysis
 	flowsOut
-	slab   []flowAcc   // the next flows' room: flows are allocated a block at a time
-	vslab  []pathVotes // likewise their votes
-	owners ownerCache  // the pod and node of the addresses journeys carry
-	ptKind []uint8     // what votePath asks of each point (pointKinds)
+	slab   []flowAcc         // the next flows' room: flows are allocated a block at a time
+	vslab  []pathVotes       // likewise their votes
+	owners ownerCache        // the pod and node of the addresses journeys carry
+	ptKind []uint8           // what votePath asks of each point (pointKinds)
+	k8sOn  map[[2]uint64]int // --k8s: each running pod's address → its node, once asked (k8sPodOn)
 }
 
 // assignFlows gives every journey its flow (journeys in order of their first sighting; NAT joins the
@@ -415,6 +416,7 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	v := &fl.votes[d]
 	// Votes for the path's end nodes: the sender's node, and the node of the last known destination.
 	n, srcPod := s.owners.both(t.v6, t.src)
+	srcNode := -1
 	if n < 0 {
 		n = a.w.outerNode(h, 0) // the node that encapsulated it (outerends.go)
 	}
@@ -423,6 +425,7 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	}
 	if n >= 0 {
 		v.src.add(n)
+		srcNode = n
 	}
 	last, _ := a.obs(h[len(h)-1])
 	n, dstPod := s.owners.both(last.Flags&decode.FlagIPv6 != 0, last.Dst)
@@ -432,6 +435,9 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	}
 	if n < 0 {
 		n = a.w.outerNode(h, 1) // the node it was encapsulated to
+	}
+	if n < 0 && srcNode >= 0 && s.k8sPodOn(last.Flags&decode.FlagIPv6 != 0, last.Dst, srcNode) {
+		n = srcNode // a pod of the sender's own node, says --k8s (localends.go)
 	}
 	if n >= 0 {
 		v.dst.add(n)

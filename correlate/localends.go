@@ -88,6 +88,43 @@ func (a *analysis) sharedVeth(p int) bool {
 	return a.shared[p] == 1
 }
 
+// k8sPodOn says whether the cluster metadata (--k8s) has a running pod, not on the host network, with
+// address a (v6, as journeys carry it) on node n.
+func (s *flowStage) k8sPodOn(v6 bool, a uint32, n int) bool {
+	m := s.a.opts.Cluster
+	if m == nil {
+		return false
+	}
+	w := s.a.w
+	if s.k8sOn == nil {
+		s.k8sOn = map[[2]uint64]int{}
+		for i := range m.Pods {
+			p := &m.Pods[i]
+			k, ok := w.nodeIdx[p.Node]
+			if p.Done() || p.HostNetwork || !ok {
+				continue
+			}
+			for _, ip := range p.IPs {
+				var key [2]uint64
+				switch {
+				case ip.Is4():
+					key = addrKey(false, ip4(ip))
+				case ip.Is6():
+					key = addrKey(true, w.c.Tables.InternV6(ip.As16()))
+				default:
+					continue
+				}
+				if old, seen := s.k8sOn[key]; seen && old != k {
+					k = -1 // two pods on two nodes: neither
+				}
+				s.k8sOn[key] = k
+			}
+		}
+	}
+	k, ok := s.k8sOn[addrKey(v6, a)]
+	return ok && k == n
+}
+
 // adoptOwnAddrs makes the addresses localSource found to be one node's own (and no other's, nor a pod's,
 // nor already known) that node's addresses.
 func (a *analysis) adoptOwnAddrs() {

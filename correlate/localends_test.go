@@ -1,12 +1,14 @@
 package correlate
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/calipath/calipath/cluster"
 	"github.com/calipath/calipath/decode"
 )
 
@@ -116,5 +118,76 @@ func TestSameNodeUncapturedVeth(t *testing.T) {
 				t.Errorf("the node's packets with pod-a: %d delivered, want %d", node, want)
 			}
 		})
+	}
+}
+
+// keepFramesFrom copies classic pcap file src (Ethernet) to dst without the IPv4 frames whose source
+// address is drop.
+func keepFramesFrom(t *testing.T, src, dst string, drop [4]byte) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil || len(b) < 24 {
+		t.Fatal(src, err)
+	}
+	out := append([]byte{}, b[:24]...)
+	for off := 24; off+16 <= len(b); {
+		n := int(binary.LittleEndian.Uint32(b[off+8:]))
+		if off+16+n > len(b) {
+			t.Fatalf("%s: record at %d runs past the end", src, off)
+		}
+		f := b[off+16 : off+16+n]
+		if !(n >= 34 && f[12] == 0x08 && f[13] == 0x00 && [4]byte(f[26:30]) == drop) {
+			out = append(out, b[off:off+16+n]...)
+		}
+		off += 16 + n
+	}
+	if err := os.WriteFile(dst, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Traffic to a pod of the same node that never answers shows no TTL that says where the pod lives; the
+// cluster's metadata (--k8s) does: pod-c is on node-a. The same-node scenario's pod-a cali without
+// pod-c's answers, with eth0 and tunl0 and its k8s/: pod-a's 12 packets to pod-c left the captures at
+// pod-a's cali (path-incomplete), none lost. On 2c3f41a: ERROR host-drop node-a/cali → node-a/eth0, 24 of
+// 24 (these 12 and the node's 12 replies from pod-a).
+func TestSameNodeOneWayK8s(t *testing.T) {
+	dir := "../testdata/lab/scenarios/same-node"
+	m, probs, err := cluster.Load([]string{filepath.Join(dir, "k8s")})
+	if err != nil || len(probs) > 0 {
+		t.Skip("no same-node lab scenario: ", err, probs)
+	}
+	tmp := t.TempDir()
+	caliA := filepath.Join(tmp, "node-a-cali5e1c4d6c68c.pcap")
+	keepFramesFrom(t, filepath.Join(dir, "node-a-cali5e1c4d6c68c.pcap"), caliA, [4]byte{10, 244, 1, 9})
+	files := []string{caliA, filepath.Join(dir, "node-a-eth0.pcap"), filepath.Join(dir, "node-a-tunl0.pcap")}
+	r := Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), Options{Cluster: m})
+	for _, an := range r.Anomalies {
+		if an.Severity == "error" {
+			t.Errorf("%s %s at %v: %s", an.Severity, an.Kind, an.Where, an.Message)
+		}
+	}
+	toC, left := 0, 0
+	for _, f := range r.Flows {
+		if f.Dst.IP == "10.244.1.9" {
+			toC += f.Packets
+			left += f.NotCaptured
+		}
+		if f.Lost != 0 {
+			t.Errorf("flow %s %v → %v: %d lost", f.ID, f.Src, f.Dst, f.Lost)
+		}
+	}
+	if toC != 12 || left != 12 {
+		t.Errorf("pod-a → pod-c: %d packets, %d left the captures; want 12 and 12", toC, left)
+	}
+	var an *Anomaly
+	for i := range r.Anomalies {
+		if r.Anomalies[i].Kind == "path-incomplete" {
+			an = &r.Anomalies[i]
+		}
+	}
+	if an == nil || an.Where.Point != "node-a/cali5e1c4d6c68c" || an.Count != 12 || !strings.Contains(an.Message, "10.244.1.9") ||
+		!strings.Contains(an.Next, "cali interface on node-a") {
+		t.Errorf("path-incomplete: %+v", an)
 	}
 }
