@@ -225,6 +225,8 @@ type analysis struct {
 	// early is the single-frame checks started once the world was built (early.go; nil: the side
 	// findings check the frames).
 	early *earlyFrames
+	// shared: per point, 1 when it carries several pods, -1 when not, 0 not asked yet (sharedVeth)
+	shared []int8
 }
 
 func (a *analysis) obs(g uint32) (*decode.Observation, int) { return a.w.obsAt(g) }
@@ -247,7 +249,8 @@ func (a *analysis) result() *Result {
 	a.cov = newCoverage(a.w, a.clocks)
 	a.capDrop = newCapDrops(a.w, a.clocks, &a.journeys)
 	a.flowsOut, a.pairMode = a.assignFlows()
-	a.releaseFree() // what the flows did not take of the arena's leftovers
+	a.adoptOwnAddrs() // the nodes' own addresses the flows showed (localends.go)
+	a.releaseFree()   // what the flows did not take of the arena's leftovers
 	for fi, p := range (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode}).buildPaths() {
 		a.flows[fi].path = p
 	}

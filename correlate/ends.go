@@ -33,6 +33,9 @@ type openEnd struct {
 	// onNode: the point is on its path's destination (left) or source node (entered), whose captures
 	// stop short of the pod (outerends.go).
 	onNode bool
+	// local: it left at its source pod's cali, headed for another pod of that node whose cali no capture
+	// covers (localends.go).
+	local bool
 }
 
 // openEndFinder notes, while placement runs, the journeys that left the captures or entered them
@@ -175,6 +178,10 @@ func detectPathIncomplete(f *findings, row *kindRow) []Anomaly {
 		}
 		detail += piecesNote(pieces[k], pt)
 		sev := row.severity
+		if k.local {
+			detail, next = g.localText(pt, a.w.nodes[a.w.pointNode[k.point]]), localNext(a.w.nodes[a.w.pointNode[k.point]])
+			detail += piecesNote(pieces[k], pt)
+		}
 		if k.inAny { // most likely the node's own traffic, taken in: info, with what would tell
 			detail, next, sev = g.inAnyText(pt, a.w.nodes[a.w.pointNode[k.point]]), inAnyNext, sevInfo
 		}
@@ -190,6 +197,7 @@ type openEndKey struct {
 	point int
 	left  bool
 	inAny bool
+	local bool // headed for another pod of the node (openEnd.local)
 }
 
 // openEndGroup is what left (or entered) the captured area at one openEndKey.
@@ -231,7 +239,7 @@ func (a *analysis) openEndGroups() (map[openEndKey]*openEndGroup, []openEndKey) 
 			continue // a group is made only for what it counts: none says "0 packets"
 		}
 		counted[[2]int32{root, side}] = true
-		k := openEndKey{e.point, e.left, e.inAny}
+		k := openEndKey{e.point, e.left, e.inAny, e.local}
 		g := groups[k]
 		if g == nil {
 			g = &openEndGroup{flows: map[int32]bool{}, addrs: map[string]bool{}, remotes: map[string]bool{}}
@@ -265,7 +273,10 @@ func (a *analysis) openEndGroups() (map[openEndKey]*openEndGroup, []openEndKey) 
 		if keys[i].point != keys[j].point {
 			return keys[i].point < keys[j].point
 		}
-		return !keys[i].inAny && keys[j].inAny
+		if keys[i].inAny != keys[j].inAny {
+			return !keys[i].inAny
+		}
+		return !keys[i].local && keys[j].local
 	})
 	return groups, keys
 }
@@ -318,6 +329,22 @@ func (g *openEndGroup) inAnyText(pt, node string) string {
 
 const inAnyNext = "Say which node the address is (--node-ip NODE=IP, or --k8s with the cluster's Node objects): packets " +
 	"to a node's own address that reach it are then delivered."
+
+// localText says what left the captured area at the pod veth pt of node, headed for other pods of the
+// node (openEnd.local).
+func (g *openEndGroup) localText(pt, node string) string {
+	return fmt.Sprintf("%s last seen at %s, headed for %s, which lives on %s itself (its packets came into that "+
+		"node's pods from an interface none of the captures covers, and none crossed %s's underlay or tunnel "+
+		"device): the destination pod's cali interface was not captured, so whether they arrived is unknown. "+
+		"Not a drop: they are counted as not captured (status left-captures), neither delivered nor lost; those "+
+		"the destination answered are counted delivered.", packetsWere(g.n), pt, openEndList(g.addrs), node, node)
+}
+
+// localNext is what to capture on node for packets to its other pods.
+func localNext(node string) string {
+	return "Capture the destination pod's cali interface on " + node + " too (ip route get <pod IP> there names it), " +
+		"or tcpdump -i any on " + node + ", and give that file with these."
+}
 
 // initialTTL says whether a TTL is one that hosts send with (Linux 64, Windows 128, some 255): a packet
 // that carries it has crossed no router.

@@ -276,6 +276,10 @@ type flowsOut struct {
 	icmpJ  []int32 // the journeys of ICMP errors, in order
 	rank   []int32 // each flow's position in the order of its id (flowIDs)
 	byRank []int32 // the flow at each position
+	// ownClaims: addresses seen sending into one of a node's pods from the node's own stack, → that
+	// node (-2: several); the analysis adopts them as node addresses once the flows are built
+	// (localends.go).
+	ownClaims map[[2]uint64]int
 }
 
 // flowStage builds the flows: it reads the world, the matcher and the arena (through a, which it does
@@ -283,10 +287,11 @@ type flowsOut struct {
 type flowStage struct {
 	a *analysis
 	flowsOut
-	slab   []flowAcc   // the next flows' room: flows are allocated a block at a time
-	vslab  []pathVotes // likewise their votes
-	owners ownerCache  // the pod and node of the addresses journeys carry
-	ptKind []uint8     // what votePath asks of each point (pointKinds)
+	slab   []flowAcc         // the next flows' room: flows are allocated a block at a time
+	vslab  []pathVotes       // likewise their votes
+	owners ownerCache        // the pod and node of the addresses journeys carry
+	ptKind []uint8           // what votePath asks of each point (pointKinds)
+	k8sOn  map[[2]uint64]int // --k8s: each running pod's address → its node, once asked (k8sPodOn)
 }
 
 // assignFlows gives every journey its flow (journeys in order of their first sighting; NAT joins the
@@ -411,11 +416,16 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	v := &fl.votes[d]
 	// Votes for the path's end nodes: the sender's node, and the node of the last known destination.
 	n, srcPod := s.owners.both(t.v6, t.src)
+	srcNode := -1
 	if n < 0 {
 		n = a.w.outerNode(h, 0) // the node that encapsulated it (outerends.go)
 	}
+	if n < 0 {
+		n = s.localSource(t, o, h) // the node it came from into its pod's cali (localends.go)
+	}
 	if n >= 0 {
 		v.src.add(n)
+		srcNode = n
 	}
 	last, _ := a.obs(h[len(h)-1])
 	n, dstPod := s.owners.both(last.Flags&decode.FlagIPv6 != 0, last.Dst)
@@ -425,6 +435,9 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	}
 	if n < 0 {
 		n = a.w.outerNode(h, 1) // the node it was encapsulated to
+	}
+	if n < 0 && srcNode >= 0 && s.k8sPodOn(last.Flags&decode.FlagIPv6 != 0, last.Dst, srcNode) {
+		n = srcNode // a pod of the sender's own node, says --k8s (localends.go)
 	}
 	if n >= 0 {
 		v.dst.add(n)

@@ -223,7 +223,9 @@ func TestLabNames(t *testing.T) {
 func checkLab(t *testing.T, tr *labTruth, r *Result, names *labNames) {
 	t.Helper()
 	checkKinds(t, r)
-	if r.Mode != tr.Mode {
+	// Where no flow crossed nodes (same-node), the pods' traffic shows no tunnel: calipath names the
+	// mode of what it saw, the truth the lab's.
+	if r.Mode != tr.Mode && (tr.crossNode() || r.Mode != "same-node") {
 		t.Errorf("mode %q, want %q", r.Mode, tr.Mode)
 	}
 	// Where pods on two nodes sent each other packets, the header's mode is their node pair's

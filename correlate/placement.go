@@ -311,10 +311,7 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 		}
 		return stUnplaced
 	case len(pi.points) == 1:
-		// The path is one point (one capture, or one carrying both ends): where the packet went was
-		// not captured, so it is never "delivered" for having been seen there.
-		pl.jLast[j] = int32(pi.points[0])
-		return stNotCaptured
+		return pl.onePointStatus(p)
 	case offloaded && reach < len(pi.points)-1:
 		pl.jLast[j] = int32(pi.points[reach])
 		if pl.merged[int32(j)] {

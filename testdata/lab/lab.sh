@@ -27,7 +27,7 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	any-bgp-underlay-drop
 	state-blackhole-route state-missing-route state-neigh-failed state-low-mtu state-no-default-route
 	healthy-wireguard wireguard-underlay-loss wireguard-blocked wireguard-mtu-blackhole wireguard-fragmented
-	wireguard-bypass)
+	wireguard-bypass same-node)
 
 # Scenarios calipath cannot follow yet (any-bgp-underlay-drop, state-neigh-failed, state-low-mtu: see the README). They go to scenarios-pending/, out of
 # the globs of calipath's lab and report tests; the truth tests read them.
@@ -442,7 +442,7 @@ run_scenario() {
 	*wireguard*) mode=wireguard ;;
 	esac
 	case $sc in
-	wireguard-bypass) POD_C=1 ;;
+	wireguard-bypass | same-node) POD_C=1 ;;
 	two-routers | two-routers-drop-r2) TWO_ROUTERS=1 ;;
 	healthy-vxlan) mode=vxlan ;;
 	healthy-vxlan-offload) mode=vxlan VXLAN_UDPCSUM=1 ;;
@@ -566,7 +566,14 @@ run_scenario() {
 		rule router-1 nft add rule ip lab labfwd ip protocol 4 meta length '>' 1000 numgen inc mod 1000000 == 0 drop
 		;;
 	esac
-	if [ -n "${WITH_EXT:-}" ]; then server ext-1; else server pod-b; fi
+	if [ -n "${WITH_EXT:-}" ]; then
+		server ext-1
+	elif [ "$sc" = same-node ]; then
+		server pod-c # pod-a's peer on its own node
+		server pod-a # node-a's own traffic to its pod
+	else
+		server pod-b
+	fi
 	# A real node's -i any capture always holds the node's own traffic (BGP, kubelet): node-a and
 	# node-b exchange UDP over the underlay, unencapsulated, before and after the pods' traffic,
 	# so node-b's capture shows it ran even when no pod packet reaches node-b.
@@ -621,6 +628,14 @@ run_scenario() {
 		client pod-c ping -dst "$POD_B_IP" -n 3
 		client pod-c get -url "http://$POD_B_IP:8080/" -timeout 3s
 		client pod-c udp -addr "$POD_B_IP:9000" -n 3
+		;;
+	same-node)
+		# Two pods on node-a: pod-a talks to pod-c (cali → cali, no tunnel, no underlay), then
+		# node-a itself talks to pod-a (as kubelet's probes and host-network pods do).
+		traffic "$POD_C_IP"
+		client node-a ping -dst "$POD_A_IP" -n 3
+		client node-a get -url "http://$POD_A_IP:8080/" -timeout 3s
+		client node-a udp -addr "$POD_A_IP:9000" -n 3
 		;;
 	state-*)
 		# Pings and UDP only: TCP's resent SYN-ACKs into a broken way back are byte-identical.

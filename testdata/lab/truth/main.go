@@ -219,7 +219,7 @@ type obs struct {
 }
 
 type endpoint struct {
-	kind string // pod, ext
+	kind string // pod, ext, node (a node talking to its own pod)
 	name string
 	node string
 	ip   netip.Addr
@@ -721,7 +721,26 @@ func (l *lab) origin(o obs) (endpoint, bool) {
 			return e, true
 		}
 	}
+	// A node's own packet to one of its pods (kubelet probes, host-network processes) enters the
+	// datapath at that pod's cali, sent by the node's stack.
+	for _, p := range l.pods {
+		if p.at == o.point && p.ip == o.dst {
+			if e, ok := l.selfNode(p.node, o.src, p.at); ok {
+				return e, true
+			}
+		}
+	}
 	return endpoint{}, false
+}
+
+// selfNode is node n as an endpoint when a is its own address, reached (or left) at point at: the
+// cali of the pod it talks to, where the node's stack hands packets over.
+func (l *lab) selfNode(n string, a netip.Addr, at string) (endpoint, bool) {
+	ip, err := netip.ParseAddr(l.nodeIPs[n])
+	if err != nil || ip != a {
+		return endpoint{}, false
+	}
+	return endpoint{kind: "node", name: n, node: n, ip: ip, at: at}, true
 }
 
 func (l *lab) byIP(a netip.Addr) (endpoint, bool) {
@@ -756,6 +775,12 @@ func (l *lab) side(e endpoint, peerIsPod, bypass bool) []string {
 }
 
 func (l *lab) pathVia(src, dst endpoint, bypass bool) []string {
+	if src.kind == "node" || dst.kind == "node" { // a node and its own pod: the pod's cali only
+		if src.kind == "node" {
+			return []string{dst.at}
+		}
+		return []string{src.at}
+	}
 	a := l.side(src, dst.kind == "pod", bypass)
 	b := l.side(dst, src.kind == "pod", bypass)
 	p := append([]string{}, a...)
@@ -1120,6 +1145,11 @@ func addLost(fl *Flow, seg string) {
 func (l *lab) destination(o obs, seen map[string]obs, src endpoint) (endpoint, bool) {
 	if e, ok := l.byIP(o.dst); ok {
 		return e, true
+	}
+	if src.kind == "pod" { // a pod answering its own node
+		if e, ok := l.selfNode(src.node, o.dst, src.at); ok {
+			return e, true
+		}
 	}
 	pts := make([]string, 0, len(seen))
 	for pt := range seen {

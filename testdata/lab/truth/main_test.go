@@ -125,6 +125,9 @@ func TestScenarioFindings(t *testing.T) {
 		"wireguard-mtu-blackhole": {"pmtu-blackhole router-1/eth1→router-1/eth0"},
 		"wireguard-fragmented":    {"fragmented router-1/eth0"},
 		"wireguard-bypass":        {"wireguard-bypass node-a/eth0"},
+
+		// Traffic that stays on node-a: pod-a with pod-c, node-a itself with pod-a. Healthy.
+		"same-node": {},
 	}
 	for _, dir := range scenarioDirs(t) {
 		if _, ok := want[filepath.Base(dir)]; !ok {

@@ -1,0 +1,235 @@
+package correlate
+
+import (
+	"sort"
+
+	"github.com/calipath/calipath/decode"
+)
+
+// Traffic that stays on one node, between a pod and the node itself or another pod of the node.
+//
+// A packet handed to a pod through its cali interface was either routed by the pod's node (its TTL one
+// below what hosts send with) or sent by the node's own stack (the TTL hosts send with): a cali is a
+// point-to-point link whose other end is the pod. So:
+//
+//   - a packet headed to the pod, first seen at its cali with an initial TTL, came from the node itself:
+//     its source is the node's own address (kubelet's probes, host-network pods), even when no capture
+//     says which address the node has (no underlay frame, no --node-ip);
+//   - one first seen there with a TTL one below came from an interface of the node next to its sender,
+//     and when every underlay and tunnel capture of the node was running then and did not see it, from
+//     an interface none of the captures covers: another pod's cali (the common case: only the source
+//     pod's cali, eth0 and tunl0 were captured). Its source lives on the node.
+//
+// The path between a pod and an address that lives on the pod's own node is then that pod's cali alone:
+// its packets never reach eth0 or the tunnel, and not seeing them there is no drop. A packet from the
+// pod to the node's own address, seen at the cali, reached the node; one to another pod of the node
+// whose cali was not captured left the captures there (path-incomplete says which capture is missing),
+// unless the destination answered it, which shows it arrived.
+
+// localSource returns the node whose pod-veth journey h (first sighting o, tuple t) was first seen
+// entering, headed to that veth's pod from a source that lives on the node (see above), or -1. A source
+// with an initial TTL is noted as the node's own address (ownClaims), for adoptOwnAddrs.
+func (s *flowStage) localSource(t *tuple, o *decode.Observation, h []uint32) int {
+	w := s.a.w
+	if o.Flags&(decode.FlagICMPError|decode.FlagARP|decode.FlagNotIP) != 0 || o.Encap() != decode.EncapNone {
+		return -1
+	}
+	p := w.srcPoint[o.Source]
+	if w.pointRole[p] != decode.RolePodVeth || o.Src != t.src {
+		return -1
+	}
+	n := w.pointNode[p]
+	if owner, ok := s.owners.ownerOf(t.v6, o.Dst); !ok || owner != p || !w.cluster[n] {
+		return -1 // not headed to this veth's pod
+	}
+	if _, ok := s.owners.ownerOf(t.v6, o.Src); ok || !initialTTL(o.TTL) && !(o.TTL < 255 && initialTTL(o.TTL+1)) || s.a.sharedVeth(p) {
+		return -1
+	}
+	switch {
+	case initialTTL(o.TTL):
+		k := addrKey(t.v6, o.Src)
+		if old, ok := s.ownClaims[k]; ok && old != n {
+			s.ownClaims[k] = -2 // two nodes' own: neither's
+			return -1
+		} else if !ok {
+			if s.ownClaims == nil {
+				s.ownClaims = map[[2]uint64]int{}
+			}
+			s.ownClaims[k] = n
+		}
+		return n
+	case o.TTL < 255 && initialTTL(o.TTL+1):
+		if len(w.underlays[n]) == 0 {
+			return -1 // the node's underlay was not captured: it may have come in there
+		}
+		at := s.a.ts(h[0])
+		for _, q := range append(w.underlays[n][:len(w.underlays[n]):len(w.underlays[n])], w.tunnels[n]...) {
+			if !s.a.covered(q, at) {
+				return -1
+			}
+		}
+		return n
+	}
+	return -1
+}
+
+// sharedVeth says whether pod-veth point p carries several pods (a capture of several veths, or of a
+// bridge: detectSharedVeths), where a packet's TTL says nothing of where it came from; once per point.
+func (a *analysis) sharedVeth(p int) bool {
+	if a.shared == nil {
+		a.shared = make([]int8, len(a.w.c.Points))
+	}
+	if a.shared[p] == 0 {
+		a.shared[p] = -1
+		if podsAt(a.w.c, &a.w.c.Points[p].Traffic) != nil {
+			a.shared[p] = 1
+		}
+	}
+	return a.shared[p] == 1
+}
+
+// k8sPodOn says whether the cluster metadata (--k8s) has a running pod, not on the host network, with
+// address a (v6, as journeys carry it) on node n.
+func (s *flowStage) k8sPodOn(v6 bool, a uint32, n int) bool {
+	m := s.a.opts.Cluster
+	if m == nil {
+		return false
+	}
+	w := s.a.w
+	if s.k8sOn == nil {
+		s.k8sOn = map[[2]uint64]int{}
+		for i := range m.Pods {
+			p := &m.Pods[i]
+			k, ok := w.nodeIdx[p.Node]
+			if p.Done() || p.HostNetwork || !ok {
+				continue
+			}
+			for _, ip := range p.IPs {
+				var key [2]uint64
+				switch {
+				case ip.Is4():
+					key = addrKey(false, ip4(ip))
+				case ip.Is6():
+					key = addrKey(true, w.c.Tables.InternV6(ip.As16()))
+				default:
+					continue
+				}
+				if old, seen := s.k8sOn[key]; seen && old != k {
+					k = -1 // two pods on two nodes: neither
+				}
+				s.k8sOn[key] = k
+			}
+		}
+	}
+	k, ok := s.k8sOn[addrKey(v6, a)]
+	return ok && k == n
+}
+
+// adoptOwnAddrs makes the addresses localSource found to be one node's own (and no other's, nor a pod's,
+// nor already known) that node's addresses.
+func (a *analysis) adoptOwnAddrs() {
+	w := a.w
+	keys := make([][2]uint64, 0, len(a.ownClaims))
+	for k, n := range a.ownClaims {
+		if n >= 0 {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		return keys[i][1] < keys[j][1] || keys[i][1] == keys[j][1] && keys[i][0] < keys[j][0]
+	})
+	for _, k := range keys {
+		n := a.ownClaims[k]
+		v6, a := k[1] == 1, uint32(k[0])
+		if _, ok := w.ownerOf(v6, a); ok || w.nodeOfIPOnly(v6, a) >= 0 {
+			continue
+		}
+		if v6 {
+			w.nodeOfIP6[a] = n
+			continue
+		}
+		w.nodeOfIP[a] = n
+		w.ipsOf[n] = append(w.ipsOf[n], a)
+	}
+}
+
+// onePointStatus is the status of journey p, whose path is one point and which was seen there: where it
+// went was not captured (one capture, or one carrying both ends), so it is never "delivered" for having
+// been seen there, but between a pod and its own node (sameNodeStatus).
+func (pl *placement) onePointStatus(p *placing) statusCode {
+	st, ok := pl.sameNodeStatus(p)
+	if !ok {
+		st = stNotCaptured
+	}
+	if st != stDelivered {
+		pl.jLast[p.j] = int32(p.pi.points[0])
+	}
+	return st
+}
+
+// sameNodeStatus is the status of journey p, whose path is one pod-veth point on a node that both its
+// ends are on (localSource), seen there: delivered when headed to that veth's pod, or from it to the
+// node's own address; from it to another pod of the node, delivered when the destination answered
+// (answered), else left the captures (an open end, ends.go). ok is false for any other journey.
+func (pl *placement) sameNodeStatus(p *placing) (statusCode, bool) {
+	w, pi := pl.w, p.pi
+	p0 := pi.points[0]
+	if p.reach != 0 || pi.srcNode < 0 || pi.srcNode != pi.dstNode || w.pointRole[p0] != decode.RolePodVeth || pi.blindEnd ||
+		pl.sharedVeth(p0) {
+		return 0, false
+	}
+	g := p.h[p.reached[0]]
+	o, _ := pl.obs(g)
+	v6 := o.Flags&decode.FlagIPv6 != 0
+	n := w.pointNode[p0]
+	src, srcOK := w.ownerOf(v6, o.Src)
+	dst, dstOK := w.ownerOf(v6, o.Dst)
+	if srcOK == dstOK || n != pi.srcNode {
+		return 0, false // both ends' pods known (a capture of several pods' veths, fit.go), or neither
+	}
+	if dstOK && dst == p0 {
+		return stDelivered, true // at its destination pod's cali, sent from its own node
+	}
+	if src != p0 {
+		return 0, false
+	}
+	if pl.oe.ownAddr(n, v6, o.Dst) {
+		return stDelivered, true // the node's own stack takes it in from the cali
+	}
+	if pl.answered(p) {
+		return stDelivered, true
+	}
+	pl.oe.found = append(pl.oe.found, openEnd{j: int32(p.j), point: p0, left: true, addr: w.addrString(v6, o.Dst), local: true})
+	return stLeftCaptures, true
+}
+
+// answered reports whether journey p's destination answered it: a packet of the reverse direction, not a
+// TCP reset nor an ICMP error, first seen after p and before the direction's next packet.
+func (pl *placement) answered(p *placing) bool {
+	fwd, back := p.fl.journeys[pl.jDir[p.j]], p.fl.journeys[1-pl.jDir[p.j]]
+	t0 := pl.hopTs.t0
+	t := t0.at(p.j)
+	next := int64(1<<63 - 1)
+	// Both lists are in order of first sighting.
+	if i := sort.Search(len(fwd), func(i int) bool { return t0.at(int(fwd[i])) > t }); i < len(fwd) {
+		next = t0.at(int(fwd[i]))
+	}
+	for _, r := range back[sort.Search(len(back), func(i int) bool { return t0.at(int(back[i])) > t }):] {
+		tr := t0.at(int(r))
+		if tr <= t {
+			continue
+		}
+		if tr > next {
+			return false
+		}
+		h := pl.hops(int(r))
+		if len(h) == 0 {
+			continue
+		}
+		o, _ := pl.obs(h[0])
+		if o.Flags&decode.FlagICMPError == 0 && !(o.Proto == 6 && o.TCPFlags&4 != 0) {
+			return true
+		}
+	}
+	return false
+}
