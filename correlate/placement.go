@@ -759,7 +759,13 @@ func (pl *placement) settleOffload() {
 			pi = pl.flows[pl.jFlow[p]].path[pl.jDir[p]]
 		}
 		c := int32(-1)
+		past := pl.furthest(p, pi)
 		for _, x := range children[p] {
+			if past >= 0 && !pl.fragOf[p] && rank(pl.jStatus[x]) > 0 && pl.jLast[x] >= 0 && pi.index(int(pl.jLast[x])) < past {
+				// p itself was seen again past where x stopped: GRO on the way made p's frame again
+				// from its pieces (its exact fingerprint: every byte of it), so none was lost.
+				continue
+			}
 			if c < 0 {
 				c = x
 				continue
@@ -768,6 +774,9 @@ func (pl *placement) settleOffload() {
 			if rx > rc || (rx == rc && rx > 0 && pl.lostBefore(x, c, pi)) {
 				c = x
 			}
+		}
+		if c < 0 {
+			continue
 		}
 		if own := pl.jStatus[p]; pl.fragOf[p] && (rank(pl.jStatus[c]) < rank(own) || rank(pl.jStatus[c]) == rank(own) &&
 			!(own == stLost && pl.lostBefore(c, p, pi))) {
@@ -803,6 +812,19 @@ func (pl *placement) settleOffload() {
 			fl.notCaptured++
 		}
 	}
+}
+
+// furthest returns the index on path pi of the furthest point journey j itself was seen at (-1: none,
+// or no path).
+func (pl *placement) furthest(j int32, pi *pathInfo) int {
+	far := -1
+	if pi == nil {
+		return far
+	}
+	for _, g := range pl.hops(int(j)) {
+		far = max(far, pi.index(pl.point(g)))
+	}
+	return far
 }
 
 // settleOrder returns the journeys that continued as others (children: journey → those others) in
