@@ -784,14 +784,15 @@ func (m *matcher) offload(j int32, o *decode.Observation, g uint32, t int64, sta
 		if ks.visited(stage) || t-ks.lastTs > offloadWin || ks.lastTs-t > offloadWin {
 			continue
 		}
-		if ks.lastNode != node {
-			across = true
-			continue
-		}
+		split := ks.plen > js.plen && within(js.seq, js.plen, ks.seq, ks.plen) // k was split; j is a piece
+		merge := js.plen > ks.plen && within(ks.seq, ks.plen, js.seq, js.plen) // k merged into j
 		switch {
-		case ks.plen > js.plen && within(js.seq, js.plen, ks.seq, ks.plen): // k was split; j is a piece
+		case !split && !merge:
+		case ks.lastNode != node:
+			across = true
+		case split:
 			m.gso = append(m.gso, gsoEvent{parent: k, child: j, at: g})
-		case js.plen > ks.plen && within(ks.seq, ks.plen, js.seq, js.plen): // k merged into j
+		default:
 			m.gso = append(m.gso, gsoEvent{parent: k, child: j, at: g, merge: true})
 		}
 	}
