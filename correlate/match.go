@@ -82,6 +82,9 @@ type matcher struct {
 	// dropped from the front when the connection is next looked at, or by a sweep.
 	tcp      map[uint64][]int32
 	tcpSweep int // journeys added until the next sweep
+	// natTuple maps a TCP connection direction's tuple hash to the one NAT rewrote it to (nil: none
+	// seen), so that pieces and super-frames on either side of the rewrite meet (offload).
+	natTuple map[uint64]uint64
 	gso      []gsoEvent
 	// ring holds the state of open journeys: ids base..next-1 (journeys are created and closed in id
 	// order, so the open ones are a contiguous range), at index id mod len(ring).
@@ -725,6 +728,9 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 	case c.nat >= 0:
 		js := m.st(c.nat)
 		m.nat = append(m.nat, natEvent{j: c.nat, from: js.lastG, to: g})
+		if o.Proto == 6 {
+			m.learnNAT(js.lastG, o)
+		}
 		js.exact = e
 		m.attach(c.nat, s, stage, node)
 	case len(m.ambByLoose) > 0 && len(m.ambByLoose[loose]) > 0:
@@ -767,25 +773,41 @@ func tupleHash(o *decode.Observation) uint64 {
 
 // offload links a new TCP data journey j to open journeys of the same connection whose bytes it
 // splits (a GSO/TSO frame seen as MSS segments from here on) or merges (GRO: segments seen as one
-// frame from here on), on the same node within the window.
+// frame from here on): on the same node within offloadWin; failing that, on another node, where j
+// is downstream of them (offloadAcross). A connection rewritten by NAT is one connection: a journey
+// is listed under its tuple as first seen and under the tuple NAT gives it (natTuple).
 func (m *matcher) offload(j int32, o *decode.Observation, g uint32, t int64, stage uint32, node int16) {
 	js := m.st(j)
 	js.tuple, js.seq, js.plen = tupleHash(o), o.Seq, uint32(o.PayloadLen())
 	conn := m.tcp[js.tuple]
 	conn = conn[m.expired(conn, t):]
+	across := false
 	for _, k := range conn {
 		ks := m.st(k)
-		if ks.lastNode != node || ks.visited(stage) || t-ks.lastTs > offloadWin || ks.lastTs-t > offloadWin {
+		if ks.visited(stage) || t-ks.lastTs > offloadWin || ks.lastTs-t > offloadWin {
 			continue
 		}
+		split := ks.plen > js.plen && within(js.seq, js.plen, ks.seq, ks.plen) // k was split; j is a piece
+		merge := js.plen > ks.plen && within(ks.seq, ks.plen, js.seq, js.plen) // k merged into j
 		switch {
-		case ks.plen > js.plen && within(js.seq, js.plen, ks.seq, ks.plen): // k was split; j is a piece
+		case !split && !merge:
+		case ks.lastNode != node:
+			across = true
+		case split:
 			m.gso = append(m.gso, gsoEvent{parent: k, child: j, at: g})
-		case js.plen > ks.plen && within(ks.seq, ks.plen, js.seq, js.plen): // k merged into j
+		default:
 			m.gso = append(m.gso, gsoEvent{parent: k, child: j, at: g, merge: true})
 		}
 	}
+	if across && (len(m.gso) == 0 || m.gso[len(m.gso)-1].child != j) {
+		m.offloadAcross(conn, j, o, g, t, stage, node)
+	}
 	m.tcp[js.tuple] = append(conn, j)
+	if len(m.natTuple) > 0 {
+		if to, ok := m.natTuple[js.tuple]; ok { // pieces past the rewrite carry the other tuple
+			m.tcp[to] = append(m.tcp[to], j)
+		}
+	}
 	if m.tcpSweep--; m.tcpSweep <= 0 { // connections no longer seen would keep their last journeys
 		for k, c := range m.tcp {
 			if c = c[m.expired(c, t):]; len(c) == 0 {
@@ -795,6 +817,57 @@ func (m *matcher) offload(j int32, o *decode.Observation, g uint32, t int64, sta
 			}
 		}
 		m.tcpSweep = 2*len(m.tcp) + 4096
+	}
+}
+
+// offloadAcross links new TCP data journey j (no offload on its own node) to open journeys of its
+// connection last seen on another node: a super-frame that node sent before segmentation (TSO, or
+// GSO split past it) of which j is a piece, or segments GRO merged into j on j's node. j must be
+// downstream of them: seen after them and with no higher TTL than at their last sighting (the TTL
+// falls at each router and node; an encapsulated packet keeps its inner one). A real resend of the
+// same bytes is seen first at its sender's points, where the super-frame was seen already: it is a
+// journey of its own there, never a new one here. Where several journeys hold j's bytes, j is a piece
+// of the latest seen (a super-frame split into smaller super-frames goes on as them); where j holds
+// several, each was merged into it.
+func (m *matcher) offloadAcross(conn []int32, j int32, o *decode.Observation, g uint32, t int64, stage uint32, node int16) {
+	js := m.st(j)
+	parent, merged := int32(-1), false
+	for _, k := range conn {
+		ks := m.st(k)
+		if ks.lastNode == node || ks.visited(stage) || ks.lastTs > t || t-ks.lastTs > offloadWin {
+			continue
+		}
+		if last, _ := m.w.obsAt(ks.lastG); o.TTL > last.TTL {
+			continue
+		}
+		switch {
+		case ks.plen > js.plen && within(js.seq, js.plen, ks.seq, ks.plen):
+			if parent < 0 || ks.lastTs > m.st(parent).lastTs {
+				parent = k
+			}
+		case js.plen > ks.plen && within(ks.seq, ks.plen, js.seq, js.plen):
+			m.gso = append(m.gso, gsoEvent{parent: k, child: j, at: g, merge: true})
+			merged = true
+		}
+	}
+	if parent >= 0 && !merged {
+		m.gso = append(m.gso, gsoEvent{parent: parent, child: j, at: g})
+	}
+}
+
+// learnNAT notes, for offload, that NAT rewrote a TCP packet last seen as Observation g into o: the
+// connection's journeys listed from then on are listed under both tuples.
+func (m *matcher) learnNAT(g uint32, o *decode.Observation) {
+	p, _ := m.w.obsAt(g)
+	from, to := tupleHash(p), tupleHash(o)
+	if from == to {
+		return
+	}
+	if m.natTuple == nil {
+		m.natTuple = map[uint64]uint64{}
+	}
+	if m.natTuple[from] != to {
+		m.natTuple[from] = to
 	}
 }
 

@@ -393,7 +393,9 @@ func (pl *placement) countSegments(p *placing) {
 			s.negative++ // beyond what the clocks' uncertainty explains
 		}
 		s.lat.add(lat)
-		s.passMaxLen = max(s.passMaxLen, int(p.o0.Len))
+		if p.o0.Flags&decode.FlagGSO == 0 { // a GSO/GRO frame's size is no packet's on the wire
+			s.passMaxLen = max(s.passMaxLen, int(p.o0.Len))
+		}
 	}
 }
 
@@ -610,6 +612,7 @@ func (pl *placement) countFamily(r, fi int32, pi *pathInfo, fc *familyScratch) {
 			s := pl.seg(pi.points[i], pi.points[i+1], pi)
 			o0, lastHop := pl.endOf(fc.members, r, st)
 			pl.countEnd(s, st, r, fi, o0, lastHop)
+			s.passMaxLen = max(s.passMaxLen, pl.piecesAt(fc.members, pi.points[i+1])) // its other pieces passed
 			continue
 		}
 		if !fc.reached[i] || i >= last || (end >= 0 && i > end) {
@@ -619,11 +622,25 @@ func (pl *placement) countFamily(r, fi int32, pi *pathInfo, fc *familyScratch) {
 		s.packets++
 		if fc.reached[i+1] {
 			s.delivered++
+			s.passMaxLen = max(s.passMaxLen, pl.piecesAt(fc.members, pi.points[i+1]))
 		} else {
 			s.notCaptured++
 			s.holes++
 		}
 	}
+}
+
+// piecesAt returns the largest packet among members seen at point pt first (a piece that crossed the
+// segment into pt inside its frame), frames of GSO size left out: what the family shows passed there.
+func (pl *placement) piecesAt(members []int32, pt int) int {
+	n := 0
+	for _, m := range members {
+		h := pl.hops(int(m))
+		if o, _ := pl.obs(pl.w.pktHop(h)); o.Flags&decode.FlagGSO == 0 && pl.point(h[0]) == pt {
+			n = max(n, int(o.Len))
+		}
+	}
+	return n
 }
 
 // endOf returns, for a packet of the family members (root r) that ended lost or not captured at
@@ -639,6 +656,18 @@ func (pl *placement) endOf(members []int32, r int32, st statusCode) (*decode.Obs
 	}
 	h := pl.hops(int(pick))
 	o0, _ := pl.obs(pl.w.pktHop(h))
+	if pick == r && o0.Flags&decode.FlagGSO != 0 {
+		// Bytes of the frame that no piece holds vanished where it was split (unseenPiece): a piece
+		// as large as the largest seen went missing, not the frame, whose size is no packet's.
+		for _, m := range members {
+			if m == r || pl.jFlow[m] != pl.jFlow[r] || pl.jDir[m] != pl.jDir[r] {
+				continue
+			}
+			if mo, _ := pl.obs(pl.w.pktHop(pl.hops(int(m)))); mo.Flags&decode.FlagGSO == 0 && (o0.Flags&decode.FlagGSO != 0 || mo.Len > o0.Len) {
+				o0 = mo
+			}
+		}
+	}
 	last := h[len(h)-1]
 	for _, g := range h {
 		if int32(pl.point(g)) == pl.jLast[r] {
@@ -757,7 +786,13 @@ func (pl *placement) settleOffload() {
 			pi = pl.flows[pl.jFlow[p]].path[pl.jDir[p]]
 		}
 		c := int32(-1)
+		past := pl.furthest(p, pi)
 		for _, x := range children[p] {
+			if past >= 0 && !pl.fragOf[p] && rank(pl.jStatus[x]) > 0 && pl.jLast[x] >= 0 && pi.index(int(pl.jLast[x])) < past {
+				// p itself was seen again past where x stopped: GRO on the way made p's frame again
+				// from its pieces (its exact fingerprint: every byte of it), so none was lost.
+				continue
+			}
 			if c < 0 {
 				c = x
 				continue
@@ -767,16 +802,22 @@ func (pl *placement) settleOffload() {
 				c = x
 			}
 		}
+		if c < 0 {
+			continue
+		}
 		if own := pl.jStatus[p]; pl.fragOf[p] && (rank(pl.jStatus[c]) < rank(own) || rank(pl.jStatus[c]) == rank(own) &&
 			!(own == stLost && pl.lostBefore(c, p, pi))) {
 			continue // a message with later fragments keeps its own outcome unless a fragment's is worse
 		}
-		st := pl.jStatus[c]
+		st, last, next := pl.jStatus[c], pl.jLast[c], pl.jNext[c]
+		if vs, vl, vn, ok := pl.unseenPiece(p, children[p], pi, past); ok && rank(vs) >= rank(st) {
+			st, last, next = vs, vl, vn // bytes of p no piece holds vanished where it was split
+		}
 		if rank(st) == 0 || pl.jFlow[p] < 0 {
 			continue
 		}
 		if pl.offloadNew[p] { // a piece itself: its outcome is its root's to count
-			pl.jStatus[p], pl.jLast[p], pl.jNext[p] = st, pl.jLast[c], pl.jNext[c]
+			pl.jStatus[p], pl.jLast[p], pl.jNext[p] = st, last, next
 			continue
 		}
 		fl := pl.flows[pl.jFlow[p]]
@@ -791,16 +832,85 @@ func (pl *placement) settleOffload() {
 		case stNotCaptured, stLeftCaptures:
 			fl.notCaptured--
 		}
-		pl.jStatus[p], pl.jLast[p], pl.jNext[p] = st, pl.jLast[c], pl.jNext[c]
+		pl.jStatus[p], pl.jLast[p], pl.jNext[p] = st, last, next
 		if st == stLost {
 			fl.lost++
-			if pl.jLast[c] >= 0 && pl.jNext[c] >= 0 {
-				fl.lostAt.add(int(pl.jLast[c]), int(pl.jNext[c]), 1)
+			if last >= 0 && next >= 0 {
+				fl.lostAt.add(int(last), int(next), 1)
 			}
 		} else {
 			fl.notCaptured++
 		}
 	}
+}
+
+// unseenPiece reports where the bytes of split frame p (its pieces kids, furthest its own furthest
+// index on path pi) that no piece holds vanished: a piece lost right where the frame was segmented
+// (TSO on the sender's NIC, a piece lost on the wire before the next point) is no journey, and the
+// pieces seen would make the frame look delivered. It is lost on the segment from p's last point to
+// the next, where the other pieces were first seen (not captured when that point's capture did not
+// run then, or dropped). ok is false when the pieces hold every byte, p was merged, is a message with
+// fragments or went on as packets of another flow (WireGuard messages), or was seen again past where
+// it was split (GRO made it again: every byte went on).
+func (pl *placement) unseenPiece(p int32, kids []int32, pi *pathInfo, furthest int) (statusCode, int32, int32, bool) {
+	at, split := pl.offloadAt[p]
+	if !split || pl.merged[p] || pl.fragOf[p] || pi == nil || furthest < 0 || furthest+1 >= len(pi.points) ||
+		pi.index(pl.point(at)) != furthest+1 {
+		return 0, 0, 0, false
+	}
+	h := pl.hops(int(p))
+	o, _ := pl.obs(pl.w.pktHop(h))
+	n := uint32(o.PayloadLen())
+	if o.Proto != 6 || n == 0 {
+		return 0, 0, 0, false
+	}
+	type span struct{ from, to uint32 }
+	var spans []span
+	for _, k := range kids {
+		if pl.jFlow[k] != pl.jFlow[p] || pl.jDir[k] != pl.jDir[p] {
+			return 0, 0, 0, false // carried on as other packets (WireGuard messages): not pieces to add up
+		}
+		ko, _ := pl.obs(pl.w.pktHop(pl.hops(int(k))))
+		if off := ko.Seq - o.Seq; off < n {
+			spans = append(spans, span{off, min(off+uint32(ko.PayloadLen()), n)})
+		}
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].from < spans[j].from })
+	end := uint32(0)
+	for _, s := range spans {
+		if s.from > end {
+			break
+		}
+		end = max(end, s.to)
+	}
+	if end >= n {
+		return 0, 0, 0, false
+	}
+	from, to := pi.points[furthest], pi.points[furthest+1]
+	t := int64(0)
+	for _, g := range h {
+		if pl.point(g) == from {
+			t = pl.ts(g)
+		}
+	}
+	st := stNotCaptured
+	if pl.covered(to, t) && !pl.capDrop.dropping(to, t, int64(pl.opts.Window)) {
+		st = stLost
+	}
+	return st, int32(from), int32(to), true
+}
+
+// furthest returns the index on path pi of the furthest point journey j itself was seen at (-1: none,
+// or no path).
+func (pl *placement) furthest(j int32, pi *pathInfo) int {
+	far := -1
+	if pi == nil {
+		return far
+	}
+	for _, g := range pl.hops(int(j)) {
+		far = max(far, pi.index(pl.point(g)))
+	}
+	return far
 }
 
 // settleOrder returns the journeys that continued as others (children: journey → those others) in

@@ -40,3 +40,11 @@ func TestFlowAccSize(t *testing.T) {
 		t.Fatalf("tcpSeqState is %d bytes, want 12", n)
 	}
 }
+
+// The matcher holds a jstate per open journey (the window's worth, in a ring): offload across nodes
+// and NAT reads what it needs from the latest sighting's Observation, so keep it at 96 bytes.
+func TestJStateSize(t *testing.T) {
+	if n := unsafe.Sizeof(jstate{}); n != 96 {
+		t.Fatalf("jstate is %d bytes, want 96", n)
+	}
+}
