@@ -894,7 +894,7 @@ func (pl *placement) unseenPiece(p int32, kids []int32, pi *pathInfo, furthest i
 		}
 	}
 	st := stNotCaptured
-	if pl.covered(to, t) && !pl.capDrop.dropping(to, t, int64(pl.opts.Window)) {
+	if pl.covered(to, t) && !pl.capDrop.dropping(to, t, int64(pl.opts.Window), pl.pieceCutFit(p, o, pi)) {
 		st = stLost
 	}
 	return st, int32(from), int32(to), true

@@ -245,6 +245,24 @@ func (pl *placement) cutFit(p *placing) func(*cutFrame) bool {
 	}
 }
 
+// pieceCutFit is cutFit for a piece of split frame j (o its sighting, on path pi) that no journey
+// holds: a cut frame may be it when it may be the frame, but for its length, which is a piece's
+// (no more than the frame's).
+func (pl *placement) pieceCutFit(j int32, o *decode.Observation, pi *pathInfo) func(*cutFrame) bool {
+	if pl.capDrop.cuts.at == nil {
+		return nil
+	}
+	fi := pl.jFlow[j]
+	seen := pl.cutSeenOf(&placing{j: int(j), fi: fi, fl: pl.flows[fi], pi: pi})
+	return func(c *cutFrame) bool {
+		po := *o
+		if c.o.Len != 0 && c.o.Len <= o.Len {
+			po.Len = c.o.Len
+		}
+		return cutFits(c, &po, seen, pi)
+	}
+}
+
 // cutSeenOf returns what journey p's flow direction showed at any sighting of any of its journeys:
 // after a NAT rewrite too, when one of them was seen past it.
 func (pl *placement) cutSeenOf(p *placing) *cutSeen {
