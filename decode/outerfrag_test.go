@@ -69,6 +69,16 @@ func fxSplit(f []byte, at int) [][]byte {
 // pcap file.
 func fragLoad(t *testing.T, frames [][]byte, step ...time.Duration) *Capture {
 	t.Helper()
+	p := filepath.Join(t.TempDir(), "eth0.pcap")
+	if err := os.WriteFile(p, fragPcap(t, frames, step...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return Load([]string{p}, Options{}, PointConfig{})
+}
+
+// fragPcap is a pcap file of the frames, as fragLoad loads them.
+func fragPcap(t testing.TB, frames [][]byte, step ...time.Duration) []byte {
+	t.Helper()
 	var buf bytes.Buffer
 	w := pcapgo.NewWriterNanos(&buf)
 	if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
@@ -84,11 +94,23 @@ func fragLoad(t *testing.T, frames [][]byte, step ...time.Duration) *Capture {
 			ts = ts.Add(step[i])
 		}
 	}
-	p := filepath.Join(t.TempDir(), "eth0.pcap")
-	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
+	return buf.Bytes()
+}
+
+// fragSeeds are pcap files of outer fragments for the fuzzers: VXLAN over IPv4 and IPv6 and
+// IP-in-IP, whole, reordered, with a copy, a gap, an overlap and one fragment far out.
+func fragSeeds(tb testing.TB) [][]byte {
+	fx := fxFrames(tb)
+	vx, ipip, vx6 := fx["vxlan-tcp"].data, fx["ipip-tcp"].data, fx["vxlan6-tcp"].data
+	vxf, ipf := fxSplit(vx, 72), fxSplit(ipip, 64)
+	pl6 := len(vx6) - 14 - 40
+	return [][]byte{
+		fragPcap(tb, vxf),
+		fragPcap(tb, [][]byte{ipf[2], vxf[1], ipf[0], vxf[0], vxf[0], ipf[1], vxf[2]}),
+		fragPcap(tb, [][]byte{vxf[0], vxf[2], fxFragment(vx, 40, 72, false), fxMoved(vxf[1], 65512)}),
+		fragPcap(tb, [][]byte{fxFragment6(vx6, 0, 80, false), fxFragment6(vx6, 80, pl6-80, true), fxFragment6(vx6, 0, 80, false)}),
+		fragPcap(tb, fxSplit(ipip, 8), 31*time.Second),
 	}
-	return Load([]string{p}, Options{}, PointConfig{})
 }
 
 // Outer fragments of a VXLAN and an IP-in-IP packet (outerfrag.go): reassembled in any order, the
