@@ -33,8 +33,12 @@ const (
 	fragMaxBytes     = 8 << 20 // fragment payload bytes held at once per file
 	fragMaxDatagrams = 1 << 12 // datagrams in flight at once per file
 	fragMaxKeys      = 1 << 16 // datagrams, in flight or ended, remembered per file
-	fragMaxLen       = 0xffff  // the largest IPv4 datagram (and IPv6 payload without a jumbo option)
-	maxFragProblems  = 8       // incomplete and skipped datagrams named one by one per file
+	// fragDoneKeep is how long an ended datagram's key is remembered after its latest fragment: a
+	// copy of a fragment (a frame captured twice) comes within it, and a busy node pair sends 65,536
+	// other packets (its IP ids wrap) in no less.
+	fragDoneKeep    = 1e9
+	fragMaxLen      = 0xffff // the largest IPv4 datagram (and IPv6 payload without a jumbo option)
+	maxFragProblems = 8      // incomplete and skipped datagrams named one by one per file
 )
 
 // Kinds of a datagram in flight.
@@ -138,6 +142,9 @@ func (t *fragTracker) add(rec *Record, p *Packet, idx int) {
 		k.ifIndex = p.IfIndex
 	}
 	g := t.m[k]
+	if g != nil && g.done && rec.Ts-g.last > fragDoneKeep {
+		g = nil // the id of a datagram ended a while ago, used again
+	}
 	if g == nil {
 		g = &fragDgram{key: k, total: -1, first: -1, ts: rec.Ts}
 		t.m[k] = g
@@ -167,6 +174,9 @@ func (t *fragTracker) add(rec *Record, p *Packet, idx int) {
 		return
 	case !h.MF && g.total >= 0 && g.total != end:
 		t.reject(g, rec.Frame, fmt.Sprintf("two last fragments end at bytes %d and %d", g.total, end))
+		return
+	case h.MF && g.total >= 0 && end >= g.total:
+		t.reject(g, rec.Frame, fmt.Sprintf("a fragment ends at byte %d, at or past the last fragment's end %d", end, g.total))
 		return
 	}
 	for _, q := range g.pieces {
@@ -202,15 +212,14 @@ func (t *fragTracker) add(rec *Record, p *Packet, idx int) {
 			g.next = b[40]
 		}
 	}
-	if t.bytes+len(pl) > fragMaxBytes || t.live > fragMaxDatagrams {
+	grow := max(off+len(pl)-len(g.data), 0) // bytes held grow from the lowest offset to the highest
+	if t.bytes+grow > fragMaxBytes || t.live > fragMaxDatagrams {
 		t.skip(g, rec.Frame, fmt.Sprintf("more than %d datagrams or %d bytes of fragments in flight", fragMaxDatagrams, fragMaxBytes))
 		return
 	}
-	if len(g.data) < off+len(pl) {
-		g.data = append(g.data, make([]byte, off+len(pl)-len(g.data))...)
-	}
+	g.data = append(g.data, make([]byte, grow)...)
 	copy(g.data[off:], pl)
-	t.bytes += len(pl)
+	t.bytes += grow
 	g.pieces = append(g.pieces, fragPiece{off: off, end: end, capEnd: off + len(pl), idx: idx, frame: rec.Frame})
 	if g.complete() {
 		t.finish(g)
@@ -303,11 +312,9 @@ func (t *fragTracker) finish(g *fragDgram) {
 }
 
 // release forgets g's bytes; its key stays known (a late copy of one of its fragments is then
-// not taken for a new datagram) until it times out.
+// not taken for a new datagram) for fragDoneKeep after its latest fragment.
 func (t *fragTracker) release(g *fragDgram) {
-	for _, q := range g.pieces {
-		t.bytes -= q.capEnd - q.off
-	}
+	t.bytes -= len(g.data)
 	g.pieces, g.data, g.head, g.dups = nil, nil, nil, nil
 	if g.kind == fragUnknown || g.kind == fragTunnel {
 		g.kind = fragOther
@@ -362,7 +369,9 @@ func (t *fragTracker) expire(now int64) {
 		default:
 			t.skip(g, g.pieces0Frame(), fmt.Sprintf("more than %d datagrams' fragments within %s", fragMaxKeys, fmtAgo(uint64(fragTimeout))))
 		}
-		delete(t.m, g.key)
+		if t.m[g.key] == g {
+			delete(t.m, g.key)
+		}
 	}
 	if n > 0 {
 		t.order = append(t.order[:0], t.order[n:]...)

@@ -158,6 +158,9 @@ func TestOuterFragmentReassembly(t *testing.T) {
 		{"vxlan-too-long", [][]byte{vxf[0], fxMoved(vxf[1], 65512)}, nil, check{nil, [3]int{0, 0, 1}, "beyond the", nil}},
 		{"vxlan-ipv6", vx6f, nil, check{map[int]int{0: 2}, [3]int{1, 0, 0}, "", []int{1}}},
 		{"vxlan-ipv6-lost", vx6f[:1], nil, check{nil, [3]int{0, 1, 0}, "arrived incomplete", []int{0}}},
+		{"vxlan-id-reused", append(append([][]byte{}, vxf...), vxf...), []time.Duration{0, 0, 2 * time.Second},
+			check{map[int]int{0: 0, 3: 0}, [3]int{2, 0, 0}, "", []int{1, 2, 4, 5}}},
+		{"vxlan-two-ends", [][]byte{vxf[0], vxf[2], fxMoved(vxf[1], 208)}, nil, check{nil, [3]int{0, 0, 1}, "two last fragments", nil}},
 		{"udp-fragments", fxSplit(udp, 8), nil, check{nil, [3]int{0, 0, 0}, "", nil}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
