@@ -127,12 +127,9 @@ func (t *fragTracker) add(rec *Record, p *Packet, idx int) {
 	}
 	b := rec.Data[ipStart:]
 	off := int(h.FragOff)
-	var declared int // this fragment's payload length as its header says
-	if h.Version == 4 {
-		declared = int(h.TotalLen) - int(h.HdrLen)
-	} else {
-		declared = int(h.TotalLen) - int(h.HdrLen) // 40 + payload length − (40 + extension headers)
-	}
+	// This fragment's payload length as its header says (IPv6: 40 + payload length, less 40 and the
+	// extension headers up to the fragment header's end).
+	declared := int(h.TotalLen) - int(h.HdrLen)
 	if declared <= 0 || p.GSO {
 		return // a zeroed length, a GSO frame: nothing to reassemble
 	}
@@ -277,7 +274,8 @@ func (t *fragTracker) finish(g *fragDgram) {
 		sumOK := fold(sum16(0, ip[:hl])) == 0xffff
 		binary.BigEndian.PutUint16(ip[2:4], uint16(hl+g.total))
 		binary.BigEndian.PutUint16(ip[6:8], binary.BigEndian.Uint16(ip[6:8])&0x4000) // DF kept; no MF, offset 0
-		if sumOK {                                                                   // a bad header checksum stays bad
+		// The header a reassembling host holds; a bad checksum stays bad.
+		if sumOK {
 			ip[10], ip[11] = 0, 0
 			binary.BigEndian.PutUint16(ip[10:12], ^fold(sum16(0, ip[:hl])))
 		}
@@ -407,22 +405,22 @@ func (t *fragTracker) lost(g *fragDgram, atEnd bool) {
 	for _, i := range g.dups {
 		t.fixes = append(t.fixes, fragFix{idx: i, drop: true})
 	}
-	whole := "of an unknown length (its last fragment never came)"
-	if g.total >= 0 {
-		whole = fmt.Sprintf("of its %d", g.total)
+	whole := fmt.Sprintf("%d payload bytes of its %d", have, g.total)
+	if g.total < 0 {
+		whole = fmt.Sprintf("%d payload bytes, its length unknown (its last fragment never came)", have)
 	}
 	if g.first < 0 {
 		whole += ", its first fragment among the missing"
 	}
-	when := fmt.Sprintf("none came within %s of its first", fmtAgo(uint64(fragTimeout)))
+	when := fmt.Sprintf("no other fragment came within %s of its first", fmtAgo(uint64(fragTimeout)))
 	if atEnd {
-		when = fmt.Sprintf("the capture ends %s after its last", fmtAgo(uint64(max(t.lastTs-g.last, 0))))
+		when = fmt.Sprintf("the capture ends %s after its latest fragment", fmtAgo(uint64(max(t.lastTs-g.last, 0))))
 	}
 	if t.named < maxFragProblems {
 		t.named++
-		t.fi.problem("frame %d: the outer IP datagram %s, a tunnel packet, arrived incomplete: its fragments %s hold %d "+
-			"payload bytes %s (%s): a fragment was lost before this point, so the tunnel packet never arrived whole "+
-			"here and is not counted as seen here", g.pieces[0].frame, g.name(), strings.Join(frames, ", "), have, whole, when)
+		t.fi.problem("frame %d: the outer IP datagram %s, a tunnel packet, arrived incomplete: frames %s hold %s; "+
+			"%s: a fragment was lost before this point, so the tunnel packet never arrived whole here and is not "+
+			"counted as seen here", g.pieces[0].frame, g.name(), strings.Join(frames, ", "), whole, when)
 	}
 	t.release(g)
 }
