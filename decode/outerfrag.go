@@ -162,36 +162,15 @@ func (t *fragTracker) add(rec *Record, p *Packet, idx int) {
 			return
 		}
 	}
-	switch {
-	case end > limit:
-		t.reject(g, rec.Frame, fmt.Sprintf("a fragment ends at payload byte %d, beyond the %d an IP datagram can hold", end, limit))
+	switch why, dup := g.refuse(off, end, limit, h.MF); {
+	case dup:
+		g.dups = append(g.dups, idx) // an exact copy (the same frame captured twice)
 		return
-	case h.MF && declared%8 != 0:
-		t.reject(g, rec.Frame, fmt.Sprintf("a fragment other than the last holds %d bytes, not a multiple of 8", declared))
+	case why != "":
+		t.reject(g, rec.Frame, why)
 		return
-	case !h.MF && g.total >= 0 && g.total != end:
-		t.reject(g, rec.Frame, fmt.Sprintf("two last fragments end at bytes %d and %d", g.total, end))
-		return
-	case h.MF && g.total >= 0 && end >= g.total:
-		t.reject(g, rec.Frame, fmt.Sprintf("a fragment ends at byte %d, at or past the last fragment's end %d", end, g.total))
-		return
-	}
-	for _, q := range g.pieces {
-		if q.off == off && q.end == end {
-			g.dups = append(g.dups, idx) // an exact copy (the same frame captured twice)
-			return
-		}
-		if off < q.end && q.off < end {
-			t.reject(g, rec.Frame, fmt.Sprintf("fragments overlap (bytes %d–%d and %d–%d; Linux discards such a datagram)",
-				q.off, q.end, off, end))
-			return
-		}
 	}
 	if !h.MF {
-		if g.total < 0 && slices.ContainsFunc(g.pieces, func(q fragPiece) bool { return q.end > end }) {
-			t.reject(g, rec.Frame, fmt.Sprintf("the last fragment ends at byte %d, before another fragment", end))
-			return
-		}
 		g.total = end
 	}
 	if off == 0 {
@@ -221,6 +200,33 @@ func (t *fragTracker) add(rec *Record, p *Packet, idx int) {
 	if g.complete() {
 		t.finish(g)
 	}
+}
+
+// refuse says why a fragment of g with payload bytes [off, end) (mf: not the last) cannot be one of
+// its datagram's, whose payload can hold limit bytes ("": it can), or that it is a copy of one held.
+func (g *fragDgram) refuse(off, end, limit int, mf bool) (why string, dup bool) {
+	switch {
+	case end > limit:
+		return fmt.Sprintf("a fragment ends at payload byte %d, beyond the %d an IP datagram can hold", end, limit), false
+	case mf && (end-off)%8 != 0:
+		return fmt.Sprintf("a fragment other than the last holds %d bytes, not a multiple of 8", end-off), false
+	case !mf && g.total >= 0 && g.total != end:
+		return fmt.Sprintf("two last fragments end at bytes %d and %d", g.total, end), false
+	case mf && g.total >= 0 && end >= g.total:
+		return fmt.Sprintf("a fragment ends at byte %d, at or past the last fragment's end %d", end, g.total), false
+	}
+	for _, q := range g.pieces {
+		if q.off == off && q.end == end {
+			return "", true
+		}
+		if off < q.end && q.off < end {
+			return fmt.Sprintf("fragments overlap (bytes %d–%d and %d–%d; Linux discards such a datagram)", q.off, q.end, off, end), false
+		}
+		if !mf && q.end > end {
+			return fmt.Sprintf("the last fragment ends at byte %d, before another fragment", end), false
+		}
+	}
+	return "", false
 }
 
 // tunnelKind tells from a datagram's offset-0 fragment (decoded into p, its payload pl) whether it
