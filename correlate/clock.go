@@ -179,7 +179,7 @@ func (w *world) clockRefs(edge []bool, rate uint64) []clockRef {
 			if !edge[pi] || o.Flags&(decode.FlagNotIP|decode.FlagARP|decode.FlagNoPayloadHash|decode.FlagIPv6) != 0 {
 				continue
 			}
-			if loose.At(i)%rate != 0 {
+			if lf := loose.At(i); lf%rate != 0 || lf == 0 { // 0: no sighting (an outer fragment)
 				continue
 			}
 			refs = append(refs, clockRef{w.c.Stamps[f].Ts(i, o), uint32(f), uint32(i), int32(pi), o.TTL, o.Flags})

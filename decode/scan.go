@@ -48,6 +48,12 @@ type FileInfo struct {
 	// interface as in Interfaces.
 	IfStats     map[int][]IfStats
 	unknownLink map[LinkType]int
+	// OuterReassembled counts the tunnel packets whose outer (underlay) IP datagram arrived in
+	// fragments and was reassembled, OuterIncomplete those of which some fragment never arrived (an
+	// underlay loss before the capture point), OuterSkipped the fragmented datagrams not reassembled
+	// (see outerfrag.go).
+	OuterReassembled, OuterIncomplete, OuterSkipped int
+	fragFixes                                       []fragFix // what Load changes in the Observations
 }
 
 func (fi *FileInfo) problem(format string, args ...any) {
@@ -131,6 +137,8 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 	var p Packet
 	var o Observation
 	var tr *Traffic
+	var frags *fragTracker // the outer fragments' (nil until the first)
+	nObs := 0              // Observations made so far (the next one's index)
 	lastSrc := -1
 	ctxLost := 0
 	var fracOver, wentBack int // frames flagged for their timestamps
@@ -172,6 +180,13 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 			}
 		}
 		d.Decode(&rec, &p, &o)
+		if p.Encap == EncapNone && (p.Inner.MF || p.Inner.FragOff != 0) {
+			if frags == nil {
+				frags = newFragTracker(d, fi, d.opts.VXLANPort)
+			}
+			frags.add(&rec, &p, nObs)
+		}
+		nObs++
 		if p.Errs&ErrSnapped != 0 {
 			noteSnapped(fi, &rec, &p)
 		}
@@ -225,6 +240,9 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 		if fn != nil {
 			fn(&rec, &p, &o)
 		}
+	}
+	if frags != nil {
+		frags.end()
 	}
 	if ctxLost > 1 {
 		fi.problem("%d frames in all have an outer header that was not kept (header table full)", ctxLost)
@@ -332,7 +350,9 @@ type Capture struct {
 	Stamps  []Stamps        // per file, beside Obs: their times and frame numbers (set by Load)
 	// Loose holds, beside Obs, each Observation's NAT-tolerant fingerprint (Packet.Loose), set by Load.
 	// Only correlation's matching reads it, so it is kept apart: correlation may reuse its memory and
-	// drop it (Options.Lean), leaving the 32-byte Observations.
+	// drop it (Options.Lean), leaving the 32-byte Observations. A fingerprint 0 marks a frame that is
+	// no sighting of a packet of its own: an outer fragment accounted to its reassembled datagram, or one
+	// of a datagram that arrived incomplete (outerfrag.go).
 	Loose []Fingerprints
 	// Links is what --links said: node → interface index → name (from `ip -o link`). Correlation
 	// names the interfaces of a -i any capture that saw no frame from it.
@@ -412,6 +432,7 @@ func loadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 	for f := range cols {
 		obs[f], loose[f] = cols[f].finish(), fps[f].finish()
 		stamps[f].trim()
+		applyFragFixes(files[f], obs[f], &loose[f])
 	}
 	c := IdentifyFiles(files, t, cfg)
 	c.Obs, c.Loose, c.Stamps = obs, loose, stamps

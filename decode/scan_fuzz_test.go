@@ -9,9 +9,13 @@ import (
 
 // FuzzScan runs the whole scan of one file (reader, decoder, traffic accounting, and settling the
 // file's time span from timestamps that may lie) over arbitrary bytes: no panic, every frame
-// accounted to one capture source, and every source's span and count of frames outside it sane.
+// accounted to one capture source, and every source's span and count of frames outside it sane. Its
+// seeds include outer fragments (fragSeeds), so that their reassembly is fuzzed too.
 func FuzzScan(f *testing.F) {
 	for _, data := range rdSeeds() {
+		f.Add(data)
+	}
+	for _, data := range fragSeeds(f) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -39,6 +43,25 @@ func FuzzScan(f *testing.F) {
 		}
 		if len(fi.Problems) > maxProblems || fi.NProblems < len(fi.Problems) {
 			t.Fatalf("%d problems kept of %d", len(fi.Problems), fi.NProblems)
+		}
+		// Outer fragments: each change is to a frame of the file, at most one a frame, and one
+		// Observation is replaced for each datagram reassembled.
+		seen := map[int]bool{}
+		replaced := 0
+		for _, x := range fi.fragFixes {
+			if x.idx < 0 || x.idx >= frames || seen[x.idx] {
+				t.Fatalf("reassembly changes frame index %d of %d (again: %v)", x.idx, frames, seen[x.idx])
+			}
+			seen[x.idx] = true
+			if !x.drop {
+				replaced++
+				if x.o.Encap() == EncapNone {
+					t.Fatalf("frame index %d replaced by an Observation without a tunnel", x.idx)
+				}
+			}
+		}
+		if replaced != fi.OuterReassembled || fi.OuterIncomplete < 0 || fi.OuterSkipped < 0 {
+			t.Fatalf("%d Observations replaced, %d datagrams reassembled", replaced, fi.OuterReassembled)
 		}
 	})
 }

@@ -101,6 +101,7 @@ func loadSpilled(paths []string, opts Options, cfg PointConfig, progress Progres
 	for f := range sinks {
 		if err == nil {
 			obs[f], loose[f], err = sinks[f].finish(sp)
+			applyFragFixes(files[f], obs[f], &loose[f])
 		}
 		sinks[f].abort() // the files are mapped (or not needed): their names go
 	}
