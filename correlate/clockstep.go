@@ -79,6 +79,10 @@ type pairSplit struct {
 // leaves two segments that each fit one offset. The samples are ordered by a's time and by b's (the
 // node that stepped back has its times out of order around the step; the other's are in order).
 func splitPair(ab, ba []delaySample) (pairSplit, bool) {
+	// One offset fitting every sample (by far the most common) needs one pass, and nothing more.
+	if minDelay(ab)+minDelay(ba) >= -stepMin {
+		return pairSplit{}, false
+	}
 	pts := make([]stepPt, 0, len(ab)+len(ba))
 	for _, s := range ab {
 		pts = append(pts, stepPt{xa: s.t, xb: s.t + s.m, v: s.m, up: true, fp: s.fp})
