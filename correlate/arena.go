@@ -145,7 +145,7 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, fill 
 			continue
 		}
 		o := &obs[i]
-		t := clk[o.Source].correct(st.Ts(i, o))
+		t := clk[o.Source].correctAt(st.Ts(i, o), i)
 		if t >= until && until != math.MaxInt64 {
 			break
 		}

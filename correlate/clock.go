@@ -23,9 +23,33 @@ type clockModel struct {
 	// blind: packets crossed between this node and others, but none could be put down to a sending
 	// node (their sources are no known pod's or node IP), so the clock is not corrected (see blindNodes).
 	blind bool
+	// stepAt and stepSize: the clock stepped by stepSize during the capture; its times from stepAt on
+	// (its own) are moved back by it first (clockstep.go). Both 0 without a step: nothing moves.
+	// stepIdx is, in a capture source's copy (the matcher's srcClock), the index of its file's first
+	// frame after the step (correctAt).
+	stepAt, stepSize int64
+	stepIdx          int
+	step             *clockStep // the step found, for its finding (nil without one)
 }
 
 func (m *clockModel) correct(t int64) int64 {
+	if t >= m.stepAt {
+		t -= m.stepSize
+	}
+	return m.unskew(t)
+}
+
+// correctAt corrects the time t of its file's i-th frame: a step is taken off from the file's first
+// frame after it (stepIdx, per capture source), not by time, which after a step back is used twice.
+func (m *clockModel) correctAt(t int64, i int) int64 {
+	if i >= m.stepIdx {
+		t -= m.stepSize
+	}
+	return m.unskew(t)
+}
+
+// unskew takes the offset and the drift off t.
+func (m *clockModel) unskew(t int64) int64 {
 	if m.drift == 0 {
 		return t - m.offset
 	}
@@ -40,8 +64,9 @@ const sightingSpan = int64(10 * time.Millisecond)
 const maxClockSamples = 1 << 17
 
 type delaySample struct {
-	t int64 // sender's raw time
-	m int64 // receiver raw time − sender raw time
+	t  int64  // sender's raw time
+	m  int64  // receiver raw time − sender raw time
+	fp uint64 // the packet's exact fingerprint (which frames a clock step places: clockstep.go)
 }
 
 // estimateClocks estimates every node's clock against the reference node (the first node, by name,
@@ -57,8 +82,18 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 func (w *world) estimateClocksAvoid(overrides, avoid map[string]time.Duration) []clockModel {
 	nn := len(w.nodes)
 	edge, total, t0 := w.clockEdges()
-	pkts, blind := w.clockPackets(edge, total)
+	refs := w.clockRefs(edge, sampleRate(total))
+	pkts, blind := w.clockPackets(refs, total)
 	pairs := delayPairs(pkts)
+	step := w.findStep(pairs)
+	if step != nil {
+		// The step is taken out of the node's sampled frames (from each file's first frame after it on),
+		// and the packets sampled again: the clocks are fitted as if it had not stepped.
+		w.stepFiles(step)
+		refs = w.unstepRefs(refs, step)
+		pkts, blind = w.clockPackets(refs, total)
+		pairs = delayPairs(pkts)
+	}
 	if t0 == math.MaxInt64 {
 		t0 = 0
 	}
@@ -72,9 +107,14 @@ func (w *world) estimateClocksAvoid(overrides, avoid map[string]time.Duration) [
 		}
 	}
 	side := clockSides(nn, pairs, anchors)
-	w.jointFit(models, pairs, ref, t0, side)
+	stepped := -1
+	if step != nil {
+		stepped = step.node
+	}
+	w.jointFit(models, pairs, ref, t0, side, stepped)
 	w.feasible(models, pairs, ref, side)
 	w.oneSided(models, pairs, side, t0)
+	w.setStep(models, step)
 	return models
 }
 
@@ -125,18 +165,22 @@ type clockPkt struct {
 	loose            uint64 // its NAT-tolerant fingerprint (for blindSeen)
 }
 
-// clockPackets samples the packets seen at the edge points (about maxClockSamples of the total frames
-// there) and collects each one's sightings per node, keyed by exact fingerprint. The sampled packets
-// whose sending node is unknown are left out; blind gives the nodes each was seen on, by NAT-tolerant
-// fingerprint (see blindNodes). The sampled frames are taken in order of capture time, then point, not
-// in the files' order: which sightings of a packet are merged, and which node sends it, do not depend on
-// the order the files were named in.
-func (w *world) clockPackets(edge []bool, total int) (pkts map[uint64]*clockPkt, blind map[uint64]uint64) {
-	rate := uint64(1)
+// sampleRate is the rate the NAT-tolerant fingerprints of the edge frames are sampled at: about
+// maxClockSamples of total frames.
+func sampleRate(total int) uint64 {
 	if total > maxClockSamples {
-		rate = uint64(total/maxClockSamples) + 1
+		return uint64(total/maxClockSamples) + 1
 	}
-	pkts = w.samplePackets(w.clockRefs(edge, rate), min(total, maxClockSamples))
+	return 1
+}
+
+// clockPackets collects the sampled edge frames (clockRefs) into packets, their sightings per node,
+// keyed by exact fingerprint. The sampled packets whose sending node is unknown are left out; blind
+// gives the nodes each was seen on, by NAT-tolerant fingerprint (see blindNodes). The sampled frames
+// are taken in order of capture time, then point, not in the files' order: which sightings of a packet
+// are merged, and which node sends it, do not depend on the order the files were named in.
+func (w *world) clockPackets(refs []clockRef, total int) (pkts map[uint64]*clockPkt, blind map[uint64]uint64) {
+	pkts = w.samplePackets(refs, min(total, maxClockSamples))
 	// A packet none of whose sampled frames names its sending node is left out, and noted as blind on
 	// every node it was seen on.
 	for fp, p := range pkts {
@@ -185,6 +229,12 @@ func (w *world) clockRefs(edge []bool, rate uint64) []clockRef {
 			refs = append(refs, clockRef{w.c.Stamps[f].Ts(i, o), uint32(f), uint32(i), int32(pi), o.TTL, o.Flags})
 		}
 	}
+	sortRefs(refs)
+	return refs
+}
+
+// sortRefs orders sampled edge frames by time, point, TTL and flags.
+func sortRefs(refs []clockRef) {
 	// slices.SortFunc runs the same pattern-defeating quicksort as sort.Slice (one template), so equal
 	// refs end in the same order as before; without sort.Slice's reflection swaps and closure calls.
 	slices.SortFunc(refs, func(a, b clockRef) int {
@@ -198,7 +248,6 @@ func (w *world) clockRefs(edge []bool, rate uint64) []clockRef {
 		}
 		return cmp.Compare(a.flags, b.flags)
 	})
-	return refs
 }
 
 // addSighting adds a sighting of p at time ts on node, with TTL ttl (frame o), to its sightings there.
@@ -262,22 +311,22 @@ func delayPairs(pkts map[uint64]*clockPkt) map[[2]int][]delaySample {
 			if x == snd {
 				continue
 			}
-			pairs[[2]int{snd.node, x.node}] = append(pairs[[2]int{snd.node, x.node}], delaySample{snd.last, x.first - snd.last})
+			pairs[[2]int{snd.node, x.node}] = append(pairs[[2]int{snd.node, x.node}], delaySample{snd.last, x.first - snd.last, fp})
 			if x != rcv {
 				routers = append(routers, x)
 				if rcv != nil {
-					pairs[[2]int{x.node, rcv.node}] = append(pairs[[2]int{x.node, rcv.node}], delaySample{x.last, rcv.first - x.last})
+					pairs[[2]int{x.node, rcv.node}] = append(pairs[[2]int{x.node, rcv.node}], delaySample{x.last, rcv.first - x.last, fp})
 				}
 			}
 		}
-		routerPairs(pairs, routers)
+		routerPairs(pairs, routers, fp)
 	}
 	return pairs
 }
 
 // routerPairs adds a sample from each router to the next: a router's upstream router is the one that
 // saw the packet with the next higher TTL (when exactly one did; a tie says nothing).
-func routerPairs(pairs map[[2]int][]delaySample, routers []*clockSight) {
+func routerPairs(pairs map[[2]int][]delaySample, routers []*clockSight, fp uint64) {
 	for _, y := range routers {
 		var up *clockSight
 		tie := false
@@ -291,7 +340,7 @@ func routerPairs(pairs map[[2]int][]delaySample, routers []*clockSight) {
 			}
 		}
 		if up != nil && !tie {
-			pairs[[2]int{up.node, y.node}] = append(pairs[[2]int{up.node, y.node}], delaySample{up.last, y.first - up.last})
+			pairs[[2]int{up.node, y.node}] = append(pairs[[2]int{up.node, y.node}], delaySample{up.last, y.first - up.last, fp})
 		}
 	}
 }
@@ -635,20 +684,7 @@ type linePt struct{ x, v float64 }
 // drift then. It returns the slope (s/s), θ0 and the margin (negative when the constraints conflict).
 // It may overwrite the elements of up and lo (pruneLine compacts them in place).
 func bestLine(up, lo []linePt) (k, theta0, margin float64) {
-	fit := func(k float64) (float64, float64) {
-		a, b := math.Inf(1), math.Inf(-1)
-		for _, p := range up { // plain comparisons: no NaNs here, and math.Min is a call
-			if v := p.v - k*p.x; v < a {
-				a = v
-			}
-		}
-		for _, p := range lo {
-			if v := p.v - k*p.x; v > b {
-				b = v
-			}
-		}
-		return (a + b) / 2, (a - b) / 2
-	}
+	fit := func(k float64) (float64, float64) { return lineFit(up, lo, k) }
 	t0, margin0 := fit(0) // before any pruning: k = 0 may leave the searched range
 	l, r := -2e-3, 2e-3
 	for i := 0; i < 60; i++ { // (2/3)^60 of the range: below 1e-13 s/s
@@ -710,6 +746,23 @@ func pruneLine(pts []linePt, l, r float64, lower bool) []linePt {
 	return out
 }
 
+// lineFit returns, for the slope k, the θ0 of the line between the upper and lower constraints with
+// the widest margin, and that margin.
+func lineFit(up, lo []linePt, k float64) (theta0, margin float64) {
+	a, b := math.Inf(1), math.Inf(-1)
+	for _, p := range up { // plain comparisons: no NaNs here, and math.Min is a call
+		if v := p.v - k*p.x; v < a {
+			a = v
+		}
+	}
+	for _, p := range lo {
+		if v := p.v - k*p.x; v > b {
+			b = v
+		}
+	}
+	return (a + b) / 2, (a - b) / 2
+}
+
 // theta is a model's offset at ref-clock time x (ns since t0).
 func (m *clockModel) theta(x float64) float64 { return float64(m.offset) + m.drift*x }
 
@@ -717,7 +770,8 @@ func (m *clockModel) theta(x float64) float64 { return float64(m.offset) + m.dri
 // current clock lines at once: a sample u→n with raw delay m bounds θn(x) ≤ m + θu(x), a sample n→v
 // bounds θn(x) ≥ θv(x) − m. Each node in turn gets the widest-margin line (with drift where the data
 // shows it), for a few rounds until nothing moves. The reference node stays put.
-func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, ref int, t0 int64, side []clockSide) {
+func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, ref int, t0 int64, side []clockSide,
+	stepped int) {
 	keys := make([][2]int, 0, len(pairs))
 	for k := range pairs {
 		keys = append(keys, k)
@@ -758,6 +812,12 @@ func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, re
 				continue // one direction only: the one-way estimate stands
 			}
 			k, th0, margin := bestLine(up, lo)
+			if n == stepped {
+				// A clock that stepped is fitted as one offset (its step taken off): the step's size is
+				// known only to the samples' bounds, and a line would take what is left for drift.
+				k = 0
+				th0, margin = lineFit(up, lo, 0)
+			}
 			m := &models[n]
 			off := int64(math.Round(th0))
 			if d := off - m.offset; d > 10 || d < -10 || k != m.drift {

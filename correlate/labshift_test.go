@@ -17,6 +17,13 @@ import (
 // to simulate a node's skewed clock.
 func shiftCapture(t *testing.T, b []byte, d time.Duration) {
 	t.Helper()
+	shiftCaptureBy(t, b, func(ts int64) int64 { return ts + int64(d) })
+}
+
+// shiftCaptureBy rewrites the time of every record of a little-endian capture file as f gives it
+// (shiftCapture adds a constant; a clock step adds one from a moment on).
+func shiftCaptureBy(t *testing.T, b []byte, f func(ts int64) int64) {
+	t.Helper()
 	le := binary.LittleEndian
 	switch le.Uint32(b) {
 	case 0xa1b2c3d4, 0xa1b23c4d:
@@ -25,12 +32,12 @@ func shiftCapture(t *testing.T, b []byte, d time.Duration) {
 			unit = 1
 		}
 		for off := 24; off+16 <= len(b); off += 16 + int(le.Uint32(b[off+8:])) {
-			ts := int64(le.Uint32(b[off:]))*1e9 + int64(le.Uint32(b[off+4:]))*unit + int64(d)
+			ts := f(int64(le.Uint32(b[off:]))*1e9 + int64(le.Uint32(b[off+4:]))*unit)
 			le.PutUint32(b[off:], uint32(ts/1e9))
 			le.PutUint32(b[off+4:], uint32(ts%1e9/unit))
 		}
 	case 0x0a0d0d0a:
-		shiftNg(t, b, d)
+		shiftNg(t, b, f)
 	default:
 		t.Fatalf("not a little-endian capture file")
 	}
@@ -38,7 +45,7 @@ func shiftCapture(t *testing.T, b []byte, d time.Duration) {
 
 // shiftNg is shiftCapture for a pcapng file: interface description blocks give each interface's
 // resolution, enhanced packet blocks the times.
-func shiftNg(t *testing.T, b []byte, d time.Duration) {
+func shiftNg(t *testing.T, b []byte, f func(ts int64) int64) {
 	le := binary.LittleEndian
 	var units []int64 // ns per tick, per interface of the current section
 	for off := 0; off+12 <= len(b); {
@@ -57,7 +64,7 @@ func shiftNg(t *testing.T, b []byte, d time.Duration) {
 			units = append(units, ngUnit(body[8:]))
 		case 6:
 			u := units[le.Uint32(body)]
-			ts := int64(uint64(le.Uint32(body[4:]))<<32|uint64(le.Uint32(body[8:])))*u + int64(d)
+			ts := f(int64(uint64(le.Uint32(body[4:]))<<32|uint64(le.Uint32(body[8:]))) * u)
 			ticks := uint64(ts / u)
 			le.PutUint32(body[4:], uint32(ticks>>32))
 			le.PutUint32(body[8:], uint32(ticks))

@@ -144,7 +144,7 @@ type srcStage struct {
 
 // corrected returns the corrected timestamp of Observation o, file f's i-th.
 func (m *matcher) corrected(o *decode.Observation, f, i int) int64 {
-	return m.srcClock[o.Source].correct(m.w.c.Stamps[f].Ts(i, o))
+	return m.srcClock[o.Source].correctAt(m.w.c.Stamps[f].Ts(i, o), i)
 }
 
 // correctedG returns the corrected timestamp of Observation g.
@@ -172,7 +172,7 @@ func (m *matcher) out() journeysOut {
 
 // corrected returns the corrected timestamp of Observation o, file f's i-th.
 func (jo *journeysOut) corrected(o *decode.Observation, f, i int) int64 {
-	return jo.srcClock[o.Source].correct(jo.stamps[f].Ts(i, o))
+	return jo.srcClock[o.Source].correctAt(jo.stamps[f].Ts(i, o), i)
 }
 
 // newMatcher makes a matcher. Each source gets its node's clock model (one lookup per timestamp).
@@ -186,6 +186,9 @@ func newMatcher(w *world, clocks []clockModel, opts Options) *matcher {
 	}
 	for s, p := range w.srcPoint {
 		m.srcClock[s] = clocks[w.pointNode[p]]
+		if st := m.srcClock[s].step; st != nil && s < len(w.c.Sources) && int(w.c.Sources[s].File) < len(st.first) {
+			m.srcClock[s].stepIdx = st.first[w.c.Sources[s].File] // from its file's first frame after the step
+		}
 		m.srcAt[s] = srcStage{stage: uint32(p) << 12, node: int16(w.pointNode[p]), anyRole: w.pointRole[p] == decode.RoleAny,
 			sole: perPoint[p] == 1}
 	}
@@ -561,7 +564,7 @@ func (m *matcher) fillAhead(mf *mergeFile, f, i int) {
 		if int(o.Source) != src {
 			src, clk = int(o.Source), &m.srcClock[o.Source]
 		}
-		a.ts[k] = clk.correct(st.Ts(idx, o))
+		a.ts[k] = clk.correctAt(st.Ts(idx, o), idx)
 	}
 	a.from, a.n = i, n
 }

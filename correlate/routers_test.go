@@ -162,10 +162,10 @@ func TestOneSidedClocks(t *testing.T) {
 	w := &world{nodes: []string{"a", "b", "c", "d"}}
 	us := int64(time.Microsecond)
 	pairs := map[[2]int][]delaySample{
-		{a, b}: {{0, 10 * us}}, {b, a}: {{0, 14 * us}},
-		{a, c}: {{0, 50 * us}, {1000, 40 * us}},
-		{b, c}: {{0, 25 * us}},
-		{d, a}: {{0, 30 * us}, {500, 35 * us}},
+		{a, b}: {{0, 10 * us, 0}}, {b, a}: {{0, 14 * us, 0}},
+		{a, c}: {{0, 50 * us, 0}, {1000, 40 * us, 0}},
+		{b, c}: {{0, 25 * us, 0}},
+		{d, a}: {{0, 30 * us, 0}, {500, 35 * us, 0}},
 	}
 	side := clockSides(4, pairs, []int{a})
 	if want := []clockSide{sideTwo, sideTwo, sideUpper, sideLower}; fmt.Sprint(side) != fmt.Sprint(want) {
