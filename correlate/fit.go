@@ -272,8 +272,10 @@ type lateEv struct {
 	nat      bool  // the new journey is the packet after a NAT rewrite (noteLateNAT)
 }
 
-// maxLate bounds the late sightings kept (a tiny window gives one per packet).
-const maxLate = 1 << 16
+// maxLate bounds the late sightings kept (a tiny window gives one per packet). Once it is reached, a
+// late sighting is forgotten (matcher.lateForgotten counts them) and lateUncertain says the losses may
+// be such packets. A variable only so that tests can reach it with a small set.
+var maxLate = 1 << 16
 
 // noteLate is called before a sighting at t, at stage, opens journey next: when an open journey
 // (open ≥ 0) or a recently closed one carried the same exact fingerprint e, was last seen more than
@@ -281,9 +283,6 @@ const maxLate = 1 << 16
 // window closed. It is kept for the analysis to confirm (the older journey ended early on its path and
 // the new one goes on further along it).
 func (m *matcher) noteLate(open int32, e uint64, stage uint32, t int64, next int32) bool {
-	if len(m.late) >= maxLate {
-		return false
-	}
 	var ev lateEv
 	if open >= 0 {
 		js := m.st(open)
@@ -306,6 +305,10 @@ func (m *matcher) noteLate(open int32, e uint64, stage uint32, t int64, next int
 			return false
 		}
 		ev = lateEv{old: c.j, new: next, gap: t - c.lastTs}
+	}
+	if len(m.late) >= maxLate {
+		m.lateForgotten++ // noted as forgotten: noteLateNAT would keep nothing either
+		return true
 	}
 	m.late = append(m.late, ev)
 	return true
@@ -361,8 +364,10 @@ func detectWindowTooSmall(f *findings, k *kindRow) []Anomaly {
 		more = fmt.Sprintf(" %d more packets seemed to end early and were seen again past the window but could not be "+
 			"joined: they are counted as not captured, not as lost.", unjoined)
 	}
-	if len(a.journeys.late) >= maxLate {
-		more += fmt.Sprintf(" Only the first %d such sightings were kept: packets split later may still be counted as lost.", maxLate)
+	if a.journeys.lateForgotten > 0 {
+		more += fmt.Sprintf(" Only the first %d such sightings were kept and %d more were forgotten: those packets may "+
+			"still be counted as lost, so the losses are not certain (their errors are warnings).", maxLate,
+			a.journeys.lateForgotten)
 	}
 	detail := fmt.Sprintf("%d packets were seen again further along their path %s to %s after their previous sighting, "+
 		"longer than --window %s (%s): each was followed as two journeys, joined again and counted once, with the "+

@@ -111,6 +111,8 @@ type matcher struct {
 	// by exact and NAT-tolerant fingerprint (recent.go): what closed forgets on a collision.
 	recent *recentClosed
 	late   []lateEv
+	// lateForgotten counts the late sightings not kept because late had reached maxLate.
+	lateForgotten int
 	// Byte-identical packets (see ambiguous.go): duplicate copies taken per open journey, the exact
 	// fingerprints matched by position, and the journeys matched so (bitset).
 	dupRecs    map[int32][]provDup
@@ -162,12 +164,14 @@ type journeysOut struct {
 	nat      []natEvent
 	gso      []gsoEvent // GSO splits and GRO merges (and, once lateStage has run, the late joins)
 	late     []lateEv
-	ambJ     []uint64 // bitset: journeys matched by position (ambiguous.go)
+	// lateForgotten counts the late sightings forgotten past maxLate (lateUncertain)
+	lateForgotten int
+	ambJ          []uint64 // bitset: journeys matched by position (ambiguous.go)
 }
 
 // out returns matching's output for the stages after the arena.
 func (m *matcher) out() journeysOut {
-	return journeysOut{srcClock: m.srcClock, stamps: m.w.c.Stamps, nat: m.nat, gso: m.gso, late: m.late, ambJ: m.ambJ}
+	return journeysOut{srcClock: m.srcClock, stamps: m.w.c.Stamps, nat: m.nat, gso: m.gso, late: m.late, lateForgotten: m.lateForgotten, ambJ: m.ambJ}
 }
 
 // corrected returns the corrected timestamp of Observation o, file f's i-th.

@@ -574,6 +574,7 @@ func (a *analysis) summary(res *Result) Summary {
 		s.Anomalies[an.Severity]++
 	}
 	s.Unreadable = Unreadable(a.w.c)
+	s.Unreliable = a.lateUnreliable()
 	return s
 }
 

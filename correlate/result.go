@@ -295,6 +295,9 @@ type Summary struct {
 	Anomalies   map[string]int `json:"anomalies"` // by severity (encoding/json sorts map keys)
 	// Unreadable names the inputs of which nothing could be read (left out when all were read).
 	Unreadable []UnreadableInput `json:"unreadable,omitempty"`
+	// Unreliable says why the sent and lost counts cannot be trusted and what to re-run with (left out
+	// when they can): a --window so small that packets seen again past it were forgotten.
+	Unreliable string `json:"unreliable,omitempty"`
 }
 
 // UnreadableInput is an input of which nothing could be read, and why.

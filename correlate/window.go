@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"fmt"
 	"sort"
 	"time"
 )
@@ -127,7 +128,7 @@ func (m *matcher) natLateCand(js *jstate, e uint64, stage uint32, node int16, t 
 // window closed. It records the rewrite (so both tuples are one flow, as when the window holds the
 // rewrite) and notes the pair for joinLate.
 func (m *matcher) noteLateNAT(open int32, loose, e uint64, stage uint32, node int16, t int64, g uint32, next int32) {
-	if len(m.late) >= maxLate || m.recent == nil {
+	if m.recent == nil {
 		return
 	}
 	old, lastTs, lastG := open, int64(0), uint32(0)
@@ -147,6 +148,10 @@ func (m *matcher) noteLateNAT(open int32, loose, e uint64, stage uint32, node in
 		}
 		old, lastTs, lastG = c.j, c.lastTs, c.lastG
 	}
+	if len(m.late) >= maxLate {
+		m.lateForgotten++
+		return
+	}
 	m.nat = append(m.nat, natEvent{j: old, from: lastG, to: g})
 	m.late = append(m.late, lateEv{old: old, new: next, gap: t - lastTs, nat: true})
 }
@@ -159,4 +164,50 @@ func sortedJourneys(set map[int32]bool) []int32 {
 	}
 	sort.Slice(out, func(i, k int) bool { return out[i] < out[k] })
 	return out
+}
+
+// lateWindowHint is the --window to name once packets were split by a too small one: twice the longest
+// gap a joined packet showed, rounded up, or, when none was joined, one that holds a NAT rewrite.
+func (a *analysis) lateWindowHint() time.Duration {
+	hi := int64(0)
+	for _, l := range a.lateJoins {
+		hi = max(hi, l.gap)
+	}
+	if hi == 0 {
+		hi = lateNATWin
+	}
+	return niceCeil(2 * hi)
+}
+
+// lateUncertain: once maxLate late sightings were kept, later ones were forgotten, and a packet whose
+// late sighting was forgotten is counted lost where its first half ended. Which losses are such
+// packets is unknown, so every loss finding (the errors of blindKinds, and loss, loss-one-way-gap) is
+// a warning that starts "Unreliable:" and names the window to use, and the summary says the counts
+// are unreliable. Without a forgotten sighting it does nothing.
+func (a *analysis) lateUncertain(ans []Anomaly) {
+	if a.journeys.lateForgotten == 0 {
+		return
+	}
+	win := a.lateWindowHint()
+	for i := range ans {
+		an := &ans[i]
+		if !blindKinds[an.Kind] && an.Kind != "loss" && an.Kind != "loss-one-way-gap" {
+			continue
+		}
+		an.Severity = sevWarning
+		an.Message = fmt.Sprintf("Unreliable: --window %s is shorter than the hops and more than %d packets were seen "+
+			"again past it, so calipath forgot %d such sightings; any of these packets may be one of them, not lost. %s",
+			time.Duration(a.opts.Window), maxLate, a.journeys.lateForgotten, an.Message)
+		an.Next = fmt.Sprintf("Re-run with --window %s or more (the default, 1s, fits most captures). %s", win, an.Next)
+	}
+}
+
+// lateUnreliable is the summary's Unreliable when late sightings were forgotten (lateUncertain), else "".
+func (a *analysis) lateUnreliable() string {
+	if a.journeys.lateForgotten == 0 {
+		return ""
+	}
+	return fmt.Sprintf("--window %s is shorter than the hops: %d packets seen again past it were forgotten, so the "+
+		"lost and sent counts are unreliable (some lost packets were delivered, and counted as sent twice); re-run "+
+		"with --window %s or more", time.Duration(a.opts.Window), a.journeys.lateForgotten, a.lateWindowHint())
 }

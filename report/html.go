@@ -219,6 +219,9 @@ func (h *htmlDoc) header() {
 		fmt.Fprintf(w, "<div class=\"card\"><b>%d</b>%s</div>", c.n, esc(c.label))
 	}
 	fmt.Fprint(w, "</div>\n")
+	if s.Unreliable != "" {
+		fmt.Fprintf(w, "<div class=\"an warning\"><span class=\"sev\">unreliable</span>%s</div>\n", esc(s.Unreliable))
+	}
 	if len(s.Unreadable) > 0 {
 		fmt.Fprintf(w, "<div class=\"an warning\"><span class=\"sev\">not read</span>%s, left out of this report:<ul>\n", esc(unreadCount(r)))
 		for _, u := range s.Unreadable {

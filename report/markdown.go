@@ -63,6 +63,9 @@ func mdSummary(w io.Writer, v *view) {
 	fmt.Fprintf(w, "- **Mode:** %s\n", mdCell(orDash(r.Mode)))
 	fmt.Fprintf(w, "- **Packets (as sent):** %d (%d frames, %d skipped): %d delivered, %d lost, %d not captured\n",
 		s.Journeys, s.Frames, s.Skipped, s.Delivered, s.Lost, s.NotCaptured)
+	if s.Unreliable != "" {
+		fmt.Fprintf(w, "- **Unreliable:** %s\n", s.Unreliable)
+	}
 	fmt.Fprintf(w, "- **Flows:** %d\n", s.Flows)
 	fmt.Fprintf(w, "- **Anomalies:** %d errors, %d warnings, %d info\n", s.Anomalies["error"], s.Anomalies["warning"], s.Anomalies["info"])
 	if len(s.Unreadable) > 0 {

@@ -291,6 +291,9 @@ func (t *text) summary(v *view) {
 		s.Frames, s.Skipped, s.Journeys, s.Delivered, s.Lost, s.NotCaptured, s.Flows))
 	t.line(fmt.Sprintf("anomalies: %d errors, %d warnings, %d info", s.Anomalies["error"], s.Anomalies["warning"],
 		s.Anomalies["info"]))
+	if s.Unreliable != "" {
+		t.line(t.style(ansiYellow, "UNRELIABLE: "+s.Unreliable))
+	}
 	if len(s.Unreadable) > 0 {
 		t.line(t.style(ansiYellow, fmt.Sprintf("not read: %s, left out of this report:", unreadCount(r))))
 		for _, u := range s.Unreadable {
