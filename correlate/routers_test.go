@@ -138,18 +138,18 @@ func TestOrderRouters(t *testing.T) {
 		{"an L2 box keeps the TTL: corrected time decides", map[int]*routerSeen{0: seen(63, 2), 1: seen(63, 1)}, []int{1, 0}},
 	}
 	for _, c := range cases {
-		if got := a.orderRouters(c.seen, nil); fmt.Sprint(got) != fmt.Sprint(c.want) {
+		if got := a.orderRouters(c.seen, nil, -1, -1); fmt.Sprint(got) != fmt.Sprint(c.want) {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
 	}
 	// The replies crossed r2 at 3 but not at 2: r2 has another interface, and 2 is not the way out.
 	back := map[int]*routerSeen{4: seen(64, 1), 3: seen(64, 2)}
-	if got := a.orderRouters(map[int]*routerSeen{3: seen(62, 1), 4: seen(62, 2)}, back); fmt.Sprint(got) != "[3 4]" {
+	if got := a.orderRouters(map[int]*routerSeen{3: seen(62, 1), 4: seen(62, 2)}, back, -1, -1); fmt.Sprint(got) != "[3 4]" {
 		t.Errorf("the replies crossed the router elsewhere: %v, want [3 4]", got)
 	}
 	// They crossed it at 2 as well: it is the way out.
 	back[2] = seen(63, 3)
-	if got := a.orderRouters(map[int]*routerSeen{3: seen(62, 1), 4: seen(62, 2)}, back); fmt.Sprint(got) != "[4 3 2]" {
+	if got := a.orderRouters(map[int]*routerSeen{3: seen(62, 1), 4: seen(62, 2)}, back, -1, -1); fmt.Sprint(got) != "[4 3 2]" {
 		t.Errorf("the replies crossed both captured interfaces: %v, want [4 3 2]", got)
 	}
 }
