@@ -171,6 +171,10 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 					"itself", rec.Frame)
 			}
 		}
+		if rec.LinkType == LinkEthernet && !d.mergeChecked {
+			d.mergeChecked = true
+			d.merged = learnMerged(fi.Path, opts)
+		}
 		d.Decode(&rec, &p, &o)
 		if p.Errs&ErrSnapped != 0 {
 			noteSnapped(fi, &rec, &p)
