@@ -118,3 +118,21 @@ func TestMergecapNodeCapture(t *testing.T) {
 		t.Errorf("only %d lab scenarios had a node with two Ethernet captures", ran)
 	}
 }
+
+// --point NODE:eth0=FILE on a merged capture: its frames are of several stages, not of eth0 alone,
+// and the run is refused with a message that names them and says how calipath takes such a file.
+func TestMergecapPointConflict(t *testing.T) {
+	mergecap := testtool.Path(t, testtool.Mergecap)
+	dir := "../testdata/lab/scenarios/healthy-ipip"
+	out := filepath.Join(t.TempDir(), "node-a.pcap")
+	files, _ := filepath.Glob(filepath.Join(dir, "node-a-cali*.pcap"))
+	files = append(files, filepath.Join(dir, "node-a-eth0.pcap"))
+	if b, err := exec.Command(mergecap, append([]string{"-w", out, "-F", "pcap"}, files...)...).CombinedOutput(); err != nil {
+		t.Fatalf("mergecap: %v: %s", err, b)
+	}
+	c := decode.Load([]string{out}, decode.Options{}, decode.PointConfig{Explicit: map[string]decode.Identity{out: {Node: "node-a", Iface: "eth0"}}})
+	if len(c.PointConflicts) != 1 || !strings.Contains(c.PointConflicts[0], "a merged capture's stages eth0, veth") ||
+		!strings.Contains(c.PointConflicts[0], "splits a merged capture") {
+		t.Errorf("point conflicts %q, want one naming the merged capture's stages", c.PointConflicts)
+	}
+}

@@ -324,7 +324,7 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 		default:
 			id = ident{node: fnode, reason: "node from file name"}
 		}
-		if name, role, why, ok := MergedStage(s.Iface); ok && !explicit {
+		if name, role, why, ok := MergedStage(s.Iface); ok {
 			id.iface, id.role = filepath.Base(f.Path)+"#"+name, role
 			id.reason += fmt.Sprintf("; merged capture split into %d stages by link address and encapsulation (one interface, the same "+
 				"packets at several stages): %s", stages[s.File], why)
