@@ -251,7 +251,7 @@ type dirVotes struct {
 	tunnel         bool                // some journey was seen at a tunnel device
 	routers        map[int]*routerSeen // router point → what its journeys showed there (nil for none)
 	// edge is, for a direction that crossed a router point, the TTLs (outer when encapsulated) its
-	// first voteSample such journeys had at the cluster nodes' underlays: the TTL leaving the source
+	// first edgeSample such journeys had at the cluster nodes' underlays: the TTL leaving the source
 	// node and reaching the destination node, which tell a router's egress from its ingress
 	// (orderRouters). nil for none.
 	edge *edgeTTLs
@@ -479,10 +479,14 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 			v.tunnel = true
 		}
 	}
-	if v.routers != nil && (v.edge == nil || v.edge.n < voteSample) {
+	if v.routers != nil && (v.edge == nil || v.edge.n < edgeSample) {
 		s.voteEdges(v, h, a.hopPt[base:base+len(h)])
 	}
 }
+
+// edgeSample is how many journeys of a flow direction voteEdges reads: the TTLs at a path's end nodes
+// are its packets' alike, and a second walk of every sampled journey's hops would cost the flow stage.
+const edgeSample = 16
 
 // voteEdges records the TTLs a journey (hops h at points pts) that crossed a router point had at the
 // cluster nodes' underlays (dirVotes.edge).
