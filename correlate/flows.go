@@ -250,6 +250,18 @@ type dirVotes struct {
 	nVoted         int32               // journeys whose pods were voted
 	tunnel         bool                // some journey was seen at a tunnel device
 	routers        map[int]*routerSeen // router point → what its journeys showed there (nil for none)
+	// edge is, for a direction that crossed a router point, the TTLs (outer when encapsulated) its
+	// first edgeSample such journeys had at the cluster nodes' underlays: the TTL leaving the source
+	// node and reaching the destination node, which tell a router's egress from its ingress
+	// (orderRouters). nil for none.
+	edge *edgeTTLs
+}
+
+// edgeTTLs is what dirVotes.edge holds: votes for point<<8|TTL at cluster nodes' underlay points, from
+// n journeys.
+type edgeTTLs struct {
+	n    int
+	ttls votes
 }
 
 // routerSeen is what a flow direction's journeys showed at one router point: their hop positions
@@ -480,12 +492,36 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 			v.tunnel = true
 		}
 	}
+	if v.routers != nil && (v.edge == nil || v.edge.n < edgeSample) {
+		s.voteEdges(v, h, a.hopPt[base:base+len(h)])
+	}
+}
+
+// edgeSample is how many journeys of a flow direction voteEdges reads: the TTLs at a path's end nodes
+// are its packets' alike, and a second walk of every sampled journey's hops would cost the flow stage.
+const edgeSample = 16
+
+// voteEdges records the TTLs a journey (hops h at points pts) that crossed a router point had at the
+// cluster nodes' underlays (dirVotes.edge).
+func (s *flowStage) voteEdges(v *dirVotes, h []uint32, pts []uint16) {
+	a := s.a
+	if v.edge == nil {
+		v.edge = &edgeTTLs{}
+	}
+	v.edge.n++
+	for hi, pt := range pts {
+		if s.ptKind[pt]&ptEdge != 0 {
+			oh, _ := a.obs(h[hi])
+			v.edge.ttls.add(int(pt)<<8 | int(a.w.hopTTL(oh)))
+		}
+	}
 }
 
 // What votePath asks of a point (flowStage.ptKind).
 const (
 	ptRouter = 1 << iota // a router's point: on a node outside the cluster, its role known
 	ptTunnel             // a tunnel device
+	ptEdge               // a cluster node's underlay
 )
 
 // pointKinds returns what votePath asks of each point of w (ptRouter, ptTunnel).
@@ -497,6 +533,9 @@ func pointKinds(w *world) []uint8 {
 		}
 		if w.pointRole[p] == decode.RoleTunnel {
 			k[p] |= ptTunnel
+		}
+		if w.cluster[n] && w.pointRole[p] == decode.RoleUnderlay {
+			k[p] |= ptEdge
 		}
 	}
 	return k

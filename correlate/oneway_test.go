@@ -12,7 +12,19 @@ import (
 
 // pcapKeep returns a little-endian classic pcap file with only the records keep says yes to (given
 // each record's captured bytes): what tcpdump -Q in or -Q out would have written of the same traffic.
+// It fails the test when it keeps no record.
 func pcapKeep(t *testing.T, path string, keep func(data []byte) bool) []byte {
+	t.Helper()
+	out, kept := pcapFilter(t, path, keep)
+	if kept == 0 {
+		t.Fatalf("%s: no record kept", path)
+	}
+	return out
+}
+
+// pcapFilter is pcapKeep that may keep no record (a capture of a direction nothing took); it returns
+// the file and how many records it kept.
+func pcapFilter(t *testing.T, path string, keep func(data []byte) bool) ([]byte, int) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -32,10 +44,7 @@ func pcapKeep(t *testing.T, path string, keep func(data []byte) bool) []byte {
 		}
 		off += 16 + n
 	}
-	if kept == 0 {
-		t.Fatalf("%s: no record kept", path)
-	}
-	return out
+	return out, kept
 }
 
 // srcMACOf is the source MAC of the first IPv4 Ethernet frame from address ip in a lab capture: the
@@ -188,4 +197,27 @@ func TestOneWayAnyCapture(t *testing.T) {
 			}
 		})
 	}
+}
+
+// routerOneWayFile returns a lab router interface's capture kept to one direction, as tcpdump -Q out
+// (egress) or -Q in would have written it: facesA says the interface faces node-a (192.168.10.0/24;
+// the other side is node-b's). A frame leaves the interface when its IPv4 destination is on the side
+// it faces; an ARP frame when it comes from the MAC of the frames that leave.
+func routerOneWayFile(t *testing.T, path string, facesA, egress bool) []byte {
+	t.Helper()
+	toA := func(d []byte) bool { return d[30] == 192 && d[31] == 168 && d[32] == 10 }
+	var own []byte
+	pcapFilter(t, path, func(d []byte) bool {
+		if own == nil && len(d) >= 34 && d[12] == 8 && d[13] == 0 && toA(d) == facesA {
+			own = append([]byte(nil), d[6:12]...)
+		}
+		return true
+	})
+	b, _ := pcapFilter(t, path, func(d []byte) bool {
+		if len(d) >= 34 && d[12] == 8 && d[13] == 0 {
+			return (toA(d) == facesA) == egress
+		}
+		return len(d) >= 12 && own != nil && bytes.Equal(d[6:12], own) == egress
+	})
+	return b
 }

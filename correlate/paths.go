@@ -86,7 +86,8 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 	type group struct {
 		ends    pathEnds
 		routers map[int]*routerSeen
-		tunnel  bool // some journey was seen at a tunnel device
+		edge    votes // point<<8|TTL at the cluster nodes' underlays (dirVotes.edge)
+		tunnel  bool  // some journey was seen at a tunnel device
 		v6      bool
 		index   int32 // in groups
 	}
@@ -120,6 +121,11 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 				groups = append(groups, g)
 			}
 			addRouters(g.routers, fl.votes[d].routers)
+			if ev := fl.votes[d].edge; ev != nil {
+				for _, v := range ev.ttls {
+					g.edge.addN(int(v.key), int(v.n))
+				}
+			}
 			g.tunnel = g.tunnel || fl.votes[d].tunnel
 			member[fi][d] = g.index
 		}
@@ -134,7 +140,7 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 		if back[i] > 0 {
 			rev = groups[back[i]-1].routers
 		}
-		built[i] = s.buildPath(g.ends, g.routers, rev, g.tunnel, g.v6)
+		built[i] = s.buildPath(g.ends, g.routers, rev, g.edge, g.tunnel, g.v6)
 	}
 	paths := make([][2]*pathInfo, len(s.flows))
 	for fi, fl := range s.flows {
@@ -177,9 +183,10 @@ func reverseGroups(member [][2]int32, n int) []int32 {
 }
 
 // buildPath orders the points a flow direction's packets should cross, given its ends and what its
-// journeys showed of the routers (and the reverse direction's, back: nil for none) and whether they
-// crossed a tunnel device; v6 is its IP family (tunnel devices carry one).
-func (s *pathStage) buildPath(e pathEnds, routers, back map[int]*routerSeen, tunnel, v6 bool) *pathInfo {
+// journeys showed of the routers (and the reverse direction's, back: nil for none), the TTLs they had
+// at the cluster nodes' underlays (edge: point<<8|TTL) and whether they crossed a tunnel device; v6 is
+// its IP family (tunnel devices carry one).
+func (s *pathStage) buildPath(e pathEnds, routers, back map[int]*routerSeen, edge votes, tunnel, v6 bool) *pathInfo {
 	w := s.w
 	src, dst, srcPod, dstPod := e.src, e.dst, e.srcPod, e.dstPod
 	pi := &pathInfo{srcNode: src, dstNode: dst}
@@ -203,7 +210,7 @@ func (s *pathStage) buildPath(e pathEnds, routers, back map[int]*routerSeen, tun
 		}
 		add(w.underlays[src]...)
 	}
-	add(s.orderRouters(routers, back)...)
+	add(s.orderRouters(routers, back, edgeTTL(w, edge, src), edgeTTL(w, edge, dst))...)
 	if dst >= 0 && dst != src {
 		add(w.underlays[dst]...)
 		if tunneled {
@@ -231,15 +238,18 @@ type rp struct {
 // that does not depend on clocks: a router decrements the TTL (the outer one when encapsulated) by
 // one, so along the path the TTL falls router by router; on one router the interface with the
 // higher TTL is its ingress and the other its egress; and at one TTL, on the link between two
-// routers, the upstream router's egress comes before the downstream router's ingress. A router with
-// two captured interfaces of which packets reached only one: they entered there and the other is
-// its way out, on the path even though nothing reached it, unless they were seen beyond the router
-// (seenBeyond), or the reverse direction's packets (back) crossed it at that interface and not at the
-// other (otherWayBack): then it has an interface no capture names, and the other captured one is not
-// shown to be on their way. Points the TTLs cannot order (the two
+// routers, the upstream router's egress comes before the downstream router's ingress. The TTLs the
+// packets had leaving the source node and reaching the destination node (t0, t1: -1 unknown) settle
+// the side of a router whose points show one TTL (routerSides): one seen at t0 is its ingress, one at
+// t1 its egress (a capture of the router's egress only, tcpdump -Q out). A router with two captured
+// interfaces of which packets reached only one: at its egress, the other is their way in; otherwise
+// they entered there and the other is its way out, on the path even though nothing reached it, unless
+// they were seen beyond the router (seenBeyond), or the reverse direction's packets (back) crossed it
+// at that interface and not at the other (otherWayBack): then it has an interface no capture names,
+// and the other captured one is not shown to be on their way. Points the TTLs cannot order (the two
 // ends of one link, neither router's other interface captured; an L2 box that keeps the TTL) keep
 // their order in corrected time.
-func (s *pathStage) orderRouters(routers, back map[int]*routerSeen) []int {
+func (s *pathStage) orderRouters(routers, back map[int]*routerSeen, t0, t1 int) []int {
 	w := s.w
 	rs := make([]rp, 0, len(routers)+2)
 	for p, s := range routers {
@@ -266,10 +276,24 @@ func (s *pathStage) orderRouters(routers, back map[int]*routerSeen) []int {
 			rs[i].role = 0
 		}
 	}
+	if withTTL {
+		routerSides(w, rs, t0, t1)
+	}
 	for i, n := 0, len(rs); i < n; i++ {
 		r := rs[i]
 		others := w.underlays[w.pointNode[r.p]]
-		if len(others) != 2 || seenBeyond(w, r, rs[:n]) || otherWayBack(r.p, others, back) {
+		if len(others) != 2 || otherWayBack(r.p, others, back) {
+			continue
+		}
+		if r.role == 0 { // its egress (by the TTLs): the other interface is the way in
+			for _, q := range others {
+				if _, seen := routers[q]; !seen && q != r.p {
+					rs = append(rs, rp{p: q, ttl: r.ttl + 1, role: 2, pos: r.pos - 0.5})
+				}
+			}
+			continue
+		}
+		if seenBeyond(w, r, rs[:n]) {
 			continue
 		}
 		for _, q := range others {
@@ -297,6 +321,85 @@ func (s *pathStage) orderRouters(routers, back map[int]*routerSeen) []int {
 		out[i] = r.p
 	}
 	return out
+}
+
+// routerSides settles the role (ingress 2, egress 0) of the points of each router whose points on the
+// path all show one TTL t, from the TTLs the packets had leaving the source node (t0) and reaching the
+// destination node (t1), -1 when unknown. The router decrements the TTL: at its egress the packets
+// crossed a router already (t < t0), at its ingress one is still ahead (t > t1). Counted from the
+// source, with t0, the router whose ingress is at t is the (t0-t+1)th, the one whose egress is at t
+// the (t0-t)th; a place another router holds is not its own (two routers at one TTL are the two ends
+// of the link between them). A router still open keeps role 1 (two routers at one TTL, each with one
+// point: the two ends of one link, in an order only the clocks would give).
+func routerSides(w *world, rs []rp, t0, t1 int) {
+	if t0 < 0 && t1 < 0 {
+		return
+	}
+	type router struct {
+		node, ttl int
+		role      int // 1: open
+	}
+	var rt []*router
+	byNode := map[int]*router{}
+	held := map[int]bool{} // places (from the source, with t0) settled routers hold
+	for _, r := range rs {
+		n := w.pointNode[r.p]
+		if r.role != 1 {
+			if t0 >= 0 {
+				held[t0-r.ttl+r.role/2] = true
+			}
+			byNode[n] = nil
+			continue
+		}
+		if _, ok := byNode[n]; ok {
+			continue
+		}
+		g := &router{node: n, ttl: r.ttl, role: 1}
+		byNode[n] = g
+		rt = append(rt, g)
+	}
+	settle := func(g *router, role int) {
+		g.role = role
+		if t0 >= 0 {
+			held[t0-g.ttl+role/2] = true
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, g := range rt {
+			if g.role != 1 {
+				continue
+			}
+			egress := (t0 < 0 || g.ttl < t0 && !held[t0-g.ttl]) && (t1 < 0 || g.ttl >= t1)
+			ingress := (t1 < 0 || g.ttl > t1) && (t0 < 0 || g.ttl <= t0 && !held[t0-g.ttl+1])
+			switch {
+			case egress && !ingress:
+				settle(g, 0)
+				changed = true
+			case ingress && !egress:
+				settle(g, 2)
+				changed = true
+			}
+		}
+	}
+	for i := range rs {
+		if g := byNode[w.pointNode[rs[i].p]]; g != nil {
+			rs[i].role = g.role
+		}
+	}
+}
+
+// edgeTTL is the TTL the path's packets had most often at node n's underlays (edge: point<<8|TTL
+// votes), -1 for none or for n < 0.
+func edgeTTL(w *world, edge votes, n int) int {
+	if n < 0 {
+		return -1
+	}
+	k := edge.topWhere(func(k int) bool { return w.pointNode[k>>8] == n })
+	if k < 0 {
+		return -1
+	}
+	return k & 0xff
 }
 
 // seenBeyond reports whether the packets that reached router point r were also seen, at a point of

@@ -47,6 +47,10 @@ type Decoder struct {
 	v6  map[[16]byte]uint32 // IPv6 addresses this decoder interned already (no lock for those)
 	arp map[ARP]uint32      // ARP packets this decoder stored already, as v6
 	sll *sllLocal           // a cooked v1 file's local pods (nil until its first such frame)
+	// merged is a merged capture's stages (merged.go): nil for another file, or before its first
+	// Ethernet frame (mergeChecked: looked for).
+	merged       *mergedLocal
+	mergeChecked bool
 }
 
 // internARP is Tables.AddARP through the decoder's own cache: an ARP storm repeats a few packets.
@@ -105,6 +109,8 @@ func (d *Decoder) sourceOf(rec *Record, p *Packet) uint16 {
 		src.IfIndex = p.IfIndex
 	case p.LinkType == LinkLinuxSLL && p.HasSLL:
 		src.IfIndex = sllStage(p, d.sll)
+	case d.merged != nil && p.LinkType == LinkEthernet:
+		src.Iface = uint16(d.merged.stage(p))
 	}
 	if !d.haveSrc || src != d.lastSrc {
 		d.lastSrc, d.srcIdx, d.haveSrc = src, d.t.InternSource(src), true

@@ -26,6 +26,9 @@ func PointConflicts(files []*FileInfo, sources []Source, cfg PointConfig) []stri
 		case len(idx) > 1:
 			what = fmt.Sprintf("a -i any capture: LINUX_SLL2 interface indexes %s", joinInts(idx))
 			fix = fmt.Sprintf("give --point %s:any=%s (calipath tells its interfaces apart; --links NODE=FILE names them)", ex.Node, f.Path)
+		case len(ifs) > 1 && strings.HasPrefix(ifs[0], "merged stage "):
+			what = "a merged capture's stages " + strings.ReplaceAll(strings.Join(ifs, ", "), "merged stage ", "")
+			fix = "drop this --point and name the file NODE.pcap (calipath splits a merged capture into its stages)"
 		case len(ifs) > 1:
 			what = fmt.Sprintf("pcapng interfaces %s", strings.Join(ifs, ", "))
 			fix = "drop this --point and name the file NODE.pcapng (calipath takes each interface's point from its pcapng name)"
@@ -53,6 +56,9 @@ func fileIfaces(f *FileInfo, sources []Source) ([]int, []string) {
 		name := fmt.Sprintf("#%d", s.Iface)
 		if int(s.Iface) < len(f.Interfaces) && f.Interfaces[s.Iface].Name != "" {
 			name = f.Interfaces[s.Iface].Name
+		}
+		if stage, _, _, ok := MergedStage(s.Iface); ok {
+			name = "merged stage " + stage
 		}
 		ifs[name] = true
 	}

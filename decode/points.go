@@ -278,6 +278,12 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 		role                     Role
 	}
 	ids := make([]ident, len(sources))
+	stages := map[uint16]int{} // file → stages of a merged capture (merged.go)
+	for _, s := range sources {
+		if _, _, _, ok := MergedStage(s.Iface); ok {
+			stages[s.File]++
+		}
+	}
 	for si, s := range sources {
 		var id ident
 		f := FileMeta{}
@@ -317,6 +323,13 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 			}
 		default:
 			id = ident{node: fnode, reason: "node from file name"}
+		}
+		if name, role, why, ok := MergedStage(s.Iface); ok {
+			id.iface, id.role = filepath.Base(f.Path)+"#"+name, role
+			id.reason += fmt.Sprintf("; merged capture split into %d stages by link address and encapsulation (one interface, the same "+
+				"packets at several stages): %s", stages[s.File], why)
+			ids[si] = id
+			continue
 		}
 		if s.IfIndex == IfOverflow {
 			id.iface, id.role = "overflow", RoleUnknown

@@ -179,6 +179,10 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 					"itself", rec.Frame)
 			}
 		}
+		if rec.LinkType == LinkEthernet && !d.mergeChecked {
+			d.mergeChecked = true
+			d.merged = learnMerged(fi.Path, opts)
+		}
 		d.Decode(&rec, &p, &o)
 		if p.Encap == EncapNone && (p.Inner.MF || p.Inner.FragOff != 0) {
 			if frags == nil {

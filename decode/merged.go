@@ -1,0 +1,209 @@
+package decode
+
+import (
+	"errors"
+	"math/bits"
+	"os"
+	"strconv"
+)
+
+// A node's captures merged into one file (mergecap -w node-a.pcap -F pcap node-a-cali*.pcap
+// node-a-eth0.pcap): one Ethernet interface and no interface ids, so each packet is there once per
+// interface it crossed, with that interface's link addresses. Taken as one capture point, the same
+// packet seen at the pod's veth and at eth0 looks like duplicates and retransmissions. learnMerged
+// tells such a file from a bounded prefix (mergeProbe records, read once more before the scan, like
+// learnSLL): some packets (at least minMergedDup) are there at two stages, by their stage signatures,
+// or (WireGuard encrypts what the veth carries) IP frames of a pod's veth are there with encapsulated
+// or WireGuard frames between other MACs, which no one interface of a Calico node carries both; and
+// the scan then files each frame under a stage of its own, a capture source with a pseudo
+// interface number (MergedIface + stage): what carries ee:ee:ee:ee:ee:ee, Calico's veth MAC, is a
+// pod's veth (one per pod MAC), what is between two VXLAN VTEP MACs (66:…) the tunnel device, and
+// the rest (encapsulated frames, node MACs) the underlay.
+
+// MergedIface is the first pseudo interface number (Source.Iface) of a merged capture's stages: +0
+// the underlay, +1 the tunnel device, +2+k the veth of the k-th pod MAC met (at most mergedPods).
+const MergedIface = 0xff00
+
+const (
+	mergeProbe   = 4096 // records of a file's prefix read to tell a merged capture
+	minMergedDup = 4    // packets seen at two stages of the prefix that make it one
+	// and, without such packets, the IP frames of a pod's veth and the encapsulated or WireGuard frames
+	// between other MACs (handshakes only, when WireGuard is blocked) that make it one
+	minMergedCarried = 2
+	mergedPods       = 64 // pod MACs told apart; the rest share the last veth stage
+)
+
+// Stages of a merged capture, as offsets from MergedIface.
+const (
+	mergedUnderlay = iota
+	mergedTunnel
+	mergedVeth
+)
+
+// mergedLocal is what learnMerged found of a merged capture: its pods' MACs, each with its veth stage.
+type mergedLocal struct {
+	pods map[[6]byte]int
+	ips  map[[16]byte]int // the pods' addresses (what they sent to their host) → their stage
+}
+
+var broadcastMAC = [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+
+// mergedKind is the stage kind of a frame of a merged capture (mergedUnderlay, mergedTunnel,
+// mergedVeth) and, for a veth, the pod's MAC.
+func mergedKind(p *Packet) (kind int, pod [6]byte) {
+	switch {
+	case !p.HasEth:
+		return mergedUnderlay, pod
+	case p.HasARP && p.Encap == EncapNone:
+		switch {
+		case p.ARP.SHA == CalicoMAC: // the host's (proxy) reply to its pod, or its request (a broadcast one: pod zero)
+			if p.ARP.THA != ([6]byte{}) && p.ARP.THA != broadcastMAC {
+				return mergedVeth, p.ARP.THA
+			}
+			if p.DstMAC != broadcastMAC {
+				return mergedVeth, p.DstMAC
+			}
+			return mergedVeth, pod
+		case p.ARP.TPA == CalicoGateway || p.ARP.THA == CalicoMAC || p.DstMAC == CalicoMAC: // the pod asks its host
+			return mergedVeth, p.ARP.SHA
+		}
+		return mergedUnderlay, pod
+	case p.SrcMAC == CalicoMAC: // also a pod's own tunnel's frames: the veth carries them
+		return mergedVeth, p.DstMAC
+	case p.DstMAC == CalicoMAC:
+		return mergedVeth, p.SrcMAC
+	case p.Encap != EncapNone || p.HasWG || p.Inner.Version == 0:
+		return mergedUnderlay, pod
+	case p.SrcMAC[0] == 0x66 && p.DstMAC[0] == 0x66:
+		return mergedTunnel, pod
+	}
+	return mergedUnderlay, pod
+}
+
+// stage returns the pseudo interface number of a merged capture's frame, learning pod MACs the
+// prefix did not show (up to mergedPods).
+func (m *mergedLocal) stage(p *Packet) int {
+	kind, pod := mergedKind(p)
+	if kind != mergedVeth {
+		return MergedIface + kind
+	}
+	if pod == ([6]byte{}) { // the host's broadcast request for a pod's address: that pod's veth
+		var a [16]byte
+		copy(a[12:], p.ARP.TPA[:])
+		return MergedIface + mergedVeth + m.ips[a]
+	}
+	k, ok := m.pods[pod]
+	if !ok {
+		k = min(len(m.pods), mergedPods-1)
+		if len(m.pods) < mergedPods {
+			m.pods[pod] = k
+		}
+	}
+	return MergedIface + mergedVeth + k
+}
+
+// learnMerged reads the first mergeProbe records of the file at path and returns what it shows of a
+// merged capture, nil when it is none: a file that is not a regular one (standard input, a FIFO: read
+// once only, it is taken as it is), of another link type than Ethernet or of several interfaces, or in
+// which fewer than minMergedDup packets show at two stages.
+func learnMerged(path string, opts Options) *mergedLocal {
+	if path == "-" {
+		return nil
+	}
+	if opts.Open == nil {
+		if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+			return nil
+		}
+	}
+	r, c, mapped, err := openScan(path, opts)
+	if err != nil {
+		return nil
+	}
+	defer c.Close()
+	var m *mergedLocal
+	read := func() { m = probeMerged(r, opts) }
+	if mapped == nil {
+		read()
+	} else if mappedFault(mapped, read) != nil {
+		return nil
+	}
+	return m
+}
+
+// probeMerged is learnMerged's look at the prefix of r.
+func probeMerged(r Reader, opts Options) *mergedLocal {
+	vx, wg := opts.VXLANPort, opts.WireGuardPort
+	if vx == 0 {
+		vx = DefaultVXLANPort
+	}
+	if wg == 0 {
+		wg = DefaultWireGuardPort
+	}
+	var rec Record
+	var p Packet
+	m := &mergedLocal{pods: map[[6]byte]int{}, ips: map[[16]byte]int{}}
+	kinds := map[uint64]uint8{} // fingerprint → the stage kinds it was seen at (bits)
+	dups, vethIP, carried := 0, 0, 0
+	for n := 0; n < mergeProbe; n++ {
+		err := r.Next(&rec)
+		var re *RecordError
+		if errors.As(err, &re) {
+			continue
+		}
+		if err != nil {
+			break
+		}
+		if rec.LinkType != LinkEthernet || rec.Iface != 0 {
+			return nil
+		}
+		decodeFast(rec.LinkType, rec.Data, rec.OrigLen, vx, wg, &p)
+		kind, pod := mergedKind(&p)
+		if kind == mergedVeth && pod != ([6]byte{}) {
+			k, ok := m.pods[pod]
+			if !ok && len(m.pods) < mergedPods {
+				k, m.pods[pod] = len(m.pods), len(m.pods)
+			}
+			if p.DstMAC == CalicoMAC && p.Inner.Version == 4 && len(m.ips) < sllLocalMax {
+				m.ips[p.Inner.Src] = k
+			}
+		}
+		switch {
+		case kind == mergedVeth && p.Inner.Version != 0:
+			vethIP++
+		case kind == mergedUnderlay && (p.HasWG || p.Encap != EncapNone):
+			carried++
+		}
+		if p.Inner.Version == 0 || p.HasARP || p.Errs != 0 {
+			continue
+		}
+		fp, _ := Fingerprint(&p)
+		was := kinds[fp]
+		now := was | 1<<kind
+		kinds[fp] = now
+		if bits.OnesCount8(was) == 1 && bits.OnesCount8(now) == 2 {
+			dups++
+		}
+	}
+	if len(m.pods) == 0 || dups < minMergedDup && (vethIP < minMergedDup || carried < minMergedCarried) {
+		return nil
+	}
+	return m
+}
+
+// MergedStage names the stage of a merged capture's pseudo interface iface (Source.Iface), with its
+// role and what it holds; ok is false for another interface number.
+func MergedStage(iface uint16) (name string, role Role, why string, ok bool) {
+	if iface < MergedIface || iface == 0xffff {
+		return "", RoleUnknown, "", false
+	}
+	switch k := int(iface) - MergedIface; {
+	case k == mergedUnderlay:
+		return "eth0", RoleUnderlay, "its encapsulated frames and those between node MACs (the underlay)", true
+	case k == mergedTunnel:
+		return "tunnel", RoleTunnel, "its frames between VXLAN VTEP MACs 66:… (the tunnel device)", true
+	case k == mergedVeth:
+		return "veth", RolePodVeth, "its frames to and from ee:ee:ee:ee:ee:ee of the first pod MAC (a pod's veth)", true
+	default:
+		return "veth" + strconv.Itoa(k-mergedVeth+1), RolePodVeth, "its frames to and from ee:ee:ee:ee:ee:ee of pod MAC number " + strconv.Itoa(k-mergedVeth+1) + " (a pod's veth)", true
+	}
+}
