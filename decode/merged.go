@@ -89,7 +89,7 @@ func (m *mergedLocal) stage(p *Packet) int {
 	}
 	if pod == ([6]byte{}) { // the host's broadcast request for a pod's address: that pod's veth
 		var a [16]byte
-		copy(a[12:], p.ARP.TPA[:])
+		copy(a[:4], p.ARP.TPA[:]) // IPHdr keeps an IPv4 address in its first 4 bytes
 		return MergedIface + mergedVeth + m.ips[a]
 	}
 	k, ok := m.pods[pod]
@@ -142,7 +142,7 @@ func probeMerged(r Reader, opts Options) *mergedLocal {
 	var rec Record
 	var p Packet
 	m := &mergedLocal{pods: map[[6]byte]int{}, ips: map[[16]byte]int{}}
-	kinds := map[uint64]uint8{} // fingerprint → the stage kinds it was seen at (bits)
+	stages := map[uint64]uint64{} // fingerprint → the stages it was seen at (bits; each pod's veth its own)
 	dups, vethIP, carried := 0, 0, 0
 	for n := 0; n < mergeProbe; n++ {
 		err := r.Next(&rec)
@@ -177,10 +177,18 @@ func probeMerged(r Reader, opts Options) *mergedLocal {
 			continue
 		}
 		fp, _ := Fingerprint(&p)
-		was := kinds[fp]
-		now := was | 1<<kind
-		kinds[fp] = now
-		if bits.OnesCount8(was) == 1 && bits.OnesCount8(now) == 2 {
+		st := kind // a packet between two pods of the node crosses both veths: two stages too
+		if kind == mergedVeth {
+			k, ok := m.pods[pod]
+			if !ok {
+				k = mergedPods - 1
+			}
+			st = min(mergedVeth+k, 63)
+		}
+		was := stages[fp]
+		now := was | 1<<st
+		stages[fp] = now
+		if bits.OnesCount64(was) == 1 && bits.OnesCount64(now) == 2 {
 			dups++
 		}
 	}
