@@ -189,3 +189,22 @@ func scrollKey(msg tea.KeyMsg, km KeyMap, cursor *int, n, page int) bool {
 	*cursor = clamp(*cursor, 0, n-1)
 	return true
 }
+
+// unreliableTag is what a status line that shows lost or sent counts appends when the summary says
+// those counts are unreliable (the matcher forgot late sightings: --window too small), else "".
+// The overview says why and what to re-run with.
+func unreliableTag(c *common) string {
+	if c.res == nil || c.res.Summary.Unreliable == "" {
+		return ""
+	}
+	return " · UNRELIABLE counts: see overview"
+}
+
+// withTag is the status line s followed by tag as a warning; s gives way to the width, the tag does not.
+func withTag(c *common, s, tag string, w int) string {
+	tw := ansi.StringWidth(tag)
+	if sw := ansi.StringWidth(s); sw+tw > w {
+		s = ansi.Truncate(s, max(0, w-tw), "…")
+	}
+	return c.st.status.Render(s) + c.st.bad.Render(tag)
+}

@@ -425,6 +425,14 @@ func (l *flowList) view(c *common, w, h int) string {
 		}
 		return b.String()
 	}
-	b.WriteString(st.status.Render(l.statusLine()))
+	b.WriteString(l.status(c, w))
 	return b.String()
+}
+
+// status is the styled status line, with the warning that the counts are unreliable when they are.
+func (l *flowList) status(c *common, w int) string {
+	if tag := unreliableTag(c); tag != "" {
+		return withTag(c, l.statusLine(), tag, w)
+	}
+	return c.st.status.Render(l.statusLine())
 }

@@ -234,13 +234,13 @@ func (o *overview) view(c *common, w, h int) string {
 	return strings.Join(lines[off:], "\n")
 }
 
-// build writes the overview's lines at width w.
-func (o *overview) build(c *common, w int) []string {
+// summaryText is the overview's summary lines at width w: its parts wrap onto another line rather
+// than run off the terminal.
+func summaryText(c *common, w int) string {
 	res := c.res
 	st := c.st
-	var b strings.Builder
 	sum := res.Summary
-	// The summary: its parts wrap onto another line rather than run off the terminal.
+	var b strings.Builder
 	lost := fmt.Sprintf("lost %s", fmtCount(sum.Lost))
 	if sum.Lost > 0 {
 		lost = st.bad.Render(lost)
@@ -252,6 +252,24 @@ func (o *overview) build(c *common, w int) []string {
 		parts = append(parts, st.warn.Render(fmt.Sprintf("skipped %s", fmtCount(sum.Skipped))))
 	}
 	b.WriteString(joinWrap(parts, "  ", w) + "\n")
+	// Counts the matcher could not keep (--window too small) are said to be unreliable, in the report's
+	// words, wrapped rather than cut: the line says what to re-run with.
+	if sum.Unreliable != "" {
+		for _, line := range strings.Split(lipgloss.NewStyle().Width(max(1, w)).Render("UNRELIABLE: "+
+			clean(sum.Unreliable)), "\n") {
+			b.WriteString(st.bad.Render(strings.TrimRight(line, " ")) + "\n")
+		}
+	}
+	return b.String()
+}
+
+// build writes the overview's lines at width w.
+func (o *overview) build(c *common, w int) []string {
+	res := c.res
+	st := c.st
+	var b strings.Builder
+	sum := res.Summary
+	b.WriteString(summaryText(c, w))
 	an := fmt.Sprintf("Anomalies: %d (%d error, %d warning, %d info)", len(res.Anomalies),
 		sum.Anomalies["error"], sum.Anomalies["warning"], sum.Anomalies["info"])
 	switch {

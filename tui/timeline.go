@@ -361,7 +361,11 @@ func (t *timeline) view(c *common, w, h int) string {
 	for i := end - off; i < lh; i++ {
 		b.WriteString("\n")
 	}
-	b.WriteString(st.status.Render(fit(t.statusLine(), w)))
+	if tag := unreliableTag(c); tag != "" {
+		b.WriteString(withTag(c, t.statusLine(), tag, w))
+	} else {
+		b.WriteString(st.status.Render(fit(t.statusLine(), w)))
+	}
 	return b.String()
 }
 
