@@ -31,6 +31,9 @@ const (
 	// between other MACs (handshakes only, when WireGuard is blocked) that make it one
 	minMergedCarried = 2
 	mergedPods       = 64 // pod MACs told apart; the rest share the last veth stage
+	// a prefix this long of one stage only (one kind, at most one pod MAC) is a file of one interface:
+	// a merged capture is in time order, so a packet's copies at two stages lie microseconds apart
+	mergeOneStage = 1024
 )
 
 // Stages of a merged capture, as offsets from MergedIface.
@@ -144,7 +147,11 @@ func probeMerged(r Reader, opts Options) *mergedLocal {
 	m := &mergedLocal{pods: map[[6]byte]int{}, ips: map[[16]byte]int{}}
 	stages := map[uint64]uint64{} // fingerprint → the stages it was seen at (bits; each pod's veth its own)
 	dups, vethIP, carried := 0, 0, 0
+	kinds := 0 // the stage kinds met (bits)
 	for n := 0; n < mergeProbe; n++ {
+		if n == mergeOneStage && bits.OnesCount(uint(kinds)) < 2 && len(m.pods) < 2 {
+			return nil // a pod's veth or a node's eth0 alone: the rest of the prefix need not be read
+		}
 		err := r.Next(&rec)
 		var re *RecordError
 		if errors.As(err, &re) {
@@ -158,6 +165,7 @@ func probeMerged(r Reader, opts Options) *mergedLocal {
 		}
 		decodeFast(rec.LinkType, rec.Data, rec.OrigLen, vx, wg, &p)
 		kind, pod := mergedKind(&p)
+		kinds |= 1 << kind
 		if kind == mergedVeth && pod != ([6]byte{}) {
 			k, ok := m.pods[pod]
 			if !ok && len(m.pods) < mergedPods {
