@@ -145,7 +145,9 @@ func probeMerged(r Reader, opts Options) *mergedLocal {
 	var rec Record
 	var p Packet
 	m := &mergedLocal{pods: map[[6]byte]int{}, ips: map[[16]byte]int{}}
-	stages := map[uint64]uint64{} // fingerprint → the stages it was seen at (bits; each pod's veth its own)
+	// fingerprint → the stages it was seen at (bits 0-55; each pod's veth its own) and, in the top byte,
+	// the TTL it had at the first
+	stages := map[uint64]uint64{}
 	dups, vethIP, carried := 0, 0, 0
 	kinds := 0 // the stage kinds met (bits)
 	for n := 0; n < mergeProbe; n++ {
@@ -185,18 +187,27 @@ func probeMerged(r Reader, opts Options) *mergedLocal {
 			continue
 		}
 		fp, _ := Fingerprint(&p)
-		st := kind // a packet between two pods of the node crosses both veths: two stages too
+		was, seen := stages[fp]
+		st := kind
 		if kind == mergedVeth {
+			// A packet between two pods of the node crosses both veths, its TTL one lower at the second
+			// (the node routed it once): two stages too. Lower by more, it crossed other nodes: the
+			// file holds veths of several nodes, which no split makes one node's stages.
 			k, ok := m.pods[pod]
 			if !ok {
 				k = mergedPods - 1
 			}
-			st = min(mergedVeth+k, 63)
+			if st = min(mergedVeth+k, 55); seen && was&(1<<mergedVeth-1) == 0 && was>>56 != uint64(p.Inner.TTL)+1 {
+				st = bits.TrailingZeros64(was) // another pod's veth, not on this node's way: no second stage
+			}
 		}
-		was := stages[fp]
+		const stageBits = 1<<56 - 1
+		if !seen {
+			was = uint64(p.Inner.TTL) << 56
+		}
 		now := was | 1<<st
 		stages[fp] = now
-		if bits.OnesCount64(was) == 1 && bits.OnesCount64(now) == 2 {
+		if bits.OnesCount64(was&stageBits) == 1 && bits.OnesCount64(now&stageBits) == 2 {
 			dups++
 		}
 	}
