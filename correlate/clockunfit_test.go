@@ -97,8 +97,25 @@ func TestClockUnfitHedged(t *testing.T) {
 			}
 		})
 	}
+	// healthy-ipip, node-b +300 µs at 5%: "WARNING loss at node-b/cali… → node-b/tunl0 (1)", truth 0 lost;
+	// the loss (inside node-b, whose clock no offset fits) now says why it may be none.
+	r := Correlate(labSmallStep(t, "healthy-ipip", "node-b", 0.05, 300*time.Microsecond), Options{})
+	losses := 0
+	for _, an := range r.Anomalies {
+		if an.Kind == "loss" || blindKinds[an.Kind] {
+			losses++
+			if an.Severity == sevError || !strings.HasPrefix(an.Message, "Uncertain: no single offset fits the clock") ||
+				!strings.Contains(an.Message, "node-b") {
+				t.Errorf("healthy-ipip: %s %s at %+v: %q: want a warning that names node-b's clock", an.Severity, an.Kind,
+					an.Where, an.Message)
+			}
+		}
+	}
+	if losses == 0 {
+		t.Errorf("healthy-ipip: no loss finding (the repro no longer makes one): %+v", r.Summary)
+	}
 	// Unstepped: the clocks fit, nothing hedged, nothing lost (truth.json).
-	r := Correlate(labSmallStep(t, "clusterip-dnat", "node-b", 0.05, 0), Options{})
+	r = Correlate(labSmallStep(t, "clusterip-dnat", "node-b", 0.05, 0), Options{})
 	for _, c := range r.Clocks {
 		if strings.Contains(c.Method, "no offset fits") {
 			t.Errorf("unstepped clock %s: %q", c.Node, c.Method)
