@@ -347,6 +347,7 @@ func (a *analysis) output(journeys []Journey, ids []string) *Result {
 	res.Anomalies = (&findings{a: a, ids: ids, res: res}).anomalies()
 	a.clockUncertain(res.Anomalies)
 	a.stepUncertain(res.Anomalies)
+	a.clockUnfit(res.Anomalies)
 	a.lateUncertain(res.Anomalies) // after clockUncertain: the first reason a reader sees is this one
 	a.explainDrops(res.Anomalies)
 	res.Summary = a.summary(res)

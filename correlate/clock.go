@@ -30,6 +30,9 @@ type clockModel struct {
 	stepAt, stepSize int64
 	stepIdx          int
 	step             *clockStep // the step found, for its finding (nil without one)
+	// disagree: fitted against its neighbours both ways, no offset fits every sample, which disagree
+	// by this much (fitBound); 0 when one fits them all. clockUnfit hedges the drops it may have made.
+	disagree int64
 }
 
 func (m *clockModel) correct(t int64) int64 {
@@ -829,6 +832,7 @@ func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, re
 				m.method += ", with drift"
 			}
 			m.bound = fitBound(margin, &m.method)
+			m.disagree = max(0, int64(-2*margin))
 		}
 		if !moved {
 			return
