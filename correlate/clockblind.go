@@ -71,20 +71,7 @@ func (a *analysis) clockUncertain(ans []Anomaly) {
 	if len(blind) == 0 {
 		return
 	}
-	nodeOf := map[string]int{}
-	for i := range a.w.c.Points {
-		nodeOf[a.w.c.Points[i].ID] = a.w.pointNode[i]
-	}
-	natOn := map[int]bool{}
-	for i := range ans {
-		if ans[i].Kind == "nat" {
-			for _, id := range []string{ans[i].Where.From, ans[i].Where.To} {
-				if n, ok := nodeOf[id]; ok {
-					natOn[n] = true
-				}
-			}
-		}
-	}
+	nodeOf, natOn := a.pointNodes(ans)
 	for i := range ans {
 		an := &ans[i]
 		if an.Severity != sevError || !blindKinds[an.Kind] || an.Where.From == "" {
@@ -149,20 +136,7 @@ func (a *analysis) clockUnfit(ans []Anomaly) {
 	if len(unfit) == 0 {
 		return
 	}
-	nodeOf := map[string]int{}
-	for i := range a.w.c.Points {
-		nodeOf[a.w.c.Points[i].ID] = a.w.pointNode[i]
-	}
-	natOn := map[int]bool{}
-	for i := range ans {
-		if ans[i].Kind == "nat" {
-			for _, id := range []string{ans[i].Where.From, ans[i].Where.To} {
-				if n, ok := nodeOf[id]; ok {
-					natOn[n] = true
-				}
-			}
-		}
-	}
+	nodeOf, natOn := a.pointNodes(ans)
 	for i := range ans {
 		an := &ans[i]
 		loss := an.Kind == "loss" || an.Kind == "loss-one-way-gap"
@@ -208,4 +182,25 @@ func (a *analysis) clockUnfit(ans []Anomaly) {
 		an.Next = fmt.Sprintf("Give --offset %s=DURATION if it is known, or split the captures where the offset changes "+
 			"(editcap -A/-B) and correlate each part, and re-run. %s", at[0], an.Next)
 	}
+}
+
+// pointNodes returns each capture point's node by point ID, and the nodes at which anomalies ans
+// show a NAT rewrite (a nat anomaly at one of their points): what the clock hedges (clockUncertain,
+// clockUnfit, stepUncertain) read of a finding's place.
+func (a *analysis) pointNodes(ans []Anomaly) (nodeOf map[string]int, natOn map[int]bool) {
+	nodeOf = make(map[string]int, len(a.w.c.Points))
+	for i := range a.w.c.Points {
+		nodeOf[a.w.c.Points[i].ID] = a.w.pointNode[i]
+	}
+	natOn = map[int]bool{}
+	for i := range ans {
+		if ans[i].Kind == "nat" {
+			for _, id := range []string{ans[i].Where.From, ans[i].Where.To} {
+				if n, ok := nodeOf[id]; ok {
+					natOn[n] = true
+				}
+			}
+		}
+	}
+	return nodeOf, natOn
 }

@@ -486,10 +486,7 @@ func (a *analysis) stepUncertain(ans []Anomaly) {
 	if len(unsure) == 0 {
 		return
 	}
-	nodeOf := map[string]int{}
-	for i := range a.w.c.Points {
-		nodeOf[a.w.c.Points[i].ID] = a.w.pointNode[i]
-	}
+	nodeOf, _ := a.pointNodes(ans)
 	for i := range ans {
 		an := &ans[i]
 		if an.Severity != sevError || !blindKinds[an.Kind] || an.Where.From == "" {
