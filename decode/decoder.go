@@ -81,13 +81,20 @@ func (d *Decoder) internV6(a [16]byte) uint32 {
 
 // NewDecoder returns a Decoder for input file number file, interning into t.
 func NewDecoder(opts Options, t *Tables, file uint16) *Decoder {
-	if opts.VXLANPort == 0 {
-		opts.VXLANPort = DefaultVXLANPort
-	}
-	if opts.WireGuardPort == 0 {
-		opts.WireGuardPort = DefaultWireGuardPort
-	}
+	opts.VXLANPort, opts.WireGuardPort = opts.tunnelPorts()
 	return &Decoder{opts: opts, t: t, file: file}
+}
+
+// tunnelPorts returns the VXLAN and WireGuard UDP ports of opts, the defaults where unset.
+func (opts Options) tunnelPorts() (vxlan, wireguard uint16) {
+	vxlan, wireguard = opts.VXLANPort, opts.WireGuardPort
+	if vxlan == 0 {
+		vxlan = DefaultVXLANPort
+	}
+	if wireguard == 0 {
+		wireguard = DefaultWireGuardPort
+	}
+	return vxlan, wireguard
 }
 
 // Decode decodes rec into the full Packet p and the compact Observation o.

@@ -135,13 +135,7 @@ func learnMerged(path string, opts Options) *mergedLocal {
 
 // probeMerged is learnMerged's look at the prefix of r.
 func probeMerged(r Reader, opts Options) *mergedLocal {
-	vx, wg := opts.VXLANPort, opts.WireGuardPort
-	if vx == 0 {
-		vx = DefaultVXLANPort
-	}
-	if wg == 0 {
-		wg = DefaultWireGuardPort
-	}
+	vx, wg := opts.tunnelPorts()
 	var rec Record
 	var p Packet
 	m := &mergedLocal{pods: map[[6]byte]int{}, ips: map[[16]byte]int{}}

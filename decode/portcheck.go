@@ -16,13 +16,7 @@ const portProbeFrames = 1 << 16
 // message, naming the first such frame. It reads the inputs again (the first portProbeFrames records
 // of each, stdin excepted) only in that case.
 func PortConflicts(c *Capture, opts Options) []string {
-	vx, wg := opts.VXLANPort, opts.WireGuardPort
-	if vx == 0 {
-		vx = DefaultVXLANPort
-	}
-	if wg == 0 {
-		wg = DefaultWireGuardPort
-	}
+	vx, wg := opts.tunnelPorts()
 	var nVX, nWG int
 	for i := range c.Points {
 		nVX += c.Points[i].Traffic.VXLAN

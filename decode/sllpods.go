@@ -53,13 +53,7 @@ func learnSLL(path string, opts Options) *sllLocal {
 
 // read learns from every cooked v1 frame of r.
 func (l *sllLocal) read(r Reader, opts Options) {
-	vx, wg := opts.VXLANPort, opts.WireGuardPort
-	if vx == 0 {
-		vx = DefaultVXLANPort
-	}
-	if wg == 0 {
-		wg = DefaultWireGuardPort
-	}
+	vx, wg := opts.tunnelPorts()
 	var rec Record
 	var p Packet
 	for len(l.macs) < sllLocalMax && len(l.ips) < sllLocalMax {
