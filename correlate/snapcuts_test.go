@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -102,5 +103,37 @@ func TestSnapCutOneFramePerPacket(t *testing.T) {
 	}
 	if sc.cut(0, 40*ms, nil) {
 		t.Error("a packet 29 ms after the last cut frame was taken for it")
+	}
+}
+
+// healthy-vxlan with node-a's eth0 cut to 38 to 41 bytes (tcpdump -s 38 … -s 41): the cut falls in
+// the outer UDP header, after its ports. Such a frame is a VXLAN packet whose inner packet is unread,
+// as at -s 42 (cut at the VXLAN header): it cannot be matched, and the file says so. Before, its
+// outer ports made it a UDP packet of its own: six ghost flows between the node IPs on port 4789,
+// and "ERROR underlay-drop node-a/eth0 → node-b/eth0: 11 of 11 packets lost".
+func TestSnapCutInsideTunnelUDP(t *testing.T) {
+	b, err := os.ReadFile("../testdata/lab/scenarios/healthy-vxlan/node-a-eth0.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	anys, _ := filepath.Glob("../testdata/lab/scenarios/healthy-vxlan/*-any.pcap")
+	var drop []string
+	for _, p := range anys {
+		drop = append(drop, filepath.Base(p))
+	}
+	for n := 38; n <= 42; n++ {
+		tr, r := labSubset(t, "healthy-vxlan", drop, map[string][]byte{"node-a-eth0.pcap": snapPcap(t, b, n, true)})
+		checkLab(t, tr, r, nil)
+		errs, _ := errorsAndCuts(r)
+		if len(errs) > 0 || len(r.Flows) != 3 {
+			t.Errorf("-s %d: errors %q, %d flows; want none, and the truth's 3 flows", n, errs, len(r.Flows))
+		}
+		for _, in := range r.Inputs {
+			if strings.HasSuffix(in.File, "node-a-eth0.pcap") {
+				if !strings.Contains(strings.Join(in.Errors, " "), " frames were cut to "+strconv.Itoa(n)+" bytes before their inner ports") {
+					t.Errorf("-s %d: node-a/eth0's errors %q", n, in.Errors)
+				}
+			}
+		}
 	}
 }

@@ -385,6 +385,12 @@ func decodeIP(b []byte, v6 bool, vxlanPort uint16, p *Packet) {
 		// when the cut falls in the inner Ethernet header (snapClass: SnapHeaders), not a UDP
 		// datagram of its own whose payload was cut.
 		p.Errs |= ErrTruncated
+	case snapped && h.Proto == 17 && h.FragOff == 0 && !h.MF && len(pl) >= 4 && len(pl) < 8 &&
+		binary.BigEndian.Uint16(pl[2:4]) == vxlanPort && declaredLen(h, pl) >= 16:
+		// Cut inside the UDP header of a datagram to the VXLAN port that is long enough to be VXLAN:
+		// a tunnel packet whose inner packet is unread (snapClass: SnapHeaders), not a UDP packet
+		// to follow on its ports.
+		p.TunnelCut = true
 	}
 	if h.Version == 4 && !h.CsumOK {
 		badIP = true

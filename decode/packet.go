@@ -311,6 +311,9 @@ type Packet struct {
 	// ICMPEchoCut: an echo request or reply cut (by the snaplen) after its identifier, before its
 	// sequence number: ICMP holds its type, code and identifier, HasICMP is false.
 	ICMPEchoCut bool
+	// TunnelCut: a UDP datagram to the VXLAN port, long enough to be VXLAN, cut (by the snaplen)
+	// inside its UDP header, after the ports: Sport and Dport are the outer ones, HasUDP is false.
+	TunnelCut bool
 	// Payload is the transport payload as captured (aliases the frame: valid until the next read).
 	Payload    []byte
 	PayloadLen int // transport payload length declared by the headers (≥ len(Payload))

@@ -290,6 +290,9 @@ func (s *slowState) ip(b []byte, v6 bool) {
 	case s.snapped && h.Proto == 17 && notFrag && len(pl) >= 8 && len(pl) < 16 &&
 		binary.BigEndian.Uint16(pl[2:4]) == s.vxlanPort && int(binary.BigEndian.Uint16(pl[4:6])) > len(pl):
 		p.Errs |= ErrTruncated // cut inside the VXLAN header
+	case s.snapped && h.Proto == 17 && notFrag && len(pl) >= 4 && len(pl) < 8 &&
+		binary.BigEndian.Uint16(pl[2:4]) == s.vxlanPort && declaredLen(&h, pl) >= 16:
+		p.TunnelCut = true // cut inside the UDP header of a VXLAN datagram
 	}
 	p.Inner = h
 	l4 := s.transport(&p.Inner, pl)

@@ -32,7 +32,7 @@ func snapClass(p *Packet) uint8 {
 	switch {
 	case p.HasARP && p.Encap == EncapNone, in.Version == 0 && p.Encap == EncapNone && !p.HasEth && !p.HasSLL:
 		return SnapWhole // not IP; the frame's damage is counted as such
-	case in.Version == 0:
+	case in.Version == 0, p.TunnelCut:
 		return SnapHeaders
 	case p.HasTCP || p.HasICMP:
 		return SnapPayload // cut inside TCP options or an ICMP error's quote: the fields used are there
