@@ -20,7 +20,10 @@ import (
 // fragment is, at every point alike), and the other fragments are accounted to it, no sightings of
 // their own (their fingerprint is 0, see Capture.Loose). A datagram some fragment of which never
 // arrived (none within fragTimeout of its first, or by the end of the file) is an underlay loss
-// before the point: none of its fragments is a sighting there, and the file's problems name it.
+// before the point: none of its fragments is a sighting there, and the file's problems name it. When
+// the missing fragment is the first, the others cannot tell by their ports that they carried VXLAN:
+// a UDP datagram between two addresses the file saw VXLAN between (either way, vxlanPairs) is taken
+// for a tunnel packet all the same, decided at the end of the file, when every such pair is known.
 // Fragments the tracker cannot take (overlapping, beyond the 65,535 bytes an IP datagram can hold,
 // more in flight than fragMaxDatagrams or fragMaxBytes) are counted and named; their frames stay what
 // they decode to on their own.
@@ -83,6 +86,9 @@ type fragDgram struct {
 	ts     int64  // capture time of its first fragment seen (fragTimeout)
 	last   int64  // capture time of its latest fragment
 	done   bool
+	// vxlanPair: a UDP datagram without its first fragment, between addresses the file saw VXLAN
+	// between: taken for a tunnel packet (fragTracker.end).
+	vxlanPair bool
 }
 
 // fragFix is what reassembly changes in a file's Observations once it is read: the Observation at idx
@@ -100,6 +106,7 @@ type fragTracker struct {
 	d      *Decoder
 	fi     *FileInfo
 	vxlan  uint16
+	vx     *vxlanPairs // the file's VXLAN pairs so far (its scan notes them)
 	m      map[fragKey]*fragDgram
 	order  []*fragDgram // in order of their first fragment (for the timeout and the limits)
 	bytes  int
@@ -109,10 +116,42 @@ type fragTracker struct {
 	// Counts, for the file's problems.
 	reassembled, incomplete, skipped int
 	named                            int
+	// headless holds the UDP datagrams that ended without their first fragment, for end to judge
+	// once the file's VXLAN pairs are known; atEnd: they were in flight when the file ended.
+	headless []headless
 }
 
-func newFragTracker(d *Decoder, fi *FileInfo, vxlanPort uint16) *fragTracker {
-	return &fragTracker{d: d, fi: fi, vxlan: vxlanPort, m: map[fragKey]*fragDgram{}}
+// headless is a UDP datagram that ended without its offset-0 fragment (fragTracker.lost).
+type headless struct {
+	g     *fragDgram
+	atEnd bool
+}
+
+// vxlanPairs are the outer address pairs a file saw VXLAN between (the outer source first).
+type vxlanPairs struct {
+	m    map[[2][16]byte]bool
+	last [2][16]byte
+}
+
+// note adds the pair of VXLAN packet p.
+func (v *vxlanPairs) note(p *Packet) {
+	k := [2][16]byte{p.Outer.Src, p.Outer.Dst}
+	if k == v.last && v.m != nil {
+		return
+	}
+	if v.m == nil {
+		v.m = map[[2][16]byte]bool{}
+	}
+	v.m[k], v.last = true, k
+}
+
+// has reports whether VXLAN went between a and b, either way.
+func (v *vxlanPairs) has(a, b [16]byte) bool {
+	return v.m[[2][16]byte{a, b}] || v.m[[2][16]byte{b, a}]
+}
+
+func newFragTracker(d *Decoder, fi *FileInfo, vxlanPort uint16, vx *vxlanPairs) *fragTracker {
+	return &fragTracker{d: d, fi: fi, vxlan: vxlanPort, vx: vx, m: map[fragKey]*fragDgram{}}
 }
 
 // add takes frame rec, decoded into p as the idx-th Observation of the file, whose outermost IP
@@ -303,6 +342,9 @@ func (t *fragTracker) finish(g *fragDgram) {
 		return
 	}
 	t.reassembled++
+	if p.Encap == EncapVXLAN {
+		t.vx.note(&p)
+	}
 	t.fixes = append(t.fixes, fragFix{idx: firstIdx, o: o, loose: p.Loose})
 	for _, q := range g.pieces {
 		if q.idx != firstIdx {
@@ -394,7 +436,18 @@ func (g *fragDgram) pieces0Frame() uint32 {
 // first fragment said so, or every fragment is IP-in-IP), it is an underlay loss before this point
 // and none of its fragments is a sighting.
 func (t *fragTracker) lost(g *fragDgram, atEnd bool) {
-	tunnel := g.kind == fragTunnel || g.kind == fragUnknown && g.key.proto == 4 && !g.key.v6
+	tunnel := g.kind == fragTunnel || g.kind == fragUnknown && g.key.proto == 4 && !g.key.v6 || g.vxlanPair
+	if !tunnel && g.kind == fragUnknown && g.key.proto == 17 && len(g.pieces) > 0 {
+		// Its first fragment, with the ports, never came: end judges it by its node pair.
+		t.bytes -= len(g.data)
+		g.data, g.head = nil, nil
+		if !g.done {
+			t.live--
+		}
+		g.done = true
+		t.headless = append(t.headless, headless{g, atEnd})
+		return
+	}
 	if !tunnel || len(g.pieces) == 0 {
 		t.release(g)
 		return
@@ -417,6 +470,9 @@ func (t *fragTracker) lost(g *fragDgram, atEnd bool) {
 	}
 	if g.first < 0 {
 		whole += ", its first fragment among the missing"
+		if g.vxlanPair {
+			whole += " (a UDP datagram between addresses this file saw VXLAN between)"
+		}
 	}
 	when := fmt.Sprintf("no other fragment came within %s of its first", fmtAgo(uint64(fragTimeout)))
 	if atEnd {
@@ -431,11 +487,17 @@ func (t *fragTracker) lost(g *fragDgram, atEnd bool) {
 	t.release(g)
 }
 
-// end ends every datagram still in flight at the end of the file and reports the counts.
+// end ends every datagram still in flight at the end of the file, judges the UDP datagrams that
+// ended without their first fragment by the file's VXLAN pairs, and reports the counts.
 func (t *fragTracker) end() {
 	for _, g := range t.order {
 		if !g.done {
 			t.lost(g, true)
+		}
+	}
+	for _, h := range t.headless {
+		if h.g.vxlanPair = t.vx.has(h.g.key.src, h.g.key.dst); h.g.vxlanPair {
+			t.lost(h.g, h.atEnd)
 		}
 	}
 	t.order, t.m = nil, nil
