@@ -605,7 +605,7 @@ func (m *matcher) step(s *sighting) {
 	}
 	var c candidates
 	if best, ok := m.scanPlain(s, e, stage); ok {
-		if best >= 0 { // the usual sighting: its packet's next hop (as place would join it)
+		if best >= 0 && !m.climbs(best, s, node) { // the usual sighting: its packet's next hop (as place would join it)
 			m.attach(best, s, stage, node)
 			return
 		}
@@ -724,7 +724,7 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node int16) {
 	o, loose, g, t := s.o, s.loose, s.g, s.t
 	switch {
-	case c.best >= 0:
+	case c.best >= 0 && !m.climbs(c.best, s, node):
 		m.attach(c.best, s, stage, node)
 	case c.dupJ >= 0:
 		if m.noteDup(c.dupJ, s, stage, node, e) {
@@ -756,6 +756,31 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 			m.offload(j, o, g, t, stage, node)
 		}
 	}
+}
+
+// climbs reports whether IPv6 TCP data sighting s (on node) would take journey j back upstream: j
+// was last seen with a lower hop limit, so s is another packet with the same bytes, not j again (the
+// hop limit never rises on a packet's way; NAT and encapsulation keep the inner one). On another node
+// than j's last sighting only when s comes later by more than both clocks' uncertainty (a bounded,
+// fitting clock each): an upstream sighting that the clocks put later is j all the same.
+//
+// IPv6 has no IP id to tell a TCP resend from its original. A resend of a piece of a frame split by
+// segmentation offload is first seen at the sender's veth after the piece was seen further on, at
+// the sender's eth0 or on a router, and was taken for the piece come back: the piece "delivered" by
+// the resend's hops, the loss it resent for unseen. IPv4's id tells them apart.
+func (m *matcher) climbs(j int32, s *sighting, node int16) bool {
+	if s.kind&sTCPData == 0 || s.o.Flags&decode.FlagIPv6 == 0 {
+		return false
+	}
+	js := m.st(j)
+	if js.lastNode != node {
+		a, b := &m.clocks[js.lastNode], &m.clocks[node]
+		if a.bound < 0 || b.bound < 0 || a.disagree != 0 || b.disagree != 0 || s.t-js.lastTs <= a.bound+b.bound {
+			return false
+		}
+	}
+	last, _ := m.w.obsAt(js.lastG)
+	return s.o.TTL > last.TTL
 }
 
 // nearer reports whether open journey j is a better match for a sighting at t than cur (-1: none):
