@@ -432,6 +432,7 @@ type sighting struct {
 const (
 	sMatchable = 1 << iota // matchable(o, loose)
 	sTCPData               // unfragmented TCP with payload: a segmentation offload candidate
+	sTCPData6              // sTCPData over IPv6 (no IP id: see climbs)
 )
 
 // sight fills s with Observation o's sighting: its fingerprint's slot slot, global id g, corrected
@@ -446,6 +447,9 @@ func (m *matcher) sight(s *sighting, o *decode.Observation, slot *uint64, g uint
 	s.e, s.stage, s.node, s.kind = o.Exact(loose), m.stageOf(o), m.srcAt[o.Source].node, sMatchable
 	if o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.PayloadLen() > 0 {
 		s.kind |= sTCPData
+		if o.Flags&decode.FlagIPv6 != 0 {
+			s.kind |= sTCPData6
+		}
 	}
 }
 
@@ -605,7 +609,7 @@ func (m *matcher) step(s *sighting) {
 	}
 	var c candidates
 	if best, ok := m.scanPlain(s, e, stage); ok {
-		if best >= 0 && !m.climbs(best, s, node) { // the usual sighting: its packet's next hop (as place would join it)
+		if best >= 0 && (s.kind&sTCPData6 == 0 || !m.climbs(best, s, node)) { // the usual sighting: its packet's next hop (as place would join it)
 			m.attach(best, s, stage, node)
 			return
 		}
@@ -724,7 +728,7 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node int16) {
 	o, loose, g, t := s.o, s.loose, s.g, s.t
 	switch {
-	case c.best >= 0 && !m.climbs(c.best, s, node):
+	case c.best >= 0 && (s.kind&sTCPData6 == 0 || !m.climbs(c.best, s, node)):
 		m.attach(c.best, s, stage, node)
 	case c.dupJ >= 0:
 		if m.noteDup(c.dupJ, s, stage, node, e) {
@@ -758,7 +762,7 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 	}
 }
 
-// climbs reports whether IPv6 TCP data sighting s (on node) would take journey j back upstream: j
+// climbs reports whether IPv6 TCP data sighting s (sTCPData6, on node) would take journey j back upstream: j
 // was last seen with a lower hop limit, so s is another packet with the same bytes, not j again (the
 // hop limit never rises on a packet's way; NAT and encapsulation keep the inner one). On another node
 // than j's last sighting only when s comes later by more than both clocks' uncertainty (a bounded,
@@ -769,9 +773,6 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 // the sender's eth0 or on a router, and was taken for the piece come back: the piece "delivered" by
 // the resend's hops, the loss it resent for unseen. IPv4's id tells them apart.
 func (m *matcher) climbs(j int32, s *sighting, node int16) bool {
-	if s.kind&sTCPData == 0 || s.o.Flags&decode.FlagIPv6 == 0 {
-		return false
-	}
 	js := m.st(j)
 	if js.lastNode != node {
 		a, b := &m.clocks[js.lastNode], &m.clocks[node]

@@ -51,6 +51,8 @@ type Decoder struct {
 	// Ethernet frame (mergeChecked: looked for).
 	merged       *mergedLocal
 	mergeChecked bool
+	// vx: the outer address pairs this decoder's file saw VXLAN between (outerfrag.go).
+	vx vxlanPairs
 }
 
 // internARP is Tables.AddARP through the decoder's own cache: an ARP storm repeats a few packets.
@@ -274,6 +276,9 @@ func (d *Decoder) switchCtx(p *Packet) {
 	} else {
 		c := hdrCtx(p)
 		d.lastCtx, d.ctxIdx = c, d.t.InternCtx(c)
+		if p.Encap == EncapVXLAN {
+			d.vx.note(p)
+		}
 		slot = d.recentNext
 		d.recentNext = (d.recentNext + 1) % len(d.recent)
 	}

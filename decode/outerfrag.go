@@ -106,7 +106,6 @@ type fragTracker struct {
 	d      *Decoder
 	fi     *FileInfo
 	vxlan  uint16
-	vx     *vxlanPairs // the file's VXLAN pairs so far (its scan notes them)
 	m      map[fragKey]*fragDgram
 	order  []*fragDgram // in order of their first fragment (for the timeout and the limits)
 	bytes  int
@@ -127,31 +126,26 @@ type headless struct {
 	atEnd bool
 }
 
-// vxlanPairs are the outer address pairs a file saw VXLAN between (the outer source first).
-type vxlanPairs struct {
-	m    map[[2][16]byte]bool
-	last [2][16]byte
-}
+// vxlanPairs are the outer address pairs a file saw VXLAN between (the outer source first). The
+// file's Decoder notes them as it meets header contexts new to it (switchCtx): the outer addresses
+// are part of a VXLAN packet's context, so every pair is noted, at no cost per packet.
+type vxlanPairs map[[2][16]byte]bool
 
 // note adds the pair of VXLAN packet p.
 func (v *vxlanPairs) note(p *Packet) {
-	k := [2][16]byte{p.Outer.Src, p.Outer.Dst}
-	if k == v.last && v.m != nil {
-		return
+	if *v == nil {
+		*v = vxlanPairs{}
 	}
-	if v.m == nil {
-		v.m = map[[2][16]byte]bool{}
-	}
-	v.m[k], v.last = true, k
+	(*v)[[2][16]byte{p.Outer.Src, p.Outer.Dst}] = true
 }
 
 // has reports whether VXLAN went between a and b, either way.
-func (v *vxlanPairs) has(a, b [16]byte) bool {
-	return v.m[[2][16]byte{a, b}] || v.m[[2][16]byte{b, a}]
+func (v vxlanPairs) has(a, b [16]byte) bool {
+	return v[[2][16]byte{a, b}] || v[[2][16]byte{b, a}]
 }
 
-func newFragTracker(d *Decoder, fi *FileInfo, vxlanPort uint16, vx *vxlanPairs) *fragTracker {
-	return &fragTracker{d: d, fi: fi, vxlan: vxlanPort, vx: vx, m: map[fragKey]*fragDgram{}}
+func newFragTracker(d *Decoder, fi *FileInfo, vxlanPort uint16) *fragTracker {
+	return &fragTracker{d: d, fi: fi, vxlan: vxlanPort, m: map[fragKey]*fragDgram{}}
 }
 
 // add takes frame rec, decoded into p as the idx-th Observation of the file, whose outermost IP
@@ -342,9 +336,6 @@ func (t *fragTracker) finish(g *fragDgram) {
 		return
 	}
 	t.reassembled++
-	if p.Encap == EncapVXLAN {
-		t.vx.note(&p)
-	}
 	t.fixes = append(t.fixes, fragFix{idx: firstIdx, o: o, loose: p.Loose})
 	for _, q := range g.pieces {
 		if q.idx != firstIdx {
@@ -496,7 +487,7 @@ func (t *fragTracker) end() {
 		}
 	}
 	for _, h := range t.headless {
-		if h.g.vxlanPair = t.vx.has(h.g.key.src, h.g.key.dst); h.g.vxlanPair {
+		if h.g.vxlanPair = t.d.vx.has(h.g.key.src, h.g.key.dst); h.g.vxlanPair {
 			t.lost(h.g, h.atEnd)
 		}
 	}

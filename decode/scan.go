@@ -138,7 +138,6 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 	var o Observation
 	var tr *Traffic
 	var frags *fragTracker // the outer fragments' (nil until the first)
-	var vx vxlanPairs      // the outer address pairs VXLAN went between (for frags)
 	nObs := 0              // Observations made so far (the next one's index)
 	lastSrc := -1
 	ctxLost := 0
@@ -185,12 +184,9 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 			d.merged = learnMerged(fi.Path, opts)
 		}
 		d.Decode(&rec, &p, &o)
-		switch {
-		case p.Encap == EncapVXLAN:
-			vx.note(&p)
-		case p.Encap == EncapNone && (p.Inner.MF || p.Inner.FragOff != 0):
+		if p.Encap == EncapNone && (p.Inner.MF || p.Inner.FragOff != 0) {
 			if frags == nil {
-				frags = newFragTracker(d, fi, d.opts.VXLANPort, &vx)
+				frags = newFragTracker(d, fi, d.opts.VXLANPort)
 			}
 			frags.add(&rec, &p, nObs)
 		}
