@@ -775,6 +775,9 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 func (m *matcher) climbs(j int32, s *sighting, node int16) bool {
 	js := m.st(j)
 	if js.lastNode != node {
+		if js.lastNode < 0 || node < 0 || int(max(js.lastNode, node)) >= len(m.clocks) {
+			return false
+		}
 		a, b := &m.clocks[js.lastNode], &m.clocks[node]
 		if a.bound < 0 || b.bound < 0 || a.disagree != 0 || b.disagree != 0 || s.t-js.lastTs <= a.bound+b.bound {
 			return false
