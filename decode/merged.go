@@ -233,9 +233,13 @@ func (s *probeState) undecided() string {
 		"capture each interface to its own file (or a pcapng that keeps one named interface per capture)"
 	switch {
 	case s.limit:
-		return fmt.Sprintf("the first %d records (%d MiB, the most calipath reads to tell) do not tell whether it "+
+		bound := fmt.Sprintf("%d MiB", mergeProbeBytes>>20)
+		if mergeProbeBytes < 1<<20 {
+			bound = fmt.Sprintf("%d bytes", mergeProbeBytes)
+		}
+		return fmt.Sprintf("the first %d records (%s, the most calipath reads to tell) do not tell whether it "+
 			"is one interface's capture or a node's captures merged into one file (no packet seen at two "+
-			"interfaces, nor traffic answered at one)%s", s.records, mergeProbeBytes>>20, fix)
+			"interfaces, nor traffic answered at one)%s", s.records, bound, fix)
 	case len(s.m.pods) > 0 && s.ipKinds&^(1<<mergedVeth) != 0:
 		return fmt.Sprintf("it holds frames of a pod's veth (to or from ee:ee:ee:ee:ee:ee) beside IP frames of "+
 			"another interface (the tunnel device or eth0), as a node's captures merged into one file do, but "+
