@@ -3,6 +3,7 @@
 package decode
 
 import (
+	"encoding/binary"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,5 +70,36 @@ func TestMergedStreamReplay(t *testing.T) {
 	if p := strings.Join(fi.Problems, "\n"); !strings.Contains(p, "(1000 bytes, the most calipath reads to tell) do not tell whether it is one interface's capture") ||
 		!strings.Contains(p, "capture each interface to its own file") {
 		t.Errorf("problems: %q", fi.Problems)
+	}
+}
+
+// A file with a pod veth's frames beside IP frames of another interface, as merged captures have, but
+// too few packets at two of them to split it (healthy-ipip's node-a cali and eth0 merged by mergecap,
+// with all but the first 3 of the cali's frames taken out), is read as one interface and its
+// problems say it may be merged, with the fix. On main nothing was said.
+func TestMergedTooFewSays(t *testing.T) {
+	mergecap := testtool.Path(t, testtool.Mergecap)
+	src := "../testdata/lab/scenarios/healthy-ipip/"
+	dir := t.TempDir()
+	b, err := os.ReadFile(src + "node-a-cali5e1c4d6c68c.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := 24
+	for range 3 {
+		off += 16 + int(binary.LittleEndian.Uint32(b[off+8:]))
+	}
+	cali := filepath.Join(dir, "node-a-cali5e1c4d6c68c.pcap")
+	if err := os.WriteFile(cali, b[:off], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	merged := filepath.Join(dir, "node-a.pcap")
+	if b, err := exec.Command(mergecap, "-w", merged, "-F", "pcap", cali, src+"node-a-eth0.pcap").CombinedOutput(); err != nil {
+		t.Fatalf("mergecap: %v: %s", err, b)
+	}
+	c := Load([]string{merged}, Options{}, PointConfig{})
+	if p := strings.Join(c.Files[0].Problems, "\n"); len(c.Points) != 1 || !strings.Contains(p, "it holds frames of a pod's veth") ||
+		!strings.Contains(p, "capture each interface to its own file") {
+		t.Errorf("%d points; problems %q", len(c.Points), c.Files[0].Problems)
 	}
 }
