@@ -542,8 +542,9 @@ func unnamedPoints(c *decode.Capture) []unnamed {
 }
 
 // nodeFile reports whether the unnamed capture point p is file f alone, of one Ethernet interface (as
-// mergecap writes a pcap), named after the point's node only (NODE.pcap): how a node's captures merged
-// into one file are named, which calipath splits into its stages when they show packets at two of them.
+// mergecap writes a pcap), named after the point's node only (NODE.pcap), a node the other inputs name
+// too: how a node's captures merged into one file are named, which calipath splits into its stages
+// when they show packets at two of them.
 func nodeFile(c *decode.Capture, p *decode.Point, f string) bool {
 	if len(p.Sources) != 1 || int(p.Sources[0]) >= len(c.Sources) {
 		return false
@@ -552,8 +553,15 @@ func nodeFile(c *decode.Capture, p *decode.Point, f string) bool {
 	if fi >= len(c.Files) || len(c.Files[fi].Interfaces) != 1 || c.Files[fi].Interfaces[0].LinkType != decode.LinkEthernet {
 		return false
 	}
-	node, iface := decode.SplitFileName(f)
-	return iface == "" && node == p.Node
+	if node, iface := decode.SplitFileName(f); iface != "" || node != p.Node {
+		return false
+	}
+	for _, q := range c.Points { // a node other inputs name: not just any file's name
+		if q.Node == p.Node && q.Iface != "unknown" {
+			return true
+		}
+	}
+	return false
 }
 
 // mergedNote and mergedFix are said of an unnamed capture whose frames hold the same packets several
