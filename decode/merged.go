@@ -145,8 +145,9 @@ func streamInput(path string, opts Options) bool {
 var mergeProbeBytes = 64 << 20
 
 const (
-	mergeRecOverhead = 96      // bytes counted a record besides its data (its Record, kept on a stream)
-	mergePairsMax    = 1 << 14 // address pairs kept to find answered traffic
+	mergeRecOverhead = 96                // bytes counted a record besides its data (its Record, kept on a stream)
+	mergePairsMax    = 1 << 14           // address pairs kept to find answered traffic
+	mergeAnswered    = mergeOneStage / 4 // answers that make traffic of one stage answered there
 )
 
 // probeState is probeMerged's account of the frames read so far.
@@ -172,12 +173,12 @@ func (s *probeState) merged() bool {
 }
 
 // single reports whether the frames read make a capture of one interface: their IP frames of one stage
-// only (one kind, at most one pod MAC), and traffic answered there (minMergedDup address pairs seen
-// both ways). A merged capture is in time order, so a packet's copies at two stages lie microseconds
+// only (one kind, at most one pod MAC), and traffic answered there (mergeAnswered frames whose
+// addresses were seen the other way before). A merged capture is in time order, so a packet's copies at two stages lie microseconds
 // apart; a prefix of one direction only (packets lost before the file's other interface) or of no IP
 // at all (ARP) does not tell.
 func (s *probeState) single() bool {
-	return bits.OnesCount(uint(s.ipKinds)) <= 1 && len(s.ipPods) <= 1 && s.answered >= minMergedDup
+	return bits.OnesCount(uint(s.ipKinds)) <= 1 && len(s.ipPods) <= 1 && s.answered >= mergeAnswered
 }
 
 // probeMerged reads a prefix of r and returns what it shows of a merged capture, nil when it is none:
@@ -301,22 +302,18 @@ func (s *probeState) add(p *Packet) {
 	}
 }
 
-// answer counts the inner address pair of p as answered when it was seen the other way before.
+// answer counts p as an answer when its inner addresses were seen the other way before.
 func (s *probeState) answer(p *Packet) {
 	var k, back [32]byte
 	copy(k[:16], p.Inner.Src[:])
 	copy(k[16:], p.Inner.Dst[:])
 	copy(back[:16], p.Inner.Dst[:])
 	copy(back[16:], p.Inner.Src[:])
-	done, ok := s.pairs[back]
-	switch {
-	case ok && !done:
-		s.pairs[back], s.pairs[k] = true, true
+	if s.pairs[back] {
 		s.answered++
-	case !ok && len(s.pairs) < mergePairsMax:
-		if _, had := s.pairs[k]; !had {
-			s.pairs[k] = false
-		}
+	}
+	if len(s.pairs) < mergePairsMax {
+		s.pairs[k] = true
 	}
 }
 
