@@ -12,8 +12,9 @@ import (
 // node-a-eth0.pcap): one Ethernet interface and no interface ids, so each packet is there once per
 // interface it crossed, with that interface's link addresses. Taken as one capture point, the same
 // packet seen at the pod's veth and at eth0 looks like duplicates and retransmissions. learnMerged
-// tells such a file from a bounded prefix (mergeProbe records, read once more before the scan, like
-// learnSLL): some packets (at least minMergedDup) are there at two stages, by their stage signatures,
+// tells such a file from a bounded prefix (probeMerged: mergeProbe records at least, on while they
+// do not tell up to mergeProbeBytes, read once more before the scan, like learnSLL; a stream's kept
+// and given again, prefixReader): some packets (at least minMergedDup) are there at two stages, by their stage signatures,
 // or (WireGuard encrypts what the veth carries) IP frames of a pod's veth are there with encapsulated
 // or WireGuard frames between other MACs, which no one interface of a Calico node carries both; and
 // the scan then files each frame under a stage of its own, a capture source with a pseudo
@@ -26,7 +27,7 @@ import (
 const MergedIface = 0xff00
 
 const (
-	mergeProbe   = 4096 // records of a file's prefix read to tell a merged capture
+	mergeProbe   = 4096 // records of a file's prefix read at least to take it for a merged capture
 	minMergedDup = 4    // packets seen at two stages of the prefix that make it one
 	// and, without such packets, the IP frames of a pod's veth and the encapsulated or WireGuard frames
 	// between other MACs (handshakes only, when WireGuard is blocked) that make it one
@@ -159,8 +160,8 @@ type probeState struct {
 	dups, vethIP, carried int
 	ipKinds               int // the stage kinds (bits) of the IP frames met
 	ipPods                map[[6]byte]bool
-	pairs                 map[[32]byte]bool // inner source and destination → answered (seen the other way too)
-	answered              int               // address pairs seen both ways
+	pairs                 map[[32]byte]bool // inner source and destination pairs seen (at most mergePairsMax)
+	answered              int               // IP frames whose addresses were seen the other way before
 	records, bytes        int
 	limit                 bool // the byte bound was reached
 }
@@ -174,9 +175,9 @@ func (s *probeState) merged() bool {
 
 // single reports whether the frames read make a capture of one interface: their IP frames of one stage
 // only (one kind, at most one pod MAC), and traffic answered there (mergeAnswered frames whose
-// addresses were seen the other way before). A merged capture is in time order, so a packet's copies at two stages lie microseconds
-// apart; a prefix of one direction only (packets lost before the file's other interface) or of no IP
-// at all (ARP) does not tell.
+// addresses were seen the other way before). A merged capture is in time order, so a packet's copies
+// at two stages lie microseconds apart; a prefix of one direction only (packets lost before the file's
+// other interface) or of no IP at all (ARP) does not tell.
 func (s *probeState) single() bool {
 	return bits.OnesCount(uint(s.ipKinds)) <= 1 && len(s.ipPods) <= 1 && s.answered >= mergeAnswered
 }
