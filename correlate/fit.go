@@ -527,10 +527,41 @@ func unnamedPoints(c *decode.Capture) []unnamed {
 			u.what += mergedNote
 			u.fix = mergedFix
 			u.hint += "; " + mergedNote[1:]
+		} else if nodeFile(c, p, f) {
+			note := fmt.Sprintf(" If %s is %s's captures merged into one file (mergecap; such a file is named after its node), calipath could "+
+				"not split it into its interfaces: it shows no packet at two of them, so it is read as one. An interface "+
+				"that captured nothing (a pod's veth that every packet missed: where a drop shows) leaves no trace in a "+
+				"merged file, so packets lost before it are counted as not captured, not lost.", filepath.Base(f), p.Node)
+			u.what += note
+			u.fix = mergedFix
+			u.hint += ";" + note
 		}
 		out = append(out, u)
 	}
 	return out
+}
+
+// nodeFile reports whether the unnamed capture point p is file f alone, of one Ethernet interface (as
+// mergecap writes a pcap), named after the point's node only (NODE.pcap), a node the other inputs name
+// too: how a node's captures merged into one file are named, which calipath splits into its stages
+// when they show packets at two of them.
+func nodeFile(c *decode.Capture, p *decode.Point, f string) bool {
+	if len(p.Sources) != 1 || int(p.Sources[0]) >= len(c.Sources) {
+		return false
+	}
+	fi := int(c.Sources[p.Sources[0]].File)
+	if fi >= len(c.Files) || len(c.Files[fi].Interfaces) != 1 || c.Files[fi].Interfaces[0].LinkType != decode.LinkEthernet {
+		return false
+	}
+	if node, iface := decode.SplitFileName(f); iface != "" || node != p.Node {
+		return false
+	}
+	for _, q := range c.Points { // a node other inputs name: not just any file's name
+		if q.Node == p.Node && q.Iface != "unknown" {
+			return true
+		}
+	}
+	return false
 }
 
 // mergedNote and mergedFix are said of an unnamed capture whose frames hold the same packets several

@@ -2,6 +2,7 @@ package decode
 
 import (
 	"errors"
+	"fmt"
 	"math/bits"
 	"os"
 	"strconv"
@@ -11,8 +12,9 @@ import (
 // node-a-eth0.pcap): one Ethernet interface and no interface ids, so each packet is there once per
 // interface it crossed, with that interface's link addresses. Taken as one capture point, the same
 // packet seen at the pod's veth and at eth0 looks like duplicates and retransmissions. learnMerged
-// tells such a file from a bounded prefix (mergeProbe records, read once more before the scan, like
-// learnSLL): some packets (at least minMergedDup) are there at two stages, by their stage signatures,
+// tells such a file from a bounded prefix (probeMerged: mergeProbe records at least, on while they
+// do not tell up to mergeProbeBytes, read once more before the scan, like learnSLL; a stream's kept
+// and given again, prefixReader): some packets (at least minMergedDup) are there at two stages, by their stage signatures,
 // or (WireGuard encrypts what the veth carries) IP frames of a pod's veth are there with encapsulated
 // or WireGuard frames between other MACs, which no one interface of a Calico node carries both; and
 // the scan then files each frame under a stage of its own, a capture source with a pseudo
@@ -25,14 +27,14 @@ import (
 const MergedIface = 0xff00
 
 const (
-	mergeProbe   = 4096 // records of a file's prefix read to tell a merged capture
+	mergeProbe   = 4096 // records of a file's prefix read at least to take it for a merged capture
 	minMergedDup = 4    // packets seen at two stages of the prefix that make it one
 	// and, without such packets, the IP frames of a pod's veth and the encapsulated or WireGuard frames
 	// between other MACs (handshakes only, when WireGuard is blocked) that make it one
 	minMergedCarried = 2
 	mergedPods       = 64 // pod MACs told apart; the rest share the last veth stage
-	// a prefix this long of one stage only (one kind, at most one pod MAC) is a file of one interface:
-	// a merged capture is in time order, so a packet's copies at two stages lie microseconds apart
+	// a prefix this long of one stage only (one kind, at most one pod MAC, traffic answered there) is a
+	// file of one interface (probeState.single)
 	mergeOneStage = 1024
 )
 
@@ -105,48 +107,102 @@ func (m *mergedLocal) stage(p *Packet) int {
 	return MergedIface + mergedVeth + k
 }
 
-// learnMerged reads the first mergeProbe records of the file at path and returns what it shows of a
-// merged capture, nil when it is none: a file that is not a regular one (standard input, a FIFO: read
-// once only, it is taken as it is), of another link type than Ethernet or of several interfaces, or in
-// which fewer than minMergedDup packets show at two stages.
-func learnMerged(path string, opts Options) *mergedLocal {
-	if path == "-" {
-		return nil
-	}
-	if opts.Open == nil {
-		if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
-			return nil
-		}
-	}
+// learnMerged reads the prefix of the file at path and returns what it shows of a merged capture,
+// nil when it is none (see probeMerged), with why, when it is not nil, the prefix could not tell.
+// A stream (standard input, a FIFO) is read once only: scan probes it with a prefixReader instead.
+func learnMerged(path string, opts Options) (*mergedLocal, string) {
 	r, c, mapped, err := openScan(path, opts)
 	if err != nil {
-		return nil
+		return nil, ""
 	}
 	defer c.Close()
 	var m *mergedLocal
-	read := func() { m = probeMerged(r, opts) }
+	var why string
+	read := func() { m, why = probeMerged(r, opts) }
 	if mapped == nil {
 		read()
 	} else if mappedFault(mapped, read) != nil {
-		return nil
+		return nil, ""
 	}
-	return m
+	return m, why
 }
 
-// probeMerged is learnMerged's look at the prefix of r.
-func probeMerged(r Reader, opts Options) *mergedLocal {
+// streamInput reports whether the input at path can be read once only (standard input, a FIFO).
+func streamInput(path string, opts Options) bool {
+	if path == "-" {
+		return true
+	}
+	if opts.Open != nil {
+		return false
+	}
+	st, err := os.Stat(path)
+	return err == nil && !st.Mode().IsRegular()
+}
+
+// mergeProbeBytes bounds how far probeMerged reads when its first mergeProbe records do not tell (a
+// long prefix of ARP or idle traffic, one direction first): bytes of record data, plus
+// mergeRecOverhead a record. On a stream (standard input, a FIFO) it is also the memory that holds
+// what the probe read, to be given again to the scan.
+var mergeProbeBytes = 64 << 20
+
+const (
+	mergeRecOverhead = 96                // bytes counted a record besides its data (its Record, kept on a stream)
+	mergePairsMax    = 1 << 14           // address pairs kept to find answered traffic
+	mergeAnswered    = mergeOneStage / 4 // answers that make traffic of one stage answered there
+)
+
+// probeState is probeMerged's account of the frames read so far.
+type probeState struct {
+	m *mergedLocal
+	// fingerprint → the stages it was seen at (bits 0-55; each pod's veth its own) and, in the top byte,
+	// the TTL it had at the first
+	stages                map[uint64]uint64
+	dups, vethIP, carried int
+	ipKinds               int // the stage kinds (bits) of the IP frames met
+	ipPods                map[[6]byte]bool
+	pairs                 map[[32]byte]bool // inner source and destination pairs seen (at most mergePairsMax)
+	answered              int               // IP frames whose addresses were seen the other way before
+	records, bytes        int
+	limit                 bool // the byte bound was reached
+}
+
+// merged reports whether the frames read make a merged capture: some packets (minMergedDup) at two
+// stages, or, without such packets, the IP frames of a pod's veth beside encapsulated or WireGuard
+// frames between other MACs.
+func (s *probeState) merged() bool {
+	return len(s.m.pods) > 0 && (s.dups >= minMergedDup || s.vethIP >= minMergedDup && s.carried >= minMergedCarried)
+}
+
+// single reports whether the frames read make a capture of one interface: their IP frames of one stage
+// only (one kind, at most one pod MAC), and traffic answered there (mergeAnswered frames whose
+// addresses were seen the other way before). A merged capture is in time order, so a packet's copies
+// at two stages lie microseconds apart; a prefix of one direction only (packets lost before the file's
+// other interface) or of no IP at all (ARP) does not tell.
+func (s *probeState) single() bool {
+	return bits.OnesCount(uint(s.ipKinds)) <= 1 && len(s.ipPods) <= 1 && s.answered >= mergeAnswered
+}
+
+// probeMerged reads a prefix of r and returns what it shows of a merged capture, nil when it is none:
+// a file of another link type than Ethernet or of several interfaces, one that single calls a capture
+// of one interface, or one that did not show itself merged (merged) by its end or mergeProbeBytes. It
+// reads mergeProbe records at least (what it learns of the pods), mergeOneStage of one interface's;
+// why says, when a file it did not take for merged may still be one, why it could not tell.
+func probeMerged(r Reader, opts Options) (m *mergedLocal, why string) {
 	vx, wg := opts.tunnelPorts()
 	var rec Record
 	var p Packet
-	m := &mergedLocal{pods: map[[6]byte]int{}, ips: map[[16]byte]int{}}
-	// fingerprint → the stages it was seen at (bits 0-55; each pod's veth its own) and, in the top byte,
-	// the TTL it had at the first
-	stages := map[uint64]uint64{}
-	dups, vethIP, carried := 0, 0, 0
-	kinds := 0 // the stage kinds met (bits)
-	for n := 0; n < mergeProbe; n++ {
-		if n == mergeOneStage && bits.OnesCount(uint(kinds)) < 2 && len(m.pods) < 2 {
-			return nil // a pod's veth or a node's eth0 alone: the rest of the prefix need not be read
+	s := &probeState{m: &mergedLocal{pods: map[[6]byte]int{}, ips: map[[16]byte]int{}},
+		stages: map[uint64]uint64{}, ipPods: map[[6]byte]bool{}, pairs: map[[32]byte]bool{}}
+	for {
+		if s.records >= mergeProbe && s.merged() {
+			return s.m, ""
+		}
+		if s.records >= mergeOneStage && s.single() {
+			return nil, ""
+		}
+		if s.bytes >= mergeProbeBytes {
+			s.limit = true
+			break
 		}
 		err := r.Next(&rec)
 		var re *RecordError
@@ -157,58 +213,109 @@ func probeMerged(r Reader, opts Options) *mergedLocal {
 			break
 		}
 		if rec.LinkType != LinkEthernet || rec.Iface != 0 {
-			return nil
+			return nil, ""
 		}
+		s.records++
+		s.bytes += len(rec.Data) + mergeRecOverhead
 		decodeFast(rec.LinkType, rec.Data, rec.OrigLen, vx, wg, &p)
-		kind, pod := mergedKind(&p)
-		kinds |= 1 << kind
-		if kind == mergedVeth && pod != ([6]byte{}) {
-			k, ok := m.pods[pod]
-			if !ok && len(m.pods) < mergedPods {
-				k, m.pods[pod] = len(m.pods), len(m.pods)
-			}
-			if p.DstMAC == CalicoMAC && p.Inner.Version == 4 && len(m.ips) < sllLocalMax {
-				m.ips[p.Inner.Src] = k
-			}
+		s.add(&p)
+	}
+	if s.merged() {
+		return s.m, ""
+	}
+	return nil, s.undecided()
+}
+
+// undecided says why a file probeMerged did not take for merged may still be one: it read the byte
+// bound without an answer, or the file holds frames of a pod's veth beside IP frames of another
+// stage, which no one interface carries, with too few packets at two of them to split it.
+func (s *probeState) undecided() string {
+	const fix = "; calipath reads it as one interface. If it is a node's captures merged into one file " +
+		"(mergecap), its verdicts count each packet once per interface it crossed and are not reliable: " +
+		"capture each interface to its own file (or a pcapng that keeps one named interface per capture)"
+	switch {
+	case s.limit:
+		bound := fmt.Sprintf("%d MiB", mergeProbeBytes>>20)
+		if mergeProbeBytes < 1<<20 {
+			bound = fmt.Sprintf("%d bytes", mergeProbeBytes)
 		}
-		switch {
-		case kind == mergedVeth && p.Inner.Version != 0:
-			vethIP++
-		case kind == mergedUnderlay && (p.HasWG || p.Encap != EncapNone):
-			carried++
+		return fmt.Sprintf("the first %d records (%s, the most calipath reads to tell) do not tell whether it "+
+			"is one interface's capture or a node's captures merged into one file (no packet seen at two "+
+			"interfaces, nor traffic answered at one)%s", s.records, bound, fix)
+	case len(s.m.pods) > 0 && s.ipKinds&^(1<<mergedVeth) != 0:
+		return fmt.Sprintf("it holds frames of a pod's veth (to or from ee:ee:ee:ee:ee:ee) beside IP frames of "+
+			"another interface (the tunnel device or eth0), as a node's captures merged into one file do, but "+
+			"only %d packets at two of them (%d needed to split it into its stages)%s", s.dups, minMergedDup, fix)
+	}
+	return ""
+}
+
+// add accounts one frame.
+func (s *probeState) add(p *Packet) {
+	m := s.m
+	kind, pod := mergedKind(p)
+	if kind == mergedVeth && pod != ([6]byte{}) {
+		k, ok := m.pods[pod]
+		if !ok && len(m.pods) < mergedPods {
+			k, m.pods[pod] = len(m.pods), len(m.pods)
 		}
-		if p.Inner.Version == 0 || p.HasARP || p.Errs != 0 {
-			continue
-		}
-		fp, _ := Fingerprint(&p)
-		was, seen := stages[fp]
-		st := kind
-		if kind == mergedVeth {
-			// A packet between two pods of the node crosses both veths, its TTL one lower at the second
-			// (the node routed it once): two stages too. Lower by more, it crossed other nodes: the
-			// file holds veths of several nodes, which no split makes one node's stages.
-			k, ok := m.pods[pod]
-			if !ok {
-				k = mergedPods - 1
-			}
-			if st = min(mergedVeth+k, 55); seen && was&(1<<mergedVeth-1) == 0 && was>>56 != uint64(p.Inner.TTL)+1 {
-				st = bits.TrailingZeros64(was) // another pod's veth, not on this node's way: no second stage
-			}
-		}
-		const stageBits = 1<<56 - 1
-		if !seen {
-			was = uint64(p.Inner.TTL) << 56
-		}
-		now := was | 1<<st
-		stages[fp] = now
-		if bits.OnesCount64(was&stageBits) == 1 && bits.OnesCount64(now&stageBits) == 2 {
-			dups++
+		if p.DstMAC == CalicoMAC && p.Inner.Version == 4 && len(m.ips) < sllLocalMax {
+			m.ips[p.Inner.Src] = k
 		}
 	}
-	if len(m.pods) == 0 || dups < minMergedDup && (vethIP < minMergedDup || carried < minMergedCarried) {
-		return nil
+	switch {
+	case kind == mergedVeth && p.Inner.Version != 0:
+		s.vethIP++
+	case kind == mergedUnderlay && (p.HasWG || p.Encap != EncapNone):
+		s.carried++
 	}
-	return m
+	if p.Inner.Version == 0 || p.HasARP || p.Errs != 0 {
+		return
+	}
+	s.ipKinds |= 1 << kind
+	if kind == mergedVeth && pod != ([6]byte{}) && len(s.ipPods) < 2 {
+		s.ipPods[pod] = true
+	}
+	s.answer(p)
+	fp, _ := Fingerprint(p)
+	was, seen := s.stages[fp]
+	st := kind
+	if kind == mergedVeth {
+		// A packet between two pods of the node crosses both veths, its TTL one lower at the second
+		// (the node routed it once): two stages too. Lower by more, it crossed other nodes: the
+		// file holds veths of several nodes, which no split makes one node's stages.
+		k, ok := m.pods[pod]
+		if !ok {
+			k = mergedPods - 1
+		}
+		if st = min(mergedVeth+k, 55); seen && was&(1<<mergedVeth-1) == 0 && was>>56 != uint64(p.Inner.TTL)+1 {
+			st = bits.TrailingZeros64(was) // another pod's veth, not on this node's way: no second stage
+		}
+	}
+	const stageBits = 1<<56 - 1
+	if !seen {
+		was = uint64(p.Inner.TTL) << 56
+	}
+	now := was | 1<<st
+	s.stages[fp] = now
+	if bits.OnesCount64(was&stageBits) == 1 && bits.OnesCount64(now&stageBits) == 2 {
+		s.dups++
+	}
+}
+
+// answer counts p as an answer when its inner addresses were seen the other way before.
+func (s *probeState) answer(p *Packet) {
+	var k, back [32]byte
+	copy(k[:16], p.Inner.Src[:])
+	copy(k[16:], p.Inner.Dst[:])
+	copy(back[:16], p.Inner.Dst[:])
+	copy(back[16:], p.Inner.Src[:])
+	if s.pairs[back] {
+		s.answered++
+	}
+	if len(s.pairs) < mergePairsMax {
+		s.pairs[k] = true
+	}
 }
 
 // MergedStage names the stage of a merged capture's pseudo interface iface (Source.Iface), with its
@@ -226,5 +333,68 @@ func MergedStage(iface uint16) (name string, role Role, why string, ok bool) {
 		return "veth", RolePodVeth, "its frames to and from ee:ee:ee:ee:ee:ee of the first pod MAC (a pod's veth)", true
 	default:
 		return "veth" + strconv.Itoa(k-mergedVeth+1), RolePodVeth, "its frames to and from ee:ee:ee:ee:ee:ee of pod MAC number " + strconv.Itoa(k-mergedVeth+1) + " (a pod's veth)", true
+	}
+}
+
+// prefixReader gives the scan of a stream (standard input, a FIFO: read once only) the records
+// probeMerged read from it before the rest: what the probe reads is kept, its data copied (a reader's
+// record data is only valid until its next read), at most mergeProbeBytes of it.
+type prefixReader struct {
+	Reader          // the stream
+	recs   []Record // the records read (their data copied)
+	errs   []error  // what reading each returned (nil, a *RecordError)
+	end    error    // the error that ended the probe's reading (io.EOF, a read error), given after recs
+	pos    int      // the next of recs to give
+	replay bool     // giving recs again, to the scan
+}
+
+// newPrefixReader returns a prefixReader of r whose first record is rec, which the scan read.
+func newPrefixReader(r Reader, rec *Record) *prefixReader {
+	pr := &prefixReader{Reader: r}
+	pr.keep(rec, nil)
+	pr.pos = 0
+	return pr
+}
+
+func (pr *prefixReader) keep(rec *Record, err error) {
+	c := *rec
+	c.Data = append([]byte(nil), rec.Data...)
+	pr.recs, pr.errs = append(pr.recs, c), append(pr.errs, err)
+	pr.pos++
+}
+
+// Next gives the kept records, then reads the stream (keeping what it reads until rewind).
+func (pr *prefixReader) Next(rec *Record) error {
+	if pr.pos < len(pr.recs) {
+		*rec = pr.recs[pr.pos]
+		err := pr.errs[pr.pos]
+		if pr.pos++; pr.replay && pr.pos == len(pr.recs) {
+			pr.recs, pr.errs, pr.pos = nil, nil, 0 // given back: the memory goes
+		}
+		return err
+	}
+	if pr.end != nil {
+		return pr.end
+	}
+	err := pr.Reader.Next(rec)
+	if pr.replay {
+		return err
+	}
+	var re *RecordError
+	if err != nil && !errors.As(err, &re) {
+		pr.end = err
+		return err
+	}
+	pr.keep(rec, err)
+	return err
+}
+
+// rewind makes pr give the kept records again from the second on, and sets rec to the first (the one
+// the scan read; its data in the stream's buffer was overwritten since).
+func (pr *prefixReader) rewind(rec *Record) {
+	*rec = pr.recs[0]
+	pr.pos, pr.replay = 1, true
+	if len(pr.recs) == 1 {
+		pr.recs, pr.errs, pr.pos = nil, nil, 0
 	}
 }

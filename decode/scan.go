@@ -181,7 +181,18 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 		}
 		if rec.LinkType == LinkEthernet && !d.mergeChecked {
 			d.mergeChecked = true
-			d.merged = learnMerged(fi.Path, opts)
+			var why string
+			if streamInput(fi.Path, opts) {
+				pr := newPrefixReader(r, &rec)
+				d.merged, why = probeMerged(pr, opts)
+				pr.rewind(&rec)
+				r = pr
+			} else {
+				d.merged, why = learnMerged(fi.Path, opts)
+			}
+			if why != "" {
+				fi.problem("%s", why)
+			}
 		}
 		d.Decode(&rec, &p, &o)
 		if p.Encap == EncapNone && (p.Inner.MF || p.Inner.FragOff != 0) {
