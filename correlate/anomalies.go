@@ -214,6 +214,9 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 	case s.kind == "one-way gap":
 		l.kind = "loss-one-way-gap"
 		l.detail = detail + a.oneWayGapDetail(s)
+	case s.kind == "side unknown":
+		l.kind = "loss-router-side-unknown"
+		l.detail = detail + a.sideUnknownDetail(s)
 	case a.wgNoSession(s):
 		l.kind = "wireguard-no-session"
 	case lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached && a.mtuCanExplain(s) && a.wgEncrypted(s): // wgmtu.go
@@ -242,6 +245,19 @@ const (
 	mtuFloor4, mtuFloor6 = 576, 1280
 	mtuHeadroom          = 80
 )
+
+// sideUnknownDetail is what a loss on a "side unknown" segment s says: which router interface the TTLs
+// put on neither side of which point, and the two ways the packets may have gone.
+func (a *analysis) sideUnknownDetail(s *segAcc) string {
+	pts := a.w.c.Points
+	p, q := s.unplaced[0], s.unplaced[1]
+	r := a.w.nodes[a.w.pointNode[p]]
+	return fmt.Sprintf(" %s saw none of them, and the TTLs cannot tell which side of %s it is on: at %s the packets had crossed one "+
+		"router, and none reached the destination to show whether another followed. Either %s is %s's way out and %s captured "+
+		"the other direction only (tcpdump -Q out), and they were lost beyond %s; or it is its way in from a router no capture "+
+		"names, and they died inside %s. calipath leaves %s off the path and does not say which.",
+		pts[q].ID, pts[p].ID, pts[p].ID, pts[p].ID, r, pts[q].ID, r, r, pts[q].ID)
+}
 
 // mtuCanExplain reports whether the largest packet lost on segment s is large enough for some real
 // link's MTU to have stopped it: larger than the floor of its family less the headroom (IPv6 when
