@@ -214,6 +214,9 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 	case s.kind == "one-way gap":
 		l.kind = "loss-one-way-gap"
 		l.detail = detail + a.oneWayGapDetail(s)
+	case len(a.oneWayBeside(s)) > 0:
+		l.kind = "loss-one-way-gap"
+		l.detail = detail + a.besideDetail(s, a.oneWayBeside(s))
 	case s.kind == "side unknown":
 		l.kind = "loss-router-side-unknown"
 		l.detail = detail + a.sideUnknownDetail(s)

@@ -151,38 +151,66 @@ func truthProblems(tr *labTruth, r *Result) []string {
 // router interfaces of the lab's router scenarios (filtered by MAC), the nodes' -i any captures left
 // out. Each must give the truth's delivered count, errors only where the truth lost packets, and each
 // loss on a stretch of the truth path that holds the truth's loss (a coarser place only as a warning
-// that says why). On main, two-routers-drop-r2 failed 18 of them with router-1/eth0 -Q out (every
-// router egress-only among them): router-1/eth1 saw the requests one router from node-a and nothing
-// reached node-b, so its side was a guess (its ingress), router-1/eth0 was put after it as its way out,
-// and the drop in router-2 came out as "ERROR underlay-drop router-1/eth1→router-1/eth0" (9 of 9).
+// that says why). On main 47 of the 180 failed:
+//   - router-1/eth0 -Q out, two-routers-drop-r2 (18): router-1/eth1 saw the requests one router from
+//     node-a and nothing reached node-b, so its side was a guess (its ingress) and router-1/eth0 was put
+//     after it as its way out: "ERROR underlay-drop router-1/eth1→router-1/eth0" (9 of 9; the drop is in
+//     router-2). In healthy two-routers, with router-2/eth1 -Q in besides, router-1/eth0 was put after
+//     router-1/eth1 likewise (t1 is known there, but router-1/eth1 and router-2/eth0 both sit at the one
+//     TTL between the routers): a one-way gap router-1/eth1 → node-b/eth0 over a point not between them
+//     (6); with router-1/eth0 -Q in and router-1/eth1, router-2/eth1 -Q out, a one-way gap router-2/eth0
+//     → node-a/eth0 over no point found one-way (2).
+//   - router-1/eth1 -Q in, router-2/eth0 -Q out, two-routers-drop-r2 (6): router-1/eth1 holds only
+//     router-2's ARP reply, router-2/eth0 only its own: "ERROR underlay-drop router-1/eth0→router-1/eth1".
+//   - router-2/eth0 -Q out, two-routers-drop-r2 (15 more): router-2 is on no path (its capture holds its
+//     ARP reply alone): "ERROR underlay-drop router-1/eth1→node-b/eth0", or node-a/eth0→node-b/eth0 when
+//     no router saw the packets, as confident as a drop placed by captures of both directions.
 func TestRouterMixedDirections(t *testing.T) {
-	// Known wrong, not fixed (skipped, 21 of two-routers-drop-r2's 81): router-2/eth0 -Q out holds only
-	// router-2's ARP reply (nothing reached router-2's way out), so router-2 is on no path. With
-	// router-1 placed, its drop is "ERROR underlay-drop router-1/eth1→node-b/eth0" (a stretch that holds
-	// the truth's drop, as an error that does not say router-2's captures were one-way), or with no router
-	// seeing the packets node-a/eth0→node-b/eth0; with router-1/eth1 -Q in besides (router-1's way out
-	// seeing nothing it sent), "ERROR underlay-drop router-1/eth0→router-1/eth1", a wrong place: only
-	// the frames' MACs or ARP (an ARP reply whose request the capture lacks) show those captures are
-	// one-way, and calipath keeps neither per frame.
-	known := func(sc, name string) string {
-		if sc == "two-routers-drop-r2" && strings.Contains(name, "2-eth0=out") &&
-			!(strings.Contains(name, "1-eth0=out") && !strings.Contains(name, "1-eth1=in")) {
-			return "known wrong: router-2/eth0 -Q out holds only router-2's ARP reply (see above)"
-		}
-		return ""
-	}
 	for _, sc := range []string{"two-routers", "two-routers-drop-r2", "underlay-loss", "healthy-ipip"} {
 		names, repls := routerDirs(t, sc)
 		for i, name := range names {
 			t.Run(sc+"/"+name, func(t *testing.T) {
-				if why := known(sc, name); why != "" {
-					t.Skip(why)
-				}
 				tr, r := labSubset(t, sc, anyFiles, repls[i])
 				for _, p := range truthProblems(tr, r) {
 					t.Error(p)
 				}
 			})
 		}
+	}
+}
+
+// One router interface captured -Q in in two-routers, the rest in both directions: the packets that
+// leave the router through it are not in its capture, and they are seen again beyond the router.
+// The reverse direction crossed both of the router's captured interfaces, so the one-way one is the
+// way out (crossedBack): it is on the path, found one-way, and the segment over it a one-way gap.
+// Before, seen beyond the router, the packets were taken to have left by an interface no capture
+// names: the point was off their path, the segment around it a plain underlay segment, and nothing
+// said the capture was one-way (router-2/eth0: its ARP request for router-1, whose reply went the way
+// it did not record, was "arp-unanswered" instead).
+func TestRouterOneWayCrossedBack(t *testing.T) {
+	for _, tc := range []struct {
+		file, point, gap string
+	}{
+		{"router-1-eth1.pcap", "router-1/eth1", "router-1/eth0→router-2/eth0"},
+		{"router-2-eth0.pcap", "router-2/eth0", "router-2/eth1→router-1/eth1"},
+	} {
+		t.Run(tc.point, func(t *testing.T) {
+			path := filepath.Join("../testdata/lab/scenarios/two-routers", tc.file)
+			tr, r := labSubset(t, "two-routers", anyFiles, map[string][]byte{tc.file: routerDirFile(t, path, strings.HasSuffix(tc.file, "eth0.pcap"), false)})
+			for _, p := range truthProblems(tr, r) {
+				t.Error(p)
+			}
+			noErrors(t, r, "arp-unanswered")
+			if !anomalyAt(r, "capture-one-way", tc.point) {
+				t.Errorf("no capture-one-way at %s: %+v", tc.point, r.Anomalies)
+			}
+			gap := false
+			for _, s := range r.Segments {
+				gap = gap || s.From+"→"+s.To == tc.gap && s.Kind == "one-way gap"
+			}
+			if !gap {
+				t.Errorf("no one-way gap %s: %+v", tc.gap, r.Segments)
+			}
+		})
 	}
 }
