@@ -210,25 +210,36 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 	}
 	detail += a.wgNoSessionNote(s) + a.wgCarrierNote(s) + a.sharedCaptureNote(s) // anydrop.go
 	l := segLoss{s: s, flows: flows, lost: lost, evidence: lossEvidence(s, f.answeredOn), detail: detail}
+	// A router's point beside the segment that captured one direction only (oneway.go), or one the TTLs
+	// put on neither side of its end (paths.go), leaves the place of the loss within it unknown. A
+	// path-MTU black hole is one still, however placed: it says so, and the other losses are warnings.
+	beside := a.oneWayBeside(s)
+	unplaced := ""
+	switch {
+	case len(beside) > 0:
+		unplaced = a.besideDetail(s, beside)
+	case s.kind == "side unknown":
+		unplaced = a.sideUnknownDetail(s)
+	}
 	switch {
 	case s.kind == "one-way gap":
 		l.kind = "loss-one-way-gap"
 		l.detail = detail + a.oneWayGapDetail(s)
-	case len(a.oneWayBeside(s)) > 0:
-		l.kind = "loss-one-way-gap"
-		l.detail = detail + a.besideDetail(s, a.oneWayBeside(s))
-	case s.kind == "side unknown":
-		l.kind = "loss-router-side-unknown"
-		l.detail = detail + a.sideUnknownDetail(s)
 	case a.wgNoSession(s):
 		l.kind = "wireguard-no-session"
 	case lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached && a.mtuCanExplain(s) && a.wgEncrypted(s): // wgmtu.go
 		l.kind = "pmtu-blackhole"
-		l.detail = detail + " " + wgBlackholeDetail(s)
+		l.detail = detail + " " + wgBlackholeDetail(s) + unplaced
 	case s.lostDF == s.lost && lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached && a.mtuCanExplain(s):
 		l.kind = "pmtu-blackhole"
-		l.detail = fmt.Sprintf("%s Lost packets were up to %d bytes with DF; the largest that passed was %d.", detail,
-			s.lostMaxLen, s.passMaxLen)
+		l.detail = fmt.Sprintf("%s Lost packets were up to %d bytes with DF; the largest that passed was %d.%s", detail,
+			s.lostMaxLen, s.passMaxLen, unplaced)
+	case len(beside) > 0:
+		l.kind = "loss-one-way-gap"
+		l.detail = detail + unplaced
+	case s.kind == "side unknown":
+		l.kind = "loss-router-side-unknown"
+		l.detail = detail + unplaced
 	case lost*2 >= total || a.flowDropped(s, f.answeredOn):
 		l.kind = map[string]string{"encap": "encap-drop", "underlay": "underlay-drop", "decap": "decap-drop",
 			"delivery": "delivery-drop", "encrypt": "encap-drop", "decrypt": "decap-drop"}[s.kind]
