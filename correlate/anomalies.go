@@ -210,6 +210,17 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 	}
 	detail += a.wgNoSessionNote(s) + a.wgCarrierNote(s) + a.sharedCaptureNote(s) // anydrop.go
 	l := segLoss{s: s, flows: flows, lost: lost, evidence: lossEvidence(s, f.answeredOn), detail: detail}
+	// A router's point beside the segment that captured one direction only (oneway.go), or one the TTLs
+	// put on neither side of its end (paths.go), leaves the place of the loss within it unknown. A
+	// path-MTU black hole is one still, however placed: it says so, and the other losses are warnings.
+	beside := a.oneWayBeside(s)
+	unplaced := ""
+	switch {
+	case len(beside) > 0:
+		unplaced = a.besideDetail(s, beside)
+	case s.kind == "side unknown":
+		unplaced = a.sideUnknownDetail(s)
+	}
 	switch {
 	case s.kind == "one-way gap":
 		l.kind = "loss-one-way-gap"
@@ -218,11 +229,17 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 		l.kind = "wireguard-no-session"
 	case lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached && a.mtuCanExplain(s) && a.wgEncrypted(s): // wgmtu.go
 		l.kind = "pmtu-blackhole"
-		l.detail = detail + " " + wgBlackholeDetail(s)
+		l.detail = detail + " " + wgBlackholeDetail(s) + unplaced
 	case s.lostDF == s.lost && lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached && a.mtuCanExplain(s):
 		l.kind = "pmtu-blackhole"
-		l.detail = fmt.Sprintf("%s Lost packets were up to %d bytes with DF; the largest that passed was %d.", detail,
-			s.lostMaxLen, s.passMaxLen)
+		l.detail = fmt.Sprintf("%s Lost packets were up to %d bytes with DF; the largest that passed was %d.%s", detail,
+			s.lostMaxLen, s.passMaxLen, unplaced)
+	case len(beside) > 0:
+		l.kind = "loss-one-way-gap"
+		l.detail = detail + unplaced
+	case s.kind == "side unknown":
+		l.kind = "loss-router-side-unknown"
+		l.detail = detail + unplaced
 	case lost*2 >= total || a.flowDropped(s, f.answeredOn):
 		l.kind = map[string]string{"encap": "encap-drop", "underlay": "underlay-drop", "decap": "decap-drop",
 			"delivery": "delivery-drop", "encrypt": "encap-drop", "decrypt": "decap-drop"}[s.kind]
@@ -242,6 +259,19 @@ const (
 	mtuFloor4, mtuFloor6 = 576, 1280
 	mtuHeadroom          = 80
 )
+
+// sideUnknownDetail is what a loss on a "side unknown" segment s says: which router interface the TTLs
+// put on neither side of which point, and the two ways the packets may have gone.
+func (a *analysis) sideUnknownDetail(s *segAcc) string {
+	pts := a.w.c.Points
+	p, q := s.unplaced[0], s.unplaced[1]
+	r := a.w.nodes[a.w.pointNode[p]]
+	return fmt.Sprintf(" %s saw none of them, and the TTLs cannot tell which side of %s it is on: at %s the packets had crossed one "+
+		"router, and none reached the destination to show whether another followed. Either %s is %s's way out and %s captured "+
+		"the other direction only (tcpdump -Q out), and they were lost beyond %s; or it is its way in from a router no capture "+
+		"names, and they died inside %s. calipath leaves %s off the path and does not say which.",
+		pts[q].ID, pts[p].ID, pts[p].ID, pts[p].ID, r, pts[q].ID, r, r, pts[q].ID)
+}
 
 // mtuCanExplain reports whether the largest packet lost on segment s is large enough for some real
 // link's MTU to have stopped it: larger than the floor of its family less the headroom (IPv6 when

@@ -139,7 +139,7 @@ func (a *analysis) clockUnfit(ans []Anomaly) {
 	nodeOf, natOn := a.pointNodes(ans)
 	for i := range ans {
 		an := &ans[i]
-		loss := an.Kind == "loss" || an.Kind == "loss-one-way-gap"
+		loss := an.Kind == "loss" || an.Kind == "loss-one-way-gap" || an.Kind == "loss-router-side-unknown"
 		if (!loss && (an.Severity != sevError || !blindKinds[an.Kind])) || an.Where.From == "" ||
 			strings.HasPrefix(an.Message, "Uncertain:") {
 			continue

@@ -3,6 +3,7 @@ package correlate
 import (
 	"fmt"
 	"math/bits"
+	"net/netip"
 	"sort"
 	"strings"
 
@@ -58,6 +59,7 @@ type oneWayScan struct {
 	a      *analysis
 	side   []uint8 // per point: cookedBoth, cookedOut or cookedIn
 	cand   []bool  // per point: may be one-way (few frames beside a neighbour, or a one-sided cooked capture)
+	arpOW  []bool  // per point: a router's capture that holds an ARP reply without its request (arpOneWay)
 	pieces map[int32]bool
 	counts map[*pathInfo][]owCount
 	order  []*pathInfo
@@ -200,6 +202,12 @@ func (s *oneWayScan) candidates() bool {
 			s.cand[p], found = true, true
 		}
 	}
+	s.arpOW = make([]bool, len(w.c.Points))
+	for p := range w.c.Points {
+		if !w.cluster[w.pointNode[p]] && arpOneWay(&w.c.Points[p].Traffic) != "" {
+			s.cand[p], s.arpOW[p], found = true, true, true // a router's capture that holds an ARP reply without its request
+		}
+	}
 	frames := func(p int) int { return w.c.Points[p].Traffic.Frames }
 	done := map[*pathInfo]bool{} // flows share paths
 	for _, fl := range s.a.flows {
@@ -298,7 +306,7 @@ func (s *oneWayScan) countJourney(j int, pi *pathInfo, cs []owCount) {
 	}
 	t0 := a.hopTs.t0.at(j)
 	for k, p := range pi.points {
-		if !s.cand[p] || s.fam[p]&fb == 0 && a.w.c.Points[p].Traffic.Frames > 0 {
+		if !s.cand[p] || s.fam[p]&fb == 0 && a.w.c.Points[p].Traffic.Frames > 0 && !s.arpOW[p] {
 			continue
 		}
 		switch lo, hi := s.span(p); {
@@ -316,10 +324,11 @@ func (s *oneWayScan) countJourney(j int, pi *pathInfo, cs []owCount) {
 }
 
 // span is when point p's capture ran, in corrected time: its own frames' span, or its node's when it
-// has none.
+// has none or is a router's capture that holds an ARP reply without its request (a capture of the
+// other direction, whose own frames may be that reply alone).
 func (s *oneWayScan) span(p int) (int64, int64) {
 	c := &s.a.cov
-	if s.a.w.c.Points[p].Traffic.Frames == 0 {
+	if s.a.w.c.Points[p].Traffic.Frames == 0 || s.arpOW[p] {
 		return c.first[p], c.last[p]
 	}
 	return c.ownFirst[p], c.ownLast[p]
@@ -390,6 +399,12 @@ func (s *oneWayScan) blindTo(pi *pathInfo, k int, c owCount) (why string, arrive
 	case c.crossed >= minOneWay && frames >= minOneWay:
 		return fmt.Sprintf("it saw none of %d packets that crossed it (seen on both sides of it) in one direction, while it saw %d frames",
 			c.crossed, frames), false
+	case k > 0 && k < len(pi.points)-1 && c.before > 0 && s.arpOW[p]:
+		// The ARP reply says the capture recorded one direction; which one it does not say, so the
+		// packets' absence there says nothing of where they were lost (k < last: a point after it
+		// bounds the loss).
+		return fmt.Sprintf("it saw none of %d packets seen before it, and its capture holds %s: it recorded one direction only",
+			c.before, arpOneWay(&w.c.Points[p].Traffic)), false
 	case k == len(pi.points)-1 && c.before >= minOneWay && s.answeredBlind(pi, p):
 		// The pod's answers show its veth was captured one way, not which packets reached it (an answer
 		// to one request says nothing of the next): what reached the point before stays not captured.
@@ -397,6 +412,68 @@ func (s *oneWayScan) blindTo(pi *pathInfo, k int, c owCount) (why string, arrive
 			c.before), false
 	}
 	return "", false
+}
+
+// arpOneWay describes the ARP replies a capture holds without the requests they answer ("" for none):
+// a reply goes out only for a request, so a capture that recorded the reply and not the request saw
+// one direction only (tcpdump -Q in at the asker's interface, -Q out at the answerer's).
+func arpOneWay(tr *decode.Traffic) string {
+	if un := arpUnasked(tr); len(un) > 0 {
+		return fmt.Sprintf("an ARP reply for %s without the request it answers", netip.AddrFrom4(un[0]))
+	}
+	return ""
+}
+
+// arpUnasked returns the addresses of the ARP replies a capture holds without a request for them.
+// Gratuitous replies (sender address asked for itself) do not count, nor any of a capture whose table
+// of distinct ARP packets is full.
+func arpUnasked(tr *decode.Traffic) [][4]byte {
+	if tr.NARPs >= len(tr.ARPs) {
+		return nil
+	}
+	var out [][4]byte
+	for _, r := range tr.ARPs[:tr.NARPs] {
+		if r.Op == 2 && r.SPA != r.TPA && !arpAsked(tr, r.SPA) {
+			out = append(out, r.SPA)
+		}
+	}
+	return out
+}
+
+// arpAsked reports whether a capture holds an ARP request for address ip.
+func arpAsked(tr *decode.Traffic, ip [4]byte) bool {
+	for _, q := range tr.ARPs[:tr.NARPs] {
+		if q.Op == 1 && q.TPA == ip {
+			return true
+		}
+	}
+	return false
+}
+
+// oneWayBeside returns the routers' points on no path of segment s's flows whose capture holds an
+// ARP reply without its request (one direction only) for an address asked for at s's first point:
+// they are on that point's link, a way the lost packets may have gone, and their captures could not
+// show whether the packets reached them. Only for a segment between two nodes (underlay).
+func (a *analysis) oneWayBeside(s *segAcc) []int {
+	w := a.w
+	if s.kind != "underlay" {
+		return nil
+	}
+	from := &w.c.Points[s.from].Traffic
+	var out []int
+	for q := range w.c.Points {
+		n := w.pointNode[q]
+		if w.cluster[n] || n == w.pointNode[s.from] || n == w.pointNode[s.to] {
+			continue
+		}
+		for _, ip := range arpUnasked(&w.c.Points[q].Traffic) {
+			if arpAsked(from, ip) {
+				out = append(out, q)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // answeredBlind reports whether point p, a pod's veth at the end of path pi, recorded nothing the host
@@ -535,6 +612,19 @@ func (a *analysis) oneWayGapDetail(s *segAcc) string {
 	}
 	return fmt.Sprintf(" Between them, %s captured the other direction only (capture-one-way): where on the way they were lost is unknown.",
 		strings.Join(ids, " and "))
+}
+
+// besideDetail is what a loss on segment s says when routers' one-way points qs may lie on it
+// (oneWayBeside).
+func (a *analysis) besideDetail(s *segAcc, qs []int) string {
+	var ids []string
+	for _, q := range qs {
+		ids = append(ids, a.w.c.Points[q].ID)
+	}
+	return fmt.Sprintf(" %s captured one direction only: it holds an ARP reply without the request it answers, for an address asked for at %s, "+
+		"so it is on that link, a way they may have gone. It saw none of them, which says nothing of whether they reached it "+
+		"(it is on no path, so no capture-one-way names it): where between these two points they were lost is unknown.",
+		strings.Join(ids, " and "), a.w.c.Points[s.from].ID)
 }
 
 // hidesReply reports whether point p captured one direction only: an ARP request there may have had

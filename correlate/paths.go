@@ -11,6 +11,10 @@ type pathInfo struct {
 	// blindStart and blindEnd: the path's first (last) point was taken out of it, a capture of the
 	// other direction only (oneway.go); blindEnd without evidence that what reached its end arrived.
 	blindStart, blindEnd bool
+	// sideUnknown: router point → its router's other captured interface, which none of the path's
+	// packets reached and which the TTLs cannot put on either side of it (orderRouters). It is left off
+	// the path; a segment from or to the router point may span it (segKind: "side unknown").
+	sideUnknown map[int]int
 }
 
 // index returns the position of point p on the path, -1 if it is not on it (paths are short).
@@ -210,7 +214,9 @@ func (s *pathStage) buildPath(e pathEnds, routers, back map[int]*routerSeen, edg
 		}
 		add(w.underlays[src]...)
 	}
-	add(s.orderRouters(routers, back, edgeTTL(w, edge, src), edgeTTL(w, edge, dst))...)
+	rps, unknown := s.orderRouters(routers, back, edgeTTL(w, edge, src), edgeTTL(w, edge, dst))
+	add(rps...)
+	pi.sideUnknown = unknown
 	if dst >= 0 && dst != src {
 		add(w.underlays[dst]...)
 		if tunneled {
@@ -246,10 +252,14 @@ type rp struct {
 // they entered there and the other is its way out, on the path even though nothing reached it, unless
 // they were seen beyond the router (seenBeyond), or the reverse direction's packets (back) crossed it
 // at that interface and not at the other (otherWayBack): then it has an interface no capture names,
-// and the other captured one is not shown to be on their way. Points the TTLs cannot order (the two
-// ends of one link, neither router's other interface captured; an L2 box that keeps the TTL) keep
-// their order in corrected time.
-func (s *pathStage) orderRouters(routers, back map[int]*routerSeen, t0, t1 int) []int {
+// and the other captured one is not shown to be on their way. When the TTLs were read at an end node
+// and still leave the side open (the point's TTL is one router from the source and nothing reached the
+// destination to show how many routers follow: the egress of the first router, or the ingress of a
+// second), the other interface is not put on either side: it is returned in unknown (point → the
+// other interface), off the path, and a loss next to the point says that where it was is unknown.
+// Points the TTLs cannot order (the two ends of one link, neither router's other interface captured;
+// an L2 box that keeps the TTL) keep their order in corrected time.
+func (s *pathStage) orderRouters(routers, back map[int]*routerSeen, t0, t1 int) (ordered []int, unknown map[int]int) {
 	w := s.w
 	rs := make([]rp, 0, len(routers)+2)
 	for p, s := range routers {
@@ -293,11 +303,18 @@ func (s *pathStage) orderRouters(routers, back map[int]*routerSeen, t0, t1 int) 
 			}
 			continue
 		}
-		if seenBeyond(w, r, rs[:n]) {
+		if seenBeyond(w, r, rs[:n]) && !crossedBack(r.p, others, back) {
 			continue
 		}
 		for _, q := range others {
 			if _, seen := routers[q]; !seen && q != r.p {
+				if r.role == 1 && withTTL && (t0 >= 0 || t1 >= 0) {
+					if unknown == nil {
+						unknown = map[int]int{}
+					}
+					unknown[r.p] = q // its ingress or its egress: the TTLs do not tell
+					continue
+				}
 				rs[i].role = 2
 				rs = append(rs, rp{p: q, ttl: r.ttl - 1, role: 0, pos: r.pos + 0.5})
 			}
@@ -316,11 +333,11 @@ func (s *pathStage) orderRouters(routers, back map[int]*routerSeen, t0, t1 int) 
 		}
 		return a.p < b.p
 	})
-	out := make([]int, len(rs))
+	ordered = make([]int, len(rs))
 	for i, r := range rs {
-		out[i] = r.p
+		ordered[i] = r.p
 	}
-	return out
+	return ordered, unknown
 }
 
 // routerSides settles the role (ingress 2, egress 0) of the points of each router whose points on the
@@ -421,6 +438,22 @@ func seenBeyond(w *world, r rp, rs []rp) bool {
 		}
 	}
 	return false
+}
+
+// crossedBack reports whether the reverse direction's packets (back, nil for none) crossed router point
+// p and the router's other captured interface both: the two are the way through the router of this
+// pair of addresses, so packets seen at p and beyond the router left it through the other one, even
+// though its capture did not show them (one captured one direction only: findOneWay says so).
+func crossedBack(p int, others []int, back map[int]*routerSeen) bool {
+	if back[p] == nil {
+		return false
+	}
+	for _, q := range others {
+		if q != p && back[q] == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // otherWayBack reports whether the reverse direction's packets (back: what they showed of the

@@ -106,6 +106,9 @@ type segAcc struct {
 	lostMaxLen  int
 	passMaxLen  int // largest delivered packet
 	holes       int // packets seen before and after the segment's end, not at it (anydrop.go)
+	// unplaced: for a "side unknown" segment, the router point at one of its ends and its router's
+	// other captured interface, which the TTLs put on neither side of it (pathInfo.sideUnknown).
+	unplaced [2]int
 }
 
 // mayOffload reports whether journey j may be in offloadAt, offloadNew or fragOf (offMark, when it
@@ -121,6 +124,12 @@ func (pl *placement) segKind(from, to int, pi *pathInfo) string {
 	nf, nt := w.pointNode[from], w.pointNode[to]
 	if pl.oneWay.gapOf(from, to) != nil {
 		return "one-way gap" // across a point that captured the other direction only (oneway.go)
+	}
+	if _, ok := pi.sideUnknown[from]; ok {
+		return "side unknown" // may span a router interface whose side the TTLs do not tell (orderRouters)
+	}
+	if _, ok := pi.sideUnknown[to]; ok {
+		return "side unknown"
 	}
 	if nf != nt || !w.cluster[nf] {
 		return "underlay" // between nodes, or through a router of the underlay
@@ -158,6 +167,13 @@ func (pl *placement) seg(from, to int, pi *pathInfo) *segAcc {
 	s := pl.segs[k]
 	if s == nil {
 		s = &segAcc{from: from, to: to, kind: pl.segKind(from, to, pi), flows: map[int32]int{}}
+		if s.kind == "side unknown" {
+			if q, ok := pi.sideUnknown[from]; ok {
+				s.unplaced = [2]int{from, q}
+			} else {
+				s.unplaced = [2]int{to, pi.sideUnknown[to]}
+			}
+		}
 		pl.segs[k] = s
 	}
 	if slot != nil {

@@ -138,41 +138,45 @@ func TestOrderRouters(t *testing.T) {
 		{"an L2 box keeps the TTL: corrected time decides", map[int]*routerSeen{0: seen(63, 2), 1: seen(63, 1)}, []int{1, 0}},
 	}
 	for _, c := range cases {
-		if got := a.orderRouters(c.seen, nil, -1, -1); fmt.Sprint(got) != fmt.Sprint(c.want) {
+		if got, _ := a.orderRouters(c.seen, nil, -1, -1); fmt.Sprint(got) != fmt.Sprint(c.want) {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
 	}
 	// With the TTLs at the end nodes' underlays (t0 leaving the source, t1 reaching the destination;
 	// positions that contradict the right order): a router point at t1 is the router's egress, its
 	// other captured interface the way in; one at t0 its ingress; one between them is settled by the
-	// place another router holds, and stays open (the old rule: its ingress) when none does.
+	// place another router holds, and stays open when none does: its other interface is then on
+	// neither side (unknown), not put after it as its way out (which made a drop beyond the router a
+	// confident drop inside it: two-routers-drop-r2 with egress-only routers).
 	sides := []struct {
-		name   string
-		seen   map[int]*routerSeen
-		t0, t1 int
-		want   []int
+		name    string
+		seen    map[int]*routerSeen
+		t0, t1  int
+		want    []int
+		unknown map[int]int
 	}{
-		{"egress only, one router: at t1, its other interface before it", map[int]*routerSeen{1: seen(63, 1)}, 64, 63, []int{0, 1}},
-		{"ingress only, one router: at t0, its other interface after it", map[int]*routerSeen{0: seen(64, 9)}, 64, 63, []int{0, 1}},
+		{"egress only, one router: at t1, its other interface before it", map[int]*routerSeen{1: seen(63, 1)}, 64, 63, []int{0, 1}, nil},
+		{"ingress only, one router: at t0, its other interface after it", map[int]*routerSeen{0: seen(64, 9)}, 64, 63, []int{0, 1}, nil},
 		{"egress only, two routers: r2 at t1, r1 at 63 is the first router's egress", map[int]*routerSeen{1: seen(63, 9), 3: seen(62, 1)}, 64, 62,
-			[]int{0, 1, 2, 3}},
+			[]int{0, 1, 2, 3}, nil},
 		{"egress only, t1 unknown: r1's place 1 settled by r2's ingress at 63 being place 2", map[int]*routerSeen{1: seen(63, 9), 2: seen(63, 1), 3: seen(62, 2)}, 64, -1,
-			[]int{0, 1, 2, 3}},
-		{"open: 63 between t0 and no t1, nothing else: the old rule", map[int]*routerSeen{1: seen(63, 1)}, 64, -1, []int{1, 0}},
+			[]int{0, 1, 2, 3}, nil},
+		{"open: 63 between t0 and no t1, nothing else: its other interface on neither side", map[int]*routerSeen{1: seen(63, 1)}, 64, -1,
+			[]int{1}, map[int]int{1: 0}},
 	}
 	for _, c := range sides {
-		if got := a.orderRouters(c.seen, nil, c.t0, c.t1); fmt.Sprint(got) != fmt.Sprint(c.want) {
-			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		if got, unknown := a.orderRouters(c.seen, nil, c.t0, c.t1); fmt.Sprint(got, unknown) != fmt.Sprint(c.want, c.unknown) {
+			t.Errorf("%s: %v %v, want %v %v", c.name, got, unknown, c.want, c.unknown)
 		}
 	}
 	// The replies crossed r2 at 3 but not at 2: r2 has another interface, and 2 is not the way out.
 	back := map[int]*routerSeen{4: seen(64, 1), 3: seen(64, 2)}
-	if got := a.orderRouters(map[int]*routerSeen{3: seen(62, 1), 4: seen(62, 2)}, back, -1, -1); fmt.Sprint(got) != "[3 4]" {
+	if got, _ := a.orderRouters(map[int]*routerSeen{3: seen(62, 1), 4: seen(62, 2)}, back, -1, -1); fmt.Sprint(got) != "[3 4]" {
 		t.Errorf("the replies crossed the router elsewhere: %v, want [3 4]", got)
 	}
 	// They crossed it at 2 as well: it is the way out.
 	back[2] = seen(63, 3)
-	if got := a.orderRouters(map[int]*routerSeen{3: seen(62, 1), 4: seen(62, 2)}, back, -1, -1); fmt.Sprint(got) != "[4 3 2]" {
+	if got, _ := a.orderRouters(map[int]*routerSeen{3: seen(62, 1), 4: seen(62, 2)}, back, -1, -1); fmt.Sprint(got) != "[4 3 2]" {
 		t.Errorf("the replies crossed both captured interfaces: %v, want [4 3 2]", got)
 	}
 }
