@@ -93,9 +93,14 @@ func (w *world) estimateClocksAvoid(overrides, avoid map[string]time.Duration) [
 		// The step is taken out of the node's sampled frames (from each file's first frame after it on),
 		// and the packets sampled again: the clocks are fitted as if it had not stepped.
 		w.stepFiles(step)
-		refs = w.unstepRefs(refs, step)
-		pkts, blind = w.clockPackets(refs, total)
-		pairs = delayPairs(pkts)
+		refs2 := w.unstepRefs(refs, step)
+		pkts2, blind2 := w.clockPackets(refs2, total)
+		pairs2 := delayPairs(pkts2)
+		if stepTaken(pairs2, step) {
+			pkts, blind, pairs = pkts2, blind2, pairs2
+		} else {
+			step = nil
+		}
 	}
 	if t0 == math.MaxInt64 {
 		t0 = 0

@@ -1,8 +1,10 @@
 package correlate
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -19,9 +21,18 @@ import (
 // clocks are fitted as if it had not stepped; the node's clock model takes it off its times from the
 // step on (clockModel.correct).
 
-// stepMin is the least step findStep reports: no line fits the samples by more than this, and the
-// offsets before and after the step differ by at least this.
+// stepMin is a step findStep takes for one whatever the samples' noise (the offsets before and after
+// it differ by at least this). A smaller step is taken when the samples resolve it: no line fits them,
+// each side of it fits one offset, and the step stands stepNoise times above the jitter of the
+// samples' delays on either side (stepJitter), which is what a timestamp off by chance moves them by.
+// The lab's own jitter and drift (clock-drift: 200 ppm, a line) are no step then.
 const stepMin = int64(time.Millisecond)
+
+// stepNoise is how many times the delays' jitter on either side a step under stepMin must be.
+const stepNoise = 4
+
+// stepQuantum is the capture times' resolution (pcap's microseconds): a jitter below it is none.
+const stepQuantum = int64(time.Microsecond)
 
 // clockStep is a step of one node's clock, found in the samples.
 type clockStep struct {
@@ -67,6 +78,7 @@ type stepPt struct {
 type pairSplit struct {
 	before, after int64
 	margin        int64
+	k             int   // the first sample after the split, in the order it was found in
 	sLo, sHi      int64 // the steps (after − before) that leave one offset fitting every sample once taken off
 	preA, postA   int64
 	preB, postB   int64
@@ -78,10 +90,10 @@ type pairSplit struct {
 // when a line (constant or drifting) fits every sample to within stepMin, or when no single breakpoint
 // leaves two segments that each fit one offset. The samples are ordered by a's time and by b's (the
 // node that stepped back has its times out of order around the step; the other's are in order).
-func splitPair(ab, ba []delaySample) (pairSplit, bool) {
+func splitPair(ab, ba []delaySample) (s pairSplit, ok, lineless bool) {
 	// One offset fitting every sample (by far the most common) needs one pass, and nothing more.
-	if minDelay(ab)+minDelay(ba) >= -stepMin {
-		return pairSplit{}, false
+	if minDelay(ab)+minDelay(ba) >= 0 {
+		return pairSplit{}, false, false
 	}
 	pts := make([]stepPt, 0, len(ab)+len(ba))
 	for _, s := range ab {
@@ -102,28 +114,31 @@ func splitPair(ab, ba []delaySample) (pairSplit, bool) {
 			lo = append(lo, linePt{float64(p.xa - x0), float64(p.v)})
 		}
 	}
-	if _, _, margin := bestLine(up, lo); margin >= -float64(stepMin)/2 {
-		return pairSplit{}, false
+	if _, _, margin := bestLine(up, lo); margin >= 0 {
+		return pairSplit{}, false, false // a line fits: a drift, or none
 	}
 	var best pairSplit
-	found := false
-	for _, byB := range []bool{false, true} {
+	found, bestByB := false, false
+	order := func(byB bool) {
 		sort.SliceStable(pts, func(i, j int) bool {
 			if byB {
 				return pts[i].xb < pts[j].xb
 			}
 			return pts[i].xa < pts[j].xa
 		})
+	}
+	for _, byB := range []bool{false, true} {
+		order(byB)
 		if s, ok := bestSplit(pts, byB); ok && (!found || s.margin > best.margin) {
-			best, found = s, true
+			best, found, bestByB = s, true, byB
 		}
 	}
 	if !found {
-		return pairSplit{}, false
+		return pairSplit{}, false, true
 	}
 	size := best.after - best.before
-	if abs64(size) < stepMin || best.margin < -max(abs64(size)/20, int64(50*time.Microsecond)) {
-		return pairSplit{}, false
+	if order(bestByB); !best.resolved(pts) { // in the order the split was found in
+		return pairSplit{}, false, true
 	}
 	// The split only bounds the step's moment: which side a sample is on is told by the delay each
 	// offset gives it. A packet takes less than half the step (the assumption), so the side is the one
@@ -149,9 +164,25 @@ func splitPair(ab, ba []delaySample) (pairSplit, bool) {
 		}
 	}
 	if best.preA == math.MinInt64 || best.postA == math.MaxInt64 {
-		return pairSplit{}, false
+		return pairSplit{}, false, true
 	}
-	return best, true
+	return best, true, true
+}
+
+// resolved reports whether split s of pts (in the order it was found in) is a step: each side fits
+// one offset (to within a twentieth of the step, and 50 µs from stepMin on: a drift within it), the
+// two offsets cannot be one, and a step under stepMin stands stepNoise times above the delays' jitter
+// on either side.
+func (s *pairSplit) resolved(pts []stepPt) bool {
+	size := abs64(s.after - s.before)
+	tol := size / 20
+	if size >= stepMin {
+		tol = max(tol, int64(50*time.Microsecond))
+	}
+	if s.margin < -tol || s.sLo <= 0 && s.sHi >= 0 {
+		return false
+	}
+	return size >= stepMin || size >= stepNoise*max(stepJitter(pts[:s.k]), stepJitter(pts[s.k:]), stepQuantum)
 }
 
 // bestSplit returns the breakpoint of pts (in order) whose worse segment fits one offset best; each
@@ -197,11 +228,34 @@ func bestSplit(pts []stepPt, byB bool) (pairSplit, bool) {
 		if found && m <= best.margin {
 			continue
 		}
-		best = pairSplit{before: (pre.minUp + pre.maxLo) / 2, after: (post.minUp + post.maxLo) / 2, margin: m,
+		best = pairSplit{before: (pre.minUp + pre.maxLo) / 2, after: (post.minUp + post.maxLo) / 2, margin: m, k: k,
 			sLo: post.maxLo - pre.minUp, sHi: post.minUp - pre.maxLo}
 		found = true
 	}
 	return best, found
+}
+
+// stepJitter is how far the samples' delays scatter above their least, each way: the most, over the
+// two ways, of the median delay less the least. A sample whose time is off by chance moves a bound by
+// about that much; a step resolved by the samples stands well above it.
+func stepJitter(pts []stepPt) int64 {
+	var up, lo []int64
+	for _, p := range pts {
+		if p.up {
+			up = append(up, p.v) // the delay a→b, less θ
+		} else {
+			lo = append(lo, -p.v) // the delay b→a, plus θ
+		}
+	}
+	j := int64(0)
+	for _, d := range [][]int64{up, lo} {
+		if len(d) == 0 {
+			continue
+		}
+		slices.Sort(d)
+		j = max(j, d[len(d)/2]-d[0])
+	}
+	return j
 }
 
 // pairStep is the step the samples of node pair key show.
@@ -210,9 +264,24 @@ type pairStep struct {
 	s   pairSplit
 }
 
-// pairSteps returns the steps of the node pairs with samples both ways, in pair order.
-func pairSteps(pairs map[[2]int][]delaySample) []pairStep {
-	var steps []pairStep
+// pairTally counts a node's pairs with samples both ways: all of them, those one offset fits
+// throughout (fits), those no line fits, a step shown or not (unfit), and those that show a step.
+type pairTally struct{ all, fits, unfit, steps int }
+
+// pairSteps returns the steps of the node pairs with samples both ways, in pair order, and per node
+// the tally of its pairs. It tells which node of a pair that shows a step stepped where no other pair
+// shows it (a step too small for their jitter to resolve): not one whose other pairs fit one offset
+// throughout.
+func pairSteps(pairs map[[2]int][]delaySample) (steps []pairStep, tally map[int]*pairTally) {
+	tally = map[int]*pairTally{}
+	count := func(k [2]int, f func(t *pairTally)) {
+		for _, n := range k {
+			if tally[n] == nil {
+				tally[n] = &pairTally{}
+			}
+			f(tally[n])
+		}
+	}
 	keys := make([][2]int, 0, len(pairs))
 	for k := range pairs {
 		if k[0] < k[1] && len(pairs[k]) > 0 && len(pairs[[2]int{k[1], k[0]}]) > 0 {
@@ -223,11 +292,22 @@ func pairSteps(pairs map[[2]int][]delaySample) []pairStep {
 		return keys[i][0] < keys[j][0] || keys[i][0] == keys[j][0] && keys[i][1] < keys[j][1]
 	})
 	for _, k := range keys {
-		if s, ok := splitPair(pairs[k], pairs[[2]int{k[1], k[0]}]); ok {
+		ab, ba := pairs[k], pairs[[2]int{k[1], k[0]}]
+		count(k, func(t *pairTally) { t.all++ })
+		if minDelay(ab)+minDelay(ba) >= 0 {
+			count(k, func(t *pairTally) { t.fits++ })
+			continue
+		}
+		s, ok, lineless := splitPair(ab, ba)
+		if ok {
 			steps = append(steps, pairStep{k, s})
+			count(k, func(t *pairTally) { t.steps++ })
+		}
+		if lineless {
+			count(k, func(t *pairTally) { t.unfit++ })
 		}
 	}
-	return steps
+	return steps, tally
 }
 
 // findStep looks for a clock step in the samples of every node pair with samples both ways and puts it
@@ -236,23 +316,11 @@ func pairSteps(pairs map[[2]int][]delaySample) []pairStep {
 // have stepped, and the later one by name is taken, the reference being the first). nil when no pair
 // shows a step.
 func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
-	steps := pairSteps(pairs)
+	steps, tally := pairSteps(pairs)
 	if len(steps) == 0 {
 		return nil
 	}
-	count := map[int]int{}
-	for _, f := range steps {
-		count[f.key[0]]++
-		count[f.key[1]]++
-	}
-	node := -1
-	for _, f := range steps {
-		for _, n := range f.key {
-			if node < 0 || count[n] > count[node] || count[n] == count[node] && n > node {
-				node = n
-			}
-		}
-	}
+	node, tie := stepNode(steps, tally)
 	st := &clockStep{node: node}
 	first := true
 	var lo, hi int64
@@ -283,7 +351,11 @@ func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
 			lo, hi = sLo, sHi
 			continue
 		}
-		if abs64(size-st.size) > max(abs64(st.size)/10, stepMin) {
+		agree := abs64(st.size) / 2 // a step under stepMin: as resolved as its pairs show it
+		if abs64(st.size) >= stepMin {
+			agree = max(abs64(st.size)/10, stepMin)
+		}
+		if abs64(size-st.size) > agree {
 			st.others = append(st.others, w.nodes[f.key[0]]+"–"+w.nodes[f.key[1]])
 			continue
 		}
@@ -296,6 +368,9 @@ func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
 	if lo <= hi {
 		st.size = lo + (hi-lo)/2
 	}
+	if tie && abs64(st.size) < stepMin {
+		return nil // left to the fit: its samples disagree, and clockUnfit says so
+	}
 	// Frames before the step have the node's times below the moment T, those after at least T + size.
 	// After a step forward the first sample after it, less the step, is a moment no earlier than T
 	// and after the last sample before; after a step back, times from T + size to T are used twice, and
@@ -305,6 +380,62 @@ func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
 		st.at = max(st.post-st.size, st.pre+1)
 	}
 	return st
+}
+
+// stepTaken reports whether the samples with a step taken off (pairs) show it gone: every pair of the
+// stepped node with samples both ways fits one offset to within half the step. A step under stepMin
+// whose frames stepFiles placed wrong (a gap in the times that was not the step) leaves them
+// disagreeing by about as much as before: it is not corrected then, and the fit says the disagreement
+// (clockUnfit). A larger step is kept as placed: its frames that cannot be placed are counted as unsure.
+func stepTaken(pairs map[[2]int][]delaySample, st *clockStep) bool {
+	if abs64(st.size) >= stepMin {
+		return true
+	}
+	for k, ab := range pairs {
+		ba := pairs[[2]int{k[1], k[0]}]
+		if k[0] < k[1] && (k[0] == st.node || k[1] == st.node) && len(ab) > 0 && len(ba) > 0 &&
+			minDelay(ab)+minDelay(ba) < -abs64(st.size)/2 {
+			return false
+		}
+	}
+	return true
+}
+
+// stepNode returns the node the steps of pairs are put down to, and whether another node ties with
+// it (tie: which stepped is not known).
+func stepNode(steps []pairStep, tally map[int]*pairTally) (node int, tie bool) {
+	// The node of the fewest pairs one offset fits throughout, then of the most pairs no line fits (a
+	// pair whose jitter hides the step still fits none), then of the most pairs that show the step,
+	// then the later by name.
+	cmpNodes := func(n, m int) int {
+		a, b := tally[n], tally[m]
+		switch {
+		case a.fits != b.fits:
+			return cmp.Compare(b.fits, a.fits)
+		case a.unfit != b.unfit:
+			return cmp.Compare(a.unfit, b.unfit)
+		}
+		return cmp.Compare(a.steps, b.steps)
+	}
+	node = -1
+	for _, f := range steps {
+		for _, n := range f.key {
+			if node < 0 {
+				node = n
+			} else if c := cmpNodes(n, node); c > 0 || c == 0 && n > node {
+				node = n
+			}
+		}
+	}
+	// Two nodes the pairs do not tell apart, one of them with other pairs: which one stepped is not
+	// known (with two nodes alone it does not matter: either one's times, corrected, agree with the
+	// other's).
+	for _, f := range steps {
+		for _, n := range f.key {
+			tie = tie || n != node && cmpNodes(n, node) == 0 && tally[n].all+tally[node].all > 2
+		}
+	}
+	return node, tie
 }
 
 // stepFiles finds, in each file with frames of the stepped node, its first frame after the step. In
@@ -459,6 +590,32 @@ func detectClockSteps(f *findings, k *kindRow) []Anomaly {
 		}
 		an := k.anomaly(k.severity, Where{Node: name}, nil, f.ids, 1, nil, detail)
 		an.Next = fmt.Sprintf("%s Or give --offset %s=D for each part.", k.next, name)
+		out = append(out, an)
+	}
+	return append(out, unresolvedSteps(f, k)...)
+}
+
+// unresolvedSteps says, for each clock no offset fits by unfitMin or more (clockModel.disagree) and
+// no step was taken off, that it may have stepped by about that much where the samples cannot resolve
+// the step (too few packets both ways on one side of it, or a step within their jitter): not
+// corrected, and the drops and losses across it said as uncertain (clockUnfit).
+func unresolvedSteps(f *findings, k *kindRow) []Anomaly {
+	a := f.a
+	var out []Anomaly
+	for n := range a.clocks {
+		m := &a.clocks[n]
+		if m.step != nil || m.disagree < unfitMin {
+			continue
+		}
+		name := a.w.nodes[n]
+		an := k.anomaly(k.severity, Where{Node: name}, nil, f.ids, 1, nil, "")
+		an.Message = fmt.Sprintf("No single offset fits the clock of %s: the packets across it disagree by %s, as a step "+
+			"of its clock (or of a neighbour's) by about that much would leave them, but the samples cannot resolve a step "+
+			"(too few packets both ways on one side of it, or a step within their jitter), so it was not corrected. "+
+			"Packets across %s may have been matched out of order: the drops and losses there are said as uncertain, and "+
+			"a journey first seen past its path's first point is not counted as a retransmission.", name,
+			time.Duration(m.disagree).Round(time.Microsecond/10), name)
+		an.Next = fmt.Sprintf("%s Give --offset %s=D for each part.", k.next, name)
 		out = append(out, an)
 	}
 	return out
