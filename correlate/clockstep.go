@@ -16,10 +16,15 @@ import (
 // clock was off by half the step throughout, and every clock fitted against it too, so packets across
 // the node seemed lost or resent (a +40 ms step of node-b in healthy-ipip: "1 of 12 packets lost"
 // inside node-b and a TCP retransmission that never was). findStep looks for such a step in the
-// samples (a piecewise-constant fit with one breakpoint, tried only when no line fits every sample),
+// samples (a piecewise-constant fit with one breakpoint, tried only when no line fits every sample; a
+// clock that stepped again has its next step found with the first taken off: findSteps),
 // puts it down to the node whose pairs show it, and removes it from that node's samples, so that the
 // clocks are fitted as if it had not stepped; the node's clock model takes it off its times from the
 // step on (clockModel.correct).
+
+// maxSteps bounds the steps of one node's clock found in one capture: each is found with the earlier
+// ones taken off (estimateClocksAvoid).
+const maxSteps = 8
 
 // stepMin is a step findStep takes for one whatever the samples' noise (the offsets before and after
 // it differ by at least this). A smaller step is taken when the samples resolve it: no line fits them,
@@ -48,6 +53,7 @@ type clockStep struct {
 	// fits or only the one after, with the node's time of the sample: see stepPin.
 	pinned map[uint64]stepPin
 	first  []int // per file: the index of its first frame after the step (stepFiles)
+	window bool  // a pair showed it among the samples of its first two stretches only (firstSplit)
 }
 
 // stepPin places a sampled packet's frames on the stepped node: its frame at time t (the sample's
@@ -79,6 +85,7 @@ type pairSplit struct {
 	before, after int64
 	margin        int64
 	k             int   // the first sample after the split, in the order it was found in
+	window        bool  // found among the samples of the first two stretches only (firstSplit)
 	sLo, sHi      int64 // the steps (after − before) that leave one offset fitting every sample once taken off
 	preA, postA   int64
 	preB, postB   int64
@@ -117,29 +124,11 @@ func splitPair(ab, ba []delaySample) (s pairSplit, ok, lineless bool) {
 	if _, _, margin := bestLine(up, lo); margin >= 0 {
 		return pairSplit{}, false, false // a line fits: a drift, or none
 	}
-	var best pairSplit
-	found, bestByB := false, false
-	order := func(byB bool) {
-		sort.SliceStable(pts, func(i, j int) bool {
-			if byB {
-				return pts[i].xb < pts[j].xb
-			}
-			return pts[i].xa < pts[j].xa
-		})
-	}
-	for _, byB := range []bool{false, true} {
-		order(byB)
-		if s, ok := bestSplit(pts, byB); ok && (!found || s.margin > best.margin) {
-			best, found, bestByB = s, true, byB
-		}
-	}
-	if !found {
+	best, pts, ok := firstSplit(pts)
+	if !ok {
 		return pairSplit{}, false, true
 	}
 	size := best.after - best.before
-	if order(bestByB); !best.resolved(pts) { // in the order the split was found in
-		return pairSplit{}, false, true
-	}
 	// The split only bounds the step's moment: which side a sample is on is told by the delay each
 	// offset gives it. A packet takes less than half the step (the assumption), so the side is the one
 	// whose offset gives a delay from −half to +half of the step (the other gives one off by the whole
@@ -167,6 +156,79 @@ func splitPair(ab, ba []delaySample) (s pairSplit, ok, lineless bool) {
 		return pairSplit{}, false, true
 	}
 	return best, true, true
+}
+
+// firstSplit returns the split of pts that is a step (resolved), and the samples it rests on, in the
+// order it was found in: the best one-breakpoint split of them all, or, where there is none (a clock
+// that stepped more than once), of the samples up to the end of the second stretch that fits one
+// offset (in the order of either node's time), which hold the first step alone; the best split of them
+// all only where each side is one stretch (fitRun: a packet between two steps forward can bound the
+// offset on one side only, and fit either). Its samples are the
+// split's: the ones after those are the later steps' (estimateClocks takes each off in turn).
+func firstSplit(pts []stepPt) (best pairSplit, in []stepPt, ok bool) {
+	order := func(pts []stepPt, byB bool) {
+		sort.SliceStable(pts, func(i, j int) bool {
+			if byB {
+				return pts[i].xb < pts[j].xb
+			}
+			return pts[i].xa < pts[j].xa
+		})
+	}
+	for _, window := range []bool{false, true} {
+		found, bestByB, bestK := false, false, 0
+		for _, byB := range []bool{false, true} {
+			order(pts, byB)
+			k := len(pts)
+			if window {
+				if k = fitRun(pts, fitRun(pts, 0)); k == len(pts) {
+					continue // two stretches: the whole was tried
+				}
+			}
+			if s, ok := bestSplit(pts[:k], byB); ok && (!found || s.margin > best.margin) {
+				best, found, bestByB, bestK = s, true, byB, k
+			}
+		}
+		if !found {
+			continue
+		}
+		order(pts, bestByB)
+		if in = pts[:bestK]; best.resolved(in) && (window || fitRun(in, 0) >= best.k && fitRun(in, best.k) == len(in)) {
+			best.window = window
+			return best, in, true
+		}
+	}
+	return pairSplit{}, nil, false
+}
+
+// fitRun returns the end of the longest stretch of pts from i on that one offset fits, and whose
+// delays each way stay within stepNoise times their spread so far (at least unfitMin) above the least:
+// a sample off by more is taken for the next stretch's, though its bound alone fits this one (one
+// packet each way between two steps of a clock stepped forward twice bounds the offset on one side
+// only).
+func fitRun(pts []stepPt, i int) int {
+	var minUp, maxLo int64 = math.MaxInt64, math.MinInt64
+	var upSpread, loSpread int64
+	far := func(d, spread int64) bool { return d > stepNoise*max(spread, unfitMin) }
+	for ; i < len(pts); i++ {
+		if p := pts[i]; p.up {
+			if minUp != math.MaxInt64 && far(p.v-minUp, upSpread) || maxLo != math.MinInt64 && p.v < maxLo {
+				return i
+			}
+			if minUp != math.MaxInt64 {
+				upSpread = max(upSpread, p.v-minUp, minUp-p.v)
+			}
+			minUp = min(minUp, p.v)
+		} else {
+			if maxLo != math.MinInt64 && far(maxLo-p.v, loSpread) || minUp != math.MaxInt64 && p.v > minUp {
+				return i
+			}
+			if maxLo != math.MinInt64 {
+				loSpread = max(loSpread, maxLo-p.v, p.v-maxLo)
+			}
+			maxLo = max(maxLo, p.v)
+		}
+	}
+	return i
 }
 
 // resolved reports whether split s of pts (in the order it was found in) is a step: each side fits
@@ -334,6 +396,7 @@ func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
 			size, pre, post, sLo, sHi = -size, f.s.preA, f.s.postA, -f.s.sHi, -f.s.sLo
 		}
 		st.pairs++
+		st.window = st.window || f.s.window
 		if st.pinned == nil {
 			st.pinned = map[uint64]stepPin{}
 		}
@@ -380,6 +443,73 @@ func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
 		st.at = max(st.post-st.size, st.pre+1)
 	}
 	return st
+}
+
+// findSteps finds the steps of one node's clock, up to maxSteps, each with the earlier ones taken off,
+// and returns them with the packets and pairs sampled again without them.
+func (w *world) findSteps(refs []clockRef, total int, pkts map[uint64]*clockPkt, blind map[uint64]uint64,
+	pairs map[[2]int][]delaySample) ([]*clockStep, map[uint64]*clockPkt, map[uint64]uint64, map[[2]int][]delaySample) {
+	type state struct {
+		pkts  map[uint64]*clockPkt
+		blind map[uint64]uint64
+		pairs map[[2]int][]delaySample
+	}
+	var steps []*clockStep
+	seen := []state{{pkts, blind, pairs}} // seen[i]: with steps[:i] taken off
+	for len(steps) < maxSteps {
+		st := w.findStep(pairs)
+		if st == nil || len(steps) > 0 && st.node != steps[0].node {
+			break // another node's step: named, not corrected (its fit says no offset fits)
+		}
+		// The step is taken out of the node's sampled frames (from each file's first frame after it on),
+		// and the packets sampled again: the clocks are fitted as if it had not stepped; a later step
+		// shows in them then.
+		w.stepFiles(st, steps)
+		refs2 := w.unstepRefs(refs, st)
+		pkts2, blind2 := w.clockPackets(refs2, total)
+		pairs2 := delayPairs(pkts2)
+		if !stepTaken(pairs2, st) {
+			break
+		}
+		refs, pkts, blind, pairs = refs2, pkts2, blind2, pairs2
+		steps = append(steps, st)
+		seen = append(seen, state{pkts, blind, pairs})
+	}
+	// More than one step, or one found among two stretches' samples only, is kept only when the steps
+	// leave the node's samples one offset; otherwise the steps up to the first such one (the one step
+	// a single breakpoint shows, or none), and the fit says the rest (no offset fits).
+	keep := len(steps)
+	for i, st := range steps {
+		if i > 0 || st.window {
+			if !stepsFit(pairs, steps) {
+				keep = i
+			}
+			break
+		}
+	}
+	s := seen[keep]
+	return steps[:keep], s.pkts, s.blind, s.pairs
+}
+
+// stepsFit reports whether the samples with steps taken off (pairs) fit their node's clock: every pair
+// of the node with samples both ways fits one offset to within half the least step. Where a step was
+// found among the samples of two stretches only (a clock that stepped more than once), or more than one
+// was, the steps are kept only when they leave the samples so: a step sized or placed wrong leaves
+// them apart.
+func stepsFit(pairs map[[2]int][]delaySample, steps []*clockStep) bool {
+	least := int64(math.MaxInt64)
+	for _, st := range steps {
+		least = min(least, abs64(st.size))
+	}
+	n := steps[0].node
+	for k, ab := range pairs {
+		ba := pairs[[2]int{k[1], k[0]}]
+		if k[0] < k[1] && (k[0] == n || k[1] == n) && len(ab) > 0 && len(ba) > 0 &&
+			minDelay(ab)+minDelay(ba) < -least/2 {
+			return false
+		}
+	}
+	return true
 }
 
 // stepTaken reports whether the samples with a step taken off (pairs) show it gone: every pair of the
@@ -445,7 +575,7 @@ func stepNode(steps []pairStep, tally map[int]*pairTally) (node int, tie bool) {
 // of it or more. Where exactly one such gap or jump lies there, that is the step; where the two frames
 // are neighbours, too. Otherwise the frames between them could be on either side (st.unsure counts
 // them), and those from st.at on are taken as after.
-func (w *world) stepFiles(st *clockStep) {
+func (w *world) stepFiles(st *clockStep, earlier []*clockStep) {
 	on := w.filesWith(func(p int) bool { return w.pointNode[p] == st.node })
 	st.first = make([]int, len(w.c.Obs))
 	// Times that only one side of the step has. With T the moment (on the node's old clock), frames
@@ -473,6 +603,11 @@ func (w *world) stepFiles(st *clockStep) {
 				continue
 			}
 			t, pos := stamps.Ts(i, o), len(idx)
+			for _, e := range earlier { // the node's earlier steps off first, as the samples have them
+				if i >= e.first[f] {
+					t -= e.size
+				}
+			}
 			idx, ts = append(idx, i), append(ts, t)
 			var after, pinned bool
 			if pin, ok := st.pinned[o.Exact(loose.At(i))]; ok {
@@ -547,46 +682,73 @@ func fmtAt(t int64) string {
 	return time.Unix(0, t).UTC().Format("2006-01-02 15:04:05.000000")
 }
 
-// setStep puts a step found into its node's model, after the fits (which ran on the samples without
-// it): the node's times from the step on are moved back by it before the offset is taken off.
-func (w *world) setStep(models []clockModel, st *clockStep) {
-	if st == nil {
-		return
+// setSteps puts the steps found into their node's model, after the fits (which ran on the samples
+// without them): the node's times from each step on are moved back by it before the offset is taken
+// off.
+func (w *world) setSteps(models []clockModel, steps []*clockStep) {
+	for _, st := range steps {
+		m := &models[st.node]
+		m.steps = append(m.steps, st)
+		m.method += w.stepMethod(st)
 	}
-	m := &models[st.node]
-	m.stepAt, m.stepSize, m.step = st.at, st.size, st
-	m.method += w.stepMethod(st)
 }
 
-// detectClockSteps says which node's clock stepped (clockStep), by how much and when, that calipath
-// corrected it, and where its times cannot place frames on either side of the step.
+// srcSteps sets, in capture source s's copy of its node's clock, the index of its file's first frame
+// after each step (correctAt); without a step, an index no frame reaches.
+func (m *clockModel) srcSteps(w *world, s int) {
+	m.stepIdx, m.stepSize, m.idxSteps = math.MaxInt, 0, nil
+	if len(m.steps) == 0 || s >= len(w.c.Sources) {
+		return
+	}
+	f := int(w.c.Sources[s].File)
+	var offs []stepOff
+	for _, st := range m.steps {
+		if f < len(st.first) {
+			offs = append(offs, stepOff{st.first[f], st.size})
+		}
+	}
+	if len(offs) == 0 {
+		return
+	}
+	slices.SortStableFunc(offs, func(a, b stepOff) int { return cmp.Compare(a.idx, b.idx) })
+	m.stepIdx, m.stepSize, m.idxSteps = offs[0].idx, offs[0].size, offs[1:]
+}
+
+// detectClockSteps says which node's clock stepped (clockStep), by how much and when (each step), that
+// calipath corrected it, and where its times cannot place frames on either side of a step.
 func detectClockSteps(f *findings, k *kindRow) []Anomaly {
 	a := f.a
 	var out []Anomaly
 	for n := range a.clocks {
-		st := a.clocks[n].step
-		if st == nil {
+		m := &a.clocks[n]
+		if len(m.steps) == 0 {
 			continue
 		}
-		m := &a.clocks[n]
 		name := a.w.nodes[n]
-		pairs := "1 node pair"
-		if st.pairs > 1 {
-			pairs = fmt.Sprintf("%d node pairs", st.pairs)
+		var detail string
+		for i, st := range m.steps {
+			pairs := "1 node pair"
+			if st.pairs > 1 {
+				pairs = fmt.Sprintf("%d node pairs", st.pairs)
+			}
+			what := "Its clock stepped"
+			if i > 0 {
+				what = " Then it stepped"
+			}
+			detail += fmt.Sprintf("%s by %s at %s on its own clock (%s corrected), shown by the packets of %s with it; "+
+				"its times from then on were corrected by the step.", what, fmtStep(st.size), fmtAt(st.at),
+				fmtAt(m.unskew(m.unstep(st.at, i))), pairs)
+			if st.unsure > 0 {
+				detail += fmt.Sprintf(" But the captures cannot place the step exactly: %d frames of %s lie between the last "+
+					"packet that shows the old offset (%s) and the first that shows the new one (%s), and their times do not "+
+					"tell which side they are on. Packets across %s about then may be matched wrong: their losses and "+
+					"retransmissions there are uncertain, and said as warnings.", st.unsure, name, fmtAt(min(st.pre, st.post)),
+					fmtAt(max(st.pre, st.post)), name)
+			}
 		}
-		detail := fmt.Sprintf("Its clock stepped by %s at %s on its own clock (%s corrected), shown by the packets "+
-			"of %s with it; its times from then on were corrected by the step.",
-			fmtStep(st.size), fmtAt(st.at), fmtAt(m.correct(st.at)), pairs)
-		if a.stepUnsure(n) {
-			detail += fmt.Sprintf(" But the captures cannot place the step exactly: %d frames of %s lie between the last "+
-				"packet that shows the old offset (%s) and the first that shows the new one (%s), and their times do not "+
-				"tell which side they are on. Packets across %s about then may be matched wrong: their losses and "+
-				"retransmissions there are uncertain, and said as warnings.", st.unsure, name, fmtAt(min(st.pre, st.post)),
-				fmtAt(max(st.pre, st.post)), name)
-		}
-		if len(st.others) > 0 {
+		if others := m.steps[0].others; len(others) > 0 {
 			detail += fmt.Sprintf(" The packets between %s show a step too that is not of %s's clock: not corrected, "+
-				"so their clocks may be off by it for part of the capture.", strings.Join(st.others, ", "), name)
+				"so their clocks may be off by it for part of the capture.", strings.Join(others, ", "), name)
 		}
 		an := k.anomaly(k.severity, Where{Node: name}, nil, f.ids, 1, nil, detail)
 		an.Next = fmt.Sprintf("%s Or give --offset %s=D for each part.", k.next, name)
@@ -604,7 +766,7 @@ func unresolvedSteps(f *findings, k *kindRow) []Anomaly {
 	var out []Anomaly
 	for n := range a.clocks {
 		m := &a.clocks[n]
-		if m.step != nil || m.disagree < unfitMin {
+		if len(m.steps) > 0 || m.disagree < unfitMin {
 			continue
 		}
 		name := a.w.nodes[n]
@@ -624,8 +786,22 @@ func unresolvedSteps(f *findings, k *kindRow) []Anomaly {
 // stepUnsure reports whether node n's clock stepped at a moment its captures cannot place exactly (or
 // another clock stepped too): packets across it may be matched wrong about then.
 func (a *analysis) stepUnsure(n int) bool {
-	st := a.clocks[n].step
-	return st != nil && (st.unsure > 0 || len(st.others) > 0)
+	return a.unsureStep(n) != nil
+}
+
+// unsureStep returns node n's first step its captures cannot place exactly (the first step when
+// another clock stepped too), nil when none.
+func (a *analysis) unsureStep(n int) *clockStep {
+	steps := a.clocks[n].steps
+	for _, st := range steps {
+		if st.unsure > 0 {
+			return st
+		}
+	}
+	if len(steps) > 0 && len(steps[0].others) > 0 {
+		return steps[0]
+	}
+	return nil
 }
 
 // stepUncertain turns the errors of blindKinds at a segment across a node whose clock stepped at a
@@ -665,8 +841,8 @@ func (a *analysis) stepUncertain(ans []Anomaly) {
 		an.Severity = sevWarning
 		an.Message = fmt.Sprintf("Uncertain: the clock of %s stepped by %s during the capture, at a moment its captures "+
 			"cannot place exactly (see clock-step), so packets across it about then may have been matched on the wrong "+
-			"side of the step and these may not be lost. %s", name, fmtStep(a.clocks[n].step.size), an.Message)
+			"side of the step and these may not be lost. %s", name, fmtStep(a.unsureStep(n).size), an.Message)
 		an.Next = fmt.Sprintf("Split the captures at the step (%s on %s's clock) and correlate each part, or give "+
-			"--offset %s=D for each part. %s", fmtAt(a.clocks[n].step.at), name, name, an.Next)
+			"--offset %s=D for each part. %s", fmtAt(a.unsureStep(n).at), name, name, an.Next)
 	}
 }
