@@ -23,23 +23,39 @@ type clockModel struct {
 	// blind: packets crossed between this node and others, but none could be put down to a sending
 	// node (their sources are no known pod's or node IP), so the clock is not corrected (see blindNodes).
 	blind bool
-	// stepAt and stepSize: the clock stepped by stepSize during the capture; its times from stepAt on
-	// (its own) are moved back by it first (clockstep.go). Both 0 without a step: nothing moves.
-	// stepIdx is, in a capture source's copy (the matcher's srcClock), the index of its file's first
-	// frame after the step (correctAt).
-	stepAt, stepSize int64
-	stepIdx          int
-	step             *clockStep // the step found, for its finding (nil without one)
+	// steps: the clock stepped during the capture (clockstep.go), up to maxSteps times, in the order
+	// found; each one's times from its at on (its own, with the earlier ones taken off) are moved back
+	// by its size first. None without a step: nothing moves.
+	steps []*clockStep
+	// In a capture source's copy (the matcher's srcClock, newMatcher), the steps by the index of its
+	// file's first frame after each (correctAt): stepIdx and stepSize the earliest (stepIdx past every
+	// frame without one), idxSteps the others, in order.
+	stepIdx  int
+	stepSize int64
+	idxSteps []stepOff
 	// disagree: fitted against its neighbours both ways, no offset fits every sample, which disagree
 	// by this much (fitBound); 0 when one fits them all. clockUnfit hedges the drops it may have made.
 	disagree int64
 }
 
 func (m *clockModel) correct(t int64) int64 {
-	if t >= m.stepAt {
-		t -= m.stepSize
+	return m.unskew(m.unstep(t, 0))
+}
+
+// unstep takes the steps from the k-th on off t, by time.
+func (m *clockModel) unstep(t int64, k int) int64 {
+	for _, st := range m.steps[k:] {
+		if t >= st.at {
+			t -= st.size
+		}
 	}
-	return m.unskew(t)
+	return t
+}
+
+// stepOff is a step of a capture source's clock from its file's idx-th frame on.
+type stepOff struct {
+	idx  int
+	size int64
 }
 
 // correctAt corrects the time t of its file's i-th frame: a step is taken off from the file's first
@@ -47,6 +63,11 @@ func (m *clockModel) correct(t int64) int64 {
 func (m *clockModel) correctAt(t int64, i int) int64 {
 	if i >= m.stepIdx {
 		t -= m.stepSize
+		for _, s := range m.idxSteps {
+			if i >= s.idx {
+				t -= s.size
+			}
+		}
 	}
 	return m.unskew(t)
 }
@@ -88,15 +109,7 @@ func (w *world) estimateClocksAvoid(overrides, avoid map[string]time.Duration) [
 	refs := w.clockRefs(edge, sampleRate(total))
 	pkts, blind := w.clockPackets(refs, total)
 	pairs := delayPairs(pkts)
-	step := w.findStep(pairs)
-	if step != nil {
-		// The step is taken out of the node's sampled frames (from each file's first frame after it on),
-		// and the packets sampled again: the clocks are fitted as if it had not stepped.
-		w.stepFiles(step)
-		refs = w.unstepRefs(refs, step)
-		pkts, blind = w.clockPackets(refs, total)
-		pairs = delayPairs(pkts)
-	}
+	steps, pkts, blind, pairs := w.findSteps(refs, total, pkts, blind, pairs)
 	if t0 == math.MaxInt64 {
 		t0 = 0
 	}
@@ -111,13 +124,13 @@ func (w *world) estimateClocksAvoid(overrides, avoid map[string]time.Duration) [
 	}
 	side := clockSides(nn, pairs, anchors)
 	stepped := -1
-	if step != nil {
-		stepped = step.node
+	if len(steps) > 0 {
+		stepped = steps[0].node
 	}
 	w.jointFit(models, pairs, ref, t0, side, stepped)
 	w.feasible(models, pairs, ref, side)
 	w.oneSided(models, pairs, side, t0)
-	w.setStep(models, step)
+	w.setSteps(models, steps)
 	return models
 }
 

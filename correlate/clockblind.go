@@ -108,8 +108,9 @@ func (a *analysis) clockUncertain(ans []Anomaly) {
 // for a clock that may have moved during the capture. Below it a disagreement is more likely timestamp
 // jitter or queueing than a moved clock, and too small to swap a flow's packets (every fit of the 32 lab
 // scenarios' captures has one offset fitting all its samples: disagree 0). A step
-// of 0.3–1 ms (below clock-step's stepMin, which noise and drift must not reach) leaves its samples
-// disagreeing by about the step (review12: node-b +300 µs, 297.7 µs).
+// the samples cannot resolve (too few packets both ways on one side of it, or within their jitter:
+// splitPair) leaves them disagreeing by about the step (node-b +300 µs at 98% of clusterip-dnat's
+// capture: 294.7 µs).
 const unfitMin = int64(50 * time.Microsecond)
 
 // clockUnfit turns the errors of blindKinds that matching across a clock no offset fits could have made
@@ -182,6 +183,18 @@ func (a *analysis) clockUnfit(ans []Anomaly) {
 		an.Next = fmt.Sprintf("Give --offset %s=DURATION if it is known, or split the captures where the offset changes "+
 			"(editcap -A/-B) and correlate each part, and re-run. %s", at[0], an.Next)
 	}
+}
+
+// clockMisorders reports whether some clock may have put packets' sightings out of order: one no offset
+// fits (disagree of unfitMin or more, clockUnfit) or one that stepped at a moment the captures cannot
+// place (stepUnsure).
+func (a *analysis) clockMisorders() bool {
+	for n := range a.clocks {
+		if a.clocks[n].disagree >= unfitMin || a.stepUnsure(n) {
+			return true
+		}
+	}
+	return false
 }
 
 // pointNodes returns each capture point's node by point ID, and the nodes at which anomalies ans

@@ -1,8 +1,10 @@
 package correlate
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -14,14 +16,28 @@ import (
 // clock was off by half the step throughout, and every clock fitted against it too, so packets across
 // the node seemed lost or resent (a +40 ms step of node-b in healthy-ipip: "1 of 12 packets lost"
 // inside node-b and a TCP retransmission that never was). findStep looks for such a step in the
-// samples (a piecewise-constant fit with one breakpoint, tried only when no line fits every sample),
+// samples (a piecewise-constant fit with one breakpoint, tried only when no line fits every sample; a
+// clock that stepped again has its next step found with the first taken off: findSteps),
 // puts it down to the node whose pairs show it, and removes it from that node's samples, so that the
 // clocks are fitted as if it had not stepped; the node's clock model takes it off its times from the
 // step on (clockModel.correct).
 
-// stepMin is the least step findStep reports: no line fits the samples by more than this, and the
-// offsets before and after the step differ by at least this.
+// maxSteps bounds the steps of one node's clock found in one capture: each is found with the earlier
+// ones taken off (estimateClocksAvoid).
+const maxSteps = 8
+
+// stepMin is a step findStep takes for one whatever the samples' noise (the offsets before and after
+// it differ by at least this). A smaller step is taken when the samples resolve it: no line fits them,
+// each side of it fits one offset, and the step stands stepNoise times above the jitter of the
+// samples' delays on either side (stepJitter), which is what a timestamp off by chance moves them by.
+// The lab's own jitter and drift (clock-drift: 200 ppm, a line) are no step then.
 const stepMin = int64(time.Millisecond)
+
+// stepNoise is how many times the delays' jitter on either side a step under stepMin must be.
+const stepNoise = 4
+
+// stepQuantum is the capture times' resolution (pcap's microseconds): a jitter below it is none.
+const stepQuantum = int64(time.Microsecond)
 
 // clockStep is a step of one node's clock, found in the samples.
 type clockStep struct {
@@ -37,6 +53,7 @@ type clockStep struct {
 	// fits or only the one after, with the node's time of the sample: see stepPin.
 	pinned map[uint64]stepPin
 	first  []int // per file: the index of its first frame after the step (stepFiles)
+	window bool  // a pair showed it among the samples of its first two stretches only (firstSplit)
 }
 
 // stepPin places a sampled packet's frames on the stepped node: its frame at time t (the sample's
@@ -67,6 +84,8 @@ type stepPt struct {
 type pairSplit struct {
 	before, after int64
 	margin        int64
+	k             int   // the first sample after the split, in the order it was found in
+	window        bool  // found among the samples of the first two stretches only (firstSplit)
 	sLo, sHi      int64 // the steps (after − before) that leave one offset fitting every sample once taken off
 	preA, postA   int64
 	preB, postB   int64
@@ -78,10 +97,10 @@ type pairSplit struct {
 // when a line (constant or drifting) fits every sample to within stepMin, or when no single breakpoint
 // leaves two segments that each fit one offset. The samples are ordered by a's time and by b's (the
 // node that stepped back has its times out of order around the step; the other's are in order).
-func splitPair(ab, ba []delaySample) (pairSplit, bool) {
+func splitPair(ab, ba []delaySample) (s pairSplit, ok, lineless bool) {
 	// One offset fitting every sample (by far the most common) needs one pass, and nothing more.
-	if minDelay(ab)+minDelay(ba) >= -stepMin {
-		return pairSplit{}, false
+	if minDelay(ab)+minDelay(ba) >= 0 {
+		return pairSplit{}, false, false
 	}
 	pts := make([]stepPt, 0, len(ab)+len(ba))
 	for _, s := range ab {
@@ -102,29 +121,14 @@ func splitPair(ab, ba []delaySample) (pairSplit, bool) {
 			lo = append(lo, linePt{float64(p.xa - x0), float64(p.v)})
 		}
 	}
-	if _, _, margin := bestLine(up, lo); margin >= -float64(stepMin)/2 {
-		return pairSplit{}, false
+	if _, _, margin := bestLine(up, lo); margin >= 0 {
+		return pairSplit{}, false, false // a line fits: a drift, or none
 	}
-	var best pairSplit
-	found := false
-	for _, byB := range []bool{false, true} {
-		sort.SliceStable(pts, func(i, j int) bool {
-			if byB {
-				return pts[i].xb < pts[j].xb
-			}
-			return pts[i].xa < pts[j].xa
-		})
-		if s, ok := bestSplit(pts, byB); ok && (!found || s.margin > best.margin) {
-			best, found = s, true
-		}
-	}
-	if !found {
-		return pairSplit{}, false
+	best, pts, ok := firstSplit(pts)
+	if !ok {
+		return pairSplit{}, false, true
 	}
 	size := best.after - best.before
-	if abs64(size) < stepMin || best.margin < -max(abs64(size)/20, int64(50*time.Microsecond)) {
-		return pairSplit{}, false
-	}
 	// The split only bounds the step's moment: which side a sample is on is told by the delay each
 	// offset gives it. A packet takes less than half the step (the assumption), so the side is the one
 	// whose offset gives a delay from −half to +half of the step (the other gives one off by the whole
@@ -149,9 +153,98 @@ func splitPair(ab, ba []delaySample) (pairSplit, bool) {
 		}
 	}
 	if best.preA == math.MinInt64 || best.postA == math.MaxInt64 {
-		return pairSplit{}, false
+		return pairSplit{}, false, true
 	}
-	return best, true
+	return best, true, true
+}
+
+// firstSplit returns the split of pts that is a step (resolved), and the samples it rests on, in the
+// order it was found in: the best one-breakpoint split of them all, or, where there is none (a clock
+// that stepped more than once), of the samples up to the end of the second stretch that fits one
+// offset (in the order of either node's time), which hold the first step alone; the best split of them
+// all only where each side is one stretch (fitRun: a packet between two steps forward can bound the
+// offset on one side only, and fit either). Its samples are the
+// split's: the ones after those are the later steps' (estimateClocks takes each off in turn).
+func firstSplit(pts []stepPt) (best pairSplit, in []stepPt, ok bool) {
+	order := func(pts []stepPt, byB bool) {
+		sort.SliceStable(pts, func(i, j int) bool {
+			if byB {
+				return pts[i].xb < pts[j].xb
+			}
+			return pts[i].xa < pts[j].xa
+		})
+	}
+	for _, window := range []bool{false, true} {
+		found, bestByB, bestK := false, false, 0
+		for _, byB := range []bool{false, true} {
+			order(pts, byB)
+			k := len(pts)
+			if window {
+				if k = fitRun(pts, fitRun(pts, 0)); k == len(pts) {
+					continue // two stretches: the whole was tried
+				}
+			}
+			if s, ok := bestSplit(pts[:k], byB); ok && (!found || s.margin > best.margin) {
+				best, found, bestByB, bestK = s, true, byB, k
+			}
+		}
+		if !found {
+			continue
+		}
+		order(pts, bestByB)
+		if in = pts[:bestK]; best.resolved(in) && (window || fitRun(in, 0) >= best.k && fitRun(in, best.k) == len(in)) {
+			best.window = window
+			return best, in, true
+		}
+	}
+	return pairSplit{}, nil, false
+}
+
+// fitRun returns the end of the longest stretch of pts from i on that one offset fits, and whose
+// delays each way stay within stepNoise times their spread so far (at least unfitMin) above the least:
+// a sample off by more is taken for the next stretch's, though its bound alone fits this one (one
+// packet each way between two steps of a clock stepped forward twice bounds the offset on one side
+// only).
+func fitRun(pts []stepPt, i int) int {
+	var minUp, maxLo int64 = math.MaxInt64, math.MinInt64
+	var upSpread, loSpread int64
+	far := func(d, spread int64) bool { return d > stepNoise*max(spread, unfitMin) }
+	for ; i < len(pts); i++ {
+		if p := pts[i]; p.up {
+			if minUp != math.MaxInt64 && far(p.v-minUp, upSpread) || maxLo != math.MinInt64 && p.v < maxLo {
+				return i
+			}
+			if minUp != math.MaxInt64 {
+				upSpread = max(upSpread, p.v-minUp, minUp-p.v)
+			}
+			minUp = min(minUp, p.v)
+		} else {
+			if maxLo != math.MinInt64 && far(maxLo-p.v, loSpread) || minUp != math.MaxInt64 && p.v > minUp {
+				return i
+			}
+			if maxLo != math.MinInt64 {
+				loSpread = max(loSpread, maxLo-p.v, p.v-maxLo)
+			}
+			maxLo = max(maxLo, p.v)
+		}
+	}
+	return i
+}
+
+// resolved reports whether split s of pts (in the order it was found in) is a step: each side fits
+// one offset (to within a twentieth of the step, and 50 µs from stepMin on: a drift within it), the
+// two offsets cannot be one, and a step under stepMin stands stepNoise times above the delays' jitter
+// on either side.
+func (s *pairSplit) resolved(pts []stepPt) bool {
+	size := abs64(s.after - s.before)
+	tol := size / 20
+	if size >= stepMin {
+		tol = max(tol, int64(50*time.Microsecond))
+	}
+	if s.margin < -tol || s.sLo <= 0 && s.sHi >= 0 {
+		return false
+	}
+	return size >= stepMin || size >= stepNoise*max(stepJitter(pts[:s.k]), stepJitter(pts[s.k:]), stepQuantum)
 }
 
 // bestSplit returns the breakpoint of pts (in order) whose worse segment fits one offset best; each
@@ -197,11 +290,34 @@ func bestSplit(pts []stepPt, byB bool) (pairSplit, bool) {
 		if found && m <= best.margin {
 			continue
 		}
-		best = pairSplit{before: (pre.minUp + pre.maxLo) / 2, after: (post.minUp + post.maxLo) / 2, margin: m,
+		best = pairSplit{before: (pre.minUp + pre.maxLo) / 2, after: (post.minUp + post.maxLo) / 2, margin: m, k: k,
 			sLo: post.maxLo - pre.minUp, sHi: post.minUp - pre.maxLo}
 		found = true
 	}
 	return best, found
+}
+
+// stepJitter is how far the samples' delays scatter above their least, each way: the most, over the
+// two ways, of the median delay less the least. A sample whose time is off by chance moves a bound by
+// about that much; a step resolved by the samples stands well above it.
+func stepJitter(pts []stepPt) int64 {
+	var up, lo []int64
+	for _, p := range pts {
+		if p.up {
+			up = append(up, p.v) // the delay a→b, less θ
+		} else {
+			lo = append(lo, -p.v) // the delay b→a, plus θ
+		}
+	}
+	j := int64(0)
+	for _, d := range [][]int64{up, lo} {
+		if len(d) == 0 {
+			continue
+		}
+		slices.Sort(d)
+		j = max(j, d[len(d)/2]-d[0])
+	}
+	return j
 }
 
 // pairStep is the step the samples of node pair key show.
@@ -210,9 +326,24 @@ type pairStep struct {
 	s   pairSplit
 }
 
-// pairSteps returns the steps of the node pairs with samples both ways, in pair order.
-func pairSteps(pairs map[[2]int][]delaySample) []pairStep {
-	var steps []pairStep
+// pairTally counts a node's pairs with samples both ways: all of them, those one offset fits
+// throughout (fits), those no line fits, a step shown or not (unfit), and those that show a step.
+type pairTally struct{ all, fits, unfit, steps int }
+
+// pairSteps returns the steps of the node pairs with samples both ways, in pair order, and per node
+// the tally of its pairs. It tells which node of a pair that shows a step stepped where no other pair
+// shows it (a step too small for their jitter to resolve): not one whose other pairs fit one offset
+// throughout.
+func pairSteps(pairs map[[2]int][]delaySample) (steps []pairStep, tally map[int]*pairTally) {
+	tally = map[int]*pairTally{}
+	count := func(k [2]int, f func(t *pairTally)) {
+		for _, n := range k {
+			if tally[n] == nil {
+				tally[n] = &pairTally{}
+			}
+			f(tally[n])
+		}
+	}
 	keys := make([][2]int, 0, len(pairs))
 	for k := range pairs {
 		if k[0] < k[1] && len(pairs[k]) > 0 && len(pairs[[2]int{k[1], k[0]}]) > 0 {
@@ -223,11 +354,22 @@ func pairSteps(pairs map[[2]int][]delaySample) []pairStep {
 		return keys[i][0] < keys[j][0] || keys[i][0] == keys[j][0] && keys[i][1] < keys[j][1]
 	})
 	for _, k := range keys {
-		if s, ok := splitPair(pairs[k], pairs[[2]int{k[1], k[0]}]); ok {
+		ab, ba := pairs[k], pairs[[2]int{k[1], k[0]}]
+		count(k, func(t *pairTally) { t.all++ })
+		if minDelay(ab)+minDelay(ba) >= 0 {
+			count(k, func(t *pairTally) { t.fits++ })
+			continue
+		}
+		s, ok, lineless := splitPair(ab, ba)
+		if ok {
 			steps = append(steps, pairStep{k, s})
+			count(k, func(t *pairTally) { t.steps++ })
+		}
+		if lineless {
+			count(k, func(t *pairTally) { t.unfit++ })
 		}
 	}
-	return steps
+	return steps, tally
 }
 
 // findStep looks for a clock step in the samples of every node pair with samples both ways and puts it
@@ -236,23 +378,11 @@ func pairSteps(pairs map[[2]int][]delaySample) []pairStep {
 // have stepped, and the later one by name is taken, the reference being the first). nil when no pair
 // shows a step.
 func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
-	steps := pairSteps(pairs)
+	steps, tally := pairSteps(pairs)
 	if len(steps) == 0 {
 		return nil
 	}
-	count := map[int]int{}
-	for _, f := range steps {
-		count[f.key[0]]++
-		count[f.key[1]]++
-	}
-	node := -1
-	for _, f := range steps {
-		for _, n := range f.key {
-			if node < 0 || count[n] > count[node] || count[n] == count[node] && n > node {
-				node = n
-			}
-		}
-	}
+	node, tie := stepNode(steps, tally)
 	st := &clockStep{node: node}
 	first := true
 	var lo, hi int64
@@ -266,6 +396,7 @@ func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
 			size, pre, post, sLo, sHi = -size, f.s.preA, f.s.postA, -f.s.sHi, -f.s.sLo
 		}
 		st.pairs++
+		st.window = st.window || f.s.window
 		if st.pinned == nil {
 			st.pinned = map[uint64]stepPin{}
 		}
@@ -283,7 +414,11 @@ func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
 			lo, hi = sLo, sHi
 			continue
 		}
-		if abs64(size-st.size) > max(abs64(st.size)/10, stepMin) {
+		agree := abs64(st.size) / 2 // a step under stepMin: as resolved as its pairs show it
+		if abs64(st.size) >= stepMin {
+			agree = max(abs64(st.size)/10, stepMin)
+		}
+		if abs64(size-st.size) > agree {
 			st.others = append(st.others, w.nodes[f.key[0]]+"–"+w.nodes[f.key[1]])
 			continue
 		}
@@ -296,6 +431,9 @@ func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
 	if lo <= hi {
 		st.size = lo + (hi-lo)/2
 	}
+	if tie && abs64(st.size) < stepMin {
+		return nil // left to the fit: its samples disagree, and clockUnfit says so
+	}
 	// Frames before the step have the node's times below the moment T, those after at least T + size.
 	// After a step forward the first sample after it, less the step, is a moment no earlier than T
 	// and after the last sample before; after a step back, times from T + size to T are used twice, and
@@ -307,6 +445,129 @@ func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
 	return st
 }
 
+// findSteps finds the steps of one node's clock, up to maxSteps, each with the earlier ones taken off,
+// and returns them with the packets and pairs sampled again without them.
+func (w *world) findSteps(refs []clockRef, total int, pkts map[uint64]*clockPkt, blind map[uint64]uint64,
+	pairs map[[2]int][]delaySample) ([]*clockStep, map[uint64]*clockPkt, map[uint64]uint64, map[[2]int][]delaySample) {
+	type state struct {
+		pkts  map[uint64]*clockPkt
+		blind map[uint64]uint64
+		pairs map[[2]int][]delaySample
+	}
+	var steps []*clockStep
+	seen := []state{{pkts, blind, pairs}} // seen[i]: with steps[:i] taken off
+	for len(steps) < maxSteps {
+		st := w.findStep(pairs)
+		if st == nil || len(steps) > 0 && st.node != steps[0].node {
+			break // another node's step: named, not corrected (its fit says no offset fits)
+		}
+		// The step is taken out of the node's sampled frames (from each file's first frame after it on),
+		// and the packets sampled again: the clocks are fitted as if it had not stepped; a later step
+		// shows in them then.
+		w.stepFiles(st, steps)
+		refs2 := w.unstepRefs(refs, st)
+		pkts2, blind2 := w.clockPackets(refs2, total)
+		pairs2 := delayPairs(pkts2)
+		if !stepTaken(pairs2, st) {
+			break
+		}
+		refs, pkts, blind, pairs = refs2, pkts2, blind2, pairs2
+		steps = append(steps, st)
+		seen = append(seen, state{pkts, blind, pairs})
+	}
+	// More than one step, or one found among two stretches' samples only, is kept only when the steps
+	// leave the node's samples one offset; otherwise the steps up to the first such one (the one step
+	// a single breakpoint shows, or none), and the fit says the rest (no offset fits).
+	keep := len(steps)
+	for i, st := range steps {
+		if i > 0 || st.window {
+			if !stepsFit(pairs, steps) {
+				keep = i
+			}
+			break
+		}
+	}
+	s := seen[keep]
+	return steps[:keep], s.pkts, s.blind, s.pairs
+}
+
+// stepsFit reports whether the samples with steps taken off (pairs) fit their node's clock: every pair
+// of the node with samples both ways fits one offset to within half the least step. Where a step was
+// found among the samples of two stretches only (a clock that stepped more than once), or more than one
+// was, the steps are kept only when they leave the samples so: a step sized or placed wrong leaves
+// them apart.
+func stepsFit(pairs map[[2]int][]delaySample, steps []*clockStep) bool {
+	least := int64(math.MaxInt64)
+	for _, st := range steps {
+		least = min(least, abs64(st.size))
+	}
+	n := steps[0].node
+	for k, ab := range pairs {
+		ba := pairs[[2]int{k[1], k[0]}]
+		if k[0] < k[1] && (k[0] == n || k[1] == n) && len(ab) > 0 && len(ba) > 0 &&
+			minDelay(ab)+minDelay(ba) < -least/2 {
+			return false
+		}
+	}
+	return true
+}
+
+// stepTaken reports whether the samples with a step taken off (pairs) show it gone: every pair of the
+// stepped node with samples both ways fits one offset to within half the step. A step under stepMin
+// whose frames stepFiles placed wrong (a gap in the times that was not the step) leaves them
+// disagreeing by about as much as before: it is not corrected then, and the fit says the disagreement
+// (clockUnfit). A larger step is kept as placed: its frames that cannot be placed are counted as unsure.
+func stepTaken(pairs map[[2]int][]delaySample, st *clockStep) bool {
+	if abs64(st.size) >= stepMin {
+		return true
+	}
+	for k, ab := range pairs {
+		ba := pairs[[2]int{k[1], k[0]}]
+		if k[0] < k[1] && (k[0] == st.node || k[1] == st.node) && len(ab) > 0 && len(ba) > 0 &&
+			minDelay(ab)+minDelay(ba) < -abs64(st.size)/2 {
+			return false
+		}
+	}
+	return true
+}
+
+// stepNode returns the node the steps of pairs are put down to, and whether another node ties with
+// it (tie: which stepped is not known).
+func stepNode(steps []pairStep, tally map[int]*pairTally) (node int, tie bool) {
+	// The node of the fewest pairs one offset fits throughout, then of the most pairs no line fits (a
+	// pair whose jitter hides the step still fits none), then of the most pairs that show the step,
+	// then the later by name.
+	cmpNodes := func(n, m int) int {
+		a, b := tally[n], tally[m]
+		switch {
+		case a.fits != b.fits:
+			return cmp.Compare(b.fits, a.fits)
+		case a.unfit != b.unfit:
+			return cmp.Compare(a.unfit, b.unfit)
+		}
+		return cmp.Compare(a.steps, b.steps)
+	}
+	node = -1
+	for _, f := range steps {
+		for _, n := range f.key {
+			if node < 0 {
+				node = n
+			} else if c := cmpNodes(n, node); c > 0 || c == 0 && n > node {
+				node = n
+			}
+		}
+	}
+	// Two nodes the pairs do not tell apart, one of them with other pairs: which one stepped is not
+	// known (with two nodes alone it does not matter: either one's times, corrected, agree with the
+	// other's).
+	for _, f := range steps {
+		for _, n := range f.key {
+			tie = tie || n != node && cmpNodes(n, node) == 0 && tally[n].all+tally[node].all > 2
+		}
+	}
+	return node, tie
+}
+
 // stepFiles finds, in each file with frames of the stepped node, its first frame after the step. In
 // file order the step lies after the node's last frame of a packet placed before it (a sample only the
 // old offset fits: stepSplit) and no later than its first frame of one placed after it; between them,
@@ -314,7 +575,7 @@ func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
 // of it or more. Where exactly one such gap or jump lies there, that is the step; where the two frames
 // are neighbours, too. Otherwise the frames between them could be on either side (st.unsure counts
 // them), and those from st.at on are taken as after.
-func (w *world) stepFiles(st *clockStep) {
+func (w *world) stepFiles(st *clockStep, earlier []*clockStep) {
 	on := w.filesWith(func(p int) bool { return w.pointNode[p] == st.node })
 	st.first = make([]int, len(w.c.Obs))
 	// Times that only one side of the step has. With T the moment (on the node's old clock), frames
@@ -342,6 +603,11 @@ func (w *world) stepFiles(st *clockStep) {
 				continue
 			}
 			t, pos := stamps.Ts(i, o), len(idx)
+			for _, e := range earlier { // the node's earlier steps off first, as the samples have them
+				if i >= e.first[f] {
+					t -= e.size
+				}
+			}
 			idx, ts = append(idx, i), append(ts, t)
 			var after, pinned bool
 			if pin, ok := st.pinned[o.Exact(loose.At(i))]; ok {
@@ -416,49 +682,102 @@ func fmtAt(t int64) string {
 	return time.Unix(0, t).UTC().Format("2006-01-02 15:04:05.000000")
 }
 
-// setStep puts a step found into its node's model, after the fits (which ran on the samples without
-// it): the node's times from the step on are moved back by it before the offset is taken off.
-func (w *world) setStep(models []clockModel, st *clockStep) {
-	if st == nil {
-		return
+// setSteps puts the steps found into their node's model, after the fits (which ran on the samples
+// without them): the node's times from each step on are moved back by it before the offset is taken
+// off.
+func (w *world) setSteps(models []clockModel, steps []*clockStep) {
+	for _, st := range steps {
+		m := &models[st.node]
+		m.steps = append(m.steps, st)
+		m.method += w.stepMethod(st)
 	}
-	m := &models[st.node]
-	m.stepAt, m.stepSize, m.step = st.at, st.size, st
-	m.method += w.stepMethod(st)
 }
 
-// detectClockSteps says which node's clock stepped (clockStep), by how much and when, that calipath
-// corrected it, and where its times cannot place frames on either side of the step.
+// srcSteps sets, in capture source s's copy of its node's clock, the index of its file's first frame
+// after each step (correctAt); without a step, an index no frame reaches.
+func (m *clockModel) srcSteps(w *world, s int) {
+	m.stepIdx, m.stepSize, m.idxSteps = math.MaxInt, 0, nil
+	if len(m.steps) == 0 || s >= len(w.c.Sources) {
+		return
+	}
+	f := int(w.c.Sources[s].File)
+	var offs []stepOff
+	for _, st := range m.steps {
+		if f < len(st.first) {
+			offs = append(offs, stepOff{st.first[f], st.size})
+		}
+	}
+	if len(offs) == 0 {
+		return
+	}
+	slices.SortStableFunc(offs, func(a, b stepOff) int { return cmp.Compare(a.idx, b.idx) })
+	m.stepIdx, m.stepSize, m.idxSteps = offs[0].idx, offs[0].size, offs[1:]
+}
+
+// detectClockSteps says which node's clock stepped (clockStep), by how much and when (each step), that
+// calipath corrected it, and where its times cannot place frames on either side of a step.
 func detectClockSteps(f *findings, k *kindRow) []Anomaly {
 	a := f.a
 	var out []Anomaly
 	for n := range a.clocks {
-		st := a.clocks[n].step
-		if st == nil {
+		m := &a.clocks[n]
+		if len(m.steps) == 0 {
 			continue
 		}
-		m := &a.clocks[n]
 		name := a.w.nodes[n]
-		pairs := "1 node pair"
-		if st.pairs > 1 {
-			pairs = fmt.Sprintf("%d node pairs", st.pairs)
+		var detail string
+		for i, st := range m.steps {
+			pairs := "1 node pair"
+			if st.pairs > 1 {
+				pairs = fmt.Sprintf("%d node pairs", st.pairs)
+			}
+			what := "Its clock stepped"
+			if i > 0 {
+				what = " Then it stepped"
+			}
+			detail += fmt.Sprintf("%s by %s at %s on its own clock (%s corrected), shown by the packets of %s with it; "+
+				"its times from then on were corrected by the step.", what, fmtStep(st.size), fmtAt(st.at),
+				fmtAt(m.unskew(m.unstep(st.at, i))), pairs)
+			if st.unsure > 0 {
+				detail += fmt.Sprintf(" But the captures cannot place the step exactly: %d frames of %s lie between the last "+
+					"packet that shows the old offset (%s) and the first that shows the new one (%s), and their times do not "+
+					"tell which side they are on. Packets across %s about then may be matched wrong: their losses and "+
+					"retransmissions there are uncertain, and said as warnings.", st.unsure, name, fmtAt(min(st.pre, st.post)),
+					fmtAt(max(st.pre, st.post)), name)
+			}
 		}
-		detail := fmt.Sprintf("Its clock stepped by %s at %s on its own clock (%s corrected), shown by the packets "+
-			"of %s with it; its times from then on were corrected by the step.",
-			fmtStep(st.size), fmtAt(st.at), fmtAt(m.correct(st.at)), pairs)
-		if a.stepUnsure(n) {
-			detail += fmt.Sprintf(" But the captures cannot place the step exactly: %d frames of %s lie between the last "+
-				"packet that shows the old offset (%s) and the first that shows the new one (%s), and their times do not "+
-				"tell which side they are on. Packets across %s about then may be matched wrong: their losses and "+
-				"retransmissions there are uncertain, and said as warnings.", st.unsure, name, fmtAt(min(st.pre, st.post)),
-				fmtAt(max(st.pre, st.post)), name)
-		}
-		if len(st.others) > 0 {
+		if others := m.steps[0].others; len(others) > 0 {
 			detail += fmt.Sprintf(" The packets between %s show a step too that is not of %s's clock: not corrected, "+
-				"so their clocks may be off by it for part of the capture.", strings.Join(st.others, ", "), name)
+				"so their clocks may be off by it for part of the capture.", strings.Join(others, ", "), name)
 		}
 		an := k.anomaly(k.severity, Where{Node: name}, nil, f.ids, 1, nil, detail)
 		an.Next = fmt.Sprintf("%s Or give --offset %s=D for each part.", k.next, name)
+		out = append(out, an)
+	}
+	return append(out, unresolvedSteps(f, k)...)
+}
+
+// unresolvedSteps says, for each clock no offset fits by unfitMin or more (clockModel.disagree) and
+// no step was taken off, that it may have stepped by about that much where the samples cannot resolve
+// the step (too few packets both ways on one side of it, or a step within their jitter): not
+// corrected, and the drops and losses across it said as uncertain (clockUnfit).
+func unresolvedSteps(f *findings, k *kindRow) []Anomaly {
+	a := f.a
+	var out []Anomaly
+	for n := range a.clocks {
+		m := &a.clocks[n]
+		if len(m.steps) > 0 || m.disagree < unfitMin {
+			continue
+		}
+		name := a.w.nodes[n]
+		an := k.anomaly(k.severity, Where{Node: name}, nil, f.ids, 1, nil, "")
+		an.Message = fmt.Sprintf("No single offset fits the clock of %s: the packets across it disagree by %s, as a step "+
+			"of its clock (or of a neighbour's) by about that much would leave them, but the samples cannot resolve a step "+
+			"(too few packets both ways on one side of it, or a step within their jitter), so it was not corrected. "+
+			"Packets across %s may have been matched out of order: the drops and losses there are said as uncertain, and "+
+			"a journey first seen past its path's first point is not counted as a retransmission.", name,
+			time.Duration(m.disagree).Round(time.Microsecond/10), name)
+		an.Next = fmt.Sprintf("%s Give --offset %s=D for each part.", k.next, name)
 		out = append(out, an)
 	}
 	return out
@@ -467,8 +786,22 @@ func detectClockSteps(f *findings, k *kindRow) []Anomaly {
 // stepUnsure reports whether node n's clock stepped at a moment its captures cannot place exactly (or
 // another clock stepped too): packets across it may be matched wrong about then.
 func (a *analysis) stepUnsure(n int) bool {
-	st := a.clocks[n].step
-	return st != nil && (st.unsure > 0 || len(st.others) > 0)
+	return a.unsureStep(n) != nil
+}
+
+// unsureStep returns node n's first step its captures cannot place exactly (the first step when
+// another clock stepped too), nil when none.
+func (a *analysis) unsureStep(n int) *clockStep {
+	steps := a.clocks[n].steps
+	for _, st := range steps {
+		if st.unsure > 0 {
+			return st
+		}
+	}
+	if len(steps) > 0 && len(steps[0].others) > 0 {
+		return steps[0]
+	}
+	return nil
 }
 
 // stepUncertain turns the errors of blindKinds at a segment across a node whose clock stepped at a
@@ -508,8 +841,8 @@ func (a *analysis) stepUncertain(ans []Anomaly) {
 		an.Severity = sevWarning
 		an.Message = fmt.Sprintf("Uncertain: the clock of %s stepped by %s during the capture, at a moment its captures "+
 			"cannot place exactly (see clock-step), so packets across it about then may have been matched on the wrong "+
-			"side of the step and these may not be lost. %s", name, fmtStep(a.clocks[n].step.size), an.Message)
+			"side of the step and these may not be lost. %s", name, fmtStep(a.unsureStep(n).size), an.Message)
 		an.Next = fmt.Sprintf("Split the captures at the step (%s on %s's clock) and correlate each part, or give "+
-			"--offset %s=D for each part. %s", fmtAt(a.clocks[n].step.at), name, name, an.Next)
+			"--offset %s=D for each part. %s", fmtAt(a.unsureStep(n).at), name, name, an.Next)
 	}
 }

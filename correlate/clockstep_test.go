@@ -190,13 +190,13 @@ func TestSplitPair(t *testing.T) {
 		}
 		return ab, ba
 	}
-	if _, ok := splitPair(mk(func(x int64) int64 { return x / 5000 })); ok {
+	if _, ok, _ := splitPair(mk(func(x int64) int64 { return x / 5000 })); ok {
 		t.Errorf("200 ppm drift taken for a step")
 	}
-	if _, ok := splitPair(mk(func(x int64) int64 { return 0 })); ok {
+	if _, ok, _ := splitPair(mk(func(x int64) int64 { return 0 })); ok {
 		t.Errorf("a steady clock taken for a step")
 	}
-	s, ok := splitPair(mk(func(x int64) int64 {
+	s, ok, _ := splitPair(mk(func(x int64) int64 {
 		if x >= 5*int64(time.Second) {
 			return 5 * int64(time.Millisecond)
 		}

@@ -64,16 +64,17 @@ func labSmallStep(t *testing.T, scenario, node string, frac float64, d time.Dura
 	return decode.Load(paths, decode.Options{}, decode.PointConfig{})
 }
 
-// A clock that stepped by less than clock-step can tell from noise (0.3–1 ms, review12): clusterip-dnat
-// with node-b's clock stepped at 5% of its capture. No offset fits node-b's (and router-1's) samples,
-// which disagree by about the step; packets across node-b matched out of order leave node-a's packets
-// unfollowed across its DNAT. Before: "ERROR encap-drop at node-a/cali… → node-a/tunl0 (10)" (11 for
-// +1 ms), truth.json 0 lost. Now no drop is said as an error: it is a warning that names the clocks no
-// offset fits and says to give --offset or split the captures.
+// A clock that stepped by less than clock-step can resolve: clusterip-dnat with node-b's clock stepped
+// at 98% of its capture (after it, too few packets both ways to size the step). No offset fits node-b's
+// (and router-1's) samples, which disagree by about the step; packets across node-b matched out of
+// order leave node-a's packets unfollowed across its DNAT. Before (review12, then at 5% of the capture,
+// a step now corrected: TestClockStepSmall): "ERROR encap-drop at node-a/cali… → node-a/tunl0 (10)",
+// truth.json 0 lost. Now no drop is said as an error: it is a warning that names the clocks no offset
+// fits and says to give --offset or split the captures; a loss there (+100 µs) likewise.
 func TestClockUnfitHedged(t *testing.T) {
-	for _, d := range []time.Duration{300 * time.Microsecond, time.Millisecond, -300 * time.Microsecond} {
+	for _, d := range []time.Duration{100 * time.Microsecond, 300 * time.Microsecond, 800 * time.Microsecond} {
 		t.Run(fmt.Sprint(d), func(t *testing.T) {
-			r := Correlate(labSmallStep(t, "clusterip-dnat", "node-b", 0.05, d), Options{})
+			r := Correlate(labSmallStep(t, "clusterip-dnat", "node-b", 0.98, d), Options{})
 			if c := clockOf(r, "node-b"); !strings.Contains(c.Method, "no offset fits every sample") {
 				t.Fatalf("node-b clock %q: want no offset fitting (the repro no longer shows it)", c.Method)
 			}
@@ -83,9 +84,9 @@ func TestClockUnfitHedged(t *testing.T) {
 					t.Errorf("%s %s at %+v: a confident error from a clock no offset fits (truth: 0 lost)", an.Severity,
 						an.Kind, an.Where)
 				}
-				if blindKinds[an.Kind] {
-					if !strings.Contains(an.Message, "no single offset fits the clocks of node-b and router-1") ||
-						!strings.Contains(an.Next, "--offset node-b=") {
+				if an.Kind == "loss" || blindKinds[an.Kind] {
+					if !strings.HasPrefix(an.Message, "Uncertain: no single offset fits the clock") ||
+						!strings.Contains(an.Message, "node-b") || !strings.Contains(an.Next, "--offset node-b=") {
 						t.Errorf("%s %s: message %q next %q: want the clocks named and --offset", an.Severity, an.Kind,
 							an.Message, an.Next)
 					}
@@ -97,25 +98,8 @@ func TestClockUnfitHedged(t *testing.T) {
 			}
 		})
 	}
-	// healthy-ipip, node-b +300 µs at 5%: "WARNING loss at node-b/cali… → node-b/tunl0 (1)", truth 0 lost;
-	// the loss (inside node-b, whose clock no offset fits) now says why it may be none.
-	r := Correlate(labSmallStep(t, "healthy-ipip", "node-b", 0.05, 300*time.Microsecond), Options{})
-	losses := 0
-	for _, an := range r.Anomalies {
-		if an.Kind == "loss" || blindKinds[an.Kind] {
-			losses++
-			if an.Severity == sevError || !strings.HasPrefix(an.Message, "Uncertain: no single offset fits the clock") ||
-				!strings.Contains(an.Message, "node-b") {
-				t.Errorf("healthy-ipip: %s %s at %+v: %q: want a warning that names node-b's clock", an.Severity, an.Kind,
-					an.Where, an.Message)
-			}
-		}
-	}
-	if losses == 0 {
-		t.Errorf("healthy-ipip: no loss finding (the repro no longer makes one): %+v", r.Summary)
-	}
 	// Unstepped: the clocks fit, nothing hedged, nothing lost (truth.json).
-	r = Correlate(labSmallStep(t, "clusterip-dnat", "node-b", 0.05, 0), Options{})
+	r := Correlate(labSmallStep(t, "clusterip-dnat", "node-b", 0.05, 0), Options{})
 	for _, c := range r.Clocks {
 		if strings.Contains(c.Method, "no offset fits") {
 			t.Errorf("unstepped clock %s: %q", c.Node, c.Method)

@@ -190,9 +190,7 @@ func newMatcher(w *world, clocks []clockModel, opts Options) *matcher {
 	}
 	for s, p := range w.srcPoint {
 		m.srcClock[s] = clocks[w.pointNode[p]]
-		if st := m.srcClock[s].step; st != nil && s < len(w.c.Sources) && int(w.c.Sources[s].File) < len(st.first) {
-			m.srcClock[s].stepIdx = st.first[w.c.Sources[s].File] // from its file's first frame after the step
-		}
+		m.srcClock[s].srcSteps(w, s)
 		m.srcAt[s] = srcStage{stage: uint32(p) << 12, node: int16(w.pointNode[p]), anyRole: w.pointRole[p] == decode.RoleAny,
 			sole: perPoint[p] == 1}
 	}

@@ -477,6 +477,13 @@ func (pl *placement) tcpStep(fl *flowAcc, d uint8, j int32, o *decode.Observatio
 	st.maxEnd, st.have = end, true
 }
 
+// tcpReset counts a TCP reset of a flow whose journey tcpStep leaves out (placeJourney).
+func (pl *placement) tcpReset(fl *flowAcc, o *decode.Observation) {
+	if fl.client.proto == 6 && o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.TCPFlags&decode.TCPRst != 0 {
+		fl.resets++
+	}
+}
+
 // tcpSeqState is what tcpStep keeps per flow direction.
 type tcpSeqState struct {
 	maxEnd uint32
