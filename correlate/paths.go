@@ -11,6 +11,9 @@ type pathInfo struct {
 	// blindStart and blindEnd: the path's first (last) point was taken out of it, a capture of the
 	// other direction only (oneway.go); blindEnd without evidence that what reached its end arrived.
 	blindStart, blindEnd bool
+	// local: the destination was put on the source's node by its address (localDsts: localBlock,
+	// localMaybe), 0 otherwise.
+	local localHow
 }
 
 // index returns the position of point p on the path, -1 if it is not on it (paths are short).
@@ -36,6 +39,7 @@ func (pi *pathInfo) indexAfter(p, i int) int {
 // unknown).
 type pathEnds struct {
 	src, dst, srcPod, dstPod int
+	local                    localHow // why dst is src, when by the destination's address (localDsts)
 }
 
 // pathStage works out each flow direction's expected path from the flows' votes. Its inputs are the
@@ -189,7 +193,7 @@ func reverseGroups(member [][2]int32, n int) []int32 {
 func (s *pathStage) buildPath(e pathEnds, routers, back map[int]*routerSeen, edge votes, tunnel, v6 bool) *pathInfo {
 	w := s.w
 	src, dst, srcPod, dstPod := e.src, e.dst, e.srcPod, e.dstPod
-	pi := &pathInfo{srcNode: src, dstNode: dst}
+	pi := &pathInfo{srcNode: src, dstNode: dst, local: e.local}
 	add := func(ps ...int) {
 		for _, p := range ps {
 			if pi.index(p) < 0 {
