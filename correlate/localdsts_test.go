@@ -236,8 +236,10 @@ func TestSameNodeOneWayNoK8s(t *testing.T) {
 //     (10.244.2.7, which no capture places) is on another node: the second is lost between pod-a's
 //     cali and node-a's tunl0 (a loss warning: the pod pair's other flows went through; the third came
 //     after eth0's last frame).
+//   - the same without the first datagram at tunl0 and eth0: the ping and HTTP flows to pod-b went through
+//     node-a's tunnel, so pod-b is not on node-a: 2 lost there.
 //
-// Both read as on main; without that evidence they would read as "may be a pod of" the node
+// All read as on main; without that evidence they would read as "may be a pod of" the node
 // (localDsts), not as drops.
 func TestLocalDstsRemoteByFlow(t *testing.T) {
 	lab := "../testdata/lab/scenarios/"
@@ -255,37 +257,45 @@ func TestLocalDstsRemoteByFlow(t *testing.T) {
 		r := Correlate(decode.Load(in, decode.Options{}, decode.PointConfig{}), Options{})
 		wantDrop(t, r, "host-drop", "node-b/cali2f5353dd8c5", "node-b/eth0", 6)
 	})
-	t.Run("earlier packets crossed the tunnel", func(t *testing.T) {
-		dir, tmp := lab+"healthy-ipip/", t.TempDir()
-		var in []string
-		for _, name := range []string{"node-a-cali5e1c4d6c68c.pcap", "node-a-tunl0.pcap", "node-a-eth0.pcap"} {
-			seen := 0
-			editFrames(t, dir+name, filepath.Join(tmp, name), func(ip []byte) bool {
-				sp, _, ok := udpPorts(ip)
-				switch {
-				case !ok || sp != 37505 && sp != 9000:
-					return true
-				case sp == 9000:
-					return false // the answers
+	// healthy-ipip, node-a's files, the UDP flow one way and kept at node-a's tunl0 and eth0 for its
+	// first keep datagrams: lost ones between pod-a's cali and tunl0 (the last came after eth0's last
+	// frame: not captured).
+	for _, c := range []struct {
+		name       string
+		keep, lost int
+	}{{"earlier packets crossed the tunnel", 1, 1}, {"other flows to it crossed the tunnel", 0, 2}} {
+		t.Run(c.name, func(t *testing.T) {
+			dir, tmp := lab+"healthy-ipip/", t.TempDir()
+			var in []string
+			for _, name := range []string{"node-a-cali5e1c4d6c68c.pcap", "node-a-tunl0.pcap", "node-a-eth0.pcap"} {
+				seen := 0
+				editFrames(t, dir+name, filepath.Join(tmp, name), func(ip []byte) bool {
+					sp, _, ok := udpPorts(ip)
+					switch {
+					case !ok || sp != 37505 && sp != 9000:
+						return true
+					case sp == 9000:
+						return false // the answers
+					}
+					seen++
+					return seen <= c.keep || strings.HasPrefix(name, "node-a-cali")
+				})
+				in = append(in, filepath.Join(tmp, name))
+			}
+			r := Correlate(decode.Load(in, decode.Options{}, decode.PointConfig{}), Options{})
+			for _, an := range r.Anomalies {
+				if an.Kind == "path-incomplete" && an.Where.Point == "node-a/cali5e1c4d6c68c" {
+					t.Errorf("path-incomplete at pod-a's cali: %s", an.Message)
 				}
-				seen++
-				return seen == 1 || strings.HasPrefix(name, "node-a-cali")
-			})
-			in = append(in, filepath.Join(tmp, name))
-		}
-		r := Correlate(decode.Load(in, decode.Options{}, decode.PointConfig{}), Options{})
-		for _, an := range r.Anomalies {
-			if an.Kind == "path-incomplete" && an.Where.Point == "node-a/cali5e1c4d6c68c" {
-				t.Errorf("path-incomplete at pod-a's cali: %s", an.Message)
 			}
-		}
-		for _, f := range r.Flows {
-			if f.Dst.Port == 9000 && (f.Lost != 1 || len(f.LostAt) != 1 || f.LostAt[0].From != "node-a/cali5e1c4d6c68c" ||
-				f.LostAt[0].To != "node-a/tunl0") {
-				t.Errorf("flow %s → %v: %d lost at %+v, want 1 at pod-a's cali → tunl0", f.ID, f.Dst, f.Lost, f.LostAt)
+			for _, f := range r.Flows {
+				if f.Dst.Port == 9000 && (f.Lost != c.lost || len(f.LostAt) != 1 || f.LostAt[0].From != "node-a/cali5e1c4d6c68c" ||
+					f.LostAt[0].To != "node-a/tunl0") {
+					t.Errorf("flow %s → %v: %d lost at %+v, want %d at pod-a's cali → tunl0", f.ID, f.Dst, f.Lost, f.LostAt, c.lost)
+				}
 			}
-		}
-	})
+		})
+	}
 }
 
 // wantDrop checks that r has an ERROR of kind between points from and to, of n packets.

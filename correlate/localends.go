@@ -257,7 +257,8 @@ func (pl *placement) answered(p *placing) bool {
 // show of its address:
 //
 //   - remote: some packet of the flow (either direction) crossed a tunnel device, a cluster node's
-//     underlay or a router, or the address was placed on another node (allEnds: by encapsulation), or it
+//     underlay or a router, or another flow's packets crossed one on their way between the address and
+//     the node (awayFrom), or the address was placed on another node (allEnds: by encapsulation), or it
 //     shares a longer prefix, of at least a Calico address block (/26, IPv6 /122: IPAM gives each node
 //     its own blocks), with pods captured on another node than with the node's own pods. The packets
 //     are judged on the way to the underlay, as before: a host-drop when they did not get there.
@@ -278,6 +279,7 @@ func (pl *placement) answered(p *placing) bool {
 func (s *pathStage) localDsts(ends [][2]pathEnds, learnt map[[2]uint64]int) {
 	w := s.w
 	var sites *podSites
+	var away map[awayKey]bool
 	shared := map[int]bool{} // sharedVeth, once per pod veth asked about
 	for fi, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
@@ -299,13 +301,45 @@ func (s *pathStage) localDsts(ends [][2]pathEnds, learnt map[[2]uint64]int) {
 				continue // a capture of several pods' veths: its TTLs and addresses place none of them
 			}
 			if sites == nil {
-				sites = newPodSites(w, learnt)
+				sites, away = newPodSites(w, learnt), s.awayFrom(ends)
+			}
+			if away[awayKey{addrKey(t.v6, t.dst), e.src}] {
+				continue // other flows' packets crossed between it and the node: it is not there
 			}
 			if e.local = sites.where(t.v6, w.addr128(t.v6, t.dst), e.src); e.local != 0 {
 				e.dst = e.src
 			}
 		}
 	}
+}
+
+// awayKey is an address (addrKey) and a node it does not live on (awayFrom).
+type awayKey struct {
+	a [2]uint64
+	n int
+}
+
+// awayFrom returns the addresses that flows' packets show not to live on a node: the destination of
+// a direction from that node, and the source of one to it, whose packets crossed a tunnel device, a
+// cluster node's underlay or a router (their path left, or entered, the node).
+func (s *pathStage) awayFrom(ends [][2]pathEnds) map[awayKey]bool {
+	away := map[awayKey]bool{}
+	for fi, fl := range s.flows {
+		for d := uint8(0); d < 2; d++ {
+			e := ends[fi][d]
+			if len(fl.journeys[d]) == 0 || !fl.votes[d].crossed() {
+				continue
+			}
+			t := dirTuple(fl, d)
+			if e.src >= 0 && e.src != e.dst {
+				away[awayKey{addrKey(t.v6, t.dst), e.src}] = true
+			}
+			if e.dst >= 0 && e.dst != e.src {
+				away[awayKey{addrKey(t.v6, t.src), e.dst}] = true
+			}
+		}
+	}
+	return away
 }
 
 // crossed says whether some journey of a flow direction was seen past the pod veths: at a tunnel
