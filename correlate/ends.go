@@ -333,26 +333,29 @@ const inAnyNext = "Say which node the address is (--node-ip NODE=IP, or --k8s wi
 // localText says what left the captured area at the pod veth pt of node, headed for other pods of the
 // node, or for an address that may be one (openEnd.local: how says why).
 func (g *openEndGroup) localText(pt, node string, how localHow) string {
-	const notDrop = "Not a drop: they are counted as not captured (status left-captures), neither delivered nor lost"
 	switch how {
 	case localBlock:
-		return fmt.Sprintf("%s last seen at %s, headed for %s, which lives on %s itself by its address: it is in the "+
-			"Calico address block (a /26; IPv6 /122) of pods captured on that node, no capture shows it on another node, and none of "+
-			"these packets crossed %s's underlay or tunnel device. The destination pod's cali interface was not "+
-			"captured, so whether they arrived is unknown. %s.", packetsWere(g.n), pt, openEndList(g.addrs), node,
-			node, notDrop)
+		return fmt.Sprintf("%s last seen at %s, headed for %s, which lives on %s itself by its address: it is in "+
+			"the Calico address block (a /26; IPv6 /122) of pods captured on that node, no capture shows it on "+
+			"another node, and none of these packets crossed %s's underlay or tunnel device. The destination pod's cali interface was not "+
+			"captured, so whether they arrived is unknown. They are counted as not captured (status left-captures), "+
+			"neither delivered nor lost: not a drop, unless no pod of %s has that address (%s's blackhole route "+
+			"for its own block drops packets to those).", packetsWere(g.n), pt, openEndList(g.addrs), node, node,
+			node, node)
 	case localMaybe:
 		return fmt.Sprintf("%s last seen at %s, headed for %s, which may be a pod of %s itself: none of these "+
 			"packets crossed %s's underlay or tunnel device, as packets between two pods of one node never do, and "+
 			"nothing in the captures says where the destination lives (it sent nothing back, no capture shows it on "+
-			"another node, and it is in no address block of pods captured on a node). Whether they arrived is "+
-			"unknown. %s; if the destination is on another node, %s dropped them.", packetsWere(g.n), pt,
-			openEndList(g.addrs), node, node, notDrop, node)
+			"another node, and its address is in no Calico address block, a /26, known to be one node's). Whether "+
+			"they arrived is unknown: they are counted as not captured (status left-captures), neither delivered "+
+			"nor lost, and not called a drop. If the destination is on another node, %s dropped them.", packetsWere(g.n),
+			pt, openEndList(g.addrs), node, node, node)
 	}
 	return fmt.Sprintf("%s last seen at %s, headed for %s, which lives on %s itself (its packets came into that "+
 		"node's pods from an interface none of the captures covers, and none crossed %s's underlay or tunnel "+
 		"device): the destination pod's cali interface was not captured, so whether they arrived is unknown. "+
-		notDrop+"; those the destination answered are counted delivered.", packetsWere(g.n), pt, openEndList(g.addrs), node, node)
+		"Not a drop: they are counted as not captured (status left-captures), neither delivered nor lost; those "+
+		"the destination answered are counted delivered.", packetsWere(g.n), pt, openEndList(g.addrs), node, node)
 }
 
 // localNext is what to capture on node for packets to its other pods (how: openEnd.local).
