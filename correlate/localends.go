@@ -265,7 +265,9 @@ func (pl *placement) answered(p *placing) bool {
 //   - local (localBlock): it shares a block with pods captured on the source's node, more closely than
 //     with any pod of another node.
 //   - unknown (localMaybe): neither, and it shares a /16 (IPv6 /48: a likely IP pool) with the node's
-//     pods. It may well be a pod of the node: no confident drop.
+//     pods. It may well be a pod of the node: no confident drop. Except on a WireGuard node whose
+//     device was not captured: there a packet to an address no capture names is taken to have entered
+//     the device (wgproxy.go), and judged so, as before.
 //
 // A local or unknown destination is put on the source's node, so its packets are judged as traffic
 // between two pods of that node (sameNodeStatus): not a drop, left the captures at the source pod's cali,
@@ -280,6 +282,7 @@ func (s *pathStage) localDsts(ends [][2]pathEnds, learnt map[[2]uint64]int) {
 	w := s.w
 	var sites *podSites
 	var away map[awayKey]bool
+	var wgProxy []bool
 	shared := map[int]bool{} // sharedVeth, once per pod veth asked about
 	for fi, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
@@ -301,12 +304,16 @@ func (s *pathStage) localDsts(ends [][2]pathEnds, learnt map[[2]uint64]int) {
 				continue // a capture of several pods' veths: its TTLs and addresses place none of them
 			}
 			if sites == nil {
-				sites, away = newPodSites(w, learnt), s.awayFrom(ends)
+				sites, away, wgProxy = newPodSites(w, learnt), s.awayFrom(ends), w.wgProxyNodes()
 			}
 			if away[awayKey{addrKey(t.v6, t.dst), e.src}] {
 				continue // other flows' packets crossed between it and the node: it is not there
 			}
-			if e.local = sites.where(t.v6, w.addr128(t.v6, t.dst), e.src); e.local != 0 {
+			how := sites.where(t.v6, w.addr128(t.v6, t.dst), e.src)
+			if how == localMaybe && wgProxy != nil && wgProxy[e.src] {
+				continue // taken to have entered the node's WireGuard device, which was not captured (wgproxy.go)
+			}
+			if e.local = how; how != 0 {
 				e.dst = e.src
 			}
 		}
