@@ -298,6 +298,35 @@ func TestLocalDstsRemoteByFlow(t *testing.T) {
 	}
 }
 
+// healthy-ipip, node-a's files, every IPv4 frame taken off node-a's eth0 and tunl0 (their ARP kept): all
+// of pod-a's packets stop at its cali, and no other flow's packets show pod-b elsewhere. But pod-b's
+// answers came into pod-a's cali with TTL 62, routed twice: pod-b is not on node-a, and nothing is put
+// there. The result is main's (ERROR host-drop at pod-a's cali → node-a's eth0, 14 lost: eth0 shows none
+// of the packets; calipath report, which rereads the ACKs, counts 3 of them acknowledged); without
+// routedBack, pod-b "may be a pod of node-a" and its answers made 27 delivered.
+func TestLocalDstsRoutedBack(t *testing.T) {
+	dir := "../testdata/lab/scenarios/healthy-ipip/"
+	if _, err := os.Stat(dir); err != nil {
+		t.Skip("no healthy-ipip lab scenario: ", err)
+	}
+	tmp := t.TempDir()
+	in := []string{dir + "node-a-cali5e1c4d6c68c.pcap"}
+	for _, name := range []string{"node-a-tunl0.pcap", "node-a-eth0.pcap"} {
+		editFrames(t, dir+name, filepath.Join(tmp, name), func(ip []byte) bool { return ip == nil })
+		in = append(in, filepath.Join(tmp, name))
+	}
+	r := Correlate(decode.Load(in, decode.Options{}, decode.PointConfig{}), Options{})
+	for _, an := range r.Anomalies {
+		if an.Kind == "path-incomplete" {
+			t.Errorf("path-incomplete at %s: %s", an.Where.Point, an.Message)
+		}
+	}
+	wantDrop(t, r, "host-drop", "node-a/cali5e1c4d6c68c", "node-a/eth0", 14)
+	if s := r.Summary; s.Delivered != 14 || s.Lost != 14 {
+		t.Errorf("%d delivered, %d lost; want 14 and 14", s.Delivered, s.Lost)
+	}
+}
+
 // wantDrop checks that r has an ERROR of kind between points from and to, of n packets.
 func wantDrop(t *testing.T, r *Result, kind, from, to string, n int) {
 	t.Helper()

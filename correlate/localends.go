@@ -257,7 +257,8 @@ func (pl *placement) answered(p *placing) bool {
 // show of its address:
 //
 //   - remote: some packet of the flow (either direction) crossed a tunnel device, a cluster node's
-//     underlay or a router, or another flow's packets crossed one on their way between the address and
+//     underlay or a router, or one back came into the source pod's cali routed more than once (a TTL
+//     two or more below an initial one: routedBack), or another flow's packets crossed one on their way between the address and
 //     the node (awayFrom), or the address was placed on another node (allEnds: by encapsulation), or it
 //     shares a longer prefix, of at least a Calico address block (/26, IPv6 /122: IPAM gives each node
 //     its own blocks), with pods captured on another node than with the node's own pods. The packets
@@ -295,6 +296,9 @@ func (s *pathStage) localDsts(ends [][2]pathEnds, learnt map[[2]uint64]int) {
 			if _, ok := learnt[addrKey(t.v6, t.dst)]; ok || w.nodeOfIPOnly(t.v6, t.dst) >= 0 {
 				continue // placed on several nodes; a node's own address
 			}
+			if s.routedBack(fl, 1-d, e.srcPod) {
+				continue // its packets back were routed more than once: it is not on the node
+			}
 			sh, ok := shared[e.srcPod]
 			if !ok {
 				sh = podsAt(w.c, &w.c.Points[e.srcPod].Traffic) != nil
@@ -319,6 +323,38 @@ func (s *pathStage) localDsts(ends [][2]pathEnds, learnt map[[2]uint64]int) {
 		}
 	}
 }
+
+// routedBack says whether a packet of flow fl's direction d (up to its first routedSample journeys)
+// was first seen at pod veth p with a TTL two or more below any that hosts send with: routed more than
+// once on its way, so its source is not on p's node (a pod of the node reaches p routed once: its TTL
+// is one below). Not for ICMP errors, whose source is a router or node on the way.
+func (s *pathStage) routedBack(fl *flowAcc, d uint8, p int) bool {
+	if s.ar == nil {
+		return false
+	}
+	w := s.w
+	for i, j := range fl.journeys[d] {
+		if i == routedSample {
+			break
+		}
+		h := s.ar.hops(int(j))
+		if len(h) == 0 {
+			continue
+		}
+		o, _ := w.obsAt(h[0])
+		if w.srcPoint[o.Source] != p || o.Flags&(decode.FlagICMPError|decode.FlagARP|decode.FlagNotIP) != 0 ||
+			o.Encap() != decode.EncapNone {
+			continue
+		}
+		if !initialTTL(o.TTL) && !(o.TTL < 255 && initialTTL(o.TTL+1)) {
+			return true
+		}
+	}
+	return false
+}
+
+// routedSample is how many journeys of a flow direction routedBack reads.
+const routedSample = 4
 
 // awayKey is an address (addrKey) and a node it does not live on (awayFrom).
 type awayKey struct {

@@ -52,6 +52,8 @@ type pathStage struct {
 	// looked for so far (famScanned; tunfamily.go).
 	tunFam     []uint8
 	famScanned uint8
+	// ar is the journeys' hops, for localDsts (nil: it reads no hops).
+	ar *arenaOut
 }
 
 // encapsulated says whether traffic between nodes x and y is encapsulated (IP-in-IP or VXLAN).
