@@ -416,6 +416,8 @@ type podSites struct {
 	at [2][][]u128
 }
 
+// newPodSites collects the podSites of world w, with allEnds' learnt addresses (address → node, -2
+// several).
 func newPodSites(w *world, learnt map[[2]uint64]int) *podSites {
 	ps := &podSites{at: [2][][]u128{make([][]u128, len(w.nodes)), make([][]u128, len(w.nodes))}}
 	add := func(v6 bool, a uint32, n int) {
