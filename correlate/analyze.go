@@ -251,7 +251,7 @@ func (a *analysis) result() *Result {
 	a.flowsOut, a.pairMode = a.assignFlows()
 	a.adoptOwnAddrs() // the nodes' own addresses the flows showed (localends.go)
 	a.releaseFree()   // what the flows did not take of the arena's leftovers
-	for fi, p := range (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode}).buildPaths() {
+	for fi, p := range (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode, ar: a.arenaOut}).buildPaths() {
 		a.flows[fi].path = p
 	}
 	a.release() // the paths' votes are dropped: placement reuses their memory

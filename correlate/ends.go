@@ -34,8 +34,8 @@ type openEnd struct {
 	// stop short of the pod (outerends.go).
 	onNode bool
 	// local: it left at its source pod's cali, headed for another pod of that node whose cali no capture
-	// covers (localends.go).
-	local bool
+	// covers (localends.go), or perhaps so: why that node (localHow), 0 when not.
+	local localHow
 }
 
 // openEndFinder notes, while placement runs, the journeys that left the captures or entered them
@@ -178,8 +178,8 @@ func detectPathIncomplete(f *findings, row *kindRow) []Anomaly {
 		}
 		detail += piecesNote(pieces[k], pt)
 		sev := row.severity
-		if k.local {
-			detail, next = g.localText(pt, a.w.nodes[a.w.pointNode[k.point]]), localNext(a.w.nodes[a.w.pointNode[k.point]])
+		if k.local != 0 {
+			detail, next = g.localText(pt, a.w.nodes[a.w.pointNode[k.point]], k.local), localNext(a.w.nodes[a.w.pointNode[k.point]], k.local)
 			detail += piecesNote(pieces[k], pt)
 		}
 		if k.inAny { // most likely the node's own traffic, taken in: info, with what would tell
@@ -197,7 +197,7 @@ type openEndKey struct {
 	point int
 	left  bool
 	inAny bool
-	local bool // headed for another pod of the node (openEnd.local)
+	local localHow // headed for another pod of the node, or perhaps so (openEnd.local)
 }
 
 // openEndGroup is what left (or entered) the captured area at one openEndKey.
@@ -276,7 +276,7 @@ func (a *analysis) openEndGroups() (map[openEndKey]*openEndGroup, []openEndKey) 
 		if keys[i].inAny != keys[j].inAny {
 			return !keys[i].inAny
 		}
-		return !keys[i].local && keys[j].local
+		return keys[i].local < keys[j].local
 	})
 	return groups, keys
 }
@@ -331,8 +331,26 @@ const inAnyNext = "Say which node the address is (--node-ip NODE=IP, or --k8s wi
 	"to a node's own address that reach it are then delivered."
 
 // localText says what left the captured area at the pod veth pt of node, headed for other pods of the
-// node (openEnd.local).
-func (g *openEndGroup) localText(pt, node string) string {
+// node, or for an address that may be one (openEnd.local: how says why).
+func (g *openEndGroup) localText(pt, node string, how localHow) string {
+	switch how {
+	case localBlock:
+		return fmt.Sprintf("%s last seen at %s, headed for %s, which lives on %s itself by its address: it is in "+
+			"the Calico address block (a /26; IPv6 /122) of pods captured on that node, no capture shows it on "+
+			"another node, and none of these packets crossed %s's underlay or tunnel device. The destination pod's cali interface was not "+
+			"captured, so whether they arrived is unknown. They are counted as not captured (status left-captures), "+
+			"neither delivered nor lost: not a drop, unless no pod of %s has that address (%s's blackhole route "+
+			"for its own block drops packets to those).", packetsWere(g.n), pt, openEndList(g.addrs), node, node,
+			node, node)
+	case localMaybe:
+		return fmt.Sprintf("%s last seen at %s, headed for %s, which may be a pod of %s itself: none of these "+
+			"packets crossed %s's underlay or tunnel device, as packets between two pods of one node never do, and "+
+			"nothing in the captures says where the destination lives (it sent nothing back, no capture shows it on "+
+			"another node, and its address is in no Calico address block, a /26, known to be one node's). Whether "+
+			"they arrived is unknown: they are counted as not captured (status left-captures), neither delivered "+
+			"nor lost, and not called a drop. If the destination is on another node, %s dropped them.", packetsWere(g.n),
+			pt, openEndList(g.addrs), node, node, node)
+	}
 	return fmt.Sprintf("%s last seen at %s, headed for %s, which lives on %s itself (its packets came into that "+
 		"node's pods from an interface none of the captures covers, and none crossed %s's underlay or tunnel "+
 		"device): the destination pod's cali interface was not captured, so whether they arrived is unknown. "+
@@ -340,10 +358,14 @@ func (g *openEndGroup) localText(pt, node string) string {
 		"the destination answered are counted delivered.", packetsWere(g.n), pt, openEndList(g.addrs), node, node)
 }
 
-// localNext is what to capture on node for packets to its other pods.
-func localNext(node string) string {
-	return "Capture the destination pod's cali interface on " + node + " too (ip route get <pod IP> there names it), " +
-		"or tcpdump -i any on " + node + ", and give that file with these."
+// localNext is what to capture on node for packets to its other pods (how: openEnd.local).
+func localNext(node string, how localHow) string {
+	next := "Capture the destination pod's cali interface on " + node + " too (ip route get <pod IP> there names it), " +
+		"or tcpdump -i any on " + node + ", and give that file with these"
+	if how == localMaybe {
+		return next + "; or give --k8s (the cluster's pods say which node the destination is on)."
+	}
+	return next + "."
 }
 
 // initialTTL says whether a TTL is one that hosts send with (Linux 64, Windows 128, some 255): a packet

@@ -249,6 +249,7 @@ type dirVotes struct {
 	srcPod, dstPod tally
 	nVoted         int32               // journeys whose pods were voted
 	tunnel         bool                // some journey was seen at a tunnel device
+	underlay       bool                // some journey was seen at a cluster node's underlay (localDsts)
 	routers        map[int]*routerSeen // router point → what its journeys showed there (nil for none)
 	// edge is, for a direction that crossed a router point, the TTLs (outer when encapsulated) its
 	// first edgeSample such journeys had at the cluster nodes' underlays: the TTL leaving the source
@@ -469,11 +470,15 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 		}
 	}
 	// Routers' points: the journey's position there (hops are in corrected-time order) and TTL; and
-	// whether the direction's packets crossed a tunnel device.
+	// whether the direction's packets crossed a tunnel device, or a cluster node's underlay.
 	base := int(a.jStart[j])
 	for hi, pt := range a.hopPt[base : base+len(h)] {
 		p := int(pt)
-		if s.ptKind[p]&ptRouter != 0 {
+		k := s.ptKind[p]
+		if k == 0 {
+			continue // a pod's veth, mostly
+		}
+		if k&ptRouter != 0 {
 			rs := v.routers[p]
 			if rs == nil {
 				if v.routers == nil {
@@ -488,8 +493,11 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 				rs.ttls.add(int(a.w.hopTTL(oh)))
 			}
 		}
-		if s.ptKind[p]&ptTunnel != 0 {
+		if k&ptTunnel != 0 {
 			v.tunnel = true
+		}
+		if k&ptEdge != 0 {
+			v.underlay = true
 		}
 	}
 	if v.routers != nil && (v.edge == nil || v.edge.n < edgeSample) {

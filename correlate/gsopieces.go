@@ -44,7 +44,7 @@ func (a *analysis) unseenPieces() map[openEndKey]int {
 		if o.Proto != 6 || o.Flags&(decode.FlagIPv6|decode.FlagGSO) != 0 || o.PayloadLen() == 0 {
 			continue
 		}
-		k := runKey{openEndKey{e.point, false, e.inAny, false}, a.jFlow[e.j], o.Src, uint32(o.Sport)}
+		k := runKey{openEndKey{e.point, false, e.inAny, 0}, a.jFlow[e.j], o.Src, uint32(o.Sport)}
 		runs[k] = append(runs[k], seg{a.ts(h[0]), o.Seq, o.Seq + seqLen(o), int(o.PayloadLen())})
 	}
 	out := map[openEndKey]int{}

@@ -1,6 +1,8 @@
 package correlate
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"sort"
 
 	"github.com/calipath/calipath/decode"
@@ -25,6 +27,16 @@ import (
 // pod to the node's own address, seen at the cali, reached the node; one to another pod of the node
 // whose cali was not captured left the captures there (path-incomplete says which capture is missing),
 // unless the destination answered it, which shows it arrived.
+
+// localHow says why a flow direction's destination is taken to be on its source's node (or may be):
+// 0 when it is not.
+type localHow uint8
+
+const (
+	localSeen  localHow = 1 + iota // its packets came back into the node's pods from it (localSource), or --k8s says so
+	localBlock                     // its address is in the address block of pods captured on the node (localDsts)
+	localMaybe                     // nothing in the captures says where it lives (localDsts)
+)
 
 // localSource returns the node whose pod-veth journey h (first sighting o, tuple t) was first seen
 // entering, headed to that veth's pod from a source that lives on the node (see above), or -1. A source
@@ -199,7 +211,11 @@ func (pl *placement) sameNodeStatus(p *placing) (statusCode, bool) {
 	if pl.answered(p) {
 		return stDelivered, true
 	}
-	pl.oe.found = append(pl.oe.found, openEnd{j: int32(p.j), point: p0, left: true, addr: w.addrString(v6, o.Dst), local: true})
+	how := pi.local
+	if how == 0 {
+		how = localSeen
+	}
+	pl.oe.found = append(pl.oe.found, openEnd{j: int32(p.j), point: p0, left: true, addr: w.addrString(v6, o.Dst), local: how})
 	return stLeftCaptures, true
 }
 
@@ -232,4 +248,252 @@ func (pl *placement) answered(p *placing) bool {
 		}
 	}
 	return false
+}
+
+// One-way traffic from a pod to another pod of its node (UDP to a sink that never answers; a reply
+// direction the node dropped) shows neither of localSource's signs, nor a path: nothing comes back
+// into the node's pods, and the packets stop at the source pod's cali, just as packets the node drops
+// on their way to another node do. Where the destination lives then rests on what else the captures
+// show of its address:
+//
+//   - remote: some packet of the flow (either direction) crossed a tunnel device, a cluster node's
+//     underlay or a router, or one back came into the source pod's cali routed more than once (a TTL
+//     two or more below an initial one: routedBack), or another flow's packets crossed one on their way between the address and
+//     the node (awayFrom), or the address was placed on another node (allEnds: by encapsulation), or it
+//     shares a longer prefix, of at least a Calico address block (/26, IPv6 /122: IPAM gives each node
+//     its own blocks), with pods captured on another node than with the node's own pods. The packets
+//     are judged on the way to the underlay, as before: a host-drop when they did not get there.
+//   - local (localBlock): it shares a block with pods captured on the source's node, more closely than
+//     with any pod of another node.
+//   - unknown (localMaybe): neither, and it shares a /16 (IPv6 /48: a likely IP pool) with the node's
+//     pods. It may well be a pod of the node: no confident drop. Except on a WireGuard node whose
+//     device was not captured: there a packet to an address no capture names is taken to have entered
+//     the device (wgproxy.go), and judged so, as before.
+//
+// A local or unknown destination is put on the source's node, so its packets are judged as traffic
+// between two pods of that node (sameNodeStatus): not a drop, left the captures at the source pod's cali,
+// with a path-incomplete warning that says why and names the capture (or --k8s) that would tell. An
+// address outside the /16 of every pod of the node keeps the path to the underlay.
+
+// localDsts puts on its source's node the destination of each flow direction (ends, by flow) from a
+// pod on a node whose underlay was captured, to an address no end or encapsulation placed, that no
+// packet of the flow carried past the node's pod veths, when its address says it lives there or says
+// nothing (above). learnt is allEnds' (address → node, -2 several).
+func (s *pathStage) localDsts(ends [][2]pathEnds, learnt map[[2]uint64]int) {
+	w := s.w
+	var sites *podSites
+	var away map[awayKey]bool
+	var wgProxy []bool
+	shared := map[int]bool{} // sharedVeth, once per pod veth asked about
+	for fi, fl := range s.flows {
+		for d := uint8(0); d < 2; d++ {
+			e := &ends[fi][d]
+			if len(fl.journeys[d]) == 0 || e.dst >= 0 || e.dstPod >= 0 || e.src < 0 || e.srcPod < 0 || !w.cluster[e.src] ||
+				len(w.underlays[e.src]) == 0 || fl.votes[0].crossed() || fl.votes[1].crossed() {
+				continue
+			}
+			t := dirTuple(fl, d)
+			if _, ok := learnt[addrKey(t.v6, t.dst)]; ok || w.nodeOfIPOnly(t.v6, t.dst) >= 0 {
+				continue // placed on several nodes; a node's own address
+			}
+			if s.routedBack(fl, 1-d, e.srcPod) {
+				continue // its packets back were routed more than once: it is not on the node
+			}
+			sh, ok := shared[e.srcPod]
+			if !ok {
+				sh = podsAt(w.c, &w.c.Points[e.srcPod].Traffic) != nil
+				shared[e.srcPod] = sh
+			}
+			if sh {
+				continue // a capture of several pods' veths: its TTLs and addresses place none of them
+			}
+			if sites == nil {
+				sites, away, wgProxy = newPodSites(w, learnt), s.awayFrom(ends), w.wgProxyNodes()
+			}
+			if away[awayKey{addrKey(t.v6, t.dst), e.src}] {
+				continue // other flows' packets crossed between it and the node: it is not there
+			}
+			how := sites.where(t.v6, w.addr128(t.v6, t.dst), e.src)
+			if how == localMaybe && wgProxy != nil && wgProxy[e.src] {
+				continue // taken to have entered the node's WireGuard device, which was not captured (wgproxy.go)
+			}
+			if e.local = how; how != 0 {
+				e.dst = e.src
+			}
+		}
+	}
+}
+
+// routedBack says whether a packet of flow fl's direction d (up to its first routedSample journeys)
+// was first seen at pod veth p with a TTL two or more below any that hosts send with: routed more than
+// once on its way, so its source is not on p's node (a pod of the node reaches p routed once: its TTL
+// is one below). Not for ICMP errors, whose source is a router or node on the way.
+func (s *pathStage) routedBack(fl *flowAcc, d uint8, p int) bool {
+	if s.ar == nil {
+		return false
+	}
+	w := s.w
+	for i, j := range fl.journeys[d] {
+		if i == routedSample {
+			break
+		}
+		h := s.ar.hops(int(j))
+		if len(h) == 0 {
+			continue
+		}
+		o, _ := w.obsAt(h[0])
+		if w.srcPoint[o.Source] != p || o.Flags&(decode.FlagICMPError|decode.FlagARP|decode.FlagNotIP) != 0 ||
+			o.Encap() != decode.EncapNone {
+			continue
+		}
+		if !initialTTL(o.TTL) && !(o.TTL < 255 && initialTTL(o.TTL+1)) {
+			return true
+		}
+	}
+	return false
+}
+
+// routedSample is how many journeys of a flow direction routedBack reads.
+const routedSample = 4
+
+// awayKey is an address (addrKey) and a node it does not live on (awayFrom).
+type awayKey struct {
+	a [2]uint64
+	n int
+}
+
+// awayFrom returns the addresses that flows' packets show not to live on a node: the destination of
+// a direction from that node, and the source of one to it, whose packets crossed a tunnel device, a
+// cluster node's underlay or a router (their path left, or entered, the node).
+func (s *pathStage) awayFrom(ends [][2]pathEnds) map[awayKey]bool {
+	away := map[awayKey]bool{}
+	for fi, fl := range s.flows {
+		for d := uint8(0); d < 2; d++ {
+			e := ends[fi][d]
+			if len(fl.journeys[d]) == 0 || !fl.votes[d].crossed() {
+				continue
+			}
+			t := dirTuple(fl, d)
+			if e.src >= 0 && e.src != e.dst {
+				away[awayKey{addrKey(t.v6, t.dst), e.src}] = true
+			}
+			if e.dst >= 0 && e.dst != e.src {
+				away[awayKey{addrKey(t.v6, t.src), e.dst}] = true
+			}
+		}
+	}
+	return away
+}
+
+// crossed says whether some journey of a flow direction was seen past the pod veths: at a tunnel
+// device, a cluster node's underlay or a router.
+func (v *dirVotes) crossed() bool { return v.tunnel || v.underlay || len(v.routers) > 0 }
+
+// u128 is an address as a 128-bit number, high half first; IPv4 in the top 32 bits, so that a prefix
+// length counts the same bits either way.
+type u128 [2]uint64
+
+// addr128 is address a (v6: a Tables index, as journeys carry it) as a u128.
+func (w *world) addr128(v6 bool, a uint32) u128 {
+	if !v6 {
+		return u128{uint64(a) << 32, 0}
+	}
+	b := w.c.Tables.V6(a).As16()
+	return u128{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
+}
+
+// commonBits is the length of the longest prefix a and b share.
+func commonBits(a, b u128) int {
+	if a[0] != b[0] {
+		return bits.LeadingZeros64(a[0] ^ b[0])
+	}
+	return 64 + bits.LeadingZeros64(a[1]^b[1])
+}
+
+// podSites are the addresses known to be on each node: its captured pods', and those allEnds placed on
+// it (not a node's own): per family (1: IPv6), per node, sorted.
+type podSites struct {
+	at [2][][]u128
+}
+
+// newPodSites collects the podSites of world w, with allEnds' learnt addresses (address → node, -2
+// several).
+func newPodSites(w *world, learnt map[[2]uint64]int) *podSites {
+	ps := &podSites{at: [2][][]u128{make([][]u128, len(w.nodes)), make([][]u128, len(w.nodes))}}
+	add := func(v6 bool, a uint32, n int) {
+		f := 0
+		if v6 {
+			f = 1
+		}
+		ps.at[f][n] = append(ps.at[f][n], w.addr128(v6, a))
+	}
+	for p, n := range w.pointNode {
+		if w.pointRole[p] != decode.RolePodVeth || !w.cluster[n] {
+			continue
+		}
+		if a := w.podOf[p]; a != 0 {
+			add(false, a, n)
+		}
+		if a := w.podOf6[p]; a != 0 {
+			add(true, a, n)
+		}
+		for _, a := range w.podsOf[p] {
+			add(false, a, n)
+		}
+	}
+	for k, n := range learnt {
+		if v6, a := k[1] == 1, uint32(k[0]); n >= 0 && w.nodeOfIPOnly(v6, a) < 0 {
+			add(v6, a, n)
+		}
+	}
+	for f := range ps.at {
+		for _, l := range ps.at[f] {
+			sort.Slice(l, func(i, j int) bool { return l[i][0] < l[j][0] || l[i][0] == l[j][0] && l[i][1] < l[j][1] })
+		}
+	}
+	return ps
+}
+
+// closest is the longest prefix a shares with an address of sorted list l (-1 for none): its
+// neighbours in order share the longest.
+func closest(l []u128, a u128) int {
+	i := sort.Search(len(l), func(i int) bool { return l[i][0] > a[0] || l[i][0] == a[0] && l[i][1] >= a[1] })
+	best := -1
+	if i < len(l) {
+		best = commonBits(l[i], a)
+	}
+	if i > 0 {
+		best = max(best, commonBits(l[i-1], a))
+	}
+	return best
+}
+
+// Prefix lengths localDsts reads addresses with: Calico's default IPAM block, and the prefix an IP
+// pool likely spans; IPv4, IPv6.
+var blockBits, poolBits = [2]int{26, 122}, [2]int{16, 48}
+
+// where says whether address a (v6) lives on node n by the addresses known on the nodes: localBlock,
+// localMaybe, or 0 when it lives elsewhere (localDsts).
+func (ps *podSites) where(v6 bool, a u128, n int) localHow {
+	f := 0
+	if v6 {
+		f = 1
+	}
+	local, remote := -1, -1
+	for m, l := range ps.at[f] {
+		if c := closest(l, a); m == n {
+			local = c
+		} else {
+			remote = max(remote, c)
+		}
+	}
+	switch {
+	case local >= blockBits[f] && local > remote:
+		return localBlock
+	case remote >= blockBits[f] && remote > local:
+		return 0
+	case local >= poolBits[f]:
+		return localMaybe
+	}
+	return 0
 }

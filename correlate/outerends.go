@@ -188,6 +188,7 @@ func (s *pathStage) allEnds() [][2]pathEnds {
 		}
 	}
 	if len(learnt) == 0 {
+		s.localDsts(out, learnt)
 		return out
 	}
 	for fi, fl := range s.flows {
@@ -201,6 +202,7 @@ func (s *pathStage) allEnds() [][2]pathEnds {
 			}
 		}
 	}
+	s.localDsts(out, learnt)
 	return out
 }
 

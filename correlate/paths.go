@@ -15,6 +15,9 @@ type pathInfo struct {
 	// packets reached and which the TTLs cannot put on either side of it (orderRouters). It is left off
 	// the path; a segment from or to the router point may span it (segKind: "side unknown").
 	sideUnknown map[int]int
+	// local: the destination was put on the source's node by its address (localDsts: localBlock,
+	// localMaybe), 0 otherwise.
+	local localHow
 }
 
 // index returns the position of point p on the path, -1 if it is not on it (paths are short).
@@ -40,6 +43,7 @@ func (pi *pathInfo) indexAfter(p, i int) int {
 // unknown).
 type pathEnds struct {
 	src, dst, srcPod, dstPod int
+	local                    localHow // why dst is src, when by the destination's address (localDsts)
 }
 
 // pathStage works out each flow direction's expected path from the flows' votes. Its inputs are the
@@ -52,6 +56,8 @@ type pathStage struct {
 	// looked for so far (famScanned; tunfamily.go).
 	tunFam     []uint8
 	famScanned uint8
+	// ar is the journeys' hops, for localDsts (nil: it reads no hops).
+	ar *arenaOut
 }
 
 // encapsulated says whether traffic between nodes x and y is encapsulated (IP-in-IP or VXLAN).
@@ -193,7 +199,7 @@ func reverseGroups(member [][2]int32, n int) []int32 {
 func (s *pathStage) buildPath(e pathEnds, routers, back map[int]*routerSeen, edge votes, tunnel, v6 bool) *pathInfo {
 	w := s.w
 	src, dst, srcPod, dstPod := e.src, e.dst, e.srcPod, e.dstPod
-	pi := &pathInfo{srcNode: src, dstNode: dst}
+	pi := &pathInfo{srcNode: src, dstNode: dst, local: e.local}
 	add := func(ps ...int) {
 		for _, p := range ps {
 			if pi.index(p) < 0 {
