@@ -368,25 +368,21 @@ func (m *matcher) shares(k int) [][]int {
 
 // inOrder reports whether file f's Observations are in corrected-time order. A file of one node in
 // capture-time order is in corrected-time order too: a node's correction never reverses two of its
-// times (the drift is far below 1). A file of several nodes is checked corrected. Each time is worked
-// out once, and kept for the comparison with the next.
+// times (the drift is far below 1). Capture-time order was noted as the file was read (its Stamps),
+// so only a file of several nodes takes a pass: checked corrected, each time worked out once and kept
+// for the comparison with the next.
 func (m *matcher) inOrder(f int) bool {
 	obs, st := m.w.c.Obs[f], &m.w.c.Stamps[f]
 	if len(obs) < 2 {
 		return true
 	}
-	prev := st.Ts(0, &obs[0])
-	for i := 1; i < len(obs); i++ {
-		m.w.trimAt(i)
-		t := st.Ts(i, &obs[i])
-		if t < prev {
-			return false
-		}
-		prev = t
+	if !st.InOrder() {
+		return false
 	}
 	if !m.w.oneNode(f) {
-		prev = m.corrected(&obs[0], f, 0)
+		prev := m.corrected(&obs[0], f, 0)
 		for i := 1; i < len(obs); i++ {
+			m.w.trimAt(i)
 			t := m.corrected(&obs[i], f, i)
 			if t < prev {
 				return false
