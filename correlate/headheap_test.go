@@ -3,6 +3,8 @@ package correlate
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/calipath/calipath/decode"
 )
 
 // TestHeadTreeOrder checks the head tree's merge order against the scan of every head it replaces:
@@ -164,5 +166,32 @@ func TestHeadTreePacked(t *testing.T) {
 				ht.drop()
 			}
 		}
+	}
+}
+
+// A merge file's slot is the fingerprint's slot in its Fingerprints (Slot), taken in order across
+// chunk boundaries, at random (a file merged in an order of its own), and at a chunk's edges.
+func TestMergeFileSlot(t *testing.T) {
+	const n = 3*decode.FingerprintChunk + 100
+	fp := decode.Fingerprints{}
+	for left := n; left > 0; left -= decode.FingerprintChunk {
+		fp.Chunks = append(fp.Chunks, make([]uint64, min(left, decode.FingerprintChunk)))
+	}
+	mf := &mergeFile{fp: &fp}
+	rng := rand.New(rand.NewPCG(7, 7))
+	check := func(idx int) {
+		t.Helper()
+		if got, want := mf.slot(idx), fp.Slot(idx); got != want {
+			t.Fatalf("Observation %d: slot %p, want %p", idx, got, want)
+		}
+	}
+	for idx := range n {
+		check(idx)
+	}
+	for range 10000 {
+		check(rng.IntN(n))
+	}
+	for _, idx := range []int{decode.FingerprintChunk - 1, decode.FingerprintChunk, 0, n - 1, 2 * decode.FingerprintChunk, 2*decode.FingerprintChunk - 1} {
+		check(idx)
 	}
 }

@@ -478,7 +478,7 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 			idx = int(mf.p[i])
 		}
 		b = b[:len(b)+1]
-		m.sight(&b[len(b)-1], &mf.obs[idx], mf.fp.Slot(idx), mf.base+uint32(idx), ht.topTime())
+		m.sight(&b[len(b)-1], &mf.obs[idx], mf.slot(idx), mf.base+uint32(idx), ht.topTime())
 		if len(b) == m.batch {
 			out <- b
 			b = <-free
@@ -511,7 +511,21 @@ type mergeFile struct {
 	fp   *decode.Fingerprints
 	base uint32
 	pos  int
+	// chunk is the chunk of fp that held the last fingerprint slot taken, its first at chunkFrom: a
+	// file in its own order takes the next slot from it nearly every time.
+	chunk     []uint64
+	chunkFrom int
 	mergeAhead
+}
+
+// slot returns where the fingerprint of the file's idx-th Observation is kept (fp.Slot).
+func (mf *mergeFile) slot(idx int) *uint64 {
+	if k := idx - mf.chunkFrom; uint(k) < uint(len(mf.chunk)) {
+		return &mf.chunk[k]
+	}
+	c := idx / decode.FingerprintChunk
+	mf.chunk, mf.chunkFrom = mf.fp.Chunks[c], c*decode.FingerprintChunk
+	return &mf.chunk[idx-mf.chunkFrom]
 }
 
 // mergeFiles returns the files of the merge at their start, and the tree of their heads.
