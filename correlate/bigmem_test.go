@@ -84,7 +84,7 @@ func (m *trimCounter) Trim()          { m.n.Add(1) }
 
 // TestPassesTrim: in bounded-memory mode each sequential pass over all the frames looks at the mapped
 // pages the process holds as it goes (world.trimAt), not only when the Mapper's release loop gets a
-// core: the world's passes, the clocks', the time-order check, the merge, the journey ids' collection,
+// core: the world's passes, the clocks', the merge, the journey ids' collection,
 // the arena's fill, the side findings' passes and the fragments' pass each call Trim once per trimRun
 // Observations they read (at least once for those that read some files only), and the flows'
 // assignment and placement once per trimRun journeys, on a generated capture whose files hold
@@ -119,12 +119,7 @@ func TestPassesTrim(t *testing.T) {
 	var clocks []clockModel
 	pass("the clocks' pass", 1, func() { clocks, _ = w.clocksFor(opts) })
 	m := newMatcher(w, clocks, opts)
-	pass("the time-order check", perFile, func() {
-		for f := range c.Obs {
-			m.inOrder(f)
-		}
-	})
-	pass("the merge", 2*perFile, m.run) // its time-order check, then the sightings it sends
+	pass("the merge", perFile, m.run) // the sightings it sends (files of one node in order take no time-order pass)
 	m.ring, m.loose, m.tcp, m.amb, m.ambByLoose, m.dupRecs = nil, nil, nil, nil, nil, nil
 	pass("the journey ids' collection", int64(len(c.Obs)), m.collectJourneys)
 	a := &analysis{w: w, journeys: m.out(), clocks: clocks, opts: opts, nJ: int(m.next)}

@@ -4,6 +4,7 @@ import (
 	"math/rand"
 	"net/netip"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"testing"
@@ -118,5 +119,39 @@ func TestCarve(t *testing.T) {
 	c = append(c, 7)
 	if !reflect.DeepEqual(a, []int{1, 2, 3}) || !reflect.DeepEqual(b, []int{4, 5, 6}) || !reflect.DeepEqual(c, []int{7}) {
 		t.Fatalf("got %v %v %v", a, b, c)
+	}
+}
+
+// sortRanks gives the order of the comparisons (compareRanks) by radix too: on many flows with keys
+// that tie (equal client tuples), share digits (one protocol, addresses of one subnet) or differ in
+// any of the keys' digits, and on few flows.
+func TestSortRanksAsCompare(t *testing.T) {
+	rng := rand.New(rand.NewSource(311))
+	for round, n := range []int{0, 1, 7, radixRanks - 1, radixRanks, 3 * radixRanks, 70000} {
+		order := make([]flowRank, n)
+		for fi := range order {
+			r := flowRank{fi: int32(fi)}
+			switch rng.Intn(4) {
+			case 0: // a few client tuples, often the same
+				r.hi, r.lo = uint64(17)<<32|uint64(rng.Intn(3)), uint64(rng.Intn(3))<<48|uint64(rng.Intn(2))
+			case 1: // one subnet, ports anywhere
+				r.hi = uint64(6)<<32 | 0xc0a80000 | uint64(rng.Intn(1<<16))
+				r.lo = uint64(rng.Intn(1<<16))<<48 | uint64(0xc0a80101)<<16 | uint64(rng.Intn(1<<16))
+			default: // any bits of both words (IPv6 flag, protocol, addresses)
+				r.hi, r.lo = rng.Uint64()>>23, rng.Uint64()
+			}
+			order[fi] = r
+		}
+		if round == 3 && n > 0 { // every flow of one tuple: no digit differs
+			for fi := range order {
+				order[fi].hi, order[fi].lo = order[0].hi, order[0].lo
+			}
+		}
+		want := slices.Clone(order)
+		slices.SortFunc(want, compareRanks)
+		sortRanks(order)
+		if !slices.Equal(order, want) {
+			t.Fatalf("%d flows: the radix order differs from the comparisons'", n)
+		}
 	}
 }

@@ -3,6 +3,8 @@ package correlate
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/calipath/calipath/decode"
 )
 
 // TestHeadTreeOrder checks the head tree's merge order against the scan of every head it replaces:
@@ -114,5 +116,82 @@ func BenchmarkHeadTree(b *testing.B) {
 		if n != nf*per {
 			b.Fatalf("%d merged, want %d", n, nf*per)
 		}
+	}
+}
+
+// The packed tree merges as the scan does, and turns into entries of their own, in the middle of a
+// merge, when a time is out of its reach: times going back below the first heads' earliest (a file
+// not in time order), jumping far ahead (a timestamp years off), negative, or at the int64 extremes;
+// with 1 to 70 files. Times within reach keep it packed to the end.
+func TestHeadTreePacked(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 5))
+	for round := range 600 {
+		nf := 1 + round%70
+		jump := round % 6 // 0, 1: within reach; 2: back below the base; 3: far ahead; 4: extremes; 5: negative
+		files := make([][]int64, nf)
+		for f := range files {
+			ts := int64(1_700_000_000_000_000_000) + int64(rng.IntN(1000))
+			if jump == 5 {
+				ts = -ts
+			}
+			for i := range rng.IntN(25) {
+				ts += int64(rng.IntN(4))
+				v := ts
+				switch {
+				case jump == 2 && i == 5 && f == nf/2:
+					v = ts - 1_000_000 // back: below every first head
+				case jump == 3 && i == 7 && f%3 == 0:
+					v = ts + 1<<62 // ahead of any key's reach
+				case jump == 4 && i == 3 && f == 0:
+					v = -1 << 63
+				case jump == 4 && i == 4 && f == nf-1:
+					v = 1<<63 - 1
+				}
+				files[f] = append(files[f], v)
+			}
+		}
+		checkMergeOrder(t, round, "packed tree", scanMerge(files), treeMerge(files))
+		if jump < 2 {
+			heads, empty := make([]int64, nf), make([]bool, nf)
+			for f := range files {
+				if empty[f] = len(files[f]) == 0; !empty[f] {
+					heads[f] = files[f][0]
+				}
+			}
+			ht := newHeadTree(heads, empty)
+			for f := ht.top(); f >= 0; f = ht.top() {
+				if ht.key == nil {
+					t.Fatalf("round %d: times within reach, the tree unpacked", round)
+				}
+				ht.drop()
+			}
+		}
+	}
+}
+
+// A merge file's slot is the fingerprint's slot in its Fingerprints (Slot), taken in order across
+// chunk boundaries, at random (a file merged in an order of its own), and at a chunk's edges.
+func TestMergeFileSlot(t *testing.T) {
+	const n = 3*decode.FingerprintChunk + 100
+	fp := decode.Fingerprints{}
+	for left := n; left > 0; left -= decode.FingerprintChunk {
+		fp.Chunks = append(fp.Chunks, make([]uint64, min(left, decode.FingerprintChunk)))
+	}
+	mf := &mergeFile{fp: &fp}
+	rng := rand.New(rand.NewPCG(7, 7))
+	check := func(idx int) {
+		t.Helper()
+		if got, want := mf.slot(idx), fp.Slot(idx); got != want {
+			t.Fatalf("Observation %d: slot %p, want %p", idx, got, want)
+		}
+	}
+	for idx := range n {
+		check(idx)
+	}
+	for range 10000 {
+		check(rng.IntN(n))
+	}
+	for _, idx := range []int{decode.FingerprintChunk - 1, decode.FingerprintChunk, 0, n - 1, 2 * decode.FingerprintChunk, 2*decode.FingerprintChunk - 1} {
+		check(idx)
 	}
 }

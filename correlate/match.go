@@ -366,25 +366,21 @@ func (m *matcher) shares(k int) [][]int {
 
 // inOrder reports whether file f's Observations are in corrected-time order. A file of one node in
 // capture-time order is in corrected-time order too: a node's correction never reverses two of its
-// times (the drift is far below 1). A file of several nodes is checked corrected. Each time is worked
-// out once, and kept for the comparison with the next.
+// times (the drift is far below 1). Capture-time order was noted as the file was read (its Stamps),
+// so only a file of several nodes takes a pass: checked corrected, each time worked out once and kept
+// for the comparison with the next.
 func (m *matcher) inOrder(f int) bool {
 	obs, st := m.w.c.Obs[f], &m.w.c.Stamps[f]
 	if len(obs) < 2 {
 		return true
 	}
-	prev := st.Ts(0, &obs[0])
-	for i := 1; i < len(obs); i++ {
-		m.w.trimAt(i)
-		t := st.Ts(i, &obs[i])
-		if t < prev {
-			return false
-		}
-		prev = t
+	if !st.InOrder() {
+		return false
 	}
 	if !m.w.oneNode(f) {
-		prev = m.corrected(&obs[0], f, 0)
+		prev := m.corrected(&obs[0], f, 0)
 		for i := 1; i < len(obs); i++ {
+			m.w.trimAt(i)
 			t := m.corrected(&obs[i], f, i)
 			if t < prev {
 				return false
@@ -484,7 +480,7 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 			idx = int(mf.p[i])
 		}
 		b = b[:len(b)+1]
-		m.sight(&b[len(b)-1], &mf.obs[idx], mf.fp.Slot(idx), mf.base+uint32(idx), ht.topTime())
+		m.sight(&b[len(b)-1], &mf.obs[idx], mf.slot(idx), mf.base+uint32(idx), ht.topTime())
 		if len(b) == m.batch {
 			out <- b
 			b = <-free
@@ -517,7 +513,21 @@ type mergeFile struct {
 	fp   *decode.Fingerprints
 	base uint32
 	pos  int
+	// chunk is the chunk of fp that held the last fingerprint slot taken, its first at chunkFrom: a
+	// file in its own order takes the next slot from it nearly every time.
+	chunk     []uint64
+	chunkFrom int
 	mergeAhead
+}
+
+// slot returns where the fingerprint of the file's idx-th Observation is kept (fp.Slot).
+func (mf *mergeFile) slot(idx int) *uint64 {
+	if k := idx - mf.chunkFrom; uint(k) < uint(len(mf.chunk)) {
+		return &mf.chunk[k]
+	}
+	c := idx / decode.FingerprintChunk
+	mf.chunk, mf.chunkFrom = mf.fp.Chunks[c], c*decode.FingerprintChunk
+	return &mf.chunk[idx-mf.chunkFrom]
 }
 
 // mergeFiles returns the files of the merge at their start, and the tree of their heads.

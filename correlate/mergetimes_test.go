@@ -77,21 +77,29 @@ func TestInOrderSwapped(t *testing.T) {
 			if !m.inOrder(f) {
 				continue
 			}
-			// Swap the last two Observations of its last block whose times the swap reverses: within a
-			// block each takes its time along, but for a rebase between them.
-			st := &m.w.c.Stamps[f]
-			for i := len(obs) - 1; i > 0 && i&255 != 0; i-- {
-				obs[i], obs[i-1] = obs[i-1], obs[i]
-				if st.Ts(i-1, &obs[i-1]) > st.Ts(i, &obs[i]) {
-					if m.inOrder(f) {
-						t.Fatalf("file %d: Observations %d and %d swapped, still in order", f, i-1, i)
-					}
-					swapped++
+			// Swap the last two Observations whose times differ, each with its time and frame number, and
+			// stamp the file again: a file read with those two frames out of order.
+			orig := m.w.c.Stamps[f]
+			ts, frames := make([]int64, len(obs)), make([]uint32, len(obs))
+			for i := range obs {
+				ts[i], frames[i] = orig.Ts(i, &obs[i]), orig.Frame(i)
+			}
+			for i := len(obs) - 1; i > 0; i-- {
+				if ts[i-1] == ts[i] {
+					continue
 				}
-				obs[i], obs[i-1] = obs[i-1], obs[i]
-				if st.Ts(i-1, &obs[i-1]) < st.Ts(i, &obs[i]) {
-					break
+				obs[i], obs[i-1], ts[i], ts[i-1] = obs[i-1], obs[i], ts[i-1], ts[i]
+				m.w.c.Stamps[f] = decode.NewStamps(obs, ts, frames)
+				if m.inOrder(f) {
+					t.Fatalf("file %d: Observations %d and %d swapped, still in order", f, i-1, i)
 				}
+				swapped++
+				obs[i], obs[i-1], ts[i], ts[i-1] = obs[i-1], obs[i], ts[i-1], ts[i]
+				m.w.c.Stamps[f] = decode.NewStamps(obs, ts, frames)
+				if !m.inOrder(f) {
+					t.Fatalf("file %d: Observations %d and %d swapped back, not in order", f, i-1, i)
+				}
+				break
 			}
 		}
 	})

@@ -150,32 +150,20 @@ func (a *analysis) modeOut() ([]PairMode, string, string) {
 // first-seen order). It sorts the flows' indices by a key packed from the client tuple, and writes
 // the ids ("f1", "f2", …) into one string that each id is a piece of. It records each flow's rank.
 func (a *analysis) flowIDs() []string {
-	type ranked struct {
-		hi, lo uint64 // v6, protocol, source; source port, destination, destination port
-		fi     int32
-	}
-	order := hugepage.Make[ranked](len(a.flows), len(a.flows))
+	order := hugepage.Make[flowRank](len(a.flows), len(a.flows))
 	v6 := a.v6Ranks()
 	for fi, fl := range a.flows {
 		t := fl.client
 		if t.v6 { // by address, not by table index: the indexes follow the order the files were read in
 			t.src, t.dst = v6[t.src], v6[t.dst]
 		}
-		r := ranked{hi: uint64(t.proto)<<32 | uint64(t.src), lo: uint64(t.sp)<<48 | uint64(t.dst)<<16 | uint64(t.dp), fi: int32(fi)}
+		r := flowRank{hi: uint64(t.proto)<<32 | uint64(t.src), lo: uint64(t.sp)<<48 | uint64(t.dst)<<16 | uint64(t.dp), fi: int32(fi)}
 		if t.v6 {
 			r.hi |= 1 << 40
 		}
 		order[fi] = r
 	}
-	slices.SortFunc(order, func(x, y ranked) int {
-		if c := cmp.Compare(x.hi, y.hi); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(x.lo, y.lo); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.fi, y.fi)
-	})
+	sortRanks(order)
 	a.rank, a.byRank = make([]int32, len(a.flows)), make([]int32, len(a.flows))
 	ends := make([]int, len(a.flows))
 	buf := make([]byte, 0, len(a.flows)*8)
@@ -194,6 +182,69 @@ func (a *analysis) flowIDs() []string {
 		ids[fi] = all[from:ends[rank]]
 	}
 	return ids
+}
+
+// flowRank is a flow's key in the flows' order: its client tuple packed in two words, then its index.
+type flowRank struct {
+	hi, lo uint64 // v6, protocol, source; source port, destination, destination port
+	fi     int32
+}
+
+// compareRanks orders flowRanks by hi, lo, then fi.
+func compareRanks(x, y flowRank) int {
+	if c := cmp.Compare(x.hi, y.hi); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(x.lo, y.lo); c != 0 {
+		return c
+	}
+	return cmp.Compare(x.fi, y.fi)
+}
+
+// radixRanks is how many flows sortRanks sorts by radix rather than by comparisons: below, the
+// comparisons cost less than the radix sort's counts.
+const radixRanks = 1 << 12
+
+// sortRanks sorts order, whose fi are ascending, by compareRanks. Many flows are sorted by radix
+// (least significant 16 bits first: lo's four digits, then hi's, each pass stable), which gives the
+// same order as the comparisons: a stable sort by hi and lo keeps equal keys in fi order, as given.
+// A digit all the flows share (the protocol, most of the addresses' high bits) takes no pass.
+func sortRanks(order []flowRank) {
+	if len(order) < radixRanks {
+		slices.SortFunc(order, compareRanks)
+		return
+	}
+	count := make([]int32, 1<<16)
+	src, dst := order, make([]flowRank, len(order))
+	for pass := range 8 {
+		shift, hi := 16*uint(pass%4), pass >= 4
+		key := func(r *flowRank) uint64 { // inlined: a word and a test
+			if hi {
+				return r.hi
+			}
+			return r.lo
+		}
+		clear(count)
+		for i := range src {
+			count[key(&src[i])>>shift&0xffff]++
+		}
+		if int(count[key(&src[0])>>shift&0xffff]) == len(src) {
+			continue
+		}
+		var sum int32
+		for d, c := range count {
+			count[d], sum = sum, sum+c
+		}
+		for i := range src {
+			d := key(&src[i]) >> shift & 0xffff
+			dst[count[d]] = src[i]
+			count[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &order[0] {
+		copy(order, src)
+	}
 }
 
 // v6Ranks returns, for the IPv6 table index of each address the flows' client tuples carry, that

@@ -15,6 +15,8 @@ type Stamps struct {
 	skips  []frameSkip // by index: where the frame numbers pass over records that gave no Observation
 	cur    int64       // the base of the Observation stamped last
 	n      int         // Observations stamped
+	last   int64       // the time of the Observation stamped last
+	back   bool        // some Observation's time is earlier than the one stamped before it
 }
 
 // stampBase is a base time that starts at Observation i.
@@ -42,6 +44,10 @@ const (
 func (s *Stamps) add(ts int64, frame uint32) uint32 {
 	i := s.n
 	s.n++
+	if ts < s.last && i > 0 {
+		s.back = true
+	}
+	s.last = ts
 	if add := frame - uint32(i) - 1; add != s.lastSkip() {
 		s.skips = append(s.skips, frameSkip{uint32(i), add})
 	}
@@ -77,6 +83,11 @@ func (s *Stamps) tsRebased(i int, o *Observation) int64 {
 	}
 	return base + int64(o.TsLo)
 }
+
+// InOrder reports whether the Observations' times never go back from one to the next, in the order
+// they were stamped (the file's): what Ts gives them, noted as they were stamped, so that a file in
+// time order needs no pass over its times to be known so.
+func (s *Stamps) InOrder() bool { return !s.back }
 
 // Frame returns the 1-based frame number of the file's i-th Observation.
 func (s *Stamps) Frame(i int) uint32 { return uint32(i) + 1 + s.skipAt(i) }

@@ -67,3 +67,52 @@ func TestStampsInOrderSmall(t *testing.T) {
 		}
 	}
 }
+
+// InOrder says whether the times given ever went back, as a pass over Ts would find: on random
+// times (the round trip's mix of in order, slightly back, far apart and far back), on times in order
+// with equal neighbours, at the int64 extremes, and with the one step back at the first or last
+// Observation.
+func TestStampsInOrder(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	check := func(name string, ts []int64) {
+		t.Helper()
+		obs, frames := make([]Observation, len(ts)), make([]uint32, len(ts))
+		for i := range frames {
+			frames[i] = uint32(i + 1)
+		}
+		s := NewStamps(obs, ts, frames)
+		want := true
+		for i := 1; i < len(obs); i++ {
+			if s.Ts(i, &obs[i]) < s.Ts(i-1, &obs[i-1]) {
+				want = false
+			}
+		}
+		if got := s.InOrder(); got != want {
+			t.Errorf("%s: InOrder %v, want %v", name, got, want)
+		}
+	}
+	for k := range 200 {
+		ts := make([]int64, 1+rng.Intn(3*stampBlock))
+		now := int64(1_700_000_000_000_000_000)
+		back := rng.Intn(4) // 0: never back
+		for i := range ts {
+			now += rng.Int63n(int64(5e9))
+			if back != 0 && rng.Intn(5*len(ts)) == 0 {
+				now -= rng.Int63n(int64(1e10)) // back (or not, when less than the step forward)
+			}
+			ts[i] = now
+		}
+		check("random "+string(rune('a'+k%26)), ts)
+	}
+	check("equal neighbours", []int64{5, 5, 5, 6, 6})
+	check("first back", []int64{7, 6, 8, 9})
+	check("last back", []int64{1, 2, 3, 2})
+	check("extremes in order", []int64{math.MinInt64, -1, 0, math.MaxInt64})
+	check("extremes back", []int64{math.MaxInt64, math.MinInt64})
+	check("one", []int64{42})
+	check("none", nil)
+	var s Stamps
+	if !s.InOrder() {
+		t.Error("empty Stamps: not in order")
+	}
+}
