@@ -109,7 +109,7 @@ func (w *world) estimateClocksAvoid(overrides, avoid map[string]time.Duration) [
 	refs := w.clockRefs(edge, sampleRate(total))
 	pkts, blind := w.clockPackets(refs, total)
 	pairs := delayPairs(pkts)
-	steps, pkts, blind, pairs := w.findSteps(refs, total, pkts, blind, pairs)
+	steps, _, blind, pairs := w.findSteps(refs, total, pkts, blind, pairs)
 	if t0 == math.MaxInt64 {
 		t0 = 0
 	}
