@@ -351,11 +351,17 @@ func (t *fragTracker) finish(g *fragDgram) {
 // release forgets g's bytes; its key stays known (a late copy of one of its fragments is then
 // not taken for a new datagram) for fragDoneKeep after its latest fragment.
 func (t *fragTracker) release(g *fragDgram) {
-	t.bytes -= len(g.data)
-	g.pieces, g.data, g.head, g.dups = nil, nil, nil, nil
+	t.retire(g)
+	g.pieces, g.dups = nil, nil
 	if g.kind == fragUnknown || g.kind == fragTunnel {
 		g.kind = fragOther
 	}
+}
+
+// retire ends datagram g in flight: its bytes are given back and it no longer counts as live.
+func (t *fragTracker) retire(g *fragDgram) {
+	t.bytes -= len(g.data)
+	g.data, g.head = nil, nil
 	if !g.done {
 		t.live--
 	}
@@ -430,12 +436,7 @@ func (t *fragTracker) lost(g *fragDgram, atEnd bool) {
 	tunnel := g.kind == fragTunnel || g.kind == fragUnknown && g.key.proto == 4 && !g.key.v6 || g.vxlanPair
 	if !tunnel && g.kind == fragUnknown && g.key.proto == 17 && len(g.pieces) > 0 {
 		// Its first fragment, with the ports, never came: end judges it by its node pair.
-		t.bytes -= len(g.data)
-		g.data, g.head = nil, nil
-		if !g.done {
-			t.live--
-		}
-		g.done = true
+		t.retire(g) // its pieces are kept for end
 		t.headless = append(t.headless, headless{g, atEnd})
 		return
 	}
