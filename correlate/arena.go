@@ -215,8 +215,29 @@ func (a *arenaOut) sortQuick(w *world, j, lo, hi int) bool {
 }
 
 // nodesTogether reports whether the hops at points pt (at most maxQuickHops) are in node rank order
-// already: each node's hops together, none coming back to a node after another's.
+// already: each node's hops together, none coming back to a node after another's. The nodes met are
+// bits of a word while their numbers are below 64 (nodesTogetherList otherwise).
 func nodesTogether(w *world, pt []uint16) bool {
+	var seen uint64
+	prev := -1
+	for _, p := range pt {
+		nd := w.pointNode[p]
+		if nd == prev {
+			continue
+		}
+		if uint(nd) >= 64 {
+			return nodesTogetherList(w, pt)
+		}
+		if seen&(1<<uint(nd)) != 0 {
+			return false
+		}
+		seen, prev = seen|1<<uint(nd), nd
+	}
+	return true
+}
+
+// nodesTogetherList is nodesTogether with the nodes met in a list, for any node numbers.
+func nodesTogetherList(w *world, pt []uint16) bool {
 	var nodes [maxQuickHops]int
 	prev, nn := -1, 0
 	for _, p := range pt {
