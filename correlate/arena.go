@@ -107,7 +107,8 @@ const fillSlice = int64(time.Millisecond)
 // Observations once all the same. The Observations of other journeys are passed over (they cost a
 // journey id read each).
 func (ar *arenaOut) fill(w *world, m *matcher, from, to int32) {
-	fill := makeBig[uint32](w.big, int(to-from), int(to-from)) // each journey's hops filled in so far
+	next := makeBig[uint32](w.big, int(to-from), int(to-from)) // each journey's next slot to fill
+	copy(next, ar.jStart[from:to])
 	pos := make([]int, len(w.c.Obs))
 	for {
 		lo, left := int64(math.MaxInt64), false
@@ -124,18 +125,18 @@ func (ar *arenaOut) fill(w *world, m *matcher, from, to int32) {
 			until = math.MaxInt64
 		}
 		for f := range w.c.Obs {
-			pos[f] = ar.fillSlice(w, m, f, pos[f], until, fill, from, to)
+			pos[f] = ar.fillSlice(w, m, f, pos[f], until, next, from, to)
 		}
 	}
 }
 
 // fillSlice fills in the hops of journeys [from, to) in file f from its i-th Observation on, up to
-// corrected time until (all of them for math.MaxInt64), and returns where it stopped; fill counts
-// the hops filled in of journey from+k at k. An Observation's corrected time is its capture time
-// corrected by its source's clock (matcher.corrected).
-func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, fill []uint32, from, to int32) int {
+// corrected time until (all of them for math.MaxInt64), and returns where it stopped; next holds
+// the arena slot that journey from+k's next hop goes to at k. An Observation's corrected time is its
+// capture time corrected by its source's clock (matcher.corrected).
+func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next []uint32, from, to int32) int {
 	obs, base, st, clk := w.c.Obs[f], w.fileBase[f], &w.c.Stamps[f], m.srcClock
-	jOf, jStart, arena, hopPt, srcPoint := m.jOf, ar.jStart, ar.arena, ar.hopPt, w.srcPoint
+	jOf, arena, hopPt, srcPoint := m.jOf, ar.arena, ar.hopPt, w.srcPoint
 	n := uint32(to - from)
 	for ; i < len(obs); i++ {
 		w.trimAt(i)
@@ -149,12 +150,13 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, fill 
 		if t >= until && until != math.MaxInt64 {
 			break
 		}
-		k := jStart[j] + fill[j-from]
+		nx := &next[j-from]
+		k := *nx
+		*nx = k + 1
 		arena[k], hopPt[k] = g, uint16(srcPoint[o.Source])
 		if !ar.hopTs.setSmall(int(k), j, t) {
 			ar.hopTs.set(int(k), j, t)
 		}
-		fill[j-from]++
 	}
 	return i
 }
@@ -213,8 +215,29 @@ func (a *arenaOut) sortQuick(w *world, j, lo, hi int) bool {
 }
 
 // nodesTogether reports whether the hops at points pt (at most maxQuickHops) are in node rank order
-// already: each node's hops together, none coming back to a node after another's.
+// already: each node's hops together, none coming back to a node after another's. The nodes met are
+// bits of a word while their numbers are below 64 (nodesTogetherList otherwise).
 func nodesTogether(w *world, pt []uint16) bool {
+	var seen uint64
+	prev := -1
+	for _, p := range pt {
+		nd := w.pointNode[p]
+		if nd == prev {
+			continue
+		}
+		if uint(nd) >= 64 {
+			return nodesTogetherList(w, pt)
+		}
+		if seen&(1<<uint(nd)) != 0 {
+			return false
+		}
+		seen, prev = seen|1<<uint(nd), nd
+	}
+	return true
+}
+
+// nodesTogetherList is nodesTogether with the nodes met in a list, for any node numbers.
+func nodesTogetherList(w *world, pt []uint16) bool {
 	var nodes [maxQuickHops]int
 	prev, nn := -1, 0
 	for _, p := range pt {

@@ -104,3 +104,36 @@ func TestArenaSplitSame(t *testing.T) {
 func TestArenaSplitLab(t *testing.T) {
 	eachLabScenario(t, func(t *testing.T, files []string) { checkArenaSplit(t, files) })
 }
+
+// nodesTogether tells whether hops are grouped by node alike with node numbers below 64 (bits of a
+// word) and with larger ones (a list): node numbers either side of 64 and runs coming back to a node.
+func TestNodesTogetherLargeNodes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(64, 3))
+	w := &world{pointNode: []int{0, 1, 2, 63, 64, 65, 200, 5, 63}}
+	for round := range 5000 {
+		n := 1 + rng.IntN(maxQuickHops)
+		pt := make([]uint16, n)
+		for k := range pt {
+			pt[k] = uint16(rng.IntN(len(w.pointNode)))
+			if k > 0 && rng.IntN(2) == 0 {
+				pt[k] = pt[k-1] // runs of one node, as journeys have
+			}
+		}
+		if got, want := nodesTogether(w, pt), nodesTogetherList(w, pt); got != want {
+			t.Fatalf("round %d: points %v: nodesTogether %v, want %v", round, pt, got, want)
+		}
+	}
+	for _, c := range []struct {
+		pt   []uint16
+		want bool
+	}{
+		{[]uint16{0, 4, 0}, false},   // nodes 0, 64, 0: back to node 0
+		{[]uint16{0, 4, 4, 6}, true}, // nodes 0, 64, 64, 200
+		{[]uint16{3, 8, 1}, true},    // nodes 63, 63, 1
+		{[]uint16{3, 1, 8}, false},   // nodes 63, 1, 63
+	} {
+		if got := nodesTogether(w, c.pt); got != c.want {
+			t.Errorf("points %v: nodesTogether %v, want %v", c.pt, got, c.want)
+		}
+	}
+}

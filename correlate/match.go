@@ -89,6 +89,7 @@ type matcher struct {
 	// ring holds the state of open journeys: ids base..next-1 (journeys are created and closed in id
 	// order, so the open ones are a contiguous range), at index id mod len(ring).
 	ring []jstate
+	mask int32 // len(ring)-1
 	base int32
 	next int32
 	// fp holds each Observation's fingerprint until the merge has read it; the matcher then writes the
@@ -287,6 +288,7 @@ func (m *matcher) start() (<-chan []sighting, chan<- []sighting) {
 	w := m.w
 	m.dup = makeBig[uint64](w.big, (w.nObs+63)/64, (w.nObs+63)/64)
 	m.ring = make([]jstate, 1<<12)
+	m.mask = int32(len(m.ring) - 1)
 	m.closed = make([]closedJ, closedSlots)
 	m.closedExact = make([]uint64, closedSlots)
 	if m.window < lateNATWin {
@@ -997,7 +999,7 @@ func closer(x, y, t int64) bool {
 }
 
 // st returns the state of open journey j.
-func (m *matcher) st(j int32) *jstate { return &m.ring[int(j)&(len(m.ring)-1)] }
+func (m *matcher) st(j int32) *jstate { return &m.ring[uint32(j&m.mask)] }
 
 // newJourney opens a journey first seen at t and returns its id, growing the ring when the window
 // holds more journeys than it has room for.
@@ -1010,7 +1012,7 @@ func (m *matcher) newJourney(t int64) int32 {
 			copy(bigger[b:b+n], old[o:o+n])
 			id += int32(n)
 		}
-		m.ring = bigger
+		m.ring, m.mask = bigger, int32(len(bigger)-1)
 	}
 	j := m.next
 	m.next++

@@ -6,7 +6,7 @@ import "testing"
 // starts at and however it wraps.
 func TestRingGrowth(t *testing.T) {
 	for start := range 8 {
-		m := &matcher{ring: make([]jstate, 8)}
+		m := &matcher{ring: make([]jstate, 8), mask: 7}
 		for range start { // journeys opened and closed: the open range starts at slot start
 			j := m.newJourney(0)
 			m.st(j).id1 = j + 1

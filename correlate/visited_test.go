@@ -10,7 +10,7 @@ import (
 // encapsulation and TTL), many sharing a bit.
 func TestVisitedStages(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 3))
-	m := &matcher{ring: make([]jstate, 16)}
+	m := &matcher{ring: make([]jstate, 16), mask: 15}
 	var slot uint64
 	for round := range 2000 {
 		j := int32(round % 16)

@@ -136,7 +136,7 @@ func TestOwnerCache(t *testing.T) {
 // A connection's journeys stop being offload candidates once closed or offloadWin after they opened;
 // the sweep drops connections whose journeys all expired.
 func TestTCPOffloadIndex(t *testing.T) {
-	m := &matcher{ring: make([]jstate, 1<<12), tcp: map[uint64][]int32{}}
+	m := &matcher{ring: make([]jstate, 1<<12), mask: 1<<12 - 1, tcp: map[uint64][]int32{}}
 	ms := int64(time.Millisecond)
 	for i := 0; i < 5; i++ {
 		m.newJourney(int64(i) * 4 * ms) // opened at 0, 4, 8, 12, 16 ms
@@ -150,7 +150,7 @@ func TestTCPOffloadIndex(t *testing.T) {
 		t.Errorf("with 0–2 closed, %d expired, want 3", n)
 	}
 	// Offload registers every TCP data journey under its connection; a sweep forgets the dead ones.
-	m = &matcher{ring: make([]jstate, 1<<12), tcp: map[uint64][]int32{}, tcpSweep: 3}
+	m = &matcher{ring: make([]jstate, 1<<12), mask: 1<<12 - 1, tcp: map[uint64][]int32{}, tcpSweep: 3}
 	for i := 0; i < 3; i++ {
 		o := &decode.Observation{Proto: 6, Src: uint32(i), Dst: 9, Sport: 1000, Dport: 80, Seq: 1, Len: 140, HdrLen: 40}
 		j := m.newJourney(int64(i) * 20 * ms)
