@@ -194,7 +194,8 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 				fi.problem("%s", why)
 			}
 		}
-		d.Decode(&rec, &p, &o)
+		d.decodeReused(&rec, &p) // p is this loop's alone
+		d.Observe(&rec, &p, &o)
 		if p.Encap == EncapNone && (p.Inner.MF || p.Inner.FragOff != 0) {
 			if frags == nil {
 				frags = newFragTracker(d, fi, d.opts.VXLANPort)
