@@ -53,6 +53,8 @@ type Decoder struct {
 	mergeChecked bool
 	// vx: the outer address pairs this decoder's file saw VXLAN between (outerfrag.go).
 	vx vxlanPairs
+	// parts: the parts of the Packet decodeReused filled last that may be non-zero (reset.go).
+	parts uint8
 }
 
 // internARP is Tables.AddARP through the decoder's own cache: an ARP storm repeats a few packets.
@@ -108,6 +110,18 @@ func (d *Decoder) Decode(rec *Record, p *Packet, o *Observation) {
 // decodePacket decodes rec into the full Packet p.
 func (d *Decoder) decodePacket(rec *Record, p *Packet) {
 	decodeFast(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, d.opts.WireGuardPort, p)
+}
+
+// decodeReused is decodePacket into the Packet of this Decoder's last decodeReused call (or a zero
+// one), changed since by nothing but Observe and what it holds beyond Outer, ICMP and WG: the frame
+// before's parts are zeroed, not the whole Packet (see reset.go). The scan decodes every frame so.
+func (d *Decoder) decodeReused(rec *Record, p *Packet) {
+	resetDecoded(p, d.parts)
+	decodeFrame(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, p)
+	if wg := d.opts.WireGuardPort; p.HasUDP && (p.Sport == wg || p.Dport == wg || wg == 0) { // as decodeFast
+		decodeWireGuard(p, wg)
+	}
+	d.parts = decodedParts(p)
 }
 
 // sourceOf returns the index in the Tables of the capture source of a decoded frame.

@@ -19,6 +19,7 @@ func DecodeFast(linkType LinkType, data []byte, origLen int, vxlanPort uint16, p
 
 // decodeFast is DecodeFast with the WireGuard port.
 func decodeFast(linkType LinkType, data []byte, origLen int, vxlanPort, wgPort uint16, p *Packet) {
+	*p = Packet{}
 	decodeFrame(linkType, data, origLen, vxlanPort, p)
 	// What decodeWireGuard looks at first, here where it costs no call.
 	if p.HasUDP && (p.Sport == wgPort || p.Dport == wgPort || wgPort == 0) {
@@ -26,9 +27,8 @@ func decodeFast(linkType LinkType, data []byte, origLen int, vxlanPort, wgPort u
 	}
 }
 
-// decodeFrame is DecodeFast without WireGuard.
+// decodeFrame is DecodeFast without WireGuard, into a Packet that is zero already.
 func decodeFrame(linkType LinkType, data []byte, origLen int, vxlanPort uint16, p *Packet) {
-	*p = Packet{}
 	p.LinkType = linkType
 	p.CapLen = len(data)
 	p.OrigLen = origLen

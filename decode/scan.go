@@ -66,7 +66,8 @@ func (fi *FileInfo) problem(format string, args ...any) {
 // Meta returns what point identification needs.
 func (fi *FileInfo) Meta() FileMeta { return FileMeta{Path: fi.Path, Interfaces: fi.Interfaces} }
 
-// ScanFunc receives each decoded frame. rec.Data and p.Payload are only valid during the call.
+// ScanFunc receives each decoded frame. rec.Data and p.Payload are only valid during the call. It
+// must not change p: the next frame is decoded into it (see Decoder.decodeReused).
 type ScanFunc func(rec *Record, p *Packet, o *Observation)
 
 // Progress reports how far the scan of file number file has got: bytes read of size (the file's size
@@ -194,7 +195,8 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 				fi.problem("%s", why)
 			}
 		}
-		d.Decode(&rec, &p, &o)
+		d.decodeReused(&rec, &p) // p is this loop's alone
+		d.Observe(&rec, &p, &o)
 		if p.Encap == EncapNone && (p.Inner.MF || p.Inner.FragOff != 0) {
 			if frags == nil {
 				frags = newFragTracker(d, fi, d.opts.VXLANPort)
