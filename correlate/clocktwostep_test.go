@@ -2,60 +2,9 @@ package correlate
 
 import (
 	"fmt"
-	"math"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/calipath/calipath/decode"
 )
-
-// labStep is one step of a node's clock: from moment at after the scenario's first frame on, every
-// time of the node's files is moved by d more.
-type labStep struct{ at, d time.Duration }
-
-// labSteps copies a lab scenario's .pcap files with node's clock stepped by each of steps (as
-// labStepped does for one), and loads them.
-func labSteps(t *testing.T, scenario, node string, steps ...labStep) *decode.Capture {
-	t.Helper()
-	all, _ := filepath.Glob(filepath.Join("../testdata/lab/scenarios", scenario, "*.pcap"))
-	if len(all) == 0 {
-		t.Skipf("no lab scenario %s", scenario)
-	}
-	bufs := make([][]byte, len(all))
-	first := int64(math.MaxInt64)
-	for i, p := range all {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bufs[i] = b
-		shiftCaptureBy(t, b, func(ts int64) int64 { first = min(first, ts); return ts })
-	}
-	dir := t.TempDir()
-	var paths []string
-	for i, p := range all {
-		if strings.HasPrefix(filepath.Base(p), node+"-") {
-			shiftCaptureBy(t, bufs[i], func(ts int64) int64 {
-				out := ts
-				for _, s := range steps {
-					if ts >= first+int64(s.at) {
-						out += int64(s.d)
-					}
-				}
-				return out
-			})
-		}
-		out := filepath.Join(dir, filepath.Base(p))
-		if err := os.WriteFile(out, bufs[i], 0o644); err != nil {
-			t.Fatal(err)
-		}
-		paths = append(paths, out)
-	}
-	return decode.Load(paths, decode.Options{}, decode.PointConfig{})
-}
 
 // Two steps of one node's clock in one capture (+40 ms then −40 ms, +1 s then +2 s, and the like; the
 // lab's pings at 0, 0.2 and 0.4 s and its TCP and UDP from 1.6 s on give samples between them) are
