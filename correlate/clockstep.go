@@ -54,6 +54,9 @@ type clockStep struct {
 	pinned map[uint64]stepPin
 	first  []int // per file: the index of its first frame after the step (stepFiles)
 	window bool  // a pair showed it among the samples of its first two stretches only (firstSplit)
+	// partial: taken off, the step left its node's samples apart by more than half of it (stepTaken):
+	// kept only when later steps leave them one offset (findSteps).
+	partial bool
 }
 
 // stepPin places a sampled packet's frames on the stepped node: its frame at time t (the sample's
@@ -458,8 +461,8 @@ func (w *world) findSteps(refs []clockRef, total int, pkts map[uint64]*clockPkt,
 	seen := []state{{pkts, blind, pairs}} // seen[i]: with steps[:i] taken off
 	for len(steps) < maxSteps {
 		st := w.findStep(pairs)
-		if st == nil || len(steps) > 0 && st.node != steps[0].node {
-			break // another node's step: named, not corrected (its fit says no offset fits)
+		if st == nil {
+			break
 		}
 		// The step is taken out of the node's sampled frames (from each file's first frame after it on),
 		// and the packets sampled again: the clocks are fitted as if it had not stepped; a later step
@@ -468,19 +471,18 @@ func (w *world) findSteps(refs []clockRef, total int, pkts map[uint64]*clockPkt,
 		refs2 := w.unstepRefs(refs, st)
 		pkts2, blind2 := w.clockPackets(refs2, total)
 		pairs2 := delayPairs(pkts2)
-		if !stepTaken(pairs2, st) {
-			break
-		}
+		st.partial = !stepTaken(pairs2, st)
 		refs, pkts, blind, pairs = refs2, pkts2, blind2, pairs2
 		steps = append(steps, st)
 		seen = append(seen, state{pkts, blind, pairs})
 	}
-	// More than one step, or one found among two stretches' samples only, is kept only when the steps
-	// leave the node's samples one offset; otherwise the steps up to the first such one (the one step
-	// a single breakpoint shows, or none), and the fit says the rest (no offset fits).
+	// More than one step, one found among two stretches' samples only, or one that left its node's
+	// samples apart (partial: a clock that stepped again), is kept only when the steps leave the
+	// stepped nodes' samples one offset; otherwise the steps up to the first such one (the one step a
+	// single breakpoint shows, or none), and the fit says the rest (no offset fits).
 	keep := len(steps)
 	for i, st := range steps {
-		if i > 0 || st.window {
+		if i > 0 || st.window || st.partial {
 			if !stepsFit(pairs, steps) {
 				keep = i
 			}
@@ -488,23 +490,47 @@ func (w *world) findSteps(refs []clockRef, total int, pkts map[uint64]*clockPkt,
 		}
 	}
 	s := seen[keep]
+	// Pairs another node's step showed in were named as not corrected; with every node's steps taken
+	// off and every pair one offset, none is left.
+	if keep > 0 && stepsFit(s.pairs, steps[:keep]) && allFit(s.pairs, steps[:keep]) {
+		for _, st := range steps[:keep] {
+			st.others = nil
+		}
+	}
 	return steps[:keep], s.pkts, s.blind, s.pairs
 }
 
-// stepsFit reports whether the samples with steps taken off (pairs) fit their node's clock: every pair
-// of the node with samples both ways fits one offset to within half the least step. Where a step was
-// found among the samples of two stretches only (a clock that stepped more than once), or more than one
-// was, the steps are kept only when they leave the samples so: a step sized or placed wrong leaves
-// them apart.
-func stepsFit(pairs map[[2]int][]delaySample, steps []*clockStep) bool {
+// allFit reports whether every node pair with samples both ways fits one offset to within half the
+// least of steps.
+func allFit(pairs map[[2]int][]delaySample, steps []*clockStep) bool {
 	least := int64(math.MaxInt64)
 	for _, st := range steps {
 		least = min(least, abs64(st.size))
 	}
-	n := steps[0].node
 	for k, ab := range pairs {
 		ba := pairs[[2]int{k[1], k[0]}]
-		if k[0] < k[1] && (k[0] == n || k[1] == n) && len(ab) > 0 && len(ba) > 0 &&
+		if k[0] < k[1] && len(ab) > 0 && len(ba) > 0 && minDelay(ab)+minDelay(ba) < -least/2 {
+			return false
+		}
+	}
+	return true
+}
+
+// stepsFit reports whether the samples with steps taken off (pairs) fit the stepped nodes' clocks:
+// every pair of such a node with samples both ways fits one offset to within half the least step. Where
+// a step was found among the samples of two stretches only (a clock that stepped more than once), or
+// more than one was, the steps are kept only when they leave the samples so: a step sized or placed
+// wrong leaves them apart.
+func stepsFit(pairs map[[2]int][]delaySample, steps []*clockStep) bool {
+	least := int64(math.MaxInt64)
+	stepped := map[int]bool{}
+	for _, st := range steps {
+		least = min(least, abs64(st.size))
+		stepped[st.node] = true
+	}
+	for k, ab := range pairs {
+		ba := pairs[[2]int{k[1], k[0]}]
+		if k[0] < k[1] && (stepped[k[0]] || stepped[k[1]]) && len(ab) > 0 && len(ba) > 0 &&
 			minDelay(ab)+minDelay(ba) < -least/2 {
 			return false
 		}
@@ -515,8 +541,10 @@ func stepsFit(pairs map[[2]int][]delaySample, steps []*clockStep) bool {
 // stepTaken reports whether the samples with a step taken off (pairs) show it gone: every pair of the
 // stepped node with samples both ways fits one offset to within half the step. A step under stepMin
 // whose frames stepFiles placed wrong (a gap in the times that was not the step) leaves them
-// disagreeing by about as much as before: it is not corrected then, and the fit says the disagreement
-// (clockUnfit). A larger step is kept as placed: its frames that cannot be placed are counted as unsure.
+// disagreeing by about as much as before, and so does a clock that stepped again: findSteps keeps it
+// then only when the later steps leave every pair one offset (stepsFit), else the fit says the
+// disagreement (clockUnfit). A larger step is kept as placed: its frames that cannot be placed are
+// counted as unsure.
 func stepTaken(pairs map[[2]int][]delaySample, st *clockStep) bool {
 	if abs64(st.size) >= stepMin {
 		return true
