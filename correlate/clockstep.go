@@ -387,16 +387,36 @@ func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
 	}
 	node, tie := stepNode(steps, tally)
 	st := &clockStep{node: node}
-	first := true
+	first, firstF := true, pairStep{}
 	var lo, hi int64
+	// The node's pair that most of its others agree with first (sameStep), the rest in pair order.
+	best, most := 0, -1
+	for i, f := range steps {
+		if f.key[0] != node && f.key[1] != node {
+			continue
+		}
+		c := 0
+		for _, g := range steps {
+			if (g.key[0] == node || g.key[1] == node) && sameStep(f, g, node) {
+				c++
+			}
+		}
+		if c > most {
+			best, most = i, c
+		}
+	}
+	steps = append(append([]pairStep{steps[best]}, steps[:best]...), steps[best+1:]...)
 	for _, f := range steps {
 		if f.key[0] != node && f.key[1] != node {
 			st.others = append(st.others, w.nodes[f.key[0]]+"–"+w.nodes[f.key[1]])
 			continue
 		}
-		size, pre, post, sLo, sHi := f.s.after-f.s.before, f.s.preB, f.s.postB, f.s.sLo, f.s.sHi
-		if f.key[0] == node { // θ is the other node's clock minus this one's
-			size, pre, post, sLo, sHi = -size, f.s.preA, f.s.postA, -f.s.sHi, -f.s.sLo
+		size, pre, post, sLo, sHi := f.of(node)
+		if !first && !sameStep(firstF, f, node) {
+			// Another step of one of the pair (another node's, at another moment): named, and found
+			// next with this one taken off (findSteps).
+			st.others = append(st.others, w.nodes[f.key[0]]+"–"+w.nodes[f.key[1]])
+			continue
 		}
 		st.pairs++
 		st.window = st.window || f.s.window
@@ -413,16 +433,8 @@ func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
 			}
 		}
 		if first {
-			st.size, st.pre, st.post, first = size, pre, post, false
+			st.size, st.pre, st.post, first, firstF = size, pre, post, false, f
 			lo, hi = sLo, sHi
-			continue
-		}
-		agree := abs64(st.size) / 2 // a step under stepMin: as resolved as its pairs show it
-		if abs64(st.size) >= stepMin {
-			agree = max(abs64(st.size)/10, stepMin)
-		}
-		if abs64(size-st.size) > agree {
-			st.others = append(st.others, w.nodes[f.key[0]]+"–"+w.nodes[f.key[1]])
 			continue
 		}
 		st.pre, st.post = max(st.pre, pre), min(st.post, post)
@@ -559,15 +571,56 @@ func stepTaken(pairs map[[2]int][]delaySample, st *clockStep) bool {
 	return true
 }
 
+// of returns the step f shows as node n's (n one of its pair): its size, n's raw times of the last
+// sample before it and the first after, and the bounds on its size.
+func (f pairStep) of(n int) (size, pre, post, sLo, sHi int64) {
+	if f.key[0] == n { // θ is the other node's clock minus this one's
+		return f.s.before - f.s.after, f.s.preA, f.s.postA, -f.s.sHi, -f.s.sLo
+	}
+	return f.s.after - f.s.before, f.s.preB, f.s.postB, f.s.sLo, f.s.sHi
+}
+
+// sameStep reports whether pair steps f and g, both of node n's pairs, show one step of n: of one
+// size (to a tenth of it, and stepMin, from stepMin on; to half of it under stepMin, as resolved as
+// its pairs show it), at one moment (the spans from the last sample before to the first after, on n's
+// clock, overlap). Two nodes that stepped at different moments show as steps of their pair with the
+// third at different moments: each is the node its own pairs agree on.
+func sameStep(f, g pairStep, n int) bool {
+	s1, pre1, post1, _, _ := f.of(n)
+	s2, pre2, post2, _, _ := g.of(n)
+	agree := abs64(s1) / 2
+	if abs64(s1) >= stepMin {
+		agree = max(abs64(s1)/10, stepMin)
+	}
+	return abs64(s1-s2) <= agree && min(pre1, post1) <= max(pre2, post2) && min(pre2, post2) <= max(pre1, post1)
+}
+
 // stepNode returns the node the steps of pairs are put down to, and whether another node ties with
 // it (tie: which stepped is not known).
 func stepNode(steps []pairStep, tally map[int]*pairTally) (node int, tie bool) {
 	// The node of the fewest pairs one offset fits throughout, then of the most pairs no line fits (a
 	// pair whose jitter hides the step still fits none), then of the most pairs that show the step,
 	// then the later by name.
+	// First, though, the node with the most pairs that show one step of it (sameStep): with two nodes
+	// stepped at different moments, each pair with the third shows one of the steps, and the third,
+	// in both, would otherwise be taken for the one that stepped.
+	agreeing := map[int]int{}
+	for _, f := range steps {
+		for _, n := range f.key {
+			c := 0
+			for _, g := range steps {
+				if (g.key[0] == n || g.key[1] == n) && sameStep(f, g, n) {
+					c++
+				}
+			}
+			agreeing[n] = max(agreeing[n], c)
+		}
+	}
 	cmpNodes := func(n, m int) int {
 		a, b := tally[n], tally[m]
 		switch {
+		case agreeing[n] != agreeing[m]:
+			return cmp.Compare(agreeing[n], agreeing[m])
 		case a.fits != b.fits:
 			return cmp.Compare(b.fits, a.fits)
 		case a.unfit != b.unfit:
