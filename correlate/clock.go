@@ -123,9 +123,9 @@ func (w *world) estimateClocksAvoid(overrides, avoid map[string]time.Duration) [
 		}
 	}
 	side := clockSides(nn, pairs, anchors)
-	stepped := -1
-	if len(steps) > 0 {
-		stepped = steps[0].node
+	stepped := make([]bool, nn)
+	for _, st := range steps {
+		stepped[st.node] = true
 	}
 	w.jointFit(models, pairs, ref, t0, side, stepped)
 	w.feasible(models, pairs, ref, side)
@@ -787,7 +787,7 @@ func (m *clockModel) theta(x float64) float64 { return float64(m.offset) + m.dri
 // bounds θn(x) ≥ θv(x) − m. Each node in turn gets the widest-margin line (with drift where the data
 // shows it), for a few rounds until nothing moves. The reference node stays put.
 func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, ref int, t0 int64, side []clockSide,
-	stepped int) {
+	stepped []bool) {
 	keys := make([][2]int, 0, len(pairs))
 	for k := range pairs {
 		keys = append(keys, k)
@@ -828,7 +828,7 @@ func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, re
 				continue // one direction only: the one-way estimate stands
 			}
 			k, th0, margin := bestLine(up, lo)
-			if n == stepped {
+			if stepped[n] {
 				// A clock that stepped is fitted as one offset (its step taken off): the step's size is
 				// known only to the samples' bounds, and a line would take what is left for drift.
 				k = 0

@@ -66,9 +66,17 @@ func steppedBy(t *testing.T, method string) []time.Duration {
 }
 
 // checkCorrected checks a report of captures whose node's clock stepped by want against the report of
-// the same captures unstepped (base) and truth.json: the same verdicts (counts, findings, per-segment
-// latencies), the counts truth.json gives, and one clock-step warning at node whose clock says each step.
+// the same captures unstepped (base) and truth.json (checkCorrectedNodes).
 func checkCorrected(t *testing.T, scenario, node string, r, base *Result, want ...time.Duration) {
+	t.Helper()
+	checkCorrectedNodes(t, scenario, r, base, map[string][]time.Duration{node: want})
+}
+
+// checkCorrectedNodes checks a report of captures whose nodes' clocks stepped (want: each node's steps,
+// in order) against the report of the same captures unstepped (base) and truth.json: the same verdicts
+// (counts, findings, per-segment latencies), the counts truth.json gives, and at each stepped node one
+// clock-step warning, and a clock, that say each of its steps, with its moment.
+func checkCorrectedNodes(t *testing.T, scenario string, r, base *Result, want map[string][]time.Duration) {
 	t.Helper()
 	if got, w := stepCounts(r), stepCounts(base); got != w {
 		t.Errorf("verdicts (-want +got, want: no step):\n%s", lineDiff(w, got))
@@ -93,25 +101,26 @@ func checkCorrected(t *testing.T, scenario, node string, r, base *Result, want .
 			sent, delivered)
 	}
 	steps := stepsOf(r)
-	if len(steps) != 1 || steps[0].Where.Node != node || steps[0].Severity != sevWarning {
-		t.Fatalf("clock-step findings %+v: want one warning at %s", steps, node)
+	if len(steps) != len(want) {
+		t.Fatalf("clock-step findings %+v: want one warning at each of %v", steps, want)
 	}
-	if said := steppedBy(t, steps[0].Message); len(said) != len(want) || !strings.Contains(steps[0].Message, " at 20") {
-		t.Errorf("clock-step %q: want each step (%v) named, with its moment", steps[0].Message, want)
-	} else {
-		for i := range want {
-			if abs64(int64(said[i]-want[i])) > int64(20*time.Microsecond) {
-				t.Errorf("clock-step %q: step %d %v, want %v", steps[0].Message, i, said[i], want[i])
-			}
+	for _, st := range steps {
+		node := st.Where.Node
+		w, ok := want[node]
+		if !ok || st.Severity != sevWarning {
+			t.Fatalf("clock-step finding %+v: want one warning at each of %v", st, want)
 		}
-	}
-	got := steppedBy(t, clockOf(r, node).Method)
-	if len(got) != len(want) {
-		t.Fatalf("%s clock %q: steps %v, want %v", node, clockOf(r, node).Method, got, want)
-	}
-	for i := range want {
-		if abs64(int64(got[i]-want[i])) > int64(20*time.Microsecond) {
-			t.Errorf("%s clock %q: step %d %v, want %v", node, clockOf(r, node).Method, i, got[i], want[i])
+		for what, text := range map[string]string{"clock-step": st.Message, node + " clock": clockOf(r, node).Method} {
+			said := steppedBy(t, text)
+			if len(said) != len(w) || what == "clock-step" && strings.Count(text, " at 20") < len(w) {
+				t.Errorf("%s %q: want each step (%v) named, with its moment", what, text, w)
+				continue
+			}
+			for i := range w {
+				if abs64(int64(said[i]-w[i])) > int64(20*time.Microsecond) {
+					t.Errorf("%s %q: step %d %v, want %v", what, text, i, said[i], w[i])
+				}
+			}
 		}
 	}
 }

@@ -54,6 +54,9 @@ type clockStep struct {
 	pinned map[uint64]stepPin
 	first  []int // per file: the index of its first frame after the step (stepFiles)
 	window bool  // a pair showed it among the samples of its first two stretches only (firstSplit)
+	// partial: taken off, the step left its node's samples apart by more than half of it (stepTaken):
+	// kept only when later steps leave them one offset (findSteps).
+	partial bool
 }
 
 // stepPin places a sampled packet's frames on the stepped node: its frame at time t (the sample's
@@ -384,16 +387,36 @@ func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
 	}
 	node, tie := stepNode(steps, tally)
 	st := &clockStep{node: node}
-	first := true
+	first, firstF := true, pairStep{}
 	var lo, hi int64
+	// The node's pair that most of its others agree with first (sameStep), the rest in pair order.
+	best, most := 0, -1
+	for i, f := range steps {
+		if f.key[0] != node && f.key[1] != node {
+			continue
+		}
+		c := 0
+		for _, g := range steps {
+			if (g.key[0] == node || g.key[1] == node) && sameStep(f, g, node) {
+				c++
+			}
+		}
+		if c > most {
+			best, most = i, c
+		}
+	}
+	steps = append(append([]pairStep{steps[best]}, steps[:best]...), steps[best+1:]...)
 	for _, f := range steps {
 		if f.key[0] != node && f.key[1] != node {
 			st.others = append(st.others, w.nodes[f.key[0]]+"–"+w.nodes[f.key[1]])
 			continue
 		}
-		size, pre, post, sLo, sHi := f.s.after-f.s.before, f.s.preB, f.s.postB, f.s.sLo, f.s.sHi
-		if f.key[0] == node { // θ is the other node's clock minus this one's
-			size, pre, post, sLo, sHi = -size, f.s.preA, f.s.postA, -f.s.sHi, -f.s.sLo
+		size, pre, post, sLo, sHi := f.of(node)
+		if !first && !sameStep(firstF, f, node) {
+			// Another step of one of the pair (another node's, at another moment): named, and found
+			// next with this one taken off (findSteps).
+			st.others = append(st.others, w.nodes[f.key[0]]+"–"+w.nodes[f.key[1]])
+			continue
 		}
 		st.pairs++
 		st.window = st.window || f.s.window
@@ -410,16 +433,8 @@ func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
 			}
 		}
 		if first {
-			st.size, st.pre, st.post, first = size, pre, post, false
+			st.size, st.pre, st.post, first, firstF = size, pre, post, false, f
 			lo, hi = sLo, sHi
-			continue
-		}
-		agree := abs64(st.size) / 2 // a step under stepMin: as resolved as its pairs show it
-		if abs64(st.size) >= stepMin {
-			agree = max(abs64(st.size)/10, stepMin)
-		}
-		if abs64(size-st.size) > agree {
-			st.others = append(st.others, w.nodes[f.key[0]]+"–"+w.nodes[f.key[1]])
 			continue
 		}
 		st.pre, st.post = max(st.pre, pre), min(st.post, post)
@@ -458,8 +473,8 @@ func (w *world) findSteps(refs []clockRef, total int, pkts map[uint64]*clockPkt,
 	seen := []state{{pkts, blind, pairs}} // seen[i]: with steps[:i] taken off
 	for len(steps) < maxSteps {
 		st := w.findStep(pairs)
-		if st == nil || len(steps) > 0 && st.node != steps[0].node {
-			break // another node's step: named, not corrected (its fit says no offset fits)
+		if st == nil {
+			break
 		}
 		// The step is taken out of the node's sampled frames (from each file's first frame after it on),
 		// and the packets sampled again: the clocks are fitted as if it had not stepped; a later step
@@ -468,19 +483,18 @@ func (w *world) findSteps(refs []clockRef, total int, pkts map[uint64]*clockPkt,
 		refs2 := w.unstepRefs(refs, st)
 		pkts2, blind2 := w.clockPackets(refs2, total)
 		pairs2 := delayPairs(pkts2)
-		if !stepTaken(pairs2, st) {
-			break
-		}
+		st.partial = !stepTaken(pairs2, st)
 		refs, pkts, blind, pairs = refs2, pkts2, blind2, pairs2
 		steps = append(steps, st)
 		seen = append(seen, state{pkts, blind, pairs})
 	}
-	// More than one step, or one found among two stretches' samples only, is kept only when the steps
-	// leave the node's samples one offset; otherwise the steps up to the first such one (the one step
-	// a single breakpoint shows, or none), and the fit says the rest (no offset fits).
+	// More than one step, one found among two stretches' samples only, or one that left its node's
+	// samples apart (partial: a clock that stepped again), is kept only when the steps leave the
+	// stepped nodes' samples one offset; otherwise the steps up to the first such one (the one step a
+	// single breakpoint shows, or none), and the fit says the rest (no offset fits).
 	keep := len(steps)
 	for i, st := range steps {
-		if i > 0 || st.window {
+		if i > 0 || st.window || st.partial {
 			if !stepsFit(pairs, steps) {
 				keep = i
 			}
@@ -488,23 +502,47 @@ func (w *world) findSteps(refs []clockRef, total int, pkts map[uint64]*clockPkt,
 		}
 	}
 	s := seen[keep]
+	// Pairs another node's step showed in were named as not corrected; with every node's steps taken
+	// off and every pair one offset, none is left.
+	if keep > 0 && stepsFit(s.pairs, steps[:keep]) && allFit(s.pairs, steps[:keep]) {
+		for _, st := range steps[:keep] {
+			st.others = nil
+		}
+	}
 	return steps[:keep], s.pkts, s.blind, s.pairs
 }
 
-// stepsFit reports whether the samples with steps taken off (pairs) fit their node's clock: every pair
-// of the node with samples both ways fits one offset to within half the least step. Where a step was
-// found among the samples of two stretches only (a clock that stepped more than once), or more than one
-// was, the steps are kept only when they leave the samples so: a step sized or placed wrong leaves
-// them apart.
-func stepsFit(pairs map[[2]int][]delaySample, steps []*clockStep) bool {
+// allFit reports whether every node pair with samples both ways fits one offset to within half the
+// least of steps.
+func allFit(pairs map[[2]int][]delaySample, steps []*clockStep) bool {
 	least := int64(math.MaxInt64)
 	for _, st := range steps {
 		least = min(least, abs64(st.size))
 	}
-	n := steps[0].node
 	for k, ab := range pairs {
 		ba := pairs[[2]int{k[1], k[0]}]
-		if k[0] < k[1] && (k[0] == n || k[1] == n) && len(ab) > 0 && len(ba) > 0 &&
+		if k[0] < k[1] && len(ab) > 0 && len(ba) > 0 && minDelay(ab)+minDelay(ba) < -least/2 {
+			return false
+		}
+	}
+	return true
+}
+
+// stepsFit reports whether the samples with steps taken off (pairs) fit the stepped nodes' clocks:
+// every pair of such a node with samples both ways fits one offset to within half the least step. Where
+// a step was found among the samples of two stretches only (a clock that stepped more than once), or
+// more than one was, the steps are kept only when they leave the samples so: a step sized or placed
+// wrong leaves them apart.
+func stepsFit(pairs map[[2]int][]delaySample, steps []*clockStep) bool {
+	least := int64(math.MaxInt64)
+	stepped := map[int]bool{}
+	for _, st := range steps {
+		least = min(least, abs64(st.size))
+		stepped[st.node] = true
+	}
+	for k, ab := range pairs {
+		ba := pairs[[2]int{k[1], k[0]}]
+		if k[0] < k[1] && (stepped[k[0]] || stepped[k[1]]) && len(ab) > 0 && len(ba) > 0 &&
 			minDelay(ab)+minDelay(ba) < -least/2 {
 			return false
 		}
@@ -515,8 +553,10 @@ func stepsFit(pairs map[[2]int][]delaySample, steps []*clockStep) bool {
 // stepTaken reports whether the samples with a step taken off (pairs) show it gone: every pair of the
 // stepped node with samples both ways fits one offset to within half the step. A step under stepMin
 // whose frames stepFiles placed wrong (a gap in the times that was not the step) leaves them
-// disagreeing by about as much as before: it is not corrected then, and the fit says the disagreement
-// (clockUnfit). A larger step is kept as placed: its frames that cannot be placed are counted as unsure.
+// disagreeing by about as much as before, and so does a clock that stepped again: findSteps keeps it
+// then only when the later steps leave every pair one offset (stepsFit), else the fit says the
+// disagreement (clockUnfit). A larger step is kept as placed: its frames that cannot be placed are
+// counted as unsure.
 func stepTaken(pairs map[[2]int][]delaySample, st *clockStep) bool {
 	if abs64(st.size) >= stepMin {
 		return true
@@ -531,15 +571,56 @@ func stepTaken(pairs map[[2]int][]delaySample, st *clockStep) bool {
 	return true
 }
 
+// of returns the step f shows as node n's (n one of its pair): its size, n's raw times of the last
+// sample before it and the first after, and the bounds on its size.
+func (f pairStep) of(n int) (size, pre, post, sLo, sHi int64) {
+	if f.key[0] == n { // θ is the other node's clock minus this one's
+		return f.s.before - f.s.after, f.s.preA, f.s.postA, -f.s.sHi, -f.s.sLo
+	}
+	return f.s.after - f.s.before, f.s.preB, f.s.postB, f.s.sLo, f.s.sHi
+}
+
+// sameStep reports whether pair steps f and g, both of node n's pairs, show one step of n: of one
+// size (to a tenth of it, and stepMin, from stepMin on; to half of it under stepMin, as resolved as
+// its pairs show it), at one moment (the spans from the last sample before to the first after, on n's
+// clock, overlap). Two nodes that stepped at different moments show as steps of their pair with the
+// third at different moments: each is the node its own pairs agree on.
+func sameStep(f, g pairStep, n int) bool {
+	s1, pre1, post1, _, _ := f.of(n)
+	s2, pre2, post2, _, _ := g.of(n)
+	agree := abs64(s1) / 2
+	if abs64(s1) >= stepMin {
+		agree = max(abs64(s1)/10, stepMin)
+	}
+	return abs64(s1-s2) <= agree && min(pre1, post1) <= max(pre2, post2) && min(pre2, post2) <= max(pre1, post1)
+}
+
 // stepNode returns the node the steps of pairs are put down to, and whether another node ties with
 // it (tie: which stepped is not known).
 func stepNode(steps []pairStep, tally map[int]*pairTally) (node int, tie bool) {
 	// The node of the fewest pairs one offset fits throughout, then of the most pairs no line fits (a
 	// pair whose jitter hides the step still fits none), then of the most pairs that show the step,
 	// then the later by name.
+	// First, though, the node with the most pairs that show one step of it (sameStep): with two nodes
+	// stepped at different moments, each pair with the third shows one of the steps, and the third,
+	// in both, would otherwise be taken for the one that stepped.
+	agreeing := map[int]int{}
+	for _, f := range steps {
+		for _, n := range f.key {
+			c := 0
+			for _, g := range steps {
+				if (g.key[0] == n || g.key[1] == n) && sameStep(f, g, n) {
+					c++
+				}
+			}
+			agreeing[n] = max(agreeing[n], c)
+		}
+	}
 	cmpNodes := func(n, m int) int {
 		a, b := tally[n], tally[m]
 		switch {
+		case agreeing[n] != agreeing[m]:
+			return cmp.Compare(agreeing[n], agreeing[m])
 		case a.fits != b.fits:
 			return cmp.Compare(b.fits, a.fits)
 		case a.unfit != b.unfit:

@@ -2,8 +2,6 @@ package correlate
 
 import (
 	"fmt"
-	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -12,46 +10,6 @@ import (
 
 	"github.com/calipath/calipath/decode"
 )
-
-// labStepped copies a lab scenario's .pcap files into a temporary directory, with node's clock
-// stepped by d at moment at after the scenario's first frame (every time of node's files from then on
-// moved by d, as an NTP step does), and loads them.
-func labStepped(t *testing.T, scenario, node string, at, d time.Duration) *decode.Capture {
-	t.Helper()
-	all, _ := filepath.Glob(filepath.Join("../testdata/lab/scenarios", scenario, "*.pcap"))
-	if len(all) == 0 {
-		t.Skipf("no lab scenario %s", scenario)
-	}
-	bufs := make([][]byte, len(all))
-	first := int64(math.MaxInt64)
-	for i, p := range all {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bufs[i] = b
-		shiftCaptureBy(t, b, func(ts int64) int64 { first = min(first, ts); return ts })
-	}
-	step := first + int64(at)
-	dir := t.TempDir()
-	var paths []string
-	for i, p := range all {
-		if strings.HasPrefix(filepath.Base(p), node+"-") && d != 0 {
-			shiftCaptureBy(t, bufs[i], func(ts int64) int64 {
-				if ts >= step {
-					return ts + int64(d)
-				}
-				return ts
-			})
-		}
-		out := filepath.Join(dir, filepath.Base(p))
-		if err := os.WriteFile(out, bufs[i], 0o644); err != nil {
-			t.Fatal(err)
-		}
-		paths = append(paths, out)
-	}
-	return decode.Load(paths, decode.Options{}, decode.PointConfig{})
-}
 
 // stepVerdicts sums up what a report says of the packets: the summary's counts, every finding of warning
 // severity or above but clock-step (kind and place), and per segment the packets, losses and the

@@ -2,67 +2,10 @@ package correlate
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/calipath/calipath/decode"
 )
-
-// labSmallStep loads a lab scenario's per-interface captures (not the -any ones) with node's clock
-// stepped by d at fraction frac of node's eth0 capture (every time of node's files from then on moved
-// by d), as review12's step.sh does.
-func labSmallStep(t *testing.T, scenario, node string, frac float64, d time.Duration) *decode.Capture {
-	t.Helper()
-	all, _ := filepath.Glob(filepath.Join("../testdata/lab/scenarios", scenario, "*.pcap"))
-	var paths []string
-	var eth0 []byte
-	bufs := map[string][]byte{}
-	for _, p := range all {
-		if strings.HasSuffix(p, "-any.pcap") {
-			continue
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bufs[p] = b
-		if filepath.Base(p) == node+"-eth0.pcap" {
-			eth0 = b
-		}
-	}
-	if eth0 == nil {
-		t.Skipf("no lab scenario %s with %s-eth0.pcap", scenario, node)
-	}
-	first, last := int64(-1), int64(0)
-	shiftCaptureBy(t, eth0, func(ts int64) int64 {
-		if first < 0 {
-			first = ts
-		}
-		last = ts
-		return ts
-	})
-	step := first + int64(float64(last-first)*frac)
-	dir := t.TempDir()
-	for p, b := range bufs {
-		if strings.HasPrefix(filepath.Base(p), node+"-") {
-			shiftCaptureBy(t, b, func(ts int64) int64 {
-				if ts >= step {
-					return ts + int64(d)
-				}
-				return ts
-			})
-		}
-		out := filepath.Join(dir, filepath.Base(p))
-		if err := os.WriteFile(out, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		paths = append(paths, out)
-	}
-	return decode.Load(paths, decode.Options{}, decode.PointConfig{})
-}
 
 // A clock that stepped by less than clock-step can resolve: clusterip-dnat with node-b's clock stepped
 // at 98% of its capture (after it, too few packets both ways to size the step). No offset fits node-b's
