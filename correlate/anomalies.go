@@ -160,6 +160,7 @@ type segLoss struct {
 	lost     int
 	evidence []Evidence
 	detail   string
+	next     string // what to check next, when not the kind's own (an IPv6 black hole's)
 }
 
 // segLosses classifies every segment's losses, once: drops answered with an ICMP error are that
@@ -234,6 +235,9 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 		l.kind = "pmtu-blackhole"
 		l.detail = fmt.Sprintf("%s Lost packets were up to %d bytes with DF; the largest that passed was %d.%s", detail,
 			s.lostMaxLen, s.passMaxLen, unplaced)
+		if s.lostV6 > 0 {
+			l.detail, l.next = pmtuDetail6(s, detail, unplaced)
+		}
 	case len(beside) > 0:
 		l.kind = "loss-one-way-gap"
 		l.detail = detail + unplaced
@@ -250,6 +254,22 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 		l.kind = "loss"
 	}
 	return l
+}
+
+// pmtuDetail6 is the detail and next step of a path-MTU black hole on segment s whose lost packets
+// are IPv6, all or some: IPv6 has no DF bit because no router fragments (RFC 8200), and its error is
+// ICMPv6 Packet Too Big (type 2), not ICMP type 3 code 4 (RFC 8201).
+func pmtuDetail6(s *segAcc, detail, unplaced string) (string, string) {
+	if s.lostV6 == s.lost {
+		return fmt.Sprintf("%s Lost packets were IPv6, up to %d bytes; the largest that passed was %d. IPv6 routers never "+
+				"fragment: a packet too big for a link is dropped and answered with ICMPv6 Packet Too Big (type 2), and none reached "+
+				"the sending pod.%s", detail, s.lostMaxLen, s.passMaxLen, unplaced),
+			"Lower the pod/tunnel MTU (Calico's MTU setting) or let ICMPv6 Packet Too Big (type 2) through the network."
+	}
+	return fmt.Sprintf("%s Lost packets were up to %d bytes, IPv4 with DF or IPv6 (which routers never fragment); the largest "+
+			"that passed was %d. Neither ICMP fragmentation-needed nor ICMPv6 Packet Too Big reached the sending pod.%s",
+			detail, s.lostMaxLen, s.passMaxLen, unplaced),
+		"Lower the pod/tunnel MTU (Calico's MTU setting) or let ICMP type 3 code 4 and ICMPv6 Packet Too Big (type 2) through the network."
 }
 
 // Path-MTU floors: every IPv4 link carries 576-byte packets in practice (RFC 791's datagram every host
@@ -298,7 +318,11 @@ func detectLosses(f *findings, k *kindRow) []Anomaly {
 	var out []Anomaly
 	for _, l := range f.segLosses() {
 		if l.kind == k.kind {
-			out = append(out, k.anomaly(k.severity, f.segWhere(l.s), l.flows, f.ids, l.lost, l.evidence, l.detail))
+			an := k.anomaly(k.severity, f.segWhere(l.s), l.flows, f.ids, l.lost, l.evidence, l.detail)
+			if l.next != "" {
+				an.Next = l.next
+			}
+			out = append(out, an)
 		}
 	}
 	return out

@@ -15,7 +15,9 @@ import (
 // idlePrefix returns n frames that node (its eth0 capture's frames, taken from eth0) sends before the
 // capture's traffic, 1 ms apart, ending 1 s before the first frame: "arp", its ARP requests for an
 // address no one has (broadcast); "one-way", its own UDP datagrams to a host that never answers
-// (syslog), each with an IP id of its own. Neither is seen at any other interface.
+// (syslog), each with an IP id of its own; "answered", the same datagrams with every other one the
+// host's answer (a request/response exchange with a host off the cluster). None is seen at any other
+// interface.
 func idlePrefix(t *testing.T, eth0 string, shape string, n int) (ts []int64, frames [][]byte) {
 	t.Helper()
 	lts, lfr := readLabPcap(t, eth0)
@@ -46,6 +48,16 @@ func idlePrefix(t *testing.T, eth0 string, shape string, n int) (ts []int64, fra
 			h = append(append(h, ip...), ip[0], ip[1], ip[2], 99)
 			binary.BigEndian.PutUint16(h[10:], ^csum(h))
 			f = append(append(f, h...), 0x02, 0x02, 0x02, 0x02, 0, 16, 0, 0, 'i', 'd', 'l', 'e', ' ', 'l', 'o', 'g')
+		case "answered":
+			src, dst, smac, dmac := ip, []byte{ip[0], ip[1], ip[2], 99}, mac[6:12], mac[:6]
+			if i%2 == 1 {
+				src, dst, smac, dmac = dst, src, dmac, smac
+			}
+			f = append(append(append([]byte{}, dmac...), smac...), 0x08, 0)
+			h := []byte{0x45, 0, 0, 28 + 8, byte(i >> 8), byte(i), 0x40, 0, 64, 17, 0, 0}
+			h = append(append(h, src...), dst...)
+			binary.BigEndian.PutUint16(h[10:], csum(h))
+			f = append(append(f, h...), 0x13, 0x88, 0x13, 0x88, 0, 16, 0, 0, 'h', 'e', 'a', 'l', 't', 'h', byte(i>>8), byte(i))
 		}
 		ts = append(ts, lts[0]-1e9-int64(n-i)*1e6)
 		frames = append(frames, f)

@@ -105,7 +105,8 @@ type segAcc struct {
 	lat         latAcc
 	flows       map[int32]int // flow → lost journeys
 	evidence    []lossEv      // the first lostEvidence lost journeys of each flow, in journey order
-	lostDF      int           // lost journeys with DF set
+	lostDF      int           // lost journeys no router may fragment: IPv4 with DF, and every IPv6 one
+	lostV6      int           // lost IPv6 journeys
 	refused     int           // lost journeys the segment's node refused with an ICMP error (refused)
 	lostMaxLen  int
 	passMaxLen  int // largest delivered packet
@@ -507,8 +508,13 @@ func (pl *placement) countEnd(s *segAcc, status statusCode, j, fi int32, o0 *dec
 	if n, ok := pl.refusedBy[j]; ok && n == pl.w.pointNode[s.from] {
 		s.refused++
 	}
-	if o0.Flags&decode.FlagDF != 0 {
+	// IPv6 routers never fragment (RFC 8200): every IPv6 packet is "don't fragment", and one too big
+	// for a link is dropped with an ICMPv6 Packet Too Big, as IPv4's with DF is with ICMP 3/4.
+	if o0.Flags&(decode.FlagDF|decode.FlagIPv6) != 0 {
 		s.lostDF++
+		if o0.Flags&decode.FlagIPv6 != 0 {
+			s.lostV6++
+		}
 	}
 	s.lostMaxLen = max(s.lostMaxLen, int(o0.Len))
 	at := len(s.evidence) // where this packet's evidence goes

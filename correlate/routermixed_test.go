@@ -38,6 +38,20 @@ func routerDirFile(t *testing.T, path string, facesA, egress bool) []byte {
 	return b
 }
 
+// routerCaptured is lab scenario sc's router captures hows names (file → "in" for tcpdump -Q in, "out"
+// for -Q out, "both" for the lab's file as it is) as routerDirFile makes them, in the replacements
+// labSubset takes. In these scenarios every router's eth0 faces node-a's side, its eth1 node-b's.
+func routerCaptured(t *testing.T, sc string, hows map[string]string) map[string][]byte {
+	t.Helper()
+	repl := map[string][]byte{}
+	for b, how := range hows {
+		if how != "both" {
+			repl[b] = routerDirFile(t, filepath.Join("../testdata/lab/scenarios", sc, b), strings.HasSuffix(b, "eth0.pcap"), how == "out")
+		}
+	}
+	return repl
+}
+
 // routerDirs is every way of capturing a scenario's router interfaces: each router-*.pcap in both
 // directions (the lab's file), -Q in or -Q out, in every combination (3^files). Each is named by its
 // files' directions, "1-eth0=out 1-eth1=both …".
@@ -53,7 +67,7 @@ func routerDirs(t *testing.T, sc string) (names []string, repls []map[string][]b
 	}
 	hows := []string{"both", "in", "out"}
 	for c := 0; c < n; c++ {
-		repl := map[string][]byte{}
+		shape := map[string]string{}
 		var name []string
 		x := c
 		for _, f := range files {
@@ -61,12 +75,9 @@ func routerDirs(t *testing.T, sc string) (names []string, repls []map[string][]b
 			x /= 3
 			b := filepath.Base(f)
 			name = append(name, strings.TrimSuffix(strings.TrimPrefix(b, "router-"), ".pcap")+"="+how)
-			if how != "both" {
-				// In these scenarios every router's eth0 faces node-a's side, its eth1 node-b's.
-				repl[b] = routerDirFile(t, f, strings.HasSuffix(b, "eth0.pcap"), how == "out")
-			}
+			shape[b] = how
 		}
-		names, repls = append(names, strings.Join(name, " ")), append(repls, repl)
+		names, repls = append(names, strings.Join(name, " ")), append(repls, routerCaptured(t, sc, shape))
 	}
 	return names, repls
 }
@@ -209,8 +220,7 @@ func TestRouterOneWayCrossedBack(t *testing.T) {
 		{"router-2-eth0.pcap", "router-2/eth0", "router-2/eth1→router-1/eth1"},
 	} {
 		t.Run(tc.point, func(t *testing.T) {
-			path := filepath.Join("../testdata/lab/scenarios/two-routers", tc.file)
-			tr, r := labSubset(t, "two-routers", anyFiles, map[string][]byte{tc.file: routerDirFile(t, path, strings.HasSuffix(tc.file, "eth0.pcap"), false)})
+			tr, r := labSubset(t, "two-routers", anyFiles, routerCaptured(t, "two-routers", map[string]string{tc.file: "in"}))
 			for _, p := range truthProblems(tr, r) {
 				t.Error(p)
 			}

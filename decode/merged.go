@@ -33,8 +33,9 @@ const (
 	// between other MACs (handshakes only, when WireGuard is blocked) that make it one
 	minMergedCarried = 2
 	mergedPods       = 64 // pod MACs told apart; the rest share the last veth stage
-	// a prefix this long of one stage only (one kind, at most one pod MAC, traffic answered there) is a
-	// file of one interface (probeState.single)
+	// answered traffic of one stage only (one kind, at most one pod MAC) over a prefix of mergeProbe
+	// records makes a file of one interface (probeState.single); mergeAnswered (a quarter of this) is
+	// how many of its frames must be answers
 	mergeOneStage = 1024
 )
 
@@ -185,7 +186,7 @@ func (s *probeState) single() bool {
 // probeMerged reads a prefix of r and returns what it shows of a merged capture, nil when it is none:
 // a file of another link type than Ethernet or of several interfaces, one that single calls a capture
 // of one interface, or one that did not show itself merged (merged) by its end or mergeProbeBytes. It
-// reads mergeProbe records at least (what it learns of the pods), mergeOneStage of one interface's;
+// reads mergeProbe records at least (what it learns of the pods, and what makes it one interface's);
 // why says, when a file it did not take for merged may still be one, why it could not tell.
 func probeMerged(r Reader, opts Options) (m *mergedLocal, why string) {
 	vx, wg := opts.tunnelPorts()
@@ -197,7 +198,11 @@ func probeMerged(r Reader, opts Options) (m *mergedLocal, why string) {
 		if s.records >= mergeProbe && s.merged() {
 			return s.m, ""
 		}
-		if s.records >= mergeOneStage && s.single() {
+		// Not sooner: a node's interfaces merged in time order may start with a long stretch of one
+		// interface's answered traffic (eth0's exchanges with hosts off the cluster, before any pod
+		// talked): 1,100 such records, then the lab's packets at the veth and eth0, were read as one
+		// interface when 1,024 records of one stage decided.
+		if s.records >= mergeProbe && s.single() {
 			return nil, ""
 		}
 		if s.bytes >= mergeProbeBytes {

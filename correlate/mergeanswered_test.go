@@ -1,0 +1,90 @@
+package correlate
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/testtool"
+)
+
+// answeredMerged is lab scenario sc's per-interface captures with n frames of answered traffic at
+// node-a's eth0 before the lab's (idlePrefix "answered"), and the same with node-a's veth and eth0
+// captures merged by mergecap in time order into node-a.pcap (tunl0, a raw-IP capture mergecap cannot
+// put in one classic pcap with them, stays its own file).
+func answeredMerged(t *testing.T, sc string, n int) (perFile, merged []string) {
+	t.Helper()
+	mergecap := testtool.Path(t, testtool.Mergecap)
+	dir := t.TempDir()
+	src := filepath.Join("../testdata/lab/scenarios", sc)
+	all, _ := filepath.Glob(filepath.Join(src, "*.pcap"))
+	for _, p := range all {
+		node, iface := decode.SplitFileName(p)
+		switch {
+		case strings.HasSuffix(p, "-any.pcap") || node == "node-a" && strings.HasPrefix(iface, "cali"):
+		case iface == "eth0" && node == "node-a":
+			ts, fr := idlePrefix(t, p, "answered", n)
+			eth0 := filepath.Join(dir, filepath.Base(p))
+			writePcap(t, eth0, ts, fr)
+			cali, _ := filepath.Glob(filepath.Join(src, node+"-cali*.pcap"))
+			perFile = append(append(perFile, eth0), cali...)
+			out := filepath.Join(dir, "merged", node+".pcap")
+			os.MkdirAll(filepath.Dir(out), 0o755)
+			if b, err := exec.Command(mergecap, append([]string{"-w", out, "-F", "pcap", eth0}, cali...)...).CombinedOutput(); err != nil {
+				t.Fatalf("mergecap: %v: %s", err, b)
+			}
+			merged = append(merged, out)
+		default:
+			perFile, merged = append(perFile, p), append(merged, p)
+		}
+	}
+	return perFile, merged
+}
+
+// A node's captures merged by mergecap whose first 1,100 records are answered traffic at one
+// interface (eth0's request/response exchange with a host off the cluster, before the lab's traffic),
+// then the node's veth and eth0 frames in time order. Before, the probe stopped after 1,024 records of
+// one stage with answered traffic and took node-a.pcap for one interface, node-a/unknown: node-a's
+// veth and eth0 were one point, the veth gone from every path (its capture-gap too), and the only word
+// a point-unnamed warning about the file's name. The probe now
+// reads 4,096 records before it calls a file one interface's: the merged file is split into its
+// stages and gives the per-file captures' verdicts.
+//
+// With 5,000 such records first it still cannot tell (the most it reads before it takes a file of
+// one stage's answered traffic for one interface's), and says so: node-a.pcap's point-unnamed
+// warning says a merged file could not be split and asks for one file per interface.
+func TestMergecapAnsweredPrefix(t *testing.T) {
+	for _, sc := range []string{"healthy-ipip", "mtu-blackhole"} {
+		t.Run(sc, func(t *testing.T) {
+			perFile, merged := answeredMerged(t, sc, 1100)
+			want := stageVerdicts(Correlate(decode.Load(perFile, decode.Options{}, decode.PointConfig{}), Options{}))
+			mc := decode.Load(merged, decode.Options{}, decode.PointConfig{})
+			split := false
+			for _, p := range mc.Points {
+				split = split || strings.HasPrefix(p.ID, "node-a/") && strings.Contains(p.ID, "#")
+			}
+			got := stageVerdicts(Correlate(mc, Options{}))
+			if !split || strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("merged captures (split into stages: %v):\n  %s\nper-file captures:\n  %s", split,
+					strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+			}
+		})
+	}
+	t.Run("healthy-ipip/5000", func(t *testing.T) {
+		_, merged := answeredMerged(t, "healthy-ipip", 5000)
+		r := Correlate(decode.Load(merged, decode.Options{}, decode.PointConfig{}), Options{})
+		var said *Anomaly
+		for i, a := range r.Anomalies {
+			if a.Kind == "point-unnamed" && strings.HasPrefix(a.Where.Point, "node-a/") {
+				said = &r.Anomalies[i]
+			}
+		}
+		if said == nil || !strings.Contains(said.Message, "merged") || !strings.Contains(said.Next, "interface") {
+			t.Errorf("node-a.pcap not split, and point-unnamed: %+v; want it to say a merged file could not be split, "+
+				"and one file per interface\n%v", said, r.Anomalies)
+		}
+	})
+}
