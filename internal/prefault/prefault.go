@@ -22,10 +22,15 @@ import (
 	"unsafe"
 )
 
-// Window is how much a caller that fills memory front to back populates at a time: large enough that
-// the system call's cost is spread over many pages, small enough that what is populated and not yet
-// filled (at most one window per slice being filled) does not add to the peak.
+// Window is the most a caller that fills memory front to back populates at a time (Next): large
+// enough that the system call's cost is spread over many pages, small enough that what is populated
+// and not yet filled (at most one window per slice being filled) does not add to the peak.
 const Window = 4 << 20
+
+// firstWindow is the least Next populates at a time: the windows of a slice grow with what it holds,
+// from this up to Window, so that a slice that stays nearly empty (a small file's) has little of its
+// capacity populated.
+const firstWindow = 256 << 10
 
 // page is the base page size: what madvise aligns to.
 var page = uintptr(os.Getpagesize())
@@ -80,14 +85,15 @@ func Slice[T any](s []T, from, to int) {
 // Next populates the next window of s ahead of a front-to-back fill, whose next element is
 // s[len(s)], and returns s with its capacity cut at the window's end: the filler calls Next again
 // when it reaches that capacity (its slow path), with the slice's whole capacity in full. full is
-// the slice with its whole capacity (s's backing array); s must be full[:n] for some n. The window is
-// Window bytes, or what is left of full's capacity.
+// the slice with its whole capacity; the slice filled so far is full[:n]. The window is as many bytes
+// as the n elements take, at least firstWindow and at most Window, or what is left of full's
+// capacity.
 func Next[T any](full []T, n int) []T {
 	var zero T
 	size := int(unsafe.Sizeof(zero))
 	end := cap(full)
 	if size > 0 {
-		end = min(end, n+max(Window/size, 1))
+		end = min(end, n+max(min(max(n*size, firstWindow), Window)/size, 1))
 	}
 	Slice(full, n, end)
 	return full[:n:end]

@@ -4,6 +4,7 @@ package prefault
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"testing"
 	"unsafe"
@@ -82,33 +83,31 @@ func TestWrite(t *testing.T) {
 }
 
 // TestNext checks that Next populates one window ahead of a front-to-back fill and cuts the slice's
-// capacity at the window's end, so that the filler's slow path comes back for the next one.
+// capacity at the window's end, so that the filler's slow path comes back for the next one; the
+// windows grow with what the slice holds, from firstWindow up to Window.
 func TestNext(t *testing.T) {
 	defer off.Store(off.Load())
 	off.Store(false)
-	const win = Window / int(unsafe.Sizeof(uint64(0)))
+	const size = int(unsafe.Sizeof(uint64(0)))
 	mem := fresh(t, 3*Window/int(page))
-	full := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(mem))), len(mem)/8)[:0]
-	s := Next(full, 0)
-	if len(s) != 0 || cap(s) != win {
-		t.Fatalf("Next(full, 0): len %d cap %d, want 0 %d", len(s), cap(s), win)
+	full := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(mem))), len(mem)/size)[:0]
+	s := full
+	for _, w := range []int{firstWindow, firstWindow, 2 * firstWindow, 4 * firstWindow, 8 * firstWindow, Window, Window} {
+		n, end := len(s), len(s)+w/size
+		s = Next(full, n)
+		if len(s) != n || cap(s) != end {
+			t.Fatalf("Next(full, %d): len %d cap %d, want %d %d", n, len(s), cap(s), n, end)
+		}
+		want(t, fmt.Sprintf("the window to %d", end), resident(t, mem), func(i int) bool { return i < end*size/int(page) })
+		for len(s) < cap(s) {
+			s = append(s, 1)
+		}
 	}
-	perWin := Window / int(page)
-	want(t, "the first window", resident(t, mem), func(i int) bool { return i < perWin })
-	for len(s) < cap(s) {
-		s = append(s, 1)
+	if s := Next(full[:len(s):len(s)], len(s)); cap(s) != len(s) {
+		t.Errorf("Next at the end of the capacity: cap %d, want %d", cap(s), len(s))
 	}
-	s = Next(full, len(s))
-	if len(s) != win || cap(s) != 2*win {
-		t.Fatalf("Next(full, %d): len %d cap %d, want %d %d", win, len(s), cap(s), win, 2*win)
-	}
-	want(t, "the second window", resident(t, mem), func(i int) bool { return i < 2*perWin })
-	s = Next(full[:2*win:2*win], 2*win)
-	if cap(s) != 2*win {
-		t.Errorf("Next at the end of the capacity: cap %d, want %d", cap(s), 2*win)
-	}
-	if s := Next(full, 3*win-5); cap(s) != 3*win {
-		t.Errorf("Next 5 short of the capacity: cap %d, want %d", cap(s), 3*win)
+	if s := Next(full, cap(full)-5); cap(s) != cap(full) {
+		t.Errorf("Next 5 short of the capacity: cap %d, want %d", cap(s), cap(full))
 	}
 	if s := Next([]struct{}{}, 0); cap(s) != 0 {
 		t.Errorf("Next of zero-size elements: cap %d", cap(s))
