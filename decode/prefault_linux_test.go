@@ -57,3 +57,31 @@ func TestObsCollectorPrefaults(t *testing.T) {
 		t.Error("the last window's unfilled room is still resident after finish")
 	}
 }
+
+// The fingerprint collector likewise maps its full-size chunks in a window (fpWindow) at a time, and
+// gives back what the last window holds past the last value.
+func TestFpCollectorPrefaults(t *testing.T) {
+	probe := make([]byte, 1<<20)
+	if err := unix.Madvise(probe[64<<10:128<<10], unix.MADV_POPULATE_WRITE); errors.Is(err, unix.EINVAL) {
+		t.Skipf("this kernel cannot populate memory (%v)", err)
+	}
+	c := fpCollector{slabs: &chunkSlabs[uint64]{size: FingerprintChunk, perSlab: fpSlabChunks}}
+	const n = 2*FingerprintChunk + 100
+	for i := range n {
+		c.add(uint64(i + 1))
+	}
+	ch := c.cur[:FingerprintChunk]
+	if !residentAt(t, unsafe.Pointer(&ch[100+1024])) {
+		t.Error("the page 1024 values ahead of the fill is not resident: the window was not mapped in")
+	}
+	if residentAt(t, unsafe.Pointer(&ch[100+FingerprintChunk/4+1024])) {
+		t.Error("a page past the window is resident: more than the window was mapped in")
+	}
+	f := c.finish()
+	if len(f.Chunks) != 3 || f.At(n-1) != n || f.At(FingerprintChunk) != FingerprintChunk+1 {
+		t.Fatalf("finish: %d chunks", len(f.Chunks))
+	}
+	if residentAt(t, unsafe.Pointer(&ch[100+1024])) {
+		t.Error("the last window's unfilled room is still resident after finish")
+	}
+}

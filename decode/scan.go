@@ -698,12 +698,14 @@ func (c *fpCollector) add(v uint64) {
 
 func (c *fpCollector) grow() {
 	switch {
+	case len(c.cur) < cap(c.cur): // a full-size chunk, mapped in up to its length
+		c.cur = c.next(c.cur)
 	case c.cur == nil:
 		c.cur = make([]uint64, 1024) // a small file takes little
 	case len(c.cur) < FingerprintChunk: // the first chunk doubles up to full size
 		var bigger []uint64
 		if 2*len(c.cur) == FingerprintChunk {
-			bigger = c.slabs.take(FingerprintChunk)[:FingerprintChunk]
+			bigger = c.next(c.slabs.take(FingerprintChunk)[:len(c.cur)])
 		} else {
 			bigger = make([]uint64, 2*len(c.cur))
 		}
@@ -711,13 +713,25 @@ func (c *fpCollector) grow() {
 		c.cur = bigger
 	default:
 		c.chunks = append(c.chunks, c.cur)
-		c.cur, c.n = c.slabs.take(FingerprintChunk)[:FingerprintChunk], 0
+		c.cur, c.n = c.next(c.slabs.take(FingerprintChunk)), 0
 	}
 }
 
-// finish returns the fingerprints gathered.
+// fpWindow is how many fingerprints of a full-size chunk are mapped in at a time (128 KiB): the
+// chunk's length is the end of what is mapped in, where add calls grow for the next window.
+const fpWindow = FingerprintChunk / 4
+
+// next maps in the memory of the next fpWindow values of a full-size chunk past ch's length (one
+// system call instead of a page fault each), and returns ch lengthened to them.
+func (c *fpCollector) next(ch []uint64) []uint64 {
+	end := min(len(ch)+fpWindow, cap(ch))
+	prefault.Slice(ch, len(ch), end)
+	return ch[:end]
+}
+
 func (c *fpCollector) finish() Fingerprints {
 	if c.n > 0 {
+		hugepage.Release(c.cur[:c.n]) // the room mapped in that no value filled
 		c.chunks = append(c.chunks, c.cur[:c.n:c.n])
 	}
 	f := Fingerprints{Chunks: c.chunks}
