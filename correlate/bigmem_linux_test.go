@@ -65,3 +65,35 @@ func TestMakeFilled(t *testing.T) {
 		t.Errorf("a filled array of the Mapper: %d of its %d pages mapped in before its first write", in, all)
 	}
 }
+
+// The flow stage's blocks of flows are mapped in a window at a time as flows take them (refill): the
+// same number of accumulators and of votes, resident before their first writes, the rest of the block
+// left for the next windows.
+func TestFlowRefillMapsIn(t *testing.T) {
+	probe := make([]byte, 1<<20)
+	if err := unix.Madvise(probe[64<<10:128<<10], unix.MADV_POPULATE_WRITE); errors.Is(err, unix.EINVAL) {
+		t.Skipf("this kernel cannot populate memory (%v)", err)
+	}
+	s := &flowStage{}
+	s.flows = make([]*flowAcc, flowBlock) // as many flows found so far: a full-size block
+	total := 0
+	for k := 0; total < flowBlock; k++ {
+		s.refill()
+		if len(s.slab) != len(s.vslab) || len(s.slab) == 0 || len(s.slab) > flowWindow {
+			t.Fatalf("window %d: %d accumulators and %d votes, want the same, at most %d", k, len(s.slab), len(s.vslab), flowWindow)
+		}
+		for _, m := range []func() (int, int){
+			func() (int, int) { return residentPages(t, s.slab) },
+			func() (int, int) { return residentPages(t, s.vslab) },
+		} {
+			if in, all := m(); in != all {
+				t.Errorf("window %d: %d of its %d pages resident before the flows' first writes", k, in, all)
+			}
+		}
+		total += len(s.slab)
+		s.slab, s.vslab = s.slab[len(s.slab):], s.vslab[len(s.vslab):] // taken by flows
+	}
+	if total != flowBlock || len(s.slabRest) != 0 {
+		t.Errorf("the block held %d flows, %d left over; want %d", total, len(s.slabRest), flowBlock)
+	}
+}

@@ -98,3 +98,12 @@ func Next[T any](full []T, n int) []T {
 	Slice(full, n, end)
 	return full[:n:end]
 }
+
+// Take splits off the front of s, a slice handed out from the front (a block of records taken one
+// by one), its first n elements (all of them when fewer), populates their memory for writing and
+// returns them and the rest.
+func Take[T any](s []T, n int) (front, rest []T) {
+	n = max(min(n, len(s)), 0)
+	Slice(s, 0, n)
+	return s[:n:n], s[n:]
+}

@@ -176,3 +176,21 @@ func TestOff(t *testing.T) {
 		t.Errorf("%d calls made, want 1", n)
 	}
 }
+
+// TestTake checks that Take hands out the front of a slice, as many elements as asked for,
+// populated, and leaves the rest as it was.
+func TestTake(t *testing.T) {
+	defer off.Store(off.Load())
+	off.Store(false)
+	mem := fresh(t, 64)
+	pg := int(page)
+	s := unsafe.Slice((*[24]byte)(unsafe.Pointer(unsafe.SliceData(mem))), len(mem)/24)
+	front, rest := Take(s, 8*pg/24)
+	if len(front) != 8*pg/24 || cap(front) != len(front) || len(rest) != len(s)-len(front) || &rest[0] != &s[len(front)] {
+		t.Fatalf("Take: front %d (cap %d), rest %d, of %d", len(front), cap(front), len(rest), len(s))
+	}
+	want(t, "after Take", resident(t, mem), func(i int) bool { return i < 7 }) // 8 pages but the partial last
+	if front, rest := Take(rest[:3], 10); len(front) != 3 || len(rest) != 0 {
+		t.Errorf("Take of 10 from 3: front %d, rest %d", len(front), len(rest))
+	}
+}
