@@ -46,8 +46,8 @@ func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 	for j := 0; j < nJ; j++ {
 		ar.jStart[j+1] += ar.jStart[j]
 	}
-	ar.arena = makeBig[uint32](w.big, int(ar.jStart[nJ]), int(ar.jStart[nJ]))
-	ar.hopPt = makeBig[uint16](w.big, int(ar.jStart[nJ]), int(ar.jStart[nJ]))
+	ar.arena = makeFilled[uint32](w.big, int(ar.jStart[nJ]), int(ar.jStart[nJ]))
+	ar.hopPt = makeFilled[uint16](w.big, int(ar.jStart[nJ]), int(ar.jStart[nJ]))
 	ar.hopTs = newHopTimes(w.big, int(ar.jStart[nJ]), &ar.t0)
 	if split && nJ > 1 {
 		mid := ar.midJourney(nJ)
@@ -107,7 +107,7 @@ const fillSlice = int64(time.Millisecond)
 // Observations once all the same. The Observations of other journeys are passed over (they cost a
 // journey id read each).
 func (ar *arenaOut) fill(w *world, m *matcher, from, to int32) {
-	next := makeBig[uint32](w.big, int(to-from), int(to-from)) // each journey's next slot to fill
+	next := makeFilled[uint32](w.big, int(to-from), int(to-from)) // each journey's next slot to fill
 	copy(next, ar.jStart[from:to])
 	pos := make([]int, len(w.c.Obs))
 	for {

@@ -4,6 +4,7 @@ import (
 	"unsafe"
 
 	"github.com/calipath/calipath/internal/hugepage"
+	"github.com/calipath/calipath/internal/prefault"
 )
 
 // Mapper gives memory outside the Go heap (decode.Spill in bounded-memory mode): Map returns n
@@ -67,4 +68,17 @@ func makeBig[T plain](mp Mapper, n, c int) []T {
 		}
 	}
 	return hugepage.Make[T](n, c)
+}
+
+// makeFilled is makeBig for an array whose every element is written soon after (a stage's output
+// filled in whole): heap memory is mapped into the process in one call (prefault) rather than by a
+// page fault per page at its first write. The Mapper's memory is left to fault as it is read and
+// written: it holds to its allowance by dropping pages (Trim), and populating all of it would map
+// in what it is there to keep out.
+func makeFilled[T plain](mp Mapper, n, c int) []T {
+	s := makeBig[T](mp, n, c)
+	if mp == nil {
+		prefault.Slice(s, 0, cap(s))
+	}
+	return s
 }

@@ -3,10 +3,12 @@ package correlate
 import (
 	"fmt"
 	"net/netip"
+	"unsafe"
 
 	"github.com/calipath/calipath/decode"
 
 	"github.com/calipath/calipath/internal/hugepage"
+	"github.com/calipath/calipath/internal/prefault"
 )
 
 // tuple is a packet's addresses, ports and protocol as one Observation shows it.
@@ -300,11 +302,15 @@ type flowsOut struct {
 type flowStage struct {
 	a *analysis
 	flowsOut
-	slab   []flowAcc         // the next flows' room: flows are allocated a block at a time
-	vslab  []pathVotes       // likewise their votes
-	owners ownerCache        // the pod and node of the addresses journeys carry
-	ptKind []uint8           // what votePath asks of each point (pointKinds)
-	k8sOn  map[[2]uint64]int // --k8s: each running pod's address → its node, once asked (k8sPodOn)
+	slab  []flowAcc   // the next flows' room: flows are allocated a block at a time
+	vslab []pathVotes // likewise their votes
+	// slabRest and vslabRest are the rest of the block past slab and vslab, which are the part of
+	// it mapped in (see refill).
+	slabRest  []flowAcc
+	vslabRest []pathVotes
+	owners    ownerCache        // the pod and node of the addresses journeys carry
+	ptKind    []uint8           // what votePath asks of each point (pointKinds)
+	k8sOn     map[[2]uint64]int // --k8s: each running pod's address → its node, once asked (k8sPodOn)
 }
 
 // assignFlows gives every journey its flow (journeys in order of their first sighting; NAT joins the
@@ -413,14 +419,23 @@ func (s *flowStage) flowFor(t *tuple, o *decode.Observation, g uint32) int32 {
 // of votes): enough to span whole huge pages.
 const flowBlock = 1 << 14
 
-// refill gives the flow stage room for its next flows, a block as large as the flows found so far
-// (up to flowBlock) that asks for huge pages when large: the blocks' first writes fault a page per
-// 2 MiB, not per 4 KiB.
+// refill gives the flow stage room for its next flows: the next window of a block as large as the
+// flows found so far (up to flowBlock; one that asks for huge pages when large and they are on, see
+// hugepage), mapped in in one call (prefault) rather than a page fault per page at the flows' first
+// writes. A window at a time, so that the room of the last block that no flow takes stays unmapped.
 func (s *flowStage) refill() {
-	n := min(flowBlock, 16+len(s.flows))
-	s.slab = hugepage.Make[flowAcc](n, n)
-	s.vslab = hugepage.Make[pathVotes](n, n)
+	if len(s.slabRest) == 0 || len(s.vslabRest) == 0 {
+		n := min(flowBlock, 16+len(s.flows))
+		s.slabRest = hugepage.Make[flowAcc](n, n)
+		s.vslabRest = hugepage.Make[pathVotes](n, n)
+	}
+	s.slab, s.slabRest = prefault.Take(s.slabRest, flowWindow)
+	s.vslab, s.vslabRest = prefault.Take(s.vslabRest, flowWindow)
 }
+
+// flowWindow is how many flows (accumulators and votes) refill maps in at a time: the same number of
+// both, which are taken one each per flow (about 1 MiB of each).
+const flowWindow = int(1 << 20 / max(unsafe.Sizeof(flowAcc{}), unsafe.Sizeof(pathVotes{})))
 
 // votePath records what journey j (hops h, first sighting o with tuple t) shows of its flow direction's
 // path: the end nodes, the pod-veths at either end, the routers it crossed and whether it was tunnelled.

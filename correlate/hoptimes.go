@@ -18,7 +18,7 @@ type hopTimes struct {
 const dtBig = math.MaxUint32
 
 func newHopTimes(mp Mapper, slots int, t0 *times) hopTimes {
-	return hopTimes{t0: t0, dt: makeBig[uint32](mp, slots, slots)}
+	return hopTimes{t0: t0, dt: makeFilled[uint32](mp, slots, slots)}
 }
 
 // set records that arena slot k, a hop of journey j, was seen at t.

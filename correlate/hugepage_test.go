@@ -19,16 +19,19 @@ func TestBigSlicesAdvised(t *testing.T) {
 	fs := &flowStage{}
 	fs.flows = make([]*flowAcc, 100_000)
 	fs.refill()
-	if len(fs.slab) > flowBlock || len(fs.slab) != len(fs.vslab) {
-		t.Errorf("a flow block of %d accumulators and %d votes, want as many, at most %d", len(fs.slab), len(fs.vslab), flowBlock)
+	// The block: its first window (refill maps the block in a window at a time) and the rest.
+	slab := unsafe.Slice(&fs.slab[0], len(fs.slab)+len(fs.slabRest))
+	vslab := unsafe.Slice(&fs.vslab[0], len(fs.vslab)+len(fs.vslabRest))
+	if len(slab) > flowBlock || len(slab) != len(vslab) {
+		t.Errorf("a flow block of %d accumulators and %d votes, want as many, at most %d", len(slab), len(vslab), flowBlock)
 	}
 	for name, advised := range map[string]func() (bool, error){
 		"hop times": func() (bool, error) { return hugepage.Advised(ht.dt) },
 		"multimap":  func() (bool, error) { return hugepage.Advised(m.slots) },
-		"flows":     func() (bool, error) { return hugepage.Advised(fs.slab) },
-		"votes":     func() (bool, error) { return hugepage.Advised(fs.vslab) },
+		"flows":     func() (bool, error) { return hugepage.Advised(slab) },
+		"votes":     func() (bool, error) { return hugepage.Advised(vslab) },
 	} {
-		if name == "votes" && uintptr(cap(fs.vslab))*unsafe.Sizeof(fs.vslab[0]) < 2*hugepage.Size {
+		if name == "votes" && uintptr(cap(vslab))*unsafe.Sizeof(vslab[0]) < 2*hugepage.Size {
 			continue // a block of votes smaller than two huge pages is not advised (hugepage.Advise)
 		}
 		ok, err := advised()

@@ -38,7 +38,7 @@ func TestObsCollector(t *testing.T) {
 				}
 				c.add(&r, &Observation{Seq: uint32(i + 1)})
 			}
-			if sized := cap(c.obs) > obsChunk; sized != tc.sized {
+			if sized := cap(c.whole) > obsChunk; sized != tc.sized {
 				t.Errorf("sized from the estimate: %v, want %v", sized, tc.sized)
 			}
 			grew := len(c.chunks) > 0
@@ -115,7 +115,7 @@ func TestObsCollectorSizeNotRead(t *testing.T) {
 	for i := range obsChunk + 1 {
 		c.add(&Record{CapLen: 100}, &Observation{Seq: uint32(i + 1)})
 	}
-	if n := cap(c.obs); n > 1<<22 {
+	if n := cap(c.whole); n > 1<<22 {
 		t.Errorf("%d Observations read: room for %d, want at most %d", obsChunk+1, n, 1<<22)
 	}
 	if obs := c.finish(); len(obs) != obsChunk+1 || cap(obs) > len(obs)+len(obs)/4+4096 {
@@ -306,8 +306,8 @@ func TestObsCollectorTrimmed(t *testing.T) {
 	for i := range n {
 		c.add(&Record{CapLen: 100}, &Observation{Seq: uint32(i)})
 	}
-	if cap(c.obs) < n+n/obsSlack {
-		t.Fatalf("room for %d Observations of %d: the case went untested", cap(c.obs), n)
+	if cap(c.whole) < n+n/obsSlack {
+		t.Fatalf("room for %d Observations of %d: the case went untested", cap(c.whole), n)
 	}
 	obs := c.finish()
 	if len(obs) != n || cap(obs) != n {

@@ -26,3 +26,11 @@ func mapFile(f *os.File) (data []byte, ok bool) {
 // letGo unmaps b's pages (of a file mapping) from the process; the page cache keeps them, and a read
 // of b maps them again.
 func letGo(b []byte) { _ = unix.Madvise(b, unix.MADV_DONTNEED) }
+
+// dense reports whether f, a regular file, has storage for all its bytes (no holes): its windows
+// may be mapped in whole ahead of the scan (a hole's pages read into the page cache as zeros, which
+// the scan skips unread, see skipHoleMapped).
+func dense(f *os.File) bool {
+	var st unix.Stat_t
+	return unix.Fstat(int(f.Fd()), &st) == nil && st.Blocks*512 >= st.Size
+}

@@ -138,3 +138,31 @@ func TestScanMappedLetsGo(t *testing.T) {
 		t.Errorf("the resident file pages grew by %d bytes while a %d-byte file was scanned", grew, len(data))
 	}
 }
+
+// A mapped file with no holes has each window mapped into the process in one call as it is set,
+// rather than by a page fault at the first read of each page (or of each run of pages the kernel maps
+// around a fault): once the file is open, its first window is resident, before its records are read.
+func TestScanMappedMapsIn(t *testing.T) {
+	probe := make([]byte, 1<<20)
+	if err := syscall.Madvise(probe[64<<10:128<<10], 23 /* MADV_POPULATE_WRITE */); errors.Is(err, syscall.EINVAL) {
+		t.Skipf("this kernel cannot populate memory (%v)", err)
+	}
+	path := writeCapture(t, manyRecords(200000)) // 15 MB
+	before, ok := residentMapped()
+	if !ok {
+		t.Skip("/proc/self/statm cannot be read")
+	}
+	r, c, ok, err := openMapped(path, Limits{})
+	if !ok || err != nil {
+		t.Fatalf("openMapped: %v, %v", ok, err)
+	}
+	defer c.Close()
+	var rec Record
+	if err := r.Next(&rec); err != nil {
+		t.Fatal(err)
+	}
+	now, _ := residentMapped()
+	if grew := now - before; grew < mapWindow*3/4 {
+		t.Errorf("the resident file pages grew by %d bytes at the first record: the first window (%d bytes) was not mapped in", grew, mapWindow)
+	}
+}

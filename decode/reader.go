@@ -303,6 +303,10 @@ type rdInput struct {
 	mapped  []byte
 	mapFile bool
 	mapFrom int64 // the mapping's pages before this offset were let go
+	// mapIn is set for a mapped file with no holes: each window is mapped into the process in one
+	// call as it is set, up to mapTo, rather than by a page fault per page as it is read.
+	mapIn bool
+	mapTo int64
 }
 
 // sync discards the pending bytes from br and forgets the window.

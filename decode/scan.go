@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/calipath/calipath/internal/hugepage"
+	"github.com/calipath/calipath/internal/prefault"
 )
 
 // maxProblems is how many problem messages a FileInfo keeps; the rest are counted.
@@ -479,10 +480,15 @@ func keepFrames(c *obsCollector, fp *fpCollector, st *Stamps) ScanFunc {
 // of equal ratio up to the estimate, so that the last copy is small. When the estimate falls short
 // (a compressed file, later records smaller than the first), the rest goes into fixed-size chunks
 // joined at the end.
+//
+// The slice's memory is mapped in a window at a time ahead of the frames that fill it (prefault.Next),
+// one system call for many pages instead of a page fault each: obs's capacity is the window's end,
+// where add's slow path maps the next window, and whole is the slice with its whole capacity.
 type obsCollector struct {
-	size   int64 // the file's size (0: unknown)
-	bytes  int64 // record bytes so far: captured bytes plus a 16-byte record header each
-	obs    []Observation
+	size   int64         // the file's size (0: unknown)
+	bytes  int64         // record bytes so far: captured bytes plus a 16-byte record header each
+	obs    []Observation // whole[:len(obs)], its capacity cut at the end of the window mapped in
+	whole  []Observation
 	chunks [][]Observation
 	firsts *obsFirsts // where the first chunk comes from (nil: an allocation of its own)
 }
@@ -558,9 +564,11 @@ func (c *obsCollector) add(r *Record, o *Observation) {
 	c.obs[n] = *o
 }
 
-// addSlow is add when the slice is full: it grows it, or puts o into a chunk.
+// addSlow is add when the slice is full up to its window: it maps in the next window, grows it, or
+// puts o into a chunk.
 func (c *obsCollector) addSlow(o *Observation) {
-	if c.grow() {
+	if len(c.obs) < cap(c.whole) || c.grow() {
+		c.obs = prefault.Next(c.whole, len(c.obs))
 		c.obs = append(c.obs, *o)
 		return
 	}
@@ -578,7 +586,7 @@ func (c *obsCollector) grow() bool {
 	case len(c.chunks) > 0:
 		return false
 	case n == 0:
-		c.obs = c.firsts.take(obsChunk)
+		c.whole = c.firsts.take(obsChunk)
 		return true
 	case c.size <= c.bytes:
 		return false
@@ -589,11 +597,12 @@ func (c *obsCollector) grow() bool {
 	}
 	bigger := make([]Observation, n, obsNext(n, est))
 	hugepage.Advise(bigger) // filled from here on, and kept
+	prefault.Slice(bigger, 0, n)
 	copy(bigger, c.obs)
 	if n == obsChunk {
-		c.firsts.give(c.obs)
+		c.firsts.give(c.whole)
 	}
-	c.obs = bigger
+	c.obs, c.whole = bigger, bigger
 	return true
 }
 
@@ -611,19 +620,23 @@ func obsNext(n, est int) int {
 // finish returns the file's Observations in frame order. A slice sized from the file's size, with
 // room for more than 1/obsSlack of its length again (the size overestimated what the file held),
 // gives that room's pages back to the system (not copied: the copy would take both at once): it
-// would otherwise stay resident for the whole run.
+// would otherwise stay resident for the whole run, as would the room of the last window mapped in.
 func (c *obsCollector) finish() []Observation {
 	if len(c.chunks) == 0 {
-		if cap(c.obs)-len(c.obs) > len(c.obs)/4+4096 { // a small file in its first chunk
-			obs := append([]Observation(nil), c.obs...)
-			c.firsts.give(c.obs)
-			c.obs = nil
-			return obs
+		// The room of the last window mapped in that frames did not fill goes back (the pages read
+		// as zeros if touched again): it would stay resident with a slice that is kept.
+		hugepage.Release(c.obs)
+		obs := c.whole[:len(c.obs)]
+		c.obs, c.whole = nil, nil
+		if cap(obs)-len(obs) > len(obs)/4+4096 { // a small file in its first chunk
+			small := append([]Observation(nil), obs...)
+			c.firsts.give(obs)
+			return small
 		}
-		if cap(c.obs) > obsChunk && cap(c.obs)-len(c.obs) > len(c.obs)/obsSlack { // not a first chunk
-			return hugepage.Release(c.obs)
+		if cap(obs) > obsChunk && cap(obs)-len(obs) > len(obs)/obsSlack { // not a first chunk
+			return hugepage.Release(obs)
 		}
-		return c.obs
+		return obs
 	}
 	n := len(c.obs)
 	for _, ch := range c.chunks {
@@ -634,7 +647,7 @@ func (c *obsCollector) finish() []Observation {
 	for _, ch := range c.chunks {
 		all = append(all, ch...)
 	}
-	c.obs, c.chunks = nil, nil
+	c.obs, c.whole, c.chunks = nil, nil, nil
 	return all
 }
 
@@ -687,12 +700,14 @@ func (c *fpCollector) add(v uint64) {
 
 func (c *fpCollector) grow() {
 	switch {
+	case len(c.cur) < cap(c.cur): // a full-size chunk, mapped in up to its length
+		c.cur = c.next(c.cur)
 	case c.cur == nil:
 		c.cur = make([]uint64, 1024) // a small file takes little
 	case len(c.cur) < FingerprintChunk: // the first chunk doubles up to full size
 		var bigger []uint64
 		if 2*len(c.cur) == FingerprintChunk {
-			bigger = c.slabs.take(FingerprintChunk)[:FingerprintChunk]
+			bigger = c.next(c.slabs.take(FingerprintChunk)[:len(c.cur)])
 		} else {
 			bigger = make([]uint64, 2*len(c.cur))
 		}
@@ -700,13 +715,25 @@ func (c *fpCollector) grow() {
 		c.cur = bigger
 	default:
 		c.chunks = append(c.chunks, c.cur)
-		c.cur, c.n = c.slabs.take(FingerprintChunk)[:FingerprintChunk], 0
+		c.cur, c.n = c.next(c.slabs.take(FingerprintChunk)), 0
 	}
 }
 
-// finish returns the fingerprints gathered.
+// fpWindow is how many fingerprints of a full-size chunk are mapped in at a time (128 KiB): the
+// chunk's length is the end of what is mapped in, where add calls grow for the next window.
+const fpWindow = FingerprintChunk / 4
+
+// next maps in the memory of the next fpWindow values of a full-size chunk past ch's length (one
+// system call instead of a page fault each), and returns ch lengthened to them.
+func (c *fpCollector) next(ch []uint64) []uint64 {
+	end := min(len(ch)+fpWindow, cap(ch))
+	prefault.Slice(ch, len(ch), end)
+	return ch[:end]
+}
+
 func (c *fpCollector) finish() Fingerprints {
 	if c.n > 0 {
+		hugepage.Release(c.cur[:c.n]) // the room mapped in that no value filled
 		c.chunks = append(c.chunks, c.cur[:c.n:c.n])
 	}
 	f := Fingerprints{Chunks: c.chunks}
