@@ -49,9 +49,6 @@ func holeFile(f *os.File) *holeSeeker {
 // reaches, the hole up to there is consumed in whole units (at most maxUnits units counted from done
 // bytes already consumed by zeros) without being read. It returns the bytes it consumed.
 func (in *rdInput) skipHole(unit int, maxUnits, done int64) (skipped int64, tail bool, err error) {
-	if in.mapped != nil {
-		return in.skipHoleMapped(unit, maxUnits, done)
-	}
 	h := in.holes
 	in.sync()
 	read := in.cr.n // the file is read up to here; the stream's read position is in.off

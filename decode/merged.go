@@ -112,20 +112,12 @@ func (m *mergedLocal) stage(p *Packet) int {
 // nil when it is none (see probeMerged), with why, when it is not nil, the prefix could not tell.
 // A stream (standard input, a FIFO) is read once only: scan probes it with a prefixReader instead.
 func learnMerged(path string, opts Options) (*mergedLocal, string) {
-	r, c, mapped, err := openScan(path, opts)
+	r, c, err := openInput(path, opts)
 	if err != nil {
 		return nil, ""
 	}
 	defer c.Close()
-	var m *mergedLocal
-	var why string
-	read := func() { m, why = probeMerged(r, opts) }
-	if mapped == nil {
-		read()
-	} else if mappedFault(mapped, read) != nil {
-		return nil, ""
-	}
-	return m, why
+	return probeMerged(r, opts)
 }
 
 // streamInput reports whether the input at path can be read once only (standard input, a FIFO).

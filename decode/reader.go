@@ -155,7 +155,7 @@ func (in *rdInput) release() {
 		default:
 		}
 	}
-	in.raw, in.mapped = nil, nil
+	in.raw = nil
 	in.br = bufio.NewReaderSize(errReader{errClosed}, 16)
 	in.win, in.pend = nil, 0
 	in.done = errClosed
@@ -206,9 +206,6 @@ func newInput(cr *rdCounter, lim Limits) *rdInput {
 
 // open sniffs the input's format and returns the Reader for it.
 func (in *rdInput) open() (Reader, error) {
-	if in.mapped != nil {
-		return in.openFormat(in.mapped[:min(4, len(in.mapped))])
-	}
 	raw := newBuffered(in.cr)
 	in.br = raw
 	magic, err := raw.Peek(2)
@@ -295,18 +292,6 @@ type rdInput struct {
 	// holes is the file behind an uncompressed stream when it is a regular file that can report its
 	// holes (SEEK_DATA): a run of zeros there is skipped without reading it (see skipHole).
 	holes *holeSeeker
-
-	// mapped is the whole input when it is served from memory (a plain file mapped into memory, see
-	// openMapped) rather than read through br: win is then what it holds from the read position on,
-	// up to mapWindow bytes and the byte limit, and br is not used. For a mapped file (mapFile),
-	// pages are let go behind the window up to mapFrom.
-	mapped  []byte
-	mapFile bool
-	mapFrom int64 // the mapping's pages before this offset were let go
-	// mapIn is set for a mapped file with no holes: each window is mapped into the process in one
-	// call as it is set, up to mapTo, rather than by a page fault per page as it is read.
-	mapIn bool
-	mapTo int64
 }
 
 // sync discards the pending bytes from br and forgets the window.
@@ -323,9 +308,6 @@ func (in *rdInput) sync() {
 func (in *rdInput) peek(n int) ([]byte, error) {
 	if n <= len(in.win) {
 		return in.win[:n:n], nil
-	}
-	if in.mapped != nil {
-		return in.peekMapped(n)
 	}
 	in.sync()
 	if in.off+int64(n) > in.maxBytes {
@@ -380,9 +362,6 @@ func (in *rdInput) discard(n int) (int, error) {
 		in.pend += n
 		in.off += int64(n)
 		return n, nil
-	}
-	if in.mapped != nil {
-		return in.discardMapped(n)
 	}
 	in.sync()
 	over := in.off+int64(n) > in.maxBytes
@@ -522,9 +501,6 @@ func (in *rdInput) Compressed() bool { return in.gz }
 func (in *rdInput) Offset() int64 {
 	if in.released {
 		return in.closedAt
-	}
-	if in.mapped != nil {
-		return in.off
 	}
 	if in.gz {
 		return in.cr.n - int64(in.raw.Buffered())

@@ -88,7 +88,7 @@ func ScanFile(path string, index uint16, opts Options, t *Tables, fn ScanFunc) *
 
 func scanFile(path string, index uint16, opts Options, t *Tables, fn ScanFunc, progress Progress) *FileInfo {
 	fi := &FileInfo{Path: path, Index: index, Traffic: map[uint16]*Traffic{}}
-	r, c, mapped, err := openScan(path, opts)
+	r, c, err := openInput(path, opts)
 	if err != nil {
 		fi.Err = err
 		fi.NProblems++
@@ -105,32 +105,8 @@ func scanFile(path string, index uint16, opts Options, t *Tables, fn ScanFunc, p
 	if progress != nil {
 		report = func() { progress(int(index), r.Offset(), size, fi.Records, r.Skipped()) }
 	}
-	if mapped == nil {
-		scan(r, fi, opts, t, fn, report)
-		return fi
-	}
-	if err := mappedFault(mapped, func() { scan(r, fi, opts, t, fn, report) }); err != nil {
-		fi.Err = err
-		fi.problem("%v", err)
-		scanEnd(r, fi, report)
-	}
+	scan(r, fi, opts, t, fn, report)
 	return fi
-}
-
-// openScan opens an input to scan: a plain capture file mapped into memory (mapped is the mapping,
-// valid until c is closed), any other input as a stream (mapped nil).
-func openScan(path string, opts Options) (r Reader, c io.Closer, mapped []byte, err error) {
-	if opts.Open == nil && path != "-" {
-		r, mc, ok, err := openMapped(path, opts.Limits)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		if ok {
-			return r, mc, mc.data, nil
-		}
-	}
-	r, c, err = openInput(path, opts)
-	return r, c, nil, err
 }
 
 func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report func()) {

@@ -36,18 +36,13 @@ func learnSLL(path string, opts Options) *sllLocal {
 			return l
 		}
 	}
-	r, c, mapped, err := openScan(path, opts)
+	r, c, err := openInput(path, opts)
 	if err != nil {
 		l.unresolved = true
 		return l
 	}
 	defer c.Close()
-	read := func() { l.read(r, opts) }
-	if mapped == nil {
-		read()
-	} else if mappedFault(mapped, read) != nil {
-		l.unresolved = true
-	}
+	l.read(r, opts)
 	return l
 }
 

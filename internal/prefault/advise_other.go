@@ -3,4 +3,4 @@
 package prefault
 
 // advise does nothing where there is no call to populate memory, and says so.
-func advise(b []byte, write bool) bool { return false }
+func advise(b []byte) bool { return false }

@@ -1,16 +1,16 @@
 // Package prefault maps memory into the process in bulk, one system call for many pages, instead of
 // one page fault per page at its first touch.
 //
-// calipath fills large fresh slices front to back (every frame's Observation, the journeys' hops)
-// and reads its input files from mappings front to back. Each first touch of a 4 KiB page of either
-// is a page fault; on a paravirtualised guest (the 2-core VM of issue 17) each costs the host too,
-// and the faults were a quarter of the run's time. Linux 5.14 and later map a range in one call
-// (madvise MADV_POPULATE_WRITE for memory about to be written, MADV_POPULATE_READ for a file mapping
-// about to be read): on that VM, a fresh 326 MiB slice written every 32 bytes took 0.62 s of system
-// time faulted page by page, and 0.08 s populated first.
+// calipath fills large fresh slices front to back (every frame's Observation, the journeys' hops).
+// Each first touch of a 4 KiB page of them is a page fault; on a paravirtualised guest (the 2-core
+// VM of issue 17) each costs the host too, and the faults were a quarter of the run's time. Linux
+// 5.14 and later map a range in one call (madvise MADV_POPULATE_WRITE): on that VM, a fresh 326 MiB
+// slice written every 32 bytes took 0.62 s of system time faulted page by page, and 0.08 s
+// populated first. (The input files are read with read(2) into reused buffers, not mapped: on that
+// VM the first touch of each mapped file page cost about 0.65 µs of user time even when populated
+// in bulk.)
 //
-// Populating changes no content: a populated page of fresh memory reads as zeros, and one of a file
-// as the file. It does commit memory, so callers populate what they fill soon, a window at a time
+// Populating changes no content: a populated page of fresh memory reads as zeros. It does commit memory, so callers populate what they fill soon, a window at a time
 // (Window), not whole capacities that may stay unused. Where the system has no such call, or the
 // kernel refuses it (EINVAL before 5.14), nothing happens and the first touches fault as before;
 // after the first refusal the calls are not made again.
@@ -45,13 +45,7 @@ var calls atomic.Int64
 // anonymous memory (the Go heap, a private mapping) that is about to be written. A partial page at
 // either end is left to fault as usual (it may hold other objects' bytes; populating it would do no
 // harm, but it is not b's to commit).
-func Write(b []byte) { populate(b, true) }
-
-// Read populates, for reading, the whole pages inside b: b is a file mapping about to be read (the
-// pages come from the page cache, reading the file where they are not there yet).
-func Read(b []byte) { populate(b, false) }
-
-func populate(b []byte, write bool) {
+func Write(b []byte) {
 	if len(b) == 0 || off.Load() {
 		return
 	}
@@ -62,7 +56,7 @@ func populate(b []byte, write bool) {
 		return
 	}
 	calls.Add(1)
-	if !advise(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), start-p)), end-start), write) {
+	if !advise(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), start-p)), end-start)) {
 		off.Store(true)
 	}
 }

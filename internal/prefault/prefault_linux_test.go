@@ -5,7 +5,6 @@ package prefault
 import (
 	"errors"
 	"fmt"
-	"os"
 	"testing"
 	"unsafe"
 
@@ -114,50 +113,6 @@ func TestNext(t *testing.T) {
 	}
 }
 
-// TestRead checks that Read maps a file's pages into the process.
-func TestRead(t *testing.T) {
-	defer off.Store(off.Load())
-	off.Store(false)
-	fresh(t, 1) // skips where the kernel cannot populate
-	f, err := os.CreateTemp(t.TempDir(), "read")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	data := make([]byte, 8*int(page))
-	for i := range data {
-		data[i] = byte(i)
-	}
-	if _, err := f.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	m, err := unix.Mmap(int(f.Fd()), 0, len(data), unix.PROT_READ, unix.MAP_SHARED)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Munmap(m)
-	_ = unix.Madvise(m, unix.MADV_DONTNEED)
-	Read(m[:4*int(page)])
-	// mincore reports the page cache's pages of a file mapping, resident or not in the process: read
-	// the process's own count of mapped pages instead.
-	if n := mappedPages(t, m); n < 4 {
-		t.Errorf("after Read of 4 pages, %d pages of the mapping are in the process", n)
-	}
-	if m[3*int(page)+5] != data[3*int(page)+5] {
-		t.Error("the populated mapping does not read as the file")
-	}
-}
-
-// mappedPages returns how many pages of the mapping m the process holds (its Rss in /proc/self/smaps).
-func mappedPages(t *testing.T, m []byte) int {
-	t.Helper()
-	kb, err := rss(uintptr(unsafe.Pointer(unsafe.SliceData(m))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return kb * 1024 / int(page)
-}
-
 // TestOff checks that after the kernel refused a call, no more are made.
 func TestOff(t *testing.T) {
 	defer off.Store(off.Load())
@@ -165,7 +120,6 @@ func TestOff(t *testing.T) {
 	b := make([]byte, 64*int(page))
 	before := calls.Load()
 	Write(b)
-	Read(b)
 	Slice(b, 0, len(b))
 	if n := calls.Load() - before; n != 0 {
 		t.Errorf("%d calls made after a refusal", n)
