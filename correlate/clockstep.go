@@ -386,25 +386,24 @@ func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
 		return nil
 	}
 	node, tie := stepNode(steps, tally)
+	best := bestStep(steps, node)
+	// A node one of whose other pairs rules the step out (refutes) did not step: its pair's other node
+	// did, where no pair of that one rules it out (healthy-ipip with node-b stepped by +500 µs and
+	// node-a by −40 ms: router-1 is in both pairs that show a step, but its pair with node-b has
+	// packets both ways on either side of the −40 ms step's moment, one offset fitting them, so the
+	// step is node-a's).
+	if f := steps[best]; refutes(steps, f, node) {
+		other := f.key[0]
+		if other == node {
+			other = f.key[1]
+		}
+		if !refutes(steps, f, other) {
+			node, tie, best = other, false, bestStep(steps, other)
+		}
+	}
 	st := &clockStep{node: node}
 	first, firstF := true, pairStep{}
 	var lo, hi int64
-	// The node's pair that most of its others agree with first (sameStep), the rest in pair order.
-	best, most := 0, -1
-	for i, f := range steps {
-		if f.key[0] != node && f.key[1] != node {
-			continue
-		}
-		c := 0
-		for _, g := range steps {
-			if (g.key[0] == node || g.key[1] == node) && sameStep(f, g, node) {
-				c++
-			}
-		}
-		if c > most {
-			best, most = i, c
-		}
-	}
 	steps = append(append([]pairStep{steps[best]}, steps[:best]...), steps[best+1:]...)
 	for _, f := range steps {
 		if f.key[0] != node && f.key[1] != node {
@@ -593,6 +592,72 @@ func sameStep(f, g pairStep, n int) bool {
 		agree = max(abs64(s1)/10, stepMin)
 	}
 	return abs64(s1-s2) <= agree && min(pre1, post1) <= max(pre2, post2) && min(pre2, post2) <= max(pre1, post1)
+}
+
+// bestStep returns the index of node's pair step that most of its others agree with (sameStep), the
+// first such in pair order.
+func bestStep(steps []pairStep, node int) int {
+	best, most := 0, -1
+	for i, f := range steps {
+		if f.key[0] != node && f.key[1] != node {
+			continue
+		}
+		c := 0
+		for _, g := range steps {
+			if (g.key[0] == node || g.key[1] == node) && sameStep(f, g, node) {
+				c++
+			}
+		}
+		if c > most {
+			best, most = i, c
+		}
+	}
+	return best
+}
+
+// refutes reports whether another pair of node n (one of f's pair) rules out that the step f shows
+// was n's: a pair g of n whose samples fit one offset on each side of g's own step (not one step with
+// f: sameStep), within a tolerance far below f's size, and that has packets both ways on n's clock
+// before f's moment and both ways after it on one side of its own step. Had n stepped by f's size
+// then, g's samples there would not fit one offset.
+func refutes(steps []pairStep, f pairStep, n int) bool {
+	size, pre, post, _, _ := f.of(n)
+	lo, hi := min(pre, post), max(pre, post)
+	for _, g := range steps {
+		if g.key == f.key || g.key[0] != n && g.key[1] != n || g.s.window || sameStep(f, g, n) {
+			continue
+		}
+		gsize := abs64(g.s.after - g.s.before)
+		tol := gsize / 20
+		if gsize >= stepMin {
+			tol = max(tol, int64(50*time.Microsecond))
+		}
+		if abs64(size) < 4*tol {
+			continue // a step of f's size could hide in g's tolerance
+		}
+		for _, pins := range [][]stepPt{g.s.pinPre, g.s.pinPost} {
+			var seen [2][2]bool // [after f's moment][up]
+			for _, p := range pins {
+				t := p.xb
+				if g.key[0] == n {
+					t = p.xa
+				}
+				up := 0
+				if p.up {
+					up = 1
+				}
+				if t < lo {
+					seen[0][up] = true
+				} else if t > hi {
+					seen[1][up] = true
+				}
+			}
+			if seen[0][0] && seen[0][1] && seen[1][0] && seen[1][1] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // stepNode returns the node the steps of pairs are put down to, and whether another node ties with
