@@ -386,25 +386,24 @@ func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
 		return nil
 	}
 	node, tie := stepNode(steps, tally)
+	best := bestStep(steps, node)
+	// A node one of whose other pairs rules the step out (refutes) did not step: its pair's other node
+	// did, where no pair of that one rules it out (healthy-ipip with node-b stepped by +500 µs and
+	// node-a by −40 ms: router-1 is in both pairs that show a step, but its pair with node-b has
+	// packets both ways on either side of the −40 ms step's moment, one offset fitting them, so the
+	// step is node-a's).
+	if f := steps[best]; refutes(pairs, f, node) {
+		other := f.key[0]
+		if other == node {
+			other = f.key[1]
+		}
+		if !refutes(pairs, f, other) {
+			node, tie, best = other, false, bestStep(steps, other)
+		}
+	}
 	st := &clockStep{node: node}
 	first, firstF := true, pairStep{}
 	var lo, hi int64
-	// The node's pair that most of its others agree with first (sameStep), the rest in pair order.
-	best, most := 0, -1
-	for i, f := range steps {
-		if f.key[0] != node && f.key[1] != node {
-			continue
-		}
-		c := 0
-		for _, g := range steps {
-			if (g.key[0] == node || g.key[1] == node) && sameStep(f, g, node) {
-				c++
-			}
-		}
-		if c > most {
-			best, most = i, c
-		}
-	}
 	steps = append(append([]pairStep{steps[best]}, steps[:best]...), steps[best+1:]...)
 	for _, f := range steps {
 		if f.key[0] != node && f.key[1] != node {
@@ -593,6 +592,107 @@ func sameStep(f, g pairStep, n int) bool {
 		agree = max(abs64(s1)/10, stepMin)
 	}
 	return abs64(s1-s2) <= agree && min(pre1, post1) <= max(pre2, post2) && min(pre2, post2) <= max(pre1, post1)
+}
+
+// bestStep returns the index of node's pair step that most of its others agree with (sameStep), the
+// first such in pair order.
+func bestStep(steps []pairStep, node int) int {
+	best, most := 0, -1
+	for i, f := range steps {
+		if f.key[0] != node && f.key[1] != node {
+			continue
+		}
+		c := 0
+		for _, g := range steps {
+			if (g.key[0] == node || g.key[1] == node) && sameStep(f, g, node) {
+				c++
+			}
+		}
+		if c > most {
+			best, most = i, c
+		}
+	}
+	return best
+}
+
+// refutes reports whether another pair of node n (one of f's pair) rules out that the step f shows
+// was n's, from a step of stepMin on: n's pair with a node o that has packets both ways before the
+// step's moment and both ways after it (on n's clock), whose samples from those on fit one offset to
+// within half the step. Had n stepped by f's size then (and o not), they would disagree by about the
+// step (less the packets' delays); where o's clock stepped too in that span they disagree by that
+// much or more, and rule nothing out.
+func refutes(pairs map[[2]int][]delaySample, f pairStep, n int) bool {
+	size, pre, post, _, _ := f.of(n)
+	if abs64(size) < stepMin {
+		return false
+	}
+	lo, hi := min(pre, post), max(pre, post)
+	for k, ab := range pairs {
+		ba := pairs[[2]int{k[1], k[0]}]
+		if k[0] >= k[1] || k == f.key || k[0] != n && k[1] != n || len(ab) == 0 || len(ba) == 0 {
+			continue
+		}
+		// θ = k[1]'s clock − k[0]'s: a packet k[0]→k[1] bounds it from above (θ ≤ m), one back from
+		// below (θ ≥ −m). Per side of the moment, the samples nearest it each way.
+		type near struct {
+			t  int64
+			ok bool
+		}
+		var up, down [2]near // [after]
+		see := func(side int, t int64, isUp bool) {
+			b := &down[side]
+			if isUp {
+				b = &up[side]
+			}
+			if !b.ok || side == 0 && t > b.t || side == 1 && t < b.t {
+				*b = near{t, true}
+			}
+		}
+		for _, s := range ab {
+			if t := nTime(k, n, s, true); t < lo {
+				see(0, t, true)
+			} else if t > hi {
+				see(1, t, true)
+			}
+		}
+		for _, s := range ba {
+			if t := nTime(k, n, s, false); t < lo {
+				see(0, t, false)
+			} else if t > hi {
+				see(1, t, false)
+			}
+		}
+		if !up[0].ok || !down[0].ok || !up[1].ok || !down[1].ok {
+			continue
+		}
+		// Over the samples from the first of those before the moment to the last after it, the most a
+		// packet back bounds θ from below less the least one there bounds it from above: what its
+		// change there must at least be. Had n stepped by size (and o not), that is about the step.
+		tA, tB := min(up[0].t, down[0].t), max(up[1].t, down[1].t)
+		minUp, maxDown := int64(math.MaxInt64), int64(math.MinInt64)
+		for _, s := range ab {
+			if t := nTime(k, n, s, true); t >= tA && t <= tB {
+				minUp = min(minUp, s.m)
+			}
+		}
+		for _, s := range ba {
+			if t := nTime(k, n, s, false); t >= tA && t <= tB {
+				maxDown = max(maxDown, -s.m)
+			}
+		}
+		if maxDown-minUp < abs64(size)/2 {
+			return true
+		}
+	}
+	return false
+}
+
+// nTime returns node n's raw time of delay sample s of pair k (ab: sent k[0]→k[1]; else back).
+func nTime(k [2]int, n int, s delaySample, ab bool) int64 {
+	if (k[0] == n) == ab {
+		return s.t // n sent it
+	}
+	return s.t + s.m
 }
 
 // stepNode returns the node the steps of pairs are put down to, and whether another node ties with
