@@ -379,7 +379,8 @@ func pairSteps(pairs map[[2]int][]delaySample) (steps []pairStep, tally map[int]
 // findStep looks for a clock step in the samples of every node pair with samples both ways and puts it
 // down to one node: the one whose pairs show it (with a router between them, node-b's step shows
 // against node-a and against the router, which agree with each other; with two nodes only, either may
-// have stepped, and the later one by name is taken, the reference being the first). nil when no pair
+// have stepped, and the later one by name is taken, the reference being the first; with more, a step
+// nothing tells of which of its pair is set aside as tied, not corrected: tieStep). nil when no pair
 // shows a step.
 func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
 	steps, tally := pairSteps(pairs)
