@@ -395,43 +395,14 @@ func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
 	// packets both ways on either side of the −40 ms step's moment, one offset fitting them, so the
 	// step is node-a's).
 	if f := steps[best]; refutes(pairs, f, node) {
-		other := f.key[0]
-		if other == node {
-			other = f.key[1]
-		}
-		if !refutes(pairs, f, other) {
+		if other := f.otherOf(node); !refutes(pairs, f, other) {
 			node, tie, best = other, false, bestStep(steps, other)
 		}
 	}
-	// Nothing tells which of the pair stepped (both ruled out, or neither, and each with as many pairs
-	// that show this step, and as many that fit one offset or none): it is not put down to either on a
-	// guess (the later by name was: healthy-ipip with node-b stepped by +500 µs and router-1 by −40 ms,
-	// "node-a −488µs"). It is said, not corrected, and the other steps are looked for without the pair.
-	if f := steps[best]; len(steps) > 0 {
-		other := f.key[0]
-		if other == node {
-			other = f.key[1]
-		}
-		same := func(n int) (c int) {
-			for _, g := range steps {
-				if (g.key[0] == n || g.key[1] == n) && sameStep(f, g, n) {
-					c++
-				}
-			}
-			return c
-		}
-		a, b := tally[node], tally[other]
-		if refutes(pairs, f, node) == refutes(pairs, f, other) && same(node) == same(other) && a.fits == b.fits &&
-			a.unfit == b.unfit && a.all+b.all > 2 {
-			w.tieStep(f, node, other)
-			rest := make(map[[2]int][]delaySample, len(pairs))
-			for k, v := range pairs {
-				if k != f.key && k != [2]int{f.key[1], f.key[0]} {
-					rest[k] = v
-				}
-			}
-			return w.findStep(rest)
-		}
+	// Nothing tells which of the pair stepped: it is not put down to either on a guess (the later by
+	// name was). It is said, not corrected, and the other steps are looked for without the pair.
+	if tiedPair(pairs, steps, tally, steps[best], node) {
+		return w.setAside(pairs, steps[best], node)
 	}
 	st := &clockStep{node: node}
 	first, firstF := true, pairStep{}
@@ -489,6 +460,49 @@ func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
 		st.at = max(st.post-st.size, st.pre+1)
 	}
 	return st
+}
+
+// tiedPair reports whether nothing tells which of f's pair, node or the other, stepped: both ruled out
+// (refutes), or neither, each with as many pairs that show this step (sameStep), as many that fit one
+// offset and as many that fit none, and a pair besides f between them (with two nodes alone either
+// one's times, corrected, agree with the other's). healthy-ipip with node-b stepped by +500 µs and
+// router-1 by −40 ms: node-a–node-b alone shows the small step, and node-a, the later by name, was
+// said to have stepped by −488 µs.
+func tiedPair(pairs map[[2]int][]delaySample, steps []pairStep, tally map[int]*pairTally, f pairStep,
+	node int) bool {
+	other := f.otherOf(node)
+	same := func(n int) (c int) {
+		for _, g := range steps {
+			if (g.key[0] == n || g.key[1] == n) && sameStep(f, g, n) {
+				c++
+			}
+		}
+		return c
+	}
+	a, b := tally[node], tally[other]
+	return refutes(pairs, f, node) == refutes(pairs, f, other) && same(node) == same(other) &&
+		a.fits == b.fits && a.unfit == b.unfit && a.all+b.all > 2
+}
+
+// otherOf returns the node of f's pair that is not n.
+func (f pairStep) otherOf(n int) int {
+	if f.key[0] == n {
+		return f.key[1]
+	}
+	return f.key[0]
+}
+
+// setAside records the step f shows as tied between node and the other of its pair (tieStep), and
+// looks for a step in the samples of the other pairs (findStep).
+func (w *world) setAside(pairs map[[2]int][]delaySample, f pairStep, node int) *clockStep {
+	w.tieStep(f, node, f.otherOf(node))
+	rest := make(map[[2]int][]delaySample, len(pairs))
+	for k, v := range pairs {
+		if k != f.key && k != [2]int{f.key[1], f.key[0]} {
+			rest[k] = v
+		}
+	}
+	return w.findStep(rest)
 }
 
 // tieStep records the step f shows as one of node's or other's that nothing tells apart (once per
