@@ -382,7 +382,7 @@ func pairSteps(pairs map[[2]int][]delaySample) (steps []pairStep, tally map[int]
 // have stepped, and the later one by name is taken, the reference being the first; with more, a step
 // nothing tells of which of its pair is set aside as tied, not corrected: tieStep). nil when no pair
 // shows a step.
-func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
+func (w *world) findStep(pairs, aside map[[2]int][]delaySample) *clockStep {
 	steps, tally := pairSteps(pairs)
 	if len(steps) == 0 {
 		return nil
@@ -401,8 +401,8 @@ func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
 	}
 	// Nothing tells which of the pair stepped: it is not put down to either on a guess (the later by
 	// name was). It is said, not corrected, and the other steps are looked for without the pair.
-	if tiedPair(pairs, steps, tally, steps[best], node) {
-		return w.setAside(pairs, steps[best], node)
+	if tiedPair(pairs, steps, tally, steps[best], node, aside) {
+		return w.setAside(pairs, aside, steps[best], node)
 	}
 	st := &clockStep{node: node}
 	first, firstF := true, pairStep{}
@@ -465,11 +465,13 @@ func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
 // tiedPair reports whether nothing tells which of f's pair, node or the other, stepped: both ruled out
 // (refutes), or neither, each with as many pairs that show this step (sameStep), as many that fit one
 // offset and as many that fit none, and a pair besides f between them (with two nodes alone either
-// one's times, corrected, agree with the other's). healthy-ipip with node-b stepped by +500 µs and
+// one's times, corrected, agree with the other's). With a pair set aside (aside: every pair), the pairs that fit
+// no line (another step may be in them) and the nodes' other pairs do not tell: healthy-ipip with
+// node-a stepped by −2 ms and router-1 by +2 ms at one moment had node-b said to have stepped. healthy-ipip with node-b stepped by +500 µs and
 // router-1 by −40 ms: node-a–node-b alone shows the small step, and node-a, the later by name, was
 // said to have stepped by −488 µs.
 func tiedPair(pairs map[[2]int][]delaySample, steps []pairStep, tally map[int]*pairTally, f pairStep,
-	node int) bool {
+	node int, aside map[[2]int][]delaySample) bool {
 	other := f.otherOf(node)
 	same := func(n int) (c int) {
 		for _, g := range steps {
@@ -480,6 +482,9 @@ func tiedPair(pairs map[[2]int][]delaySample, steps []pairStep, tally map[int]*p
 		return c
 	}
 	a, b := tally[node], tally[other]
+	if aside != nil { // a pair set aside: only a pair ruling one out (any), or showing the step or fitting, tells
+		return refutes(aside, f, node) == refutes(aside, f, other) && same(node) == same(other) && a.fits == b.fits
+	}
 	return refutes(pairs, f, node) == refutes(pairs, f, other) && same(node) == same(other) &&
 		a.fits == b.fits && a.unfit == b.unfit && a.all+b.all > 2
 }
@@ -493,8 +498,9 @@ func (f pairStep) otherOf(n int) int {
 }
 
 // setAside records the step f shows as tied between node and the other of its pair (tieStep), and
-// looks for a step in the samples of the other pairs (findStep).
-func (w *world) setAside(pairs map[[2]int][]delaySample, f pairStep, node int) *clockStep {
+// looks for a step in the samples of the other pairs (findStep), with every pair's samples (aside,
+// nil for pairs) still ruling a node out (refutes).
+func (w *world) setAside(pairs, aside map[[2]int][]delaySample, f pairStep, node int) *clockStep {
 	w.tieStep(f, node, f.otherOf(node))
 	rest := make(map[[2]int][]delaySample, len(pairs))
 	for k, v := range pairs {
@@ -502,7 +508,10 @@ func (w *world) setAside(pairs map[[2]int][]delaySample, f pairStep, node int) *
 			rest[k] = v
 		}
 	}
-	return w.findStep(rest)
+	if aside == nil {
+		aside = pairs
+	}
+	return w.findStep(rest, aside)
 }
 
 // tieStep records the step f shows as one of node's or other's that nothing tells apart (once per
@@ -540,7 +549,7 @@ func (w *world) findSteps(refs []clockRef, total int, pkts map[uint64]*clockPkt,
 	w.stepTies = nil
 	seen := []state{{pkts, blind, pairs}} // seen[i]: with steps[:i] taken off
 	for len(steps) < maxSteps {
-		st := w.findStep(pairs)
+		st := w.findStep(pairs, nil)
 		if st == nil {
 			break
 		}

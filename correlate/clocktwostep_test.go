@@ -199,3 +199,21 @@ func TestClockStepTieNotGuessed(t *testing.T) {
 		})
 	}
 }
+
+// Two clocks stepped at one moment, node-a by −2 ms and router-1 by +2 ms (healthy-ipip, 1.611 s):
+// every pair shows a step, and none rules either of its nodes out, so which clocks stepped is not
+// known. Nothing is corrected on a guess (before: "router-1: Its clock stepped by +4.001717ms", and a
+// later try put +2 ms on node-b, which did not step): the clock-step warning at node-a names the
+// candidates, says the step was not corrected and which capture would tell, and no finding is an
+// error.
+func TestClockStepTieHedged(t *testing.T) {
+	ms := time.Millisecond
+	r := Correlate(labNodesSteps(t, "healthy-ipip", map[string][]labStep{"node-a": {{1611 * ms, -2 * ms}},
+		"router-1": {{1611 * ms, 2 * ms}}}), Options{})
+	checkHedged(t, r, "node-a")
+	for _, an := range stepsOf(r) {
+		if strings.Contains(an.Message, "Its clock stepped") {
+			t.Errorf("clock-step at %s corrected on a guess: %s", an.Where.Node, an.Message)
+		}
+	}
+}
