@@ -27,6 +27,9 @@ type clockModel struct {
 	// found; each one's times from its at on (its own, with the earlier ones taken off) are moved back
 	// by its size first. None without a step: nothing moves.
 	steps []*clockStep
+	// tied: steps the samples show of this node or of another (tiedWith) that nothing tells apart:
+	// not corrected (findStep), said in the clock-step warning, and its losses about then uncertain.
+	tied []*clockStep
 	// In a capture source's copy (the matcher's srcClock, newMatcher), the steps by the index of its
 	// file's first frame after each (correctAt): stepIdx and stepSize the earliest (stepIdx past every
 	// frame without one), idxSteps the others, in order.
@@ -131,6 +134,9 @@ func (w *world) estimateClocksAvoid(overrides, avoid map[string]time.Duration) [
 	w.feasible(models, pairs, ref, side)
 	w.oneSided(models, pairs, side, t0)
 	w.setSteps(models, steps)
+	for _, st := range w.stepTies {
+		models[st.node].tied = append(models[st.node].tied, st)
+	}
 	return models
 }
 

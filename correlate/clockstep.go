@@ -49,6 +49,7 @@ type clockStep struct {
 	pairs     int      // node pairs whose samples show the step
 	unsure    int      // the node's frames between pre and post that neither a sample nor a jump back places
 	others    []string // other pairs whose samples show a step not of this node (not corrected)
+	tiedWith  int      // a tied step (clockModel.tied): the other node it could be of
 	// pinned: the packets (by exact fingerprint) of the samples that only the offset before the step
 	// fits or only the one after, with the node's time of the sample: see stepPin.
 	pinned map[uint64]stepPin
@@ -378,9 +379,10 @@ func pairSteps(pairs map[[2]int][]delaySample) (steps []pairStep, tally map[int]
 // findStep looks for a clock step in the samples of every node pair with samples both ways and puts it
 // down to one node: the one whose pairs show it (with a router between them, node-b's step shows
 // against node-a and against the router, which agree with each other; with two nodes only, either may
-// have stepped, and the later one by name is taken, the reference being the first). nil when no pair
+// have stepped, and the later one by name is taken, the reference being the first; with more, a step
+// nothing tells of which of its pair is set aside as tied, not corrected: tieStep). nil when no pair
 // shows a step.
-func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
+func (w *world) findStep(pairs, aside map[[2]int][]delaySample) *clockStep {
 	steps, tally := pairSteps(pairs)
 	if len(steps) == 0 {
 		return nil
@@ -393,13 +395,14 @@ func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
 	// packets both ways on either side of the −40 ms step's moment, one offset fitting them, so the
 	// step is node-a's).
 	if f := steps[best]; refutes(pairs, f, node) {
-		other := f.key[0]
-		if other == node {
-			other = f.key[1]
-		}
-		if !refutes(pairs, f, other) {
+		if other := f.otherOf(node); !refutes(pairs, f, other) {
 			node, tie, best = other, false, bestStep(steps, other)
 		}
+	}
+	// Nothing tells which of the pair stepped: it is not put down to either on a guess (the later by
+	// name was). It is said, not corrected, and the other steps are looked for without the pair.
+	if tiedPair(pairs, steps, tally, steps[best], node, aside) {
+		return w.setAside(pairs, aside, steps[best], node)
 	}
 	st := &clockStep{node: node}
 	first, firstF := true, pairStep{}
@@ -411,7 +414,7 @@ func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
 			continue
 		}
 		size, pre, post, sLo, sHi := f.of(node)
-		if !first && !sameStep(firstF, f, node) {
+		if !first && (!sameStep(firstF, f, node) || !bounded(firstF, f, node) && abs64(size) >= stepMin) {
 			// Another step of one of the pair (another node's, at another moment): named, and found
 			// next with this one taken off (findSteps).
 			st.others = append(st.others, w.nodes[f.key[0]]+"–"+w.nodes[f.key[1]])
@@ -459,6 +462,80 @@ func (w *world) findStep(pairs map[[2]int][]delaySample) *clockStep {
 	return st
 }
 
+// tiedPair reports whether nothing tells which of f's pair, node or the other, stepped: both ruled out
+// (refutes), or neither, each with as many pairs that show this step (sameStep), as many that fit one
+// offset and as many that fit none, and a pair besides f between them (with two nodes alone either
+// one's times, corrected, agree with the other's). With a pair set aside (aside: every pair), the pairs that fit
+// no line (another step may be in them) and the nodes' other pairs do not tell: healthy-ipip with
+// node-a stepped by −2 ms and router-1 by +2 ms at one moment had node-b said to have stepped. healthy-ipip with node-b stepped by +500 µs and
+// router-1 by −40 ms: node-a–node-b alone shows the small step, and node-a, the later by name, was
+// said to have stepped by −488 µs.
+func tiedPair(pairs map[[2]int][]delaySample, steps []pairStep, tally map[int]*pairTally, f pairStep,
+	node int, aside map[[2]int][]delaySample) bool {
+	other := f.otherOf(node)
+	same := func(n int) (c int) {
+		for _, g := range steps {
+			if (g.key[0] == n || g.key[1] == n) && sameStep(f, g, n) {
+				c++
+			}
+		}
+		return c
+	}
+	a, b := tally[node], tally[other]
+	if aside != nil { // a pair set aside: only a pair ruling one out (any), or showing the step or fitting, tells
+		return refutes(aside, f, node) == refutes(aside, f, other) && same(node) == same(other) && a.fits == b.fits
+	}
+	return refutes(pairs, f, node) == refutes(pairs, f, other) && same(node) == same(other) &&
+		a.fits == b.fits && a.unfit == b.unfit && a.all+b.all > 2
+}
+
+// otherOf returns the node of f's pair that is not n.
+func (f pairStep) otherOf(n int) int {
+	if f.key[0] == n {
+		return f.key[1]
+	}
+	return f.key[0]
+}
+
+// setAside records the step f shows as tied between node and the other of its pair (tieStep), and
+// looks for a step in the samples of the other pairs (findStep), with every pair's samples (aside,
+// nil for pairs) still ruling a node out (refutes).
+func (w *world) setAside(pairs, aside map[[2]int][]delaySample, f pairStep, node int) *clockStep {
+	w.tieStep(f, node, f.otherOf(node))
+	rest := make(map[[2]int][]delaySample, len(pairs))
+	for k, v := range pairs {
+		if k != f.key && k != [2]int{f.key[1], f.key[0]} {
+			rest[k] = v
+		}
+	}
+	if aside == nil {
+		aside = pairs
+	}
+	return w.findStep(rest, aside)
+}
+
+// tieStep records the step f shows as one of node's or other's that nothing tells apart (once per
+// pair): a tied step of each, not corrected.
+func (w *world) tieStep(f pairStep, node, other int) {
+	for _, t := range w.stepTies {
+		if t.node == node && t.tiedWith == other || t.node == other && t.tiedWith == node {
+			return
+		}
+	}
+	for _, n := range []int{node, other} {
+		size, pre, post, _, _ := f.of(n)
+		m := other
+		if n == other {
+			m = node
+		}
+		at := post
+		if size > 0 {
+			at = max(post-size, pre+1)
+		}
+		w.stepTies = append(w.stepTies, &clockStep{node: n, tiedWith: m, size: size, pre: pre, post: post, at: at, pairs: 1})
+	}
+}
+
 // findSteps finds the steps of one node's clock, up to maxSteps, each with the earlier ones taken off,
 // and returns them with the packets and pairs sampled again without them.
 func (w *world) findSteps(refs []clockRef, total int, pkts map[uint64]*clockPkt, blind map[uint64]uint64,
@@ -469,9 +546,10 @@ func (w *world) findSteps(refs []clockRef, total int, pkts map[uint64]*clockPkt,
 		pairs map[[2]int][]delaySample
 	}
 	var steps []*clockStep
+	w.stepTies = nil
 	seen := []state{{pkts, blind, pairs}} // seen[i]: with steps[:i] taken off
 	for len(steps) < maxSteps {
-		st := w.findStep(pairs)
+		st := w.findStep(pairs, nil)
 		if st == nil {
 			break
 		}
@@ -501,6 +579,18 @@ func (w *world) findSteps(refs []clockRef, total int, pkts map[uint64]*clockPkt,
 		}
 	}
 	s := seen[keep]
+	// A tie a kept step of one of its nodes explains (of about its size) is resolved.
+	ties := w.stepTies[:0]
+	for _, t := range w.stepTies {
+		resolved := false
+		for _, st := range steps[:keep] {
+			resolved = resolved || (st.node == t.node || st.node == t.tiedWith) && abs64(abs64(st.size)-abs64(t.size)) <= abs64(t.size)/2
+		}
+		if !resolved {
+			ties = append(ties, t)
+		}
+	}
+	w.stepTies = ties
 	// Pairs another node's step showed in were named as not corrected; with every node's steps taken
 	// off and every pair one offset, none is left.
 	if keep > 0 && stepsFit(s.pairs, steps[:keep]) && allFit(s.pairs, steps[:keep]) {
@@ -597,22 +687,35 @@ func sameStep(f, g pairStep, n int) bool {
 // bestStep returns the index of node's pair step that most of its others agree with (sameStep), the
 // first such in pair order.
 func bestStep(steps []pairStep, node int) int {
-	best, most := 0, -1
+	best, most, bounds := 0, -1, -1
 	for i, f := range steps {
 		if f.key[0] != node && f.key[1] != node {
 			continue
 		}
-		c := 0
+		c, b := 0, 0
 		for _, g := range steps {
 			if (g.key[0] == node || g.key[1] == node) && sameStep(f, g, node) {
 				c++
+				if bounded(f, g, node) {
+					b++
+				}
 			}
 		}
-		if c > most {
-			best, most = i, c
+		if c > most || c == most && b > bounds {
+			best, most, bounds = i, c, b
 		}
 	}
 	return best
+}
+
+// bounded reports whether pair steps f and g of node n bound its size alike: some one size leaves
+// each pair's samples one offset. Two steps at moments no sample lies between (node-b's −40 ms and
+// node-a's +2 ms in two-routers) show in the pair of the two as one of −42 ms, which sameStep takes
+// for node-b's −40 ms, but its bounds exclude that.
+func bounded(f, g pairStep, n int) bool {
+	_, _, _, lo1, hi1 := f.of(n)
+	_, _, _, lo2, hi2 := g.of(n)
+	return max(lo1, lo2) <= min(hi1, hi2)
 }
 
 // refutes reports whether another pair of node n (one of f's pair) rules out that the step f shows
@@ -935,7 +1038,34 @@ func detectClockSteps(f *findings, k *kindRow) []Anomaly {
 		an.Next = fmt.Sprintf("%s Or give --offset %s=D for each part.", k.next, name)
 		out = append(out, an)
 	}
-	return append(out, unresolvedSteps(f, k)...)
+	return append(append(out, tiedSteps(f, k)...), unresolvedSteps(f, k)...)
+}
+
+// tiedSteps says, for each step the samples show that could be either of two nodes' and nothing tells
+// which (clockModel.tied), that it was not corrected, its size and moment, and which capture would
+// tell; the losses across either node about then are said as uncertain (stepUncertain).
+func tiedSteps(f *findings, k *kindRow) []Anomaly {
+	a := f.a
+	var out []Anomaly
+	for n := range a.clocks {
+		for _, st := range a.clocks[n].tied {
+			if st.tiedWith < n {
+				continue // said once, at the first of the two by name
+			}
+			name, other := a.w.nodes[n], a.w.nodes[st.tiedWith]
+			an := k.anomaly(k.severity, Where{Node: name}, nil, f.ids, 1, nil, "")
+			an.Message = fmt.Sprintf("The clock of %s or of %s stepped during the capture: the packets between them agree on "+
+				"one offset before a moment and on another after it (%s of %s's clock against %s's, between %s and %s on %s's "+
+				"clock), but the captures cannot resolve a step of either one: nothing else the captures hold tells which "+
+				"clock stepped, so it was not corrected. Packets across %s and %s about then may have been matched wrong: "+
+				"their drops and losses there are said as uncertain.", name, other, fmtStep(st.size), name, other,
+				fmtAt(min(st.pre, st.post)), fmtAt(max(st.pre, st.post)), name, name, other)
+			an.Next = fmt.Sprintf("Capture another node's traffic to %s or to %s around that moment (its packets both ways "+
+				"tell which clock stepped), or give --offset %s=D (or --offset %s=D) for each part.", name, other, name, other)
+			out = append(out, an)
+		}
+	}
+	return out
 }
 
 // unresolvedSteps says, for each clock no offset fits by unfitMin or more (clockModel.disagree) and
@@ -974,6 +1104,9 @@ func (a *analysis) stepUnsure(n int) bool {
 // another clock stepped too), nil when none.
 func (a *analysis) unsureStep(n int) *clockStep {
 	steps := a.clocks[n].steps
+	if len(a.clocks[n].tied) > 0 {
+		return a.clocks[n].tied[0]
+	}
 	for _, st := range steps {
 		if st.unsure > 0 {
 			return st

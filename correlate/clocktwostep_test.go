@@ -165,3 +165,55 @@ func TestClockStepTieResolved(t *testing.T) {
 		}
 	}
 }
+
+// Two nodes' clocks stepped where the pair of the two alone does not tell which stepped: each step is
+// put down to the node the evidence gives, not guessed. two-routers, node-b −40 ms at 1 s and node-a
+// +2 ms at 1.611 s (no sample lies between the two moments, so the pair of the nodes shows one step of
+// −42 ms, which was taken for node-b's: "node-b: Its clock stepped by -42.009854ms", then router-1 and
+// router-2 "stepped by -1.998508ms" and "-2.016096ms", all wrong); healthy-ipip, node-b +500 µs at 300
+// ms and router-1 −40 ms at 1 s (node-a–node-b alone shows the small step, and node-a, the later by
+// name of the tied pair, was taken: "node-a: Its clock stepped by -488.218µs", "router-1: Its clock
+// stepped by -484.157µs"). Now the pair of the two is set aside while nothing tells its nodes apart,
+// and each step is found, sized and taken off at its node: the counts are the unstepped run's and
+// truth.json's.
+func TestClockStepTieNotGuessed(t *testing.T) {
+	ms, us := time.Millisecond, time.Microsecond
+	for _, c := range []struct {
+		sc    string
+		steps map[string][]labStep
+	}{
+		{"two-routers", map[string][]labStep{"node-a": {{1611 * ms, 2 * ms}}, "node-b": {{time.Second, -40 * ms}}}},
+		{"healthy-ipip", map[string][]labStep{"node-b": {{300 * ms, 500 * us}}, "router-1": {{time.Second, -40 * ms}}}},
+	} {
+		name := c.sc
+		want := map[string][]time.Duration{}
+		for _, n := range []string{"node-a", "node-b", "router-1"} {
+			for _, s := range c.steps[n] {
+				want[n] = append(want[n], s.d)
+				name += fmt.Sprintf("/%s%v@%v", n, s.d, s.at)
+			}
+		}
+		t.Run(name, func(t *testing.T) {
+			base := Correlate(labSteps(t, c.sc, "node-b"), Options{})
+			checkCorrectedNodes(t, c.sc, Correlate(labNodesSteps(t, c.sc, c.steps), Options{}), base, want)
+		})
+	}
+}
+
+// Two clocks stepped at one moment, node-a by −2 ms and router-1 by +2 ms (healthy-ipip, 1.611 s):
+// every pair shows a step, and none rules either of its nodes out, so which clocks stepped is not
+// known. Nothing is corrected on a guess (before: "router-1: Its clock stepped by +4.001717ms", and a
+// later try put +2 ms on node-b, which did not step): the clock-step warning at node-a names the
+// candidates, says the step was not corrected and which capture would tell, and no finding is an
+// error.
+func TestClockStepTieHedged(t *testing.T) {
+	ms := time.Millisecond
+	r := Correlate(labNodesSteps(t, "healthy-ipip", map[string][]labStep{"node-a": {{1611 * ms, -2 * ms}},
+		"router-1": {{1611 * ms, 2 * ms}}}), Options{})
+	checkHedged(t, r, "node-a")
+	for _, an := range stepsOf(r) {
+		if strings.Contains(an.Message, "Its clock stepped") {
+			t.Errorf("clock-step at %s corrected on a guess: %s", an.Where.Node, an.Message)
+		}
+	}
+}

@@ -10,6 +10,9 @@ import (
 
 // world is the static picture of the capture: nodes, points, pods and node addresses.
 type world struct {
+	// stepTies: the clock steps of the last findSteps that could be either of two nodes' (one entry
+	// per candidate node, tiedWith the other): not corrected.
+	stepTies  []*clockStep
 	c         *decode.Capture
 	nodes     []string       // sorted node names
 	nodeIdx   map[string]int // name → index
