@@ -117,17 +117,7 @@ func TestClockStepTwoNodes(t *testing.T) {
 			{"node-a": {{300 * ms, time.Second}}, "node-b": {{time.Second, -300 * ms}}},
 			{"node-b": {{300 * ms, 40 * ms}}, "router-1": {{time.Second, time.Second}}},
 		} {
-			name := sc
-			want := map[string][]time.Duration{}
-			for _, n := range []string{"node-a", "node-b", "router-1"} {
-				for _, s := range steps[n] {
-					want[n] = append(want[n], s.d)
-					name += fmt.Sprintf("/%s%v@%v", n, s.d, s.at)
-				}
-			}
-			t.Run(name, func(t *testing.T) {
-				checkCorrectedNodes(t, sc, Correlate(labNodesSteps(t, sc, steps), Options{}), base, want)
-			})
+			checkNodesStepped(t, sc, base, steps)
 		}
 	}
 }
@@ -151,17 +141,7 @@ func TestClockStepTieResolved(t *testing.T) {
 			{"node-a": {{300 * ms, 500 * us}}, "node-b": {{time.Second, -40 * ms}}},
 			{"node-b": {{300 * ms, -40 * ms}}, "node-a": {{time.Second, 500 * us}}},
 		} {
-			name := sc
-			want := map[string][]time.Duration{}
-			for _, n := range []string{"node-a", "node-b", "router-1"} {
-				for _, s := range steps[n] {
-					want[n] = append(want[n], s.d)
-					name += fmt.Sprintf("/%s%v@%v", n, s.d, s.at)
-				}
-			}
-			t.Run(name, func(t *testing.T) {
-				checkCorrectedNodes(t, sc, Correlate(labNodesSteps(t, sc, steps), Options{}), base, want)
-			})
+			checkNodesStepped(t, sc, base, steps)
 		}
 	}
 }
@@ -185,18 +165,7 @@ func TestClockStepTieNotGuessed(t *testing.T) {
 		{"two-routers", map[string][]labStep{"node-a": {{1611 * ms, 2 * ms}}, "node-b": {{time.Second, -40 * ms}}}},
 		{"healthy-ipip", map[string][]labStep{"node-b": {{300 * ms, 500 * us}}, "router-1": {{time.Second, -40 * ms}}}},
 	} {
-		name := c.sc
-		want := map[string][]time.Duration{}
-		for _, n := range []string{"node-a", "node-b", "router-1"} {
-			for _, s := range c.steps[n] {
-				want[n] = append(want[n], s.d)
-				name += fmt.Sprintf("/%s%v@%v", n, s.d, s.at)
-			}
-		}
-		t.Run(name, func(t *testing.T) {
-			base := Correlate(labSteps(t, c.sc, "node-b"), Options{})
-			checkCorrectedNodes(t, c.sc, Correlate(labNodesSteps(t, c.sc, c.steps), Options{}), base, want)
-		})
+		checkNodesStepped(t, c.sc, Correlate(labSteps(t, c.sc, "node-b"), Options{}), c.steps)
 	}
 }
 
@@ -216,4 +185,22 @@ func TestClockStepTieHedged(t *testing.T) {
 			t.Errorf("clock-step at %s corrected on a guess: %s", an.Where.Node, an.Message)
 		}
 	}
+}
+
+// checkNodesStepped runs, as a subtest named after the steps, lab scenario sc with the clocks of
+// node-a, node-b and router-1 stepped as steps says, and checks that each step is found and taken off
+// at its node and the verdicts are base's (the run without steps; checkCorrectedNodes).
+func checkNodesStepped(t *testing.T, sc string, base *Result, steps map[string][]labStep) {
+	t.Helper()
+	name := sc
+	want := map[string][]time.Duration{}
+	for _, n := range []string{"node-a", "node-b", "router-1"} {
+		for _, s := range steps[n] {
+			want[n] = append(want[n], s.d)
+			name += fmt.Sprintf("/%s%v@%v", n, s.d, s.at)
+		}
+	}
+	t.Run(name, func(t *testing.T) {
+		checkCorrectedNodes(t, sc, Correlate(labNodesSteps(t, sc, steps), Options{}), base, want)
+	})
 }

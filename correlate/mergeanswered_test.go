@@ -17,6 +17,14 @@ import (
 // put in one classic pcap with them, stays its own file).
 func answeredMerged(t *testing.T, sc string, n int) (perFile, merged []string) {
 	t.Helper()
+	return prefixedMerged(t, sc, "answered", n, func(node string) bool { return node == "node-a" })
+}
+
+// prefixedMerged is lab scenario sc's per-interface captures with n frames of idlePrefix shape at the
+// eth0 of each node for which merge is true, and the same with each such node's veth and eth0
+// captures merged by mergecap in time order into NODE.pcap (other files, and tunl0, stay their own).
+func prefixedMerged(t *testing.T, sc, shape string, n int, merge func(node string) bool) (perFile, merged []string) {
+	t.Helper()
 	mergecap := testtool.Path(t, testtool.Mergecap)
 	dir := t.TempDir()
 	src := filepath.Join("../testdata/lab/scenarios", sc)
@@ -24,9 +32,9 @@ func answeredMerged(t *testing.T, sc string, n int) (perFile, merged []string) {
 	for _, p := range all {
 		node, iface := decode.SplitFileName(p)
 		switch {
-		case strings.HasSuffix(p, "-any.pcap") || node == "node-a" && strings.HasPrefix(iface, "cali"):
-		case iface == "eth0" && node == "node-a":
-			ts, fr := idlePrefix(t, p, "answered", n)
+		case strings.HasSuffix(p, "-any.pcap") || merge(node) && strings.HasPrefix(iface, "cali"):
+		case iface == "eth0" && merge(node):
+			ts, fr := idlePrefix(t, p, shape, n)
 			eth0 := filepath.Join(dir, filepath.Base(p))
 			writePcap(t, eth0, ts, fr)
 			cali, _ := filepath.Glob(filepath.Join(src, node+"-cali*.pcap"))

@@ -2,7 +2,6 @@ package correlate
 
 import (
 	"encoding/binary"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -77,34 +76,11 @@ func idlePrefix(t *testing.T, eth0 string, shape string, n int) (ts []int64, fra
 // traffic is answered there: the verdicts equal those of the per-file captures with the same prefix,
 // and no per-file capture is split.
 func TestMergecapLongPrefix(t *testing.T) {
-	mergecap := testtool.Path(t, testtool.Mergecap)
+	testtool.Path(t, testtool.Mergecap) // skips or fails here, as the tools' tests do, when mergecap is missing
 	for _, sc := range []string{"healthy-ipip", "mtu-blackhole"} {
 		for _, shape := range []string{"arp", "one-way"} {
 			t.Run(sc+"/"+shape, func(t *testing.T) {
-				dir := t.TempDir()
-				src := filepath.Join("../testdata/lab/scenarios", sc)
-				all, _ := filepath.Glob(filepath.Join(src, "*.pcap"))
-				var perFile, merged []string
-				for _, p := range all {
-					node, iface := decode.SplitFileName(p)
-					switch {
-					case strings.HasSuffix(p, "-any.pcap") || strings.HasPrefix(iface, "cali"):
-					case iface == "eth0" && strings.HasPrefix(node, "node-"):
-						ts, fr := idlePrefix(t, p, shape, 6000)
-						eth0 := filepath.Join(dir, filepath.Base(p))
-						writePcap(t, eth0, ts, fr)
-						cali, _ := filepath.Glob(filepath.Join(src, node+"-cali*.pcap"))
-						perFile = append(append(perFile, eth0), cali...)
-						out := filepath.Join(dir, "merged", node+".pcap")
-						os.MkdirAll(filepath.Dir(out), 0o755)
-						if b, err := exec.Command(mergecap, append([]string{"-w", out, "-F", "pcap", eth0}, cali...)...).CombinedOutput(); err != nil {
-							t.Fatalf("mergecap: %v: %s", err, b)
-						}
-						merged = append(merged, out)
-					default:
-						perFile, merged = append(perFile, p), append(merged, p)
-					}
-				}
+				perFile, merged := prefixedMerged(t, sc, shape, 6000, func(node string) bool { return strings.HasPrefix(node, "node-") })
 				pc := decode.Load(perFile, decode.Options{}, decode.PointConfig{})
 				for _, p := range pc.Points {
 					if strings.Contains(p.ID, "#") {
