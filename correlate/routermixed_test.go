@@ -123,31 +123,7 @@ func truthProblems(tr *labTruth, r *Result) []string {
 			probs = append(probs, fmt.Sprintf("%d lost at %s→%s, where no truth loss lies", s.Lost, s.From, s.To))
 		}
 	}
-	oneWay := map[string]bool{}
-	for _, a := range r.Anomalies {
-		if a.Kind == "capture-one-way" {
-			oneWay[a.Where.Point] = true
-		}
-	}
-	for _, s := range r.Segments {
-		if s.Kind != "one-way gap" {
-			continue
-		}
-		ok := false
-		for _, f := range tr.Flows {
-			i, j := slices.Index(f.Path, s.From), slices.Index(f.Path, s.To)
-			if i < 0 || j <= i+1 {
-				continue
-			}
-			for _, p := range f.Path[i+1 : j] {
-				ok = ok || oneWay[p]
-			}
-		}
-		if !ok {
-			probs = append(probs, fmt.Sprintf("one-way gap %s → %s not over a one-way point of a truth path", s.From, s.To))
-		}
-	}
-	return probs
+	return append(probs, gapProblems(tr, r, false)...)
 }
 
 // boundsLoss reports whether the stretch from → to of a truth path holds a segment the truth lost
