@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -248,18 +247,4 @@ func lineDiff(want, got string) string {
 
 // stepCounts is stepVerdicts without the latencies: the summary's counts, the findings of warning
 // severity or above but clock-step, and per segment the packets, losses and packets not captured.
-func stepCounts(r *Result) string {
-	var ks []string
-	for _, an := range r.Anomalies {
-		if an.Severity != sevInfo && an.Kind != "clock-step" {
-			ks = append(ks, fmt.Sprintf("%s %s %v", an.Severity, an.Kind, an.Where))
-		}
-	}
-	sort.Strings(ks)
-	s := fmt.Sprintf("journeys %d delivered %d lost %d not-captured %d\n%s\n", r.Summary.Journeys, r.Summary.Delivered,
-		r.Summary.Lost, r.Summary.NotCaptured, strings.Join(ks, "\n"))
-	for _, sg := range r.Segments {
-		s += fmt.Sprintf("%s→%s %d/%d/%d\n", sg.From, sg.To, sg.Packets, sg.Lost, sg.NotCaptured)
-	}
-	return s
-}
+func stepCounts(r *Result) string { return stepSummary(r, false) }

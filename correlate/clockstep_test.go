@@ -14,7 +14,10 @@ import (
 // stepVerdicts sums up what a report says of the packets: the summary's counts, every finding of warning
 // severity or above but clock-step (kind and place), and per segment the packets, losses and the
 // latencies to the 10 µs.
-func stepVerdicts(r *Result) string {
+func stepVerdicts(r *Result) string { return stepSummary(r, true) }
+
+// stepSummary is stepVerdicts, with the segments' latencies only when lat is set (stepCounts without).
+func stepSummary(r *Result, lat bool) string {
 	var ks []string
 	for _, an := range r.Anomalies {
 		if an.Severity != sevInfo && an.Kind != "clock-step" {
@@ -25,9 +28,11 @@ func stepVerdicts(r *Result) string {
 	s := fmt.Sprintf("journeys %d delivered %d lost %d not-captured %d\n%s\n", r.Summary.Journeys, r.Summary.Delivered,
 		r.Summary.Lost, r.Summary.NotCaptured, strings.Join(ks, "\n"))
 	for _, sg := range r.Segments {
-		l := sg.LatencyNs
-		s += fmt.Sprintf("%s→%s %d/%d/%d min %d p50 %d max %d\n", sg.From, sg.To, sg.Packets, sg.Lost, sg.NotCaptured,
-			l.Min/1e4, l.P50/1e4, l.Max/1e4)
+		s += fmt.Sprintf("%s→%s %d/%d/%d", sg.From, sg.To, sg.Packets, sg.Lost, sg.NotCaptured)
+		if l := sg.LatencyNs; lat {
+			s += fmt.Sprintf(" min %d p50 %d max %d", l.Min/1e4, l.P50/1e4, l.Max/1e4)
+		}
+		s += "\n"
 	}
 	return s
 }
