@@ -146,11 +146,7 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next 
 			continue
 		}
 		o := &obs[i]
-		ts, ok := st.TsPlain(i, o)
-		if !ok {
-			ts = st.Ts(i, o)
-		}
-		t := clk[o.Source].correctAt(ts, i)
+		t := clk[o.Source].correctAt(st.Ts(i, o), i)
 		if t >= until && until != math.MaxInt64 {
 			break
 		}

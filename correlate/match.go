@@ -621,6 +621,7 @@ func (m *matcher) step(s *sighting) {
 			return
 		}
 	}
+	// The usual sighting first; the rest in stepOther.
 	best, plain := m.scanPlain(s, e, stage)
 	if plain && best >= 0 && (s.kind&sTCPData6 == 0 || !m.climbs(best, s, node)) { // the usual sighting: its packet's next hop (as place would join it)
 		m.attach(best, s, stage, node)
