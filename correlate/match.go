@@ -436,8 +436,8 @@ const (
 func (m *matcher) sight(s *sighting, o *decode.Observation, slot *uint64, g uint32, t int64) {
 	loose := *slot
 	s.o, s.slot, s.loose, s.t, s.g, s.h = o, slot, loose, t, g, hash32(loose)
-	s.e, s.stage, s.node, s.kind = 0, 0, 0, 0
 	if !matchable(o, loose) {
+		s.e, s.stage, s.node, s.kind = 0, 0, 0, 0
 		return
 	}
 	s.e, s.stage, s.node, s.kind = o.Exact(loose), m.stageOf(o), m.srcAt[o.Source].node, sMatchable
@@ -582,7 +582,11 @@ func (m *matcher) fillAhead(mf *mergeFile, f, i int) {
 		if int(o.Source) != src {
 			src, clk = int(o.Source), &m.srcClock[o.Source]
 		}
-		a.ts[k] = clk.correctAt(st.Ts(idx, o), idx)
+		ts, ok := st.TsPlain(idx, o)
+		if !ok {
+			ts = st.Ts(idx, o)
+		}
+		a.ts[k] = clk.correctAt(ts, idx)
 	}
 	a.from, a.n = i, n
 }
@@ -617,14 +621,24 @@ func (m *matcher) step(s *sighting) {
 			return
 		}
 	}
+	// The usual sighting first; the rest in stepOther.
+	best, plain := m.scanPlain(s, e, stage)
+	if plain && best >= 0 && (s.kind&sTCPData6 == 0 || !m.climbs(best, s, node)) { // the usual sighting: its packet's next hop (as place would join it)
+		m.attach(best, s, stage, node)
+		return
+	}
+	m.stepOther(s, plain, e, stage, node)
+}
+
+// stepOther is step for any but the usual sighting (kept apart, so that step's own frame is small):
+// plain is scanPlain's ok: then no open journey continues s (none was found, or the nearest is ruled
+// out by climbs), and scan need not look again.
+func (m *matcher) stepOther(s *sighting, plain bool, e uint64, stage uint32, node int16) {
+	t := s.t
 	var c candidates
-	if best, ok := m.scanPlain(s, e, stage); ok {
-		if best >= 0 && (s.kind&sTCPData6 == 0 || !m.climbs(best, s, node)) { // the usual sighting: its packet's next hop (as place would join it)
-			m.attach(best, s, stage, node)
-			return
-		}
+	if plain {
 		c = candidates{best: -1, dupJ: -1, nat: -1, late: -1, natLate: -1}
-	} else if c, ok = m.scan(s, e, stage, node); !ok {
+	} else if c, plain = m.scan(s, e, stage, node); !plain {
 		return
 	}
 	if c.best < 0 && c.dupJ < 0 {

@@ -84,8 +84,14 @@ func Fingerprint(p *Packet) (fp uint64, hashed bool) {
 
 // fpK are the lanes' keys (wyhash's primes and more odd constants with their top bits set, so that no
 // small field equals one and zeroes its lane).
-var fpK = [6]uint64{0xa0761d6478bd642f, 0xe7037ed1a0b428db, 0x8ebc6af09c88c6e3, 0x589965cc75374cc3,
-	0x9e3779b97f4a7c15, 0xd6e8feb86659fd93}
+var fpK = [6]uint64{fpK0, fpK1, 0x8ebc6af09c88c6e3, 0x589965cc75374cc3, 0x9e3779b97f4a7c15, 0xd6e8feb86659fd93}
+
+// fpK0 and fpK1 are fpK's first two as constants, for Exact: small enough then to be inlined in the
+// matcher's loop.
+const (
+	fpK0 = 0xa0761d6478bd642f
+	fpK1 = 0xe7037ed1a0b428db
+)
 
 // mum multiplies two words into 128 bits and folds the halves together (wyhash's mixer).
 func mum(a, b uint64) uint64 {

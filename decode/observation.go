@@ -71,11 +71,15 @@ func (o *Observation) Checksum() Checksum { return Checksum((o.Flags & FlagCsumM
 // loose one matches).
 func (o *Observation) Exact(loose uint64) uint64 {
 	ports := uint64(o.Sport)<<16 | uint64(o.Dport) | uint64(o.Flags&FlagIPv6)<<32
-	if (o.Proto == 1 || o.Proto == 58) && o.Flags&(FlagICMPError|FlagARP) == 0 {
+	if echoProto[o.Proto] && o.Flags&(FlagICMPError|FlagARP) == 0 {
 		ports ^= uint64(o.Seq>>16) << 40 // the echo identifier
 	}
-	return mum(loose^(uint64(o.Src)<<32|uint64(o.Dst))^fpK[0], ports^fpK[1])
+	return mum(loose^(uint64(o.Src)<<32|uint64(o.Dst))^fpK0, ports^fpK1)
 }
+
+// echoProto marks the protocols whose echo identifier Exact mixes in: ICMP and ICMPv6 (a table, so that
+// Exact is small enough to be inlined in the matcher's loop).
+var echoProto = [256]bool{1: true, 58: true}
 
 // PayloadLen returns the transport payload length implied by Len and HdrLen.
 func (o *Observation) PayloadLen() int {
