@@ -241,6 +241,32 @@ func BenchmarkManyFlows(b *testing.B) {
 			m = press(m, km.Back)
 		}
 	})
+	// Switching screens: each screen's key (and tab, shift+tab) from the flow list, with the redraw
+	// that follows; the key back to the flow list is not timed. The packet screen's frames are read
+	// off the UI loop (the key's Cmd, not run here).
+	for _, k := range []string{"1", "2", "3", "4", "5", "6", "tab", "shift+tab"} {
+		b.Run("screen/"+k, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				m := base
+				b.StartTimer()
+				m = sendKeys(m, k)
+				_ = m.View()
+			}
+		})
+	}
+	// Moving on each screen with a list: down, page down, up, page up in turn, each with its redraw.
+	for _, k := range []string{"3", "5", "6"} {
+		b.Run("move/"+screen(k[0]-'0').String(), func(b *testing.B) {
+			b.ReportAllocs()
+			m := sendKeys(base, k)
+			for i := 0; b.Loop(); i++ {
+				m = sendKeys(m, []string{"down", "pgdown", "up", "pgup"}[i%4])
+				_ = m.View()
+			}
+		})
+	}
 }
 
 // defaultDesc is the direction the sort key k picks first: largest first for a number column.

@@ -367,3 +367,63 @@ func TestFlowOrdersWorstFirst(t *testing.T) {
 		t.Error("the first order off the UI loop is not worst first")
 	}
 }
+
+// Every order reads its sort key from each flow once (a radix sort on keys computed up front, not a
+// key computed in each comparison), with names shown or not; a later press of the order, either
+// direction, reads none.
+func TestSortKeysComputedOnce(t *testing.T) {
+	res := manyFlowsTestResult(t)
+	for _, named := range []bool{false, true} {
+		r := res
+		if named {
+			r = namedRes(res)
+		}
+		calls := countKeyCalls(t)
+		m := runAll(keyCmd(newTest(t, r, 160, 48), "2"))
+		for i, col := range flowColumns {
+			clear(calls)
+			m = runAll(keyCmd(m, "s", col.key))
+			if got, want := calls[i], len(r.Flows); got != want {
+				t.Errorf("names %v: sorting by %s read the key %d times on %d flows, want once a flow", named, col.name, got, want)
+			}
+			clear(calls)
+			m = runAll(keyCmd(m, "s", col.key, "s", col.key))
+			if calls[i] != 0 {
+				t.Errorf("names %v: pressing %s again read the key %d times, want none", named, col.name, calls[i])
+			}
+			if !equalInts(m.fl.idx, refOrder(m.c, r, col.name, m.fl.desc, nil)) {
+				t.Errorf("names %v: the order by %s is not the column's", named, col.name)
+			}
+		}
+	}
+}
+
+// countKeyCalls replaces every column's sort key (num, str, appendStr, side) by one that counts its
+// calls in calls[column], until the test ends.
+func countKeyCalls(t *testing.T) map[int]int {
+	calls := map[int]int{}
+	saved := slices.Clone(flowColumns)
+	t.Cleanup(func() { copy(flowColumns, saved) })
+	for i := range flowColumns {
+		col := &flowColumns[i]
+		if num := col.num; num != nil {
+			col.num = func(f *correlate.Flow) int64 { calls[i]++; return num(f) }
+		}
+		if str := col.str; str != nil {
+			col.str = func(c *common, f *correlate.Flow) string { calls[i]++; return str(c, f) }
+		}
+		if app := col.appendStr; app != nil {
+			byApp := col.side == nil // an endpoint column counts its side (its address) when sorted by it
+			col.appendStr = func(b []byte, c *common, f *correlate.Flow) []byte {
+				if byApp || c.named() {
+					calls[i]++
+				}
+				return app(b, c, f)
+			}
+		}
+		if side := col.side; side != nil {
+			col.side = func(f *correlate.Flow) *correlate.Endpoint { calls[i]++; return side(f) }
+		}
+	}
+	return calls
+}
