@@ -444,10 +444,12 @@ func (w *world) findStep(pairs, aside map[[2]int][]delaySample) *clockStep {
 	}
 	// The step that leaves each pair's samples one offset, where one does for every pair (the first
 	// pair's estimate alone left a reference node that stepped microseconds off after the step, and
-	// every clock fitted against it inconsistent).
-	if lo <= hi {
-		st.size = lo + (hi-lo)/2
-	}
+	// every clock fitted against it inconsistent); where none does (a neighbour's step taken off a few
+	// µs off its size), the one that leaves the worst pair least off: the middle of the gap between the
+	// bounds (two-routers, router-1 +500 µs and router-2 −500 µs at one moment: router-2's step was
+	// sized −506 µs, router-1's pairs then bound its step by ≥ 497 µs and ≤ 495 µs, and the first pair's
+	// +517 µs left a step of −25 µs more and a negative latency).
+	st.size = lo + (hi-lo)/2
 	if tie && abs64(st.size) < stepMin {
 		return nil // left to the fit: its samples disagree, and clockUnfit says so
 	}
@@ -677,9 +679,10 @@ func (f pairStep) of(n int) (size, pre, post, sLo, sHi int64) {
 func sameStep(f, g pairStep, n int) bool {
 	s1, pre1, post1, _, _ := f.of(n)
 	s2, pre2, post2, _, _ := g.of(n)
-	agree := abs64(s1) / 2
-	if abs64(s1) >= stepMin {
-		agree = max(abs64(s1)/10, stepMin)
+	least := min(abs64(s1), abs64(s2))
+	agree := least / 2
+	if least >= stepMin {
+		agree = max(least/10, stepMin)
 	}
 	return abs64(s1-s2) <= agree && min(pre1, post1) <= max(pre2, post2) && min(pre2, post2) <= max(pre1, post1)
 }

@@ -2,6 +2,8 @@ package correlate
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -187,14 +189,14 @@ func TestClockStepTieHedged(t *testing.T) {
 	}
 }
 
-// checkNodesStepped runs, as a subtest named after the steps, lab scenario sc with the clocks of
-// node-a, node-b and router-1 stepped as steps says, and checks that each step is found and taken off
-// at its node and the verdicts are base's (the run without steps; checkCorrectedNodes).
+// checkNodesStepped runs, as a subtest named after the steps, lab scenario sc with the nodes' clocks
+// stepped as steps says, and checks that each step is found and taken off at its node and the
+// verdicts are base's (the run without steps; checkCorrectedNodes).
 func checkNodesStepped(t *testing.T, sc string, base *Result, steps map[string][]labStep) {
 	t.Helper()
 	name := sc
 	want := map[string][]time.Duration{}
-	for _, n := range []string{"node-a", "node-b", "router-1"} {
+	for _, n := range slices.Sorted(maps.Keys(steps)) {
 		for _, s := range steps[n] {
 			want[n] = append(want[n], s.d)
 			name += fmt.Sprintf("/%s%v@%v", n, s.d, s.at)
@@ -203,4 +205,22 @@ func checkNodesStepped(t *testing.T, sc string, base *Result, steps map[string][
 	t.Run(name, func(t *testing.T) {
 		checkCorrectedNodes(t, sc, Correlate(labNodesSteps(t, sc, steps), Options{}), base, want)
 	})
+}
+
+// Two routers' clocks stepped at one moment the other way (two-routers, router-1 by +500 µs and
+// router-2 by −500 µs, or the mirror): the pairs of each router with the nodes show its own step, and
+// the pair of the two routers both at once (about 1 ms). Each is found at its router, sized from the
+// pairs that agree on it and taken off: the counts are the unstepped run's and truth.json's. Before,
+// sameStep measured "one size" against the first pair's step alone, so the routers' pair (−998 µs of
+// router-2's clock) took router-2's pairs with the nodes (−506 µs, within half of 998) for the same
+// step, and the whole of it was put on router-2: "router-2: Its clock stepped by -998.673µs", router-1
+// and the nodes each "cannot resolve a step", and negative latencies at router-1.
+func TestClockStepTwoRouters(t *testing.T) {
+	ms, us := time.Millisecond, time.Microsecond
+	base := Correlate(labSteps(t, "two-routers", "node-b"), Options{})
+	for _, at := range []time.Duration{300 * ms, time.Second, 1611 * ms} {
+		for _, d := range []time.Duration{500 * us, -500 * us} {
+			checkNodesStepped(t, "two-routers", base, map[string][]labStep{"router-1": {{at, d}}, "router-2": {{at, -d}}})
+		}
+	}
 }
