@@ -548,6 +548,7 @@ func (w *world) findSteps(refs []clockRef, total int, pkts map[uint64]*clockPkt,
 		pairs map[[2]int][]delaySample
 	}
 	var steps []*clockStep
+	refs0 := refs
 	w.stepTies = nil
 	seen := []state{{pkts, blind, pairs}} // seen[i]: with steps[:i] taken off
 	for len(steps) < maxSteps {
@@ -581,6 +582,11 @@ func (w *world) findSteps(refs []clockRef, total int, pkts map[uint64]*clockPkt,
 		}
 	}
 	s := seen[keep]
+	// Several nodes' steps sized together, where that leaves the samples no further apart.
+	if rs, p, b, pr := w.resizeSteps(refs0, total, seen[0].pairs, steps[:keep]); rs != nil &&
+		worstApart(pr) <= worstApart(s.pairs) {
+		steps, s = rs, state{p, b, pr}
+	}
 	// A tie a kept step of one of its nodes explains (of about its size) is resolved.
 	ties := w.stepTies[:0]
 	for _, t := range w.stepTies {
