@@ -865,7 +865,10 @@ func stepNode(steps []pairStep, tally map[int]*pairTally) (node int, tie bool) {
 // file order the step lies after the node's last frame of a packet placed before it (a sample only the
 // old offset fits: stepSplit) and no later than its first frame of one placed after it; between them,
 // a step forward shows as a gap of at least the step in the times, a step back as a jump back by half
-// of it or more. Where exactly one such gap or jump lies there, that is the step; where the two frames
+// of it or more, or by stepMin or more (a file's times go back only at a step: healthy-ipip, node-b
+// −300 ms at 300 ms then −40 ms at 1 s, has its pings 200 ms apart, so the step shows as a jump back of
+// 100 ms, and the 200 ms ping, before the step, was taken as after it by time: the step taken off left
+// the samples apart by 300 ms again, and neither step was corrected). Where exactly one such gap or jump lies there, that is the step; where the two frames
 // are neighbours, too. Otherwise the frames between them could be on either side (st.unsure counts
 // them), and those from st.at on are taken as after.
 func (w *world) stepFiles(st *clockStep, earlier []*clockStep) {
@@ -917,7 +920,7 @@ func (w *world) stepFiles(st *clockStep, earlier []*clockStep) {
 		// The first frame after the step is at a position from lastPre+1 to firstPost.
 		jump, jumps := -1, 0
 		for k := max(lastPre+1, 1); k <= firstPost && k < len(idx); k++ {
-			if d := ts[k] - ts[k-1]; st.size > 0 && d >= st.size || st.size < 0 && d <= st.size/2 {
+			if d := ts[k] - ts[k-1]; st.size > 0 && d >= st.size || st.size < 0 && d <= max(st.size/2, -stepMin) {
 				jump, jumps = k, jumps+1
 			}
 		}

@@ -250,3 +250,23 @@ func TestClockStepNodeAndRouter(t *testing.T) {
 		}
 	}
 }
+
+// Two steps of one node's clock, the first a step back larger than the time between the packets
+// around it (node-a or node-b −300 ms at 300 ms, then ∓40 ms at 1 s; the lab's pings are 200 ms
+// apart): the node's file goes back by 100 ms at the step, not by half of it, and the frames of the
+// 200 ms ping, before the step, were taken as after it by time. The step taken off left the samples
+// 300 ms apart the other way, and neither step was corrected: "No single offset fits the clock of
+// node-b: the packets across it disagree by 339.9955ms", and latencies of ±170 ms across router-1.
+// Now a file's jump back by stepMin or more places the step: both are found and taken off, the counts
+// and latencies are the unstepped run's and truth.json's.
+func TestClockStepBackPastGap(t *testing.T) {
+	ms := time.Millisecond
+	for _, sc := range []string{"healthy-ipip", "tcp-retransmission", "clusterip-dnat"} {
+		base := Correlate(labSteps(t, sc, "node-b"), Options{})
+		for _, n := range []string{"node-a", "node-b"} {
+			for _, d := range []time.Duration{-40 * ms, 40 * ms} {
+				checkNodesStepped(t, sc, base, map[string][]labStep{n: {{300 * ms, -300 * ms}, {time.Second, d}}})
+			}
+		}
+	}
+}
