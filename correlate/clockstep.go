@@ -1055,17 +1055,18 @@ func detectClockSteps(f *findings, k *kindRow) []Anomaly {
 
 // tiedSteps says, for each step the samples show that could be either of two nodes' and nothing tells
 // which (clockModel.tied), that it was not corrected, its size and moment, and which capture would
-// tell; the losses across either node about then are said as uncertain (stepUncertain).
+// tell; the losses across either node about then are said as uncertain (stepUncertain). Ties that
+// share a node at one moment (tieGroups: two of three clocks stepped together, every pair of them shows
+// a step and none tells which) are one finding, at the first node by name, not one per pair.
 func tiedSteps(f *findings, k *kindRow) []Anomaly {
 	a := f.a
 	var out []Anomaly
-	for n := range a.clocks {
-		for _, st := range a.clocks[n].tied {
-			if st.tiedWith < n {
-				continue // said once, at the first of the two by name
-			}
-			name, other := a.w.nodes[n], a.w.nodes[st.tiedWith]
-			an := k.anomaly(k.severity, Where{Node: name}, nil, f.ids, 1, nil, "")
+	for _, g := range a.tieGroups() {
+		name := a.w.nodes[g.nodes[0]]
+		an := k.anomaly(k.severity, Where{Node: name}, nil, f.ids, 1, nil, "")
+		if len(g.ties) == 1 {
+			st := g.ties[0]
+			other := a.w.nodes[st.tiedWith]
 			an.Message = fmt.Sprintf("The clock of %s or of %s stepped during the capture: the packets between them agree on "+
 				"one offset before a moment and on another after it (%s of %s's clock against %s's, between %s and %s on %s's "+
 				"clock), but the captures cannot resolve a step of either one: nothing else the captures hold tells which "+
@@ -1075,7 +1076,94 @@ func tiedSteps(f *findings, k *kindRow) []Anomaly {
 			an.Next = fmt.Sprintf("Capture another node's traffic to %s or to %s around that moment (its packets both ways "+
 				"tell which clock stepped), or give --offset %s=D (or --offset %s=D) for each part.", name, other, name, other)
 			out = append(out, an)
+			continue
 		}
+		var names, shown, offsets []string
+		for _, n := range g.nodes {
+			names = append(names, a.w.nodes[n])
+		}
+		for _, st := range g.ties {
+			shown = append(shown, fmt.Sprintf("%s of %s's clock against %s's, between %s and %s on %s's clock",
+				fmtStep(st.size), a.w.nodes[st.node], a.w.nodes[st.tiedWith], fmtAt(min(st.pre, st.post)),
+				fmtAt(max(st.pre, st.post)), a.w.nodes[st.node]))
+		}
+		for _, n := range names[1:] {
+			offsets = append(offsets, "--offset "+n+"=D")
+		}
+		list := strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+		an.Message = fmt.Sprintf("The clocks of two or more of %s stepped at one moment during the capture: the packets "+
+			"between each pair of them that shows it agree on one offset before the moment and on another after it (%s), "+
+			"but the captures cannot resolve a step of any one: the pairs' steps fit more than one set of clocks that "+
+			"stepped, and nothing else the captures hold tells which, so none was corrected. Packets across %s about "+
+			"then may have been matched wrong: their drops and losses there are said as uncertain.", list,
+			strings.Join(shown, "; "), list)
+		an.Next = fmt.Sprintf("Capture another node's traffic to %s around that moment (its packets both ways tell which "+
+			"clocks stepped), or give --offset %s=D (or %s) for each part.", strings.Join(names[:len(names)-1], ", ")+
+			" or "+names[len(names)-1], names[0], strings.Join(offsets, ", "))
+		out = append(out, an)
+	}
+	return out
+}
+
+// tieGroup is tied steps (each once, at the first of its two nodes by name) that share a node at one
+// moment, and their nodes, in order.
+type tieGroup struct {
+	nodes []int
+	ties  []*clockStep
+}
+
+// tieGroups returns the tied steps (clockModel.tied) grouped: two ties are one group where a node of
+// both has them at one moment (their spans from the last sample before to the first after, on its
+// clock, overlap), in the order of their first node.
+func (a *analysis) tieGroups() []tieGroup {
+	type pair [2]int
+	up := map[pair]pair{}
+	var find func(p pair) pair
+	find = func(p pair) pair {
+		if q, ok := up[p]; ok && q != p {
+			r := find(q)
+			up[p] = r
+			return r
+		}
+		return p
+	}
+	key := func(st *clockStep) pair { return pair{min(st.node, st.tiedWith), max(st.node, st.tiedWith)} }
+	var order []pair
+	first := map[pair]*clockStep{}
+	for n := range a.clocks {
+		tied := a.clocks[n].tied
+		for i, st := range tied {
+			if st.tiedWith > n {
+				order, first[key(st)], up[key(st)] = append(order, key(st)), st, key(st)
+			}
+			for _, o := range tied[:i] {
+				if min(st.pre, st.post) <= max(o.pre, o.post) && min(o.pre, o.post) <= max(st.pre, st.post) {
+					if r1, r2 := find(key(st)), find(key(o)); r1 != r2 {
+						up[r2] = r1
+					}
+				}
+			}
+		}
+	}
+	var out []tieGroup
+	at := map[pair]int{}
+	for _, p := range order {
+		r := find(p)
+		i, ok := at[r]
+		if !ok {
+			i, at[r] = len(out), len(out)
+			out = append(out, tieGroup{})
+		}
+		g := &out[i]
+		g.ties = append(g.ties, first[p])
+		for _, n := range p {
+			if !slices.Contains(g.nodes, n) {
+				g.nodes = append(g.nodes, n)
+			}
+		}
+	}
+	for i := range out {
+		slices.Sort(out[i].nodes)
 	}
 	return out
 }
@@ -1087,9 +1175,15 @@ func tiedSteps(f *findings, k *kindRow) []Anomaly {
 func unresolvedSteps(f *findings, k *kindRow) []Anomaly {
 	a := f.a
 	var out []Anomaly
+	grouped := map[int]bool{} // said by a group of ties (tiedSteps): the disagreement is theirs
+	for _, g := range a.tieGroups() {
+		for _, n := range g.nodes {
+			grouped[n] = len(g.ties) > 1
+		}
+	}
 	for n := range a.clocks {
 		m := &a.clocks[n]
-		if len(m.steps) > 0 || m.disagree < unfitMin {
+		if len(m.steps) > 0 || m.disagree < unfitMin || grouped[n] {
 			continue
 		}
 		name := a.w.nodes[n]

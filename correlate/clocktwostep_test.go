@@ -270,3 +270,37 @@ func TestClockStepBackPastGap(t *testing.T) {
 		}
 	}
 }
+
+// Two of three clocks stepped at one moment (healthy-ipip: node-a and router-1 by −2 ms and +2 ms, or
+// by ∓500 µs; node-b and router-1 by ∓500 µs): every pair of the three shows a step, and the steps fit
+// more than one set of clocks that stepped, so none is corrected. That is one finding, at the first
+// node by name, naming the three and each pair's step, with an --offset for each in its next step;
+// no finding is an error. Before, one tie warning per pair ("The clock of node-a or of node-b
+// stepped …", "… node-a or of router-1 …", "… node-b or of router-1 …") and a "No single offset fits"
+// at node-b and router-1 besides: five warnings for one moment.
+func TestClockStepTieOneWarning(t *testing.T) {
+	ms, us := time.Millisecond, time.Microsecond
+	for _, steps := range []map[string][]labStep{
+		{"node-a": {{1611 * ms, -2 * ms}}, "router-1": {{1611 * ms, 2 * ms}}},
+		{"node-a": {{300 * ms, -500 * us}}, "router-1": {{300 * ms, 500 * us}}},
+		{"node-b": {{time.Second, -500 * us}}, "router-1": {{time.Second, 500 * us}}},
+	} {
+		name := ""
+		for _, n := range slices.Sorted(maps.Keys(steps)) {
+			name += fmt.Sprintf("/%s%v@%v", n, steps[n][0].d, steps[n][0].at)
+		}
+		t.Run(name[1:], func(t *testing.T) {
+			r := Correlate(labNodesSteps(t, "healthy-ipip", steps), Options{})
+			checkHedged(t, r, "node-a")
+			st := stepsOf(r)
+			if len(st) != 1 {
+				t.Fatalf("%d clock-step findings, want one: %+v", len(st), st)
+			}
+			for _, n := range []string{"node-a", "node-b", "router-1"} {
+				if !strings.Contains(st[0].Message, n) || !strings.Contains(st[0].Next, "--offset "+n+"=D") {
+					t.Errorf("clock-step %q (next %q): want %s named, with its --offset", st[0].Message, st[0].Next, n)
+				}
+			}
+		})
+	}
+}
