@@ -29,70 +29,12 @@ func (w *world) resizeSteps(refs []clockRef, total int, orig map[[2]int][]delayS
 	if len(steps) < 2 {
 		return nil, nil, nil, nil
 	}
-	of := map[int]int{} // node: index of its step
-	for i, st := range steps {
-		if _, ok := of[st.node]; ok {
-			return nil, nil, nil, nil
-		}
-		of[st.node] = i
+	bounds := stepBounds(orig, steps)
+	if bounds == nil {
+		return nil, nil, nil, nil
 	}
-	// at returns the index of n's step when f shows it (its moment on n's clock meets the step's), else -1.
-	at := func(f pairStep, n int) int {
-		i, ok := of[n]
-		if !ok {
-			return -1
-		}
-		st := steps[i]
-		_, pre, post, _, _ := f.of(n)
-		if min(pre, post) <= max(st.pre, st.post) && min(st.pre, st.post) <= max(pre, post) {
-			return i
-		}
-		return -1
-	}
-	fs, _ := pairSteps(orig)
-	var bounds []stepBound
-	for _, f := range fs {
-		a, b := at(f, f.key[0]), at(f, f.key[1])
-		if a < 0 && b < 0 {
-			continue
-		}
-		_, _, _, lo, hi := f.of(f.key[1]) // θ = key[1]'s clock − key[0]'s moved by from lo to hi
-		bounds = append(bounds, stepBound{a, b, lo, hi})
-	}
+	lo, hi := narrowSizes(bounds, len(steps))
 	const far = math.MaxInt64 / 4
-	lo, hi := make([]int64, len(steps)), make([]int64, len(steps))
-	for i := range steps {
-		lo[i], hi[i] = -far, far
-	}
-	size := func(i int) (int64, int64) {
-		if i < 0 {
-			return 0, 0
-		}
-		return lo[i], hi[i]
-	}
-	narrow := func(i int, l, h int64) bool {
-		if i < 0 || l <= lo[i] && h >= hi[i] {
-			return false
-		}
-		lo[i], hi[i] = max(lo[i], l), min(hi[i], h)
-		return true
-	}
-	for range 2 * len(steps) {
-		changed := false
-		for _, c := range bounds {
-			al, ah := size(c.a)
-			bl, bh := size(c.b)
-			if c.a < 0 || al > -far && ah < far {
-				changed = narrow(c.b, al+c.lo, ah+c.hi) || changed
-			}
-			if c.b < 0 || bl > -far && bh < far {
-				changed = narrow(c.a, bl-c.hi, bh-c.lo) || changed
-			}
-		}
-		if !changed {
-			break
-		}
-	}
 	moved := false
 	resized = make([]*clockStep, len(steps))
 	for i, st := range steps {
@@ -131,4 +73,81 @@ func worstApart(pairs map[[2]int][]delaySample) int64 {
 		}
 	}
 	return worst
+}
+
+// stepBounds returns what the pair steps of the first samples (orig) say of steps: each pair that shows
+// a step of one or two of their nodes at its moment bounds the difference of their sizes. nil where two
+// steps are of one node.
+func stepBounds(orig map[[2]int][]delaySample, steps []*clockStep) []stepBound {
+	of := map[int]int{} // node: index of its step
+	for i, st := range steps {
+		if _, ok := of[st.node]; ok {
+			return nil
+		}
+		of[st.node] = i
+	}
+	// at returns the index of n's step when f shows it (its moment on n's clock meets the step's), else -1.
+	at := func(f pairStep, n int) int {
+		i, ok := of[n]
+		if !ok {
+			return -1
+		}
+		st := steps[i]
+		_, pre, post, _, _ := f.of(n)
+		if min(pre, post) <= max(st.pre, st.post) && min(st.pre, st.post) <= max(pre, post) {
+			return i
+		}
+		return -1
+	}
+	fs, _ := pairSteps(orig)
+	bounds := []stepBound{}
+	for _, f := range fs {
+		a, b := at(f, f.key[0]), at(f, f.key[1])
+		if a < 0 && b < 0 {
+			continue
+		}
+		_, _, _, lo, hi := f.of(f.key[1]) // θ = key[1]'s clock − key[0]'s moved by from lo to hi
+		bounds = append(bounds, stepBound{a, b, lo, hi})
+	}
+	return bounds
+}
+
+// narrowSizes returns the bounds on each of n steps' sizes that bounds leave, narrowed through each
+// other (from ±MaxInt64/4: not bounded); an empty one (lo > hi) where they do not agree.
+func narrowSizes(bounds []stepBound, n int) (lo, hi []int64) {
+	const far = math.MaxInt64 / 4
+	lo, hi = make([]int64, n), make([]int64, n)
+	for i := range n {
+		lo[i], hi[i] = -far, far
+	}
+	size := func(i int) (int64, int64) {
+		if i < 0 {
+			return 0, 0
+		}
+		return lo[i], hi[i]
+	}
+	narrow := func(i int, l, h int64) bool {
+		if i < 0 || l <= lo[i] && h >= hi[i] {
+			return false
+		}
+		lo[i], hi[i] = max(lo[i], l), min(hi[i], h)
+		return true
+	}
+	for range 2 * n {
+		changed := false
+		for _, c := range bounds {
+			al, ah := size(c.a)
+			bl, bh := size(c.b)
+			if c.a < 0 || al > -far && ah < far {
+				changed = narrow(c.b, al+c.lo, ah+c.hi) || changed
+			}
+			if c.b < 0 || bl > -far && bh < far {
+				changed = narrow(c.a, bl-c.hi, bh-c.lo) || changed
+			}
+		}
+		if !changed {
+			break
+		}
+	}
+	return lo, hi
 }

@@ -444,11 +444,9 @@ func (w *world) findStep(pairs, aside map[[2]int][]delaySample) *clockStep {
 	}
 	// The step that leaves each pair's samples one offset, where one does for every pair (the first
 	// pair's estimate alone left a reference node that stepped microseconds off after the step, and
-	// every clock fitted against it inconsistent); where none does (a neighbour's step taken off a few
-	// µs off its size), the one that leaves the worst pair least off: the middle of the gap between the
-	// bounds (two-routers, router-1 +500 µs and router-2 −500 µs at one moment: router-2's step was
-	// sized −506 µs, router-1's pairs then bound its step by ≥ 497 µs and ≤ 495 µs, and the first pair's
-	// +517 µs left a step of −25 µs more and a negative latency).
+	// every clock fitted against it inconsistent); where none does, the middle of the gap between the
+	// bounds (two-routers, router-2's −500 µs sized −506 µs: router-1's +500 µs then bound by ≥ 497 and
+	// ≤ 495 µs; the first pair's +517 µs left a step of −25 µs more and a negative latency).
 	st.size = lo + (hi-lo)/2
 	if tie && abs64(st.size) < stepMin {
 		return nil // left to the fit: its samples disagree, and clockUnfit says so
