@@ -444,10 +444,10 @@ func (w *world) findStep(pairs, aside map[[2]int][]delaySample) *clockStep {
 	}
 	// The step that leaves each pair's samples one offset, where one does for every pair (the first
 	// pair's estimate alone left a reference node that stepped microseconds off after the step, and
-	// every clock fitted against it inconsistent).
-	if lo <= hi {
-		st.size = lo + (hi-lo)/2
-	}
+	// every clock fitted against it inconsistent); where none does, the middle of the gap between the
+	// bounds (two-routers, router-2's −500 µs sized −506 µs: router-1's +500 µs then bound by ≥ 497 and
+	// ≤ 495 µs; the first pair's +517 µs left a step of −25 µs more and a negative latency).
+	st.size = lo + (hi-lo)/2
 	if tie && abs64(st.size) < stepMin {
 		return nil // left to the fit: its samples disagree, and clockUnfit says so
 	}
@@ -546,6 +546,7 @@ func (w *world) findSteps(refs []clockRef, total int, pkts map[uint64]*clockPkt,
 		pairs map[[2]int][]delaySample
 	}
 	var steps []*clockStep
+	refs0 := refs
 	w.stepTies = nil
 	seen := []state{{pkts, blind, pairs}} // seen[i]: with steps[:i] taken off
 	for len(steps) < maxSteps {
@@ -579,6 +580,11 @@ func (w *world) findSteps(refs []clockRef, total int, pkts map[uint64]*clockPkt,
 		}
 	}
 	s := seen[keep]
+	// Several nodes' steps sized together, where that leaves the samples no further apart.
+	if rs, p, b, pr := w.resizeSteps(refs0, total, seen[0].pairs, steps[:keep]); rs != nil &&
+		worstApart(pr) <= worstApart(s.pairs) {
+		steps, s = rs, state{p, b, pr}
+	}
 	// A tie a kept step of one of its nodes explains (of about its size) is resolved.
 	ties := w.stepTies[:0]
 	for _, t := range w.stepTies {
@@ -677,9 +683,10 @@ func (f pairStep) of(n int) (size, pre, post, sLo, sHi int64) {
 func sameStep(f, g pairStep, n int) bool {
 	s1, pre1, post1, _, _ := f.of(n)
 	s2, pre2, post2, _, _ := g.of(n)
-	agree := abs64(s1) / 2
-	if abs64(s1) >= stepMin {
-		agree = max(abs64(s1)/10, stepMin)
+	least := min(abs64(s1), abs64(s2))
+	agree := least / 2
+	if least >= stepMin {
+		agree = max(least/10, stepMin)
 	}
 	return abs64(s1-s2) <= agree && min(pre1, post1) <= max(pre2, post2) && min(pre2, post2) <= max(pre1, post1)
 }
@@ -856,7 +863,10 @@ func stepNode(steps []pairStep, tally map[int]*pairTally) (node int, tie bool) {
 // file order the step lies after the node's last frame of a packet placed before it (a sample only the
 // old offset fits: stepSplit) and no later than its first frame of one placed after it; between them,
 // a step forward shows as a gap of at least the step in the times, a step back as a jump back by half
-// of it or more. Where exactly one such gap or jump lies there, that is the step; where the two frames
+// of it or more, or by stepMin or more (a file's times go back only at a step: healthy-ipip, node-b
+// −300 ms at 300 ms then −40 ms at 1 s, has its pings 200 ms apart, so the step shows as a jump back of
+// 100 ms, and the 200 ms ping, before the step, was taken as after it by time: the step taken off left
+// the samples apart by 300 ms again, and neither step was corrected). Where exactly one such gap or jump lies there, that is the step; where the two frames
 // are neighbours, too. Otherwise the frames between them could be on either side (st.unsure counts
 // them), and those from st.at on are taken as after.
 func (w *world) stepFiles(st *clockStep, earlier []*clockStep) {
@@ -908,7 +918,7 @@ func (w *world) stepFiles(st *clockStep, earlier []*clockStep) {
 		// The first frame after the step is at a position from lastPre+1 to firstPost.
 		jump, jumps := -1, 0
 		for k := max(lastPre+1, 1); k <= firstPost && k < len(idx); k++ {
-			if d := ts[k] - ts[k-1]; st.size > 0 && d >= st.size || st.size < 0 && d <= st.size/2 {
+			if d := ts[k] - ts[k-1]; st.size > 0 && d >= st.size || st.size < 0 && d <= max(st.size/2, -stepMin) {
 				jump, jumps = k, jumps+1
 			}
 		}
@@ -1043,17 +1053,18 @@ func detectClockSteps(f *findings, k *kindRow) []Anomaly {
 
 // tiedSteps says, for each step the samples show that could be either of two nodes' and nothing tells
 // which (clockModel.tied), that it was not corrected, its size and moment, and which capture would
-// tell; the losses across either node about then are said as uncertain (stepUncertain).
+// tell; the losses across either node about then are said as uncertain (stepUncertain). Ties that
+// share a node at one moment (tieGroups: two of three clocks stepped together, every pair of them shows
+// a step and none tells which) are one finding, at the first node by name, not one per pair.
 func tiedSteps(f *findings, k *kindRow) []Anomaly {
 	a := f.a
 	var out []Anomaly
-	for n := range a.clocks {
-		for _, st := range a.clocks[n].tied {
-			if st.tiedWith < n {
-				continue // said once, at the first of the two by name
-			}
-			name, other := a.w.nodes[n], a.w.nodes[st.tiedWith]
-			an := k.anomaly(k.severity, Where{Node: name}, nil, f.ids, 1, nil, "")
+	for _, g := range a.tieGroups() {
+		name := a.w.nodes[g.nodes[0]]
+		an := k.anomaly(k.severity, Where{Node: name}, nil, f.ids, 1, nil, "")
+		if len(g.ties) == 1 {
+			st := g.ties[0]
+			other := a.w.nodes[st.tiedWith]
 			an.Message = fmt.Sprintf("The clock of %s or of %s stepped during the capture: the packets between them agree on "+
 				"one offset before a moment and on another after it (%s of %s's clock against %s's, between %s and %s on %s's "+
 				"clock), but the captures cannot resolve a step of either one: nothing else the captures hold tells which "+
@@ -1063,7 +1074,94 @@ func tiedSteps(f *findings, k *kindRow) []Anomaly {
 			an.Next = fmt.Sprintf("Capture another node's traffic to %s or to %s around that moment (its packets both ways "+
 				"tell which clock stepped), or give --offset %s=D (or --offset %s=D) for each part.", name, other, name, other)
 			out = append(out, an)
+			continue
 		}
+		var names, shown, offsets []string
+		for _, n := range g.nodes {
+			names = append(names, a.w.nodes[n])
+		}
+		for _, st := range g.ties {
+			shown = append(shown, fmt.Sprintf("%s of %s's clock against %s's, between %s and %s on %s's clock",
+				fmtStep(st.size), a.w.nodes[st.node], a.w.nodes[st.tiedWith], fmtAt(min(st.pre, st.post)),
+				fmtAt(max(st.pre, st.post)), a.w.nodes[st.node]))
+		}
+		for _, n := range names[1:] {
+			offsets = append(offsets, "--offset "+n+"=D")
+		}
+		list := strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+		an.Message = fmt.Sprintf("The clocks of two or more of %s stepped at one moment during the capture: the packets "+
+			"between each pair of them that shows it agree on one offset before the moment and on another after it (%s), "+
+			"but the captures cannot resolve a step of any one: the pairs' steps fit more than one set of clocks that "+
+			"stepped, and nothing else the captures hold tells which, so none was corrected. Packets across %s about "+
+			"then may have been matched wrong: their drops and losses there are said as uncertain.", list,
+			strings.Join(shown, "; "), list)
+		an.Next = fmt.Sprintf("Capture another node's traffic to %s around that moment (its packets both ways tell which "+
+			"clocks stepped), or give --offset %s=D (or %s) for each part.", strings.Join(names[:len(names)-1], ", ")+
+			" or "+names[len(names)-1], names[0], strings.Join(offsets, ", "))
+		out = append(out, an)
+	}
+	return out
+}
+
+// tieGroup is tied steps (each once, at the first of its two nodes by name) that share a node at one
+// moment, and their nodes, in order.
+type tieGroup struct {
+	nodes []int
+	ties  []*clockStep
+}
+
+// tieGroups returns the tied steps (clockModel.tied) grouped: two ties are one group where a node of
+// both has them at one moment (their spans from the last sample before to the first after, on its
+// clock, overlap), in the order of their first node.
+func (a *analysis) tieGroups() []tieGroup {
+	type pair [2]int
+	up := map[pair]pair{}
+	var find func(p pair) pair
+	find = func(p pair) pair {
+		if q, ok := up[p]; ok && q != p {
+			r := find(q)
+			up[p] = r
+			return r
+		}
+		return p
+	}
+	key := func(st *clockStep) pair { return pair{min(st.node, st.tiedWith), max(st.node, st.tiedWith)} }
+	var order []pair
+	first := map[pair]*clockStep{}
+	for n := range a.clocks {
+		tied := a.clocks[n].tied
+		for i, st := range tied {
+			if st.tiedWith > n {
+				order, first[key(st)], up[key(st)] = append(order, key(st)), st, key(st)
+			}
+			for _, o := range tied[:i] {
+				if min(st.pre, st.post) <= max(o.pre, o.post) && min(o.pre, o.post) <= max(st.pre, st.post) {
+					if r1, r2 := find(key(st)), find(key(o)); r1 != r2 {
+						up[r2] = r1
+					}
+				}
+			}
+		}
+	}
+	var out []tieGroup
+	at := map[pair]int{}
+	for _, p := range order {
+		r := find(p)
+		i, ok := at[r]
+		if !ok {
+			i, at[r] = len(out), len(out)
+			out = append(out, tieGroup{})
+		}
+		g := &out[i]
+		g.ties = append(g.ties, first[p])
+		for _, n := range p {
+			if !slices.Contains(g.nodes, n) {
+				g.nodes = append(g.nodes, n)
+			}
+		}
+	}
+	for i := range out {
+		slices.Sort(out[i].nodes)
 	}
 	return out
 }
@@ -1075,9 +1173,15 @@ func tiedSteps(f *findings, k *kindRow) []Anomaly {
 func unresolvedSteps(f *findings, k *kindRow) []Anomaly {
 	a := f.a
 	var out []Anomaly
+	grouped := map[int]bool{} // said by a group of ties (tiedSteps): the disagreement is theirs
+	for _, g := range a.tieGroups() {
+		for _, n := range g.nodes {
+			grouped[n] = len(g.ties) > 1
+		}
+	}
 	for n := range a.clocks {
 		m := &a.clocks[n]
-		if len(m.steps) > 0 || m.disagree < unfitMin {
+		if len(m.steps) > 0 || m.disagree < unfitMin || grouped[n] {
 			continue
 		}
 		name := a.w.nodes[n]
