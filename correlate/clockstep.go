@@ -1223,10 +1223,14 @@ func (a *analysis) unsureStep(n int) *clockStep {
 }
 
 // stepUncertain turns the errors of blindKinds at a segment across a node whose clock stepped at a
-// moment the captures cannot place (stepUnsure) into warnings that say why: packets across the node
-// about then may have been matched on the wrong side of the step. Unlike clockUncertain, a segment
-// inside the node is one too: a packet that crossed the node as its clock stepped has its frames on
-// both sides of the step, each placed by its own capture file.
+// moment the captures cannot place (stepUnsure) into warnings that say why, and says it in the loss
+// warnings there too: packets across the node about then may have been matched on the wrong side of
+// the step. Unlike clockUncertain, a segment inside the node is one too: a packet that crossed the node
+// as its clock stepped has its frames on both sides of the step, each placed by its own capture file.
+// A node of a tie (tieGroups) is said as one that may have stepped, with the clock-step warning that
+// names the tie (at the tie's first node): not as a clock no offset fits (clockUnfit), which the tie's
+// step leaves its samples, and which would send the reader to the clock offsets for a step already
+// found.
 func (a *analysis) stepUncertain(ans []Anomaly) {
 	var unsure []string
 	for n := range a.clocks {
@@ -1237,10 +1241,13 @@ func (a *analysis) stepUncertain(ans []Anomaly) {
 	if len(unsure) == 0 {
 		return
 	}
+	groups := a.tieGroups()
 	nodeOf, _ := a.pointNodes(ans)
 	for i := range ans {
 		an := &ans[i]
-		if an.Severity != sevError || !blindKinds[an.Kind] || an.Where.From == "" {
+		loss := an.Kind == "loss" || an.Kind == "loss-one-way-gap" || an.Kind == "loss-router-side-unknown"
+		if (!loss && (an.Severity != sevError || !blindKinds[an.Kind])) || an.Where.From == "" ||
+			strings.HasPrefix(an.Message, "Uncertain:") {
 			continue
 		}
 		from, ok1 := nodeOf[an.Where.From]
@@ -1255,12 +1262,45 @@ func (a *analysis) stepUncertain(ans []Anomaly) {
 		if !a.stepUnsure(n) {
 			continue
 		}
-		name := a.w.nodes[n]
+		name, st := a.w.nodes[n], a.unsureStep(n)
+		if loss && len(a.clocks[n].tied) == 0 && an.Severity != sevError {
+			continue // a loss across a step placed but for a few frames: as before, clockUnfit's if its samples disagree
+		}
 		an.Severity = sevWarning
+		if len(a.clocks[n].tied) > 0 {
+			g := tieGroupOf(groups, n)
+			var names []string
+			for _, m := range g.nodes {
+				names = append(names, a.w.nodes[m])
+			}
+			clocks := "the clock of " + names[0] + " or of " + names[1]
+			if len(names) > 2 {
+				clocks = "the clocks of two or more of " + strings.Join(names[:len(names)-1], ", ") + " and " +
+					names[len(names)-1]
+			}
+			an.Message = fmt.Sprintf("Uncertain: the clock of %s may have stepped between %s and %s on its clock (%s "+
+				"stepped then, and the captures cannot tell which: see clock-step at %s), so packets across %s about "+
+				"then may have been matched on the wrong side of the step and these may not be lost. %s", name,
+				fmtAt(min(st.pre, st.post)), fmtAt(max(st.pre, st.post)), clocks, names[0], name, an.Message)
+			an.Next = fmt.Sprintf("Split the captures at that moment and correlate each part, or give --offset %s=D "+
+				"for each part (see clock-step at %s). %s", name, names[0], an.Next)
+			continue
+		}
 		an.Message = fmt.Sprintf("Uncertain: the clock of %s stepped by %s during the capture, at a moment its captures "+
 			"cannot place exactly (see clock-step), so packets across it about then may have been matched on the wrong "+
-			"side of the step and these may not be lost. %s", name, fmtStep(a.unsureStep(n).size), an.Message)
+			"side of the step and these may not be lost. %s", name, fmtStep(st.size), an.Message)
 		an.Next = fmt.Sprintf("Split the captures at the step (%s on %s's clock) and correlate each part, or give "+
-			"--offset %s=D for each part. %s", fmtAt(a.unsureStep(n).at), name, name, an.Next)
+			"--offset %s=D for each part. %s", fmtAt(st.at), name, name, an.Next)
 	}
+}
+
+// tieGroupOf returns the group of groups (tieGroups) that holds node n: every node with a tied step
+// is in one.
+func tieGroupOf(groups []tieGroup, n int) tieGroup {
+	for _, g := range groups {
+		if slices.Contains(g.nodes, n) {
+			return g
+		}
+	}
+	return tieGroup{}
 }

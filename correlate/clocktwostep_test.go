@@ -304,3 +304,35 @@ func TestClockStepTieOneWarning(t *testing.T) {
 		})
 	}
 }
+
+// In a tie of clocks stepped at one moment (TestClockStepTieOneWarning's shapes), the losses and drops
+// across the tie's nodes are said as uncertain with the tie's own reason: the node's clock may have
+// stepped then, see the clock-step warning at the tie's first node. Before, they got the text of a
+// clock no offset fits ("Uncertain: no single offset fits the clock of node-b (… see the clock offsets:
+// a clock moved during the capture, by a step too small to tell from noise or by drift)"), which sends
+// the reader to the clock offsets for a step the clock-step warning already names.
+func TestClockStepTieLossNamed(t *testing.T) {
+	ms, us := time.Millisecond, time.Microsecond
+	hedged := 0
+	for _, steps := range []map[string][]labStep{
+		{"node-a": {{1611 * ms, -2 * ms}}, "router-1": {{1611 * ms, 2 * ms}}},
+		{"node-a": {{300 * ms, -500 * us}}, "router-1": {{300 * ms, 500 * us}}},
+		{"node-b": {{time.Second, -500 * us}}, "router-1": {{time.Second, 500 * us}}},
+	} {
+		r := Correlate(labNodesSteps(t, "healthy-ipip", steps), Options{})
+		for _, an := range r.Anomalies {
+			if !strings.HasPrefix(an.Message, "Uncertain:") {
+				continue
+			}
+			hedged++
+			if !strings.Contains(an.Message, "may have stepped") || !strings.Contains(an.Message, "see clock-step at node-a") ||
+				strings.Contains(an.Message, "no single offset fits") {
+				t.Errorf("%v: %s %s at %v: %q, want the tie's step named (see clock-step at node-a)", steps, an.Severity,
+					an.Kind, an.Where, an.Message)
+			}
+		}
+	}
+	if hedged == 0 {
+		t.Error("no finding said as uncertain: want the losses across the tie said so")
+	}
+}
