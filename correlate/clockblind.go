@@ -197,6 +197,38 @@ func (a *analysis) clockMisorders() bool {
 	return false
 }
 
+// clockUnreliable is the summary's Unreliable when a clock moved during the capture and was not
+// corrected (a tie of clocks stepped at one moment, a step of another pair's clock, or a clock no
+// offset fits: its samples disagree by unfitMin or more), else "". Packets across such a clock may have
+// been matched out of order, and one packet's sightings taken as two journeys: clusterip-dnat with
+// node-a +40 ms and router-1 −500 µs at 1.611 s gave "40 packets, 27 delivered, 12 lost" (truth: 27
+// sent, 27 delivered), healthy-ipip with node-a −500 µs and router-1 +500 µs 30 and 29. The losses are
+// said as uncertain finding by finding (stepUncertain, clockUnfit), but the sent, delivered and lost
+// counts are the summary's, which a reader quotes. A step taken off with a few frames about its moment
+// unplaced (clockStep.unsure) is not one: those frames' packets are its clock-step warning's.
+func (a *analysis) clockUnreliable() string {
+	var moved []string
+	for n := range a.clocks {
+		m := &a.clocks[n]
+		if len(m.tied) > 0 || m.disagree >= unfitMin || len(m.steps) > 0 && len(m.steps[0].others) > 0 {
+			moved = append(moved, a.w.nodes[n])
+		}
+	}
+	if len(moved) == 0 {
+		return ""
+	}
+	clocks, one, them := "the clock of "+moved[0], "it", "it"
+	if len(moved) > 1 {
+		clocks, one, them = "the clocks of "+strings.Join(moved[:len(moved)-1], ", ")+" and "+moved[len(moved)-1],
+			"one of them", "them"
+	}
+	return fmt.Sprintf("no single offset fits %s over the capture (%s or a neighbour's stepped at a moment the "+
+		"captures cannot place or tell apart, and was not corrected: see clock-step), so packets across %s may have "+
+		"been matched out of order, one packet's sightings counted as two packets: the sent, delivered and lost counts "+
+		"are unreliable; split the captures at the moment (editcap -A/-B) and correlate each part, or give --offset "+
+		"%s=D for each part", clocks, one, them, moved[0])
+}
+
 // pointNodes returns each capture point's node by point ID, and the nodes at which anomalies ans
 // show a NAT rewrite (a nat anomaly at one of their points): what the clock hedges (clockUncertain,
 // clockUnfit, stepUncertain) read of a finding's place.
