@@ -208,9 +208,15 @@ func (a *analysis) clockMisorders() bool {
 // unplaced (clockStep.unsure) is not one: those frames' packets are its clock-step warning's.
 func (a *analysis) clockUnreliable() string {
 	var moved []string
+	grouped := map[int]bool{} // a candidate of a tie (tieGroups), its own samples fitting or not
+	for _, g := range a.tieGroups() {
+		for _, n := range g.nodes {
+			grouped[n] = true
+		}
+	}
 	for n := range a.clocks {
 		m := &a.clocks[n]
-		if len(m.tied) > 0 || m.disagree >= unfitMin || len(m.steps) > 0 && len(m.steps[0].others) > 0 {
+		if grouped[n] || m.disagree >= unfitMin || len(m.steps) > 0 && len(m.steps[0].others) > 0 {
 			moved = append(moved, a.w.nodes[n])
 		}
 	}

@@ -50,6 +50,9 @@ type clockStep struct {
 	unsure    int      // the node's frames between pre and post that neither a sample nor a jump back places
 	others    []string // other pairs whose samples show a step not of this node (not corrected)
 	tiedWith  int      // a tied step (clockModel.tied): the other node it could be of
+	// lineless: of a tied step, the other pairs of its two nodes whose samples fit no line, a step shown
+	// or not (pairSteps' unfit): their third node may have stepped then too (tieGroups).
+	lineless [][2]int
 	// pinned: the packets (by exact fingerprint) of the samples that only the offset before the step
 	// fits or only the one after, with the node's time of the sample: see stepPin.
 	pinned map[uint64]stepPin
@@ -501,7 +504,7 @@ func (f pairStep) otherOf(n int) int {
 // looks for a step in the samples of the other pairs (findStep), with every pair's samples (aside,
 // nil for pairs) still ruling a node out (refutes).
 func (w *world) setAside(pairs, aside map[[2]int][]delaySample, f pairStep, node int) *clockStep {
-	w.tieStep(f, node, f.otherOf(node))
+	w.tieStep(pairs, f, node, f.otherOf(node))
 	rest := make(map[[2]int][]delaySample, len(pairs))
 	for k, v := range pairs {
 		if k != f.key && k != [2]int{f.key[1], f.key[0]} {
@@ -515,13 +518,30 @@ func (w *world) setAside(pairs, aside map[[2]int][]delaySample, f pairStep, node
 }
 
 // tieStep records the step f shows as one of node's or other's that nothing tells apart (once per
-// pair): a tied step of each, not corrected.
-func (w *world) tieStep(f pairStep, node, other int) {
+// pair): a tied step of each, not corrected, with the other pairs of the two whose samples fit no line
+// (pairs: every pair's samples). healthy-ipip with node-a and router-1 stepped by ∓500 µs at 1.611 s,
+// in the middle of the TCP exchange: node-b–router-1 shows a step, and node-a's pairs fit no line (a
+// packet in flight across node-a and router-1 at the moment has one end before the step and the
+// other after: its sample fits neither offset, and no split leaves two stretches), so node-a, which
+// stepped, is a candidate as much as node-b.
+func (w *world) tieStep(pairs map[[2]int][]delaySample, f pairStep, node, other int) {
 	for _, t := range w.stepTies {
 		if t.node == node && t.tiedWith == other || t.node == other && t.tiedWith == node {
 			return
 		}
 	}
+	var lineless [][2]int
+	for k, ab := range pairs {
+		ba := pairs[[2]int{k[1], k[0]}]
+		if k[0] > k[1] || k == f.key || len(ab) == 0 || len(ba) == 0 ||
+			k[0] != node && k[0] != other && k[1] != node && k[1] != other {
+			continue
+		}
+		if _, ok, unfit := splitPair(ab, ba); !ok && unfit {
+			lineless = append(lineless, k)
+		}
+	}
+	slices.SortFunc(lineless, func(p, q [2]int) int { return cmp.Or(cmp.Compare(p[0], q[0]), cmp.Compare(p[1], q[1])) })
 	for _, n := range []int{node, other} {
 		size, pre, post, _, _ := f.of(n)
 		m := other
@@ -532,7 +552,8 @@ func (w *world) tieStep(f pairStep, node, other int) {
 		if size > 0 {
 			at = max(post-size, pre+1)
 		}
-		w.stepTies = append(w.stepTies, &clockStep{node: n, tiedWith: m, size: size, pre: pre, post: post, at: at, pairs: 1})
+		w.stepTies = append(w.stepTies, &clockStep{node: n, tiedWith: m, size: size, pre: pre, post: post, at: at, pairs: 1,
+			lineless: lineless})
 	}
 }
 
@@ -1062,7 +1083,7 @@ func tiedSteps(f *findings, k *kindRow) []Anomaly {
 	for _, g := range a.tieGroups() {
 		name := a.w.nodes[g.nodes[0]]
 		an := k.anomaly(k.severity, Where{Node: name}, nil, f.ids, 1, nil, "")
-		if len(g.ties) == 1 {
+		if len(g.nodes) == 2 {
 			st := g.ties[0]
 			other := a.w.nodes[st.tiedWith]
 			an.Message = fmt.Sprintf("The clock of %s or of %s stepped during the capture: the packets between them agree on "+
@@ -1085,6 +1106,9 @@ func tiedSteps(f *findings, k *kindRow) []Anomaly {
 				fmtStep(st.size), a.w.nodes[st.node], a.w.nodes[st.tiedWith], fmtAt(min(st.pre, st.post)),
 				fmtAt(max(st.pre, st.post)), a.w.nodes[st.node]))
 		}
+		for _, q := range g.lineless {
+			shown = append(shown, fmt.Sprintf("no single offset of %s's clock against %s's", a.w.nodes[q[0]], a.w.nodes[q[1]]))
+		}
 		for _, n := range names[1:] {
 			offsets = append(offsets, "--offset "+n+"=D")
 		}
@@ -1104,10 +1128,12 @@ func tiedSteps(f *findings, k *kindRow) []Anomaly {
 }
 
 // tieGroup is tied steps (each once, at the first of its two nodes by name) that share a node at one
-// moment, and their nodes, in order.
+// moment, and their nodes, in order, with the nodes of the other pairs of theirs that fit no line
+// (clockStep.lineless): those may have stepped then too.
 type tieGroup struct {
-	nodes []int
-	ties  []*clockStep
+	nodes    []int
+	ties     []*clockStep
+	lineless [][2]int
 }
 
 // tieGroups returns the tied steps (clockModel.tied) grouped: two ties are one group where a node of
@@ -1159,6 +1185,19 @@ func (a *analysis) tieGroups() []tieGroup {
 				g.nodes = append(g.nodes, n)
 			}
 		}
+		for _, q := range first[p].lineless {
+			if find(q) == q && first[q] != nil {
+				continue // a tie of its own (set aside later): grouped by its moment
+			}
+			if !slices.Contains(g.lineless, q) {
+				g.lineless = append(g.lineless, q)
+			}
+			for _, n := range q {
+				if !slices.Contains(g.nodes, n) {
+					g.nodes = append(g.nodes, n)
+				}
+			}
+		}
 	}
 	for i := range out {
 		slices.Sort(out[i].nodes)
@@ -1176,7 +1215,7 @@ func unresolvedSteps(f *findings, k *kindRow) []Anomaly {
 	grouped := map[int]bool{} // said by a group of ties (tiedSteps): the disagreement is theirs
 	for _, g := range a.tieGroups() {
 		for _, n := range g.nodes {
-			grouped[n] = len(g.ties) > 1
+			grouped[n] = len(g.nodes) > 2
 		}
 	}
 	for n := range a.clocks {

@@ -277,13 +277,19 @@ func TestClockStepBackPastGap(t *testing.T) {
 // node by name, naming the three and each pair's step, with an --offset for each in its next step;
 // no finding is an error. Before, one tie warning per pair ("The clock of node-a or of node-b
 // stepped …", "… node-a or of router-1 …", "… node-b or of router-1 …") and a "No single offset fits"
-// at node-b and router-1 besides: five warnings for one moment.
+// at node-b and router-1 besides: five warnings for one moment. node-a and router-1 by ∓500 µs at 1.611
+// s, in the middle of the TCP exchange: a packet in flight across node-a and router-1 at the moment
+// leaves node-a's pairs fitting no line, and only node-b–router-1 shows a step; node-a's pairs that fit
+// no line make node-a a candidate too (tieStep). Before: "The clock of node-b or of router-1 stepped"
+// (node-b did not step, node-a did, and node-a was not named) and "No single offset fits" at node-b and
+// router-1.
 func TestClockStepTieOneWarning(t *testing.T) {
 	ms, us := time.Millisecond, time.Microsecond
 	for _, steps := range []map[string][]labStep{
 		{"node-a": {{1611 * ms, -2 * ms}}, "router-1": {{1611 * ms, 2 * ms}}},
 		{"node-a": {{300 * ms, -500 * us}}, "router-1": {{300 * ms, 500 * us}}},
 		{"node-b": {{time.Second, -500 * us}}, "router-1": {{time.Second, 500 * us}}},
+		{"node-a": {{1611 * ms, -500 * us}}, "router-1": {{1611 * ms, 500 * us}}},
 	} {
 		name := ""
 		for _, n := range slices.Sorted(maps.Keys(steps)) {
