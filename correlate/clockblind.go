@@ -3,6 +3,7 @@ package correlate
 import (
 	"fmt"
 	"math/bits"
+	"slices"
 	"strings"
 	"time"
 )
@@ -208,17 +209,8 @@ func (a *analysis) clockMisorders() bool {
 // unplaced (clockStep.unsure) is not one: those frames' packets are its clock-step warning's.
 func (a *analysis) clockUnreliable() string {
 	var moved []string
-	grouped := map[int]bool{} // a candidate of a tie (tieGroups), its own samples fitting or not
-	for _, g := range a.tieGroups() {
-		for _, n := range g.nodes {
-			grouped[n] = true
-		}
-	}
-	for n := range a.clocks {
-		m := &a.clocks[n]
-		if grouped[n] || m.disagree >= unfitMin || len(m.steps) > 0 && len(m.steps[0].others) > 0 {
-			moved = append(moved, a.w.nodes[n])
-		}
+	for _, n := range a.movedClocks() {
+		moved = append(moved, a.w.nodes[n])
 	}
 	if len(moved) == 0 {
 		return ""
@@ -233,6 +225,51 @@ func (a *analysis) clockUnreliable() string {
 		"been matched out of order, one packet's sightings counted as two packets: the sent, delivered and lost counts "+
 		"are unreliable; split the captures at the moment (editcap -A/-B) and correlate each part, or give --offset "+
 		"%s=D for each part", clocks, one, them, moved[0])
+}
+
+// movedClocks returns the nodes, in order, whose clock moved during the capture and was not corrected:
+// a candidate of a tie (tieGroups, its own samples fitting or not), a clock no offset fits (disagree of
+// unfitMin or more), or one whose step came with another pair's that was not taken off.
+func (a *analysis) movedClocks() []int {
+	grouped := map[int]bool{}
+	for _, g := range a.tieGroups() {
+		for _, n := range g.nodes {
+			grouped[n] = true
+		}
+	}
+	var out []int
+	for n := range a.clocks {
+		m := &a.clocks[n]
+		if grouped[n] || m.disagree >= unfitMin || len(m.steps) > 0 && len(m.steps[0].others) > 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// retransUncertain says the retransmissions seen at a point on a node whose clock moved and was not
+// corrected (movedClocks) are uncertain: a packet whose sightings were matched as two journeys there
+// (one ended where its first sightings were taken by another) looks resent. healthy-ipip with node-a
+// and router-1 stepped by ∓2 ms at 1.611 s gave "1 retransmitted segments in 1 flows" at node-b's pod
+// veth: the lab resent nothing.
+func (a *analysis) retransUncertain(ans []Anomaly) {
+	moved := a.movedClocks()
+	if len(moved) == 0 {
+		return
+	}
+	nodeOf, _ := a.pointNodes(ans)
+	for i := range ans {
+		an := &ans[i]
+		n, ok := nodeOf[an.Where.Point]
+		if an.Kind != "retransmission" || !ok || !slices.Contains(moved, n) {
+			continue
+		}
+		an.Message = fmt.Sprintf("Uncertain: the clock of %s, or a neighbour's, moved during the capture and was not "+
+			"corrected (see clock-step), so a packet's sightings may have been matched as two journeys and look "+
+			"resent. %s", a.w.nodes[n], an.Message)
+		an.Next = fmt.Sprintf("Split the captures at the moment the clock moved (editcap -A/-B) and correlate each "+
+			"part, or give --offset %s=D for each part. %s", a.w.nodes[n], an.Next)
+	}
 }
 
 // pointNodes returns each capture point's node by point ID, and the nodes at which anomalies ans

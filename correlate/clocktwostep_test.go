@@ -348,8 +348,10 @@ func TestClockStepTieLossNamed(t *testing.T) {
 // taken off, router-1's is not; healthy-ipip, node-a and router-1 by ∓500 µs or ∓2 ms at 1.611 s: a
 // tie): packets across the uncorrected clocks are matched out of order and one packet's sightings
 // taken as two journeys. The summary's counts are truth.json's, or the summary says they are
-// unreliable and why (see clock-step). Before, nothing said so: "40 packets, 27 delivered, 12 lost"
-// (truth: 27 sent, 27 delivered) and "30 packets, 29 delivered", with no word on the summary.
+// unreliable and why (see clock-step), and a retransmission (truth.json: none) is said as uncertain.
+// Before, nothing said so: "40 packets, 27 delivered, 12 lost" (truth: 27 sent, 27 delivered) and "30
+// packets, 29 delivered", with no word on the summary, and with ∓2 ms "1 retransmitted segments in 1
+// flows" at node-b's pod veth, as certain.
 func TestClockStepCountsSaid(t *testing.T) {
 	ms, us := time.Millisecond, time.Microsecond
 	for _, c := range []struct {
@@ -367,6 +369,11 @@ func TestClockStepCountsSaid(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			r := Correlate(labNodesSteps(t, c.sc, c.steps), Options{})
+			for _, an := range r.Anomalies { // truth.json: no retransmission (expected_anomalies empty)
+				if an.Kind == "retransmission" && an.Severity != sevInfo && !strings.HasPrefix(an.Message, "Uncertain:") {
+					t.Errorf("%s retransmission at %v said as certain: %q", an.Severity, an.Where, an.Message)
+				}
+			}
 			sent, delivered := truthCounts(t, c.sc)
 			s := r.Summary
 			if s.Journeys == sent && s.Delivered == delivered && s.Lost == 0 {
