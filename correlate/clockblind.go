@@ -257,6 +257,7 @@ func (a *analysis) retransUncertain(ans []Anomaly) {
 	if len(moved) == 0 {
 		return
 	}
+	groups := a.tieGroups()
 	nodeOf, _ := a.pointNodes(ans)
 	for i := range ans {
 		an := &ans[i]
@@ -264,9 +265,13 @@ func (a *analysis) retransUncertain(ans []Anomaly) {
 		if an.Kind != "retransmission" || !ok || !slices.Contains(moved, n) {
 			continue
 		}
-		an.Message = fmt.Sprintf("Uncertain: the clock of %s, or a neighbour's, moved during the capture and was not "+
-			"corrected (see clock-step), so a packet's sightings may have been matched as two journeys and look "+
-			"resent. %s", a.w.nodes[n], an.Message)
+		at := a.w.nodes[n] // the clock-step warning that says it: a tie's is at its first node
+		if g := tieGroupOf(groups, n); len(g.nodes) > 0 {
+			at = a.w.nodes[g.nodes[0]]
+		}
+		an.Message = fmt.Sprintf("Uncertain: the clock of %s, or a neighbour's, may have stepped during the capture "+
+			"and was not corrected (see clock-step at %s), so a packet's sightings may have been matched as two "+
+			"journeys and look resent. %s", a.w.nodes[n], at, an.Message)
 		an.Next = fmt.Sprintf("Split the captures at the moment the clock moved (editcap -A/-B) and correlate each "+
 			"part, or give --offset %s=D for each part. %s", a.w.nodes[n], an.Next)
 	}
