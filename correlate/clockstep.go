@@ -36,6 +36,13 @@ const stepMin = int64(time.Millisecond)
 // stepNoise is how many times the delays' jitter on either side a step under stepMin must be.
 const stepNoise = 4
 
+// backNoise is the most a file's times go back but at a step: frames of one interface written from
+// several CPUs' queues, microseconds apart. A step back by |s| shows in a file as a jump back by |s|
+// less the time between the two frames about it: by less than half the step where they were more
+// than half of it apart (clusterip-dnat, router-1 −500 µs at 1.611 s, in its TCP exchange: its frames
+// 316 µs apart, a jump back of 184 µs).
+const backNoise = int64(20 * time.Microsecond)
+
 // stepQuantum is the capture times' resolution (pcap's microseconds): a jitter below it is none.
 const stepQuantum = int64(time.Microsecond)
 
@@ -884,7 +891,8 @@ func stepNode(steps []pairStep, tally map[int]*pairTally) (node int, tie bool) {
 // file order the step lies after the node's last frame of a packet placed before it (a sample only the
 // old offset fits: stepSplit) and no later than its first frame of one placed after it; between them,
 // a step forward shows as a gap of at least the step in the times, a step back as a jump back by half
-// of it or more, or by stepMin or more (a file's times go back only at a step: healthy-ipip, node-b
+// of it or more, or by stepMin or more, or, where there is none, the one jump back by more than
+// backNoise (a file's times go back only at a step: healthy-ipip, node-b
 // −300 ms at 300 ms then −40 ms at 1 s, has its pings 200 ms apart, so the step shows as a jump back of
 // 100 ms, and the 200 ms ping, before the step, was taken as after it by time: the step taken off left
 // the samples apart by 300 ms again, and neither step was corrected). Where exactly one such gap or jump lies there, that is the step; where the two frames
@@ -937,11 +945,18 @@ func (w *world) stepFiles(st *clockStep, earlier []*clockStep) {
 		}
 		firstPost = min(firstPost, len(idx))
 		// The first frame after the step is at a position from lastPre+1 to firstPost.
-		jump, jumps := -1, 0
+		jump, jumps, back, backs := -1, 0, -1, 0
 		for k := max(lastPre+1, 1); k <= firstPost && k < len(idx); k++ {
-			if d := ts[k] - ts[k-1]; st.size > 0 && d >= st.size || st.size < 0 && d <= max(st.size/2, -stepMin) {
+			d := ts[k] - ts[k-1]
+			if st.size > 0 && d >= st.size || st.size < 0 && d <= max(st.size/2, -stepMin) {
 				jump, jumps = k, jumps+1
 			}
+			if st.size < 0 && d < -backNoise {
+				back, backs = k, backs+1
+			}
+		}
+		if jumps == 0 && backs == 1 {
+			jump, jumps = back, 1 // the one jump back, by less than half the step: frames apart by most of it
 		}
 		var k int
 		switch {

@@ -232,8 +232,12 @@ func TestClockStepTwoRouters(t *testing.T) {
 // off by 10–15 µs each: "node-a: Its clock stepped by -39.988218ms", router-1 +512 µs, and a packet
 // with a negative latency ("clock-inconsistent … node-a/eth0 → router-1/eth0"). Now the steps are
 // sized again together from every pair that shows them (resizeSteps), and taken off: the counts and
-// latencies are the unstepped run's and truth.json's. (clusterip-dnat with router-1's −500 µs in the
-// middle of the TCP exchange at 1.611 s is not resolved: left out here.)
+// latencies are the unstepped run's and truth.json's. clusterip-dnat with router-1's −500 µs at 1.611
+// s, in the middle of its TCP exchange: no sample places the moment, and router-1's files jump back by
+// less than half the step there (frames 316 µs apart: 184 µs), which stepFiles did not take for the
+// step, so router-1's first frames after it were taken as before, and its step, taken off, left the
+// samples apart: not kept. "40 packets, 27 delivered, 12 lost" and an encap-drop at node-a (truth: 27
+// sent, 27 delivered). Now the one jump back there places it (backNoise).
 func TestClockStepNodeAndRouter(t *testing.T) {
 	ms := time.Millisecond
 	for _, sc := range []string{"healthy-ipip", "tcp-retransmission", "clusterip-dnat"} {
@@ -241,9 +245,6 @@ func TestClockStepNodeAndRouter(t *testing.T) {
 		for _, at := range []time.Duration{300 * ms, time.Second, 1611 * ms} {
 			for _, n := range []string{"node-a", "node-b"} {
 				for _, d := range []time.Duration{40 * ms, -40 * ms} {
-					if sc == "clusterip-dnat" && at == 1611*ms && d > 0 {
-						continue
-					}
 					checkNodesStepped(t, sc, base, map[string][]labStep{n: {{at, d}}, "router-1": {{at, -d / 80}}})
 				}
 			}
