@@ -1201,7 +1201,7 @@ func (a *analysis) tieGroups() []tieGroup {
 			}
 		}
 		for _, q := range first[p].lineless {
-			if find(q) == q && first[q] != nil {
+			if first[q] != nil {
 				continue // a tie of its own (set aside later): grouped by its moment
 			}
 			if !slices.Contains(g.lineless, q) {
