@@ -387,3 +387,34 @@ func TestClockStepCountsSaid(t *testing.T) {
 		})
 	}
 }
+
+// One clock stepped back by less than 1 ms (−300 µs to −800 µs of node-a's, node-b's or router-1's, at
+// 300 ms, 1 s, and in the TCP exchange at 1.611 s and 1.62 s; healthy-ipip, tcp-retransmission,
+// clusterip-dnat): no finding is an error, and the summary's counts are truth.json's or the summary
+// says they are unreliable. Before, four of these gave wrong counts with no word: healthy-ipip, node-b
+// −500 µs or −800 µs at 1.611 s, "30 packets, 29 delivered"; clusterip-dnat, router-1 −300 µs or
+// −500 µs at 1.611 s, 39 and 40 packets (truth: 27 sent, 27 delivered). router-1's −500 µs is now
+// placed and corrected (backNoise); the others are said.
+func TestClockStepBackCountsSaid(t *testing.T) {
+	ms, us := time.Millisecond, time.Microsecond
+	for _, sc := range []string{"healthy-ipip", "tcp-retransmission", "clusterip-dnat"} {
+		sent, delivered := truthCounts(t, sc)
+		for _, n := range []string{"node-a", "node-b", "router-1"} {
+			for _, at := range []time.Duration{300 * ms, time.Second, 1611 * ms, 1620 * ms} {
+				for _, d := range []time.Duration{-300 * us, -500 * us, -800 * us} {
+					r := Correlate(labNodesSteps(t, sc, map[string][]labStep{n: {{at, d}}}), Options{})
+					for _, an := range r.Anomalies {
+						if an.Severity == sevError {
+							t.Errorf("%s %s %v@%v: %s %s at %v: %s", sc, n, d, at, an.Severity, an.Kind, an.Where, an.Message)
+						}
+					}
+					s := r.Summary
+					if (s.Journeys != sent || s.Delivered != delivered) && !strings.Contains(s.Unreliable, "counts are unreliable") {
+						t.Errorf("%s %s %v@%v: %d packets, %d delivered (truth.json: %d and %d), not said unreliable",
+							sc, n, d, at, s.Journeys, s.Delivered, sent, delivered)
+					}
+				}
+			}
+		}
+	}
+}
