@@ -348,6 +348,7 @@ func (a *analysis) output(journeys []Journey, ids []string) *Result {
 	a.clockUncertain(res.Anomalies)
 	a.stepUncertain(res.Anomalies)
 	a.clockUnfit(res.Anomalies)
+	a.retransUncertain(res.Anomalies)
 	a.lateUncertain(res.Anomalies) // after clockUncertain: the first reason a reader sees is this one
 	a.explainDrops(res.Anomalies)
 	res.Summary = a.summary(res)

@@ -36,6 +36,13 @@ const stepMin = int64(time.Millisecond)
 // stepNoise is how many times the delays' jitter on either side a step under stepMin must be.
 const stepNoise = 4
 
+// backNoise is the most a file's times go back but at a step: frames of one interface written from
+// several CPUs' queues, microseconds apart. A step back by |s| shows in a file as a jump back by |s|
+// less the time between the two frames about it: by less than half the step where they were more
+// than half of it apart (clusterip-dnat, router-1 −500 µs at 1.611 s, in its TCP exchange: its frames
+// 316 µs apart, a jump back of 184 µs).
+const backNoise = int64(20 * time.Microsecond)
+
 // stepQuantum is the capture times' resolution (pcap's microseconds): a jitter below it is none.
 const stepQuantum = int64(time.Microsecond)
 
@@ -50,6 +57,9 @@ type clockStep struct {
 	unsure    int      // the node's frames between pre and post that neither a sample nor a jump back places
 	others    []string // other pairs whose samples show a step not of this node (not corrected)
 	tiedWith  int      // a tied step (clockModel.tied): the other node it could be of
+	// lineless: of a tied step, the other pairs of its two nodes whose samples fit no line, a step shown
+	// or not (pairSteps' unfit): their third node may have stepped then too (tieGroups).
+	lineless [][2]int
 	// pinned: the packets (by exact fingerprint) of the samples that only the offset before the step
 	// fits or only the one after, with the node's time of the sample: see stepPin.
 	pinned map[uint64]stepPin
@@ -501,7 +511,7 @@ func (f pairStep) otherOf(n int) int {
 // looks for a step in the samples of the other pairs (findStep), with every pair's samples (aside,
 // nil for pairs) still ruling a node out (refutes).
 func (w *world) setAside(pairs, aside map[[2]int][]delaySample, f pairStep, node int) *clockStep {
-	w.tieStep(f, node, f.otherOf(node))
+	w.tieStep(pairs, f, node, f.otherOf(node))
 	rest := make(map[[2]int][]delaySample, len(pairs))
 	for k, v := range pairs {
 		if k != f.key && k != [2]int{f.key[1], f.key[0]} {
@@ -515,13 +525,30 @@ func (w *world) setAside(pairs, aside map[[2]int][]delaySample, f pairStep, node
 }
 
 // tieStep records the step f shows as one of node's or other's that nothing tells apart (once per
-// pair): a tied step of each, not corrected.
-func (w *world) tieStep(f pairStep, node, other int) {
+// pair): a tied step of each, not corrected, with the other pairs of the two whose samples fit no line
+// (pairs: every pair's samples). healthy-ipip with node-a and router-1 stepped by ∓500 µs at 1.611 s,
+// in the middle of the TCP exchange: node-b–router-1 shows a step, and node-a's pairs fit no line (a
+// packet in flight across node-a and router-1 at the moment has one end before the step and the
+// other after: its sample fits neither offset, and no split leaves two stretches), so node-a, which
+// stepped, is a candidate as much as node-b.
+func (w *world) tieStep(pairs map[[2]int][]delaySample, f pairStep, node, other int) {
 	for _, t := range w.stepTies {
 		if t.node == node && t.tiedWith == other || t.node == other && t.tiedWith == node {
 			return
 		}
 	}
+	var lineless [][2]int
+	for k, ab := range pairs {
+		ba := pairs[[2]int{k[1], k[0]}]
+		if k[0] > k[1] || k == f.key || len(ab) == 0 || len(ba) == 0 ||
+			k[0] != node && k[0] != other && k[1] != node && k[1] != other {
+			continue
+		}
+		if _, ok, unfit := splitPair(ab, ba); !ok && unfit {
+			lineless = append(lineless, k)
+		}
+	}
+	slices.SortFunc(lineless, func(p, q [2]int) int { return cmp.Or(cmp.Compare(p[0], q[0]), cmp.Compare(p[1], q[1])) })
 	for _, n := range []int{node, other} {
 		size, pre, post, _, _ := f.of(n)
 		m := other
@@ -532,7 +559,8 @@ func (w *world) tieStep(f pairStep, node, other int) {
 		if size > 0 {
 			at = max(post-size, pre+1)
 		}
-		w.stepTies = append(w.stepTies, &clockStep{node: n, tiedWith: m, size: size, pre: pre, post: post, at: at, pairs: 1})
+		w.stepTies = append(w.stepTies, &clockStep{node: n, tiedWith: m, size: size, pre: pre, post: post, at: at, pairs: 1,
+			lineless: lineless})
 	}
 }
 
@@ -863,7 +891,8 @@ func stepNode(steps []pairStep, tally map[int]*pairTally) (node int, tie bool) {
 // file order the step lies after the node's last frame of a packet placed before it (a sample only the
 // old offset fits: stepSplit) and no later than its first frame of one placed after it; between them,
 // a step forward shows as a gap of at least the step in the times, a step back as a jump back by half
-// of it or more, or by stepMin or more (a file's times go back only at a step: healthy-ipip, node-b
+// of it or more, or by stepMin or more, or, where there is none, the one jump back by more than
+// backNoise (a file's times go back only at a step: healthy-ipip, node-b
 // −300 ms at 300 ms then −40 ms at 1 s, has its pings 200 ms apart, so the step shows as a jump back of
 // 100 ms, and the 200 ms ping, before the step, was taken as after it by time: the step taken off left
 // the samples apart by 300 ms again, and neither step was corrected). Where exactly one such gap or jump lies there, that is the step; where the two frames
@@ -916,11 +945,18 @@ func (w *world) stepFiles(st *clockStep, earlier []*clockStep) {
 		}
 		firstPost = min(firstPost, len(idx))
 		// The first frame after the step is at a position from lastPre+1 to firstPost.
-		jump, jumps := -1, 0
+		jump, jumps, back, backs := -1, 0, -1, 0
 		for k := max(lastPre+1, 1); k <= firstPost && k < len(idx); k++ {
-			if d := ts[k] - ts[k-1]; st.size > 0 && d >= st.size || st.size < 0 && d <= max(st.size/2, -stepMin) {
+			d := ts[k] - ts[k-1]
+			if st.size > 0 && d >= st.size || st.size < 0 && d <= max(st.size/2, -stepMin) {
 				jump, jumps = k, jumps+1
 			}
+			if st.size < 0 && d < -backNoise {
+				back, backs = k, backs+1
+			}
+		}
+		if jumps == 0 && backs == 1 {
+			jump, jumps = back, 1 // the one jump back, by less than half the step: frames apart by most of it
 		}
 		var k int
 		switch {
@@ -1062,7 +1098,7 @@ func tiedSteps(f *findings, k *kindRow) []Anomaly {
 	for _, g := range a.tieGroups() {
 		name := a.w.nodes[g.nodes[0]]
 		an := k.anomaly(k.severity, Where{Node: name}, nil, f.ids, 1, nil, "")
-		if len(g.ties) == 1 {
+		if len(g.nodes) == 2 {
 			st := g.ties[0]
 			other := a.w.nodes[st.tiedWith]
 			an.Message = fmt.Sprintf("The clock of %s or of %s stepped during the capture: the packets between them agree on "+
@@ -1085,6 +1121,9 @@ func tiedSteps(f *findings, k *kindRow) []Anomaly {
 				fmtStep(st.size), a.w.nodes[st.node], a.w.nodes[st.tiedWith], fmtAt(min(st.pre, st.post)),
 				fmtAt(max(st.pre, st.post)), a.w.nodes[st.node]))
 		}
+		for _, q := range g.lineless {
+			shown = append(shown, fmt.Sprintf("no single offset of %s's clock against %s's", a.w.nodes[q[0]], a.w.nodes[q[1]]))
+		}
 		for _, n := range names[1:] {
 			offsets = append(offsets, "--offset "+n+"=D")
 		}
@@ -1104,10 +1143,12 @@ func tiedSteps(f *findings, k *kindRow) []Anomaly {
 }
 
 // tieGroup is tied steps (each once, at the first of its two nodes by name) that share a node at one
-// moment, and their nodes, in order.
+// moment, and their nodes, in order, with the nodes of the other pairs of theirs that fit no line
+// (clockStep.lineless): those may have stepped then too.
 type tieGroup struct {
-	nodes []int
-	ties  []*clockStep
+	nodes    []int
+	ties     []*clockStep
+	lineless [][2]int
 }
 
 // tieGroups returns the tied steps (clockModel.tied) grouped: two ties are one group where a node of
@@ -1159,6 +1200,19 @@ func (a *analysis) tieGroups() []tieGroup {
 				g.nodes = append(g.nodes, n)
 			}
 		}
+		for _, q := range first[p].lineless {
+			if first[q] != nil {
+				continue // a tie of its own (set aside later): grouped by its moment
+			}
+			if !slices.Contains(g.lineless, q) {
+				g.lineless = append(g.lineless, q)
+			}
+			for _, n := range q {
+				if !slices.Contains(g.nodes, n) {
+					g.nodes = append(g.nodes, n)
+				}
+			}
+		}
 	}
 	for i := range out {
 		slices.Sort(out[i].nodes)
@@ -1176,7 +1230,7 @@ func unresolvedSteps(f *findings, k *kindRow) []Anomaly {
 	grouped := map[int]bool{} // said by a group of ties (tiedSteps): the disagreement is theirs
 	for _, g := range a.tieGroups() {
 		for _, n := range g.nodes {
-			grouped[n] = len(g.ties) > 1
+			grouped[n] = len(g.nodes) > 2
 		}
 	}
 	for n := range a.clocks {
@@ -1223,10 +1277,14 @@ func (a *analysis) unsureStep(n int) *clockStep {
 }
 
 // stepUncertain turns the errors of blindKinds at a segment across a node whose clock stepped at a
-// moment the captures cannot place (stepUnsure) into warnings that say why: packets across the node
-// about then may have been matched on the wrong side of the step. Unlike clockUncertain, a segment
-// inside the node is one too: a packet that crossed the node as its clock stepped has its frames on
-// both sides of the step, each placed by its own capture file.
+// moment the captures cannot place (stepUnsure) into warnings that say why, and says it in the loss
+// warnings there too: packets across the node about then may have been matched on the wrong side of
+// the step. Unlike clockUncertain, a segment inside the node is one too: a packet that crossed the node
+// as its clock stepped has its frames on both sides of the step, each placed by its own capture file.
+// A node of a tie (tieGroups) is said as one that may have stepped, with the clock-step warning that
+// names the tie (at the tie's first node): not as a clock no offset fits (clockUnfit), which the tie's
+// step leaves its samples, and which would send the reader to the clock offsets for a step already
+// found.
 func (a *analysis) stepUncertain(ans []Anomaly) {
 	var unsure []string
 	for n := range a.clocks {
@@ -1237,10 +1295,13 @@ func (a *analysis) stepUncertain(ans []Anomaly) {
 	if len(unsure) == 0 {
 		return
 	}
+	groups := a.tieGroups()
 	nodeOf, _ := a.pointNodes(ans)
 	for i := range ans {
 		an := &ans[i]
-		if an.Severity != sevError || !blindKinds[an.Kind] || an.Where.From == "" {
+		loss := an.Kind == "loss" || an.Kind == "loss-one-way-gap" || an.Kind == "loss-router-side-unknown"
+		if (!loss && (an.Severity != sevError || !blindKinds[an.Kind])) || an.Where.From == "" ||
+			strings.HasPrefix(an.Message, "Uncertain:") {
 			continue
 		}
 		from, ok1 := nodeOf[an.Where.From]
@@ -1255,12 +1316,45 @@ func (a *analysis) stepUncertain(ans []Anomaly) {
 		if !a.stepUnsure(n) {
 			continue
 		}
-		name := a.w.nodes[n]
+		name, st := a.w.nodes[n], a.unsureStep(n)
+		if loss && len(a.clocks[n].tied) == 0 && an.Severity != sevError {
+			continue // a loss across a step placed but for a few frames: as before, clockUnfit's if its samples disagree
+		}
 		an.Severity = sevWarning
+		if len(a.clocks[n].tied) > 0 {
+			g := tieGroupOf(groups, n)
+			var names []string
+			for _, m := range g.nodes {
+				names = append(names, a.w.nodes[m])
+			}
+			clocks := "the clock of " + names[0] + " or of " + names[1]
+			if len(names) > 2 {
+				clocks = "the clocks of two or more of " + strings.Join(names[:len(names)-1], ", ") + " and " +
+					names[len(names)-1]
+			}
+			an.Message = fmt.Sprintf("Uncertain: the clock of %s may have stepped between %s and %s on its clock (%s "+
+				"stepped then, and the captures cannot tell which: see clock-step at %s), so packets across %s about "+
+				"then may have been matched on the wrong side of the step and these may not be lost. %s", name,
+				fmtAt(min(st.pre, st.post)), fmtAt(max(st.pre, st.post)), clocks, names[0], name, an.Message)
+			an.Next = fmt.Sprintf("Split the captures at that moment and correlate each part, or give --offset %s=D "+
+				"for each part (see clock-step at %s). %s", name, names[0], an.Next)
+			continue
+		}
 		an.Message = fmt.Sprintf("Uncertain: the clock of %s stepped by %s during the capture, at a moment its captures "+
 			"cannot place exactly (see clock-step), so packets across it about then may have been matched on the wrong "+
-			"side of the step and these may not be lost. %s", name, fmtStep(a.unsureStep(n).size), an.Message)
+			"side of the step and these may not be lost. %s", name, fmtStep(st.size), an.Message)
 		an.Next = fmt.Sprintf("Split the captures at the step (%s on %s's clock) and correlate each part, or give "+
-			"--offset %s=D for each part. %s", fmtAt(a.unsureStep(n).at), name, name, an.Next)
+			"--offset %s=D for each part. %s", fmtAt(st.at), name, name, an.Next)
 	}
+}
+
+// tieGroupOf returns the group of groups (tieGroups) that holds node n: every node with a tied step
+// is in one.
+func tieGroupOf(groups []tieGroup, n int) tieGroup {
+	for _, g := range groups {
+		if slices.Contains(g.nodes, n) {
+			return g
+		}
+	}
+	return tieGroup{}
 }

@@ -632,7 +632,13 @@ func (a *analysis) summary(res *Result) Summary {
 		s.Anomalies[an.Severity]++
 	}
 	s.Unreadable = Unreadable(a.w.c)
-	s.Unreliable = a.lateUnreliable()
+	var why []string
+	for _, w := range []string{a.lateUnreliable(), a.clockUnreliable()} {
+		if w != "" {
+			why = append(why, w)
+		}
+	}
+	s.Unreliable = strings.Join(why, "; and ")
 	return s
 }
 
