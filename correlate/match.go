@@ -92,8 +92,8 @@ type matcher struct {
 	mask int32 // len(ring)-1
 	base int32
 	next int32
-	// fp holds each Observation's fingerprint until the merge has read it; the journey + 1 (0: none) the
-	// matcher finds is then written in its place (writeBack), so the journey ids take no memory of their own.
+	// fp holds each Observation's fingerprint until the merge has read it; the matcher then writes the
+	// Observation's journey + 1 (0: none) in its place, so the journey ids take no memory of their own.
 	// It is the Capture's (Options.Lean) or a copy.
 	fp    []decode.Fingerprints
 	jOf   []int32       // after matching: global observation id → journey + 1 (0: none), from fp
@@ -255,14 +255,11 @@ func (m *matcher) run() {
 	n := 0 // sightings matched
 	for b := range batches {
 		m.matchBatch(b)
-		free <- b
+		free <- b[:0]
 		if n/trimRun != (n+len(b))/trimRun { // the merge reads the frames as the matcher does
 			m.w.trimNow()
 		}
 		n += len(b)
-	}
-	for len(free) > 0 { // the batches the merge did not take back: their journeys are written here
-		writeBack(<-free)
 	}
 }
 
@@ -287,7 +284,7 @@ const lookAhead = 8
 // start makes the matcher's state and starts the merge: a second goroutine merges the files' streams
 // by corrected time and sends the sightings on batches, in batches handed back on free, while this one
 // matches them: on two cores the merge is off the matcher's path.
-func (m *matcher) start() (<-chan []sighting, chan []sighting) {
+func (m *matcher) start() (<-chan []sighting, chan<- []sighting) {
 	w := m.w
 	m.dup = makeBig[uint64](w.big, (w.nObs+63)/64, (w.nObs+63)/64)
 	m.ring = make([]jstate, 1<<12)
@@ -417,7 +414,6 @@ func (m *matcher) order(f int) []uint32 {
 type sighting struct {
 	o     *decode.Observation
 	slot  *uint64
-	j     uint64 // set by step: the journey + 1 (0: none) that writeBack writes to slot
 	loose uint64
 	e     uint64 // exact fingerprint (matchable only)
 	t     int64
@@ -477,7 +473,7 @@ const (
 func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []sighting) {
 	defer close(out)
 	files, ht := m.mergeFiles(perm)
-	b := writeBack(<-free)
+	b := <-free
 	for f := ht.top(); f >= 0; f = ht.top() {
 		mf := &files[f]
 		i := mf.pos
@@ -489,7 +485,7 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 		m.sight(&b[len(b)-1], &mf.obs[idx], mf.slot(idx), mf.base+uint32(idx), ht.topTime())
 		if len(b) == m.batch {
 			out <- b
-			b = writeBack(<-free)
+			b = <-free
 		}
 		if i++; i == len(mf.obs) {
 			mf.pos = i
@@ -508,19 +504,6 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 	if len(b) > 0 {
 		out <- b
 	}
-}
-
-// writeBack writes the journeys step found for a batch of sightings the matcher handed back to their
-// fingerprints' slots, and returns the batch emptied. The merge does it as it takes the batch back
-// for more (and the matcher for the batches left over at the end). On two cores the matcher then
-// never writes a line of fingerprints that the merge is reading on the other core (sight, touchAhead:
-// eight slots a line, the merge a little ahead in the same files): each such write took the line from
-// the other core's cache, and the merge's next read took it back.
-func writeBack(b []sighting) []sighting {
-	for i := range b {
-		*b[i].slot = b[i].j
-	}
-	return b[:0]
 }
 
 // mergeFile is a file in the merge: its Observations, their order (perm, nil meaning their own),
@@ -621,10 +604,10 @@ func (m *matcher) touchAhead(mf *mergeFile, i int) {
 	}
 }
 
-// step matches one sighting, and sets its journey + 1 (0: none) in s.j, for writeBack.
+// step matches one sighting, and writes its journey + 1 (0: none) to its slot.
 func (m *matcher) step(s *sighting) {
 	t := s.t
-	s.j = 0
+	*s.slot = 0
 	if m.base < m.next && t-m.st(m.base).lastTs > m.window { // the oldest open journey idle too long
 		m.evict(t)
 	}
@@ -775,7 +758,7 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 		if m.noteDup(c.dupJ, s, stage, node, e) {
 			return
 		}
-		s.j = uint64(c.dupJ) + 1
+		*s.slot = uint64(c.dupJ) + 1
 		m.dup[g/64] |= 1 << (g % 64)
 	case c.nat >= 0:
 		js := m.st(c.nat)
@@ -982,7 +965,7 @@ func (m *matcher) attach(j int32, s *sighting, stage uint32, node int16) {
 	}
 	js.lastNode = node
 	js.lastG = s.g
-	s.j = uint64(j) + 1
+	*s.slot = uint64(j) + 1
 }
 
 // evict closes journeys idle for longer than the window, so the open maps hold only the window.

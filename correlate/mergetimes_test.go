@@ -127,7 +127,7 @@ func TestScanPlainAsScan(t *testing.T) {
 					plain, other = plain+p, other+o
 					m.step(&b[i])
 				}
-				free <- b
+				free <- b[:0]
 			}
 		}
 	}
