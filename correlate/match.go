@@ -8,6 +8,7 @@ import (
 	"github.com/calipath/calipath/decode"
 
 	"github.com/calipath/calipath/internal/hugepage"
+	"github.com/calipath/calipath/internal/prefault"
 )
 
 const maxStages = 8
@@ -1015,11 +1016,21 @@ func closer(x, y, t int64) bool {
 // st returns the state of open journey j.
 func (m *matcher) st(j int32) *jstate { return &m.ring[uint32(j&m.mask)] }
 
+// newRing returns a ring of n journey states for newJourney to grow into, its memory mapped into the
+// process in one call (prefault): the ring's old states are copied into it at once, and the new ones
+// written there as journeys open, which would otherwise take a page fault for each of its pages, on
+// the matcher's goroutine.
+func newRing(n int) []jstate {
+	r := hugepage.Make[jstate](n, n)
+	prefault.Slice(r, 0, n)
+	return r
+}
+
 // newJourney opens a journey first seen at t and returns its id, growing the ring when the window
 // holds more journeys than it has room for.
 func (m *matcher) newJourney(t int64) int32 {
 	if int(m.next-m.base) == len(m.ring) {
-		old, bigger := m.ring, hugepage.Make[jstate](2*len(m.ring), 2*len(m.ring))
+		old, bigger := m.ring, newRing(2*len(m.ring))
 		for id := m.base; id < m.next; { // in runs contiguous in both rings
 			o, b := int(id)&(len(old)-1), int(id)&(len(bigger)-1)
 			n := min(len(old)-o, len(bigger)-b, int(m.next-id))

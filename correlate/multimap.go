@@ -1,6 +1,9 @@
 package correlate
 
-import "github.com/calipath/calipath/internal/hugepage"
+import (
+	"github.com/calipath/calipath/internal/hugepage"
+	"github.com/calipath/calipath/internal/prefault"
+)
 
 // multimap maps uint64 keys to any number of int32 values (journeys) in one open-addressing table:
 // linear probing, entries of one key anywhere in the run after its home slot, and deletion by
@@ -27,6 +30,7 @@ func newMultimap() *multimap {
 
 func (m *multimap) init(size int) {
 	m.slots = hugepage.Make[mslot](size, size)
+	prefault.Slice(m.slots, 0, size) // every slot is written now: mapped in one call, not a fault a page
 	for i := range m.slots {
 		m.slots[i].val = -1
 	}
