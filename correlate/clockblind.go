@@ -55,6 +55,10 @@ func (w *world) blindNodes(models []clockModel, blind map[uint64]uint64) {
 var blindKinds = map[string]bool{"encap-drop": true, "underlay-drop": true, "decap-drop": true, "delivery-drop": true,
 	"host-drop": true, "pmtu-blackhole": true, "wireguard-no-session": true}
 
+// lossWarnings are the loss warnings (not errors, which blindKinds has): the clock and window hedges say
+// them as uncertain or unreliable too.
+var lossWarnings = map[string]bool{"loss": true, "loss-one-way-gap": true, "loss-router-side-unknown": true}
+
 // clockUncertain turns the errors of blindKinds at a segment with an end on a node whose clock could
 // not be estimated into warnings that say why they are uncertain and how to settle them: the clocks
 // of that node were not corrected, so packets across it may have been matched out of order. That
@@ -141,7 +145,7 @@ func (a *analysis) clockUnfit(ans []Anomaly) {
 	nodeOf, natOn := a.pointNodes(ans)
 	for i := range ans {
 		an := &ans[i]
-		loss := an.Kind == "loss" || an.Kind == "loss-one-way-gap" || an.Kind == "loss-router-side-unknown"
+		loss := lossWarnings[an.Kind]
 		if (!loss && (an.Severity != sevError || !blindKinds[an.Kind])) || an.Where.From == "" ||
 			strings.HasPrefix(an.Message, "Uncertain:") {
 			continue

@@ -46,10 +46,7 @@ func (w *world) resizeSteps(refs []clockRef, total int, orig map[[2]int][]delayS
 			cp.size = lo[i] + (hi[i]-lo[i])/2
 			moved = moved || cp.size != st.size
 		}
-		cp.at = cp.post
-		if cp.size > 0 {
-			cp.at = max(cp.post-cp.size, cp.pre+1)
-		}
+		cp.at = stepMoment(cp.size, cp.pre, cp.post)
 		resized[i] = &cp
 	}
 	if !moved {
@@ -94,7 +91,7 @@ func stepBounds(orig map[[2]int][]delaySample, steps []*clockStep) []stepBound {
 		}
 		st := steps[i]
 		_, pre, post, _, _ := f.of(n)
-		if min(pre, post) <= max(st.pre, st.post) && min(st.pre, st.post) <= max(pre, post) {
+		if spansMeet(pre, post, st.pre, st.post) {
 			return i
 		}
 		return -1

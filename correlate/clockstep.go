@@ -462,13 +462,7 @@ func (w *world) findStep(pairs, aside map[[2]int][]delaySample) *clockStep {
 		return nil // left to the fit: its samples disagree, and clockUnfit says so
 	}
 	// Frames before the step have the node's times below the moment T, those after at least T + size.
-	// After a step forward the first sample after it, less the step, is a moment no earlier than T
-	// and after the last sample before; after a step back, times from T + size to T are used twice, and
-	// the first sample after the step is where its times are taken as after.
-	st.at = st.post
-	if st.size > 0 {
-		st.at = max(st.post-st.size, st.pre+1)
-	}
+	st.at = stepMoment(st.size, st.pre, st.post)
 	return st
 }
 
@@ -483,20 +477,41 @@ func (w *world) findStep(pairs, aside map[[2]int][]delaySample) *clockStep {
 func tiedPair(pairs map[[2]int][]delaySample, steps []pairStep, tally map[int]*pairTally, f pairStep,
 	node int, aside map[[2]int][]delaySample) bool {
 	other := f.otherOf(node)
-	same := func(n int) (c int) {
-		for _, g := range steps {
-			if (g.key[0] == n || g.key[1] == n) && sameStep(f, g, n) {
-				c++
-			}
-		}
-		return c
-	}
+	same := func(n int) int { return agreeing(steps, f, n) }
 	a, b := tally[node], tally[other]
 	if aside != nil { // a pair set aside: only a pair ruling one out (any), or showing the step or fitting, tells
 		return refutes(aside, f, node) == refutes(aside, f, other) && same(node) == same(other) && a.fits == b.fits
 	}
 	return refutes(pairs, f, node) == refutes(pairs, f, other) && same(node) == same(other) &&
 		a.fits == b.fits && a.unfit == b.unfit && a.all+b.all > 2
+}
+
+// stepMoment returns the node's raw time from which its frames are taken as after a step of size whose
+// last sample before it is at pre and first after it at post (clockStep.at): after a step forward
+// (from moment T) the first sample after it, less the step, is a moment no earlier than T and after
+// the last sample before; after a step back, times from T + size to T are used twice, and the first
+// sample after the step is where its times are taken as after.
+func stepMoment(size, pre, post int64) int64 {
+	if size > 0 {
+		return max(post-size, pre+1)
+	}
+	return post
+}
+
+// spansMeet reports whether two steps' spans, each from its last sample before to its first after (in
+// either order) on one node's clock, overlap: the two are at one moment.
+func spansMeet(pre1, post1, pre2, post2 int64) bool {
+	return min(pre1, post1) <= max(pre2, post2) && min(pre2, post2) <= max(pre1, post1)
+}
+
+// agreeing returns how many of steps are of node n's pairs and show one step of n with f (sameStep).
+func agreeing(steps []pairStep, f pairStep, n int) (c int) {
+	for _, g := range steps {
+		if (g.key[0] == n || g.key[1] == n) && sameStep(f, g, n) {
+			c++
+		}
+	}
+	return c
 }
 
 // otherOf returns the node of f's pair that is not n.
@@ -551,16 +566,8 @@ func (w *world) tieStep(pairs map[[2]int][]delaySample, f pairStep, node, other 
 	slices.SortFunc(lineless, func(p, q [2]int) int { return cmp.Or(cmp.Compare(p[0], q[0]), cmp.Compare(p[1], q[1])) })
 	for _, n := range []int{node, other} {
 		size, pre, post, _, _ := f.of(n)
-		m := other
-		if n == other {
-			m = node
-		}
-		at := post
-		if size > 0 {
-			at = max(post-size, pre+1)
-		}
-		w.stepTies = append(w.stepTies, &clockStep{node: n, tiedWith: m, size: size, pre: pre, post: post, at: at, pairs: 1,
-			lineless: lineless})
+		w.stepTies = append(w.stepTies, &clockStep{node: n, tiedWith: f.otherOf(n), size: size, pre: pre, post: post,
+			at: stepMoment(size, pre, post), pairs: 1, lineless: lineless})
 	}
 }
 
@@ -642,13 +649,7 @@ func allFit(pairs map[[2]int][]delaySample, steps []*clockStep) bool {
 	for _, st := range steps {
 		least = min(least, abs64(st.size))
 	}
-	for k, ab := range pairs {
-		ba := pairs[[2]int{k[1], k[0]}]
-		if k[0] < k[1] && len(ab) > 0 && len(ba) > 0 && minDelay(ab)+minDelay(ba) < -least/2 {
-			return false
-		}
-	}
-	return true
+	return worstApart(pairs) <= least/2
 }
 
 // stepsFit reports whether the samples with steps taken off (pairs) fit the stepped nodes' clocks:
@@ -716,7 +717,7 @@ func sameStep(f, g pairStep, n int) bool {
 	if least >= stepMin {
 		agree = max(least/10, stepMin)
 	}
-	return abs64(s1-s2) <= agree && min(pre1, post1) <= max(pre2, post2) && min(pre2, post2) <= max(pre1, post1)
+	return abs64(s1-s2) <= agree && spansMeet(pre1, post1, pre2, post2)
 }
 
 // bestStep returns the index of node's pair step that most of its others agree with (sameStep), the
@@ -842,23 +843,17 @@ func stepNode(steps []pairStep, tally map[int]*pairTally) (node int, tie bool) {
 	// First, though, the node with the most pairs that show one step of it (sameStep): with two nodes
 	// stepped at different moments, each pair with the third shows one of the steps, and the third,
 	// in both, would otherwise be taken for the one that stepped.
-	agreeing := map[int]int{}
+	agree := map[int]int{}
 	for _, f := range steps {
 		for _, n := range f.key {
-			c := 0
-			for _, g := range steps {
-				if (g.key[0] == n || g.key[1] == n) && sameStep(f, g, n) {
-					c++
-				}
-			}
-			agreeing[n] = max(agreeing[n], c)
+			agree[n] = max(agree[n], agreeing(steps, f, n))
 		}
 	}
 	cmpNodes := func(n, m int) int {
 		a, b := tally[n], tally[m]
 		switch {
-		case agreeing[n] != agreeing[m]:
-			return cmp.Compare(agreeing[n], agreeing[m])
+		case agree[n] != agree[m]:
+			return cmp.Compare(agree[n], agree[m])
 		case a.fits != b.fits:
 			return cmp.Compare(b.fits, a.fits)
 		case a.unfit != b.unfit:
@@ -1176,7 +1171,7 @@ func (a *analysis) tieGroups() []tieGroup {
 				order, first[key(st)], up[key(st)] = append(order, key(st)), st, key(st)
 			}
 			for _, o := range tied[:i] {
-				if min(st.pre, st.post) <= max(o.pre, o.post) && min(o.pre, o.post) <= max(st.pre, st.post) {
+				if spansMeet(st.pre, st.post, o.pre, o.post) {
 					if r1, r2 := find(key(st)), find(key(o)); r1 != r2 {
 						up[r2] = r1
 					}
@@ -1299,7 +1294,7 @@ func (a *analysis) stepUncertain(ans []Anomaly) {
 	nodeOf, _ := a.pointNodes(ans)
 	for i := range ans {
 		an := &ans[i]
-		loss := an.Kind == "loss" || an.Kind == "loss-one-way-gap" || an.Kind == "loss-router-side-unknown"
+		loss := lossWarnings[an.Kind]
 		if (!loss && (an.Severity != sevError || !blindKinds[an.Kind])) || an.Where.From == "" ||
 			strings.HasPrefix(an.Message, "Uncertain:") {
 			continue

@@ -191,7 +191,7 @@ func (a *analysis) lateUncertain(ans []Anomaly) {
 	win := a.lateWindowHint()
 	for i := range ans {
 		an := &ans[i]
-		if !blindKinds[an.Kind] && an.Kind != "loss" && an.Kind != "loss-one-way-gap" && an.Kind != "loss-router-side-unknown" {
+		if !blindKinds[an.Kind] && !lossWarnings[an.Kind] {
 			continue
 		}
 		an.Severity = sevWarning
