@@ -1,7 +1,9 @@
 package decode
 
 import (
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"testing"
 )
@@ -138,11 +140,7 @@ func TestDecodeReusedPairs(t *testing.T) {
 // FuzzDecodeReused is TestDecodeReusedPairs on any two frames.
 func FuzzDecodeReused(f *testing.F) {
 	fr := fxFrames(f)
-	names := make([]string, 0, len(fr))
-	for n := range fr {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(fr))
 	for i, n := range names {
 		a, b := fr[n], fr[names[(i+1)%len(names)]]
 		f.Add(uint16(a.link), a.data, uint16(b.link), b.data, uint16(0))
