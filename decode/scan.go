@@ -683,7 +683,11 @@ func (c *fpCollector) grow() {
 	case len(c.cur) < FingerprintChunk: // the first chunk doubles up to full size
 		var bigger []uint64
 		if 2*len(c.cur) == FingerprintChunk {
-			bigger = c.next(c.slabs.take(FingerprintChunk)[:len(c.cur)])
+			// The first full-size chunk: the values so far are copied into its front, so that is
+			// mapped in with the window after it, in one call (it faulted in a page at a time).
+			ch := c.slabs.take(FingerprintChunk)
+			prefault.Slice(ch, 0, len(c.cur))
+			bigger = c.next(ch[:len(c.cur)])
 		} else {
 			bigger = make([]uint64, 2*len(c.cur))
 		}
