@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"unsafe"
 
@@ -215,7 +216,7 @@ func TestFingerprintSlabs(t *testing.T) {
 // file. Every file still gets its own Observations, in order.
 func TestObsFirsts(t *testing.T) {
 	defer hugepage.Enable(true)() // off by default (CALIPATH_HUGEPAGES)
-	p := newObsFirsts()
+	p := newObsFirsts(1)          // with huge pages asked for, a slab of obsFirstsSlab chunks all the same
 	collect := func(n int, base uint32) []Observation {
 		c := obsCollector{size: int64(n) * 116, firsts: p}
 		for i := range n {
@@ -252,6 +253,32 @@ func TestObsFirsts(t *testing.T) {
 	}
 	if !ok {
 		t.Error("the first chunks' slab is not advised for huge pages")
+	}
+}
+
+// Without huge pages, a Load reading one file at a time makes its first chunks one at a time: a
+// slab of more, unused while each reader gives its chunk back, was zeroed whole when made (16 MiB
+// faulted in a page at a time where 2 MiB were filled). The chunk given back goes to the next file.
+func TestObsFirstsOneWorker(t *testing.T) {
+	defer hugepage.Enable(false)()
+	p := newObsFirsts(1)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	ch := p.take(obsChunk)
+	runtime.ReadMemStats(&after)
+	if got, want := after.TotalAlloc-before.TotalAlloc, uint64(obsChunk)*uint64(unsafe.Sizeof(Observation{})); got > want+4096 {
+		t.Errorf("the first chunk of a Load reading one file at a time allocated %d bytes, want %d: chunks no reader takes were made (and zeroed) with it",
+			got, want)
+	}
+	if len(ch) != 0 || cap(ch) != obsChunk {
+		t.Fatalf("take: len %d cap %d", len(ch), cap(ch))
+	}
+	p.give(ch)
+	if next := p.take(obsChunk); &next[:1][0] != &ch[:1][0] {
+		t.Error("the chunk given back was not taken by the next file")
+	}
+	if two := newObsFirsts(2); two.perSlab != 2 {
+		t.Errorf("two files at a time: slabs of %d chunks, want 2", two.perSlab)
 	}
 }
 

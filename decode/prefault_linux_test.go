@@ -3,8 +3,10 @@
 package decode
 
 import (
+	"encoding/binary"
 	"errors"
 	"os"
+	"runtime"
 	"testing"
 	"unsafe"
 
@@ -112,5 +114,55 @@ func TestFpCollectorPrefaults(t *testing.T) {
 	}
 	if residentAt(t, unsafe.Pointer(&ch[w+1024])) {
 		t.Error("the last window's unfilled room is still resident after finish")
+	}
+}
+
+// threadFaults returns the page faults f takes on this thread: the kernel's count of faults taken at
+// a first touch, which does not count the pages a populating call maps in. It skips the test when the
+// kernel does not let the process count them (perf_event_paranoid, a seccomp filter).
+func threadFaults(t *testing.T, f func()) int64 {
+	t.Helper()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	attr := unix.PerfEventAttr{Type: unix.PERF_TYPE_SOFTWARE, Config: unix.PERF_COUNT_SW_PAGE_FAULTS,
+		Size: uint32(unsafe.Sizeof(unix.PerfEventAttr{})), Bits: unix.PerfBitExcludeKernel | unix.PerfBitExcludeHv}
+	fd, err := unix.PerfEventOpen(&attr, 0, -1, -1, unix.PERF_FLAG_FD_CLOEXEC)
+	if err != nil {
+		t.Skipf("page faults cannot be counted here (%v)", err)
+	}
+	defer unix.Close(fd)
+	f()
+	var buf [8]byte
+	if n, err := unix.Read(fd, buf[:]); err != nil || n != 8 {
+		t.Fatalf("reading the page fault count: %d bytes, %v", n, err)
+	}
+	return int64(binary.NativeEndian.Uint64(buf[:]))
+}
+
+// When the fingerprints of a file outgrow their first small chunk, they move to a full-size chunk:
+// its front, where they are copied, is mapped in with the window after it in one call, not faulted
+// in a page at a time (64 faults for the 256 KiB copied).
+func TestFpCollectorFirstChunkPrefaulted(t *testing.T) {
+	probe := make([]byte, 1<<20)
+	if err := unix.Madvise(probe[64<<10:128<<10], unix.MADV_POPULATE_WRITE); errors.Is(err, unix.EINVAL) {
+		t.Skipf("this kernel cannot populate memory (%v)", err)
+	}
+	slabs := &chunkSlabs[uint64]{size: FingerprintChunk, perSlab: fpSlabChunks}
+	slabs.slab = make([]uint64, fpSlabChunks*FingerprintChunk)
+	smallPages(t, slabs.slab)
+	hugepage.Release(slabs.slab[:0]) // not resident: as memory fresh from the system
+	c := fpCollector{slabs: slabs}
+	n := 0
+	for ; n < FingerprintChunk/2; n++ {
+		c.add(uint64(n + 1))
+	}
+	faults := threadFaults(t, func() { c.add(uint64(n + 1)); n++ }) // into the full-size chunk
+	if faults > 8 {
+		t.Errorf("moving %d fingerprints into the first full-size chunk took %d page faults, want at most 8 (it was mapped in a page at a time)",
+			FingerprintChunk/2, faults)
+	}
+	f := c.finish()
+	if len(f.Chunks) != 1 || f.At(0) != 1 || f.At(n-1) != uint64(n) || f.At(FingerprintChunk/2-1) != FingerprintChunk/2 {
+		t.Fatalf("finish: %d chunks, values %d %d", len(f.Chunks), f.At(0), f.At(n-1))
 	}
 }

@@ -408,7 +408,7 @@ func loadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 	t := NewTables()
 	cols := make([]obsCollector, len(paths))
 	fps := make([]fpCollector, len(paths))
-	firsts := newObsFirsts()
+	firsts := newObsFirsts(runtime.GOMAXPROCS(0)) // scanFiles reads that many files at a time
 	fpSlabs := &chunkSlabs[uint64]{size: FingerprintChunk, perSlab: fpSlabChunks}
 	for i, p := range paths {
 		cols[i].firsts = firsts
@@ -484,9 +484,21 @@ type chunkSlabs[T any] struct {
 // obsFirsts is where a Load's Observation collectors take their first chunks.
 type obsFirsts = chunkSlabs[Observation]
 
-func newObsFirsts() *obsFirsts { return &obsFirsts{size: obsChunk, perSlab: obsFirstsSlab} }
+// newObsFirsts returns the first chunks' source for a Load whose files are read workers at a time.
+// Its slabs hold obsFirstsSlab chunks when huge pages are asked for (a slab of a few chunks spans
+// whole huge pages, a chunk alone none). Without them a slab is one chunk per worker: each reader
+// holds one first chunk at a time and gives it back when done with it, so the chunks of a larger slab
+// stayed unused, while a slab made of memory the heap had used before is zeroed whole when made (16
+// MiB faulted in a page at a time on one core, where one chunk of it was filled).
+func newObsFirsts(workers int) *obsFirsts {
+	per := obsFirstsSlab
+	if !hugepage.On() {
+		per = min(max(workers, 1), obsFirstsSlab)
+	}
+	return &obsFirsts{size: obsChunk, perSlab: per}
+}
 
-// obsFirstsSlab is how many first chunks of Observations a slab holds.
+// obsFirstsSlab is how many first chunks of Observations a slab holds (with huge pages asked for).
 const obsFirstsSlab = 8
 
 // take returns an empty chunk of capacity size (p's size); a nil p allocates it on its own.
@@ -683,7 +695,11 @@ func (c *fpCollector) grow() {
 	case len(c.cur) < FingerprintChunk: // the first chunk doubles up to full size
 		var bigger []uint64
 		if 2*len(c.cur) == FingerprintChunk {
-			bigger = c.next(c.slabs.take(FingerprintChunk)[:len(c.cur)])
+			// The first full-size chunk: the values so far are copied into its front, so that is
+			// mapped in with the window after it, in one call (it faulted in a page at a time).
+			ch := c.slabs.take(FingerprintChunk)
+			prefault.Slice(ch, 0, len(c.cur))
+			bigger = c.next(ch[:len(c.cur)])
 		} else {
 			bigger = make([]uint64, 2*len(c.cur))
 		}

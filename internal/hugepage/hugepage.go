@@ -30,6 +30,10 @@ func Enable(b bool) (restore func()) {
 	return func() { on = old }
 }
 
+// On reports whether Advise asks for huge pages: whether slices gathered for the sake of huge pages
+// are worth gathering.
+func On() bool { return on }
+
 // Size is the huge page size advised for: the x86-64 and arm64 (4 KiB base pages) PMD size.
 const Size = 2 << 20
 
