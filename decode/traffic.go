@@ -25,6 +25,10 @@ type Traffic struct {
 	VXLAN      int // frames with a VXLAN outer header
 	Plain      int // IP frames without encapsulation
 	WireGuard  int // frames carrying a WireGuard message (UDP 51820; among Plain)
+	// OtherMAC counts the Ethernet IP frames between two unicast MACs neither of which is
+	// ee:ee:ee:ee:ee:ee: frames no pod's veth carries (a node's eth0, vxlan.calico), beside CalicoMAC
+	// those of a file that holds several interfaces (LateMerged).
+	OtherMAC int
 
 	// PodSrcs are source addresses of IPv4 frames sent to ee:ee:ee:ee:ee:ee (a pod sending to its host);
 	// PodDsts destination addresses of frames from ee:ee:ee:ee:ee:ee (the host delivering to its pod).
@@ -181,7 +185,8 @@ func (t *Traffic) add(frame uint32, ts int64, odd bool, p *Packet, fp uint64) (b
 		copy(src[:], p.SLLAddr[:6])
 		haveMAC = true
 	}
-	if haveMAC && (src == CalicoMAC || dst == CalicoMAC) {
+	cali := haveMAC && (src == CalicoMAC || dst == CalicoMAC)
+	if cali {
 		t.CalicoMAC++
 	}
 	if sampled && haveMAC {
@@ -204,6 +209,9 @@ func (t *Traffic) add(frame uint32, ts int64, odd bool, p *Packet, fp uint64) (b
 	in := &p.Inner
 	if in.Version == 0 {
 		return back
+	}
+	if p.HasEth && !cali && dst[0]&1 == 0 {
+		t.OtherMAC++
 	}
 	switch p.Encap {
 	case EncapIPIP:
@@ -424,6 +432,7 @@ func (t *Traffic) Merge(u *Traffic) {
 	t.NoLinkAddr += u.NoLinkAddr
 	t.GatewayARP += u.GatewayARP
 	t.CalicoMAC += u.CalicoMAC
+	t.OtherMAC += u.OtherMAC
 	t.VTEPMAC += u.VTEPMAC
 	t.IPIP += u.IPIP
 	t.VXLAN += u.VXLAN
