@@ -154,7 +154,25 @@ func TestMergedLatePrefix(t *testing.T) {
 				}
 			}
 			if !said {
-				t.Errorf("no problem of node-a.pcap says it was read again split: %v", mc.Files[len(mc.Files)-1].Problems)
+				t.Errorf("no problem of %s says it was read again split: %v", c.name, mc.Files[len(mc.Files)-1].Problems)
+			}
+			// The subcommands that list points or frames scan without keeping Observations (ScanFiles).
+			tb := decode.NewTables()
+			sc := decode.IdentifyFiles(decode.ScanFiles(merged, decode.Options{}, tb, nil), tb, decode.PointConfig{})
+			var ids []string
+			for _, p := range sc.Points {
+				if strings.HasPrefix(p.ID, "node-a/") {
+					ids = append(ids, p.ID)
+				}
+			}
+			var lids []string
+			for _, p := range mc.Points {
+				if strings.HasPrefix(p.ID, "node-a/") {
+					lids = append(lids, p.ID)
+				}
+			}
+			if strings.Join(ids, " ") != strings.Join(lids, " ") {
+				t.Errorf("ScanFiles' node-a points %v, Load's %v", ids, lids)
 			}
 		})
 	}
