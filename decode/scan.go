@@ -167,14 +167,13 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 		if rec.LinkType == LinkEthernet && !d.mergeChecked {
 			d.mergeChecked = true
 			var why string
-			split := opts.splitMerged[fi.Index]
 			if streamInput(fi.Path, opts) {
 				pr := newPrefixReader(r, &rec)
-				d.merged, why, fi.oneByPrefix = probeMerged(pr, opts, split)
+				d.merged, why, fi.oneByPrefix = probeMerged(pr, opts, opts.splitMerged[fi.Index])
 				pr.rewind(&rec)
 				r = pr
 			} else {
-				d.merged, why, fi.oneByPrefix = learnMerged(fi.Path, opts, split)
+				d.merged, why, fi.oneByPrefix = learnMerged(fi.Path, opts, opts.splitMerged[fi.Index])
 			}
 			if why != "" {
 				fi.problem("%s", why)

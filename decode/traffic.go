@@ -210,9 +210,6 @@ func (t *Traffic) add(frame uint32, ts int64, odd bool, p *Packet, fp uint64) (b
 	if in.Version == 0 {
 		return back
 	}
-	if p.HasEth && !cali && dst[0]&1 == 0 {
-		t.OtherMAC++
-	}
 	switch p.Encap {
 	case EncapIPIP:
 		t.IPIP++
@@ -230,8 +227,7 @@ func (t *Traffic) add(frame uint32, ts int64, odd bool, p *Packet, fp uint64) (b
 		if (p.HasEth && src[0] == 0x66 && dst[0] == 0x66) || (p.HasSLL && p.SLLAlen == 6 && src[0] == 0x66) {
 			t.VTEPMAC++
 		}
-		// A cooked capture (-i any) records the sender's address only; a frame the host received
-		// (packet type 0) was addressed to it: on a pod's veth, to ee:ee:ee:ee:ee:ee.
+		// Cooked (-i any): the sender's address only; one the host received (packet type 0) was to it (a veth: ee:ee:…).
 		toHost := haveMAC && (dst == CalicoMAC || (p.HasSLL && p.PktType == 0 && src != CalicoMAC))
 		if in.Version == 4 && toHost {
 			addAddr(&t.PodSrcs, &t.NPodSrc, [4]byte(in.Src[:4]))
@@ -251,6 +247,9 @@ func (t *Traffic) add(frame uint32, ts int64, odd bool, p *Packet, fp uint64) (b
 	}
 	if p.Encap != EncapNone && p.Outer.Version == 6 && in.Version == 6 {
 		t.addPair6(p.Outer.Src, p.Outer.Dst, in.Src)
+	}
+	if p.HasEth && !cali && dst[0]&1 == 0 { // last, and a comment line above merged: default.pgo's lines stay
+		t.OtherMAC++
 	}
 	return back
 }
