@@ -21,6 +21,9 @@ type Options struct {
 	// Open, if set, opens each input but "-" (stdin) instead of os.Open: a capture inside a bundle
 	// (package bundle's Open streams one out of a tarball). A *os.File it returns is read as a file.
 	Open func(path string) (io.ReadCloser, error)
+	// splitMerged are the files (by index) to read as a node's captures merged into one file whatever
+	// their first records show: a first read found them so (lateMerged).
+	splitMerged map[uint16]bool
 }
 
 // Decoder turns Records of one input file into Packets and Observations. It keeps small caches of the

@@ -109,15 +109,17 @@ func (m *mergedLocal) stage(p *Packet) int {
 }
 
 // learnMerged reads the prefix of the file at path and returns what it shows of a merged capture,
-// nil when it is none (see probeMerged), with why, when it is not nil, the prefix could not tell.
+// nil when it is none (see probeMerged), with why, when it is not nil, the prefix could not tell, and
+// single, when the prefix made it one interface's (probeState.single). split makes it a merged
+// capture whatever the prefix shows (lateMerged found it one).
 // A stream (standard input, a FIFO) is read once only: scan probes it with a prefixReader instead.
-func learnMerged(path string, opts Options) (*mergedLocal, string) {
+func learnMerged(path string, opts Options, split bool) (m *mergedLocal, why string, single bool) {
 	r, c, err := openInput(path, opts)
 	if err != nil {
-		return nil, ""
+		return nil, "", false
 	}
 	defer c.Close()
-	return probeMerged(r, opts)
+	return probeMerged(r, opts, split)
 }
 
 // streamInput reports whether the input at path can be read once only (standard input, a FIFO).
@@ -179,8 +181,11 @@ func (s *probeState) single() bool {
 // a file of another link type than Ethernet or of several interfaces, one that single calls a capture
 // of one interface, or one that did not show itself merged (merged) by its end or mergeProbeBytes. It
 // reads mergeProbe records at least (what it learns of the pods, and what makes it one interface's);
-// why says, when a file it did not take for merged may still be one, why it could not tell.
-func probeMerged(r Reader, opts Options) (m *mergedLocal, why string) {
+// why says, when a file it did not take for merged may still be one, why it could not tell; single
+// says that single took it for one interface's (the rest of the file may still show it merged:
+// lateMerged). With split it returns what it learnt whatever the prefix shows: the file was read to
+// its end and found merged (the stages of pods met later are learnt by mergedLocal.stage).
+func probeMerged(r Reader, opts Options, split bool) (m *mergedLocal, why string, single bool) {
 	vx, wg := opts.tunnelPorts()
 	var rec Record
 	var p Packet
@@ -188,14 +193,17 @@ func probeMerged(r Reader, opts Options) (m *mergedLocal, why string) {
 		stages: map[uint64]uint64{}, ipPods: map[[6]byte]bool{}, pairs: map[[32]byte]bool{}}
 	for {
 		if s.records >= mergeProbe && s.merged() {
-			return s.m, ""
+			return s.m, "", false
 		}
 		// Not sooner: a node's interfaces merged in time order may start with a long stretch of one
 		// interface's answered traffic (eth0's exchanges with hosts off the cluster, before any pod
 		// talked): 1,100 such records, then the lab's packets at the veth and eth0, were read as one
 		// interface when 1,024 records of one stage decided.
 		if s.records >= mergeProbe && s.single() {
-			return nil, ""
+			if split {
+				return s.m, "", false
+			}
+			return nil, "", true
 		}
 		if s.bytes >= mergeProbeBytes {
 			s.limit = true
@@ -210,17 +218,17 @@ func probeMerged(r Reader, opts Options) (m *mergedLocal, why string) {
 			break
 		}
 		if rec.LinkType != LinkEthernet || rec.Iface != 0 {
-			return nil, ""
+			return nil, "", false
 		}
 		s.records++
 		s.bytes += len(rec.Data) + mergeRecOverhead
 		decodeFast(rec.LinkType, rec.Data, rec.OrigLen, vx, wg, &p)
 		s.add(&p)
 	}
-	if s.merged() {
-		return s.m, ""
+	if s.merged() || split {
+		return s.m, "", false
 	}
-	return nil, s.undecided()
+	return nil, s.undecided(), false
 }
 
 // undecided says why a file probeMerged did not take for merged may still be one: it read the byte
@@ -393,5 +401,91 @@ func (pr *prefixReader) rewind(rec *Record) {
 	pr.pos, pr.replay = 1, true
 	if len(pr.recs) == 1 {
 		pr.recs, pr.errs, pr.pos = nil, nil, 0
+	}
+}
+
+// lateMerged returns the files (by index) that the merged probe took for one interface's capture from
+// their first records (probeState.single) but whose frames, read to the end, are those of a pod's veth
+// (minMergedDup or more to or from ee:ee:ee:ee:ee:ee) and those of another interface (as many IP frames
+// between other unicast MACs: eth0's, vxlan.calico's), which no one interface of a Calico node carries
+// both: a node's captures merged into one file whose first records were one interface's (mergecap -a
+// writes each file after the other; or a long stretch where one interface alone had traffic). Read as
+// one capture point, the same packet at the veth and at eth0 is two journeys there. The counts come from
+// what the scan keeps per file anyway (Traffic): nothing more is done per frame. Nil when there is none.
+func lateMerged(files []*FileInfo) map[uint16]bool {
+	var late map[uint16]bool
+	for _, f := range files {
+		if !f.oneByPrefix {
+			continue
+		}
+		if cali, other := lateCounts(f); cali >= minMergedDup && other >= minMergedDup {
+			if late == nil {
+				late = map[uint16]bool{}
+			}
+			late[f.Index] = true
+		}
+	}
+	return late
+}
+
+// lateCounts returns the frames of f to or from ee:ee:ee:ee:ee:ee and those between other MACs.
+func lateCounts(f *FileInfo) (cali, other int) {
+	for _, tr := range f.Traffic {
+		cali, other = cali+tr.CalicoMAC, other+tr.OtherMAC
+	}
+	return cali, other
+}
+
+// rereadable reports whether every input can be read a second time (none is standard input or a FIFO).
+func rereadable(paths []string, opts Options) bool {
+	for _, p := range paths {
+		if streamInput(p, opts) {
+			return false
+		}
+	}
+	return true
+}
+
+// splitLate decides what to do with the files lateMerged found in a first read of paths: it returns
+// the options to read every input again with, those files split into their stages (again true), or,
+// when an input cannot be read twice (or the caller cannot read again: reread false), marks them
+// Unsplit with a problem that says their counts are not per packet and how to fix it (again false).
+func splitLate(paths []string, opts Options, files []*FileInfo, reread bool) (_ Options, again bool) {
+	late := lateMerged(files)
+	if len(late) == 0 {
+		return opts, false
+	}
+	if !reread || !rereadable(paths, opts) {
+		for _, f := range files {
+			if late[f.Index] {
+				cali, other := lateCounts(f)
+				f.Unsplit = true
+				f.problem("its first %d records are one interface's traffic, so it was read as one capture point, but the "+
+					"whole file holds frames of a pod's veth (%d to or from ee:ee:ee:ee:ee:ee) and of another interface (%d IP "+
+					"frames between other MACs: eth0, vxlan.calico), which no one interface carries: it is a node's captures "+
+					"merged into one file, and read once only (standard input, a FIFO) it cannot be read again split into its "+
+					"interfaces. Each packet there is counted once per interface it crossed, so the counts at its node (sent, "+
+					"delivered, lost, retransmissions) are unreliable; give the file itself rather than a stream, or each "+
+					"interface's capture as its own file named <node>-<iface>.pcap", mergeProbe, cali, other)
+			}
+		}
+		return opts, false
+	}
+	opts.splitMerged = late
+	return opts, true
+}
+
+// noteSplitLate gives each file split by a second read (late: the first read's files lateMerged found)
+// a problem that says why: its first records were one interface's.
+func noteSplitLate(first, files []*FileInfo, late map[uint16]bool) {
+	for i, f := range files {
+		if !late[f.Index] || i >= len(first) {
+			continue
+		}
+		cali, other := lateCounts(first[i])
+		f.problem("its first %d records are one interface's traffic, but the whole file holds frames of a pod's veth "+
+			"(%d to or from ee:ee:ee:ee:ee:ee) and of another interface (%d IP frames between other MACs: eth0, "+
+			"vxlan.calico): a node's captures merged into one file (mergecap -a writes one file after the other), read "+
+			"again split into its interfaces", mergeProbe, cali, other)
 	}
 }

@@ -55,6 +55,13 @@ type FileInfo struct {
 	// (see outerfrag.go).
 	OuterReassembled, OuterIncomplete, OuterSkipped int
 	fragFixes                                       []fragFix // what Load changes in the Observations
+	// oneByPrefix says that the merged probe took the file for one interface's capture from its first
+	// records (probeState.single); lateMerged looks at what the rest showed.
+	oneByPrefix bool
+	// Unsplit says that the file holds several interfaces' frames (a node's captures merged into one
+	// file) but was read as one interface: its prefix was one interface's, and it could not be read
+	// again (standard input, a FIFO). The counts at its node are not per packet.
+	Unsplit bool
 }
 
 func (fi *FileInfo) problem(format string, args ...any) {
@@ -162,11 +169,11 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 			var why string
 			if streamInput(fi.Path, opts) {
 				pr := newPrefixReader(r, &rec)
-				d.merged, why = probeMerged(pr, opts)
+				d.merged, why, fi.oneByPrefix = probeMerged(pr, opts, opts.splitMerged[fi.Index])
 				pr.rewind(&rec)
 				r = pr
 			} else {
-				d.merged, why = learnMerged(fi.Path, opts)
+				d.merged, why, fi.oneByPrefix = learnMerged(fi.Path, opts, opts.splitMerged[fi.Index])
 			}
 			if why != "" {
 				fi.problem("%s", why)
@@ -278,9 +285,18 @@ func stopped(done <-chan struct{}) bool {
 }
 
 // ScanFiles scans files concurrently (one goroutine per file, at most GOMAXPROCS at once). fn, if not
-// nil, is made per file and called from that file's goroutine.
+// nil, is made per file and called from that file's goroutine. Without fn, a file found to hold a
+// node's merged captures only past its first records (lateMerged) has every input read again into
+// emptied tables, that file split into its stages.
 func ScanFiles(paths []string, opts Options, t *Tables, fn func(file int) ScanFunc) []*FileInfo {
-	return scanFiles(paths, opts, t, fn, nil)
+	files := scanFiles(paths, opts, t, fn, nil)
+	if split, again := splitLate(paths, opts, files, fn == nil); again {
+		first := files
+		t.reset()
+		files = scanFiles(paths, split, t, nil, nil)
+		noteSplitLate(first, files, split.splitMerged)
+	}
+	return files
 }
 
 func scanFiles(paths []string, opts Options, t *Tables, fn func(file int) ScanFunc, progress Progress) []*FileInfo {

@@ -86,7 +86,8 @@ func SnapLevel(files []*FileInfo) uint8 {
 // loadSnapped runs load, and when a file's snaplen cut into the payload or the transport header that
 // matching uses, runs it again with every fingerprint of the run on the fields all frames have (the
 // first run's frames are dropped). Inputs that cannot be read twice (stdin) keep the first run. Each
-// cut file gets a problem that says so.
+// cut file gets a problem that says so. It runs load again too when a file read as one interface's
+// holds a node's merged captures (lateMerged), splitting it into its stages (splitLate).
 func loadSnapped(paths []string, opts Options, load func(Options) *Capture) *Capture {
 	c := load(opts)
 	if c == nil {
@@ -99,11 +100,17 @@ func loadSnapped(paths []string, opts Options, load func(Options) *Capture) *Cap
 			again = false
 		}
 	}
-	if again {
-		opts.SnapMatch = l
+	split, late := splitLate(paths, opts, c.Files, true)
+	if again || late {
+		first := c.Files
+		if again {
+			split.SnapMatch = l
+		}
+		opts = split
 		if c = load(opts); c == nil {
 			return nil
 		}
+		noteSplitLate(first, c.Files, opts.splitMerged)
 	}
 	for _, f := range c.Files {
 		snapProblem(f, opts.SnapMatch)

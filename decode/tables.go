@@ -99,6 +99,14 @@ func NewTables() *Tables {
 	}
 }
 
+// reset empties t, as NewTables makes it, for a second read of the inputs (no other goroutine uses it).
+func (t *Tables) reset() {
+	n := NewTables()
+	t.v6, t.v6idx, t.ctx, t.ctxIdx, t.arp, t.arpIdx = n.v6, n.v6idx, n.ctx, n.ctxIdx, n.arp, n.arpIdx
+	t.icmpErr, t.src, t.srcIdx, t.wgFrag = n.icmpErr, n.src, n.srcIdx, n.wgFrag
+	t.CtxOverflow, t.SourceOverflow = 0, 0
+}
+
 // InternV6 returns the index of an IPv6 address.
 func (t *Tables) InternV6(a [16]byte) uint32 {
 	t.mu.Lock()

@@ -25,6 +25,10 @@ type Traffic struct {
 	VXLAN      int // frames with a VXLAN outer header
 	Plain      int // IP frames without encapsulation
 	WireGuard  int // frames carrying a WireGuard message (UDP 51820; among Plain)
+	// OtherMAC counts the Ethernet IP frames between two unicast MACs neither of which is
+	// ee:ee:ee:ee:ee:ee: frames no pod's veth carries (a node's eth0, vxlan.calico), beside CalicoMAC
+	// those of a file that holds several interfaces (LateMerged).
+	OtherMAC int
 
 	// PodSrcs are source addresses of IPv4 frames sent to ee:ee:ee:ee:ee:ee (a pod sending to its host);
 	// PodDsts destination addresses of frames from ee:ee:ee:ee:ee:ee (the host delivering to its pod).
@@ -181,7 +185,8 @@ func (t *Traffic) add(frame uint32, ts int64, odd bool, p *Packet, fp uint64) (b
 		copy(src[:], p.SLLAddr[:6])
 		haveMAC = true
 	}
-	if haveMAC && (src == CalicoMAC || dst == CalicoMAC) {
+	cali := haveMAC && (src == CalicoMAC || dst == CalicoMAC)
+	if cali {
 		t.CalicoMAC++
 	}
 	if sampled && haveMAC {
@@ -222,8 +227,7 @@ func (t *Traffic) add(frame uint32, ts int64, odd bool, p *Packet, fp uint64) (b
 		if (p.HasEth && src[0] == 0x66 && dst[0] == 0x66) || (p.HasSLL && p.SLLAlen == 6 && src[0] == 0x66) {
 			t.VTEPMAC++
 		}
-		// A cooked capture (-i any) records the sender's address only; a frame the host received
-		// (packet type 0) was addressed to it: on a pod's veth, to ee:ee:ee:ee:ee:ee.
+		// Cooked (-i any): the sender's address only; one the host received (packet type 0) was to it (a veth: ee:ee:…).
 		toHost := haveMAC && (dst == CalicoMAC || (p.HasSLL && p.PktType == 0 && src != CalicoMAC))
 		if in.Version == 4 && toHost {
 			addAddr(&t.PodSrcs, &t.NPodSrc, [4]byte(in.Src[:4]))
@@ -243,6 +247,9 @@ func (t *Traffic) add(frame uint32, ts int64, odd bool, p *Packet, fp uint64) (b
 	}
 	if p.Encap != EncapNone && p.Outer.Version == 6 && in.Version == 6 {
 		t.addPair6(p.Outer.Src, p.Outer.Dst, in.Src)
+	}
+	if p.HasEth && !cali && dst[0]&1 == 0 { // last, and a comment line above merged: default.pgo's lines stay
+		t.OtherMAC++
 	}
 	return back
 }
@@ -424,6 +431,7 @@ func (t *Traffic) Merge(u *Traffic) {
 	t.NoLinkAddr += u.NoLinkAddr
 	t.GatewayARP += u.GatewayARP
 	t.CalicoMAC += u.CalicoMAC
+	t.OtherMAC += u.OtherMAC
 	t.VTEPMAC += u.VTEPMAC
 	t.IPIP += u.IPIP
 	t.VXLAN += u.VXLAN
