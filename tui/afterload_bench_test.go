@@ -107,6 +107,17 @@ func BenchmarkAfterOverview(b *testing.B) {
 		l.run(cmd)
 		return l
 	}
+	b.Run("prepare", func(b *testing.B) { // what loading does for the flows key, before the overview
+		var cpu time.Duration
+		for b.Loop() {
+			t := cpuTime()
+			if prepareFirst(res) == nil {
+				b.Fatal("no first order")
+			}
+			cpu += cpuTime() - t
+		}
+		reportCPU(b, cpu)
+	})
 	b.Run("flows", func(b *testing.B) {
 		var cpu time.Duration
 		for b.Loop() {
