@@ -61,8 +61,12 @@ func (s screen) String() string {
 type (
 	// tickMsg refreshes the loading screen's progress.
 	tickMsg struct{}
-	// loadedMsg carries the correlated Result.
-	loadedMsg struct{ res *correlate.Result }
+	// loadedMsg carries the correlated Result, and the flow list's first order and widths when they
+	// were computed while loading (firstOrder; nil when not).
+	loadedMsg struct {
+		res   *correlate.Result
+		first *firstOrder
+	}
 	// unfitMsg says the input gives nothing to show (correlate.Check): the TUI quits and Run returns it.
 	unfitMsg struct{ err error }
 
@@ -161,7 +165,7 @@ func New(paths []string, opts Options) Model {
 // NewWithResult returns a Model showing an already correlated Result.
 func NewWithResult(res *correlate.Result, opts Options) Model {
 	m := newModel(opts)
-	if cmd := m.setResult(res); cmd != nil { // not on a UI loop yet: lay the timeline out now
+	if cmd := m.setResult(res, nil); cmd != nil { // not on a UI loop yet: lay the timeline out now
 		if msg, ok := cmd().(journeysMsg); ok {
 			m.tl.finish(m.c, msg)
 		}
@@ -199,12 +203,14 @@ func newModel(opts Options) Model {
 }
 
 // setResult shows res; the returned Cmd renders the first flow's timeline. The overview shows first:
-// the flow list is built when it is shown (flowList.build), its order by then sorted off the UI loop
-// (sortNext), and the timeline opens on the list's first flow, found without sorting.
-func (m *Model) setResult(res *correlate.Result) tea.Cmd {
+// the flow list is built when it is shown (flowList.build), its first order and widths computed
+// while loading (prep, when not nil) or sorted by then off the UI loop (sortNext), and the timeline
+// opens on the list's first flow, found without sorting.
+func (m *Model) setResult(res *correlate.Result, prep *firstOrder) tea.Cmd {
 	m.c.res = res
 	m.c.km.Names.SetEnabled(len(res.Names) > 0)
 	m.fl = newFlowList()
+	m.fl.ord.adopt(m.c, prep)
 	m.anom = anomalyList{}
 	m.anom.reset(m.c)
 	m.arp.reset(m.c)
@@ -267,7 +273,7 @@ func loadCmd(paths []string, opts Options, ls *loadState) tea.Cmd {
 		if err != nil {
 			return nil
 		}
-		return loadedMsg{res: res}
+		return loadedMsg{res: res, first: prepareFirst(res)}
 	}
 }
 
@@ -294,7 +300,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.progress, m.correlating = m.load.snapshot()
 		return m, tickCmd()
 	case loadedMsg:
-		cmd := m.setResult(msg.res)
+		cmd := m.setResult(msg.res, msg.first)
 		next := m.fl.sortNext(m.c, 0)
 		m.fl.ord.collect = true
 		return m, tea.Batch(cmd, next)
