@@ -510,6 +510,9 @@ func detectRetransmissions(f *findings, k *kindRow) []Anomaly {
 	}
 	rg := map[string]*rgroup{}
 	for fi, fl := range a.flows {
+		if fl.retrans == 0 {
+			continue // none of its journeys resent (tcpStep counts each it marks in retransJ)
+		}
 		for d := uint8(0); d < 2; d++ {
 			n := 0
 			var ev []Evidence
