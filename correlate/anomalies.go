@@ -510,6 +510,9 @@ func detectRetransmissions(f *findings, k *kindRow) []Anomaly {
 	}
 	rg := map[string]*rgroup{}
 	for fi, fl := range a.flows {
+		if fl.retrans == 0 {
+			continue // none of its journeys resent (tcpStep counts each it marks in retransJ)
+		}
 		for d := uint8(0); d < 2; d++ {
 			n := 0
 			var ev []Evidence
@@ -662,9 +665,8 @@ func (a *analysis) frameChecks() map[frameKey]*frameFinding {
 		for i := range obs {
 			w.trimAt(i)
 			o := &obs[i]
-			p := w.srcPoint[o.Source]
 			if o.Checksum() == decode.CsumBad {
-				if s := w.senderNode(o); s >= 0 && s != w.pointNode[p] {
+				if s, p := w.senderNode(o), w.srcPoint[o.Source]; s >= 0 && s != w.pointNode[p] {
 					note("checksum-bad", p, f, i)
 				}
 			}
@@ -680,7 +682,7 @@ func (a *analysis) frameChecks() map[frameKey]*frameFinding {
 				}
 				ok := e.ok
 				if !ok {
-					note("wrong-outer-address", p, f, i)
+					note("wrong-outer-address", w.srcPoint[o.Source], f, i)
 				}
 			}
 		}

@@ -303,7 +303,7 @@ func (p *clockPkt) addSighting(node int, ts int64, ttl uint8, o *decode.Observat
 // the next one, in the order the outer TTL gives (it falls by one per routed hop, whatever the clocks
 // say).
 func delayPairs(pkts map[uint64]*clockPkt) map[[2]int][]delaySample {
-	pairs := map[[2]int][]delaySample{}
+	var pairs pairSamples
 	var routers []*clockSight
 	fps := make([]uint64, 0, len(pkts))
 	for fp := range pkts {
@@ -333,22 +333,68 @@ func delayPairs(pkts map[uint64]*clockPkt) map[[2]int][]delaySample {
 			if x == snd {
 				continue
 			}
-			pairs[[2]int{snd.node, x.node}] = append(pairs[[2]int{snd.node, x.node}], delaySample{snd.last, x.first - snd.last, fp})
+			pairs.add(snd.node, x.node, delaySample{snd.last, x.first - snd.last, fp})
 			if x != rcv {
 				routers = append(routers, x)
 				if rcv != nil {
-					pairs[[2]int{x.node, rcv.node}] = append(pairs[[2]int{x.node, rcv.node}], delaySample{x.last, rcv.first - x.last, fp})
+					pairs.add(x.node, rcv.node, delaySample{x.last, rcv.first - x.last, fp})
 				}
 			}
 		}
-		routerPairs(pairs, routers, fp)
+		routerPairs(&pairs, routers, fp)
+	}
+	return pairs.byPair()
+}
+
+// pairSamples gathers delayPairs' samples per node pair (sender's node first), each pair's in the
+// order added. The pairs are found in a grid indexed by the nodes, not a map: a map look-up (of an
+// array key) per sample cost more than the rest of delayPairs together.
+type pairSamples struct {
+	at    [][]int32 // at[a][b]: 1 + the index of pair a, b in keys and vals; 0: none yet
+	keys  [][2]int
+	vals  [][]delaySample
+	other map[[2]int][]delaySample // pairs naming a negative node, if any
+}
+
+// add appends sample s to node pair a, b.
+func (ps *pairSamples) add(a, b int, s delaySample) {
+	if a < 0 || b < 0 {
+		if ps.other == nil {
+			ps.other = map[[2]int][]delaySample{}
+		}
+		ps.other[[2]int{a, b}] = append(ps.other[[2]int{a, b}], s)
+		return
+	}
+	if a >= len(ps.at) {
+		ps.at = append(ps.at, make([][]int32, a+1-len(ps.at))...)
+	}
+	if b >= len(ps.at[a]) {
+		ps.at[a] = append(ps.at[a], make([]int32, b+1-len(ps.at[a]))...)
+	}
+	i := ps.at[a][b]
+	if i == 0 {
+		ps.keys, ps.vals = append(ps.keys, [2]int{a, b}), append(ps.vals, nil)
+		i = int32(len(ps.keys))
+		ps.at[a][b] = i
+	}
+	ps.vals[i-1] = append(ps.vals[i-1], s)
+}
+
+// byPair returns the samples keyed by node pair.
+func (ps *pairSamples) byPair() map[[2]int][]delaySample {
+	pairs := make(map[[2]int][]delaySample, len(ps.keys)+len(ps.other))
+	for i, k := range ps.keys {
+		pairs[k] = ps.vals[i]
+	}
+	for k, v := range ps.other {
+		pairs[k] = v
 	}
 	return pairs
 }
 
 // routerPairs adds a sample from each router to the next: a router's upstream router is the one that
 // saw the packet with the next higher TTL (when exactly one did; a tie says nothing).
-func routerPairs(pairs map[[2]int][]delaySample, routers []*clockSight, fp uint64) {
+func routerPairs(pairs *pairSamples, routers []*clockSight, fp uint64) {
 	for _, y := range routers {
 		var up *clockSight
 		tie := false
@@ -362,7 +408,7 @@ func routerPairs(pairs map[[2]int][]delaySample, routers []*clockSight, fp uint6
 			}
 		}
 		if up != nil && !tie {
-			pairs[[2]int{up.node, y.node}] = append(pairs[[2]int{up.node, y.node}], delaySample{up.last, y.first - up.last, fp})
+			pairs.add(up.node, y.node, delaySample{up.last, y.first - up.last, fp})
 		}
 	}
 }

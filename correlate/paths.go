@@ -58,6 +58,8 @@ type pathStage struct {
 	famScanned uint8
 	// ar is the journeys' hops, for localDsts (nil: it reads no hops).
 	ar *arenaOut
+	// keyHash hashes buildPaths' keys: nil for pathKey.hash (a test makes them share hashes).
+	keyHash func(pathKey) uint64
 }
 
 // encapsulated says whether traffic between nodes x and y is encapsulated (IP-in-IP or VXLAN).
@@ -81,6 +83,62 @@ func (s *pathStage) ends(fl *flowAcc, d uint8) pathEnds {
 	return e
 }
 
+// pathKey is what the flow directions that share a path have in common (buildPaths).
+type pathKey struct {
+	ends     pathEnds
+	v6       bool
+	src, dst uint32 // the addresses of the ends whose pod is not known
+}
+
+// hash mixes k's fields into a word, for a map of uint64 keys (any two keys may share one).
+func (k pathKey) hash() uint64 {
+	h := uint64(k.ends.src)*0x9e3779b97f4a7c15 ^ uint64(k.ends.dst)*0xc2b2ae3d27d4eb4f ^ uint64(k.ends.srcPod)<<40 ^
+		uint64(k.ends.dstPod)<<20 ^ uint64(k.ends.local)<<60 ^ uint64(k.src)<<32 ^ uint64(k.dst)
+	if k.v6 {
+		h = ^h
+	}
+	return h
+}
+
+// pathKeys numbers pathKeys in the order first met. It finds a key by its hash in a map of uint64
+// keys, then among the keys sharing that hash: a map of the key itself hashed all its bytes at each
+// look-up.
+type pathKeys struct {
+	hash  func(pathKey) uint64
+	first map[uint64]int32 // hash → the number of the first key with it
+	keys  []pathKey        // by number
+	same  []int32          // by number: the next key with the same hash, -1: none
+}
+
+// newPathKeys returns an empty pathKeys hashing with hash (nil: pathKey.hash).
+func newPathKeys(hash func(pathKey) uint64) *pathKeys {
+	if hash == nil {
+		hash = pathKey.hash
+	}
+	return &pathKeys{hash: hash, first: map[uint64]int32{}}
+}
+
+// index returns k's number, and whether k was new (numbered now, after all others).
+func (x *pathKeys) index(k pathKey) (int32, bool) {
+	h := x.hash(k)
+	i, ok := x.first[h]
+	if ok {
+		for j := i; j >= 0; j = x.same[j] {
+			if x.keys[j] == k {
+				return j, false
+			}
+		}
+	}
+	n := int32(len(x.keys))
+	x.keys, x.same = append(x.keys, k), append(x.same, -1)
+	if ok { // another key has its hash: k goes second in their chain
+		x.same[n], x.same[i] = x.same[i], n
+	} else {
+		x.first[h] = n
+	}
+	return n, true
+}
+
 // buildPaths gives every flow direction its path. The flow directions between one pair of pods (or,
 // where a pod is not known, of addresses) take one path: packets between two pods cross the same
 // points, whichever protocol or port they use. What their journeys showed of the routers is pooled,
@@ -88,11 +146,6 @@ func (s *pathStage) ends(fl *flowAcc, d uint8) pathEnds {
 // as the flows that went further. It returns each flow's paths, per direction (nil for a direction
 // without journeys), by flow index, and drops the flows' votes.
 func (s *pathStage) buildPaths() [][2]*pathInfo {
-	type key struct {
-		ends     pathEnds
-		v6       bool
-		src, dst uint32 // the addresses of the ends whose pod is not known
-	}
 	type group struct {
 		ends    pathEnds
 		routers map[int]*routerSeen
@@ -102,7 +155,7 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 		index   int32 // in groups
 	}
 	var groups []*group
-	byKey := map[key]*group{}
+	byKey := newPathKeys(s.keyHash)
 	member, ends := make([][2]int32, len(s.flows)), s.allEnds() // each flow direction's group (-1: none), its ends (outerends.go)
 	for fi, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
@@ -111,7 +164,7 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 				continue
 			}
 			e := ends[fi][d]
-			k := key{ends: e, v6: fl.client.v6}
+			k := pathKey{ends: e, v6: fl.client.v6}
 			if e.srcPod < 0 || e.dstPod < 0 {
 				t := fl.client
 				if d == s2c {
@@ -124,12 +177,11 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 					k.dst = t.dst
 				}
 			}
-			g := byKey[k]
-			if g == nil {
-				g = &group{ends: e, routers: map[int]*routerSeen{}, v6: k.v6, index: int32(len(groups))}
-				byKey[k] = g
-				groups = append(groups, g)
+			gi, added := byKey.index(k)
+			if added {
+				groups = append(groups, &group{ends: e, routers: map[int]*routerSeen{}, v6: k.v6, index: gi})
 			}
+			g := groups[gi]
 			addRouters(g.routers, fl.votes[d].routers)
 			if ev := fl.votes[d].edge; ev != nil {
 				for _, v := range ev.ttls {
