@@ -951,53 +951,7 @@ func (w *world) stepFiles(st *clockStep, earlier []*clockStep) {
 		if !on[f] {
 			continue
 		}
-		stamps, loose := &w.c.Stamps[f], &w.c.Loose[f]
-		var idx []int // the node's frames, in file order
-		var ts []int64
-		lastPre, firstPost := -1, math.MaxInt // positions in idx
-		exPre, exPost := -1, math.MaxInt      // the same by the sure times and the pins at their own frames
-		for i := range obs {
-			w.trimAt(i)
-			o := &obs[i]
-			if w.pointNode[w.srcPoint[o.Source]] != st.node {
-				continue
-			}
-			t, pos := stamps.Ts(i, o), len(idx)
-			for _, e := range earlier { // the node's earlier steps off first, as the samples have them
-				if i >= e.first[f] {
-					t -= e.size
-				}
-			}
-			idx, ts = append(idx, i), append(ts, t)
-			var after, pinned, exact bool
-			if pins := st.pinned[o.Exact(loose.At(i))]; len(pins) > 0 {
-				after, pinned = pinSide(pins, t, st.size)
-				exact = pinned && slices.ContainsFunc(pins, func(p stepPin) bool { return p.t == t && p.after == after })
-			}
-			switch {
-			case pinned && after || t >= postSure:
-				firstPost = min(firstPost, pos)
-				if exact || t >= postSure {
-					exPost = min(exPost, pos)
-				}
-			case pinned || t <= preSure:
-				lastPre = pos
-				if exact || t <= preSure {
-					exPre = pos
-				}
-			}
-		}
-		if lastPre >= firstPost && exPre < exPost {
-			// The file's order contradicts the pins: a packet's frame placed after the step comes before
-			// one placed before it. A pin places the packet's other frames on the node by their times
-			// alone (they are less than half the step from its own), which a packet that lingered in the
-			// node about as long as the step, and crossed it, defeats: healthy-ipip with node-b −500 µs at
-			// 1.611 s, the TCP ACK of the FIN 647 µs between node-b's tunl0 (before) and eth0 (after), its
-			// tunl0 frame 147 µs before the eth0 one on node-b's clock, so taken as after; node-b's -any
-			// file has that frame before node-b's last frame placed before the step. The pins at their own
-			// frames, and the sure times, place the file then.
-			lastPre, firstPost = exPre, exPost
-		}
+		idx, ts, lastPre, firstPost := w.stepFrames(st, earlier, f, preSure, postSure)
 		firstPost = min(firstPost, len(idx))
 		// The first frame after the step is at a position from lastPre+1 to firstPost.
 		jump, jumps, back, backs := -1, 0, -1, 0
@@ -1031,6 +985,61 @@ func (w *world) stepFiles(st *clockStep, earlier []*clockStep) {
 			st.first[f] = idx[k]
 		}
 	}
+}
+
+// stepFrames returns file f's frames of the stepped node (their indexes, in file order, and times
+// with the node's earlier steps off), and the positions among them of the last placed before step st
+// and the first placed after it (stepFiles): by the times only one side has (up to preSure, from
+// postSure on) and by the packets' pins (pinSide).
+func (w *world) stepFrames(st *clockStep, earlier []*clockStep, f int, preSure, postSure int64) (idx []int, ts []int64,
+	lastPre, firstPost int) {
+	stamps, loose := &w.c.Stamps[f], &w.c.Loose[f]
+	lastPre, firstPost = -1, math.MaxInt // positions in idx
+	exPre, exPost := -1, math.MaxInt     // the same by the sure times and the pins at their own frames
+	obs := w.c.Obs[f]
+	for i := range obs {
+		w.trimAt(i)
+		o := &obs[i]
+		if w.pointNode[w.srcPoint[o.Source]] != st.node {
+			continue
+		}
+		t, pos := stamps.Ts(i, o), len(idx)
+		for _, e := range earlier { // the node's earlier steps off first, as the samples have them
+			if i >= e.first[f] {
+				t -= e.size
+			}
+		}
+		idx, ts = append(idx, i), append(ts, t)
+		var after, pinned, exact bool
+		if pins := st.pinned[o.Exact(loose.At(i))]; len(pins) > 0 {
+			after, pinned = pinSide(pins, t, st.size)
+			exact = pinned && slices.ContainsFunc(pins, func(p stepPin) bool { return p.t == t && p.after == after })
+		}
+		switch {
+		case pinned && after || t >= postSure:
+			firstPost = min(firstPost, pos)
+			if exact || t >= postSure {
+				exPost = min(exPost, pos)
+			}
+		case pinned || t <= preSure:
+			lastPre = pos
+			if exact || t <= preSure {
+				exPre = pos
+			}
+		}
+	}
+	if lastPre >= firstPost && exPre < exPost {
+		// The file's order contradicts the pins: a packet's frame placed after the step comes before
+		// one placed before it. A pin places the packet's other frames on the node by their times
+		// alone (they are less than half the step from its own), which a packet that lingered in the
+		// node about as long as the step, and crossed it, defeats: healthy-ipip with node-b −500 µs at
+		// 1.611 s, the TCP ACK of the FIN 647 µs between node-b's tunl0 (before) and eth0 (after), its
+		// tunl0 frame 147 µs before the eth0 one on node-b's clock, so taken as after; node-b's -any
+		// file has that frame before node-b's last frame placed before the step. The pins at their own
+		// frames, and the sure times, place the file then.
+		lastPre, firstPost = exPre, exPost
+	}
+	return idx, ts, lastPre, firstPost
 }
 
 // unstepRefs moves the sampled frames of the stepped node from its files' first frames after the step
