@@ -636,7 +636,7 @@ func (m *matcher) pastDup(e uint64, stage uint32, t int64) int32 {
 }
 
 // unsplitUnreliable is the summary's Unreliable when a file holds a node's captures merged into one but
-// was read as one interface (decode's FileInfo.Unsplit: its first records were one interface's, and
+// was read as one interface (decode's FileInfo.Unsplit: its first records did not show it, and
 // it was read once only, as standard input or a FIFO), else "". The same packet at the pod's veth and
 // at eth0 is then two packets at one point, so the counts are not per packet.
 func unsplitUnreliable(c *decode.Capture) string {
@@ -650,7 +650,7 @@ func unsplitUnreliable(c *decode.Capture) string {
 		return ""
 	}
 	return fmt.Sprintf("%s holds several interfaces of a node (a pod's veth beside eth0 or the tunnel device), merged "+
-		"into one file and read as one interface (its first records are one interface's, and a stream cannot be read "+
+		"into one file and read as one interface (its first records did not show it, and a stream cannot be read "+
 		"again split), so a packet there is counted once per interface it crossed: the sent, delivered and lost counts "+
 		"are unreliable; give the file itself rather than a stream, or each interface's capture as its own file",
 		strings.Join(names, ", "))
