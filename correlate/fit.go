@@ -635,6 +635,24 @@ func (m *matcher) pastDup(e uint64, stage uint32, t int64) int32 {
 	return -1
 }
 
+// routedUnreliable is the summary's Unreliable when a file holds packets twice, one router apart
+// (decode's FileInfo.Routed: a router's interfaces merged into one file, read as one interface), else
+// "". A packet there is one sighting, so a loss inside the router reads as one after it.
+func routedUnreliable(c *decode.Capture) string {
+	var names []string
+	for _, f := range c.Files {
+		if f.Routed {
+			names = append(names, filepath.Base(f.Path))
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s holds packets twice, one router apart (a router's interfaces merged into one file, read as "+
+		"one interface), so where packets were lost around that router is not known and the sent, delivered and lost "+
+		"counts are unreliable; give each of the router's interfaces as its own file", strings.Join(names, ", "))
+}
+
 // unsplitUnreliable is the summary's Unreliable when a file holds a node's captures merged into one but
 // was read as one interface (decode's FileInfo.Unsplit: its first records did not show it, and
 // it was read once only, as standard input or a FIFO), else "". The same packet at the pod's veth and

@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"os"
 	"strconv"
+	"time"
 )
 
 // A node's captures merged into one file (mergecap -w node-a.pcap -F pcap node-a-cali*.pcap
@@ -114,6 +115,10 @@ func (m *mergedLocal) stage(p *Packet) int {
 type probeLeft struct {
 	single, limit bool
 	records       int // the records the probe read
+	// routed counts the packets the probe saw twice between other MACs than ee:ee:ee:ee:ee:ee, the second
+	// time within routedWin with the TTL one lower and other link addresses: a router's interfaces
+	// merged into one file (routedProblem)
+	routed int
 }
 
 // learnMerged reads the prefix of the file at path and returns what it shows of a merged capture,
@@ -170,7 +175,21 @@ type probeState struct {
 	answered       int               // IP frames whose addresses were seen the other way before
 	records, bytes int
 	limit          bool // the byte bound was reached
+	// the underlay's IP frames met (at most mergePairsMax), by fingerprint, for routed
+	hops   map[uint64]hopSeen
+	routed int
 }
+
+// hopSeen is an underlay frame of a packet as the probe met it first.
+type hopSeen struct {
+	ts       int64
+	src, dst [6]byte
+	ttl      uint8
+}
+
+// routedWin is how soon after a packet's frame its copy one router on (TTL one lower, other link
+// addresses) must follow to count as the same packet routed between two interfaces of the file.
+const routedWin = int64(time.Millisecond)
 
 // merged reports whether the frames read make a merged capture: some packets (minMergedDup) at two
 // stages, or, without such packets, the IP frames of a pod's veth beside encapsulated or WireGuard
@@ -217,7 +236,7 @@ func probeMerged(r Reader, opts Options, split bool) (m *mergedLocal, why string
 			if split {
 				return s.m, "", left
 			}
-			return nil, "", probeLeft{single: true, records: s.records}
+			return nil, "", probeLeft{single: true, records: s.records, routed: s.routed}
 		}
 		if s.bytes >= mergeProbeBytes {
 			s.limit = true
@@ -238,12 +257,56 @@ func probeMerged(r Reader, opts Options, split bool) (m *mergedLocal, why string
 		s.bytes += len(rec.Data) + mergeRecOverhead
 		decodeFast(rec.LinkType, rec.Data, rec.OrigLen, vx, wg, &p)
 		s.add(&p)
+		s.hop(&p, rec.Ts)
 	}
 	// Read to its end, the file shows what lateMerged reads of a whole one: split it now (a stream too).
 	if s.merged() || split || !s.limit && wholeMerged(s.cali, s.other) && len(s.m.pods) > 0 {
 		return s.m, "", left
 	}
-	return nil, s.undecided(), probeLeft{limit: s.limit, records: s.records}
+	return nil, s.undecided(), probeLeft{limit: s.limit, records: s.records, routed: s.routed}
+}
+
+// hop accounts p, met at ts, when it is an underlay IP frame: a packet seen again within routedWin with
+// its TTL (the outer header's, when encapsulated: a router decrements that one) one lower and other
+// link addresses was routed between two interfaces whose captures the file holds both. No one
+// interface carries a packet and its copy one router on, but for a router that sends packets back out
+// the interface they came in on (one-armed), which the problem says too.
+func (s *probeState) hop(p *Packet, ts int64) {
+	if !p.HasEth || p.Inner.Version == 0 || p.HasARP || p.Errs != 0 || len(s.m.pods) > 0 ||
+		p.SrcMAC == CalicoMAC || p.DstMAC == CalicoMAC || p.DstMAC[0]&1 != 0 {
+		return
+	}
+	ttl := p.Inner.TTL
+	if p.Encap != EncapNone {
+		ttl = p.Outer.TTL
+	}
+	fp, _ := Fingerprint(p)
+	was, ok := s.hops[fp]
+	switch {
+	case !ok:
+		if s.hops == nil {
+			s.hops = map[uint64]hopSeen{}
+		}
+		if len(s.hops) < mergePairsMax {
+			s.hops[fp] = hopSeen{ts: ts, src: p.SrcMAC, dst: p.DstMAC, ttl: ttl}
+		}
+	case was.ttl == ttl+1 && ts-was.ts <= routedWin && ts >= was.ts && (was.src != p.SrcMAC || was.dst != p.DstMAC):
+		s.routed++
+		delete(s.hops, fp)
+	}
+}
+
+// routedProblem is the problem of a file whose probe found a router's interfaces merged into it
+// (probeLeft.routed), "" when it found none.
+func routedProblem(l probeLeft) string {
+	if l.routed < minMergedDup {
+		return ""
+	}
+	return fmt.Sprintf("%d packets are in it twice, the second time microseconds later with the TTL one lower and "+
+		"other link addresses: a router's interfaces merged into one file (mergecap), or a router sending packets back "+
+		"out the interface they came in on. calipath reads it as one interface, where such a packet is one sighting: "+
+		"a loss inside the router reads as one after it, and the sent, delivered and lost counts are unreliable; give "+
+		"each of the router's interfaces as its own file (<router>-<iface>.pcap)", l.routed)
 }
 
 // wholeMerged reports whether a whole file's frames to or from ee:ee:ee:ee:ee:ee (a pod's veth's) and

@@ -63,6 +63,9 @@ type FileInfo struct {
 	// file) but was read as one interface: its prefix was one interface's, and it could not be read
 	// again (standard input, a FIFO). The counts at its node are not per packet.
 	Unsplit bool
+	// Routed says that the file holds packets twice, one router apart (routedProblem): a router's
+	// interfaces merged into one file, read as one interface. The counts around it are not per packet.
+	Routed bool
 }
 
 func (fi *FileInfo) problem(format string, args ...any) {
@@ -177,6 +180,10 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 				d.merged, why, fi.probeLeft = learnMerged(fi.Path, opts, opts.splitMerged[fi.Index])
 			}
 			if why != "" {
+				fi.problem("%s", why)
+			}
+			if why := routedProblem(fi.probeLeft); why != "" {
+				fi.Routed = true
 				fi.problem("%s", why)
 			}
 		}
