@@ -635,8 +635,26 @@ func (m *matcher) pastDup(e uint64, stage uint32, t int64) int32 {
 	return -1
 }
 
+// routedUnreliable is the summary's Unreliable when a file holds packets twice, one router apart
+// (decode's FileInfo.Routed: a router's interfaces merged into one file, read as one interface), else
+// "". A packet there is one sighting, so a loss inside the router reads as one after it.
+func routedUnreliable(c *decode.Capture) string {
+	var names []string
+	for _, f := range c.Files {
+		if f.Routed {
+			names = append(names, filepath.Base(f.Path))
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s holds packets twice, one router apart (a router's interfaces merged into one file, read as "+
+		"one interface), so where packets were lost around that router is not known and the sent, delivered and lost "+
+		"counts are unreliable; give each of the router's interfaces as its own file", strings.Join(names, ", "))
+}
+
 // unsplitUnreliable is the summary's Unreliable when a file holds a node's captures merged into one but
-// was read as one interface (decode's FileInfo.Unsplit: its first records were one interface's, and
+// was read as one interface (decode's FileInfo.Unsplit: its first records did not show it, and
 // it was read once only, as standard input or a FIFO), else "". The same packet at the pod's veth and
 // at eth0 is then two packets at one point, so the counts are not per packet.
 func unsplitUnreliable(c *decode.Capture) string {
@@ -650,7 +668,7 @@ func unsplitUnreliable(c *decode.Capture) string {
 		return ""
 	}
 	return fmt.Sprintf("%s holds several interfaces of a node (a pod's veth beside eth0 or the tunnel device), merged "+
-		"into one file and read as one interface (its first records are one interface's, and a stream cannot be read "+
+		"into one file and read as one interface (its first records did not show it, and a stream cannot be read "+
 		"again split), so a packet there is counted once per interface it crossed: the sent, delivered and lost counts "+
 		"are unreliable; give the file itself rather than a stream, or each interface's capture as its own file",
 		strings.Join(names, ", "))

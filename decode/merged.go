@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"os"
 	"strconv"
+	"time"
 )
 
 // A node's captures merged into one file (mergecap -w node-a.pcap -F pcap node-a-cali*.pcap
@@ -108,15 +109,27 @@ func (m *mergedLocal) stage(p *Packet) int {
 	return MergedIface + mergedVeth + k
 }
 
+// probeLeft is how the merged probe left a file it did not take for merged, when the rest of the file
+// may still show it merged (lateMerged): its prefix was one interface's (probeState.single), or the
+// probe reached its byte bound (mergeProbeBytes) without telling.
+type probeLeft struct {
+	single, limit bool
+	records       int // the records the probe read
+	// routed counts the packets the probe saw twice between other MACs than ee:ee:ee:ee:ee:ee, the second
+	// time within routedWin with the TTL one lower and other link addresses: a router's interfaces
+	// merged into one file (routedProblem)
+	routed int
+}
+
 // learnMerged reads the prefix of the file at path and returns what it shows of a merged capture,
 // nil when it is none (see probeMerged), with why, when it is not nil, the prefix could not tell, and
-// single, when the prefix made it one interface's (probeState.single). split makes it a merged
+// left, how the probe left a file the rest of it may still show merged. split makes it a merged
 // capture whatever the prefix shows (lateMerged found it one).
 // A stream (standard input, a FIFO) is read once only: scan probes it with a prefixReader instead.
-func learnMerged(path string, opts Options, split bool) (m *mergedLocal, why string, single bool) {
+func learnMerged(path string, opts Options, split bool) (m *mergedLocal, why string, left probeLeft) {
 	r, c, err := openInput(path, opts)
 	if err != nil {
-		return nil, "", false
+		return nil, "", left
 	}
 	defer c.Close()
 	return probeMerged(r, opts, split)
@@ -153,13 +166,30 @@ type probeState struct {
 	// the TTL it had at the first
 	stages                map[uint64]uint64
 	dups, vethIP, carried int
-	ipKinds               int // the stage kinds (bits) of the IP frames met
-	ipPods                map[[6]byte]bool
-	pairs                 map[[32]byte]bool // inner source and destination pairs seen (at most mergePairsMax)
-	answered              int               // IP frames whose addresses were seen the other way before
-	records, bytes        int
-	limit                 bool // the byte bound was reached
+	// frames to or from ee:ee:ee:ee:ee:ee, and IP frames between other unicast MACs: as the scan's
+	// Traffic.CalicoMAC and OtherMAC, which lateMerged reads of a whole file
+	cali, other    int
+	ipKinds        int // the stage kinds (bits) of the IP frames met
+	ipPods         map[[6]byte]bool
+	pairs          map[[32]byte]bool // inner source and destination pairs seen (at most mergePairsMax)
+	answered       int               // IP frames whose addresses were seen the other way before
+	records, bytes int
+	limit          bool // the byte bound was reached
+	// the underlay's IP frames met (at most mergePairsMax), by fingerprint, for routed
+	hops   map[uint64]hopSeen
+	routed int
 }
+
+// hopSeen is an underlay frame of a packet as the probe met it first.
+type hopSeen struct {
+	ts       int64
+	src, dst [6]byte
+	ttl      uint8
+}
+
+// routedWin is how soon after a packet's frame its copy one router on (TTL one lower, other link
+// addresses) must follow to count as the same packet routed between two interfaces of the file.
+const routedWin = int64(time.Millisecond)
 
 // merged reports whether the frames read make a merged capture: some packets (minMergedDup) at two
 // stages, or, without such packets, the IP frames of a pod's veth beside encapsulated or WireGuard
@@ -181,11 +211,14 @@ func (s *probeState) single() bool {
 // a file of another link type than Ethernet or of several interfaces, one that single calls a capture
 // of one interface, or one that did not show itself merged (merged) by its end or mergeProbeBytes. It
 // reads mergeProbe records at least (what it learns of the pods, and what makes it one interface's);
-// why says, when a file it did not take for merged may still be one, why it could not tell; single
-// says that single took it for one interface's (the rest of the file may still show it merged:
-// lateMerged). With split it returns what it learnt whatever the prefix shows: the file was read to
-// its end and found merged (the stages of pods met later are learnt by mergedLocal.stage).
-func probeMerged(r Reader, opts Options, split bool) (m *mergedLocal, why string, single bool) {
+// why says, when a file it did not take for merged may still be one, why it could not tell; left
+// says that single took it for one interface's, or that the byte bound was reached (the rest of the
+// file may still show it merged: lateMerged). A file read to its end is merged also when it shows
+// what lateMerged reads of a whole one (wholeMerged): a pod's veth's frames beside other IP frames,
+// with too few packets at two stages to tell it otherwise. With split it returns what it learnt
+// whatever the prefix shows: the file was read to its end and found merged (the stages of pods met
+// later are learnt by mergedLocal.stage).
+func probeMerged(r Reader, opts Options, split bool) (m *mergedLocal, why string, left probeLeft) {
 	vx, wg := opts.tunnelPorts()
 	var rec Record
 	var p Packet
@@ -193,7 +226,7 @@ func probeMerged(r Reader, opts Options, split bool) (m *mergedLocal, why string
 		stages: map[uint64]uint64{}, ipPods: map[[6]byte]bool{}, pairs: map[[32]byte]bool{}}
 	for {
 		if s.records >= mergeProbe && s.merged() {
-			return s.m, "", false
+			return s.m, "", left
 		}
 		// Not sooner: a node's interfaces merged in time order may start with a long stretch of one
 		// interface's answered traffic (eth0's exchanges with hosts off the cluster, before any pod
@@ -201,9 +234,9 @@ func probeMerged(r Reader, opts Options, split bool) (m *mergedLocal, why string
 		// interface when 1,024 records of one stage decided.
 		if s.records >= mergeProbe && s.single() {
 			if split {
-				return s.m, "", false
+				return s.m, "", left
 			}
-			return nil, "", true
+			return nil, "", probeLeft{single: true, records: s.records, routed: s.routed}
 		}
 		if s.bytes >= mergeProbeBytes {
 			s.limit = true
@@ -218,18 +251,68 @@ func probeMerged(r Reader, opts Options, split bool) (m *mergedLocal, why string
 			break
 		}
 		if rec.LinkType != LinkEthernet || rec.Iface != 0 {
-			return nil, "", false
+			return nil, "", left
 		}
 		s.records++
 		s.bytes += len(rec.Data) + mergeRecOverhead
 		decodeFast(rec.LinkType, rec.Data, rec.OrigLen, vx, wg, &p)
 		s.add(&p)
+		s.hop(&p, rec.Ts)
 	}
-	if s.merged() || split {
-		return s.m, "", false
+	// Read to its end, the file shows what lateMerged reads of a whole one: split it now (a stream too).
+	if s.merged() || split || !s.limit && wholeMerged(s.cali, s.other) && len(s.m.pods) > 0 {
+		return s.m, "", left
 	}
-	return nil, s.undecided(), false
+	return nil, s.undecided(), probeLeft{limit: s.limit, records: s.records, routed: s.routed}
 }
+
+// hop accounts p, met at ts, when it is an underlay IP frame: a packet seen again within routedWin with
+// its TTL (the outer header's, when encapsulated: a router decrements that one) one lower and other
+// link addresses was routed between two interfaces whose captures the file holds both. No one
+// interface carries a packet and its copy one router on, but for a router that sends packets back out
+// the interface they came in on (one-armed), which the problem says too.
+func (s *probeState) hop(p *Packet, ts int64) {
+	if !p.HasEth || p.Inner.Version == 0 || p.HasARP || p.Errs != 0 || len(s.m.pods) > 0 ||
+		p.SrcMAC == CalicoMAC || p.DstMAC == CalicoMAC || p.DstMAC[0]&1 != 0 {
+		return
+	}
+	ttl := p.Inner.TTL
+	if p.Encap != EncapNone {
+		ttl = p.Outer.TTL
+	}
+	fp, _ := Fingerprint(p)
+	was, ok := s.hops[fp]
+	switch {
+	case !ok:
+		if s.hops == nil {
+			s.hops = map[uint64]hopSeen{}
+		}
+		if len(s.hops) < mergePairsMax {
+			s.hops[fp] = hopSeen{ts: ts, src: p.SrcMAC, dst: p.DstMAC, ttl: ttl}
+		}
+	case was.ttl == ttl+1 && ts-was.ts <= routedWin && ts >= was.ts && (was.src != p.SrcMAC || was.dst != p.DstMAC):
+		s.routed++
+		delete(s.hops, fp)
+	}
+}
+
+// routedProblem is the problem of a file whose probe found a router's interfaces merged into it
+// (probeLeft.routed), "" when it found none.
+func routedProblem(l probeLeft) string {
+	if l.routed < minMergedDup {
+		return ""
+	}
+	return fmt.Sprintf("%d packets are in it twice, the second time microseconds later with the TTL one lower and "+
+		"other link addresses: a router's interfaces merged into one file (mergecap), or a router sending packets back "+
+		"out the interface they came in on. calipath reads it as one interface, where such a packet is one sighting: "+
+		"a loss inside the router reads as one after it, and the sent, delivered and lost counts are unreliable; give "+
+		"each of the router's interfaces as its own file (<router>-<iface>.pcap)", l.routed)
+}
+
+// wholeMerged reports whether a whole file's frames to or from ee:ee:ee:ee:ee:ee (a pod's veth's) and
+// its IP frames between other unicast MACs (eth0's, vxlan.calico's) make it a node's captures merged
+// into one file: no one interface of a Calico node carries both.
+func wholeMerged(cali, other int) bool { return cali >= minMergedDup && other >= minMergedDup }
 
 // undecided says why a file probeMerged did not take for merged may still be one: it read the byte
 // bound without an answer, or the file holds frames of a pod's veth beside IP frames of another
@@ -240,13 +323,9 @@ func (s *probeState) undecided() string {
 		"capture each interface to its own file (or a pcapng that keeps one named interface per capture)"
 	switch {
 	case s.limit:
-		bound := fmt.Sprintf("%d MiB", mergeProbeBytes>>20)
-		if mergeProbeBytes < 1<<20 {
-			bound = fmt.Sprintf("%d bytes", mergeProbeBytes)
-		}
 		return fmt.Sprintf("the first %d records (%s, the most calipath reads to tell) do not tell whether it "+
 			"is one interface's capture or a node's captures merged into one file (no packet seen at two "+
-			"interfaces, nor traffic answered at one)%s", s.records, bound, fix)
+			"interfaces, nor traffic answered at one)%s", s.records, probeBound(), fix)
 	case len(s.m.pods) > 0 && s.ipKinds&^(1<<mergedVeth) != 0:
 		return fmt.Sprintf("it holds frames of a pod's veth (to or from ee:ee:ee:ee:ee:ee) beside IP frames of "+
 			"another interface (the tunnel device or eth0), as a node's captures merged into one file do, but "+
@@ -259,6 +338,12 @@ func (s *probeState) undecided() string {
 func (s *probeState) add(p *Packet) {
 	m := s.m
 	kind, pod := mergedKind(p)
+	switch cali := p.HasEth && (p.SrcMAC == CalicoMAC || p.DstMAC == CalicoMAC); {
+	case cali:
+		s.cali++
+	case p.HasEth && p.DstMAC[0]&1 == 0 && p.Inner.Version != 0 && !(p.HasARP && p.Encap == EncapNone):
+		s.other++
+	}
 	if kind == mergedVeth && pod != ([6]byte{}) {
 		k, ok := m.pods[pod]
 		if !ok && len(m.pods) < mergedPods {
@@ -405,7 +490,8 @@ func (pr *prefixReader) rewind(rec *Record) {
 }
 
 // lateMerged returns the files (by index) that the merged probe took for one interface's capture from
-// their first records (probeState.single) but whose frames, read to the end, are those of a pod's veth
+// their first records (probeState.single), or did not tell by its byte bound (a long stretch of one
+// interface's big frames one way), but whose frames, read to the end, are those of a pod's veth
 // (minMergedDup or more to or from ee:ee:ee:ee:ee:ee) and those of another interface (as many IP frames
 // between other unicast MACs: eth0's, vxlan.calico's), which no one interface of a Calico node carries
 // both: a node's captures merged into one file whose first records were one interface's (mergecap -a
@@ -415,10 +501,10 @@ func (pr *prefixReader) rewind(rec *Record) {
 func lateMerged(files []*FileInfo) map[uint16]bool {
 	var late map[uint16]bool
 	for _, f := range files {
-		if !f.oneByPrefix {
+		if !f.probeLeft.single && !f.probeLeft.limit {
 			continue
 		}
-		if cali, other := lateCounts(f); cali >= minMergedDup && other >= minMergedDup {
+		if wholeMerged(lateCounts(f)) {
 			if late == nil {
 				late = map[uint16]bool{}
 			}
@@ -426,6 +512,23 @@ func lateMerged(files []*FileInfo) map[uint16]bool {
 		}
 	}
 	return late
+}
+
+// String says what the probe saw of the file: the start of a problem of a file lateMerged found.
+func (l probeLeft) String() string {
+	if l.limit {
+		return fmt.Sprintf("its first %d records (%s, the most calipath reads to tell) did not tell whether it is one "+
+			"interface's capture or a node's captures merged into one file", l.records, probeBound())
+	}
+	return fmt.Sprintf("its first %d records are one interface's traffic", l.records)
+}
+
+// probeBound is mergeProbeBytes in words.
+func probeBound() string {
+	if mergeProbeBytes < 1<<20 {
+		return fmt.Sprintf("%d bytes", mergeProbeBytes)
+	}
+	return fmt.Sprintf("%d MiB", mergeProbeBytes>>20)
 }
 
 // lateCounts returns the frames of f to or from ee:ee:ee:ee:ee:ee and those between other MACs.
@@ -460,13 +563,13 @@ func splitLate(paths []string, opts Options, files []*FileInfo, reread bool) (_ 
 			if late[f.Index] {
 				cali, other := lateCounts(f)
 				f.Unsplit = true
-				f.problem("its first %d records are one interface's traffic, so it was read as one capture point, but the "+
+				f.problem("%s, so it was read as one capture point, but the "+
 					"whole file holds frames of a pod's veth (%d to or from ee:ee:ee:ee:ee:ee) and of another interface (%d IP "+
 					"frames between other MACs: eth0, vxlan.calico), which no one interface carries: it is a node's captures "+
 					"merged into one file, and read once only (standard input, a FIFO) it cannot be read again split into its "+
 					"interfaces. Each packet there is counted once per interface it crossed, so the counts at its node (sent, "+
 					"delivered, lost, retransmissions) are unreliable; give the file itself rather than a stream, or each "+
-					"interface's capture as its own file named <node>-<iface>.pcap", mergeProbe, cali, other)
+					"interface's capture as its own file named <node>-<iface>.pcap", f.probeLeft, cali, other)
 			}
 		}
 		return opts, false
@@ -483,9 +586,9 @@ func noteSplitLate(first, files []*FileInfo, late map[uint16]bool) {
 			continue
 		}
 		cali, other := lateCounts(first[i])
-		f.problem("its first %d records are one interface's traffic, but the whole file holds frames of a pod's veth "+
-			"(%d to or from ee:ee:ee:ee:ee:ee) and of another interface (%d IP frames between other MACs: eth0, "+
-			"vxlan.calico): a node's captures merged into one file (mergecap -a writes one file after the other), read "+
-			"again split into its interfaces", mergeProbe, cali, other)
+		f.problem("%s, but the whole file holds frames of a pod's veth (%d to or from ee:ee:ee:ee:ee:ee) and of "+
+			"another interface (%d IP frames between other MACs: eth0, vxlan.calico): a node's captures merged into "+
+			"one file (mergecap -a writes one file after the other), read again split into its interfaces",
+			first[i].probeLeft, cali, other)
 	}
 }

@@ -103,3 +103,35 @@ func TestMergedTooFewSays(t *testing.T) {
 		t.Errorf("%d points; problems %q", len(c.Points), c.Files[0].Problems)
 	}
 }
+
+// A merged capture whose probe reads its byte bound without telling (mergeProbeBytes cut to a few
+// records here; 64 MiB of one interface's frames one way in use) is checked with the whole file's
+// counts after the scan, as one whose prefix was one interface's: healthy-ipip's node-a cali and eth0
+// merged by mergecap are read again split into their stages from the file, and from a stream, which
+// cannot be read again, marked Unsplit with a problem that says so and how to fix it. On main both were
+// one point with only the "do not tell" problem.
+func TestMergedLimitLate(t *testing.T) {
+	mergecap := testtool.Path(t, testtool.Mergecap)
+	src := "../testdata/lab/scenarios/healthy-ipip/"
+	merged := filepath.Join(t.TempDir(), "node-a.pcap")
+	if b, err := exec.Command(mergecap, "-w", merged, "-F", "pcap", src+"node-a-cali5e1c4d6c68c.pcap", src+"node-a-eth0.pcap").CombinedOutput(); err != nil {
+		t.Fatalf("mergecap: %v: %s", err, b)
+	}
+	whole := Load([]string{merged}, Options{}, PointConfig{})
+	defer func(b int) { mergeProbeBytes = b }(mergeProbeBytes)
+	mergeProbeBytes = 1000
+	file := Load([]string{merged}, Options{}, PointConfig{})
+	p := strings.Join(file.Files[0].Problems, "\n")
+	if len(file.Points) != len(whole.Points) || !reflect.DeepEqual(file.Obs, whole.Obs) || file.Files[0].Unsplit ||
+		!strings.Contains(p, "(1000 bytes, the most calipath reads to tell) did not tell") || !strings.Contains(p, "read again split") {
+		t.Errorf("file: %d points (%d without the bound), observations equal: %v, unsplit %v; problems %q", len(file.Points),
+			len(whole.Points), reflect.DeepEqual(file.Obs, whole.Obs), file.Files[0].Unsplit, file.Files[0].Problems)
+	}
+	stream := loadFIFO(t, merged)
+	fi := stream.Files[0]
+	p = strings.Join(fi.Problems, "\n")
+	if len(stream.Points) != 1 || !fi.Unsplit || !strings.Contains(p, "did not tell whether it is one interface's capture") ||
+		!strings.Contains(p, "cannot be read again split") || !strings.Contains(p, "unreliable") {
+		t.Errorf("stream: %d points, unsplit %v; problems %q", len(stream.Points), fi.Unsplit, fi.Problems)
+	}
+}

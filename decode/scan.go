@@ -55,13 +55,17 @@ type FileInfo struct {
 	// (see outerfrag.go).
 	OuterReassembled, OuterIncomplete, OuterSkipped int
 	fragFixes                                       []fragFix // what Load changes in the Observations
-	// oneByPrefix says that the merged probe took the file for one interface's capture from its first
-	// records (probeState.single); lateMerged looks at what the rest showed.
-	oneByPrefix bool
+	// probeLeft says that the merged probe took the file for one interface's capture from its first
+	// records (probeState.single), or read its byte bound without telling; lateMerged looks at what the
+	// whole file showed.
+	probeLeft probeLeft
 	// Unsplit says that the file holds several interfaces' frames (a node's captures merged into one
 	// file) but was read as one interface: its prefix was one interface's, and it could not be read
 	// again (standard input, a FIFO). The counts at its node are not per packet.
 	Unsplit bool
+	// Routed says that the file holds packets twice, one router apart (routedProblem): a router's
+	// interfaces merged into one file, read as one interface. The counts around it are not per packet.
+	Routed bool
 }
 
 func (fi *FileInfo) problem(format string, args ...any) {
@@ -169,13 +173,17 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 			var why string
 			if streamInput(fi.Path, opts) {
 				pr := newPrefixReader(r, &rec)
-				d.merged, why, fi.oneByPrefix = probeMerged(pr, opts, opts.splitMerged[fi.Index])
+				d.merged, why, fi.probeLeft = probeMerged(pr, opts, opts.splitMerged[fi.Index])
 				pr.rewind(&rec)
 				r = pr
 			} else {
-				d.merged, why, fi.oneByPrefix = learnMerged(fi.Path, opts, opts.splitMerged[fi.Index])
+				d.merged, why, fi.probeLeft = learnMerged(fi.Path, opts, opts.splitMerged[fi.Index])
 			}
 			if why != "" {
+				fi.problem("%s", why)
+			}
+			if why := routedProblem(fi.probeLeft); why != "" {
+				fi.Routed = true
 				fi.problem("%s", why)
 			}
 		}
