@@ -395,6 +395,10 @@ func decodeIP(b []byte, v6 bool, vxlanPort uint16, p *Packet) {
 	if !h.CsumOK && h.Version == 4 {
 		badIP = true
 	}
+	if vxBad == nil && !outerPartial { // the usual packet: nothing to weigh after its transport header
+		p.Checksum = verdict(badIP, decodeL4(pl, h, snapped, p), p) // fewer values kept across the call
+		return
+	}
 	l4 := decodeL4(pl, h, snapped, p)
 	if vxBad != nil && l4 == l4Unverifiable && lcoArtefact(&p.Outer, vxBad, h, pl) {
 		p.Errs &^= ErrBadOuterUDPChecksum
