@@ -37,6 +37,11 @@ type Decoder struct {
 	haveSrc bool
 	lastSrc Source
 	srcIdx  uint16
+	// plainIface is 1 + the record interface of lastSrc when lastSrc is that interface's alone (no
+	// cooked or merged stage), 0 otherwise; plainLink is the link type of the frame it came from.
+	// A frame of that interface and link type has that source again: sourceOf returns it at once.
+	plainIface int
+	plainLink  LinkType
 
 	haveCtx bool
 	lastCtx HdrCtx
@@ -129,7 +134,11 @@ func (d *Decoder) decodeReused(rec *Record, p *Packet) {
 
 // sourceOf returns the index in the Tables of the capture source of a decoded frame.
 func (d *Decoder) sourceOf(rec *Record, p *Packet) uint16 {
+	if rec.Iface+1 == d.plainIface && p.LinkType == d.plainLink {
+		return d.srcIdx // the common case: the interface of the frame before, alone
+	}
 	src := Source{File: d.file, Iface: uint16(min(rec.Iface, 0xffff)), IfIndex: -1}
+	plain := 0
 	switch {
 	case p.LinkType == LinkSLL2 && p.HasSLL:
 		src.IfIndex = p.IfIndex
@@ -137,10 +146,16 @@ func (d *Decoder) sourceOf(rec *Record, p *Packet) uint16 {
 		src.IfIndex = sllStage(p, d.sll)
 	case d.merged != nil && p.LinkType == LinkEthernet:
 		src.Iface = uint16(d.merged.stage(p))
+	case p.LinkType != LinkSLL2 && p.LinkType != LinkLinuxSLL && (p.LinkType != LinkEthernet || d.mergeChecked):
+		// The interface alone, whatever the next frame of its link type holds. Not so for a cooked
+		// frame (this one was cut before its cooked header), nor for an Ethernet frame before the
+		// scan has looked for merged captures (d.merged is settled then, before any such frame).
+		plain = rec.Iface + 1
 	}
 	if !d.haveSrc || src != d.lastSrc {
 		d.lastSrc, d.srcIdx, d.haveSrc = src, d.t.InternSource(src), true
 	}
+	d.plainIface, d.plainLink = plain, p.LinkType
 	return d.srcIdx
 }
 

@@ -303,10 +303,10 @@ func decodeIP(b []byte, v6 bool, vxlanPort uint16, p *Packet) {
 		return
 	}
 	// The outermost IP packet's size decides GSO.
-	if (h.Version == 4 && h.TotalLen == 0) || ipLen(h, b) > gsoThreshold {
-		p.GSO = true
+	if tl := h.TotalLen; tl > gsoThreshold || (tl == 0 || tl == 40 && h.Version == 6) && (h.Version == 4 || len(b) > gsoThreshold) {
+		p.GSO = true // IPv4 total length 0, or ipLen(h, b) > gsoThreshold (the usual sizes tested first)
 	}
-	badIP := h.Version == 4 && !h.CsumOK
+	badIP := !h.CsumOK && h.Version == 4 // CsumOK: the usual IPv4 header's
 	// A VXLAN outer UDP checksum that is an offload placeholder, or that failed the plain check (the
 	// datagram is kept to try the inner checksum's completion once the inner packet is decoded).
 	var outerPartial bool
@@ -392,8 +392,12 @@ func decodeIP(b []byte, v6 bool, vxlanPort uint16, p *Packet) {
 		// to follow on its ports.
 		p.TunnelCut = true
 	}
-	if h.Version == 4 && !h.CsumOK {
+	if !h.CsumOK && h.Version == 4 {
 		badIP = true
+	}
+	if vxBad == nil && !outerPartial { // the usual packet: nothing to weigh after its transport header
+		p.Checksum = verdict(badIP, decodeL4(pl, h, snapped, p), p) // fewer values kept across the call
+		return
 	}
 	l4 := decodeL4(pl, h, snapped, p)
 	if vxBad != nil && l4 == l4Unverifiable && lcoArtefact(&p.Outer, vxBad, h, pl) {
