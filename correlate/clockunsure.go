@@ -23,23 +23,17 @@ func (a *analysis) unsureReach(n, i int) (lo, hi int64) {
 	return lo - d, hi + d
 }
 
-// unsureLosses hedges the losses a step its captures cannot place exactly may have made, at any
-// node: a loss finding (lossWarnings) on a segment where a packet was lost within unsureReach of such
-// a step is said as uncertain, and the nodes whose steps did it are returned, in order, for the
-// summary (unsureUnreliable). stepUncertain leaves a loss across the stepped node itself alone when
-// its step was placed but for a few frames; one of those frames on the wrong side of the step
-// leaves one packet's sightings as two journeys, the first lost: clusterip-dnat, node-b −300 µs at
-// 1.6111 s, or node-a −500 µs at 1.6109 s with per-interface files only, gave "1 of 15 packets
-// lost" between node-a's pod veth and tunl0, 28 packets (truth: 27 sent, 27 delivered), all said as
-// certain. A tie or a clock no offset fits is movedClocks', said by clockUnreliable: not here.
-func (a *analysis) unsureLosses(ans []Anomaly) []int {
-	type reach struct {
-		n      int
-		i      int
-		lo, hi int64
-	}
+// unsureSpan is unsureReach of node n's step i.
+type unsureSpan struct {
+	n, i   int
+	lo, hi int64
+}
+
+// unsureSpans returns unsureReach of every step placed but for a few frames (clockStep.unsure), of
+// the clocks movedClocks leaves out: a tie or a clock no offset fits is clockUnreliable's.
+func (a *analysis) unsureSpans() []unsureSpan {
 	moved := a.movedClocks()
-	var rs []reach
+	var out []unsureSpan
 	for n := range a.clocks {
 		m := &a.clocks[n]
 		if len(m.tied) > 0 || slices.Contains(moved, n) {
@@ -48,37 +42,59 @@ func (a *analysis) unsureLosses(ans []Anomaly) []int {
 		for i, st := range m.steps {
 			if st.unsure > 0 {
 				lo, hi := a.unsureReach(n, i)
-				rs = append(rs, reach{n, i, lo, hi})
+				out = append(out, unsureSpan{n, i, lo, hi})
 			}
 		}
 	}
-	if len(rs) == 0 {
-		return nil
-	}
-	// the segments (last point seen, next expected) of the packets lost within a reach, with its step
-	type seg struct{ last, next int32 }
-	near := map[seg]reach{}
-	for j := 0; j < a.nJ; j++ {
-		if a.jFlow[j] < 0 || a.jStatus[j] != stLost || a.jLast[j] < 0 || a.jNext[j] < 0 {
-			continue
+	return out
+}
+
+// spanOf returns the first of spans that holds corrected time t.
+func spanOf(spans []unsureSpan, t int64) (unsureSpan, bool) {
+	for _, r := range spans {
+		if t >= r.lo && t <= r.hi {
+			return r, true
 		}
+	}
+	return unsureSpan{}, false
+}
+
+// unsureLost returns, of the packets an unplaced step may have split in two (unsureSpans), the
+// segments (last point seen, next expected) of those lost within a span, each with its span.
+func (a *analysis) unsureLost(spans []unsureSpan) map[[2]int32]unsureSpan {
+	lost := map[[2]int32]unsureSpan{}
+	for j := 0; j < a.nJ; j++ {
 		hs := a.hops(j)
-		if len(hs) == 0 {
+		if a.jFlow[j] < 0 || len(hs) == 0 || a.jStatus[j] != stLost || a.jLast[j] < 0 || a.jNext[j] < 0 {
 			continue
 		}
 		o, f := a.obs(hs[len(hs)-1])
 		t := a.journeys.corrected(o, f, int(hs[len(hs)-1]-a.w.fileBase[f]))
-		for _, r := range rs {
-			if t >= r.lo && t <= r.hi {
-				k := seg{a.jLast[j], a.jNext[j]}
-				if _, ok := near[k]; !ok {
-					near[k] = r
-				}
-				break
+		k := [2]int32{a.jLast[j], a.jNext[j]}
+		if r, ok := spanOf(spans, t); ok {
+			if _, had := lost[k]; !had {
+				lost[k] = r
 			}
 		}
 	}
-	if len(near) == 0 {
+	return lost
+}
+
+// unsureLosses hedges the losses a step its captures cannot place exactly may have made, at any
+// node: a loss finding (lossWarnings) on a segment where a packet was lost within unsureReach of such
+// a step is said as uncertain, and the nodes whose steps did it are returned, in order, for the summary
+// (unsureUnreliable). stepUncertain leaves a loss across the stepped node itself alone when its step
+// was placed but for a few frames; one of those frames on the wrong side of the step leaves one
+// packet's sightings as two journeys, the first lost: clusterip-dnat, node-b −300 µs at 1.6111 s, or
+// node-a −500 µs at 1.6109 s with per-interface files only, gave "1 of 15 packets lost" between
+// node-a's pod veth and tunl0, 28 packets (truth: 27 sent, 27 delivered), all said as certain.
+func (a *analysis) unsureLosses(ans []Anomaly) []int {
+	spans := a.unsureSpans()
+	if len(spans) == 0 {
+		return nil
+	}
+	lost := a.unsureLost(spans)
+	if len(lost) == 0 {
 		return nil
 	}
 	pointOf := make(map[string]int32, len(a.w.c.Points))
@@ -88,29 +104,34 @@ func (a *analysis) unsureLosses(ans []Anomaly) []int {
 	var nodes []int
 	for i := range ans {
 		an := &ans[i]
-		if !lossWarnings[an.Kind] || an.Severity == sevError || strings.HasPrefix(an.Message, "Uncertain:") {
+		if an.Severity == sevError || strings.HasPrefix(an.Message, "Uncertain:") {
 			continue
 		}
-		from, ok1 := pointOf[an.Where.From]
-		to, ok2 := pointOf[an.Where.To]
-		r, ok := near[seg{from, to}]
-		if !ok1 || !ok2 || !ok {
+		from, okFrom := pointOf[an.Where.From]
+		to, okTo := pointOf[an.Where.To]
+		r, ok := lost[[2]int32{from, to}]
+		if !lossWarnings[an.Kind] || !okFrom || !okTo || !ok {
 			continue
 		}
-		name, st := a.w.nodes[r.n], a.clocks[r.n].steps[r.i]
-		an.Message = fmt.Sprintf("Uncertain: the clock of %s stepped by %s during the capture, at a moment its captures "+
-			"cannot place exactly (see clock-step at %s), and packets were lost here within %s (the step's size) of the "+
-			"frames of %s it leaves unplaced: one of them placed on the wrong side of the step can leave one packet's sightings as two journeys, the first lost, so these "+
-			"may not be lost. %s", name, fmtStep(st.size), name, time.Duration(abs64(st.size)).Round(time.Microsecond),
-			name, an.Message)
-		an.Next = fmt.Sprintf("Split the captures at the step (%s on %s's clock) and correlate each part, or give "+
-			"--offset %s=D for each part. %s", fmtAt(st.at), name, name, an.Next)
+		a.sayUnsure(an, r)
 		if !slices.Contains(nodes, r.n) {
 			nodes = append(nodes, r.n)
 		}
 	}
 	slices.Sort(nodes)
 	return nodes
+}
+
+// sayUnsure says loss finding an as uncertain by span r's step.
+func (a *analysis) sayUnsure(an *Anomaly, r unsureSpan) {
+	name, st := a.w.nodes[r.n], a.clocks[r.n].steps[r.i]
+	an.Message = fmt.Sprintf("Uncertain: the clock of %s stepped by %s during the capture, at a moment its captures "+
+		"cannot place exactly (see clock-step at %s), and packets were lost here within %s (the step's size) of the "+
+		"frames of %s it leaves unplaced: one of them placed on the wrong side of the step can leave one packet's "+
+		"sightings as two journeys, the first lost, so these may not be lost. %s", name, fmtStep(st.size), name,
+		time.Duration(abs64(st.size)).Round(time.Microsecond), name, an.Message)
+	an.Next = fmt.Sprintf("Split the captures at the step (%s on %s's clock) and correlate each part, or give "+
+		"--offset %s=D for each part. %s", fmtAt(st.at), name, name, an.Next)
 }
 
 // unsureUnreliable is the summary's Unreliable when losses were hedged by unsureLosses (the nodes
