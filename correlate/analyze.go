@@ -182,12 +182,15 @@ const (
 // Result keeps the analysis for FlowJourneys, less what dropWorking drops.
 type analysis struct {
 	// Inputs: the world, the clocks and what matching found.
-	w        *world
-	clocks   []clockModel
-	offFits  []offsetFit // --offset values the traffic contradicts (left out)
-	opts     Options
-	nJ       int
-	journeys journeysOut // what matching found besides the journeys' hops (match.go)
+	w      *world
+	clocks []clockModel
+	// unsureStepped: the nodes whose steps, placed but for a few frames, made losses uncertain
+	// (unsureLosses), for the summary's Unreliable.
+	unsureStepped []int
+	offFits       []offsetFit // --offset values the traffic contradicts (left out)
+	opts          Options
+	nJ            int
+	journeys      journeysOut // what matching found besides the journeys' hops (match.go)
 
 	// The arena (arena.go): every journey's hops in path order; and the coverage (coverage.go).
 	*arenaOut
@@ -347,6 +350,7 @@ func (a *analysis) output(journeys []Journey, ids []string) *Result {
 	res.Anomalies = (&findings{a: a, ids: ids, res: res}).anomalies()
 	a.clockUncertain(res.Anomalies)
 	a.stepUncertain(res.Anomalies)
+	a.unsureStepped = a.unsureLosses(res.Anomalies)
 	a.clockUnfit(res.Anomalies)
 	a.retransUncertain(res.Anomalies)
 	a.lateUncertain(res.Anomalies) // after clockUncertain: the first reason a reader sees is this one

@@ -110,34 +110,12 @@ func TestClockStepBackAcrossMirrors(t *testing.T) {
 						name += "/per-interface"
 					}
 					t.Run(name, func(t *testing.T) {
-						if why := knownWrong(sc, c, a, perIf); why != "" {
-							t.Skip(why)
-						}
 						checkRightOrSaid(t, sc, c, perIf)
 					})
 				}
 			}
 		}
 	}
-}
-
-// knownWrong says why a shape of TestClockStepBackAcrossMirrors is still wrong without a word, ""
-// for the others. Each of these gives the same on main: not this change's.
-func knownWrong(sc string, steps map[string][]labStep, at time.Duration, perIf bool) string {
-	us := time.Microsecond
-	if sc != "clusterip-dnat" || len(steps) != 1 {
-		return ""
-	}
-	if st := steps["node-b"]; st != nil && st[0].d < 0 && at == 1611100*us {
-		// The step is found and taken off with frames of node-b unplaced, said in its clock-step
-		// warning, but a loss inside node-a ("1 of 15 packets lost", 28 packets) is said as certain and
-		// the summary as reliable (clockUnreliable leaves unsure steps out).
-		return "known: an unsure step's frames make a loss elsewhere said as certain (28 packets, truth 27)"
-	}
-	if st := steps["node-a"]; st != nil && perIf && (st[0].d == -500*us || st[0].d == -300*us && at == 1610900*us) {
-		return "known: node-a stepped back, per-interface files: 28 packets, 1 lost, not said (truth 27)"
-	}
-	return ""
 }
 
 // A node's clock stepped back as a packet lingered in it (healthy-ipip, node-b −500 µs or −800 µs at

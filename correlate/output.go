@@ -633,7 +633,7 @@ func (a *analysis) summary(res *Result) Summary {
 	}
 	s.Unreadable = Unreadable(a.w.c)
 	var why []string
-	for _, w := range []string{a.lateUnreliable(), a.clockUnreliable(), unsplitUnreliable(a.w.c), routedUnreliable(a.w.c)} {
+	for _, w := range []string{a.lateUnreliable(), a.clockUnreliable(), a.unsureUnreliable(), unsplitUnreliable(a.w.c), routedUnreliable(a.w.c)} {
 		if w != "" {
 			why = append(why, w)
 		}
