@@ -635,16 +635,22 @@ func (m *matcher) pastDup(e uint64, stage uint32, t int64) int32 {
 	return -1
 }
 
+// filesWhere returns the base names of c's files that keep holds for, in input order.
+func filesWhere(c *decode.Capture, keep func(*decode.FileInfo) bool) []string {
+	var names []string
+	for _, f := range c.Files {
+		if keep(f) {
+			names = append(names, filepath.Base(f.Path))
+		}
+	}
+	return names
+}
+
 // routedUnreliable is the summary's Unreliable when a file holds packets twice, one router apart
 // (decode's FileInfo.Routed: a router's interfaces merged into one file, read as one interface), else
 // "". A packet there is one sighting, so a loss inside the router reads as one after it.
 func routedUnreliable(c *decode.Capture) string {
-	var names []string
-	for _, f := range c.Files {
-		if f.Routed {
-			names = append(names, filepath.Base(f.Path))
-		}
-	}
+	names := filesWhere(c, func(f *decode.FileInfo) bool { return f.Routed })
 	if len(names) == 0 {
 		return ""
 	}
@@ -658,12 +664,7 @@ func routedUnreliable(c *decode.Capture) string {
 // it was read once only, as standard input or a FIFO), else "". The same packet at the pod's veth and
 // at eth0 is then two packets at one point, so the counts are not per packet.
 func unsplitUnreliable(c *decode.Capture) string {
-	var names []string
-	for _, f := range c.Files {
-		if f.Unsplit {
-			names = append(names, filepath.Base(f.Path))
-		}
-	}
+	names := filesWhere(c, func(f *decode.FileInfo) bool { return f.Unsplit })
 	if len(names) == 0 {
 		return ""
 	}
