@@ -79,17 +79,7 @@ func TestMergecapAnsweredPrefix(t *testing.T) {
 		}
 		t.Run(sc, func(t *testing.T) {
 			perFile, merged := answeredMerged(t, c.sc, c.n)
-			want := stageVerdicts(Correlate(decode.Load(perFile, decode.Options{}, decode.PointConfig{}), Options{}))
-			mc := decode.Load(merged, decode.Options{}, decode.PointConfig{})
-			split := false
-			for _, p := range mc.Points {
-				split = split || strings.HasPrefix(p.ID, "node-a/") && strings.Contains(p.ID, "#")
-			}
-			got := stageVerdicts(Correlate(mc, Options{}))
-			if !split || strings.Join(got, "\n") != strings.Join(want, "\n") {
-				t.Errorf("merged captures (split into stages: %v):\n  %s\nper-file captures:\n  %s", split,
-					strings.Join(got, "\n  "), strings.Join(want, "\n  "))
-			}
+			checkSplitLikePerFile(t, perFile, merged)
 		})
 	}
 }

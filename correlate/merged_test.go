@@ -106,3 +106,53 @@ func TestMergedOneInterface(t *testing.T) {
 		t.Errorf("naming hints: %s", h)
 	}
 }
+
+// timedFrames are frames of one capture and their times in ns (readLabPcap).
+type timedFrames struct {
+	ts     []int64
+	frames [][]byte
+}
+
+// writeTimeMerged writes the frames of parts to out in time order (stable: ties keep the parts' order),
+// as `mergecap -w -F pcap` merges captures: one file, one interface, nothing to tell them apart.
+func writeTimeMerged(t *testing.T, out string, parts []timedFrames) {
+	t.Helper()
+	type rec struct {
+		ts int64
+		f  []byte
+	}
+	var all []rec
+	for _, p := range parts {
+		for i := range p.ts {
+			all = append(all, rec{p.ts[i], p.frames[i]})
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].ts < all[j].ts })
+	ts, fr := make([]int64, len(all)), make([][]byte, len(all))
+	for i, r := range all {
+		ts[i], fr[i] = r.ts, r.f
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writePcap(t, out, ts, fr)
+}
+
+// checkSplitLikePerFile loads merged, which holds node-a's captures merged into one file, and checks
+// that the file was split into node-a's stages (points node-a/…#…) and that every verdict equals
+// those of perFile, the same captures one file an interface. It returns the merged Capture.
+func checkSplitLikePerFile(t *testing.T, perFile, merged []string) *decode.Capture {
+	t.Helper()
+	want := stageVerdicts(Correlate(decode.Load(perFile, decode.Options{}, decode.PointConfig{}), Options{}))
+	mc := decode.Load(merged, decode.Options{}, decode.PointConfig{})
+	split := false
+	for _, p := range mc.Points {
+		split = split || strings.HasPrefix(p.ID, "node-a/") && strings.Contains(p.ID, "#")
+	}
+	got := stageVerdicts(Correlate(mc, Options{}))
+	if !split || strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("merged captures (split into stages: %v):\n  %s\nper-file captures:\n  %s", split,
+			strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+	return mc
+}

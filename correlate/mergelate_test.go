@@ -136,17 +136,7 @@ func TestMergedLatePrefix(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			perFile, merged := lateMergedLab(t, c.sc, c.first, c.name, 5000, c.concat)
-			want := stageVerdicts(Correlate(decode.Load(perFile, decode.Options{}, decode.PointConfig{}), Options{}))
-			mc := decode.Load(merged, decode.Options{}, decode.PointConfig{})
-			split := false
-			for _, p := range mc.Points {
-				split = split || strings.HasPrefix(p.ID, "node-a/") && strings.Contains(p.ID, "#")
-			}
-			got := stageVerdicts(Correlate(mc, Options{}))
-			if !split || strings.Join(got, "\n") != strings.Join(want, "\n") {
-				t.Errorf("merged captures (split into stages: %v):\n  %s\nper-file captures:\n  %s", split,
-					strings.Join(got, "\n  "), strings.Join(want, "\n  "))
-			}
+			mc := checkSplitLikePerFile(t, perFile, merged)
 			said := false
 			for _, f := range mc.Files {
 				for _, p := range f.Problems {

@@ -3,7 +3,6 @@ package correlate
 import (
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -56,11 +55,7 @@ func TestMergedRouter(t *testing.T) {
 		}
 		ran++
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			type rec struct {
-				ts int64
-				f  []byte
-			}
-			var both []rec
+			var both []timedFrames
 			var perFile, merged []string
 			all, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
 			for _, p := range all {
@@ -68,22 +63,14 @@ func TestMergedRouter(t *testing.T) {
 				case strings.HasSuffix(base, "-any.pcap"):
 				case base == "router-1-eth0.pcap" || base == "router-1-eth1.pcap":
 					ts, fr := readLabPcap(t, p)
-					for i := range ts {
-						both = append(both, rec{ts[i], fr[i]})
-					}
+					both = append(both, timedFrames{ts, fr})
 					perFile = append(perFile, p)
 				default:
 					perFile, merged = append(perFile, p), append(merged, p)
 				}
 			}
-			sort.SliceStable(both, func(i, j int) bool { return both[i].ts < both[j].ts })
-			var ts []int64
-			var fr [][]byte
-			for _, r := range both {
-				ts, fr = append(ts, r.ts), append(fr, r.f)
-			}
 			out := filepath.Join(t.TempDir(), "router-1-eth0.pcap")
-			writePcap(t, out, ts, fr)
+			writeTimeMerged(t, out, both)
 			merged = append(merged, out)
 
 			pc := decode.Load(perFile, decode.Options{}, decode.PointConfig{})

@@ -2,9 +2,7 @@ package correlate
 
 import (
 	"encoding/binary"
-	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -72,11 +70,7 @@ func undecidedLab(t *testing.T, sc string, shape func(t *testing.T, eth0 string)
 	t.Helper()
 	dir := t.TempDir()
 	all, _ := filepath.Glob(filepath.Join("../testdata/lab/scenarios", sc, "*.pcap"))
-	type rec struct {
-		ts int64
-		f  []byte
-	}
-	var both []rec
+	var both []timedFrames
 	for _, p := range all {
 		node, iface := decode.SplitFileName(p)
 		switch {
@@ -88,23 +82,14 @@ func undecidedLab(t *testing.T, sc string, shape func(t *testing.T, eth0 string)
 				p = filepath.Join(dir, filepath.Base(p))
 				writePcap(t, p, ts, fr)
 			}
-			for i := range ts {
-				both = append(both, rec{ts[i], fr[i]})
-			}
+			both = append(both, timedFrames{ts, fr})
 			perFile = append(perFile, p)
 		default:
 			perFile, merged = append(perFile, p), append(merged, p)
 		}
 	}
-	sort.SliceStable(both, func(i, j int) bool { return both[i].ts < both[j].ts })
-	var ts []int64
-	var fr [][]byte
-	for _, r := range both {
-		ts, fr = append(ts, r.ts), append(fr, r.f)
-	}
 	out := filepath.Join(dir, "merged", "node-a.pcap")
-	os.MkdirAll(filepath.Dir(out), 0o755)
-	writePcap(t, out, ts, fr)
+	writeTimeMerged(t, out, both)
 	return perFile, append(merged, out)
 }
 
@@ -137,17 +122,7 @@ func TestMergedUndecided(t *testing.T) {
 				t.Skip("a 67 MB capture")
 			}
 			perFile, merged := undecidedLab(t, c.sc, c.shape)
-			want := stageVerdicts(Correlate(decode.Load(perFile, decode.Options{}, decode.PointConfig{}), Options{}))
-			mc := decode.Load(merged, decode.Options{}, decode.PointConfig{})
-			split := false
-			for _, p := range mc.Points {
-				split = split || strings.HasPrefix(p.ID, "node-a/") && strings.Contains(p.ID, "#")
-			}
-			got := stageVerdicts(Correlate(mc, Options{}))
-			if !split || strings.Join(got, "\n") != strings.Join(want, "\n") {
-				t.Errorf("merged captures (split into stages: %v):\n  %s\nper-file captures:\n  %s", split,
-					strings.Join(got, "\n  "), strings.Join(want, "\n  "))
-			}
+			mc := checkSplitLikePerFile(t, perFile, merged)
 			p := strings.Join(mc.Files[len(mc.Files)-1].Problems, "\n")
 			if said := strings.Contains(p, "did not tell") && strings.Contains(p, "read again split"); said != c.again {
 				t.Errorf("problems (read again: want %v): %s", c.again, p)
