@@ -182,3 +182,33 @@ func TestMergedRouterAppendedNot(t *testing.T) {
 	c = decode.Load(append(in, out), decode.Options{}, decode.PointConfig{})
 	routedSaid(t, c, c.Files[len(c.Files)-1], false)
 }
+
+// Router-1's two captures of each lab scenario where it forwarded 4 packets or more, merged in time
+// order (mergecap -w) after a long stretch where eth1 was quiet: eth0's real frames repeated over
+// 4,200 records before them, each repetition earlier by the capture's span plus a second. The file
+// is in time order, and the probe's 4,096 records are all eth0's, none forwarded: on main it was read
+// as one interface with nothing said (routed false, no unreliable). It is a router's file (router-1
+// has no pod-veth or tunnel point), so it is searched past the probe too, and the packets forwarded
+// between the two interfaces make it Routed, as the probe would have.
+func TestMergedRouterQuiet(t *testing.T) {
+	dirs, _ := filepath.Glob("../testdata/lab/scenarios/*")
+	ran := 0
+	for _, dir := range dirs {
+		if _, err := os.Stat(filepath.Join(dir, "router-1-eth1.pcap")); err != nil || forwarded(t, dir) < 4 {
+			continue
+		}
+		ran++
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			others, eth0, eth1 := routerLateLab(t, dir)
+			run := padded(eth0, 4200+len(eth0.ts))
+			run.ts, run.frames = run.ts[:len(run.ts)-len(eth0.ts)], run.frames[:len(run.frames)-len(eth0.ts)]
+			out := filepath.Join(t.TempDir(), "router-1-eth0.pcap")
+			writeTimeMerged(t, out, []timedFrames{run, eth0, eth1})
+			c := decode.Load(append(others, out), decode.Options{}, decode.PointConfig{})
+			routedSaid(t, c, c.Files[len(c.Files)-1], true, "a router's interfaces merged into one file")
+		})
+	}
+	if ran < 15 {
+		t.Errorf("only %d lab scenarios where router-1 forwarded 4 packets or more", ran)
+	}
+}

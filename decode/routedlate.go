@@ -15,7 +15,9 @@ import (
 // within routedWin with the TTL one lower; their link addresses are then read again from the file
 // (routedMACs): through two different MACs of the router, it is its interfaces merged; through the
 // one MAC, a router sending packets back out the interface they came in on, one interface's capture.
-// A file in time order (any ordinary capture) costs one test of a flag.
+// A router's file in time order (its node has no pod-veth or tunnel point: routerFiles) is searched
+// too: merged in time order while one interface was quiet over the probe's records. A Calico node's
+// file in time order (every ordinary capture of a node) costs one test of a flag.
 
 // routedCopy is an Observation of a routed packet's copy found by routedPairs: the file's Observations
 // i (the sighting with the higher TTL, before the router) and j (after it).
@@ -130,15 +132,24 @@ func routedMACs(path string, opts Options, st *Stamps, pairs []routedCopy) (two 
 
 // routedLate finds, among the files of c the merged probe read as one interface's capture and found no
 // router in (probeLeft), those whose time goes back (Stamps.InOrder: captures written one after the
-// other) and which hold minMergedDup packets or more twice, one router apart (routedPairs, through two
+// other) or that are a router's (routerFiles), and which hold minMergedDup packets or more twice, one router apart (routedPairs, through two
 // of its MACs: routedMACs): it marks them Routed with a problem, as the probe does. A file read once
 // only (standard input, a FIFO) cannot be read again for the link addresses: its problem says that it
 // is a router's interfaces merged or one sending packets back out the interface they came in on.
 func routedLate(c *Capture, opts Options) {
+	var router []bool
 	for f, fi := range c.Files {
 		if fi.Routed || fi.Unsplit || fi.probeLeft.records == 0 || f >= len(c.Obs) || f >= len(c.Stamps) ||
-			f >= len(c.Loose) || c.Stamps[f].InOrder() {
+			f >= len(c.Loose) {
 			continue
+		}
+		if c.Stamps[f].InOrder() {
+			if router == nil {
+				router = routerFiles(c)
+			}
+			if !router[f] {
+				continue
+			}
 		}
 		pairs := routedPairs(c, f)
 		if len(pairs) < minMergedDup {
@@ -176,6 +187,38 @@ func routedLate(c *Capture, opts Options) {
 				"(<router>-<iface>.pcap)", routedLeft(fi.probeLeft), len(two), fmtAgo(uint64(routedWin)), fmtMAC(in), fmtMAC(out))
 		}
 	}
+}
+
+// routerFiles reports, by file, whether all its capture points are on nodes that are not Calico nodes
+// (no pod-veth or tunnel point among the inputs): a router's captures, which routedLate searches in
+// full, in time order too (a time-merged file where one interface was quiet over the probe's
+// records). A Calico node's files are not searched unless their time goes back.
+func routerFiles(c *Capture) []bool {
+	calico := map[string]bool{}
+	for _, p := range c.Points {
+		if p.Role == RolePodVeth || p.Role == RoleTunnel {
+			calico[p.Node] = true
+		}
+	}
+	srcs := c.Tables.Sources()
+	router, node := make([]bool, len(c.Files)), make([]bool, len(c.Files))
+	for _, p := range c.Points {
+		for _, s := range p.Sources {
+			if int(s) >= len(srcs) || int(srcs[s].File) >= len(c.Files) {
+				continue
+			}
+			f := srcs[s].File
+			if calico[p.Node] {
+				node[f] = true
+			} else {
+				router[f] = true
+			}
+		}
+	}
+	for f := range router {
+		router[f] = router[f] && !node[f]
+	}
+	return router
 }
 
 // routedLeft says how the merged probe left a file routedLate looks at: the start of its problem.
