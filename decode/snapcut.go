@@ -87,7 +87,8 @@ func SnapLevel(files []*FileInfo) uint8 {
 // matching uses, runs it again with every fingerprint of the run on the fields all frames have (the
 // first run's frames are dropped). Inputs that cannot be read twice (stdin) keep the first run. Each
 // cut file gets a problem that says so. It runs load again too when a file read as one interface's
-// holds a node's merged captures (lateMerged), splitting it into its stages (splitLate).
+// holds a node's merged captures (lateMerged), splitting it into its stages (splitLate). Last, it looks
+// for a router's interfaces merged into a file past its probe (routedLate).
 func loadSnapped(paths []string, opts Options, load func(Options) *Capture) *Capture {
 	c := load(opts)
 	if c == nil {
@@ -112,6 +113,7 @@ func loadSnapped(paths []string, opts Options, load func(Options) *Capture) *Cap
 		}
 		noteSplitLate(first, c.Files, opts.splitMerged)
 	}
+	routedLate(c, opts)
 	for _, f := range c.Files {
 		snapProblem(f, opts.SnapMatch)
 	}
