@@ -82,8 +82,8 @@ func (a *analysis) clockUncertain(ans []Anomaly) {
 		if an.Severity != sevError || !blindKinds[an.Kind] || an.Where.From == "" {
 			continue
 		}
-		from, ok1 := nodeOf[an.Where.From]
-		to, ok2 := nodeOf[an.Where.To]
+		from, ok1 := nodeOf(an.Where.From)
+		to, ok2 := nodeOf(an.Where.To)
 		if !ok1 || !ok2 || (from == to && !natOn[from]) {
 			continue
 		}
@@ -150,8 +150,8 @@ func (a *analysis) clockUnfit(ans []Anomaly) {
 			strings.HasPrefix(an.Message, "Uncertain:") {
 			continue
 		}
-		from, ok1 := nodeOf[an.Where.From]
-		to, ok2 := nodeOf[an.Where.To]
+		from, ok1 := nodeOf(an.Where.From)
+		to, ok2 := nodeOf(an.Where.To)
 		if !ok1 || !ok2 {
 			continue
 		}
@@ -265,7 +265,7 @@ func (a *analysis) retransUncertain(ans []Anomaly) {
 	nodeOf, _ := a.pointNodes(ans)
 	for i := range ans {
 		an := &ans[i]
-		n, ok := nodeOf[an.Where.Point]
+		n, ok := nodeOf(an.Where.Point)
 		if an.Kind != "retransmission" || !ok || !slices.Contains(moved, n) {
 			continue
 		}
@@ -281,19 +281,23 @@ func (a *analysis) retransUncertain(ans []Anomaly) {
 	}
 }
 
-// pointNodes returns each capture point's node by point ID, and the nodes at which anomalies ans
-// show a NAT rewrite (a nat anomaly at one of their points): what the clock hedges (clockUncertain,
-// clockUnfit, stepUncertain) read of a finding's place.
-func (a *analysis) pointNodes(ans []Anomaly) (nodeOf map[string]int, natOn map[int]bool) {
-	nodeOf = make(map[string]int, len(a.w.c.Points))
-	for i := range a.w.c.Points {
-		nodeOf[a.w.c.Points[i].ID] = a.w.pointNode[i]
+// pointNodes returns the node of a capture point given by its ID (false for an ID no point has), and
+// the nodes at which anomalies ans show a NAT rewrite (a nat anomaly at one of their points): what the
+// clock hedges (clockUncertain, clockUnfit, stepUncertain) read of a finding's place.
+func (a *analysis) pointNodes(ans []Anomaly) (nodeOf func(id string) (int, bool), natOn map[int]bool) {
+	pointOf := pointIndex(a.w.c.Points)
+	nodeOf = func(id string) (int, bool) {
+		p, ok := pointOf[id]
+		if !ok {
+			return 0, false
+		}
+		return a.w.pointNode[p], true
 	}
 	natOn = map[int]bool{}
 	for i := range ans {
 		if ans[i].Kind == "nat" {
 			for _, id := range []string{ans[i].Where.From, ans[i].Where.To} {
-				if n, ok := nodeOf[id]; ok {
+				if n, ok := nodeOf(id); ok {
 					natOn[n] = true
 				}
 			}

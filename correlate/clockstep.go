@@ -1368,8 +1368,8 @@ func (a *analysis) stepUncertain(ans []Anomaly) {
 			strings.HasPrefix(an.Message, "Uncertain:") {
 			continue
 		}
-		from, ok1 := nodeOf[an.Where.From]
-		to, ok2 := nodeOf[an.Where.To]
+		from, ok1 := nodeOf(an.Where.From)
+		to, ok2 := nodeOf(an.Where.To)
 		if !ok1 || !ok2 {
 			continue
 		}

@@ -97,10 +97,7 @@ func (a *analysis) unsureLosses(ans []Anomaly) []int {
 	if len(lost) == 0 {
 		return nil
 	}
-	pointOf := make(map[string]int32, len(a.w.c.Points))
-	for i := range a.w.c.Points {
-		pointOf[a.w.c.Points[i].ID] = int32(i)
-	}
+	pointOf := pointIndex(a.w.c.Points)
 	var nodes []int
 	for i := range ans {
 		an := &ans[i]
@@ -109,7 +106,7 @@ func (a *analysis) unsureLosses(ans []Anomaly) []int {
 		}
 		from, okFrom := pointOf[an.Where.From]
 		to, okTo := pointOf[an.Where.To]
-		r, ok := lost[[2]int32{from, to}]
+		r, ok := lost[[2]int32{int32(from), int32(to)}]
 		if !lossWarnings[an.Kind] || !okFrom || !okTo || !ok {
 			continue
 		}

@@ -68,10 +68,7 @@ func (a *analysis) explainDrops(anoms []Anomaly) {
 	if a.opts.Cluster == nil || len(a.opts.Cluster.NodeState) == 0 {
 		return
 	}
-	x := &explainer{a: a, states: a.opts.Cluster.NodeState, point: map[string]int{}}
-	for i, p := range a.w.c.Points {
-		x.point[p.ID] = i
-	}
+	x := &explainer{a: a, states: a.opts.Cluster.NodeState, point: pointIndex(a.w.c.Points)}
 	for i := range anoms {
 		an := &anoms[i]
 		switch an.Kind {
