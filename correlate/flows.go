@@ -346,7 +346,7 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 		}
 	}
 	v.wait()
-	s.flowJourneys()
+	s.listJourneys(chunk > 0)
 	return s.flowsOut, v.modes.result()
 }
 

@@ -75,3 +75,59 @@ func (s *flowStage) record(job *voteJob) {
 	s.jFlow[job.j] = job.fi
 	job.fl = s.flows[job.fi]
 }
+
+// listJourneys lists each flow's journeys per direction, in journey order, in one array: inline
+// (flowJourneys), or, when halves, each half of the journeys counted and then listed on a goroutine of
+// its own (flowJourneysHalves).
+func (s *flowStage) listJourneys(halves bool) {
+	if !halves {
+		s.flowJourneys()
+		return
+	}
+	s.flowJourneysHalves()
+}
+
+// flowJourneysHalves is flowJourneys on two goroutines, the same lists: the first half of the
+// journeys is counted per flow direction on this goroutine and the second on another; each flow
+// direction's list then takes its first half's journeys and, after them, its second half's, which the
+// two goroutines write in their halves' journey order.
+func (s *flowStage) flowJourneysHalves() {
+	nJ := len(s.jFlow)
+	mid := nJ / 2
+	at := [2][][2]int32{make([][2]int32, len(s.flows)), make([][2]int32, len(s.flows))}
+	count := func(h, from, to int) {
+		n := at[h]
+		for j, fi := range s.jFlow[from:to] {
+			if fi >= 0 {
+				n[fi][s.jDir[from+j]]++
+			}
+		}
+	}
+	wait := beside(func() { count(1, mid, nJ) })
+	count(0, 0, mid)
+	wait()
+	all := makeBig[int32](s.a.w.big, nJ, nJ)
+	// at[0] and at[1] become where each half's next journey of a flow direction goes
+	off := int32(0)
+	for fi, fl := range s.flows {
+		for d := range fl.journeys {
+			n0, n1 := at[0][fi][d], at[1][fi][d]
+			fl.journeys[d] = all[off : off+n0+n1 : off+n0+n1]
+			at[0][fi][d], at[1][fi][d] = off, off+n0
+			off += n0 + n1
+		}
+	}
+	list := func(h, from, to int) {
+		next := at[h]
+		for j, fi := range s.jFlow[from:to] {
+			if fi >= 0 {
+				d := s.jDir[from+j]
+				all[next[fi][d]] = int32(from + j)
+				next[fi][d]++
+			}
+		}
+	}
+	wait = beside(func() { list(1, mid, nJ) })
+	list(0, 0, mid)
+	wait()
+}
