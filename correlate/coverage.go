@@ -149,13 +149,20 @@ func (c *coverage) stopsFromSkips(a *analysis) {
 	for _, ev := range a.journeys.gso {
 		sk.pieces[ev.child] = true
 	}
-	for j := 0; j < a.nJ; j++ {
-		if fi := a.jFlow[j]; fi >= 0 {
-			if i := at.of[2*int(fi)+int(a.jDir[j])]; i > 0 {
-				c.countSkips(a, j, a.flows[fi].path[a.jDir[j]], at.lists[i-1], &sk)
-			}
+	if stageChunk(&a.opts, 1) > 0 && a.nJ > 1 {
+		// On more than one core, each half of the journeys is counted on a goroutine of its own, with
+		// counts of its own: the counts are integers, summed.
+		mid := a.nJ / 2
+		sk2 := skipping{n: make([]skipCounts, len(c.first)), pieces: sk.pieces}
+		wait := beside(func() { c.skipsIn(a, at, &sk2, mid, a.nJ) })
+		c.skipsIn(a, at, &sk, 0, mid)
+		wait()
+		for p, k := range sk2.n {
+			n := &sk.n[p]
+			n.after, n.before, n.seen, n.unseen = n.after+k.after, n.before+k.before, n.seen+k.seen, n.unseen+k.unseen
 		}
-		w.trimAt(j)
+	} else {
+		c.skipsIn(a, at, &sk, 0, a.nJ)
 	}
 	n := sk.n
 	for p, k := range n {
@@ -170,6 +177,18 @@ func (c *coverage) stopsFromSkips(a *analysis) {
 			c.first[p] = max(c.first[p], c.ownFirst[p])
 			c.stop[p] |= startLate
 		}
+	}
+}
+
+// skipsIn counts journeys [from, to) at the candidate points at on their paths (countSkips).
+func (c *coverage) skipsIn(a *analysis, at *stopCands, sk *skipping, from, to int) {
+	for j := from; j < to; j++ {
+		if fi := a.jFlow[j]; fi >= 0 {
+			if i := at.of[2*int(fi)+int(a.jDir[j])]; i > 0 {
+				c.countSkips(a, j, a.flows[fi].path[a.jDir[j]], at.lists[i-1], sk)
+			}
+		}
+		a.w.trimAt(j)
 	}
 }
 

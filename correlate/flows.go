@@ -346,7 +346,7 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 		}
 	}
 	v.wait()
-	s.flowJourneys()
+	s.listJourneys(chunk > 0)
 	return s.flowsOut, v.modes.result()
 }
 
@@ -401,6 +401,13 @@ func (s *flowStage) flowFor(t *tuple, o *decode.Observation, g uint32) int32 {
 	}
 	fi := int32(len(s.flows))
 	s.flowOf[root] = fi
+	s.newFlow(root, t, o, g)
+	return fi
+}
+
+// newFlow starts the next flow, of root key root, with the first journey's tuple t (o, its first
+// sighting g, carries it).
+func (s *flowStage) newFlow(root flowKey, t *tuple, o *decode.Observation, g uint32) {
 	if len(s.slab) == 0 || len(s.vslab) == 0 {
 		s.refill()
 	}
@@ -412,7 +419,6 @@ func (s *flowStage) flowFor(t *tuple, o *decode.Observation, g uint32) int32 {
 		fl.client = t.reverse()
 	}
 	s.flows = append(s.flows, fl)
-	return fi
 }
 
 // flowBlock is the most flows a block of the flow stage holds (6.4 MB of accumulators and as much

@@ -1,5 +1,7 @@
 package correlate
 
+import "github.com/calipath/calipath/decode"
+
 // keyChunks is how many chunks of journeys the keyer has in flight: one being keyed, one being
 // assigned their flows, the others ready. The keyer, faster than the flow stage, keeps them ready
 // ahead, so that the flow stage, which sets the pace, rarely waits on it when the three goroutines
@@ -7,29 +9,125 @@ package correlate
 const keyChunks = 8
 
 // assignKeyed is the flow stage's loop over the journeys on more than one core: a goroutine (the
-// keyer) reads each journey's first sighting and works out its tuple (keyJob), n journeys at a time
-// in journey order, while this one finds the flows of the chunk before (assign) in the same order,
-// and hands their votes to the voter. The flows are found in journey order as inline, so they are
-// numbered alike. A panic of the keyer is raised again here.
+// keyer) reads each journey's first sighting, works out its tuple (keyJob) and finds its flow's index
+// (findFlow: the cache of recent flow keys, the NAT joins and the flows' index by root key are the
+// keyer's alone), n journeys at a time in journey order, while this one records the flows of the
+// chunk before (record: it starts the flows the keyer numbered new) in the same order, and hands
+// their votes to the voter. The keyer numbers the flows in journey order as flowFor does inline, so
+// they are numbered alike. A panic of the keyer is raised again here.
 func (s *flowStage) assignKeyed(v *voter, flowCache []flowCacheEntry, n int) {
 	chunks := make([]*[]voteJob, keyChunks)
 	for i := range chunks {
 		c := make([]voteJob, 0, n)
 		chunks[i] = &c
 	}
+	next := int32(0) // the keyer's count of flows
 	ahead(chunks, s.a.nJ, n, func(c *[]voteJob, from, to int) {
-		// the keyer; it writes only the flow (none) of the journeys without hops, which assign never writes
+		// the keyer; of the flow stage's output it writes only the flows' index (flowOf) and the
+		// flow (none) of the journeys without hops, which record never writes
 		*c = (*c)[:0]
 		for j := from; j < to; j++ {
 			if job, ok := s.keyJob(j); ok {
+				s.findFlow(&job, flowCache, &next)
 				*c = append(*c, job)
 			}
 		}
 	}, func(c *[]voteJob) bool {
 		for i := range *c {
-			s.assign(&(*c)[i], flowCache)
+			s.record(&(*c)[i])
 			v.vote((*c)[i])
 		}
 		return true
 	})
+}
+
+// findFlow sets the flow index of journey job, found through the cache of recent flow keys, else
+// the flows' index by root key; a key of no flow yet gets the next index (*next), and job is marked
+// as the one that starts it, with its root key.
+func (s *flowStage) findFlow(job *voteJob, flowCache []flowCacheEntry, next *int32) {
+	k := job.t.key()
+	ci := k.hash() & (len(flowCache) - 1)
+	if e := &flowCache[ci]; e.ok && e.k == k {
+		job.fi = e.fi
+		return
+	}
+	root := s.uf.find(k)
+	fi, ok := s.flowOf[root]
+	if !ok {
+		fi = *next
+		*next++
+		s.flowOf[root] = fi
+		job.root, job.fresh = root, true
+	}
+	flowCache[ci] = flowCacheEntry{k, fi, true}
+	job.fi = fi
+}
+
+// record records the flow the keyer found for journey job (starting it when job is its first) as
+// assign does inline.
+func (s *flowStage) record(job *voteJob) {
+	if job.fresh {
+		s.newFlow(job.root, &job.t, job.o, s.a.hops(int(job.j))[0])
+	}
+	if job.o.Flags&decode.FlagICMPError != 0 {
+		s.icmpJ = append(s.icmpJ, job.j)
+	}
+	s.jFlow[job.j] = job.fi
+	job.fl = s.flows[job.fi]
+}
+
+// listJourneys lists each flow's journeys per direction, in journey order, in one array: inline
+// (flowJourneys), or, when halves, each half of the journeys counted and then listed on a goroutine of
+// its own (flowJourneysHalves).
+func (s *flowStage) listJourneys(halves bool) {
+	if !halves {
+		s.flowJourneys()
+		return
+	}
+	s.flowJourneysHalves()
+}
+
+// flowJourneysHalves is flowJourneys on two goroutines, the same lists: the first half of the
+// journeys is counted per flow direction on this goroutine and the second on another; each flow
+// direction's list then takes its first half's journeys and, after them, its second half's, which the
+// two goroutines write in their halves' journey order.
+func (s *flowStage) flowJourneysHalves() {
+	nJ := len(s.jFlow)
+	mid := nJ / 2
+	at := [2][][2]int32{make([][2]int32, len(s.flows)), make([][2]int32, len(s.flows))}
+	count := func(h, from, to int) {
+		n := at[h]
+		for j, fi := range s.jFlow[from:to] {
+			if fi >= 0 {
+				n[fi][s.jDir[from+j]]++
+			}
+		}
+	}
+	wait := beside(func() { count(1, mid, nJ) })
+	count(0, 0, mid)
+	wait()
+	all := makeBig[int32](s.a.w.big, nJ, nJ)
+	// at[0] and at[1] become where each half's next journey of a flow direction goes
+	off := int32(0)
+	for fi, fl := range s.flows {
+		for d := range fl.journeys {
+			n0, n1 := at[0][fi][d], at[1][fi][d]
+			fl.journeys[d] = all[off : off+n0+n1 : off+n0+n1]
+			at[0][fi][d], at[1][fi][d] = off, off+n0
+			off += n0 + n1
+		}
+	}
+	list := func(h, from, to int) {
+		next := at[h]
+		for j, fi := range s.jFlow[from:to] {
+			if fi >= 0 {
+				d := s.jDir[from+j]
+				all[next[fi][d]] = int32(from + j)
+				next[fi][d]++
+			}
+		}
+	}
+	wait = beside(func() { list(1, mid, nJ) })
+	list(0, 0, mid)
+	wait()
 }

@@ -245,7 +245,7 @@ func (pl *placement) placeJourney(j int, p *placing) {
 	if p.reach >= 0 {
 		p.last = p.h[p.reached[p.reach]]
 	}
-	pl.tallyPoints(p) // here, not with the counts: reachPath has just read the hops' points
+	// its per-point tallies are the segment counter's (count), off this goroutine's path
 	pl.sa.add(p, status)
 }
 

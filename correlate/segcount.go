@@ -28,9 +28,9 @@ type segJobs struct {
 
 // segCounter counts the placed journeys on their paths' segments (countSegments, countSegEnd) and on
 // their flows (countFlow) in journey order: inline, or on a goroutine of its own, a chunk at a time,
-// while placement places the next journeys. The segments, and the flows' outcome counts and
-// latencies, are written by the counter alone (and by placement once it has waited for it; placement
-// writes the flows' other counts, and their per-point tallies), so the counts are the same either way.
+// while placement places the next journeys. The segments, and the flows' outcome counts, latencies
+// and per-point tallies, are written by the counter alone (and by placement once it has waited for
+// it; placement writes the flows' other counts), so the counts are the same either way.
 type segCounter struct {
 	pl *placement
 	n  int
@@ -85,10 +85,12 @@ func (c *segCounter) work(ch *segJobs) {
 	}
 }
 
-// count counts placed journey p (with its status) on its path's segments and on its flow (its
-// per-point tallies aside: placeJourney counts them).
+// count counts placed journey p (with its status) on its path's segments and on its flow, and
+// tallies its packets and bytes per point on its flow (tallyPoints: on the counter's goroutine, which
+// has spare time, rather than placement's, which sets the pace on two cores).
 func (pl *placement) count(p *placing, status statusCode) {
 	pl.countSegments(p)
 	pl.countSegEnd(p, status)
 	pl.countFlow(p, status)
+	pl.tallyPoints(p)
 }

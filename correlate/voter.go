@@ -6,13 +6,16 @@ import "github.com/calipath/calipath/decode"
 const voteChunk = 4096
 
 // voteJob is one journey's vote for its flow direction's path: the journey j, its flow, its first
-// sighting o and o's tuple t; the voter sets its direction d.
+// sighting o and o's tuple t; the voter sets its direction d. On more than one core the keyer finds
+// the flow's index fi, and its root key when the journey starts it (fresh) (assignKeyed).
 type voteJob struct {
-	fl *flowAcc
-	o  *decode.Observation
-	t  tuple
-	j  int32
-	d  uint8
+	fl    *flowAcc
+	o     *decode.Observation
+	t     tuple
+	root  flowKey
+	j, fi int32
+	d     uint8
+	fresh bool
 }
 
 // voter takes the journeys' votes for their paths (flowStage.votePath) in journey order: inline, or
