@@ -63,6 +63,10 @@ type Decoder struct {
 	vx vxlanPairs
 	// parts: the parts of the Packet decodeReused filled last that may be non-zero (reset.go).
 	parts uint8
+	// fastDone: decodeReused took the fast path (fastpath.go) for the frame Observe is to see next,
+	// and fastObs is its Observation.
+	fastDone bool
+	fastObs  Observation
 }
 
 // internARP is Tables.AddARP through the decoder's own cache: an ARP storm repeats a few packets.
@@ -117,6 +121,7 @@ func (d *Decoder) Decode(rec *Record, p *Packet, o *Observation) {
 
 // decodePacket decodes rec into the full Packet p.
 func (d *Decoder) decodePacket(rec *Record, p *Packet) {
+	d.fastDone = false
 	decodeFast(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, d.opts.WireGuardPort, p)
 }
 
@@ -124,6 +129,10 @@ func (d *Decoder) decodePacket(rec *Record, p *Packet) {
 // one), changed since by nothing but Observe and what it holds beyond Outer, ICMP and WG: the frame
 // before's parts are zeroed, not the whole Packet (see reset.go). The scan decodes every frame so.
 func (d *Decoder) decodeReused(rec *Record, p *Packet) {
+	if d.fastFrame(rec, p) {
+		return
+	}
+	d.fastDone = false
 	resetDecoded(p, d.parts)
 	decodeFrame(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, p)
 	if wg := d.opts.WireGuardPort; p.HasUDP && (p.Sport == wg || p.Dport == wg || wg == 0) { // as decodeFast
@@ -159,8 +168,14 @@ func (d *Decoder) sourceOf(rec *Record, p *Packet) uint16 {
 	return d.srcIdx
 }
 
-// Observe fills o from a decoded Packet, and sets p.Loose.
+// Observe fills o from a decoded Packet, and sets p.Loose (after decodeReused's fast path, which
+// made both, it copies the Observation made then).
 func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
+	if d.fastDone {
+		d.fastDone = false
+		*o = d.fastObs
+		return
+	}
 	*o = Observation{} // TsLo: the collector's (Stamps)
 	o.Source = d.sourceOf(rec, p)
 
