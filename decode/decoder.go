@@ -64,9 +64,11 @@ type Decoder struct {
 	// parts: the parts of the Packet decodeReused filled last that may be non-zero (reset.go).
 	parts uint8
 	// fastDone: decodeReused took the fast path (fastpath.go) for the frame Observe is to see next,
-	// and fastObs is its Observation.
-	fastDone bool
-	fastObs  Observation
+	// and fastObs is its Observation. fastShape is the shape of the frame the fast path decoded last
+	// into the Packet of decodeReused (0: the frame there came by the usual path).
+	fastDone  bool
+	fastObs   Observation
+	fastShape uint32
 }
 
 // internARP is Tables.AddARP through the decoder's own cache: an ARP storm repeats a few packets.
@@ -132,7 +134,7 @@ func (d *Decoder) decodeReused(rec *Record, p *Packet) {
 	if d.fastFrame(rec, p) {
 		return
 	}
-	d.fastDone = false
+	d.fastDone, d.fastShape = false, 0
 	resetDecoded(p, d.parts)
 	decodeFrame(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, p)
 	if wg := d.opts.WireGuardPort; p.HasUDP && (p.Sport == wg || p.Dport == wg || wg == 0) { // as decodeFast

@@ -14,76 +14,60 @@ import "encoding/binary"
 // TestFastPathLikeSlow and FuzzFastPath check that both paths give the same Packet, Observation and
 // fingerprint.
 
-// fastIPv4 is what fastFrame reads from one IPv4 header (20 bytes, no options, not a fragment, its
-// checksum right) and the packet's payload.
-type fastIPv4 struct {
-	hdr      [20]byte
-	totalLen uint16
-	pl       []byte // the payload: b[20:totalLen]
-	capLen   int    // bytes captured from the header on
+// fastLen returns the total length of the IPv4 packet at the start of b when its header is of the
+// usual shape (20 bytes, not a fragment, its checksum right; the packet no longer than what was
+// captured, nor than the GSO threshold), and 0 when it is not.
+func fastLen(b []byte) int {
+	if len(b) < 20 || b[0] != 0x45 || b[6]&0x3f != 0 || b[7] != 0 { // no options; MF and offset zero
+		return 0
+	}
+	tl := int(b[2])<<8 | int(b[3])
+	if tl < 20 || tl > len(b) || tl > gsoThreshold || fold(sum20(b)) != 0xffff {
+		return 0
+	}
+	return tl
 }
 
-// fastHeader reads the IPv4 header at the start of b into h when it is one of the usual shape (see
-// above), and reports whether it was.
-func fastHeader(b []byte, h *fastIPv4) bool {
-	if len(b) < 20 || b[0] != 0x45 {
-		return false
-	}
-	tl := binary.BigEndian.Uint16(b[2:4])
-	// Not a fragment (MF and offset zero); not shorter than its header, nor longer than what was
-	// captured; not above the GSO threshold (it is only the outermost header's, but an inner packet
-	// is no longer than its outer one).
-	if binary.BigEndian.Uint16(b[6:8])&0x3fff != 0 || tl < 20 || int(tl) > len(b) || tl > gsoThreshold {
-		return false
-	}
-	if fold(sum20(b)) != 0xffff {
-		return false
-	}
-	h.hdr = [20]byte(b[:20])
-	h.totalLen = tl
-	h.pl = b[20:tl]
-	h.capLen = len(b)
-	return true
-}
-
-// put writes h into the IPHdr ip as parseIPv4 does (ip is zero).
-func (h *fastIPv4) put(ip *IPHdr) {
-	b := &h.hdr
+// putIPv4 writes the 20-byte IPv4 header at the start of b, of total length tl, into the zero IPHdr ip
+// as parseIPv4 does.
+func putIPv4(ip *IPHdr, b []byte, tl int) {
+	_ = b[19]
 	ip.Version = 4
 	ip.TOS = b[1]
-	ip.TotalLen = h.totalLen
-	ip.ID = uint32(binary.BigEndian.Uint16(b[4:6]))
+	ip.TotalLen = uint16(tl)
+	ip.ID = uint32(b[4])<<8 | uint32(b[5])
 	ip.DF = b[6]&0x40 != 0
 	ip.TTL = b[8]
 	ip.Proto = b[9]
-	ip.Checksum = binary.BigEndian.Uint16(b[10:12])
+	ip.Checksum = uint16(b[10])<<8 | uint16(b[11])
 	*(*[4]byte)(ip.Src[:4]) = [4]byte(b[12:16])
 	*(*[4]byte)(ip.Dst[:4]) = [4]byte(b[16:20])
 	ip.HdrLen = 20
 	ip.CsumOK = true
-	ip.CapLen = h.capLen
+	ip.CapLen = len(b)
 }
 
-// pseudo returns the unfolded pseudo-header sum of h's transport segment (pseudoSum4).
-func (h *fastIPv4) pseudo() uint64 {
-	b := &h.hdr
-	return uint64(binary.BigEndian.Uint32(b[12:16])) + uint64(binary.BigEndian.Uint32(b[16:20])) +
-		uint64(b[9]) + uint64(len(h.pl))
-}
+// Shapes of the frames the fast path takes, as fastShape packs them: link type, encapsulation,
+// protocol, and whether the TCP header has options.
+const (
+	shapeOptions = 1 << 8
+	shapeIPIP    = 1 << 9
+)
 
 // fastFrame decodes rec into p, as resetDecoded(p, d.parts), decodeFrame and decodeWireGuard do, when
 // rec is a frame of the usual shape (see above), and keeps its Observation (all but TsLo, as Observe
-// would make it) in d.fastObs for Observe, with fingerprint in p.Loose. It returns false for any other
-// frame; p and d are then as they were, but that p may be changed and d.parts unknown (0).
+// would make it) in d.fastObs for Observe, with its fingerprint in p.Loose. It returns false for any
+// other frame; p and d are then as they were, but that p may be changed and d.parts unknown (0).
+//
+// When the frame before was one of the same shape (d.fastShape), p is not reset: this frame writes
+// every field that one wrote (but Errs, which the scan may have set since and which is zeroed here),
+// and leaves the others zero as they are.
 func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
-	if d.opts.SnapMatch != SnapWhole {
-		return false
-	}
 	data := rec.Data
-	if len(data) < rec.OrigLen {
-		return false // snapped
+	if len(data) < rec.OrigLen || d.opts.SnapMatch != SnapWhole {
+		return false // snapped, or every fingerprint is made from the headers alone
 	}
-	var b []byte
+	b := data
 	switch rec.LinkType {
 	case LinkEthernet:
 		if len(data) < 14 || data[12] != 0x08 || data[13] != 0x00 {
@@ -91,53 +75,55 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 		}
 		b = data[14:]
 	case LinkRaw, LinkIPv4:
-		b = data
 	default:
 		return false
 	}
-	var outer, in fastIPv4
-	if !fastHeader(b, &in) {
+	tl := fastLen(b)
+	if tl == 0 {
 		return false
 	}
-	encap := EncapNone
-	if in.hdr[9] == 4 { // IP-in-IP: this header is the outer one
-		outer = in
-		if !fastHeader(outer.pl, &in) {
+	shape := uint32(rec.LinkType)<<16 | uint32(b[9])
+	var outer []byte
+	in := b
+	if b[9] == 4 { // IP-in-IP: this header is the outer one
+		outer = b
+		in = b[20:tl]
+		if tl = fastLen(in); tl == 0 {
 			return false
 		}
-		encap = EncapIPIP
+		shape = shape&^0xff | shapeIPIP | uint32(in[9])
 	}
-	vxlanPort := d.opts.VXLANPort
-	if vxlanPort == 0 {
-		vxlanPort = DefaultVXLANPort
-	}
-	wgPort := d.opts.WireGuardPort
-	pl := in.pl
-	proto := in.hdr[9]
+	pl := in[20:tl]
 	// The transport header: complete, its checksum right (a TCP/UDP placeholder left for offload is
 	// not: it takes the usual path).
+	ps := uint64(binary.BigEndian.Uint32(in[12:16])) + uint64(binary.BigEndian.Uint32(in[16:20])) +
+		uint64(in[9]) + uint64(len(pl)) // pseudoSum4
 	hl := 8
-	switch proto {
+	switch in[9] {
 	case 6:
 		if len(pl) < 20 {
 			return false
 		}
 		hl = int(pl[12]>>4) * 4
-		if hl < 20 || hl > len(pl) {
+		if hl < 20 || hl > len(pl) || fold(sum16(ps, pl)) != 0xffff {
 			return false
 		}
-		if fold(sum16(in.pseudo(), pl)) != 0xffff {
-			return false
+		if hl > 20 {
+			shape |= shapeOptions
 		}
 	case 17:
 		if len(pl) < 8 {
 			return false
 		}
 		sp, dp := binary.BigEndian.Uint16(pl[0:2]), binary.BigEndian.Uint16(pl[2:4])
-		if dp == vxlanPort || sp == wgPort || dp == wgPort || wgPort == 0 {
+		vx, wg := d.opts.VXLANPort, d.opts.WireGuardPort
+		if vx == 0 {
+			vx = DefaultVXLANPort
+		}
+		if dp == vx || sp == wg || dp == wg || wg == 0 {
 			return false
 		}
-		if (pl[6] != 0 || pl[7] != 0) && fold(sum16(in.pseudo(), pl)) != 0xffff {
+		if (pl[6] != 0 || pl[7] != 0) && fold(sum16(ps, pl)) != 0xffff {
 			return false
 		}
 	case 1:
@@ -152,33 +138,42 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 	}
 
 	// The frame is of the usual shape: write the Packet as decodeFrame does.
-	resetDecoded(p, d.parts)
-	d.parts = 0 // until the frame is done
+	if shape&shapeOptions != 0 || shape != d.fastShape {
+		resetDecoded(p, d.parts)
+	}
+	d.parts, d.fastShape = 0, 0 // until the frame is done
+	p.Errs = 0
 	p.LinkType = rec.LinkType
 	p.CapLen = len(data)
 	p.OrigLen = rec.OrigLen
 	p.Checksum = CsumOK
+	parts := partsKnown
 	if rec.LinkType == LinkEthernet {
 		p.HasEth = true
 		p.DstMAC = [6]byte(data[0:6])
 		p.SrcMAC = [6]byte(data[6:12])
 		p.EtherType = 0x0800
 	}
-	parts := partsKnown
-	if encap == EncapIPIP {
-		p.Encap = EncapIPIP
-		outer.put(&p.Outer)
+	encap := EncapNone
+	if outer != nil {
+		encap = EncapIPIP
+		p.Encap = encap
+		putIPv4(&p.Outer, outer, len(in)+20)
 		parts |= partOuter
 	}
 	ih := &p.Inner
-	in.put(ih)
-	p.Sport = binary.BigEndian.Uint16(pl[0:2])
-	p.Dport = binary.BigEndian.Uint16(pl[2:4])
+	putIPv4(ih, in, tl)
+	proto := ih.Proto
 	p.Payload = pl[hl:]
 	p.PayloadLen = len(pl) - hl
+	o := &d.fastObs
+	*o = Observation{}
+	o.Sport = binary.BigEndian.Uint16(pl[0:2])
+	o.Dport = binary.BigEndian.Uint16(pl[2:4])
 	var tw, tf uint64 // the fingerprint's transport fields (see Fingerprint)
 	switch proto {
 	case 6:
+		p.Sport, p.Dport = o.Sport, o.Dport
 		t := &p.TCP
 		p.HasTCP = true
 		t.Seq = binary.BigEndian.Uint32(pl[4:8])
@@ -195,13 +190,15 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 			}
 		}
 		tw, tf = uint64(t.Seq)<<32|uint64(t.Ack), uint64(t.Flags)
+		o.Seq = t.Seq
+		o.TCPFlags = t.Flags
 	case 17:
+		p.Sport, p.Dport = o.Sport, o.Dport
 		p.HasUDP = true
 		p.UDPLen = binary.BigEndian.Uint16(pl[4:6])
 		p.UDPChecksum = binary.BigEndian.Uint16(pl[6:8])
 		tf = uint64(p.UDPLen)
-	case 1:
-		p.Sport, p.Dport = 0, 0 // decodeL4 sets no ports for ICMP
+	case 1: // decodeL4 sets no ports for ICMP
 		p.HasICMP = true
 		ic := &p.ICMP
 		ic.Type, ic.Code = pl[0], pl[1]
@@ -210,34 +207,25 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 		ic.Seq = binary.BigEndian.Uint16(pl[6:8])
 		parts |= partICMP
 		tf = uint64(ic.Type)<<40 ^ uint64(ic.Code)<<32 ^ uint64(ic.Seq)
+		o.Sport, o.Dport = uint16(ic.Type), uint16(ic.Code)
+		o.Seq = uint32(ic.ID)<<16 | uint32(ic.Seq)
 	}
-	d.parts = parts
+	d.parts, d.fastShape = parts, shape
 	p.Loose = fastFingerprint(uint64(4)<<56|uint64(proto)<<48|uint64(ih.ID), p.PayloadLen, tw, tf, p.Payload)
 
-	// The Observation, as Observe makes it.
-	o := &d.fastObs
-	*o = Observation{}
+	// The rest of the Observation, as Observe makes it.
 	o.Source = d.sourceOf(rec, p)
 	f := Flags(encap) | Flags(CsumOK)<<FlagCsumShift
 	if ih.DF {
 		f |= FlagDF
 	}
 	o.Flags = f
-	o.Src = binary.BigEndian.Uint32(in.hdr[12:16])
-	o.Dst = binary.BigEndian.Uint32(in.hdr[16:20])
+	o.Src = binary.BigEndian.Uint32(in[12:16])
+	o.Dst = binary.BigEndian.Uint32(in[16:20])
 	o.Proto = proto
 	o.TTL = ih.TTL
-	o.Len = in.totalLen
+	o.Len = uint16(tl)
 	o.HdrLen = uint8(20 + hl)
-	o.Sport, o.Dport = p.Sport, p.Dport
-	switch proto {
-	case 6:
-		o.Seq = p.TCP.Seq
-		o.TCPFlags = p.TCP.Flags
-	case 1:
-		o.Sport, o.Dport = uint16(p.ICMP.Type), uint16(p.ICMP.Code)
-		o.Seq = uint32(p.ICMP.ID)<<16 | uint32(p.ICMP.Seq)
-	}
 	if encap != EncapNone || ih.TOS != 0 {
 		if !d.haveCtx || !ctxOf(&d.lastCtx, p) {
 			d.switchCtx(p)
