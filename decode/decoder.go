@@ -123,8 +123,8 @@ func (d *Decoder) Decode(rec *Record, p *Packet, o *Observation) {
 
 // decodePacket decodes rec into the full Packet p.
 func (d *Decoder) decodePacket(rec *Record, p *Packet) {
-	d.fastDone = false
 	decodeFast(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, d.opts.WireGuardPort, p)
+	d.fastDone = false // (after the call: default.pgo names it by its line)
 }
 
 // decodeReused is decodePacket into the Packet of this Decoder's last decodeReused call (or a zero
@@ -171,23 +171,18 @@ func (d *Decoder) sourceOf(rec *Record, p *Packet) uint16 {
 }
 
 // Observe fills o from a decoded Packet, and sets p.Loose (after decodeReused's fast path, which
-// made both, it copies the Observation made then).
+// made both, it takes the Observation made then).
 func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
-	if d.fastDone {
-		d.fastDone = false
+	*o = Observation{} // TsLo: the collector's (Stamps)
+	o.Source = d.sourceOf(rec, p)
+	if d.fastDone { // the rest of o is the fast path's (fastpath.go)
+		d.fastDone, d.fastObs.Source = false, o.Source
 		*o = d.fastObs
 		return
 	}
-	*o = Observation{} // TsLo: the collector's (Stamps)
-	o.Source = d.sourceOf(rec, p)
+	// (The lines above and below keep the offsets of the calls that default.pgo names.)
 
-	f := Flags(p.Encap) | Flags(p.Checksum)<<FlagCsumShift
-	if p.Errs&ErrTruncated != 0 {
-		f |= FlagTruncated
-	}
-	if p.Errs&^(ErrTruncated|ErrSnapped|ErrNotIP) != 0 {
-		f |= FlagError
-	}
+	f := Flags(p.Encap) | Flags(p.Checksum)<<FlagCsumShift | errFlags(p.Errs)
 	if p.GSO {
 		f |= FlagGSO
 	}
@@ -299,6 +294,18 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 		}
 		o.Ctx = d.ctxIdx
 	}
+}
+
+// errFlags returns the Observation flags for decoding problems errs: FlagTruncated, FlagError.
+func errFlags(errs Err) Flags {
+	var f Flags
+	if errs&ErrTruncated != 0 {
+		f |= FlagTruncated
+	}
+	if errs&^(ErrTruncated|ErrSnapped|ErrNotIP) != 0 {
+		f |= FlagError
+	}
+	return f
 }
 
 // recentCtx is a header context and its index in the Tables.

@@ -55,8 +55,8 @@ const (
 )
 
 // fastFrame decodes rec into p, as resetDecoded(p, d.parts), decodeFrame and decodeWireGuard do, when
-// rec is a frame of the usual shape (see above), and keeps its Observation (all but TsLo, as Observe
-// would make it) in d.fastObs for Observe, with its fingerprint in p.Loose. It returns false for any
+// rec is a frame of the usual shape (see above), and keeps its Observation (all but TsLo and Source,
+// as Observe would make it) in d.fastObs for Observe, with its fingerprint in p.Loose. It returns false for any
 // other frame; p and d are then as they were, but that p may be changed and d.parts unknown (0).
 //
 // When the frame before was one of the same shape (d.fastShape), p is not reset: this frame writes
@@ -213,8 +213,7 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 	d.parts, d.fastShape = parts, shape
 	p.Loose = fastFingerprint(uint64(4)<<56|uint64(proto)<<48|uint64(ih.ID), p.PayloadLen, tw, tf, p.Payload)
 
-	// The rest of the Observation, as Observe makes it.
-	o.Source = d.sourceOf(rec, p)
+	// The rest of the Observation, as Observe makes it (Observe adds the Source).
 	f := Flags(encap) | Flags(CsumOK)<<FlagCsumShift
 	if ih.DF {
 		f |= FlagDF
