@@ -64,10 +64,12 @@ type Decoder struct {
 	// parts: the parts of the Packet decodeReused filled last that may be non-zero (reset.go).
 	parts uint8
 	// fastDone: decodeReused took the fast path (fastpath.go) for the frame Observe is to see next,
-	// and fastObs is its Observation. fastShape is the shape of the frame the fast path decoded last
-	// into the Packet of decodeReused (0: the frame there came by the usual path).
+	// and fastObs and fastLoose are its Observation and fingerprint. fastShape is the shape of the
+	// frame the fast path decoded last into the Packet of decodeReused (0: the frame there came by
+	// the usual path).
 	fastDone  bool
 	fastObs   Observation
+	fastLoose uint64
 	fastShape uint32
 }
 
@@ -177,7 +179,7 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 	o.Source = d.sourceOf(rec, p)
 	if d.fastDone { // the rest of o is the fast path's (fastpath.go)
 		d.fastDone, d.fastObs.Source = false, o.Source
-		*o = d.fastObs
+		*o, p.Loose = d.fastObs, d.fastLoose
 		return
 	}
 	// (The lines above and below keep the offsets of the calls that default.pgo names.)

@@ -56,12 +56,13 @@ const (
 
 // fastFrame decodes rec into p, as resetDecoded(p, d.parts), decodeFrame and decodeWireGuard do, when
 // rec is a frame of the usual shape (see above), and keeps its Observation (all but TsLo and Source,
-// as Observe would make it) in d.fastObs for Observe, with its fingerprint in p.Loose. It returns false for any
-// other frame; p and d are then as they were, but that p may be changed and d.parts unknown (0).
+// as Observe would make it) and its fingerprint in d.fastObs and d.fastLoose for Observe. It returns
+// false for any other frame; p and d are then as they were, but that p may be changed and d.parts
+// unknown (0).
 //
 // When the frame before was one of the same shape (d.fastShape), p is not reset: this frame writes
-// every field that one wrote (but Errs, which the scan may have set since and which is zeroed here),
-// and leaves the others zero as they are.
+// every field that one wrote (but Errs and Loose, which the scan and Observe set since and which are
+// zeroed here), and leaves the others zero as they are.
 func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 	data := rec.Data
 	if len(data) < rec.OrigLen || d.opts.SnapMatch != SnapWhole {
@@ -142,7 +143,7 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 		resetDecoded(p, d.parts)
 	}
 	d.parts, d.fastShape = 0, 0 // until the frame is done
-	p.Errs = 0
+	p.Errs, p.Loose = 0, 0
 	p.LinkType = rec.LinkType
 	p.CapLen = len(data)
 	p.OrigLen = rec.OrigLen
@@ -211,7 +212,7 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 		o.Seq = uint32(ic.ID)<<16 | uint32(ic.Seq)
 	}
 	d.parts, d.fastShape = parts, shape
-	p.Loose = fastFingerprint(uint64(4)<<56|uint64(proto)<<48|uint64(ih.ID), p.PayloadLen, tw, tf, p.Payload)
+	d.fastLoose = fastFingerprint(uint64(4)<<56|uint64(proto)<<48|uint64(ih.ID), p.PayloadLen, tw, tf, p.Payload)
 
 	// The rest of the Observation, as Observe makes it (Observe adds the Source).
 	f := Flags(encap) | Flags(CsumOK)<<FlagCsumShift
