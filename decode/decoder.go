@@ -63,6 +63,14 @@ type Decoder struct {
 	vx vxlanPairs
 	// parts: the parts of the Packet decodeReused filled last that may be non-zero (reset.go).
 	parts uint8
+	// fastDone: decodeReused took the fast path (fastpath.go) for the frame Observe is to see next,
+	// and fastObs and fastLoose are its Observation and fingerprint. fastShape is the shape of the
+	// frame the fast path decoded last into the Packet of decodeReused (0: the frame there came by
+	// the usual path).
+	fastDone  bool
+	fastObs   Observation
+	fastLoose uint64
+	fastShape uint32
 }
 
 // internARP is Tables.AddARP through the decoder's own cache: an ARP storm repeats a few packets.
@@ -118,12 +126,17 @@ func (d *Decoder) Decode(rec *Record, p *Packet, o *Observation) {
 // decodePacket decodes rec into the full Packet p.
 func (d *Decoder) decodePacket(rec *Record, p *Packet) {
 	decodeFast(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, d.opts.WireGuardPort, p)
+	d.fastDone = false // (after the call: default.pgo names it by its line)
 }
 
 // decodeReused is decodePacket into the Packet of this Decoder's last decodeReused call (or a zero
 // one), changed since by nothing but Observe and what it holds beyond Outer, ICMP and WG: the frame
 // before's parts are zeroed, not the whole Packet (see reset.go). The scan decodes every frame so.
 func (d *Decoder) decodeReused(rec *Record, p *Packet) {
+	if d.fastFrame(rec, p) {
+		return
+	}
+	d.fastDone, d.fastShape = false, 0
 	resetDecoded(p, d.parts)
 	decodeFrame(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, p)
 	if wg := d.opts.WireGuardPort; p.HasUDP && (p.Sport == wg || p.Dport == wg || wg == 0) { // as decodeFast
@@ -159,18 +172,19 @@ func (d *Decoder) sourceOf(rec *Record, p *Packet) uint16 {
 	return d.srcIdx
 }
 
-// Observe fills o from a decoded Packet, and sets p.Loose.
+// Observe fills o from a decoded Packet, and sets p.Loose (after decodeReused's fast path, which
+// made both, it takes the Observation made then).
 func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 	*o = Observation{} // TsLo: the collector's (Stamps)
 	o.Source = d.sourceOf(rec, p)
+	if d.fastDone { // the rest of o is the fast path's (fastpath.go)
+		d.fastDone, d.fastObs.Source = false, o.Source
+		*o, p.Loose = d.fastObs, d.fastLoose
+		return
+	}
+	// (The lines above and below keep the offsets of the calls that default.pgo names.)
 
-	f := Flags(p.Encap) | Flags(p.Checksum)<<FlagCsumShift
-	if p.Errs&ErrTruncated != 0 {
-		f |= FlagTruncated
-	}
-	if p.Errs&^(ErrTruncated|ErrSnapped|ErrNotIP) != 0 {
-		f |= FlagError
-	}
+	f := Flags(p.Encap) | Flags(p.Checksum)<<FlagCsumShift | errFlags(p.Errs)
 	if p.GSO {
 		f |= FlagGSO
 	}
@@ -282,6 +296,18 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 		}
 		o.Ctx = d.ctxIdx
 	}
+}
+
+// errFlags returns the Observation flags for decoding problems errs: FlagTruncated, FlagError.
+func errFlags(errs Err) Flags {
+	var f Flags
+	if errs&ErrTruncated != 0 {
+		f |= FlagTruncated
+	}
+	if errs&^(ErrTruncated|ErrSnapped|ErrNotIP) != 0 {
+		f |= FlagError
+	}
+	return f
 }
 
 // recentCtx is a header context and its index in the Tables.

@@ -1,0 +1,255 @@
+package decode
+
+import "encoding/binary"
+
+// The scan's fast path. Almost every frame of a real capture has one shape: Ethernet (no VLAN tag),
+// raw IP or an IPv4 link type; IPv4 without options, not a fragment, not a GSO super-frame, captured
+// whole; at most one IP-in-IP header; TCP, UDP or an ICMP echo, with right checksums. For such a frame
+// fastFrame reads the header bytes once and writes the Packet, the Observation and the fingerprint
+// from the same values, instead of decoding the Packet (decodeFrame) and reading it back twice
+// (Observe and Fingerprint). Any frame of another shape, and any frame for which a check fails or a
+// finding could arise (a bad or unfinished checksum, a length that disagrees, a malformed TCP option,
+// VXLAN, WireGuard, ARP, IPv6, a snapped frame), takes the usual path: the fast path leaves it
+// before it writes anything (TCP options: before it returns), so the usual path decodes it as ever.
+// TestFastPathLikeSlow and FuzzFastPath check that both paths give the same Packet, Observation and
+// fingerprint.
+
+// fastLen returns the total length of the IPv4 packet at the start of b when its header is of the
+// usual shape (20 bytes, not a fragment, its checksum right; the packet no longer than what was
+// captured, nor than the GSO threshold), and 0 when it is not.
+func fastLen(b []byte) int {
+	if len(b) < 20 || b[0] != 0x45 || b[6]&0x3f != 0 || b[7] != 0 { // no options; MF and offset zero
+		return 0
+	}
+	tl := int(b[2])<<8 | int(b[3])
+	if tl < 20 || tl > len(b) || tl > gsoThreshold || fold(sum20(b)) != 0xffff {
+		return 0
+	}
+	return tl
+}
+
+// putIPv4 writes the 20-byte IPv4 header at the start of b, of total length tl, into the zero IPHdr ip
+// as parseIPv4 does.
+func putIPv4(ip *IPHdr, b []byte, tl int) {
+	_ = b[19]
+	ip.Version = 4
+	ip.TOS = b[1]
+	ip.TotalLen = uint16(tl)
+	ip.ID = uint32(b[4])<<8 | uint32(b[5])
+	ip.DF = b[6]&0x40 != 0
+	ip.TTL = b[8]
+	ip.Proto = b[9]
+	ip.Checksum = uint16(b[10])<<8 | uint16(b[11])
+	*(*[4]byte)(ip.Src[:4]) = [4]byte(b[12:16])
+	*(*[4]byte)(ip.Dst[:4]) = [4]byte(b[16:20])
+	ip.HdrLen = 20
+	ip.CsumOK = true
+	ip.CapLen = len(b)
+}
+
+// Shapes of the frames the fast path takes, as fastShape packs them: link type, encapsulation,
+// protocol, and whether the TCP header has options.
+const (
+	shapeOptions = 1 << 8
+	shapeIPIP    = 1 << 9
+)
+
+// fastFrame decodes rec into p, as resetDecoded(p, d.parts), decodeFrame and decodeWireGuard do, when
+// rec is a frame of the usual shape (see above), and keeps its Observation (all but TsLo and Source,
+// as Observe would make it) and its fingerprint in d.fastObs and d.fastLoose for Observe. It returns
+// false for any other frame; p and d are then as they were, but that p may be changed and d.parts
+// unknown (0).
+//
+// When the frame before was one of the same shape (d.fastShape), p is not reset: this frame writes
+// every field that one wrote (but Errs and Loose, which the scan and Observe set since and which are
+// zeroed here), and leaves the others zero as they are.
+func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
+	data := rec.Data
+	if len(data) < rec.OrigLen || d.opts.SnapMatch != SnapWhole {
+		return false // snapped, or every fingerprint is made from the headers alone
+	}
+	b := data
+	switch rec.LinkType {
+	case LinkEthernet:
+		if len(data) < 14 || data[12] != 0x08 || data[13] != 0x00 {
+			return false
+		}
+		b = data[14:]
+	case LinkRaw, LinkIPv4:
+	default:
+		return false
+	}
+	tl := fastLen(b)
+	if tl == 0 {
+		return false
+	}
+	shape := uint32(rec.LinkType)<<16 | uint32(b[9])
+	var outer []byte
+	in := b
+	if b[9] == 4 { // IP-in-IP: this header is the outer one
+		outer = b
+		in = b[20:tl]
+		if tl = fastLen(in); tl == 0 {
+			return false
+		}
+		shape = shape&^0xff | shapeIPIP | uint32(in[9])
+	}
+	pl := in[20:tl]
+	// The transport header: complete, its checksum right (a TCP/UDP placeholder left for offload is
+	// not: it takes the usual path).
+	ps := uint64(binary.BigEndian.Uint32(in[12:16])) + uint64(binary.BigEndian.Uint32(in[16:20])) +
+		uint64(in[9]) + uint64(len(pl)) // pseudoSum4
+	hl := 8
+	switch in[9] {
+	case 6:
+		if len(pl) < 20 {
+			return false
+		}
+		hl = int(pl[12]>>4) * 4
+		if hl < 20 || hl > len(pl) || fold(sum16(ps, pl)) != 0xffff {
+			return false
+		}
+		if hl > 20 {
+			shape |= shapeOptions
+		}
+	case 17:
+		if len(pl) < 8 {
+			return false
+		}
+		sp, dp := binary.BigEndian.Uint16(pl[0:2]), binary.BigEndian.Uint16(pl[2:4])
+		vx, wg := d.opts.VXLANPort, d.opts.WireGuardPort
+		if vx == 0 {
+			vx = DefaultVXLANPort
+		}
+		if dp == vx || sp == wg || dp == wg || wg == 0 {
+			return false
+		}
+		if (pl[6] != 0 || pl[7] != 0) && fold(sum16(ps, pl)) != 0xffff {
+			return false
+		}
+	case 1:
+		if len(pl) < 8 || (pl[0] != 0 && pl[0] != 8) { // echo reply or request only
+			return false
+		}
+		if fold(sum16(0, pl)) != 0xffff {
+			return false
+		}
+	default:
+		return false
+	}
+
+	// The frame is of the usual shape: write the Packet as decodeFrame does.
+	if shape&shapeOptions != 0 || shape != d.fastShape {
+		resetDecoded(p, d.parts)
+	}
+	d.parts, d.fastShape = 0, 0 // until the frame is done
+	p.Errs, p.Loose = 0, 0
+	p.LinkType = rec.LinkType
+	p.CapLen = len(data)
+	p.OrigLen = rec.OrigLen
+	p.Checksum = CsumOK
+	parts := partsKnown
+	if rec.LinkType == LinkEthernet {
+		p.HasEth = true
+		p.DstMAC = [6]byte(data[0:6])
+		p.SrcMAC = [6]byte(data[6:12])
+		p.EtherType = 0x0800
+	}
+	encap := EncapNone
+	if outer != nil {
+		encap = EncapIPIP
+		p.Encap = encap
+		putIPv4(&p.Outer, outer, len(in)+20)
+		parts |= partOuter
+	}
+	ih := &p.Inner
+	putIPv4(ih, in, tl)
+	proto := ih.Proto
+	p.Payload = pl[hl:]
+	p.PayloadLen = len(pl) - hl
+	o := &d.fastObs
+	*o = Observation{}
+	o.Sport = binary.BigEndian.Uint16(pl[0:2])
+	o.Dport = binary.BigEndian.Uint16(pl[2:4])
+	var tw, tf uint64 // the fingerprint's transport fields (see Fingerprint)
+	switch proto {
+	case 6:
+		p.Sport, p.Dport = o.Sport, o.Dport
+		t := &p.TCP
+		p.HasTCP = true
+		t.Seq = binary.BigEndian.Uint32(pl[4:8])
+		t.Ack = binary.BigEndian.Uint32(pl[8:12])
+		t.Flags = pl[13]
+		t.Window = binary.BigEndian.Uint16(pl[14:16])
+		t.Checksum = binary.BigEndian.Uint16(pl[16:18])
+		t.WScale = 0xff
+		t.HdrLen = uint8(hl)
+		if hl > 20 {
+			tcpOptions(pl[20:hl], p, false)
+			if p.Errs != 0 { // a malformed option: the usual path records it
+				return false
+			}
+		}
+		tw, tf = uint64(t.Seq)<<32|uint64(t.Ack), uint64(t.Flags)
+		o.Seq = t.Seq
+		o.TCPFlags = t.Flags
+	case 17:
+		p.Sport, p.Dport = o.Sport, o.Dport
+		p.HasUDP = true
+		p.UDPLen = binary.BigEndian.Uint16(pl[4:6])
+		p.UDPChecksum = binary.BigEndian.Uint16(pl[6:8])
+		tf = uint64(p.UDPLen)
+	case 1: // decodeL4 sets no ports for ICMP
+		p.HasICMP = true
+		ic := &p.ICMP
+		ic.Type, ic.Code = pl[0], pl[1]
+		ic.Checksum = binary.BigEndian.Uint16(pl[2:4])
+		ic.ID = binary.BigEndian.Uint16(pl[4:6])
+		ic.Seq = binary.BigEndian.Uint16(pl[6:8])
+		parts |= partICMP
+		tf = uint64(ic.Type)<<40 ^ uint64(ic.Code)<<32 ^ uint64(ic.Seq)
+		o.Sport, o.Dport = uint16(ic.Type), uint16(ic.Code)
+		o.Seq = uint32(ic.ID)<<16 | uint32(ic.Seq)
+	}
+	d.parts, d.fastShape = parts, shape
+	d.fastLoose = fastFingerprint(uint64(4)<<56|uint64(proto)<<48|uint64(ih.ID), p.PayloadLen, tw, tf, p.Payload)
+
+	// The rest of the Observation, as Observe makes it (Observe adds the Source).
+	f := Flags(encap) | Flags(CsumOK)<<FlagCsumShift
+	if ih.DF {
+		f |= FlagDF
+	}
+	o.Flags = f
+	o.Src = binary.BigEndian.Uint32(in[12:16])
+	o.Dst = binary.BigEndian.Uint32(in[16:20])
+	o.Proto = proto
+	o.TTL = ih.TTL
+	o.Len = uint16(tl)
+	o.HdrLen = uint8(20 + hl)
+	if encap != EncapNone || ih.TOS != 0 {
+		if !d.haveCtx || !ctxOf(&d.lastCtx, p) {
+			d.switchCtx(p)
+		}
+		o.Ctx = d.ctxIdx
+	}
+	d.fastDone = true
+	return true
+}
+
+// fastFingerprint is Fingerprint of an IP packet that is neither ARP nor WireGuard, whose payload
+// was captured in full: hdr is its header word, payloadLen its payload length (len(payload)), tw and
+// tf its transport word and fields.
+func fastFingerprint(hdr uint64, payloadLen int, tw, tf uint64, payload []byte) uint64 {
+	h := mum(hdr^fpK[0], uint64(uint32(payloadLen))^fpK[1]) ^ mum(tw^fpK[2], tf^fpK[3])
+	n := min(payloadHashBytes, payloadLen)
+	var lo, hi uint64
+	if n == payloadHashBytes {
+		lo, hi = binary.LittleEndian.Uint64(payload[0:8]), binary.LittleEndian.Uint64(payload[8:16])
+	} else {
+		var buf [payloadHashBytes]byte
+		copy(buf[:], payload[:n])
+		lo, hi = binary.LittleEndian.Uint64(buf[0:8]), binary.LittleEndian.Uint64(buf[8:16])
+	}
+	h ^= mum(lo^fpK[4], hi^uint64(n)^fpK[5])
+	return mix64(h)
+}

@@ -1,0 +1,256 @@
+package decode
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// fastPair decodes the same frames twice: as the scan does (decodeReused, which takes the fast path
+// where it can, then Observe), and always by the usual path (decodePacket, then Observe), each with
+// its own Decoder, Tables and Traffic, and compares the results.
+type fastPair struct {
+	fast, slow     *Decoder
+	tFast, tSlow   *Tables
+	trFast, trSlow map[uint16]*Traffic
+	pFast, pSlow   Packet
+	nFast, n       int // frames that took the fast path; frames in all
+}
+
+func newFastPair(opts Options) *fastPair {
+	fp := &fastPair{tFast: NewTables(), tSlow: NewTables(),
+		trFast: map[uint16]*Traffic{}, trSlow: map[uint16]*Traffic{}}
+	fp.fast, fp.slow = NewDecoder(opts, fp.tFast, 0), NewDecoder(opts, fp.tSlow, 0)
+	// As the scan leaves them once it has looked for merged captures: the source cache is used.
+	fp.fast.mergeChecked, fp.slow.mergeChecked = true, true
+	return fp
+}
+
+// traffic returns m's Traffic of source src, made if need be.
+func traffic(m map[uint16]*Traffic, src uint16) *Traffic {
+	tr := m[src]
+	if tr == nil {
+		tr = &Traffic{}
+		m[src] = tr
+	}
+	return tr
+}
+
+// step decodes rec both ways and fails t at the first difference: Packet, Observation, fingerprint,
+// what Traffic.add returns. It reports whether the fast path took the frame.
+func (fp *fastPair) step(t testing.TB, where string, rec *Record) bool {
+	t.Helper()
+	var oFast, oSlow Observation
+	fp.fast.decodeReused(rec, &fp.pFast)
+	took := fp.fast.fastDone
+	fp.fast.Observe(rec, &fp.pFast, &oFast)
+	fp.slow.decodePacket(rec, &fp.pSlow)
+	fp.slow.Observe(rec, &fp.pSlow, &oSlow)
+	fp.n++
+	if took {
+		fp.nFast++
+	}
+	if !reflect.DeepEqual(fp.pFast, fp.pSlow) {
+		t.Fatalf("%s frame %d (fast path %v): Packet\n%+v\nwant\n%+v", where, rec.Frame, took, fp.pFast, fp.pSlow)
+	}
+	if oFast != oSlow {
+		t.Fatalf("%s frame %d (fast path %v): Observation\n%+v\nwant\n%+v", where, rec.Frame, took, oFast, oSlow)
+	}
+	trFast, trSlow := traffic(fp.trFast, oFast.Source), traffic(fp.trSlow, oSlow.Source)
+	bFast := trFast.add(rec.Frame, rec.Ts, rec.FracOver, &fp.pFast, fp.pFast.Loose)
+	bSlow := trSlow.add(rec.Frame, rec.Ts, rec.FracOver, &fp.pSlow, fp.pSlow.Loose)
+	if bFast != bSlow {
+		t.Fatalf("%s frame %d: Traffic.add returned %d, want %d", where, rec.Frame, bFast, bSlow)
+	}
+	if bFast != 0 || rec.FracOver || trFast.cur != trFast.main { // as the scan does
+		fp.pFast.Errs |= ErrTimestamp
+		fp.pSlow.Errs |= ErrTimestamp
+	}
+	return took
+}
+
+// check fails t unless both ways' Traffic and Tables are alike.
+func (fp *fastPair) check(t testing.TB, where string) {
+	t.Helper()
+	if !reflect.DeepEqual(fp.trFast, fp.trSlow) {
+		t.Fatalf("%s: Traffic differs between the fast and the usual path", where)
+	}
+	if !reflect.DeepEqual(fp.tFast, fp.tSlow) {
+		t.Fatalf("%s: Tables differ between the fast and the usual path", where)
+	}
+}
+
+// labRecords calls fn with every record of the lab capture at path.
+func labRecords(t testing.TB, path string, fn func(rec *Record)) {
+	t.Helper()
+	r, c, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var rec Record
+	for {
+		err := r.Next(&rec)
+		var re *RecordError
+		switch {
+		case errors.As(err, &re):
+			continue
+		case errors.Is(err, io.EOF):
+			return
+		case err != nil:
+			t.Fatalf("%s: %v", path, err)
+		}
+		fn(&rec)
+	}
+}
+
+// TestFastPathLikeSlow decodes every frame of every lab capture both ways, frame after frame with one
+// pair of Decoders per file (so that the source and header-context caches carry over as in the scan):
+// the fast path must give what the usual one gives, and take most frames of the usual shape.
+func TestFastPathLikeSlow(t *testing.T) {
+	paths, _ := filepath.Glob("../testdata/lab/scenarios/*/*.pcap*")
+	if len(paths) < 100 {
+		t.Fatalf("%d lab captures", len(paths))
+	}
+	nFast, n := 0, 0
+	encapFast := 0
+	for _, path := range paths {
+		fp := newFastPair(Options{})
+		labRecords(t, path, func(rec *Record) {
+			if fp.step(t, path, rec) && fp.pFast.Encap == EncapIPIP {
+				encapFast++
+			}
+		})
+		fp.check(t, path)
+		nFast += fp.nFast
+		n += fp.n
+	}
+	t.Logf("%d of %d lab frames took the fast path", nFast, n)
+	// The lab's frames are mostly of the usual shape; many are not (cooked captures, VXLAN, WireGuard,
+	// ARP, checksums left for offload).
+	if nFast < n/4 || nFast == n {
+		t.Fatalf("%d of %d lab frames took the fast path", nFast, n)
+	}
+	if encapFast == 0 {
+		t.Fatalf("no IP-in-IP frame took the fast path")
+	}
+}
+
+// fastLinks are the link types FuzzFastPath tries.
+var fastLinks = [...]LinkType{LinkEthernet, LinkRaw, LinkIPv4, LinkSLL2, LinkLinuxSLL}
+
+// fixChecksums rewrites, in place, the checksums of the IPv4 headers (an IP-in-IP one's too) and of the
+// innermost TCP, UDP or ICMP segment of frame b of link type link, so that mutated frames still reach
+// the fast path.
+func fixChecksums(link LinkType, b []byte) {
+	switch link {
+	case LinkEthernet:
+		if len(b) < 14 || binary.BigEndian.Uint16(b[12:14]) != 0x0800 {
+			return
+		}
+		b = b[14:]
+	case LinkRaw, LinkIPv4:
+	default:
+		return
+	}
+	for range 2 {
+		if len(b) < 20 || b[0]>>4 != 4 {
+			return
+		}
+		ihl := int(b[0]&0x0f) * 4
+		if ihl < 20 || len(b) < ihl {
+			return
+		}
+		b[10], b[11] = 0, 0
+		binary.BigEndian.PutUint16(b[10:12], ^fold(sum16(0, b[:ihl])))
+		tl := int(binary.BigEndian.Uint16(b[2:4]))
+		if tl < ihl || tl > len(b) {
+			return
+		}
+		seg := b[ihl:tl]
+		proto := b[9]
+		if proto == 4 {
+			b = seg
+			continue
+		}
+		var off int
+		var s uint64
+		switch proto {
+		case 6:
+			off = 16
+		case 17:
+			off = 6
+		case 1:
+			off = 2
+		default:
+			return
+		}
+		if len(seg) < off+2 {
+			return
+		}
+		if proto != 1 {
+			s = uint64(binary.BigEndian.Uint32(b[12:16])) + uint64(binary.BigEndian.Uint32(b[16:20])) +
+				uint64(proto) + uint64(len(seg))
+		}
+		seg[off], seg[off+1] = 0, 0
+		c := ^fold(sum16(s, seg))
+		if c == 0 && proto == 17 {
+			c = 0xffff
+		}
+		binary.BigEndian.PutUint16(seg[off:], c)
+		return
+	}
+}
+
+// FuzzFastPath decodes arbitrary frames (the lab's, mutated; with their checksums made right again when
+// fix is set) both ways, one after the other as the scan does: the frame, the frame with byte flip
+// changed, the frame again (the second and third through the Decoders' caches and, when they keep
+// their shape, into a Packet the fast path does not reset). The fast path must give what the usual
+// one gives.
+func FuzzFastPath(f *testing.F) {
+	paths, _ := filepath.Glob("../testdata/lab/scenarios/*/*.pcap*")
+	for _, path := range paths {
+		k := 0
+		labRecords(f, path, func(rec *Record) {
+			if k++; k <= 6 {
+				for i, l := range fastLinks {
+					if l == rec.LinkType {
+						f.Add(uint8(i), k%2 == 0, append([]byte(nil), rec.Data...), uint16(k*7))
+					}
+				}
+			}
+		})
+	}
+	for _, fr := range fxFrames(f) {
+		for i, l := range fastLinks {
+			if l == fr.link {
+				f.Add(uint8(i), true, fr.data, uint16(40))
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, link uint8, fix bool, data []byte, flip uint16) {
+		lt := fastLinks[int(link&0x7f)%len(fastLinks)]
+		other := append([]byte(nil), data...)
+		if len(other) > 0 {
+			other[int(flip)%len(other)] ^= uint8(flip>>8) | 1
+		}
+		if fix {
+			fixChecksums(lt, data)
+			fixChecksums(lt, other)
+		}
+		orig := len(data)
+		if link&0x80 != 0 {
+			orig++ // snapped
+		}
+		fp := newFastPair(Options{})
+		for i, b := range [][]byte{data, other, data} {
+			rec := Record{Frame: uint32(i + 1), Ts: int64(i), LinkType: lt, Data: b, CapLen: len(b), OrigLen: max(orig, len(b)),
+				FracOver: i == 0} // the scan marks the frame's Packet (ErrTimestamp)
+			fp.step(t, "fuzz", &rec)
+		}
+		fp.check(t, "fuzz")
+	})
+}
