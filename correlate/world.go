@@ -222,24 +222,38 @@ type podCand struct {
 	own  int // frames it sent with an initial TTL (64, 128, 255): not yet routed, so from the pod itself
 }
 
-// podCands counts how often each address appears on one pod-veth point (at most 64 distinct).
-type podCands []podCand
+// podCands counts how often each address appears on one pod-veth point (at most 64 distinct), in the
+// order first seen: list[:n]. idx finds an address's count without a scan of them all: an
+// open-addressed table of positions + 1 (0: empty slot) by a byte of the address's hash (a slot
+// index wraps around by itself), at most 64 of its 256 slots taken, so a probe ends within a few.
+type podCands struct {
+	n    uint8
+	idx  [256]uint8
+	list [64]podCand
+}
 
 func (cs *podCands) bump(a uint32) { cs.add(a, 0) }
 
 // add counts address a once, and own more of its frames that were the pod's own.
 func (cs *podCands) add(a uint32, own int) {
-	for i := range *cs {
-		if (*cs)[i].addr == a {
-			(*cs)[i].n++
-			(*cs)[i].own += own
+	h := uint8(a * 0x9e3779b1 >> 24)
+	for k := cs.idx[h]; k != 0; k = cs.idx[h] {
+		if c := &cs.list[k-1]; c.addr == a {
+			c.n++
+			c.own += own
 			return
 		}
+		h++
 	}
-	if len(*cs) < 64 {
-		*cs = append(*cs, podCand{a, 1, own})
+	if cs.n < 64 {
+		cs.list[cs.n] = podCand{a, 1, own}
+		cs.n++
+		cs.idx[h] = cs.n
 	}
 }
+
+// counted returns the addresses counted, in the order first seen.
+func (cs *podCands) counted() []podCand { return cs.list[:cs.n] }
 
 // sent counts a frame a sent with TTL ttl: a frame not yet routed (an initial TTL) is the pod's own.
 func (cs *podCands) sent(a uint32, ttl uint8) {
@@ -254,9 +268,9 @@ func (cs *podCands) sent(a uint32, ttl uint8) {
 // on a tie; ok is false when there is none. Without MACs to single the pod out (mine empty), the
 // addresses of both ends of its conversations are as frequent: a tie goes to the one that sent frames
 // with an initial TTL (the pod's own, not yet routed), and stays unknown when that does not decide it.
-func (cs podCands) best(mine map[uint32]bool) (addr uint32, ok bool) {
+func (cs *podCands) best(mine map[uint32]bool) (addr uint32, ok bool) {
 	n, own, tied := 0, 0, false
-	for _, c := range cs {
+	for _, c := range cs.counted() {
 		if len(mine) > 0 && !mine[c.addr] {
 			continue
 		}
@@ -347,7 +361,7 @@ func (w *world) findPods() {
 // stream cannot tell them from a pod's).
 func (w *world) dropForeignPods(counts []podCands) {
 	own := func(pi int, a uint32) int {
-		for _, c := range counts[pi] {
+		for _, c := range counts[pi].counted() {
 			if c.addr == a {
 				return c.own
 			}
