@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -30,6 +31,9 @@ type Options struct {
 	Out       io.Writer // terminal; nil means stdout
 	// Getenv reads the environment (NO_COLOR); nil means os.Getenv.
 	Getenv func(string) string
+	// Log receives the load's timings when the overview first shows (loadTimes); nil means
+	// slog.Default() (calipath tui --log-file).
+	Log *slog.Logger
 
 	ctx context.Context // Run's: ending it stops loading and correlating
 }
@@ -66,6 +70,7 @@ type (
 	loadedMsg struct {
 		res   *correlate.Result
 		first *firstOrder
+		times loadTimes
 	}
 	// unfitMsg says the input gives nothing to show (correlate.Check): the TUI quits and Run returns it.
 	unfitMsg struct{ err error }
@@ -244,6 +249,7 @@ func tickCmd() tea.Cmd {
 // loadCmd loads and correlates the captures off the UI loop.
 func loadCmd(paths []string, opts Options, ls *loadState) tea.Cmd {
 	return func() tea.Msg {
+		start := time.Now()
 		c := decode.LoadProgress(paths, opts.Decode, opts.Points, func(file int, bytes, size int64, frames, skipped int) {
 			ls.mu.Lock()
 			if file >= 0 && file < len(ls.files) {
@@ -251,6 +257,7 @@ func loadCmd(paths []string, opts Options, ls *loadState) tea.Cmd {
 			}
 			ls.mu.Unlock()
 		})
+		read := time.Now()
 		ls.mu.Lock()
 		for i := range ls.files {
 			ls.files[i].done = true
@@ -273,7 +280,10 @@ func loadCmd(paths []string, opts Options, ls *loadState) tea.Cmd {
 		if err != nil {
 			return nil
 		}
-		return loadedMsg{res: res, first: prepareFirst(res)}
+		correlated := time.Now()
+		first := prepareFirst(res)
+		return loadedMsg{res: res, first: first, times: loadTimes{start: start, read: read.Sub(start),
+			correlate: correlated.Sub(read), first: time.Since(correlated)}}
 	}
 }
 
@@ -300,6 +310,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.progress, m.correlating = m.load.snapshot()
 		return m, tickCmd()
 	case loadedMsg:
+		msg.times.log(m.opts.Log, msg.res)
 		cmd := m.setResult(msg.res, msg.first)
 		next := m.fl.sortNext(m.c, 0)
 		m.fl.ord.collect = true

@@ -1,0 +1,64 @@
+package tui
+
+import (
+	"bytes"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// The overview of loaded captures logs how long reading, correlating and the first order took
+// (calipath tui --log-file), once, and the screen shown is the same.
+func TestLoadTimesLogged(t *testing.T) {
+	files := labFiles(t, "../testdata/lab/scenarios/underlay-loss")
+	var buf bytes.Buffer
+	opts := testOptions()
+	opts.Log = slog.New(slog.NewTextHandler(&buf, nil))
+	m := New(files, opts)
+	m = send(m, tea.WindowSizeMsg{Width: 160, Height: 48})
+	before := time.Now()
+	msg, ok := loadCmd(files, m.opts, m.load)().(loadedMsg)
+	if !ok {
+		t.Fatal("the captures did not load")
+	}
+	if buf.Len() != 0 {
+		t.Fatalf("logged before the overview: %s", buf.String())
+	}
+	nm, _ := m.Update(msg)
+	m = nm.(Model)
+	took := time.Since(before)
+	if m.Screen() != screenOverview {
+		t.Fatalf("the screen is %v, not the overview", m.Screen())
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], `msg="overview shown"`) {
+		t.Fatalf("want one line saying the overview shows, logged:\n%s", buf.String())
+	}
+	line := lines[0]
+	for _, k := range []string{"total", "read", "correlate", "first_order"} {
+		mm := regexp.MustCompile(`\b` + k + `=(\S+)`).FindStringSubmatch(line)
+		if mm == nil {
+			t.Fatalf("no %s in %q", k, line)
+		}
+		d, err := time.ParseDuration(mm[1])
+		if err != nil || d < 0 || d > took+time.Millisecond {
+			t.Errorf("%s=%s: not a duration within the %v the load took", k, mm[1], took)
+		}
+	}
+	if !strings.Contains(line, "files="+strconv.Itoa(len(files))+" ") ||
+		!strings.HasSuffix(line, "flows="+strconv.Itoa(len(m.c.res.Flows))) {
+		t.Errorf("the files or flows counted are not the Result's (%d files, %d flows): %q",
+			len(files), len(m.c.res.Flows), line)
+	}
+	// A Result shown without loading (NewWithResult) has no load to time.
+	buf.Reset()
+	_ = NewWithResult(m.c.res, opts)
+	if buf.Len() != 0 {
+		t.Errorf("a Result shown without loading logged: %s", buf.String())
+	}
+}
