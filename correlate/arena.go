@@ -1,8 +1,10 @@
 package correlate
 
 import (
+	"math"
 	"runtime"
 	"runtime/debug"
+	"time"
 )
 
 // arenaOut is the arena stage's output: every journey's hops laid out in one array, in path order,
@@ -60,7 +62,7 @@ func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 	// flows and takes these pages without a page fault each (result returns what is left free once the
 	// flows are assigned). In bounded-memory mode (w.big) the state was mapped, the heap is small and
 	// its free memory goes back at once, as it did.
-	m.jOf, m.jRel, m.dup = nil, nil, nil
+	m.jOf, m.dup = nil, nil
 	switch {
 	case lean && w.big != nil:
 		debug.FreeOSMemory()
@@ -93,37 +95,48 @@ func (ar *arenaOut) fillSort(w *world, m *matcher, from, to int) {
 	ar.sortHops(w, from, to)
 }
 
-// fillJourneys is how many journeys fill takes from each file in turn.
-const fillJourneys = 2048
+// fillSlice is how much corrected time fill takes from each file in turn.
+const fillSlice = int64(time.Millisecond)
 
 // fill writes every hop of the journeys [from, to) (an Observation of the journey, duplicates aside)
 // to its journey's next arena slot, with its point and corrected time. The order of a journey's slots
-// does not matter (sortHops orders them), only locality: the files are read side by side, the hops of
-// the next fillJourneys journeys from each in turn, so the journeys being filled are the few of that
-// moment (journeys are numbered in time order) and their slots stay in the caches; one file after
-// another would sweep the whole arena once a file. A file not in time order is read in its own order,
-// each of its Observations once all the same. The Observations of other journeys are passed over (they
-// cost a journey id read each).
+// does not matter (sortHops orders them), only locality: the files are read side by side, a slice of
+// corrected time from each in turn, so the journeys being filled are the few of that moment (journeys
+// are numbered in time order) and their slots stay in the caches; one file after another would sweep
+// the whole arena once a file. A file not in time order is read in its own order, each of its
+// Observations once all the same. The Observations of other journeys are passed over (they cost a
+// journey id read each).
 func (ar *arenaOut) fill(w *world, m *matcher, from, to int32) {
 	next := makeFilled[uint32](w.big, int(to-from), int(to-from)) // each journey's next slot to fill
 	copy(next, ar.jStart[from:to])
 	pos := make([]int, len(w.c.Obs))
-	for until := from; until < to; {
-		until = min(until, to-fillJourneys) + fillJourneys // to at the last turn, without overflow
+	for {
+		lo, left := int64(math.MaxInt64), false
+		for f, obs := range w.c.Obs {
+			if pos[f] < len(obs) {
+				lo, left = min(lo, m.corrected(&obs[pos[f]], f, pos[f])), true
+			}
+		}
+		if !left {
+			return
+		}
+		until := lo + fillSlice
+		if until < lo { // overflow: the rest
+			until = math.MaxInt64
+		}
 		for f := range w.c.Obs {
 			pos[f] = ar.fillSlice(w, m, f, pos[f], until, next, from, to)
 		}
 	}
 }
 
-// fillSlice fills in the hops of journeys [from, to) in file f from its i-th Observation on, up to the
-// first hop of a journey from until on (all of them for until = to), and returns where it stopped;
-// next holds the arena slot that journey from+k's next hop goes to at k. A hop's corrected time is
-// the one the matcher kept (jRel), or when it kept none, its capture time corrected by its source's
-// clock (matcher.corrected).
-func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int32, next []uint32, from, to int32) int {
-	obs, base, jOf, jRel := w.c.Obs[f], w.fileBase[f], m.jOf, m.jRel
-	arena, hopPt, dt, srcPoint := ar.arena, ar.hopPt, ar.hopTs.dt, w.srcPoint
+// fillSlice fills in the hops of journeys [from, to) in file f from its i-th Observation on, up to
+// corrected time until (all of them for math.MaxInt64), and returns where it stopped; next holds
+// the arena slot that journey from+k's next hop goes to at k. An Observation's corrected time is its
+// capture time corrected by its source's clock (matcher.corrected).
+func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next []uint32, from, to int32) int {
+	obs, base, st, clk := w.c.Obs[f], w.fileBase[f], &w.c.Stamps[f], m.srcClock
+	jOf, arena, hopPt, srcPoint := m.jOf, ar.arena, ar.hopPt, w.srcPoint
 	n := uint32(to - from)
 	for ; i < len(obs); i++ {
 		w.trimAt(i)
@@ -132,21 +145,18 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int32, next 
 		if uint32(j-from) >= n || m.isDup(g) { // none (-1), another range's or a duplicate
 			continue
 		}
-		if j >= until {
+		o := &obs[i]
+		t := clk[o.Source].correctAt(st.Ts(i, o), i)
+		if t >= until && until != math.MaxInt64 {
 			break
 		}
-		o := &obs[i]
 		nx := &next[j-from]
 		k := *nx
 		*nx = k + 1
 		arena[k], hopPt[k] = g, uint16(srcPoint[o.Source])
-		if jRel != nil {
-			if d := jRel[g]; d != dtBig {
-				dt[k] = d
-				continue
-			}
+		if !ar.hopTs.setSmall(int(k), j, t) {
+			ar.hopTs.set(int(k), j, t)
 		}
-		ar.hopTs.set(int(k), j, m.corrected(o, f, i))
 	}
 	return i
 }

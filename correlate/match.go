@@ -94,15 +94,10 @@ type matcher struct {
 	base int32
 	next int32
 	// fp holds each Observation's fingerprint until the merge has read it; the matcher then writes the
-	// Observation's journey + 1 (0: none) in its place, so the journey ids take no memory of their own,
-	// and in the upper 32 bits its time after the journey's first sighting (relTime).
+	// Observation's journey + 1 (0: none) in its place, so the journey ids take no memory of their own.
 	// It is the Capture's (Options.Lean) or a copy.
-	fp  []decode.Fingerprints
-	jOf []int32 // after matching: global observation id → journey + 1 (0: none), from fp
-	// jRel is, after matching, each Observation's corrected time after its journey's first sighting
-	// (relTime; dtBig: not kept), from fp, by global id, for the arena; nil once the journeys were
-	// changed after matching (wgMerge), when the arena corrects every frame's time again.
-	jRel  []uint32
+	fp    []decode.Fingerprints
+	jOf   []int32       // after matching: global observation id → journey + 1 (0: none), from fp
 	jHops []uint32      // after matching: hops of journey j (duplicates aside) at j+1
 	jDups map[int32]int // after matching: duplicate copies per journey
 	jT0   times         // each journey's first sighting in corrected time (sightings come in time order)
@@ -217,7 +212,6 @@ func newMatcher(w *world, clocks []clockModel, opts Options) *matcher {
 // On more than one core a second goroutine gathers a share of the files (collect.go).
 func (m *matcher) collectJourneys() {
 	m.jOf = makeBig[int32](m.w.big, m.w.nObs, m.w.nObs)
-	m.jRel = makeBig[uint32](m.w.big, m.w.nObs, m.w.nObs)
 	m.jHops = makeBig[uint32](m.w.big, int(m.next+1), int(m.next+1))
 	m.jDups = map[int32]int{}
 	if !m.collectSplit() {
@@ -237,10 +231,8 @@ func (m *matcher) collectFiles(files []int, hops []uint32, dups map[int32]int) {
 		g := int(m.w.fileBase[f])
 		for _, ch := range m.fp[f].Chunks {
 			m.w.trimNow() // a chunk is FingerprintChunk of them
-			jOf, jRel := m.jOf[g:g+len(ch)], m.jRel[g:g+len(ch)]
-			for i, x := range ch {
-				v := uint64(uint32(x)) // the journey + 1; its time after the journey's first sighting above
-				jOf[i], jRel[i] = int32(v), uint32(x>>32)
+			for i, v := range ch {
+				m.jOf[g+i] = int32(v)
 				switch {
 				case v == 0:
 				case m.isDup(uint32(g + i)):
@@ -974,19 +966,7 @@ func (m *matcher) attach(j int32, s *sighting, stage uint32, node int16) {
 	}
 	js.lastNode = node
 	js.lastG = s.g
-	*s.slot = uint64(j) + 1 | uint64(m.relTime(j, s.t))<<32
-}
-
-// relTime returns time t of a sighting of journey j as it is kept beside the journey in the sighting's
-// slot (the upper half, the journey + 1 being the lower) for the arena (hopTimes.dt): nanoseconds after
-// j's first sighting, or dtBig when out of that range (the arena then corrects the frame's time again).
-// (jstate has no room for the first sighting's time: TestJStateSize.)
-func (m *matcher) relTime(j int32, t int64) uint32 {
-	u := uint32(j)
-	if d := uint64(t - m.jT0.blocks[u/timesBlock][u%timesBlock]); d < dtBig {
-		return uint32(d)
-	}
-	return dtBig
+	*s.slot = uint64(j) + 1
 }
 
 // evict closes journeys idle for longer than the window, so the open maps hold only the window.

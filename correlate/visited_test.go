@@ -11,9 +11,6 @@ import (
 func TestVisitedStages(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 3))
 	m := &matcher{ring: make([]jstate, 16), mask: 15}
-	for range 16 { // the journeys' first sightings, which attach keeps each hop's time after
-		m.jT0.append(0)
-	}
 	var slot uint64
 	for round := range 2000 {
 		j := int32(round % 16)

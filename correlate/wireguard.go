@@ -949,11 +949,6 @@ func alignWG(ins []wgInner, ms []wgMsg, win int64, sender bool) []wgAssign {
 // wgMerge moves the observations of each journey in into (transitively, find) into its target, and
 // records the super-packets that went on as pieces (split).
 func wgMerge(w *world, m *matcher, into map[int32]int32, find func(int32) int32, split []gsoEvent) {
-	if len(into) > 0 {
-		// The times kept for the arena count from each Observation's journey's first sighting: the
-		// moved ones' journeys change, and so may their targets' first sightings (below).
-		m.jRel = nil
-	}
 	for f, obs := range w.c.Obs {
 		base := w.fileBase[f]
 		for i := range obs {
