@@ -3,13 +3,8 @@
 package correlate
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-
-	"github.com/calipath/calipath/decode"
 )
 
 // healthy-ipip's node-a eth0 (after 5,000 records of answered traffic) and veth concatenated into
@@ -20,29 +15,7 @@ import (
 // it, and the summary says its counts are unreliable, naming the file.
 func TestMergedLateStream(t *testing.T) {
 	_, merged := lateMergedLab(t, "healthy-ipip", "eth0", "node-a-eth0.pcap", 5000, true)
-	m := merged[len(merged)-1]
-	b, err := os.ReadFile(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fifo := filepath.Join(t.TempDir(), filepath.Base(m))
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() {
-		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
-		if err == nil {
-			_, err = f.Write(b)
-			f.Close()
-		}
-		done <- err
-	}()
-	merged[len(merged)-1] = fifo
-	c := decode.Load(merged, decode.Options{}, decode.PointConfig{})
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	c := loadThroughFIFO(t, merged)
 	fi := c.Files[len(c.Files)-1]
 	if p := strings.Join(fi.Problems, "\n"); !strings.Contains(p, "it is a node's captures merged into one file") ||
 		!strings.Contains(p, "cannot be read again split") || !strings.Contains(p, "unreliable") ||

@@ -6,9 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/internal/testtool"
@@ -27,45 +25,21 @@ func TestMergecapStream(t *testing.T) {
 			if merged == nil {
 				t.Fatal("no node with two Ethernet captures")
 			}
-			dir := t.TempDir()
-			done := make(chan error, len(merged))
-			fifos := 0
+			var waits []func()
 			for i, m := range merged {
 				if !strings.HasPrefix(m, os.TempDir()) || strings.Contains(m, "/lab/") {
 					continue // a lab file given as it is
 				}
-				b, err := os.ReadFile(m)
-				if err != nil {
-					t.Fatal(err)
-				}
-				fifo := filepath.Join(dir, filepath.Base(m))
-				if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-					t.Fatal(err)
-				}
-				merged[i], fifos = fifo, fifos+1
-				go func() {
-					f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
-					if err == nil {
-						_, err = f.Write(b)
-						f.Close()
-					}
-					done <- err
-				}()
+				fifo, wait := testtool.ServeFIFO(t, m, filepath.Base(m))
+				merged[i], waits = fifo, append(waits, wait)
 			}
-			if fifos == 0 {
+			if len(waits) == 0 {
 				t.Fatal("no merged file to give as a stream")
 			}
 			want := stageVerdicts(Correlate(decode.Load(perFile, decode.Options{}, decode.PointConfig{}), Options{}))
 			c := decode.Load(merged, decode.Options{}, decode.PointConfig{})
-			for range fifos {
-				select {
-				case err := <-done:
-					if err != nil {
-						t.Fatal(err)
-					}
-				case <-time.After(10 * time.Second):
-					t.Fatal("a FIFO was not read")
-				}
+			for _, wait := range waits {
+				wait()
 			}
 			got := stageVerdicts(Correlate(c, Options{}))
 			if strings.Join(got, "\n") != strings.Join(want, "\n") {

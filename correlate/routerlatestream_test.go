@@ -3,40 +3,21 @@
 package correlate
 
 import (
-	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/testtool"
 )
 
 // loadThroughFIFO loads paths, the last given through a FIFO (read once only).
 func loadThroughFIFO(t *testing.T, paths []string) *decode.Capture {
 	t.Helper()
 	last := paths[len(paths)-1]
-	b, err := os.ReadFile(last)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fifo := filepath.Join(t.TempDir(), filepath.Base(last))
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() {
-		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
-		if err == nil {
-			_, err = f.Write(b)
-			f.Close()
-		}
-		done <- err
-	}()
+	fifo, wait := testtool.ServeFIFO(t, last, filepath.Base(last))
 	in := append(append([]string(nil), paths[:len(paths)-1]...), fifo)
 	c := decode.Load(in, decode.Options{}, decode.PointConfig{})
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	wait()
 	return c
 }
 

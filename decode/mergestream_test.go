@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/calipath/calipath/internal/testtool"
@@ -18,27 +17,9 @@ import (
 // loadFIFO loads the capture file path given through a FIFO, as standard input gives it.
 func loadFIFO(t *testing.T, path string) *Capture {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fifo := filepath.Join(t.TempDir(), "node-a.pcap")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() {
-		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
-		if err == nil {
-			_, err = f.Write(b)
-			f.Close()
-		}
-		done <- err
-	}()
+	fifo, wait := testtool.ServeFIFO(t, path, "node-a.pcap")
 	c := Load([]string{fifo}, Options{}, PointConfig{})
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	wait()
 	return c
 }
 
