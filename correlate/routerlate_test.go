@@ -116,26 +116,15 @@ func routedSaid(t *testing.T, c *decode.Capture, fi *decode.FileInfo, want bool,
 // merged, found past the probe, and the summary's unreliable names it, as when the probe finds it.
 // The same in the other order (eth1's records padded, then eth0's).
 func TestMergedRouterAppended(t *testing.T) {
-	dirs, _ := filepath.Glob("../testdata/lab/scenarios/*")
-	ran := 0
-	for _, dir := range dirs {
-		if _, err := os.Stat(filepath.Join(dir, "router-1-eth1.pcap")); err != nil || forwarded(t, dir) < 4 {
-			continue
+	forRouterScenarios(t, func(t *testing.T, dir string) {
+		others, eth0, eth1 := routerLateLab(t, dir)
+		for _, order := range [][2]timedFrames{{padded(eth0, 4200), eth1}, {padded(eth1, 4200), eth0}} {
+			out := filepath.Join(t.TempDir(), "router-1-eth0.pcap")
+			writeAppended(t, out, order[0], order[1])
+			c := decode.Load(append(append([]string(nil), others...), out), decode.Options{}, decode.PointConfig{})
+			routedSaid(t, c, c.Files[len(c.Files)-1], true, "a router's interfaces merged into one file")
 		}
-		ran++
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			others, eth0, eth1 := routerLateLab(t, dir)
-			for _, order := range [][2]timedFrames{{padded(eth0, 4200), eth1}, {padded(eth1, 4200), eth0}} {
-				out := filepath.Join(t.TempDir(), "router-1-eth0.pcap")
-				writeAppended(t, out, order[0], order[1])
-				c := decode.Load(append(append([]string(nil), others...), out), decode.Options{}, decode.PointConfig{})
-				routedSaid(t, c, c.Files[len(c.Files)-1], true, "a router's interfaces merged into one file")
-			}
-		})
-	}
-	if ran < 15 {
-		t.Errorf("only %d lab scenarios where router-1 forwarded 4 packets or more", ran)
-	}
+	})
 }
 
 // False alarms. A one-armed router: mtu-blackhole's router-1 captures with eth1's frames moved onto
@@ -191,6 +180,21 @@ func TestMergedRouterAppendedNot(t *testing.T) {
 // has no pod-veth or tunnel point), so it is searched past the probe too, and the packets forwarded
 // between the two interfaces make it Routed, as the probe would have.
 func TestMergedRouterQuiet(t *testing.T) {
+	forRouterScenarios(t, func(t *testing.T, dir string) {
+		others, eth0, eth1 := routerLateLab(t, dir)
+		run := padded(eth0, 4200+len(eth0.ts))
+		run.ts, run.frames = run.ts[:len(run.ts)-len(eth0.ts)], run.frames[:len(run.frames)-len(eth0.ts)]
+		out := filepath.Join(t.TempDir(), "router-1-eth0.pcap")
+		writeTimeMerged(t, out, []timedFrames{run, eth0, eth1})
+		c := decode.Load(append(others, out), decode.Options{}, decode.PointConfig{})
+		routedSaid(t, c, c.Files[len(c.Files)-1], true, "a router's interfaces merged into one file")
+	})
+}
+
+// forRouterScenarios runs test on each lab scenario where router-1 forwarded 4 packets or more between
+// its two captures, as a subtest by the scenario's name, and fails when there are fewer than 15 such
+// scenarios (the lab has them all).
+func forRouterScenarios(t *testing.T, test func(t *testing.T, dir string)) {
 	dirs, _ := filepath.Glob("../testdata/lab/scenarios/*")
 	ran := 0
 	for _, dir := range dirs {
@@ -198,15 +202,7 @@ func TestMergedRouterQuiet(t *testing.T) {
 			continue
 		}
 		ran++
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			others, eth0, eth1 := routerLateLab(t, dir)
-			run := padded(eth0, 4200+len(eth0.ts))
-			run.ts, run.frames = run.ts[:len(run.ts)-len(eth0.ts)], run.frames[:len(run.frames)-len(eth0.ts)]
-			out := filepath.Join(t.TempDir(), "router-1-eth0.pcap")
-			writeTimeMerged(t, out, []timedFrames{run, eth0, eth1})
-			c := decode.Load(append(others, out), decode.Options{}, decode.PointConfig{})
-			routedSaid(t, c, c.Files[len(c.Files)-1], true, "a router's interfaces merged into one file")
-		})
+		t.Run(filepath.Base(dir), func(t *testing.T) { test(t, dir) })
 	}
 	if ran < 15 {
 		t.Errorf("only %d lab scenarios where router-1 forwarded 4 packets or more", ran)
