@@ -236,9 +236,9 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 	return true
 }
 
-// fastFingerprint is Fingerprint of an IP packet that is neither ARP nor WireGuard, whose payload
-// was captured in full: hdr is its header word, payloadLen its payload length (len(payload)), tw and
-// tf its transport word and fields.
+// fastFingerprint is Fingerprint of an IP packet that is neither ARP nor WireGuard, whose payload's
+// first min(payloadHashBytes, payloadLen) bytes were captured: hdr is its header word, payloadLen its
+// payload length, tw and tf its transport word and fields. Fingerprint ends with it too.
 func fastFingerprint(hdr uint64, payloadLen int, tw, tf uint64, payload []byte) uint64 {
 	h := mum(hdr^fpK[0], uint64(uint32(payloadLen))^fpK[1]) ^ mum(tw^fpK[2], tf^fpK[3])
 	n := min(payloadHashBytes, payloadLen)

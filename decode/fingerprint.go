@@ -63,23 +63,12 @@ func Fingerprint(p *Packet) (fp uint64, hashed bool) {
 		tf = uint64(ic.Type)<<40 ^ uint64(ic.Code)<<32 ^ uint64(ic.Seq)
 	}
 	// Independent lanes, each a 128-bit multiply folded in half, combined at the end: the CPU works
-	// on them at once.
-	h := mum(hdr^fpK[0], uint64(uint32(p.PayloadLen))^fpK[1]) ^ mum(tw^fpK[2], tf^fpK[3])
-	n := min(payloadHashBytes, p.PayloadLen)
-	if len(p.Payload) < n {
+	// on them at once (fastFingerprint, when the payload's first bytes were captured).
+	if len(p.Payload) < min(payloadHashBytes, p.PayloadLen) {
+		h := mum(hdr^fpK[0], uint64(uint32(p.PayloadLen))^fpK[1]) ^ mum(tw^fpK[2], tf^fpK[3])
 		return mix64(h ^ 0x6e6f2d7061796c64), false // "no-payld": distinct from any hashed value
 	}
-	var lo, hi uint64 // the n bytes, zero-padded to 16
-	if n == payloadHashBytes {
-		// The common case: two loads from the payload (copying it to a buffer first cost a call).
-		lo, hi = binary.LittleEndian.Uint64(p.Payload[0:8]), binary.LittleEndian.Uint64(p.Payload[8:16])
-	} else {
-		var buf [payloadHashBytes]byte
-		copy(buf[:], p.Payload[:n])
-		lo, hi = binary.LittleEndian.Uint64(buf[0:8]), binary.LittleEndian.Uint64(buf[8:16])
-	}
-	h ^= mum(lo^fpK[4], hi^uint64(n)^fpK[5])
-	return mix64(h), true
+	return fastFingerprint(hdr, p.PayloadLen, tw, tf, p.Payload), true // fastpath.go
 }
 
 // fpK are the lanes' keys (wyhash's primes and more odd constants with their top bits set, so that no
