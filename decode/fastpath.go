@@ -49,10 +49,14 @@ func putIPv4(ip *IPHdr, b []byte, tl int) {
 
 // Shapes of the frames the fast path takes, as fastShape packs them: link type, encapsulation,
 // protocol, and whether the TCP header has options.
-// The link header's length and the encapsulation tell the shapes of one link type apart.
+// shapeLink marks a frame of a link type with a VLAN tag or a cooked header (fastLink), shapeOther one
+// with fields that fastOther writes.
 const (
 	shapeOptions    = 1 << 8
-	shapeEncapShift = 15
+	shapeEncapShift = 14
+	shapeLink       = 1 << 16
+	shapeOther      = shapeLink | uint32(EncapVXLAN)<<shapeEncapShift
+	shapeLinkShift  = 20
 )
 
 // fastFrame decodes rec into p, as resetDecoded(p, d.parts), decodeFrame and decodeWireGuard do, when
@@ -64,28 +68,30 @@ const (
 // When the frame before was one of the same shape (d.fastShape), p is not reset: this frame writes
 // every field that one wrote (but Errs and Loose, which the scan and Observe set since and which are
 // zeroed here), and leaves the others zero as they are.
+//
+// The calls in fastFrame keep their line offsets in it, by which default.pgo names them.
 func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 	data := rec.Data
 	if len(data) < rec.OrigLen || d.opts.SnapMatch != SnapWhole {
 		return false // snapped, or every fingerprint is made from the headers alone
 	}
 	b := data // the IP packet, after the link header
+	shape := uint32(rec.LinkType) << shapeLinkShift
 	if rec.LinkType == LinkEthernet && len(data) >= 14 && data[12] == 0x08 && data[13] == 0x00 {
 		b = data[14:]
 	} else if rec.LinkType != LinkRaw && rec.LinkType != LinkIPv4 {
 		if b = fastLink(rec.LinkType, data); b == nil {
 			return false
 		}
+		shape |= shapeLink
 	}
-	// (The calls below keep their line offsets in fastFrame, by which default.pgo names them.)
-	var encap Encap // a tunnel packet's: b is its outer IP header, in the inner one
-	in := b
+	in, encap := b, EncapNone // a tunnel packet's: b is its outer IP header, in the inner one
 	tl := fastLen(b)
 	if tl == 0 {
 		return false
 	}
-	shape := uint32(rec.LinkType)<<20 | uint32(len(data)-len(b))<<10 | uint32(b[9])
-	if b[9] == 4 || b[9] == 17 && tl >= 28 && binary.BigEndian.Uint16(b[22:24]) == d.opts.VXLANPort {
+	shape |= uint32(b[9])
+	if b[9] == 4 || b[9] == 17 && len(b) >= 24 && binary.BigEndian.Uint16(b[22:24]) == d.opts.VXLANPort {
 		in, encap = b[20:tl], EncapIPIP // IP-in-IP, or VXLAN: this header is the outer one
 		if b[9] == 17 {
 			in, encap = fastVXLAN(b[:tl]), EncapVXLAN // nil: not of the usual shape
@@ -155,7 +161,7 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 		p.SrcMAC = [6]byte(data[6:12])
 		p.EtherType = 0x0800
 	}
-	if len(data)-len(b) > 14 || encap == EncapVXLAN { // a VLAN tag or a cooked header; VXLAN
+	if shape&shapeOther != 0 {
 		fastOther(p, data, b, encap)
 	}
 	if encap != EncapNone {
