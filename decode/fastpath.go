@@ -49,9 +49,14 @@ func putIPv4(ip *IPHdr, b []byte, tl int) {
 
 // Shapes of the frames the fast path takes, as fastShape packs them: link type, encapsulation,
 // protocol, and whether the TCP header has options.
+// shapeLink marks a frame of a link type with a VLAN tag or a cooked header (fastLink), shapeOther one
+// with fields that fastOther writes.
 const (
-	shapeOptions = 1 << 8
-	shapeIPIP    = 1 << 9
+	shapeOptions    = 1 << 8
+	shapeEncapShift = 14
+	shapeLink       = 1 << 16
+	shapeOther      = shapeLink | uint32(EncapVXLAN)<<shapeEncapShift
+	shapeLinkShift  = 20
 )
 
 // fastFrame decodes rec into p, as resetDecoded(p, d.parts), decodeFrame and decodeWireGuard do, when
@@ -63,36 +68,38 @@ const (
 // When the frame before was one of the same shape (d.fastShape), p is not reset: this frame writes
 // every field that one wrote (but Errs and Loose, which the scan and Observe set since and which are
 // zeroed here), and leaves the others zero as they are.
+//
+// The calls in fastFrame keep their line offsets in it, by which default.pgo names them.
 func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 	data := rec.Data
 	if len(data) < rec.OrigLen || d.opts.SnapMatch != SnapWhole {
 		return false // snapped, or every fingerprint is made from the headers alone
 	}
-	b := data
-	switch rec.LinkType {
-	case LinkEthernet:
-		if len(data) < 14 || data[12] != 0x08 || data[13] != 0x00 {
+	b := data // the IP packet, after the link header
+	shape := uint32(rec.LinkType) << shapeLinkShift
+	if rec.LinkType == LinkEthernet && len(data) >= 14 && data[12] == 0x08 && data[13] == 0x00 {
+		b = data[14:]
+	} else if rec.LinkType != LinkRaw && rec.LinkType != LinkIPv4 {
+		if b = fastLink(rec.LinkType, data); b == nil {
 			return false
 		}
-		b = data[14:]
-	case LinkRaw, LinkIPv4:
-	default:
-		return false
+		shape |= shapeLink
 	}
+	in, encap := b, EncapNone // a tunnel packet's: b is its outer IP header, in the inner one
 	tl := fastLen(b)
 	if tl == 0 {
 		return false
 	}
-	shape := uint32(rec.LinkType)<<16 | uint32(b[9])
-	var outer []byte
-	in := b
-	if b[9] == 4 { // IP-in-IP: this header is the outer one
-		outer = b
-		in = b[20:tl]
+	shape |= uint32(b[9])
+	if b[9] == 4 || b[9] == 17 && len(b) >= 24 && binary.BigEndian.Uint16(b[22:24]) == d.opts.VXLANPort {
+		in, encap = b[20:tl], EncapIPIP // IP-in-IP, or VXLAN: this header is the outer one
+		if b[9] == 17 {
+			in, encap = fastVXLAN(b[:tl]), EncapVXLAN // nil: not of the usual shape
+		}
 		if tl = fastLen(in); tl == 0 {
 			return false
 		}
-		shape = shape&^0xff | shapeIPIP | uint32(in[9])
+		shape = shape&^0xff | uint32(encap)<<shapeEncapShift | uint32(in[9])
 	}
 	pl := in[20:tl]
 	// The transport header: complete, its checksum right (a TCP/UDP placeholder left for offload is
@@ -137,7 +144,6 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 	default:
 		return false
 	}
-
 	// The frame is of the usual shape: write the Packet as decodeFrame does.
 	if shape&shapeOptions != 0 || shape != d.fastShape {
 		resetDecoded(p, d.parts)
@@ -155,11 +161,12 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 		p.SrcMAC = [6]byte(data[6:12])
 		p.EtherType = 0x0800
 	}
-	encap := EncapNone
-	if outer != nil {
-		encap = EncapIPIP
+	if shape&shapeOther != 0 {
+		fastOther(p, data, b, encap)
+	}
+	if encap != EncapNone {
 		p.Encap = encap
-		putIPv4(&p.Outer, outer, len(in)+20)
+		putIPv4(&p.Outer, b, int(b[2])<<8|int(b[3]))
 		parts |= partOuter
 	}
 	ih := &p.Inner
@@ -231,6 +238,9 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 			d.switchCtx(p)
 		}
 		o.Ctx = d.ctxIdx
+	}
+	if p.HasSLL && p.PktType == 4 {
+		o.Flags |= FlagOutbound
 	}
 	d.fastDone = true
 	return true

@@ -116,12 +116,21 @@ func TestFastPathLikeSlow(t *testing.T) {
 		t.Fatalf("%d lab captures", len(paths))
 	}
 	nFast, n := 0, 0
-	encapFast := 0
+	encapFast, vxlanFast, cookedFast := 0, 0, 0
 	for _, path := range paths {
 		fp := newFastPair(Options{})
 		labRecords(t, path, func(rec *Record) {
-			if fp.step(t, path, rec) && fp.pFast.Encap == EncapIPIP {
+			if !fp.step(t, path, rec) {
+				return
+			}
+			switch {
+			case fp.pFast.Encap == EncapIPIP:
 				encapFast++
+			case fp.pFast.Encap == EncapVXLAN:
+				vxlanFast++
+			}
+			if rec.LinkType == LinkSLL2 {
+				cookedFast++
 			}
 		})
 		fp.check(t, path)
@@ -129,80 +138,108 @@ func TestFastPathLikeSlow(t *testing.T) {
 		n += fp.n
 	}
 	t.Logf("%d of %d lab frames took the fast path", nFast, n)
-	// The lab's frames are mostly of the usual shape; many are not (cooked captures, VXLAN, WireGuard,
-	// ARP, checksums left for offload).
+	// The lab's frames are mostly of the usual shape; many are not (WireGuard, ARP, IPv6, checksums left
+	// for offload).
 	if nFast < n/4 || nFast == n {
 		t.Fatalf("%d of %d lab frames took the fast path", nFast, n)
 	}
 	if encapFast == 0 {
 		t.Fatalf("no IP-in-IP frame took the fast path")
 	}
+	// The lab's -i any captures (cooked v2) and VXLAN packets (TestFastPathOtherShapes tries cooked v1
+	// and VLAN tags, which the lab does not capture).
+	t.Logf("%d VXLAN and %d cooked v2 frames took the fast path", vxlanFast, cookedFast)
+	if vxlanFast < 40 || cookedFast < 1000 {
+		t.Fatalf("%d VXLAN and %d cooked v2 lab frames took the fast path", vxlanFast, cookedFast)
+	}
 }
 
 // fastLinks are the link types FuzzFastPath tries.
 var fastLinks = [...]LinkType{LinkEthernet, LinkRaw, LinkIPv4, LinkSLL2, LinkLinuxSLL}
 
-// fixChecksums rewrites, in place, the checksums of the IPv4 headers (an IP-in-IP one's too) and of the
-// innermost TCP, UDP or ICMP segment of frame b of link type link, so that mutated frames still reach
-// the fast path.
+// fixChecksums rewrites, in place, the checksums of the IPv4 headers (an IP-in-IP or VXLAN outer
+// one's too) and of the innermost TCP, UDP or ICMP segment of frame b of link type link (Ethernet with
+// VLAN tags, cooked v1 or v2, raw IPv4), and a VXLAN packet's outer UDP checksum when it is not zero,
+// so that mutated frames still reach the fast path.
 func fixChecksums(link LinkType, b []byte) {
 	switch link {
 	case LinkEthernet:
-		if len(b) < 14 || binary.BigEndian.Uint16(b[12:14]) != 0x0800 {
-			return
+		fixEthernet(b)
+	case LinkLinuxSLL:
+		if len(b) >= 16 && binary.BigEndian.Uint16(b[14:16]) == 0x0800 {
+			fixIPv4(b[16:])
 		}
-		b = b[14:]
+	case LinkSLL2:
+		if len(b) >= 20 && binary.BigEndian.Uint16(b[0:2]) == 0x0800 {
+			fixIPv4(b[20:])
+		}
 	case LinkRaw, LinkIPv4:
+		fixIPv4(b)
+	}
+}
+
+// fixEthernet is fixChecksums of an Ethernet frame.
+func fixEthernet(b []byte) {
+	if len(b) < 14 {
+		return
+	}
+	et, rest, ok := vlans(b[12:], nil)
+	if ok && et == 0x0800 {
+		fixIPv4(rest)
+	}
+}
+
+// fixIPv4 is fixChecksums of the IPv4 packet at the start of b.
+func fixIPv4(b []byte) {
+	if len(b) < 20 || b[0]>>4 != 4 {
+		return
+	}
+	ihl := int(b[0]&0x0f) * 4
+	if ihl < 20 || len(b) < ihl {
+		return
+	}
+	b[10], b[11] = 0, 0
+	binary.BigEndian.PutUint16(b[10:12], ^fold(sum16(0, b[:ihl])))
+	tl := int(binary.BigEndian.Uint16(b[2:4]))
+	if tl < ihl || tl > len(b) {
+		return
+	}
+	seg := b[ihl:tl]
+	proto := b[9]
+	var off int
+	switch proto {
+	case 4:
+		fixIPv4(seg)
+		return
+	case 6:
+		off = 16
+	case 17:
+		off = 6
+		if len(seg) >= 30 && binary.BigEndian.Uint16(seg[2:4]) == DefaultVXLANPort {
+			fixEthernet(seg[16:])
+			if seg[6] == 0 && seg[7] == 0 {
+				return // no outer checksum: keep it so
+			}
+		}
+	case 1:
+		off = 2
 	default:
 		return
 	}
-	for range 2 {
-		if len(b) < 20 || b[0]>>4 != 4 {
-			return
-		}
-		ihl := int(b[0]&0x0f) * 4
-		if ihl < 20 || len(b) < ihl {
-			return
-		}
-		b[10], b[11] = 0, 0
-		binary.BigEndian.PutUint16(b[10:12], ^fold(sum16(0, b[:ihl])))
-		tl := int(binary.BigEndian.Uint16(b[2:4]))
-		if tl < ihl || tl > len(b) {
-			return
-		}
-		seg := b[ihl:tl]
-		proto := b[9]
-		if proto == 4 {
-			b = seg
-			continue
-		}
-		var off int
-		var s uint64
-		switch proto {
-		case 6:
-			off = 16
-		case 17:
-			off = 6
-		case 1:
-			off = 2
-		default:
-			return
-		}
-		if len(seg) < off+2 {
-			return
-		}
-		if proto != 1 {
-			s = uint64(binary.BigEndian.Uint32(b[12:16])) + uint64(binary.BigEndian.Uint32(b[16:20])) +
-				uint64(proto) + uint64(len(seg))
-		}
-		seg[off], seg[off+1] = 0, 0
-		c := ^fold(sum16(s, seg))
-		if c == 0 && proto == 17 {
-			c = 0xffff
-		}
-		binary.BigEndian.PutUint16(seg[off:], c)
+	if len(seg) < off+2 {
 		return
 	}
+	var s uint64
+	if proto != 1 {
+		s = uint64(binary.BigEndian.Uint32(b[12:16])) + uint64(binary.BigEndian.Uint32(b[16:20])) +
+			uint64(proto) + uint64(len(seg))
+	}
+	seg[off], seg[off+1] = 0, 0
+	c := ^fold(sum16(s, seg))
+	if c == 0 && proto == 17 {
+		c = 0xffff
+	}
+	binary.BigEndian.PutUint16(seg[off:], c)
 }
 
 // FuzzFastPath decodes arbitrary frames (the lab's, mutated; with their checksums made right again when
@@ -219,6 +256,24 @@ func FuzzFastPath(f *testing.F) {
 				for i, l := range fastLinks {
 					if l == rec.LinkType {
 						f.Add(uint8(i), k%2 == 0, append([]byte(nil), rec.Data...), uint16(k*7))
+					}
+				}
+			}
+		})
+	}
+	// The lab's first Ethernet frames, made into the other shapes the fast path takes (and the ones
+	// next to them).
+	for _, path := range paths[:min(len(paths), 12)] {
+		k := 0
+		labRecords(f, path, func(rec *Record) {
+			if rec.LinkType != LinkEthernet || len(rec.Data) < 14 || len(rec.Data) < rec.OrigLen || k >= 4 {
+				return
+			}
+			k++
+			for _, sh := range otherShapes() {
+				for i, l := range fastLinks {
+					if l == sh.link {
+						f.Add(uint8(i), k%2 == 0, sh.f(rec.Data, k), uint16(k*13))
 					}
 				}
 			}
