@@ -3,6 +3,7 @@ package decode
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -31,11 +32,10 @@ type routedObs struct {
 	ttl uint8 // the TTL a router decrements: the outer header's, when encapsulated
 }
 
-// routedPairs returns the packets of file f of c that are there twice within routedWin, the later
+// routedPairs returns the packets of a file (its Observations obs, their fingerprints loose and times st,
+// their contexts in ctx) that are there twice within routedWin, the later
 // time with the TTL one lower: each as the indexes of its two Observations.
-func routedPairs(c *Capture, f int) []routedCopy {
-	obs, loose, st := c.Obs[f], &c.Loose[f], &c.Stamps[f]
-	ctx := c.Tables.CtxAll()
+func routedPairs(obs []Observation, loose *Fingerprints, st *Stamps, ctx []HdrCtx) []routedCopy {
 	seen := make([]routedObs, 0, len(obs))
 	for i := range obs {
 		o := &obs[i]
@@ -132,60 +132,140 @@ func routedMACs(path string, opts Options, st *Stamps, pairs []routedCopy) (two 
 
 // routedLate finds, among the files of c the merged probe read as one interface's capture and found no
 // router in (probeLeft), those whose time goes back (Stamps.InOrder: captures written one after the
-// other) or that are a router's (routerFiles), and which hold minMergedDup packets or more twice, one router apart (routedPairs, through two
-// of its MACs: routedMACs): it marks them Routed with a problem, as the probe does. A file read once
-// only (standard input, a FIFO) cannot be read again for the link addresses: its problem says that it
-// is a router's interfaces merged or one sending packets back out the interface they came in on.
+// other) or that are a router's (routerFiles): routedCandidate. Those that hold minMergedDup packets or
+// more twice, one router apart (routedPairs, through two of its MACs: routedMACs), it marks Routed with
+// a problem, as the probe does (routedJudge).
 func routedLate(c *Capture, opts Options) {
 	var router []bool
 	for f, fi := range c.Files {
-		if fi.Routed || fi.Unsplit || fi.probeLeft.records == 0 || f >= len(c.Obs) || f >= len(c.Stamps) ||
-			f >= len(c.Loose) {
+		if f >= len(c.Obs) || f >= len(c.Stamps) || f >= len(c.Loose) ||
+			!routedCandidate(c, f, c.Stamps[f].InOrder(), &router) {
 			continue
 		}
-		if c.Stamps[f].InOrder() {
-			if router == nil {
-				router = routerFiles(c)
-			}
-			if !router[f] {
-				continue
-			}
-		}
-		pairs := routedPairs(c, f)
-		if len(pairs) < minMergedDup {
+		routedJudge(fi, opts, routedPairs(c.Obs[f], &c.Loose[f], &c.Stamps[f], c.Tables.CtxAll()), &c.Stamps[f])
+	}
+}
+
+// routedCandidate reports whether routedLate looks at file f of c, whose time never goes back
+// (inOrder) or does: one the merged probe read as one interface's and found no router in, whose time
+// goes back or which is a router's (routerFiles, made into *router on first need).
+func routedCandidate(c *Capture, f int, inOrder bool, router *[]bool) bool {
+	fi := c.Files[f]
+	if fi.Routed || fi.Unsplit || fi.probeLeft.records == 0 {
+		return false
+	}
+	if !inOrder {
+		return true
+	}
+	if *router == nil {
+		*router = routerFiles(c)
+	}
+	return f < len(*router) && (*router)[f]
+}
+
+// routedJudge marks fi Routed with a problem when pairs, its packets seen twice one router apart (their
+// frames numbered by st), are minMergedDup or more through two different MACs of the router
+// (routedMACs). A file read once only (standard input, a FIFO) cannot be read again for the link
+// addresses: its problem says that it is a router's interfaces merged or one sending packets back out
+// the interface they came in on.
+func routedJudge(fi *FileInfo, opts Options, pairs []routedCopy, st *Stamps) {
+	if len(pairs) < minMergedDup {
+		return
+	}
+	if streamInput(fi.Path, opts) {
+		fi.Routed = true
+		fi.problem("%s, but past them the whole file holds %d packets twice, within %s of each other with the "+
+			"TTL one lower the second time: a router's interfaces merged into one file (mergecap -a writes one "+
+			"file after the other), or a router sending packets back out the interface they came in on; read "+
+			"once only (standard input, a FIFO), the file cannot be read again, so their link addresses could not "+
+			"be checked to tell which. calipath reads it as one interface, where such a packet is one sighting: a loss inside "+
+			"the router reads as one after it, and the sent, delivered and lost counts are unreliable; give "+
+			"each of the router's interfaces as its own file (<router>-<iface>.pcap), or the file itself "+
+			"rather than a stream to have them checked", routedLeft(fi.probeLeft), len(pairs), fmtAgo(uint64(routedWin)))
+		return
+	}
+	two, in, out, ok := routedMACs(fi.Path, opts, st, pairs)
+	switch {
+	case !ok:
+		fi.Routed = true
+		fi.problem("%s, but past them the whole file holds %d packets twice, within %s of each other with the "+
+			"TTL one lower the second time, and it could not be read again to check their link addresses: a "+
+			"router's interfaces merged into one file (mergecap -a), or a router sending packets back out the "+
+			"interface they came in on; the sent, delivered and lost counts around it are unreliable; give each "+
+			"of the router's interfaces as its own file (<router>-<iface>.pcap)", routedLeft(fi.probeLeft), len(pairs),
+			fmtAgo(uint64(routedWin)))
+	case len(two) >= minMergedDup:
+		fi.Routed = true
+		fi.problem("%s, but past them the whole file holds %d packets twice, within %s of each other with the "+
+			"TTL one lower the second time, in through %s and out through %s: a router's interfaces merged into "+
+			"one file (mergecap -a writes one file after the other). calipath reads it as one interface, where "+
+			"such a packet is one sighting: a loss inside the router reads as one after it, and the sent, "+
+			"delivered and lost counts are unreliable; give each of the router's interfaces as its own file "+
+			"(<router>-<iface>.pcap)", routedLeft(fi.probeLeft), len(two), fmtAgo(uint64(routedWin)), fmtMAC(in), fmtMAC(out))
+	}
+}
+
+// ScanPoints scans files without keeping their frames and identifies their capture points: ScanFiles
+// without a ScanFunc, then IdentifyFiles, for a command that lists the points or the frames (calipath
+// points, packets). It tells what Load's routedLate tells of a router's interfaces merged into one file
+// (routedScanned): a file's time order is noted as it is read (timeOrder, one comparison a frame),
+// and only a file routedLate would look at (routedCandidate) is read again, its frames kept for it
+// alone. Other files cost nothing more.
+func ScanPoints(paths []string, opts Options, t *Tables, cfg PointConfig) *Capture {
+	order := make([]timeOrder, len(paths))
+	track := func(f int) ScanFunc {
+		order[f] = timeOrder{last: math.MinInt64}
+		return order[f].note
+	}
+	files := scanFiles(paths, opts, t, track, nil)
+	if split, again := splitLate(paths, opts, files, true); again { // as ScanFiles without fn
+		first := files
+		t.reset()
+		opts = split
+		files = scanFiles(paths, split, t, track, nil)
+		noteSplitLate(first, files, split.splitMerged)
+	}
+	c := IdentifyFiles(files, t, cfg)
+	routedScanned(c, opts, paths, order)
+	return c
+}
+
+// timeOrder notes whether a file's frames' times ever go back from one to the next (Stamps.InOrder,
+// for a scan that keeps no Stamps).
+type timeOrder struct {
+	last int64
+	back bool
+}
+
+func (o *timeOrder) note(r *Record, _ *Packet, _ *Observation) {
+	if r.Ts < o.last {
+		o.back = true
+	}
+	o.last = r.Ts
+}
+
+// routedScanned is routedLate for the files of c scanned without their frames (ScanPoints), in the
+// time order noted in order: each file routedLate would look at (routedCandidate) is read again
+// keeping its Observations, their fingerprints taken on the fields Load would take them on (its
+// SnapMatch: loadSnapped), and judged as routedLate judges it. A file read once only (standard input,
+// a FIFO) cannot be read again: it is not looked at past the merged probe.
+func routedScanned(c *Capture, opts Options, paths []string, order []timeOrder) {
+	if l := SnapLevel(c.Files); l > opts.SnapMatch && !slices.Contains(paths, "-") {
+		opts.SnapMatch = l
+	}
+	var router []bool
+	for f, fi := range c.Files {
+		if f >= len(order) || !routedCandidate(c, f, !order[f].back, &router) || streamInput(fi.Path, opts) {
 			continue
 		}
-		if streamInput(fi.Path, opts) {
-			fi.Routed = true
-			fi.problem("%s, but past them the whole file holds %d packets twice, within %s of each other with the "+
-				"TTL one lower the second time: a router's interfaces merged into one file (mergecap -a writes one "+
-				"file after the other), or a router sending packets back out the interface they came in on; read "+
-				"once only (standard input, a FIFO), the file cannot be read again, so their link addresses could not "+
-				"be checked to tell which. calipath reads it as one interface, where such a packet is one sighting: a loss inside "+
-				"the router reads as one after it, and the sent, delivered and lost counts are unreliable; give "+
-				"each of the router's interfaces as its own file (<router>-<iface>.pcap), or the file itself "+
-				"rather than a stream to have them checked", routedLeft(fi.probeLeft), len(pairs), fmtAgo(uint64(routedWin)))
-			continue
-		}
-		two, in, out, ok := routedMACs(fi.Path, opts, &c.Stamps[f], pairs)
-		switch {
-		case !ok:
-			fi.Routed = true
-			fi.problem("%s, but past them the whole file holds %d packets twice, within %s of each other with the "+
-				"TTL one lower the second time, and it could not be read again to check their link addresses: a "+
-				"router's interfaces merged into one file (mergecap -a), or a router sending packets back out the "+
-				"interface they came in on; the sent, delivered and lost counts around it are unreliable; give each "+
-				"of the router's interfaces as its own file (<router>-<iface>.pcap)", routedLeft(fi.probeLeft), len(pairs),
-				fmtAgo(uint64(routedWin)))
-		case len(two) >= minMergedDup:
-			fi.Routed = true
-			fi.problem("%s, but past them the whole file holds %d packets twice, within %s of each other with the "+
-				"TTL one lower the second time, in through %s and out through %s: a router's interfaces merged into "+
-				"one file (mergecap -a writes one file after the other). calipath reads it as one interface, where "+
-				"such a packet is one sighting: a loss inside the router reads as one after it, and the sent, "+
-				"delivered and lost counts are unreliable; give each of the router's interfaces as its own file "+
-				"(<router>-<iface>.pcap)", routedLeft(fi.probeLeft), len(two), fmtAgo(uint64(routedWin)), fmtMAC(in), fmtMAC(out))
-		}
+		var col obsCollector
+		var fp fpCollector
+		var st Stamps
+		t := NewTables()
+		again := scanFile(fi.Path, fi.Index, opts, t, keepFrames(&col, &fp, &st), nil)
+		obs, loose := col.finish(), fp.finish()
+		applyFragFixes(again, obs, &loose)
+		routedJudge(fi, opts, routedPairs(obs, &loose, &st, t.CtxAll()), &st)
 	}
 }
 
