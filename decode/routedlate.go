@@ -3,7 +3,6 @@ package decode
 import (
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 )
 
@@ -205,57 +204,38 @@ func routedJudge(fi *FileInfo, opts Options, pairs []routedCopy, st *Stamps) {
 	}
 }
 
-// ScanPoints scans files without keeping their frames and identifies their capture points: ScanFiles
-// without a ScanFunc, then IdentifyFiles, for a command that lists the points or the frames (calipath
-// points, packets). It tells what Load's routedLate tells of a router's interfaces merged into one file
-// (routedScanned): a file's time order is noted as it is read (timeOrder, one comparison a frame),
-// and only a file routedLate would look at (routedCandidate) is read again, its frames kept for it
-// alone. Other files cost nothing more.
+// ScanPoints scans files without keeping their frames and identifies their capture points (ScanFiles
+// without a ScanFunc, then IdentifyFiles), for a command that lists the points or the frames
+// (calipath points, packets), and tells what Load's routedLate tells of a router's interfaces merged
+// into one file (routedScanned). Only a file routedLate may look at is read again; others cost
+// nothing more.
 func ScanPoints(paths []string, opts Options, t *Tables, cfg PointConfig) *Capture {
-	order := make([]timeOrder, len(paths))
-	track := func(f int) ScanFunc {
-		order[f] = timeOrder{last: math.MinInt64}
-		return order[f].note
-	}
-	files := scanFiles(paths, opts, t, track, nil)
-	if split, again := splitLate(paths, opts, files, true); again { // as ScanFiles without fn
-		first := files
-		t.reset()
-		opts = split
-		files = scanFiles(paths, split, t, track, nil)
-		noteSplitLate(first, files, split.splitMerged)
-	}
+	files := ScanFiles(paths, opts, t, nil)
 	c := IdentifyFiles(files, t, cfg)
-	routedScanned(c, opts, paths, order)
+	routedScanned(c, opts, paths)
 	return c
 }
 
-// timeOrder notes whether a file's frames' times ever go back from one to the next (Stamps.InOrder,
-// for a scan that keeps no Stamps).
-type timeOrder struct {
-	last int64
-	back bool
-}
-
-func (o *timeOrder) note(r *Record, _ *Packet, _ *Observation) {
-	if r.Ts < o.last {
-		o.back = true
-	}
-	o.last = r.Ts
-}
-
-// routedScanned is routedLate for the files of c scanned without their frames (ScanPoints), in the
-// time order noted in order: each file routedLate would look at (routedCandidate) is read again
-// keeping its Observations, their fingerprints taken on the fields Load would take them on (its
-// SnapMatch: loadSnapped), and judged as routedLate judges it. A file read once only (standard input,
-// a FIFO) cannot be read again: it is not looked at past the merged probe.
-func routedScanned(c *Capture, opts Options, paths []string, order []timeOrder) {
+// routedScanned is routedLate for the files of c scanned without their frames (ScanPoints). Their
+// time order was not stamped, so a file is picked for a read again by what its scan noted: one the
+// merged probe read as one interface's and found no router in, that is a router's (routerFiles), or
+// whose time went back on one of its capture sources (Traffic.back), or that has several (whose
+// times together may go back while each one's do not). That read keeps its Observations, their
+// fingerprints taken on the fields Load would take them on (its SnapMatch: loadSnapped), and their
+// times: routedCandidate then decides on the file's time order as routedLate does, and the file is
+// judged as routedLate judges it. A file read once only (standard input, a FIFO) cannot be read again:
+// it is not looked at past the merged probe.
+func routedScanned(c *Capture, opts Options, paths []string) {
 	if l := SnapLevel(c.Files); l > opts.SnapMatch && !slices.Contains(paths, "-") {
 		opts.SnapMatch = l
 	}
 	var router []bool
 	for f, fi := range c.Files {
-		if f >= len(order) || !routedCandidate(c, f, !order[f].back, &router) || streamInput(fi.Path, opts) {
+		back := len(fi.Traffic) > 1
+		for _, tr := range fi.Traffic {
+			back = back || tr.back
+		}
+		if !routedCandidate(c, f, !back, &router) || streamInput(fi.Path, opts) {
 			continue
 		}
 		var col obsCollector
@@ -265,7 +245,9 @@ func routedScanned(c *Capture, opts Options, paths []string, order []timeOrder) 
 		again := scanFile(fi.Path, fi.Index, opts, t, keepFrames(&col, &fp, &st), nil)
 		obs, loose := col.finish(), fp.finish()
 		applyFragFixes(again, obs, &loose)
-		routedJudge(fi, opts, routedPairs(obs, &loose, &st, t.CtxAll()), &st)
+		if routedCandidate(c, f, st.InOrder(), &router) {
+			routedJudge(fi, opts, routedPairs(obs, &loose, &st, t.CtxAll()), &st)
+		}
 	}
 }
 

@@ -136,7 +136,8 @@ const mergedRouterSaid = "give each of the router's interfaces as its own file"
 // A router's two interfaces merged into one file, in each lab scenario that has router-1's two
 // captures (the files built as correlate's TestMergedRouterAppended and TestMergedRouterQuiet build
 // them): eth0's records padded to 4,200 with its own real frames, then eth1's (mergecap -a); and the
-// two in time order after 4,200 records where eth1 was quiet (mergecap -w). The merged probe's 4,096
+// two in time order after 4,200 records where eth1 was quiet (mergecap -w); and the first given as
+// node-a's eth0 capture, a Calico node's file whose time goes back. The merged probe's 4,096
 // records are one interface's, and past them each packet the router forwarded is there twice, one
 // router apart. report said so (the file's problem, UNRELIABLE in the summary), but points and packets,
 // which keep no frames, listed the file as router-1/eth0 with no problem at all: on main, points'
@@ -151,21 +152,28 @@ func TestPointsMergedRouter(t *testing.T) {
 		}
 		ran++
 		t.Run(name, func(t *testing.T) {
-			others := labInputs(t, name, "router-1-eth0.pcap", "router-1-eth1.pcap")
 			eth0 := readFrames(t, filepath.Join(lab, name, "router-1-eth0.pcap"))
 			eth1 := readFrames(t, filepath.Join(lab, name, "router-1-eth1.pcap"))
 			quiet := repeated(eth0, 4200+len(eth0.ts))
 			quiet.ts, quiet.frames = quiet.ts[:len(quiet.ts)-len(eth0.ts)], quiet.frames[:len(quiet.frames)-len(eth0.ts)]
-			for shape, parts := range map[string][]labFrames{
-				"appended":    {repeated(eth0, 4200), eth1},
-				"time-merged": {timeMerged(quiet, eth0, eth1)},
+			for _, c := range []struct {
+				shape, as string
+				parts     []labFrames
+			}{
+				{"appended", "router-1-eth0.pcap", []labFrames{repeated(eth0, 4200), eth1}},
+				{"time-merged", "router-1-eth0.pcap", []labFrames{timeMerged(quiet, eth0, eth1)}},
+				// As a Calico node's capture (node-a has a pod's veth among the inputs): looked at
+				// because its time goes back, which points' scan notes without stamping each frame.
+				{"appended as node-a's eth0", "node-a-eth0.pcap", []labFrames{repeated(eth0, 4200), eth1}},
 			} {
-				out := filepath.Join(t.TempDir(), "router-1-eth0.pcap")
-				writeFrames(t, out, parts...)
+				shape := c.shape
+				out := filepath.Join(t.TempDir(), c.as)
+				writeFrames(t, out, c.parts...)
+				others := labInputs(t, name, "router-1-eth0.pcap", "router-1-eth1.pcap", c.as)
 				files := append(append([]string(nil), others...), out)
-				c := decode.Load(files, decode.Options{}, decode.PointConfig{})
-				want := c.Files[len(c.Files)-1].Problems
-				if !c.Files[len(c.Files)-1].Routed || !strings.Contains(strings.Join(want, "\n"), mergedRouterSaid) {
+				lc := decode.Load(files, decode.Options{}, decode.PointConfig{})
+				want := lc.Files[len(lc.Files)-1].Problems
+				if !lc.Files[len(lc.Files)-1].Routed || !strings.Contains(strings.Join(want, "\n"), mergedRouterSaid) {
 					t.Fatalf("%s: report's Load does not call it merged: %q", shape, want)
 				}
 				probs, code, errs := pointsProblems(t, files)
