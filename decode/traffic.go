@@ -76,10 +76,10 @@ type Traffic struct {
 	nSpans uint8
 	cur    uint8 // the span the last frame joined
 	main   uint8 // the span with the most frames
-	// back says that a frame's time went back from the frame before it on this source (in file order,
-	// that frame not odd): noted where addTime sends every such frame, its slow path, so that a scan
-	// that keeps no Stamps knows it at no cost to frames in time order (ScanPoints). Merge does not
-	// carry it.
+	// back says that a frame's time went back from the frame before it on this source (in file order),
+	// or that a frame's time was odd, which the next is not compared with (so it may have): noted
+	// where addTime takes such frames, off its path for frames in time order, so that a scan that
+	// keeps no Stamps knows it for nothing (ScanPoints). Merge does not carry it.
 	back    bool
 	evicted int // frames of spans dropped to make room for new ones
 
@@ -269,6 +269,8 @@ func (t *Traffic) addTime(frame uint32, ts int64, odd bool) uint64 {
 		if ts >= s.prev && (ts <= s.last || uint64(ts)-uint64(s.last) <= spanGap) {
 			if !odd {
 				s.prev = ts
+			} else {
+				t.back = true // the next frame is not compared with this one's time
 			}
 			s.last = max(s.last, ts)
 			s.frames++
@@ -284,7 +286,7 @@ func (t *Traffic) addTime(frame uint32, ts int64, odd bool) uint64 {
 }
 
 func (t *Traffic) addTimeSlow(frame uint32, ts int64, odd bool) uint64 {
-	if t.nSpans != 0 && ts < t.spans[t.cur].prev {
+	if odd || t.nSpans != 0 && ts < t.spans[t.cur].prev {
 		t.back = true
 	}
 	for i := range t.nSpans {
