@@ -43,9 +43,9 @@ type routedObs struct {
 	ttl uint8 // the TTL a router decrements: the outer header's, when encapsulated
 }
 
-// routedPairs returns the packets of a file (its Observations obs, their fingerprints loose and times st,
-// their contexts in ctx) that are there twice within routedWin, the later
-// time with the TTL one lower: each as the indexes of its two Observations.
+// routedPairs returns the packets of a file (its Observations obs, their fingerprints loose and times
+// st, their contexts in ctx) that are there twice within routedWin, the later time with the TTL one
+// lower: each as the indexes of its two Observations.
 func routedPairs(obs []Observation, loose *Fingerprints, st *Stamps, ctx []HdrCtx) []routedCopy {
 	seen := make([]routedObs, 0, len(obs))
 	for i := range obs {
@@ -157,9 +157,9 @@ func routedLate(c *Capture, opts Options) {
 	}
 }
 
-// routedCandidate reports whether routedLate looks at file f of c, whose time never goes back
-// (inOrder) or does: one the merged probe read as one interface's and found no router in, whose time
-// goes back or which is a router's (routerFiles, made into *router on first need).
+// routedCandidate reports whether routedLate looks at file f of c (its time in order or not: inOrder):
+// one the merged probe read as one interface's and found no router in, whose time goes back or which
+// is a router's (routerFiles, made into *router on first need).
 func routedCandidate(c *Capture, f int, inOrder bool, router *[]bool) bool {
 	fi := c.Files[f]
 	if fi.Routed || fi.Unsplit || fi.probeLeft.records == 0 {

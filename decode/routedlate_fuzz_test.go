@@ -8,9 +8,10 @@ import (
 )
 
 // FuzzRoutedLate loads any input as a router's capture (router-1-eth0.pcap: no Calico node, so
-// routedLate searches it past the probe, and reads it again for link addresses): no panic, and a file
-// marked Routed has a problem that says why, and ScanPoints (points, packets) marks it and says it alike. Seeded with the reader's seeds and the lab's mtu-blackhole
-// router-1 captures written one after the other (mergecap -a).
+// routedLate searches it past the probe, and reads it again for link addresses): no panic, a file
+// marked Routed has a problem that says why, and ScanPoints (points, packets) marks it and says it
+// alike. Seeded with the reader's seeds and the lab's mtu-blackhole router-1 captures written one
+// after the other (mergecap -a).
 func FuzzRoutedLate(f *testing.F) {
 	for _, data := range rdSeeds() {
 		f.Add(data)
