@@ -8,9 +8,10 @@ import (
 )
 
 // FuzzRoutedLate loads any input as a router's capture (router-1-eth0.pcap: no Calico node, so
-// routedLate searches it past the probe, and reads it again for link addresses): no panic, and a file
-// marked Routed has a problem that says why. Seeded with the reader's seeds and the lab's mtu-blackhole
-// router-1 captures written one after the other (mergecap -a).
+// routedLate searches it past the probe, and reads it again for link addresses): no panic, a file
+// marked Routed has a problem that says why, and ScanPoints (points, packets) marks it and says it
+// alike. Seeded with the reader's seeds and the lab's mtu-blackhole router-1 captures written one
+// after the other (mergecap -a).
 func FuzzRoutedLate(f *testing.F) {
 	for _, data := range rdSeeds() {
 		f.Add(data)
@@ -33,5 +34,21 @@ func FuzzRoutedLate(f *testing.F) {
 		if fi := c.Files[0]; fi.Routed && !strings.Contains(strings.Join(fi.Problems, "\n"), "TTL one lower") {
 			t.Fatalf("routed without a word: %q", fi.Problems)
 		}
+		// points and packets (ScanPoints, no frames kept) say what Load says of it, word for word.
+		tb := NewTables()
+		sc := ScanPoints([]string{path}, Options{Limits: Limits{MaxFrames: 100000}}, tb, PointConfig{})
+		if got, want := routedSaid(sc.Files[0]), routedSaid(c.Files[0]); sc.Files[0].Routed != c.Files[0].Routed || got != want {
+			t.Fatalf("ScanPoints: routed %v, %q; Load: routed %v, %q", sc.Files[0].Routed, got, c.Files[0].Routed, want)
+		}
 	})
+}
+
+// routedSaid returns fi's problem that says it holds packets twice with the TTL one lower ("" if none).
+func routedSaid(fi *FileInfo) string {
+	for _, p := range fi.Problems {
+		if strings.Contains(p, "TTL one lower") {
+			return p
+		}
+	}
+	return ""
 }

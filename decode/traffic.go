@@ -72,11 +72,16 @@ type Traffic struct {
 
 	// spans are the stretches of time the frames fell into while the file was read; First..Last is
 	// the span with the most frames, until the end of the scan settles it over the whole file.
-	spans   [maxSpans]tsSpan
-	nSpans  uint8
-	cur     uint8 // the span the last frame joined
-	main    uint8 // the span with the most frames
-	evicted int   // frames of spans dropped to make room for new ones
+	spans  [maxSpans]tsSpan
+	nSpans uint8
+	cur    uint8 // the span the last frame joined
+	main   uint8 // the span with the most frames
+	// back says that a frame's time went back from the frame before it on this source (in file order),
+	// or that a frame's time was odd, which the next is not compared with (so it may have): noted
+	// where addTime takes such frames, off its path for frames in time order, so that a scan that
+	// keeps no Stamps knows it for nothing (ScanPoints). Merge does not carry it.
+	back    bool
+	evicted int // frames of spans dropped to make room for new ones
 
 	// pairSlots index the triples kept in OuterSrc, OuterDst and InnerSrc by pairHash (open
 	// addressing, 1 + the triple's index; 0: a free slot). Twice as many slots as triples, so that
@@ -264,6 +269,8 @@ func (t *Traffic) addTime(frame uint32, ts int64, odd bool) uint64 {
 		if ts >= s.prev && (ts <= s.last || uint64(ts)-uint64(s.last) <= spanGap) {
 			if !odd {
 				s.prev = ts
+			} else {
+				t.back = true // the next frame is not compared with this one's time
 			}
 			s.last = max(s.last, ts)
 			s.frames++
@@ -279,6 +286,9 @@ func (t *Traffic) addTime(frame uint32, ts int64, odd bool) uint64 {
 }
 
 func (t *Traffic) addTimeSlow(frame uint32, ts int64, odd bool) uint64 {
+	if odd || t.nSpans != 0 && ts < t.spans[t.cur].prev {
+		t.back = true
+	}
 	for i := range t.nSpans {
 		s := &t.spans[i]
 		if !spanNear(ts, s.first, s.last) {

@@ -213,8 +213,8 @@ func (f *inputFlags) load(paths []string, stderr io.Writer) (*decode.Capture, er
 	f.cluster.printProblems(stderr)
 	f.printBundle(stderr)
 	t := decode.NewTables()
-	files := decode.ScanFiles(paths, f.decodeOptions(), t, nil)
-	c := decode.IdentifyFiles(files, t, cfg)
+	c := decode.ScanPoints(paths, f.decodeOptions(), t, cfg)
+	files := c.Files
 	if ports := decode.PortConflicts(c, f.decodeOptions()); f.framesOnly {
 		for _, p := range ports {
 			fmt.Fprintf(stderr, "calipath: warning: %s\n", sanitize(p))
