@@ -176,13 +176,13 @@ func TestPointsMergedRouter(t *testing.T) {
 				if !lc.Files[len(lc.Files)-1].Routed || !strings.Contains(strings.Join(want, "\n"), mergedRouterSaid) {
 					t.Fatalf("%s: report's Load does not call it merged: %q", shape, want)
 				}
-				probs, code, errs := pointsProblems(t, files)
+				probs, code, _ := pointsProblems(t, files)
 				if !slices.Equal(probs[out], want) || code != exitSkipped {
 					t.Errorf("%s: points --format json: exit %d, the file's problems %q, want %q (report's)", shape, code,
 						probs[out], want)
 				}
 				for _, args := range [][]string{{"points"}, {"packets"}} {
-					code, _, errs = runCLI(append(args, files...)...)
+					code, _, errs := runCLI(append(args, files...)...)
 					if code != exitSkipped || !strings.Contains(errs, sanitize(want[0])) {
 						t.Errorf("%s: %s: exit %d, stderr does not say report's problem %q:\n%s", shape, args[0], code, want[0], errs)
 					}
