@@ -109,7 +109,7 @@ func (w *world) estimateClocks(overrides map[string]time.Duration) []clockModel 
 func (w *world) estimateClocksAvoid(overrides, avoid map[string]time.Duration) []clockModel {
 	nn := len(w.nodes)
 	edge, total, t0 := w.clockEdges()
-	refs := w.clockRefs(edge, sampleRate(total))
+	refs := w.sampleRefs(edge, sampleRate(total))
 	pkts, blind := w.clockPackets(refs, total)
 	pairs := delayPairs(pkts)
 	steps, _, blind, pairs := w.findSteps(refs, total, pkts, blind, pairs)
@@ -226,19 +226,19 @@ type clockRef struct {
 	flags decode.Flags
 }
 
-// clockRefs returns the edge frames whose NAT-tolerant fingerprint the sampling rate keeps (the same
-// packets at every point of their path), ordered by time, point, TTL and flags (frames equal in these
-// are copies of one sighting, in any order alike). One loop over every edge frame, kept whole (the
-// per-frame path).
-func (w *world) clockRefs(edge []bool, rate uint64) []clockRef {
-	edgeFile := w.filesWith(func(p int) bool { return edge[p] })
-	var refs []clockRef
+// clockRefs appends, in file order and within a file in frame order, the edge frames among [from,
+// to) of the edge files' frames counted end to end in file order (edgeRange) whose NAT-tolerant
+// fingerprint the sampling rate keeps (the same packets at every point of their path). One loop over
+// the edge frames, kept whole (the per-frame path; its calls keep their places for the profile).
+func (w *world) clockRefs(edge, edgeFile []bool, rate uint64, from, to int) []clockRef {
+	refs, at := []clockRef(nil), 0 // at: the first edge frame of the file, counted end to end
 	for f, obs := range w.c.Obs {
-		if !edgeFile[f] {
+		lo, hi := edgeRange(edgeFile[f], &at, len(obs), from, to)
+		if lo >= hi {
 			continue
 		}
 		loose := &w.c.Loose[f]
-		for i := range obs {
+		for i := lo; i < hi; i++ {
 			w.trimAt(i)
 			o := &obs[i]
 			pi := w.srcPoint[o.Source]
@@ -251,7 +251,6 @@ func (w *world) clockRefs(edge []bool, rate uint64) []clockRef {
 			refs = append(refs, clockRef{w.c.Stamps[f].Ts(i, o), uint32(f), uint32(i), int32(pi), o.TTL, o.Flags})
 		}
 	}
-	sortRefs(refs)
 	return refs
 }
 

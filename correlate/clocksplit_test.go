@@ -24,7 +24,7 @@ func TestSamplePacketsSplit(t *testing.T) {
 	}
 	w := worldOf(decode.Load(g.Files, decode.Options{}, decode.PointConfig{}))
 	edge, total, _ := w.clockEdges()
-	refs := w.clockRefs(edge, 1)
+	refs := w.sampleRefs(edge, 1)
 	if len(refs) < clockSplit {
 		t.Fatalf("%d sampled frames, fewer than the %d that split the work: the test says nothing", len(refs), clockSplit)
 	}
