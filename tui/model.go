@@ -369,6 +369,9 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.from != m.c.res || m.flowsDue == 0 {
 			return m, nil
 		}
+		if strings.HasPrefix(m.status, m.flowsDueLine()) { // a key's notice that they are still loading
+			m.status = ""
+		}
 		m.flowsDue = 0
 		msg.times.logFlows(m.opts.Log, msg.res)
 		cmd := m.setFlows(msg.res, msg.first)

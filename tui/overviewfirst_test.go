@@ -87,6 +87,9 @@ func TestOverviewBeforeFlows(t *testing.T) {
 			}
 			nm, cmd := m.Update(flows)
 			m = nm.(Model)
+			if v := ansi.Strip(m.View()); strings.Contains(v, "still loading") {
+				t.Errorf("the flows are in, and the screen still says they are loading:\n%s", v)
+			}
 			for _, msg := range msgsOf(cmd) { // the first flow's timeline, rendered
 				if _, ok := msg.(journeysMsg); ok {
 					m = send(m, msg)
