@@ -14,13 +14,15 @@ import (
 // shared machine's cores and slows the load it times.
 //
 // When the flows are listed after the overview shows (listFlowsCmd), first_order is 0 in that line,
-// and a second line says when they are in: how long listing them and their first order took.
+// and a second line says when they are in: how long the collection before them, listing them and
+// their first order took.
 
 // loadTimes is what loadCmd measured.
 type loadTimes struct {
 	start                  time.Time // loading began
 	read, correlate, first time.Duration
-	list                   time.Duration // listing the flows after the overview showed (listFlowsCmd)
+	// after the overview showed (listFlowsCmd): collecting what correlation dropped, listing the flows
+	collect, list time.Duration
 }
 
 // log writes the timings to l (nil: slog.Default()) as the overview of res shows.
@@ -46,6 +48,7 @@ func (t loadTimes) logFlows(l *slog.Logger, res *correlate.Result) {
 		l = slog.Default()
 	}
 	l.Info("flows listed", "total", time.Since(t.start).Round(time.Millisecond),
-		"list", t.list.Round(time.Millisecond), "first_order", t.first.Round(time.Millisecond),
+		"collect", t.collect.Round(time.Millisecond), "list", t.list.Round(time.Millisecond),
+		"first_order", t.first.Round(time.Millisecond),
 		"flows", len(res.Flows))
 }

@@ -76,7 +76,7 @@ func TestLoadTimesLogged(t *testing.T) {
 		!strings.HasSuffix(lines[1], "flows="+strconv.Itoa(len(m.c.res.Flows))) {
 		t.Fatalf("want a second line saying the %d flows are listed, logged:\n%s", len(m.c.res.Flows), buf.String())
 	}
-	for _, k := range []string{"total", "list", "first_order"} {
+	for _, k := range []string{"total", "collect", "list", "first_order"} {
 		if mm := regexp.MustCompile(`\b` + k + `=(\S+)`).FindStringSubmatch(lines[1]); mm == nil {
 			t.Errorf("no %s in %q", k, lines[1])
 		} else if _, err := time.ParseDuration(mm[1]); err != nil {

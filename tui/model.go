@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -325,10 +326,15 @@ var syncListFlows = 20000
 func listFlowsCmd(res *correlate.Result, t loadTimes) tea.Cmd {
 	return func() tea.Msg {
 		start := time.Now()
+		// What correlation dropped once it built the Result is collected first, so that the flows
+		// take its memory rather than grow the heap; the flow list's chain then has nothing of it
+		// left to collect (flowOrders.collect).
+		runtime.GC()
+		collected := time.Now()
 		full := res.WithFlows()
 		listed := time.Now()
 		first := prepareFirst(full)
-		t.list, t.first = listed.Sub(start), time.Since(listed)
+		t.collect, t.list, t.first = collected.Sub(start), listed.Sub(collected), time.Since(listed)
 		return flowsMsg{from: res, res: full, first: first, times: t}
 	}
 }
@@ -375,8 +381,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.flowsDue = 0
 		msg.times.logFlows(m.opts.Log, msg.res)
 		cmd := m.setFlows(msg.res, msg.first)
-		next := m.fl.sortNext(m.c, 0)
-		m.fl.ord.collect = true
+		next := m.fl.sortNext(m.c, 0) // no collection first: listFlowsCmd made it
 		return m, tea.Batch(cmd, next)
 	case ordersMsg:
 		return m, m.fl.merge(m.c, msg)
