@@ -73,6 +73,7 @@ func TestWithFlowsAsListed(t *testing.T) {
 	if flows < 5000 {
 		t.Errorf("%d flows compared: too few", flows)
 	}
+	t.Logf("%d flows compared in %d captures", flows, len(sets))
 }
 
 // firstDiff shows where two texts first differ.
