@@ -12,7 +12,17 @@ import (
 // flows key pressed the moment the overview shows draws the rows at once, with nothing left to sort
 // or measure, nor sorted again off the UI loop. The lab's captures, with every order treated as on
 // many flows (asyncSorts).
+// The same when the flows are listed after the overview shows (listFlowsCmd): the flows key right
+// after they are in.
 func TestFlowsKeyRightAfterLoad(t *testing.T) {
+	t.Run("before the overview", func(t *testing.T) { flowsKeyRightAfterLoad(t) })
+	t.Run("after the overview", func(t *testing.T) {
+		listAfter(t)
+		flowsKeyRightAfterLoad(t)
+	})
+}
+
+func flowsKeyRightAfterLoad(t *testing.T) {
 	asyncSorts(t)
 	files := labFiles(t, "../testdata/lab/scenarios/underlay-loss")
 	m := New(files, testOptions())
@@ -23,6 +33,19 @@ func TestFlowsKeyRightAfterLoad(t *testing.T) {
 	}
 	nm, chain := m.Update(msg)
 	m = nm.(Model)
+	if msg.res.FlowsStreamed() { // the flows listed after the overview: the chain starts with them
+		var flows tea.Msg
+		for _, msg := range msgsOf(chain) {
+			if _, ok := msg.(flowsMsg); ok {
+				flows = msg
+			}
+		}
+		if flows == nil {
+			t.Fatal("the flows were not listed after the overview showed")
+		}
+		nm, chain = m.Update(flows)
+		m = nm.(Model)
+	}
 	res := m.c.res
 	if len(res.Flows) < 2 {
 		t.Fatalf("%d flows: too few to check an order", len(res.Flows))

@@ -12,11 +12,17 @@ import (
 // the time from the start of loading to the overview. They say where the wait before the overview
 // goes without watching the terminal for it: a script that polls the screen takes a good part of a
 // shared machine's cores and slows the load it times.
+//
+// When the flows are listed after the overview shows (listFlowsCmd), first_order is 0 in that line,
+// and a second line says when they are in: how long the collection before them, listing them and
+// their first order took.
 
 // loadTimes is what loadCmd measured.
 type loadTimes struct {
 	start                  time.Time // loading began
 	read, correlate, first time.Duration
+	// after the overview showed (listFlowsCmd): collecting what correlation dropped, listing the flows
+	collect, list time.Duration
 }
 
 // log writes the timings to l (nil: slog.Default()) as the overview of res shows.
@@ -29,5 +35,20 @@ func (t loadTimes) log(l *slog.Logger, res *correlate.Result) {
 	}
 	l.Info("overview shown", "total", time.Since(t.start).Round(time.Millisecond),
 		"read", t.read.Round(time.Millisecond), "correlate", t.correlate.Round(time.Millisecond),
-		"first_order", t.first.Round(time.Millisecond), "files", len(res.Inputs), "flows", len(res.Flows))
+		"first_order", t.first.Round(time.Millisecond), "files", len(res.Inputs), "flows", res.Summary.Flows)
+}
+
+// logFlows writes, as the flows of res listed after its overview showed come in, the time from the
+// start of loading, how long listing them and their first order took, and how many they are.
+func (t loadTimes) logFlows(l *slog.Logger, res *correlate.Result) {
+	if t.start.IsZero() || res == nil {
+		return
+	}
+	if l == nil {
+		l = slog.Default()
+	}
+	l.Info("flows listed", "total", time.Since(t.start).Round(time.Millisecond),
+		"collect", t.collect.Round(time.Millisecond), "list", t.list.Round(time.Millisecond),
+		"first_order", t.first.Round(time.Millisecond),
+		"flows", len(res.Flows))
 }

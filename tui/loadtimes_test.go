@@ -55,6 +55,34 @@ func TestLoadTimesLogged(t *testing.T) {
 		t.Errorf("the files or flows counted are not the Result's (%d files, %d flows): %q",
 			len(files), len(m.c.res.Flows), line)
 	}
+	// Flows listed after the overview showed (listFlowsCmd) log a second line when they are in.
+	listAfter(t)
+	buf.Reset()
+	m = send(New(files, opts), tea.WindowSizeMsg{Width: 160, Height: 48})
+	msg, _ = loadCmd(files, m.opts, m.load)().(loadedMsg)
+	nm, cmd := m.Update(msg)
+	m = nm.(Model)
+	if n := strings.Count(buf.String(), "\n"); n != 1 || !strings.Contains(buf.String(), `msg="overview shown"`) ||
+		!strings.Contains(buf.String(), "first_order=0s ") {
+		t.Fatalf("want one line saying the overview shows with no first order yet, logged:\n%s", buf.String())
+	}
+	for _, msg := range msgsOf(cmd) {
+		if _, ok := msg.(flowsMsg); ok {
+			m = send(m, msg)
+		}
+	}
+	lines = strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[1], `msg="flows listed"`) || len(m.c.res.Flows) == 0 ||
+		!strings.HasSuffix(lines[1], "flows="+strconv.Itoa(len(m.c.res.Flows))) {
+		t.Fatalf("want a second line saying the %d flows are listed, logged:\n%s", len(m.c.res.Flows), buf.String())
+	}
+	for _, k := range []string{"total", "collect", "list", "first_order"} {
+		if mm := regexp.MustCompile(`\b` + k + `=(\S+)`).FindStringSubmatch(lines[1]); mm == nil {
+			t.Errorf("no %s in %q", k, lines[1])
+		} else if _, err := time.ParseDuration(mm[1]); err != nil {
+			t.Errorf("%s=%s: not a duration", k, mm[1])
+		}
+	}
 	// A Result shown without loading (NewWithResult) has no load to time.
 	buf.Reset()
 	_ = NewWithResult(m.c.res, opts)

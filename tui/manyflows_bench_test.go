@@ -2,6 +2,7 @@ package tui
 
 import (
 	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"sync"
@@ -19,6 +20,10 @@ var (
 	manyRes    *correlate.Result
 	manyFrames int
 	manyErr    error
+	manyCap    *decode.Capture // what manyRes was correlated from, for manyFlowsStreamed
+
+	streamedOnce sync.Once
+	manyStreamed *correlate.Result
 )
 
 // manyFlowsResult generates and correlates, once per run, a capture of the many-flow mix (as
@@ -53,12 +58,23 @@ func manyFlowsResult(b *testing.B) (*correlate.Result, int) {
 		for _, obs := range c.Obs {
 			manyFrames += len(obs)
 		}
-		manyRes = correlate.Correlate(c, correlate.Options{})
+		manyRes, manyCap = correlate.Correlate(c, correlate.Options{}), c
 	})
 	if manyErr != nil {
 		b.Fatal(manyErr)
 	}
 	return manyRes, manyFrames
+}
+
+// manyFlowsStreamed is manyFlowsResult's capture correlated, once per run, as loadCmd correlates
+// many flows: the flows left to be listed after the overview shows (StreamFlows).
+func manyFlowsStreamed(b *testing.B) *correlate.Result {
+	listed, _ := manyFlowsResult(b)
+	streamedOnce.Do(func() { manyStreamed = correlate.Correlate(manyCap, correlate.Options{StreamFlows: true}) })
+	if !manyStreamed.FlowsStreamed() || !reflect.DeepEqual(manyStreamed.Summary, listed.Summary) {
+		b.Fatal("the capture correlated again with its flows streamed is not the listed Result")
+	}
+	return manyStreamed
 }
 
 // BenchmarkManyFlows measures the TUI's own work on a Result of 200,000 flows (correlation is done
