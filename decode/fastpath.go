@@ -80,17 +80,17 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 	if rec.LinkType == LinkEthernet && len(data) >= 14 && data[12] == 0x08 && data[13] == 0x00 {
 		b = data[14:]
 	} else if rec.LinkType != LinkRaw && rec.LinkType != LinkIPv4 {
-		if b = fastLink(rec.LinkType, data); b == nil {
+		h := fastLink(rec.LinkType, data)
+		if h == 0 {
 			return false
 		}
-		shape |= shapeLink
+		b, shape = data[h:], shape|shapeLink
 	}
-	in, encap := b, EncapNone // a tunnel packet's: b is its outer IP header, in the inner one
 	tl := fastLen(b)
 	if tl == 0 {
 		return false
 	}
-	shape |= uint32(b[9])
+	in, encap, shape := b, EncapNone, shape|uint32(b[9]) // a tunnel packet's: b is its outer IP header, in the inner one
 	if b[9] == 4 || b[9] == 17 && len(b) >= 24 && binary.BigEndian.Uint16(b[22:24]) == d.opts.VXLANPort {
 		in, encap = b[20:tl], EncapIPIP // IP-in-IP, or VXLAN: this header is the outer one
 		if b[9] == 17 {
