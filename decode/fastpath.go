@@ -239,7 +239,7 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 		}
 		o.Ctx = d.ctxIdx
 	}
-	if p.HasSLL && p.PktType == 4 {
+	if p.PktType == 4 { // (set by cooked frames only)
 		o.Flags |= FlagOutbound
 	}
 	d.fastDone = true
