@@ -80,17 +80,17 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 	if rec.LinkType == LinkEthernet && len(data) >= 14 && data[12] == 0x08 && data[13] == 0x00 {
 		b = data[14:]
 	} else if rec.LinkType != LinkRaw && rec.LinkType != LinkIPv4 {
-		if b = fastLink(rec.LinkType, data); b == nil {
+		h := fastLink(rec.LinkType, data)
+		if h == 0 {
 			return false
 		}
-		shape |= shapeLink
+		b, shape = data[h:], shape|shapeLink
 	}
-	in, encap := b, EncapNone // a tunnel packet's: b is its outer IP header, in the inner one
 	tl := fastLen(b)
 	if tl == 0 {
 		return false
 	}
-	shape |= uint32(b[9])
+	in, encap, shape := b, EncapNone, shape|uint32(b[9]) // a tunnel packet's: b is its outer IP header, in the inner one
 	if b[9] == 4 || b[9] == 17 && len(b) >= 24 && binary.BigEndian.Uint16(b[22:24]) == d.opts.VXLANPort {
 		in, encap = b[20:tl], EncapIPIP // IP-in-IP, or VXLAN: this header is the outer one
 		if b[9] == 17 {
@@ -239,7 +239,7 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 		}
 		o.Ctx = d.ctxIdx
 	}
-	if p.HasSLL && p.PktType == 4 {
+	if p.PktType == 4 { // (set by cooked frames only)
 		o.Flags |= FlagOutbound
 	}
 	d.fastDone = true
@@ -262,4 +262,104 @@ func fastFingerprint(hdr uint64, payloadLen int, tw, tf uint64, payload []byte) 
 	}
 	h ^= mum(lo^fpK[4], hi^uint64(n)^fpK[5])
 	return mix64(h)
+}
+
+// noFast is what Traffic.addFast returns for a frame the fast path did not take.
+const noFast = ^uint64(0)
+
+// calicoMAC48 is CalicoMAC as macBits reads it.
+const calicoMAC48 = 0xeeeeeeeeeeee
+
+// addFast is t.add(rec.Frame, rec.Ts, rec.FracOver, p, p.Loose) for the frame the fast path decoded
+// into p (shape: its Decoder's fastShape), counting from what the fast path read: such a frame is
+// IPv4, neither ARP nor WireGuard, its outer header (if any) IPv4, its link header Ethernet (rec.Data
+// holding its MACs, at least 40 bytes), cooked or none, so add's other cases cannot arise. For a frame
+// of the usual path (shape 0) it counts nothing and returns noFast: the scan then calls add.
+func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) uint64 {
+	if shape == 0 {
+		return noFast
+	}
+	fp, ts := p.Loose, rec.Ts
+	sampled := false
+	if fp != 0 && t.NSamples < maxSamples && (t.NSamples < maxSamples/2 || fp%sampleMod == 0) {
+		t.Samples[t.NSamples] = FrameSample{fp, ts}
+		t.NSamples++
+		sampled = true
+	}
+	// addTime's usual case here (in order, in the main stretch of time); any other there.
+	var back uint64
+	if s := &t.spans[t.cur]; t.nSpans != 0 && t.cur == t.main && ts >= s.prev &&
+		(ts <= s.last || uint64(ts)-uint64(s.last) <= spanGap) {
+		if !rec.FracOver {
+			s.prev = ts
+		}
+		s.last = max(s.last, ts)
+		s.frames++
+		t.Last = s.last
+	} else {
+		back = t.addTime(rec.Frame, ts, rec.FracOver)
+	}
+	t.Frames++
+	if n := len(t.LinkTypes); n == 0 || t.LinkTypes[n-1] != p.LinkType {
+		t.addLink(p.LinkType)
+	}
+	// The link addresses as add takes them, in the low 48 bits (first byte lowest): an Ethernet
+	// frame's both, a cooked frame's sender's.
+	var src, dst uint64
+	haveMAC := false
+	switch {
+	case p.HasEth:
+		dst = binary.LittleEndian.Uint64(rec.Data[0:8]) & (1<<48 - 1)
+		src = binary.LittleEndian.Uint64(rec.Data[6:14]) & (1<<48 - 1)
+		haveMAC = true
+	case p.HasSLL && p.SLLAlen == 6:
+		src = binary.LittleEndian.Uint64(p.SLLAddr[:]) // (sllAddr left its last two bytes zero)
+		haveMAC = true
+	}
+	cali := haveMAC && (src == calicoMAC48 || dst == calicoMAC48)
+	if cali {
+		t.CalicoMAC++
+	}
+	if sampled && haveMAC {
+		t.addMAC(macOf(src))
+		if p.HasEth {
+			t.addMAC(macOf(dst))
+		}
+	}
+	in := &p.Inner
+	switch p.Encap {
+	case EncapIPIP:
+		t.IPIP++
+	case EncapVXLAN:
+		t.VXLAN++
+	default:
+		t.Plain++
+		if !haveMAC && !p.HasEth && (!p.HasSLL || p.SLLAlen == 0) {
+			t.NoLinkAddr++
+		}
+		if (p.HasEth && byte(src) == 0x66 && byte(dst) == 0x66) || (p.HasSLL && p.SLLAlen == 6 && byte(src) == 0x66) {
+			t.VTEPMAC++
+		}
+		if haveMAC && (dst == calicoMAC48 || (p.HasSLL && p.PktType == 0 && src != calicoMAC48)) {
+			addAddr(&t.PodSrcs, &t.NPodSrc, [4]byte(in.Src[:4]))
+		}
+		if haveMAC && src == calicoMAC48 {
+			addAddr(&t.PodDsts, &t.NPodDst, [4]byte(in.Dst[:4]))
+		}
+	}
+	if p.Encap != EncapNone {
+		t.addPair([4]byte(p.Outer.Src[:4]), [4]byte(p.Outer.Dst[:4]), [4]byte(in.Src[:4]))
+	}
+	if p.HasEth && !cali && dst&1 == 0 {
+		t.OtherMAC++
+	}
+	return back
+}
+
+// macOf is the MAC in the low 48 bits of m (first byte lowest).
+func macOf(m uint64) (a [6]byte) {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], m)
+	copy(a[:], b[:6])
+	return a
 }

@@ -9,30 +9,30 @@ import "encoding/binary"
 // tag, a VXLAN header without its I flag, a wrong or unfinished outer UDP checksum, an outer UDP
 // length that disagrees) takes the usual path.
 
-// fastLink returns the IPv4 packet of frame data of link type lt when its link header is a Linux
-// cooked v1 or v2 one, or an Ethernet header with one VLAN tag, followed by IPv4; nil otherwise.
-func fastLink(lt LinkType, data []byte) []byte {
-	switch lt {
-	case LinkEthernet:
-		if len(data) < 18 || data[16] != 0x08 || data[17] != 0x00 {
-			return nil
-		}
-		if et := binary.BigEndian.Uint16(data[12:14]); et != 0x8100 && et != 0x88a8 && et != 0x9100 {
-			return nil
-		}
-		return data[18:]
-	case LinkLinuxSLL:
-		if len(data) < 16 || data[14] != 0x08 || data[15] != 0x00 {
-			return nil
-		}
-		return data[16:]
-	case LinkSLL2:
-		if len(data) < 20 || data[0] != 0x08 || data[1] != 0x00 {
-			return nil
-		}
-		return data[20:]
+// fastLink returns the length of the link header of frame data of link type lt when it is a Linux
+// cooked v1 or v2 one, or an Ethernet header with one VLAN tag, followed by IPv4; 0 otherwise (also
+// when data is shorter than any such frame of the fast path's). It is short enough to be inlined:
+// a call there would make fastFrame keep its values in memory for every frame.
+func fastLink(lt LinkType, data []byte) int {
+	if len(data) < 40 { // 20 bytes of link header, 20 of IPv4
+		return 0
 	}
-	return nil
+	var h, et int // the header's length (0: another link type), where its protocol type is
+	switch lt {
+	case LinkLinuxSLL:
+		h, et = 16, 14
+	case LinkEthernet:
+		h, et = 18, 16
+		if data[12]|0x10 != 0x91 || data[13] != 0x00 { // a VLAN tag: 0x8100 or 0x9100 (0x88a8, rare alone: the usual path)
+			return 0
+		}
+	case LinkSLL2:
+		h = 20
+	}
+	if data[et] != 0x08 || data[et+1] != 0x00 {
+		return 0
+	}
+	return h
 }
 
 // fastVXLAN returns the inner IP packet of the VXLAN packet b (its outer IPv4 header, 20 bytes, and

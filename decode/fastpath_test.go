@@ -40,7 +40,8 @@ func traffic(m map[uint16]*Traffic, src uint16) *Traffic {
 }
 
 // step decodes rec both ways and fails t at the first difference: Packet, Observation, fingerprint,
-// what Traffic.add returns. It reports whether the fast path took the frame.
+// what Traffic.add returns (on the fast side, Traffic.addFast where the fast path took the frame, as
+// the scan counts it). It reports whether the fast path took the frame.
 func (fp *fastPair) step(t testing.TB, where string, rec *Record) bool {
 	t.Helper()
 	var oFast, oSlow Observation
@@ -60,7 +61,13 @@ func (fp *fastPair) step(t testing.TB, where string, rec *Record) bool {
 		t.Fatalf("%s frame %d (fast path %v): Observation\n%+v\nwant\n%+v", where, rec.Frame, took, oFast, oSlow)
 	}
 	trFast, trSlow := traffic(fp.trFast, oFast.Source), traffic(fp.trSlow, oSlow.Source)
-	bFast := trFast.add(rec.Frame, rec.Ts, rec.FracOver, &fp.pFast, fp.pFast.Loose)
+	bFast := trFast.addFast(fp.fast.fastShape, rec, &fp.pFast) // as the scan counts
+	if (bFast != noFast) != took {
+		t.Fatalf("%s frame %d (fast path %v): Traffic.addFast returned %d", where, rec.Frame, took, bFast)
+	}
+	if bFast == noFast {
+		bFast = trFast.add(rec.Frame, rec.Ts, rec.FracOver, &fp.pFast, fp.pFast.Loose)
+	}
 	bSlow := trSlow.add(rec.Frame, rec.Ts, rec.FracOver, &fp.pSlow, fp.pSlow.Loose)
 	if bFast != bSlow {
 		t.Fatalf("%s frame %d: Traffic.add returned %d, want %d", where, rec.Frame, bFast, bSlow)
