@@ -292,6 +292,8 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) uint64 {
 		(ts <= s.last || uint64(ts)-uint64(s.last) <= spanGap) {
 		if !rec.FracOver {
 			s.prev = ts
+		} else {
+			t.back = true // as addTime: the next frame is not compared with this one's time
 		}
 		s.last = max(s.last, ts)
 		s.frames++

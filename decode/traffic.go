@@ -167,6 +167,9 @@ func (t *Traffic) Add(ts int64, p *Packet, fp uint64) { t.add(0, ts, false, p, f
 // add is Add for frame number frame; it returns how far the frame's time went back from the frame
 // before it, when that is more than backStep (0 otherwise). A frame whose timestamp is known to be
 // odd (its record's fraction field overflowed) is not the frame before the next one.
+// addFast (decode/fastpath.go) counts the fast path's frames as add and addTime do, from what the
+// fast path read: a change to what add or addTime count is made there too (TestFastPathLikeSlow and
+// FuzzFastPath compare the two Traffics).
 func (t *Traffic) add(frame uint32, ts int64, odd bool, p *Packet, fp uint64) (back uint64) {
 	// The first frames (small captures), then a fingerprint-chosen sample (the same packets in
 	// every capture, whenever each started).
