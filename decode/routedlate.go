@@ -236,7 +236,7 @@ func ScanPoints(paths []string, opts Options, t *Tables, cfg PointConfig) *Captu
 // fingerprints taken on the fields Load would take them on (its SnapMatch: loadSnapped), and their
 // times: routedCandidate then decides on the file's time order as routedLate does, and the file is
 // judged as routedLate judges it. A file read once only (standard input, a FIFO) cannot be read again:
-// it is not looked at past the merged probe.
+// it is not looked at past the merged probe, and c.Unsearched says so.
 func routedScanned(c *Capture, opts Options, paths []string) {
 	if l := SnapLevel(c.Files); l > opts.SnapMatch && !slices.Contains(paths, "-") {
 		opts.SnapMatch = l
@@ -247,7 +247,14 @@ func routedScanned(c *Capture, opts Options, paths []string) {
 		for _, tr := range fi.Traffic {
 			back = back || tr.back
 		}
-		if !routedCandidate(c, f, !back, &router) || streamInput(fi.Path, opts) {
+		if !routedCandidate(c, f, !back, &router) {
+			continue
+		}
+		if streamInput(fi.Path, opts) {
+			c.Unsearched = append(c.Unsearched, fi.Path+": read once only (standard input, a FIFO), so not "+
+				"searched past the records the merged-capture probe read for a router's interfaces merged into one "+
+				"file, as it would be from a regular file (points keeps no frames to search); "+
+				"calipath report searches it, or give it as a regular file")
 			continue
 		}
 		var col obsCollector

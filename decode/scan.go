@@ -394,6 +394,9 @@ type Capture struct {
 	PointConflicts []string
 	// PointFileDoubts are the points whose files cannot be of one interface (see PointFileDoubts).
 	PointFileDoubts map[string]string
+	// Unsearched say, one line a file, which inputs ScanPoints would have searched past the merged
+	// probe for a router's interfaces merged into one file but could not read again (a stream).
+	Unsearched []string
 }
 
 // IdentifyFiles runs point identification over scanned files.

@@ -226,6 +226,9 @@ func (f *inputFlags) load(paths []string, stderr io.Writer) (*decode.Capture, er
 		return nil, err
 	}
 	printProblems(files, stderr)
+	for _, u := range c.Unsearched {
+		fmt.Fprintf(stderr, "calipath: warning: %s\n", sanitize(u))
+	}
 	for _, h := range correlate.NamingHints(c) {
 		fmt.Fprintf(stderr, "calipath: hint: %s\n", sanitize(h))
 	}
