@@ -142,8 +142,8 @@ const mergedRouterSaid = "give each of the router's interfaces as its own file"
 // router apart. report said so (the file's problem, UNRELIABLE in the summary), but points and packets,
 // which keep no frames, listed the file as router-1/eth0 with no problem at all: on main, points'
 // JSON gave the file "problems": [] and exit 0. They now give it the problem report gives it, word
-// for word: in points' JSON, and on stderr for points' text and for packets, which exit 3 (inputs with
-// problems).
+// for word: in points' JSON, and on stderr for points' text and for packets, which exit 1 (inputs with
+// problems: exitSkipped).
 func TestPointsMergedRouter(t *testing.T) {
 	ran := 0
 	for _, name := range []string{"mtu-blackhole", "underlay-loss", "healthy-vxlan", "healthy-ipip"} {
