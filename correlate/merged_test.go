@@ -1,7 +1,6 @@
 package correlate
 
 import (
-	"encoding/binary"
 	"os"
 	"path/filepath"
 	"sort"
@@ -9,26 +8,14 @@ import (
 	"testing"
 
 	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/testtool"
 )
 
 // readLabPcap returns the frames of a little-endian pcap (µs or ns) and their times in ns.
 func readLabPcap(t *testing.T, path string) (ts []int64, frames [][]byte) {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	unit := int64(1000)
-	if binary.LittleEndian.Uint32(b) == 0xa1b23c4d {
-		unit = 1
-	}
-	for off := 24; off+16 <= len(b); {
-		n := int(binary.LittleEndian.Uint32(b[off+8:]))
-		ts = append(ts, int64(binary.LittleEndian.Uint32(b[off:]))*1e9+int64(binary.LittleEndian.Uint32(b[off+4:]))*unit)
-		frames = append(frames, b[off+16:off+16+n])
-		off += 16 + n
-	}
-	return ts, frames
+	f := testtool.ReadPcap(t, path)
+	return f.Ts, f.Data
 }
 
 // One node's three healthy-vxlan captures (its pod's veth, vxlan.calico and eth0, all Ethernet) merged
@@ -108,34 +95,17 @@ func TestMergedOneInterface(t *testing.T) {
 }
 
 // timedFrames are frames of one capture and their times in ns (readLabPcap).
-type timedFrames struct {
-	ts     []int64
-	frames [][]byte
-}
+type timedFrames = testtool.Frames
 
 // writeTimeMerged writes the frames of parts to out in time order (stable: ties keep the parts' order),
 // as `mergecap -w -F pcap` merges captures: one file, one interface, nothing to tell them apart.
 func writeTimeMerged(t *testing.T, out string, parts []timedFrames) {
 	t.Helper()
-	type rec struct {
-		ts int64
-		f  []byte
-	}
-	var all []rec
-	for _, p := range parts {
-		for i := range p.ts {
-			all = append(all, rec{p.ts[i], p.frames[i]})
-		}
-	}
-	sort.SliceStable(all, func(i, j int) bool { return all[i].ts < all[j].ts })
-	ts, fr := make([]int64, len(all)), make([][]byte, len(all))
-	for i, r := range all {
-		ts[i], fr[i] = r.ts, r.f
-	}
+	all := testtool.TimeMerged(parts...)
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	writePcap(t, out, ts, fr)
+	writePcap(t, out, all.Ts, all.Data)
 }
 
 // checkSplitLikePerFile loads merged, which holds node-a's captures merged into one file, and checks

@@ -63,7 +63,7 @@ func TestMergedRouter(t *testing.T) {
 				case strings.HasSuffix(base, "-any.pcap"):
 				case base == "router-1-eth0.pcap" || base == "router-1-eth1.pcap":
 					ts, fr := readLabPcap(t, p)
-					both = append(both, timedFrames{ts, fr})
+					both = append(both, timedFrames{Ts: ts, Data: fr})
 					perFile = append(perFile, p)
 				default:
 					perFile, merged = append(perFile, p), append(merged, p)

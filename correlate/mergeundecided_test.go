@@ -82,7 +82,7 @@ func undecidedLab(t *testing.T, sc string, shape func(t *testing.T, eth0 string)
 				p = filepath.Join(dir, filepath.Base(p))
 				writePcap(t, p, ts, fr)
 			}
-			both = append(both, timedFrames{ts, fr})
+			both = append(both, timedFrames{Ts: ts, Data: fr})
 			perFile = append(perFile, p)
 		default:
 			perFile, merged = append(perFile, p), append(merged, p)

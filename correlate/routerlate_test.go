@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/testtool"
 )
 
 // routerMACs returns router-1's MACs at its eth0 and eth1 (captures eth0, eth1): of a packet in both
@@ -39,31 +40,12 @@ func routerMACs(t *testing.T, eth0, eth1 [][]byte) (r0, r1 []byte) {
 	return nil, nil
 }
 
-// padded returns the frames of tf repeated, each repetition earlier in time by the capture's span
-// plus a second than the one after it, ending with tf itself: at least atLeast frames of one
-// interface's real traffic, in time order.
-func padded(tf timedFrames, atLeast int) timedFrames {
-	span := tf.ts[len(tf.ts)-1] - tf.ts[0] + 1e9
-	reps := (atLeast + len(tf.ts) - 1) / len(tf.ts)
-	var out timedFrames
-	for r := reps - 1; r >= 0; r-- {
-		for i := range tf.ts {
-			out.ts, out.frames = append(out.ts, tf.ts[i]-int64(r)*span), append(out.frames, tf.frames[i])
-		}
-	}
-	return out
-}
-
 // writeAppended writes parts one after the other, each in its own time order, as `mergecap -a`
 // concatenates captures.
 func writeAppended(t *testing.T, out string, parts ...timedFrames) {
 	t.Helper()
-	var ts []int64
-	var fr [][]byte
-	for _, p := range parts {
-		ts, fr = append(ts, p.ts...), append(fr, p.frames...)
-	}
-	writePcap(t, out, ts, fr)
+	all := testtool.Appended(parts...)
+	writePcap(t, out, all.Ts, all.Data)
 }
 
 // routerLateLab returns the lab captures of dir without router-1's two and its -any ones, and router-1's
@@ -75,9 +57,9 @@ func routerLateLab(t *testing.T, dir string) (others []string, eth0, eth1 timedF
 		switch base := filepath.Base(p); {
 		case strings.HasSuffix(base, "-any.pcap"):
 		case base == "router-1-eth0.pcap":
-			eth0.ts, eth0.frames = readLabPcap(t, p)
+			eth0 = testtool.ReadPcap(t, p)
 		case base == "router-1-eth1.pcap":
-			eth1.ts, eth1.frames = readLabPcap(t, p)
+			eth1 = testtool.ReadPcap(t, p)
 		default:
 			others = append(others, p)
 		}
@@ -118,7 +100,7 @@ func routedSaid(t *testing.T, c *decode.Capture, fi *decode.FileInfo, want bool,
 func TestMergedRouterAppended(t *testing.T) {
 	forRouterScenarios(t, func(t *testing.T, dir string) {
 		others, eth0, eth1 := routerLateLab(t, dir)
-		for _, order := range [][2]timedFrames{{padded(eth0, 4200), eth1}, {padded(eth1, 4200), eth0}} {
+		for _, order := range [][2]timedFrames{{testtool.Padded(eth0, 4200), eth1}, {testtool.Padded(eth1, 4200), eth0}} {
 			out := filepath.Join(t.TempDir(), "router-1-eth0.pcap")
 			writeAppended(t, out, order[0], order[1])
 			c := decode.Load(append(append([]string(nil), others...), out), decode.Options{}, decode.PointConfig{})
@@ -136,28 +118,27 @@ func TestMergedRouterAppended(t *testing.T) {
 func TestMergedRouterAppendedNot(t *testing.T) {
 	dir := "../testdata/lab/scenarios/mtu-blackhole"
 	others, eth0, eth1 := routerLateLab(t, dir)
-	r0, r1 := routerMACs(t, eth0.frames, eth1.frames)
+	r0, r1 := routerMACs(t, eth0.Data, eth1.Data)
 	var one timedFrames
-	for i, f := range eth1.frames {
+	for i, f := range eth1.Data {
 		g := append([]byte(nil), f...)
 		for _, at := range []int{0, 6} {
 			if bytes.Equal(g[at:at+6], r1) {
 				copy(g[at:], r0)
 			}
 		}
-		one.ts, one.frames = append(one.ts, eth1.ts[i]), append(one.frames, g)
+		one.Ts, one.Data = append(one.Ts, eth1.Ts[i]), append(one.Data, g)
 	}
 	out := filepath.Join(t.TempDir(), "router-1-eth0.pcap")
-	writeAppended(t, out, padded(eth0, 4200), one)
+	writeAppended(t, out, testtool.Padded(eth0, 4200), one)
 	c := decode.Load(append(others, out), decode.Options{}, decode.PointConfig{})
 	routedSaid(t, c, c.Files[len(c.Files)-1], false)
 
 	src := "../testdata/lab/scenarios/tcp-retransmission/"
-	var node timedFrames
-	node.ts, node.frames = readLabPcap(t, src+"node-a-eth0.pcap")
-	again := padded(node, 4200)
-	for i := range again.ts {
-		again.ts[i] -= 3600e9
+	node := testtool.ReadPcap(t, src+"node-a-eth0.pcap")
+	again := testtool.Padded(node, 4200)
+	for i := range again.Ts {
+		again.Ts[i] -= 3600e9
 	}
 	files, _ := filepath.Glob(src + "*.pcap")
 	var in []string
@@ -182,8 +163,8 @@ func TestMergedRouterAppendedNot(t *testing.T) {
 func TestMergedRouterQuiet(t *testing.T) {
 	forRouterScenarios(t, func(t *testing.T, dir string) {
 		others, eth0, eth1 := routerLateLab(t, dir)
-		run := padded(eth0, 4200+len(eth0.ts))
-		run.ts, run.frames = run.ts[:len(run.ts)-len(eth0.ts)], run.frames[:len(run.frames)-len(eth0.ts)]
+		run := testtool.Padded(eth0, 4200+len(eth0.Ts))
+		run.Ts, run.Data = run.Ts[:len(run.Ts)-len(eth0.Ts)], run.Data[:len(run.Data)-len(eth0.Ts)]
 		out := filepath.Join(t.TempDir(), "router-1-eth0.pcap")
 		writeTimeMerged(t, out, []timedFrames{run, eth0, eth1})
 		c := decode.Load(append(others, out), decode.Options{}, decode.PointConfig{})

@@ -29,7 +29,7 @@ func TestMergedRouterAppendedStream(t *testing.T) {
 	dir := "../testdata/lab/scenarios/mtu-blackhole"
 	others, eth0, eth1 := routerLateLab(t, dir)
 	out := filepath.Join(t.TempDir(), "router-1-eth0.pcap")
-	writeAppended(t, out, padded(eth0, 4200), eth1)
+	writeAppended(t, out, testtool.Padded(eth0, 4200), eth1)
 	c := loadThroughFIFO(t, append(others, out))
 	routedSaid(t, c, c.Files[len(c.Files)-1], true, "read once only", "link addresses could not be checked")
 }

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"encoding/binary"
 	"encoding/json"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,91 +9,8 @@ import (
 	"testing"
 
 	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/testtool"
 )
-
-// labFrames are the frames of a capture and their times in ns.
-type labFrames struct {
-	ts     []int64
-	frames [][]byte
-}
-
-// readFrames returns the frames of the capture at path.
-func readFrames(t *testing.T, path string) labFrames {
-	t.Helper()
-	r, c, err := decode.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	var out labFrames
-	var rec decode.Record
-	for {
-		err := r.Next(&rec)
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		out.ts, out.frames = append(out.ts, rec.Ts), append(out.frames, append([]byte(nil), rec.Data...))
-	}
-}
-
-// writeFrames writes parts one after the other (as `mergecap -a` concatenates captures) as one
-// nanosecond pcap of Ethernet frames.
-func writeFrames(t *testing.T, path string, parts ...labFrames) {
-	t.Helper()
-	le := binary.LittleEndian
-	b := le.AppendUint32(nil, 0xa1b23c4d)
-	b = le.AppendUint16(le.AppendUint16(b, 2), 4)
-	b = le.AppendUint32(le.AppendUint32(b, 0), 0)
-	b = le.AppendUint32(le.AppendUint32(b, 262144), 1)
-	for _, p := range parts {
-		for i, f := range p.frames {
-			b = le.AppendUint32(le.AppendUint32(b, uint32(p.ts[i]/1e9)), uint32(p.ts[i]%1e9))
-			b = le.AppendUint32(le.AppendUint32(b, uint32(len(f))), uint32(len(f)))
-			b = append(b, f...)
-		}
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// repeated returns the frames of lf repeated, each repetition earlier in time by the capture's span
-// plus a second than the one after it, ending with lf itself: at least atLeast frames of one
-// interface's real traffic, in time order (as correlate's TestMergedRouterAppended pads them).
-func repeated(lf labFrames, atLeast int) labFrames {
-	span := lf.ts[len(lf.ts)-1] - lf.ts[0] + 1e9
-	reps := (atLeast + len(lf.ts) - 1) / len(lf.ts)
-	var out labFrames
-	for r := reps - 1; r >= 0; r-- {
-		for i := range lf.ts {
-			out.ts, out.frames = append(out.ts, lf.ts[i]-int64(r)*span), append(out.frames, lf.frames[i])
-		}
-	}
-	return out
-}
-
-// timeMerged returns the frames of parts in time order (stable), as `mergecap -w` merges captures.
-func timeMerged(parts ...labFrames) labFrames {
-	type rec struct {
-		ts int64
-		f  []byte
-	}
-	var all []rec
-	for _, p := range parts {
-		for i := range p.ts {
-			all = append(all, rec{p.ts[i], p.frames[i]})
-		}
-	}
-	slices.SortStableFunc(all, func(a, b rec) int { return int(min(max(a.ts-b.ts, -1), 1)) })
-	var out labFrames
-	for _, r := range all {
-		out.ts, out.frames = append(out.ts, r.ts), append(out.frames, r.f)
-	}
-	return out
-}
 
 // labInputs returns the per-interface captures of lab scenario name (no -any.pcap, no pcapng) but
 // those named in without.
@@ -152,23 +66,23 @@ func TestPointsMergedRouter(t *testing.T) {
 		}
 		ran++
 		t.Run(name, func(t *testing.T) {
-			eth0 := readFrames(t, filepath.Join(lab, name, "router-1-eth0.pcap"))
-			eth1 := readFrames(t, filepath.Join(lab, name, "router-1-eth1.pcap"))
-			quiet := repeated(eth0, 4200+len(eth0.ts))
-			quiet.ts, quiet.frames = quiet.ts[:len(quiet.ts)-len(eth0.ts)], quiet.frames[:len(quiet.frames)-len(eth0.ts)]
+			eth0 := testtool.ReadPcap(t, filepath.Join(lab, name, "router-1-eth0.pcap"))
+			eth1 := testtool.ReadPcap(t, filepath.Join(lab, name, "router-1-eth1.pcap"))
+			quiet := testtool.Padded(eth0, 4200+len(eth0.Ts))
+			quiet.Ts, quiet.Data = quiet.Ts[:len(quiet.Ts)-len(eth0.Ts)], quiet.Data[:len(quiet.Data)-len(eth0.Ts)]
 			for _, c := range []struct {
 				shape, as string
-				parts     []labFrames
+				parts     []testtool.Frames
 			}{
-				{"appended", "router-1-eth0.pcap", []labFrames{repeated(eth0, 4200), eth1}},
-				{"time-merged", "router-1-eth0.pcap", []labFrames{timeMerged(quiet, eth0, eth1)}},
+				{"appended", "router-1-eth0.pcap", []testtool.Frames{testtool.Padded(eth0, 4200), eth1}},
+				{"time-merged", "router-1-eth0.pcap", []testtool.Frames{testtool.TimeMerged(quiet, eth0, eth1)}},
 				// As a Calico node's capture (node-a has a pod's veth among the inputs): looked at
 				// because its time goes back, which points' scan notes without stamping each frame.
-				{"appended as node-a's eth0", "node-a-eth0.pcap", []labFrames{repeated(eth0, 4200), eth1}},
+				{"appended as node-a's eth0", "node-a-eth0.pcap", []testtool.Frames{testtool.Padded(eth0, 4200), eth1}},
 			} {
 				shape := c.shape
 				out := filepath.Join(t.TempDir(), c.as)
-				writeFrames(t, out, c.parts...)
+				testtool.WritePcap(t, out, c.parts...)
 				others := labInputs(t, name, "router-1-eth0.pcap", "router-1-eth1.pcap", c.as)
 				files := append(append([]string(nil), others...), out)
 				lc := decode.Load(files, decode.Options{}, decode.PointConfig{})
@@ -228,19 +142,19 @@ func TestPointsMergedRouterNot(t *testing.T) {
 		t.Fatalf("only %d sets of lab captures", len(sets))
 	}
 
-	node := readFrames(t, filepath.Join(lab, "tcp-retransmission", "node-a-eth0.pcap"))
-	again := repeated(node, 4200)
-	for i := range again.ts {
-		again.ts[i] -= 3600e9
+	node := testtool.ReadPcap(t, filepath.Join(lab, "tcp-retransmission", "node-a-eth0.pcap"))
+	again := testtool.Padded(node, 4200)
+	for i := range again.Ts {
+		again.Ts[i] -= 3600e9
 	}
 	twice := filepath.Join(t.TempDir(), "node-a-eth0.pcap")
-	writeFrames(t, twice, node, again)
+	testtool.WritePcap(t, twice, node, again)
 	sets = append(sets, append(labInputs(t, "tcp-retransmission", "node-a-eth0.pcap"), twice))
 
-	eth0 := readFrames(t, filepath.Join(lab, "mtu-blackhole", "router-1-eth0.pcap"))
-	eth1 := readFrames(t, filepath.Join(lab, "mtu-blackhole", "router-1-eth1.pcap"))
+	eth0 := testtool.ReadPcap(t, filepath.Join(lab, "mtu-blackhole", "router-1-eth0.pcap"))
+	eth1 := testtool.ReadPcap(t, filepath.Join(lab, "mtu-blackhole", "router-1-eth1.pcap"))
 	r0, r1 := eth0MACs(t, eth0, eth1)
-	for _, f := range eth1.frames {
+	for _, f := range eth1.Data {
 		for _, at := range []int{0, 6} {
 			if string(f[at:at+6]) == string(r1) {
 				copy(f[at:], r0)
@@ -248,7 +162,7 @@ func TestPointsMergedRouterNot(t *testing.T) {
 		}
 	}
 	one := filepath.Join(t.TempDir(), "router-1-eth0.pcap")
-	writeFrames(t, one, repeated(eth0, 4200), eth1)
+	testtool.WritePcap(t, one, testtool.Padded(eth0, 4200), eth1)
 	sets = append(sets, append(labInputs(t, "mtu-blackhole", "router-1-eth0.pcap", "router-1-eth1.pcap"), one))
 
 	for _, files := range sets {
@@ -264,7 +178,7 @@ func TestPointsMergedRouterNot(t *testing.T) {
 
 // eth0MACs returns router-1's MACs at its eth0 and eth1: of a packet in both captures, the destination
 // of the copy with the higher TTL and the source of the other.
-func eth0MACs(t *testing.T, eth0, eth1 labFrames) (r0, r1 []byte) {
+func eth0MACs(t *testing.T, eth0, eth1 testtool.Frames) (r0, r1 []byte) {
 	t.Helper()
 	key := func(f []byte) string {
 		if len(f) < 54 || f[12] != 8 || f[13] != 0 {
@@ -273,10 +187,10 @@ func eth0MACs(t *testing.T, eth0, eth1 labFrames) (r0, r1 []byte) {
 		return string(f[18:20]) + string(f[23:24]) + string(f[26:54])
 	}
 	at0 := map[string][]byte{}
-	for _, f := range eth0.frames {
+	for _, f := range eth0.Data {
 		at0[key(f)] = f
 	}
-	for _, f1 := range eth1.frames {
+	for _, f1 := range eth1.Data {
 		switch f0 := at0[key(f1)]; {
 		case key(f1) == "" || f0 == nil:
 		case f0[22] == f1[22]+1:

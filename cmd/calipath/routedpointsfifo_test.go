@@ -17,12 +17,12 @@ import (
 // through a FIFO, which would not be searched from a regular file either, gets no such warning.
 func TestPointsMergedRouterStream(t *testing.T) {
 	const name = "mtu-blackhole"
-	eth0 := readFrames(t, filepath.Join(lab, name, "router-1-eth0.pcap"))
-	eth1 := readFrames(t, filepath.Join(lab, name, "router-1-eth1.pcap"))
+	eth0 := testtool.ReadPcap(t, filepath.Join(lab, name, "router-1-eth0.pcap"))
+	eth1 := testtool.ReadPcap(t, filepath.Join(lab, name, "router-1-eth1.pcap"))
 	merged := filepath.Join(t.TempDir(), "router-1-eth0.pcap")
-	writeFrames(t, merged, repeated(eth0, 4200), eth1)
+	testtool.WritePcap(t, merged, testtool.Padded(eth0, 4200), eth1)
 	nodeA := filepath.Join(t.TempDir(), "node-a-eth0.pcap")
-	writeFrames(t, nodeA, repeated(readFrames(t, filepath.Join(lab, name, "node-a-eth0.pcap")), 4200))
+	testtool.WritePcap(t, nodeA, testtool.Padded(testtool.ReadPcap(t, filepath.Join(lab, name, "node-a-eth0.pcap")), 4200))
 	for _, cmd := range []string{"points", "points --format json"} { // (packets takes no FIFO: it reads twice)
 		others := labInputs(t, name, "router-1-eth0.pcap", "router-1-eth1.pcap")
 		fifo, wait := testtool.ServeFIFO(t, merged, "router-1-eth0.pcap")
