@@ -4,27 +4,13 @@ import (
 	"reflect"
 	"runtime"
 	"testing"
-	"time"
-
-	"github.com/calipath/calipath/decode"
-	"github.com/calipath/calipath/internal/gen"
 )
 
 // The clock sample's edge frames read in two halves (the second on a goroutine of its own) are the
 // ones one pass reads, in the same order, before and after their sort, on 1, 2 and 4 cores: the
 // second half's frames come after the first's.
 func TestSampleRefsHalves(t *testing.T) {
-	cfg := manyFlowsConfig()
-	cfg.Seed, cfg.Mode, cfg.Rate, cfg.Packets = 7, gen.ModeIPIP, 4000, 40000
-	cfg.DupRate, cfg.LossPerHop = 0.02, 0.01
-	cfg.ClockOffset = map[string]time.Duration{"node-2": 2 * time.Second}
-	cfg.Dir = t.TempDir()
-	g, err := gen.Generate(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := worldOf(decode.Load(g.Files, decode.Options{}, decode.PointConfig{}))
-	edge, total, _ := w.clockEdges()
+	w, edge, total := clockSampleWorld(t, 7, 40000)
 	if total < refsSplit {
 		t.Fatalf("%d edge frames, fewer than the %d that split the work: the test says nothing", total, refsSplit)
 	}
