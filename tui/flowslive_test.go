@@ -4,10 +4,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/calipath/calipath/correlate"
-	"github.com/calipath/calipath/decode"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
@@ -35,9 +32,7 @@ func TestFlowsListedBesideKeys(t *testing.T) {
 		}
 		ran++
 		t.Run(name, func(t *testing.T) {
-			opts := testOptions()
-			opts.Decode = decode.Options{VXLANPort: decode.DefaultVXLANPort}
-			opts.Correlate = correlate.Options{Window: time.Second, Lean: true}
+			opts := labOptions()
 			m := send(New(files, opts), tea.WindowSizeMsg{Width: w, Height: h})
 			msg, ok := loadCmd(files, m.opts, m.load)().(loadedMsg)
 			if !ok {
@@ -72,11 +67,7 @@ func TestFlowsListedBesideKeys(t *testing.T) {
 			if v := ansi.Strip(m.View()); strings.Contains(v, "still loading") {
 				t.Errorf("the flows are in, and the screen still says they are loading:\n%s", v)
 			}
-			c := decode.Load(files, opts.Decode, opts.Points)
-			copts := opts.Correlate
-			copts.Acks = decode.AckReader(c, opts.Decode)
-			ref := correlate.Correlate(c, copts) // its flows listed while correlating
-			full := newTest(t, ref, w, h)
+			full := newTest(t, listedResult(files, opts), w, h)
 			for _, b := range []key.Binding{km.Overview, km.Flows} {
 				m, full = press(m, km.Back, b), press(full, b)
 				if got, want := ansi.Strip(m.View()), ansi.Strip(full.View()); got != want {

@@ -33,13 +33,8 @@ func TestOverviewBeforeFlows(t *testing.T) {
 			continue
 		}
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			opts := testOptions()
-			opts.Decode = decode.Options{VXLANPort: decode.DefaultVXLANPort}
-			opts.Correlate = correlate.Options{Window: time.Second, Lean: true}
-			c := decode.Load(files, opts.Decode, opts.Points)
-			copts := opts.Correlate
-			copts.Acks = decode.AckReader(c, opts.Decode)
-			ref := correlate.Correlate(c, copts) // its flows listed while correlating
+			opts := labOptions()
+			ref := listedResult(files, opts)
 			n := ref.Summary.Flows
 			if len(ref.Flows) != n {
 				t.Fatalf("the Result lists %d of %d flows", len(ref.Flows), n)
@@ -115,4 +110,21 @@ func listAfter(t *testing.T) {
 	old := syncListFlows
 	syncListFlows = -1
 	t.Cleanup(func() { syncListFlows = old })
+}
+
+// labOptions are the TUI's options for the lab's captures (VXLAN on its port, a window of 1 s, lean).
+func labOptions() Options {
+	opts := testOptions()
+	opts.Decode = decode.Options{VXLANPort: decode.DefaultVXLANPort}
+	opts.Correlate = correlate.Options{Window: time.Second, Lean: true}
+	return opts
+}
+
+// listedResult correlates files as loadCmd does with opts, but with its flows listed while correlating
+// (no StreamFlows): the Result the screens must show once the flows are in.
+func listedResult(files []string, opts Options) *correlate.Result {
+	c := decode.Load(files, opts.Decode, opts.Points)
+	copts := opts.Correlate
+	copts.Acks = decode.AckReader(c, opts.Decode)
+	return correlate.Correlate(c, copts)
 }
