@@ -12,10 +12,10 @@ import (
 
 // The flows are listed (listFlowsCmd) on a goroutine of their own while the overview shows and the
 // user moves through the screens that do not need them: the overview, ARP and anomaly screens, a
-// flow opened from the anomalies, the filter. Here that listing runs while keys are pressed and
+// flow opened from the anomalies, the filter; keys that need the flows wait for them. Here that listing runs while keys are pressed and
 // screens drawn, as bubbletea runs them, on the lab scenarios with the most anomalies; under `go test
-// -race` any state the two share without a lock fails the test. After the flows are in, the screens
-// are those of the Result correlated with its flows listed.
+// -race` any state the two share without a lock fails the test. After the flows are in (and the keys
+// that waited are applied), the screens are those of the Result correlated with its flows listed.
 func TestFlowsListedBesideKeys(t *testing.T) {
 	listAfter(t)
 	km := DefaultKeyMap()
@@ -33,7 +33,7 @@ func TestFlowsListedBesideKeys(t *testing.T) {
 		ran++
 		t.Run(name, func(t *testing.T) {
 			opts := labOptions()
-			m := send(New(files, opts), tea.WindowSizeMsg{Width: w, Height: h})
+			m := steady(send(New(files, opts), tea.WindowSizeMsg{Width: w, Height: h}))
 			msg, ok := loadCmd(files, m.opts, m.load)().(loadedMsg)
 			if !ok {
 				t.Fatal("the captures did not load")
@@ -63,7 +63,8 @@ func TestFlowsListedBesideKeys(t *testing.T) {
 			if flows == nil {
 				t.Fatal("the flows were not listed after the overview showed")
 			}
-			m = send(m, flows)
+			nm, cmd := m.Update(flows)
+			m = runAll(nm.(Model), cmd) // the keys that waited, and what they opened
 			if v := ansi.Strip(m.View()); strings.Contains(v, "still loading") {
 				t.Errorf("the flows are in, and the screen still says they are loading:\n%s", v)
 			}

@@ -151,6 +151,11 @@ type Model struct {
 	// flowsDue is how many flows the Result shown has that are still being listed (listFlowsCmd): the
 	// screens that show flows say so until they are in. 0 once they are, or when they came with it.
 	flowsDue int
+	// queued is the input (keys, the mouse wheel) that waits for the flows being listed, in order: a
+	// key that acts on them (waitsForFlows), and every key or wheel turn after it. Once the flows are
+	// in it is applied as if pressed then (replay), each key after the timeline or packet that the
+	// keys before it opened has rendered.
+	queued []tea.Msg
 
 	help     help.Model
 	showHelp bool
@@ -382,7 +387,8 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		msg.times.logFlows(m.opts.Log, msg.res)
 		cmd := m.setFlows(msg.res, msg.first)
 		next := m.fl.sortNext(m.c, 0) // no collection first: listFlowsCmd made it
-		return m, tea.Batch(cmd, next)
+		m, keys := m.replay()
+		return m, tea.Batch(cmd, next, keys)
 	case ordersMsg:
 		return m, m.fl.merge(m.c, msg)
 	case collectedMsg:
@@ -392,13 +398,13 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Quit
 	case journeysMsg:
 		m.tl.finish(m.c, msg)
-		return m, nil
+		return m.replay()
 	case filterMsg:
 		m.filtered(msg)
 		return m, nil
 	case framesMsg:
 		m.pk.framesLoaded(msg)
-		return m, nil
+		return m.replay()
 	case tea.MouseMsg:
 		return m.mouse(msg)
 	case tea.KeyMsg:
@@ -414,6 +420,10 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func (m Model) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
 	if msg.Action != tea.MouseActionPress || m.c.res == nil {
+		return m, nil
+	}
+	if len(m.queued) > 0 || (m.flowsDue > 0 && showsFlows(m.screen)) { // after the keys that wait, or on no rows yet
+		m.queue(msg)
 		return m, nil
 	}
 	var k key.Binding
@@ -478,6 +488,10 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if msg.String() == "ctrl+c" {
 		return m, tea.Quit
 	}
+	if len(m.queued) > 0 { // after keys that wait for the flows: in its turn (q too: it may be the filter's text)
+		m.queue(msg)
+		return m, nil
+	}
 	if m.filtering {
 		return m.filterKey(msg)
 	}
@@ -497,8 +511,8 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if m.screen == screenLoading || m.c.res == nil {
 		return m, nil
 	}
-	if m.flowsDue > 0 && (key.Matches(msg, km.Filter) || key.Matches(msg, km.Names)) {
-		m.status = m.flowsDueLine() + ": the filter and the names key work once they are in"
+	if m.flowsDue > 0 && m.waitsForFlows(msg) {
+		m.queue(msg)
 		return m, nil
 	}
 	switch {
@@ -543,6 +557,72 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(m.fl.sortNext(m.c, 0), m.fl.renamed(m.c))
 	}
 	return m.screenKey(msg)
+}
+
+// waitsForFlows reports whether key msg, pressed while the flows are listed (outside the filter bar
+// and the help), acts on them: the filter and the names key, the packet screen (it opens the
+// timeline's packet), opening a flow from the anomalies, and every key of the flows, timeline and
+// packet screens but those that switch screens, quit or show the help. The other keys do the same
+// before the flows are in as after, and act at once.
+func (m Model) waitsForFlows(msg tea.KeyMsg) bool {
+	km := m.c.km
+	switch {
+	case key.Matches(msg, km.Filter, km.Names, km.Packet):
+		return true
+	case key.Matches(msg, km.NextTab):
+		return nextScreen(m.screen, 1) == screenPacket
+	case key.Matches(msg, km.PrevTab):
+		return nextScreen(m.screen, -1) == screenPacket
+	case key.Matches(msg, km.Quit, km.Help, km.Overview, km.Flows, km.Timeline, km.ARP, km.Anomalies):
+		return false
+	}
+	return showsFlows(m.screen) || (m.screen == screenAnomalies && key.Matches(msg, km.Enter))
+}
+
+// queue keeps msg (a key or the mouse wheel) for when the flows are in, and says how many wait.
+func (m *Model) queue(msg tea.Msg) {
+	m.queued = append(m.queued, msg)
+	what := "the flows"
+	if m.flowsDue == 0 {
+		what = "the screen" // the flows are in; a timeline or packet the keys before opened is rendering
+	}
+	keys := "1 key waits"
+	if n := len(m.queued); n > 1 {
+		keys = fmt.Sprintf("%d keys wait", n)
+	}
+	m.status = keys + " for " + what
+	if m.flowsDue > 0 {
+		m.status = m.flowsDueLine() + ": " + m.status
+	}
+}
+
+// replay applies the input queued while the flows were listed, in order, once they are in: as if
+// pressed now. It stops at a key while the timeline or the packet screen renders what a key before
+// it opened (the rest waits for journeysMsg or framesMsg), as keys pressed once it shows would.
+func (m Model) replay() (Model, tea.Cmd) {
+	if m.flowsDue > 0 {
+		return m, nil
+	}
+	q := m.queued
+	m.queued = nil // what is replayed is not queued again
+	var cmds []tea.Cmd
+	for i, msg := range q {
+		if m.tl.loading || m.pk.loading {
+			m.queued = q[i:]
+			break
+		}
+		var nm tea.Model
+		var cmd tea.Cmd
+		switch msg := msg.(type) {
+		case tea.KeyMsg:
+			nm, cmd = m.key(msg)
+		case tea.MouseMsg:
+			nm, cmd = m.mouse(msg)
+		}
+		m = nm.(Model)
+		cmds = append(cmds, cmd)
+	}
+	return m, tea.Batch(cmds...)
 }
 
 // filterKey handles a key while the filter bar has the focus: enter applies the filter, esc goes back

@@ -16,7 +16,7 @@ import (
 // On every lab scenario the loaded captures' overview shows before their flows are listed, and says
 // how many are still loading; but for that line it is the overview of the Result correlated with its
 // flows listed, byte for byte. Meanwhile the flows screen says they are still loading rather than
-// showing none, and the filter waits for them. Once they are in, the overview, flows, timeline and
+// showing none, and the filter key waits for them (the filter bar opens once they are in). Once they are in, the overview, flows, timeline and
 // anomaly screens are those of the Result correlated with its flows listed, byte for byte.
 func TestOverviewBeforeFlows(t *testing.T) {
 	dirs, err := filepath.Glob("../testdata/lab/scenarios/*")
@@ -39,7 +39,7 @@ func TestOverviewBeforeFlows(t *testing.T) {
 			if len(ref.Flows) != n {
 				t.Fatalf("the Result lists %d of %d flows", len(ref.Flows), n)
 			}
-			m := send(New(files, opts), tea.WindowSizeMsg{Width: w, Height: h})
+			m := steady(send(New(files, opts), tea.WindowSizeMsg{Width: w, Height: h}))
 			msg, ok := loadCmd(files, m.opts, m.load)().(loadedMsg)
 			if !ok {
 				t.Fatal("the captures did not load")
@@ -68,7 +68,7 @@ func TestOverviewBeforeFlows(t *testing.T) {
 				t.Errorf("the flows screen before the flows are in:\n%s", v)
 			}
 			m = press(m, km.Filter)
-			if v := ansi.Strip(m.View()); m.filtering || !strings.Contains(v, "still loading "+fmtCount(n)+" flows: the filter") {
+			if v := ansi.Strip(m.View()); m.filtering || !strings.Contains(v, "still loading "+fmtCount(n)+" flows: 1 key waits for the flows") {
 				t.Errorf("the filter key before the flows are in:\n%s", v)
 			}
 			var flows tea.Msg
@@ -90,6 +90,11 @@ func TestOverviewBeforeFlows(t *testing.T) {
 					m = send(m, msg)
 				}
 			}
+			if !m.filtering { // the filter key waited for the flows (and the timeline they open)
+				t.Errorf("the filter key pressed while the flows were listed did not open the filter bar once they were in:\n%s",
+					ansi.Strip(m.View()))
+			}
+			m = press(m, km.Back)
 			full := newTest(t, ref, w, h)
 			for _, b := range []key.Binding{km.Flows, km.Overview, km.Timeline, km.Anomalies} {
 				m, full = press(m, b), press(full, b)
