@@ -45,6 +45,7 @@ type Decoder struct {
 
 	haveCtx bool
 	lastCtx HdrCtx
+	lastKey ctxKey // ctxKeyOf(&lastCtx), which the fast path compares instead of lastCtx
 	ctxIdx  uint16
 	// recent holds header contexts seen before lastCtx, with their indexes, so that traffic that
 	// alternates between a few contexts (the two directions of a tunnel) takes no lock. A context that
@@ -292,7 +293,7 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 		o.Ctx = 0
 	} else {
 		if !d.haveCtx || !ctxOf(&d.lastCtx, p) {
-			d.switchCtx(p)
+			d.switchCtx(p, noCtxKey)
 		}
 		o.Ctx = d.ctxIdx
 	}
@@ -310,30 +311,83 @@ func errFlags(errs Err) Flags {
 	return f
 }
 
-// recentCtx is a header context and its index in the Tables.
+// recentCtx is a header context, its key (ctxKeyOf) and its index in the Tables.
 type recentCtx struct {
 	c   HdrCtx
+	key ctxKey
 	idx uint16
 	ok  bool
 }
 
+// ctxKey packs a header context of the fast path's shape (no WireGuard message; an IPv4 outer header,
+// or none; a VNI of 24 bits) into two words, so that two such contexts are equal when their keys are:
+// hi holds the outer addresses, lo the rest and ctxKeyValid. The key of any other context is
+// noCtxKey, which equals no key of the fast path's shape.
+type ctxKey struct{ hi, lo uint64 }
+
+const ctxKeyValid = 1 << 63
+
+// noCtxKey is the key of a context not of the fast path's shape, and the key switchCtx is given for a
+// packet whose key is not known: it then compares the contexts themselves.
+var noCtxKey = ctxKey{}
+
+// ctxKeyOf returns the key of c (noCtxKey when c is not of the fast path's shape).
+func ctxKeyOf(c *HdrCtx) ctxKey {
+	if c.WGType != 0 || c.WGReceiver != 0 || c.WGCounterHi != 0 || c.VNI >= 1<<24 ||
+		[12]byte(c.OuterSrc[4:]) != [12]byte{} || [12]byte(c.OuterDst[4:]) != [12]byte{} {
+		return noCtxKey
+	}
+	if c.Encap == EncapNone {
+		if c.OuterV != 0 || c.OuterSrc != [16]byte{} || c.OuterDst != [16]byte{} || c.OuterTTL != 0 ||
+			c.OuterTOS != 0 || c.OuterDF {
+			return noCtxKey
+		}
+	} else if c.OuterV != 4 {
+		return noCtxKey
+	}
+	return packCtxKey(c.Encap, c.InnerTOS, c.VNI, [4]byte(c.OuterSrc[:4]), [4]byte(c.OuterDst[:4]), c.OuterTTL,
+		c.OuterTOS, c.OuterDF)
+}
+
+// fastCtxKey is ctxKeyOf(hdrCtx(p)) for a packet p the fast path decoded (no WireGuard message;
+// VNI below 1<<24), of encapsulation e, inner TOS tos and VNI vni, whose outer IPv4 header (for e
+// not EncapNone) is at the start of b, as putIPv4 reads it: the addresses are bytes 12-19.
+func fastCtxKey(e Encap, tos uint8, vni uint32, b []byte) ctxKey {
+	lo := ctxKeyValid | uint64(vni&(1<<24-1))<<32 | uint64(e)<<24 | uint64(tos)<<16
+	if e == EncapNone {
+		return ctxKey{lo: lo}
+	}
+	return ctxKey{hi: binary.BigEndian.Uint64(b[12:20]), lo: lo | uint64(b[6]&0x40)<<50 | uint64(b[8])<<8 | uint64(b[1])}
+}
+
+func packCtxKey(e Encap, innerTOS uint8, vni uint32, src, dst [4]byte, ttl, tos uint8, df bool) ctxKey {
+	lo := ctxKeyValid | uint64(vni&(1<<24-1))<<32 | uint64(e)<<24 | uint64(innerTOS)<<16 | uint64(ttl)<<8 | uint64(tos)
+	if df {
+		lo |= 1 << 56
+	}
+	return ctxKey{hi: uint64(binary.BigEndian.Uint32(src[:]))<<32 | uint64(binary.BigEndian.Uint32(dst[:])), lo: lo}
+}
+
 // switchCtx makes p's header context the last one: from the recent ones, or else from the Tables.
 // The last one moves to the recent ones (into the slot of p's context, when that was one of them).
-func (d *Decoder) switchCtx(p *Packet) {
+// k is fastCtxKey(p) when known (the fast path), noCtxKey otherwise: a known key is compared with the
+// recent ones' instead of their contexts.
+func (d *Decoder) switchCtx(p *Packet, k ctxKey) {
 	slot := -1
 	for i := range d.recent {
-		if d.recent[i].ok && ctxOf(&d.recent[i].c, p) {
+		if d.recent[i].ok && (k.lo&ctxKeyValid != 0 && d.recent[i].key == k ||
+			k.lo&ctxKeyValid == 0 && ctxOf(&d.recent[i].c, p)) {
 			slot = i
 			break
 		}
 	}
-	last, lastIdx, hadLast := d.lastCtx, d.ctxIdx, d.haveCtx
+	last, lastKey, lastIdx, hadLast := d.lastCtx, d.lastKey, d.ctxIdx, d.haveCtx
 	if slot >= 0 {
-		d.lastCtx, d.ctxIdx = d.recent[slot].c, d.recent[slot].idx
+		d.lastCtx, d.lastKey, d.ctxIdx = d.recent[slot].c, d.recent[slot].key, d.recent[slot].idx
 		d.recent[slot].ok = false
 	} else {
 		c := hdrCtx(p)
-		d.lastCtx, d.ctxIdx = c, d.t.InternCtx(c)
+		d.lastCtx, d.lastKey, d.ctxIdx = c, ctxKeyOf(&c), d.t.InternCtx(c)
 		if p.Encap == EncapVXLAN {
 			d.vx.note(p)
 		}
@@ -342,7 +396,7 @@ func (d *Decoder) switchCtx(p *Packet) {
 	}
 	d.haveCtx = true
 	if hadLast && lastIdx != ctxOverflow {
-		d.recent[slot] = recentCtx{c: last, idx: lastIdx, ok: true}
+		d.recent[slot] = recentCtx{c: last, key: lastKey, idx: lastIdx, ok: true}
 	}
 }
 

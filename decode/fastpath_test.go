@@ -57,6 +57,9 @@ func (fp *fastPair) step(t testing.TB, where string, rec *Record) bool {
 	if !reflect.DeepEqual(fp.pFast, fp.pSlow) {
 		t.Fatalf("%s frame %d (fast path %v): Packet\n%+v\nwant\n%+v", where, rec.Frame, took, fp.pFast, fp.pSlow)
 	}
+	if d := fp.fast; d.haveCtx && d.lastKey != ctxKeyOf(&d.lastCtx) { // what the fast path compares
+		t.Fatalf("%s frame %d (fast path %v): header-context key %x, want %x", where, rec.Frame, took, d.lastKey, ctxKeyOf(&d.lastCtx))
+	}
 	if oFast != oSlow {
 		t.Fatalf("%s frame %d (fast path %v): Observation\n%+v\nwant\n%+v", where, rec.Frame, took, oFast, oSlow)
 	}
