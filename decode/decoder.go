@@ -43,14 +43,19 @@ type Decoder struct {
 	plainIface int
 	plainLink  LinkType
 
+	// The last header context is ctxs[cur] (once haveCtx); lastKey and ctxIdx are its key and index,
+	// which the fast path compares and takes.
 	haveCtx bool
-	lastCtx HdrCtx
-	lastKey ctxKey // ctxKeyOf(&lastCtx), which the fast path compares instead of lastCtx
+	lastKey ctxKey
 	ctxIdx  uint16
-	// recent holds header contexts seen before lastCtx, with their indexes, so that traffic that
-	// alternates between a few contexts (the two directions of a tunnel) takes no lock. A context that
-	// overflowed the table is not kept here: each change to it calls InternCtx, which counts it.
-	recent     [3]recentCtx
+	cur     uint8
+	// recent holds the cells of ctxs with header contexts seen before the last one (those of its slots
+	// that are recentOK), so that traffic that alternates between a few contexts (the two directions
+	// of a tunnel) takes no lock. A context that overflowed the table is not kept there: each change
+	// to it calls InternCtx, which counts it. Switching contexts moves cell numbers, not contexts.
+	ctxs       [4]recentCtx
+	recent     [3]uint8 // the cells other than cur (NewDecoder)
+	recentOK   [3]bool
 	recentNext int // the slot to fill next
 
 	v6  map[[16]byte]uint32 // IPv6 addresses this decoder interned already (no lock for those)
@@ -103,7 +108,7 @@ func (d *Decoder) internV6(a [16]byte) uint32 {
 // NewDecoder returns a Decoder for input file number file, interning into t.
 func NewDecoder(opts Options, t *Tables, file uint16) *Decoder {
 	opts.VXLANPort, opts.WireGuardPort = opts.tunnelPorts()
-	return &Decoder{opts: opts, t: t, file: file}
+	return &Decoder{opts: opts, t: t, file: file, recent: [3]uint8{1, 2, 3}}
 }
 
 // tunnelPorts returns the VXLAN and WireGuard UDP ports of opts, the defaults where unset.
@@ -292,7 +297,7 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 	if p.Encap == EncapNone && in.TOS == 0 && p.VNI == 0 && !p.HasWG { // hdrCtx(p) == HdrCtx{}
 		o.Ctx = 0
 	} else {
-		if !d.haveCtx || !ctxOf(&d.lastCtx, p) {
+		if !d.haveCtx || !ctxOf(&d.ctxs[d.cur].c, p) {
 			d.switchCtx(p, noCtxKey)
 		}
 		o.Ctx = d.ctxIdx
@@ -316,7 +321,6 @@ type recentCtx struct {
 	c   HdrCtx
 	key ctxKey
 	idx uint16
-	ok  bool
 }
 
 // ctxKey packs a header context of the fast path's shape (no WireGuard message; an IPv4 outer header,
@@ -374,30 +378,33 @@ func packCtxKey(e Encap, innerTOS uint8, vni uint32, src, dst [4]byte, ttl, tos 
 // recent ones' instead of their contexts.
 func (d *Decoder) switchCtx(p *Packet, k ctxKey) {
 	slot := -1
-	for i := range d.recent {
-		if d.recent[i].ok && (k.lo&ctxKeyValid != 0 && d.recent[i].key == k ||
-			k.lo&ctxKeyValid == 0 && ctxOf(&d.recent[i].c, p)) {
+	for i, cell := range d.recent {
+		r := &d.ctxs[cell]
+		if d.recentOK[i] && (k.lo&ctxKeyValid != 0 && r.key == k || k.lo&ctxKeyValid == 0 && ctxOf(&r.c, p)) {
 			slot = i
 			break
 		}
 	}
-	last, lastKey, lastIdx, hadLast := d.lastCtx, d.lastKey, d.ctxIdx, d.haveCtx
+	keep := d.haveCtx && d.ctxIdx != ctxOverflow // the last one moves to the recent ones
 	if slot >= 0 {
-		d.lastCtx, d.lastKey, d.ctxIdx = d.recent[slot].c, d.recent[slot].key, d.recent[slot].idx
-		d.recent[slot].ok = false
+		d.cur, d.recent[slot] = d.recent[slot], d.cur
+		d.recentOK[slot] = keep
 	} else {
-		c := hdrCtx(p)
-		d.lastCtx, d.lastKey, d.ctxIdx = c, ctxKeyOf(&c), d.t.InternCtx(c)
+		slot = d.recentNext
+		d.recentNext = (d.recentNext + 1) % len(d.recent)
+		if keep { // in place of the slot's context; else the last one's cell takes p's
+			d.cur, d.recent[slot] = d.recent[slot], d.cur
+			d.recentOK[slot] = true
+		}
+		r := &d.ctxs[d.cur]
+		r.c = hdrCtx(p)
+		r.key, r.idx = ctxKeyOf(&r.c), d.t.InternCtx(r.c)
 		if p.Encap == EncapVXLAN {
 			d.vx.note(p)
 		}
-		slot = d.recentNext
-		d.recentNext = (d.recentNext + 1) % len(d.recent)
 	}
 	d.haveCtx = true
-	if hadLast && lastIdx != ctxOverflow {
-		d.recent[slot] = recentCtx{c: last, key: lastKey, idx: lastIdx, ok: true}
-	}
+	d.lastKey, d.ctxIdx = d.ctxs[d.cur].key, d.ctxs[d.cur].idx
 }
 
 // hdrCtx returns the header context of p.

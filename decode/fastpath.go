@@ -234,7 +234,7 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 	o.Len = uint16(tl)
 	o.HdrLen = uint8(20 + hl)
 	if encap != EncapNone || ih.TOS != 0 {
-		if k := fastCtxKey(encap, ih.TOS, p.VNI, b); !d.haveCtx || d.lastKey != k { // ctxOf(&d.lastCtx, p)
+		if k := fastCtxKey(encap, ih.TOS, p.VNI, b); !d.haveCtx || d.lastKey != k { // ctxOf(&d.ctxs[d.cur].c, p)
 			d.switchCtx(p, k)
 		}
 		o.Ctx = d.ctxIdx
