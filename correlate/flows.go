@@ -445,11 +445,11 @@ const flowWindow = int(1 << 20 / max(unsafe.Sizeof(flowAcc{}), unsafe.Sizeof(pat
 
 // votePath records what journey j (hops h, first sighting o with tuple t) shows of its flow direction's
 // path: the end nodes, the pod-veths at either end, the routers it crossed and whether it was tunnelled.
-func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Observation, h []uint32) {
+func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Observation, h []uint32, e *voteEnds) {
 	a := s.a
 	v := &fl.votes[d]
 	// Votes for the path's end nodes: the sender's node, and the node of the last known destination.
-	n, srcPod := s.owners.both(t.v6, t.src)
+	n, srcPod := e.srcNode, e.srcPod
 	srcNode := -1
 	if n < 0 {
 		n = a.w.outerNode(h, 0) // the node that encapsulated it (outerends.go)
@@ -462,7 +462,7 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 		srcNode = n
 	}
 	last, _ := a.obs(h[len(h)-1])
-	n, dstPod := s.owners.both(last.Flags&decode.FlagIPv6 != 0, last.Dst)
+	n, dstPod := e.dstNode, e.dstPod
 	for i := len(h) - 2; n < 0 && i >= 0; i-- {
 		oh, _ := a.obs(h[i])
 		n = s.owners.nodeOf(oh.Flags&decode.FlagIPv6 != 0, oh.Dst)

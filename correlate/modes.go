@@ -17,22 +17,19 @@ type modeFinder struct {
 	pairMode map[[2]int]string
 	nn       int
 	seen     []int // journeys per (source node, destination node)
-	owners   ownerCache
 }
 
 func (a *analysis) newModeFinder() *modeFinder {
 	nn := len(a.w.nodes)
-	return &modeFinder{a: a, pairMode: map[[2]int]string{}, nn: nn, seen: make([]int, nn*nn), owners: ownerCache{w: a.w}}
+	return &modeFinder{a: a, pairMode: map[[2]int]string{}, nn: nn, seen: make([]int, nn*nn)}
 }
 
-// step takes a journey with hops h (some), whose packet's first and last sightings are o0 and ol
-// (pktHop, pktLast).
-func (mf *modeFinder) step(h []uint32, o0, ol *decode.Observation) {
+// step takes a journey with hops h (some), whose packet's first sighting's source and last sighting's
+// destination (pktHop, pktLast) are owned by points sp and dp (ownerOf; -1 for none).
+func (mf *modeFinder) step(h []uint32, sp, dp int) {
 	a, w, pairMode, nn := mf.a, mf.a.w, mf.pairMode, mf.nn
 	// Only pod-to-pod packets tell the mode between their nodes.
-	sp, ok1 := mf.owners.ownerOf(o0.Flags&decode.FlagIPv6 != 0, o0.Src)
-	dp, ok2 := mf.owners.ownerOf(ol.Flags&decode.FlagIPv6 != 0, ol.Dst)
-	if !ok1 || !ok2 {
+	if sp < 0 || dp < 0 {
 		return
 	}
 	src, dst := w.pointNode[sp], w.pointNode[dp]

@@ -74,7 +74,27 @@ func (v *voter) take(job *voteJob) {
 	job.d = direction(job.fl, &job.t)
 	v.s.jDir[job.j] = job.d
 	h := a.hops(int(job.j))
-	ol, _ := a.obs(a.w.pktLast(h))
-	v.modes.step(h, job.o, ol)
-	v.s.votePath(job.fl, job.d, int(job.j), &job.t, job.o, h)
+	gl := a.w.pktLast(h)
+	ol, _ := a.obs(gl)
+	// The owners of the packet's source and last destination, looked up once for both: the modes take
+	// the first sighting's source and the last packet hop's destination; the vote the tuple's source
+	// (an ICMP error's is the quoted packet's) and the last hop's destination (a WireGuard message's
+	// after the last packet hop).
+	o, t := job.o, &job.t
+	var e voteEnds
+	e.srcNode, e.srcPod = v.s.owners.both(o.Flags&decode.FlagIPv6 != 0, o.Src)
+	e.dstNode, e.dstPod = v.s.owners.both(ol.Flags&decode.FlagIPv6 != 0, ol.Dst)
+	v.modes.step(h, e.srcPod, e.dstPod)
+	if t.src != o.Src || t.v6 != (o.Flags&decode.FlagIPv6 != 0) {
+		e.srcNode, e.srcPod = v.s.owners.both(t.v6, t.src)
+	}
+	if g := h[len(h)-1]; g != gl {
+		last, _ := a.obs(g)
+		e.dstNode, e.dstPod = v.s.owners.both(last.Flags&decode.FlagIPv6 != 0, last.Dst)
+	}
+	v.s.votePath(job.fl, job.d, int(job.j), &job.t, job.o, h, &e)
 }
+
+// voteEnds are the node and owner point (-1 for none) of a journey's source (its tuple's) and last
+// destination (its last hop's), as ownerCache.both gives them.
+type voteEnds struct{ srcNode, srcPod, dstNode, dstPod int }

@@ -138,3 +138,52 @@ func TestObserveCtxOverflowCount(t *testing.T) {
 		t.Errorf("CtxOverflow %d, want %d", tb.CtxOverflow, want)
 	}
 }
+
+// TestCtxKey checks the header-context keys the fast path compares instead of the contexts: two
+// contexts of the fast path's shape have equal keys exactly when they are equal (contexts 12-18 differ
+// from context 2 in one field each), a context of another shape (an IPv6 outer header, VXLAN's with a
+// 32-bit VNI, a WireGuard message's) has no key, and fastCtxKey of a packet
+// (from its outer header's bytes) is its context's key.
+func TestCtxKey(t *testing.T) {
+	var ctxs []HdrCtx
+	var pkts []*Packet
+	for k := 0; k <= 20; k++ {
+		p, c := ctxPacket(k)
+		ctxs, pkts = append(ctxs, c), append(pkts, p)
+	}
+	wg := HdrCtx{WGType: WGTransport, WGReceiver: 7}
+	bigVNI := HdrCtx{Encap: EncapVXLAN, OuterV: 4, VNI: 1 << 24}
+	v6tail := ctxs[2]
+	v6tail.OuterSrc[15] = 1
+	for _, c := range []HdrCtx{wg, bigVNI, v6tail, {OuterTTL: 1}} {
+		if k := ctxKeyOf(&c); k != noCtxKey {
+			t.Errorf("%+v: key %x, want none", c, k)
+		}
+	}
+	for i := range ctxs {
+		ki := ctxKeyOf(&ctxs[i])
+		fast := ctxs[i].OuterV != 6
+		if (ki != noCtxKey) != fast {
+			t.Fatalf("context %d %+v: key %x", i, ctxs[i], ki)
+		}
+		if !fast {
+			continue
+		}
+		p := pkts[i]
+		var b [20]byte // p's outer header, as putIPv4 reads it
+		b[1], b[8] = p.Outer.TOS, p.Outer.TTL
+		if p.Outer.DF {
+			b[6] = 0x40
+		}
+		copy(b[12:16], p.Outer.Src[:4])
+		copy(b[16:20], p.Outer.Dst[:4])
+		if k := fastCtxKey(p.Encap, p.Inner.TOS, p.VNI, b[:]); hdrCtx(p) != ctxs[i] || k != ki {
+			t.Fatalf("context %d: packet's key %x, want %x", i, k, ki)
+		}
+		for j := range ctxs {
+			if kj := ctxKeyOf(&ctxs[j]); (ki == kj) != (ctxs[i] == ctxs[j]) {
+				t.Fatalf("contexts %d and %d: keys %x and %x, contexts %+v and %+v", i, j, ki, kj, ctxs[i], ctxs[j])
+			}
+		}
+	}
+}

@@ -43,13 +43,19 @@ type Decoder struct {
 	plainIface int
 	plainLink  LinkType
 
+	// The last header context is ctxs[cur] (once haveCtx); lastKey and ctxIdx are its key and index,
+	// which the fast path compares and takes.
 	haveCtx bool
-	lastCtx HdrCtx
+	lastKey ctxKey
 	ctxIdx  uint16
-	// recent holds header contexts seen before lastCtx, with their indexes, so that traffic that
-	// alternates between a few contexts (the two directions of a tunnel) takes no lock. A context that
-	// overflowed the table is not kept here: each change to it calls InternCtx, which counts it.
-	recent     [3]recentCtx
+	cur     uint8
+	// recent holds the cells of ctxs with header contexts seen before the last one (those of its slots
+	// that are recentOK), so that traffic that alternates between a few contexts (the two directions
+	// of a tunnel) takes no lock. A context that overflowed the table is not kept there: each change
+	// to it calls InternCtx, which counts it. Switching contexts moves cell numbers, not contexts.
+	ctxs       [4]recentCtx
+	recent     [3]uint8 // the cells other than cur (NewDecoder)
+	recentOK   [3]bool
 	recentNext int // the slot to fill next
 
 	v6  map[[16]byte]uint32 // IPv6 addresses this decoder interned already (no lock for those)
@@ -102,7 +108,7 @@ func (d *Decoder) internV6(a [16]byte) uint32 {
 // NewDecoder returns a Decoder for input file number file, interning into t.
 func NewDecoder(opts Options, t *Tables, file uint16) *Decoder {
 	opts.VXLANPort, opts.WireGuardPort = opts.tunnelPorts()
-	return &Decoder{opts: opts, t: t, file: file}
+	return &Decoder{opts: opts, t: t, file: file, recent: [3]uint8{1, 2, 3}}
 }
 
 // tunnelPorts returns the VXLAN and WireGuard UDP ports of opts, the defaults where unset.
@@ -291,8 +297,8 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 	if p.Encap == EncapNone && in.TOS == 0 && p.VNI == 0 && !p.HasWG { // hdrCtx(p) == HdrCtx{}
 		o.Ctx = 0
 	} else {
-		if !d.haveCtx || !ctxOf(&d.lastCtx, p) {
-			d.switchCtx(p)
+		if !d.haveCtx || !ctxOf(&d.ctxs[d.cur].c, p) {
+			d.switchCtx(p, noCtxKey)
 		}
 		o.Ctx = d.ctxIdx
 	}
@@ -310,40 +316,95 @@ func errFlags(errs Err) Flags {
 	return f
 }
 
-// recentCtx is a header context and its index in the Tables.
+// recentCtx is a header context, its key (ctxKeyOf) and its index in the Tables.
 type recentCtx struct {
 	c   HdrCtx
+	key ctxKey
 	idx uint16
-	ok  bool
+}
+
+// ctxKey packs a header context of the fast path's shape (no WireGuard message; an IPv4 outer header,
+// or none; a VNI of 24 bits) into two words, so that two such contexts are equal when their keys are:
+// hi holds the outer addresses, lo the rest and ctxKeyValid. The key of any other context is
+// noCtxKey, which equals no key of the fast path's shape.
+type ctxKey struct{ hi, lo uint64 }
+
+const ctxKeyValid = 1 << 63
+
+// noCtxKey is the key of a context not of the fast path's shape, and the key switchCtx is given for a
+// packet whose key is not known: it then compares the contexts themselves.
+var noCtxKey = ctxKey{}
+
+// ctxKeyOf returns the key of c (noCtxKey when c is not of the fast path's shape).
+func ctxKeyOf(c *HdrCtx) ctxKey {
+	if c.WGType != 0 || c.WGReceiver != 0 || c.WGCounterHi != 0 || c.VNI >= 1<<24 ||
+		[12]byte(c.OuterSrc[4:]) != [12]byte{} || [12]byte(c.OuterDst[4:]) != [12]byte{} {
+		return noCtxKey
+	}
+	if c.Encap == EncapNone {
+		if c.OuterV != 0 || c.OuterSrc != [16]byte{} || c.OuterDst != [16]byte{} || c.OuterTTL != 0 ||
+			c.OuterTOS != 0 || c.OuterDF {
+			return noCtxKey
+		}
+	} else if c.OuterV != 4 {
+		return noCtxKey
+	}
+	return packCtxKey(c.Encap, c.InnerTOS, c.VNI, [4]byte(c.OuterSrc[:4]), [4]byte(c.OuterDst[:4]), c.OuterTTL,
+		c.OuterTOS, c.OuterDF)
+}
+
+// fastCtxKey is ctxKeyOf(hdrCtx(p)) for a packet p the fast path decoded (no WireGuard message;
+// VNI below 1<<24), of encapsulation e, inner TOS tos and VNI vni, whose outer IPv4 header (for e
+// not EncapNone) is at the start of b, as putIPv4 reads it: the addresses are bytes 12-19.
+func fastCtxKey(e Encap, tos uint8, vni uint32, b []byte) ctxKey {
+	lo := ctxKeyValid | uint64(vni&(1<<24-1))<<32 | uint64(e)<<24 | uint64(tos)<<16
+	if e == EncapNone {
+		return ctxKey{lo: lo}
+	}
+	return ctxKey{hi: binary.BigEndian.Uint64(b[12:20]), lo: lo | uint64(b[6]&0x40)<<50 | uint64(b[8])<<8 | uint64(b[1])}
+}
+
+func packCtxKey(e Encap, innerTOS uint8, vni uint32, src, dst [4]byte, ttl, tos uint8, df bool) ctxKey {
+	lo := ctxKeyValid | uint64(vni&(1<<24-1))<<32 | uint64(e)<<24 | uint64(innerTOS)<<16 | uint64(ttl)<<8 | uint64(tos)
+	if df {
+		lo |= 1 << 56
+	}
+	return ctxKey{hi: uint64(binary.BigEndian.Uint32(src[:]))<<32 | uint64(binary.BigEndian.Uint32(dst[:])), lo: lo}
 }
 
 // switchCtx makes p's header context the last one: from the recent ones, or else from the Tables.
 // The last one moves to the recent ones (into the slot of p's context, when that was one of them).
-func (d *Decoder) switchCtx(p *Packet) {
+// k is fastCtxKey(p) when known (the fast path), noCtxKey otherwise: a known key is compared with the
+// recent ones' instead of their contexts.
+func (d *Decoder) switchCtx(p *Packet, k ctxKey) {
 	slot := -1
-	for i := range d.recent {
-		if d.recent[i].ok && ctxOf(&d.recent[i].c, p) {
+	for i, cell := range d.recent {
+		r := &d.ctxs[cell]
+		if d.recentOK[i] && (k.lo&ctxKeyValid != 0 && r.key == k || k.lo&ctxKeyValid == 0 && ctxOf(&r.c, p)) {
 			slot = i
 			break
 		}
 	}
-	last, lastIdx, hadLast := d.lastCtx, d.ctxIdx, d.haveCtx
+	keep := d.haveCtx && d.ctxIdx != ctxOverflow // the last one moves to the recent ones
 	if slot >= 0 {
-		d.lastCtx, d.ctxIdx = d.recent[slot].c, d.recent[slot].idx
-		d.recent[slot].ok = false
+		d.cur, d.recent[slot] = d.recent[slot], d.cur
+		d.recentOK[slot] = keep
 	} else {
-		c := hdrCtx(p)
-		d.lastCtx, d.ctxIdx = c, d.t.InternCtx(c)
+		slot = d.recentNext
+		d.recentNext = (d.recentNext + 1) % len(d.recent)
+		if keep { // in place of the slot's context; else the last one's cell takes p's
+			d.cur, d.recent[slot] = d.recent[slot], d.cur
+			d.recentOK[slot] = true
+		}
+		r := &d.ctxs[d.cur]
+		r.c = hdrCtx(p)
+		r.key, r.idx = ctxKeyOf(&r.c), d.t.InternCtx(r.c)
 		if p.Encap == EncapVXLAN {
 			d.vx.note(p)
 		}
-		slot = d.recentNext
-		d.recentNext = (d.recentNext + 1) % len(d.recent)
 	}
 	d.haveCtx = true
-	if hadLast && lastIdx != ctxOverflow {
-		d.recent[slot] = recentCtx{c: last, idx: lastIdx, ok: true}
-	}
+	d.lastKey, d.ctxIdx = d.ctxs[d.cur].key, d.ctxs[d.cur].idx
 }
 
 // hdrCtx returns the header context of p.

@@ -234,8 +234,8 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 	o.Len = uint16(tl)
 	o.HdrLen = uint8(20 + hl)
 	if encap != EncapNone || ih.TOS != 0 {
-		if !d.haveCtx || !ctxOf(&d.lastCtx, p) {
-			d.switchCtx(p)
+		if k := fastCtxKey(encap, ih.TOS, p.VNI, b); !d.haveCtx || d.lastKey != k { // ctxOf(&d.ctxs[d.cur].c, p)
+			d.switchCtx(p, k)
 		}
 		o.Ctx = d.ctxIdx
 	}

@@ -57,6 +57,17 @@ func (fp *fastPair) step(t testing.TB, where string, rec *Record) bool {
 	if !reflect.DeepEqual(fp.pFast, fp.pSlow) {
 		t.Fatalf("%s frame %d (fast path %v): Packet\n%+v\nwant\n%+v", where, rec.Frame, took, fp.pFast, fp.pSlow)
 	}
+	if d := fp.fast; d.haveCtx { // what the fast path compares and takes
+		last := &d.ctxs[d.cur]
+		if d.lastKey != ctxKeyOf(&last.c) || d.ctxIdx != last.idx {
+			t.Fatalf("%s frame %d (fast path %v): header-context key %x and index %d, want %x and %d", where, rec.Frame,
+				took, d.lastKey, d.ctxIdx, ctxKeyOf(&last.c), last.idx)
+		}
+		if c := d.recent; d.cur+c[0]+c[1]+c[2] != 6 || d.cur == c[0] || d.cur == c[1] || d.cur == c[2] || c[0] == c[1] ||
+			c[0] == c[2] || c[1] == c[2] {
+			t.Fatalf("%s frame %d: header-context cells %d and %v", where, rec.Frame, d.cur, c)
+		}
+	}
 	if oFast != oSlow {
 		t.Fatalf("%s frame %d (fast path %v): Observation\n%+v\nwant\n%+v", where, rec.Frame, took, oFast, oSlow)
 	}

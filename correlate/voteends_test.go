@@ -1,0 +1,114 @@
+package correlate
+
+import (
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/calipath/calipath/decode"
+)
+
+// naiveVotes is assignFlows done inline with every owner the modes and the votes take looked up in
+// the world, each for itself: the modes the first sighting's source and the last packet hop's
+// destination (pktLast), the vote the tuple's source and the last hop's destination.
+func naiveVotes(a *analysis) (flowsOut, map[[2]int]string) {
+	w := a.w
+	owner := func(v6 bool, addr uint32) int {
+		if p, ok := w.ownerOf(v6, addr); ok {
+			return p
+		}
+		return -1
+	}
+	s := &flowStage{a: a, owners: ownerCache{w: w}, ptKind: pointKinds(w)}
+	s.uf = unionFind{parent: map[flowKey]flowKey{}}
+	for _, ev := range a.journeys.nat {
+		of, _ := a.obs(ev.from)
+		ot, _ := a.obs(ev.to)
+		s.uf.union(w.tupleOf(of).key(), w.tupleOf(ot).key())
+	}
+	s.flowOf = map[flowKey]int32{}
+	flowCache := make([]flowCacheEntry, flowCacheSize(a.nJ))
+	s.jFlow, s.jDir = make([]int32, a.nJ), make([]uint8, a.nJ)
+	mf := a.newModeFinder()
+	for j := 0; j < a.nJ; j++ {
+		job, ok := s.keyJob(j)
+		if !ok {
+			continue
+		}
+		s.assign(&job, flowCache)
+		job.d = direction(job.fl, &job.t)
+		s.jDir[j] = job.d
+		h := a.hops(j)
+		o, t := job.o, &job.t
+		ol, _ := a.obs(w.pktLast(h))
+		last, _ := a.obs(h[len(h)-1])
+		lv6 := last.Flags&decode.FlagIPv6 != 0
+		mf.step(h, owner(o.Flags&decode.FlagIPv6 != 0, o.Src), owner(ol.Flags&decode.FlagIPv6 != 0, ol.Dst))
+		e := voteEnds{w.nodeOf(t.v6, t.src), owner(t.v6, t.src), w.nodeOf(lv6, last.Dst), owner(lv6, last.Dst)}
+		s.votePath(job.fl, job.d, j, t, o, h, &e)
+	}
+	s.listJourneys(false)
+	return s.flowsOut, mf.result()
+}
+
+// TestVoteEnds checks the voter, which looks up the owners of a journey's ends once for both its
+// step of the modes and its vote, against naiveVotes on every lab scenario: the same flows, votes
+// and modes. The lab has journeys whose vote's ends differ from the modes' (ICMP errors, whose tuple
+// is the quoted packet's; WireGuard messages after the last packet hop); the test asks that some did.
+func TestVoteEnds(t *testing.T) {
+	dirs, _ := filepath.Glob("../testdata/lab/scenarios/*")
+	if len(dirs) < 20 {
+		t.Fatalf("%d lab scenarios", len(dirs))
+	}
+	srcDiffer, dstDiffer := 0, 0
+	for _, dir := range dirs {
+		files, _ := filepath.Glob(dir + "/*.pcap*")
+		a := analysisBeforeFlows(t, files)
+		a.opts.chunk = -1 // inline
+		got, gotModes := a.assignFlows()
+		want, wantModes := naiveVotes(a)
+		if !reflect.DeepEqual(gotModes, wantModes) {
+			t.Fatalf("%s: modes %v, want %v", dir, gotModes, wantModes)
+		}
+		if len(got.flows) != len(want.flows) || !reflect.DeepEqual(got.jFlow, want.jFlow) || !reflect.DeepEqual(got.jDir, want.jDir) {
+			t.Fatalf("%s: the journeys' flows differ", dir)
+		}
+		for fi := range got.flows {
+			if !reflect.DeepEqual(got.flows[fi], want.flows[fi]) {
+				t.Fatalf("%s: flow %d:\n got %+v %+v\nwant %+v %+v", dir, fi, got.flows[fi], *got.flows[fi].votes,
+					want.flows[fi], *want.flows[fi].votes)
+			}
+		}
+		w := a.w
+		ends := func(v6 bool, addr uint32) [2]int {
+			p, ok := w.ownerOf(v6, addr)
+			if !ok {
+				p = -1
+			}
+			return [2]int{w.nodeOf(v6, addr), p}
+		}
+		for j := 0; j < a.nJ; j++ {
+			h := a.hops(j)
+			if len(h) == 0 {
+				continue
+			}
+			o, _ := a.obs(w.pktHop(h))
+			if w.cutLeft(o) {
+				continue
+			}
+			tu := w.tupleOf(o)
+			if ends(tu.v6, tu.src) != ends(o.Flags&decode.FlagIPv6 != 0, o.Src) {
+				srcDiffer++
+			}
+			ol, _ := a.obs(w.pktLast(h))
+			last, _ := a.obs(h[len(h)-1])
+			if ends(last.Flags&decode.FlagIPv6 != 0, last.Dst) != ends(ol.Flags&decode.FlagIPv6 != 0, ol.Dst) {
+				dstDiffer++
+			}
+		}
+	}
+	t.Logf("%d journeys whose vote's source's owner or node differs from the modes', %d whose destination's does", srcDiffer, dstDiffer)
+	if srcDiffer == 0 || dstDiffer == 0 {
+		t.Fatalf("%d journeys whose vote's source's owner or node differs from the modes', %d whose destination's does", srcDiffer, dstDiffer)
+	}
+}
