@@ -1,6 +1,9 @@
 package correlate
 
-import "sort"
+import (
+	"sort"
+	"strings"
+)
 
 // pathInfo is a flow direction's expected path: the points its packets should cross, in order, and
 // its end nodes (-1 when unknown).
@@ -270,7 +273,7 @@ func (s *pathStage) buildPath(e pathEnds, routers, back map[int]*routerSeen, edg
 		if tunneled || (dst < 0 && tunnel) { // also when the destination's node is unknown: its packets crossed it
 			add(s.pairTunnels(src, src, dst, v6)...)
 		}
-		add(w.underlays[src]...)
+		add(w.underlaysOut(src)...)
 	}
 	rps, unknown := s.orderRouters(routers, back, edgeTTL(w, edge, src), edgeTTL(w, edge, dst))
 	add(rps...)
@@ -288,6 +291,64 @@ func (s *pathStage) buildPath(e pathEnds, routers, back map[int]*routerSeen, edg
 		}
 	}
 	return pi
+}
+
+// underlaysOut is node n's underlay points in the order a packet leaving the node crosses them: a
+// VLAN sub-interface (named <parent>.<VLAN ID>, as `ip link add link eth0 name eth0.100 type vlan id
+// 100` names it) right before its parent when the parent is captured too, since the packet leaves
+// through the sub-interface and gets its tag on the way to the parent. w.underlays is in point ID
+// order, which puts a parent before its sub-interfaces: the order in which a packet arriving at the
+// node crosses them. Other underlays keep that order.
+func (w *world) underlaysOut(n int) []int {
+	u := w.underlays[n]
+	if len(u) < 2 {
+		return u
+	}
+	var out []int // nil while it is u's order
+	for k, p := range u {
+		q := w.vlanParent(u[:k], p)
+		if q < 0 {
+			if out != nil {
+				out = append(out, p)
+			}
+			continue
+		}
+		if out == nil {
+			out = append(make([]int, 0, len(u)), u[:k]...)
+		}
+		i := 0
+		for out[i] != q {
+			i++
+		}
+		out = append(out[:i+1], out[i:]...)
+		out[i] = p
+	}
+	if out == nil {
+		return u
+	}
+	return out
+}
+
+// vlanParent returns which of points ps is point p's VLAN parent: the point of p's node whose
+// interface is p's name without its ".<VLAN ID>" suffix; -1 for none.
+func (w *world) vlanParent(ps []int, p int) int {
+	pts := w.c.Points
+	name := pts[p].Iface
+	dot := strings.LastIndexByte(name, '.')
+	if dot <= 0 || dot == len(name)-1 {
+		return -1
+	}
+	for _, c := range name[dot+1:] {
+		if c < '0' || c > '9' {
+			return -1
+		}
+	}
+	for _, q := range ps {
+		if pts[q].Node == pts[p].Node && pts[q].Iface == name[:dot] {
+			return q
+		}
+	}
+	return -1
 }
 
 // rp is a router point on a path being ordered: its TTL (-1 unknown), its role at that TTL and its
