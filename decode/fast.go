@@ -86,6 +86,11 @@ func decodeFrame(linkType LinkType, data []byte, origLen int, vxlanPort uint16, 
 		copy(p.SLLAddr[:], data[6:6+int(p.SLLAlen)])
 		etype = binary.BigEndian.Uint16(data[14:16])
 		b = data[16:]
+		var ok bool
+		if etype, b, ok = cookedVLANs(etype, b, p); !ok {
+			p.Errs |= ErrTruncated
+			return
+		}
 	case LinkSLL2:
 		if len(data) < 20 {
 			p.Errs |= ErrTruncated
@@ -98,6 +103,11 @@ func decodeFrame(linkType LinkType, data []byte, origLen int, vxlanPort uint16, 
 		p.SLLAlen = min(data[11], 8)
 		copy(p.SLLAddr[:], data[12:12+int(p.SLLAlen)])
 		b = data[20:]
+		var ok bool
+		if etype, b, ok = cookedVLANs(etype, b, p); !ok {
+			p.Errs |= ErrTruncated
+			return
+		}
 	default:
 		p.Errs |= ErrUnknownLink
 		return
@@ -110,6 +120,28 @@ func decodeFrame(linkType LinkType, data []byte, origLen int, vxlanPort uint16, 
 	default:
 		p.Errs |= ErrNotIP
 	}
+}
+
+// cookedVLANs skips the 802.1Q / 802.1ad tags after a Linux cooked (v1 or v2) header whose protocol
+// etype is a tag's: tcpdump -i any -y LINUX_SLL puts a tag the kernel took out of a frame of a VLAN's
+// parent back there, each tag's ID then the next protocol (what tshark reads). It records up to two
+// VLAN IDs in p as vlans does (an ID counts once its 2 bytes are captured); b starts after the header.
+// It returns the final protocol and the bytes after it, false when a tag is cut short.
+func cookedVLANs(etype uint16, b []byte, p *Packet) (uint16, []byte, bool) {
+	for etype == 0x8100 || etype == 0x88a8 || etype == 0x9100 {
+		if len(b) < 2 {
+			return 0, nil, false
+		}
+		if p.NVLAN < 2 {
+			p.VLANs[p.NVLAN] = binary.BigEndian.Uint16(b) & 0x0fff
+			p.NVLAN++
+		}
+		if len(b) < 4 {
+			return 0, nil, false
+		}
+		etype, b = binary.BigEndian.Uint16(b[2:]), b[4:]
+	}
+	return etype, b, true
 }
 
 // vlans skips 802.1Q / 802.1ad tags after the MAC addresses (b starts at the first EtherType) and
