@@ -523,22 +523,27 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 		if k&ptEdge != 0 {
 			v.underlay = true
 			if k&ptMulti != 0 {
-				ms := v.multi[p]
-				if ms == nil {
-					if v.multi == nil {
-						v.multi = map[int]*routerSeen{}
-					}
-					ms = &routerSeen{}
-					v.multi[p] = ms
-				}
-				ms.pos += int64(hi)
-				ms.n++
+				v.seenMulti(p, hi)
 			}
 		}
 	}
 	if v.routers != nil && (v.edge == nil || v.edge.n < edgeSample) {
 		s.voteEdges(v, h, a.hopPt[base:base+len(h)])
 	}
+}
+
+// seenMulti records a journey's hop position hi at underlay point p of a node with several (multi).
+func (v *dirVotes) seenMulti(p, hi int) {
+	ms := v.multi[p]
+	if ms == nil {
+		if v.multi == nil {
+			v.multi = map[int]*routerSeen{}
+		}
+		ms = &routerSeen{}
+		v.multi[p] = ms
+	}
+	ms.pos += int64(hi)
+	ms.n++
 }
 
 // edgeSample is how many journeys of a flow direction voteEdges reads: the TTLs at a path's end nodes
