@@ -521,10 +521,7 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 			v.tunnel = true
 		}
 		if k&ptEdge != 0 {
-			v.underlay = true
-			if k&ptMulti != 0 {
-				v.seenMulti(p, hi)
-			}
+			v.seenEdge(p, hi, k)
 		}
 	}
 	if v.routers != nil && (v.edge == nil || v.edge.n < edgeSample) {
@@ -532,8 +529,13 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	}
 }
 
-// seenMulti records a journey's hop position hi at underlay point p of a node with several (multi).
-func (v *dirVotes) seenMulti(p, hi int) {
+// seenEdge records that a journey was seen at a cluster node's underlay point p (of kind k), and, on
+// a node with several (ptMulti), its hop position hi there (multi).
+func (v *dirVotes) seenEdge(p, hi int, k uint8) {
+	v.underlay = true
+	if k&ptMulti == 0 {
+		return
+	}
 	ms := v.multi[p]
 	if ms == nil {
 		if v.multi == nil {
