@@ -253,6 +253,9 @@ type dirVotes struct {
 	tunnel         bool                // some journey was seen at a tunnel device
 	underlay       bool                // some journey was seen at a cluster node's underlay (localDsts)
 	routers        map[int]*routerSeen // router point → what its journeys showed there (nil for none)
+	// multi is, for the underlay points of a cluster node with several (ptMulti), the journeys' hop
+	// positions there (routerSeen's pos and n; nil for none): the order in which packets crossed them.
+	multi map[int]*routerSeen
 	// edge is, for a direction that crossed a router point, the TTLs (outer when encapsulated) its
 	// first edgeSample such journeys had at the cluster nodes' underlays: the TTL leaving the source
 	// node and reaching the destination node, which tell a router's egress from its ingress
@@ -518,12 +521,31 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 			v.tunnel = true
 		}
 		if k&ptEdge != 0 {
-			v.underlay = true
+			v.seenEdge(p, hi, k)
 		}
 	}
 	if v.routers != nil && (v.edge == nil || v.edge.n < edgeSample) {
 		s.voteEdges(v, h, a.hopPt[base:base+len(h)])
 	}
+}
+
+// seenEdge records that a journey was seen at a cluster node's underlay point p (of kind k), and, on
+// a node with several (ptMulti), its hop position hi there (multi).
+func (v *dirVotes) seenEdge(p, hi int, k uint8) {
+	v.underlay = true
+	if k&ptMulti == 0 {
+		return
+	}
+	ms := v.multi[p]
+	if ms == nil {
+		if v.multi == nil {
+			v.multi = map[int]*routerSeen{}
+		}
+		ms = &routerSeen{}
+		v.multi[p] = ms
+	}
+	ms.pos += int64(hi)
+	ms.n++
 }
 
 // edgeSample is how many journeys of a flow direction voteEdges reads: the TTLs at a path's end nodes
@@ -551,6 +573,7 @@ const (
 	ptRouter = 1 << iota // a router's point: on a node outside the cluster, its role known
 	ptTunnel             // a tunnel device
 	ptEdge               // a cluster node's underlay
+	ptMulti              // an underlay of a cluster node with several (underlaysOrdered)
 )
 
 // pointKinds returns what votePath asks of each point of w (ptRouter, ptTunnel).
@@ -565,6 +588,9 @@ func pointKinds(w *world) []uint8 {
 		}
 		if w.cluster[n] && w.pointRole[p] == decode.RoleUnderlay {
 			k[p] |= ptEdge
+			if len(w.underlays[n]) > 1 {
+				k[p] |= ptMulti
+			}
 		}
 	}
 	return k

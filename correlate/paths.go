@@ -1,6 +1,11 @@
 package correlate
 
-import "sort"
+import (
+	"sort"
+	"strings"
+
+	"github.com/calipath/calipath/decode"
+)
 
 // pathInfo is a flow direction's expected path: the points its packets should cross, in order, and
 // its end nodes (-1 when unknown).
@@ -149,8 +154,9 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 	type group struct {
 		ends    pathEnds
 		routers map[int]*routerSeen
-		edge    votes // point<<8|TTL at the cluster nodes' underlays (dirVotes.edge)
-		tunnel  bool  // some journey was seen at a tunnel device
+		multi   map[int]*routerSeen // hop positions at the underlays of nodes with several (dirVotes.multi)
+		edge    votes               // point<<8|TTL at the cluster nodes' underlays (dirVotes.edge)
+		tunnel  bool                // some journey was seen at a tunnel device
 		v6      bool
 		index   int32 // in groups
 	}
@@ -183,6 +189,12 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 			}
 			g := groups[gi]
 			addRouters(g.routers, fl.votes[d].routers)
+			if m := fl.votes[d].multi; m != nil {
+				if g.multi == nil {
+					g.multi = map[int]*routerSeen{}
+				}
+				addRouters(g.multi, m)
+			}
 			if ev := fl.votes[d].edge; ev != nil {
 				for _, v := range ev.ttls {
 					g.edge.addN(int(v.key), int(v.n))
@@ -203,6 +215,9 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 			rev = groups[back[i]-1].routers
 		}
 		built[i] = s.buildPath(g.ends, g.routers, rev, g.edge, g.tunnel, g.v6)
+		if g.multi != nil {
+			built[i].orderUnderlays(s.w, g.multi)
+		}
 	}
 	paths := make([][2]*pathInfo, len(s.flows))
 	for fi, fl := range s.flows {
@@ -270,7 +285,7 @@ func (s *pathStage) buildPath(e pathEnds, routers, back map[int]*routerSeen, edg
 		if tunneled || (dst < 0 && tunnel) { // also when the destination's node is unknown: its packets crossed it
 			add(s.pairTunnels(src, src, dst, v6)...)
 		}
-		add(w.underlays[src]...)
+		add(w.underlaysOut(src)...)
 	}
 	rps, unknown := s.orderRouters(routers, back, edgeTTL(w, edge, src), edgeTTL(w, edge, dst))
 	add(rps...)
@@ -288,6 +303,106 @@ func (s *pathStage) buildPath(e pathEnds, routers, back map[int]*routerSeen, edg
 		}
 	}
 	return pi
+}
+
+// underlaysOut is node n's underlay points in the order a packet leaving the node crosses them: a
+// VLAN sub-interface (named <parent>.<VLAN ID>, as `ip link add link eth0 name eth0.100 type vlan id
+// 100` names it) right before its parent when the parent is captured too, since the packet leaves
+// through the sub-interface and gets its tag on the way to the parent. w.underlays is in point ID
+// order, which puts a parent before its sub-interfaces: the order in which a packet arriving at the
+// node crosses them. Other underlays keep that order.
+func (w *world) underlaysOut(n int) []int {
+	u := w.underlays[n]
+	if len(u) < 2 {
+		return u
+	}
+	var out []int // nil while it is u's order
+	for k, p := range u {
+		q := w.vlanParent(u[:k], p)
+		if q < 0 {
+			if out != nil {
+				out = append(out, p)
+			}
+			continue
+		}
+		if out == nil {
+			out = append(make([]int, 0, len(u)), u[:k]...)
+		}
+		i := 0
+		for out[i] != q {
+			i++
+		}
+		out = append(out[:i+1], out[i:]...)
+		out[i] = p
+	}
+	if out == nil {
+		return u
+	}
+	return out
+}
+
+// vlanParent returns which of points ps is point p's VLAN parent: the point of p's node whose
+// interface is p's name without its ".<VLAN ID>" suffix; -1 for none.
+func (w *world) vlanParent(ps []int, p int) int {
+	pts := w.c.Points
+	name := pts[p].Iface
+	dot := strings.LastIndexByte(name, '.')
+	if dot <= 0 || dot == len(name)-1 {
+		return -1
+	}
+	for _, c := range name[dot+1:] {
+		if c < '0' || c > '9' {
+			return -1
+		}
+	}
+	for _, q := range ps {
+		if pts[q].Node == pts[p].Node && pts[q].Iface == name[:dot] {
+			return q
+		}
+	}
+	return -1
+}
+
+// orderUnderlays puts the underlay points of each node with several on path pi in the order its
+// journeys crossed them (their mean hop position in corrected time, multi), where the names do not
+// give it: a node's own points share its clock, so their order in time is the packets' order. Without
+// --links, a -i any capture names them any#<ifindex> only, and nothing else tells a VLAN
+// sub-interface from its parent; each node's points keep their places on the path, and a point no
+// journey reached keeps its own.
+func (pi *pathInfo) orderUnderlays(w *world, multi map[int]*routerSeen) {
+	for n := range w.underlays {
+		u := w.underlays[n]
+		if len(u) < 2 {
+			continue
+		}
+		named := false
+		for k, p := range u {
+			if w.vlanParent(u[:k], p) >= 0 {
+				named = true
+			}
+		}
+		if named {
+			continue // underlaysOut's order, from the names
+		}
+		var at []int // positions on the path of the node's underlays that journeys reached
+		for i, p := range pi.points {
+			if w.pointNode[p] == n && w.pointRole[p] == decode.RoleUnderlay && multi[p] != nil && multi[p].n > 0 {
+				at = append(at, i)
+			}
+		}
+		if len(at) < 2 {
+			continue
+		}
+		ps := make([]int, len(at))
+		for k, i := range at {
+			ps[k] = pi.points[i]
+		}
+		mean := func(p int) float64 { return float64(multi[p].pos) / float64(multi[p].n) }
+		sort.SliceStable(ps, func(a, b int) bool { return mean(ps[a]) < mean(ps[b]) })
+		for k, i := range at {
+			pi.points[i] = ps[k]
+		}
+	}
 }
 
 // rp is a router point on a path being ordered: its TTL (-1 unknown), its role at that TTL and its

@@ -452,6 +452,10 @@ const (
 	IfAnyPod      int32 = -2 // frames without encapsulation to and from the node's pods (the cali side)
 	IfAnyTunnel   int32 = -3 // frames without a link address, or between VXLAN VTEPs (the tunnel)
 	IfAnyUnderlay int32 = -4 // encapsulated frames, WireGuard messages, and anything else (the underlay)
+	// IfAnyVLAN: frames with an 802.1Q tag, which only a VLAN sub-interface's parent shows (tcpdump -y
+	// LINUX_SLL keeps its tag); the same packets cross the sub-interface untagged, filed by what they
+	// carry, so the tagged copies are a point of their own.
+	IfAnyVLAN int32 = -5
 	// IfOverflow marks the shared source of every interface beyond the 65,534th (see InternSource).
 	IfOverflow int32 = -1 << 31
 )
@@ -461,6 +465,8 @@ const (
 // under the pod side).
 func sllStage(p *Packet, l *sllLocal) int32 {
 	switch {
+	case p.NVLAN > 0:
+		return IfAnyVLAN
 	case p.HasARP && p.Encap == EncapNone:
 		if p.ARP.TPA == CalicoGateway || p.ARP.SHA == CalicoMAC || p.ARP.THA == CalicoMAC ||
 			(l != nil && l.macs[p.ARP.SHA]) {

@@ -108,8 +108,50 @@ func decodeFrame(linkType LinkType, data []byte, origLen int, vxlanPort uint16, 
 	case 0x0806:
 		decodeARP(b, p)
 	default:
+		if p.HasSLL && (etype == 0x8100 || etype == 0x88a8 || etype == 0x9100) {
+			decodeCookedTagged(etype, b, vxlanPort, p) // after the cases above: their calls keep their lines (default.pgo)
+			return
+		}
 		p.Errs |= ErrNotIP
 	}
+}
+
+// decodeCookedTagged decodes the rest of a Linux cooked (v1 or v2) frame whose protocol etype is an
+// 802.1Q / 802.1ad tag's, b being the bytes after the header, as decodeFrame decodes an untagged one.
+func decodeCookedTagged(etype uint16, b []byte, vxlanPort uint16, p *Packet) {
+	etype, b, ok := cookedVLANs(etype, b, p)
+	switch {
+	case !ok:
+		p.Errs |= ErrTruncated
+	case etype == 0x0800 || etype == 0x86dd:
+		decodeIP(b, etype == 0x86dd, vxlanPort, p)
+	case etype == 0x0806:
+		decodeARP(b, p)
+	default:
+		p.Errs |= ErrNotIP
+	}
+}
+
+// cookedVLANs skips the 802.1Q / 802.1ad tags after a Linux cooked (v1 or v2) header whose protocol
+// etype is a tag's: tcpdump -i any -y LINUX_SLL puts a tag the kernel took out of a frame of a VLAN's
+// parent back there, each tag's ID then the next protocol (what tshark reads). It records up to two
+// VLAN IDs in p as vlans does (an ID counts once its 2 bytes are captured); b starts after the header.
+// It returns the final protocol and the bytes after it, false when a tag is cut short.
+func cookedVLANs(etype uint16, b []byte, p *Packet) (uint16, []byte, bool) {
+	for etype == 0x8100 || etype == 0x88a8 || etype == 0x9100 {
+		if len(b) < 2 {
+			return 0, nil, false
+		}
+		if p.NVLAN < 2 {
+			p.VLANs[p.NVLAN] = binary.BigEndian.Uint16(b) & 0x0fff
+			p.NVLAN++
+		}
+		if len(b) < 4 {
+			return 0, nil, false
+		}
+		etype, b = binary.BigEndian.Uint16(b[2:]), b[4:]
+	}
+	return etype, b, true
 }
 
 // vlans skips 802.1Q / 802.1ad tags after the MAC addresses (b starts at the first EtherType) and

@@ -110,6 +110,7 @@ var anyStages = map[int32]struct {
 	IfAnyPod:      {"pod", RolePodVeth, "its frames without encapsulation to and from the node's pods (the pods' veths)"},
 	IfAnyTunnel:   {"tunnel", RoleTunnel, "its frames without a link address or between VXLAN VTEPs (the tunnel device)"},
 	IfAnyUnderlay: {"underlay", RoleUnderlay, "its encapsulated and other frames (the underlay)"},
+	IfAnyVLAN:     {"vlan", RoleUnderlay, "its frames with an 802.1Q tag (a VLAN sub-interface's parent)"},
 }
 
 // LooksLikeIface reports whether s looks like a Linux interface name calipath knows.

@@ -169,6 +169,11 @@ func (s *slowState) link(lt LinkType, data []byte) {
 		p.SLLAlen = uint8(min(binary.BigEndian.Uint16(data[4:6]), 8))
 		copy(p.SLLAddr[:p.SLLAlen], data[6:])
 		et, rest = binary.BigEndian.Uint16(data[14:16]), data[16:]
+		var ok bool
+		if et, rest, ok = s.skipVLANs(et, rest, true); !ok { // tcpdump -y LINUX_SLL keeps a parent's tags
+			p.Errs |= ErrTruncated
+			return
+		}
 	case LinkSLL2:
 		// gopacket has no LINUX_SLL2 decoder: protocol 2, reserved 2, ifindex 4, ARPHRD 2, packet type 1,
 		// address length 1, address 8, all big-endian.
@@ -182,6 +187,11 @@ func (s *slowState) link(lt LinkType, data []byte) {
 		p.SLLAlen = min(data[11], 8)
 		copy(p.SLLAddr[:p.SLLAlen], data[12:])
 		et, rest = binary.BigEndian.Uint16(data[0:2]), data[20:]
+		var ok bool
+		if et, rest, ok = s.skipVLANs(et, rest, true); !ok {
+			p.Errs |= ErrTruncated
+			return
+		}
 	case LinkRaw:
 		if len(data) == 0 {
 			p.Errs |= ErrTruncated

@@ -27,7 +27,7 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	any-bgp-underlay-drop
 	state-blackhole-route state-missing-route state-neigh-failed state-low-mtu state-no-default-route
 	healthy-wireguard wireguard-underlay-loss wireguard-blocked wireguard-mtu-blackhole wireguard-fragmented
-	wireguard-bypass same-node)
+	wireguard-bypass same-node vlan-ipip)
 
 # Scenarios calipath cannot follow yet (any-bgp-underlay-drop, state-neigh-failed, state-low-mtu: see the README). They go to scenarios-pending/, out of
 # the globs of calipath's lab and report tests; the truth tests read them.
@@ -42,6 +42,7 @@ BLOCK_A=10.244.1.0/26 BLOCK_B=10.244.2.0/26 TUN_A=10.244.1.0 TUN_B=10.244.2.0
 POD_A_IP=10.244.1.5 POD_B_IP=10.244.2.7 SVC_IP=10.96.0.10
 POD_C_IP=10.244.1.9 # wireguard-bypass: a second pod on node-a
 DEAD_HOP_IP=192.168.20.99 # state-neigh-failed: a next hop on node-b's link that nothing answers for
+VLAN_ID=100 # vlan-ipip: the 802.1Q VLAN of the node-a ↔ router-1 link
 # WireGuard as Felix configures it (FelixConfiguration defaults): device, port, MTU (1500 - 60),
 # the firewall mark Felix allocates for it, its routing table and the rule's priority.
 WG_IF=wireguard.cali WG_PORT=51820 WG_MTU=1440 WG_MARK=0x100000 WG_TABLE=1 WG_PRIO=99
@@ -82,8 +83,33 @@ node() {
 	mkns "$1"
 	veth "$1" eth0 "${4:-router-1}" "$3"
 	nsx "$1" sysctl -qw net.ipv4.ip_forward=1
-	ip -n "$(ns "$1")" addr add "$2/24" dev eth0
-	ip -n "$(ns "$1")" link set eth0 up
+	local dev; dev=$(uldev "$1")
+	[ "$dev" != eth0 ] && vlan_dev "$1" # VLAN=1: node-a's address is on a VLAN sub-interface of its eth0
+	ip -n "$(ns "$1")" addr add "$2/24" dev "$dev"
+	ip -n "$(ns "$1")" link set "$dev" up
+}
+
+# vlan_dev NS: eth0.<VLAN_ID> on NS's eth0. This kernel has no 8021q module (`ip link add link eth0
+# name eth0.100 type vlan id 100` fails: "Unknown device type"), so, as for tunl0, a userspace
+# daemon (vland) drives a TAP device of that name: what the kernel sends on it leaves eth0 tagged,
+# and what eth0 receives with the VLAN's tag reaches it untagged.
+vlan_dev() {
+	local n; n=$(ns "$1")
+	ip -n "$n" link set eth0 up
+	ip -n "$n" tuntap add "eth0.$VLAN_ID" mode tap
+	ip netns exec "$n" "$TMP/vland" -dev "eth0.$VLAN_ID" -parent eth0 -id "$VLAN_ID" 2>"$DIR/$1-vland.log" &
+	PIDS+=($!)
+	waitfor "$DIR/$1-vland.log" "attached to"
+}
+
+# uldev NAME: the device holding a node's (or router-1's, toward node-a) underlay address: eth0, or
+# with VLAN=1 (vlan-ipip) node-a's and router-1's VLAN sub-interface eth0.<id> on their eth0.
+uldev() {
+	if [ "${VLAN:-}" = 1 ] && { [ "$1" = node-a ] || [ "$1" = router-1 ]; }; then
+		echo "eth0.$VLAN_ID"
+	else
+		echo eth0
+	fi
 }
 
 # pod NODE POD IP MTU: a workload wired as Felix and the CNI plugin wire it.
@@ -196,16 +222,23 @@ build() {
 		node node-b "$NODE_B_IP" eth1
 		ip -n "$r" addr add "$R_B_IP/24" dev eth1
 	fi
-	ip -n "$r" addr add "$R_A_IP/24" dev eth0
+	local ula ulr; ula=$(uldev node-a) ulr=$(uldev router-1)
 	ip -n "$r" link set eth0 up
+	[ "$ulr" != eth0 ] && vlan_dev router-1
+	ip -n "$r" addr add "$R_A_IP/24" dev "$ulr"
+	ip -n "$r" link set "$ulr" up
 	ip -n "$r" link set eth1 up
 	if [ "${NO_DEFAULT_A:-}" = 1 ]; then
-		ip -n "$(ns node-a)" route add 192.168.20.0/24 via "$R_A_IP" dev eth0
+		ip -n "$(ns node-a)" route add 192.168.20.0/24 via "$R_A_IP" dev "$ula"
 	else
-		ip -n "$(ns node-a)" route add default via "$R_A_IP" dev eth0
+		ip -n "$(ns node-a)" route add default via "$R_A_IP" dev "$ula"
 	fi
 	ip -n "$(ns node-b)" route add default via "$R_B_IP" dev eth0
 	log "mode $mode"
+	if [ "$ula" != eth0 ]; then
+		log "vlan node=node-a iface=$ula parent=eth0 id=$VLAN_ID"
+		log "vlan node=router-1 iface=$ulr parent=eth0 id=$VLAN_ID"
+	fi
 	log "node name=node-a ip=$NODE_A_IP block=$BLOCK_A tunnel_ip=${tif:+$TUN_A} vtep_mac=$([ "$mode" = vxlan ] && vtepmac node-a)"
 	log "node name=node-b ip=$NODE_B_IP block=$BLOCK_B tunnel_ip=${tif:+$TUN_B} vtep_mac=$([ "$mode" = vxlan ] && vtepmac node-b)"
 	if [ -n "${TWO_ROUTERS:-}" ]; then
@@ -227,9 +260,9 @@ build() {
 		vxlan_node node-b "$NODE_B_IP" "$TUN_B" node-a "$BLOCK_A" "$TUN_A" "$NODE_A_IP"
 		;;
 	bgp | wireguard)
-		ip -n "$(ns node-a)" route add "$BLOCK_B" via "$R_A_IP" dev eth0 proto bird
+		ip -n "$(ns node-a)" route add "$BLOCK_B" via "$R_A_IP" dev "$ula" proto bird
 		ip -n "$(ns node-b)" route add "$BLOCK_A" via "$R_B_IP" dev eth0 proto bird
-		ip -n "$r" route add "$BLOCK_A" via "$NODE_A_IP" dev eth0 proto bird
+		ip -n "$r" route add "$BLOCK_A" via "$NODE_A_IP" dev "$ulr" proto bird
 		if [ -z "${TWO_ROUTERS:-}" ]; then
 			ip -n "$r" route add "$BLOCK_B" via "$NODE_B_IP" dev eth1 proto bird
 		fi
@@ -280,9 +313,17 @@ cap() {
 		f="truth-captures/$f" kind=check
 		mkdir -p "$DIR/truth-captures"
 	fi
-	ip netns exec "$(ns "$1")" tcpdump -i "$2" -B 32768 -U --immediate-mode -n -s 262144 --time-stamp-precision=nano -w "$DIR/$f" 2>"$TMP/cap-$1-$2.log" &
+	local sll=()
+	# ROLE sll1: a second -i any capture in Linux cooked v1 (tcpdump -y LINUX_SLL, as tcpdump before
+	# 4.99 writes it: no interface index), beside the cooked v2 one, of the same packets. It goes to
+	# sll1/, out of the globs that hand a scenario's captures to calipath ("sll1" lines).
+	if [ "$3" = sll1 ]; then
+		sll=(-y LINUX_SLL) f="sll1/$1-any.pcap" kind=sll1
+		mkdir -p "$DIR/sll1"
+	fi
+	ip netns exec "$(ns "$1")" tcpdump -i "$2" "${sll[@]}" -B 32768 -U --immediate-mode -n -s 262144 --time-stamp-precision=nano -w "$DIR/$f" 2>"$TMP/cap-$1-$2${sll:+-sll1}.log" &
 	CAPS+=($!)
-	waitfor "$TMP/cap-$1-$2.log" "listening on"
+	waitfor "$TMP/cap-$1-$2${sll:+-sll1}.log" "listening on"
 	log "$kind node=$1 iface=$2 role=$3 file=$f"
 }
 
@@ -293,8 +334,10 @@ start_captures() {
 		cali=$(calname "default.pod-${nd#node-}")
 		cap "$nd" "$cali" workload
 		[ -n "$TIF" ] && cap "$nd" "$TIF" tunnel
+		[ "$(uldev "$nd")" != eth0 ] && cap "$nd" "$(uldev "$nd")" underlay # untagged, before the parent
 		cap "$nd" eth0 underlay
 		cap "$nd" any any
+		[ "${ANY_SLL1:-}" = 1 ] && cap "$nd" any sll1
 	done
 	[ -n "${POD_C:-}" ] && cap node-a "$(calname default.pod-c)" workload
 	if [ "${DUMP_STATE:-}" != 1 ]; then # the state-* scenarios capture on the nodes only, as users do
@@ -345,6 +388,7 @@ start_captures() {
 		args+=(-i "$(calname default.pod-c)") ifs="$ifs,$(calname default.pod-c)"
 	fi
 	[ -n "$TIF" ] && args+=(-i "$TIF") && ifs="$ifs,$TIF"
+	[ "$(uldev node-a)" != eth0 ] && args+=(-i "$(uldev node-a)") && ifs="$ifs,$(uldev node-a)"
 	args+=(-i eth0) ifs="$ifs,eth0"
 	ip netns exec "$(ns node-a)" dumpcap -q -n "${args[@]}" -w "$DIR/node-a.pcapng" 2>"$TMP/cap-ng.log" &
 	CAPS+=($!)
@@ -437,7 +481,7 @@ run_scenario() {
 	rm -rf "$DIR"
 	mkdir -p "$DIR"
 	: >"$DIR/traffic.log"
-	unset NO_DEFAULT_A WITH_EXT TWO_ROUTERS ANY_ONLY VXLAN_UDPCSUM POD_C DUMP_STATE
+	unset NO_DEFAULT_A WITH_EXT TWO_ROUTERS ANY_ONLY VXLAN_UDPCSUM POD_C DUMP_STATE VLAN ANY_SLL1
 	case $sc in
 	*wireguard*) mode=wireguard ;;
 	esac
@@ -449,6 +493,7 @@ run_scenario() {
 	any-bgp-*) mode=bgp ANY_ONLY=1 ;;
 	any-*) ANY_ONLY=1 ;;
 	healthy-bgp) mode=bgp ;;
+	vlan-ipip) VLAN=1 ANY_SLL1=1 ;;
 	no-default-route) NO_DEFAULT_A=1 ;;
 	snat-external) WITH_EXT=1 ;;
 	state-neigh-failed) mode=bgp DUMP_STATE=1 ;;
@@ -706,7 +751,7 @@ main() {
 		OUT=$(cd "$OUT" && pwd)
 	fi
 	TMP=$(mktemp -d /tmp/calipath-lab.XXXXXX)
-	(cd "$REPO" && for tool in ipipd labtraffic truth pcapshift k8smeta; do
+	(cd "$REPO" && for tool in ipipd vland labtraffic truth pcapshift k8smeta; do
 		CGO_ENABLED=0 go build -o "$TMP/$tool" "./testdata/lab/$tool"
 	done)
 	if printf '%s\n' "${want[@]}" | grep -q wireguard; then

@@ -50,6 +50,8 @@ type Truth struct {
 	External          []External    `json:"external,omitempty"`
 	Points            []Point       `json:"points"`
 	Links             []Links       `json:"links,omitempty"`
+	VLANs             []VLAN        `json:"vlans,omitempty"`
+	CookedV1          []CookedV1    `json:"cooked_v1,omitempty"`
 	Checked           []string      `json:"checked_against,omitempty"`
 	MultiInterface    []Multi       `json:"multi_interface,omitempty"`
 	Flows             []Flow        `json:"flows"`
@@ -108,6 +110,28 @@ type Point struct {
 	LinkType int    `json:"link_type"`
 	Packets  int    `json:"packets"`
 	IfIndex  int    `json:"ifindex,omitempty"` // an interface's index in its node's -i any capture
+	VLAN     int    `json:"vlan,omitempty"`    // a VLAN sub-interface's parent: the 802.1Q tag every frame carried
+}
+
+// CookedV1 is a node's second -i any capture, in Linux cooked v1 (tcpdump -y LINUX_SLL), taken at the
+// same time as its cooked v2 one (the "any" point): the same frames, without interface indexes.
+// Tagged counts its frames whose cooked header's protocol is 802.1Q (0x8100), with the tag after it:
+// the frames of a VLAN sub-interface's parent, which cooked v2 records untagged.
+type CookedV1 struct {
+	Node     string `json:"node"`
+	File     string `json:"file"`
+	LinkType int    `json:"link_type"`
+	Packets  int    `json:"packets"`
+	Tagged   int    `json:"tagged"`
+}
+
+// VLAN is a VLAN sub-interface (vlan-ipip): a node's or router's underlay address is on Iface,
+// whose frames cross Parent with an 802.1Q tag of ID.
+type VLAN struct {
+	Node   string `json:"node"`
+	Iface  string `json:"iface"`
+	Parent string `json:"parent"`
+	ID     int    `json:"id"`
 }
 
 // Multi is a pcapng file holding several interfaces of one node.
@@ -339,6 +363,9 @@ func computeView(dir string, checkView bool) (*lab, error) {
 		points = append(points, *p)
 	}
 	l.t.Points = points
+	if err := l.cookedV1(); err != nil {
+		return nil, err
+	}
 	l.wgOrphans(all)
 	if err := errors.Join(l.errs...); err != nil {
 		return nil, err
@@ -423,6 +450,14 @@ func (l *lab) readLabLog() error {
 			l.ext = append(l.ext, endpoint{kind: "ext", name: m["name"], node: m["name"], ip: ip, at: m["name"] + "/" + m["iface"]})
 		case "point":
 			l.t.Points = append(l.t.Points, Point{Node: m["node"], Iface: m["iface"], Role: m["role"], File: m["file"]})
+		case "vlan":
+			id, err := strconv.Atoi(m["id"])
+			if err != nil || id < 1 || id > 4094 {
+				return fmt.Errorf("lab.log: vlan: id %q", m["id"])
+			}
+			l.t.VLANs = append(l.t.VLANs, VLAN{Node: m["node"], Iface: m["iface"], Parent: m["parent"], ID: id})
+		case "sll1":
+			l.t.CookedV1 = append(l.t.CookedV1, CookedV1{Node: m["node"], File: m["file"]})
 		case "check":
 			l.checks = append(l.checks, Point{Node: m["node"], Iface: m["iface"], Role: m["role"], File: m["file"]})
 		case "links":
@@ -511,6 +546,54 @@ func countPackets(name string) (int, error) {
 	}
 }
 
+// cookedV1 reads each cooked v1 -i any capture: its link type must be LINUX_SLL (113) and it must
+// hold as many frames as its node's cooked v2 -i any capture of the same moments; it counts the
+// frames that carry an 802.1Q tag.
+func (l *lab) cookedV1() error {
+	for i := range l.t.CookedV1 {
+		c := &l.t.CookedV1[i]
+		name := filepath.Join(l.dir, c.File)
+		var err error
+		if c.LinkType, err = fileLinkType(name); err != nil {
+			return err
+		}
+		if c.LinkType != 113 {
+			return fmt.Errorf("%s: link type %d, want LINUX_SLL (113)", c.File, c.LinkType)
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		r, err := pcapgo.NewReader(f)
+		if err != nil {
+			f.Close()
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		for {
+			data, _, err := r.ZeroCopyReadPacketData()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				f.Close()
+				return fmt.Errorf("%s: record %d: %w", name, c.Packets+1, err)
+			}
+			c.Packets++
+			// The cooked v1 header: packet type, ARPHRD, address length, 8 address bytes, protocol.
+			if len(data) >= 20 && binary.BigEndian.Uint16(data[14:16]) == 0x8100 {
+				c.Tagged++
+			}
+		}
+		f.Close()
+		for _, p := range l.t.Points {
+			if p.Node == c.Node && p.Role == "any" && p.Packets != c.Packets {
+				return fmt.Errorf("%s: %d frames, but %s (cooked v2, same moments) holds %d", c.File, c.Packets, p.File, p.Packets)
+			}
+		}
+	}
+	return nil
+}
+
 // fileLinkType reads a classic pcap file's link type from its header:
 // gopacket v1.1.19 keeps it in a uint8, so 276 (LINUX_SLL2) reads as 20.
 func fileLinkType(name string) (int, error) {
@@ -592,6 +675,22 @@ func (l *lab) packet(p *Point, ts int64, data []byte, first gopacket.LayerType, 
 	if first == layers.LayerTypeEthernet {
 		if e, ok := pkt.Layer(layers.LayerTypeEthernet).(*layers.Ethernet); ok {
 			network = e.Payload
+		}
+		// A VLAN sub-interface's parent: every frame must carry the sub-interface's tag (the one
+		// the lab logged), and the network packet follows it; a frame elsewhere carries none.
+		q, tagged := pkt.Layer(layers.LayerTypeDot1Q).(*layers.Dot1Q)
+		if v, ok := l.vlanOf(p.Node, p.Iface); ok {
+			p.VLAN = v.ID
+			if !tagged || int(q.VLANIdentifier) != v.ID {
+				l.errs = append(l.errs, fmt.Errorf("%s frame %d: not tagged with VLAN %d, the tag of %s/%s", where, p.Packets, v.ID, p.Node, v.Iface))
+				return
+			}
+		} else if tagged {
+			l.errs = append(l.errs, fmt.Errorf("%s frame %d: a VLAN tag (%d) on an interface that is no VLAN's parent", where, p.Packets, q.VLANIdentifier))
+			return
+		}
+		if tagged {
+			network = q.Payload
 		}
 	}
 	if a, ok := pkt.Layer(layers.LayerTypeARP).(*layers.ARP); ok {
@@ -771,7 +870,22 @@ func (l *lab) side(e endpoint, peerIsPod, bypass bool) []string {
 	if l.tunIface != "" && peerIsPod && !bypass {
 		s = append(s, e.node+"/"+l.tunIface)
 	}
+	// A node whose underlay address is on a VLAN sub-interface of eth0: packets cross it, then
+	// eth0 tagged.
+	if v, ok := l.vlanOf(e.node, "eth0"); ok {
+		s = append(s, e.node+"/"+v.Iface)
+	}
 	return append(s, e.node+"/eth0")
+}
+
+// vlanOf returns the VLAN sub-interface of node's interface parent, if the lab made one.
+func (l *lab) vlanOf(node, parent string) (VLAN, bool) {
+	for _, v := range l.t.VLANs {
+		if v.Node == node && v.Parent == parent {
+			return v, true
+		}
+	}
+	return VLAN{}, false
 }
 
 func (l *lab) pathVia(src, dst endpoint, bypass bool) []string {

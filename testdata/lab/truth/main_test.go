@@ -128,6 +128,7 @@ func TestScenarioFindings(t *testing.T) {
 
 		// Traffic that stays on node-a: pod-a with pod-c, node-a itself with pod-a. Healthy.
 		"same-node": {},
+		"vlan-ipip": {}, // healthy: the tagged underlay changes nothing but its path
 	}
 	for _, dir := range scenarioDirs(t) {
 		if _, ok := want[filepath.Base(dir)]; !ok {
