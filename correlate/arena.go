@@ -38,7 +38,9 @@ func buildArena(w *world, m *matcher, nJ int, lean bool) *arenaOut {
 }
 
 // buildArenaSplit is buildArena with the journeys' hops filled in and sorted by two goroutines when
-// split, each for half of the journeys (fillSort).
+// split, each for half of the journeys: the first half's from the frames' start onwards (fillSort),
+// the second half's from their end backwards (fillSortBack), each stopping once its journeys' hops
+// are all in, so that each reads about half of the frames.
 func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 	ar := &arenaOut{t0: m.jT0}
 	ar.jStart, ar.jDups = m.jHops, m.jDups // counts, turned into starts below
@@ -51,7 +53,7 @@ func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 	ar.hopTs = newHopTimes(w.big, int(ar.jStart[nJ]), &ar.t0)
 	if split && nJ > 1 {
 		mid := ar.midJourney(nJ)
-		wait := beside(func() { ar.fillSort(w, m, mid, nJ) })
+		wait := beside(func() { ar.fillSortBack(w, m, mid, nJ) })
 		ar.fillSort(w, m, 0, mid)
 		wait()
 	} else {
@@ -95,6 +97,13 @@ func (ar *arenaOut) fillSort(w *world, m *matcher, from, to int) {
 	ar.sortHops(w, from, to)
 }
 
+// fillSortBack is fillSort with the hops filled in from the frames' end backwards (fillBack): for
+// the later journeys, whose hops lie in the last part of the frames.
+func (ar *arenaOut) fillSortBack(w *world, m *matcher, from, to int) {
+	ar.fillBack(w, m, int32(from), int32(to))
+	ar.sortHops(w, from, to)
+}
+
 // fillSlice is how much corrected time fill takes from each file in turn.
 const fillSlice = int64(time.Millisecond)
 
@@ -105,11 +114,12 @@ const fillSlice = int64(time.Millisecond)
 // are numbered in time order) and their slots stay in the caches; one file after another would sweep
 // the whole arena once a file. A file not in time order is read in its own order, each of its
 // Observations once all the same. The Observations of other journeys are passed over (they cost a
-// journey id read each).
+// journey id read each). It stops once the hops of the journeys are all in (filledUpTo): the first
+// half of the journeys (in time order) is done with about the first half of the frames.
 func (ar *arenaOut) fill(w *world, m *matcher, from, to int32) {
 	next := makeFilled[uint32](w.big, int(to-from), int(to-from)) // each journey's next slot to fill
 	copy(next, ar.jStart[from:to])
-	pos := make([]int, len(w.c.Obs))
+	pos, done := make([]int, len(w.c.Obs)), from // done: the journeys below it have all their hops
 	for {
 		lo, left := int64(math.MaxInt64), false
 		for f, obs := range w.c.Obs {
@@ -126,6 +136,61 @@ func (ar *arenaOut) fill(w *world, m *matcher, from, to int32) {
 		}
 		for f := range w.c.Obs {
 			pos[f] = ar.fillSlice(w, m, f, pos[f], until, next, from, to)
+		}
+		if done = ar.filledUpTo(next, from, done, to); done == to {
+			return
+		}
+	}
+}
+
+// filledUpTo returns the first journey from done on (up to to) whose hops are not all in yet: next
+// holds the arena slot that journey from+k's next hop goes to at k, and a journey's hops are all in
+// once it reaches the next journey's first slot. Journeys are numbered in time order, so a pass in
+// time order completes them about in that order, and the journeys are each looked at about once.
+func (ar *arenaOut) filledUpTo(next []uint32, from, done, to int32) int32 {
+	for done < to && next[done-from] == ar.jStart[done+1] {
+		done++
+	}
+	return done
+}
+
+// filledDownTo is filledUpTo for a pass backwards in time: it returns the end of the journeys from
+// from up to below done (done at most to) whose last one's hops are not all in yet (from for none).
+func (ar *arenaOut) filledDownTo(next []uint32, from, done int32) int32 {
+	for done > from && next[done-1-from] == ar.jStart[done] {
+		done--
+	}
+	return done
+}
+
+// fillBack is fill from the frames' end backwards: each file read back from its last Observation, a
+// slice of corrected time at a time (the latest first), until the hops of journeys [from, to) are all
+// in (filledDownTo): the second half of the journeys (in time order) is done with about the second
+// half of the frames. The slots are fill's; the order of a journey's hops in them may differ, which
+// sortHops puts right.
+func (ar *arenaOut) fillBack(w *world, m *matcher, from, to int32) {
+	next := makeFilled[uint32](w.big, int(to-from), int(to-from)) // each journey's next slot to fill
+	copy(next, ar.jStart[from:to])
+	pos := make([]int, len(w.c.Obs)) // file f's next Observation to read back is its (pos[f]-1)-th
+	for f, obs := range w.c.Obs {
+		pos[f] = len(obs)
+	}
+	for done := ar.filledDownTo(next, from, to); done > from; done = ar.filledDownTo(next, from, done) {
+		hi, left := int64(math.MinInt64), false
+		for f, obs := range w.c.Obs {
+			if i := pos[f] - 1; i >= 0 {
+				hi, left = max(hi, m.corrected(&obs[i], f, i)), true
+			}
+		}
+		if !left {
+			return
+		}
+		until := hi - fillSlice
+		if until > hi { // overflow: the rest
+			until = math.MinInt64
+		}
+		for f := range w.c.Obs {
+			pos[f] = ar.fillSliceBack(w, m, f, pos[f], until, next, from, to)
 		}
 	}
 }
@@ -148,6 +213,36 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next 
 		o := &obs[i]
 		t := clk[o.Source].correctAt(st.Ts(i, o), i)
 		if t >= until && until != math.MaxInt64 {
+			break
+		}
+		nx := &next[j-from]
+		k := *nx
+		*nx = k + 1
+		arena[k], hopPt[k] = g, uint16(srcPoint[o.Source])
+		if !ar.hopTs.setSmall(int(k), j, t) {
+			ar.hopTs.set(int(k), j, t)
+		}
+	}
+	return i
+}
+
+// fillSliceBack is fillSlice backwards: it fills in the hops of journeys [from, to) in file f from its
+// (i-1)-th Observation back, down to corrected time until (exclusive; all of them for
+// math.MinInt64), and returns where it stopped: the next one to read back is the one before it.
+func (ar *arenaOut) fillSliceBack(w *world, m *matcher, f, i int, until int64, next []uint32, from, to int32) int {
+	obs, base, st, clk := w.c.Obs[f], w.fileBase[f], &w.c.Stamps[f], m.srcClock
+	jOf, arena, hopPt, srcPoint := m.jOf, ar.arena, ar.hopPt, w.srcPoint
+	n := uint32(to - from)
+	for ; i > 0; i-- {
+		w.trimAt(i - 1)
+		g := base + uint32(i-1)
+		j := jOf[g] - 1
+		if uint32(j-from) >= n || m.isDup(g) { // none (-1), another range's or a duplicate
+			continue
+		}
+		o := &obs[i-1]
+		t := clk[o.Source].correctAt(st.Ts(i-1, o), i-1)
+		if t <= until && until != math.MinInt64 {
 			break
 		}
 		nx := &next[j-from]
