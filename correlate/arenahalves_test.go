@@ -71,10 +71,11 @@ func manyFlowsCaps(t *testing.T) []string {
 	return g.Files
 }
 
-// Each half of the journeys reads only its own part of the frames: the first half (fill) stops a
-// slice of time after its journeys' last hop, the second (fillBack) a slice before its journeys'
-// first one. The frames past that are made to name a journey of the half (their journey ids
-// rewritten): a half that read them would take them as its hops, and its slots would differ.
+// Each half of the journeys reads only its own part of the frames: the first half stops a slice of
+// time after its journeys' last hop, the second (read backwards) a slice before its journeys' first
+// one. The duplicates past those are made to look like hops (their journey ids rewritten, their
+// duplicate marks cleared) of a journey of the half that does not read them, and of the other's
+// half: a half that read them would take them as its hops, and its slots would differ.
 func TestArenaHalvesReadTheirPart(t *testing.T) {
 	w, match := arenaMatcher(t, manyFlowsCaps(t))
 	m, nJ := match()
@@ -93,39 +94,31 @@ func TestArenaHalvesReadTheirPart(t *testing.T) {
 			}
 		}
 	}
-	// poison rewrites the journey id of every frame (duplicates aside) at or past corrected time
-	// from (late) or at or before it (not late) to journey j, and returns how many it rewrote.
-	poison := func(m *matcher, from int64, late bool, j int32) int {
-		n := 0
-		for f, obs := range w.c.Obs {
-			for i := range obs {
-				g := w.fileBase[f] + uint32(i)
-				if m.isDup(g) {
-					continue
-				}
-				if ts := m.corrected(&obs[i], f, i); late && ts >= from || !late && ts <= from {
-					m.jOf[g], n = j+1, n+1
-				}
+	m, _ = match()
+	late, early := 0, 0
+	for f, obs := range w.c.Obs {
+		for i := range obs {
+			g := w.fileBase[f] + uint32(i)
+			if !m.isDup(g) {
+				continue
 			}
+			switch ts := m.corrected(&obs[i], f, i); {
+			case ts >= lastA+fillSlice: // the first half's first journey
+				m.jOf[g], late = 1, late+1
+			case ts <= firstB-fillSlice: // the second half's last journey
+				m.jOf[g], early = int32(nJ), early+1
+			default:
+				continue
+			}
+			m.dup[g/64] &^= 1 << (g % 64)
 		}
-		return n
 	}
-
-	m, _ = match()
-	ar := arenaFor(m, nJ)
-	if n := poison(m, lastA+fillSlice, true, 0); n < 1000 {
-		t.Fatalf("%d frames past the first half's last hop: too few to tell", n)
+	if late < 20 || early < 20 {
+		t.Fatalf("%d duplicates past the first half's hops and %d before the second's: too few to tell", late, early)
 	}
-	ar.fillSort(w, m, 0, mid)
-	sameArena(t, "first half, later frames naming its first journey", ref, ar, 0, ref.jStart[mid])
-
-	m, _ = match()
-	ar = arenaFor(m, nJ)
-	if n := poison(m, firstB-fillSlice, false, int32(nJ-1)); n < 1000 {
-		t.Fatalf("%d frames before the second half's first hop: too few to tell", n)
-	}
-	ar.fillSortBack(w, m, mid, nJ)
-	sameArena(t, "second half, earlier frames naming its last journey", ref, ar, ref.jStart[mid], ref.jStart[nJ])
+	ar := buildArenaSplit(w, m, nJ, false, true)
+	sameArena(t, "first half, later duplicates naming its first journey", ref, ar, 0, ref.jStart[mid])
+	sameArena(t, "second half, earlier duplicates naming its last journey", ref, ar, ref.jStart[mid], ref.jStart[nJ])
 }
 
 // The arena is the same on 1, 2 and 4 cores (buildArena splits it on more than one), on generated
@@ -169,7 +162,7 @@ func TestArenaSplitAppended(t *testing.T) {
 	}
 }
 
-// Any range of journeys is filled and sorted alike forwards (fillSort) and backwards (fillSortBack),
+// Any range of journeys is filled and sorted alike forwards and backwards (fillSortPart),
 // each stopping once the range's hops are in: single journeys (the first of the frames and the last),
 // pairs, and ranges at random.
 func TestArenaFillRanges(t *testing.T) {
@@ -186,11 +179,7 @@ func TestArenaFillRanges(t *testing.T) {
 	for _, r := range ranges {
 		for _, back := range []bool{false, true} {
 			ar := arenaFor(m, nJ)
-			if back {
-				ar.fillSortBack(w, m, r[0], r[1])
-			} else {
-				ar.fillSort(w, m, r[0], r[1])
-			}
+			ar.fillSortPart(w, m, r[0], r[1], back)
 			sameArena(t, fmt.Sprintf("journeys %d..%d (back %v)", r[0], r[1], back), ref, ar, ref.jStart[r[0]], ref.jStart[r[1]])
 		}
 	}
