@@ -38,9 +38,7 @@ func buildArena(w *world, m *matcher, nJ int, lean bool) *arenaOut {
 }
 
 // buildArenaSplit is buildArena with the journeys' hops filled in and sorted by two goroutines when
-// split, each for half of the journeys (fillSortPart): the first half's read from the frames' start
-// onwards, the second half's from their end backwards, each stopping once its journeys' hops are all
-// in, so that each reads about half of the frames.
+// split, each for half of the journeys (fillSort).
 func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 	ar := &arenaOut{t0: m.jT0}
 	ar.jStart, ar.jDups = m.jHops, m.jDups // counts, turned into starts below
@@ -53,8 +51,8 @@ func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 	ar.hopTs = newHopTimes(w.big, int(ar.jStart[nJ]), &ar.t0)
 	if split && nJ > 1 {
 		mid := ar.midJourney(nJ)
-		wait := beside(func() { ar.fillSortPart(w, m, mid, nJ, true) })
-		ar.fillSortPart(w, m, 0, mid, false)
+		wait := beside(func() { ar.fillSort(w, m, mid, nJ) })
+		ar.fillSort(w, m, 0, mid)
 		wait()
 	} else {
 		ar.fillSort(w, m, 0, nJ)
@@ -161,119 +159,6 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next 
 		}
 	}
 	return i
-}
-
-// fillSortPart is fillSort for part of the journeys, [from, to), filled in by fillPart (back: from
-// the frames' end backwards).
-func (ar *arenaOut) fillSortPart(w *world, m *matcher, from, to int, back bool) {
-	ar.fillPart(w, m, int32(from), int32(to), back)
-	ar.sortHops(w, from, to)
-}
-
-// fillPart is fill for part of the journeys, [from, to), read from the frames' start onwards, or
-// from their end backwards (back: the latest slice of corrected time first), until the journeys' hops
-// are all in (their count is known: jStart). Journeys are numbered in time order: the first half of
-// them is done with about the first half of the frames read forwards, the second half with about the
-// second half read backwards. Each slice stops at the first Observation past it, whichever journey it
-// is of (fillPartSlice), so that a file is not read on past the part's hops. The slots are fill's; the
-// order of a journey's hops in them may differ, which sortHops puts right.
-func (ar *arenaOut) fillPart(w *world, m *matcher, from, to int32, back bool) {
-	next := makeFilled[uint32](w.big, int(to-from), int(to-from)) // each journey's next slot to fill
-	copy(next, ar.jStart[from:to])
-	pos := make([]int, len(w.c.Obs)) // forwards: file f's next Observation; backwards: the one after it
-	for f, obs := range w.c.Obs {
-		if back {
-			pos[f] = len(obs)
-		}
-	}
-	for left := int(ar.jStart[to] - ar.jStart[from]); left > 0; { // the hops still to fill
-		at, more := int64(math.MaxInt64), false // forwards: the earliest time still to read
-		if back {
-			at = math.MinInt64 // the latest
-		}
-		for f, obs := range w.c.Obs {
-			switch {
-			case !back && pos[f] < len(obs):
-				at, more = min(at, m.corrected(&obs[pos[f]], f, pos[f])), true
-			case back && pos[f] > 0:
-				at, more = max(at, m.corrected(&obs[pos[f]-1], f, pos[f]-1)), true
-			}
-		}
-		if !more {
-			return
-		}
-		var n int
-		for f := range w.c.Obs {
-			if back {
-				pos[f], n = ar.fillPartSliceBack(w, m, f, pos[f], satSub(at, fillSlice), next, from, to)
-			} else {
-				pos[f], n = ar.fillPartSlice(w, m, f, pos[f], satSub(at, -fillSlice), next, from, to)
-			}
-			left -= n
-		}
-	}
-}
-
-// satSub returns a-b, held within the int64 range.
-func satSub(a, b int64) int64 {
-	d := a - b
-	switch {
-	case b > 0 && d > a:
-		return math.MinInt64
-	case b < 0 && d < a:
-		return math.MaxInt64
-	}
-	return d
-}
-
-// fillPartSlice is fillSlice for fillPart, forwards: it reads file f from its i-th Observation on up
-// to corrected time until (exclusive; all of them for math.MaxInt64), whichever journey an
-// Observation is of, and returns where it stopped and how many hops it filled in.
-func (ar *arenaOut) fillPartSlice(w *world, m *matcher, f, i int, until int64, next []uint32, from, to int32) (_, filled int) {
-	obs := w.c.Obs[f]
-	for ; i < len(obs); i++ {
-		w.trimAt(i)
-		t := m.corrected(&obs[i], f, i)
-		if t >= until && until != math.MaxInt64 {
-			break
-		}
-		filled += ar.fillHop(w, m, f, i, t, next, from, to)
-	}
-	return i, filled
-}
-
-// fillPartSliceBack is fillPartSlice backwards: it reads file f from its (i-1)-th Observation back,
-// down to corrected time until (exclusive; all of them for math.MinInt64), and returns where it
-// stopped (the next one to read back is the one before it) and how many hops it filled in.
-func (ar *arenaOut) fillPartSliceBack(w *world, m *matcher, f, i int, until int64, next []uint32, from, to int32) (_, filled int) {
-	obs := w.c.Obs[f]
-	for ; i > 0; i-- {
-		w.trimAt(i - 1)
-		t := m.corrected(&obs[i-1], f, i-1)
-		if t <= until && until != math.MinInt64 {
-			break
-		}
-		filled += ar.fillHop(w, m, f, i-1, t, next, from, to)
-	}
-	return i, filled
-}
-
-// fillHop fills in file f's i-th Observation, seen at corrected time t, as its journey's next hop
-// when it is a hop of journeys [from, to) (next: as in fillSlice), and returns 1; otherwise (none,
-// another part's or a duplicate) 0.
-func (ar *arenaOut) fillHop(w *world, m *matcher, f, i int, t int64, next []uint32, from, to int32) int {
-	g := w.fileBase[f] + uint32(i)
-	j := m.jOf[g] - 1
-	if uint32(j-from) >= uint32(to-from) || m.isDup(g) {
-		return 0
-	}
-	k := next[j-from]
-	next[j-from] = k + 1
-	ar.arena[k], ar.hopPt[k] = g, uint16(w.srcPoint[w.c.Obs[f][i].Source])
-	if !ar.hopTs.setSmall(int(k), j, t) {
-		ar.hopTs.set(int(k), j, t)
-	}
-	return 1
 }
 
 // sortHops puts the hops of journeys [from, to) in path order. Within a journey: nodes in the order

@@ -3,7 +3,6 @@ package correlate
 import (
 	"fmt"
 	"maps"
-	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"runtime"
@@ -71,56 +70,6 @@ func manyFlowsCaps(t *testing.T) []string {
 	return g.Files
 }
 
-// Each half of the journeys reads only its own part of the frames: the first half stops a slice of
-// time after its journeys' last hop, the second (read backwards) a slice before its journeys' first
-// one. The duplicates past those are made to look like hops (their journey ids rewritten, their
-// duplicate marks cleared) of a journey of the half that does not read them, and of the other's
-// half: a half that read them would take them as its hops, and its slots would differ.
-func TestArenaHalvesReadTheirPart(t *testing.T) {
-	w, match := arenaMatcher(t, manyFlowsCaps(t))
-	m, nJ := match()
-	ref := buildArenaSplit(w, m, nJ, false, false)
-	mid := ref.midJourney(nJ)
-	if mid < 100 || nJ-mid < 100 {
-		t.Fatalf("halves of %d and %d journeys: too few to tell", mid, nJ-mid)
-	}
-	firstB, lastA := int64(math.MaxInt64), int64(math.MinInt64)
-	for j := range nJ {
-		for k := ref.jStart[j]; k < ref.jStart[j+1]; k++ {
-			if ts := ref.hopTs.at(int32(j), int(k)); j < mid {
-				lastA = max(lastA, ts)
-			} else {
-				firstB = min(firstB, ts)
-			}
-		}
-	}
-	m, _ = match()
-	late, early := 0, 0
-	for f, obs := range w.c.Obs {
-		for i := range obs {
-			g := w.fileBase[f] + uint32(i)
-			if !m.isDup(g) {
-				continue
-			}
-			switch ts := m.corrected(&obs[i], f, i); {
-			case ts >= lastA+fillSlice: // the first half's first journey
-				m.jOf[g], late = 1, late+1
-			case ts <= firstB-fillSlice: // the second half's last journey
-				m.jOf[g], early = int32(nJ), early+1
-			default:
-				continue
-			}
-			m.dup[g/64] &^= 1 << (g % 64)
-		}
-	}
-	if late < 20 || early < 20 {
-		t.Fatalf("%d duplicates past the first half's hops and %d before the second's: too few to tell", late, early)
-	}
-	ar := buildArenaSplit(w, m, nJ, false, true)
-	sameArena(t, "first half, later duplicates naming its first journey", ref, ar, 0, ref.jStart[mid])
-	sameArena(t, "second half, earlier duplicates naming its last journey", ref, ar, ref.jStart[mid], ref.jStart[nJ])
-}
-
 // The arena is the same on 1, 2 and 4 cores (buildArena splits it on more than one), on generated
 // captures and on a lab scenario.
 func TestArenaGOMAXPROCS(t *testing.T) {
@@ -162,9 +111,9 @@ func TestArenaSplitAppended(t *testing.T) {
 	}
 }
 
-// Any range of journeys is filled and sorted alike forwards and backwards (fillSortPart),
-// each stopping once the range's hops are in: single journeys (the first of the frames and the last),
-// pairs, and ranges at random.
+// Any range of journeys is filled and sorted as the whole arena is (fillSort, which the halves of
+// buildArenaSplit run): single journeys (the first of the frames and the last), pairs, and ranges at
+// random.
 func TestArenaFillRanges(t *testing.T) {
 	w, match := arenaMatcher(t, manyFlowsCaps(t))
 	m, nJ := match()
@@ -177,10 +126,8 @@ func TestArenaFillRanges(t *testing.T) {
 		ranges = append(ranges, [2]int{from, from + 1}, [2]int{from, from + 1 + rng.IntN(nJ-from)})
 	}
 	for _, r := range ranges {
-		for _, back := range []bool{false, true} {
-			ar := arenaFor(m, nJ)
-			ar.fillSortPart(w, m, r[0], r[1], back)
-			sameArena(t, fmt.Sprintf("journeys %d..%d (back %v)", r[0], r[1], back), ref, ar, ref.jStart[r[0]], ref.jStart[r[1]])
-		}
+		ar := arenaFor(m, nJ)
+		ar.fillSort(w, m, r[0], r[1])
+		sameArena(t, fmt.Sprintf("journeys %d..%d", r[0], r[1]), ref, ar, ref.jStart[r[0]], ref.jStart[r[1]])
 	}
 }
