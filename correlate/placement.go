@@ -52,6 +52,10 @@ type placement struct {
 	// countJ: the journey a counter's goroutine is counting (segCounter.work), which a segment made
 	// then keeps as its j0
 	countJ int32
+	// capDrop: the analysis's (placement counts in its vanished), or in the second goroutine's copy
+	// (placingCopy) a copy with counts of its own. It stands for the analysis's field in placement's
+	// methods.
+	capDrop *capDrops
 	// countOdd: this is the copy of placement that the second segment counter counts with
 	// (countingCopy), whose segments on each path are pathInfo.segsOdd
 	countOdd bool
@@ -60,7 +64,7 @@ type placement struct {
 // newPlacement makes placement's tables: the segments, the offload events by journey, the journeys a
 // node refused, and each journey's status, last point and next point.
 func newPlacement(a *analysis) *placement {
-	pl := &placement{analysis: a, placementOut: &placementOut{}}
+	pl := &placement{analysis: a, placementOut: &placementOut{}, capDrop: &a.capDrop}
 	pl.segs = map[[2]int]*segAcc{}
 	if n := len(a.w.c.Points); n <= 256 {
 		pl.segDense = make([]*segAcc, n*n)
@@ -774,16 +778,18 @@ func placeJourneys(a *analysis) (*placementOut, []Journey) {
 		out = make([]Journey, 0, a.nJ)
 	}
 	p := &placing{}
-	pl.prereadAcks() // acked.go
-	pl.sa = pl.startSegCounter(stageChunk(&a.opts, segChunk))
-	for j := 0; j < a.nJ; j++ {
-		pl.jLast[j], pl.jNext[j] = -1, -1
-		if a.jFlow[j] >= 0 {
-			pl.placeJourney(j, p)
+	pl.prereadAcks()    // acked.go
+	if !pl.placeTwo() { // else placed on two goroutines (placepar.go)
+		pl.sa = pl.startSegCounter(stageChunk(&a.opts, segChunk))
+		for j := 0; j < a.nJ; j++ {
+			pl.jLast[j], pl.jNext[j] = -1, -1
+			if a.jFlow[j] >= 0 {
+				pl.placeJourney(j, p)
+			}
+			a.w.trimAt(j) // the journeys' sightings lie across all the frames
 		}
-		a.w.trimAt(j) // the journeys' sightings lie across all the frames
+		pl.sa.wait()
 	}
-	pl.sa.wait()
 	for _, fl := range pl.flows { // the paths' segments are placement's
 		for _, pi := range fl.path {
 			if pi != nil {

@@ -36,48 +36,17 @@ type segCounter struct {
 	n  int
 	p  *pipe[segJobs] // nil: inline
 	q  placing        // the goroutine's journey being counted
-	// odd: when two counters share the work (many journeys, two cores or more), the counter of the
-	// journeys of odd flows, with segments of its own that wait adds to pl's; this one counts the even
-	// flows'. A flow's journeys are all counted by one of them, in journey order.
-	odd *segCounter
 }
-
-// segSplit is how many chunks of journeys placement must hand on for its segment counting to be
-// split between two counters (segCounter.odd).
-const segSplit = 16
 
 // startSegCounter starts the segment counter of pl: with a goroutine taking chunks of n journeys, or
 // inline for n 0.
 func (pl *placement) startSegCounter(n int) *segCounter {
 	c := &segCounter{pl: pl, n: n}
 	if n > 0 {
-		c.start()
-		if pl.nJ >= segSplit*n {
-			c.odd = &segCounter{pl: pl.countingCopy(), n: n}
-			c.odd.start()
-		}
+		c.p = startPipe(func() *segJobs { return &segJobs{jobs: make([]segJob, 0, n)} },
+			func(s *segJobs) { s.jobs, s.reached, s.when = s.jobs[:0], s.reached[:0], s.when[:0] }, c.work)
 	}
 	return c
-}
-
-// start starts c's goroutine.
-func (c *segCounter) start() {
-	n := c.n
-	c.p = startPipe(func() *segJobs { return &segJobs{jobs: make([]segJob, 0, n)} },
-		func(s *segJobs) { s.jobs, s.reached, s.when = s.jobs[:0], s.reached[:0], s.when[:0] }, c.work)
-}
-
-// countingCopy returns a copy of pl for a second segment counter: the same stages and journeys' state,
-// read alone, and segments and slabs of its own (the flows it counts are its own).
-func (pl *placement) countingCopy() *placement {
-	po := *pl.placementOut
-	po.segs = map[[2]int]*segAcc{}
-	if pl.segDense != nil {
-		po.segDense = make([]*segAcc, len(pl.segDense))
-	}
-	cp := *pl
-	cp.placementOut, cp.tallies, cp.lats, cp.countOdd = &po, nil, nil, true
-	return &cp
 }
 
 // add counts journey p (with its status) on the segments, or queues it for the counter's goroutine.
@@ -85,9 +54,6 @@ func (c *segCounter) add(p *placing, status statusCode) {
 	if c.p == nil {
 		c.pl.count(p, status)
 		return
-	}
-	if c.odd != nil && p.fi&1 != 0 {
-		c = c.odd
 	}
 	ch := c.p.cur
 	ch.jobs = append(ch.jobs, segJob{fl: p.fl, pi: p.pi, o0: p.o0, j: int32(p.j), fi: p.fi, at: int32(len(ch.reached)),
@@ -104,63 +70,6 @@ func (c *segCounter) wait() {
 	if c.p != nil {
 		c.p.wait()
 	}
-	if c.odd != nil {
-		c.odd.p.wait()
-		c.pl.mergeSegs(c.odd.pl)
-	}
-}
-
-// mergeSegs adds the segments counted by o (a second counter's copy, countingCopy) to pl's. The
-// two counted the journeys of different flows, each in journey order, so the sums are the same as one
-// counter's; a segment both made keeps the kind of the earlier journey's path (j0), its evidence is
-// merged in journey order, and its latencies are added up as one accumulator would have them.
-func (pl *placement) mergeSegs(o *placement) {
-	for k, t := range o.segs {
-		s := pl.segs[k]
-		if s == nil {
-			pl.segs[k] = t
-			if pl.segDense != nil {
-				pl.segDense[t.from*len(pl.w.c.Points)+t.to] = t
-			}
-			continue
-		}
-		if t.j0 < s.j0 {
-			s.kind, s.unplaced, s.j0 = t.kind, t.unplaced, t.j0
-		}
-		s.packets += t.packets
-		s.delivered += t.delivered
-		s.lost += t.lost
-		s.notCaptured += t.notCaptured
-		s.negative += t.negative
-		s.lat.merge(&t.lat)
-		for f, n := range t.flows { // the flows are the counters' own: each in one of them
-			s.flows[f] += n
-		}
-		s.evidence = mergeEvidence(s.evidence, t.evidence)
-		s.lostDF += t.lostDF
-		s.lostV6 += t.lostV6
-		s.refused += t.refused
-		s.lostMaxLen = max(s.lostMaxLen, t.lostMaxLen)
-		s.passMaxLen = max(s.passMaxLen, t.passMaxLen)
-		s.holes += t.holes
-	}
-}
-
-// mergeEvidence merges two lists of lost journeys' evidence, each in journey order, into one in
-// journey order.
-func mergeEvidence(a, b []lossEv) []lossEv {
-	if len(b) == 0 {
-		return a
-	}
-	out := make([]lossEv, 0, len(a)+len(b))
-	for len(a) > 0 && len(b) > 0 {
-		if b[0].j < a[0].j {
-			out, b = append(out, b[0]), b[1:]
-		} else {
-			out, a = append(out, a[0]), a[1:]
-		}
-	}
-	return append(append(out, a...), b...)
 }
 
 // work counts a chunk's journeys, in order.
@@ -172,7 +81,6 @@ func (c *segCounter) work(ch *segJobs) {
 		q.pi, q.o0, q.j, q.fi, q.first, q.reach = job.pi, job.o0, int(job.j), job.fi, int(job.first), int(job.reach)
 		q.fl, q.last, q.piece, q.parent = job.fl, job.last, job.piece, job.parent
 		q.reached, q.when = ch.reached[job.at:job.at+n], ch.when[job.at:job.at+n]
-		c.pl.countJ = job.j
 		c.pl.count(q, job.status)
 	}
 }

@@ -46,7 +46,7 @@ func TestLatMergeSame(t *testing.T) {
 	}
 }
 
-// mergeSegs adds a second counter's segments to the first's: a segment only the second made is taken
+// mergeSegs adds the second goroutine's segments to the first's: a segment only the second made is taken
 // whole (and found through segDense), a segment both made keeps the kind and unplaced of the one the
 // earlier journey made, its counts are summed, its largest lengths kept, its flows' losses summed and
 // its evidence merged in journey order.
@@ -75,7 +75,7 @@ func TestMergeSegs(t *testing.T) {
 		o.segs[[2]int{0, 1}], o.segs[[2]int{1, 2}] = tw, only
 		pl.mergeSegs(o)
 		if pl.segs[[2]int{1, 2}] != only || pl.segDense[1*3+2] != only {
-			t.Fatalf("the second counter's own segment is not taken: %v %v", pl.segs[[2]int{1, 2}], pl.segDense[5])
+			t.Fatalf("the second goroutine's own segment is not taken: %v %v", pl.segs[[2]int{1, 2}], pl.segDense[5])
 		}
 		got := pl.segs[[2]int{0, 1}]
 		wantKind, wantUnplaced := "host", [2]int{}
@@ -103,10 +103,10 @@ func TestMergeSegs(t *testing.T) {
 	}
 }
 
-// checkSplitCounters correlates files with the segment counting split between two counters (chunks
+// checkSplitCounters correlates files with placement on two goroutines (chunks
 // of chunk journeys, small enough for the journeys to fill segSplit of them) at GOMAXPROCS 1, 2 and
 // 4: the same Result (as JSON, with the journeys) as with the counting done inline. It returns how
-// many journeys there were, 0 when too few for two counters.
+// many journeys there were, 0 when too few for two goroutines.
 func checkSplitCounters(t *testing.T, files []string, chunk int) int {
 	t.Helper()
 	run := func(chunk int) ([]byte, int) {
@@ -123,18 +123,18 @@ func checkSplitCounters(t *testing.T, files []string, chunk int) int {
 		got, _ := run(chunk)
 		runtime.GOMAXPROCS(old)
 		if string(got) != string(want) {
-			t.Fatalf("GOMAXPROCS %d, two counters: the Result differs from the one counted inline", procs)
+			t.Fatalf("GOMAXPROCS %d, two goroutines: the Result differs from the one placed on one", procs)
 		}
 	}
 	if n < segSplit*chunk {
-		return 0 // too few journeys: counted by one counter
+		return 0 // too few journeys: placed on one
 	}
 	return n
 }
 
-// The placement's segment counting split between two counters gives the Result it gives inline, on
+// Placement on two goroutines (placeTwo) gives the Result it gives on one, on
 // generated many-flow captures with loss, duplicates, DNAT, retransmissions and a clock off (segments shared by
-// the flows of both counters, some with more latencies than exactSamples).
+// the flows of both halves, some with more latencies than exactSamples).
 func TestSplitCountersSame(t *testing.T) {
 	cfg := manyFlowsConfig()
 	cfg.Flows, cfg.Packets = 800, 10000
@@ -148,13 +148,13 @@ func TestSplitCountersSame(t *testing.T) {
 				t.Fatal(err)
 			}
 			if checkSplitCounters(t, g.Files, 7) == 0 {
-				t.Fatal("too few journeys for two counters")
+				t.Fatal("too few journeys for two goroutines")
 			}
 		})
 	}
 }
 
-// Likewise on every lab scenario; most have journeys enough for two counters.
+// Likewise on every lab scenario; most have journeys enough for two goroutines.
 func TestSplitCountersLab(t *testing.T) {
 	split, all := 0, 0
 	eachLabScenario(t, func(t *testing.T, files []string) {
@@ -164,6 +164,6 @@ func TestSplitCountersLab(t *testing.T) {
 		}
 	})
 	if split < all/2 {
-		t.Errorf("two counters in %d of %d scenarios: too few to tell", split, all)
+		t.Errorf("two goroutines in %d of %d scenarios: too few to tell", split, all)
 	}
 }
