@@ -167,3 +167,39 @@ func TestSplitCountersLab(t *testing.T) {
 		t.Errorf("two goroutines in %d of %d scenarios: too few to tell", split, all)
 	}
 }
+
+// mergeHalf adds the second goroutine's lists in journey order (open ends, ACK-cleared segments), its
+// resends to the set and its counts per point to the first's.
+func TestMergeHalf(t *testing.T) {
+	mk := func() *placement {
+		return &placement{placementOut: &placementOut{segs: map[[2]int]*segAcc{}, retransJ: map[int32]bool{}},
+			oe: &openEndFinder{}, capDrop: &capDrops{vanished: make([]int, 3)}}
+	}
+	pl, o := mk(), mk()
+	pl.oe.found = []openEnd{{j: 2, point: 1}, {j: 9, point: 1, left: true}, {j: 9, point: 0}}
+	o.oe.found = []openEnd{{j: 1, point: 2}, {j: 5, point: 2, left: true}, {j: 5, point: 0}, {j: 12, point: 1}}
+	pl.ackedMiss, o.ackedMiss = []ackedMiss{{j: 4, point: 1}}, []ackedMiss{{j: 3, point: 2}, {j: 7, point: 0}}
+	pl.retransJ[4], o.retransJ[3] = true, true
+	pl.capDrop.vanished[1], o.capDrop.vanished[1], o.capDrop.vanished[2] = 2, 3, 1
+	o.enteredAt = []int32{0, 4, 1}
+	pl.mergeHalf(o)
+	var js []int32
+	for _, e := range pl.oe.found {
+		js = append(js, e.j)
+	}
+	if want := []int32{1, 2, 5, 5, 9, 9, 12}; !reflect.DeepEqual(js, want) || !pl.oe.found[2].left || !pl.oe.found[4].left {
+		t.Errorf("open ends %+v, want journeys %v, each journey's in its half's order", pl.oe.found, want)
+	}
+	if want := []ackedMiss{{j: 3, point: 2}, {j: 4, point: 1}, {j: 7, point: 0}}; !reflect.DeepEqual(pl.ackedMiss, want) {
+		t.Errorf("ACK-cleared %v, want %v", pl.ackedMiss, want)
+	}
+	if want := map[int32]bool{3: true, 4: true}; !reflect.DeepEqual(pl.retransJ, want) {
+		t.Errorf("resends %v, want %v", pl.retransJ, want)
+	}
+	if want := []int{0, 5, 1}; !reflect.DeepEqual(pl.capDrop.vanished, want) {
+		t.Errorf("vanished %v, want %v", pl.capDrop.vanished, want)
+	}
+	if want := []int32{0, 4, 1}; !reflect.DeepEqual(pl.enteredAt, want) {
+		t.Errorf("entered past %v, want %v", pl.enteredAt, want)
+	}
+}
