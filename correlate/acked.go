@@ -51,12 +51,13 @@ type ackRead struct {
 }
 
 // ackedMiss is a segment the rule cleared: the point whose capture missed it (the next on its path),
-// its flow, its last sighting and the sighting of the ACK that answered it.
+// its flow, its last sighting and the sighting of the ACK that answered it; j is its journey.
 type ackedMiss struct {
 	point int
 	flow  int32
 	seg   uint32
 	ack   uint32
+	j     int32
 }
 
 // ackCand is an ACK of the reverse direction that may answer a segment: its first sighting showing
@@ -83,7 +84,7 @@ func (pl *placement) ackedLater(p *placing, nx int) bool {
 	if !ok || !pl.covered(p.pi.points[p.first], c.t) {
 		return false // no ACK answered it, or a resend could have passed its first point unseen
 	}
-	pl.ackedMiss = append(pl.ackedMiss, ackedMiss{point: nx, flow: p.fi, seg: p.h[p.reached[p.reach]], ack: c.g})
+	pl.ackedMiss = append(pl.ackedMiss, ackedMiss{point: nx, flow: p.fi, seg: p.h[p.reached[p.reach]], ack: c.g, j: j})
 	return true
 }
 

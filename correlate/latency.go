@@ -66,13 +66,49 @@ func (a *latAcc) addExact(v int64) {
 	a.samples, a.wide = nil, nil
 }
 
+// merge adds the latencies of b to a: the summary is the one an accumulator given both's values
+// would give, exact while they are exactSamples or fewer, else the histogram of them all.
+func (a *latAcc) merge(b *latAcc) {
+	if b.n == 0 {
+		return
+	}
+	if a.n == 0 || b.min < a.min {
+		a.min = b.min
+	}
+	if a.n == 0 || b.max > a.max {
+		a.max = b.max
+	}
+	a.n += b.n
+	if a.hist == nil && b.hist == nil && a.n <= exactSamples {
+		a.samples, a.wide = append(a.samples, b.samples...), append(a.wide, b.wide...)
+		return
+	}
+	for _, l := range []*latAcc{a, b} {
+		for _, s := range l.samples {
+			a.countN(bucketOf(int64(s)), 1)
+		}
+		for _, s := range l.wide {
+			a.countN(bucketOf(s), 1)
+		}
+	}
+	a.samples, a.wide = nil, nil
+	for i, k := range b.hist {
+		if k != 0 {
+			a.countN(b.histLo+int32(i), k)
+		}
+	}
+}
+
 // count adds one to bucket b, widening the histogram's range when b is outside it.
-func (a *latAcc) count(b int32) {
+func (a *latAcc) count(b int32) { a.countN(b, 1) }
+
+// countN adds k to bucket b, widening the histogram's range when b is outside it.
+func (a *latAcc) countN(b, k int32) {
 	if a.hist == nil {
 		a.hist, a.histLo = make([]int32, 64), b-32
 	}
 	if i := b - a.histLo; i >= 0 && int(i) < len(a.hist) {
-		a.hist[i]++
+		a.hist[i] += k
 		return
 	}
 	lo, hi := min(a.histLo, b), max(a.histLo+int32(len(a.hist)), b+1)
@@ -80,7 +116,7 @@ func (a *latAcc) count(b int32) {
 	h := make([]int32, hi-lo)
 	copy(h[a.histLo-lo:], a.hist)
 	a.hist, a.histLo = h, lo
-	a.hist[b-lo]++
+	a.hist[b-lo] += k
 }
 
 // bucketOf maps a latency to a histogram bucket; negative latencies get negative buckets.

@@ -49,12 +49,22 @@ type placement struct {
 	// misorder: some clock may have put a packet's sightings out of order (clockMisorders): a journey
 	// first seen past its path's first point may be the rest of an earlier journey's packet.
 	misorder bool
+	// countJ: the journey a counter's goroutine is counting (segCounter.work), which a segment made
+	// then keeps as its j0
+	countJ int32
+	// capDrop: the analysis's (placement counts in its vanished), or in the second goroutine's copy
+	// (placingCopy) a copy with counts of its own. It stands for the analysis's field in placement's
+	// methods.
+	capDrop *capDrops
+	// countOdd: this is the copy of placement that the second segment counter counts with
+	// (countingCopy), whose segments on each path are pathInfo.segsOdd
+	countOdd bool
 }
 
 // newPlacement makes placement's tables: the segments, the offload events by journey, the journeys a
 // node refused, and each journey's status, last point and next point.
 func newPlacement(a *analysis) *placement {
-	pl := &placement{analysis: a, placementOut: &placementOut{}}
+	pl := &placement{analysis: a, placementOut: &placementOut{}, capDrop: &a.capDrop}
 	pl.segs = map[[2]int]*segAcc{}
 	if n := len(a.w.c.Points); n <= 256 {
 		pl.segDense = make([]*segAcc, n*n)
@@ -114,6 +124,9 @@ type segAcc struct {
 	// unplaced: for a "side unknown" segment, the router point at one of its ends and its router's
 	// other captured interface, which the TTLs put on neither side of it (pathInfo.sideUnknown).
 	unplaced [2]int
+	// j0: the journey whose count made it, on a counter's goroutine (its kind and unplaced are that
+	// journey's path's): when two counters made it, the earlier journey's is kept (mergeSegs)
+	j0 int32
 }
 
 // mayOffload reports whether journey j may be in offloadAt, offloadNew or fragOf (offMark, when it
@@ -171,7 +184,7 @@ func (pl *placement) seg(from, to int, pi *pathInfo) *segAcc {
 	k := [2]int{from, to}
 	s := pl.segs[k]
 	if s == nil {
-		s = &segAcc{from: from, to: to, kind: pl.segKind(from, to, pi), flows: map[int32]int{}}
+		s = &segAcc{from: from, to: to, kind: pl.segKind(from, to, pi), flows: map[int32]int{}, j0: pl.countJ}
 		if s.kind == "side unknown" {
 			if q, ok := pi.sideUnknown[from]; ok {
 				s.unplaced = [2]int{from, q}
@@ -390,10 +403,10 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 func (pl *placement) countSegments(p *placing) {
 	pi := p.pi
 	family := p.piece || p.parent
-	segs := pi.segs
+	segs, at := pi.segsOf(pl.countOdd)
 	if segs == nil && p.reach > 0 {
 		segs = make([]pathSeg, len(pi.points)-1)
-		pi.segs = segs
+		*at = segs
 	}
 	for i := max(p.first, 0); i < p.reach; i++ {
 		if p.reached[i] < 0 {
@@ -438,7 +451,8 @@ type pathSeg struct {
 // pathSeg fills in the i-th segment of pi's (pathInfo.segs, made on first use: seg).
 func (pl *placement) pathSeg(pi *pathInfo, i int) {
 	from, to := pi.points[i], pi.points[i+1]
-	pi.segs[i] = pathSeg{s: pl.seg(from, to, pi), neg: -(negTolerance + pl.bound(from) + pl.bound(to))}
+	segs, _ := pi.segsOf(pl.countOdd)
+	segs[i] = pathSeg{s: pl.seg(from, to, pi), neg: -(negTolerance + pl.bound(from) + pl.bound(to))}
 }
 
 // countFlow counts journey p's outcome on its flow, and a loss on the segment it ended at. The flow
@@ -764,20 +778,22 @@ func placeJourneys(a *analysis) (*placementOut, []Journey) {
 		out = make([]Journey, 0, a.nJ)
 	}
 	p := &placing{}
-	pl.prereadAcks() // acked.go
-	pl.sa = pl.startSegCounter(stageChunk(&a.opts, segChunk))
-	for j := 0; j < a.nJ; j++ {
-		pl.jLast[j], pl.jNext[j] = -1, -1
-		if a.jFlow[j] >= 0 {
-			pl.placeJourney(j, p)
+	pl.prereadAcks()    // acked.go
+	if !pl.placeTwo() { // else placed on two goroutines (placepar.go)
+		pl.sa = pl.startSegCounter(stageChunk(&a.opts, segChunk))
+		for j := 0; j < a.nJ; j++ {
+			pl.jLast[j], pl.jNext[j] = -1, -1
+			if a.jFlow[j] >= 0 {
+				pl.placeJourney(j, p)
+			}
+			a.w.trimAt(j) // the journeys' sightings lie across all the frames
 		}
-		a.w.trimAt(j) // the journeys' sightings lie across all the frames
+		pl.sa.wait()
 	}
-	pl.sa.wait()
 	for _, fl := range pl.flows { // the paths' segments are placement's
 		for _, pi := range fl.path {
 			if pi != nil {
-				pi.segs = nil
+				pi.segs, pi.segsOdd = nil, nil
 			}
 		}
 	}

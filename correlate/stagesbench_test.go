@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -121,4 +122,46 @@ func matchAll(w *world, clocks []clockModel, opts Options) *matcher {
 	m.amb, m.ambByLoose, m.dupRecs = nil, nil, nil
 	m.collectJourneys()
 	return m
+}
+
+// BenchmarkPlacement is the placement stage (placeJourneys, with its segment counting) on the capture
+// of BenchmarkAfterMatch, after the stages before it (outside the timer, afresh each iteration, as
+// placement writes the flows' counts): on one goroutine on one core; on more (-cpu), placing on one
+// goroutine and counting on another ("one"), or placing and counting half the flows on each of two
+// ("two", placeTwo).
+func BenchmarkPlacement(b *testing.B) {
+	a := afterMatchSetup(b)
+	for _, c := range []struct {
+		name  string
+		split int
+	}{{"one", 1 << 30}, {"two", segSplit}} {
+		b.Run(c.name, func(b *testing.B) {
+			defer func(n int) { segSplit = n }(segSplit)
+			segSplit = c.split
+			b.ReportAllocs()
+			var cpu time.Duration
+			for range b.N {
+				b.StopTimer()
+				a.cov, a.capDrop = newCoverage(a.w, a.clocks), newCapDrops(a.w, a.clocks, &a.journeys)
+				a.flowsOut, a.pairMode = a.assignFlows()
+				a.adoptOwnAddrs()
+				for fi, p := range (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode, ar: a.arenaOut}).buildPaths() {
+					a.flows[fi].path = p
+				}
+				a.lateOut = (&lateStage{w: a.w, jo: &a.journeys, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
+				a.cov.stopsFromSkips(a)
+				a.oneWay = a.findOneWay()
+				runtime.GC()
+				from := cpuTime()
+				b.StartTimer()
+				placed, _ := placeJourneys(a)
+				b.StopTimer()
+				cpu += cpuTime() - from
+				if len(placed.jStatus) != a.nJ || len(placed.segs) == 0 {
+					b.Fatalf("%d statuses of %d journeys, %d segments", len(placed.jStatus), a.nJ, len(placed.segs))
+				}
+			}
+			b.ReportMetric(float64(cpu)/float64(b.N)/1e6, "cpu-ms/op")
+		})
+	}
 }

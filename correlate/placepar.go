@@ -1,0 +1,155 @@
+package correlate
+
+import "slices"
+
+// Placement on two goroutines. Each places the journeys of half the flows (even and odd flow
+// numbers), in journey order, and counts them on its own segments inline; the second's output is
+// then added to the first's. What a journey's placement writes, and how the halves give what one
+// goroutine would have:
+//   - its status, last and next point (jStatus, jLast, jNext): its own elements;
+//   - its flow's counts, TCP sequence state, latencies and per-point tallies: the flow is one half's,
+//     placed in journey order as before;
+//   - the segments (segs, segDense, and the paths' cache of them, pathInfo.segs, which the paths
+//     share across flows: segsOdd for the second half): summed (mergeSegs);
+//   - the open ends (openEndFinder.found) and the TCP segments the ACKs cleared (ackedMiss): lists
+//     in journey order, merged by journey;
+//   - the TCP resends (retransJ): a set; the packets first seen past a point (enteredAt) and those
+//     that vanished while a capture dropped (capDrops.vanished): counts per point, summed;
+//   - the open-end finder's caches (anyOf, srcFirstAt): each half makes its own.
+//
+// Not split: captures with frames cut before their ports (snapCuts). A journey that vanished takes
+// the first cut frame that may be it, so whether a later journey of any flow finds one depends on
+// every earlier journey: only placing them all in journey order keeps that.
+
+// segSplit is how many chunks of segChunk journeys there must be for placement to run on two
+// goroutines; a variable for BenchmarkPlacement to compare one with two.
+var segSplit = 16
+
+// placeTwo places the journeys on two goroutines (see above), when there are two cores or more
+// (stageChunk), journeys enough and no cut frames; it reports whether it did.
+func (pl *placement) placeTwo() bool {
+	n := stageChunk(&pl.opts, segChunk)
+	if n == 0 || pl.nJ < segSplit*n || pl.capDrop.cuts.at != nil {
+		return false
+	}
+	odd := pl.placingCopy()
+	wait := beside(func() { odd.placeHalf(1) })
+	pl.placeHalf(0)
+	wait()
+	pl.mergeHalf(odd)
+	return true
+}
+
+// placeHalf places, in journey order, the journeys of the flows whose number has half as its low bit,
+// and counts them inline. Half 0 also starts the journeys of no flow, and trims the memory as it goes.
+func (pl *placement) placeHalf(half int32) {
+	pl.sa = &segCounter{pl: pl}
+	p := &placing{}
+	for j := 0; j < pl.nJ; j++ {
+		fi := pl.jFlow[j]
+		if fi < 0 {
+			if half == 0 {
+				pl.jLast[j], pl.jNext[j] = -1, -1
+			}
+		} else if fi&1 == half {
+			pl.jLast[j], pl.jNext[j] = -1, -1
+			pl.countJ = int32(j)
+			pl.placeJourney(j, p)
+		}
+		if half == 0 {
+			pl.w.trimAt(j)
+		}
+	}
+}
+
+// placingCopy returns a copy of pl for the second goroutine: the same stages and tables, read alone,
+// and of its own what placing writes beyond its journeys and flows (see above).
+func (pl *placement) placingCopy() *placement {
+	cd := *pl.capDrop
+	cd.vanished = make([]int, len(cd.vanished))
+	po := *pl.placementOut
+	po.segs, po.retransJ, po.enteredAt, po.ackedMiss = map[[2]int]*segAcc{}, map[int32]bool{}, nil, nil
+	if pl.segDense != nil {
+		po.segDense = make([]*segAcc, len(pl.segDense))
+	}
+	oe := *pl.oe
+	oe.found = nil
+	cp := *pl
+	cp.capDrop, cp.placementOut, cp.oe = &cd, &po, &oe
+	cp.tallies, cp.lats, cp.countOdd = nil, nil, true
+	return &cp
+}
+
+// mergeHalf adds to pl what o, the second goroutine's copy, placed.
+func (pl *placement) mergeHalf(o *placement) {
+	pl.mergeSegs(o)
+	for j := range o.retransJ { // a set: its order does not matter
+		pl.retransJ[j] = true
+	}
+	if o.enteredAt != nil {
+		if pl.enteredAt == nil {
+			pl.enteredAt = make([]int32, len(o.enteredAt))
+		}
+		for i, n := range o.enteredAt {
+			pl.enteredAt[i] += n
+		}
+	}
+	for i, n := range o.capDrop.vanished {
+		pl.capDrop.vanished[i] += n
+	}
+	pl.oe.found = mergeByJourney(pl.oe.found, o.oe.found, func(e openEnd) int32 { return e.j })
+	pl.ackedMiss = mergeByJourney(pl.ackedMiss, o.ackedMiss, func(m ackedMiss) int32 { return m.j })
+}
+
+// mergeByJourney merges two lists, each in journey order (j), into one in journey order; each
+// journey's items are all in one of them.
+func mergeByJourney[T any](a, b []T, j func(T) int32) []T {
+	if len(b) == 0 {
+		return a
+	}
+	out := make([]T, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if j(b[0]) < j(a[0]) {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	return slices.Concat(out, a, b)
+}
+
+// mergeSegs adds the segments counted by o (the second goroutine's copy, placingCopy) to pl's. The
+// two counted the journeys of different flows, each in journey order, so the sums are the same as one
+// goroutine's; a segment both made keeps the kind of the earlier journey's path (j0), its evidence is
+// merged in journey order, and its latencies are added up as one accumulator would have them.
+func (pl *placement) mergeSegs(o *placement) {
+	for k, t := range o.segs {
+		s := pl.segs[k]
+		if s == nil {
+			pl.segs[k] = t
+			if pl.segDense != nil {
+				pl.segDense[t.from*len(pl.w.c.Points)+t.to] = t
+			}
+			continue
+		}
+		if t.j0 < s.j0 {
+			s.kind, s.unplaced, s.j0 = t.kind, t.unplaced, t.j0
+		}
+		s.packets += t.packets
+		s.delivered += t.delivered
+		s.lost += t.lost
+		s.notCaptured += t.notCaptured
+		s.negative += t.negative
+		s.lat.merge(&t.lat)
+		for f, n := range t.flows { // the flows are the counters' own: each in one of them
+			s.flows[f] += n
+		}
+		s.evidence = mergeByJourney(s.evidence, t.evidence, func(e lossEv) int32 { return e.j })
+		s.lostDF += t.lostDF
+		s.lostV6 += t.lostV6
+		s.refused += t.refused
+		s.lostMaxLen = max(s.lostMaxLen, t.lostMaxLen)
+		s.passMaxLen = max(s.passMaxLen, t.passMaxLen)
+		s.holes += t.holes
+	}
+}
