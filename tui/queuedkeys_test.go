@@ -22,7 +22,8 @@ func TestKeysWhileFlowsListed(t *testing.T) {
 	const w, h = 160, 48
 	runes := func(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
 	k := keyMsgOf
-	seqs := map[string][]tea.KeyMsg{
+	wheel := func(b tea.MouseButton) tea.MouseMsg { return tea.MouseMsg{Action: tea.MouseActionPress, Button: b} }
+	seqs := map[string][]tea.Msg{
 		// the flow list: moves, the sort menu and a reverse, a flow opened, its packet's next hop
 		"flows": {k(km.Flows), k(km.Down), k(km.Down), k(km.SortMenu), runes("l"), k(km.Reverse), k(km.Down),
 			k(km.Enter), k(km.Down), k(km.Packet), k(km.Right), k(km.Hex)},
@@ -36,6 +37,10 @@ func TestKeysWhileFlowsListed(t *testing.T) {
 		// screens switched first (at once), then keys that wait, then the overview again
 		"switch": {k(km.Timeline), k(km.Down), k(km.Down), k(km.ARP), k(km.Flows), k(km.End), k(km.Overview),
 			k(km.Down)},
+		// the mouse wheel on the flow list (it waits: no rows yet), a flow opened, the wheel on its timeline
+		"wheel": {k(km.Flows), wheel(tea.MouseButtonWheelDown), wheel(tea.MouseButtonWheelDown),
+			wheel(tea.MouseButtonWheelDown), wheel(tea.MouseButtonWheelUp), k(km.Enter),
+			wheel(tea.MouseButtonWheelDown), wheel(tea.MouseButtonWheelDown)},
 	}
 	ran := 0
 	for _, name := range []string{"tcp-retransmission", "clusterip-dnat", "mtu-blackhole", "underlay-loss"} {
@@ -93,7 +98,7 @@ func TestKeysWhileFlowsListed(t *testing.T) {
 			})
 		}
 	}
-	if ran < 8 {
+	if ran < 10 {
 		t.Errorf("only %d runs of the keys while the flows were listed", ran)
 	}
 }
