@@ -13,8 +13,8 @@ type pathInfo struct {
 	points           []int
 	srcNode, dstNode int
 	segs             []pathSeg // placement's: each segment's accumulator, filled in on first use
-	// segsOdd: segs for placement's second segment counter (segCounter.odd), whose segments are its
-	// own (the flows of a path may be counted by either)
+	// segsOdd: segs for placement's second goroutine (placepar.go, placingCopy), whose segments are
+	// its own (the flows of a path may be placed by either)
 	segsOdd []pathSeg
 	// blindStart and blindEnd: the path's first (last) point was taken out of it, a capture of the
 	// other direction only (oneway.go); blindEnd without evidence that what reached its end arrived.

@@ -49,15 +49,15 @@ type placement struct {
 	// misorder: some clock may have put a packet's sightings out of order (clockMisorders): a journey
 	// first seen past its path's first point may be the rest of an earlier journey's packet.
 	misorder bool
-	// countJ: the journey a counter's goroutine is counting (segCounter.work), which a segment made
-	// then keeps as its j0
+	// countJ: the journey being placed and counted inline on one of placement's two goroutines
+	// (placeHalf), which a segment made then keeps as its j0
 	countJ int32
 	// capDrop: the analysis's (placement counts in its vanished), or in the second goroutine's copy
 	// (placingCopy) a copy with counts of its own. It stands for the analysis's field in placement's
 	// methods.
 	capDrop *capDrops
-	// countOdd: this is the copy of placement that the second segment counter counts with
-	// (countingCopy), whose segments on each path are pathInfo.segsOdd
+	// countOdd: this is the copy of placement that placement's second goroutine places and counts
+	// with (placingCopy), whose segments on each path are pathInfo.segsOdd
 	countOdd bool
 }
 
@@ -124,8 +124,9 @@ type segAcc struct {
 	// unplaced: for a "side unknown" segment, the router point at one of its ends and its router's
 	// other captured interface, which the TTLs put on neither side of it (pathInfo.sideUnknown).
 	unplaced [2]int
-	// j0: the journey whose count made it, on a counter's goroutine (its kind and unplaced are that
-	// journey's path's): when two counters made it, the earlier journey's is kept (mergeSegs)
+	// j0: the journey whose count made it, on one of placement's two goroutines (its kind and
+	// unplaced are that journey's path's): when both made it, the earlier journey's is kept
+	// (mergeSegs)
 	j0 int32
 }
 
