@@ -103,11 +103,11 @@ func TestMergeSegs(t *testing.T) {
 	}
 }
 
-// checkSplitCounters correlates files with placement on two goroutines (chunks
+// checkPlaceTwo correlates files with placement on two goroutines (chunks
 // of chunk journeys, small enough for the journeys to fill segSplit of them) at GOMAXPROCS 1, 2 and
 // 4: the same Result (as JSON, with the journeys) as with the counting done inline. It returns how
 // many journeys there were, 0 when too few for two goroutines.
-func checkSplitCounters(t *testing.T, files []string, chunk int) int {
+func checkPlaceTwo(t *testing.T, files []string, chunk int) int {
 	t.Helper()
 	run := func(chunk int) ([]byte, int) {
 		res := Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), Options{Journeys: true, chunk: chunk})
@@ -135,7 +135,7 @@ func checkSplitCounters(t *testing.T, files []string, chunk int) int {
 // Placement on two goroutines (placeTwo) gives the Result it gives on one, on
 // generated many-flow captures with loss, duplicates, DNAT, retransmissions and a clock off (segments shared by
 // the flows of both halves, some with more latencies than exactSamples).
-func TestSplitCountersSame(t *testing.T) {
+func TestPlaceTwoSame(t *testing.T) {
 	cfg := manyFlowsConfig()
 	cfg.Flows, cfg.Packets = 800, 10000
 	cfg.LossPerHop, cfg.DupRate, cfg.DNAT, cfg.RetransRate = 0.03, 0.02, 0.2, 0.01
@@ -147,7 +147,7 @@ func TestSplitCountersSame(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if checkSplitCounters(t, g.Files, 7) == 0 {
+			if checkPlaceTwo(t, g.Files, 7) == 0 {
 				t.Fatal("too few journeys for two goroutines")
 			}
 		})
@@ -155,11 +155,11 @@ func TestSplitCountersSame(t *testing.T) {
 }
 
 // Likewise on every lab scenario; most have journeys enough for two goroutines.
-func TestSplitCountersLab(t *testing.T) {
+func TestPlaceTwoLab(t *testing.T) {
 	split, all := 0, 0
 	eachLabScenario(t, func(t *testing.T, files []string) {
 		all++
-		if checkSplitCounters(t, files, 1) > 0 {
+		if checkPlaceTwo(t, files, 1) > 0 {
 			split++
 		}
 	})
