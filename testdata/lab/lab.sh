@@ -27,7 +27,7 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	any-bgp-underlay-drop
 	state-blackhole-route state-missing-route state-neigh-failed state-low-mtu state-no-default-route
 	healthy-wireguard wireguard-underlay-loss wireguard-blocked wireguard-mtu-blackhole wireguard-fragmented
-	wireguard-bypass same-node vlan-ipip)
+	wireguard-bypass same-node vlan-ipip vlan-loss)
 
 # Scenarios calipath cannot follow yet (any-bgp-underlay-drop, state-neigh-failed, state-low-mtu: see the README). They go to scenarios-pending/, out of
 # the globs of calipath's lab and report tests; the truth tests read them.
@@ -494,6 +494,7 @@ run_scenario() {
 	any-*) ANY_ONLY=1 ;;
 	healthy-bgp) mode=bgp ;;
 	vlan-ipip) VLAN=1 ANY_SLL1=1 ;;
+	vlan-loss) VLAN=1 ;;
 	no-default-route) NO_DEFAULT_A=1 ;;
 	snat-external) WITH_EXT=1 ;;
 	state-neigh-failed) mode=bgp DUMP_STATE=1 ;;
@@ -569,6 +570,15 @@ run_scenario() {
 		rule router-1 nft add table ip lab
 		rule router-1 nft add chain ip lab labfwd '{ type filter hook forward priority 0; }'
 		rule router-1 nft add rule ip lab labfwd numgen random mod 100 '<' 15 drop
+		;;
+	vlan-loss)
+		# Loss on the tagged wire itself, after node-a/eth0's capture and before router-1/eth0's: a
+		# veth hands a frame to its peer only if it fits the peer's MTU (+ header and one tag), and
+		# drops it silently otherwise (no ICMP). Every tap sees a frame before tc or nft could drop
+		# it on ingress, so a smaller MTU on router-1's eth0 (the parent; its eth0.100 keeps 1500)
+		# is what loses node-a's big frames on the link. Only node-a → router-1: router-1's vland
+		# would refuse to send big frames on its own eth0, so the traffic has no big ones that way.
+		rule router-1 ip link set eth0 mtu 1400
 		;;
 	two-routers-drop-r2)
 		rule router-2 nft add table ip lab
@@ -650,6 +660,16 @@ run_scenario() {
 		# WireGuard's passive keepalive: a node that received data and sent nothing for 10 s
 		# (KEEPALIVE_TIMEOUT) sends an empty transport message. node-a received the last UDP answer.
 		sleep 12
+		;;
+	vlan-loss)
+		# Pings cross. One UDP flow sends 64, 64, 1400, ... bytes: its 1400-byte datagrams (DF, as
+		# Linux sets on UDP; 1448 bytes encapsulated, a 1466-byte tagged frame) die on the
+		# node-a ↔ router-1 wire, its small ones cross; a last ping crosses every point after them,
+		# so that loss shows as a loss. No HTTP: pod-b's 4000-byte answer would need big frames
+		# from router-1, which its vland cannot send on a 1400-byte eth0.
+		client pod-a ping -dst "$POD_B_IP" -n 5 -interval 50ms
+		client pod-a udp -addr "$POD_B_IP:9000" -n 9 -sizes 64,64,1400 -timeout 300ms
+		client pod-a ping -dst "$POD_B_IP" -n 2
 		;;
 	wireguard-underlay-loss)
 		client pod-a ping -dst "$POD_B_IP" -n 20 -interval 50ms

@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -169,11 +170,28 @@ func udp(args []string) (Result, error) {
 	n := fs.Int("n", 3, "requests")
 	size := fs.Int("size", 64, "request size in bytes")
 	timeout := fs.Duration("timeout", time.Second, "per-request timeout")
+	sizesArg := fs.String("sizes", "", "comma-separated request sizes, used in turn instead of -size (one flow of mixed sizes: vlan-loss)")
 	if err := fs.Parse(args); err != nil {
 		return Result{}, err
 	}
-	if *size < 8 || *size > 1400 || *n < 0 || *n > 1000 {
-		return Result{}, errors.New("-size must be 8..1400 and -n 0..1000")
+	sizes := []int{*size}
+	if *sizesArg != "" {
+		sizes = nil
+		for _, f := range strings.Split(*sizesArg, ",") {
+			v, err := strconv.Atoi(f)
+			if err != nil {
+				return Result{}, fmt.Errorf("-sizes %q: %v", *sizesArg, err)
+			}
+			sizes = append(sizes, v)
+		}
+	}
+	for _, sz := range sizes {
+		if sz < 8 || sz > 1400 {
+			return Result{}, errors.New("-size and -sizes must be 8..1400")
+		}
+	}
+	if *n < 0 || *n > 1000 {
+		return Result{}, errors.New("-n must be 0..1000")
 	}
 	c, err := net.Dial("udp4", *addr)
 	if err != nil {
@@ -184,7 +202,7 @@ func udp(args []string) (Result, error) {
 	buf := make([]byte, 2048)
 	for i := 0; i < *n; i++ {
 		msg := []byte(fmt.Sprintf("req-%04d-", i))
-		for len(msg) < *size {
+		for len(msg) < sizes[i%len(sizes)] {
 			msg = append(msg, 'u')
 		}
 		if _, err := c.Write(msg); err != nil {

@@ -129,6 +129,9 @@ func TestScenarioFindings(t *testing.T) {
 		// Traffic that stays on node-a: pod-a with pod-c, node-a itself with pod-a. Healthy.
 		"same-node": {},
 		"vlan-ipip": {}, // healthy: the tagged underlay changes nothing but its path
+		// vlan-ipip with router-1's eth0 (the tagged parent) at MTU 1400: node-a's big DF frames die on the
+		// wire between the two parents' captures, not between node-a's eth0.100 and eth0.
+		"vlan-loss": {"pmtu-blackhole node-a/eth0→router-1/eth0"},
 	}
 	for _, dir := range scenarioDirs(t) {
 		if _, ok := want[filepath.Base(dir)]; !ok {
