@@ -573,7 +573,7 @@ const (
 	ptRouter = 1 << iota // a router's point: on a node outside the cluster, its role known
 	ptTunnel             // a tunnel device
 	ptEdge               // a cluster node's underlay
-	ptMulti              // an underlay of a cluster node with several (underlaysOrdered)
+	ptMulti              // an underlay of a cluster node with several (orderUnderlays)
 )
 
 // pointKinds returns what votePath asks of each point of w (ptRouter, ptTunnel).
