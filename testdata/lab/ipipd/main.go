@@ -37,13 +37,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"unsafe"
+
+	"github.com/calipath/calipath/testdata/lab/tundev"
 )
 
 const (
-	tunSetIff      = 0x400454ca
-	iffTun         = 0x0001
-	iffNoPi        = 0x1000
 	ipHdrLen       = 20
 	maxPacket      = 65535
 	protoIPIP      = 4
@@ -135,27 +133,9 @@ func main() {
 	}
 }
 
-func openTun(name string) (int, error) {
-	if len(name) >= syscall.IFNAMSIZ {
-		return -1, fmt.Errorf("interface name %q too long", name)
-	}
-	fd, err := syscall.Open("/dev/net/tun", syscall.O_RDWR|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return -1, fmt.Errorf("open /dev/net/tun: %w", err)
-	}
-	var ifr [40]byte
-	copy(ifr[:syscall.IFNAMSIZ], name)
-	binary.NativeEndian.PutUint16(ifr[syscall.IFNAMSIZ:], iffTun|iffNoPi)
-	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, uintptr(fd), tunSetIff, uintptr(unsafe.Pointer(&ifr[0]))); e != 0 {
-		syscall.Close(fd)
-		return -1, fmt.Errorf("TUNSETIFF %s: %w", name, e)
-	}
-	return fd, nil
-}
-
 func (d *daemon) run(dev string) error {
 	var err error
-	if d.tun, err = openTun(dev); err != nil {
+	if d.tun, err = tundev.Open(dev, false); err != nil {
 		return err
 	}
 	if d.rawOut, err = syscall.Socket(syscall.AF_INET, syscall.SOCK_RAW, syscall.IPPROTO_RAW); err != nil {

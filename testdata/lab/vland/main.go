@@ -33,13 +33,11 @@ import (
 	"os/signal"
 	"sync/atomic"
 	"syscall"
-	"unsafe"
+
+	"github.com/calipath/calipath/testdata/lab/tundev"
 )
 
 const (
-	tunSetIff     = 0x400454ca
-	iffTap        = 0x0002
-	iffNoPi       = 0x1000
 	solPacket     = 263
 	packetAuxdata = 8
 	statusVLAN    = 1 << 4 // TP_STATUS_VLAN_VALID
@@ -72,29 +70,11 @@ func main() {
 	}
 }
 
-func openTap(name string) (int, error) {
-	if len(name) >= syscall.IFNAMSIZ {
-		return -1, fmt.Errorf("interface name %q too long", name)
-	}
-	fd, err := syscall.Open("/dev/net/tun", syscall.O_RDWR|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return -1, fmt.Errorf("open /dev/net/tun: %w", err)
-	}
-	var ifr [40]byte
-	copy(ifr[:syscall.IFNAMSIZ], name)
-	binary.NativeEndian.PutUint16(ifr[syscall.IFNAMSIZ:], iffTap|iffNoPi)
-	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, uintptr(fd), tunSetIff, uintptr(unsafe.Pointer(&ifr[0]))); e != 0 {
-		syscall.Close(fd)
-		return -1, fmt.Errorf("TUNSETIFF %s: %w", name, e)
-	}
-	return fd, nil
-}
-
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
 func (d *daemon) run(dev, parent string) error {
 	var err error
-	if d.tap, err = openTap(dev); err != nil {
+	if d.tap, err = tundev.Open(dev, true); err != nil {
 		return err
 	}
 	ifc, err := net.InterfaceByName(parent)
