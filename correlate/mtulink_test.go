@@ -161,9 +161,6 @@ func TestPMTUBlackholeInsideNode(t *testing.T) {
 // node-b's eth0 and its MTU, cited from node-b-links.txt, as what drops them.
 func TestPMTUBlackholeStateMTU(t *testing.T) {
 	dir := "../testdata/lab/scenarios/state-low-mtu"
-	if _, err := os.Stat(dir); err != nil {
-		dir = "../testdata/lab/scenarios-pending/state-low-mtu"
-	}
 	pcaps, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
 	if len(pcaps) == 0 {
 		t.Skip("no state-low-mtu lab scenario")
