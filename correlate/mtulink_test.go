@@ -51,9 +51,9 @@ func TestPMTUBlackholeOneLink(t *testing.T) {
 }
 
 // decTTL lowers by one the outer TTL of the IP-in-IP frames from src in the pcap file at path (Ethernet,
-// with or without 802.1Q tags), fixing the header checksum: as if a router, not captured, had forwarded
-// them before that capture.
-func decTTL(t *testing.T, path string, src [4]byte) int {
+// with or without 802.1Q tags) whose inner IP id keep accepts, fixing the header checksum: as if a
+// router, not captured, had forwarded them before that capture.
+func decTTL(t *testing.T, path string, src [4]byte, keep func(id uint16) bool) int {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -72,7 +72,8 @@ func decTTL(t *testing.T, path string, src [4]byte) int {
 		}
 		ip := d[off+2:]
 		hl := int(ip[0]&0xf) * 4
-		if ip[0]>>4 != 4 || hl < 20 || len(ip) < hl || ip[9] != 4 || [4]byte(ip[12:16]) != src || ip[8] < 2 {
+		if ip[0]>>4 != 4 || hl < 20 || len(ip) < hl+20 || ip[9] != 4 || [4]byte(ip[12:16]) != src || ip[8] < 2 ||
+			!keep(binary.BigEndian.Uint16(ip[hl+4:])) {
 			continue
 		}
 		ip[8]--
@@ -93,25 +94,11 @@ func decTTL(t *testing.T, path string, src [4]byte) int {
 // finding says both, counts the router from the TTL, and its next step keeps "let ICMP through"
 // beside comparing the two interfaces' MTUs. Not the layer-2 link, which it is not.
 func TestPMTUBlackholeRouted(t *testing.T) {
-	dir := t.TempDir()
-	var files []string
-	for _, f := range perIfaceFiles("vlan-loss") {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := filepath.Join(dir, filepath.Base(f))
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, p)
-	}
-	if len(files) == 0 {
-		t.Skip("no vlan-loss lab scenario")
-	}
+	files := copyLab(t, "vlan-loss")
+	dir := filepath.Dir(files[0])
 	nodeA := [4]byte{192, 168, 10, 2}
 	for _, f := range []string{"router-1-eth0.pcap", "router-1-eth1.pcap", "node-b-eth0.pcap"} {
-		if n := decTTL(t, filepath.Join(dir, f), nodeA); n < 10 {
+		if n := decTTL(t, filepath.Join(dir, f), nodeA, func(uint16) bool { return true }); n < 10 {
 			t.Fatalf("%s: %d frames from node-a rewritten", f, n)
 		}
 	}
@@ -134,6 +121,52 @@ func TestPMTUBlackholeRouted(t *testing.T) {
 		!strings.Contains(bh.Next, "let ICMP type 3 code 4 through the network") {
 		t.Errorf("next = %q", bh.Next)
 	}
+}
+
+// TTLs that disagree tell nothing: vlan-loss with only the packets of odd inner IP id one TTL lower
+// from router-1/eth0 on (as if some took a way through a router and some not) is neither one link
+// nor a known number of routers. The finding says the TTLs do not show whether a router lies
+// between, with both causes, and never calls it one link.
+func TestPMTUBlackholeTTLsDisagree(t *testing.T) {
+	files := copyLab(t, "vlan-loss")
+	dir := filepath.Dir(files[0])
+	odd := func(id uint16) bool { return id%2 == 1 }
+	for _, f := range []string{"router-1-eth0.pcap", "router-1-eth1.pcap", "node-b-eth0.pcap"} {
+		if n := decTTL(t, filepath.Join(dir, f), [4]byte{192, 168, 10, 2}, odd); n < 3 {
+			t.Fatalf("%s: %d frames from node-a rewritten", f, n)
+		}
+	}
+	r, lines := offloadVerdicts(files)
+	bh := blackholeOf(r, "node-a/eth0", "router-1/eth0")
+	if bh == nil || bh.Severity != "error" {
+		t.Fatalf("no ERROR pmtu-blackhole node-a/eth0 → router-1/eth0:\n%s", strings.Join(lines, "\n"))
+	}
+	if !strings.Contains(bh.Message, "The TTLs do not show whether a router lies between them. Either a router on the way") ||
+		strings.Contains(bh.Message, "layer-2 link") {
+		t.Errorf("message: %s", bh.Message)
+	}
+}
+
+// copyLab copies a lab scenario's per-interface captures into a temporary directory, to be edited.
+func copyLab(t *testing.T, sc string) []string {
+	t.Helper()
+	dir := t.TempDir()
+	var files []string
+	for _, f := range perIfaceFiles(sc) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, filepath.Base(f))
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, p)
+	}
+	if len(files) == 0 {
+		t.Skipf("no %s lab scenario", sc)
+	}
+	return files
 }
 
 // The black hole inside one node keeps the kind's own words: mtu-blackhole's router-1 (eth1 → eth0)
