@@ -26,8 +26,9 @@ const (
 	linkRouted                 // the TTL fell by the same number (linkTTL's second result) for each: routers between
 )
 
-// linkSample is how many packets that crossed a segment linkTTL compares, at most.
-const linkSample = 16
+// linkSample is how many packets that crossed a segment linkTTL compares, at most: enough that a path
+// whose hop count changes during the capture (a route flapping, ECMP of unequal length) shows it.
+const linkSample = 1024
 
 // linkTTL compares the TTL a router decrements (the outer header's when encapsulated) at the two
 // points of segment s, for the first linkSample packets of any flow, in flow and journey order, seen
