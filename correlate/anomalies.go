@@ -233,10 +233,14 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 		l.detail = detail + " " + wgBlackholeDetail(s) + unplaced
 	case s.lostDF == s.lost && lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached && a.mtuCanExplain(s):
 		l.kind = "pmtu-blackhole"
+		where, next := a.mtuWhere(s) // mtulink.go: between two nodes, which MTU and where
 		l.detail = fmt.Sprintf("%s Lost packets were up to %d bytes with DF; the largest that passed was %d.%s", detail,
-			s.lostMaxLen, s.passMaxLen, unplaced)
+			s.lostMaxLen, s.passMaxLen, where+unplaced)
 		if s.lostV6 > 0 {
-			l.detail, l.next = pmtuDetail6(s, detail, unplaced)
+			l.detail, l.next = pmtuDetail6(s, detail, where+unplaced)
+		}
+		if next != "" {
+			l.next = next
 		}
 	case len(beside) > 0:
 		l.kind = "loss-one-way-gap"

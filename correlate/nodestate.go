@@ -76,6 +76,7 @@ func (a *analysis) explainDrops(anoms []Anomaly) {
 			an.ExplainedBy = x.segment(an)
 			if an.Kind == "pmtu-blackhole" {
 				an.ExplainedBy = dedupe(append(an.ExplainedBy, x.wgMTU(an)...)) // wgmtu.go
+				an.Next += x.recvMTUNext(an)                                    // mtulink.go
 			}
 		case "fragmented":
 			an.ExplainedBy = x.wgMTU(an)

@@ -1087,6 +1087,16 @@ func (l *lab) flows(all map[string][]obs, data []obs) {
 	l.tcpData(fs, data)
 	l.unseen(fs)
 	l.natResolve()
+	// The sizes of the packets every flow delivered, by each segment of its path they crossed: a path-MTU
+	// black hole is a segment's (big packets lost there while smaller ones, of any flow, passed it).
+	passed := map[string][]int{}
+	for _, fk := range fs.order {
+		fl := fs.flows[fk]
+		for i := 0; i+1 < len(fl.Path); i++ {
+			seg := fl.Path[i] + "→" + fl.Path[i+1]
+			passed[seg] = append(passed[seg], fl.deliveredSizes...)
+		}
+	}
 	for _, fk := range fs.order {
 		fl := fs.flows[fk]
 		sort.SliceStable(fl.Lost, func(i, j int) bool { return fl.Lost[i].Packets > fl.Lost[j].Packets })
@@ -1094,7 +1104,7 @@ func (l *lab) flows(all map[string][]obs, data []obs) {
 			fl.LostAt = fl.Lost[0].Segment
 		}
 		if !fl.FromLog {
-			l.lossAnomalies(fl) // a pod that never sent has its cause in ARP
+			l.lossAnomalies(fl, passed) // a pod that never sent has its cause in ARP
 		}
 		if fl.Retransmitted > 0 && len(fl.Path) > 0 {
 			l.add("retransmission", fl.Path[0])
@@ -1336,8 +1346,9 @@ func (l *lab) role(pt string) string {
 	return ""
 }
 
-// lossAnomalies names a flow's losses by the segment they happened on.
-func (l *lab) lossAnomalies(fl *Flow) {
+// lossAnomalies names a flow's losses by the segment they happened on; passed holds, by segment, the
+// sizes of every flow's packets delivered across it.
+func (l *lab) lossAnomalies(fl *Flow, passed map[string][]int) {
 	for _, ls := range fl.Lost {
 		from, to, ok := strings.Cut(ls.Segment, "→")
 		if !ok {
@@ -1367,20 +1378,25 @@ func (l *lab) lossAnomalies(fl *Flow) {
 			fromNode != toNode && rf == "underlay" && rt == "underlay": // no router captured between
 			kind = "underlay-drop"
 		}
-		if fl.Delivered > 0 {
-			// Partial loss. A PMTU black hole loses exactly the big DF
-			// packets while no ICMP "fragmentation needed" is seen.
+		if here := passed[ls.Segment]; fl.Delivered > 0 || len(here) > 0 {
+			// Partial loss, of the flow or of the segment. A PMTU black hole
+			// loses exactly the big DF packets while no ICMP "fragmentation
+			// needed" is seen; the small packets that passed the segment may
+			// be another flow's (a ping of big packets only, beside small
+			// ones: state-low-mtu). A flow that lost everything where others
+			// passed, not for its size, keeps its drop.
 			bigLost := fl.lostDF
 			for _, s := range fl.lostSizes {
 				bigLost = bigLost && s >= 1280
 			}
 			bigDelivered := false
-			for _, s := range fl.deliveredSizes {
+			for _, s := range here {
 				bigDelivered = bigDelivered || s >= 1280
 			}
-			if bigLost && !bigDelivered && !l.hasFragNeeded() {
+			switch {
+			case bigLost && !bigDelivered && !l.hasFragNeeded():
 				kind = "pmtu-blackhole"
-			} else {
+			case fl.Delivered > 0:
 				kind = "loss"
 			}
 		}
