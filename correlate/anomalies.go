@@ -53,14 +53,33 @@ func lossEvidence(s *segAcc, answered map[segFlow]int) []Evidence {
 	return out
 }
 
+// icmpBook is how the ICMP errors stand against the drops (icmpExplained).
+type icmpBook struct {
+	explained  map[*segAcc]int // per segment: drops an ICMP error answered
+	answeredOn map[segFlow]int // per flow on a segment: the same
+	answered   map[icmpKey]int // per ICMP group: the drops it answered
+	// ownLocal holds the local findings (by index) that are their node's own: the drop they answer is
+	// on a segment inside the node (icmpFinding.local).
+	ownLocal map[int]bool
+	// refusedOn lists, per segment inside a node, the node's own errors (own, or ownLocal) that answer
+	// drops of it (by finding index): the node refused those packets and said why.
+	refusedOn map[*segAcc][]int
+}
+
 // icmpExplained books each ICMP error (frag-needed, unreachable, time-exceeded) against one packet of
 // the flow it quotes that was lost on a segment starting on the node that sent the error: the node
 // dropped that packet and said why. It returns the answered drops per segment, per flow on a segment
 // and per ICMP group. Errors a node addresses to itself answer nothing (they report the node's own
-// sends).
-func (a *analysis) icmpExplained() (map[*segAcc]int, map[segFlow]int, map[icmpKey]int) {
+// sends). A node's own errors to its pods answer nothing either: the node's drop stays a loss of its
+// segment (they are booked in refusedOn, against a segment inside the node, when there is one). So
+// does a local error (sent to a pod from an address no node is known by, first seen at the pod's
+// veth) whose drop is on a segment inside the node, whose end was captured while the packet should
+// have crossed it (placement calls it lost only then): a packet that never left the node was
+// answered by the node, not by a hop past it.
+func (a *analysis) icmpExplained() icmpBook {
 	w := a.w
-	explained, answered := map[*segAcc]int{}, map[icmpKey]int{}
+	b := icmpBook{explained: map[*segAcc]int{}, answeredOn: map[segFlow]int{}, answered: map[icmpKey]int{},
+		ownLocal: map[int]bool{}, refusedOn: map[*segAcc][]int{}}
 	segs := make([]*segAcc, 0, len(a.segs))
 	for _, s := range a.segs {
 		if s.lost > 0 {
@@ -73,12 +92,34 @@ func (a *analysis) icmpExplained() (map[*segAcc]int, map[segFlow]int, map[icmpKe
 		}
 		return segs[i].to < segs[j].to
 	})
-	used := map[segFlow]int{} // losses of a flow on a segment already answered
-	for _, f := range a.side.icmp.findings {
-		if f.self || f.own || f.flow < 0 {
-			continue // a node's own refusals of its pods' packets stay losses of its segment
+	used := b.answeredOn         // losses of a flow on a segment already answered
+	refused := map[segFlow]int{} // losses of a flow on a segment inside a node its own errors answer
+	for i, f := range a.side.icmp.findings {
+		if f.self || f.flow < 0 {
+			continue
 		}
 		node := w.pointNode[f.point]
+		if f.own || f.local {
+			var in *segAcc // a segment inside the node with a drop of the flow not yet answered
+			for _, s := range segs {
+				if w.pointNode[s.from] != node || w.pointNode[s.to] != node || s.flows[f.flow] <= refused[segFlow{s, f.flow}] {
+					continue
+				}
+				if in == nil || (s.from == f.point && in.from != f.point) {
+					in = s
+				}
+			}
+			if in != nil {
+				refused[segFlow{in, f.flow}]++
+				b.refusedOn[in] = append(b.refusedOn[in], i)
+				if f.local {
+					b.ownLocal[i] = true
+				}
+			}
+			if f.own || in != nil {
+				continue // a node's own refusals of its pods' packets stay losses of its segment
+			}
+		}
 		var pick *segAcc
 		for _, s := range segs {
 			if w.pointNode[s.from] != node || s.flows[f.flow] <= used[segFlow{s, f.flow}] {
@@ -95,10 +136,10 @@ func (a *analysis) icmpExplained() (map[*segAcc]int, map[segFlow]int, map[icmpKe
 			continue
 		}
 		used[segFlow{pick, f.flow}]++
-		explained[pick]++
-		answered[icmpKey{f.kind, f.point, f.self, f.own, f.beyond, f.unsure}]++
+		b.explained[pick]++
+		b.answered[icmpKey{f.kind, f.point, f.self, f.own, f.beyond, f.unsure}]++
 	}
-	return explained, used, answered
+	return b
 }
 
 // findings lists the anomalies from what the earlier stages settled: each row of anomalyKinds detects
@@ -109,12 +150,10 @@ type findings struct {
 	ids []string // flow IDs by flow index
 	res *Result  // the Result but its anomalies: what the cluster metadata's findings read (k8sfind.go)
 
-	icmpDone   bool
-	explained  map[*segAcc]int // per segment: drops an ICMP error answered
-	answeredOn map[segFlow]int // per flow on a segment: the same
-	answered   map[icmpKey]int // per ICMP group: the drops it answered
-	lossDone   bool
-	losses     []segLoss
+	icmpDone bool
+	icmpBook // the ICMP errors against the drops (icmpExplained)
+	lossDone bool
+	losses   []segLoss
 }
 
 // anomalies runs every kind's detector and orders the anomalies: most severe first, then by kind,
@@ -147,7 +186,7 @@ func (f *findings) anomalies() []Anomaly {
 // icmp books the ICMP errors against the drops they answered (icmpExplained), once.
 func (f *findings) icmp() {
 	if !f.icmpDone {
-		f.explained, f.answeredOn, f.answered = f.a.icmpExplained()
+		f.icmpBook = f.a.icmpExplained()
 		f.icmpDone = true
 	}
 }
@@ -395,9 +434,9 @@ func detectICMP(f *findings, k *kindRow) []Anomaly {
 	w := f.a.w
 	f.icmp()
 	groups := map[icmpKey][]icmpFinding{}
-	for _, fi := range f.a.side.icmp.findings {
+	for i, fi := range f.a.side.icmp.findings {
 		if fi.kind == k.kind {
-			key := icmpKey{fi.kind, fi.point, fi.self, fi.own, fi.beyond, fi.unsure}
+			key := icmpKey{fi.kind, fi.point, fi.self, fi.own || f.ownLocal[i], fi.beyond, fi.unsure}
 			groups[key] = append(groups[key], fi)
 		}
 	}
@@ -438,6 +477,9 @@ func detectICMP(f *findings, k *kindRow) []Anomaly {
 		if key.own {
 			detail += fmt.Sprintf(" Sent by %s to its own pod: the node refused the pod's packet itself (its drop counts as loss on %s's segment).",
 				node, node)
+			if !fs[0].own {
+				detail += ownLocalNote(w, fs[0], node)
+			}
 		}
 		sev := k.severity
 		if key.self {
@@ -449,6 +491,13 @@ func detectICMP(f *findings, k *kindRow) []Anomaly {
 		out = append(out, an)
 	}
 	return out
+}
+
+// ownLocalNote says why an error fi from an address no node is known by is node's own (icmpBook.ownLocal).
+func ownLocalNote(w *world, fi icmpFinding, node string) string {
+	return fmt.Sprintf(" Its source, %s, is no known node's address (--node-ip names them), but it was first seen at %s, "+
+		"the way %s's own errors to its pods leave, and the packets it answers never left %s: no hop past the node saw them.",
+		fi.src, w.c.Points[fi.point].ID, node, node)
 }
 
 // detectNAT groups the flows' address rewrites by kind (DNAT, SNAT, both) and place.
