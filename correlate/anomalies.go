@@ -249,7 +249,13 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 			w.nodes[n])
 	}
 	detail += a.wgNoSessionNote(s) + a.wgCarrierNote(s) + a.sharedCaptureNote(s) // anydrop.go
-	l := segLoss{s: s, flows: flows, lost: lost, evidence: lossEvidence(s, f.answeredOn), detail: detail}
+	chain, next, chainEv := f.hostUnreachChain(s)                                // hostunreach.go
+	detail += chain
+	ev := lossEvidence(s, f.answeredOn)
+	if len(ev)+len(chainEv) > 10 {
+		ev = ev[:10-len(chainEv)]
+	}
+	l := segLoss{s: s, flows: flows, lost: lost, evidence: append(ev, chainEv...), detail: detail, next: next}
 	// A router's point beside the segment that captured one direction only (oneway.go), or one the TTLs
 	// put on neither side of its end (paths.go), leaves the place of the loss within it unknown. A
 	// path-MTU black hole is one still, however placed: it says so, and the other losses are warnings.
