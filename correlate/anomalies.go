@@ -64,6 +64,9 @@ type icmpBook struct {
 	// refusedOn lists, per segment inside a node, the node's own errors (own, or ownLocal) that answer
 	// drops of it (by finding index): the node refused those packets and said why.
 	refusedOn map[*segAcc][]int
+	// unproven counts, per segment, the drops that local errors not found the node's own answer:
+	// placement counted them refused by the node (segAcc.refused), which nothing shows.
+	unproven map[*segAcc]int
 }
 
 // icmpExplained books each ICMP error (frag-needed, unreachable, time-exceeded) against one packet of
@@ -71,15 +74,15 @@ type icmpBook struct {
 // dropped that packet and said why. It returns the answered drops per segment, per flow on a segment
 // and per ICMP group. Errors a node addresses to itself answer nothing (they report the node's own
 // sends). A node's own errors to its pods answer nothing either: the node's drop stays a loss of its
-// segment (they are booked in refusedOn, against a segment inside the node, when there is one). So
-// does a local error (sent to a pod from an address no node is known by, first seen at the pod's
-// veth) whose drop is on a segment inside the node, whose end was captured while the packet should
-// have crossed it (placement calls it lost only then): a packet that never left the node was
-// answered by the node, not by a hop past it.
+// segment (they are booked in refusedOn, against the segment inside the node where the packet they
+// answer was lost, when it was: insideDrop). So does a local error (sent to a pod from an address no
+// node is known by, first seen at the pod's veth) whose packet was lost on a segment inside the node,
+// whose end was captured while the packet should have crossed it: a packet that never left the node
+// was answered by the node, not by a hop past it.
 func (a *analysis) icmpExplained() icmpBook {
 	w := a.w
 	b := icmpBook{explained: map[*segAcc]int{}, answeredOn: map[segFlow]int{}, answered: map[icmpKey]int{},
-		ownLocal: map[int]bool{}, refusedOn: map[*segAcc][]int{}}
+		ownLocal: map[int]bool{}, refusedOn: map[*segAcc][]int{}, unproven: map[*segAcc]int{}}
 	segs := make([]*segAcc, 0, len(a.segs))
 	for _, s := range a.segs {
 		if s.lost > 0 {
@@ -92,32 +95,25 @@ func (a *analysis) icmpExplained() icmpBook {
 		}
 		return segs[i].to < segs[j].to
 	})
-	used := b.answeredOn         // losses of a flow on a segment already answered
-	refused := map[segFlow]int{} // losses of a flow on a segment inside a node its own errors answer
+	used := b.answeredOn // losses of a flow on a segment already answered
 	for i, f := range a.side.icmp.findings {
 		if f.self || f.flow < 0 {
 			continue
 		}
 		node := w.pointNode[f.point]
 		if f.own || f.local {
-			var in *segAcc // a segment inside the node with a drop of the flow not yet answered
-			for _, s := range segs {
-				if w.pointNode[s.from] != node || w.pointNode[s.to] != node || s.flows[f.flow] <= refused[segFlow{s, f.flow}] {
-					continue
-				}
-				if in == nil || (s.from == f.point && in.from != f.point) {
-					in = s
-				}
-			}
-			if in != nil {
-				refused[segFlow{in, f.flow}]++
-				b.refusedOn[in] = append(b.refusedOn[in], i)
+			s := a.insideDrop(f)
+			if s != nil {
+				b.refusedOn[s] = append(b.refusedOn[s], i)
 				if f.local {
 					b.ownLocal[i] = true
 				}
 			}
-			if f.own || in != nil {
+			if f.own || s != nil {
 				continue // a node's own refusals of its pods' packets stay losses of its segment
+			}
+			if s := a.refusedOn(f); s != nil && w.pointNode[s.from] == node {
+				b.unproven[s]++ // placement counted it refused by the node (the error's sender, icmpSender)
 			}
 		}
 		var pick *segAcc
@@ -140,6 +136,41 @@ func (a *analysis) icmpExplained() icmpBook {
 		b.answered[icmpKey{f.kind, f.point, f.self, f.own, f.beyond, f.unsure}]++
 	}
 	return b
+}
+
+// insideDrop is the segment inside the node of ICMP error f's point on which the packet f answered
+// (refused) was lost, nil when it was not lost inside that node. For an error from an address no node
+// is known by (icmpFinding.local) the segment's end must have been captured when the packet was at its
+// start (a refused packet is lost however close to the end of the captures, placement.go): only then
+// did it demonstrably never leave the node.
+func (a *analysis) insideDrop(f icmpFinding) *segAcc {
+	w := a.w
+	s := a.refusedOn(f)
+	if s == nil || w.pointNode[s.from] != w.pointNode[f.point] || w.pointNode[s.to] != w.pointNode[f.point] {
+		return nil
+	}
+	if !f.own {
+		t, seen := int64(0), false
+		for _, g := range a.hops(int(a.refusedFor[f.j])) {
+			if a.point(g) == s.from {
+				t, seen = a.ts(g), true
+			}
+		}
+		if !seen || !a.covered(s.to, t) {
+			return nil
+		}
+	}
+	return s
+}
+
+// refusedOn is the segment on which the packet ICMP error f answered (refused) was lost, nil when it
+// was not lost.
+func (a *analysis) refusedOn(f icmpFinding) *segAcc {
+	ans, ok := a.refusedFor[f.j]
+	if !ok || a.jStatus[ans] != stLost || a.jLast[ans] < 0 || a.jNext[ans] < 0 {
+		return nil
+	}
+	return a.segs[[2]int{int(a.jLast[ans]), int(a.jNext[ans])}]
 }
 
 // findings lists the anomalies from what the earlier stages settled: each row of anomalyKinds detects
@@ -239,9 +270,9 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 	if n := f.explained[s]; n > 0 {
 		detail = fmt.Sprintf("%d of %d packets lost (and %d dropped with an ICMP error, listed apart).", lost, total, n)
 	}
-	if s.refused > 0 {
+	if n := s.refused - f.unproven[s]; n > 0 {
 		detail += fmt.Sprintf(" %s refused %d of them itself and answered with an ICMP error (see the ICMP anomaly).",
-			w.nodes[w.pointNode[s.from]], s.refused)
+			w.nodes[w.pointNode[s.from]], n)
 	}
 	if n := w.pointNode[s.to]; a.cov.nodeEmpty[n] {
 		detail += fmt.Sprintf(" %s's captures hold no frame at all: calipath takes them to have run while the others did "+

@@ -327,6 +327,7 @@ type icmpFinding struct {
 	// hostUnreach marks ICMP host-unreachable (type 3 code 1; ICMPv6 address-unreachable, type 1 code
 	// 3): what Linux sends for the packets it queued for a next hop whose neighbour entry failed.
 	hostUnreach bool
+	j           int32  // its journey
 	t           int64  // when its point saw it (corrected)
 	qdst        string // the quoted packet's destination ("" when the quote names none)
 	// beyond marks an error that came in from the wire to its point's node from an address none of the
@@ -398,7 +399,7 @@ func (a *analysis) icmp(ids []string) icmpOut {
 			local := !srcPod && dstPod && n < 0 && dp == p && sender == w.pointNode[p]
 			fnd := icmpFinding{kind: kind, point: p, flow: fi, ev: ie.Evidence, mtu: e.MTU,
 				self: self, own: own, local: local, beyond: sender == -1, src: ie.Src, why: why, unsure: sender == senderUnknown,
-				cut: w.cutLeft(o), sender: sender, v6: v6, t: ie.Ts, qdst: qdst,
+				cut: w.cutLeft(o), sender: sender, v6: v6, j: int32(j), t: ie.Ts, qdst: qdst,
 				hostUnreach: (!v6 && e.Type == 3 && e.Code == 1) || (v6 && e.Type == 1 && e.Code == 3)}
 			out.findings = append(out.findings, fnd)
 		}

@@ -278,3 +278,47 @@ func TestNeighFailedNoARPCaptured(t *testing.T) {
 		t.Errorf("host-drop: %s / next: %s", d.Message, d.Next)
 	}
 }
+
+// On state-neigh-failed with node-b's eth0 capture stopped before pod-b's UDP answers (its frames
+// after the pings' answers left out): the pings' answers died inside node-b (its eth0 ran then), and
+// the errors that answer them are node-b's own, a host-drop of 3; whether the UDP answers left node-b
+// no capture shows, so the errors that answer them keep their meaning (answered, not counted again as
+// loss) and are not said to be node-b's.
+func TestNeighFailedEth0Stopped(t *testing.T) {
+	var stop int64
+	c := labEditedIn(t, nfDir, func(name string, recs []pcapRec) []pcapRec {
+		if name != nfNodeBed {
+			return recs
+		}
+		for _, r := range recs {
+			if ip := nfIPv4(r.data); ip != nil && ip[9] == 17 && stop == 0 {
+				stop = r.ts // the first UDP datagram node-b's eth0 saw: pod-a's first, before pod-b's answer
+			}
+		}
+		return slices.DeleteFunc(recs, func(r pcapRec) bool { return r.ts >= stop })
+	})
+	if stop == 0 {
+		t.Fatal("no UDP datagram at node-b's eth0")
+	}
+	res := Correlate(c, Options{})
+	drops := nfFind(res, "host-drop", nfCali+"→"+nfEth0)
+	if len(drops) != 1 || drops[0].Count != 3 || len(drops[0].Flows) != 1 {
+		t.Fatalf("want one host-drop of 3 (the echo replies) at %s→%s; anomalies:%s", nfCali, nfEth0, nfList(res))
+	}
+	own, answered := 0, 0
+	for _, an := range nfFind(res, "icmp-unreachable", nfCali) {
+		switch {
+		case strings.Contains(an.Message, "Sent by node-b to its own pod"):
+			own += an.Count
+		case strings.Contains(an.Message, "It answered 3 packets dropped"):
+			answered += an.Count // with pod-b's port-unreachable, which answers no drop
+		}
+	}
+	if own != 3 || answered != 4 {
+		t.Errorf("errors taken as node-b's own: %d, answering drops (and the port-unreachable): %d; want 3 and 4; anomalies:%s",
+			own, answered, nfList(res))
+	}
+	if m := drops[0].Message; !strings.Contains(m, "node-b refused 3 of them itself") || !strings.Contains(m, "The errors are host-unreachable") {
+		t.Errorf("host-drop: %s", m)
+	}
+}
