@@ -377,7 +377,7 @@ func (a *analysis) dropWorking() {
 		a.t0 = times{}
 	}
 	a.segs, a.segDense = nil, nil
-	a.offloadAt, a.merged, a.refusedBy = nil, nil, nil
+	a.offloadAt, a.merged, a.refusedBy, a.refusedFor = nil, nil, nil, nil
 	a.side, a.early = sideOut{}, nil
 }
 

@@ -53,14 +53,36 @@ func lossEvidence(s *segAcc, answered map[segFlow]int) []Evidence {
 	return out
 }
 
+// icmpBook is how the ICMP errors stand against the drops (icmpExplained).
+type icmpBook struct {
+	explained  map[*segAcc]int // per segment: drops an ICMP error answered
+	answeredOn map[segFlow]int // per flow on a segment: the same
+	answered   map[icmpKey]int // per ICMP group: the drops it answered
+	// ownLocal holds the local findings (by index) that are their node's own: the drop they answer is
+	// on a segment inside the node (icmpFinding.local).
+	ownLocal map[int]bool
+	// refusedOn lists, per segment inside a node, the node's own errors (own, or ownLocal) that answer
+	// drops of it (by finding index): the node refused those packets and said why.
+	refusedOn map[*segAcc][]int
+	// unproven counts, per segment, the drops that local errors not found the node's own answer:
+	// placement counted them refused by the node (segAcc.refused), which nothing shows.
+	unproven map[*segAcc]int
+}
+
 // icmpExplained books each ICMP error (frag-needed, unreachable, time-exceeded) against one packet of
 // the flow it quotes that was lost on a segment starting on the node that sent the error: the node
 // dropped that packet and said why. It returns the answered drops per segment, per flow on a segment
 // and per ICMP group. Errors a node addresses to itself answer nothing (they report the node's own
-// sends).
-func (a *analysis) icmpExplained() (map[*segAcc]int, map[segFlow]int, map[icmpKey]int) {
+// sends). A node's own errors to its pods answer nothing either: the node's drop stays a loss of its
+// segment (they are booked in refusedOn, against the segment inside the node where the packet they
+// answer was lost, when it was: insideDrop). So does a local error (sent to a pod from an address no
+// node is known by, first seen at the pod's veth) whose packet was lost on a segment inside the node,
+// whose end was captured while the packet should have crossed it: a packet that never left the node
+// was answered by the node, not by a hop past it.
+func (a *analysis) icmpExplained() icmpBook {
 	w := a.w
-	explained, answered := map[*segAcc]int{}, map[icmpKey]int{}
+	b := icmpBook{explained: map[*segAcc]int{}, answeredOn: map[segFlow]int{}, answered: map[icmpKey]int{},
+		ownLocal: map[int]bool{}, refusedOn: map[*segAcc][]int{}, unproven: map[*segAcc]int{}}
 	segs := make([]*segAcc, 0, len(a.segs))
 	for _, s := range a.segs {
 		if s.lost > 0 {
@@ -73,12 +95,27 @@ func (a *analysis) icmpExplained() (map[*segAcc]int, map[segFlow]int, map[icmpKe
 		}
 		return segs[i].to < segs[j].to
 	})
-	used := map[segFlow]int{} // losses of a flow on a segment already answered
-	for _, f := range a.side.icmp.findings {
-		if f.self || f.own || f.flow < 0 {
-			continue // a node's own refusals of its pods' packets stay losses of its segment
+	used := b.answeredOn // losses of a flow on a segment already answered
+	for i, f := range a.side.icmp.findings {
+		if f.self || f.flow < 0 {
+			continue
 		}
 		node := w.pointNode[f.point]
+		if f.own || f.local {
+			s := a.insideDrop(f)
+			if s != nil {
+				b.refusedOn[s] = append(b.refusedOn[s], i)
+				if f.local {
+					b.ownLocal[i] = true
+				}
+			}
+			if f.own || s != nil {
+				continue // a node's own refusals of its pods' packets stay losses of its segment
+			}
+			if s := a.refusedOn(f); s != nil && w.pointNode[s.from] == node {
+				b.unproven[s]++ // placement counted it refused by the node (the error's sender, icmpSender)
+			}
+		}
 		var pick *segAcc
 		for _, s := range segs {
 			if w.pointNode[s.from] != node || s.flows[f.flow] <= used[segFlow{s, f.flow}] {
@@ -95,10 +132,45 @@ func (a *analysis) icmpExplained() (map[*segAcc]int, map[segFlow]int, map[icmpKe
 			continue
 		}
 		used[segFlow{pick, f.flow}]++
-		explained[pick]++
-		answered[icmpKey{f.kind, f.point, f.self, f.own, f.beyond, f.unsure}]++
+		b.explained[pick]++
+		b.answered[icmpKey{f.kind, f.point, f.self, f.own, f.beyond, f.unsure}]++
 	}
-	return explained, used, answered
+	return b
+}
+
+// insideDrop is the segment inside the node of ICMP error f's point on which the packet f answered
+// (refused) was lost, nil when it was not lost inside that node. For an error from an address no node
+// is known by (icmpFinding.local) the segment's end must have been captured when the packet was at its
+// start (a refused packet is lost however close to the end of the captures, placement.go): only then
+// did it demonstrably never leave the node.
+func (a *analysis) insideDrop(f icmpFinding) *segAcc {
+	w := a.w
+	s := a.refusedOn(f)
+	if s == nil || w.pointNode[s.from] != w.pointNode[f.point] || w.pointNode[s.to] != w.pointNode[f.point] {
+		return nil
+	}
+	if !f.own {
+		t, seen := int64(0), false
+		for _, g := range a.hops(int(a.refusedFor[f.j])) {
+			if a.point(g) == s.from {
+				t, seen = a.ts(g), true
+			}
+		}
+		if !seen || !a.covered(s.to, t) {
+			return nil
+		}
+	}
+	return s
+}
+
+// refusedOn is the segment on which the packet ICMP error f answered (refused) was lost, nil when it
+// was not lost.
+func (a *analysis) refusedOn(f icmpFinding) *segAcc {
+	ans, ok := a.refusedFor[f.j]
+	if !ok || a.jStatus[ans] != stLost || a.jLast[ans] < 0 || a.jNext[ans] < 0 {
+		return nil
+	}
+	return a.segs[[2]int{int(a.jLast[ans]), int(a.jNext[ans])}]
 }
 
 // findings lists the anomalies from what the earlier stages settled: each row of anomalyKinds detects
@@ -109,12 +181,10 @@ type findings struct {
 	ids []string // flow IDs by flow index
 	res *Result  // the Result but its anomalies: what the cluster metadata's findings read (k8sfind.go)
 
-	icmpDone   bool
-	explained  map[*segAcc]int // per segment: drops an ICMP error answered
-	answeredOn map[segFlow]int // per flow on a segment: the same
-	answered   map[icmpKey]int // per ICMP group: the drops it answered
-	lossDone   bool
-	losses     []segLoss
+	icmpDone bool
+	icmpBook // the ICMP errors against the drops (icmpExplained)
+	lossDone bool
+	losses   []segLoss
 }
 
 // anomalies runs every kind's detector and orders the anomalies: most severe first, then by kind,
@@ -147,7 +217,7 @@ func (f *findings) anomalies() []Anomaly {
 // icmp books the ICMP errors against the drops they answered (icmpExplained), once.
 func (f *findings) icmp() {
 	if !f.icmpDone {
-		f.explained, f.answeredOn, f.answered = f.a.icmpExplained()
+		f.icmpBook = f.a.icmpExplained()
 		f.icmpDone = true
 	}
 }
@@ -200,9 +270,9 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 	if n := f.explained[s]; n > 0 {
 		detail = fmt.Sprintf("%d of %d packets lost (and %d dropped with an ICMP error, listed apart).", lost, total, n)
 	}
-	if s.refused > 0 {
+	if n := s.refused - f.unproven[s]; n > 0 {
 		detail += fmt.Sprintf(" %s refused %d of them itself and answered with an ICMP error (see the ICMP anomaly).",
-			w.nodes[w.pointNode[s.from]], s.refused)
+			w.nodes[w.pointNode[s.from]], n)
 	}
 	if n := w.pointNode[s.to]; a.cov.nodeEmpty[n] {
 		detail += fmt.Sprintf(" %s's captures hold no frame at all: calipath takes them to have run while the others did "+
@@ -210,7 +280,13 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 			w.nodes[n])
 	}
 	detail += a.wgNoSessionNote(s) + a.wgCarrierNote(s) + a.sharedCaptureNote(s) // anydrop.go
-	l := segLoss{s: s, flows: flows, lost: lost, evidence: lossEvidence(s, f.answeredOn), detail: detail}
+	chain, next, chainEv := f.hostUnreachChain(s)                                // hostunreach.go
+	detail += chain
+	ev := lossEvidence(s, f.answeredOn)
+	if len(ev)+len(chainEv) > 10 {
+		ev = ev[:10-len(chainEv)]
+	}
+	l := segLoss{s: s, flows: flows, lost: lost, evidence: append(ev, chainEv...), detail: detail, next: next}
 	// A router's point beside the segment that captured one direction only (oneway.go), or one the TTLs
 	// put on neither side of its end (paths.go), leaves the place of the loss within it unknown. A
 	// path-MTU black hole is one still, however placed: it says so, and the other losses are warnings.
@@ -399,9 +475,9 @@ func detectICMP(f *findings, k *kindRow) []Anomaly {
 	w := f.a.w
 	f.icmp()
 	groups := map[icmpKey][]icmpFinding{}
-	for _, fi := range f.a.side.icmp.findings {
+	for i, fi := range f.a.side.icmp.findings {
 		if fi.kind == k.kind {
-			key := icmpKey{fi.kind, fi.point, fi.self, fi.own, fi.beyond, fi.unsure}
+			key := icmpKey{fi.kind, fi.point, fi.self, fi.own || f.ownLocal[i], fi.beyond, fi.unsure}
 			groups[key] = append(groups[key], fi)
 		}
 	}
@@ -442,6 +518,9 @@ func detectICMP(f *findings, k *kindRow) []Anomaly {
 		if key.own {
 			detail += fmt.Sprintf(" Sent by %s to its own pod: the node refused the pod's packet itself (its drop counts as loss on %s's segment).",
 				node, node)
+			if !fs[0].own {
+				detail += ownLocalNote(w, fs[0], node)
+			}
 		}
 		sev := k.severity
 		if key.self {
@@ -453,6 +532,13 @@ func detectICMP(f *findings, k *kindRow) []Anomaly {
 		out = append(out, an)
 	}
 	return out
+}
+
+// ownLocalNote says why an error fi from an address no node is known by is node's own (icmpBook.ownLocal).
+func ownLocalNote(w *world, fi icmpFinding, node string) string {
+	return fmt.Sprintf(" Its source, %s, is no known node's address (--node-ip names them), but it was first seen at %s, "+
+		"the way %s's own errors to its pods leave, and the packets it answers never left %s: no hop past the node saw them.",
+		fi.src, w.c.Points[fi.point].ID, node, node)
 }
 
 // detectNAT groups the flows' address rewrites by kind (DNAT, SNAT, both) and place.

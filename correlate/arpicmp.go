@@ -31,6 +31,7 @@ type arpFinding struct {
 	kind     string
 	ev       Evidence
 	who, mac string
+	t        int64 // the request's time (an unanswered one's), or the reply's (corrected)
 }
 
 // arpOut is what the ARP check gives: each point's exchanges, the findings, and per flow how long its
@@ -212,7 +213,7 @@ func (x *arpPairing) reply(o arpObs, ev Evidence) {
 			verdict = "unexpected-mac"
 			x.ap.UnexpectedMAC++
 			*x.findings = append(*x.findings, arpFinding{point: x.p, kind: "arp-unexpected-mac", ev: ev,
-				who: netip.AddrFrom4(r.SPA).String(), mac: net.HardwareAddr(r.SHA[:]).String()})
+				who: netip.AddrFrom4(r.SPA).String(), mac: net.HardwareAddr(r.SHA[:]).String(), t: o.t})
 		}
 	}
 	if match != nil {
@@ -248,7 +249,7 @@ func (x *arpPairing) unanswered() {
 			x.mayBeAnswered(o) // arpproof.go
 		}
 		*x.findings = append(*x.findings, arpFinding{point: x.p, kind: kind, ev: x.a.evidence(o.g),
-			who: netip.AddrFrom4(tpa).String()})
+			who: netip.AddrFrom4(tpa).String(), t: o.t})
 	}
 }
 
@@ -317,6 +318,18 @@ type icmpFinding struct {
 	// pod's packet itself (a pod MTU above the tunnel's, policy), a drop of the node's datapath that
 	// counts as loss on its segment, unlike a router's or another node's answer.
 	own bool
+	// local marks an error that is not own only because its source is no known node's address (BGP
+	// mode without --node-ip: no outer header names the nodes): sent to a pod of its point's node and
+	// first seen at that pod's veth, the way the node's own errors to its pods leave. It is the node's
+	// own when the packet it answers never left the node (icmpExplained), as a hop past the node can
+	// answer only a packet that reached it.
+	local bool
+	// hostUnreach marks ICMP host-unreachable (type 3 code 1; ICMPv6 address-unreachable, type 1 code
+	// 3): what Linux sends for the packets it queued for a next hop whose neighbour entry failed.
+	hostUnreach bool
+	j           int32  // its journey
+	t           int64  // when its point saw it (corrected)
+	qdst        string // the quoted packet's destination ("" when the quote names none)
 	// beyond marks an error that came in from the wire to its point's node from an address none of the
 	// node's (icmpSender): a hop past the point sent it; src is that address.
 	beyond bool
@@ -358,7 +371,9 @@ func (a *analysis) icmp(ids []string) icmpOut {
 		ie := ICMPError{Point: w.c.Points[p].ID, Ts: a.ts(h[0]), Src: w.addrString(v6, o.Src), Dst: w.addrString(v6, o.Dst),
 			Type: e.Type, Code: e.Code, MTU: e.MTU, Evidence: a.evidence(h[0])}
 		fi := int32(-1)
+		qdst := ""
 		if q, ok := w.quotedTuple(o); ok {
+			qdst = w.addrString(q.v6, q.dst)
 			ie.Quoted = fmt.Sprintf("%s %s → %s", protoName(q.proto), w.endpoint(q.v6, q.src, q.sp), w.endpoint(q.v6, q.dst, q.dp))
 			if f, ok := a.flowOf[a.uf.find(q.key())]; ok {
 				fi = f
@@ -376,14 +391,17 @@ func (a *analysis) icmp(ids []string) icmpOut {
 		}
 		if kind != "" {
 			_, srcPod := w.ownerOf(v6, o.Src)
-			_, dstPod := w.ownerOf(v6, o.Dst)
+			dp, dstPod := w.ownerOf(v6, o.Dst)
 			n := w.nodeOf(v6, o.Src)
 			self := !srcPod && !dstPod && n >= 0 && n == w.nodeOf(v6, o.Dst)
 			own := !srcPod && dstPod && n >= 0 && n == w.nodeOf(v6, o.Dst) && n == w.pointNode[p]
 			sender, why := w.icmpSenderWhy(o, p)
-			out.findings = append(out.findings, icmpFinding{kind: kind, point: p, flow: fi, ev: ie.Evidence, mtu: e.MTU,
-				self: self, own: own, beyond: sender == -1, src: ie.Src, why: why, unsure: sender == senderUnknown,
-				cut: w.cutLeft(o), sender: sender, v6: v6})
+			local := !srcPod && dstPod && n < 0 && dp == p && sender == w.pointNode[p]
+			fnd := icmpFinding{kind: kind, point: p, flow: fi, ev: ie.Evidence, mtu: e.MTU,
+				self: self, own: own, local: local, beyond: sender == -1, src: ie.Src, why: why, unsure: sender == senderUnknown,
+				cut: w.cutLeft(o), sender: sender, v6: v6, j: int32(j), t: ie.Ts, qdst: qdst,
+				hostUnreach: (!v6 && e.Type == 3 && e.Code == 1) || (v6 && e.Type == 1 && e.Code == 3)}
+			out.findings = append(out.findings, fnd)
 		}
 		// Did a "fragmentation needed" reach the pod that sent the big packet (the error's destination,
 		// the flow's client or its server)?

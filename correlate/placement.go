@@ -19,6 +19,7 @@ type placementOut struct {
 	merged     map[int32]bool   // offloaded journeys that went on inside a larger frame (GRO), not as pieces
 	retransJ   map[int32]bool   // TCP journeys that resent data already sent
 	refusedBy  map[int32]int    // journeys a node refused with an ICMP error → that node (see refused)
+	refusedFor map[int32]int32  // ICMP error journeys → the journey each answered (see refused)
 	jStatus    []statusCode     // status of each journey
 	jLast      []int32          // point last seen on the path, -1
 	jNext      []int32          // point expected next, -1
@@ -94,7 +95,7 @@ func newPlacement(a *analysis) *placement {
 		pl.offMark[j/64] |= 1 << (j % 64)
 	}
 	pl.retransJ = map[int32]bool{}
-	pl.refusedBy = a.refused()
+	pl.refusedBy, pl.refusedFor = a.refused()
 	pl.jStatus = makeBig[statusCode](a.w.big, a.nJ, a.nJ)
 	pl.jLast = makeBig[int32](a.w.big, a.nJ, a.nJ)
 	pl.jNext = makeBig[int32](a.w.big, a.nJ, a.nJ)

@@ -12,10 +12,12 @@ import (
 // such packet's journey, the node that answered. The ICMP error is first seen on the node that sent it
 // (on its way back to the sender); it answers the latest packet of its flow that it quotes exactly
 // (length, and the TCP sequence number or the echo id and sequence) and that was first seen before
-// it, each packet once. An error a node addresses to itself answers nothing (see icmp).
-func (a *analysis) refused() map[int32]int {
+// it, each packet once. An error a node addresses to itself answers nothing (see icmp). It also
+// returns, for each error's journey that answered one, the journey it answered.
+func (a *analysis) refused() (map[int32]int, map[int32]int32) {
 	w := a.w
 	var out map[int32]int
+	var answer map[int32]int32
 	byQuote := map[int32]map[quote][]int32{} // per flow direction with ICMP errors (and cut quotes): its journeys by what a quote shows
 	for _, j := range a.icmpJ {
 		fi := a.jFlow[j]
@@ -76,11 +78,12 @@ func (a *analysis) refused() map[int32]int {
 			continue
 		}
 		if out == nil {
-			out = map[int32]int{}
+			out, answer = map[int32]int{}, map[int32]int32{}
 		}
 		out[cands[pick]] = w.icmpSender(o, a.point(h[0]))
+		answer[j] = cands[pick]
 	}
-	return out
+	return out, answer
 }
 
 // quote is what an ICMP error's quote shows of the packet it quotes: its length, and its TCP sequence

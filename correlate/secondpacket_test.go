@@ -124,7 +124,16 @@ func labUDPIDs(t *testing.T) []uint16 {
 // directory, each file's records as edit returns them, and loads them.
 func labEdited(t *testing.T, edit func(name string, recs []pcapRec) []pcapRec) *decode.Capture {
 	t.Helper()
-	all, _ := filepath.Glob("../testdata/lab/scenarios/healthy-ipip/*.pcap")
+	return labEditedIn(t, "healthy-ipip", edit)
+}
+
+// labEditedIn is labEdited on lab scenario sc.
+func labEditedIn(t *testing.T, sc string, edit func(name string, recs []pcapRec) []pcapRec) *decode.Capture {
+	t.Helper()
+	all, _ := filepath.Glob(filepath.Join("../testdata/lab/scenarios", sc, "*.pcap"))
+	if len(all) == 0 {
+		t.Fatalf("no captures of lab scenario %s", sc)
+	}
 	out := t.TempDir()
 	var paths []string
 	for _, p := range all {
