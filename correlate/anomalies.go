@@ -209,7 +209,7 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 			"(a pcap file records no start or stop time); if they did not, these packets were not captured there rather than lost.",
 			w.nodes[n])
 	}
-	detail += a.wgNoSessionNote(s) + a.wgCarrierNote(s) + a.sharedCaptureNote(s) // anydrop.go
+	detail += a.wgNoSessionNote(s) + a.wgCarrierNote(s) + a.sharedCaptureNote(s) + a.routedCookedNote(s) // anydrop.go, routedcooked.go
 	l := segLoss{s: s, flows: flows, lost: lost, evidence: lossEvidence(s, f.answeredOn), detail: detail}
 	// A router's point beside the segment that captured one direction only (oneway.go), or one the TTLs
 	// put on neither side of its end (paths.go), leaves the place of the loss within it unknown. A

@@ -1,0 +1,93 @@
+package correlate
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/calipath/calipath/decode"
+)
+
+// The router-any-* lab scenarios captured router-1 with one tcpdump -i any, twice at the same moments:
+// in cooked v2 (router-1-any.pcap, which records each frame's interface) and in cooked v1 (sll1/, -y
+// LINUX_SLL, which does not). router-any-drop's router-1 drops pod-a's UDP to pod-b in forward.
+//
+// With the cooked v2 file, router-1's two interfaces are two points and the drop is inside the router,
+// between them (the truth's segment). With the cooked v1 file, each packet router-1 forwarded is in
+// the file twice, in and out, and read as one point: the loss after that point may be inside the
+// router. Before, calipath said nothing of it: "ERROR underlay-drop at router-1/any:underlay →
+// node-b/eth0 (3)", "Packets left router-1/any:underlay → node-b/eth0 and never arrived", with no
+// problem and nothing unreliable. Now the file's problem, the summary's Unreliable and the loss say
+// that the router's way in cannot be told from its way out, and name the fix (cooked v2, or one file
+// per interface). The counts stay those of the truth.
+func TestRouterCookedV1(t *testing.T) {
+	for _, sc := range []string{"router-any-drop", "router-any-bgp", "router-any-ipip"} {
+		t.Run(sc, func(t *testing.T) {
+			dir := "../testdata/lab/scenarios/" + sc
+			tr, _ := truthPods(t, sc)
+			nodes, _ := filepath.Glob(filepath.Join(dir, "node-*.pcap"))
+			v1 := filepath.Join(dir, "sll1", "router-1-any.pcap")
+			v2 := filepath.Join(dir, "router-1-any.pcap")
+			sent, delivered := 0, 0
+			for _, f := range tr.Flows {
+				sent += f.Sent
+				delivered += f.Delivered
+			}
+			r2 := Correlate(decode.Load(append(slices.Clone(nodes), v2), decode.Options{}, decode.PointConfig{}), Options{})
+			r1 := Correlate(decode.Load(append(slices.Clone(nodes), v1), decode.Options{}, decode.PointConfig{}), Options{})
+			for _, r := range []*Result{r1, r2} {
+				if s := r.Summary; s.Journeys != sent || s.Delivered != delivered || s.Lost != sent-delivered {
+					t.Errorf("sent %d delivered %d lost %d, truth sent %d delivered %d", s.Journeys, s.Delivered, s.Lost, sent, delivered)
+				}
+			}
+			if r2.Summary.Unreliable != "" {
+				t.Errorf("cooked v2 router capture: unreliable %q", r2.Summary.Unreliable)
+			}
+			if u := r1.Summary.Unreliable; !strings.Contains(u, "router-1-any.pcap is a router's cooked v1 -i any capture") ||
+				!strings.Contains(u, "tcpdump 4.99 or later (cooked v2)") {
+				t.Errorf("cooked v1 router capture: unreliable %q, want it named with the fix", u)
+			}
+			said := false
+			for _, in := range r1.Inputs {
+				said = said || (filepath.Base(in.File) == "router-1-any.pcap" &&
+					strings.Contains(strings.Join(in.Errors, "\n"), "cooked v1 capture (tcpdump -i any before 4.99, or -y LINUX_SLL) of a router"))
+			}
+			if !said {
+				t.Errorf("cooked v1 router capture: no problem on its input: %+v", r1.Inputs)
+			}
+			for _, a := range r2.Anomalies {
+				if strings.Contains(a.Message, "cooked v1") {
+					t.Errorf("cooked v2: %s %s says %q", a.Kind, a.Where, a.Message)
+				}
+			}
+			if sc != "router-any-drop" {
+				if v := verdicts(r1); !slices.Equal(v, verdicts(r2)) {
+					t.Errorf("healthy: cooked v1 gives %q, cooked v2 %q", v, verdicts(r2))
+				}
+				return
+			}
+			want := map[string]bool{"router-1/any#2→router-1/any#3": true} // truth: router-1/eth0→router-1/eth1
+			for _, r := range []*Result{r2, r1} {
+				n := 0
+				for _, a := range r.Anomalies {
+					if a.Kind != "underlay-drop" {
+						continue
+					}
+					n++
+					w := a.Where.From + "→" + a.Where.To
+					switch {
+					case r == r2 && !want[w]:
+						t.Errorf("cooked v2: underlay-drop at %s, truth router-1/eth0→router-1/eth1", w)
+					case r == r1 && (a.Where.From != "router-1/any:underlay" || a.Severity != sevError ||
+						!strings.Contains(a.Message, "may have died inside router-1 rather than after it")):
+						t.Errorf("cooked v1: %s underlay-drop at %s: %q; want an error from router-1/any:underlay that says it may be inside router-1", a.Severity, w, a.Message)
+					}
+				}
+				if n != 1 {
+					t.Errorf("%d underlay-drop anomalies, want 1: %q", n, verdicts(r))
+				}
+			}
+		})
+	}
+}
