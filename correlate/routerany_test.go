@@ -1,10 +1,12 @@
 package correlate
 
 import (
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/calipath/calipath/decode"
 )
@@ -89,5 +91,41 @@ func TestRouterCookedV1(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A router captured with one -i any in cooked v2 and no --links names its interfaces any#N, of
+// unknown role. Its clock was never estimated ("no packets cross to or from this node: not
+// corrected", 0 samples) though every packet between the nodes crossed it: the lab's namespaces
+// share one clock, so nothing showed, but with router-1's clock 3 ms ahead every hop to and from it
+// came out at ±3 ms ("node-a/eth0 → router-1/any#2 3ms", "router-1/any#2 → node-a/eth0 -3ms").
+// Its any#N points are now its clock's edge: the offset is estimated and no hop is negative.
+func TestRouterAnyClock(t *testing.T) {
+	for _, sc := range []string{"router-any-bgp", "router-any-drop", "router-any-ipip"} {
+		for _, d := range []time.Duration{0, 3 * time.Millisecond, -time.Millisecond} {
+			t.Run(fmt.Sprintf("%s/%v", sc, d), func(t *testing.T) {
+				r := Correlate(labShifted(t, sc, nil, "router-1", d, decode.PointConfig{}), Options{})
+				ck := clockOf(r, "router-1")
+				if ck.Method == methodUncrossed || ck.Samples == 0 {
+					t.Errorf("router-1 clock %+v: not estimated", ck)
+				}
+				if off := time.Duration(ck.OffsetNs) - d; off < -50*time.Microsecond || off > 50*time.Microsecond {
+					t.Errorf("router-1 clock offset %v, shifted by %v", time.Duration(ck.OffsetNs), d)
+				}
+				for _, s := range r.Segments {
+					if s.LatencyNs.N > 0 && s.LatencyNs.Min < 0 {
+						t.Errorf("segment %s → %s: latency down to %v", s.From, s.To, time.Duration(s.LatencyNs.Min))
+					}
+				}
+				tr, _ := truthPods(t, sc)
+				delivered := 0
+				for _, f := range tr.Flows {
+					delivered += f.Delivered
+				}
+				if r.Summary.Delivered != delivered {
+					t.Errorf("delivered %d, truth %d", r.Summary.Delivered, delivered)
+				}
+			})
+		}
 	}
 }
