@@ -11,11 +11,12 @@ import (
 	"github.com/calipath/calipath/decode"
 )
 
-// The router-any-* lab scenarios captured router-1 with one tcpdump -i any, twice at the same moments:
-// in cooked v2 (router-1-any.pcap, which records each frame's interface) and in cooked v1 (sll1/, -y
-// LINUX_SLL, which does not). router-any-drop's router-1 drops pod-a's UDP to pod-b in forward.
+// The router-any-* and router-three-ifaces-any lab scenarios captured router-1 with one tcpdump -i
+// any, twice at the same moments: in cooked v2 (router-1-any.pcap, which records each frame's
+// interface) and in cooked v1 (sll1/, -y LINUX_SLL, which does not). router-any-drop's router-1 drops
+// pod-a's UDP to pod-b in forward.
 //
-// With the cooked v2 file, router-1's two interfaces are two points and the drop is inside the router,
+// With the cooked v2 file, router-1's interfaces are points of their own and the drop is inside the router,
 // between them (the truth's segment). With the cooked v1 file, each packet router-1 forwarded is in
 // the file twice, in and out, and read as one point: the loss after that point may be inside the
 // router. Before, calipath said nothing of it: "ERROR underlay-drop at router-1/any:underlay →
@@ -24,11 +25,13 @@ import (
 // that the router's way in cannot be told from its way out, and name the fix (cooked v2, or one file
 // per interface). The counts stay those of the truth.
 func TestRouterCookedV1(t *testing.T) {
-	for _, sc := range []string{"router-any-drop", "router-any-bgp", "router-any-ipip"} {
+	for _, sc := range []string{"router-any-drop", "router-any-bgp", "router-any-ipip", "router-three-ifaces-any"} {
 		t.Run(sc, func(t *testing.T) {
 			dir := "../testdata/lab/scenarios/" + sc
 			tr, _ := truthPods(t, sc)
 			nodes, _ := filepath.Glob(filepath.Join(dir, "node-*.pcap"))
+			ext, _ := filepath.Glob(filepath.Join(dir, "ext-*.pcap")) // router-three-ifaces-any's third link's far end
+			nodes = append(nodes, ext...)
 			v1 := filepath.Join(dir, "sll1", "router-1-any.pcap")
 			v2 := filepath.Join(dir, "router-1-any.pcap")
 			sent, delivered := 0, 0
@@ -101,7 +104,7 @@ func TestRouterCookedV1(t *testing.T) {
 // came out at ±3 ms ("node-a/eth0 → router-1/any#2 3ms", "router-1/any#2 → node-a/eth0 -3ms").
 // Its any#N points are now its clock's edge: the offset is estimated and no hop is negative.
 func TestRouterAnyClock(t *testing.T) {
-	for _, sc := range []string{"router-any-bgp", "router-any-drop", "router-any-ipip"} {
+	for _, sc := range []string{"router-any-bgp", "router-any-drop", "router-any-ipip", "router-three-ifaces-any"} {
 		for _, d := range []time.Duration{0, 3 * time.Millisecond, -time.Millisecond} {
 			t.Run(fmt.Sprintf("%s/%v", sc, d), func(t *testing.T) {
 				r := Correlate(labShifted(t, sc, nil, "router-1", d, decode.PointConfig{}), Options{})

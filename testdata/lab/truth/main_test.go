@@ -139,6 +139,8 @@ func TestScenarioFindings(t *testing.T) {
 		"router-any-drop": {"underlay-drop router-1/eth0→router-1/eth1"},
 		// router-1 with a third link (ext-1), captured per interface: healthy.
 		"router-three-ifaces": {},
+		// the same, router-1 captured with one -i any (cooked v2 and, in sll1/, v1).
+		"router-three-ifaces-any": {},
 	}
 	for _, dir := range scenarioDirs(t) {
 		if _, ok := want[filepath.Base(dir)]; !ok {
