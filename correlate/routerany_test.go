@@ -132,3 +132,31 @@ func TestRouterAnyClock(t *testing.T) {
 		}
 	}
 }
+
+// calipath points (ScanPoints) says of a router's cooked v1 capture what report says; a Calico node's
+// cooked v1 capture (vlan-ipip's sll1/, which holds packets the node routed between its own
+// interfaces, in through eth0 and out through tunl0) is not taken for a router's, nor is a router's
+// cooked v2 capture (router-any-bgp).
+func TestRouterCookedV1Scan(t *testing.T) {
+	dir := "../testdata/lab/scenarios/"
+	v1 := filepath.Join(dir, "router-any-drop", "sll1", "router-1-any.pcap")
+	nodes, _ := filepath.Glob(filepath.Join(dir, "router-any-drop", "node-*-eth0.pcap"))
+	c := decode.ScanPoints(append(nodes, v1), decode.Options{}, decode.NewTables(), decode.PointConfig{})
+	for _, fi := range c.Files {
+		if want := fi.Path == v1; fi.RoutedCooked != want || fi.Routed != want {
+			t.Errorf("points: %s: routed %v, cooked %v; want %v", fi.Path, fi.Routed, fi.RoutedCooked, want)
+		}
+	}
+	for _, sc := range []string{"vlan-ipip", "router-any-bgp"} {
+		files, _ := filepath.Glob(filepath.Join(dir, sc, "sll1", "node-*-any.pcap")) // none in router-any-bgp
+		if sc == "vlan-ipip" && len(files) != 2 {
+			t.Fatalf("%s: want two nodes' cooked v1 captures, found %v", sc, files)
+		}
+		routers, _ := filepath.Glob(filepath.Join(dir, sc, "router-*.pcap"))
+		files = append(files, routers...)
+		r := Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), Options{})
+		if r.Summary.Unreliable != "" {
+			t.Errorf("%s: unreliable %q", sc, r.Summary.Unreliable)
+		}
+	}
+}
