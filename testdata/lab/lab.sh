@@ -28,7 +28,7 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	state-blackhole-route state-missing-route state-neigh-failed state-low-mtu state-no-default-route
 	healthy-wireguard wireguard-underlay-loss wireguard-blocked wireguard-mtu-blackhole wireguard-fragmented
 	wireguard-bypass same-node vlan-ipip vlan-loss router-any-bgp router-any-drop router-any-ipip
-	router-three-ifaces router-three-ifaces-any)
+	router-three-ifaces router-three-ifaces-any router-three-ifaces-drop)
 
 # Scenarios calipath cannot follow yet (any-bgp-underlay-drop, state-neigh-failed, state-low-mtu: see the README). They go to scenarios-pending/, out of
 # the globs of calipath's lab and report tests; the truth tests read them.
@@ -506,7 +506,7 @@ run_scenario() {
 	healthy-bgp) mode=bgp ;;
 	router-any-bgp | router-any-drop) mode=bgp ROUTER_ANY=1 ;;
 	router-any-ipip) ROUTER_ANY=1 ;;
-	router-three-ifaces) mode=bgp WITH_EXT=1 ;;
+	router-three-ifaces | router-three-ifaces-drop) mode=bgp WITH_EXT=1 ;;
 	router-three-ifaces-any) mode=bgp WITH_EXT=1 ROUTER_ANY=1 ;;
 	vlan-ipip) VLAN=1 ANY_SLL1=1 ;;
 	vlan-loss) VLAN=1 ;;
@@ -601,6 +601,12 @@ run_scenario() {
 		rule router-1 nft add chain ip lab labfwd '{ type filter hook forward priority 0; }'
 		rule router-1 nft add rule ip lab labfwd ip daddr "$POD_B_IP" udp dport 9000 drop
 		;;
+	router-three-ifaces-drop)
+		# router-1 drops pod-a's UDP to ext-1 in forward (to its third link); pings pass.
+		rule router-1 nft add table ip lab
+		rule router-1 nft add chain ip lab labfwd '{ type filter hook forward priority 0; }'
+		rule router-1 nft add rule ip lab labfwd ip daddr "$EXT_IP" udp dport 9000 drop
+		;;
 	two-routers-drop-r2)
 		rule router-2 nft add table ip lab
 		rule router-2 nft add chain ip lab labfwd '{ type filter hook forward priority 0; }'
@@ -642,7 +648,7 @@ run_scenario() {
 		rule router-1 nft add rule ip lab labfwd ip protocol 4 meta length '>' 1000 numgen inc mod 1000000 == 0 drop
 		;;
 	esac
-	if [ "$sc" = router-three-ifaces ] || [ "$sc" = router-three-ifaces-any ]; then
+	if [ "${sc#router-three-ifaces}" != "$sc" ]; then
 		server pod-b
 		server ext-1
 	elif [ -n "${WITH_EXT:-}" ]; then
@@ -666,18 +672,19 @@ run_scenario() {
 		client pod-a udp -addr "$SVC_IP:53" -n 3
 		;;
 	snat-external) traffic "$EXT_IP" ;;
-	router-three-ifaces | router-three-ifaces-any)
+	router-three-ifaces*)
 		# pod-a talks to pod-b (router-1 eth0 ↔ eth1) and to ext-1 (eth0 ↔ eth2), unNATed: the
 		# router routes both pod blocks (BGP) and ext-1's default route is router-1. The third link
-		# carries traffic first and last (the first pings to both at once), as a busy link does: each
-		# capture spans the others'.
+		# carries traffic first and last (the first and the last pings to both at once), as a busy
+		# link does: each capture spans the others'.
 		client pod-a ping -dst "$EXT_IP" -n 2 -interval 100ms &
 		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
 		wait $!
 		traffic
 		client pod-a udp -addr "$EXT_IP:9000" -n 3
-		client pod-a ping -dst "$EXT_IP" -n 2 -interval 100ms
+		client pod-a ping -dst "$EXT_IP" -n 2 -interval 100ms &
 		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
+		wait $!
 		;;
 	router-any-drop)
 		traffic

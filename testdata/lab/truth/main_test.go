@@ -141,6 +141,8 @@ func TestScenarioFindings(t *testing.T) {
 		"router-three-ifaces": {},
 		// the same, router-1 captured with one -i any (cooked v2 and, in sll1/, v1).
 		"router-three-ifaces-any": {},
+		// the same, router-1 dropping pod-a's UDP to ext-1 in forward: inside it, toward its third link.
+		"router-three-ifaces-drop": {"underlay-drop router-1/eth0→router-1/eth2"},
 	}
 	for _, dir := range scenarioDirs(t) {
 		if _, ok := want[filepath.Base(dir)]; !ok {
