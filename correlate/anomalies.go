@@ -279,8 +279,8 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 			"(a pcap file records no start or stop time); if they did not, these packets were not captured there rather than lost.",
 			w.nodes[n])
 	}
-	detail += a.wgNoSessionNote(s) + a.wgCarrierNote(s) + a.sharedCaptureNote(s) // anydrop.go
-	chain, next, chainEv := f.hostUnreachChain(s)                                // hostunreach.go
+	detail += a.wgNoSessionNote(s) + a.wgCarrierNote(s) + a.sharedCaptureNote(s) + a.routedCookedNote(s) // anydrop.go, routedcooked.go
+	chain, next, chainEv := f.hostUnreachChain(s)                                                        // hostunreach.go
 	detail += chain
 	ev := lossEvidence(s, f.answeredOn)
 	if len(ev)+len(chainEv) > 10 {

@@ -141,17 +141,29 @@ func (w *world) estimateClocksAvoid(overrides, avoid map[string]time.Duration) [
 }
 
 // clockEdges marks the points nearest the wire on each node, and returns how many frames they hold
-// and the first capture time of all (math.MaxInt64 when there is no frame).
+// and the first capture time of all (math.MaxInt64 when there is no frame). A node with none of those
+// roles whose -i any capture named its interfaces by index only (any#N, role unknown: a router's
+// cooked v2 capture without --links) has those as its edge: every one of a router's interfaces is on
+// the wire, and without them its clock was left uncorrected while packets crossed it (negative hops
+// next to it when its clock was off).
 func (w *world) clockEdges() (edge []bool, total int, t0 int64) {
 	edge = make([]bool, len(w.c.Points))
+	found := make([]bool, len(w.nodes))
 	for n := range w.nodes {
 		for _, set := range [][]int{w.underlays[n], w.tunnels[n], w.podVeths[n], w.anys[n]} {
 			if len(set) > 0 {
 				for _, p := range set {
 					edge[p] = true
 				}
+				found[n] = true
 				break
 			}
+		}
+	}
+	for p, pt := range w.c.Points {
+		if n := w.pointNode[p]; n >= 0 && n < len(found) && !found[n] && w.pointRole[p] == decode.RoleUnknown &&
+			strings.HasPrefix(pt.Iface, "any#") {
+			edge[p] = true
 		}
 	}
 	// Frame counts and the first time come from the points' traffic, counted while decoding.

@@ -650,13 +650,21 @@ func filesWhere(c *decode.Capture, keep func(*decode.FileInfo) bool) []string {
 // (decode's FileInfo.Routed: a router's interfaces merged into one file, read as one interface), else
 // "". A packet there is one sighting, so a loss inside the router reads as one after it.
 func routedUnreliable(c *decode.Capture) string {
-	names := filesWhere(c, func(f *decode.FileInfo) bool { return f.Routed })
-	if len(names) == 0 {
-		return ""
+	names := filesWhere(c, func(f *decode.FileInfo) bool { return f.Routed && !f.RoutedCooked })
+	cooked := filesWhere(c, func(f *decode.FileInfo) bool { return f.RoutedCooked })
+	var out []string
+	if len(names) > 0 {
+		out = append(out, fmt.Sprintf("%s holds packets twice, one router apart (a router's interfaces merged into one file, read as "+
+			"one interface), so where packets were lost around that router is not known and the sent, delivered and lost "+
+			"counts are unreliable; give each of the router's interfaces as its own file", strings.Join(names, ", ")))
 	}
-	return fmt.Sprintf("%s holds packets twice, one router apart (a router's interfaces merged into one file, read as "+
-		"one interface), so where packets were lost around that router is not known and the sent, delivered and lost "+
-		"counts are unreliable; give each of the router's interfaces as its own file", strings.Join(names, ", "))
+	if len(cooked) > 0 {
+		out = append(out, fmt.Sprintf("%s is a router's cooked v1 -i any capture (LINUX_SLL, no interface index): each packet "+
+			"the router forwarded is in it twice, coming in and going out, read as one point, so a loss inside that router "+
+			"reads as one after it; capture the router with tcpdump 4.99 or later (cooked v2) or each of its interfaces "+
+			"to its own file", strings.Join(cooked, ", ")))
+	}
+	return strings.Join(out, "; ")
 }
 
 // unsplitUnreliable is the summary's Unreliable when a file holds a node's captures merged into one but

@@ -43,6 +43,11 @@ func ScanPackets(path string, index uint16, opts Options, t *Tables, fn PacketFu
 		if records++; records%progressEvery == 0 && stopped(opts.Done) {
 			return ErrStopped
 		}
+		if rec.LinkType == LinkLinuxSLL && d.sll == nil {
+			// As scan files a cooked v1 frame: by what the file shows of its node's pods, read once
+			// before (without it, a router's frames went to any:pod, ScanFile's to any:underlay).
+			d.sll = learnSLL(path, opts)
+		}
 		d.decodePacket(&rec, &p)
 		src := d.sourceOf(&rec, &p)
 		if int(src) != lastSrc {

@@ -162,8 +162,16 @@ func routedLate(c *Capture, opts Options) {
 // is a router's (routerFiles, made into *router on first need).
 func routedCandidate(c *Capture, f int, inOrder bool, router *[]bool) bool {
 	fi := c.Files[f]
-	if fi.Routed || fi.Unsplit || fi.probeLeft.records == 0 {
+	if fi.Routed || fi.Unsplit || (fi.probeLeft.records == 0 && !fi.cooked) {
 		return false
+	}
+	if fi.cooked {
+		// A cooked v1 -i any capture (no merged probe: not Ethernet) is searched when it is a
+		// router's: a Calico node's holds packets it routed between its own interfaces too.
+		if *router == nil {
+			*router = routerFiles(c)
+		}
+		return f < len(*router) && (*router)[f]
 	}
 	if !inOrder {
 		return true
@@ -181,6 +189,19 @@ func routedCandidate(c *Capture, f int, inOrder bool, router *[]bool) bool {
 // the interface they came in on.
 func routedJudge(fi *FileInfo, opts Options, pairs []routedCopy, st *Stamps) {
 	if len(pairs) < minMergedDup {
+		return
+	}
+	if fi.cooked {
+		// -i any holds every interface of the router: no link addresses to check (cooked v1 keeps the
+		// sender's only), and none are needed.
+		fi.Routed, fi.RoutedCooked = true, true
+		fi.problem("a Linux cooked v1 capture (tcpdump -i any before 4.99, or -y LINUX_SLL) of a router, which "+
+			"records no interface: %d packets are in it twice, within %s of each other with the TTL one lower the "+
+			"second time (in through one of its interfaces, out through another). calipath reads it as one point, "+
+			"where such a packet is one sighting: its way in cannot be told from its way out, so a loss inside the "+
+			"router reads as one after it, and the time packets spent in it is counted in the next hop; capture the "+
+			"router with tcpdump 4.99 or later (cooked v2, LINUX_SLL2, which records each frame's interface), or "+
+			"each of its interfaces to its own file (<router>-<iface>.pcap)", len(pairs), fmtAgo(uint64(routedWin)))
 		return
 	}
 	if streamInput(fi.Path, opts) {

@@ -66,6 +66,11 @@ type FileInfo struct {
 	// Routed says that the file holds packets twice, one router apart (routedProblem): a router's
 	// interfaces merged into one file, read as one interface. The counts around it are not per packet.
 	Routed bool
+	// RoutedCooked says that the Routed file is a router's Linux cooked v1 -i any capture (LINUX_SLL,
+	// no interface index): its way in and its way out are one point.
+	RoutedCooked bool
+	// cooked says that the file holds Linux cooked v1 frames (routedCandidate).
+	cooked bool
 }
 
 func (fi *FileInfo) problem(format string, args ...any) {
@@ -160,6 +165,7 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 			}
 		}
 		if rec.LinkType == LinkLinuxSLL && d.sll == nil {
+			fi.cooked = true
 			d.sll = learnSLL(fi.Path, opts)
 			if d.sll.unresolved {
 				fi.problem("frame %d: a Linux cooked v1 capture (tcpdump -i any before 4.99) read as a stream: its "+

@@ -198,3 +198,27 @@ func TestPacketsJSONAgainstTshark(t *testing.T) {
 // tsFieldList are the tshark fields compared.
 var tsFieldList = []string{"ip.src", "ip.dst", "ip.ttl", "ip.id", "tcp.srcport", "tcp.dstport",
 	"tcp.seq_raw", "icmp.type", "icmp.code", "arp.opcode", "vxlan.vni"}
+
+// A router's cooked v1 -i any capture (router-any-bgp's sll1/): calipath packets files every frame
+// under the point the scan made, router-1/any:underlay. Before, the printing pass filed its
+// unencapsulated frames as if the file showed no pods' frames unread (under any:pod, a source the scan
+// never made) and panicked: "index out of range [1] with length 1".
+func TestPacketsRouterCookedV1(t *testing.T) {
+	code, out, errs := runCLI("packets", lab+"/router-any-bgp/sll1/router-1-any.pcap")
+	if !strings.Contains(errs, "cooked v1 capture (tcpdump -i any before 4.99, or -y LINUX_SLL) of a router") {
+		t.Errorf("exit %d; stderr does not say it is a router's cooked v1 capture: %s", code, errs)
+	}
+	n := 0
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if strings.HasPrefix(l, "#") || l == "" {
+			continue
+		}
+		n++
+		if !strings.Contains(l, " router-1/any:underlay ") {
+			t.Errorf("frame not at router-1/any:underlay: %s", l)
+		}
+	}
+	if n != 52 {
+		t.Errorf("%d frames printed, want the file's 52:\n%s", n, out)
+	}
+}

@@ -27,7 +27,8 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	any-bgp-underlay-drop
 	state-blackhole-route state-missing-route state-neigh-failed state-low-mtu state-no-default-route
 	healthy-wireguard wireguard-underlay-loss wireguard-blocked wireguard-mtu-blackhole wireguard-fragmented
-	wireguard-bypass same-node vlan-ipip vlan-loss)
+	wireguard-bypass same-node vlan-ipip vlan-loss router-any-bgp router-any-drop router-any-ipip
+	router-three-ifaces router-three-ifaces-any router-three-ifaces-drop)
 
 # Scenarios calipath cannot follow yet (any-bgp-underlay-drop: see the README). They go to scenarios-pending/, out of
 # the globs of calipath's lab and report tests; the truth tests read them.
@@ -309,7 +310,8 @@ waitfor() {
 cap() {
 	local f="$1-$2.pcap" kind=point
 	[ "$2" = any ] && f="$1-any.pcap"
-	if [ "${ANY_ONLY:-}" = 1 ] && [ "$2" != any ]; then
+	# ROUTER_ANY=1: router-1 is captured with one -i any; its per-interface captures are the check.
+	if { [ "${ANY_ONLY:-}" = 1 ] || { [ "${ROUTER_ANY:-}" = 1 ] && [ "$1" = router-1 ]; }; } && [ "$2" != any ]; then
 		f="truth-captures/$f" kind=check
 		mkdir -p "$DIR/truth-captures"
 	fi
@@ -343,6 +345,15 @@ start_captures() {
 	if [ "${DUMP_STATE:-}" != 1 ]; then # the state-* scenarios capture on the nodes only, as users do
 		cap router-1 eth0 router
 		cap router-1 eth1 router
+	fi
+	if [ "${ROUTER_ANY:-}" = 1 ]; then
+		# router-1 as operators often capture a router or a Linux gateway: one tcpdump -i any
+		# (cooked v2, interface indexes), its `ip -o link` to name them, and the same moments in
+		# cooked v1 (-y LINUX_SLL: no interface index) under sll1/.
+		cap router-1 any any
+		cap router-1 any sll1
+		nsx router-1 ip -o link >"$DIR/router-1-links.txt"
+		log "links node=router-1 file=router-1-links.txt"
 	fi
 	if [ -n "${TWO_ROUTERS:-}" ]; then
 		cap router-2 eth0 router
@@ -481,7 +492,7 @@ run_scenario() {
 	rm -rf "$DIR"
 	mkdir -p "$DIR"
 	: >"$DIR/traffic.log"
-	unset NO_DEFAULT_A WITH_EXT TWO_ROUTERS ANY_ONLY VXLAN_UDPCSUM POD_C DUMP_STATE VLAN ANY_SLL1
+	unset NO_DEFAULT_A WITH_EXT TWO_ROUTERS ANY_ONLY VXLAN_UDPCSUM POD_C DUMP_STATE VLAN ANY_SLL1 ROUTER_ANY
 	case $sc in
 	*wireguard*) mode=wireguard ;;
 	esac
@@ -493,6 +504,10 @@ run_scenario() {
 	any-bgp-*) mode=bgp ANY_ONLY=1 ;;
 	any-*) ANY_ONLY=1 ;;
 	healthy-bgp) mode=bgp ;;
+	router-any-bgp | router-any-drop) mode=bgp ROUTER_ANY=1 ;;
+	router-any-ipip) ROUTER_ANY=1 ;;
+	router-three-ifaces | router-three-ifaces-drop) mode=bgp WITH_EXT=1 ;;
+	router-three-ifaces-any) mode=bgp WITH_EXT=1 ROUTER_ANY=1 ;;
 	vlan-ipip) VLAN=1 ANY_SLL1=1 ;;
 	vlan-loss) VLAN=1 ;;
 	no-default-route) NO_DEFAULT_A=1 ;;
@@ -580,6 +595,18 @@ run_scenario() {
 		# would refuse to send big frames on its own eth0, so the traffic has no big ones that way.
 		rule router-1 ip link set eth0 mtu 1400
 		;;
+	router-any-drop)
+		# router-1 drops pod-a's UDP to pod-b in forward; pings and HTTP pass.
+		rule router-1 nft add table ip lab
+		rule router-1 nft add chain ip lab labfwd '{ type filter hook forward priority 0; }'
+		rule router-1 nft add rule ip lab labfwd ip daddr "$POD_B_IP" udp dport 9000 drop
+		;;
+	router-three-ifaces-drop)
+		# router-1 drops pod-a's UDP to ext-1 in forward (to its third link); pings pass.
+		rule router-1 nft add table ip lab
+		rule router-1 nft add chain ip lab labfwd '{ type filter hook forward priority 0; }'
+		rule router-1 nft add rule ip lab labfwd ip daddr "$EXT_IP" udp dport 9000 drop
+		;;
 	two-routers-drop-r2)
 		rule router-2 nft add table ip lab
 		rule router-2 nft add chain ip lab labfwd '{ type filter hook forward priority 0; }'
@@ -621,7 +648,10 @@ run_scenario() {
 		rule router-1 nft add rule ip lab labfwd ip protocol 4 meta length '>' 1000 numgen inc mod 1000000 == 0 drop
 		;;
 	esac
-	if [ -n "${WITH_EXT:-}" ]; then
+	if [ "${sc#router-three-ifaces}" != "$sc" ]; then
+		server pod-b
+		server ext-1
+	elif [ -n "${WITH_EXT:-}" ]; then
 		server ext-1
 	elif [ "$sc" = same-node ]; then
 		server pod-c # pod-a's peer on its own node
@@ -642,6 +672,25 @@ run_scenario() {
 		client pod-a udp -addr "$SVC_IP:53" -n 3
 		;;
 	snat-external) traffic "$EXT_IP" ;;
+	router-three-ifaces*)
+		# pod-a talks to pod-b (router-1 eth0 ↔ eth1) and to ext-1 (eth0 ↔ eth2), unNATed: the
+		# router routes both pod blocks (BGP) and ext-1's default route is router-1. The third link
+		# carries traffic first and last (the first and the last pings to both at once), as a busy
+		# link does: each capture spans the others'.
+		client pod-a ping -dst "$EXT_IP" -n 2 -interval 100ms &
+		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
+		wait $!
+		traffic
+		client pod-a udp -addr "$EXT_IP:9000" -n 3
+		client pod-a ping -dst "$EXT_IP" -n 2 -interval 100ms &
+		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
+		wait $!
+		;;
+	router-any-drop)
+		traffic
+		# A last ping crosses every point after the lost datagrams: the captures ran past them.
+		client pod-a ping -dst "$POD_B_IP" -n 2
+		;;
 	underlay-loss)
 		client pod-a ping -dst "$POD_B_IP" -n 20 -interval 50ms
 		client pod-a get -url "http://$POD_B_IP:8080/" -timeout 5s

@@ -95,6 +95,15 @@ func TestHealthyIPIP(t *testing.T) {
 	rerun(t, "scenarios", "healthy-ipip")
 }
 
+// TestRouterAnyBGP does the same for router-any-bgp: router-1 captured with one tcpdump -i any, its
+// interfaces read from the cooked v2 file and its links file and checked against its per-interface
+// captures, and the cooked v1 file of the same moments holding as many frames.
+//
+//	sudo go test ./testdata/lab/ -run RouterAnyBGP -v
+func TestRouterAnyBGP(t *testing.T) {
+	rerun(t, "scenarios", "router-any-bgp")
+}
+
 // TestHealthyWireGuard does the same for healthy-wireguard (issue 18).
 // Its daemon, testdata/lab/wgd, is a module of its own: the test skips, saying so, when its
 // modules cannot be downloaded.

@@ -71,11 +71,22 @@ func parseIPLink(name string) (map[int]string, error) {
 	return m, nil
 }
 
-// ifaceRole is the role of a node's interface on the datapath ("" for lo and anything else).
+// ifaceRole is the role of a node's (or a router's) interface on the datapath ("" for lo and anything
+// else).
 func (l *lab) ifaceRole(node, iface string) string {
 	for _, p := range l.pods {
 		if p.node == node && p.at == node+"/"+iface {
 			return "workload"
+		}
+	}
+	for _, r := range l.t.Routers {
+		if r.Name == node {
+			for _, i := range r.Ifaces {
+				if i == iface {
+					return "router"
+				}
+			}
+			return ""
 		}
 	}
 	switch {

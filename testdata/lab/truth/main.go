@@ -321,7 +321,15 @@ func computeView(dir string, checkView bool) (*lab, error) {
 		return nil, err
 	}
 	if checkView {
-		l.t.Points, l.t.Links, l.checks = l.checks, nil, nil
+		// The -i any captures that have a links file are replaced by their per-interface checks
+		// (every point of an any-only scenario; router-1's in the router-any-* ones).
+		var pts []Point
+		for _, p := range l.t.Points {
+			if p.Role != "any" || l.linksFile(p.Node) == "" {
+				pts = append(pts, p)
+			}
+		}
+		l.t.Points, l.t.Links, l.checks = append(pts, l.checks...), nil, nil
 	}
 	if err := l.readTraffic(); err != nil {
 		return nil, err

@@ -134,6 +134,17 @@ func TestScenarioFindings(t *testing.T) {
 		// vlan-ipip with router-1's eth0 (the tagged parent) at MTU 1400: node-a's big DF frames die on the
 		// wire between the two parents' captures, not between node-a's eth0.100 and eth0.
 		"vlan-loss": {"pmtu-blackhole node-a/eth0→router-1/eth0"},
+		// router-1 captured with one -i any (cooked v2, named by its links file; cooked v1 in sll1/):
+		// healthy in BGP and IP-in-IP; a forward drop of pod-a's UDP to pod-b inside the router.
+		"router-any-bgp":  {},
+		"router-any-ipip": {},
+		"router-any-drop": {"underlay-drop router-1/eth0→router-1/eth1"},
+		// router-1 with a third link (ext-1), captured per interface: healthy.
+		"router-three-ifaces": {},
+		// the same, router-1 captured with one -i any (cooked v2 and, in sll1/, v1).
+		"router-three-ifaces-any": {},
+		// the same, router-1 dropping pod-a's UDP to ext-1 in forward: inside it, toward its third link.
+		"router-three-ifaces-drop": {"underlay-drop router-1/eth0→router-1/eth2"},
 	}
 	for _, dir := range scenarioDirs(t) {
 		if _, ok := want[filepath.Base(dir)]; !ok {
