@@ -132,6 +132,8 @@ func TestScenarioFindings(t *testing.T) {
 		// vlan-ipip with router-1's eth0 (the tagged parent) at MTU 1400: node-a's big DF frames die on the
 		// wire between the two parents' captures, not between node-a's eth0.100 and eth0.
 		"vlan-loss": {"pmtu-blackhole node-a/eth0→router-1/eth0"},
+		// IPv6: pods with /128 addresses, VXLAN over an IPv6 underlay (vxlan-v6.calico). Healthy.
+		"healthy-vxlan6": {},
 	}
 	for _, dir := range scenarioDirs(t) {
 		if _, ok := want[filepath.Base(dir)]; !ok {
