@@ -9,3 +9,11 @@ package decode
 // router. ICMPv6 errors (types below 128) and echo (128, 129) are forwarded like any packet.
 var LinkScopeICMPv6 = [256]bool{130: true, 131: true, 132: true, 133: true, 134: true, 135: true, 136: true,
 	137: true, 143: true}
+
+// podAddr6 reports whether a can be a pod's address: not multicast (ff00::/8), not link-local
+// (fe80::/10) and not unspecified (::). A pod's veth carries such addresses beside its pod's in
+// neighbour discovery (the host asks for the pod's address at its solicited-node multicast address,
+// the pod solicits routers from its link-local address), and none of them is a pod.
+func podAddr6(a [16]byte) bool {
+	return a[0] != 0xff && !(a[0] == 0xfe && a[1]&0xc0 == 0x80) && a != [16]byte{}
+}

@@ -41,7 +41,7 @@ type Traffic struct {
 	OuterDst6 [maxPods6][16]byte
 	InnerSrc6 [maxPods6][16]byte
 	NPairs6   int
-	// PodSrcs6 and PodDsts6 are the same for IPv6.
+	// PodSrcs6 and PodDsts6 are the same for IPv6 (pod addresses only: not multicast, link-local or ::).
 	PodSrcs6 [maxPods6][16]byte
 	NPodSrc6 int
 	PodDsts6 [maxPods6][16]byte
@@ -243,10 +243,10 @@ func (t *Traffic) add(frame uint32, ts int64, odd bool, p *Packet, fp uint64) (b
 		if in.Version == 4 && haveMAC && src == CalicoMAC {
 			addAddr(&t.PodDsts, &t.NPodDst, [4]byte(in.Dst[:4]))
 		}
-		if in.Version == 6 && toHost {
+		if in.Version == 6 && toHost && podAddr6(in.Src) {
 			addAddr6(&t.PodSrcs6, &t.NPodSrc6, in.Src)
 		}
-		if in.Version == 6 && haveMAC && src == CalicoMAC {
+		if in.Version == 6 && haveMAC && src == CalicoMAC && podAddr6(in.Dst) {
 			addAddr6(&t.PodDsts6, &t.NPodDst6, in.Dst)
 		}
 	}
