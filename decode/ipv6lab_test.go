@@ -32,3 +32,16 @@ func TestLabIPv6PodAddrs(t *testing.T) {
 		t.Errorf("pod addresses %v, want %s", got, want)
 	}
 }
+
+// TestLabIPv6NotMerged: pod-a's veth carries its router solicitation and its neighbour solicitation
+// for its gateway, both to multicast MACs (not ee:ee:ee:ee:ee:ee): frames of the veth, not of
+// another interface (calipath 7bdaded said the file might be a node's captures merged into one).
+func TestLabIPv6NotMerged(t *testing.T) {
+	c := Load([]string{labIPv6 + "node-a-cali5e1c4d6c68c.pcap"}, Options{}, PointConfig{})
+	if len(c.Files) != 1 || len(c.Points) != 1 {
+		t.Fatalf("%d files, %d points", len(c.Files), len(c.Points))
+	}
+	if p := c.Files[0].Problems; len(p) != 0 {
+		t.Errorf("problems: %q", p)
+	}
+}

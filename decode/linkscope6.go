@@ -10,6 +10,12 @@ package decode
 var LinkScopeICMPv6 = [256]bool{130: true, 131: true, 132: true, 133: true, 134: true, 135: true, 136: true,
 	137: true, 143: true}
 
+// linkScope6 reports whether p's innermost packet is an ICMPv6 message of its link only
+// (LinkScopeICMPv6).
+func linkScope6(p *Packet) bool {
+	return p.HasICMP && p.Inner.Version == 6 && LinkScopeICMPv6[p.ICMP.Type]
+}
+
 // podAddr6 reports whether a can be a pod's address: not multicast (ff00::/8), not link-local
 // (fe80::/10) and not unspecified (::). A pod's veth carries such addresses beside its pod's in
 // neighbour discovery (the host asks for the pod's address at its solicited-node multicast address,

@@ -359,8 +359,8 @@ func (s *probeState) add(p *Packet) {
 	case kind == mergedUnderlay && (p.HasWG || p.Encap != EncapNone):
 		s.carried++
 	}
-	if p.Inner.Version == 0 || p.HasARP || p.Errs != 0 {
-		return
+	if p.Inner.Version == 0 || p.HasARP || p.Errs != 0 || linkScope6(p) {
+		return // IPv6 neighbour discovery, like ARP, is no packet one stage hands to the next
 	}
 	s.ipKinds |= 1 << kind
 	if kind == mergedVeth && pod != ([6]byte{}) && len(s.ipPods) < 2 {
