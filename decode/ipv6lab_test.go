@@ -1,7 +1,10 @@
 package decode
 
 import (
+	"encoding/binary"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -44,4 +47,57 @@ func TestLabIPv6NotMerged(t *testing.T) {
 	if p := c.Files[0].Problems; len(p) != 0 {
 		t.Errorf("problems: %q", p)
 	}
+}
+
+// TestLabIPv6AnyPodVeth: in a -i any capture (cooked v2, the sender's MAC only) a pod's veth is known
+// by its pod's neighbour solicitation for fe80::ecee:eeff:feee:eeee and the host's answer, as an IPv4
+// one is by the ARP for 169.254.1.1, however few frames the host sent it. The capture is node-a's -i
+// any file of healthy-vxlan6 with only pod-a's veth (ifindex 3) kept, and of what the host sent it only
+// the advertisement: a pod that sends to something that never answers (a log sink). calipath 7bdaded
+// gave the veth no role ("no Calico signature in the traffic": one frame in 16 from ee:ee:ee:ee:ee:ee).
+func TestLabIPv6AnyPodVeth(t *testing.T) {
+	b, err := os.ReadFile(labIPv6 + "node-a-any.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 24 || binary.LittleEndian.Uint32(b) != 0xa1b23c4d || binary.LittleEndian.Uint32(b[20:]) != 276 {
+		t.Fatal("not a little-endian nanosecond LINUX_SLL2 pcap file")
+	}
+	out := append([]byte{}, b[:24]...)
+	kept, fromHost := 0, 0
+	for r := b[24:]; len(r) >= 16; {
+		n := int(binary.LittleEndian.Uint32(r[8:]))
+		rec, f := r[:16+n], r[16:16+n]
+		r = r[16+n:]
+		// SLL2: protocol, reserved, interface index, ARPHRD, packet type (4: outgoing), address length, address.
+		if len(f) < 20+41 || binary.BigEndian.Uint32(f[4:8]) != 3 {
+			continue
+		}
+		if f[10] == 4 {
+			if binary.BigEndian.Uint16(f[0:2]) != 0x86dd || f[20+6] != 58 || f[20+40] != 136 {
+				continue // the host's answers, all but its neighbour advertisement
+			}
+			fromHost++
+		}
+		out = append(out, rec...)
+		kept++
+	}
+	if fromHost != 1 || kept < 10 {
+		t.Fatalf("kept %d frames, %d from the host", kept, fromHost)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "node-a-any.pcap"), out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := Load([]string{filepath.Join(dir, "node-a-any.pcap")}, Options{}, PointConfig{})
+	for _, p := range c.Points {
+		if p.Iface != "any#3" {
+			continue
+		}
+		if p.Role != RolePodVeth {
+			t.Errorf("%s: role %v (%s), want a pod's veth", p.ID, p.Role, p.Reason)
+		}
+		return
+	}
+	t.Fatalf("no point any#3 among %+v", c.Points)
 }

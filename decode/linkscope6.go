@@ -23,3 +23,11 @@ func linkScope6(p *Packet) bool {
 func podAddr6(a [16]byte) bool {
 	return a[0] != 0xff && !(a[0] == 0xfe && a[1]&0xc0 == 0x80) && a != [16]byte{}
 }
+
+// gatewayND reports whether p is a neighbour solicitation or advertisement (ICMPv6 135, 136) whose
+// target (the 16 bytes after the ICMPv6 header) is the pods' gateway, CalicoGateway6: a pod asking
+// for its gateway's MAC, or its host's answer. Like the ARP for 169.254.1.1, it shows a pod's veth.
+func gatewayND(p *Packet) bool {
+	return p.HasICMP && p.Inner.Version == 6 && (p.ICMP.Type == 135 || p.ICMP.Type == 136) && p.ICMP.Code == 0 &&
+		len(p.Payload) >= 16 && [16]byte(p.Payload[:16]) == CalicoGateway6
+}

@@ -483,6 +483,8 @@ func inferRole(t *Traffic) (Role, string) {
 		return RoleUnknown, "no frames"
 	case t.GatewayARP > 0:
 		return RolePodVeth, fmt.Sprintf("%d ARP frames for 169.254.1.1 / from ee:ee:ee:ee:ee:ee", t.GatewayARP)
+	case t.GatewayND > 0:
+		return RolePodVeth, fmt.Sprintf("%d neighbour discovery frames for fe80::ecee:eeff:feee:eeee", t.GatewayND)
 	case t.CalicoMAC > 0 && t.CalicoMAC*2 >= t.Frames:
 		return RolePodVeth, fmt.Sprintf("%d of %d frames to or from ee:ee:ee:ee:ee:ee", t.CalicoMAC, t.Frames)
 	case t.IPIP+t.VXLAN > 0 && (t.IPIP+t.VXLAN)*2 >= t.Plain:
