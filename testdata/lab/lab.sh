@@ -27,12 +27,13 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	any-bgp-underlay-drop
 	state-blackhole-route state-missing-route state-neigh-failed state-low-mtu state-no-default-route
 	healthy-wireguard wireguard-underlay-loss wireguard-blocked wireguard-mtu-blackhole wireguard-fragmented
-	wireguard-bypass same-node vlan-ipip vlan-loss healthy-vxlan6)
+	wireguard-bypass same-node vlan-ipip vlan-loss healthy-vxlan6 vxlan6-underlay-drop)
 
-# Scenarios calipath cannot follow yet (any-bgp-underlay-drop, state-neigh-failed, state-low-mtu: see the README). They go to scenarios-pending/, out of
+# Scenarios calipath cannot follow yet (any-bgp-underlay-drop, state-neigh-failed, state-low-mtu,
+# vxlan6-underlay-drop: see the README). They go to scenarios-pending/, out of
 # the globs of calipath's lab and report tests; the truth tests read them.
 PENDING=(
-	any-bgp-underlay-drop state-neigh-failed state-low-mtu)
+	any-bgp-underlay-drop state-neigh-failed state-low-mtu vxlan6-underlay-drop)
 
 # Addresses: they exist only inside the lab's namespaces.
 NODE_A_IP=192.168.10.2 NODE_B_IP=192.168.20.2 R_A_IP=192.168.10.1 R_B_IP=192.168.20.1
@@ -581,7 +582,7 @@ run_scenario() {
 	wireguard-bypass | same-node) POD_C=1 ;;
 	two-routers | two-routers-drop-r2) TWO_ROUTERS=1 ;;
 	healthy-vxlan) mode=vxlan ;;
-	healthy-vxlan6) mode=vxlan V6=1 ;;
+	healthy-vxlan6 | vxlan6-underlay-drop) mode=vxlan V6=1 ;;
 	healthy-vxlan-offload) mode=vxlan VXLAN_UDPCSUM=1 ;;
 	any-bgp-*) mode=bgp ANY_ONLY=1 ;;
 	any-*) ANY_ONLY=1 ;;
@@ -610,6 +611,11 @@ run_scenario() {
 	local ca cb
 	ca=$(calname default.pod-a) cb=$(calname default.pod-b)
 	case $sc in
+	vxlan6-underlay-drop) # VXLAN over IPv6 blocked between the nodes (a firewall that drops UDP 4789)
+		rule router-1 nft add table ip6 lab
+		rule router-1 nft add chain ip6 lab labfwd '{ type filter hook forward priority 0; }'
+		rule router-1 nft add rule ip6 lab labfwd udp dport 4789 drop
+		;;
 	underlay-drop-proto4 | any-underlay-drop)
 		rule router-1 nft add table ip lab
 		rule router-1 nft add chain ip lab labfwd '{ type filter hook forward priority 0; }'
@@ -819,7 +825,7 @@ run_scenario() {
 		nsx pod-b ss -K -t dst "$POD_A_IP" >/dev/null
 		sleep 0.2
 		;;
-	healthy-vxlan6) traffic6 ;;
+	healthy-vxlan6 | vxlan6-underlay-drop) traffic6 ;;
 	*) traffic ;;
 	esac
 	[ "${ANY_ONLY:-}" = 1 ] && client node-a udp -addr "$NODE_B_IP:9000" -n 2
