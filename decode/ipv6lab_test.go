@@ -101,3 +101,24 @@ func TestLabIPv6AnyPodVeth(t *testing.T) {
 	}
 	t.Fatalf("no point any#3 among %+v", c.Points)
 }
+
+// TestLabIPv6DropNodeIP: in vxlan6-underlay-drop router-1 drops every VXLAN datagram over IPv6, so
+// node-b's captures hold no packet of the pods (only pod-b's router solicitation): node-b is the lone
+// outer destination no node claims, as for an IPv4 underlay drop (calipath 7bdaded looked at IPv4
+// outer addresses only and left node-b without an address).
+func TestLabIPv6DropNodeIP(t *testing.T) {
+	dir := "../testdata/lab/scenarios-pending/vxlan6-underlay-drop/"
+	var files []string
+	for _, f := range []string{"node-a-cali5e1c4d6c68c", "node-a-vxlan-v6.calico", "node-a-eth0", "node-b-cali2f5353dd8c5",
+		"node-b-vxlan-v6.calico", "node-b-eth0", "router-1-eth0", "router-1-eth1"} {
+		files = append(files, dir+f+".pcap")
+	}
+	c := Load(files, Options{}, PointConfig{})
+	got := map[string]string{}
+	for _, ip := range c.NodeIPs {
+		got[ip.Node] = ip.IP.String()
+	}
+	if got["node-a"] != "fd00:10::2" || got["node-b"] != "fd00:20::2" {
+		t.Errorf("node IPs %v, want node-a fd00:10::2 and node-b fd00:20::2", got)
+	}
+}

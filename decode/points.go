@@ -622,6 +622,14 @@ func nodeIPs(points []Point, cfg PointConfig, anyNodes map[string]bool) []NodeIP
 				}
 			}
 		}
+		for j := 0; j < t.NPairs6; j++ { // VXLAN over IPv6 (vxlan-v6.calico)
+			for _, a := range []netip.Addr{netip.AddrFrom16(t.OuterSrc6[j]), netip.AddrFrom16(t.OuterDst6[j])} {
+				if _, known := ipNode[a]; !known && !seenAddr[a] {
+					seenAddr[a] = true
+					orphans = append(orphans, a)
+				}
+			}
+		}
 	}
 	// A node captured with -i any whose capture shows neither pods nor a tunnel (every frame was
 	// dropped before them, or none reached it) is a candidate too. More than one candidate (a router
