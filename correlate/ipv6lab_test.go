@@ -3,6 +3,7 @@ package correlate
 import (
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/calipath/calipath/decode"
@@ -41,5 +42,29 @@ func TestLabIPv6LinkScope(t *testing.T) {
 		if an.Severity == "error" {
 			t.Errorf("%s %s at %+v: %s", an.Severity, an.Kind, an.Where, an.Message)
 		}
+	}
+}
+
+// TestLabIPv6PodNotLinkLocal: in vxlan6-underlay-drop pod-b's veth holds one frame, pod-b's router
+// solicitation from its link-local address to ff02::2: that address is no pod's (calipath 7bdaded
+// named pod-b's veth "pod fe80::…"); a link-local or multicast address never is.
+func TestLabIPv6PodNotLinkLocal(t *testing.T) {
+	dir := "../testdata/lab/scenarios-pending/vxlan6-underlay-drop/"
+	files, _ := filepath.Glob(dir + "node-?-*.pcap")
+	r := Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), Options{})
+	seen := 0
+	for _, p := range r.Points {
+		if p.Role != "pod-veth" {
+			continue
+		}
+		seen++
+		for _, s := range strings.Split(p.PodIP, ", ") {
+			if a, err := netip.ParseAddr(s); err == nil && (a.IsLinkLocalUnicast() || a.IsMulticast()) {
+				t.Errorf("%s: pod %s", p.ID, s)
+			}
+		}
+	}
+	if seen != 2 {
+		t.Errorf("%d pod veths, want 2", seen)
 	}
 }
