@@ -1,7 +1,9 @@
 package correlate
 
 import (
+	"encoding/json"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,6 +29,32 @@ func labK8s(t *testing.T, name string, edit func(m *cluster.Meta)) *Result {
 	res := Correlate(decode.Load(append(pcaps, ngs...), decode.Options{}, decode.PointConfig{}), Options{Cluster: m})
 	checkKinds(t, res)
 	return res
+}
+
+// labPodIP is the address of pod in a lab scenario, as its truth.json lists it.
+func labPodIP(t *testing.T, name, pod string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("../testdata/lab/scenarios", name, "truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tr struct {
+		Nodes []struct {
+			Pods []struct{ Name, IP string }
+		}
+	}
+	if err := json.Unmarshal(b, &tr); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	for _, n := range tr.Nodes {
+		for _, p := range n.Pods {
+			if p.Name == pod {
+				return p.IP
+			}
+		}
+	}
+	t.Fatalf("%s: no pod %s in its truth", name, pod)
+	return ""
 }
 
 var k8sKinds = []string{"encap-mode-mismatch", "nat-outgoing-mismatch", "dnat-not-endpoint"}
@@ -57,9 +85,10 @@ func TestLabK8sNames(t *testing.T) {
 					t.Errorf("%s at %+v: %s", an.Kind, an.Where, an.Message)
 				}
 			}
-			if n, ok := res.NameOf("10.244.1.5"); !ok || n.String() != "default/pod-a" || n.Kind != "pod" || n.Node != "node-a" ||
+			podA := labPodIP(t, name, "pod-a") // 10.244.1.5; fd00:244::5 in healthy-vxlan6
+			if n, ok := res.NameOf(podA); !ok || n.String() != "default/pod-a" || n.Kind != "pod" || n.Node != "node-a" ||
 				!strings.HasSuffix(n.Source, "kubectl.json") {
-				t.Errorf("10.244.1.5: %+v, %v", n, ok)
+				t.Errorf("%s: %+v, %v", podA, n, ok)
 			}
 			for _, ip := range res.NodeIPs {
 				if n, ok := res.NameOf(ip.IP); ok && (n.Kind != "node" || n.Name != ip.Node) {
@@ -93,6 +122,7 @@ func TestLabK8sPoolMode(t *testing.T) {
 	}{
 		{"healthy-ipip", "Never", "Always", "was IP-in-IP, but IP pool default-ipv4-ippool (10.244.0.0/16"},
 		{"healthy-vxlan", "Always", "Never", "was VXLAN, but"},
+		{"healthy-vxlan6", "Always", "Never", "was VXLAN, but IP pool default-ipv6-ippool (fd00:244::/48"},
 		{"healthy-bgp", "Always", "Never", "was not encapsulated, but"},
 		{"healthy-bgp", "CrossSubnet", "Never", "has ipipMode CrossSubnet, and the nodes are in different subnets: IP-in-IP expected."},
 		{"healthy-ipip", "CrossSubnet", "Never", ""}, // node-a and node-b are in different /24s

@@ -247,6 +247,8 @@ func (m *matcher) collectFiles(files []int, hops []uint32, dups map[int32]int) {
 }
 
 // matchable reports whether an Observation with NAT-tolerant fingerprint loose takes part in journeys.
+// (IPv6 neighbour discovery and multicast listener messages do not: the decoder gives them loose 0,
+// as ARP, each belongs to one link and no router forwards it: decode.LinkScopeICMPv6.)
 func matchable(o *decode.Observation, loose uint64) bool {
 	return o.Flags&(decode.FlagNotIP|decode.FlagARP) == 0 && loose != 0
 }

@@ -129,6 +129,9 @@ func checkSights(t *testing.T, files []string) (tcpData, anyRole int) {
 				want.e, want.stage, want.node = o.Exact(*slot), m.stageOf(o), int16(w.pointNode[w.srcPoint[o.Source]])
 				if o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.Len > uint16(o.HdrLen) {
 					want.kind |= sTCPData
+					if o.Flags&decode.FlagIPv6 != 0 {
+						want.kind |= sTCPData6 // healthy-vxlan6
+					}
 					tcpData++
 				}
 				if w.pointRole[w.srcPoint[o.Source]] == decode.RoleAny {

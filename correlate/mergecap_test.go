@@ -15,7 +15,7 @@ import (
 )
 
 // mergeNodes returns a lab scenario's per-interface captures (no -i any, no pcapng) with each node's
-// Ethernet ones (its pods' cali veths, eth0, vxlan.calico) that hold frames merged by mergecap into one
+// Ethernet ones (its pods' cali veths, eth0, vxlan.calico or vxlan-v6.calico) that hold frames merged by mergecap into one
 // classic pcap file, node-X.pcap: one interface, each packet once per interface it crossed. It returns
 // the per-file list and the merged one; merged is nil when no node has two such files.
 func mergeNodes(t *testing.T, mergecap, dir string) (perFile, merged []string) {
@@ -34,7 +34,7 @@ func mergeNodes(t *testing.T, mergecap, dir string) (perFile, merged []string) {
 			t.Fatal(err)
 		}
 		ether := len(b) > 24+16 && binary.LittleEndian.Uint32(b[20:]) == 1
-		if ether && strings.HasPrefix(node, "node-") && (strings.HasPrefix(iface, "cali") || iface == "eth0" || iface == "vxlan.calico") {
+		if ether && strings.HasPrefix(node, "node-") && (strings.HasPrefix(iface, "cali") || iface == "eth0" || iface == "vxlan.calico" || iface == "vxlan-v6.calico") {
 			byNode[node] = append(byNode[node], p)
 			continue
 		}
@@ -73,8 +73,8 @@ func stageVerdicts(r *Result) []string {
 			return node + "/veth"
 		case stage == "eth0":
 			return node + "/eth0"
-		case stage == "tunnel":
-			return node + "/vxlan.calico"
+		case stage == "tunnel" || iface == "vxlan.calico" || iface == "vxlan-v6.calico":
+			return node + "/tunnel"
 		}
 		return id
 	}

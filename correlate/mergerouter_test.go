@@ -9,13 +9,17 @@ import (
 	"github.com/calipath/calipath/decode"
 )
 
-// forwarded counts the IPv4 packets of lab scenario dir that router-1 forwarded between its eth0 and
+// forwarded counts the IP packets of lab scenario dir that router-1 forwarded between its eth0 and
 // eth1: frames of the two captures with the same IP id, protocol, addresses and first 20 bytes after
-// the IP header (after the frame's VLAN tag, if any).
+// the IP header (after the frame's VLAN tag, if any); IPv6 (healthy-vxlan6), which has no IP id: the
+// same payload length, next header, addresses and first 20 bytes after the header.
 func forwarded(t *testing.T, dir string) int {
 	key := func(f []byte) string {
 		if len(f) >= 18 && f[12] == 0x81 && f[13] == 0 { // an 802.1Q tag (vlan-ipip's router-1 eth0)
 			f = append(f[:12:12], f[16:]...)
+		}
+		if len(f) >= 74 && f[12] == 0x86 && f[13] == 0xdd {
+			return "6" + string(f[18:21]) + string(f[22:74])
 		}
 		if len(f) < 54 || f[12] != 8 || f[13] != 0 {
 			return ""

@@ -286,6 +286,13 @@ func (cs *podCands) best(mine map[uint32]bool) (addr uint32, ok bool) {
 	return addr, n > 0 && !tied
 }
 
+// podAddr6 reports whether the IPv6 address of index a (Tables.V6) can be a pod's: not multicast,
+// link-local or unspecified.
+func (w *world) podAddr6(a uint32) bool {
+	x := w.c.Tables.V6(a)
+	return !x.IsMulticast() && !x.IsLinkLocalUnicast() && !x.IsUnspecified()
+}
+
 // findPods finds the pod behind each pod-veth point: the IPv4 address in most of its IP frames (a
 // pod's veth carries only that pod's traffic), or the sender of ARP requests on it. IPv6 addresses
 // are counted apart (a dual-stack pod has one of each).
@@ -306,8 +313,14 @@ func (w *world) findPods() {
 			}
 			switch {
 			case o.Flags&decode.FlagIPv6 != 0:
-				counts6[pi].sent(o.Src, o.TTL)
-				counts6[pi].bump(o.Dst)
+				// Only addresses a pod can have: a veth also carries its pod's router solicitations
+				// (from its link-local address) and neighbour discovery to multicast addresses.
+				if w.podAddr6(o.Src) {
+					counts6[pi].sent(o.Src, o.TTL)
+				}
+				if w.podAddr6(o.Dst) {
+					counts6[pi].bump(o.Dst)
+				}
 			case o.Flags&decode.FlagARP != 0:
 				if o.Sport == 1 && o.Src != 0 { // request: the sender is the pod
 					counts[pi].bump(o.Src)

@@ -302,6 +302,9 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 		}
 		o.Ctx = d.ctxIdx
 	}
+	if linkScope6(p) { // last: the lines above keep their offsets (default.pgo)
+		p.Loose = 0 // a message of one link (IPv6 neighbour discovery, LinkScopeICMPv6): no sighting to follow
+	}
 }
 
 // errFlags returns the Observation flags for decoding problems errs: FlagTruncated, FlagError.

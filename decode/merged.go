@@ -75,9 +75,14 @@ func mergedKind(p *Packet) (kind int, pod [6]byte) {
 			return mergedVeth, p.ARP.SHA
 		}
 		return mergedUnderlay, pod
+	case p.SrcMAC == CalicoMAC && p.DstMAC[0]&1 != 0 && linkScope6(p):
+		// The host's IPv6 neighbour discovery to a multicast MAC (its solicitation for its pod's address,
+		// at the solicited-node address): pod zero, as its broadcast ARP request, which stage files under
+		// the pod the solicitation asks for.
+		return mergedVeth, pod
 	case p.SrcMAC == CalicoMAC: // also a pod's own tunnel's frames: the veth carries them
 		return mergedVeth, p.DstMAC
-	case p.DstMAC == CalicoMAC:
+	case p.DstMAC == CalicoMAC, gatewayND(p): // gatewayND: the pod asks for its IPv6 gateway, to a multicast MAC
 		return mergedVeth, p.SrcMAC
 	case p.Encap != EncapNone || p.HasWG || p.Inner.Version == 0:
 		return mergedUnderlay, pod
@@ -91,12 +96,23 @@ func mergedKind(p *Packet) (kind int, pod [6]byte) {
 // prefix did not show (up to mergedPods).
 func (m *mergedLocal) stage(p *Packet) int {
 	kind, pod := mergedKind(p)
+	if kind == mergedUnderlay && linkScope6(p) && p.HasEth {
+		// An IPv6 link message from a pod's MAC to a multicast MAC (its router solicitation, its
+		// multicast listener reports): that pod's veth carried it; from another MAC, the node's.
+		if k, ok := m.pods[p.SrcMAC]; ok {
+			return MergedIface + mergedVeth + k
+		}
+	}
 	if kind != mergedVeth {
 		return MergedIface + kind
 	}
 	if pod == ([6]byte{}) { // the host's broadcast request for a pod's address: that pod's veth
 		var a [16]byte
-		copy(a[:4], p.ARP.TPA[:]) // IPHdr keeps an IPv4 address in its first 4 bytes
+		if p.HasARP {
+			copy(a[:4], p.ARP.TPA[:]) // IPHdr keeps an IPv4 address in its first 4 bytes
+		} else if p.HasICMP && p.ICMP.Type == 135 && len(p.Payload) >= 16 {
+			a = [16]byte(p.Payload[:16]) // the IPv6 solicitation's target
+		}
 		return MergedIface + mergedVeth + m.ips[a]
 	}
 	k, ok := m.pods[pod]
@@ -349,7 +365,7 @@ func (s *probeState) add(p *Packet) {
 		if !ok && len(m.pods) < mergedPods {
 			k, m.pods[pod] = len(m.pods), len(m.pods)
 		}
-		if p.DstMAC == CalicoMAC && p.Inner.Version == 4 && len(m.ips) < sllLocalMax {
+		if p.DstMAC == CalicoMAC && (p.Inner.Version == 4 || p.Inner.Version == 6 && podAddr6(p.Inner.Src)) && len(m.ips) < sllLocalMax {
 			m.ips[p.Inner.Src] = k
 		}
 	}
@@ -359,8 +375,8 @@ func (s *probeState) add(p *Packet) {
 	case kind == mergedUnderlay && (p.HasWG || p.Encap != EncapNone):
 		s.carried++
 	}
-	if p.Inner.Version == 0 || p.HasARP || p.Errs != 0 {
-		return
+	if p.Inner.Version == 0 || p.HasARP || p.Errs != 0 || linkScope6(p) {
+		return // IPv6 neighbour discovery, like ARP, is no packet one stage hands to the next
 	}
 	s.ipKinds |= 1 << kind
 	if kind == mergedVeth && pod != ([6]byte{}) && len(s.ipPods) < 2 {

@@ -483,6 +483,8 @@ func inferRole(t *Traffic) (Role, string) {
 		return RoleUnknown, "no frames"
 	case t.GatewayARP > 0:
 		return RolePodVeth, fmt.Sprintf("%d ARP frames for 169.254.1.1 / from ee:ee:ee:ee:ee:ee", t.GatewayARP)
+	case t.GatewayND > 0:
+		return RolePodVeth, fmt.Sprintf("%d neighbour discovery frames for fe80::ecee:eeff:feee:eeee", t.GatewayND)
 	case t.CalicoMAC > 0 && t.CalicoMAC*2 >= t.Frames:
 		return RolePodVeth, fmt.Sprintf("%d of %d frames to or from ee:ee:ee:ee:ee:ee", t.CalicoMAC, t.Frames)
 	case t.IPIP+t.VXLAN > 0 && (t.IPIP+t.VXLAN)*2 >= t.Plain:
@@ -614,6 +616,14 @@ func nodeIPs(points []Point, cfg PointConfig, anyNodes map[string]bool) []NodeIP
 		t := &points[i].Traffic
 		for j := 0; j < t.NPairs; j++ {
 			for _, a := range []netip.Addr{netip.AddrFrom4(t.OuterSrc[j]), netip.AddrFrom4(t.OuterDst[j])} {
+				if _, known := ipNode[a]; !known && !seenAddr[a] {
+					seenAddr[a] = true
+					orphans = append(orphans, a)
+				}
+			}
+		}
+		for j := 0; j < t.NPairs6; j++ { // VXLAN over IPv6 (vxlan-v6.calico)
+			for _, a := range []netip.Addr{netip.AddrFrom16(t.OuterSrc6[j]), netip.AddrFrom16(t.OuterDst6[j])} {
 				if _, known := ipNode[a]; !known && !seenAddr[a] {
 					seenAddr[a] = true
 					orphans = append(orphans, a)

@@ -381,7 +381,8 @@ type Capture struct {
 	// Only correlation's matching reads it, so it is kept apart: correlation may reuse its memory and
 	// drop it (Options.Lean), leaving the 32-byte Observations. A fingerprint 0 marks a frame that is
 	// no sighting of a packet of its own: an outer fragment accounted to its reassembled datagram, or one
-	// of a datagram that arrived incomplete (outerfrag.go).
+	// of a datagram that arrived incomplete (outerfrag.go); or an IPv6 message of one link, never
+	// forwarded (neighbour discovery, router solicitations, multicast listener reports: LinkScopeICMPv6).
 	Loose []Fingerprints
 	// Links is what --links said: node → interface index → name (from `ip -o link`). Correlation
 	// names the interfaces of a -i any capture that saw no frame from it.

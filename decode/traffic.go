@@ -8,6 +8,11 @@ var CalicoMAC = [6]byte{0xee, 0xee, 0xee, 0xee, 0xee, 0xee}
 // CalicoGateway is 169.254.1.1, the pods' default gateway, answered by proxy ARP.
 var CalicoGateway = [4]byte{169, 254, 1, 1}
 
+// CalicoGateway6 is fe80::ecee:eeff:feee:eeee, the IPv6 pods' default gateway: the link-local address
+// of the host end of their veth (made from its MAC, ee:ee:ee:ee:ee:ee), which the host answers
+// neighbour solicitations for itself.
+var CalicoGateway6 = [16]byte{0xfe, 0x80, 8: 0xec, 0xee, 0xee, 0xff, 0xfe, 0xee, 0xee, 0xee}
+
 const maxPairs = 32
 
 // Traffic summarises what one capture source carried, for inferring its role and its node's IPs.
@@ -19,6 +24,7 @@ type Traffic struct {
 	LinkTypes  []LinkType
 	NoLinkAddr int // IP frames with no link-layer address (RAW, IPv4/IPv6 link types, SLL with none), not encapsulated
 	GatewayARP int // ARP who-has 169.254.1.1 or is-at ee:ee:ee:ee:ee:ee
+	GatewayND  int // IPv6 neighbour solicitation or advertisement for fe80::ecee:eeff:feee:eeee (CalicoGateway6)
 	CalicoMAC  int // Ethernet/SLL frames from or to ee:ee:ee:ee:ee:ee
 	VTEPMAC    int // Ethernet frames between two Calico VTEP MACs (66:…), or cooked ones from one, carrying IP without encapsulation
 	IPIP       int // frames with an IP-in-IP outer header
@@ -41,7 +47,7 @@ type Traffic struct {
 	OuterDst6 [maxPods6][16]byte
 	InnerSrc6 [maxPods6][16]byte
 	NPairs6   int
-	// PodSrcs6 and PodDsts6 are the same for IPv6.
+	// PodSrcs6 and PodDsts6 are the same for IPv6 (pod addresses only: not multicast, link-local or ::).
 	PodSrcs6 [maxPods6][16]byte
 	NPodSrc6 int
 	PodDsts6 [maxPods6][16]byte
@@ -218,6 +224,9 @@ func (t *Traffic) add(frame uint32, ts int64, odd bool, p *Packet, fp uint64) (b
 	if in.Version == 0 {
 		return back
 	}
+	if in.Version == 6 && p.Encap == EncapNone && gatewayND(p) {
+		t.GatewayND++
+	}
 	switch p.Encap {
 	case EncapIPIP:
 		t.IPIP++
@@ -243,10 +252,10 @@ func (t *Traffic) add(frame uint32, ts int64, odd bool, p *Packet, fp uint64) (b
 		if in.Version == 4 && haveMAC && src == CalicoMAC {
 			addAddr(&t.PodDsts, &t.NPodDst, [4]byte(in.Dst[:4]))
 		}
-		if in.Version == 6 && toHost {
+		if in.Version == 6 && toHost && podAddr6(in.Src) {
 			addAddr6(&t.PodSrcs6, &t.NPodSrc6, in.Src)
 		}
-		if in.Version == 6 && haveMAC && src == CalicoMAC {
+		if in.Version == 6 && haveMAC && src == CalicoMAC && podAddr6(in.Dst) {
 			addAddr6(&t.PodDsts6, &t.NPodDst6, in.Dst)
 		}
 	}
@@ -443,6 +452,7 @@ func (t *Traffic) Merge(u *Traffic) {
 	}
 	t.NoLinkAddr += u.NoLinkAddr
 	t.GatewayARP += u.GatewayARP
+	t.GatewayND += u.GatewayND
 	t.CalicoMAC += u.CalicoMAC
 	t.OtherMAC += u.OtherMAC
 	t.VTEPMAC += u.VTEPMAC

@@ -28,12 +28,12 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	state-blackhole-route state-missing-route state-neigh-failed state-low-mtu state-no-default-route
 	healthy-wireguard wireguard-underlay-loss wireguard-blocked wireguard-mtu-blackhole wireguard-fragmented
 	wireguard-bypass same-node vlan-ipip vlan-loss router-any-bgp router-any-drop router-any-ipip
-	router-three-ifaces router-three-ifaces-any router-three-ifaces-drop)
+	router-three-ifaces router-three-ifaces-any router-three-ifaces-drop healthy-vxlan6 vxlan6-underlay-drop)
 
-# Scenarios calipath cannot follow yet (any-bgp-underlay-drop: see the README). They go to scenarios-pending/, out of
-# the globs of calipath's lab and report tests; the truth tests read them.
+# Scenarios calipath cannot follow yet (any-bgp-underlay-drop, vxlan6-underlay-drop: see the README). They go to
+# scenarios-pending/, out of the globs of calipath's lab and report tests; the truth tests read them.
 PENDING=(
-	any-bgp-underlay-drop)
+	any-bgp-underlay-drop vxlan6-underlay-drop)
 
 # Addresses: they exist only inside the lab's namespaces.
 NODE_A_IP=192.168.10.2 NODE_B_IP=192.168.20.2 R_A_IP=192.168.10.1 R_B_IP=192.168.20.1
@@ -44,6 +44,13 @@ POD_A_IP=10.244.1.5 POD_B_IP=10.244.2.7 SVC_IP=10.96.0.10
 POD_C_IP=10.244.1.9 # wireguard-bypass: a second pod on node-a
 DEAD_HOP_IP=192.168.20.99 # state-neigh-failed: a next hop on node-b's link that nothing answers for
 VLAN_ID=100 # vlan-ipip: the 802.1Q VLAN of the node-a ↔ router-1 link
+# IPv6 (healthy-vxlan6): an IPv6 underlay, pods with /128 addresses from /122 blocks of one pool,
+# and Calico's IPv6 VXLAN device; the pods' gateway is the host-side cali's link-local address
+# (from its MAC ee:ee:ee:ee:ee:ee).
+NODE_A6=fd00:10::2 NODE_B6=fd00:20::2 R_A6=fd00:10::1 R_B6=fd00:20::1
+BLOCK_A6=fd00:244::/122 BLOCK_B6=fd00:244::40/122 TUN_A6=fd00:244:: TUN_B6=fd00:244::40
+POD_A6=fd00:244::5 POD_B6=fd00:244::47 GW6=fe80::ecee:eeff:feee:eeee
+VX6_IF=vxlan-v6.calico VX6_MTU=1430 # host MTU - 70
 # WireGuard as Felix configures it (FelixConfiguration defaults): device, port, MTU (1500 - 60),
 # the firewall mark Felix allocates for it, its routing table and the rule's priority.
 WG_IF=wireguard.cali WG_PORT=51820 WG_MTU=1440 WG_MARK=0x100000 WG_TABLE=1 WG_PRIO=99
@@ -69,7 +76,14 @@ trap 'exit 130' INT TERM
 
 mkns() {
 	ip netns add "$(ns "$1")"
-	nsx "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	if [ "${V6:-}" = 1 ]; then
+		# IPv6 scenarios: IPv6 on, and no duplicate address detection, so that addresses (the
+		# cali's link-local gateway among them) work at once instead of after a second of DAD.
+		nsx "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 \
+			net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+	else
+		nsx "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	fi
 	nsx "$1" ip link set lo up
 }
 
@@ -177,6 +191,73 @@ wg_node() {
 	ip -n "$n" rule add not fwmark "$WG_MARK/$WG_MARK" table "$WG_TABLE" priority "$WG_PRIO"
 	ip -n "$n" route add "$6" dev "$WG_IF" table "$WG_TABLE" proto 80 scope link
 	log "wireguard node=$1 ip=$2 port=$WG_PORT public_key=$(cat "$TMP/$1.pub") iface=$WG_IF mtu=$WG_MTU fwmark=$WG_MARK table=$WG_TABLE priority=$WG_PRIO address=$3 peer=$4 endpoint=$5:$WG_PORT allowed=$6"
+}
+
+# pod6 NODE POD IP MTU: an IPv6 workload as Felix and the CNI plugin wire it: a /128 on the pod's
+# eth0, its default route via the host-side cali's link-local address (fe80::ecee:eeff:feee:eeee,
+# from the MAC ee:ee:ee:ee:ee:ee), which the node answers neighbour solicitations for itself; on the
+# node, forwarding on the cali, no router advertisements accepted, and "<ip> dev <cali>".
+pod6() {
+	local nd=$1 pd=$2 ip=$3 mtu=$4 cali
+	cali=$(calname "default.$pd")
+	mkns "$pd"
+	ip -n "$(ns "$nd")" link add "$cali" type veth peer name eth0 netns "$(ns "$pd")"
+	ip -n "$(ns "$nd")" link set "$cali" address ee:ee:ee:ee:ee:ee
+	nsx "$nd" sysctl -qw "net.ipv6.conf.$cali.forwarding=1" "net.ipv6.conf.$cali.accept_ra=0"
+	ip -n "$(ns "$nd")" link set "$cali" up
+	ip -n "$(ns "$nd")" -6 route add "$ip/128" dev "$cali"
+	ip -n "$(ns "$pd")" -6 addr add "$ip/128" dev eth0
+	ip -n "$(ns "$pd")" link set eth0 mtu "$mtu" up
+	ip -n "$(ns "$pd")" -6 route add default via "$GW6" dev eth0
+	log "pod name=$pd namespace=default node=$nd ip=$ip iface=$cali"
+}
+
+# vxlan6_node NODE LOCAL_IP TUN_IP REMOTE_NODE REMOTE_BLOCK REMOTE_TUN_IP REMOTE_IP: Calico's IPv6
+# VXLAN device, vxlan-v6.calico: VNI 4096, port 4789 over the IPv6 underlay, MTU host - 70, the
+# VTEP MAC as for vxlan.calico, a /128 from the node's block, a permanent neighbour and an FDB
+# entry for the remote VTEP and "<remote block> via <remote VTEP> dev vxlan-v6.calico onlink".
+# UDP checksums stay the kernel's IPv6 default (computed; zero checksums are off).
+vxlan6_node() {
+	local n; n=$(ns "$1")
+	ip -n "$n" link add "$VX6_IF" type vxlan id 4096 dstport 4789 local "$2" dev eth0 nolearning
+	ip -n "$n" link set "$VX6_IF" address "$(vtepmac "$1")" mtu "$VX6_MTU" up
+	ip -n "$n" -6 addr add "$3/128" dev "$VX6_IF"
+	ip -n "$n" -6 neigh add "$6" lladdr "$(vtepmac "$4")" dev "$VX6_IF" nud permanent
+	nsx "$1" bridge fdb add "$(vtepmac "$4")" dev "$VX6_IF" dst "$7"
+	ip -n "$n" -6 route add "$5" via "$6" dev "$VX6_IF" proto 80 onlink
+}
+
+# build6: the IPv6 topology (healthy-vxlan6): node-a fd00:10::2 ── router-1 eth0 fd00:10::1 |
+# eth1 fd00:20::1 ── node-b fd00:20::2, IPv6 only, VXLAN over IPv6 between the nodes.
+build6() {
+	local r; r=$(ns router-1)
+	mkns router-1
+	nsx router-1 sysctl -qw net.ipv6.conf.all.forwarding=1
+	local nd ip gw
+	for nd in node-a node-b; do
+		ip=$NODE_A6 gw=eth0
+		[ "$nd" = node-b ] && ip=$NODE_B6 gw=eth1
+		mkns "$nd"
+		veth "$nd" eth0 router-1 "$gw"
+		nsx "$nd" sysctl -qw net.ipv6.conf.all.forwarding=1
+		ip -n "$(ns "$nd")" -6 addr add "$ip/64" dev eth0
+		ip -n "$(ns "$nd")" link set eth0 up
+	done
+	ip -n "$r" -6 addr add "$R_A6/64" dev eth0
+	ip -n "$r" -6 addr add "$R_B6/64" dev eth1
+	ip -n "$r" link set eth0 up
+	ip -n "$r" link set eth1 up
+	ip -n "$(ns node-a)" -6 route add default via "$R_A6" dev eth0
+	ip -n "$(ns node-b)" -6 route add default via "$R_B6" dev eth0
+	log "mode vxlan family=6"
+	log "node name=node-a ip=$NODE_A6 block=$BLOCK_A6 tunnel_ip=$TUN_A6 vtep_mac=$(vtepmac node-a)"
+	log "node name=node-b ip=$NODE_B6 block=$BLOCK_B6 tunnel_ip=$TUN_B6 vtep_mac=$(vtepmac node-b)"
+	log "router name=router-1 ifaces=eth0,eth1 node-a=eth0 node-b=eth1"
+	pod6 node-a pod-a "$POD_A6" "$VX6_MTU"
+	pod6 node-b pod-b "$POD_B6" "$VX6_MTU"
+	vxlan6_node node-a "$NODE_A6" "$TUN_A6" node-b "$BLOCK_B6" "$TUN_B6" "$NODE_B6"
+	vxlan6_node node-b "$NODE_B6" "$TUN_B6" node-a "$BLOCK_A6" "$TUN_A6" "$NODE_A6"
+	TIF=$VX6_IF
 }
 
 # two_routers MODE: node-b behind a second router. router-1 eth1 (192.168.30.1) is linked to
@@ -467,10 +548,14 @@ client() {
 }
 
 server() { # NS
-	ip netns exec "$(ns "$1")" "$TMP/labtraffic" serve -http :8080 -udp :9000 -body 4000 2>"$DIR/$1-server.log" &
+	local fam=()
+	[ "${V6:-}" = 1 ] && fam=(-ipv6)
+	ip netns exec "$(ns "$1")" "$TMP/labtraffic" serve -http :8080 -udp :9000 -body 4000 "${fam[@]}" 2>"$DIR/$1-server.log" &
 	PIDS+=($!)
 	local i
-	for i in $(seq 1 100); do nsx "$1" bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080' 2>/dev/null && return 0; sleep 0.05; done
+	local lo=127.0.0.1
+	[ "${V6:-}" = 1 ] && lo=::1
+	for i in $(seq 1 100); do nsx "$1" bash -c "exec 3<>/dev/tcp/$lo/8080" 2>/dev/null && return 0; sleep 0.05; done
 	die "server in $1 did not start"
 }
 
@@ -480,6 +565,13 @@ traffic() {
 	client pod-a ping -dst "$dst" -n 3
 	client pod-a get -url "http://$dst:8080/" -timeout "$to"
 	client pod-a udp -addr "$dst:9000" -n 3
+}
+
+# traffic6: the standard exchange from pod-a to pod-b over IPv6.
+traffic6() {
+	client pod-a ping -dst "$POD_B6" -n 3
+	client pod-a get -url "http://[$POD_B6]:8080/" -timeout 3s
+	client pod-a udp -addr "[$POD_B6]:9000" -n 3
 }
 
 run_scenario() {
@@ -492,7 +584,7 @@ run_scenario() {
 	rm -rf "$DIR"
 	mkdir -p "$DIR"
 	: >"$DIR/traffic.log"
-	unset NO_DEFAULT_A WITH_EXT TWO_ROUTERS ANY_ONLY VXLAN_UDPCSUM POD_C DUMP_STATE VLAN ANY_SLL1 ROUTER_ANY
+	unset NO_DEFAULT_A WITH_EXT TWO_ROUTERS ANY_ONLY VXLAN_UDPCSUM POD_C DUMP_STATE VLAN ANY_SLL1 ROUTER_ANY V6
 	case $sc in
 	*wireguard*) mode=wireguard ;;
 	esac
@@ -500,6 +592,7 @@ run_scenario() {
 	wireguard-bypass | same-node) POD_C=1 ;;
 	two-routers | two-routers-drop-r2) TWO_ROUTERS=1 ;;
 	healthy-vxlan) mode=vxlan ;;
+	healthy-vxlan6 | vxlan6-underlay-drop) mode=vxlan V6=1 ;;
 	healthy-vxlan-offload) mode=vxlan VXLAN_UDPCSUM=1 ;;
 	any-bgp-*) mode=bgp ANY_ONLY=1 ;;
 	any-*) ANY_ONLY=1 ;;
@@ -524,10 +617,19 @@ run_scenario() {
 			sed -n 2p "$TMP/$nd.keypair" >"$TMP/$nd.pub"
 		done
 	fi
-	build "$mode"
+	if [ "${V6:-}" = 1 ]; then
+		build6
+	else
+		build "$mode"
+	fi
 	local ca cb
 	ca=$(calname default.pod-a) cb=$(calname default.pod-b)
 	case $sc in
+	vxlan6-underlay-drop) # VXLAN over IPv6 blocked between the nodes (a firewall that drops UDP 4789)
+		rule router-1 nft add table ip6 lab
+		rule router-1 nft add chain ip6 lab labfwd '{ type filter hook forward priority 0; }'
+		rule router-1 nft add rule ip6 lab labfwd udp dport 4789 drop
+		;;
 	underlay-drop-proto4 | any-underlay-drop)
 		rule router-1 nft add table ip lab
 		rule router-1 nft add chain ip lab labfwd '{ type filter hook forward priority 0; }'
@@ -771,6 +873,7 @@ run_scenario() {
 		nsx pod-b ss -K -t dst "$POD_A_IP" >/dev/null
 		sleep 0.2
 		;;
+	healthy-vxlan6 | vxlan6-underlay-drop) traffic6 ;;
 	*) traffic ;;
 	esac
 	[ "${ANY_ONLY:-}" = 1 ] && client node-a udp -addr "$NODE_B_IP:9000" -n 2

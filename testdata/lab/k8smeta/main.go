@@ -77,6 +77,7 @@ func writeDir(dir string) error {
 // lab is what lab.log says about the cluster.
 type lab struct {
 	mode  string
+	v6    bool // an IPv6 cluster ("mode vxlan family=6": healthy-vxlan6)
 	nodes []labNode
 	pods  []labPod
 	dnats []labDNAT
@@ -112,7 +113,8 @@ func readLab(path string) (*lab, error) {
 		f := fields(line)
 		switch word {
 		case "mode":
-			l.mode = strings.TrimSpace(strings.TrimPrefix(line, "mode"))
+			l.mode, _, _ = strings.Cut(strings.TrimSpace(strings.TrimPrefix(line, "mode")), " ")
+			l.v6 = f["family"] == "6"
 		case "node":
 			l.nodes = append(l.nodes, labNode{f["name"], f["ip"], f["block"], f["tunnel_ip"], f["vtep_mac"]})
 		case "pod":
@@ -179,10 +181,13 @@ func render(l *lab) (map[string][]byte, error) {
 	items = append(items, slices...)
 	for _, n := range l.nodes {
 		ann := map[string]string{"projectcalico.org/IPv4Address": n.ip + "/24"}
-		switch l.mode {
-		case "ipip":
+		switch {
+		case l.v6 && l.mode == "vxlan": // calico-node's IPv6 annotations
+			ann = map[string]string{"projectcalico.org/IPv6Address": n.ip + "/64",
+				"projectcalico.org/IPv6VXLANTunnelAddr": n.tunnelIP, "projectcalico.org/VXLANTunnelMACAddrV6": n.vtepMAC}
+		case l.mode == "ipip":
 			ann["projectcalico.org/IPv4IPIPTunnelAddr"] = n.tunnelIP
-		case "vxlan":
+		case l.mode == "vxlan":
 			ann["projectcalico.org/IPv4VXLANTunnelAddr"] = n.tunnelIP
 			ann["projectcalico.org/VXLANTunnelMACAddr"] = n.vtepMAC
 		}
@@ -204,18 +209,23 @@ func render(l *lab) (map[string][]byte, error) {
 	case "vxlan":
 		vxlan = "Always"
 	}
+	// Calico's default pools: an IPv4 one of /26 blocks, an IPv6 one of /122 blocks.
+	poolName, blockSize, podBits := "default-ipv4-ippool", 26, 32
+	if l.v6 {
+		poolName, blockSize, podBits = "default-ipv6-ippool", 122, 128
+	}
 	var pools bytes.Buffer
 	fmt.Fprintf(&pools, `apiVersion: projectcalico.org/v3
 items:
 - apiVersion: projectcalico.org/v3
   kind: IPPool
   metadata:
-    name: default-ipv4-ippool
+    name: %s
   spec:
     allowedUses:
     - Workload
     - Tunnel
-    blockSize: 26
+    blockSize: %d
     cidr: %s
     ipipMode: %s
     natOutgoing: %t
@@ -224,7 +234,7 @@ items:
 kind: IPPoolList
 metadata:
   resourceVersion: "1"
-`, pool, ipip, natOut, vxlan)
+`, poolName, blockSize, pool, ipip, natOut, vxlan)
 	var weps bytes.Buffer
 	weps.WriteString("apiVersion: projectcalico.org/v3\nitems:\n")
 	for _, p := range l.pods {
@@ -242,7 +252,7 @@ metadata:
     endpoint: eth0
     interfaceName: %s
     ipNetworks:
-    - %s/32
+    - %s/%d
     node: %s
     orchestrator: k8s
     pod: %s
@@ -250,7 +260,7 @@ metadata:
     - kns.%s
     - ksa.%s.default
     serviceAccountName: default
-`, p.name, p.namespace, wepName(p.node, p.name), p.namespace, p.iface, p.ip, p.node, p.name, p.namespace, p.namespace)
+`, p.name, p.namespace, wepName(p.node, p.name), p.namespace, p.iface, p.ip, podBits, p.node, p.name, p.namespace, p.namespace)
 	}
 	weps.WriteString("kind: WorkloadEndpointList\nmetadata:\n  resourceVersion: \"1\"\n")
 	return map[string][]byte{
@@ -260,7 +270,8 @@ metadata:
 	}, nil
 }
 
-// poolOf returns the /16 holding the nodes' blocks (the lab's are 10.244.1.0/26 and 10.244.2.0/26).
+// poolOf returns the /16 holding the nodes' blocks (the lab's are 10.244.1.0/26 and 10.244.2.0/26),
+// or for IPv6 blocks the /48 (healthy-vxlan6: fd00:244::/122 and fd00:244::40/122).
 func poolOf(l *lab) (netip.Prefix, error) {
 	var pool netip.Prefix
 	for _, n := range l.nodes {
@@ -268,9 +279,13 @@ func poolOf(l *lab) (netip.Prefix, error) {
 		if err != nil {
 			return pool, fmt.Errorf("node %s: block %q: %v", n.name, n.block, err)
 		}
-		p, _ := b.Addr().Prefix(16)
+		bits := 16
+		if b.Addr().Is6() {
+			bits = 48
+		}
+		p, _ := b.Addr().Prefix(bits)
 		if pool.IsValid() && p != pool {
-			return pool, fmt.Errorf("blocks %s and %s are in different /16s", pool, p)
+			return pool, fmt.Errorf("blocks %s and %s are in different /%ds", pool, p, bits)
 		}
 		pool = p
 	}

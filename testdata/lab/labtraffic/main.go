@@ -6,6 +6,9 @@
 //	labtraffic get   -url http://10.244.2.7:8080/ -timeout 3s
 //	labtraffic udp   -addr 10.244.2.7:9000 -n 3
 //	labtraffic ping  -dst 10.244.2.7 -n 3
+//
+// IPv6: serve -ipv6 listens on IPv6 instead of IPv4; the clients use IPv6 when given an IPv6
+// address (http://[fd00:244::47]:8080/, [fd00:244::47]:9000, -dst fd00:244::47).
 package main
 
 import (
@@ -77,14 +80,19 @@ func serve(args []string) error {
 	httpAddr := fs.String("http", ":8080", "HTTP listen address")
 	udpAddr := fs.String("udp", ":9000", "UDP echo listen address")
 	body := fs.Int("body", 4000, "HTTP response body size in bytes")
+	ipv6 := fs.Bool("ipv6", false, "listen on IPv6 instead of IPv4")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	family := "4"
+	if *ipv6 {
+		family = "6"
 	}
 	if *body < 0 || *body > 1<<20 {
 		return fmt.Errorf("-body %d out of range", *body)
 	}
 	payload := []byte(strings.Repeat("calipath-lab-body.", *body/18+1)[:*body])
-	ln, err := net.Listen("tcp4", *httpAddr)
+	ln, err := net.Listen("tcp"+family, *httpAddr)
 	if err != nil {
 		return err
 	}
@@ -97,7 +105,7 @@ func serve(args []string) error {
 		ReadHeaderTimeout: 5 * time.Second,
 	}
 	go func() { _ = srv.Serve(ln) }()
-	uc, err := net.ListenPacket("udp4", *udpAddr)
+	uc, err := net.ListenPacket("udp"+family, *udpAddr)
 	if err != nil {
 		return err
 	}
@@ -134,7 +142,7 @@ func get(args []string) (Result, error) {
 	tr := &http.Transport{
 		DisableKeepAlives: true,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := (&net.Dialer{}).DialContext(ctx, "tcp4", addr)
+			c, err := (&net.Dialer{}).DialContext(ctx, "tcp"+hostFamily(addr), addr)
 			if err == nil {
 				mu.Lock()
 				local = c.LocalAddr().String()
@@ -193,7 +201,7 @@ func udp(args []string) (Result, error) {
 	if *n < 0 || *n > 1000 {
 		return Result{}, errors.New("-n must be 0..1000")
 	}
-	c, err := net.Dial("udp4", *addr)
+	c, err := net.Dial("udp"+hostFamily(*addr), *addr)
 	if err != nil {
 		return Result{}, err
 	}
@@ -223,7 +231,7 @@ func udp(args []string) (Result, error) {
 
 func ping(args []string) (Result, error) {
 	fs := flag.NewFlagSet("ping", flag.ContinueOnError)
-	dst := fs.String("dst", "", "destination IPv4 address")
+	dst := fs.String("dst", "", "destination IPv4 or IPv6 address")
 	from := fs.String("from", "", "name of the client pod, for the log")
 	n := fs.Int("n", 3, "echo requests")
 	size := fs.Int("size", 56, "payload bytes")
@@ -236,15 +244,27 @@ func ping(args []string) (Result, error) {
 	if *size < 8 || *size > 1472 || *n < 0 || *n > 1000 {
 		return Result{}, errors.New("-size must be 8..1472 and -n 0..1000")
 	}
-	ip := net.ParseIP(*dst).To4()
+	ip := net.ParseIP(*dst)
 	if ip == nil {
-		return Result{}, fmt.Errorf("-dst %q: not IPv4", *dst)
+		return Result{}, fmt.Errorf("-dst %q: not an IP address", *dst)
 	}
-	c, err := net.ListenPacket("ip4:icmp", "0.0.0.0")
+	// ICMP echo request and reply types; IPv6 uses ICMPv6 (128, 129), whose checksum the kernel
+	// computes (it covers a pseudo-header the socket does not see).
+	v6, echo, reply := ip.To4() == nil, byte(8), byte(0)
+	network, laddr := "ip4:icmp", "0.0.0.0"
+	if v6 {
+		echo, reply, network, laddr = 128, 129, "ip6:ipv6-icmp", "::"
+	} else {
+		ip = ip.To4()
+	}
+	c, err := net.ListenPacket(network, laddr)
 	if err != nil {
 		return Result{}, err
 	}
 	defer c.Close()
+	if *df && v6 {
+		return Result{}, errors.New("-df: IPv4 only (IPv6 is never fragmented on the way)")
+	}
 	if *df {
 		if err := pmtudiscDo(c); err != nil {
 			return Result{}, err
@@ -262,7 +282,7 @@ func ping(args []string) (Result, error) {
 			if err != nil {
 				return
 			}
-			if m < 8 || buf[0] != 0 || int(binary.BigEndian.Uint16(buf[4:6])) != id {
+			if m < 8 || buf[0] != reply || int(binary.BigEndian.Uint16(buf[4:6])) != id {
 				continue
 			}
 			if p, ok := peer.(*net.IPAddr); !ok || !p.IP.Equal(ip) {
@@ -273,13 +293,15 @@ func ping(args []string) (Result, error) {
 	}()
 	for seq := 1; seq <= *n; seq++ {
 		msg := make([]byte, 8+*size)
-		msg[0] = 8
+		msg[0] = echo
 		binary.BigEndian.PutUint16(msg[4:6], uint16(id))
 		binary.BigEndian.PutUint16(msg[6:8], uint16(seq))
 		for i := 8; i < len(msg); i++ {
 			msg[i] = byte(i)
 		}
-		binary.BigEndian.PutUint16(msg[2:4], csum(msg))
+		if !v6 {
+			binary.BigEndian.PutUint16(msg[2:4], csum(msg))
+		}
 		if _, err := c.WriteTo(msg, &net.IPAddr{IP: ip}); err != nil {
 			res.Err = err.Error()
 		} else {
@@ -292,6 +314,15 @@ func ping(args []string) (Result, error) {
 	<-done
 	res.Received = len(got)
 	return res, nil
+}
+
+// hostFamily is "6" for a host:port whose host is an IPv6 address, else "4".
+func hostFamily(hostport string) string {
+	h, _, err := net.SplitHostPort(hostport)
+	if ip := net.ParseIP(h); err == nil && ip != nil && ip.To4() == nil {
+		return "6"
+	}
+	return "4"
 }
 
 // pmtudiscDo sets IP_MTU_DISCOVER to IP_PMTUDISC_DO on a raw IPv4 socket.

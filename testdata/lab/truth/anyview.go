@@ -158,6 +158,8 @@ func (l *lab) readAny(p *Point, linksFile string, all map[string][]obs, segs *[]
 			first = layers.LayerTypeIPv4
 		case uint16(layers.EthernetTypeARP):
 			first = layers.LayerTypeARP
+		case uint16(layers.EthernetTypeIPv6):
+			first = layers.LayerTypeIPv6
 		default:
 			continue
 		}
@@ -197,6 +199,11 @@ type frame struct {
 func newFrame(ts int64, network []byte) frame {
 	if len(network) >= 4 && network[0]>>4 == 4 {
 		if n := int(binary.BigEndian.Uint16(network[2:4])); n >= 20 && n < len(network) {
+			network = network[:n] // Ethernet padding
+		}
+	}
+	if len(network) >= 40 && network[0]>>4 == 6 {
+		if n := 40 + int(binary.BigEndian.Uint16(network[4:6])); n < len(network) {
 			network = network[:n] // Ethernet padding
 		}
 	}

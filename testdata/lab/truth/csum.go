@@ -15,8 +15,8 @@ import (
 // vxlanPort is the lab's VXLAN UDP port.
 const vxlanPort = 4789
 
-// checksums classifies one IPv4 packet's checksums (network starts at its IPv4 header) and counts
-// the class at the point.
+// checksums classifies one IP packet's checksums (network starts at its outermost IP header) and
+// counts the class at the point.
 func (l *lab) checksums(where string, network []byte) {
 	class := csumClass(network)
 	if l.csums[where] == nil {
@@ -33,6 +33,9 @@ func (l *lab) checksums(where string, network []byte) {
 // super-packet larger than any MTU here, which cannot be checked as captured), and for VXLAN and
 // IP-in-IP the inner packet's after a "/".
 func csumClass(p []byte) string {
+	if len(p) >= 40 && p[0]>>4 == 6 {
+		return csumClass6(p)
+	}
 	if len(p) < 20 || p[0]>>4 != 4 {
 		return "not-ipv4"
 	}
@@ -60,6 +63,38 @@ func csumClass(p []byte) string {
 	default:
 		return "other"
 	}
+	return l4Class(p[12:20], proto, l4, gso)
+}
+
+// csumClass6 is csumClass for an IPv6 packet (no header checksum; its transport checksums cover a
+// pseudo-header with its 16-byte addresses, and ICMPv6's does too). Extension headers are not read:
+// the packet is "other" then.
+func csumClass6(p []byte) string {
+	plen := int(binary.BigEndian.Uint16(p[4:6]))
+	if 40+plen > len(p) {
+		return "truncated"
+	}
+	p = p[:40+plen]
+	gso := len(p) > 1500
+	l4, proto := p[40:], p[6]
+	switch proto {
+	case 58:
+		switch {
+		case fold(sum(p[8:40])+58+uint32(len(l4))+sum(l4)) == 0xffff:
+			return "icmp6:ok"
+		case gso:
+			return "icmp6:gso"
+		}
+		return "icmp6:bad"
+	case 6, 17:
+		return l4Class(p[8:40], proto, l4, gso)
+	}
+	return "other"
+}
+
+// l4Class classifies a TCP or UDP checksum (addrs: the IP header's source and destination, 4 or 16
+// bytes each), and a VXLAN packet's inner packet's after a "/".
+func l4Class(addrs []byte, proto byte, l4 []byte, gso bool) string {
 	name, off := "tcp", 16
 	if proto == 17 {
 		name, off = "udp", 6
@@ -68,12 +103,12 @@ func csumClass(p []byte) string {
 		return name + ":truncated"
 	}
 	field := binary.BigEndian.Uint16(l4[off:])
-	state := l4State(p[12:20], proto, l4, field)
+	state := l4State(addrs, proto, l4, field)
 	inner := ""
 	if proto == 17 && len(l4) >= 8+8+14+20 && binary.BigEndian.Uint16(l4[2:4]) == vxlanPort {
 		in := l4[8+8+14:] // UDP, VXLAN and inner Ethernet headers
 		inner = "/" + csumClass(in)
-		if state == "bad" && completes(p[12:20], l4, in) {
+		if state == "bad" && completes(addrs, l4, in) {
 			state = "lco"
 		}
 	}
@@ -83,7 +118,8 @@ func csumClass(p []byte) string {
 	return name + ":" + state + inner
 }
 
-// l4State checks a TCP or UDP checksum: ok, none (UDP 0), placeholder or bad.
+// l4State checks a TCP or UDP checksum: ok, none (UDP 0), placeholder or bad. addrs is the IP
+// header's source and destination (IPv4 or IPv6: the pseudo-header sums alike).
 func l4State(addrs []byte, proto byte, l4 []byte, field uint16) string {
 	pseudo := sum(addrs) + uint32(proto) + uint32(len(l4))
 	switch {
@@ -103,20 +139,35 @@ func completes(outerAddrs, udp, in []byte) bool {
 	if len(in) < 20 {
 		return false
 	}
-	ihl := int(in[0]&15) * 4
-	total := int(binary.BigEndian.Uint16(in[2:4]))
-	if in[0]>>4 != 4 || ihl < 20 || total < ihl || total > len(in) || (in[9] != 6 && in[9] != 17) {
+	var addrs, l4 []byte
+	var proto byte
+	switch in[0] >> 4 {
+	case 4:
+		ihl := int(in[0]&15) * 4
+		total := int(binary.BigEndian.Uint16(in[2:4]))
+		if ihl < 20 || total < ihl || total > len(in) {
+			return false
+		}
+		addrs, proto, l4 = in[12:20], in[9], in[ihl:total]
+	case 6:
+		if len(in) < 40 || 40+int(binary.BigEndian.Uint16(in[4:6])) > len(in) {
+			return false
+		}
+		addrs, proto, l4 = in[8:40], in[6], in[40:40+int(binary.BigEndian.Uint16(in[4:6]))]
+	default:
+		return false
+	}
+	if proto != 6 && proto != 17 {
 		return false
 	}
 	off := 16
-	if in[9] == 17 {
+	if proto == 17 {
 		off = 6
 	}
-	l4 := in[ihl:total]
-	if len(l4) < off+2 || l4State(in[12:20], in[9], l4, binary.BigEndian.Uint16(l4[off:])) != "placeholder" {
+	if len(l4) < off+2 || l4State(addrs, proto, l4, binary.BigEndian.Uint16(l4[off:])) != "placeholder" {
 		return false
 	}
-	pseudo := sum(in[12:20]) + uint32(in[9]) + uint32(len(l4))
+	pseudo := sum(addrs) + uint32(proto) + uint32(len(l4))
 	c := make([]byte, len(l4))
 	copy(c, l4)
 	c[off], c[off+1] = 0, 0

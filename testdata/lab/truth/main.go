@@ -208,13 +208,14 @@ type TrafficLine struct {
 
 // ICMPSeen is an ICMP error seen in the captures, at the point nearest its origin.
 type ICMPSeen struct {
-	Type  int    `json:"type"`
-	Code  int    `json:"code"`
-	MTU   int    `json:"mtu,omitempty"`
-	Src   string `json:"src"`
-	Dst   string `json:"dst"`
-	Where string `json:"where"`
-	Count int    `json:"count"`
+	ICMPv6 bool   `json:"icmpv6,omitempty"` // an ICMPv6 error (its own types: 1 unreachable, 2 packet too big, 3 time exceeded)
+	Type   int    `json:"type"`
+	Code   int    `json:"code"`
+	MTU    int    `json:"mtu,omitempty"`
+	Src    string `json:"src"`
+	Dst    string `json:"dst"`
+	Where  string `json:"where"`
+	Count  int    `json:"count"`
 }
 
 // Anomaly is one expected finding.
@@ -423,6 +424,9 @@ func (l *lab) readLabLog() error {
 				l.tunIface = "tunl0"
 			case "vxlan":
 				l.tunIface = "vxlan.calico"
+				if m["family"] == "6" { // Calico's IPv6 VXLAN device (healthy-vxlan6)
+					l.tunIface = "vxlan-v6.calico"
+				}
 			case "wireguard":
 				l.tunIface = "wireguard.cali"
 			}
@@ -625,6 +629,7 @@ func fileLinkType(name string) (int, error) {
 
 type arpSeen struct {
 	point     string
+	v6        bool // an IPv6 neighbour solicitation (request) or advertisement
 	request   bool
 	senderIP  netip.Addr
 	targetIP  netip.Addr
@@ -633,6 +638,7 @@ type arpSeen struct {
 
 type icmpObs struct {
 	point    string
+	v6       bool // ICMPv6
 	ts       int64
 	typ      int
 	code     int
@@ -709,8 +715,12 @@ func (l *lab) packet(p *Point, ts int64, data []byte, first gopacket.LayerType, 
 			senderIP: s, targetIP: t, senderMAC: fmtMAC(a.SourceHwAddress)})
 		return
 	}
-	ip, next := lastIPv4(pkt)
+	ip, ip6, next := innermost(pkt)
 	l.frames[where] = append(l.frames[where], newFrame(ts, network))
+	if ip6 != nil {
+		l.packet6(p, where, ts, network, ip6, next, all, segs, arps, icmps)
+		return
+	}
 	if ip == nil {
 		return
 	}
@@ -1158,6 +1168,9 @@ func (l *lab) unseen(fs *flowSet) {
 		switch t.Kind {
 		case "ping":
 			proto, dst, sport = "icmp", t.Dst, t.ICMPID
+			if a, err := netip.ParseAddr(t.Dst); err == nil && a.Is6() {
+				proto = "icmpv6"
+			}
 		case "udp", "http":
 			proto = "udp"
 			hp := t.Dst
@@ -1421,24 +1434,42 @@ func (f *Flow) Path0() string {
 }
 
 func (l *lab) arpAnomalies(arps []arpSeen) {
-	type q struct{ point, target string }
+	type q struct {
+		point, target string
+		v6            bool
+	}
 	asked := map[q]bool{}
 	answered := map[q]string{}
 	var order []q
 	for _, a := range arps {
 		if a.request {
-			k := q{a.point, a.targetIP.String()}
+			k := q{a.point, a.targetIP.String(), a.v6}
 			if !asked[k] {
 				order = append(order, k)
 			}
 			asked[k] = true
 		} else {
-			answered[q{a.point, a.senderIP.String()}] = a.senderMAC
+			answered[q{a.point, a.senderIP.String(), a.v6}] = a.senderMAC
 		}
 	}
 	for _, k := range order {
 		mac, ok := answered[k]
 		cali := l.role(k.point) == "workload"
+		if k.v6 {
+			// IPv6 neighbour discovery; the gateway is the cali's own link-local address, which the
+			// host answers for itself (no proxy). calipath has no findings of these: the truth names
+			// them so that a scenario showing one says so.
+			gw := k.target == gateway6.String()
+			switch {
+			case !ok && cali && gw:
+				l.add("nd-gateway-unanswered", k.point)
+			case !ok:
+				l.add("nd-unanswered", k.point)
+			case cali && gw && mac != "ee:ee:ee:ee:ee:ee":
+				l.add("nd-unexpected-mac", k.point)
+			}
+			continue
+		}
 		switch {
 		case !ok && cali && k.target == "169.254.1.1":
 			l.add("proxy-arp-missing", k.point)
@@ -1453,12 +1484,13 @@ func (l *lab) arpAnomalies(arps []arpSeen) {
 func (l *lab) icmpAnomalies(icmps []icmpObs) {
 	sort.SliceStable(icmps, func(i, j int) bool { return icmps[i].ts < icmps[j].ts })
 	type k struct {
+		v6             bool
 		typ, code, mtu int
 		src, dst       netip.Addr
 	}
 	first := map[k]int{}
 	for _, o := range icmps {
-		key := k{o.typ, o.code, o.mtu, o.src, o.dst}
+		key := k{o.v6, o.typ, o.code, o.mtu, o.src, o.dst}
 		if i, ok := first[key]; ok {
 			if l.t.ICMP[i].Where == o.point {
 				l.t.ICMP[i].Count++
@@ -1466,10 +1498,17 @@ func (l *lab) icmpAnomalies(icmps []icmpObs) {
 			continue
 		}
 		first[key] = len(l.t.ICMP)
-		l.t.ICMP = append(l.t.ICMP, ICMPSeen{Type: o.typ, Code: o.code, MTU: o.mtu, Src: o.src.String(), Dst: o.dst.String(), Where: o.point, Count: 1})
+		l.t.ICMP = append(l.t.ICMP, ICMPSeen{ICMPv6: o.v6, Type: o.typ, Code: o.code, MTU: o.mtu, Src: o.src.String(), Dst: o.dst.String(), Where: o.point, Count: 1})
 	}
 	for _, s := range l.t.ICMP {
 		switch {
+		case s.ICMPv6 && s.Type == 2: // packet too big
+			l.add("icmp-frag-needed", s.Where)
+		case s.ICMPv6 && s.Type == 1:
+			l.add("icmp-unreachable", s.Where)
+		case s.ICMPv6 && s.Type == 3:
+			l.add("ttl-expired", s.Where)
+		case s.ICMPv6:
 		case s.Type == 3 && s.Code == 4:
 			l.add("icmp-frag-needed", s.Where)
 		case s.Type == 3:
@@ -1482,7 +1521,7 @@ func (l *lab) icmpAnomalies(icmps []icmpObs) {
 
 func (l *lab) hasFragNeeded() bool {
 	for _, s := range l.t.ICMP {
-		if s.Type == 3 && s.Code == 4 {
+		if s.ICMPv6 && s.Type == 2 || !s.ICMPv6 && s.Type == 3 && s.Code == 4 {
 			return true
 		}
 	}

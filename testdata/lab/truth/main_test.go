@@ -145,6 +145,10 @@ func TestScenarioFindings(t *testing.T) {
 		"router-three-ifaces-any": {},
 		// the same, router-1 dropping pod-a's UDP to ext-1 in forward: inside it, toward its third link.
 		"router-three-ifaces-drop": {"underlay-drop router-1/eth0→router-1/eth2"},
+		// IPv6: pods with /128 addresses, VXLAN over an IPv6 underlay (vxlan-v6.calico). Healthy.
+		"healthy-vxlan6": {},
+		// router-1 drops VXLAN over IPv6 (UDP 4789): every pod packet dies between its eth0 and eth1.
+		"vxlan6-underlay-drop": {"underlay-drop router-1/eth0→router-1/eth1"},
 	}
 	for _, dir := range scenarioDirs(t) {
 		if _, ok := want[filepath.Base(dir)]; !ok {

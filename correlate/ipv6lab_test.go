@@ -1,0 +1,70 @@
+package correlate
+
+import (
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/calipath/calipath/decode"
+)
+
+// TestLabIPv6LinkScope follows healthy-vxlan6, the lab's IPv6 scenario, from its per-interface files:
+// its neighbour solicitations and advertisements (pod-a's for its gateway fe80::ecee:eeff:feee:eeee,
+// node-b's for pod-b, the nodes' and router-1's on the underlay) and pod-a's router solicitation
+// never leave their link, so they are no flows and no losses: calipath 7bdaded followed them as
+// routed packets and said underlay-drop at router-1 and host-drop at both pods' veths, all ERRORs,
+// on a healthy run.
+func TestLabIPv6LinkScope(t *testing.T) {
+	dir := "../testdata/lab/scenarios/healthy-vxlan6"
+	var files []string
+	for _, g := range []string{"node-?-cali*.pcap", "node-?-vxlan-v6.calico.pcap", "node-?-eth0.pcap", "router-1-eth?.pcap"} {
+		m, _ := filepath.Glob(filepath.Join(dir, g))
+		files = append(files, m...)
+	}
+	if len(files) != 8 {
+		t.Fatalf("%d capture files, want 8", len(files))
+	}
+	r := Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), Options{})
+	linkOnly := func(s string) bool {
+		a, err := netip.ParseAddr(s)
+		return err != nil || a.IsLinkLocalUnicast() || a.IsMulticast()
+	}
+	for _, f := range r.Flows {
+		if linkOnly(f.Src.IP) || linkOnly(f.Dst.IP) {
+			t.Errorf("flow %s %s %s → %s: a message of one link followed as a flow", f.ID, f.Proto, f.Src.IP, f.Dst.IP)
+		}
+	}
+	if len(r.Flows) != 3 {
+		t.Errorf("%d flows, want 3 (ping6, HTTP, UDP)", len(r.Flows))
+	}
+	for _, an := range r.Anomalies {
+		if an.Severity == "error" {
+			t.Errorf("%s %s at %+v: %s", an.Severity, an.Kind, an.Where, an.Message)
+		}
+	}
+}
+
+// TestLabIPv6PodNotLinkLocal: in vxlan6-underlay-drop pod-b's veth holds one frame, pod-b's router
+// solicitation from its link-local address to ff02::2: that address is no pod's (calipath 7bdaded
+// named pod-b's veth "pod fe80::…"); a link-local or multicast address never is.
+func TestLabIPv6PodNotLinkLocal(t *testing.T) {
+	dir := "../testdata/lab/scenarios-pending/vxlan6-underlay-drop/"
+	files, _ := filepath.Glob(dir + "node-?-*.pcap")
+	r := Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), Options{})
+	seen := 0
+	for _, p := range r.Points {
+		if p.Role != "pod-veth" {
+			continue
+		}
+		seen++
+		for _, s := range strings.Split(p.PodIP, ", ") {
+			if a, err := netip.ParseAddr(s); err == nil && (a.IsLinkLocalUnicast() || a.IsMulticast()) {
+				t.Errorf("%s: pod %s", p.ID, s)
+			}
+		}
+	}
+	if seen != 2 {
+		t.Errorf("%d pod veths, want 2", seen)
+	}
+}
