@@ -151,3 +151,58 @@ func FuzzReportFlags(f *testing.F) {
 		}
 	})
 }
+
+// planFlagNames are the plan flags FuzzPlanFlags sets.
+var planFlagNames = []string{"from", "to", "iface-prefix", "underlay", "ring", "ring-size", "image", "any", "wireguard"}
+
+// FuzzPlanFlags runs calipath plan on the clusterip-dnat lab scenario's cluster metadata (client
+// default/pod-a, server the Service default/pod-b-svc) with one flag set to any value: no panic, exit
+// 0 or a usage error, and
+// on success every line of the plan holds no control character of the value (what it prints is
+// pasted into a shell).
+func FuzzPlanFlags(f *testing.F) {
+	seeds := map[string][]string{
+		"from":         {"default/pod-a", "pod-a", "default/", "/"},
+		"to":           {"default/pod-b-svc", "pod-b-svc", "default/pod-b", "10.96.0.10", "kube-system/kube-dns"},
+		"iface-prefix": {"cali", "veth", ""},
+		"underlay":     {"eth0", "bond0.100", "a b"},
+		"ring":         {"3", "-1", "99999999999"},
+		"ring-size":    {"1", "0", "2147483647"},
+		"image":        {"nicolaka/netshoot:latest", "x@sha256:00"},
+	}
+	var out, errb bytes.Buffer // the plan as the seeds vary it is made
+	if code := run(context.Background(), []string{"plan", "--k8s", planMeta, "--from", "default/pod-a", "--to", "default/pod-b-svc"}, &out, &errb); code != exitOK {
+		f.Fatalf("plan: exit %d\n%s", code, errb.String())
+	}
+	for i, name := range planFlagNames {
+		for _, v := range seeds[name] {
+			f.Add(uint8(i), v)
+		}
+	}
+	f.Fuzz(func(t *testing.T, which uint8, v string) {
+		name := planFlagNames[int(which)%len(planFlagNames)]
+		flags := map[string]string{"from": "default/pod-a", "to": "default/pod-b-svc"}
+		flags[name] = v
+		args := []string{"plan", "--k8s", planMeta}
+		for _, n := range planFlagNames {
+			if fv, ok := flags[n]; ok {
+				args = append(args, "--"+n+"="+fv)
+			}
+		}
+		var out, errb bytes.Buffer
+		switch code := run(context.Background(), args, &out, &errb); code {
+		case exitOK:
+			for _, r := range out.String() {
+				if r < ' ' && r != '\n' && r != '\t' || r == 0x7f {
+					t.Fatalf("--%s=%q: the plan holds %q", name, v, r)
+				}
+			}
+		case exitUsage:
+			if errb.Len() == 0 {
+				t.Fatalf("--%s=%q: a usage error without a word", name, v)
+			}
+		default:
+			t.Fatalf("--%s=%q: exit %d\n%s", name, v, code, errb.String())
+		}
+	})
+}
