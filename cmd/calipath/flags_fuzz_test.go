@@ -157,8 +157,7 @@ var planFlagNames = []string{"from", "to", "iface-prefix", "underlay", "ring", "
 
 // FuzzPlanFlags runs calipath plan on the clusterip-dnat lab scenario's cluster metadata (client
 // default/pod-a, server the Service default/pod-b-svc) with one flag set to any value: no panic, exit
-// 0 or a usage error, and
-// on success every line of the plan holds no control character of the value (what it prints is
+// 0 or a usage error with words, and on success no control character in the plan (what it prints is
 // pasted into a shell).
 func FuzzPlanFlags(f *testing.F) {
 	seeds := map[string][]string{
