@@ -152,11 +152,13 @@ func TestSplitWEP(t *testing.T) {
 	for in, want := range map[string][2]string{
 		"node--a-k8s-pod--a-eth0":                                   {"node-a", "pod-a"},
 		"aks--nodepool1--41844487--vmss000000-k8s-nginx--7d9f-eth0": {"aks-nodepool1-41844487-vmss000000", "nginx-7d9f"},
-		"n-k8s-p-eth0":  {"n", "p"},
-		"no-k8s-here":   {"", ""},
-		"k8s-pod-eth0":  {"", ""},
-		"node-k8s-eth0": {"", ""},
-		"plain_name":    {"", ""},
+		"n-k8s-p-eth0":        {"n", "p"},
+		"k8s-k8s-pod--a-eth0": {"k8s", "pod-a"}, // a node named k8s
+		"k8s-k8s-k8s-eth0":    {"k8s", "k8s"},
+		"no-k8s-here":         {"", ""},
+		"k8s-pod-eth0":        {"", ""},
+		"node-k8s-eth0":       {"", ""},
+		"plain_name":          {"", ""},
 	} {
 		n, p, ok := splitWEP(in)
 		if got := [2]string{n, p}; got != want || ok != (want[0] != "") {

@@ -47,14 +47,15 @@ func packetCapturePath(root, p string) (decode.Identity, string, string, bool) {
 }
 
 // splitWEP splits a Kubernetes workload endpoint name "<node>-k8s-<pod>-<endpoint>" (dashes in each
-// part doubled) into node and pod.
+// part doubled) into node and pod. The "k8s" sought is the first after the node's part, so that a node
+// named k8s is read too.
 func splitWEP(name string) (node, pod string, ok bool) {
 	const mark = "\x00"
 	esc := strings.ReplaceAll(name, "--", mark)
 	parts := strings.Split(esc, "-")
 	k := -1
 	for i, p := range parts {
-		if p == "k8s" {
+		if i > 0 && p == "k8s" {
 			k = i
 			break
 		}

@@ -20,7 +20,7 @@ import (
 // of `ip -d -j addr show`, `ip -d -j neighbor show`, `ip rule list`, `ip route show table all`, each
 // after its command line), iptables-rules.txt, socket-stats.txt, proc-net/ and proc-sys-net/ copies,
 // and tcpdump.log (tcpdump's own output, with its closing "N packets dropped by kernel").
-var retinaName = regexp.MustCompile(`^(.+)-(\d{14})([A-Za-z]{1,5})$`)
+var retinaName = regexp.MustCompile(`(?s)^(.+)-(\d{14})([A-Za-z]{1,5})$`) // (?s): any byte of a file name, a newline too
 
 // retinaMeta are the entries of a Retina tarball calipath knows and does not use.
 func retinaMeta(name string) bool {

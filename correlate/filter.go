@@ -6,6 +6,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Filter is a parsed filter expression over flows, journeys and anomalies. The language:
@@ -253,9 +255,14 @@ func tokenize(s string) []string {
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n':
+		if r, n := utf8.DecodeRuneInString(s[i:]); unicode.IsSpace(r) {
+			// Every space strings.TrimSpace knows (\r, \v, U+00A0 …) parts words: a filter's String,
+			// trimmed, parses to the same filter.
 			flush()
+			i += n - 1
+			continue
+		}
+		switch {
 		case c == '(' || c == ')':
 			flush()
 			out = append(out, string(c))

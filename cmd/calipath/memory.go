@@ -77,7 +77,8 @@ func parseSize(s string) (int64, error) {
 		}
 	}
 	v, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
-	if err != nil || !(v > 0) || v*mult >= math.MaxInt64 {
+	// Under one byte is no size: 0 would be read as no limit at all.
+	if err != nil || !(v*mult >= 1) || v*mult >= math.MaxInt64 {
 		return 0, errors.New("want a positive size such as 2G, 512M or 1500000000")
 	}
 	return int64(v * mult), nil

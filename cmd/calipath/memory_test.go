@@ -112,7 +112,8 @@ func TestParseSize(t *testing.T) {
 			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "G", "-1G", "0", "two", "1Q", "1e30T", "NaN"} {
+	for _, in := range []string{"", "G", "-1G", "0", "two", "1Q", "1e30T", "NaN",
+		"0.1", "0.5B", "1e-300G"} { // under a byte: 0, which --memory takes as no limit (found by FuzzFlagValues)
 		if got, err := parseSize(in); err == nil {
 			t.Errorf("parseSize(%q) = %d, want an error", in, got)
 		}
