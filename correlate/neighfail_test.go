@@ -182,7 +182,7 @@ func nfPodBAnswer(rec []byte) bool {
 // and nothing calls it a drop on node-b.
 func TestNeighFailedLeftNode(t *testing.T) {
 	var answers []pcapRec
-	c := labEditedIn(t, nfDir, func(name string, recs []pcapRec) []pcapRec {
+	labEditedIn(t, nfDir, func(name string, recs []pcapRec) []pcapRec { // only to collect the answers
 		if name == "node-b-cali2f5353dd8c5.pcap" {
 			for _, r := range recs {
 				if nfPodBAnswer(r.data) {
@@ -195,7 +195,7 @@ func TestNeighFailedLeftNode(t *testing.T) {
 	if len(answers) != 6 { // 3 echo replies, 3 UDP answers: node-b dropped them all
 		t.Fatalf("%d answers of pod-b at its veth, want 6", len(answers))
 	}
-	c = labEditedIn(t, nfDir, func(name string, recs []pcapRec) []pcapRec {
+	c := labEditedIn(t, nfDir, func(name string, recs []pcapRec) []pcapRec {
 		if name != nfNodeBed {
 			return recs
 		}
