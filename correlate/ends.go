@@ -304,6 +304,12 @@ func (g *openEndGroup) text(left bool, pt string) (detail, next string) {
 		next = "Capture on the receiving node too — its eth0, its tunnel device (tunl0 or vxlan.calico; none in BGP " +
 			"mode) and the destination pod's cali interface, or tcpdump -i any there — and give those files with these " +
 			"(--node-ip NODE=IP says which node an address is, where the captures cannot)."
+		if len(g.remotes) == 0 {
+			next += " If that node was captured already (tcpdump -i any shows no route, and no outer header says " +
+				"where an unencapsulated packet goes), give --k8s DIR with the cluster's pods (kubectl get pods -A -o " +
+				"json) or Calico's workload endpoints: they say which node the destination pod lives on, and calipath " +
+				"then places the loss on the way there."
+		}
 	} else {
 		where = "whose node none of the captures shows"
 		if len(g.remotes) > 0 {

@@ -313,7 +313,7 @@ type flowStage struct {
 	vslabRest []pathVotes
 	owners    ownerCache        // the pod and node of the addresses journeys carry
 	ptKind    []uint8           // what votePath asks of each point (pointKinds)
-	k8sOn     map[[2]uint64]int // --k8s: each running pod's address → its node, once asked (k8sPodOn)
+	k8sOn     map[[2]uint64]int // --k8s: each running pod's address → its node (pods, workload endpoints), once asked (k8sPodNode)
 }
 
 // assignFlows gives every journey its flow (journeys in order of their first sighting; NAT joins the
@@ -473,8 +473,10 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	if n < 0 {
 		n = a.w.outerNode(h, 1) // the node it was encapsulated to
 	}
-	if n < 0 && srcNode >= 0 && s.k8sPodOn(last.Flags&decode.FlagIPv6 != 0, last.Dst, srcNode) {
-		n = srcNode // a pod of the sender's own node, says --k8s (localends.go)
+	if n < 0 && srcNode >= 0 {
+		// A pod of the sender's own node, or of another captured node, says --k8s (localends.go);
+		// what the captures show of the address's node (above) comes first.
+		n = s.k8sPodNode(last.Flags&decode.FlagIPv6 != 0, last.Dst)
 	}
 	if n >= 0 {
 		v.dst.add(n)
