@@ -172,7 +172,9 @@ func detectPathIncomplete(f *findings, row *kindRow) []Anomaly {
 	for _, k := range keys {
 		g := groups[k]
 		pt := a.w.c.Points[k.point].ID
-		detail, next := g.text(k.left, pt)
+		// The metadata's pods could say where the packets were headed: a node's own open end, no --k8s.
+		podsHint := a.opts.Cluster == nil && a.w.cluster[a.w.pointNode[k.point]]
+		detail, next := g.text(k.left, pt, podsHint)
 		if g.onNode == 1 {
 			detail, next = g.onNodeText(k.left, pt, a.w.nodes[a.w.pointNode[k.point]], a.w.pointRole[k.point] == decode.RoleTunnel)
 		}
@@ -290,8 +292,9 @@ func openEndList(m map[string]bool) string {
 	return strings.Join(s, ", ")
 }
 
-// text says what left (left) or entered the captured area at point pt, and what to capture.
-func (g *openEndGroup) text(left bool, pt string) (detail, next string) {
+// text says what left (left) or entered the captured area at point pt, and what to capture (and,
+// with podsHint, that --k8s would say where packets to a pod were headed).
+func (g *openEndGroup) text(left bool, pt string, podsHint bool) (detail, next string) {
 	list := openEndList
 	where := "whose node none of the captures shows"
 	if len(g.remotes) > 0 {
@@ -304,6 +307,12 @@ func (g *openEndGroup) text(left bool, pt string) (detail, next string) {
 		next = "Capture on the receiving node too — its eth0, its tunnel device (tunl0 or vxlan.calico; none in BGP " +
 			"mode) and the destination pod's cali interface, or tcpdump -i any there — and give those files with these " +
 			"(--node-ip NODE=IP says which node an address is, where the captures cannot)."
+		if len(g.remotes) == 0 && podsHint {
+			next += " If that node was captured already (tcpdump -i any shows no route, and no outer header says " +
+				"where an unencapsulated packet goes), give --k8s DIR with the cluster's pods (kubectl get pods -A -o " +
+				"json) or Calico's workload endpoints: they say which node the destination pod lives on, and calipath " +
+				"then places the loss on the way there."
+		}
 	} else {
 		where = "whose node none of the captures shows"
 		if len(g.remotes) > 0 {

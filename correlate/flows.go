@@ -313,7 +313,7 @@ type flowStage struct {
 	vslabRest []pathVotes
 	owners    ownerCache        // the pod and node of the addresses journeys carry
 	ptKind    []uint8           // what votePath asks of each point (pointKinds)
-	k8sOn     map[[2]uint64]int // --k8s: each running pod's address → its node, once asked (k8sPodOn)
+	k8sOn     map[[2]uint64]int // --k8s: each running pod's address → its node (pods, workload endpoints), once asked (k8sPodNode)
 }
 
 // assignFlows gives every journey its flow (journeys in order of their first sighting; NAT joins the
@@ -464,19 +464,8 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 		v.src.add(n)
 		srcNode = n
 	}
-	last, _ := a.obs(h[len(h)-1])
-	n, dstPod := e.dstNode, e.dstPod
-	for i := len(h) - 2; n < 0 && i >= 0; i-- {
-		oh, _ := a.obs(h[i])
-		n = s.owners.nodeOf(oh.Flags&decode.FlagIPv6 != 0, oh.Dst)
-	}
-	if n < 0 {
-		n = a.w.outerNode(h, 1) // the node it was encapsulated to
-	}
-	if n < 0 && srcNode >= 0 && s.k8sPodOn(last.Flags&decode.FlagIPv6 != 0, last.Dst, srcNode) {
-		n = srcNode // a pod of the sender's own node, says --k8s (localends.go)
-	}
-	if n >= 0 {
+	dstPod := e.dstPod
+	if n := s.dstNodeOf(h, e, srcNode); n >= 0 {
 		v.dst.add(n)
 	}
 	// And for the pod-veths at either end (buildPath keeps those on the end nodes), from the
@@ -527,6 +516,27 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	if v.routers != nil && (v.edge == nil || v.edge.n < edgeSample) {
 		s.voteEdges(v, h, a.hopPt[base:base+len(h)])
 	}
+}
+
+// dstNodeOf is the node a journey (hops h, ends e) sent by node srcNode (-1: unknown) was headed for,
+// or -1: the node of the last known destination, else the one it was encapsulated to, else, when its
+// sender's node is known, the node --k8s puts the destination pod on (localends.go). What the
+// captures show of the address's node comes first.
+func (s *flowStage) dstNodeOf(h []uint32, e *voteEnds, srcNode int) int {
+	a := s.a
+	n := e.dstNode
+	for i := len(h) - 2; n < 0 && i >= 0; i-- {
+		oh, _ := a.obs(h[i])
+		n = s.owners.nodeOf(oh.Flags&decode.FlagIPv6 != 0, oh.Dst)
+	}
+	if n < 0 {
+		n = a.w.outerNode(h, 1) // the node it was encapsulated to
+	}
+	if n < 0 && srcNode >= 0 {
+		last, _ := a.obs(h[len(h)-1])
+		n = s.k8sPodNode(last.Flags&decode.FlagIPv6 != 0, last.Dst)
+	}
+	return n
 }
 
 // seenEdge records that a journey was seen at a cluster node's underlay point p (of kind k), and, on

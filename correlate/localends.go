@@ -3,6 +3,7 @@ package correlate
 import (
 	"encoding/binary"
 	"math/bits"
+	"net/netip"
 	"sort"
 
 	"github.com/calipath/calipath/decode"
@@ -103,13 +104,36 @@ func (a *analysis) sharedVeth(p int) bool {
 // k8sPodOn says whether the cluster metadata (--k8s) has a running pod, not on the host network, with
 // address a (v6, as journeys carry it) on node n.
 func (s *flowStage) k8sPodOn(v6 bool, a uint32, n int) bool {
+	k := s.k8sPodNode(v6, a)
+	return k >= 0 && k == n
+}
+
+// k8sPodNode is the node (an index of the captures' nodes) on which the cluster metadata (--k8s) has a
+// running pod, not on the host network, with address a (v6, as journeys carry it); -1 when it has
+// none there, or pods on two nodes with that address.
+func (s *flowStage) k8sPodNode(v6 bool, a uint32) int {
 	m := s.a.opts.Cluster
 	if m == nil {
-		return false
+		return -1
 	}
 	w := s.a.w
 	if s.k8sOn == nil {
 		s.k8sOn = map[[2]uint64]int{}
+		add := func(ip netip.Addr, k int) {
+			var key [2]uint64
+			switch {
+			case ip.Is4():
+				key = addrKey(false, ip4(ip))
+			case ip.Is6():
+				key = addrKey(true, w.c.Tables.InternV6(ip.As16()))
+			default:
+				return
+			}
+			if old, seen := s.k8sOn[key]; seen && old != k {
+				k = -1 // two pods on two nodes: neither
+			}
+			s.k8sOn[key] = k
+		}
 		for i := range m.Pods {
 			p := &m.Pods[i]
 			k, ok := w.nodeIdx[p.Node]
@@ -117,24 +141,28 @@ func (s *flowStage) k8sPodOn(v6 bool, a uint32, n int) bool {
 				continue
 			}
 			for _, ip := range p.IPs {
-				var key [2]uint64
-				switch {
-				case ip.Is4():
-					key = addrKey(false, ip4(ip))
-				case ip.Is6():
-					key = addrKey(true, w.c.Tables.InternV6(ip.As16()))
-				default:
-					continue
+				add(ip, k)
+			}
+		}
+		// Calico's workload endpoints name each pod's node too (calicoctl get workloadendpoints).
+		for i := range m.WorkloadEndpoints {
+			e := &m.WorkloadEndpoints[i]
+			k, ok := w.nodeIdx[e.Node]
+			if !ok {
+				continue
+			}
+			for _, pf := range e.IPNetworks {
+				if pf.IsSingleIP() {
+					add(pf.Addr(), k)
 				}
-				if old, seen := s.k8sOn[key]; seen && old != k {
-					k = -1 // two pods on two nodes: neither
-				}
-				s.k8sOn[key] = k
 			}
 		}
 	}
 	k, ok := s.k8sOn[addrKey(v6, a)]
-	return ok && k == n
+	if !ok {
+		return -1
+	}
+	return k
 }
 
 // adoptOwnAddrs makes the addresses localSource found to be one node's own (and no other's, nor a pod's,

@@ -24,15 +24,17 @@ func (a *analysis) newModeFinder() *modeFinder {
 	return &modeFinder{a: a, pairMode: map[[2]int]string{}, nn: nn, seen: make([]int, nn*nn)}
 }
 
-// step takes a journey with hops h (some), whose packet's first sighting's source and last sighting's
-// destination (pktHop, pktLast) are owned by points sp and dp (ownerOf; -1 for none).
-func (mf *modeFinder) step(h []uint32, sp, dp int) {
+// step takes a journey with hops h (some), whose packet's first sighting's source is owned by point sp
+// (ownerOf; -1 for none) and whose last sighting's destination (pktHop, pktLast) is a pod of node dst
+// (the node of its owner point, or, where no point owns it, the node --k8s puts its pod on; -1 for
+// none).
+func (mf *modeFinder) step(h []uint32, sp, dst int) {
 	a, w, pairMode, nn := mf.a, mf.a.w, mf.pairMode, mf.nn
 	// Only pod-to-pod packets tell the mode between their nodes.
-	if sp < 0 || dp < 0 {
+	if sp < 0 || dst < 0 {
 		return
 	}
-	src, dst := w.pointNode[sp], w.pointNode[dp]
+	src := w.pointNode[sp]
 	if mf.seen[src*nn+dst]++; mf.seen[src*nn+dst] > modeSample {
 		return // the mode of this pair is settled
 	}

@@ -43,7 +43,11 @@ func naiveVotes(a *analysis) (flowsOut, map[[2]int]string) {
 		ol, _ := a.obs(w.pktLast(h))
 		last, _ := a.obs(h[len(h)-1])
 		lv6 := last.Flags&decode.FlagIPv6 != 0
-		mf.step(h, owner(o.Flags&decode.FlagIPv6 != 0, o.Src), owner(ol.Flags&decode.FlagIPv6 != 0, ol.Dst))
+		dn := owner(ol.Flags&decode.FlagIPv6 != 0, ol.Dst)
+		if dn >= 0 {
+			dn = w.pointNode[dn]
+		}
+		mf.step(h, owner(o.Flags&decode.FlagIPv6 != 0, o.Src), dn)
 		e := voteEnds{w.nodeOf(t.v6, t.src), owner(t.v6, t.src), w.nodeOf(lv6, last.Dst), owner(lv6, last.Dst)}
 		s.votePath(job.fl, job.d, j, t, o, h, &e)
 	}

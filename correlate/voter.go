@@ -84,7 +84,13 @@ func (v *voter) take(job *voteJob) {
 	var e voteEnds
 	e.srcNode, e.srcPod = v.s.owners.both(o.Flags&decode.FlagIPv6 != 0, o.Src)
 	e.dstNode, e.dstPod = v.s.owners.both(ol.Flags&decode.FlagIPv6 != 0, ol.Dst)
-	v.modes.step(h, e.srcPod, e.dstPod)
+	dst := -1
+	if e.dstPod >= 0 {
+		dst = a.w.pointNode[e.dstPod]
+	} else if e.dstNode < 0 && e.srcPod >= 0 && a.opts.Cluster != nil {
+		dst = v.s.k8sPodNode(ol.Flags&decode.FlagIPv6 != 0, ol.Dst) // no capture shows where it lives
+	}
+	v.modes.step(h, e.srcPod, dst)
 	if t.src != o.Src || t.v6 != (o.Flags&decode.FlagIPv6 != 0) {
 		e.srcNode, e.srcPod = v.s.owners.both(t.v6, t.src)
 	}

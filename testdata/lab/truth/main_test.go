@@ -103,8 +103,8 @@ func TestScenarioFindings(t *testing.T) {
 		"healthy-vxlan-offload": {},
 		"any-ipip-input-drop":   {"decap-drop node-b/eth0→node-b/tunl0"},
 		"any-underlay-drop":     {"underlay-drop node-a/eth0→node-b/eth0"},
-		// BGP, one -i any per node: a FORWARD drop after node-b's eth0; an underlay drop (pending: which
-		// node pod-b is on shows nowhere in the -i any files).
+		// BGP, one -i any per node: a FORWARD drop after node-b's eth0; an underlay drop (which node pod-b
+		// is on shows nowhere in the -i any files: calipath needs --k8s for it).
 		"any-bgp-forward-drop":  {"host-drop node-b/eth0→" + b},
 		"any-bgp-underlay-drop": {"underlay-drop node-a/eth0→node-b/eth0"},
 
