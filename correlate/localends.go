@@ -101,13 +101,6 @@ func (a *analysis) sharedVeth(p int) bool {
 	return a.shared[p] == 1
 }
 
-// k8sPodOn says whether the cluster metadata (--k8s) has a running pod, not on the host network, with
-// address a (v6, as journeys carry it) on node n.
-func (s *flowStage) k8sPodOn(v6 bool, a uint32, n int) bool {
-	k := s.k8sPodNode(v6, a)
-	return k >= 0 && k == n
-}
-
 // k8sPodNode is the node (an index of the captures' nodes) on which the cluster metadata (--k8s) has a
 // running pod, not on the host network, with address a (v6, as journeys carry it); -1 when it has
 // none there, or pods on two nodes with that address.
