@@ -26,6 +26,25 @@ func labLinks(mode string) map[string]map[int32]string {
 	}
 }
 
+// labLinksIn reads the interface names of a lab scenario's two nodes from their `ip -o link` dumps in
+// dir (node-a-links.txt, node-b-links.txt), as --links does.
+func labLinksIn(t *testing.T, dir string) map[string]map[int32]string {
+	t.Helper()
+	links := map[string]map[int32]string{}
+	for _, n := range []string{"node-a", "node-b"} {
+		f, err := os.Open(filepath.Join(dir, n+"-links.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		links[n], err = decode.ParseIPLink(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return links
+}
+
 // anyOnly correlates a lab scenario's -i any captures alone, with --links or without.
 func anyOnly(t *testing.T, scenario string, links bool) *Result {
 	t.Helper()

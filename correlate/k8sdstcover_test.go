@@ -18,18 +18,7 @@ func TestK8sDstNodeNotCapturing(t *testing.T) {
 	if err != nil || len(probs) > 0 {
 		t.Fatal(err, probs)
 	}
-	cfg := decode.PointConfig{Links: map[string]map[int32]string{}}
-	for _, n := range []string{"node-a", "node-b"} {
-		f, err := os.Open(filepath.Join(dir, n+"-links.txt"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Links[n], err = decode.ParseIPLink(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	cfg := decode.PointConfig{Links: labLinksIn(t, dir)}
 	read := func(name string) ([]byte, []pcapRec, int64) {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {

@@ -2,7 +2,6 @@ package correlate
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,18 +19,7 @@ import (
 // the open end is where they arrived (pastend.go), and the report says the same.
 func TestLeftAtAnyNode(t *testing.T) {
 	dir := "../testdata/lab/scenarios/any-bgp-forward-drop"
-	cfg := decode.PointConfig{Links: map[string]map[int32]string{}}
-	for _, n := range []string{"node-a", "node-b"} {
-		f, err := os.Open(filepath.Join(dir, n+"-links.txt"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Links[n], err = decode.ParseIPLink(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	cfg := decode.PointConfig{Links: labLinksIn(t, dir)}
 	anyFiles, _ := filepath.Glob(filepath.Join(dir, "*-any.pcap"))
 	if len(anyFiles) != 2 {
 		t.Fatalf("captures: %v", anyFiles)

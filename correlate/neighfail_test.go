@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -45,18 +44,7 @@ func nfShapes(t *testing.T) map[string]*decode.Capture {
 			per = append(per, p)
 		}
 	}
-	cfg := decode.PointConfig{Links: map[string]map[int32]string{}}
-	for _, n := range []string{"node-a", "node-b"} {
-		f, err := os.Open(filepath.Join(dir, n+"-links.txt"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Links[n], err = decode.ParseIPLink(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	cfg := decode.PointConfig{Links: labLinksIn(t, dir)}
 	return map[string]*decode.Capture{
 		"all":       decode.Load(append(pcaps, ngs...), decode.Options{}, decode.PointConfig{}),
 		"dedicated": decode.Load(per, decode.Options{}, decode.PointConfig{}),
