@@ -254,7 +254,7 @@ func (w *world) clockRefs(edge, edgeFile []bool, rate uint64, from, to int) []cl
 			w.trimAt(i)
 			o := &obs[i]
 			pi := w.srcPoint[o.Source]
-			if !edge[pi] || o.Flags&(decode.FlagNotIP|decode.FlagARP|decode.FlagNoPayloadHash|decode.FlagIPv6) != 0 {
+			if !edge[pi] || o.Flags&(decode.FlagNotIP|decode.FlagARP|decode.FlagNoPayloadHash) != 0 {
 				continue
 			}
 			if lf := loose.At(i); lf%rate != 0 || lf == 0 { // 0: no sighting (an outer fragment)
