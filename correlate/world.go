@@ -479,26 +479,7 @@ func (w *world) orphanPods() {
 	if some6 := has6 && fams[1].free(w); !some4 && !some6 {
 		return
 	}
-	// The node of each encapsulating header context's outer destination, of either family.
-	outerDst := make([]int, len(w.ctx))
-	for i := range w.ctx {
-		outerDst[i] = -1
-		x := &w.ctx[i]
-		if x.Encap == decode.EncapNone {
-			continue
-		}
-		var n int
-		var ok bool
-		switch a := x.OuterDstAddr(); {
-		case a.Is4():
-			n, ok = w.nodeOfIP[ip4(a)]
-		case a.Is6():
-			n, ok = w.nodeOfIP6[w.c.Tables.InternV6(a.As16())]
-		}
-		if ok {
-			outerDst[i] = n
-		}
-	}
+	outerDst := w.outerDstNodes()
 	for _, obs := range w.c.Obs {
 		for i := range obs {
 			o := &obs[i]
@@ -549,6 +530,31 @@ func (w *world) orphanPods() {
 	for f := range fams {
 		fams[f].place(w)
 	}
+}
+
+// outerDstNodes returns the node of each encapsulating header context's outer destination, of either
+// family (-1: none known, or not encapsulated), as the node IPs are known now.
+func (w *world) outerDstNodes() []int {
+	outerDst := make([]int, len(w.ctx))
+	for i := range w.ctx {
+		outerDst[i] = -1
+		x := &w.ctx[i]
+		if x.Encap == decode.EncapNone {
+			continue
+		}
+		var n int
+		var ok bool
+		switch a := x.OuterDstAddr(); {
+		case a.Is4():
+			n, ok = w.nodeOfIP[ip4(a)]
+		case a.Is6():
+			n, ok = w.nodeOfIP6[w.c.Tables.InternV6(a.As16())]
+		}
+		if ok {
+			outerDst[i] = n
+		}
+	}
+	return outerDst
 }
 
 // orphanFamily is orphanPods' state for one address family (IPv6: addresses as Tables.V6 indexes):
