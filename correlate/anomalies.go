@@ -253,7 +253,7 @@ func (f *findings) segLosses() []segLoss {
 // segLoss classifies the losses of segment s: a path-MTU black hole, a drop (at least half of the
 // packets, or a flow stopped there), or scattered loss.
 func (f *findings) segLoss(s *segAcc) segLoss {
-	a, w := f.a, f.a.w
+	a := f.a
 	flows := map[int32]bool{}
 	icmpReached := false
 	for fl, n := range s.flows {
@@ -265,20 +265,7 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 		}
 	}
 	total := s.lost + s.delivered
-	lost := s.lost - f.explained[s] // the unexplained drops
-	detail := fmt.Sprintf("%d of %d packets lost.", lost, total)
-	if n := f.explained[s]; n > 0 {
-		detail = fmt.Sprintf("%d of %d packets lost (and %d dropped with an ICMP error, listed apart).", lost, total, n)
-	}
-	if n := s.refused - f.unproven[s]; n > 0 {
-		detail += fmt.Sprintf(" %s refused %d of them itself and answered with an ICMP error (see the ICMP anomaly).",
-			w.nodes[w.pointNode[s.from]], n)
-	}
-	if n := w.pointNode[s.to]; a.cov.nodeEmpty[n] {
-		detail += fmt.Sprintf(" %s's captures hold no frame at all: calipath takes them to have run while the others did "+
-			"(a pcap file records no start or stop time); if they did not, these packets were not captured there rather than lost.",
-			w.nodes[n])
-	}
+	lost, detail := f.lossCount(s)
 	detail += a.wgNoSessionNote(s) + a.wgCarrierNote(s) + a.sharedCaptureNote(s) + a.routedCookedNote(s) // anydrop.go, routedcooked.go
 	chain, next, chainEv := f.hostUnreachChain(s)                                                        // hostunreach.go
 	detail += chain
@@ -334,6 +321,29 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 		l.kind = "loss"
 	}
 	return l
+}
+
+// lossCount is how many of segment s's losses no ICMP error explains, and the detail's first
+// sentences: that count, those the ICMP errors explain or the node refused, and a receiving node whose
+// captures hold no frame.
+func (f *findings) lossCount(s *segAcc) (int, string) {
+	a, w := f.a, f.a.w
+	total := s.lost + s.delivered
+	lost := s.lost - f.explained[s] // the unexplained drops
+	detail := fmt.Sprintf("%d of %d packets lost.", lost, total)
+	if n := f.explained[s]; n > 0 {
+		detail = fmt.Sprintf("%d of %d packets lost (and %d dropped with an ICMP error, listed apart).", lost, total, n)
+	}
+	if n := s.refused - f.unproven[s]; n > 0 {
+		detail += fmt.Sprintf(" %s refused %d of them itself and answered with an ICMP error (see the ICMP anomaly).",
+			w.nodes[w.pointNode[s.from]], n)
+	}
+	if n := w.pointNode[s.to]; a.cov.nodeEmpty[n] {
+		detail += fmt.Sprintf(" %s's captures hold no frame at all: calipath takes them to have run while the others did "+
+			"(a pcap file records no start or stop time); if they did not, these packets were not captured there rather than lost.",
+			w.nodes[n])
+	}
+	return lost, detail
 }
 
 // pmtuDetail6 is the detail and next step of a path-MTU black hole on segment s whose lost packets
