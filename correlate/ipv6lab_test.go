@@ -2,11 +2,13 @@ package correlate
 
 import (
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/calipath/calipath/decode"
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestLabIPv6LinkScope follows healthy-vxlan6, the lab's IPv6 scenario, from its per-interface files:
@@ -49,7 +51,7 @@ func TestLabIPv6LinkScope(t *testing.T) {
 // solicitation from its link-local address to ff02::2: that address is no pod's (calipath 7bdaded
 // named pod-b's veth "pod fe80::…"); a link-local or multicast address never is.
 func TestLabIPv6PodNotLinkLocal(t *testing.T) {
-	dir := "../testdata/lab/scenarios-pending/vxlan6-underlay-drop/"
+	dir := "../testdata/lab/scenarios/vxlan6-underlay-drop/"
 	files, _ := filepath.Glob(dir + "node-?-*.pcap")
 	r := Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), Options{})
 	seen := 0
@@ -66,5 +68,50 @@ func TestLabIPv6PodNotLinkLocal(t *testing.T) {
 	}
 	if seen != 2 {
 		t.Errorf("%d pod veths, want 2", seen)
+	}
+}
+
+// TestLabIPv6OrphanPod: in vxlan6-underlay-drop pod-b sent nothing but its router solicitation, and
+// every packet to it died at router-1, so only the inner destination of the VXLAN datagrams encapsulated
+// to node-b's IP (fd00:20::2) says who lives behind node-b's only pod-veth: fd00:244::47, placed there
+// as an IPv4 pod's address is (calipath before this placed IPv4 only, and the paths ended at node-b's
+// vxlan-v6.calico). With a second pod-veth on node-b that saw nothing, either could be pod-b's: then
+// neither is named (no guess).
+func TestLabIPv6OrphanPod(t *testing.T) {
+	dir := "../testdata/lab/scenarios/vxlan6-underlay-drop/"
+	var files []string
+	for _, g := range []string{"node-?-cali*.pcap", "node-?-vxlan-v6.calico.pcap", "node-?-eth0.pcap", "router-1-eth?.pcap"} {
+		m, _ := filepath.Glob(dir + g)
+		files = append(files, m...)
+	}
+	pods := func(files []string) map[string]string {
+		r := Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), Options{})
+		out := map[string]string{}
+		for _, p := range r.Points {
+			if p.Role == "pod-veth" {
+				out[p.ID] = p.PodIP
+			}
+		}
+		return out
+	}
+	got := pods(files)
+	want := map[string]string{"node-a/cali5e1c4d6c68c": "fd00:244::5", "node-b/cali2f5353dd8c5": "fd00:244::47"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("pods (-want +got):\n%s", diff)
+	}
+
+	// A second, silent pod-veth on node-b: a copy of pod-b's veth file under another veth's name.
+	b, err := os.ReadFile(dir + "node-b-cali2f5353dd8c5.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(t.TempDir(), "node-b-cali0123456789a.pcap")
+	if err := os.WriteFile(other, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got = pods(append(files, other))
+	want = map[string]string{"node-a/cali5e1c4d6c68c": "fd00:244::5", "node-b/cali2f5353dd8c5": "", "node-b/cali0123456789a": ""}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("two silent pod-veths on node-b: pods (-want +got):\n%s", diff)
 	}
 }

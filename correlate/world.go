@@ -463,38 +463,42 @@ func (w *world) nodeOf(v6 bool, a uint32) int {
 // orphanPods finds the pods behind pod-veth points that saw no traffic (a drop before delivery): an
 // address that packets were headed to on a node — the inner destination of frames encapsulated to
 // the node's IP, or seen at its tunnel point — belongs to the node's only unowned pod-veth, when both
-// are the only ones of their kind on that node.
+// are the only ones of their kind on that node. IPv4 and IPv6 are placed apart and alike (a
+// dual-stack pod has one address of each): an IPv6 pod's /128 goes to the node's only pod-veth
+// without an IPv6 pod.
 func (w *world) orphanPods() {
-	// Only a node with a single pod-veth whose pod is unknown can have one to find.
-	freeOn := make([]int, len(w.nodes))
-	some := false
-	for n := range w.nodes {
-		for _, p := range w.podVeths[n] {
-			if w.podOf[p] == 0 {
-				freeOn[n]++
-			}
-		}
-		some = some || freeOn[n] == 1
+	fams := [2]orphanFamily{{podOf: w.podOf, podOwner: w.podOwner, nodeOfIP: w.nodeOfIP},
+		{podOf: w.podOf6, podOwner: w.podOwner6, nodeOfIP: w.nodeOfIP6}}
+	// IPv6 only where IPv6 was seen to matter: a node's IPv6 address or an IPv6 pod (an IPv4 cluster's
+	// captures then skip the pass over the frames, as before IPv6 was placed).
+	has6 := len(w.nodeOfIP6) > 0
+	for _, a := range w.podOf6 {
+		has6 = has6 || a != 0
 	}
-	if !some {
+	some4 := fams[0].free(w)
+	if some6 := has6 && fams[1].free(w); !some4 && !some6 {
 		return
 	}
-	heading := make([]map[uint32]bool, len(w.nodes))
+	outerDst := w.outerDstNodes()
 	for _, obs := range w.c.Obs {
 		for i := range obs {
 			o := &obs[i]
-			if o.Flags&(decode.FlagIPv6|decode.FlagNotIP|decode.FlagARP) != 0 {
+			if o.Flags&(decode.FlagNotIP|decode.FlagARP) != 0 {
+				continue
+			}
+			fam := &fams[0]
+			if o.Flags&decode.FlagIPv6 != 0 {
+				fam = &fams[1]
+			}
+			if !fam.some {
 				continue
 			}
 			n := -1
 			pi := w.srcPoint[o.Source]
 			switch {
 			case o.Encap() != decode.EncapNone:
-				c := w.ctxOf(o)
-				if c.OuterV == 4 {
-					if nn, ok := w.nodeOfIP[ip4(c.OuterDstAddr())]; ok {
-						n = nn
-					}
+				if int(o.Ctx) < len(outerDst) {
+					n = outerDst[o.Ctx]
 				}
 			case w.wgPeer != nil && w.wgDevice(pi):
 				n = w.wgPeer[w.pointNode[pi]] // headed out through WireGuard: to the node's peer
@@ -504,27 +508,92 @@ func (w *world) orphanPods() {
 			if n < 0 {
 				continue
 			}
-			if _, owned := w.podOwner[o.Dst]; owned {
+			if _, owned := fam.podOwner[o.Dst]; owned {
 				continue
 			}
-			if _, isNode := w.nodeOfIP[o.Dst]; isNode {
+			if _, isNode := fam.nodeOfIP[o.Dst]; isNode {
 				continue
 			}
-			if heading[n] == nil {
-				heading[n] = map[uint32]bool{}
+			// Only an address a pod can have: IPv6's neighbour discovery and router solicitations
+			// (to multicast and link-local addresses) are no pod's.
+			if fam == &fams[1] && !w.podAddr6(o.Dst) {
+				continue
 			}
-			if len(heading[n]) < 8 {
-				heading[n][o.Dst] = true
+			if fam.heading[n] == nil {
+				fam.heading[n] = map[uint32]bool{}
+			}
+			if len(fam.heading[n]) < 8 {
+				fam.heading[n][o.Dst] = true
 			}
 		}
 	}
-	for n, addrs := range heading {
-		if len(addrs) != 1 || freeOn[n] != 1 {
+	for f := range fams {
+		fams[f].place(w)
+	}
+}
+
+// outerDstNodes returns the node of each encapsulating header context's outer destination, of either
+// family (-1: none known, or not encapsulated), as the node IPs are known now.
+func (w *world) outerDstNodes() []int {
+	outerDst := make([]int, len(w.ctx))
+	for i := range w.ctx {
+		outerDst[i] = -1
+		x := &w.ctx[i]
+		if x.Encap == decode.EncapNone {
+			continue
+		}
+		var n int
+		var ok bool
+		switch a := x.OuterDstAddr(); {
+		case a.Is4():
+			n, ok = w.nodeOfIP[ip4(a)]
+		case a.Is6():
+			n, ok = w.nodeOfIP6[w.c.Tables.InternV6(a.As16())]
+		}
+		if ok {
+			outerDst[i] = n
+		}
+	}
+	return outerDst
+}
+
+// orphanFamily is orphanPods' state for one address family (IPv6: addresses as Tables.V6 indexes):
+// the world's maps of that family, each node's count of pod-veths without a pod of it, and the
+// unowned addresses that packets were headed to on each node.
+type orphanFamily struct {
+	podOf              []uint32
+	podOwner, nodeOfIP map[uint32]int
+	freeOn             []int
+	some               bool // a node has exactly one such pod-veth
+	heading            []map[uint32]bool
+}
+
+// free counts each node's pod-veths without a pod of the family, and reports whether a node has
+// exactly one (only such a node can have one to find).
+func (f *orphanFamily) free(w *world) bool {
+	f.freeOn = make([]int, len(w.nodes))
+	f.heading = make([]map[uint32]bool, len(w.nodes))
+	for n := range w.nodes {
+		for _, p := range w.podVeths[n] {
+			if f.podOf[p] == 0 {
+				f.freeOn[n]++
+			}
+		}
+		f.some = f.some || f.freeOn[n] == 1
+	}
+	return f.some
+}
+
+// place gives the address packets were headed to on a node to its only pod-veth without a pod, when
+// that address is the only one.
+func (f *orphanFamily) place(w *world) {
+	for n, addrs := range f.heading {
+		if len(addrs) != 1 || f.freeOn[n] != 1 {
 			continue
 		}
 		var free []int
 		for _, p := range w.podVeths[n] {
-			if w.podOf[p] == 0 {
+			if f.podOf[p] == 0 {
 				free = append(free, p)
 			}
 		}
@@ -532,8 +601,8 @@ func (w *world) orphanPods() {
 			continue
 		}
 		for a := range addrs {
-			w.podOf[free[0]] = a
-			w.podOwner[a] = free[0]
+			f.podOf[free[0]] = a
+			f.podOwner[a] = free[0]
 		}
 	}
 }

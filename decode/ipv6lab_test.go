@@ -107,7 +107,7 @@ func TestLabIPv6AnyPodVeth(t *testing.T) {
 // outer destination no node claims, as for an IPv4 underlay drop (calipath 7bdaded looked at IPv4
 // outer addresses only and left node-b without an address).
 func TestLabIPv6DropNodeIP(t *testing.T) {
-	dir := "../testdata/lab/scenarios-pending/vxlan6-underlay-drop/"
+	dir := "../testdata/lab/scenarios/vxlan6-underlay-drop/"
 	var files []string
 	for _, f := range []string{"node-a-cali5e1c4d6c68c", "node-a-vxlan-v6.calico", "node-a-eth0", "node-b-cali2f5353dd8c5",
 		"node-b-vxlan-v6.calico", "node-b-eth0", "router-1-eth0", "router-1-eth1"} {
