@@ -11,7 +11,7 @@ import (
 )
 
 // scenarioDirs are the committed scenarios: those calipath's lab test checks (scenarios/) and
-// those it cannot follow yet (scenarios-pending/, WireGuard).
+// those it cannot follow yet (scenarios-pending/, empty at times).
 func scenarioDirs(t *testing.T) []string {
 	t.Helper()
 	var dirs []string
@@ -20,7 +20,7 @@ func scenarioDirs(t *testing.T) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(m) == 0 {
+		if len(m) == 0 && d == "scenarios" { // scenarios-pending/ may be empty, or gone
 			t.Fatalf("no committed scenarios in %s", d)
 		}
 		dirs = append(dirs, m...)
@@ -109,8 +109,8 @@ func TestScenarioFindings(t *testing.T) {
 		"any-bgp-underlay-drop": {"underlay-drop node-a/eth0→node-b/eth0"},
 
 		// Issue 16: node-b's own state breaks its way back (the dumps explain it: TestStateExplanations);
-		// the closing datagram to a closed port draws pod-b's ICMP port-unreachable. state-neigh-failed
-		// is in scenarios-pending/ (the README says why). state-low-mtu: the big pings, a flow of their
+		// the closing datagram to a closed port draws pod-b's ICMP port-unreachable. state-neigh-failed:
+		// node-b answers its own drops with host-unreachable. state-low-mtu: the big pings, a flow of their
 		// own, all die at node-b's eth0 (MTU 1400) while the small pings and UDP of other flows pass the
 		// segment: a path-MTU black hole, not an underlay that drops IP-in-IP.
 		"state-blackhole-route":  {"encap-drop " + b + "→node-b/tunl0", "icmp-unreachable " + b},
@@ -119,7 +119,7 @@ func TestScenarioFindings(t *testing.T) {
 		"state-low-mtu":          {"pmtu-blackhole node-a/eth0→node-b/eth0", "icmp-unreachable " + b},
 		"state-no-default-route": {"proxy-arp-missing " + a},
 
-		// Issue 18 (scenarios-pending/): WireGuard between the nodes.
+		// Issue 18: WireGuard between the nodes.
 		"healthy-wireguard":       {},
 		"wireguard-underlay-loss": {"loss router-1/eth0→router-1/eth1", "loss router-1/eth1→router-1/eth0"},
 		"wireguard-blocked": {"wireguard-handshake-failing node-a/eth0", "underlay-drop router-1/eth0→router-1/eth1",
