@@ -286,12 +286,8 @@ func (cs *podCands) best(mine map[uint32]bool) (addr uint32, ok bool) {
 	return addr, n > 0 && !tied
 }
 
-// podAddr6 reports whether the IPv6 address of index a (Tables.V6) can be a pod's: not multicast,
-// link-local or unspecified.
-func (w *world) podAddr6(a uint32) bool {
-	x := w.c.Tables.V6(a)
-	return !x.IsMulticast() && !x.IsLinkLocalUnicast() && !x.IsUnspecified()
-}
+// podAddr6 reports whether the IPv6 address of index a (Tables.V6) can be a pod's (decode.PodAddr6).
+func (w *world) podAddr6(a uint32) bool { return decode.PodAddr6(w.c.Tables.V6(a).As16()) }
 
 // findPods finds the pod behind each pod-veth point: the IPv4 address in most of its IP frames (a
 // pod's veth carries only that pod's traffic), or the sender of ARP requests on it. IPv6 addresses

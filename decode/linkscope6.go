@@ -16,11 +16,11 @@ func linkScope6(p *Packet) bool {
 	return p.HasICMP && p.Inner.Version == 6 && LinkScopeICMPv6[p.ICMP.Type]
 }
 
-// podAddr6 reports whether a can be a pod's address: not multicast (ff00::/8), not link-local
+// PodAddr6 reports whether a can be a pod's address: not multicast (ff00::/8), not link-local
 // (fe80::/10) and not unspecified (::). A pod's veth carries such addresses beside its pod's in
 // neighbour discovery (the host asks for the pod's address at its solicited-node multicast address,
 // the pod solicits routers from its link-local address), and none of them is a pod.
-func podAddr6(a [16]byte) bool {
+func PodAddr6(a [16]byte) bool {
 	return a[0] != 0xff && !(a[0] == 0xfe && a[1]&0xc0 == 0x80) && a != [16]byte{}
 }
 

@@ -365,7 +365,7 @@ func (s *probeState) add(p *Packet) {
 		if !ok && len(m.pods) < mergedPods {
 			k, m.pods[pod] = len(m.pods), len(m.pods)
 		}
-		if p.DstMAC == CalicoMAC && (p.Inner.Version == 4 || p.Inner.Version == 6 && podAddr6(p.Inner.Src)) && len(m.ips) < sllLocalMax {
+		if p.DstMAC == CalicoMAC && (p.Inner.Version == 4 || p.Inner.Version == 6 && PodAddr6(p.Inner.Src)) && len(m.ips) < sllLocalMax {
 			m.ips[p.Inner.Src] = k
 		}
 	}

@@ -252,10 +252,10 @@ func (t *Traffic) add(frame uint32, ts int64, odd bool, p *Packet, fp uint64) (b
 		if in.Version == 4 && haveMAC && src == CalicoMAC {
 			addAddr(&t.PodDsts, &t.NPodDst, [4]byte(in.Dst[:4]))
 		}
-		if in.Version == 6 && toHost && podAddr6(in.Src) {
+		if in.Version == 6 && toHost && PodAddr6(in.Src) {
 			addAddr6(&t.PodSrcs6, &t.NPodSrc6, in.Src)
 		}
-		if in.Version == 6 && haveMAC && src == CalicoMAC && podAddr6(in.Dst) {
+		if in.Version == 6 && haveMAC && src == CalicoMAC && PodAddr6(in.Dst) {
 			addAddr6(&t.PodDsts6, &t.NPodDst6, in.Dst)
 		}
 	}
