@@ -34,6 +34,7 @@ type inferredPoint struct {
 	reason   string
 	pods     []uint32 // a pod-veth's pods (IPv4)
 	existing int
+	ownIP    uint32 // a promoted underlay's: its node's own address seen there
 }
 
 // anyFiles returns, per node, the file of its -i any capture ("" when it has none): a capture source
@@ -71,21 +72,16 @@ func (w *world) inferPoints() []inferredPoint {
 	}
 	cand := w.unreachedPods(anyFile)
 	w.routedCandidates(anyFile, cand)
-	found := false
-	for n := range cand {
-		found = found || len(cand[n]) > 0
-	}
-	if !found {
-		return nil
-	}
-	underlayOf := w.silentPods(anyFile, cand)
+	// Even where every pod shows up, a node's interface of unknown role that carries the node's own
+	// address is its underlay (promote), and that address the node's IP when none is known.
+	underlayOf, reached := w.silentPods(anyFile, cand)
 	ids := map[string]int{}
 	for i, p := range w.c.Points {
 		ids[p.ID] = i
 	}
 	var out []inferredPoint
 	for n := range w.nodes {
-		ni := &nodeInference{w: w, n: n, node: w.nodes[n], ids: ids, out: out, underlayOf: underlayOf}
+		ni := &nodeInference{w: w, n: n, node: w.nodes[n], ids: ids, out: out, underlayOf: underlayOf, reached: reached}
 		if len(cand[n]) == 0 {
 			ni.promote() // a node packets came from: its underlay, where its own IP shows, is on their path
 		} else {
@@ -141,16 +137,18 @@ func (w *world) addUnreached(cand []map[uint32]unreached, n int, dst uint32, u u
 }
 
 // silentPods removes from cand every address that is no silent pod, and returns the interfaces of
-// unknown role found to be their node's underlay, with the node's IP seen there.
-func (w *world) silentPods(anyFile []string, cand []map[uint32]unreached) map[int]uint32 {
+// unknown role found to be their node's underlay, with the node's IP seen there; and the addresses
+// found to be a node's own that plain IP to or from them showed at another node's capture too.
+func (w *world) silentPods(anyFile []string, cand []map[uint32]unreached) (map[int]uint32, map[uint32]bool) {
 	// An address that sent anything on its node, or reached one of its pod-veths, is no silent pod
 	// (a node's own tunnel address answers from the tunnel device; a pod's veth would own it). And an
 	// interface of unknown role where the node's own IP sends ARP or plain IP, or receives plain IP,
 	// is its underlay (without IP-in-IP or VXLAN frames its traffic had no Calico signature).
 	// (Every -i any node's interfaces are looked at: a sending node's eth0 carrying only routed pod
 	// traffic is as unsigned as the receiving node's.) Without encapsulated frames a node's IP may be
-	// unknown: an address that sends plain IP with a TTL no router has decremented (64) at a -i any
-	// node's interface of unknown role, and at no other node's, is that node's own.
+	// unknown: an address that sends plain IP with a TTL no router has decremented (64), or that the
+	// capture recorded outgoing ARP from (hostSent), at a -i any node's interface of unknown role or
+	// its underlay, and at no other node's, is that node's own.
 	nodeFile := w.filesWith(func(p int) bool { return anyFile[w.pointNode[p]] != "" })
 	sentAt := map[uint32]int{} // address → the one node where it sent with TTL 64 (-1: several)
 	for f, obs := range w.c.Obs {
@@ -160,8 +158,7 @@ func (w *world) silentPods(anyFile []string, cand []map[uint32]unreached) map[in
 		for i := range obs {
 			o := &obs[i]
 			p := w.srcPoint[o.Source]
-			if o.Flags&(decode.FlagIPv6|decode.FlagNotIP|decode.FlagARP) != 0 || o.Encap() != decode.EncapNone ||
-				o.TTL != 64 || w.pointRole[p] != decode.RoleUnknown || w.c.Points[p].Iface == "lo" {
+			if !w.hostSent(o) || !hostSide(w.pointRole[p]) || w.c.Points[p].Iface == "lo" {
 				continue
 			}
 			if _, pod := w.podOwner[o.Src]; pod {
@@ -183,6 +180,7 @@ func (w *world) silentPods(anyFile []string, cand []map[uint32]unreached) map[in
 		return ok && m == n
 	}
 	underlayOf := map[int]uint32{} // point of unknown role → its node's IP seen on it
+	reached := map[uint32]bool{}   // own addresses (sentAt) seen in plain IP at another node too
 	for f, obs := range w.c.Obs {
 		if !nodeFile[f] {
 			continue
@@ -200,7 +198,14 @@ func (w *world) silentPods(anyFile []string, cand []map[uint32]unreached) map[in
 					delete(c, o.Dst)
 				}
 			}
-			if w.pointRole[p] == decode.RoleUnknown && w.c.Points[p].Iface != "lo" && o.Encap() == decode.EncapNone {
+			if o.Flags&decode.FlagARP == 0 && o.Encap() == decode.EncapNone {
+				for _, a := range [2]uint32{o.Src, o.Dst} {
+					if m, ok := sentAt[a]; ok && m >= 0 && m != n {
+						reached[a] = true
+					}
+				}
+			}
+			if hostSide(w.pointRole[p]) && w.c.Points[p].Iface != "lo" && o.Encap() == decode.EncapNone {
 				switch {
 				case own(n, o.Src):
 					underlayOf[p] = o.Src
@@ -210,8 +215,35 @@ func (w *world) silentPods(anyFile []string, cand []map[uint32]unreached) map[in
 			}
 		}
 	}
-	return underlayOf
+	return underlayOf, reached
 }
+
+// hostSent reports whether o's source address is one of the capturing host's own: a frame its cooked
+// (-i any) capture recorded as outgoing, either plain IPv4 with a TTL no router has decremented (64)
+// or ARP (a host asks and answers ARP from its own address on that link; never 0.0.0.0 or the
+// link-local 169.254.0.0/16 of the pods' gateway). An incoming frame with TTL 64 is a directly
+// attached neighbour's (before, a router's -i any capture took its neighbour 203.0.113.10 for its own).
+// A cooked v1 file read as a stream does not count: it files frames in from the wire under its pods,
+// and its node's address would make the underlay's missing arrivals losses (TestSLLv1Stream).
+func (w *world) hostSent(o *decode.Observation) bool {
+	if o.Flags&(decode.FlagIPv6|decode.FlagNotIP|decode.FlagOutbound) != decode.FlagOutbound || o.Encap() != decode.EncapNone ||
+		int(o.Source) >= len(w.c.Sources) {
+		return false
+	}
+	if s := w.c.Sources[o.Source]; s.IfIndex == -1 || s.IfIndex == decode.IfOverflow ||
+		(s.IfIndex < 0 && int(s.File) < len(w.c.Files) && w.c.Files[s.File].CookedStream) {
+		return false
+	}
+	if o.Flags&decode.FlagARP != 0 {
+		return o.Src != 0 && o.Src>>16 != 169<<8|254
+	}
+	return o.TTL == 64
+}
+
+// hostSide reports whether a point of role r may be the interface where its node's own address shows:
+// one of unknown role (promoted to the underlay) or its underlay (named by --links, whose address is
+// then learned all the same).
+func hostSide(r decode.Role) bool { return r == decode.RoleUnknown || r == decode.RoleUnderlay }
 
 // nodeInference infers the points of one -i any node.
 type nodeInference struct {
@@ -220,21 +252,29 @@ type nodeInference struct {
 	node       string
 	ids        map[string]int // point ID → point (-1 for the points inferred so far)
 	out        []inferredPoint
-	underlayOf map[int]uint32 // points of unknown role found to be their node's underlay (silentPods)
-	covers     string         // what the node's -i any capture covered, said in each reason
-	how        string         // IP-in-IP, VXLAN or routed (BGP)
+	underlayOf map[int]uint32  // points of unknown role found to be their node's underlay (silentPods)
+	reached    map[uint32]bool // own addresses that packets between the captured nodes used (silentPods)
+	covers     string          // what the node's -i any capture covered, said in each reason
+	how        string          // IP-in-IP, VXLAN or routed (BGP)
 }
 
 // promote makes the node's interfaces of unknown role where its own IP shows its underlay, and says
-// whether there was one.
+// whether there was one. Its underlay named by --links is listed too while the node has no known IP,
+// for the address seen there (ownNodeIPs).
 func (ni *nodeInference) promote() bool {
 	promoted := false
 	for p, ip := range ni.w.c.Points {
-		if a, ok := ni.underlayOf[p]; ok && ip.Node == ni.node {
-			promoted = true
-			ni.out = append(ni.out, inferredPoint{node: ni.n, iface: ip.Iface, role: decode.RoleUnderlay, existing: p,
-				reason: fmt.Sprintf("; role inferred: %s's own IP %s sends or receives here (its underlay)", ni.node, addrOf(a))})
+		a, ok := ni.underlayOf[p]
+		if !ok || ip.Node != ni.node || (ni.w.pointRole[p] != decode.RoleUnknown && len(ni.w.ipsOf[ni.n]) > 0) {
+			continue
 		}
+		promoted = promoted || ni.w.pointRole[p] == decode.RoleUnknown
+		own := uint32(0) // the node's IP, when packets between the captured nodes used it (ownNodeIPs)
+		if ni.reached[a] {
+			own = a
+		}
+		ni.out = append(ni.out, inferredPoint{node: ni.n, iface: ip.Iface, role: decode.RoleUnderlay, existing: p, ownIP: own,
+			reason: fmt.Sprintf("; role inferred: %s's own IP %s sends or receives here (its underlay)", ni.node, addrOf(a))})
 	}
 	return promoted
 }
@@ -362,6 +402,7 @@ func withInferred(c *decode.Capture, nodes []string, inf []inferredPoint) *decod
 			Reason: ip.reason}, -1})
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].p.ID < all[j].p.ID })
+	c2.NodeIPs = ownNodeIPs(c, nodes, inf)
 	remap := make([]int, len(c.Points))
 	c2.Points = make([]decode.Point, len(all))
 	for i, e := range all {
@@ -375,6 +416,43 @@ func withInferred(c *decode.Capture, nodes []string, inf []inferredPoint) *decod
 		c2.PointOf[s] = remap[p]
 	}
 	return &c2
+}
+
+// ownNodeIPs returns c's node IPs with, for each node that has no IPv4 address yet and was captured
+// with -i any only (nothing else names its interfaces), the one own address seen on the interfaces
+// promoted to its underlay (none when they show several).
+func ownNodeIPs(c *decode.Capture, nodes []string, inf []inferredPoint) []decode.NodeIP {
+	has := map[string]bool{}
+	for _, ip := range c.NodeIPs {
+		has[ip.Node] = has[ip.Node] || ip.IP.Is4()
+	}
+	for s, src := range c.Sources {
+		if src.IfIndex == -1 && s < len(c.PointOf) && c.PointOf[s] < len(c.Points) {
+			has[c.Points[c.PointOf[s]].Node] = true // a per-interface capture of the node
+		}
+	}
+	own := map[int]uint32{} // node → its one own address (0: several)
+	ownIface := map[int]string{}
+	var order []int
+	for _, ip := range inf {
+		if ip.existing < 0 || ip.ownIP == 0 || has[nodes[ip.node]] {
+			continue
+		}
+		if a, seen := own[ip.node]; !seen {
+			own[ip.node], ownIface[ip.node] = ip.ownIP, ip.iface
+			order = append(order, ip.node)
+		} else if a != ip.ownIP {
+			own[ip.node] = 0
+		}
+	}
+	out := c.NodeIPs
+	for _, n := range order {
+		if a := own[n]; a != 0 {
+			out = append(out[:len(out):len(out)], decode.NodeIP{Node: nodes[n], IP: addrOf(a),
+				Reason: fmt.Sprintf("its own: it sends from it at its underlay %s", ownIface[n])})
+		}
+	}
+	return out
 }
 
 // adoptInferred marks the inferred points of a world made from withInferred and gives the inferred

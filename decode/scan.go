@@ -34,6 +34,9 @@ type FileInfo struct {
 	// Cut says the file ends inside a record (or in a skipped tail): it was cut short, as a capture
 	// killed or copied while it wrote leaves it. Its capture ran no longer than its last frame.
 	Cut bool
+	// CookedStream says the file is a Linux cooked v1 capture read as a stream: its incoming frames
+	// from pods and from the wire could not be told apart (any:pod may hold the underlay's).
+	CookedStream bool
 	// SnapFrames counts the frames whose snaplen cut into the payload bytes or the transport header
 	// that matching uses, SnapLevel is how deep the deepest of them was cut (a Snap level), SnapBlind
 	// counts those cut before their inner ports (no match possible), and SnapLen is the largest
@@ -168,6 +171,7 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 			fi.cooked = true
 			d.sll = learnSLL(fi.Path, opts)
 			if d.sll.unresolved {
+				fi.CookedStream = true
 				fi.problem("frame %d: a Linux cooked v1 capture (tcpdump -i any before 4.99) read as a stream: its "+
 					"incoming frames from pods and from the wire cannot be told apart, so any:pod may hold the "+
 					"underlay's; give a cooked v2 capture (tcpdump 4.99 or later), per-interface captures, or the file "+
