@@ -25,6 +25,9 @@ func TestAnyOwnAddressIsSent(t *testing.T) {
 		if strings.Contains(p.Reason, "203.0.113.10") {
 			t.Errorf("%s: %s", p.ID, p.Reason)
 		}
+		if p.Role != "unknown" && strings.Contains(p.Reason, "role unknown") {
+			t.Errorf("%s: role %s, yet the reason says %q", p.ID, p.Role, p.Reason)
+		}
 		if a, ok := want[p.ID]; ok && (p.Role != "underlay" || !strings.Contains(p.Reason, "own IP "+a+" sends")) {
 			t.Errorf("%s: role %s, %s; want underlay for %s", p.ID, p.Role, p.Reason, a)
 		}
@@ -32,6 +35,18 @@ func TestAnyOwnAddressIsSent(t *testing.T) {
 	for _, n := range r.NodeIPs {
 		if n.IP == "203.0.113.10" || n.Node == "router-1" {
 			t.Errorf("node IP %+v", n)
+		}
+	}
+}
+
+func TestDropUnknownReason(t *testing.T) {
+	for in, want := range map[string]string{
+		"file name; ifindex 2; role unknown: no Calico signature in the traffic": "file name; ifindex 2",
+		"file name; role unknown: x; role inferred: y":                           "file name; role inferred: y",
+		"file name; role inferred: y":                                            "file name; role inferred: y",
+	} {
+		if got := dropUnknownReason(in); got != want {
+			t.Errorf("dropUnknownReason(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

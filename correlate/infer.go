@@ -392,6 +392,9 @@ func withInferred(c *decode.Capture, nodes []string, inf []inferredPoint) *decod
 	for _, ip := range inf {
 		if ip.existing >= 0 {
 			if ip.role != all[ip.existing].p.Role {
+				if all[ip.existing].p.Role == decode.RoleUnknown {
+					all[ip.existing].p.Reason = dropUnknownReason(all[ip.existing].p.Reason)
+				}
 				all[ip.existing].p.Role = ip.role
 				all[ip.existing].p.Reason += ip.reason
 			}
@@ -518,4 +521,18 @@ func (w *world) routedCandidates(anyFile []string, cand []map[uint32]unreached) 
 			w.addUnreached(cand, n, o.Dst, unreached{encap: decode.EncapNone})
 		}
 	}
+}
+
+// dropUnknownReason takes "; role unknown: WHY" out of a point's reason once its role is inferred, so
+// the reason does not say both.
+func dropUnknownReason(reason string) string {
+	i := strings.Index(reason, "; role unknown: ")
+	if i < 0 {
+		return reason
+	}
+	rest := reason[i+2:]
+	if j := strings.Index(rest, "; "); j >= 0 {
+		return reason[:i] + rest[j:]
+	}
+	return reason[:i]
 }
