@@ -246,7 +246,7 @@ func ScanPoints(paths []string, opts Options, t *Tables, cfg PointConfig) *Captu
 	files := ScanFiles(paths, opts, t, nil)
 	c := IdentifyFiles(files, t, cfg)
 	routedScanned(c, opts, paths)
-	return c
+	return misnamedScanned(c, opts, t, cfg)
 }
 
 // routedScanned is routedLate for the files of c scanned without their frames (ScanPoints). Their

@@ -483,6 +483,9 @@ func loadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 		applyFragFixes(files[f], obs[f], &loose[f])
 	}
 	c := IdentifyFiles(files, t, cfg)
+	if named, ok := misnamedRouters(c, obs, cfg); ok {
+		c = IdentifyFiles(files, t, named)
+	}
 	c.Obs, c.Loose, c.Stamps = obs, loose, stamps
 	c.PortConflicts = PortConflicts(c, opts)
 	return c
