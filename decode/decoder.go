@@ -162,7 +162,7 @@ func (d *Decoder) sourceOf(rec *Record, p *Packet) uint16 {
 	case p.LinkType == LinkSLL2 && p.HasSLL:
 		src.IfIndex = p.IfIndex
 	case p.LinkType == LinkLinuxSLL && p.HasSLL:
-		src.IfIndex = sllStage(p, d.sll)
+		src.IfIndex = sllIndex(p, d.sll)
 	case d.merged != nil && p.LinkType == LinkEthernet:
 		src.Iface = uint16(d.merged.stage(p))
 	case p.LinkType != LinkSLL2 && p.LinkType != LinkLinuxSLL && (p.LinkType != LinkEthernet || d.mergeChecked):

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"path/filepath"
 	"regexp"
@@ -72,7 +73,10 @@ type Identity struct {
 type PointConfig struct {
 	Explicit map[string]Identity         // file path → identity (--point)
 	Links    map[string]map[int32]string // node → ifindex → name (--links NODE=FILE, from `ip -o link`)
-	NodeIPs  map[string][]netip.Addr     // node → addresses (--node-ip)
+	// LinkMACs is, per node of Links, its interfaces by MAC (from the same dump): they name the
+	// interfaces of a router's cooked v1 capture split by link address.
+	LinkMACs map[string]map[[6]byte]string
+	NodeIPs  map[string][]netip.Addr // node → addresses (--node-ip)
 	// Why, for a file in Explicit, says how its identity is known when --point did not give it (a
 	// bundle's layout); the reason is "--point" otherwise.
 	Why map[string]string
@@ -94,6 +98,8 @@ type PointConfig struct {
 type FileMeta struct {
 	Path       string
 	Interfaces []Interface
+	// CookedIfaces are a router's cooked v1 capture's interfaces, split by link address (FileInfo).
+	CookedIfaces []CookedIface
 }
 
 // ifacePattern recognises interface names in file names and pcapng blocks.
@@ -185,6 +191,7 @@ type IPLink struct {
 	Flags []string // between < and >: UP, LOWER_UP, NOARP, …
 	MTU   int      // 0 when the line gives none
 	State string   // operational state (UP, DOWN, UNKNOWN, LOWERLAYERDOWN …), "" when not given
+	MAC   [6]byte  // its link/ether address (zero when the dump gives none)
 	Line  int      // 1-based line of the dump
 	Text  string   // the line up to its first continuation ("\\" in -o output)
 }
@@ -210,7 +217,10 @@ func ParseIPLinkRows(r io.Reader) ([]IPLink, []error, error) {
 		line++
 		s := sc.Text()
 		if s == "" || s[0] == ' ' || s[0] == '\t' {
-			continue // continuation lines of the non -o format
+			if m, ok := linkEther(s); ok && len(rows) > 0 && rows[len(rows)-1].MAC == ([6]byte{}) {
+				rows[len(rows)-1].MAC = m // a continuation line of the non -o format
+			}
+			continue
 		}
 		idx, rest, ok := strings.Cut(s, ": ")
 		if !ok {
@@ -231,6 +241,7 @@ func ParseIPLinkRows(r io.Reader) ([]IPLink, []error, error) {
 		}
 		text, _, _ := strings.Cut(s, "\\")
 		l := IPLink{Index: int32(n), Name: name, Line: line, Text: strings.TrimSpace(text)}
+		l.MAC, _ = linkEther(s)
 		if i, j := strings.IndexByte(attrs, '<'), strings.IndexByte(attrs, '>'); i >= 0 && j > i {
 			if f := attrs[i+1 : j]; f != "" {
 				l.Flags = strings.Split(f, ",")
@@ -261,6 +272,34 @@ func ParseIPLinkRows(r io.Reader) ([]IPLink, []error, error) {
 		return nil, nil, fmt.Errorf("no interfaces found")
 	}
 	return rows, bad, nil
+}
+
+// linkEther returns the address after "link/ether " in a line of `ip link`.
+func linkEther(s string) ([6]byte, bool) {
+	_, rest, ok := strings.Cut(s, "link/ether ")
+	if !ok {
+		return [6]byte{}, false
+	}
+	f := strings.Fields(rest)
+	if len(f) == 0 {
+		return [6]byte{}, false
+	}
+	hw, err := net.ParseMAC(f[0])
+	if err != nil || len(hw) != 6 {
+		return [6]byte{}, false
+	}
+	return [6]byte(hw), true
+}
+
+// IPLinkMACs returns the interfaces of an `ip link` dump by their MAC (those without one left out).
+func IPLinkMACs(rows []IPLink) map[[6]byte]string {
+	m := map[[6]byte]string{}
+	for _, l := range rows {
+		if l.MAC != ([6]byte{}) {
+			m[l.MAC] = l.Name
+		}
+	}
+	return m
 }
 
 func trimForMsg(s string) string {
@@ -341,6 +380,11 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 		if stage, ok := anyStages[s.IfIndex]; ok && (id.iface == "any" || id.iface == "") {
 			id.iface, id.role = "any:"+stage.name, stage.role
 			id.reason += "; -i any without interface indexes (LINUX_SLL): " + stage.why
+			ids[si] = id
+			continue
+		}
+		if k := int(IfAnyIface - s.IfIndex); s.IfIndex <= IfAnyIface && k < len(f.CookedIfaces) && (id.iface == "any" || id.iface == "") {
+			id.iface, id.role = cookedIface(&id.reason, f.CookedIfaces[k], cfg.LinkMACs[id.node], cfg.LinksFrom[id.node])
 			ids[si] = id
 			continue
 		}

@@ -390,7 +390,7 @@ func TestParseIPLinkRows(t *testing.T) {
 		{Index: 1, Name: "lo", Flags: []string{"LOOPBACK", "UP", "LOWER_UP"}, MTU: 65536, State: "UNKNOWN", Line: 1,
 			Text: "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT"},
 		{Index: 3, Name: "eth0", Flags: []string{"BROADCAST", "UP", "LOWER_UP"}, MTU: 1400, State: "UP", Line: 3,
-			Text: "3: eth0@if9: <BROADCAST,UP,LOWER_UP> mtu 1400 qdisc noqueue state UP mode DEFAULT"},
+			MAC: [6]byte{0x02, 0x42, 0xac, 0x11, 0x00, 0x02}, Text: "3: eth0@if9: <BROADCAST,UP,LOWER_UP> mtu 1400 qdisc noqueue state UP mode DEFAULT"},
 		{Index: 4, Name: "tunl0", Flags: []string{"NOARP"}, MTU: 1480, State: "DOWN", Line: 4,
 			Text: "4: tunl0@NONE: <NOARP> mtu 1480 state DOWN"},
 	}
@@ -399,5 +399,10 @@ func TestParseIPLinkRows(t *testing.T) {
 	}
 	if _, err := ParseIPLink(strings.NewReader(out)); err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("ParseIPLink: err = %v, want line 2", err)
+	}
+	// The non -o format gives the address on a continuation line.
+	rows, _, err = ParseIPLinkRows(strings.NewReader("2: eth1: <BROADCAST> mtu 1500 state UP\n    link/ether 4e:0e:93:07:4a:c5 brd ff:ff:ff:ff:ff:ff\n"))
+	if err != nil || len(rows) != 1 || IPLinkMACs(rows)[[6]byte{0x4e, 0x0e, 0x93, 0x07, 0x4a, 0xc5}] != "eth1" {
+		t.Errorf("non -o dump: rows %+v, err %v, want eth1 at 4e:0e:93:07:4a:c5", rows, err)
 	}
 }

@@ -162,7 +162,7 @@ func routedLate(c *Capture, opts Options) {
 // is a router's (routerFiles, made into *router on first need).
 func routedCandidate(c *Capture, f int, inOrder bool, router *[]bool) bool {
 	fi := c.Files[f]
-	if fi.Routed || fi.Unsplit || (fi.probeLeft.records == 0 && !fi.cooked) {
+	if fi.Routed || fi.Unsplit || (fi.probeLeft.records == 0 && !fi.cooked) || len(fi.CookedIfaces) > 0 {
 		return false
 	}
 	if fi.cooked {
@@ -201,7 +201,7 @@ func routedJudge(fi *FileInfo, opts Options, pairs []routedCopy, st *Stamps) {
 			"where such a packet is one sighting: its way in cannot be told from its way out, so a loss inside the "+
 			"router reads as one after it, and the time packets spent in it is counted in the next hop; capture the "+
 			"router with tcpdump 4.99 or later (cooked v2, LINUX_SLL2, which records each frame's interface), or "+
-			"each of its interfaces to its own file (<router>-<iface>.pcap)", len(pairs), fmtAgo(uint64(routedWin)))
+			"each of its interfaces to its own file (<router>-<iface>.pcap)%s", len(pairs), fmtAgo(uint64(routedWin)), cookedUnsplit(fi))
 		return
 	}
 	if streamInput(fi.Path, opts) {
@@ -246,7 +246,7 @@ func ScanPoints(paths []string, opts Options, t *Tables, cfg PointConfig) *Captu
 	files := ScanFiles(paths, opts, t, nil)
 	c := IdentifyFiles(files, t, cfg)
 	routedScanned(c, opts, paths)
-	return c
+	return misnamedScanned(c, opts, t, cfg)
 }
 
 // routedScanned is routedLate for the files of c scanned without their frames (ScanPoints). Their

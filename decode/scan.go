@@ -74,6 +74,18 @@ type FileInfo struct {
 	RoutedCooked bool
 	// cooked says that the file holds Linux cooked v1 frames (routedCandidate).
 	cooked bool
+	// CookedIfaces are the interfaces a router's cooked v1 capture was split into by link address
+	// (sllRouter; the pseudo interface index of the k-th is IfAnyIface-k); cookedWhy says why a
+	// router's could not be split.
+	CookedIfaces []CookedIface
+	cookedWhy    string
+}
+
+// CookedIface is an interface of a router's cooked v1 capture split by link address: its MAC (the
+// sender of its outgoing frames) and the neighbours placed behind it, each with how.
+type CookedIface struct {
+	MAC        [6]byte
+	Neighbours []string // "aa:e6:29:43:b1:56 (ARP)"
 }
 
 func (fi *FileInfo) problem(format string, args ...any) {
@@ -84,7 +96,9 @@ func (fi *FileInfo) problem(format string, args ...any) {
 }
 
 // Meta returns what point identification needs.
-func (fi *FileInfo) Meta() FileMeta { return FileMeta{Path: fi.Path, Interfaces: fi.Interfaces} }
+func (fi *FileInfo) Meta() FileMeta {
+	return FileMeta{Path: fi.Path, Interfaces: fi.Interfaces, CookedIfaces: fi.CookedIfaces}
+}
 
 // ScanFunc receives each decoded frame. rec.Data and p.Payload are only valid during the call. It
 // must not change p: the next frame is decoded into it (see Decoder.decodeReused).
@@ -170,6 +184,7 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 		if rec.LinkType == LinkLinuxSLL && d.sll == nil {
 			fi.cooked = true
 			d.sll = learnSLL(fi.Path, opts)
+			fi.CookedIfaces, fi.cookedWhy = d.sll.router.ifaces(), d.sll.routerWhy
 			if d.sll.unresolved {
 				fi.CookedStream = true
 				fi.problem("frame %d: a Linux cooked v1 capture (tcpdump -i any before 4.99) read as a stream: its "+
@@ -472,6 +487,9 @@ func loadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 		applyFragFixes(files[f], obs[f], &loose[f])
 	}
 	c := IdentifyFiles(files, t, cfg)
+	if named, ok := misnamedRouters(c, obs, cfg); ok {
+		c = IdentifyFiles(files, t, named)
+	}
 	c.Obs, c.Loose, c.Stamps = obs, loose, stamps
 	c.PortConflicts = PortConflicts(c, opts)
 	return c

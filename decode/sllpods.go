@@ -15,6 +15,10 @@ type sllLocal struct {
 	// unresolved says the file could not be read twice (standard input, a FIFO): incoming frames
 	// without encapsulation are filed as before, under the pod side, which may hold the underlay's.
 	unresolved bool
+	// router splits a router's capture into its interfaces (nil for a node's, or a router's that
+	// cannot be split: routerWhy says why then).
+	router    *sllRouter
+	routerWhy string
 }
 
 // sllLocalMax bounds the addresses learnt from one file.
@@ -51,6 +55,12 @@ func (l *sllLocal) read(r Reader, opts Options) {
 	vx, wg := opts.tunnelPorts()
 	var rec Record
 	var p Packet
+	rl := newRouterLearn()
+	defer func() {
+		if len(l.macs) == 0 && len(l.ips) == 0 {
+			l.router, l.routerWhy = rl.finish()
+		}
+	}()
 	for len(l.macs) < sllLocalMax && len(l.ips) < sllLocalMax {
 		err := r.Next(&rec)
 		var re *RecordError
@@ -65,6 +75,7 @@ func (l *sllLocal) read(r Reader, opts Options) {
 		}
 		decodeFast(rec.LinkType, rec.Data, rec.OrigLen, vx, wg, &p)
 		l.learn(&p)
+		rl.learn(&p, rec.Ts)
 	}
 }
 

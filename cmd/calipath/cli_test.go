@@ -204,21 +204,53 @@ var tsFieldList = []string{"ip.src", "ip.dst", "ip.ttl", "ip.id", "tcp.srcport",
 // unencapsulated frames as if the file showed no pods' frames unread (under any:pod, a source the scan
 // never made) and panicked: "index out of range [1] with length 1".
 func TestPacketsRouterCookedV1(t *testing.T) {
+	// router-any-bgp's router-1 captured with tcpdump -y LINUX_SLL -i any: eth0 is d6:3d:a2:35:3b:e5
+	// (toward node-a), eth1 8e:95:29:17:31:f4 (router-1-links.txt). The file records no interface; its
+	// frames are split by link address, each forwarded packet's two sightings at its two interfaces.
 	code, out, errs := runCLI("packets", lab+"/router-any-bgp/sll1/router-1-any.pcap")
-	if !strings.Contains(errs, "cooked v1 capture (tcpdump -i any before 4.99, or -y LINUX_SLL) of a router") {
-		t.Errorf("exit %d; stderr does not say it is a router's cooked v1 capture: %s", code, errs)
+	if strings.Contains(errs, "of a router, which records no interface") {
+		t.Errorf("exit %d; stderr says the router's capture is one point: %s", code, errs)
 	}
-	n := 0
+	eth0, eth1 := " router-1/any:d6:3d:a2:35:3b:e5 ", " router-1/any:8e:95:29:17:31:f4 "
+	n, at := 0, map[string]string{} // a packet's "id N ttl T" → its point
 	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
 		if strings.HasPrefix(l, "#") || l == "" {
 			continue
 		}
 		n++
-		if !strings.Contains(l, " router-1/any:underlay ") {
-			t.Errorf("frame not at router-1/any:underlay: %s", l)
+		pt := eth0
+		if strings.Contains(l, eth1) {
+			pt = eth1
+		} else if !strings.Contains(l, eth0) {
+			t.Errorf("frame at neither of router-1's interfaces: %s", l)
+		}
+		if i := strings.Index(l, " ttl "); i >= 0 && strings.Contains(l, "10.244.1.5") {
+			f := strings.Fields(l[i:])
+			if len(f) >= 4 && f[2] == "id" {
+				at[f[3]+"/"+f[1]] = pt
+			}
+		}
+		// What node-a sends in and what router-1 sends it back: at eth0.
+		switch {
+		case strings.Contains(l, "10.244.1.5 > 10.244.2.7") && strings.Contains(l, " ttl 63 ") && pt != eth0,
+			strings.Contains(l, "10.244.2.7 > 10.244.1.5") && strings.Contains(l, " ttl 62 ") && pt != eth0:
+			t.Errorf("frame not at eth0 (d6:3d:a2:35:3b:e5): %s", l)
 		}
 	}
 	if n != 52 {
 		t.Errorf("%d frames printed, want the file's 52:\n%s", n, out)
+	}
+	split := 0
+	for k, pt := range at {
+		id, _, _ := strings.Cut(k, "/")
+		if other, ok := at[id+"/62"]; ok && strings.HasSuffix(k, "/63") {
+			if other == pt {
+				t.Errorf("packet id %s seen twice at %s", id, pt)
+			}
+			split++
+		}
+	}
+	if split < 20 {
+		t.Errorf("%d forwarded packets seen at both interfaces, want 20 or more", split)
 	}
 }

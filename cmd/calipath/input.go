@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -180,16 +181,21 @@ func (f *inputFlags) config(paths []string) (decode.PointConfig, error) {
 	cfg := decode.PointConfig{Explicit: f.points.m, Links: map[string]map[int32]string{},
 		NodeIPs: map[string][]netip.Addr{}}
 	for _, kv := range f.links.kv {
-		fh, err := os.Open(kv[1])
+		b, err := os.ReadFile(kv[1])
 		if err != nil {
 			return cfg, fmt.Errorf("--links %s=%s: %w", kv[0], kv[1], err)
 		}
-		m, err := decode.ParseIPLink(fh)
-		fh.Close()
+		m, err := decode.ParseIPLink(bytes.NewReader(b))
 		if err != nil {
 			return cfg, fmt.Errorf("--links %s=%s: %w", kv[0], kv[1], err)
 		}
 		cfg.Links[kv[0]] = m
+		if rows, _, err := decode.ParseIPLinkRows(bytes.NewReader(b)); err == nil {
+			if cfg.LinkMACs == nil {
+				cfg.LinkMACs = map[string]map[[6]byte]string{}
+			}
+			cfg.LinkMACs[kv[0]] = decode.IPLinkMACs(rows)
+		}
 	}
 	for _, kv := range f.nodeIPs.kv {
 		ip := netip.MustParseAddr(kv[1]) // checked when the flag was set
