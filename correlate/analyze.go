@@ -293,6 +293,7 @@ func (a *analysis) releaseFree() {
 // sideOut is the output of the side findings: ARP, ICMP errors and single-frame checks.
 type sideOut struct {
 	arp    arpOut
+	nd     ndOut // IPv6 neighbour discovery (nd.go)
 	icmp   icmpOut
 	frames map[frameKey]*frameFinding // single-frame findings (bad checksums, wrong outer addresses)
 }
@@ -312,6 +313,7 @@ func (a *analysis) startSideFindings() *sideFindings {
 	sf.done = beside(func() {
 		sf.ids = a.flowIDs()
 		sf.out.arp = a.arp()
+		sf.out.nd = a.nd()
 		sf.out.icmp = a.icmp(sf.ids)
 		sf.out.frames = a.early.frames(a)
 	})
@@ -344,6 +346,7 @@ func (a *analysis) output(journeys []Journey, ids []string) *Result {
 	}
 	res.Segments = a.segmentOut()
 	res.ARP = a.side.arp.points
+	res.ND = a.side.nd.points
 	res.ICMP = a.side.icmp.errors
 	// names from --k8s (and Gadget captures' own), before the findings read them
 	applyCluster(res, a.opts.Cluster, a.opts.IfacePrefix, dns)

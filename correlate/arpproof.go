@@ -27,6 +27,7 @@ type arpUnseen struct {
 	g        uint32 // the request's frame
 	by       uint32 // the proving packet's frame, when proved
 	proved   bool
+	v6       bool // an IPv6 neighbour solicitation for fe80::ecee:eeff:feee:eeee (nd.go); spa is then a V6 index
 }
 
 // mayBeAnswered keeps unanswered request o, a pod's request for Calico's gateway, to be proved
@@ -145,7 +146,7 @@ func (a *analysis) settleAnswered(out *arpOut) {
 func arpMissedDrops(f *findings, k *kindRow, out []Anomaly) []Anomaly {
 	byPoint := map[int][]arpUnseen{}
 	var points []int
-	for _, u := range f.a.side.arp.unseen {
+	for _, u := range append(append([]arpUnseen(nil), f.a.side.arp.unseen...), f.a.side.nd.unseen...) {
 		if byPoint[u.p] == nil {
 			points = append(points, u.p)
 		}
@@ -155,20 +156,30 @@ func arpMissedDrops(f *findings, k *kindRow, out []Anomaly) []Anomaly {
 	for _, p := range points {
 		us := byPoint[p]
 		var ev []Evidence
+		n6 := 0
 		for i, u := range us {
 			if i < ackedEvidence {
 				ev = append(ev, f.a.evidence(u.g), f.a.evidence(u.by))
 			}
+			if u.v6 {
+				n6++
+			}
+		}
+		missed := arpMissedText(len(us) - n6)
+		switch {
+		case n6 == len(us):
+			missed = ndMissedText(n6)
+		case n6 > 0:
+			missed += " It also missed " + ndMissedText(n6)
 		}
 		id := f.a.w.c.Points[p].ID
 		i := pointAnomaly(out, id)
 		if i == len(out) {
-			out = append(out, k.anomaly(k.severity, Where{Point: id}, nil, f.ids, len(us), ev,
-				"The capture missed "+arpMissedText(len(us))))
+			out = append(out, k.anomaly(k.severity, Where{Point: id}, nil, f.ids, len(us), ev, "The capture missed "+missed))
 			continue
 		}
 		an := &out[i]
-		an.Message = "It also missed " + arpMissedText(len(us)) + " " + an.Message
+		an.Message = "It also missed " + missed + " " + an.Message
 		an.Severity, an.Count = k.severity, an.Count+len(us)
 		an.Evidence = append(an.Evidence, ev...)
 	}

@@ -160,7 +160,7 @@ func detectCaptureDrops(f *findings, k *kindRow) []Anomaly {
 				what = append(what, s.what)
 			}
 		}
-		if said+found == 0 || said == 0 && cd.vanished[p] == 0 && !shown && f.a.side.arp.notCaptured[p] == 0 {
+		if said+found == 0 || said == 0 && cd.vanished[p] == 0 && !shown && f.a.side.arp.notCaptured[p] == 0 && f.a.side.nd.notCapturedAt(p) == 0 {
 			continue // only found, and nothing judged by it: said once, where the frames were missing
 		}
 		sort.Strings(what)
@@ -191,6 +191,11 @@ func detectCaptureDrops(f *findings, k *kindRow) []Anomaly {
 				what = fmt.Sprintf("%d ARP requests", n)
 			}
 			detail += fmt.Sprintf(" %s got no reply it captured while it dropped: not called unanswered.", what)
+		}
+		if n := f.a.side.nd.notCapturedAt(p); n > 0 {
+			sev = k.severity
+			detail += fmt.Sprintf(" %d IPv6 neighbour solicitation%s got no advertisement it captured while it dropped: not called unanswered.",
+				n, plural(n))
 		}
 		out = append(out, k.anomaly(sev, Where{Point: f.a.w.c.Points[p].ID}, nil, f.ids, int(said+found), nil, detail))
 	}

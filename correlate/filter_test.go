@@ -182,7 +182,7 @@ func TestFilterMatch(t *testing.T) {
 // Every anomaly kind calipath can raise has an explanation with a place and a next step (nat excepted:
 // it is information, with nothing to check).
 func TestExplainEveryKind(t *testing.T) {
-	kinds := []string{"arp-unanswered", "proxy-arp-missing", "arp-unexpected-mac", "encap-drop", "underlay-drop",
+	kinds := []string{"arp-unanswered", "proxy-arp-missing", "arp-unexpected-mac", "nd-gateway-unanswered", "nd-unanswered", "nd-unexpected-mac", "encap-drop", "underlay-drop",
 		"decap-drop", "delivery-drop", "host-drop", "loss", "pmtu-blackhole", "icmp-frag-needed", "fragmented", "icmp-unreachable",
 		"ttl-expired", "nat", "clock-skew", "clock-inconsistent", "clock-step", "retransmission", "checksum-bad",
 		"wrong-outer-address", "capture-gap", "capture-dropped", "capture-cut", "capture-one-way", "loss-one-way-gap", "loss-router-side-unknown", "router-side-unknown", "offset-contradicted", "node-ip-contradicted", "point-files-disagree", "window-too-small", "ambiguous-packets", "pod-veth-shared",

@@ -23,6 +23,7 @@ type Result struct {
 	Segments  []Segment   `json:"segments"`
 	Flows     []Flow      `json:"flows"`
 	ARP       []ARPPoint  `json:"arp"`
+	ND        []NDPoint   `json:"nd,omitempty"` // IPv6 neighbour discovery, where a capture saw it
 	ICMP      []ICMPError `json:"icmp"`
 	Anomalies []Anomaly   `json:"anomalies"`
 	Summary   Summary     `json:"summary"`

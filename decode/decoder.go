@@ -304,6 +304,13 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 	}
 	if linkScope6(p) { // last: the lines above keep their offsets (default.pgo)
 		p.Loose = 0 // a message of one link (IPv6 neighbour discovery, LinkScopeICMPv6): no sighting to follow
+		// A neighbour solicitation or advertisement: its Seq indexes Tables.ND (0: too short to tell its target).
+		if o.IsND() {
+			o.Seq = 0
+			if n, ok := ndOf(p); ok {
+				o.Seq = d.t.AddND(n)
+			}
+		}
 	}
 }
 

@@ -8,7 +8,8 @@ package decode
 // an index into Tables.V6. For ARP frames they hold the sender and target protocol addresses.
 //
 // Seq holds the TCP sequence number; for ICMP echo, ID<<16 | Seq; for ARP frames and ICMP errors, an
-// index into Tables.ARP or Tables.ICMPErr; for IP fragments, the IP identification (so that later
+// index into Tables.ARP or Tables.ICMPErr; for IPv6 neighbour solicitations and advertisements (IsND),
+// an index into Tables.ND; for IP fragments, the IP identification (so that later
 // fragments, which carry no ports, can be joined to the first). Sport and Dport hold TCP/UDP ports, or
 // the ICMP type and code; for ARP frames, the operation and where the link layer sent the frame
 // (ARPBroadcast, ARPUnicast, or 0 when the capture does not tell).

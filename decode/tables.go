@@ -76,6 +76,8 @@ type Tables struct {
 	arp     []ARP
 	arpIdx  map[ARP]uint32 // the first arpInterned distinct packets' indexes
 	icmpErr []ICMPErr
+	nd      []ND          // IPv6 neighbour discovery messages (nd.go); nil until the first
+	ndIdx   map[ND]uint32 // the first ndInterned distinct messages' indexes
 	src     []Source
 	srcIdx  map[Source]uint16
 	wgFrag  map[uint64]uint32 // (source, frame) of a WireGuard message's first fragment → counter's low bits (wgfrag.go)
@@ -104,6 +106,7 @@ func (t *Tables) reset() {
 	n := NewTables()
 	t.v6, t.v6idx, t.ctx, t.ctxIdx, t.arp, t.arpIdx = n.v6, n.v6idx, n.ctx, n.ctxIdx, n.arp, n.arpIdx
 	t.icmpErr, t.src, t.srcIdx, t.wgFrag = n.icmpErr, n.src, n.srcIdx, n.wgFrag
+	t.nd, t.ndIdx = nil, nil
 	t.CtxOverflow, t.SourceOverflow = 0, 0
 }
 

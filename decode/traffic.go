@@ -224,7 +224,7 @@ func (t *Traffic) add(frame uint32, ts int64, odd bool, p *Packet, fp uint64) (b
 	if in.Version == 0 {
 		return back
 	}
-	if in.Version == 6 && p.Encap == EncapNone && gatewayND(p) {
+	if in.Version == 6 && p.Encap == EncapNone && t.gatewayND(ts, p) { // (one line: default.pgo)
 		t.GatewayND++
 	}
 	switch p.Encap {

@@ -172,6 +172,7 @@ func writeHTML(w io.Writer, v *view) {
 	h.clocks()
 	h.modes()
 	h.arp()
+	h.nd()
 	h.icmp()
 	h.inputs()
 	fmt.Fprintf(w, "</section>\n</main>\n<script>%s</script>\n</body></html>\n", htmlJS)
@@ -427,6 +428,21 @@ func (h *htmlDoc) arp() {
 				nc(a.UnexpectedMAC), nc(a.Gratuitous), lc(a.LatencyNs, a.LatencyNs.P50), lc(a.LatencyNs, a.LatencyNs.Max)})
 		}
 		hTable(w, []string{"point", "requests", "replies", "proxy replies", "unanswered", "wrong MAC", "gratuitous", "p50", "max"}, rows, nil)
+	}
+}
+
+// nd is the IPv6 neighbour discovery table, when a capture saw it (text.nd).
+func (h *htmlDoc) nd() {
+	w := h.w
+	if nds := h.v.res.ND; len(nds) > 0 {
+		h.section(false)
+		fmt.Fprint(w, "<h2>Neighbour discovery (IPv6)</h2>\n")
+		var rows [][]hcell
+		for _, a := range nds {
+			rows = append(rows, []hcell{tc(a.Point), nc(a.Solicitations), nc(a.Advertisements), nc(a.GatewayOK), nc(a.Unanswered),
+				nc(a.UnexpectedMAC), nc(a.DAD), lc(a.LatencyNs, a.LatencyNs.P50), lc(a.LatencyNs, a.LatencyNs.Max)})
+		}
+		hTable(w, []string{"point", "solicitations", "advertisements", "gateway OK", "unanswered", "wrong MAC", "DAD", "p50", "max"}, rows, nil)
 	}
 }
 

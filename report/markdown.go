@@ -52,6 +52,7 @@ func writeMarkdown(w io.Writer, v *view) {
 	mdModes(w, v)
 	mdClocks(w, v)
 	mdARP(w, v)
+	mdND(w, v)
 	mdICMP(w, v)
 }
 
@@ -243,6 +244,19 @@ func mdARP(w io.Writer, v *view) {
 				itoa(a.UnexpectedMAC), itoa(a.Gratuitous), latDur(a.LatencyNs, a.LatencyNs.P50)})
 		}
 		mdTable(w, []string{"Point", ">Requests", ">Replies", ">Proxy replies", ">Unanswered", ">Wrong MAC", ">Gratuitous", ">P50"}, rows)
+	}
+}
+
+// mdND is the IPv6 neighbour discovery table, when a capture saw it (text.nd).
+func mdND(w io.Writer, v *view) {
+	if len(v.res.ND) > 0 {
+		fmt.Fprintf(w, "## Neighbour discovery (IPv6)\n\n")
+		var rows [][]string
+		for _, a := range v.res.ND {
+			rows = append(rows, []string{a.Point, itoa(a.Solicitations), itoa(a.Advertisements), itoa(a.GatewayOK),
+				itoa(a.Unanswered), itoa(a.UnexpectedMAC), itoa(a.DAD), latDur(a.LatencyNs, a.LatencyNs.P50)})
+		}
+		mdTable(w, []string{"Point", ">Solicitations", ">Advertisements", ">Gateway OK", ">Unanswered", ">Wrong MAC", ">DAD", ">P50"}, rows)
 	}
 }
 

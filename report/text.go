@@ -278,6 +278,7 @@ func writeText(w io.Writer, v *view, o Options) {
 	t.segments(v)
 	t.flows(v)
 	t.arp(v)
+	t.nd(v)
 	t.icmp(v)
 	t.anomalies(v)
 }
@@ -449,6 +450,21 @@ func (t *text) arp(v *view) {
 				itoa(a.UnexpectedMAC), latDur(a.LatencyNs, a.LatencyNs.P50)})
 		}
 		t.table([]string{"POINT", ">REQUESTS", ">REPLIES", ">PROXY", ">UNANSWERED", ">WRONG MAC", ">P50"}, rows, 0, nil)
+	}
+}
+
+// nd is the IPv6 neighbour discovery table, when a capture saw neighbour solicitations or
+// advertisements: ARP's counterpart (GATEWAY OK: advertisements of fe80::ecee:eeff:feee:eeee at
+// ee:ee:ee:ee:ee:ee; DAD: duplicate address detection, which expects no answer).
+func (t *text) nd(v *view) {
+	if len(v.res.ND) > 0 {
+		t.heading("Neighbour discovery (IPv6)")
+		var rows [][]string
+		for _, a := range v.res.ND {
+			rows = append(rows, []string{a.Point, itoa(a.Solicitations), itoa(a.Advertisements), itoa(a.GatewayOK),
+				itoa(a.Unanswered), itoa(a.UnexpectedMAC), itoa(a.DAD), latDur(a.LatencyNs, a.LatencyNs.P50)})
+		}
+		t.table([]string{"POINT", ">SOLICIT", ">ADVERT", ">GATEWAY OK", ">UNANSWERED", ">WRONG MAC", ">DAD", ">P50"}, rows, 0, nil)
 	}
 }
 

@@ -28,7 +28,8 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	state-blackhole-route state-missing-route state-neigh-failed state-low-mtu state-no-default-route
 	healthy-wireguard wireguard-underlay-loss wireguard-blocked wireguard-mtu-blackhole wireguard-fragmented
 	wireguard-bypass same-node vlan-ipip vlan-loss router-any-bgp router-any-drop router-any-ipip
-	router-three-ifaces router-three-ifaces-any router-three-ifaces-drop healthy-vxlan6 vxlan6-underlay-drop)
+	router-three-ifaces router-three-ifaces-any router-three-ifaces-drop healthy-vxlan6 vxlan6-underlay-drop
+	ndp-gateway-off6)
 
 # Scenarios calipath cannot follow yet (none now; see the README). They go to scenarios-pending/, out of the
 # globs of calipath's lab and report tests; the truth tests read them.
@@ -591,7 +592,7 @@ run_scenario() {
 	wireguard-bypass | same-node) POD_C=1 ;;
 	two-routers | two-routers-drop-r2) TWO_ROUTERS=1 ;;
 	healthy-vxlan) mode=vxlan ;;
-	healthy-vxlan6 | vxlan6-underlay-drop) mode=vxlan V6=1 ;;
+	healthy-vxlan6 | vxlan6-underlay-drop | ndp-gateway-off6) mode=vxlan V6=1 ;;
 	healthy-vxlan-offload) mode=vxlan VXLAN_UDPCSUM=1 ;;
 	any-bgp-*) mode=bgp ANY_ONLY=1 ;;
 	any-*) ANY_ONLY=1 ;;
@@ -664,6 +665,9 @@ run_scenario() {
 		rule node-a ip route add 192.168.20.0/24 via "$R_A_IP" dev eth0
 		;;
 	proxy-arp-off) rule node-a sysctl -qw "net.ipv4.conf.$ca.proxy_arp=0" ;;
+	# IPv6 off on the host end of pod-a's veth (Calico keeps disable_ipv6 at 0 there): the cali loses
+	# its link-local fe80::ecee:eeff:feee:eeee, so pod-a's solicitations for its gateway go unanswered.
+	ndp-gateway-off6) rule node-a sysctl -qw "net.ipv6.conf.$ca.disable_ipv6=1" ;;
 	no-default-route) log "rule node=node-a cmd=no default route; only ip route add 192.168.20.0/24 via $R_A_IP dev eth0" ;;
 	mtu-blackhole | pmtu-discovery)
 		rule router-1 ip link set eth0 mtu 1400
@@ -872,7 +876,7 @@ run_scenario() {
 		nsx pod-b ss -K -t dst "$POD_A_IP" >/dev/null
 		sleep 0.2
 		;;
-	healthy-vxlan6 | vxlan6-underlay-drop) traffic6 ;;
+	healthy-vxlan6 | vxlan6-underlay-drop | ndp-gateway-off6) traffic6 ;;
 	*) traffic ;;
 	esac
 	[ "${ANY_ONLY:-}" = 1 ] && client node-a udp -addr "$NODE_B_IP:9000" -n 2

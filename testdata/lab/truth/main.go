@@ -1457,8 +1457,8 @@ func (l *lab) arpAnomalies(arps []arpSeen) {
 		cali := l.role(k.point) == "workload"
 		if k.v6 {
 			// IPv6 neighbour discovery; the gateway is the cali's own link-local address, which the
-			// host answers for itself (no proxy). calipath has no findings of these: the truth names
-			// them so that a scenario showing one says so.
+			// host answers for itself (no proxy). calipath's kinds of the same names say these
+			// (ndp-gateway-off6 shows the first).
 			gw := k.target == gateway6.String()
 			switch {
 			case !ok && cali && gw:

@@ -149,6 +149,9 @@ func TestScenarioFindings(t *testing.T) {
 		"healthy-vxlan6": {},
 		// router-1 drops VXLAN over IPv6 (UDP 4789): every pod packet dies between its eth0 and eth1.
 		"vxlan6-underlay-drop": {"underlay-drop router-1/eth0→router-1/eth1"},
+		// IPv6 off on pod-a's cali (disable_ipv6=1): no link-local fe80::ecee:eeff:feee:eeee there, so
+		// pod-a's solicitations for its gateway go unanswered and it sends nothing else.
+		"ndp-gateway-off6": {"nd-gateway-unanswered " + a},
 	}
 	for _, dir := range scenarioDirs(t) {
 		if _, ok := want[filepath.Base(dir)]; !ok {
