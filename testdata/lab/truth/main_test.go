@@ -149,6 +149,9 @@ func TestScenarioFindings(t *testing.T) {
 		"healthy-vxlan6": {},
 		// router-1 drops VXLAN over IPv6 (UDP 4789): every pod packet dies between its eth0 and eth1.
 		"vxlan6-underlay-drop": {"underlay-drop router-1/eth0→router-1/eth1"},
+		// node-b's eth0 captured from 1.5 s after the others (no -i any on node-b): the first pings
+		// crossed it unseen, seen on both sides of it. Healthy otherwise.
+		"late-capture": {"capture-gap node-b/eth0"},
 	}
 	for _, dir := range scenarioDirs(t) {
 		if _, ok := want[filepath.Base(dir)]; !ok {
