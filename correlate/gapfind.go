@@ -138,13 +138,14 @@ func (c *coverage) gapsFromPaths(a *analysis) {
 			continue
 		}
 		gp := of[2*int(fi)+int(a.jDir[j])]
-		if gp == nil || pieces[int32(j)] {
+		if gp == nil {
 			continue
 		}
 		base, n := int(a.jStart[j]), int(a.jStart[j+1]-a.jStart[j])
 		t0 := a.hopTs.t0.at(j)
-		if n == 0 || t0 >= gp.maxFirst-coverageGrace && a.hopTs.atFrom(t0, base+n-1) <= gp.minLast+coverageGrace {
-			continue // inside every span on its path
+		if n == 0 || t0 >= gp.maxFirst-coverageGrace && a.hopTs.atFrom(t0, base+n-1) <= gp.minLast+coverageGrace ||
+			pieces[int32(j)] {
+			continue // inside every span on its path, or a piece of a split (it enters its path mid-way)
 		}
 		c.gapDue(a, j, a.flows[fi].path[a.jDir[j]], gp, first, last)
 		a.w.trimAt(j)
