@@ -656,36 +656,87 @@ func detectRetransmissions(f *findings, k *kindRow) []Anomaly {
 	return out
 }
 
-// detectCaptureGaps lists the points whose capture misses more than 1 s, and more than a tenth, of the
-// span the captures cover together.
+// detectCaptureGaps lists the points whose capture is shown to have stopped early or started late
+// (coverage.stop: a warning), and those where packets followed on their path were due, unseen, at
+// moments their capture is not taken to have run (coverage.gaps): a warning when such packets are
+// counted not captured there.
 func detectCaptureGaps(f *findings, k *kindRow) []Anomaly {
 	a, w := f.a, f.a.w
-	lo, hi := int64(1<<62), int64(-1<<62)
-	for i, p := range w.c.Points {
-		if p.Traffic.Frames > 0 {
-			lo, hi = min(lo, a.cov.ownFirst[i]), max(hi, a.cov.ownLast[i])
-		}
-	}
+	nc := a.notCapturedAtGaps()
 	var out []Anomaly
 	for i, p := range w.c.Points {
-		if p.Traffic.Frames == 0 || hi <= lo {
+		if p.Traffic.Frames == 0 {
 			continue
 		}
-		first, last := a.cov.ownFirst[i], a.cov.ownLast[i]
-		if a.onlyAny(i) {
-			// A -i any capture covers every interface of its node for as long as it runs: its span is
-			// the node's, not that of the frames one interface happened to carry.
-			first, last = a.cov.first[i], a.cov.last[i]
+		g := a.cov.gaps[i]
+		var ev []Evidence
+		if g != nil {
+			for _, j := range g.js {
+				ev = append(ev, a.evidence(a.hops(int(j))[0]))
+			}
 		}
-		gap := max(first-lo, hi-last)
 		if why := a.cov.stop[i]; why != 0 {
-			out = append(out, k.anomaly(sevWarning, Where{Point: p.ID}, nil, f.ids, 1, nil, a.stopNote(i, why)))
+			n, flows := 1, map[int32]bool(nil)
+			if g != nil {
+				n, flows = g.before+g.after, g.flows
+			}
+			out = append(out, k.anomaly(sevWarning, Where{Point: p.ID}, flows, f.ids, n, ev, a.stopNote(i, why)))
 			continue
 		}
-		if gap > int64(time.Second) && gap*10 > hi-lo {
-			out = append(out, k.anomaly(k.severity, Where{Point: p.ID}, nil, f.ids, 1, nil,
-				fmt.Sprintf("Its capture misses %s of the %s the others span.", time.Duration(gap).Round(time.Millisecond),
-					time.Duration(hi-lo).Round(time.Millisecond))))
+		if g == nil {
+			continue
+		}
+		sev := k.severity
+		if nc[i] > 0 {
+			sev = sevWarning
+		}
+		out = append(out, k.anomaly(sev, Where{Point: p.ID}, g.flows, f.ids, g.before+g.after, ev, a.gapNote(i, g, nc[i])))
+	}
+	return out
+}
+
+// gapNote says what gapsFromPaths found at point i, and how many of them are counted not captured.
+func (a *analysis) gapNote(i int, g *gapCount, nc int) string {
+	_, _, known := a.gapSpan(i)
+	var when []string
+	if g.before > 0 {
+		when = append(when, fmt.Sprintf("%d packet%s before its capture's start (up to %s before)", g.before, plural(g.before),
+			time.Duration(g.early).Round(time.Millisecond)))
+	}
+	if g.after > 0 {
+		when = append(when, fmt.Sprintf("%d packet%s after its end (up to %s after)", g.after, plural(g.after),
+			time.Duration(g.late).Round(time.Millisecond)))
+	}
+	s := fmt.Sprintf("Packets followed on its path, not seen there, were due there outside its capture: %s.", strings.Join(when, ", "))
+	if known {
+		s += " Its file says when its capture ran (pcapng interface statistics): they crossed it while it did not."
+	} else {
+		s += " Its file records no start or stop (pcap does not), and its node's other captures did not run then either: nothing shows it ran."
+	}
+	if nc > 0 {
+		s += fmt.Sprintf(" %d of them vanished just before it and are counted not captured, not lost.", nc)
+	}
+	return s
+}
+
+// notCapturedAtGaps counts, per point with gaps, the journeys counted not captured just before it (it
+// was the next point expected) whose last sighting lies outside its span (gapSpan).
+func (a *analysis) notCapturedAtGaps() map[int]int {
+	out := map[int]int{}
+	if len(a.cov.gaps) == 0 {
+		return out
+	}
+	for j := 0; j < a.nJ; j++ {
+		if a.jStatus[j] != stNotCaptured || a.jNext[j] < 0 {
+			continue
+		}
+		p := int(a.jNext[j])
+		if a.cov.gaps[p] == nil {
+			continue
+		}
+		h := a.hops(j)
+		if t := a.ts(h[len(h)-1]); t < a.cov.first[p]-coverageGrace || t > a.cov.last[p]+coverageGrace {
+			out[p]++
 		}
 	}
 	return out

@@ -20,6 +20,10 @@ type coverage struct {
 	// stop says, per point, why its capture is taken to cover its own frames' span only, at one end or
 	// both (stopCut, stopSkipped, startLate; 0: its node's span)
 	stop []uint8
+	// gaps are, by point, the packets due there outside its capture's span, unseen (gapsFromPaths)
+	gaps map[int]*gapCount
+	// known marks the points whose files state when their capture ran (fileSpans); nil when none
+	known []bool
 }
 
 // newCoverage works out the coverage of w's points with the clocks' corrections.
@@ -61,6 +65,7 @@ func newCoverage(w *world, clocks []clockModel) coverage {
 			c.first[i], c.last[i] = lo, hi+coverageGrace
 		}
 	}
+	c.fileSpans(w, clocks)
 	c.cutFiles(w, clocks)
 	return c
 }
@@ -127,14 +132,15 @@ type skipCounts struct {
 // (or, at a source pod's veth, at two points after it) but not there, while in the second inside its span the packets that crossed it
 // were seen there (nine in ten at least). A capture that ran sees what crosses its interface (what it
 // says it dropped aside: capdrop.go), so it had stopped; whereas a point that saw nothing after some
-// moment because nothing came is still taken to have run with its node's other captures. It reads the
+// moment because nothing came is still taken to have run with its node's other captures. A point whose
+// files state when its capture ran (fileSpans) is left as they say. It reads the
 // paths, so it runs after them, before placement.
 func (c *coverage) stopsFromSkips(a *analysis) {
 	w := a.w
 	cand := make([]bool, len(c.first))
 	any := false
 	for p := range cand {
-		cand[p] = w.c.Points[p].Traffic.Frames > 0 &&
+		cand[p] = w.c.Points[p].Traffic.Frames > 0 && (c.known == nil || !c.known[p]) &&
 			(c.ownLast[p]+coverageGrace < c.last[p] || c.ownFirst[p]-coverageGrace > c.first[p])
 		any = any || cand[p]
 	}

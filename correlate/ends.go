@@ -381,25 +381,6 @@ func localNext(node string, how localHow) string {
 // that carries it has crossed no router.
 func initialTTL(ttl uint8) bool { return ttl == 64 || ttl == 128 || ttl == 255 }
 
-// onlyAny says whether every frame of point p came from -i any captures (LINUX_SLL2 interface
-// indexes, or a point named "any"), which cover the interface for the capture's whole span.
-func (a *analysis) onlyAny(p int) bool {
-	w := a.w
-	if w.pointRole[p] == decode.RoleAny {
-		return true
-	}
-	srcs := w.c.Points[p].Sources
-	for _, s := range srcs {
-		if int(s) >= len(w.c.Sources) {
-			return false
-		}
-		if ix := w.c.Sources[s].IfIndex; ix == -1 || ix == decode.IfOverflow {
-			return false
-		}
-	}
-	return len(srcs) > 0
-}
-
 // packetsWere is "1 packet was" or "n packets were".
 func packetsWere(n int) string {
 	if n == 1 {

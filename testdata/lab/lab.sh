@@ -29,7 +29,7 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	healthy-wireguard wireguard-underlay-loss wireguard-blocked wireguard-mtu-blackhole wireguard-fragmented
 	wireguard-bypass same-node vlan-ipip vlan-loss router-any-bgp router-any-drop router-any-ipip
 	router-three-ifaces router-three-ifaces-any router-three-ifaces-drop healthy-vxlan6 vxlan6-underlay-drop
-	ndp-gateway-off6)
+	ndp-gateway-off6 late-capture)
 
 # Scenarios calipath cannot follow yet (none now; see the README). They go to scenarios-pending/, out of the
 # globs of calipath's lab and report tests; the truth tests read them.
@@ -418,6 +418,9 @@ start_captures() {
 		cap "$nd" "$cali" workload
 		[ -n "$TIF" ] && cap "$nd" "$TIF" tunnel
 		[ "$(uldev "$nd")" != eth0 ] && cap "$nd" "$(uldev "$nd")" underlay # untagged, before the parent
+		# late-capture: node-b's eth0 is captured late (late_capture), and node-b has no -i any
+		# capture (it would cover eth0 from the start).
+		[ "${LATE_CAP:-}" = 1 ] && [ "$nd" = node-b ] && continue
 		cap "$nd" eth0 underlay
 		cap "$nd" any any
 		[ "${ANY_SLL1:-}" = 1 ] && cap "$nd" any sll1
@@ -574,6 +577,19 @@ traffic6() {
 	client pod-a udp -addr "[$POD_B6]:9000" -n 3
 }
 
+# late_capture: one ping flow runs while node-b's eth0 tcpdump starts, seconds after every other
+# capture (as when one capture is started by hand after the others): its first pings cross node-b's
+# eth0 before that capture runs, and are seen on both sides of it. Then the standard exchange.
+late_capture() {
+	client pod-a ping -dst "$POD_B_IP" -n 10 -interval 400ms &
+	local p=$!
+	sleep 1.5
+	cap node-b eth0 underlay
+	log "late node=node-b iface=eth0"
+	wait "$p"
+	traffic
+}
+
 run_scenario() {
 	local sc=$1 mode=ipip out=$OUT
 	if [ -z "$out" ]; then
@@ -584,7 +600,7 @@ run_scenario() {
 	rm -rf "$DIR"
 	mkdir -p "$DIR"
 	: >"$DIR/traffic.log"
-	unset NO_DEFAULT_A WITH_EXT TWO_ROUTERS ANY_ONLY VXLAN_UDPCSUM POD_C DUMP_STATE VLAN ANY_SLL1 ROUTER_ANY V6
+	unset NO_DEFAULT_A WITH_EXT TWO_ROUTERS ANY_ONLY VXLAN_UDPCSUM POD_C DUMP_STATE VLAN ANY_SLL1 ROUTER_ANY V6 LATE_CAP
 	case $sc in
 	*wireguard*) mode=wireguard ;;
 	esac
@@ -607,6 +623,7 @@ run_scenario() {
 	snat-external) WITH_EXT=1 ;;
 	state-neigh-failed) mode=bgp DUMP_STATE=1 ;;
 	state-*) DUMP_STATE=1 ;;
+	late-capture) LATE_CAP=1 ;;
 	esac
 	log "scenario $sc"
 	if [ "$mode" = wireguard ]; then
@@ -877,6 +894,7 @@ run_scenario() {
 		sleep 0.2
 		;;
 	healthy-vxlan6 | vxlan6-underlay-drop | ndp-gateway-off6) traffic6 ;;
+	late-capture) late_capture ;;
 	*) traffic ;;
 	esac
 	[ "${ANY_ONLY:-}" = 1 ] && client node-a udp -addr "$NODE_B_IP:9000" -n 2

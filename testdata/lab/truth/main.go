@@ -265,7 +265,11 @@ type lab struct {
 	natCands []natCand
 	wg       *wgLab                // WireGuard scenarios: configuration, decrypted messages, messages seen
 	frags    map[string]reassembly // point → fragments waiting for the rest of their packet
-	errs     []error
+	// late are the points whose capture the lab started after the others ("late" lines of lab.log),
+	// first each point's first frame (its capture's time, unskewed)
+	late  map[string]bool
+	first map[string]int64
+	errs  []error
 }
 
 func main() {
@@ -470,6 +474,11 @@ func (l *lab) readLabLog() error {
 			l.t.VLANs = append(l.t.VLANs, VLAN{Node: m["node"], Iface: m["iface"], Parent: m["parent"], ID: id})
 		case "sll1":
 			l.t.CookedV1 = append(l.t.CookedV1, CookedV1{Node: m["node"], File: m["file"]})
+		case "late":
+			if l.late == nil {
+				l.late = map[string]bool{}
+			}
+			l.late[m["node"]+"/"+m["iface"]] = true
 		case "check":
 			l.checks = append(l.checks, Point{Node: m["node"], Iface: m["iface"], Role: m["role"], File: m["file"]})
 		case "links":
@@ -677,6 +686,12 @@ func (l *lab) readPoint(p *Point, all map[string][]obs, segs *[]obs, arps *[]arp
 			return fmt.Errorf("%s: packet %d: %w", name, p.Packets+1, err)
 		}
 		p.Packets++
+		if where := p.Node + "/" + p.Iface; p.Packets == 1 {
+			if l.first == nil {
+				l.first = map[string]int64{}
+			}
+			l.first[where] = l.unskew(p.Node, ci.Timestamp.UnixNano())
+		}
 		l.packet(p, ci.Timestamp.UnixNano(), data, first, all, segs, arps, icmps)
 	}
 }
@@ -1029,6 +1044,7 @@ func (fs *flowSet) account(o obs, src endpoint, seen map[string]obs) {
 			last = i
 		}
 	}
+	l.lateCapture(fl, seen)
 	if len(fl.Path) > 0 && last == len(fl.Path)-1 {
 		fl.Delivered++
 		fl.deliveredSizes = append(fl.deliveredSizes, o.size)
@@ -1062,6 +1078,23 @@ func (fs *flowSet) account(o obs, src endpoint, seen map[string]obs) {
 			l.addNAT(fs.natSeen, "dnat", o.proto, ipport(prev.dst, pd), ipport(x.dst, xd), fl.Path[i-1]+"→"+pt, o.ts)
 		}
 		prev = x
+	}
+}
+
+// lateCapture expects a capture-gap at each point on the packet's path whose capture the lab started
+// late, when the packet was not seen there but was seen at another point of its path before that
+// capture's first frame: it crossed the point (or was due there) while its capture did not run.
+func (l *lab) lateCapture(fl *Flow, seen map[string]obs) {
+	for _, pt := range fl.Path {
+		if _, ok := seen[pt]; ok || !l.late[pt] {
+			continue
+		}
+		for _, x := range seen {
+			if x.ts < l.first[pt] {
+				l.add("capture-gap", pt)
+				break
+			}
+		}
 	}
 }
 

@@ -152,6 +152,9 @@ func TestScenarioFindings(t *testing.T) {
 		// IPv6 off on pod-a's cali (disable_ipv6=1): no link-local fe80::ecee:eeff:feee:eeee there, so
 		// pod-a's solicitations for its gateway go unanswered and it sends nothing else.
 		"ndp-gateway-off6": {"nd-gateway-unanswered " + a},
+		// node-b's eth0 captured from 1.5 s after the others (no -i any on node-b): the first pings
+		// crossed it unseen, seen on both sides of it. Healthy otherwise.
+		"late-capture": {"capture-gap node-b/eth0"},
 	}
 	for _, dir := range scenarioDirs(t) {
 		if _, ok := want[filepath.Base(dir)]; !ok {

@@ -1,0 +1,245 @@
+package correlate
+
+import (
+	"math/bits"
+	"time"
+
+	"github.com/calipath/calipath/decode"
+)
+
+// A capture's span is known from its file when the file says it (pcapng interface statistics:
+// isb_starttime and isb_endtime), otherwise only from its frames. A quiet interface's frames may
+// begin or end with traffic of its own (a router solicitation when the link came up, ARP, neighbour
+// discovery, a keepalive), so the span of all frames says little of when a capture ran against the
+// others. What matters is whether packets calipath follows were due at the point at a moment its
+// capture shows no sign of running: their verdict there (lost, not captured) rests on whether it ran.
+// gapsFromPaths counts those packets per point (capture-gap).
+
+// gapSpan is what point p's capture is taken to cover, in corrected time (coverage: its node's span,
+// its own frames' when it is shown to have stopped or started late, its files' own start and stop when
+// they state them: known).
+func (a *analysis) gapSpan(p int) (first, last int64, known bool) {
+	c := &a.cov
+	return c.first[p], c.last[p], c.known != nil && c.known[p]
+}
+
+// fileSpans sets the coverage of the points whose files all state when their capture ran (fileSpan)
+// to that span, and marks them known: the file's word, not the assumption that a node's captures
+// ran together.
+func (c *coverage) fileSpans(w *world, clocks []clockModel) {
+	for p, pt := range w.c.Points {
+		if pt.Traffic.Frames == 0 {
+			continue
+		}
+		if f, l, ok := fileSpan(w, p); ok {
+			if c.known == nil {
+				c.known = make([]bool, len(c.first))
+			}
+			cm := &clocks[w.pointNode[p]]
+			c.first[p], c.last[p], c.known[p] = cm.correct(f), cm.correct(l), true
+		}
+	}
+}
+
+// fileSpan is the span (raw capture time) that the pcapng interface statistics of every file carrying
+// point p state (isb_starttime to isb_endtime); ok is false when some file states none, or when the
+// span does not hold the point's own frames (a capture has no frame from when it did not run): dumpcap
+// 4.0 writes those times in microseconds whatever the interface's if_tsresol, so with nanosecond
+// timestamps they read as 1970 (the lab's node-a.pcapng).
+func fileSpan(w *world, p int) (first, last int64, ok bool) {
+	first, last = int64(1<<62), int64(-1<<62)
+	for _, s := range w.c.Points[p].Sources {
+		if int(s) >= len(w.c.Sources) {
+			return 0, 0, false
+		}
+		src := w.c.Sources[s]
+		if int(src.File) >= len(w.c.Files) {
+			return 0, 0, false
+		}
+		found := false
+		for _, st := range w.c.Files[src.File].IfStats[int(src.Iface)] {
+			if st.Start > 0 && st.End >= st.Start {
+				first, last, found = min(first, st.Start), max(last, st.End), true
+			}
+		}
+		if !found {
+			return 0, 0, false
+		}
+	}
+	tr := &w.c.Points[p].Traffic
+	return first, last, last >= first && first <= tr.First+fileSpanSlack && last >= tr.Last-fileSpanSlack
+}
+
+// fileSpanSlack is how far a point's frames may lie outside the span its files state (the statistics
+// are taken a moment before or after the last frame is written).
+const fileSpanSlack = int64(time.Second)
+
+// gapCount is what gapsFromPaths found at one point: the packets due there outside its span, not
+// seen there, before its span and after it, how far outside the farthest was, their flows, and the
+// first few of them.
+type gapCount struct {
+	before, after int
+	early, late   int64 // the farthest such packet's time before the span's start, after its end (ns)
+	flows         map[int32]bool
+	js            []int32
+}
+
+// gapPath is one path's points to look at for gaps (their indexes on it), and the latest start and
+// earliest end of their spans: a journey inside both is inside every one of them.
+type gapPath struct {
+	ks                []int
+	maxFirst, minLast int64
+}
+
+// gapsFromPaths counts, per point, the journeys on a path through it that were not seen there and
+// were due there outside its span (gapDue): they crossed it, seen before and after it on their path
+// (at a path's first point: after it), or were seen last at the point just before it. It reads the
+// paths and the hops' points and times, so it runs after the paths, before placement drops them.
+func (c *coverage) gapsFromPaths(a *analysis) {
+	np := len(c.first)
+	first, last := make([]int64, np), make([]int64, np)
+	for p := range np {
+		if a.w.c.Points[p].Traffic.Frames > 0 {
+			first[p], last[p], _ = a.gapSpan(p)
+		}
+	}
+	by := map[*pathInfo]*gapPath{}
+	of := make([]*gapPath, 2*len(a.flows))
+	for fi, fl := range a.flows {
+		for d, pi := range fl.path {
+			if pi == nil || len(pi.points) < 2 || len(pi.points) > 64 {
+				continue
+			}
+			gp, ok := by[pi]
+			if !ok {
+				gp = &gapPath{maxFirst: -1 << 62, minLast: 1 << 62}
+				for k, p := range pi.points {
+					if a.w.c.Points[p].Traffic.Frames > 0 {
+						gp.ks = append(gp.ks, k)
+						gp.maxFirst, gp.minLast = max(gp.maxFirst, first[p]), min(gp.minLast, last[p])
+					}
+				}
+				if gp.ks == nil {
+					gp = nil
+				}
+				by[pi] = gp
+			}
+			of[2*fi+d] = gp
+		}
+	}
+	pieces := map[int32]bool{}
+	for _, ev := range a.journeys.gso {
+		pieces[ev.child] = true
+	}
+	c.gaps = map[int]*gapCount{}
+	for j := 0; j < a.nJ; j++ {
+		fi := a.jFlow[j]
+		if fi < 0 {
+			continue
+		}
+		gp := of[2*int(fi)+int(a.jDir[j])]
+		if gp == nil {
+			continue
+		}
+		base, n := int(a.jStart[j]), int(a.jStart[j+1]-a.jStart[j])
+		t0 := a.hopTs.t0.at(j)
+		if n == 0 || t0 >= gp.maxFirst-coverageGrace && a.hopTs.atFrom(t0, base+n-1) <= gp.minLast+coverageGrace ||
+			pieces[int32(j)] {
+			continue // inside every span on its path, or a piece of a split (it enters its path mid-way)
+		}
+		c.gapDue(a, j, a.flows[fi].path[a.jDir[j]], gp, first, last)
+		a.w.trimAt(j)
+	}
+}
+
+// gapDue counts journey j at the points gp.ks of its path pi whose span [first, last] it was due at
+// outside of, unseen (gapsFromPaths). Only sightings inside their own point's span count: a frame
+// outside it has a time that cannot be right (decode's settleTimes keeps such frames out of spans).
+func (c *coverage) gapDue(a *analysis, j int, pi *pathInfo, gp *gapPath, first, last []int64) {
+	base, h := int(a.jStart[j]), a.hops(j)
+	if o, _ := a.obs(a.w.pktHop(h)); o.Flags&decode.FlagICMPError != 0 {
+		return // sent by whatever node refused a packet, anywhere on the path
+	}
+	t0 := a.hopTs.t0.at(j)
+	var seen uint64
+	var at [64]int64 // the first sighting's time at each path index seen
+	i := -1
+	for s, pt := range a.hopPt[base : base+len(h)] {
+		if i = pi.indexAfter(int(pt), i); i >= 0 && seen>>i&1 == 0 {
+			t := a.hopTs.atFrom(t0, base+s)
+			if t < c.ownFirst[pt]-coverageGrace || t > c.ownLast[pt]+coverageGrace {
+				return // a time outside its own capture's frames: not to be trusted
+			}
+			seen |= 1 << i
+			at[i] = t
+		}
+	}
+	for _, k := range gp.ks {
+		p := pi.points[k]
+		if seen>>k&1 != 0 {
+			continue
+		}
+		below, above := seen&(1<<k-1), seen>>(k+1)
+		var before, after int64 // the times to set against its span's start and its end
+		var by, ay int          // the path indexes they were seen at
+		switch {
+		case above != 0 && (below != 0 || k == 0):
+			// It crossed the point unseen: after its sighting before it, before its sighting after it.
+			by = k + 1 + bits.TrailingZeros64(above)
+			ay = by
+			if below != 0 {
+				ay = 63 - bits.LeadingZeros64(below)
+			}
+		case above == 0 && k > 0 && below>>(k-1) != 0:
+			// Seen last at the point just before it: it was due there next.
+			by, ay = k-1, k-1
+		default:
+			continue
+		}
+		if a.clockShaky(pi.points[by], p) || a.clockShaky(pi.points[ay], p) {
+			continue // across a clock no offset fits, the times cannot say when it was due there
+		}
+		before, after = at[by], at[ay]
+		var early, late int64
+		switch {
+		case before < first[p]-coverageGrace:
+			early = first[p] - before
+		case after > last[p]+coverageGrace:
+			late = after - last[p]
+		default:
+			continue
+		}
+		g := c.gaps[p]
+		if g == nil {
+			g = &gapCount{flows: map[int32]bool{}}
+			c.gaps[p] = g
+		}
+		if early > 0 {
+			g.before++
+			g.early = max(g.early, early)
+		} else {
+			g.after++
+			g.late = max(g.late, late)
+		}
+		g.flows[a.jFlow[j]] = true
+		if len(g.js) < 10 {
+			g.js = append(g.js, int32(j))
+		}
+	}
+}
+
+// clockShaky reports whether a time at point q says nothing of when a packet reached point p: they are
+// on two nodes and the clock of either is not known to be corrected (no offset fits its samples, or it
+// stepped by what nothing tells from another clock's step).
+func (a *analysis) clockShaky(q, p int) bool {
+	n, m := a.w.pointNode[q], a.w.pointNode[p]
+	if n == m {
+		return false
+	}
+	for _, x := range [2]int{n, m} {
+		if cm := &a.clocks[x]; cm.disagree > 0 || len(cm.tied) > 0 {
+			return true
+		}
+	}
+	return false
+}
