@@ -3,6 +3,7 @@ package decode
 import (
 	"bytes"
 	"net/netip"
+	"time"
 )
 
 // IfStats is one pcapng Interface Statistics Block: what the capturing software counted on an
@@ -17,6 +18,11 @@ type IfStats struct {
 	OsDrop int64 // isb_osdrop: packets the operating system dropped
 	// FilterAccept and UsrDeliv are isb_filteraccept and isb_usrdeliv.
 	FilterAccept, UsrDeliv int64
+	// usTimes are Ts, Start and End read as microseconds, when the interface declares a finer
+	// resolution (usOK): dumpcap 4.0 writes the statistics' times in microseconds whatever the
+	// interface's if_tsresol (settleStatsTimes decides which reading the file's frames support).
+	usTimes [3]int64
+	usOK    bool
 }
 
 // Dropped is what the capture itself lost by the time of these statistics: ifdrop plus osdrop, the
@@ -52,6 +58,10 @@ func (r *ngReader) isb(b []byte) {
 		return
 	}
 	st := IfStats{Ts: ts, IfRecv: -1, IfDrop: -1, OsDrop: -1, FilterAccept: -1, UsrDeliv: -1}
+	us := ngIface{exp: 6, offset: ifc.offset} // the same raw values, read as microseconds
+	if !ifc.binary && ifc.exp > 6 {
+		st.usTimes[0], st.usOK = us.toNs(uint64(r.u32(b[12:]))<<32 | uint64(r.u32(b[16:])))
+	}
 	r.options(b[20:len(b)-4], func(code uint16, v []byte) {
 		if len(v) < 8 {
 			return
@@ -59,9 +69,13 @@ func (r *ngReader) isb(b []byte) {
 		u := int64(min(r.u64(v), 1<<62))
 		switch code {
 		case 2, 3:
-			t, ok := ifc.toNs(uint64(r.u32(v))<<32 | uint64(r.u32(v[4:])))
+			raw := uint64(r.u32(v))<<32 | uint64(r.u32(v[4:]))
+			t, ok := ifc.toNs(raw)
 			if !ok {
 				return
+			}
+			if st.usOK {
+				st.usTimes[code-1], _ = us.toNs(raw)
 			}
 			if code == 2 {
 				st.Start = t
@@ -138,3 +152,43 @@ func (r *ngReader) nrb(b []byte) {
 
 // Names returns the name records of the file's Name Resolution Blocks so far.
 func (r *ngReader) Names() []NameRecord { return r.names }
+
+// settleStatsTimes reads the statistics' times of fi's interfaces as microseconds where the
+// interface declares a finer resolution, its statistics' times read that way fall within a day of
+// the file's frames, and read as declared do not: dumpcap 4.0 writes isb_starttime, isb_endtime and
+// the block's own time in microseconds on an interface of nanosecond resolution, which read as
+// nanoseconds put them in January 1970 (and capture-drop windows and capture spans with them).
+func settleStatsTimes(fi *FileInfo) {
+	lo, hi, seen := int64(0), int64(0), false
+	for _, t := range fi.Traffic {
+		if t.Frames == 0 {
+			continue
+		}
+		if !seen || t.First < lo {
+			lo = t.First
+		}
+		if !seen || t.Last > hi {
+			hi = t.Last
+		}
+		seen = true
+	}
+	if !seen {
+		return
+	}
+	near := func(t int64) bool { return t >= lo-int64(24*time.Hour) && t <= hi+int64(24*time.Hour) }
+	for _, st := range fi.IfStats {
+		for i := range st {
+			s := &st[i]
+			if !s.usOK || near(s.Ts) || !near(s.usTimes[0]) {
+				continue
+			}
+			s.Ts = s.usTimes[0]
+			if s.Start != 0 {
+				s.Start = s.usTimes[1]
+			}
+			if s.End != 0 {
+				s.End = s.usTimes[2]
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package decode
 import (
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -63,5 +64,37 @@ func TestGadgetPoint(t *testing.T) {
 		if _, _, _, _, ok := GadgetPoint(d, ""); ok {
 			t.Errorf("%q matched", d)
 		}
+	}
+}
+
+// dumpcap 4.0 (the lab's) writes the statistics blocks' times in microseconds on interfaces that
+// declare nanoseconds: read as declared they fall in January 1970. They must come out around the
+// file's frames: the capture started before its first frame and ended after its last.
+func TestISBMicrosecondTimes(t *testing.T) {
+	files := ScanFiles([]string{"../testdata/lab/scenarios/healthy-ipip/node-a.pcapng"}, Options{}, NewTables(), nil)
+	fi := files[0]
+	lo, hi := int64(1<<62), int64(0)
+	for _, tr := range fi.Traffic {
+		if tr.Frames > 0 {
+			lo, hi = min(lo, tr.First), max(hi, tr.Last)
+		}
+	}
+	if len(fi.IfStats) != 3 || hi == 0 {
+		t.Fatalf("stats %v, frames %d..%d", fi.IfStats, lo, hi)
+	}
+	for k, st := range fi.IfStats {
+		for _, s := range st {
+			if s.Start > lo || s.Start < lo-int64(10*time.Second) || s.End < hi || s.Ts < s.End || s.Ts > hi+int64(10*time.Second) {
+				t.Errorf("interface %d: start %d end %d ts %d; frames %d..%d", k, s.Start, s.End, s.Ts, lo, hi)
+			}
+		}
+	}
+	// Times that fit the frames as declared are kept as they are, even where the microsecond
+	// reading would fit too (it cannot: a thousandth of a 2026 time is in 1970).
+	f := &FileInfo{Traffic: map[uint16]*Traffic{0: {Frames: 1, First: lo, Last: hi}},
+		IfStats: map[int][]IfStats{0: {{Ts: hi, Start: lo, End: hi, usTimes: [3]int64{hi / 1000, lo / 1000, hi / 1000}, usOK: true}}}}
+	settleStatsTimes(f)
+	if s := f.IfStats[0][0]; s.Ts != hi || s.Start != lo {
+		t.Errorf("declared times that fit were changed: %+v", s)
 	}
 }

@@ -303,6 +303,7 @@ func scanEnd(r Reader, fi *FileInfo, report func()) {
 	fi.Interfaces = r.Interfaces() // a copy
 	if nr, ok := r.(*ngReader); ok {
 		fi.Names, fi.IfStats = nr.Names(), nr.Stats()
+		settleStatsTimes(fi)
 	}
 	if report != nil {
 		report()
