@@ -295,6 +295,7 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 	case lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached && a.mtuCanExplain(s) && a.wgEncrypted(s): // wgmtu.go
 		l.kind = "pmtu-blackhole"
 		l.detail = detail + " " + wgBlackholeDetail(s) + unplaced
+		l.next, l.text = a.wgBlackholeNext(s), wgBlackholeText // wgmtu.go
 	case s.lostDF == s.lost && lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached && a.mtuCanExplain(s):
 		l.kind = "pmtu-blackhole"
 		where, next := a.mtuWhere(s) // mtulink.go: between two nodes, which MTU and where
