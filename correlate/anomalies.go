@@ -231,6 +231,7 @@ type segLoss struct {
 	evidence []Evidence
 	detail   string
 	next     string // what to check next, when not the kind's own (an IPv6 black hole's)
+	text     string // the kind's text (%s: the place), when not its own (an IPv6 black hole's)
 }
 
 // segLosses classifies every segment's losses, once: drops answered with an ICMP error are that
@@ -294,13 +295,14 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 	case lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached && a.mtuCanExplain(s) && a.wgEncrypted(s): // wgmtu.go
 		l.kind = "pmtu-blackhole"
 		l.detail = detail + " " + wgBlackholeDetail(s) + unplaced
+		l.next, l.text = a.wgBlackholeNext(s), wgBlackholeText // wgmtu.go
 	case s.lostDF == s.lost && lost >= 2 && s.lostMaxLen > s.passMaxLen && s.delivered > 0 && !icmpReached && a.mtuCanExplain(s):
 		l.kind = "pmtu-blackhole"
 		where, next := a.mtuWhere(s) // mtulink.go: between two nodes, which MTU and where
 		l.detail = fmt.Sprintf("%s Lost packets were up to %d bytes with DF; the largest that passed was %d.%s", detail,
 			s.lostMaxLen, s.passMaxLen, where+unplaced)
 		if s.lostV6 > 0 {
-			l.detail, l.next = pmtuDetail6(s, detail, where+unplaced)
+			l.detail, l.next, l.text = a.pmtuDetail6(s, detail, where+unplaced) // ptb6.go
 		}
 		if next != "" {
 			l.next = next
@@ -344,22 +346,6 @@ func (f *findings) lossCount(s *segAcc) (int, string) {
 			w.nodes[n])
 	}
 	return lost, detail
-}
-
-// pmtuDetail6 is the detail and next step of a path-MTU black hole on segment s whose lost packets
-// are IPv6, all or some: IPv6 has no DF bit because no router fragments (RFC 8200), and its error is
-// ICMPv6 Packet Too Big (type 2), not ICMP type 3 code 4 (RFC 8201).
-func pmtuDetail6(s *segAcc, detail, unplaced string) (string, string) {
-	if s.lostV6 == s.lost {
-		return fmt.Sprintf("%s Lost packets were IPv6, up to %d bytes; the largest that passed was %d. IPv6 routers never "+
-				"fragment: a packet too big for a link is dropped and answered with ICMPv6 Packet Too Big (type 2), and none reached "+
-				"the sending pod.%s", detail, s.lostMaxLen, s.passMaxLen, unplaced),
-			"Lower the pod/tunnel MTU (Calico's MTU setting) or let ICMPv6 Packet Too Big (type 2) through the network."
-	}
-	return fmt.Sprintf("%s Lost packets were up to %d bytes, IPv4 with DF or IPv6 (which routers never fragment); the largest "+
-			"that passed was %d. Neither ICMP fragmentation-needed nor ICMPv6 Packet Too Big reached the sending pod.%s",
-			detail, s.lostMaxLen, s.passMaxLen, unplaced),
-		"Lower the pod/tunnel MTU (Calico's MTU setting) or let ICMP type 3 code 4 and ICMPv6 Packet Too Big (type 2) through the network."
 }
 
 // Path-MTU floors: every IPv4 link carries 576-byte packets in practice (RFC 791's datagram every host
@@ -411,6 +397,9 @@ func detectLosses(f *findings, k *kindRow) []Anomaly {
 			an := k.anomaly(k.severity, f.segWhere(l.s), l.flows, f.ids, l.lost, l.evidence, l.detail)
 			if l.next != "" {
 				an.Next = l.next
+			}
+			if l.text != "" {
+				retext(&an, k, l.text) // ptb6.go
 			}
 			out = append(out, an)
 		}
@@ -503,7 +492,7 @@ func detectICMP(f *findings, k *kindRow) []Anomaly {
 		}
 		detail := ""
 		if key.kind == "icmp-frag-needed" {
-			detail = fmt.Sprintf("Next-hop MTU %d.", fs[0].mtu)
+			detail = fragDetail(fs) // ptb6.go
 		}
 		if n := f.answered[key]; n > 0 {
 			what := "a packet"
@@ -539,6 +528,9 @@ func detectICMP(f *findings, k *kindRow) []Anomaly {
 		}
 		an := k.anomaly(sev, Where{Point: w.c.Points[key.point].ID}, flows, f.ids, len(fs), ev, strings.TrimSpace(detail))
 		an.Message = w.icmpSentence(an.Message, k, key, fs) // refused.go
+		if fs[0].ptb.next != "" && !key.self {
+			an.Next = fs[0].ptb.next
+		}
 		out = append(out, an)
 	}
 	return out

@@ -338,9 +338,10 @@ type icmpFinding struct {
 	// unsure marks an error whose sender cannot be told: its point's node, or a hop past it
 	// (senderUnknown).
 	unsure bool
-	cut    bool // its quote was cut before its ports and names no one flow (quotecut.go)
-	sender int  // icmpSenderWhy's node (-1 or senderUnknown as there)
-	v6     bool // ICMPv6
+	cut    bool    // its quote was cut before its ports and names no one flow (quotecut.go)
+	sender int     // icmpSenderWhy's node (-1 or senderUnknown as there)
+	v6     bool    // ICMPv6
+	ptb    ptbNote // what an ICMPv6 Packet Too Big says of the packet it quotes, and what to do (ptb6.go)
 }
 
 // icmpOut is what the ICMP check gives: the errors listed, the findings, and per flow how many
@@ -399,7 +400,7 @@ func (a *analysis) icmp(ids []string) icmpOut {
 			local := !srcPod && dstPod && n < 0 && dp == p && sender == w.pointNode[p]
 			fnd := icmpFinding{kind: kind, point: p, flow: fi, ev: ie.Evidence, mtu: e.MTU,
 				self: self, own: own, local: local, beyond: sender == -1, src: ie.Src, why: why, unsure: sender == senderUnknown,
-				cut: w.cutLeft(o), sender: sender, v6: v6, j: int32(j), t: ie.Ts, qdst: qdst,
+				cut: w.cutLeft(o), sender: sender, v6: v6, j: int32(j), t: ie.Ts, qdst: qdst, ptb: w.ptbNotes(o, e),
 				hostUnreach: (!v6 && e.Type == 3 && e.Code == 1) || (v6 && e.Type == 1 && e.Code == 3)}
 			out.findings = append(out.findings, fnd)
 		}

@@ -2,6 +2,8 @@ package correlate
 
 import (
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/calipath/calipath/cluster"
 	"github.com/calipath/calipath/decode"
@@ -128,4 +130,43 @@ func (x *explainer) wgUnderlayBelow(s int, nodes []int, dev string, mtu, oh int,
 		}
 	}
 	return out
+}
+
+// wgBlackholeText is the kind's text of a path-MTU black hole on the encrypted hop (%s: the segment):
+// there the generic "DF … fragmentation-needed … sending pod" does not hold.
+const wgBlackholeText = "Large packets were lost between %s while smaller ones passed, on WireGuard's encrypted hop, where no ICMP " +
+	"fragmentation-needed can report it: a path-MTU black hole."
+
+// wgBlackholeNext is what to do about a path-MTU black hole on the encrypted hop of segment s: the
+// WireGuard MTU of the nodes at its ends (wireguard.cali, or wg-v6.cali over an IPv6 underlay) must fit
+// the smallest underlay MTU between them less what WireGuard adds, since no ICMP can help.
+func (a *analysis) wgBlackholeNext(s *segAcc) string {
+	dev, felix, oh := "wireguard.cali", "wireguardMTU", 60
+	if o := a.lostAt(s); o != nil && o.Flags&decode.FlagIPv6 != 0 {
+		dev, felix, oh = "wg-v6.cali", "wireguardMTUV6", 80
+	}
+	var names []string
+	seen := map[int]bool{}
+	for fi := range s.flows {
+		for _, pi := range a.flows[fi].path {
+			if pi == nil || !a.wgBetween(pi, s.from, s.to) {
+				continue
+			}
+			for _, n := range []int{pi.srcNode, pi.dstNode} {
+				if n >= 0 && !seen[n] {
+					seen[n] = true
+					names = append(names, a.w.nodes[n])
+				}
+			}
+		}
+	}
+	sort.Strings(names)
+	nodes := "the nodes"
+	if len(names) > 0 {
+		nodes = strings.Join(names, " and ")
+	}
+	return fmt.Sprintf("Set %s's MTU on %s (FelixConfiguration %s, or Calico's MTU setting) to the smallest underlay MTU between "+
+		"them less %d. WireGuard sends its UDP without DF, so no ICMP fragmentation-needed comes back and letting ICMP through "+
+		"does not help: compare `ip link show` (the MTU) of every underlay interface and router on the way, and check whether "+
+		"something on it drops IP fragments.", dev, nodes, felix, oh)
 }

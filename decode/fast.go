@@ -650,7 +650,8 @@ func tcpOptions(o []byte, p *Packet, cut bool) {
 }
 
 // decodeQuote decodes the packet quoted by an ICMP error, as far as it was captured: its IP header,
-// the IP header inside it when it is an IP-in-IP outer header, and the first transport bytes.
+// the IP header inside it when it is an IP-in-IP outer header or a VXLAN datagram (quoteVXLAN), and
+// the first transport bytes.
 func decodeQuote(q []byte, v6 bool, ic *ICMP) {
 	var rest []byte
 	var ok bool
@@ -673,6 +674,11 @@ func decodeQuote(q []byte, v6 bool, ic *ICMP) {
 	}
 	if h.FragOff != 0 {
 		return
+	}
+	if h == &ic.Quoted && h.Proto == 17 {
+		if in, ok := quoteVXLAN(rest, ic); ok {
+			rest, h = in, &ic.QuotedInner
+		}
 	}
 	switch h.Proto {
 	case 6, 17:

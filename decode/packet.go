@@ -200,13 +200,19 @@ type ICMP struct {
 	ID, Seq    uint16 // echo request/reply
 	MTU        uint16 // next-hop MTU (IPv4 type 3 code 4; ICMPv6 packet too big, truncated to 16 bits)
 	// Quoted is the IP header inside an ICMP error; QuotedInner is the IP header inside it when the quote
-	// is an IP-in-IP outer header. QSport/QDport are the quoted TCP/UDP ports, or ICMP id/seq.
+	// is an IP-in-IP outer header or a VXLAN datagram (QVXLAN). QSport/QDport are the quoted TCP/UDP
+	// ports, or ICMP id/seq, of the innermost quoted packet.
 	Quoted      IPHdr
 	QuotedInner IPHdr
 	QSport      uint16
 	QDport      uint16
 	QSeq        uint32 // quoted TCP sequence number, when quoted
 	HasQuote    bool
+	// QVXLAN: the quote is a VXLAN datagram, whose UDP ports are QOuterSport and QOuterDport and VNI
+	// QVNI; the packet it carries is QuotedInner (a router's error about the nodes' tunnel datagram).
+	QVXLAN                   bool
+	QOuterSport, QOuterDport uint16
+	QVNI                     uint32
 }
 
 // IsError reports whether this is an ICMP error message (it quotes an earlier packet).

@@ -54,7 +54,10 @@ import (
 //   - ICMP: ID/Seq for echo, MTU for IPv4 3/4 and ICMPv6 type 2 (saturated at 65535). The quote of an
 //     error is decoded header by header as far as captured (ICMPv4 quotes IPv4, ICMPv6 IPv6):
 //     HasQuote once the quoted IP header is complete; a quoted IPv4 protocol 4 header is followed into
-//     QuotedInner; then TCP/UDP ports (4 bytes) or ICMP id/seq (8 bytes), and the TCP sequence.
+//     QuotedInner, and so is a quoted VXLAN datagram (UDP to port 4789, whatever vxlanPort, with the UDP, VXLAN (I flag) and
+//     untagged inner Ethernet headers captured, carrying IPv4 or IPv6 whose header is complete: QVXLAN,
+//     its UDP ports and VNI recorded; else it stays a UDP quote); then TCP/UDP ports (4 bytes) or ICMP
+//     id/seq (8 bytes), and the TCP sequence, of the innermost quoted packet.
 //   - ARP needs 28 bytes (else ErrTruncated) and hardware type 1, protocol 0x0800, lengths 6 and 4
 //     (else ErrNotIP).
 //   - Checksums: every complete IPv4 header decoded on the way to the innermost packet is verified
@@ -702,6 +705,19 @@ func (s *slowState) quote(q []byte, v6 bool) {
 	}
 	if h.FragOff != 0 {
 		return
+	}
+	// A quoted VXLAN datagram: UDP to the VXLAN port, the I flag, untagged inner Ethernet, then IPv4 or
+	// IPv6 whose header is complete.
+	if h.Proto == 17 && h == &c.Quoted && len(rest) >= 30 && binary.BigEndian.Uint16(rest[2:4]) == 4789 && rest[8]&0x08 != 0 {
+		if et := binary.BigEndian.Uint16(rest[28:30]); et == 0x0800 || et == 0x86dd {
+			var in IPHdr
+			if after, ok := s.header(rest[30:], et == 0x86dd, &in, true, false); ok {
+				c.QuotedInner, c.QVXLAN = in, true
+				c.QOuterSport, c.QOuterDport = binary.BigEndian.Uint16(rest[0:2]), binary.BigEndian.Uint16(rest[2:4])
+				c.QVNI = uint32(rest[12])<<16 | uint32(rest[13])<<8 | uint32(rest[14])
+				rest, h = after, &c.QuotedInner
+			}
+		}
 	}
 	switch h.Proto {
 	case 6, 17:

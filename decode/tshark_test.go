@@ -111,6 +111,10 @@ func tsExpect(p *Packet) tsFrame {
 		if c.IsError(v6) && c.HasQuote {
 			ip(&c.Quoted)
 			q := &c.Quoted
+			if c.QVXLAN {
+				ports(17, c.QOuterSport, c.QOuterDport)
+				add("vxlan.vni", strconv.Itoa(int(c.QVNI)))
+			}
 			if c.QuotedInner.Version != 0 {
 				ip(&c.QuotedInner)
 				q = &c.QuotedInner

@@ -228,6 +228,12 @@ func appendICMPJSON(b []byte, p *decode.Packet) []byte {
 				b = appendAddr(b, ic.QuotedInner.DstAddr())
 				b = append(b, '"')
 			}
+			if ic.QVXLAN { // sport and dport are the inner packet's, as for IP-in-IP
+				b = appendUint(b, `,"inner_proto":`, uint64(ic.QuotedInner.Proto))
+				b = appendUint(b, `,"vxlan_sport":`, uint64(ic.QOuterSport))
+				b = appendUint(b, `,"vxlan_dport":`, uint64(ic.QOuterDport))
+				b = appendUint(b, `,"vni":`, uint64(ic.QVNI))
+			}
 			b = append(b, '}')
 		}
 	} else if ic.Type == 0 || ic.Type == 8 || ic.Type == 128 || ic.Type == 129 {

@@ -204,6 +204,12 @@ type QuoteJSON struct {
 	Dport    uint16 `json:"dport"`
 	InnerSrc string `json:"inner_src,omitempty"`
 	InnerDst string `json:"inner_dst,omitempty"`
+	// A quoted VXLAN datagram (a router's error about the nodes' tunnel datagram): Sport and Dport are
+	// the packet's inside it, as for IP-in-IP; these are its protocol, the datagram's UDP ports and VNI.
+	InnerProto *uint8  `json:"inner_proto,omitempty"`
+	VXLANSport *uint16 `json:"vxlan_sport,omitempty"`
+	VXLANDport *uint16 `json:"vxlan_dport,omitempty"`
+	VNI        *uint32 `json:"vni,omitempty"`
 }
 
 // WGJSON is the clear-text header of a WireGuard message (indexes in hex, as WireGuard's tools show

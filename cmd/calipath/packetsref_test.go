@@ -79,6 +79,9 @@ func frameDoc(path, point string, rec *decode.Record, p *decode.Packet) *Frame {
 					if ic.QuotedInner.Version != 0 {
 						q.InnerSrc, q.InnerDst = ic.QuotedInner.SrcAddr().String(), ic.QuotedInner.DstAddr().String()
 					}
+					if ic.QVXLAN {
+						q.InnerProto, q.VXLANSport, q.VXLANDport, q.VNI = &ic.QuotedInner.Proto, &ic.QOuterSport, &ic.QOuterDport, &ic.QVNI
+					}
 					ij.Quote = q
 				}
 			} else if ic.Type == 0 || ic.Type == 8 || ic.Type == 128 || ic.Type == 129 {
@@ -152,7 +155,10 @@ func frameText(f *Frame) string {
 			if in.MTU != 0 {
 				fmt.Fprintf(&b, " mtu %d", in.MTU)
 			}
-			if q := in.Quote; q != nil {
+			if q := in.Quote; q != nil && q.VNI != nil {
+				fmt.Fprintf(&b, " quoting %s > %s proto 17 vni %d (inner %s > %s proto %d)", hostPort(q.Src, *q.VXLANSport),
+					hostPort(q.Dst, *q.VXLANDport), *q.VNI, hostPort(q.InnerSrc, q.Sport), hostPort(q.InnerDst, q.Dport), *q.InnerProto)
+			} else if q != nil {
 				fmt.Fprintf(&b, " quoting %s > %s proto %d", hostPort(q.Src, q.Sport), hostPort(q.Dst, q.Dport), q.Proto)
 				if q.InnerSrc != "" {
 					fmt.Fprintf(&b, " (inner %s > %s)", q.InnerSrc, q.InnerDst)

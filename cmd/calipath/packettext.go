@@ -168,7 +168,9 @@ func appendICMPText(b []byte, p *decode.Packet) []byte {
 		if ic.MTU != 0 {
 			b = appendUint(b, " mtu ", uint64(ic.MTU))
 		}
-		if ic.HasQuote {
+		if ic.HasQuote && ic.QVXLAN {
+			b = appendVXLANQuote(b, ic)
+		} else if ic.HasQuote {
 			b = append(b, " quoting "...)
 			b = appendHostPort(b, ic.Quoted.SrcAddr(), ic.QSport)
 			b = append(b, " > "...)
@@ -279,4 +281,20 @@ func appendProtoName(b []byte, p uint8) []byte {
 		return append(b, n...)
 	}
 	return decimal.AppendUint(append(b, "proto "...), uint64(p))
+}
+
+// appendVXLANQuote appends what an ICMP error quoting a VXLAN datagram quotes: the datagram (its UDP
+// ports and VNI) and the packet inside it, with that packet's ports.
+func appendVXLANQuote(b []byte, ic *decode.ICMP) []byte {
+	b = append(b, " quoting "...)
+	b = appendHostPort(b, ic.Quoted.SrcAddr(), ic.QOuterSport)
+	b = append(b, " > "...)
+	b = appendHostPort(b, ic.Quoted.DstAddr(), ic.QOuterDport)
+	b = appendUint(b, " proto 17 vni ", uint64(ic.QVNI))
+	b = append(b, " (inner "...)
+	b = appendHostPort(b, ic.QuotedInner.SrcAddr(), ic.QSport)
+	b = append(b, " > "...)
+	b = appendHostPort(b, ic.QuotedInner.DstAddr(), ic.QDport)
+	b = appendUint(b, " proto ", uint64(ic.QuotedInner.Proto))
+	return append(b, ')')
 }

@@ -86,6 +86,7 @@ func (l *lab) packet6(p *Point, where string, ts int64, network []byte, ip *laye
 			io := icmpObs{point: where, ts: o.ts, typ: typ, code: code, src: src, dst: dst, v6: true}
 			if typ == 2 && len(rest) >= 4 {
 				io.mtu = int(binary.BigEndian.Uint32(rest[:4]))
+				io.quoted = quotedFlow6(rest[4:])
 			}
 			*icmps = append(*icmps, io)
 			return
@@ -133,4 +134,28 @@ func (l *lab) nd(where string, typ int, src netip.Addr, rest []byte, arps *[]arp
 		return
 	}
 	*arps = append(*arps, arpSeen{point: where, senderIP: target, senderMAC: mac, v6: true})
+}
+
+// quotedFlow6 is the flow of the packet an ICMPv6 error quotes (q: the invoking packet, as much as the
+// error holds), read with gopacket's own layers down to the innermost IP packet (through VXLAN, whose
+// port gopacket knows): "proto src sport dst dport", as a Flow's fields print; "" when it names none.
+func quotedFlow6(q []byte) string {
+	pkt := gopacket.NewPacket(q, layers.LayerTypeIPv6, gopacket.Default)
+	var src, dst netip.Addr
+	flow := ""
+	for _, ly := range pkt.Layers() { // outermost first: the last IP header and transport header win
+		switch x := ly.(type) {
+		case *layers.IPv6:
+			src, _ = netip.AddrFromSlice(x.SrcIP.To16())
+			dst, _ = netip.AddrFromSlice(x.DstIP.To16())
+		case *layers.IPv4:
+			src, _ = netip.AddrFromSlice(x.SrcIP.To4())
+			dst, _ = netip.AddrFromSlice(x.DstIP.To4())
+		case *layers.TCP:
+			flow = fmt.Sprintf("tcp %s %d %s %d", src, x.SrcPort, dst, x.DstPort)
+		case *layers.UDP:
+			flow = fmt.Sprintf("udp %s %d %s %d", src, x.SrcPort, dst, x.DstPort)
+		}
+	}
+	return flow
 }

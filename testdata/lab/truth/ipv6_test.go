@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
@@ -131,5 +132,41 @@ func TestIPv6NeighbourDiscovery(t *testing.T) {
 	l.arpAnomalies(asks)
 	if len(l.t.ExpectedAnomalies) != 1 || l.t.ExpectedAnomalies[0] != (Anomaly{"nd-gateway-unanswered", "node-a/cali5e1c4d6c68c"}) {
 		t.Errorf("unanswered: %+v", l.t.ExpectedAnomalies)
+	}
+}
+
+// TestPacketTooBig pins the ICMPv6 Packet Too Big messages of the IPv6 MTU scenarios, read from the
+// captures: in pmtu-discovery6 router-1 (fd00:20::1) tells node-b the MTU of its 1400-byte eth0, and
+// node-b then refuses pod-b's big packets itself, from its VTEP address, with that MTU less VXLAN over
+// IPv6's 70 bytes; in mtu-blackhole6 router-1's messages are dropped before any capture sees them.
+func TestPacketTooBig(t *testing.T) {
+	want := map[string][]ICMPSeen{
+		"pmtu-discovery6": {
+			{ICMPv6: true, Type: 2, MTU: 1400, Src: "fd00:20::1", Dst: "fd00:20::2", Where: "router-1/eth1"},
+			{ICMPv6: true, Type: 2, MTU: 1330, Src: "fd00:244::40", Dst: "fd00:244::47", Where: "node-b/cali2f5353dd8c5"},
+		},
+		"mtu-blackhole6": nil,
+	}
+	for sc, w := range want {
+		tr, err := compute(scenarioDir(t, sc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []ICMPSeen
+		for _, s := range tr.ICMP {
+			s.Count = 0
+			got = append(got, s)
+		}
+		if diff := cmp.Diff(w, got); diff != "" {
+			t.Errorf("%s: ICMP errors (-want +got):\n%s", sc, diff)
+		}
+		// The packet router-1 dropped and answered with Packet Too Big (quoting pod-b's TCP inside the
+		// VXLAN datagram) is path-MTU discovery working: the error's finding, not a loss; unanswered, it is
+		// the black hole.
+		for _, x := range tr.ExpectedAnomalies {
+			if x.Where == "router-1/eth1→router-1/eth0" && (sc == "pmtu-discovery6" || x.Kind != "pmtu-blackhole") {
+				t.Errorf("%s: %s at %s", sc, x.Kind, x.Where)
+			}
+		}
 	}
 }

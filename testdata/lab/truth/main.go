@@ -269,6 +269,7 @@ type lab struct {
 	// first each point's first frame (its capture's time, unskewed)
 	late  map[string]bool
 	first map[string]int64
+	icmps []icmpObs // every ICMP error seen, at every point (routerAnswered)
 	errs  []error
 }
 
@@ -384,6 +385,7 @@ func computeView(dir string, checkView bool) (*lab, error) {
 		return nil, err
 	}
 	l.icmpAnomalies(icmps)
+	l.icmps = icmps
 	l.flows(all, data)
 	l.arpAnomalies(arps)
 	l.wgTruth()
@@ -654,6 +656,7 @@ type icmpObs struct {
 	mtu      int
 	src, dst netip.Addr
 	id       uint16
+	quoted   string // ICMPv6 Packet Too Big: the innermost flow of the packet it quotes (quotedFlow6), or ""
 }
 
 func (l *lab) readPoint(p *Point, all map[string][]obs, segs *[]obs, arps *[]arpSeen, icmps *[]icmpObs) error {
@@ -1432,6 +1435,11 @@ func (l *lab) lossAnomalies(fl *Flow, passed map[string][]int) {
 			fromNode != toNode && rf == "underlay" && rt == "underlay": // no router captured between
 			kind = "underlay-drop"
 		}
+		if rf == "router" && rt == "router" && fromNode == toNode && l.routerAnswered(fromNode, fl) >= ls.Packets {
+			// Path-MTU discovery working: the router told the sender of each packet it dropped here (ICMPv6
+			// Packet Too Big quoting the flow), whose finding that is (icmp-frag-needed): not a loss.
+			continue
+		}
 		if here := passed[ls.Segment]; fl.Delivered > 0 || len(here) > 0 {
 			// Partial loss, of the flow or of the segment. A PMTU black hole
 			// loses exactly the big DF packets while no ICMP "fragmentation
@@ -1550,6 +1558,19 @@ func (l *lab) icmpAnomalies(icmps []icmpObs) {
 			l.add("ttl-expired", s.Where)
 		}
 	}
+}
+
+// routerAnswered is how many ICMPv6 Packet Too Big messages router sent (seen at one of its own
+// interfaces) that quote a packet of flow fl, through any tunnel (quotedFlow6).
+func (l *lab) routerAnswered(router string, fl *Flow) int {
+	want := fmt.Sprintf("%s %s %d %s %d", fl.Proto, fl.Src, fl.Sport, fl.Dst, fl.Dport)
+	n := 0
+	for _, o := range l.icmps {
+		if node, _, _ := strings.Cut(o.point, "/"); node == router && o.v6 && o.typ == 2 && o.quoted == want {
+			n++
+		}
+	}
+	return n
 }
 
 func (l *lab) hasFragNeeded() bool {

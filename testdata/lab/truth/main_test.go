@@ -155,6 +155,14 @@ func TestScenarioFindings(t *testing.T) {
 		// node-b's eth0 captured from 1.5 s after the others (no -i any on node-b): the first pings
 		// crossed it unseen, seen on both sides of it. Healthy otherwise.
 		"late-capture": {"capture-gap node-b/eth0"},
+		// router-1's eth0 at MTU 1400 on the IPv6 underlay: it answers pod-b's big VXLAN packets with ICMPv6
+		// Packet Too Big (MTU 1400) to node-b, whose vxlan-v6.calico then refuses pod-b's big packets itself
+		// (Packet Too Big, MTU 1330, from its VTEP address); the drop router-1 answered is no loss of its own
+		// (TestPacketTooBig). In mtu-blackhole6 router-1's Packet Too Big is dropped on its way out, and the
+		// big packets die there unanswered.
+		"pmtu-discovery6": {"icmp-frag-needed router-1/eth1", "icmp-frag-needed " + b,
+			"loss " + b + "→node-b/vxlan-v6.calico", "loss node-b/vxlan-v6.calico→node-b/eth0"},
+		"mtu-blackhole6": {"pmtu-blackhole router-1/eth1→router-1/eth0"},
 	}
 	for _, dir := range scenarioDirs(t) {
 		if _, ok := want[filepath.Base(dir)]; !ok {
