@@ -214,29 +214,46 @@ func TestSignalAnyMoment(t *testing.T) {
 	for i, frac := range []float64{0.05, 0.25, 0.45, 0.65, 0.8, 0.95} {
 		sig := stopSigs[i%len(stopSigs)]
 		delay := time.Duration(frac * float64(took))
-		out := oldOutput(t, t.TempDir())
-		p := start(t, bin, append([]string{"report", "-q", "-o", out}, g.Files...)...)
-		p.readAtLeast(t, 1<<16, time.Minute)
-		time.Sleep(delay)
-		sent := time.Now()
-		p.cmd.Process.Signal(sig)
-		got := p.wait(t, 10*time.Second)
-		switch {
-		case got == fmt.Sprintf("exit %d", 128+int(sig)):
-			checkOld(t, out)
-			if d := p.ended.Sub(sent); d > stopGrace+time.Second {
-				t.Errorf("%s at %v: stopped only %v after the signal", sigName(sig), delay, d)
-			}
-		case got == "exit 0" && p.ended.Sub(sent) < 100*time.Millisecond:
-			// Too late: the report was complete.
-			if b, _ := os.ReadFile(out); !bytes.Equal(b, want) {
-				t.Errorf("%s at %v: exit 0 but the output is not the report", sigName(sig), delay)
-			}
-		default:
-			t.Errorf("%s at %v of %v: %s, %v after the signal; stderr:\n%s", sigName(sig), delay, took, got,
-				p.ended.Sub(sent), p.stderr.String())
+		// A run that exits 0 later than 100 ms after the signal may only have been slowed by a busy
+		// machine: that case is tried once more, and fails only if it happens again.
+		problem := signalAt(t, bin, g.Files, sig, delay, took, want)
+		if problem != "" && strings.HasPrefix(problem, "late exit 0") {
+			problem = signalAt(t, bin, g.Files, sig, delay, took, want)
+		}
+		if problem != "" {
+			t.Errorf("%s at %v of %v: %s", sigName(sig), delay, took, problem)
 		}
 	}
+}
+
+// signalAt runs report over files, sends sig delay after it has begun to read, and says what was
+// wrong with how the run ended ("" when nothing was): stopped with the signal's exit code and the
+// old output left, or ended by itself within 100 ms of the signal with the full report (want).
+func signalAt(t *testing.T, bin string, files []string, sig syscall.Signal, delay, took time.Duration, want []byte) string {
+	out := oldOutput(t, t.TempDir())
+	p := start(t, bin, append([]string{"report", "-q", "-o", out}, files...)...)
+	p.readAtLeast(t, 1<<16, time.Minute)
+	time.Sleep(delay)
+	sent := time.Now()
+	p.cmd.Process.Signal(sig)
+	got := p.wait(t, 10*time.Second)
+	switch {
+	case got == fmt.Sprintf("exit %d", 128+int(sig)):
+		checkOld(t, out)
+		if d := p.ended.Sub(sent); d > stopGrace+time.Second {
+			return fmt.Sprintf("stopped only %v after the signal", d)
+		}
+	case got == "exit 0" && p.ended.Sub(sent) < 100*time.Millisecond:
+		// Too late: the report was complete.
+		if b, _ := os.ReadFile(out); !bytes.Equal(b, want) {
+			return "exit 0 but the output is not the report"
+		}
+	case got == "exit 0":
+		return fmt.Sprintf("late exit 0, %v after the signal; stderr:\n%s", p.ended.Sub(sent), p.stderr.String())
+	default:
+		return fmt.Sprintf("%s, %v after the signal; stderr:\n%s", got, p.ended.Sub(sent), p.stderr.String())
+	}
+	return ""
 }
 
 // writeOutput stops when ctx ends mid-write: the temporary file goes, the old file stays.
