@@ -485,7 +485,7 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 			idx = int(mf.p[i])
 		}
 		b = b[:len(b)+1]
-		m.sight(&b[len(b)-1], &mf.obs[idx], mf.slot(idx), mf.base+uint32(idx), ht.topTime())
+		m.sightTied(b, &mf.obs[idx], mf.slot(idx), mf.base+uint32(idx), ht.topTime())
 		if len(b) == m.batch {
 			out <- b
 			b = <-free

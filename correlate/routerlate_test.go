@@ -2,7 +2,6 @@ package correlate
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -179,7 +178,7 @@ func forRouterScenarios(t *testing.T, test func(t *testing.T, dir string)) {
 	dirs, _ := filepath.Glob("../testdata/lab/scenarios/*")
 	ran := 0
 	for _, dir := range dirs {
-		if _, err := os.Stat(filepath.Join(dir, "router-1-eth1.pcap")); err != nil || forwarded(t, dir) < 4 {
+		if !routerPair(dir) || forwarded(t, dir) < 4 {
 			continue
 		}
 		ran++

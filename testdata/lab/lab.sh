@@ -29,7 +29,7 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	healthy-wireguard wireguard-underlay-loss wireguard-blocked wireguard-mtu-blackhole wireguard-fragmented
 	wireguard-bypass same-node vlan-ipip vlan-loss router-any-bgp router-any-drop router-any-ipip
 	router-three-ifaces router-three-ifaces-any router-three-ifaces-drop healthy-vxlan6 vxlan6-underlay-drop
-	ndp-gateway-off6 late-capture pmtu-discovery6 mtu-blackhole6)
+	ndp-gateway-off6 late-capture pmtu-discovery6 mtu-blackhole6 oneway)
 
 # Scenarios calipath cannot follow yet (none now; see the README). They go to scenarios-pending/, out of the
 # globs of calipath's lab and report tests; the truth tests read them.
@@ -430,7 +430,9 @@ start_captures() {
 	done
 	[ -n "${POD_C:-}" ] && cap node-a "$(calname default.pod-c)" workload
 	if [ "${DUMP_STATE:-}" != 1 ]; then # the state-* scenarios capture on the nodes only, as users do
-		cap router-1 eth0 router
+		# NO_R1_ETH0=1 (oneway): router-1's link to node-a is not captured, so node-a's clock meets
+		# router-1's and ext-1's one way only (their replies come from no address of a known node).
+		[ "${NO_R1_ETH0:-}" = 1 ] || cap router-1 eth0 router
 		cap router-1 eth1 router
 	fi
 	if [ "${ROUTER_ANY:-}" = 1 ]; then
@@ -626,6 +628,7 @@ run_scenario() {
 	vlan-loss) VLAN=1 ;;
 	no-default-route) NO_DEFAULT_A=1 ;;
 	snat-external) WITH_EXT=1 ;;
+	oneway) WITH_EXT=1 NO_R1_ETH0=1 ;; # snat-external with router-1's link to node-a not captured
 	state-neigh-failed) mode=bgp DUMP_STATE=1 ;;
 	state-*) DUMP_STATE=1 ;;
 	late-capture) LATE_CAP=1 ;;
@@ -716,7 +719,7 @@ run_scenario() {
 		log "nat kind=dnat node=node-a from=$SVC_IP:80 to=$POD_B_IP:8080 proto=tcp"
 		log "nat kind=dnat node=node-a from=$SVC_IP:53 to=$POD_B_IP:9000 proto=udp"
 		;;
-	snat-external)
+	snat-external | oneway)
 		rule node-a iptables -t nat -A POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -j MASQUERADE --random-fully
 		;;
 	underlay-loss)
@@ -813,7 +816,7 @@ run_scenario() {
 		client pod-a get -url "http://$SVC_IP:80/" -timeout 3s
 		client pod-a udp -addr "$SVC_IP:53" -n 3
 		;;
-	snat-external) traffic "$EXT_IP" ;;
+	snat-external | oneway) traffic "$EXT_IP" ;;
 	router-three-ifaces*)
 		# pod-a talks to pod-b (router-1 eth0 ↔ eth1) and to ext-1 (eth0 ↔ eth2), unNATed: the
 		# router routes both pod blocks (BGP) and ext-1's default route is router-1. The third link
