@@ -485,9 +485,9 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 			idx = int(mf.p[i])
 		}
 		b = b[:len(b)+1]
-		m.sightTied(b, &mf.obs[idx], mf.slot(idx), mf.base+uint32(idx), ht.topTime())
+		m.sight(&b[len(b)-1], &mf.obs[idx], mf.slot(idx), mf.base+uint32(idx), ht.topTime())
 		if len(b) == m.batch {
-			out <- b
+			out <- m.tiesInOrder(b)
 			b = <-free
 		}
 		if i++; i == len(mf.obs) {
@@ -505,7 +505,7 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 		ht.advanced(mf.ts[k])
 	}
 	if len(b) > 0 {
-		out <- b
+		out <- m.tiesInOrder(b)
 	}
 }
 

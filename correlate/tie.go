@@ -1,7 +1,5 @@
 package correlate
 
-import "github.com/calipath/calipath/decode"
-
 // Sightings at the same corrected time. A clock bounded on one side only is taken at its limit, so the
 // fastest packet across it takes no time at all (see oneSided): its sightings on both sides then have
 // equal corrected times, and the merge, which orders equal times by file, may hand the matcher the
@@ -12,14 +10,16 @@ import "github.com/calipath/calipath/decode"
 // equal TTLs (one link's two ends) the sighting on the node that sent the packet first and the one on
 // the node it is going to last.
 
-// sightTied fills the last sighting of batch b (see sight) and moves it before the sightings of its
-// packet at the same corrected time that its way says came after it.
-func (m *matcher) sightTied(b []sighting, o *decode.Observation, slot *uint64, g uint32, t int64) {
-	n := len(b) - 1
-	m.sight(&b[n], o, slot, g, t)
-	if n > 0 && b[n-1].t == t {
-		m.tieOrder(b)
+// tiesInOrder puts each run of equal times in batch b in the order of its packets' ways (tieOrder on
+// each sighting that ties with the one before it) and returns b. It runs once per batch, off the
+// merge's per-sighting line: a tie split across two batches keeps the merge's order.
+func (m *matcher) tiesInOrder(b []sighting) []sighting {
+	for i := 1; i < len(b); i++ {
+		if b[i].t == b[i-1].t && b[i].loose == b[i-1].loose { // (tieBefore's first test, for its packet)
+			m.tieOrder(b[:i+1])
+		}
 	}
+	return b
 }
 
 // tieOrder moves the last sighting of b back past the sightings at its time that come after it on its
