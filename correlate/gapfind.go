@@ -43,9 +43,9 @@ func (c *coverage) fileSpans(w *world, clocks []clockModel) {
 
 // fileSpan is the span (raw capture time) that the pcapng interface statistics of every file carrying
 // point p state (isb_starttime to isb_endtime); ok is false when some file states none, or when the
-// span does not hold the point's own frames (a capture has no frame from when it did not run): dumpcap
-// 4.0 writes those times in microseconds whatever the interface's if_tsresol, so with nanosecond
-// timestamps they read as 1970 (the lab's node-a.pcapng).
+// span does not hold the point's own frames (a capture has no frame from when it did not run: the
+// times are wrong then; dumpcap 4.0's, written in microseconds whatever the interface's if_tsresol,
+// decode already reads as microseconds, see decode.settleStatsTimes).
 func fileSpan(w *world, p int) (first, last int64, ok bool) {
 	first, last = int64(1<<62), int64(-1<<62)
 	for _, s := range w.c.Points[p].Sources {
