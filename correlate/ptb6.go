@@ -20,18 +20,18 @@ import (
 
 // vxlan6Overhead is what VXLAN over IPv6 adds to a packet (IPv6 40, UDP 8, VXLAN 8, Ethernet 14):
 // Felix sets vxlan-v6.calico's MTU to the host's less this.
-const vxlan6Overhead = 70
+var vxlan6Overhead = tunnelOverhead["vxlan-v6.calico"]
 
-// ptbNotes are, for an ICMPv6 Packet Too Big o (table entry e), what its anomaly says of the packet it
-// quotes and its next step: the tunnel datagram and the pods' packet inside it, or the pod's packet,
-// and the MTU that then fits. Other errors: "", "".
+// ptbNote is what an ICMPv6 Packet Too Big's anomaly says of the packet it quotes (quote) and its
+// next step (next): the tunnel datagram and the pods' packet inside it, or the pod's packet, and the
+// MTU that then fits (ptbNotes).
+type ptbNote struct{ quote, next string }
+
+// ptbNotes is the ptbNote of Packet Too Big o (table entry e); of other errors, the zero ptbNote.
 func (w *world) ptbNotes(o *decode.Observation, e decode.ICMPErr) ptbNote {
 	quote, next := w.ptbText(o, &e)
 	return ptbNote{quote, next}
 }
-
-// ptbNote is ptbNotes's answer.
-type ptbNote struct{ quote, next string }
 
 // ptbText is ptbNotes's two sentences.
 func (w *world) ptbText(o *decode.Observation, e *decode.ICMPErr) (quote, next string) {

@@ -141,10 +141,11 @@ const wgBlackholeText = "Large packets were lost between %s while smaller ones p
 // WireGuard MTU of the nodes at its ends (wireguard.cali, or wg-v6.cali over an IPv6 underlay) must fit
 // the smallest underlay MTU between them less what WireGuard adds, since no ICMP can help.
 func (a *analysis) wgBlackholeNext(s *segAcc) string {
-	dev, felix, oh := "wireguard.cali", "wireguardMTU", 60
+	dev, felix := "wireguard.cali", "wireguardMTU"
 	if o := a.lostAt(s); o != nil && o.Flags&decode.FlagIPv6 != 0 {
-		dev, felix, oh = "wg-v6.cali", "wireguardMTUV6", 80
+		dev, felix = "wg-v6.cali", "wireguardMTUV6"
 	}
+	oh := tunnelOverhead[dev]
 	var names []string
 	seen := map[int]bool{}
 	for fi := range s.flows {
