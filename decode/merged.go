@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -180,15 +181,27 @@ type probeState struct {
 	m *mergedLocal
 	// fingerprint → the stages it was seen at (bits 0-55; each pod's veth its own) and, in the top byte,
 	// the TTL it had at the first
-	stages                map[uint64]uint64
+	stages                wordMap
 	dups, vethIP, carried int
 	// frames to or from ee:ee:ee:ee:ee:ee, and IP frames between other unicast MACs: as the scan's
 	// Traffic.CalicoMAC and OtherMAC, which lateMerged reads of a whole file
-	cali, other    int
-	ipKinds        int // the stage kinds (bits) of the IP frames met
-	ipPods         map[[6]byte]bool
-	pairs          map[[32]byte]bool // inner source and destination pairs seen (at most mergePairsMax)
-	answered       int               // IP frames whose addresses were seen the other way before
+	cali, other int
+	ipKinds     int        // the stage kinds (bits) of the IP frames met
+	ipPods      [2][6]byte // the first two pod MACs of the veths' IP frames met
+	nIPPods     int
+	// inner source and destination pairs seen (at most mergePairsMax together): those of two addresses
+	// whose last 12 bytes are zero (IPv4's) as a word, the first 4 bytes of each (pairs4), the others
+	// whole (pairs); a pair is in one map only, so their sizes add up to the one map's they replace
+	pairs4   wordMap
+	pairs    map[[32]byte]struct{}
+	answered int // IP frames whose addresses were seen the other way before
+	// the last pod MAC looked up in m.pods, with its veth number (it is never removed nor renumbered),
+	// and the last pod address put in m.ips, with its stage: most frames repeat the frame before's
+	lastPod        [6]byte
+	lastK          int
+	lastIP         [16]byte
+	lastIPK        int
+	lastIPSet      bool
 	records, bytes int
 	limit          bool // the byte bound was reached
 	// the underlay's IP frames met (at most mergePairsMax), by fingerprint, for routed
@@ -220,7 +233,7 @@ func (s *probeState) merged() bool {
 // at two stages lie microseconds apart; a prefix of one direction only (packets lost before the file's
 // other interface) or of no IP at all (ARP) does not tell.
 func (s *probeState) single() bool {
-	return bits.OnesCount(uint(s.ipKinds)) <= 1 && len(s.ipPods) <= 1 && s.answered >= mergeAnswered
+	return bits.OnesCount(uint(s.ipKinds)) <= 1 && s.nIPPods <= 1 && s.answered >= mergeAnswered
 }
 
 // probeMerged reads a prefix of r and returns what it shows of a merged capture, nil when it is none:
@@ -239,7 +252,7 @@ func probeMerged(r Reader, opts Options, split bool) (m *mergedLocal, why string
 	var rec Record
 	var p Packet
 	s := &probeState{m: &mergedLocal{pods: map[[6]byte]int{}, ips: map[[16]byte]int{}},
-		stages: map[uint64]uint64{}, ipPods: map[[6]byte]bool{}, pairs: map[[32]byte]bool{}}
+		stages: newWordMap(mergeProbe), pairs4: newWordMap(mergeProbe), lastK: -1}
 	for {
 		if s.records >= mergeProbe && s.merged() {
 			return s.m, "", left
@@ -259,8 +272,8 @@ func probeMerged(r Reader, opts Options, split bool) (m *mergedLocal, why string
 			break
 		}
 		err := r.Next(&rec)
-		var re *RecordError
-		if errors.As(err, &re) {
+		// (isRecordError makes the target errors.As writes to only for an error, not for every record)
+		if err != nil && isRecordError(err) {
 			continue
 		}
 		if err != nil {
@@ -361,12 +374,12 @@ func (s *probeState) add(p *Packet) {
 		s.other++
 	}
 	if kind == mergedVeth && pod != ([6]byte{}) {
-		k, ok := m.pods[pod]
+		k, ok := s.podIndex(pod)
 		if !ok && len(m.pods) < mergedPods {
 			k, m.pods[pod] = len(m.pods), len(m.pods)
 		}
 		if p.DstMAC == CalicoMAC && (p.Inner.Version == 4 || p.Inner.Version == 6 && PodAddr6(p.Inner.Src)) && len(m.ips) < sllLocalMax {
-			m.ips[p.Inner.Src] = k
+			s.putIP(p.Inner.Src, k)
 		}
 	}
 	switch {
@@ -379,18 +392,19 @@ func (s *probeState) add(p *Packet) {
 		return // IPv6 neighbour discovery, like ARP, is no packet one stage hands to the next
 	}
 	s.ipKinds |= 1 << kind
-	if kind == mergedVeth && pod != ([6]byte{}) && len(s.ipPods) < 2 {
-		s.ipPods[pod] = true
+	if kind == mergedVeth && pod != ([6]byte{}) && s.nIPPods < 2 && (s.nIPPods == 0 || s.ipPods[0] != pod) {
+		s.ipPods[s.nIPPods] = pod
+		s.nIPPods++
 	}
 	s.answer(p)
 	fp, _ := Fingerprint(p)
-	was, seen := s.stages[fp]
+	was, seen := s.stages.get(fp)
 	st := kind
 	if kind == mergedVeth {
 		// A packet between two pods of the node crosses both veths, its TTL one lower at the second
 		// (the node routed it once): two stages too. Lower by more, it crossed other nodes: the
 		// file holds veths of several nodes, which no split makes one node's stages.
-		k, ok := m.pods[pod]
+		k, ok := s.podIndex(pod)
 		if !ok {
 			k = mergedPods - 1
 		}
@@ -403,7 +417,7 @@ func (s *probeState) add(p *Packet) {
 		was = uint64(p.Inner.TTL) << 56
 	}
 	now := was | 1<<st
-	s.stages[fp] = now
+	s.stages.put(fp, now)
 	if bits.OnesCount64(was&stageBits) == 1 && bits.OnesCount64(now&stageBits) == 2 {
 		s.dups++
 	}
@@ -411,17 +425,53 @@ func (s *probeState) add(p *Packet) {
 
 // answer counts p as an answer when its inner addresses were seen the other way before.
 func (s *probeState) answer(p *Packet) {
+	src, dst := &p.Inner.Src, &p.Inner.Dst
+	full := s.pairs4.len()+len(s.pairs) >= mergePairsMax
+	if [12]byte(src[4:]) == ([12]byte{}) && [12]byte(dst[4:]) == ([12]byte{}) {
+		a, b := uint64(binary.BigEndian.Uint32(src[:4])), uint64(binary.BigEndian.Uint32(dst[:4]))
+		if _, ok := s.pairs4.get(b<<32 | a); ok {
+			s.answered++
+		}
+		if !full {
+			s.pairs4.put(a<<32|b, 1)
+		}
+		return
+	}
 	var k, back [32]byte
-	copy(k[:16], p.Inner.Src[:])
-	copy(k[16:], p.Inner.Dst[:])
-	copy(back[:16], p.Inner.Dst[:])
-	copy(back[16:], p.Inner.Src[:])
-	if s.pairs[back] {
+	copy(k[:16], src[:])
+	copy(k[16:], dst[:])
+	copy(back[:16], dst[:])
+	copy(back[16:], src[:])
+	if _, ok := s.pairs[back]; ok {
 		s.answered++
 	}
-	if len(s.pairs) < mergePairsMax {
-		s.pairs[k] = true
+	if !full {
+		if s.pairs == nil {
+			s.pairs = map[[32]byte]struct{}{}
+		}
+		s.pairs[k] = struct{}{}
 	}
+}
+
+// podIndex is m.pods[pod], from the last pod looked up when it is that one.
+func (s *probeState) podIndex(pod [6]byte) (int, bool) {
+	if s.lastK >= 0 && pod == s.lastPod {
+		return s.lastK, true
+	}
+	k, ok := s.m.pods[pod]
+	if ok {
+		s.lastPod, s.lastK = pod, k
+	}
+	return k, ok
+}
+
+// putIP sets m.ips[a] to k (a pod's address and its veth number), unless the last one put was that.
+func (s *probeState) putIP(a [16]byte, k int) {
+	if s.lastIPSet && a == s.lastIP && k == s.lastIPK {
+		return
+	}
+	s.m.ips[a] = k
+	s.lastIP, s.lastIPK, s.lastIPSet = a, k, true
 }
 
 // MergedStage names the stage of a merged capture's pseudo interface iface (Source.Iface), with its
