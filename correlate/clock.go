@@ -39,6 +39,14 @@ type clockModel struct {
 	// disagree: fitted against its neighbours both ways, no offset fits every sample, which disagree
 	// by this much (fitBound); 0 when one fits them all. clockUnfit hedges the drops it may have made.
 	disagree int64
+	// open: for a clock the samples bound on one side only (bound -1, set by oneSided), which side:
+	// sideUpper when its true offset is at most the one taken, sideLower when at least; openBy the nodes
+	// whose packets bound it. sideNone for every other clock. segClock (segclock.go) reads them.
+	// openVia is 1 + the node whose packet set the limit (0: none known): the latencies between the two
+	// are bounds even when both clocks are one-sided.
+	open    clockSide
+	openBy  []int
+	openVia int
 }
 
 func (m *clockModel) correct(t int64) int64 {
@@ -133,6 +141,11 @@ func (w *world) estimateClocksAvoid(overrides, avoid map[string]time.Duration) [
 	w.jointFit(models, pairs, ref, t0, side, stepped)
 	w.feasible(models, pairs, ref, side)
 	w.oneSided(models, pairs, side, t0)
+	for n := range models {
+		if m := &models[n]; m.bound < 0 && m.open == sideNone && (side[n] == sideUpper || side[n] == sideLower) {
+			m.open = side[n] // a one-way estimate oneSided did not set (propagateClocks)
+		}
+	}
 	w.setSteps(models, steps)
 	for _, st := range w.stepTies {
 		models[st.node].tied = append(models[st.node].tied, st)
@@ -446,7 +459,7 @@ func (w *world) pairEstimates(pairs map[[2]int][]delaySample) map[[2]int]edgeEst
 			// One direction only: offset ≤ m1 (delays are not negative). Assume the fastest packet took
 			// no time at all, which is the latest offset the data allows.
 			est[key] = edgeEst{off: m1, bound: -1, n: len(s1),
-				method: fmt.Sprintf("one-way (%s→%s only): offset ≤ %s; taken as equal, so latencies on this path are lower bounds", w.nodes[a], w.nodes[b], time.Duration(m1))}
+				method: fmt.Sprintf("one-way (%s→%s only): offset ≤ %s; taken as equal: latencies into it are lower bounds, out of it upper bounds (the segment table marks them)", w.nodes[a], w.nodes[b], time.Duration(m1))}
 			continue
 		}
 		m2 := minDelay(s2)
@@ -461,7 +474,7 @@ func (w *world) pairEstimates(pairs map[[2]int][]delaySample) map[[2]int]edgeEst
 		// est[rcv,snd].off is snd's offset against rcv: m = d − off, so off ≥ −m.
 		m := minDelay(s)
 		est[[2]int{rcv, snd}] = edgeEst{off: -m, bound: -1, n: len(s),
-			method: fmt.Sprintf("one-way (%s→%s only): offset ≥ %s; taken as equal, so latencies on this path are lower bounds", w.nodes[snd], w.nodes[rcv], time.Duration(-m))}
+			method: fmt.Sprintf("one-way (%s→%s only): offset ≥ %s; taken as equal: latencies out of it are lower bounds, into it upper bounds (the segment table marks them)", w.nodes[snd], w.nodes[rcv], time.Duration(-m))}
 	}
 	return est
 }
@@ -603,8 +616,9 @@ func clockSides(nn int, pairs map[[2]int][]delaySample, anchors []int) []clockSi
 
 // oneSided sets the clocks that the samples bound on one side only. Such an offset can be anything
 // beyond its limit; it is taken at the limit, the one that makes the fastest sampled packet into the
-// node (or out of it) take no time at all, so no sampled packet arrives before it left and the
-// latencies on its segments are lower bounds. Limits follow chains of one-sided nodes (router-1,
+// node (or out of it) take no time at all, so no sampled packet arrives before it left: the latencies
+// the way the samples went are lower bounds, the other way upper bounds, and between two clocks bounded
+// the same way (or from a third node) neither (segClock). Limits follow chains of one-sided nodes (router-1,
 // then router-2 behind it): each node's limit comes from its neighbours' clocks as set, in rounds,
 // as in Bellman-Ford. Such a clock has no drift and no bound (-1), and its method says which way it
 // is open.
@@ -630,6 +644,7 @@ func (w *world) oneSided(models []clockModel, pairs map[[2]int][]delaySample, si
 		have[n] = side[n] == sideTwo
 	}
 	limit := make([]float64, nn)
+	via := make([]int, nn) // 1 + the node whose packet set the limit (openVia)
 	for round := 0; round <= nn; round++ {
 		moved := false
 		next := append([]float64(nil), limit...)
@@ -642,13 +657,13 @@ func (w *world) oneSided(models []clockModel, pairs map[[2]int][]delaySample, si
 					// Arrival no earlier than departure: θv ≤ θu(x) + m.
 					x := float64(models[u].correct(s.t) - t0)
 					if b := float64(s.m) + models[u].theta(x); !nextHave[v] || b < next[v] {
-						next[v], nextHave[v] = b, true
+						next[v], nextHave[v], via[v] = b, true, u+1
 					}
 				case side[u] == sideLower && have[v] && side[v] != sideUpper:
 					// θu ≥ θv(x) − m, x the arrival in reference time.
 					x := float64(models[v].correct(s.t+s.m) - t0)
 					if b := models[v].theta(x) - float64(s.m); !nextHave[u] || b > next[u] {
-						next[u], nextHave[u] = b, true
+						next[u], nextHave[u], via[u] = b, true, v+1
 					}
 				}
 			}
@@ -661,6 +676,7 @@ func (w *world) oneSided(models []clockModel, pairs map[[2]int][]delaySample, si
 				moved = true
 				models[n].offset, models[n].drift, models[n].bound = off, 0, -1
 			}
+			models[n].openVia = via[n]
 		}
 		limit, have = next, nextHave
 		if !moved {
@@ -679,25 +695,25 @@ func (w *world) oneSidedMethods(models []clockModel, pairs map[[2]int][]delaySam
 			continue
 		}
 		var names []string
-		samples := 0
+		m := &models[n]
+		m.samples, m.open, m.openBy = 0, side[n], nil
 		for _, k := range keys {
 			switch {
 			case side[n] == sideUpper && k[1] == n && have[k[0]]:
-				names = append(names, w.nodes[k[0]])
+				m.openBy = append(m.openBy, k[0])
 			case side[n] == sideLower && k[0] == n && have[k[1]]:
-				names = append(names, w.nodes[k[1]])
+				m.openBy = append(m.openBy, k[1])
 			default:
 				continue
 			}
-			samples += len(pairs[k])
+			names = append(names, w.nodes[m.openBy[len(m.openBy)-1]])
+			m.samples += len(pairs[k])
 		}
-		m := &models[n]
-		m.samples = samples
 		if side[n] == sideUpper {
-			m.method = fmt.Sprintf("one-way (%s→%s only): offset ≤ %s; taken as equal, so latencies on this path are lower bounds",
+			m.method = fmt.Sprintf("one-way (%s→%s only): offset ≤ %s; taken as equal: latencies into it are lower bounds, out of it upper bounds (the segment table marks them)",
 				strings.Join(names, ", "), w.nodes[n], time.Duration(m.offset))
 		} else {
-			m.method = fmt.Sprintf("one-way (%s→%s only): offset ≥ %s; taken as equal, so latencies on this path are lower bounds",
+			m.method = fmt.Sprintf("one-way (%s→%s only): offset ≥ %s; taken as equal: latencies out of it are lower bounds, into it upper bounds (the segment table marks them)",
 				w.nodes[n], strings.Join(names, ", "), time.Duration(m.offset))
 		}
 	}

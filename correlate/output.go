@@ -384,8 +384,12 @@ func (a *analysis) segmentOut() []Segment {
 	w := a.w
 	out := []Segment{}
 	for _, s := range a.segs {
-		out = append(out, Segment{From: w.c.Points[s.from].ID, To: w.c.Points[s.to].ID, Kind: s.kind, Packets: s.packets,
-			Delivered: s.delivered, Lost: s.lost, NotCaptured: s.notCaptured, LatencyNs: s.lat.summary()})
+		sg := Segment{From: w.c.Points[s.from].ID, To: w.c.Points[s.to].ID, Kind: s.kind, Packets: s.packets,
+			Delivered: s.delivered, Lost: s.lost, NotCaptured: s.notCaptured, LatencyNs: s.lat.summary()}
+		if sg.ClockBound, sg.ClockNote = a.segClock(s.from, s.to); sg.ClockBound == BoundNone {
+			sg.LatencyNs = Latency{} // no measurement: never a negative (or any) latency shown as one
+		}
+		out = append(out, sg)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].From != out[j].From {

@@ -144,6 +144,31 @@ type Segment struct {
 	Lost        int     `json:"lost"`
 	NotCaptured int     `json:"not_captured"`
 	LatencyNs   Latency `json:"latency_ns"`
+	// ClockBound says what the latencies are when a clock at an end of the segment is bounded on one
+	// side only (a Clock with BoundNs -1): BoundLower (the true latencies are at least these),
+	// BoundUpper (at most), or BoundNone (neither: the offset between the two clocks is unknown either
+	// way, so LatencyNs is left empty, N 0); "" when both clocks are bounded both ways.
+	ClockBound string `json:"clock_bound,omitempty"`
+	// ClockNote says why, naming the clocks; for BoundNone also how to bound them.
+	ClockNote string `json:"clock_note,omitempty"`
+}
+
+// Mark is a latency of the segment as printed (text: a formatted latency, "-" for none): "≥" or "≤"
+// before it for lower or upper bounds, "?" in place of it when the clocks leave it unknown.
+func (s *Segment) Mark(text string) string {
+	switch s.ClockBound {
+	case BoundNone:
+		return "?"
+	case BoundLower:
+		if text != "-" {
+			return "≥" + text
+		}
+	case BoundUpper:
+		if text != "-" {
+			return "≤" + text
+		}
+	}
+	return text
 }
 
 // Endpoint is an address and port.

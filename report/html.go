@@ -104,6 +104,13 @@ func tc(s string) hcell { return hcell{s: s} }
 func nc(n int) hcell    { return hcell{s: strconv.Itoa(n), num: true, v: int64(n)} }
 func dc(ns int64) hcell { return hcell{s: dur(ns), num: true, v: ns} }
 
+// slc is a segment's latency statistic cell, marked as a bound or unknown (correlate.Segment.Mark).
+func slc(sg *correlate.Segment, ns int64) hcell {
+	c := lc(sg.LatencyNs, ns)
+	c.s = sg.Mark(c.s)
+	return c
+}
+
 // lc is a latency statistic cell, "-" (sorting first) without samples.
 func lc(l correlate.Latency, ns int64) hcell {
 	if l.N == 0 {
@@ -307,10 +314,11 @@ func (h *htmlDoc) segments() {
 	h.section(true)
 	fmt.Fprint(w, "<h2>Segments</h2>\n<p>Packets as sent, latency per frame.</p>\n")
 	var rows [][]hcell
-	for _, sg := range r.Segments {
+	for i := range r.Segments {
+		sg := &r.Segments[i]
 		l := sg.LatencyNs
 		rows = append(rows, []hcell{tc(sg.From + " → " + sg.To), tc(sg.Kind), nc(sg.Packets), nc(sg.Delivered), nc(sg.Lost),
-			nc(sg.NotCaptured), lc(l, l.Min), lc(l, l.P50), lc(l, l.P90), lc(l, l.P99), lc(l, l.Max)})
+			nc(sg.NotCaptured), slc(sg, l.Min), slc(sg, l.P50), slc(sg, l.P90), slc(sg, l.P99), slc(sg, l.Max)})
 	}
 	hTable(w, []string{"segment", "kind", "packets", "delivered", "lost", "not captured", "min", "p50", "p90", "p99", "max"}, rows,
 		func(i int) string {
@@ -319,6 +327,9 @@ func (h *htmlDoc) segments() {
 			}
 			return ""
 		})
+	for _, n := range segClockNotes(r.Segments) {
+		fmt.Fprintf(w, "<p class=\"ladder-note\">%s</p>\n", esc(n))
+	}
 }
 
 // flows is the table of the worst flows.
@@ -615,7 +626,7 @@ func (g pathGeom) arrow(w io.Writer, st pathStep, d, xa, xb, id int) {
 		} else {
 			label = fmt.Sprintf("%d pkts, %d lost", seg.Packets, seg.Lost)
 			if seg.Delivered > 0 {
-				note = "p50 " + dur(seg.LatencyNs.P50)
+				note = "p50 " + seg.Mark(dur(seg.LatencyNs.P50))
 			}
 		}
 	}

@@ -150,12 +150,19 @@ func mdSegments(w io.Writer, v *view) {
 	r := v.res
 	fmt.Fprintf(w, "## Segment latency\n\nAll traffic, per direction; packets as sent, latency per frame.\n\n")
 	var rows [][]string
-	for _, sg := range r.Segments {
+	for i := range r.Segments {
+		sg := &r.Segments[i]
 		l := sg.LatencyNs
 		rows = append(rows, []string{sg.From + " → " + sg.To, sg.Kind, itoa(sg.Packets), itoa(sg.Delivered), itoa(sg.Lost),
-			itoa(sg.NotCaptured), latDur(l, l.Min), latDur(l, l.P50), latDur(l, l.P90), latDur(l, l.P99), latDur(l, l.Max)})
+			itoa(sg.NotCaptured), segLat(sg, l.Min), segLat(sg, l.P50), segLat(sg, l.P90), segLat(sg, l.P99), segLat(sg, l.Max)})
 	}
 	mdTable(w, []string{"Segment", "Kind", ">Packets", ">Delivered", ">Lost", ">Not captured", ">Min", ">P50", ">P90", ">P99", ">Max"}, rows)
+	if notes := segClockNotes(r.Segments); len(notes) > 0 {
+		for _, n := range notes {
+			fmt.Fprintf(w, "- %s\n", mdCell(n))
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 // mdFlows is the table of the worst flows.

@@ -399,13 +399,17 @@ func (t *text) segments(v *view) {
 	r := v.res
 	t.heading("Segment latency (all traffic, packets as sent; → is client to server)")
 	var rows [][]string
-	for _, sg := range r.Segments {
+	for i := range r.Segments {
+		sg := &r.Segments[i]
 		l := sg.LatencyNs
 		rows = append(rows, []string{sg.From + " → " + sg.To, sg.Kind, itoa(sg.Packets), itoa(sg.Lost), itoa(sg.NotCaptured),
-			latDur(l, l.Min), latDur(l, l.P50), latDur(l, l.P90), latDur(l, l.P99), latDur(l, l.Max)})
+			segLat(sg, l.Min), segLat(sg, l.P50), segLat(sg, l.P90), segLat(sg, l.P99), segLat(sg, l.Max)})
 	}
 	t.table([]string{"SEGMENT", "KIND", ">PKTS", ">LOST", ">N/C", ">MIN", ">P50", ">P90", ">P99", ">MAX"}, rows, 0,
 		func(i int) string { return sevStyle(v.segSev[[2]string{r.Segments[i].From, r.Segments[i].To}]) })
+	for _, n := range segClockNotes(r.Segments) {
+		t.wrap("  ", "    ", n)
+	}
 }
 
 // flows is the table of the worst flows, with where each lost packets.

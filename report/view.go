@@ -605,8 +605,39 @@ func segLine(s *correlate.Segment) string {
 	if s.NotCaptured > 0 {
 		out += fmt.Sprintf(", %d not captured", s.NotCaptured)
 	}
-	if s.Delivered > 0 {
-		out += fmt.Sprintf("; p50 %s, p99 %s, max %s", dur(s.LatencyNs.P50), dur(s.LatencyNs.P99), dur(s.LatencyNs.Max))
+	switch {
+	case s.Delivered > 0 && s.ClockBound == correlate.BoundNone:
+		out += "; latency not known (clocks bounded on one side only: see the segment table)"
+	case s.Delivered > 0:
+		out += fmt.Sprintf("; p50 %s, p99 %s, max %s", s.Mark(dur(s.LatencyNs.P50)), s.Mark(dur(s.LatencyNs.P99)),
+			s.Mark(dur(s.LatencyNs.Max)))
+	}
+	return out
+}
+
+// segLat is a segment's latency statistic as the tables print it: "-" without samples, marked as a
+// bound or unknown (correlate.Segment.Mark).
+func segLat(s *correlate.Segment, ns int64) string {
+	return s.Mark(latDur(s.LatencyNs, ns))
+}
+
+// segClockNotes are the lines below a segment table that say what its marked latencies are: a legend
+// for the bounds (≥, ≤) and, for each segment whose latencies the clocks leave unknown (?), why and
+// the fix.
+func segClockNotes(segs []correlate.Segment) []string {
+	var out []string
+	legend := false
+	for i := range segs {
+		s := &segs[i]
+		switch s.ClockBound {
+		case correlate.BoundLower, correlate.BoundUpper:
+			legend = true
+		case correlate.BoundNone:
+			out = append(out, "? "+s.From+" → "+s.To+": latency "+s.ClockNote+".")
+		}
+	}
+	if legend {
+		out = append([]string{"≥ lower bound, ≤ upper bound: a clock at the segment's end is bounded on one side only (see Clock offsets)."}, out...)
 	}
 	return out
 }

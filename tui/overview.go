@@ -133,7 +133,7 @@ func underlayLinks(c *common, a, b string) string {
 		if s.Lost > 0 {
 			lost = c.st.bad.Render(lost)
 		}
-		out = append(out, fmt.Sprintf("%s %s pk ", arrow, fmtCount(s.Packets))+lost, "    p50 "+fmtDur(s.LatencyNs.P50))
+		out = append(out, fmt.Sprintf("%s %s pk ", arrow, fmtCount(s.Packets))+lost, "    p50 "+s.Mark(fmtDur(s.LatencyNs.P50)))
 	}
 	mode := c.res.Mode
 	for _, pm := range c.res.Modes {
@@ -303,8 +303,8 @@ func (o *overview) build(c *common, w int) []string {
 	for i, s := range res.Segments {
 		cols[2].cells[i] = "→"
 		for k, v := range []string{clean(s.From), clean(shortPoint(s.To, nodeOfID(s.From))), clean(s.Kind),
-			fmtCount(s.Packets), fmtCount(s.Delivered), fmtCount(s.Lost), fmtDur(s.LatencyNs.P50),
-			fmtDur(s.LatencyNs.P99)} {
+			fmtCount(s.Packets), fmtCount(s.Delivered), fmtCount(s.Lost), s.Mark(fmtDur(s.LatencyNs.P50)),
+			s.Mark(fmtDur(s.LatencyNs.P99))} {
 			cols[[]int{1, 3, 4, 5, 6, 7, 8, 9}[k]].cells = append(cols[[]int{1, 3, 4, 5, 6, 7, 8, 9}[k]].cells, v)
 		}
 	}
@@ -315,6 +315,9 @@ func (o *overview) build(c *common, w int) []string {
 			line = st.warn.Render(line)
 		}
 		b.WriteString(line + "\n")
+	}
+	for _, l := range segClockLines(res, w) {
+		b.WriteString(st.dim.Render(l) + "\n")
 	}
 	var bad []string
 	for _, in := range res.Inputs {
@@ -329,4 +332,25 @@ func (o *overview) build(c *common, w int) []string {
 		b.WriteString(st.header.Render("Input problems") + "\n" + strings.Join(bad, "\n") + "\n")
 	}
 	return strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+}
+
+// segClockLines say, below the segments, which latencies are bounds (≥, ≤) and why those marked ? are
+// not known (clocks bounded on one side only; correlate.Segment.ClockBound), wrapped to width w.
+func segClockLines(res *correlate.Result, w int) []string {
+	var out []string
+	legend := false
+	for i := range res.Segments {
+		s := &res.Segments[i]
+		switch s.ClockBound {
+		case correlate.BoundLower, correlate.BoundUpper:
+			legend = true
+		case correlate.BoundNone:
+			n := "? " + clean(s.From) + " → " + clean(s.To) + ": latency " + clean(s.ClockNote) + "."
+			out = append(out, strings.Split(lipgloss.NewStyle().Width(max(1, w-2)).Render(n), "\n")...)
+		}
+	}
+	if legend {
+		out = append([]string{fit("≥ lower bound, ≤ upper bound: a clock at the segment's end is bounded on one side only", w)}, out...)
+	}
+	return out
 }
