@@ -86,6 +86,9 @@ type FileInfo struct {
 type CookedIface struct {
 	MAC        [6]byte
 	Neighbours []string // "aa:e6:29:43:b1:56 (ARP)"
+	// Side is "in" or "out" for a capture whose neighbours could not be placed, split by direction
+	// only (MAC and Neighbours empty); "" for an interface.
+	Side string
 }
 
 func (fi *FileInfo) problem(format string, args ...any) {
@@ -185,6 +188,9 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 			fi.cooked = true
 			d.sll = learnSLL(fi.Path, opts)
 			fi.CookedIfaces, fi.cookedWhy = d.sll.router.ifaces(), d.sll.routerWhy
+			if d.sll.router != nil && d.sll.router.sides {
+				sidesProblem(fi, d.sll.routerWhy)
+			}
 			if d.sll.unresolved {
 				fi.CookedStream = true
 				fi.problem("frame %d: a Linux cooked v1 capture (tcpdump -i any before 4.99) read as a stream: its "+
@@ -488,7 +494,7 @@ func loadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 		applyFragFixes(files[f], obs[f], &loose[f])
 	}
 	c := IdentifyFiles(files, t, cfg)
-	if named, ok := misnamedRouters(c, obs, cfg); ok {
+	if named, ok := misnamedRouters(c, obs, nil, cfg); ok {
 		c = IdentifyFiles(files, t, named)
 	}
 	c.Obs, c.Loose, c.Stamps = obs, loose, stamps

@@ -18,8 +18,12 @@ import (
 // addresses the router sends out through one interface is behind that one), or, on a router of two
 // interfaces, by the packets it forwarded (in from a neighbour, out through the other interface). When
 // every neighbour that sent forwarded packets is placed, and none is behind the interface its packets
-// left through, the scan files each frame under its interface (IfAnyIface - k, k as in macs); if not,
-// the file stays one point and the problem says why.
+// left through, the scan files each frame under its interface (IfAnyIface - k, k as in macs). If not
+// (or when only one of its interfaces sent a frame), the frames' packet types still tell the router's
+// way in from its way out: the file is split into two sides, "in" (every frame it took in, IfAnyIface)
+// and "out" (every frame it sent, IfAnyIface-1), so that a forwarded packet's two sightings are two
+// points and one it took in and never sent is lost inside it; through which interfaces is not known,
+// and the file's problem (sidesProblem) says so and why.
 
 // IfAnyIface is the pseudo interface index of a router's first interface split out of a cooked v1
 // capture by link address (sllRouter); its k-th is IfAnyIface-k, for k below sllIfaceMax.
@@ -34,11 +38,25 @@ type sllRouter struct {
 	iface map[[6]byte]int32  // an interface MAC → its pseudo index
 	nbr   map[[6]byte]int32  // a neighbour's MAC → the pseudo index of the interface it is behind
 	why   map[[6]byte]string // a neighbour → how it was placed
+	// sides says that the neighbours could not be placed: the frames are split by direction only.
+	sides bool
 }
+
+// Pseudo interfaces of the two sides of a router's cooked v1 capture split by direction (sllRouter.sides).
+const (
+	sllSideIn  = IfAnyIface
+	sllSideOut = IfAnyIface - 1
+)
 
 // index is a cooked v1 frame's pseudo interface: its interface's, or IfAnyUnderlay for a frame of a
 // neighbour not placed (it sent no forwarded packet) or without a MAC.
 func (r *sllRouter) index(p *Packet) int32 {
+	if r.sides {
+		if p.PktType == 4 {
+			return sllSideOut
+		}
+		return sllSideIn
+	}
 	if p.SLLAlen != 6 {
 		return IfAnyUnderlay
 	}
@@ -312,11 +330,16 @@ func only(ms [][6]byte) ([6]byte, bool) {
 // finish decides: a router split into its interfaces (r), or none; why says, for a router's capture
 // that cannot be split, what stops it ("" when the file does not look like a router's).
 func (rl *routerLearn) finish() (r *sllRouter, why string) {
-	if rl.calico != "" || rl.pairs < minMergedDup || len(rl.outOrder) < 2 {
+	if rl.calico != "" || rl.pairs < minMergedDup {
 		return nil, ""
 	}
 	if rl.hairpin*4 > rl.pairs {
 		return nil, fmt.Sprintf("%d of its %d forwarded packets left through the MAC they came in from", rl.hairpin, rl.pairs)
+	}
+	if len(rl.outOrder) < 2 {
+		return &sllRouter{sides: true, macs: rl.outOrder}, fmt.Sprintf("it sent frames through one interface "+
+			"only (%s), so the neighbours that sent the %d packets it forwarded cannot be placed behind another",
+			fmtMACs(rl.outOrder), rl.pairs)
 	}
 	r = &sllRouter{macs: rl.outOrder, iface: map[[6]byte]int32{}, nbr: map[[6]byte]int32{}, why: map[[6]byte]string{}}
 	for k, m := range rl.outOrder {
@@ -337,7 +360,7 @@ func (rl *routerLearn) finish() (r *sllRouter, why string) {
 		r.nbr[n], r.why[n] = r.iface[iface], how
 	}
 	if len(unplaced) > 0 {
-		return nil, fmt.Sprintf("the neighbours %s sent packets it forwarded, but neither ARP nor the routes "+
+		return &sllRouter{sides: true, macs: rl.outOrder}, fmt.Sprintf("the neighbours %s sent packets it forwarded, but neither ARP nor the routes "+
 			"its packets show place them behind one of its interfaces (%s)", fmtMACs(unplaced), fmtMACs(rl.outOrder))
 	}
 	return r, ""
@@ -347,6 +370,9 @@ func (rl *routerLearn) finish() (r *sllRouter, why string) {
 func (r *sllRouter) ifaces() []CookedIface {
 	if r == nil {
 		return nil
+	}
+	if r.sides {
+		return []CookedIface{{Side: "in"}, {Side: "out"}}
 	}
 	out := make([]CookedIface, len(r.macs))
 	for k, m := range r.macs {
@@ -366,6 +392,13 @@ func (r *sllRouter) ifaces() []CookedIface {
 // the router's link dump (links, from where), or "any:" and its MAC. It adds to reason how the frames
 // were told apart.
 func cookedIface(reason *string, c CookedIface, links map[[6]byte]string, from string) (string, Role) {
+	if c.Side != "" {
+		what := map[string]string{"in": "took in", "out": "sent"}[c.Side]
+		*reason += "; -i any without interface indexes (LINUX_SLL) of a router whose neighbours could not be placed " +
+			"behind its interfaces, split by packet type: every frame it " + what + ", through any of its interfaces " +
+			"(which one is not known)"
+		return "any:" + c.Side, RoleUnderlay
+	}
 	name := "any:" + fmtMAC(c.MAC)
 	*reason += "; -i any without interface indexes (LINUX_SLL) of a router, split by link address: the frames it sent " +
 		"from " + fmtMAC(c.MAC)
@@ -380,6 +413,18 @@ func cookedIface(reason *string, c CookedIface, links map[[6]byte]string, from s
 		*reason += fmt.Sprintf("; %s is %s (%s)", fmtMAC(c.MAC), n, from)
 	}
 	return name, RoleUnderlay
+}
+
+// sidesProblem is the problem of a router's cooked v1 capture split by direction only (why: what kept
+// its neighbours from being placed).
+func sidesProblem(fi *FileInfo, why string) {
+	fi.problem("a Linux cooked v1 capture (tcpdump -i any before 4.99, or -y LINUX_SLL) of a router, which records "+
+		"no interface; it could not be split into its interfaces by link address, as calipath does when each "+
+		"frame's sender shows it: %s. calipath splits it by packet type into the router's way in (any:in, every "+
+		"frame it took in) and its way out (any:out, every frame it sent): a packet lost inside the router is "+
+		"seen as such, but through which of its interfaces packets came in and left is not known. Capture the "+
+		"router with tcpdump 4.99 or later (cooked v2, LINUX_SLL2, which records each frame's interface), or each "+
+		"of its interfaces to its own file (<router>-<iface>.pcap)", why)
 }
 
 // cookedUnsplit says, for a router's cooked v1 capture routedJudge flags, why it was not split by

@@ -64,12 +64,21 @@ func TestSLL1RouterSplit(t *testing.T) {
 		t.Errorf("interfaces %+v: want nA behind r0 by the routes", w)
 	}
 
-	// Three interfaces, traffic one way only (nothing comes back to place its senders), no ARP.
+	// Three interfaces, traffic one way only (nothing comes back to place its senders), no ARP: not
+	// split by link address, only into its way in and its way out (by packet type), and why says so.
 	three := append(forwardedFrames(3, podA, podB, nA, r1), forwardedFrames(3, podA, ext, nA, r2)...)
 	three = append(three, forwardedFrames(2, ext, podB, nC, r1)...)
 	three = append(three, sll1Frame(4, 1, r0, 0x0806, arpBody(1, [6]byte(r0), podA, [6]byte{}, podB)))
-	if r, why := learnRouter(three); r != nil || !strings.Contains(why, fmtMAC([6]byte(nA))) {
-		t.Errorf("three interfaces, senders not placed: split %v (%q)", r != nil, why)
+	if r, why := learnRouter(three); r == nil || !r.sides || !strings.Contains(why, fmtMAC([6]byte(nA))) {
+		t.Errorf("three interfaces, senders not placed: split by direction %v (%q)", r != nil && r.sides, why)
+	} else {
+		for typ, w := range map[uint16]int32{0: sllSideIn, 4: sllSideOut} {
+			f := sll1Frame(typ, 1, nA, 0x0800, ipv4Frame(podA, podB, 60, 17, udpSeg(1, 2, nil)))
+			decodeFast(LinkLinuxSLL, f, len(f), DefaultVXLANPort, DefaultWireGuardPort, &p)
+			if got := sllIndex(&p, &sllLocal{router: r}); got != w {
+				t.Errorf("packet type %d: side %d, want %d", typ, got, w)
+			}
+		}
 	}
 
 	calico := append(both, sll1Frame(4, 1, CalicoMAC[:], 0x0800, ipv4Frame(podB, podA, 63, 17, udpSeg(1, 2, nil))))
