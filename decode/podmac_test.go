@@ -76,9 +76,26 @@ func TestPodByMAC(t *testing.T) {
 		if c.arp != ([6]byte{}) {
 			tr.addARP(ARPFact{Op: 2, SHA: c.arp})
 		}
-		role, why, pod := podByMAC(&tr, c.macs, "node-a", "no Calico signature in the traffic")
-		if role != c.role || pod != c.pod || !strings.Contains(why, c.why) {
-			t.Errorf("%s: %v %q %q, want %v %q %q", c.name, role, pod, why, c.role, c.pod, c.why)
+		role, why, pm := podByMAC(&tr, c.macs, "node-a", "no Calico signature in the traffic")
+		if role != c.role || pm.Pod != c.pod || !strings.Contains(why, c.why) {
+			t.Errorf("%s: %v %q %q, want %v %q %q", c.name, role, pm.Pod, why, c.role, c.pod, c.why)
+		}
+	}
+
+	// The pod's interface names an unnamed interface index, never one a name was given.
+	named := PodMAC{Pod: "default/pod-a", Iface: "cali5e1c4d6c68c"}
+	for _, c := range []struct {
+		iface string
+		pm    PodMAC
+		want  string
+	}{
+		{"any#3", named, "cali5e1c4d6c68c"},
+		{"any#3", PodMAC{Pod: "default/pod-a"}, "any#3"},
+		{"veth12", named, "veth12"},
+		{"calideadbeef01", named, "calideadbeef01"},
+	} {
+		if got, why := podIface(c.iface, "w", c.pm); got != c.want || (got != c.iface) != strings.Contains(why, "the endpoint's interfaceName") {
+			t.Errorf("%s with %+v: %s (%s), want %s", c.iface, c.pm, got, why, c.want)
 		}
 	}
 

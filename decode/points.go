@@ -429,10 +429,10 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 		}
 		if id.role == RoleUnknown && si < len(traffic) && id.iface != "lo" {
 			r, why := inferRole(&traffic[si])
-			if pod := ""; r == RoleUnknown {
-				if r, why, pod = podByMAC(&traffic[si], cfg.PodMACs, id.node, why); pod != "" {
-					id.pod = pod
-					id.iface, why = podIface(id.iface, why, cfg.PodMACs, pod)
+			if pm := (PodMAC{}); r == RoleUnknown {
+				if r, why, pm = podByMAC(&traffic[si], cfg.PodMACs, id.node, why); pm.Pod != "" {
+					id.pod = pm.Pod
+					id.iface, why = podIface(id.iface, why, pm)
 				}
 			}
 			id.role = r
@@ -573,9 +573,9 @@ func inferRole(t *Traffic) (Role, string) {
 // the pods' MACs (PointConfig.PodMACs): frames from one pod's MAC, and no other's, on that pod's node
 // make it the pod's veth (the pod end of a veth is on no other link). Frames from pods' MACs that do
 // not single out one pod of this node leave the role unknown, and why says whose they were.
-func podByMAC(t *Traffic, macs map[[6]byte]PodMAC, node, why string) (Role, string, string) {
+func podByMAC(t *Traffic, macs map[[6]byte]PodMAC, node, why string) (Role, string, PodMAC) {
 	if len(macs) == 0 {
-		return RoleUnknown, why, ""
+		return RoleUnknown, why, PodMAC{}
 	}
 	senders := t.Senders()
 	for i := 0; i < t.NARPs; i++ {
@@ -590,32 +590,28 @@ func podByMAC(t *Traffic, macs map[[6]byte]PodMAC, node, why string) (Role, stri
 	}
 	switch {
 	case len(found) == 1 && found[0].Node == node:
-		return RolePodVeth, fmt.Sprintf("frames from pod %s's MAC %s (%s)", found[0].Pod, addrs[0], found[0].Why), found[0].Pod
+		return RolePodVeth, fmt.Sprintf("frames from pod %s's MAC %s (%s)", found[0].Pod, addrs[0], found[0].Why), found[0]
 	case len(found) == 1:
 		return RoleUnknown, fmt.Sprintf("%s; frames from pod %s's MAC %s, but the metadata puts that pod on node %s (%s)",
-			why, found[0].Pod, addrs[0], found[0].Node, found[0].Why), ""
+			why, found[0].Pod, addrs[0], found[0].Node, found[0].Why), PodMAC{}
 	case len(found) > 1:
 		pods := make([]string, len(found))
 		for i, f := range found {
 			pods[i] = f.Pod + " (" + addrs[i] + ")"
 		}
-		return RoleUnknown, fmt.Sprintf("%s; frames from the MACs of %d pods, %s: no one pod's veth", why, len(found), strings.Join(pods, ", ")), ""
+		return RoleUnknown, fmt.Sprintf("%s; frames from the MACs of %d pods, %s: no one pod's veth", why, len(found), strings.Join(pods, ", ")), PodMAC{}
 	}
-	return RoleUnknown, why, ""
+	return RoleUnknown, why, PodMAC{}
 }
 
-// podIface names an unnamed -i any interface (any#N) found to be pod's veth after the endpoint's
-// interfaceName, and says so in why; any other name stays.
-func podIface(iface, why string, macs map[[6]byte]PodMAC, pod string) (string, string) {
-	if !strings.HasPrefix(iface, "any#") {
+// podIface names an unnamed -i any interface (any#N) found to be a pod's veth by its MAC after the
+// endpoint's interfaceName, and says so in why; any other name stays, and so does any#N when the
+// endpoint gives none.
+func podIface(iface, why string, pm PodMAC) (string, string) {
+	if !strings.HasPrefix(iface, "any#") || pm.Iface == "" {
 		return iface, why
 	}
-	for _, pm := range macs {
-		if pm.Pod == pod && pm.Iface != "" {
-			return pm.Iface, why + "; it is " + pm.Iface + ", the endpoint's interfaceName"
-		}
-	}
-	return iface, why
+	return pm.Iface, why + "; it is " + pm.Iface + ", the endpoint's interfaceName"
 }
 
 // nodeIPs works out each node's IPs: given ones first, then the outer source of encapsulated frames
