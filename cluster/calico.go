@@ -3,6 +3,7 @@ package cluster
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 )
@@ -186,10 +187,12 @@ func parseWEP(obj []byte, src *source, m *Meta) error {
 		return fmt.Errorf("no metadata.name")
 	}
 	w := WorkloadEndpoint{Namespace: orDefault(c.Metadata.Namespace), Name: c.Metadata.Name, Node: c.Spec.Node,
-		Pod: c.Spec.Pod, InterfaceName: c.Spec.InterfaceName, MAC: strings.ToLower(c.Spec.MAC), Source: src.path}
+		Pod: c.Spec.Pod, InterfaceName: c.Spec.InterfaceName, Source: src.path}
 	if w.Pod == "" {
 		w.Pod = c.Spec.Workload
 	}
+	var macErr error
+	w.MAC, macErr = wepMAC(c.Spec.MAC)
 	for _, s := range c.Spec.IPNetworks {
 		var p netip.Prefix
 		var err error
@@ -206,5 +209,34 @@ func parseWEP(obj []byte, src *source, m *Meta) error {
 		w.IPNetworks = append(w.IPNetworks, p)
 	}
 	m.WorkloadEndpoints = append(m.WorkloadEndpoints, w)
+	if macErr != nil {
+		return readWithout{fmt.Errorf("%s/%s: spec.mac: %v: read without it (no interface is recognised by this pod's frames)",
+			w.Namespace, w.Name, macErr)}
+	}
 	return nil
+}
+
+// wepMAC reads a workload endpoint's spec.mac, the MAC of the pod's end of its veth (Calico's CNI
+// plugin writes the container veth's, net.HardwareAddr.String: "16:ad:a9:4b:87:bb"), as that form
+// ("" when absent). Anything but a 6-byte MAC address is an error.
+func wepMAC(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	hw, err := net.ParseMAC(s)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a MAC address (want six bytes, as 16:ad:a9:4b:87:bb)", trimForProblem(s))
+	}
+	if len(hw) != 6 {
+		return "", fmt.Errorf("%q is a %d-byte address, not an Ethernet MAC (want six bytes, as 16:ad:a9:4b:87:bb)", trimForProblem(s), len(hw))
+	}
+	return hw.String(), nil
+}
+
+// trimForProblem cuts a value quoted in a problem to 40 bytes.
+func trimForProblem(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
 }

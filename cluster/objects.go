@@ -160,10 +160,16 @@ func (st *objectStats) object(raw []byte, defVersion, defKind string, src *sourc
 	}
 	if err := k.parse(raw, src, m); err != nil {
 		st.probs = append(st.probs, Problem{File: src.path, Msg: fmt.Sprintf("%s: %s: %v", where, h.Kind, err)})
-		return
+		if !errors.As(err, new(readWithout)) {
+			return
+		}
 	}
 	st.read++
 }
+
+// readWithout is a parser's problem with one field of an object it read all the same, without that
+// field (a workload endpoint's spec.mac that is no MAC address).
+type readWithout struct{ error }
 
 // documents splits a file into JSON documents: JSON values one after another, or YAML documents
 // separated by "---" lines, each converted to JSON. A broken document ends JSON input (nothing after

@@ -115,3 +115,55 @@ func TestLabIPv6OrphanPod(t *testing.T) {
 		t.Errorf("two silent pod-veths on node-b: pods (-want +got):\n%s", diff)
 	}
 }
+
+// TestLabAnyPodByMAC: in vxlan6-underlay-drop's -i any shape (each node's -i any file and router-1's
+// captures) node-b's pod veth (any#3) holds one frame, pod-b's router solicitation from its MAC: no
+// Calico signature, so calipath had no role for it and the paths ended at router-1/eth1. Pod-b's
+// workload endpoint gives that MAC (spec.mac), so with the metadata the interface is pod-b's veth,
+// named after the endpoint's interfaceName (cali2f5353dd8c5, as the per-interface file is) and its
+// pod, and the paths end there as with the per-interface files; the loss stays where the truth has
+// it. Without the metadata nothing changes.
+func TestLabAnyPodByMAC(t *testing.T) {
+	dir := "../testdata/lab/scenarios/vxlan6-underlay-drop/"
+	files, _ := filepath.Glob(dir + "node-?-any.pcap")
+	routers, _ := filepath.Glob(dir + "router-1-eth?.pcap")
+	files = append(files, routers...)
+	if len(files) != 4 {
+		t.Fatalf("%d capture files, want 4", len(files))
+	}
+	cfg, m := labK8sConfig(t, dir, decode.PointConfig{})
+	r := Correlate(decode.Load(files, decode.Options{}, cfg), Options{Cluster: m})
+	var pb *Point
+	for i := range r.Points {
+		if r.Points[i].ID == "node-b/cali2f5353dd8c5" {
+			pb = &r.Points[i]
+		}
+	}
+	if pb == nil {
+		t.Fatalf("no node-b/cali2f5353dd8c5 (node-b's any#3) among %+v", r.Points)
+	}
+	if pb.Role != "pod-veth" || pb.Pod != "default/pod-b" ||
+		!strings.Contains(pb.Reason, "role inferred: frames from pod default/pod-b's MAC 16:ad:a9:4b:87:bb (WorkloadEndpoint default/node--b-k8s-pod--b-eth0 in ") {
+		t.Errorf("node-b/cali2f5353dd8c5: role %q, pod %q, reason %q; want pod-veth of default/pod-b, inferred from its MAC", pb.Role, pb.Pod, pb.Reason)
+	}
+	lost := 0
+	for _, f := range r.Flows {
+		if n := len(f.Path); n == 0 || f.Path[n-1] != "node-b/cali2f5353dd8c5" {
+			t.Errorf("flow %s: path %v, want it to end at pod-b's veth node-b/cali2f5353dd8c5", f.ID, f.Path)
+		}
+		for _, j := range r.FlowJourneys(f.ID) {
+			if j.Status == statusLost && j.LastSeen+"→"+j.NextExpected == "router-1/eth0→router-1/eth1" {
+				lost++
+			}
+		}
+	}
+	if len(r.Flows) != 3 || lost != 9 {
+		t.Errorf("%d flows, %d packets lost at router-1/eth0→router-1/eth1; want 3 and 9 (truth.json)", len(r.Flows), lost)
+	}
+	r = Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), Options{})
+	for _, p := range r.Points {
+		if p.ID == "node-b/any#3" && (p.Role != "unknown" || p.Pod != "") {
+			t.Errorf("without the metadata node-b/any#3 is %s of %q: nothing else says whose it is", p.Role, p.Pod)
+		}
+	}
+}

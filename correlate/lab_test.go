@@ -162,14 +162,14 @@ func TestLabScenarios(t *testing.T) {
 }
 
 // labK8sConfig loads a lab scenario's cluster metadata (its k8s/, as --k8s reads it) and returns cfg
-// with the nodes' addresses from it, as the command gives them.
+// with the nodes' addresses and the pods' MACs from it, as the command gives them.
 func labK8sConfig(t *testing.T, dir string, cfg decode.PointConfig) (decode.PointConfig, *cluster.Meta) {
 	t.Helper()
 	m, probs, err := cluster.Load([]string{filepath.Join(dir, "k8s")})
 	if err != nil || len(probs) > 0 {
 		t.Fatalf("k8s: %v %v", err, probs)
 	}
-	cfg.NodeIPs, cfg.NodeIPWhy = map[string][]netip.Addr{}, map[netip.Addr]string{}
+	cfg.NodeIPs, cfg.NodeIPWhy, cfg.PodMACs = map[string][]netip.Addr{}, map[netip.Addr]string{}, m.PodMACs(nil)
 	for _, n := range m.Nodes {
 		for _, a := range n.HostIPs() {
 			cfg.NodeIPs[n.Name] = append(cfg.NodeIPs[n.Name], a.IP)

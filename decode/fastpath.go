@@ -355,6 +355,9 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) uint64 {
 	if p.HasEth && !cali && dst&1 == 0 {
 		t.OtherMAC++
 	}
+	if haveMAC && (!p.HasSLL || p.PktType != 4) && src != t.senders[0] && src != t.senders[1] { // as add's, last (default.pgo)
+		t.addSender(src)
+	}
 	return back
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -92,6 +93,21 @@ type PointConfig struct {
 	// "InternalIP in nodes.json"). Such an address is kept only for a node with capture points or
 	// when an outer header of the captures carries it: a cluster's other nodes stay out.
 	NodeIPWhy map[netip.Addr]string
+	// PodMACs are the pods' MACs (the pod end of each veth: a Calico WorkloadEndpoint's spec.mac, from
+	// cluster metadata), each with its pod and node: an interface of no role the traffic shows whose
+	// frames came from one of them (and no other pod's) on that pod's node is that pod's veth.
+	PodMACs map[[6]byte]PodMAC
+}
+
+// PodMAC is a pod a MAC belongs to (PointConfig.PodMACs).
+type PodMAC struct {
+	Node string // the node the metadata puts the pod on, as the captures name it
+	Pod  string // "namespace/name"
+	// Iface is the host end of the pod's veth (spec.interfaceName; "" when not given): the name of a
+	// -i any interface index found to be the pod's veth, where nothing else names it.
+	Iface string
+	// Why says where the MAC is said: "WorkloadEndpoint default/node--b-k8s-pod--b-eth0 in weps.yaml".
+	Why string
 }
 
 // FileMeta is what point identification needs to know about one input file.
@@ -413,6 +429,12 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 		}
 		if id.role == RoleUnknown && si < len(traffic) && id.iface != "lo" {
 			r, why := inferRole(&traffic[si])
+			if pm := (PodMAC{}); r == RoleUnknown {
+				if r, why, pm = podByMAC(&traffic[si], cfg.PodMACs, id.node, why); pm.Pod != "" {
+					id.pod = pm.Pod
+					id.iface, why = podIface(id.iface, why, pm)
+				}
+			}
 			id.role = r
 			if r != RoleUnknown {
 				id.reason += "; role inferred: " + why
@@ -545,6 +567,51 @@ func inferRole(t *Traffic) (Role, string) {
 		return RoleTunnel, fmt.Sprintf("%d IP frames without a link-layer header or address", t.NoLinkAddr)
 	}
 	return RoleUnknown, "no Calico signature in the traffic"
+}
+
+// podByMAC infers the role of an interface whose traffic shows no Calico signature (why says so) from
+// the pods' MACs (PointConfig.PodMACs): frames from one pod's MAC, and no other's, on that pod's node
+// make it the pod's veth (the pod end of a veth is on no other link). Frames from pods' MACs that do
+// not single out one pod of this node leave the role unknown, and why says whose they were.
+func podByMAC(t *Traffic, macs map[[6]byte]PodMAC, node, why string) (Role, string, PodMAC) {
+	if len(macs) == 0 {
+		return RoleUnknown, why, PodMAC{}
+	}
+	senders := t.Senders()
+	for i := 0; i < t.NARPs; i++ {
+		senders = append(senders, t.ARPs[i].SHA)
+	}
+	var found []PodMAC
+	var addrs []string
+	for _, m := range senders {
+		if pm, ok := macs[m]; ok && !slices.Contains(found, pm) {
+			found, addrs = append(found, pm), append(addrs, net.HardwareAddr(m[:]).String())
+		}
+	}
+	switch {
+	case len(found) == 1 && found[0].Node == node:
+		return RolePodVeth, fmt.Sprintf("frames from pod %s's MAC %s (%s)", found[0].Pod, addrs[0], found[0].Why), found[0]
+	case len(found) == 1:
+		return RoleUnknown, fmt.Sprintf("%s; frames from pod %s's MAC %s, but the metadata puts that pod on node %s (%s)",
+			why, found[0].Pod, addrs[0], found[0].Node, found[0].Why), PodMAC{}
+	case len(found) > 1:
+		pods := make([]string, len(found))
+		for i, f := range found {
+			pods[i] = f.Pod + " (" + addrs[i] + ")"
+		}
+		return RoleUnknown, fmt.Sprintf("%s; frames from the MACs of %d pods, %s: no one pod's veth", why, len(found), strings.Join(pods, ", ")), PodMAC{}
+	}
+	return RoleUnknown, why, PodMAC{}
+}
+
+// podIface names an unnamed -i any interface (any#N) found to be a pod's veth by its MAC after the
+// endpoint's interfaceName, and says so in why; any other name stays, and so does any#N when the
+// endpoint gives none.
+func podIface(iface, why string, pm PodMAC) (string, string) {
+	if !strings.HasPrefix(iface, "any#") || pm.Iface == "" {
+		return iface, why
+	}
+	return pm.Iface, why + "; it is " + pm.Iface + ", the endpoint's interfaceName"
 }
 
 // nodeIPs works out each node's IPs: given ones first, then the outer source of encapsulated frames

@@ -66,6 +66,13 @@ type Traffic struct {
 	// senders: whether two captures can be of one interface (PointFileDoubts).
 	MACs  [maxMACs][6]byte
 	NMACs int
+	// senders are the link addresses frames came from, 48 bits each (first byte lowest, as the fast
+	// path reads them): an Ethernet frame's source, a cooked frame's sender unless the host sent it
+	// (packet type outgoing); unicast ones only, the first maxSenders distinct (Senders). Every frame
+	// counts, also those without a fingerprint (a pod's router solicitation): a pod's MAC among them
+	// puts that pod behind the interface (PointConfig.PodMACs).
+	senders  [maxSenders]uint64
+	nSenders uint8
 
 	// Samples of (fingerprint, time) for the frames whose fingerprint is ≡ 0 mod sampleMod: the same
 	// packets in every capture, so two captures of one interface can be recognised.
@@ -159,7 +166,39 @@ func (t *Traffic) addMAC(m [6]byte) {
 	}
 }
 
+// addSender keeps m, a sender's link address (see senders), unless it is there already, is a
+// broadcast or multicast address, or they are full.
+func (t *Traffic) addSender(m uint64) {
+	if m&1 != 0 || m == 0 {
+		return
+	}
+	for i := uint8(0); i < t.nSenders; i++ {
+		if t.senders[i] == m {
+			return
+		}
+	}
+	if t.nSenders < maxSenders {
+		t.senders[t.nSenders] = m
+		t.nSenders++
+	}
+}
+
+// Senders returns the link addresses frames came from (see senders), in the order first seen.
+func (t *Traffic) Senders() [][6]byte {
+	out := make([][6]byte, t.nSenders)
+	for i := range out {
+		out[i] = macOf(t.senders[i])
+	}
+	return out
+}
+
+// mac48 is a MAC in 48 bits, first byte lowest (as macOf reads it back).
+func mac48(m [6]byte) uint64 {
+	return uint64(binary.LittleEndian.Uint32(m[0:4])) | uint64(binary.LittleEndian.Uint16(m[4:6]))<<32
+}
+
 const (
+	maxSenders = 8
 	maxMACs    = 8
 	maxARPs    = 16
 	maxPods6   = 8
@@ -267,6 +306,9 @@ func (t *Traffic) add(frame uint32, ts int64, odd bool, p *Packet, fp uint64) (b
 	}
 	if p.HasEth && !cali && dst[0]&1 == 0 { // last, and a comment line above merged: default.pgo's lines stay
 		t.OtherMAC++
+	}
+	if m := mac48(src); haveMAC && (!p.HasSLL || p.PktType != 4) && m != t.senders[0] && m != t.senders[1] { // after every call above (default.pgo)
+		t.addSender(m)
 	}
 	return back
 }
@@ -483,6 +525,9 @@ func (t *Traffic) Merge(u *Traffic) {
 	}
 	for i := 0; i < u.NMACs; i++ {
 		t.addMAC(u.MACs[i])
+	}
+	for i := uint8(0); i < u.nSenders; i++ {
+		t.addSender(u.senders[i])
 	}
 	for i := 0; i < u.NSamples && t.NSamples < maxSamples; i++ {
 		t.Samples[t.NSamples] = u.Samples[i]

@@ -78,7 +78,7 @@ func (c *clusterFlags) printProblems(stderr io.Writer) {
 }
 
 // addNodeIPs gives cfg the node addresses the metadata holds, each with where it was said, for the
-// nodes --node-ip did not name (what it says wins). A metadata node whose name the captures give
+// nodes --node-ip did not name (what it says wins), and the pods' MACs its workload endpoints give. A metadata node whose name the captures give
 // without its domain (or with one) takes the captures' name (cluster.MatchNodes).
 func (c *clusterFlags) addNodeIPs(cfg *decode.PointConfig, captured []string) {
 	if c.meta == nil {
@@ -92,6 +92,7 @@ func (c *clusterFlags) addNodeIPs(cfg *decode.PointConfig, captured []string) {
 		cfg.NodeIPWhy = map[netip.Addr]string{}
 	}
 	alias := c.meta.MatchNodes(captured)
+	cfg.PodMACs = c.meta.PodMACs(alias)
 	for i := range c.meta.Nodes {
 		n := &c.meta.Nodes[i]
 		name, of := n.Name, ""

@@ -127,6 +127,10 @@ uldev() {
 	fi
 }
 
+# podmac POD: the MAC of the pod's eth0 (random, the kernel's): Calico's WorkloadEndpoint spec.mac,
+# which k8smeta writes.
+podmac() { ip -n "$(ns "$1")" -o link show eth0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2; }
+
 # pod NODE POD IP MTU: a workload wired as Felix and the CNI plugin wire it.
 pod() {
 	local nd=$1 pd=$2 ip=$3 mtu=$4 cali
@@ -142,7 +146,7 @@ pod() {
 	ip -n "$(ns "$pd")" link set eth0 mtu "$mtu" up
 	ip -n "$(ns "$pd")" route add 169.254.1.1 dev eth0 scope link
 	ip -n "$(ns "$pd")" route add default via 169.254.1.1 dev eth0
-	log "pod name=$pd namespace=default node=$nd ip=$ip iface=$cali"
+	log "pod name=$pd namespace=default node=$nd ip=$ip iface=$cali mac=$(podmac "$pd")"
 }
 
 ipip_node() { # NODE LOCAL_IP TUN_IP REMOTE_BLOCK REMOTE_IP
@@ -212,7 +216,7 @@ pod6() {
 	[ "${V6_QUIET:-}" = 1 ] && nsx "$pd" sysctl -qw net.ipv6.conf.eth0.router_solicitations=0
 	ip -n "$(ns "$pd")" link set eth0 mtu "$mtu" up
 	ip -n "$(ns "$pd")" -6 route add default via "$GW6" dev eth0
-	log "pod name=$pd namespace=default node=$nd ip=$ip iface=$cali"
+	log "pod name=$pd namespace=default node=$nd ip=$ip iface=$cali mac=$(podmac "$pd")"
 }
 
 # vxlan6_node NODE LOCAL_IP TUN_IP REMOTE_NODE REMOTE_BLOCK REMOTE_TUN_IP REMOTE_IP: Calico's IPv6

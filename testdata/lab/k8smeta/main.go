@@ -10,8 +10,13 @@
 // the pods' blocks, its encapsulation the lab's mode (ipip: ipipMode Always; vxlan: vxlanMode Always;
 // bgp and wireguard: both Never), natOutgoing true when the lab masqueraded the pool's traffic. Each
 // DNAT rule of the lab is a ClusterIP service port, named after the pod it sends to, whose
-// EndpointSlice lists that pod. Every node also runs a host-network calico-node pod. The output only
-// depends on lab.log.
+// EndpointSlice lists that pod. Every node also runs a host-network calico-node pod. Each workload
+// endpoint's spec.mac is its pod's real MAC (the pod end of its veth, random in every run): the
+// pod line's mac= in lab.log (lab.sh logs it since k8smac), else read from the capture of the pod's
+// cali (DIR/NODE-IFACE.pcap, or truth-captures/ in an any-only scenario: its one link address other
+// than ee:ee:ee:ee:ee:ee, broadcast and multicast). A pod whose cali saw no frame and that lab.log
+// gives no MAC gets no spec.mac (nothing invented); both sources disagreeing is an error. The output
+// depends on lab.log and those captures only.
 //
 //	k8smeta testdata/lab/scenarios/*/
 //
@@ -58,6 +63,9 @@ func writeDir(dir string) error {
 	if err != nil {
 		return err
 	}
+	if err := podMACs(dir, lab); err != nil {
+		return err
+	}
 	files, err := render(lab)
 	if err != nil {
 		return err
@@ -85,7 +93,7 @@ type lab struct {
 }
 
 type labNode struct{ name, ip, block, tunnelIP, vtepMAC string }
-type labPod struct{ name, namespace, node, ip, iface string }
+type labPod struct{ name, namespace, node, ip, iface, mac string }
 type labDNAT struct{ node, from, to, proto string }
 
 // fields parses "key=value" words (values without spaces).
@@ -118,7 +126,7 @@ func readLab(path string) (*lab, error) {
 		case "node":
 			l.nodes = append(l.nodes, labNode{f["name"], f["ip"], f["block"], f["tunnel_ip"], f["vtep_mac"]})
 		case "pod":
-			l.pods = append(l.pods, labPod{f["name"], f["namespace"], f["node"], f["ip"], f["iface"]})
+			l.pods = append(l.pods, labPod{f["name"], f["namespace"], f["node"], f["ip"], f["iface"], f["mac"]})
 		case "nat":
 			if f["kind"] == "dnat" {
 				l.dnats = append(l.dnats, labDNAT{f["node"], f["from"], f["to"], f["proto"]})
@@ -253,14 +261,14 @@ metadata:
     interfaceName: %s
     ipNetworks:
     - %s/%d
-    node: %s
+%s    node: %s
     orchestrator: k8s
     pod: %s
     profiles:
     - kns.%s
     - ksa.%s.default
     serviceAccountName: default
-`, p.name, p.namespace, wepName(p.node, p.name), p.namespace, p.iface, p.ip, podBits, p.node, p.name, p.namespace, p.namespace)
+`, p.name, p.namespace, wepName(p.node, p.name), p.namespace, p.iface, p.ip, podBits, macLine(p.mac), p.node, p.name, p.namespace, p.namespace)
 	}
 	weps.WriteString("kind: WorkloadEndpointList\nmetadata:\n  resourceVersion: \"1\"\n")
 	return map[string][]byte{

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/calipath/calipath/cluster"
@@ -28,6 +29,9 @@ func TestCommittedUpToDate(t *testing.T) {
 	for _, dir := range labDirs(t) {
 		l, err := readLab(filepath.Join(dir, "lab.log"))
 		if err != nil {
+			t.Fatal(err)
+		}
+		if err := podMACs(dir, l); err != nil {
 			t.Fatal(err)
 		}
 		files, err := render(l)
@@ -69,5 +73,43 @@ func TestReadByCalipath(t *testing.T) {
 			t.Errorf("%s: %d pods, %d nodes, %d pools, %d endpoints, %d services, %d slices", dir, len(m.Pods), len(m.Nodes),
 				len(m.Pools), len(m.WorkloadEndpoints), len(m.Services), len(m.EndpointSlices))
 		}
+	}
+}
+
+// Each workload endpoint's spec.mac is its pod's real MAC: lab.log's mac= when the pod line has it, or
+// the one link address of the pod's cali capture besides ee:ee:ee:ee:ee:ee; the two must agree, and a
+// pod with neither gets none (healthy-vxlan6: pod-b sent its router solicitation from 16:ad:…, read
+// with tshark; any-underlay-drop: pod-b's cali saw no frame).
+func TestPodMACs(t *testing.T) {
+	read := func(dir string) *lab {
+		t.Helper()
+		l, err := readLab(filepath.Join(dir, "lab.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	dir := "../scenarios/vxlan6-underlay-drop"
+	l := read(dir)
+	if err := podMACs(dir, l); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.pods[1].mac; l.pods[1].name != "pod-b" || got != "16:ad:a9:4b:87:bb" {
+		t.Errorf("%s: %s's MAC %q, want 16:ad:a9:4b:87:bb", dir, l.pods[1].name, got)
+	}
+	l = read(dir)
+	l.pods[1].mac = "02:00:00:00:00:01"
+	if err := podMACs(dir, l); err == nil || !strings.Contains(err.Error(), "16:ad:a9:4b:87:bb") {
+		t.Errorf("lab.log and the capture disagree: error %v", err)
+	}
+	dir = "../scenarios/any-underlay-drop"
+	l = read(dir)
+	if err := podMACs(dir, l); err != nil || l.pods[1].mac != "" {
+		t.Errorf("%s: pod-b's cali saw no frame: MAC %q, error %v", dir, l.pods[1].mac, err)
+	}
+	l = read(dir)
+	l.pods[1].mac = "02:00:00:00:00:01" // as lab.sh logs it since k8smac
+	if err := podMACs(dir, l); err != nil || l.pods[1].mac != "02:00:00:00:00:01" {
+		t.Errorf("%s: lab.log's MAC: %q, error %v", dir, l.pods[1].mac, err)
 	}
 }
