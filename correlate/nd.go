@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/calipath/calipath/decode"
@@ -24,8 +25,14 @@ type NDPoint struct {
 	Point          string `json:"point"`
 	Solicitations  int    `json:"solicitations"`  // neighbour solicitations, duplicate address detection's left out
 	Advertisements int    `json:"advertisements"` // neighbour advertisements
-	// GatewayOK counts the advertisements of fe80::ecee:eeff:feee:eeee at ee:ee:ee:ee:ee:ee.
-	GatewayOK     int     `json:"gateway_ok"`
+	// GatewayOK counts the advertisements of fe80::ecee:eeff:feee:eeee at ee:ee:ee:ee:ee:ee: by their
+	// target link-layer address option, or, a solicited one without it, by the frame's source MAC
+	// (decode.ND.AdvertisedMAC).
+	GatewayOK int `json:"gateway_ok"`
+	// AdvertFlags counts the advertisements by their flags (R router, S solicited, O override; "-"
+	// none), e.g. "RSO 1, RS 2": a host answers its pod's multicast solicitation with R, S and O and
+	// the option, a unicast one (a probe of an entry in use) with R and S and no option.
+	AdvertFlags   string  `json:"advert_flags,omitempty"`
 	Unanswered    int     `json:"unanswered"`     // solicitations no captured advertisement answered
 	UnexpectedMAC int     `json:"unexpected_mac"` // advertisements of the gateway at another MAC
 	DAD           int     `json:"dad"`            // duplicate address detection (from ::): no answer expected
@@ -97,6 +104,7 @@ func (a *analysis) ndAt(p int, list []ndObs, nds []decode.ND, out *ndOut) NDPoin
 	var lat latAcc
 	var pending []ndPending
 	var prev *ndObs
+	flags := map[string]int{}
 	for i := range list {
 		o := list[i]
 		if int(o.nd) >= len(nds) {
@@ -116,6 +124,7 @@ func (a *analysis) ndAt(p int, list []ndObs, nds []decode.ND, out *ndOut) NDPoin
 			pending = append(pending, ndPending{obs: o})
 		case n.Type == 136:
 			np.Advertisements++
+			flags[n.FlagString()]++
 			for j := len(pending) - 1; j >= 0 && o.t-pending[j].obs.t <= arpTimeout; j-- { // newest first
 				if pd := &pending[j]; !pd.replied && nds[pd.obs.nd].Target == n.Target {
 					pd.replied = true
@@ -123,13 +132,13 @@ func (a *analysis) ndAt(p int, list []ndObs, nds []decode.ND, out *ndOut) NDPoin
 					break
 				}
 			}
-			if n.Target == decode.CalicoGateway6 && n.HasLL && pod {
-				if n.LLAddr == decode.CalicoMAC {
+			if mac, ok := n.AdvertisedMAC(); n.Target == decode.CalicoGateway6 && ok && pod {
+				if mac == decode.CalicoMAC {
 					np.GatewayOK++
 				} else {
 					np.UnexpectedMAC++
 					out.findings = append(out.findings, arpFinding{point: p, kind: "nd-unexpected-mac", ev: a.evidence(o.g),
-						who: netip.AddrFrom16(n.Target).String(), mac: net.HardwareAddr(n.LLAddr[:]).String(), t: o.t})
+						who: netip.AddrFrom16(n.Target).String(), mac: net.HardwareAddr(mac[:]).String(), t: o.t})
 				}
 			}
 		}
@@ -140,7 +149,27 @@ func (a *analysis) ndAt(p int, list []ndObs, nds []decode.ND, out *ndOut) NDPoin
 		}
 	}
 	np.LatencyNs = lat.summary()
+	np.AdvertFlags = flagCounts(flags)
 	return np
+}
+
+// flagCounts lists advertisements counted by their flags (ND.FlagString), most flags first: "RSO 1, RS 2".
+func flagCounts(by map[string]int) string {
+	keys := make([]string, 0, len(by))
+	for k := range by {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y string) int {
+		return cmp.Or(cmp.Compare(len(y), len(x)), cmp.Compare(strings.IndexByte("RSO-", x[0]), strings.IndexByte("RSO-", y[0])), cmp.Compare(x, y))
+	})
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %d", k, by[k])
+	}
+	return b.String()
 }
 
 // ndUnanswered judges solicitation o at point p, which no captured advertisement answered (pending

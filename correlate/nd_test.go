@@ -101,6 +101,24 @@ func ndPointOf(t *testing.T, r *Result) NDPoint {
 	return NDPoint{}
 }
 
+// ndNoOption drops the target link-layer address option (its last 8 bytes) and the override flag from
+// record rec, an advertisement, as Linux sends one answering a unicast solicitation (ndisc_recv_ns:
+// the option and O only for a multicast one).
+func ndNoOption(t *testing.T, rec []byte) []byte {
+	t.Helper()
+	f := rec[16:]
+	if m := f[14+40:]; m[0] != 136 || len(m) != 32 || m[24] != 2 || m[25] != 1 {
+		t.Fatalf("not an advertisement with one target link-layer address option: %x", m)
+	}
+	rec = rec[:len(rec)-8]
+	f = rec[16:]
+	binary.LittleEndian.PutUint32(rec[8:], uint32(len(f)))
+	binary.LittleEndian.PutUint32(rec[12:], uint32(len(f)))
+	binary.BigEndian.PutUint16(f[14+4:], 24)
+	f[14+40+4] &^= decode.NAOverride
+	return rec
+}
+
 // The neighbour discovery rule, on healthy-vxlan6's capture of pod-a's veth changed one way at a time.
 func TestNDRule(t *testing.T) {
 	dropNA := func(recs [][]byte) [][]byte { return append(recs[:2:2], recs[3:]...) }
@@ -111,7 +129,20 @@ func TestNDRule(t *testing.T) {
 		nd     NDPoint  // the counts at the veth (Point and LatencyNs not compared)
 	}{
 		// As captured: the solicitation answered at ee:ee:ee:ee:ee:ee.
-		{"healthy", nil, nil, NDPoint{Solicitations: 1, Advertisements: 1, GatewayOK: 1}},
+		{"healthy", nil, nil, NDPoint{Solicitations: 1, Advertisements: 1, GatewayOK: 1, AdvertFlags: "RSO 1"}},
+		// The advertisement without its target link-layer address option, as Linux answers a unicast
+		// solicitation (R and S, no O): solicited, from ee:ee:ee:ee:ee:ee, so the gateway answered at
+		// that MAC (before, such an advertisement was not counted as the gateway's answer).
+		{"no-option", func(recs [][]byte) [][]byte {
+			recs[2] = ndNoOption(t, recs[2])
+			return recs
+		}, nil, NDPoint{Solicitations: 1, Advertisements: 1, GatewayOK: 1, AdvertFlags: "RS 1"}},
+		// The same sent from another MAC: the gateway advertised there.
+		{"no-option-wrong-source", func(recs [][]byte) [][]byte {
+			recs[2] = ndNoOption(t, recs[2])
+			copy(recs[2][16+6:16+12], []byte{2, 0, 0, 0, 0, 1})
+			return recs
+		}, []string{"nd-unexpected-mac error " + ndCaliPoint + " 1"}, NDPoint{Solicitations: 1, Advertisements: 1, UnexpectedMAC: 1, AdvertFlags: "RS 1"}},
 		// The advertisement not captured: the ping pod-a sent 11 µs later proves it answered (its
 		// kernel held the ping until then), so it is no finding; capture-dropped says so.
 		{"advertisement-missed", dropNA, nil, NDPoint{Solicitations: 1}},
@@ -133,7 +164,7 @@ func TestNDRule(t *testing.T) {
 			}
 			copy(opt[2:8], []byte{2, 0, 0, 0, 0, 1})
 			return recs
-		}, []string{"nd-unexpected-mac error " + ndCaliPoint + " 1"}, NDPoint{Solicitations: 1, Advertisements: 1, UnexpectedMAC: 1}},
+		}, []string{"nd-unexpected-mac error " + ndCaliPoint + " 1"}, NDPoint{Solicitations: 1, Advertisements: 1, UnexpectedMAC: 1, AdvertFlags: "RSO 1"}},
 		// Duplicate address detection (from ::) expects no answer.
 		{"dad", func(recs [][]byte) [][]byte {
 			recs = dropNA(recs)
@@ -172,12 +203,34 @@ func TestNDRule(t *testing.T) {
 	}
 }
 
+// ndLabFlags checks the ND table of scenario sc's per-interface captures: its advertisements' flags as
+// the kernels sent them (the host answers its pod's multicast solicitation with R, S, O; a pod
+// answers its host's with S, O: no router; a unicast probe is answered without O), and the gateway's
+// counted at pod-a's veth.
+func ndLabFlags(t *testing.T, sc string, r *Result) {
+	t.Helper()
+	want := map[string]NDPoint{ndCaliPoint: {AdvertFlags: "RSO 1", GatewayOK: 1}, "node-b/cali2f5353dd8c5": {AdvertFlags: "SO 1"}}
+	switch sc {
+	case "ndp-gateway-off6":
+		want = map[string]NDPoint{ndCaliPoint: {}}
+	case "vxlan6-underlay-drop":
+		// And pod-a's answer to node-a's unicast probe of pod-a: solicited, no O and no option.
+		want[ndCaliPoint] = NDPoint{AdvertFlags: "RSO 1, S 1", GatewayOK: 1}
+	}
+	for _, p := range r.ND {
+		if w, ok := want[p.Point]; ok && (p.AdvertFlags != w.AdvertFlags || p.GatewayOK != w.GatewayOK) {
+			t.Errorf("%s: ND at %s: flags %q, gateway OK %d; want %q, %d", sc, p.Point, p.AdvertFlags, p.GatewayOK, w.AdvertFlags, w.GatewayOK)
+		}
+	}
+}
+
 // ndp-gateway-off6 (IPv6 off on pod-a's cali): pod-a's six solicitations for its gateway go
 // unanswered, an error at its veth, with the veth's own capture (node-a's -i any capture is named after
 // it by the solicitations both hold). From the -i any captures alone it is a warning: every frame of
 // node-a's is incoming, as a capture of one direction only would hold them, so the advertisements might
 // be missing from it (the message says both). healthy-vxlan6 and vxlan6-underlay-drop, whose
-// solicitations are answered, have no nd-* finding at all (of any severity).
+// solicitations are answered, have no nd-* finding at all (of any severity). The advertisements' flags
+// are in the ND table (ndLabFlags).
 func TestNDLab(t *testing.T) {
 	all := func(string) bool { return true }
 	for _, sc := range []string{"ndp-gateway-off6", "healthy-vxlan6", "vxlan6-underlay-drop"} {
@@ -200,6 +253,9 @@ func TestNDLab(t *testing.T) {
 			}
 			if got != want {
 				t.Errorf("%s (%s): nd anomalies %q, want %q", sc, shape.name, got, want)
+			}
+			if shape.name == "per-interface" {
+				ndLabFlags(t, sc, r)
 			}
 		}
 	}

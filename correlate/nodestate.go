@@ -281,9 +281,10 @@ func (x *explainer) nextHop(st *cluster.NodeState, r cluster.Route, dst netip.Ad
 		nh = dst
 	}
 	if n, ok := st.Neighbour(nh); ok && n.Unresolved() {
+		asks := asksOf(nh) + " unanswered"
 		return []Explanation{explanation("neighbour-failed", st.Node, n.Source, fmt.Sprintf(
-			"%s could not resolve %s, the next hop to %s (ARP unanswered): it drops the packets queued for it.",
-			st.Node, nh, dst))}
+			"%s could not resolve %s, the next hop to %s (%s): it drops the packets queued for it.",
+			st.Node, nh, dst, asks))}
 	}
 	return nil
 }
@@ -325,7 +326,7 @@ func (x *explainer) arp(an *Anomaly) []Explanation {
 		if ns != nil {
 			if n, ok := ns.Neighbour(ip); ok && n.Unresolved() {
 				out = append(out, explanation("neighbour-failed", pt.Node, n.Source, fmt.Sprintf(
-					"The neighbour table of %s holds %s as unresolved: its ARP requests got no answer.", where, ip)))
+					"The neighbour table of %s holds %s as unresolved: its %s got no answer.", where, ip, asksOf(ip))))
 			}
 		}
 		if an.Kind == "proxy-arp-missing" {
@@ -390,4 +391,13 @@ func dedupe(es []Explanation) []Explanation {
 		}
 	}
 	return out
+}
+
+// asksOf names how a node asks for ip's link-layer address: ARP requests, or IPv6 neighbour
+// solicitations.
+func asksOf(ip netip.Addr) string {
+	if ip.Is6() && !ip.Is4In6() {
+		return "neighbour solicitations"
+	}
+	return "ARP requests"
 }

@@ -307,7 +307,7 @@ func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 		// A neighbour solicitation or advertisement: its Seq indexes Tables.ND (0: too short to tell its target).
 		if o.IsND() {
 			o.Seq = 0
-			if n, ok := ndOf(p); ok {
+			if n, ok := ndOf(p, rec.Data); ok {
 				o.Seq = d.t.AddND(n)
 			}
 		}

@@ -438,10 +438,10 @@ func decodeIP(b []byte, v6 bool, vxlanPort uint16, p *Packet) {
 		badIP = true
 	}
 	if vxBad == nil && !outerPartial { // the usual packet: nothing to weigh after its transport header
-		p.Checksum = verdict(badIP, decodeL4(pl, h, snapped, p), p) // fewer values kept across the call
+		p.Checksum = verdict(badIP, decodeL4(pl, h, snapped, vxlanPort, p), p) // fewer values kept across the call
 		return
 	}
-	l4 := decodeL4(pl, h, snapped, p)
+	l4 := decodeL4(pl, h, snapped, vxlanPort, p)
 	if vxBad != nil && l4 == l4Unverifiable && lcoArtefact(&p.Outer, vxBad, h, pl) {
 		p.Errs &^= ErrBadOuterUDPChecksum
 		outerPartial = true
@@ -481,8 +481,9 @@ func verdict(badIP bool, l4 l4Verdict, p *Packet) Checksum {
 	return CsumOK
 }
 
-// decodeL4 decodes the transport header of the innermost packet and checks its checksum.
-func decodeL4(pl []byte, h *IPHdr, snapped bool, p *Packet) l4Verdict {
+// decodeL4 decodes the transport header of the innermost packet and checks its checksum (vxlanPort: for
+// an ICMP error's quote, decodeQuote).
+func decodeL4(pl []byte, h *IPHdr, snapped bool, vxlanPort uint16, p *Packet) l4Verdict {
 	if h.FragOff != 0 {
 		p.PayloadLen = declaredLen(h, pl)
 		p.Payload = pl
@@ -576,7 +577,7 @@ func decodeL4(pl []byte, h *IPHdr, snapped bool, p *Packet) l4Verdict {
 			ic.MTU = uint16(min(binary.BigEndian.Uint32(pl[4:8]), 0xffff))
 		}
 		if ic.IsError(v6) {
-			decodeQuote(pl[8:], v6, ic)
+			decodeQuote(pl[8:], v6, vxlanPort, ic)
 		}
 		if !full {
 			return l4Unverifiable
@@ -650,9 +651,9 @@ func tcpOptions(o []byte, p *Packet, cut bool) {
 }
 
 // decodeQuote decodes the packet quoted by an ICMP error, as far as it was captured: its IP header,
-// the IP header inside it when it is an IP-in-IP outer header or a VXLAN datagram (quoteVXLAN), and
-// the first transport bytes.
-func decodeQuote(q []byte, v6 bool, ic *ICMP) {
+// the IP header inside it when it is an IP-in-IP outer header or a VXLAN datagram to vxlanPort
+// (quoteVXLAN), and the first transport bytes.
+func decodeQuote(q []byte, v6 bool, vxlanPort uint16, ic *ICMP) {
 	var rest []byte
 	var ok bool
 	if v6 {
@@ -676,7 +677,7 @@ func decodeQuote(q []byte, v6 bool, ic *ICMP) {
 		return
 	}
 	if h == &ic.Quoted && h.Proto == 17 {
-		if in, ok := quoteVXLAN(rest, ic); ok {
+		if in, ok := quoteVXLAN(rest, vxlanPort, ic); ok {
 			rest, h = in, &ic.QuotedInner
 		}
 	}

@@ -5,23 +5,79 @@ import "encoding/binary"
 // ND is an IPv6 neighbour solicitation or advertisement (ICMPv6 135, 136, code 0; RFC 4861 §4.3,
 // §4.4): IPv6's ARP. An ND Observation's Seq indexes Tables.ND (0: too short to read its target).
 type ND struct {
-	Type   uint8    // 135 solicitation, 136 advertisement (its R, S and O flags are not read)
+	Type   uint8    // 135 solicitation, 136 advertisement
 	Target [16]byte // the address asked for, or advertised
+	// Flags are an advertisement's router, solicited and override flags as the message holds them
+	// (NARouter, NASolicited, NAOverride); 0 for a solicitation.
+	Flags uint8
 	// LLAddr is the link-layer address option's: a solicitation's source link-layer address (the
 	// asker's MAC), an advertisement's target link-layer address (the MAC the target is at). HasLL
 	// says whether the message carried one.
 	LLAddr   [6]byte
 	HasLL    bool
 	Src, Dst [16]byte // the IPv6 source and destination, so that identical frames share one entry
+	// FrameMAC is the frame's link-layer source (Ethernet, or a cooked capture's 6-byte address), when
+	// HasFrameMAC: the sender's interface.
+	FrameMAC    [6]byte
+	HasFrameMAC bool
 }
 
-// ndOf reads p's neighbour solicitation or advertisement, when p is one whose target was captured.
-func ndOf(p *Packet) (ND, bool) {
+// Neighbour advertisement flags (RFC 4861 §4.4), in ND.Flags.
+const (
+	NARouter    = 0x80
+	NASolicited = 0x40
+	NAOverride  = 0x20
+)
+
+// AdvertisedMAC is the MAC an advertisement n says its target is at: its target link-layer address
+// option, or, without one, the frame's source when n is solicited (RFC 4861 §7.2.4: an answer to a
+// unicast solicitation may leave the option out, as Linux does; the target's own interface sent
+// it). ok is false for a solicitation, an unsolicited advertisement without the option, or a frame
+// whose source is not known.
+func (n *ND) AdvertisedMAC() (mac [6]byte, ok bool) {
+	switch {
+	case n.Type != 136:
+		return mac, false
+	case n.HasLL:
+		return n.LLAddr, true
+	case n.Flags&NASolicited != 0 && n.HasFrameMAC:
+		return n.FrameMAC, true
+	}
+	return mac, false
+}
+
+// FlagString is an advertisement's flags as letters, R, S, O, in that order ("-" for none).
+func (n *ND) FlagString() string {
+	var b []byte
+	for i, c := range "RSO" {
+		if n.Flags&(0x80>>i) != 0 {
+			b = append(b, byte(c))
+		}
+	}
+	if len(b) == 0 {
+		return "-"
+	}
+	return string(b)
+}
+
+// ndOf reads p's neighbour solicitation or advertisement, when p is one whose target was captured;
+// data is the frame p was decoded from (an advertisement's flags sit in its ICMPv6 header, before
+// p.Payload).
+func ndOf(p *Packet, data []byte) (ND, bool) {
 	if !p.HasICMP || p.Inner.Version != 6 || (p.ICMP.Type != 135 && p.ICMP.Type != 136) || p.ICMP.Code != 0 ||
 		len(p.Payload) < 16 {
 		return ND{}, false
 	}
 	n := ND{Type: p.ICMP.Type, Target: [16]byte(p.Payload[:16]), Src: p.Inner.Src, Dst: p.Inner.Dst}
+	if at := cap(data) - cap(p.Payload); n.Type == 136 && at >= 4 && at < len(data) && &data[at] == &p.Payload[0] {
+		n.Flags = data[at-4] & (NARouter | NASolicited | NAOverride)
+	}
+	switch {
+	case p.HasEth:
+		n.FrameMAC, n.HasFrameMAC = p.SrcMAC, true
+	case p.HasSLL && p.SLLAlen == 6:
+		n.FrameMAC, n.HasFrameMAC = [6]byte(p.SLLAddr[:6]), true
+	}
 	want := byte(1) // source link-layer address (solicitation)
 	if n.Type == 136 {
 		want = 2 // target link-layer address (advertisement)

@@ -38,7 +38,8 @@ func TestVXLANQuote(t *testing.T) {
 
 // TestVXLANQuoteShort gives decodeQuote every cut of a quoted VXLAN datagram, and the whole one to
 // another port or without the I flag: no panic, and the packet inside is taken only from a whole
-// inner header of a VXLAN datagram, else the quote stays the UDP datagram.
+// inner header of a VXLAN datagram, else the quote stays the UDP datagram. A datagram to 8472 is
+// VXLAN when that is the VXLAN port (--vxlan-port 8472; before, only 4789 was, whatever the flag).
 func TestVXLANQuoteShort(t *testing.T) {
 	q := make([]byte, 40+8+8+14+40+20)
 	q[0], q[6], q[7] = 0x60, 17, 64 // IPv6, next header UDP
@@ -49,7 +50,7 @@ func TestVXLANQuoteShort(t *testing.T) {
 	q[110], q[111] = 0x1f, 0x90
 	for i := range q {
 		var ic ICMP
-		decodeQuote(q[:i], true, &ic)
+		decodeQuote(q[:i], true, DefaultVXLANPort, &ic)
 		if whole := i >= 110; ic.QVXLAN != whole || (ic.QuotedInner.Version != 0) != whole {
 			t.Errorf("cut at %d: VXLAN %v, inner v%d", i, ic.QVXLAN, ic.QuotedInner.Version)
 		}
@@ -59,13 +60,18 @@ func TestVXLANQuoteShort(t *testing.T) {
 	}
 	var ic ICMP
 	q[40+2], q[40+3] = 0x21, 0x18 // to 8472
-	if decodeQuote(q, true, &ic); ic.QVXLAN || ic.QDport != 8472 {
+	if decodeQuote(q, true, DefaultVXLANPort, &ic); ic.QVXLAN || ic.QDport != 8472 {
 		t.Errorf("port 8472: VXLAN %v, ports %d → %d, want the UDP datagram to 8472", ic.QVXLAN, ic.QSport, ic.QDport)
+	}
+	ic = ICMP{}
+	if decodeQuote(q, true, 8472, &ic); !ic.QVXLAN || ic.QOuterDport != 8472 || ic.QSport != 8080 {
+		t.Errorf("port 8472 with --vxlan-port 8472: VXLAN %v to %d, quoted source port %d, want the VXLAN datagram "+
+			"to 8472 carrying TCP from 8080", ic.QVXLAN, ic.QOuterDport, ic.QSport)
 	}
 	q[40+2], q[40+3] = 0x12, 0xb5
 	q[48] = 0
 	ic = ICMP{}
-	if decodeQuote(q, true, &ic); ic.QVXLAN {
+	if decodeQuote(q, true, DefaultVXLANPort, &ic); ic.QVXLAN {
 		t.Errorf("no I flag: taken for VXLAN")
 	}
 }

@@ -54,7 +54,7 @@ import (
 //   - ICMP: ID/Seq for echo, MTU for IPv4 3/4 and ICMPv6 type 2 (saturated at 65535). The quote of an
 //     error is decoded header by header as far as captured (ICMPv4 quotes IPv4, ICMPv6 IPv6):
 //     HasQuote once the quoted IP header is complete; a quoted IPv4 protocol 4 header is followed into
-//     QuotedInner, and so is a quoted VXLAN datagram (UDP to port 4789, whatever vxlanPort, with the UDP, VXLAN (I flag) and
+//     QuotedInner, and so is a quoted VXLAN datagram (UDP to vxlanPort, with the UDP, VXLAN (I flag) and
 //     untagged inner Ethernet headers captured, carrying IPv4 or IPv6 whose header is complete: QVXLAN,
 //     its UDP ports and VNI recorded; else it stays a UDP quote); then TCP/UDP ports (4 bytes) or ICMP
 //     id/seq (8 bytes), and the TCP sequence, of the innermost quoted packet.
@@ -708,7 +708,7 @@ func (s *slowState) quote(q []byte, v6 bool) {
 	}
 	// A quoted VXLAN datagram: UDP to the VXLAN port, the I flag, untagged inner Ethernet, then IPv4 or
 	// IPv6 whose header is complete.
-	if h.Proto == 17 && h == &c.Quoted && len(rest) >= 30 && binary.BigEndian.Uint16(rest[2:4]) == 4789 && rest[8]&0x08 != 0 {
+	if h.Proto == 17 && h == &c.Quoted && len(rest) >= 30 && binary.BigEndian.Uint16(rest[2:4]) == s.vxlanPort && rest[8]&0x08 != 0 {
 		if et := binary.BigEndian.Uint16(rest[28:30]); et == 0x0800 || et == 0x86dd {
 			var in IPHdr
 			if after, ok := s.header(rest[30:], et == 0x86dd, &in, true, false); ok {

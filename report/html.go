@@ -450,10 +450,10 @@ func (h *htmlDoc) nd() {
 		fmt.Fprint(w, "<h2>Neighbour discovery (IPv6)</h2>\n")
 		var rows [][]hcell
 		for _, a := range nds {
-			rows = append(rows, []hcell{tc(a.Point), nc(a.Solicitations), nc(a.Advertisements), nc(a.GatewayOK), nc(a.Unanswered),
+			rows = append(rows, []hcell{tc(a.Point), nc(a.Solicitations), nc(a.Advertisements), tc(naFlags(a.AdvertFlags)), nc(a.GatewayOK), nc(a.Unanswered),
 				nc(a.UnexpectedMAC), nc(a.DAD), lc(a.LatencyNs, a.LatencyNs.P50), lc(a.LatencyNs, a.LatencyNs.Max)})
 		}
-		hTable(w, []string{"point", "solicitations", "advertisements", "gateway OK", "unanswered", "wrong MAC", "DAD", "p50", "max"}, rows, nil)
+		hTable(w, []string{"point", "solicitations", "advertisements", "NA flags", "gateway OK", "unanswered", "wrong MAC", "DAD", "p50", "max"}, rows, nil)
 	}
 }
 

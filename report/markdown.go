@@ -260,10 +260,10 @@ func mdND(w io.Writer, v *view) {
 		fmt.Fprintf(w, "## Neighbour discovery (IPv6)\n\n")
 		var rows [][]string
 		for _, a := range v.res.ND {
-			rows = append(rows, []string{a.Point, itoa(a.Solicitations), itoa(a.Advertisements), itoa(a.GatewayOK),
-				itoa(a.Unanswered), itoa(a.UnexpectedMAC), itoa(a.DAD), latDur(a.LatencyNs, a.LatencyNs.P50)})
+			rows = append(rows, []string{a.Point, itoa(a.Solicitations), itoa(a.Advertisements), naFlags(a.AdvertFlags),
+				itoa(a.GatewayOK), itoa(a.Unanswered), itoa(a.UnexpectedMAC), itoa(a.DAD), latDur(a.LatencyNs, a.LatencyNs.P50)})
 		}
-		mdTable(w, []string{"Point", ">Solicitations", ">Advertisements", ">Gateway OK", ">Unanswered", ">Wrong MAC", ">DAD", ">P50"}, rows)
+		mdTable(w, []string{"Point", ">Solicitations", ">Advertisements", "NA flags", ">Gateway OK", ">Unanswered", ">Wrong MAC", ">DAD", ">P50"}, rows)
 	}
 }
 

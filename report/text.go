@@ -458,18 +458,27 @@ func (t *text) arp(v *view) {
 }
 
 // nd is the IPv6 neighbour discovery table, when a capture saw neighbour solicitations or
-// advertisements: ARP's counterpart (GATEWAY OK: advertisements of fe80::ecee:eeff:feee:eeee at
-// ee:ee:ee:ee:ee:ee; DAD: duplicate address detection, which expects no answer).
+// advertisements: ARP's counterpart (NA FLAGS: the advertisements counted by their router, solicited
+// and override flags; GW OK, gateway OK: advertisements of fe80::ecee:eeff:feee:eeee at ee:ee:ee:ee:ee:ee;
+// DAD: duplicate address detection, which expects no answer).
 func (t *text) nd(v *view) {
 	if len(v.res.ND) > 0 {
 		t.heading("Neighbour discovery (IPv6)")
 		var rows [][]string
 		for _, a := range v.res.ND {
-			rows = append(rows, []string{a.Point, itoa(a.Solicitations), itoa(a.Advertisements), itoa(a.GatewayOK),
-				itoa(a.Unanswered), itoa(a.UnexpectedMAC), itoa(a.DAD), latDur(a.LatencyNs, a.LatencyNs.P50)})
+			rows = append(rows, []string{a.Point, itoa(a.Solicitations), itoa(a.Advertisements), naFlags(a.AdvertFlags),
+				itoa(a.GatewayOK), itoa(a.Unanswered), itoa(a.UnexpectedMAC), itoa(a.DAD), latDur(a.LatencyNs, a.LatencyNs.P50)})
 		}
-		t.table([]string{"POINT", ">SOLICIT", ">ADVERT", ">GATEWAY OK", ">UNANSWERED", ">WRONG MAC", ">DAD", ">P50"}, rows, 0, nil)
+		t.table([]string{"POINT", ">SOLICIT", ">ADVERT", "NA FLAGS", ">GW OK", ">UNANSWERED", ">WRONG MAC", ">DAD", ">P50"}, rows, 0, nil)
 	}
+}
+
+// naFlags is an ND table's flags cell: the advertisements by flags, or "-" when there were none.
+func naFlags(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // icmp lists the ICMP errors, when there are any.

@@ -29,11 +29,11 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	healthy-wireguard wireguard-underlay-loss wireguard-blocked wireguard-mtu-blackhole wireguard-fragmented
 	wireguard-bypass same-node vlan-ipip vlan-loss router-any-bgp router-any-drop router-any-ipip
 	router-three-ifaces router-three-ifaces-any router-three-ifaces-drop healthy-vxlan6 vxlan6-underlay-drop
-	ndp-gateway-off6 late-capture pmtu-discovery6 mtu-blackhole6 oneway)
+	ndp-gateway-off6 late-capture pmtu-discovery6 mtu-blackhole6 oneway state-neigh-failed6)
 
-# Scenarios calipath cannot follow yet (none now; see the README). They go to scenarios-pending/, out of the
+# Scenarios calipath cannot follow yet (see the README). They go to scenarios-pending/, out of the
 # globs of calipath's lab and report tests; the truth tests read them.
-PENDING=()
+PENDING=(state-neigh-failed6)
 
 # Addresses: they exist only inside the lab's namespaces.
 NODE_A_IP=192.168.10.2 NODE_B_IP=192.168.20.2 R_A_IP=192.168.10.1 R_B_IP=192.168.20.1
@@ -50,6 +50,7 @@ VLAN_ID=100 # vlan-ipip: the 802.1Q VLAN of the node-a ↔ router-1 link
 NODE_A6=fd00:10::2 NODE_B6=fd00:20::2 R_A6=fd00:10::1 R_B6=fd00:20::1
 BLOCK_A6=fd00:244::/122 BLOCK_B6=fd00:244::40/122 TUN_A6=fd00:244:: TUN_B6=fd00:244::40
 POD_A6=fd00:244::5 POD_B6=fd00:244::47 GW6=fe80::ecee:eeff:feee:eeee
+DEAD_HOP6=fd00:20::99 # state-neigh-failed6: a next hop on node-b's link that nothing answers for
 VX6_IF=vxlan-v6.calico VX6_MTU=1430 # host MTU - 70
 # WireGuard as Felix configures it (FelixConfiguration defaults): device, port, MTU (1500 - 60),
 # the firewall mark Felix allocates for it, its routing table and the rule's priority.
@@ -510,7 +511,11 @@ dump_state() {
 	local nd cali
 	for nd in node-a node-b; do
 		nsx "$nd" ip -o link >"$DIR/$nd-links.txt"
-		nsx "$nd" ip route >"$DIR/$nd-routes.txt"
+		if [ "${V6:-}" = 1 ]; then
+			nsx "$nd" ip -6 route >"$DIR/$nd-routes.txt" # an IPv6 cluster's routes
+		else
+			nsx "$nd" ip route >"$DIR/$nd-routes.txt"
+		fi
 		nsx "$nd" ip -j neigh >"$DIR/$nd-neigh.json"
 		nsx "$nd" ip -d -j addr >"$DIR/$nd-addr.json"
 		cali=$(calname "default.pod-${nd#node-}")
@@ -620,6 +625,7 @@ run_scenario() {
 	healthy-vxlan) mode=vxlan ;;
 	healthy-vxlan6 | vxlan6-underlay-drop | ndp-gateway-off6) mode=vxlan V6=1 ;;
 	pmtu-discovery6 | mtu-blackhole6) mode=vxlan V6=1 V6_QUIET=1 ;;
+	state-neigh-failed6) mode=vxlan V6=1 V6_QUIET=1 DUMP_STATE=1 ;;
 	healthy-vxlan-offload) mode=vxlan VXLAN_UDPCSUM=1 ;;
 	any-bgp-*) mode=bgp ANY_ONLY=1 ;;
 	any-*) ANY_ONLY=1 ;;
@@ -699,6 +705,9 @@ run_scenario() {
 	state-blackhole-route) rule node-b ip route replace blackhole "$BLOCK_A" ;;
 	state-missing-route) rule node-b ip route del "$BLOCK_A" ;;
 	state-neigh-failed) rule node-b ip route replace "$BLOCK_A" via "$DEAD_HOP_IP" dev eth0 proto bird ;;
+	# IPv6: node-b routes pod-a's block via fd00:20::99 on eth0 instead of its VXLAN device; nothing
+	# answers its neighbour solicitations for that next hop, so pod-b's answers die on node-b.
+	state-neigh-failed6) rule node-b ip -6 route replace "$BLOCK_A6" via "$DEAD_HOP6" dev eth0 proto bird ;;
 	state-low-mtu) rule node-b ip link set eth0 mtu 1400 ;;
 	state-no-default-route) # as no-default-route, but as a rule: node-a cannot route 169.254.1.1
 		rule node-a ip route del default
@@ -899,6 +908,13 @@ run_scenario() {
 		client node-a ping -dst "$POD_A_IP" -n 3
 		client node-a get -url "http://$POD_A_IP:8080/" -timeout 3s
 		client node-a udp -addr "$POD_A_IP:9000" -n 3
+		;;
+	state-neigh-failed6)
+		# As the state-* scenarios below, over IPv6.
+		client pod-a ping -dst "$POD_B6" -n 3
+		client pod-a udp -addr "[$POD_B6]:9000" -n 3
+		sleep 0.2
+		client pod-a udp -addr "[$POD_B6]:9009" -n 1 -timeout 300ms
 		;;
 	state-*)
 		# Pings and UDP only: TCP's resent SYN-ACKs into a broken way back are byte-identical.

@@ -133,6 +133,9 @@ func (l *lab) nd(where string, typ int, src netip.Addr, rest []byte, arps *[]arp
 		*arps = append(*arps, arpSeen{point: where, request: true, senderIP: src, targetIP: target, senderMAC: mac, v6: true})
 		return
 	}
+	if mac == "" && rest[0]&0x40 != 0 { // solicited, without the option (an answer to a unicast solicitation)
+		mac = l.frameMAC
+	}
 	*arps = append(*arps, arpSeen{point: where, senderIP: target, senderMAC: mac, v6: true})
 }
 

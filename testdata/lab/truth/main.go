@@ -252,6 +252,9 @@ type endpoint struct {
 }
 
 type lab struct {
+	// frameMAC is the Ethernet source of the frame packet is following ("" for another link type): a
+	// neighbour advertisement without a target link-layer address option was sent from its target's MAC.
+	frameMAC string
 	t        Truth
 	dir      string
 	checks   []Point                   // per-interface captures kept to check -i any files against
@@ -704,9 +707,10 @@ func (l *lab) packet(p *Point, ts int64, data []byte, first gopacket.LayerType, 
 	where := p.Node + "/" + p.Iface
 	pkt := gopacket.NewPacket(data, first, gopacket.DecodeOptions{Lazy: false, NoCopy: true})
 	network := data
+	l.frameMAC = ""
 	if first == layers.LayerTypeEthernet {
 		if e, ok := pkt.Layer(layers.LayerTypeEthernet).(*layers.Ethernet); ok {
-			network = e.Payload
+			network, l.frameMAC = e.Payload, fmtMAC(e.SrcMAC)
 		}
 		// A VLAN sub-interface's parent: every frame must carry the sub-interface's tag (the one
 		// the lab logged), and the network packet follows it; a frame elsewhere carries none.

@@ -166,6 +166,11 @@ func TestScenarioFindings(t *testing.T) {
 		"pmtu-discovery6": {"icmp-frag-needed router-1/eth1", "icmp-frag-needed " + b,
 			"loss " + b + "→node-b/vxlan-v6.calico", "loss node-b/vxlan-v6.calico→node-b/eth0"},
 		"mtu-blackhole6": {"pmtu-blackhole router-1/eth1→router-1/eth0"},
+		// IPv6's state-neigh-failed (pending): node-b routes pod-a's block via fd00:20::99 on eth0, which
+		// answers no neighbour solicitation; node-b answers pod-b's queued answers with ICMPv6
+		// address-unreachable. pod-b's later solicitation of its gateway is answered without the target
+		// link-layer address option (from ee:ee:ee:ee:ee:ee: no nd-unexpected-mac).
+		"state-neigh-failed6": {"encap-drop " + b + "→node-b/vxlan-v6.calico", "nd-unanswered node-b/eth0", "icmp-unreachable " + b},
 	}
 	for _, dir := range scenarioDirs(t) {
 		if _, ok := want[filepath.Base(dir)]; !ok {
@@ -208,6 +213,7 @@ func TestStateExplanations(t *testing.T) {
 		"state-blackhole-route": {"blackhole-route node-b node-b-routes.txt blackhole 10.244.1.0/26"},
 		"state-missing-route":   {"no-block-route node-b node-b-routes.txt default via 192.168.20.1 dev eth0"},
 		"state-neigh-failed":    {"neighbour-failed node-b node-b-neigh.json 192.168.20.99 dev eth0 FAILED"},
+		"state-neigh-failed6":   {"neighbour-failed node-b node-b-neigh.json fd00:20::99 dev eth0 FAILED"},
 		"state-low-mtu":         {"mtu-too-small node-b node-b-links.txt 2: eth0@if3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1400"},
 		"state-no-default-route": {"no-route node-a node-a-routes.txt ",
 			"neighbour-failed node-a node-a-cali5e1c4d6c68c-neigh.json 169.254.1.1 dev eth0 "},

@@ -29,7 +29,7 @@ type ExpectedExplanation struct {
 // stateExplanations works out, for each rule that breaks a node's own state, the dump line that
 // shows it: the blackhole route a "route replace blackhole" installed, the default route left when a
 // "route del" removed the peer's block route, the unresolved neighbour of a "route replace … via"
-// next hop, and the interface an "ip link set … mtu" lowered. It reads the dumps as text and JSON on
+// next hop (IPv4 or, "ip -6 route", IPv6), and the interface an "ip link set … mtu" lowered. It reads the dumps as text and JSON on
 // its own (not with calipath's reader), and fails when the dump does not show what the rule did.
 func (l *lab) stateExplanations() error {
 	if len(l.t.State) == 0 {
@@ -37,6 +37,9 @@ func (l *lab) stateExplanations() error {
 	}
 	for _, r := range l.t.Rules {
 		f := strings.Fields(r.Cmd)
+		if len(f) >= 2 && f[0] == "ip" && f[1] == "-6" { // an IPv6 rule (state-neigh-failed6): the same forms
+			f = append(f[:1:1], f[2:]...)
+		}
 		var (
 			e   ExpectedExplanation
 			err error
