@@ -9,7 +9,7 @@ import (
 	"github.com/calipath/calipath/decode"
 )
 
-// The lab's state-neigh-failed6 (scenarios-pending: calipath's drop kind there is not yet the truth's):
+// The lab's state-neigh-failed6 (scenarios-pending: calipath's ambiguous-packets warning there is not the truth's):
 // node-b routes pod-a's block via fd00:20::99 on its eth0, which answers no neighbour solicitation, and
 // answers pod-b's queued packets with ICMPv6 address-unreachable (type 1 code 3). The loss on node-b's
 // segment must name that next hop from node-b's unanswered solicitations at its eth0, as the IPv4
