@@ -21,7 +21,9 @@ import (
 // at one point is not one packet: its fingerprint is then ambiguous, and from that sighting on its
 // packets are matched by position, in order: at every point
 // the k-th sighting of the fingerprint belongs to its k-th journey (the oldest open journey that has not
-// been seen there, nor further along its path). Each fingerprint keeps its open journeys in a FIFO with
+// been seen there, nor further along its path). Each capture of a point counts its own sightings so
+// (a -i any file and the interface's own see the same packets in the same order), and a sighting of a
+// journey another capture of the point saw there is a copy of that packet (ambCopy), not the next one. Each fingerprint keeps its open journeys in a FIFO with
 // a cursor per point, so a sighting costs O(1) amortised whatever the number in flight. The copies taken
 // for duplicates before are matched again that way. A fingerprint with ambScan open journeys becomes
 // ambiguous too (identical packets one after another), so no sighting scans more than that. The
@@ -49,23 +51,66 @@ type ambGroup struct {
 	js           []int32 // open journeys in creation order; js[0] is at position off
 	maxr         []uint8 // per journey: the highest path rank (pathRank) of a stage it was matched at here
 	off          int
-	stages       []uint32 // the stages its packets were seen at, in the order first seen
-	cur          []int    // per stage: every journey before this position has been seen there or cannot be
+	stages       []stageSrc // the stages its packets were seen at, per capture source, in the order first seen
+	cur          []int      // per stage and source: every journey before this position has been seen there or cannot be
+	// seen holds, per journey of the group, the stages at which a capture that shares its point with
+	// another (a -i any file beside the interface's own) saw it, and which capture: a copy of that
+	// frame from the point's other capture is the same packet (ambCopy), not the next one.
+	seen map[int32][]stageSrc
 }
 
-// slot returns a stage's index in stages and cur, adding it when new.
-func (g *ambGroup) slot(stage uint32) int {
+// stageSrc is a stage and the capture source of a sighting there.
+type stageSrc struct {
+	stage uint32
+	src   uint16
+}
+
+// slot returns the index of a stage and capture source in stages and cur, adding it when new: each
+// capture of a point counts its sightings by position on its own.
+func (g *ambGroup) slot(stage uint32, src uint16) int {
 	for r, s := range g.stages {
-		if s == stage {
+		if s == (stageSrc{stage, src}) {
 			return r
 		}
 	}
 	if len(g.stages) == 255 {
 		return 254 // more stages than a path has: they share the last cursor
 	}
-	g.stages = append(g.stages, stage)
+	g.stages = append(g.stages, stageSrc{stage, src})
 	g.cur = append(g.cur, g.off)
 	return len(g.stages) - 1
+}
+
+// note records that journey j was seen at stage by capture src, which shares its point with another.
+func (g *ambGroup) note(j int32, stage uint32, src uint16) {
+	if g.seen == nil {
+		g.seen = map[int32][]stageSrc{}
+	}
+	g.seen[j] = append(g.seen[j], stageSrc{stage, src})
+}
+
+// ambCopy reports whether a sighting at t from capture src at stage is a copy of the i-th journey of
+// group g's frame: the journey is open, was seen at that stage by another capture of the point (see
+// ambGroup.seen), not by src, within the window. A stage whose capture is not known (seen before
+// the group was formed, but for its latest) takes no copy: the sighting is then the next packet.
+func (m *matcher) ambCopy(g *ambGroup, i int, stage uint32, src uint16, t int64) bool {
+	j := g.js[i]
+	if j < m.base {
+		return false
+	}
+	if js := m.st(j); !js.visited(stage) || t-js.lastTs > m.window {
+		return false
+	}
+	other := false
+	for _, x := range g.seen[j] {
+		if x.stage == stage {
+			if x.src == src {
+				return false
+			}
+			other = true
+		}
+	}
+	return other
 }
 
 // noteDup records that sighting s was taken as a duplicate copy of journey j at stage. It reports
@@ -175,6 +220,9 @@ func (m *matcher) ambiguate(e, loose uint64, o *decode.Observation) *ambGroup {
 	g.maxr = make([]uint8, len(g.js))
 	for i, j := range g.js {
 		js := m.st(j)
+		if last, _ := m.w.obsAt(js.lastG); !m.srcAt[last.Source].sole {
+			g.note(j, m.stageOf(last), last.Source) // its latest sighting's capture (attach): the one stage known
+		}
 		for k := uint8(0); k < js.nstages; k++ {
 			g.maxr[i] = max(g.maxr[i], m.pathRank(o, int(js.stages[k]>>12)))
 		}
@@ -203,15 +251,26 @@ func (m *matcher) ambiguate(e, loose uint64, o *decode.Observation) *ambGroup {
 // than the window; or to a new journey.
 func (m *matcher) ambStep(g *ambGroup, s *sighting, stage uint32, node int16) {
 	for len(g.js) > 0 && g.js[0] < m.base { // closed
+		delete(g.seen, g.js[0])
 		g.js, g.maxr = g.js[1:], g.maxr[1:]
 		g.off++
 	}
-	r, ord := g.slot(stage), m.pathRank(s.o, int(m.w.srcPoint[s.o.Source]))
+	src := s.o.Source
+	shared := !m.srcAt[src].sole // the point has other captures: its frames may be copies
+	r, ord := g.slot(stage, src), m.pathRank(s.o, int(m.w.srcPoint[src]))
 	p := max(g.cur[r], g.off)
 	end := g.off + len(g.js)
 	for ; p < end; p++ {
 		if m.ambCandidate(g, p-g.off, stage, ord, s.t, -1) {
 			break
+		}
+		if shared && m.ambCopy(g, p-g.off, stage, src, s.t) {
+			j := g.js[p-g.off]
+			g.note(j, stage, src)
+			g.cur[r] = p + 1
+			*s.slot = uint64(j) + 1 // a copy of its frame from the point's other capture, as place takes one
+			m.dup[s.g/64] |= 1 << (s.g % 64)
+			return
 		}
 	}
 	g.cur[r] = p
@@ -227,6 +286,9 @@ func (m *matcher) ambStep(g *ambGroup, s *sighting, stage uint32, node int16) {
 	}
 	i := p - g.off
 	m.attach(g.js[i], s, stage, node)
+	if shared {
+		g.note(g.js[i], stage, src)
+	}
 	g.maxr[i] = max(g.maxr[i], ord)
 	g.cur[r] = p + 1
 }
@@ -257,7 +319,7 @@ func (m *matcher) ambNAT(g *ambGroup, s *sighting, stage uint32, ord uint8, node
 			o.js, o.maxr = o.js[1:], o.maxr[1:]
 			o.off++
 		}
-		r := o.slot(stage)
+		r := o.slot(stage, s.o.Source)
 		p := max(o.cur[r], o.off)
 		end := o.off + len(o.js)
 		for ; p < end && !m.ambCandidate(o, p-o.off, stage, ord, s.t, node); p++ {

@@ -9,7 +9,7 @@ import (
 	"github.com/calipath/calipath/decode"
 )
 
-// The lab's state-neigh-failed6 (scenarios-pending: calipath's drop kind there is not yet the truth's):
+// The lab's state-neigh-failed6 (scenarios-pending: calipath's ambiguous-packets warning there is not the truth's):
 // node-b routes pod-a's block via fd00:20::99 on its eth0, which answers no neighbour solicitation, and
 // answers pod-b's queued packets with ICMPv6 address-unreachable (type 1 code 3). The loss on node-b's
 // segment must name that next hop from node-b's unanswered solicitations at its eth0, as the IPv4
@@ -64,5 +64,45 @@ func TestNeighFailed6NextHop(t *testing.T) {
 	}
 	if n == 0 {
 		t.Errorf("no anomaly cites node-b's FAILED entry for fd00:20::99:%s", nfList(res))
+	}
+}
+
+// On state-neigh-failed6 with pod-b's veth captured twice (node-b's -i any file and the veth's own),
+// node-b's six ICMPv6 address-unreachable errors to pod-b match no IP id (IPv6 has none) and their
+// fingerprints are alike, so they are matched by position; each capture of the point counts its own
+// sightings by position, and a frame's copy from the point's other capture is that packet again.
+// Before, the point's two captures shared one count: each error became two journeys, the second copy
+// of five found no packet of node-b's left to answer and was taken for another sender's answer to a
+// drop on node-b ("1 of 6 packets lost (and 5 dropped with an ICMP error, listed apart)"), and the
+// drop was a loss WARNING, not the encap-drop ERROR the truth (and IPv4's state-neigh-failed) has.
+func TestNeighFailed6BothCaptures(t *testing.T) {
+	dir := filepath.Join("../testdata/lab/scenarios-pending", "state-neigh-failed6")
+	pcaps, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
+	if len(pcaps) == 0 {
+		t.Fatalf("no captures in %s", dir)
+	}
+	res := Correlate(decode.Load(pcaps, decode.Options{}, decode.PointConfig{}), Options{})
+	drop, own := 0, 0
+	for _, an := range res.Anomalies {
+		if strings.Contains(an.Message, "listed apart") {
+			t.Errorf("%s counts drops as answered by another sender: %s", an.Kind, an.Message)
+		}
+		switch {
+		case an.Kind == "encap-drop" && an.Where.From == "node-b/cali2f5353dd8c5" && an.Where.To == "node-b/vxlan-v6.calico":
+			drop++
+			wantAll(t, "the drop", an.Message, []string{"6 of 6 packets lost.", "node-b refused 6 of them itself"}, nil)
+		case an.Kind == "icmp-unreachable" && strings.Contains(an.Message, "Sent by node-b to its own pod"):
+			own++
+			if an.Count != 6 {
+				t.Errorf("node-b's own errors: %d, want 6 (one per error packet): %s", an.Count, an.Message)
+			}
+		}
+	}
+	if drop != 1 || own != 1 {
+		t.Errorf("encap-drop node-b/cali2f5353dd8c5→node-b/vxlan-v6.calico %d, node-b's own icmp-unreachable %d, want 1 each:%s",
+			drop, own, nfList(res))
+	}
+	if n := len(res.ICMP); n != 7 {
+		t.Errorf("%d ICMP errors listed, want 7 (6 address-unreachable, 1 port-unreachable), each once", n)
 	}
 }
