@@ -321,6 +321,7 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 		}
 	default:
 		l.kind = "loss"
+		f.ownDrop(&l) // ownmtu.go
 	}
 	return l
 }
