@@ -443,8 +443,9 @@ func detectAmbiguous(f *findings, k *kindRow) []Anomaly {
 		}
 		names = append(names, fmt.Sprintf("%d of %s", perFlow[f], name))
 	}
-	detail := fmt.Sprintf("%d packets (%s) were byte-identical to others in flight or within --window (same IP id, "+
-		"addresses, ports and payload), so nothing tells them apart.", n, strings.Join(names, ", "))
+	detail := fmt.Sprintf("%d packets (%s) were identical to others in flight or within --window in all that calipath "+
+		"tells packets apart by (IP id, addresses, ports, lengths, TCP sequence numbers and the first 16 payload bytes), "+
+		"so nothing tells them apart.", n, strings.Join(names, ", "))
 	an := k.anomaly(k.severity, Where{Point: a.w.c.Points[a.point(a.hops(int(first))[0])].ID},
 		flows, ids, n, ev, detail)
 	return []Anomaly{an}
