@@ -65,7 +65,8 @@ func misnamedRouters(c *Capture, obs [][]Observation, tabs []*Tables, cfg PointC
 	seen := map[int]*podTTLs{}
 	ctxs := map[*Tables][]HdrCtx{}  // each side table's contexts (CtxAll), read once when needed
 	top := map[string]*[256]uint8{} // by node: the highest outer TTL of its own files, by inner TTL
-	for f, pt := range misnamedCandidates(c, cfg, pods) {
+	cands := misnamedCandidates(c, cfg, pods)
+	for f, pt := range cands {
 		if pt < 0 || f >= len(obs) {
 			continue
 		}
@@ -86,7 +87,7 @@ func misnamedRouters(c *Capture, obs [][]Observation, tabs []*Tables, cfg PointC
 		}
 	}
 	var found []misnamed
-	for f, pt := range misnamedCandidates(c, cfg, pods) {
+	for f, pt := range cands {
 		if s := seen[f]; s != nil {
 			p := &c.Points[pt]
 			if m, ok := pastRouter(s, top[p.Node]); ok {
