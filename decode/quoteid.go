@@ -64,11 +64,20 @@ func quoteID(p *Packet) (id uint64, cut bool) {
 			hl = max(int(t[12]>>4)*4, 20)
 		}
 	case 17:
-		// A quoted UDP datagram might be VXLAN (decodeQuote follows it only when its inner IP header
-		// was captured): read far enough for that to be decided alike everywhere.
-		hl, need = 8, off+8+8+14+60
+		hl = 8
 		if len(t) >= 6 {
 			tw = uint64(binary.BigEndian.Uint16(t[4:6]))
+		}
+		// A quoted datagram with a VXLAN header's I flag might be VXLAN, which decodeQuote follows
+		// only when the inner IP header was captured: read far enough for that to be decided alike
+		// everywhere (to the inner IPv6 header's end, or an IPv4 one's longest).
+		if len(t) < 16 {
+			need = off + 16
+		} else if t[8]&0x08 != 0 {
+			need = off + 8 + 8 + 14 + 60
+			if len(t) >= 30 && binary.BigEndian.Uint16(t[28:30]) == 0x86dd {
+				need = off + 8 + 8 + 14 + 40
+			}
 		}
 	case 1, 58:
 		hl = 8

@@ -198,6 +198,28 @@ func TestFingerprintICMPErrorQuoteSnapped(t *testing.T) {
 				c.capLen, o.Flags, level, p.Loose == whole.Loose)
 		}
 	}
+	// A quoted UDP datagram is read to its 16th payload byte, unless it may be VXLAN (its first payload
+	// byte has the I flag), which decodeQuote follows only when the inner IP header is there: then to that.
+	for _, c := range []struct {
+		payload string
+		capLen  int
+		cut     bool
+	}{
+		{"re:req-0000 and more bytes than the sixteen that are read", 14 + 40 + 8 + 40 + 8 + 16, false},
+		{"re:req-0000 and more bytes than the sixteen that are read", 14 + 40 + 8 + 40 + 8 + 15, true},
+		{"\x08e:req-0000 and more bytes than the sixteen that are read", 14 + 40 + 8 + 40 + 8 + 16, true},
+	} {
+		q := f.udpAnswer(9000, 52056, c.payload)
+		frame := ethFrame([6]byte{2, 0, 0, 0, 0, 0x47}, CalicoMAC, 0x86dd, icmp6Error(f.vtepB, f.podB, 1, 3, q))
+		whole := f.errAt(t, q)
+		d := NewDecoder(Options{}, NewTables(), 0)
+		var p Packet
+		var o Observation
+		d.Decode(&Record{Frame: 1, LinkType: LinkEthernet, Data: frame[:c.capLen], CapLen: c.capLen, OrigLen: len(frame)}, &p, &o)
+		if got := snapClass(&p) == SnapPayload && o.Flags&FlagNoPayloadHash != 0; got != c.cut || !c.cut && p.Loose != whole.Loose {
+			t.Errorf("UDP quote %q cut to %d bytes: left out %v, want %v (fingerprint as whole: %v)", c.payload, c.capLen, got, c.cut, p.Loose == whole.Loose)
+		}
+	}
 }
 
 // On the lab's state-neigh-failed6, node-b's six address-unreachable errors to pod-b (three quoting
