@@ -9,7 +9,7 @@ import (
 	"github.com/calipath/calipath/decode"
 )
 
-// The lab's state-neigh-failed6 (scenarios-pending: calipath's ambiguous-packets warning there is not the truth's):
+// The lab's state-neigh-failed6 (IPv6's state-neigh-failed, VXLAN over IPv6):
 // node-b routes pod-a's block via fd00:20::99 on its eth0, which answers no neighbour solicitation, and
 // answers pod-b's queued packets with ICMPv6 address-unreachable (type 1 code 3). The loss on node-b's
 // segment must name that next hop from node-b's unanswered solicitations at its eth0, as the IPv4
@@ -19,7 +19,7 @@ import (
 // node-b's dumps, the FAILED neighbour entry it cites says "neighbour solicitations unanswered" (it
 // said "ARP unanswered").
 func TestNeighFailed6NextHop(t *testing.T) {
-	dir := filepath.Join("../testdata/lab/scenarios-pending", "state-neigh-failed6")
+	dir := filepath.Join("../testdata/lab/scenarios", "state-neigh-failed6")
 	pcaps, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
 	if len(pcaps) == 0 {
 		t.Fatalf("no captures in %s", dir)
@@ -76,7 +76,7 @@ func TestNeighFailed6NextHop(t *testing.T) {
 // drop on node-b ("1 of 6 packets lost (and 5 dropped with an ICMP error, listed apart)"), and the
 // drop was a loss WARNING, not the encap-drop ERROR the truth (and IPv4's state-neigh-failed) has.
 func TestNeighFailed6BothCaptures(t *testing.T) {
-	dir := filepath.Join("../testdata/lab/scenarios-pending", "state-neigh-failed6")
+	dir := filepath.Join("../testdata/lab/scenarios", "state-neigh-failed6")
 	pcaps, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
 	if len(pcaps) == 0 {
 		t.Fatalf("no captures in %s", dir)
@@ -104,5 +104,40 @@ func TestNeighFailed6BothCaptures(t *testing.T) {
 	}
 	if n := len(res.ICMP); n != 7 {
 		t.Errorf("%d ICMP errors listed, want 7 (6 address-unreachable, 1 port-unreachable), each once", n)
+	}
+}
+
+// On state-neigh-failed6, node-b's six ICMPv6 address-unreachable errors to pod-b are six packets,
+// told apart by their quotes (the quoted echo sequence, the quoted UDP payload), in every shape the
+// captures are given: no ambiguous-packets, and node-b refused all six of pod-b's answers. Before,
+// their fingerprints read the quote's first 16 bytes (the quoted IPv6 header, alike): ambiguous-packets
+// (5) from every file, and from the per-interface files one UDP answer's error was taken for a copy of
+// another ("node-b refused 5 of them").
+func TestNeighFailed6ErrorsApart(t *testing.T) {
+	dir := filepath.Join("../testdata/lab/scenarios", "state-neigh-failed6")
+	pcaps, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
+	var per, anyf []string
+	for _, p := range pcaps {
+		if strings.HasSuffix(p, "-any.pcap") {
+			anyf = append(anyf, p)
+		} else {
+			per = append(per, p)
+		}
+	}
+	for name, files := range map[string][]string{"all": pcaps, "dedicated": per, "any": anyf} {
+		res := Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), Options{})
+		drop := 0
+		for _, an := range res.Anomalies {
+			switch {
+			case an.Kind == "ambiguous-packets":
+				t.Errorf("%s: %s", name, an.Message)
+			case an.Kind == "encap-drop":
+				drop++
+				wantAll(t, name+": the drop", an.Message, []string{"6 of 6 packets lost.", "node-b refused 6 of them itself"}, nil)
+			}
+		}
+		if drop != 1 {
+			t.Errorf("%s: %d encap-drop, want 1:%s", name, drop, nfList(res))
+		}
 	}
 }

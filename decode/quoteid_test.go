@@ -226,7 +226,7 @@ func TestFingerprintICMPErrorQuoteSnapped(t *testing.T) {
 // pod-b's echo replies, three its UDP answers) are six packets, in pod-b's veth capture and in node-b's
 // -i any file alike. Before, the three of each kind had one fingerprint.
 func TestLabICMPv6ErrorsDistinct(t *testing.T) {
-	const dir = "../testdata/lab/scenarios-pending/state-neigh-failed6/"
+	const dir = "../testdata/lab/scenarios/state-neigh-failed6/"
 	var sets []map[uint64]int
 	for _, file := range []string{"node-b-cali2f5353dd8c5.pcap", "node-b-any.pcap"} {
 		c := Load([]string{dir + file}, Options{}, PointConfig{})
