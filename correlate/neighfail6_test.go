@@ -141,3 +141,50 @@ func TestNeighFailed6ErrorsApart(t *testing.T) {
 		}
 	}
 }
+
+// Errors that differ in nothing calipath reads of their quotes are still matched by position, and the
+// ambiguous-packets warning says what ICMP errors are told apart by: state-neigh-failed6's dedicated
+// captures with node-b's three errors about pod-b's echo replies made copies of the first (byte for
+// byte: the same quoted echo sequence and data). Before, the warning named only "IP id, addresses,
+// ports, lengths, TCP sequence numbers and the first 16 payload bytes", not what tells errors apart.
+func TestNeighFailed6IdenticalQuotes(t *testing.T) {
+	edited := 0
+	c := labEditedIn(t, "state-neigh-failed6", func(name string, recs []pcapRec) []pcapRec {
+		if name != "node-b-cali2f5353dd8c5.pcap" {
+			return recs
+		}
+		var first []byte
+		for _, r := range recs {
+			d := r.data[16:]
+			// Ethernet, IPv6 (ICMPv6), type 1 code 3, a quoted IPv6 header of an ICMPv6 echo reply
+			if len(d) < 14+48+48 || d[14+6] != 58 || d[14+40] != 1 || d[14+41] != 3 || d[14+48+6] != 58 || d[14+48+40] != 129 {
+				continue
+			}
+			if first == nil {
+				first = d[14+40:]
+				continue
+			}
+			if len(d[14+40:]) != len(first) {
+				t.Fatalf("node-b's errors about pod-b's echo replies differ in length")
+			}
+			copy(d[14+40:], first)
+			edited++
+		}
+		return recs
+	})
+	if edited != 2 {
+		t.Fatalf("%d errors about pod-b's echo replies made copies of the first, want 2", edited)
+	}
+	res := Correlate(c, Options{})
+	var amb *Anomaly
+	for i, an := range res.Anomalies {
+		if an.Kind == "ambiguous-packets" {
+			amb = &res.Anomalies[i]
+		}
+	}
+	if amb == nil {
+		t.Fatalf("no ambiguous-packets for three errors alike in all calipath reads:%s", nfList(res))
+	}
+	wantAll(t, "the warning", amb.Message, []string{"3 of them are ICMP errors, told apart by the packet each quotes",
+		"not its addresses, ports or echo identifier"}, nil)
+}
