@@ -398,7 +398,7 @@ func (m *matcher) markAmbiguous(j int32) {
 func detectAmbiguous(f *findings, k *kindRow) []Anomaly {
 	a, ids := f.a, f.ids
 	perFlow := map[int32]int{}
-	n, first := 0, int32(-1)
+	n, errs, first := 0, 0, int32(-1)
 	var ev []Evidence
 	for wi, word := range a.journeys.ambJ {
 		for ; word != 0; word &= word - 1 {
@@ -408,6 +408,9 @@ func detectAmbiguous(f *findings, k *kindRow) []Anomaly {
 			}
 			n++
 			perFlow[a.jFlow[j]]++
+			if o, _ := a.obs(a.hops(int(j))[0]); o.Flags&decode.FlagICMPError != 0 {
+				errs++
+			}
 			if first < 0 {
 				first = j
 			}
@@ -446,6 +449,12 @@ func detectAmbiguous(f *findings, k *kindRow) []Anomaly {
 	detail := fmt.Sprintf("%d packets (%s) were identical to others in flight or within --window in all that calipath "+
 		"tells packets apart by (IP id, addresses, ports, lengths, TCP sequence numbers and the first 16 payload bytes), "+
 		"so nothing tells them apart.", n, strings.Join(names, ", "))
+	if errs > 0 {
+		// decode.Fingerprint: an error's payload is its quote, read for what NAT leaves alone in it
+		detail += fmt.Sprintf(" %d of them are ICMP errors, told apart by the packet each quotes: its IP id, lengths, "+
+			"IPv6 flow label, TCP sequence number, UDP length or echo sequence and first 16 payload bytes, not its "+
+			"addresses, ports or echo identifier (NAT rewrites those with the error).", errs)
+	}
 	an := k.anomaly(k.severity, Where{Point: a.w.c.Points[a.point(a.hops(int(first))[0])].ID},
 		flows, ids, n, ev, detail)
 	return []Anomaly{an}

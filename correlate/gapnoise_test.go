@@ -40,7 +40,7 @@ func labSubsetCapture(t *testing.T, sc string, drop []string, repl map[string][]
 // at every point whose frames spanned less than nine tenths of all frames' span (7 on healthy-vxlan6,
 // 4 on healthy-wireguard, 3 on state-neigh-failed, 2 on wireguard-bypass, 1 on same-node).
 func TestCaptureGapQuietInterfaces(t *testing.T) {
-	for _, sc := range []string{"healthy-vxlan6", "healthy-wireguard", "state-neigh-failed", "wireguard-bypass", "same-node"} {
+	for _, sc := range []string{"healthy-vxlan6", "healthy-wireguard", "state-neigh-failed", "state-neigh-failed6", "wireguard-bypass", "same-node"} {
 		_, r := labSubset(t, sc, anyFiles, nil)
 		for _, a := range r.Anomalies {
 			if a.Kind == "capture-gap" {

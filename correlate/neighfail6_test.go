@@ -9,7 +9,7 @@ import (
 	"github.com/calipath/calipath/decode"
 )
 
-// The lab's state-neigh-failed6 (scenarios-pending: calipath's ambiguous-packets warning there is not the truth's):
+// The lab's state-neigh-failed6 (IPv6's state-neigh-failed, VXLAN over IPv6):
 // node-b routes pod-a's block via fd00:20::99 on its eth0, which answers no neighbour solicitation, and
 // answers pod-b's queued packets with ICMPv6 address-unreachable (type 1 code 3). The loss on node-b's
 // segment must name that next hop from node-b's unanswered solicitations at its eth0, as the IPv4
@@ -19,7 +19,7 @@ import (
 // node-b's dumps, the FAILED neighbour entry it cites says "neighbour solicitations unanswered" (it
 // said "ARP unanswered").
 func TestNeighFailed6NextHop(t *testing.T) {
-	dir := filepath.Join("../testdata/lab/scenarios-pending", "state-neigh-failed6")
+	dir := filepath.Join("../testdata/lab/scenarios", "state-neigh-failed6")
 	pcaps, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
 	if len(pcaps) == 0 {
 		t.Fatalf("no captures in %s", dir)
@@ -76,7 +76,7 @@ func TestNeighFailed6NextHop(t *testing.T) {
 // drop on node-b ("1 of 6 packets lost (and 5 dropped with an ICMP error, listed apart)"), and the
 // drop was a loss WARNING, not the encap-drop ERROR the truth (and IPv4's state-neigh-failed) has.
 func TestNeighFailed6BothCaptures(t *testing.T) {
-	dir := filepath.Join("../testdata/lab/scenarios-pending", "state-neigh-failed6")
+	dir := filepath.Join("../testdata/lab/scenarios", "state-neigh-failed6")
 	pcaps, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
 	if len(pcaps) == 0 {
 		t.Fatalf("no captures in %s", dir)
@@ -105,4 +105,86 @@ func TestNeighFailed6BothCaptures(t *testing.T) {
 	if n := len(res.ICMP); n != 7 {
 		t.Errorf("%d ICMP errors listed, want 7 (6 address-unreachable, 1 port-unreachable), each once", n)
 	}
+}
+
+// On state-neigh-failed6, node-b's six ICMPv6 address-unreachable errors to pod-b are six packets,
+// told apart by their quotes (the quoted echo sequence, the quoted UDP payload), in every shape the
+// captures are given: no ambiguous-packets, and node-b refused all six of pod-b's answers. Before,
+// their fingerprints read the quote's first 16 bytes (the quoted IPv6 header, alike): ambiguous-packets
+// (5) from every file, and from the per-interface files one UDP answer's error was taken for a copy of
+// another ("node-b refused 5 of them").
+func TestNeighFailed6ErrorsApart(t *testing.T) {
+	dir := filepath.Join("../testdata/lab/scenarios", "state-neigh-failed6")
+	pcaps, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
+	var per, anyf []string
+	for _, p := range pcaps {
+		if strings.HasSuffix(p, "-any.pcap") {
+			anyf = append(anyf, p)
+		} else {
+			per = append(per, p)
+		}
+	}
+	for name, files := range map[string][]string{"all": pcaps, "dedicated": per, "any": anyf} {
+		res := Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), Options{})
+		drop := 0
+		for _, an := range res.Anomalies {
+			switch {
+			case an.Kind == "ambiguous-packets":
+				t.Errorf("%s: %s", name, an.Message)
+			case an.Kind == "encap-drop":
+				drop++
+				wantAll(t, name+": the drop", an.Message, []string{"6 of 6 packets lost.", "node-b refused 6 of them itself"}, nil)
+			}
+		}
+		if drop != 1 {
+			t.Errorf("%s: %d encap-drop, want 1:%s", name, drop, nfList(res))
+		}
+	}
+}
+
+// Errors that differ in nothing calipath reads of their quotes are still matched by position, and the
+// ambiguous-packets warning says what ICMP errors are told apart by: state-neigh-failed6's dedicated
+// captures with node-b's three errors about pod-b's echo replies made copies of the first (byte for
+// byte: the same quoted echo sequence and data). Before, the warning named only "IP id, addresses,
+// ports, lengths, TCP sequence numbers and the first 16 payload bytes", not what tells errors apart.
+func TestNeighFailed6IdenticalQuotes(t *testing.T) {
+	edited := 0
+	c := labEditedIn(t, "state-neigh-failed6", func(name string, recs []pcapRec) []pcapRec {
+		if name != "node-b-cali2f5353dd8c5.pcap" {
+			return recs
+		}
+		var first []byte
+		for _, r := range recs {
+			d := r.data[16:]
+			// Ethernet, IPv6 (ICMPv6), type 1 code 3, a quoted IPv6 header of an ICMPv6 echo reply
+			if len(d) < 14+48+48 || d[14+6] != 58 || d[14+40] != 1 || d[14+41] != 3 || d[14+48+6] != 58 || d[14+48+40] != 129 {
+				continue
+			}
+			if first == nil {
+				first = d[14+40:]
+				continue
+			}
+			if len(d[14+40:]) != len(first) {
+				t.Fatalf("node-b's errors about pod-b's echo replies differ in length")
+			}
+			copy(d[14+40:], first)
+			edited++
+		}
+		return recs
+	})
+	if edited != 2 {
+		t.Fatalf("%d errors about pod-b's echo replies made copies of the first, want 2", edited)
+	}
+	res := Correlate(c, Options{})
+	var amb *Anomaly
+	for i, an := range res.Anomalies {
+		if an.Kind == "ambiguous-packets" {
+			amb = &res.Anomalies[i]
+		}
+	}
+	if amb == nil {
+		t.Fatalf("no ambiguous-packets for three errors alike in all calipath reads:%s", nfList(res))
+	}
+	wantAll(t, "the warning", amb.Message, []string{"3 of them are ICMP errors, told apart by the packet each quotes",
+		"not its addresses, ports or echo identifier"}, nil)
 }

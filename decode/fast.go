@@ -681,6 +681,9 @@ func decodeQuote(q []byte, v6 bool, vxlanPort uint16, ic *ICMP) {
 			rest, h = in, &ic.QuotedInner
 		}
 	}
+	// rest is q sliced from the transport header on (and ended at the quoted packet's length): its
+	// offset is what its capacity lacks of q's (IPv6 extension headers can make HdrLen saturate).
+	ic.QOff = uint16(cap(q) - cap(rest))
 	switch h.Proto {
 	case 6, 17:
 		if len(rest) >= 4 {

@@ -14,16 +14,20 @@ const payloadHashBytes = 16
 // It covers the fields that no router, tunnel or NAT along a Calico path changes: IP version and
 // protocol, IP identification (IPv6: fragment id), fragment offset and MF, the transport payload
 // length, TCP sequence, acknowledgement and flags, UDP length, ICMP type, code and echo sequence, and
-// a hash of the first 16 payload bytes. A WireGuard transport message (p.HasWG) is fingerprinted by
-// what identifies it wherever it is seen: its receiver index, counter and length, also where only its
-// first IP fragment is seen. Addresses, ports and the ICMP echo identifier are left out
-// (NAT rewrites them; Observation.Exact adds them); so are TTL, checksums and DSCP/ECN, which change
-// hop by hop.
+// a hash of the first 16 payload bytes. An ICMP error's payload is its quote: in place of its first
+// bytes (the quoted addresses, which NAT rewrites), it is fingerprinted by what tells apart the
+// packets it quotes whatever NAT did (quoteID: the quoted IP id, lengths and flow label, TCP sequence,
+// UDP length or echo sequence, and the quoted packet's first 16 payload bytes). A WireGuard transport
+// message (p.HasWG) is fingerprinted by what identifies it wherever it is seen: its receiver index,
+// counter and length, also where only its first IP fragment is seen. Addresses, ports and the ICMP
+// echo identifier are left out (NAT rewrites them; Observation.Exact adds them); so are TTL,
+// checksums and DSCP/ECN, which change hop by hop.
 //
 // Linux sends IP id 0 on many DF packets, so the id alone never identifies a packet: the sequence
 // numbers, lengths and payload bytes carry the rest. When fewer than min(16, payload length) payload
-// bytes were captured the payload is left out and hashed reports false (Observations get
-// FlagNoPayloadHash): such a fingerprint only matches others that also left it out.
+// bytes were captured (for an ICMP error, the quote's bytes that quoteID reads) the payload is left
+// out and hashed reports false (Observations get FlagNoPayloadHash): such a fingerprint only matches
+// others that also left it out.
 func Fingerprint(p *Packet) (fp uint64, hashed bool) {
 	if p.HasARP {
 		a := &p.ARP
@@ -61,6 +65,15 @@ func Fingerprint(p *Packet) (fp uint64, hashed bool) {
 		// The echo identifier is left to the exact fingerprint: SNAT rewrites it like a port.
 		ic := &p.ICMP
 		tf = uint64(ic.Type)<<40 ^ uint64(ic.Code)<<32 ^ uint64(ic.Seq)
+		if ic.HasQuote || len(p.Payload) < p.PayloadLen && ic.IsError(in.Version == 6) {
+			// an error: its quote's identity instead of its first bytes (quoteid.go)
+			q, cut := quoteID(p)
+			h := mum(hdr^fpK[0], uint64(uint32(p.PayloadLen))^fpK[1])
+			if cut { // as any packet whose payload was cut
+				return mix64(h ^ mum(tw^fpK[2], tf^fpK[3]) ^ 0x6e6f2d7061796c64), false
+			}
+			return mix64(h ^ mum(q^fpK[2], tf^fpK[3]) ^ 0x71756f74652d6964), true // "quote-id"
+		}
 	}
 	// Independent lanes, each a 128-bit multiply folded in half, combined at the end: the CPU works
 	// on them at once (fastFingerprint, when the payload's first bytes were captured).

@@ -207,7 +207,10 @@ type ICMP struct {
 	QSport      uint16
 	QDport      uint16
 	QSeq        uint32 // quoted TCP sequence number, when quoted
-	HasQuote    bool
+	// QOff is where the innermost quoted packet's transport header starts in the quote (the error's
+	// payload), 0 when the quote does not reach it (a quoted header cut, or a later fragment quoted).
+	QOff     uint16
+	HasQuote bool
 	// QVXLAN: the quote is a VXLAN datagram, whose UDP ports are QOuterSport and QOuterDport and VNI
 	// QVNI; the packet it carries is QuotedInner (a router's error about the nodes' tunnel datagram).
 	QVXLAN                   bool

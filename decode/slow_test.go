@@ -148,7 +148,7 @@ func slowCases() []slowCase {
 	add("icmp-fragneeded-tcp", 28, Packet{LinkType: LinkEthernet, CapLen: 70, OrigLen: 70, HasEth: true,
 		SrcMAC: m6(fxCaliMAC), DstMAC: m6(fxPodMAC), EtherType: 0x0800, Inner: icmpIn,
 		HasICMP: true, ICMP: ICMP{Type: 3, Code: 4, MTU: 1480, Quoted: q, QSport: 40000, QDport: 80, QSeq: 1001,
-			HasQuote: true},
+			QOff: 20, HasQuote: true},
 		PayloadLen: 28, Checksum: CsumOK})
 	add("icmp-fragneeded-ipip", 48, Packet{LinkType: LinkEthernet, CapLen: 90, OrigLen: 90, HasEth: true,
 		SrcMAC: m6(fxNodeBMAC), DstMAC: m6(fxNodeAMAC), EtherType: 0x0800,
@@ -156,7 +156,7 @@ func slowCases() []slowCase {
 		HasICMP: true, ICMP: ICMP{Type: 3, Code: 4, MTU: 1400,
 			Quoted:      hdr4(fxNodeA, fxNodeB, 4, 63, 0x5001, true, 1492, 48),
 			QuotedInner: hdr4(fxPodA, fxPodB, 6, 63, 0x1236, true, 1472, 28),
-			QSport:      40000, QDport: 80, QSeq: 1001, HasQuote: true},
+			QSport:      40000, QDport: 80, QSeq: 1001, QOff: 40, HasQuote: true},
 		PayloadLen: 48, Checksum: CsumOK})
 	add("eth-ipv6-tcp", 0, Packet{LinkType: LinkEthernet, CapLen: 94, OrigLen: 94, HasEth: true,
 		SrcMAC: m6(fxPodMAC), DstMAC: m6(fxCaliMAC), EtherType: 0x86dd,
@@ -180,7 +180,7 @@ func slowCases() []slowCase {
 		HasICMP: true, ICMP: ICMP{Type: 2, MTU: 1280,
 			Quoted: IPHdr{Version: 6, Src: a16(fxPod6A), Dst: a16(fxPod6B), Proto: 6, TTL: 64, HdrLen: 40,
 				TotalLen: 1492, CapLen: 48},
-			QSport: 40000, QDport: 80, QSeq: 1001, HasQuote: true},
+			QSport: 40000, QDport: 80, QSeq: 1001, QOff: 40, HasQuote: true},
 		PayloadLen: 48, Checksum: CsumOK})
 	add("vxlan6-tcp", 100, Packet{LinkType: LinkEthernet, CapLen: 276, OrigLen: 276, HasEth: true,
 		SrcMAC: m6(fxNodeAMAC), DstMAC: m6(fxNodeBMAC), EtherType: 0x86dd,

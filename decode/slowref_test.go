@@ -706,6 +706,8 @@ func (s *slowState) quote(q []byte, v6 bool) {
 	if h.FragOff != 0 {
 		return
 	}
+	// QOff: the quote's bytes before rest, which is q sliced (and ended at the quoted packet's length).
+	defer func() { c.QOff = uint16(cap(q) - cap(rest)) }()
 	// A quoted VXLAN datagram: UDP to the VXLAN port, the I flag, untagged inner Ethernet, then IPv4 or
 	// IPv6 whose header is complete.
 	if h.Proto == 17 && h == &c.Quoted && len(rest) >= 30 && binary.BigEndian.Uint16(rest[2:4]) == s.vxlanPort && rest[8]&0x08 != 0 {

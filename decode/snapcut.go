@@ -7,8 +7,9 @@ import "fmt"
 const (
 	// SnapWhole: nothing matching uses was cut.
 	SnapWhole uint8 = iota
-	// SnapPayload: frames end before the first 16 payload bytes that Fingerprint hashes. The run's
-	// fingerprints leave the payload out (header fields only).
+	// SnapPayload: frames end before the first 16 payload bytes that Fingerprint hashes (an ICMP
+	// error's: before the bytes of its quote it reads). The run's fingerprints leave the payload out
+	// (header fields only).
 	SnapPayload
 	// SnapTransport: frames end inside the inner transport header, after the ports. The run's
 	// fingerprints keep only IP fields and the length the IP header declares.
@@ -26,6 +27,11 @@ func snapClass(p *Packet) uint8 {
 		if in.Version != 0 && !p.HasARP && !(p.HasWG && p.WG.Type == WGTransport && in.FragOff == 0) &&
 			len(p.Payload) < min(payloadHashBytes, p.PayloadLen) {
 			return SnapPayload // what Fingerprint leaves out (FlagNoPayloadHash)
+		}
+		if p.HasICMP && len(p.Payload) < p.PayloadLen && p.ICMP.IsError(in.Version == 6) {
+			if _, cut := quoteID(p); cut {
+				return SnapPayload // an error's quote cut before what Fingerprint reads of it
+			}
 		}
 		return SnapWhole
 	}

@@ -195,7 +195,7 @@ type stateTruth struct {
 func TestStateScenarios(t *testing.T) {
 	labTools(t)
 	scenarios := []string{"state-blackhole-route", "state-missing-route", "state-neigh-failed", "state-low-mtu",
-		"state-no-default-route"}
+		"state-no-default-route", "state-neigh-failed6"}
 	out := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()

@@ -166,7 +166,7 @@ func TestScenarioFindings(t *testing.T) {
 		"pmtu-discovery6": {"icmp-frag-needed router-1/eth1", "icmp-frag-needed " + b,
 			"loss " + b + "→node-b/vxlan-v6.calico", "loss node-b/vxlan-v6.calico→node-b/eth0"},
 		"mtu-blackhole6": {"pmtu-blackhole router-1/eth1→router-1/eth0"},
-		// IPv6's state-neigh-failed (pending): node-b routes pod-a's block via fd00:20::99 on eth0, which
+		// IPv6's state-neigh-failed: node-b routes pod-a's block via fd00:20::99 on eth0, which
 		// answers no neighbour solicitation; node-b answers pod-b's queued answers with ICMPv6
 		// address-unreachable. pod-b's later solicitation of its gateway is answered without the target
 		// link-layer address option (from ee:ee:ee:ee:ee:ee: no nd-unexpected-mac).
