@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 )
 
 // ReadFrame opens a capture file, walks to the given 1-based frame number and returns that record
@@ -18,16 +19,55 @@ func ReadFrame(path string, frame uint32) (Record, Packet, error) {
 
 // ReadFrameOptions is ReadFrame with decoding options (the VXLAN and WireGuard ports).
 func ReadFrameOptions(path string, frame uint32, opts Options) (Record, Packet, error) {
+	rec, p, _, err := readFrame(path, frame, opts, nil)
+	return rec, p, err
+}
+
+// readFrame is ReadFrameOptions; seek (when not nil) may position the Reader, just opened on the file,
+// nearer the frame, and reports whether it did. It also returns how many bytes it read from where it
+// began reading records.
+func readFrame(path string, frame uint32, opts Options, seek func(*os.File, Reader) bool) (rec Record, p Packet, read int64, err error) {
+	if frame == 0 {
+		return rec, p, 0, fmt.Errorf("read %s: frame numbers start at 1", path)
+	}
+	var r Reader
+	var c io.Closer
+	if path == "-" || seek == nil {
+		r, c, err = OpenLimits(path, opts.Limits)
+	} else {
+		r, c, err = openFile(path, opts.Limits, seek)
+	}
+	if err != nil {
+		return rec, p, 0, fmt.Errorf("read %s: %w", path, err)
+	}
+	start := r.Offset()
+	defer func() {
+		read = r.Offset() - start
+		c.Close()
+	}()
+	rec, p, err = frameOf(r, path, frame, opts)
+	return rec, p, read, err
+}
+
+// openFile is OpenLimits for a file by path, which seek may position before its first record is read.
+func openFile(path string, lim Limits, seek func(*os.File, Reader) bool) (Reader, io.Closer, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, in, err := newReader(f, lim)
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	seek(f, r)
+	return r, &inputCloser{f: f, in: in}, nil
+}
+
+// frameOf reads r up to frame and returns its record, which owns its bytes, and its Packet.
+func frameOf(r Reader, path string, frame uint32, opts Options) (Record, Packet, error) {
 	var rec Record
 	var p Packet
-	if frame == 0 {
-		return rec, p, fmt.Errorf("read %s: frame numbers start at 1", path)
-	}
-	r, c, err := OpenLimits(path, opts.Limits)
-	if err != nil {
-		return rec, p, fmt.Errorf("read %s: %w", path, err)
-	}
-	defer c.Close()
 	for {
 		if err := r.Next(&rec); err != nil { // errors.As's target is made for an error only, not each record
 			var re *RecordError

@@ -57,7 +57,10 @@ type FileInfo struct {
 	// underlay loss before the capture point), OuterSkipped the fragmented datagrams not reassembled
 	// (see outerfrag.go).
 	OuterReassembled, OuterIncomplete, OuterSkipped int
-	fragFixes                                       []fragFix // what Load changes in the Observations
+	// FrameIndex marks an uncompressed pcap file every so many frames read (nil for other files), for
+	// ReadFrameIndexed.
+	FrameIndex *FrameIndex
+	fragFixes  []fragFix // what Load changes in the Observations
 	// probeLeft says that the merged probe took the file for one interface's capture from its first
 	// records (probeState.single), or read its byte bound without telling; lateMerged looks at what the
 	// whole file showed.
@@ -133,6 +136,7 @@ func scanFile(path string, index uint16, opts Options, t *Tables, fn ScanFunc, p
 	}
 	defer c.Close()
 	fi.Format, fi.Compressed = r.Format(), r.Compressed()
+	fi.FrameIndex = newFrameIndex(path, r, opts)
 	var size int64
 	if st, err := os.Stat(path); err == nil {
 		size = st.Size()
@@ -175,13 +179,18 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 		}
 		cut = false
 		fi.Records++
-		if fi.Records%progressEvery == 0 {
-			if report != nil {
-				report()
+		if fi.Records%markEvery == 0 { // progressEvery is a multiple: one test a frame for both
+			if fi.FrameIndex != nil {
+				fi.FrameIndex.mark(&rec, r.Offset())
 			}
-			if stopped(opts.Done) {
-				fi.Err = ErrStopped
-				break
+			if fi.Records%progressEvery == 0 {
+				if report != nil {
+					report()
+				}
+				if stopped(opts.Done) {
+					fi.Err = ErrStopped
+					break
+				}
 			}
 		}
 		if rec.LinkType == LinkLinuxSLL && d.sll == nil {

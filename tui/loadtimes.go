@@ -16,6 +16,10 @@ import (
 // When the flows are listed after the overview shows (listFlowsCmd), first_order is 0 in that line,
 // and a second line says when they are in: how long the collection before them, listing them and
 // their first order took.
+//
+// Each line also gives cpu, the CPU time the process has used by then (every thread, user and
+// system): on a machine that other work shares the times on the clock stretch with its load, while
+// cpu stays near what one core of an idle machine takes (GOMAXPROCS=1).
 
 // loadTimes is what loadCmd measured.
 type loadTimes struct {
@@ -33,9 +37,17 @@ func (t loadTimes) log(l *slog.Logger, res *correlate.Result) {
 	if l == nil {
 		l = slog.Default()
 	}
-	l.Info("overview shown", "total", time.Since(t.start).Round(time.Millisecond),
+	l.Info("overview shown", append([]any{"total", time.Since(t.start).Round(time.Millisecond),
 		"read", t.read.Round(time.Millisecond), "correlate", t.correlate.Round(time.Millisecond),
-		"first_order", t.first.Round(time.Millisecond), "files", len(res.Inputs), "flows", res.Summary.Flows)
+		"first_order", t.first.Round(time.Millisecond)}, withCPU("files", len(res.Inputs), "flows", res.Summary.Flows)...)...)
+}
+
+// withCPU returns kv after the process's CPU time so far ("cpu"), when it can be read.
+func withCPU(kv ...any) []any {
+	if cpu, ok := processCPU(); ok {
+		return append([]any{"cpu", cpu.Round(time.Millisecond)}, kv...)
+	}
+	return kv
 }
 
 // logFlows writes, as the flows of res listed after its overview showed come in, the time from the
@@ -47,8 +59,7 @@ func (t loadTimes) logFlows(l *slog.Logger, res *correlate.Result) {
 	if l == nil {
 		l = slog.Default()
 	}
-	l.Info("flows listed", "total", time.Since(t.start).Round(time.Millisecond),
+	l.Info("flows listed", append([]any{"total", time.Since(t.start).Round(time.Millisecond),
 		"collect", t.collect.Round(time.Millisecond), "list", t.list.Round(time.Millisecond),
-		"first_order", t.first.Round(time.Millisecond),
-		"flows", len(res.Flows))
+		"first_order", t.first.Round(time.Millisecond)}, withCPU("flows", len(res.Flows))...)...)
 }

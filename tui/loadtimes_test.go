@@ -50,6 +50,7 @@ func TestLoadTimesLogged(t *testing.T) {
 			t.Errorf("%s=%s: not a duration within the %v the load took", k, mm[1], took)
 		}
 	}
+	checkCPU(t, line)
 	if !strings.Contains(line, "files="+strconv.Itoa(len(files))+" ") ||
 		!strings.HasSuffix(line, "flows="+strconv.Itoa(len(m.c.res.Flows))) {
 		t.Errorf("the files or flows counted are not the Result's (%d files, %d flows): %q",
@@ -83,10 +84,28 @@ func TestLoadTimesLogged(t *testing.T) {
 			t.Errorf("%s=%s: not a duration", k, mm[1])
 		}
 	}
+	checkCPU(t, lines[1])
 	// A Result shown without loading (NewWithResult) has no load to time.
 	buf.Reset()
 	_ = NewWithResult(m.c.res, opts)
 	if buf.Len() != 0 {
 		t.Errorf("a Result shown without loading logged: %s", buf.String())
+	}
+}
+
+// checkCPU checks that a timings line gives the process's CPU time (cpu=, before the counts), more
+// than nothing and no more than the process has used by now.
+func checkCPU(t *testing.T, line string) {
+	t.Helper()
+	now, ok := processCPU()
+	if !ok {
+		t.Skip("no CPU time here")
+	}
+	mm := regexp.MustCompile(` cpu=(\S+) (files|flows)=`).FindStringSubmatch(line)
+	if mm == nil {
+		t.Fatalf("no cpu before the counts in %q", line)
+	}
+	if d, err := time.ParseDuration(mm[1]); err != nil || d <= 0 || d > now+time.Millisecond {
+		t.Errorf("cpu=%s: not a CPU time within the %v the process used", mm[1], now)
 	}
 }

@@ -69,9 +69,10 @@ type (
 	// loadedMsg carries the correlated Result, and the flow list's first order and widths when they
 	// were computed while loading (firstOrder; nil when not).
 	loadedMsg struct {
-		res   *correlate.Result
-		first *firstOrder
-		times loadTimes
+		res    *correlate.Result
+		first  *firstOrder
+		times  loadTimes
+		frames map[string]*decode.FrameIndex // the files' frame indexes (frameIndexes)
 	}
 	// flowsMsg carries the loaded Result with its flows listed (listFlowsCmd), from, whose flows were
 	// streamed and which the overview showed meanwhile, and the flow list's first order and widths.
@@ -124,8 +125,13 @@ type common struct {
 	st     styles
 	km     KeyMap
 	filter *correlate.Filter
-	// readFrame reads one frame for the packet screen (decode.ReadFrameOptions; replaced in tests).
+	// readFrame reads one frame for the packet screen (decode.ReadFrameIndexed with the file's index
+	// in frames).
 	readFrame func(path string, frame uint32) (decode.Record, decode.Packet, error)
+	// frames is the loaded files' frame indexes by path (decode.FileInfo.FrameIndex): a frame is read
+	// from the mark before it rather than from the start of its file. Set once, as the Result comes in
+	// (loadedMsg), before any frame is read; nil for a Model made with a Result.
+	frames    map[string]*decode.FrameIndex
 	vxlanPort uint16
 	// addrsOnly turns off the Kubernetes names cluster metadata gives addresses (the Names key).
 	addrsOnly bool
@@ -212,10 +218,10 @@ func newModel(opts Options) Model {
 	ti.Placeholder = "host 10.0.0.1 and port 80, proto tcp, node NAME, point ID, kind loss; and/or/not"
 	ti.CharLimit = 512
 	vx := opts.Decode.VXLANPort
-	c := &common{st: newStyles(r), km: DefaultKeyMap(), vxlanPort: vx,
-		readFrame: func(path string, frame uint32) (decode.Record, decode.Packet, error) {
-			return decode.ReadFrameOptions(path, frame, decode.Options{VXLANPort: vx})
-		}}
+	c := &common{st: newStyles(r), km: DefaultKeyMap(), vxlanPort: vx}
+	c.readFrame = func(path string, frame uint32) (decode.Record, decode.Packet, error) {
+		return decode.ReadFrameIndexed(path, frame, c.frames[path], decode.Options{VXLANPort: vx})
+	}
 	h := help.New()
 	h.Styles.ShortKey = c.st.header
 	h.Styles.FullKey = c.st.header
@@ -282,6 +288,7 @@ func loadCmd(paths []string, opts Options, ls *loadState) tea.Cmd {
 			ls.mu.Unlock()
 		})
 		read := time.Now()
+		frames := frameIndexes(c) // before correlation, which may drop what it no longer needs of c
 		ls.mu.Lock()
 		for i := range ls.files {
 			ls.files[i].done = true
@@ -315,9 +322,20 @@ func loadCmd(paths []string, opts Options, ls *loadState) tea.Cmd {
 		if !res.FlowsStreamed() {
 			first = prepareFirst(res)
 		}
-		return loadedMsg{res: res, first: first, times: loadTimes{start: start, read: read.Sub(start),
-			correlate: correlated.Sub(read), first: time.Since(correlated)}}
+		return loadedMsg{res: res, first: first, frames: frames, times: loadTimes{start: start,
+			read: read.Sub(start), correlate: correlated.Sub(read), first: time.Since(correlated)}}
 	}
+}
+
+// frameIndexes returns the frame indexes of c's files by path (those that have one).
+func frameIndexes(c *decode.Capture) map[string]*decode.FrameIndex {
+	out := map[string]*decode.FrameIndex{}
+	for _, f := range c.Files {
+		if f != nil && f.FrameIndex != nil {
+			out[f.Path] = f.FrameIndex
+		}
+	}
+	return out
 }
 
 // syncListFlows is the most flows listed before the overview shows: more are listed after it
@@ -368,6 +386,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tickCmd()
 	case loadedMsg:
 		msg.times.log(m.opts.Log, msg.res)
+		m.c.frames = msg.frames
 		cmd := m.setResult(msg.res, msg.first)
 		if msg.res.FlowsStreamed() && msg.res.Summary.Flows > 0 { // the overview shows; the flows are listed meanwhile
 			m.flowsDue = msg.res.Summary.Flows

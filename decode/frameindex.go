@@ -1,0 +1,100 @@
+package decode
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"time"
+)
+
+// markEvery is how many frames read apart a FrameIndex marks the file (progressEvery is a multiple
+// of it: the scan tests one count for both).
+const markEvery = 1 << 14
+
+// FrameMark is where a frame's record ends in a capture file: the frames after it are read from
+// there on.
+type FrameMark struct {
+	Frame  uint32 // the frame whose record ends at Off
+	Off    int64  // the offset in the file of the byte after its record
+	PrevTs int64  // its timestamp (the reader's resynchronisation compares the next record's with it)
+}
+
+// FrameIndex marks an uncompressed pcap file every markEvery frames as Load read it
+// (FileInfo.FrameIndex), so that ReadFrameIndexed reads a frame from the mark before it instead of
+// from the start of the file: the TUI's packet screen reads a journey's frames, and a frame near the
+// end of an underlay capture of a million frames took a scan of all of them. Size and ModTime are the
+// file's when it was read: a file that changed since is read from its start.
+type FrameIndex struct {
+	Size    int64
+	ModTime time.Time
+	Marks   []FrameMark
+}
+
+// newFrameIndex returns the index to fill while scanning path through r, or nil when r cannot be
+// positioned at a mark later (a compressed or pcapng file, standard input, a file not opened by path).
+func newFrameIndex(path string, r Reader, opts Options) *FrameIndex {
+	if path == "-" || opts.Open != nil || r.Compressed() || r.Format() != FormatPcap {
+		return nil
+	}
+	st, err := os.Stat(path)
+	if err != nil || !st.Mode().IsRegular() {
+		return nil
+	}
+	return &FrameIndex{Size: st.Size(), ModTime: st.ModTime()}
+}
+
+// mark records that rec's record ends at offset off.
+func (x *FrameIndex) mark(rec *Record, off int64) {
+	x.Marks = append(x.Marks, FrameMark{Frame: rec.Frame, Off: off, PrevTs: rec.Ts})
+}
+
+// before returns the last mark of a frame before frame, and false when there is none.
+func (x *FrameIndex) before(frame uint32) (FrameMark, bool) {
+	if x == nil {
+		return FrameMark{}, false
+	}
+	i := sort.Search(len(x.Marks), func(i int) bool { return x.Marks[i].Frame >= frame })
+	if i == 0 {
+		return FrameMark{}, false
+	}
+	return x.Marks[i-1], true
+}
+
+// ReadFrameIndexed is ReadFrameOptions reading from the mark of idx (the file's FrameIndex, nil for
+// none) before frame when the file is still as it was read; it returns the same record and packet.
+func ReadFrameIndexed(path string, frame uint32, idx *FrameIndex, opts Options) (Record, Packet, error) {
+	rec, p, _, err := readFrameIndexed(path, frame, idx, opts)
+	return rec, p, err
+}
+
+// readFrameIndexed is ReadFrameIndexed, also reporting how many bytes it read from the file.
+func readFrameIndexed(path string, frame uint32, idx *FrameIndex, opts Options) (Record, Packet, int64, error) {
+	m, ok := idx.before(frame)
+	if !ok || frame == 0 {
+		return readFrame(path, frame, opts, nil)
+	}
+	return readFrame(path, frame, opts, func(f *os.File, r Reader) bool {
+		st, err := f.Stat()
+		pr, isPcap := r.(*pcapReader)
+		if err != nil || !isPcap || r.Compressed() || st.Size() != idx.Size || !st.ModTime().Equal(idx.ModTime) {
+			return false // changed since it was read: from the start
+		}
+		return pr.seekMark(f, m) == nil
+	})
+}
+
+// seekMark positions r, just opened on f, at the end of m's record: the next record read is frame
+// m.Frame+1.
+func (r *pcapReader) seekMark(f *os.File, m FrameMark) error {
+	in := r.rdInput
+	in.sync()
+	if _, err := f.Seek(m.Off, io.SeekStart); err != nil {
+		return fmt.Errorf("seek to offset %d: %w", m.Off, err)
+	}
+	in.cr.n = m.Off
+	in.br.Reset(in.cr)
+	in.win, in.pend, in.off = nil, 0, m.Off
+	r.frame, r.prevTs, r.havePrev = m.Frame, m.PrevTs, true
+	return nil
+}
