@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -27,6 +28,13 @@ import (
 // inputs) where every such packet of that node's pods, minMergedDup or more, is past a router is not
 // that node's: misnamedRouters reads it as a node of its own (named after the file), a router as any
 // node without a pod veth, and the file's problem says so with the fix (--point).
+//
+// A file that holds none of the node's pods' packets (the node received and sent none) is told by
+// another node's instead (gatewayed): that node's pods' packets in it carrying the outer TTL its own
+// files show put the file on its link, and the file's ARP or neighbour discovery showing it resolve
+// another address (its gateway), never the packets' destination, says the destination is past a
+// router: the file is read as a router's as above. Without such resolution the captures cannot tell:
+// the file is read as named, and its problem and FileInfo.MaybeRouter say it may be a router's.
 
 // misnamed is a file misnamedRouters takes for a router's: its point's node and interface, and the
 // packets of that node's pods it holds.
@@ -37,6 +45,13 @@ type misnamed struct {
 	ttl         uint8 // the first such packet's TTL (the outer one when encapsulated)
 	outer       int   // how many of pods were encapsulated
 	ref         uint8 // the outer TTL the node's own files show for the first one's inner TTL
+
+	// For a file that holds none of the node's pods' packets (gatewayed): the other node (sender) whose
+	// pods' packets it holds as that node sent them (fresh of them), to the outer destination to, on a
+	// link where sender resolved gw and never to.
+	sender       string
+	fresh        int
+	from, to, gw netip.Addr
 }
 
 // podTTLs is what one candidate file holds of its node's pods' packets: the unencapsulated ones
@@ -58,8 +73,10 @@ type podSet struct {
 
 // misnamedRouters returns cfg with the files of c (their Observations obs, whose side tables are
 // tabs[f], or c.Tables where tabs is short or nil) named as a Calico node's underlay but crossed by
-// that node's pods' packets only past a router given a node of their own (Explicit), and whether
-// there are any; each such file's problem says so.
+// that node's pods' packets only past a router, or holding none of them but another node's on a
+// link where that node resolved its gateway (gatewayed), given a node of their own (Explicit), and
+// whether there are any; each such file's problem says so. A file gatewayed cannot tell is left as
+// named, with a problem and its FileInfo.MaybeRouter saying it may be a router's.
 func misnamedRouters(c *Capture, obs [][]Observation, tabs []*Tables, cfg PointConfig) (PointConfig, bool) {
 	pods := nodePods(c)
 	seen := map[int]*podTTLs{}
@@ -87,13 +104,35 @@ func misnamedRouters(c *Capture, obs [][]Observation, tabs []*Tables, cfg PointC
 		}
 	}
 	var found []misnamed
+	var owner map[netip.Addr]string // every pod's node, built when a file holds none of its node's pods' packets
 	for f, pt := range cands {
-		if s := seen[f]; s != nil {
-			p := &c.Points[pt]
-			if m, ok := pastRouter(s, top[p.Node]); ok {
-				m.file, m.node, m.iface = f, p.Node, p.Iface
-				found = append(found, m)
-			}
+		s := seen[f]
+		if s == nil {
+			continue
+		}
+		p := &c.Points[pt]
+		if m, ok := pastRouter(s, top[p.Node]); ok {
+			m.file, m.node, m.iface = f, p.Node, p.Iface
+			found = append(found, m)
+			continue
+		}
+		if s.all > 0 {
+			continue
+		}
+		if owner == nil {
+			owner = podOwners(pods)
+		}
+		t := c.Tables
+		if f < len(tabs) && tabs[f] != nil {
+			t = tabs[f]
+		}
+		switch m, v := gatewayed(obs[f], t, ctxs, owner, p.Node, top); v {
+		case gwRouter:
+			m.file, m.node, m.iface = f, p.Node, p.Iface
+			found = append(found, m)
+		case gwUnsure:
+			m.node, m.iface = p.Node, p.Iface
+			maybeRouter(c.Files[f], m)
 		}
 	}
 	if len(found) == 0 {
@@ -175,6 +214,139 @@ func pastRouter(s *podTTLs, top *[256]uint8) (misnamed, bool) {
 	return m, m.pods >= minMergedDup
 }
 
+// What gatewayed finds.
+const (
+	gwNone   = iota // the file may be the node's: nothing says otherwise
+	gwRouter        // a router's (or a switch's) on another node's link
+	gwUnsure        // on another node's link; whether the node is on it too, the captures cannot tell
+)
+
+// gatewayed says whether a file named as node's underlay that holds none of node's pods' packets, whose
+// Observations are obs (side tables t, whose contexts ctxs keeps), is on another node's link past
+// which a router leads to node: it holds minMergedDup or more encapsulated packets of other nodes'
+// pods (owner: every pod's node), each with the outer TTL or hop limit its sender's own files show
+// for its inner TTL (top, by node: the sender just sent it, so the file is on the sender's link), and
+// the file's ARP or neighbour discovery shows a sender resolving another address (its gateway) and
+// never one of the packets' outer destinations (node's address, had node been on that link, is what
+// the sender would have resolved to send them). Packets of the sender past a router, or sent with an
+// inner TTL its own files never showed, leave the file as named (gwNone). A file on a sender's link
+// whose frames resolve no address of the sender, nor any destination, cannot be told (gwUnsure).
+func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner map[netip.Addr]string, node string,
+	top map[string]*[256]uint8) (misnamed, int) {
+	var m misnamed
+	var nds []ND
+	type asked struct{ by, target netip.Addr }
+	var resolved []asked          // address resolutions: who asked for, or was told, where target is
+	from := map[netip.Addr]bool{} // the senders' outer sources
+	to := map[netip.Addr]bool{}   // and outer destinations
+	for i := range obs {
+		o := &obs[i]
+		switch {
+		case o.Flags&(FlagTruncated|FlagError) != 0:
+			continue
+		case o.Flags&FlagARP != 0:
+			switch a := t.ARP(o.Seq); a.Op {
+			case 1:
+				resolved = append(resolved, asked{netip.AddrFrom4(a.SPA), netip.AddrFrom4(a.TPA)})
+			case 2:
+				resolved = append(resolved, asked{netip.AddrFrom4(a.TPA), netip.AddrFrom4(a.SPA)})
+			}
+			continue
+		case o.IsND():
+			if nds == nil {
+				nds = t.NDAll()
+			}
+			if o.Seq == 0 || int(o.Seq) >= len(nds) {
+				continue
+			}
+			switch n := &nds[o.Seq]; n.Type {
+			case 135:
+				resolved = append(resolved, asked{netip.AddrFrom16(n.Src), netip.AddrFrom16(n.Target)})
+			case 136:
+				resolved = append(resolved, asked{netip.AddrFrom16(n.Dst), netip.AddrFrom16(n.Target)})
+			}
+			continue
+		case o.Flags&FlagNotIP != 0 || o.Encap() == EncapNone:
+			continue
+		}
+		src := netip.AddrFrom4([4]byte{byte(o.Src >> 24), byte(o.Src >> 16), byte(o.Src >> 8), byte(o.Src)})
+		if o.Flags&FlagIPv6 != 0 {
+			src = t.V6(o.Src)
+		}
+		sender, ok := owner[src]
+		if !ok || sender == node {
+			continue
+		}
+		all, ok := ctxs[t]
+		if !ok {
+			all = t.CtxAll()
+			ctxs[t] = all
+		}
+		if int(o.Ctx) >= len(all) || all[o.Ctx].OuterV == 0 {
+			continue
+		}
+		ctx := &all[o.Ctx]
+		if ref := top[sender]; ref == nil || ref[o.TTL] == 0 || ctx.OuterTTL < ref[o.TTL] {
+			return m, gwNone // past a router, or not comparable with the sender's own files
+		}
+		if m.fresh++; m.fresh == 1 {
+			m.sender, m.from, m.to, m.ttl, m.ref = sender, ctx.OuterSrcAddr(), ctx.OuterDstAddr(), ctx.OuterTTL, top[sender][o.TTL]
+		}
+		from[ctx.OuterSrcAddr()], to[ctx.OuterDstAddr()] = true, true
+	}
+	if m.fresh < minMergedDup {
+		return m, gwNone
+	}
+	for _, r := range resolved {
+		if to[r.target] {
+			return m, gwNone // a destination is on the link
+		}
+		if from[r.by] && !from[r.target] && !m.gw.IsValid() {
+			m.gw = r.target
+		}
+	}
+	if !m.gw.IsValid() {
+		return m, gwUnsure
+	}
+	return m, gwRouter
+}
+
+// maybeRouter says in fi's problems (once) that fi, named as m's node's underlay, may be a router's
+// (m from gatewayed, gwUnsure), and sets fi.MaybeRouter so that a loss past its point says so too.
+func maybeRouter(fi *FileInfo, m misnamed) {
+	if fi.MaybeRouter != "" {
+		return
+	}
+	fi.MaybeRouter = fmt.Sprintf("%s, read as %s's %s, holds none of %s's pods' packets, and the %d packets of %s's pods in "+
+		"it, to %s, carry the outer TTL or hop limit %s's own interfaces show (%d the first): it is on %s's link, and no "+
+		"address resolution (ARP, neighbour discovery) in it tells whether %s is on that link too or the file is a "+
+		"router's facing %s named as %s's", fi.Path, m.node, m.iface, m.node, m.fresh, m.sender, m.to, m.sender, m.ttl,
+		m.sender, m.node, m.sender, m.node)
+	fi.problem("named as %s's %s, but it may be a router's: it holds none of %s's pods' packets, and the %d packets of %s's "+
+		"pods in it, to %s, carry the outer TTL or hop limit %s's own interfaces show (%d the first), so it is on %s's "+
+		"link; no address resolution (ARP, neighbour discovery) in it tells whether %s is on that link too. calipath "+
+		"reads it as named, and a loss past it as %s's; if it is a router's, give it as --point ROUTER:IFACE=%s, or "+
+		"as --point %s:%s=%s if it is %s's", m.node, m.iface, m.node, m.fresh, m.sender, m.to, m.sender, m.ttl, m.sender,
+		m.node, m.node, fi.Path, m.node, m.iface, fi.Path, m.node)
+}
+
+// podOwners returns the node of every pod address of pods (by node); a pod address two nodes claim
+// goes to the first by name.
+func podOwners(pods map[string]podSet) map[netip.Addr]string {
+	nodes := slices.Sorted(maps.Keys(pods))
+	out := map[netip.Addr]string{}
+	for i := len(nodes) - 1; i >= 0; i-- {
+		s := pods[nodes[i]]
+		for a := range s.v4 {
+			out[netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)})] = nodes[i]
+		}
+		for a := range s.v6 {
+			out[a] = nodes[i]
+		}
+	}
+	return out
+}
+
 // nameMisnamed returns cfg with each file found given a node of its own, named after the file, and
 // the file's problem saying so.
 func nameMisnamed(c *Capture, found []misnamed, cfg PointConfig) PointConfig {
@@ -192,6 +364,20 @@ func nameMisnamed(c *Capture, found []misnamed, cfg PointConfig) PointConfig {
 		hop := fmt.Sprintf("two hops or more from the pod (%d, TTL %d the first)", m.pods, m.ttl)
 		why := fmt.Sprintf("none of the %d packets of %s's pods in it is one hop from its pod (TTL %d the first; "+
 			"63, 127 or 254 as %s itself sends them)", m.pods, m.node, m.ttl, m.node)
+		if m.fresh > 0 {
+			cfg.Why[fi.Path] = fmt.Sprintf("file name says %s/%s, but the traffic says a router: none of %s's packets cross it, "+
+				"and %s's pods' packets to %s cross it as %s sent them (%d, outer TTL %d the first, as on %s's own interfaces) "+
+				"on a link where %s resolved %s, never %s; read as a node of its own, %s",
+				m.node, m.iface, m.node, m.sender, m.to, m.sender, m.fresh, m.ttl, m.sender, m.sender, m.gw, m.to, host)
+			fi.problem("named as %s's %s, but none of %s's pods' packets is in it, and the %d packets of %s's pods in it, to %s, "+
+				"carry the outer TTL or hop limit %s's own interfaces show (%d the first): it is on %s's link, where %s "+
+				"resolved %s (its gateway) and never %s, so %s was reached through a router and is not on that link. It is "+
+				"not %s's interface but a router's facing %s named as %s's. calipath reads it as a node of its own, %s, a "+
+				"router; give it as --point ROUTER:IFACE=%s to name it (or as --point %s:%s=%s if %s is %s's own address)",
+				m.node, m.iface, m.node, m.fresh, m.sender, m.to, m.sender, m.ttl, m.sender, m.sender, m.gw, m.to, m.to,
+				m.node, m.sender, m.node, host, fi.Path, m.node, m.iface, fi.Path, m.gw, m.node)
+			continue
+		}
 		if m.outer > 0 {
 			hop = fmt.Sprintf("a router past %s (%d, %d encapsulated, outer TTL %d the first where %s's own "+
 				"interfaces show %d)", m.node, m.pods, m.outer, m.ttl, m.node, m.ref)
@@ -210,8 +396,8 @@ func nameMisnamed(c *Capture, found []misnamed, cfg PointConfig) PointConfig {
 }
 
 // misnamedCandidates returns, by file of c, the point of the files misnamedRouters looks at (-1 for
-// others): those whose one point is an underlay of a node with pods (pods, by node), not given by
-// --point.
+// others): those whose one point is an underlay of a node with a pod veth (a key of pods, by node,
+// whether or not its pods' addresses are known), not given by --point.
 func misnamedCandidates(c *Capture, cfg PointConfig, pods map[string]podSet) []int {
 	out := make([]int, len(c.Files))
 	for f, fi := range c.Files {
@@ -220,7 +406,7 @@ func misnamedCandidates(c *Capture, cfg PointConfig, pods map[string]podSet) []i
 		if pt < 0 || cfg.Explicit[fi.Path] != (Identity{}) || c.Points[pt].Role != RoleUnderlay {
 			continue
 		}
-		if s := pods[c.Points[pt].Node]; len(s.v4)+len(s.v6) == 0 {
+		if _, ok := pods[c.Points[pt].Node]; !ok {
 			continue
 		}
 		out[f] = pt
