@@ -53,7 +53,7 @@ func TestMisnamedRouterOuter(t *testing.T) {
 		{"healthy-vxlan", "", "", ""},
 		{"mtu-blackhole6", "pmtu-blackhole", "node-a-eth1/eth1→node-b-eth1/eth1", ""},
 		// Renamed files that hold none of the node's own pods' packets (node-b received none): see
-		// TestMisnamedRouterGateway.
+		// TestMisnamedRouterUnsure for the same without their ARP or neighbour discovery.
 		{"two-routers-drop-r2", "underlay-drop", "node-a-eth1/eth1→node-b/eth0", ""},
 		{"vxlan6-underlay-drop", "", "", "node-a-eth1.pcap"},
 	} {
@@ -169,5 +169,38 @@ func stripResolution(t *testing.T, path string) {
 	}
 	if err := os.WriteFile(path, out, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// router-three-ifaces' router-1-eth1.pcap, which faces node-b, renamed node-b-eth1.pcap holds node-b's
+// pods' packets with the TTLs node-b's own eth0 shows them with (BGP: 63 leaving, 62 coming), so
+// nothing said it was not node-b's: router-1's forwarding read as node-b's, "node-b/eth0 →
+// node-b/eth1" a host segment, with no word of doubt. The same packets are at node-b/eth0, those
+// leaving node-b later in the renamed file and those coming to it earlier: it is further out on
+// eth0's link, a router's interface facing node-b or a device under eth0 (a bridge's port), which
+// the frames cannot tell. Its problem now says it may be a router's and names --point; it is still
+// read as named. Neither of node-b's own files is flagged, nor (labout) vlan-ipip's eth0 under
+// eth0.100.
+func TestMisnamedRouterFacing(t *testing.T) {
+	dir := t.TempDir()
+	in := misnamedInputs(t, "../testdata/lab/scenarios/router-three-ifaces", dir, map[string]string{"router-1-eth1.pcap": "node-b-eth1.pcap"})
+	for _, scan := range []bool{false, true} {
+		var c *decode.Capture
+		if scan {
+			c = decode.ScanPoints(in, decode.Options{}, decode.NewTables(), decode.PointConfig{})
+		} else {
+			c = decode.Load(in, decode.Options{}, decode.PointConfig{})
+			for _, a := range Correlate(c, Options{}).Anomalies {
+				if a.Severity == sevError {
+					t.Errorf("%s %s at %s → %s", a.Severity, a.Kind, a.Where.From, a.Where.To)
+				}
+			}
+		}
+		checkMisnamedSaid(t, c, dir, "")
+		for _, fi := range c.Files {
+			if want := filepath.Dir(fi.Path) == dir; (fi.MaybeRouter != "") != want || want && !strings.Contains(fi.MaybeRouter, "node-b/eth0") {
+				t.Errorf("scan %v: %s: MaybeRouter %q, want one naming node-b/eth0: %v", scan, fi.Path, fi.MaybeRouter, want)
+			}
+		}
 	}
 }

@@ -77,7 +77,7 @@ type podSet struct {
 // link where that node resolved its gateway (gatewayed), given a node of their own (Explicit), and
 // whether there are any; each such file's problem says so. A file gatewayed cannot tell is left as
 // named, with a problem and its FileInfo.MaybeRouter saying it may be a router's.
-func misnamedRouters(c *Capture, obs [][]Observation, tabs []*Tables, cfg PointConfig) (PointConfig, bool) {
+func misnamedRouters(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*Tables, cfg PointConfig) (PointConfig, bool) {
 	pods := nodePods(c)
 	seen := map[int]*podTTLs{}
 	ctxs := map[*Tables][]HdrCtx{}  // each side table's contexts (CtxAll), read once when needed
@@ -135,10 +135,160 @@ func misnamedRouters(c *Capture, obs [][]Observation, tabs []*Tables, cfg PointC
 			maybeRouter(c.Files[f], m)
 		}
 	}
+	farEnds(c, obs, stamps, tabs, ctxs, cands, pods, found)
 	if len(found) == 0 {
 		return cfg, false
 	}
 	return nameMisnamed(c, found, cfg), true
+}
+
+// linkKey is what farEnds tells one packet by at two captures: its addresses, ports, sequence or echo
+// number, length, protocol, TCP flags and TTL (the outer one too when encapsulated).
+type linkKey struct {
+	src, dst     netip.Addr
+	seq          uint32
+	sport, dport uint16
+	len          uint16
+	proto, ttl   uint8
+	outer, flags uint8
+}
+
+// sighting is when a file saw the packet of a linkKey (dup: more than once), and whether it left the
+// node (out) or came to it.
+type sighting struct {
+	t        int64
+	dup, out bool
+}
+
+// farEnds says, in the problems of the candidate files of c (cands: their points) not found already,
+// which may be a router's capture named as the node's though their node's pods' packets are as the
+// node's own files show them (the TTLs equal: a router's interface facing the node): minMergedDup or
+// more of those packets in it are also in another underlay file of the node (times from stamps) with
+// the same TTL, every one leaving the node later than there and every one coming to it earlier, with
+// some of each. A packet enters or leaves a node through one interface, so the file is further out on
+// that one's link: a router's (or a switch's) interface facing the node, or a device the node's
+// interface is on (a bridge's port, a bond's member), which the frames cannot tell apart; a VLAN
+// sub-interface's parent (eth0 under eth0.100) is left alone. The file is read as named, and its
+// FileInfo.MaybeRouter says why it may be a router's.
+func farEnds(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*Tables, ctxs map[*Tables][]HdrCtx, cands []int,
+	pods map[string]podSet, found []misnamed) {
+	done := map[int]bool{}
+	for _, m := range found {
+		done[m.file] = true
+	}
+	byNode := map[string][]int{}
+	for f, pt := range cands {
+		if pt >= 0 && f < len(obs) && f < len(stamps) && !done[f] && c.Files[f].MaybeRouter == "" {
+			byNode[c.Points[pt].Node] = append(byNode[c.Points[pt].Node], f)
+		}
+	}
+	for _, node := range slices.Sorted(maps.Keys(byNode)) {
+		files := byNode[node]
+		if len(files) < 2 {
+			continue
+		}
+		seen := make([]map[linkKey]sighting, len(files))
+		for i, f := range files {
+			t := c.Tables
+			if f < len(tabs) && tabs[f] != nil {
+				t = tabs[f]
+			}
+			seen[i] = linkSightings(obs[f], &stamps[f], t, ctxs, pods[node])
+		}
+		for i, f := range files {
+			for j, g := range files {
+				p, q := &c.Points[cands[f]], &c.Points[cands[g]]
+				if i == j || p.ID == q.ID || strings.HasPrefix(p.Iface, q.Iface+".") || strings.HasPrefix(q.Iface, p.Iface+".") {
+					continue
+				}
+				if out, in, ok := further(seen[i], seen[j]); ok {
+					m := misnamed{node: node, iface: p.Iface, fresh: out + in}
+					fi := c.Files[f]
+					fi.MaybeRouter = fmt.Sprintf("%s, read as %s's %s, holds %d of %s's pods' packets that %s holds too, with the "+
+						"same TTL or hop limit, the %d leaving %s later than there and the %d coming to it earlier: it is further "+
+						"out on that link, either a router's interface facing %s (or a switch's) named as %s's, or a device under "+
+						"%s (a bridge's port, a bond's member)", fi.Path, node, p.Iface, m.fresh, node, q.ID, out, node, in, node,
+						node, q.ID)
+					fi.problem("named as %s's %s, but it may be a router's: %d of %s's pods' packets in it are at %s too, with the "+
+						"same TTL or hop limit, the %d leaving %s later than there and the %d coming to it earlier, so it is further "+
+						"out on that link (a packet enters or leaves a node through one interface): either a device under %s (a "+
+						"bridge's port, a bond's member) or a router's interface facing %s named as %s's, which the frames cannot "+
+						"tell. calipath reads it as named; if it is a router's, give it as --point ROUTER:IFACE=%s", node, p.Iface,
+						m.fresh, node, q.ID, out, node, in, q.ID, node, node, fi.Path)
+					break
+				}
+			}
+		}
+	}
+}
+
+// linkSightings returns the sightings of the packets of one node's pods (mine, as sources or
+// destinations) in one file's Observations obs (times from st, side tables t, whose contexts ctxs
+// keeps), by linkKey.
+func linkSightings(obs []Observation, st *Stamps, t *Tables, ctxs map[*Tables][]HdrCtx, mine podSet) map[linkKey]sighting {
+	out := map[linkKey]sighting{}
+	is := func(a netip.Addr) bool {
+		if a.Is4() {
+			b := a.As4()
+			return mine.v4[uint32(b[0])<<24|uint32(b[1])<<16|uint32(b[2])<<8|uint32(b[3])]
+		}
+		return mine.v6[a]
+	}
+	for i := range obs {
+		o := &obs[i]
+		if o.Flags&(FlagARP|FlagNotIP|FlagTruncated|FlagError) != 0 {
+			continue
+		}
+		k := linkKey{seq: o.Seq, sport: o.Sport, dport: o.Dport, len: o.Len, proto: o.Proto, ttl: o.TTL, flags: o.TCPFlags}
+		if o.Flags&FlagIPv6 != 0 {
+			k.src, k.dst = t.V6(o.Src), t.V6(o.Dst)
+		} else {
+			k.src = netip.AddrFrom4([4]byte{byte(o.Src >> 24), byte(o.Src >> 16), byte(o.Src >> 8), byte(o.Src)})
+			k.dst = netip.AddrFrom4([4]byte{byte(o.Dst >> 24), byte(o.Dst >> 16), byte(o.Dst >> 8), byte(o.Dst)})
+		}
+		from, to := is(k.src), is(k.dst)
+		if from == to {
+			continue // not one node's pod's, or between two of its pods
+		}
+		if o.Encap() != EncapNone {
+			all, ok := ctxs[t]
+			if !ok {
+				all = t.CtxAll()
+				ctxs[t] = all
+			}
+			if int(o.Ctx) < len(all) {
+				k.outer = all[o.Ctx].OuterTTL
+			}
+		}
+		if s, ok := out[k]; ok {
+			s.dup = true
+			out[k] = s
+			continue
+		}
+		out[k] = sighting{t: st.Ts(i, o), out: from}
+	}
+	return out
+}
+
+// further says whether the file that saw f is further out on a node's link than the one that saw g:
+// every packet seen once by each left the node later in f and came to it earlier, out and in of them,
+// minMergedDup or more in all with some of each.
+func further(f, g map[linkKey]sighting) (out, in int, ok bool) {
+	for k, a := range f {
+		b, seen := g[k]
+		if !seen || a.dup || b.dup {
+			continue
+		}
+		switch {
+		case a.out && a.t > b.t:
+			out++
+		case !a.out && a.t < b.t:
+			in++
+		default:
+			return 0, 0, false
+		}
+	}
+	return out, in, out > 0 && in > 0 && out+in >= minMergedDup
 }
 
 // podPackets returns what the Observations of one file (side tables t, whose contexts ctxs keeps)
@@ -440,6 +590,7 @@ func nodePods(c *Capture) map[string]podSet {
 // it looks at are read again for their Observations; it returns c identified again when it finds any.
 func misnamedScanned(c *Capture, opts Options, t *Tables, cfg PointConfig) *Capture {
 	obs := make([][]Observation, len(c.Files))
+	stamps := make([]Stamps, len(c.Files))
 	tabs := make([]*Tables, len(c.Files))
 	read := false
 	for f, pt := range misnamedCandidates(c, cfg, nodePods(c)) {
@@ -448,15 +599,14 @@ func misnamedScanned(c *Capture, opts Options, t *Tables, cfg PointConfig) *Capt
 		}
 		var col obsCollector
 		var fp fpCollector
-		var st Stamps
 		tabs[f] = NewTables()
-		scanFile(c.Files[f].Path, c.Files[f].Index, opts, tabs[f], keepFrames(&col, &fp, &st), nil)
+		scanFile(c.Files[f].Path, c.Files[f].Index, opts, tabs[f], keepFrames(&col, &fp, &stamps[f]), nil)
 		obs[f], read = col.finish(), true
 	}
 	if !read {
 		return c
 	}
-	named, ok := misnamedRouters(c, obs, tabs, cfg)
+	named, ok := misnamedRouters(c, obs, stamps, tabs, cfg)
 	if !ok {
 		return c
 	}

@@ -497,7 +497,7 @@ func loadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 		applyFragFixes(files[f], obs[f], &loose[f])
 	}
 	c := IdentifyFiles(files, t, cfg)
-	if named, ok := misnamedRouters(c, obs, nil, cfg); ok {
+	if named, ok := misnamedRouters(c, obs, stamps, nil, cfg); ok {
 		c = IdentifyFiles(files, t, named)
 	}
 	c.Obs, c.Loose, c.Stamps = obs, loose, stamps
