@@ -106,18 +106,28 @@ func checkMisnamedSaid(t *testing.T, c *decode.Capture, dir, empty string) {
 // (two-routers-drop-r2: router-2 dropped them; vxlan6-underlay-drop: router-1). The file now carries a
 // problem saying it may be a router's and naming both fixes (--point), and the decap drop past it is
 // a warning that starts "Uncertain:" and says where the packets were lost were it a router's.
+//
+// router-1's eth1 in two-routers-drop-r2, which faces router-2, renamed node-b-eth1.pcap (node-a's
+// packets in it past router-1, as at any interface of node-b) said the same decap-drop: its ARP shows
+// router-1 (192.168.30.1) resolving 192.168.30.2, never node-b's 192.168.20.2 the packets were sent
+// to, so unless 192.168.30.2 is node-b's too they went on to a router; it is now said the same way.
 func TestMisnamedRouterUnsure(t *testing.T) {
 	renamed := map[string]string{"router-1-eth0.pcap": "node-b-eth1.pcap", "router-1-eth1.pcap": "node-a-eth1.pcap"}
 	for _, tc := range []struct {
-		scenario, where, empty string
+		name, scenario, where, empty string
+		renamed                      map[string]string
+		strip                        bool
 	}{
-		{"two-routers-drop-r2", "node-b/eth1→node-b/tunl0", ""},
-		{"vxlan6-underlay-drop", "node-b/eth1→node-b/vxlan-v6.calico", "node-a-eth1.pcap"},
+		{"two-routers-drop-r2", "two-routers-drop-r2", "node-b/eth1→node-b/tunl0", "", renamed, true},
+		{"vxlan6-underlay-drop", "vxlan6-underlay-drop", "node-b/eth1→node-b/vxlan-v6.calico", "node-a-eth1.pcap", renamed, true},
+		{"past-router-1", "two-routers-drop-r2", "node-b/eth1→node-b/tunl0", "", map[string]string{"router-1-eth1.pcap": "node-b-eth1.pcap"}, false},
 	} {
-		t.Run(tc.scenario, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			in := misnamedInputs(t, filepath.Join("../testdata/lab/scenarios", tc.scenario), dir, renamed)
-			stripResolution(t, filepath.Join(dir, "node-b-eth1.pcap"))
+			in := misnamedInputs(t, filepath.Join("../testdata/lab/scenarios", tc.scenario), dir, tc.renamed)
+			if tc.strip {
+				stripResolution(t, filepath.Join(dir, "node-b-eth1.pcap"))
+			}
 			c := decode.Load(in, decode.Options{}, decode.PointConfig{})
 			r := Correlate(c, Options{})
 			var hedged []string

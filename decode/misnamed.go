@@ -34,7 +34,9 @@ import (
 // files show put the file on its link, and the file's ARP or neighbour discovery showing it resolve
 // another address (its gateway), never the packets' destination, says the destination is past a
 // router: the file is read as a router's as above. Without such resolution the captures cannot tell:
-// the file is read as named, and its problem and FileInfo.MaybeRouter say it may be a router's.
+// the file is read as named, and its problem and FileInfo.MaybeRouter say it may be a router's. So
+// is a file whose other node's packets crossed a router before it, on a link that resolved another
+// address and never their destination (unless that address is the node's, they went on to a router).
 
 // misnamed is a file misnamedRouters takes for a router's: its point's node and interface, and the
 // packets of that node's pods it holds.
@@ -47,11 +49,12 @@ type misnamed struct {
 	ref         uint8 // the outer TTL the node's own files show for the first one's inner TTL
 
 	// For a file that holds none of the node's pods' packets (gatewayed): the other node (sender) whose
-	// pods' packets it holds as that node sent them (fresh of them), to the outer destination to, on a
-	// link where sender resolved gw and never to.
-	sender       string
-	fresh        int
-	from, to, gw netip.Addr
+	// pods' packets it holds (fresh of them; past of those past a router, all or none), from its
+	// address from to the outer destination to, on a link where sender (or by, past a router)
+	// resolved gw and never to.
+	sender           string
+	fresh, past      int
+	from, to, gw, by netip.Addr
 }
 
 // podTTLs is what one candidate file holds of its node's pods' packets: the unencapsulated ones
@@ -436,24 +439,40 @@ func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner ma
 			continue
 		}
 		ctx := &all[o.Ctx]
-		if ref := top[sender]; ref == nil || ref[o.TTL] == 0 || ctx.OuterTTL < ref[o.TTL] {
-			return m, gwNone // past a router, or not comparable with the sender's own files
+		ref := top[sender]
+		if ref == nil || ref[o.TTL] == 0 {
+			return m, gwNone // not comparable with the sender's own files
+		}
+		if ctx.OuterTTL < ref[o.TTL] {
+			m.past++
 		}
 		if m.fresh++; m.fresh == 1 {
 			m.sender, m.from, m.to, m.ttl, m.ref = sender, ctx.OuterSrcAddr(), ctx.OuterDstAddr(), ctx.OuterTTL, top[sender][o.TTL]
 		}
 		from[ctx.OuterSrcAddr()], to[ctx.OuterDstAddr()] = true, true
 	}
-	if m.fresh < minMergedDup {
+	if m.fresh < minMergedDup || m.past > 0 && m.past < m.fresh {
 		return m, gwNone
 	}
 	for _, r := range resolved {
 		if to[r.target] {
 			return m, gwNone // a destination is on the link
 		}
-		if from[r.by] && !from[r.target] && !m.gw.IsValid() {
+		if m.past == 0 && from[r.by] && !from[r.target] && !m.gw.IsValid() {
 			m.gw = r.target
 		}
+		if m.past > 0 && !from[r.target] && !m.gw.IsValid() {
+			m.gw, m.by = r.target, r.by
+		}
+	}
+	if m.past > 0 {
+		// Past a router: the file may be the node's, reached through a router, or a router's past
+		// which the node lies. That the link resolved another address (gw) and never the packets'
+		// destination says the latter, unless gw is the node's own address too: it cannot tell.
+		if m.gw.IsValid() {
+			return m, gwUnsure
+		}
+		return m, gwNone
 	}
 	if !m.gw.IsValid() {
 		return m, gwUnsure
@@ -465,6 +484,21 @@ func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner ma
 // (m from gatewayed, gwUnsure), and sets fi.MaybeRouter so that a loss past its point says so too.
 func maybeRouter(fi *FileInfo, m misnamed) {
 	if fi.MaybeRouter != "" {
+		return
+	}
+	if m.past > 0 {
+		fi.MaybeRouter = fmt.Sprintf("%s, read as %s's %s, holds none of %s's pods' packets, and the %d packets of %s's pods "+
+			"in it, to %s, crossed a router before it (outer TTL or hop limit %d the first, where %s's own interfaces show "+
+			"%d), on a link where %s resolved %s and never %s: either %s is %s's own address there, or the file is a "+
+			"router's, past which %s lies, named as %s's", fi.Path, m.node, m.iface, m.node, m.fresh, m.sender, m.to, m.ttl,
+			m.sender, m.ref, m.by, m.gw, m.to, m.gw, m.node, m.node, m.node)
+		fi.problem("named as %s's %s, but it may be a router's: it holds none of %s's pods' packets, and the %d packets of "+
+			"%s's pods in it, to %s, crossed a router before it (outer TTL or hop limit %d the first, where %s's own "+
+			"interfaces show %d), on a link where %s resolved %s and never %s, which the packets were sent to: unless %s is "+
+			"%s's own address there, they were passed on to a router at %s, past which %s lies. calipath reads it as named, "+
+			"and a loss past it as %s's; if it is a router's, give it as --point ROUTER:IFACE=%s, or as --point %s:%s=%s if "+
+			"it is %s's", m.node, m.iface, m.node, m.fresh, m.sender, m.to, m.ttl, m.sender, m.ref, m.by, m.gw, m.to, m.gw,
+			m.node, m.gw, m.node, m.node, fi.Path, m.node, m.iface, fi.Path, m.node)
 		return
 	}
 	fi.MaybeRouter = fmt.Sprintf("%s, read as %s's %s, holds none of %s's pods' packets, and the %d packets of %s's pods in "+
