@@ -357,7 +357,8 @@ func (a *analysis) output(journeys []Journey, ids []string) *Result {
 	a.unsureStepped = a.unsureLosses(res.Anomalies)
 	a.clockUnfit(res.Anomalies)
 	a.retransUncertain(res.Anomalies)
-	a.lateUncertain(res.Anomalies) // after clockUncertain: the first reason a reader sees is this one
+	a.lateUncertain(res.Anomalies)   // after clockUncertain: the first reason a reader sees is this one
+	a.routerUncertain(res.Anomalies) // last: a file that may be named wrongly is the first reason to read
 	a.explainDrops(res.Anomalies)
 	res.Summary = a.summary(res)
 	buf := &journeyBuf{} // the changes only: each journey keeps its hops

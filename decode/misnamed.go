@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -27,6 +28,15 @@ import (
 // inputs) where every such packet of that node's pods, minMergedDup or more, is past a router is not
 // that node's: misnamedRouters reads it as a node of its own (named after the file), a router as any
 // node without a pod veth, and the file's problem says so with the fix (--point).
+//
+// A file that holds none of the node's pods' packets (the node received and sent none) is told by
+// another node's instead (gatewayed): that node's pods' packets in it carrying the outer TTL its own
+// files show put the file on its link, and the file's ARP or neighbour discovery showing it resolve
+// another address (its gateway), never the packets' destination, says the destination is past a
+// router: the file is read as a router's as above. Without such resolution the captures cannot tell:
+// the file is read as named, and its problem and FileInfo.MaybeRouter say it may be a router's. So
+// is a file whose other node's packets crossed a router before it, on a link that resolved another
+// address and never their destination (unless that address is the node's, they went on to a router).
 
 // misnamed is a file misnamedRouters takes for a router's: its point's node and interface, and the
 // packets of that node's pods it holds.
@@ -37,6 +47,14 @@ type misnamed struct {
 	ttl         uint8 // the first such packet's TTL (the outer one when encapsulated)
 	outer       int   // how many of pods were encapsulated
 	ref         uint8 // the outer TTL the node's own files show for the first one's inner TTL
+
+	// For a file that holds none of the node's pods' packets (gatewayed): the other node (sender) whose
+	// pods' packets it holds (fresh of them; past of those past a router, all or none), from its
+	// address from to the outer destination to, on a link where sender (or by, past a router)
+	// resolved gw and never to.
+	sender           string
+	fresh, past      int
+	from, to, gw, by netip.Addr
 }
 
 // podTTLs is what one candidate file holds of its node's pods' packets: the unencapsulated ones
@@ -58,9 +76,11 @@ type podSet struct {
 
 // misnamedRouters returns cfg with the files of c (their Observations obs, whose side tables are
 // tabs[f], or c.Tables where tabs is short or nil) named as a Calico node's underlay but crossed by
-// that node's pods' packets only past a router given a node of their own (Explicit), and whether
-// there are any; each such file's problem says so.
-func misnamedRouters(c *Capture, obs [][]Observation, tabs []*Tables, cfg PointConfig) (PointConfig, bool) {
+// that node's pods' packets only past a router, or holding none of them but another node's on a
+// link where that node resolved its gateway (gatewayed), given a node of their own (Explicit), and
+// whether there are any; each such file's problem says so. A file gatewayed cannot tell is left as
+// named, with a problem and its FileInfo.MaybeRouter saying it may be a router's.
+func misnamedRouters(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*Tables, cfg PointConfig) (PointConfig, bool) {
 	pods := nodePods(c)
 	seen := map[int]*podTTLs{}
 	ctxs := map[*Tables][]HdrCtx{}  // each side table's contexts (CtxAll), read once when needed
@@ -87,19 +107,191 @@ func misnamedRouters(c *Capture, obs [][]Observation, tabs []*Tables, cfg PointC
 		}
 	}
 	var found []misnamed
+	var owner map[netip.Addr]string // every pod's node, built when a file holds none of its node's pods' packets
 	for f, pt := range cands {
-		if s := seen[f]; s != nil {
-			p := &c.Points[pt]
-			if m, ok := pastRouter(s, top[p.Node]); ok {
-				m.file, m.node, m.iface = f, p.Node, p.Iface
-				found = append(found, m)
-			}
+		s := seen[f]
+		if s == nil {
+			continue
+		}
+		p := &c.Points[pt]
+		if m, ok := pastRouter(s, top[p.Node]); ok {
+			m.file, m.node, m.iface = f, p.Node, p.Iface
+			found = append(found, m)
+			continue
+		}
+		if s.all > 0 {
+			continue
+		}
+		if owner == nil {
+			owner = podOwners(pods)
+		}
+		t := c.Tables
+		if f < len(tabs) && tabs[f] != nil {
+			t = tabs[f]
+		}
+		switch m, v := gatewayed(obs[f], t, ctxs, owner, p.Node, top); v {
+		case gwRouter:
+			m.file, m.node, m.iface = f, p.Node, p.Iface
+			found = append(found, m)
+		case gwUnsure:
+			m.node, m.iface = p.Node, p.Iface
+			maybeRouter(c.Files[f], m)
 		}
 	}
+	farEnds(c, obs, stamps, tabs, ctxs, cands, pods, found)
 	if len(found) == 0 {
 		return cfg, false
 	}
 	return nameMisnamed(c, found, cfg), true
+}
+
+// linkKey is what farEnds tells one packet by at two captures: its addresses, ports, sequence or echo
+// number, length, protocol, TCP flags and TTL (the outer one too when encapsulated).
+type linkKey struct {
+	src, dst     netip.Addr
+	seq          uint32
+	sport, dport uint16
+	len          uint16
+	proto, ttl   uint8
+	outer, flags uint8
+}
+
+// sighting is when a file saw the packet of a linkKey (dup: more than once), and whether it left the
+// node (out) or came to it.
+type sighting struct {
+	t        int64
+	dup, out bool
+}
+
+// farEnds says, in the problems of the candidate files of c (cands: their points) not found already,
+// which may be a router's capture named as the node's though their node's pods' packets are as the
+// node's own files show them (the TTLs equal: a router's interface facing the node): minMergedDup or
+// more of those packets in it are also in another underlay file of the node (times from stamps) with
+// the same TTL, every one leaving the node later than there and every one coming to it earlier, with
+// some of each. A packet enters or leaves a node through one interface, so the file is further out on
+// that one's link: a router's (or a switch's) interface facing the node, or a device the node's
+// interface is on (a bridge's port, a bond's member), which the frames cannot tell apart; a VLAN
+// sub-interface's parent (eth0 under eth0.100) is left alone. The file is read as named, and its
+// FileInfo.MaybeRouter says why it may be a router's.
+func farEnds(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*Tables, ctxs map[*Tables][]HdrCtx, cands []int,
+	pods map[string]podSet, found []misnamed) {
+	done := map[int]bool{}
+	for _, m := range found {
+		done[m.file] = true
+	}
+	byNode := map[string][]int{}
+	for f, pt := range cands {
+		if pt >= 0 && f < len(obs) && f < len(stamps) && !done[f] && c.Files[f].MaybeRouter == "" {
+			byNode[c.Points[pt].Node] = append(byNode[c.Points[pt].Node], f)
+		}
+	}
+	for _, node := range slices.Sorted(maps.Keys(byNode)) {
+		files := byNode[node]
+		if len(files) < 2 {
+			continue
+		}
+		seen := make([]map[linkKey]sighting, len(files))
+		for i, f := range files {
+			t := c.Tables
+			if f < len(tabs) && tabs[f] != nil {
+				t = tabs[f]
+			}
+			seen[i] = linkSightings(obs[f], &stamps[f], t, ctxs, pods[node])
+		}
+		for i, f := range files {
+			for j, g := range files {
+				p, q := &c.Points[cands[f]], &c.Points[cands[g]]
+				if i == j || p.ID == q.ID || strings.HasPrefix(p.Iface, q.Iface+".") || strings.HasPrefix(q.Iface, p.Iface+".") {
+					continue
+				}
+				if out, in, ok := further(seen[i], seen[j]); ok {
+					m := misnamed{node: node, iface: p.Iface, fresh: out + in}
+					fi := c.Files[f]
+					fi.MaybeRouter = fmt.Sprintf("%s, read as %s's %s, holds %d of %s's pods' packets that %s holds too, with the "+
+						"same TTL or hop limit, the %d leaving %s later than there and the %d coming to it earlier: it is further "+
+						"out on that link, either a router's interface facing %s (or a switch's) named as %s's, or a device under "+
+						"%s (a bridge's port, a bond's member)", fi.Path, node, p.Iface, m.fresh, node, q.ID, out, node, in, node,
+						node, q.ID)
+					fi.problem("named as %s's %s, but it may be a router's: %d of %s's pods' packets in it are at %s too, with the "+
+						"same TTL or hop limit, the %d leaving %s later than there and the %d coming to it earlier, so it is further "+
+						"out on that link (a packet enters or leaves a node through one interface): either a device under %s (a "+
+						"bridge's port, a bond's member) or a router's interface facing %s named as %s's, which the frames cannot "+
+						"tell. calipath reads it as named; if it is a router's, give it as --point ROUTER:IFACE=%s", node, p.Iface,
+						m.fresh, node, q.ID, out, node, in, q.ID, node, node, fi.Path)
+					break
+				}
+			}
+		}
+	}
+}
+
+// linkSightings returns the sightings of the packets of one node's pods (mine, as sources or
+// destinations) in one file's Observations obs (times from st, side tables t, whose contexts ctxs
+// keeps), by linkKey.
+func linkSightings(obs []Observation, st *Stamps, t *Tables, ctxs map[*Tables][]HdrCtx, mine podSet) map[linkKey]sighting {
+	out := map[linkKey]sighting{}
+	is := func(a netip.Addr) bool {
+		if a.Is4() {
+			b := a.As4()
+			return mine.v4[uint32(b[0])<<24|uint32(b[1])<<16|uint32(b[2])<<8|uint32(b[3])]
+		}
+		return mine.v6[a]
+	}
+	for i := range obs {
+		o := &obs[i]
+		if o.Flags&(FlagARP|FlagNotIP|FlagTruncated|FlagError) != 0 {
+			continue
+		}
+		k := linkKey{seq: o.Seq, sport: o.Sport, dport: o.Dport, len: o.Len, proto: o.Proto, ttl: o.TTL, flags: o.TCPFlags}
+		if o.Flags&FlagIPv6 != 0 {
+			k.src, k.dst = t.V6(o.Src), t.V6(o.Dst)
+		} else {
+			k.src = netip.AddrFrom4([4]byte{byte(o.Src >> 24), byte(o.Src >> 16), byte(o.Src >> 8), byte(o.Src)})
+			k.dst = netip.AddrFrom4([4]byte{byte(o.Dst >> 24), byte(o.Dst >> 16), byte(o.Dst >> 8), byte(o.Dst)})
+		}
+		from, to := is(k.src), is(k.dst)
+		if from == to {
+			continue // not one node's pod's, or between two of its pods
+		}
+		if o.Encap() != EncapNone {
+			all, ok := ctxs[t]
+			if !ok {
+				all = t.CtxAll()
+				ctxs[t] = all
+			}
+			if int(o.Ctx) < len(all) {
+				k.outer = all[o.Ctx].OuterTTL
+			}
+		}
+		if s, ok := out[k]; ok {
+			s.dup = true
+			out[k] = s
+			continue
+		}
+		out[k] = sighting{t: st.Ts(i, o), out: from}
+	}
+	return out
+}
+
+// further says whether the file that saw f is further out on a node's link than the one that saw g:
+// every packet seen once by each left the node later in f and came to it earlier, out and in of them,
+// minMergedDup or more in all with some of each.
+func further(f, g map[linkKey]sighting) (out, in int, ok bool) {
+	for k, a := range f {
+		b, seen := g[k]
+		if !seen || a.dup || b.dup {
+			continue
+		}
+		switch {
+		case a.out && a.t > b.t:
+			out++
+		case !a.out && a.t < b.t:
+			in++
+		default:
+			return 0, 0, false
+		}
+	}
+	return out, in, out > 0 && in > 0 && out+in >= minMergedDup
 }
 
 // podPackets returns what the Observations of one file (side tables t, whose contexts ctxs keeps)
@@ -175,6 +367,170 @@ func pastRouter(s *podTTLs, top *[256]uint8) (misnamed, bool) {
 	return m, m.pods >= minMergedDup
 }
 
+// What gatewayed finds.
+const (
+	gwNone   = iota // the file may be the node's: nothing says otherwise
+	gwRouter        // a router's (or a switch's) on another node's link
+	gwUnsure        // on another node's link; whether the node is on it too, the captures cannot tell
+)
+
+// gatewayed says whether a file named as node's underlay that holds none of node's pods' packets, whose
+// Observations are obs (side tables t, whose contexts ctxs keeps), is on another node's link past
+// which a router leads to node: it holds minMergedDup or more encapsulated packets of other nodes'
+// pods (owner: every pod's node), each with the outer TTL or hop limit its sender's own files show
+// for its inner TTL (top, by node: the sender just sent it, so the file is on the sender's link), and
+// the file's ARP or neighbour discovery shows a sender resolving another address (its gateway) and
+// never one of the packets' outer destinations (node's address, had node been on that link, is what
+// the sender would have resolved to send them). Packets of the sender past a router, or sent with an
+// inner TTL its own files never showed, leave the file as named (gwNone). A file on a sender's link
+// whose frames resolve no address of the sender, nor any destination, cannot be told (gwUnsure).
+func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner map[netip.Addr]string, node string,
+	top map[string]*[256]uint8) (misnamed, int) {
+	var m misnamed
+	var nds []ND
+	type asked struct{ by, target netip.Addr }
+	var resolved []asked          // address resolutions: who asked for, or was told, where target is
+	from := map[netip.Addr]bool{} // the senders' outer sources
+	to := map[netip.Addr]bool{}   // and outer destinations
+	for i := range obs {
+		o := &obs[i]
+		switch {
+		case o.Flags&(FlagTruncated|FlagError) != 0:
+			continue
+		case o.Flags&FlagARP != 0:
+			switch a := t.ARP(o.Seq); a.Op {
+			case 1:
+				resolved = append(resolved, asked{netip.AddrFrom4(a.SPA), netip.AddrFrom4(a.TPA)})
+			case 2:
+				resolved = append(resolved, asked{netip.AddrFrom4(a.TPA), netip.AddrFrom4(a.SPA)})
+			}
+			continue
+		case o.IsND():
+			if nds == nil {
+				nds = t.NDAll()
+			}
+			if o.Seq == 0 || int(o.Seq) >= len(nds) {
+				continue
+			}
+			switch n := &nds[o.Seq]; n.Type {
+			case 135:
+				resolved = append(resolved, asked{netip.AddrFrom16(n.Src), netip.AddrFrom16(n.Target)})
+			case 136:
+				resolved = append(resolved, asked{netip.AddrFrom16(n.Dst), netip.AddrFrom16(n.Target)})
+			}
+			continue
+		case o.Flags&FlagNotIP != 0 || o.Encap() == EncapNone:
+			continue
+		}
+		src := netip.AddrFrom4([4]byte{byte(o.Src >> 24), byte(o.Src >> 16), byte(o.Src >> 8), byte(o.Src)})
+		if o.Flags&FlagIPv6 != 0 {
+			src = t.V6(o.Src)
+		}
+		sender, ok := owner[src]
+		if !ok || sender == node {
+			continue
+		}
+		all, ok := ctxs[t]
+		if !ok {
+			all = t.CtxAll()
+			ctxs[t] = all
+		}
+		if int(o.Ctx) >= len(all) || all[o.Ctx].OuterV == 0 {
+			continue
+		}
+		ctx := &all[o.Ctx]
+		ref := top[sender]
+		if ref == nil || ref[o.TTL] == 0 {
+			return m, gwNone // not comparable with the sender's own files
+		}
+		if ctx.OuterTTL < ref[o.TTL] {
+			m.past++
+		}
+		if m.fresh++; m.fresh == 1 {
+			m.sender, m.from, m.to, m.ttl, m.ref = sender, ctx.OuterSrcAddr(), ctx.OuterDstAddr(), ctx.OuterTTL, top[sender][o.TTL]
+		}
+		from[ctx.OuterSrcAddr()], to[ctx.OuterDstAddr()] = true, true
+	}
+	if m.fresh < minMergedDup || m.past > 0 && m.past < m.fresh {
+		return m, gwNone
+	}
+	for _, r := range resolved {
+		if to[r.target] {
+			return m, gwNone // a destination is on the link
+		}
+		if m.past == 0 && from[r.by] && !from[r.target] && !m.gw.IsValid() {
+			m.gw = r.target
+		}
+		if m.past > 0 && !from[r.target] && !m.gw.IsValid() {
+			m.gw, m.by = r.target, r.by
+		}
+	}
+	if m.past > 0 {
+		// Past a router: the file may be the node's, reached through a router, or a router's past
+		// which the node lies. That the link resolved another address (gw) and never the packets'
+		// destination says the latter, unless gw is the node's own address too: it cannot tell.
+		if m.gw.IsValid() {
+			return m, gwUnsure
+		}
+		return m, gwNone
+	}
+	if !m.gw.IsValid() {
+		return m, gwUnsure
+	}
+	return m, gwRouter
+}
+
+// maybeRouter says in fi's problems (once) that fi, named as m's node's underlay, may be a router's
+// (m from gatewayed, gwUnsure), and sets fi.MaybeRouter so that a loss past its point says so too.
+func maybeRouter(fi *FileInfo, m misnamed) {
+	if fi.MaybeRouter != "" {
+		return
+	}
+	if m.past > 0 {
+		fi.MaybeRouter = fmt.Sprintf("%s, read as %s's %s, holds none of %s's pods' packets, and the %d packets of %s's pods "+
+			"in it, to %s, crossed a router before it (outer TTL or hop limit %d the first, where %s's own interfaces show "+
+			"%d), on a link where %s resolved %s and never %s: either %s is %s's own address there, or the file is a "+
+			"router's, past which %s lies, named as %s's", fi.Path, m.node, m.iface, m.node, m.fresh, m.sender, m.to, m.ttl,
+			m.sender, m.ref, m.by, m.gw, m.to, m.gw, m.node, m.node, m.node)
+		fi.problem("named as %s's %s, but it may be a router's: it holds none of %s's pods' packets, and the %d packets of "+
+			"%s's pods in it, to %s, crossed a router before it (outer TTL or hop limit %d the first, where %s's own "+
+			"interfaces show %d), on a link where %s resolved %s and never %s, which the packets were sent to: unless %s is "+
+			"%s's own address there, they were passed on to a router at %s, past which %s lies. calipath reads it as named, "+
+			"and a loss past it as %s's; if it is a router's, give it as --point ROUTER:IFACE=%s, or as --point %s:%s=%s if "+
+			"it is %s's", m.node, m.iface, m.node, m.fresh, m.sender, m.to, m.ttl, m.sender, m.ref, m.by, m.gw, m.to, m.gw,
+			m.node, m.gw, m.node, m.node, fi.Path, m.node, m.iface, fi.Path, m.node)
+		return
+	}
+	fi.MaybeRouter = fmt.Sprintf("%s, read as %s's %s, holds none of %s's pods' packets, and the %d packets of %s's pods in "+
+		"it, to %s, carry the outer TTL or hop limit %s's own interfaces show (%d the first): it is on %s's link, and no "+
+		"address resolution (ARP, neighbour discovery) in it tells whether %s is on that link too or the file is a "+
+		"router's facing %s named as %s's", fi.Path, m.node, m.iface, m.node, m.fresh, m.sender, m.to, m.sender, m.ttl,
+		m.sender, m.node, m.sender, m.node)
+	fi.problem("named as %s's %s, but it may be a router's: it holds none of %s's pods' packets, and the %d packets of %s's "+
+		"pods in it, to %s, carry the outer TTL or hop limit %s's own interfaces show (%d the first), so it is on %s's "+
+		"link; no address resolution (ARP, neighbour discovery) in it tells whether %s is on that link too. calipath "+
+		"reads it as named, and a loss past it as %s's; if it is a router's, give it as --point ROUTER:IFACE=%s, or "+
+		"as --point %s:%s=%s if it is %s's", m.node, m.iface, m.node, m.fresh, m.sender, m.to, m.sender, m.ttl, m.sender,
+		m.node, m.node, fi.Path, m.node, m.iface, fi.Path, m.node)
+}
+
+// podOwners returns the node of every pod address of pods (by node); a pod address two nodes claim
+// goes to the first by name.
+func podOwners(pods map[string]podSet) map[netip.Addr]string {
+	nodes := slices.Sorted(maps.Keys(pods))
+	out := map[netip.Addr]string{}
+	for i := len(nodes) - 1; i >= 0; i-- {
+		s := pods[nodes[i]]
+		for a := range s.v4 {
+			out[netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)})] = nodes[i]
+		}
+		for a := range s.v6 {
+			out[a] = nodes[i]
+		}
+	}
+	return out
+}
+
 // nameMisnamed returns cfg with each file found given a node of its own, named after the file, and
 // the file's problem saying so.
 func nameMisnamed(c *Capture, found []misnamed, cfg PointConfig) PointConfig {
@@ -192,6 +548,20 @@ func nameMisnamed(c *Capture, found []misnamed, cfg PointConfig) PointConfig {
 		hop := fmt.Sprintf("two hops or more from the pod (%d, TTL %d the first)", m.pods, m.ttl)
 		why := fmt.Sprintf("none of the %d packets of %s's pods in it is one hop from its pod (TTL %d the first; "+
 			"63, 127 or 254 as %s itself sends them)", m.pods, m.node, m.ttl, m.node)
+		if m.fresh > 0 {
+			cfg.Why[fi.Path] = fmt.Sprintf("file name says %s/%s, but the traffic says a router: none of %s's packets cross it, "+
+				"and %s's pods' packets to %s cross it as %s sent them (%d, outer TTL %d the first, as on %s's own interfaces) "+
+				"on a link where %s resolved %s, never %s; read as a node of its own, %s",
+				m.node, m.iface, m.node, m.sender, m.to, m.sender, m.fresh, m.ttl, m.sender, m.sender, m.gw, m.to, host)
+			fi.problem("named as %s's %s, but none of %s's pods' packets is in it, and the %d packets of %s's pods in it, to %s, "+
+				"carry the outer TTL or hop limit %s's own interfaces show (%d the first): it is on %s's link, where %s "+
+				"resolved %s (its gateway) and never %s, so %s was reached through a router and is not on that link. It is "+
+				"not %s's interface but a router's facing %s named as %s's. calipath reads it as a node of its own, %s, a "+
+				"router; give it as --point ROUTER:IFACE=%s to name it (or as --point %s:%s=%s if %s is %s's own address)",
+				m.node, m.iface, m.node, m.fresh, m.sender, m.to, m.sender, m.ttl, m.sender, m.sender, m.gw, m.to, m.to,
+				m.node, m.sender, m.node, host, fi.Path, m.node, m.iface, fi.Path, m.gw, m.node)
+			continue
+		}
 		if m.outer > 0 {
 			hop = fmt.Sprintf("a router past %s (%d, %d encapsulated, outer TTL %d the first where %s's own "+
 				"interfaces show %d)", m.node, m.pods, m.outer, m.ttl, m.node, m.ref)
@@ -210,8 +580,8 @@ func nameMisnamed(c *Capture, found []misnamed, cfg PointConfig) PointConfig {
 }
 
 // misnamedCandidates returns, by file of c, the point of the files misnamedRouters looks at (-1 for
-// others): those whose one point is an underlay of a node with pods (pods, by node), not given by
-// --point.
+// others): those whose one point is an underlay of a node with a pod veth (a key of pods, by node,
+// whether or not its pods' addresses are known), not given by --point.
 func misnamedCandidates(c *Capture, cfg PointConfig, pods map[string]podSet) []int {
 	out := make([]int, len(c.Files))
 	for f, fi := range c.Files {
@@ -220,7 +590,7 @@ func misnamedCandidates(c *Capture, cfg PointConfig, pods map[string]podSet) []i
 		if pt < 0 || cfg.Explicit[fi.Path] != (Identity{}) || c.Points[pt].Role != RoleUnderlay {
 			continue
 		}
-		if s := pods[c.Points[pt].Node]; len(s.v4)+len(s.v6) == 0 {
+		if _, ok := pods[c.Points[pt].Node]; !ok {
 			continue
 		}
 		out[f] = pt
@@ -254,6 +624,7 @@ func nodePods(c *Capture) map[string]podSet {
 // it looks at are read again for their Observations; it returns c identified again when it finds any.
 func misnamedScanned(c *Capture, opts Options, t *Tables, cfg PointConfig) *Capture {
 	obs := make([][]Observation, len(c.Files))
+	stamps := make([]Stamps, len(c.Files))
 	tabs := make([]*Tables, len(c.Files))
 	read := false
 	for f, pt := range misnamedCandidates(c, cfg, nodePods(c)) {
@@ -262,15 +633,14 @@ func misnamedScanned(c *Capture, opts Options, t *Tables, cfg PointConfig) *Capt
 		}
 		var col obsCollector
 		var fp fpCollector
-		var st Stamps
 		tabs[f] = NewTables()
-		scanFile(c.Files[f].Path, c.Files[f].Index, opts, tabs[f], keepFrames(&col, &fp, &st), nil)
+		scanFile(c.Files[f].Path, c.Files[f].Index, opts, tabs[f], keepFrames(&col, &fp, &stamps[f]), nil)
 		obs[f], read = col.finish(), true
 	}
 	if !read {
 		return c
 	}
-	named, ok := misnamedRouters(c, obs, tabs, cfg)
+	named, ok := misnamedRouters(c, obs, stamps, tabs, cfg)
 	if !ok {
 		return c
 	}

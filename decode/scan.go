@@ -29,8 +29,11 @@ type FileInfo struct {
 	Damaged    int   // frames decoded with a problem (truncated headers, bad lengths, unknown link type, bad WireGuard messages)
 	Bytes      int64 // bytes read from the file
 	Problems   []string
-	NProblems  int   // all problems, including those not kept in Problems
-	Err        error // the rest of the file could not be read (set together with a Problem)
+	NProblems  int // all problems, including those not kept in Problems
+	// MaybeRouter, for a file named as a node's underlay that may be a router's capture named so and
+	// is read as named (the captures cannot tell: misnamedRouters), says why, naming the file.
+	MaybeRouter string
+	Err         error // the rest of the file could not be read (set together with a Problem)
 	// Cut says the file ends inside a record (or in a skipped tail): it was cut short, as a capture
 	// killed or copied while it wrote leaves it. Its capture ran no longer than its last frame.
 	Cut bool
@@ -503,7 +506,7 @@ func loadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 		applyFragFixes(files[f], obs[f], &loose[f])
 	}
 	c := IdentifyFiles(files, t, cfg)
-	if named, ok := misnamedRouters(c, obs, nil, cfg); ok {
+	if named, ok := misnamedRouters(c, obs, stamps, nil, cfg); ok {
 		c = IdentifyFiles(files, t, named)
 	}
 	c.Obs, c.Loose, c.Stamps = obs, loose, stamps

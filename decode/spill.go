@@ -111,7 +111,7 @@ func loadSpilled(paths []string, opts Options, cfg PointConfig, progress Progres
 	}
 	go sp.releaseLoop()
 	c := IdentifyFiles(files, t, cfg)
-	if named, ok := misnamedRouters(c, obs, nil, cfg); ok {
+	if named, ok := misnamedRouters(c, obs, stamps, nil, cfg); ok {
 		c = IdentifyFiles(files, t, named)
 	}
 	for f := range stamps {
