@@ -136,17 +136,22 @@ func (ar *arenaOut) fill(w *world, m *matcher, from, to int32) {
 // capture time corrected by its source's clock (matcher.corrected).
 func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next []uint32, from, to int32) int {
 	obs, base, st, clk := w.c.Obs[f], w.fileBase[f], &w.c.Stamps[f], m.srcClock
-	jOf, arena, hopPt, srcPoint := m.jOf, ar.arena, ar.hopPt, w.srcPoint
+	jOf, dup, arena, hopPt, srcPoint := m.jOf, m.dup, ar.arena, ar.hopPt, w.srcPoint
+	dts, t0 := ar.hopTs.dt, ar.hopTs.t0.blocks // set's common case below, on locals
 	n := uint32(to - from)
 	for ; i < len(obs); i++ {
 		w.trimAt(i)
 		g := base + uint32(i)
 		j := jOf[g] - 1
-		if uint32(j-from) >= n || m.isDup(g) { // none (-1), another range's or a duplicate
+		if uint32(j-from) >= n || dup[g/64]&(1<<(g%64)) != 0 { // none (-1), another range's or a duplicate (isDup)
 			continue
 		}
 		o := &obs[i]
-		t := clk[o.Source].correctAt(st.Ts(i, o), i)
+		ts, ok := st.TsPlain(i, o) // Ts, inlined: a call for each frame
+		if !ok {
+			ts = st.Ts(i, o)
+		}
+		t := clk[o.Source].correctAt(ts, i)
 		if t >= until && until != math.MaxInt64 {
 			break
 		}
@@ -154,7 +159,9 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next 
 		k := *nx
 		*nx = k + 1
 		arena[k], hopPt[k] = g, uint16(srcPoint[o.Source])
-		if !ar.hopTs.setSmall(int(k), j, t) {
+		if d := t - t0[uint32(j)/timesBlock][uint32(j)%timesBlock]; d >= 0 && d < dtBig {
+			dts[k] = uint32(d)
+		} else {
 			ar.hopTs.set(int(k), j, t)
 		}
 	}

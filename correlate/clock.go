@@ -226,21 +226,36 @@ func sampleRate(total int) uint64 {
 // gives the nodes each was seen on, by NAT-tolerant fingerprint (see blindNodes). The sampled frames
 // are taken in order of capture time, then point, not in the files' order: which sightings of a packet
 // are merged, and which node sends it, do not depend on the order the files were named in.
-func (w *world) clockPackets(refs []clockRef, total int) (pkts map[uint64]*clockPkt, blind map[uint64]uint64) {
-	pkts = w.samplePackets(refs, min(total, maxClockSamples))
+func (w *world) clockPackets(refs []clockRef, total int) (pkts clockPkts, blind map[uint64]uint64) {
+	list := w.samplePackets(refs, min(total, maxClockSamples))
 	// A packet none of whose sampled frames names its sending node is left out, and noted as blind on
 	// every node it was seen on.
-	for fp, p := range pkts {
-		if p.sender >= 0 {
+	kept := list[:0]
+	for _, x := range list {
+		if x.p.sender >= 0 {
+			kept = append(kept, x)
 			continue
 		}
-		for _, x := range p.seen {
-			blind = w.blindSeen(blind, p.loose, x.node)
+		for _, s := range x.p.seen {
+			blind = w.blindSeen(blind, x.p.loose, s.node)
 		}
-		delete(pkts, fp)
+	}
+	pkts = clockPkts{list: kept, idx: newFpIndex(len(kept))}
+	for i, x := range kept {
+		*pkts.idx.slot(x.fp, kept) = int32(i + 1)
 	}
 	return pkts, blind
 }
+
+// clockPkts is the sampled packets: list in no particular order (each fingerprint once), and idx,
+// which finds them by fingerprint.
+type clockPkts struct {
+	list []fpPkt
+	idx  fpIndex
+}
+
+// get returns the sampled packet with fingerprint fp, which must be one.
+func (c *clockPkts) get(fp uint64) *clockPkt { return c.list[*c.idx.slot(fp, c.list)-1].p }
 
 // clockRef is a sampled edge frame: frame i of file f, seen at point at time ts (as recorded).
 type clockRef struct {
@@ -326,16 +341,16 @@ func (p *clockPkt) addSighting(node int, ts int64, ttl uint8, o *decode.Observat
 // sender (egress) → every other node (ingress), every router (egress) → the receiver, and each router →
 // the next one, in the order the outer TTL gives (it falls by one per routed hop, whatever the clocks
 // say).
-func delayPairs(pkts map[uint64]*clockPkt) map[[2]int][]delaySample {
+func delayPairs(pkts clockPkts) map[[2]int][]delaySample {
 	var pairs pairSamples
 	var routers []*clockSight
-	fps := make([]uint64, 0, len(pkts))
-	for fp := range pkts {
-		fps = append(fps, fp)
+	fps := make([]uint64, len(pkts.list))
+	for i, x := range pkts.list {
+		fps[i] = x.fp
 	}
 	slices.Sort(fps) // distinct keys
 	for _, fp := range fps {
-		p := pkts[fp]
+		p := pkts.get(fp)
 		if p.ambiguous {
 			continue
 		}

@@ -25,13 +25,13 @@ type stepBound struct {
 // is of a different node: a node's later step is found against its earlier one taken off, and its
 // pairs' moments in the first samples do not say which they show.
 func (w *world) resizeSteps(refs []clockRef, total int, orig map[[2]int][]delaySample, steps []*clockStep) (
-	resized []*clockStep, pkts map[uint64]*clockPkt, blind map[uint64]uint64, pairs map[[2]int][]delaySample) {
+	resized []*clockStep, pkts clockPkts, blind map[uint64]uint64, pairs map[[2]int][]delaySample) {
 	if len(steps) < 2 {
-		return nil, nil, nil, nil
+		return nil, clockPkts{}, nil, nil
 	}
 	bounds := stepBounds(orig, steps)
 	if bounds == nil {
-		return nil, nil, nil, nil
+		return nil, clockPkts{}, nil, nil
 	}
 	lo, hi := narrowSizes(bounds, len(steps))
 	const far = math.MaxInt64 / 4
@@ -39,7 +39,7 @@ func (w *world) resizeSteps(refs []clockRef, total int, orig map[[2]int][]delayS
 	resized = make([]*clockStep, len(steps))
 	for i, st := range steps {
 		if lo[i] > hi[i] {
-			return nil, nil, nil, nil
+			return nil, clockPkts{}, nil, nil
 		}
 		cp := *st
 		if lo[i] > -far && hi[i] < far {
@@ -50,7 +50,7 @@ func (w *world) resizeSteps(refs []clockRef, total int, orig map[[2]int][]delayS
 		resized[i] = &cp
 	}
 	if !moved {
-		return nil, nil, nil, nil
+		return nil, clockPkts{}, nil, nil
 	}
 	for _, st := range resized {
 		refs = w.unstepRefs(refs, st)

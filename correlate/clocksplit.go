@@ -1,40 +1,48 @@
 package correlate
 
-import "runtime"
+import (
+	"math/bits"
+	"runtime"
+)
 
 // clockSplit is how many sampled frames make it worth collecting their packets on two goroutines.
 const clockSplit = 1 << 13
 
 // samplePackets collects the sampled frames refs into packets by exact fingerprint, each frame added
-// to its packet in the order of refs; n sizes the map. On more than one core, with many frames, two
-// goroutines each take the packets of half the fingerprints (all of a packet's frames go to one, in
-// the same order), and the halves are joined after: every packet is what one pass makes of it, and
-// the clocks come first, with nothing else to do beside them.
-func (w *world) samplePackets(refs []clockRef, n int) map[uint64]*clockPkt {
-	pkts := make(map[uint64]*clockPkt, n)
+// to its packet in the order of refs, and returns them in no particular order (each fingerprint once);
+// n sizes the list. On more than one core, with many frames, two goroutines each take the packets of
+// half the fingerprints (all of a packet's frames go to one, in the same order), and the halves are
+// joined after: every packet is what one pass makes of it, and the clocks come first, with nothing
+// else to do beside them.
+func (w *world) samplePackets(refs []clockRef, n int) []fpPkt {
 	if runtime.GOMAXPROCS(0) < 2 || len(refs) < clockSplit {
-		w.addSamples(pkts, refs, 0, 0)
-		return pkts
+		return w.addSamples(refs, n, 0, 0)
 	}
-	odd := make(map[uint64]*clockPkt, n/2)
-	wait := beside(func() { w.addSamples(odd, refs, 1, 1) })
-	w.addSamples(pkts, refs, 1, 0)
+	var odd []fpPkt
+	wait := beside(func() { odd = w.addSamples(refs, n/2, 1, 1) })
+	pkts := w.addSamples(refs, n, 1, 0)
 	wait()
-	for fp, p := range odd {
-		pkts[fp] = p
-	}
-	return pkts
+	return append(pkts, odd...)
 }
 
 // clockSlab is how many sampled packets addSamples allocates at once.
 const clockSlab = 1024
 
-// addSamples adds to pkts the frames of refs whose packet's exact fingerprint fp has fp&mask == part.
-// The packets and their first two sightings come out of slabs (one allocation per clockSlab
-// packets, not two or three per packet).
-func (w *world) addSamples(pkts map[uint64]*clockPkt, refs []clockRef, mask, part uint64) {
+// fpPkt is a sampled packet and its exact fingerprint.
+type fpPkt struct {
+	fp uint64
+	p  *clockPkt
+}
+
+// addSamples returns the packets of the frames of refs whose exact fingerprint fp has fp&mask ==
+// part (n sizes the list). The packets and their first two sightings come out of slabs (one
+// allocation per clockSlab packets, not two or three per packet); an index of its own finds a frame's
+// packet (a map cost several times as much).
+func (w *world) addSamples(refs []clockRef, n int, mask, part uint64) []fpPkt {
 	var slab []clockPkt
 	var sights []clockSight
+	pkts := make([]fpPkt, 0, min(n, len(refs)))
+	idx := newFpIndex(len(refs)) // no more packets than frames
 	for _, r := range refs {
 		o := &w.c.Obs[r.f][r.i]
 		lf := w.c.Loose[r.f].At(int(r.i))
@@ -42,15 +50,19 @@ func (w *world) addSamples(pkts map[uint64]*clockPkt, refs []clockRef, mask, par
 		if fp&mask != part {
 			continue
 		}
-		p := pkts[fp]
-		if p == nil {
+		slot := idx.slot(fp, pkts)
+		var p *clockPkt
+		if *slot == 0 {
 			if len(slab) == 0 {
 				slab, sights = make([]clockPkt, clockSlab), make([]clockSight, 2*clockSlab)
 			}
 			p, slab = &slab[0], slab[1:]
 			*p = clockPkt{sender: -1, receiver: -1, loose: lf, seen: sights[:0:2]}
 			sights = sights[2:]
-			pkts[fp] = p
+			pkts = append(pkts, fpPkt{fp, p})
+			*slot = int32(len(pkts))
+		} else {
+			p = pkts[*slot-1].p
 		}
 		if p.sender < 0 {
 			p.sender = w.senderNode(o)
@@ -59,5 +71,29 @@ func (w *world) addSamples(pkts map[uint64]*clockPkt, refs []clockRef, mask, par
 			p.receiver = w.receiverNode(o)
 		}
 		p.addSighting(w.pointNode[r.point], r.ts, w.hopTTL(o), o)
+	}
+	return pkts
+}
+
+// fpIndex finds packets in a list by exact fingerprint: open addressing with linear probing, each
+// slot the packet's position in the list + 1 (0: empty), at least twice as many slots as packets.
+type fpIndex struct {
+	slots []int32
+	shift uint
+}
+
+// newFpIndex returns an index for up to n packets.
+func newFpIndex(n int) fpIndex {
+	b := max(bits.Len(uint(2*n)), 1)
+	return fpIndex{slots: make([]int32, 1<<b), shift: uint(64 - b)}
+}
+
+// slot returns the slot of the packet of list with fingerprint fp, or the empty slot where it goes.
+func (x *fpIndex) slot(fp uint64, list []fpPkt) *int32 {
+	mask := len(x.slots) - 1
+	for i := int(fp * 0x9e3779b97f4a7c15 >> x.shift); ; i = (i + 1) & mask {
+		if k := x.slots[i]; k == 0 || list[k-1].fp == fp {
+			return &x.slots[i]
+		}
 	}
 }

@@ -22,9 +22,22 @@ func TestSamplePacketsSplit(t *testing.T) {
 	one := w.samplePackets(refs, total)
 	runtime.GOMAXPROCS(2)
 	two := w.samplePackets(refs, total)
-	if len(one) == 0 || !reflect.DeepEqual(one, two) {
+	if len(one) == 0 || !reflect.DeepEqual(byFingerprint(t, one), byFingerprint(t, two)) {
 		t.Fatalf("%d packets in one pass, %d on two goroutines, or they differ", len(one), len(two))
 	}
+}
+
+// byFingerprint returns the sampled packets pkts by fingerprint, failing t if one is there twice.
+func byFingerprint(t *testing.T, pkts []fpPkt) map[uint64]*clockPkt {
+	t.Helper()
+	m := map[uint64]*clockPkt{}
+	for _, x := range pkts {
+		if m[x.fp] != nil {
+			t.Fatalf("fingerprint %x sampled twice", x.fp)
+		}
+		m[x.fp] = x.p
+	}
+	return m
 }
 
 // clockSampleWorld returns the world of a generated many-flow IP-in-IP capture (seed; packets, or the
@@ -47,4 +60,41 @@ func clockSampleWorld(t *testing.T, seed uint64, packets int) (*world, []bool, i
 	w := worldOf(decode.Load(g.Files, decode.Options{}, decode.PointConfig{}))
 	edge, total, _ := w.clockEdges()
 	return w, edge, total
+}
+
+// fpIndex finds each packet by its fingerprint, whatever slots their fingerprints share: filled to
+// its limit (half its slots), with fingerprints chosen to share a home slot and others to wrap
+// around the end, and asked for ones it does not hold.
+func TestFpIndex(t *testing.T) {
+	const n = 64
+	x := newFpIndex(n)
+	home := func(fp uint64) int { return int(fp * 0x9e3779b97f4a7c15 >> x.shift) }
+	var list []fpPkt
+	want := map[uint64]*clockPkt{}
+	last := len(x.slots) - 1
+	for fp := uint64(1); len(list) < n; fp++ {
+		// every other one shares the first's home slot or has the last slot's, the rest anywhere
+		if len(list)%2 == 0 && home(fp) != home(1) && home(fp) != last {
+			continue
+		}
+		slot := x.slot(fp, list)
+		if *slot != 0 {
+			t.Fatalf("fingerprint %d found before it was added", fp)
+		}
+		p := &clockPkt{sender: len(list)}
+		list = append(list, fpPkt{fp, p})
+		*slot = int32(len(list))
+		want[fp] = p
+	}
+	c := clockPkts{list: list, idx: x}
+	for fp, p := range want {
+		if got := c.get(fp); got != p {
+			t.Fatalf("fingerprint %d: packet %d, want %d", fp, got.sender, p.sender)
+		}
+	}
+	for fp := uint64(1 << 40); fp < 1<<40+1000; fp++ {
+		if k := *x.slot(fp, list); k != 0 {
+			t.Fatalf("fingerprint %d, never added, found as packet %d", fp, k-1)
+		}
+	}
 }

@@ -601,10 +601,10 @@ func (w *world) tieStep(pairs map[[2]int][]delaySample, f pairStep, node, other 
 
 // findSteps finds the steps of one node's clock, up to maxSteps, each with the earlier ones taken off,
 // and returns them with the packets and pairs sampled again without them.
-func (w *world) findSteps(refs []clockRef, total int, pkts map[uint64]*clockPkt, blind map[uint64]uint64,
-	pairs map[[2]int][]delaySample) ([]*clockStep, map[uint64]*clockPkt, map[uint64]uint64, map[[2]int][]delaySample) {
+func (w *world) findSteps(refs []clockRef, total int, pkts clockPkts, blind map[uint64]uint64,
+	pairs map[[2]int][]delaySample) ([]*clockStep, clockPkts, map[uint64]uint64, map[[2]int][]delaySample) {
 	type state struct {
-		pkts  map[uint64]*clockPkt
+		pkts  clockPkts
 		blind map[uint64]uint64
 		pairs map[[2]int][]delaySample
 	}

@@ -36,18 +36,6 @@ func (h *hopTimes) set(k int, j int32, t int64) {
 	h.mu.Unlock()
 }
 
-// setSmall is set for a time within 4.29 s after the journey's first sighting, which it reports; it
-// records nothing otherwise (set does). Small enough to be inlined where every hop is set.
-func (h *hopTimes) setSmall(k int, j int32, t int64) bool {
-	u := uint32(j)
-	d := t - h.t0.blocks[u/timesBlock][u%timesBlock]
-	if d >= 0 && d < dtBig {
-		h.dt[k] = uint32(d)
-		return true
-	}
-	return false
-}
-
 // at returns the time of arena slot k, a hop of journey j.
 func (h *hopTimes) at(j int32, k int) int64 {
 	if d := h.dt[k]; d != dtBig {

@@ -294,18 +294,39 @@ func further(f, g map[linkKey]sighting) (out, in int, ok bool) {
 	return out, in, out > 0 && in > 0 && out+in >= minMergedDup
 }
 
+// podCacheBits sets the size of podPackets's cache of IPv4 sources (1<<podCacheBits slots).
+const (
+	podCacheBits  = 8
+	podCacheSlots = 1 << podCacheBits
+)
+
+// podCached is a slot of podPackets's cache: whether source src is one of the node's pods.
+type podCached struct {
+	src     uint32
+	is, set bool
+}
+
 // podPackets returns what the Observations of one file (side tables t, whose contexts ctxs keeps)
 // hold of the packets of one node's pods (mine).
 func podPackets(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, mine podSet) *podTTLs {
 	s := &podTTLs{}
 	v6 := map[uint32]bool{} // the file's IPv6 sources (Tables.V6 indexes) that are mine
+	// v4 holds mine.v4's answers for the file's IPv4 sources, direct-mapped by address: a file's
+	// packets come from a few sources, and a map lookup for each packet was most of this loop's cost.
+	var v4 [podCacheSlots]podCached
+	var all []HdrCtx // t's contexts, once an encapsulated packet needs them
+	haveAll := false
 	for i := range obs {
 		o := &obs[i]
 		if o.Flags&(FlagARP|FlagNotIP|FlagTruncated|FlagError) != 0 {
 			continue
 		}
 		if o.Flags&FlagIPv6 == 0 {
-			if !mine.v4[o.Src] {
+			c := &v4[o.Src*0x9e3779b1>>(32-podCacheBits)]
+			if !c.set || c.src != o.Src {
+				*c = podCached{src: o.Src, is: mine.v4[o.Src], set: true}
+			}
+			if !c.is {
 				continue
 			}
 		} else {
@@ -320,10 +341,13 @@ func podPackets(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, mine po
 		}
 		ttl := o.TTL
 		if o.Encap() != EncapNone {
-			all, ok := ctxs[t]
-			if !ok {
-				all = t.CtxAll()
-				ctxs[t] = all
+			if !haveAll {
+				var ok bool
+				if all, ok = ctxs[t]; !ok {
+					all = t.CtxAll()
+					ctxs[t] = all
+				}
+				haveAll = true
 			}
 			if int(o.Ctx) >= len(all) || all[o.Ctx].OuterV == 0 {
 				continue
