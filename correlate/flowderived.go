@@ -105,6 +105,9 @@ func (a *analysis) deriveRange(at []flowDerived, from, to int, hs []PointRTT) []
 // are no measurement.
 func (b *flowOutBuf) setDerived(f *Flow, fi int, fl *flowAcc) {
 	b.setDerivedRaw(f, fi, fl)
+	if b.a.flowClocks == nil { // every clock bounded both ways: every latency is a measurement
+		return
+	}
 	if f.ClockBound, f.ClockNote = b.a.flowBound(fi); f.ClockBound == BoundNone {
 		f.LatencyNs = Latency{} // no measurement: never a latency shown as one
 	}

@@ -472,7 +472,7 @@ func (pl *placement) countFlow(p *placing, status statusCode) {
 				}
 				fl.e2e.add(p.when[reach] - p.when[p.first])
 				if pl.flowClocks != nil { // the journey's end nodes' clocks say what its latency is
-					pl.flowClocks[p.fi].add(pl.analysis, pl.w.pointNode[pi.points[p.first]], pl.w.pointNode[pi.points[reach]])
+					pl.countFlowClock(p)
 				}
 			}
 		}
@@ -496,6 +496,13 @@ func (pl *placement) countFlow(p *placing, status statusCode) {
 			fl.notCaptured++
 		}
 	}
+}
+
+// countFlowClock counts delivered journey p's end-to-end latency on its flow's flowClock: what the
+// clocks of the nodes of the first and the last points it reached make of it.
+func (pl *placement) countFlowClock(p *placing) {
+	pts := p.pi.points
+	pl.flowClocks[p.fi].add(pl.analysis, pl.w.pointNode[pts[p.first]], pl.w.pointNode[pts[p.reach]])
 }
 
 // countSegEnd counts journey p, lost or not captured, on the segment where it ended (countEnd): a

@@ -21,7 +21,7 @@ type flowTmpl struct {
 	lat [5]string // latency_ns's members but the first (in latency)
 	end string    // the end of latency_ns and of the flow
 	// the end of latency_ns, clock_bound's and clock_note's keys, and the end of the flow: for a flow
-	// with a ClockBound or ClockNote (flowLatency makes them when one comes)
+	// with a ClockBound or ClockNote (flowClock makes them when one comes)
 	latEnd, clockBound, clockNote, flowEnd string
 	pp                                     [3]string // a per_point element's: its start and first key, the other two keys
 	hs                                     [2]string // a handshake_rtt_ns element's: its start and first key, the other key
@@ -115,7 +115,11 @@ func writeFlow(e *jsonEnc, x *correlate.Flow) {
 	b = e.pointCounts(b, t, x.PerPoint)
 	b = append(b, t.path...)
 	b = e.path(b, t, x.Path)
-	e.buf = flowLatency(b, t, x)
+	b = latency(b, t, &x.LatencyNs)
+	if x.ClockBound != "" || x.ClockNote != "" {
+		b = flowClock(b, t, x)
+	}
+	e.buf = b
 	e.flush(false)
 }
 
@@ -229,13 +233,9 @@ func latency(b []byte, t *flowTmpl, x *correlate.Latency) []byte {
 	return append(b, t.end...)
 }
 
-// flowLatency appends the flow's latency_ns, its clock_bound and clock_note when it has them, and the
-// flow's end.
-func flowLatency(b []byte, t *flowTmpl, x *correlate.Flow) []byte {
-	b = latency(b, t, &x.LatencyNs)
-	if x.ClockBound == "" && x.ClockNote == "" {
-		return b
-	}
+// flowClock rewrites the end of flow x's JSON, b as latency left it, to add its clock_bound and
+// clock_note.
+func flowClock(b []byte, t *flowTmpl, x *correlate.Flow) []byte {
 	if t.flowEnd == "" { // made for the first flow that needs them: most runs have none
 		t.latEnd, t.clockBound = jsonLine(t.depth+1)+"}", ","+jsonLine(t.depth+1)+`"clock_bound": `
 		t.clockNote, t.flowEnd = ","+jsonLine(t.depth+1)+`"clock_note": `, jsonLine(t.depth)+"}"
