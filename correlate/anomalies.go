@@ -585,6 +585,12 @@ func detectClockSkew(f *findings, k *kindRow) []Anomaly {
 	for n, m := range f.a.clocks {
 		if m.offset > int64(time.Millisecond) || m.offset < -int64(time.Millisecond) {
 			detail := fmt.Sprintf("Offset %s", time.Duration(m.offset))
+			switch m.open { // bounded on one side only: a limit, not a measured offset
+			case sideUpper:
+				detail = fmt.Sprintf("Offset at most %s (bounded on one side only)", time.Duration(m.offset))
+			case sideLower:
+				detail = fmt.Sprintf("Offset at least %s (bounded on one side only)", time.Duration(m.offset))
+			}
 			if m.bound >= 0 {
 				detail += fmt.Sprintf(" ± %s", time.Duration(m.bound))
 			}

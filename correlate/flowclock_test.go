@@ -300,3 +300,49 @@ func TestPairBoundChains(t *testing.T) {
 		}
 	}
 }
+
+// TestClockSkewOneSidedLab: clock-skew gives a node's offset; for a clock bounded on one side only
+// that offset is a limit, and the finding says so. state-neigh-failed (with k8s/), node-b's captures
+// 5 ms ahead: node-b's clock is bounded from node-a's side only (no packet came back), so its offset
+// is at most about 5 ms. On main the finding said "Offset 5.02ms" as a measured offset.
+func TestClockSkewOneSidedLab(t *testing.T) {
+	src := "../testdata/lab/scenarios/state-neigh-failed"
+	if _, err := os.Stat(filepath.Join(src, "k8s")); err != nil {
+		t.Skip("no state-neigh-failed lab scenario")
+	}
+	dir := t.TempDir()
+	pcaps, _ := filepath.Glob(filepath.Join(src, "*.pcap"))
+	var paths []string
+	for _, p := range pcaps {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(filepath.Base(p), "node-b-") {
+			shiftCapture(t, b, 5*time.Millisecond)
+		}
+		q := filepath.Join(dir, filepath.Base(p))
+		if err := os.WriteFile(q, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, q)
+	}
+	cfg, m := labK8sConfig(t, src, decode.PointConfig{})
+	r := Correlate(decode.Load(paths, decode.Options{}, cfg), Options{Cluster: m})
+	found := false
+	for _, a := range r.Anomalies {
+		if a.Kind != "clock-skew" || a.Where.Node != "node-b" {
+			continue
+		}
+		found = true
+		if !strings.Contains(a.Message, "Offset at most 5") || !strings.Contains(a.Message, "bounded on one side only") {
+			t.Errorf("clock-skew of node-b gives its one-sided offset as measured: %s", a.Message)
+		}
+	}
+	if !found {
+		for _, c := range r.Clocks {
+			t.Logf("%s: %d %d %s", c.Node, c.OffsetNs, c.BoundNs, c.Method)
+		}
+		t.Fatal("no clock-skew for node-b, 5 ms ahead")
+	}
+}
