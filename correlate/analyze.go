@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/calipath/calipath/cluster"
@@ -124,6 +125,7 @@ func CorrelateContext(ctx context.Context, c *decode.Capture, opts Options) (*Re
 	wg := joinWireGuard(w, m, opts) // WireGuard messages joined to the packets they carried
 	a := &analysis{w: w, journeys: m.out(), clocks: clocks, opts: opts, nJ: int(m.next), offFits: offFits, wg: wg,
 		early: frames}
+	a.openClocks = a.anyOpen()
 	// each journey's hops in path order; the matcher ends here
 	a.arenaOut = buildArenaSplit(w, m, a.nJ, opts.Lean, stageChunk(&opts, 1) > 0)
 	return a.result(), nil // flows, paths, placement, findings: the Result
@@ -208,6 +210,15 @@ type analysis struct {
 	// counted in flow order, where the journeys' first sightings lie close together, and kept for
 	// EachFlow, which renders the flows in the order of their ids.
 	udpN []int32
+	// openClocks: some node's clock is bounded on one side only (anyOpen), so latencies between nodes
+	// may be bounds or not known (segclock.go).
+	openClocks bool
+	// flowClocks is, by flow index, what one-sided clocks make of each flow's end-to-end latencies
+	// (segclock.go; placement counts them): nil when every clock is bounded both ways.
+	flowClocks []flowClock
+	// flowNotes caches flowBound's answer by flowClock (flows are written out on several goroutines).
+	flowNotesMu sync.Mutex
+	flowNotes   map[flowClock][2]string
 
 	// Late joins (window.go): packets split by a short window joined again.
 	lateOut
@@ -402,6 +413,7 @@ func (a *analysis) journeyOut(j int, status, lastSeen, next string, buf *journey
 	}
 	var prev *decode.Observation
 	var prevTs int64
+	prevPt := -1
 	for _, g := range hs {
 		o, f := a.obs(g)
 		i := int(g - w.fileBase[f])
@@ -412,12 +424,15 @@ func (a *analysis) journeyOut(j int, status, lastSeen, next string, buf *journey
 		if prev != nil {
 			hop.DeltaNs = t - prevTs
 			hop.Changes = a.hopChanges(buf, prev, o)
+			if a.openClocks { // a latency from a node to another may be a bound, or not known
+				hop.ClockBound = a.pairBound(w.pointNode[prevPt], w.pointNode[p])
+			}
 		}
 		if a.wg != nil {
 			a.wgHop(&hop, prev, o)
 		}
 		jr.Hops = append(jr.Hops, hop)
-		prev, prevTs = o, t
+		prev, prevTs, prevPt = o, t, p
 	}
 	if n := a.jDups[int32(j)]; n > 0 && len(jr.Hops) > 0 {
 		jr.Hops[0].Dup = n

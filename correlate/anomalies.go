@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -409,11 +410,15 @@ func detectLosses(f *findings, k *kindRow) []Anomaly {
 }
 
 // detectClockInconsistent lists the cross-node segments where corrected latencies came out negative.
+// Not where a clock bounded on one side only leaves the latencies lower bounds (a true latency may be
+// larger than a negative bound) or not known (segClock): nothing is inconsistent there. An upper
+// bound below zero is: the true latency would be below it.
 func detectClockInconsistent(f *findings, k *kindRow) []Anomaly {
 	var out []Anomaly
 	w := f.a.w
 	for _, s := range f.a.segs {
-		if s.negative > 0 && w.pointNode[s.from] != w.pointNode[s.to] {
+		if s.negative > 0 && w.pointNode[s.from] != w.pointNode[s.to] &&
+			!slices.Contains([]string{BoundLower, BoundNone}, f.a.pairBound(w.pointNode[s.from], w.pointNode[s.to])) {
 			out = append(out, k.anomaly(k.severity, f.segWhere(s), nil, f.ids, s.negative, nil,
 				fmt.Sprintf("%d packets had negative latency.", s.negative)))
 		}
@@ -580,6 +585,12 @@ func detectClockSkew(f *findings, k *kindRow) []Anomaly {
 	for n, m := range f.a.clocks {
 		if m.offset > int64(time.Millisecond) || m.offset < -int64(time.Millisecond) {
 			detail := fmt.Sprintf("Offset %s", time.Duration(m.offset))
+			switch m.open { // bounded on one side only: a limit, not a measured offset
+			case sideUpper:
+				detail = fmt.Sprintf("Offset at most %s (bounded on one side only)", time.Duration(m.offset))
+			case sideLower:
+				detail = fmt.Sprintf("Offset at least %s (bounded on one side only)", time.Duration(m.offset))
+			}
 			if m.bound >= 0 {
 				detail += fmt.Sprintf(" ± %s", time.Duration(m.bound))
 			}

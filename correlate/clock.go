@@ -724,14 +724,33 @@ func (w *world) oneSidedMethods(models []clockModel, pairs map[[2]int][]delaySam
 			names = append(names, w.nodes[m.openBy[len(m.openBy)-1]])
 			m.samples += len(pairs[k])
 		}
+		through := w.limitVia(models, n)
 		if side[n] == sideUpper {
-			m.method = fmt.Sprintf("one-way (%s→%s only): offset ≤ %s; taken as equal: latencies into it are lower bounds, out of it upper bounds (the segment table marks them)",
-				strings.Join(names, ", "), w.nodes[n], time.Duration(m.offset))
+			m.method = fmt.Sprintf("one-way (%s→%s only): offset ≤ %s%s; taken as equal: latencies into it are lower bounds, out of it upper bounds (the segment table marks them)",
+				strings.Join(names, ", "), w.nodes[n], time.Duration(m.offset), through)
 		} else {
-			m.method = fmt.Sprintf("one-way (%s→%s only): offset ≥ %s; taken as equal: latencies out of it are lower bounds, into it upper bounds (the segment table marks them)",
-				w.nodes[n], strings.Join(names, ", "), time.Duration(m.offset))
+			m.method = fmt.Sprintf("one-way (%s→%s only): offset ≥ %s%s; taken as equal: latencies out of it are lower bounds, into it upper bounds (the segment table marks them)",
+				w.nodes[n], strings.Join(names, ", "), time.Duration(m.offset), through)
 		}
 	}
+}
+
+// limitVia says, for the method of node n's one-sided clock, which node's clock its limit was set
+// through (openVia): " through router-1", with what that clock is when it is not the reference's
+// (bounded on one side itself, or estimated against the reference); "" when the limit came straight
+// from the reference or no node is known for it.
+func (w *world) limitVia(models []clockModel, n int) string {
+	v := models[n].openVia - 1
+	if v < 0 || v == n || v >= len(models) || models[v].method == "reference" {
+		return ""
+	}
+	switch {
+	case models[v].bound < 0:
+		return fmt.Sprintf(" through %s (set against %s's clock, itself bounded on one side only)", w.nodes[v], w.nodes[v])
+	case models[v].method == "--offset":
+		return fmt.Sprintf(" through %s (set against %s's clock as --offset gives it)", w.nodes[v], w.nodes[v])
+	}
+	return fmt.Sprintf(" through %s (set against %s's clock as estimated)", w.nodes[v], w.nodes[v])
 }
 
 // receiverNode returns the node a packet is going to: the node of the outer destination for

@@ -101,7 +101,20 @@ func (a *analysis) deriveRange(at []flowDerived, from, to int, hs []PointRTT) []
 
 // setDerived sets what flow fi's journeys give of f: from the flows derived ahead (b.derived), else
 // computed now.
+// Its latencies are marked with what one-sided clocks make of them (flowBound), and left out when they
+// are no measurement.
 func (b *flowOutBuf) setDerived(f *Flow, fi int, fl *flowAcc) {
+	b.setDerivedRaw(f, fi, fl)
+	if b.a.flowClocks == nil { // every clock bounded both ways: every latency is a measurement
+		return
+	}
+	if f.ClockBound, f.ClockNote = b.a.flowBound(fi); f.ClockBound == BoundNone {
+		f.LatencyNs = Latency{} // no measurement: never a latency shown as one
+	}
+}
+
+// setDerivedRaw is setDerived but for the clocks' marks.
+func (b *flowOutBuf) setDerivedRaw(f *Flow, fi int, fl *flowAcc) {
 	if fd := b.derived; fd != nil {
 		d := &fd.at[b.a.rank[fi]]
 		d.set(f, fl.client.proto)

@@ -90,6 +90,9 @@ func (a *analysis) clockOut() []Clock {
 	for n, m := range a.clocks {
 		out = append(out, Clock{Node: a.w.nodes[n], OffsetNs: m.offset, BoundNs: m.bound,
 			DriftPPM: float64(int64(m.drift*1e6*1000)) / 1000, Method: m.method, Samples: m.samples})
+		if v := m.openVia - 1; m.open != sideNone && v >= 0 && v != n && v < len(a.w.nodes) {
+			out[len(out)-1].Via = a.w.nodes[v]
+		}
 	}
 	return out
 }

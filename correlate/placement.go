@@ -471,6 +471,9 @@ func (pl *placement) countFlow(p *placing, status statusCode) {
 					fl.e2e.samples = carve(&pl.lats, min(len(fl.journeys[c2s])+len(fl.journeys[s2c]), exactSamples))
 				}
 				fl.e2e.add(p.when[reach] - p.when[p.first])
+				if pl.flowClocks != nil { // the journey's end nodes' clocks say what its latency is
+					pl.countFlowClock(p)
+				}
 			}
 		}
 	case stLost, stNotCaptured:
@@ -493,6 +496,13 @@ func (pl *placement) countFlow(p *placing, status statusCode) {
 			fl.notCaptured++
 		}
 	}
+}
+
+// countFlowClock counts delivered journey p's end-to-end latency on its flow's flowClock: what the
+// clocks of the nodes of the first and the last points it reached make of it.
+func (pl *placement) countFlowClock(p *placing) {
+	pts := p.pi.points
+	pl.flowClocks[p.fi].add(pl.analysis, pl.w.pointNode[pts[p.first]], pl.w.pointNode[pts[p.reach]])
 }
 
 // countSegEnd counts journey p, lost or not captured, on the segment where it ended (countEnd): a
@@ -775,6 +785,9 @@ func (pl *placement) icmpStatus(h []uint32, j int32) statusCode {
 // returns its output, and the Result's journeys (IDs only, rendered later) when asked for.
 func placeJourneys(a *analysis) (*placementOut, []Journey) {
 	pl := newPlacement(a)
+	if a.openClocks {
+		a.flowClocks = make([]flowClock, len(a.flows))
+	}
 	var out []Journey
 	if a.opts.Journeys {
 		out = make([]Journey, 0, a.nJ)

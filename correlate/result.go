@@ -122,6 +122,10 @@ type Clock struct {
 	DriftPPM float64 `json:"drift_ppm"`
 	Method   string  `json:"method"`
 	Samples  int     `json:"samples"`
+	// Via names, for a clock bounded on one side only, the node whose clock and packets set its limit
+	// (the reference, or a node itself bounded through another: router-2 through router-1); empty for
+	// every other clock.
+	Via string `json:"via,omitempty"`
 }
 
 // Latency summarises per-hop latencies in ns over N samples (all zero when N is 0).
@@ -155,8 +159,13 @@ type Segment struct {
 
 // Mark is a latency of the segment as printed (text: a formatted latency, "-" for none): "≥" or "≤"
 // before it for lower or upper bounds, "?" in place of it when the clocks leave it unknown.
-func (s *Segment) Mark(text string) string {
-	switch s.ClockBound {
+func (s *Segment) Mark(text string) string { return MarkBound(s.ClockBound, text) }
+
+// MarkBound is a latency as printed (text: a formatted latency, "-" for none) that bound (a
+// Segment's, Flow's or Hop's ClockBound) says what of: "≥" or "≤" before it for lower or upper
+// bounds, "?" in place of it when the clocks leave it unknown, text unchanged for a measurement.
+func MarkBound(bound, text string) string {
+	switch bound {
 	case BoundNone:
 		return "?"
 	case BoundLower:
@@ -234,7 +243,18 @@ type Flow struct {
 	PerPoint        []PointCount `json:"per_point"`
 	Path            []string     `json:"path"`       // points of the client→server direction
 	LatencyNs       Latency      `json:"latency_ns"` // end-to-end over delivered journeys
+	// ClockBound says what LatencyNs is when a clock at an end of some of its journeys is bounded on
+	// one side only, as Segment.ClockBound does: BoundLower, BoundUpper, or BoundNone (LatencyNs left
+	// empty: some journey's latency is neither bound, or some are lower bounds and others upper ones,
+	// so quantiles over them are neither); "" when every one is a measurement. An end-to-end latency
+	// depends on the clocks of its journey's first and last nodes only.
+	ClockBound string `json:"clock_bound,omitempty"`
+	// ClockNote says why, naming the clocks; for BoundNone also how to bound them.
+	ClockNote string `json:"clock_note,omitempty"`
 }
+
+// Mark is a latency of the flow as printed, marked as MarkBound does.
+func (f *Flow) Mark(text string) string { return MarkBound(f.ClockBound, text) }
 
 // PointRTT is a TCP handshake RTT (SYN to ACK of SYN-ACK) measured at one point.
 type PointRTT struct {
@@ -354,7 +374,11 @@ type Hop struct {
 	TTL     uint8    `json:"ttl"`
 	Encap   string   `json:"encap"`
 	Changes []string `json:"changes,omitempty"`
-	Dup     int      `json:"dup,omitempty"` // further copies of the frame at this point
+	// ClockBound says what DeltaNs is when it crosses from a node to another and a clock of the two is
+	// bounded on one side only, as Segment.ClockBound does (BoundNone: DeltaNs is no measurement; it
+	// is still given, so that Ts - DeltaNs is the hop before); "" for a measurement.
+	ClockBound string `json:"clock_bound,omitempty"`
+	Dup        int    `json:"dup,omitempty"` // further copies of the frame at this point
 	// Len is the innermost IP packet's total length (a GSO frame: the IP bytes captured), and
 	// TCPFlags its TCP flags as tcpdump prints them ("S.", "P."; empty when not TCP).
 	Len      uint16 `json:"len,omitempty"`

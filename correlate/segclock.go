@@ -16,32 +16,105 @@ const (
 
 // segClock says what the latencies of the segment from point from to point to are, and why, when a
 // clock at one of its ends is bounded on one side only (oneSided); "" for both when neither is.
+func (a *analysis) segClock(from, to int) (bound, note string) {
+	return a.nodeClock(a.w.pointNode[from], a.w.pointNode[to])
+}
+
+// anyOpen reports whether some node's clock is bounded on one side only: else every latency between
+// two nodes is a measurement (pairBound is "" for all).
+func (a *analysis) anyOpen() bool {
+	for n := range a.clocks {
+		if a.clocks[n].open != sideNone {
+			return true
+		}
+	}
+	return false
+}
+
+// pairBound says what a latency from node x to node y is (BoundLower, BoundUpper, BoundNone), "" when
+// it is a measurement: both clocks bounded both ways, or one node. It allocates nothing (the journeys'
+// hops and the flows' end-to-end latencies ask it per packet).
 //
 // A one-sided clock is taken at its limit. With e = true offset − offset taken (e ≤ 0 for a clock
-// bounded above, sideUpper; e ≥ 0 below), a corrected latency is the true one plus e(to) − e(from): a
-// lower bound when that cannot be positive, an upper bound when it cannot be negative. A clock whose
-// limit came from the other end's clock (openVia) moves with it: e(to) ≤ e(from) when to's limit was
-// set by a packet from the from side into it, and so on. Two clocks bounded the same way, neither by
-// the other (router-1 and ext-1 each bounded from node-a only), leave e(to) − e(from) unknown either
-// way, and a latency between them, negative or not, says nothing (BoundNone).
-func (a *analysis) segClock(from, to int) (bound, note string) {
-	x, y := a.w.pointNode[from], a.w.pointNode[to]
+// bounded above, sideUpper; e ≥ 0 below; 0 for a clock bounded both ways), a corrected latency is the
+// true one plus e(y) − e(x): a lower bound when that cannot be positive, an upper bound when it cannot
+// be negative. A clock whose limit came from another clock (openVia: the node whose packet set it)
+// moves with it: a clock bounded above through v has e ≤ e(v), one bounded below through v e ≥ e(v),
+// and so on along the chain to a clock bounded both ways. So e(y) ≤ e(x) when the chain above y
+// (y, its via, …, then 0 if y is bounded above or both ways) meets the chain below x; e(y) ≥ e(x)
+// the other way round. Two clocks bounded the same way, neither through the other (router-1 and
+// ext-1 each bounded from node-a only), leave e(y) − e(x) unknown either way, and a latency between
+// them, negative or not, says nothing (BoundNone).
+func (a *analysis) pairBound(x, y int) string {
 	if x < 0 || y < 0 || x == y || x >= len(a.clocks) || y >= len(a.clocks) {
-		return "", ""
+		return ""
 	}
-	mx, my := &a.clocks[x], &a.clocks[y]
-	if mx.open == sideNone && my.open == sideNone {
-		return "", ""
+	if a.clocks[x].open == sideNone && a.clocks[y].open == sideNone {
+		return ""
 	}
-	var le, ge bool // e(to) − e(from) ≤ 0 (lower bounds), ≥ 0 (upper bounds)
+	le := a.chainsMeet(y, x, sideUpper) // e(y) ≤ e(x)
+	ge := a.chainsMeet(x, y, sideUpper) // e(x) ≤ e(y)
 	switch {
-	case my.open == sideUpper && my.openVia == x+1, mx.open == sideLower && mx.openVia == y+1:
-		le = true
-	case mx.open == sideUpper && mx.openVia == y+1, my.open == sideLower && my.openVia == x+1:
-		ge = true
-	default:
-		le = my.open != sideLower && mx.open != sideUpper
-		ge = my.open != sideUpper && mx.open != sideLower
+	case le && ge:
+		return ""
+	case le:
+		return BoundLower
+	case ge:
+		return BoundUpper
+	}
+	return BoundNone
+}
+
+// chainZero stands for every clock bounded both ways (e = 0) in a chain (chainsMeet).
+const chainZero = -1
+
+// chainsMeet reports whether e(lo) ≤ e(hi) follows from the limits: whether the chain above lo
+// (lo, the node its limit came through while bounded above, …, and chainZero once one is bounded both
+// ways) meets the chain below hi (likewise, bounded below). up is sideUpper (the side the chain
+// above follows).
+func (a *analysis) chainsMeet(lo, hi int, up clockSide) bool {
+	down := sideLower
+	for u, i := lo, 0; i <= len(a.clocks); i++ {
+		for v, k := hi, 0; k <= len(a.clocks); k++ {
+			if u == v {
+				return true
+			}
+			if v = a.chainNext(v, down); v == chainZero-1 {
+				break
+			}
+		}
+		if u = a.chainNext(u, up); u == chainZero-1 {
+			return false
+		}
+	}
+	return false
+}
+
+// chainNext is the next clock of a chain (chainsMeet) after n, which follows clocks bounded on side
+// s: chainZero after a clock bounded both ways or after one bounded on s with no node named for its
+// limit, n's limit node after one bounded on s, and chainZero−1 (the end) after chainZero or after a
+// clock bounded the other way.
+func (a *analysis) chainNext(n int, s clockSide) int {
+	if n == chainZero {
+		return chainZero - 1
+	}
+	switch m := &a.clocks[n]; {
+	case m.open == sideNone:
+		return chainZero
+	case m.open != s:
+		return chainZero - 1
+	case m.openVia > 0 && m.openVia-1 != n && a.clocks[m.openVia-1].open != sideNone:
+		return m.openVia - 1
+	}
+	return chainZero
+}
+
+// nodeClock is pairBound with the note that says why: which one-sided clocks, how each is bounded
+// and, for BoundNone, how to bound them.
+func (a *analysis) nodeClock(x, y int) (bound, note string) {
+	bound = a.pairBound(x, y)
+	if bound == "" {
+		return "", ""
 	}
 	var open []string
 	for _, n := range []int{x, y} {
@@ -53,17 +126,22 @@ func (a *analysis) segClock(from, to int) (bound, note string) {
 	if len(open) > 1 {
 		limit = ", taken at their limits"
 	}
-	switch {
-	case le:
+	switch bound {
+	case BoundLower:
 		return BoundLower, "lower bounds: " + why + limit
-	case ge:
+	case BoundUpper:
 		return BoundUpper, "upper bounds: " + why + limit
 	}
 	return BoundNone, fmt.Sprintf("not known: the clocks of %s and %s are each bounded on one side only (%s), so "+
 		"how far apart they are is unknown either way, and these latencies are neither lower nor upper bounds. "+
-		"Give the IP of a host whose packets crossed them the other way (--node-ip NODE=IP: packets from an "+
+		"%s", a.w.nodes[x], a.w.nodes[y], why, a.boundFix(x, y))
+}
+
+// boundFix says how to bound the clocks of nodes x and y both ways.
+func (a *analysis) boundFix(x, y int) string {
+	return fmt.Sprintf("Give the IP of a host whose packets crossed them the other way (--node-ip NODE=IP: packets from an "+
 		"address calipath cannot put down to a node bound no clock), or --offset %s=DURATION and --offset %s=DURATION",
-		a.w.nodes[x], a.w.nodes[y], why, a.w.nodes[x], a.w.nodes[y])
+		a.w.nodes[x], a.w.nodes[y])
 }
 
 // openClock says how node n's one-sided clock is bounded: "router-1's offset ≤ 2.775µs, from node-a's
@@ -86,4 +164,105 @@ func (a *analysis) openClock(n int) string {
 		return s + ", from " + strings.Join(by, " and ") + "'s packets"
 	}
 	return s + ", " + dir + " " + strings.Join(by, " and ")
+}
+
+// flowClock is what one-sided clocks make of a flow's end-to-end latencies (countFlow): the kinds
+// its journeys' latencies were (bits: flowLower, flowUpper, flowNone), and for each kind the end
+// nodes of the first journey of that kind.
+type flowClock struct {
+	bits uint8
+	at   [3][2]int32
+}
+
+// The kinds of flowClock.bits, in the order of flowClock.at.
+const (
+	flowLower uint8 = 1 << iota
+	flowUpper
+	flowNone
+)
+
+// add counts a journey from node x to node y (first and last nodes reached) on the flow.
+func (fc *flowClock) add(a *analysis, x, y int) {
+	var k int
+	switch a.pairBound(x, y) {
+	case "":
+		return
+	case BoundLower:
+		k = 0
+	case BoundUpper:
+		k = 1
+	default:
+		k = 2
+	}
+	if fc.bits&(1<<k) == 0 {
+		fc.bits |= 1 << k
+		fc.at[k] = [2]int32{int32(x), int32(y)}
+	}
+}
+
+// flowBound says what flow fi's end-to-end latencies are, and why (Flow.ClockBound and ClockNote):
+// "" for both when each of its journeys' is a measurement. Quantiles over measurements and lower
+// bounds are lower bounds of the true quantiles (each value shown is at most its true one), likewise
+// with upper bounds; over lower and upper bounds together, or with a latency that is neither, they
+// are neither.
+func (a *analysis) flowBound(fi int) (bound, note string) {
+	if a.flowClocks == nil || fi >= len(a.flowClocks) {
+		return "", ""
+	}
+	fc := a.flowClocks[fi]
+	if fc.bits == 0 {
+		return "", ""
+	}
+	a.flowNotesMu.Lock()
+	defer a.flowNotesMu.Unlock()
+	if n, ok := a.flowNotes[fc]; ok {
+		return n[0], n[1]
+	}
+	bound, note = a.flowBoundOf(&fc)
+	if a.flowNotes == nil {
+		a.flowNotes = map[flowClock][2]string{}
+	}
+	a.flowNotes[fc] = [2]string{bound, note}
+	return bound, note
+}
+
+// flowBoundOf is flowBound for a flow's flowClock fc, worked out.
+func (a *analysis) flowBoundOf(fc *flowClock) (bound, note string) {
+	switch {
+	case fc.bits == 0:
+		return "", ""
+	case fc.bits&flowNone != 0:
+		_, note = a.nodeClock(int(fc.at[2][0]), int(fc.at[2][1]))
+		return BoundNone, note
+	case fc.bits == flowLower:
+		_, note = a.nodeClock(int(fc.at[0][0]), int(fc.at[0][1]))
+		return BoundLower, note
+	case fc.bits == flowUpper:
+		_, note = a.nodeClock(int(fc.at[1][0]), int(fc.at[1][1]))
+		return BoundUpper, note
+	}
+	lo, up := fc.at[0], fc.at[1]
+	var open []string
+	var names []string
+	seen := map[int32]bool{}
+	for _, n := range []int32{lo[0], lo[1], up[0], up[1]} {
+		if !seen[n] && a.clocks[n].open != sideNone {
+			seen[n] = true
+			open = append(open, a.openClock(int(n)))
+			names = append(names, a.w.nodes[n])
+		}
+	}
+	limit := ", taken at its limit"
+	if len(open) > 1 {
+		limit = ", taken at their limits"
+	}
+	offsets := make([]string, len(names))
+	for i, n := range names {
+		offsets[i] = "--offset " + n + "=DURATION"
+	}
+	return BoundNone, fmt.Sprintf("not known: its latencies %s → %s are lower bounds and those %s → %s upper bounds (%s%s), "+
+		"so quantiles over both are neither. Give the IP of a host whose packets crossed %s the other way (--node-ip NODE=IP: "+
+		"packets from an address calipath cannot put down to a node bound no clock), or %s",
+		a.w.nodes[lo[0]], a.w.nodes[lo[1]], a.w.nodes[up[0]], a.w.nodes[up[1]], strings.Join(open, "; "), limit,
+		strings.Join(names, " and "), strings.Join(offsets, " and "))
 }

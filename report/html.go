@@ -111,6 +111,13 @@ func slc(sg *correlate.Segment, ns int64) hcell {
 	return c
 }
 
+// flc is a flow's latency statistic cell, marked as a bound or unknown (correlate.Flow.Mark).
+func flc(f *correlate.Flow, ns int64) hcell {
+	c := lc(f.LatencyNs, ns)
+	c.s = f.Mark(c.s)
+	return c
+}
+
 // lc is a latency statistic cell, "-" (sorting first) without samples.
 func lc(l correlate.Latency, ns int64) hcell {
 	if l.N == 0 {
@@ -346,7 +353,7 @@ func (h *htmlDoc) flows() {
 	for i := range v.flows {
 		f := &v.flows[i]
 		rows = append(rows, []hcell{tc(f.ID), tc(f.Proto), tc(f.src), tc(f.dst), nc(f.Packets), nc(f.Lost),
-			nc(f.NotCaptured), nc(f.Retransmissions), nc(f.Resets), lc(f.LatencyNs, f.LatencyNs.P50), lc(f.LatencyNs, f.LatencyNs.P99), tc(lostAt(&f.Flow)),
+			nc(f.NotCaptured), nc(f.Retransmissions), nc(f.Resets), flc(&f.Flow, f.LatencyNs.P50), flc(&f.Flow, f.LatencyNs.P99), tc(lostAt(&f.Flow)),
 			tc(f.nat)})
 	}
 	hTable(w, []string{"flow", "proto", "client", "server", "packets", "lost", "not captured", "retrans", "resets", "p50", "p99",
@@ -356,6 +363,9 @@ func (h *htmlDoc) flows() {
 		}
 		return ""
 	})
+	for _, n := range flowClockNotes(v.flows) {
+		fmt.Fprintf(w, "<p class=\"ladder-note\">%s</p>\n", esc(n))
+	}
 }
 
 // ladders draws the ladder diagrams of the worst flows that have journeys to show.
@@ -739,26 +749,45 @@ func (g *ladderGeom) row(w io.Writer, v *view, j *correlate.Journey, y int) {
 			fmt.Fprintf(w, `<text x="226" y="%d" text-anchor="end" fill="#333">%d B</text>`, y+8, h.Len)
 		}
 	}
-	var placed []correlate.Hop
-	for _, h := range j.Hops {
+	var placed []int // the hops at the ladder's columns
+	for k, h := range j.Hops {
 		if _, ok := col[h.Point]; ok {
-			placed = append(placed, h)
+			placed = append(placed, k)
 		}
 	}
 	for i := 0; i+1 < len(placed); i++ {
-		a, b := placed[i], placed[i+1]
+		a, b := j.Hops[placed[i]], j.Hops[placed[i+1]]
 		ca, cb := col[a.Point], col[b.Point]
 		if ca == cb {
 			continue
 		}
+		lat := correlate.MarkBound(hopsBound(j.Hops[placed[i]+1:placed[i+1]+1]), dur(b.Ts-a.Ts))
 		fmt.Fprintf(w, `<g><title>journey %d %s: %s → %s %s (%s:%d)</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.6" marker-end="url(#lh%d)"/>`,
-			j.ID, esc(j.Dir), esc(a.Point), esc(b.Point), esc(dur(b.Ts-a.Ts)), esc(v.label(b.File)), b.Frame, ladderX(ca), y, ladderX(cb), y+ladRowH/2, dirCol, id)
+			j.ID, esc(j.Dir), esc(a.Point), esc(b.Point), esc(lat), esc(v.label(b.File)), b.Frame, ladderX(ca), y, ladderX(cb), y+ladRowH/2, dirCol, id)
 		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" font-size="9" fill="%s">%s</text></g>`,
-			(ladderX(ca)+ladderX(cb))/2, y+ladRowH/4-3, dirCol, esc(dur(b.Ts-a.Ts)))
+			(ladderX(ca)+ladderX(cb))/2, y+ladRowH/4-3, dirCol, esc(lat))
 	}
 	if j.Status == "lost" || j.Status == "not-captured" {
 		g.unarrived(w, j, y)
 	}
+}
+
+// hopsBound is what the time across hops is, each hop's DeltaNs being as its ClockBound says: ""
+// when each is a measurement, a lower (upper) bound when each is one or a measurement, else not known
+// (correlate.BoundNone; a lower bound and an upper one may make a measurement, out and back to one
+// node, but calipath does not claim it).
+func hopsBound(hops []correlate.Hop) string {
+	bound := ""
+	for i := range hops {
+		switch b := hops[i].ClockBound; {
+		case b == "" || b == bound:
+		case bound == "" && b != correlate.BoundNone:
+			bound = b
+		default:
+			return correlate.BoundNone
+		}
+	}
+	return bound
 }
 
 // unarrived draws the dashed, crossed end of a lost or uncaptured packet, halfway between the column

@@ -18,13 +18,16 @@ type flowTmpl struct {
 	// the flow's members', in order; each is its member's comma, line break, indentation and key
 	id, proto, src, port, dst, nat, packets, bytes, delivered, lost, notCaptured, lostAt, retrans, resets,
 	handshake, echoPairs, echoUnanswered, udpPairs, arpWait, perPoint, path, latency string
-	lat      [5]string // latency_ns's members but the first (in latency)
-	end      string    // the end of latency_ns and of the flow
-	pp       [3]string // a per_point element's: its start and first key, the other two keys
-	hs       [2]string // a handshake_rtt_ns element's: its start and first key, the other key
-	elemEnd  string    // the end of an object in one of the flow's lists
-	listEnd  string    // the end of one of the flow's lists
-	pathElem string    // what goes before an element of path
+	lat [5]string // latency_ns's members but the first (in latency)
+	end string    // the end of latency_ns and of the flow
+	// the end of latency_ns, clock_bound's and clock_note's keys, and the end of the flow: for a flow
+	// with a ClockBound or ClockNote (flowClock makes them when one comes)
+	latEnd, clockBound, clockNote, flowEnd string
+	pp                                     [3]string // a per_point element's: its start and first key, the other two keys
+	hs                                     [2]string // a handshake_rtt_ns element's: its start and first key, the other key
+	elemEnd                                string    // the end of an object in one of the flow's lists
+	listEnd                                string    // the end of one of the flow's lists
+	pathElem                               string    // what goes before an element of path
 	// the same runs joined where they meet: a list's first element's start with '[' for its comma, a
 	// later one's with the end of the one before, and the end of the last element and of its list
 	ppFirst, ppNext, hsFirst, hsNext, pathFirst, elemsEnd string
@@ -112,7 +115,11 @@ func writeFlow(e *jsonEnc, x *correlate.Flow) {
 	b = e.pointCounts(b, t, x.PerPoint)
 	b = append(b, t.path...)
 	b = e.path(b, t, x.Path)
-	e.buf = latency(b, t, &x.LatencyNs)
+	b = latency(b, t, &x.LatencyNs)
+	if x.ClockBound != "" || x.ClockNote != "" {
+		b = flowClock(b, t, x)
+	}
+	e.buf = b
 	e.flush(false)
 }
 
@@ -224,4 +231,23 @@ func latency(b []byte, t *flowTmpl, x *correlate.Latency) []byte {
 	b = append(b, t.lat[4]...)
 	b = decimal.AppendInt(b, x.Max)
 	return append(b, t.end...)
+}
+
+// flowClock rewrites the end of flow x's JSON, b as latency left it, to add its clock_bound and
+// clock_note.
+func flowClock(b []byte, t *flowTmpl, x *correlate.Flow) []byte {
+	if t.flowEnd == "" { // made for the first flow that needs them: most runs have none
+		t.latEnd, t.clockBound = jsonLine(t.depth+1)+"}", ","+jsonLine(t.depth+1)+`"clock_bound": `
+		t.clockNote, t.flowEnd = ","+jsonLine(t.depth+1)+`"clock_note": `, jsonLine(t.depth)+"}"
+	}
+	b = append(b[:len(b)-len(t.end)], t.latEnd...)
+	if x.ClockBound != "" {
+		b = append(b, t.clockBound...)
+		b = safetext.AppendJSONString(b, x.ClockBound)
+	}
+	if x.ClockNote != "" {
+		b = append(b, t.clockNote...)
+		b = safetext.AppendJSONString(b, x.ClockNote)
+	}
+	return append(b, t.flowEnd...)
 }

@@ -12,8 +12,8 @@ type journeyTmpl struct {
 	// the journey's members' (each its comma, line break, indentation and key)
 	id, flow, dir, status, lastSeen, nextExpected, retrans, hops string
 	// a hop's: its start and first key, its other members'
-	hop, file, frame, ts, delta, ttl, encap, changes, dup, len, tcpFlags, wireguard, wgCounter string
-	wgEnd, change, changesEnd, hopEnd, hopsEnd, end                                            string
+	hop, file, frame, ts, delta, ttl, encap, changes, clockBound, dup, len, tcpFlags, wireguard, wgCounter string
+	wgEnd, change, changesEnd, hopEnd, hopsEnd, end                                                        string
 }
 
 func newJourneyTmpl(d int) *journeyTmpl {
@@ -111,6 +111,13 @@ func (e *jsonEnc) hop(b []byte, t *journeyTmpl, i int, x *correlate.Hop) []byte 
 			b = safetext.AppendJSONString(b, c)
 		}
 		b = append(b, t.changesEnd...)
+	}
+	if x.ClockBound != "" {
+		if t.clockBound == "" { // made for the first hop that needs it: most runs have none
+			t.clockBound = "," + jsonLine(t.depth+3) + `"clock_bound": `
+		}
+		b = append(b, t.clockBound...)
+		b = e.appendName(b, x.ClockBound)
 	}
 	b = e.hopOptional(b, t, x)
 	return append(b, t.hopEnd...)

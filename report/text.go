@@ -427,7 +427,7 @@ func (t *text) flows(v *view) {
 			nat = " (" + f.natKind + ")"
 		}
 		rows = append(rows, []string{f.ID, f.Proto, f.src + " → " + f.dst + nat, itoa(f.Packets),
-			itoa(f.Lost), itoa(f.NotCaptured), itoa(f.Retransmissions), itoa(f.Resets), latDur(f.LatencyNs, f.LatencyNs.P50), latDur(f.LatencyNs, f.LatencyNs.P99)})
+			itoa(f.Lost), itoa(f.NotCaptured), itoa(f.Retransmissions), itoa(f.Resets), flowLat(&f.Flow, f.LatencyNs.P50), flowLat(&f.Flow, f.LatencyNs.P99)})
 	}
 	t.table([]string{"ID", "PROTO", "CONVERSATION", ">PKTS", ">LOST", ">N/C", ">RETX", ">RST", ">P50", ">P99"}, rows, 2,
 		func(i int) string {
@@ -440,6 +440,9 @@ func (t *text) flows(v *view) {
 		if f := &v.flows[i]; len(f.LostAt) > 0 {
 			t.wrap("  "+f.ID+" lost: ", "      ", lostAt(&f.Flow))
 		}
+	}
+	for _, n := range flowClockNotes(v.flows) {
+		t.wrap("  ", "    ", n)
 	}
 }
 

@@ -642,6 +642,39 @@ func segClockNotes(segs []correlate.Segment) []string {
 	return out
 }
 
+// flowLat is a flow's end-to-end latency statistic as the tables print it: "-" without samples,
+// marked as a bound or unknown (correlate.Flow.Mark).
+func flowLat(f *correlate.Flow, ns int64) string {
+	return f.Mark(latDur(f.LatencyNs, ns))
+}
+
+// flowClockNotes are the lines below a flow table that say what its marked latencies are: a legend
+// for the bounds (≥, ≤) and, for the flows whose latencies the clocks leave unknown (?), why and the
+// fix, the flows with one reason on one line.
+func flowClockNotes(flows []flowView) []string {
+	var out []string
+	legend := false
+	at := map[string]int{} // note → its line in out
+	for i := range flows {
+		f := &flows[i]
+		switch f.ClockBound {
+		case correlate.BoundLower, correlate.BoundUpper:
+			legend = true
+		case correlate.BoundNone:
+			if k, ok := at[f.ClockNote]; ok {
+				out[k] = strings.Replace(out[k], ": latency ", " "+f.ID+": latency ", 1)
+				continue
+			}
+			at[f.ClockNote] = len(out)
+			out = append(out, "? "+f.ID+": latency "+f.ClockNote+".")
+		}
+	}
+	if legend {
+		out = append([]string{"≥ lower bound, ≤ upper bound: a clock at the end of the flow's packets' paths is bounded on one side only (see Clock offsets)."}, out...)
+	}
+	return out
+}
+
 // roleLabel is a point's role as the reports show it: marked when no frame was captured there and the
 // point was inferred (a -i any capture of its node covered it).
 func roleLabel(p *correlate.Point) string {

@@ -89,8 +89,8 @@ var flowColumns = []flowColumn{
 		num: func(f *correlate.Flow) int64 { return int64(f.Lost) }, widest: widestCount(func(f *correlate.Flow) int { return f.Lost })},
 	{name: "lost at", key: "a", width: 10, text: func(_ *common, f *correlate.Flow) string { return lostWhere(f) },
 		str: func(_ *common, f *correlate.Flow) string { return lostWhere(f) }},
-	{name: "p50", key: "5", width: 7, right: true, text: func(c *common, f *correlate.Flow) string { return fmtDur(f.LatencyNs.P50) },
-		num: func(f *correlate.Flow) int64 { return f.LatencyNs.P50 }, widest: widestDur(func(f *correlate.Flow) int64 { return f.LatencyNs.P50 })},
+	{name: "p50", key: "5", width: 7, right: true, text: func(c *common, f *correlate.Flow) string { return f.Mark(fmtDur(f.LatencyNs.P50)) },
+		num: func(f *correlate.Flow) int64 { return f.LatencyNs.P50 }, widest: widestFlowLat(func(f *correlate.Flow) int64 { return f.LatencyNs.P50 })},
 	{name: "retx", key: "x", width: 4, right: true, text: func(c *common, f *correlate.Flow) string { return fmtCount(f.Retransmissions) },
 		num:    func(f *correlate.Flow) int64 { return int64(f.Retransmissions) },
 		widest: widestCount(func(f *correlate.Flow) int { return f.Retransmissions })},
@@ -432,7 +432,25 @@ func (l *flowList) view(c *common, w, h int) string {
 // status is the styled status line, with the warning that the counts are unreliable when they are.
 func (l *flowList) status(c *common, w int) string {
 	if tag := unreliableTag(c); tag != "" {
-		return withTag(c, l.statusLine(), tag, w)
+		return withTag(c, l.statusLine()+l.clockNote(c), tag, w)
 	}
-	return c.st.status.Render(l.statusLine())
+	return c.st.status.Render(l.statusLine() + l.clockNote(c))
+}
+
+// clockNote says, in the status line, what the selected flow's marked latency is (≥, ≤, ?: a clock at
+// an end of its packets' paths bounded on one side only); "" for a measurement.
+func (l *flowList) clockNote(c *common) string {
+	i, ok := l.selected()
+	if !ok || l.waiting {
+		return ""
+	}
+	switch c.res.Flows[i].ClockBound {
+	case correlate.BoundLower:
+		return " · p50 ≥: a lower bound (a clock bounded on one side only; see the overview)"
+	case correlate.BoundUpper:
+		return " · p50 ≤: an upper bound (a clock bounded on one side only; see the overview)"
+	case correlate.BoundNone:
+		return " · p50 ?: not known (clocks bounded on one side only; the report says why)"
+	}
+	return ""
 }

@@ -486,9 +486,30 @@ func (m *countMeter) width() int {
 	return max(textWidth(fmtCount(m.lo)), textWidth(fmtCount(m.hi)))
 }
 
-// widestDur measures the widest fmtDur of the flows' values.
-func widestDur(v func(f *correlate.Flow) int64) func() widthMeter {
-	return func() widthMeter { return &durMeter{v: v} }
+// widestFlowLat measures the widest flow latency as the list prints it: fmtDur of the flows' values,
+// one cell wider when some flow's is marked as a bound (correlate.Flow.Mark; "?" is narrower than any).
+func widestFlowLat(v func(f *correlate.Flow) int64) func() widthMeter {
+	return func() widthMeter { return &flowLatMeter{durMeter: durMeter{v: v}} }
+}
+
+// flowLatMeter is a durMeter that also notes whether a flow's latency is marked as a bound.
+type flowLatMeter struct {
+	durMeter
+	marked bool
+}
+
+func (m *flowLatMeter) add(c *common, f *correlate.Flow) {
+	m.durMeter.add(c, f)
+	if f.ClockBound == correlate.BoundLower || f.ClockBound == correlate.BoundUpper {
+		m.marked = true
+	}
+}
+
+func (m *flowLatMeter) width() int {
+	if m.marked {
+		return m.durMeter.width() + 1
+	}
+	return m.durMeter.width()
 }
 
 // durMeter keeps the largest magnitude of each unit and sign: fmtDur's width grows with the

@@ -138,6 +138,18 @@ func ipLen(h *decode.IPHdr) string {
 	return s
 }
 
+// hopDelta is a hop's time since the hop before as the packet view shows it: "+12.3µs", marked as a
+// bound (≥, ≤) or "?" when a clock bounded on one side only leaves it one or unknown.
+func hopDelta(h *correlate.Hop) string {
+	switch h.ClockBound {
+	case correlate.BoundLower, correlate.BoundUpper:
+		return correlate.MarkBound(h.ClockBound, "+"+fmtDur(h.DeltaNs))
+	case correlate.BoundNone:
+		return "? (clocks bounded on one side only)"
+	}
+	return "+" + fmtDur(h.DeltaNs)
+}
+
 func addrString(h *decode.IPHdr) string {
 	a := h.SrcAddr()
 	if !a.IsValid() {
@@ -162,7 +174,7 @@ func (p *packetView) hopFields(i int) []string {
 	v[fFrame] = clean(filepath.Base(h.File)) + fmt.Sprintf(":%d", h.Frame)
 	v[fTime] = fmtClock(h.Ts)
 	if i > 0 {
-		v[fDelta] = "+" + fmtDur(h.DeltaNs)
+		v[fDelta] = hopDelta(&h)
 	}
 	v[fEncap] = clean(h.Encap)
 	v[fTTL] = fmt.Sprint(h.TTL)

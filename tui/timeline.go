@@ -492,7 +492,12 @@ func (t *timeline) journeyCells(j *correlate.Journey, r tlRow, lo tlLayout) stri
 			dup = fmt.Sprintf("×%d", hp.Dup+1)
 		}
 		txt := "●" + dup
-		if k > 0 { // +12.3µs, or 12.3µs where the + does not fit (the ● that follows parts the cells)
+		switch {
+		case k > 0 && hp.ClockBound == correlate.BoundNone: // not known: a clock bounded on one side only
+			txt = "●?" + dup
+		case k > 0 && hp.ClockBound != "": // ≥12.3µs, ≤12.3µs: a bound
+			txt = "●" + correlate.MarkBound(hp.ClockBound, units.Dur(hp.DeltaNs)) + dup
+		case k > 0: // +12.3µs, or 12.3µs where the + does not fit (the ● that follows parts the cells)
 			d := units.Dur(hp.DeltaNs)
 			txt = "●+" + d + dup
 			if hp.DeltaNs < 0 || ansi.StringWidth(txt) > cw {
