@@ -49,7 +49,8 @@ func readFrame(path string, frame uint32, opts Options, seek func(*os.File, Read
 	return rec, p, read, err
 }
 
-// openFile is OpenLimits for a file by path, which seek may position before its first record is read.
+// openFile is OpenLimits for a file by path, which seek (if not nil) may position before its first
+// record is read.
 func openFile(path string, lim Limits, seek func(*os.File, Reader) bool) (Reader, io.Closer, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -60,7 +61,9 @@ func openFile(path string, lim Limits, seek func(*os.File, Reader) bool) (Reader
 		f.Close()
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	seek(f, r)
+	if seek != nil {
+		seek(f, r)
+	}
 	return r, &inputCloser{f: f, in: in}, nil
 }
 

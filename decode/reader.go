@@ -75,16 +75,7 @@ func OpenLimits(path string, lim Limits) (Reader, io.Closer, error) {
 		}
 		return r, &inputCloser{in: in}, nil
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	r, in, err := newReader(f, lim)
-	if err != nil {
-		f.Close()
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return r, &inputCloser{f: f, in: in}, nil
+	return openFile(path, lim, nil)
 }
 
 // openInput opens an input as opts says: through opts.Open when it is set (and the input is not stdin).
