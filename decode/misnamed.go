@@ -225,9 +225,14 @@ func farEnds(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*Tables, c
 	}
 }
 
-// linkSightings returns the sightings of the packets of one node's pods (mine, as sources or
-// destinations) in one file's Observations obs (times from st, side tables t, whose contexts ctxs
-// keeps), by linkKey.
+// farSample is how many distinct packets linkSightings keeps of a file: the first ones, enough for
+// farEnds' evidence (minMergedDup), and a bound on its memory whatever the capture's size (a map of
+// every packet of a node's pods would grow with the frames).
+const farSample = 1 << 15
+
+// linkSightings returns the sightings of the first farSample packets of one node's pods (mine, as
+// sources or destinations) in one file's Observations obs (times from st, side tables t, whose
+// contexts ctxs keeps), by linkKey.
 func linkSightings(obs []Observation, st *Stamps, t *Tables, ctxs map[*Tables][]HdrCtx, mine podSet) map[linkKey]sighting {
 	out := map[linkKey]sighting{}
 	is := func(a netip.Addr) bool {
@@ -267,6 +272,9 @@ func linkSightings(obs []Observation, st *Stamps, t *Tables, ctxs map[*Tables][]
 			s.dup = true
 			out[k] = s
 			continue
+		}
+		if len(out) == farSample {
+			break
 		}
 		out[k] = sighting{t: st.Ts(i, o), out: from}
 	}
