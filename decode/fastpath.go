@@ -282,7 +282,7 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) uint64 {
 	fp, ts := p.Loose, rec.Ts
 	sampled := false
 	if fp != 0 && t.NSamples < maxSamples && (t.NSamples < maxSamples/2 || fp%sampleMod == 0) {
-		t.Samples[t.NSamples] = FrameSample{fp, ts}
+		t.Samples[t.NSamples] = FrameSample{fp, ts, p.Encap}
 		t.NSamples++
 		sampled = true
 	}

@@ -122,3 +122,50 @@ func TestLabIPv6DropNodeIP(t *testing.T) {
 		t.Errorf("node IPs %v, want node-a fd00:10::2 and node-b fd00:20::2", got)
 	}
 }
+
+// TestLabAnyTunnelNotUnderlay: on a receiving node the kernel stamps the tunnel device's
+// decapsulated packet with the time of the underlay frame it came in, and the two share the inner
+// packet's fingerprint. In state-neigh-failed6 node-b's -i any interface 4 (vxlan-v6.calico) thus
+// carried the same packets at the same moments as node-b-eth0.pcap's VXLAN frames as well as
+// node-b-vxlan-v6.calico.pcap's: calipath a3801d0 took it for eth0 (the tie went to the name
+// first in order), counted node-b/eth0 41 frames and said node-b-eth0.pcap lost 6 of them
+// (capture-dropped). Frames are compared in the same form (encapsulated or not).
+func TestLabAnyTunnelNotUnderlay(t *testing.T) {
+	dir := "../testdata/lab/scenarios/state-neigh-failed6/"
+	files, err := filepath.Glob(dir + "*.pcap")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no captures in %s: %v", dir, err)
+	}
+	ng, _ := filepath.Glob(dir + "*.pcapng")
+	c := Load(append(files, ng...), Options{}, PointConfig{})
+	seen := 0
+	for si, s := range c.Sources {
+		if filepath.Base(c.Files[s.File].Path) != "node-b-any.pcap" {
+			continue
+		}
+		want := map[int32]string{2: "node-b/eth0", 3: "node-b/cali2f5353dd8c5", 4: "node-b/vxlan-v6.calico"}[s.IfIndex]
+		if want == "" {
+			continue
+		}
+		seen++
+		if p := c.Points[c.PointOf[si]]; p.ID != want {
+			t.Errorf("node-b-any.pcap ifindex %d is %s (%s), want %s", s.IfIndex, p.ID, p.Reason, want)
+		}
+	}
+	if seen != 3 {
+		t.Errorf("%d of node-b-any.pcap's interfaces 2, 3 and 4 found", seen)
+	}
+	for _, p := range c.Points {
+		switch p.ID {
+		case "node-b/eth0":
+			if p.Traffic.Frames != 34 { // 17 in node-b-eth0.pcap, 17 at ifindex 2 of node-b-any.pcap
+				t.Errorf("%s: %d frames, want 34", p.ID, p.Traffic.Frames)
+			}
+		case "node-b/vxlan-v6.calico":
+			if p.Role != RoleTunnel || !strings.Contains(p.Reason, "frames between Calico VTEP MACs") ||
+				!strings.Contains(p.Reason, "as node-b-vxlan-v6.calico.pcap") {
+				t.Errorf("%s: role %v, why %q: want a tunnel recognised by its VTEP MACs and node-b-vxlan-v6.calico.pcap", p.ID, p.Role, p.Reason)
+			}
+		}
+	}
+}

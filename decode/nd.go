@@ -141,7 +141,7 @@ func (t *Traffic) gatewayND(ts int64, p *Packet) bool {
 		return false
 	}
 	if fp := ndSample(p); t.NSamples < maxSamples && (t.NSamples < maxSamples/2 || fp%sampleMod == 0) {
-		t.Samples[t.NSamples] = FrameSample{fp, ts}
+		t.Samples[t.NSamples] = FrameSample{fp, ts, EncapNone}
 		t.NSamples++
 	}
 	return true

@@ -126,6 +126,10 @@ const (
 type FrameSample struct {
 	FP uint64
 	Ts int64
+	// Encap is the frame's encapsulation: a packet's fingerprint is its inner packet's, the same in
+	// the underlay's encapsulated frame and in the tunnel device's decapsulated one (which a
+	// receiving node's kernel stamps with the underlay frame's time), so the two are told apart by it.
+	Encap Encap
 }
 
 // ARPFact is what one ARP packet says: its sender (SHA, SPA) and, for a request, the address asked
@@ -220,7 +224,7 @@ func (t *Traffic) add(frame uint32, ts int64, odd bool, p *Packet, fp uint64) (b
 	// every capture, whenever each started).
 	sampled := false
 	if fp != 0 && t.NSamples < maxSamples && (t.NSamples < maxSamples/2 || fp%sampleMod == 0) {
-		t.Samples[t.NSamples] = FrameSample{fp, ts}
+		t.Samples[t.NSamples] = FrameSample{fp, ts, p.Encap}
 		t.NSamples++
 		sampled = true
 	}
@@ -535,14 +539,17 @@ func (t *Traffic) Merge(u *Traffic) {
 	}
 }
 
-// SameFrames counts the sampled frames of t that u captured at the same moment (within 1 µs): two
-// captures of one interface see each frame with the kernel's one timestamp.
+// SameFrames counts the sampled frames of t that u captured at the same moment (within 1 µs) and in
+// the same form (encapsulated alike): two captures of one interface see each frame with the kernel's
+// one timestamp. A tunnel device's decapsulated packet and the underlay's encapsulated frame it came
+// in are the same packet at the same moment (decapsulation keeps the frame's receive time), but not
+// the same frame: they are not counted.
 func (t *Traffic) SameFrames(u *Traffic) int {
 	n := 0
 	for i := 0; i < t.NSamples; i++ {
 		for j := 0; j < u.NSamples; j++ {
 			d := t.Samples[i].Ts - u.Samples[j].Ts
-			if t.Samples[i].FP == u.Samples[j].FP && d <= 1000 && d >= -1000 {
+			if t.Samples[i].FP == u.Samples[j].FP && d <= 1000 && d >= -1000 && t.Samples[i].Encap == u.Samples[j].Encap {
 				n++
 				break
 			}
