@@ -504,10 +504,10 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 		if tied >= 0 {
 			t := ids[tied]
 			tf := filepath.Base(files[sources[tied].File].Path)
-			id.tie = fmt.Sprintf("%s of node %s carried the same frames at the same moments as %s (%s) and as %s (%s), "+
-				"%d of %d sampled each: the captures cannot tell which interface it is, so it is named by neither; "+
+			id.tie = fmt.Sprintf("%s's interface %d (node %s) carried the same frames at the same moments as %s (%s) and as %s (%s), "+
+				"%d of %d sampled each: the captures cannot tell which interface it is, so it is named after neither; "+
 				"give --links %s=FILE (the output of `ip -o link` on %s), or capture the interfaces separately",
-				filepath.Base(files[sources[si].File].Path)+" "+id.iface, id.node, bf, b.iface, tf, t.iface,
+				filepath.Base(files[sources[si].File].Path), sources[si].IfIndex, id.node, bf, b.iface, tf, t.iface,
 				bestN, traffic[si].NSamples, id.node, id.node)
 			id.reason += "; " + id.tie
 			continue
