@@ -245,7 +245,7 @@ func abs64(x int64) int64 {
 // report rests on less than it seems: a command line also prints them on stderr, where they cannot be
 // missed.
 func FitKinds() []string {
-	return []string{"offset-contradicted", "node-ip-contradicted", "point-files-disagree", "window-too-small", "ambiguous-packets", "pod-veth-shared", "point-unnamed", "clock-step"}
+	return []string{"offset-contradicted", "node-ip-contradicted", "point-files-disagree", "any-iface-tied", "window-too-small", "ambiguous-packets", "pod-veth-shared", "point-unnamed", "clock-step"}
 }
 
 // closedSlots is the size of the matcher's table of recently closed journeys.

@@ -14,6 +14,16 @@ func detectPointFileDoubts(f *findings, k *kindRow) []Anomaly {
 	return doubtAnomalies(f, k, f.a.w.c.PointFileDoubts, func(id string) Where { return Where{Point: id} })
 }
 
+// detectAnyTies lists the -i any interfaces left unnamed because captures of two different
+// interfaces of their node matched them equally well (decode.Point.Tie).
+func detectAnyTies(f *findings, k *kindRow) []Anomaly {
+	ties := map[string]string{}
+	for id, t := range f.a.w.c.AnyTies {
+		ties[id] = t + "."
+	}
+	return doubtAnomalies(f, k, ties, func(id string) Where { return Where{Point: id} })
+}
+
 // doubtAnomalies gives one anomaly of kind k per key of doubts (a node or a point, placed by where),
 // in key order, its message the doubt's text.
 func doubtAnomalies(f *findings, k *kindRow, doubts map[string]string, where func(string) Where) []Anomaly {

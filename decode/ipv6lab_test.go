@@ -169,3 +169,59 @@ func TestLabAnyTunnelNotUnderlay(t *testing.T) {
 		}
 	}
 }
+
+// TestLabAnyTieUnnamed: a -i any interface that captures of two different interfaces of its node
+// match equally well is named after neither. state-neigh-failed6's captures, with node-b's
+// vxlan-v6.calico capture also given as node-b-vxlan.calico.pcap (a second interface carrying the
+// same frames): calipath 94ce129 named node-b-any.pcap's interface 4 vxlan-v6.calico, the name that
+// sorts first. It stays any#4, a tunnel by its VTEP MACs, and its reason and Point.Tie name both
+// captures and what settles it. A second capture of the same interface (the same file in another
+// directory) is no tie: the interface is named.
+func TestLabAnyTieUnnamed(t *testing.T) {
+	dir := "../testdata/lab/scenarios/state-neigh-failed6/"
+	files, err := filepath.Glob(dir + "*.pcap")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no captures in %s: %v", dir, err)
+	}
+	b, err := os.ReadFile(dir + "node-b-vxlan-v6.calico.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	other := filepath.Join(tmp, "node-b-vxlan.calico.pcap")
+	same := filepath.Join(tmp, "again", "node-b-vxlan-v6.calico.pcap")
+	if err := os.Mkdir(filepath.Dir(same), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{other, same} {
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	any4 := func(c *Capture) *Point {
+		for si, s := range c.Sources {
+			if filepath.Base(c.Files[s.File].Path) == "node-b-any.pcap" && s.IfIndex == 4 {
+				return &c.Points[c.PointOf[si]]
+			}
+		}
+		t.Fatal("no interface 4 in node-b-any.pcap")
+		return nil
+	}
+
+	p := any4(Load(append(files, other), Options{}, PointConfig{}))
+	if p.ID != "node-b/any#4" || p.Role != RoleTunnel {
+		t.Errorf("node-b-any.pcap ifindex 4 is %s, role %v (%s): want node-b/any#4, a tunnel", p.ID, p.Role, p.Reason)
+	}
+	for _, w := range []string{"node-b-vxlan-v6.calico.pcap (vxlan-v6.calico)", "node-b-vxlan.calico.pcap (vxlan.calico)",
+		"--links node-b=FILE", "capture the interfaces separately"} {
+		if !strings.Contains(p.Tie, w) || !strings.Contains(p.Reason, w) {
+			t.Errorf("tie %q, reason %q: want %q in both", p.Tie, p.Reason, w)
+		}
+	}
+
+	p = any4(Load(append(files, same), Options{}, PointConfig{}))
+	if p.ID != "node-b/vxlan-v6.calico" || p.Tie != "" {
+		t.Errorf("with a second capture of the same interface, node-b-any.pcap ifindex 4 is %s (tie %q, %s): want node-b/vxlan-v6.calico",
+			p.ID, p.Tie, p.Reason)
+	}
+}

@@ -48,12 +48,15 @@ func ParseRole(s string) (Role, bool) {
 
 // Point is a capture point: one interface of one node, seen in one or more capture sources.
 type Point struct {
-	ID      string // "node/iface"
-	Node    string
-	Iface   string
-	Role    Role
-	Reason  string   // how node, interface and role were worked out
-	Pod     string   // the pod ("namespace/name") a capture's layout names (Gadget description, bundle path); "" otherwise
+	ID     string // "node/iface"
+	Node   string
+	Iface  string
+	Role   Role
+	Reason string // how node, interface and role were worked out
+	Pod    string // the pod ("namespace/name") a capture's layout names (Gadget description, bundle path); "" otherwise
+	// Tie says, for a -i any interface left unnamed, which captures of two different interfaces of its
+	// node carried its frames equally well ("" otherwise): the frames cannot name it.
+	Tie     string
 	Sources []uint16 // capture sources (indexes into Tables.Sources) that make up this point
 	Traffic Traffic  // merged over the sources
 }
@@ -332,6 +335,7 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 	type ident struct {
 		node, iface, reason, pod string
 		role                     Role
+		tie                      string // a -i any interface two captures of other interfaces matched equally
 	}
 	ids := make([]ident, len(sources))
 	stages := map[uint16]int{} // file → stages of a merged capture (merged.go)
@@ -470,28 +474,47 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 	})
 
 	// A -i any interface index without a name: if it carried the same frames at the same moments as a
-	// named capture of the same node, it is that interface.
+	// named capture of the same node, it is that interface. If captures of two different interfaces of
+	// the node match it equally well, the frames cannot tell which it is: it keeps what the other
+	// evidence said (any#N and the role its traffic shows), and the tie is said in its reason and in
+	// Point.Tie. Captures of one interface (a pcapng and a pcap of it) are no tie.
 	for _, si := range canon {
 		id := &ids[si]
 		if !strings.HasPrefix(id.iface, "any#") || si >= len(traffic) {
 			continue
 		}
-		best, bestN := -1, 0
+		best, bestN, tied := -1, 0, -1
 		for _, sj := range canon {
 			o := ids[sj]
 			if sj == si || sj >= len(traffic) || o.node != id.node || strings.HasPrefix(o.iface, "any") || o.iface == "" {
 				continue
 			}
-			if n := traffic[si].SameFrames(&traffic[sj]); n > bestN || (n == bestN && n > 0 && o.iface < ids[best].iface) {
-				best, bestN = sj, n
+			switch n := traffic[si].SameFrames(&traffic[sj]); {
+			case n > bestN:
+				best, bestN, tied = sj, n, -1
+			case n == bestN && n > 0 && o.iface != ids[best].iface && tied < 0:
+				tied = sj
 			}
 		}
-		if best >= 0 && bestN >= 2 {
-			b := ids[best]
-			id.reason += fmt.Sprintf("; it carried the same frames at the same moments as %s (%d of %d sampled): it is %s",
-				filepath.Base(files[sources[best].File].Path), bestN, traffic[si].NSamples, b.iface)
-			id.iface, id.role = b.iface, b.role
+		if best < 0 || bestN < 2 {
+			continue
 		}
+		b := ids[best]
+		bf := filepath.Base(files[sources[best].File].Path)
+		if tied >= 0 {
+			t := ids[tied]
+			tf := filepath.Base(files[sources[tied].File].Path)
+			id.tie = fmt.Sprintf("%s's interface %d (node %s) carried the same frames at the same moments as %s (%s) and as %s (%s), "+
+				"%d of %d sampled each: the captures cannot tell which interface it is, so it is named after neither; "+
+				"give --links %s=FILE (the output of `ip -o link` on %s), or capture the interfaces separately",
+				filepath.Base(files[sources[si].File].Path), sources[si].IfIndex, id.node, bf, b.iface, tf, t.iface,
+				bestN, traffic[si].NSamples, id.node, id.node)
+			id.reason += "; " + id.tie
+			continue
+		}
+		id.reason += fmt.Sprintf("; it carried the same frames at the same moments as %s (%d of %d sampled): it is %s",
+			bf, bestN, traffic[si].NSamples, b.iface)
+		id.iface, id.role = b.iface, b.role
 	}
 
 	// Group sources into points.
@@ -509,6 +532,9 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 		}
 		if points[pi].Pod == "" {
 			points[pi].Pod = id.pod
+		}
+		if points[pi].Tie == "" {
+			points[pi].Tie = id.tie
 		}
 		points[pi].Sources = append(points[pi].Sources, uint16(si))
 		if si < len(traffic) {

@@ -200,3 +200,35 @@ func TestPointFilesDisagree(t *testing.T) {
 		t.Errorf("two parts of one capture: exit %d\nstdout: %s\nstderr: %s", code, head(out, 30), errs)
 	}
 }
+
+// A -i any interface that captures of two different interfaces match equally well: state-neigh-failed6
+// with node-b's vxlan-v6.calico capture also given as node-b-vxlan.calico.pcap. calipath 94ce129 named
+// node-b-any.pcap's interface 4 vxlan-v6.calico (first by name) and said nothing; now it stays
+// node-b/any#4 and an any-iface-tied warning, on stderr and in the report, names both captures and
+// what settles it. Without the second capture: no warning.
+func TestAnyIfaceTied(t *testing.T) {
+	dir := lab + "/state-neigh-failed6/"
+	files, err := filepath.Glob(dir + "*.pcap")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no captures in %s: %v", dir, err)
+	}
+	b, err := os.ReadFile(dir + "node-b-vxlan-v6.calico.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(t.TempDir(), "node-b-vxlan.calico.pcap")
+	if err := os.WriteFile(other, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI(append([]string{"report"}, append(files, other)...)...)
+	if code != 0 || !strings.Contains(errs, "calipath: warning: any-iface-tied at node-b/any#4: node-b-any.pcap's interface 4 (node node-b) "+
+		"carried the same frames at the same moments as node-b-vxlan-v6.calico.pcap (vxlan-v6.calico) and as node-b-vxlan.calico.pcap (vxlan.calico)") ||
+		!strings.Contains(errs, "calipath:   next: Give --links NODE=FILE") ||
+		!strings.Contains(out, "WARNING any-iface-tied at node-b/any#4") {
+		t.Errorf("exit %d\nstdout: %s\nstderr: %s", code, head(out, 30), errs)
+	}
+	code, out, errs = runCLI(append([]string{"report"}, files...)...)
+	if code != 0 || strings.Contains(out+errs, "any-iface-tied") {
+		t.Errorf("without the second capture: exit %d\nstdout: %s\nstderr: %s", code, head(out, 30), errs)
+	}
+}
