@@ -18,8 +18,10 @@ func detectPointFileDoubts(f *findings, k *kindRow) []Anomaly {
 // interfaces of their node matched them equally well (decode.Point.Tie).
 func detectAnyTies(f *findings, k *kindRow) []Anomaly {
 	ties := map[string]string{}
-	for id, t := range f.a.w.c.AnyTies {
-		ties[id] = t + "."
+	for _, p := range f.a.w.c.Points {
+		if p.Tie != "" {
+			ties[p.ID] = p.Tie + "."
+		}
 	}
 	return doubtAnomalies(f, k, ties, func(id string) Where { return Where{Point: id} })
 }

@@ -439,9 +439,6 @@ type Capture struct {
 	PointConflicts []string
 	// PointFileDoubts are the points whose files cannot be of one interface (see PointFileDoubts).
 	PointFileDoubts map[string]string
-	// AnyTies are the -i any interfaces captures of two different interfaces matched equally well, by
-	// point ID: what Point.Tie says.
-	AnyTies map[string]string
 	// Unsearched say, one line a file, which inputs ScanPoints would have searched past the merged
 	// probe for a router's interfaces merged into one file but could not read again (a stream).
 	Unsearched []string
@@ -470,22 +467,7 @@ func IdentifyFiles(files []*FileInfo, t *Tables, cfg PointConfig) *Capture {
 	return &Capture{Files: files, Tables: t, Sources: sources, Points: points, PointOf: pointOf, NodeIPs: ips,
 		Links: cfg.Links, Drops: append(statsDrops(files), resolveDrops(files, cfg.Drops)...),
 		NodeIPConflicts: NodeIPConflicts(points, cfg), NodeIPDoubts: NodeIPDoubts(points, cfg),
-		PointConflicts: PointConflicts(files, sources, cfg), PointFileDoubts: PointFileDoubts(files, sources, points),
-		AnyTies: anyTies(points)}
-}
-
-// anyTies maps the ID of every point with a Tie to it.
-func anyTies(points []Point) map[string]string {
-	var m map[string]string
-	for _, p := range points {
-		if p.Tie != "" {
-			if m == nil {
-				m = map[string]string{}
-			}
-			m[p.ID] = p.Tie
-		}
-	}
-	return m
+		PointConflicts: PointConflicts(files, sources, cfg), PointFileDoubts: PointFileDoubts(files, sources, points)}
 }
 
 // Load scans every file, keeping each frame's Observation, and identifies the capture points.
