@@ -134,14 +134,18 @@ func (a *analysis) nodeClock(x, y int) (bound, note string) {
 	}
 	return BoundNone, fmt.Sprintf("not known: the clocks of %s and %s are each bounded on one side only (%s), so "+
 		"how far apart they are is unknown either way, and these latencies are neither lower nor upper bounds. "+
-		"%s", a.w.nodes[x], a.w.nodes[y], why, a.boundFix(x, y))
+		"%s", a.w.nodes[x], a.w.nodes[y], why, boundFix("them", a.w.nodes[x], a.w.nodes[y]))
 }
 
-// boundFix says how to bound the clocks of nodes x and y both ways.
-func (a *analysis) boundFix(x, y int) string {
-	return fmt.Sprintf("Give the IP of a host whose packets crossed them the other way (--node-ip NODE=IP: packets from an "+
-		"address calipath cannot put down to a node bound no clock), or --offset %s=DURATION and --offset %s=DURATION",
-		a.w.nodes[x], a.w.nodes[y])
+// boundFix says how to bound the one-sided clocks of the nodes named both ways; who is how the
+// sentence names them ("them", or the names).
+func boundFix(who string, names ...string) string {
+	offsets := make([]string, len(names))
+	for i, n := range names {
+		offsets[i] = "--offset " + n + "=DURATION"
+	}
+	return "Give the IP of a host whose packets crossed " + who + " the other way (--node-ip NODE=IP: packets from an " +
+		"address calipath cannot put down to a node bound no clock), or " + strings.Join(offsets, " and ")
 }
 
 // openClock says how node n's one-sided clock is bounded: "router-1's offset ≤ 2.775µs, from node-a's
@@ -256,13 +260,7 @@ func (a *analysis) flowBoundOf(fc *flowClock) (bound, note string) {
 	if len(open) > 1 {
 		limit = ", taken at their limits"
 	}
-	offsets := make([]string, len(names))
-	for i, n := range names {
-		offsets[i] = "--offset " + n + "=DURATION"
-	}
 	return BoundNone, fmt.Sprintf("not known: its latencies %s → %s are lower bounds and those %s → %s upper bounds (%s%s), "+
-		"so quantiles over both are neither. Give the IP of a host whose packets crossed %s the other way (--node-ip NODE=IP: "+
-		"packets from an address calipath cannot put down to a node bound no clock), or %s",
-		a.w.nodes[lo[0]], a.w.nodes[lo[1]], a.w.nodes[up[0]], a.w.nodes[up[1]], strings.Join(open, "; "), limit,
-		strings.Join(names, " and "), strings.Join(offsets, " and "))
+		"so quantiles over both are neither. %s", a.w.nodes[lo[0]], a.w.nodes[lo[1]], a.w.nodes[up[0]], a.w.nodes[up[1]],
+		strings.Join(open, "; "), limit, boundFix(strings.Join(names, " and "), names...))
 }
