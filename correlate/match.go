@@ -570,12 +570,19 @@ const mergeAheadN = 32
 
 // fillAhead computes the corrected times of file f's Observations from position i on (in merge
 // order) into mf's times ahead.
-// It is corrected for each, with the file's Stamps looked up once and a source's clock once for the
-// Observations of that source in a row (a file's are nearly always of one source).
+// A file in its own order has its times taken a run at a time where it can (fillRun: nearly always);
+// otherwise each is corrected, with the file's Stamps looked up once and a source's clock once for
+// the Observations of that source in a row (a file's are nearly always of one source).
 func (m *matcher) fillAhead(mf *mergeFile, f, i int) {
 	obs, p, a := mf.obs, mf.p, &mf.mergeAhead
-	n := min(mergeAheadN, len(obs)-i)
+	// Up to the next multiple of mergeAheadN: a file in its own order then fills whole runs of its
+	// Stamps' blocks, which fillRun takes at once.
+	n := min(mergeAheadN-i%mergeAheadN, len(obs)-i)
 	st, src, clk := &m.w.c.Stamps[f], -1, (*clockModel)(nil)
+	a.from, a.n = i, n
+	if p == nil && fillRun(&a.ts, obs[i:i+n], st, i, m.srcClock) {
+		return
+	}
 	for k := range n {
 		idx := i + k
 		if p != nil {
@@ -591,7 +598,38 @@ func (m *matcher) fillAhead(mf *mergeFile, f, i int) {
 		}
 		a.ts[k] = clk.correctAt(ts, idx)
 	}
-	a.from, a.n = i, n
+}
+
+// fillRun computes into ts the corrected times of run, a file's Observations from its i-th on, in
+// one pass with no test per Observation but of its source, when the run's times share one base (one
+// of its Stamps' blocks without a rebase) and its first Observation's source's clock takes no step at
+// any of them: its times are then the base plus each TsLo, less the clock's offset and drift, as
+// correctAt gives them. It reports false (ts to be filled again) when that does not hold, or when an
+// Observation of the run is of another source.
+func fillRun(ts *[mergeAheadN]int64, run []decode.Observation, st *decode.Stamps, i int, clocks []clockModel) bool {
+	if len(run) == 0 || len(run) > len(ts) {
+		return false
+	}
+	base, ok := st.Base(i, i+len(run))
+	src := run[0].Source
+	clk := &clocks[src]
+	if !ok || i+len(run) > clk.stepIdx {
+		return false
+	}
+	var other uint16 // nonzero when some Observation's source is not src
+	if clk.drift == 0 {
+		add := base - clk.offset
+		for k := range run {
+			ts[k] = add + int64(run[k].TsLo)
+			other |= run[k].Source ^ src
+		}
+	} else {
+		for k := range run {
+			ts[k] = clk.unskew(base + int64(run[k].TsLo))
+			other |= run[k].Source ^ src
+		}
+	}
+	return other == 0
 }
 
 // touchAhead reads the lines of the fingerprints of file mf's Observations ahead (fillAhead's from

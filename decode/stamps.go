@@ -82,6 +82,14 @@ func (s *Stamps) TsPlain(i int, o *Observation) (int64, bool) {
 	return base + int64(o.TsLo), base&1 == 0
 }
 
+// Base returns the base of the times of the file's Observations i to j-1 (i < j): each one's time
+// is the base plus its TsLo. False when they are not all in one block, or their block has a rebase;
+// then Ts gives their times.
+func (s *Stamps) Base(i, j int) (int64, bool) {
+	base := s.base[i>>stampShift]
+	return base, base&1 == 0 && (j-1)>>stampShift == i>>stampShift
+}
+
 // tsRebased is Ts in a block with a rebase.
 func (s *Stamps) tsRebased(i int, o *Observation) int64 {
 	base := s.base[i>>stampShift] &^ 1
