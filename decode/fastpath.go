@@ -22,7 +22,7 @@ func fastLen(b []byte) int {
 		return 0
 	}
 	tl := int(b[2])<<8 | int(b[3])
-	if tl < 20 || tl > len(b) || tl > gsoThreshold || fold(sum20(b)) != 0xffff {
+	if tl < 20 || tl > len(b) || tl > gsoThreshold || !sumOK(sum20(b)) {
 		return 0
 	}
 	return tl
@@ -113,7 +113,7 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 			return false
 		}
 		hl = int(pl[12]>>4) * 4
-		if hl < 20 || hl > len(pl) || fold(sum16(ps, pl)) != 0xffff {
+		if hl < 20 || hl > len(pl) || !sumOK(sum16(ps, pl)) {
 			return false
 		}
 		if hl > 20 {
@@ -131,14 +131,14 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 		if dp == vx || sp == wg || dp == wg || wg == 0 {
 			return false
 		}
-		if (pl[6] != 0 || pl[7] != 0) && fold(sum16(ps, pl)) != 0xffff {
+		if (pl[6] != 0 || pl[7] != 0) && !sumOK(sum16(ps, pl)) {
 			return false
 		}
 	case 1:
 		if len(pl) < 8 || (pl[0] != 0 && pl[0] != 8) { // echo reply or request only
 			return false
 		}
-		if fold(sum16(0, pl)) != 0xffff {
+		if !sumOK(sum16(0, pl)) {
 			return false
 		}
 	default:
