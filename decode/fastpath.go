@@ -53,6 +53,7 @@ func putIPv4(ip *IPHdr, b []byte, tl int) {
 // with fields that fastOther writes.
 const (
 	shapeOptions    = 1 << 8
+	shapeLean       = 1 << 9 // the Packet written lean (Options.leanPacket)
 	shapeEncapShift = 14
 	shapeLink       = 1 << 16
 	shapeOther      = shapeLink | uint32(EncapVXLAN)<<shapeEncapShift
@@ -144,17 +145,100 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 	default:
 		return false
 	}
-	// The frame is of the usual shape: write the Packet as decodeFrame does.
+	// The frame is of the usual shape: write the Packet as decodeFrame does (in full unless lean: see
+	// Options.leanPacket).
+	lean := d.opts.leanPacket && d.merged == nil && shape&shapeOther == 0
+	if lean {
+		shape |= shapeLean
+	}
 	if shape&shapeOptions != 0 || shape != d.fastShape {
 		resetDecoded(p, d.parts)
 	}
 	d.parts, d.fastShape = 0, 0 // until the frame is done
 	p.Errs, p.Loose = 0, 0
 	p.LinkType = rec.LinkType
+	parts := partsKnown
+	if encap != EncapNone {
+		p.Encap = encap
+		putIPv4(&p.Outer, b, int(b[2])<<8|int(b[3]))
+		parts |= partOuter
+	}
+	proto := in[9]
+	if !lean {
+		parts |= fastPacket(p, rec, b, in, pl, tl, hl, encap, shape)
+	} else {
+		// What the scan, the Traffic and a header context read of the Packet besides the above.
+		p.HasEth = rec.LinkType == LinkEthernet
+		ih := &p.Inner
+		*(*[4]byte)(ih.Src[:4]) = [4]byte(in[12:16])
+		*(*[4]byte)(ih.Dst[:4]) = [4]byte(in[16:20])
+		ih.TOS = in[1]
+		if hl > 20 {
+			tcpOptions(pl[20:hl], p, false)
+		}
+	}
+	if p.Errs != 0 { // a malformed TCP option: the usual path records it
+		return false
+	}
+
+	// The Observation, as Observe makes it (Observe adds the Source), and the fingerprint.
+	o := &d.fastObs
+	*o = Observation{}
+	o.Sport = binary.BigEndian.Uint16(pl[0:2])
+	o.Dport = binary.BigEndian.Uint16(pl[2:4])
+	var tw, tf uint64 // the fingerprint's transport fields (see Fingerprint)
+	switch proto {
+	case 6:
+		seq, flags := binary.BigEndian.Uint32(pl[4:8]), pl[13]
+		tw, tf = uint64(seq)<<32|uint64(binary.BigEndian.Uint32(pl[8:12])), uint64(flags)
+		o.Seq = seq
+		o.TCPFlags = flags
+	case 17:
+		tf = uint64(binary.BigEndian.Uint16(pl[4:6])) // the UDP length
+	case 1: // decodeL4 sets no ports for ICMP
+		typ, code, seq := pl[0], pl[1], binary.BigEndian.Uint16(pl[6:8])
+		tf = uint64(typ)<<40 ^ uint64(code)<<32 ^ uint64(seq)
+		o.Sport, o.Dport = uint16(typ), uint16(code)
+		o.Seq = uint32(binary.BigEndian.Uint16(pl[4:6]))<<16 | uint32(seq)
+	}
+	d.parts, d.fastShape = parts, shape
+	d.fastLoose = fastFingerprint(uint64(4)<<56|uint64(proto)<<48|uint64(binary.BigEndian.Uint16(in[4:6])), len(pl)-hl,
+		tw, tf, pl[hl:])
+	f := Flags(encap) | Flags(CsumOK)<<FlagCsumShift
+	if in[6]&0x40 != 0 {
+		f |= FlagDF
+	}
+	o.Flags = f
+	o.Src = binary.BigEndian.Uint32(in[12:16])
+	o.Dst = binary.BigEndian.Uint32(in[16:20])
+	o.Proto = proto
+	o.TTL = in[8]
+	o.Len = uint16(tl)
+	o.HdrLen = uint8(20 + hl)
+	if tos := in[1]; encap != EncapNone || tos != 0 {
+		if k := fastCtxKey(encap, tos, p.VNI, b); !d.haveCtx || d.lastKey != k { // ctxOf(&d.ctxs[d.cur].c, p)
+			d.switchCtx(p, k)
+		}
+		o.Ctx = d.ctxIdx
+	}
+	if p.PktType == 4 { // (set by cooked frames only)
+		o.Flags |= FlagOutbound
+	}
+	d.fastDone = true
+	return true
+}
+
+// fastPacket writes into p what fastFrame's Packet holds besides what fastFrame writes itself (its
+// link type, encapsulation and outer header), as decodeFrame does: data is rec's frame, b its IP packet
+// (the outer one of a tunnel packet), in the inner IP packet (of total length tl), pl its transport
+// segment (a header of hl bytes). It returns the parts it wrote (see resetDecoded); a malformed TCP
+// option leaves its error in p.Errs.
+func fastPacket(p *Packet, rec *Record, b, in, pl []byte, tl, hl int, encap Encap, shape uint32) uint8 {
+	data := rec.Data
+	var parts uint8
 	p.CapLen = len(data)
 	p.OrigLen = rec.OrigLen
 	p.Checksum = CsumOK
-	parts := partsKnown
 	if rec.LinkType == LinkEthernet {
 		p.HasEth = true
 		p.DstMAC = [6]byte(data[0:6])
@@ -164,24 +248,13 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 	if shape&shapeOther != 0 {
 		fastOther(p, data, b, encap)
 	}
-	if encap != EncapNone {
-		p.Encap = encap
-		putIPv4(&p.Outer, b, int(b[2])<<8|int(b[3]))
-		parts |= partOuter
-	}
-	ih := &p.Inner
-	putIPv4(ih, in, tl)
-	proto := ih.Proto
+	putIPv4(&p.Inner, in, tl)
 	p.Payload = pl[hl:]
 	p.PayloadLen = len(pl) - hl
-	o := &d.fastObs
-	*o = Observation{}
-	o.Sport = binary.BigEndian.Uint16(pl[0:2])
-	o.Dport = binary.BigEndian.Uint16(pl[2:4])
-	var tw, tf uint64 // the fingerprint's transport fields (see Fingerprint)
-	switch proto {
+	sport, dport := binary.BigEndian.Uint16(pl[0:2]), binary.BigEndian.Uint16(pl[2:4])
+	switch in[9] {
 	case 6:
-		p.Sport, p.Dport = o.Sport, o.Dport
+		p.Sport, p.Dport = sport, dport
 		t := &p.TCP
 		p.HasTCP = true
 		t.Seq = binary.BigEndian.Uint32(pl[4:8])
@@ -193,19 +266,12 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 		t.HdrLen = uint8(hl)
 		if hl > 20 {
 			tcpOptions(pl[20:hl], p, false)
-			if p.Errs != 0 { // a malformed option: the usual path records it
-				return false
-			}
 		}
-		tw, tf = uint64(t.Seq)<<32|uint64(t.Ack), uint64(t.Flags)
-		o.Seq = t.Seq
-		o.TCPFlags = t.Flags
 	case 17:
-		p.Sport, p.Dport = o.Sport, o.Dport
+		p.Sport, p.Dport = sport, dport
 		p.HasUDP = true
 		p.UDPLen = binary.BigEndian.Uint16(pl[4:6])
 		p.UDPChecksum = binary.BigEndian.Uint16(pl[6:8])
-		tf = uint64(p.UDPLen)
 	case 1: // decodeL4 sets no ports for ICMP
 		p.HasICMP = true
 		ic := &p.ICMP
@@ -214,36 +280,8 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 		ic.ID = binary.BigEndian.Uint16(pl[4:6])
 		ic.Seq = binary.BigEndian.Uint16(pl[6:8])
 		parts |= partICMP
-		tf = uint64(ic.Type)<<40 ^ uint64(ic.Code)<<32 ^ uint64(ic.Seq)
-		o.Sport, o.Dport = uint16(ic.Type), uint16(ic.Code)
-		o.Seq = uint32(ic.ID)<<16 | uint32(ic.Seq)
 	}
-	d.parts, d.fastShape = parts, shape
-	d.fastLoose = fastFingerprint(uint64(4)<<56|uint64(proto)<<48|uint64(ih.ID), p.PayloadLen, tw, tf, p.Payload)
-
-	// The rest of the Observation, as Observe makes it (Observe adds the Source).
-	f := Flags(encap) | Flags(CsumOK)<<FlagCsumShift
-	if ih.DF {
-		f |= FlagDF
-	}
-	o.Flags = f
-	o.Src = binary.BigEndian.Uint32(in[12:16])
-	o.Dst = binary.BigEndian.Uint32(in[16:20])
-	o.Proto = proto
-	o.TTL = ih.TTL
-	o.Len = uint16(tl)
-	o.HdrLen = uint8(20 + hl)
-	if encap != EncapNone || ih.TOS != 0 {
-		if k := fastCtxKey(encap, ih.TOS, p.VNI, b); !d.haveCtx || d.lastKey != k { // ctxOf(&d.ctxs[d.cur].c, p)
-			d.switchCtx(p, k)
-		}
-		o.Ctx = d.ctxIdx
-	}
-	if p.PktType == 4 { // (set by cooked frames only)
-		o.Flags |= FlagOutbound
-	}
-	d.fastDone = true
-	return true
+	return parts
 }
 
 // fastFingerprint is Fingerprint of an IP packet that is neither ARP nor WireGuard, whose payload's

@@ -495,7 +495,9 @@ func loadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 		}
 	}
 	stamps := make([]Stamps, len(paths))
-	files := scanFiles(paths, opts, t, func(file int) ScanFunc {
+	lean := opts
+	lean.leanPacket = true // keepFrames reads nothing of the Packet but its fingerprint
+	files := scanFiles(paths, lean, t, func(file int) ScanFunc {
 		return keepFrames(&cols[file], &fps[file], &stamps[file])
 	}, progress)
 	obs := make([][]Observation, len(paths))
