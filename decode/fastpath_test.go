@@ -34,7 +34,7 @@ func newFastPair(opts Options) *fastPair {
 }
 
 // stepLean decodes rec as the scan does with the lean Packet and fails t unless what the scan and
-// keepFrames read of it (the Observation, the fingerprint, whether the fast path took it, the errors,
+// Load keeps of it (the Observation, the fingerprint, whether the fast path took it, the errors,
 // encapsulation, link type and fragment fields the scan tests, what Traffic.addFast or add count and
 // return) is what the full Packet gave: oFast, bFast.
 func (fp *fastPair) stepLean(t testing.TB, where string, rec *Record, took bool, oFast Observation, bFast uint64) {
