@@ -312,7 +312,10 @@ const calicoMAC48 = 0xeeeeeeeeeeee
 // into p (shape: its Decoder's fastShape), counting from what the fast path read: such a frame is
 // IPv4, neither ARP nor WireGuard, its outer header (if any) IPv4, its link header Ethernet (rec.Data
 // holding its MACs, at least 40 bytes), cooked or none, so add's other cases cannot arise. For a frame
-// of the usual path (shape 0) it counts nothing and returns noFast: the scan then calls add.
+// of the usual path (shape 0) it counts nothing and returns noFast: the scan then calls add. The
+// counts that a frame's link type, link addresses and encapsulation decide (CalicoMAC, IPIP, VXLAN,
+// Plain, NoLinkAddr, VTEPMAC, OtherMAC) are added for a run of such frames alike at once, when the
+// run ends (endRun).
 func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) uint64 {
 	if shape == 0 {
 		return noFast
@@ -340,63 +343,155 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) uint64 {
 		back = t.addTime(rec.Frame, ts, rec.FracOver)
 	}
 	t.Frames++
-	if n := len(t.LinkTypes); n == 0 || t.LinkTypes[n-1] != p.LinkType {
-		t.addLink(p.LinkType)
-	}
 	// The link addresses as add takes them, in the low 48 bits (first byte lowest): an Ethernet
-	// frame's both, a cooked frame's sender's.
-	var src, dst uint64
-	haveMAC := false
+	// frame's both, a cooked frame's sender's. With the link type and encapsulation they decide all
+	// of add's counts but the address sets: those are counted for a run of frames alike at once.
+	var k0, k1 uint64
 	switch {
 	case p.HasEth:
-		dst = binary.LittleEndian.Uint64(rec.Data[0:8]) & (1<<48 - 1)
-		src = binary.LittleEndian.Uint64(rec.Data[6:14]) & (1<<48 - 1)
-		haveMAC = true
-	case p.HasSLL && p.SLLAlen == 6:
-		src = binary.LittleEndian.Uint64(p.SLLAddr[:]) // (sllAddr left its last two bytes zero)
-		haveMAC = true
+		k0, k1 = binary.LittleEndian.Uint64(rec.Data[0:8]), uint64(binary.LittleEndian.Uint32(rec.Data[8:12]))
+	case p.HasSLL:
+		k0, k1 = binary.LittleEndian.Uint64(p.SLLAddr[:]), 1<<32|uint64(p.SLLAlen)|uint64(p.PktType)<<8
 	}
-	cali := haveMAC && (src == calicoMAC48 || dst == calicoMAC48)
-	if cali {
-		t.CalicoMAC++
+	k1 |= uint64(p.Encap)<<40 | uint64(p.LinkType)<<48
+	r := &t.runs[0]
+	if r.n == 0 || k0 != r.k0 || k1 != r.k1 {
+		if r = &t.runs[1]; r.n == 0 || k0 != r.k0 || k1 != r.k1 {
+			r = t.startRun(k0, k1, p)
+		}
 	}
-	if sampled && haveMAC {
+	r.n++
+	if sampled && r.what&runMAC != 0 {
+		src, dst := r.src, r.dst
 		t.addMAC(macOf(src))
 		if p.HasEth {
 			t.addMAC(macOf(dst))
 		}
 	}
 	in := &p.Inner
-	switch p.Encap {
-	case EncapIPIP:
-		t.IPIP++
-	case EncapVXLAN:
-		t.VXLAN++
-	default:
-		t.Plain++
-		if !haveMAC && !p.HasEth && (!p.HasSLL || p.SLLAlen == 0) {
-			t.NoLinkAddr++
-		}
-		if (p.HasEth && byte(src) == 0x66 && byte(dst) == 0x66) || (p.HasSLL && p.SLLAlen == 6 && byte(src) == 0x66) {
-			t.VTEPMAC++
-		}
-		if haveMAC && (dst == calicoMAC48 || (p.HasSLL && p.PktType == 0 && src != calicoMAC48)) {
-			addAddr(&t.PodSrcs, &t.NPodSrc, [4]byte(in.Src[:4]))
-		}
-		if haveMAC && src == calicoMAC48 {
-			addAddr(&t.PodDsts, &t.NPodDst, [4]byte(in.Dst[:4]))
-		}
+	if r.what&runPodSrc != 0 {
+		addAddr(&t.PodSrcs, &t.NPodSrc, [4]byte(in.Src[:4]))
+	}
+	if r.what&runPodDst != 0 {
+		addAddr(&t.PodDsts, &t.NPodDst, [4]byte(in.Dst[:4]))
 	}
 	if p.Encap != EncapNone {
 		t.addPair([4]byte(p.Outer.Src[:4]), [4]byte(p.Outer.Dst[:4]), [4]byte(in.Src[:4]))
 	}
-	if p.HasEth && !cali && dst&1 == 0 {
-		t.OtherMAC++
+	return back
+}
+
+// trafficRun is a run of frames that Traffic.addFast counts at once: frames of one link type,
+// encapsulation and link addresses (k0, k1, as addFast packs them), of which n were met since the run
+// began, each adding one to the counts in what; the MACs (src and dst, as addFast reads them) for
+// the sampled frames.
+type trafficRun struct {
+	k0, k1   uint64
+	n        int
+	what     uint16
+	src, dst uint64
+}
+
+// The counts and sets a frame of a run adds to (trafficRun.what).
+const (
+	runCalico = 1 << iota
+	runIPIP
+	runVXLAN
+	runPlain
+	runNoLinkAddr
+	runVTEP
+	runOther
+	runMAC    // it has link addresses (sampled: addMAC)
+	runPodSrc // its inner source goes into PodSrcs
+	runPodDst // its inner destination into PodDsts
+)
+
+// startRun ends the older of the two runs (the other is kept: a conversation's frames alternate
+// between two link address pairs) and starts one for p in its place (the first frame of it, whose
+// link addresses and encapsulation addFast packed into k0 and k1): what it adds to each count, as add
+// decides it from them, and its link type and sender put in, as add puts them.
+func (t *Traffic) startRun(k0, k1 uint64, p *Packet) *trafficRun {
+	r := &t.runs[t.older]
+	t.older ^= 1
+	t.endRun(r)
+	var src, dst uint64
+	haveMAC := false
+	switch {
+	case p.HasEth:
+		dst, src = k0&(1<<48-1), k0>>48|k1&0xffffffff<<16
+		haveMAC = true
+	case p.HasSLL && p.SLLAlen == 6:
+		src = k0 // (sllAddr left its last two bytes zero)
+		haveMAC = true
 	}
-	if haveMAC && (!p.HasSLL || p.PktType != 4) && src != t.senders[0] && src != t.senders[1] { // as add's, last (default.pgo)
+	var w uint16
+	cali := haveMAC && (src == calicoMAC48 || dst == calicoMAC48)
+	if cali {
+		w |= runCalico
+	}
+	if haveMAC {
+		w |= runMAC
+	}
+	switch p.Encap {
+	case EncapIPIP:
+		w |= runIPIP
+	case EncapVXLAN:
+		w |= runVXLAN
+	default:
+		w |= runPlain
+		if !haveMAC && !p.HasEth && (!p.HasSLL || p.SLLAlen == 0) {
+			w |= runNoLinkAddr
+		}
+		if (p.HasEth && byte(src) == 0x66 && byte(dst) == 0x66) || (p.HasSLL && p.SLLAlen == 6 && byte(src) == 0x66) {
+			w |= runVTEP
+		}
+		if haveMAC && (dst == calicoMAC48 || (p.HasSLL && p.PktType == 0 && src != calicoMAC48)) {
+			w |= runPodSrc
+		}
+		if haveMAC && src == calicoMAC48 {
+			w |= runPodDst
+		}
+	}
+	if p.HasEth && !cali && dst&1 == 0 {
+		w |= runOther
+	}
+	*r = trafficRun{k0: k0, k1: k1, what: w, src: src, dst: dst}
+	if n := len(t.LinkTypes); n == 0 || t.LinkTypes[n-1] != p.LinkType {
+		t.addLink(p.LinkType)
+	}
+	if haveMAC && (!p.HasSLL || p.PktType != 4) { // a sender put in once is there for the run's other frames
 		t.addSender(src)
 	}
-	return back
+	return r
+}
+
+// endRuns adds the frames of the runs addFast counts to the counts, and forgets them. Every count but
+// Frames is complete only after it: the scan calls it at the end of each file.
+func (t *Traffic) endRuns() {
+	t.endRun(&t.runs[0])
+	t.endRun(&t.runs[1])
+	t.older = 0
+}
+
+// endRun adds the frames of run r (if any) to the counts, and forgets it.
+func (t *Traffic) endRun(r *trafficRun) {
+	if r.n == 0 {
+		return
+	}
+	n, w := r.n, r.what
+	add := func(c *int, bit uint16) {
+		if w&bit != 0 {
+			*c += n
+		}
+	}
+	add(&t.CalicoMAC, runCalico)
+	add(&t.IPIP, runIPIP)
+	add(&t.VXLAN, runVXLAN)
+	add(&t.Plain, runPlain)
+	add(&t.NoLinkAddr, runNoLinkAddr)
+	add(&t.VTEPMAC, runVTEP)
+	add(&t.OtherMAC, runOther)
+	*r = trafficRun{}
 }
 
 // macOf is the MAC in the low 48 bits of m (first byte lowest).

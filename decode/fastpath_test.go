@@ -135,6 +135,11 @@ func (fp *fastPair) step(t testing.TB, where string, rec *Record) bool {
 // check fails t unless both ways' Traffic and Tables are alike.
 func (fp *fastPair) check(t testing.TB, where string) {
 	t.Helper()
+	for _, m := range []map[uint16]*Traffic{fp.trFast, fp.trLean} {
+		for _, tr := range m {
+			tr.endRuns() // as the scan ends
+		}
+	}
 	if !reflect.DeepEqual(fp.trFast, fp.trSlow) {
 		t.Fatalf("%s: Traffic differs between the fast and the usual path", where)
 	}

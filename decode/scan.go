@@ -336,6 +336,9 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 
 // scanEnd completes fi once r is read (or its reading stopped).
 func scanEnd(r Reader, fi *FileInfo, report func()) {
+	for _, tr := range fi.Traffic {
+		tr.endRuns()
+	}
 	settleTimes(fi)
 	fi.Skipped = r.Skipped()
 	fi.Bytes = r.Offset()
