@@ -116,7 +116,7 @@ func BenchmarkScanIPIP(b *testing.B) {
 			b.Fatal(err)
 		}
 		fi := &FileInfo{Traffic: map[uint16]*Traffic{}}
-		scan(r, fi, Options{}, NewTables(), nil, nil)
+		scan(r, fi, Options{}, NewTables(), nil, nil, nil)
 		if fi.Records != frames || fi.NProblems != 0 {
 			b.Fatalf("scanned %d frames, problems %q", fi.Records, fi.Problems)
 		}

@@ -41,6 +41,31 @@ func checkSum16(t testing.TB, s uint64, b []byte) {
 	}
 }
 
+// TestSumOK holds sumOK to fold: true exactly where fold gives 0xffff, on every value a sum can take
+// near the multiples of 0xffff, near the powers of two and the top, and at random.
+func TestSumOK(t *testing.T) {
+	check := func(s uint64) {
+		if got, want := sumOK(s), fold(s) == 0xffff; got != want {
+			t.Fatalf("sumOK(%#x) = %v, fold gives %#04x", s, got, fold(s))
+		}
+	}
+	for s := uint64(0); s < 1<<20; s++ {
+		check(s)
+	}
+	for _, base := range []uint64{0xffff, 0x1fffe, 1 << 32, 1<<33 - 1, 1 << 41, 0xffff * (1 << 40), 1<<63 - 1, ^uint64(0) - 0xffff} {
+		for d := uint64(0); d < 3*0xffff; d++ {
+			check(base + d)
+			check(base - d)
+		}
+	}
+	rng := rand.New(rand.NewSource(2))
+	for range 1 << 20 {
+		v := rng.Uint64() >> uint(rng.Intn(64))
+		check(v)
+		check(v / 0xffff * 0xffff)
+	}
+}
+
 func TestSum16Reference(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	buf := make([]byte, 2100)

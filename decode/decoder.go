@@ -24,6 +24,13 @@ type Options struct {
 	// splitMerged are the files (by index) to read as a node's captures merged into one file whatever
 	// their first records show: a first read found them so (lateMerged).
 	splitMerged map[uint16]bool
+	// leanPacket says that nothing reads a frame's Packet after the scan but its Loose (the scan sets it
+	// when it keeps the frames in a frameKeeper, as Load does): the fast path then writes only what
+	// the scan, the Traffic and the header contexts read of it (link type, encapsulation, outer
+	// header, inner addresses and TOS), not the rest, for a frame that is not cooked, VLAN-tagged or
+	// VXLAN, of a file not split as merged captures. The Observation and the fingerprint are the same
+	// (fastPair: TestFastPathLikeSlow, FuzzFastPath).
+	leanPacket bool
 }
 
 // Decoder turns Records of one input file into Packets and Observations. It keeps small caches of the

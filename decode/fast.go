@@ -237,7 +237,7 @@ func parseIPv4(b []byte, h *IPHdr, snapped bool) (payload []byte, errs Err, ok b
 	} else {
 		hs = sum16(0, b[:ihl])
 	}
-	if fold(hs) == 0xffff {
+	if sumOK(hs) {
 		h.CsumOK = true
 	}
 	tl := int(h.TotalLen)

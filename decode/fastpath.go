@@ -22,7 +22,7 @@ func fastLen(b []byte) int {
 		return 0
 	}
 	tl := int(b[2])<<8 | int(b[3])
-	if tl < 20 || tl > len(b) || tl > gsoThreshold || fold(sum20(b)) != 0xffff {
+	if tl < 20 || tl > len(b) || tl > gsoThreshold || !sumOK(sum20(b)) {
 		return 0
 	}
 	return tl
@@ -53,6 +53,7 @@ func putIPv4(ip *IPHdr, b []byte, tl int) {
 // with fields that fastOther writes.
 const (
 	shapeOptions    = 1 << 8
+	shapeLean       = 1 << 9 // the Packet written lean (Options.leanPacket)
 	shapeEncapShift = 14
 	shapeLink       = 1 << 16
 	shapeOther      = shapeLink | uint32(EncapVXLAN)<<shapeEncapShift
@@ -113,7 +114,7 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 			return false
 		}
 		hl = int(pl[12]>>4) * 4
-		if hl < 20 || hl > len(pl) || fold(sum16(ps, pl)) != 0xffff {
+		if hl < 20 || hl > len(pl) || !sumOK(sum16(ps, pl)) {
 			return false
 		}
 		if hl > 20 {
@@ -131,30 +132,113 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 		if dp == vx || sp == wg || dp == wg || wg == 0 {
 			return false
 		}
-		if (pl[6] != 0 || pl[7] != 0) && fold(sum16(ps, pl)) != 0xffff {
+		if (pl[6] != 0 || pl[7] != 0) && !sumOK(sum16(ps, pl)) {
 			return false
 		}
 	case 1:
 		if len(pl) < 8 || (pl[0] != 0 && pl[0] != 8) { // echo reply or request only
 			return false
 		}
-		if fold(sum16(0, pl)) != 0xffff {
+		if !sumOK(sum16(0, pl)) {
 			return false
 		}
 	default:
 		return false
 	}
-	// The frame is of the usual shape: write the Packet as decodeFrame does.
+	// The frame is of the usual shape: write the Packet as decodeFrame does (in full unless lean: see
+	// Options.leanPacket).
+	lean := d.opts.leanPacket && d.merged == nil && shape&shapeOther == 0
+	if lean {
+		shape |= shapeLean
+	}
 	if shape&shapeOptions != 0 || shape != d.fastShape {
 		resetDecoded(p, d.parts)
 	}
 	d.parts, d.fastShape = 0, 0 // until the frame is done
 	p.Errs, p.Loose = 0, 0
 	p.LinkType = rec.LinkType
+	parts := partsKnown
+	if encap != EncapNone {
+		p.Encap = encap
+		putIPv4(&p.Outer, b, int(b[2])<<8|int(b[3]))
+		parts |= partOuter
+	}
+	proto := in[9]
+	if !lean {
+		parts |= fastPacket(p, rec, b, in, pl, tl, hl, encap, shape)
+	} else {
+		// What the scan, the Traffic and a header context read of the Packet besides the above.
+		p.HasEth = rec.LinkType == LinkEthernet
+		ih := &p.Inner
+		*(*[4]byte)(ih.Src[:4]) = [4]byte(in[12:16])
+		*(*[4]byte)(ih.Dst[:4]) = [4]byte(in[16:20])
+		ih.TOS = in[1]
+		if hl > 20 {
+			tcpOptions(pl[20:hl], p, false)
+		}
+	}
+	if p.Errs != 0 { // a malformed TCP option: the usual path records it
+		return false
+	}
+
+	// The Observation, as Observe makes it (Observe adds the Source), and the fingerprint.
+	o := &d.fastObs
+	*o = Observation{}
+	o.Sport = binary.BigEndian.Uint16(pl[0:2])
+	o.Dport = binary.BigEndian.Uint16(pl[2:4])
+	var tw, tf uint64 // the fingerprint's transport fields (see Fingerprint)
+	switch proto {
+	case 6:
+		seq, flags := binary.BigEndian.Uint32(pl[4:8]), pl[13]
+		tw, tf = uint64(seq)<<32|uint64(binary.BigEndian.Uint32(pl[8:12])), uint64(flags)
+		o.Seq = seq
+		o.TCPFlags = flags
+	case 17:
+		tf = uint64(binary.BigEndian.Uint16(pl[4:6])) // the UDP length
+	case 1: // decodeL4 sets no ports for ICMP
+		typ, code, seq := pl[0], pl[1], binary.BigEndian.Uint16(pl[6:8])
+		tf = uint64(typ)<<40 ^ uint64(code)<<32 ^ uint64(seq)
+		o.Sport, o.Dport = uint16(typ), uint16(code)
+		o.Seq = uint32(binary.BigEndian.Uint16(pl[4:6]))<<16 | uint32(seq)
+	}
+	d.parts, d.fastShape = parts, shape
+	d.fastLoose = fastFingerprint(uint64(4)<<56|uint64(proto)<<48|uint64(binary.BigEndian.Uint16(in[4:6])), len(pl)-hl,
+		tw, tf, pl[hl:])
+	f := Flags(encap) | Flags(CsumOK)<<FlagCsumShift
+	if in[6]&0x40 != 0 {
+		f |= FlagDF
+	}
+	o.Flags = f
+	o.Src = binary.BigEndian.Uint32(in[12:16])
+	o.Dst = binary.BigEndian.Uint32(in[16:20])
+	o.Proto = proto
+	o.TTL = in[8]
+	o.Len = uint16(tl)
+	o.HdrLen = uint8(20 + hl)
+	if tos := in[1]; encap != EncapNone || tos != 0 {
+		if k := fastCtxKey(encap, tos, p.VNI, b); !d.haveCtx || d.lastKey != k { // ctxOf(&d.ctxs[d.cur].c, p)
+			d.switchCtx(p, k)
+		}
+		o.Ctx = d.ctxIdx
+	}
+	if p.PktType == 4 { // (set by cooked frames only)
+		o.Flags |= FlagOutbound
+	}
+	d.fastDone = true
+	return true
+}
+
+// fastPacket writes into p what fastFrame's Packet holds besides what fastFrame writes itself (its
+// link type, encapsulation and outer header), as decodeFrame does: data is rec's frame, b its IP packet
+// (the outer one of a tunnel packet), in the inner IP packet (of total length tl), pl its transport
+// segment (a header of hl bytes). It returns the parts it wrote (see resetDecoded); a malformed TCP
+// option leaves its error in p.Errs.
+func fastPacket(p *Packet, rec *Record, b, in, pl []byte, tl, hl int, encap Encap, shape uint32) uint8 {
+	data := rec.Data
+	var parts uint8
 	p.CapLen = len(data)
 	p.OrigLen = rec.OrigLen
 	p.Checksum = CsumOK
-	parts := partsKnown
 	if rec.LinkType == LinkEthernet {
 		p.HasEth = true
 		p.DstMAC = [6]byte(data[0:6])
@@ -164,24 +248,13 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 	if shape&shapeOther != 0 {
 		fastOther(p, data, b, encap)
 	}
-	if encap != EncapNone {
-		p.Encap = encap
-		putIPv4(&p.Outer, b, int(b[2])<<8|int(b[3]))
-		parts |= partOuter
-	}
-	ih := &p.Inner
-	putIPv4(ih, in, tl)
-	proto := ih.Proto
+	putIPv4(&p.Inner, in, tl)
 	p.Payload = pl[hl:]
 	p.PayloadLen = len(pl) - hl
-	o := &d.fastObs
-	*o = Observation{}
-	o.Sport = binary.BigEndian.Uint16(pl[0:2])
-	o.Dport = binary.BigEndian.Uint16(pl[2:4])
-	var tw, tf uint64 // the fingerprint's transport fields (see Fingerprint)
-	switch proto {
+	sport, dport := binary.BigEndian.Uint16(pl[0:2]), binary.BigEndian.Uint16(pl[2:4])
+	switch in[9] {
 	case 6:
-		p.Sport, p.Dport = o.Sport, o.Dport
+		p.Sport, p.Dport = sport, dport
 		t := &p.TCP
 		p.HasTCP = true
 		t.Seq = binary.BigEndian.Uint32(pl[4:8])
@@ -193,19 +266,12 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 		t.HdrLen = uint8(hl)
 		if hl > 20 {
 			tcpOptions(pl[20:hl], p, false)
-			if p.Errs != 0 { // a malformed option: the usual path records it
-				return false
-			}
 		}
-		tw, tf = uint64(t.Seq)<<32|uint64(t.Ack), uint64(t.Flags)
-		o.Seq = t.Seq
-		o.TCPFlags = t.Flags
 	case 17:
-		p.Sport, p.Dport = o.Sport, o.Dport
+		p.Sport, p.Dport = sport, dport
 		p.HasUDP = true
 		p.UDPLen = binary.BigEndian.Uint16(pl[4:6])
 		p.UDPChecksum = binary.BigEndian.Uint16(pl[6:8])
-		tf = uint64(p.UDPLen)
 	case 1: // decodeL4 sets no ports for ICMP
 		p.HasICMP = true
 		ic := &p.ICMP
@@ -214,36 +280,8 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 		ic.ID = binary.BigEndian.Uint16(pl[4:6])
 		ic.Seq = binary.BigEndian.Uint16(pl[6:8])
 		parts |= partICMP
-		tf = uint64(ic.Type)<<40 ^ uint64(ic.Code)<<32 ^ uint64(ic.Seq)
-		o.Sport, o.Dport = uint16(ic.Type), uint16(ic.Code)
-		o.Seq = uint32(ic.ID)<<16 | uint32(ic.Seq)
 	}
-	d.parts, d.fastShape = parts, shape
-	d.fastLoose = fastFingerprint(uint64(4)<<56|uint64(proto)<<48|uint64(ih.ID), p.PayloadLen, tw, tf, p.Payload)
-
-	// The rest of the Observation, as Observe makes it (Observe adds the Source).
-	f := Flags(encap) | Flags(CsumOK)<<FlagCsumShift
-	if ih.DF {
-		f |= FlagDF
-	}
-	o.Flags = f
-	o.Src = binary.BigEndian.Uint32(in[12:16])
-	o.Dst = binary.BigEndian.Uint32(in[16:20])
-	o.Proto = proto
-	o.TTL = ih.TTL
-	o.Len = uint16(tl)
-	o.HdrLen = uint8(20 + hl)
-	if encap != EncapNone || ih.TOS != 0 {
-		if k := fastCtxKey(encap, ih.TOS, p.VNI, b); !d.haveCtx || d.lastKey != k { // ctxOf(&d.ctxs[d.cur].c, p)
-			d.switchCtx(p, k)
-		}
-		o.Ctx = d.ctxIdx
-	}
-	if p.PktType == 4 { // (set by cooked frames only)
-		o.Flags |= FlagOutbound
-	}
-	d.fastDone = true
-	return true
+	return parts
 }
 
 // fastFingerprint is Fingerprint of an IP packet that is neither ARP nor WireGuard, whose payload's
@@ -274,7 +312,10 @@ const calicoMAC48 = 0xeeeeeeeeeeee
 // into p (shape: its Decoder's fastShape), counting from what the fast path read: such a frame is
 // IPv4, neither ARP nor WireGuard, its outer header (if any) IPv4, its link header Ethernet (rec.Data
 // holding its MACs, at least 40 bytes), cooked or none, so add's other cases cannot arise. For a frame
-// of the usual path (shape 0) it counts nothing and returns noFast: the scan then calls add.
+// of the usual path (shape 0) it counts nothing and returns noFast: the scan then calls add. The
+// counts that a frame's link type, link addresses and encapsulation decide (CalicoMAC, IPIP, VXLAN,
+// Plain, NoLinkAddr, VTEPMAC, OtherMAC) are added for a run of such frames alike at once, when the
+// run ends (endRun).
 func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) uint64 {
 	if shape == 0 {
 		return noFast
@@ -302,63 +343,155 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) uint64 {
 		back = t.addTime(rec.Frame, ts, rec.FracOver)
 	}
 	t.Frames++
-	if n := len(t.LinkTypes); n == 0 || t.LinkTypes[n-1] != p.LinkType {
-		t.addLink(p.LinkType)
-	}
 	// The link addresses as add takes them, in the low 48 bits (first byte lowest): an Ethernet
-	// frame's both, a cooked frame's sender's.
-	var src, dst uint64
-	haveMAC := false
+	// frame's both, a cooked frame's sender's. With the link type and encapsulation they decide all
+	// of add's counts but the address sets: those are counted for a run of frames alike at once.
+	var k0, k1 uint64
 	switch {
 	case p.HasEth:
-		dst = binary.LittleEndian.Uint64(rec.Data[0:8]) & (1<<48 - 1)
-		src = binary.LittleEndian.Uint64(rec.Data[6:14]) & (1<<48 - 1)
-		haveMAC = true
-	case p.HasSLL && p.SLLAlen == 6:
-		src = binary.LittleEndian.Uint64(p.SLLAddr[:]) // (sllAddr left its last two bytes zero)
-		haveMAC = true
+		k0, k1 = binary.LittleEndian.Uint64(rec.Data[0:8]), uint64(binary.LittleEndian.Uint32(rec.Data[8:12]))
+	case p.HasSLL:
+		k0, k1 = binary.LittleEndian.Uint64(p.SLLAddr[:]), 1<<32|uint64(p.SLLAlen)|uint64(p.PktType)<<8
 	}
-	cali := haveMAC && (src == calicoMAC48 || dst == calicoMAC48)
-	if cali {
-		t.CalicoMAC++
+	k1 |= uint64(p.Encap)<<40 | uint64(p.LinkType)<<48
+	r := &t.runs[0]
+	if r.n == 0 || k0 != r.k0 || k1 != r.k1 {
+		if r = &t.runs[1]; r.n == 0 || k0 != r.k0 || k1 != r.k1 {
+			r = t.startRun(k0, k1, p)
+		}
 	}
-	if sampled && haveMAC {
+	r.n++
+	if sampled && r.what&runMAC != 0 {
+		src, dst := r.src, r.dst
 		t.addMAC(macOf(src))
 		if p.HasEth {
 			t.addMAC(macOf(dst))
 		}
 	}
 	in := &p.Inner
-	switch p.Encap {
-	case EncapIPIP:
-		t.IPIP++
-	case EncapVXLAN:
-		t.VXLAN++
-	default:
-		t.Plain++
-		if !haveMAC && !p.HasEth && (!p.HasSLL || p.SLLAlen == 0) {
-			t.NoLinkAddr++
-		}
-		if (p.HasEth && byte(src) == 0x66 && byte(dst) == 0x66) || (p.HasSLL && p.SLLAlen == 6 && byte(src) == 0x66) {
-			t.VTEPMAC++
-		}
-		if haveMAC && (dst == calicoMAC48 || (p.HasSLL && p.PktType == 0 && src != calicoMAC48)) {
-			addAddr(&t.PodSrcs, &t.NPodSrc, [4]byte(in.Src[:4]))
-		}
-		if haveMAC && src == calicoMAC48 {
-			addAddr(&t.PodDsts, &t.NPodDst, [4]byte(in.Dst[:4]))
-		}
+	if r.what&runPodSrc != 0 {
+		addAddr(&t.PodSrcs, &t.NPodSrc, [4]byte(in.Src[:4]))
+	}
+	if r.what&runPodDst != 0 {
+		addAddr(&t.PodDsts, &t.NPodDst, [4]byte(in.Dst[:4]))
 	}
 	if p.Encap != EncapNone {
 		t.addPair([4]byte(p.Outer.Src[:4]), [4]byte(p.Outer.Dst[:4]), [4]byte(in.Src[:4]))
 	}
-	if p.HasEth && !cali && dst&1 == 0 {
-		t.OtherMAC++
+	return back
+}
+
+// trafficRun is a run of frames that Traffic.addFast counts at once: frames of one link type,
+// encapsulation and link addresses (k0, k1, as addFast packs them), of which n were met since the run
+// began, each adding one to the counts in what; the MACs (src and dst, as addFast reads them) for
+// the sampled frames.
+type trafficRun struct {
+	k0, k1   uint64
+	n        int
+	what     uint16
+	src, dst uint64
+}
+
+// The counts and sets a frame of a run adds to (trafficRun.what).
+const (
+	runCalico = 1 << iota
+	runIPIP
+	runVXLAN
+	runPlain
+	runNoLinkAddr
+	runVTEP
+	runOther
+	runMAC    // it has link addresses (sampled: addMAC)
+	runPodSrc // its inner source goes into PodSrcs
+	runPodDst // its inner destination into PodDsts
+)
+
+// startRun ends the older of the two runs (the other is kept: a conversation's frames alternate
+// between two link address pairs) and starts one for p in its place (the first frame of it, whose
+// link addresses and encapsulation addFast packed into k0 and k1): what it adds to each count, as add
+// decides it from them, and its link type and sender put in, as add puts them.
+func (t *Traffic) startRun(k0, k1 uint64, p *Packet) *trafficRun {
+	r := &t.runs[t.older]
+	t.older ^= 1
+	t.endRun(r)
+	var src, dst uint64
+	haveMAC := false
+	switch {
+	case p.HasEth:
+		dst, src = k0&(1<<48-1), k0>>48|k1&0xffffffff<<16
+		haveMAC = true
+	case p.HasSLL && p.SLLAlen == 6:
+		src = k0 // (sllAddr left its last two bytes zero)
+		haveMAC = true
 	}
-	if haveMAC && (!p.HasSLL || p.PktType != 4) && src != t.senders[0] && src != t.senders[1] { // as add's, last (default.pgo)
+	var w uint16
+	cali := haveMAC && (src == calicoMAC48 || dst == calicoMAC48)
+	if cali {
+		w |= runCalico
+	}
+	if haveMAC {
+		w |= runMAC
+	}
+	switch p.Encap {
+	case EncapIPIP:
+		w |= runIPIP
+	case EncapVXLAN:
+		w |= runVXLAN
+	default:
+		w |= runPlain
+		if !haveMAC && !p.HasEth && (!p.HasSLL || p.SLLAlen == 0) {
+			w |= runNoLinkAddr
+		}
+		if (p.HasEth && byte(src) == 0x66 && byte(dst) == 0x66) || (p.HasSLL && p.SLLAlen == 6 && byte(src) == 0x66) {
+			w |= runVTEP
+		}
+		if haveMAC && (dst == calicoMAC48 || (p.HasSLL && p.PktType == 0 && src != calicoMAC48)) {
+			w |= runPodSrc
+		}
+		if haveMAC && src == calicoMAC48 {
+			w |= runPodDst
+		}
+	}
+	if p.HasEth && !cali && dst&1 == 0 {
+		w |= runOther
+	}
+	*r = trafficRun{k0: k0, k1: k1, what: w, src: src, dst: dst}
+	if n := len(t.LinkTypes); n == 0 || t.LinkTypes[n-1] != p.LinkType {
+		t.addLink(p.LinkType)
+	}
+	if haveMAC && (!p.HasSLL || p.PktType != 4) { // a sender put in once is there for the run's other frames
 		t.addSender(src)
 	}
-	return back
+	return r
+}
+
+// endRuns adds the frames of the runs addFast counts to the counts, and forgets them. Every count but
+// Frames is complete only after it: the scan calls it at the end of each file.
+func (t *Traffic) endRuns() {
+	t.endRun(&t.runs[0])
+	t.endRun(&t.runs[1])
+	t.older = 0
+}
+
+// endRun adds the frames of run r (if any) to the counts, and forgets it.
+func (t *Traffic) endRun(r *trafficRun) {
+	if r.n == 0 {
+		return
+	}
+	n, w := r.n, r.what
+	add := func(c *int, bit uint16) {
+		if w&bit != 0 {
+			*c += n
+		}
+	}
+	add(&t.CalicoMAC, runCalico)
+	add(&t.IPIP, runIPIP)
+	add(&t.VXLAN, runVXLAN)
+	add(&t.Plain, runPlain)
+	add(&t.NoLinkAddr, runNoLinkAddr)
+	add(&t.VTEPMAC, runVTEP)
+	add(&t.OtherMAC, runOther)
+	*r = trafficRun{}
 }
 
 // macOf is the MAC in the low 48 bits of m (first byte lowest).

@@ -47,7 +47,7 @@ func fastVXLAN(b []byte) []byte {
 	if u[6] != 0 || u[7] != 0 { // a checksum: it must be right (the usual path checks it so)
 		ps := uint64(binary.BigEndian.Uint32(b[12:16])) + uint64(binary.BigEndian.Uint32(b[16:20])) +
 			17 + uint64(len(u)) // pseudoSum4
-		if int(binary.BigEndian.Uint16(u[4:6])) != len(u) || fold(sum16(ps, u)) != 0xffff {
+		if int(binary.BigEndian.Uint16(u[4:6])) != len(u) || !sumOK(sum16(ps, u)) {
 			return nil
 		}
 	}

@@ -9,24 +9,65 @@ import (
 	"testing"
 )
 
-// fastPair decodes the same frames twice: as the scan does (decodeReused, which takes the fast path
-// where it can, then Observe), and always by the usual path (decodePacket, then Observe), each with
-// its own Decoder, Tables and Traffic, and compares the results.
+// fastPair decodes the same frames three times: as the scan does (decodeReused, which takes the fast
+// path where it can, then Observe), the same with the lean Packet (Options.leanPacket, as Load scans),
+// and always by the usual path (decodePacket, then Observe), each with its own Decoder, Tables and
+// Traffic, and compares the results.
 type fastPair struct {
-	fast, slow     *Decoder
-	tFast, tSlow   *Tables
-	trFast, trSlow map[uint16]*Traffic
-	pFast, pSlow   Packet
-	nFast, n       int // frames that took the fast path; frames in all
+	fast, slow, lean    *Decoder
+	tFast, tSlow, tLean *Tables
+	trFast, trSlow      map[uint16]*Traffic
+	trLean              map[uint16]*Traffic
+	pFast, pSlow, pLean Packet
+	nFast, n            int // frames that took the fast path; frames in all
 }
 
 func newFastPair(opts Options) *fastPair {
-	fp := &fastPair{tFast: NewTables(), tSlow: NewTables(),
-		trFast: map[uint16]*Traffic{}, trSlow: map[uint16]*Traffic{}}
-	fp.fast, fp.slow = NewDecoder(opts, fp.tFast, 0), NewDecoder(opts, fp.tSlow, 0)
+	fp := &fastPair{tFast: NewTables(), tSlow: NewTables(), tLean: NewTables(),
+		trFast: map[uint16]*Traffic{}, trSlow: map[uint16]*Traffic{}, trLean: map[uint16]*Traffic{}}
+	lean := opts
+	lean.leanPacket = true
+	fp.fast, fp.slow, fp.lean = NewDecoder(opts, fp.tFast, 0), NewDecoder(opts, fp.tSlow, 0), NewDecoder(lean, fp.tLean, 0)
 	// As the scan leaves them once it has looked for merged captures: the source cache is used.
-	fp.fast.mergeChecked, fp.slow.mergeChecked = true, true
+	fp.fast.mergeChecked, fp.slow.mergeChecked, fp.lean.mergeChecked = true, true, true
 	return fp
+}
+
+// stepLean decodes rec as the scan does with the lean Packet and fails t unless what the scan and
+// Load keeps of it (the Observation, the fingerprint, whether the fast path took it, the errors,
+// encapsulation, link type and fragment fields the scan tests, what Traffic.addFast or add count and
+// return) is what the full Packet gave: oFast, bFast.
+func (fp *fastPair) stepLean(t testing.TB, where string, rec *Record, took bool, oFast Observation, bFast uint64) {
+	t.Helper()
+	var o Observation
+	p := &fp.pLean
+	fp.lean.decodeReused(rec, p)
+	if fp.lean.fastDone != took {
+		t.Fatalf("%s frame %d: lean fast path %v, full %v", where, rec.Frame, fp.lean.fastDone, took)
+	}
+	fp.lean.Observe(rec, p, &o)
+	if o != oFast || p.Loose != fp.pFast.Loose {
+		t.Fatalf("%s frame %d (fast path %v): lean Observation\n%+v (fingerprint %x)\nwant\n%+v (%x)", where, rec.Frame,
+			took, o, p.Loose, oFast, fp.pFast.Loose)
+	}
+	f := &fp.pFast
+	if p.Errs != f.Errs || p.Encap != f.Encap || p.LinkType != f.LinkType || p.Inner.MF != f.Inner.MF ||
+		p.Inner.FragOff != f.Inner.FragOff {
+		t.Fatalf("%s frame %d (fast path %v): lean Packet errors %v, encapsulation %v, link type %v, MF %v, offset %d; "+
+			"want %v, %v, %v, %v, %d", where, rec.Frame, took, p.Errs, p.Encap, p.LinkType, p.Inner.MF, p.Inner.FragOff,
+			f.Errs, f.Encap, f.LinkType, f.Inner.MF, f.Inner.FragOff)
+	}
+	tr := traffic(fp.trLean, o.Source)
+	b := tr.addFast(fp.lean.fastShape, rec, p)
+	if b == noFast {
+		b = tr.add(rec.Frame, rec.Ts, rec.FracOver, p, p.Loose)
+	}
+	if b != bFast {
+		t.Fatalf("%s frame %d: lean Traffic.add returned %d, want %d", where, rec.Frame, b, bFast)
+	}
+	if b != 0 || rec.FracOver || tr.cur != tr.main { // as the scan does
+		p.Errs |= ErrTimestamp
+	}
 }
 
 // traffic returns m's Traffic of source src, made if need be.
@@ -83,6 +124,7 @@ func (fp *fastPair) step(t testing.TB, where string, rec *Record) bool {
 	if bFast != bSlow {
 		t.Fatalf("%s frame %d: Traffic.add returned %d, want %d", where, rec.Frame, bFast, bSlow)
 	}
+	fp.stepLean(t, where, rec, took, oFast, bFast)
 	if bFast != 0 || rec.FracOver || trFast.cur != trFast.main { // as the scan does
 		fp.pFast.Errs |= ErrTimestamp
 		fp.pSlow.Errs |= ErrTimestamp
@@ -93,11 +135,22 @@ func (fp *fastPair) step(t testing.TB, where string, rec *Record) bool {
 // check fails t unless both ways' Traffic and Tables are alike.
 func (fp *fastPair) check(t testing.TB, where string) {
 	t.Helper()
+	for _, m := range []map[uint16]*Traffic{fp.trFast, fp.trLean} {
+		for _, tr := range m {
+			tr.endRuns() // as the scan ends
+		}
+	}
 	if !reflect.DeepEqual(fp.trFast, fp.trSlow) {
 		t.Fatalf("%s: Traffic differs between the fast and the usual path", where)
 	}
 	if !reflect.DeepEqual(fp.tFast, fp.tSlow) {
 		t.Fatalf("%s: Tables differ between the fast and the usual path", where)
+	}
+	if !reflect.DeepEqual(fp.trLean, fp.trFast) {
+		t.Fatalf("%s: Traffic differs between the lean and the full Packet", where)
+	}
+	if !reflect.DeepEqual(fp.tLean, fp.tFast) {
+		t.Fatalf("%s: Tables differ between the lean and the full Packet", where)
 	}
 }
 

@@ -88,7 +88,7 @@ func BenchmarkScanKeep(b *testing.B) {
 			var c obsCollector
 			var fp fpCollector
 			fi := &FileInfo{Index: uint16(i), Traffic: map[uint16]*Traffic{}}
-			scan(r, fi, Options{}, t, keepFrames(&c, &fp, &Stamps{}), nil)
+			scan(r, fi, Options{}, t, nil, &frameKeeper{&c, &fp, &Stamps{}}, nil)
 			frames += len(c.finish())
 			fp.finish()
 		}

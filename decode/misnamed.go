@@ -666,7 +666,7 @@ func misnamedScanned(c *Capture, opts Options, t *Tables, cfg PointConfig) *Capt
 		var col obsCollector
 		var fp fpCollector
 		tabs[f] = NewTables()
-		scanFile(c.Files[f].Path, c.Files[f].Index, opts, tabs[f], keepFrames(&col, &fp, &stamps[f]), nil)
+		scanFile(c.Files[f].Path, c.Files[f].Index, opts, tabs[f], nil, &frameKeeper{&col, &fp, &stamps[f]}, nil)
 		obs[f], read = col.finish(), true
 	}
 	if !read {

@@ -4,18 +4,22 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math/bits"
 )
 
 // pcapReader streams a classic pcap file (https://www.ietf.org/archive/id/draft-ietf-opsawg-pcap-04.html).
 type pcapReader struct {
 	*rdInput
 	endian
-	nano     bool
-	snaplen  int // effective: the header's snaplen, or MaxCapLen when that is 0 or larger
-	iface    Interface
-	frame    uint32
-	prevTs   int64
-	havePrev bool
+	nano bool
+	// fracNs is what a unit of a record's fraction field is worth in ns (1 or 1,000), fracMax the
+	// first value of it that says a second or more
+	fracNs, fracMax int64
+	snaplen         int // effective: the header's snaplen, or MaxCapLen when that is 0 or larger
+	iface           Interface
+	frame           uint32
+	prevTs          int64
+	havePrev        bool
 }
 
 const pcapHdrLen, pcapRecHdrLen = 24, 16
@@ -36,6 +40,10 @@ func newPcapReader(in *rdInput) (*pcapReader, error) {
 		r.be = true
 	case 0x4d3cb2a1:
 		r.be, r.nano = true, true
+	}
+	r.fracNs, r.fracMax = 1e3, 1e6
+	if r.nano {
+		r.fracNs, r.fracMax = 1, 1e9
 	}
 	if major, minor := r.u16(h[4:]), r.u16(h[6:]); major != 2 {
 		return nil, fmt.Errorf("unsupported pcap version %d.%d", major, minor)
@@ -66,10 +74,7 @@ func (r *pcapReader) Interfaces() []Interface { return []Interface{r.iface} }
 // second or more (whose excess is carried into the seconds: no overflow, as both fields are 32 bits).
 func (r *pcapReader) ts(h []byte) (int64, bool) {
 	sec, frac := int64(r.u32(h)), int64(r.u32(h[4:]))
-	if r.nano {
-		return sec*1e9 + frac, frac >= 1e9
-	}
-	return sec*1e9 + frac*1e3, frac >= 1e6
+	return sec*1e9 + frac*r.fracNs, frac >= r.fracMax
 }
 
 // Next reads the next record; see Reader.
@@ -85,18 +90,23 @@ func (r *pcapReader) Next(rec *Record) error {
 // limit): it reads it from the window without a call, and reports whether it did. Any other record
 // is next's.
 func (r *pcapReader) nextBuffered(rec *Record) bool {
-	w := r.win
+	w := r.win[r.pend:]
 	if len(w) < pcapRecHdrLen || r.frame >= r.maxFrames {
 		return false
 	}
-	caplen, origlen := r.u32(w[8:]), r.u32(w[12:])
+	// The header's four 32-bit fields in two loads, with one test of the byte order (as ts reads them).
+	h0, h1 := binary.LittleEndian.Uint64(w[0:8]), binary.LittleEndian.Uint64(w[8:16])
+	if r.be {
+		h0, h1 = bits.RotateLeft64(bits.ReverseBytes64(h0), 32), bits.RotateLeft64(bits.ReverseBytes64(h1), 32)
+	}
+	caplen, origlen := uint32(h1), uint32(h1>>32)
 	n := pcapRecHdrLen + int(caplen)
 	if caplen == 0 || caplen > origlen || int(caplen) > r.snaplen || n > len(w) {
 		return false
 	}
-	ts, fracOver := r.ts(w)
+	sec, frac := int64(uint32(h0)), int64(h0>>32)
+	ts, fracOver := sec*1e9+frac*r.fracNs, frac >= r.fracMax
 	r.frame++
-	r.win = w[n:]
 	r.pend += n
 	r.off += int64(n)
 	r.prevTs, r.havePrev = ts, true

@@ -273,10 +273,12 @@ type rdInput struct {
 	released  bool  // the input was closed: its buffers went back to readBufs
 	closedAt  int64 // Offset when it was closed
 
-	// win is what br holds buffered from the read position on, and pend how many bytes before it
-	// were consumed without telling br yet: peek and discard serve records from win without calling
-	// br (which would return the same bytes, without error, as they are buffered). sync settles up
-	// before anything else asks br.
+	// win is what br held buffered from its read position on when the window was taken, and pend how
+	// many bytes of it were consumed since without telling br yet: win[pend:] is buffered from the read
+	// position on, and peek and discard serve records from it without calling br (which would return
+	// the same bytes, without error, as they are buffered). sync settles up before anything else asks
+	// br. (An offset into win rather than win resliced a record at a time: no pointer is stored a
+	// record.)
 	win  []byte
 	pend int
 
@@ -297,8 +299,8 @@ func (in *rdInput) sync() {
 // peek returns up to n bytes. A short result with a nil error means the stream ended (EOF);
 // any other read failure is returned as an error, and so is a stream that goes on past maxBytes.
 func (in *rdInput) peek(n int) ([]byte, error) {
-	if n <= len(in.win) {
-		return in.win[:n:n], nil
+	if w := in.win[in.pend:]; n <= len(w) {
+		return w[:n:n], nil
 	}
 	in.sync()
 	if in.off+int64(n) > in.maxBytes {
@@ -348,8 +350,7 @@ func (in *rdInput) readErr(off int64, err error) error {
 // discard advances the stream by n bytes and reports how many were actually skipped. Discarding
 // past maxBytes is a *LimitError (when the stream goes on past it).
 func (in *rdInput) discard(n int) (int, error) {
-	if n <= len(in.win) {
-		in.win = in.win[n:]
+	if n <= len(in.win)-in.pend {
 		in.pend += n
 		in.off += int64(n)
 		return n, nil

@@ -282,7 +282,7 @@ func routedScanned(c *Capture, opts Options, paths []string) {
 		var fp fpCollector
 		var st Stamps
 		t := NewTables()
-		again := scanFile(fi.Path, fi.Index, opts, t, keepFrames(&col, &fp, &st), nil)
+		again := scanFile(fi.Path, fi.Index, opts, t, nil, &frameKeeper{&col, &fp, &st}, nil)
 		obs, loose := col.finish(), fp.finish()
 		applyFragFixes(again, obs, &loose)
 		if routedCandidate(c, f, st.InOrder(), &router) {

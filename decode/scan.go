@@ -125,10 +125,11 @@ const progressEvery = 1 << 16
 // accounts the traffic of every capture source. Problems are recorded in the FileInfo, never fatal
 // to the caller.
 func ScanFile(path string, index uint16, opts Options, t *Tables, fn ScanFunc) *FileInfo {
-	return scanFile(path, index, opts, t, fn, nil)
+	return scanFile(path, index, opts, t, fn, nil, nil)
 }
 
-func scanFile(path string, index uint16, opts Options, t *Tables, fn ScanFunc, progress Progress) *FileInfo {
+// scanFile scans the file at path: each frame is given to fn, or, with keep (fn nil), kept in it.
+func scanFile(path string, index uint16, opts Options, t *Tables, fn ScanFunc, keep *frameKeeper, progress Progress) *FileInfo {
 	fi := &FileInfo{Path: path, Index: index, Traffic: map[uint16]*Traffic{}}
 	r, c, err := openInput(path, opts)
 	if err != nil {
@@ -148,15 +149,29 @@ func scanFile(path string, index uint16, opts Options, t *Tables, fn ScanFunc, p
 	if progress != nil {
 		report = func() { progress(int(index), r.Offset(), size, fi.Records, r.Skipped()) }
 	}
-	scan(r, fi, opts, t, fn, report)
+	scan(r, fi, opts, t, fn, keep, report)
 	return fi
 }
 
-func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report func()) {
+// frameKeeper is where Load keeps one file's frames: each frame's Observation in c, its fingerprint
+// in fp, its time and frame number in st. The scan makes each Observation in its place in c, and as
+// it reads nothing of the Packet but its fingerprint, the fast path writes the Packet lean
+// (Options.leanPacket).
+type frameKeeper struct {
+	c  *obsCollector
+	fp *fpCollector
+	st *Stamps
+}
+
+// scan reads and decodes every frame of r into fi, giving each to fn, or, with keep (fn nil), keeping
+// it there.
+func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *frameKeeper, report func()) {
+	opts.leanPacket = keep != nil
 	d := NewDecoder(opts, t, fi.Index)
 	var rec Record
 	var p Packet
-	var o Observation
+	var own Observation
+	o := &own // the frame's Observation: own, or its place in keep.c
 	var tr *Traffic
 	var frags *fragTracker // the outer fragments' (nil until the first)
 	nObs := 0              // Observations made so far (the next one's index)
@@ -230,8 +245,11 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 				fi.problem("%s", why)
 			}
 		}
+		if keep != nil {
+			o = keep.c.slot(&rec)
+		}
 		d.decodeReused(&rec, &p) // p is this loop's alone
-		d.Observe(&rec, &p, &o)
+		d.Observe(&rec, &p, o)
 		if p.Encap == EncapNone && (p.Inner.MF || p.Inner.FragOff != 0) {
 			if frags == nil {
 				frags = newFragTracker(d, fi, d.opts.VXLANPort)
@@ -294,8 +312,11 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 				}
 			}
 		}
-		if fn != nil {
-			fn(&rec, &p, &o)
+		if keep != nil {
+			o.TsLo = keep.st.add(rec.Ts, rec.Frame)
+			keep.fp.add(p.Loose)
+		} else if fn != nil {
+			fn(&rec, &p, o)
 		}
 	}
 	if frags != nil {
@@ -315,6 +336,9 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, report f
 
 // scanEnd completes fi once r is read (or its reading stopped).
 func scanEnd(r Reader, fi *FileInfo, report func()) {
+	for _, tr := range fi.Traffic {
+		tr.endRuns()
+	}
 	settleTimes(fi)
 	fi.Skipped = r.Skipped()
 	fi.Bytes = r.Offset()
@@ -346,17 +370,20 @@ func stopped(done <-chan struct{}) bool {
 // node's merged captures only past its first records (lateMerged) has every input read again into
 // emptied tables, that file split into its stages.
 func ScanFiles(paths []string, opts Options, t *Tables, fn func(file int) ScanFunc) []*FileInfo {
-	files := scanFiles(paths, opts, t, fn, nil)
+	files := scanFiles(paths, opts, t, fn, nil, nil)
 	if split, again := splitLate(paths, opts, files, fn == nil); again {
 		first := files
 		t.reset()
-		files = scanFiles(paths, split, t, nil, nil)
+		files = scanFiles(paths, split, t, nil, nil, nil)
 		noteSplitLate(first, files, split.splitMerged)
 	}
 	return files
 }
 
-func scanFiles(paths []string, opts Options, t *Tables, fn func(file int) ScanFunc, progress Progress) []*FileInfo {
+// scanFiles scans files concurrently (see ScanFiles), each file's frames given to the ScanFunc fn
+// makes for it, or kept in the frameKeeper keep makes for it (fn nil).
+func scanFiles(paths []string, opts Options, t *Tables, fn func(file int) ScanFunc, keep func(file int) *frameKeeper,
+	progress Progress) []*FileInfo {
 	out := make([]*FileInfo, len(paths))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
@@ -372,10 +399,14 @@ func scanFiles(paths []string, opts Options, t *Tables, fn func(file int) ScanFu
 				return
 			}
 			var f ScanFunc
-			if fn != nil {
+			var k *frameKeeper
+			switch {
+			case keep != nil:
+				k = keep(i)
+			case fn != nil:
 				f = fn(i)
 			}
-			out[i] = scanFile(path, uint16(i), opts, t, f, progress)
+			out[i] = scanFile(path, uint16(i), opts, t, f, k, progress)
 		}()
 	}
 	wg.Wait()
@@ -495,8 +526,8 @@ func loadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 		}
 	}
 	stamps := make([]Stamps, len(paths))
-	files := scanFiles(paths, opts, t, func(file int) ScanFunc {
-		return keepFrames(&cols[file], &fps[file], &stamps[file])
+	files := scanFiles(paths, opts, t, nil, func(file int) *frameKeeper {
+		return &frameKeeper{&cols[file], &fps[file], &stamps[file]}
 	}, progress)
 	obs := make([][]Observation, len(paths))
 	loose := make([]Fingerprints, len(paths))
@@ -512,19 +543,6 @@ func loadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 	c.Obs, c.Loose, c.Stamps = obs, loose, stamps
 	c.PortConflicts = PortConflicts(c, opts)
 	return c
-}
-
-// keepFrames returns the ScanFunc that keeps each frame's Observation in c, its fingerprint in fp and
-// its time and frame number in st. It is not inlined: a closure made in an inlined body is not
-// itself inlined into (its collectors' calls stayed calls, one each per frame).
-//
-//go:noinline
-func keepFrames(c *obsCollector, fp *fpCollector, st *Stamps) ScanFunc {
-	return func(r *Record, p *Packet, o *Observation) {
-		o.TsLo = st.add(r.Ts, r.Frame)
-		c.add(r, o)
-		fp.add(p.Loose)
-	}
 }
 
 // obsCollector gathers one file's Observations. The first obsChunk go into a chunk; from their
@@ -622,29 +640,34 @@ const (
 // add keeps o. The common case, room in the slice, copies o straight into its slot (append copied it
 // through the stack first) and leaves the rest to addSlow.
 func (c *obsCollector) add(r *Record, o *Observation) {
+	*c.slot(r) = *o
+}
+
+// slot returns the place of the next Observation, the one of record r, zero.
+func (c *obsCollector) slot(r *Record) *Observation {
 	c.bytes += int64(r.CapLen) + 16
 	n := len(c.obs)
 	if n == cap(c.obs) {
-		c.addSlow(o)
-		return
+		return c.slotSlow()
 	}
 	c.obs = c.obs[:n+1]
-	c.obs[n] = *o
+	return &c.obs[n]
 }
 
-// addSlow is add when the slice is full up to its window: it maps in the next window, grows it, or
-// puts o into a chunk.
-func (c *obsCollector) addSlow(o *Observation) {
+// slotSlow is slot when the slice is full up to its window: it maps in the next window, grows it, or
+// makes the place in a chunk.
+func (c *obsCollector) slotSlow() *Observation {
 	if len(c.obs) < cap(c.whole) || c.grow() {
 		c.obs = prefault.Next(c.whole, len(c.obs))
-		c.obs = append(c.obs, *o)
-		return
+		c.obs = append(c.obs, Observation{})
+		return &c.obs[len(c.obs)-1]
 	}
 	if n := len(c.chunks); n == 0 || len(c.chunks[n-1]) == cap(c.chunks[n-1]) {
 		c.chunks = append(c.chunks, make([]Observation, 0, obsChunk))
 	}
 	last := &c.chunks[len(c.chunks)-1]
-	*last = append(*last, *o)
+	*last = append(*last, Observation{})
+	return &(*last)[len(*last)-1]
 }
 
 // grow makes room in the full slice, and reports false when the rest is to go into chunks.

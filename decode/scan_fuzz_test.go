@@ -30,7 +30,7 @@ func FuzzScan(f *testing.F) {
 		}
 		fi := &FileInfo{Path: "fuzz", Traffic: map[uint16]*Traffic{}}
 		frames := 0
-		scan(r, fi, Options{}, NewTables(), func(*Record, *Packet, *Observation) { frames++ }, nil)
+		scan(r, fi, Options{}, NewTables(), func(*Record, *Packet, *Observation) { frames++ }, nil, nil)
 		total := 0
 		for si, tr := range fi.Traffic {
 			total += tr.Frames

@@ -93,7 +93,7 @@ func loadSpilled(paths []string, opts Options, cfg PointConfig, progress Progres
 			o.TsLo = st.add(r.Ts, r.Frame)
 			s.add(o, p.Loose)
 		}
-	}, progress)
+	}, nil, progress)
 	sp := &Spill{stop: make(chan struct{}), done: make(chan struct{}), dir: dir}
 	obs := make([][]Observation, len(paths))
 	loose := make([]Fingerprints, len(paths))

@@ -100,6 +100,10 @@ type Traffic struct {
 	// addressing, 1 + the triple's index; 0: a free slot). Twice as many slots as triples, so that
 	// one is always free.
 	pairSlots [2 * maxPairs]uint8
+
+	// runs are the runs of frames addFast counts at once (see endRuns), older the one to end next.
+	runs  [2]trafficRun
+	older uint8
 }
 
 // tsSpan is a stretch of capture time: frames no more than spanGap apart.
