@@ -111,6 +111,9 @@ func checkMisnamedSaid(t *testing.T, c *decode.Capture, dir, empty string) {
 // packets in it past router-1, as at any interface of node-b) said the same decap-drop: its ARP shows
 // router-1 (192.168.30.1) resolving 192.168.30.2, never node-b's 192.168.20.2 the packets were sent
 // to, so unless 192.168.30.2 is node-b's too they went on to a router; it is now said the same way.
+// Without its ARP (past-router-1-unresolved) nothing in it said it was node-b's either, yet it was read
+// as node-b's with no word of doubt and said "ERROR decap-drop at node-b/eth1": packets past a router
+// on a link that resolves none of their destinations are now the same uncertain warning.
 func TestMisnamedRouterUnsure(t *testing.T) {
 	renamed := map[string]string{"router-1-eth0.pcap": "node-b-eth1.pcap", "router-1-eth1.pcap": "node-a-eth1.pcap"}
 	for _, tc := range []struct {
@@ -121,6 +124,7 @@ func TestMisnamedRouterUnsure(t *testing.T) {
 		{"two-routers-drop-r2", "two-routers-drop-r2", "node-b/eth1→node-b/tunl0", "", renamed, true},
 		{"vxlan6-underlay-drop", "vxlan6-underlay-drop", "node-b/eth1→node-b/vxlan-v6.calico", "node-a-eth1.pcap", renamed, true},
 		{"past-router-1", "two-routers-drop-r2", "node-b/eth1→node-b/tunl0", "", map[string]string{"router-1-eth1.pcap": "node-b-eth1.pcap"}, false},
+		{"past-router-1-unresolved", "two-routers-drop-r2", "node-b/eth1→node-b/tunl0", "", map[string]string{"router-1-eth1.pcap": "node-b-eth1.pcap"}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -36,7 +36,9 @@ import (
 // router: the file is read as a router's as above. Without such resolution the captures cannot tell:
 // the file is read as named, and its problem and FileInfo.MaybeRouter say it may be a router's. So
 // is a file whose other node's packets crossed a router before it, on a link that resolved another
-// address and never their destination (unless that address is the node's, they went on to a router).
+// address and never their destination (unless that address is the node's, they went on to a router),
+// or that resolved no address at all: only their destination resolved on the link says the node is
+// on it.
 
 // misnamed is a file misnamedRouters takes for a router's: its point's node and interface, and the
 // packets of that node's pods it holds.
@@ -413,9 +415,11 @@ const (
 // for its inner TTL (top, by node: the sender just sent it, so the file is on the sender's link), and
 // the file's ARP or neighbour discovery shows a sender resolving another address (its gateway) and
 // never one of the packets' outer destinations (node's address, had node been on that link, is what
-// the sender would have resolved to send them). Packets of the sender past a router, or sent with an
-// inner TTL its own files never showed, leave the file as named (gwNone). A file on a sender's link
-// whose frames resolve no address of the sender, nor any destination, cannot be told (gwUnsure).
+// the sender would have resolved to send them). Packets of the sender sent with an inner TTL its own
+// files never showed, or some past a router and some not, leave the file as named (gwNone). A file on
+// a sender's link whose frames resolve no address of the sender, nor any destination, cannot be told
+// (gwUnsure); nor can one where all of them crossed a router before it, unless its frames resolve
+// one of their destinations (the node is on that link).
 func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner map[netip.Addr]string, node string,
 	top map[string]*[256]uint8) (misnamed, int) {
 	var m misnamed
@@ -500,11 +504,10 @@ func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner ma
 	if m.past > 0 {
 		// Past a router: the file may be the node's, reached through a router, or a router's past
 		// which the node lies. That the link resolved another address (gw) and never the packets'
-		// destination says the latter, unless gw is the node's own address too: it cannot tell.
-		if m.gw.IsValid() {
-			return m, gwUnsure
-		}
-		return m, gwNone
+		// destination says the latter, unless gw is the node's own address too: it cannot tell. Nor
+		// can it when the link resolved nothing at all (a capture started after the neighbours were
+		// cached): only the destination resolved on the link says the node is on it.
+		return m, gwUnsure
 	}
 	if !m.gw.IsValid() {
 		return m, gwUnsure
@@ -516,6 +519,21 @@ func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner ma
 // (m from gatewayed, gwUnsure), and sets fi.MaybeRouter so that a loss past its point says so too.
 func maybeRouter(fi *FileInfo, m misnamed) {
 	if fi.MaybeRouter != "" {
+		return
+	}
+	if m.past > 0 && !m.gw.IsValid() {
+		fi.MaybeRouter = fmt.Sprintf("%s, read as %s's %s, holds none of %s's pods' packets, and the %d packets of %s's pods "+
+			"in it, to %s, crossed a router before it (outer TTL or hop limit %d the first, where %s's own interfaces show "+
+			"%d), on a link whose frames resolve no address (no ARP, no neighbour discovery): either it is %s's, reached "+
+			"through that router, or a router's, past which %s lies, named as %s's", fi.Path, m.node, m.iface, m.node,
+			m.fresh, m.sender, m.to, m.ttl, m.sender, m.ref, m.node, m.node, m.node)
+		fi.problem("named as %s's %s, but it may be a router's: it holds none of %s's pods' packets, and the %d packets of "+
+			"%s's pods in it, to %s, crossed a router before it (outer TTL or hop limit %d the first, where %s's own "+
+			"interfaces show %d); no address resolution (ARP, neighbour discovery) in it shows %s resolved on that link, "+
+			"so the frames cannot tell %s's interface from a router's past which %s lies. calipath reads it as named, "+
+			"and a loss past it as %s's; if it is a router's, give it as --point ROUTER:IFACE=%s, or as --point %s:%s=%s "+
+			"if it is %s's", m.node, m.iface, m.node, m.fresh, m.sender, m.to, m.ttl, m.sender, m.ref, m.to, m.node, m.node,
+			m.node, fi.Path, m.node, m.iface, fi.Path, m.node)
 		return
 	}
 	if m.past > 0 {
