@@ -110,6 +110,7 @@ func misnamedRouters(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*T
 	}
 	var found []misnamed
 	var owner map[netip.Addr]string // every pod's node, built when a file holds none of its node's pods' packets
+	var blank []int                 // files gatewayed found too little in to tell
 	for f, pt := range cands {
 		s := seen[f]
 		if s == nil {
@@ -138,7 +139,12 @@ func misnamedRouters(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*T
 		case gwUnsure:
 			m.node, m.iface = p.Node, p.Iface
 			maybeRouter(c.Files[f], m)
+		case gwBlank:
+			blank = append(blank, f)
 		}
+	}
+	for _, f := range blank {
+		blankUnderlay(c, obs, f, cands, found)
 	}
 	farEnds(c, obs, stamps, tabs, ctxs, cands, pods, found)
 	if len(found) == 0 {
@@ -173,8 +179,10 @@ type sighting struct {
 // some of each. A packet enters or leaves a node through one interface, so the file is further out on
 // that one's link: a router's (or a switch's) interface facing the node, or a device the node's
 // interface is on (a bridge's port, a bond's member), which the frames cannot tell apart; a VLAN
-// sub-interface's parent (eth0 under eth0.100) is left alone. The file is read as named, and its
-// FileInfo.MaybeRouter says why it may be a router's.
+// sub-interface's parent (eth0 under eth0.100) is left alone. Two such files holding minMergedDup or
+// more of the same packets whose times put neither further out (their clocks differ: a router's capture
+// with the node's clock off) are each said the same way, the frames telling neither. The file is read
+// as named, and its FileInfo.MaybeRouter says why it may be a router's.
 func farEnds(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*Tables, ctxs map[*Tables][]HdrCtx, cands []int,
 	pods map[string]podSet, found []misnamed) {
 	done := map[int]bool{}
@@ -200,13 +208,19 @@ func farEnds(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*Tables, c
 			}
 			seen[i] = linkSightings(obs[f], &stamps[f], t, ctxs, pods[node])
 		}
+		outer := make([]bool, len(files)) // further out than another: said
+		other := func(i, j int) bool {
+			p, q := &c.Points[cands[files[i]]], &c.Points[cands[files[j]]]
+			return i != j && p.ID != q.ID && !strings.HasPrefix(p.Iface, q.Iface+".") && !strings.HasPrefix(q.Iface, p.Iface+".")
+		}
 		for i, f := range files {
 			for j, g := range files {
 				p, q := &c.Points[cands[f]], &c.Points[cands[g]]
-				if i == j || p.ID == q.ID || strings.HasPrefix(p.Iface, q.Iface+".") || strings.HasPrefix(q.Iface, p.Iface+".") {
+				if !other(i, j) {
 					continue
 				}
 				if out, in, ok := further(seen[i], seen[j]); ok {
+					outer[i] = true
 					m := misnamed{node: node, iface: p.Iface, fresh: out + in}
 					fi := c.Files[f]
 					fi.MaybeRouter = fmt.Sprintf("%s, read as %s's %s, holds %d of %s's pods' packets that %s holds too, with the "+
@@ -224,7 +238,49 @@ func farEnds(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*Tables, c
 				}
 			}
 		}
+		// Two files that hold the same packets but whose times put neither further out: one of them is
+		// still further out on the other's link (or a device under it), but which, the frames cannot
+		// tell (their clocks differ: a router's runs on its own). Each is said to be in doubt.
+		for i, f := range files {
+			if outer[i] || c.Files[f].MaybeRouter != "" {
+				continue
+			}
+			for j, g := range files {
+				if !other(i, j) || outer[j] {
+					continue
+				}
+				n := shared(seen[i], seen[j])
+				if n < minMergedDup {
+					continue
+				}
+				p, q := &c.Points[cands[f]], &c.Points[cands[g]]
+				fi := c.Files[f]
+				fi.MaybeRouter = fmt.Sprintf("%s, read as %s's %s, holds %d of %s's pods' packets that %s holds too, with the "+
+					"same TTL or hop limit, but their times put neither further out on that link (their clocks differ, or "+
+					"the packets crossed them in no one order): one of the two is further out than the other, a router's "+
+					"interface facing %s (or a switch's) named as %s's or a device under the other, which the frames cannot "+
+					"tell", fi.Path, node, p.Iface, n, node, q.ID, node, node)
+				fi.problem("named as %s's %s, but it may be a router's: %d of %s's pods' packets in it are at %s too, with the "+
+					"same TTL or hop limit, and a packet enters or leaves a node through one interface, so one of the two is "+
+					"further out on the other's link (a router's interface facing %s named as %s's, or a device under the "+
+					"other); their times do not say which (their clocks differ, or the packets crossed them in no one order). "+
+					"calipath reads it as named; if it is a router's, give it as --point ROUTER:IFACE=%s, or as --point "+
+					"%s:%s=%s if it is %s's", node, p.Iface, n, node, q.ID, node, node, fi.Path, node, p.Iface, fi.Path, node)
+				break
+			}
+		}
 	}
+}
+
+// shared returns how many packets the files that saw f and g each saw once.
+func shared(f, g map[linkKey]sighting) int {
+	n := 0
+	for k, a := range f {
+		if b, ok := g[k]; ok && !a.dup && !b.dup {
+			n++
+		}
+	}
+	return n
 }
 
 // farSample is how many distinct packets linkSightings keeps of a file: the first ones, enough for
@@ -406,6 +462,7 @@ const (
 	gwNone   = iota // the file may be the node's: nothing says otherwise
 	gwRouter        // a router's (or a switch's) on another node's link
 	gwUnsure        // on another node's link; whether the node is on it too, the captures cannot tell
+	gwBlank         // too few other nodes' packets to tell anything (blankUnderlay)
 )
 
 // gatewayed says whether a file named as node's underlay that holds none of node's pods' packets, whose
@@ -487,7 +544,10 @@ func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner ma
 		}
 		from[ctx.OuterSrcAddr()], to[ctx.OuterDstAddr()] = true, true
 	}
-	if m.fresh < minMergedDup || m.past > 0 && m.past < m.fresh {
+	if m.fresh < minMergedDup {
+		return m, gwBlank
+	}
+	if m.past > 0 && m.past < m.fresh {
 		return m, gwNone
 	}
 	for _, r := range resolved {
@@ -562,6 +622,49 @@ func maybeRouter(fi *FileInfo, m misnamed) {
 		"reads it as named, and a loss past it as %s's; if it is a router's, give it as --point ROUTER:IFACE=%s, or "+
 		"as --point %s:%s=%s if it is %s's", m.node, m.iface, m.node, m.fresh, m.sender, m.to, m.sender, m.ttl, m.sender,
 		m.node, m.node, fi.Path, m.node, m.iface, fi.Path, m.node)
+}
+
+// blankUnderlay says in the problems of file f of c, a candidate (cands: the files' points) that holds
+// none of its node's pods' packets and too few of other nodes' to tell whose link it is on (gwBlank),
+// that it may be a router's, when another underlay file of the node (not its VLAN parent or
+// sub-interface, neither found a router's nor in doubt itself) holds IP packets (obs: by file): the
+// node's underlays are all on
+// its packets' path, so a router's capture (empty, or holding none of what the router dropped) named
+// as the node's second underlay read as a host drop between the two, with nothing in it to say it is
+// the node's. It sets FileInfo.MaybeRouter so that such a loss says so; the file is read as named.
+func blankUnderlay(c *Capture, obs [][]Observation, f int, cands []int, found []misnamed) {
+	fi := c.Files[f]
+	if fi.MaybeRouter != "" {
+		return
+	}
+	p := &c.Points[cands[f]]
+	for g, pt := range cands {
+		if pt < 0 || g == f || g >= len(obs) || c.Files[g].MaybeRouter != "" || slices.ContainsFunc(found, func(m misnamed) bool { return m.file == g }) {
+			continue // a file in doubt itself, or a router's, says nothing of the node's path
+		}
+		q := &c.Points[pt]
+		if q.Node != p.Node || q.ID == p.ID || strings.HasPrefix(p.Iface, q.Iface+".") || strings.HasPrefix(q.Iface, p.Iface+".") {
+			continue
+		}
+		n := 0
+		for i := range obs[g] {
+			if obs[g][i].Flags&(FlagARP|FlagNotIP|FlagTruncated|FlagError) == 0 {
+				n++
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		fi.MaybeRouter = fmt.Sprintf("%s, read as %s's %s, holds none of %s's pods' packets and too few other frames to "+
+			"tell whose link it is on, while %s holds %d IP packets: nothing in it says it is %s's, and it may be a "+
+			"router's named as %s's", fi.Path, p.Node, p.Iface, p.Node, q.ID, n, p.Node, p.Node)
+		fi.problem("named as %s's %s, but it may be a router's: it holds none of %s's pods' packets and too few other "+
+			"frames to tell whose link it is on, while %s holds %d IP packets, so nothing in it says it is %s's. "+
+			"calipath reads it as named, on the path of %s's packets with %s, and a loss on the way to it as %s's; if "+
+			"it is a router's, give it as --point ROUTER:IFACE=%s, or as --point %s:%s=%s if it is %s's", p.Node,
+			p.Iface, p.Node, q.ID, n, p.Node, p.Node, q.ID, p.Node, fi.Path, p.Node, p.Iface, fi.Path, p.Node)
+		return
+	}
 }
 
 // podOwners returns the node of every pod address of pods (by node); a pod address two nodes claim
