@@ -119,8 +119,8 @@ func TestMisnamedRouterUnsure(t *testing.T) {
 	renamed := map[string]string{"router-1-eth0.pcap": "node-b-eth1.pcap", "router-1-eth1.pcap": "node-a-eth1.pcap"}
 	for _, tc := range []struct {
 		name, scenario, where string
-		renamed                      map[string]string
-		strip                        bool
+		renamed               map[string]string
+		strip                 bool
 	}{
 		{"two-routers-drop-r2", "two-routers-drop-r2", "node-b/eth1→node-b/tunl0", renamed, true},
 		{"vxlan6-underlay-drop", "vxlan6-underlay-drop", "node-b/eth1→node-b/vxlan-v6.calico", renamed, true},
