@@ -1,10 +1,12 @@
 package correlate
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -156,6 +158,19 @@ func TestMisnamedRouterUnsure(t *testing.T) {
 // neighbour solicitations and advertisements.
 func stripResolution(t *testing.T, path string) {
 	t.Helper()
+	if n := dropFrames(t, path, func(f []byte) bool {
+		arp := len(f) >= 14 && binary.BigEndian.Uint16(f[12:]) == 0x0806
+		nd := len(f) >= 55 && binary.BigEndian.Uint16(f[12:]) == 0x86dd && f[20] == 58 && (f[54] == 135 || f[54] == 136)
+		return arp || nd
+	}); n == 0 {
+		t.Fatalf("%s: no address resolution to strip", path)
+	}
+}
+
+// dropFrames rewrites the classic pcap file path (little-endian) without the frames drop says, and
+// returns how many it left out.
+func dropFrames(t *testing.T, path string, drop func(frame []byte) bool) int {
+	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -169,22 +184,17 @@ func stripResolution(t *testing.T, path string) {
 		if end > len(b) {
 			t.Fatalf("%s: record at %d runs past the end", path, off)
 		}
-		f := b[off+16 : end]
-		arp := len(f) >= 14 && binary.BigEndian.Uint16(f[12:]) == 0x0806
-		nd := len(f) >= 55 && binary.BigEndian.Uint16(f[12:]) == 0x86dd && f[20] == 58 && (f[54] == 135 || f[54] == 136)
-		if arp || nd {
+		if drop(b[off+16 : end]) {
 			n++
 		} else {
 			out = append(out, b[off:end]...)
 		}
 		off = end
 	}
-	if n == 0 {
-		t.Fatalf("%s: no address resolution to strip", path)
-	}
 	if err := os.WriteFile(path, out, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return n
 }
 
 // router-three-ifaces' router-1-eth1.pcap, which faces node-b, renamed node-b-eth1.pcap holds node-b's
@@ -280,6 +290,45 @@ func TestMisnamedRouterUnordered(t *testing.T) {
 						if said || fi.MaybeRouter != "" {
 							t.Errorf("%s: MaybeRouter %q, problems %q: want none", fi.Path, fi.MaybeRouter, fi.Problems)
 						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// BGP (healthy-bgp): router-1's eth0 (node-a's link) or eth1 (node-b's) renamed node-b-eth1.pcap,
+// holding none of node-b's pods' packets (left out, as where pod-b answered nothing), holds node-a's
+// pods' packets unencapsulated: no outer header to compare TTLs, so nothing was looked at and the file
+// was read as node-b's with no word of doubt. Their own TTL now counts as the outer one does (63 as
+// node-a sends them on: on node-a's link; 62: past a router), and as they name no node's address the
+// file is always in doubt: its problem says it may be a router's and names both fixes. Without
+// node-b's own eth0 (alone) too: nothing else of node-b's underlay to compare with.
+func TestMisnamedRouterBGP(t *testing.T) {
+	for _, router := range []string{"router-1-eth0.pcap", "router-1-eth1.pcap"} {
+		for _, alone := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s-alone-%v", router, alone), func(t *testing.T) {
+				dir := t.TempDir()
+				in := misnamedInputs(t, "../testdata/lab/scenarios/healthy-bgp", dir, map[string]string{router: "node-b-eth1.pcap"})
+				if alone {
+					in = slices.DeleteFunc(in, func(f string) bool { return filepath.Base(f) == "node-b-eth0.pcap" })
+				}
+				podB := []byte{10, 244, 2, 7} // pod-b (testdata/lab/README.md)
+				if n := dropFrames(t, filepath.Join(dir, "node-b-eth1.pcap"), func(f []byte) bool {
+					return len(f) >= 34 && binary.BigEndian.Uint16(f[12:]) == 0x0800 && bytes.Equal(f[26:30], podB)
+				}); n == 0 {
+					t.Fatal("no packet of pod-b's to leave out")
+				}
+				c := decode.Load(in, decode.Options{}, decode.PointConfig{})
+				for _, a := range Correlate(c, Options{}).Anomalies {
+					if a.Severity == sevError {
+						t.Errorf("%s %s at %s → %s", a.Severity, a.Kind, a.Where.From, a.Where.To)
+					}
+				}
+				checkMisnamedSaid(t, c, dir)
+				for _, fi := range c.Files {
+					if filepath.Dir(fi.Path) == dir && !strings.Contains(fi.MaybeRouter, "unencapsulated") {
+						t.Errorf("%s: MaybeRouter %q, want one saying its packets were unencapsulated", fi.Path, fi.MaybeRouter)
 					}
 				}
 			})

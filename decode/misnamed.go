@@ -57,6 +57,19 @@ type misnamed struct {
 	sender           string
 	fresh, past      int
 	from, to, gw, by netip.Addr
+	plain            bool // the sender's packets were unencapsulated (from: a pod's address, to: a pod's)
+}
+
+// podHops returns how many hops from its pod an unencapsulated packet with TTL (hop limit) ttl is,
+// from the nearest initial TTL at or above it (64, 128 or 255): 1 as the pod's node sends it on, 0
+// for one not routed since the pod (a host-networked pod's).
+func podHops(ttl uint8) int {
+	for _, first := range []int{64, 128, 255} {
+		if int(ttl) <= first {
+			return first - int(ttl)
+		}
+	}
+	return 0
 }
 
 // podTTLs is what one candidate file holds of its node's pods' packets: the unencapsulated ones
@@ -479,7 +492,7 @@ const (
 // one of their destinations (the node is on that link).
 func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner map[netip.Addr]string, node string,
 	top map[string]*[256]uint8) (misnamed, int) {
-	var m misnamed
+	var m, plain misnamed // plain: the unencapsulated packets of other nodes' pods, as m the encapsulated ones
 	var nds []ND
 	type asked struct{ by, target netip.Addr }
 	var resolved []asked          // address resolutions: who asked for, or was told, where target is
@@ -512,7 +525,7 @@ func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner ma
 				resolved = append(resolved, asked{netip.AddrFrom16(n.Dst), netip.AddrFrom16(n.Target)})
 			}
 			continue
-		case o.Flags&FlagNotIP != 0 || o.Encap() == EncapNone:
+		case o.Flags&FlagNotIP != 0:
 			continue
 		}
 		src := netip.AddrFrom4([4]byte{byte(o.Src >> 24), byte(o.Src >> 16), byte(o.Src >> 8), byte(o.Src)})
@@ -521,6 +534,25 @@ func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner ma
 		}
 		sender, ok := owner[src]
 		if !ok || sender == node {
+			continue
+		}
+		if o.Encap() == EncapNone {
+			// Unencapsulated (BGP): the pod's packet's own TTL, one below its first (64, 128 or 255)
+			// as its node sends it, lower past a router.
+			hops := podHops(o.TTL)
+			if hops == 0 {
+				continue // not routed by its node: no hop to count
+			}
+			if hops > 1 {
+				plain.past++
+			}
+			if plain.fresh++; plain.fresh == 1 {
+				plain.sender, plain.from, plain.ttl, plain.ref = sender, src, o.TTL, o.TTL+uint8(hops-1)
+				plain.to = netip.AddrFrom4([4]byte{byte(o.Dst >> 24), byte(o.Dst >> 16), byte(o.Dst >> 8), byte(o.Dst)})
+				if o.Flags&FlagIPv6 != 0 {
+					plain.to = t.V6(o.Dst)
+				}
+			}
 			continue
 		}
 		all, ok := ctxs[t]
@@ -543,6 +575,19 @@ func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner ma
 			m.sender, m.from, m.to, m.ttl, m.ref = sender, ctx.OuterSrcAddr(), ctx.OuterDstAddr(), ctx.OuterTTL, top[sender][o.TTL]
 		}
 		from[ctx.OuterSrcAddr()], to[ctx.OuterDstAddr()] = true, true
+	}
+	if m.fresh == 0 && plain.fresh >= minMergedDup {
+		// Only unencapsulated packets: they carry no outer destination, the node's address, whose
+		// resolution on the link would put the node on it, so whatever the link resolved (the sender's
+		// gateway, or the node's own address there) the frames cannot tell whether the node is on it.
+		if plain.past > 0 && plain.past < plain.fresh {
+			return plain, gwNone
+		}
+		if len(resolved) > 0 {
+			plain.gw, plain.by = resolved[0].target, resolved[0].by
+		}
+		plain.plain = true
+		return plain, gwUnsure
 	}
 	if m.fresh < minMergedDup {
 		return m, gwBlank
@@ -579,6 +624,26 @@ func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner ma
 // (m from gatewayed, gwUnsure), and sets fi.MaybeRouter so that a loss past its point says so too.
 func maybeRouter(fi *FileInfo, m misnamed) {
 	if fi.MaybeRouter != "" {
+		return
+	}
+	if m.plain {
+		hop, res := "one hop from their pod, as "+m.sender+" sends them on: it is on "+m.sender+"'s link", "no address resolution (ARP, neighbour discovery) in it"
+		if m.past > 0 {
+			hop = "two hops or more from their pod: they crossed a router before it"
+		}
+		if m.gw.IsValid() {
+			res = fmt.Sprintf("the address %s resolved there (%s)", m.by, m.gw)
+		}
+		fi.MaybeRouter = fmt.Sprintf("%s, read as %s's %s, holds none of %s's pods' packets, and the %d unencapsulated packets "+
+			"of %s's pods in it, to %s, carry TTL or hop limit %d the first, %s; unencapsulated, they name no node's address, "+
+			"and %s does not tell whether %s is on that link or the file is a router's past which %s lies, named as %s's",
+			fi.Path, m.node, m.iface, m.node, m.fresh, m.sender, m.to, m.ttl, hop, res, m.node, m.node, m.node)
+		fi.problem("named as %s's %s, but it may be a router's: it holds none of %s's pods' packets, and the %d unencapsulated "+
+			"(BGP) packets of %s's pods in it, to %s, carry TTL or hop limit %d the first, %s; they carry no outer header "+
+			"naming %s's address, and %s does not tell whether %s is on that link. calipath reads it as named, and a loss "+
+			"past it as %s's; if it is a router's, give it as --point ROUTER:IFACE=%s, or as --point %s:%s=%s if it is %s's",
+			m.node, m.iface, m.node, m.fresh, m.sender, m.to, m.ttl, hop, m.node, res, m.node, m.node, fi.Path, m.node,
+			m.iface, fi.Path, m.node)
 		return
 	}
 	if m.past > 0 && !m.gw.IsValid() {
