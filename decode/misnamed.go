@@ -38,7 +38,10 @@ import (
 // is a file whose other node's packets crossed a router before it, on a link that resolved another
 // address and never their destination (unless that address is the node's, they went on to a router),
 // or that resolved no address at all: only their destination resolved on the link says the node is
-// on it.
+// on it. Another node's pods' packets unencapsulated (BGP) are told by their own TTL (podHops) as the
+// encapsulated ones by the outer one, but name no node's address: such a file is always in doubt. So
+// is a file that holds too little to tell anything while another underlay file of its node holds
+// packets (blankUnderlay), and two files of a node holding the same packets in no one order (farEnds).
 
 // misnamed is a file misnamedRouters takes for a router's: its point's node and interface, and the
 // packets of that node's pods it holds.
