@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -332,6 +333,30 @@ func TestMisnamedRouterBGP(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// state-neigh-failed (BGP; node-b's pod answers nothing): node-b's own eth0 holds node-a's pods'
+// packets past router-1 and none of node-b's, as a router's capture past which node-b lies would, and
+// router-1 resolving 192.168.20.2 there cannot say which it is unless 192.168.20.2 is known as
+// node-b's: without it the file is in doubt (TestMisnamedRouterBGP); with it (--node-ip, or the
+// cluster metadata's InternalIP) node-b is on that link and the file is node-b's, with no doubt. It
+// was in doubt with it too: the node's own addresses were not looked at.
+func TestMisnamedRouterOwnAddress(t *testing.T) {
+	in, _ := filepath.Glob("../testdata/lab/scenarios/state-neigh-failed/node-*-*.pcap")
+	in = slices.DeleteFunc(in, func(f string) bool { return strings.HasSuffix(f, "-any.pcap") })
+	for _, known := range []bool{false, true} {
+		var cfg decode.PointConfig
+		if known {
+			cfg.NodeIPs = map[string][]netip.Addr{"node-b": {netip.MustParseAddr("192.168.20.2")}}
+		}
+		c := decode.Load(in, decode.Options{}, cfg)
+		for _, fi := range c.Files {
+			doubt := filepath.Base(fi.Path) == "node-b-eth0.pcap" && !known
+			if (fi.MaybeRouter != "") != doubt {
+				t.Errorf("node-b's address known %v: %s: MaybeRouter %q, want one %v", known, fi.Path, fi.MaybeRouter, doubt)
+			}
 		}
 	}
 }

@@ -148,7 +148,7 @@ func misnamedRouters(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*T
 		if f < len(tabs) && tabs[f] != nil {
 			t = tabs[f]
 		}
-		switch m, v := gatewayed(obs[f], t, ctxs, owner, p.Node, top); v {
+		switch m, v := gatewayed(obs[f], t, ctxs, owner, p.Node, cfg.NodeIPs[p.Node], top); v {
 		case gwRouter:
 			m.file, m.node, m.iface = f, p.Node, p.Iface
 			found = append(found, m)
@@ -492,9 +492,10 @@ const (
 // files never showed, or some past a router and some not, leave the file as named (gwNone). A file on
 // a sender's link whose frames resolve no address of the sender, nor any destination, cannot be told
 // (gwUnsure); nor can one where all of them crossed a router before it, unless its frames resolve
-// one of their destinations (the node is on that link).
+// one of their destinations or one of the node's own addresses (own: --node-ip, cluster metadata), so
+// that the node is on that link.
 func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner map[netip.Addr]string, node string,
-	top map[string]*[256]uint8) (misnamed, int) {
+	own []netip.Addr, top map[string]*[256]uint8) (misnamed, int) {
 	var m, plain misnamed // plain: the unencapsulated packets of other nodes' pods, as m the encapsulated ones
 	var nds []ND
 	type asked struct{ by, target netip.Addr }
@@ -586,6 +587,11 @@ func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner ma
 		if plain.past > 0 && plain.past < plain.fresh {
 			return plain, gwNone
 		}
+		for _, r := range resolved {
+			if slices.Contains(own, r.target) {
+				return plain, gwNone // the node's own address resolved: it is on that link
+			}
+		}
 		if len(resolved) > 0 {
 			plain.gw, plain.by = resolved[0].target, resolved[0].by
 		}
@@ -599,8 +605,8 @@ func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner ma
 		return m, gwNone
 	}
 	for _, r := range resolved {
-		if to[r.target] {
-			return m, gwNone // a destination is on the link
+		if to[r.target] || slices.Contains(own, r.target) {
+			return m, gwNone // a destination, or an address of the node's (own: --node-ip, cluster metadata), is on the link
 		}
 		if m.past == 0 && from[r.by] && !from[r.target] && !m.gw.IsValid() {
 			m.gw = r.target
