@@ -302,9 +302,12 @@ func TestMisnamedRouterUnordered(t *testing.T) {
 // holding none of node-b's pods' packets (left out, as where pod-b answered nothing), holds node-a's
 // pods' packets unencapsulated: no outer header to compare TTLs, so nothing was looked at and the file
 // was read as node-b's with no word of doubt. Their own TTL now counts as the outer one does (63 as
-// node-a sends them on: on node-a's link; 62: past a router), and as they name no node's address the
-// file is always in doubt: its problem says it may be a router's and names both fixes. Without
-// node-b's own eth0 (alone) too: nothing else of node-b's underlay to compare with.
+// node-a sends them on: on node-a's link; 62: past a router). On node-a's link, as they name no node's
+// address, what the link resolved cannot put node-b on it: the file is in doubt, its problem says it
+// may be a router's and names both fixes. Past a router the file is in doubt when its link resolved
+// nothing (router-1-eth1 without its ARP); with the last router resolving an address it is what
+// node-b's own eth0 shows, and read as named (state-neigh-failed's node-b eth0). Without node-b's own
+// eth0 (alone) too: nothing else of node-b's underlay to compare with.
 func TestMisnamedRouterBGP(t *testing.T) {
 	for _, router := range []string{"router-1-eth0.pcap", "router-1-eth1.pcap"} {
 		for _, alone := range []bool{false, true} {
@@ -319,6 +322,9 @@ func TestMisnamedRouterBGP(t *testing.T) {
 					return len(f) >= 34 && binary.BigEndian.Uint16(f[12:]) == 0x0800 && bytes.Equal(f[26:30], podB)
 				}); n == 0 {
 					t.Fatal("no packet of pod-b's to leave out")
+				}
+				if router == "router-1-eth1.pcap" {
+					stripResolution(t, filepath.Join(dir, "node-b-eth1.pcap"))
 				}
 				c := decode.Load(in, decode.Options{}, decode.PointConfig{})
 				for _, a := range Correlate(c, Options{}).Anomalies {
@@ -338,11 +344,12 @@ func TestMisnamedRouterBGP(t *testing.T) {
 }
 
 // state-neigh-failed (BGP; node-b's pod answers nothing): node-b's own eth0 holds node-a's pods'
-// packets past router-1 and none of node-b's, as a router's capture past which node-b lies would, and
-// router-1 resolving 192.168.20.2 there cannot say which it is unless 192.168.20.2 is known as
-// node-b's: without it the file is in doubt (TestMisnamedRouterBGP); with it (--node-ip, or the
-// cluster metadata's InternalIP) node-b is on that link and the file is node-b's, with no doubt. It
-// was in doubt with it too: the node's own addresses were not looked at.
+// packets past router-1 and none of node-b's, with router-1 resolving 192.168.20.2: read as node-b's,
+// as the node's own eth0 shows no less, whether or not that address is known. healthy-bgp's router-1
+// eth0 renamed node-b-eth1.pcap without pod-b's packets is in doubt (TestMisnamedRouterBGP): node-a
+// resolved 192.168.10.1 there, its gateway or node-b's own address on node-a's link (a multi-homed
+// node-b); given as node-b's (--node-ip, cluster metadata), node-b is on that link and the file is
+// read as node-b's with no doubt. It was in doubt then too: the node's own addresses were not looked at.
 func TestMisnamedRouterOwnAddress(t *testing.T) {
 	in, _ := filepath.Glob("../testdata/lab/scenarios/state-neigh-failed/node-*-*.pcap")
 	in = slices.DeleteFunc(in, func(f string) bool { return strings.HasSuffix(f, "-any.pcap") })
@@ -351,11 +358,23 @@ func TestMisnamedRouterOwnAddress(t *testing.T) {
 		if known {
 			cfg.NodeIPs = map[string][]netip.Addr{"node-b": {netip.MustParseAddr("192.168.20.2")}}
 		}
-		c := decode.Load(in, decode.Options{}, cfg)
-		for _, fi := range c.Files {
-			doubt := filepath.Base(fi.Path) == "node-b-eth0.pcap" && !known
-			if (fi.MaybeRouter != "") != doubt {
-				t.Errorf("node-b's address known %v: %s: MaybeRouter %q, want one %v", known, fi.Path, fi.MaybeRouter, doubt)
+		for _, fi := range decode.Load(in, decode.Options{}, cfg).Files {
+			if fi.MaybeRouter != "" {
+				t.Errorf("state-neigh-failed, node-b's address known %v: %s: MaybeRouter %q, want none", known, fi.Path, fi.MaybeRouter)
+			}
+		}
+		dir := t.TempDir()
+		rin := misnamedInputs(t, "../testdata/lab/scenarios/healthy-bgp", dir, map[string]string{"router-1-eth0.pcap": "node-b-eth1.pcap"})
+		podB := []byte{10, 244, 2, 7}
+		dropFrames(t, filepath.Join(dir, "node-b-eth1.pcap"), func(f []byte) bool {
+			return len(f) >= 34 && binary.BigEndian.Uint16(f[12:]) == 0x0800 && bytes.Equal(f[26:30], podB)
+		})
+		if known {
+			cfg.NodeIPs["node-b"] = append(cfg.NodeIPs["node-b"], netip.MustParseAddr("192.168.10.1"))
+		}
+		for _, fi := range decode.Load(rin, decode.Options{}, cfg).Files {
+			if doubt := filepath.Dir(fi.Path) == dir && !known; (fi.MaybeRouter != "") != doubt {
+				t.Errorf("healthy-bgp, 192.168.10.1 node-b's %v: %s: MaybeRouter %q, want one %v", known, fi.Path, fi.MaybeRouter, doubt)
 			}
 		}
 	}

@@ -592,6 +592,11 @@ func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner ma
 				return plain, gwNone // the node's own address resolved: it is on that link
 			}
 		}
+		if plain.past > 0 && len(resolved) > 0 {
+			// Past a router, on a link that resolved an address: the node's own eth0 holds as much
+			// (the last router resolving the node), so nothing says the file is not the node's.
+			return plain, gwNone
+		}
 		if len(resolved) > 0 {
 			plain.gw, plain.by = resolved[0].target, resolved[0].by
 		}
@@ -729,6 +734,7 @@ func blankUnderlay(c *Capture, obs [][]Observation, f int, cands []int, found []
 		if n == 0 {
 			continue
 		}
+		fi.MaybeRouterAfter = true
 		fi.MaybeRouter = fmt.Sprintf("%s, read as %s's %s, holds none of %s's pods' packets and too few other frames to "+
 			"tell whose link it is on, while %s holds %d IP packets: nothing in it says it is %s's, and it may be a "+
 			"router's named as %s's", fi.Path, p.Node, p.Iface, p.Node, q.ID, n, p.Node, p.Node)
