@@ -1,9 +1,13 @@
 package correlate
 
 import (
+	"bytes"
 	"encoding/binary"
+	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -47,7 +51,7 @@ func TestMisnamedRouterOuter(t *testing.T) {
 	renamed := map[string]string{"router-1-eth0.pcap": "node-b-eth1.pcap", "router-1-eth1.pcap": "node-a-eth1.pcap"}
 	for _, tc := range []struct {
 		scenario, kind, where string
-		empty                 string // a renamed file with no frame: nothing tells it, it stays as named
+		named                 string // a renamed file with no frame: nothing tells whose it is, it stays as named
 	}{
 		{"healthy-ipip", "", "", ""},
 		{"healthy-vxlan", "", "", ""},
@@ -74,11 +78,11 @@ func TestMisnamedRouterOuter(t *testing.T) {
 			if tc.kind != "" && (len(got) != 1 || got[0] != tc.where) {
 				t.Errorf("%s at %q, want %s", tc.kind, got, tc.where)
 			}
-			checkMisnamedSaid(t, c, dir, tc.empty)
+			checkMisnamedSaid(t, c, dir)
 			sc := decode.ScanPoints(in, decode.Options{}, decode.NewTables(), decode.PointConfig{})
 			for _, cc := range []*decode.Capture{c, sc} {
 				for _, p := range cc.Points {
-					if (p.Node == "node-a" || p.Node == "node-b") && p.Iface == "eth1" && p.Node+"-eth1.pcap" != tc.empty {
+					if (p.Node == "node-a" || p.Node == "node-b") && p.Iface == "eth1" && p.Node+"-eth1.pcap" != tc.named {
 						t.Errorf("point %s: a router's capture read as the node's", p.ID)
 					}
 				}
@@ -87,13 +91,13 @@ func TestMisnamedRouterOuter(t *testing.T) {
 	}
 }
 
-// checkMisnamedSaid checks that the files of c in dir (the renamed ones) but empty (a file name, or ""),
-// and only they, have a problem naming --point.
-func checkMisnamedSaid(t *testing.T, c *decode.Capture, dir, empty string) {
+// checkMisnamedSaid checks that the files of c in dir (the renamed ones), and only they, have a problem
+// naming --point.
+func checkMisnamedSaid(t *testing.T, c *decode.Capture, dir string) {
 	t.Helper()
 	for _, fi := range c.Files {
 		said := strings.Contains(strings.Join(fi.Problems, "\n"), "--point ROUTER:IFACE=")
-		if renamed := filepath.Dir(fi.Path) == dir && filepath.Base(fi.Path) != empty; said != renamed {
+		if renamed := filepath.Dir(fi.Path) == dir; said != renamed {
 			t.Errorf("%s: problem naming --point %v, want %v: %q", fi.Path, said, renamed, fi.Problems)
 		}
 	}
@@ -111,16 +115,20 @@ func checkMisnamedSaid(t *testing.T, c *decode.Capture, dir, empty string) {
 // packets in it past router-1, as at any interface of node-b) said the same decap-drop: its ARP shows
 // router-1 (192.168.30.1) resolving 192.168.30.2, never node-b's 192.168.20.2 the packets were sent
 // to, so unless 192.168.30.2 is node-b's too they went on to a router; it is now said the same way.
+// Without its ARP (past-router-1-unresolved) nothing in it said it was node-b's either, yet it was read
+// as node-b's with no word of doubt and said "ERROR decap-drop at node-b/eth1": packets past a router
+// on a link that resolves none of their destinations are now the same uncertain warning.
 func TestMisnamedRouterUnsure(t *testing.T) {
 	renamed := map[string]string{"router-1-eth0.pcap": "node-b-eth1.pcap", "router-1-eth1.pcap": "node-a-eth1.pcap"}
 	for _, tc := range []struct {
-		name, scenario, where, empty string
-		renamed                      map[string]string
-		strip                        bool
+		name, scenario, where string
+		renamed               map[string]string
+		strip                 bool
 	}{
-		{"two-routers-drop-r2", "two-routers-drop-r2", "node-b/eth1→node-b/tunl0", "", renamed, true},
-		{"vxlan6-underlay-drop", "vxlan6-underlay-drop", "node-b/eth1→node-b/vxlan-v6.calico", "node-a-eth1.pcap", renamed, true},
-		{"past-router-1", "two-routers-drop-r2", "node-b/eth1→node-b/tunl0", "", map[string]string{"router-1-eth1.pcap": "node-b-eth1.pcap"}, false},
+		{"two-routers-drop-r2", "two-routers-drop-r2", "node-b/eth1→node-b/tunl0", renamed, true},
+		{"vxlan6-underlay-drop", "vxlan6-underlay-drop", "node-b/eth1→node-b/vxlan-v6.calico", renamed, true},
+		{"past-router-1", "two-routers-drop-r2", "node-b/eth1→node-b/tunl0", map[string]string{"router-1-eth1.pcap": "node-b-eth1.pcap"}, false},
+		{"past-router-1-unresolved", "two-routers-drop-r2", "node-b/eth1→node-b/tunl0", map[string]string{"router-1-eth1.pcap": "node-b-eth1.pcap"}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -142,7 +150,7 @@ func TestMisnamedRouterUnsure(t *testing.T) {
 			if len(hedged) != 1 || hedged[0] != tc.where {
 				t.Errorf("uncertain decap-drop at %q, want %s", hedged, tc.where)
 			}
-			checkMisnamedSaid(t, c, dir, tc.empty)
+			checkMisnamedSaid(t, c, dir)
 		})
 	}
 }
@@ -150,6 +158,19 @@ func TestMisnamedRouterUnsure(t *testing.T) {
 // stripResolution rewrites the classic pcap file path (Ethernet) without its ARP frames and IPv6
 // neighbour solicitations and advertisements.
 func stripResolution(t *testing.T, path string) {
+	t.Helper()
+	if n := dropFrames(t, path, func(f []byte) bool {
+		arp := len(f) >= 14 && binary.BigEndian.Uint16(f[12:]) == 0x0806
+		nd := len(f) >= 55 && binary.BigEndian.Uint16(f[12:]) == 0x86dd && f[20] == 58 && (f[54] == 135 || f[54] == 136)
+		return arp || nd
+	}); n == 0 {
+		t.Fatalf("%s: no address resolution to strip", path)
+	}
+}
+
+// dropFrames rewrites the classic pcap file path (little-endian) without the frames drop says, and
+// returns how many it left out.
+func dropFrames(t *testing.T, path string, drop func(frame []byte) bool) int {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -164,22 +185,17 @@ func stripResolution(t *testing.T, path string) {
 		if end > len(b) {
 			t.Fatalf("%s: record at %d runs past the end", path, off)
 		}
-		f := b[off+16 : end]
-		arp := len(f) >= 14 && binary.BigEndian.Uint16(f[12:]) == 0x0806
-		nd := len(f) >= 55 && binary.BigEndian.Uint16(f[12:]) == 0x86dd && f[20] == 58 && (f[54] == 135 || f[54] == 136)
-		if arp || nd {
+		if drop(b[off+16 : end]) {
 			n++
 		} else {
 			out = append(out, b[off:end]...)
 		}
 		off = end
 	}
-	if n == 0 {
-		t.Fatalf("%s: no address resolution to strip", path)
-	}
 	if err := os.WriteFile(path, out, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return n
 }
 
 // router-three-ifaces' router-1-eth1.pcap, which faces node-b, renamed node-b-eth1.pcap holds node-b's
@@ -206,10 +222,159 @@ func TestMisnamedRouterFacing(t *testing.T) {
 				}
 			}
 		}
-		checkMisnamedSaid(t, c, dir, "")
+		checkMisnamedSaid(t, c, dir)
 		for _, fi := range c.Files {
 			if want := filepath.Dir(fi.Path) == dir; (fi.MaybeRouter != "") != want || want && !strings.Contains(fi.MaybeRouter, "node-b/eth0") {
 				t.Errorf("scan %v: %s: MaybeRouter %q, want one naming node-b/eth0: %v", scan, fi.Path, fi.MaybeRouter, want)
+			}
+		}
+	}
+}
+
+// router-1's eth1, facing node-b, renamed node-a-eth1.pcap holds none of node-a's pods' packets where
+// router-1 dropped them or had no route on (empty, or node-b's ARP only): nothing in it says it is
+// node-a's, yet it was read as node-a's second underlay, after eth0 on its packets' path, and calipath
+// said "ERROR host-drop at node-a/eth0 → node-a/eth1", a drop inside node-a. The file's problem now says
+// it may be a router's and names both fixes, and the drop is a warning that starts "Uncertain:".
+func TestMisnamedRouterBlank(t *testing.T) {
+	for _, scenario := range []string{"snat-external", "underlay-drop-proto4", "vxlan6-underlay-drop", "wireguard-blocked"} {
+		t.Run(scenario, func(t *testing.T) {
+			dir := t.TempDir()
+			in := misnamedInputs(t, filepath.Join("../testdata/lab/scenarios", scenario), dir, map[string]string{"router-1-eth1.pcap": "node-a-eth1.pcap"})
+			c := decode.Load(in, decode.Options{}, decode.PointConfig{})
+			var hedged []string
+			for _, a := range Correlate(c, Options{}).Anomalies {
+				switch {
+				case a.Kind == "host-drop" && a.Severity == sevError:
+					t.Errorf("%s %s at %s → %s", a.Severity, a.Kind, a.Where.From, a.Where.To)
+				case a.Kind == "host-drop" && strings.HasPrefix(a.Message, "Uncertain: "+filepath.Join(dir, "node-a-eth1.pcap")):
+					hedged = append(hedged, a.Where.From+"→"+a.Where.To)
+				}
+			}
+			if len(hedged) != 1 || hedged[0] != "node-a/eth0→node-a/eth1" {
+				t.Errorf("uncertain host-drop at %q, want node-a/eth0→node-a/eth1", hedged)
+			}
+			checkMisnamedSaid(t, c, dir)
+		})
+	}
+}
+
+// router-1's eth1, facing node-b, renamed node-b-eth1.pcap in clock-drift and clock-skew holds node-b's
+// pods' packets with the TTLs node-b's eth0 shows them with, as in TestMisnamedRouterFacing, but its
+// times are router-1's, not node-b's (node-b's clock is off): they put neither file further out, so
+// nothing was said, and the packets' crossing of both read as node-b's, "ERROR decap-drop at
+// node-b/eth1 → node-b/tunl0" where the lab has no loss. A packet crosses one interface of a node, so
+// one of the two files is not node-b's: both now say so with the fixes, and the drop is uncertain.
+func TestMisnamedRouterUnordered(t *testing.T) {
+	for _, scenario := range []string{"clock-drift", "clock-skew"} {
+		for _, strip := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s-strip-%v", scenario, strip), func(t *testing.T) {
+				dir := t.TempDir()
+				in := misnamedInputs(t, filepath.Join("../testdata/lab/scenarios", scenario), dir, map[string]string{"router-1-eth1.pcap": "node-b-eth1.pcap"})
+				if strip {
+					stripResolution(t, filepath.Join(dir, "node-b-eth1.pcap"))
+				}
+				c := decode.Load(in, decode.Options{}, decode.PointConfig{})
+				for _, a := range Correlate(c, Options{}).Anomalies {
+					if a.Severity == sevError {
+						t.Errorf("%s %s at %s → %s", a.Severity, a.Kind, a.Where.From, a.Where.To)
+					}
+				}
+				for _, fi := range c.Files {
+					said := strings.Contains(strings.Join(fi.Problems, "\n"), "--point ROUTER:IFACE=")
+					switch filepath.Base(fi.Path) {
+					case "node-b-eth1.pcap", "node-b-eth0.pcap":
+						if !said || !strings.Contains(fi.MaybeRouter, "node-b/eth") {
+							t.Errorf("%s: MaybeRouter %q, problems %q: want both naming the other file's point and --point", fi.Path, fi.MaybeRouter, fi.Problems)
+						}
+					default:
+						if said || fi.MaybeRouter != "" {
+							t.Errorf("%s: MaybeRouter %q, problems %q: want none", fi.Path, fi.MaybeRouter, fi.Problems)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// BGP (healthy-bgp): router-1's eth0 (node-a's link) or eth1 (node-b's) renamed node-b-eth1.pcap,
+// holding none of node-b's pods' packets (left out, as where pod-b answered nothing), holds node-a's
+// pods' packets unencapsulated: no outer header to compare TTLs, so nothing was looked at and the file
+// was read as node-b's with no word of doubt. Their own TTL now counts as the outer one does (63 as
+// node-a sends them on: on node-a's link; 62: past a router). On node-a's link, as they name no node's
+// address, what the link resolved cannot put node-b on it: the file is in doubt, its problem says it
+// may be a router's and names both fixes. Past a router the file is in doubt when its link resolved
+// nothing (router-1-eth1 without its ARP); with the last router resolving an address it is what
+// node-b's own eth0 shows, and read as named (state-neigh-failed's node-b eth0). Without node-b's own
+// eth0 (alone) too: nothing else of node-b's underlay to compare with.
+func TestMisnamedRouterBGP(t *testing.T) {
+	for _, router := range []string{"router-1-eth0.pcap", "router-1-eth1.pcap"} {
+		for _, alone := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s-alone-%v", router, alone), func(t *testing.T) {
+				dir := t.TempDir()
+				in := misnamedInputs(t, "../testdata/lab/scenarios/healthy-bgp", dir, map[string]string{router: "node-b-eth1.pcap"})
+				if alone {
+					in = slices.DeleteFunc(in, func(f string) bool { return filepath.Base(f) == "node-b-eth0.pcap" })
+				}
+				podB := []byte{10, 244, 2, 7} // pod-b (testdata/lab/README.md)
+				if n := dropFrames(t, filepath.Join(dir, "node-b-eth1.pcap"), func(f []byte) bool {
+					return len(f) >= 34 && binary.BigEndian.Uint16(f[12:]) == 0x0800 && bytes.Equal(f[26:30], podB)
+				}); n == 0 {
+					t.Fatal("no packet of pod-b's to leave out")
+				}
+				if router == "router-1-eth1.pcap" {
+					stripResolution(t, filepath.Join(dir, "node-b-eth1.pcap"))
+				}
+				c := decode.Load(in, decode.Options{}, decode.PointConfig{})
+				for _, a := range Correlate(c, Options{}).Anomalies {
+					if a.Severity == sevError {
+						t.Errorf("%s %s at %s → %s", a.Severity, a.Kind, a.Where.From, a.Where.To)
+					}
+				}
+				checkMisnamedSaid(t, c, dir)
+				for _, fi := range c.Files {
+					if filepath.Dir(fi.Path) == dir && !strings.Contains(fi.MaybeRouter, "unencapsulated") {
+						t.Errorf("%s: MaybeRouter %q, want one saying its packets were unencapsulated", fi.Path, fi.MaybeRouter)
+					}
+				}
+			})
+		}
+	}
+}
+
+// state-neigh-failed (BGP; node-b's pod answers nothing): node-b's own eth0 holds node-a's pods'
+// packets past router-1 and none of node-b's, with router-1 resolving 192.168.20.2: read as node-b's,
+// as the node's own eth0 shows no less, whether or not that address is known. healthy-bgp's router-1
+// eth0 renamed node-b-eth1.pcap without pod-b's packets is in doubt (TestMisnamedRouterBGP): node-a
+// resolved 192.168.10.1 there, its gateway or node-b's own address on node-a's link (a multi-homed
+// node-b); given as node-b's (--node-ip, cluster metadata), node-b is on that link and the file is
+// read as node-b's with no doubt. It was in doubt then too: the node's own addresses were not looked at.
+func TestMisnamedRouterOwnAddress(t *testing.T) {
+	in, _ := filepath.Glob("../testdata/lab/scenarios/state-neigh-failed/node-*-*.pcap")
+	in = slices.DeleteFunc(in, func(f string) bool { return strings.HasSuffix(f, "-any.pcap") })
+	for _, known := range []bool{false, true} {
+		var cfg decode.PointConfig
+		if known {
+			cfg.NodeIPs = map[string][]netip.Addr{"node-b": {netip.MustParseAddr("192.168.20.2")}}
+		}
+		for _, fi := range decode.Load(in, decode.Options{}, cfg).Files {
+			if fi.MaybeRouter != "" {
+				t.Errorf("state-neigh-failed, node-b's address known %v: %s: MaybeRouter %q, want none", known, fi.Path, fi.MaybeRouter)
+			}
+		}
+		dir := t.TempDir()
+		rin := misnamedInputs(t, "../testdata/lab/scenarios/healthy-bgp", dir, map[string]string{"router-1-eth0.pcap": "node-b-eth1.pcap"})
+		podB := []byte{10, 244, 2, 7}
+		dropFrames(t, filepath.Join(dir, "node-b-eth1.pcap"), func(f []byte) bool {
+			return len(f) >= 34 && binary.BigEndian.Uint16(f[12:]) == 0x0800 && bytes.Equal(f[26:30], podB)
+		})
+		if known {
+			cfg.NodeIPs["node-b"] = append(cfg.NodeIPs["node-b"], netip.MustParseAddr("192.168.10.1"))
+		}
+		for _, fi := range decode.Load(rin, decode.Options{}, cfg).Files {
+			if doubt := filepath.Dir(fi.Path) == dir && !known; (fi.MaybeRouter != "") != doubt {
+				t.Errorf("healthy-bgp, 192.168.10.1 node-b's %v: %s: MaybeRouter %q, want one %v", known, fi.Path, fi.MaybeRouter, doubt)
 			}
 		}
 	}

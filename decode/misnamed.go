@@ -36,7 +36,12 @@ import (
 // router: the file is read as a router's as above. Without such resolution the captures cannot tell:
 // the file is read as named, and its problem and FileInfo.MaybeRouter say it may be a router's. So
 // is a file whose other node's packets crossed a router before it, on a link that resolved another
-// address and never their destination (unless that address is the node's, they went on to a router).
+// address and never their destination (unless that address is the node's, they went on to a router),
+// or that resolved no address at all: only their destination resolved on the link says the node is
+// on it. Another node's pods' packets unencapsulated (BGP) are told by their own TTL (podHops) as the
+// encapsulated ones by the outer one, but name no node's address: such a file is always in doubt. So
+// is a file that holds too little to tell anything while another underlay file of its node holds
+// packets (blankUnderlay), and two files of a node holding the same packets in no one order (farEnds).
 
 // misnamed is a file misnamedRouters takes for a router's: its point's node and interface, and the
 // packets of that node's pods it holds.
@@ -55,6 +60,19 @@ type misnamed struct {
 	sender           string
 	fresh, past      int
 	from, to, gw, by netip.Addr
+	plain            bool // the sender's packets were unencapsulated (from: a pod's address, to: a pod's)
+}
+
+// podHops returns how many hops from its pod an unencapsulated packet with TTL (hop limit) ttl is,
+// from the nearest initial TTL at or above it (64, 128 or 255): 1 as the pod's node sends it on, 0
+// for one not routed since the pod (a host-networked pod's).
+func podHops(ttl uint8) int {
+	for _, first := range []int{64, 128, 255} {
+		if int(ttl) <= first {
+			return first - int(ttl)
+		}
+	}
+	return 0
 }
 
 // podTTLs is what one candidate file holds of its node's pods' packets: the unencapsulated ones
@@ -108,6 +126,7 @@ func misnamedRouters(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*T
 	}
 	var found []misnamed
 	var owner map[netip.Addr]string // every pod's node, built when a file holds none of its node's pods' packets
+	var blank []int                 // files gatewayed found too little in to tell
 	for f, pt := range cands {
 		s := seen[f]
 		if s == nil {
@@ -129,14 +148,19 @@ func misnamedRouters(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*T
 		if f < len(tabs) && tabs[f] != nil {
 			t = tabs[f]
 		}
-		switch m, v := gatewayed(obs[f], t, ctxs, owner, p.Node, top); v {
+		switch m, v := gatewayed(obs[f], t, ctxs, owner, p.Node, cfg.NodeIPs[p.Node], top); v {
 		case gwRouter:
 			m.file, m.node, m.iface = f, p.Node, p.Iface
 			found = append(found, m)
 		case gwUnsure:
 			m.node, m.iface = p.Node, p.Iface
 			maybeRouter(c.Files[f], m)
+		case gwBlank:
+			blank = append(blank, f)
 		}
+	}
+	for _, f := range blank {
+		blankUnderlay(c, obs, f, cands, found)
 	}
 	farEnds(c, obs, stamps, tabs, ctxs, cands, pods, found)
 	if len(found) == 0 {
@@ -171,8 +195,10 @@ type sighting struct {
 // some of each. A packet enters or leaves a node through one interface, so the file is further out on
 // that one's link: a router's (or a switch's) interface facing the node, or a device the node's
 // interface is on (a bridge's port, a bond's member), which the frames cannot tell apart; a VLAN
-// sub-interface's parent (eth0 under eth0.100) is left alone. The file is read as named, and its
-// FileInfo.MaybeRouter says why it may be a router's.
+// sub-interface's parent (eth0 under eth0.100) is left alone. Two such files holding minMergedDup or
+// more of the same packets whose times put neither further out (their clocks differ: a router's capture
+// with the node's clock off) are each said the same way, the frames telling neither. The file is read
+// as named, and its FileInfo.MaybeRouter says why it may be a router's.
 func farEnds(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*Tables, ctxs map[*Tables][]HdrCtx, cands []int,
 	pods map[string]podSet, found []misnamed) {
 	done := map[int]bool{}
@@ -198,13 +224,19 @@ func farEnds(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*Tables, c
 			}
 			seen[i] = linkSightings(obs[f], &stamps[f], t, ctxs, pods[node])
 		}
+		outer := make([]bool, len(files)) // further out than another: said
+		other := func(i, j int) bool {
+			p, q := &c.Points[cands[files[i]]], &c.Points[cands[files[j]]]
+			return i != j && p.ID != q.ID && !strings.HasPrefix(p.Iface, q.Iface+".") && !strings.HasPrefix(q.Iface, p.Iface+".")
+		}
 		for i, f := range files {
 			for j, g := range files {
 				p, q := &c.Points[cands[f]], &c.Points[cands[g]]
-				if i == j || p.ID == q.ID || strings.HasPrefix(p.Iface, q.Iface+".") || strings.HasPrefix(q.Iface, p.Iface+".") {
+				if !other(i, j) {
 					continue
 				}
 				if out, in, ok := further(seen[i], seen[j]); ok {
+					outer[i] = true
 					m := misnamed{node: node, iface: p.Iface, fresh: out + in}
 					fi := c.Files[f]
 					fi.MaybeRouter = fmt.Sprintf("%s, read as %s's %s, holds %d of %s's pods' packets that %s holds too, with the "+
@@ -222,7 +254,49 @@ func farEnds(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*Tables, c
 				}
 			}
 		}
+		// Two files that hold the same packets but whose times put neither further out: one of them is
+		// still further out on the other's link (or a device under it), but which, the frames cannot
+		// tell (their clocks differ: a router's runs on its own). Each is said to be in doubt.
+		for i, f := range files {
+			if outer[i] || c.Files[f].MaybeRouter != "" {
+				continue
+			}
+			for j, g := range files {
+				if !other(i, j) || outer[j] {
+					continue
+				}
+				n := shared(seen[i], seen[j])
+				if n < minMergedDup {
+					continue
+				}
+				p, q := &c.Points[cands[f]], &c.Points[cands[g]]
+				fi := c.Files[f]
+				fi.MaybeRouter = fmt.Sprintf("%s, read as %s's %s, holds %d of %s's pods' packets that %s holds too, with the "+
+					"same TTL or hop limit, but their times put neither further out on that link (their clocks differ, or "+
+					"the packets crossed them in no one order): one of the two is further out than the other, a router's "+
+					"interface facing %s (or a switch's) named as %s's or a device under the other, which the frames cannot "+
+					"tell", fi.Path, node, p.Iface, n, node, q.ID, node, node)
+				fi.problem("named as %s's %s, but it may be a router's: %d of %s's pods' packets in it are at %s too, with the "+
+					"same TTL or hop limit, and a packet enters or leaves a node through one interface, so one of the two is "+
+					"further out on the other's link (a router's interface facing %s named as %s's, or a device under the "+
+					"other); their times do not say which (their clocks differ, or the packets crossed them in no one order). "+
+					"calipath reads it as named; if it is a router's, give it as --point ROUTER:IFACE=%s, or as --point "+
+					"%s:%s=%s if it is %s's", node, p.Iface, n, node, q.ID, node, node, fi.Path, node, p.Iface, fi.Path, node)
+				break
+			}
+		}
 	}
+}
+
+// shared returns how many packets the files that saw f and g each saw once.
+func shared(f, g map[linkKey]sighting) int {
+	n := 0
+	for k, a := range f {
+		if b, ok := g[k]; ok && !a.dup && !b.dup {
+			n++
+		}
+	}
+	return n
 }
 
 // farSample is how many distinct packets linkSightings keeps of a file: the first ones, enough for
@@ -404,6 +478,7 @@ const (
 	gwNone   = iota // the file may be the node's: nothing says otherwise
 	gwRouter        // a router's (or a switch's) on another node's link
 	gwUnsure        // on another node's link; whether the node is on it too, the captures cannot tell
+	gwBlank         // too few other nodes' packets to tell anything (blankUnderlay)
 )
 
 // gatewayed says whether a file named as node's underlay that holds none of node's pods' packets, whose
@@ -413,12 +488,15 @@ const (
 // for its inner TTL (top, by node: the sender just sent it, so the file is on the sender's link), and
 // the file's ARP or neighbour discovery shows a sender resolving another address (its gateway) and
 // never one of the packets' outer destinations (node's address, had node been on that link, is what
-// the sender would have resolved to send them). Packets of the sender past a router, or sent with an
-// inner TTL its own files never showed, leave the file as named (gwNone). A file on a sender's link
-// whose frames resolve no address of the sender, nor any destination, cannot be told (gwUnsure).
+// the sender would have resolved to send them). Packets of the sender sent with an inner TTL its own
+// files never showed, or some past a router and some not, leave the file as named (gwNone). A file on
+// a sender's link whose frames resolve no address of the sender, nor any destination, cannot be told
+// (gwUnsure); nor can one where all of them crossed a router before it, unless its frames resolve
+// one of their destinations or one of the node's own addresses (own: --node-ip, cluster metadata), so
+// that the node is on that link.
 func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner map[netip.Addr]string, node string,
-	top map[string]*[256]uint8) (misnamed, int) {
-	var m misnamed
+	own []netip.Addr, top map[string]*[256]uint8) (misnamed, int) {
+	var m, plain misnamed // plain: the unencapsulated packets of other nodes' pods, as m the encapsulated ones
 	var nds []ND
 	type asked struct{ by, target netip.Addr }
 	var resolved []asked          // address resolutions: who asked for, or was told, where target is
@@ -451,7 +529,7 @@ func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner ma
 				resolved = append(resolved, asked{netip.AddrFrom16(n.Dst), netip.AddrFrom16(n.Target)})
 			}
 			continue
-		case o.Flags&FlagNotIP != 0 || o.Encap() == EncapNone:
+		case o.Flags&FlagNotIP != 0:
 			continue
 		}
 		src := netip.AddrFrom4([4]byte{byte(o.Src >> 24), byte(o.Src >> 16), byte(o.Src >> 8), byte(o.Src)})
@@ -460,6 +538,25 @@ func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner ma
 		}
 		sender, ok := owner[src]
 		if !ok || sender == node {
+			continue
+		}
+		if o.Encap() == EncapNone {
+			// Unencapsulated (BGP): the pod's packet's own TTL, one below its first (64, 128 or 255)
+			// as its node sends it, lower past a router.
+			hops := podHops(o.TTL)
+			if hops == 0 {
+				continue // not routed by its node: no hop to count
+			}
+			if hops > 1 {
+				plain.past++
+			}
+			if plain.fresh++; plain.fresh == 1 {
+				plain.sender, plain.from, plain.ttl, plain.ref = sender, src, o.TTL, o.TTL+uint8(hops-1)
+				plain.to = netip.AddrFrom4([4]byte{byte(o.Dst >> 24), byte(o.Dst >> 16), byte(o.Dst >> 8), byte(o.Dst)})
+				if o.Flags&FlagIPv6 != 0 {
+					plain.to = t.V6(o.Dst)
+				}
+			}
 			continue
 		}
 		all, ok := ctxs[t]
@@ -483,12 +580,38 @@ func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner ma
 		}
 		from[ctx.OuterSrcAddr()], to[ctx.OuterDstAddr()] = true, true
 	}
-	if m.fresh < minMergedDup || m.past > 0 && m.past < m.fresh {
+	if m.fresh == 0 && plain.fresh >= minMergedDup {
+		// Only unencapsulated packets: they carry no outer destination, the node's address, whose
+		// resolution on the link would put the node on it, so whatever the link resolved (the sender's
+		// gateway, or the node's own address there) the frames cannot tell whether the node is on it.
+		if plain.past > 0 && plain.past < plain.fresh {
+			return plain, gwNone
+		}
+		for _, r := range resolved {
+			if slices.Contains(own, r.target) {
+				return plain, gwNone // the node's own address resolved: it is on that link
+			}
+		}
+		if plain.past > 0 && len(resolved) > 0 {
+			// Past a router, on a link that resolved an address: the node's own eth0 holds as much
+			// (the last router resolving the node), so nothing says the file is not the node's.
+			return plain, gwNone
+		}
+		if len(resolved) > 0 {
+			plain.gw, plain.by = resolved[0].target, resolved[0].by
+		}
+		plain.plain = true
+		return plain, gwUnsure
+	}
+	if m.fresh < minMergedDup {
+		return m, gwBlank
+	}
+	if m.past > 0 && m.past < m.fresh {
 		return m, gwNone
 	}
 	for _, r := range resolved {
-		if to[r.target] {
-			return m, gwNone // a destination is on the link
+		if to[r.target] || slices.Contains(own, r.target) {
+			return m, gwNone // a destination, or an address of the node's (own: --node-ip, cluster metadata), is on the link
 		}
 		if m.past == 0 && from[r.by] && !from[r.target] && !m.gw.IsValid() {
 			m.gw = r.target
@@ -500,11 +623,10 @@ func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner ma
 	if m.past > 0 {
 		// Past a router: the file may be the node's, reached through a router, or a router's past
 		// which the node lies. That the link resolved another address (gw) and never the packets'
-		// destination says the latter, unless gw is the node's own address too: it cannot tell.
-		if m.gw.IsValid() {
-			return m, gwUnsure
-		}
-		return m, gwNone
+		// destination says the latter, unless gw is the node's own address too: it cannot tell. Nor
+		// can it when the link resolved nothing at all (a capture started after the neighbours were
+		// cached): only the destination resolved on the link says the node is on it.
+		return m, gwUnsure
 	}
 	if !m.gw.IsValid() {
 		return m, gwUnsure
@@ -516,6 +638,41 @@ func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner ma
 // (m from gatewayed, gwUnsure), and sets fi.MaybeRouter so that a loss past its point says so too.
 func maybeRouter(fi *FileInfo, m misnamed) {
 	if fi.MaybeRouter != "" {
+		return
+	}
+	if m.plain {
+		hop, res := "one hop from their pod, as "+m.sender+" sends them on: it is on "+m.sender+"'s link", "no address resolution (ARP, neighbour discovery) in it"
+		if m.past > 0 {
+			hop = "two hops or more from their pod: they crossed a router before it"
+		}
+		if m.gw.IsValid() {
+			res = fmt.Sprintf("the address %s resolved there (%s)", m.by, m.gw)
+		}
+		fi.MaybeRouter = fmt.Sprintf("%s, read as %s's %s, holds none of %s's pods' packets, and the %d unencapsulated packets "+
+			"of %s's pods in it, to %s, carry TTL or hop limit %d the first, %s; unencapsulated, they name no node's address, "+
+			"and %s does not tell whether %s is on that link or the file is a router's past which %s lies, named as %s's",
+			fi.Path, m.node, m.iface, m.node, m.fresh, m.sender, m.to, m.ttl, hop, res, m.node, m.node, m.node)
+		fi.problem("named as %s's %s, but it may be a router's: it holds none of %s's pods' packets, and the %d unencapsulated "+
+			"(BGP) packets of %s's pods in it, to %s, carry TTL or hop limit %d the first, %s; they carry no outer header "+
+			"naming %s's address, and %s does not tell whether %s is on that link. calipath reads it as named, and a loss "+
+			"past it as %s's; if it is a router's, give it as --point ROUTER:IFACE=%s, or as --point %s:%s=%s if it is %s's",
+			m.node, m.iface, m.node, m.fresh, m.sender, m.to, m.ttl, hop, m.node, res, m.node, m.node, fi.Path, m.node,
+			m.iface, fi.Path, m.node)
+		return
+	}
+	if m.past > 0 && !m.gw.IsValid() {
+		fi.MaybeRouter = fmt.Sprintf("%s, read as %s's %s, holds none of %s's pods' packets, and the %d packets of %s's pods "+
+			"in it, to %s, crossed a router before it (outer TTL or hop limit %d the first, where %s's own interfaces show "+
+			"%d), on a link whose frames resolve no address (no ARP, no neighbour discovery): either it is %s's, reached "+
+			"through that router, or a router's, past which %s lies, named as %s's", fi.Path, m.node, m.iface, m.node,
+			m.fresh, m.sender, m.to, m.ttl, m.sender, m.ref, m.node, m.node, m.node)
+		fi.problem("named as %s's %s, but it may be a router's: it holds none of %s's pods' packets, and the %d packets of "+
+			"%s's pods in it, to %s, crossed a router before it (outer TTL or hop limit %d the first, where %s's own "+
+			"interfaces show %d); no address resolution (ARP, neighbour discovery) in it shows %s resolved on that link, "+
+			"so the frames cannot tell %s's interface from a router's past which %s lies. calipath reads it as named, "+
+			"and a loss past it as %s's; if it is a router's, give it as --point ROUTER:IFACE=%s, or as --point %s:%s=%s "+
+			"if it is %s's", m.node, m.iface, m.node, m.fresh, m.sender, m.to, m.ttl, m.sender, m.ref, m.to, m.node, m.node,
+			m.node, fi.Path, m.node, m.iface, fi.Path, m.node)
 		return
 	}
 	if m.past > 0 {
@@ -544,6 +701,50 @@ func maybeRouter(fi *FileInfo, m misnamed) {
 		"reads it as named, and a loss past it as %s's; if it is a router's, give it as --point ROUTER:IFACE=%s, or "+
 		"as --point %s:%s=%s if it is %s's", m.node, m.iface, m.node, m.fresh, m.sender, m.to, m.sender, m.ttl, m.sender,
 		m.node, m.node, fi.Path, m.node, m.iface, fi.Path, m.node)
+}
+
+// blankUnderlay says in the problems of file f of c, a candidate (cands: the files' points) that holds
+// none of its node's pods' packets and too few of other nodes' to tell whose link it is on (gwBlank),
+// that it may be a router's, when another underlay file of the node (not its VLAN parent or
+// sub-interface, neither found a router's nor in doubt itself) holds IP packets (obs: by file): the
+// node's underlays are all on
+// its packets' path, so a router's capture (empty, or holding none of what the router dropped) named
+// as the node's second underlay read as a host drop between the two, with nothing in it to say it is
+// the node's. It sets FileInfo.MaybeRouter so that such a loss says so; the file is read as named.
+func blankUnderlay(c *Capture, obs [][]Observation, f int, cands []int, found []misnamed) {
+	fi := c.Files[f]
+	if fi.MaybeRouter != "" {
+		return
+	}
+	p := &c.Points[cands[f]]
+	for g, pt := range cands {
+		if pt < 0 || g == f || g >= len(obs) || c.Files[g].MaybeRouter != "" || slices.ContainsFunc(found, func(m misnamed) bool { return m.file == g }) {
+			continue // a file in doubt itself, or a router's, says nothing of the node's path
+		}
+		q := &c.Points[pt]
+		if q.Node != p.Node || q.ID == p.ID || strings.HasPrefix(p.Iface, q.Iface+".") || strings.HasPrefix(q.Iface, p.Iface+".") {
+			continue
+		}
+		n := 0
+		for i := range obs[g] {
+			if obs[g][i].Flags&(FlagARP|FlagNotIP|FlagTruncated|FlagError) == 0 {
+				n++
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		fi.MaybeRouterAfter = true
+		fi.MaybeRouter = fmt.Sprintf("%s, read as %s's %s, holds none of %s's pods' packets and too few other frames to "+
+			"tell whose link it is on, while %s holds %d IP packets: nothing in it says it is %s's, and it may be a "+
+			"router's named as %s's", fi.Path, p.Node, p.Iface, p.Node, q.ID, n, p.Node, p.Node)
+		fi.problem("named as %s's %s, but it may be a router's: it holds none of %s's pods' packets and too few other "+
+			"frames to tell whose link it is on, while %s holds %d IP packets, so nothing in it says it is %s's. "+
+			"calipath reads it as named, on the path of %s's packets with %s, and a loss on the way to it as %s's; if "+
+			"it is a router's, give it as --point ROUTER:IFACE=%s, or as --point %s:%s=%s if it is %s's", p.Node,
+			p.Iface, p.Node, q.ID, n, p.Node, p.Node, q.ID, p.Node, fi.Path, p.Node, p.Iface, fi.Path, p.Node)
+		return
+	}
 }
 
 // podOwners returns the node of every pod address of pods (by node); a pod address two nodes claim

@@ -33,7 +33,11 @@ type FileInfo struct {
 	// MaybeRouter, for a file named as a node's underlay that may be a router's capture named so and
 	// is read as named (the captures cannot tell: misnamedRouters), says why, naming the file.
 	MaybeRouter string
-	Err         error // the rest of the file could not be read (set together with a Problem)
+	// MaybeRouterAfter says MaybeRouter's doubt reaches a loss on the way to the file from another point
+	// of its node too (a file holding too little to tell whose it is: its node's packets may have left
+	// the node elsewhere).
+	MaybeRouterAfter bool
+	Err              error // the rest of the file could not be read (set together with a Problem)
 	// Cut says the file ends inside a record (or in a skipped tail): it was cut short, as a capture
 	// killed or copied while it wrote leaves it. Its capture ran no longer than its last frame.
 	Cut bool
