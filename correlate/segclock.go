@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -161,6 +162,10 @@ func (a *analysis) openClock(n int) string {
 		by = append(by, a.w.nodes[b])
 	}
 	s := fmt.Sprintf("%s's offset %s %s", a.w.nodes[n], rel, time.Duration(m.offset))
+	if len(m.hull) > 1 { // a limit that moves: the offset is its first (oneSided)
+		s += fmt.Sprintf(" at its first sampled packet, %s %s at its last", rel,
+			time.Duration(math.Round(m.hull[len(m.hull)-1].y)))
+	}
 	if len(by) == 0 {
 		return s
 	}
