@@ -75,7 +75,17 @@ type stepOff struct {
 
 // correctAt corrects the time t of its file's i-th frame: a step is taken off from the file's first
 // frame after it (stepIdx, per capture source), not by time, which after a step back is used twice.
+// The common clock (no step up to frame i, no drift) is corrected inline, here; the others, a
+// one-sided clock's limit among them (unskewHull), in correctAtSlow.
 func (m *clockModel) correctAt(t int64, i int) int64 {
+	if i < m.stepIdx && m.drift == 0 {
+		return t - m.offset
+	}
+	return m.correctAtSlow(t, i)
+}
+
+// correctAtSlow is correctAt for a clock that stepped before frame i or drifts.
+func (m *clockModel) correctAtSlow(t int64, i int) int64 {
 	if i >= m.stepIdx {
 		t -= m.stepSize
 		for _, s := range m.idxSteps {
@@ -87,14 +97,14 @@ func (m *clockModel) correctAt(t int64, i int) int64 {
 	return m.unskew(t)
 }
 
-// unskew takes the offset and the drift off t.
+// unskew takes the offset and the drift off t: a one-sided clock's limit at t (unskewHull) for one
+// bounded on one side only, whose drift is never 0 (setHull).
 func (m *clockModel) unskew(t int64) int64 {
-	if m.drift == 0 && m.hull == nil {
+	if m.drift == 0 {
 		return t - m.offset
 	}
-	if m.hull != nil { // a one-sided clock, at its limit (oneSided), at t in reference time
-		x := float64(t - m.t0)
-		return t - int64(math.Round(hullAt(m.hull, x-hullAt(m.hull, x-float64(m.offset), m.hullUp), m.hullUp)))
+	if m.hull != nil {
+		return m.unskewHull(t)
 	}
 	// The drift runs on the reference clock: t − offset approximates it.
 	return t - m.offset - int64(m.drift*float64(t-m.offset-m.t0))
@@ -745,10 +755,10 @@ func (w *world) oneSidedMethods(models []clockModel, pairs map[[2]int][]delaySam
 		}
 		limit := fmt.Sprintf("offset %s %s%s; taken as equal", rel, time.Duration(m.offset), through)
 		if h := m.hull; len(h) > 1 {
-			limit = fmt.Sprintf("offset %s %s at the first sampled packet and %s %s at the last, %s later%s; taken at the "+
-				"tightest limit the samples set at each moment whatever the clock's drift, and at the first or the last "+
-				"outside them (the drift shown is the slope from the first to the last, not a measurement)", rel, time.Duration(math.Round(h[0].y)), rel,
-				time.Duration(math.Round(h[len(h)-1].y)), time.Duration(h[len(h)-1].x-h[0].x).Round(time.Millisecond), through)
+			limit = fmt.Sprintf("offset %s %s at the first sampled packet, %s %s at the last (%s later)%s; taken at the "+
+				"tightest limit at each moment for a drift up to %g ppm (the drift shown is no measurement)", rel,
+				time.Duration(math.Round(h[0].y)), rel, time.Duration(math.Round(h[len(h)-1].y)),
+				time.Duration(h[len(h)-1].x-h[0].x).Round(time.Millisecond), through, maxDrift*1e6)
 		}
 		m.method = fmt.Sprintf("one-way (%s only): %s: latencies %s it are lower bounds, %s it upper bounds (the segment table marks them)",
 			path, limit, lower, upper)

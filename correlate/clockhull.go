@@ -88,13 +88,23 @@ func hullAt(h []hullPt, x float64, upper bool) float64 {
 }
 
 // setHull takes a one-sided clock at the limits h (from above: upper): its offset is the first limit, its drift the slope
-// from the first limit to the last (what the clock table shows; the correction follows the hull).
+// from the first limit to the last (what the clock table shows; the correction follows the hull), and
+// never 0 (unskew's constant-offset path), the least there is when the first and last limits are equal.
 func (m *clockModel) setHull(h []hullPt, upper bool) {
 	m.hull, m.hullUp, m.bound, m.drift = h, upper, -1, 0
 	if n := len(h); n > 1 {
 		m.drift = (h[n-1].y - h[0].y) / (h[n-1].x - h[0].x)
 	}
+	if m.drift == 0 { // unskew takes a clock without drift as a constant offset: not this one
+		m.drift = math.SmallestNonzeroFloat64
+	}
 	m.offset = int64(math.Round(h[0].y))
+}
+
+// unskewHull is unskew for a one-sided clock, taken at its limit at t in reference time (oneSided).
+func (m *clockModel) unskewHull(t int64) int64 {
+	x := float64(t - m.t0)
+	return t - int64(math.Round(hullAt(m.hull, x-hullAt(m.hull, x-float64(m.offset), m.hullUp), m.hullUp)))
 }
 
 // hullVia is openVia for a clock taken at the limits h: 1 + the node whose clock and packets set every
