@@ -167,3 +167,69 @@ func TestNegativeUpperBoundLab(t *testing.T) {
 		t.Fatal("no clock-inconsistent at ext-1/eth0 → router-1/eth2")
 	}
 }
+
+// TestFlowDirsLab: in oneway (with k8s/), ext-1's clock is bounded above only, from node-a's
+// packets: each flow's requests' end-to-end latencies are lower bounds, its replies' upper bounds, so
+// its quantiles over both are neither and were given as nothing at all. Each direction's are given
+// apart (Flow.Dirs), each with its mark, and each holds against the truth: every packet's latency
+// from its first to its last sighting, read from the files' frame times (one host's clock).
+func TestFlowDirsLab(t *testing.T) {
+	src := "../testdata/lab/scenarios/oneway"
+	if _, err := os.Stat(filepath.Join(src, "k8s")); err != nil {
+		t.Skip("no oneway lab scenario")
+	}
+	pcaps, _ := filepath.Glob(filepath.Join(src, "*.pcap"))
+	var files []string
+	orig := map[string][]int64{}
+	for _, p := range pcaps {
+		if !strings.HasSuffix(p, "-any.pcap") { // one sighting per path point
+			files = append(files, p)
+			orig[filepath.Base(p)] = recordTimes(t, p)
+		}
+	}
+	cfg, m := labK8sConfig(t, src, decode.PointConfig{})
+	r := Correlate(decode.Load(files, decode.Options{}, cfg), Options{Cluster: m, Journeys: true})
+	type span struct{ n, lo, hi int64 }
+	truth := map[string]map[string]*span{} // flow → dir → true latencies' count, min, max
+	for _, j := range r.Journeys {
+		if j.Status != "delivered" || len(j.Hops) < 2 {
+			continue
+		}
+		a, b := &j.Hops[0], &j.Hops[len(j.Hops)-1]
+		lat := orig[filepath.Base(b.File)][b.Frame-1] - orig[filepath.Base(a.File)][a.Frame-1]
+		if truth[j.Flow] == nil {
+			truth[j.Flow] = map[string]*span{}
+		}
+		s := truth[j.Flow][j.Dir]
+		if s == nil {
+			s = &span{lo: lat, hi: lat}
+			truth[j.Flow][j.Dir] = s
+		}
+		s.n++
+		s.lo, s.hi = min(s.lo, lat), max(s.hi, lat)
+	}
+	const tol = int64(2 * time.Microsecond)
+	for _, f := range r.Flows {
+		if f.ClockBound != BoundNone || len(f.Dirs) != 2 {
+			t.Errorf("%s: clock bound %q, %d directions' latencies, want none and 2", f.ID, f.ClockBound, len(f.Dirs))
+			continue
+		}
+		for _, d := range f.Dirs {
+			want := map[string]string{"c2s": BoundLower, "s2c": BoundUpper}[d.Dir]
+			tr := truth[f.ID][d.Dir]
+			if d.ClockBound != want || tr == nil || int64(d.LatencyNs.N) != tr.n {
+				t.Errorf("%s %s: %q over %d, want %q over the truth's %v", f.ID, d.Dir, d.ClockBound, d.LatencyNs.N, want, tr)
+				continue
+			}
+			l := d.LatencyNs
+			if want == BoundLower && (l.Min > tr.lo+tol || l.Max > tr.hi+tol) ||
+				want == BoundUpper && (l.Min < tr.lo-tol || l.Max < tr.hi-tol) {
+				t.Errorf("%s %s: %s bounds min %v max %v, true min %v max %v", f.ID, d.Dir, want,
+					time.Duration(l.Min), time.Duration(l.Max), time.Duration(tr.lo), time.Duration(tr.hi))
+			}
+		}
+	}
+	if len(r.Flows) == 0 {
+		t.Fatal("no flows")
+	}
+}
