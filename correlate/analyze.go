@@ -216,6 +216,10 @@ type analysis struct {
 	// flowClocks is, by flow index, what one-sided clocks make of each flow's end-to-end latencies
 	// (segclock.go; placement counts them): nil when every clock is bounded both ways.
 	flowClocks []flowClock
+	// flowDirs is, by flow index and likewise, each flow's end-to-end latencies per direction and what
+	// one-sided clocks make of them (nil for a flow without a delivered journey): a flow whose two
+	// directions' latencies are bounds of different kinds gives each direction's (Flow.Dirs).
+	flowDirs []*flowDirs
 	// flowNotes caches flowBound's answer by flowClock (flows are written out on several goroutines).
 	flowNotesMu sync.Mutex
 	flowNotes   map[flowClock][2]string

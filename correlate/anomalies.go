@@ -2,7 +2,6 @@ package correlate
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -412,18 +411,76 @@ func detectLosses(f *findings, k *kindRow) []Anomaly {
 // detectClockInconsistent lists the cross-node segments where corrected latencies came out negative.
 // Not where a clock bounded on one side only leaves the latencies lower bounds (a true latency may be
 // larger than a negative bound) or not known (segClock): nothing is inconsistent there. An upper
-// bound below zero is: the true latency would be below it.
+// bound below zero is: the true latency would be below it, and the message says so (negativeUpper).
 func detectClockInconsistent(f *findings, k *kindRow) []Anomaly {
 	var out []Anomaly
 	w := f.a.w
 	for _, s := range f.a.segs {
-		if s.negative > 0 && w.pointNode[s.from] != w.pointNode[s.to] &&
-			!slices.Contains([]string{BoundLower, BoundNone}, f.a.pairBound(w.pointNode[s.from], w.pointNode[s.to])) {
-			out = append(out, k.anomaly(k.severity, f.segWhere(s), nil, f.ids, s.negative, nil,
-				fmt.Sprintf("%d packets had negative latency.", s.negative)))
+		x, y := w.pointNode[s.from], w.pointNode[s.to]
+		if s.negative == 0 || x == y {
+			continue
 		}
+		switch f.a.pairBound(x, y) {
+		case BoundLower, BoundNone:
+			continue
+		case BoundUpper:
+			an := k.anomaly(k.severity, f.segWhere(s), nil, f.ids, s.negative, nil, "")
+			an.Message, an.Next = negativeUpper(f.a, x, y, s.negative, s.lat.min)
+			out = append(out, an)
+			continue
+		}
+		out = append(out, k.anomaly(k.severity, f.segWhere(s), nil, f.ids, s.negative, nil,
+			fmt.Sprintf("%d packets had negative latency.", s.negative)))
 	}
 	return out
+}
+
+// negativeUpper is the message and the fix of a clock-inconsistent segment whose latencies, from node x
+// to node y, are upper bounds (pairBound) and n of them below zero, the lowest low: a clock bounded on
+// one side only is taken at its limit, which can only make these latencies longer than they were, so
+// no offset the samples allow explains them. The clocks named by --offset on the way (x, y and the
+// nodes their limits came through) may be wrong; else the clocks did not run as the limits assume.
+func negativeUpper(a *analysis, x, y, n int, low int64) (msg, next string) {
+	w := a.w
+	var open, given, names []string
+	seen := map[int]bool{}
+	for _, start := range []int{x, y} {
+		for m, i := start, 0; m >= 0 && m < len(a.clocks) && !seen[m] && i <= len(a.clocks); i++ {
+			seen[m] = true
+			c := &a.clocks[m]
+			switch {
+			case c.open != sideNone:
+				open = append(open, a.openClock(m))
+				names = append(names, w.nodes[m])
+			case c.method == "--offset":
+				given = append(given, fmt.Sprintf("%s=%s", w.nodes[m], time.Duration(c.offset)))
+			}
+			if c.open == sideNone {
+				break
+			}
+			m = c.openVia - 1
+		}
+	}
+	msg = fmt.Sprintf("%d packets from %s to %s arrived before they left, by up to %s, though these latencies are "+
+		"upper bounds: %s, and a clock taken at its limit can only make the latencies shown longer than they were. "+
+		"No offset the packets allow explains them: ", n, w.nodes[x], w.nodes[y], time.Duration(-low),
+		strings.Join(open, "; "))
+	if len(given) > 0 {
+		msg += fmt.Sprintf("the --offset %s is at least %s off, or ", strings.Join(given, " or "), time.Duration(-low))
+	}
+	msg += "a clock stepped or did not run at a steady rate while the packets that set the limit crossed."
+	next = ""
+	if len(given) > 0 {
+		next = "Check the --offset " + strings.Join(given, " and ") + " (measure it, e.g. with chronyc tracking on both " +
+			"nodes, or leave it out). "
+	}
+	offs := make([]string, len(names))
+	for i, nm := range names {
+		offs[i] = "--offset " + nm + "=DURATION"
+	}
+	next += "Give " + strings.Join(offs, " and ") + " so that no clock is taken at a limit, and check the nodes' time " +
+		"service for steps (the clock-step anomaly)."
+	return msg, next
 }
 
 // detectARP groups the ARP findings of kind k by point. At a point whose capture recorded one

@@ -44,9 +44,13 @@ type clockModel struct {
 	// whose packets bound it. sideNone for every other clock. segClock (segclock.go) reads them.
 	// openVia is 1 + the node whose packet set the limit (0: none known): the latencies between the two
 	// are bounds even when both clocks are one-sided.
+	// hull: for such a clock, its limit at each moment (oneSided): the offset between two vertices is
+	// on the line through them, beyond the ends on the end segments'; nil for every other clock.
 	open    clockSide
 	openBy  []int
 	openVia int
+	hull    []hullPt
+	hullUp  bool // the hull's limits are from above (sideUpper)
 }
 
 func (m *clockModel) correct(t int64) int64 {
@@ -71,7 +75,17 @@ type stepOff struct {
 
 // correctAt corrects the time t of its file's i-th frame: a step is taken off from the file's first
 // frame after it (stepIdx, per capture source), not by time, which after a step back is used twice.
+// The common clock (no step up to frame i, no drift) is corrected inline, here; the others, a
+// one-sided clock's limit among them (unskewHull), in correctAtSlow.
 func (m *clockModel) correctAt(t int64, i int) int64 {
+	if i < m.stepIdx && m.drift == 0 {
+		return t - m.offset
+	}
+	return m.correctAtSlow(t, i)
+}
+
+// correctAtSlow is correctAt for a clock that stepped before frame i or drifts.
+func (m *clockModel) correctAtSlow(t int64, i int) int64 {
 	if i >= m.stepIdx {
 		t -= m.stepSize
 		for _, s := range m.idxSteps {
@@ -83,10 +97,14 @@ func (m *clockModel) correctAt(t int64, i int) int64 {
 	return m.unskew(t)
 }
 
-// unskew takes the offset and the drift off t.
+// unskew takes the offset and the drift off t: a one-sided clock's limit at t (unskewHull) for one
+// bounded on one side only, whose drift is never 0 (setHull).
 func (m *clockModel) unskew(t int64) int64 {
 	if m.drift == 0 {
 		return t - m.offset
+	}
+	if m.hull != nil {
+		return m.unskewHull(t)
 	}
 	// The drift runs on the reference clock: t − offset approximates it.
 	return t - m.offset - int64(m.drift*float64(t-m.offset-m.t0))
@@ -630,13 +648,20 @@ func clockSides(nn int, pairs map[[2]int][]delaySample, anchors []int) []clockSi
 }
 
 // oneSided sets the clocks that the samples bound on one side only. Such an offset can be anything
-// beyond its limit; it is taken at the limit, the one that makes the fastest sampled packet into the
-// node (or out of it) take no time at all, so no sampled packet arrives before it left: the latencies
-// the way the samples went are lower bounds, the other way upper bounds, and between two clocks bounded
-// the same way (or from a third node) neither (segClock). Limits follow chains of one-sided nodes (router-1,
-// then router-2 behind it): each node's limit comes from its neighbours' clocks as set, in rounds,
-// as in Bellman-Ford. Such a clock has no drift and no bound (-1), and its method says which way it
-// is open.
+// beyond its limit, and its drift anything: each sample bounds the clock's line at its own moment only
+// (a sample u→v: θv(x) ≤ m + θu(x), from above). Every line under all those points is under their
+// lower convex hull, and each point of the hull is on a line under all of them: the hull is the
+// tightest limit at each moment that holds whatever the clock's drift (a constant limit, the fastest
+// packet's, fell behind a drifting clock later on, and latencies into it came out above their true
+// values). The clock is taken on the hull (clockModel.hull; from below, the upper hull): the latencies
+// the way the samples went are lower bounds, the other way upper bounds, and between two clocks
+// bounded the same way (or from a third node) neither (segClock). Before the first sample and after
+// the last, the limit is held at the first's and the last's: a drift could take the clock past them
+// there, where no sample bounds it (a sampled capture's first and last packets may be unsampled).
+// Limits follow chains of one-sided nodes (router-1, then router-2 behind it): each node's limit
+// comes from its neighbours' clocks as set, in rounds, as in Bellman-Ford. Such a clock has no bound
+// (-1); its offset is the first limit and its drift the slope from the first limit to the last (no
+// measurement); its method says which way it is open.
 func (w *world) oneSided(models []clockModel, pairs map[[2]int][]delaySample, side []clockSide, t0 int64) {
 	nn := len(models)
 	keys := make([][2]int, 0, len(pairs))
@@ -658,12 +683,12 @@ func (w *world) oneSided(models []clockModel, pairs map[[2]int][]delaySample, si
 	for n := range have {
 		have[n] = side[n] == sideTwo
 	}
-	limit := make([]float64, nn)
-	via := make([]int, nn) // 1 + the node whose packet set the limit (openVia)
+	pts := make([][]hullPt, nn)
 	for round := 0; round <= nn; round++ {
 		moved := false
-		next := append([]float64(nil), limit...)
-		nextHave := append([]bool(nil), have...)
+		for n := range pts {
+			pts[n] = pts[n][:0]
+		}
 		for _, k := range keys {
 			u, v := k[0], k[1]
 			for _, s := range pairs[k] {
@@ -671,29 +696,26 @@ func (w *world) oneSided(models []clockModel, pairs map[[2]int][]delaySample, si
 				case side[v] == sideUpper && have[u] && side[u] != sideLower:
 					// Arrival no earlier than departure: θv ≤ θu(x) + m.
 					x := float64(models[u].correct(s.t) - t0)
-					if b := float64(s.m) + models[u].theta(x); !nextHave[v] || b < next[v] {
-						next[v], nextHave[v], via[v] = b, true, u+1
-					}
+					pts[v] = append(pts[v], hullPt{x, float64(s.m) + models[u].theta(x), u})
 				case side[u] == sideLower && have[v] && side[v] != sideUpper:
 					// θu ≥ θv(x) − m, x the arrival in reference time.
 					x := float64(models[v].correct(s.t+s.m) - t0)
-					if b := models[v].theta(x) - float64(s.m); !nextHave[u] || b > next[u] {
-						next[u], nextHave[u], via[u] = b, true, v+1
-					}
+					pts[u] = append(pts[u], hullPt{x, models[v].theta(x) - float64(s.m), v})
 				}
 			}
 		}
 		for n := range models {
-			if side[n] != sideUpper && side[n] != sideLower || !nextHave[n] {
+			if side[n] != sideUpper && side[n] != sideLower || len(pts[n]) == 0 {
 				continue
 			}
-			if off := int64(math.Round(next[n])); !have[n] || off != models[n].offset {
+			h := driftCap(limitHull(pts[n], side[n] == sideUpper), side[n] == sideUpper)
+			if !have[n] || !slices.Equal(h, models[n].hull) {
 				moved = true
-				models[n].offset, models[n].drift, models[n].bound = off, 0, -1
+				models[n].setHull(h, side[n] == sideUpper)
 			}
-			models[n].openVia = via[n]
+			models[n].openVia = hullVia(h)
+			have[n] = true
 		}
-		limit, have = next, nextHave
 		if !moved {
 			break
 		}
@@ -725,13 +747,21 @@ func (w *world) oneSidedMethods(models []clockModel, pairs map[[2]int][]delaySam
 			m.samples += len(pairs[k])
 		}
 		through := w.limitVia(models, n)
-		if side[n] == sideUpper {
-			m.method = fmt.Sprintf("one-way (%s→%s only): offset ≤ %s%s; taken as equal: latencies into it are lower bounds, out of it upper bounds (the segment table marks them)",
-				strings.Join(names, ", "), w.nodes[n], time.Duration(m.offset), through)
-		} else {
-			m.method = fmt.Sprintf("one-way (%s→%s only): offset ≥ %s%s; taken as equal: latencies out of it are lower bounds, into it upper bounds (the segment table marks them)",
-				w.nodes[n], strings.Join(names, ", "), time.Duration(m.offset), through)
+		rel, lower, upper := "≤", "into", "out of"
+		path := strings.Join(names, ", ") + "→" + w.nodes[n]
+		if side[n] == sideLower {
+			rel, lower, upper = "≥", "out of", "into"
+			path = w.nodes[n] + "→" + strings.Join(names, ", ")
 		}
+		limit := fmt.Sprintf("offset %s %s%s; taken as equal", rel, time.Duration(m.offset), through)
+		if h := m.hull; len(h) > 1 {
+			limit = fmt.Sprintf("offset %s %s at the first sampled packet, %s %s at the last (%s later)%s; taken at the "+
+				"tightest limit at each moment for a drift up to %g ppm (the drift shown is no measurement)", rel,
+				time.Duration(math.Round(h[0].y)), rel, time.Duration(math.Round(h[len(h)-1].y)),
+				time.Duration(h[len(h)-1].x-h[0].x).Round(time.Millisecond), through, maxDrift*1e6)
+		}
+		m.method = fmt.Sprintf("one-way (%s only): %s: latencies %s it are lower bounds, %s it upper bounds (the segment table marks them)",
+			path, limit, lower, upper)
 	}
 }
 
@@ -893,7 +923,12 @@ func lineFit(up, lo []linePt, k float64) (theta0, margin float64) {
 }
 
 // theta is a model's offset at ref-clock time x (ns since t0).
-func (m *clockModel) theta(x float64) float64 { return float64(m.offset) + m.drift*x }
+func (m *clockModel) theta(x float64) float64 {
+	if m.hull != nil {
+		return hullAt(m.hull, x, m.hullUp)
+	}
+	return float64(m.offset) + m.drift*x
+}
 
 // jointFit refines every node that exchanged packets in both directions against all its neighbours'
 // current clock lines at once: a sample u→n with raw delay m bounds θn(x) ≤ m + θu(x), a sample n→v

@@ -110,6 +110,7 @@ func (b *flowOutBuf) setDerived(f *Flow, fi int, fl *flowAcc) {
 	}
 	if f.ClockBound, f.ClockNote = b.a.flowBound(fi); f.ClockBound == BoundNone {
 		f.LatencyNs = Latency{} // no measurement: never a latency shown as one
+		f.Dirs = b.a.dirLatencies(fi)
 	}
 }
 

@@ -502,7 +502,16 @@ func (pl *placement) countFlow(p *placing, status statusCode) {
 // clocks of the nodes of the first and the last points it reached make of it.
 func (pl *placement) countFlowClock(p *placing) {
 	pts := p.pi.points
-	pl.flowClocks[p.fi].add(pl.analysis, pl.w.pointNode[pts[p.first]], pl.w.pointNode[pts[p.reach]])
+	x, y := pl.w.pointNode[pts[p.first]], pl.w.pointNode[pts[p.reach]]
+	pl.flowClocks[p.fi].add(pl.analysis, x, y)
+	fd := pl.flowDirs[p.fi]
+	if fd == nil {
+		fd = &flowDirs{}
+		pl.flowDirs[p.fi] = fd
+	}
+	d := pl.jDir[p.j]
+	fd.fc[d].add(pl.analysis, x, y)
+	fd.lat[d].add(p.when[p.reach] - p.when[p.first])
 }
 
 // countSegEnd counts journey p, lost or not captured, on the segment where it ended (countEnd): a
@@ -787,6 +796,7 @@ func placeJourneys(a *analysis) (*placementOut, []Journey) {
 	pl := newPlacement(a)
 	if a.openClocks {
 		a.flowClocks = make([]flowClock, len(a.flows))
+		a.flowDirs = make([]*flowDirs, len(a.flows))
 	}
 	var out []Journey
 	if a.opts.Journeys {

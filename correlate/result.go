@@ -251,7 +251,22 @@ type Flow struct {
 	ClockBound string `json:"clock_bound,omitempty"`
 	// ClockNote says why, naming the clocks; for BoundNone also how to bound them.
 	ClockNote string `json:"clock_note,omitempty"`
+	// Dirs gives, for a flow whose latencies are lower bounds one way and upper bounds the other (so
+	// that ClockBound is BoundNone and LatencyNs empty), each direction's end-to-end latencies with
+	// what they are; nil for every other flow.
+	Dirs []DirLatency `json:"dir_latency,omitempty"`
 }
+
+// DirLatency is one direction's end-to-end latencies of a flow (Flow.Dirs).
+type DirLatency struct {
+	Dir       string  `json:"dir"` // "c2s" or "s2c"
+	LatencyNs Latency `json:"latency_ns"`
+	// ClockBound is BoundLower or BoundUpper, or "" for measurements.
+	ClockBound string `json:"clock_bound,omitempty"`
+}
+
+// Mark is a latency of the direction as printed, marked as MarkBound does.
+func (d *DirLatency) Mark(text string) string { return MarkBound(d.ClockBound, text) }
 
 // Mark is a latency of the flow as printed, marked as MarkBound does.
 func (f *Flow) Mark(text string) string { return MarkBound(f.ClockBound, text) }

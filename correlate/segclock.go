@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -161,6 +162,10 @@ func (a *analysis) openClock(n int) string {
 		by = append(by, a.w.nodes[b])
 	}
 	s := fmt.Sprintf("%s's offset %s %s", a.w.nodes[n], rel, time.Duration(m.offset))
+	if len(m.hull) > 1 { // a limit that moves: the offset is its first (oneSided)
+		s += fmt.Sprintf(" at its first sampled packet, %s %s at its last", rel,
+			time.Duration(math.Round(m.hull[len(m.hull)-1].y)))
+	}
 	if len(by) == 0 {
 		return s
 	}
@@ -263,4 +268,68 @@ func (a *analysis) flowBoundOf(fc *flowClock) (bound, note string) {
 	return BoundNone, fmt.Sprintf("not known: its latencies %s → %s are lower bounds and those %s → %s upper bounds (%s%s), "+
 		"so quantiles over both are neither. %s", a.w.nodes[lo[0]], a.w.nodes[lo[1]], a.w.nodes[up[0]], a.w.nodes[up[1]],
 		strings.Join(open, "; "), limit, boundFix(strings.Join(names, " and "), names...))
+}
+
+// ClockBound says what a time from a sighting at point from to a sighting at point to is (point IDs,
+// "node/iface", as in Hop.Point), when a clock of the two points' nodes is bounded on one side only:
+// BoundLower, BoundUpper or BoundNone, as Segment.ClockBound says; "" for a measurement (one node,
+// both clocks bounded both ways) and when the Result keeps no analysis. The timelines' times from a
+// first sighting, of another packet perhaps, are marked by it.
+func (r *Result) ClockBound(from, to string) string {
+	a := r.analysis
+	if a == nil || !a.openClocks {
+		return ""
+	}
+	return a.pairBound(a.nodeIndex(from), a.nodeIndex(to))
+}
+
+// nodeIndex is the index of the node of the point with ID id, -1 if none.
+func (a *analysis) nodeIndex(id string) int {
+	node, _, _ := strings.Cut(id, "/")
+	for n, name := range a.w.nodes {
+		if name == node {
+			return n
+		}
+	}
+	return -1
+}
+
+// flowDirs is a flow's end-to-end latencies per direction (c2s, s2c) and what one-sided clocks make
+// of each direction's (analysis.flowDirs).
+type flowDirs struct {
+	fc  [2]flowClock
+	lat [2]latAcc
+}
+
+// dirLatencies is Flow.Dirs for flow fi, whose latencies the clocks leave not known (flowBound): each
+// direction's, when its two directions' are bounds of different kinds (lower bounds one way, upper
+// the other) and neither direction mixes them or has one that is neither; nil otherwise.
+func (a *analysis) dirLatencies(fi int) []DirLatency {
+	if a.flowDirs == nil || fi >= len(a.flowDirs) || a.flowDirs[fi] == nil {
+		return nil
+	}
+	fd := a.flowDirs[fi]
+	var out []DirLatency
+	kinds := uint8(0)
+	for d, name := range []string{"c2s", "s2c"} {
+		if fd.lat[d].n == 0 {
+			continue
+		}
+		dl := DirLatency{Dir: name, LatencyNs: fd.lat[d].summary()}
+		switch fd.fc[d].bits {
+		case 0:
+		case flowLower:
+			dl.ClockBound = BoundLower
+		case flowUpper:
+			dl.ClockBound = BoundUpper
+		default:
+			return nil // a direction whose own quantiles are neither: nothing to give apart
+		}
+		kinds |= fd.fc[d].bits
+		out = append(out, dl)
+	}
+	if kinds != flowLower|flowUpper {
+		return nil
+	}
+	return out
 }

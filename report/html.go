@@ -672,11 +672,15 @@ func ladderSVG(w io.Writer, v *view, f *correlate.Flow, js []correlate.Journey, 
 	width := ladLabelW + 60 + (n-1)*ladColW + 90
 	height := ladTop + len(js)*ladRowH + 20
 	if len(js) > 0 && len(js[0].Hops) > 0 {
-		g.t0 = js[0].Hops[0].Ts
+		g.t0, g.t0At = js[0].Hops[0].Ts, js[0].Hops[0].Point
 	}
 	fmt.Fprintf(w, `<h3>%s %s %s → %s</h3>`, esc(f.ID), esc(f.Proto), esc(v.named(f.Src.String())), esc(v.named(f.Dst.String())))
 	if g.t0 != 0 {
-		fmt.Fprintf(w, `<p class="ladder-note">Times from the first packet shown, %s UTC; latency on each arrow.</p>`, esc(clock(g.t0)))
+		legend := ""
+		if oneSidedClock(v.res) {
+			legend = " ≥ lower bound, ≤ upper bound, ? not known: a clock of the two nodes is bounded on one side only (see Clock offsets)."
+		}
+		fmt.Fprintf(w, `<p class="ladder-note">Times from the first packet shown, %s UTC; latency on each arrow.%s</p>`, esc(clock(g.t0)), esc(legend))
 	}
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img">`, width, height, width, height)
 	fmt.Fprintf(w, `<defs><marker id="lh%d" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker></defs>`, id)
@@ -692,6 +696,17 @@ func ladderSVG(w io.Writer, v *view, f *correlate.Flow, js []correlate.Journey, 
 		g.row(w, v, &j, ladTop+r*ladRowH)
 	}
 	fmt.Fprint(w, "</svg>\n")
+}
+
+// oneSidedClock reports whether some node's clock is bounded on one side only (its times to and from
+// other nodes' are bounds, or not known).
+func oneSidedClock(res *correlate.Result) bool {
+	for _, c := range res.Clocks {
+		if c.BoundNs < 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // ladderRungs keeps at most rungs of js: the packets that did not arrive first, then the earliest,
@@ -726,9 +741,10 @@ func ladderX(i int) int { return ladLabelW + 60 + i*ladColW }
 // ladderGeom is what a ladder's rows share: each path point's column, the time rows count from, and
 // the diagram's number (its arrow marker's id).
 type ladderGeom struct {
-	col map[string]int
-	t0  int64
-	id  int
+	col  map[string]int
+	t0   int64
+	t0At string // the point of the sighting at t0, whose node's clock the times are from
+	id   int
 }
 
 // row draws journey j at y: its label (number, time, TCP flags, size), an arrow per hop between two
@@ -743,7 +759,10 @@ func (g *ladderGeom) row(w io.Writer, v *view, j *correlate.Journey, y int) {
 	fmt.Fprintf(w, `<text x="4" y="%d" fill="#555">#%d</text>`, y+8, j.ID)
 	if len(j.Hops) > 0 {
 		h := j.Hops[0]
-		fmt.Fprintf(w, `<text x="128" y="%d" text-anchor="end" fill="#333">+%s</text>`, y+8, esc(dur(h.Ts-t0)))
+		// From a sighting on another node, perhaps: a bound, or not known, when a clock of the two is
+		// bounded on one side only.
+		at := correlate.MarkBound(v.res.ClockBound(g.t0At, h.Point), "+"+dur(h.Ts-t0))
+		fmt.Fprintf(w, `<text x="128" y="%d" text-anchor="end" fill="#333">%s</text>`, y+8, esc(at))
 		fmt.Fprintf(w, `<text x="140" y="%d" fill="%s">%s</text>`, y+8, dirCol, esc(h.TCPFlags))
 		if h.Len > 0 {
 			fmt.Fprintf(w, `<text x="226" y="%d" text-anchor="end" fill="#333">%d B</text>`, y+8, h.Len)

@@ -116,7 +116,7 @@ func writeFlow(e *jsonEnc, x *correlate.Flow) {
 	b = append(b, t.path...)
 	b = e.path(b, t, x.Path)
 	b = latency(b, t, &x.LatencyNs)
-	if x.ClockBound != "" || x.ClockNote != "" {
+	if x.ClockBound != "" || x.ClockNote != "" || len(x.Dirs) > 0 {
 		b = flowClock(b, t, x)
 	}
 	e.buf = b
@@ -233,8 +233,8 @@ func latency(b []byte, t *flowTmpl, x *correlate.Latency) []byte {
 	return append(b, t.end...)
 }
 
-// flowClock rewrites the end of flow x's JSON, b as latency left it, to add its clock_bound and
-// clock_note.
+// flowClock rewrites the end of flow x's JSON, b as latency left it, to add its clock_bound,
+// clock_note and dir_latency.
 func flowClock(b []byte, t *flowTmpl, x *correlate.Flow) []byte {
 	if t.flowEnd == "" { // made for the first flow that needs them: most runs have none
 		t.latEnd, t.clockBound = jsonLine(t.depth+1)+"}", ","+jsonLine(t.depth+1)+`"clock_bound": `
@@ -249,5 +249,38 @@ func flowClock(b []byte, t *flowTmpl, x *correlate.Flow) []byte {
 		b = append(b, t.clockNote...)
 		b = safetext.AppendJSONString(b, x.ClockNote)
 	}
+	if len(x.Dirs) > 0 {
+		b = dirLatency(b, t.depth+1, x.Dirs)
+	}
 	return append(b, t.flowEnd...)
+}
+
+// dirLatency appends a flow's dir_latency member (Flow.Dirs), the flow's members being at depth d:
+// rare (a flow whose two directions' latencies are bounds of different kinds), so not templated.
+func dirLatency(b []byte, d int, dirs []correlate.DirLatency) []byte {
+	b = append(b, ","+jsonLine(d)+`"dir_latency": [`...)
+	for i := range dirs {
+		x := &dirs[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, jsonLine(d+1)+"{"+jsonLine(d+2)+`"dir": `...)
+		b = safetext.AppendJSONString(b, x.Dir)
+		b = append(b, ","+jsonLine(d+2)+`"latency_ns": {`...)
+		for k, v := range []int64{int64(x.LatencyNs.N), x.LatencyNs.Min, x.LatencyNs.P50, x.LatencyNs.P90,
+			x.LatencyNs.P99, x.LatencyNs.Max} {
+			if k > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, jsonLine(d+3)+`"`+[]string{"n", "min", "p50", "p90", "p99", "max"}[k]+`": `...)
+			b = decimal.AppendInt(b, v)
+		}
+		b = append(b, jsonLine(d+2)+"}"...)
+		if x.ClockBound != "" {
+			b = append(b, ","+jsonLine(d+2)+`"clock_bound": `...)
+			b = safetext.AppendJSONString(b, x.ClockBound)
+		}
+		b = append(b, jsonLine(d+1)+"}"...)
+	}
+	return append(b, jsonLine(d)+"]"...)
 }

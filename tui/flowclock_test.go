@@ -53,13 +53,29 @@ func TestOneSidedClockMarks(t *testing.T) {
 	for i := 0; i < len(res.Flows) && res.Flows[m.fl.selectedFlow()].Dst.IP != "203.0.113.10"; i++ {
 		m = press(m, km.Down)
 	}
-	if st := ansi.Strip(m.fl.view(m.c, 200, m.bodyHeight())); !strings.Contains(st, "p50 ?: not known") {
-		t.Errorf("the status line does not say why the selected flow's p50 is ?:\n%s", st)
+	// Its p50 is given by direction, each with its mark (before: "not known" and no figure).
+	if st := ansi.Strip(m.fl.view(m.c, 200, m.bodyHeight())); !strings.Contains(st, "p50 ?: lower bounds one way, upper the other; by direction → ≥") ||
+		!strings.Contains(st, " ← ≤") {
+		t.Errorf("the status line does not give the selected flow's p50 by direction:\n%s", st)
 	}
 	m = press(m, km.Enter)
 	tl := ansi.Strip(m.tl.view(m.c, 200, m.bodyHeight()))
 	if !strings.Contains(tl, "●≥") || !strings.Contains(tl, "●≤") {
 		t.Errorf("the timeline of a flow to ext-1 marks no hop's time as a bound:\n%s", tl)
+	}
+	if !strings.Contains(strings.SplitN(tl, "\n", 2)[0], "· p50 → ≥") {
+		t.Errorf("the timeline's head does not give the flow's p50 by direction:\n%s", tl)
+	}
+	// The time column: a packet first seen on ext-1 (a reply) is timed from the first packet, seen on
+	// node-a, across ext-1's one-sided clock: a lower bound (before: unmarked).
+	marked := false
+	for _, l := range strings.Split(tl, "\n") {
+		if f := strings.Fields(strings.TrimLeft(l, "▸> ")); len(f) > 0 && strings.HasPrefix(f[0], "≥+") {
+			marked = true
+		}
+	}
+	if !marked {
+		t.Errorf("the timeline's time column marks no time as a bound:\n%s", tl)
 	}
 	m = press(m, km.Enter)
 	pk := ansi.Strip(m.pk.view(m.c, 200, m.bodyHeight()))

@@ -450,7 +450,28 @@ func (l *flowList) clockNote(c *common) string {
 	case correlate.BoundUpper:
 		return " · p50 ≤: an upper bound (a clock bounded on one side only; see the overview)"
 	case correlate.BoundNone:
+		if d := dirLatencies(c.res.Flows[i].Dirs); d != "" {
+			return " · p50 ?: lower bounds one way, upper the other; by direction " + d
+		}
 		return " · p50 ?: not known (clocks bounded on one side only; the report says why)"
 	}
 	return ""
+}
+
+// dirLatencies is a flow's p50 by direction, each marked with what it is (correlate.Flow.Dirs): "→
+// ≥16µs ← ≤8.44µs" (→ client to server); "" for none.
+func dirLatencies(dirs []correlate.DirLatency) string {
+	var b strings.Builder
+	for i := range dirs {
+		d := &dirs[i]
+		arrow := "→ "
+		if d.Dir == "s2c" {
+			arrow = "← "
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(arrow + d.Mark(fmtDur(d.LatencyNs.P50)))
+	}
+	return b.String()
 }

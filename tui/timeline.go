@@ -137,7 +137,7 @@ func (t *timeline) build(c *common) {
 		if l := j.Hops[len(j.Hops)-1].Ts; l > last {
 			last = l
 		}
-		t.items = append(t.items, tlRow{kind: rowJourney, ts: ts, j: i})
+		t.items = append(t.items, tlRow{kind: rowJourney, ts: ts, j: i, point: j.Hops[0].Point})
 	}
 	inCols := map[string]bool{}
 	for _, p := range t.cols {
@@ -339,6 +339,9 @@ func (t *timeline) view(c *common, w, h int) string {
 	if nt := natTarget(c, f); nt != "" {
 		head += " (→ " + nt + ")"
 	}
+	if d := dirLatencies(f.Dirs); d != "" { // its p50 over both directions is not known (flowList.clockNote)
+		head += " · p50 " + d
+	}
 	b.WriteString(st.header.Render(fit(head, w)) + "\n")
 	if t.loading {
 		b.WriteString(st.dim.Render(fit(fmt.Sprintf("rendering the %d packets of this flow…", f.Packets), w)))
@@ -349,11 +352,12 @@ func (t *timeline) view(c *common, w, h int) string {
 	lh := t.listHeight(h)
 	off, end := t.rows(lh)
 	var t0 int64
+	t0At := ""
 	if t.len() > 0 {
-		t0 = t.row(0).ts
+		t0, t0At = t.row(0).ts, t.row(0).point
 	}
 	for i := off; i < end; i++ {
-		b.WriteString(t.rowLine(c, i, t0, lo, w) + "\n")
+		b.WriteString(t.rowLine(c, i, t0, t0At, lo, w) + "\n")
 	}
 	if t.len() == 0 {
 		b.WriteString(st.dim.Render("  no packets match") + "\n")
@@ -387,14 +391,22 @@ func (t *timeline) columnHeads(c *common, lo tlLayout) string {
 	return c.st.dim.Render(h1.String()) + "\n" + c.st.header.Render(h2.String()) + "\n"
 }
 
-// rowLine renders row i (a packet, an ARP exchange or an ICMP error), its time from t0, styled by what
-// happened to it.
-func (t *timeline) rowLine(c *common, i int, t0 int64, lo tlLayout, w int) string {
+// rowLine renders row i (a packet, an ARP exchange or an ICMP error), its time from t0 (of a sighting
+// at point t0At), styled by what happened to it. The time is marked as a bound (≥, ≤), or "?", when
+// a clock of the two points' nodes is bounded on one side only (correlate.Result.ClockBound).
+func (t *timeline) rowLine(c *common, i int, t0 int64, t0At string, lo tlLayout, w int) string {
 	st := c.st
 	cw := lo.cw
 	cells := cw * max(1, len(t.cols)) // the width of the point columns
 	r := t.row(i)
-	line := cursorMark(i == t.cursor) + fitRight(fmtRel(r.ts-t0), tlTimeW) + " "
+	rel := fmtRel(r.ts - t0)
+	if c.res != nil {
+		b := c.res.ClockBound(t0At, r.point)
+		if rel = correlate.MarkBound(b, rel); len([]rune(rel)) > tlTimeW {
+			rel = correlate.MarkBound(b, fmt.Sprintf("+%.0fs", float64(r.ts-t0)/1e9))
+		}
+	}
+	line := cursorMark(i == t.cursor) + fitRight(rel, tlTimeW) + " "
 	var style = st.r.NewStyle()
 	pad := ""
 	if lo.pkt {
