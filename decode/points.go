@@ -58,7 +58,11 @@ type Point struct {
 	// node carried its frames equally well ("" otherwise): the frames cannot name it.
 	Tie     string
 	Sources []uint16 // capture sources (indexes into Tables.Sources) that make up this point
-	Traffic Traffic  // merged over the sources
+	// SourceReasons is each source's own reason, in Sources' order: Reason is the first's. A point made
+	// of several captures (an interface's own and a -i any file's index named after it, a pcapng and a
+	// pcap of it) was worked out from each.
+	SourceReasons []string
+	Traffic       Traffic // merged over the sources
 }
 
 // NodeIP is an address of a node with the reason calipath believes it.
@@ -551,6 +555,7 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 			points[pi].Tie = id.tie
 		}
 		points[pi].Sources = append(points[pi].Sources, uint16(si))
+		points[pi].SourceReasons = append(points[pi].SourceReasons, id.reason)
 		if si < len(traffic) {
 			points[pi].Traffic.Merge(&traffic[si])
 		}
