@@ -1117,3 +1117,12 @@ func (m *matcher) newJourney(t int64) int32 {
 	m.jT0.append(t)
 	return j
 }
+
+// exactOf is o's exact fingerprint as the matcher takes it (sight): Exact, and for an ICMP error
+// QuoteExact.
+func (w *world) exactOf(o *decode.Observation, loose uint64) uint64 {
+	if o.Flags&decode.FlagICMPError != 0 {
+		return w.c.Tables.QuoteExact(o, o.Exact(loose))
+	}
+	return o.Exact(loose)
+}

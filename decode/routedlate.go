@@ -61,7 +61,7 @@ func routedPairs(obs []Observation, loose *Fingerprints, st *Stamps, ctx []HdrCt
 		if o.Encap() != EncapNone && int(o.Ctx) < len(ctx) {
 			ttl = ctx[o.Ctx].OuterTTL
 		}
-		seen = append(seen, routedObs{key: t.QuoteExact(o, o.Exact(lo)), ts: st.Ts(i, o), i: i, ttl: ttl})
+		seen = append(seen, routedObs{key: exactOf(t, o, lo), ts: st.Ts(i, o), i: i, ttl: ttl})
 	}
 	slices.SortFunc(seen, func(a, b routedObs) int {
 		switch {
@@ -334,4 +334,12 @@ func routedLeft(l probeLeft) string {
 // fmtMAC writes a MAC address as 00:11:22:33:44:55.
 func fmtMAC(m [6]byte) string {
 	return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5])
+}
+
+// exactOf is o's exact fingerprint as the matcher takes it: Exact, and for an ICMP error QuoteExact.
+func exactOf(t *Tables, o *Observation, loose uint64) uint64 {
+	if o.Flags&FlagICMPError != 0 {
+		return t.QuoteExact(o, o.Exact(loose))
+	}
+	return o.Exact(loose)
 }
