@@ -325,13 +325,14 @@ func (m *matcher) ambNAT(g *ambGroup, s *sighting, stage uint32, ord uint8, node
 		for ; p < end && !m.ambCandidate(o, p-o.off, stage, ord, s.t, node); p++ {
 		}
 		o.cur[r] = p
-		if p == end {
+		if p == end || !m.natShown(o.js[p-o.off], s.o) { // an error about another flow: not this one's
 			continue
 		}
 		o.cur[r] = p + 1
 		j := o.js[p-o.off]
 		js := m.st(j)
 		m.nat = append(m.nat, natEvent{j: j, from: js.lastG, to: s.g})
+		m.noteNATFlow(js.lastG, s.o)
 		js.exact = g.exact
 		return j, true
 	}
@@ -343,7 +344,7 @@ func (m *matcher) ambNAT(g *ambGroup, s *sighting, stage uint32, ord uint8, node
 		j := lm.slots[i].val
 		js := m.st(j)
 		if js.loose != g.loose || js.exact == g.exact || js.lastNode != node || js.visited(stage) ||
-			s.t-js.lastTs > m.window || js.lastTs > s.t {
+			s.t-js.lastTs > m.window || js.lastTs > s.t || !m.natShown(j, s.o) {
 			continue
 		}
 		if best < 0 || j < best {
@@ -356,9 +357,37 @@ func (m *matcher) ambNAT(g *ambGroup, s *sighting, stage uint32, ord uint8, node
 	lm.remove(g.loose, best)
 	js := m.st(best)
 	m.nat = append(m.nat, natEvent{j: best, from: js.lastG, to: s.g})
+	m.noteNATFlow(js.lastG, s.o)
 	js.exact = g.exact
 	m.markAmbiguous(best)
 	return best, true
+}
+
+// natShown is errNATShown for ICMP error o and open journey j's last sighting; true for any other o.
+func (m *matcher) natShown(j int32, o *decode.Observation) bool {
+	return m.natShownAt(m.st(j).lastG, o)
+}
+
+// natShownAt is errNATShown for ICMP error o and global observation g; true for any other o.
+func (m *matcher) natShownAt(g uint32, o *decode.Observation) bool {
+	return o.Flags&decode.FlagICMPError == 0 || m.errNATShown(g, o)
+}
+
+// ambNATShown reports whether a sighting of o (NAT-tolerant fingerprint loose) may be a packet of an
+// ambiguous group of that fingerprint rewritten by NAT: any o but an ICMP error; an error when an
+// open journey of such a group quotes its flow or one NAT was seen to rewrite into it (natShown).
+func (m *matcher) ambNATShown(loose uint64, o *decode.Observation) bool {
+	if o.Flags&decode.FlagICMPError == 0 {
+		return true
+	}
+	for _, g := range m.ambByLoose[loose] {
+		for _, j := range g.js {
+			if j >= m.base && m.natShown(j, o) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // pathRank orders point pi along the path of o's packet from what the captures say of the nodes
@@ -452,8 +481,8 @@ func detectAmbiguous(f *findings, k *kindRow) []Anomaly {
 	if errs > 0 {
 		// decode.Fingerprint: an error's payload is its quote, read for what NAT leaves alone in it
 		detail += fmt.Sprintf(" %d of them are ICMP errors, told apart by the packet each quotes: its IP id, lengths, "+
-			"IPv6 flow label, TCP sequence number, UDP length or echo sequence and first 16 payload bytes, not its "+
-			"addresses, ports or echo identifier (NAT rewrites those with the error).", errs)
+			"IPv6 flow label, TCP sequence number, UDP length or echo sequence and first 16 payload bytes, and its "+
+			"addresses, ports and echo identifier except across a NAT the flows' packets showed (it rewrites those with the error).", errs)
 	}
 	an := k.anomaly(k.severity, Where{Point: a.w.c.Points[a.point(a.hops(int(first))[0])].ID},
 		flows, ids, n, ev, detail)

@@ -46,7 +46,7 @@ func (w *world) addSamples(refs []clockRef, n int, mask, part uint64) []fpPkt {
 	for _, r := range refs {
 		o := &w.c.Obs[r.f][r.i]
 		lf := w.c.Loose[r.f].At(int(r.i))
-		fp := o.Exact(lf)
+		fp := w.exactOf(o, lf)
 		if fp&mask != part {
 			continue
 		}

@@ -1011,7 +1011,7 @@ func (w *world) stepFrames(st *clockStep, earlier []*clockStep, f int, preSure, 
 		}
 		idx, ts = append(idx, i), append(ts, t)
 		var after, pinned, exact bool
-		if pins := st.pinned[o.Exact(loose.At(i))]; len(pins) > 0 {
+		if pins := st.pinned[w.exactOf(o, loose.At(i))]; len(pins) > 0 {
 			after, pinned = pinSide(pins, t, st.size)
 			exact = pinned && slices.ContainsFunc(pins, func(p stepPin) bool { return p.t == t && p.after == after })
 		}

@@ -610,21 +610,21 @@ func NamingHints(c *decode.Capture) []string {
 }
 
 // pastDup returns the recently closed journey (or -1) whose frame a sighting at t, at stage, with exact
-// fingerprint e copies: seen at that stage at most dupWin before t. With --window at least dupWin the
+// fingerprint e copies: seen at that stage at most win (copyWin) before t. With --window at least dupWin the
 // journey is still open then and the matcher finds the copy itself; a shorter window has closed it, and
 // the copy would otherwise open a journey of its own, a packet sent twice and seemingly lost.
-func (m *matcher) pastDup(e uint64, stage uint32, t int64) int32 {
+func (m *matcher) pastDup(e uint64, stage uint32, t, win int64) int32 {
 	if m.window >= m.dupWin {
 		return -1
 	}
 	if m.recent != nil { // always, as dupWin < lateNATWin: every piece of a split packet (recent.go)
-		return m.recent.dupOf(e, stage, t, m.dupWin)
+		return m.recent.dupOf(e, stage, t, win)
 	}
 	if m.closedExact[e&(closedSlots-1)] != e {
 		return -1
 	}
 	c := &m.closed[e&(closedSlots-1)]
-	if c.exact != e || c.nstages == 0 || t-c.lastTs > m.dupWin || t < c.lastTs {
+	if c.exact != e || c.nstages == 0 || t-c.lastTs > win || t < c.lastTs {
 		return -1
 	}
 	for i := uint8(0); i < c.nstages; i++ {

@@ -120,9 +120,13 @@ type matcher struct {
 	dupRecs    map[int32][]provDup
 	amb        map[uint64]*ambGroup
 	ambByLoose map[uint64][]*ambGroup // the same, by NAT-tolerant fingerprint
-	ambJ       []uint64
-	batch      int   // how many sightings the merge hands over at a time (0: sightingBatch; tests set others)
-	touched    int32 // the values read ahead (matchBatch, evict), kept so that the reads are made
+	// natFlows holds the flow rewrites (decode.Tables.FlowKeys, before and after, both directions) that
+	// NAT events of packets other than ICMP errors showed: an ICMP error's NAT candidate must show one
+	// of them (errNATShown).
+	natFlows map[[2]uint64]struct{}
+	ambJ     []uint64
+	batch    int   // how many sightings the merge hands over at a time (0: sightingBatch; tests set others)
+	touched  int32 // the values read ahead (matchBatch, evict), kept so that the reads are made
 }
 
 // stageOf identifies where on the path an Observation is: its point, and for -i any captures without
@@ -444,6 +448,9 @@ func (m *matcher) sight(s *sighting, o *decode.Observation, slot *uint64, g uint
 		return
 	}
 	s.e, s.stage, s.node, s.kind = o.Exact(loose), m.stageOf(o), m.srcAt[o.Source].node, sMatchable
+	if o.Flags&decode.FlagICMPError != 0 { // the quoted addresses and ports too (see QuoteExact)
+		s.e = m.w.c.Tables.QuoteExact(o, s.e)
+	}
 	if o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.PayloadLen() > 0 {
 		s.kind |= sTCPData
 		if o.Flags&decode.FlagIPv6 != 0 {
@@ -685,7 +692,7 @@ func (m *matcher) stepOther(s *sighting, plain bool, e uint64, stage uint32, nod
 	if c.best < 0 && c.dupJ < 0 {
 		// Before a NAT candidate too: a copy of a frame this stage saw moments ago, as the open
 		// journey would give with a window of dupWin, not the packet rewritten (see pastDup).
-		c.dupJ = m.pastDup(e, stage, t)
+		c.dupJ = m.pastDup(e, stage, t, m.copyWin(s.o))
 	}
 	m.place(s, &c, e, stage, node)
 }
@@ -734,7 +741,7 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 	loose, t := s.loose, s.t
 	best, dupJ, nat, late, natLate := int32(-1), int32(-1), int32(-1), int32(-1), int32(-1) // locals: registers in the loop
 	lm := m.loose
-	same := 0
+	same, again := 0, false
 	for i, h := lm.firstH(s.h), s.h; i >= 0; i = lm.next(h, i) {
 		j := lm.slots[i].val
 		js := m.st(j)
@@ -749,7 +756,7 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 		}
 		if t-js.lastTs > m.window || js.lastTs-t > m.window {
 			if t > js.lastTs && (js.exact == e || js.exact0 == e) {
-				if js.visited(stage) && t-js.lastTs <= m.dupWin {
+				if js.visited(stage) && t-js.lastTs <= m.copyWin(s.o) {
 					if j > dupJ {
 						dupJ = j // a copy of its frame, past a --window shorter than dupWin: see pastDup
 					}
@@ -765,16 +772,23 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 		}
 		if js.exact != e && js.exact0 != e {
 			// NAT: the same packet with other addresses or ports, on the same node.
-			if js.lastNode == node && !js.visited(stage) && m.nearer(j, nat, t) && !m.w.arrived(js.lastG) {
+			if js.lastNode == node && !js.visited(stage) && m.nearer(j, nat, t) && !m.w.arrived(js.lastG) &&
+				(s.o.Flags&decode.FlagICMPError == 0 || m.errNATShown(js.lastG, s.o)) {
 				nat = j
 			}
 			continue
 		}
 		if js.visited(stage) {
 			// A second copy of a frame at a point the journey already passed, moments later (the
-			// journey may have moved on meanwhile): a duplicate, not a new packet.
-			if t-js.lastTs <= m.dupWin && j > dupJ {
-				dupJ = j
+			// journey may have moved on meanwhile): a duplicate, not a new packet. An ICMP error
+			// past copyWin but within dupWin is a second error alike in all the frames say: the
+			// fingerprint is ambiguous (as secondPacket finds a second packet).
+			if d := t - js.lastTs; d <= m.copyWin(s.o) {
+				if j > dupJ {
+					dupJ = j
+				}
+			} else if d <= m.dupWin {
+				again = true
 			}
 			continue
 		}
@@ -783,6 +797,10 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 		if m.nearer(j, best, t) {
 			best = j
 		}
+	}
+	if again && best < 0 && dupJ < 0 {
+		m.ambStep(m.ambiguate(e, loose, s.o), s, stage, node)
+		return candidates{}, false
 	}
 	return candidates{best: best, dupJ: dupJ, nat: nat, late: late, natLate: natLate}, true
 }
@@ -804,12 +822,13 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 	case c.nat >= 0:
 		js := m.st(c.nat)
 		m.nat = append(m.nat, natEvent{j: c.nat, from: js.lastG, to: g})
+		m.noteNATFlow(js.lastG, o)
 		if o.Proto == 6 {
 			m.learnNAT(js.lastG, o)
 		}
 		js.exact = e
 		m.attach(c.nat, s, stage, node)
-	case len(m.ambByLoose) > 0 && len(m.ambByLoose[loose]) > 0:
+	case len(m.ambByLoose) > 0 && len(m.ambByLoose[loose]) > 0 && m.ambNATShown(loose, o):
 		// The same packets as an ambiguous group's with other addresses or ports (NAT): ambiguous too.
 		m.ambStep(m.ambiguate(e, loose, o), s, stage, node)
 	default:
@@ -825,6 +844,58 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 			m.offload(j, o, g, t, stage, node)
 		}
 	}
+}
+
+// copyWin is how long after a journey's last sighting a sighting of its exact fingerprint at a point
+// it passed may come and be a copy of its frame (a duplicated capture): dupWin; for an ICMP error from
+// the sole capture of its point, copyGap. An error has no IP id over IPv6, and over IPv4 its sender's
+// may repeat: a router's two errors for two identical packets (a resend quoting the same bytes) are
+// identical but for their time, and a capture that writes a frame twice does so at the same moment.
+// The ambiguity that remains within copyGap is said where such a copy is counted (Hop.Dup of an error).
+func (m *matcher) copyWin(o *decode.Observation) int64 {
+	if o.Flags&decode.FlagICMPError != 0 && m.srcAt[o.Source].sole {
+		return min(copyGap, m.dupWin)
+	}
+	return m.dupWin
+}
+
+// noteNATFlow records the flow rewrite that a NAT event from global observation g to o shows (when
+// neither is an ICMP error, and the flows are TCP, UDP or ICMP echo): see errNATShown.
+func (m *matcher) noteNATFlow(g uint32, o *decode.Observation) {
+	if o.Flags&decode.FlagICMPError != 0 {
+		return
+	}
+	p, _ := m.w.obsAt(g)
+	t := m.w.c.Tables
+	pf, pr, ok1 := t.FlowKeys(p)
+	of, or, ok2 := t.FlowKeys(o)
+	if !ok1 || !ok2 || pf == of {
+		return
+	}
+	if m.natFlows == nil {
+		m.natFlows = map[[2]uint64]struct{}{}
+	}
+	m.natFlows[[2]uint64{pf, of}] = struct{}{}
+	m.natFlows[[2]uint64{or, pr}] = struct{}{} // the other direction's packets, rewritten back
+}
+
+// errNATShown reports whether ICMP error o may be the error last seen as global observation g
+// rewritten by NAT: the packets they quote are of one flow, or of two flows that a NAT event of
+// their packets rewrote one into the other (noteNATFlow). Linux's NAT rewrites an error's quote as
+// it rewrote the packet quoted; two errors that quote two flows no NAT was seen to join are errors
+// about two packets (the same query to two servers, pings from two sockets), whatever the rest.
+// When a quote does not reach the ports, nothing tells: as before, the NAT-tolerant match stands.
+func (m *matcher) errNATShown(g uint32, o *decode.Observation) bool {
+	p, _ := m.w.obsAt(g)
+	t := m.w.c.Tables
+	a, ok1 := t.QuotedFlowKey(p)
+	b, ok2 := t.QuotedFlowKey(o)
+	if !ok1 || !ok2 || a == b {
+		return true
+	}
+	_, ab := m.natFlows[[2]uint64{a, b}]
+	_, ba := m.natFlows[[2]uint64{b, a}]
+	return ab || ba
 }
 
 // climbs reports whether IPv6 TCP data sighting s (sTCPData6, on node) would take journey j back upstream: j
@@ -1083,4 +1154,13 @@ func (m *matcher) newJourney(t int64) int32 {
 	m.next++
 	m.jT0.append(t)
 	return j
+}
+
+// exactOf is o's exact fingerprint as the matcher takes it (sight): Exact, and for an ICMP error
+// QuoteExact.
+func (w *world) exactOf(o *decode.Observation, loose uint64) uint64 {
+	if o.Flags&decode.FlagICMPError != 0 {
+		return w.c.Tables.QuoteExact(o, o.Exact(loose))
+	}
+	return o.Exact(loose)
 }

@@ -109,7 +109,8 @@ func TestMatchSameResultGen(t *testing.T) {
 }
 
 // checkSights checks, for every Observation of files, that the merge's sighting carries what step
-// reads of the Observation: whether it is matchable, its exact fingerprint, hash, stage, node and
+// reads of the Observation: whether it is matchable, its exact fingerprint (an ICMP error's with its
+// quote's addresses and ports: QuoteExact), hash, stage, node and
 // whether it is TCP data, as worked out from the Observation itself. It returns how many were TCP
 // data, and how many at a point for every interface (-i any without interface indexes).
 func checkSights(t *testing.T, files []string) (tcpData, anyRole int) {
@@ -126,7 +127,7 @@ func checkSights(t *testing.T, files []string) (tcpData, anyRole int) {
 			want := sighting{o: o, slot: slot, loose: *slot, t: 5, g: w.fileBase[f] + uint32(i), h: hash32(*slot)}
 			if matchable(o, *slot) {
 				want.kind = sMatchable
-				want.e, want.stage, want.node = o.Exact(*slot), m.stageOf(o), int16(w.pointNode[w.srcPoint[o.Source]])
+				want.e, want.stage, want.node = c.Tables.QuoteExact(o, o.Exact(*slot)), m.stageOf(o), int16(w.pointNode[w.srcPoint[o.Source]])
 				if o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.Len > uint16(o.HdrLen) {
 					want.kind |= sTCPData
 					if o.Flags&decode.FlagIPv6 != 0 {

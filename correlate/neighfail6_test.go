@@ -186,5 +186,5 @@ func TestNeighFailed6IdenticalQuotes(t *testing.T) {
 		t.Fatalf("no ambiguous-packets for three errors alike in all calipath reads:%s", nfList(res))
 	}
 	wantAll(t, "the warning", amb.Message, []string{"3 of them are ICMP errors, told apart by the packet each quotes",
-		"not its addresses, ports or echo identifier"}, nil)
+		"and its addresses, ports and echo identifier except across a NAT the flows' packets showed"}, nil)
 }

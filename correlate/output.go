@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
@@ -57,6 +58,7 @@ func (a *analysis) points() []Point {
 		}
 		pt := Point{ID: p.ID, Node: p.Node, Iface: p.Iface, Role: p.Role.String(), Reason: p.Reason + a.oneWay.note(i), Pod: p.Pod,
 			Files: sortedKeys(files), Frames: p.Traffic.Frames, First: a.cov.ownFirst[i], Last: a.cov.ownLast[i]}
+		pt.MoreReasons = w.moreReasons(&p)
 		var ips []string
 		if w.podOf[i] != 0 {
 			ips = append(ips, addrOf(w.podOf[i]).String())
@@ -73,6 +75,31 @@ func (a *analysis) points() []Point {
 		pt.PodIP = strings.Join(ips, ", ")
 		pt.Inferred = w.inferred != nil && w.inferred[i]
 		out = append(out, pt)
+	}
+	return out
+}
+
+// moreReasons returns the reasons of point p's captures after its first that say something else than
+// its first's, each "FILE: reason", once each (see Point.MoreReasons). A role found later (from other
+// points, see infer.go) takes a source's "role unknown" out, as it does from Reason.
+func (w *world) moreReasons(p *decode.Point) []string {
+	var out []string
+	for k := 1; k < len(p.SourceReasons) && k < len(p.Sources); k++ {
+		r := p.SourceReasons[k]
+		if p.Role != decode.RoleUnknown {
+			r = dropUnknownReason(r)
+		}
+		if r == p.SourceReasons[0] || r == p.Reason {
+			continue
+		}
+		if s := int(p.Sources[k]); s < len(w.c.Sources) {
+			if f := int(w.c.Sources[s].File); f < len(w.c.Files) {
+				r = filepath.Base(w.c.Files[f].Path) + ": " + r
+			}
+		}
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
 	}
 	return out
 }

@@ -55,17 +55,21 @@ type Input struct {
 
 // Point is a capture point.
 type Point struct {
-	ID     string   `json:"id"`
-	Node   string   `json:"node"`
-	Iface  string   `json:"iface"`
-	Role   string   `json:"role"`
-	Reason string   `json:"reason"`
-	Files  []string `json:"files"`
-	Frames int      `json:"frames"`
-	First  int64    `json:"first_ns"` // corrected time of the first frame
-	Last   int64    `json:"last_ns"`
-	PodIP  string   `json:"pod_ip,omitempty"` // for pod-veth points: the pod behind the veth
-	Pod    string   `json:"pod,omitempty"`    // its "namespace/name", from cluster metadata (--k8s) or the capture's layout (Gadget, PacketCapture)
+	ID     string `json:"id"`
+	Node   string `json:"node"`
+	Iface  string `json:"iface"`
+	Role   string `json:"role"`
+	Reason string `json:"reason"`
+	// MoreReasons are the reasons of the point's other captures where they differ from Reason, each
+	// "FILE: reason" (a point made of an interface's own capture and a -i any file's index named
+	// after it was worked out from both).
+	MoreReasons []string `json:"more_reasons,omitempty"`
+	Files       []string `json:"files"`
+	Frames      int      `json:"frames"`
+	First       int64    `json:"first_ns"` // corrected time of the first frame
+	Last        int64    `json:"last_ns"`
+	PodIP       string   `json:"pod_ip,omitempty"` // for pod-veth points: the pod behind the veth
+	Pod         string   `json:"pod,omitempty"`    // its "namespace/name", from cluster metadata (--k8s) or the capture's layout (Gadget, PacketCapture)
 	// Inferred marks a point no capture saw a frame at, added because a -i any capture of its node
 	// covered it while packets were headed there (Reason says which and why).
 	Inferred bool `json:"inferred,omitempty"`

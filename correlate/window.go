@@ -152,7 +152,12 @@ func (m *matcher) noteLateNAT(open int32, loose, e uint64, stage uint32, node in
 		m.lateForgotten++
 		return
 	}
+	o, _ := m.w.obsAt(g)
+	if !m.natShownAt(lastG, o) {
+		return // an ICMP error about another flow, not this one rewritten
+	}
 	m.nat = append(m.nat, natEvent{j: old, from: lastG, to: g})
+	m.noteNATFlow(lastG, o)
 	m.late = append(m.late, lateEv{old: old, new: next, gap: t - lastTs, nat: true})
 }
 

@@ -219,6 +219,22 @@ func TestLabAnyTieUnnamed(t *testing.T) {
 		}
 	}
 
+	// A three-way tie names all three captures (it named two: the third went unsaid).
+	third := filepath.Join(tmp, "node-b-tunl0.pcap")
+	if err := os.WriteFile(third, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p = any4(Load(append(files, other, third), Options{}, PointConfig{}))
+	if p.ID != "node-b/any#4" {
+		t.Errorf("three-way tie: node-b-any.pcap ifindex 4 is %s (%s): want node-b/any#4", p.ID, p.Reason)
+	}
+	for _, w := range []string{"node-b-vxlan-v6.calico.pcap (vxlan-v6.calico)", "node-b-vxlan.calico.pcap (vxlan.calico)",
+		"node-b-tunl0.pcap (tunl0)", "named after none of them"} {
+		if !strings.Contains(p.Tie, w) || !strings.Contains(p.Reason, w) {
+			t.Errorf("three-way tie %q: want %q", p.Tie, w)
+		}
+	}
+
 	p = any4(Load(append(files, same), Options{}, PointConfig{}))
 	if p.ID != "node-b/vxlan-v6.calico" || p.Tie != "" {
 		t.Errorf("with a second capture of the same interface, node-b-any.pcap ifindex 4 is %s (tie %q, %s): want node-b/vxlan-v6.calico",

@@ -58,7 +58,11 @@ type Point struct {
 	// node carried its frames equally well ("" otherwise): the frames cannot name it.
 	Tie     string
 	Sources []uint16 // capture sources (indexes into Tables.Sources) that make up this point
-	Traffic Traffic  // merged over the sources
+	// SourceReasons is each source's own reason, in Sources' order: Reason is the first's. A point made
+	// of several captures (an interface's own and a -i any file's index named after it, a pcapng and a
+	// pcap of it) was worked out from each.
+	SourceReasons []string
+	Traffic       Traffic // merged over the sources
 }
 
 // NodeIP is an address of a node with the reason calipath believes it.
@@ -483,7 +487,8 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 		if !strings.HasPrefix(id.iface, "any#") || si >= len(traffic) {
 			continue
 		}
-		best, bestN, tied := -1, 0, -1
+		best, bestN := -1, 0
+		var same []int // the captures that matched it as well as best, best first
 		for _, sj := range canon {
 			o := ids[sj]
 			if sj == si || sj >= len(traffic) || o.node != id.node || strings.HasPrefix(o.iface, "any") || o.iface == "" {
@@ -491,9 +496,9 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 			}
 			switch n := traffic[si].SameFrames(&traffic[sj]); {
 			case n > bestN:
-				best, bestN, tied = sj, n, -1
-			case n == bestN && n > 0 && o.iface != ids[best].iface && tied < 0:
-				tied = sj
+				best, bestN, same = sj, n, append(same[:0], sj)
+			case n == bestN && n > 0:
+				same = append(same, sj)
 			}
 		}
 		if best < 0 || bestN < 2 {
@@ -501,14 +506,27 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 		}
 		b := ids[best]
 		bf := filepath.Base(files[sources[best].File].Path)
-		if tied >= 0 {
-			t := ids[tied]
-			tf := filepath.Base(files[sources[tied].File].Path)
-			id.tie = fmt.Sprintf("%s's interface %d (node %s) carried the same frames at the same moments as %s (%s) and as %s (%s), "+
-				"%d of %d sampled each: the captures cannot tell which interface it is, so it is named after neither; "+
+		// Every capture that matched equally is named (a three-way tie names three), each
+		// interface's captures once per file; one interface alone is no tie.
+		var named []string
+		ifaces := map[string]bool{}
+		for _, sj := range same {
+			n := fmt.Sprintf("%s (%s)", filepath.Base(files[sources[sj].File].Path), ids[sj].iface)
+			if !slices.Contains(named, n) {
+				named = append(named, n)
+			}
+			ifaces[ids[sj].iface] = true
+		}
+		if len(ifaces) > 1 {
+			list, none := strings.Join(named[:len(named)-1], ", ")+" and as "+named[len(named)-1], "neither"
+			if len(named) > 2 {
+				none = "none of them"
+			}
+			id.tie = fmt.Sprintf("%s's interface %d (node %s) carried the same frames at the same moments as %s, "+
+				"%d of %d sampled each: the captures cannot tell which interface it is, so it is named after %s; "+
 				"give --links %s=FILE (the output of `ip -o link` on %s), or capture the interfaces separately",
-				filepath.Base(files[sources[si].File].Path), sources[si].IfIndex, id.node, bf, b.iface, tf, t.iface,
-				bestN, traffic[si].NSamples, id.node, id.node)
+				filepath.Base(files[sources[si].File].Path), sources[si].IfIndex, id.node, list,
+				bestN, traffic[si].NSamples, none, id.node, id.node)
 			id.reason += "; " + id.tie
 			continue
 		}
@@ -537,6 +555,7 @@ func Identify(files []FileMeta, sources []Source, traffic []Traffic, cfg PointCo
 			points[pi].Tie = id.tie
 		}
 		points[pi].Sources = append(points[pi].Sources, uint16(si))
+		points[pi].SourceReasons = append(points[pi].SourceReasons, id.reason)
 		if si < len(traffic) {
 			points[pi].Traffic.Merge(&traffic[si])
 		}

@@ -15,8 +15,10 @@ import "encoding/binary"
 // total length and IPv6 flow label; of its transport header, when quoted, the TCP sequence number,
 // the UDP length, or the ICMP type, code and echo sequence; and the first 16 bytes of its payload (as
 // many as the quote holds). So the same error seen at several points, encapsulated or not, before and
-// after NAT, has one identity. The quoted ports and echo identifier are not in it: two errors that
-// differ only in those stay alike (the ambiguous-packets anomaly says so when they meet).
+// after NAT, has one identity. The quoted addresses, ports and echo identifier are not in it: the
+// exact fingerprint adds them (Tables.QuoteExact), so that two errors that differ only in those are
+// two errors wherever no NAT lies between their sightings; the matcher takes an error rewritten so for
+// the same error only across a NAT the quoted flows' own packets showed (correlate's errNATShown).
 //
 // The quote's bytes read are the same at every point unless a snaplen cut some: cut then reports
 // whether the frame was cut before its error's quote ended and before the last byte read (or the

@@ -46,7 +46,7 @@ type routedObs struct {
 // routedPairs returns the packets of a file (its Observations obs, their fingerprints loose and times
 // st, their contexts in ctx) that are there twice within routedWin, the later time with the TTL one
 // lower: each as the indexes of its two Observations.
-func routedPairs(obs []Observation, loose *Fingerprints, st *Stamps, ctx []HdrCtx) []routedCopy {
+func routedPairs(obs []Observation, loose *Fingerprints, st *Stamps, ctx []HdrCtx, t *Tables) []routedCopy {
 	seen := make([]routedObs, 0, len(obs))
 	for i := range obs {
 		o := &obs[i]
@@ -61,7 +61,7 @@ func routedPairs(obs []Observation, loose *Fingerprints, st *Stamps, ctx []HdrCt
 		if o.Encap() != EncapNone && int(o.Ctx) < len(ctx) {
 			ttl = ctx[o.Ctx].OuterTTL
 		}
-		seen = append(seen, routedObs{key: o.Exact(lo), ts: st.Ts(i, o), i: i, ttl: ttl})
+		seen = append(seen, routedObs{key: exactOf(t, o, lo), ts: st.Ts(i, o), i: i, ttl: ttl})
 	}
 	slices.SortFunc(seen, func(a, b routedObs) int {
 		switch {
@@ -153,7 +153,7 @@ func routedLate(c *Capture, opts Options) {
 			!routedCandidate(c, f, c.Stamps[f].InOrder(), &router) {
 			continue
 		}
-		routedJudge(fi, opts, routedPairs(c.Obs[f], &c.Loose[f], &c.Stamps[f], c.Tables.CtxAll()), &c.Stamps[f])
+		routedJudge(fi, opts, routedPairs(c.Obs[f], &c.Loose[f], &c.Stamps[f], c.Tables.CtxAll(), c.Tables), &c.Stamps[f])
 	}
 }
 
@@ -286,7 +286,7 @@ func routedScanned(c *Capture, opts Options, paths []string) {
 		obs, loose := col.finish(), fp.finish()
 		applyFragFixes(again, obs, &loose)
 		if routedCandidate(c, f, st.InOrder(), &router) {
-			routedJudge(fi, opts, routedPairs(obs, &loose, &st, t.CtxAll()), &st)
+			routedJudge(fi, opts, routedPairs(obs, &loose, &st, t.CtxAll(), t), &st)
 		}
 	}
 }
@@ -334,4 +334,12 @@ func routedLeft(l probeLeft) string {
 // fmtMAC writes a MAC address as 00:11:22:33:44:55.
 func fmtMAC(m [6]byte) string {
 	return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5])
+}
+
+// exactOf is o's exact fingerprint as the matcher takes it: Exact, and for an ICMP error QuoteExact.
+func exactOf(t *Tables, o *Observation, loose uint64) uint64 {
+	if o.Flags&FlagICMPError != 0 {
+		return t.QuoteExact(o, o.Exact(loose))
+	}
+	return o.Exact(loose)
 }

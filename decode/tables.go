@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"sync"
 )
@@ -263,4 +264,124 @@ func (t *Tables) Sources() []Source {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return append([]Source(nil), t.src...)
+}
+
+// QuoteExact returns exact fingerprint e (Observation.Exact) of Observation o with, when o is an
+// ICMP error whose quote was captured as far as its fingerprint reads (no FlagNoPayloadHash), what
+// tells apart the packets it quotes that the NAT-tolerant fingerprint leaves out mixed in: the quoted
+// addresses (of both headers of a quoted tunnel packet), ports, or echo identifier and sequence. The
+// quote is the same at every point of the error's path where no NAT rewrote it, as the error's
+// addresses are: two errors that differ only there are errors about two packets (the same query to two
+// servers, pings from two sockets with one sequence), not one error's sightings. Other Observations'
+// e is returned as it is.
+func (t *Tables) QuoteExact(o *Observation, e uint64) uint64 {
+	if o.Flags&(FlagICMPError|FlagNoPayloadHash) != FlagICMPError {
+		return e
+	}
+	t.mu.Lock()
+	var k uint64
+	ok := int(o.Seq) < len(t.icmpErr)
+	if ok {
+		k = quoteTuple(&t.icmpErr[o.Seq])
+	}
+	t.mu.Unlock()
+	if !ok {
+		return e
+	}
+	return mum(e^fpK[4], k^fpK[5])
+}
+
+// QuoteAddrs returns a hash of the addresses ICMP error o quotes (of both headers of a quoted tunnel
+// packet), and false when o is no ICMP error with a quote.
+func (t *Tables) QuoteAddrs(o *Observation) (uint64, bool) {
+	if o.Flags&FlagICMPError == 0 {
+		return 0, false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if int(o.Seq) >= len(t.icmpErr) || t.icmpErr[o.Seq].Quoted.Version == 0 {
+		return 0, false
+	}
+	return quoteAddrs(&t.icmpErr[o.Seq]), true
+}
+
+// quoteTuple hashes the quoted addresses, ports (or echo identifier and sequence) of ICMP error e.
+func quoteTuple(e *ICMPErr) uint64 {
+	return mum(quoteAddrs(e)^fpK[2], (uint64(e.QSport)<<16|uint64(e.QDport))^fpK[3])
+}
+
+// quoteAddrs hashes the quoted addresses of ICMP error e.
+func quoteAddrs(e *ICMPErr) uint64 {
+	h := uint64(0x71742d6164647273) // "qt-addrs"
+	for _, a := range [...]*[16]byte{&e.Quoted.Src, &e.Quoted.Dst, &e.QuotedInner.Src, &e.QuotedInner.Dst} {
+		h = mum(h^binary.LittleEndian.Uint64(a[0:8])^fpK[0], binary.LittleEndian.Uint64(a[8:16])^fpK[1])
+	}
+	return h
+}
+
+// FlowKeys returns what identifies TCP, UDP or ICMP echo Observation o's flow as NAT rewrites it
+// (protocol, addresses, ports or echo identifier), for its own direction and the reverse, comparable
+// with QuotedFlowKey's; false for any other Observation.
+func (t *Tables) FlowKeys(o *Observation) (fwd, rev uint64, ok bool) {
+	if o.Flags&(FlagICMPError|FlagARP|FlagNotIP|FlagLaterFragment) != 0 {
+		return 0, 0, false
+	}
+	var a, b uint16
+	switch o.Proto {
+	case 6, 17:
+		a, b = o.Sport, o.Dport
+	case 1, 58:
+		if ty := o.Sport; o.Proto == 1 && ty != 0 && ty != 8 || o.Proto == 58 && ty != 128 && ty != 129 {
+			return 0, 0, false
+		}
+		a = uint16(o.Seq >> 16) // the echo identifier, the same both ways
+	default:
+		return 0, 0, false
+	}
+	src, dst := t.addr16(o, o.Src), t.addr16(o, o.Dst)
+	if o.Proto == 1 || o.Proto == 58 {
+		return flowKey(o.Proto, src, dst, a, 0), flowKey(o.Proto, dst, src, a, 0), true
+	}
+	return flowKey(o.Proto, src, dst, a, b), flowKey(o.Proto, dst, src, b, a), true
+}
+
+// QuotedFlowKey returns FlowKeys' key of the packet ICMP error o quotes (the innermost quoted one),
+// false when o is no ICMP error or its quote does not reach the ports.
+func (t *Tables) QuotedFlowKey(o *Observation) (uint64, bool) {
+	if o.Flags&(FlagICMPError|FlagNoPayloadHash) != FlagICMPError {
+		return 0, false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if int(o.Seq) >= len(t.icmpErr) {
+		return 0, false
+	}
+	e := &t.icmpErr[o.Seq]
+	h := &e.Quoted
+	if e.QuotedInner.Version != 0 {
+		h = &e.QuotedInner
+	}
+	switch h.Proto {
+	case 6, 17:
+		return flowKey(h.Proto, h.Src, h.Dst, e.QSport, e.QDport), true
+	case 1, 58:
+		return flowKey(h.Proto, h.Src, h.Dst, e.QSport, 0), true
+	}
+	return 0, false
+}
+
+// addr16 returns address a of Observation o (its Src or Dst) as an IPHdr holds it.
+func (t *Tables) addr16(o *Observation, a uint32) [16]byte {
+	var b [16]byte
+	if o.Flags&FlagIPv6 != 0 {
+		return t.V6(a).As16()
+	}
+	binary.BigEndian.PutUint32(b[:4], a)
+	return b
+}
+
+func flowKey(proto uint8, src, dst [16]byte, a, b uint16) uint64 {
+	h := mum(binary.LittleEndian.Uint64(src[0:8])^fpK[0], binary.LittleEndian.Uint64(src[8:16])^fpK[1])
+	h = mum(h^binary.LittleEndian.Uint64(dst[0:8])^fpK[2], binary.LittleEndian.Uint64(dst[8:16])^fpK[3])
+	return mum(h^fpK[4], (uint64(proto)<<32|uint64(a)<<16|uint64(b))^fpK[5])
 }

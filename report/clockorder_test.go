@@ -44,7 +44,7 @@ func TestClockSamplesOrderFree(t *testing.T) {
 }
 
 // orderFreeJSON is the JSON report of files, without what names the files: the inputs, the file and
-// frame of each citation, and the points' reasons (which file named them first).
+// frame of each citation, and the points' reasons (which file named them first, and the others).
 func orderFreeJSON(t *testing.T, files []string) map[string]any {
 	t.Helper()
 	res := correlate.Correlate(decode.Load(files, decode.Options{VXLANPort: decode.DefaultVXLANPort}, decode.PointConfig{}), correlate.Options{})
@@ -57,11 +57,11 @@ func orderFreeJSON(t *testing.T, files []string) map[string]any {
 	return m
 }
 
-// stripCitations deletes the "file", "frame" and "reason" fields everywhere in v.
+// stripCitations deletes the "file", "frame", "reason" and "more_reasons" fields everywhere in v.
 func stripCitations(v any) {
 	switch x := v.(type) {
 	case map[string]any:
-		for _, k := range []string{"file", "frame", "reason"} {
+		for _, k := range []string{"file", "frame", "reason", "more_reasons"} {
 			delete(x, k)
 		}
 		for _, y := range x {

@@ -396,7 +396,7 @@ func (h *htmlDoc) points() {
 	fmt.Fprint(w, "<h2>Capture points</h2>\n")
 	var rows [][]hcell
 	for _, p := range r.Points {
-		rows = append(rows, []hcell{tc(p.Node), tc(p.Iface), tc(roleLabel(&p)), tc(v.pod(&p)), nc(p.Frames), tc(p.Reason)})
+		rows = append(rows, []hcell{tc(p.Node), tc(p.Iface), tc(roleLabel(&p)), tc(v.pod(&p)), nc(p.Frames), tc(strings.Join(append([]string{p.Reason}, p.MoreReasons...), "; also "))})
 	}
 	hTable(w, []string{"node", "interface", "role", "pod", "frames", "why"}, rows, nil)
 }

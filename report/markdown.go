@@ -211,7 +211,7 @@ func mdPoints(w io.Writer, v *view) {
 	fmt.Fprintf(w, "## Capture points\n\n")
 	var rows [][]string
 	for _, p := range r.Points {
-		rows = append(rows, []string{p.Node, p.Iface, roleLabel(&p), v.pod(&p), itoa(p.Frames), p.Reason})
+		rows = append(rows, []string{p.Node, p.Iface, roleLabel(&p), v.pod(&p), itoa(p.Frames), p.Reason + moreReasons(&p)})
 	}
 	mdTable(w, []string{"Node", "Interface", "Role", "Pod", ">Frames", "Why"}, rows)
 }

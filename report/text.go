@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/calipath/calipath/correlate"
 )
 
 // ANSI styles of the text format.
@@ -332,13 +334,22 @@ func (t *text) inputs(v *view) {
 	}
 }
 
+// moreReasons is what a points table's WHY column says after a point's reason of the reasons of its
+// other captures (Point.MoreReasons, which the JSON carries in full): how many, and where they are.
+func moreReasons(p *correlate.Point) string {
+	if len(p.MoreReasons) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (+%d more, from its other captures: `calipath points`, or more_reasons in the JSON)", len(p.MoreReasons))
+}
+
 // points is the table of the capture points.
 func (t *text) points(v *view) {
 	r := v.res
 	t.heading("Capture points")
 	var rows [][]string
 	for _, p := range r.Points {
-		detail := p.Reason
+		detail := p.Reason + moreReasons(&p)
 		if p.PodIP != "" {
 			detail = "pod " + v.pod(&p) + "; " + detail
 		}

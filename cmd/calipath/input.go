@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/netip"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -321,13 +322,22 @@ func filePoints(c *decode.Capture, fi *decode.FileInfo) []filePoint {
 		pi := c.PointOf[si]
 		fp := byPoint[pi]
 		if fp == nil {
-			fp = &filePoint{point: &c.Points[pi]}
+			fp = &filePoint{point: &c.Points[pi], k: -1}
 			byPoint[pi] = fp
+		}
+		// The file's own reason (the point's is its first capture's, perhaps another file's): its
+		// first source's in the point, whatever the map's order.
+		if k := slices.Index(c.Points[pi].Sources, si); k >= 0 && (fp.k < 0 || k < fp.k) {
+			fp.k = k
 		}
 		fp.traffic.Merge(tr)
 	}
 	var out []filePoint
 	for _, fp := range byPoint {
+		fp.reason = fp.point.Reason
+		if fp.k > 0 && fp.k < len(fp.point.SourceReasons) {
+			fp.reason = fp.point.SourceReasons[fp.k]
+		}
 		out = append(out, *fp)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].point.ID < out[j].point.ID })
@@ -336,6 +346,8 @@ func filePoints(c *decode.Capture, fi *decode.FileInfo) []filePoint {
 
 type filePoint struct {
 	point   *decode.Point
+	reason  string // why the file's frames are of point: its own capture's reason
+	k       int    // the index in point.Sources of the file's first source in it
 	traffic decode.Traffic
 }
 

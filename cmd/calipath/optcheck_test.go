@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -230,5 +231,54 @@ func TestAnyIfaceTied(t *testing.T) {
 	code, out, errs = runCLI(append([]string{"report"}, files...)...)
 	if code != 0 || strings.Contains(out+errs, "any-iface-tied") {
 		t.Errorf("without the second capture: exit %d\nstdout: %s\nstderr: %s", code, head(out, 30), errs)
+	}
+}
+
+// A point made of two captures (state-neigh-failed6: node-a-any.pcap's interface 2, named after
+// node-a-eth0.pcap, and node-a-eth0.pcap itself) was worked out from each. The points table's WHY
+// showed only the first capture's reason, the JSON too, and `calipath points` printed that reason
+// (the -i any file's) under node-a-eth0.pcap as well: now the table says how many more there are, the
+// JSON carries them (more_reasons, "FILE: reason") and `calipath points` gives each file its own.
+func TestPointMoreReasons(t *testing.T) {
+	files, err := filepath.Glob(lab + "/state-neigh-failed6/*.pcap")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no captures: %v", err)
+	}
+	code, out, errs := runCLI(append([]string{"report", "-q", "--format", "json"}, files...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var doc struct {
+		Points []struct {
+			ID          string   `json:"id"`
+			Reason      string   `json:"reason"`
+			MoreReasons []string `json:"more_reasons"`
+		} `json:"points"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, p := range doc.Points {
+		if p.ID != "node-a/eth0" {
+			continue
+		}
+		found = true
+		if !strings.Contains(p.Reason, "ifindex 2") || !slices.Equal(p.MoreReasons, []string{"node-a-eth0.pcap: file name"}) {
+			t.Errorf("node-a/eth0: reason %q, more %q: want the -i any file's and node-a-eth0.pcap's", p.Reason, p.MoreReasons)
+		}
+	}
+	if !found {
+		t.Fatal("no point node-a/eth0")
+	}
+	code, out, errs = runCLI(append([]string{"report", "-q", "--format", "text"}, files...)...)
+	if code != 0 || !strings.Contains(out, "it is eth0 (+1 more, from its other captures: `calipath points`, or more_reasons in the JSON)") {
+		t.Errorf("text: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, out, errs = runCLI(append([]string{"points"}, files...)...)
+	i := strings.Index(out, "node-a-eth0.pcap (pcap)")
+	if code != 0 || i < 0 || !strings.Contains(out[i:], "node-a/eth0 ") ||
+		!strings.HasPrefix(strings.TrimSpace(strings.SplitN(out[i:], "why: ", 2)[1]), "file name\n") {
+		t.Errorf("points: exit %d\n%s\n%s", code, out, errs)
 	}
 }

@@ -98,7 +98,7 @@ func pointsDoc(c *decode.Capture) pointsJSON {
 			NProblems: fi.NProblems, Points: []pointJSON{}}
 		for _, fp := range filePoints(c, fi) {
 			pj := pointJSON{ID: fp.point.ID, Node: fp.point.Node, Iface: fp.point.Iface, Role: fp.point.Role.String(),
-				Reason: fp.point.Reason, LinkTypes: []string{}, Records: fp.traffic.Frames}
+				Reason: fp.reason, LinkTypes: []string{}, Records: fp.traffic.Frames}
 			for _, l := range fp.traffic.LinkTypes {
 				pj.LinkTypes = append(pj.LinkTypes, l.String())
 			}

@@ -1,0 +1,251 @@
+package correlate
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/calipath/calipath/decode"
+)
+
+// icmp6Msg builds Ethernet/IPv6/ICMPv6 with type typ, code code, the four bytes after the checksum
+// rest, and body after them, with a correct checksum.
+func icmp6Msg(dst, src [6]byte, sip, dip [16]byte, hops, typ, code uint8, rest uint32, body []byte) []byte {
+	body = body[:min(len(body), 1280-40-8)]
+	m := make([]byte, 8+len(body))
+	m[0], m[1] = typ, code
+	binary.BigEndian.PutUint32(m[4:], rest)
+	copy(m[8:], body)
+	pseudo := append(append(append([]byte{}, sip[:]...), dip[:]...), 0, 0, byte(len(m)>>8), byte(len(m)), 0, 0, 0, 58)
+	binary.BigEndian.PutUint16(m[2:], csum(append(pseudo, m...)))
+	ip := make([]byte, 40)
+	ip[0] = 0x60
+	binary.BigEndian.PutUint16(ip[4:], uint16(len(m)))
+	ip[6], ip[7] = 58, hops
+	copy(ip[8:], sip[:])
+	copy(ip[24:], dip[:])
+	return append(append(append(dst[:], src[:]...), 0x86, 0xdd), append(ip, m...)...)
+}
+
+// icmpQuoteCase is one of TestICMPErrorsOfTwoFlows' captures: pod-a (node-a) sends two packets that
+// differ only in what ICMP errors' fingerprints leave out (a destination address and port, or an
+// echo identifier), seen at its veth and node-a/eth0, and a router answers each with an error
+// microseconds apart, seen at node-a/eth0 and the veth on their way back. No NAT lies between the
+// two points.
+func icmpQuoteCase(t *testing.T, gap int64, unseen bool) *Result {
+	dir := t.TempDir()
+	cali, macA := [6]byte{0xee, 0xee, 0xee, 0xee, 0xee, 0xee}, [6]byte{0x0a, 0x58, 0, 0, 0, 1}
+	nicA, rtr := [6]byte{2, 0, 0, 0, 0, 0xa}, [6]byte{2, 0, 0, 0, 1, 0xa}
+	a16 := func(s string) [16]byte { return netip.MustParseAddr(s).As16() }
+	podA, router := a16("fd00:10:244:1::5"), a16("fd00:192:168:10::1")
+	dns1, dns2, far := a16("fd00:203:0:113::53"), a16("fd00:203:0:113::54"), a16("fd00:203:0:113::10")
+	const t0 = int64(1_700_000_000_000_000_000)
+	var ts [2][]int64 // node-a cali, node-a eth0
+	var fr [2][][]byte
+	add := func(k int, at int64, f []byte) { ts[k], fr[k] = append(ts[k], at), append(fr[k], f) }
+	query := "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x1c\x00\x01"
+	ping := strings.Repeat("p", 56)
+	for i, pkt := range []struct {
+		dst  [16]byte
+		udp  bool
+		port uint16 // the UDP destination port, or the echo identifier
+	}{{dns1, true, 53}, {dns2, true, 53}, {far, false, 100}, {far, false, 200}} {
+		at := t0 + int64(i/2)*100_000_000 + int64(i%2)*gap
+		var out, fwd []byte
+		if pkt.udp { // the same query to two servers
+			out = udp6Frame(cali, macA, podA, pkt.dst, 64, 40000, pkt.port, query)
+			fwd = udp6Frame(rtr, nicA, podA, pkt.dst, 63, 40000, pkt.port, query)
+		} else { // two pings from pod-a with the same sequence and payload
+			out = icmp6Msg(cali, macA, podA, pkt.dst, 64, 128, 0, uint32(pkt.port)<<16|1, []byte(ping))
+			fwd = icmp6Msg(rtr, nicA, podA, pkt.dst, 63, 128, 0, uint32(pkt.port)<<16|1, []byte(ping))
+		}
+		add(0, at, out)
+		add(1, at+10_000, fwd)
+		// The router: address unreachable, quoting what it got.
+		// With unseen, the capture missed the first error at the veth and the second at eth0.
+		if !unseen || i%2 == 0 {
+			add(1, at+40_000, icmp6Msg(nicA, rtr, router, podA, 64, 1, 3, 0, fwd[14:]))
+		}
+		if !unseen || i%2 == 1 {
+			add(0, at+50_000, icmp6Msg(macA, cali, router, podA, 63, 1, 3, 0, fwd[14:]))
+		}
+	}
+	var paths []string
+	for k, name := range []string{"node-a-cali1111.pcap", "node-a-eth0.pcap"} {
+		paths = append(paths, filepath.Join(dir, name))
+		// each file in time order
+		idx := make([]int, len(ts[k]))
+		for i := range idx {
+			idx[i] = i
+		}
+		for i := range idx {
+			for j := i + 1; j < len(idx); j++ {
+				if ts[k][idx[j]] < ts[k][idx[i]] {
+					idx[i], idx[j] = idx[j], idx[i]
+				}
+			}
+		}
+		var st []int64
+		var sf [][]byte
+		for _, i := range idx {
+			st, sf = append(st, ts[k][i]), append(sf, fr[k][i])
+		}
+		writePcap(t, paths[k], st, sf)
+	}
+	return Correlate(decode.Load(paths, decode.Options{}, decode.PointConfig{}), Options{})
+}
+
+// Two ICMP errors that differ only in the quoted destination address, port or echo identifier are
+// errors about two packets: fingerprinted from the quote less what NAT rewrites, they were taken for
+// one error's sightings (the second a duplicate capture of the first when microseconds apart, or the
+// pair ambiguous when further apart). No NAT lies between node-a/eth0 and the veth, so each must be a
+// journey of its own, seen at both points, none a copy.
+func TestICMPErrorsOfTwoFlows(t *testing.T) {
+	for _, gap := range []int64{3_000, 200_000} {
+		r := icmpQuoteCase(t, gap, false)
+		errs, dups := 0, 0
+		for _, f := range r.Flows {
+			for _, j := range r.FlowJourneys(f.ID) {
+				if len(j.Hops) == 0 {
+					continue
+				}
+				for _, h := range j.Hops {
+					dups += h.Dup
+				}
+				if j.Hops[0].Point != "node-a/eth0" {
+					continue
+				}
+				errs++
+				if len(j.Hops) != 2 || j.Hops[1].Point != "node-a/cali1111" {
+					t.Errorf("gap %d: error journey %d: %+v, want node-a/eth0 then node-a/cali1111", gap, j.ID, j.Hops)
+				}
+			}
+		}
+		if errs != 4 || dups != 0 {
+			t.Errorf("gap %d: %d error journeys, %d copies taken for duplicates: want 4 and 0", gap, errs, dups)
+		}
+		for _, a := range r.Anomalies {
+			if a.Kind == "ambiguous-packets" || a.Kind == "capture-duplicate" {
+				t.Errorf("gap %d: %s: %s", gap, a.Kind, a.Message)
+			}
+		}
+	}
+}
+
+// The same errors, the capture missing the first of each pair at the veth and the second at eth0: the
+// second, at the veth, is not the first seen again with other quoted ports or addresses (NAT): nothing
+// on node-a rewrites them (its own error, its own quote and addresses but one, all else equal). Each
+// is a journey of its own, seen once.
+func TestICMPErrorsOfTwoFlowsUnseen(t *testing.T) {
+	r := icmpQuoteCase(t, 3_000, true)
+	var got []string
+	for _, f := range r.Flows {
+		for _, j := range r.FlowJourneys(f.ID) {
+			if len(j.Hops) == 0 || j.Hops[0].Point == "node-a/cali1111" && len(j.Hops) > 1 {
+				continue // a request
+			}
+			var pts []string
+			for _, h := range j.Hops {
+				pts = append(pts, h.Point+strings.Join(h.Changes, ","))
+			}
+			got = append(got, strings.Join(pts, " "))
+		}
+	}
+	want := "node-a/cali1111 node-a/cali1111 node-a/eth0 node-a/eth0"
+	slices.Sort(got)
+	if strings.Join(got, " ") != want {
+		t.Errorf("error journeys %q: want one at each point for each error (%s)", got, want)
+	}
+	for _, f := range r.Flows {
+		if len(f.NAT) > 0 {
+			t.Errorf("flow %s: NAT %+v", f.ID, f.NAT)
+		}
+	}
+}
+
+// icmpResendCase: pod-a sends a DNS query and, gap later, the same query again (the same bytes: IPv6
+// has no IP id); a router answers each with address unreachable, the two errors identical but for
+// their time, seen arriving at node-a/eth0 and, with toPod, at the veth. With dupCapture, node-a/eth0's
+// capture also wrote the first error twice (at one moment).
+func icmpResendCase(t *testing.T, gap int64, toPod, dupCapture bool) *Result {
+	dir := t.TempDir()
+	cali, macA := [6]byte{0xee, 0xee, 0xee, 0xee, 0xee, 0xee}, [6]byte{0x0a, 0x58, 0, 0, 0, 1}
+	nicA, rtr := [6]byte{2, 0, 0, 0, 0, 0xa}, [6]byte{2, 0, 0, 0, 1, 0xa}
+	a16 := func(s string) [16]byte { return netip.MustParseAddr(s).As16() }
+	podA, router, dns := a16("fd00:10:244:1::5"), a16("fd00:192:168:10::1"), a16("fd00:203:0:113::53")
+	const t0 = int64(1_700_000_000_000_000_000)
+	query := "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x1c\x00\x01"
+	var ts [2][]int64 // node-a cali, node-a eth0
+	var fr [2][][]byte
+	add := func(k int, at int64, f []byte) { ts[k], fr[k] = append(ts[k], at), append(fr[k], f) }
+	fwd := udp6Frame(rtr, nicA, podA, dns, 63, 40000, 53, query)
+	errAt0 := icmp6Msg(nicA, rtr, router, podA, 64, 1, 3, 0, fwd[14:])
+	errAtPod := icmp6Msg(macA, cali, router, podA, 63, 1, 3, 0, fwd[14:])
+	for i := range int64(2) {
+		at := t0 + i*gap
+		add(0, at, udp6Frame(cali, macA, podA, dns, 64, 40000, 53, query))
+		add(1, at+10_000, fwd)
+	}
+	for i := range int64(2) {
+		at := t0 + i*gap
+		add(1, at+40_000, errAt0)
+		if i == 0 && dupCapture {
+			add(1, at+40_000, errAt0)
+		}
+		if toPod {
+			add(0, at+50_000, errAtPod)
+		}
+	}
+	var paths []string
+	for k, name := range []string{"node-a-cali1111.pcap", "node-a-eth0.pcap"} {
+		paths = append(paths, filepath.Join(dir, name))
+		idx := make([]int, len(ts[k]))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortStableFunc(idx, func(a, b int) int { return int(ts[k][a] - ts[k][b]) })
+		var st []int64
+		var sf [][]byte
+		for _, i := range idx {
+			st, sf = append(st, ts[k][i]), append(sf, fr[k][i])
+		}
+		writePcap(t, paths[k], st, sf)
+	}
+	return Correlate(decode.Load(paths, decode.Options{}, decode.PointConfig{}), Options{})
+}
+
+// A router's two identical ICMPv6 errors 300 µs apart (one per copy of a resent query) are two
+// errors, not one captured twice: a capture that writes a frame twice does so at the same moment. The
+// second was taken for a duplicated capture of the first (Hop.Dup 1, one error) when seen at
+// node-a/eth0 only. Alike in all the frames say, they are counted by position (the ambiguous-packets
+// warning says so). A frame the capture wrote twice at one moment is still one error seen twice.
+func TestICMPErrorsResentApart(t *testing.T) {
+	for _, c := range []struct {
+		toPod, dupCapture bool
+		gap               int64
+		errs, dups        int
+	}{{false, false, 300_000, 2, 0}, {true, false, 300_000, 2, 0}, {false, true, 10_000_000_000, 2, 1}, {true, true, 10_000_000_000, 2, 1}} {
+		r := icmpResendCase(t, c.gap, c.toPod, c.dupCapture)
+		errs, dups := 0, 0
+		for _, f := range r.Flows {
+			for _, j := range r.FlowJourneys(f.ID) {
+				if len(j.Hops) == 0 || j.Hops[0].Point != "node-a/eth0" {
+					continue
+				}
+				errs++
+				for _, h := range j.Hops {
+					dups += h.Dup
+				}
+				if want := map[bool]int{false: 1, true: 2}[c.toPod]; len(j.Hops) != want {
+					t.Errorf("%+v: error journey %d has %d hops, want %d: %+v", c, j.ID, len(j.Hops), want, j.Hops)
+				}
+			}
+		}
+		if errs != c.errs || dups != c.dups {
+			t.Errorf("%+v: %d error journeys, %d copies taken for duplicated captures: want %d and %d", c, errs, dups, c.errs, c.dups)
+		}
+	}
+}
