@@ -29,8 +29,8 @@ func expandLoad(t *testing.T, args []string, opts Options) (*Set, *correlate.Res
 }
 
 // comparable returns a Result's JSON with what names the files and says how points were identified
-// left out, and file names mapped by rename: what must be equal between a bundle and the plain
-// captures it holds.
+// (reason, more_reasons) left out, and file names mapped by rename: what must be equal between a
+// bundle and the plain captures it holds.
 func comparable(t *testing.T, r *correlate.Result, rename map[string]string) any {
 	t.Helper()
 	b, err := json.Marshal(r)
@@ -46,7 +46,7 @@ func comparable(t *testing.T, r *correlate.Result, rename map[string]string) any
 		switch x := v.(type) {
 		case map[string]any:
 			for k, e := range x {
-				if k == "reason" || k == "files" || k == "file" || k == "inputs" || (k == "frame" && rename[frameKey] != "") {
+				if k == "reason" || k == "more_reasons" || k == "files" || k == "file" || k == "inputs" || (k == "frame" && rename[frameKey] != "") {
 					delete(x, k)
 					continue
 				}
