@@ -8,11 +8,11 @@ import (
 // routerUncertain turns the errors of blindKinds, and the loss warnings (lossWarnings), at a segment
 // that starts at the point of a file that may be a router's capture named as a node's
 // (decode.FileInfo.MaybeRouter: read as named, the captures cannot tell), or that ends there coming
-// from another point of its node when the file holds too little to tell (MaybeRouterAfter), into warnings that say so and how to settle it: were the file a
-// router's, the packets lost past it were lost past that router, not inside the node it is named
-// after (tworouters' drop read as a decap drop of node-b), and those lost on the way to it from the
-// node were lost after they left the node (an empty router capture named as the node's second
-// underlay read as a host drop between the two).
+// from another point of its node when the file holds too little to tell (MaybeRouterAfter), into
+// warnings that say so and how to settle it: were the file a router's, the packets lost past it were
+// lost past that router, not inside the node it is named after (tworouters' drop read as a decap
+// drop of node-b), and those lost on the way to it from the node were lost after they left the node
+// (an empty router capture named as the node's second underlay read as a host drop between the two).
 func (a *analysis) routerUncertain(ans []Anomaly) {
 	c := a.w.c
 	type unsure struct {
