@@ -851,7 +851,7 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 // the sole capture of its point, copyGap. An error has no IP id over IPv6, and over IPv4 its sender's
 // may repeat: a router's two errors for two identical packets (a resend quoting the same bytes) are
 // identical but for their time, and a capture that writes a frame twice does so at the same moment.
-// The ambiguity that remains within copyGap is said where such a copy is counted (Hop.Dup of an error).
+// Within copyGap the two cannot be told apart: such a copy is counted as a duplicate (Hop.Dup), unsaid.
 func (m *matcher) copyWin(o *decode.Observation) int64 {
 	if o.Flags&decode.FlagICMPError != 0 && m.srcAt[o.Source].sole {
 		return min(copyGap, m.dupWin)
