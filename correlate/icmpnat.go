@@ -44,6 +44,9 @@ func detectICMPNATUnknown(f *findings, k *kindRow) []Anomaly {
 			continue // the first went on, or the second joined another journey: not a loss in question
 		}
 		p := pair{a.point(r.from), a.point(r.to)}
+		if p.from < 0 || p.to < 0 {
+			continue // a capture placed at no point
+		}
 		if crossed[flowPts{a.jFlow[r.j], p.from, p.to}] || crossed[flowPts{a.jFlow[r.nj], p.from, p.to}] {
 			continue // a quoted flow's own packets crossed between the points unrewritten: no NAT joins them
 		}
