@@ -69,7 +69,7 @@ var anomalyKinds = []kindRow{
 		"Check the routes on the path (traceroute from the pod).", detectICMP},
 	{"icmp-error-nat-unknown", sevWarning, atSegment,
 		"The two were not taken for one error rewritten by NAT on %s, as nothing captured shows a NAT joining the flows they quote: either a NAT between the points (a Service's DNAT, natOutgoing's SNAT) rewrote the error, and it was not lost but went on as the second, or they are two errors about two packets. The first is followed as ending where it was last seen; which it is, the captures cannot tell.",
-		"Capture the quoted flows' own packets (the requests the errors answer) on both sides of the NAT, or give --k8s with the cluster's Services, and re-run.", detectICMPNATUnknown},
+		"Capture the quoted flows' own packets (the requests the errors answer) on both sides of the NAT and re-run: their NAT event joins the errors. Meanwhile, check whether one of the quoted addresses is a Service's (--k8s with the cluster's Services names them; they do not join the errors): then the NAT reading is the likely one.", detectICMPNATUnknown},
 	{"proxy-arp-missing", sevError, atPoint,
 		"The pod at %s asked who has 169.254.1.1 and the host never answered: Calico's proxy ARP did not work. The kernel answers only when proxy_arp and forwarding are on for the cali device and the host has a route back (usually its default route).",
 		"Check `sysctl net.ipv4.conf.<cali>.proxy_arp` and `ip route` on the node.", detectARP},
