@@ -372,7 +372,8 @@ func (a *analysis) output(journeys []Journey, ids []string) *Result {
 	a.unsureStepped = a.unsureLosses(res.Anomalies)
 	a.clockUnfit(res.Anomalies)
 	a.retransUncertain(res.Anomalies)
-	a.lateUncertain(res.Anomalies)   // after clockUncertain: the first reason a reader sees is this one
+	a.lateUncertain(res.Anomalies) // after clockUncertain: the first reason a reader sees is this one
+	a.natUnknownUncertain(res.Anomalies)
 	a.routerUncertain(res.Anomalies) // last: a file that may be named wrongly is the first reason to read
 	a.explainDrops(res.Anomalies)
 	res.Summary = a.summary(res)

@@ -164,6 +164,13 @@ func TestICMPErrorsOfTwoFlowsUnseen(t *testing.T) {
 			t.Errorf("flow %s: NAT %+v", f.ID, f.NAT)
 		}
 	}
+	// The queries crossed both points unrewritten: no NAT lies between them for these flows, so the
+	// refused joins are no doubt.
+	for _, a := range r.Anomalies {
+		if a.Kind == "icmp-error-nat-unknown" {
+			t.Errorf("%s: %s", a.Kind, a.Message)
+		}
+	}
 }
 
 // icmpResendCase: pod-a sends a DNS query and, gap later, the same query again (the same bytes: IPv6
@@ -247,5 +254,96 @@ func TestICMPErrorsResentApart(t *testing.T) {
 		if errs != c.errs || dups != c.dups {
 			t.Errorf("%+v: %d error journeys, %d copies taken for duplicated captures: want %d and %d", c, errs, dups, c.errs, c.dups)
 		}
+	}
+}
+
+// icmpNATUnseenCase: pod-a sends DNS queries to a service address, not captured (both captures
+// filtered on ICMPv6); node-a's NAT sends them to the backend.
+// A router answers each with address unreachable quoting the query as it got it (to the backend),
+// seen at node-a/eth0, and node-a's NAT rewrites the quote back (to the service address) on the
+// way to the veth, where it is seen microseconds later. Two errors, each quoting its own query (the
+// same query to two servers, no NAT), would look the same: the queries were not seen across the NAT.
+func icmpNATUnseenCase(t *testing.T) *Result {
+	dir := t.TempDir()
+	cali, macA := [6]byte{0xee, 0xee, 0xee, 0xee, 0xee, 0xee}, [6]byte{0x0a, 0x58, 0, 0, 0, 1}
+	nicA, rtr := [6]byte{2, 0, 0, 0, 0, 0xa}, [6]byte{2, 0, 0, 0, 1, 0xa}
+	a16 := func(s string) [16]byte { return netip.MustParseAddr(s).As16() }
+	podA, router := a16("fd00:10:244:1::5"), a16("fd00:192:168:10::1")
+	svc, backend := a16("fd00:10:96::a"), a16("fd00:203:0:113::53")
+	const t0 = int64(1_700_000_000_000_000_000)
+	query := "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x1c\x00\x01"
+	var ts [2][]int64 // node-a cali, node-a eth0
+	var fr [2][][]byte
+	for i := range int64(3) {
+		at := t0 + i*100_000_000
+		sport := uint16(40000 + i)
+		got := udp6Frame(rtr, nicA, podA, backend, 63, sport, 53, query) // as the router got it
+		back := udp6Frame(rtr, nicA, podA, svc, 63, sport, 53, query)    // its quote after node-a's NAT
+		ts[1], fr[1] = append(ts[1], at+40_000), append(fr[1], icmp6Msg(nicA, rtr, router, podA, 64, 1, 3, 0, got[14:]))
+		ts[0], fr[0] = append(ts[0], at+50_000), append(fr[0], icmp6Msg(macA, cali, router, podA, 63, 1, 3, 0, back[14:]))
+		// Another server's datagrams to pod-a on the way in: node-a/eth0, then the veth.
+		ts[1], fr[1] = append(ts[1], at+60_000), append(fr[1], udp6Frame(nicA, rtr, backend, podA, 63, 53, 40100, query))
+		ts[0], fr[0] = append(ts[0], at+70_000), append(fr[0], udp6Frame(macA, cali, backend, podA, 62, 53, 40100, query))
+	}
+	var paths []string
+	for k, name := range []string{"node-a-cali1111.pcap", "node-a-eth0.pcap"} {
+		paths = append(paths, filepath.Join(dir, name))
+		writePcap(t, paths[k], ts[k], fr[k])
+	}
+	return Correlate(decode.Load(paths, decode.Options{}, decode.PointConfig{}), Options{})
+}
+
+// ICMP errors that crossed node-a's NAT, the quoted queries not captured across it (seen at the veth
+// only): nothing links the error quoting the backend at node-a/eth0 to the one quoting the service
+// address at the veth. They stay two journeys (as two errors would be), but the one at node-a/eth0
+// must not be said lost with confidence: the icmp-error-nat-unknown warning names both points, both
+// quoted flows and the time between, and no error-severity loss stands for that segment.
+func TestICMPErrorsNATUnseen(t *testing.T) {
+	r := icmpNATUnseenCase(t)
+	var warn *Anomaly
+	for i, a := range r.Anomalies {
+		t.Logf("%s %s %s->%s: %s", a.Kind, a.Severity, a.Where.From, a.Where.To, a.Message)
+		if a.Kind == "icmp-error-nat-unknown" {
+			warn = &r.Anomalies[i]
+		}
+		if a.Severity == sevError && a.Where.From == "node-a/eth0" {
+			t.Errorf("%s at %s -> %s stands as an error: %s", a.Kind, a.Where.From, a.Where.To, a.Message)
+		}
+		if lossWarnings[a.Kind] && a.Where.From == "node-a/eth0" && !strings.HasPrefix(a.Message, "Uncertain:") {
+			t.Errorf("%s at %s -> %s said with confidence: %s", a.Kind, a.Where.From, a.Where.To, a.Message)
+		}
+	}
+	if warn == nil {
+		t.Fatal("no icmp-error-nat-unknown warning")
+	}
+	if warn.Severity != sevWarning || warn.Count != 3 {
+		t.Errorf("warning severity %s count %d, want warning and 3", warn.Severity, warn.Count)
+	}
+	for _, s := range []string{"node-a/eth0", "node-a/cali1111", "fd00:203:0:113::53", "fd00:10:96::a", "10µs"} {
+		if !strings.Contains(warn.Message, s) {
+			t.Errorf("warning does not name %q: %s", s, warn.Message)
+		}
+	}
+}
+
+// A loss finding at the segment icmp-error-nat-unknown names is said as uncertain, a warning; one at
+// another segment, or of another kind, is left as it was.
+func TestNATUnknownUncertain(t *testing.T) {
+	at := Where{From: "node-a/eth0", To: "node-a/cali1111"}
+	ans := []Anomaly{
+		{Kind: "delivery-drop", Severity: sevError, Where: at, Message: "m"},
+		{Kind: "loss", Severity: sevWarning, Where: at, Message: "m"},
+		{Kind: "delivery-drop", Severity: sevError, Where: Where{From: "node-b/eth0", To: "node-b/cali2222"}, Message: "m"},
+		{Kind: "icmp-unreachable", Severity: sevWarning, Where: Where{Point: "node-a/eth0"}, Message: "m"},
+		{Kind: "icmp-error-nat-unknown", Severity: sevWarning, Where: at, Count: 2, Message: "m"},
+	}
+	(&analysis{}).natUnknownUncertain(ans)
+	for i, a := range ans[:2] {
+		if a.Severity != sevWarning || !strings.HasPrefix(a.Message, "Uncertain: 2 ICMP errors") {
+			t.Errorf("%d: %s %s: %s", i, a.Kind, a.Severity, a.Message)
+		}
+	}
+	if ans[2].Severity != sevError || ans[2].Message != "m" || ans[3].Message != "m" {
+		t.Errorf("changed elsewhere: %+v", ans[2:4])
 	}
 }

@@ -67,6 +67,14 @@ type natEvent struct {
 	from, to uint32 // global observation ids
 }
 
+// natRefusal records an ICMP error that would have continued journey j as rewritten by NAT (the
+// NAT-tolerant fingerprint matched, on j's node) but that errNATShown refused, and so began journey
+// nj: last seen as global observation from, seen again as to. See icmpNATUnknown.
+type natRefusal struct {
+	j, nj    int32
+	from, to uint32
+}
+
 // matcher joins Observations into journeys.
 type matcher struct {
 	w        *world
@@ -124,9 +132,11 @@ type matcher struct {
 	// NAT events of packets other than ICMP errors showed: an ICMP error's NAT candidate must show one
 	// of them (errNATShown).
 	natFlows map[[2]uint64]struct{}
-	ambJ     []uint64
-	batch    int   // how many sightings the merge hands over at a time (0: sightingBatch; tests set others)
-	touched  int32 // the values read ahead (matchBatch, evict), kept so that the reads are made
+	// natRefused holds the errors errNATShown kept from a NAT candidate that then began a journey.
+	natRefused []natRefusal
+	ambJ       []uint64
+	batch      int   // how many sightings the merge hands over at a time (0: sightingBatch; tests set others)
+	touched    int32 // the values read ahead (matchBatch, evict), kept so that the reads are made
 }
 
 // stageOf identifies where on the path an Observation is: its point, and for -i any captures without
@@ -173,11 +183,12 @@ type journeysOut struct {
 	// lateForgotten counts the late sightings forgotten past maxLate (lateUncertain)
 	lateForgotten int
 	ambJ          []uint64 // bitset: journeys matched by position (ambiguous.go)
+	natRefused    []natRefusal
 }
 
 // out returns matching's output for the stages after the arena.
 func (m *matcher) out() journeysOut {
-	return journeysOut{srcClock: m.srcClock, stamps: m.w.c.Stamps, nat: m.nat, gso: m.gso, late: m.late, lateForgotten: m.lateForgotten, ambJ: m.ambJ}
+	return journeysOut{srcClock: m.srcClock, stamps: m.w.c.Stamps, nat: m.nat, gso: m.gso, late: m.late, lateForgotten: m.lateForgotten, ambJ: m.ambJ, natRefused: m.natRefused}
 }
 
 // corrected returns the corrected timestamp of Observation o, file f's i-th.
@@ -685,7 +696,7 @@ func (m *matcher) stepOther(s *sighting, plain bool, e uint64, stage uint32, nod
 	t := s.t
 	var c candidates
 	if plain {
-		c = candidates{best: -1, dupJ: -1, nat: -1, late: -1, natLate: -1}
+		c = candidates{best: -1, dupJ: -1, nat: -1, late: -1, natLate: -1, refused: -1}
 	} else if c, plain = m.scan(s, e, stage, node); !plain {
 		return
 	}
@@ -704,6 +715,7 @@ type candidates struct {
 	nat     int32 // the same packet rewritten by NAT on this node
 	late    int32 // the same packet seen before the window (see noteLate)
 	natLate int32 // the same packet before a NAT rewrite, seen before the window (see noteLateNAT)
+	refused int32 // an ICMP error's NAT candidate that errNATShown refused (see natRefusal)
 }
 
 // scanPlain is scan for the usual sighting, with less to keep track of: every open journey with its
@@ -740,6 +752,7 @@ func (m *matcher) scanPlain(s *sighting, e uint64, stage uint32) (int32, bool) {
 func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candidates, bool) {
 	loose, t := s.loose, s.t
 	best, dupJ, nat, late, natLate := int32(-1), int32(-1), int32(-1), int32(-1), int32(-1) // locals: registers in the loop
+	refused := int32(-1)
 	lm := m.loose
 	same, again := 0, false
 	for i, h := lm.firstH(s.h), s.h; i >= 0; i = lm.next(h, i) {
@@ -772,9 +785,12 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 		}
 		if js.exact != e && js.exact0 != e {
 			// NAT: the same packet with other addresses or ports, on the same node.
-			if js.lastNode == node && !js.visited(stage) && m.nearer(j, nat, t) && !m.w.arrived(js.lastG) &&
-				(s.o.Flags&decode.FlagICMPError == 0 || m.errNATShown(js.lastG, s.o)) {
-				nat = j
+			if js.lastNode == node && !js.visited(stage) && m.nearer(j, nat, t) && !m.w.arrived(js.lastG) {
+				if s.o.Flags&decode.FlagICMPError == 0 || m.errNATShown(js.lastG, s.o) {
+					nat = j
+				} else if m.nearer(j, refused, t) {
+					refused = j
+				}
 			}
 			continue
 		}
@@ -802,7 +818,7 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 		m.ambStep(m.ambiguate(e, loose, s.o), s, stage, node)
 		return candidates{}, false
 	}
-	return candidates{best: best, dupJ: dupJ, nat: nat, late: late, natLate: natLate}, true
+	return candidates{best: best, dupJ: dupJ, nat: nat, late: late, natLate: natLate, refused: refused}, true
 }
 
 // place joins sighting s (exact fingerprint e, at stage on node) to the journey c says it continues:
@@ -839,6 +855,9 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 		js := m.st(j)
 		*js = jstate{exact: e, exact0: e, loose: loose, lastTs: t, id1: j + 1}
 		m.loose.put(s.h, j)
+		if c.refused >= 0 && c.nat < 0 {
+			m.natRefused = append(m.natRefused, natRefusal{j: c.refused, nj: j, from: m.st(c.refused).lastG, to: g})
+		}
 		m.attach(j, s, stage, node)
 		if s.kind&sTCPData != 0 {
 			m.offload(j, o, g, t, stage, node)

@@ -161,7 +161,7 @@ func scanPlainAsScan(t *testing.T, m *matcher, s *sighting) (int, int) {
 		return 0, 1
 	}
 	c, ok := m.scan(s, s.e, s.stage, s.node)
-	if want := (candidates{best: best, dupJ: -1, nat: -1, late: -1, natLate: -1}); !ok || c != want {
+	if want := (candidates{best: best, dupJ: -1, nat: -1, late: -1, natLate: -1, refused: -1}); !ok || c != want {
 		t.Fatalf("sighting %d: scanPlain found %+v, scan %+v (%v)", s.g, want, c, ok)
 	}
 	return 1, 0
