@@ -346,3 +346,8 @@ func TestObsCollectorTrimmed(t *testing.T) {
 		}
 	}
 }
+
+// add keeps o, the Observation of record r, in c (the scan makes its Observations in c.slot itself).
+func (c *obsCollector) add(r *Record, o *Observation) {
+	*c.slot(r) = *o
+}

@@ -641,12 +641,6 @@ const (
 	obsGrowth = 8
 )
 
-// add keeps o. The common case, room in the slice, copies o straight into its slot (append copied it
-// through the stack first) and leaves the rest to addSlow.
-func (c *obsCollector) add(r *Record, o *Observation) {
-	*c.slot(r) = *o
-}
-
 // slot returns the place of the next Observation, the one of record r, zero.
 func (c *obsCollector) slot(r *Record) *Observation {
 	c.bytes += int64(r.CapLen) + 16
