@@ -424,14 +424,14 @@ start_captures() {
 	local nd cali
 	for nd in node-a node-b; do
 		cali=$(calname "default.pod-${nd#node-}")
-		[ "${LATE_CALI_A:-}" = 1 ] && [ "$nd" = node-a ] || cap "$nd" "$cali" workload
+		cap "$nd" "$cali" workload
 		[ -n "$TIF" ] && cap "$nd" "$TIF" tunnel
 		[ "$(uldev "$nd")" != eth0 ] && cap "$nd" "$(uldev "$nd")" underlay # untagged, before the parent
 		# late-capture: node-b's eth0 is captured late (late_capture), and node-b has no -i any
 		# capture (it would cover eth0 from the start).
 		[ "${LATE_CAP:-}" = 1 ] && [ "$nd" = node-b ] && continue
-		# nat-error-late: node-a's cali is captured late (nat_error_late), and node-a has neither an
-		# -i any capture nor its dumpcap file (both would cover the cali from the start).
+		# nat-error-late: node-a's cali capture is cut to begin late (cut_late), and node-a has neither
+		# an -i any capture nor its dumpcap file (both would cover the cali from the start).
 		[ "${LATE_CALI_A:-}" = 1 ] && [ "$nd" = node-a ] && cap "$nd" eth0 underlay && continue
 		cap "$nd" eth0 underlay
 		cap "$nd" any any
@@ -613,27 +613,37 @@ late_capture() {
 # nat_error_late: pod-a sends one datagram to the Service address 10.96.0.10:53, which node-a DNATs to
 # pod-b's port 9009, where nothing listens; pod-b answers ICMP port-unreachable, which node-a's conntrack
 # un-NATs on its way back to pod-a (the quoted destination becomes 10.96.0.10:53 again between node-a's
-# tunl0 and pod-a's cali). pod-a's cali is captured only after the datagram left it, as when a capture is
-# started once an incident is under way: the datagram is seen after the DNAT only, its error on both
-# sides of it. node-b has to learn pod-b's MAC first (retried every 100 ms), and pod-b answers ARP only
-# once that capture runs, so the error comes back after it started. Then the standard exchange.
+# tunl0 and pod-a's cali). node-b has to learn pod-b's MAC first (asking every 100 ms), and pod-b
+# answers ARP only after 0.3 s, so the error comes back some 0.3 s after the datagram left. Then the
+# standard exchange. Afterwards pod-a's cali capture is cut to begin in between (cut_late), as a capture
+# started once an incident is under way holds it: the datagram is seen after the DNAT only, its error on
+# both sides of it.
 nat_error_late() {
 	local cb
 	cb=$(calname default.pod-b)
 	rule node-b sysctl -qw "net.ipv4.neigh.$cb.retrans_time_ms=100" "net.ipv4.neigh.$cb.mcast_solicit=20"
 	rule pod-b sysctl -qw net.ipv4.conf.all.arp_ignore=8
-	client pod-a udp -addr "$SVC_IP:53" -n 1 -timeout 3s &
-	local p=$! i
-	# The datagram has left node-a once node-b asks for pod-b's MAC.
-	for i in $(seq 1 200); do
-		nsx node-b ip neigh show "$POD_B_IP" dev "$cb" | grep -q INCOMPLETE && break
-		sleep 0.01
-	done
-	cap node-a "$(calname default.pod-a)" workload
-	log "late node=node-a iface=$(calname default.pod-a)"
+	client pod-a udp -addr "$SVC_IP:53" -n 1 -timeout 2s &
+	local p=$!
+	sleep 0.3
 	rule pod-b sysctl -qw net.ipv4.conf.all.arp_ignore=0
 	wait "$p" || true
 	traffic
+}
+
+# cut_late NODE IFACE: drops the frames of NODE-IFACE.pcap before the moment halfway between the first
+# datagram to 10.96.0.10:53 there and the first ICMP error after it (editcap -A): what a capture started
+# at that moment holds. Starting a tcpdump there after the datagram took up to 1.4 s under load, which
+# made the datagram's wait on node-b longer than calipath's default window (1 s).
+cut_late() {
+	local f="$DIR/$1-$2.pcap" q e at
+	q=$(tcpdump -tt -nn -r "$f" 'udp and dst port 53' 2>/dev/null | head -1 | cut -d' ' -f1)
+	e=$(tcpdump -tt -nn -r "$f" 'icmp[0] = 3' 2>/dev/null | head -1 | cut -d' ' -f1)
+	[ -n "$q" ] && [ -n "$e" ] || die "cut_late: no datagram ($q) or error ($e) in $f"
+	at=$(awk -v q="$q" -v e="$e" 'BEGIN { printf "%.9f", (q + e) / 2 }')
+	editcap -F nsecpcap -A "$at" "$f" "$f.cut" >/dev/null
+	mv "$f.cut" "$f"
+	log "late node=$1 iface=$2 cut=editcap -A $at"
 }
 
 run_scenario() {
@@ -988,6 +998,7 @@ run_scenario() {
 	[ "${DUMP_STATE:-}" = 1 ] && dump_state
 	stop_captures
 	cleanup
+	[ "$sc" = nat-error-late ] && cut_late node-a "$ca"
 	local t0
 	t0=$("$TMP/pcapshift" -first "$DIR"/*.pcap)
 	case $sc in
@@ -1023,6 +1034,9 @@ main() {
 	for s in "${want[@]}"; do printf '%s\n' "${SCENARIOS[@]}" | grep -qx "$s" || die "unknown scenario $s"; done
 	local tool
 	for tool in tcpdump dumpcap ip nft iptables bridge go sha1sum; do command -v "$tool" >/dev/null || die "missing $tool"; done
+	if printf '%s\n' "${want[@]}" | grep -qx nat-error-late; then
+		command -v editcap >/dev/null || die "missing editcap (nat-error-late cuts a capture to begin late)"
+	fi
 	if printf '%s\n' "${want[@]}" | grep -qx healthy-vxlan-offload; then
 		command -v ethtool >/dev/null || die "missing ethtool (healthy-vxlan-offload logs the offload settings)"
 	fi
