@@ -70,6 +70,9 @@ const (
 	statusSplit       = "split"         // a GSO/TSO frame that continues as several smaller journeys from LastSeen
 	statusMerged      = "merged"        // a segment that continues inside a larger (GRO) journey from LastSeen
 	statusLeft        = "left-captures" // reached the last captured point, short of its destination (see ends.go)
+	// statusUncertain: an ICMP error that may have crossed a NAT the captures do not show and gone on as
+	// another journey, or be an error of its own (icmp-error-nat-unknown): Journey.Uncertain says which.
+	statusUncertain = "uncertain"
 )
 
 // statusCode stores a journey's status in one byte; String gives its name above.
@@ -83,10 +86,12 @@ const (
 	stSplit
 	stMerged
 	stLeftCaptures
+	stUncertain
 )
 
 var statusNames = [...]string{stDelivered: statusDelivered, stLost: statusLost, stNotCaptured: statusNotCaptured,
-	stUnplaced: statusUnplaced, stSplit: statusSplit, stMerged: statusMerged, stLeftCaptures: statusLeft}
+	stUnplaced: statusUnplaced, stSplit: statusSplit, stMerged: statusMerged, stLeftCaptures: statusLeft,
+	stUncertain: statusUncertain}
 
 // String returns the status's name.
 func (c statusCode) String() string { return statusNames[c] }
@@ -189,10 +194,13 @@ type analysis struct {
 	// unsureStepped: the nodes whose steps, placed but for a few frames, made losses uncertain
 	// (unsureLosses), for the summary's Unreliable.
 	unsureStepped []int
-	offFits       []offsetFit // --offset values the traffic contradicts (left out)
-	opts          Options
-	nJ            int
-	journeys      journeysOut // what matching found besides the journeys' hops (match.go)
+	// natUnsure: the ICMP errors' journeys icmp-error-nat-unknown names (natUnknownJourneys), and why
+	// each is uncertain; Journey.Uncertain.
+	natUnsure map[int32]string
+	offFits   []offsetFit // --offset values the traffic contradicts (left out)
+	opts      Options
+	nJ        int
+	journeys  journeysOut // what matching found besides the journeys' hops (match.go)
 
 	// The arena (arena.go): every journey's hops in path order; and the coverage (coverage.go).
 	*arenaOut
@@ -375,6 +383,7 @@ func (a *analysis) output(journeys []Journey, ids []string) *Result {
 	a.lateUncertain(res.Anomalies) // after clockUncertain: the first reason a reader sees is this one
 	a.natUnknownUncertain(res.Anomalies)
 	a.routerUncertain(res.Anomalies) // last: a file that may be named wrongly is the first reason to read
+	a.natUnknownJourneys(res)
 	a.explainDrops(res.Anomalies)
 	res.Summary = a.summary(res)
 	buf := &journeyBuf{} // the changes only: each journey keeps its hops
@@ -439,6 +448,7 @@ func (a *analysis) journeyOut(j int, status, lastSeen, next string, buf *journey
 		jr.Hops = append(jr.Hops, hop)
 		prev, prevTs, prevPt = o, t, p
 	}
+	jr.Uncertain = a.natUnsure[int32(j)]
 	if n := a.jDups[int32(j)]; n > 0 && len(jr.Hops) > 0 {
 		jr.Hops[0].Dup = n
 	}

@@ -348,6 +348,7 @@ type icmpFinding struct {
 // "fragmentation needed" errors reached the pod they are addressed to (the sender of the big packet).
 type icmpOut struct {
 	errors   []ICMPError
+	errJ     []int32 // the journey of each of errors
 	findings []icmpFinding
 	frag     []int // by flow index: ICMP 3/4 seen reaching the pod-veth of the pod it is addressed to
 }
@@ -417,6 +418,7 @@ func (a *analysis) icmp(ids []string) icmpOut {
 		}
 		if len(out.errors) < maxICMPListed {
 			out.errors = append(out.errors, ie)
+			out.errJ = append(out.errJ, int32(j))
 		}
 	}
 	return out

@@ -355,7 +355,7 @@ var notForFlows = map[string]bool{"ether": true, "arp": true, "rarp": true, "vla
 // filterValues are the values the keywords with a fixed vocabulary accept.
 var filterValues = map[string][]string{
 	"severity": {"error", "warning", "info"},
-	"status":   {statusDelivered, statusLost, statusNotCaptured, "split", "merged", "unplaced", statusLeft},
+	"status":   {statusDelivered, statusLost, statusNotCaptured, "split", "merged", "unplaced", statusLeft, statusUncertain},
 }
 
 const filterTerms = "host, net, port, portrange, src, dst, tcp, udp, icmp, icmp6, sctp, ip, ip6, proto, " +

@@ -37,19 +37,8 @@ func detectICMPNATUnknown(f *findings, k *kindRow) []Anomaly {
 		return fmt.Sprintf("%s %s → %s", protoName(h.Proto), endpointAddr(h.SrcAddr(), e.QSport, h.Proto),
 			endpointAddr(h.DstAddr(), e.QDport, h.Proto))
 	}
-	crossed := a.crossedUnrewritten()
-	for _, r := range a.journeys.natRefused {
-		old, nw := a.hops(int(r.j)), a.hops(int(r.nj))
-		if len(old) == 0 || len(nw) == 0 || old[len(old)-1] != r.from || nw[0] != r.to {
-			continue // the first went on, or the second joined another journey: not a loss in question
-		}
+	for _, r := range a.natUnknown() {
 		p := pair{a.point(r.from), a.point(r.to)}
-		if p.from < 0 || p.to < 0 {
-			continue // a capture placed at no point
-		}
-		if crossed[flowPts{a.jFlow[r.j], p.from, p.to}] || crossed[flowPts{a.jFlow[r.nj], p.from, p.to}] {
-			continue // a quoted flow's own packets crossed between the points unrewritten: no NAT joins them
-		}
 		gr := groups[p]
 		if gr == nil {
 			gr = &group{flows: map[int32]bool{}}
@@ -78,6 +67,68 @@ func detectICMPNATUnknown(f *findings, k *kindRow) []Anomaly {
 		out = append(out, k.anomaly(k.severity, Where{From: from, To: to}, gr.flows, f.ids, gr.n, gr.ev, detail))
 	}
 	return out
+}
+
+// natUnknown returns the refused joins (natRefusal) that icmp-error-nat-unknown says: the first error
+// ended where it was refused and the second began there, both at placed points, and no packet of
+// either quoted flow crossed the two points unrewritten (crossedUnrewritten).
+func (a *analysis) natUnknown() []natRefusal {
+	if len(a.journeys.natRefused) == 0 {
+		return nil
+	}
+	var out []natRefusal
+	crossed := a.crossedUnrewritten()
+	for _, r := range a.journeys.natRefused {
+		old, nw := a.hops(int(r.j)), a.hops(int(r.nj))
+		if len(old) == 0 || len(nw) == 0 || old[len(old)-1] != r.from || nw[0] != r.to {
+			continue // the first went on, or the second joined another journey: not a loss in question
+		}
+		from, to := a.point(r.from), a.point(r.to)
+		if from < 0 || to < 0 {
+			continue // a capture placed at no point
+		}
+		if crossed[flowPts{a.jFlow[r.j], from, to}] || crossed[flowPts{a.jFlow[r.nj], from, to}] {
+			continue // a quoted flow's own packets crossed between the points unrewritten: no NAT joins them
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// natUnknownJourneys makes the two journeys of each join icmp-error-nat-unknown says (natUnknown)
+// uncertain (statusUncertain, with why in natUnsure) and marks their entries in res.ICMP: the first,
+// followed as ending where it was last seen, read delivered there when that was its destination's
+// node (nat-error-late: at node-a/tunl0, the error then seen again un-NATed at pod-a's cali) or lost,
+// and the second delivered, one error counted as two with confidence. Either the error crossed a NAT
+// the captures do not show and went on as the second, or they are two errors: the captures cannot
+// tell. The loss findings at the segment are hedged apart (natUnknownUncertain). Run once the
+// findings, which read the statuses, are made.
+func (a *analysis) natUnknownJourneys(res *Result) {
+	rs := a.natUnknown()
+	if len(rs) == 0 {
+		return
+	}
+	pts := a.w.c.Points
+	a.natUnsure = map[int32]string{}
+	for _, r := range rs {
+		from, to := a.point(r.from), a.point(r.to)
+		gap := time.Duration(a.ts(r.to) - a.ts(r.from))
+		was := a.jStatus[r.j].String()
+		a.natUnsure[r.j] = fmt.Sprintf("Uncertain: followed as %s where it was last seen, at %s, but an ICMP error alike "+
+			"but for the flow it quotes began at %s %s later (journey %d): a NAT between the two points that the captures "+
+			"do not show may have rewritten this error, which then went on as that one, or they are two errors "+
+			"(see icmp-error-nat-unknown).", was, pts[from].ID, pts[to].ID, gap, r.nj)
+		a.natUnsure[r.nj] = fmt.Sprintf("Uncertain: followed as %s, but it may be the ICMP error of journey %d, last seen at "+
+			"%s %s before, rewritten by a NAT between the two points that the captures do not show, or an error of its own "+
+			"(see icmp-error-nat-unknown).", a.jStatus[r.nj].String(), r.j, pts[from].ID, gap)
+		a.jStatus[r.j], a.jStatus[r.nj] = stUncertain, stUncertain
+		a.jLast[r.j], a.jNext[r.j] = int32(from), int32(to)
+	}
+	for i, j := range a.side.icmp.errJ {
+		if why, ok := a.natUnsure[j]; ok && i < len(res.ICMP) {
+			res.ICMP[i].Uncertain = why
+		}
+	}
 }
 
 // flowPts is a flow and two points (in either order).

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/calipath/calipath/decode"
 )
@@ -178,6 +179,16 @@ func TestICMPErrorsOfTwoFlowsUnseen(t *testing.T) {
 // their time, seen arriving at node-a/eth0 and, with toPod, at the veth. With dupCapture, node-a/eth0's
 // capture also wrote the first error twice (at one moment).
 func icmpResendCase(t *testing.T, gap int64, toPod, dupCapture bool) *Result {
+	copyAfter := int64(-1)
+	if dupCapture {
+		copyAfter = 0
+	}
+	return icmpCopyCase(t, gap, toPod, copyAfter)
+}
+
+// icmpCopyCase is icmpResendCase with the first error at node-a/eth0 written again copyAfter ns after
+// it (none when negative).
+func icmpCopyCase(t *testing.T, gap int64, toPod bool, copyAfter int64) *Result {
 	dir := t.TempDir()
 	cali, macA := [6]byte{0xee, 0xee, 0xee, 0xee, 0xee, 0xee}, [6]byte{0x0a, 0x58, 0, 0, 0, 1}
 	nicA, rtr := [6]byte{2, 0, 0, 0, 0, 0xa}, [6]byte{2, 0, 0, 0, 1, 0xa}
@@ -199,8 +210,8 @@ func icmpResendCase(t *testing.T, gap int64, toPod, dupCapture bool) *Result {
 	for i := range int64(2) {
 		at := t0 + i*gap
 		add(1, at+40_000, errAt0)
-		if i == 0 && dupCapture {
-			add(1, at+40_000, errAt0)
+		if i == 0 && copyAfter >= 0 {
+			add(1, at+40_000+copyAfter, errAt0)
 		}
 		if toPod {
 			add(0, at+50_000, errAtPod)
@@ -345,5 +356,40 @@ func TestNATUnknownUncertain(t *testing.T) {
 	}
 	if ans[2].Severity != sevError || ans[2].Message != "m" || ans[3].Message != "m" {
 		t.Errorf("changed elsewhere: %+v", ans[2:4])
+	}
+}
+
+// Two byte-identical ICMP errors less than 10 µs apart in node-a/eth0's only capture (or written at
+// one moment) are counted as one error captured twice (Hop.Dup): a duplicated capture and a sender's
+// two errors back to back look the same. The icmp-error-copies finding says so, with the count, the
+// point, the file and the gap; before, nothing did. A copy 300 µs later is a second error (ambiguous,
+// TestICMPErrorsResentApart) and no such finding.
+func TestICMPErrorCopies(t *testing.T) {
+	for _, c := range []struct {
+		copyAfter int64
+		want      int // the finding's count, 0: none
+	}{{5_000, 1}, {0, 1}, {-1, 0}} {
+		r := icmpCopyCase(t, 10_000_000_000, false, c.copyAfter)
+		var got *Anomaly
+		for i, a := range r.Anomalies {
+			if a.Kind == "icmp-error-copies" {
+				got = &r.Anomalies[i]
+			}
+		}
+		if c.want == 0 {
+			if got != nil {
+				t.Errorf("copy after %d ns: %s", c.copyAfter, got.Message)
+			}
+			continue
+		}
+		if got == nil {
+			t.Errorf("copy after %d ns: no icmp-error-copies finding", c.copyAfter)
+			continue
+		}
+		if got.Count != c.want || got.Where.Point != "node-a/eth0" || len(got.Evidence) != 2 ||
+			!strings.Contains(got.Message, "node-a-eth0.pcap") || !strings.Contains(got.Message, "cannot tell") ||
+			!strings.Contains(got.Message, time.Duration(c.copyAfter).String()) {
+			t.Errorf("copy after %d ns: %+v", c.copyAfter, *got)
+		}
 	}
 }

@@ -134,9 +134,12 @@ type matcher struct {
 	natFlows map[[2]uint64]struct{}
 	// natRefused holds the errors errNATShown kept from a NAT candidate that then began a journey.
 	natRefused []natRefusal
-	ambJ       []uint64
-	batch      int   // how many sightings the merge hands over at a time (0: sightingBatch; tests set others)
-	touched    int32 // the values read ahead (matchBatch, evict), kept so that the reads are made
+	// errCopies holds the ICMP errors taken for copies of a frame within copyGap at the sole capture of
+	// their point (copyWin): two errors sent that close together look the same (icmpcopies.go).
+	errCopies []errCopy
+	ambJ      []uint64
+	batch     int   // how many sightings the merge hands over at a time (0: sightingBatch; tests set others)
+	touched   int32 // the values read ahead (matchBatch, evict), kept so that the reads are made
 }
 
 // stageOf identifies where on the path an Observation is: its point, and for -i any captures without
@@ -184,11 +187,19 @@ type journeysOut struct {
 	lateForgotten int
 	ambJ          []uint64 // bitset: journeys matched by position (ambiguous.go)
 	natRefused    []natRefusal
+	errCopies     []errCopy // the ones still taken for copies once matching ended
 }
 
 // out returns matching's output for the stages after the arena.
 func (m *matcher) out() journeysOut {
-	return journeysOut{srcClock: m.srcClock, stamps: m.w.c.Stamps, nat: m.nat, gso: m.gso, late: m.late, lateForgotten: m.lateForgotten, ambJ: m.ambJ, natRefused: m.natRefused}
+	var copies []errCopy
+	for _, c := range m.errCopies { // a provisional copy may have turned out a second packet (ambiguous.go)
+		if m.isDup(c.g) {
+			copies = append(copies, c)
+		}
+	}
+	return journeysOut{srcClock: m.srcClock, stamps: m.w.c.Stamps, nat: m.nat, gso: m.gso, late: m.late, lateForgotten: m.lateForgotten, ambJ: m.ambJ, natRefused: m.natRefused,
+		errCopies: copies}
 }
 
 // corrected returns the corrected timestamp of Observation o, file f's i-th.
@@ -832,6 +843,9 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 	case c.dupJ >= 0:
 		if m.noteDup(c.dupJ, s, stage, node, e) {
 			return
+		}
+		if o.Flags&decode.FlagICMPError != 0 && m.srcAt[o.Source].sole {
+			m.errCopies = append(m.errCopies, errCopy{j: c.dupJ, g: g})
 		}
 		*s.slot = uint64(c.dupJ) + 1
 		m.dup[g/64] |= 1 << (g % 64)

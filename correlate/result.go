@@ -317,6 +317,9 @@ type ICMPError struct {
 	Quoted   string   `json:"quoted"` // "proto src:port → dst:port"
 	Flow     string   `json:"flow,omitempty"`
 	Evidence Evidence `json:"evidence"`
+	// Uncertain says, for an error that may be another listed error rewritten by a NAT the captures do
+	// not show (icmp-error-nat-unknown), that the two may be one; "" otherwise.
+	Uncertain string `json:"uncertain,omitempty"`
 }
 
 // Evidence names one frame.
@@ -376,11 +379,16 @@ type Journey struct {
 	ID           int    `json:"id"`
 	Flow         string `json:"flow"`
 	Dir          string `json:"dir"`    // "c2s" or "s2c"
-	Status       string `json:"status"` // delivered, lost, not-captured, split, merged or unplaced
+	Status       string `json:"status"` // delivered, lost, not-captured, split, merged, unplaced, left-captures or uncertain
 	LastSeen     string `json:"last_seen,omitempty"`
 	NextExpected string `json:"next_expected,omitempty"`
 	Retrans      bool   `json:"retrans,omitempty"` // a TCP segment resending data already sent
-	Hops         []Hop  `json:"hops"`
+	// Uncertain says, for status "uncertain", why the captures cannot settle the journey's end: an ICMP
+	// error last seen where an error alike but for the flow it quotes began next on its node, which a
+	// NAT the captures do not show may have made of it (icmp-error-nat-unknown); it names the other
+	// journey, the points and what calipath would have said otherwise. "" for every other journey.
+	Uncertain string `json:"uncertain,omitempty"`
+	Hops      []Hop  `json:"hops"`
 }
 
 // Hop is one observation of a journey.

@@ -482,6 +482,12 @@ func (h *htmlDoc) icmp() {
 			rows = append(rows, []hcell{tc(fmt.Sprintf("%d more", v.moreICMP))})
 		}
 		hTable(w, []string{"point", "type/code", "MTU", "from", "to", "quotes", "flow", "frame"}, rows, nil)
+		for _, ic := range v.icmp { // an error that may be another one rewritten by NAT (icmp-error-nat-unknown)
+			if ic.Uncertain != "" {
+				fmt.Fprintf(w, "<p>%s, frame %s: %s</p>\n", esc(ic.Point), esc(v.label(ic.Evidence.File)+":"+itoa(int(ic.Evidence.Frame))),
+					esc(ic.Uncertain))
+			}
+		}
 	}
 }
 

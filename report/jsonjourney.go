@@ -10,7 +10,7 @@ import (
 type journeyTmpl struct {
 	depth int // the journey's
 	// the journey's members' (each its comma, line break, indentation and key)
-	id, flow, dir, status, lastSeen, nextExpected, retrans, hops string
+	id, flow, dir, status, lastSeen, nextExpected, retrans, uncertain, hops string
 	// a hop's: its start and first key, its other members'
 	hop, file, frame, ts, delta, ttl, encap, changes, clockBound, dup, len, tcpFlags, wireguard, wgCounter string
 	wgEnd, change, changesEnd, hopEnd, hopsEnd, end                                                        string
@@ -21,7 +21,8 @@ func newJourneyTmpl(d int) *journeyTmpl {
 	m3 := func(key string) string { return "," + jsonLine(d+3) + `"` + key + `": ` } // a hop's
 	return &journeyTmpl{depth: d,
 		id: "{" + jsonLine(d+1) + `"id": `, flow: m("flow"), dir: m("dir"), status: m("status"),
-		lastSeen: m("last_seen"), nextExpected: m("next_expected"), retrans: m("retrans") + "true", hops: m("hops"),
+		lastSeen: m("last_seen"), nextExpected: m("next_expected"), retrans: m("retrans") + "true",
+		uncertain: m("uncertain"), hops: m("hops"),
 		hop: "," + jsonLine(d+2) + "{" + jsonLine(d+3) + `"point": `, file: m3("file"), frame: m3("frame"),
 		ts: m3("ts_ns"), delta: m3("delta_ns"), ttl: m3("ttl"), encap: m3("encap"), changes: m3("changes"),
 		dup: m3("dup"), len: m3("len"), tcpFlags: m3("tcp_flags"),
@@ -64,6 +65,10 @@ func writeJourney(e *jsonEnc, x *correlate.Journey) {
 	}
 	if x.Retrans {
 		b = append(b, t.retrans...)
+	}
+	if x.Uncertain != "" {
+		b = append(b, t.uncertain...)
+		b = safetext.AppendJSONString(b, x.Uncertain)
 	}
 	b = append(b, t.hops...)
 	if len(x.Hops) == 0 {

@@ -289,5 +289,15 @@ func mdICMP(w io.Writer, v *view) {
 			rows = append(rows, []string{fmt.Sprintf("%d more", v.moreICMP)})
 		}
 		mdTable(w, []string{"Point", "Type/code", ">MTU", "From", "To", "Quotes", "Flow", "Frame"}, rows)
+		notes := false
+		for _, ic := range v.icmp { // an error that may be another one rewritten by NAT (icmp-error-nat-unknown)
+			if ic.Uncertain != "" {
+				fmt.Fprintf(w, "- %s, frame %s: %s\n", mdCell(ic.Point), mdCell(evidence(ic.Evidence)), mdCell(ic.Uncertain))
+				notes = true
+			}
+		}
+		if notes {
+			fmt.Fprintln(w)
+		}
 	}
 }

@@ -510,6 +510,9 @@ func (t *text) icmp(v *view) {
 			}
 			t.wrap("  ", "    ", head)
 			t.wrap("    quotes ", "      ", ic.Quoted+"; frame "+evidence(ic.Evidence))
+			if ic.Uncertain != "" {
+				t.wrap("    ", "    ", ic.Uncertain)
+			}
 		}
 		if v.moreICMP > 0 {
 			t.line(fmt.Sprintf("  … %d more", v.moreICMP))

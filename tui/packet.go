@@ -242,6 +242,11 @@ func (p *packetView) view(c *common, w, h int) string {
 		head += " · reading frames…"
 	}
 	b.WriteString(st.header.Render(fit(head, w)) + "\n")
+	if j.Uncertain != "" { // an ICMP error that may have crossed a NAT unseen (icmp-error-nat-unknown)
+		for _, l := range strings.Split(joinWrap(strings.Fields(clean(j.Uncertain)), " ", w), "\n") {
+			b.WriteString(st.warn.Render(fit(l, w)) + "\n")
+		}
+	}
 	n := len(j.Hops)
 	if n == 0 {
 		return b.String()

@@ -29,7 +29,8 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	healthy-wireguard wireguard-underlay-loss wireguard-blocked wireguard-mtu-blackhole wireguard-fragmented
 	wireguard-bypass same-node vlan-ipip vlan-loss router-any-bgp router-any-drop router-any-ipip
 	router-three-ifaces router-three-ifaces-any router-three-ifaces-drop healthy-vxlan6 vxlan6-underlay-drop
-	ndp-gateway-off6 late-capture pmtu-discovery6 mtu-blackhole6 oneway state-neigh-failed6)
+	ndp-gateway-off6 late-capture pmtu-discovery6 mtu-blackhole6 oneway state-neigh-failed6
+	nat-error-late)
 
 # Scenarios calipath cannot follow yet (see the README). They go to scenarios-pending/, out of the
 # globs of calipath's lab and report tests; the truth tests read them.
@@ -429,6 +430,9 @@ start_captures() {
 		# late-capture: node-b's eth0 is captured late (late_capture), and node-b has no -i any
 		# capture (it would cover eth0 from the start).
 		[ "${LATE_CAP:-}" = 1 ] && [ "$nd" = node-b ] && continue
+		# nat-error-late: node-a's cali capture is cut to begin late (cut_late), and node-a has neither
+		# an -i any capture nor its dumpcap file (both would cover the cali from the start).
+		[ "${LATE_CALI_A:-}" = 1 ] && [ "$nd" = node-a ] && cap "$nd" eth0 underlay && continue
 		cap "$nd" eth0 underlay
 		cap "$nd" any any
 		[ "${ANY_SLL1:-}" = 1 ] && cap "$nd" any sll1
@@ -487,6 +491,7 @@ start_captures() {
 		done
 		return
 	fi
+	[ "${LATE_CALI_A:-}" = 1 ] && return
 	cali=$(calname default.pod-a)
 	local args=(-i "$cali") ifs=$cali
 	if [ -n "${POD_C:-}" ]; then
@@ -605,6 +610,42 @@ late_capture() {
 	traffic
 }
 
+# nat_error_late: pod-a sends one datagram to the Service address 10.96.0.10:53, which node-a DNATs to
+# pod-b's port 9009, where nothing listens; pod-b answers ICMP port-unreachable, which node-a's conntrack
+# un-NATs on its way back to pod-a (the quoted destination becomes 10.96.0.10:53 again between node-a's
+# tunl0 and pod-a's cali). node-b has to learn pod-b's MAC first (asking every 100 ms), and pod-b
+# answers ARP only after 0.3 s, so the error comes back some 0.3 s after the datagram left. Then the
+# standard exchange. Afterwards pod-a's cali capture is cut to begin in between (cut_late), as a capture
+# started once an incident is under way holds it: the datagram is seen after the DNAT only, its error on
+# both sides of it.
+nat_error_late() {
+	local cb
+	cb=$(calname default.pod-b)
+	rule node-b sysctl -qw "net.ipv4.neigh.$cb.retrans_time_ms=100" "net.ipv4.neigh.$cb.mcast_solicit=20"
+	rule pod-b sysctl -qw net.ipv4.conf.all.arp_ignore=8
+	client pod-a udp -addr "$SVC_IP:53" -n 1 -timeout 2s &
+	local p=$!
+	sleep 0.3
+	rule pod-b sysctl -qw net.ipv4.conf.all.arp_ignore=0
+	wait "$p" || true
+	traffic
+}
+
+# cut_late NODE IFACE: drops the frames of NODE-IFACE.pcap before the moment halfway between the first
+# datagram to 10.96.0.10:53 there and the first ICMP error after it (editcap -A): what a capture started
+# at that moment holds. Starting a tcpdump there after the datagram took up to 1.4 s under load, which
+# made the datagram's wait on node-b longer than calipath's default window (1 s).
+cut_late() {
+	local f="$DIR/$1-$2.pcap" q e at
+	q=$(tcpdump -tt -nn -r "$f" 'udp and dst port 53' 2>/dev/null | head -1 | cut -d' ' -f1)
+	e=$(tcpdump -tt -nn -r "$f" 'icmp[0] = 3' 2>/dev/null | head -1 | cut -d' ' -f1)
+	[ -n "$q" ] && [ -n "$e" ] || die "cut_late: no datagram ($q) or error ($e) in $f"
+	at=$(awk -v q="$q" -v e="$e" 'BEGIN { printf "%.9f", (q + e) / 2 }')
+	editcap -F nsecpcap -A "$at" "$f" "$f.cut" >/dev/null
+	mv "$f.cut" "$f"
+	log "late node=$1 iface=$2 cut=editcap -A $at"
+}
+
 run_scenario() {
 	local sc=$1 mode=ipip out=$OUT
 	if [ -z "$out" ]; then
@@ -615,7 +656,7 @@ run_scenario() {
 	rm -rf "$DIR"
 	mkdir -p "$DIR"
 	: >"$DIR/traffic.log"
-	unset NO_DEFAULT_A WITH_EXT TWO_ROUTERS ANY_ONLY VXLAN_UDPCSUM POD_C DUMP_STATE VLAN ANY_SLL1 ROUTER_ANY V6 LATE_CAP V6_QUIET
+	unset NO_DEFAULT_A WITH_EXT TWO_ROUTERS ANY_ONLY VXLAN_UDPCSUM POD_C DUMP_STATE VLAN ANY_SLL1 ROUTER_ANY V6 LATE_CAP V6_QUIET LATE_CALI_A
 	case $sc in
 	*wireguard*) mode=wireguard ;;
 	esac
@@ -642,6 +683,7 @@ run_scenario() {
 	state-neigh-failed) mode=bgp DUMP_STATE=1 ;;
 	state-*) DUMP_STATE=1 ;;
 	late-capture) LATE_CAP=1 ;;
+	nat-error-late) LATE_CALI_A=1 ;;
 	esac
 	log "scenario $sc"
 	if [ "$mode" = wireguard ]; then
@@ -725,6 +767,10 @@ run_scenario() {
 			rule router-1 nft add chain ip lab labout '{ type filter hook output priority 0; }'
 			rule router-1 nft add rule ip lab labout icmp type destination-unreachable icmp code frag-needed drop
 		fi
+		;;
+	nat-error-late)
+		rule node-a iptables -t nat -A PREROUTING -d "$SVC_IP/32" -p udp --dport 53 -j DNAT --to-destination "$POD_B_IP:9009"
+		log "nat kind=dnat node=node-a from=$SVC_IP:53 to=$POD_B_IP:9009 proto=udp"
 		;;
 	clusterip-dnat)
 		rule node-a iptables -t nat -A PREROUTING -d "$SVC_IP/32" -p tcp --dport 80 -j DNAT --to-destination "$POD_B_IP:8080"
@@ -938,6 +984,7 @@ run_scenario() {
 		;;
 	healthy-vxlan6 | vxlan6-underlay-drop | ndp-gateway-off6) traffic6 ;;
 	late-capture) late_capture ;;
+	nat-error-late) nat_error_late ;;
 	pmtu-discovery6) traffic6 8s ;;
 	mtu-blackhole6)
 		traffic6
@@ -951,6 +998,7 @@ run_scenario() {
 	[ "${DUMP_STATE:-}" = 1 ] && dump_state
 	stop_captures
 	cleanup
+	[ "$sc" = nat-error-late ] && cut_late node-a "$ca"
 	local t0
 	t0=$("$TMP/pcapshift" -first "$DIR"/*.pcap)
 	case $sc in
@@ -986,6 +1034,9 @@ main() {
 	for s in "${want[@]}"; do printf '%s\n' "${SCENARIOS[@]}" | grep -qx "$s" || die "unknown scenario $s"; done
 	local tool
 	for tool in tcpdump dumpcap ip nft iptables bridge go sha1sum; do command -v "$tool" >/dev/null || die "missing $tool"; done
+	if printf '%s\n' "${want[@]}" | grep -qx nat-error-late; then
+		command -v editcap >/dev/null || die "missing editcap (nat-error-late cuts a capture to begin late)"
+	fi
 	if printf '%s\n' "${want[@]}" | grep -qx healthy-vxlan-offload; then
 		command -v ethtool >/dev/null || die "missing ethtool (healthy-vxlan-offload logs the offload settings)"
 	fi

@@ -43,25 +43,27 @@ import (
 
 // Truth is the JSON document written for a scenario.
 type Truth struct {
-	Scenario          string        `json:"scenario"`
-	Mode              string        `json:"mode"`
-	Nodes             []Node        `json:"nodes"`
-	Routers           []Router      `json:"routers"`
-	External          []External    `json:"external,omitempty"`
-	Points            []Point       `json:"points"`
-	Links             []Links       `json:"links,omitempty"`
-	VLANs             []VLAN        `json:"vlans,omitempty"`
-	CookedV1          []CookedV1    `json:"cooked_v1,omitempty"`
-	Checked           []string      `json:"checked_against,omitempty"`
-	MultiInterface    []Multi       `json:"multi_interface,omitempty"`
-	Flows             []Flow        `json:"flows"`
-	NAT               []NAT         `json:"nat"`
-	Clock             *Clock        `json:"clock"`
-	Rules             []Rule        `json:"rules"`
-	Traffic           []TrafficLine `json:"traffic"`
-	Daemon            []string      `json:"ipipd,omitempty"`
-	WireGuard         *WireGuard    `json:"wireguard,omitempty"`
-	ICMP              []ICMPSeen    `json:"icmp_errors"`
+	Scenario       string        `json:"scenario"`
+	Mode           string        `json:"mode"`
+	Nodes          []Node        `json:"nodes"`
+	Routers        []Router      `json:"routers"`
+	External       []External    `json:"external,omitempty"`
+	Points         []Point       `json:"points"`
+	Links          []Links       `json:"links,omitempty"`
+	VLANs          []VLAN        `json:"vlans,omitempty"`
+	CookedV1       []CookedV1    `json:"cooked_v1,omitempty"`
+	Checked        []string      `json:"checked_against,omitempty"`
+	MultiInterface []Multi       `json:"multi_interface,omitempty"`
+	Flows          []Flow        `json:"flows"`
+	NAT            []NAT         `json:"nat"`
+	Clock          *Clock        `json:"clock"`
+	Rules          []Rule        `json:"rules"`
+	Traffic        []TrafficLine `json:"traffic"`
+	Daemon         []string      `json:"ipipd,omitempty"`
+	WireGuard      *WireGuard    `json:"wireguard,omitempty"`
+	ICMP           []ICMPSeen    `json:"icmp_errors"`
+	// ICMPNAT lists the ICMP errors seen rewritten by NAT between two points of a node (icmpNAT).
+	ICMPNAT           []ICMPNATSeen `json:"icmp_nat,omitempty"`
 	ExpectedAnomalies []Anomaly     `json:"expected_anomalies"`
 	// State lists each node's `ip` dumps (state-* scenarios), and ExpectedExplanations the lines of
 	// them that explain the drops the rules caused (state.go).
@@ -390,6 +392,7 @@ func computeView(dir string, checkView bool) (*lab, error) {
 	l.icmpAnomalies(icmps)
 	l.icmps = icmps
 	l.flows(all, data)
+	l.icmpNAT(icmps)
 	l.arpAnomalies(arps)
 	l.wgTruth()
 	if l.t.Clock != nil {
@@ -660,6 +663,8 @@ type icmpObs struct {
 	src, dst netip.Addr
 	id       uint16
 	quoted   string // ICMPv6 Packet Too Big: the innermost flow of the packet it quotes (quotedFlow6), or ""
+	length   int    // IPv4: the error's IP total length
+	quote    string // IPv4: the flow of the packet it quotes, "proto src:port → dst:port" (quoteFlow4)
 }
 
 func (l *lab) readPoint(p *Point, all map[string][]obs, segs *[]obs, arps *[]arpSeen, icmps *[]icmpObs) error {
@@ -815,7 +820,8 @@ func (l *lab) follow(where string, ts int64, frame int, ip *layers.IPv4, next go
 	case *layers.ICMPv4:
 		typ := int(l4.TypeCode.Type())
 		if typ == 3 || typ == 11 || typ == 12 {
-			io := icmpObs{point: where, ts: o.ts, typ: typ, code: int(l4.TypeCode.Code()), src: o.src, dst: o.dst, id: ip.Id}
+			io := icmpObs{point: where, ts: o.ts, typ: typ, code: int(l4.TypeCode.Code()), src: o.src, dst: o.dst, id: ip.Id,
+				length: int(ip.Length), quote: quoteFlow4(l4.Payload)}
 			if typ == 3 && io.code == 4 {
 				io.mtu = int(l4.Seq) // next-hop MTU sits in the low half of the rest-of-header word
 			}
@@ -867,6 +873,17 @@ func (l *lab) origin(o obs) (endpoint, bool) {
 			if e, ok := l.selfNode(p.node, o.src, p.at); ok {
 				return e, true
 			}
+		}
+	}
+	return endpoint{}, false
+}
+
+// lateOrigin is the pod that sent o when its veth's capture began only after o was seen (a "late"
+// point of lab.log): o's source is that pod's address and o came before the capture's first frame.
+func (l *lab) lateOrigin(o obs) (endpoint, bool) {
+	for _, e := range l.pods {
+		if e.ip == o.src && l.late[e.at] && o.ts < l.first[e.at] {
+			return e, true
 		}
 	}
 	return endpoint{}, false
@@ -1128,6 +1145,13 @@ func (l *lab) flows(all map[string][]obs, data []obs) {
 				}
 			}
 		}
+		if len(origins) == 0 {
+			// Sent before its pod's veth was captured (a late capture there): followed from its first
+			// sighting, its flow the tuple seen there.
+			if e, ok := l.lateOrigin(group[0]); ok {
+				src, origins = e, []int{0}
+			}
+		}
 		for n, oi := range origins {
 			end := len(group)
 			if n+1 < len(origins) {
@@ -1229,6 +1253,10 @@ func (l *lab) unseen(fs *flowSet) {
 		found := false
 		for fk := range fs.flows {
 			if fk.proto == proto && fk.src == src.ip.String() && fk.dst == dst && (sport == 0 || fk.sport == sport) {
+				found = true
+			}
+			// Seen after a DNAT only (its pod's veth captured late): the same source port.
+			if proto == "udp" && sport != 0 && fk.proto == proto && fk.src == src.ip.String() && fk.sport == sport {
 				found = true
 			}
 		}
@@ -1486,15 +1514,25 @@ func (l *lab) arpAnomalies(arps []arpSeen) {
 	asked := map[q]bool{}
 	answered := map[q]string{}
 	var order []q
+	// An ARP request asked again at its point before any reply for its target went unanswered: the
+	// kernel repeats a request only while the address stays unresolved (nat-error-late: node-b's
+	// requests for pod-b, every 100 ms until pod-b answers).
+	pending := map[q]bool{}
+	again := map[q]bool{}
 	for _, a := range arps {
 		if a.request {
 			k := q{a.point, a.targetIP.String(), a.v6}
 			if !asked[k] {
 				order = append(order, k)
 			}
-			asked[k] = true
+			if pending[k] && !a.v6 {
+				again[k] = true
+			}
+			asked[k], pending[k] = true, true
 		} else {
-			answered[q{a.point, a.senderIP.String(), a.v6}] = a.senderMAC
+			k := q{a.point, a.senderIP.String(), a.v6}
+			answered[k] = a.senderMAC
+			pending[k] = false
 		}
 	}
 	for _, k := range order {
@@ -1520,8 +1558,96 @@ func (l *lab) arpAnomalies(arps []arpSeen) {
 			l.add("proxy-arp-missing", k.point)
 		case !ok:
 			l.add("arp-unanswered", k.point)
+		case again[k] && !(cali && k.target == "169.254.1.1"):
+			l.add("arp-unanswered", k.point)
 		case cali && k.target == "169.254.1.1" && mac != "ee:ee:ee:ee:ee:ee":
 			l.add("arp-unexpected-mac", k.point)
+		}
+	}
+}
+
+// ICMPNATSeen is one ICMP error seen on both sides of a NAT: at From quoting Before, then at To
+// quoting After (the same error: its IP id, type, code and length). Shown says whether a NAT of the
+// quoted flow's own packets between those quotes was captured (Truth.NAT); when not, the captures
+// cannot tell this error from two, and icmp-error-nat-unknown is expected on From→To.
+type ICMPNATSeen struct {
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Before string `json:"before"`
+	After  string `json:"after"`
+	Shown  bool   `json:"shown"`
+}
+
+// quoteFlow4 is the flow of the IPv4 packet an ICMP error quotes (q: the error's body after its
+// 8-byte header), "proto src:port → dst:port" (ports for TCP and UDP only), or "" when cut short.
+func quoteFlow4(q []byte) string {
+	if len(q) < 20 || q[0]>>4 != 4 {
+		return ""
+	}
+	hl := int(q[0]&0xf) * 4
+	src, _ := netip.AddrFromSlice(q[12:16])
+	dst, _ := netip.AddrFromSlice(q[16:20])
+	proto := map[byte]string{1: "icmp", 6: "tcp", 17: "udp"}[q[9]]
+	if proto == "" {
+		proto = strconv.Itoa(int(q[9]))
+	}
+	if (q[9] == 6 || q[9] == 17) && len(q) >= hl+4 {
+		sp, dp := int(binary.BigEndian.Uint16(q[hl:])), int(binary.BigEndian.Uint16(q[hl+2:]))
+		return proto + " " + ipport(src, sp) + " → " + ipport(dst, dp)
+	}
+	return proto + " " + src.String() + " → " + dst.String()
+}
+
+// icmpNAT finds the ICMP errors (IPv4) seen again, on the same node, with another quote: a NAT between
+// the two points rewrote the error as it had rewritten the packet it quotes (conntrack). One error is
+// one IP id, type, code and length, whatever its addresses. Where no NAT of the quoted flow's own
+// packets joins the two quotes (none in Truth.NAT: they were not captured on both sides of it), the
+// captures show two errors alike but for the flow they quote, which may be one or two:
+// icmp-error-nat-unknown.
+func (l *lab) icmpNAT(icmps []icmpObs) {
+	type k struct {
+		id             uint16
+		typ, code, len int
+	}
+	by := map[k][]icmpObs{}
+	var order []k
+	for _, o := range icmps {
+		if o.v6 || o.quote == "" {
+			continue
+		}
+		key := k{o.id, o.typ, o.code, o.length}
+		if by[key] == nil {
+			order = append(order, key)
+		}
+		by[key] = append(by[key], o)
+	}
+	node := func(pt string) string { n, _, _ := strings.Cut(pt, "/"); return n }
+	ends := func(q string) []string { // the endpoints a quote names
+		_, rest, _ := strings.Cut(q, " ")
+		a, b, _ := strings.Cut(rest, " → ")
+		return []string{a, b}
+	}
+	for _, key := range order {
+		seen := by[key]
+		sort.SliceStable(seen, func(i, j int) bool { return seen[i].ts < seen[j].ts })
+		for i := 1; i < len(seen); i++ {
+			a, b := seen[i-1], seen[i]
+			if a.quote == b.quote || node(a.point) != node(b.point) {
+				continue
+			}
+			shown := false
+			ea, eb := ends(a.quote), ends(b.quote)
+			for _, n := range l.t.NAT {
+				for x := range 2 {
+					if n.From == ea[x] && n.To == eb[x] || n.From == eb[x] && n.To == ea[x] {
+						shown = true
+					}
+				}
+			}
+			l.t.ICMPNAT = append(l.t.ICMPNAT, ICMPNATSeen{From: a.point, To: b.point, Before: a.quote, After: b.quote, Shown: shown})
+			if !shown {
+				l.add("icmp-error-nat-unknown", a.point+"→"+b.point)
+			}
 		}
 	}
 }

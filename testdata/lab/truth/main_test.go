@@ -171,6 +171,13 @@ func TestScenarioFindings(t *testing.T) {
 		// address-unreachable. pod-b's later solicitation of its gateway is answered without the target
 		// link-layer address option (from ee:ee:ee:ee:ee:ee: no nd-unexpected-mac).
 		"state-neigh-failed6": {"encap-drop " + b + "→node-b/vxlan-v6.calico", "nd-unanswered node-b/eth0", "icmp-unreachable " + b},
+		// pod-a's datagram to a Service address, DNATed on node-a to a port of pod-b nothing listens on,
+		// sent before pod-a's cali was captured: seen after the DNAT only. pod-b's port-unreachable,
+		// un-NATed by node-a's conntrack between its tunl0 and pod-a's cali, is seen on both sides with two
+		// quotes that no captured packet of the quoted flow joins; node-b asked for pod-b's MAC several
+		// times before pod-b answered.
+		"nat-error-late": {"icmp-error-nat-unknown node-a/tunl0→" + a, "capture-gap " + a, "arp-unanswered " + b,
+			"icmp-unreachable " + a, "icmp-unreachable " + b},
 	}
 	for _, dir := range scenarioDirs(t) {
 		if _, ok := want[filepath.Base(dir)]; !ok {
