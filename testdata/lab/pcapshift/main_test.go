@@ -89,3 +89,31 @@ func TestShiftKeepsSLL2LinkType(t *testing.T) {
 		t.Error("shift of a missing file succeeded")
 	}
 }
+
+// TestClockStepAndSlew: a step moves every time from its moment on by its size; a slew moves the
+// times during it by its rate and every later one by its whole amount; both count from -t0 in true
+// time, with the offset and drift added.
+func TestClockStepAndSlew(t *testing.T) {
+	const t0 = int64(1_700_000_000_000_000_000)
+	s := int64(time.Second)
+	step := clock{t0: t0, step: -2 * time.Millisecond, stepAt: 2 * time.Second, offset: time.Millisecond}
+	slew := clock{t0: t0, slewPPM: 20000, slewAt: time.Second, slewFor: 100 * time.Millisecond, driftPPM: 100}
+	for _, c := range []struct {
+		name string
+		c    clock
+		t    int64
+		want int64
+	}{
+		{"before the step", step, t0 + 2*s - 1, t0 + 2*s - 1 + 1e6},
+		{"at the step", step, t0 + 2*s, t0 + 2*s + 1e6 - 2e6},
+		{"after the step", step, t0 + 5*s, t0 + 5*s - 1e6},
+		{"before the slew", slew, t0 + s, t0 + s + 100e3},                 // 100 ppm of 1 s
+		{"in the slew", slew, t0 + s + 50e6, t0 + s + 50e6 + 105e3 + 1e6}, // 20000 ppm of 50 ms
+		{"after the slew", slew, t0 + 3*s, t0 + 3*s + 300e3 + 2e6},        // 20000 ppm of 100 ms
+		{"before t0", slew, t0 - s, t0 - s - 100e3},
+	} {
+		if got := c.c.at(c.t); got != c.want {
+			t.Errorf("%s: %d, want %d (diff %d ns)", c.name, got, c.want, got-c.want)
+		}
+	}
+}
