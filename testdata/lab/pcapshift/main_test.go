@@ -82,7 +82,7 @@ func TestShiftKeepsSLL2LinkType(t *testing.T) {
 	if len(b) != len(hdr) || b[20] != 0x14 || b[21] != 0x01 {
 		t.Fatalf("header changed: % x", b)
 	}
-	if sec, usec := b[24]|0, b[28]; sec != 0xe9 || usec != 6 {
+	if sec, usec := b[24], b[28]; sec != 0xe9 || usec != 6 {
 		t.Errorf("timestamp bytes %x/%x, want e9/06 (1001 s, 6 µs)", sec, usec)
 	}
 	if err := shift(name[:len(name)-4]+"-missing.pcap", 0, 0, 0); err == nil {
