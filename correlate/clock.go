@@ -765,7 +765,7 @@ func (w *world) oneSidedMethods(models []clockModel, pairs map[[2]int][]delaySam
 		limit := fmt.Sprintf("offset %s %s%s; taken as equal", rel, time.Duration(m.offset), through)
 		if h := m.hull; len(h) > 1 {
 			limit = fmt.Sprintf("offset %s %s at the first sampled packet, %s %s at the last (%s later)%s; taken at the "+
-				"tightest limit at each moment for a drift up to %g ppm (the drift shown is no measurement)", rel,
+				"tightest limit at each moment for a drift up to %g ppm (no drift is measured)", rel,
 				time.Duration(math.Round(h[0].y)), rel, time.Duration(math.Round(h[len(h)-1].y)),
 				time.Duration(h[len(h)-1].x-h[0].x).Round(time.Millisecond), through, maxDrift*1e6)
 		}
