@@ -130,6 +130,9 @@ type limitJump struct {
 	size     int64
 	from, to float64
 	n        int
+	// least: the least jump limitsJump takes in these limits (jumpFloor, or more by their jitter):
+	// what a step must exceed to show, found or not.
+	least int64
 }
 
 // jumpFloor is the least jump limitsJump takes, whatever the limits' jitter: latencies of packets
@@ -149,7 +152,7 @@ const jumpSpan = 10 * time.Millisecond
 // without one.
 func limitsJump(pts, h []hullPt, upper bool) (j limitJump, ok bool) {
 	if len(pts) < 2 || len(h) == 0 {
-		return j, false
+		return limitJump{least: -1}, false
 	}
 	slack := make([]float64, len(pts))
 	for i, p := range pts {
@@ -192,5 +195,6 @@ func limitsJump(pts, h []hullPt, upper bool) (j limitJump, ok bool) {
 			j = limitJump{size: int64(s), from: pts[i].x, to: pts[k-1].x, n: k - i}
 		}
 	}
+	j.least = int64(thr)
 	return j, best >= thr
 }
