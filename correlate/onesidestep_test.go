@@ -144,6 +144,11 @@ func TestOneSidedStepLab(t *testing.T) {
 					said = &r.Anomalies[i]
 				}
 			}
+			for _, sg := range r.Segments {
+				if sg.ClockBound == BoundNone && strings.Contains(sg.ClockNote, "limits jump") && strings.HasSuffix(sg.ClockNote, ".") {
+					t.Errorf("%s: %s → %s: the note ends in a full stop the tables add too: %s", name, sg.From, sg.To, sg.ClockNote)
+				}
+			}
 			if c == (labClock{}) {
 				if said != nil || bounds == 0 {
 					t.Errorf("%s: %d bounds given, jump said: %v, want bounds and no jump", name, bounds, said)

@@ -127,7 +127,7 @@ func (a *analysis) nodeClock(x, y int) (bound, note string) {
 	}
 	if j := a.jumpedOn(x, y); j >= 0 && bound == BoundNone {
 		return BoundNone, "not known: " + a.openClock(j) + ", and " + a.jumpWhy(j) + ", so these latencies are neither " +
-			"lower nor upper bounds. " + a.jumpFix(j)
+			"lower nor upper bounds. " + strings.TrimSuffix(a.jumpFix(j), ".") // the tables end notes with "."
 	}
 	why, limit := strings.Join(open, "; "), ", taken at its limit"
 	if len(open) > 1 {
