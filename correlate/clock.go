@@ -776,7 +776,7 @@ func (w *world) oneSidedMethods(models []clockModel, pairs map[[2]int][]delaySam
 				"ppm?): not corrected, and the latencies across it are not given", time.Duration(m.jump.size).Round(time.Microsecond),
 				fmtAt(m.t0+int64(m.jump.from)), maxDrift*1e6)
 		} else if m.jump.least > 0 {
-			m.method += fmt.Sprintf("; these bounds hold if its clock neither stepped nor was slewed faster than %g ppm "+
+			m.method += fmt.Sprintf("; these bounds hold if its clock made no step nor a slew faster than %g ppm "+
 				"during the capture: its limits show no jump of %s or more (packets one way show no smaller one, nor one "+
 				"with under %s of them on one side, and such a one can move the bounds by its size)", maxDrift*1e6,
 				time.Duration(m.jump.least).Round(time.Microsecond), jumpSpan)
