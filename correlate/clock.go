@@ -51,6 +51,10 @@ type clockModel struct {
 	openVia int
 	hull    []hullPt
 	hullUp  bool // the hull's limits are from above (sideUpper)
+	// jump: for such a clock, where its limits leave every line within maxDrift (limitsJump); jumped
+	// says there is one. Its limit is then no bound: latencies it bounds are not given (chainNext).
+	jump   limitJump
+	jumped bool
 }
 
 func (m *clockModel) correct(t int64) int64 {
@@ -720,6 +724,11 @@ func (w *world) oneSided(models []clockModel, pairs map[[2]int][]delaySample, si
 			break
 		}
 	}
+	for n := range models {
+		if (side[n] == sideUpper || side[n] == sideLower) && len(pts[n]) > 0 && models[n].hull != nil {
+			models[n].jump, models[n].jumped = limitsJump(pts[n], models[n].hull, side[n] == sideUpper)
+		}
+	}
 	w.oneSidedMethods(models, pairs, side, keys, have)
 }
 
@@ -756,12 +765,22 @@ func (w *world) oneSidedMethods(models []clockModel, pairs map[[2]int][]delaySam
 		limit := fmt.Sprintf("offset %s %s%s; taken as equal", rel, time.Duration(m.offset), through)
 		if h := m.hull; len(h) > 1 {
 			limit = fmt.Sprintf("offset %s %s at the first sampled packet, %s %s at the last (%s later)%s; taken at the "+
-				"tightest limit at each moment for a drift up to %g ppm (the drift shown is no measurement)", rel,
+				"tightest limit at each moment for a drift up to %g ppm (no drift is measured)", rel,
 				time.Duration(math.Round(h[0].y)), rel, time.Duration(math.Round(h[len(h)-1].y)),
 				time.Duration(h[len(h)-1].x-h[0].x).Round(time.Millisecond), through, maxDrift*1e6)
 		}
 		m.method = fmt.Sprintf("one-way (%s only): %s: latencies %s it are lower bounds, %s it upper bounds (the segment table marks them)",
 			path, limit, lower, upper)
+		if m.jumped {
+			m.method += fmt.Sprintf("; but its limits jump by %s or more from %s on (a clock step or a slew faster than %g "+
+				"ppm?): not corrected, and the latencies across it are not given", time.Duration(m.jump.size).Round(time.Microsecond),
+				fmtAt(m.t0+int64(m.jump.from)), maxDrift*1e6)
+		} else if m.jump.least > 0 {
+			m.method += fmt.Sprintf("; these bounds hold if its clock made no step nor a slew faster than %g ppm "+
+				"during the capture: its limits show no jump of %s or more (packets one way show no smaller one, nor one "+
+				"with under %s of them on one side, and such a one can move the bounds by its size)", maxDrift*1e6,
+				time.Duration(m.jump.least).Round(time.Microsecond), jumpSpan)
+		}
 	}
 }
 

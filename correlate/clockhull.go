@@ -3,6 +3,7 @@ package correlate
 import (
 	"math"
 	"sort"
+	"time"
 )
 
 // hullPt is a limit a sample sets on a one-sided clock (oneSided): at x (reference ns since t0) the
@@ -117,4 +118,83 @@ func hullVia(h []hullPt) int {
 		}
 	}
 	return h[0].u + 1
+}
+
+// limitJump is where a one-sided clock's limits leave the tightest line a clock within maxDrift can
+// follow (limitsJump): every limit from ref ns from to to, set by n packets, at least size from the
+// clock as taken (the hull), which no packet between them comes nearer. A clock step (ntpd, chrony), a
+// slew faster than maxDrift, or every packet then that much slower (or faster) on its way: limits from
+// one side only cannot tell which, so a clock taken at the hull may be off there by about size, and
+// the latencies it bounds are no bounds.
+type limitJump struct {
+	size     int64
+	from, to float64
+	n        int
+	// least: the least jump limitsJump takes in these limits (jumpFloor, or more by their jitter):
+	// what a step must exceed to show, found or not.
+	least int64
+}
+
+// jumpFloor is the least jump limitsJump takes, whatever the limits' jitter: latencies of packets
+// across a network vary by tens of µs from one to the next.
+const jumpFloor = int64(100 * time.Microsecond)
+
+// jumpSpan is the least time a jump's limits span: packets of one burst queue behind each other and
+// are slow together for a moment; a step or slew moves every limit after it.
+const jumpSpan = 10 * time.Millisecond
+
+// limitsJump finds the jump in the limits pts (sorted by x, as limitHull leaves them) of a clock
+// taken at the hull h (upper: limits from above): the stretch of limits spanning jumpSpan or more
+// whose least distance from h (slack) is the greatest, when that is jumpFloor or more and stepNoise
+// times the limits' jitter: the median change of slack from one limit to the next, by x, where they
+// are less than jumpSpan apart (a packet slower than the one just before by chance moves it by about
+// that; a drift or a step hardly moves limits moments apart, and a step only once). ok is false
+// without one.
+func limitsJump(pts, h []hullPt, upper bool) (j limitJump, ok bool) {
+	if len(pts) < 2 || len(h) == 0 {
+		return limitJump{least: -1}, false
+	}
+	slack := make([]float64, len(pts))
+	for i, p := range pts {
+		slack[i] = p.y - hullAt(h, p.x, upper)
+		if !upper {
+			slack[i] = -slack[i]
+		}
+	}
+	var diffs []float64
+	for i := 1; i < len(pts); i++ {
+		if pts[i].x-pts[i-1].x < float64(jumpSpan) {
+			diffs = append(diffs, math.Abs(slack[i]-slack[i-1]))
+		}
+	}
+	thr := float64(jumpFloor)
+	if len(diffs) > 0 {
+		sort.Float64s(diffs)
+		thr = max(thr, stepNoise*diffs[len(diffs)/2])
+	}
+	// Sliding minimum over the stretches [i, k], k the first limit jumpSpan or more after i.
+	var dq []int // indexes of the stretch, their slack increasing
+	k := 0
+	best := -1.0
+	for i := range pts {
+		for len(dq) > 0 && dq[0] < i {
+			dq = dq[1:]
+		}
+		for k < len(pts) && (k <= i || pts[k-1].x-pts[i].x < float64(jumpSpan)) {
+			for len(dq) > 0 && slack[dq[len(dq)-1]] >= slack[k] {
+				dq = dq[:len(dq)-1]
+			}
+			dq = append(dq, k)
+			k++
+		}
+		if pts[k-1].x-pts[i].x < float64(jumpSpan) {
+			break // no stretch from i on spans jumpSpan
+		}
+		if s := slack[dq[0]]; s > best {
+			best = s
+			j = limitJump{size: int64(s), from: pts[i].x, to: pts[k-1].x, n: k - i}
+		}
+	}
+	j.least = int64(thr)
+	return j, best >= thr
 }

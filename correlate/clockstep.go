@@ -1148,7 +1148,29 @@ func detectClockSteps(f *findings, k *kindRow) []Anomaly {
 		an.Next = fmt.Sprintf("%s Or give --offset %s=D for each part.", k.next, name)
 		out = append(out, an)
 	}
+	out = append(out, limitJumps(f, k)...)
 	return append(append(out, tiedSteps(f, k)...), unresolvedSteps(f, k)...)
+}
+
+// limitJumps says, of each one-sided clock whose limits jump (limitsJump: a step or a fast slew the
+// packets one way only cannot find), where and by how much, that it was not corrected, that the
+// latencies across the node are not given, and how to bound it.
+func limitJumps(f *findings, k *kindRow) []Anomaly {
+	a := f.a
+	var out []Anomaly
+	for n := range a.clocks {
+		if !a.clocks[n].jumped {
+			continue
+		}
+		name := a.w.nodes[n]
+		an := k.anomaly(k.severity, Where{Node: name}, nil, f.ids, 1, nil, "")
+		an.Message = fmt.Sprintf("The clock of %s may have stepped during the capture: %s, and %s. Not corrected: the "+
+			"latencies across %s are not given (neither lower nor upper bounds), nor those of clocks bounded through it.",
+			name, a.openClock(n), a.jumpWhy(n), name)
+		an.Next = a.jumpFix(n) + " Check the node's time service (chronyc tracking, the makestep setting; ntpd's step threshold)."
+		out = append(out, an)
+	}
+	return out
 }
 
 // tiedSteps says, for each step the samples show that could be either of two nodes' and nothing tells

@@ -100,6 +100,8 @@ func (a *analysis) chainNext(n int, s clockSide) int {
 		return chainZero - 1
 	}
 	switch m := &a.clocks[n]; {
+	case m.jumped:
+		return chainZero - 1 // its limits jump (limitsJump): e(n) is not known either way
 	case m.open == sideNone:
 		return chainZero
 	case m.open != s:
@@ -123,6 +125,10 @@ func (a *analysis) nodeClock(x, y int) (bound, note string) {
 			open = append(open, a.openClock(n))
 		}
 	}
+	if j := a.jumpedOn(x, y); j >= 0 && bound == BoundNone {
+		return BoundNone, "not known: " + a.openClock(j) + ", and " + a.jumpWhy(j) + ", so these latencies are neither " +
+			"lower nor upper bounds. " + strings.TrimSuffix(a.jumpFix(j), ".") // the tables end notes with "."
+	}
 	why, limit := strings.Join(open, "; "), ", taken at its limit"
 	if len(open) > 1 {
 		limit = ", taken at their limits"
@@ -136,6 +142,50 @@ func (a *analysis) nodeClock(x, y int) (bound, note string) {
 	return BoundNone, fmt.Sprintf("not known: the clocks of %s and %s are each bounded on one side only (%s), so "+
 		"how far apart they are is unknown either way, and these latencies are neither lower nor upper bounds. "+
 		"%s", a.w.nodes[x], a.w.nodes[y], why, boundFix("them", a.w.nodes[x], a.w.nodes[y]))
+}
+
+// jumpedOn returns the first clock, of x and y and the clocks their limits came through (openVia),
+// whose limits jump (clockModel.jumped), -1 when none does.
+func (a *analysis) jumpedOn(x, y int) int {
+	for _, n := range []int{x, y} {
+		for i := 0; i <= len(a.clocks) && n >= 0 && n < len(a.clocks); i++ {
+			m := &a.clocks[n]
+			if m.jumped {
+				return n
+			}
+			if m.open == sideNone || m.openVia <= 0 || m.openVia-1 == n {
+				break
+			}
+			n = m.openVia - 1
+		}
+	}
+	return -1
+}
+
+// jumpWhy says where node n's one-sided limits jump (limitsJump) and what that can be.
+func (a *analysis) jumpWhy(n int) string {
+	m := &a.clocks[n]
+	return fmt.Sprintf("its limits jump: the %d packets from %s to %s (reference time) set them %s or more "+
+		"from the tightest line a clock drifting up to %g ppm can follow, which none of them comes nearer: a clock "+
+		"step (ntpd or chrony setting it), a slew faster than %g ppm, or every packet then that much slower or faster "+
+		"on its way, which packets one way only cannot tell apart", m.jump.n, fmtAt(m.t0+int64(m.jump.from)),
+		fmtAt(m.t0+int64(m.jump.to)), time.Duration(m.jump.size).Round(time.Microsecond), maxDrift*1e6, maxDrift*1e6)
+}
+
+// jumpFix says how to bound node n's clock, whose limits jump, at every moment.
+func (a *analysis) jumpFix(n int) string {
+	m := &a.clocks[n]
+	name, by := a.w.nodes[n], "another node"
+	if len(m.openBy) > 0 {
+		by = a.w.nodes[m.openBy[0]]
+	}
+	dir := fmt.Sprintf("%s to %s", name, by)
+	if m.open == sideLower {
+		dir = fmt.Sprintf("%s to %s", by, name)
+	}
+	return fmt.Sprintf("Capture packets both ways across %s (a ping from %s will do): its clock is then bounded both ways "+
+		"and a step is found and taken off; or give --offset %s=DURATION for each part of the capture, split at the jump "+
+		"(editcap -B/-A).", name, dir, name)
 }
 
 // boundFix says how to bound the one-sided clocks of the nodes named both ways; who is how the

@@ -409,10 +409,18 @@ func (h *htmlDoc) clocks() {
 	fmt.Fprint(w, "<h2>Clocks</h2>\n")
 	var rows [][]hcell
 	for _, c := range r.Clocks {
+		drift := tc("—")
+		if c.DriftMeasured() {
+			drift = tc(strconv.FormatFloat(c.DriftPPM, 'f', -1, 64))
+		}
+		name, _, _ := c.MethodName()
 		rows = append(rows, []hcell{tc(c.Node), {s: offset(c), num: true, v: c.OffsetNs}, dc(c.BoundNs),
-			tc(strconv.FormatFloat(c.DriftPPM, 'f', -1, 64)), tc(c.Method), nc(c.Samples)})
+			drift, tc(name), nc(c.Samples)})
 	}
 	hTable(w, []string{"node", "offset", "bound", "drift (ppm)", "method", "samples"}, rows, nil)
+	for _, n := range correlate.ClockNotes(r.Clocks) {
+		fmt.Fprintf(w, "<p class=\"ladder-note\">%s</p>\n", esc(n))
+	}
 }
 
 // modes gives the datapath mode of each node pair and the node addresses.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/calipath/calipath/correlate"
 )
 
 // mdCell escapes a table cell: pipes, newlines and the characters Markdown would format. s comes
@@ -241,9 +243,20 @@ func mdClocks(w io.Writer, v *view) {
 	fmt.Fprintf(w, "## Clock offsets\n\n")
 	var rows [][]string
 	for _, c := range r.Clocks {
-		rows = append(rows, []string{c.Node, offset(c), fmt.Sprint(c.DriftPPM), c.Method, itoa(c.Samples)})
+		drift := "—"
+		if c.DriftMeasured() {
+			drift = fmt.Sprint(c.DriftPPM)
+		}
+		name, _, _ := c.MethodName()
+		rows = append(rows, []string{c.Node, offset(c), drift, name, itoa(c.Samples)})
 	}
 	mdTable(w, []string{"Node", "Offset", ">Drift (ppm)", "Method", ">Samples"}, rows)
+	if notes := correlate.ClockNotes(r.Clocks); len(notes) > 0 {
+		for _, n := range notes {
+			fmt.Fprintf(w, "- %s\n", mdCell(n))
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 // mdARP is the ARP table, when a capture saw ARP.

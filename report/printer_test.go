@@ -262,8 +262,8 @@ func TestColor(t *testing.T) {
 }
 
 // TestWidth checks that every line of a text report given a width fits it, and that a report
-// given none (a file or a pipe) cuts nothing: every point's reason, node IP's reason and clock
-// method is there whole, however long the line.
+// given none (a file or a pipe) cuts nothing: every point's reason and node IP's reason is there
+// whole, however long the line, and every clock method (said below the clock table, as prose).
 func TestWidth(t *testing.T) {
 	long := 0
 	for _, name := range allScenarios() {
@@ -287,12 +287,16 @@ func TestWidth(t *testing.T) {
 			for _, n := range res.NodeIPs {
 				whole = append(whole, "("+n.Reason+")")
 			}
-			for _, c := range res.Clocks {
-				whole = append(whole, c.Method)
-			}
 			for _, w := range whole {
 				if !strings.Contains(out, w) {
 					t.Errorf("the uncut report lacks %q", w)
+				}
+			}
+			// A clock's method is named short in the table and said whole below it, wrapped as prose.
+			flat := strings.Join(strings.Fields(out), " ")
+			for _, c := range res.Clocks {
+				if m := strings.Join(strings.Fields(c.Method), " "); !strings.Contains(flat, m) {
+					t.Errorf("the uncut report lacks the method %q", m)
 				}
 			}
 			for _, l := range strings.Split(out, "\n") {

@@ -380,12 +380,19 @@ func (t *text) clocks(v *view) {
 	var rows [][]string
 	for _, c := range r.Clocks {
 		drift := ""
-		if c.DriftPPM != 0 {
+		switch {
+		case !c.DriftMeasured():
+			drift = "—"
+		case c.DriftPPM != 0:
 			drift = strconv.FormatFloat(c.DriftPPM, 'f', -1, 64) + " ppm"
 		}
-		rows = append(rows, []string{c.Node, offset(c), drift, c.Method, itoa(c.Samples)})
+		name, _, _ := c.MethodName()
+		rows = append(rows, []string{c.Node, offset(c), drift, name, itoa(c.Samples)})
 	}
 	t.table([]string{"NODE", "OFFSET", "DRIFT", "METHOD", ">SAMPLES"}, rows, 3, nil)
+	for _, n := range correlate.ClockNotes(r.Clocks) {
+		t.wrap("  ", "    ", n)
+	}
 }
 
 // paths draws the path diagrams and names the lossy segments they leave out.

@@ -91,7 +91,11 @@ func nodeBox(c *common, node string) string {
 			if ck.Method == "reference" {
 				b.WriteString(st.dim.Render(" clock ref"))
 			} else {
-				b.WriteString(st.dim.Render(fmt.Sprintf(" clock %+s±%s", fmtDur(ck.OffsetNs), fmtDur(ck.BoundNs))))
+				bound := "±" + fmtDur(ck.BoundNs)
+				if ck.BoundNs < 0 {
+					bound = " one side" // bounded on one side only: no ± (said in Clocks)
+				}
+				b.WriteString(st.dim.Render(fmt.Sprintf(" clock %+s%s", fmtDur(ck.OffsetNs), bound)))
 			}
 		}
 	}
@@ -288,10 +292,20 @@ func (o *overview) build(c *common, w int) []string {
 			if ck.BoundNs < 0 {
 				bound = "unbounded"
 			}
-			// The numbers first; the method, a sentence, is what gives way to the width.
-			line := fmt.Sprintf("  %s offset %s %s drift %.2fppm  %s samples  %s", fit(clean(ck.Node), 12),
-				fitRight(fmtDur(ck.OffsetNs), 9), bound, ck.DriftPPM, fmtCount(ck.Samples), clean(ck.Method))
+			drift := fmt.Sprintf("%.2fppm", ck.DriftPPM)
+			if !ck.DriftMeasured() {
+				drift = "—" // none measured: said below
+			}
+			// The numbers first, then the method's short name; the whole method is said below.
+			name, _, _ := ck.MethodName()
+			line := fmt.Sprintf("  %s offset %s %s drift %s  %s samples  %s", fit(clean(ck.Node), 12),
+				fitRight(fmtDur(ck.OffsetNs), 9), bound, drift, fmtCount(ck.Samples), clean(name))
 			b.WriteString(fit(line, w) + "\n")
+		}
+		for _, n := range correlate.ClockNotes(res.Clocks) {
+			for _, l := range strings.Split(joinWrap(strings.Fields(clean(n)), " ", max(w-4, 20)), "\n") {
+				b.WriteString(st.dim.Render(fit("    "+l, w)) + "\n")
+			}
 		}
 	}
 	b.WriteString(st.header.Render("Segments") + st.dim.Render(" (packets as sent)") + "\n")

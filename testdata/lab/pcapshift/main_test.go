@@ -82,10 +82,38 @@ func TestShiftKeepsSLL2LinkType(t *testing.T) {
 	if len(b) != len(hdr) || b[20] != 0x14 || b[21] != 0x01 {
 		t.Fatalf("header changed: % x", b)
 	}
-	if sec, usec := b[24]|0, b[28]; sec != 0xe9 || usec != 6 {
+	if sec, usec := b[24], b[28]; sec != 0xe9 || usec != 6 {
 		t.Errorf("timestamp bytes %x/%x, want e9/06 (1001 s, 6 µs)", sec, usec)
 	}
 	if err := shift(name[:len(name)-4]+"-missing.pcap", 0, 0, 0); err == nil {
 		t.Error("shift of a missing file succeeded")
+	}
+}
+
+// TestClockStepAndSlew: a step moves every time from its moment on by its size; a slew moves the
+// times during it by its rate and every later one by its whole amount; both count from -t0 in true
+// time, with the offset and drift added.
+func TestClockStepAndSlew(t *testing.T) {
+	const t0 = int64(1_700_000_000_000_000_000)
+	s := int64(time.Second)
+	step := clock{t0: t0, step: -2 * time.Millisecond, stepAt: 2 * time.Second, offset: time.Millisecond}
+	slew := clock{t0: t0, slewPPM: 20000, slewAt: time.Second, slewFor: 100 * time.Millisecond, driftPPM: 100}
+	for _, c := range []struct {
+		name string
+		c    clock
+		t    int64
+		want int64
+	}{
+		{"before the step", step, t0 + 2*s - 1, t0 + 2*s - 1 + 1e6},
+		{"at the step", step, t0 + 2*s, t0 + 2*s + 1e6 - 2e6},
+		{"after the step", step, t0 + 5*s, t0 + 5*s - 1e6},
+		{"before the slew", slew, t0 + s, t0 + s + 100e3},                 // 100 ppm of 1 s
+		{"in the slew", slew, t0 + s + 50e6, t0 + s + 50e6 + 105e3 + 1e6}, // 20000 ppm of 50 ms
+		{"after the slew", slew, t0 + 3*s, t0 + 3*s + 300e3 + 2e6},        // 20000 ppm of 100 ms
+		{"before t0", slew, t0 - s, t0 - s - 100e3},
+	} {
+		if got := c.c.at(c.t); got != c.want {
+			t.Errorf("%s: %d, want %d (diff %d ns)", c.name, got, c.want, got-c.want)
+		}
 	}
 }

@@ -1,0 +1,109 @@
+package correlate
+
+import "strings"
+
+// clockBases are the methods the clock tables name short, with a legend line below the table for
+// each name shown: the methods that say nothing else. A method that starts with one and says more
+// (a step, a disagreement, the node it was set through) takes its name, and is said whole below the
+// table.
+var clockBases = []struct{ method, name string }{
+	{"minimum delays both ways, fitted against every neighbour, with drift", "two-way fit + drift"},
+	{"minimum delays both ways, fitted against every neighbour", "two-way fit"},
+	{methodUncrossed, "not crossed"},
+	{"two-way minimum delay", "two-way minimum delay"},
+	{"reference", "reference"},
+	{"--offset", "--offset"},
+}
+
+// clockNameMax is the longest method name a clock table shows; a method no name is known for is
+// cut there ("…") and said whole below the table.
+const clockNameMax = 24
+
+// MethodName is a clock's method as the clock tables name it, short enough for a column (a clock
+// bounded on one side only: "one-way ≤", or "≥"), with whole the method to say below the table
+// when the name leaves something out ("" when it does not, or when a legend line says it: legend).
+func (c *Clock) MethodName() (name, note string, legend bool) {
+	m := c.Method
+	for _, b := range clockBases {
+		if m == b.method {
+			return b.name, "", b.name != b.method
+		}
+	}
+	for _, b := range clockBases {
+		if strings.HasPrefix(m, b.method) {
+			return b.name, m, false
+		}
+	}
+	switch {
+	case strings.HasPrefix(m, "one-way (") && strings.Contains(m, "): offset ≥"):
+		return "one-way ≥", m, false
+	case strings.HasPrefix(m, "one-way ("):
+		return "one-way ≤", m, false
+	case strings.Contains(m, "not corrected"):
+		return "not corrected", m, false
+	}
+	name = m
+	if i := strings.IndexAny(m, ":;("); i > 0 {
+		name = strings.TrimSpace(m[:i])
+	}
+	if r := []rune(name); len(r) > clockNameMax {
+		name = string(r[:clockNameMax-1]) + "…"
+	}
+	if name == m {
+		return name, "", false
+	}
+	return name, m, false
+}
+
+// DriftMeasured reports whether a clock's drift is a measurement: not for a clock bounded on one side
+// only (the slope between its first and last limits) nor for one not corrected (none at all); the
+// tables show "—" for those.
+func (c *Clock) DriftMeasured() bool {
+	if c.BoundNs < 0 {
+		return false
+	}
+	name, _, _ := c.MethodName()
+	return name != "not crossed" && name != "not corrected"
+}
+
+// ClockNotes are the lines below a clock table: each method named short whole ("node-b: one-way
+// (node-a→node-b only): …"), a legend line for each short name that stands for a whole method, and
+// why a drift is "—".
+func ClockNotes(clocks []Clock) []string {
+	var notes, legend []string
+	seen := map[string]bool{}
+	oneSided, uncorrected := false, false
+	for i := range clocks {
+		c := &clocks[i]
+		name, note, leg := c.MethodName()
+		if note != "" {
+			notes = append(notes, c.Node+": "+note)
+		}
+		if leg && !seen[name] {
+			seen[name] = true
+			for _, b := range clockBases {
+				if b.name == name {
+					legend = append(legend, name+": "+b.method+".")
+				}
+			}
+		}
+		switch {
+		case c.BoundNs < 0:
+			oneSided = true
+		case !c.DriftMeasured():
+			uncorrected = true
+		}
+	}
+	var why []string
+	if oneSided {
+		why = append(why, "a clock bounded on one side only is taken at the limits its packets set, whose slope is no "+
+			"measurement")
+	}
+	if uncorrected {
+		why = append(why, "a clock not corrected has none")
+	}
+	if len(why) > 0 {
+		legend = append(legend, "— no drift measured: "+strings.Join(why, "; ")+".")
+	}
+	return append(notes, legend...)
+}
