@@ -525,7 +525,8 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 	for f := ht.top(); f >= 0; f = ht.top() {
 		mf := &files[f]
 		k := mf.k
-		b = append(b, mf.s[k])
+		b = b[:len(b)+1]
+		b[len(b)-1] = mf.s[k]
 		if len(b) == m.batch {
 			out <- m.tiesInOrder(b)
 			b = <-free
