@@ -110,6 +110,7 @@ func (ar *arenaOut) fill(w *world, m *matcher, from, to int32) {
 	next := makeFilled[uint32](w.big, int(to-from), int(to-from)) // each journey's next slot to fill
 	copy(next, ar.jStart[from:to])
 	pos := make([]int, len(w.c.Obs))
+	runs := make([]fillTimes, len(w.c.Obs))
 	for {
 		lo, left := int64(math.MaxInt64), false
 		for f, obs := range w.c.Obs {
@@ -125,44 +126,91 @@ func (ar *arenaOut) fill(w *world, m *matcher, from, to int32) {
 			until = math.MaxInt64
 		}
 		for f := range w.c.Obs {
-			pos[f] = ar.fillSlice(w, m, f, pos[f], until, next, from, to)
+			pos[f] = ar.fillSlice(w, m, f, pos[f], until, next, from, to, &runs[f])
 		}
 	}
+}
+
+// fillTimes is the run of a file's frames whose corrected times fill has taken at once (fillRun), kept
+// from one of its slices of time to the next: frames from to from+n-1, their times ts and their point
+// pt; or, when plain, a run fillRun declined, whose times fill takes one by one.
+type fillTimes struct {
+	ts    [mergeAheadN]int64
+	from  int
+	n     int
+	pt    uint16
+	plain bool
 }
 
 // fillSlice fills in the hops of journeys [from, to) in file f from its i-th Observation on, up to
 // corrected time until (all of them for math.MaxInt64), and returns where it stopped; next holds
 // the arena slot that journey from+k's next hop goes to at k. An Observation's corrected time is its
-// capture time corrected by its source's clock (matcher.corrected).
-func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next []uint32, from, to int32) int {
+// capture time corrected by its source's clock (matcher.corrected). The frames are taken in runs of
+// up to mergeAheadN, as the merge takes them (fillAhead): a run of one source in one block of the
+// file's Stamps with no clock step in it has its times and point worked out once (run, which keeps
+// them for the slices after), any other run a frame at a time.
+func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next []uint32, from, to int32, run *fillTimes) int {
 	obs, base, st, clk := w.c.Obs[f], w.fileBase[f], &w.c.Stamps[f], m.srcClock
 	jOf, dup, arena, hopPt, srcPoint := m.jOf, m.dup, ar.arena, ar.hopPt, w.srcPoint
 	dts, t0 := ar.hopTs.dt, ar.hopTs.t0.blocks // set's common case below, on locals
 	n := uint32(to - from)
-	for ; i < len(obs); i++ {
-		w.trimAt(i)
-		g := base + uint32(i)
-		j := jOf[g] - 1
-		if uint32(j-from) >= n || dup[g/64]&(1<<(g%64)) != 0 { // none (-1), another range's or a duplicate (isDup)
+	for i < len(obs) {
+		if uint(i-run.from) >= uint(run.n) { // the next run
+			k := min(mergeAheadN-i%mergeAheadN, len(obs)-i)
+			run.from, run.n, run.plain = i, k, !fillRun(&run.ts, obs[i:i+k], st, i, clk)
+			run.pt = uint16(srcPoint[obs[i].Source])
+		}
+		end := run.from + run.n
+		if run.plain {
+			for ; i < end; i++ {
+				w.trimAt(i)
+				g := base + uint32(i)
+				j := jOf[g] - 1
+				if uint32(j-from) >= n || dup[g/64]&(1<<(g%64)) != 0 { // none (-1), another range's or a duplicate (isDup)
+					continue
+				}
+				o := &obs[i]
+				ts, ok := st.TsPlain(i, o) // Ts, inlined: a call for each frame
+				if !ok {
+					ts = st.Ts(i, o)
+				}
+				t := clk[o.Source].correctAt(ts, i)
+				if t >= until && until != math.MaxInt64 {
+					return i
+				}
+				nx := &next[j-from]
+				k := *nx
+				*nx = k + 1
+				arena[k], hopPt[k] = g, uint16(srcPoint[o.Source])
+				if d := t - t0[uint32(j)/timesBlock][uint32(j)%timesBlock]; d >= 0 && d < dtBig {
+					dts[k] = uint32(d)
+				} else {
+					ar.hopTs.set(int(k), j, t)
+				}
+			}
 			continue
 		}
-		o := &obs[i]
-		ts, ok := st.TsPlain(i, o) // Ts, inlined: a call for each frame
-		if !ok {
-			ts = st.Ts(i, o)
-		}
-		t := clk[o.Source].correctAt(ts, i)
-		if t >= until && until != math.MaxInt64 {
-			break
-		}
-		nx := &next[j-from]
-		k := *nx
-		*nx = k + 1
-		arena[k], hopPt[k] = g, uint16(srcPoint[o.Source])
-		if d := t - t0[uint32(j)/timesBlock][uint32(j)%timesBlock]; d >= 0 && d < dtBig {
-			dts[k] = uint32(d)
-		} else {
-			ar.hopTs.set(int(k), j, t)
+		ts, pt := run.ts[:run.n], run.pt
+		for ; i < end; i++ {
+			w.trimAt(i)
+			g := base + uint32(i)
+			j := jOf[g] - 1
+			if uint32(j-from) >= n || dup[g/64]&(1<<(g%64)) != 0 { // none (-1), another range's or a duplicate (isDup)
+				continue
+			}
+			t := ts[i-run.from]
+			if t >= until && until != math.MaxInt64 {
+				return i
+			}
+			nx := &next[j-from]
+			k := *nx
+			*nx = k + 1
+			arena[k], hopPt[k] = g, pt
+			if d := t - t0[uint32(j)/timesBlock][uint32(j)%timesBlock]; d >= 0 && d < dtBig {
+				dts[k] = uint32(d)
+			} else {
+				ar.hopTs.set(int(k), j, t)
+			}
 		}
 	}
 	return i

@@ -120,14 +120,6 @@ func (ht *headTree) top() int {
 	return -1
 }
 
-// topTime returns the head time of the top file (there must be one).
-func (ht *headTree) topTime() int64 {
-	if ht.key != nil {
-		return int64(uint64(ht.base) + ht.key[0]>>keyFileBits)
-	}
-	return ht.node[0].t
-}
-
 // advanced restores the order after the top file's head moved on to time t.
 func (ht *headTree) advanced(t int64) {
 	if ht.key != nil {

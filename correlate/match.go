@@ -461,7 +461,7 @@ const (
 )
 
 // sight fills s with Observation o's sighting: its fingerprint's slot slot, global id g, corrected
-// time t (every field, s being a batch's slot used before).
+// time t (every field, s being a slot used before).
 func (m *matcher) sight(s *sighting, o *decode.Observation, slot *uint64, g uint32, t int64) {
 	loose := *slot
 	s.o, s.slot, s.loose, s.t, s.g, s.h = o, slot, loose, t, g, hash32(loose)
@@ -477,6 +477,33 @@ func (m *matcher) sight(s *sighting, o *decode.Observation, slot *uint64, g uint
 		s.kind |= sTCPData
 		if o.Flags&decode.FlagIPv6 != 0 {
 			s.kind |= sTCPData6
+		}
+	}
+}
+
+// sightRun is sight for run, Observations of one source that is not a point for every interface
+// (its stage is then the point's, stage), with global ids from g on, their fingerprints' slots slots
+// and their corrected times ts, into out: the source's stage and node, the same for all, are looked
+// up once. (sight's body, written out again: as a call in this loop, it is not inlined.)
+func (m *matcher) sightRun(out []sighting, run []decode.Observation, slots []uint64, g uint32, ts []int64, stage uint32, node int16) {
+	out, slots, ts = out[:len(run)], slots[:len(run)], ts[:len(run)]
+	for k := range run {
+		s, o, slot := &out[k], &run[k], &slots[k]
+		loose := *slot
+		s.o, s.slot, s.loose, s.t, s.g, s.h = o, slot, loose, ts[k], g+uint32(k), hash32(loose)
+		if !matchable(o, loose) {
+			s.e, s.stage, s.node, s.kind = 0, 0, 0, 0
+			continue
+		}
+		s.e, s.stage, s.node, s.kind = o.Exact(loose), stage, node, sMatchable
+		if o.Flags&decode.FlagICMPError != 0 { // the quoted addresses and ports too (see QuoteExact)
+			s.e = m.w.c.Tables.QuoteExact(o, s.e)
+		}
+		if o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.PayloadLen() > 0 {
+			s.kind |= sTCPData
+			if o.Flags&decode.FlagIPv6 != 0 {
+				s.kind |= sTCPData6
+			}
 		}
 	}
 }
@@ -508,30 +535,25 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 	b := <-free
 	for f := ht.top(); f >= 0; f = ht.top() {
 		mf := &files[f]
-		i := mf.pos
-		idx := i
-		if mf.p != nil {
-			idx = int(mf.p[i])
-		}
+		k := mf.k
 		b = b[:len(b)+1]
-		m.sight(&b[len(b)-1], &mf.obs[idx], mf.slot(idx), mf.base+uint32(idx), ht.topTime())
+		b[len(b)-1] = mf.s[k]
 		if len(b) == m.batch {
 			out <- m.tiesInOrder(b)
 			b = <-free
 		}
-		if i++; i == len(mf.obs) {
-			mf.pos = i
-			ht.drop()
-			continue
-		}
-		k := i - mf.from
-		if k >= mf.n {
+		if k++; k == mf.n {
+			i := mf.from + k
+			if i == len(mf.obs) {
+				mf.k = k
+				ht.drop()
+				continue
+			}
 			m.fillAhead(mf, f, i)
-			m.touchAhead(mf, i)
 			k = 0
 		}
-		mf.pos = i
-		ht.advanced(mf.ts[k])
+		mf.k = k
+		ht.advanced(mf.s[k].t)
 	}
 	if len(b) > 0 {
 		out <- m.tiesInOrder(b)
@@ -539,14 +561,14 @@ func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []si
 }
 
 // mergeFile is a file in the merge: its Observations, their order (perm, nil meaning their own),
-// fingerprints and global id base, the position of its next one in that order, and the corrected
-// times of the ones after it. One index reaches all a sighting needs.
+// fingerprints and global id base, and the sightings of its next Observations in that order (the
+// next at k).
 type mergeFile struct {
 	obs  []decode.Observation
 	p    []uint32
 	fp   *decode.Fingerprints
 	base uint32
-	pos  int
+	k    int // the next sighting's place in the sightings ahead
 	// chunk is the chunk of fp that held the last fingerprint slot taken, its first at chunkFrom: a
 	// file in its own order takes the next slot from it nearly every time.
 	chunk     []uint64
@@ -564,7 +586,8 @@ func (mf *mergeFile) slot(idx int) *uint64 {
 	return &mf.chunk[idx-mf.chunkFrom]
 }
 
-// mergeFiles returns the files of the merge at their start, and the tree of their heads.
+// mergeFiles returns the files of the merge at their start, their first sightings ahead, and the
+// tree of their heads.
 func (m *matcher) mergeFiles(perm [][]uint32) ([]mergeFile, *headTree) {
 	w := m.w
 	files := make([]mergeFile, len(w.c.Obs))
@@ -573,32 +596,28 @@ func (m *matcher) mergeFiles(perm [][]uint32) ([]mergeFile, *headTree) {
 		files[f] = mergeFile{obs: obs, p: perm[f], fp: &m.fp[f], base: w.fileBase[f]}
 		empty[f] = len(obs) == 0
 		if len(obs) > 0 {
-			i := 0 // the index of the file's first Observation
-			if perm[f] != nil {
-				i = int(perm[f][0])
-			}
-			heads[f] = m.corrected(&obs[i], f, i)
+			m.fillAhead(&files[f], f, 0)
+			heads[f] = files[f].s[0].t
 		}
 	}
 	return files, newHeadTree(heads, empty)
 }
 
-// mergeAhead holds the corrected times of a file's next Observations in the merge, computed a few
-// dozen at a time: the loads of Observations that follow one another in memory then go out together,
-// rather than one cache miss at a time between the head tree's replays.
+// mergeAhead holds the sightings of a file's next Observations in the merge (sight), made a few
+// dozen at a time: the loads of Observations and fingerprints that follow one another in memory then
+// go out together, rather than one cache miss at a time between the head tree's replays, and what a
+// run of one source shares is looked up once (fillAhead).
 type mergeAhead struct {
-	ts   [mergeAheadN]int64
-	from int // the file position (in merge order) of ts[0]
-	n    int // times held
-	// touched sums the fingerprints read ahead (touchAhead), kept so that the reads are made; the
-	// merge's own, apart from the matcher's.
-	touched uint64
+	ts   [mergeAheadN]int64 // their corrected times (while they are made)
+	s    [mergeAheadN]sighting
+	from int // the file position (in merge order) of s[0]
+	n    int // sightings held
 }
 
 const mergeAheadN = 32
 
-// fillAhead computes the corrected times of file f's Observations from position i on (in merge
-// order) into mf's times ahead.
+// fillAhead makes the sightings of file f's Observations from position i on (in merge order) into
+// mf's sightings ahead, from mf.k = 0 on.
 // A file in its own order has its times taken a run at a time where it can (fillRun: nearly always);
 // otherwise each is corrected, with the file's Stamps looked up once and a source's clock once for
 // the Observations of that source in a row (a file's are nearly always of one source).
@@ -608,8 +627,16 @@ func (m *matcher) fillAhead(mf *mergeFile, f, i int) {
 	// Stamps' blocks, which fillRun takes at once.
 	n := min(mergeAheadN-i%mergeAheadN, len(obs)-i)
 	st, src, clk := &m.w.c.Stamps[f], -1, (*clockModel)(nil)
-	a.from, a.n = i, n
+	a.from, a.n, mf.k = i, n, 0
 	if p == nil && fillRun(&a.ts, obs[i:i+n], st, i, m.srcClock) {
+		if src := &m.srcAt[obs[i].Source]; !src.anyRole { // (a run is in one chunk: see mergeAheadN)
+			c := i % decode.FingerprintChunk
+			m.sightRun(a.s[:n], obs[i:i+n], mf.fp.Chunks[i/decode.FingerprintChunk][c:c+n], mf.base+uint32(i), a.ts[:n], src.stage, src.node)
+			return
+		}
+		for k := range n {
+			m.sight(&a.s[k], &obs[i+k], mf.slot(i+k), mf.base+uint32(i+k), a.ts[k])
+		}
 		return
 	}
 	for k := range n {
@@ -626,6 +653,7 @@ func (m *matcher) fillAhead(mf *mergeFile, f, i int) {
 			ts = st.Ts(idx, o)
 		}
 		a.ts[k] = clk.correctAt(ts, idx)
+		m.sight(&a.s[k], o, mf.slot(idx), mf.base+uint32(idx), a.ts[k])
 	}
 }
 
@@ -659,19 +687,6 @@ func fillRun(ts *[mergeAheadN]int64, run []decode.Observation, st *decode.Stamps
 		}
 	}
 	return other == 0
-}
-
-// touchAhead reads the lines of the fingerprints of file mf's Observations ahead (fillAhead's from
-// position i on, in a file in its own order), which sight reads one at a time: the merge reads dozens
-// of files side by side, more than the processor follows on its own, and each line would otherwise
-// wait for memory in turn.
-func (m *matcher) touchAhead(mf *mergeFile, i int) {
-	if mf.p != nil {
-		return
-	}
-	for k := 0; k < mf.n; k += 8 {
-		mf.touched += *mf.fp.Slot(i + k)
-	}
 }
 
 // step matches one sighting, and writes its journey + 1 (0: none) to its slot.

@@ -110,21 +110,29 @@ func TestMatchSameResultGen(t *testing.T) {
 
 // checkSights checks, for every Observation of files, that the merge's sighting carries what step
 // reads of the Observation: whether it is matchable, its exact fingerprint (an ICMP error's with its
-// quote's addresses and ports: QuoteExact), hash, stage, node and
-// whether it is TCP data, as worked out from the Observation itself. It returns how many were TCP
-// data, and how many at a point for every interface (-i any without interface indexes).
+// quote's addresses and ports: QuoteExact), hash, stage, node and whether it is TCP data, as worked
+// out from the Observation itself, and its global id, fingerprint slot and corrected time. The merge
+// makes them a run at a time (sightRun) where a run allows, else one at a time (sight); both are
+// held to this. It returns how many were TCP data, and how many at a point for every interface (-i
+// any without interface indexes).
 func checkSights(t *testing.T, files []string) (tcpData, anyRole int) {
 	t.Helper()
 	c := decode.Load(files, decode.Options{}, decode.PointConfig{})
 	w := worldOf(c)
 	clocks, _ := w.clocksFor(Options{})
 	m := newMatcher(w, clocks, Options{Window: time.Second})
+	got := make([]sighting, w.nObs)
+	batches, free := m.start()
+	for b := range batches {
+		for _, s := range b {
+			got[s.g] = s
+		}
+		free <- b[:0]
+	}
 	for f, obs := range w.c.Obs {
 		for i := range obs {
-			o, slot := &obs[i], m.fp[f].Slot(i)
-			s := sighting{e: 1, stage: 2, node: 3, kind: 4} // what a batch's slot may hold from before
-			m.sight(&s, o, slot, w.fileBase[f]+uint32(i), 5)
-			want := sighting{o: o, slot: slot, loose: *slot, t: 5, g: w.fileBase[f] + uint32(i), h: hash32(*slot)}
+			o, slot, g := &obs[i], m.fp[f].Slot(i), w.fileBase[f]+uint32(i)
+			want := sighting{o: o, slot: slot, loose: *slot, t: m.correctedG(g), g: g, h: hash32(*slot)}
 			if matchable(o, *slot) {
 				want.kind = sMatchable
 				want.e, want.stage, want.node = c.Tables.QuoteExact(o, o.Exact(*slot)), m.stageOf(o), int16(w.pointNode[w.srcPoint[o.Source]])
@@ -139,8 +147,13 @@ func checkSights(t *testing.T, files []string) (tcpData, anyRole int) {
 					anyRole++
 				}
 			}
-			if s != want {
+			if s := got[g]; s != want {
 				t.Fatalf("file %d, Observation %d: sighting %+v, want %+v", f, i, s, want)
+			}
+			// sight alone, into a slot holding another sighting from before
+			s := sighting{e: 1, stage: 2, node: 3, kind: 4}
+			if m.sight(&s, o, slot, g, want.t); s != want {
+				t.Fatalf("file %d, Observation %d: sight gives %+v, want %+v", f, i, s, want)
 			}
 		}
 	}

@@ -37,7 +37,7 @@ func TestFillAheadCorrected(t *testing.T) {
 				p[i] = uint32(k)
 			}
 			for _, order := range [][]uint32{nil, p} {
-				mf := &mergeFile{obs: obs, p: order}
+				mf := &mergeFile{obs: obs, p: order, fp: &m.fp[f], base: m.w.fileBase[f]}
 				for i := 0; i < len(obs); i += mergeAheadN - 1 { // windows overlapping by one
 					m.fillAhead(mf, f, i)
 					for k := range mf.n {

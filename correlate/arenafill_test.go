@@ -1,0 +1,88 @@
+package correlate
+
+import (
+	"maps"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/calipath/calipath/decode"
+)
+
+// plainFill fills the arena of m's nJ journeys as plainly as it can be: file after file, each hop's
+// corrected time taken on its own (matcher.corrected), then put in path order (sortHops).
+func plainFill(w *world, m *matcher, nJ int) *arenaOut {
+	ar := arenaFor(m, nJ)
+	next := slices.Clone(ar.jStart[:nJ])
+	for f, obs := range w.c.Obs {
+		for i := range obs {
+			g := w.fileBase[f] + uint32(i)
+			j := m.jOf[g] - 1
+			if j < 0 || m.isDup(g) {
+				continue
+			}
+			k := next[j]
+			next[j]++
+			ar.arena[k], ar.hopPt[k] = g, uint16(w.srcPoint[obs[i].Source])
+			ar.hopTs.set(int(k), j, m.corrected(&obs[i], f, i))
+		}
+	}
+	ar.sortHops(w, 0, nJ)
+	return ar
+}
+
+// The arena's fill, which takes the times of a run of frames at once where it can (fillRun, kept in
+// fillTimes from one slice of time to the next), lays out the arena the plain fill does: on every lab
+// scenario and on generated many-flow captures, as matched, and again with clocks of their own per
+// source that drift or step in the middle of a file (runs declined at the step, and after it taken
+// with the step), and with files of several sources (-i any: every run declined).
+func TestArenaFillPlain(t *testing.T) {
+	took, declined := 0, 0
+	check := func(t *testing.T, files []string, skew bool) {
+		c := decode.Load(files, decode.Options{}, decode.PointConfig{})
+		w := worldOf(c)
+		clocks, _ := w.clocksFor(Options{})
+		m := newMatcher(w, clocks, Options{Window: time.Second})
+		if skew {
+			for s := range m.srcClock {
+				cl := &m.srcClock[s]
+				switch s % 4 {
+				case 1: // a step from the 40th frame, another back from the 100th
+					cl.stepIdx, cl.stepSize, cl.idxSteps = 40, 5000, []stepOff{{idx: 100, size: -300}}
+				case 2:
+					cl.drift, cl.t0 = 1e-5, int64(s)<<20
+				}
+			}
+		}
+		m.run()
+		m.collectJourneys()
+		nJ := int(m.next)
+		want := plainFill(w, m, nJ)
+		got := arenaFor(m, nJ)
+		got.fillSort(w, m, 0, nJ)
+		sameArena(t, "run-wise fill", want, got, 0, want.jStart[nJ])
+		if !maps.Equal(want.hopTs.big, got.hopTs.big) {
+			t.Fatal("the side map of times differs from the plain fill's")
+		}
+		for f, obs := range w.c.Obs { // the runs fillSlice takes, as it takes them
+			var ts [mergeAheadN]int64
+			for i := 0; i < len(obs); i += mergeAheadN {
+				if fillRun(&ts, obs[i:min(i+mergeAheadN, len(obs))], &w.c.Stamps[f], i, m.srcClock) {
+					took++
+				} else {
+					declined++
+				}
+			}
+		}
+	}
+	eachLabScenario(t, func(t *testing.T, files []string) {
+		check(t, files, false)
+		check(t, files, true)
+	})
+	mf := manyFlowsCaps(t)
+	check(t, mf, false)
+	check(t, mf, true)
+	if took == 0 || declined == 0 {
+		t.Fatalf("%d runs taken at once and %d declined: want some of each", took, declined)
+	}
+}
