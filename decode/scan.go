@@ -183,7 +183,16 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 	ctxLost := 0
 	var fracOver, wentBack int // frames flagged for their timestamps
 	cut := false               // the last read was a skipped record
+	var pr *prefixReader       // what the merged probe read, given again (nil when given)
+	var under Reader           // the reader pr reads
+	stream := false            // the input is a stream (read through pr to its end, as ever)
 	for {
+		if pr != nil && pr.given() {
+			if pr.end == nil && !stream {
+				r = under // read on without pr
+			}
+			pr = nil
+		}
 		err := r.Next(&rec)
 		if err != nil {
 			var re *RecordError
@@ -233,14 +242,26 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 		if rec.LinkType == LinkEthernet && !d.mergeChecked {
 			d.mergeChecked = true
 			var why string
-			if streamInput(fi.Path, opts) {
-				pr := newPrefixReader(r, &rec)
-				d.merged, why, fi.probeLeft = probeMerged(pr, opts, opts.splitMerged[fi.Index])
-				pr.rewind(&rec)
-				r = pr
-			} else {
-				d.merged, why, fi.probeLeft = learnMerged(fi.Path, opts, opts.splitMerged[fi.Index])
+			// The probe reads on from here, each record kept to be given again (prefixReader) and its
+			// decode too (probeSaver): the records it reads are decoded once. A file it has read
+			// mergeProbe records of without telling is probed again from its start (learnMerged), so
+			// that the records kept are never more than mergeProbe, fewer than markEvery: a pcap file's
+			// FrameIndex, which reads r.Offset, marks none of them (its first record is the first
+			// Ethernet one). A stream is read on, every record it reads kept (up to mergeProbeBytes).
+			split := opts.splitMerged[fi.Index]
+			stream = streamInput(fi.Path, opts)
+			pr = newPrefixReader(r, &rec)
+			bound := mergeProbe
+			if stream {
+				bound = 0
 			}
+			var more bool
+			d.merged, why, fi.probeLeft, more = probeRead(pr, opts, split, &probeSaver{d: d, pr: pr}, bound)
+			if more {
+				d.merged, why, fi.probeLeft = learnMerged(fi.Path, opts, split)
+			}
+			pr.rewind(&rec)
+			under, r = r, pr
 			if why != "" {
 				fi.problem("%s", why)
 			}
@@ -252,7 +273,9 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 		if keep != nil {
 			o = keep.c.slot(&rec)
 		}
-		d.decodeReused(&rec, &p) // p is this loop's alone
+		if pr == nil || !pr.restore(d, &p) {
+			d.decodeReused(&rec, &p) // p is this loop's alone
+		}
 		d.Observe(&rec, &p, o)
 		if p.Encap == EncapNone && (p.Inner.MF || p.Inner.FragOff != 0) {
 			if frags == nil {
@@ -334,6 +357,9 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 	}
 	if wentBack > maxTimeProblems {
 		fi.problem("%d frames in all go back in time by more than a second", wentBack)
+	}
+	if under != nil && !stream {
+		r = under // (its end met by the probe: pr gave it)
 	}
 	scanEnd(r, fi, report)
 }
