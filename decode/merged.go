@@ -620,7 +620,6 @@ type savedDecode struct {
 type probeSaver struct {
 	d  *Decoder
 	pr *prefixReader
-	p  Packet // the Packet decodeReused writes into: the one of its last call, as it needs
 }
 
 // decode decodes rec, the record pr gave last, for the probe: with the scan's Decoder, kept for the
@@ -632,26 +631,80 @@ func (ps *probeSaver) decode(rec *Record, q *Packet) *Packet {
 		decodeFast(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, d.opts.WireGuardPort, q)
 		return q
 	}
+	if cap(pr.decs) <= i {
+		pr.decs = append(pr.decs[:cap(pr.decs)], make([]savedDecode, max(64, i+1-cap(pr.decs), cap(pr.decs)))...)
+	}
+	pr.decs = pr.decs[:i+1] // the new ones zero: never written
+	s := &pr.decs[i]
+	// Into a zero Packet, not that of decodeReused's last call: it is one reset (the fast path writes
+	// every field its shape writes, the usual path resets what the last decode wrote).
 	lean := d.opts.leanPacket
 	d.opts.leanPacket = false // the probe reads the Packet in full
-	d.decodeReused(rec, &ps.p)
+	d.decodeReused(rec, &s.p)
 	d.opts.leanPacket = lean
-	for len(pr.decs) < i {
-		pr.decs = append(pr.decs, savedDecode{})
-	}
-	pr.decs = append(pr.decs, savedDecode{ok: true, p: ps.p, fastDone: d.fastDone, fastObs: d.fastObs,
-		fastLoose: d.fastLoose, fastShape: d.fastShape, parts: d.parts})
-	return &ps.p
+	s.ok, s.fastDone, s.fastObs, s.fastLoose, s.fastShape, s.parts = true, d.fastDone, d.fastObs, d.fastLoose, d.fastShape, d.parts
+	return &s.p
 }
 
-// restore gives the scan the decode of the record pr gave last, into p (the scan's Packet) and d, as
-// decodeReused would have made it; false when the probe did not decode that record.
-func (pr *prefixReader) restore(d *Decoder, p *Packet) bool {
-	s := pr.cur
-	if s == nil {
-		return false
+// probeScan runs the merged probe of fi from rec, the first Ethernet record its scan read from r, with
+// the scan's Decoder d: it returns the reader the scan reads on (which gives the records the probe
+// read again, then the rest of r) and why the probe could not tell. The probe reads mergeProbe records
+// at most of r: a file of which it needs more is probed again from its start (learnMerged), so that
+// the records given again are fewer than markEvery (a pcap file's FrameIndex, which reads r.Offset,
+// marks none of them: its first record is its first Ethernet one). A stream (read once only) is read
+// on, every record kept, as far as the probe reads (up to mergeProbeBytes).
+func (d *Decoder) probeScan(r Reader, rec *Record, fi *FileInfo, opts Options) (Reader, string) {
+	split := opts.splitMerged[fi.Index]
+	d.stream = streamInput(fi.Path, opts)
+	pr := newPrefixReader(r, rec)
+	bound := mergeProbe
+	if d.stream {
+		bound = 0
 	}
-	pr.cur = nil
+	var why string
+	var more bool
+	d.merged, why, fi.probeLeft, more = probeRead(pr, opts, split, &probeSaver{d: d, pr: pr}, bound)
+	if more {
+		d.merged, why, fi.probeLeft = learnMerged(fi.Path, opts, split)
+	}
+	pr.rewind(rec)
+	d.back, d.saved, pr.cur = pr, pr.cur, nil
+	return pr, why
+}
+
+// readOn returns the reader the scan reads its next record from, r the one it read the last from, and
+// takes the probe's decode of that record (restore): once the records the probe read are given again,
+// the scan reads on from the file's reader (a stream, or a file whose end the probe met, through pr).
+func (d *Decoder) readOn(r Reader) Reader {
+	if d.back == nil {
+		return r
+	}
+	pr := d.back
+	d.saved, pr.cur = pr.cur, nil
+	if !pr.given() {
+		return r
+	}
+	d.back = nil
+	if pr.end != nil || d.stream {
+		return r
+	}
+	return pr.Reader
+}
+
+// underlying returns the reader the scan read through r: the file's, not the prefixReader's that gave
+// the probe's records again (for a stream, r as ever).
+func (d *Decoder) underlying(r Reader) Reader {
+	if pr, ok := r.(*prefixReader); ok && !d.stream {
+		return pr.Reader
+	}
+	return r
+}
+
+// restore writes the probe's decode of the frame the scan decodes (d.saved) into p and d, as
+// decodeReused would have made it.
+func (d *Decoder) restore(p *Packet) bool {
+	s := d.saved
+	d.saved = nil
 	*p = s.p
 	d.fastDone, d.fastObs, d.fastLoose, d.fastShape, d.parts = s.fastDone, s.fastObs, s.fastLoose, s.fastShape, s.parts
 	return true

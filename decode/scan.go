@@ -183,16 +183,7 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 	ctxLost := 0
 	var fracOver, wentBack int // frames flagged for their timestamps
 	cut := false               // the last read was a skipped record
-	var pr *prefixReader       // what the merged probe read, given again (nil when given)
-	var under Reader           // the reader pr reads
-	stream := false            // the input is a stream (read through pr to its end, as ever)
 	for {
-		if pr != nil && pr.given() {
-			if pr.end == nil && !stream {
-				r = under // read on without pr
-			}
-			pr = nil
-		}
 		err := r.Next(&rec)
 		if err != nil {
 			var re *RecordError
@@ -208,7 +199,7 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 			fi.Cut = cut
 			break
 		}
-		cut = false
+		cut, r = false, d.readOn(r)
 		fi.Records++
 		if fi.Records%markEvery == 0 { // progressEvery is a multiple: one test a frame for both
 			if fi.FrameIndex != nil {
@@ -242,26 +233,14 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 		if rec.LinkType == LinkEthernet && !d.mergeChecked {
 			d.mergeChecked = true
 			var why string
-			// The probe reads on from here, each record kept to be given again (prefixReader) and its
-			// decode too (probeSaver): the records it reads are decoded once. A file it has read
-			// mergeProbe records of without telling is probed again from its start (learnMerged), so
-			// that the records kept are never more than mergeProbe, fewer than markEvery: a pcap file's
-			// FrameIndex, which reads r.Offset, marks none of them (its first record is the first
-			// Ethernet one). A stream is read on, every record it reads kept (up to mergeProbeBytes).
-			split := opts.splitMerged[fi.Index]
-			stream = streamInput(fi.Path, opts)
-			pr = newPrefixReader(r, &rec)
-			bound := mergeProbe
-			if stream {
-				bound = 0
-			}
-			var more bool
-			d.merged, why, fi.probeLeft, more = probeRead(pr, opts, split, &probeSaver{d: d, pr: pr}, bound)
-			if more {
-				d.merged, why, fi.probeLeft = learnMerged(fi.Path, opts, split)
-			}
-			pr.rewind(&rec)
-			under, r = r, pr
+			// The probe reads on from here with this decoder, each record it reads given again to this
+			// loop, and decoded once: decodeReused takes the probe's decode back (restore). Of a file,
+			// it reads mergeProbe records at most so: one that needs more is probed again from its
+			// start, as a file was before (learnMerged); a stream is read once only, its records kept.
+			// (The lines of this block keep the offsets of the calls after it, which default.pgo names:
+			// cut's line takes the reader back from the records given again, readOn.)
+			// The fields the probe reads of a Packet are the full decode's: it is decoded in full.
+			r, why = d.probeScan(r, &rec, fi, opts)
 			if why != "" {
 				fi.problem("%s", why)
 			}
@@ -273,9 +252,7 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 		if keep != nil {
 			o = keep.c.slot(&rec)
 		}
-		if pr == nil || !pr.restore(d, &p) {
-			d.decodeReused(&rec, &p) // p is this loop's alone
-		}
+		d.decodeReused(&rec, &p) // p is this loop's alone
 		d.Observe(&rec, &p, o)
 		if p.Encap == EncapNone && (p.Inner.MF || p.Inner.FragOff != 0) {
 			if frags == nil {
@@ -358,10 +335,7 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 	if wentBack > maxTimeProblems {
 		fi.problem("%d frames in all go back in time by more than a second", wentBack)
 	}
-	if under != nil && !stream {
-		r = under // (its end met by the probe: pr gave it)
-	}
-	scanEnd(r, fi, report)
+	scanEnd(d.underlying(r), fi, report)
 }
 
 // scanEnd completes fi once r is read (or its reading stopped).
