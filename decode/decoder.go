@@ -72,12 +72,6 @@ type Decoder struct {
 	// Ethernet frame (mergeChecked: looked for).
 	merged       *mergedLocal
 	mergeChecked bool
-	// back gives the scan the records the merged probe read again (nil once given: readOn), saved is
-	// the probe's decode of the record the scan decodes next (restore), and stream says the file is read
-	// once only (probeScan).
-	back   *prefixReader
-	saved  *savedDecode
-	stream bool
 	// vx: the outer address pairs this decoder's file saw VXLAN between (outerfrag.go).
 	vx vxlanPairs
 	// parts: the parts of the Packet decodeReused filled last that may be non-zero (reset.go).
@@ -152,7 +146,7 @@ func (d *Decoder) decodePacket(rec *Record, p *Packet) {
 // one), changed since by nothing but Observe and what it holds beyond Outer, ICMP and WG: the frame
 // before's parts are zeroed, not the whole Packet (see reset.go). The scan decodes every frame so.
 func (d *Decoder) decodeReused(rec *Record, p *Packet) {
-	if d.saved != nil && d.restore(p) || d.fastFrame(rec, p) { // (restore: the probe decoded it, probeScan)
+	if d.fastFrame(rec, p) {
 		return
 	}
 	d.fastDone, d.fastShape = false, 0

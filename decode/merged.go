@@ -248,14 +248,6 @@ func (s *probeState) single() bool {
 // whatever the prefix shows: the file was read to its end and found merged (the stages of pods met
 // later are learnt by mergedLocal.stage).
 func probeMerged(r Reader, opts Options, split bool) (m *mergedLocal, why string, left probeLeft) {
-	m, why, left, _ = probeRead(r, opts, split, nil, 0)
-	return m, why, left
-}
-
-// probeRead is probeMerged, each record decoded by ps when it is not nil (the scan's Decoder, for the
-// scan to take the decode back); with bound > 0 it stops once it has read bound records without
-// telling, with more true (probeMerged, reading on, would tell: the caller calls it).
-func probeRead(r Reader, opts Options, split bool, ps *probeSaver, bound int) (m *mergedLocal, why string, left probeLeft, more bool) {
 	vx, wg := opts.tunnelPorts()
 	var rec Record
 	var p Packet
@@ -263,7 +255,7 @@ func probeRead(r Reader, opts Options, split bool, ps *probeSaver, bound int) (m
 		stages: newWordMap(mergeProbe), pairs4: newWordMap(mergeProbe), lastK: -1}
 	for {
 		if s.records >= mergeProbe && s.merged() {
-			return s.m, "", left, false
+			return s.m, "", left
 		}
 		// Not sooner: a node's interfaces merged in time order may start with a long stretch of one
 		// interface's answered traffic (eth0's exchanges with hosts off the cluster, before any pod
@@ -271,12 +263,9 @@ func probeRead(r Reader, opts Options, split bool, ps *probeSaver, bound int) (m
 		// interface when 1,024 records of one stage decided.
 		if s.records >= mergeProbe && s.single() {
 			if split {
-				return s.m, "", left, false
+				return s.m, "", left
 			}
-			return nil, "", probeLeft{single: true, records: s.records, routed: s.routed}, false
-		}
-		if bound > 0 && s.records >= bound {
-			return nil, "", left, true
+			return nil, "", probeLeft{single: true, records: s.records, routed: s.routed}
 		}
 		if s.bytes >= mergeProbeBytes {
 			s.limit = true
@@ -291,24 +280,19 @@ func probeRead(r Reader, opts Options, split bool, ps *probeSaver, bound int) (m
 			break
 		}
 		if rec.LinkType != LinkEthernet || rec.Iface != 0 {
-			return nil, "", left, false
+			return nil, "", left
 		}
 		s.records++
 		s.bytes += len(rec.Data) + mergeRecOverhead
-		q := &p
-		if ps != nil {
-			q = ps.decode(&rec, &p)
-		} else {
-			decodeFast(rec.LinkType, rec.Data, rec.OrigLen, vx, wg, &p)
-		}
-		s.add(q)
-		s.hop(q, rec.Ts)
+		decodeFast(rec.LinkType, rec.Data, rec.OrigLen, vx, wg, &p)
+		s.add(&p)
+		s.hop(&p, rec.Ts)
 	}
 	// Read to its end, the file shows what lateMerged reads of a whole one: split it now (a stream too).
 	if s.merged() || split || !s.limit && wholeMerged(s.cali, s.other) && len(s.m.pods) > 0 {
-		return s.m, "", left, false
+		return s.m, "", left
 	}
-	return nil, s.undecided(), probeLeft{limit: s.limit, records: s.records, routed: s.routed}, false
+	return nil, s.undecided(), probeLeft{limit: s.limit, records: s.records, routed: s.routed}
 }
 
 // hop accounts p, met at ts, when it is an underlay IP frame: a packet seen again within routedWin with
@@ -508,11 +492,9 @@ func MergedStage(iface uint16) (name string, role Role, why string, ok bool) {
 	}
 }
 
-// prefixReader gives the scan the records probeMerged read from its reader before the rest: what the
-// probe reads is kept, its data copied (a reader's record data is only valid until its next read), at
-// most mergeProbeBytes of it. The probe of a file the scan reads decodes each of its first records
-// with the scan's own Decoder (probeSaver), and the scan takes those decodes back (restore) instead of
-// decoding the records a second time.
+// prefixReader gives the scan of a stream (standard input, a FIFO: read once only) the records
+// probeMerged read from it before the rest: what the probe reads is kept, its data copied (a reader's
+// record data is only valid until its next read), at most mergeProbeBytes of it.
 type prefixReader struct {
 	Reader          // the stream
 	recs   []Record // the records read (their data copied)
@@ -520,12 +502,6 @@ type prefixReader struct {
 	end    error    // the error that ended the probe's reading (io.EOF, a read error), given after recs
 	pos    int      // the next of recs to give
 	replay bool     // giving recs again, to the scan
-	// arena holds the copied data: records are copied into its chunks, not each into its own
-	arena []byte
-	// decs are the probe's decodes of recs, by position (ok false for a record it did not decode with
-	// the scan's Decoder); cur is that of the record Next gave last in the replay, nil if none
-	decs []savedDecode
-	cur  *savedDecode
 }
 
 // newPrefixReader returns a prefixReader of r whose first record is rec, which the scan read.
@@ -536,38 +512,23 @@ func newPrefixReader(r Reader, rec *Record) *prefixReader {
 	return pr
 }
 
-// prefixChunk is the size of the chunks of prefixReader.arena.
-const prefixChunk = 1 << 20
-
 func (pr *prefixReader) keep(rec *Record, err error) {
 	c := *rec
-	n := len(rec.Data)
-	if n > cap(pr.arena)-len(pr.arena) {
-		pr.arena = make([]byte, 0, max(prefixChunk, n))
-	}
-	at := len(pr.arena)
-	pr.arena = append(pr.arena, rec.Data...)
-	c.Data = pr.arena[at : at+n : at+n]
+	c.Data = append([]byte(nil), rec.Data...)
 	pr.recs, pr.errs = append(pr.recs, c), append(pr.errs, err)
 	pr.pos++
 }
 
-// Next gives the kept records, then reads the stream (keeping what it reads until rewind: the record it
-// gives then is the kept copy).
+// Next gives the kept records, then reads the stream (keeping what it reads until rewind).
 func (pr *prefixReader) Next(rec *Record) error {
 	if pr.pos < len(pr.recs) {
 		*rec = pr.recs[pr.pos]
 		err := pr.errs[pr.pos]
-		pr.cur = nil
-		if pr.replay && pr.pos < len(pr.decs) && pr.decs[pr.pos].ok {
-			pr.cur = &pr.decs[pr.pos]
-		}
 		if pr.pos++; pr.replay && pr.pos == len(pr.recs) {
-			pr.recs, pr.errs, pr.decs, pr.arena, pr.pos = nil, nil, nil, nil, 0 // given back: the memory goes
+			pr.recs, pr.errs, pr.pos = nil, nil, 0 // given back: the memory goes
 		}
 		return err
 	}
-	pr.cur = nil
 	if pr.end != nil {
 		return pr.end
 	}
@@ -581,7 +542,6 @@ func (pr *prefixReader) Next(rec *Record) error {
 		return err
 	}
 	pr.keep(rec, err)
-	*rec = pr.recs[len(pr.recs)-1]
 	return err
 }
 
@@ -590,124 +550,9 @@ func (pr *prefixReader) Next(rec *Record) error {
 func (pr *prefixReader) rewind(rec *Record) {
 	*rec = pr.recs[0]
 	pr.pos, pr.replay = 1, true
-	pr.cur = nil
-	if len(pr.decs) > 0 && pr.decs[0].ok {
-		pr.cur = &pr.decs[0]
-	}
 	if len(pr.recs) == 1 {
-		pr.recs, pr.errs, pr.decs, pr.arena, pr.pos = nil, nil, nil, nil, 0
+		pr.recs, pr.errs, pr.pos = nil, nil, 0
 	}
-}
-
-// given reports whether pr gave back every kept record (rewind done): what it gives next is the
-// stream's, or the end the probe met.
-func (pr *prefixReader) given() bool { return pr.replay && pr.recs == nil }
-
-// savedDecode is a record's decode by the scan's Decoder (decodeReused, the Packet in full) as the probe
-// made it: the Packet and what the Decoder kept of it for Observe and the next decode.
-type savedDecode struct {
-	ok        bool
-	p         Packet
-	fastDone  bool
-	fastObs   Observation
-	fastLoose uint64
-	fastShape uint32
-	parts     uint8
-}
-
-// probeSaver decodes the records the merged probe reads with the scan's Decoder d into pr's decodes
-// (the first mergeProbe of them), for the scan to take back (restore).
-type probeSaver struct {
-	d  *Decoder
-	pr *prefixReader
-}
-
-// decode decodes rec, the record pr gave last, for the probe: with the scan's Decoder, kept for the
-// scan, while the probe has read fewer than mergeProbe records; with decodeFast into q then.
-func (ps *probeSaver) decode(rec *Record, q *Packet) *Packet {
-	pr, d := ps.pr, ps.d
-	i := pr.pos - 1
-	if i >= mergeProbe || i < 0 {
-		decodeFast(rec.LinkType, rec.Data, rec.OrigLen, d.opts.VXLANPort, d.opts.WireGuardPort, q)
-		return q
-	}
-	if cap(pr.decs) <= i {
-		pr.decs = append(pr.decs[:cap(pr.decs)], make([]savedDecode, max(64, i+1-cap(pr.decs), cap(pr.decs)))...)
-	}
-	pr.decs = pr.decs[:i+1] // the new ones zero: never written
-	s := &pr.decs[i]
-	// Into a zero Packet, not that of decodeReused's last call: it is one reset (the fast path writes
-	// every field its shape writes, the usual path resets what the last decode wrote).
-	lean := d.opts.leanPacket
-	d.opts.leanPacket = false // the probe reads the Packet in full
-	d.decodeReused(rec, &s.p)
-	d.opts.leanPacket = lean
-	s.ok, s.fastDone, s.fastObs, s.fastLoose, s.fastShape, s.parts = true, d.fastDone, d.fastObs, d.fastLoose, d.fastShape, d.parts
-	return &s.p
-}
-
-// probeScan runs the merged probe of fi from rec, the first Ethernet record its scan read from r, with
-// the scan's Decoder d: it returns the reader the scan reads on (which gives the records the probe
-// read again, then the rest of r) and why the probe could not tell. The probe reads mergeProbe records
-// at most of r: a file of which it needs more is probed again from its start (learnMerged), so that
-// the records given again are fewer than markEvery (a pcap file's FrameIndex, which reads r.Offset,
-// marks none of them: its first record is its first Ethernet one). A stream (read once only) is read
-// on, every record kept, as far as the probe reads (up to mergeProbeBytes).
-func (d *Decoder) probeScan(r Reader, rec *Record, fi *FileInfo, opts Options) (Reader, string) {
-	split := opts.splitMerged[fi.Index]
-	d.stream = streamInput(fi.Path, opts)
-	pr := newPrefixReader(r, rec)
-	bound := mergeProbe
-	if d.stream {
-		bound = 0
-	}
-	var why string
-	var more bool
-	d.merged, why, fi.probeLeft, more = probeRead(pr, opts, split, &probeSaver{d: d, pr: pr}, bound)
-	if more {
-		d.merged, why, fi.probeLeft = learnMerged(fi.Path, opts, split)
-	}
-	pr.rewind(rec)
-	d.back, d.saved, pr.cur = pr, pr.cur, nil
-	return pr, why
-}
-
-// readOn returns the reader the scan reads its next record from, r the one it read the last from, and
-// takes the probe's decode of that record (restore): once the records the probe read are given again,
-// the scan reads on from the file's reader (a stream, or a file whose end the probe met, through pr).
-func (d *Decoder) readOn(r Reader) Reader {
-	if d.back == nil {
-		return r
-	}
-	pr := d.back
-	d.saved, pr.cur = pr.cur, nil
-	if !pr.given() {
-		return r
-	}
-	d.back = nil
-	if pr.end != nil || d.stream {
-		return r
-	}
-	return pr.Reader
-}
-
-// underlying returns the reader the scan read through r: the file's, not the prefixReader's that gave
-// the probe's records again (for a stream, r as ever).
-func (d *Decoder) underlying(r Reader) Reader {
-	if pr, ok := r.(*prefixReader); ok && !d.stream {
-		return pr.Reader
-	}
-	return r
-}
-
-// restore writes the probe's decode of the frame the scan decodes (d.saved) into p and d, as
-// decodeReused would have made it.
-func (d *Decoder) restore(p *Packet) bool {
-	s := d.saved
-	d.saved = nil
-	*p = s.p
-	d.fastDone, d.fastObs, d.fastLoose, d.fastShape, d.parts = s.fastDone, s.fastObs, s.fastLoose, s.fastShape, s.parts
-	return true
 }
 
 // lateMerged returns the files (by index) that the merged probe took for one interface's capture from

@@ -199,7 +199,7 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 			fi.Cut = cut
 			break
 		}
-		cut, r = false, d.readOn(r)
+		cut = false
 		fi.Records++
 		if fi.Records%markEvery == 0 { // progressEvery is a multiple: one test a frame for both
 			if fi.FrameIndex != nil {
@@ -233,14 +233,14 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 		if rec.LinkType == LinkEthernet && !d.mergeChecked {
 			d.mergeChecked = true
 			var why string
-			// The probe reads on from here with this decoder, each record it reads given again to this
-			// loop, and decoded once: decodeReused takes the probe's decode back (restore). Of a file,
-			// it reads mergeProbe records at most so: one that needs more is probed again from its
-			// start, as a file was before (learnMerged); a stream is read once only, its records kept.
-			// (The lines of this block keep the offsets of the calls after it, which default.pgo names:
-			// cut's line takes the reader back from the records given again, readOn.)
-			// The fields the probe reads of a Packet are the full decode's: it is decoded in full.
-			r, why = d.probeScan(r, &rec, fi, opts)
+			if streamInput(fi.Path, opts) {
+				pr := newPrefixReader(r, &rec)
+				d.merged, why, fi.probeLeft = probeMerged(pr, opts, opts.splitMerged[fi.Index])
+				pr.rewind(&rec)
+				r = pr
+			} else {
+				d.merged, why, fi.probeLeft = learnMerged(fi.Path, opts, opts.splitMerged[fi.Index])
+			}
 			if why != "" {
 				fi.problem("%s", why)
 			}
@@ -335,7 +335,7 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 	if wentBack > maxTimeProblems {
 		fi.problem("%d frames in all go back in time by more than a second", wentBack)
 	}
-	scanEnd(d.underlying(r), fi, report)
+	scanEnd(r, fi, report)
 }
 
 // scanEnd completes fi once r is read (or its reading stopped).
