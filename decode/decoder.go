@@ -24,6 +24,10 @@ type Options struct {
 	// splitMerged are the files (by index) to read as a node's captures merged into one file whatever
 	// their first records show: a first read found them so (lateMerged).
 	splitMerged map[uint16]bool
+	// probeInScan says that every input can be read again (Load sets it): a file the scan keeps the
+	// frames of (Load's) has its merged probe read the scan's frames (inscan.go) rather than its prefix
+	// read and decoded once more before the scan; one it finds merged is read again split.
+	probeInScan bool
 	// leanPacket says that nothing reads a frame's Packet after the scan but its Loose (the scan sets it
 	// when it keeps the frames in a frameKeeper, as Load does): the fast path then writes only what
 	// the scan, the Traffic and the header contexts read of it (link type, encapsulation, outer
@@ -72,6 +76,8 @@ type Decoder struct {
 	// Ethernet frame (mergeChecked: looked for).
 	merged       *mergedLocal
 	mergeChecked bool
+	// inScan is the merged probe reading the scan's own frames (inscan.go), nil when none is.
+	inScan *scanProbe
 	// vx: the outer address pairs this decoder's file saw VXLAN between (outerfrag.go).
 	vx vxlanPairs
 	// parts: the parts of the Packet decodeReused filled last that may be non-zero (reset.go).
@@ -182,6 +188,9 @@ func (d *Decoder) sourceOf(rec *Record, p *Packet) uint16 {
 		d.lastSrc, d.srcIdx, d.haveSrc = src, d.t.InternSource(src), true
 	}
 	d.plainIface, d.plainLink = plain, p.LinkType
+	if d.inScan != nil { // the merged probe reads the scan's frames (inscan.go)
+		d.inScan.frame(d, rec, p)
+	}
 	return d.srcIdx
 }
 

@@ -220,6 +220,12 @@ type hopSeen struct {
 // addresses) must follow to count as the same packet routed between two interfaces of the file.
 const routedWin = int64(time.Millisecond)
 
+// newProbeState returns the account of a probe that has read nothing yet.
+func newProbeState() *probeState {
+	return &probeState{m: &mergedLocal{pods: map[[6]byte]int{}, ips: map[[16]byte]int{}},
+		stages: newWordMap(mergeProbe), pairs4: newWordMap(mergeProbe), lastK: -1}
+}
+
 // merged reports whether the frames read make a merged capture: some packets (minMergedDup) at two
 // stages, or, without such packets, the IP frames of a pod's veth beside encapsulated or WireGuard
 // frames between other MACs.
@@ -251,8 +257,7 @@ func probeMerged(r Reader, opts Options, split bool) (m *mergedLocal, why string
 	vx, wg := opts.tunnelPorts()
 	var rec Record
 	var p Packet
-	s := &probeState{m: &mergedLocal{pods: map[[6]byte]int{}, ips: map[[16]byte]int{}},
-		stages: newWordMap(mergeProbe), pairs4: newWordMap(mergeProbe), lastK: -1}
+	s := newProbeState()
 	for {
 		if s.records >= mergeProbe && s.merged() {
 			return s.m, "", left

@@ -96,7 +96,9 @@ func SnapLevel(files []*FileInfo) uint8 {
 // holds a node's merged captures (lateMerged), splitting it into its stages (splitLate). Last, it looks
 // for a router's interfaces merged into a file past its probe (routedLate).
 func loadSnapped(paths []string, opts Options, load func(Options) *Capture) *Capture {
+	opts.probeInScan = rereadable(paths, opts)
 	c := load(opts)
+	opts.probeInScan = false // a second load probes each file's prefix, as a stream's
 	if c == nil {
 		return nil
 	}
@@ -108,6 +110,19 @@ func loadSnapped(paths []string, opts Options, load func(Options) *Capture) *Cap
 		}
 	}
 	split, late := splitLate(paths, opts, c.Files, true)
+	lateFiles := split.splitMerged // (nil when none)
+	if early := inScanMerged(c.Files); len(early) > 0 {
+		// Files the probe found merged reading the scan's frames: read again split, with no note (a
+		// probe of their prefix would have split them at once).
+		all := map[uint16]bool{}
+		for i := range lateFiles {
+			all[i] = true
+		}
+		for i := range early {
+			all[i] = true
+		}
+		split.splitMerged, late = all, true
+	}
 	if again || late {
 		first := c.Files
 		if again {
@@ -117,7 +132,7 @@ func loadSnapped(paths []string, opts Options, load func(Options) *Capture) *Cap
 		if c = load(opts); c == nil {
 			return nil
 		}
-		noteSplitLate(first, c.Files, opts.splitMerged)
+		noteSplitLate(first, c.Files, lateFiles)
 	}
 	routedLate(c, opts)
 	for _, f := range c.Files {

@@ -1,0 +1,137 @@
+package decode
+
+// The merged probe on the scan's own frames. Load keeps every frame of its files, and reads every
+// input again when a file turns out to hold a node's merged captures only past its probe (lateMerged):
+// it can do the same for a file the probe finds merged. So, when every input can be read again
+// (Options.probeInScan), the probe of a file Load keeps does not read and decode the file's prefix
+// before the scan: it reads the frames the scan decodes (each given to it from Decoder.sourceOf, the
+// Packet in full while it reads), in the same order and counted alike, and decides at the same frame as
+// probeRead would. A file it does not find merged was scanned as one interface, as it would have been;
+// its problems (why it could not tell, a router's interfaces merged) are put where the scan would have
+// met them. A file it finds merged is marked (FileInfo.mergedInScan), and loadSnapped reads every input
+// again with it split into its stages (its probe then reads its prefix first, as before).
+
+// scanProbe is the merged probe of one file, reading the scan's frames.
+type scanProbe struct {
+	s     *probeState
+	fi    *FileInfo
+	at    int  // len(fi.Problems) when the probe began: where its problems go
+	lean  bool // the Decoder's Options.leanPacket, given back when the probe is done
+	split bool // Options.splitMerged for the file (never set here: such a file probes its prefix)
+}
+
+// lookMerged is the scan's look for merged captures at rec, an Ethernet record read from r before the
+// look is done (d.mergeChecked): it returns the reader the scan reads on. At the file's first such
+// record it probes the file, or starts the probe on the scan's frames (keep: the scan keeps the file's
+// frames, Load's); while that probe reads, it does nothing.
+func (d *Decoder) lookMerged(r Reader, rec *Record, fi *FileInfo, opts Options, keep bool) Reader {
+	if d.inScan != nil {
+		return r // the probe reads this frame (sourceOf)
+	}
+	split := opts.splitMerged[fi.Index]
+	stream := streamInput(fi.Path, opts)
+	if keep && opts.probeInScan && !split && !stream {
+		d.inScan = &scanProbe{s: newProbeState(), fi: fi, at: len(fi.Problems), lean: d.opts.leanPacket}
+		d.opts.leanPacket = false // the probe reads the Packet in full
+		d.plainIface = 0          // every frame to sourceOf's probe, a first non-Ethernet one too
+		return r
+	}
+	d.mergeChecked = true
+	var why string
+	if stream {
+		pr := newPrefixReader(r, rec)
+		d.merged, why, fi.probeLeft = probeMerged(pr, opts, split)
+		pr.rewind(rec)
+		r = pr
+	} else {
+		d.merged, why, fi.probeLeft = learnMerged(fi.Path, opts, split)
+	}
+	if why != "" {
+		fi.problem("%s", why)
+	}
+	if why := routedProblem(fi.probeLeft); why != "" {
+		fi.Routed = true
+		fi.problem("%s", why)
+	}
+	return r
+}
+
+// frame gives the probe the scan's frame rec, decoded into p, as probeRead's loop reads a record, and
+// ends the probe where probeRead returns.
+func (sp *scanProbe) frame(d *Decoder, rec *Record, p *Packet) {
+	s := sp.s
+	if rec.LinkType != LinkEthernet || rec.Iface != 0 {
+		sp.done(d, nil, "", probeLeft{})
+		return
+	}
+	s.records++
+	s.bytes += len(rec.Data) + mergeRecOverhead
+	s.add(p)
+	s.hop(p, rec.Ts)
+	// What probeRead's loop tests before it reads the next record.
+	switch {
+	case s.records >= mergeProbe && s.merged():
+		sp.done(d, s.m, "", probeLeft{})
+	case s.records >= mergeProbe && s.single():
+		sp.done(d, nil, "", probeLeft{single: true, records: s.records, routed: s.routed})
+	case s.bytes >= mergeProbeBytes:
+		s.limit = true
+		sp.end(d)
+	}
+}
+
+// end ends the probe where probeRead's loop ends without returning: at the end of the file's records
+// (or of what was read of them), or at its byte bound (s.limit).
+func (sp *scanProbe) end(d *Decoder) {
+	s := sp.s
+	if s.merged() || sp.split || !s.limit && wholeMerged(s.cali, s.other) && len(s.m.pods) > 0 {
+		sp.done(d, s.m, "", probeLeft{})
+		return
+	}
+	sp.done(d, nil, s.undecided(), probeLeft{limit: s.limit, records: s.records, routed: s.routed})
+}
+
+// done settles the probe's verdict: m (nil: not merged), why it could not tell, and how it left the file.
+func (sp *scanProbe) done(d *Decoder, m *mergedLocal, why string, left probeLeft) {
+	fi := sp.fi
+	d.inScan, d.mergeChecked, d.opts.leanPacket = nil, true, sp.lean
+	fi.probeLeft = left
+	fi.mergedInScan = m != nil
+	at := sp.at
+	if why != "" {
+		fi.problemAt(at, why)
+		at++
+	}
+	if why := routedProblem(left); why != "" {
+		fi.Routed = true
+		fi.problemAt(at, why)
+	}
+}
+
+// problemAt is fi.problem("%s", msg) when fi had at problems: the problem goes in place at.
+func (fi *FileInfo) problemAt(at int, msg string) {
+	fi.NProblems++
+	if at >= maxProblems || at > len(fi.Problems) {
+		return
+	}
+	fi.Problems = append(fi.Problems, "")
+	copy(fi.Problems[at+1:], fi.Problems[at:])
+	fi.Problems[at] = fi.Path + ": " + msg
+	if len(fi.Problems) > maxProblems {
+		fi.Problems = fi.Problems[:maxProblems]
+	}
+}
+
+// inScanMerged returns the files (by index) whose probe on the scan's frames found them merged.
+func inScanMerged(files []*FileInfo) map[uint16]bool {
+	var m map[uint16]bool
+	for _, f := range files {
+		if f != nil && f.mergedInScan {
+			if m == nil {
+				m = map[uint16]bool{}
+			}
+			m[f.Index] = true
+		}
+	}
+	return m
+}
