@@ -393,3 +393,100 @@ func TestICMPErrorCopies(t *testing.T) {
 		}
 	}
 }
+
+// icmpCopySharedCase is icmpCopyCase's query and ICMPv6 error with node-a/eth0 captured twice
+// (node-a-eth0.pcap and node-a-eth0-b.pcap, the second's frames 20 µs later): copyIn names the file
+// that holds the error a second time, 5 µs after its first (0, 1; -1: neither), and copyAfter
+// how long after.
+func icmpCopySharedCase(t *testing.T, copyIn int, copyAfter int64) *Result {
+	dir := t.TempDir()
+	cali, macA := [6]byte{0xee, 0xee, 0xee, 0xee, 0xee, 0xee}, [6]byte{0x0a, 0x58, 0, 0, 0, 1}
+	nicA, rtr := [6]byte{2, 0, 0, 0, 0, 0xa}, [6]byte{2, 0, 0, 0, 1, 0xa}
+	a16 := func(s string) [16]byte { return netip.MustParseAddr(s).As16() }
+	podA, router, dns := a16("fd00:10:244:1::5"), a16("fd00:192:168:10::1"), a16("fd00:203:0:113::53")
+	const t0 = int64(1_700_000_000_000_000_000)
+	query := "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x1c\x00\x01"
+	fwd := udp6Frame(rtr, nicA, podA, dns, 63, 40000, 53, query)
+	errAt0 := icmp6Msg(nicA, rtr, router, podA, 64, 1, 3, 0, fwd[14:])
+	var ts [3][]int64 // node-a cali, node-a eth0 (two captures)
+	var fr [3][][]byte
+	add := func(k int, at int64, f []byte) { ts[k], fr[k] = append(ts[k], at), append(fr[k], f) }
+	for i := range int64(2) {
+		at := t0 + i*10_000_000_000
+		add(0, at, udp6Frame(cali, macA, podA, dns, 64, 40000, 53, query))
+		add(1, at+10_000, fwd)
+		add(2, at+10_020, fwd)
+		add(1, at+40_000, errAt0)
+		add(2, at+40_020, errAt0)
+		if i == 0 && copyIn >= 0 {
+			add(1+copyIn, at+40_000+20*int64(copyIn)+copyAfter, errAt0)
+		}
+	}
+	var paths []string
+	cfg := decode.PointConfig{Explicit: map[string]decode.Identity{}}
+	for k, name := range []string{"node-a-cali1111.pcap", "node-a-eth0.pcap", "node-a-eth0-b.pcap"} {
+		paths = append(paths, filepath.Join(dir, name))
+		writePcap(t, paths[k], ts[k], fr[k])
+	}
+	cfg.Explicit[paths[2]] = decode.Identity{Node: "node-a", Iface: "eth0"}
+	return Correlate(decode.Load(paths, decode.Options{}, cfg), Options{})
+}
+
+// At a point with two captures, a byte-identical ICMP error that the capture which saw it first holds
+// twice within 1 ms was taken for a copy (Hop.Dup) and said nowhere: only the point's sole capture
+// was looked at. The icmp-error-copies finding counts it, pairing the two frames of that file; the
+// other capture's own sighting of the error (20 µs after the first) is a copy no finding names. When
+// the other capture holds it twice, its second frame is a second error, counted by position
+// (ambiguous-packets), as before, and not a copy.
+func TestICMPErrorCopiesShared(t *testing.T) {
+	for _, c := range []struct {
+		copyIn     int
+		copyAfter  int64
+		want       int // the finding's count, 0: none
+		errs, dups int
+		ambiguous  bool
+	}{{0, 5_000, 1, 2, 3, false}, {0, 300_000, 1, 2, 3, false}, {0, 0, 1, 2, 3, false},
+		{1, 5_000, 0, 3, 2, true}, {1, 0, 0, 3, 2, true}, {-1, 0, 0, 2, 2, false}} {
+		r := icmpCopySharedCase(t, c.copyIn, c.copyAfter)
+		var got *Anomaly
+		errs, dups, ambiguous := 0, 0, false
+		for _, f := range r.Flows {
+			for _, j := range r.FlowJourneys(f.ID) {
+				if len(j.Hops) > 0 && j.Hops[0].Point == "node-a/eth0" { // the errors: the queries begin at the veth
+					errs++
+					for _, h := range j.Hops {
+						dups += h.Dup
+					}
+				}
+			}
+		}
+		for i, a := range r.Anomalies {
+			switch a.Kind {
+			case "icmp-error-copies":
+				got = &r.Anomalies[i]
+			case "ambiguous-packets":
+				ambiguous = true
+			}
+		}
+		if errs != c.errs || dups != c.dups || ambiguous != c.ambiguous {
+			t.Errorf("copy in %d after %d ns: %d error journeys, %d copies, ambiguous %v: want %d, %d, %v",
+				c.copyIn, c.copyAfter, errs, dups, ambiguous, c.errs, c.dups, c.ambiguous)
+		}
+		if c.want == 0 {
+			if got != nil {
+				t.Errorf("copy in %d after %d ns: %s", c.copyIn, c.copyAfter, got.Message)
+			}
+			continue
+		}
+		if got == nil {
+			t.Errorf("copy in %d after %d ns: no icmp-error-copies finding", c.copyIn, c.copyAfter)
+			continue
+		}
+		file := []string{"node-a-eth0.pcap", "node-a-eth0-b.pcap"}[c.copyIn]
+		if got.Count != c.want || got.Where.Point != "node-a/eth0" || len(got.Evidence) != 2 ||
+			filepath.Base(got.Evidence[0].File) != file || filepath.Base(got.Evidence[1].File) != file ||
+			!strings.Contains(got.Message, file+")") || !strings.Contains(got.Message, time.Duration(c.copyAfter).String()) {
+			t.Errorf("copy in %d after %d ns: %+v", c.copyIn, c.copyAfter, *got)
+		}
+	}
+}

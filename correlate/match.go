@@ -134,8 +134,8 @@ type matcher struct {
 	natFlows map[[2]uint64]struct{}
 	// natRefused holds the errors errNATShown kept from a NAT candidate that then began a journey.
 	natRefused []natRefusal
-	// errCopies holds the ICMP errors taken for copies of a frame within copyGap at the sole capture of
-	// their point (copyWin): two errors sent that close together look the same (icmpcopies.go).
+	// errCopies holds the ICMP errors taken for copies of a frame (copyWin): two errors sent that close
+	// together look the same when one capture holds both (icmpcopies.go).
 	errCopies []errCopy
 	ambJ      []uint64
 	batch     int   // how many sightings the merge hands over at a time (0: sightingBatch; tests set others)
@@ -859,7 +859,7 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 		if m.noteDup(c.dupJ, s, stage, node, e) {
 			return
 		}
-		if o.Flags&decode.FlagICMPError != 0 && m.srcAt[o.Source].sole {
+		if o.Flags&decode.FlagICMPError != 0 { // a copy from the same capture or the point's other (icmpcopies.go)
 			m.errCopies = append(m.errCopies, errCopy{j: c.dupJ, g: g})
 		}
 		*s.slot = uint64(c.dupJ) + 1
@@ -899,7 +899,9 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 // the sole capture of its point, copyGap. An error has no IP id over IPv6, and over IPv4 its sender's
 // may repeat: a router's two errors for two identical packets (a resend quoting the same bytes) are
 // identical but for their time, and a capture that writes a frame twice does so at the same moment.
-// Within copyGap the two cannot be told apart: such a copy is counted as a duplicate (Hop.Dup), unsaid.
+// Within copyGap the two cannot be told apart: such a copy is counted as a duplicate (Hop.Dup), and
+// icmp-error-copies says so, as it does for a copy that a point's other capture did not make (two
+// frames of one capture there, within dupWin).
 func (m *matcher) copyWin(o *decode.Observation) int64 {
 	if o.Flags&decode.FlagICMPError != 0 && m.srcAt[o.Source].sole {
 		return min(copyGap, m.dupWin)

@@ -696,6 +696,11 @@ func ladderSVG(w io.Writer, v *view, f *correlate.Flow, js []correlate.Journey, 
 		}
 		fmt.Fprintf(w, `<p class="ladder-note">Times from the first packet shown, %s UTC; latency on each arrow.%s</p>`, esc(clock(g.t0)), esc(legend))
 	}
+	for _, j := range js { // printed, not only on hover: why a packet marked ? is neither delivered nor lost
+		if j.Status == "uncertain" && j.Uncertain != "" {
+			fmt.Fprintf(w, `<p class="ladder-note">? #%d: %s</p>`, j.ID, esc(j.Uncertain))
+		}
+	}
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img">`, width, height, width, height)
 	fmt.Fprintf(w, `<defs><marker id="lh%d" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker></defs>`, id)
 	fmt.Fprint(w, `<text x="4" y="32" fill="#555" font-weight="bold">packet</text><text x="128" y="32" text-anchor="end" fill="#555" font-weight="bold">time</text>`+
@@ -800,8 +805,37 @@ func (g *ladderGeom) row(w io.Writer, v *view, j *correlate.Journey, y int) {
 		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" font-size="9" fill="%s">%s</text></g>`,
 			(ladderX(ca)+ladderX(cb))/2, y+ladRowH/4-3, dirCol, esc(lat))
 	}
-	if j.Status == "lost" || j.Status == "not-captured" {
+	switch j.Status {
+	case "lost", "not-captured":
 		g.unarrived(w, j, y)
+	case "uncertain":
+		g.uncertain(w, j, y, placed)
+	}
+}
+
+// uncertain marks an uncertain journey (an ICMP error that may have crossed a NAT the captures do
+// not show: Journey.Uncertain) with an amber "?" and its reason on hover: at the end of a dashed line
+// halfway to the point expected next after where it was last seen, or, with none, beside its last
+// hop on the ladder.
+func (g *ladderGeom) uncertain(w io.Writer, j *correlate.Journey, y int, placed []int) {
+	const stroke = "#ef6c00"
+	ymid := y + ladRowH/2
+	title := fmt.Sprintf("journey %d %s: %s", j.ID, j.Dir, j.Uncertain)
+	from, ok1 := g.col[j.LastSeen]
+	to, ok2 := g.col[j.NextExpected]
+	switch {
+	case ok1 && ok2:
+		xe := (ladderX(from) + ladderX(to)) / 2
+		fmt.Fprintf(w, `<g><title>%s</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.6" stroke-dasharray="4 3"/>`,
+			esc(title), ladderX(from), y, xe, ymid, stroke)
+		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" font-size="14" font-weight="bold" fill="%s">?</text></g>`, xe, ymid+5, stroke)
+	case len(placed) > 0:
+		x := ladderX(g.col[j.Hops[placed[len(placed)-1]].Point])
+		if len(placed) > 1 { // the last arrow ends half a row below
+			y = ymid
+		}
+		fmt.Fprintf(w, `<g><title>%s</title><circle cx="%d" cy="%d" r="3" fill="%s"/>`, esc(title), x, y, stroke)
+		fmt.Fprintf(w, `<text x="%d" y="%d" font-size="14" font-weight="bold" fill="%s">?</text></g>`, x+6, y+5, stroke)
 	}
 }
 

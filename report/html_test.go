@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/calipath/calipath/correlate"
 )
 
 var keepPNG = flag.String("screenshots", "", "keep the HTML screenshot PNGs in this directory")
@@ -179,5 +181,38 @@ func TestHTMLPrint(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The ladder of an ICMP error that may have crossed a NAT the captures do not show (nat-error-late:
+// pod-b's port-unreachable, un-NATed on node-a, its quoted datagram captured after the DNAT only)
+// marks it "?" with why on hover and in a note under the heading: before, it was drawn as a delivered
+// packet's arrows up to node-a/tunl0, and nothing said it might have gone on. (The error begun at
+// pod-a's veth, journey 2, is a flow of one point: no ladder.)
+func TestHTMLLadderUncertain(t *testing.T) {
+	res := scenario(t, "nat-error-late")
+	html := string(render(t, res, HTML, WithLadders(10, 48)))
+	note := `<p class="ladder-note">? #1: Uncertain: followed as delivered where it was last seen, at node-a/tunl0`
+	mark := regexp.MustCompile(`<g><title>journey 1 s2c: Uncertain: followed as delivered[^<]*icmp-error-nat-unknown[^<]*</title>` +
+		`<line [^>]*stroke="#ef6c00" [^>]*/><text [^>]*>\?</text></g>`)
+	if !strings.Contains(html, note) {
+		t.Errorf("no note %q", note)
+	}
+	if !mark.MatchString(html) {
+		t.Errorf("journey 1: no ? mark on the ladder")
+	}
+}
+
+// An uncertain journey whose ladder has no column expected next is marked "?" beside its last hop.
+func TestHTMLLadderUncertainLastHop(t *testing.T) {
+	f := &correlate.Flow{ID: "f1", Proto: "icmp", Path: []string{"node-a/eth0", "node-a/cali1"}}
+	j := correlate.Journey{ID: 7, Dir: "c2s", Status: "uncertain", Uncertain: "Uncertain: why",
+		Hops: []correlate.Hop{{Point: "node-a/eth0", Ts: 1}, {Point: "node-a/cali1", Ts: 2}}}
+	res := &correlate.Result{}
+	var b strings.Builder
+	ladderSVG(&b, newView(res, Options{Format: HTML}), f, []correlate.Journey{j}, 48, 0)
+	want := `<g><title>journey 7 c2s: Uncertain: why</title><circle cx="446" cy="68" r="3" fill="#ef6c00"/>`
+	if !strings.Contains(b.String(), want) || !strings.Contains(b.String(), `? #7: Uncertain: why`) {
+		t.Errorf("no mark %s in\n%s", want, b.String())
 	}
 }

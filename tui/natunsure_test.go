@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -36,5 +37,66 @@ func TestPacketUncertainICMPError(t *testing.T) {
 	if !strings.Contains(v, "· uncertain") || !strings.Contains(v, "Uncertain: followed as delivered") ||
 		!strings.Contains(v, "icmp-error-nat-unknown") {
 		t.Errorf("packet screen:\n%s", v)
+	}
+}
+
+// The timeline of nat-error-late's flow f4 marks the ICMP error that may have crossed a NAT unseen
+// "? uncertain" where it was expected next (pod-a's veth) and, selected, says why on the status line:
+// before, it was drawn as any packet not delivered ("?" before its row), its reason on the packet
+// screen only.
+func TestTimelineUncertainICMPError(t *testing.T) {
+	files, _ := filepath.Glob("../testdata/lab/scenarios/nat-error-late/*.pcap")
+	if len(files) == 0 {
+		t.Fatal("no nat-error-late captures")
+	}
+	res := correlate.Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), correlate.Options{Journeys: true})
+	var j *correlate.Journey
+	for i := range res.Journeys {
+		if res.Journeys[i].Status == "uncertain" && res.Journeys[i].NextExpected != "" {
+			j = &res.Journeys[i]
+			break
+		}
+	}
+	if j == nil {
+		t.Fatal("no uncertain journey with a point expected next")
+	}
+	km := DefaultKeyMap()
+	m := press(newTest(t, res, 200, 48), km.Flows)
+	for i := 0; i < len(res.Flows) && res.Flows[m.fl.selectedFlow()].ID != j.Flow; i++ {
+		m = press(m, km.Down)
+	}
+	if res.Flows[m.fl.selectedFlow()].ID != j.Flow {
+		t.Fatalf("flow %s not in the list", j.Flow)
+	}
+	m = press(m, km.Enter)
+	for i := 0; i < m.tl.len(); i++ {
+		if sj, ok := m.tl.selectedJourney(); ok && sj.ID == j.ID {
+			break
+		}
+		m = press(m, km.Down)
+	}
+	if sj, ok := m.tl.selectedJourney(); !ok || sj.ID != j.ID {
+		t.Fatalf("journey %d not in the timeline", j.ID)
+	}
+	tl := ansi.Strip(m.tl.view(m.c, 200, m.bodyHeight()))
+	lines := strings.Split(tl, "\n")
+	row := ""
+	for _, l := range lines {
+		if strings.HasPrefix(l, strings.TrimSpace(cursorMark(true))) {
+			row = l
+		}
+	}
+	col := func(l, s string) int { // in runes
+		if i := strings.Index(l, s); i >= 0 {
+			return utf8.RuneCountInString(l[:i])
+		}
+		return -1
+	}
+	cali := col(lines[2], "cali")
+	if at := col(row, "? uncertain"); at < 0 || cali < 0 || at != cali {
+		t.Errorf("the selected row does not say ? uncertain under %s (column %d):\n%s", j.NextExpected, cali, tl)
+	}
+	if st := lines[len(lines)-1]; !strings.Contains(st, "· Uncertain: followed as delivered where it was last seen, at node-a/tunl0") {
+		t.Errorf("the status line does not say why: %q", st)
 	}
 }

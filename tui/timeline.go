@@ -456,8 +456,12 @@ func (t *timeline) statusLine() string {
 			sel += fmt.Sprintf(" · %d bytes", j.Hops[0].Len)
 		}
 	}
-	return fmt.Sprintf(" row %d/%d%s · %s packets · %s lost · %d retx", min(t.cursor+1, t.len()), t.len(), sel,
-		fmtCount(f.Packets), fmtCount(f.Lost), f.Retransmissions)
+	why := ""
+	if j, ok := t.selectedJourney(); ok && j.Uncertain != "" { // why it is neither delivered nor lost (in full on the packet screen)
+		why = " · " + clean(j.Uncertain)
+	}
+	return fmt.Sprintf(" row %d/%d%s · %s packets · %s lost · %d retx%s", min(t.cursor+1, t.len()), t.len(), sel,
+		fmtCount(f.Packets), fmtCount(f.Lost), f.Retransmissions, why)
 }
 
 // eventCell writes an ARP or ICMP description starting at its point's column, or further left so that
@@ -519,9 +523,12 @@ func (t *timeline) journeyCells(j *correlate.Journey, r tlRow, lo tlLayout) stri
 		cells[i] = txt
 		lo2, hi = min(lo2, i), max(hi, i)
 	}
-	if j.Status == "lost" && j.NextExpected != "" {
+	if (j.Status == "lost" || j.Status == "uncertain") && j.NextExpected != "" {
 		if i := t.colIndex(j.NextExpected); i >= 0 {
 			cells[i] = "✕ lost"
+			if j.Status == "uncertain" { // it may have gone on there (Journey.Uncertain: the status line says why)
+				cells[i] = "? uncertain"
+			}
 			lo2, hi = min(lo2, i), max(hi, i)
 		}
 	}
