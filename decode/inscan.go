@@ -18,8 +18,8 @@ import (
 //
 // As every input is read again then, the first read stops as soon as a file is found merged
 // (Options.mergedStop): that file's scan at its next Ethernet frame (lookMerged gives it a reader at
-// its end), the others' at their next mark (every markEvery frames), and files not begun are not
-// opened. The first read's files and frames are dropped; only which files were found merged is kept.
+// its end), the others' where they look at Options.Done (every progressEvery frames: a test more there
+// costs nothing a frame), and files not begun are not opened. The first read's files and frames are dropped; only which files were found merged is kept.
 
 // scanProbe is the merged probe of one file, reading the scan's frames.
 type scanProbe struct {
@@ -155,7 +155,7 @@ func inScanMerged(files []*FileInfo) map[uint16]bool {
 }
 
 // mergeStop is raised when the merged probe on the scan's frames finds a file merged: every input is
-// read again then (loadSnapped), so the first read stops. Scans read it every markEvery frames.
+// read again then (loadSnapped), so the first read stops. Scans read it every progressEvery frames.
 type mergeStop struct{ atomic.Bool }
 
 // raise raises s (nil: no stop asked for).

@@ -160,7 +160,7 @@ func (c *countOpen) open(p string) (io.ReadCloser, error) {
 // prefix gives (a stream's).
 func TestProbeInScanStops(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	const n = 20 * mergeProbe // past a few of the scan's marks (markEvery)
+	const n = 20 * mergeProbe // past the scan's look at Options.Done (progressEvery)
 	merged, single, _ := bigProbeFiles(t, t.TempDir(), n)
 	var size [2]int64
 	for i, f := range []string{merged, single} {
