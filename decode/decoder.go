@@ -28,6 +28,9 @@ type Options struct {
 	// frames of (Load's) has its merged probe read the scan's frames (inscan.go) rather than its prefix
 	// read and decoded once more before the scan; one it finds merged is read again split.
 	probeInScan bool
+	// mergedStop, set with probeInScan, is raised by the probe that finds a file merged on the scan's
+	// frames: every input is then read again (loadSnapped), so every scan stops (mergeStop).
+	mergedStop *mergeStop
 	// leanPacket says that nothing reads a frame's Packet after the scan but its Loose (the scan sets it
 	// when it keeps the frames in a frameKeeper, as Load does): the fast path then writes only what
 	// the scan, the Traffic and the header contexts read of it (link type, encapsulation, outer

@@ -1,5 +1,10 @@
 package decode
 
+import (
+	"io"
+	"sync/atomic"
+)
+
 // The merged probe on the scan's own frames. Load keeps every frame of its files, and reads every
 // input again when a file turns out to hold a node's merged captures only past its probe (lateMerged):
 // it can do the same for a file the probe finds merged. So, when every input can be read again
@@ -10,6 +15,11 @@ package decode
 // its problems (why it could not tell, a router's interfaces merged) are put where the scan would have
 // met them. A file it finds merged is marked (FileInfo.mergedInScan), and loadSnapped reads every input
 // again with it split into its stages (its probe then reads its prefix first, as before).
+//
+// As every input is read again then, the first read stops as soon as a file is found merged
+// (Options.mergedStop): that file's scan at its next Ethernet frame (lookMerged gives it a reader at
+// its end), the others' where they look at Options.Done (every progressEvery frames: a test more there
+// costs nothing a frame), and files not begun are not opened. The first read's files and frames are dropped; only which files were found merged is kept.
 
 // scanProbe is the merged probe of one file, reading the scan's frames.
 type scanProbe struct {
@@ -27,6 +37,9 @@ type scanProbe struct {
 func (d *Decoder) lookMerged(r Reader, rec *Record, fi *FileInfo, opts Options, keep bool) Reader {
 	if d.inScan != nil {
 		return r // the probe reads this frame (sourceOf)
+	}
+	if fi.mergedInScan {
+		return endReader{r} // found merged: the file is read again split, this read stops (mergeStop)
 	}
 	split := opts.splitMerged[fi.Index]
 	stream := streamInput(fi.Path, opts)
@@ -94,9 +107,14 @@ func (sp *scanProbe) end(d *Decoder) {
 // done settles the probe's verdict: m (nil: not merged), why it could not tell, and how it left the file.
 func (sp *scanProbe) done(d *Decoder, m *mergedLocal, why string, left probeLeft) {
 	fi := sp.fi
-	d.inScan, d.mergeChecked, d.opts.leanPacket = nil, true, sp.lean
+	d.inScan, d.mergeChecked, d.opts.leanPacket = nil, m == nil, sp.lean
 	fi.probeLeft = left
 	fi.mergedInScan = m != nil
+	if m != nil {
+		// Every input is read again: every scan stops, this one at its next Ethernet frame, which
+		// lookMerged sees as the look is not done (mergeChecked).
+		d.opts.mergedStop.raise()
+	}
 	at := sp.at
 	if why != "" {
 		fi.problemAt(at, why)
@@ -135,3 +153,24 @@ func inScanMerged(files []*FileInfo) map[uint16]bool {
 	}
 	return m
 }
+
+// mergeStop is raised when the merged probe on the scan's frames finds a file merged: every input is
+// read again then (loadSnapped), so the first read stops. Scans read it every progressEvery frames.
+type mergeStop struct{ atomic.Bool }
+
+// raise raises s (nil: no stop asked for).
+func (s *mergeStop) raise() {
+	if s != nil {
+		s.Store(true)
+	}
+}
+
+// raised reports whether s was raised.
+func (s *mergeStop) raised() bool { return s != nil && s.Load() }
+
+// endReader is a Reader at its end: the scan of a file found merged stops at its next record, its
+// account (bytes read, records skipped, interfaces) that of the reader it stopped.
+type endReader struct{ Reader }
+
+// Next returns io.EOF.
+func (endReader) Next(*Record) error { return io.EOF }

@@ -212,7 +212,7 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 				if report != nil {
 					report()
 				}
-				if stopped(opts.Done) {
+				if stopped(opts.Done) || opts.mergedStop.raised() { // (a merged file: all is read again, inscan.go)
 					fi.Err = ErrStopped
 					break
 				}
@@ -404,7 +404,7 @@ func scanFiles(paths []string, opts Options, t *Tables, fn func(file int) ScanFu
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if stopped(opts.Done) {
+			if stopped(opts.Done) || opts.mergedStop.raised() { // (a merged file: every input is read again)
 				out[i] = &FileInfo{Path: path, Index: uint16(i), Err: ErrStopped, Traffic: map[uint16]*Traffic{}}
 				return
 			}

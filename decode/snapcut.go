@@ -96,11 +96,26 @@ func SnapLevel(files []*FileInfo) uint8 {
 // holds a node's merged captures (lateMerged), splitting it into its stages (splitLate). Last, it looks
 // for a router's interfaces merged into a file past its probe (routedLate).
 func loadSnapped(paths []string, opts Options, load func(Options) *Capture) *Capture {
-	opts.probeInScan = rereadable(paths, opts)
+	if rereadable(paths, opts) {
+		opts.probeInScan, opts.mergedStop = true, &mergeStop{}
+	}
 	c := load(opts)
-	opts.probeInScan = false // a second load probes each file's prefix, as a stream's
+	stop := opts.mergedStop.raised()
+	opts.probeInScan, opts.mergedStop = false, nil // a second load probes each file's prefix, as a stream's
 	if c == nil {
 		return nil
+	}
+	var early map[uint16]bool
+	if stop {
+		// A file the probe found merged reading the scan's frames stopped the first read at once
+		// (inscan.go): every input is read again, those files split, with no note (a probe of their
+		// prefix would have split them at once). That read is the first whole one: what follows
+		// looks at it as at a first read.
+		early = inScanMerged(c.Files)
+		opts.splitMerged = early
+		if c = load(opts); c == nil {
+			return nil
+		}
 	}
 	l := SnapLevel(c.Files)
 	again := l > opts.SnapMatch
@@ -110,18 +125,12 @@ func loadSnapped(paths []string, opts Options, load func(Options) *Capture) *Cap
 		}
 	}
 	split, late := splitLate(paths, opts, c.Files, true)
-	lateFiles := split.splitMerged // (nil when none)
-	if early := inScanMerged(c.Files); len(early) > 0 {
-		// Files the probe found merged reading the scan's frames: read again split, with no note (a
-		// probe of their prefix would have split them at once).
-		all := map[uint16]bool{}
-		for i := range lateFiles {
-			all[i] = true
-		}
+	var lateFiles map[uint16]bool
+	if late {
+		lateFiles = split.splitMerged
 		for i := range early {
-			all[i] = true
+			split.splitMerged[i] = true
 		}
-		split.splitMerged, late = all, true
 	}
 	if again || late {
 		first := c.Files
