@@ -168,6 +168,9 @@ func TestOneSidedStepLab(t *testing.T) {
 					sc.node, bounds, none)
 				continue
 			}
+			if checkOrderUnsure(t, name, r, orig) == 0 {
+				t.Errorf("%s: no sightings across %s said uncertain in order", name, sc.node)
+			}
 			for _, want := range []string{"both ways", "a ping from " + sc.node + " to " + sc.by, "--offset " + sc.node + "="} {
 				if !strings.Contains(said.Next, want) {
 					t.Errorf("%s: the fix lacks %q: %s", name, want, said.Next)
@@ -265,10 +268,49 @@ func TestOneSidedStepChainLab(t *testing.T) {
 			if withheld == 0 || bounds == 0 {
 				t.Errorf("%s: %d times between node-a and %s withheld, %d bounds given: want some of each", name, withheld, sc.node, bounds)
 			}
+			if checkOrderUnsure(t, name, r, orig) == 0 {
+				t.Errorf("%s: no sightings across router-1 and %s said uncertain in order", name, sc.node)
+			}
 			bound, note := a.nodeClock(na, n)
 			if bound != BoundNone || !strings.Contains(note, "router-1") || !strings.Contains(note, "limits jump") {
 				t.Errorf("%s: node-a → %s: %s, %q: want none, naming router-1 and its limits' jump", name, sc.node, bound, note)
 			}
 		}
 	}
+}
+
+// checkOrderUnsure checks, for every two sightings of a packet on two nodes one of which has a clock
+// whose times may be off beyond its bound (Clock.OrderUnsureNs), that the time between them is off the
+// truth (orig: the unshifted files' times) by no more than the greater of the two: what the order
+// notes say ("order across node-b uncertain by up to X"). It returns how many such pairs there were.
+func checkOrderUnsure(t *testing.T, name string, r *Result, orig map[string][]int64) int {
+	t.Helper()
+	unsure := map[string]int64{}
+	for _, c := range r.Clocks {
+		unsure[c.Node] = c.OrderUnsureNs
+	}
+	const tol = int64(2 * time.Microsecond)
+	n, worst := 0, int64(0)
+	for _, j := range r.Journeys {
+		for i := range j.Hops {
+			for k := i + 1; k < len(j.Hops); k++ {
+				h0, h1 := &j.Hops[i], &j.Hops[k]
+				x, _, _ := strings.Cut(h0.Point, "/")
+				y, _, _ := strings.Cut(h1.Point, "/")
+				u := max(unsure[x], unsure[y])
+				if x == y || u == 0 {
+					continue
+				}
+				n++
+				b0, b1 := orig[filepath.Base(h0.File)], orig[filepath.Base(h1.File)]
+				off := h1.Ts - h0.Ts - (b1[h1.Frame-1] - b0[h0.Frame-1])
+				worst = max(worst, off, -off)
+				if off > u+tol || off < -u-tol {
+					t.Errorf("%s: %s:%d → %s:%d off the truth by %v, beyond the %v the order note says", name, filepath.Base(h0.File),
+						h0.Frame, filepath.Base(h1.File), h1.Frame, time.Duration(off), time.Duration(u))
+				}
+			}
+		}
+	}
+	return n
 }

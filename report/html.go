@@ -696,6 +696,9 @@ func ladderSVG(w io.Writer, v *view, f *correlate.Flow, js []correlate.Journey, 
 		}
 		fmt.Fprintf(w, `<p class="ladder-note">Times from the first packet shown, %s UTC; latency on each arrow.%s</p>`, esc(clock(g.t0)), esc(legend))
 	}
+	for _, o := range correlate.OrderNotes(v.res.Clocks, f.Path) {
+		fmt.Fprintf(w, `<p class="ladder-note">Order%s.</p>`, esc(strings.TrimPrefix(o, "order")))
+	}
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img">`, width, height, width, height)
 	fmt.Fprintf(w, `<defs><marker id="lh%d" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker></defs>`, id)
 	fmt.Fprint(w, `<text x="4" y="32" fill="#555" font-weight="bold">packet</text><text x="128" y="32" text-anchor="end" fill="#555" font-weight="bold">time</text>`+
