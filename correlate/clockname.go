@@ -86,8 +86,8 @@ func (c *Clock) DriftMeasured() bool {
 }
 
 // ClockNotes are the lines below a clock table: each method named short whole ("node-b: one-way
-// (node-a→node-b only): …"), each clock's OrderNote, a legend line for each short name that stands for a whole method, and
-// why a drift is "—".
+// (node-a→node-b only): …"), each clock's OrderNote, a legend line for each short name that stands
+// for a whole method, and why a drift is "—".
 func ClockNotes(clocks []Clock) []string {
 	var notes, legend []string
 	seen := map[string]bool{}
