@@ -133,6 +133,10 @@ type limitJump struct {
 	// least: the least jump limitsJump takes in these limits (jumpFloor, or more by their jitter):
 	// what a step must exceed to show, found or not.
 	least int64
+	// far: the farthest any limit lies from the clock as taken. The clock is at or beyond each limit,
+	// so where its limits jump its times are off, the way its bound does not allow, by up to that
+	// much at each limit's moment (Clock.OrderUnsureNs).
+	far int64
 }
 
 // jumpFloor is the least jump limitsJump takes, whatever the limits' jitter: latencies of packets
@@ -155,11 +159,13 @@ func limitsJump(pts, h []hullPt, upper bool) (j limitJump, ok bool) {
 		return limitJump{least: -1}, false
 	}
 	slack := make([]float64, len(pts))
+	far := 0.0
 	for i, p := range pts {
 		slack[i] = p.y - hullAt(h, p.x, upper)
 		if !upper {
 			slack[i] = -slack[i]
 		}
+		far = max(far, slack[i])
 	}
 	var diffs []float64
 	for i := 1; i < len(pts); i++ {
@@ -195,6 +201,6 @@ func limitsJump(pts, h []hullPt, upper bool) (j limitJump, ok bool) {
 			j = limitJump{size: int64(s), from: pts[i].x, to: pts[k-1].x, n: k - i}
 		}
 	}
-	j.least = int64(thr)
+	j.least, j.far = int64(thr), int64(math.Round(far))
 	return j, best >= thr
 }

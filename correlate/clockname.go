@@ -1,6 +1,10 @@
 package correlate
 
-import "strings"
+import (
+	"slices"
+	"strings"
+	"time"
+)
 
 // clockBases are the methods the clock tables name short, with a legend line below the table for
 // each name shown: the methods that say nothing else. A method that starts with one and says more
@@ -55,6 +59,21 @@ func (c *Clock) MethodName() (name, note string, legend bool) {
 	return name, m, false
 }
 
+// OrderNote says, for a clock whose corrected times may be off beyond its bound (OrderUnsureNs: its
+// one-sided limits jump, or those of a clock it is bounded through), that the order of a packet's
+// sightings across the node is uncertain and by how much; "" for every other clock. The clock table's
+// notes, the HTML ladders and the TUI timeline of journeys crossing the node say it.
+func (c *Clock) OrderNote() string {
+	if c.OrderUnsureNs <= 0 {
+		return ""
+	}
+	why := "its clock's limits jump (a step or a slew faster than 500 ppm?), not corrected"
+	if c.OrderUnsureBy != "" && c.OrderUnsureBy != c.Node {
+		why = "its clock is bounded through " + c.OrderUnsureBy + "'s, whose limits jump (a step or a slew faster than 500 ppm?), not corrected"
+	}
+	return "order across " + c.Node + " uncertain by up to " + time.Duration(c.OrderUnsureNs).Round(time.Microsecond).String() + ": " + why
+}
+
 // DriftMeasured reports whether a clock's drift is a measurement: not for a clock bounded on one side
 // only (the slope between its first and last limits) nor for one not corrected (none at all); the
 // tables show "—" for those.
@@ -67,8 +86,8 @@ func (c *Clock) DriftMeasured() bool {
 }
 
 // ClockNotes are the lines below a clock table: each method named short whole ("node-b: one-way
-// (node-a→node-b only): …"), a legend line for each short name that stands for a whole method, and
-// why a drift is "—".
+// (node-a→node-b only): …"), each clock's OrderNote, a legend line for each short name that stands
+// for a whole method, and why a drift is "—".
 func ClockNotes(clocks []Clock) []string {
 	var notes, legend []string
 	seen := map[string]bool{}
@@ -78,6 +97,9 @@ func ClockNotes(clocks []Clock) []string {
 		name, note, leg := c.MethodName()
 		if note != "" {
 			notes = append(notes, c.Node+": "+note)
+		}
+		if o := c.OrderNote(); o != "" {
+			notes = append(notes, o+".")
 		}
 		if leg && !seen[name] {
 			seen[name] = true
@@ -106,4 +128,26 @@ func ClockNotes(clocks []Clock) []string {
 		legend = append(legend, "— no drift measured: "+strings.Join(why, "; ")+".")
 	}
 	return append(notes, legend...)
+}
+
+// OrderNotes are the OrderNote of each clock of a node that some point of path is on ("node/iface"),
+// in path order, each once: what a timeline or ladder of journeys along path says below it.
+func OrderNotes(clocks []Clock, path []string) []string {
+	var out []string
+	var seen []string
+	for _, p := range path {
+		node, _, _ := strings.Cut(p, "/")
+		if slices.Contains(seen, node) {
+			continue
+		}
+		seen = append(seen, node)
+		for i := range clocks {
+			if clocks[i].Node == node {
+				if o := clocks[i].OrderNote(); o != "" {
+					out = append(out, o)
+				}
+			}
+		}
+	}
+	return out
 }

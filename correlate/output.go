@@ -120,6 +120,9 @@ func (a *analysis) clockOut() []Clock {
 		if v := m.openVia - 1; m.open != sideNone && v >= 0 && v != n && v < len(a.w.nodes) {
 			out[len(out)-1].Via = a.w.nodes[v]
 		}
+		if j := a.jumpedOn(n, n); j >= 0 {
+			out[len(out)-1].OrderUnsureNs, out[len(out)-1].OrderUnsureBy = max(a.clocks[j].jump.far, a.clocks[j].jump.size), a.w.nodes[j]
+		}
 	}
 	return out
 }

@@ -130,6 +130,14 @@ type Clock struct {
 	// (the reference, or a node itself bounded through another: router-2 through router-1); empty for
 	// every other clock.
 	Via string `json:"via,omitempty"`
+	// OrderUnsureNs is, for a clock bounded on one side only whose limits jump (a step or a slew
+	// faster than 500 ppm: not corrected) or one bounded through such a clock, how far its corrected
+	// times may be off the way its bound does not allow: the farthest the jumping clock's limits lie
+	// from the clock as taken. The order of a packet's sightings on this node and on others may be
+	// wrong by up to that much (OrderNote); 0 for every other clock.
+	OrderUnsureNs int64 `json:"order_unsure_ns,omitempty"`
+	// OrderUnsureBy names the node whose clock's limits jump: this one, or one its limit came through.
+	OrderUnsureBy string `json:"order_unsure_by,omitempty"`
 }
 
 // Latency summarises per-hop latencies in ns over N samples (all zero when N is 0).

@@ -41,6 +41,9 @@ type timeline struct {
 	list
 	loading bool                 // the journeys are being rendered off the UI loop
 	seekTo  []correlate.Evidence // where to put the cursor once they arrive
+	// orderNotes say, under the header, which nodes of the flow's path have times off by up to some
+	// amount beyond their clocks' bounds (correlate.OrderNotes): the rows' order across them is uncertain.
+	orderNotes []string
 }
 
 // journeysMsg carries a flow's journeys, rendered by the Cmd that open returns.
@@ -58,6 +61,7 @@ func (t *timeline) open(c *common, flowID string, seek []correlate.Evidence) tea
 	if t.flow == nil {
 		return nil
 	}
+	t.orderNotes = correlate.OrderNotes(c.res.Clocks, t.flow.Path)
 	t.loading = true
 	res := c.res
 	return func() tea.Msg { return journeysMsg{flowID: flowID, all: flowJourneys(res, flowID)} }
@@ -268,7 +272,11 @@ func (t *timeline) update(c *common, msg tea.KeyMsg, h int) tea.Msg {
 	return nil
 }
 
-func (t *timeline) listHeight(h int) int { return max(1, h-4) }
+func (t *timeline) listHeight(h int) int { return max(1, h-4-t.notesShown(h)) }
+
+// notesShown is how many of orderNotes fit under the head of a timeline h lines high: all of them
+// but on a terminal too short to keep a row of packets besides.
+func (t *timeline) notesShown(h int) int { return min(len(t.orderNotes), max(0, h-5)) }
 
 // The timeline's line: the cursor, the time since the first row, the direction and status, the
 // packet's TCP flags and size as sent (dropped first when the width runs short), then a column per
@@ -343,6 +351,9 @@ func (t *timeline) view(c *common, w, h int) string {
 		head += " · p50 " + d
 	}
 	b.WriteString(st.header.Render(fit(head, w)) + "\n")
+	for _, o := range t.orderNotes[:t.notesShown(h)] {
+		b.WriteString(st.warn.Render(fit("! "+clean(o), w)) + "\n")
+	}
 	if t.loading {
 		b.WriteString(st.dim.Render(fit(fmt.Sprintf("rendering the %d packets of this flow…", f.Packets), w)))
 		return b.String()
