@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -67,9 +68,10 @@ func (c *Clock) OrderNote() string {
 	if c.OrderUnsureNs <= 0 {
 		return ""
 	}
-	why := "its clock's limits jump (a step or a slew faster than 500 ppm?), not corrected"
+	jump := fmt.Sprintf("limits jump (a step or a slew faster than %g ppm?), not corrected", maxDrift*1e6)
+	why := "its clock's " + jump
 	if c.OrderUnsureBy != "" && c.OrderUnsureBy != c.Node {
-		why = "its clock is bounded through " + c.OrderUnsureBy + "'s, whose limits jump (a step or a slew faster than 500 ppm?), not corrected"
+		why = "its clock is bounded through " + c.OrderUnsureBy + "'s, whose " + jump
 	}
 	return "order across " + c.Node + " uncertain by up to " + time.Duration(c.OrderUnsureNs).Round(time.Microsecond).String() + ": " + why
 }
