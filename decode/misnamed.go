@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // A router's capture may come named as a Calico node's (router-1-eth0.pcap renamed node-b-eth1.pcap):
@@ -61,6 +62,15 @@ type misnamed struct {
 	fresh, past      int
 	from, to, gw, by netip.Addr
 	plain            bool // the sender's packets were unencapsulated (from: a pod's address, to: a pod's)
+
+	// For a file whose times are not its node's clock (foreignClocks): how many of the node's pods'
+	// packets it shares with inner, one of the node's pod veths or tunnels, and which way they broke
+	// one clock's order (early: leaving the node earlier than inner saw them; else coming to it
+	// later), by skew (ns) the least.
+	inner         string
+	shared, wrong int
+	early         bool
+	skew          int64
 }
 
 // podHops returns how many hops from its pod an unencapsulated packet with TTL (hop limit) ttl is,
@@ -159,6 +169,7 @@ func misnamedRouters(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*T
 			blank = append(blank, f)
 		}
 	}
+	found = append(found, foreignClocks(c, obs, stamps, tabs, ctxs, cands, pods, found)...)
 	for _, f := range blank {
 		blankUnderlay(c, obs, f, cands, found)
 	}
@@ -167,6 +178,101 @@ func misnamedRouters(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*T
 		return cfg, false
 	}
 	return nameMisnamed(c, found, cfg), true
+}
+
+// foreignClocks returns the candidate files of c (cands: their points) not found already whose times
+// are not their node's clock: minMergedDup or more of the node's pods' packets in one are also at one
+// of the node's pod veths or tunnels (a file of its own, whose Observations obs, times stamps and side
+// tables tabs are read), and either every one leaving the node is in it earlier than there, or every
+// one coming to it later. A packet leaves a node through its pod veth and tunnel before its underlay
+// and comes to it the other way, and the kernel stamps every capture of one host with one clock, so a
+// file whose times break that order for every such packet was not captured on the node: a router's
+// (or another device's) on the node's link, named as the node's, with its own clock. Read as the
+// node's, its clock is taken for the node's and the node's packets seem to cross it in no order
+// (clock-skew's router-1 eth1 named node-b-eth0.pcap: an encap drop inside node-b where the lab has
+// none); read as a node of its own, it gets a clock of its own. A file that shares fewer, or whose
+// order is kept by some of them, is left alone: a clock a little off the node's, or a file with no
+// other of the node's to compare with, says nothing.
+func foreignClocks(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*Tables, ctxs map[*Tables][]HdrCtx, cands []int,
+	pods map[string]podSet, found []misnamed) []misnamed {
+	done := map[int]bool{}
+	for _, m := range found {
+		done[m.file] = true
+	}
+	tab := func(f int) *Tables {
+		if f < len(tabs) && tabs[f] != nil {
+			return tabs[f]
+		}
+		return c.Tables
+	}
+	inner := map[string][]int{} // by node: the files whose one point is a pod veth or tunnel of it
+	for f := range c.Files {
+		if f >= len(obs) || f >= len(stamps) || len(obs[f]) == 0 {
+			continue
+		}
+		if pt := filePoint(c, f); pt >= 0 && (c.Points[pt].Role == RolePodVeth || c.Points[pt].Role == RoleTunnel) {
+			inner[c.Points[pt].Node] = append(inner[c.Points[pt].Node], f)
+		}
+	}
+	var out []misnamed
+	for f, pt := range cands {
+		if pt < 0 || done[f] || f >= len(obs) || f >= len(stamps) || c.Files[f].MaybeRouter != "" {
+			continue
+		}
+		p := &c.Points[pt]
+		if len(inner[p.Node]) == 0 {
+			continue
+		}
+		seen := linkSightings(obs[f], &stamps[f], tab(f), ctxs, pods[p.Node], false)
+		if len(seen) < minMergedDup {
+			continue
+		}
+		for _, g := range inner[p.Node] {
+			var outOK, outEarly, inOK, inLate int
+			early, late := int64(-1), int64(-1) // the least skew each way
+			t, n := tab(g), 0
+			for i := range obs[g] {
+				k, from, ok := podKey(&obs[g][i], t, ctxs, pods[p.Node], false)
+				if !ok {
+					continue
+				}
+				if n++; n > farSample {
+					break
+				}
+				a, ok := seen[k]
+				if !ok || a.dup || a.out != from {
+					continue
+				}
+				d := stamps[g].Ts(i, &obs[g][i]) - a.t // how much later inner saw it than f
+				switch {
+				case from && d > 0:
+					if outEarly++; early < 0 || d < early {
+						early = d
+					}
+				case from:
+					outOK++
+				case d < 0:
+					if inLate++; late < 0 || -d < late {
+						late = -d
+					}
+				default:
+					inOK++
+				}
+			}
+			m := misnamed{file: f, node: p.Node, iface: p.Iface, inner: c.Points[filePoint(c, g)].ID}
+			switch {
+			case outEarly >= minMergedDup && outOK == 0:
+				m.shared, m.wrong, m.early, m.skew = outEarly+inOK+inLate, outEarly, true, early
+			case inLate >= minMergedDup && inOK == 0:
+				m.shared, m.wrong, m.skew = outOK+outEarly+inLate, inLate, late
+			default:
+				continue
+			}
+			out = append(out, m)
+			break
+		}
+	}
+	return out
 }
 
 // linkKey is what farEnds tells one packet by at two captures: its addresses, ports, sequence or echo
@@ -222,7 +328,7 @@ func farEnds(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*Tables, c
 			if f < len(tabs) && tabs[f] != nil {
 				t = tabs[f]
 			}
-			seen[i] = linkSightings(obs[f], &stamps[f], t, ctxs, pods[node])
+			seen[i] = linkSightings(obs[f], &stamps[f], t, ctxs, pods[node], true)
 		}
 		outer := make([]bool, len(files)) // further out than another: said
 		other := func(i, j int) bool {
@@ -306,41 +412,13 @@ const farSample = 1 << 15
 
 // linkSightings returns the sightings of the first farSample packets of one node's pods (mine, as
 // sources or destinations) in one file's Observations obs (times from st, side tables t, whose
-// contexts ctxs keeps), by linkKey.
-func linkSightings(obs []Observation, st *Stamps, t *Tables, ctxs map[*Tables][]HdrCtx, mine podSet) map[linkKey]sighting {
+// contexts ctxs keeps), by linkKey; with hops false, the keys leave out the TTLs (podKey).
+func linkSightings(obs []Observation, st *Stamps, t *Tables, ctxs map[*Tables][]HdrCtx, mine podSet, hops bool) map[linkKey]sighting {
 	out := map[linkKey]sighting{}
-	is := func(a netip.Addr) bool {
-		if a.Is4() {
-			b := a.As4()
-			return mine.v4[uint32(b[0])<<24|uint32(b[1])<<16|uint32(b[2])<<8|uint32(b[3])]
-		}
-		return mine.v6[a]
-	}
 	for i := range obs {
-		o := &obs[i]
-		if o.Flags&(FlagARP|FlagNotIP|FlagTruncated|FlagError) != 0 {
+		k, from, ok := podKey(&obs[i], t, ctxs, mine, hops)
+		if !ok {
 			continue
-		}
-		k := linkKey{seq: o.Seq, sport: o.Sport, dport: o.Dport, len: o.Len, proto: o.Proto, ttl: o.TTL, flags: o.TCPFlags}
-		if o.Flags&FlagIPv6 != 0 {
-			k.src, k.dst = t.V6(o.Src), t.V6(o.Dst)
-		} else {
-			k.src = netip.AddrFrom4([4]byte{byte(o.Src >> 24), byte(o.Src >> 16), byte(o.Src >> 8), byte(o.Src)})
-			k.dst = netip.AddrFrom4([4]byte{byte(o.Dst >> 24), byte(o.Dst >> 16), byte(o.Dst >> 8), byte(o.Dst)})
-		}
-		from, to := is(k.src), is(k.dst)
-		if from == to {
-			continue // not one node's pod's, or between two of its pods
-		}
-		if o.Encap() != EncapNone {
-			all, ok := ctxs[t]
-			if !ok {
-				all = t.CtxAll()
-				ctxs[t] = all
-			}
-			if int(o.Ctx) < len(all) {
-				k.outer = all[o.Ctx].OuterTTL
-			}
 		}
 		if s, ok := out[k]; ok {
 			s.dup = true
@@ -350,9 +428,54 @@ func linkSightings(obs []Observation, st *Stamps, t *Tables, ctxs map[*Tables][]
 		if len(out) == farSample {
 			break
 		}
-		out[k] = sighting{t: st.Ts(i, o), out: from}
+		out[k] = sighting{t: st.Ts(i, &obs[i]), out: from}
 	}
 	return out
+}
+
+// podKey returns the linkKey of Observation o (side tables t, whose contexts ctxs keeps) when it is a
+// packet to or from one node's pods (mine), not between two of them, and whether it comes from them.
+// With hops false the key leaves out the TTLs (the outer one too), which the node's routing and
+// encapsulation change: it tells one packet at the node's pod veth, its tunnel and its underlay.
+func podKey(o *Observation, t *Tables, ctxs map[*Tables][]HdrCtx, mine podSet, hops bool) (linkKey, bool, bool) {
+	if o.Flags&(FlagARP|FlagNotIP|FlagTruncated|FlagError) != 0 {
+		return linkKey{}, false, false
+	}
+	k := linkKey{seq: o.Seq, sport: o.Sport, dport: o.Dport, len: o.Len, proto: o.Proto, flags: o.TCPFlags}
+	if o.Flags&FlagIPv6 != 0 {
+		k.src, k.dst = t.V6(o.Src), t.V6(o.Dst)
+	} else {
+		k.src = netip.AddrFrom4([4]byte{byte(o.Src >> 24), byte(o.Src >> 16), byte(o.Src >> 8), byte(o.Src)})
+		k.dst = netip.AddrFrom4([4]byte{byte(o.Dst >> 24), byte(o.Dst >> 16), byte(o.Dst >> 8), byte(o.Dst)})
+	}
+	from, to := mine.has(k.src), mine.has(k.dst)
+	if from == to {
+		return linkKey{}, false, false // not one node's pod's, or between two of its pods
+	}
+	if !hops {
+		return k, from, true
+	}
+	k.ttl = o.TTL
+	if o.Encap() != EncapNone {
+		all, ok := ctxs[t]
+		if !ok {
+			all = t.CtxAll()
+			ctxs[t] = all
+		}
+		if int(o.Ctx) < len(all) {
+			k.outer = all[o.Ctx].OuterTTL
+		}
+	}
+	return k, from, true
+}
+
+// has says whether a is one of the pods' addresses.
+func (s podSet) has(a netip.Addr) bool {
+	if a.Is4() {
+		b := a.As4()
+		return s.v4[uint32(b[0])<<24|uint32(b[1])<<16|uint32(b[2])<<8|uint32(b[3])]
+	}
+	return s.v6[a]
 }
 
 // further says whether the file that saw f is further out on a node's link than the one that saw g:
@@ -781,6 +904,23 @@ func nameMisnamed(c *Capture, found []misnamed, cfg PointConfig) PointConfig {
 		hop := fmt.Sprintf("two hops or more from the pod (%d, TTL %d the first)", m.pods, m.ttl)
 		why := fmt.Sprintf("none of the %d packets of %s's pods in it is one hop from its pod (TTL %d the first; "+
 			"63, 127 or 254 as %s itself sends them)", m.pods, m.node, m.ttl, m.node)
+		if m.inner != "" {
+			way := fmt.Sprintf("the %d leaving %s are in it earlier than at %s, by %s or more", m.wrong, m.node, m.inner, time.Duration(m.skew))
+			if !m.early {
+				way = fmt.Sprintf("the %d coming to %s are in it later than at %s, by %s or more", m.wrong, m.node, m.inner, time.Duration(m.skew))
+			}
+			cfg.Why[fi.Path] = fmt.Sprintf("file name says %s/%s, but its times are not %s's clock: of %d of %s's pods' packets "+
+				"it shares with %s, %s; read as a node of its own, %s", m.node, m.iface, m.node, m.shared, m.node, m.inner, way, host)
+			fi.problem("named as %s's %s, but its times are not %s's clock: of the %d packets of %s's pods it shares with %s, "+
+				"%s. A packet leaves a node through its pod veth or tunnel before its underlay, and comes to it the other "+
+				"way, and the kernel stamps every capture of one host with one clock: the file was not captured on %s "+
+				"but on another device with a clock of its own, a router's interface facing %s (or a switch's) named as "+
+				"%s's. calipath reads it as a node of its own, %s, a router, with its own clock; give it as --point "+
+				"ROUTER:IFACE=%s to name it (were it %s's own, taken with another clock such as the NIC's hardware "+
+				"timestamps, its point is still one of its own: its times are not %s's)", m.node, m.iface, m.node,
+				m.shared, m.node, m.inner, way, m.node, m.node, m.node, host, fi.Path, m.node, m.node)
+			continue
+		}
 		if m.fresh > 0 {
 			cfg.Why[fi.Path] = fmt.Sprintf("file name says %s/%s, but the traffic says a router: none of %s's packets cross it, "+
 				"and %s's pods' packets to %s cross it as %s sent them (%d, outer TTL %d the first, as on %s's own interfaces) "+
@@ -860,15 +1000,27 @@ func misnamedScanned(c *Capture, opts Options, t *Tables, cfg PointConfig) *Capt
 	stamps := make([]Stamps, len(c.Files))
 	tabs := make([]*Tables, len(c.Files))
 	read := false
-	for f, pt := range misnamedCandidates(c, cfg, nodePods(c)) {
-		if pt < 0 || streamInput(c.Files[f].Path, opts) {
+	cands := misnamedCandidates(c, cfg, nodePods(c))
+	nodes := map[string]bool{} // the candidates' nodes, whose pod veths and tunnels foreignClocks reads too
+	for _, pt := range cands {
+		if pt >= 0 {
+			nodes[c.Points[pt].Node] = true
+		}
+	}
+	for f, pt := range cands {
+		if pt < 0 {
+			if pt = filePoint(c, f); pt < 0 || !nodes[c.Points[pt].Node] || c.Points[pt].Role != RolePodVeth && c.Points[pt].Role != RoleTunnel {
+				continue
+			}
+		}
+		if streamInput(c.Files[f].Path, opts) {
 			continue
 		}
 		var col obsCollector
 		var fp fpCollector
 		tabs[f] = NewTables()
 		scanFile(c.Files[f].Path, c.Files[f].Index, opts, tabs[f], nil, &frameKeeper{&col, &fp, &stamps[f]}, nil)
-		obs[f], read = col.finish(), true
+		obs[f], read = col.finish(), read || cands[f] >= 0
 	}
 	if !read {
 		return c
