@@ -259,45 +259,6 @@ func TestMisnamedRouterBlank(t *testing.T) {
 	}
 }
 
-// router-1's eth1, facing node-b, renamed node-b-eth1.pcap in clock-drift and clock-skew holds node-b's
-// pods' packets with the TTLs node-b's eth0 shows them with, as in TestMisnamedRouterFacing, but its
-// times are router-1's, not node-b's (node-b's clock is off): they put neither file further out, so
-// nothing was said, and the packets' crossing of both read as node-b's, "ERROR decap-drop at
-// node-b/eth1 → node-b/tunl0" where the lab has no loss. A packet crosses one interface of a node, so
-// one of the two files is not node-b's: both now say so with the fixes, and the drop is uncertain.
-func TestMisnamedRouterUnordered(t *testing.T) {
-	for _, scenario := range []string{"clock-drift", "clock-skew"} {
-		for _, strip := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s-strip-%v", scenario, strip), func(t *testing.T) {
-				dir := t.TempDir()
-				in := misnamedInputs(t, filepath.Join("../testdata/lab/scenarios", scenario), dir, map[string]string{"router-1-eth1.pcap": "node-b-eth1.pcap"})
-				if strip {
-					stripResolution(t, filepath.Join(dir, "node-b-eth1.pcap"))
-				}
-				c := decode.Load(in, decode.Options{}, decode.PointConfig{})
-				for _, a := range Correlate(c, Options{}).Anomalies {
-					if a.Severity == sevError {
-						t.Errorf("%s %s at %s → %s", a.Severity, a.Kind, a.Where.From, a.Where.To)
-					}
-				}
-				for _, fi := range c.Files {
-					said := strings.Contains(strings.Join(fi.Problems, "\n"), "--point ROUTER:IFACE=")
-					switch filepath.Base(fi.Path) {
-					case "node-b-eth1.pcap", "node-b-eth0.pcap":
-						if !said || !strings.Contains(fi.MaybeRouter, "node-b/eth") {
-							t.Errorf("%s: MaybeRouter %q, problems %q: want both naming the other file's point and --point", fi.Path, fi.MaybeRouter, fi.Problems)
-						}
-					default:
-						if said || fi.MaybeRouter != "" {
-							t.Errorf("%s: MaybeRouter %q, problems %q: want none", fi.Path, fi.MaybeRouter, fi.Problems)
-						}
-					}
-				}
-			})
-		}
-	}
-}
-
 // BGP (healthy-bgp): router-1's eth0 (node-a's link) or eth1 (node-b's) renamed node-b-eth1.pcap,
 // holding none of node-b's pods' packets (left out, as where pod-b answered nothing), holds node-a's
 // pods' packets unencapsulated: no outer header to compare TTLs, so nothing was looked at and the file
@@ -376,6 +337,62 @@ func TestMisnamedRouterOwnAddress(t *testing.T) {
 			if doubt := filepath.Dir(fi.Path) == dir && !known; (fi.MaybeRouter != "") != doubt {
 				t.Errorf("healthy-bgp, 192.168.10.1 node-b's %v: %s: MaybeRouter %q, want one %v", known, fi.Path, fi.MaybeRouter, doubt)
 			}
+		}
+	}
+}
+
+// router-1's eth1, facing node-b, renamed node-b-eth0.pcap in clock-skew and clock-drift (node-b's
+// clock 2.5 s ahead, router-1's not), with node-b's own eth0 left out: the renamed file is node-b's
+// only underlay file, with nothing to compare its TTLs with, and was read as node-b's: router-1's
+// clock taken for node-b's, and calipath said "ERROR encap-drop at node-b/tunl0 → node-b/eth0" where
+// the lab has no loss. Every node-b's pods' packet leaving node-b is in it 2.5 s before node-b's pod
+// veth saw it, which one host's clock cannot do: it is now read as a node of its own with its own
+// clock, its problem naming --point, and the lab's truth follows (no loss; node-b's clock 2.5 s off).
+// With node-b's own eth0 too (TestMisnamedRouterUnordered's shape), that one stays node-b's.
+func TestMisnamedRouterOwnClock(t *testing.T) {
+	for _, scenario := range []string{"clock-skew", "clock-drift"} {
+		for _, own := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s-own-eth0-%v", scenario, own), func(t *testing.T) {
+				dir := t.TempDir()
+				to := "node-b-eth0.pcap"
+				if own {
+					to = "node-b-eth1.pcap"
+				}
+				in := misnamedInputs(t, filepath.Join("../testdata/lab/scenarios", scenario), dir, map[string]string{"router-1-eth1.pcap": to})
+				if !own {
+					in = slices.DeleteFunc(in, func(f string) bool { return filepath.Base(f) == "node-b-eth0.pcap" && filepath.Dir(f) != dir })
+				}
+				c := decode.Load(in, decode.Options{}, decode.PointConfig{})
+				skew := false
+				for _, a := range Correlate(c, Options{}).Anomalies {
+					switch {
+					case a.Severity == sevError, strings.HasPrefix(a.Message, "Uncertain:"):
+						t.Errorf("%s %s at %s → %s: %.200s", a.Severity, a.Kind, a.Where.From, a.Where.To, a.Message)
+					case a.Kind == "clock-skew" && a.Where.Node == "node-b":
+						skew = true
+					}
+				}
+				if !skew {
+					t.Error("no clock-skew at node-b (the lab's truth)")
+				}
+				checkMisnamedSaid(t, c, dir)
+				sc := decode.ScanPoints(in, decode.Options{}, decode.NewTables(), decode.PointConfig{})
+				for _, cc := range []*decode.Capture{c, sc} {
+					var ids []string
+					for _, p := range cc.Points {
+						ids = append(ids, p.ID)
+					}
+					want := strings.TrimSuffix(to, ".pcap") + "/" + strings.TrimSuffix(strings.TrimPrefix(to, "node-b-"), ".pcap")
+					if !slices.Contains(ids, want) || own != slices.Contains(ids, "node-b/eth0") {
+						t.Errorf("points %q: want %s, and node-b/eth0 %v", ids, want, own)
+					}
+					for _, fi := range cc.Files {
+						if fi.MaybeRouter != "" {
+							t.Errorf("%s: MaybeRouter %q, want none", fi.Path, fi.MaybeRouter)
+						}
+					}
+				}
+			})
 		}
 	}
 }
