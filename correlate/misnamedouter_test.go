@@ -396,3 +396,73 @@ func TestMisnamedRouterOwnClock(t *testing.T) {
 		}
 	}
 }
+
+// router-three-ifaces (BGP): router-1's eth2, toward ext-1, renamed node-b-eth1.pcap holds none of
+// node-b's pods' packets nor any to them, only node-a's pod's to ext-1 (203.0.113.10) past router-1
+// (TTL 62), on a link where router-1 resolved 203.0.113.10 itself. Past a router on a link that
+// resolved an address, it was read as node-b's with no word of doubt: node-b/eth1 on pod-a's path to
+// pod-b, "captured one direction only" there. Their own destination resolved on the link says they
+// were delivered there, not on their way to node-b: it is now read as a node of its own, its problem
+// naming --point, and router-three-ifaces-drop's drop is where the correctly named files put it
+// (node-a/eth0 → router-1/eth2 named so; the truth's router-1/eth0 → router-1/eth2, router-1/eth0 not
+// given). Without ext-1's resolution of its own address (router-1 resolving 203.0.113.1 only, for
+// ext-1), the link resolved another address: nothing says node-b is on it, and the file is in doubt
+// instead (read as named: its capture-one-way is what reading it as node-b's gives).
+func TestMisnamedRouterBGPDelivered(t *testing.T) {
+	ext := [4]byte{203, 0, 113, 10}
+	for _, tc := range []struct {
+		scenario, drop string
+		strip          bool
+	}{
+		{"router-three-ifaces", "", false},
+		{"router-three-ifaces-drop", "node-a/eth0→node-b-eth1/eth1", false},
+		{"router-three-ifaces", "", true},
+	} {
+		t.Run(fmt.Sprintf("%s-strip-%v", tc.scenario, tc.strip), func(t *testing.T) {
+			dir := t.TempDir()
+			src := filepath.Join("../testdata/lab/scenarios", tc.scenario)
+			in := append(misnamedInputs(t, src, dir, map[string]string{"router-1-eth2.pcap": "node-b-eth1.pcap"}), filepath.Join(src, "ext-1-eth0.pcap"))
+			if tc.strip {
+				// ARP resolving 203.0.113.10: a request for it, or a reply from it.
+				if n := dropFrames(t, filepath.Join(dir, "node-b-eth1.pcap"), func(f []byte) bool {
+					if len(f) < 42 || binary.BigEndian.Uint16(f[12:]) != 0x0806 {
+						return false
+					}
+					op := binary.BigEndian.Uint16(f[20:])
+					return op == 1 && [4]byte(f[38:42]) == ext || op == 2 && [4]byte(f[28:32]) == ext
+				}); n == 0 {
+					t.Fatal("no resolution of 203.0.113.10 to leave out")
+				}
+			}
+			c := decode.Load(in, decode.Options{}, decode.PointConfig{})
+			var drops []string
+			for _, a := range Correlate(c, Options{}).Anomalies {
+				switch {
+				case a.Kind == "capture-one-way" && !tc.strip:
+					t.Errorf("%s %s at %s", a.Severity, a.Kind, a.Where.Point)
+				case a.Severity == sevError:
+					drops = append(drops, a.Where.From+"→"+a.Where.To)
+				}
+			}
+			if tc.drop == "" && len(drops) > 0 || tc.drop != "" && (len(drops) != 1 || drops[0] != tc.drop) {
+				t.Errorf("errors at %q, want %q", drops, tc.drop)
+			}
+			checkMisnamedSaid(t, c, dir)
+			sc := decode.ScanPoints(in, decode.Options{}, decode.NewTables(), decode.PointConfig{})
+			for _, cc := range []*decode.Capture{c, sc} {
+				var ids []string
+				for _, p := range cc.Points {
+					ids = append(ids, p.ID)
+				}
+				if slices.Contains(ids, "node-b/eth1") != tc.strip {
+					t.Errorf("points %q: node-b/eth1 %v, want %v", ids, !tc.strip, tc.strip)
+				}
+				for _, fi := range cc.Files {
+					if doubt := tc.strip && filepath.Dir(fi.Path) == dir; (fi.MaybeRouter != "") != doubt {
+						t.Errorf("%s: MaybeRouter %q, want one %v", fi.Path, fi.MaybeRouter, doubt)
+					}
+				}
+			}
+		})
+	}
+}

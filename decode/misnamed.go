@@ -625,6 +625,8 @@ func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner ma
 	var resolved []asked          // address resolutions: who asked for, or was told, where target is
 	from := map[netip.Addr]bool{} // the senders' outer sources
 	to := map[netip.Addr]bool{}   // and outer destinations
+	var plainTo map[netip.Addr]bool // the unencapsulated packets' destinations
+	toNode := 0                     // how many of those are node's pods'
 	for i := range obs {
 		o := &obs[i]
 		switch {
@@ -673,12 +675,19 @@ func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner ma
 			if hops > 1 {
 				plain.past++
 			}
+			dst := netip.AddrFrom4([4]byte{byte(o.Dst >> 24), byte(o.Dst >> 16), byte(o.Dst >> 8), byte(o.Dst)})
+			if o.Flags&FlagIPv6 != 0 {
+				dst = t.V6(o.Dst)
+			}
+			if owner[dst] == node {
+				toNode++
+			}
+			if plainTo == nil {
+				plainTo = map[netip.Addr]bool{}
+			}
+			plainTo[dst] = true
 			if plain.fresh++; plain.fresh == 1 {
-				plain.sender, plain.from, plain.ttl, plain.ref = sender, src, o.TTL, o.TTL+uint8(hops-1)
-				plain.to = netip.AddrFrom4([4]byte{byte(o.Dst >> 24), byte(o.Dst >> 16), byte(o.Dst >> 8), byte(o.Dst)})
-				if o.Flags&FlagIPv6 != 0 {
-					plain.to = t.V6(o.Dst)
-				}
+				plain.sender, plain.from, plain.ttl, plain.ref, plain.to = sender, src, o.TTL, o.TTL+uint8(hops-1), dst
 			}
 			continue
 		}
@@ -716,9 +725,24 @@ func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner ma
 			}
 		}
 		if plain.past > 0 && len(resolved) > 0 {
-			// Past a router, on a link that resolved an address: the node's own eth0 holds as much
-			// (the last router resolving the node), so nothing says the file is not the node's.
-			return plain, gwNone
+			// Past a router, on a link that resolved an address: packets to the node's pods are what
+			// the node's own eth0 holds (the last router resolving the node), so nothing says the file
+			// is not the node's. None to them, on a link that resolved their own destination: they were
+			// delivered there, on their destination's link, and the node is not on their way (router-1's
+			// eth2 in router-three-ifaces, toward ext-1, named as node-b's). Resolving another address,
+			// the link says nothing of the node.
+			if toNode > 0 {
+				return plain, gwNone
+			}
+			plain.plain = true
+			for _, r := range resolved {
+				if plainTo[r.target] {
+					plain.gw, plain.by = r.target, r.by
+					return plain, gwRouter
+				}
+			}
+			plain.gw, plain.by = resolved[0].target, resolved[0].by
+			return plain, gwUnsure
 		}
 		if len(resolved) > 0 {
 			plain.gw, plain.by = resolved[0].target, resolved[0].by
@@ -919,6 +943,19 @@ func nameMisnamed(c *Capture, found []misnamed, cfg PointConfig) PointConfig {
 				"ROUTER:IFACE=%s to name it (were it %s's own, taken with another clock such as the NIC's hardware "+
 				"timestamps, its point is still one of its own: its times are not %s's)", m.node, m.iface, m.node,
 				m.shared, m.node, m.inner, way, m.node, m.node, m.node, host, fi.Path, m.node, m.node)
+			continue
+		}
+		if m.plain {
+			cfg.Why[fi.Path] = fmt.Sprintf("file name says %s/%s, but the traffic says a router: none of %s's pods' packets "+
+				"cross it, nor any to them, and %s's pods' packets in it crossed a router before it (%d, TTL %d the first) "+
+				"to %s, which %s resolved on that link; read as a node of its own, %s",
+				m.node, m.iface, m.node, m.sender, m.fresh, m.ttl, m.to, m.by, host)
+			fi.problem("named as %s's %s, but none of %s's pods' packets is in it, nor any to them, and the %d unencapsulated "+
+				"packets of %s's pods in it, to %s the first, crossed a router before it (TTL or hop limit %d the first), on "+
+				"a link where %s resolved %s, their own destination: they were delivered there, on their destination's "+
+				"link, and %s is not on their way. It is not %s's interface but a router's (or that host's) named as %s's. "+
+				"calipath reads it as a node of its own, %s, a router; give it as --point ROUTER:IFACE=%s to name it",
+				m.node, m.iface, m.node, m.fresh, m.sender, m.to, m.ttl, m.by, m.gw, m.node, m.node, m.node, host, fi.Path)
 			continue
 		}
 		if m.fresh > 0 {
