@@ -622,9 +622,9 @@ func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner ma
 	var m, plain misnamed // plain: the unencapsulated packets of other nodes' pods, as m the encapsulated ones
 	var nds []ND
 	type asked struct{ by, target netip.Addr }
-	var resolved []asked          // address resolutions: who asked for, or was told, where target is
-	from := map[netip.Addr]bool{} // the senders' outer sources
-	to := map[netip.Addr]bool{}   // and outer destinations
+	var resolved []asked            // address resolutions: who asked for, or was told, where target is
+	from := map[netip.Addr]bool{}   // the senders' outer sources
+	to := map[netip.Addr]bool{}     // and outer destinations
 	var plainTo map[netip.Addr]bool // the unencapsulated packets' destinations
 	toNode := 0                     // how many of those are node's pods'
 	for i := range obs {
