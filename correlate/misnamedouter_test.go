@@ -466,3 +466,48 @@ func TestMisnamedRouterBGPDelivered(t *testing.T) {
 		})
 	}
 }
+
+// router-1's two captures renamed as the nodes' (eth0 as node-b-eth1.pcap, eth1 as node-a-eth1.pcap)
+// are each read as a router of its own (TestMisnamedRouter, TestMisnamedRouterOuter), and nothing
+// said they were one: two routers, node-b-eth1 and node-a-eth1, where the lab has one, router-1, and
+// router-any-drop's drop inside it read as one between two routers. The same packets cross both one
+// router hop apart (TTL or hop limit, the outer one in IP-in-IP and VXLAN, one lower and later in the
+// one further on), so they are on two links of one router: maybe its two interfaces, which the frames
+// cannot tell from other devices' on those links. Each file's problem now says so, naming the other
+// and how to give both as one router's. two-routers' router-1 eth0 and router-2 eth1, renamed so, are
+// two hops apart: not said.
+func TestMisnamedRouterOneHop(t *testing.T) {
+	for _, tc := range []struct {
+		scenario string
+		renamed  map[string]string
+		said     bool
+	}{
+		{"router-any-drop", map[string]string{"truth-captures/router-1-eth0.pcap": "node-b-eth1.pcap", "truth-captures/router-1-eth1.pcap": "node-a-eth1.pcap"}, true},
+		{"healthy-ipip", map[string]string{"router-1-eth0.pcap": "node-b-eth1.pcap", "router-1-eth1.pcap": "node-a-eth1.pcap"}, true},
+		{"healthy-vxlan", map[string]string{"router-1-eth0.pcap": "node-b-eth1.pcap", "router-1-eth1.pcap": "node-a-eth1.pcap"}, true},
+		{"mtu-blackhole6", map[string]string{"router-1-eth0.pcap": "node-b-eth1.pcap", "router-1-eth1.pcap": "node-a-eth1.pcap"}, true},
+		{"two-routers", map[string]string{"router-1-eth0.pcap": "node-b-eth1.pcap", "router-2-eth1.pcap": "node-a-eth1.pcap"}, false},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			dir := t.TempDir()
+			in := misnamedInputs(t, filepath.Join("../testdata/lab/scenarios", tc.scenario), dir, tc.renamed)
+			sc := decode.ScanPoints(in, decode.Options{}, decode.NewTables(), decode.PointConfig{})
+			for _, c := range []*decode.Capture{decode.Load(in, decode.Options{}, decode.PointConfig{}), sc} {
+				checkMisnamedSaid(t, c, dir)
+				for _, fi := range c.Files {
+					other := "node-a-eth1.pcap"
+					if filepath.Base(fi.Path) == other {
+						other = "node-b-eth1.pcap"
+					}
+					said := false
+					for _, p := range fi.Problems {
+						said = said || strings.Contains(p, "one router hop apart") && strings.Contains(p, "and "+filepath.Join(dir, other)+",")
+					}
+					if want := tc.said && filepath.Dir(fi.Path) == dir; said != want {
+						t.Errorf("%s: one router hop from %s said %v, want %v: %q", fi.Path, other, said, want, fi.Problems)
+					}
+				}
+			}
+		})
+	}
+}

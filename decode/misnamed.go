@@ -43,6 +43,15 @@ import (
 // encapsulated ones by the outer one, but name no node's address: such a file is always in doubt. So
 // is a file that holds too little to tell anything while another underlay file of its node holds
 // packets (blankUnderlay), and two files of a node holding the same packets in no one order (farEnds).
+// Past a router, such unencapsulated packets to the node's pods are what the node's own interface
+// shows (read as named); none to them, on a link that resolved their own destination, they were
+// delivered there: the file is a router's (on a link that resolved another address, in doubt).
+//
+// A file named as a node's underlay whose times are not the node's clock, the node's pods' packets in
+// it all leaving the node before its pod veth or tunnel saw them, or all coming to it after, was not
+// captured on the node (foreignClocks): it is read as a router's, with its own clock. Two files read
+// as routers' that hold the same packets one router hop apart are said to be maybe one router's
+// (oneHop).
 
 // misnamed is a file misnamedRouters takes for a router's: its point's node and interface, and the
 // packets of that node's pods it holds.
@@ -71,6 +80,10 @@ type misnamed struct {
 	shared, wrong int
 	early         bool
 	skew          int64
+
+	// Another file found (oneHop) that holds hop of the same packets one router hop from this one.
+	peer string
+	hop  int
 }
 
 // podHops returns how many hops from its pod an unencapsulated packet with TTL (hop limit) ttl is,
@@ -177,14 +190,20 @@ func misnamedRouters(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*T
 	if len(found) == 0 {
 		return cfg, false
 	}
+	oneHop(c, obs, stamps, tabs, ctxs, pods, found)
 	return nameMisnamed(c, found, cfg), true
 }
 
+// clockSample is how many distinct packets of its node's pods foreignClocks takes of a file: the
+// first ones, enough for its evidence and cheap to look up the node's other files' packets in.
+const clockSample = 1 << 10
+
 // foreignClocks returns the candidate files of c (cands: their points) not found already whose times
-// are not their node's clock: minMergedDup or more of the node's pods' packets in one are also at one
-// of the node's pod veths or tunnels (a file of its own, whose Observations obs, times stamps and side
-// tables tabs are read), and either every one leaving the node is in it earlier than there, or every
-// one coming to it later. A packet leaves a node through its pod veth and tunnel before its underlay
+// are not their node's clock: minMergedDup or more of the node's pods' packets in one (of its first
+// clockSample) are also at one of the node's pod veths or tunnels (a file of its own, whose
+// Observations obs, times stamps and side tables tabs are read, its first farSample packets), and
+// either every one leaving the node is in it earlier than there, or every one coming to it later; one
+// of those files where some packets keep that order each way says the file's clock is the node's. A packet leaves a node through its pod veth and tunnel before its underlay
 // and comes to it the other way, and the kernel stamps every capture of one host with one clock, so a
 // file whose times break that order for every such packet was not captured on the node: a router's
 // (or another device's) on the node's link, named as the node's, with its own clock. Read as the
@@ -223,10 +242,11 @@ func foreignClocks(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*Tab
 		if len(inner[p.Node]) == 0 {
 			continue
 		}
-		seen := linkSightings(obs[f], &stamps[f], tab(f), ctxs, pods[p.Node], false)
+		seen := linkSightings(obs[f], &stamps[f], tab(f), ctxs, pods[p.Node], false, clockSample)
 		if len(seen) < minMergedDup {
 			continue
 		}
+	files:
 		for _, g := range inner[p.Node] {
 			var outOK, outEarly, inOK, inLate int
 			early, late := int64(-1), int64(-1) // the least skew each way
@@ -258,6 +278,9 @@ func foreignClocks(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*Tab
 				default:
 					inOK++
 				}
+				if outOK > 0 && inOK > 0 {
+					break files // the file keeps the node's order both ways: its clock is the node's
+				}
 			}
 			m := misnamed{file: f, node: p.Node, iface: p.Iface, inner: c.Points[filePoint(c, g)].ID}
 			switch {
@@ -273,6 +296,58 @@ func foreignClocks(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*Tab
 		}
 	}
 	return out
+}
+
+// oneHop notes, in found (the files misnamedRouters read as routers of their own), each pair holding
+// minMergedDup or more of the same packets (of the first one's node's pods, by obs, stamps and side
+// tables tabs) where every one is one router hop further in one of the two: its TTL or hop limit (the
+// outer one when encapsulated) one lower there, and seen there later. Such files are on two links of
+// one router: its two interfaces, named as two nodes' (router-any-drop's router-1 eth0 and eth1 as
+// node-b-eth1.pcap and node-a-eth1.pcap), or other devices' on those links, which the frames cannot
+// tell (a router's interface and the one it faces see the same frames); so each is still read as a
+// router of its own, and its problem says it may be one router with the other, and how to name them so.
+func oneHop(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*Tables, ctxs map[*Tables][]HdrCtx, pods map[string]podSet, found []misnamed) {
+	if len(found) < 2 {
+		return
+	}
+	tab := func(f int) *Tables {
+		if f < len(tabs) && tabs[f] != nil {
+			return tabs[f]
+		}
+		return c.Tables
+	}
+	for i := range found {
+		a := &found[i]
+		if a.file >= len(obs) || a.file >= len(stamps) {
+			continue
+		}
+		mine := pods[a.node]
+		seen := linkSightings(obs[a.file], &stamps[a.file], tab(a.file), ctxs, mine, false, farSample)
+		for j := range found {
+			b := &found[j]
+			if i == j || a.peer != "" || b.file >= len(obs) || b.file >= len(stamps) {
+				continue
+			}
+			n := 0
+			for k, y := range linkSightings(obs[b.file], &stamps[b.file], tab(b.file), ctxs, mine, false, farSample) {
+				x, ok := seen[k]
+				if !ok || x.dup || y.dup {
+					continue
+				}
+				if !(x.ttl == y.ttl+1 && y.t > x.t || y.ttl == x.ttl+1 && x.t > y.t) {
+					n = 0
+					break
+				}
+				n++
+			}
+			if n >= minMergedDup {
+				a.peer, a.hop = c.Files[b.file].Path, n
+				if b.peer == "" {
+					b.peer, b.hop = c.Files[a.file].Path, n
+				}
+			}
+		}
+	}
 }
 
 // linkKey is what farEnds tells one packet by at two captures: its addresses, ports, sequence or echo
@@ -291,6 +366,7 @@ type linkKey struct {
 type sighting struct {
 	t        int64
 	dup, out bool
+	ttl      uint8 // the TTL or hop limit routers lower: the outer one when encapsulated (hopTTL)
 }
 
 // farEnds says, in the problems of the candidate files of c (cands: their points) not found already,
@@ -328,7 +404,7 @@ func farEnds(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*Tables, c
 			if f < len(tabs) && tabs[f] != nil {
 				t = tabs[f]
 			}
-			seen[i] = linkSightings(obs[f], &stamps[f], t, ctxs, pods[node], true)
+			seen[i] = linkSightings(obs[f], &stamps[f], t, ctxs, pods[node], true, farSample)
 		}
 		outer := make([]bool, len(files)) // further out than another: said
 		other := func(i, j int) bool {
@@ -410,10 +486,10 @@ func shared(f, g map[linkKey]sighting) int {
 // every packet of a node's pods would grow with the frames).
 const farSample = 1 << 15
 
-// linkSightings returns the sightings of the first farSample packets of one node's pods (mine, as
+// linkSightings returns the sightings of the first limit packets of one node's pods (mine, as
 // sources or destinations) in one file's Observations obs (times from st, side tables t, whose
 // contexts ctxs keeps), by linkKey; with hops false, the keys leave out the TTLs (podKey).
-func linkSightings(obs []Observation, st *Stamps, t *Tables, ctxs map[*Tables][]HdrCtx, mine podSet, hops bool) map[linkKey]sighting {
+func linkSightings(obs []Observation, st *Stamps, t *Tables, ctxs map[*Tables][]HdrCtx, mine podSet, hops bool, limit int) map[linkKey]sighting {
 	out := map[linkKey]sighting{}
 	for i := range obs {
 		k, from, ok := podKey(&obs[i], t, ctxs, mine, hops)
@@ -425,10 +501,10 @@ func linkSightings(obs []Observation, st *Stamps, t *Tables, ctxs map[*Tables][]
 			out[k] = s
 			continue
 		}
-		if len(out) == farSample {
+		if len(out) == limit {
 			break
 		}
-		out[k] = sighting{t: st.Ts(i, &obs[i]), out: from}
+		out[k] = sighting{t: st.Ts(i, &obs[i]), out: from, ttl: hopTTL(&obs[i], t, ctxs)}
 	}
 	return out
 }
@@ -467,6 +543,23 @@ func podKey(o *Observation, t *Tables, ctxs map[*Tables][]HdrCtx, mine podSet, h
 		}
 	}
 	return k, from, true
+}
+
+// hopTTL returns the TTL or hop limit of Observation o (side tables t, whose contexts ctxs keeps)
+// that a router lowers: the outer one when encapsulated, the packet's own otherwise.
+func hopTTL(o *Observation, t *Tables, ctxs map[*Tables][]HdrCtx) uint8 {
+	if o.Encap() == EncapNone {
+		return o.TTL
+	}
+	all, ok := ctxs[t]
+	if !ok {
+		all = t.CtxAll()
+		ctxs[t] = all
+	}
+	if int(o.Ctx) < len(all) {
+		return all[o.Ctx].OuterTTL
+	}
+	return 0
 }
 
 // has says whether a is one of the pods' addresses.
@@ -986,6 +1079,20 @@ func nameMisnamed(c *Capture, found []misnamed, cfg PointConfig) PointConfig {
 			"a router's (or one further on) named as %s's. calipath reads it as a node of its own, %s, a router; "+
 			"give it as --point ROUTER:IFACE=%s to name it", m.node, m.iface, why, m.node, m.node, host, fi.Path)
 	}
+	for _, m := range found {
+		if m.peer == "" {
+			continue
+		}
+		fi := c.Files[m.file]
+		host := strings.TrimSuffix(filepath.Base(fi.Path), filepath.Ext(fi.Path))
+		peer := strings.TrimSuffix(filepath.Base(m.peer), filepath.Ext(m.peer))
+		fi.problem("it and %s, each read as a router of its own (%s, %s), hold %d of the same packets one router hop "+
+			"apart (TTL or hop limit one lower, and later, in the one further on): they are on two links of one router, "+
+			"maybe its two interfaces, which the frames cannot tell from other devices' on those links. calipath reads "+
+			"them as two routers, and a loss between them as between the two; if they are one router's, give both "+
+			"with one name, --point ROUTER:IFACE=%s --point ROUTER:IFACE2=%s, to read them as one", m.peer, host, peer,
+			m.hop, fi.Path, m.peer)
+	}
 	return cfg
 }
 
@@ -1056,7 +1163,20 @@ func misnamedScanned(c *Capture, opts Options, t *Tables, cfg PointConfig) *Capt
 		var col obsCollector
 		var fp fpCollector
 		tabs[f] = NewTables()
-		scanFile(c.Files[f].Path, c.Files[f].Index, opts, tabs[f], nil, &frameKeeper{&col, &fp, &stamps[f]}, nil)
+		var fn ScanFunc
+		o := opts
+		if cands[f] < 0 && !stopped(opts.Done) {
+			// A pod veth or tunnel: foreignClocks looks at its first farSample packets only, so the
+			// read stops soon after them (scanFile looks at Done every progressEvery frames).
+			done, n := make(chan struct{}), 0
+			o.Done = done
+			fn = func(*Record, *Packet, *Observation) {
+				if n++; n == farSample {
+					close(done)
+				}
+			}
+		}
+		scanFile(c.Files[f].Path, c.Files[f].Index, o, tabs[f], fn, &frameKeeper{&col, &fp, &stamps[f]}, nil)
 		obs[f], read = col.finish(), read || cands[f] >= 0
 	}
 	if !read {
