@@ -198,11 +198,17 @@ func misnamedRouters(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*T
 // first ones, enough for its evidence and cheap to look up the node's other files' packets in.
 const clockSample = 1 << 10
 
+// clockSlack is how far out of the node's order foreignClocks wants every packet it counts against a
+// file: more than a capture's rounding (microsecond files beside nanosecond ones) or a timestamp taken
+// a little early, so that only a clock of another device breaks it.
+const clockSlack = int64(time.Millisecond)
+
 // foreignClocks returns the candidate files of c (cands: their points) not found already whose times
 // are not their node's clock: minMergedDup or more of the node's pods' packets in one (of its first
 // clockSample) are also at one of the node's pod veths or tunnels (a file of its own, whose
 // Observations obs, times stamps and side tables tabs are read, its first farSample packets), and
-// either every one leaving the node is in it earlier than there, or every one coming to it later; one
+// either every one leaving the node is in it earlier than there, or every one coming to it later, each
+// by more than clockSlack; one
 // of those files where some packets keep that order each way says the file's clock is the node's. A packet leaves a node through its pod veth and tunnel before its underlay
 // and comes to it the other way, and the kernel stamps every capture of one host with one clock, so a
 // file whose times break that order for every such packet was not captured on the node: a router's
@@ -265,13 +271,13 @@ func foreignClocks(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*Tab
 				}
 				d := stamps[g].Ts(i, &obs[g][i]) - a.t // how much later inner saw it than f
 				switch {
-				case from && d > 0:
+				case from && d > clockSlack:
 					if outEarly++; early < 0 || d < early {
 						early = d
 					}
 				case from:
 					outOK++
-				case d < 0:
+				case !from && d < -clockSlack:
 					if inLate++; late < 0 || -d < late {
 						late = -d
 					}
