@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/calipath/calipath/decode"
 )
@@ -509,5 +510,44 @@ func TestMisnamedRouterOneHop(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// router-1's eth1, facing node-b, renamed node-b-eth1.pcap in healthy-ipip with router-1's clock 500 us
+// ahead of node-b's: the same packets as node-b's eth0 with the same TTLs, and times that put neither
+// file further out (router-1 sees the packets coming to node-b after node-b's eth0 does), yet within
+// 1 ms of node-b's own order against its pod veth and tunnel, so foreignClocks cannot say whose clock
+// it is: both files say one of the two is not node-b's and name the fixes (farEnds), and no error is
+// said. (clock-skew's 2.5 s is told, TestMisnamedRouterOwnClock.)
+func TestMisnamedRouterUnordered(t *testing.T) {
+	dir := t.TempDir()
+	in := misnamedInputs(t, "../testdata/lab/scenarios/healthy-ipip", dir, map[string]string{"router-1-eth1.pcap": "node-b-eth1.pcap"})
+	path := filepath.Join(dir, "node-b-eth1.pcap")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shiftCapture(t, b, 500*time.Microsecond)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := decode.Load(in, decode.Options{}, decode.PointConfig{})
+	for _, a := range Correlate(c, Options{}).Anomalies {
+		if a.Severity == sevError {
+			t.Errorf("%s %s at %s → %s", a.Severity, a.Kind, a.Where.From, a.Where.To)
+		}
+	}
+	for _, fi := range c.Files {
+		said := strings.Contains(strings.Join(fi.Problems, "\n"), "--point ROUTER:IFACE=")
+		switch filepath.Base(fi.Path) {
+		case "node-b-eth1.pcap", "node-b-eth0.pcap":
+			if !said || !strings.Contains(fi.MaybeRouter, "neither further out") {
+				t.Errorf("%s: MaybeRouter %q, problems %q: want both saying neither is further out and naming --point", fi.Path, fi.MaybeRouter, fi.Problems)
+			}
+		default:
+			if said || fi.MaybeRouter != "" {
+				t.Errorf("%s: MaybeRouter %q, problems %q: want none", fi.Path, fi.MaybeRouter, fi.Problems)
+			}
+		}
 	}
 }
