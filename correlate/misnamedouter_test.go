@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/calipath/calipath/decode"
 )
@@ -259,45 +260,6 @@ func TestMisnamedRouterBlank(t *testing.T) {
 	}
 }
 
-// router-1's eth1, facing node-b, renamed node-b-eth1.pcap in clock-drift and clock-skew holds node-b's
-// pods' packets with the TTLs node-b's eth0 shows them with, as in TestMisnamedRouterFacing, but its
-// times are router-1's, not node-b's (node-b's clock is off): they put neither file further out, so
-// nothing was said, and the packets' crossing of both read as node-b's, "ERROR decap-drop at
-// node-b/eth1 → node-b/tunl0" where the lab has no loss. A packet crosses one interface of a node, so
-// one of the two files is not node-b's: both now say so with the fixes, and the drop is uncertain.
-func TestMisnamedRouterUnordered(t *testing.T) {
-	for _, scenario := range []string{"clock-drift", "clock-skew"} {
-		for _, strip := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s-strip-%v", scenario, strip), func(t *testing.T) {
-				dir := t.TempDir()
-				in := misnamedInputs(t, filepath.Join("../testdata/lab/scenarios", scenario), dir, map[string]string{"router-1-eth1.pcap": "node-b-eth1.pcap"})
-				if strip {
-					stripResolution(t, filepath.Join(dir, "node-b-eth1.pcap"))
-				}
-				c := decode.Load(in, decode.Options{}, decode.PointConfig{})
-				for _, a := range Correlate(c, Options{}).Anomalies {
-					if a.Severity == sevError {
-						t.Errorf("%s %s at %s → %s", a.Severity, a.Kind, a.Where.From, a.Where.To)
-					}
-				}
-				for _, fi := range c.Files {
-					said := strings.Contains(strings.Join(fi.Problems, "\n"), "--point ROUTER:IFACE=")
-					switch filepath.Base(fi.Path) {
-					case "node-b-eth1.pcap", "node-b-eth0.pcap":
-						if !said || !strings.Contains(fi.MaybeRouter, "node-b/eth") {
-							t.Errorf("%s: MaybeRouter %q, problems %q: want both naming the other file's point and --point", fi.Path, fi.MaybeRouter, fi.Problems)
-						}
-					default:
-						if said || fi.MaybeRouter != "" {
-							t.Errorf("%s: MaybeRouter %q, problems %q: want none", fi.Path, fi.MaybeRouter, fi.Problems)
-						}
-					}
-				}
-			})
-		}
-	}
-}
-
 // BGP (healthy-bgp): router-1's eth0 (node-a's link) or eth1 (node-b's) renamed node-b-eth1.pcap,
 // holding none of node-b's pods' packets (left out, as where pod-b answered nothing), holds node-a's
 // pods' packets unencapsulated: no outer header to compare TTLs, so nothing was looked at and the file
@@ -375,6 +337,216 @@ func TestMisnamedRouterOwnAddress(t *testing.T) {
 		for _, fi := range decode.Load(rin, decode.Options{}, cfg).Files {
 			if doubt := filepath.Dir(fi.Path) == dir && !known; (fi.MaybeRouter != "") != doubt {
 				t.Errorf("healthy-bgp, 192.168.10.1 node-b's %v: %s: MaybeRouter %q, want one %v", known, fi.Path, fi.MaybeRouter, doubt)
+			}
+		}
+	}
+}
+
+// router-1's eth1, facing node-b, renamed node-b-eth0.pcap in clock-skew and clock-drift (node-b's
+// clock 2.5 s ahead, router-1's not), with node-b's own eth0 left out: the renamed file is node-b's
+// only underlay file, with nothing to compare its TTLs with, and was read as node-b's: router-1's
+// clock taken for node-b's, and calipath said "ERROR encap-drop at node-b/tunl0 → node-b/eth0" where
+// the lab has no loss. Every node-b's pods' packet leaving node-b is in it 2.5 s before node-b's pod
+// veth saw it, which one host's clock cannot do: it is now read as a node of its own with its own
+// clock, its problem naming --point, and the lab's truth follows (no loss; node-b's clock 2.5 s off).
+// With node-b's own eth0 too (TestMisnamedRouterUnordered's shape), that one stays node-b's.
+func TestMisnamedRouterOwnClock(t *testing.T) {
+	for _, scenario := range []string{"clock-skew", "clock-drift"} {
+		for _, own := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s-own-eth0-%v", scenario, own), func(t *testing.T) {
+				dir := t.TempDir()
+				to := "node-b-eth0.pcap"
+				if own {
+					to = "node-b-eth1.pcap"
+				}
+				in := misnamedInputs(t, filepath.Join("../testdata/lab/scenarios", scenario), dir, map[string]string{"router-1-eth1.pcap": to})
+				if !own {
+					in = slices.DeleteFunc(in, func(f string) bool { return filepath.Base(f) == "node-b-eth0.pcap" && filepath.Dir(f) != dir })
+				}
+				c := decode.Load(in, decode.Options{}, decode.PointConfig{})
+				skew := false
+				for _, a := range Correlate(c, Options{}).Anomalies {
+					switch {
+					case a.Severity == sevError, strings.HasPrefix(a.Message, "Uncertain:"):
+						t.Errorf("%s %s at %s → %s: %.200s", a.Severity, a.Kind, a.Where.From, a.Where.To, a.Message)
+					case a.Kind == "clock-skew" && a.Where.Node == "node-b":
+						skew = true
+					}
+				}
+				if !skew {
+					t.Error("no clock-skew at node-b (the lab's truth)")
+				}
+				checkMisnamedSaid(t, c, dir)
+				sc := decode.ScanPoints(in, decode.Options{}, decode.NewTables(), decode.PointConfig{})
+				for _, cc := range []*decode.Capture{c, sc} {
+					var ids []string
+					for _, p := range cc.Points {
+						ids = append(ids, p.ID)
+					}
+					want := strings.TrimSuffix(to, ".pcap") + "/" + strings.TrimSuffix(strings.TrimPrefix(to, "node-b-"), ".pcap")
+					if !slices.Contains(ids, want) || own != slices.Contains(ids, "node-b/eth0") {
+						t.Errorf("points %q: want %s, and node-b/eth0 %v", ids, want, own)
+					}
+					for _, fi := range cc.Files {
+						if fi.MaybeRouter != "" {
+							t.Errorf("%s: MaybeRouter %q, want none", fi.Path, fi.MaybeRouter)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// router-three-ifaces (BGP): router-1's eth2, toward ext-1, renamed node-b-eth1.pcap holds none of
+// node-b's pods' packets nor any to them, only node-a's pod's to ext-1 (203.0.113.10) past router-1
+// (TTL 62), on a link where router-1 resolved 203.0.113.10 itself. Past a router on a link that
+// resolved an address, it was read as node-b's with no word of doubt: node-b/eth1 on pod-a's path to
+// pod-b, "captured one direction only" there. Their own destination resolved on the link says they
+// were delivered there, not on their way to node-b: it is now read as a node of its own, its problem
+// naming --point, and router-three-ifaces-drop's drop is where the correctly named files put it
+// (node-a/eth0 → router-1/eth2 named so; the truth's router-1/eth0 → router-1/eth2, router-1/eth0 not
+// given). Without ext-1's resolution of its own address (router-1 resolving 203.0.113.1 only, for
+// ext-1), the link resolved another address: nothing says node-b is on it, and the file is in doubt
+// instead (read as named: its capture-one-way is what reading it as node-b's gives).
+func TestMisnamedRouterBGPDelivered(t *testing.T) {
+	ext := [4]byte{203, 0, 113, 10}
+	for _, tc := range []struct {
+		scenario, drop string
+		strip          bool
+	}{
+		{"router-three-ifaces", "", false},
+		{"router-three-ifaces-drop", "node-a/eth0→node-b-eth1/eth1", false},
+		{"router-three-ifaces", "", true},
+	} {
+		t.Run(fmt.Sprintf("%s-strip-%v", tc.scenario, tc.strip), func(t *testing.T) {
+			dir := t.TempDir()
+			src := filepath.Join("../testdata/lab/scenarios", tc.scenario)
+			in := append(misnamedInputs(t, src, dir, map[string]string{"router-1-eth2.pcap": "node-b-eth1.pcap"}), filepath.Join(src, "ext-1-eth0.pcap"))
+			if tc.strip {
+				// ARP resolving 203.0.113.10: a request for it, or a reply from it.
+				if n := dropFrames(t, filepath.Join(dir, "node-b-eth1.pcap"), func(f []byte) bool {
+					if len(f) < 42 || binary.BigEndian.Uint16(f[12:]) != 0x0806 {
+						return false
+					}
+					op := binary.BigEndian.Uint16(f[20:])
+					return op == 1 && [4]byte(f[38:42]) == ext || op == 2 && [4]byte(f[28:32]) == ext
+				}); n == 0 {
+					t.Fatal("no resolution of 203.0.113.10 to leave out")
+				}
+			}
+			c := decode.Load(in, decode.Options{}, decode.PointConfig{})
+			var drops []string
+			for _, a := range Correlate(c, Options{}).Anomalies {
+				switch {
+				case a.Kind == "capture-one-way" && !tc.strip:
+					t.Errorf("%s %s at %s", a.Severity, a.Kind, a.Where.Point)
+				case a.Severity == sevError:
+					drops = append(drops, a.Where.From+"→"+a.Where.To)
+				}
+			}
+			if tc.drop == "" && len(drops) > 0 || tc.drop != "" && (len(drops) != 1 || drops[0] != tc.drop) {
+				t.Errorf("errors at %q, want %q", drops, tc.drop)
+			}
+			checkMisnamedSaid(t, c, dir)
+			sc := decode.ScanPoints(in, decode.Options{}, decode.NewTables(), decode.PointConfig{})
+			for _, cc := range []*decode.Capture{c, sc} {
+				var ids []string
+				for _, p := range cc.Points {
+					ids = append(ids, p.ID)
+				}
+				if slices.Contains(ids, "node-b/eth1") != tc.strip {
+					t.Errorf("points %q: node-b/eth1 %v, want %v", ids, !tc.strip, tc.strip)
+				}
+				for _, fi := range cc.Files {
+					if doubt := tc.strip && filepath.Dir(fi.Path) == dir; (fi.MaybeRouter != "") != doubt {
+						t.Errorf("%s: MaybeRouter %q, want one %v", fi.Path, fi.MaybeRouter, doubt)
+					}
+				}
+			}
+		})
+	}
+}
+
+// router-1's two captures renamed as the nodes' (eth0 as node-b-eth1.pcap, eth1 as node-a-eth1.pcap)
+// are each read as a router of its own (TestMisnamedRouter, TestMisnamedRouterOuter), and nothing
+// said they were one: two routers, node-b-eth1 and node-a-eth1, where the lab has one, router-1, and
+// router-any-drop's drop inside it read as one between two routers. The same packets cross both one
+// router hop apart (TTL or hop limit, the outer one in IP-in-IP and VXLAN, one lower and later in the
+// one further on), so they are on two links of one router: maybe its two interfaces, which the frames
+// cannot tell from other devices' on those links. Each file's problem now says so, naming the other
+// and how to give both as one router's. two-routers' router-1 eth0 and router-2 eth1, renamed so, are
+// two hops apart: not said.
+func TestMisnamedRouterOneHop(t *testing.T) {
+	for _, tc := range []struct {
+		scenario string
+		renamed  map[string]string
+		said     bool
+	}{
+		{"router-any-drop", map[string]string{"truth-captures/router-1-eth0.pcap": "node-b-eth1.pcap", "truth-captures/router-1-eth1.pcap": "node-a-eth1.pcap"}, true},
+		{"healthy-ipip", map[string]string{"router-1-eth0.pcap": "node-b-eth1.pcap", "router-1-eth1.pcap": "node-a-eth1.pcap"}, true},
+		{"healthy-vxlan", map[string]string{"router-1-eth0.pcap": "node-b-eth1.pcap", "router-1-eth1.pcap": "node-a-eth1.pcap"}, true},
+		{"mtu-blackhole6", map[string]string{"router-1-eth0.pcap": "node-b-eth1.pcap", "router-1-eth1.pcap": "node-a-eth1.pcap"}, true},
+		{"two-routers", map[string]string{"router-1-eth0.pcap": "node-b-eth1.pcap", "router-2-eth1.pcap": "node-a-eth1.pcap"}, false},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			dir := t.TempDir()
+			in := misnamedInputs(t, filepath.Join("../testdata/lab/scenarios", tc.scenario), dir, tc.renamed)
+			sc := decode.ScanPoints(in, decode.Options{}, decode.NewTables(), decode.PointConfig{})
+			for _, c := range []*decode.Capture{decode.Load(in, decode.Options{}, decode.PointConfig{}), sc} {
+				checkMisnamedSaid(t, c, dir)
+				for _, fi := range c.Files {
+					other := "node-a-eth1.pcap"
+					if filepath.Base(fi.Path) == other {
+						other = "node-b-eth1.pcap"
+					}
+					said := false
+					for _, p := range fi.Problems {
+						said = said || strings.Contains(p, "one router hop apart") && strings.Contains(p, "and "+filepath.Join(dir, other)+",")
+					}
+					if want := tc.said && filepath.Dir(fi.Path) == dir; said != want {
+						t.Errorf("%s: one router hop from %s said %v, want %v: %q", fi.Path, other, said, want, fi.Problems)
+					}
+				}
+			}
+		})
+	}
+}
+
+// router-1's eth1, facing node-b, renamed node-b-eth1.pcap in healthy-ipip with router-1's clock 500 us
+// ahead of node-b's: the same packets as node-b's eth0 with the same TTLs, and times that put neither
+// file further out (router-1 sees the packets coming to node-b after node-b's eth0 does), yet within
+// 1 ms of node-b's own order against its pod veth and tunnel, so foreignClocks cannot say whose clock
+// it is: both files say one of the two is not node-b's and name the fixes (farEnds), and no error is
+// said. (clock-skew's 2.5 s is told, TestMisnamedRouterOwnClock.)
+func TestMisnamedRouterUnordered(t *testing.T) {
+	dir := t.TempDir()
+	in := misnamedInputs(t, "../testdata/lab/scenarios/healthy-ipip", dir, map[string]string{"router-1-eth1.pcap": "node-b-eth1.pcap"})
+	path := filepath.Join(dir, "node-b-eth1.pcap")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shiftCapture(t, b, 500*time.Microsecond)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := decode.Load(in, decode.Options{}, decode.PointConfig{})
+	for _, a := range Correlate(c, Options{}).Anomalies {
+		if a.Severity == sevError {
+			t.Errorf("%s %s at %s → %s", a.Severity, a.Kind, a.Where.From, a.Where.To)
+		}
+	}
+	for _, fi := range c.Files {
+		said := strings.Contains(strings.Join(fi.Problems, "\n"), "--point ROUTER:IFACE=")
+		switch filepath.Base(fi.Path) {
+		case "node-b-eth1.pcap", "node-b-eth0.pcap":
+			if !said || !strings.Contains(fi.MaybeRouter, "neither further out") {
+				t.Errorf("%s: MaybeRouter %q, problems %q: want both saying neither is further out and naming --point", fi.Path, fi.MaybeRouter, fi.Problems)
+			}
+		default:
+			if said || fi.MaybeRouter != "" {
+				t.Errorf("%s: MaybeRouter %q, problems %q: want none", fi.Path, fi.MaybeRouter, fi.Problems)
 			}
 		}
 	}

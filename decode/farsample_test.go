@@ -14,7 +14,7 @@ func TestLinkSightingsBounded(t *testing.T) {
 		obs[i] = Observation{Src: 0x0af40105, Dst: 0x0af40207, Proto: 6, Seq: uint32(i), Sport: 40000, Dport: 80, Len: 60, TTL: 64}
 		obs[i].TsLo = st.add(int64(i)*1000, uint32(i+1))
 	}
-	got := linkSightings(obs, &st, NewTables(), map[*Tables][]HdrCtx{}, mine)
+	got := linkSightings(obs, &st, NewTables(), map[*Tables][]HdrCtx{}, mine, true, farSample)
 	if len(got) != farSample {
 		t.Fatalf("%d sightings kept of %d distinct packets, want the first %d", len(got), n, farSample)
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // A router's capture may come named as a Calico node's (router-1-eth0.pcap renamed node-b-eth1.pcap):
@@ -42,6 +43,15 @@ import (
 // encapsulated ones by the outer one, but name no node's address: such a file is always in doubt. So
 // is a file that holds too little to tell anything while another underlay file of its node holds
 // packets (blankUnderlay), and two files of a node holding the same packets in no one order (farEnds).
+// Past a router, such unencapsulated packets to the node's pods are what the node's own interface
+// shows (read as named); none to them, on a link that resolved their own destination, they were
+// delivered there: the file is a router's (on a link that resolved another address, in doubt).
+//
+// A file named as a node's underlay whose times are not the node's clock, the node's pods' packets in
+// it all leaving the node before its pod veth or tunnel saw them, or all coming to it after, was not
+// captured on the node (foreignClocks): it is read as a router's, with its own clock. Two files read
+// as routers' that hold the same packets one router hop apart are said to be maybe one router's
+// (oneHop).
 
 // misnamed is a file misnamedRouters takes for a router's: its point's node and interface, and the
 // packets of that node's pods it holds.
@@ -61,6 +71,19 @@ type misnamed struct {
 	fresh, past      int
 	from, to, gw, by netip.Addr
 	plain            bool // the sender's packets were unencapsulated (from: a pod's address, to: a pod's)
+
+	// For a file whose times are not its node's clock (foreignClocks): how many of the node's pods'
+	// packets it shares with inner, one of the node's pod veths or tunnels, and which way they broke
+	// one clock's order (early: leaving the node earlier than inner saw them; else coming to it
+	// later), by skew (ns) the least.
+	inner         string
+	shared, wrong int
+	early         bool
+	skew          int64
+
+	// Another file found (oneHop) that holds hop of the same packets one router hop from this one.
+	peer string
+	hop  int
 }
 
 // podHops returns how many hops from its pod an unencapsulated packet with TTL (hop limit) ttl is,
@@ -159,6 +182,7 @@ func misnamedRouters(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*T
 			blank = append(blank, f)
 		}
 	}
+	found = append(found, foreignClocks(c, obs, stamps, tabs, ctxs, cands, pods, found)...)
 	for _, f := range blank {
 		blankUnderlay(c, obs, f, cands, found)
 	}
@@ -166,7 +190,170 @@ func misnamedRouters(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*T
 	if len(found) == 0 {
 		return cfg, false
 	}
+	oneHop(c, obs, stamps, tabs, ctxs, pods, found)
 	return nameMisnamed(c, found, cfg), true
+}
+
+// clockSample is how many distinct packets of its node's pods foreignClocks takes of a file: the
+// first ones, enough for its evidence and cheap to look up the node's other files' packets in.
+const clockSample = 1 << 10
+
+// clockSlack is how far out of the node's order foreignClocks wants every packet it counts against a
+// file: more than a capture's rounding (microsecond files beside nanosecond ones) or a timestamp taken
+// a little early, so that only a clock of another device breaks it.
+const clockSlack = int64(time.Millisecond)
+
+// foreignClocks returns the candidate files of c (cands: their points) not found already whose times
+// are not their node's clock: minMergedDup or more of the node's pods' packets in one (of its first
+// clockSample) are also at one of the node's pod veths or tunnels (a file of its own, whose
+// Observations obs, times stamps and side tables tabs are read, its first farSample packets), and
+// either every one leaving the node is in it earlier than there, or every one coming to it later, each
+// by more than clockSlack; one
+// of those files where some packets keep that order each way says the file's clock is the node's. A packet leaves a node through its pod veth and tunnel before its underlay
+// and comes to it the other way, and the kernel stamps every capture of one host with one clock, so a
+// file whose times break that order for every such packet was not captured on the node: a router's
+// (or another device's) on the node's link, named as the node's, with its own clock. Read as the
+// node's, its clock is taken for the node's and the node's packets seem to cross it in no order
+// (clock-skew's router-1 eth1 named node-b-eth0.pcap: an encap drop inside node-b where the lab has
+// none); read as a node of its own, it gets a clock of its own. A file that shares fewer, or whose
+// order is kept by some of them, is left alone: a clock a little off the node's, or a file with no
+// other of the node's to compare with, says nothing.
+func foreignClocks(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*Tables, ctxs map[*Tables][]HdrCtx, cands []int,
+	pods map[string]podSet, found []misnamed) []misnamed {
+	done := map[int]bool{}
+	for _, m := range found {
+		done[m.file] = true
+	}
+	tab := func(f int) *Tables {
+		if f < len(tabs) && tabs[f] != nil {
+			return tabs[f]
+		}
+		return c.Tables
+	}
+	inner := map[string][]int{} // by node: the files whose one point is a pod veth or tunnel of it
+	for f := range c.Files {
+		if f >= len(obs) || f >= len(stamps) || len(obs[f]) == 0 {
+			continue
+		}
+		if pt := filePoint(c, f); pt >= 0 && (c.Points[pt].Role == RolePodVeth || c.Points[pt].Role == RoleTunnel) {
+			inner[c.Points[pt].Node] = append(inner[c.Points[pt].Node], f)
+		}
+	}
+	var out []misnamed
+	for f, pt := range cands {
+		if pt < 0 || done[f] || f >= len(obs) || f >= len(stamps) || c.Files[f].MaybeRouter != "" {
+			continue
+		}
+		p := &c.Points[pt]
+		if len(inner[p.Node]) == 0 {
+			continue
+		}
+		seen := linkSightings(obs[f], &stamps[f], tab(f), ctxs, pods[p.Node], false, clockSample)
+		if len(seen) < minMergedDup {
+			continue
+		}
+	files:
+		for _, g := range inner[p.Node] {
+			var outOK, outEarly, inOK, inLate int
+			early, late := int64(-1), int64(-1) // the least skew each way
+			t, n := tab(g), 0
+			for i := range obs[g] {
+				k, from, ok := podKey(&obs[g][i], t, ctxs, pods[p.Node], false)
+				if !ok {
+					continue
+				}
+				if n++; n > farSample {
+					break
+				}
+				a, ok := seen[k]
+				if !ok || a.dup || a.out != from {
+					continue
+				}
+				d := stamps[g].Ts(i, &obs[g][i]) - a.t // how much later inner saw it than f
+				switch {
+				case from && d > clockSlack:
+					if outEarly++; early < 0 || d < early {
+						early = d
+					}
+				case from:
+					outOK++
+				case !from && d < -clockSlack:
+					if inLate++; late < 0 || -d < late {
+						late = -d
+					}
+				default:
+					inOK++
+				}
+				if outOK > 0 && inOK > 0 {
+					break files // the file keeps the node's order both ways: its clock is the node's
+				}
+			}
+			m := misnamed{file: f, node: p.Node, iface: p.Iface, inner: c.Points[filePoint(c, g)].ID}
+			switch {
+			case outEarly >= minMergedDup && outOK == 0:
+				m.shared, m.wrong, m.early, m.skew = outEarly+inOK+inLate, outEarly, true, early
+			case inLate >= minMergedDup && inOK == 0:
+				m.shared, m.wrong, m.skew = outOK+outEarly+inLate, inLate, late
+			default:
+				continue
+			}
+			out = append(out, m)
+			break
+		}
+	}
+	return out
+}
+
+// oneHop notes, in found (the files misnamedRouters read as routers of their own), each pair holding
+// minMergedDup or more of the same packets (of the first one's node's pods, by obs, stamps and side
+// tables tabs) where every one is one router hop further in one of the two: its TTL or hop limit (the
+// outer one when encapsulated) one lower there, and seen there later. Such files are on two links of
+// one router: its two interfaces, named as two nodes' (router-any-drop's router-1 eth0 and eth1 as
+// node-b-eth1.pcap and node-a-eth1.pcap), or other devices' on those links, which the frames cannot
+// tell (a router's interface and the one it faces see the same frames); so each is still read as a
+// router of its own, and its problem says it may be one router with the other, and how to name them so.
+func oneHop(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*Tables, ctxs map[*Tables][]HdrCtx, pods map[string]podSet, found []misnamed) {
+	if len(found) < 2 {
+		return
+	}
+	tab := func(f int) *Tables {
+		if f < len(tabs) && tabs[f] != nil {
+			return tabs[f]
+		}
+		return c.Tables
+	}
+	for i := range found {
+		a := &found[i]
+		if a.file >= len(obs) || a.file >= len(stamps) {
+			continue
+		}
+		mine := pods[a.node]
+		seen := linkSightings(obs[a.file], &stamps[a.file], tab(a.file), ctxs, mine, false, farSample)
+		for j := range found {
+			b := &found[j]
+			if i == j || a.peer != "" || b.file >= len(obs) || b.file >= len(stamps) {
+				continue
+			}
+			n := 0
+			for k, y := range linkSightings(obs[b.file], &stamps[b.file], tab(b.file), ctxs, mine, false, farSample) {
+				x, ok := seen[k]
+				if !ok || x.dup || y.dup {
+					continue
+				}
+				if !(x.ttl == y.ttl+1 && y.t > x.t || y.ttl == x.ttl+1 && x.t > y.t) {
+					n = 0
+					break
+				}
+				n++
+			}
+			if n >= minMergedDup {
+				a.peer, a.hop = c.Files[b.file].Path, n
+				if b.peer == "" {
+					b.peer, b.hop = c.Files[a.file].Path, n
+				}
+			}
+		}
+	}
 }
 
 // linkKey is what farEnds tells one packet by at two captures: its addresses, ports, sequence or echo
@@ -185,6 +372,7 @@ type linkKey struct {
 type sighting struct {
 	t        int64
 	dup, out bool
+	ttl      uint8 // the TTL or hop limit routers lower: the outer one when encapsulated (hopTTL)
 }
 
 // farEnds says, in the problems of the candidate files of c (cands: their points) not found already,
@@ -222,7 +410,7 @@ func farEnds(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*Tables, c
 			if f < len(tabs) && tabs[f] != nil {
 				t = tabs[f]
 			}
-			seen[i] = linkSightings(obs[f], &stamps[f], t, ctxs, pods[node])
+			seen[i] = linkSightings(obs[f], &stamps[f], t, ctxs, pods[node], true, farSample)
 		}
 		outer := make([]bool, len(files)) // further out than another: said
 		other := func(i, j int) bool {
@@ -304,55 +492,89 @@ func shared(f, g map[linkKey]sighting) int {
 // every packet of a node's pods would grow with the frames).
 const farSample = 1 << 15
 
-// linkSightings returns the sightings of the first farSample packets of one node's pods (mine, as
+// linkSightings returns the sightings of the first limit packets of one node's pods (mine, as
 // sources or destinations) in one file's Observations obs (times from st, side tables t, whose
-// contexts ctxs keeps), by linkKey.
-func linkSightings(obs []Observation, st *Stamps, t *Tables, ctxs map[*Tables][]HdrCtx, mine podSet) map[linkKey]sighting {
+// contexts ctxs keeps), by linkKey; with hops false, the keys leave out the TTLs (podKey).
+func linkSightings(obs []Observation, st *Stamps, t *Tables, ctxs map[*Tables][]HdrCtx, mine podSet, hops bool, limit int) map[linkKey]sighting {
 	out := map[linkKey]sighting{}
-	is := func(a netip.Addr) bool {
-		if a.Is4() {
-			b := a.As4()
-			return mine.v4[uint32(b[0])<<24|uint32(b[1])<<16|uint32(b[2])<<8|uint32(b[3])]
-		}
-		return mine.v6[a]
-	}
 	for i := range obs {
-		o := &obs[i]
-		if o.Flags&(FlagARP|FlagNotIP|FlagTruncated|FlagError) != 0 {
+		k, from, ok := podKey(&obs[i], t, ctxs, mine, hops)
+		if !ok {
 			continue
-		}
-		k := linkKey{seq: o.Seq, sport: o.Sport, dport: o.Dport, len: o.Len, proto: o.Proto, ttl: o.TTL, flags: o.TCPFlags}
-		if o.Flags&FlagIPv6 != 0 {
-			k.src, k.dst = t.V6(o.Src), t.V6(o.Dst)
-		} else {
-			k.src = netip.AddrFrom4([4]byte{byte(o.Src >> 24), byte(o.Src >> 16), byte(o.Src >> 8), byte(o.Src)})
-			k.dst = netip.AddrFrom4([4]byte{byte(o.Dst >> 24), byte(o.Dst >> 16), byte(o.Dst >> 8), byte(o.Dst)})
-		}
-		from, to := is(k.src), is(k.dst)
-		if from == to {
-			continue // not one node's pod's, or between two of its pods
-		}
-		if o.Encap() != EncapNone {
-			all, ok := ctxs[t]
-			if !ok {
-				all = t.CtxAll()
-				ctxs[t] = all
-			}
-			if int(o.Ctx) < len(all) {
-				k.outer = all[o.Ctx].OuterTTL
-			}
 		}
 		if s, ok := out[k]; ok {
 			s.dup = true
 			out[k] = s
 			continue
 		}
-		if len(out) == farSample {
+		if len(out) == limit {
 			break
 		}
-		out[k] = sighting{t: st.Ts(i, o), out: from}
+		out[k] = sighting{t: st.Ts(i, &obs[i]), out: from, ttl: hopTTL(&obs[i], t, ctxs)}
 	}
 	return out
+}
+
+// podKey returns the linkKey of Observation o (side tables t, whose contexts ctxs keeps) when it is a
+// packet to or from one node's pods (mine), not between two of them, and whether it comes from them.
+// With hops false the key leaves out the TTLs (the outer one too), which the node's routing and
+// encapsulation change: it tells one packet at the node's pod veth, its tunnel and its underlay.
+func podKey(o *Observation, t *Tables, ctxs map[*Tables][]HdrCtx, mine podSet, hops bool) (linkKey, bool, bool) {
+	if o.Flags&(FlagARP|FlagNotIP|FlagTruncated|FlagError) != 0 {
+		return linkKey{}, false, false
+	}
+	k := linkKey{seq: o.Seq, sport: o.Sport, dport: o.Dport, len: o.Len, proto: o.Proto, flags: o.TCPFlags}
+	if o.Flags&FlagIPv6 != 0 {
+		k.src, k.dst = t.V6(o.Src), t.V6(o.Dst)
+	} else {
+		k.src = netip.AddrFrom4([4]byte{byte(o.Src >> 24), byte(o.Src >> 16), byte(o.Src >> 8), byte(o.Src)})
+		k.dst = netip.AddrFrom4([4]byte{byte(o.Dst >> 24), byte(o.Dst >> 16), byte(o.Dst >> 8), byte(o.Dst)})
+	}
+	from, to := mine.has(k.src), mine.has(k.dst)
+	if from == to {
+		return linkKey{}, false, false // not one node's pod's, or between two of its pods
+	}
+	if !hops {
+		return k, from, true
+	}
+	k.ttl = o.TTL
+	if o.Encap() != EncapNone {
+		all, ok := ctxs[t]
+		if !ok {
+			all = t.CtxAll()
+			ctxs[t] = all
+		}
+		if int(o.Ctx) < len(all) {
+			k.outer = all[o.Ctx].OuterTTL
+		}
+	}
+	return k, from, true
+}
+
+// hopTTL returns the TTL or hop limit of Observation o (side tables t, whose contexts ctxs keeps)
+// that a router lowers: the outer one when encapsulated, the packet's own otherwise.
+func hopTTL(o *Observation, t *Tables, ctxs map[*Tables][]HdrCtx) uint8 {
+	if o.Encap() == EncapNone {
+		return o.TTL
+	}
+	all, ok := ctxs[t]
+	if !ok {
+		all = t.CtxAll()
+		ctxs[t] = all
+	}
+	if int(o.Ctx) < len(all) {
+		return all[o.Ctx].OuterTTL
+	}
+	return 0
+}
+
+// has says whether a is one of the pods' addresses.
+func (s podSet) has(a netip.Addr) bool {
+	if a.Is4() {
+		b := a.As4()
+		return s.v4[uint32(b[0])<<24|uint32(b[1])<<16|uint32(b[2])<<8|uint32(b[3])]
+	}
+	return s.v6[a]
 }
 
 // further says whether the file that saw f is further out on a node's link than the one that saw g:
@@ -499,9 +721,11 @@ func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner ma
 	var m, plain misnamed // plain: the unencapsulated packets of other nodes' pods, as m the encapsulated ones
 	var nds []ND
 	type asked struct{ by, target netip.Addr }
-	var resolved []asked          // address resolutions: who asked for, or was told, where target is
-	from := map[netip.Addr]bool{} // the senders' outer sources
-	to := map[netip.Addr]bool{}   // and outer destinations
+	var resolved []asked            // address resolutions: who asked for, or was told, where target is
+	from := map[netip.Addr]bool{}   // the senders' outer sources
+	to := map[netip.Addr]bool{}     // and outer destinations
+	var plainTo map[netip.Addr]bool // the unencapsulated packets' destinations
+	toNode := 0                     // how many of those are node's pods'
 	for i := range obs {
 		o := &obs[i]
 		switch {
@@ -550,12 +774,19 @@ func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner ma
 			if hops > 1 {
 				plain.past++
 			}
+			dst := netip.AddrFrom4([4]byte{byte(o.Dst >> 24), byte(o.Dst >> 16), byte(o.Dst >> 8), byte(o.Dst)})
+			if o.Flags&FlagIPv6 != 0 {
+				dst = t.V6(o.Dst)
+			}
+			if owner[dst] == node {
+				toNode++
+			}
+			if plainTo == nil {
+				plainTo = map[netip.Addr]bool{}
+			}
+			plainTo[dst] = true
 			if plain.fresh++; plain.fresh == 1 {
-				plain.sender, plain.from, plain.ttl, plain.ref = sender, src, o.TTL, o.TTL+uint8(hops-1)
-				plain.to = netip.AddrFrom4([4]byte{byte(o.Dst >> 24), byte(o.Dst >> 16), byte(o.Dst >> 8), byte(o.Dst)})
-				if o.Flags&FlagIPv6 != 0 {
-					plain.to = t.V6(o.Dst)
-				}
+				plain.sender, plain.from, plain.ttl, plain.ref, plain.to = sender, src, o.TTL, o.TTL+uint8(hops-1), dst
 			}
 			continue
 		}
@@ -593,9 +824,24 @@ func gatewayed(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, owner ma
 			}
 		}
 		if plain.past > 0 && len(resolved) > 0 {
-			// Past a router, on a link that resolved an address: the node's own eth0 holds as much
-			// (the last router resolving the node), so nothing says the file is not the node's.
-			return plain, gwNone
+			// Past a router, on a link that resolved an address: packets to the node's pods are what
+			// the node's own eth0 holds (the last router resolving the node), so nothing says the file
+			// is not the node's. None to them, on a link that resolved their own destination: they were
+			// delivered there, on their destination's link, and the node is not on their way (router-1's
+			// eth2 in router-three-ifaces, toward ext-1, named as node-b's). Resolving another address,
+			// the link says nothing of the node.
+			if toNode > 0 {
+				return plain, gwNone
+			}
+			plain.plain = true
+			for _, r := range resolved {
+				if plainTo[r.target] {
+					plain.gw, plain.by = r.target, r.by
+					return plain, gwRouter
+				}
+			}
+			plain.gw, plain.by = resolved[0].target, resolved[0].by
+			return plain, gwUnsure
 		}
 		if len(resolved) > 0 {
 			plain.gw, plain.by = resolved[0].target, resolved[0].by
@@ -781,6 +1027,36 @@ func nameMisnamed(c *Capture, found []misnamed, cfg PointConfig) PointConfig {
 		hop := fmt.Sprintf("two hops or more from the pod (%d, TTL %d the first)", m.pods, m.ttl)
 		why := fmt.Sprintf("none of the %d packets of %s's pods in it is one hop from its pod (TTL %d the first; "+
 			"63, 127 or 254 as %s itself sends them)", m.pods, m.node, m.ttl, m.node)
+		if m.inner != "" {
+			way := fmt.Sprintf("the %d leaving %s are in it earlier than at %s, by %s or more", m.wrong, m.node, m.inner, time.Duration(m.skew))
+			if !m.early {
+				way = fmt.Sprintf("the %d coming to %s are in it later than at %s, by %s or more", m.wrong, m.node, m.inner, time.Duration(m.skew))
+			}
+			cfg.Why[fi.Path] = fmt.Sprintf("file name says %s/%s, but its times are not %s's clock: of %d of %s's pods' packets "+
+				"it shares with %s, %s; read as a node of its own, %s", m.node, m.iface, m.node, m.shared, m.node, m.inner, way, host)
+			fi.problem("named as %s's %s, but its times are not %s's clock: of the %d packets of %s's pods it shares with %s, "+
+				"%s. A packet leaves a node through its pod veth or tunnel before its underlay, and comes to it the other "+
+				"way, and the kernel stamps every capture of one host with one clock: the file was not captured on %s "+
+				"but on another device with a clock of its own, a router's interface facing %s (or a switch's) named as "+
+				"%s's. calipath reads it as a node of its own, %s, a router, with its own clock; give it as --point "+
+				"ROUTER:IFACE=%s to name it (were it %s's own, taken with another clock such as the NIC's hardware "+
+				"timestamps, its point is still one of its own: its times are not %s's)", m.node, m.iface, m.node,
+				m.shared, m.node, m.inner, way, m.node, m.node, m.node, host, fi.Path, m.node, m.node)
+			continue
+		}
+		if m.plain {
+			cfg.Why[fi.Path] = fmt.Sprintf("file name says %s/%s, but the traffic says a router: none of %s's pods' packets "+
+				"cross it, nor any to them, and %s's pods' packets in it crossed a router before it (%d, TTL %d the first) "+
+				"to %s, which %s resolved on that link; read as a node of its own, %s",
+				m.node, m.iface, m.node, m.sender, m.fresh, m.ttl, m.to, m.by, host)
+			fi.problem("named as %s's %s, but none of %s's pods' packets is in it, nor any to them, and the %d unencapsulated "+
+				"packets of %s's pods in it, to %s the first, crossed a router before it (TTL or hop limit %d the first), on "+
+				"a link where %s resolved %s, their own destination: they were delivered there, on their destination's "+
+				"link, and %s is not on their way. It is not %s's interface but a router's (or that host's) named as %s's. "+
+				"calipath reads it as a node of its own, %s, a router; give it as --point ROUTER:IFACE=%s to name it",
+				m.node, m.iface, m.node, m.fresh, m.sender, m.to, m.ttl, m.by, m.gw, m.node, m.node, m.node, host, fi.Path)
+			continue
+		}
 		if m.fresh > 0 {
 			cfg.Why[fi.Path] = fmt.Sprintf("file name says %s/%s, but the traffic says a router: none of %s's packets cross it, "+
 				"and %s's pods' packets to %s cross it as %s sent them (%d, outer TTL %d the first, as on %s's own interfaces) "+
@@ -808,6 +1084,20 @@ func nameMisnamed(c *Capture, found []misnamed, cfg PointConfig) PointConfig {
 		fi.problem("named as %s's %s, but %s: they crossed a router before it, so it is not %s's interface but "+
 			"a router's (or one further on) named as %s's. calipath reads it as a node of its own, %s, a router; "+
 			"give it as --point ROUTER:IFACE=%s to name it", m.node, m.iface, why, m.node, m.node, host, fi.Path)
+	}
+	for _, m := range found {
+		if m.peer == "" {
+			continue
+		}
+		fi := c.Files[m.file]
+		host := strings.TrimSuffix(filepath.Base(fi.Path), filepath.Ext(fi.Path))
+		peer := strings.TrimSuffix(filepath.Base(m.peer), filepath.Ext(m.peer))
+		fi.problem("it and %s, each read as a router of its own (%s, %s), hold %d of the same packets one router hop "+
+			"apart (TTL or hop limit one lower, and later, in the one further on): they are on two links of one router, "+
+			"maybe its two interfaces, which the frames cannot tell from other devices' on those links. calipath reads "+
+			"them as two routers, and a loss between them as between the two; if they are one router's, give both "+
+			"with one name, --point ROUTER:IFACE=%s --point ROUTER:IFACE2=%s, to read them as one", m.peer, host, peer,
+			m.hop, fi.Path, m.peer)
 	}
 	return cfg
 }
@@ -860,15 +1150,40 @@ func misnamedScanned(c *Capture, opts Options, t *Tables, cfg PointConfig) *Capt
 	stamps := make([]Stamps, len(c.Files))
 	tabs := make([]*Tables, len(c.Files))
 	read := false
-	for f, pt := range misnamedCandidates(c, cfg, nodePods(c)) {
-		if pt < 0 || streamInput(c.Files[f].Path, opts) {
+	cands := misnamedCandidates(c, cfg, nodePods(c))
+	nodes := map[string]bool{} // the candidates' nodes, whose pod veths and tunnels foreignClocks reads too
+	for _, pt := range cands {
+		if pt >= 0 {
+			nodes[c.Points[pt].Node] = true
+		}
+	}
+	for f, pt := range cands {
+		if pt < 0 {
+			if pt = filePoint(c, f); pt < 0 || !nodes[c.Points[pt].Node] || c.Points[pt].Role != RolePodVeth && c.Points[pt].Role != RoleTunnel {
+				continue
+			}
+		}
+		if streamInput(c.Files[f].Path, opts) {
 			continue
 		}
 		var col obsCollector
 		var fp fpCollector
 		tabs[f] = NewTables()
-		scanFile(c.Files[f].Path, c.Files[f].Index, opts, tabs[f], nil, &frameKeeper{&col, &fp, &stamps[f]}, nil)
-		obs[f], read = col.finish(), true
+		var fn ScanFunc
+		o := opts
+		if cands[f] < 0 && !stopped(opts.Done) {
+			// A pod veth or tunnel: foreignClocks looks at its first farSample packets only, so the
+			// read stops soon after them (scanFile looks at Done every progressEvery frames).
+			done, n := make(chan struct{}), 0
+			o.Done = done
+			fn = func(*Record, *Packet, *Observation) {
+				if n++; n == farSample {
+					close(done)
+				}
+			}
+		}
+		scanFile(c.Files[f].Path, c.Files[f].Index, o, tabs[f], fn, &frameKeeper{&col, &fp, &stamps[f]}, nil)
+		obs[f], read = col.finish(), read || cands[f] >= 0
 	}
 	if !read {
 		return c
