@@ -26,7 +26,7 @@ type Options struct {
 	// the system between them: the same collections run, and the phases after matching take those
 	// pages again without a page fault each (on a virtual machine the first touch of a page returned
 	// costs the host too). The peak is the same where it comes while matching, as on the many-flow
-	// set (the TUI's 672 MiB either way); what is free stays resident until the Go runtime returns it.
+	// set (the TUI's 658 MiB either way); what is free stays resident until the Go runtime returns it.
 	// The TUI, whose overview waits for correlation, sets it; bounded-memory mode (Mapper) returns
 	// its heap's free memory as before.
 	KeepFreed bool
