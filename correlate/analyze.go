@@ -22,6 +22,14 @@ type Options struct {
 	// Capture cannot be correlated again, and returns memory it no longer needs to the system between
 	// its phases, so the peak is what is live rather than what once was.
 	Lean bool
+	// KeepFreed, with Lean, keeps the memory its phases free in the process instead of returning it to
+	// the system between them: the same collections run, and the phases after matching take those
+	// pages again without a page fault each (on a virtual machine the first touch of a page returned
+	// costs the host too). The peak is the same where it comes while matching, as on the many-flow
+	// set (the TUI's 658 MiB either way); what is free stays resident until the Go runtime returns it.
+	// The TUI, whose overview waits for correlation, sets it; bounded-memory mode (Mapper) returns
+	// its heap's free memory as before.
+	KeepFreed bool
 	// StreamFlows leaves Result.Flows nil and has EachFlow render the flows one at a time, for a writer
 	// that walks them once in order (report's JSON without a filter): the output Flows of many flows
 	// are then never all in memory. It applies only when nothing in correlation reads the flows'
@@ -168,7 +176,7 @@ func matchJourneys(ctx context.Context, c *decode.Capture, w *world, clocks []cl
 	m.collectJourneys()
 	if opts.Lean {
 		c.Loose, w.c.Loose = nil, nil // it holds journey ids now (w.c is a copy of c when points were inferred)
-		debug.FreeOSMemory()
+		returnFree(&opts)
 	}
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
@@ -308,11 +316,24 @@ func (a *analysis) release() {
 // releaseFree returns, in Lean mode, the memory the heap holds free to the system (a collection
 // first): the arena's leftovers the flow stage did not take. The later stages may not need them (few
 // flows allocate little), and kept they would count in the peak; a page taken again costs a fault.
-func (a *analysis) releaseFree() {
-	if a.opts.Lean {
-		debug.FreeOSMemory()
+// With KeepFreed it only collects.
+func (a *analysis) releaseFree() { returnFree(&a.opts) }
+
+// returnFree collects, in Lean mode, what the phase before dropped and returns the memory the heap
+// holds free to the system (debug.FreeOSMemory); with KeepFreed it only collects, keeping the pages
+// for the next phases.
+func returnFree(opts *Options) {
+	switch {
+	case !opts.Lean:
+	case opts.KeepFreed:
+		runtime.GC()
+	default:
+		freeOSMemory()
 	}
 }
+
+// freeOSMemory is debug.FreeOSMemory; a test counts its calls.
+var freeOSMemory = debug.FreeOSMemory
 
 // sideOut is the output of the side findings: ARP, ICMP errors and single-frame checks.
 type sideOut struct {

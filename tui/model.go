@@ -305,12 +305,7 @@ func loadCmd(paths []string, opts Options, ls *loadState) tea.Cmd {
 		if ctx.Err() != nil {
 			return nil // the program is stopping
 		}
-		copts := opts.Correlate
-		copts.Acks = decode.AckReader(c, opts.Decode) // the ACKs that clear a segment, read again
-		// The overview reads the Summary, not the flows: they are listed once it shows (listFlowsCmd),
-		// when correlation can leave them (FlowsStreamed).
-		copts.StreamFlows = true
-		res, err := correlate.CorrelateContext(ctx, c, copts)
+		res, err := correlate.CorrelateContext(ctx, c, correlateOptions(c, opts))
 		if err != nil {
 			return nil
 		}
@@ -325,6 +320,21 @@ func loadCmd(paths []string, opts Options, ls *loadState) tea.Cmd {
 		return loadedMsg{res: res, first: first, frames: frames, times: loadTimes{start: start,
 			read: read.Sub(start), correlate: correlated.Sub(read), first: time.Since(correlated)}}
 	}
+}
+
+// correlateOptions returns the options loadCmd correlates c with: opts.Correlate, with what only
+// comes before the overview left to after it.
+func correlateOptions(c *decode.Capture, opts Options) correlate.Options {
+	copts := opts.Correlate
+	copts.Acks = decode.AckReader(c, opts.Decode) // the ACKs that clear a segment, read again
+	// The overview reads the Summary, not the flows: they are listed once it shows (listFlowsCmd),
+	// when correlation can leave them (FlowsStreamed).
+	copts.StreamFlows = true
+	// Returning the memory correlation's phases free to the system (Lean) costs a page fault for each
+	// page its later phases take again, before the overview; the peak is the same (it comes while
+	// matching).
+	copts.KeepFreed = true
+	return copts
 }
 
 // frameIndexes returns the frame indexes of c's files by path (those that have one).
