@@ -233,7 +233,7 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 					"itself", rec.Frame)
 			}
 		}
-		if rec.LinkType == LinkEthernet && !d.mergeChecked {
+		if rec.LinkType == LinkEthernet && !d.mergeChecked && d.inScan == nil { // (while the probe reads the scan's frames, lookMerged has nothing to do)
 			// The look for a node's captures merged into one file, before the file's first Ethernet
 			// frame is decoded: the merged probe reads a prefix of the file and tells (merged.go),
 			// before the scan goes on; or, for a file whose frames Load keeps when every input can be
