@@ -209,9 +209,9 @@ func (d *Decoder) sourceNew(rec *Record, p *Packet) uint16 {
 // one's usual frame does not set up.
 func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
 	if d.fastDone { // o is the fast path's (fastpath.go) but its Source
-		d.fastDone = false
 		*o, p.Loose = d.fastObs, d.fastLoose
-		o.Source = d.sourceOf(rec, p)
+		o.Source = d.sourceOf(rec, p) // (while fastDone: the merged probe, inscan.go, takes d.fastLoose)
+		d.fastDone = false
 		return
 	}
 	d.observe(rec, p, o)
