@@ -116,13 +116,19 @@ func sum16Short(s uint64, b []byte) uint64 {
 	return s>>32 + s&0xffffffff
 }
 
-// sum20 is sum16(0, b) for a 20-byte IPv4 header (no options), small enough to inline: five 32-bit
-// big-endian words, each congruent to the sum of its 16-bit halves modulo 2^16-1.
+// sum20 is sum16(0, b) for a 20-byte IPv4 header (no options) byte-swapped, small enough to inline:
+// five 32-bit little-endian words, each congruent to the sum of its 16-bit halves modulo 2^16-1.
+// Read little-endian, each 16-bit half is its big-endian word byte-swapped, that is multiplied by 2^8
+// modulo 2^16-1 (see sum16), so the sum is congruent to sum16(0, b) times 2^8: fold gives the
+// big-endian sum's fold byte-swapped (bits.ReverseBytes16), and sumOK, whose test is whether the sum
+// is a nonzero multiple of 2^16-1, gives the same answer as for sum16(0, b) (2^8 and 2^16-1 are
+// coprime, and the sum is zero only when every byte is). Loading little-endian saves a byte swap a
+// word; its only use is sumOK.
 func sum20(b []byte) uint64 {
 	_ = b[19]
-	return uint64(binary.BigEndian.Uint32(b)) + uint64(binary.BigEndian.Uint32(b[4:])) +
-		uint64(binary.BigEndian.Uint32(b[8:])) + uint64(binary.BigEndian.Uint32(b[12:])) +
-		uint64(binary.BigEndian.Uint32(b[16:]))
+	return uint64(binary.LittleEndian.Uint32(b)) + uint64(binary.LittleEndian.Uint32(b[4:])) +
+		uint64(binary.LittleEndian.Uint32(b[8:])) + uint64(binary.LittleEndian.Uint32(b[12:])) +
+		uint64(binary.LittleEndian.Uint32(b[16:]))
 }
 
 // fold folds a sum16 accumulator into 16 bits: 0 only for 0, else the value in 1..0xffff congruent to s

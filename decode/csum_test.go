@@ -2,6 +2,8 @@ package decode
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"math/rand"
 	"strconv"
 	"testing"
@@ -105,8 +107,19 @@ func TestSum20(t *testing.T) {
 		default:
 			rng.Read(b)
 		}
-		if got, want := fold(sum20(b)), fold(refSum16(0, b)); got != want {
+		// sum20 sums the words byte-swapped: its fold is the reference's swapped, and sumOK agrees.
+		if got, want := fold(sum20(b)), bits.ReverseBytes16(fold(refSum16(0, b))); got != want {
 			t.Fatalf("sum20(% x) folds to %#04x, want %#04x", b, got, want)
+		}
+		if got, want := sumOK(sum20(b)), fold(refSum16(0, b)) == 0xffff; got != want {
+			t.Fatalf("sumOK(sum20(% x)) = %v, want %v", b, got, want)
+		}
+		if i > 1 { // the same header with its checksum made right: sumOK must say so
+			binary.BigEndian.PutUint16(b[10:], 0)
+			binary.BigEndian.PutUint16(b[10:], ^fold(refSum16(0, b)))
+			if !sumOK(sum20(b)) || fold(refSum16(0, b)) != 0xffff {
+				t.Fatalf("sumOK(sum20(% x)) = false for a right checksum", b)
+			}
 		}
 	}
 }

@@ -167,11 +167,17 @@ func (d *Decoder) decodeReused(rec *Record, p *Packet) {
 	d.parts = decodedParts(p)
 }
 
-// sourceOf returns the index in the Tables of the capture source of a decoded frame.
+// sourceOf returns the index in the Tables of the capture source of a decoded frame. Small enough to
+// inline: the usual case here, any other in sourceNew.
 func (d *Decoder) sourceOf(rec *Record, p *Packet) uint16 {
 	if rec.Iface+1 == d.plainIface && p.LinkType == d.plainLink {
 		return d.srcIdx // the common case: the interface of the frame before, alone
 	}
+	return d.sourceNew(rec, p)
+}
+
+// sourceNew is sourceOf for a frame whose source is not plainly the frame before's.
+func (d *Decoder) sourceNew(rec *Record, p *Packet) uint16 {
 	src := Source{File: d.file, Iface: uint16(min(rec.Iface, 0xffff)), IfIndex: -1}
 	plain := 0
 	switch {
@@ -198,16 +204,23 @@ func (d *Decoder) sourceOf(rec *Record, p *Packet) uint16 {
 }
 
 // Observe fills o from a decoded Packet, and sets p.Loose (after decodeReused's fast path, which
-// made both, it takes the Observation made then).
+// made both, it takes the Observation made then, adding its Source). Small enough to inline: the
+// Observation of any other frame is observe's, whose stack frame (for the Packet's many cases) this
+// one's usual frame does not set up.
 func (d *Decoder) Observe(rec *Record, p *Packet, o *Observation) {
-	*o = Observation{} // TsLo: the collector's (Stamps)
-	o.Source = d.sourceOf(rec, p)
-	if d.fastDone { // the rest of o is the fast path's (fastpath.go)
-		d.fastDone, d.fastObs.Source = false, o.Source
+	if d.fastDone { // o is the fast path's (fastpath.go) but its Source
 		*o, p.Loose = d.fastObs, d.fastLoose
+		o.Source = d.sourceOf(rec, p) // (while fastDone: the merged probe, inscan.go, takes d.fastLoose)
+		d.fastDone = false
 		return
 	}
-	// (The lines above and below keep the offsets of the calls that default.pgo names.)
+	d.observe(rec, p, o)
+}
+
+// observe is Observe for a frame the fast path did not take.
+func (d *Decoder) observe(rec *Record, p *Packet, o *Observation) {
+	*o = Observation{} // TsLo: the collector's (Stamps)
+	o.Source = d.sourceOf(rec, p)
 
 	f := Flags(p.Encap) | Flags(p.Checksum)<<FlagCsumShift | errFlags(p.Errs)
 	if p.GSO {

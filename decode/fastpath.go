@@ -103,8 +103,7 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 		shape = shape&^0xff | uint32(encap)<<shapeEncapShift | uint32(in[9])
 	}
 	pl := in[20:tl]
-	// The transport header: complete, its checksum right (a TCP/UDP placeholder left for offload is
-	// not: it takes the usual path).
+	// The transport header: complete, its checksum right (an offload placeholder is not), summed below.
 	ps := uint64(binary.BigEndian.Uint32(in[12:16])) + uint64(binary.BigEndian.Uint32(in[16:20])) +
 		uint64(in[9]) + uint64(len(pl)) // pseudoSum4
 	hl := 8
@@ -114,7 +113,7 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 			return false
 		}
 		hl = int(pl[12]>>4) * 4
-		if hl < 20 || hl > len(pl) || !sumOK(sum16(ps, pl)) {
+		if hl < 20 || hl > len(pl) {
 			return false
 		}
 		if hl > 20 {
@@ -132,17 +131,18 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 		if dp == vx || sp == wg || dp == wg || wg == 0 {
 			return false
 		}
-		if (pl[6] != 0 || pl[7] != 0) && !sumOK(sum16(ps, pl)) {
-			return false
+		if pl[6] == 0 && pl[7] == 0 {
+			ps = noSum // a UDP datagram sent without a checksum
 		}
 	case 1:
 		if len(pl) < 8 || (pl[0] != 0 && pl[0] != 8) { // echo reply or request only
 			return false
 		}
-		if !sumOK(sum16(0, pl)) {
-			return false
-		}
+		ps = 0 // ICMP's checksum has no pseudo-header
 	default:
+		return false
+	}
+	if ps != noSum && !sumOK(sum16(ps, pl)) { // once for the three protocols (a TCP/UDP placeholder left for offload fails)
 		return false
 	}
 	// The frame is of the usual shape: write the Packet as decodeFrame does (in full unless lean: see
@@ -301,6 +301,10 @@ func fastFingerprint(hdr uint64, payloadLen int, tw, tf uint64, payload []byte) 
 	h ^= mum(lo^fpK[4], hi^uint64(n)^fpK[5])
 	return mix64(h)
 }
+
+// noSum is fastFrame's starting sum for a transport segment without a checksum (above any real one,
+// which is below 2^35).
+const noSum = ^uint64(0)
 
 // noFast is what Traffic.addFast returns for a frame the fast path did not take.
 const noFast = ^uint64(0)

@@ -79,8 +79,12 @@ func (sp *scanProbe) frame(d *Decoder, rec *Record, p *Packet) {
 	}
 	s.records++
 	s.bytes += len(rec.Data) + mergeRecOverhead
-	s.add(p)
-	s.hop(p, rec.Ts)
+	fp := d.fastLoose // p's Fingerprint, when the fast path decoded it (the value Observe gives p.Loose)
+	if !d.fastDone {
+		fp, _ = Fingerprint(p)
+	}
+	s.add(p, fp)
+	s.hop(p, rec.Ts, fp)
 	// What probeRead's loop tests before it reads the next record.
 	switch {
 	case s.records >= mergeProbe && s.merged():

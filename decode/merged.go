@@ -290,8 +290,9 @@ func probeMerged(r Reader, opts Options, split bool) (m *mergedLocal, why string
 		s.records++
 		s.bytes += len(rec.Data) + mergeRecOverhead
 		decodeFast(rec.LinkType, rec.Data, rec.OrigLen, vx, wg, &p)
-		s.add(&p)
-		s.hop(&p, rec.Ts)
+		fp, _ := Fingerprint(&p)
+		s.add(&p, fp)
+		s.hop(&p, rec.Ts, fp)
 	}
 	// Read to its end, the file shows what lateMerged reads of a whole one: split it now (a stream too).
 	if s.merged() || split || !s.limit && wholeMerged(s.cali, s.other) && len(s.m.pods) > 0 {
@@ -305,7 +306,8 @@ func probeMerged(r Reader, opts Options, split bool) (m *mergedLocal, why string
 // link addresses was routed between two interfaces whose captures the file holds both. No one
 // interface carries a packet and its copy one router on, but for a router that sends packets back out
 // the interface they came in on (one-armed), which the problem says too.
-func (s *probeState) hop(p *Packet, ts int64) {
+// fp is p's Fingerprint.
+func (s *probeState) hop(p *Packet, ts int64, fp uint64) {
 	if !p.HasEth || p.Inner.Version == 0 || p.HasARP || p.Errs != 0 || len(s.m.pods) > 0 ||
 		p.SrcMAC == CalicoMAC || p.DstMAC == CalicoMAC || p.DstMAC[0]&1 != 0 {
 		return
@@ -314,7 +316,6 @@ func (s *probeState) hop(p *Packet, ts int64) {
 	if p.Encap != EncapNone {
 		ttl = p.Outer.TTL
 	}
-	fp, _ := Fingerprint(p)
 	was, ok := s.hops[fp]
 	switch {
 	case !ok:
@@ -368,8 +369,8 @@ func (s *probeState) undecided() string {
 	return ""
 }
 
-// add accounts one frame.
-func (s *probeState) add(p *Packet) {
+// add accounts one frame, p, of Fingerprint fp.
+func (s *probeState) add(p *Packet, fp uint64) {
 	m := s.m
 	kind, pod := mergedKind(p)
 	switch cali := p.HasEth && (p.SrcMAC == CalicoMAC || p.DstMAC == CalicoMAC); {
@@ -402,7 +403,6 @@ func (s *probeState) add(p *Packet) {
 		s.nIPPods++
 	}
 	s.answer(p)
-	fp, _ := Fingerprint(p)
 	was, seen := s.stages.get(fp)
 	st := kind
 	if kind == mergedVeth {
