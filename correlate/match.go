@@ -104,6 +104,10 @@ type matcher struct {
 	mask int32 // len(ring)-1
 	base int32
 	next int32
+	// evictAt is when the oldest open journey becomes idle past the window (its last sighting's time
+	// plus the window; never, when none is open): step calls evict only for a sighting after it. The
+	// oldest journey's last sighting can only move later, so evictAt is early if anything, never late.
+	evictAt int64
 	// fp holds each Observation's fingerprint until the merge has read it; the matcher then writes the
 	// Observation's journey + 1 (0: none) in its place, so the journey ids take no memory of their own.
 	// It is the Capture's (Options.Lean) or a copy.
@@ -212,7 +216,7 @@ func (jo *journeysOut) corrected(o *decode.Observation, f, i int) int64 {
 
 // newMatcher makes a matcher. Each source gets its node's clock model (one lookup per timestamp).
 func newMatcher(w *world, clocks []clockModel, opts Options) *matcher {
-	m := &matcher{w: w, clocks: clocks, window: int64(opts.Window), dupWin: int64(time.Millisecond),
+	m := &matcher{w: w, clocks: clocks, window: int64(opts.Window), dupWin: int64(time.Millisecond), evictAt: never,
 		loose: newMultimap(), tcp: map[uint64][]int32{}, srcClock: make([]clockModel, len(w.srcPoint))}
 	m.srcAt = make([]srcStage, len(w.srcPoint))
 	perPoint := make([]int, len(w.pointNode))
@@ -693,7 +697,7 @@ func fillRun(ts *[mergeAheadN]int64, run []decode.Observation, st *decode.Stamps
 func (m *matcher) step(s *sighting) {
 	t := s.t
 	*s.slot = 0
-	if m.base < m.next && t-m.st(m.base).lastTs > m.window { // the oldest open journey idle too long
+	if t > m.evictAt { // the oldest open journey may be idle too long
 		m.evict(t)
 	}
 	if s.kind&sMatchable == 0 {
@@ -1130,7 +1134,9 @@ func (m *matcher) attach(j int32, s *sighting, stage uint32, node int16) {
 }
 
 // evict closes journeys idle for longer than the window, so the open maps hold only the window.
+// It takes evictAt again, and ages the recently closed journeys (recent) only when it closed one.
 func (m *matcher) evict(now int64) {
+	base := m.base
 	for m.base < m.next {
 		j := m.base
 		js := m.st(j)
@@ -1148,9 +1154,26 @@ func (m *matcher) evict(now int64) {
 		}
 		m.base++
 	}
-	if m.recent != nil {
+	m.evictAt = never
+	if m.base < m.next {
+		m.evictAt = m.idleAfter(m.st(m.base).lastTs)
+	}
+	if m.recent != nil && m.base != base {
 		m.recent.expire(now)
 	}
+}
+
+// never is a time no sighting comes after.
+const never = 1<<63 - 1
+
+// idleAfter returns the time after which a journey last seen at t is idle past the window (t plus
+// the window, or never when that is out of range): a sighting at now comes after it exactly when
+// now-t > window.
+func (m *matcher) idleAfter(t int64) int64 {
+	if m.window > 0 && t > never-m.window {
+		return never
+	}
+	return t + m.window
 }
 
 func (m *matcher) isDup(g uint32) bool { return m.dup[g/64]&(1<<(g%64)) != 0 }
@@ -1196,6 +1219,9 @@ func (m *matcher) newJourney(t int64) int32 {
 		m.ring, m.mask = bigger, int32(len(bigger)-1)
 	}
 	j := m.next
+	if m.base == j { // the only open journey: the oldest
+		m.evictAt = m.idleAfter(t)
+	}
 	m.next++
 	m.jT0.append(t)
 	return j
