@@ -201,18 +201,19 @@ func (m *matcher) secondStart(j int32, recs []provDup, s *sighting, stage uint32
 // packets' observations (for the path ranks, which the group's packets share).
 func (m *matcher) ambiguate(e, loose uint64, o *decode.Observation) *ambGroup {
 	g := &ambGroup{exact: e, loose: loose}
-	lm := m.loose
-	for i, h := lm.first(loose); i >= 0; i = lm.next(h, i) {
-		j := lm.slots[i].val
+	h := hash32(loose)
+	for j, next := m.loose.first(h), int32(0); j >= m.base; j = next {
+		js := m.st(j)
+		next = js.nextSame
 		// By the latest fingerprint: a journey rewritten by NAT since goes on with its new one.
-		if js := m.st(j); js.loose == loose && js.exact == e {
+		if js.loose == loose && js.exact == e {
 			g.js = append(g.js, j)
 		}
 	}
 	sort.Slice(g.js, func(a, b int) bool { return g.js[a] < g.js[b] })
 	var dups []provDup
 	for _, j := range g.js {
-		lm.remove(loose, j)
+		m.unindex(h, j)
 		m.markAmbiguous(j)
 		dups = append(dups, m.dupRecs[j]...)
 		delete(m.dupRecs, j)
@@ -339,10 +340,10 @@ func (m *matcher) ambNAT(g *ambGroup, s *sighting, stage uint32, ord uint8, node
 	// Or an open journey of the loose index (its fingerprint not ambiguous, so there are few): the
 	// oldest one that fits, as step's NAT case takes it. It leaves the index for g.
 	best := int32(-1)
-	lm := m.loose
-	for i, h := lm.first(g.loose); i >= 0; i = lm.next(h, i) {
-		j := lm.slots[i].val
+	h := hash32(g.loose)
+	for j, next := m.loose.first(h), int32(0); j >= m.base; j = next {
 		js := m.st(j)
+		next = js.nextSame
 		if js.loose != g.loose || js.exact == g.exact || js.lastNode != node || js.visited(stage) ||
 			s.t-js.lastTs > m.window || js.lastTs > s.t || !m.natShown(j, s.o) {
 			continue
@@ -354,7 +355,7 @@ func (m *matcher) ambNAT(g *ambGroup, s *sighting, stage uint32, ord uint8, node
 	if best < 0 {
 		return -1, false
 	}
-	lm.remove(g.loose, best)
+	m.unindex(h, best)
 	js := m.st(best)
 	m.nat = append(m.nat, natEvent{j: best, from: js.lastG, to: s.g})
 	m.noteNATFlow(js.lastG, s.o)

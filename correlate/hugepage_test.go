@@ -27,7 +27,7 @@ func TestBigSlicesAdvised(t *testing.T) {
 	}
 	for name, advised := range map[string]func() (bool, error){
 		"hop times": func() (bool, error) { return hugepage.Advised(ht.dt) },
-		"multimap":  func() (bool, error) { return hugepage.Advised(m.slots) },
+		"multimap":  func() (bool, error) { return hugepage.Advised(m.head) },
 		"flows":     func() (bool, error) { return hugepage.Advised(slab) },
 		"votes":     func() (bool, error) { return hugepage.Advised(vslab) },
 	} {

@@ -15,19 +15,22 @@ const maxStages = 8
 
 // jstate is a journey while it is open for matching.
 type jstate struct {
-	exact    uint64 // exact fingerprint of its latest sighting (after any NAT)
-	exact0   uint64 // exact fingerprint of its first sighting
-	loose    uint64 // NAT-tolerant fingerprint, its key in the loose index
+	exact  uint64 // exact fingerprint of its latest sighting (after any NAT)
+	exact0 uint64 // exact fingerprint of its first sighting
+	loose  uint64 // NAT-tolerant fingerprint, its key in the loose index
+	// nextSame is the next older journey in its bucket of the loose index (multimap), beside loose:
+	// a walk past a journey of another key reads both together.
+	nextSame int32
+	lastG    uint32 // global id of the latest hop's observation
 	lastTs   int64  // corrected time of the latest hop
-	tuple    uint64 // hash of the TCP 5-tuple (segmentation offload matching), 0 if not TCP data
-	seq      uint32 // TCP sequence number and payload length of the first hop
+	seq      uint32 // TCP sequence number and payload length of the first hop (segmentation offload)
 	plen     uint32
 	stages   [maxStages]uint32
 	nstages  uint8
 	dupRec   bool // it may have an entry in dupRecs (set when one is added)
 	lastNode int16
-	lastG    uint32 // global id of the latest hop's observation
-	id1      int32  // the journey's id + 1: a closed journey's state stays in the ring until its slot is reused
+	id1      int32 // the journey's id + 1: a closed journey's state stays in the ring until its slot is reused
+	indexed  bool  // it is in the loose index (multimap; open journeys only)
 	// stageBits has stageBit(s) set for each stage s in stages: most stages a sighting asks about
 	// were not visited, and most of those are told so by their bit, without the stages read.
 	stageBits uint32
@@ -101,6 +104,10 @@ type matcher struct {
 	mask int32 // len(ring)-1
 	base int32
 	next int32
+	// evictAt is when the oldest open journey becomes idle past the window (its last sighting's time
+	// plus the window; never, when none is open): step calls evict only for a sighting after it. The
+	// oldest journey's last sighting can only move later, so evictAt is early if anything, never late.
+	evictAt int64
 	// fp holds each Observation's fingerprint until the merge has read it; the matcher then writes the
 	// Observation's journey + 1 (0: none) in its place, so the journey ids take no memory of their own.
 	// It is the Capture's (Options.Lean) or a copy.
@@ -139,7 +146,7 @@ type matcher struct {
 	errCopies []errCopy
 	ambJ      []uint64
 	batch     int   // how many sightings the merge hands over at a time (0: sightingBatch; tests set others)
-	touched   int32 // the values read ahead (matchBatch, evict), kept so that the reads are made
+	touched   int32 // the values read ahead (matchBatch), kept so that the reads are made
 }
 
 // stageOf identifies where on the path an Observation is: its point, and for -i any captures without
@@ -209,7 +216,7 @@ func (jo *journeysOut) corrected(o *decode.Observation, f, i int) int64 {
 
 // newMatcher makes a matcher. Each source gets its node's clock model (one lookup per timestamp).
 func newMatcher(w *world, clocks []clockModel, opts Options) *matcher {
-	m := &matcher{w: w, clocks: clocks, window: int64(opts.Window), dupWin: int64(time.Millisecond),
+	m := &matcher{w: w, clocks: clocks, window: int64(opts.Window), dupWin: int64(time.Millisecond), evictAt: never,
 		loose: newMultimap(), tcp: map[uint64][]int32{}, srcClock: make([]clockModel, len(w.srcPoint))}
 	m.srcAt = make([]srcStage, len(w.srcPoint))
 	perPoint := make([]int, len(w.pointNode))
@@ -292,23 +299,22 @@ func (m *matcher) run() {
 	}
 }
 
-// matchBatch matches a batch of sightings. The slots of the loose index where the sightings' journeys
-// begin are read first, one after another: the index is far larger than the caches on a set of many
-// flows, and that read, the first of each step, would otherwise wait for memory every time; read
-// together, the reads wait for memory at the same time, and the steps find the slots in the caches.
+// matchBatch matches a batch of sightings. The buckets of the loose index where the sightings' journeys
+// are looked up are read first, one after another: the index is far larger than the caches on a set of
+// many flows, and that read, the first of each step, would otherwise wait for memory every time; read
+// together, the reads wait for memory at the same time, and the steps find the buckets in the caches.
 func (m *matcher) matchBatch(b []sighting) {
 	var touched int32
-	for i := range b {
-		touched += m.loose.touch(b[i].h)
+	if head := m.loose.head; len(head) > 0 { // (always: the test tells the compiler the reads are in bounds)
+		for i := range b {
+			touched += head[int(b[i].h)&(len(head)-1)]
+		}
 	}
 	m.touched += touched
 	for i := range b {
 		m.step(&b[i])
 	}
 }
-
-// lookAhead is how many journeys before its eviction a journey's slot of the loose index is read.
-const lookAhead = 8
 
 // start makes the matcher's state and starts the merge: a second goroutine merges the files' streams
 // by corrected time and sends the sightings on batches, in batches handed back on free, while this one
@@ -693,7 +699,7 @@ func fillRun(ts *[mergeAheadN]int64, run []decode.Observation, st *decode.Stamps
 func (m *matcher) step(s *sighting) {
 	t := s.t
 	*s.slot = 0
-	if m.base < m.next && t-m.st(m.base).lastTs > m.window { // the oldest open journey idle too long
+	if t > m.evictAt { // the oldest open journey may be idle too long
 		m.evict(t)
 	}
 	if s.kind&sMatchable == 0 {
@@ -752,10 +758,9 @@ type candidates struct {
 func (m *matcher) scanPlain(s *sighting, e uint64, stage uint32) (int32, bool) {
 	loose, t := s.loose, s.t
 	best, same := int32(-1), 0
-	lm := m.loose
-	for i, h := lm.firstH(s.h), s.h; i >= 0; i = lm.next(h, i) {
-		j := lm.slots[i].val
+	for j, next, base := m.loose.first(s.h), int32(0), m.base; j >= base; j = next {
 		js := m.st(j)
+		next = js.nextSame
 		if js.loose != loose {
 			continue
 		}
@@ -779,11 +784,10 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 	loose, t := s.loose, s.t
 	best, dupJ, nat, late, natLate := int32(-1), int32(-1), int32(-1), int32(-1), int32(-1) // locals: registers in the loop
 	refused := int32(-1)
-	lm := m.loose
 	same, again := 0, false
-	for i, h := lm.firstH(s.h), s.h; i >= 0; i = lm.next(h, i) {
-		j := lm.slots[i].val
+	for j, next, base := m.loose.first(s.h), int32(0), m.base; j >= base; j = next {
 		js := m.st(j)
+		next = js.nextSame
 		if js.loose != loose {
 			continue
 		}
@@ -883,7 +887,7 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 		j := m.newJourney(t)
 		js := m.st(j)
 		*js = jstate{exact: e, exact0: e, loose: loose, lastTs: t, id1: j + 1}
-		m.loose.put(s.h, j)
+		m.put(s.h, j)
 		if c.refused >= 0 && c.nat < 0 {
 			m.natRefused = append(m.natRefused, natRefusal{j: c.refused, nj: j, from: m.st(c.refused).lastG, to: g})
 		}
@@ -1000,8 +1004,9 @@ func tupleHash(o *decode.Observation) uint64 {
 // is listed under its tuple as first seen and under the tuple NAT gives it (natTuple).
 func (m *matcher) offload(j int32, o *decode.Observation, g uint32, t int64, stage uint32, node int16) {
 	js := m.st(j)
-	js.tuple, js.seq, js.plen = tupleHash(o), o.Seq, uint32(o.PayloadLen())
-	conn := m.tcp[js.tuple]
+	tuple := tupleHash(o)
+	js.seq, js.plen = o.Seq, uint32(o.PayloadLen())
+	conn := m.tcp[tuple]
 	conn = conn[m.expired(conn, t):]
 	across := false
 	for _, k := range conn {
@@ -1024,9 +1029,9 @@ func (m *matcher) offload(j int32, o *decode.Observation, g uint32, t int64, sta
 	if across && (len(m.gso) == 0 || m.gso[len(m.gso)-1].child != j) {
 		m.offloadAcross(conn, j, o, g, t, stage, node)
 	}
-	m.tcp[js.tuple] = append(conn, j)
+	m.tcp[tuple] = append(conn, j)
 	if len(m.natTuple) > 0 {
-		if to, ok := m.natTuple[js.tuple]; ok { // pieces past the rewrite carry the other tuple
+		if to, ok := m.natTuple[tuple]; ok { // pieces past the rewrite carry the other tuple
 			m.tcp[to] = append(m.tcp[to], j)
 		}
 	}
@@ -1131,17 +1136,15 @@ func (m *matcher) attach(j int32, s *sighting, stage uint32, node int16) {
 }
 
 // evict closes journeys idle for longer than the window, so the open maps hold only the window.
+// It takes evictAt again, and ages the recently closed journeys (recent) only when it closed one.
 func (m *matcher) evict(now int64) {
+	base := m.base
 	for m.base < m.next {
 		j := m.base
 		js := m.st(j)
 		if now-js.lastTs <= m.window {
 			break
 		}
-		if k := j + lookAhead; k < m.next { // its slot is read now, to be in the caches when it closes
-			m.touched += m.loose.touch(hash32(m.st(k).loose))
-		}
-		m.loose.remove(js.loose, j)
 		if js.dupRec {
 			delete(m.dupRecs, j)
 		}
@@ -1153,9 +1156,26 @@ func (m *matcher) evict(now int64) {
 		}
 		m.base++
 	}
-	if m.recent != nil {
+	m.evictAt = never
+	if m.base < m.next {
+		m.evictAt = m.idleAfter(m.st(m.base).lastTs)
+	}
+	if m.recent != nil && m.base != base {
 		m.recent.expire(now)
 	}
+}
+
+// never is a time no sighting comes after.
+const never = 1<<63 - 1
+
+// idleAfter returns the time after which a journey last seen at t is idle past the window (t plus
+// the window, or never when that is out of range): a sighting at now comes after it exactly when
+// now-t > window.
+func (m *matcher) idleAfter(t int64) int64 {
+	if m.window > 0 && t > never-m.window {
+		return never
+	}
+	return t + m.window
 }
 
 func (m *matcher) isDup(g uint32) bool { return m.dup[g/64]&(1<<(g%64)) != 0 }
@@ -1201,6 +1221,9 @@ func (m *matcher) newJourney(t int64) int32 {
 		m.ring, m.mask = bigger, int32(len(bigger)-1)
 	}
 	j := m.next
+	if m.base == j { // the only open journey: the oldest
+		m.evictAt = m.idleAfter(t)
+	}
 	m.next++
 	m.jT0.append(t)
 	return j

@@ -5,22 +5,31 @@ import (
 	"github.com/calipath/calipath/internal/prefault"
 )
 
-// multimap maps uint64 keys to any number of int32 values (journeys) in one open-addressing table:
-// linear probing, entries of one key anywhere in the run after its home slot, and deletion by
-// shifting the following entries back (no tombstones), so probes stay short under constant churn.
-// A slot holds a 32-bit hash of its key (which also gives its home slot) and the value, 8 bytes, so
-// the table of a busy window stays small enough for the caches; a slot is empty when its value is -1.
-// Different keys can share a hash: callers check the key of each value they get (a journey knows
-// its own keys).
+// multimap indexes the open journeys by NAT-tolerant fingerprint (any number of journeys a key) in
+// chains: a table of buckets, each holding the newest journey put there, and each journey's state the
+// next older one of its bucket (jstate.nextSame). Journeys are put in id order and closed in
+// id order (evict), so a chain's ids fall, and the journeys closed are its tail: a walk ends at the
+// first id below the matcher's base, and closing a journey takes no work here at all. The usual
+// sighting reads its bucket and the one journey there (whose state it reads anyway) and stops at the
+// next link, where an open-addressing table scanned its run of slots up to an empty one, twice.
+//
+// A bucket holds the journeys of every key that hashes to it: callers check each journey's own
+// fingerprint. The table keeps at least bucketsPerOpen buckets an open journey, so that a chain holds
+// few journeys of other keys.
+//
+//	for j, next := m.loose.first(h), int32(0); j >= m.base; j = next {
+//		js := m.st(j)
+//		next = js.nextSame
+//		if js.loose == key { ... }
+//	}
 type multimap struct {
-	slots []mslot
-	n     int
+	// by bucket (hash32 of the key, masked): its newest journey + 1 (0: none; a closed one's stays),
+	// so that a new table is ready as allocated, zeroed
+	head []int32
 }
 
-type mslot struct {
-	hash uint32
-	val  int32
-}
+// bucketsPerOpen is how many buckets the table keeps at least for each open journey.
+const bucketsPerOpen = 4
 
 func newMultimap() *multimap {
 	m := &multimap{}
@@ -29,12 +38,8 @@ func newMultimap() *multimap {
 }
 
 func (m *multimap) init(size int) {
-	m.slots = hugepage.Make[mslot](size, size)
-	prefault.Slice(m.slots, 0, size) // every slot is written now: mapped in one call, not a fault a page
-	for i := range m.slots {
-		m.slots[i].val = -1
-	}
-	m.n = 0
+	m.head = hugepage.Make[int32](size, size)
+	prefault.Slice(m.head, 0, size) // every bucket is read soon: mapped in one call, not a fault a page
 }
 
 func hash32(k uint64) uint32 {
@@ -44,79 +49,59 @@ func hash32(k uint64) uint32 {
 	return uint32(k)
 }
 
-// first returns the slot of the first value whose key hashes like k, or -1, and the hash; next(h, i)
-// continues after slot i.
-//
-//	for i, h := m.first(k); i >= 0; i = m.next(h, i) { v := m.slots[i].val; if key of v == k { ... } }
-func (m *multimap) first(k uint64) (int, uint32) {
-	h := hash32(k)
-	return m.scan(h, int(h)&(len(m.slots)-1)), h
+// first returns the newest journey in the bucket of hash h: the chain goes on through each journey's
+// nextSame, and ends at the first id below the matcher's base (-1 included). matchBatch calls it
+// ahead of step, to bring the bucket into the caches.
+func (m *multimap) first(h uint32) int32 { return m.head[int(h)&(len(m.head)-1)] - 1 }
+
+// put indexes journey j, the newest open one, whose NAT-tolerant fingerprint hashes to h (its state
+// is written already), growing the table first when the open journeys would pass its share.
+func (m *matcher) put(h uint32, j int32) {
+	lm := m.loose
+	if bucketsPerOpen*int(m.next-m.base) > len(lm.head) {
+		m.regrow(2 * len(lm.head))
+	}
+	b := &lm.head[int(h)&(len(lm.head)-1)]
+	js := m.st(j)
+	js.nextSame, js.indexed = *b-1, true
+	*b = j + 1
 }
 
-// firstH is first for a key whose hash32 is h.
-func (m *multimap) firstH(h uint32) int { return m.scan(h, int(h)&(len(m.slots)-1)) }
-
-// touch reads the home slot of hash h (to bring it into the caches) and returns its value.
-func (m *multimap) touch(h uint32) int32 { return m.slots[int(h)&(len(m.slots)-1)].val }
-
-func (m *multimap) next(h uint32, i int) int { return m.scan(h, (i+1)&(len(m.slots)-1)) }
-
-func (m *multimap) scan(h uint32, i int) int {
-	mask := len(m.slots) - 1
-	for ; m.slots[i].val >= 0; i = (i + 1) & mask {
-		if m.slots[i].hash == h {
-			return i
+// regrow makes the table size buckets, and puts there again, in id order, the open journeys that
+// were in it (jstate.indexed: not those that left it, nor those never put, ambiguous.go's).
+func (m *matcher) regrow(size int) {
+	lm := m.loose
+	lm.init(size)
+	for j := m.base; j < m.next; j++ {
+		if js := m.st(j); js.indexed {
+			b := &lm.head[int(hash32(js.loose))&(size-1)]
+			js.nextSame = *b - 1
+			*b = j + 1
 		}
 	}
-	return -1
 }
 
-// add stores v (≥ 0) under k, beside any values already there.
-func (m *multimap) add(k uint64, v int32) { m.put(hash32(k), v) }
-
-func (m *multimap) put(h uint32, v int32) {
-	if 2*(m.n+1) > len(m.slots) {
-		old := m.slots
-		m.init(2 * len(old))
-		for _, s := range old {
-			if s.val >= 0 {
-				m.put(s.hash, s.val)
-			}
-		}
+// unindex takes open journey j, whose NAT-tolerant fingerprint hashes to h, out of the index; it
+// reports whether j was there.
+func (m *matcher) unindex(h uint32, j int32) bool {
+	if j < m.base || !m.st(j).indexed {
+		return false
 	}
-	mask := len(m.slots) - 1
-	i := int(h) & mask
-	for m.slots[i].val >= 0 {
-		i = (i + 1) & mask
+	lm := m.loose
+	b := &lm.head[int(h)&(len(lm.head)-1)]
+	if *b-1 == j {
+		js := m.st(j)
+		*b, js.indexed = js.nextSame+1, false
+		return true
 	}
-	m.slots[i] = mslot{hash: h, val: v}
-	m.n++
-}
-
-// remove deletes the pair (k, v); it reports whether it was there.
-func (m *multimap) remove(k uint64, v int32) bool {
-	mask := len(m.slots) - 1
-	h := hash32(k)
-	i := int(h) & mask
-	for {
-		s := &m.slots[i]
-		if s.val < 0 {
-			return false
+	for k := *b - 1; k >= m.base && k > j; {
+		ks := m.st(k)
+		if ks.nextSame == j {
+			js := m.st(j)
+			ks.nextSame, js.indexed = js.nextSame, false
+			return true
 		}
-		if s.hash == h && s.val == v {
-			break
-		}
-		i = (i + 1) & mask
+		k = ks.nextSame
 	}
-	m.n--
-	// Shift back the entries after i whose home slot is not cyclically within (i, j].
-	for j := (i + 1) & mask; m.slots[j].val >= 0; j = (j + 1) & mask {
-		home := int(m.slots[j].hash) & mask
-		if (j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j)) {
-			m.slots[i] = m.slots[j]
-			i = j
-		}
-	}
-	m.slots[i].val = -1
-	return true
+	return false
 }
