@@ -874,33 +874,43 @@ func (a *analysis) frameChecks() map[frameKey]*frameFinding {
 	}
 	fits := make([]fit, 1<<13)
 	for f, obs := range w.c.Obs {
-		for i := range obs {
-			w.trimAt(i)
-			o := &obs[i]
-			if o.Checksum() == decode.CsumBad {
-				if s, p := w.senderNode(o), w.srcPoint[o.Source]; s >= 0 && s != w.pointNode[p] {
-					note("checksum-bad", p, f, i)
+		for lo := 0; lo < len(obs); lo += trimRun {
+			chunk := trimChunk(obs, lo)
+			for k := range chunk {
+				o, i := &chunk[k], lo+k
+				if o.Flags&checkedFlags == 0 { // neither test below can hold: the usual frame
+					continue
+				}
+				if o.Checksum() == decode.CsumBad {
+					if s, p := w.senderNode(o), w.srcPoint[o.Source]; s >= 0 && s != w.pointNode[p] {
+						note("checksum-bad", p, f, i)
+					}
+				}
+				if o.Encap() != decode.EncapNone && o.Flags&decode.FlagIPv6 == 0 && len(w.nodeOfIP) > 0 {
+					// The outer source must be an IP of the node whose pod sent the packet, and the outer
+					// destination one of the node whose pod receives it (where those nodes' IPs are known).
+					key := [3]uint32{uint32(o.Ctx), o.Src, o.Dst}
+					e := &fits[(uint64(key[0])<<40^uint64(o.Src)<<20^uint64(o.Dst))*0x9e3779b97f4a7c15>>51]
+					if !e.in || e.key != key {
+						c := w.ctxOf(o)
+						ok := c.OuterV != 4 || (a.outerFits(ip4(c.OuterSrcAddr()), o.Src) && a.outerFits(ip4(c.OuterDstAddr()), o.Dst))
+						*e = fit{key, ok, true}
+					}
+					ok := e.ok
+					if !ok {
+						note("wrong-outer-address", w.srcPoint[o.Source], f, i)
+					}
 				}
 			}
-			if o.Encap() != decode.EncapNone && o.Flags&decode.FlagIPv6 == 0 && len(w.nodeOfIP) > 0 {
-				// The outer source must be an IP of the node whose pod sent the packet, and the outer
-				// destination one of the node whose pod receives it (where those nodes' IPs are known).
-				key := [3]uint32{uint32(o.Ctx), o.Src, o.Dst}
-				e := &fits[(uint64(key[0])<<40^uint64(o.Src)<<20^uint64(o.Dst))*0x9e3779b97f4a7c15>>51]
-				if !e.in || e.key != key {
-					c := w.ctxOf(o)
-					ok := c.OuterV != 4 || (a.outerFits(ip4(c.OuterSrcAddr()), o.Src) && a.outerFits(ip4(c.OuterDstAddr()), o.Dst))
-					*e = fit{key, ok, true}
-				}
-				ok := e.ok
-				if !ok {
-					note("wrong-outer-address", w.srcPoint[o.Source], f, i)
-				}
-			}
+			w.trimAt(lo + len(chunk) - 1)
 		}
 	}
 	return found
 }
+
+// checkedFlags are the flags of which frameChecks needs one set to look at a frame: a bad checksum
+// (every Flags with Checksum CsumBad has these of its bits) or an encapsulation.
+const checkedFlags = decode.Flags(decode.CsumBad)<<decode.FlagCsumShift | decode.FlagEncapMask
 
 // detectFrames lists the points where frameChecks found frames of kind k.
 func detectFrames(f *findings, k *kindRow) []Anomaly {

@@ -148,7 +148,7 @@ type fillTimes struct {
 // capture time corrected by its source's clock (matcher.corrected). The frames are taken in runs of
 // up to mergeAheadN, as the merge takes them (fillAhead): a run of one source in one block of the
 // file's Stamps with no clock step in it has its times and point worked out once (run, which keeps
-// them for the slices after), any other run a frame at a time.
+// them for the slices after) and its hops filled by fillTimed, any other run a frame at a time.
 func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next []uint32, from, to int32, run *fillTimes) int {
 	obs, base, st, clk := w.c.Obs[f], w.fileBase[f], &w.c.Stamps[f], m.srcClock
 	jOf, dup, arena, hopPt, srcPoint := m.jOf, m.dup, ar.arena, ar.hopPt, w.srcPoint
@@ -159,11 +159,13 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next 
 			k := min(mergeAheadN-i%mergeAheadN, len(obs)-i)
 			run.from, run.n, run.plain = i, k, !fillRun(&run.ts, obs[i:i+k], st, i, clk)
 			run.pt = uint16(srcPoint[obs[i].Source])
+			// Each frame is read once a run: the trim at a run's last frame (a run ends at a multiple of
+			// mergeAheadN, which divides trimRun) is looked at when the run is begun.
+			w.trimAt(i + k - 1)
 		}
 		end := run.from + run.n
 		if run.plain {
 			for ; i < end; i++ {
-				w.trimAt(i)
 				g := base + uint32(i)
 				j := jOf[g] - 1
 				if uint32(j-from) >= n || dup[g/64]&(1<<(g%64)) != 0 { // none (-1), another range's or a duplicate (isDup)
@@ -190,30 +192,79 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next 
 			}
 			continue
 		}
-		ts, pt := run.ts[:run.n], run.pt
-		for ; i < end; i++ {
-			w.trimAt(i)
-			g := base + uint32(i)
-			j := jOf[g] - 1
-			if uint32(j-from) >= n || dup[g/64]&(1<<(g%64)) != 0 { // none (-1), another range's or a duplicate (isDup)
-				continue
+		k, t, big := ar.fillTimed(jOf[base+uint32(i):base+uint32(end)], dup, next, run.ts[i-run.from:run.n], base+uint32(i), from, run.pt, until)
+		i += k
+		if !big {
+			if i < end {
+				return i // its time is at or past until
 			}
-			t := ts[i-run.from]
-			if t >= until && until != math.MaxInt64 {
-				return i
-			}
-			nx := &next[j-from]
-			k := *nx
-			*nx = k + 1
-			arena[k], hopPt[k] = g, pt
-			if d := t - t0[uint32(j)/timesBlock][uint32(j)%timesBlock]; d >= 0 && d < dtBig {
-				dts[k] = uint32(d)
-			} else {
-				ar.hopTs.set(int(k), j, t)
-			}
+			continue
 		}
+		// frame i (of the range, no duplicate) needs hopTs's side map
+		g := base + uint32(i)
+		j := jOf[g] - 1
+		nx := &next[j-from]
+		k32 := *nx
+		*nx = k32 + 1
+		arena[k32], hopPt[k32] = g, run.pt
+		ar.hopTs.set(int(k32), j, t)
+		i++
 	}
 	return i
+}
+
+// fillTimed fills the hops of a run's frames whose journey ids are js (global observation ids g0 on)
+// and corrected times ts (as many; a run, so at most mergeAheadN), all at point pt, that are hops of journeys [from, from+len(next))
+// and not duplicates, in their journeys' next slots (next). It stops at the first such frame whose
+// time is at or past until (math.MaxInt64: none is), or whose time offset from its journey's first
+// sighting needs hopTs's side map (big: that frame is not filled; t is its time), and returns how
+// many frames it took. Its loop is fillSlice's usual one on its own, so that fewer of its values are
+// kept on the stack: a run's duplicate bits in one word (dupWindow), the arena's three arrays checked
+// once a hop.
+func (ar *arenaOut) fillTimed(js []int32, dup []uint64, next []uint32, ts []int64, g0 uint32, from int32, pt uint16, until int64) (int, int64, bool) {
+	if len(js) > 64 { // not from fillSlice (mergeAheadN is less); the rest is taken in the next slice
+		js = js[:64]
+	}
+	ts = ts[:len(js)]
+	dups := dupWindow(dup, g0) // bit k: frame g0+k is a duplicate (isDup)
+	dts, t0 := ar.hopTs.dt, ar.hopTs.t0.blocks
+	arena, hopPt := ar.arena[:len(dts)], ar.hopPt[:len(dts)] // one bounds check for the three
+	for k, j1 := range js {
+		j := j1 - 1
+		jf := uint(uint32(j - from))                            // next's index of journey j
+		if jf >= uint(len(next)) || dups>>(uint(k)&63)&1 != 0 { // none (-1), another range's or a duplicate
+			continue
+		}
+		t := ts[k]
+		if t >= until && until != math.MaxInt64 {
+			return k, t, false
+		}
+		d := t - t0[uint32(j)/timesBlock][uint32(j)%timesBlock]
+		if uint64(d) >= dtBig {
+			return k, t, true
+		}
+		s := next[jf]
+		next[jf] = s + 1
+		dts[s], arena[s], hopPt[s] = uint32(d), g0+uint32(k), pt
+	}
+	return len(js), 0, false
+}
+
+// A run (mergeAheadN frames at most) fits the 64 bits of dupWindow.
+var _ [64 - mergeAheadN]struct{}
+
+// dupWindow returns the duplicate bits (matcher.dup) of global observations g0 to g0+63, bit k for
+// g0+k (0 past the last).
+func dupWindow(dup []uint64, g0 uint32) uint64 {
+	w, sh := int(g0/64), g0%64
+	if w >= len(dup) {
+		return 0
+	}
+	bits := dup[w] >> sh
+	if sh != 0 && w+1 < len(dup) {
+		bits |= dup[w+1] << (64 - sh)
+	}
+	return bits
 }
 
 // sortHops puts the hops of journeys [from, to) in path order. Within a journey: nodes in the order

@@ -35,9 +35,12 @@ func plainFill(w *world, m *matcher, nJ int) *arenaOut {
 // fillTimes from one slice of time to the next), lays out the arena the plain fill does: on every lab
 // scenario and on generated many-flow captures, as matched, and again with clocks of their own per
 // source that drift or step in the middle of a file (runs declined at the step, and after it taken
-// with the step), and with files of several sources (-i any: every run declined).
+// with the step) and with a third of the journeys' first sightings moved 5 s away (their hops'
+// times then kept in hopTimes's side map), and with files of several sources (-i any: every run
+// declined).
 func TestArenaFillPlain(t *testing.T) {
 	took, declined := 0, 0
+	stretched := 0
 	check := func(t *testing.T, files []string, skew bool) {
 		c := decode.Load(files, decode.Options{}, decode.PointConfig{})
 		w := worldOf(c)
@@ -57,6 +60,11 @@ func TestArenaFillPlain(t *testing.T) {
 		m.run()
 		m.collectJourneys()
 		nJ := int(m.next)
+		if skew { // some journeys' hops 5 s after their first sighting, or before it: times in the side map
+			for j := 0; j < nJ; j += 3 {
+				m.jT0.set(j, m.jT0.at(j)+int64(j%2*2-1)*5e9)
+			}
+		}
 		want := plainFill(w, m, nJ)
 		got := arenaFor(m, nJ)
 		got.fillSort(w, m, 0, nJ)
@@ -64,6 +72,7 @@ func TestArenaFillPlain(t *testing.T) {
 		if !maps.Equal(want.hopTs.big, got.hopTs.big) {
 			t.Fatal("the side map of times differs from the plain fill's")
 		}
+		stretched += len(got.hopTs.big)
 		for f, obs := range w.c.Obs { // the runs fillSlice takes, as it takes them
 			var ts [mergeAheadN]int64
 			for i := 0; i < len(obs); i += mergeAheadN {
@@ -84,5 +93,29 @@ func TestArenaFillPlain(t *testing.T) {
 	check(t, mf, true)
 	if took == 0 || declined == 0 {
 		t.Fatalf("%d runs taken at once and %d declined: want some of each", took, declined)
+	}
+	if stretched == 0 {
+		t.Fatal("no time went to the side map")
+	}
+}
+
+// dupWindow gives, bit by bit, the duplicate bits isDup reads: from every start, across word
+// boundaries, and 0 past the last observation.
+func TestDupWindow(t *testing.T) {
+	for _, words := range []int{1, 2, 3} {
+		m := &matcher{dup: make([]uint64, words)}
+		for i := range m.dup {
+			m.dup[i] = 0x9e3779b97f4a7c15 * uint64(i+1)
+		}
+		n := uint32(64 * words)
+		for g0 := uint32(0); g0 < n+70; g0++ {
+			got := dupWindow(m.dup, g0)
+			for k := uint32(0); k < 64; k++ {
+				want := g0+k < n && m.isDup(g0+k)
+				if got>>k&1 != 0 != want {
+					t.Fatalf("%d words, from %d: bit %d is %v, isDup %v", words, g0, k, got>>k&1 != 0, want)
+				}
+			}
+		}
 	}
 }

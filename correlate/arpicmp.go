@@ -58,15 +58,18 @@ func (a *analysis) arp() arpOut {
 	files := make([][]int, len(w.c.Points))
 	most := 0
 	for f, obs := range w.c.Obs {
-		for i := range obs {
-			w.trimAt(i)
-			if o := &obs[i]; o.Flags&decode.FlagARP != 0 {
-				p := w.srcPoint[o.Source]
-				if n[p]++; len(files[p]) == 0 || files[p][len(files[p])-1] != f {
-					files[p] = append(files[p], f)
+		for lo := 0; lo < len(obs); lo += trimRun {
+			chunk := trimChunk(obs, lo)
+			for i := range chunk {
+				if o := &chunk[i]; o.Flags&decode.FlagARP != 0 {
+					p := w.srcPoint[o.Source]
+					if n[p]++; len(files[p]) == 0 || files[p][len(files[p])-1] != f {
+						files[p] = append(files[p], f)
+					}
+					most = max(most, n[p])
 				}
-				most = max(most, n[p])
 			}
+			w.trimAt(lo + len(chunk) - 1)
 		}
 	}
 	arps := w.c.Tables.ARPAll()

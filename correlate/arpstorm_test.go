@@ -39,8 +39,9 @@ func TestARPStormPairing(t *testing.T) {
 	w := &world{
 		c: &decode.Capture{Obs: [][]decode.Observation{obs}, Stamps: []decode.Stamps{decode.NewStamps(obs, times, frames)}, Tables: tb, Files: []*decode.FileInfo{{Path: "storm.pcap"}},
 			Points: []decode.Point{{ID: "node-1/cali1"}}},
-		srcPoint: []int{0}, pointRole: []decode.Role{decode.RolePodVeth}, fileBase: []uint32{0}, blockFile: []uint16{0},
+		srcPoint: []int{0}, pointRole: []decode.Role{decode.RolePodVeth},
 	}
+	w.idSpace()
 	a := &analysis{w: w, journeys: journeysOut{srcClock: []clockModel{{}}, stamps: w.c.Stamps}}
 	out := a.arp()
 	if len(out.points) != 1 {

@@ -3,6 +3,7 @@ package correlate
 import (
 	"unsafe"
 
+	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/internal/hugepage"
 	"github.com/calipath/calipath/internal/prefault"
 )
@@ -35,6 +36,13 @@ func (w *world) trim(k int) {
 // maps the large page-cache folios around it whole). A pass that looks itself every trimRun
 // Observations (1 MiB of them) holds at most the allowance and the few MiB it read since its last look.
 const trimRun = 1 << 15
+
+// trimChunk returns the Observations of obs from lo on up to the next multiple of trimRun: a
+// sequential pass that reads them in such pieces, with a look at the pages after each (trimAt of the
+// piece's last), looks as often as trimAt at every Observation, with none in its inner loop.
+func trimChunk(obs []decode.Observation, lo int) []decode.Observation {
+	return obs[lo:min(lo|(trimRun-1)+1, len(obs))]
+}
 
 // trimAt has the Mapper drop the pages the process holds (when they pass its allowance) at every
 // trimRun-th Observation i of a sequential pass (nothing without a Mapper).

@@ -208,12 +208,15 @@ type fragKey struct {
 func (w *world) learnFragments() {
 	w.fragPorts = map[fragKey][2]uint16{}
 	for _, obs := range w.c.Obs {
-		for i := range obs {
-			o := &obs[i]
-			if o.Flags&(decode.FlagFragment|decode.FlagLaterFragment) == decode.FlagFragment {
-				w.fragPorts[fragKey{o.Src, o.Dst, o.Proto, o.Seq}] = [2]uint16{o.Sport, o.Dport}
+		for lo := 0; lo < len(obs); lo += trimRun {
+			chunk := trimChunk(obs, lo)
+			for i := range chunk {
+				o := &chunk[i]
+				if o.Flags&(decode.FlagFragment|decode.FlagLaterFragment) == decode.FlagFragment {
+					w.fragPorts[fragKey{o.Src, o.Dst, o.Proto, o.Seq}] = [2]uint16{o.Sport, o.Dport}
+				}
 			}
-			w.trimAt(i)
+			w.trimAt(lo + len(chunk) - 1)
 		}
 	}
 }

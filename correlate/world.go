@@ -18,10 +18,11 @@ type world struct {
 	nodeIdx   map[string]int // name → index
 	pointNode []int          // point → node
 	pointRole []decode.Role
-	srcPoint  []int    // source → point
-	fileBase  []uint32 // global observation id of each file's first Observation
-	blockFile []uint16 // file of each 2^16-block of ids
-	nObs      int      // size of the id space (with padding)
+	srcPoint  []int                  // source → point
+	fileBase  []uint32               // global observation id of each file's first Observation
+	blockFile []uint16               // file of each 2^16-block of ids
+	blockObs  [][]decode.Observation // the Observations of each 2^16-block of ids (fewer in a file's last)
+	nObs      int                    // size of the id space (with padding)
 	// big gives the large per-frame and per-journey arrays their memory (Options.Mapper; nil: the heap).
 	big Mapper
 
@@ -153,9 +154,11 @@ func (w *world) idSpace() {
 	}
 	w.nObs = int(w.fileBase[len(c.Obs)])
 	w.blockFile = make([]uint16, w.nObs>>16)
-	for f := range c.Obs {
+	w.blockObs = make([][]decode.Observation, w.nObs>>16)
+	for f, obs := range c.Obs {
 		for b := w.fileBase[f] >> 16; b < w.fileBase[f+1]>>16; b++ {
-			w.blockFile[b] = uint16(f)
+			lo := int(b-w.fileBase[f]>>16) << 16
+			w.blockFile[b], w.blockObs[b] = uint16(f), obs[lo:min(lo+1<<16, len(obs))]
 		}
 	}
 }
@@ -639,6 +642,5 @@ func (w *world) frameOf(g uint32) uint32 {
 
 // obsAt returns the Observation with global id g and its file.
 func (w *world) obsAt(g uint32) (*decode.Observation, int) {
-	f := int(w.blockFile[g>>16])
-	return &w.c.Obs[f][g-w.fileBase[f]], f
+	return &w.blockObs[g>>16][g&0xffff], int(w.blockFile[g>>16])
 }
