@@ -268,7 +268,9 @@ func TestDeterministicJSON(t *testing.T) {
 }
 
 // Lean correlation writes the journey ids over the Capture's fingerprints, drops them, and returns
-// memory between phases; otherwise it works on a copy. The Result is the same.
+// memory to the system between phases (after matching, and after the flows); with KeepFreed it
+// collects as often and returns nothing (the TUI correlates so before its overview: docs/tui.md);
+// otherwise it works on a copy. The Result is the same.
 func TestLeanMatchesDefault(t *testing.T) {
 	cfg := gen.DefaultConfig()
 	cfg.Seed = 11
@@ -282,21 +284,33 @@ func TestLeanMatchesDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out [2][]byte
-	for i, lean := range []bool{false, true} {
+	defer func(f func()) { freeOSMemory = f }(freeOSMemory)
+	var out [3][]byte
+	for i, opts := range []Options{{}, {Lean: true}, {Lean: true, KeepFreed: true}} {
+		returned := 0
+		freeOSMemory = func() { returned++ }
 		c := decode.Load(g.Files, decode.Options{}, decode.PointConfig{})
 		for f, obs := range c.Obs {
-			if lean && len(obs) <= decode.FingerprintChunk {
+			if opts.Lean && len(obs) <= decode.FingerprintChunk {
 				t.Fatalf("%s: %d frames, too few to release a fingerprint chunk", c.Files[f].Path, len(obs))
 			}
 		}
-		b, err := json.Marshal(Correlate(c, Options{Lean: lean}))
+		b, err := json.Marshal(Correlate(c, opts))
 		if err != nil {
 			t.Fatal(err)
 		}
 		out[i] = b
+		if want := map[bool]int{true: 2}[opts.Lean && !opts.KeepFreed]; returned != want {
+			t.Errorf("Lean %v, KeepFreed %v: the free memory returned %d times, want %d", opts.Lean, opts.KeepFreed, returned, want)
+		}
+		if opts.Lean && c.Loose != nil {
+			t.Errorf("Lean %v, KeepFreed %v: the fingerprints were kept", opts.Lean, opts.KeepFreed)
+		}
 	}
 	if !bytes.Equal(out[0], out[1]) {
 		t.Fatal("lean correlation gave another Result")
+	}
+	if !bytes.Equal(out[1], out[2]) {
+		t.Fatal("lean correlation keeping the memory freed gave another Result")
 	}
 }
