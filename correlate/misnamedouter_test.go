@@ -379,10 +379,7 @@ func TestMisnamedRouterOwnClock(t *testing.T) {
 				checkMisnamedSaid(t, c, dir)
 				sc := decode.ScanPoints(in, decode.Options{}, decode.NewTables(), decode.PointConfig{})
 				for _, cc := range []*decode.Capture{c, sc} {
-					var ids []string
-					for _, p := range cc.Points {
-						ids = append(ids, p.ID)
-					}
+					ids := pointIDs(cc)
 					want := strings.TrimSuffix(to, ".pcap") + "/" + strings.TrimSuffix(strings.TrimPrefix(to, "node-b-"), ".pcap")
 					if !slices.Contains(ids, want) || own != slices.Contains(ids, "node-b/eth0") {
 						t.Errorf("points %q: want %s, and node-b/eth0 %v", ids, want, own)
@@ -451,10 +448,7 @@ func TestMisnamedRouterBGPDelivered(t *testing.T) {
 			checkMisnamedSaid(t, c, dir)
 			sc := decode.ScanPoints(in, decode.Options{}, decode.NewTables(), decode.PointConfig{})
 			for _, cc := range []*decode.Capture{c, sc} {
-				var ids []string
-				for _, p := range cc.Points {
-					ids = append(ids, p.ID)
-				}
+				ids := pointIDs(cc)
 				if slices.Contains(ids, "node-b/eth1") != tc.strip {
 					t.Errorf("points %q: node-b/eth1 %v, want %v", ids, !tc.strip, tc.strip)
 				}
@@ -550,4 +544,13 @@ func TestMisnamedRouterUnordered(t *testing.T) {
 			}
 		}
 	}
+}
+
+// pointIDs lists a capture's points by id, in their order.
+func pointIDs(c *decode.Capture) []string {
+	var ids []string
+	for _, p := range c.Points {
+		ids = append(ids, p.ID)
+	}
+	return ids
 }
