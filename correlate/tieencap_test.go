@@ -14,16 +14,10 @@ import (
 // files put in a directory that sorts before the other files' and then after it. A node that
 // decapsulates a packet sees it on eth0 and on its VXLAN device at one microsecond: the journeys must
 // read eth0 then the device ("-vxlan") either way.
-//
-// KNOWN WRONG, skipped until fixed: the hops of a journey at one corrected time are put in
-// observation order (sortQuick, sortInPlace: time, then observation id), that is the files' order,
-// the paths' sorted order since decode reads them so (inOrder). In the lab's own layout
-// (node-b-eth0.pcap before node-b-vxlan.calico.pcap) the way in reads right; with the device's file
-// in a directory that sorts first it reads device, then eth0, "+vxlan" on the node that took the
-// header off (both scenarios fail so). The merge's tie order (tie.go) leaves sightings of differing
-// encapsulation alone, and ordering them there would not reach the hops, which sortHops sorts again.
+// Before, the hops of one node at one corrected time stayed in observation order (sortQuick,
+// sortInPlace: time, then observation id), the files' order: with the device's file in a directory
+// sorting first the way in read device, then eth0, "+vxlan" on the node that took the header off.
 func TestTieEncapOrder(t *testing.T) {
-	t.Skip("known wrong: hops of one node at one time in files' order (see the comment)")
 	for _, sc := range []string{"healthy-vxlan", "healthy-vxlan6"} {
 		t.Run(sc, func(t *testing.T) {
 			dir := filepath.Join("../testdata/lab/scenarios", sc)
