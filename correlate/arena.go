@@ -379,8 +379,8 @@ func (a *arenaOut) sortInPlace(w *world, j, lo, hi int, nodes []int) []int {
 		}
 	}
 	for k := lo + 1; k < hi; k++ {
-		if nd := w.pointNode[a.hopPt[k]]; nd == w.pointNode[a.hopPt[k-1]] && !a.hopTs.before(int32(j), k, k-1, a.arena) &&
-			!a.hopTs.before(int32(j), k-1, k, a.arena) && w.decapFirst(a.arena[k], a.arena[k-1], nd) {
+		if nd := w.pointNode[a.hopPt[k]]; nd == w.pointNode[a.hopPt[k-1]] &&
+			a.hopTs.at(int32(j), k) == a.hopTs.at(int32(j), k-1) && w.decapFirst(a.arena[k], a.arena[k-1], nd) {
 			swap(k, k-1)
 		}
 	}
@@ -394,6 +394,9 @@ func (a *arenaOut) sortInPlace(w *world, j, lo, hi int, nodes []int) []int {
 // share one microsecond in a pcap, and the hops were otherwise left in observation order, the files'
 // (TestTieEncapOrder: "+vxlan" on the way in at the node that took the header off).
 func (w *world) decapFirst(g, p uint32, nd int) bool {
+	if int(g>>16) >= len(w.blockFile) || int(p>>16) >= len(w.blockFile) {
+		return false // no observations to tell (a world made without them)
+	}
 	og, _ := w.obsAt(g)
 	op, _ := w.obsAt(p)
 	eg, ep := og.Encap() != decode.EncapNone, op.Encap() != decode.EncapNone
