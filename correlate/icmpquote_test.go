@@ -395,7 +395,7 @@ func TestICMPErrorCopies(t *testing.T) {
 }
 
 // icmpCopySharedCase is icmpCopyCase's query and ICMPv6 error with node-a/eth0 captured twice
-// (node-a-eth0.pcap and node-a-eth0-b.pcap, the second's frames 20 µs later): copyIn names the file
+// (node-a-eth0.pcap and node-a-eth0~b.pcap, named to sort after it, the second's frames 20 µs later): copyIn names the file
 // that holds the error a second time, 5 µs after its first (0, 1; -1: neither), and copyAfter
 // how long after.
 func icmpCopySharedCase(t *testing.T, copyIn int, copyAfter int64) *Result {
@@ -424,7 +424,7 @@ func icmpCopySharedCase(t *testing.T, copyIn int, copyAfter int64) *Result {
 	}
 	var paths []string
 	cfg := decode.PointConfig{Explicit: map[string]decode.Identity{}}
-	for k, name := range []string{"node-a-cali1111.pcap", "node-a-eth0.pcap", "node-a-eth0-b.pcap"} {
+	for k, name := range []string{"node-a-cali1111.pcap", "node-a-eth0.pcap", "node-a-eth0~b.pcap"} {
 		paths = append(paths, filepath.Join(dir, name))
 		writePcap(t, paths[k], ts[k], fr[k])
 	}
@@ -482,7 +482,7 @@ func TestICMPErrorCopiesShared(t *testing.T) {
 			t.Errorf("copy in %d after %d ns: no icmp-error-copies finding", c.copyIn, c.copyAfter)
 			continue
 		}
-		file := []string{"node-a-eth0.pcap", "node-a-eth0-b.pcap"}[c.copyIn]
+		file := []string{"node-a-eth0.pcap", "node-a-eth0~b.pcap"}[c.copyIn]
 		if got.Count != c.want || got.Where.Point != "node-a/eth0" || len(got.Evidence) != 2 ||
 			filepath.Base(got.Evidence[0].File) != file || filepath.Base(got.Evidence[1].File) != file ||
 			!strings.Contains(got.Message, file+")") || !strings.Contains(got.Message, time.Duration(c.copyAfter).String()) {

@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -207,10 +208,11 @@ func TestWireGuardReordered(t *testing.T) {
 		files = append(files, "../testdata/lab/scenarios/healthy-wireguard/"+f+".pcap")
 	}
 	c := decode.Load(files, decode.Options{}, decode.PointConfig{})
-	if len(c.Obs) != len(files) || len(c.Obs[5]) < 14 {
+	nb := slices.IndexFunc(c.Files, func(f *decode.FileInfo) bool { return filepath.Base(f.Path) == "node-b-eth0.pcap" })
+	if len(c.Obs) != len(files) || nb < 0 || len(c.Obs[nb]) < 14 {
 		t.Skip("no healthy-wireguard scenario")
 	}
-	obs := c.Obs[5]                                         // node-b-eth0.pcap: frames 13 and 14 are node-a's counters 4 and 5
+	obs := c.Obs[nb]                                        // node-b-eth0.pcap: frames 13 and 14 are node-a's counters 4 and 5
 	obs[12].TsLo, obs[13].TsLo = obs[13].TsLo, obs[12].TsLo // one block: one base time (decode.Stamps)
 	obs[12], obs[13] = obs[13], obs[12]
 	r := Correlate(c, Options{})

@@ -243,6 +243,7 @@ func routedJudge(fi *FileInfo, opts Options, pairs []routedCopy, st *Stamps) {
 // into one file (routedScanned). Only a file routedLate may look at is read again; others cost
 // nothing more.
 func ScanPoints(paths []string, opts Options, t *Tables, cfg PointConfig) *Capture {
+	paths, _ = inOrder(paths, nil)
 	files := ScanFiles(paths, opts, t, nil)
 	c := IdentifyFiles(files, t, cfg)
 	routedScanned(c, opts, paths)

@@ -512,14 +512,47 @@ func IdentifyFiles(files []*FileInfo, t *Tables, cfg PointConfig) *Capture {
 }
 
 // Load scans every file, keeping each frame's Observation, and identifies the capture points.
-// Capture.Obs[i] holds file i's Observations in frame order, Capture.Loose[i] their fingerprints.
+// Capture.Obs[i] holds file i's Observations in frame order, Capture.Loose[i] their fingerprints;
+// file i is Capture.Files[i], the files taken in the paths' sorted order (inOrder), not the caller's.
 func Load(paths []string, opts Options, cfg PointConfig) *Capture {
 	return LoadProgress(paths, opts, cfg, nil)
 }
 
 // LoadProgress is Load with a progress callback (nil for none).
 func LoadProgress(paths []string, opts Options, cfg PointConfig, progress Progress) *Capture {
+	paths, progress = inOrder(paths, progress)
 	return loadSnapped(paths, opts, func(opts Options) *Capture { return loadProgress(paths, opts, cfg, progress) })
+}
+
+// inOrder returns the paths sorted (byte order of the paths as given, a path given twice kept twice),
+// and progress told the caller's index of each file. Every reader of a set of captures reads it in
+// this order, whatever the order the caller gave: wherever two files' frames tie (a point's several
+// captures, two points' frames at one microsecond, the reason a point is named by), the first file
+// wins, and a Result that followed the arguments' order would change its evidence, its hops' order
+// or its verdict with the order of `ls` (TestLabArgumentOrder in correlate). Capture.Files, and so
+// the Result's inputs, are in this order.
+func inOrder(paths []string, progress Progress) ([]string, Progress) {
+	if sort.StringsAreSorted(paths) {
+		return paths, progress
+	}
+	idx := make([]int, len(paths))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return paths[idx[a]] < paths[idx[b]] })
+	sorted := make([]string, len(paths))
+	for i, j := range idx {
+		sorted[i] = paths[j]
+	}
+	if progress == nil {
+		return sorted, nil
+	}
+	return sorted, func(file int, bytes, size int64, frames, skipped int) {
+		if file >= 0 && file < len(idx) {
+			file = idx[file]
+		}
+		progress(file, bytes, size, frames, skipped)
+	}
 }
 
 func loadProgress(paths []string, opts Options, cfg PointConfig, progress Progress) *Capture {

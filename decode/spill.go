@@ -56,6 +56,7 @@ func (s *Spill) Bytes() int64 {
 // fails only when the temporary files cannot be written or mapped (a full disk), or when the system
 // cannot map files (ErrNoSpill); nothing is left in dir then.
 func LoadSpilled(paths []string, opts Options, cfg PointConfig, progress Progress, dir string) (*Capture, *Spill, error) {
+	paths, progress = inOrder(paths, progress)
 	var sp *Spill
 	var err error
 	c := loadSnapped(paths, opts, func(opts Options) *Capture {

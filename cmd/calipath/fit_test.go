@@ -45,10 +45,11 @@ func TestNoReadableInput(t *testing.T) {
 		}{
 			{[]string{missing}, []string{missing + ": no such file or directory", "the input could not be read: nothing to report"}},
 			// A directory is read (its files told apart by content): first what it skipped, then
-			// itself among the inputs, as nothing in it could be read.
+			// itself among the inputs, as nothing in it could be read. The inputs are read, and
+			// told, in their paths' sorted order, not the order given.
 			{[]string{missing, dir, empty, garbage}, []string{empty + ": empty file (skipped)", dir + ": no capture in the directory",
-				missing + ": no such file or directory", dir + ": is a directory",
-				empty + ": empty file", garbage + ": not a pcap or pcapng file",
+				garbage + ": not a pcap or pcapng file", dir + ": is a directory",
+				empty + ": empty file", missing + ": no such file or directory",
 				"none of the 4 inputs could be read: nothing to report"}},
 		} {
 			code, out, errs := runCLI(append([]string{sub}, c.files...)...)
