@@ -264,7 +264,7 @@ func (c *coverage) countSkips(a *analysis, j int, pi *pathInfo, ks []int, sk *sk
 		p := pi.points[k]
 		near = near || t0 > c.ownLast[p]-stopWindow || t0 < c.ownFirst[p]+stopWindow
 	}
-	if !near || sk.pieces[int32(j)] {
+	if !near || len(sk.pieces) != 0 && sk.pieces[int32(j)] {
 		return
 	}
 	n := sk.n
@@ -276,7 +276,7 @@ func (c *coverage) countSkips(a *analysis, j int, pi *pathInfo, ks []int, sk *sk
 	i := -1
 	for _, pt := range a.hopPt[base : base+len(h)] {
 		if i = pi.indexAfter(int(pt), i); i >= 0 {
-			seen |= 1 << i
+			seen |= 1 << (uint(i) & 63) // i < 64 (candidatesOnPaths): no test for a wider shift
 		}
 	}
 	tEnd := a.hopTs.atFrom(t0, base+len(h)-1)

@@ -403,15 +403,15 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 // counted on segments together once their outcome is settled (familyCounts). Latency is sampled per
 // frame on the wire.
 func (pl *placement) countSegments(p *placing) {
-	pi := p.pi
-	family := p.piece || p.parent
+	pi, reached, when := p.pi, p.reached, p.when // the loop's state in locals: not read again through p
+	family, size := p.piece || p.parent, passLen(p.o0)
 	segs, at := pi.segsOf(pl.countOdd)
 	if segs == nil && p.reach > 0 {
 		segs = make([]pathSeg, len(pi.points)-1)
 		*at = segs
 	}
 	for i := max(p.first, 0); i < p.reach; i++ {
-		if p.reached[i] < 0 {
+		if reached[i] < 0 {
 			continue
 		}
 		ps := &segs[i]
@@ -422,7 +422,7 @@ func (pl *placement) countSegments(p *placing) {
 		if !family {
 			s.packets++
 		}
-		if p.reached[i+1] < 0 {
+		if reached[i+1] < 0 {
 			if !family {
 				s.notCaptured++
 				s.holes++
@@ -432,15 +432,22 @@ func (pl *placement) countSegments(p *placing) {
 		if !family {
 			s.delivered++
 		}
-		lat := p.when[i+1] - p.when[i]
+		lat := when[i+1] - when[i]
 		if lat < ps.neg {
 			s.negative++ // beyond what the clocks' uncertainty explains
 		}
 		s.lat.add(lat)
-		if p.o0.Flags&decode.FlagGSO == 0 { // a GSO/GRO frame's size is no packet's on the wire
-			s.passMaxLen = max(s.passMaxLen, int(p.o0.Len))
-		}
+		s.passMaxLen = max(s.passMaxLen, size)
 	}
+}
+
+// passLen is what a journey with first sighting o passed its segments with, for their passMaxLen (which
+// is never below 0): its length, or none (0) for a GSO/GRO frame, whose size is no packet's on the wire.
+func passLen(o *decode.Observation) int {
+	if o.Flags&decode.FlagGSO != 0 {
+		return 0
+	}
+	return int(o.Len)
 }
 
 // pathSeg is a segment of a path as countSegments counts on it: its accumulator, and the latency
