@@ -65,7 +65,7 @@ func TestTimelineFlagsAndSizes(t *testing.T) {
 			continue // at 80 columns the eight capture points take the room: the status line says it
 		}
 		big := false
-		off, end := m.tl.rows(m.tl.listHeight(m.bodyHeight()))
+		off, end := m.tl.rows(m.tl.listHeight(m.width, m.bodyHeight()))
 		for r := off; r < end; r++ {
 			row := m.tl.row(r)
 			if row.kind != rowJourney {

@@ -715,7 +715,7 @@ func (m Model) screenKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 		req, cmd = m.fl.update(m.c, msg, h)
 		cmd = tea.Batch(built, cmd) // a sort off the UI loop
 	case screenTimeline:
-		req = m.tl.update(m.c, msg, h)
+		req = m.tl.update(m.c, msg, m.width, h)
 	case screenPacket:
 		req = m.pk.update(m.c, msg, m.width, h)
 	case screenARP:

@@ -15,8 +15,9 @@ import (
 // TestTimelineOrderUnsure: ipip-input-drop with router-1's clock stepped by 2 ms (bounded from node-a's
 // packets only: its limits jump, and node-b's, bounded through it, with them). Their corrected times
 // are kept, so the order of a packet's sightings across them can be off by up to the jump: the
-// timeline of a flow across them says so under its head, one line a node, and keeps its height; the
-// unshifted captures' timeline has no such line. Before, it showed the order as measured.
+// timeline of a flow across them says so under its head, a note a node, wrapped whole onto the lines
+// below it at 80 columns (it was cut there, before why), and keeps its height; the unshifted captures'
+// timeline has no such line. Before, it showed the order as measured.
 func TestTimelineOrderUnsure(t *testing.T) {
 	for _, step := range []time.Duration{0, 2 * time.Millisecond} {
 		var nodes []string
@@ -43,13 +44,26 @@ func TestTimelineOrderUnsure(t *testing.T) {
 				}
 				continue
 			}
-			for i, want := range []string{"! order across router-1 uncertain by up to 1.", "! order across node-b uncertain by up to 1."} {
-				if i+1 >= len(lines) || !strings.HasPrefix(lines[i+1], want) {
-					t.Errorf("step %v, %dx%d: line %d is not %q…:\n%s", step, size[0], size[1], i+2, want, view)
+			// Each node's note: its "! " line and the lines it wraps onto (two cells in), whole at any width.
+			var notes []string
+			for _, l := range lines[1:] {
+				if strings.HasPrefix(l, "! ") {
+					notes = append(notes, strings.TrimRight(l[2:], " "))
+				} else if len(notes) > 0 && len(l) > 2 && strings.HasPrefix(l, "  ") && l[2] != ' ' {
+					notes[len(notes)-1] += " " + strings.TrimSpace(l)
+				} else {
+					break
 				}
 			}
-			if size[0] >= 200 && !strings.Contains(lines[1], "its clock's limits jump") {
-				t.Errorf("the note does not say why: %q", lines[1])
+			for i, node := range []string{"router-1", "node-b"} {
+				want := "order across " + node + " uncertain by up to 1."
+				if i >= len(notes) || !strings.HasPrefix(notes[i], want) {
+					t.Errorf("step %v, %dx%d: note %d is not %q…: %q\n%s", step, size[0], size[1], i+1, want, notes, view)
+					continue
+				}
+				if !strings.Contains(notes[i], "limits jump (a step or a slew faster than 500 ppm?), not corrected") {
+					t.Errorf("step %v, %dx%d: the note is cut: %q\n%s", step, size[0], size[1], notes[i], view)
+				}
 			}
 		}
 	}

@@ -238,7 +238,7 @@ func (t *timeline) shortHelp(km KeyMap) []key.Binding {
 }
 
 // update handles a key on the timeline: enter asks the root to open the packet, esc to go back.
-func (t *timeline) update(c *common, msg tea.KeyMsg, h int) tea.Msg {
+func (t *timeline) update(c *common, msg tea.KeyMsg, w, h int) tea.Msg {
 	km := c.km
 	lost := func(i int) bool { r := t.items[i]; return r.kind == rowJourney && t.all[r.j].Status == "lost" }
 	switch {
@@ -265,18 +265,32 @@ func (t *timeline) update(c *common, msg tea.KeyMsg, h int) tea.Msg {
 				"retransmission or ICMP error", "below"))
 		}
 	default:
-		t.key(msg, km, t.listHeight(h))
+		t.key(msg, km, t.listHeight(w, h))
 		return nil
 	}
-	t.scroll(t.listHeight(h))
+	t.scroll(t.listHeight(w, h))
 	return nil
 }
 
-func (t *timeline) listHeight(h int) int { return max(1, h-4-t.notesShown(h)) }
+func (t *timeline) listHeight(w, h int) int { return max(1, h-4-len(t.noteLines(w, h))) }
 
-// notesShown is how many of orderNotes fit under the head of a timeline h lines high: all of them
-// but on a terminal too short to keep a row of packets besides.
-func (t *timeline) notesShown(h int) int { return min(len(t.orderNotes), max(0, h-5)) }
+// noteLines are the lines of orderNotes under the head of a timeline w cells wide and h lines high:
+// each note "! "-led and wrapped at spaces (its next lines indented two cells), so that what it says
+// (which node, by how much, why) is not cut at 80 columns; all of them but on a terminal too short to
+// keep a row of packets besides.
+func (t *timeline) noteLines(w, h int) []string {
+	var lines []string
+	for _, o := range t.orderNotes {
+		for i, l := range strings.Split(ansi.Wrap(clean(o), max(1, w-2), " "), "\n") {
+			lead := "! "
+			if i > 0 {
+				lead = "  "
+			}
+			lines = append(lines, lead+strings.TrimRight(l, " "))
+		}
+	}
+	return lines[:min(len(lines), max(0, h-5))]
+}
 
 // The timeline's line: the cursor, the time since the first row, the direction and status, the
 // packet's TCP flags and size as sent (dropped first when the width runs short), then a column per
@@ -351,8 +365,8 @@ func (t *timeline) view(c *common, w, h int) string {
 		head += " · p50 " + d
 	}
 	b.WriteString(st.header.Render(fit(head, w)) + "\n")
-	for _, o := range t.orderNotes[:t.notesShown(h)] {
-		b.WriteString(st.warn.Render(fit("! "+clean(o), w)) + "\n")
+	for _, l := range t.noteLines(w, h) {
+		b.WriteString(st.warn.Render(fit(l, w)) + "\n")
 	}
 	if t.loading {
 		b.WriteString(st.dim.Render(fit(fmt.Sprintf("rendering the %d packets of this flow…", f.Packets), w)))
@@ -360,7 +374,7 @@ func (t *timeline) view(c *common, w, h int) string {
 	}
 	lo := t.layout(w)
 	b.WriteString(t.columnHeads(c, lo))
-	lh := t.listHeight(h)
+	lh := t.listHeight(w, h)
 	off, end := t.rows(lh)
 	var t0 int64
 	t0At := ""
