@@ -5,9 +5,13 @@ import (
 	"math/bits"
 )
 
-// sum16 adds b to the ones'-complement accumulator s (RFC 1071) and returns the unfolded sum: a value
-// below 2^33 that fold reduces to the 16-bit ones'-complement sum of s and b's big-endian 16-bit words
-// (an odd trailing byte padded with zero). It is zero only when s and every byte of b are zero.
+// sum16 (csum_amd64.s on amd64, sum16Go elsewhere) adds b to the ones'-complement accumulator s
+// (RFC 1071) and returns the unfolded sum: a value below 2^33 that fold reduces to the 16-bit
+// ones'-complement sum of s and b's big-endian 16-bit words (an odd trailing byte padded with zero).
+// It is zero only when s and every byte of b are zero.
+
+// sum16Go is sum16 in Go: the implementation on architectures without one in assembly, and the
+// assembly's model (TestSum16Reference and TestSum16LikeOld hold both to the same references).
 //
 // It adds 64-bit little-endian words with end-around carry (ones'-complement addition modulo 2^64-1),
 // then turns the sum of b into big-endian terms by a rotation. As 2^64-1 is a multiple of 2^16-1 and
@@ -21,7 +25,7 @@ import (
 // The bytes after the last whole 32-byte block are summed without branching on their number (which
 // varies from frame to frame, so that such branches are often mispredicted): the last 32 bytes are
 // summed with the ones before those bytes masked off, in the function rather than in a call.
-func sum16(s uint64, b []byte) uint64 {
+func sum16Go(s uint64, b []byte) uint64 {
 	n := len(b)
 	if n < 32 {
 		return sum16Short(s, b)
