@@ -5,22 +5,27 @@ import (
 	"math/bits"
 )
 
-// sum16 adds b to the ones'-complement accumulator s (RFC 1071) and returns the unfolded sum: a value
-// below 2^33 that fold reduces to the 16-bit ones'-complement sum of s and b's big-endian 16-bit words
-// (an odd trailing byte padded with zero). It is zero only when s and every byte of b are zero.
+// sum16 (csum_amd64.s on amd64, sum16Go elsewhere) adds b to the ones'-complement accumulator s
+// (RFC 1071) and returns the unfolded sum: a value below 2^33 that fold reduces to the 16-bit
+// ones'-complement sum of s and b's big-endian 16-bit words (an odd trailing byte padded with zero).
+// It is zero only when s and every byte of b are zero.
+
+// sum16Go is sum16 in Go: the implementation on architectures without one in assembly, and the
+// assembly's model (TestSum16Reference and TestSum16LikeOld hold both to the same references).
 //
 // It adds 64-bit little-endian words with end-around carry (ones'-complement addition modulo 2^64-1),
-// then turns the sum of b into big-endian terms by a shift. As 2^64-1 is a multiple of 2^16-1 and
+// then turns the sum of b into big-endian terms by a rotation. As 2^64-1 is a multiple of 2^16-1 and
 // every 16-bit word of b starts at an even offset, b's sum is congruent modulo 2^16-1 to the sum of
 // its byte-swapped 16-bit words; a byte swap multiplies by 2^8 modulo 2^16-1, and as 2^8 * 2^8 = 2^16
-// is 1 modulo 2^16-1, shifting that sum by 8 bits swaps it back (RFC 1071's byte order
-// independence). Loading little-endian words saves a byte swap per word. A sum of such terms is zero
-// only when all of them are.
+// is 1 modulo 2^16-1, rotating that sum by 8 bits (which multiplies by 2^8 modulo 2^64-1) swaps it
+// back (RFC 1071's byte order independence). Loading little-endian words saves a byte swap per
+// word. A sum of such terms is zero only when all of them are, and a rotation keeps a sum nonzero:
+// the sum stays modulo 2^64-1, folded to 33 bits only once, at the end.
 //
 // The bytes after the last whole 32-byte block are summed without branching on their number (which
 // varies from frame to frame, so that such branches are often mispredicted): the last 32 bytes are
 // summed with the ones before those bytes masked off, in the function rather than in a call.
-func sum16(s uint64, b []byte) uint64 {
+func sum16Go(s uint64, b []byte) uint64 {
 	n := len(b)
 	if n < 32 {
 		return sum16Short(s, b)
@@ -39,26 +44,27 @@ func sum16(s uint64, b []byte) uint64 {
 	}
 	// The last 32 bytes with the r = n-i (0-31) not yet summed kept, the others masked off. The
 	// window starts at an odd offset when r (as n) is odd: every byte was then summed in the wrong
-	// half of its word, and a shift by 8 bits puts it right (see above).
+	// half of its word, and rotating the window's sum by 8 bits puts it right (a rotation by 8 bits
+	// multiplies by 2^8 modulo 2^64-1, a multiple of 2^16-1: see above).
 	w, r := b[n-32:], n-i
 	m := &tailMasks[32-r]
 	var u, d uint64
-	u, d = bits.Add64(u, binary.LittleEndian.Uint64(w)&m[0], d)
-	u, d = bits.Add64(u, binary.LittleEndian.Uint64(w[8:])&m[1], d)
+	u, d = bits.Add64(binary.LittleEndian.Uint64(w)&m[0], binary.LittleEndian.Uint64(w[8:])&m[1], 0)
 	u, d = bits.Add64(u, binary.LittleEndian.Uint64(w[16:])&m[2], d)
 	u, d = bits.Add64(u, binary.LittleEndian.Uint64(w[24:])&m[3], d)
-	u += d                   // cannot carry: after a carry out u ≤ 2^64-2
-	u = u>>32 + u&0xffffffff // < 2^33
-	u <<= 8 * uint(r&1)      // < 2^41
+	u += d // cannot carry: after a carry out u ≤ 2^64-2
+	u = bits.RotateLeft64(u, 8*(r&1))
 	t, c = bits.Add64(t, u, 0)
 	carries += c
-	// Each carry out of bit 63 is worth 2^64 ≡ 1 (modulo 2^64-1): add them back, folding t first so
-	// that the sum cannot overflow.
-	t = t>>32 + t&0xffffffff + carries // < 2^33 + 2^59
-	t = t>>32 + t&0xffffffff           // < 2^33
-	// Back to big-endian terms (< 2^41), then s with end-around carry: t is small, so after a carry
-	// out the sum is too, and adding the carry cannot carry again.
-	t, c = bits.Add64(s, t<<8, 0)
+	// Each carry out of bit 63 is worth 2^64 ≡ 1 (modulo 2^64-1): add them back, with end-around
+	// carry (after a carry out t < 2^59, so adding it cannot carry again). Then back to big-endian
+	// terms by a rotation (×2^8 modulo 2^64-1, as above), and s added with end-around carry. Every
+	// step keeps the sum modulo 2^64-1 and keeps it nonzero when it was, so the fold below is zero
+	// only when s and every byte of b are.
+	t, c = bits.Add64(t, carries, 0)
+	t += c
+	t = bits.RotateLeft64(t, 8)
+	t, c = bits.Add64(t, s, 0)
 	t += c
 	return t>>32 + t&0xffffffff
 }

@@ -46,19 +46,21 @@ func oldWindowSum(w []byte, r, odd int) uint64 {
 	return s << (8 * uint(odd&1))
 }
 
-// likeOld fails unless sum16(s, b) gives every verdict oldSum16(s, b) gave: the same folded value,
-// also with a word added to the unfolded sum as lcoArtefact adds them (so zero exactly when the old
-// one is zero), and a result below 2^33.
+// likeOld fails unless sum16(s, b) and sum16Go(s, b) give every verdict oldSum16(s, b) gave: the
+// same folded value, also with a word added to the unfolded sum as lcoArtefact adds them (so zero
+// exactly when the old one is zero), and a result below 2^33.
 func likeOld(t testing.TB, s uint64, b []byte, extra uint64) {
 	t.Helper()
-	got, want := sum16(s, b), oldSum16(s, b)
-	if fold(got) != fold(want) || (got == 0) != (want == 0) || got >= 1<<33 {
-		t.Fatalf("sum16(%#x, % x) = %#x (folds to %#04x), the old one %#x (%#04x)", s, b, got, fold(got),
-			want, fold(want))
-	}
-	if fold(got+extra) != fold(want+extra) {
-		t.Fatalf("sum16(%#x, % x) + %#x folds to %#04x, the old one to %#04x", s, b, extra, fold(got+extra),
-			fold(want+extra))
+	for _, impl := range sum16s {
+		got, want := impl.f(s, b), oldSum16(s, b)
+		if fold(got) != fold(want) || (got == 0) != (want == 0) || got >= 1<<33 {
+			t.Fatalf("%s(%#x, % x) = %#x (folds to %#04x), the old one %#x (%#04x)", impl.name, s, b, got,
+				fold(got), want, fold(want))
+		}
+		if fold(got+extra) != fold(want+extra) {
+			t.Fatalf("%s(%#x, % x) + %#x folds to %#04x, the old one to %#04x", impl.name, s, b, extra,
+				fold(got+extra), fold(want+extra))
+		}
 	}
 }
 

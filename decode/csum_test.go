@@ -20,16 +20,25 @@ func refSum16(s uint64, b []byte) uint64 {
 	return s
 }
 
-// checkSum16 holds sum16 to the reference: the same folded value (fold keeps 0 apart from 0xffff,
-// so this also asserts zero-iff-all-zero), and a result small enough to add to.
+// sum16s are the implementations of sum16 that tests hold to the reference: sum16 (in assembly on
+// amd64) and sum16Go (sum16 on other architectures).
+var sum16s = []struct {
+	name string
+	f    func(s uint64, b []byte) uint64
+}{{"sum16", sum16}, {"sum16Go", sum16Go}}
+
+// checkSum16 holds sum16 and sum16Go to the reference: the same folded value (fold keeps 0 apart
+// from 0xffff, so this also asserts zero-iff-all-zero), and a result small enough to add to.
 func checkSum16(t testing.TB, s uint64, b []byte) {
 	t.Helper()
-	got, want := sum16(s, b), refSum16(s, b)
-	if fold(got) != fold(want) {
-		t.Fatalf("sum16(%#x, % x): folds to %#04x, want %#04x", s, b, fold(got), fold(want))
-	}
-	if got >= 1<<33 {
-		t.Fatalf("sum16(%#x, % x) = %#x: not below 2^33", s, b, got)
+	for _, impl := range sum16s {
+		got, want := impl.f(s, b), refSum16(s, b)
+		if fold(got) != fold(want) {
+			t.Fatalf("%s(%#x, % x): folds to %#04x, want %#04x", impl.name, s, b, fold(got), fold(want))
+		}
+		if got >= 1<<33 {
+			t.Fatalf("%s(%#x, % x) = %#x: not below 2^33", impl.name, s, b, got)
+		}
 	}
 	// A checksum computed over b verifies.
 	if len(b) >= 2 && len(b)%2 == 0 {

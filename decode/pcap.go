@@ -90,8 +90,9 @@ func (r *pcapReader) Next(rec *Record) error {
 // limit): it reads it from the window without a call, and reports whether it did. Any other record
 // is next's.
 func (r *pcapReader) nextBuffered(rec *Record) bool {
-	w := r.win[r.pend:]
-	if len(w) < pcapRecHdrLen || r.frame >= r.maxFrames {
+	in, frame := r.rdInput, r.frame // (each loaded once: the stores below could alias them)
+	w := in.win[in.pend:]
+	if len(w) < pcapRecHdrLen || frame >= in.maxFrames {
 		return false
 	}
 	// The header's four 32-bit fields in two loads, with one test of the byte order (as ts reads them).
@@ -106,11 +107,12 @@ func (r *pcapReader) nextBuffered(rec *Record) bool {
 	}
 	sec, frac := int64(uint32(h0)), int64(h0>>32)
 	ts, fracOver := sec*1e9+frac*r.fracNs, frac >= r.fracMax
-	r.frame++
-	r.pend += n
-	r.off += int64(n)
+	frame++
+	r.frame = frame
+	in.pend += n
+	in.off += int64(n)
 	r.prevTs, r.havePrev = ts, true
-	rec.set(r.frame, ts, fracOver, int(caplen), int(origlen), r.iface.LinkType, 0, w[pcapRecHdrLen:n:n])
+	rec.set(frame, ts, fracOver, int(caplen), int(origlen), r.iface.LinkType, 0, w[pcapRecHdrLen:n:n])
 	return true
 }
 

@@ -13,6 +13,7 @@ type Stamps struct {
 	base   []int64     // per block: the base of its first Observations (even), plus one when it has a rebase
 	rebase []stampBase // by index: where a base starts within a block
 	skips  []frameSkip // by index: where the frame numbers pass over records that gave no Observation
+	skip   uint32      // the last skip's add (0 before the first): add compares each frame's with it
 	cur    int64       // the base of the Observation stamped last
 	n      int         // Observations stamped
 	last   int64       // the time of the Observation stamped last
@@ -48,8 +49,9 @@ func (s *Stamps) add(ts int64, frame uint32) uint32 {
 		s.back = true
 	}
 	s.last = ts
-	if add := frame - uint32(i) - 1; add != s.lastSkip() {
+	if add := frame - uint32(i) - 1; add != s.skip {
 		s.skips = append(s.skips, frameSkip{uint32(i), add})
+		s.skip = add
 	}
 	if i&(stampBlock-1) == 0 {
 		s.cur = (ts - stampHalf) &^ 1 // even: the low bit marks a block with a rebase
@@ -118,14 +120,6 @@ func (s *Stamps) skipAt(i int) uint32 {
 		return 0
 	}
 	return s.skips[k-1].add
-}
-
-// lastSkip returns the skip of the Observations stamped so far from the last change on.
-func (s *Stamps) lastSkip() uint32 {
-	if len(s.skips) == 0 {
-		return 0
-	}
-	return s.skips[len(s.skips)-1].add
 }
 
 // trim gives back the room the side slices were grown with.

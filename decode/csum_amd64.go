@@ -1,0 +1,8 @@
+package decode
+
+// sum16 is in csum_amd64.s: sum16Go's sum with the loads in the additions and one carry chain
+// through all the words, about half of sum16Go's instructions on a transport segment (see csum.go
+// for what it returns).
+//
+//go:noescape
+func sum16(s uint64, b []byte) uint64
