@@ -3,7 +3,6 @@ package correlate
 import (
 	"math"
 	"runtime"
-	"runtime/debug"
 	"time"
 
 	"github.com/calipath/calipath/decode"
@@ -67,9 +66,9 @@ func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 	m.jOf, m.dup = nil, nil
 	switch {
 	case lean && w.big != nil:
-		debug.FreeOSMemory()
+		freeOSMemory()
 	case lean:
-		runtime.GC()
+		collect()
 	}
 	return ar
 }
