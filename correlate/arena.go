@@ -3,7 +3,6 @@ package correlate
 import (
 	"math"
 	"runtime"
-	"runtime/debug"
 	"time"
 
 	"github.com/calipath/calipath/decode"
@@ -67,9 +66,9 @@ func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 	m.jOf, m.dup = nil, nil
 	switch {
 	case lean && w.big != nil:
-		debug.FreeOSMemory()
+		freeOSMemory()
 	case lean:
-		runtime.GC()
+		collect()
 	}
 	return ar
 }
@@ -111,6 +110,7 @@ const fillSlice = int64(time.Millisecond)
 func (ar *arenaOut) fill(w *world, m *matcher, from, to int32) {
 	next := makeFilled[uint32](w.big, int(to-from), int(to-from)) // each journey's next slot to fill
 	copy(next, ar.jStart[from:to])
+	t0 := ar.t0.flat(w.big, int(from), int(to)) // their first sightings: one load a hop, not two (blocks)
 	pos := make([]int, len(w.c.Obs))
 	runs := make([]fillTimes, len(w.c.Obs))
 	for {
@@ -128,7 +128,7 @@ func (ar *arenaOut) fill(w *world, m *matcher, from, to int32) {
 			until = math.MaxInt64
 		}
 		for f := range w.c.Obs {
-			pos[f] = ar.fillSlice(w, m, f, pos[f], until, next, from, to, &runs[f])
+			pos[f] = ar.fillSlice(w, m, f, pos[f], until, next, t0, from, to, &runs[f])
 		}
 	}
 }
@@ -146,15 +146,17 @@ type fillTimes struct {
 
 // fillSlice fills in the hops of journeys [from, to) in file f from its i-th Observation on, up to
 // corrected time until (all of them for math.MaxInt64), and returns where it stopped; next holds
-// the arena slot that journey from+k's next hop goes to at k. An Observation's corrected time is its
-// capture time corrected by its source's clock (matcher.corrected). The frames are taken in runs of
+// the arena slot that journey from+k's next hop goes to at k, and t0 its first sighting (a flat copy
+// of the matcher's, which fill takes while it runs: 8 bytes a journey of the range). An
+// Observation's corrected time is its capture time corrected by its source's clock
+// (matcher.corrected). The frames are taken in runs of
 // up to mergeAheadN, as the merge takes them (fillAhead): a run of one source in one block of the
 // file's Stamps with no clock step in it has its times and point worked out once (run, which keeps
 // them for the slices after) and its hops filled by fillTimed, any other run a frame at a time.
-func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next []uint32, from, to int32, run *fillTimes) int {
+func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next []uint32, t0 []int64, from, to int32, run *fillTimes) int {
 	obs, base, st, clk := w.c.Obs[f], w.fileBase[f], &w.c.Stamps[f], m.srcClock
 	jOf, dup, arena, hopPt, srcPoint := m.jOf, m.dup, ar.arena, ar.hopPt, w.srcPoint
-	dts, t0 := ar.hopTs.dt, ar.hopTs.t0.blocks // set's common case below, on locals
+	dts := ar.hopTs.dt // set's common case below, on a local
 	n := uint32(to - from)
 	for i < len(obs) {
 		if uint(i-run.from) >= uint(run.n) { // the next run
@@ -186,7 +188,7 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next 
 				k := *nx
 				*nx = k + 1
 				arena[k], hopPt[k] = g, uint16(srcPoint[o.Source])
-				if d := t - t0[uint32(j)/timesBlock][uint32(j)%timesBlock]; d >= 0 && d < dtBig {
+				if d := t - t0[j-from]; d >= 0 && d < dtBig {
 					dts[k] = uint32(d)
 				} else {
 					ar.hopTs.set(int(k), j, t)
@@ -194,7 +196,7 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next 
 			}
 			continue
 		}
-		k, t, big := ar.fillTimed(jOf[base+uint32(i):base+uint32(end)], dup, next, run.ts[i-run.from:run.n], base+uint32(i), from, run.pt, until)
+		k, t, big := ar.fillTimed(jOf[base+uint32(i):base+uint32(end)], dup, next, t0, run.ts[i-run.from:run.n], base+uint32(i), from, run.pt, until)
 		i += k
 		if !big {
 			if i < end {
@@ -217,19 +219,19 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next 
 
 // fillTimed fills the hops of a run's frames whose journey ids are js (global observation ids g0 on)
 // and corrected times ts (as many; a run, so at most mergeAheadN), all at point pt, that are hops of journeys [from, from+len(next))
-// and not duplicates, in their journeys' next slots (next). It stops at the first such frame whose
-// time is at or past until (math.MaxInt64: none is), or whose time offset from its journey's first
+// and not duplicates, in their journeys' next slots (next; t0 holds their first sightings, as many).
+// It stops at the first such frame whose time is at or past until (math.MaxInt64: none is), or whose time offset from its journey's first
 // sighting needs hopTs's side map (big: that frame is not filled; t is its time), and returns how
 // many frames it took. Its loop is fillSlice's usual one on its own, so that fewer of its values are
 // kept on the stack: a run's duplicate bits in one word (dupWindow), the arena's three arrays checked
 // once a hop.
-func (ar *arenaOut) fillTimed(js []int32, dup []uint64, next []uint32, ts []int64, g0 uint32, from int32, pt uint16, until int64) (int, int64, bool) {
+func (ar *arenaOut) fillTimed(js []int32, dup []uint64, next []uint32, t0 []int64, ts []int64, g0 uint32, from int32, pt uint16, until int64) (int, int64, bool) {
 	if len(js) > 64 { // not from fillSlice (mergeAheadN is less); the rest is taken in the next slice
 		js = js[:64]
 	}
 	ts = ts[:len(js)]
-	dups := dupWindow(dup, g0) // bit k: frame g0+k is a duplicate (isDup)
-	dts, t0 := ar.hopTs.dt, ar.hopTs.t0.blocks
+	dups := dupWindow(dup, g0)                               // bit k: frame g0+k is a duplicate (isDup)
+	dts, t0 := ar.hopTs.dt, t0[:len(next)]                   // t0's index checked with next's
 	arena, hopPt := ar.arena[:len(dts)], ar.hopPt[:len(dts)] // one bounds check for the three
 	for k, j1 := range js {
 		j := j1 - 1
@@ -241,7 +243,7 @@ func (ar *arenaOut) fillTimed(js []int32, dup []uint64, next []uint32, ts []int6
 		if t >= until && until != math.MaxInt64 {
 			return k, t, false
 		}
-		d := t - t0[uint32(j)/timesBlock][uint32(j)%timesBlock]
+		d := t - t0[jf]
 		if uint64(d) >= dtBig {
 			return k, t, true
 		}

@@ -113,3 +113,13 @@ func (ts *times) append(t int64) {
 func (ts *times) at(i int) int64 { return ts.blocks[i/timesBlock][i%timesBlock] }
 
 func (ts *times) set(i int, t int64) { ts.blocks[i/timesBlock][i%timesBlock] = t }
+
+// flat returns times [from, to) in one array, from mp (makeBig).
+func (ts *times) flat(mp Mapper, from, to int) []int64 {
+	out := makeFilled[int64](mp, to-from, to-from)
+	for k := 0; k < len(out); {
+		i := from + k
+		k += copy(out[k:], ts.blocks[i/timesBlock][i%timesBlock:])
+	}
+	return out
+}

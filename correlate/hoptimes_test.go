@@ -78,3 +78,24 @@ func TestTimes(t *testing.T) {
 		t.Errorf("%d blocks for %d times", len(ts.blocks), n)
 	}
 }
+
+// flat copies a range of times out of their blocks in order, across block boundaries (the arena's
+// fill reads its journeys' first sightings from it).
+func TestTimesFlat(t *testing.T) {
+	var ts times
+	n := 2*timesBlock + 3
+	for i := 0; i < n; i++ {
+		ts.append(int64(i)*3 + 1)
+	}
+	for _, r := range [][2]int{{0, n}, {0, 0}, {5, 9}, {timesBlock - 2, timesBlock + 2}, {1, 2*timesBlock + 1}, {2 * timesBlock, n}} {
+		got := ts.flat(nil, r[0], r[1])
+		if len(got) != r[1]-r[0] {
+			t.Fatalf("flat(%d, %d): %d times", r[0], r[1], len(got))
+		}
+		for k, v := range got {
+			if want := ts.at(r[0] + k); v != want {
+				t.Fatalf("flat(%d, %d)[%d] = %d, want %d", r[0], r[1], k, v, want)
+			}
+		}
+	}
+}
