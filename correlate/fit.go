@@ -272,6 +272,24 @@ type lateEv struct {
 	nat      bool  // the new journey is the packet after a NAT rewrite (noteLateNAT)
 }
 
+// passedStages are the stages where a packet was seen before a journey opened for it again past the
+// window: those of the older journey that noteLate notes the new one continues (also when it forgets
+// the note past maxLate: the new journey is that packet all the same). The new journey takes them as
+// its own (jstate.inherit), as one journey would have them had the window held the packet: a
+// copy of a frame the packet left at one of them, written moments later, is then a duplicate copy of
+// the new journey, not its next hop back where it came from (TestWindowTooSmallLateCopy). Before, such
+// a copy joined the new journey; in the same microsecond as the packet's next sighting, with that
+// sighting's file read first (node-2-eth0.pcap sorts before node-2-tunl0.pcap), the copy was its first
+// hop, so the two journeys could not be joined (the second did not go on past where the first ended)
+// and the packet counted as sent twice, its first half not captured (TestWindowTooSmallGenerated,
+// seeds 3 and 5). A journey noteLateNAT notes (the packet after a NAT rewrite) takes none: a copy of
+// the frame before the rewrite has the older journey's exact fingerprint, and pastDup finds that
+// journey before a NAT candidate is taken.
+type passedStages struct {
+	stages [maxStages]uint32
+	n      uint8
+}
+
 // maxLate bounds the late sightings kept (a tiny window gives one per packet). Once it is reached, a
 // late sighting is forgotten (matcher.lateForgotten counts them) and lateUncertain says the losses may
 // be such packets. A variable only so that tests can reach it with a small set.
@@ -290,6 +308,7 @@ func (m *matcher) noteLate(open int32, e uint64, stage uint32, t int64, next int
 			return false
 		}
 		ev = lateEv{old: open, new: next, gap: t - js.lastTs}
+		m.passed = passedStages{js.stages, js.nstages}
 	} else {
 		var c *closedJ
 		if m.recent != nil {
@@ -305,6 +324,7 @@ func (m *matcher) noteLate(open int32, e uint64, stage uint32, t int64, next int
 			return false
 		}
 		ev = lateEv{old: c.j, new: next, gap: t - c.lastTs}
+		m.passed = passedStages{c.stages, c.nstages}
 	}
 	if len(m.late) >= maxLate {
 		m.lateForgotten++ // noted as forgotten: noteLateNAT would keep nothing either

@@ -40,6 +40,18 @@ type jstate struct {
 // a point's number shifted left, with the encapsulation and TTL below it for -i any captures).
 func stageBit(s uint32) uint32 { return 1 << (uint64(s) * 0x9e3779b97f4a7c15 >> 59) }
 
+// inherit adds the stages p holds to the journey's own, as passed: after them (its first stage stays
+// stages[0]), each once, up to maxStages.
+func (j *jstate) inherit(p *passedStages) {
+	for _, s := range p.stages[:p.n] {
+		if j.nstages < maxStages && !j.visited(s) {
+			j.stages[j.nstages] = s
+			j.nstages++
+			j.stageBits |= stageBit(s)
+		}
+	}
+}
+
 func (j *jstate) visited(s uint32) bool {
 	if j.stageBits&stageBit(s) == 0 {
 		return false
@@ -130,6 +142,9 @@ type matcher struct {
 	late   []lateEv
 	// lateForgotten counts the late sightings not kept because late had reached maxLate.
 	lateForgotten int
+	// passed holds, from noteLate to place, the stages of the older journey a new one continues past
+	// the window (see passedStages); its n is 0 otherwise.
+	passed passedStages
 	// Byte-identical packets (see ambiguous.go): duplicate copies taken per open journey, the exact
 	// fingerprints matched by position, and the journeys matched so (bitset).
 	dupRecs    map[int32][]provDup
@@ -892,6 +907,10 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 			m.natRefused = append(m.natRefused, natRefusal{j: c.refused, nj: j, from: m.st(c.refused).lastG, to: g})
 		}
 		m.attach(j, s, stage, node)
+		if m.passed.n > 0 { // its packet was seen before the window (noteLate): it passed those stages
+			js.inherit(&m.passed)
+			m.passed.n = 0
+		}
 		if s.kind&sTCPData != 0 {
 			m.offload(j, o, g, t, stage, node)
 		}
