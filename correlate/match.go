@@ -723,7 +723,9 @@ func (m *matcher) step(s *sighting) {
 
 // stepOther is step for any but the usual sighting (kept apart, so that step's own frame is small):
 // plain is scanPlain's ok: then no open journey continues s (none was found, or the nearest is ruled
-// out by climbs), and scan need not look again.
+// out by climbs), and scan need not look again. Not inlined, for the same reason.
+//
+//go:noinline
 func (m *matcher) stepOther(s *sighting, plain bool, e uint64, stage uint32, node int16) {
 	t := s.t
 	var c candidates
@@ -1137,6 +1139,10 @@ func (m *matcher) attach(j int32, s *sighting, stage uint32, node int16) {
 
 // evict closes journeys idle for longer than the window, so the open maps hold only the window.
 // It takes evictAt again, and ages the recently closed journeys (recent) only when it closed one.
+// Not inlined: step calls it for few sightings, and its closed journeys' copies would make step's
+// own frame large.
+//
+//go:noinline
 func (m *matcher) evict(now int64) {
 	base := m.base
 	for m.base < m.next {
