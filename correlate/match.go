@@ -264,18 +264,41 @@ func (m *matcher) collectFiles(files []int, hops []uint32, dups map[int32]int) {
 		g := int(m.w.fileBase[f])
 		for _, ch := range m.fp[f].Chunks {
 			m.w.trimNow() // a chunk is FingerprintChunk of them
-			for i, v := range ch {
-				m.jOf[g+i] = int32(v)
+			m.collectChunk(ch, g, hops, dups)
+			g += len(ch)
+		}
+	}
+}
+
+// collectChunk is collectFiles for one chunk of fingerprint slots, ch, of the Observations from
+// global id g on. It takes them in pieces of one word of the duplicate bits (up to 64 ids): a piece
+// with none of its bits set (nearly all) is gathered without a test of each Observation's bit.
+func (m *matcher) collectChunk(ch []uint64, g int, hops []uint32, dups map[int32]int) {
+	jOf, dup := m.jOf, m.dup
+	for i := 0; i < len(ch); {
+		gi := g + i
+		n := min(64-gi%64, len(ch)-i)
+		piece, out := ch[i:i+n], jOf[gi:gi+n]
+		if dup[gi/64]>>(gi%64) == 0 { // (bits past the piece belong to other files: then the slow way)
+			for k, v := range piece {
+				out[k] = int32(v)
+				if v != 0 {
+					hops[v]++
+				}
+			}
+		} else {
+			for k, v := range piece {
+				out[k] = int32(v)
 				switch {
 				case v == 0:
-				case m.isDup(uint32(g + i)):
+				case m.isDup(uint32(gi + k)):
 					dups[int32(v)-1]++
 				default:
 					hops[v]++
 				}
 			}
-			g += len(ch)
 		}
+		i += n
 	}
 }
 
