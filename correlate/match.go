@@ -729,7 +729,7 @@ func (m *matcher) step(s *sighting) {
 		return
 	}
 	node, stage, e := s.node, s.stage, s.e
-	if len(m.amb) > 0 {
+	if m.amb != nil { // (made for its first group, and never emptied: one test, not a map's length)
 		if g := m.amb[e]; g != nil {
 			m.ambStep(g, s, stage, node)
 			return
