@@ -279,18 +279,41 @@ func (m *matcher) collectFiles(files []int, hops []uint32, dups map[int32]int) {
 		g := int(m.w.fileBase[f])
 		for _, ch := range m.fp[f].Chunks {
 			m.w.trimNow() // a chunk is FingerprintChunk of them
-			for i, v := range ch {
-				m.jOf[g+i] = int32(v)
+			m.collectChunk(ch, g, hops, dups)
+			g += len(ch)
+		}
+	}
+}
+
+// collectChunk is collectFiles for one chunk of fingerprint slots, ch, of the Observations from
+// global id g on. It takes them in pieces of one word of the duplicate bits (up to 64 ids): a piece
+// with none of its bits set (nearly all) is gathered without a test of each Observation's bit.
+func (m *matcher) collectChunk(ch []uint64, g int, hops []uint32, dups map[int32]int) {
+	jOf, dup := m.jOf, m.dup
+	for i := 0; i < len(ch); {
+		gi := g + i
+		n := min(64-gi%64, len(ch)-i)
+		piece, out := ch[i:i+n], jOf[gi:gi+n]
+		if dup[gi/64]>>(gi%64) == 0 { // (bits past the piece belong to other files: then the slow way)
+			for k, v := range piece {
+				out[k] = int32(v)
+				if v != 0 {
+					hops[v]++
+				}
+			}
+		} else {
+			for k, v := range piece {
+				out[k] = int32(v)
 				switch {
 				case v == 0:
-				case m.isDup(uint32(g + i)):
+				case m.isDup(uint32(gi + k)):
 					dups[int32(v)-1]++
 				default:
 					hops[v]++
 				}
 			}
-			g += len(ch)
 		}
+		i += n
 	}
 }
 
@@ -721,7 +744,7 @@ func (m *matcher) step(s *sighting) {
 		return
 	}
 	node, stage, e := s.node, s.stage, s.e
-	if len(m.amb) > 0 {
+	if m.amb != nil { // (made for its first group, and never emptied: one test, not a map's length)
 		if g := m.amb[e]; g != nil {
 			m.ambStep(g, s, stage, node)
 			return
@@ -738,7 +761,9 @@ func (m *matcher) step(s *sighting) {
 
 // stepOther is step for any but the usual sighting (kept apart, so that step's own frame is small):
 // plain is scanPlain's ok: then no open journey continues s (none was found, or the nearest is ruled
-// out by climbs), and scan need not look again.
+// out by climbs), and scan need not look again. Not inlined, for the same reason.
+//
+//go:noinline
 func (m *matcher) stepOther(s *sighting, plain bool, e uint64, stage uint32, node int16) {
 	t := s.t
 	var c candidates
@@ -1156,6 +1181,10 @@ func (m *matcher) attach(j int32, s *sighting, stage uint32, node int16) {
 
 // evict closes journeys idle for longer than the window, so the open maps hold only the window.
 // It takes evictAt again, and ages the recently closed journeys (recent) only when it closed one.
+// Not inlined: step calls it for few sightings, and its closed journeys' copies would make step's
+// own frame large.
+//
+//go:noinline
 func (m *matcher) evict(now int64) {
 	base := m.base
 	for m.base < m.next {
