@@ -51,8 +51,9 @@ func openOrderInputs(t *testing.T, renamedFirst bool, edit func(name string, b [
 // packets either. The pings both ways between the two order them whatever the clocks: the drop is at
 // node-a/eth0 → node-b-eth1/eth1 in either file order, and with the two clocks moved apart (ext-1's
 // 3 ms ahead, router-1's 2 ms behind: their limits move with them). Without the echo replies (no
-// packet crosses them the other way) nothing orders them: no error, and the loss is a
-// loss-order-unknown warning naming both candidate segments and --offset for both nodes.
+// packet crosses them the other way) nothing orders them: no error, the loss is a loss-order-unknown
+// warning naming both candidate segments and --offset for both nodes, and the segment between the two
+// says in its clock note that their order is not known either.
 func TestOpenOrder(t *testing.T) {
 	const right, wrong = "node-a/eth0 → node-b-eth1/eth1", "node-a/eth0 → ext-1/eth0"
 	ext := [4]byte{203, 0, 113, 10}
@@ -103,6 +104,15 @@ func TestOpenOrder(t *testing.T) {
 							}
 						}
 					}
+				}
+				said := 0 // segments between the two whose clock note says their order is not known
+				for _, s := range r.Segments {
+					if strings.Contains(s.ClockNote, "which of the two the packets crossed first") {
+						said++
+					}
+				}
+				if want := map[bool]int{true: 0, false: 1}[tc.replies]; said != want {
+					t.Errorf("%d segments say the order is not known, want %d", said, want)
 				}
 				if tc.replies {
 					if len(errs) != 1 || errs[0] != "underlay-drop at "+right || len(hedged) > 0 {
