@@ -229,6 +229,9 @@ type analysis struct {
 	// openClocks: some node's clock is bounded on one side only (anyOpen), so latencies between nodes
 	// may be bounds or not known (segclock.go).
 	openClocks bool
+	// unordered: the point pairs (lower index first) on nodes whose clocks say nothing of each other
+	// that no packets both ways ordered (orderOpenHops); nil for none.
+	unordered map[[2]int]bool
 	// flowClocks is, by flow index, what one-sided clocks make of each flow's end-to-end latencies
 	// (segclock.go; placement counts them): nil when every clock is bounded both ways.
 	flowClocks []flowClock
@@ -282,9 +285,10 @@ func (a *analysis) point(g uint32) int {
 func (a *analysis) result() *Result {
 	a.cov = newCoverage(a.w, a.clocks)
 	a.capDrop = newCapDrops(a.w, a.clocks, &a.journeys)
+	a.unordered = a.orderOpenHops() // hops at two points whose clocks say nothing of each other (openorder.go)
 	a.flowsOut, a.pairMode = a.assignFlows()
 	a.adoptOwnAddrs() // the nodes' own addresses the flows showed (localends.go)
-	for fi, p := range (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode, ar: a.arenaOut}).buildPaths() {
+	for fi, p := range (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode, ar: a.arenaOut, unordered: a.unordered}).buildPaths() {
 		a.flows[fi].path = p
 	}
 	a.releaseFree() // the paths' votes are dropped, and what the flows did not take of the arena's leftovers

@@ -285,6 +285,8 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 		unplaced = a.besideDetail(s, beside)
 	case s.kind == "side unknown":
 		unplaced = a.sideUnknownDetail(s)
+	case s.order != nil:
+		unplaced = a.orderUnknownDetail(s) // openorder.go
 	}
 	switch {
 	case s.kind == "one-way gap":
@@ -313,6 +315,9 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 	case s.kind == "side unknown":
 		l.kind = "loss-router-side-unknown"
 		l.detail = detail + unplaced
+	case s.order != nil:
+		l.kind = "loss-order-unknown"
+		l.detail, l.next = detail+unplaced, a.orderUnknownNext(s)
 	case lost*2 >= total || a.flowDropped(s, f.answeredOn):
 		l.kind = map[string]string{"encap": "encap-drop", "underlay": "underlay-drop", "decap": "decap-drop",
 			"delivery": "delivery-drop", "encrypt": "encap-drop", "decrypt": "decap-drop"}[s.kind]

@@ -57,7 +57,8 @@ var blindKinds = map[string]bool{"encap-drop": true, "underlay-drop": true, "dec
 
 // lossWarnings are the loss warnings (not errors, which blindKinds has): the clock and window hedges say
 // them as uncertain or unreliable too.
-var lossWarnings = map[string]bool{"loss": true, "loss-one-way-gap": true, "loss-router-side-unknown": true}
+var lossWarnings = map[string]bool{"loss": true, "loss-one-way-gap": true, "loss-router-side-unknown": true,
+	"loss-order-unknown": true}
 
 // clockUncertain turns the errors of blindKinds at a segment with an end on a node whose clock could
 // not be estimated into warnings that say why they are uncertain and how to settle them: the clocks

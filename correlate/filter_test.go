@@ -185,7 +185,7 @@ func TestExplainEveryKind(t *testing.T) {
 	kinds := []string{"arp-unanswered", "proxy-arp-missing", "arp-unexpected-mac", "nd-gateway-unanswered", "nd-unanswered", "nd-unexpected-mac", "encap-drop", "underlay-drop",
 		"decap-drop", "delivery-drop", "host-drop", "loss", "pmtu-blackhole", "icmp-frag-needed", "fragmented", "icmp-unreachable",
 		"ttl-expired", "icmp-error-nat-unknown", "icmp-error-copies", "nat", "clock-skew", "clock-inconsistent", "clock-step", "retransmission", "checksum-bad",
-		"wrong-outer-address", "capture-gap", "capture-dropped", "capture-cut", "capture-one-way", "loss-one-way-gap", "loss-router-side-unknown", "router-side-unknown", "offset-contradicted", "node-ip-contradicted", "point-files-disagree", "any-iface-tied", "window-too-small", "ambiguous-packets", "pod-veth-shared",
+		"wrong-outer-address", "capture-gap", "capture-dropped", "capture-cut", "capture-one-way", "loss-one-way-gap", "loss-router-side-unknown", "loss-order-unknown", "router-side-unknown", "offset-contradicted", "node-ip-contradicted", "point-files-disagree", "any-iface-tied", "window-too-small", "ambiguous-packets", "pod-veth-shared",
 		"point-unnamed", "path-incomplete", "encap-mode-mismatch", "nat-outgoing-mismatch", "dnat-not-endpoint", "k8s-contradicted",
 		"wireguard-no-session", "wireguard-handshake-failing", "wireguard-bypass", "wireguard-reordered", "wireguard-rekey"}
 	if len(anomalyKinds) != len(kinds) {

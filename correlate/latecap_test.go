@@ -54,7 +54,7 @@ func TestWindowTooSmallLateCap(t *testing.T) {
 	}
 	losses := 0
 	for _, an := range capped.Anomalies {
-		if !blindKinds[an.Kind] && an.Kind != "loss" && an.Kind != "loss-one-way-gap" && an.Kind != "loss-router-side-unknown" {
+		if !blindKinds[an.Kind] && an.Kind != "loss" && an.Kind != "loss-one-way-gap" && an.Kind != "loss-router-side-unknown" && an.Kind != "loss-order-unknown" {
 			continue
 		}
 		losses++

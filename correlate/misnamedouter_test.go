@@ -442,19 +442,15 @@ func TestMisnamedRouterBGPDelivered(t *testing.T) {
 					drops = append(drops, a.Where.From+"→"+a.Where.To)
 				}
 			}
-			// KNOWN WRONG, not checked: router-three-ifaces-drop's drop. The renamed file (router-1's eth2,
-			// read as a router of its own) and ext-1's eth0 are both bounded on one side only by node-a's
-			// clock, taken at their limits: a packet's sightings at node-a/eth0, at them and beyond take
-			// one corrected time, and nothing the captures hold orders those two nodes (equal TTLs, ext-1
-			// known by no address), so the hops keep the files' order, the paths' sorted order. With
-			// ext-1-eth0.pcap sorting first (here: the renamed file in a temporary directory after
-			// ../testdata) the path reads node-a/eth0, ext-1/eth0, node-b-eth1/eth1 and the drop is put at
-			// node-a/eth0 → ext-1/eth0, past the router's file that did not see the packets either; with
-			// the renamed file first (before decode sorted the paths, the order this test gave) it is put
-			// at node-a/eth0 → node-b-eth1/eth1, as with the right names. Given as this test gives them,
-			// the answer no longer changes with the order, but it is the wrong one.
-			knownWrong := tc.scenario == "router-three-ifaces-drop"
-			if !knownWrong && (tc.drop == "" && len(drops) > 0 || tc.drop != "" && (len(drops) != 1 || drops[0] != tc.drop)) {
+			// router-three-ifaces-drop: the renamed file (router-1's eth2, read as a router of its own) and
+			// ext-1's eth0 are both bounded on one side only by node-a's clock, taken at their limits: a
+			// packet's sightings at node-a/eth0, at them and beyond took one corrected time, and nothing but
+			// the files' order (the paths' sorted order, here ext-1-eth0.pcap first) put ext-1/eth0 first,
+			// and the drop at node-a/eth0 → ext-1/eth0, past the router's file that did not see the packets
+			// either. The pings both ways between them order them whatever the clocks (orderOpenHops): the
+			// replies took longer from the renamed file to ext-1's and back than at ext-1's, so the renamed
+			// file is further from ext-1, and the drop is before it.
+			if tc.drop == "" && len(drops) > 0 || tc.drop != "" && (len(drops) != 1 || drops[0] != tc.drop) {
 				t.Errorf("errors at %q, want %q", drops, tc.drop)
 			}
 			checkMisnamedSaid(t, c, dir)

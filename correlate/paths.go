@@ -23,6 +23,10 @@ type pathInfo struct {
 	// packets reached and which the TTLs cannot put on either side of it (orderRouters). It is left off
 	// the path; a segment from or to the router point may span it (segKind: "side unknown").
 	sideUnknown map[int]int
+	// unordered: point → the point beside it on the path whose order against it nothing told (their
+	// clocks say nothing of each other, and no packets both ways ordered them: orderOpenHops); a loss on
+	// a segment from or to either is loss-order-unknown (segOrder).
+	unordered map[int]int
 	// local: the destination was put on the source's node by its address (localDsts: localBlock,
 	// localMaybe), 0 otherwise.
 	local localHow
@@ -75,6 +79,8 @@ type pathStage struct {
 	famScanned uint8
 	// ar is the journeys' hops, for localDsts (nil: it reads no hops).
 	ar *arenaOut
+	// unordered: the point pairs nothing ordered (orderOpenHops), marked on the paths (markUnordered).
+	unordered map[[2]int]bool
 	// keyHash hashes buildPaths' keys: nil for pathKey.hash (a test makes them share hashes).
 	keyHash func(pathKey) uint64
 }
@@ -227,9 +233,7 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 			rev = groups[back[i]-1].routers
 		}
 		built[i] = s.buildPath(g.ends, g.routers, rev, g.edge, g.tunnel, g.v6)
-		if g.multi != nil {
-			built[i].orderUnderlays(s.w, g.multi)
-		}
+		s.finishPath(built[i], g.multi)
 	}
 	paths := make([][2]*pathInfo, len(s.flows))
 	for fi, fl := range s.flows {
@@ -241,6 +245,17 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 		fl.votes = nil // read by nothing after this, while the flows live on
 	}
 	return paths
+}
+
+// finishPath orders path pi's underlays at the nodes with several (multi: the hop positions there,
+// nil for none) and marks the points whose order nothing told (s.unordered).
+func (s *pathStage) finishPath(pi *pathInfo, multi map[int]*routerSeen) {
+	if multi != nil {
+		pi.orderUnderlays(s.w, multi)
+	}
+	if s.unordered != nil {
+		pi.markUnordered(s.unordered)
+	}
 }
 
 // addRouters adds to, what journeys showed at router points, what from showed.

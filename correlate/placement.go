@@ -125,6 +125,9 @@ type segAcc struct {
 	// unplaced: for a "side unknown" segment, the router point at one of its ends and its router's
 	// other captured interface, which the TTLs put on neither side of it (pathInfo.sideUnknown).
 	unplaced [2]int
+	// order: for a segment beside two points whose order nothing told (pathInfo.unordered), the two
+	// and the other candidate segment; nil for every other.
+	order *segOrder
 	// j0: the journey whose count made it, on one of placement's two goroutines (its kind and
 	// unplaced are that journey's path's): when both made it, the earlier journey's is kept
 	// (mergeSegs)
@@ -194,6 +197,7 @@ func (pl *placement) seg(from, to int, pi *pathInfo) *segAcc {
 				s.unplaced = [2]int{to, pi.sideUnknown[to]}
 			}
 		}
+		s.order = pi.orderOf(from, to)
 		pl.segs[k] = s
 	}
 	if slot != nil {

@@ -133,7 +133,7 @@ func (pl *placement) mergeSegs(o *placement) {
 			continue
 		}
 		if t.j0 < s.j0 {
-			s.kind, s.unplaced, s.j0 = t.kind, t.unplaced, t.j0
+			s.kind, s.unplaced, s.order, s.j0 = t.kind, t.unplaced, t.order, t.j0
 		}
 		s.packets += t.packets
 		s.delivered += t.delivered

@@ -16,9 +16,17 @@ const (
 )
 
 // segClock says what the latencies of the segment from point from to point to are, and why, when a
-// clock at one of its ends is bounded on one side only (oneSided); "" for both when neither is.
+// clock at one of its ends is bounded on one side only (oneSided); "" for both when neither is. Where
+// nothing ordered the two points either (analysis.unordered), the note says so.
 func (a *analysis) segClock(from, to int) (bound, note string) {
-	return a.nodeClock(a.w.pointNode[from], a.w.pointNode[to])
+	bound, note = a.nodeClock(a.w.pointNode[from], a.w.pointNode[to])
+	if bound == BoundNone && a.unordered[[2]int{min(from, to), max(from, to)}] {
+		note = strings.Replace(note, "neither lower nor upper bounds. ", "neither lower nor upper bounds; nor does "+
+			"anything the captures hold tell which of the two the packets crossed first (no packets crossed both the other "+
+			"way, or none whose times clear the timestamps' error: see loss-order-unknown), so the order shown is not known "+
+			"either (where their corrected times are one, it is their files'). ", 1)
+	}
+	return bound, note
 }
 
 // anyOpen reports whether some node's clock is bounded on one side only: else every latency between
