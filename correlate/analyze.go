@@ -171,7 +171,7 @@ func matchJourneys(ctx context.Context, c *decode.Capture, w *world, clocks []cl
 		return nil, context.Cause(ctx)
 	}
 	if opts.Lean {
-		collect() // so that the journey ids below reuse that memory rather than come on top of it
+		runtime.GC() // so that the journey ids below reuse that memory rather than come on top of it
 	}
 	m.collectJourneys()
 	if opts.Lean {
@@ -288,10 +288,11 @@ func (a *analysis) result() *Result {
 	a.unordered = a.orderOpenHops() // hops at two points whose clocks say nothing of each other (openorder.go)
 	a.flowsOut, a.pairMode = a.assignFlows()
 	a.adoptOwnAddrs() // the nodes' own addresses the flows showed (localends.go)
+	a.releaseFree()   // what the flows did not take of the arena's leftovers
 	for fi, p := range (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode, ar: a.arenaOut, unordered: a.unordered}).buildPaths() {
 		a.flows[fi].path = p
 	}
-	a.releaseFree() // the paths' votes are dropped, and what the flows did not take of the arena's leftovers
+	a.release() // the paths' votes are dropped: placement reuses their memory
 	a.lateOut = (&lateStage{w: a.w, jo: &a.journeys, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
 	a.cov.stopsFromSkips(a)       // the captures that stopped early, from the paths
 	a.cov.gapsFromPaths(a)        // the packets due at a point outside its capture's span (gapfind.go)
@@ -312,18 +313,14 @@ func (a *analysis) result() *Result {
 // stage wants the pages again).
 func (a *analysis) release() {
 	if a.opts.Lean {
-		collect()
+		runtime.GC()
 	}
 }
 
 // releaseFree returns, in Lean mode, the memory the heap holds free to the system (a collection
-// first): the arena's leftovers the flow stage did not take, and the paths' votes. The later stages
-// may not need them (few flows allocate little), and kept they would count in the peak; a page taken
-// again costs a fault. It runs once the paths are built, not also before them: a collection then
-// marked the flows' accumulators and votes once more (about 29 M instructions of the 1 M-frame
-// many-flow set's 3,052 M, one forced cycle of the 10.2 M-frame set's six), and the paths take little
-// of the leftovers; what it costs is the votes' pages, which placement faults in again (docs/scale-out.md,
-// post6). With KeepFreed it only collects.
+// first): the arena's leftovers the flow stage did not take. The later stages may not need them (few
+// flows allocate little), and kept they would count in the peak; a page taken again costs a fault.
+// With KeepFreed it only collects.
 func (a *analysis) releaseFree() { returnFree(&a.opts) }
 
 // returnFree collects, in Lean mode, what the phase before dropped and returns the memory the heap
@@ -333,7 +330,7 @@ func returnFree(opts *Options) {
 	switch {
 	case !opts.Lean:
 	case opts.KeepFreed:
-		collect()
+		runtime.GC()
 	default:
 		freeOSMemory()
 	}
@@ -341,10 +338,6 @@ func returnFree(opts *Options) {
 
 // freeOSMemory is debug.FreeOSMemory; a test counts its calls.
 var freeOSMemory = debug.FreeOSMemory
-
-// collect is runtime.GC, a forced collection; a test counts its calls. Each marks the whole live heap
-// (once the flows are assigned, their accumulators' pointers most of it), however little it frees.
-var collect = runtime.GC
 
 // sideOut is the output of the side findings: ARP, ICMP errors and single-frame checks.
 type sideOut struct {

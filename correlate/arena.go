@@ -3,6 +3,7 @@ package correlate
 import (
 	"math"
 	"runtime"
+	"runtime/debug"
 	"time"
 
 	"github.com/calipath/calipath/decode"
@@ -66,9 +67,9 @@ func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 	m.jOf, m.dup = nil, nil
 	switch {
 	case lean && w.big != nil:
-		freeOSMemory()
+		debug.FreeOSMemory()
 	case lean:
-		collect()
+		runtime.GC()
 	}
 	return ar
 }
