@@ -27,10 +27,9 @@ import (
 // microsecond (nanosecond files are held to it too: the test then asks more than it needs).
 const orderTick = int64(time.Microsecond)
 
-// openSighting is a journey's sightings at both points of an unordered pair: its direction (the
-// addresses it had at the pair's first point) and its raw capture times at the two points.
+// openSighting is a journey's sightings at both points of an unordered pair: its raw capture times at
+// the two points (openSightings files it under its direction, the addresses it had at the first).
 type openSighting struct {
-	dir    openDirKey
 	t0, t1 int64
 }
 
@@ -101,7 +100,7 @@ func (a *analysis) orderOpenHops() map[[2]int]bool {
 		if v, ok := verdicts[k]; ok {
 			return v
 		}
-		v := openFirst(pair, dir, sights[pair])
+		v := openFirst(pair, dir, sights[pair][dir], sights[pair][dir.back()])
 		verdicts[k] = v
 		return v
 	}
@@ -144,9 +143,10 @@ func sameTTL(w *world, g, h uint32) bool {
 	return (og.Encap() == decode.EncapNone) == (oh.Encap() == decode.EncapNone) && w.hopTTL(og) == w.hopTTL(oh)
 }
 
-// openSightings returns, for each point pair, the sightings of every journey seen at both its points,
-// in journey order.
-func (a *analysis) openSightings(pairs map[[2]int]bool) map[[2]int][]openSighting {
+// openSightings returns, for each point pair and direction, the sightings of every journey seen at
+// both its points, in journey order (by direction, so that each direction's verdict reads its own
+// packets and those back, not every flow's across the pair).
+func (a *analysis) openSightings(pairs map[[2]int]bool) map[[2]int]map[openDirKey][]openSighting {
 	w, ar := a.w, a.arenaOut
 	inPair := make([]bool, len(w.c.Points))
 	for pr := range pairs {
@@ -156,7 +156,7 @@ func (a *analysis) openSightings(pairs map[[2]int]bool) map[[2]int][]openSightin
 		o, f := w.obsAt(g)
 		return o, w.c.Stamps[f].Ts(int(g-w.fileBase[f]), o)
 	}
-	out := map[[2]int][]openSighting{}
+	out := map[[2]int]map[openDirKey][]openSighting{}
 	for j := 0; j < a.nJ; j++ {
 		lo, hi := int(ar.jStart[j]), int(ar.jStart[j+1])
 		for k := lo; k < hi; k++ {
@@ -176,7 +176,11 @@ func (a *analysis) openSightings(pairs map[[2]int]bool) map[[2]int][]openSightin
 				}
 				o, t0 := raw(g0)
 				_, t1 := raw(g1)
-				out[pair] = append(out[pair], openSighting{dir: openDir(o), t0: t0, t1: t1})
+				if out[pair] == nil {
+					out[pair] = map[openDirKey][]openSighting{}
+				}
+				d := openDir(o)
+				out[pair][d] = append(out[pair][d], openSighting{t0: t0, t1: t1})
 			}
 		}
 	}
@@ -184,22 +188,12 @@ func (a *analysis) openSightings(pairs map[[2]int]bool) map[[2]int][]openSightin
 }
 
 // openFirst returns which point of pair the packets of direction dir cross first, as the packets
-// both ways between them show (sights: every journey seen at both), or -1 when they do not tell: no
-// packet the other way, or none whose sign clears the timestamps' error and the drift between the
-// two packets, or signs both ways. Each packet of dir is compared with the packet back nearest in
-// time.
-func openFirst(pair [2]int, dir openDirKey, sights []openSighting) int {
-	back := dir.back()
-	var there, rev []openSighting
-	for _, s := range sights {
-		switch s.dir {
-		case dir:
-			there = append(there, s)
-		case back:
-			rev = append(rev, s)
-		}
-	}
-	if len(there) == 0 || len(rev) == 0 || dir == back {
+// both ways between them show (there: the journeys of dir seen at both, rev: those back, which it
+// sorts by time), or -1 when they do not tell: no packet the other way, or none whose sign clears the
+// timestamps' error and the drift between the two packets, or signs both ways. Each packet of dir is
+// compared with the packet back nearest in time.
+func openFirst(pair [2]int, dir openDirKey, there, rev []openSighting) int {
+	if len(there) == 0 || len(rev) == 0 || dir == dir.back() {
 		return -1
 	}
 	sort.Slice(rev, func(i, k int) bool { return rev[i].t0 < rev[k].t0 })
