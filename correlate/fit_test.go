@@ -3,13 +3,14 @@ package correlate
 import (
 	"encoding/binary"
 	"fmt"
-	"github.com/google/go-cmp/cmp"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/internal/gen"
@@ -452,19 +453,8 @@ func TestWindowTooSmallLateCopy(t *testing.T) {
 // of at then have.
 func retimePcap(t *testing.T, name string, at map[uint32]int64) []uint32 {
 	t.Helper()
-	b, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, unit := readClassicPcap(t, name)
 	le := binary.LittleEndian
-	unit := int64(time.Microsecond)
-	switch le.Uint32(b) {
-	case 0xa1b2c3d4:
-	case 0xa1b23c4d:
-		unit = 1
-	default:
-		t.Fatalf("%s: not a little-endian classic pcap", name)
-	}
 	type rec struct {
 		ts    int64
 		hdr   [8]byte // captured and original lengths

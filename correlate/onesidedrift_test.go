@@ -15,24 +15,32 @@ import (
 // 1 first, on its own: the truth of a test that shifts a copy of the file (no calipath code).
 func recordTimes(t *testing.T, name string) []int64 {
 	t.Helper()
-	b, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, unit := readClassicPcap(t, name)
 	le := binary.LittleEndian
-	unit := int64(time.Microsecond)
-	switch le.Uint32(b) {
-	case 0xa1b2c3d4:
-	case 0xa1b23c4d:
-		unit = 1
-	default:
-		t.Fatalf("%s: not a little-endian classic pcap file", name)
-	}
 	var ts []int64
 	for off := 24; off+16 <= len(b); off += 16 + int(le.Uint32(b[off+8:])) {
 		ts = append(ts, int64(le.Uint32(b[off:]))*1e9+int64(le.Uint32(b[off+4:]))*unit)
 	}
 	return ts
+}
+
+// readClassicPcap reads a little-endian classic pcap file (no calipath code) and returns its bytes
+// and the unit of its records' fractions of a second (ns: 1000 for microsecond files, 1 for
+// nanosecond ones).
+func readClassicPcap(t *testing.T, name string) ([]byte, int64) {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch binary.LittleEndian.Uint32(b) {
+	case 0xa1b2c3d4:
+		return b, int64(time.Microsecond)
+	case 0xa1b23c4d:
+		return b, 1
+	}
+	t.Fatalf("%s: not a little-endian classic pcap file", name)
+	return nil, 0
 }
 
 // driftLab copies the captures of lab scenario src into a temporary directory, node's own with the
