@@ -2,6 +2,7 @@ package decode
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -124,7 +125,7 @@ func TestObsCollectorSizeNotRead(t *testing.T) {
 	}
 
 	// A file that holds what its size says reaches it in a few steps, none more than 8 times.
-	for _, est := range []int{1 << 20, 1<<22 + 1, 10 << 20, 100 << 20, 1 << 31} {
+	for _, est := range []int{1 << 20, 1<<22 + 1, 10 << 20, 100 << 20, min(1<<31, math.MaxInt)} {
 		caps := []int{obsChunk}
 		for n := obsChunk; n < est; n = caps[len(caps)-1] {
 			next := obsNext(n, est)

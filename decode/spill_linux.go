@@ -80,5 +80,8 @@ func SpillInMemory(dir string) bool {
 	if err := unix.Statfs(dir, &st); err != nil {
 		return false
 	}
-	return st.Type == unix.TMPFS_MAGIC || st.Type == unix.RAMFS_MAGIC
+	// Type is an int64 on 64-bit Linux and an int32 on 32-bit (where RAMFS_MAGIC, above 2^31, does not
+	// fit): the magic numbers are 32 bits everywhere, so compare those.
+	t := uint32(st.Type)
+	return t == unix.TMPFS_MAGIC || t == unix.RAMFS_MAGIC
 }

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/calipath/calipath/correlate"
@@ -100,11 +101,14 @@ var flowColumns = []flowColumn{
 func srcOf(f *correlate.Flow) *correlate.Endpoint { return &f.Src }
 func dstOf(f *correlate.Flow) *correlate.Endpoint { return &f.Dst }
 
+// maxFlowNum bounds flowNum's digits: 2^40, or less where an int is 32 bits (no overflow there).
+const maxFlowNum = min(1<<40, math.MaxInt/10-1)
+
 // flowNum orders flow IDs "f2" before "f10".
 func flowNum(id string) int {
 	n := 0
 	for _, r := range strings.TrimPrefix(id, "f") {
-		if r < '0' || r > '9' || n > 1<<40 {
+		if r < '0' || r > '9' || n > maxFlowNum {
 			return -1
 		}
 		n = n*10 + int(r-'0')

@@ -229,7 +229,7 @@ const (
 	MaxNodes       = 250
 	MaxPodsPerNode = 250
 	maxFlows       = 1 << 22
-	maxPackets     = 1 << 40
+	maxPackets     = int64(1) << 40 // typed: past a 32-bit int
 )
 
 func validProb(name string, p float64) error {
@@ -257,8 +257,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("pods per node must be in [1,%d], got %d", MaxPodsPerNode, c.PodsPerNode)
 	case c.Flows < 1 || c.Flows > maxFlows:
 		return fmt.Errorf("flows must be in [1,%d], got %d", maxFlows, c.Flows)
-	case c.Packets < 1 || c.Packets > maxPackets:
-		return fmt.Errorf("packets must be in [1,%d], got %d", int64(maxPackets), c.Packets)
+	case c.Packets < 1 || int64(c.Packets) > maxPackets:
+		return fmt.Errorf("packets must be in [1,%d], got %d", maxPackets, c.Packets)
 	case c.Mix > MixARPHeavy:
 		return fmt.Errorf("unknown mix %d", c.Mix)
 	case math.IsNaN(c.ARPRate) || c.ARPRate < 0 || c.ARPRate > 1e9:

@@ -1045,7 +1045,7 @@ func TestRandomConfigs(t *testing.T) {
 		c.PartialCsum = r.intn(2) == 0
 		c.PayloadMax = 1 + r.intn(1500)
 		c.Rate = 1000 + r.float()*1e6
-		c.ClockOffset = map[string]time.Duration{"node-2": time.Duration(r.intn(20e9)) - 10e9}
+		c.ClockOffset = map[string]time.Duration{"node-2": time.Duration(r.int64n(20e9)) - 10e9}
 		c.DriftPPM = map[string]float64{"node-1": r.float()*400 - 200}
 		t.Run(fmt.Sprintf("%d-%s-%s", i, c.Mode, c.Format), func(t *testing.T) {
 			res := generate(t, c)

@@ -31,12 +31,15 @@ func mix64(x uint64) uint64 {
 }
 
 // intn returns a value in [0,n) for n > 0 (Lemire's multiply-shift; the bias is negligible here).
-func (r *rng) intn(n int) int {
+func (r *rng) intn(n int) int { return int(r.int64n(int64(n))) }
+
+// int64n is intn for bounds past a 32-bit int.
+func (r *rng) int64n(n int64) int64 {
 	if n <= 1 {
 		return 0
 	}
 	hi, _ := bits.Mul64(r.next(), uint64(n))
-	return int(hi)
+	return int64(hi)
 }
 
 // float returns a value in [0,1).
