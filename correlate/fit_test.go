@@ -297,7 +297,7 @@ func TestWindowTooSmallEveryScenario(t *testing.T) {
 }
 
 // On generated captures (IP-in-IP, loss, duplicate frames, DNAT'd flows) at windows far below the hops
-// (5µs and 1µs; the hops take 5µs to 500µs), on twelve seeds: every packet is counted as the truth
+// (5µs and 1µs; the hops take 5µs to 500µs): every packet is counted as the truth
 // has it (checkCounts: sent, delivered and lost exactly), no packet the default window sees delivered
 // is counted lost, and window-too-small says the window is too small. Splits on the NAT rewrites and
 // past other packets like them are joined. Before, a 4,096-slot table of closed journeys forgot a
@@ -307,8 +307,21 @@ func TestWindowTooSmallEveryScenario(t *testing.T) {
 // seeds 3 and 5: a copy in the same microsecond as its packet's next sighting, that sighting's file
 // read first, was that journey's first hop, which then went back to where the earlier piece ended,
 // and the packet counted as sent twice (2 and 1 packets; see TestWindowTooSmallLateCopy).
+// Seeds 1-60 (1-12 with -short; the 60 take about 30 s on a loaded machine). Seven of them (23, 25,
+// 31, 38, 41, 44, 52) have one or two packets the truth has lost where the captures cannot show it
+// (edgeLosses), which calipath rightly counts not captured at every window; before, the counts
+// wanted them lost. One of the first three packets, lost on the wire, last seen before the
+// receiving node's first frame (25, 38, 52: 0.18, 1.05 and 0.13 ms before); or one of the last two,
+// lost before a point whose node's captures end less than 5 ms after it was last seen (23, 31, 38,
+// 41 twice, 44: the node's last frame 0.49 and 0.54 ms later in 23 and 44, that sighting itself or
+// 21 ms earlier in the others). The counts leave them out (edgeNotCaptured), and those past the edge
+// by more than the clocks' slack must be not captured, last seen where the truth last saw them.
 func TestWindowTooSmallGenerated(t *testing.T) {
-	for seed := uint64(1); seed <= 12; seed++ {
+	seeds := uint64(60)
+	if testing.Short() {
+		seeds = 12
+	}
+	for seed := uint64(1); seed <= seeds; seed++ {
 		t.Run(fmt.Sprint("seed-", seed), func(t *testing.T) {
 			cfg := gen.DefaultConfig()
 			cfg.Seed = seed
@@ -327,7 +340,7 @@ func TestWindowTooSmallGenerated(t *testing.T) {
 				n    uint32
 			}
 			def := run(0)
-			checkCounts(t, g.Truth, def.Summary, 0)
+			checkCounts(t, g.Truth, def.Summary, edgeNotCaptured(t, g, def))
 			status := map[frame]string{}
 			for _, j := range def.Journeys {
 				for _, h := range j.Hops {
@@ -339,7 +352,7 @@ func TestWindowTooSmallGenerated(t *testing.T) {
 				if kinds(small)["window-too-small"] != 1 {
 					t.Fatalf("--window %s: no window-too-small warning: %v", win, kinds(small))
 				}
-				checkCounts(t, g.Truth, small.Summary, 0)
+				checkCounts(t, g.Truth, small.Summary, edgeNotCaptured(t, g, small))
 				bad := 0
 				for _, j := range small.Journeys {
 					if j.Status != "lost" {
