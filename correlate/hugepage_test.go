@@ -43,3 +43,23 @@ func TestBigSlicesAdvised(t *testing.T) {
 		}
 	}
 }
+
+// TestFlowBlockSmall checks that without huge pages the flow stage's blocks hold at most
+// flowBlockSmall flows, however many were found: the room the last block's flows do not take is
+// scanned by each collection while the flows live. With huge pages they grow to flowBlock.
+func TestFlowBlockSmall(t *testing.T) {
+	for _, huge := range []bool{false, true} {
+		restore := hugepage.Enable(huge)
+		fs := &flowStage{}
+		fs.flows = make([]*flowAcc, 100_000)
+		fs.refill()
+		restore()
+		want := flowBlockSmall
+		if huge {
+			want = flowBlock
+		}
+		if n := len(fs.slab) + len(fs.slabRest); n != want {
+			t.Errorf("huge pages %v: a block of %d flows after 100,000 found, want %d", huge, n, want)
+		}
+	}
+}
