@@ -493,7 +493,7 @@ func (r *Result) FlowJourneys(flowID string) []Journey {
 		return nil
 	}
 	fl := a.flows[fi]
-	js := append(append([]int32(nil), fl.journeys[c2s]...), fl.journeys[s2c]...)
+	js := append(append([]int32(nil), fl.dirJourneys(c2s)...), fl.dirJourneys(s2c)...)
 	sort.Slice(js, func(x, y int) bool {
 		tx, ty := a.ts(a.hops(int(js[x]))[0]), a.ts(a.hops(int(js[y]))[0])
 		if tx != ty {

@@ -222,11 +222,15 @@ func (w *world) learnFragments() {
 }
 
 type flowAcc struct {
-	key      flowKey
-	path     [2]*pathInfo // per direction, when it has journeys
-	client   tuple
-	first    int64
-	journeys [2][]int32
+	key    flowKey
+	path   [2]*pathInfo // per direction, when it has journeys
+	client tuple
+	first  int64
+	// journeys: its journeys, each direction's in journey order, those client to server (the first
+	// nC2S) before those back (dirJourneys); one slice of the flow stage's list of all the journeys
+	// (flowJourneys), so that a collection follows one pointer a flow for them, not two.
+	journeys []int32
+	nC2S     int32
 	// The counts are of the flow's journeys (or fewer), whose ids are int32: they fit.
 	delivered, lost, notCaptured int32
 	retrans, resets, nSent       int32 // nSent: packets its endpoints sent: journeys less GSO/GRO pieces and ICMP errors about it
@@ -238,6 +242,15 @@ type flowAcc struct {
 	votes                        *pathVotes            // until the paths are built (buildPaths drops them)
 	tcp                          [2]tcpSeqState
 	e2e                          latAcc
+}
+
+// dirJourneys returns the flow's journeys in direction d, in journey order (a slice whose capacity
+// ends with them).
+func (fl *flowAcc) dirJourneys(d uint8) []int32 {
+	if d == c2s {
+		return fl.journeys[:fl.nC2S:fl.nC2S]
+	}
+	return fl.journeys[fl.nC2S:]
 }
 
 // pathVotes is what a flow's journeys showed of its path, per direction: what buildPaths needs and
@@ -634,17 +647,20 @@ func (s *flowStage) flowJourneys() {
 			n[fi][s.jDir[j]]++
 		}
 	}
-	all := makeBig[int32](s.a.w.big, 0, s.a.nJ)
+	all := makeBig[int32](s.a.w.big, s.a.nJ, s.a.nJ)
+	// n becomes where each flow direction's next journey goes
+	off := 0
 	for fi, fl := range s.flows {
-		for d := range fl.journeys {
-			fl.journeys[d] = all[len(all) : len(all) : len(all)+n[fi][d]]
-			all = all[:len(all)+n[fi][d]]
-		}
+		n0, n1 := n[fi][c2s], n[fi][s2c]
+		fl.journeys, fl.nC2S = all[off:off+n0+n1:off+n0+n1], int32(n0)
+		n[fi] = [2]int{off, off + n0}
+		off += n0 + n1
 	}
 	for j, fi := range s.jFlow {
 		if fi >= 0 {
-			fl := s.flows[fi]
-			fl.journeys[s.jDir[j]] = append(fl.journeys[s.jDir[j]], int32(j))
+			d := s.jDir[j]
+			all[n[fi][d]] = int32(j)
+			n[fi][d]++
 		}
 	}
 }

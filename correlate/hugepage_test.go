@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"reflect"
 	"testing"
 	"unsafe"
 
@@ -62,4 +63,33 @@ func TestFlowBlockSmall(t *testing.T) {
 			t.Errorf("huge pages %v: a block of %d flows after 100,000 found, want %d", huge, n, want)
 		}
 	}
+}
+
+// TestFlowAccPointers checks how many pointer words a flow's accumulator holds: each collection while
+// the flows live (three in Lean mode) reads every one of them in every flow, and follows each that is
+// set. A flow's journeys are one slice for both directions (dirJourneys), not two.
+func TestFlowAccPointers(t *testing.T) {
+	if n := pointerWords(reflect.TypeFor[flowAcc]()); n > 11 {
+		t.Errorf("flowAcc holds %d pointer words, want at most 11", n)
+	}
+}
+
+// pointerWords counts the words of a value of type typ that hold pointers (a slice or string its
+// data pointer, a map, channel, function or interface value one or two).
+func pointerWords(typ reflect.Type) int {
+	switch typ.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Chan, reflect.Func, reflect.UnsafePointer, reflect.Slice, reflect.String:
+		return 1
+	case reflect.Interface:
+		return 2
+	case reflect.Array:
+		return typ.Len() * pointerWords(typ.Elem())
+	case reflect.Struct:
+		n := 0
+		for i := range typ.NumField() {
+			n += pointerWords(typ.Field(i).Type)
+		}
+		return n
+	}
+	return 0
 }

@@ -184,7 +184,7 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 	for fi, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
 			member[fi][d] = -1
-			if len(fl.journeys[d]) == 0 {
+			if len(fl.dirJourneys(d)) == 0 {
 				continue
 			}
 			e := ends[fi][d]

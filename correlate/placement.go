@@ -479,7 +479,7 @@ func (pl *placement) countFlow(p *placing, status statusCode) {
 			fl.delivered++
 			if reach > p.first {
 				if fl.e2e.n == 0 { // room for a sample per journey
-					fl.e2e.samples = carve(&pl.lats, min(len(fl.journeys[c2s])+len(fl.journeys[s2c]), exactSamples))
+					fl.e2e.samples = carve(&pl.lats, min(len(fl.dirJourneys(c2s))+len(fl.dirJourneys(s2c)), exactSamples))
 				}
 				fl.e2e.add(p.when[reach] - p.when[p.first])
 				if pl.flowClocks != nil { // the journey's end nodes' clocks say what its latency is
