@@ -241,7 +241,7 @@ func (pl *placement) prereadAcks() {
 		if fi < 0 || pl.flows[fi].client.proto != 6 {
 			continue
 		}
-		pi := pl.flows[fi].path[pl.jDir[j]]
+		pi := pl.pathOf(pl.flows[fi], pl.jDir[j])
 		if pi == nil || len(pi.points) < 2 || int(pl.hopPt[pl.jStart[j+1]-1]) == pi.points[len(pi.points)-1] {
 			continue // it reached its path's end
 		}

@@ -694,7 +694,7 @@ func detectRetransmissions(f *findings, k *kindRow) []Anomaly {
 				continue
 			}
 			where := ""
-			if pi := fl.path[d]; pi != nil && len(pi.points) > 0 {
+			if pi := f.a.pathsOf(fl)[d]; pi != nil && len(pi.points) > 0 {
 				where = w.c.Points[pi.points[0]].ID
 			}
 			g := rg[where]

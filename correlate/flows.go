@@ -222,8 +222,10 @@ func (w *world) learnFragments() {
 }
 
 type flowAcc struct {
-	key    flowKey
-	path   [2]*pathInfo // per direction, when it has journeys
+	key flowKey
+	// pathAt: its paths per direction, by their index in flowsOut.paths (0: none; see pathOf), not
+	// pointers: each collection while the flows live reads every pointer word of every flow
+	pathAt [2]int32
 	client tuple
 	first  int64
 	// journeys: its journeys, each direction's in journey order, those client to server (the first
@@ -242,6 +244,14 @@ type flowAcc struct {
 	votes                        *pathVotes            // until the paths are built (buildPaths drops them)
 	tcp                          [2]tcpSeqState
 	e2e                          latAcc
+}
+
+// pathOf returns the path of flow fl's direction d (nil when it has no journeys).
+func (fo *flowsOut) pathOf(fl *flowAcc, d uint8) *pathInfo { return fo.paths[fl.pathAt[d]] }
+
+// pathsOf returns the paths of flow fl's two directions (nil for one without journeys).
+func (fo *flowsOut) pathsOf(fl *flowAcc) [2]*pathInfo {
+	return [2]*pathInfo{fo.paths[fl.pathAt[c2s]], fo.paths[fl.pathAt[s2c]]}
 }
 
 // dirJourneys returns the flow's journeys in direction d, in journey order (a slice whose capacity
@@ -302,8 +312,11 @@ type natKey struct {
 // flowsOut is the flows stage's output: each journey's flow and direction, the flows (with their
 // journeys and their paths' votes), and how a tuple finds its flow (NAT joins tuples).
 type flowsOut struct {
-	uf     unionFind
-	flows  []*flowAcc
+	uf    unionFind
+	flows []*flowAcc
+	// paths: the flow directions' paths (buildPaths: flows between two pods share one), by
+	// flowAcc.pathAt; paths[0] is nil, the path of a direction without journeys
+	paths  []*pathInfo
 	flowOf map[flowKey]int32
 	jFlow  []int32 // flow of each journey, -1 none
 	jDir   []uint8 // direction of each journey in its flow

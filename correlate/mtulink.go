@@ -39,7 +39,7 @@ func (a *analysis) linkTTL(s *segAcc) (linkHow, int) {
 	w := a.w
 	n, fell := 0, -1
 	for _, fl := range a.flows {
-		for d, pi := range fl.path {
+		for d, pi := range a.pathsOf(fl) {
 			if pi == nil {
 				continue
 			}

@@ -209,7 +209,7 @@ func (s *oneWayScan) candidates() bool {
 	frames := func(p int) int { return w.c.Points[p].Traffic.Frames }
 	done := map[*pathInfo]bool{} // flows share paths
 	for _, fl := range s.a.flows {
-		for _, pi := range fl.path {
+		for _, pi := range s.a.pathsOf(fl) {
 			if pi == nil || done[pi] {
 				continue
 			}
@@ -245,12 +245,12 @@ func (s *oneWayScan) count() {
 	s.counts, s.flowOf = map[*pathInfo][]owCount{}, map[*pathInfo][][2]int{}
 	s.fam = make([]uint8, len(a.w.c.Points))
 	for _, fl := range a.flows {
-		if s.onPath(fl.path[0]) || s.onPath(fl.path[1]) {
+		if s.onPath(s.a.pathOf(fl, c2s)) || s.onPath(s.a.pathOf(fl, s2c)) {
 			s.families(fl)
 		}
 	}
 	for fi, fl := range a.flows {
-		for d, pi := range fl.path {
+		for d, pi := range s.a.pathsOf(fl) {
 			if pi == nil || len(pi.points) < 2 || len(pi.points) > 64 || !s.onPath(pi) {
 				continue
 			}

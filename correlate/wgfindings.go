@@ -93,7 +93,7 @@ func detectWGBypass(f *findings, k *kindRow) []Anomaly {
 	at := map[int]*hit{}
 	for fi, fl := range a.flows {
 		for d := 0; d < 2; d++ {
-			pi := fl.path[d]
+			pi := a.pathsOf(fl)[d]
 			if pi == nil || pi.srcNode < 0 || pi.dstNode < 0 || pi.srcNode == pi.dstNode ||
 				a.pairMode[[2]int{min(pi.srcNode, pi.dstNode), max(pi.srcNode, pi.dstNode)}] != "wireguard" {
 				continue
