@@ -289,9 +289,7 @@ func (a *analysis) result() *Result {
 	a.flowsOut, a.pairMode = a.assignFlows()
 	a.adoptOwnAddrs() // the nodes' own addresses the flows showed (localends.go)
 	a.releaseFree()   // what the flows did not take of the arena's leftovers
-	for fi, p := range (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode, ar: a.arenaOut, unordered: a.unordered}).buildPaths() {
-		a.flows[fi].path = p
-	}
+	a.paths = (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode, ar: a.arenaOut, unordered: a.unordered}).buildPaths()
 	a.release() // the paths' votes are dropped: placement reuses their memory
 	a.lateOut = (&lateStage{w: a.w, jo: &a.journeys, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
 	a.cov.stopsFromSkips(a)       // the captures that stopped early, from the paths
@@ -493,7 +491,7 @@ func (r *Result) FlowJourneys(flowID string) []Journey {
 		return nil
 	}
 	fl := a.flows[fi]
-	js := append(append([]int32(nil), fl.journeys[c2s]...), fl.journeys[s2c]...)
+	js := append(append([]int32(nil), fl.dirJourneys(c2s)...), fl.dirJourneys(s2c)...)
 	sort.Slice(js, func(x, y int) bool {
 		tx, ty := a.ts(a.hops(int(js[x]))[0]), a.ts(a.hops(int(js[y]))[0])
 		if tx != ty {

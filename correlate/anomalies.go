@@ -682,7 +682,7 @@ func detectRetransmissions(f *findings, k *kindRow) []Anomaly {
 		for d := uint8(0); d < 2; d++ {
 			n := 0
 			var ev []Evidence
-			for _, j := range fl.journeys[d] {
+			for _, j := range fl.dirJourneys(d) {
 				if a.retransJ[j] {
 					n++
 					if len(ev) < 10 {
@@ -694,7 +694,7 @@ func detectRetransmissions(f *findings, k *kindRow) []Anomaly {
 				continue
 			}
 			where := ""
-			if pi := fl.path[d]; pi != nil && len(pi.points) > 0 {
+			if pi := f.a.pathsOf(fl)[d]; pi != nil && len(pi.points) > 0 {
 				where = w.c.Points[pi.points[0]].ID
 			}
 			g := rg[where]
@@ -704,7 +704,7 @@ func detectRetransmissions(f *findings, k *kindRow) []Anomaly {
 			}
 			g.flows[int32(fi)] = true
 			g.count += n
-			g.packets += len(fl.journeys[d])
+			g.packets += len(fl.dirJourneys(d))
 			if len(g.ev) < 10 {
 				g.ev = append(g.ev, ev[:min(len(ev), 10-len(g.ev))]...)
 			}

@@ -75,9 +75,9 @@ func TestFlowRefillMapsIn(t *testing.T) {
 		t.Skipf("this kernel cannot populate memory (%v)", err)
 	}
 	s := &flowStage{}
-	s.flows = make([]*flowAcc, flowBlock) // as many flows found so far: a full-size block
+	s.flows = make([]*flowAcc, flowBlockLen()) // as many flows found so far: a full-size block
 	total := 0
-	for k := 0; total < flowBlock; k++ {
+	for k := 0; total < flowBlockLen(); k++ {
 		s.refill()
 		if len(s.slab) != len(s.vslab) || len(s.slab) == 0 || len(s.slab) > flowWindow {
 			t.Fatalf("window %d: %d accumulators and %d votes, want the same, at most %d", k, len(s.slab), len(s.vslab), flowWindow)
@@ -93,7 +93,7 @@ func TestFlowRefillMapsIn(t *testing.T) {
 		total += len(s.slab)
 		s.slab, s.vslab = s.slab[len(s.slab):], s.vslab[len(s.vslab):] // taken by flows
 	}
-	if total != flowBlock || len(s.slabRest) != 0 {
-		t.Errorf("the block held %d flows, %d left over; want %d", total, len(s.slabRest), flowBlock)
+	if total != flowBlockLen() || len(s.slabRest) != 0 {
+		t.Errorf("the block held %d flows, %d left over; want %d", total, len(s.slabRest), flowBlockLen())
 	}
 }

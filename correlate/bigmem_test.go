@@ -135,9 +135,7 @@ func TestPassesTrim(t *testing.T) {
 	}
 	a.cov, a.capDrop = newCoverage(w, clocks), newCapDrops(w, clocks, &a.journeys)
 	pass("the flows' assignment", perJourneys, func() { a.flowsOut, a.pairMode = a.assignFlows() })
-	for fi, p := range (&pathStage{w: w, flows: a.flows, pairMode: a.pairMode}).buildPaths() {
-		a.flows[fi].path = p
-	}
+	a.paths = (&pathStage{w: w, flows: a.flows, pairMode: a.pairMode}).buildPaths()
 	a.lateOut = (&lateStage{w: w, jo: &a.journeys, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
 	pass("placement", perJourneys, func() { placeJourneys(a) })
 }

@@ -191,7 +191,7 @@ func (c *coverage) skipsIn(a *analysis, at *stopCands, sk *skipping, from, to in
 	for j := from; j < to; j++ {
 		if fi := a.jFlow[j]; fi >= 0 {
 			if i := at.of[2*int(fi)+int(a.jDir[j])]; i > 0 {
-				c.countSkips(a, j, a.flows[fi].path[a.jDir[j]], at.lists[i-1], sk)
+				c.countSkips(a, j, a.pathOf(a.flows[fi], a.jDir[j]), at.lists[i-1], sk)
 			}
 		}
 		a.w.trimAt(j)
@@ -220,7 +220,7 @@ func (c *coverage) candidatesOnPaths(a *analysis, cand []bool) *stopCands {
 	done := map[*pathInfo]int32{} // flows share paths
 	at := &stopCands{of: make([]int32, 2*len(a.flows))}
 	for fi, fl := range a.flows {
-		for d, pi := range fl.path {
+		for d, pi := range a.pathsOf(fl) {
 			if pi == nil || len(pi.points) < 2 || len(pi.points) > 64 {
 				continue
 			}

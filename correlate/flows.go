@@ -222,11 +222,17 @@ func (w *world) learnFragments() {
 }
 
 type flowAcc struct {
-	key      flowKey
-	path     [2]*pathInfo // per direction, when it has journeys
-	client   tuple
-	first    int64
-	journeys [2][]int32
+	key flowKey
+	// pathAt: its paths per direction, by their index in flowsOut.paths (0: none; see pathOf), not
+	// pointers: each collection while the flows live reads every pointer word of every flow
+	pathAt [2]int32
+	client tuple
+	first  int64
+	// journeys: its journeys, each direction's in journey order, those client to server (the first
+	// nC2S) before those back (dirJourneys); one slice of the flow stage's list of all the journeys
+	// (flowJourneys), so that a collection follows one pointer a flow for them, not two.
+	journeys []int32
+	nC2S     int32
 	// The counts are of the flow's journeys (or fewer), whose ids are int32: they fit.
 	delivered, lost, notCaptured int32
 	retrans, resets, nSent       int32 // nSent: packets its endpoints sent: journeys less GSO/GRO pieces and ICMP errors about it
@@ -238,6 +244,23 @@ type flowAcc struct {
 	votes                        *pathVotes            // until the paths are built (buildPaths drops them)
 	tcp                          [2]tcpSeqState
 	e2e                          latAcc
+}
+
+// pathOf returns the path of flow fl's direction d (nil when it has no journeys).
+func (fo *flowsOut) pathOf(fl *flowAcc, d uint8) *pathInfo { return fo.paths[fl.pathAt[d]] }
+
+// pathsOf returns the paths of flow fl's two directions (nil for one without journeys).
+func (fo *flowsOut) pathsOf(fl *flowAcc) [2]*pathInfo {
+	return [2]*pathInfo{fo.paths[fl.pathAt[c2s]], fo.paths[fl.pathAt[s2c]]}
+}
+
+// dirJourneys returns the flow's journeys in direction d, in journey order (a slice whose capacity
+// ends with them).
+func (fl *flowAcc) dirJourneys(d uint8) []int32 {
+	if d == c2s {
+		return fl.journeys[:fl.nC2S:fl.nC2S]
+	}
+	return fl.journeys[fl.nC2S:]
 }
 
 // pathVotes is what a flow's journeys showed of its path, per direction: what buildPaths needs and
@@ -289,8 +312,11 @@ type natKey struct {
 // flowsOut is the flows stage's output: each journey's flow and direction, the flows (with their
 // journeys and their paths' votes), and how a tuple finds its flow (NAT joins tuples).
 type flowsOut struct {
-	uf     unionFind
-	flows  []*flowAcc
+	uf    unionFind
+	flows []*flowAcc
+	// paths: the flow directions' paths (buildPaths: flows between two pods share one), by
+	// flowAcc.pathAt; paths[0] is nil, the path of a direction without journeys
+	paths  []*pathInfo
 	flowOf map[flowKey]int32
 	jFlow  []int32 // flow of each journey, -1 none
 	jDir   []uint8 // direction of each journey in its flow
@@ -427,17 +453,34 @@ func (s *flowStage) newFlow(root flowKey, t *tuple, o *decode.Observation, g uin
 	s.flows = append(s.flows, fl)
 }
 
-// flowBlock is the most flows a block of the flow stage holds (6.4 MB of accumulators and as much
-// of votes): enough to span whole huge pages.
+// flowBlock is the most flows a block of the flow stage holds when huge pages are asked for (6.4 MB
+// of accumulators and as much of votes): enough to span whole huge pages.
 const flowBlock = 1 << 14
 
+// flowBlockSmall is the most flows a block holds otherwise (hugepage.On false, the default): the
+// room of the last block that no flow takes is scanned by every collection while the flows live (the
+// accumulators' pointers, and the votes' until the paths are built), and a block of flowBlock could
+// leave up to 16,383 flows' room empty (12,752 of 32,752 on the 1 M-frame many-flow set's 20,000
+// flows) where one of flowBlockSmall leaves at most 4,095.
+const flowBlockSmall = 1 << 12
+
+// flowBlockLen is the most flows a block of the flow stage holds: flowBlock when huge pages are asked
+// for, else flowBlockSmall.
+func flowBlockLen() int {
+	if hugepage.On() {
+		return flowBlock
+	}
+	return flowBlockSmall
+}
+
 // refill gives the flow stage room for its next flows: the next window of a block as large as the
-// flows found so far (up to flowBlock; one that asks for huge pages when large and they are on, see
-// hugepage), mapped in in one call (prefault) rather than a page fault per page at the flows' first
-// writes. A window at a time, so that the room of the last block that no flow takes stays unmapped.
+// flows found so far (up to flowBlockLen; one that asks for huge pages when large and they are on,
+// see hugepage), mapped in in one call (prefault) rather than a page fault per page at the flows'
+// first writes. A window at a time, so that the room of the last block that no flow takes stays
+// unmapped.
 func (s *flowStage) refill() {
 	if len(s.slabRest) == 0 || len(s.vslabRest) == 0 {
-		n := min(flowBlock, 16+len(s.flows))
+		n := min(flowBlockLen(), 16+len(s.flows))
 		s.slabRest = hugepage.Make[flowAcc](n, n)
 		s.vslabRest = hugepage.Make[pathVotes](n, n)
 	}
@@ -617,17 +660,20 @@ func (s *flowStage) flowJourneys() {
 			n[fi][s.jDir[j]]++
 		}
 	}
-	all := makeBig[int32](s.a.w.big, 0, s.a.nJ)
+	all := makeBig[int32](s.a.w.big, s.a.nJ, s.a.nJ)
+	// n becomes where each flow direction's next journey goes
+	off := 0
 	for fi, fl := range s.flows {
-		for d := range fl.journeys {
-			fl.journeys[d] = all[len(all) : len(all) : len(all)+n[fi][d]]
-			all = all[:len(all)+n[fi][d]]
-		}
+		n0, n1 := n[fi][c2s], n[fi][s2c]
+		fl.journeys, fl.nC2S = all[off:off+n0+n1:off+n0+n1], int32(n0)
+		n[fi] = [2]int{off, off + n0}
+		off += n0 + n1
 	}
 	for j, fi := range s.jFlow {
 		if fi >= 0 {
-			fl := s.flows[fi]
-			fl.journeys[s.jDir[j]] = append(fl.journeys[s.jDir[j]], int32(j))
+			d := s.jDir[j]
+			all[n[fi][d]] = int32(j)
+			n[fi][d]++
 		}
 	}
 }

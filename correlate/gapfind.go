@@ -106,7 +106,7 @@ func (c *coverage) gapsFromPaths(a *analysis) {
 	by := map[*pathInfo]*gapPath{}
 	of := make([]*gapPath, 2*len(a.flows))
 	for fi, fl := range a.flows {
-		for d, pi := range fl.path {
+		for d, pi := range a.pathsOf(fl) {
 			if pi == nil || len(pi.points) < 2 || len(pi.points) > 64 {
 				continue
 			}
@@ -147,7 +147,7 @@ func (c *coverage) gapsFromPaths(a *analysis) {
 			pieces[int32(j)] {
 			continue // inside every span on its path, or a piece of a split (it enters its path mid-way)
 		}
-		c.gapDue(a, j, a.flows[fi].path[a.jDir[j]], gp, first, last)
+		c.gapDue(a, j, a.pathOf(a.flows[fi], a.jDir[j]), gp, first, last)
 		a.w.trimAt(j)
 	}
 }

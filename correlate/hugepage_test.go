@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"reflect"
 	"testing"
 	"unsafe"
 
@@ -42,4 +43,54 @@ func TestBigSlicesAdvised(t *testing.T) {
 			t.Errorf("%s: the slice is not advised for huge pages", name)
 		}
 	}
+}
+
+// TestFlowBlockSmall checks that without huge pages the flow stage's blocks hold at most
+// flowBlockSmall flows, however many were found: the room the last block's flows do not take is
+// scanned by each collection while the flows live. With huge pages they grow to flowBlock.
+func TestFlowBlockSmall(t *testing.T) {
+	for _, huge := range []bool{false, true} {
+		restore := hugepage.Enable(huge)
+		fs := &flowStage{}
+		fs.flows = make([]*flowAcc, 100_000)
+		fs.refill()
+		restore()
+		want := flowBlockSmall
+		if huge {
+			want = flowBlock
+		}
+		if n := len(fs.slab) + len(fs.slabRest); n != want {
+			t.Errorf("huge pages %v: a block of %d flows after 100,000 found, want %d", huge, n, want)
+		}
+	}
+}
+
+// TestFlowAccPointers checks how many pointer words a flow's accumulator holds: each collection while
+// the flows live (three in Lean mode) reads every one of them in every flow, and follows each that is
+// set. A flow's journeys are one slice for both directions (dirJourneys), not two, and its paths are
+// indexes into flowsOut.paths (pathOf), not pointers.
+func TestFlowAccPointers(t *testing.T) {
+	if n := pointerWords(reflect.TypeFor[flowAcc]()); n > 9 {
+		t.Errorf("flowAcc holds %d pointer words, want at most 9", n)
+	}
+}
+
+// pointerWords counts the words of a value of type typ that hold pointers (a slice or string its
+// data pointer, a map, channel, function or interface value one or two).
+func pointerWords(typ reflect.Type) int {
+	switch typ.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Chan, reflect.Func, reflect.UnsafePointer, reflect.Slice, reflect.String:
+		return 1
+	case reflect.Interface:
+		return 2
+	case reflect.Array:
+		return typ.Len() * pointerWords(typ.Elem())
+	case reflect.Struct:
+		n := 0
+		for i := range typ.NumField() {
+			n += pointerWords(typ.Field(i).Type)
+		}
+		return n
+	}
+	return 0
 }

@@ -110,9 +110,10 @@ func (s *flowStage) flowJourneysHalves() {
 	// at[0] and at[1] become where each half's next journey of a flow direction goes
 	off := int32(0)
 	for fi, fl := range s.flows {
-		for d := range fl.journeys {
+		m := at[0][fi][c2s] + at[1][fi][c2s] + at[0][fi][s2c] + at[1][fi][s2c]
+		fl.journeys, fl.nC2S = all[off:off+m:off+m], at[0][fi][c2s]+at[1][fi][c2s]
+		for d := range 2 {
 			n0, n1 := at[0][fi][d], at[1][fi][d]
-			fl.journeys[d] = all[off : off+n0+n1 : off+n0+n1]
 			at[0][fi][d], at[1][fi][d] = off, off+n0
 			off += n0 + n1
 		}

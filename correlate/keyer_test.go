@@ -39,8 +39,8 @@ func TestFlowJourneysHalves(t *testing.T) {
 		got.flowJourneysHalves()
 		listed := 0
 		for fi := range want.flows {
-			for d := range 2 {
-				w, g := want.flows[fi].journeys[d], got.flows[fi].journeys[d]
+			for d := range uint8(2) {
+				w, g := want.flows[fi].dirJourneys(d), got.flows[fi].dirJourneys(d)
 				if !reflect.DeepEqual(g, w) || cap(g) != cap(w) {
 					t.Fatalf("%d journeys: flow %d direction %d: %v (cap %d), want %v (cap %d)", nJ, fi, d, g, cap(g), w, cap(w))
 				}

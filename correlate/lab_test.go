@@ -491,7 +491,7 @@ func flowPath(r *Result, f *Flow, dir string) []string {
 			continue
 		}
 		var out []string
-		if pi := a.flows[fi].path[s2c]; pi != nil {
+		if pi := a.pathOf(a.flows[fi], s2c); pi != nil {
 			for _, p := range pi.points {
 				out = append(out, a.w.c.Points[p].ID)
 			}

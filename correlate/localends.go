@@ -243,7 +243,7 @@ func (pl *placement) sameNodeStatus(p *placing) (statusCode, bool) {
 // answered reports whether journey p's destination answered it: a packet of the reverse direction, not a
 // TCP reset nor an ICMP error, first seen after p and before the direction's next packet.
 func (pl *placement) answered(p *placing) bool {
-	fwd, back := p.fl.journeys[pl.jDir[p.j]], p.fl.journeys[1-pl.jDir[p.j]]
+	fwd, back := p.fl.dirJourneys(pl.jDir[p.j]), p.fl.dirJourneys(1-pl.jDir[p.j])
 	t0 := pl.hopTs.t0
 	t := t0.at(p.j)
 	next := int64(1<<63 - 1)
@@ -309,7 +309,7 @@ func (s *pathStage) localDsts(ends [][2]pathEnds, learnt map[[2]uint64]int) {
 	for fi, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
 			e := &ends[fi][d]
-			if len(fl.journeys[d]) == 0 || e.dst >= 0 || e.dstPod >= 0 || e.src < 0 || e.srcPod < 0 || !w.cluster[e.src] ||
+			if len(fl.dirJourneys(d)) == 0 || e.dst >= 0 || e.dstPod >= 0 || e.src < 0 || e.srcPod < 0 || !w.cluster[e.src] ||
 				len(w.underlays[e.src]) == 0 || fl.votes[0].crossed() || fl.votes[1].crossed() {
 				continue
 			}
@@ -354,7 +354,7 @@ func (s *pathStage) routedBack(fl *flowAcc, d uint8, p int) bool {
 		return false
 	}
 	w := s.w
-	for i, j := range fl.journeys[d] {
+	for i, j := range fl.dirJourneys(d) {
 		if i == routedSample {
 			break
 		}
@@ -391,7 +391,7 @@ func (s *pathStage) awayFrom(ends [][2]pathEnds) map[awayKey]bool {
 	for fi, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
 			e := ends[fi][d]
-			if len(fl.journeys[d]) == 0 || !fl.votes[d].crossed() {
+			if len(fl.dirJourneys(d)) == 0 || !fl.votes[d].crossed() {
 				continue
 			}
 			t := dirTuple(fl, d)

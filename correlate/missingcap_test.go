@@ -112,16 +112,16 @@ func TestSeenAtDestinationNotLost(t *testing.T) {
 		{"node-a/cali5e1c4d6c68c", "node-a/eth0", "ext-1/eth0", "router-1/eth2", "router-1/eth1"},
 		{"ext-1/eth0", "router-1/eth2", "router-1/eth1", "node-a/eth0", "node-a/cali5e1c4d6c68c"},
 	}
-	for fi, p := range (&pathStage{w: w, flows: a.flows, pairMode: a.pairMode}).buildPaths() {
-		for d := range p {
-			if p[d] != nil {
-				p[d].points = nil
+	a.paths = (&pathStage{w: w, flows: a.flows, pairMode: a.pairMode}).buildPaths()
+	for _, fl := range a.flows {
+		for d, pi := range a.pathsOf(fl) {
+			if pi != nil {
+				pi.points = nil
 				for _, id := range bogus[d] {
-					p[d].points = append(p[d].points, pt[id])
+					pi.points = append(pi.points, pt[id])
 				}
 			}
 		}
-		a.flows[fi].path = p
 	}
 	a.lateOut = (&lateStage{w: w, jo: &a.journeys, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
 	placed, _ := placeJourneys(a)

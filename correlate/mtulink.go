@@ -39,14 +39,14 @@ func (a *analysis) linkTTL(s *segAcc) (linkHow, int) {
 	w := a.w
 	n, fell := 0, -1
 	for _, fl := range a.flows {
-		for d, pi := range fl.path {
+		for d, pi := range a.pathsOf(fl) {
 			if pi == nil {
 				continue
 			}
 			if i := pi.index(s.from); i < 0 || i+1 >= len(pi.points) || pi.points[i+1] != s.to {
 				continue
 			}
-			for _, j := range fl.journeys[d] {
+			for _, j := range fl.dirJourneys(uint8(d)) {
 				var at, next *decode.Observation
 				for _, g := range a.hops(int(j)) {
 					switch p := a.point(g); {

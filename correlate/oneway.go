@@ -81,12 +81,10 @@ func famBit(o *decode.Observation) uint8 {
 // families records at each point the IP families of the journeys of fl seen there.
 func (s *oneWayScan) families(fl *flowAcc) {
 	a := s.a
-	for d := range fl.journeys {
-		for _, j := range fl.journeys[d] {
-			for _, g := range a.hops(int(j)) {
-				o, _ := a.obs(g)
-				s.fam[a.point(g)] |= famBit(o)
-			}
+	for _, j := range fl.journeys { // both directions'
+		for _, g := range a.hops(int(j)) {
+			o, _ := a.obs(g)
+			s.fam[a.point(g)] |= famBit(o)
 		}
 	}
 }
@@ -211,7 +209,7 @@ func (s *oneWayScan) candidates() bool {
 	frames := func(p int) int { return w.c.Points[p].Traffic.Frames }
 	done := map[*pathInfo]bool{} // flows share paths
 	for _, fl := range s.a.flows {
-		for _, pi := range fl.path {
+		for _, pi := range s.a.pathsOf(fl) {
 			if pi == nil || done[pi] {
 				continue
 			}
@@ -247,12 +245,12 @@ func (s *oneWayScan) count() {
 	s.counts, s.flowOf = map[*pathInfo][]owCount{}, map[*pathInfo][][2]int{}
 	s.fam = make([]uint8, len(a.w.c.Points))
 	for _, fl := range a.flows {
-		if s.onPath(fl.path[0]) || s.onPath(fl.path[1]) {
+		if s.onPath(s.a.pathOf(fl, c2s)) || s.onPath(s.a.pathOf(fl, s2c)) {
 			s.families(fl)
 		}
 	}
 	for fi, fl := range a.flows {
-		for d, pi := range fl.path {
+		for d, pi := range s.a.pathsOf(fl) {
 			if pi == nil || len(pi.points) < 2 || len(pi.points) > 64 || !s.onPath(pi) {
 				continue
 			}
@@ -263,7 +261,7 @@ func (s *oneWayScan) count() {
 				s.order = append(s.order, pi)
 			}
 			s.flowOf[pi] = append(s.flowOf[pi], [2]int{fi, d})
-			for _, j := range fl.journeys[d] {
+			for _, j := range fl.dirJourneys(uint8(d)) {
 				s.countJourney(int(j), pi, cs)
 			}
 		}
@@ -489,7 +487,7 @@ func (s *oneWayScan) answeredBlind(pi *pathInfo, p int) bool {
 	}
 	for _, fd := range s.flowOf[pi] {
 		fl := a.flows[fd[0]]
-		for _, j := range fl.journeys[1-fd[1]] {
+		for _, j := range fl.dirJourneys(uint8(1 - fd[1])) {
 			h := a.hops(int(j))
 			if a.point(h[0]) != p {
 				continue

@@ -173,7 +173,7 @@ func (s *pathStage) allEnds() [][2]pathEnds {
 	learnt := map[[2]uint64]int{} // (v6, address) → the node an end with no known pod was put on; -2: several
 	for fi, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
-			if len(fl.journeys[d]) == 0 {
+			if len(fl.dirJourneys(d)) == 0 {
 				continue
 			}
 			e := s.ends(fl, d)
@@ -194,10 +194,10 @@ func (s *pathStage) allEnds() [][2]pathEnds {
 	for fi, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
 			e, t := &out[fi][d], dirTuple(fl, d)
-			if n, ok := learnt[addrKey(t.v6, t.src)]; ok && n >= 0 && e.src < 0 && len(fl.journeys[d]) > 0 {
+			if n, ok := learnt[addrKey(t.v6, t.src)]; ok && n >= 0 && e.src < 0 && len(fl.dirJourneys(d)) > 0 {
 				e.src = n
 			}
-			if n, ok := learnt[addrKey(t.v6, t.dst)]; ok && n >= 0 && e.dst < 0 && len(fl.journeys[d]) > 0 {
+			if n, ok := learnt[addrKey(t.v6, t.dst)]; ok && n >= 0 && e.dst < 0 && len(fl.dirJourneys(d)) > 0 {
 				e.dst = n
 			}
 		}

@@ -328,7 +328,7 @@ func (a *analysis) flowAt(ob *flowOutBuf, fi int, ids []string) Flow {
 	t := fl.client
 	f := Flow{ID: ids[fi], Proto: protoName(t.proto), Src: Endpoint{ob.addr(t.v6, t.src), t.sp},
 		Dst: Endpoint{ob.addr(t.v6, t.dst), t.dp}, NAT: []NATMapping{}, LostAt: ob.lostAt(fl),
-		PerPoint: ob.perPoint(fl), Path: ob.path(fl.path[c2s]), Bytes: fl.bytes,
+		PerPoint: ob.perPoint(fl), Path: ob.path(a.pathOf(fl, c2s)), Bytes: fl.bytes,
 		Packets: int(fl.nSent), Delivered: int(fl.delivered), Lost: int(fl.lost),
 		NotCaptured: int(fl.notCaptured), Retransmissions: int(fl.retrans), Resets: int(fl.resets),
 		ARPWaitNs: a.flowARPWait[fi]}
@@ -438,7 +438,7 @@ func (a *analysis) echoPairs(fl *flowAcc) (pairs, unanswered int) {
 	req := map[uint16]bool{}
 	rep := map[uint16]bool{}
 	for d := 0; d < 2; d++ {
-		for k, j := range fl.journeys[d] {
+		for k, j := range fl.dirJourneys(uint8(d)) {
 			a.w.trim(k) // a flow's journeys are spread over the whole capture
 			h := a.hops(int(j))
 			o, _ := a.obs(a.w.pktHop(h))
@@ -472,7 +472,7 @@ func (a *analysis) handshake(fl *flowAcc, out []PointRTT) []PointRTT {
 	var synBuf [8]pointSyn
 	syn := synBuf[:0] // points that saw the SYN (a flow crosses few points)
 	var synAck bool
-	for k, j := range fl.journeys[s2c] {
+	for k, j := range fl.dirJourneys(s2c) {
 		a.w.trim(k)
 		o, _ := a.obs(a.hops(int(j))[0])
 		if o.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn|decode.TCPAck {
@@ -483,7 +483,7 @@ func (a *analysis) handshake(fl *flowAcc, out []PointRTT) []PointRTT {
 	if !synAck {
 		return out
 	}
-	for k, j := range fl.journeys[c2s] {
+	for k, j := range fl.dirJourneys(c2s) {
 		a.w.trim(k)
 		h := a.hops(int(j))
 		o, _ := a.obs(a.w.pktHop(h))
@@ -697,14 +697,14 @@ func (a *analysis) allUDPPairs() []int32 {
 // follows it within udpPairWindow (first sightings, in corrected time; journeys are in time order).
 func (a *analysis) udpPairs(fl *flowAcc) int {
 	first := func(j int32) int64 { return a.hopTs.t0.at(int(j)) }
-	resp, k := fl.journeys[s2c], 0 // the responses: server→client journeys less GSO/GRO pieces
+	resp, k := fl.dirJourneys(s2c), 0 // the responses: server→client journeys less GSO/GRO pieces
 	skipPieces := func() {
 		for k < len(resp) && a.mayOffload(resp[k]) && a.offloadNew[resp[k]] {
 			k++
 		}
 	}
 	pairs := 0
-	for _, j := range fl.journeys[c2s] {
+	for _, j := range fl.dirJourneys(c2s) {
 		t := first(j)
 		for skipPieces(); k < len(resp) && first(resp[k]) < t; skipPieces() {
 			k++ // a response before this request answered nothing later

@@ -16,11 +16,11 @@ func TestBuildPathsKeysSharingHashes(t *testing.T) {
 		paths := func(hash func(pathKey) uint64) (string, int) {
 			a := analysisBeforeFlows(t, files)
 			a.flowsOut, a.pairMode = a.assignFlows()
-			built := (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode, ar: a.arenaOut, keyHash: hash}).buildPaths()
+			a.paths = (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode, ar: a.arenaOut, keyHash: hash}).buildPaths()
 			var out []byte
 			ids := map[*pathInfo]int{}
-			for fi, p := range built {
-				for d, pi := range p {
+			for fi, fl := range a.flows {
+				for d, pi := range a.pathsOf(fl) {
 					if pi == nil {
 						continue
 					}

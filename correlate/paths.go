@@ -166,9 +166,10 @@ func (x *pathKeys) index(k pathKey) (int32, bool) {
 // where a pod is not known, of addresses) take one path: packets between two pods cross the same
 // points, whichever protocol or port they use. What their journeys showed of the routers is pooled,
 // so that a flow whose packets all died at the first router is drawn, and judged, on the same path
-// as the flows that went further. It returns each flow's paths, per direction (nil for a direction
-// without journeys), by flow index, and drops the flows' votes.
-func (s *pathStage) buildPaths() [][2]*pathInfo {
+// as the flows that went further. It sets each flow's paths, per direction (flowAcc.pathAt: 0 for a
+// direction without journeys), returns them (flowsOut.paths: index 0 is none) and drops the flows'
+// votes.
+func (s *pathStage) buildPaths() []*pathInfo {
 	type group struct {
 		ends    pathEnds
 		routers map[int]*routerSeen
@@ -184,7 +185,7 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 	for fi, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
 			member[fi][d] = -1
-			if len(fl.journeys[d]) == 0 {
+			if len(fl.dirJourneys(d)) == 0 {
 				continue
 			}
 			e := ends[fi][d]
@@ -223,7 +224,7 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 		}
 	}
 	back := reverseGroups(member, len(groups))
-	built := make([]*pathInfo, len(groups))
+	built := make([]*pathInfo, 1+len(groups)) // built[1+i]: group i's; built[0]: none
 	for i, g := range groups {
 		if len(g.routers) == 0 && g.tunnel {
 			g.routers = s.wgRouters(g.ends, g.routers)
@@ -232,19 +233,14 @@ func (s *pathStage) buildPaths() [][2]*pathInfo {
 		if back[i] > 0 {
 			rev = groups[back[i]-1].routers
 		}
-		built[i] = s.buildPath(g.ends, g.routers, rev, g.edge, g.tunnel, g.v6)
-		s.finishPath(built[i], g.multi)
+		built[1+i] = s.buildPath(g.ends, g.routers, rev, g.edge, g.tunnel, g.v6)
+		s.finishPath(built[1+i], g.multi)
 	}
-	paths := make([][2]*pathInfo, len(s.flows))
 	for fi, fl := range s.flows {
-		for d, gi := range member[fi] {
-			if gi >= 0 {
-				paths[fi][d] = built[gi]
-			}
-		}
+		fl.pathAt = [2]int32{member[fi][c2s] + 1, member[fi][s2c] + 1}
 		fl.votes = nil // read by nothing after this, while the flows live on
 	}
-	return paths
+	return built
 }
 
 // finishPath orders path pi's underlays at the nodes with several (multi: the hop positions there,

@@ -229,7 +229,7 @@ func (pl *placement) placeJourney(j int, p *placing) {
 	fi := pl.jFlow[j]
 	fl := pl.flows[fi]
 	d := pl.jDir[j]
-	p.j, p.fi, p.fl, p.pi, p.h = j, fi, fl, fl.path[d], pl.hops(j)
+	p.j, p.fi, p.fl, p.pi, p.h = j, fi, fl, pl.pathOf(fl, d), pl.hops(j)
 	pl.oe.pi = p.pi // the path its open ends are on
 	p.o0, _ = pl.obs(pl.w.pktHop(p.h))
 	if p.o0.Flags&decode.FlagICMPError != 0 {
@@ -479,7 +479,7 @@ func (pl *placement) countFlow(p *placing, status statusCode) {
 			fl.delivered++
 			if reach > p.first {
 				if fl.e2e.n == 0 { // room for a sample per journey
-					fl.e2e.samples = carve(&pl.lats, min(len(fl.journeys[c2s])+len(fl.journeys[s2c]), exactSamples))
+					fl.e2e.samples = carve(&pl.lats, min(len(fl.dirJourneys(c2s))+len(fl.dirJourneys(s2c)), exactSamples))
 				}
 				fl.e2e.add(p.when[reach] - p.when[p.first])
 				if pl.flowClocks != nil { // the journey's end nodes' clocks say what its latency is
@@ -612,7 +612,7 @@ func (pl *placement) familyCounts() {
 		if fi < 0 {
 			continue
 		}
-		pi := pl.flows[fi].path[pl.jDir[r]]
+		pi := pl.pathOf(pl.flows[fi], pl.jDir[r])
 		if pi == nil || len(pi.points) < 2 {
 			continue
 		}
@@ -770,7 +770,7 @@ func (pl *placement) lostBefore(c, w int32, pi *pathInfo) bool {
 		if fc != fw || pl.jDir[c] != pl.jDir[w] {
 			return false
 		}
-		pi = pl.flows[fc].path[pl.jDir[c]]
+		pi = pl.pathOf(pl.flows[fc], pl.jDir[c])
 	}
 	if pi == nil {
 		return false
@@ -826,11 +826,9 @@ func placeJourneys(a *analysis) (*placementOut, []Journey) {
 		}
 		pl.sa.wait()
 	}
-	for _, fl := range pl.flows { // the paths' segments are placement's
-		for _, pi := range fl.path {
-			if pi != nil {
-				pi.segs, pi.segsOdd = nil, nil
-			}
+	for _, pi := range pl.paths { // the paths' segments are placement's
+		if pi != nil {
+			pi.segs, pi.segsOdd = nil, nil
 		}
 	}
 	pl.settleOffload()
@@ -869,7 +867,7 @@ func (pl *placement) settleOffload() {
 	for _, p := range settleOrder(children, len(pl.fragOf) > 0) {
 		var pi *pathInfo // p's path: where its pieces stopped is compared on it
 		if pl.jFlow[p] >= 0 {
-			pi = pl.flows[pl.jFlow[p]].path[pl.jDir[p]]
+			pi = pl.pathOf(pl.flows[pl.jFlow[p]], pl.jDir[p])
 		}
 		c := int32(-1)
 		past := pl.furthest(p, pi)

@@ -24,11 +24,9 @@ func (a *analysis) wgCarrier(fi int32) bool {
 	if !a.w.wgOn {
 		return false
 	}
-	for _, js := range a.flows[fi].journeys {
-		if len(js) > 0 {
-			o, _ := a.obs(a.w.pktHop(a.hops(int(js[0]))))
-			return a.w.wgType(o) != 0
-		}
+	if js := a.flows[fi].journeys; len(js) > 0 { // its first client's, else its first server's
+		o, _ := a.obs(a.w.pktHop(a.hops(int(js[0]))))
+		return a.w.wgType(o) != 0
 	}
 	return false
 }
@@ -62,14 +60,12 @@ func (a *analysis) wgCarrierPassed(s *segAcc, fi int32, n int) bool {
 // wgLostOn calls fn with each journey of flow fi lost on segment s and its WireGuard message at the
 // segment's start (journeys without one are left out).
 func (a *analysis) wgLostOn(s *segAcc, fi int32, fn func(j int32, o *decode.Observation)) {
-	for _, js := range a.flows[fi].journeys {
-		for _, j := range js {
-			if a.jStatus[j] != stLost || int(a.jLast[j]) != s.from || int(a.jNext[j]) != s.to {
-				continue
-			}
-			if o := a.wgMsgAt(j, s.from); o != nil {
-				fn(j, o)
-			}
+	for _, j := range a.flows[fi].journeys { // the client's, then the server's
+		if a.jStatus[j] != stLost || int(a.jLast[j]) != s.from || int(a.jNext[j]) != s.to {
+			continue
+		}
+		if o := a.wgMsgAt(j, s.from); o != nil {
+			fn(j, o)
 		}
 	}
 }

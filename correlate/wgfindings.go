@@ -93,12 +93,12 @@ func detectWGBypass(f *findings, k *kindRow) []Anomaly {
 	at := map[int]*hit{}
 	for fi, fl := range a.flows {
 		for d := 0; d < 2; d++ {
-			pi := fl.path[d]
+			pi := a.pathsOf(fl)[d]
 			if pi == nil || pi.srcNode < 0 || pi.dstNode < 0 || pi.srcNode == pi.dstNode ||
 				a.pairMode[[2]int{min(pi.srcNode, pi.dstNode), max(pi.srcNode, pi.dstNode)}] != "wireguard" {
 				continue
 			}
-			for _, j := range fl.journeys[d] {
+			for _, j := range fl.dirJourneys(uint8(d)) {
 				for _, g := range a.hops(int(j)) {
 					o, _ := a.obs(g)
 					p := a.point(g)

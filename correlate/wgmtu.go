@@ -26,7 +26,7 @@ func (a *analysis) wgEncrypted(s *segAcc) bool {
 	}
 	for fi := range s.flows {
 		ok := false
-		for _, pi := range a.flows[fi].path {
+		for _, pi := range a.pathsOf(a.flows[fi]) {
 			ok = ok || (pi != nil && a.wgBetween(pi, s.from, s.to))
 		}
 		if !ok {
@@ -76,7 +76,7 @@ func (x *explainer) wgMTU(an *Anomaly) []Explanation {
 			if fid != id {
 				continue
 			}
-			for _, pi := range a.flows[fi].path {
+			for _, pi := range a.pathsOf(a.flows[fi]) {
 				if pi == nil {
 					continue
 				}
@@ -149,7 +149,7 @@ func (a *analysis) wgBlackholeNext(s *segAcc) string {
 	var names []string
 	seen := map[int]bool{}
 	for fi := range s.flows {
-		for _, pi := range a.flows[fi].path {
+		for _, pi := range a.pathsOf(a.flows[fi]) {
 			if pi == nil || !a.wgBetween(pi, s.from, s.to) {
 				continue
 			}

@@ -84,7 +84,7 @@ func (s *lateStage) joinOne(l lateEv, joined, redir map[int32]bool, out *lateOut
 			return false
 		}
 	}
-	pi := fo.flows[fo.jFlow[o]].path[fo.jDir[o]]
+	pi := fo.pathOf(fo.flows[fo.jFlow[o]], fo.jDir[o])
 	hn := s.ar.hops(nw)
 	if pi == nil || len(hn) == 0 {
 		return false
