@@ -278,6 +278,18 @@ func (pi *pathInfo) markUnordered(unordered map[[2]int]bool) {
 	}
 }
 
+// unorderedAt returns each i for which pi's points i and i+1 are a pair nothing ordered
+// (Flow.PathUnordered).
+func (pi *pathInfo) unorderedAt() []int {
+	var out []int
+	for i := 0; i+1 < len(pi.points); i++ {
+		if m, ok := pi.unordered[pi.points[i]]; ok && m == pi.points[i+1] {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
 // segOrder is, for a segment beside two points of its path whose order nothing told (pathInfo.
 // unordered), the two in the path's order and the segment a loss on it would be were they the other
 // way round (alt[1] -1: past the path's end).
