@@ -150,8 +150,9 @@ func sameTTL(w *world, g, h uint32) bool {
 
 // openSightings returns, for each point pair and direction, the sightings of every journey seen at
 // both its points with the same TTL and encapsulation at both (sameTTL: across the one link between
-// them, no router between; one whose TTLs differ took another way), in journey order (by direction, so that each direction's verdict reads its own
-// packets and those back, not every flow's across the pair).
+// them, no router between; one whose TTLs differ took another way), in journey order (by direction,
+// so that each direction's verdict reads its own packets and those back, not every flow's across the
+// pair).
 func (a *analysis) openSightings(pairs map[[2]int]bool) map[[2]int]map[openDirKey][]openSighting {
 	w, ar := a.w, a.arenaOut
 	inPair := make([]bool, len(w.c.Points))
@@ -339,7 +340,8 @@ func (a *analysis) orderUnknownDetail(s *segAcc) string {
 	}
 	return fmt.Sprintf(" Nothing the captures hold tells which of %s and %s the packets crossed first: the clocks of %s and %s are "+
 		"each bounded on one side only (%s; %s), so their times do not order them, and no packets crossed both the other way "+
-		"(or none whose times clear the timestamps' error) to order them whatever the clocks. The path is drawn with %s first; "+
+		"(or none whose times clear the timestamps' error, none across the one link between them, or too few apart in time to rule out "+
+		"a clock step between them) to order them whatever the clocks. The path is drawn with %s first; "+
 		"were %s first, they were lost %s. calipath does not say which: the candidate segments are %s → %s and that one.",
 		p, q, w.nodes[x], w.nodes[y], a.openClock(x), a.openClock(y), p, q, alt, pts[s.from].ID, pts[s.to].ID)
 }
