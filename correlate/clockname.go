@@ -76,6 +76,24 @@ func (c *Clock) OrderNote() string {
 	return "order across " + c.Node + " uncertain by up to " + time.Duration(c.OrderUnsureNs).Round(time.Microsecond).String() + ": " + why
 }
 
+// PathOrderNotes says, for each two adjacent points of flow f's path that nothing ordered
+// (Flow.PathUnordered), that the path draws them in an order nothing confirms, as OrderNotes says
+// of a clock whose limits jump: "order of router-1/eth2 and ext-1/eth0 not known: …".
+func PathOrderNotes(f *Flow) []string {
+	if f == nil {
+		return nil
+	}
+	var out []string
+	for _, i := range f.PathUnordered {
+		if i < 0 || i+1 >= len(f.Path) {
+			continue
+		}
+		out = append(out, "order of "+f.Path[i]+" and "+f.Path[i+1]+" not known: their clocks say nothing of each other and "+
+			"no packets both ways between them told which the packets crossed first; drawn as their times (or files) put them")
+	}
+	return out
+}
+
 // DriftMeasured reports whether a clock's drift is a measurement: not for a clock bounded on one side
 // only (the slope between its first and last limits) nor for one not corrected (none at all); the
 // tables show "—" for those.

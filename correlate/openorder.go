@@ -21,7 +21,12 @@ import (
 // the two points for p's direction (the addresses p had at P) and q's; orderOpenHops puts each
 // journey's hops in that order, and where the sign is not clear (no packets the other way, or too
 // close to tell) the pair is unordered: a loss next to it is loss-order-unknown, naming the two
-// candidate segments.
+// candidate segments. Two things would make that sign a wrong one. The difference is two transit
+// times only when q crossed Q then P, back over the link p took: packets back by another way (a
+// router between the two, asymmetric routing) give some other difference, so only packets (either
+// way) with the same TTL and encapsulation at both points, as p has, are compared (openSightings).
+// And the times are raw: a clock step between p and q adds itself to the difference, so a verdict
+// needs two comparisons that agree and that no one moment lies between (openApart).
 
 // orderTick is the error of one capture timestamp that the order test allows: a classic pcap's
 // microsecond (nanosecond files are held to it too: the test then asks more than it needs).
@@ -144,8 +149,10 @@ func sameTTL(w *world, g, h uint32) bool {
 }
 
 // openSightings returns, for each point pair and direction, the sightings of every journey seen at
-// both its points, in journey order (by direction, so that each direction's verdict reads its own
-// packets and those back, not every flow's across the pair).
+// both its points with the same TTL and encapsulation at both (sameTTL: across the one link between
+// them, no router between; one whose TTLs differ took another way), in journey order (by direction,
+// so that each direction's verdict reads its own packets and those back, not every flow's across the
+// pair).
 func (a *analysis) openSightings(pairs map[[2]int]bool) map[[2]int]map[openDirKey][]openSighting {
 	w, ar := a.w, a.arenaOut
 	inPair := make([]bool, len(w.c.Points))
@@ -171,6 +178,9 @@ func (a *analysis) openSightings(pairs map[[2]int]bool) map[[2]int]map[openDirKe
 					continue
 				}
 				g0, g1 := ar.arena[k], ar.arena[m]
+				if !sameTTL(w, g0, g1) {
+					continue // not across the one link between the two: another way (a router between)
+				}
 				if p != pair[0] {
 					g0, g1 = g1, g0
 				}
@@ -190,14 +200,17 @@ func (a *analysis) openSightings(pairs map[[2]int]bool) map[[2]int]map[openDirKe
 // openFirst returns which point of pair the packets of direction dir cross first, as the packets
 // both ways between them show (there: the journeys of dir seen at both, rev: those back, which it
 // sorts by time), or -1 when they do not tell: no packet the other way, or none whose sign clears the
-// timestamps' error and the drift between the two packets, or signs both ways. Each packet of dir is
-// compared with the packet back nearest in time.
+// timestamps' error and the drift between the two packets, or signs both ways, or no two comparisons
+// apart (openApart). Each packet of dir is compared with the packet back nearest in time.
 func openFirst(pair [2]int, dir openDirKey, there, rev []openSighting) int {
 	if len(there) == 0 || len(rev) == 0 || dir == dir.back() {
 		return -1
 	}
 	sort.Slice(rev, func(i, k int) bool { return rev[i].t0 < rev[k].t0 })
 	pos, neg := 0, 0
+	// The comparisons that count: the one whose packets are the earliest to end (by both clocks'
+	// times) and the one the latest to begin.
+	var early, late [2]openSighting
 	for _, p := range there {
 		i := sort.Search(len(rev), func(i int) bool { return rev[i].t0 >= p.t0 })
 		q := rev[min(i, len(rev)-1)]
@@ -213,7 +226,20 @@ func openFirst(pair [2]int, dir openDirKey, there, rev []openSighting) int {
 			pos++
 		case s < -margin:
 			neg++
+		default:
+			continue
 		}
+		// Between: on each clock, the first and the last of the two packets' times.
+		c := [2]openSighting{{min(p.t0, q.t0), min(p.t1, q.t1)}, {max(p.t0, q.t0), max(p.t1, q.t1)}}
+		if pos+neg == 1 || c[1].t0 < early[1].t0 {
+			early = c
+		}
+		if pos+neg == 1 || c[0].t0 > late[0].t0 {
+			late = c
+		}
+	}
+	if !openApart(early, late) {
+		return -1
 	}
 	switch {
 	case pos > 0 && neg == 0:
@@ -222,6 +248,22 @@ func openFirst(pair [2]int, dir openDirKey, there, rev []openSighting) int {
 		return pair[0]
 	}
 	return -1
+}
+
+// openApart reports whether two comparisons of openFirst (each the first and the last of its two
+// packets' times at the pair's points: [0] and [1] of t0, at pair[0], and of t1) lie apart on both
+// clocks: no one moment lies between the two packets of both. The comparisons are of raw capture
+// times, so a clock step between a packet and the one back compared with it adds the step to their
+// difference and may flip its sign. A step of a Kubernetes node's clock is found in the samples both
+// ways and taken off its corrected times (clockstep.go), but one of a clock bounded on one side only
+// cannot be told from its limits beyond a jump (limitsJump, at least 100 µs), and these are raw times
+// anyway: a step flips only the comparisons whose two packets it lies between, so two comparisons
+// that agree and lie apart cannot both have been flipped by one step, and one it flipped would
+// disagree with the other. The verdict assumes no more than one step of the two clocks between the
+// packets compared (with more, two could flip two comparisons apart), and a drift of at most maxDrift
+// each (the margin).
+func openApart(early, late [2]openSighting) bool {
+	return early[1].t0 < late[0].t0 && early[1].t1 < late[0].t1
 }
 
 // markUnordered marks on path pi each two adjacent points of unordered (point pairs, lower first).
@@ -235,6 +277,18 @@ func (pi *pathInfo) markUnordered(unordered map[[2]int]bool) {
 			pi.unordered[p], pi.unordered[q] = q, p
 		}
 	}
+}
+
+// unorderedAt returns each i for which pi's points i and i+1 are a pair nothing ordered
+// (Flow.PathUnordered).
+func (pi *pathInfo) unorderedAt() []int {
+	var out []int
+	for i := 0; i+1 < len(pi.points); i++ {
+		if m, ok := pi.unordered[pi.points[i]]; ok && m == pi.points[i+1] {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // segOrder is, for a segment beside two points of its path whose order nothing told (pathInfo.
@@ -286,7 +340,8 @@ func (a *analysis) orderUnknownDetail(s *segAcc) string {
 	}
 	return fmt.Sprintf(" Nothing the captures hold tells which of %s and %s the packets crossed first: the clocks of %s and %s are "+
 		"each bounded on one side only (%s; %s), so their times do not order them, and no packets crossed both the other way "+
-		"(or none whose times clear the timestamps' error) to order them whatever the clocks. The path is drawn with %s first; "+
+		"(or none whose times clear the timestamps' error, none across the one link between them, or too few apart in time to rule out "+
+		"a clock step between them) to order them whatever the clocks. The path is drawn with %s first; "+
 		"were %s first, they were lost %s. calipath does not say which: the candidate segments are %s → %s and that one.",
 		p, q, w.nodes[x], w.nodes[y], a.openClock(x), a.openClock(y), p, q, alt, pts[s.from].ID, pts[s.to].ID)
 }

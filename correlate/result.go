@@ -253,8 +253,12 @@ type Flow struct {
 	UDPPairs        int          `json:"udp_pairs,omitempty"`
 	ARPWaitNs       int64        `json:"arp_wait_ns,omitempty"` // the first packet waited this long for ARP
 	PerPoint        []PointCount `json:"per_point"`
-	Path            []string     `json:"path"`       // points of the client→server direction
-	LatencyNs       Latency      `json:"latency_ns"` // end-to-end over delivered journeys
+	Path            []string     `json:"path"` // points of the client→server direction
+	// PathUnordered: each i for which nothing ordered Path[i] and Path[i+1] (their nodes' clocks say
+	// nothing of each other, and no packets both ways between them told which the packets crossed
+	// first): the path draws them in an order nothing confirms (PathOrderNotes). Nil for none.
+	PathUnordered []int   `json:"path_unordered,omitempty"`
+	LatencyNs     Latency `json:"latency_ns"` // end-to-end over delivered journeys
 	// ClockBound says what LatencyNs is when a clock at an end of some of its journeys is bounded on
 	// one side only, as Segment.ClockBound does: BoundLower, BoundUpper, or BoundNone (LatencyNs left
 	// empty: some journey's latency is neither bound, or some are lower bounds and others upper ones,

@@ -696,7 +696,7 @@ func ladderSVG(w io.Writer, v *view, f *correlate.Flow, js []correlate.Journey, 
 		}
 		fmt.Fprintf(w, `<p class="ladder-note">Times from the first packet shown, %s UTC; latency on each arrow.%s</p>`, esc(clock(g.t0)), esc(legend))
 	}
-	for _, o := range correlate.OrderNotes(v.res.Clocks, f.Path) {
+	for _, o := range append(correlate.OrderNotes(v.res.Clocks, f.Path), correlate.PathOrderNotes(f)...) {
 		fmt.Fprintf(w, `<p class="ladder-note">Order%s.</p>`, esc(strings.TrimPrefix(o, "order")))
 	}
 	for _, j := range js { // printed, not only on hover: why a packet marked ? is neither delivered nor lost

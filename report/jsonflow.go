@@ -17,7 +17,7 @@ type flowTmpl struct {
 	depth int // the flow's (jsonEnc.depth as it starts): its members are one deeper
 	// the flow's members', in order; each is its member's comma, line break, indentation and key
 	id, proto, src, port, dst, nat, packets, bytes, delivered, lost, notCaptured, lostAt, retrans, resets,
-	handshake, echoPairs, echoUnanswered, udpPairs, arpWait, perPoint, path, latency string
+	handshake, echoPairs, echoUnanswered, udpPairs, arpWait, perPoint, path, pathUnordered, latency string
 	lat [5]string // latency_ns's members but the first (in latency)
 	end string    // the end of latency_ns and of the flow
 	// the end of latency_ns, clock_bound's and clock_note's keys, and the end of the flow: for a flow
@@ -49,7 +49,7 @@ func newFlowTmpl(d int) *flowTmpl {
 		delivered: m("delivered"), lost: m("lost"), notCaptured: m("not_captured"), lostAt: m("lost_at"),
 		retrans: m("retransmissions"), resets: m("resets"), handshake: m("handshake_rtt_ns"),
 		echoPairs: m("echo_pairs"), echoUnanswered: m("echo_unanswered"), udpPairs: m("udp_pairs"),
-		arpWait: m("arp_wait_ns"), perPoint: m("per_point"), path: m("path"), latency: m("latency_ns") + in("n"),
+		arpWait: m("arp_wait_ns"), perPoint: m("per_point"), path: m("path"), pathUnordered: m("path_unordered"), latency: m("latency_ns") + in("n"),
 		lat: [5]string{m2("min"), m2("p50"), m2("p90"), m2("p99"), m2("max")}, end: closeObj + jsonLine(d) + "}",
 		pp:      [3]string{elem + `"point": `, m3("packets"), m3("bytes")},
 		hs:      [2]string{elem + `"point": `, m3("rtt_ns")},
@@ -115,6 +115,9 @@ func writeFlow(e *jsonEnc, x *correlate.Flow) {
 	b = e.pointCounts(b, t, x.PerPoint)
 	b = append(b, t.path...)
 	b = e.path(b, t, x.Path)
+	if len(x.PathUnordered) > 0 {
+		b = pathUnordered(b, t, x.PathUnordered)
+	}
 	b = latency(b, t, &x.LatencyNs)
 	if x.ClockBound != "" || x.ClockNote != "" || len(x.Dirs) > 0 {
 		b = flowClock(b, t, x)
@@ -212,6 +215,21 @@ func (e *jsonEnc) path(b []byte, t *flowTmpl, list []string) []byte {
 			b = append(b, t.pathElem...)
 		}
 		b = e.appendName(b, list[i])
+	}
+	return append(b, t.listEnd...)
+}
+
+// pathUnordered appends a flow's path_unordered member (Flow.PathUnordered), one index a line as
+// path's points.
+func pathUnordered(b []byte, t *flowTmpl, list []int) []byte {
+	b = append(b, t.pathUnordered...)
+	for i, n := range list {
+		if i == 0 {
+			b = append(b, t.pathFirst...)
+		} else {
+			b = append(b, t.pathElem...)
+		}
+		b = decimal.AppendInt(b, int64(n))
 	}
 	return append(b, t.listEnd...)
 }

@@ -614,7 +614,14 @@ func (t *text) diagram(v *view, pv pathView) {
 			if st.fwdLost > 0 || st.backLost > 0 || (st.fwd != nil && st.fwd.Lost > 0) || (st.back != nil && st.back.Lost > 0) {
 				bar = "X"
 			}
+			if st.unordered && bar == "|" {
+				bar = "?"
+			}
 			t.line(pad + t.style(sevStyle(sev), "  "+bar+"  "+st.kind))
+			if st.unordered { // the order drawn is the captures' times' (or files'): nothing confirms it
+				t.wrap(pad+"  "+bar+"    ? ", pad+"  "+bar+"      ", "which of these two the packets crossed first is not known: "+
+					"their clocks say nothing of each other, nor did packets both ways (the segment's clock note)")
+			}
 			t.line(pad + t.style(sevStyle(sev), "  "+bar+"    → "+st.fwdLine()))
 			t.line(pad + t.style(sevStyle(sev), "  "+bar+"    ← "+st.backLine()))
 			t.line(pad + "  v")

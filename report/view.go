@@ -115,6 +115,9 @@ type pathStep struct {
 	fwdOwn, backOwn   bool               // no other flow crosses the segment
 	fwdSev, backSev   string             // most severe anomaly on each direction, where the path's flows lost packets
 	kind              string
+	// unordered: nothing told which of the two points the packets crossed first (Flow.PathUnordered,
+	// of some flow of the path): the diagram draws them in an order nothing confirms.
+	unordered bool
 }
 
 // sev is the more severe of the step's two directions.
@@ -310,6 +313,13 @@ func (v *view) pathViews() []pathView {
 		}
 		for _, pc := range f.PerPoint {
 			pv.seen[pc.Point] += pc.Packets
+		}
+		for _, i := range f.PathUnordered {
+			for k := range pv.steps {
+				if st := &pv.steps[k]; i+1 < len(f.Path) && undirected(st.from, st.to) == undirected(f.Path[i], f.Path[i+1]) {
+					st.unordered = true
+				}
+			}
 		}
 		for _, l := range f.LostAt {
 			for k := range pv.steps {

@@ -42,7 +42,8 @@ type timeline struct {
 	loading bool                 // the journeys are being rendered off the UI loop
 	seekTo  []correlate.Evidence // where to put the cursor once they arrive
 	// orderNotes say, under the header, which nodes of the flow's path have times off by up to some
-	// amount beyond their clocks' bounds (correlate.OrderNotes): the rows' order across them is uncertain.
+	// amount beyond their clocks' bounds (correlate.OrderNotes): the rows' order across them is uncertain;
+	// and which two adjacent points of it nothing ordered (correlate.PathOrderNotes): their columns' order.
 	orderNotes []string
 }
 
@@ -61,7 +62,7 @@ func (t *timeline) open(c *common, flowID string, seek []correlate.Evidence) tea
 	if t.flow == nil {
 		return nil
 	}
-	t.orderNotes = correlate.OrderNotes(c.res.Clocks, t.flow.Path)
+	t.orderNotes = append(correlate.OrderNotes(c.res.Clocks, t.flow.Path), correlate.PathOrderNotes(t.flow)...)
 	t.loading = true
 	res := c.res
 	return func() tea.Msg { return journeysMsg{flowID: flowID, all: flowJourneys(res, flowID)} }
