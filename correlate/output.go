@@ -339,7 +339,7 @@ func (a *analysis) flowAt(ob *flowOutBuf, fi int, ids []string) Flow {
 		f.NAT = natOut(fl.nat)
 	}
 	ob.setDerived(&f, fi, fl)
-	if pi := fl.path[c2s]; pi != nil && pi.unordered != nil { // after the hot calls: PGO places them by line
+	if pi := a.pathOf(fl, c2s); pi != nil && pi.unordered != nil { // after the hot calls: PGO places them by line
 		f.PathUnordered = pi.unorderedAt()
 	}
 	return f
