@@ -24,7 +24,11 @@ func ReadAcks(path string, frames []uint32, opts Options) (ack []uint32, ok []bo
 	var rec Record
 	var p Packet
 	i := 0
+	pr, _ := r.(*pcapReader)
 	for i < len(frames) {
+		if pr != nil && frames[i] > pr.frame+1 { // the records before the next frame asked for: passed over
+			pr.skipBuffered(int(frames[i] - pr.frame - 1))
+		}
 		if err := r.Next(&rec); err != nil {
 			var re *RecordError
 			if errors.As(err, &re) && !errors.Is(err, io.EOF) {

@@ -93,6 +93,9 @@ type Decoder struct {
 	fastObs   Observation
 	fastLoose uint64
 	fastShape uint32
+	// sumFirst counts down the frames for which fastFrame tests the transport checksum before it
+	// writes anything (sumEarly), after one whose checksum failed; at 0 it tests it last.
+	sumFirst int
 }
 
 // internARP is Tables.AddARP through the decoder's own cache: an ARP storm repeats a few packets.

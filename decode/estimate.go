@@ -40,7 +40,13 @@ func estimateFile(path string, opts Options) (int64, bool) {
 	defer c.Close()
 	var rec Record
 	n := int64(0)
+	pr, _ := r.(*pcapReader)
 	for n < estimateSample {
+		if pr != nil { // the records counted, not looked at: passed over where they are buffered and sound
+			if n += int64(pr.skipBuffered(int(estimateSample - n))); n == estimateSample {
+				break
+			}
+		}
 		err := r.Next(&rec)
 		switch {
 		case err == nil:

@@ -63,8 +63,10 @@ const (
 // fastFrame decodes rec into p, as resetDecoded(p, d.parts), decodeFrame and decodeWireGuard do, when
 // rec is a frame of the usual shape (see above), and keeps its Observation (all but TsLo and Source,
 // as Observe would make it) and its fingerprint in d.fastObs and d.fastLoose for Observe. It returns
-// false for any other frame; p and d are then as they were, but that p may be changed and d.parts
-// unknown (0).
+// false for any other frame; p and d are then as they were, but that p may be changed (d.parts then
+// says which of its parts: 0, unknown, or those of a frame whose checksum failed, tested last), and a
+// frame whose checksum failed may have made its header context the last one (as the usual path makes
+// it, finding it so: the same context, interned at the same frame).
 //
 // When the frame before was one of the same shape (d.fastShape), p is not reset: this frame writes
 // every field that one wrote (but Errs and Loose, which the scan and Observe set since and which are
@@ -142,12 +144,12 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 	default:
 		return false
 	}
-	if ps != noSum && !sumOK(sum16(ps, pl)) { // once for the three protocols (a TCP/UDP placeholder left for offload fails)
-		return false
+	if d.sumFirst != 0 { // the sum is tested at the end (fewer values live across the call), but here after a failed one
+		if ps = d.sumEarly(ps, pl); ps == sumFailed {
+			return false
+		}
 	}
-	// The frame is of the usual shape: write the Packet as decodeFrame does (in full unless lean: see
-	// Options.leanPacket).
-	lean := d.opts.leanPacket && d.merged == nil && shape&shapeOther == 0
+	lean := d.opts.leanPacket && d.merged == nil && shape&shapeOther == 0 // the Packet in full unless lean: see Options.leanPacket
 	if lean {
 		shape |= shapeLean
 	}
@@ -224,9 +226,39 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
 	if p.PktType == 4 { // (set by cooked frames only)
 		o.Flags |= FlagOutbound
 	}
+	// The transport segment's checksum, once for the three protocols (a TCP/UDP placeholder left for
+	// offload fails), tested last: across the call only d is live, where a test before the writes above
+	// kept a dozen values live across it (spilled and loaded again: about 40 instructions a frame).
+	if ps != noSum && !sumOK(sum16(ps, pl)) {
+		d.sumFirst = sumFirstRun
+		return false
+	}
 	d.fastDone = true
 	return true
 }
+
+// sumEarly tests the checksum of a transport segment pl (ps: the sum its check starts from, noSum for
+// none) before fastFrame writes anything, as it does for the sumFirstRun frames after a frame whose
+// checksum failed. It returns noSum when the checksum is right (or there is none) and sumFailed when
+// it is not.
+func (d *Decoder) sumEarly(ps uint64, pl []byte) uint64 {
+	d.sumFirst--
+	if ps == noSum || sumOK(sum16(ps, pl)) {
+		return noSum
+	}
+	d.sumFirst = sumFirstRun
+	return sumFailed
+}
+
+// sumFirstRun is how many frames fastFrame tests the checksum of first, before it writes anything,
+// after a frame whose checksum failed. A capture with checksum offload holds many such frames (those a
+// pod or the node sends leave the placeholder), which the usual path decodes: testing them last would
+// have fastFrame write the Packet, the Observation and the fingerprint of each for nothing (about 120
+// instructions); where every checksum is right, it tests them last.
+const sumFirstRun = 256
+
+// sumFailed is what sumEarly returns for a checksum that is wrong (above any sum, as noSum).
+const sumFailed = noSum - 1
 
 // fastPacket writes into p what fastFrame's Packet holds besides what fastFrame writes itself (its
 // link type, encapsulation and outer header), as decodeFrame does: data is rec's frame, b its IP packet

@@ -116,6 +116,46 @@ func (r *pcapReader) nextBuffered(rec *Record) bool {
 	return true
 }
 
+// skipBuffered consumes up to n records that Next would read without error, as long as each is whole
+// in the buffered window and sound (nextBuffered's test), without making a Record of any, and
+// returns how many it consumed: the reader is then as if Next had read them (frame number, offsets,
+// the time the next record's resynchronisation compares with). A record of any other kind is left
+// for Next. For the readers that read records without looking at most of them (EstimateFrames counts
+// them, ReadAcks passes over those not asked for): nextBuffered's record (its time, its stores, its
+// call) cost about 90 instructions a record where this takes about 15.
+func (r *pcapReader) skipBuffered(n int) int {
+	in := r.rdInput
+	if r.done != nil || n <= 0 {
+		return 0
+	}
+	w := in.win[in.pend:]
+	frame, k, pos, last := r.frame, 0, 0, 0
+	for k < n && len(w)-pos >= pcapRecHdrLen && frame < in.maxFrames {
+		h1 := binary.LittleEndian.Uint64(w[pos+8 : pos+16])
+		if r.be {
+			h1 = bits.RotateLeft64(bits.ReverseBytes64(h1), 32)
+		}
+		caplen, origlen := uint32(h1), uint32(h1>>32)
+		m := pcapRecHdrLen + int(caplen)
+		if caplen == 0 || caplen > origlen || int(caplen) > r.snaplen || m > len(w)-pos {
+			break
+		}
+		last, pos, frame, k = pos, pos+m, frame+1, k+1
+	}
+	if k == 0 {
+		return 0
+	}
+	h0 := binary.LittleEndian.Uint64(w[last : last+8])
+	if r.be {
+		h0 = bits.RotateLeft64(bits.ReverseBytes64(h0), 32)
+	}
+	r.prevTs, r.havePrev = int64(uint32(h0))*1e9+int64(h0>>32)*r.fracNs, true
+	r.frame = frame
+	in.pend += pos
+	in.off += int64(pos)
+	return k
+}
+
 // next is Next for any record: read through the buffer, with every check.
 func (r *pcapReader) next(rec *Record) error {
 	if r.done != nil {

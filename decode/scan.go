@@ -180,14 +180,14 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 	var own Observation
 	var v scanVars // the loop's variables (see scanVars)
 	v.o = &own     // the frame's Observation: own, or its place in keep.c
+	v.r = r        // the reader: r, or the one lookMerged gives
 	// v.tr is the frame's Traffic, v.frags the outer fragments' tracker (nil until the first)
 	// v.nObs counts the Observations made so far (the next one's index)
 	v.lastSrc = -1
 	// v.ctxLost counts the frames whose header context was not kept
-	// v.fracOver and v.wentBack count the frames flagged for their timestamps
-	// v.cut says the last read was a skipped record
+	// v.fracOver and v.wentBack count the frames flagged for their timestamps, v.cut says the last read was skipped
 	for {
-		err := r.Next(&rec)
+		err := v.r.Next(&rec)
 		if err != nil {
 			var re *RecordError
 			if errors.As(err, &re) {
@@ -206,7 +206,7 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 		fi.Records++
 		if fi.Records%markEvery == 0 { // progressEvery is a multiple: one test a frame for both
 			if fi.FrameIndex != nil {
-				fi.FrameIndex.mark(&rec, r.Offset())
+				fi.FrameIndex.mark(&rec, v.r.Offset())
 			}
 			if fi.Records%progressEvery == 0 {
 				if report != nil {
@@ -250,7 +250,7 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 			// names: the block once held the probe's call and its problems, now lookMerged's; a
 			// stream's, and a file's read split, probe as before: probeMerged, then the scan.)
 			// Non-Ethernet frames before the first Ethernet one (a pcapng file's) are not probed.
-			r = d.lookMerged(r, &rec, fi, opts, keep != nil)
+			v.r = d.lookMerged(v.r, &rec, fi, opts, keep != nil)
 		}
 		if keep != nil {
 			v.o = keep.c.slot(&rec)
@@ -341,7 +341,7 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 	if v.wentBack > maxTimeProblems {
 		fi.problem("%d frames in all go back in time by more than a second", v.wentBack)
 	}
-	scanEnd(r, fi, report)
+	scanEnd(v.r, fi, report)
 }
 
 // scanEnd completes fi once r is read (or its reading stopped).
@@ -885,6 +885,7 @@ const obsChunk = 1 << 16
 // where they are used, instead of being moved between registers and spilled around the calls at the
 // head of the loop for every frame (about 20 instructions a frame, more than their uses cost).
 type scanVars struct {
+	r                  Reader       // the reader (lookMerged may give another: kept here, not moved and spilled a frame)
 	o                  *Observation // the frame's Observation
 	tr                 *Traffic     // the frame's source's Traffic
 	frags              *fragTracker // the outer fragments' (nil until the first)
