@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sort"
 	"time"
+	"unsafe"
 
 	"github.com/calipath/calipath/decode"
 
@@ -1249,8 +1250,12 @@ func closer(x, y, t int64) bool {
 	return x < y
 }
 
-// st returns the state of open journey j.
-func (m *matcher) st(j int32) *jstate { return &m.ring[uint32(j&m.mask)] }
+// st returns the state of open journey j. It reads the ring without a bounds check (three
+// instructions of about ten, at two or three lookups a sighting): j&mask is below len(ring), as mask
+// is always len(ring)-1 (set with the ring, a power of two, in start and newJourney).
+func (m *matcher) st(j int32) *jstate {
+	return (*jstate)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(m.ring)), uintptr(uint32(j&m.mask))*unsafe.Sizeof(jstate{})))
+}
 
 // newRing returns a ring of n journey states for newJourney to grow into, its memory mapped into the
 // process in one call (prefault): the ring's old states are copied into it at once, and the new ones
