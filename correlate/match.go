@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sort"
 	"time"
+	"unsafe"
 
 	"github.com/calipath/calipath/decode"
 
@@ -52,8 +53,11 @@ func (j *jstate) inherit(p *passedStages) {
 	}
 }
 
-func (j *jstate) visited(s uint32) bool {
-	if j.stageBits&stageBit(s) == 0 {
+func (j *jstate) visited(s uint32) bool { return j.visitedBit(s, stageBit(s)) }
+
+// visitedBit is visited for stage s whose stageBit is bit.
+func (j *jstate) visitedBit(s, bit uint32) bool {
+	if j.stageBits&bit == 0 {
 		return false
 	}
 	for i := uint8(0); i < j.nstages; i++ {
@@ -345,7 +349,7 @@ func (m *matcher) matchBatch(b []sighting) {
 	var touched int32
 	if head := m.loose.head; len(head) > 0 { // (always: the test tells the compiler the reads are in bounds)
 		for i := range b {
-			touched += head[int(b[i].h)&(len(head)-1)]
+			touched += head[int(hash32(b[i].loose))&(len(head)-1)]
 		}
 	}
 	m.touched += touched
@@ -491,8 +495,8 @@ type sighting struct {
 	e     uint64 // exact fingerprint (matchable only)
 	t     int64
 	g     uint32
-	h     uint32 // hash32(loose)
 	stage uint32 // stageOf(o) (matchable only)
+	bit   uint32 // stageBit(stage) (matchable only): a run's is worked out once (sightRun)
 	node  int16  // o's node (matchable only)
 	kind  uint8  // sMatchable, sTCPData
 }
@@ -508,12 +512,13 @@ const (
 // time t (every field, s being a slot used before).
 func (m *matcher) sight(s *sighting, o *decode.Observation, slot *uint64, g uint32, t int64) {
 	loose := *slot
-	s.o, s.slot, s.loose, s.t, s.g, s.h = o, slot, loose, t, g, hash32(loose)
+	s.o, s.slot, s.loose, s.t, s.g = o, slot, loose, t, g
 	if !matchable(o, loose) {
-		s.e, s.stage, s.node, s.kind = 0, 0, 0, 0
+		s.e, s.stage, s.bit, s.node, s.kind = 0, 0, 0, 0, 0
 		return
 	}
 	s.e, s.stage, s.node, s.kind = o.Exact(loose), m.stageOf(o), m.srcAt[o.Source].node, sMatchable
+	s.bit = stageBit(s.stage)
 	if o.Flags&decode.FlagICMPError != 0 { // the quoted addresses and ports too (see QuoteExact)
 		s.e = m.w.c.Tables.QuoteExact(o, s.e)
 	}
@@ -531,15 +536,16 @@ func (m *matcher) sight(s *sighting, o *decode.Observation, slot *uint64, g uint
 // up once. (sight's body, written out again: as a call in this loop, it is not inlined.)
 func (m *matcher) sightRun(out []sighting, run []decode.Observation, slots []uint64, g uint32, ts []int64, stage uint32, node int16) {
 	out, slots, ts = out[:len(run)], slots[:len(run)], ts[:len(run)]
+	bit := stageBit(stage)
 	for k := range run {
 		s, o, slot := &out[k], &run[k], &slots[k]
 		loose := *slot
-		s.o, s.slot, s.loose, s.t, s.g, s.h = o, slot, loose, ts[k], g+uint32(k), hash32(loose)
+		s.o, s.slot, s.loose, s.t, s.g = o, slot, loose, ts[k], g+uint32(k)
 		if !matchable(o, loose) {
-			s.e, s.stage, s.node, s.kind = 0, 0, 0, 0
+			s.e, s.stage, s.bit, s.node, s.kind = 0, 0, 0, 0, 0
 			continue
 		}
-		s.e, s.stage, s.node, s.kind = o.Exact(loose), stage, node, sMatchable
+		s.e, s.stage, s.bit, s.node, s.kind = o.Exact(loose), stage, bit, node, sMatchable
 		if o.Flags&decode.FlagICMPError != 0 { // the quoted addresses and ports too (see QuoteExact)
 			s.e = m.w.c.Tables.QuoteExact(o, s.e)
 		}
@@ -798,13 +804,13 @@ type candidates struct {
 func (m *matcher) scanPlain(s *sighting, e uint64, stage uint32) (int32, bool) {
 	loose, t := s.loose, s.t
 	best, same := int32(-1), 0
-	for j, next, base := m.loose.first(s.h), int32(0), m.base; j >= base; j = next {
+	for j, next, base := m.loose.first(hash32(loose)), int32(0), m.base; j >= base; j = next {
 		js := m.st(j)
 		next = js.nextSame
 		if js.loose != loose {
 			continue
 		}
-		if js.exact != e && js.exact0 != e || t-js.lastTs > m.window || js.lastTs-t > m.window || js.visited(stage) {
+		if js.exact != e && js.exact0 != e || t-js.lastTs > m.window || js.lastTs-t > m.window || js.visitedBit(stage, s.bit) {
 			return -1, false
 		}
 		if same++; same == ambScan {
@@ -825,7 +831,7 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 	best, dupJ, nat, late, natLate := int32(-1), int32(-1), int32(-1), int32(-1), int32(-1) // locals: registers in the loop
 	refused := int32(-1)
 	same, again := 0, false
-	for j, next, base := m.loose.first(s.h), int32(0), m.base; j >= base; j = next {
+	for j, next, base := m.loose.first(hash32(loose)), int32(0), m.base; j >= base; j = next {
 		js := m.st(j)
 		next = js.nextSame
 		if js.loose != loose {
@@ -927,7 +933,7 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 		j := m.newJourney(t)
 		js := m.st(j)
 		*js = jstate{exact: e, exact0: e, loose: loose, lastTs: t, id1: j + 1}
-		m.put(s.h, j)
+		m.put(hash32(loose), j)
 		if c.refused >= 0 && c.nat < 0 {
 			m.natRefused = append(m.natRefused, natRefusal{j: c.refused, nj: j, from: m.st(c.refused).lastG, to: g})
 		}
@@ -1164,6 +1170,8 @@ func within(s, n, S, N uint32) bool {
 	return int32(off) >= 0 && off+n <= N
 }
 
+// attach joins sighting s, at stage (s.stage, its bit s.bit) on node, to open journey j, and writes j
+// + 1 to s's slot.
 func (m *matcher) attach(j int32, s *sighting, stage uint32, node int16) {
 	js := m.st(j)
 	if s.t > js.lastTs {
@@ -1172,7 +1180,7 @@ func (m *matcher) attach(j int32, s *sighting, stage uint32, node int16) {
 	if js.nstages < maxStages {
 		js.stages[js.nstages] = stage
 		js.nstages++
-		js.stageBits |= stageBit(stage)
+		js.stageBits |= s.bit
 	}
 	js.lastNode = node
 	js.lastG = s.g
@@ -1242,8 +1250,12 @@ func closer(x, y, t int64) bool {
 	return x < y
 }
 
-// st returns the state of open journey j.
-func (m *matcher) st(j int32) *jstate { return &m.ring[uint32(j&m.mask)] }
+// st returns the state of open journey j. It reads the ring without a bounds check (three
+// instructions of about ten, at two or three lookups a sighting): j&mask is below len(ring), as mask
+// is always len(ring)-1 (set with the ring, a power of two, in start and newJourney).
+func (m *matcher) st(j int32) *jstate {
+	return (*jstate)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(m.ring)), uintptr(uint32(j&m.mask))*unsafe.Sizeof(jstate{})))
+}
 
 // newRing returns a ring of n journey states for newJourney to grow into, its memory mapped into the
 // process in one call (prefault): the ring's old states are copied into it at once, and the new ones

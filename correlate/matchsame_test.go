@@ -110,7 +110,7 @@ func TestMatchSameResultGen(t *testing.T) {
 
 // checkSights checks, for every Observation of files, that the merge's sighting carries what step
 // reads of the Observation: whether it is matchable, its exact fingerprint (an ICMP error's with its
-// quote's addresses and ports: QuoteExact), hash, stage, node and whether it is TCP data, as worked
+// quote's addresses and ports: QuoteExact), stage and the stage's bit, node and whether it is TCP data, as worked
 // out from the Observation itself, and its global id, fingerprint slot and corrected time. The merge
 // makes them a run at a time (sightRun) where a run allows, else one at a time (sight); both are
 // held to this. It returns how many were TCP data, and how many at a point for every interface (-i
@@ -132,10 +132,11 @@ func checkSights(t *testing.T, files []string) (tcpData, anyRole int) {
 	for f, obs := range w.c.Obs {
 		for i := range obs {
 			o, slot, g := &obs[i], m.fp[f].Slot(i), w.fileBase[f]+uint32(i)
-			want := sighting{o: o, slot: slot, loose: *slot, t: m.correctedG(g), g: g, h: hash32(*slot)}
+			want := sighting{o: o, slot: slot, loose: *slot, t: m.correctedG(g), g: g}
 			if matchable(o, *slot) {
 				want.kind = sMatchable
 				want.e, want.stage, want.node = c.Tables.QuoteExact(o, o.Exact(*slot)), m.stageOf(o), int16(w.pointNode[w.srcPoint[o.Source]])
+				want.bit = stageBit(want.stage)
 				if o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.Len > uint16(o.HdrLen) {
 					want.kind |= sTCPData
 					if o.Flags&decode.FlagIPv6 != 0 {

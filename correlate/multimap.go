@@ -42,12 +42,12 @@ func (m *multimap) init(size int) {
 	prefault.Slice(m.head, 0, size) // every bucket is read soon: mapped in one call, not a fault a page
 }
 
-func hash32(k uint64) uint32 {
-	k ^= k >> 33
-	k *= 0xff51afd7ed558ccd
-	k ^= k >> 33
-	return uint32(k)
-}
+// hash32 is NAT-tolerant fingerprint k's hash in the index: its low 32 bits. The decoder gives every
+// fingerprint through a finalizer that mixes each input bit into all 64 (mix64, after wyhash's
+// multiplies), so those bits are as good as any mix of them, and a merge's sighting gets its hash with
+// no work at all (a multiply and three shifts and exclusive ors before, at each sighting and at each
+// open journey on every growth of the table).
+func hash32(k uint64) uint32 { return uint32(k) }
 
 // first returns the newest journey in the bucket of hash h: the chain goes on through each journey's
 // nextSame, and ends at the first id below the matcher's base (-1 included). matchBatch calls it

@@ -21,7 +21,7 @@ func TestVisitedStages(t *testing.T) {
 			if round%2 == 1 {
 				stage |= uint32(rng.IntN(3))<<8 | uint32(60+rng.IntN(5))
 			}
-			m.attach(j, &sighting{slot: &slot, t: int64(round)}, stage, 0)
+			m.attach(j, &sighting{slot: &slot, t: int64(round), stage: stage, bit: stageBit(stage)}, stage, 0)
 			if len(recorded) < maxStages {
 				recorded = append(recorded, stage)
 			}
