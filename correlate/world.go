@@ -292,6 +292,18 @@ func (cs *podCands) best(mine map[uint32]bool) (addr uint32, ok bool) {
 // podAddr6 reports whether the IPv6 address of index a (Tables.V6) can be a pod's (decode.PodAddr6).
 func (w *world) podAddr6(a uint32) bool { return decode.PodAddr6(w.c.Tables.V6(a).As16()) }
 
+// srcPodVeth returns each source's point when it is a pod's veth, else -1: findPods' one load a frame.
+func (w *world) srcPodVeth() []int32 {
+	srcPod := make([]int32, len(w.srcPoint))
+	for s, p := range w.srcPoint {
+		srcPod[s] = -1
+		if w.pointRole[p] == decode.RolePodVeth {
+			srcPod[s] = int32(p)
+		}
+	}
+	return srcPod
+}
+
 // findPods finds the pod behind each pod-veth point: the IPv4 address in most of its IP frames (a
 // pod's veth carries only that pod's traffic), or the sender of ARP requests on it. IPv6 addresses
 // are counted apart (a dual-stack pod has one of each).
@@ -299,13 +311,7 @@ func (w *world) findPods() {
 	counts := make([]podCands, len(w.c.Points))
 	counts6 := make([]podCands, len(w.c.Points))
 	podFile := w.filesWith(func(p int) bool { return w.pointRole[p] == decode.RolePodVeth })
-	srcPod := make([]int32, len(w.srcPoint)) // each source's point when a pod's veth, else -1: one load a frame
-	for s, p := range w.srcPoint {
-		srcPod[s] = -1
-		if w.pointRole[p] == decode.RolePodVeth {
-			srcPod[s] = int32(p)
-		}
-	}
+	srcPod := w.srcPodVeth()
 	for f, obs := range w.c.Obs {
 		if !podFile[f] {
 			continue
