@@ -298,17 +298,14 @@ const maxQuickHops = 16
 // hops are copied, then (stably) by node rank, as sortInPlace does. It reports false, leaving the
 // slots as they were, when a time is in hopTs's side map.
 func (a *arenaOut) sortQuick(w *world, j, lo, hi int) bool {
-	dt, ga, pts := a.hopTs.dt[lo:hi], a.arena[lo:hi], a.hopPt[lo:hi]
+	dt, ga, pts, pointNode := a.hopTs.dt[lo:hi], a.arena[lo:hi], a.hopPt[lo:hi], w.pointNode
 	n := len(dt)
-	if n > maxQuickHops || len(ga) != n || len(pts) != n {
+	if uint(n-1) >= maxQuickHops || len(ga) != n || len(pts) != n { // (none: nothing to sort)
 		return false
 	}
 	var keys [maxQuickHops]uint64 // time offset << 32 | observation id
 	var pt [maxQuickHops]uint16
 	for k := range n {
-		if dt[k] == dtBig {
-			return false
-		}
 		key, p := uint64(dt[k])<<32|uint64(ga[k]), pts[k]
 		i := k
 		for ; i > 0 && key < keys[i-1]; i-- {
@@ -316,13 +313,40 @@ func (a *arenaOut) sortQuick(w *world, j, lo, hi int) bool {
 		}
 		keys[i], pt[i] = key, p
 	}
-	if !nodesTogether(w, pt[:n]) {
-		sortByRank(w, keys[:n], pt[:n])
+	if keys[n-1]>>32 == dtBig { // the largest time offset (dtBig sorts last): one in the side map
+		return false
 	}
-	for k := 1; k < n; k++ {
-		if keys[k]>>32 == keys[k-1]>>32 && w.pointNode[pt[k]] == w.pointNode[pt[k-1]] &&
-			w.decapFirst(uint32(keys[k]), uint32(keys[k-1]), w.pointNode[pt[k]]) {
-			keys[k], keys[k-1], pt[k], pt[k-1] = keys[k-1], keys[k], pt[k-1], pt[k]
+	// In path order already, as the usual journey: each node's hops together, none coming back to a
+	// node after another's (nodesTogether), and no two neighbours of one node at one time (which
+	// decapFirst may swap). One pass for both tests, where there were two; else the hops go the long
+	// way (nodes put together, then ties looked at), which gives the same order for them as for any.
+	var seen uint64
+	prev, prevT, ok := -1, uint64(0), true
+	for k, p := range pt[:n] {
+		nd, t := pointNode[p], keys[k]>>32
+		if nd == prev {
+			if t == prevT {
+				ok = false
+				break
+			}
+			prevT = t
+			continue
+		}
+		if uint(nd) >= 64 || seen&(1<<uint(nd)) != 0 {
+			ok = false
+			break
+		}
+		seen, prev, prevT = seen|1<<uint(nd), nd, t
+	}
+	if !ok {
+		if !nodesTogether(w, pt[:n]) {
+			sortByRank(w, keys[:n], pt[:n])
+		}
+		for k := 1; k < n; k++ {
+			if keys[k]>>32 == keys[k-1]>>32 && w.pointNode[pt[k]] == w.pointNode[pt[k-1]] &&
+				w.decapFirst(uint32(keys[k]), uint32(keys[k-1]), w.pointNode[pt[k]]) {
+				keys[k], keys[k-1], pt[k], pt[k-1] = keys[k-1], keys[k], pt[k-1], pt[k]
+			}
 		}
 	}
 	for k := range n {

@@ -291,30 +291,45 @@ type clockRef struct {
 // clockRefs appends, in file order and within a file in frame order, the edge frames among [from,
 // to) of the edge files' frames counted end to end in file order (edgeRange) whose NAT-tolerant
 // fingerprint the sampling rate keeps (the same packets at every point of their path). One loop over
-// the edge frames, kept whole (the per-frame path; its calls keep their places for the profile).
+// the edge frames, a piece of them at a time.
 func (w *world) clockRefs(edge, edgeFile []bool, rate uint64, from, to int) []clockRef {
-	refs, at := []clockRef(nil), 0 // at: the first edge frame of the file, counted end to end
+	// About one frame in rate is sampled: room for a little more than that, so that the list is not
+	// grown (and copied) a score of times.
+	n := uint64(to-from) / rate
+	refs, at := make([]clockRef, 0, n+n/8+64), 0 // at: the first edge frame of the file, counted end to end
 	for f, obs := range w.c.Obs {
 		lo, hi := edgeRange(edgeFile[f], &at, len(obs), from, to)
 		if lo >= hi {
 			continue
 		}
 		loose := &w.c.Loose[f]
-		for i := lo; i < hi; i++ {
-			w.trimAt(i)
-			o := &obs[i]
-			pi := w.srcPoint[o.Source]
-			if !edge[pi] || o.Flags&(decode.FlagNotIP|decode.FlagARP|decode.FlagNoPayloadHash) != 0 {
-				continue
+		for i := lo; i < hi; {
+			// A piece of the frames within one trimRun, and so within one chunk of the fingerprints
+			// (FingerprintChunk, a multiple of trimRun): the fingerprint is read from the chunk's slice,
+			// and first, as the sampling rate passes over most frames on it alone.
+			end := min(i|(trimRun-1)+1, hi)
+			at := i % decode.FingerprintChunk
+			lfs, piece := loose.Chunks[i/decode.FingerprintChunk][at:at+end-i], obs[i:end]
+			for k, lf := range lfs {
+				if lf%rate != 0 || lf == 0 { // 0: no sighting (an outer fragment)
+					continue
+				}
+				o := &piece[k]
+				pi := w.srcPoint[o.Source]
+				if !edge[pi] || o.Flags&(decode.FlagNotIP|decode.FlagARP|decode.FlagNoPayloadHash) != 0 {
+					continue
+				}
+				refs = append(refs, clockRef{w.c.Stamps[f].Ts(i+k, o), uint32(f), uint32(i + k), int32(pi), o.TTL, o.Flags})
 			}
-			if lf := loose.At(i); lf%rate != 0 || lf == 0 { // 0: no sighting (an outer fragment)
-				continue
-			}
-			refs = append(refs, clockRef{w.c.Stamps[f].Ts(i, o), uint32(f), uint32(i), int32(pi), o.TTL, o.Flags})
+			w.trimAt(end - 1) // the piece's last frame: where trimAt looks
+			i = end
 		}
 	}
 	return refs
 }
+
+// A piece of clockRefs (up to a multiple of trimRun) lies within one chunk of the fingerprints.
+var _ [0]struct{} = [decode.FingerprintChunk % trimRun]struct{}{}
 
 // sortRefs orders sampled edge frames by time, point, TTL and flags.
 func sortRefs(refs []clockRef) {

@@ -340,9 +340,12 @@ type flowStage struct {
 	// it mapped in (see refill).
 	slabRest  []flowAcc
 	vslabRest []pathVotes
-	owners    ownerCache        // the pod and node of the addresses journeys carry
-	ptKind    []uint8           // what votePath asks of each point (pointKinds)
-	k8sOn     map[[2]uint64]int // --k8s: each running pod's address → its node (pods, workload endpoints), once asked (k8sPodNode)
+	owners    ownerCache // the pod and node of the addresses journeys carry
+	ptKind    []uint8    // what votePath asks of each point (pointKinds)
+	// atJ is the journey whose flow is being started, of nJ (0: not known), for refill's estimate of
+	// the flows still to come.
+	atJ, nJ int
+	k8sOn   map[[2]uint64]int // --k8s: each running pod's address → its node (pods, workload endpoints), once asked (k8sPodNode)
 }
 
 // assignFlows gives every journey its flow (journeys in order of their first sighting; NAT joins the
@@ -352,7 +355,7 @@ type flowStage struct {
 // reads only the journeys, from the same frames: it is returned with the flows.
 func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 	w := a.w
-	s := &flowStage{a: a, owners: ownerCache{w: w}, ptKind: pointKinds(w)}
+	s := &flowStage{a: a, owners: ownerCache{w: w}, ptKind: pointKinds(w), nJ: a.nJ}
 	chunk := stageChunk(&a.opts, voteChunk)
 	v := s.startVoter(chunk)
 	s.uf = unionFind{parent: map[flowKey]flowKey{}}
@@ -406,6 +409,7 @@ func (s *flowStage) assign(job *voteJob, flowCache []flowCacheEntry) {
 	ci := k.hash() & (len(flowCache) - 1)
 	fi, ok := flowCache[ci].fi, flowCache[ci].ok && flowCache[ci].k == k
 	if !ok {
+		s.atJ = int(job.j)
 		fi = s.flowFor(&job.t, job.o, s.a.hops(int(job.j))[0])
 		flowCache[ci] = flowCacheEntry{k, fi, true}
 	}
@@ -473,19 +477,33 @@ func flowBlockLen() int {
 	return flowBlockSmall
 }
 
-// refill gives the flow stage room for its next flows: the next window of a block as large as the
-// flows found so far (up to flowBlockLen; one that asks for huge pages when large and they are on,
-// see hugepage), mapped in in one call (prefault) rather than a page fault per page at the flows'
-// first writes. A window at a time, so that the room of the last block that no flow takes stays
-// unmapped.
+// refill gives the flow stage room for its next flows: the next window of a block (flowBlockSize; one
+// that asks for huge pages when large and they are on, see hugepage), mapped in in one call
+// (prefault) rather than a page fault per page at the flows' first writes. A window at a time, so that
+// the room of the last block that no flow takes stays unmapped.
 func (s *flowStage) refill() {
 	if len(s.slabRest) == 0 || len(s.vslabRest) == 0 {
-		n := min(flowBlockLen(), 16+len(s.flows))
+		n := flowBlockSize(len(s.flows), s.atJ, s.nJ)
 		s.slabRest = hugepage.Make[flowAcc](n, n)
 		s.vslabRest = hugepage.Make[pathVotes](n, n)
 	}
 	s.slab, s.slabRest = prefault.Take(s.slabRest, flowWindow)
 	s.vslab, s.vslabRest = prefault.Take(s.vslabRest, flowWindow)
+}
+
+// flowBlockSize is how many flows the next block holds, found flows found so far and the next starting
+// at journey j of nJ (nJ 0: not known): as many as found so far (up to flowBlockLen), and no more than a
+// quarter above the flows still to come at the rate so far (at least 64). Every collection while the
+// flows live scans each block whole, the room no flow took as well: a last block of flowBlock left
+// mostly empty was about a third of the pointer words the collections after the flows marked (20,000
+// flows: blocks for 32,752).
+func flowBlockSize(found, j, nJ int) int {
+	n := min(flowBlockLen(), 16+found)
+	if j > 0 && j < nJ {
+		left := found * (nJ - j) / j
+		n = min(n, max(64, left+left/4))
+	}
+	return n
 }
 
 // flowWindow is how many flows (accumulators and votes) refill maps in at a time: the same number of

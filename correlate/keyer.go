@@ -67,6 +67,7 @@ func (s *flowStage) findFlow(job *voteJob, flowCache []flowCacheEntry, next *int
 // assign does inline.
 func (s *flowStage) record(job *voteJob) {
 	if job.fresh {
+		s.atJ = int(job.j)
 		s.newFlow(job.root, &job.t, job.o, s.a.hops(int(job.j))[0])
 	}
 	if job.o.Flags&decode.FlagICMPError != 0 {

@@ -292,6 +292,18 @@ func (cs *podCands) best(mine map[uint32]bool) (addr uint32, ok bool) {
 // podAddr6 reports whether the IPv6 address of index a (Tables.V6) can be a pod's (decode.PodAddr6).
 func (w *world) podAddr6(a uint32) bool { return decode.PodAddr6(w.c.Tables.V6(a).As16()) }
 
+// srcPodVeth returns each source's point when it is a pod's veth, else -1: findPods' one load a frame.
+func (w *world) srcPodVeth() []int32 {
+	srcPod := make([]int32, len(w.srcPoint))
+	for s, p := range w.srcPoint {
+		srcPod[s] = -1
+		if w.pointRole[p] == decode.RolePodVeth {
+			srcPod[s] = int32(p)
+		}
+	}
+	return srcPod
+}
+
 // findPods finds the pod behind each pod-veth point: the IPv4 address in most of its IP frames (a
 // pod's veth carries only that pod's traffic), or the sender of ARP requests on it. IPv6 addresses
 // are counted apart (a dual-stack pod has one of each).
@@ -299,35 +311,39 @@ func (w *world) findPods() {
 	counts := make([]podCands, len(w.c.Points))
 	counts6 := make([]podCands, len(w.c.Points))
 	podFile := w.filesWith(func(p int) bool { return w.pointRole[p] == decode.RolePodVeth })
+	srcPod := w.srcPodVeth()
 	for f, obs := range w.c.Obs {
 		if !podFile[f] {
 			continue
 		}
-		for i := range obs {
-			w.trimAt(i)
-			o := &obs[i]
-			pi := w.srcPoint[o.Source]
-			if w.pointRole[pi] != decode.RolePodVeth || o.Flags&decode.FlagNotIP != 0 {
-				continue
+		for lo := 0; lo < len(obs); lo += trimRun {
+			chunk := trimChunk(obs, lo)
+			for k := range chunk {
+				o := &chunk[k]
+				pi := srcPod[o.Source]
+				if pi < 0 || o.Flags&decode.FlagNotIP != 0 {
+					continue
+				}
+				switch {
+				case o.Flags&decode.FlagIPv6 != 0:
+					// Only addresses a pod can have: a veth also carries its pod's router solicitations
+					// (from its link-local address) and neighbour discovery to multicast addresses.
+					if w.podAddr6(o.Src) {
+						counts6[pi].sent(o.Src, o.TTL)
+					}
+					if w.podAddr6(o.Dst) {
+						counts6[pi].bump(o.Dst)
+					}
+				case o.Flags&decode.FlagARP != 0:
+					if o.Sport == 1 && o.Src != 0 { // request: the sender is the pod
+						counts[pi].bump(o.Src)
+					}
+				default:
+					counts[pi].sent(o.Src, o.TTL)
+					counts[pi].bump(o.Dst)
+				}
 			}
-			switch {
-			case o.Flags&decode.FlagIPv6 != 0:
-				// Only addresses a pod can have: a veth also carries its pod's router solicitations
-				// (from its link-local address) and neighbour discovery to multicast addresses.
-				if w.podAddr6(o.Src) {
-					counts6[pi].sent(o.Src, o.TTL)
-				}
-				if w.podAddr6(o.Dst) {
-					counts6[pi].bump(o.Dst)
-				}
-			case o.Flags&decode.FlagARP != 0:
-				if o.Sport == 1 && o.Src != 0 { // request: the sender is the pod
-					counts[pi].bump(o.Src)
-				}
-			default:
-				counts[pi].sent(o.Src, o.TTL)
-				counts[pi].bump(o.Dst)
-			}
+			w.trimAt(lo + len(chunk) - 1)
 		}
 	}
 	w.podOf6 = make([]uint32, len(w.c.Points))
