@@ -39,6 +39,16 @@ func runGen(t *testing.T, cfg gen.Config) (*gen.Result, *Result) {
 	return g, Correlate(c, Options{Journeys: true, Acks: decode.AckReader(c, decode.Options{})})
 }
 
+// truthPoints maps each generated file's path to its point, node/interface, as the truth names it.
+func truthPoints(g *gen.Result) map[string]string {
+	dir := filepath.Dir(g.Files[0])
+	points := map[string]string{}
+	for _, f := range g.Truth.Files {
+		points[filepath.Join(dir, f.Name)] = f.Node + "/" + f.Iface
+	}
+	return points
+}
+
 // checkTruth compares every true journey with the journey calipath found: the same frames (duplicates
 // aside), and for lost packets the same segment, or not captured there when the captures cannot show
 // the loss (edgeLosses); and the counts exactly (checkCounts). It returns the fraction of exact
@@ -47,10 +57,7 @@ func checkTruth(t *testing.T, g *gen.Result, res *Result) float64 {
 	t.Helper()
 	tr := g.Truth
 	dir := filepath.Dir(g.Files[0])
-	pointOfFile := map[string]string{}
-	for _, f := range tr.Files {
-		pointOfFile[filepath.Join(dir, f.Name)] = f.Node + "/" + f.Iface
-	}
+	pointOfFile := truthPoints(g)
 	jOf := map[fileFrame]int{}
 	byID := map[int]*Journey{}
 	for i := range res.Journeys {
@@ -225,10 +232,7 @@ func edgeNotCaptured(t *testing.T, g *gen.Result, res *Result) int {
 	t.Helper()
 	tr := g.Truth
 	dir := filepath.Dir(g.Files[0])
-	point := map[string]string{}
-	for _, f := range tr.Files {
-		point[filepath.Join(dir, f.Name)] = f.Node + "/" + f.Iface
-	}
+	point := truthPoints(g)
 	edge := edgeLosses(tr)
 	last := map[fileFrame]int64{} // the frame each packet of edge was last seen as → its ID
 	for _, p := range tr.Packets {
