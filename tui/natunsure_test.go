@@ -10,6 +10,7 @@ import (
 
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/gen"
 )
 
 // The packet screen of an ICMP error that may have crossed a NAT the captures do not show
@@ -98,5 +99,40 @@ func TestTimelineUncertainICMPError(t *testing.T) {
 	}
 	if st := lines[len(lines)-1]; !strings.Contains(st, "· Uncertain: followed as delivered where it was last seen, at node-a/tunl0") {
 		t.Errorf("the status line does not say why: %q", st)
+	}
+}
+
+// The packet screen of a packet whose fate was not captured says where it was last seen and where it
+// was expected next, as it does for a lost one: before, it said "not-captured" alone. Generated
+// captures (seed 25 of correlate's TestWindowTooSmallGenerated): the first packet is lost on the
+// underlay just before node-1's captures start, so its loss cannot be told from a capture not yet
+// running.
+func TestPacketNotCapturedSaysWhere(t *testing.T) {
+	cfg := gen.DefaultConfig()
+	cfg.Seed = 25
+	cfg.Packets, cfg.Flows, cfg.LossPerHop, cfg.DupRate, cfg.DNAT, cfg.Rate = 3000, 20, 0.02, 0.01, 0.3, 2000
+	cfg.Dir = t.TempDir()
+	g, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := correlate.Correlate(decode.Load(g.Files, decode.Options{}, decode.PointConfig{}), correlate.Options{Journeys: true})
+	n := 0
+	for i := range res.Journeys {
+		j := &res.Journeys[i]
+		if j.Status != "not-captured" || j.LastSeen == "" || j.NextExpected == "" {
+			continue
+		}
+		n++
+		m := newTest(t, res, 200, 48)
+		m.pk = packetView{has: true, j: *j}
+		v := ansi.Strip(m.pk.view(m.c, 200, 40))
+		want := "· not-captured after " + j.LastSeen + " (next expected " + j.NextExpected + ", not captured there)"
+		if !strings.Contains(v, want) {
+			t.Errorf("journey %d: packet screen without %q:\n%s", j.ID, want, v)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no not-captured journey with a last and a next point")
 	}
 }

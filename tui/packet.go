@@ -235,8 +235,13 @@ func (p *packetView) view(c *common, w, h int) string {
 	var b strings.Builder
 	j := &p.j
 	head := fmt.Sprintf("journey %d · flow %s · %s · %s", j.ID, clean(j.Flow), clean(j.Dir), clean(j.Status))
-	if j.Status == "lost" {
+	switch {
+	case j.Status == "lost":
 		head += fmt.Sprintf(" after %s (next expected %s)", clean(j.LastSeen), clean(j.NextExpected))
+	case j.Status == "not-captured" && j.LastSeen != "" && j.NextExpected != "":
+		head += fmt.Sprintf(" after %s (next expected %s, not captured there)", clean(j.LastSeen), clean(j.NextExpected))
+	case j.Status == "not-captured" && j.LastSeen != "":
+		head += " after " + clean(j.LastSeen)
 	}
 	if p.loading {
 		head += " · reading frames…"
