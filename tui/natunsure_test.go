@@ -61,32 +61,8 @@ func TestTimelineUncertainICMPError(t *testing.T) {
 	if j == nil {
 		t.Fatal("no uncertain journey with a point expected next")
 	}
-	km := DefaultKeyMap()
-	m := press(newTest(t, res, 200, 48), km.Flows)
-	for i := 0; i < len(res.Flows) && res.Flows[m.fl.selectedFlow()].ID != j.Flow; i++ {
-		m = press(m, km.Down)
-	}
-	if res.Flows[m.fl.selectedFlow()].ID != j.Flow {
-		t.Fatalf("flow %s not in the list", j.Flow)
-	}
-	m = press(m, km.Enter)
-	for i := 0; i < m.tl.len(); i++ {
-		if sj, ok := m.tl.selectedJourney(); ok && sj.ID == j.ID {
-			break
-		}
-		m = press(m, km.Down)
-	}
-	if sj, ok := m.tl.selectedJourney(); !ok || sj.ID != j.ID {
-		t.Fatalf("journey %d not in the timeline", j.ID)
-	}
-	tl := ansi.Strip(m.tl.view(m.c, 200, m.bodyHeight()))
+	tl, row := timelineRow(t, res, j)
 	lines := strings.Split(tl, "\n")
-	row := ""
-	for _, l := range lines {
-		if strings.HasPrefix(l, strings.TrimSpace(cursorMark(true))) {
-			row = l
-		}
-	}
 	col := func(l, s string) int { // in runes
 		if i := strings.Index(l, s); i >= 0 {
 			return utf8.RuneCountInString(l[:i])
@@ -103,7 +79,9 @@ func TestTimelineUncertainICMPError(t *testing.T) {
 }
 
 // The packet screen of a packet whose fate was not captured says where it was last seen and where it
-// was expected next, as it does for a lost one: before, it said "not-captured" alone. Generated
+// was expected next, as it does for a lost one, and its timeline row says "? not captured" where it
+// was expected next, as "✕ lost" for a lost one: before, the screen said "not-captured" alone and
+// the row nothing. Generated
 // captures (seed 25 of correlate's TestWindowTooSmallGenerated): the first packet is lost on the
 // underlay just before node-1's captures start, so its loss cannot be told from a capture not yet
 // running.
@@ -131,8 +109,43 @@ func TestPacketNotCapturedSaysWhere(t *testing.T) {
 		if !strings.Contains(v, want) {
 			t.Errorf("journey %d: packet screen without %q:\n%s", j.ID, want, v)
 		}
+		if tl, row := timelineRow(t, res, j); !strings.Contains(row, "? not captured") {
+			t.Errorf("journey %d: its timeline row %q does not say ? not captured:\n%s", j.ID, row, tl)
+		}
 	}
 	if n == 0 {
 		t.Fatal("no not-captured journey with a last and a next point")
 	}
+}
+
+// timelineRow opens journey j's flow on the Timeline (200 columns wide), selects j and returns the
+// screen and j's row, without colours.
+func timelineRow(t *testing.T, res *correlate.Result, j *correlate.Journey) (string, string) {
+	t.Helper()
+	km := DefaultKeyMap()
+	m := press(newTest(t, res, 200, 48), km.Flows)
+	for i := 0; i < len(res.Flows) && res.Flows[m.fl.selectedFlow()].ID != j.Flow; i++ {
+		m = press(m, km.Down)
+	}
+	if res.Flows[m.fl.selectedFlow()].ID != j.Flow {
+		t.Fatalf("flow %s not in the list", j.Flow)
+	}
+	m = press(m, km.Enter)
+	for i := 0; i < m.tl.len(); i++ {
+		if sj, ok := m.tl.selectedJourney(); ok && sj.ID == j.ID {
+			break
+		}
+		m = press(m, km.Down)
+	}
+	if sj, ok := m.tl.selectedJourney(); !ok || sj.ID != j.ID {
+		t.Fatalf("journey %d not in the timeline", j.ID)
+	}
+	tl := ansi.Strip(m.tl.view(m.c, 200, m.bodyHeight()))
+	row := ""
+	for _, l := range strings.Split(tl, "\n") {
+		if strings.HasPrefix(l, strings.TrimSpace(cursorMark(true))) {
+			row = l
+		}
+	}
+	return tl, row
 }

@@ -227,13 +227,9 @@ func (p *packetView) hopFields(i int) []string {
 	return v
 }
 
-func (p *packetView) view(c *common, w, h int) string {
-	st := c.st
-	if !p.has {
-		return st.dim.Render("No packet selected: pick a row on the Timeline screen (3) and press enter.")
-	}
-	var b strings.Builder
-	j := &p.j
+// packetHead is the packet screen's first line: the journey, its flow, direction and status, and for
+// one lost or not captured where it was last seen and expected next.
+func packetHead(j *correlate.Journey) string {
 	head := fmt.Sprintf("journey %d · flow %s · %s · %s", j.ID, clean(j.Flow), clean(j.Dir), clean(j.Status))
 	switch {
 	case j.Status == "lost":
@@ -243,6 +239,17 @@ func (p *packetView) view(c *common, w, h int) string {
 	case j.Status == "not-captured" && j.LastSeen != "":
 		head += " after " + clean(j.LastSeen)
 	}
+	return head
+}
+
+func (p *packetView) view(c *common, w, h int) string {
+	st := c.st
+	if !p.has {
+		return st.dim.Render("No packet selected: pick a row on the Timeline screen (3) and press enter.")
+	}
+	var b strings.Builder
+	j := &p.j
+	head := packetHead(j)
 	if p.loading {
 		head += " · reading frames…"
 	}

@@ -549,11 +549,15 @@ func (t *timeline) journeyCells(j *correlate.Journey, r tlRow, lo tlLayout) stri
 		cells[i] = txt
 		lo2, hi = min(lo2, i), max(hi, i)
 	}
-	if (j.Status == "lost" || j.Status == "uncertain") && j.NextExpected != "" {
+	if (j.Status == "lost" || j.Status == "uncertain" || j.Status == "not-captured") && j.NextExpected != "" {
 		if i := t.colIndex(j.NextExpected); i >= 0 {
-			cells[i] = "✕ lost"
-			if j.Status == "uncertain" { // it may have gone on there (Journey.Uncertain: the status line says why)
+			switch j.Status {
+			case "lost":
+				cells[i] = "✕ lost"
+			case "uncertain": // it may have gone on there (Journey.Uncertain: the status line says why)
 				cells[i] = "? uncertain"
+			default: // its fate there was not captured: lost or not, the captures cannot tell
+				cells[i] = "? not captured"
 			}
 			lo2, hi = min(lo2, i), max(hi, i)
 		}
