@@ -15,6 +15,7 @@ import (
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/internal/gen"
 	"github.com/calipath/calipath/internal/pcapmerge"
+	"github.com/calipath/calipath/internal/testtool"
 )
 
 // labLoad loads a lab scenario's captures matching glob (relative to the scenario's directory),
@@ -323,14 +324,7 @@ func TestWindowTooSmallGenerated(t *testing.T) {
 	}
 	for seed := uint64(1); seed <= seeds; seed++ {
 		t.Run(fmt.Sprint("seed-", seed), func(t *testing.T) {
-			cfg := gen.DefaultConfig()
-			cfg.Seed = seed
-			cfg.Packets, cfg.Flows, cfg.LossPerHop, cfg.DupRate, cfg.DNAT, cfg.Rate = 3000, 20, 0.02, 0.01, 0.3, 2000
-			cfg.Dir = t.TempDir()
-			g, err := gen.Generate(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			g := testtool.LossySet(t, seed, 3000, 20, 0.01)
 			run := func(w time.Duration) *Result {
 				c := decode.Load(g.Files, decode.Options{}, decode.PointConfig{})
 				return Correlate(c, Options{Window: w, Journeys: true, Acks: decode.AckReader(c, decode.Options{})})
@@ -392,14 +386,7 @@ func TestWindowTooSmallLateCopy(t *testing.T) {
 	const win = 5 * time.Microsecond // the larger window tried: the hops moved past are longer
 	for _, by := range []time.Duration{0, time.Microsecond} {
 		t.Run(fmt.Sprint("after-", by), func(t *testing.T) {
-			cfg := gen.DefaultConfig()
-			cfg.Seed = 3
-			cfg.Packets, cfg.Flows, cfg.LossPerHop, cfg.DupRate, cfg.DNAT, cfg.Rate = 3000, 20, 0.02, 0.05, 0.3, 2000
-			cfg.Dir = t.TempDir()
-			g, err := gen.Generate(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			g := testtool.LossySet(t, 3, 3000, 20, 0.05)
 			tr := g.Truth
 			moved := map[int]map[uint32]int64{} // file → frame → its new recorded time
 			n := 0
@@ -434,7 +421,7 @@ func TestWindowTooSmallLateCopy(t *testing.T) {
 			}
 			copies := map[frame]bool{}
 			for f, frames := range moved {
-				name := filepath.Join(cfg.Dir, tr.Files[f].Name)
+				name := filepath.Join(filepath.Dir(g.Files[0]), tr.Files[f].Name)
 				for _, k := range retimePcap(t, name, frames) {
 					copies[frame{name, k}] = true
 				}

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/calipath/calipath/decode"
-	"github.com/calipath/calipath/internal/gen"
+	"github.com/calipath/calipath/internal/testtool"
 )
 
 // Once the matcher has kept maxLate late sightings it forgets the later ones, and a packet whose late
@@ -17,14 +17,7 @@ import (
 // 1,500-packet set; with the production cap the same set is counted as the truth has it and nothing is
 // said unreliable. Before, the drop findings were errors and the summary said nothing.
 func TestWindowTooSmallLateCap(t *testing.T) {
-	cfg := gen.DefaultConfig()
-	cfg.Seed = 1
-	cfg.Packets, cfg.Flows, cfg.LossPerHop, cfg.DupRate, cfg.DNAT, cfg.Rate = 1500, 10, 0.02, 0.01, 0.3, 2000
-	cfg.Dir = t.TempDir()
-	g, err := gen.Generate(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := testtool.LossySet(t, 1, 1500, 10, 0.01)
 	run := func() *Result {
 		c := decode.Load(g.Files, decode.Options{}, decode.PointConfig{})
 		return Correlate(c, Options{Window: 5 * time.Microsecond, Acks: decode.AckReader(c, decode.Options{})})

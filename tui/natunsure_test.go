@@ -10,7 +10,7 @@ import (
 
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/decode"
-	"github.com/calipath/calipath/internal/gen"
+	"github.com/calipath/calipath/internal/testtool"
 )
 
 // The packet screen of an ICMP error that may have crossed a NAT the captures do not show
@@ -86,14 +86,7 @@ func TestTimelineUncertainICMPError(t *testing.T) {
 // underlay just before node-1's captures start, so its loss cannot be told from a capture not yet
 // running.
 func TestPacketNotCapturedSaysWhere(t *testing.T) {
-	cfg := gen.DefaultConfig()
-	cfg.Seed = 25
-	cfg.Packets, cfg.Flows, cfg.LossPerHop, cfg.DupRate, cfg.DNAT, cfg.Rate = 3000, 20, 0.02, 0.01, 0.3, 2000
-	cfg.Dir = t.TempDir()
-	g, err := gen.Generate(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := testtool.LossySet(t, 25, 3000, 20, 0.01)
 	res := correlate.Correlate(decode.Load(g.Files, decode.Options{}, decode.PointConfig{}), correlate.Options{Journeys: true})
 	n := 0
 	for i := range res.Journeys {
