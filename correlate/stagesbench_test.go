@@ -2,7 +2,6 @@ package correlate
 
 import (
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -95,15 +94,6 @@ func BenchmarkFlowStage(b *testing.B) {
 	}
 	reportCPU(b, cpu)
 	b.ReportMetric(float64(a.nJ)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mjourneys/s")
-}
-
-// cpuTime is the CPU time the process has used so far (user and system, all threads).
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // reportCPU reports the CPU time per iteration since from (cpuTime): on a shared machine the work

@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -237,16 +236,6 @@ func BenchmarkJSONWriter(b *testing.B) {
 			})
 		}
 	}
-}
-
-// cpuTimes is the user and system CPU time the process used so far (every thread): the system time
-// is mostly the kernel's copy of the writes into the page cache, which wall time hides in noise.
-func cpuTimes() (user, sys time.Duration) {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0, 0
-	}
-	return time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())
 }
 
 // benchWriteJSON writes res's JSON with opt to a new file at path, or to io.Discard.

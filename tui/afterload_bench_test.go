@@ -2,7 +2,6 @@ package tui
 
 import (
 	"runtime/debug"
-	"syscall"
 	"testing"
 	"time"
 
@@ -74,13 +73,11 @@ func (l *cmdLoop) drain() {
 	}
 }
 
-// cpuTime is the CPU time the process used so far (every thread, user and system).
+// cpuTime is the CPU time the process used so far (every thread, user and system), 0 where it
+// cannot be read.
 func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	d, _ := processCPU()
+	return d
 }
 
 // reportCPU reports the CPU time the process used a key, in ms: on one core (-cpu 1), what the key

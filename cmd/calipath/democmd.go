@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/calipath/calipath/correlate"
@@ -138,7 +137,7 @@ func placeFile(p string, b []byte, replace bool) (err error) {
 		f, name, err = createTemp(filepath.Dir(p), "."+filepath.Base(p)+".tmp", 0o666)
 	} else {
 		temps.add(p)
-		f, err = os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o666)
+		f, err = os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, 0o666)
 		if errors.Is(err, fs.ErrExist) {
 			temps.remove(p)
 			return fmt.Errorf("%s exists (--force overwrites)", p)

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 )
 
 // writeOutput writes an output file (-o) and only it:
@@ -194,11 +193,10 @@ func writeThrough(ctx context.Context, path string, t target, write func(io.Writ
 	if t.fd >= 0 {
 		// A duplicate shares the open file (its offset, and O_APPEND when the shell opened it so) and
 		// can be closed without closing the descriptor itself.
-		fd, err := syscall.Dup(t.fd)
+		fd, err := dupFD(t.fd)
 		if err != nil {
 			return outputErr("-o", path, err)
 		}
-		syscall.CloseOnExec(fd)
 		f = os.NewFile(uintptr(fd), path)
 		defer f.Close()
 	} else {
@@ -274,8 +272,8 @@ func replaceFile(ctx context.Context, path string, t target, write func(io.Write
 		if err = f.Chmod(t.old.Mode().Perm()); err != nil {
 			return err
 		}
-		if sys, ok := t.old.Sys().(*syscall.Stat_t); ok && (int(sys.Uid) != os.Geteuid() || int(sys.Gid) != os.Getegid()) {
-			_ = f.Chown(int(sys.Uid), int(sys.Gid)) // as root, the owner stays; otherwise it cannot
+		if uid, gid, ok := fileOwner(t.old); ok && (uid != os.Geteuid() || gid != os.Getegid()) {
+			_ = f.Chown(uid, gid) // as root, the owner stays; otherwise it cannot
 		}
 	}
 	wb, stop := newWriteback(f)
@@ -309,7 +307,7 @@ func createTemp(dir, prefix string, perm os.FileMode) (*os.File, string, error) 
 	for try := 0; ; try++ {
 		name := filepath.Join(dir, prefix+strconv.FormatUint(rand.Uint64()>>24, 36))
 		temps.add(name)
-		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, perm)
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL|oNoFollow, perm)
 		if err == nil {
 			return f, name, nil
 		}
