@@ -24,9 +24,9 @@ func ReadFrameOptions(path string, frame uint32, opts Options) (Record, Packet, 
 }
 
 // readFrame is ReadFrameOptions; seek (when not nil) may position the Reader, just opened on the file,
-// nearer the frame, and reports whether it did. It also returns how many bytes it read from where it
+// nearer the frame, or end the read with an error. It also returns how many bytes it read from where it
 // began reading records.
-func readFrame(path string, frame uint32, opts Options, seek func(*os.File, Reader) bool) (rec Record, p Packet, read int64, err error) {
+func readFrame(path string, frame uint32, opts Options, seek func(*os.File, Reader) error) (rec Record, p Packet, read int64, err error) {
 	if frame == 0 {
 		return rec, p, 0, fmt.Errorf("read %s: frame numbers start at 1", path)
 	}
@@ -50,8 +50,8 @@ func readFrame(path string, frame uint32, opts Options, seek func(*os.File, Read
 }
 
 // openFile is OpenLimits for a file by path, which seek (if not nil) may position before its first
-// record is read.
-func openFile(path string, lim Limits, seek func(*os.File, Reader) bool) (Reader, io.Closer, error) {
+// record is read; an error from seek is openFile's.
+func openFile(path string, lim Limits, seek func(*os.File, Reader) error) (Reader, io.Closer, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
@@ -61,10 +61,14 @@ func openFile(path string, lim Limits, seek func(*os.File, Reader) bool) (Reader
 		f.Close()
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
+	c := &inputCloser{f: f, in: in}
 	if seek != nil {
-		seek(f, r)
+		if err := seek(f, r); err != nil {
+			c.Close()
+			return nil, nil, err
+		}
 	}
-	return r, &inputCloser{f: f, in: in}, nil
+	return r, c, nil
 }
 
 // frameOf reads r up to frame and returns its record, which owns its bytes, and its Packet.

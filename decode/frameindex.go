@@ -24,29 +24,34 @@ type FrameMark struct {
 // (FileInfo.FrameIndex), so that ReadFrameIndexed reads a frame from the mark before it instead of
 // from the start of the file: the TUI's packet screen reads a journey's frames, and a frame near the
 // end of an underlay capture of a million frames took a scan of all of them. Size and ModTime are the
-// file's when it was read: a file that changed since is read from its start.
+// file's when it was read: ReadFrameIndexed does not read a file that changed since (its frame numbers
+// may hold other packets now). Other regular files read by path (pcapng, compressed) have an index of
+// no marks, for Size and ModTime.
 type FrameIndex struct {
 	Size    int64
 	ModTime time.Time
 	Marks   []FrameMark
+	marks   bool // the file's format lets a read start at a mark
 }
 
-// newFrameIndex returns the index to fill while scanning path through r, or nil when r cannot be
-// positioned at a mark later (a compressed or pcapng file, standard input, a file not opened by path).
+// newFrameIndex returns the index to fill while scanning path through r, or nil when path is not a
+// regular file opened by path (standard input, a file opened by opts.Open).
 func newFrameIndex(path string, r Reader, opts Options) *FrameIndex {
-	if path == "-" || opts.Open != nil || r.Compressed() || r.Format() != FormatPcap {
+	if path == "-" || opts.Open != nil {
 		return nil
 	}
 	st, err := os.Stat(path)
 	if err != nil || !st.Mode().IsRegular() {
 		return nil
 	}
-	return &FrameIndex{Size: st.Size(), ModTime: st.ModTime()}
+	return &FrameIndex{Size: st.Size(), ModTime: st.ModTime(), marks: !r.Compressed() && r.Format() == FormatPcap}
 }
 
 // mark records that rec's record ends at offset off.
 func (x *FrameIndex) mark(rec *Record, off int64) {
-	x.Marks = append(x.Marks, FrameMark{Frame: rec.Frame, Off: off, PrevTs: rec.Ts})
+	if x.marks {
+		x.Marks = append(x.Marks, FrameMark{Frame: rec.Frame, Off: off, PrevTs: rec.Ts})
+	}
 }
 
 // before returns the last mark of a frame before frame, and false when there is none.
@@ -61,8 +66,22 @@ func (x *FrameIndex) before(frame uint32) (FrameMark, bool) {
 	return x.Marks[i-1], true
 }
 
+// FileChangedError says that a file changed since Load read it: its size or modification time is no
+// longer what its FrameIndex holds, so its frame numbers may hold other packets now.
+type FileChangedError struct {
+	Size, NowSize       int64
+	ModTime, NowModTime time.Time
+}
+
+func (e *FileChangedError) Error() string {
+	return fmt.Sprintf("the file changed since calipath read it (%d bytes modified %s, now %d bytes modified %s): "+
+		"its frame numbers may hold other packets now; run calipath on it again", e.Size,
+		e.ModTime.UTC().Format("2006-01-02 15:04:05.000000000"), e.NowSize, e.NowModTime.UTC().Format("2006-01-02 15:04:05.000000000"))
+}
+
 // ReadFrameIndexed is ReadFrameOptions reading from the mark of idx (the file's FrameIndex, nil for
-// none) before frame when the file is still as it was read; it returns the same record and packet.
+// none) before frame; it returns the same record and packet, or, when the file's size or modification
+// time is not idx's, a *FileChangedError (wrapped) and reads nothing.
 func ReadFrameIndexed(path string, frame uint32, idx *FrameIndex, opts Options) (Record, Packet, error) {
 	rec, p, _, err := readFrameIndexed(path, frame, idx, opts)
 	return rec, p, err
@@ -70,17 +89,23 @@ func ReadFrameIndexed(path string, frame uint32, idx *FrameIndex, opts Options) 
 
 // readFrameIndexed is ReadFrameIndexed, also reporting how many bytes it read from the file.
 func readFrameIndexed(path string, frame uint32, idx *FrameIndex, opts Options) (Record, Packet, int64, error) {
-	m, ok := idx.before(frame)
-	if !ok || frame == 0 {
+	if idx == nil {
 		return readFrame(path, frame, opts, nil)
 	}
-	return readFrame(path, frame, opts, func(f *os.File, r Reader) bool {
+	return readFrame(path, frame, opts, func(f *os.File, r Reader) error {
 		st, err := f.Stat()
-		pr, isPcap := r.(*pcapReader)
-		if err != nil || !isPcap || r.Compressed() || st.Size() != idx.Size || !st.ModTime().Equal(idx.ModTime) {
-			return false // changed since it was read: from the start
+		if err != nil {
+			return err
 		}
-		return pr.seekMark(f, m) == nil
+		if st.Size() != idx.Size || !st.ModTime().Equal(idx.ModTime) {
+			return &FileChangedError{Size: idx.Size, NowSize: st.Size(), ModTime: idx.ModTime, NowModTime: st.ModTime()}
+		}
+		m, ok := idx.before(frame)
+		pr, isPcap := r.(*pcapReader)
+		if ok && isPcap && !r.Compressed() {
+			_ = pr.seekMark(f, m) // not reported, as before: frameOf reads on from where the reader stands
+		}
+		return nil
 	})
 }
 

@@ -2,16 +2,18 @@ package decode
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
 
 // TestReadFrameIndexed: Load marks an uncompressed pcap file every markEvery frames, and a frame read
 // through that index is the frame ReadFrame reads from the start, read from the mark before it (no
-// more bytes than from there to the end of the file); a file changed since it was loaded is read from
-// its start, and a compressed file is not marked.
+// more bytes than from there to the end of the file); a file changed since it was loaded (its size or
+// modification time) is not read, and a compressed file is not marked.
 func TestReadFrameIndexed(t *testing.T) {
 	n := 2*markEvery + 100
 	path, frames := frameTestFile(t, n, false)
@@ -59,16 +61,38 @@ func TestReadFrameIndexed(t *testing.T) {
 	if _, _, err := ReadFrameIndexed(path, uint32(n+1), idx, Options{}); err == nil {
 		t.Errorf("frame %d of %d read", n+1, n)
 	}
-	// Changed since it was loaded (its time): read from the start, the frame still right.
+	// Changed since it was loaded (its time, then its size): not read, the change said.
 	if err := os.Chtimes(path, time.Time{}, st.ModTime().Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, read, err := readFrameIndexed(path, uint32(n), idx, Options{}); err != nil || read < idx.Marks[1].Off-24 {
-		t.Errorf("a changed file: read %d bytes (%v), want it read from its start", read, err)
+	changed := func(what string) {
+		t.Helper()
+		var ce *FileChangedError
+		_, _, read, err := readFrameIndexed(path, uint32(n), idx, Options{})
+		if !errors.As(err, &ce) || read != 0 || !strings.Contains(err.Error(), "the file changed since calipath read it") {
+			t.Errorf("a file whose %s changed: read %d bytes, error %v; want a FileChangedError and nothing read", what, read, err)
+		}
 	}
-	check(uint32(n), idx, st.Size())
+	changed("modification time")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte{0})
+	f.Close()
+	if err := os.Chtimes(path, time.Time{}, st.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	changed("size")
+	// A compressed file has no marks, and its size and time are kept: read from its start while it is
+	// as it was read.
 	gz, _ := frameTestFile(t, markEvery+1, true)
-	if c := Load([]string{gz}, Options{}, PointConfig{}); c.Files[0].FrameIndex != nil {
-		t.Errorf("a compressed file has an index: %+v", c.Files[0].FrameIndex)
+	c = Load([]string{gz}, Options{}, PointConfig{})
+	gi := c.Files[0].FrameIndex
+	if gi == nil || len(gi.Marks) != 0 {
+		t.Fatalf("a compressed file's index: %+v, want one of no marks", gi)
+	}
+	if rec, _, read, err := readFrameIndexed(gz, markEvery+1, gi, Options{}); err != nil || rec.Frame != markEvery+1 || read == 0 {
+		t.Errorf("a compressed file's last frame: frame %d, read %d bytes, %v", rec.Frame, read, err)
 	}
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"path/filepath"
@@ -49,9 +50,47 @@ func (p *packetView) open(c *common, j *correlate.Journey) tea.Cmd {
 		out := make([]frameInfo, len(hops))
 		for i, h := range hops {
 			out[i].rec, out[i].pkt, out[i].err = read(h.File, h.Frame)
+			if out[i].err != nil {
+				continue
+			}
+			if m := hopMismatch(&hops[i], &out[i].pkt); m != "" {
+				out[i] = frameInfo{err: fmt.Errorf("frame %d of %s is not the packet this journey recorded there (%s): %w",
+					h.Frame, filepath.Base(h.File), m, errFrameMismatch)}
+			}
 		}
 		return framesMsg{journey: id, flow: flow, frames: out}
 	}
+}
+
+// hopMismatch says how the frame read back for hop h differs from what the hop recorded of its packet
+// (the innermost TTL, the encapsulation, the TCP flags), "" when it does not: a file rewritten since it
+// was read (a capture taken again under its name, another file copied over it) holds another packet at
+// the frame's number, and the packet screen would show that one as this journey's. A WireGuard hop's
+// packet is encrypted in its frame, so only its encapsulation can be compared.
+func hopMismatch(h *correlate.Hop, pk *decode.Packet) string {
+	if h.WireGuard != nil {
+		if !pk.HasWG {
+			return "no WireGuard message, recorded one"
+		}
+		return ""
+	}
+	if encap := pk.Encap.String(); encap != h.Encap {
+		return fmt.Sprintf("%s, recorded %s", encap, h.Encap)
+	}
+	if pk.HasARP || pk.Inner.Version == 0 {
+		return "no IP packet"
+	}
+	if pk.Inner.TTL != h.TTL {
+		return fmt.Sprintf("TTL %d, recorded %d", pk.Inner.TTL, h.TTL)
+	}
+	if h.TCPFlags != "" && (!pk.HasTCP || units.TCPFlags(pk.TCP.Flags) != h.TCPFlags) {
+		got := "not TCP"
+		if pk.HasTCP {
+			got = "TCP flags " + units.TCPFlags(pk.TCP.Flags)
+		}
+		return fmt.Sprintf("%s, recorded %s", got, h.TCPFlags)
+	}
+	return ""
 }
 
 func (p *packetView) framesLoaded(msg framesMsg) {
@@ -83,7 +122,7 @@ func (p *packetView) update(c *common, msg tea.KeyMsg, w, h int) tea.Msg {
 		p.noHex = !p.noHex
 	default:
 		if p.sel < len(p.frames) {
-			lo := p.layout(p.fieldValues(c), w, h)
+			lo := p.layout(p.fieldValues(c), w, h-len(p.notes(w)))
 			lines := (len(p.frames[p.sel].rec.Data) + lo.per - 1) / lo.per
 			scrollKey(msg, km, &p.hexOff, max(1, lines-lo.hexRows+1), lo.hexRows) // the last offset shows the last line
 		}
@@ -227,6 +266,36 @@ func (p *packetView) hopFields(i int) []string {
 	return v
 }
 
+// notes are the packet screen's lines under its head, wrapped to w: the journey's uncertainty (an ICMP
+// error that may have crossed a NAT unseen: icmp-error-nat-unknown), and for each file whose frames
+// could not be shown as the journey's because it changed since it was read, what changed.
+func (p *packetView) notes(w int) []string {
+	var out []string
+	if p.j.Uncertain != "" {
+		out = append(out, strings.Split(joinWrap(strings.Fields(clean(p.j.Uncertain)), " ", w), "\n")...)
+	}
+	said := map[string]bool{}
+	for i := range p.frames {
+		err := p.frames[i].err
+		var ce *decode.FileChangedError
+		if err == nil || i >= len(p.j.Hops) || !errors.As(err, &ce) && !errors.Is(err, errFrameMismatch) {
+			continue
+		}
+		msg := err.Error()
+		if ce != nil {
+			msg = filepath.Base(p.j.Hops[i].File) + ": " + ce.Error()
+		}
+		if !said[msg] {
+			said[msg] = true
+			out = append(out, strings.Split(joinWrap(strings.Fields(clean(msg)), " ", w), "\n")...)
+		}
+	}
+	return out
+}
+
+// errFrameMismatch marks the error of a frame that is not the packet its hop recorded (hopMismatch).
+var errFrameMismatch = errors.New("the file changed since calipath read it; run calipath on it again")
+
 // packetHead is the packet screen's first line: the journey, its flow, direction and status, and for
 // one lost or not captured where it was last seen and expected next.
 func packetHead(j *correlate.Journey) string {
@@ -254,10 +323,9 @@ func (p *packetView) view(c *common, w, h int) string {
 		head += " · reading frames…"
 	}
 	b.WriteString(st.header.Render(fit(head, w)) + "\n")
-	if j.Uncertain != "" { // an ICMP error that may have crossed a NAT unseen (icmp-error-nat-unknown)
-		for _, l := range strings.Split(joinWrap(strings.Fields(clean(j.Uncertain)), " ", w), "\n") {
-			b.WriteString(st.warn.Render(fit(l, w)) + "\n")
-		}
+	notes := p.notes(w)
+	for _, l := range notes {
+		b.WriteString(st.warn.Render(fit(l, w)) + "\n")
 	}
 	n := len(j.Hops)
 	if n == 0 {
@@ -265,7 +333,7 @@ func (p *packetView) view(c *common, w, h int) string {
 	}
 	p.sel = clamp(p.sel, 0, n-1)
 	vals := p.fieldValues(c)
-	lo := p.layout(vals, w, h)
+	lo := p.layout(vals, w, h-len(notes))
 	for _, f := range lo.shown[:lo.tableN] {
 		var cells [][]string
 		rowH := 1
