@@ -123,12 +123,9 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		if len(pl) < 8 {
 			return false
 		}
-		sp, dp := binary.BigEndian.Uint16(pl[0:2]), binary.BigEndian.Uint16(pl[2:4])
-		vx, wg := d.opts.VXLANPort, d.opts.WireGuardPort
-		if vx == 0 {
-			vx = DefaultVXLANPort
-		}
-		if dp == vx || sp == wg || dp == wg || wg == 0 {
+		// (NewDecoder set both ports, their defaults where unset: fastFrame's tests for 0 are moot)
+		sp, dp, wg := binary.BigEndian.Uint16(pl[0:2]), binary.BigEndian.Uint16(pl[2:4]), d.opts.WireGuardPort
+		if dp == d.opts.VXLANPort || sp == wg || dp == wg {
 			return false
 		}
 	case 1:
