@@ -158,7 +158,7 @@ func (d *Decoder) decodePacket(rec *Record, p *Packet) {
 // one), changed since by nothing but Observe and what it holds beyond Outer, ICMP and WG: the frame
 // before's parts are zeroed, not the whole Packet (see reset.go). The scan decodes every frame so.
 func (d *Decoder) decodeReused(rec *Record, p *Packet) {
-	if d.fastFrame(rec, p) {
+	if d.fastUsual(rec, p) {
 		return
 	}
 	d.fastDone, d.fastShape = false, 0

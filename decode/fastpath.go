@@ -60,6 +60,197 @@ const (
 	shapeLinkShift  = 20
 )
 
+// fastUsual is fastFrame for any frame (see there): it takes the frames of the commonest shapes
+// itself, with no call on their way but sum16's at the end, and hands the others to fastFrame at
+// the point where it finds them other (its only other call, a tail call: no value lives across it).
+// Every rare case's call in a function has the values live across it stored on every frame (the
+// compiler stores a value where it is made when the loads after the calls are on many branches):
+// fastFrame stored and loaded about 45 a frame so.
+func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
+	data := rec.Data
+	if len(data) < rec.OrigLen || d.opts.SnapMatch != SnapWhole {
+		return false // snapped, or every fingerprint is made from the headers alone
+	}
+	h := 0 // the link header's length
+	if rec.LinkType == LinkEthernet && len(data) >= 14 && data[12] == 0x08 && data[13] == 0x00 {
+		h = 14
+	} else if rec.LinkType != LinkRaw && rec.LinkType != LinkIPv4 {
+		if h = fastLink(rec.LinkType, data); h == 0 {
+			return false
+		}
+	}
+	b := data[h:] // the IP packet: fastLen(b), written out (fastLen is inlined only where default.pgo names its call)
+	if len(b) < 20 || b[0] != 0x45 || b[6]&0x3f != 0 || b[7] != 0 {
+		return false
+	}
+	tl := int(b[2])<<8 | int(b[3])
+	if tl < 20 || tl > len(b) || tl > gsoThreshold || !sumOK(sum20(b)) {
+		return false
+	}
+	// A frame whose Packet is not written lean (a cooked or VLAN-tagged frame, the merged probe's).
+	if h != 14 && h != 0 || !d.opts.leanPacket || d.merged != nil {
+		return d.fastFrame(rec, p, h)
+	}
+	in, encap := b, EncapNone // a tunnel packet's: b is its outer IP header, in the inner one
+	if b[9] == 4 {
+		in, encap = b[20:tl], EncapIPIP
+		if len(in) < 20 || in[0] != 0x45 || in[6]&0x3f != 0 || in[7] != 0 { // fastLen(in), as above
+			return false
+		}
+		if tl = int(in[2])<<8 | int(in[3]); tl < 20 || tl > len(in) || tl > gsoThreshold || !sumOK(sum20(in)) {
+			return false
+		}
+	} else if b[9] == 17 && len(b) >= 24 && binary.BigEndian.Uint16(b[22:24]) == d.opts.VXLANPort {
+		return d.fastFrame(rec, p, h) // VXLAN
+	}
+	// tl is in's total length from here
+	proto := in[9]
+	pl := in[20:tl]
+	// The transport header: complete, its checksum right (an offload placeholder is not), summed at the end.
+	hl := 8
+	switch proto {
+	case 6:
+		if len(pl) < 20 {
+			return false
+		}
+		if hl = int(pl[12]>>4) * 4; hl != 20 {
+			if hl < 20 || hl > len(pl) {
+				return false
+			}
+			return d.fastFrame(rec, p, h) // TCP options
+		}
+	case 17:
+		if len(pl) < 8 {
+			return false
+		}
+		// (NewDecoder set both ports, their defaults where unset: fastFrame's tests for 0 are moot)
+		sp, dp, wg := binary.BigEndian.Uint16(pl[0:2]), binary.BigEndian.Uint16(pl[2:4]), d.opts.WireGuardPort
+		if dp == d.opts.VXLANPort || sp == wg || dp == wg {
+			return false
+		}
+	case 1:
+		if len(pl) < 8 || (pl[0] != 0 && pl[0] != 8) { // echo reply or request only
+			return false
+		}
+	default:
+		return false
+	}
+	// The shape of the frame before's but maybe its protocol, written lean: p holds that frame's
+	// fields, of which this one writes those that differ from frame to frame (its link type,
+	// encapsulation and HasEth are the shape's, its parts d.parts; a lean Packet holds no field of the
+	// protocol's, and one with TCP options, which tcpOptions writes, is fastFrame's).
+	shape := uint32(rec.LinkType)<<shapeLinkShift | uint32(encap)<<shapeEncapShift | uint32(proto) | shapeLean
+	if (shape^d.fastShape)&^0xff != 0 || d.sumFirst != 0 {
+		return d.fastFrame(rec, p, h)
+	}
+	d.fastShape = shape
+	o := &d.fastObs
+	*o = Observation{}
+	tos := in[1]
+	if encap != EncapNone || tos != 0 { // the header context
+		// (p.VNI is 0: a frame of this shape is not VXLAN, and p was reset when the shape changed)
+		if k := fastCtxKey(encap, tos, 0, b); !d.haveCtx || d.lastKey != k {
+			// switchCtx when k is one of the recent contexts (the two directions of a tunnel
+			// alternate so); any other change is fastFrame's
+			slot := -1
+			for i, cell := range d.recent {
+				if d.recentOK[i] && d.ctxs[cell&3].key == k {
+					slot = i
+					break
+				}
+			}
+			if slot < 0 || !d.haveCtx {
+				return d.fastFrame(rec, p, h)
+			}
+			d.cur, d.recent[slot] = d.recent[slot], d.cur
+			d.recentOK[slot] = d.ctxIdx != ctxOverflow
+			c := &d.ctxs[d.cur&3]
+			d.lastKey, d.ctxIdx = c.key, c.idx
+		}
+		o.Ctx = d.ctxIdx
+	}
+	p.Errs, p.Loose = 0, 0
+	if encap != EncapNone { // putIPv4(&p.Outer, b, tl) but the fields the shape fixes (Version, Proto, HdrLen, CsumOK)
+		ob, ip := (*[20]byte)(b), &p.Outer
+		ip.TOS, ip.TotalLen, ip.TTL = ob[1], binary.BigEndian.Uint16(ob[2:4]), ob[8]
+		ip.ID, ip.DF = uint32(binary.BigEndian.Uint16(ob[4:6])), ob[6]&0x40 != 0
+		ip.Checksum = binary.BigEndian.Uint16(ob[10:12])
+		*(*[4]byte)(ip.Src[:4]), *(*[4]byte)(ip.Dst[:4]) = [4]byte(ob[12:16]), [4]byte(ob[16:20])
+		ip.CapLen = len(b)
+	}
+	ih := &p.Inner
+	*(*[4]byte)(ih.Src[:4]) = [4]byte(in[12:16])
+	*(*[4]byte)(ih.Dst[:4]) = [4]byte(in[16:20])
+	ih.TOS = tos
+
+	// The Observation, as Observe makes it (Observe adds the Source), and the fingerprint.
+	o.Sport = binary.BigEndian.Uint16(pl[0:2])
+	o.Dport = binary.BigEndian.Uint16(pl[2:4])
+	var tw, tf uint64 // the fingerprint's transport fields (see Fingerprint)
+	switch proto {
+	case 6:
+		seq, flags := binary.BigEndian.Uint32(pl[4:8]), pl[13]
+		tw, tf = uint64(seq)<<32|uint64(binary.BigEndian.Uint32(pl[8:12])), uint64(flags)
+		o.Seq = seq
+		o.TCPFlags = flags
+	case 17:
+		tf = uint64(binary.BigEndian.Uint16(pl[4:6])) // the UDP length
+	case 1: // decodeL4 sets no ports for ICMP
+		typ, code, seq := pl[0], pl[1], binary.BigEndian.Uint16(pl[6:8])
+		tf = uint64(typ)<<40 ^ uint64(code)<<32 ^ uint64(seq)
+		o.Sport, o.Dport = uint16(typ), uint16(code)
+		o.Seq = uint32(binary.BigEndian.Uint16(pl[4:6]))<<16 | uint32(seq)
+	}
+	n := len(pl) - hl
+	lo, hi := payloadWords(in[:tl], n)
+	hdr := uint64(4)<<56 | uint64(proto)<<48 | uint64(binary.BigEndian.Uint16(in[4:6]))
+	fp := mum(hdr^fpK[0], uint64(uint32(n))^fpK[1]) ^ mum(tw^fpK[2], tf^fpK[3])
+	fp ^= mum(lo^fpK[4], hi^uint64(min(n, payloadHashBytes))^fpK[5])
+	d.fastLoose = mix64(fp) // fastFingerprint
+	f := Flags(encap) | Flags(CsumOK)<<FlagCsumShift
+	if in[6]&0x40 != 0 {
+		f |= FlagDF
+	}
+	o.Flags = f
+	o.Src = binary.BigEndian.Uint32(in[12:16])
+	o.Dst = binary.BigEndian.Uint32(in[16:20])
+	o.Proto = proto
+	o.TTL = in[8]
+	o.Len = uint16(tl)
+	o.HdrLen = uint8(20 + hl)
+	// The transport segment's checksum, tested last (across the call only d is live).
+	ps := uint64(0) // ICMP's checksum has no pseudo-header
+	if proto != 1 {
+		if proto == 17 && pl[6] == 0 && pl[7] == 0 {
+			d.fastDone = true
+			return true // a UDP datagram sent without a checksum
+		}
+		ps = uint64(binary.BigEndian.Uint32(in[12:16])) + uint64(binary.BigEndian.Uint32(in[16:20])) +
+			uint64(proto) + uint64(len(pl)) // pseudoSum4
+	}
+	if !sumOK(sum16(ps, pl)) {
+		d.sumFirst = sumFirstRun
+		return false // (d.parts and d.fastShape are this frame's: the same shape's as the frame before's)
+	}
+	d.fastDone = true
+	return true
+}
+
+// payloadWords returns the first min(payloadHashBytes, n) bytes of the last n bytes of w (a payload
+// of n bytes at the end of its IP packet w, at least 16 bytes long), zero-padded, as fastFingerprint
+// reads them into its two words: without a copy for a payload shorter than that, the window is the
+// last 16 bytes of w, shifted down.
+func payloadWords(w []byte, n int) (lo, hi uint64) {
+	if n >= payloadHashBytes {
+		q := w[len(w)-n:]
+		return binary.LittleEndian.Uint64(q[0:8]), binary.LittleEndian.Uint64(q[8:16])
+	}
+	q := w[len(w)-16:]
+	lo, hi = binary.LittleEndian.Uint64(q[0:8]), binary.LittleEndian.Uint64(q[8:16])
+	s := uint(16-n) * 8 // 8 to 128: a shift of 64 or more gives 0
+	return lo>>s | hi<<(64-s) | hi>>(s-64), hi >> s
+}
+
 // fastFrame decodes rec into p, as resetDecoded(p, d.parts), decodeFrame and decodeWireGuard do, when
 // rec is a frame of the usual shape (see above), and keeps its Observation (all but TsLo and Source,
 // as Observe would make it) and its fingerprint in d.fastObs and d.fastLoose for Observe. It returns
@@ -73,26 +264,26 @@ const (
 // zeroed here), and leaves the others zero as they are.
 //
 // The calls in fastFrame keep their line offsets in it, by which default.pgo names them.
-func (d *Decoder) fastFrame(rec *Record, p *Packet) bool {
-	data := rec.Data
-	if len(data) < rec.OrigLen || d.opts.SnapMatch != SnapWhole {
-		return false // snapped, or every fingerprint is made from the headers alone
-	}
-	b := data // the IP packet, after the link header
+func (d *Decoder) fastFrame(rec *Record, p *Packet, h int) bool {
+	// fastUsual, which calls it, read the frame's link header (h bytes) and its IP header (of the
+	// usual shape: fastLen) already: the lines that did so here before it are these now, so that
+	// the calls below keep their offsets.
+	b := rec.Data[h:] // the IP packet, after the link header
+	tl := int(b[2])<<8 | int(b[3])
 	shape := uint32(rec.LinkType) << shapeLinkShift
-	if rec.LinkType == LinkEthernet && len(data) >= 14 && data[12] == 0x08 && data[13] == 0x00 {
-		b = data[14:]
-	} else if rec.LinkType != LinkRaw && rec.LinkType != LinkIPv4 {
-		h := fastLink(rec.LinkType, data)
-		if h == 0 {
-			return false
-		}
-		b, shape = data[h:], shape|shapeLink
+	if h != 0 && h != 14 {
+		shape |= shapeLink // a link header that fastLink read
 	}
-	tl := fastLen(b)
-	if tl == 0 {
-		return false
-	}
+	// The frames fastUsual hands over: cooked and VLAN-tagged frames, VXLAN, TCP options, a Packet
+	// in full (the merged probe reads it), a change of shape or of header context not met recently,
+	// and the frames after a failed checksum. Few in a capture of one interface but VXLAN: the same
+	// shape and context run on for thousands of frames.
+	//
+	// (These comment lines stand where the lines that read the link header and the IP header were
+	// before fastUsual read them, so that the calls below keep their offsets in fastFrame, by which
+	// default.pgo names them: Go's profile-guided inlining finds a call by its line's offset from
+	// the function's first line.)
+	//
 	in, encap, shape := b, EncapNone, shape|uint32(b[9]) // a tunnel packet's: b is its outer IP header, in the inner one
 	if b[9] == 4 || b[9] == 17 && len(b) >= 24 && binary.BigEndian.Uint16(b[22:24]) == d.opts.VXLANPort {
 		in, encap = b[20:tl], EncapIPIP // IP-in-IP, or VXLAN: this header is the outer one

@@ -45,6 +45,7 @@ func (fp *fastPair) stepLean(t testing.TB, where string, rec *Record, took bool,
 	if fp.lean.fastDone != took {
 		t.Fatalf("%s frame %d: lean fast path %v, full %v", where, rec.Frame, fp.lean.fastDone, took)
 	}
+	checkCtxCells(t, where+" (lean)", rec, fp.lean, took) // (fastUsual switches among the recent contexts itself)
 	fp.lean.Observe(rec, p, &o)
 	if o != oFast || p.Loose != fp.pFast.Loose {
 		t.Fatalf("%s frame %d (fast path %v): lean Observation\n%+v (fingerprint %x)\nwant\n%+v (%x)", where, rec.Frame,
@@ -67,6 +68,25 @@ func (fp *fastPair) stepLean(t testing.TB, where string, rec *Record, took bool,
 	}
 	if b != 0 || rec.FracOver || tr.cur != tr.main { // as the scan does
 		p.Errs |= ErrTimestamp
+	}
+}
+
+// checkCtxCells fails t unless d's last header context (the one the fast path compares and takes) is
+// its cell's, and its cells are the last one's and the three recent ones' (the frame rec just decoded,
+// took: by the fast path).
+func checkCtxCells(t testing.TB, where string, rec *Record, d *Decoder, took bool) {
+	t.Helper()
+	if !d.haveCtx {
+		return
+	}
+	last := &d.ctxs[d.cur]
+	if d.lastKey != ctxKeyOf(&last.c) || d.ctxIdx != last.idx {
+		t.Fatalf("%s frame %d (fast path %v): header-context key %x and index %d, want %x and %d", where, rec.Frame,
+			took, d.lastKey, d.ctxIdx, ctxKeyOf(&last.c), last.idx)
+	}
+	if c := d.recent; d.cur+c[0]+c[1]+c[2] != 6 || d.cur == c[0] || d.cur == c[1] || d.cur == c[2] || c[0] == c[1] ||
+		c[0] == c[2] || c[1] == c[2] {
+		t.Fatalf("%s frame %d: header-context cells %d and %v", where, rec.Frame, d.cur, c)
 	}
 }
 
@@ -98,17 +118,7 @@ func (fp *fastPair) step(t testing.TB, where string, rec *Record) bool {
 	if !reflect.DeepEqual(fp.pFast, fp.pSlow) {
 		t.Fatalf("%s frame %d (fast path %v): Packet\n%+v\nwant\n%+v", where, rec.Frame, took, fp.pFast, fp.pSlow)
 	}
-	if d := fp.fast; d.haveCtx { // what the fast path compares and takes
-		last := &d.ctxs[d.cur]
-		if d.lastKey != ctxKeyOf(&last.c) || d.ctxIdx != last.idx {
-			t.Fatalf("%s frame %d (fast path %v): header-context key %x and index %d, want %x and %d", where, rec.Frame,
-				took, d.lastKey, d.ctxIdx, ctxKeyOf(&last.c), last.idx)
-		}
-		if c := d.recent; d.cur+c[0]+c[1]+c[2] != 6 || d.cur == c[0] || d.cur == c[1] || d.cur == c[2] || c[0] == c[1] ||
-			c[0] == c[2] || c[1] == c[2] {
-			t.Fatalf("%s frame %d: header-context cells %d and %v", where, rec.Frame, d.cur, c)
-		}
-	}
+	checkCtxCells(t, where, rec, fp.fast, took)
 	if oFast != oSlow {
 		t.Fatalf("%s frame %d (fast path %v): Observation\n%+v\nwant\n%+v", where, rec.Frame, took, oFast, oSlow)
 	}
