@@ -342,6 +342,7 @@ type flowStage struct {
 	vslabRest []pathVotes
 	owners    ownerCache // the pod and node of the addresses journeys carry
 	ptKind    []uint8    // what votePath asks of each point (pointKinds)
+	anyPos    bool       // some point is of kind ptPos
 	// atJ is the journey whose flow is being started, of nJ (0: not known), for refill's estimate of
 	// the flows still to come.
 	atJ, nJ int
@@ -548,8 +549,8 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	}
 	// Routers' points: the journey's position there (hops are in corrected-time order) and TTL; and
 	// whether the direction's packets crossed a tunnel device, or a cluster node's underlay.
-	base := int(a.jStart[j])
-	for hi, pt := range a.hopPt[base : base+len(h)] {
+	base, nh := int(a.jStart[j]), s.hopsToVote(v, len(h))
+	for hi, pt := range a.hopPt[base : base+nh] {
 		p := int(pt)
 		k := s.ptKind[p]
 		if k == 0 {
@@ -580,6 +581,16 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	if v.routers != nil && (v.edge == nil || v.edge.n < edgeSample) {
 		s.voteEdges(v, h, a.hopPt[base:base+len(h)])
 	}
+}
+
+// hopsToVote is how many of a journey's n hops votePath walks for flow direction v: none once the walk
+// could add nothing, v having seen a tunnel device and an underlay where no point is a router's or one
+// of a node's several underlays (ptPos: each journey adds its hop position there), else all.
+func (s *flowStage) hopsToVote(v *dirVotes, n int) int {
+	if v.tunnel && v.underlay && !s.anyPos {
+		return 0
+	}
+	return n
 }
 
 // dstNodeOf is the node a journey (hops h, ends e) sent by node srcNode (-1: unknown) was headed for,
@@ -648,6 +659,9 @@ const (
 	ptTunnel             // a tunnel device
 	ptEdge               // a cluster node's underlay
 	ptMulti              // an underlay of a cluster node with several (orderUnderlays)
+	// ptPos is the kinds at which votePath adds each journey's hop position (the routers' and the
+	// several underlays' votes), not only notes that one was crossed.
+	ptPos = ptRouter | ptMulti
 )
 
 // pointKinds returns what votePath asks of each point of w (ptRouter, ptTunnel).
