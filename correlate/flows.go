@@ -338,11 +338,10 @@ type flowStage struct {
 	vslab []pathVotes // likewise their votes
 	// slabRest and vslabRest are the rest of the block past slab and vslab, which are the part of
 	// it mapped in (see refill).
-	slabRest  []flowAcc
-	vslabRest []pathVotes
-	owners    ownerCache // the pod and node of the addresses journeys carry
-	ptKind    []uint8    // what votePath asks of each point (pointKinds)
-	anyPos    bool       // some point is of kind ptPos
+	slabRest     []flowAcc
+	vslabRest    []pathVotes
+	owners       ownerCache // the pod and node of the addresses journeys carry
+	pointKindsOf            // what votePath asks of each point
 	// atJ is the journey whose flow is being started, of nJ (0: not known), for refill's estimate of
 	// the flows still to come.
 	atJ, nJ int
@@ -356,7 +355,7 @@ type flowStage struct {
 // reads only the journeys, from the same frames: it is returned with the flows.
 func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 	w := a.w
-	s := &flowStage{a: a, owners: ownerCache{w: w}, ptKind: pointKinds(w), nJ: a.nJ}
+	s := &flowStage{a: a, owners: ownerCache{w: w}, pointKindsOf: pointKinds(w), nJ: a.nJ}
 	chunk := stageChunk(&a.opts, voteChunk)
 	v := s.startVoter(chunk)
 	s.uf = unionFind{parent: map[flowKey]flowKey{}}
@@ -664,8 +663,15 @@ const (
 	ptPos = ptRouter | ptMulti
 )
 
-// pointKinds returns what votePath asks of each point of w (ptRouter, ptTunnel).
-func pointKinds(w *world) []uint8 {
+// pointKindsOf is what votePath asks of each point (ptKind), and whether some point is of kind ptPos
+// (anyPos).
+type pointKindsOf struct {
+	ptKind []uint8
+	anyPos bool
+}
+
+// pointKinds returns what votePath asks of each point of w (ptRouter, ptTunnel, ptEdge, ptMulti).
+func pointKinds(w *world) pointKindsOf {
 	k := make([]uint8, len(w.pointNode))
 	for p, n := range w.pointNode {
 		if !w.cluster[n] && w.pointRole[p] != decode.RoleAny {
@@ -681,7 +687,11 @@ func pointKinds(w *world) []uint8 {
 			}
 		}
 	}
-	return k
+	anyPos := false
+	for _, kind := range k {
+		anyPos = anyPos || kind&ptPos != 0
+	}
+	return pointKindsOf{k, anyPos}
 }
 
 // flowJourneys lists each flow's journeys per direction, in journey order, in one array.

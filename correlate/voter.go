@@ -35,9 +35,6 @@ type voter struct {
 // startVoter starts the voter of s: with a goroutine taking chunks of n journeys, or inline for n 0.
 func (s *flowStage) startVoter(n int) *voter {
 	v := &voter{s: s, n: n, modes: s.a.newModeFinder()}
-	for _, k := range s.ptKind {
-		s.anyPos = s.anyPos || k&ptPos != 0
-	}
 	if n > 0 {
 		v.p = startPipe(func() *[]voteJob { c := make([]voteJob, 0, n); return &c },
 			func(c *[]voteJob) { *c = (*c)[:0] }, v.work)

@@ -23,7 +23,7 @@ func TestVoteWalkEveryJourney(t *testing.T) {
 		a := analysisBeforeFlows(t, files)
 		a.opts.chunk = -1 // inline
 		got, _ := a.assignFlows()
-		kinds := pointKinds(a.w)
+		kinds := pointKinds(a.w).ptKind
 		type key struct {
 			fi   int32
 			d    uint8
