@@ -338,10 +338,10 @@ type flowStage struct {
 	vslab []pathVotes // likewise their votes
 	// slabRest and vslabRest are the rest of the block past slab and vslab, which are the part of
 	// it mapped in (see refill).
-	slabRest  []flowAcc
-	vslabRest []pathVotes
-	owners    ownerCache // the pod and node of the addresses journeys carry
-	ptKind    []uint8    // what votePath asks of each point (pointKinds)
+	slabRest     []flowAcc
+	vslabRest    []pathVotes
+	owners       ownerCache // the pod and node of the addresses journeys carry
+	pointKindsOf            // what votePath asks of each point
 	// atJ is the journey whose flow is being started, of nJ (0: not known), for refill's estimate of
 	// the flows still to come.
 	atJ, nJ int
@@ -355,7 +355,7 @@ type flowStage struct {
 // reads only the journeys, from the same frames: it is returned with the flows.
 func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 	w := a.w
-	s := &flowStage{a: a, owners: ownerCache{w: w}, ptKind: pointKinds(w), nJ: a.nJ}
+	s := &flowStage{a: a, owners: ownerCache{w: w}, pointKindsOf: pointKinds(w), nJ: a.nJ}
 	chunk := stageChunk(&a.opts, voteChunk)
 	v := s.startVoter(chunk)
 	s.uf = unionFind{parent: map[flowKey]flowKey{}}
@@ -548,8 +548,8 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	}
 	// Routers' points: the journey's position there (hops are in corrected-time order) and TTL; and
 	// whether the direction's packets crossed a tunnel device, or a cluster node's underlay.
-	base := int(a.jStart[j])
-	for hi, pt := range a.hopPt[base : base+len(h)] {
+	base, nh := int(a.jStart[j]), s.hopsToVote(v, len(h))
+	for hi, pt := range a.hopPt[base : base+nh] {
 		p := int(pt)
 		k := s.ptKind[p]
 		if k == 0 {
@@ -580,6 +580,16 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	if v.routers != nil && (v.edge == nil || v.edge.n < edgeSample) {
 		s.voteEdges(v, h, a.hopPt[base:base+len(h)])
 	}
+}
+
+// hopsToVote is how many of a journey's n hops votePath walks for flow direction v: none once the walk
+// could add nothing, v having seen a tunnel device and an underlay where no point is a router's or one
+// of a node's several underlays (ptPos: each journey adds its hop position there), else all.
+func (s *flowStage) hopsToVote(v *dirVotes, n int) int {
+	if v.tunnel && v.underlay && !s.anyPos {
+		return 0
+	}
+	return n
 }
 
 // dstNodeOf is the node a journey (hops h, ends e) sent by node srcNode (-1: unknown) was headed for,
@@ -648,10 +658,20 @@ const (
 	ptTunnel             // a tunnel device
 	ptEdge               // a cluster node's underlay
 	ptMulti              // an underlay of a cluster node with several (orderUnderlays)
+	// ptPos is the kinds at which votePath adds each journey's hop position (the routers' and the
+	// several underlays' votes), not only notes that one was crossed.
+	ptPos = ptRouter | ptMulti
 )
 
-// pointKinds returns what votePath asks of each point of w (ptRouter, ptTunnel).
-func pointKinds(w *world) []uint8 {
+// pointKindsOf is what votePath asks of each point (ptKind), and whether some point is of kind ptPos
+// (anyPos).
+type pointKindsOf struct {
+	ptKind []uint8
+	anyPos bool
+}
+
+// pointKinds returns what votePath asks of each point of w (ptRouter, ptTunnel, ptEdge, ptMulti).
+func pointKinds(w *world) pointKindsOf {
 	k := make([]uint8, len(w.pointNode))
 	for p, n := range w.pointNode {
 		if !w.cluster[n] && w.pointRole[p] != decode.RoleAny {
@@ -667,7 +687,11 @@ func pointKinds(w *world) []uint8 {
 			}
 		}
 	}
-	return k
+	anyPos := false
+	for _, kind := range k {
+		anyPos = anyPos || kind&ptPos != 0
+	}
+	return pointKindsOf{k, anyPos}
 }
 
 // flowJourneys lists each flow's journeys per direction, in journey order, in one array.

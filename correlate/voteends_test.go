@@ -19,7 +19,7 @@ func naiveVotes(a *analysis) (flowsOut, map[[2]int]string) {
 		}
 		return -1
 	}
-	s := &flowStage{a: a, owners: ownerCache{w: w}, ptKind: pointKinds(w)}
+	s := &flowStage{a: a, owners: ownerCache{w: w}, pointKindsOf: pointKinds(w)}
 	s.uf = unionFind{parent: map[flowKey]flowKey{}}
 	for _, ev := range a.journeys.nat {
 		of, _ := a.obs(ev.from)
