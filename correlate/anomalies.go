@@ -324,11 +324,39 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 		if l.kind == "" {
 			l.kind = "host-drop"
 		}
+		if s.kind == "encap" && !a.nodeHasRole(a.w.pointNode[s.from], decode.RoleUnderlay) {
+			l.text, l.next = encapNoUnderlayText, encapNoUnderlayNext
+		}
 	default:
 		l.kind = "loss"
 		f.ownDrop(&l) // ownmtu.go
 	}
 	return l
+}
+
+// encapNoUnderlayText is encap-drop's explanation where the sending node's underlay was not captured:
+// packets that never reached its tunnel device may have left the node unencapsulated (a missing route
+// to the remote block sends them out by the default route), which only that capture would show
+// (state-missing-route without node-b's eth0: before, "vanished inside the sending node … before the
+// underlay", and they had left it by eth0).
+const (
+	encapNoUnderlayText = "Packets did not reach the sending node's tunnel device, between %s. Either the node dropped them " +
+		"there (routing, IP-in-IP/VXLAN encapsulation) or they left it another way than the tunnel, unencapsulated " +
+		"(by its default route when its route to the remote block is missing): its underlay was not captured, so " +
+		"which cannot be told. Likely causes: a missing route to the remote block, iptables/Felix policy, MTU (DF " +
+		"packets larger than the tunnel), rp_filter."
+	encapNoUnderlayNext = "Check `ip route get <dst>` and the Felix/iptables counters on the node; capture its underlay " +
+		"interface (eth0) too to see whether the packets leave it unencapsulated."
+)
+
+// nodeHasRole says whether a capture point of node n has role r.
+func (a *analysis) nodeHasRole(n int, r decode.Role) bool {
+	for p, pn := range a.w.pointNode {
+		if pn == n && a.w.pointRole[p] == r {
+			return true
+		}
+	}
+	return false
 }
 
 // lossCount is how many of segment s's losses no ICMP error explains, and the detail's first

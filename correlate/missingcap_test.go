@@ -135,3 +135,41 @@ func TestSeenAtDestinationNotLost(t *testing.T) {
 		t.Errorf("statuses %v, want 24 delivered, none lost", n)
 	}
 }
+
+// state-missing-route without node-b's eth0 (nor the -i any files): node-b's route to pod-a's block is
+// deleted, so pod-b's replies leave node-b unencapsulated by its default route and die on the
+// underlay (truth: underlay-drop node-b/eth0 → node-a/eth0). Without that capture they are seen at
+// node-b's cali and nowhere else, and the encap-drop there must not say they vanished inside the node
+// before the underlay (as it did) but that they did not reach the tunnel and may have left another way,
+// which the uncaptured underlay cannot show. A drop inside the node with its underlay captured
+// (state-blackhole-route) keeps the plain explanation; without its underlay, the same hedge.
+func TestEncapDropUnderlayUncaptured(t *testing.T) {
+	anys := []string{"node-a-any.pcap", "node-b-any.pcap"}
+	check := func(sc string, drop []string, hedged bool) {
+		t.Helper()
+		_, r := labSubset(t, sc, append(drop, anys...), nil)
+		n := 0
+		for _, a := range r.Anomalies {
+			if a.Kind != "encap-drop" {
+				continue
+			}
+			n++
+			if a.Where.From != "node-b/cali2f5353dd8c5" || a.Where.To != "node-b/tunl0" || a.Severity != sevError {
+				t.Errorf("%s less %v: %s %s at %s → %s", sc, drop, a.Severity, a.Kind, a.Where.From, a.Where.To)
+			}
+			said := strings.Contains(a.Message, "or they left it another way than the tunnel, unencapsulated") &&
+				strings.Contains(a.Message, "its underlay was not captured, so which cannot be told") &&
+				strings.Contains(a.Next, "capture its underlay interface (eth0) too")
+			plain := strings.Contains(a.Message, "Packets vanished inside the sending node")
+			if said != hedged || plain == hedged {
+				t.Errorf("%s less %v: hedged %v, plain %v, want hedged %v:\n%s\nnext: %s", sc, drop, said, plain, hedged, a.Message, a.Next)
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s less %v: %d encap-drop anomalies, want 1", sc, drop, n)
+		}
+	}
+	check("state-missing-route", []string{"node-b-eth0.pcap"}, true)
+	check("state-blackhole-route", nil, false)
+	check("state-blackhole-route", []string{"node-b-eth0.pcap"}, true)
+}
