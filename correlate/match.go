@@ -12,7 +12,7 @@ import (
 	"github.com/calipath/calipath/internal/prefault"
 )
 
-const maxStages = 8
+const maxStages = 16
 
 // jstate is a journey while it is open for matching.
 type jstate struct {
