@@ -53,7 +53,7 @@ func TestLabHopsOnce(t *testing.T) {
 
 // nodePortDir is nodeport-cluster: ext-1 to node-a's node ports, DNATed and masqueraded on node-a to
 // pod-b on node-b (kube-proxy's NodePort, externalTrafficPolicy Cluster).
-var nodePortDir = "../testdata/lab/scenarios-pending/nodeport-cluster"
+var nodePortDir = "../testdata/lab/scenarios/nodeport-cluster"
 
 func hopList(j *Journey) string {
 	var s []string

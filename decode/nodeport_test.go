@@ -13,7 +13,7 @@ import (
 // a packet as it came, and the second copy is in a tunnel the first was not. Before, the merged probe
 // took those packets for copies one router on and called both files unreliable.
 func TestNodePortNotRouted(t *testing.T) {
-	dir := "../testdata/lab/scenarios-pending/nodeport-cluster"
+	dir := "../testdata/lab/scenarios/nodeport-cluster"
 	for _, name := range []string{"node-a-eth0.pcap", "router-1-eth0.pcap"} {
 		c := Load([]string{filepath.Join(dir, name)}, Options{}, PointConfig{})
 		if len(c.Files) != 1 || c.Files[0].Err != nil {
