@@ -4,6 +4,7 @@ import (
 	"math"
 	"runtime"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/calipath/calipath/decode"
@@ -18,6 +19,9 @@ type arenaOut struct {
 	hopTs  hopTimes // the corrected time of each arena slot (its slots' times likewise; t0 stays)
 	t0     times    // each journey's first sighting in corrected time, which hopTs counts from
 	jDups  map[int32]int
+	// revisit: some journey came back to a node (visits): buildPaths then takes such a journey's
+	// direction's path from its hops (revisitPath). Set by either goroutine of buildArena.
+	revisit atomic.Bool
 }
 
 // dropHopDetail drops each arena slot's point and corrected time (6 bytes a hop) once placement, their
@@ -340,7 +344,11 @@ func (a *arenaOut) sortQuick(w *world, j, lo, hi int) bool {
 	}
 	if !ok {
 		if !nodesTogether(w, pt[:n]) {
-			sortByRank(w, keys[:n], pt[:n])
+			var visit [maxQuickHops]uint8
+			if visits(w, keys[:n], pt[:n], visit[:n]) {
+				a.revisit.Store(true)
+			}
+			sortByRank(w, keys[:n], pt[:n], visit[:n])
 		}
 		for k := 1; k < n; k++ {
 			if keys[k]>>32 == keys[k-1]>>32 && w.pointNode[pt[k]] == w.pointNode[pt[k-1]] &&
@@ -396,14 +404,15 @@ func nodesTogetherList(w *world, pt []uint16) bool {
 	return true
 }
 
-// sortByRank sorts sortQuick's hops (at most maxQuickHops) stably by their nodes' ranks: the order in
-// which the packet first reached them.
-func sortByRank(w *world, keys []uint64, pt []uint16) {
+// sortByRank sorts sortQuick's hops (at most maxQuickHops, in time order, each with its visit: see
+// visits) stably by their nodes' ranks: the order in which the packet first reached them, each visit
+// to a node it came back to ranked on its own.
+func sortByRank(w *world, keys []uint64, pt []uint16, visit []uint8) {
 	var nodes [maxQuickHops]int
 	var rank [maxQuickHops]uint8
 	nn := 0
 	for k, p := range pt {
-		nd := w.pointNode[p]
+		nd := w.pointNode[p]<<8 | int(visit[k])
 		r := 0
 		for r < nn && nodes[r] != nd {
 			r++
@@ -424,6 +433,41 @@ func sortByRank(w *world, keys []uint64, pt []uint16) {
 	}
 }
 
+// visits fills visit with each hop's visit to its node (hops in time order: observation ids in the
+// low half of keys, points pt): 0 for the first, 1 once the packet came back to the node, and so on.
+// A packet came back to a node when it is seen at one of the node's points again in another
+// encapsulation than in the visit so far (matching takes such a sighting for a stage of its own:
+// stageOf). A NodePort's request, DNATed to a pod on another node, leaves the router interface toward
+// the node bare and comes back to it in IP-in-IP from the node; a node's own eth0 sees it in bare and
+// out in its tunnel, which only starts a visit of the node's that follows the first at once.
+// It reports whether any hop is of a second visit or later.
+func visits(w *world, keys []uint64, pt []uint16, visit []uint8) bool {
+	again := false
+	for k, p := range pt {
+		nd, v := w.pointNode[p], uint8(0)
+		e, ok := w.encapOf(uint32(keys[k]))
+		for i := k - 1; i >= 0; i-- { // the node's latest hop before this one: its visit so far
+			if w.pointNode[pt[i]] != nd {
+				continue
+			}
+			v = visit[i]
+			for ; ok && i >= 0; i-- {
+				if w.pointNode[pt[i]] != nd || visit[i] != v || pt[i] != p {
+					continue
+				}
+				if q, ok := w.encapOf(uint32(keys[i])); ok && q != e {
+					v++
+					break
+				}
+			}
+			break
+		}
+		visit[k] = v
+		again = again || v > 0
+	}
+	return again
+}
+
 // sortInPlace sorts journey j's hops (slots lo..hi-1) where they are: insertion sorts on the parallel
 // arrays, first by time, then by node rank. nodes is scratch space, returned for reuse.
 func (a *arenaOut) sortInPlace(w *world, j, lo, hi int, nodes []int) []int {
@@ -432,8 +476,12 @@ func (a *arenaOut) sortInPlace(w *world, j, lo, hi int, nodes []int) []int {
 		a.hopPt[i], a.hopPt[k] = a.hopPt[k], a.hopPt[i]
 		a.hopTs.swap(i, k)
 	}
+	var visit []uint8 // each hop's visit to its node (visits), once the hops are in time order
 	rankOf := func(k int) int {
 		n := w.pointNode[a.hopPt[k]]
+		if visit != nil {
+			n = n<<8 | int(visit[k-lo])
+		}
 		for r, x := range nodes {
 			if x == n {
 				return r
@@ -447,6 +495,15 @@ func (a *arenaOut) sortInPlace(w *world, j, lo, hi int, nodes []int) []int {
 			swap(i, i-1)
 		}
 	}
+	// Each visit to a node ranked on its own (visits), as sortQuick does.
+	n := hi - lo
+	keys, pt, visit := make([]uint64, n), make([]uint16, n), make([]uint8, n)
+	for k := range n {
+		keys[k], pt[k] = uint64(a.arena[lo+k]), a.hopPt[lo+k]
+	}
+	if visits(w, keys, pt, visit) {
+		a.revisit.Store(true)
+	}
 	nodes = nodes[:0]
 	for k := lo; k < hi; k++ {
 		rankOf(k)
@@ -454,6 +511,7 @@ func (a *arenaOut) sortInPlace(w *world, j, lo, hi int, nodes []int) []int {
 	for k := lo + 1; k < hi; k++ {
 		for i := k; i > lo && rankOf(i) < rankOf(i-1); i-- {
 			swap(i, i-1)
+			visit[i-lo], visit[i-1-lo] = visit[i-1-lo], visit[i-lo]
 		}
 	}
 	for k := lo + 1; k < hi; k++ {
@@ -492,6 +550,15 @@ func (w *world) decapFirst(g, p uint32, nd int) bool {
 		return !eg
 	}
 	return false
+}
+
+// encapOf returns global observation g's encapsulation; false in a world made without observations.
+func (w *world) encapOf(g uint32) (decode.Encap, bool) {
+	if int(g>>16) >= len(w.blockFile) {
+		return 0, false
+	}
+	o, _ := w.obsAt(g)
+	return o.Encap(), true
 }
 
 // pointOf returns the point of global observation g.

@@ -12,7 +12,7 @@ import (
 	"github.com/calipath/calipath/internal/prefault"
 )
 
-const maxStages = 8
+const maxStages = 16
 
 // jstate is a journey while it is open for matching.
 type jstate struct {
@@ -168,13 +168,16 @@ type matcher struct {
 	touched   int32 // the values read ahead (matchBatch), kept so that the reads are made
 }
 
-// stageOf identifies where on the path an Observation is: its point, and for -i any captures without
-// interface indexes (one point for every interface) also its encapsulation and TTL.
+// stageOf identifies where on the path an Observation is: its point and its encapsulation, and for -i
+// any captures without interface indexes (one point for every interface) also its TTL. A packet may
+// cross one point twice, once in a tunnel and once not: a node that takes it in on eth0 and sends it
+// out of eth0 in its tunnel (a NodePort DNATed to a pod on another node), and the router interface
+// before that node, see it so, as two stages of its journey.
 func (m *matcher) stageOf(o *decode.Observation) uint32 {
 	src := &m.srcAt[o.Source]
-	s := src.stage
+	s := src.stage | uint32(o.Encap())<<8
 	if src.anyRole {
-		s |= uint32(o.Encap())<<8 | uint32(o.TTL)
+		s |= uint32(o.TTL)
 	}
 	return s
 }
@@ -536,7 +539,10 @@ func (m *matcher) sight(s *sighting, o *decode.Observation, slot *uint64, g uint
 // up once. (sight's body, written out again: as a call in this loop, it is not inlined.)
 func (m *matcher) sightRun(out []sighting, run []decode.Observation, slots []uint64, g uint32, ts []int64, stage uint32, node int16) {
 	out, slots, ts = out[:len(run)], slots[:len(run)], ts[:len(run)]
-	bit := stageBit(stage)
+	var bits [4]uint32 // by encapsulation: a sighting in a tunnel is at a stage of its own (stageOf)
+	for e := range bits {
+		bits[e] = stageBit(stage | uint32(e)<<8)
+	}
 	for k := range run {
 		s, o, slot := &out[k], &run[k], &slots[k]
 		loose := *slot
@@ -545,7 +551,8 @@ func (m *matcher) sightRun(out []sighting, run []decode.Observation, slots []uin
 			s.e, s.stage, s.bit, s.node, s.kind = 0, 0, 0, 0, 0
 			continue
 		}
-		s.e, s.stage, s.bit, s.node, s.kind = o.Exact(loose), stage, bit, node, sMatchable
+		e := o.Flags & decode.FlagEncapMask
+		s.e, s.stage, s.bit, s.node, s.kind = o.Exact(loose), stage|uint32(e)<<8, bits[e], node, sMatchable
 		if o.Flags&decode.FlagICMPError != 0 { // the quoted addresses and ports too (see QuoteExact)
 			s.e = m.w.c.Tables.QuoteExact(o, s.e)
 		}

@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -236,11 +237,80 @@ func (s *pathStage) buildPaths() []*pathInfo {
 		built[1+i] = s.buildPath(g.ends, g.routers, rev, g.edge, g.tunnel, g.v6)
 		s.finishPath(built[1+i], g.multi)
 	}
+	if s.ar != nil && s.ar.revisit.Load() {
+		s.revisitPaths(built, member)
+	}
 	for fi, fl := range s.flows {
 		fl.pathAt = [2]int32{member[fi][c2s] + 1, member[fi][s2c] + 1}
 		fl.votes = nil // read by nothing after this, while the flows live on
 	}
 	return built
+}
+
+// revisitSample is how many journeys of each flow direction revisitPaths reads.
+const revisitSample = 64
+
+// revisitPaths gives each group of flow directions whose packets came back to a node (a NodePort: an
+// external client's request DNATed on node-a to a pod on node-b crosses router-1's eth0 toward node-a
+// bare, node-a's eth0 in bare and out in IP-in-IP, then router-1's eth0 again; see visits) the points
+// those packets crossed, in order, as its path: the most common such hop sequence among the group's
+// journeys (up to revisitSample a flow direction). buildPath's model (the sender's points, the routers,
+// the receiver's) has each point once, so it drew such a way with node-a at its start and ext-1 among
+// the routers. built[1+i] is group i's path; member each flow direction's group (-1: none).
+func (s *pathStage) revisitPaths(built []*pathInfo, member [][2]int32) {
+	w := s.w
+	type seq struct {
+		points []int
+		n      int
+	}
+	byGroup := map[int32]map[string]*seq{}
+	for fi, fl := range s.flows {
+		for d := uint8(0); d < 2; d++ {
+			gi := member[fi][d]
+			if gi < 0 {
+				continue
+			}
+			for k, j := range fl.dirJourneys(d) {
+				if k == revisitSample {
+					break
+				}
+				var pts []int
+				again := false
+				for _, g := range s.ar.hops(int(j)) {
+					p := w.pointOf(g)
+					for _, q := range pts {
+						again = again || q == p
+					}
+					pts = append(pts, p)
+				}
+				if !again {
+					continue
+				}
+				key := fmt.Sprint(pts)
+				m := byGroup[gi]
+				if m == nil {
+					m = map[string]*seq{}
+					byGroup[gi] = m
+				}
+				if m[key] == nil {
+					m[key] = &seq{points: pts}
+				}
+				m[key].n++
+			}
+		}
+	}
+	for gi, m := range byGroup {
+		var best *seq
+		for _, x := range m {
+			if best == nil || x.n > best.n || x.n == best.n && (len(x.points) > len(best.points) ||
+				len(x.points) == len(best.points) && fmt.Sprint(x.points) < fmt.Sprint(best.points)) {
+				best = x
+			}
+		}
+		pi := built[1+gi]
+		pi.points = best.points
+		pi.sideUnknown, pi.unordered = nil, nil
+	}
 }
 
 // finishPath orders path pi's underlays at the nodes with several (multi: the hop positions there,

@@ -35,9 +35,9 @@ func eachStageCase(t *testing.T, check func(m *matcher, o *decode.Observation, w
 			for _, ttl := range []uint8{0, 1, 63, 255} {
 				o := &decode.Observation{Source: uint16(src), Flags: flags, TTL: ttl, Proto: 17}
 				p := w.srcPoint[src]
-				want := uint32(p) << 12
+				want := uint32(p)<<12 | uint32(o.Encap())<<8 // every point's stage holds the encapsulation
 				if w.pointRole[p] == decode.RoleAny {
-					want |= uint32(o.Encap())<<8 | uint32(ttl)
+					want |= uint32(ttl)
 				}
 				check(m, o, want, int16(w.pointNode[p]))
 			}

@@ -214,6 +214,7 @@ type hopSeen struct {
 	ts       int64
 	src, dst [6]byte
 	ttl      uint8
+	encap    Encap
 }
 
 // routedWin is how soon after a packet's frame its copy one router on (TTL one lower, other link
@@ -305,7 +306,10 @@ func probeMerged(r Reader, opts Options, split bool) (m *mergedLocal, why string
 // its TTL (the outer header's, when encapsulated: a router decrements that one) one lower and other
 // link addresses was routed between two interfaces whose captures the file holds both. No one
 // interface carries a packet and its copy one router on, but for a router that sends packets back out
-// the interface they came in on (one-armed), which the problem says too.
+// the interface they came in on (one-armed), which the problem says too. A router forwards a packet
+// as it came, so the copy is in the same encapsulation: a node that takes a packet in on eth0 and sends
+// it out of eth0 in its tunnel (a NodePort DNATed to a pod on another node: the inner TTL one lower,
+// and the outer header's inherits it) routed it once itself, between eth0 and its tunnel device.
 // fp is p's Fingerprint.
 func (s *probeState) hop(p *Packet, ts int64, fp uint64) {
 	if !p.HasEth || p.Inner.Version == 0 || p.HasARP || p.Errs != 0 || len(s.m.pods) > 0 ||
@@ -323,9 +327,10 @@ func (s *probeState) hop(p *Packet, ts int64, fp uint64) {
 			s.hops = map[uint64]hopSeen{}
 		}
 		if len(s.hops) < mergePairsMax {
-			s.hops[fp] = hopSeen{ts: ts, src: p.SrcMAC, dst: p.DstMAC, ttl: ttl}
+			s.hops[fp] = hopSeen{ts: ts, src: p.SrcMAC, dst: p.DstMAC, ttl: ttl, encap: p.Encap}
 		}
-	case was.ttl == ttl+1 && ts-was.ts <= routedWin && ts >= was.ts && (was.src != p.SrcMAC || was.dst != p.DstMAC):
+	case was.ttl == ttl+1 && ts-was.ts <= routedWin && ts >= was.ts && (was.src != p.SrcMAC || was.dst != p.DstMAC) &&
+		was.encap == p.Encap:
 		s.routed++
 		delete(s.hops, fp)
 	}

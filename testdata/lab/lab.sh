@@ -30,7 +30,7 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	wireguard-bypass same-node vlan-ipip vlan-loss router-any-bgp router-any-drop router-any-ipip
 	router-three-ifaces router-three-ifaces-any router-three-ifaces-drop healthy-vxlan6 vxlan6-underlay-drop
 	ndp-gateway-off6 late-capture pmtu-discovery6 mtu-blackhole6 oneway state-neigh-failed6
-	nat-error-late)
+	nat-error-late nodeport-cluster)
 
 # Scenarios calipath cannot follow yet (see the README). They go to scenarios-pending/, out of the
 # globs of calipath's lab and report tests; the truth tests read them.
@@ -679,6 +679,7 @@ run_scenario() {
 	vlan-loss) VLAN=1 ;;
 	no-default-route) NO_DEFAULT_A=1 ;;
 	snat-external) WITH_EXT=1 ;;
+	nodeport-cluster) WITH_EXT=1 ;;
 	oneway) WITH_EXT=1 NO_R1_ETH0=1 ;; # snat-external with router-1's link to node-a not captured
 	state-neigh-failed) mode=bgp DUMP_STATE=1 ;;
 	state-*) DUMP_STATE=1 ;;
@@ -778,6 +779,19 @@ run_scenario() {
 		log "nat kind=dnat node=node-a from=$SVC_IP:80 to=$POD_B_IP:8080 proto=tcp"
 		log "nat kind=dnat node=node-a from=$SVC_IP:53 to=$POD_B_IP:9000 proto=udp"
 		;;
+	nodeport-cluster)
+		# kube-proxy's NodePort with externalTrafficPolicy=Cluster: node-a marks what arrives for its
+		# node ports (KUBE-MARK-MASQ), DNATs it to the only endpoint, pod-b on node-b, and masquerades
+		# the marked packets on their way out (KUBE-POSTROUTING): to tunl0's address, since they leave
+		# by tunl0. The reply comes back through node-a, which un-NATs both addresses and both ports.
+		rule node-a iptables -t nat -A PREROUTING -d "$NODE_A_IP/32" -p tcp --dport 30080 -j MARK --set-xmark 0x4000/0x4000
+		rule node-a iptables -t nat -A PREROUTING -d "$NODE_A_IP/32" -p tcp --dport 30080 -j DNAT --to-destination "$POD_B_IP:8080"
+		rule node-a iptables -t nat -A PREROUTING -d "$NODE_A_IP/32" -p udp --dport 30053 -j MARK --set-xmark 0x4000/0x4000
+		rule node-a iptables -t nat -A PREROUTING -d "$NODE_A_IP/32" -p udp --dport 30053 -j DNAT --to-destination "$POD_B_IP:9000"
+		rule node-a iptables -t nat -A POSTROUTING -m mark --mark 0x4000/0x4000 -j MASQUERADE --random-fully
+		log "nat kind=dnat node=node-a from=$NODE_A_IP:30080 to=$POD_B_IP:8080 proto=tcp"
+		log "nat kind=dnat node=node-a from=$NODE_A_IP:30053 to=$POD_B_IP:9000 proto=udp"
+		;;
 	snat-external | oneway)
 		rule node-a iptables -t nat -A POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -j MASQUERADE --random-fully
 		;;
@@ -851,6 +865,8 @@ run_scenario() {
 	if [ "${sc#router-three-ifaces}" != "$sc" ]; then
 		server pod-b
 		server ext-1
+	elif [ "$sc" = nodeport-cluster ]; then
+		server pod-b # behind node-a's node ports
 	elif [ -n "${WITH_EXT:-}" ]; then
 		server ext-1
 	elif [ "$sc" = same-node ]; then
@@ -876,6 +892,14 @@ run_scenario() {
 		client pod-a udp -addr "$SVC_IP:53" -n 3
 		;;
 	snat-external | oneway) traffic "$EXT_IP" ;;
+	nodeport-cluster)
+		# ext-1 reaches pod-b through node-a's node ports (HTTP and UDP), and pod-a pings pod-b
+		# before and after, so every capture spans the external traffic.
+		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
+		client ext-1 get -url "http://$NODE_A_IP:30080/" -timeout 3s
+		client ext-1 udp -addr "$NODE_A_IP:30053" -n 3
+		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
+		;;
 	router-three-ifaces*)
 		# pod-a talks to pod-b (router-1 eth0 ↔ eth1) and to ext-1 (eth0 ↔ eth2), unNATed: the
 		# router routes both pod blocks (BGP) and ext-1's default route is router-1. The third link

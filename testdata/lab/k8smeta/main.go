@@ -321,7 +321,9 @@ func pod(ns, name, node, ip, hostIP string, hostNet bool, labels map[string]stri
 }
 
 // services turns the lab's DNAT rules into ClusterIP services, one per service address, and their
-// EndpointSlices.
+// EndpointSlices. A DNAT from a node's own address is a NodePort service (externalTrafficPolicy
+// Cluster, as nodeport-cluster's rules masquerade): its ports are node ports, and it has no cluster IP,
+// since the lab made none.
 func services(l *lab) (svcs, slices []any, err error) {
 	podOf := map[string]labPod{}
 	for _, p := range l.pods {
@@ -338,6 +340,10 @@ func services(l *lab) (svcs, slices []any, err error) {
 			ips = append(ips, ip)
 		}
 		byIP[ip] = append(byIP[ip], d)
+	}
+	nodeIP := map[string]bool{}
+	for _, n := range l.nodes {
+		nodeIP[n.ip] = true
 	}
 	for _, ip := range ips {
 		ds := byIP[ip]
@@ -358,14 +364,23 @@ func services(l *lab) (svcs, slices []any, err error) {
 			}
 			pname := d.proto + "-" + fp
 			proto := strings.ToUpper(d.proto)
-			ports = append(ports, obj{"name": pname, "port": fpn, "protocol": proto, "targetPort": tpn})
+			port := obj{"name": pname, "port": fpn, "protocol": proto, "targetPort": tpn}
+			if nodeIP[ip] {
+				port["nodePort"] = fpn
+			}
+			ports = append(ports, port)
 			eports = append(eports, obj{"name": pname, "port": tpn, "protocol": proto})
+		}
+		spec := obj{"type": "ClusterIP", "clusterIP": ip, "clusterIPs": []any{ip}, "ports": ports,
+			"selector": obj{"app": bp.name}, "ipFamilies": []any{"IPv4"}}
+		if nodeIP[ip] {
+			spec = obj{"type": "NodePort", "externalTrafficPolicy": "Cluster", "ports": ports,
+				"selector": obj{"app": bp.name}, "ipFamilies": []any{"IPv4"}}
 		}
 		svcs = append(svcs, obj{"apiVersion": "v1", "kind": "Service",
 			"metadata": obj{"name": name, "namespace": bp.namespace},
-			"spec": obj{"type": "ClusterIP", "clusterIP": ip, "clusterIPs": []any{ip}, "ports": ports,
-				"selector": obj{"app": bp.name}, "ipFamilies": []any{"IPv4"}},
-			"status": obj{"loadBalancer": obj{}},
+			"spec":     spec,
+			"status":   obj{"loadBalancer": obj{}},
 		})
 		slices = append(slices, obj{"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
 			"metadata": obj{"name": name + "-" + hash5(name), "namespace": bp.namespace,

@@ -182,7 +182,7 @@ func (l *lab) captured(path []string) []string {
 	}
 	out := path[:0]
 	for _, pt := range path {
-		if have[pt] {
+		if name, _, _ := strings.Cut(pt, "#"); have[name] { // point+"#2": a second passage (passages)
 			out = append(out, pt)
 		}
 	}

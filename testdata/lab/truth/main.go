@@ -163,6 +163,9 @@ type Flow struct {
 	lostSizes      []int
 	deliveredSizes []int
 	lostDF         bool
+	// keys are Path's points as seen's keys: a point the path crosses twice (a node that takes a packet
+	// in on eth0 and sends it out of eth0 in its tunnel) is there a second time as point+"#2".
+	keys []string
 }
 
 // LostSeg counts a flow's packets lost on one segment.
@@ -242,6 +245,7 @@ type obs struct {
 	syn   bool
 	fin   bool
 	enc   bool // seen inside a WireGuard transport message (decrypted by the lab)
+	tun   bool // seen inside an outer IP header (IP-in-IP or VXLAN)
 	frame int  // the frame's number in its capture file
 }
 
@@ -257,6 +261,8 @@ type lab struct {
 	// frameMAC is the Ethernet source of the frame packet is following ("" for another link type): a
 	// neighbour advertisement without a target link-layer address option was sent from its target's MAC.
 	frameMAC string
+	// frameTun says the frame packet is following carries its packet inside an outer IP header.
+	frameTun bool
 	t        Truth
 	dir      string
 	checks   []Point                   // per-interface captures kept to check -i any files against
@@ -743,6 +749,7 @@ func (l *lab) packet(p *Point, ts int64, data []byte, first gopacket.LayerType, 
 		return
 	}
 	ip, ip6, next := innermost(pkt)
+	l.frameTun = ipLayers(pkt) > 1
 	l.frames[where] = append(l.frames[where], newFrame(ts, network))
 	if ip6 != nil {
 		l.packet6(p, where, ts, network, ip6, next, all, segs, arps, icmps)
@@ -777,6 +784,17 @@ func (l *lab) packet(p *Point, ts int64, data []byte, first gopacket.LayerType, 
 	l.follow(where, l.unskew(p.Node, ts), p.Packets, ip, next, false, all, segs, icmps)
 }
 
+// ipLayers counts a packet's IP headers: more than one for a tunnelled packet.
+func ipLayers(pkt gopacket.Packet) int {
+	n := 0
+	for _, ly := range pkt.Layers() {
+		if t := ly.LayerType(); t == layers.LayerTypeIPv4 || t == layers.LayerTypeIPv6 {
+			n++
+		}
+	}
+	return n
+}
+
 // lastIPv4 returns a packet's last IPv4 header (the inner one of a tunnelled packet) and the layer
 // after it.
 func lastIPv4(pkt gopacket.Packet) (ip *layers.IPv4, next gopacket.Layer) {
@@ -803,7 +821,8 @@ func addClass(m map[string]int, class string) map[string]int {
 // follow records an IPv4 packet seen at a point: ip is its header, next its transport layer.
 // enc says it was seen inside a WireGuard message there.
 func (l *lab) follow(where string, ts int64, frame int, ip *layers.IPv4, next gopacket.Layer, enc bool, all map[string][]obs, segs *[]obs, icmps *[]icmpObs) {
-	o := obs{point: where, ts: ts, size: int(ip.Length), df: ip.Flags&layers.IPv4DontFragment != 0, enc: enc, frame: frame}
+	o := obs{point: where, ts: ts, size: int(ip.Length), df: ip.Flags&layers.IPv4DontFragment != 0, enc: enc, frame: frame,
+		tun: l.frameTun && !enc}
 	o.src, _ = netip.AddrFromSlice(ip.SrcIP.To4())
 	o.dst, _ = netip.AddrFromSlice(ip.DstIP.To4())
 	h := fnv.New64a()
@@ -1046,7 +1065,12 @@ func (fs *flowSet) account(o obs, src endpoint, seen map[string]obs) {
 			if bypass {
 				l.add("wireguard-bypass", src.node+"/eth0")
 			}
-			fl.Path = l.captured(l.pathVia(src, dst, bypass))
+			if via, ok := l.viaNode(o, src, dst); ok {
+				fl.keys = l.captured(l.pathThrough(src, via, dst))
+			} else {
+				fl.keys = l.captured(l.pathVia(src, dst, bypass))
+			}
+			fl.Path = pointNames(fl.keys)
 			fl.DeliveredTo = dst.at
 		}
 		fs.flows[fk] = fl
@@ -1063,7 +1087,7 @@ func (fs *flowSet) account(o obs, src endpoint, seen map[string]obs) {
 		}
 	}
 	last := -1
-	for i, pt := range fl.Path {
+	for i, pt := range fl.keys {
 		if _, ok := seen[pt]; ok {
 			last = i
 		}
@@ -1083,11 +1107,12 @@ func (fs *flowSet) account(o obs, src endpoint, seen map[string]obs) {
 	}
 	// NAT: the first point on the path where the tuple changed.
 	prev := o
-	for i, pt := range fl.Path {
-		x, ok := seen[pt]
+	for i, k := range fl.keys {
+		x, ok := seen[k]
 		if !ok || i == 0 {
 			continue
 		}
+		pt := fl.Path[i]
 		// An ICMP echo identifier is one field for both directions (as
 		// in conntrack): it belongs to whichever address was rewritten.
 		icmp := o.proto == "icmp"
@@ -1105,11 +1130,123 @@ func (fs *flowSet) account(o obs, src endpoint, seen map[string]obs) {
 	}
 }
 
+// passages maps each point where a packet was seen to its first sighting there. A packet seen at a
+// point both inside an outer IP header and without one crossed it twice (a node that takes it in on
+// eth0 and sends it out of eth0 in its tunnel, or the reverse; the router interface before it): the
+// later of the two is keyed point+"#2".
+func passages(group []obs) map[string]obs {
+	first := map[string][2]*obs{} // by point: the first sighting without an outer header, and with one
+	var order []string
+	for i := range group {
+		x := &group[i]
+		f, ok := first[x.point]
+		if !ok {
+			order = append(order, x.point)
+		}
+		c := 0
+		if x.tun {
+			c = 1
+		}
+		if f[c] == nil {
+			f[c] = x
+		}
+		first[x.point] = f
+	}
+	seen := map[string]obs{}
+	for _, pt := range order {
+		f := first[pt]
+		var xs []*obs
+		for _, x := range f {
+			if x != nil {
+				xs = append(xs, x)
+			}
+		}
+		sort.Slice(xs, func(i, j int) bool { return xs[i].ts < xs[j].ts })
+		for i, x := range xs {
+			seen[passageKey(pt, i)] = *x
+		}
+	}
+	return seen
+}
+
+// passageKey is point pt's key in a path and in seen for the packet's i-th passage through it.
+func passageKey(pt string, i int) string {
+	if i == 0 {
+		return pt
+	}
+	return fmt.Sprintf("%s#%d", pt, i+1)
+}
+
+// pointNames is a path's points named without their passage (point+"#2" is point).
+func pointNames(keys []string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i], _, _ = strings.Cut(k, "#")
+	}
+	return out
+}
+
+// viaNode is the node a packet between src and dst is sent to on its way: the node whose address or
+// tunnel address is the packet's destination as sent, when dst is neither on that node nor that
+// node's own stack (a NodePort: an external client's request to node-a's address, DNATed there to a
+// pod on node-b and masqueraded to node-a's tunnel address, and the pod's reply to that address).
+func (l *lab) viaNode(o obs, src, dst endpoint) (string, bool) {
+	if src.kind == "node" || dst.kind == "node" {
+		return "", false
+	}
+	for _, n := range l.t.Nodes {
+		if n.Name == dst.node || n.Name == src.node {
+			continue
+		}
+		if ip, err := netip.ParseAddr(n.IP); err == nil && ip == o.dst {
+			return n.Name, true
+		}
+		if ip, err := netip.ParseAddr(n.TunnelIP); err == nil && ip == o.dst {
+			return n.Name, true
+		}
+	}
+	return "", false
+}
+
+// pathThrough is the path of a packet from src to dst through node via, which takes it in on eth0
+// and sends it on (IP-in-IP or VXLAN: through its tunnel device, out of eth0 again): to via's eth0,
+// via's tunnel device, its eth0 again, then on to dst. A point crossed twice is keyed point+"#2" the
+// second time (passages).
+func (l *lab) pathThrough(src endpoint, via string, dst endpoint) []string {
+	var p []string
+	if src.kind == "ext" {
+		p = append(p, src.at)
+	} else {
+		p = append(p, l.side(src, true, false)...)
+	}
+	p = append(p, l.routerHops(src.node, via)...)
+	p = append(p, via+"/eth0")
+	if l.tunIface != "" {
+		p = append(p, via+"/"+l.tunIface)
+	}
+	p = append(p, via+"/eth0")
+	p = append(p, l.routerHops(via, dst.node)...)
+	if dst.kind == "ext" {
+		p = append(p, dst.at)
+	} else {
+		b := l.side(dst, true, false)
+		for i := len(b) - 1; i >= 0; i-- {
+			p = append(p, b[i])
+		}
+	}
+	n := map[string]int{}
+	for i, pt := range p {
+		p[i] = passageKey(pt, n[pt])
+		n[pt]++
+	}
+	return p
+}
+
 // lateCapture expects a capture-gap at each point on the packet's path whose capture the lab started
 // late, when the packet was not seen there but was seen at another point of its path before that
 // capture's first frame: it crossed the point (or was due there) while its capture did not run.
 func (l *lab) lateCapture(fl *Flow, seen map[string]obs) {
-	for _, pt := range fl.Path {
+	for _, pt := range fl.keys {
 		if _, ok := seen[pt]; ok || !l.late[pt] {
 			continue
 		}
@@ -1157,13 +1294,7 @@ func (l *lab) flows(all map[string][]obs, data []obs) {
 			if n+1 < len(origins) {
 				end = origins[n+1]
 			}
-			seen := map[string]obs{}
-			for _, x := range group[oi:end] {
-				if _, ok := seen[x.point]; !ok {
-					seen[x.point] = x
-				}
-			}
-			fs.account(group[oi], src, seen)
+			fs.account(group[oi], src, passages(group[oi:end]))
 		}
 	}
 	l.tcpData(fs, data)
@@ -1303,20 +1434,28 @@ func (l *lab) tcpData(fs *flowSet, data []obs) {
 			if pt == o.point {
 				continue
 			}
-			var cov [][2]uint64
-			var first *obs
-			for j := range list {
-				x := list[j]
-				if x.ts < o.ts || x.ts >= until || x.ack != o.ack || !overlap(s, e, x) {
-					continue
+			// Each passage through the point on its own: in its tunnel and out of it (see passages).
+			var firsts []obs
+			for _, tun := range []bool{false, true} {
+				var cov [][2]uint64
+				var first *obs
+				for j := range list {
+					x := list[j]
+					if x.tun != tun || x.ts < o.ts || x.ts >= until || x.ack != o.ack || !overlap(s, e, x) {
+						continue
+					}
+					if first == nil {
+						first = &list[j]
+					}
+					cov = append(cov, [2]uint64{uint64(x.seq), uint64(x.seq) + uint64(x.plen)})
 				}
-				if first == nil {
-					first = &list[j]
+				if first != nil && covers(s, e, cov) {
+					firsts = append(firsts, *first)
 				}
-				cov = append(cov, [2]uint64{uint64(x.seq), uint64(x.seq) + uint64(x.plen)})
 			}
-			if first != nil && covers(s, e, cov) {
-				seen[pt] = *first
+			sort.Slice(firsts, func(i, j int) bool { return firsts[i].ts < firsts[j].ts })
+			for i, x := range firsts {
+				seen[passageKey(pt, i)] = x
 			}
 		}
 		fs.account(o, src, seen)

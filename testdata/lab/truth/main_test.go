@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -178,6 +179,9 @@ func TestScenarioFindings(t *testing.T) {
 		// times before pod-b answered.
 		"nat-error-late": {"icmp-error-nat-unknown node-a/tunl0→" + a, "capture-gap " + a, "arp-unanswered " + b,
 			"icmp-unreachable " + a, "icmp-unreachable " + b},
+		// ext-1 to node-a's node ports, DNATed and masqueraded on node-a to pod-b on node-b: the
+		// translation is on node-a between its eth0 and its tunl0 (TestNodePortPath).
+		"nodeport-cluster": {"nat node-a/eth0→node-a/tunl0"},
 	}
 	for _, dir := range scenarioDirs(t) {
 		if _, ok := want[filepath.Base(dir)]; !ok {
@@ -252,5 +256,41 @@ func TestStateExplanations(t *testing.T) {
 	}
 	if err := l.stateExplanations(); err == nil {
 		t.Error("a blackhole rule without its route in the dump: no error")
+	}
+}
+
+// TestNodePortPath pins nodeport-cluster's paths: ext-1's requests to node-a's node ports cross
+// node-a's eth0 twice (in as sent, out in the tunnel once DNATed and masqueraded) and router-1's eth0
+// twice, and pod-b's replies come back the same way, un-NATed on node-a between its tunl0 and its
+// eth0; everything was delivered.
+func TestNodePortPath(t *testing.T) {
+	tr, err := compute(scenarioDir(t, "nodeport-cluster"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := "node-b/cali2f5353dd8c5"
+	there := []string{"ext-1/eth0", "router-1/eth2", "router-1/eth0", "node-a/eth0", "node-a/tunl0", "node-a/eth0",
+		"router-1/eth0", "router-1/eth1", "node-b/eth0", "node-b/tunl0", b}
+	back := slices.Clone(there)
+	slices.Reverse(back)
+	n := 0
+	for _, f := range tr.Flows {
+		var want []string
+		switch {
+		case f.Src == "203.0.113.10" && f.Dst == "192.168.10.2":
+			want = there
+		case f.Src == "10.244.2.7" && f.Dst == "10.244.1.0":
+			want = back
+		default:
+			continue
+		}
+		n++
+		if !slices.Equal(f.Path, want) || f.Sent == 0 || f.Delivered != f.Sent {
+			t.Errorf("flow %s %s:%d → %s:%d: path %v, delivered %d of %d; want %v, all delivered", f.Proto, f.Src, f.Sport,
+				f.Dst, f.Dport, f.Path, f.Delivered, f.Sent, want)
+		}
+	}
+	if n != 4 {
+		t.Errorf("%d flows through node-a's node ports (TCP and UDP, each way), want 4", n)
 	}
 }

@@ -1,0 +1,110 @@
+package correlate
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/calipath/calipath/decode"
+)
+
+// labAll correlates every capture of a lab scenario directory (dedicated files, -i any files and the
+// pcapng), as TestLabScenarios gives them.
+func labAll(t *testing.T, dir string) *Result {
+	t.Helper()
+	pcaps, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
+	ngs, _ := filepath.Glob(filepath.Join(dir, "*.pcapng"))
+	if len(pcaps) == 0 {
+		t.Skipf("no captures in %s", dir)
+	}
+	return Correlate(decode.Load(append(pcaps, ngs...), decode.Options{}, decode.PointConfig{}), Options{})
+}
+
+// TestLabHopsOnce checks, over the lab scenarios a packet crosses ten or more points in (two routers
+// in series; a NodePort), that no journey lists a point twice in one encapsulation: the frames that
+// the point's other captures (the node's -i any file and its pcapng) hold of it are copies (Hop.Dup),
+// not hops. A journey kept only its first 8 stages (maxStages), so past them a copy was taken for the
+// packet's next hop: two-routers' journeys showed node-b/tunl0 and node-b's cali twice, node-a's
+// three times.
+func TestLabHopsOnce(t *testing.T) {
+	for _, dir := range []string{"../testdata/lab/scenarios/two-routers", nodePortDir} {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			r := labAll(t, dir)
+			n := 0
+			r.EachJourney(func(j *Journey) bool {
+				seen := map[string]bool{}
+				for _, h := range j.Hops {
+					k := h.Point + " " + h.Encap
+					if seen[k] {
+						if n++; n <= 5 {
+							t.Errorf("journey %d (%s %s): %s twice: %s", j.ID, j.Flow, j.Dir, k, hopList(j))
+						}
+					}
+					seen[k] = true
+				}
+				return true
+			})
+			if n > 5 {
+				t.Errorf("... %d in all", n)
+			}
+		})
+	}
+}
+
+// nodePortDir is nodeport-cluster: ext-1 to node-a's node ports, DNATed and masqueraded on node-a to
+// pod-b on node-b (kube-proxy's NodePort, externalTrafficPolicy Cluster).
+var nodePortDir = "../testdata/lab/scenarios/nodeport-cluster"
+
+func hopList(j *Journey) string {
+	var s []string
+	for _, h := range j.Hops {
+		s = append(s, h.Point+"("+h.Encap+")")
+	}
+	return strings.Join(s, " ")
+}
+
+// TestNodePortJourneys follows nodeport-cluster's packets through node-a. Its requests enter node-a's
+// eth0 bare, leave it in IP-in-IP once DNATed and masqueraded, and so cross node-a's eth0 and
+// router-1's eth0 twice each; pod-b's replies come back the same way and are un-NATed between node-a's
+// tunl0 and its eth0. Each packet is one journey over the whole way, its hops in the order it crossed
+// them, and none is lost. Before, a packet seen again at a point it had passed was a copy of its frame
+// there (or the start of another journey): the requests' journeys skipped from router-1/eth0 to
+// router-1/eth1, the replies broke in two at node-a, and calipath said ERROR underlay-drop at
+// router-1/eth0 → router-1/eth2 (10 of 20 packets lost) where every packet arrived.
+func TestNodePortJourneys(t *testing.T) {
+	r := labAll(t, nodePortDir)
+	there := "ext-1/eth0(none) router-1/eth2(none) router-1/eth0(none) node-a/eth0(none) node-a/tunl0(none) " +
+		"node-a/eth0(ipip) router-1/eth0(ipip) router-1/eth1(ipip) node-b/eth0(ipip) node-b/tunl0(none) " +
+		"node-b/cali2f5353dd8c5(none)"
+	back := "node-b/cali2f5353dd8c5(none) node-b/tunl0(none) node-b/eth0(ipip) router-1/eth1(ipip) " +
+		"router-1/eth0(ipip) node-a/eth0(ipip) node-a/tunl0(none) node-a/eth0(none) router-1/eth0(none) " +
+		"router-1/eth2(none) ext-1/eth0(none)"
+	n := 0
+	for _, f := range r.Flows {
+		if f.Src.IP != "203.0.113.10" {
+			continue
+		}
+		for _, j := range r.FlowJourneys(f.ID) {
+			if isPiece(r, &j) {
+				continue
+			}
+			n++
+			want := there
+			if j.Dir == "s2c" {
+				want = back
+			}
+			got := hopList(&j)
+			// pod-b's 4000-byte answer leaves its cali as one TCP super-packet (GSO), whose pieces go on.
+			super := len(j.Hops) > 0 && j.Hops[len(j.Hops)-1].Len > 1500 && strings.HasPrefix(want, got+" ")
+			if (got != want && !super) || j.Status == statusLost {
+				t.Errorf("journey %d (%s %s) %s:\n  %s\nwant\n  %s", j.ID, j.Flow, j.Dir, j.Status, got, want)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no journey of ext-1's flows")
+	}
+	if s := r.Summary; s.Lost != 0 {
+		t.Errorf("%d packets lost, want none", s.Lost)
+	}
+}
