@@ -133,7 +133,7 @@ func (m *matcher) noteDup(j int32, s *sighting, stage uint32, node int16, e uint
 			return true
 		}
 		m.dupRecs[j] = append(recs, provDup{s: *s, stage: stage, node: node})
-		m.st(j).dupRec = true // so that evict drops the entry (a closed j's slot may be another's: no harm)
+		m.st(j).flags |= jDupRec // so that evict drops the entry (a closed j's slot may be another's: no harm)
 		return false
 	}
 	g := m.ambiguate(e, m.st(j).loose, s.o)
@@ -269,7 +269,7 @@ func (m *matcher) ambStep(g *ambGroup, s *sighting, stage uint32, node int16) {
 			j := g.js[p-g.off]
 			g.note(j, stage, src)
 			g.cur[r] = p + 1
-			*s.slot = uint64(j) + 1 // a copy of its frame from the point's other capture, as place takes one
+			m.jOf[s.g] = j + 1 // a copy of its frame from the point's other capture, as place takes one
 			m.dup[s.g/64] |= 1 << (s.g % 64)
 			return
 		}
