@@ -207,6 +207,12 @@ func (m *matcher) corrected(o *decode.Observation, f, i int) int64 {
 	return m.srcClock[o.Source].correctAt(m.w.c.Stamps[f].Ts(i, o), i)
 }
 
+// obsOf returns sighting s's Observation, found from its global id: a sighting holds no pointer, so
+// that the merge copies it into the batch without the collector's write barrier.
+func (m *matcher) obsOf(s *sighting) *decode.Observation {
+	return &m.w.blockObs[s.g>>16][s.g&0xffff] // (obsAt, without the file)
+}
+
 // correctedG returns the corrected timestamp of Observation g.
 func (m *matcher) correctedG(g uint32) int64 {
 	o, f := m.w.obsAt(g)
@@ -447,11 +453,11 @@ func (m *matcher) order(f int) []uint32 {
 }
 
 // sighting is one Observation in merge order: its fingerprint, global id (where its journey is
-// written, in jOf) and corrected time; and, worked out by the merge (on its own goroutine) from the
-// Observation alone, what step reads of it: whether it is matchable, its exact fingerprint, the loose
-// one's hash in the loose index, its stage and node, and whether it is TCP data.
+// written, in jOf, and its Observation found again: obsOf) and corrected time; and, worked out by the
+// merge (on its own goroutine) from the Observation alone, what step reads of it: whether it is
+// matchable, its exact fingerprint, the loose one's hash in the loose index, its stage and node, and
+// whether it is TCP data. It holds no pointer.
 type sighting struct {
-	o     *decode.Observation
 	loose uint64
 	e     uint64 // exact fingerprint (matchable only)
 	t     int64
@@ -472,7 +478,7 @@ const (
 // sight fills s with Observation o's sighting: its NAT-tolerant fingerprint loose, global id g,
 // corrected time t (every field, s being a slot used before).
 func (m *matcher) sight(s *sighting, o *decode.Observation, loose uint64, g uint32, t int64) {
-	s.o, s.loose, s.t, s.g = o, loose, t, g
+	s.loose, s.t, s.g = loose, t, g
 	if !matchable(o, loose) {
 		s.e, s.stage, s.bit, s.node, s.kind = 0, 0, 0, 0, 0
 		return
@@ -501,7 +507,7 @@ func (m *matcher) sightRun(out []sighting, run []decode.Observation, looses []ui
 	for k := range run {
 		s, o := &out[k], &run[k]
 		loose := looses[k]
-		s.o, s.loose, s.t, s.g = o, loose, ts[k], g+uint32(k)
+		s.loose, s.t, s.g = loose, ts[k], g+uint32(k)
 		if !matchable(o, loose) {
 			s.e, s.stage, s.bit, s.node, s.kind = 0, 0, 0, 0, 0
 			continue
@@ -742,7 +748,7 @@ func (m *matcher) stepOther(s *sighting, plain bool, e uint64, stage uint32, nod
 	if c.best < 0 && c.dupJ < 0 {
 		// Before a NAT candidate too: a copy of a frame this stage saw moments ago, as the open
 		// journey would give with a window of dupWin, not the packet rewritten (see pastDup).
-		c.dupJ = m.pastDup(e, stage, t, m.copyWin(s.o))
+		c.dupJ = m.pastDup(e, stage, t, m.copyWin(m.obsOf(s)))
 	}
 	m.place(s, &c, e, stage, node)
 }
@@ -800,13 +806,13 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 		}
 		if js.exact == e || js.exact0 == e {
 			if same++; same == ambScan {
-				m.ambStep(m.ambiguate(e, loose, s.o), s, stage, node)
+				m.ambStep(m.ambiguate(e, loose, m.obsOf(s)), s, stage, node)
 				return candidates{}, false
 			}
 		}
 		if t-js.lastTs > m.window || js.lastTs-t > m.window {
 			if t > js.lastTs && (js.exact == e || js.exact0 == e) {
-				if js.visited(stage) && t-js.lastTs <= m.copyWin(s.o) {
+				if js.visited(stage) && t-js.lastTs <= m.copyWin(m.obsOf(s)) {
 					if j > dupJ {
 						dupJ = j // a copy of its frame, past a --window shorter than dupWin: see pastDup
 					}
@@ -823,7 +829,7 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 		if js.exact != e && js.exact0 != e {
 			// NAT: the same packet with other addresses or ports, on the same node.
 			if js.lastNode == node && !js.visited(stage) && m.nearer(j, nat, t) && !m.w.arrived(js.lastG) {
-				if s.o.Flags&decode.FlagICMPError == 0 || m.errNATShown(js.lastG, s.o) {
+				if o := m.obsOf(s); o.Flags&decode.FlagICMPError == 0 || m.errNATShown(js.lastG, o) {
 					nat = j
 				} else if m.nearer(j, refused, t) {
 					refused = j
@@ -836,7 +842,7 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 			// journey may have moved on meanwhile): a duplicate, not a new packet. An ICMP error
 			// past copyWin but within dupWin is a second error alike in all the frames say: the
 			// fingerprint is ambiguous (as secondPacket finds a second packet).
-			if d := t - js.lastTs; d <= m.copyWin(s.o) {
+			if d := t - js.lastTs; d <= m.copyWin(m.obsOf(s)) {
 				if j > dupJ {
 					dupJ = j
 				}
@@ -852,7 +858,7 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 		}
 	}
 	if again && best < 0 && dupJ < 0 {
-		m.ambStep(m.ambiguate(e, loose, s.o), s, stage, node)
+		m.ambStep(m.ambiguate(e, loose, m.obsOf(s)), s, stage, node)
 		return candidates{}, false
 	}
 	return candidates{best: best, dupJ: dupJ, nat: nat, late: late, natLate: natLate, refused: refused}, true
@@ -862,7 +868,7 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 // the same packet, else as a duplicate, else as the packet after a NAT rewrite; or, when none, starts
 // a new journey (noting a packet seen again past the window).
 func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node int16) {
-	o, loose, g, t := s.o, s.loose, s.g, s.t
+	o, loose, g, t := m.obsOf(s), s.loose, s.g, s.t
 	switch {
 	case c.best >= 0 && (s.kind&sTCPData6 == 0 || !m.climbs(c.best, s, node)):
 		m.attach(c.best, s, stage, node)
@@ -985,7 +991,7 @@ func (m *matcher) climbs(j int32, s *sighting, node int16) bool {
 		}
 	}
 	last, _ := m.w.obsAt(js.lastG)
-	return s.o.TTL > last.TTL
+	return m.obsOf(s).TTL > last.TTL
 }
 
 // nearer reports whether open journey j is a better match for a sighting at t than cur (-1: none):

@@ -132,7 +132,7 @@ func checkSights(t *testing.T, files []string) (tcpData, anyRole int) {
 	for f, obs := range w.c.Obs {
 		for i := range obs {
 			o, loose, g := &obs[i], *m.fp[f].Slot(i), w.fileBase[f]+uint32(i)
-			want := sighting{o: o, loose: loose, t: m.correctedG(g), g: g}
+			want := sighting{loose: loose, t: m.correctedG(g), g: g}
 			if matchable(o, loose) {
 				want.kind = sMatchable
 				want.e, want.stage, want.node = c.Tables.QuoteExact(o, o.Exact(loose)), m.stageOf(o), int16(w.pointNode[w.srcPoint[o.Source]])
@@ -148,7 +148,7 @@ func checkSights(t *testing.T, files []string) (tcpData, anyRole int) {
 					anyRole++
 				}
 			}
-			if s := got[g]; s != want {
+			if s := got[g]; s != want || m.obsOf(&s) != o {
 				t.Fatalf("file %d, Observation %d: sighting %+v, want %+v", f, i, s, want)
 			}
 			// sight alone, into a slot holding another sighting from before
