@@ -58,6 +58,9 @@ func (a *analysis) arp() arpOut {
 	files := make([][]int, len(w.c.Points))
 	most := 0
 	for f, obs := range w.c.Obs {
+		if !w.fileHas(f, decode.FlagARP) {
+			continue
+		}
 		for lo := 0; lo < len(obs); lo += trimRun {
 			chunk := trimChunk(obs, lo)
 			for i := 0; ; i++ {

@@ -204,21 +204,55 @@ type fragKey struct {
 	id       uint32
 }
 
-// learnFragments records the ports of every first fragment, for the later ones.
+// learnFragments records the ports of every first fragment, for the later ones, and gathers each
+// file's flags (fileFlags). A piece of a file's frames is read once for its flags alone (a loop of a
+// few instructions a frame), and again for its fragments only when it holds one: most hold none.
 func (w *world) learnFragments() {
 	w.fragPorts = map[fragKey][2]uint16{}
-	for _, obs := range w.c.Obs {
+	w.fileFlags = make([]decode.Flags, len(w.c.Obs))
+	for f, obs := range w.c.Obs {
+		var all decode.Flags
 		for lo := 0; lo < len(obs); lo += trimRun {
 			chunk := trimChunk(obs, lo)
-			for i := range chunk {
-				o := &chunk[i]
-				if o.Flags&(decode.FlagFragment|decode.FlagLaterFragment) == decode.FlagFragment {
-					w.fragPorts[fragKey{o.Src, o.Dst, o.Proto, o.Seq}] = [2]uint16{o.Sport, o.Dport}
-				}
+			some := flagsOf(chunk)
+			if some&decode.FlagFragment != 0 {
+				w.learnFragmentsIn(chunk)
 			}
+			all |= some
 			w.trimAt(lo + len(chunk) - 1)
 		}
+		w.fileFlags[f] = all
 	}
+}
+
+// flagsOf returns every flag one of obs has: four frames a turn, about three instructions a frame.
+// Not inlined: inlined, learnFragments kept the flags on its stack, at ten a frame.
+//
+//go:noinline
+func flagsOf(obs []decode.Observation) decode.Flags {
+	var all decode.Flags
+	for ; len(obs) >= 4; obs = obs[4:] {
+		all |= obs[0].Flags | obs[1].Flags | obs[2].Flags | obs[3].Flags
+	}
+	for i := range obs {
+		all |= obs[i].Flags
+	}
+	return all
+}
+
+// learnFragmentsIn records the ports of the first fragments among obs.
+func (w *world) learnFragmentsIn(obs []decode.Observation) {
+	for i := range obs {
+		if o := &obs[i]; o.Flags&(decode.FlagFragment|decode.FlagLaterFragment) == decode.FlagFragment {
+			w.fragPorts[fragKey{o.Src, o.Dst, o.Proto, o.Seq}] = [2]uint16{o.Sport, o.Dport}
+		}
+	}
+}
+
+// fileHas reports whether file f may hold an Observation with one of flags set: false only when
+// learnFragments saw none in it (its Observations are not changed after).
+func (w *world) fileHas(f int, flags decode.Flags) bool {
+	return f >= len(w.fileFlags) || w.fileFlags[f]&flags != 0
 }
 
 type flowAcc struct {

@@ -42,6 +42,10 @@ type world struct {
 	ipsOf    [][]uint32      // node → its IPv4 addresses
 	// fragPorts gives later IP fragments the ports of their datagram's first fragment.
 	fragPorts map[fragKey][2]uint16
+	// fileFlags holds, per file, every flag any of its Observations has (learnFragments, which reads
+	// every Observation's flags, gathers them), so that a pass after it that looks for a few flagged
+	// frames passes over a file without them whole (fileHas). Nil: not gathered (a world made in tests).
+	fileFlags []decode.Flags
 	cutQ      cutQuotes // the ICMP errors whose quote was cut before its ports (quotecut.go)
 	// cluster marks nodes with a pod-veth or tunnel point (others, such as routers, are underlay only).
 	cluster []bool
@@ -67,7 +71,7 @@ type world struct {
 func newWorld(c *decode.Capture, mp Mapper) *world {
 	w := &world{c: c, nodeIdx: map[string]int{}, podOwner: map[uint32]int{}, nodeOfIP: map[uint32]int{},
 		podOwner6: map[uint32]int{}, nodeOfIP6: map[uint32]int{}, big: mp}
-	frags := w.startFragments() // it reads only the Observations, and writes only fragPorts
+	frags := w.startFragments() // it reads only the Observations, and writes only fragPorts and fileFlags
 	w.findNodes()
 	w.placePoints()
 	w.srcPoint = c.PointOf
