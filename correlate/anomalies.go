@@ -909,7 +909,11 @@ func (a *analysis) frameChecks() map[frameKey]*frameFinding {
 	for f, obs := range w.c.Obs {
 		for lo := 0; lo < len(obs); lo += trimRun {
 			chunk := trimChunk(obs, lo)
-			for k := range chunk {
+			for k := 0; k < len(chunk); k++ {
+				if k%flagBlock == 0 && !w.blockHas(f, lo+k, checkedFlags) { // (most of a pod's veth, a tunnel device)
+					k += flagBlock - 1
+					continue
+				}
 				o, i := &chunk[k], lo+k
 				if o.Flags&checkedFlags == 0 { // neither test below can hold: the usual frame
 					continue

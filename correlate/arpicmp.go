@@ -61,7 +61,7 @@ func (a *analysis) arp() arpOut {
 		for lo := 0; lo < len(obs); lo += trimRun {
 			chunk := trimChunk(obs, lo)
 			for i := 0; ; i++ {
-				if i += nextFlagged(chunk[i:], decode.FlagARP); i >= len(chunk) {
+				if i += nextARP(w, f, lo+i, chunk[i:]); i >= len(chunk) {
 					break
 				}
 				p := w.srcPoint[chunk[i].Source]
@@ -87,7 +87,7 @@ func (a *analysis) arp() arpOut {
 			for lo := 0; lo < len(obs); lo += trimRun {
 				chunk := trimChunk(obs, lo)
 				for c := 0; ; c++ {
-					if c += nextFlagged(chunk[c:], decode.FlagARP); c >= len(chunk) {
+					if c += nextARP(w, f, lo+c, chunk[c:]); c >= len(chunk) {
 						break
 					}
 					if o, i := &chunk[c], lo+c; w.srcPoint[o.Source] == p {
@@ -106,6 +106,21 @@ func (a *analysis) arp() arpOut {
 	a.proveAnswered(&out) // arpproof.go
 	out.waits = a.arpWaits(req)
 	return out
+}
+
+// nextARP returns the index of the first ARP frame among obs, file f's frames from at on, len(obs) for
+// none: the blocks of frames without one (blockHas) are passed over whole.
+func nextARP(w *world, f, at int, obs []decode.Observation) int {
+	for k := 0; k < len(obs); {
+		end := min(len(obs), k+flagBlock-(at+k)%flagBlock) // the end of frame at+k's block
+		if w.blockHas(f, (at+k)&^(flagBlock-1), decode.FlagARP) {
+			if n := k + nextFlagged(obs[k:end], decode.FlagARP); n < end {
+				return n
+			}
+		}
+		k = end
+	}
+	return len(obs)
 }
 
 // nextFlagged returns the index of the first of obs with one of flags set, len(obs) for none: a pass

@@ -204,21 +204,70 @@ type fragKey struct {
 	id       uint32
 }
 
-// learnFragments records the ports of every first fragment, for the later ones.
+// learnFragments records the ports of every first fragment, for the later ones, and gathers the
+// flags of each block of a file's frames (blockFlags). A block is read once for its flags alone (a
+// loop of a few instructions a frame), and again for its fragments only when it holds one: most hold
+// none.
 func (w *world) learnFragments() {
 	w.fragPorts = map[fragKey][2]uint16{}
-	for _, obs := range w.c.Obs {
+	w.blockFlags = make([][]decode.Flags, len(w.c.Obs))
+	for f, obs := range w.c.Obs {
+		bf := make([]decode.Flags, (len(obs)+flagBlock-1)/flagBlock)
 		for lo := 0; lo < len(obs); lo += trimRun {
 			chunk := trimChunk(obs, lo)
-			for i := range chunk {
-				o := &chunk[i]
-				if o.Flags&(decode.FlagFragment|decode.FlagLaterFragment) == decode.FlagFragment {
-					w.fragPorts[fragKey{o.Src, o.Dst, o.Proto, o.Seq}] = [2]uint16{o.Sport, o.Dport}
+			for b := 0; b < len(chunk); b += flagBlock {
+				blk := chunk[b:min(b+flagBlock, len(chunk))]
+				some := flagsOf(blk)
+				if some&decode.FlagFragment != 0 {
+					w.learnFragmentsIn(blk)
 				}
+				bf[(lo+b)/flagBlock] = some
 			}
 			w.trimAt(lo + len(chunk) - 1)
 		}
+		w.blockFlags[f] = bf
 	}
+}
+
+// flagBlock is how many of a file's frames share an entry of blockFlags (2 bytes a block): a divisor of
+// trimRun, so that a piece of a pass (trimChunk) holds whole blocks.
+const flagBlock = 1 << 12
+
+var _ = [1]struct{}{}[trimRun%flagBlock] // (none left over)
+
+// flagsOf returns every flag one of obs has: four frames a turn, about three instructions a frame.
+// Not inlined: inlined, learnFragments kept the flags on its stack, at ten a frame.
+//
+//go:noinline
+func flagsOf(obs []decode.Observation) decode.Flags {
+	var all decode.Flags
+	for ; len(obs) >= 4; obs = obs[4:] {
+		all |= obs[0].Flags | obs[1].Flags | obs[2].Flags | obs[3].Flags
+	}
+	for i := range obs {
+		all |= obs[i].Flags
+	}
+	return all
+}
+
+// learnFragmentsIn records the ports of the first fragments among obs.
+func (w *world) learnFragmentsIn(obs []decode.Observation) {
+	for i := range obs {
+		if o := &obs[i]; o.Flags&(decode.FlagFragment|decode.FlagLaterFragment) == decode.FlagFragment {
+			w.fragPorts[fragKey{o.Src, o.Dst, o.Proto, o.Seq}] = [2]uint16{o.Sport, o.Dport}
+		}
+	}
+}
+
+// blockHas reports whether file f's block of frames from lo on (a multiple of flagBlock) may hold an
+// Observation with one of flags set: false only when learnFragments saw none there (the Observations
+// are not changed after).
+func (w *world) blockHas(f, lo int, flags decode.Flags) bool {
+	if f >= len(w.blockFlags) {
+		return true
+	}
+	bf := w.blockFlags[f]
+	return lo/flagBlock >= len(bf) || bf[lo/flagBlock]&flags != 0
 }
 
 type flowAcc struct {

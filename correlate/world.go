@@ -42,7 +42,12 @@ type world struct {
 	ipsOf    [][]uint32      // node → its IPv4 addresses
 	// fragPorts gives later IP fragments the ports of their datagram's first fragment.
 	fragPorts map[fragKey][2]uint16
-	cutQ      cutQuotes // the ICMP errors whose quote was cut before its ports (quotecut.go)
+	// blockFlags holds, per file and per flagBlock of its frames, every flag any of those Observations
+	// has (learnFragments, which reads every Observation's flags, gathers them), so that a pass after
+	// it that looks for a few flagged frames passes over the blocks without them whole (blockHas). Nil:
+	// not gathered (a world made in tests).
+	blockFlags [][]decode.Flags
+	cutQ       cutQuotes // the ICMP errors whose quote was cut before its ports (quotecut.go)
 	// cluster marks nodes with a pod-veth or tunnel point (others, such as routers, are underlay only).
 	cluster []bool
 	// per node: its points by role (sorted by ID)
@@ -67,7 +72,7 @@ type world struct {
 func newWorld(c *decode.Capture, mp Mapper) *world {
 	w := &world{c: c, nodeIdx: map[string]int{}, podOwner: map[uint32]int{}, nodeOfIP: map[uint32]int{},
 		podOwner6: map[uint32]int{}, nodeOfIP6: map[uint32]int{}, big: mp}
-	frags := w.startFragments() // it reads only the Observations, and writes only fragPorts
+	frags := w.startFragments() // it reads only the Observations, and writes only fragPorts and blockFlags
 	w.findNodes()
 	w.placePoints()
 	w.srcPoint = c.PointOf

@@ -29,3 +29,37 @@ func TestJSONNameCache(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONNameRuns holds a flow list's element start (appendNameRun: the run before the name, the
+// name quoted, the run after it, from one cached string) to the three written one by one, for a first
+// element and a later one, over the names of TestJSONNameCache: names that map to a slot another holds
+// (written without the cache), the empty name, and more names than the cache has slots.
+func TestJSONNameRuns(t *testing.T) {
+	long := strings.Repeat("node-1/cali0123456789", 20)
+	names := []string{long[:5], long[:5+nameSlots], long, long[:5], "", `a"b\c<d>`, "pöd/\u2028x", long[:5+nameSlots]}
+	for i := range 3 * nameSlots {
+		names = append(names, fmt.Sprintf("node-%d/eth%d", i%7, i))
+	}
+	e := newJSONEnc(io.Discard)
+	tm := newFlowTmpl(1)
+	lists := []struct {
+		r                  *nameRuns
+		first, next, after string
+	}{{&tm.ppNames, tm.ppFirst, tm.ppNext, tm.pp[1]}, {&tm.hsNames, tm.hsFirst, tm.hsNext, tm.hs[1]},
+		{&tm.pathNames, tm.pathFirst, tm.pathElem, ""}}
+	for round := range 3 {
+		for k, s := range names {
+			for _, l := range lists {
+				first := (k+round)%3 == 0
+				b := e.appendNameRun([]byte("x"), l.r, s, first)
+				start := l.next
+				if first {
+					start = l.first
+				}
+				if want := "x" + start + string(safetext.AppendJSONString(nil, s)) + l.after; string(b) != want {
+					t.Fatalf("round %d: %q (first %v) wrote %q, want %q", round, s, first, b, want)
+				}
+			}
+		}
+	}
+}

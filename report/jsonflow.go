@@ -2,6 +2,7 @@ package report
 
 import (
 	"strings"
+	"unsafe"
 
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/internal/decimal"
@@ -31,6 +32,66 @@ type flowTmpl struct {
 	// the same runs joined where they meet: a list's first element's start with '[' for its comma, a
 	// later one's with the end of the one before, and the end of the last element and of its list
 	ppFirst, ppNext, hsFirst, hsNext, pathFirst, elemsEnd string
+	// each point's name in per_point, handshake_rtt_ns and path with the runs around it (nameRuns)
+	ppNames, hsNames, pathNames nameRuns
+	kept                        []byte // their joined strings' bytes (nameRuns.keep)
+}
+
+// nameRuns keeps, for the names one of a flow's lists repeats (capture points), a later element's
+// run before the name, the name quoted and the run after it joined in one string, so that an element
+// takes one append for the three where it took three and a look in jsonEnc.names. A direct-mapped
+// cache by the name's address, as nameQuotes; the first element of a list starts with '[' and the
+// joined string's end from the run's common part on (first).
+type nameRuns struct {
+	next, after string // the run before a later element's name (it ends with first's common part), the run after the name
+	first       int    // where, in next, the part it has in common with a first element's run begins (after its comma)
+	slots       [nameSlots]struct{ s, joined string }
+	kept        *[]byte // the joined strings' bytes, one after another (keep): the template's, for its three lists
+}
+
+// keep returns b as a string whose bytes are kept in r.kept: a few allocations for all the names,
+// not one each (the streamed flows' writer allocates next to nothing per flow). The bytes of r.kept
+// below its length are never written again, so the string does not change.
+func (r *nameRuns) keep(b []byte) string {
+	kept := r.kept
+	if cap(*kept)-len(*kept) < len(b) {
+		*kept = make([]byte, 0, max(8192, 2*len(b)))
+	}
+	at := len(*kept)
+	*kept = append(*kept, b...)
+	return unsafe.String(&(*kept)[at], len(b))
+}
+
+// newNameRuns returns the runs around a name: next before a later element's, first before the
+// first's ('[' and then the end of next: newFlowTmpl makes them so), after after it; the joined
+// strings' bytes go to kept.
+func newNameRuns(first, next, after string, kept *[]byte) nameRuns {
+	return nameRuns{next: next, after: after, first: len(next) - len(first) + 1, kept: kept}
+}
+
+// appendNameRun appends the runs around name s and s quoted, as appendName does, for the first of
+// its list's elements or a later one.
+func (e *jsonEnc) appendNameRun(b []byte, r *nameRuns, s string, first bool) []byte {
+	p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+	slot := &r.slots[(p>>4^p>>12^uintptr(len(s)))%nameSlots]
+	if len(s) == 0 || len(slot.s) != len(s) || unsafe.StringData(slot.s) != unsafe.StringData(s) {
+		start := len(b)
+		b = append(b, r.next...)
+		b = e.appendName(b, s)
+		b = append(b, r.after...)
+		if len(slot.s) != 0 || len(s) == 0 { // the first name a slot meets keeps it, as in appendName
+			if first {
+				b = append(append(b[:start], '['), b[start+r.first:]...) // (overlapping: copied downwards)
+			}
+			return b
+		}
+		slot.s, slot.joined = s, r.keep(b[start:])
+		b = b[:start]
+	}
+	if first {
+		return append(append(b, '['), slot.joined[r.first:]...)
+	}
+	return append(b, slot.joined...)
 }
 
 // jsonLine is a line break and the indentation of depth d.
@@ -58,6 +119,9 @@ func newFlowTmpl(d int) *flowTmpl {
 	t.ppFirst, t.ppNext = "["+t.pp[0][1:], t.elemEnd+t.pp[0]
 	t.hsFirst, t.hsNext = "["+t.hs[0][1:], t.elemEnd+t.hs[0]
 	t.pathFirst, t.elemsEnd = "["+t.pathElem[1:], t.elemEnd+t.listEnd
+	t.ppNames = newNameRuns(t.ppFirst, t.ppNext, t.pp[1], &t.kept)
+	t.hsNames = newNameRuns(t.hsFirst, t.hsNext, t.hs[1], &t.kept)
+	t.pathNames = newNameRuns(t.pathFirst, t.pathElem, "", &t.kept)
 	return t
 }
 
@@ -173,13 +237,7 @@ func (e *jsonEnc) pointRTTs(b []byte, t *flowTmpl, list []correlate.PointRTT) []
 		return appendEmpty(b, list == nil)
 	}
 	for i := range list {
-		if i == 0 {
-			b = append(b, t.hsFirst...)
-		} else {
-			b = append(b, t.hsNext...)
-		}
-		b = e.appendName(b, list[i].Point)
-		b = append(b, t.hs[1]...)
+		b = e.appendNameRun(b, &t.hsNames, list[i].Point, i == 0)
 		b = decimal.AppendInt(b, list[i].RTT)
 	}
 	return append(b, t.elemsEnd...)
@@ -190,13 +248,7 @@ func (e *jsonEnc) pointCounts(b []byte, t *flowTmpl, list []correlate.PointCount
 		return appendEmpty(b, list == nil)
 	}
 	for i := range list {
-		if i == 0 {
-			b = append(b, t.ppFirst...)
-		} else {
-			b = append(b, t.ppNext...)
-		}
-		b = e.appendName(b, list[i].Point)
-		b = append(b, t.pp[1]...)
+		b = e.appendNameRun(b, &t.ppNames, list[i].Point, i == 0)
 		b = decimal.AppendInt(b, int64(list[i].Packets))
 		b = append(b, t.pp[2]...)
 		b = decimal.AppendInt(b, list[i].Bytes)
@@ -209,12 +261,7 @@ func (e *jsonEnc) path(b []byte, t *flowTmpl, list []string) []byte {
 		return appendEmpty(b, list == nil)
 	}
 	for i := range list {
-		if i == 0 {
-			b = append(b, t.pathFirst...)
-		} else {
-			b = append(b, t.pathElem...)
-		}
-		b = e.appendName(b, list[i])
+		b = e.appendNameRun(b, &t.pathNames, list[i], i == 0)
 	}
 	return append(b, t.listEnd...)
 }
