@@ -378,6 +378,9 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 		case !(refused && n == pl.w.pointNode[pi.points[reach]]) && pl.capDrop.dropping(nx, p.when[reach], int64(pl.opts.Window), pl.cutFit(p)):
 			// The next point's capture was dropping then: it may have crossed it unseen.
 			return stNotCaptured
+		case pl.wgStands(p):
+			// Its message may be one that nothing was tied to, seen further on (wgstand.go).
+			return stNotCaptured
 		case pl.covered(nx, p.when[reach]):
 			return pl.lostUnlessArrived(p, nx) // atdest.go
 		case refused && n == pl.w.pointNode[pi.points[reach]]:
