@@ -186,3 +186,24 @@ func TestWGUntiedMessagesNotLostTwice(t *testing.T) {
 		t.Error("no segment node-b/wireguard.cali → router-1/eth1")
 	}
 }
+
+// wireguard-underlay-loss without one node's eth0 (and the -i any files): the messages router-1 lost
+// from that node are untied, and the packets they carried ended at its WireGuard device. Each loss is
+// counted once, where the truth puts it: none between the device and router-1.
+func TestWGUntiedScatteredNotLostTwice(t *testing.T) {
+	for _, node := range []string{"node-a", "node-b"} {
+		tr, r := labSubset(t, "wireguard-underlay-loss", append([]string{node + "-eth0.pcap"}, anyFiles...), nil)
+		want := map[string]string{}
+		for _, e := range tr.Expected {
+			want[e.Where] = e.Kind
+		}
+		for _, an := range r.Anomalies {
+			if an.Where.From == "" {
+				continue // a point's or a node's finding
+			}
+			if where := an.Where.From + "→" + an.Where.To; want[where] != an.Kind {
+				t.Errorf("without %s-eth0: %s %s at %s (%d), want none there", node, an.Severity, an.Kind, where, an.Count)
+			}
+		}
+	}
+}
