@@ -18,9 +18,9 @@ import "slices"
 //   - the open-end finder's caches (anyOf, srcFirstAt): each half makes its own.
 //
 // Not split: captures with frames cut before their ports (snapCuts), or WireGuard messages no packet
-// was tied to (wgStand: the same). A journey that vanished takes
-// the first cut frame that may be it, so whether a later journey of any flow finds one depends on
-// every earlier journey: only placing them all in journey order keeps that.
+// was tied to (wgStand: the same). A journey that vanished takes the first cut frame (untied message)
+// that may be it, so whether a later journey of any flow finds one depends on every earlier journey:
+// only placing them all in journey order keeps that.
 
 // segSplit is how many chunks of segChunk journeys there must be for placement to run on two
 // goroutines; a variable for BenchmarkPlacement to compare one with two.
