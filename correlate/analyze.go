@@ -292,10 +292,11 @@ func (a *analysis) result() *Result {
 	a.paths = (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode, ar: a.arenaOut, unordered: a.unordered}).buildPaths()
 	a.release() // the paths' votes are dropped: placement reuses their memory
 	a.lateOut = (&lateStage{w: a.w, jo: &a.journeys, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
-	a.cov.stopsFromSkips(a)       // the captures that stopped early, from the paths
-	a.cov.gapsFromPaths(a)        // the packets due at a point outside its capture's span (gapfind.go)
-	a.oneWay = a.findOneWay()     // the points that captured one direction only leave those paths (oneway.go)
-	side := a.startSideFindings() // the flows' IDs first, beside placement, which does not read them
+	a.cov.stopsFromSkips(a)            // the captures that stopped early, from the paths
+	a.cov.gapsFromPaths(a)             // the packets due at a point outside its capture's span (gapfind.go)
+	a.oneWay = a.findOneWay()          // the points that captured one direction only leave those paths (oneway.go)
+	side := a.startSideFindings()      // the flows' IDs first, beside placement, which does not read them
+	a.capDrop.wgLoose = a.newWGStand() // the WireGuard messages no packet was tied to (wgstand.go)
 	placed, journeys := placeJourneys(a)
 	a.arenaOut.dropHopDetail() // placement was their last reader
 	a.release()                // so that the flows written out reuse that memory

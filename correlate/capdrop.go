@@ -22,6 +22,9 @@ type capDrops struct {
 	// cuts are the frames the snaplen cut before their inner ports (snapcuts.go): a packet that
 	// vanished before one of them may be it, as if the capture had dropped it.
 	cuts snapCuts
+	// wgLoose are the WireGuard messages no packet was tied to (wgstand.go): a packet last seen leaving
+	// its sender's WireGuard device may be one of them, as if the next capture had dropped it.
+	wgLoose *wgStand
 }
 
 // dropSpan is one statement of drops at a point: how many, when (corrected time), and who said it.

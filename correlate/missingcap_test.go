@@ -173,3 +173,75 @@ func TestEncapDropUnderlayUncaptured(t *testing.T) {
 	check("state-blackhole-route", nil, false)
 	check("state-blackhole-route", []string{"node-b-eth0.pcap"}, true)
 }
+
+// wireguard-mtu-blackhole without node-b's eth0 (and the -i any files): node-b's messages larger
+// than router-1's eth0 MTU die at router-1/eth1 → router-1/eth0, but nothing ties them to the packets
+// they carried (only node-b's own underlay could), so those packets ended at node-b's WireGuard device
+// and were counted lost again at node-b/wireguard.cali → router-1/eth1, a pmtu-blackhole where none
+// is. The one loss is the truth's: a pmtu-blackhole at router-1/eth1 → router-1/eth0 (its messages
+// all larger than every one that crossed), none before router-1/eth1, and the finding says why the
+// packets are not counted lost (wgstand.go).
+func TestWGUntiedMessagesNotLostTwice(t *testing.T) {
+	tr, r := labSubset(t, "wireguard-mtu-blackhole", append([]string{"node-b-eth0.pcap"}, anyFiles...), nil)
+	var want string
+	for _, e := range tr.Expected {
+		if e.Kind == "pmtu-blackhole" {
+			want = e.Where
+		}
+	}
+	if want == "" {
+		t.Fatal("truth.json expects no pmtu-blackhole")
+	}
+	found := false
+	for _, an := range r.Anomalies {
+		if an.Severity == "info" || an.Kind == "retransmission" || an.Kind == "path-incomplete" {
+			continue
+		}
+		where := an.Where.From + "→" + an.Where.To
+		switch {
+		case an.Kind == "pmtu-blackhole" && where == want:
+			found = true
+			if !strings.Contains(an.Message, "6 packets last seen leaving node-b's WireGuard device") {
+				t.Errorf("%s %s does not say which packets it counts as not captured: %s", an.Kind, where, an.Message)
+			}
+		default:
+			t.Errorf("anomaly %s %s at %s (%d): want only pmtu-blackhole at %s", an.Severity, an.Kind, where, an.Count, want)
+		}
+	}
+	if !found {
+		t.Errorf("no pmtu-blackhole at %s", want)
+	}
+	seg := false
+	for _, s := range r.Segments {
+		if s.From == "node-b/wireguard.cali" && s.To == "router-1/eth1" {
+			seg = true
+			if s.Lost != 0 || s.NotCaptured != 6 {
+				t.Errorf("%s → %s: %d lost, %d not captured; want 0 and 6", s.From, s.To, s.Lost, s.NotCaptured)
+			}
+		}
+	}
+	if !seg {
+		t.Error("no segment node-b/wireguard.cali → router-1/eth1")
+	}
+}
+
+// wireguard-underlay-loss without one node's eth0 (and the -i any files): the messages router-1 lost
+// from that node are untied, and the packets they carried ended at its WireGuard device. Each loss is
+// counted once, where the truth puts it: none between the device and router-1.
+func TestWGUntiedScatteredNotLostTwice(t *testing.T) {
+	for _, node := range []string{"node-a", "node-b"} {
+		tr, r := labSubset(t, "wireguard-underlay-loss", append([]string{node + "-eth0.pcap"}, anyFiles...), nil)
+		want := map[string]string{}
+		for _, e := range tr.Expected {
+			want[e.Where] = e.Kind
+		}
+		for _, an := range r.Anomalies {
+			if an.Where.From == "" {
+				continue // a point's or a node's finding
+			}
+			if where := an.Where.From + "→" + an.Where.To; want[where] != an.Kind {
+				t.Errorf("without %s-eth0: %s %s at %s (%d), want none there", node, an.Severity, an.Kind, where, an.Count)
+			}
+		}
+	}
+}

@@ -375,8 +375,8 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 			// Seen again past a too small --window but not joined: where it went is unknown
 			// (window-too-small says so), never a confident loss.
 			return stNotCaptured
-		case !(refused && n == pl.w.pointNode[pi.points[reach]]) && pl.capDrop.dropping(nx, p.when[reach], int64(pl.opts.Window), pl.cutFit(p)):
-			// The next point's capture was dropping then: it may have crossed it unseen.
+		case !(refused && n == pl.w.pointNode[pi.points[reach]]) && pl.capDrop.dropping(nx, p.when[reach], int64(pl.opts.Window), pl.cutFit(p)) || pl.wgStands(p):
+			// The next point's capture was dropping then (or an untied message may be it: wgstand.go): it may have crossed it unseen.
 			return stNotCaptured
 		case pl.covered(nx, p.when[reach]):
 			return pl.lostUnlessArrived(p, nx) // atdest.go

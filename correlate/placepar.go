@@ -17,9 +17,10 @@ import "slices"
 //     that vanished while a capture dropped (capDrops.vanished): counts per point, summed;
 //   - the open-end finder's caches (anyOf, srcFirstAt): each half makes its own.
 //
-// Not split: captures with frames cut before their ports (snapCuts). A journey that vanished takes
-// the first cut frame that may be it, so whether a later journey of any flow finds one depends on
-// every earlier journey: only placing them all in journey order keeps that.
+// Not split: captures with frames cut before their ports (snapCuts), or WireGuard messages no packet
+// was tied to (wgStand: the same). A journey that vanished takes the first cut frame (untied message)
+// that may be it, so whether a later journey of any flow finds one depends on every earlier journey:
+// only placing them all in journey order keeps that.
 
 // segSplit is how many chunks of segChunk journeys there must be for placement to run on two
 // goroutines; a variable for BenchmarkPlacement to compare one with two.
@@ -29,7 +30,7 @@ var segSplit = 16
 // (stageChunk), journeys enough and no cut frames; it reports whether it did.
 func (pl *placement) placeTwo() bool {
 	n := stageChunk(&pl.opts, segChunk)
-	if n == 0 || pl.nJ < segSplit*n || pl.capDrop.cuts.at != nil {
+	if n == 0 || pl.nJ < segSplit*n || pl.capDrop.cuts.at != nil || pl.capDrop.wgLoose != nil {
 		return false
 	}
 	odd := pl.placingCopy()

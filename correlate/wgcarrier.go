@@ -37,11 +37,27 @@ func (a *analysis) wgCarrier(fi int32) bool {
 // not a flow stopped there. False for any other flow, and for size-selected losses (an MTU on the
 // way), which stay a drop.
 func (a *analysis) wgCarrierPassed(s *segAcc, fi int32, n int) bool {
+	crossed, smallest, largest, ok := a.wgCarrierSizes(s, fi)
+	return ok && n < crossed && smallest <= largest
+}
+
+// wgCarrierSized reports whether carrier flow fi's messages lost on segment s were all larger than
+// every WireGuard message that crossed s between the same addresses the same way (size-selected: an
+// MTU on the way). Such messages are the encrypted hop itself, which wgEncrypted tells detectLosses.
+func (a *analysis) wgCarrierSized(s *segAcc, fi int32) bool {
+	crossed, smallest, largest, ok := a.wgCarrierSizes(s, fi)
+	return ok && crossed > 0 && smallest > largest
+}
+
+// wgCarrierSizes returns, for carrier flow fi's messages lost on segment s, how many messages crossed
+// s between their addresses the same way, the smallest lost and the largest that crossed (wgCrossed);
+// ok false when fi is no carrier flow or lost no message there.
+func (a *analysis) wgCarrierSizes(s *segAcc, fi int32) (crossed, smallest, largest int, ok bool) {
 	if !a.wgCarrier(fi) {
-		return false
+		return 0, 0, 0, false
 	}
 	var m *decode.Observation
-	smallest := -1 // the smallest message lost
+	smallest = -1 // the smallest message lost
 	a.wgLostOn(s, fi, func(j int32, o *decode.Observation) {
 		if m == nil {
 			m = o
@@ -51,10 +67,10 @@ func (a *analysis) wgCarrierPassed(s *segAcc, fi int32, n int) bool {
 		}
 	})
 	if m == nil {
-		return false
+		return 0, 0, 0, false
 	}
-	crossed, largest := a.wgCrossed(s, m)
-	return n < crossed && smallest <= largest
+	crossed, largest = a.wgCrossed(s, m)
+	return crossed, smallest, largest, true
 }
 
 // wgLostOn calls fn with each journey of flow fi lost on segment s and its WireGuard message at the
@@ -161,6 +177,11 @@ func (a *analysis) wgCarrierText(src uint32, l *wgLoose) string {
 	}
 	s := fmt.Sprintf(" %d of them were WireGuard messages from %s that calipath could not tie to the packet each carried, "+
 		"so which flows lost those packets cannot be told", l.n, who)
+	if ws := a.capDrop.wgLoose; n >= 0 && ws != nil && ws.stood[n] > 0 {
+		s += fmt.Sprintf("; %d packet%s last seen leaving %s's WireGuard device, whose messages no capture on %s showed to tie "+
+			"them, %s counted as not captured past it, not lost there: each may be one of these messages",
+			ws.stood[n], plural(ws.stood[n]), who, who, map[bool]string{true: "was", false: "were"}[ws.stood[n] == 1])
+	}
 	name := "wireguard.cali"
 	if l.v6 {
 		name = "wg-v6.cali"

@@ -19,13 +19,15 @@ import (
 // path-MTU black hole with or without DF: wgEncrypted tells detectLosses it is on that hop.
 
 // wgEncrypted reports whether segment s lies on the encrypted hop of every flow that lost packets
-// there: between the WireGuard devices of its path, the sender's before it and the receiver's after.
+// there: between the WireGuard devices of its path, the sender's before it and the receiver's after;
+// or, for a carrier flow (WireGuard messages no packet was tied to), the hop its lost messages were
+// on, when they were all larger than every message that crossed it (wgCarrierSized).
 func (a *analysis) wgEncrypted(s *segAcc) bool {
 	if a.wg == nil || s.kind != "underlay" || len(s.flows) == 0 {
 		return false
 	}
 	for fi := range s.flows {
-		ok := false
+		ok := a.wgCarrierSized(s, fi) // its packets are the messages themselves, lost by size (wgcarrier.go)
 		for _, pi := range a.pathsOf(a.flows[fi]) {
 			ok = ok || (pi != nil && a.wgBetween(pi, s.from, s.to))
 		}
