@@ -120,23 +120,23 @@ func (m *matcher) noteDup(j int32, s *sighting, stage uint32, node int16, e uint
 		m.dupRecs = map[int32][]provDup{}
 	}
 	recs := m.dupRecs[j]
-	again, src := false, m.obsOf(s).Source
+	again := false
 	for i := range recs {
-		if recs[i].stage == stage && m.obsOf(&recs[i].s).Source == src {
+		if recs[i].stage == stage && recs[i].s.o.Source == s.o.Source {
 			again = true
 			break
 		}
 	}
 	if !again {
 		if m.secondPacket(j, recs, s, stage) {
-			m.ambStep(m.ambiguate(e, m.st(j).loose, m.obsOf(s)), s, stage, node)
+			m.ambStep(m.ambiguate(e, m.st(j).loose, s.o), s, stage, node)
 			return true
 		}
 		m.dupRecs[j] = append(recs, provDup{s: *s, stage: stage, node: node})
-		m.st(j).flags |= jDupRec // so that evict drops the entry (a closed j's slot may be another's: no harm)
+		m.st(j).dupRec = true // so that evict drops the entry (a closed j's slot may be another's: no harm)
 		return false
 	}
-	g := m.ambiguate(e, m.st(j).loose, m.obsOf(s))
+	g := m.ambiguate(e, m.st(j).loose, s.o)
 	m.ambStep(g, s, stage, node)
 	return true
 }
@@ -157,7 +157,7 @@ const copyGap = int64(10 * time.Microsecond)
 // capture of a point count: two captures of one point (a pcapng file and the interface's own) stamp
 // one frame tens of microseconds apart.
 func (m *matcher) secondPacket(j int32, recs []provDup, s *sighting, stage uint32) bool {
-	if j < m.base || len(recs) == 0 || !m.srcAt[m.obsOf(s).Source].sole {
+	if j < m.base || len(recs) == 0 || !m.srcAt[s.o.Source].sole {
 		return false
 	}
 	t1, ok := m.secondStart(j, recs, s, stage)
@@ -165,10 +165,10 @@ func (m *matcher) secondPacket(j int32, recs []provDup, s *sighting, stage uint3
 		return false
 	}
 	first := int(m.st(j).stages[0] >> 12)
-	rank := m.pathRank(m.obsOf(s), first)
+	rank := m.pathRank(s.o, first)
 	after := func(x *sighting, st uint32) bool { // a copy further along the path, later
 		p := int(st >> 12)
-		return m.srcAt[m.obsOf(x).Source].sole && x.t >= t1 && p != first && m.pathRank(m.obsOf(x), p) >= rank
+		return m.srcAt[x.o.Source].sole && x.t >= t1 && p != first && m.pathRank(x.o, p) >= rank
 	}
 	for i := range recs {
 		if after(&recs[i].s, recs[i].stage) {
@@ -185,7 +185,7 @@ func (m *matcher) secondStart(j int32, recs []provDup, s *sighting, stage uint32
 	first, t0 := m.st(j).stages[0], m.jT0.at(int(j))
 	t1, ok := int64(0), false
 	try := func(x *sighting, st uint32) {
-		if st == first && m.srcAt[m.obsOf(x).Source].sole && x.t-t0 > copyGap && (!ok || x.t < t1) {
+		if st == first && m.srcAt[x.o.Source].sole && x.t-t0 > copyGap && (!ok || x.t < t1) {
 			t1, ok = x.t, true
 		}
 	}
@@ -256,9 +256,9 @@ func (m *matcher) ambStep(g *ambGroup, s *sighting, stage uint32, node int16) {
 		g.js, g.maxr = g.js[1:], g.maxr[1:]
 		g.off++
 	}
-	src := m.obsOf(s).Source
+	src := s.o.Source
 	shared := !m.srcAt[src].sole // the point has other captures: its frames may be copies
-	r, ord := g.slot(stage, src), m.pathRank(m.obsOf(s), int(m.w.srcPoint[src]))
+	r, ord := g.slot(stage, src), m.pathRank(s.o, int(m.w.srcPoint[src]))
 	p := max(g.cur[r], g.off)
 	end := g.off + len(g.js)
 	for ; p < end; p++ {
@@ -269,7 +269,7 @@ func (m *matcher) ambStep(g *ambGroup, s *sighting, stage uint32, node int16) {
 			j := g.js[p-g.off]
 			g.note(j, stage, src)
 			g.cur[r] = p + 1
-			m.jOf[s.g] = j + 1 // a copy of its frame from the point's other capture, as place takes one
+			*s.slot = uint64(j) + 1 // a copy of its frame from the point's other capture, as place takes one
 			m.dup[s.g/64] |= 1 << (s.g % 64)
 			return
 		}
@@ -320,20 +320,20 @@ func (m *matcher) ambNAT(g *ambGroup, s *sighting, stage uint32, ord uint8, node
 			o.js, o.maxr = o.js[1:], o.maxr[1:]
 			o.off++
 		}
-		r := o.slot(stage, m.obsOf(s).Source)
+		r := o.slot(stage, s.o.Source)
 		p := max(o.cur[r], o.off)
 		end := o.off + len(o.js)
 		for ; p < end && !m.ambCandidate(o, p-o.off, stage, ord, s.t, node); p++ {
 		}
 		o.cur[r] = p
-		if p == end || !m.natShown(o.js[p-o.off], m.obsOf(s)) { // an error about another flow: not this one's
+		if p == end || !m.natShown(o.js[p-o.off], s.o) { // an error about another flow: not this one's
 			continue
 		}
 		o.cur[r] = p + 1
 		j := o.js[p-o.off]
 		js := m.st(j)
 		m.nat = append(m.nat, natEvent{j: j, from: js.lastG, to: s.g})
-		m.noteNATFlow(js.lastG, m.obsOf(s))
+		m.noteNATFlow(js.lastG, s.o)
 		js.exact = g.exact
 		return j, true
 	}
@@ -345,7 +345,7 @@ func (m *matcher) ambNAT(g *ambGroup, s *sighting, stage uint32, ord uint8, node
 		js := m.st(j)
 		next = js.nextSame
 		if js.loose != g.loose || js.exact == g.exact || js.lastNode != node || js.visited(stage) ||
-			s.t-js.lastTs > m.window || js.lastTs > s.t || !m.natShown(j, m.obsOf(s)) {
+			s.t-js.lastTs > m.window || js.lastTs > s.t || !m.natShown(j, s.o) {
 			continue
 		}
 		if best < 0 || j < best {
@@ -358,7 +358,7 @@ func (m *matcher) ambNAT(g *ambGroup, s *sighting, stage uint32, ord uint8, node
 	m.unindex(h, best)
 	js := m.st(best)
 	m.nat = append(m.nat, natEvent{j: best, from: js.lastG, to: s.g})
-	m.noteNATFlow(js.lastG, m.obsOf(s))
+	m.noteNATFlow(js.lastG, s.o)
 	js.exact = g.exact
 	m.markAmbiguous(best)
 	return best, true

@@ -160,7 +160,7 @@ func worldFor(c *decode.Capture, mp Mapper) *world {
 }
 
 // matchJourneys joins the sightings of each packet into journeys and drops the matcher's open-journey
-// state; in Lean mode it also drops c's fingerprints (the merge has read them) and returns the
+// state; in Lean mode it also drops c's fingerprints (the journey ids take their place) and returns the
 // memory to the system. It stops, returning the context's cause, once ctx has ended.
 func matchJourneys(ctx context.Context, c *decode.Capture, w *world, clocks []clockModel, opts Options) (*matcher, error) {
 	m := newMatcher(w, clocks, opts)
@@ -171,11 +171,11 @@ func matchJourneys(ctx context.Context, c *decode.Capture, w *world, clocks []cl
 		return nil, context.Cause(ctx)
 	}
 	if opts.Lean {
-		runtime.GC() // so that the hop counts below reuse that memory rather than come on top of it
+		runtime.GC() // so that the journey ids below reuse that memory rather than come on top of it
 	}
 	m.collectJourneys()
 	if opts.Lean {
-		c.Loose, w.c.Loose = nil, nil // no longer read (w.c is a copy of c when points were inferred)
+		c.Loose, w.c.Loose = nil, nil // it holds journey ids now (w.c is a copy of c when points were inferred)
 		returnFree(&opts)
 	}
 	if ctx.Err() != nil {

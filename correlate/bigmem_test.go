@@ -121,7 +121,7 @@ func TestPassesTrim(t *testing.T) {
 	m := newMatcher(w, clocks, opts)
 	pass("the merge", perFile, m.run) // the sightings it sends (files of one node in order take no time-order pass)
 	m.ring, m.loose, m.tcp, m.amb, m.ambByLoose, m.dupRecs = nil, nil, nil, nil, nil, nil
-	m.collectJourneys() // no pass over the frames: the matcher wrote the journey ids and counted the hops
+	pass("the journey ids' collection", int64(len(c.Obs)), m.collectJourneys)
 	a := &analysis{w: w, journeys: m.out(), clocks: clocks, opts: opts, nJ: int(m.next)}
 	pass("the arena's fill", perFile, func() { a.arenaOut = buildArena(w, m, a.nJ, false) })
 	// the ARP pass: over every frame, then each point's files with ARP frames (the capture has some)

@@ -1,7 +1,6 @@
 package correlate
 
 import (
-	"math/bits"
 	"runtime"
 	"sort"
 	"time"
@@ -29,22 +28,14 @@ type jstate struct {
 	plen     uint32
 	stages   [maxStages]uint32
 	nstages  uint8
-	flags    uint8 // jDupRec, jIndexed
+	dupRec   bool // it may have an entry in dupRecs (set when one is added)
 	lastNode int16
 	id1      int32 // the journey's id + 1: a closed journey's state stays in the ring until its slot is reused
+	indexed  bool  // it is in the loose index (multimap; open journeys only)
 	// stageBits has stageBit(s) set for each stage s in stages: most stages a sighting asks about
 	// were not visited, and most of those are told so by their bit, without the stages read.
 	stageBits uint32
-	// hops counts the sightings attached to it (its hops, duplicate copies aside), kept in hopsOf
-	// when it closes: the hop counts without a pass over every frame's journey (collectJourneys).
-	hops uint32
 }
-
-// jstate flags.
-const (
-	jDupRec  = 1 << iota // it may have an entry in dupRecs (set when one is added)
-	jIndexed             // it is in the loose index (multimap; open journeys only)
-)
 
 // stageBit is stage s's bit in a journey's stageBits: one of 32, its bits mixed first (a stage is
 // a point's number shifted left, with the encapsulation and TTL below it for -i any captures).
@@ -133,20 +124,16 @@ type matcher struct {
 	// plus the window; never, when none is open): step calls evict only for a sighting after it. The
 	// oldest journey's last sighting can only move later, so evictAt is early if anything, never late.
 	evictAt int64
-	// fp holds each Observation's fingerprint, the Capture's, for the merge to read (the matcher
-	// writes nothing there).
-	fp []decode.Fingerprints
-	// jOf is each Observation's journey + 1 (0: none) by global id, written by the matcher as it
-	// matches (attach, and a duplicate copy's journey) into an array zeroed when made (start).
-	jOf   []int32
-	jHops []uint32 // after matching: hops of journey j (duplicates aside) at j+1
-	// hopsOf holds the hops of each closed journey (jstate.hops) at j+1 (0 at 0) while matching: the
-	// matcher's run adds those still open at its end, collectJourneys lays them out as jHops.
-	hopsOf hopCounts
-	jDups  map[int32]int // after matching: duplicate copies per journey
-	jT0    times         // each journey's first sighting in corrected time (sightings come in time order)
-	dup    []uint64      // bitset: the observation is a duplicate copy at a point already visited
-	nat    []natEvent
+	// fp holds each Observation's fingerprint until the merge has read it; the matcher then writes the
+	// Observation's journey + 1 (0: none) in its place, so the journey ids take no memory of their own.
+	// It is the Capture's (Options.Lean) or a copy.
+	fp    []decode.Fingerprints
+	jOf   []int32       // after matching: global observation id → journey + 1 (0: none), from fp
+	jHops []uint32      // after matching: hops of journey j (duplicates aside) at j+1
+	jDups map[int32]int // after matching: duplicate copies per journey
+	jT0   times         // each journey's first sighting in corrected time (sightings come in time order)
+	dup   []uint64      // bitset: the observation is a duplicate copy at a point already visited
+	nat   []natEvent
 	// closed remembers recently closed journeys by exact fingerprint (direct-mapped, overwritten), and
 	// late the new journeys that were the same packet seen past the window (see noteLate).
 	closed []closedJ
@@ -210,12 +197,6 @@ func (m *matcher) corrected(o *decode.Observation, f, i int) int64 {
 	return m.srcClock[o.Source].correctAt(m.w.c.Stamps[f].Ts(i, o), i)
 }
 
-// obsOf returns sighting s's Observation, found from its global id: a sighting holds no pointer, so
-// that the merge copies it into the batch without the collector's write barrier.
-func (m *matcher) obsOf(s *sighting) *decode.Observation {
-	return &m.w.blockObs[s.g>>16][s.g&0xffff] // (obsAt, without the file)
-}
-
 // correctedG returns the corrected timestamp of Observation g.
 func (m *matcher) correctedG(g uint32) int64 {
 	o, f := m.w.obsAt(g)
@@ -271,24 +252,76 @@ func newMatcher(w *world, clocks []clockModel, opts Options) *matcher {
 			sole: perPoint[p] == 1}
 	}
 	m.jT0.mp = w.big
-	m.hopsOf.mp = w.big
-	m.fp = w.c.Loose // read only: the journey ids go to jOf
+	m.fp = w.c.Loose
+	if !opts.Lean { // the Capture keeps its fingerprints
+		m.fp = make([]decode.Fingerprints, len(w.c.Loose))
+		for f := range w.c.Loose {
+			m.fp[f] = w.c.Loose[f].Clone()
+		}
+	}
 	return m
 }
 
-// collectJourneys lays out, after matching, each journey's hops (at jHops[j+1], as counted while
-// matching: hopsOf) and counts its duplicate copies from the duplicate bits, and drops fp.
+// collectJourneys gathers from fp, after matching, every Observation's journey + 1 by global id into
+// jOf (4 bytes each), counts each journey's hops (at jHops[j+1]) and duplicate copies, and drops fp.
+// On more than one core a second goroutine gathers a share of the files (collect.go).
 func (m *matcher) collectJourneys() {
-	m.jHops = m.hopsOf.flat(int(m.next + 1))
-	m.hopsOf = hopCounts{}
+	m.jOf = makeBig[int32](m.w.big, m.w.nObs, m.w.nObs)
+	m.jHops = makeBig[uint32](m.w.big, int(m.next+1), int(m.next+1))
 	m.jDups = map[int32]int{}
-	for i, d := range m.dup { // (nearly every word 0)
-		for ; d != 0; d &= d - 1 {
-			g := i*64 + bits.TrailingZeros64(d)
-			m.jDups[m.jOf[g]-1]++
+	if !m.collectSplit() {
+		all := make([]int, len(m.fp))
+		for f := range all {
+			all[f] = f
 		}
+		m.collectFiles(all, m.jHops, m.jDups)
 	}
 	m.fp = nil
+}
+
+// collectFiles gathers the journeys of files into jOf, and counts their hops into hops and their
+// duplicate copies into dups.
+func (m *matcher) collectFiles(files []int, hops []uint32, dups map[int32]int) {
+	for _, f := range files {
+		g := int(m.w.fileBase[f])
+		for _, ch := range m.fp[f].Chunks {
+			m.w.trimNow() // a chunk is FingerprintChunk of them
+			m.collectChunk(ch, g, hops, dups)
+			g += len(ch)
+		}
+	}
+}
+
+// collectChunk is collectFiles for one chunk of fingerprint slots, ch, of the Observations from
+// global id g on. It takes them in pieces of one word of the duplicate bits (up to 64 ids): a piece
+// with none of its bits set (nearly all) is gathered without a test of each Observation's bit.
+func (m *matcher) collectChunk(ch []uint64, g int, hops []uint32, dups map[int32]int) {
+	jOf, dup := m.jOf, m.dup
+	for i := 0; i < len(ch); {
+		gi := g + i
+		n := min(64-gi%64, len(ch)-i)
+		piece, out := ch[i:i+n], jOf[gi:gi+n]
+		if dup[gi/64]>>(gi%64) == 0 { // (bits past the piece belong to other files: then the slow way)
+			for k, v := range piece {
+				out[k] = int32(v)
+				if v != 0 {
+					hops[v]++
+				}
+			}
+		} else {
+			for k, v := range piece {
+				out[k] = int32(v)
+				switch {
+				case v == 0:
+				case m.isDup(uint32(gi + k)):
+					dups[int32(v)-1]++
+				default:
+					hops[v]++
+				}
+			}
+		}
+		i += n
+	}
 }
 
 // matchable reports whether an Observation with NAT-tolerant fingerprint loose takes part in journeys.
@@ -309,7 +342,6 @@ func (m *matcher) run() {
 		}
 		n += len(b)
 	}
-	m.keepHops(m.base, m.next) // the journeys still open, after the closed ones
 }
 
 // matchBatch matches a batch of sightings. The buckets of the loose index where the sightings' journeys
@@ -335,7 +367,6 @@ func (m *matcher) matchBatch(b []sighting) {
 func (m *matcher) start() (<-chan []sighting, chan<- []sighting) {
 	w := m.w
 	m.dup = makeBig[uint64](w.big, (w.nObs+63)/64, (w.nObs+63)/64)
-	m.jOf = makeBig[int32](w.big, w.nObs, w.nObs)
 	m.ring = make([]jstate, 1<<12)
 	m.mask = int32(len(m.ring) - 1)
 	m.closed = make([]closedJ, closedSlots)
@@ -455,12 +486,14 @@ func (m *matcher) order(f int) []uint32 {
 	return p
 }
 
-// sighting is one Observation in merge order: its fingerprint, global id (where its journey is
-// written, in jOf, and its Observation found again: obsOf) and corrected time; and, worked out by the
+// sighting is one Observation in merge order: its fingerprint, global id and corrected time, and
+// where its journey is to be written (its fingerprint's slot, read already); and, worked out by the
 // merge (on its own goroutine) from the Observation alone, what step reads of it: whether it is
 // matchable, its exact fingerprint, the loose one's hash in the loose index, its stage and node, and
-// whether it is TCP data. It holds no pointer.
+// whether it is TCP data.
 type sighting struct {
+	o     *decode.Observation
+	slot  *uint64
 	loose uint64
 	e     uint64 // exact fingerprint (matchable only)
 	t     int64
@@ -478,10 +511,11 @@ const (
 	sTCPData6              // sTCPData over IPv6 (no IP id: see climbs)
 )
 
-// sight fills s with Observation o's sighting: its NAT-tolerant fingerprint loose, global id g,
-// corrected time t (every field, s being a slot used before).
-func (m *matcher) sight(s *sighting, o *decode.Observation, loose uint64, g uint32, t int64) {
-	s.loose, s.t, s.g = loose, t, g
+// sight fills s with Observation o's sighting: its fingerprint's slot slot, global id g, corrected
+// time t (every field, s being a slot used before).
+func (m *matcher) sight(s *sighting, o *decode.Observation, slot *uint64, g uint32, t int64) {
+	loose := *slot
+	s.o, s.slot, s.loose, s.t, s.g = o, slot, loose, t, g
 	if !matchable(o, loose) {
 		s.e, s.stage, s.bit, s.node, s.kind = 0, 0, 0, 0, 0
 		return
@@ -500,20 +534,19 @@ func (m *matcher) sight(s *sighting, o *decode.Observation, loose uint64, g uint
 }
 
 // sightRun is sight for run, Observations of one source that is not a point for every interface
-// (its stage is then the point's, stage), with global ids from g on, their NAT-tolerant
-// fingerprints looses and their corrected times ts, into out: the source's stage and node, the same
-// for all, are looked up once. (sight's body, written out again: as a call in this loop, it is not
-// inlined.)
-func (m *matcher) sightRun(out []sighting, run []decode.Observation, looses []uint64, g uint32, ts []int64, stage uint32, node int16) {
-	out, looses, ts = out[:len(run)], looses[:len(run)], ts[:len(run)]
+// (its stage is then the point's, stage), with global ids from g on, their fingerprints' slots slots
+// and their corrected times ts, into out: the source's stage and node, the same for all, are looked
+// up once. (sight's body, written out again: as a call in this loop, it is not inlined.)
+func (m *matcher) sightRun(out []sighting, run []decode.Observation, slots []uint64, g uint32, ts []int64, stage uint32, node int16) {
+	out, slots, ts = out[:len(run)], slots[:len(run)], ts[:len(run)]
 	var bits [4]uint32 // by encapsulation: a sighting in a tunnel is at a stage of its own (stageOf)
 	for e := range bits {
 		bits[e] = stageBit(stage | uint32(e)<<8)
 	}
 	for k := range run {
-		s, o := &out[k], &run[k]
-		loose := looses[k]
-		s.loose, s.t, s.g = loose, ts[k], g+uint32(k)
+		s, o, slot := &out[k], &run[k], &slots[k]
+		loose := *slot
+		s.o, s.slot, s.loose, s.t, s.g = o, slot, loose, ts[k], g+uint32(k)
 		if !matchable(o, loose) {
 			s.e, s.stage, s.bit, s.node, s.kind = 0, 0, 0, 0, 0
 			continue
@@ -659,7 +692,7 @@ func (m *matcher) fillAhead(mf *mergeFile, f, i int) {
 			return
 		}
 		for k := range n {
-			m.sight(&a.s[k], &obs[i+k], *mf.slot(i + k), mf.base+uint32(i+k), a.ts[k])
+			m.sight(&a.s[k], &obs[i+k], mf.slot(i+k), mf.base+uint32(i+k), a.ts[k])
 		}
 		return
 	}
@@ -677,7 +710,7 @@ func (m *matcher) fillAhead(mf *mergeFile, f, i int) {
 			ts = st.Ts(idx, o)
 		}
 		a.ts[k] = clk.correctAt(ts, idx)
-		m.sight(&a.s[k], o, *mf.slot(idx), mf.base+uint32(idx), a.ts[k])
+		m.sight(&a.s[k], o, mf.slot(idx), mf.base+uint32(idx), a.ts[k])
 	}
 }
 
@@ -713,10 +746,10 @@ func fillRun(ts *[mergeAheadN]int64, run []decode.Observation, st *decode.Stamps
 	return other == 0
 }
 
-// step matches one sighting, and writes its journey + 1 to jOf (none: jOf keeps its 0).
+// step matches one sighting, and writes its journey + 1 (0: none) to its slot.
 func (m *matcher) step(s *sighting) {
 	t := s.t
-	// (jOf is zeroed when made: a sighting of no journey writes nothing)
+	*s.slot = 0
 	if t > m.evictAt { // the oldest open journey may be idle too long
 		m.evict(t)
 	}
@@ -755,7 +788,7 @@ func (m *matcher) stepOther(s *sighting, plain bool, e uint64, stage uint32, nod
 	if c.best < 0 && c.dupJ < 0 {
 		// Before a NAT candidate too: a copy of a frame this stage saw moments ago, as the open
 		// journey would give with a window of dupWin, not the packet rewritten (see pastDup).
-		c.dupJ = m.pastDup(e, stage, t, m.copyWin(m.obsOf(s)))
+		c.dupJ = m.pastDup(e, stage, t, m.copyWin(s.o))
 	}
 	m.place(s, &c, e, stage, node)
 }
@@ -813,13 +846,13 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 		}
 		if js.exact == e || js.exact0 == e {
 			if same++; same == ambScan {
-				m.ambStep(m.ambiguate(e, loose, m.obsOf(s)), s, stage, node)
+				m.ambStep(m.ambiguate(e, loose, s.o), s, stage, node)
 				return candidates{}, false
 			}
 		}
 		if t-js.lastTs > m.window || js.lastTs-t > m.window {
 			if t > js.lastTs && (js.exact == e || js.exact0 == e) {
-				if js.visited(stage) && t-js.lastTs <= m.copyWin(m.obsOf(s)) {
+				if js.visited(stage) && t-js.lastTs <= m.copyWin(s.o) {
 					if j > dupJ {
 						dupJ = j // a copy of its frame, past a --window shorter than dupWin: see pastDup
 					}
@@ -836,7 +869,7 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 		if js.exact != e && js.exact0 != e {
 			// NAT: the same packet with other addresses or ports, on the same node.
 			if js.lastNode == node && !js.visited(stage) && m.nearer(j, nat, t) && !m.w.arrived(js.lastG) {
-				if o := m.obsOf(s); o.Flags&decode.FlagICMPError == 0 || m.errNATShown(js.lastG, o) {
+				if s.o.Flags&decode.FlagICMPError == 0 || m.errNATShown(js.lastG, s.o) {
 					nat = j
 				} else if m.nearer(j, refused, t) {
 					refused = j
@@ -849,7 +882,7 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 			// journey may have moved on meanwhile): a duplicate, not a new packet. An ICMP error
 			// past copyWin but within dupWin is a second error alike in all the frames say: the
 			// fingerprint is ambiguous (as secondPacket finds a second packet).
-			if d := t - js.lastTs; d <= m.copyWin(m.obsOf(s)) {
+			if d := t - js.lastTs; d <= m.copyWin(s.o) {
 				if j > dupJ {
 					dupJ = j
 				}
@@ -865,7 +898,7 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 		}
 	}
 	if again && best < 0 && dupJ < 0 {
-		m.ambStep(m.ambiguate(e, loose, m.obsOf(s)), s, stage, node)
+		m.ambStep(m.ambiguate(e, loose, s.o), s, stage, node)
 		return candidates{}, false
 	}
 	return candidates{best: best, dupJ: dupJ, nat: nat, late: late, natLate: natLate, refused: refused}, true
@@ -875,7 +908,7 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 // the same packet, else as a duplicate, else as the packet after a NAT rewrite; or, when none, starts
 // a new journey (noting a packet seen again past the window).
 func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node int16) {
-	o, loose, g, t := m.obsOf(s), s.loose, s.g, s.t
+	o, loose, g, t := s.o, s.loose, s.g, s.t
 	switch {
 	case c.best >= 0 && (s.kind&sTCPData6 == 0 || !m.climbs(c.best, s, node)):
 		m.attach(c.best, s, stage, node)
@@ -886,7 +919,7 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 		if o.Flags&decode.FlagICMPError != 0 { // a copy from the same capture or the point's other (icmpcopies.go)
 			m.errCopies = append(m.errCopies, errCopy{j: c.dupJ, g: g})
 		}
-		m.jOf[g] = c.dupJ + 1
+		*s.slot = uint64(c.dupJ) + 1
 		m.dup[g/64] |= 1 << (g % 64)
 	case c.nat >= 0:
 		js := m.st(c.nat)
@@ -998,7 +1031,7 @@ func (m *matcher) climbs(j int32, s *sighting, node int16) bool {
 		}
 	}
 	last, _ := m.w.obsAt(js.lastG)
-	return m.obsOf(s).TTL > last.TTL
+	return s.o.TTL > last.TTL
 }
 
 // nearer reports whether open journey j is a better match for a sighting at t than cur (-1: none):
@@ -1145,7 +1178,7 @@ func within(s, n, S, N uint32) bool {
 }
 
 // attach joins sighting s, at stage (s.stage, its bit s.bit) on node, to open journey j, and writes j
-// + 1 to s's place in jOf.
+// + 1 to s's slot.
 func (m *matcher) attach(j int32, s *sighting, stage uint32, node int16) {
 	js := m.st(j)
 	if s.t > js.lastTs {
@@ -1158,8 +1191,7 @@ func (m *matcher) attach(j int32, s *sighting, stage uint32, node int16) {
 	}
 	js.lastNode = node
 	js.lastG = s.g
-	js.hops++
-	m.jOf[s.g] = j + 1
+	*s.slot = uint64(j) + 1
 }
 
 // evict closes journeys idle for longer than the window, so the open maps hold only the window.
@@ -1176,7 +1208,7 @@ func (m *matcher) evict(now int64) {
 		if now-js.lastTs <= m.window {
 			break
 		}
-		if js.flags&jDupRec != 0 {
+		if js.dupRec {
 			delete(m.dupRecs, j)
 		}
 		m.closed[js.exact&(closedSlots-1)] = closedJ{exact: js.exact, lastTs: js.lastTs, j: j, stages: js.stages, nstages: js.nstages}
@@ -1187,7 +1219,6 @@ func (m *matcher) evict(now int64) {
 		}
 		m.base++
 	}
-	m.keepHops(base, m.base)
 	m.evictAt = never
 	if m.base < m.next {
 		m.evictAt = m.idleAfter(m.st(m.base).lastTs)

@@ -111,7 +111,7 @@ func TestMatchSameResultGen(t *testing.T) {
 // checkSights checks, for every Observation of files, that the merge's sighting carries what step
 // reads of the Observation: whether it is matchable, its exact fingerprint (an ICMP error's with its
 // quote's addresses and ports: QuoteExact), stage and the stage's bit, node and whether it is TCP data, as worked
-// out from the Observation itself, and its global id, NAT-tolerant fingerprint and corrected time. The merge
+// out from the Observation itself, and its global id, fingerprint slot and corrected time. The merge
 // makes them a run at a time (sightRun) where a run allows, else one at a time (sight); both are
 // held to this. It returns how many were TCP data, and how many at a point for every interface (-i
 // any without interface indexes).
@@ -131,11 +131,11 @@ func checkSights(t *testing.T, files []string) (tcpData, anyRole int) {
 	}
 	for f, obs := range w.c.Obs {
 		for i := range obs {
-			o, loose, g := &obs[i], *m.fp[f].Slot(i), w.fileBase[f]+uint32(i)
-			want := sighting{loose: loose, t: m.correctedG(g), g: g}
-			if matchable(o, loose) {
+			o, slot, g := &obs[i], m.fp[f].Slot(i), w.fileBase[f]+uint32(i)
+			want := sighting{o: o, slot: slot, loose: *slot, t: m.correctedG(g), g: g}
+			if matchable(o, *slot) {
 				want.kind = sMatchable
-				want.e, want.stage, want.node = c.Tables.QuoteExact(o, o.Exact(loose)), m.stageOf(o), int16(w.pointNode[w.srcPoint[o.Source]])
+				want.e, want.stage, want.node = c.Tables.QuoteExact(o, o.Exact(*slot)), m.stageOf(o), int16(w.pointNode[w.srcPoint[o.Source]])
 				want.bit = stageBit(want.stage)
 				if o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.Len > uint16(o.HdrLen) {
 					want.kind |= sTCPData
@@ -148,12 +148,12 @@ func checkSights(t *testing.T, files []string) (tcpData, anyRole int) {
 					anyRole++
 				}
 			}
-			if s := got[g]; s != want || m.obsOf(&s) != o {
+			if s := got[g]; s != want {
 				t.Fatalf("file %d, Observation %d: sighting %+v, want %+v", f, i, s, want)
 			}
 			// sight alone, into a slot holding another sighting from before
 			s := sighting{e: 1, stage: 2, node: 3, kind: 4}
-			if m.sight(&s, o, loose, g, want.t); s != want {
+			if m.sight(&s, o, slot, g, want.t); s != want {
 				t.Fatalf("file %d, Observation %d: sight gives %+v, want %+v", f, i, s, want)
 			}
 		}
@@ -185,8 +185,9 @@ func TestSightLab(t *testing.T) {
 // encapsulation and TTL in its stage, one at another point not: as TestStageOf, through sight.
 func TestSightStage(t *testing.T) {
 	eachStageCase(t, func(m *matcher, o *decode.Observation, want uint32, node int16) {
+		loose := uint64(0x1234)
 		var s sighting
-		m.sight(&s, o, 0x1234, 0, 0)
+		m.sight(&s, o, &loose, 0, 0)
 		if s.kind != sMatchable || s.stage != want || s.node != node {
 			t.Errorf("source %d, flags %#x, ttl %d: kind %d, stage %#x, node %d; want %d, %#x, %d", o.Source, o.Flags,
 				o.TTL, s.kind, s.stage, s.node, sMatchable, want, node)

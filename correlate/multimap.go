@@ -63,8 +63,7 @@ func (m *matcher) put(h uint32, j int32) {
 	}
 	b := &lm.head[int(h)&(len(lm.head)-1)]
 	js := m.st(j)
-	js.nextSame = *b - 1
-	js.flags |= jIndexed
+	js.nextSame, js.indexed = *b-1, true
 	*b = j + 1
 }
 
@@ -74,7 +73,7 @@ func (m *matcher) regrow(size int) {
 	lm := m.loose
 	lm.init(size)
 	for j := m.base; j < m.next; j++ {
-		if js := m.st(j); js.flags&jIndexed != 0 {
+		if js := m.st(j); js.indexed {
 			b := &lm.head[int(hash32(js.loose))&(size-1)]
 			js.nextSame = *b - 1
 			*b = j + 1
@@ -85,23 +84,21 @@ func (m *matcher) regrow(size int) {
 // unindex takes open journey j, whose NAT-tolerant fingerprint hashes to h, out of the index; it
 // reports whether j was there.
 func (m *matcher) unindex(h uint32, j int32) bool {
-	if j < m.base || m.st(j).flags&jIndexed == 0 {
+	if j < m.base || !m.st(j).indexed {
 		return false
 	}
 	lm := m.loose
 	b := &lm.head[int(h)&(len(lm.head)-1)]
 	if *b-1 == j {
 		js := m.st(j)
-		*b = js.nextSame + 1
-		js.flags &^= jIndexed
+		*b, js.indexed = js.nextSame+1, false
 		return true
 	}
 	for k := *b - 1; k >= m.base && k > j; {
 		ks := m.st(k)
 		if ks.nextSame == j {
 			js := m.st(j)
-			ks.nextSame = js.nextSame
-			js.flags &^= jIndexed
+			ks.nextSame, js.indexed = js.nextSame, false
 			return true
 		}
 		k = ks.nextSame

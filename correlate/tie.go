@@ -34,23 +34,19 @@ func (m *matcher) tieOrder(b []sighting) {
 // way: both of one packet (matchable, the same NAT-tolerant fingerprint and encapsulation), s with the
 // higher TTL, or at equal TTLs s on the node that sent the packet or p on the node it is going to.
 func (m *matcher) tieBefore(s, p *sighting) bool {
-	if s.kind&p.kind&sMatchable == 0 || s.loose != p.loose {
+	if s.kind&p.kind&sMatchable == 0 || s.loose != p.loose || s.o.Encap() != p.o.Encap() {
 		return false
 	}
-	so, po := m.obsOf(s), m.obsOf(p)
-	if so.Encap() != po.Encap() {
-		return false
-	}
-	if so.TTL != po.TTL {
-		return so.TTL > po.TTL
+	if s.o.TTL != p.o.TTL {
+		return s.o.TTL > p.o.TTL
 	}
 	if s.node == p.node {
 		return false
 	}
 	w := m.w
-	if snd := w.senderNode(so); snd >= 0 && int(s.node) == snd && int(p.node) != snd {
+	if snd := w.senderNode(s.o); snd >= 0 && int(s.node) == snd && int(p.node) != snd {
 		return true
 	}
-	rcv := w.receiverNode(po)
+	rcv := w.receiverNode(p.o)
 	return rcv >= 0 && int(p.node) == rcv && int(s.node) != rcv
 }

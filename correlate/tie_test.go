@@ -14,16 +14,12 @@ import (
 // order. Without tieOrder the merge hands them over by file (ext-1's first, then node-a's: the SNATed
 // packet's journey split in two, see TestOneWayClockTie).
 func TestTieOrder(t *testing.T) {
-	list := make([]decode.Observation, 16) // a sighting's Observation is found by its global id
-	m := &matcher{w: &world{blockObs: [][]decode.Observation{list}, blockFile: []uint16{0}}}
-	n := 0
-	obs := func(ttl uint8, flags decode.Flags) uint32 {
-		list[n] = decode.Observation{TTL: ttl, Flags: flags}
-		n++
-		return uint32(n - 1)
+	m := &matcher{}
+	obs := func(ttl uint8, flags decode.Flags) *decode.Observation {
+		return &decode.Observation{TTL: ttl, Flags: flags}
 	}
-	sight := func(name string, g uint32, loose uint64, ts int64, node int16) sighting {
-		return sighting{loose: loose, t: ts, node: node, kind: sMatchable, g: g}
+	sight := func(name string, o *decode.Observation, loose uint64, ts int64, node int16) sighting {
+		return sighting{o: o, loose: loose, t: ts, node: node, kind: sMatchable, g: uint32(len(name))}
 	}
 	ext := sight("ext-1", obs(62, 0), 7, 100, 2)
 	eth0 := sight("node-a/eth0", obs(63, 0), 7, 100, 0)
@@ -37,7 +33,7 @@ func TestTieOrder(t *testing.T) {
 		{"another time", []sighting{ext, sight("node-a/eth0", obs(63, 0), 7, 101, 0)}, []uint8{62, 63}},
 		{"another packet", []sighting{ext, sight("node-a/eth0", obs(63, 0), 8, 100, 0)}, []uint8{62, 63}},
 		{"another encapsulation", []sighting{ext, sight("node-a/eth0", obs(63, decode.Flags(decode.EncapIPIP)), 7, 100, 0)}, []uint8{62, 63}},
-		{"not matchable", []sighting{ext, {g: obs(63, 0), loose: 7, t: 100}}, []uint8{62, 63}},
+		{"not matchable", []sighting{ext, {o: obs(63, 0), loose: 7, t: 100}}, []uint8{62, 63}},
 		{"back past two", []sighting{ext, ext, eth0}, []uint8{63, 62, 62}},
 	}
 	for _, c := range cases {
@@ -49,7 +45,7 @@ func TestTieOrder(t *testing.T) {
 		}
 		var got []uint8
 		for _, s := range b {
-			got = append(got, m.obsOf(&s).TTL)
+			got = append(got, s.o.TTL)
 		}
 		if string(got) != string(c.want) {
 			t.Errorf("%s: TTLs %v, want %v", c.name, got, c.want)

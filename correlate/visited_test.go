@@ -10,7 +10,8 @@ import (
 // encapsulation and TTL), many sharing a bit.
 func TestVisitedStages(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 3))
-	m := &matcher{ring: make([]jstate, 16), mask: 15, jOf: make([]int32, 1)}
+	m := &matcher{ring: make([]jstate, 16), mask: 15}
+	var slot uint64
 	for round := range 2000 {
 		j := int32(round % 16)
 		*m.st(j) = jstate{id1: j + 1}
@@ -20,7 +21,7 @@ func TestVisitedStages(t *testing.T) {
 			if round%2 == 1 {
 				stage |= uint32(rng.IntN(3))<<8 | uint32(60+rng.IntN(5))
 			}
-			m.attach(j, &sighting{t: int64(round), stage: stage, bit: stageBit(stage)}, stage, 0)
+			m.attach(j, &sighting{slot: &slot, t: int64(round), stage: stage, bit: stageBit(stage)}, stage, 0)
 			if len(recorded) < maxStages {
 				recorded = append(recorded, stage)
 			}
