@@ -309,13 +309,18 @@ func (a *arenaOut) sortQuick(w *world, j, lo, hi int) bool {
 	}
 	var keys [maxQuickHops]uint64 // time offset << 32 | observation id
 	var pt [maxQuickHops]uint16
-	for k := range n {
-		key, p := uint64(dt[k])<<32|uint64(ga[k]), pts[k]
-		i := k
-		for ; i > 0 && key < keys[i-1]; i-- {
-			keys[i], pt[i] = keys[i-1], pt[i-1]
+	if uint64(dt[0])<<32|uint64(ga[0]) > uint64(dt[n-1])<<32|uint64(ga[n-1]) {
+		// Taken from the last: the fill meets each node's files in one order, a reply's nodes in
+		// the reverse of its path's, so its hops arrive nearly backwards (a request's and its reply's
+		// out-of-order pairs are all the pairs between them). Insertion shifts once a pair out of
+		// order, and the order a sort ends in does not depend on the one it starts from.
+		for k := range n {
+			insertHop(&keys, &pt, k, uint64(dt[n-1-k])<<32|uint64(ga[n-1-k]), pts[n-1-k])
 		}
-		keys[i], pt[i] = key, p
+	} else {
+		for k := range n {
+			insertHop(&keys, &pt, k, uint64(dt[k])<<32|uint64(ga[k]), pts[k])
+		}
 	}
 	if keys[n-1]>>32 == dtBig { // the largest time offset (dtBig sorts last): one in the side map
 		return false
@@ -361,6 +366,15 @@ func (a *arenaOut) sortQuick(w *world, j, lo, hi int) bool {
 		dt[k], ga[k], pts[k] = uint32(keys[k]>>32), uint32(keys[k]), pt[k]
 	}
 	return true
+}
+
+// insertHop inserts hop k (key, point p) among sortQuick's first k, in order by key.
+func insertHop(keys *[maxQuickHops]uint64, pt *[maxQuickHops]uint16, k int, key uint64, p uint16) {
+	i := k
+	for ; i > 0 && key < keys[i-1]; i-- {
+		keys[i], pt[i] = keys[i-1], pt[i-1]
+	}
+	keys[i], pt[i] = key, p
 }
 
 // nodesTogether reports whether the hops at points pt (at most maxQuickHops) are in node rank order
