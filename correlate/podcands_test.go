@@ -8,7 +8,8 @@ import (
 
 // podCands finds an address's count through its index: the counts, their order (first seen, at most
 // 64 addresses: later ones are not counted) and the pod best picks are what a scan of the list gives,
-// on streams with few addresses, many (past 64), colliding in the index, and the address 0.
+// on streams with few addresses, many (past 64), colliding in the index, and the address 0; a frame's
+// two addresses counted in one call (sentTo) as counted one at a time (sent, then bump).
 func TestPodCandsAsScan(t *testing.T) {
 	rng := rand.New(rand.NewPCG(19, 4))
 	for round := range 3000 {
@@ -43,13 +44,20 @@ func TestPodCandsAsScan(t *testing.T) {
 			if rng.IntN(3) == 0 { // the pod: most frames
 				a = addrs[0]
 			}
-			if rng.IntN(2) == 0 {
+			switch rng.IntN(3) {
+			case 0:
 				ttl := uint8(63 + rng.IntN(2))
 				got.sent(a, ttl)
 				scan(a, map[bool]int{true: 1}[ttl == 64])
-			} else {
+			case 1:
 				got.bump(a)
 				scan(a, 0)
+			default: // a frame from a to b (findPods' IPv4 frames), b maybe a itself
+				b := addrs[rng.IntN(len(addrs))]
+				ttl := uint8(63 + rng.IntN(2))
+				got.sentTo(a, b, ttl)
+				scan(a, map[bool]int{true: 1}[ttl == 64])
+				scan(b, 0)
 			}
 		}
 		if !slices.Equal(got.counted(), want) {
