@@ -112,7 +112,7 @@ func TestNodePortJourneys(t *testing.T) {
 // hairpinDir is hairpin-clusterip: pod-a reaches the Service 10.96.0.10, whose only endpoint is pod-a
 // itself; node-a DNATs each request to pod-a, masquerades it to node-a's address and sends it back into
 // pod-a's cali (kube-proxy's hairpin), and un-NATs the answers the same way.
-var hairpinDir = "../testdata/lab/scenarios-pending/hairpin-clusterip"
+var hairpinDir = "../testdata/lab/scenarios/hairpin-clusterip"
 
 // TestHairpinJourneys follows hairpin-clusterip's packets: each request and each answer crosses pod-a's
 // cali twice, out as sent and back in rewritten (both addresses and both ports, the TTL one lower), so

@@ -34,7 +34,7 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 
 # Scenarios calipath cannot follow yet (see the README). They go to scenarios-pending/, out of the
 # globs of calipath's lab and report tests; the truth tests read them.
-PENDING=(hairpin-clusterip)
+PENDING=()
 
 # Addresses: they exist only inside the lab's namespaces.
 NODE_A_IP=192.168.10.2 NODE_B_IP=192.168.20.2 R_A_IP=192.168.10.1 R_B_IP=192.168.20.1
