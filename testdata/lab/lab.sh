@@ -30,7 +30,7 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	wireguard-bypass same-node vlan-ipip vlan-loss router-any-bgp router-any-drop router-any-ipip
 	router-three-ifaces router-three-ifaces-any router-three-ifaces-drop healthy-vxlan6 vxlan6-underlay-drop
 	ndp-gateway-off6 late-capture pmtu-discovery6 mtu-blackhole6 oneway state-neigh-failed6
-	nat-error-late nodeport-cluster hairpin-clusterip)
+	nat-error-late nodeport-cluster hairpin-clusterip host-to-pod)
 
 # Scenarios calipath cannot follow yet (see the README). They go to scenarios-pending/, out of the
 # globs of calipath's lab and report tests; the truth tests read them.
@@ -915,6 +915,17 @@ run_scenario() {
 		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
 		client ext-1 get -url "http://$NODE_A_IP:30080/" -timeout 3s
 		client ext-1 udp -addr "$NODE_A_IP:30053" -n 3
+		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
+		;;
+	host-to-pod)
+		# A host-networked client on node-a (a process in node-a's own namespace: no cali) talks to
+		# pod-b: its packets leave by the route to node-b's block, through tunl0, with tunl0's address
+		# as source (the kernel's choice for that route); pod-b's answers come back to that address and
+		# end on node-a's tunl0. pod-a pings pod-b before and after, so that every capture spans it.
+		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
+		client node-a ping -dst "$POD_B_IP" -n 3
+		client node-a get -url "http://$POD_B_IP:8080/" -timeout 3s
+		client node-a udp -addr "$POD_B_IP:9000" -n 3
 		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
 		;;
 	hairpin-clusterip)

@@ -147,6 +147,15 @@ func TestHairpinClusterIP(t *testing.T) {
 	rerunFlows(t, "scenarios", "hairpin-clusterip", 8)
 }
 
+// TestHostToPod does the same for host-to-pod: a host-networked client on node-a (node-a's own stack,
+// from tunl0's address) to pod-b, and pod-a's pings to pod-b before and after: ten flows (ping, HTTP
+// and UDP each way from node-a, two ping flows each way from pod-a), each delivered whole.
+//
+//	sudo go test ./testdata/lab/ -run HostToPod -v
+func TestHostToPod(t *testing.T) {
+	rerunFlows(t, "scenarios", "host-to-pod", 10)
+}
+
 // TestHealthyWireGuard does the same for healthy-wireguard (issue 18).
 // Its daemon, testdata/lab/wgd, is a module of its own: the test skips, saying so, when its
 // modules cannot be downloaded.

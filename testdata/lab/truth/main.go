@@ -901,6 +901,26 @@ func (l *lab) origin(o obs) (endpoint, bool) {
 			}
 		}
 	}
+	// A node's own packet to a pod on another node (a host-networked process) leaves by the route to
+	// that node's block, through the tunnel device, with the device's address as source: it enters the
+	// datapath at the node's tunnel device.
+	if e, ok := l.tunnelSelf(o.src); ok && e.at == o.point {
+		return e, true
+	}
+	return endpoint{}, false
+}
+
+// tunnelSelf is the node whose tunnel device's address a is, as an endpoint at that device: where its
+// own stack sends from, and takes in, its packets to and from pods on other nodes.
+func (l *lab) tunnelSelf(a netip.Addr) (endpoint, bool) {
+	if l.tunIface == "" {
+		return endpoint{}, false
+	}
+	for _, n := range l.t.Nodes {
+		if ip, err := netip.ParseAddr(n.TunnelIP); err == nil && ip == a {
+			return endpoint{kind: "node", name: n.Name, node: n.Name, ip: ip, at: n.Name + "/" + l.tunIface}, true
+		}
+	}
 	return endpoint{}, false
 }
 
@@ -950,7 +970,7 @@ func (l *lab) side(e endpoint, peerIsPod, bypass bool) []string {
 		return []string{e.at}
 	}
 	s := []string{e.at}
-	if l.tunIface != "" && peerIsPod && !bypass {
+	if l.tunIface != "" && peerIsPod && !bypass && e.at != e.node+"/"+l.tunIface { // (a node's own: at it already)
 		s = append(s, e.node+"/"+l.tunIface)
 	}
 	// A node whose underlay address is on a VLAN sub-interface of eth0: packets cross it, then
@@ -959,6 +979,12 @@ func (l *lab) side(e endpoint, peerIsPod, bypass bool) []string {
 		s = append(s, e.node+"/"+v.Iface)
 	}
 	return append(s, e.node+"/eth0")
+}
+
+// tunnelled says whether packets to or from endpoint e between nodes cross the tunnel devices: e is a pod,
+// or a node's own stack at its tunnel device's address (tunnelSelf).
+func (l *lab) tunnelled(e endpoint) bool {
+	return e.kind == "pod" || e.kind == "node" && l.tunIface != "" && e.at == e.node+"/"+l.tunIface
 }
 
 // vlanOf returns the VLAN sub-interface of node's interface parent, if the lab made one.
@@ -972,14 +998,14 @@ func (l *lab) vlanOf(node, parent string) (VLAN, bool) {
 }
 
 func (l *lab) pathVia(src, dst endpoint, bypass bool) []string {
-	if src.kind == "node" || dst.kind == "node" { // a node and its own pod: the pod's cali only
+	if (src.kind == "node" || dst.kind == "node") && src.node == dst.node { // a node and its own pod: the pod's cali only
 		if src.kind == "node" {
 			return []string{dst.at}
 		}
 		return []string{src.at}
 	}
-	a := l.side(src, dst.kind == "pod", bypass)
-	b := l.side(dst, src.kind == "pod", bypass)
+	a := l.side(src, l.tunnelled(dst), bypass)
+	b := l.side(dst, l.tunnelled(src), bypass)
 	p := append([]string{}, a...)
 	if src.node != dst.node {
 		p = append(p, l.routerHops(src.node, dst.node)...)
@@ -1432,7 +1458,7 @@ func (l *lab) tcpData(fs *flowSet, data []obs) {
 	}
 	for i, o := range data {
 		src, ok := l.origin(o)
-		if !ok || hairpinBack(o, data[:i]) {
+		if !ok || hairpinBack(o, data[:i]) || src.kind == "node" && src.at == o.point && passedBefore(o, data[:i]) {
 			continue
 		}
 		s, e := uint64(o.seq), uint64(o.seq)+uint64(o.plen)
@@ -1490,6 +1516,19 @@ func hairpinBack(o obs, before []obs) bool {
 	for _, x := range before {
 		if x.point == o.point && x.tun == o.tun && !x.sameTuple(o) && x.seq == o.seq && x.plen == o.plen && x.ack == o.ack &&
 			o.ts-x.ts < int64(time.Second) {
+			return true
+		}
+	}
+	return false
+}
+
+// passedBefore reports whether TCP segment o was seen at another point within the second before (the
+// same sequence, acknowledgement and length): it came from there, and was not sent where o was seen. A
+// NodePort's request masqueraded to a node's tunnel address is seen at that node's tunnel device as if
+// sent by the node's own stack (tunnelSelf), after it came in from the client.
+func passedBefore(o obs, before []obs) bool {
+	for _, x := range before {
+		if x.point != o.point && x.seq == o.seq && x.plen == o.plen && x.ack == o.ack && o.ts-x.ts < int64(time.Second) {
 			return true
 		}
 	}
@@ -1554,6 +1593,11 @@ func (l *lab) destination(o obs, seen map[string]obs, src endpoint) (endpoint, b
 		if e, ok := l.byPoint(pt); ok && e.at != src.at {
 			return e, true
 		}
+	}
+	// A pod answering another node's own stack (a host-networked client there, from its tunnel address),
+	// when it reached no endpoint beyond (a NodePort's masquerade to that address goes on, un-NATed).
+	if e, ok := l.tunnelSelf(o.dst); ok && src.kind == "pod" && e.node != src.node {
+		return e, true
 	}
 	for _, d := range l.dnat {
 		from, err1 := netip.ParseAddrPort(d.From)

@@ -184,6 +184,8 @@ func TestScenarioFindings(t *testing.T) {
 		"nodeport-cluster": {"nat node-a/eth0→node-a/tunl0"},
 		// pod-a to a Service whose only endpoint is itself: DNATed and masqueraded back into its cali.
 		"hairpin-clusterip": {"nat " + a + "→" + a},
+		// node-a's own stack (a host-networked client, from tunl0's address) to pod-b: healthy.
+		"host-to-pod": {},
 	}
 	for _, dir := range scenarioDirs(t) {
 		if _, ok := want[filepath.Base(dir)]; !ok {
@@ -338,5 +340,42 @@ func TestHairpinPath(t *testing.T) {
 		if !kinds[k] {
 			t.Errorf("no %s at %s→%s: %+v", k, cali, cali, tr.NAT)
 		}
+	}
+}
+
+// TestHostToPodPath checks the truth of host-to-pod: a host-networked client on node-a (node-a's own
+// stack, no cali) talks to pod-b on node-b. The route to node-b's block gives tunl0's address
+// (10.244.1.0) as source, so node-a's packets enter the datapath at its tunl0 and pod-b's answers end
+// there: each direction is delivered whole, its path from node-a/tunl0 to pod-b's cali or back. Before,
+// node-a's own packets had no origin (no flow of theirs), and pod-b's answers to 10.244.1.0 no
+// destination: three flows with no path, lost at "unknown".
+func TestHostToPodPath(t *testing.T) {
+	tr, err := compute(scenarioDir(t, "host-to-pod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	there := []string{"node-a/tunl0", "node-a/eth0", "router-1/eth0", "router-1/eth1", "node-b/eth0", "node-b/tunl0",
+		"node-b/cali2f5353dd8c5"}
+	back := slices.Clone(there)
+	slices.Reverse(back)
+	n := map[bool]int{}
+	for _, f := range tr.Flows {
+		var want []string
+		switch {
+		case f.Src == "10.244.1.0" && f.Dst == "10.244.2.7":
+			want = there
+		case f.Src == "10.244.2.7" && f.Dst == "10.244.1.0":
+			want = back
+		default:
+			continue
+		}
+		n[f.Src == "10.244.1.0"]++
+		if !slices.Equal(f.Path, want) || f.Sent == 0 || f.Delivered != f.Sent {
+			t.Errorf("flow %s %s:%d → %s:%d: path %v, delivered %d of %d; want %v, all delivered", f.Proto, f.Src, f.Sport,
+				f.Dst, f.Dport, f.Path, f.Delivered, f.Sent, want)
+		}
+	}
+	if n[true] != 3 || n[false] != 3 {
+		t.Errorf("%d flows from node-a's tunnel address and %d back, want 3 each (ping, HTTP, UDP)", n[true], n[false])
 	}
 }
