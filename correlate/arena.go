@@ -68,6 +68,9 @@ func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 	// flows and takes these pages without a page fault each (result returns what is left free once the
 	// flows are assigned). In bounded-memory mode (w.big) the state was mapped, the heap is small and
 	// its free memory goes back at once, as it did.
+	if m.cameBack { // a journey with two hops at one point: its flow direction's path from its hops
+		ar.revisit.Store(true)
+	}
 	m.jOf, m.dup = nil, nil
 	switch {
 	case lean && w.big != nil:

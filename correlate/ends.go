@@ -48,6 +48,7 @@ type openEndFinder struct {
 
 	anyOf      []string           // per node, its -i any capture ("" none), once asked for
 	srcFirstAt map[[2]uint64]bool // (node, source address) of journeys first seen on that node, once asked for
+	tunnelSrc  map[[2]uint64]bool // (node, source address) of journeys its own stack sent through its tunnel device (tunnelSelf)
 
 	found []openEnd // the output: journeys that left the captures or entered them mid-path
 
@@ -95,6 +96,9 @@ func (f *openEndFinder) leftCaptures(j int32, p int, g uint32) bool {
 	if !w.cluster[np] && len(w.underlays[np]) == 1 && o.Encap() == decode.EncapNone && f.dstAt(np, v6, o.Dst) {
 		return false // a host outside the cluster, captured on its one interface, that answers for the address
 	}
+	if w.cluster[np] && w.pointRole[p] == decode.RoleTunnel && o.Encap() == decode.EncapNone && f.tunnelSelf(np, v6, o.Dst) {
+		return false // the node's own tunnel address, which its own stack sends from (ownTunnel): taken in there
+	}
 	e := openEnd{j: j, point: p, left: true, addr: w.addrString(v6, o.Dst), onNode: f.onEndNode(np, true)}
 	if o.Encap() != decode.EncapNone {
 		e.remote = w.ctxOf(o).OuterDstAddr().String()
@@ -134,6 +138,45 @@ func (f *openEndFinder) dstAt(n int, v6 bool, x uint32) bool {
 	return f.srcFirstAt[[2]uint64{uint64(n), k}]
 }
 
+// ownTunnel says whether observation o, at point p, is a packet its node's own stack sent through its
+// tunnel device (a host-networked process talking to a pod on another node: the route to that node's
+// block gives the device's address as source): seen there plain, with a TTL no hop decremented yet. A
+// pod's packet reaches the device routed, its TTL one lower.
+func ownTunnel(w *world, p int, o *decode.Observation) bool {
+	return w.cluster[w.pointNode[p]] && w.pointRole[p] == decode.RoleTunnel && o.Encap() == decode.EncapNone && initialTTL(o.TTL)
+}
+
+// tunnelSelf says whether address x is node n's own tunnel address: some journey's packet from x began
+// at n's tunnel device, sent by the node's own stack (ownTunnel). A packet to it last seen there was
+// taken in by the node.
+func (f *openEndFinder) tunnelSelf(n int, v6 bool, x uint32) bool {
+	if f.tunnelSrc == nil {
+		f.tunnelSrc = map[[2]uint64]bool{}
+		for j := 0; j < f.nJ; j++ {
+			h := f.ar.hops(j)
+			if len(h) == 0 || f.jFlow[j] < 0 {
+				continue
+			}
+			g := f.w.pktHop(h)
+			o, _ := f.w.obsAt(g)
+			p := f.w.pointOf(g)
+			if !ownTunnel(f.w, p, o) {
+				continue
+			}
+			k := uint64(o.Src)
+			if o.Flags&decode.FlagIPv6 != 0 {
+				k |= 1 << 32
+			}
+			f.tunnelSrc[[2]uint64{uint64(f.w.pointNode[p]), k}] = true
+		}
+	}
+	k := uint64(x)
+	if v6 {
+		k |= 1 << 32
+	}
+	return f.tunnelSrc[[2]uint64{uint64(n), k}]
+}
+
 // enteredUncaptured records a packet first seen at the first point p of its path, as observation g,
 // that came from beyond the captures: p is not its source's pod veth, and its source is neither that
 // node's own address nor on a node a -i any capture covers.
@@ -153,6 +196,9 @@ func (f *openEndFinder) enteredUncaptured(j int32, p int, g uint32) {
 	}
 	if !w.cluster[np] && o.Encap() == decode.EncapNone && initialTTL(o.TTL) {
 		return // sent by the host outside the cluster that this point is on
+	}
+	if ownTunnel(w, p, o) {
+		return // sent by the node's own stack from its tunnel device's address: nothing came before
 	}
 	e := openEnd{j: j, point: p, addr: w.addrString(v6, o.Src), onNode: f.onEndNode(np, false)}
 	if o.Encap() != decode.EncapNone {

@@ -215,6 +215,14 @@ func (pl *placement) sameNodeStatus(p *placing) (statusCode, bool) {
 	o, _ := pl.obs(g)
 	v6 := o.Flags&decode.FlagIPv6 != 0
 	n := w.pointNode[p0]
+	if last := p.h[len(p.h)-1]; last != g && pl.point(last) == p0 {
+		// Seen again at the veth, rewritten by the node's NAT (hairpin: its pod reaching a Service
+		// whose endpoint is itself): delivered when that packet is headed to the veth's pod.
+		ol, _ := pl.obs(last)
+		if dst, ok := w.ownerOf(v6, ol.Dst); ok && dst == p0 {
+			return stDelivered, true
+		}
+	}
 	src, srcOK := w.ownerOf(v6, o.Src)
 	dst, dstOK := w.ownerOf(v6, o.Dst)
 	if srcOK == dstOK || n != pi.srcNode {

@@ -164,8 +164,10 @@ type matcher struct {
 	// together look the same when one capture holds both (icmpcopies.go).
 	errCopies []errCopy
 	ambJ      []uint64
-	batch     int   // how many sightings the merge hands over at a time (0: sightingBatch; tests set others)
-	touched   int32 // the values read ahead (matchBatch), kept so that the reads are made
+	// cameBack: some journey came back through a point it left by (stageBack): the arena's revisit.
+	cameBack bool
+	batch    int   // how many sightings the merge hands over at a time (0: sightingBatch; tests set others)
+	touched  int32 // the values read ahead (matchBatch), kept so that the reads are made
 }
 
 // stageOf identifies where on the path an Observation is: its point and its encapsulation, and for -i
@@ -180,6 +182,25 @@ func (m *matcher) stageOf(o *decode.Observation) uint32 {
 		s |= uint32(o.TTL)
 	}
 	return s
+}
+
+// stageBack marks the stage of a packet's second passage through a point it left by, rewritten by NAT
+// in between, in the same encapsulation (hairpin): a pod reaching a Service whose only endpoint is
+// itself sends the packet out of its veth to the node, which DNATs it to the pod and masquerades it
+// (to the node's address) and sends it back into the same veth; the answer comes back so too. Such a
+// sighting is a stage of its own in the packet's journey (hairpin), not a copy of its frame nor
+// another packet. (Below the point's number, above the encapsulation: see stageOf.)
+const stageBack = 1 << 11
+
+// hairpin reports whether sighting s, at a stage journey js has visited, is js's packet coming back
+// through that point rewritten by NAT (stageBack): the journey's latest stage is that point's, where
+// it has not come back yet, and the node forwarded it in between (its TTL or hop limit is lower).
+func (m *matcher) hairpin(js *jstate, s *sighting, stage uint32) bool {
+	if js.nstages == 0 || js.stages[js.nstages-1] != stage || js.visited(stage|stageBack) {
+		return false
+	}
+	p, _ := m.w.obsAt(js.lastG)
+	return s.o.TTL < p.TTL
 }
 
 // srcStage is what the matcher needs of a source's point, in one place: its stage (the point's,
@@ -868,7 +889,7 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 		}
 		if js.exact != e && js.exact0 != e {
 			// NAT: the same packet with other addresses or ports, on the same node.
-			if js.lastNode == node && !js.visited(stage) && m.nearer(j, nat, t) && !m.w.arrived(js.lastG) {
+			if js.lastNode == node && (!js.visited(stage) || m.hairpin(js, s, stage)) && m.nearer(j, nat, t) && !m.w.arrived(js.lastG) {
 				if s.o.Flags&decode.FlagICMPError == 0 || m.errNATShown(js.lastG, s.o) {
 					nat = j
 				} else if m.nearer(j, refused, t) {
@@ -913,6 +934,9 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 	case c.best >= 0 && (s.kind&sTCPData6 == 0 || !m.climbs(c.best, s, node)):
 		m.attach(c.best, s, stage, node)
 	case c.dupJ >= 0:
+		if js := m.st(c.dupJ); e == js.exact && e != js.exact0 && js.visited(stage|stageBack) {
+			stage |= stageBack // a copy of the frame of its packet's way back through the point (hairpin)
+		}
 		if m.noteDup(c.dupJ, s, stage, node, e) {
 			return
 		}
@@ -923,6 +947,11 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 		m.dup[g/64] |= 1 << (g % 64)
 	case c.nat >= 0:
 		js := m.st(c.nat)
+		if js.visited(stage) { // its packet back through the point it left by (hairpin)
+			stage |= stageBack
+			s.bit = stageBit(stage)
+			m.cameBack = true
+		}
 		m.nat = append(m.nat, natEvent{j: c.nat, from: js.lastG, to: g})
 		m.noteNATFlow(js.lastG, o)
 		if o.Proto == 6 {

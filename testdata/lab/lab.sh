@@ -30,7 +30,7 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	wireguard-bypass same-node vlan-ipip vlan-loss router-any-bgp router-any-drop router-any-ipip
 	router-three-ifaces router-three-ifaces-any router-three-ifaces-drop healthy-vxlan6 vxlan6-underlay-drop
 	ndp-gateway-off6 late-capture pmtu-discovery6 mtu-blackhole6 oneway state-neigh-failed6
-	nat-error-late nodeport-cluster)
+	nat-error-late nodeport-cluster hairpin-clusterip host-to-pod)
 
 # Scenarios calipath cannot follow yet (see the README). They go to scenarios-pending/, out of the
 # globs of calipath's lab and report tests; the truth tests read them.
@@ -792,6 +792,20 @@ run_scenario() {
 		log "nat kind=dnat node=node-a from=$NODE_A_IP:30080 to=$POD_B_IP:8080 proto=tcp"
 		log "nat kind=dnat node=node-a from=$NODE_A_IP:30053 to=$POD_B_IP:9000 proto=udp"
 		;;
+	hairpin-clusterip)
+		# kube-proxy's ClusterIP whose only endpoint is the client itself (hairpin): node-a marks
+		# what pod-a sends to the Service (KUBE-SEP's "-s <endpoint> -j KUBE-MARK-MASQ"), DNATs it to
+		# pod-a and masquerades the marked packets (KUBE-POSTROUTING): each packet leaves pod-a on its
+		# cali and comes back in on the same cali, both addresses rewritten on node-a; the answer
+		# takes the same way, un-NATed. Nothing crosses nodes.
+		rule node-a iptables -t nat -A PREROUTING -s "$POD_A_IP/32" -d "$SVC_IP/32" -p tcp --dport 80 -j MARK --set-xmark 0x4000/0x4000
+		rule node-a iptables -t nat -A PREROUTING -d "$SVC_IP/32" -p tcp --dport 80 -j DNAT --to-destination "$POD_A_IP:8080"
+		rule node-a iptables -t nat -A PREROUTING -s "$POD_A_IP/32" -d "$SVC_IP/32" -p udp --dport 53 -j MARK --set-xmark 0x4000/0x4000
+		rule node-a iptables -t nat -A PREROUTING -d "$SVC_IP/32" -p udp --dport 53 -j DNAT --to-destination "$POD_A_IP:9000"
+		rule node-a iptables -t nat -A POSTROUTING -m mark --mark 0x4000/0x4000 -j MASQUERADE --random-fully
+		log "nat kind=dnat node=node-a from=$SVC_IP:80 to=$POD_A_IP:8080 proto=tcp"
+		log "nat kind=dnat node=node-a from=$SVC_IP:53 to=$POD_A_IP:9000 proto=udp"
+		;;
 	snat-external | oneway)
 		rule node-a iptables -t nat -A POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -j MASQUERADE --random-fully
 		;;
@@ -867,6 +881,9 @@ run_scenario() {
 		server ext-1
 	elif [ "$sc" = nodeport-cluster ]; then
 		server pod-b # behind node-a's node ports
+	elif [ "$sc" = hairpin-clusterip ]; then
+		server pod-a # the Service's only endpoint, reached by itself
+		server pod-b # pod-a's pings before and after
 	elif [ -n "${WITH_EXT:-}" ]; then
 		server ext-1
 	elif [ "$sc" = same-node ]; then
@@ -898,6 +915,25 @@ run_scenario() {
 		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
 		client ext-1 get -url "http://$NODE_A_IP:30080/" -timeout 3s
 		client ext-1 udp -addr "$NODE_A_IP:30053" -n 3
+		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
+		;;
+	host-to-pod)
+		# A host-networked client on node-a (a process in node-a's own namespace: no cali) talks to
+		# pod-b: its packets leave by the route to node-b's block, through tunl0, with tunl0's address
+		# as source (the kernel's choice for that route); pod-b's answers come back to that address and
+		# end on node-a's tunl0. pod-a pings pod-b before and after, so that every capture spans it.
+		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
+		client node-a ping -dst "$POD_B_IP" -n 3
+		client node-a get -url "http://$POD_B_IP:8080/" -timeout 3s
+		client node-a udp -addr "$POD_B_IP:9000" -n 3
+		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
+		;;
+	hairpin-clusterip)
+		# pod-a reaches itself through the Service (HTTP and UDP), and pings pod-b before and after,
+		# so that every capture, node-b's too, spans the hairpin traffic.
+		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
+		client pod-a get -url "http://$SVC_IP:80/" -timeout 3s
+		client pod-a udp -addr "$SVC_IP:53" -n 3
 		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
 		;;
 	router-three-ifaces*)

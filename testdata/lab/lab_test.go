@@ -74,6 +74,7 @@ func load(t *testing.T, name string) truth {
 	for i := range tr.NAT {
 		if n := &tr.NAT[i]; n.Kind == "snat" { // MASQUERADE --random-fully: both ports vary between runs
 			n.From, n.To = noPort(n.From), noPort(n.To)
+			masq[n.To] = true // and so does the port of the address it picked (a hairpin's: the node's)
 		}
 	}
 	for i := range tr.Flows {
@@ -135,6 +136,24 @@ func TestRouterAnyBGP(t *testing.T) {
 //	sudo go test ./testdata/lab/ -run NodePortCluster -v
 func TestNodePortCluster(t *testing.T) {
 	rerunFlows(t, "scenarios", "nodeport-cluster", 8)
+}
+
+// TestHairpinClusterIP does the same for hairpin-clusterip: pod-a to a Service whose only endpoint is
+// pod-a itself, DNATed and masqueraded (to node-a's address, its port varying between runs) back into
+// pod-a's cali, and pod-a's pings to pod-b before and after: eight flows, each delivered whole.
+//
+//	sudo go test ./testdata/lab/ -run HairpinClusterIP -v
+func TestHairpinClusterIP(t *testing.T) {
+	rerunFlows(t, "scenarios", "hairpin-clusterip", 8)
+}
+
+// TestHostToPod does the same for host-to-pod: a host-networked client on node-a (node-a's own stack,
+// from tunl0's address) to pod-b, and pod-a's pings to pod-b before and after: ten flows (ping, HTTP
+// and UDP each way from node-a, two ping flows each way from pod-a), each delivered whole.
+//
+//	sudo go test ./testdata/lab/ -run HostToPod -v
+func TestHostToPod(t *testing.T) {
+	rerunFlows(t, "scenarios", "host-to-pod", 10)
 }
 
 // TestHealthyWireGuard does the same for healthy-wireguard (issue 18).

@@ -35,6 +35,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
@@ -247,6 +248,12 @@ type obs struct {
 	enc   bool // seen inside a WireGuard transport message (decrypted by the lab)
 	tun   bool // seen inside an outer IP header (IP-in-IP or VXLAN)
 	frame int  // the frame's number in its capture file
+}
+
+// sameTuple reports whether o and x carry the same addresses and ports: at one point, a packet seen
+// with others crossed it again after a NAT rewrite (a hairpin: see passages).
+func (o obs) sameTuple(x obs) bool {
+	return o.src == x.src && o.dst == x.dst && o.sport == x.sport && o.dport == x.dport
 }
 
 type endpoint struct {
@@ -894,6 +901,26 @@ func (l *lab) origin(o obs) (endpoint, bool) {
 			}
 		}
 	}
+	// A node's own packet to a pod on another node (a host-networked process) leaves by the route to
+	// that node's block, through the tunnel device, with the device's address as source: it enters the
+	// datapath at the node's tunnel device.
+	if e, ok := l.tunnelSelf(o.src); ok && e.at == o.point {
+		return e, true
+	}
+	return endpoint{}, false
+}
+
+// tunnelSelf is the node whose tunnel device's address a is, as an endpoint at that device: where its
+// own stack sends from, and takes in, its packets to and from pods on other nodes.
+func (l *lab) tunnelSelf(a netip.Addr) (endpoint, bool) {
+	if l.tunIface == "" {
+		return endpoint{}, false
+	}
+	for _, n := range l.t.Nodes {
+		if ip, err := netip.ParseAddr(n.TunnelIP); err == nil && ip == a {
+			return endpoint{kind: "node", name: n.Name, node: n.Name, ip: ip, at: n.Name + "/" + l.tunIface}, true
+		}
+	}
 	return endpoint{}, false
 }
 
@@ -943,7 +970,7 @@ func (l *lab) side(e endpoint, peerIsPod, bypass bool) []string {
 		return []string{e.at}
 	}
 	s := []string{e.at}
-	if l.tunIface != "" && peerIsPod && !bypass {
+	if l.tunIface != "" && peerIsPod && !bypass && e.at != e.node+"/"+l.tunIface { // (a node's own: at it already)
 		s = append(s, e.node+"/"+l.tunIface)
 	}
 	// A node whose underlay address is on a VLAN sub-interface of eth0: packets cross it, then
@@ -952,6 +979,12 @@ func (l *lab) side(e endpoint, peerIsPod, bypass bool) []string {
 		s = append(s, e.node+"/"+v.Iface)
 	}
 	return append(s, e.node+"/eth0")
+}
+
+// tunnelled says whether packets to or from endpoint e between nodes cross the tunnel devices: e is a pod,
+// or a node's own stack at its tunnel device's address (tunnelSelf).
+func (l *lab) tunnelled(e endpoint) bool {
+	return e.kind == "pod" || e.kind == "node" && l.tunIface != "" && e.at == e.node+"/"+l.tunIface
 }
 
 // vlanOf returns the VLAN sub-interface of node's interface parent, if the lab made one.
@@ -965,14 +998,14 @@ func (l *lab) vlanOf(node, parent string) (VLAN, bool) {
 }
 
 func (l *lab) pathVia(src, dst endpoint, bypass bool) []string {
-	if src.kind == "node" || dst.kind == "node" { // a node and its own pod: the pod's cali only
+	if (src.kind == "node" || dst.kind == "node") && src.node == dst.node { // a node and its own pod: the pod's cali only
 		if src.kind == "node" {
 			return []string{dst.at}
 		}
 		return []string{src.at}
 	}
-	a := l.side(src, dst.kind == "pod", bypass)
-	b := l.side(dst, src.kind == "pod", bypass)
+	a := l.side(src, l.tunnelled(dst), bypass)
+	b := l.side(dst, l.tunnelled(src), bypass)
 	p := append([]string{}, a...)
 	if src.node != dst.node {
 		p = append(p, l.routerHops(src.node, dst.node)...)
@@ -1068,7 +1101,7 @@ func (fs *flowSet) account(o obs, src endpoint, seen map[string]obs) {
 			if via, ok := l.viaNode(o, src, dst); ok {
 				fl.keys = l.captured(l.pathThrough(src, via, dst))
 			} else {
-				fl.keys = l.captured(l.pathVia(src, dst, bypass))
+				fl.keys = l.captured(numbered(l.pathVia(src, dst, bypass)))
 			}
 			fl.Path = pointNames(fl.keys)
 			fl.DeliveredTo = dst.at
@@ -1133,9 +1166,11 @@ func (fs *flowSet) account(o obs, src endpoint, seen map[string]obs) {
 // passages maps each point where a packet was seen to its first sighting there. A packet seen at a
 // point both inside an outer IP header and without one crossed it twice (a node that takes it in on
 // eth0 and sends it out of eth0 in its tunnel, or the reverse; the router interface before it): the
-// later of the two is keyed point+"#2".
+// later of the two is keyed point+"#2". So is a packet seen at a point again with other addresses or
+// ports, in the same encapsulation (a hairpin: a pod's packet to a Service whose endpoint is that pod
+// leaves it on its cali and comes back in on it, DNATed and masqueraded by the node).
 func passages(group []obs) map[string]obs {
-	first := map[string][2]*obs{} // by point: the first sighting without an outer header, and with one
+	first := map[string][]*obs{} // by point: the first sighting in each encapsulation and tuple
 	var order []string
 	for i := range group {
 		x := &group[i]
@@ -1143,30 +1178,33 @@ func passages(group []obs) map[string]obs {
 		if !ok {
 			order = append(order, x.point)
 		}
-		c := 0
-		if x.tun {
-			c = 1
+		known := false
+		for _, y := range f {
+			known = known || y.tun == x.tun && y.sameTuple(*x)
 		}
-		if f[c] == nil {
-			f[c] = x
+		if !known {
+			first[x.point] = append(f, x)
 		}
-		first[x.point] = f
 	}
 	seen := map[string]obs{}
 	for _, pt := range order {
-		f := first[pt]
-		var xs []*obs
-		for _, x := range f {
-			if x != nil {
-				xs = append(xs, x)
-			}
-		}
+		xs := first[pt]
 		sort.Slice(xs, func(i, j int) bool { return xs[i].ts < xs[j].ts })
 		for i, x := range xs {
 			seen[passageKey(pt, i)] = *x
 		}
 	}
 	return seen
+}
+
+// numbered keys a path's points by their passage (passageKey): a point met again is point+"#2".
+func numbered(p []string) []string {
+	n := map[string]int{}
+	for i, pt := range p {
+		p[i] = passageKey(pt, n[pt])
+		n[pt]++
+	}
+	return p
 }
 
 // passageKey is point pt's key in a path and in seen for the packet's i-th passage through it.
@@ -1277,7 +1315,9 @@ func (l *lab) flows(all map[string][]obs, data []obs) {
 				if len(origins) == 0 {
 					src = e
 				}
-				if e.at == src.at {
+				// A sighting there from another endpoint's address (the node's, its masquerade's) is the
+				// packet back after a NAT rewrite (a hairpin: passages), not another one sent.
+				if e.at == src.at && e.ip == src.ip {
 					origins = append(origins, i)
 				}
 			}
@@ -1418,7 +1458,7 @@ func (l *lab) tcpData(fs *flowSet, data []obs) {
 	}
 	for i, o := range data {
 		src, ok := l.origin(o)
-		if !ok {
+		if !ok || hairpinBack(o, data[:i]) || src.kind == "node" && src.at == o.point && passedBefore(o, data[:i]) {
 			continue
 		}
 		s, e := uint64(o.seq), uint64(o.seq)+uint64(o.plen)
@@ -1432,6 +1472,13 @@ func (l *lab) tcpData(fs *flowSet, data []obs) {
 		seen := map[string]obs{o.point: o}
 		for pt, list := range byPoint {
 			if pt == o.point {
+				// Back at its origin's point with other addresses or ports (a hairpin: passages).
+				for _, x := range list {
+					if x.ts > o.ts && x.ts < until && x.tun == o.tun && !x.sameTuple(o) && x.seq == o.seq && x.plen == o.plen && x.ack == o.ack {
+						seen[passageKey(pt, 1)] = x
+						break
+					}
+				}
 				continue
 			}
 			// Each passage through the point on its own: in its tunnel and out of it (see passages).
@@ -1460,6 +1507,32 @@ func (l *lab) tcpData(fs *flowSet, data []obs) {
 		}
 		fs.account(o, src, seen)
 	}
+}
+
+// hairpinBack reports whether TCP segment o, at a point where an earlier segment (of before) carried
+// the same bytes (sequence, acknowledgement and length) with other addresses or ports, is that segment
+// back after a NAT rewrite (a hairpin: passages), within a second: not one its sender sent.
+func hairpinBack(o obs, before []obs) bool {
+	for _, x := range before {
+		if x.point == o.point && x.tun == o.tun && !x.sameTuple(o) && x.seq == o.seq && x.plen == o.plen && x.ack == o.ack &&
+			o.ts-x.ts < int64(time.Second) {
+			return true
+		}
+	}
+	return false
+}
+
+// passedBefore reports whether TCP segment o was seen at another point within the second before (the
+// same sequence, acknowledgement and length): it came from there, and was not sent where o was seen. A
+// NodePort's request masqueraded to a node's tunnel address is seen at that node's tunnel device as if
+// sent by the node's own stack (tunnelSelf), after it came in from the client.
+func passedBefore(o obs, before []obs) bool {
+	for _, x := range before {
+		if x.point != o.point && x.seq == o.seq && x.plen == o.plen && x.ack == o.ack && o.ts-x.ts < int64(time.Second) {
+			return true
+		}
+	}
+	return false
 }
 
 func overlap(s, e uint64, x obs) bool {
@@ -1498,6 +1571,14 @@ func (l *lab) destination(o obs, seen map[string]obs, src endpoint) (endpoint, b
 	if e, ok := l.byIP(o.dst); ok {
 		return e, true
 	}
+	// Seen again at a pod's veth, rewritten to that pod's address (a hairpin: passages): that pod.
+	for k, x := range seen {
+		if pt, _, again := strings.Cut(k, "#"); again {
+			if e, ok := l.byIP(x.dst); ok && e.at == pt {
+				return e, true
+			}
+		}
+	}
 	if src.kind == "pod" { // a pod answering its own node
 		if e, ok := l.selfNode(src.node, o.dst, src.at); ok {
 			return e, true
@@ -1512,6 +1593,11 @@ func (l *lab) destination(o obs, seen map[string]obs, src endpoint) (endpoint, b
 		if e, ok := l.byPoint(pt); ok && e.at != src.at {
 			return e, true
 		}
+	}
+	// A pod answering another node's own stack (a host-networked client there, from its tunnel address),
+	// when it reached no endpoint beyond (a NodePort's masquerade to that address goes on, un-NATed).
+	if e, ok := l.tunnelSelf(o.dst); ok && src.kind == "pod" && e.node != src.node {
+		return e, true
 	}
 	for _, d := range l.dnat {
 		from, err1 := netip.ParseAddrPort(d.From)

@@ -182,6 +182,10 @@ func TestScenarioFindings(t *testing.T) {
 		// ext-1 to node-a's node ports, DNATed and masqueraded on node-a to pod-b on node-b: the
 		// translation is on node-a between its eth0 and its tunl0 (TestNodePortPath).
 		"nodeport-cluster": {"nat node-a/eth0→node-a/tunl0"},
+		// pod-a to a Service whose only endpoint is itself: DNATed and masqueraded back into its cali.
+		"hairpin-clusterip": {"nat " + a + "→" + a},
+		// node-a's own stack (a host-networked client, from tunl0's address) to pod-b: healthy.
+		"host-to-pod": {},
 	}
 	for _, dir := range scenarioDirs(t) {
 		if _, ok := want[filepath.Base(dir)]; !ok {
@@ -292,5 +296,86 @@ func TestNodePortPath(t *testing.T) {
 	}
 	if n != 4 {
 		t.Errorf("%d flows through node-a's node ports (TCP and UDP, each way), want 4", n)
+	}
+}
+
+// TestHairpinPath checks the truth of hairpin-clusterip: pod-a reaches the Service 10.96.0.10 whose
+// only endpoint is pod-a itself, so node-a DNATs each request to pod-a and masquerades it to its own
+// address, and sends it back into pod-a's cali, which sees it twice: out as sent, in rewritten; the
+// answers come back so, un-NATed. Each flow direction is one packet per request or answer, its path
+// pod-a's cali twice, all delivered, with the DNAT and the masquerade on that way. Before, the
+// rewritten sighting at the cali began a flow of its own (node-a's address to pod-a, as from the
+// node's own stack), and the answers' path was the cali once.
+func TestHairpinPath(t *testing.T) {
+	tr, err := compute(scenarioDir(t, "hairpin-clusterip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cali := "node-a/cali5e1c4d6c68c"
+	want := []string{cali, cali}
+	n, sent := 0, 0
+	for _, f := range tr.Flows {
+		if f.Proto == "icmp" {
+			continue // pod-a's pings to pod-b, before and after
+		}
+		n++
+		sent += f.Sent
+		svc := f.Src == "10.244.1.5" && f.Dst == "10.96.0.10"
+		back := f.Src == "10.244.1.5" && f.Dst == "192.168.10.2" // pod-a answering the masqueraded request
+		if !svc && !back || !slices.Equal(f.Path, want) || f.Sent == 0 || f.Delivered != f.Sent || f.DeliveredTo != cali {
+			t.Errorf("flow %s %s:%d → %s:%d: path %v, delivered %d of %d to %q; want %v, all delivered to %s", f.Proto, f.Src, f.Sport,
+				f.Dst, f.Dport, f.Path, f.Delivered, f.Sent, f.DeliveredTo, want, cali)
+		}
+	}
+	if n != 4 || sent != 18 {
+		t.Errorf("%d flows of %d packets besides the pings, want 4 (TCP and UDP, each way) of 18", n, sent)
+	}
+	kinds := map[string]bool{}
+	for _, x := range tr.NAT {
+		if x.Where == cali+"→"+cali {
+			kinds[x.Kind+" "+x.Proto] = true
+		}
+	}
+	for _, k := range []string{"dnat tcp", "snat tcp", "dnat udp", "snat udp"} {
+		if !kinds[k] {
+			t.Errorf("no %s at %s→%s: %+v", k, cali, cali, tr.NAT)
+		}
+	}
+}
+
+// TestHostToPodPath checks the truth of host-to-pod: a host-networked client on node-a (node-a's own
+// stack, no cali) talks to pod-b on node-b. The route to node-b's block gives tunl0's address
+// (10.244.1.0) as source, so node-a's packets enter the datapath at its tunl0 and pod-b's answers end
+// there: each direction is delivered whole, its path from node-a/tunl0 to pod-b's cali or back. Before,
+// node-a's own packets had no origin (no flow of theirs), and pod-b's answers to 10.244.1.0 no
+// destination: three flows with no path, lost at "unknown".
+func TestHostToPodPath(t *testing.T) {
+	tr, err := compute(scenarioDir(t, "host-to-pod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	there := []string{"node-a/tunl0", "node-a/eth0", "router-1/eth0", "router-1/eth1", "node-b/eth0", "node-b/tunl0",
+		"node-b/cali2f5353dd8c5"}
+	back := slices.Clone(there)
+	slices.Reverse(back)
+	n := map[bool]int{}
+	for _, f := range tr.Flows {
+		var want []string
+		switch {
+		case f.Src == "10.244.1.0" && f.Dst == "10.244.2.7":
+			want = there
+		case f.Src == "10.244.2.7" && f.Dst == "10.244.1.0":
+			want = back
+		default:
+			continue
+		}
+		n[f.Src == "10.244.1.0"]++
+		if !slices.Equal(f.Path, want) || f.Sent == 0 || f.Delivered != f.Sent {
+			t.Errorf("flow %s %s:%d → %s:%d: path %v, delivered %d of %d; want %v, all delivered", f.Proto, f.Src, f.Sport,
+				f.Dst, f.Dport, f.Path, f.Delivered, f.Sent, want)
+		}
+	}
+	if n[true] != 3 || n[false] != 3 {
+		t.Errorf("%d flows from node-a's tunnel address and %d back, want 3 each (ping, HTTP, UDP)", n[true], n[false])
 	}
 }
