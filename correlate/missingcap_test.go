@@ -245,3 +245,68 @@ func TestWGUntiedScatteredNotLostTwice(t *testing.T) {
 		}
 	}
 }
+
+// tunl0-cali-drop without node-a's pod veth (and the -i any files): no packet comes from an address
+// calipath can put down to a node (no pod of node-a captured, no --node-ip), so node-a's clock is not
+// corrected and no outer address names node-a. The packets were still seen at node-a's tunnel device
+// bare and then at its eth0 encapsulated, on node-a's one clock: node-a put the header on, and the
+// path starts there. It started at the first router, leaving out node-a's tunnel device and eth0 and
+// node-b's tunnel device, each of which saw the packets, and placed the drop at node-b/eth0 → cali (a
+// host-drop for the truth's delivery-drop at node-b/tunl0 → cali). Without node-b's veth too, node-b
+// is found alike, taking the header off (eth0, then tunl0): the path was router-1's two points alone.
+// Each path is the truth's less the points left out, and the drops are where the truth puts them
+// (those next to a point left out cannot be seen).
+func TestSourceNodeFromTunnel(t *testing.T) {
+	for _, c := range []struct {
+		sc    string
+		files []string // left out, with the -i any files
+		pts   []string // their points
+	}{
+		{"tunl0-cali-drop", []string{"node-a-cali5e1c4d6c68c.pcap"}, []string{"node-a/cali5e1c4d6c68c"}},
+		{"tunl0-cali-drop", []string{"node-a-cali5e1c4d6c68c.pcap", "node-b-cali2f5353dd8c5.pcap"},
+			[]string{"node-a/cali5e1c4d6c68c", "node-b/cali2f5353dd8c5"}},
+	} {
+		tr, r := labSubset(t, c.sc, append(c.files, anyFiles...), nil)
+		left := func(p string) bool {
+			for _, q := range c.pts {
+				if strings.Contains(p, q) {
+					return true
+				}
+			}
+			return false
+		}
+		for _, tf := range tr.Flows {
+			f, dir := findFlow(r, tf.Proto, tf.Src, tf.Dst, tf.Sport, tf.Dport)
+			if f == nil {
+				t.Errorf("%s less %v: no flow %s %s → %s", c.sc, c.files, tf.Proto, tf.Src, tf.Dst)
+				continue
+			}
+			var want []string
+			for _, p := range tf.Path {
+				if !left(p) {
+					want = append(want, p)
+				}
+			}
+			if got := strings.Join(flowPath(r, f, dir), " "); got != strings.Join(want, " ") {
+				t.Errorf("%s less %v: flow %s %s %s → %s: path\n  %s\nwant\n  %s", c.sc, c.files, f.ID, dir, tf.Src, tf.Dst,
+					got, strings.Join(want, " "))
+			}
+		}
+		want := map[string]bool{}
+		for _, e := range tr.Expected {
+			if strings.HasSuffix(e.Kind, "-drop") && !left(e.Where) {
+				want[e.Kind+" "+e.Where] = true
+			}
+		}
+		for _, an := range r.Anomalies {
+			k := an.Kind + " " + an.Where.From + "→" + an.Where.To
+			if an.Severity == sevError && !want[k] {
+				t.Errorf("%s less %v: %s %s (%d), want none there", c.sc, c.files, an.Severity, k, an.Count)
+			}
+			delete(want, k)
+		}
+		for k := range want {
+			t.Errorf("%s less %v: no %s", c.sc, c.files, k)
+		}
+	}
+}

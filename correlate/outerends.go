@@ -230,3 +230,35 @@ func learn(m map[[2]uint64]int, v6 bool, a uint32, n int) {
 	}
 	m[k] = n
 }
+
+// tunnelNode returns the node whose own sightings of a journey (hops h) show it putting on (k = 0) or
+// taking off (k = 1) the packet's encapsulation (IP-in-IP or VXLAN), -1 when none do: a bare sighting
+// (at the node's tunnel device, pod veth or underlay) right before the journey's first encapsulated
+// hop, on that hop's node and earlier on its clock (k = 0), or the same after its last encapsulated hop
+// (k = 1). It is outerNode for outer addresses that are no known node's (no capture of a pod of the
+// node, no --node-ip: the node's clock is not corrected either). One node's hops are read on its one
+// clock, so their order needs no correction; two at one time are left undecided.
+func (a *analysis) tunnelNode(h []uint32, k int) int {
+	w := a.w
+	step, i := 1, 0
+	if k == 1 {
+		step, i = -1, len(h)-1
+	}
+	for ; i >= 0 && i < len(h); i += step {
+		if o, _ := w.obsAt(h[i]); o.Encap() != decode.EncapNone {
+			break
+		}
+	}
+	b := i - step // the bare hop before (k = 0) or after (k = 1) the encapsulated one
+	if i < 0 || i >= len(h) || b < 0 || b >= len(h) {
+		return -1
+	}
+	n := w.pointNode[a.point(h[i])]
+	if w.pointNode[a.point(h[b])] != n {
+		return -1
+	}
+	if tb, ti := a.ts(h[b]), a.ts(h[i]); k == 0 && tb >= ti || k == 1 && tb <= ti {
+		return -1
+	}
+	return n
+}
