@@ -254,6 +254,13 @@ func TestWGUntiedScatteredNotLostTwice(t *testing.T) {
 // node-b's tunnel device, each of which saw the packets, and placed the drop at node-b/eth0 → cali (a
 // host-drop for the truth's delivery-drop at node-b/tunl0 → cali). Without node-b's veth too, node-b
 // is found alike, taking the header off (eth0, then tunl0): the path was router-1's two points alone.
+// The replies to pod-a that node-b dropped before its tunnel device (state-blackhole-route,
+// state-neigh-failed6 without node-a's veth: encap-drop) go to an address carried through the tunnels
+// from node-a, and are judged on the way through them, as they are with node-a's veth (they were
+// judged between node-b's veth and eth0: a host-drop). wireguard-bypass without node-b's veth:
+// pod-b's address was carried through node-b's WireGuard device, but the packets of node-a's pod that
+// bypasses WireGuard crossed node-a's eth0 bare, which shows they were not tunnelled: their path stays
+// without the devices (through them, it had a decap-drop at node-b/eth0 → wireguard.cali).
 // Each path is the truth's less the points left out, and the drops are where the truth puts them
 // (those next to a point left out cannot be seen).
 func TestSourceNodeFromTunnel(t *testing.T) {
@@ -265,6 +272,9 @@ func TestSourceNodeFromTunnel(t *testing.T) {
 		{"tunl0-cali-drop", []string{"node-a-cali5e1c4d6c68c.pcap"}, []string{"node-a/cali5e1c4d6c68c"}},
 		{"tunl0-cali-drop", []string{"node-a-cali5e1c4d6c68c.pcap", "node-b-cali2f5353dd8c5.pcap"},
 			[]string{"node-a/cali5e1c4d6c68c", "node-b/cali2f5353dd8c5"}},
+		{"state-blackhole-route", []string{"node-a-cali5e1c4d6c68c.pcap"}, []string{"node-a/cali5e1c4d6c68c"}},
+		{"state-neigh-failed6", []string{"node-a-cali5e1c4d6c68c.pcap"}, []string{"node-a/cali5e1c4d6c68c"}},
+		{"wireguard-bypass", []string{"node-b-cali2f5353dd8c5.pcap"}, []string{"node-b/cali2f5353dd8c5"}},
 	} {
 		tr, r := labSubset(t, c.sc, append(c.files, anyFiles...), nil)
 		left := func(p string) bool {
