@@ -3,6 +3,7 @@ package correlate
 import (
 	"context"
 	"encoding/json"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -318,5 +319,56 @@ func TestSourceNodeFromTunnel(t *testing.T) {
 		for k := range want {
 			t.Errorf("%s less %v: no %s", c.sc, c.files, k)
 		}
+	}
+}
+
+// An address carried through the tunnels is behind its node's tunnel (pathEnds.behindTunnel) only
+// when no encapsulation shows it as an outer address, a node's own: a node's own address answering a
+// pod through the tunnel (its host replying to a connection to its node IP) is reached from another
+// node over the underlay, bare. state-blackhole-route without node-a's veth: pod-b's replies to
+// pod-a's address are behind node-a's tunnel; with that address made the outer source of an
+// encapsulation the captures hold, they are not.
+func TestBehindTunnelNotNodeAddr(t *testing.T) {
+	dir := "../testdata/lab/scenarios/state-blackhole-route/"
+	all, _ := filepath.Glob(dir + "*.pcap")
+	var files []string
+	for _, p := range all {
+		if b := filepath.Base(p); b != "node-a-cali5e1c4d6c68c.pcap" && !strings.HasSuffix(b, "-any.pcap") {
+			files = append(files, p)
+		}
+	}
+	a := analysisBeforeFlows(t, files)
+	pod := ip4(netip.MustParseAddr("10.244.1.5"))
+	behind := func() (n, marked int) {
+		fo, modes := a.assignFlows()
+		s := &pathStage{w: a.w, flows: fo.flows, pairMode: modes}
+		for fi, e := range s.allEnds() {
+			for d := uint8(0); d < 2; d++ {
+				if len(fo.flows[fi].dirJourneys(d)) > 0 && dirTuple(fo.flows[fi], d).dst == pod {
+					n++
+					if e[d].behindTunnel {
+						marked++
+					}
+				}
+			}
+		}
+		return n, marked
+	}
+	if n, marked := behind(); n == 0 || marked != n {
+		t.Fatalf("%d of %d directions to pod-a behind its tunnel, want all", marked, n)
+	}
+	changed := false
+	for i := range a.w.ctx {
+		if x := &a.w.ctx[i]; x.Encap != decode.EncapNone && x.OuterV == 4 {
+			copy(x.OuterSrc[:4], netip.MustParseAddr("10.244.1.5").AsSlice())
+			changed = true
+			break
+		}
+	}
+	if !changed {
+		t.Fatal("no IPv4 encapsulation")
+	}
+	if n, marked := behind(); n == 0 || marked != 0 {
+		t.Errorf("%d of %d directions to pod-a's address, an outer one, behind a tunnel, want none", marked, n)
 	}
 }
