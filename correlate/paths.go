@@ -178,14 +178,12 @@ func (x *pathKeys) index(k pathKey) (int32, bool) {
 // votes.
 func (s *pathStage) buildPaths() []*pathInfo {
 	type group struct {
-		ends    pathEnds
-		routers map[int]*routerSeen
-		multi   map[int]*routerSeen // hop positions at the underlays of nodes with several (dirVotes.multi)
-		edge    votes               // point<<8|TTL at the cluster nodes' underlays (dirVotes.edge)
-		tunnel  bool                // some journey was seen at a tunnel device
-		// underlay: some journey was seen at a cluster node's underlay, which shows by itself whether
-		// the packets were tunnelled (pathEnds.behindTunnel is for those that never got that far)
-		underlay bool
+		ends     pathEnds
+		routers  map[int]*routerSeen
+		multi    map[int]*routerSeen // hop positions at the underlays of nodes with several (dirVotes.multi)
+		edge     votes               // point<<8|TTL at the cluster nodes' underlays (dirVotes.edge)
+		tunnel   bool                // some journey was seen at a tunnel device
+		underlay bool                // some journey was seen at a cluster node's underlay (pathEnds.behindTunnel)
 		v6       bool
 		index    int32 // in groups
 	}
