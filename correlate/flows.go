@@ -573,6 +573,9 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	if n < 0 {
 		n = s.localSource(t, o, h) // the node it came from into its pod's cali (localends.go)
 	}
+	if n < 0 {
+		n = a.tunnelNode(h, 0) // the node seen encapsulating it (outerends.go)
+	}
 	if n >= 0 {
 		v.src.add(n)
 		srcNode = n
@@ -654,6 +657,9 @@ func (s *flowStage) dstNodeOf(h []uint32, e *voteEnds, srcNode int) int {
 	}
 	if n < 0 {
 		n = a.w.outerNode(h, 1) // the node it was encapsulated to
+	}
+	if n < 0 {
+		n = a.tunnelNode(h, 1) // the node seen decapsulating it
 	}
 	if n < 0 && srcNode >= 0 {
 		last, _ := a.obs(h[len(h)-1])

@@ -3,6 +3,7 @@ package correlate
 import (
 	"context"
 	"encoding/json"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -243,5 +244,131 @@ func TestWGUntiedScatteredNotLostTwice(t *testing.T) {
 				t.Errorf("without %s-eth0: %s %s at %s (%d), want none there", node, an.Severity, an.Kind, where, an.Count)
 			}
 		}
+	}
+}
+
+// tunl0-cali-drop without node-a's pod veth (and the -i any files): no packet comes from an address
+// calipath can put down to a node (no pod of node-a captured, no --node-ip), so node-a's clock is not
+// corrected and no outer address names node-a. The packets were still seen at node-a's tunnel device
+// bare and then at its eth0 encapsulated, on node-a's one clock: node-a put the header on, and the
+// path starts there. It started at the first router, leaving out node-a's tunnel device and eth0 and
+// node-b's tunnel device, each of which saw the packets, and placed the drop at node-b/eth0 → cali (a
+// host-drop for the truth's delivery-drop at node-b/tunl0 → cali). Without node-b's veth too, node-b
+// is found alike, taking the header off (eth0, then tunl0): the path was router-1's two points alone.
+// The replies to pod-a that node-b dropped before its tunnel device (state-blackhole-route,
+// state-neigh-failed6 without node-a's veth: encap-drop) go to an address carried through the tunnels
+// from node-a, and are judged on the way through them, as they are with node-a's veth (they were
+// judged between node-b's veth and eth0: a host-drop). wireguard-bypass without node-b's veth:
+// pod-b's address was carried through node-b's WireGuard device, but the packets of node-a's pod that
+// bypasses WireGuard crossed node-a's eth0 bare, which shows they were not tunnelled: their path stays
+// without the devices (through them, it had a decap-drop at node-b/eth0 → wireguard.cali).
+// Each path is the truth's less the points left out, and the drops are where the truth puts them
+// (those next to a point left out cannot be seen).
+func TestSourceNodeFromTunnel(t *testing.T) {
+	for _, c := range []struct {
+		sc    string
+		files []string // left out, with the -i any files
+		pts   []string // their points
+	}{
+		{"tunl0-cali-drop", []string{"node-a-cali5e1c4d6c68c.pcap"}, []string{"node-a/cali5e1c4d6c68c"}},
+		{"tunl0-cali-drop", []string{"node-a-cali5e1c4d6c68c.pcap", "node-b-cali2f5353dd8c5.pcap"},
+			[]string{"node-a/cali5e1c4d6c68c", "node-b/cali2f5353dd8c5"}},
+		{"state-blackhole-route", []string{"node-a-cali5e1c4d6c68c.pcap"}, []string{"node-a/cali5e1c4d6c68c"}},
+		{"state-neigh-failed6", []string{"node-a-cali5e1c4d6c68c.pcap"}, []string{"node-a/cali5e1c4d6c68c"}},
+		{"wireguard-bypass", []string{"node-b-cali2f5353dd8c5.pcap"}, []string{"node-b/cali2f5353dd8c5"}},
+	} {
+		tr, r := labSubset(t, c.sc, append(c.files, anyFiles...), nil)
+		left := func(p string) bool {
+			for _, q := range c.pts {
+				if strings.Contains(p, q) {
+					return true
+				}
+			}
+			return false
+		}
+		for _, tf := range tr.Flows {
+			f, dir := findFlow(r, tf.Proto, tf.Src, tf.Dst, tf.Sport, tf.Dport)
+			if f == nil {
+				t.Errorf("%s less %v: no flow %s %s → %s", c.sc, c.files, tf.Proto, tf.Src, tf.Dst)
+				continue
+			}
+			var want []string
+			for _, p := range tf.Path {
+				if !left(p) {
+					want = append(want, p)
+				}
+			}
+			if got := strings.Join(flowPath(r, f, dir), " "); got != strings.Join(want, " ") {
+				t.Errorf("%s less %v: flow %s %s %s → %s: path\n  %s\nwant\n  %s", c.sc, c.files, f.ID, dir, tf.Src, tf.Dst,
+					got, strings.Join(want, " "))
+			}
+		}
+		want := map[string]bool{}
+		for _, e := range tr.Expected {
+			if strings.HasSuffix(e.Kind, "-drop") && !left(e.Where) {
+				want[e.Kind+" "+e.Where] = true
+			}
+		}
+		for _, an := range r.Anomalies {
+			k := an.Kind + " " + an.Where.From + "→" + an.Where.To
+			if an.Severity == sevError && !want[k] {
+				t.Errorf("%s less %v: %s %s (%d), want none there", c.sc, c.files, an.Severity, k, an.Count)
+			}
+			delete(want, k)
+		}
+		for k := range want {
+			t.Errorf("%s less %v: no %s", c.sc, c.files, k)
+		}
+	}
+}
+
+// An address carried through the tunnels is behind its node's tunnel (pathEnds.behindTunnel) only
+// when no encapsulation shows it as an outer address, a node's own: a node's own address answering a
+// pod through the tunnel (its host replying to a connection to its node IP) is reached from another
+// node over the underlay, bare. state-blackhole-route without node-a's veth: pod-b's replies to
+// pod-a's address are behind node-a's tunnel; with that address made the outer source of an
+// encapsulation the captures hold, they are not.
+func TestBehindTunnelNotNodeAddr(t *testing.T) {
+	dir := "../testdata/lab/scenarios/state-blackhole-route/"
+	all, _ := filepath.Glob(dir + "*.pcap")
+	var files []string
+	for _, p := range all {
+		if b := filepath.Base(p); b != "node-a-cali5e1c4d6c68c.pcap" && !strings.HasSuffix(b, "-any.pcap") {
+			files = append(files, p)
+		}
+	}
+	a := analysisBeforeFlows(t, files)
+	pod := ip4(netip.MustParseAddr("10.244.1.5"))
+	behind := func() (n, marked int) {
+		fo, modes := a.assignFlows()
+		s := &pathStage{w: a.w, flows: fo.flows, pairMode: modes}
+		for fi, e := range s.allEnds() {
+			for d := uint8(0); d < 2; d++ {
+				if len(fo.flows[fi].dirJourneys(d)) > 0 && dirTuple(fo.flows[fi], d).dst == pod {
+					n++
+					if e[d].behindTunnel {
+						marked++
+					}
+				}
+			}
+		}
+		return n, marked
+	}
+	if n, marked := behind(); n == 0 || marked != n {
+		t.Fatalf("%d of %d directions to pod-a behind its tunnel, want all", marked, n)
+	}
+	changed := false
+	for i := range a.w.ctx {
+		if x := &a.w.ctx[i]; x.Encap != decode.EncapNone && x.OuterV == 4 {
+			copy(x.OuterSrc[:4], netip.MustParseAddr("10.244.1.5").AsSlice())
+			changed = true
+			break
+		}
+	}
+	if !changed {
+		t.Fatal("no IPv4 encapsulation")
+	}
+	if n, marked := behind(); n == 0 || marked != 0 {
+		t.Errorf("%d of %d directions to pod-a's address, an outer one, behind a tunnel, want none", marked, n)
 	}
 }

@@ -167,10 +167,14 @@ func (g *openEndGroup) onNodeText(left bool, pt, node string, atTunnel bool) (de
 // allEnds returns the ends of every flow direction (ends; those without journeys left zero). An end
 // node no address of a direction named, while another direction's encapsulation named one for the same
 // address (the same pod, not captured), is that node: a packet to pod-b that node-a refused before
-// encapsulating it goes the way the others to pod-b went, and is judged on their path.
+// encapsulating it goes the way the others to pod-b went, and is judged on their path. Such an
+// address that a direction's packets carried through a tunnel device, and that is no outer address
+// of an encapsulation (a node's own), is behind that node's tunnel (pathEnds.behindTunnel): a pod's
+// address, or the node's tunnel address, whose packets from another node go through the tunnels.
 func (s *pathStage) allEnds() [][2]pathEnds {
 	out := make([][2]pathEnds, len(s.flows))
-	learnt := map[[2]uint64]int{} // (v6, address) → the node an end with no known pod was put on; -2: several
+	learnt := map[[2]uint64]int{}   // (v6, address) → the node an end with no known pod was put on; -2: several
+	var tunneled map[[2]uint64]bool // the addresses of learnt carried through a tunnel device
 	for fi, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
 			if len(fl.dirJourneys(d)) == 0 {
@@ -181,9 +185,11 @@ func (s *pathStage) allEnds() [][2]pathEnds {
 			t := dirTuple(fl, d)
 			if e.srcPod < 0 && e.src >= 0 {
 				learn(learnt, t.v6, t.src, e.src)
+				tunneled = noteTunneled(tunneled, fl.votes[d].tunnel, t.v6, t.src)
 			}
 			if e.dstPod < 0 && e.dst >= 0 {
 				learn(learnt, t.v6, t.dst, e.dst)
+				tunneled = noteTunneled(tunneled, fl.votes[d].tunnel, t.v6, t.dst)
 			}
 		}
 	}
@@ -191,19 +197,61 @@ func (s *pathStage) allEnds() [][2]pathEnds {
 		s.localDsts(out, learnt)
 		return out
 	}
+	var outer map[[2]uint64]bool // the outer addresses of the encapsulations: nodes' own
+	if tunneled != nil {
+		outer = s.w.outerAddrs()
+	}
 	for fi, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
 			e, t := &out[fi][d], dirTuple(fl, d)
 			if n, ok := learnt[addrKey(t.v6, t.src)]; ok && n >= 0 && e.src < 0 && len(fl.dirJourneys(d)) > 0 {
 				e.src = n
 			}
-			if n, ok := learnt[addrKey(t.v6, t.dst)]; ok && n >= 0 && e.dst < 0 && len(fl.dirJourneys(d)) > 0 {
+			k := addrKey(t.v6, t.dst)
+			if n, ok := learnt[k]; ok && n >= 0 && e.dst < 0 && len(fl.dirJourneys(d)) > 0 {
 				e.dst = n
+			}
+			if n, ok := learnt[k]; ok && n >= 0 && n == e.dst && e.dstPod < 0 && tunneled[k] && !outer[k] {
+				e.behindTunnel = true
 			}
 		}
 	}
 	s.localDsts(out, learnt)
 	return out
+}
+
+// noteTunneled adds address a to m (made when nil) when its direction's packets crossed a tunnel
+// device (tunnel), and returns m.
+func noteTunneled(m map[[2]uint64]bool, tunnel, v6 bool, a uint32) map[[2]uint64]bool {
+	if !tunnel {
+		return m
+	}
+	if m == nil {
+		m = map[[2]uint64]bool{}
+	}
+	m[addrKey(v6, a)] = true
+	return m
+}
+
+// outerAddrs returns the outer source and destination addresses of every encapsulating header
+// context (addrKey): the nodes' own addresses, known as a node's or not.
+func (w *world) outerAddrs() map[[2]uint64]bool {
+	m := map[[2]uint64]bool{}
+	for i := range w.ctx {
+		x := &w.ctx[i]
+		if x.Encap == decode.EncapNone {
+			continue
+		}
+		for _, a := range []netip.Addr{x.OuterSrcAddr(), x.OuterDstAddr()} {
+			switch {
+			case a.Is4():
+				m[addrKey(false, ip4(a))] = true
+			case a.Is6():
+				m[addrKey(true, w.c.Tables.InternV6(a.As16()))] = true
+			}
+		}
+	}
+	return m
 }
 
 // dirTuple is flow fl's tuple in direction d.
@@ -229,4 +277,36 @@ func learn(m map[[2]uint64]int, v6 bool, a uint32, n int) {
 		n = -2
 	}
 	m[k] = n
+}
+
+// tunnelNode returns the node whose own sightings of a journey (hops h) show it putting on (k = 0) or
+// taking off (k = 1) the packet's encapsulation (IP-in-IP or VXLAN), -1 when none do: a bare sighting
+// (at the node's tunnel device, pod veth or underlay) right before the journey's first encapsulated
+// hop, on that hop's node and earlier on its clock (k = 0), or the same after its last encapsulated hop
+// (k = 1). It is outerNode for outer addresses that are no known node's (no capture of a pod of the
+// node, no --node-ip: the node's clock is not corrected either). One node's hops are read on its one
+// clock, so their order needs no correction; two at one time are left undecided.
+func (a *analysis) tunnelNode(h []uint32, k int) int {
+	w := a.w
+	step, i := 1, 0
+	if k == 1 {
+		step, i = -1, len(h)-1
+	}
+	for ; i >= 0 && i < len(h); i += step {
+		if o, _ := w.obsAt(h[i]); o.Encap() != decode.EncapNone {
+			break
+		}
+	}
+	b := i - step // the bare hop before (k = 0) or after (k = 1) the encapsulated one
+	if i < 0 || i >= len(h) || b < 0 || b >= len(h) {
+		return -1
+	}
+	n := w.pointNode[a.point(h[i])]
+	if w.pointNode[a.point(h[b])] != n {
+		return -1
+	}
+	if tb, ti := a.ts(h[b]), a.ts(h[i]); k == 0 && tb >= ti || k == 1 && tb <= ti {
+		return -1
+	}
+	return n
 }

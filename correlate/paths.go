@@ -66,6 +66,12 @@ func (pi *pathInfo) indexAfter(p, i int) int {
 type pathEnds struct {
 	src, dst, srcPod, dstPod int
 	local                    localHow // why dst is src, when by the destination's address (localDsts)
+	// behindTunnel: the destination is no known pod's, but another direction's packets carried its
+	// address through a tunnel device on node dst's side, and no encapsulation names it as a node's
+	// own (allEnds): Calico routes packets to it from another node through the tunnels, as to a pod.
+	// buildPaths keeps it only for directions whose packets reached no cluster node's underlay, whose
+	// own sightings would show whether they were tunnelled (a pod whose packets bypass WireGuard).
+	behindTunnel bool
 }
 
 // pathStage works out each flow direction's expected path from the flows' votes. Its inputs are the
@@ -172,13 +178,14 @@ func (x *pathKeys) index(k pathKey) (int32, bool) {
 // votes.
 func (s *pathStage) buildPaths() []*pathInfo {
 	type group struct {
-		ends    pathEnds
-		routers map[int]*routerSeen
-		multi   map[int]*routerSeen // hop positions at the underlays of nodes with several (dirVotes.multi)
-		edge    votes               // point<<8|TTL at the cluster nodes' underlays (dirVotes.edge)
-		tunnel  bool                // some journey was seen at a tunnel device
-		v6      bool
-		index   int32 // in groups
+		ends     pathEnds
+		routers  map[int]*routerSeen
+		multi    map[int]*routerSeen // hop positions at the underlays of nodes with several (dirVotes.multi)
+		edge     votes               // point<<8|TTL at the cluster nodes' underlays (dirVotes.edge)
+		tunnel   bool                // some journey was seen at a tunnel device
+		underlay bool                // some journey was seen at a cluster node's underlay (pathEnds.behindTunnel)
+		v6       bool
+		index    int32 // in groups
 	}
 	var groups []*group
 	byKey := newPathKeys(s.keyHash)
@@ -221,6 +228,7 @@ func (s *pathStage) buildPaths() []*pathInfo {
 				}
 			}
 			g.tunnel = g.tunnel || fl.votes[d].tunnel
+			g.underlay = g.underlay || fl.votes[d].underlay
 			member[fi][d] = g.index
 		}
 	}
@@ -234,7 +242,9 @@ func (s *pathStage) buildPaths() []*pathInfo {
 		if back[i] > 0 {
 			rev = groups[back[i]-1].routers
 		}
-		built[1+i] = s.buildPath(g.ends, g.routers, rev, g.edge, g.tunnel, g.v6)
+		e := g.ends
+		e.behindTunnel = e.behindTunnel && !g.underlay
+		built[1+i] = s.buildPath(e, g.routers, rev, g.edge, g.tunnel, g.v6)
 		s.finishPath(built[1+i], g.multi)
 	}
 	if s.ar != nil && s.ar.revisit.Load() {
@@ -372,8 +382,8 @@ func (s *pathStage) buildPath(e pathEnds, routers, back map[int]*routerSeen, edg
 	}
 	// Encapsulated node pairs send pod traffic through the tunnels; traffic between the nodes' own
 	// addresses goes straight over the underlay.
-	tunneled := dst >= 0 && src >= 0 && (s.encapsulated(src, dst) && (dstPod >= 0 || tunnel) || s.wgTunneled(src, dst, tunnel) ||
-		s.tunnelUnknownMode(src, dst, tunnel))
+	tunneled := dst >= 0 && src >= 0 && (s.encapsulated(src, dst) && (dstPod >= 0 || tunnel || e.behindTunnel) ||
+		s.wgTunneled(src, dst, tunnel) || s.tunnelUnknownMode(src, dst, tunnel || e.behindTunnel))
 	if src >= 0 && src != dst {
 		if tunneled || (dst < 0 && tunnel) { // also when the destination's node is unknown: its packets crossed it
 			add(s.pairTunnels(src, src, dst, v6)...)
