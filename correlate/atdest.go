@@ -22,8 +22,8 @@ func (pl *placement) lostUnlessArrived(p *placing, nx int) statusCode {
 // dstAt). It arrived there; what its path puts after that point (built from the TTLs and times the
 // flows' journeys showed) is no place it was lost. A node's own address that it rewrites onward (the
 // replies to SNAT, on their way to a pod of the node) is not a destination: nx is then on that node;
-// nor is it when the journey was seen on another node further along its path: the node sent it on
-// (a NodePort's request, DNATed there to a pod on another node, which then died past its second
+// nor is it when the journey was seen on another node after it: the node sent it on (a NodePort's
+// request, DNATed there to a pod on another node, which then died past its second
 // crossing of a router: nodeport-cluster-drop).
 func (pl *placement) seenAtDest(p *placing, nx int) bool {
 	w := pl.w
@@ -47,11 +47,13 @@ func (pl *placement) seenAtDest(p *placing, nx int) bool {
 	return false
 }
 
-// leftNode reports whether journey p was seen on another node than n past path index i: node n sent
-// the packet on, so it did not arrive there.
+// leftNode reports whether journey p, seen on node n at its path index i, was seen on another node
+// after that (its hops after that one, in the order it crossed them, not in its path's, which may be
+// wrong: TestSeenAtDestinationNotLost): node n sent the packet on, so it did not arrive there.
 func (pl *placement) leftNode(p *placing, i, n int) bool {
-	for k := i + 1; k <= p.reach; k++ {
-		if p.reached[k] >= 0 && pl.w.pointNode[p.pi.points[k]] != n {
+	base := int(pl.jStart[p.j])
+	for _, pt := range pl.hopPt[base+p.reached[i]+1 : base+len(p.h)] {
+		if pl.w.pointNode[pt] != n {
 			return true
 		}
 	}
