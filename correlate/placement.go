@@ -901,11 +901,7 @@ func (pl *placement) settleOffload() {
 		if rank(st) == 0 || pl.jFlow[p] < 0 {
 			continue
 		}
-		if st == stLost && (pl.lateUnjoined[p] || pl.lateOrphans[p]) {
-			// A half of a packet a too small --window split and joinLate could not join: its pieces'
-			// loss is no confident one (as placeStatus has it for the half itself).
-			st = stNotCaptured
-		}
+		st = pl.unjoinedLoss(p, st)
 		if pl.offloadNew[p] { // a piece itself: its outcome is its root's to count
 			pl.jStatus[p], pl.jLast[p], pl.jNext[p] = st, last, next
 			continue
@@ -932,6 +928,16 @@ func (pl *placement) settleOffload() {
 			fl.notCaptured++
 		}
 	}
+}
+
+// unjoinedLoss is the status of family root p whose pieces' outcome is st: not captured for a loss
+// when p is a half of a packet a too small --window split and joinLate could not join (lateUnjoined,
+// lateOrphans), whose loss is no confident one (as placeStatus has it for the half itself).
+func (pl *placement) unjoinedLoss(p int32, st statusCode) statusCode {
+	if st == stLost && (pl.lateUnjoined[p] || pl.lateOrphans[p]) {
+		return stNotCaptured
+	}
+	return st
 }
 
 // unseenPiece reports where the bytes of split frame p (its pieces kids, furthest its own furthest
