@@ -21,13 +21,16 @@ func (pl *placement) lostUnlessArrived(p *placing, nx int) statusCode {
 // outside the cluster, captured on its one interface, that answers for the address (openEndFinder's
 // dstAt). It arrived there; what its path puts after that point (built from the TTLs and times the
 // flows' journeys showed) is no place it was lost. A node's own address that it rewrites onward (the
-// replies to SNAT, on their way to a pod of the node) is not a destination: nx is then on that node.
+// replies to SNAT, on their way to a pod of the node) is not a destination: nx is then on that node;
+// nor is it when the journey was seen on another node after it: the node sent it on (a NodePort's
+// request, DNATed there to a pod on another node, which then died past its second
+// crossing of a router: nodeport-cluster-drop).
 func (pl *placement) seenAtDest(p *placing, nx int) bool {
 	w := pl.w
 	for i := 0; i <= p.reach; i++ {
 		q := p.pi.points[i]
 		n := w.pointNode[q]
-		if p.reached[i] < 0 || n == w.pointNode[nx] || w.pointRole[q] == decode.RolePodVeth {
+		if p.reached[i] < 0 || n == w.pointNode[nx] || w.pointRole[q] == decode.RolePodVeth || pl.leftNode(p, i, n) {
 			continue
 		}
 		o, _ := pl.obs(p.h[p.reached[i]])
@@ -38,6 +41,19 @@ func (pl *placement) seenAtDest(p *placing, nx int) bool {
 				return true
 			}
 		case len(w.underlays[n]) == 1 && o.Encap() == decode.EncapNone && pl.oe.dstAt(n, v6, o.Dst):
+			return true
+		}
+	}
+	return false
+}
+
+// leftNode reports whether journey p, seen on node n at its path index i, was seen on another node
+// after that (its hops after that one, in the order it crossed them, not in its path's, which may be
+// wrong: TestSeenAtDestinationNotLost): node n sent the packet on, so it did not arrive there.
+func (pl *placement) leftNode(p *placing, i, n int) bool {
+	base := int(pl.jStart[p.j])
+	for _, pt := range pl.hopPt[base+p.reached[i]+1 : base+len(p.h)] {
+		if pl.w.pointNode[pt] != n {
 			return true
 		}
 	}

@@ -368,11 +368,16 @@ func detectWindowTooSmall(f *findings, k *kindRow) []Anomaly {
 	if n == 0 && unjoined == 0 {
 		return nil
 	}
+	halves := "" // the later halves of the packets not joined: never counted lost either (lateOrphans)
+	if len(a.lateOrphans) > 0 {
+		halves = fmt.Sprintf(" The later halves of such packets (%d journeys, each seen alone past the window, its "+
+			"place on the path unknown) are not counted as lost either.", len(a.lateOrphans))
+	}
 	if n == 0 {
 		at := w.c.Points[unjoinedAt[0]].ID
 		detail := fmt.Sprintf("%d packets seemed to end early on their path (first at %s) and a packet like each was seen "+
 			"again past --window %s: calipath could not join them, so they are counted as not captured there, not "+
-			"as lost.", unjoined, at, time.Duration(a.opts.Window))
+			"as lost.%s", unjoined, at, time.Duration(a.opts.Window), halves)
 		an := k.anomaly(k.severity, Where{Point: at}, flows, ids, unjoined, ev, detail)
 		an.Next = fmt.Sprintf("Re-run with --window %s or more (the default, 1s, fits most captures).",
 			niceCeil(2*lateNATWin))
@@ -382,7 +387,7 @@ func detectWindowTooSmall(f *findings, k *kindRow) []Anomaly {
 	more := ""
 	if unjoined > 0 {
 		more = fmt.Sprintf(" %d more packets seemed to end early and were seen again past the window but could not be "+
-			"joined: they are counted as not captured, not as lost.", unjoined)
+			"joined: they are counted as not captured, not as lost.%s", unjoined, halves)
 	}
 	if a.journeys.lateForgotten > 0 {
 		more += fmt.Sprintf(" Only the first %d such sightings were kept and %d more were forgotten: those packets may "+

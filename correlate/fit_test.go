@@ -269,15 +269,8 @@ func TestWindowTooSmallEveryScenario(t *testing.T) {
 	for _, dir := range dirs {
 		sc := filepath.Base(dir)
 		t.Run(sc, func(t *testing.T) {
-			if sc == "nodeport-cluster" {
-				// Known gap (probe8): a packet that comes back to a point (bare, then in a tunnel) and is seen
-				// there again past a --window of 20µs or 5µs is not rejoined, so 8 to 11 of its packets read
-				// lost (underlay-drop at node-b/cali2f5353dd8c5 → router-1/eth0). To fix, not hidden: see
-				// the probe8 report.
-				t.Skip("a packet crossing one point twice, seen again past a window below its hops: not rejoined yet")
-			}
 			if sc == "hairpin-clusterip" {
-				// The same known gap (shape9): a hairpin's packet comes back into its pod's cali, DNATed and
+				// Known gap (shape9): a hairpin's packet comes back into its pod's cali, DNATed and
 				// masqueraded, 2 to 141µs after it left; past a --window of 20µs or 5µs the rewritten sighting
 				// is not rejoined (natLateCand and noteLateNAT ask for a stage the journey has not visited),
 				// so 18 (20µs) or 14 (5µs) of its packets read lost, with host-drop and pmtu-blackhole at

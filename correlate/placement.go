@@ -371,9 +371,10 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 		pl.jLast[j], pl.jNext[j] = int32(pi.points[reach]), int32(nx)
 		n, refused := pl.refusedBy[int32(j)]
 		switch {
-		case pl.lateUnjoined[int32(j)]:
-			// Seen again past a too small --window but not joined: where it went is unknown
-			// (window-too-small says so), never a confident loss.
+		case pl.lateUnjoined[int32(j)] || pl.lateOrphans[int32(j)]:
+			// Seen again past a too small --window but not joined (or the later half of such a packet,
+			// whose place on its path is unknown): where it went is unknown (window-too-small says
+			// so), never a confident loss.
 			return stNotCaptured
 		case !(refused && n == pl.w.pointNode[pi.points[reach]]) && pl.capDrop.dropping(nx, p.when[reach], int64(pl.opts.Window), pl.cutFit(p)) || pl.wgStands(p):
 			// The next point's capture was dropping then (or an untied message may be it: wgstand.go): it may have crossed it unseen.
@@ -900,6 +901,7 @@ func (pl *placement) settleOffload() {
 		if rank(st) == 0 || pl.jFlow[p] < 0 {
 			continue
 		}
+		st = pl.unjoinedLoss(p, st)
 		if pl.offloadNew[p] { // a piece itself: its outcome is its root's to count
 			pl.jStatus[p], pl.jLast[p], pl.jNext[p] = st, last, next
 			continue
@@ -926,6 +928,16 @@ func (pl *placement) settleOffload() {
 			fl.notCaptured++
 		}
 	}
+}
+
+// unjoinedLoss is the status of family root p whose pieces' outcome is st: not captured for a loss
+// when p is a half of a packet a too small --window split and joinLate could not join (lateUnjoined,
+// lateOrphans), whose loss is no confident one (as placeStatus has it for the half itself).
+func (pl *placement) unjoinedLoss(p int32, st statusCode) statusCode {
+	if st == stLost && (pl.lateUnjoined[p] || pl.lateOrphans[p]) {
+		return stNotCaptured
+	}
+	return st
 }
 
 // unseenPiece reports where the bytes of split frame p (its pieces kids, furthest its own furthest

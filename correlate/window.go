@@ -44,26 +44,45 @@ type lateOut struct {
 	// lateUnjoined: journeys that seemed to end early, seen again past a too small --window, not joined
 	// (joinLate)
 	lateUnjoined map[int32]bool
+	// lateOrphans: the later halves of the packets a too small --window split and joinLate could not
+	// join again (nil for none). Alone, such a half's place on its path is unknown: it may begin past
+	// points its path crosses twice (a NodePort's request: the path is learnt from journeys that
+	// crossed a point twice, and no journey of a split packet did), or read as the other direction
+	// (after an SNAT its tuple alone is the reply's). It is never counted lost: placement counts it not
+	// captured where it would be lost, as it does its first half.
+	lateOrphans map[int32]bool
 }
 
 // joinLate confirms the matcher's late sightings — the older journey ended early on its path and the
 // newer one, of the same flow and direction, begins further along that path — and records each as the
 // older journey continuing as the newer one (an offload event), so that placeJourneys counts the
-// packet once. It runs once the paths are built and before the journeys are placed.
+// packet once. A sighting it cannot confirm leaves both halves unjoined: the older in lateUnjoined, the
+// newer in lateOrphans, neither counted lost. It runs once the paths are built and before the journeys
+// are placed.
 func (s *lateStage) joinLate() lateOut {
 	var out lateOut
 	joined := map[int32]bool{} // journeys already continued by a later one (each continues once)
 	redir := map[int32]bool{}  // journeys whose direction their first half gave
 	var unjoined []int32
+	var orphans []int32
 	for _, l := range s.jo.late {
 		if !s.joinOne(l, joined, redir, &out) && l.gap <= lateNATWin && int(l.old) < s.nJ {
 			unjoined = append(unjoined, l.old)
+			if int(l.new) < s.nJ {
+				orphans = append(orphans, l.new)
+			}
 		}
 	}
 	out.lateUnjoined = map[int32]bool{}
 	for _, o := range unjoined {
 		if !joined[o] {
 			out.lateUnjoined[o] = true
+		}
+	}
+	if len(orphans) > 0 {
+		out.lateOrphans = map[int32]bool{}
+		for _, n := range orphans {
+			out.lateOrphans[n] = true
 		}
 	}
 	return out

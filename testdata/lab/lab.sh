@@ -30,7 +30,7 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	wireguard-bypass same-node vlan-ipip vlan-loss router-any-bgp router-any-drop router-any-ipip
 	router-three-ifaces router-three-ifaces-any router-three-ifaces-drop healthy-vxlan6 vxlan6-underlay-drop
 	ndp-gateway-off6 late-capture pmtu-discovery6 mtu-blackhole6 oneway state-neigh-failed6
-	nat-error-late nodeport-cluster hairpin-clusterip host-to-pod)
+	nat-error-late nodeport-cluster nodeport-cluster-drop hairpin-clusterip host-to-pod)
 
 # Scenarios calipath cannot follow yet (see the README). They go to scenarios-pending/, out of the
 # globs of calipath's lab and report tests; the truth tests read them.
@@ -679,7 +679,7 @@ run_scenario() {
 	vlan-loss) VLAN=1 ;;
 	no-default-route) NO_DEFAULT_A=1 ;;
 	snat-external) WITH_EXT=1 ;;
-	nodeport-cluster) WITH_EXT=1 ;;
+	nodeport-cluster | nodeport-cluster-drop) WITH_EXT=1 ;;
 	oneway) WITH_EXT=1 NO_R1_ETH0=1 ;; # snat-external with router-1's link to node-a not captured
 	state-neigh-failed) mode=bgp DUMP_STATE=1 ;;
 	state-*) DUMP_STATE=1 ;;
@@ -779,7 +779,7 @@ run_scenario() {
 		log "nat kind=dnat node=node-a from=$SVC_IP:80 to=$POD_B_IP:8080 proto=tcp"
 		log "nat kind=dnat node=node-a from=$SVC_IP:53 to=$POD_B_IP:9000 proto=udp"
 		;;
-	nodeport-cluster)
+	nodeport-cluster | nodeport-cluster-drop)
 		# kube-proxy's NodePort with externalTrafficPolicy=Cluster: node-a marks what arrives for its
 		# node ports (KUBE-MARK-MASQ), DNATs it to the only endpoint, pod-b on node-b, and masquerades
 		# the marked packets on their way out (KUBE-POSTROUTING): to tunl0's address, since they leave
@@ -791,6 +791,15 @@ run_scenario() {
 		rule node-a iptables -t nat -A POSTROUTING -m mark --mark 0x4000/0x4000 -j MASQUERADE --random-fully
 		log "nat kind=dnat node=node-a from=$NODE_A_IP:30080 to=$POD_B_IP:8080 proto=tcp"
 		log "nat kind=dnat node=node-a from=$NODE_A_IP:30053 to=$POD_B_IP:9000 proto=udp"
+		if [ "$sc" = nodeport-cluster-drop ]; then
+			# router-1 drops the node port's UDP on its second way through: in IP-in-IP from node-a
+			# to node-b (the inner header 20 bytes into the outer one: protocol at bit 232, the
+			# destination port at bit 336), after router-1's eth0 saw it come in bare and go back
+			# out encapsulated. The HTTP and pod-a's pings cross.
+			rule router-1 nft add table ip lab
+			rule router-1 nft add chain ip lab labfwd '{ type filter hook forward priority 0; }'
+			rule router-1 nft add rule ip lab labfwd ip protocol 4 @nh,232,8 17 @nh,336,16 9000 drop
+		fi
 		;;
 	hairpin-clusterip)
 		# kube-proxy's ClusterIP whose only endpoint is the client itself (hairpin): node-a marks
@@ -879,7 +888,7 @@ run_scenario() {
 	if [ "${sc#router-three-ifaces}" != "$sc" ]; then
 		server pod-b
 		server ext-1
-	elif [ "$sc" = nodeport-cluster ]; then
+	elif [ "${sc#nodeport-cluster}" != "$sc" ]; then
 		server pod-b # behind node-a's node ports
 	elif [ "$sc" = hairpin-clusterip ]; then
 		server pod-a # the Service's only endpoint, reached by itself
@@ -909,9 +918,10 @@ run_scenario() {
 		client pod-a udp -addr "$SVC_IP:53" -n 3
 		;;
 	snat-external | oneway) traffic "$EXT_IP" ;;
-	nodeport-cluster)
+	nodeport-cluster | nodeport-cluster-drop)
 		# ext-1 reaches pod-b through node-a's node ports (HTTP and UDP), and pod-a pings pod-b
-		# before and after, so every capture spans the external traffic.
+		# before and after, so every capture spans the external traffic (in nodeport-cluster-drop
+		# the UDP dies in router-1, and the last pings cross every point after it).
 		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
 		client ext-1 get -url "http://$NODE_A_IP:30080/" -timeout 3s
 		client ext-1 udp -addr "$NODE_A_IP:30053" -n 3

@@ -135,7 +135,17 @@ func TestRouterAnyBGP(t *testing.T) {
 //
 //	sudo go test ./testdata/lab/ -run NodePortCluster -v
 func TestNodePortCluster(t *testing.T) {
-	rerunFlows(t, "scenarios", "nodeport-cluster", 8)
+	rerunFlows(t, "scenarios", "nodeport-cluster", 8, nil)
+}
+
+// TestNodePortClusterDrop does the same for nodeport-cluster-drop: nodeport-cluster with router-1
+// dropping the node port's UDP on its second way through (in IP-in-IP, toward node-b), after its eth0
+// saw it twice. Seven flows: the UDP's three datagrams lost between router-1's eth0 and eth1 (no reply),
+// every other flow delivered whole.
+//
+//	sudo go test ./testdata/lab/ -run NodePortClusterDrop -v
+func TestNodePortClusterDrop(t *testing.T) {
+	rerunFlows(t, "scenarios", "nodeport-cluster-drop", 7, map[string]string{"udp": "router-1/eth0→router-1/eth1"})
 }
 
 // TestHairpinClusterIP does the same for hairpin-clusterip: pod-a to a Service whose only endpoint is
@@ -144,7 +154,7 @@ func TestNodePortCluster(t *testing.T) {
 //
 //	sudo go test ./testdata/lab/ -run HairpinClusterIP -v
 func TestHairpinClusterIP(t *testing.T) {
-	rerunFlows(t, "scenarios", "hairpin-clusterip", 8)
+	rerunFlows(t, "scenarios", "hairpin-clusterip", 8, nil)
 }
 
 // TestHostToPod does the same for host-to-pod: a host-networked client on node-a (node-a's own stack,
@@ -153,7 +163,7 @@ func TestHairpinClusterIP(t *testing.T) {
 //
 //	sudo go test ./testdata/lab/ -run HostToPod -v
 func TestHostToPod(t *testing.T) {
-	rerunFlows(t, "scenarios", "host-to-pod", 10)
+	rerunFlows(t, "scenarios", "host-to-pod", 10, nil)
 }
 
 // TestHealthyWireGuard does the same for healthy-wireguard (issue 18).
@@ -198,10 +208,11 @@ func labTools(t *testing.T) {
 
 // rerun runs one healthy scenario into a temporary directory and compares the stable fields of
 // its truth with the committed one in dir/scenario.
-func rerun(t *testing.T, dir, scenario string) { rerunFlows(t, dir, scenario, 6) }
+func rerun(t *testing.T, dir, scenario string) { rerunFlows(t, dir, scenario, 6, nil) }
 
-// rerunFlows is rerun for a scenario of n flows (6: ping, HTTP and UDP, both directions).
-func rerunFlows(t *testing.T, dir, scenario string, n int) {
+// rerunFlows is rerun for a scenario of n flows (6: ping, HTTP and UDP, both directions), each delivered
+// whole but those of a protocol in lost, each of whose packets must be lost at its segment.
+func rerunFlows(t *testing.T, dir, scenario string, n int, lost map[string]string) {
 	labTools(t)
 	out := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -215,10 +226,24 @@ func rerunFlows(t *testing.T, dir, scenario string, n int) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("truth mismatch (-committed +rerun):\n%s", diff)
 	}
+	seen := map[string]bool{}
 	for _, f := range got.Flows {
+		if at, ok := lost[f.Proto]; ok && f.LostAt != "" {
+			// The flow the scenario drops: every packet lost there.
+			seen[f.Proto] = true
+			if f.LostAt != at || f.Delivered != 0 {
+				t.Errorf("flow %+v: want every packet lost at %s", f, at)
+			}
+			continue
+		}
 		// load left a TCP flow's undelivered count in Sent (its packet counts vary between runs).
 		if f.LostAt != "" || (f.Proto == "tcp" && f.Sent != 0) || (f.Proto != "tcp" && f.Sent != f.Delivered) {
 			t.Errorf("healthy flow %+v lost packets", f)
+		}
+	}
+	for proto, at := range lost {
+		if !seen[proto] {
+			t.Errorf("no %s flow lost at %s", proto, at)
 		}
 	}
 	if len(got.Flows) != n {

@@ -186,6 +186,9 @@ func TestScenarioFindings(t *testing.T) {
 		"hairpin-clusterip": {"nat " + a + "→" + a},
 		// node-a's own stack (a host-networked client, from tunl0's address) to pod-b: healthy.
 		"host-to-pod": {},
+		// the same, router-1 dropping the node port's UDP on its second way through (in IP-in-IP from
+		// node-a to node-b), after its eth0 saw it twice (TestNodePortDropPath).
+		"nodeport-cluster-drop": {"nat node-a/eth0→node-a/tunl0", "underlay-drop router-1/eth0→router-1/eth1"},
 	}
 	for _, dir := range scenarioDirs(t) {
 		if _, ok := want[filepath.Base(dir)]; !ok {
@@ -377,5 +380,37 @@ func TestHostToPodPath(t *testing.T) {
 	}
 	if n[true] != 3 || n[false] != 3 {
 		t.Errorf("%d flows from node-a's tunnel address and %d back, want 3 each (ping, HTTP, UDP)", n[true], n[false])
+	}
+}
+
+// TestNodePortDropPath pins nodeport-cluster-drop's UDP flow: ext-1's datagrams to node-a's node port
+// cross router-1's eth0 toward node-a, node-a DNATs and masquerades them into its tunnel, and router-1
+// drops them after its eth0 saw them the second time, on their way to its eth1: each lost there, none
+// delivered. The HTTP and its replies are delivered.
+func TestNodePortDropPath(t *testing.T) {
+	tr, err := compute(scenarioDir(t, "nodeport-cluster-drop"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range tr.Flows {
+		if f.Src != "203.0.113.10" || f.Dst != "192.168.10.2" {
+			continue
+		}
+		n++
+		switch f.Proto {
+		case "udp":
+			if f.Sent != 3 || f.Delivered != 0 || f.LostAt != "router-1/eth0→router-1/eth1" {
+				t.Errorf("udp: %d sent, %d delivered, lost at %q; want 3, 0, router-1/eth0→router-1/eth1", f.Sent,
+					f.Delivered, f.LostAt)
+			}
+		case "tcp":
+			if f.Sent == 0 || f.Delivered != f.Sent {
+				t.Errorf("tcp: %d of %d delivered", f.Delivered, f.Sent)
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d flows to node-a's node ports, want 2", n)
 	}
 }
