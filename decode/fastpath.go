@@ -118,7 +118,18 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 			if hl < 20 || hl > len(pl) {
 				return false
 			}
-			return d.fastFrame(rec, p, h) // TCP options
+			// TCP options: nothing reads them of a lean Packet, but a malformed one is the usual
+			// path's (ErrBadOption), as tcpOptions finds it: tested here without a call (no value
+			// lives across one), and such a frame handed to fastFrame as before.
+			for o := pl[20:hl]; len(o) > 0 && o[0] != 0; {
+				if o[0] == 1 {
+					o = o[1:]
+				} else if len(o) < 2 || o[1] < 2 || int(o[1]) > len(o) {
+					return d.fastFrame(rec, p, h)
+				} else {
+					o = o[o[1]:]
+				}
+			}
 		}
 	case 17:
 		if len(pl) < 8 {
@@ -139,7 +150,8 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	// The shape of the frame before's but maybe its protocol, written lean: p holds that frame's
 	// fields, of which this one writes those that differ from frame to frame (its link type,
 	// encapsulation and HasEth are the shape's, its parts d.parts; a lean Packet holds no field of the
-	// protocol's, and one with TCP options, which tcpOptions writes, is fastFrame's).
+	// protocol's that anything reads: a TCP header's options, which fastFrame writes (tcpOptions) but
+	// fastUsual does not, are no part of its shape).
 	shape := uint32(rec.LinkType)<<shapeLinkShift | uint32(encap)<<shapeEncapShift | uint32(proto) | shapeLean | d.probeShape
 	if (shape^d.fastShape)&^0xff != 0 || d.sumFirst != 0 {
 		return d.fastFrame(rec, p, h)
@@ -360,7 +372,7 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet, h int) bool {
 	}
 	lean := d.opts.leanPacket && d.merged == nil && shape&shapeOther == 0 // the Packet in full unless lean: see Options.leanPacket
 	if lean {
-		shape |= shapeLean | d.probeShape
+		shape = shape&^shapeOptions | shapeLean | d.probeShape // (a lean Packet's TCP options are read by no one)
 	}
 	if shape&shapeOptions != 0 || shape != d.fastShape {
 		resetDecoded(p, d.parts)

@@ -454,3 +454,39 @@ func FuzzFastPath(f *testing.F) {
 		}
 	})
 }
+
+// Nothing reads a lean Packet's TCP options, so a frame with options (well formed) stays on fastUsual,
+// which does not write them: after a frame of its shape, it is not handed to fastFrame (which writes
+// them, tcpOptions). The lab's SYNs and timestamped segments of the shapes fastUsual takes (written
+// lean), each decoded twice in a row, the options written by the first decode (if any) cleared before
+// the second.
+func TestFastUsualTCPOptions(t *testing.T) {
+	paths, _ := filepath.Glob("../testdata/lab/scenarios/*/*.pcap")
+	n := 0
+	for _, path := range paths {
+		d := NewDecoder(Options{leanPacket: true}, NewTables(), 0)
+		d.mergeChecked = true
+		var p Packet
+		var o Observation
+		labRecords(t, path, func(rec *Record) {
+			d.decodeReused(rec, &p)
+			d.Observe(rec, &p, &o)
+			p.TCP = TCP{}            // (no part of a lean Packet's shape)
+			early := d.sumFirst != 0 // (after a failed checksum, the next frames are fastFrame's: sumEarly)
+			d.decodeReused(rec, &p)
+			took := d.fastDone
+			d.Observe(rec, &p, &o)
+			if !took || early || o.Proto != 6 || o.HdrLen <= 40 || d.fastShape&shapeLean == 0 { // (a cooked, VLAN-tagged or VXLAN frame is fastFrame's)
+				return
+			}
+			n++
+			if p.TCP != (TCP{}) {
+				t.Fatalf("%s frame %d: a TCP segment with options (header %d bytes) after one of its shape went to fastFrame: %+v",
+					path, rec.Frame, o.HdrLen-20, p.TCP)
+			}
+		})
+	}
+	if n < 100 {
+		t.Fatalf("%d lab TCP segments with options took the fast path", n)
+	}
+}
