@@ -35,7 +35,8 @@ type Options struct {
 	// when it keeps the frames in a frameKeeper, as Load does): the fast path then writes only what
 	// the scan, the Traffic and the header contexts read of it (link type, encapsulation, outer
 	// header, inner addresses and TOS), not the rest, for a frame that is not cooked, VLAN-tagged or
-	// VXLAN, of a file not split as merged captures. The Observation and the fingerprint are the same
+	// VXLAN, of a file not split as merged captures (while the merged probe reads the scan's frames,
+	// also what it reads: Decoder.probeShape). The Observation and the fingerprint are the same
 	// (fastPair: TestFastPathLikeSlow, FuzzFastPath).
 	leanPacket bool
 }
@@ -96,6 +97,9 @@ type Decoder struct {
 	// sumFirst counts down the frames for which fastFrame tests the transport checksum before it
 	// writes anything (sumEarly), after one whose checksum failed; at 0 it tests it last.
 	sumFirst int
+	// probeShape is shapeProbe while the merged probe reads the scan's frames (inScan), 0 otherwise: the
+	// fast path then writes a lean Packet with what the probe reads of it too (probeFields).
+	probeShape uint32
 }
 
 // internARP is Tables.AddARP through the decoder's own cache: an ARP storm repeats a few packets.

@@ -53,7 +53,8 @@ func putIPv4(ip *IPHdr, b []byte, tl int) {
 // with fields that fastOther writes.
 const (
 	shapeOptions    = 1 << 8
-	shapeLean       = 1 << 9 // the Packet written lean (Options.leanPacket)
+	shapeLean       = 1 << 9  // the Packet written lean (Options.leanPacket)
+	shapeProbe      = 1 << 10 // and with what the merged probe reads of it (Decoder.probeShape)
 	shapeEncapShift = 14
 	shapeLink       = 1 << 16
 	shapeOther      = shapeLink | uint32(EncapVXLAN)<<shapeEncapShift
@@ -117,7 +118,18 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 			if hl < 20 || hl > len(pl) {
 				return false
 			}
-			return d.fastFrame(rec, p, h) // TCP options
+			// TCP options: nothing reads them of a lean Packet, but a malformed one is the usual
+			// path's (ErrBadOption), as tcpOptions finds it: tested here without a call (no value
+			// lives across one), and such a frame handed to fastFrame as before.
+			for o := pl[20:hl]; len(o) > 0 && o[0] != 0; {
+				if o[0] == 1 {
+					o = o[1:]
+				} else if len(o) < 2 || o[1] < 2 || int(o[1]) > len(o) {
+					return d.fastFrame(rec, p, h)
+				} else {
+					o = o[o[1]:]
+				}
+			}
 		}
 	case 17:
 		if len(pl) < 8 {
@@ -138,8 +150,9 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	// The shape of the frame before's but maybe its protocol, written lean: p holds that frame's
 	// fields, of which this one writes those that differ from frame to frame (its link type,
 	// encapsulation and HasEth are the shape's, its parts d.parts; a lean Packet holds no field of the
-	// protocol's, and one with TCP options, which tcpOptions writes, is fastFrame's).
-	shape := uint32(rec.LinkType)<<shapeLinkShift | uint32(encap)<<shapeEncapShift | uint32(proto) | shapeLean
+	// protocol's that anything reads: a TCP header's options, which fastFrame writes (tcpOptions) but
+	// fastUsual does not, are no part of its shape).
+	shape := uint32(rec.LinkType)<<shapeLinkShift | uint32(encap)<<shapeEncapShift | uint32(proto) | shapeLean | d.probeShape
 	if (shape^d.fastShape)&^0xff != 0 || d.sumFirst != 0 {
 		return d.fastFrame(rec, p, h)
 	}
@@ -182,6 +195,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	*(*[4]byte)(ih.Src[:4]) = [4]byte(in[12:16])
 	*(*[4]byte)(ih.Dst[:4]) = [4]byte(in[16:20])
 	ih.TOS = tos
+	probeFields(p, data, in, shape)
 
 	// The Observation, as Observe makes it (Observe adds the Source), and the fingerprint.
 	o.Sport = binary.BigEndian.Uint16(pl[0:2])
@@ -234,6 +248,22 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	}
 	d.fastDone = true
 	return true
+}
+
+// probeFields writes into the lean Packet p of a frame of shape shape (data: the frame, in: its inner
+// IPv4 packet) what the merged probe reads of it besides the lean Packet's fields, when the probe reads
+// the scan's frames (shapeProbe): an Ethernet frame's MACs, the inner header's version and TTL (the
+// outer header's TTL is the lean Packet's). probeState.add and hop read nothing else of a frame of the
+// fast path's (IPv4 without fragments, TCP, UDP or ICMP echo, no ARP, no WireGuard): the probe tells a
+// file so as on the Packet in full (TestFastPathLikeSlow's probe Decoder, TestProbeInScanVerdict).
+func probeFields(p *Packet, data, in []byte, shape uint32) {
+	if shape&shapeProbe == 0 {
+		return
+	}
+	if p.HasEth {
+		p.DstMAC, p.SrcMAC = [6]byte(data[0:6]), [6]byte(data[6:12])
+	}
+	p.Inner.Version, p.Inner.TTL = 4, in[8]
 }
 
 // payloadWords returns the first min(payloadHashBytes, n) bytes of the last n bytes of w (a payload
@@ -342,7 +372,7 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet, h int) bool {
 	}
 	lean := d.opts.leanPacket && d.merged == nil && shape&shapeOther == 0 // the Packet in full unless lean: see Options.leanPacket
 	if lean {
-		shape |= shapeLean
+		shape = shape&^shapeOptions | shapeLean | d.probeShape // (a lean Packet's TCP options are read by no one)
 	}
 	if shape&shapeOptions != 0 || shape != d.fastShape {
 		resetDecoded(p, d.parts)
@@ -363,9 +393,9 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet, h int) bool {
 		// What the scan, the Traffic and a header context read of the Packet besides the above.
 		p.HasEth = rec.LinkType == LinkEthernet
 		ih := &p.Inner
-		*(*[4]byte)(ih.Src[:4]) = [4]byte(in[12:16])
-		*(*[4]byte)(ih.Dst[:4]) = [4]byte(in[16:20])
+		*(*[4]byte)(ih.Src[:4]), *(*[4]byte)(ih.Dst[:4]) = [4]byte(in[12:16]), [4]byte(in[16:20])
 		ih.TOS = in[1]
+		probeFields(p, rec.Data, in, shape) // (on the line of one of the two above before: the calls below keep their offsets)
 		if hl > 20 {
 			tcpOptions(pl[20:hl], p, false)
 		}

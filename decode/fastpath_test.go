@@ -9,44 +9,58 @@ import (
 	"testing"
 )
 
-// fastPair decodes the same frames three times: as the scan does (decodeReused, which takes the fast
+// fastPair decodes the same frames four times: as the scan does (decodeReused, which takes the fast
 // path where it can, then Observe), the same with the lean Packet (Options.leanPacket, as Load scans),
-// and always by the usual path (decodePacket, then Observe), each with its own Decoder, Tables and
-// Traffic, and compares the results.
+// the same with the lean Packet and what the merged probe reads of it (Decoder.probeShape, as Load
+// scans while the probe reads its frames), and always by the usual path (decodePacket, then Observe),
+// each with its own Decoder, Tables and Traffic, and compares the results: the probe's account of the
+// frames (probeState) on the lean Packet with its account on the full one.
 type fastPair struct {
-	fast, slow, lean    *Decoder
-	tFast, tSlow, tLean *Tables
-	trFast, trSlow      map[uint16]*Traffic
-	trLean              map[uint16]*Traffic
-	pFast, pSlow, pLean Packet
-	nFast, n            int // frames that took the fast path; frames in all
+	fast, slow, lean, probe     *Decoder
+	tFast, tSlow, tLean, tProbe *Tables
+	trFast, trSlow              map[uint16]*Traffic
+	trLean, trProbe             map[uint16]*Traffic
+	pFast, pSlow, pLean, pProbe Packet
+	sFast, sProbe               *probeState // the merged probe's accounts of pFast and pProbe
+	nFast, n                    int         // frames that took the fast path; frames in all
 }
 
 func newFastPair(opts Options) *fastPair {
-	fp := &fastPair{tFast: NewTables(), tSlow: NewTables(), tLean: NewTables(),
-		trFast: map[uint16]*Traffic{}, trSlow: map[uint16]*Traffic{}, trLean: map[uint16]*Traffic{}}
+	fp := &fastPair{tFast: NewTables(), tSlow: NewTables(), tLean: NewTables(), tProbe: NewTables(),
+		trFast: map[uint16]*Traffic{}, trSlow: map[uint16]*Traffic{}, trLean: map[uint16]*Traffic{},
+		trProbe: map[uint16]*Traffic{}, sFast: newProbeState(), sProbe: newProbeState()}
 	lean := opts
 	lean.leanPacket = true
 	fp.fast, fp.slow, fp.lean = NewDecoder(opts, fp.tFast, 0), NewDecoder(opts, fp.tSlow, 0), NewDecoder(lean, fp.tLean, 0)
+	fp.probe = NewDecoder(lean, fp.tProbe, 0)
+	fp.probe.probeShape = shapeProbe // as lookMerged sets it while the probe reads (its account kept here: sProbe)
 	// As the scan leaves them once it has looked for merged captures: the source cache is used.
-	fp.fast.mergeChecked, fp.slow.mergeChecked, fp.lean.mergeChecked = true, true, true
+	fp.fast.mergeChecked, fp.slow.mergeChecked, fp.lean.mergeChecked, fp.probe.mergeChecked = true, true, true, true
 	return fp
 }
 
-// stepLean decodes rec as the scan does with the lean Packet and fails t unless what the scan and
-// Load keeps of it (the Observation, the fingerprint, whether the fast path took it, the errors,
-// encapsulation, link type and fragment fields the scan tests, what Traffic.addFast or add count and
-// return) is what the full Packet gave: oFast, bFast.
-func (fp *fastPair) stepLean(t testing.TB, where string, rec *Record, took bool, oFast Observation, bFast uint64) {
+// stepLean decodes rec as the scan does with the lean Packet (into p by d, counted in trs) and fails t
+// unless what the scan and Load keeps of it (the Observation, the fingerprint, whether the fast path
+// took it, the errors, encapsulation, link type and fragment fields the scan tests, what
+// Traffic.addFast or add count and return) is what the full Packet gave: oFast, bFast. With s (the
+// probe Decoder's), the merged probe's account takes the frame too, as inScan's frame gives it.
+func (fp *fastPair) stepLean(t testing.TB, where string, d *Decoder, p *Packet, trs map[uint16]*Traffic, s *probeState,
+	rec *Record, took bool, oFast Observation, bFast uint64) {
 	t.Helper()
 	var o Observation
-	p := &fp.pLean
-	fp.lean.decodeReused(rec, p)
-	if fp.lean.fastDone != took {
-		t.Fatalf("%s frame %d: lean fast path %v, full %v", where, rec.Frame, fp.lean.fastDone, took)
+	d.decodeReused(rec, p)
+	if d.fastDone != took {
+		t.Fatalf("%s frame %d: lean fast path %v, full %v", where, rec.Frame, d.fastDone, took)
 	}
-	checkCtxCells(t, where+" (lean)", rec, fp.lean, took) // (fastUsual switches among the recent contexts itself)
-	fp.lean.Observe(rec, p, &o)
+	checkCtxCells(t, where+" (lean)", rec, d, took) // (fastUsual switches among the recent contexts itself)
+	if s != nil {
+		probeStep(s, d, rec, p)
+		if a, b := probeView(&fp.pFast), probeView(p); a != b {
+			t.Fatalf("%s frame %d (fast path %v): the merged probe reads of the lean Packet\n%+v\nwant\n%+v", where,
+				rec.Frame, took, b, a)
+		}
+	}
+	d.Observe(rec, p, &o)
 	if o != oFast || p.Loose != fp.pFast.Loose {
 		t.Fatalf("%s frame %d (fast path %v): lean Observation\n%+v (fingerprint %x)\nwant\n%+v (%x)", where, rec.Frame,
 			took, o, p.Loose, oFast, fp.pFast.Loose)
@@ -58,8 +72,8 @@ func (fp *fastPair) stepLean(t testing.TB, where string, rec *Record, took bool,
 			"want %v, %v, %v, %v, %d", where, rec.Frame, took, p.Errs, p.Encap, p.LinkType, p.Inner.MF, p.Inner.FragOff,
 			f.Errs, f.Encap, f.LinkType, f.Inner.MF, f.Inner.FragOff)
 	}
-	tr := traffic(fp.trLean, o.Source)
-	b := tr.addFast(fp.lean.fastShape, rec, p)
+	tr := traffic(trs, o.Source)
+	b := tr.addFast(d.fastShape, rec, p)
 	if b == noFast {
 		b = tr.add(rec.Frame, rec.Ts, rec.FracOver, p, p.Loose)
 	}
@@ -108,6 +122,7 @@ func (fp *fastPair) step(t testing.TB, where string, rec *Record) bool {
 	var oFast, oSlow Observation
 	fp.fast.decodeReused(rec, &fp.pFast)
 	took := fp.fast.fastDone
+	probeStep(fp.sFast, fp.fast, rec, &fp.pFast)
 	fp.fast.Observe(rec, &fp.pFast, &oFast)
 	fp.slow.decodePacket(rec, &fp.pSlow)
 	fp.slow.Observe(rec, &fp.pSlow, &oSlow)
@@ -134,7 +149,8 @@ func (fp *fastPair) step(t testing.TB, where string, rec *Record) bool {
 	if bFast != bSlow {
 		t.Fatalf("%s frame %d: Traffic.add returned %d, want %d", where, rec.Frame, bFast, bSlow)
 	}
-	fp.stepLean(t, where, rec, took, oFast, bFast)
+	fp.stepLean(t, where, fp.lean, &fp.pLean, fp.trLean, nil, rec, took, oFast, bFast)
+	fp.stepLean(t, where+" (probe)", fp.probe, &fp.pProbe, fp.trProbe, fp.sProbe, rec, took, oFast, bFast)
 	if bFast != 0 || rec.FracOver || trFast.cur != trFast.main { // as the scan does
 		fp.pFast.Errs |= ErrTimestamp
 		fp.pSlow.Errs |= ErrTimestamp
@@ -145,7 +161,7 @@ func (fp *fastPair) step(t testing.TB, where string, rec *Record) bool {
 // check fails t unless both ways' Traffic and Tables are alike.
 func (fp *fastPair) check(t testing.TB, where string) {
 	t.Helper()
-	for _, m := range []map[uint16]*Traffic{fp.trFast, fp.trLean} {
+	for _, m := range []map[uint16]*Traffic{fp.trFast, fp.trLean, fp.trProbe} {
 		for _, tr := range m {
 			tr.endRuns() // as the scan ends
 		}
@@ -162,6 +178,50 @@ func (fp *fastPair) check(t testing.TB, where string) {
 	if !reflect.DeepEqual(fp.tLean, fp.tFast) {
 		t.Fatalf("%s: Tables differ between the lean and the full Packet", where)
 	}
+	if !reflect.DeepEqual(fp.trProbe, fp.trFast) || !reflect.DeepEqual(fp.tProbe, fp.tFast) {
+		t.Fatalf("%s: Traffic or Tables differ between the lean Packet with the probe's fields and the full Packet", where)
+	}
+	if !reflect.DeepEqual(fp.sProbe, fp.sFast) {
+		t.Fatalf("%s: the merged probe's account differs between the lean Packet with its fields and the full Packet:\n%+v\nwant\n%+v",
+			where, fp.sProbe, fp.sFast)
+	}
+}
+
+// probeStep gives the merged probe's account s the frame rec decoded by d into p (before Observe, while
+// the fast path's fingerprint is d's), as scanProbe.frame does.
+func probeStep(s *probeState, d *Decoder, rec *Record, p *Packet) {
+	if rec.LinkType != LinkEthernet {
+		return // (the probe ends at such a frame)
+	}
+	fp := d.fastLoose
+	if !d.fastDone {
+		fp, _ = Fingerprint(p)
+	}
+	s.add(p, fp)
+	s.hop(p, rec.Ts, fp)
+}
+
+// probeFieldsOf is what the merged probe (probeState.add and hop, mergedKind) reads of a frame's
+// Packet.
+type probeFieldsOf struct {
+	HasEth, HasARP, HasWG, HasICMP bool
+	Src, Dst                       [6]byte
+	Encap                          Encap
+	Errs                           Err
+	Version, TTL, OuterTTL         uint8
+	InSrc, InDst                   [16]byte
+	Kind                           int
+	Pod                            [6]byte
+	Link6                          bool
+}
+
+// probeView returns what the merged probe reads of p.
+func probeView(p *Packet) probeFieldsOf {
+	v := probeFieldsOf{HasEth: p.HasEth, HasARP: p.HasARP, HasWG: p.HasWG, HasICMP: p.HasICMP && p.Inner.Version == 6,
+		Src: p.SrcMAC, Dst: p.DstMAC, Encap: p.Encap, Errs: p.Errs, Version: p.Inner.Version, TTL: p.Inner.TTL,
+		OuterTTL: p.Outer.TTL, InSrc: p.Inner.Src, InDst: p.Inner.Dst, Link6: linkScope6(p) || gatewayND(p)}
+	v.Kind, v.Pod = mergedKind(p)
+	return v
 }
 
 // labRecords calls fn with every record of the lab capture at path.
@@ -393,4 +453,40 @@ func FuzzFastPath(f *testing.F) {
 			fp.check(t, "fuzz")
 		}
 	})
+}
+
+// Nothing reads a lean Packet's TCP options, so a frame with options (well formed) stays on fastUsual,
+// which does not write them: after a frame of its shape, it is not handed to fastFrame (which writes
+// them, tcpOptions). The lab's SYNs and timestamped segments of the shapes fastUsual takes (written
+// lean), each decoded twice in a row, the options written by the first decode (if any) cleared before
+// the second.
+func TestFastUsualTCPOptions(t *testing.T) {
+	paths, _ := filepath.Glob("../testdata/lab/scenarios/*/*.pcap")
+	n := 0
+	for _, path := range paths {
+		d := NewDecoder(Options{leanPacket: true}, NewTables(), 0)
+		d.mergeChecked = true
+		var p Packet
+		var o Observation
+		labRecords(t, path, func(rec *Record) {
+			d.decodeReused(rec, &p)
+			d.Observe(rec, &p, &o)
+			p.TCP = TCP{}            // (no part of a lean Packet's shape)
+			early := d.sumFirst != 0 // (after a failed checksum, the next frames are fastFrame's: sumEarly)
+			d.decodeReused(rec, &p)
+			took := d.fastDone
+			d.Observe(rec, &p, &o)
+			if !took || early || o.Proto != 6 || o.HdrLen <= 40 || d.fastShape&shapeLean == 0 { // (a cooked, VLAN-tagged or VXLAN frame is fastFrame's)
+				return
+			}
+			n++
+			if p.TCP != (TCP{}) {
+				t.Fatalf("%s frame %d: a TCP segment with options (header %d bytes) after one of its shape went to fastFrame: %+v",
+					path, rec.Frame, o.HdrLen-20, p.TCP)
+			}
+		})
+	}
+	if n < 100 {
+		t.Fatalf("%d lab TCP segments with options took the fast path", n)
+	}
 }
