@@ -114,28 +114,39 @@ func (f *openEndFinder) leftCaptures(j int32, p int, g uint32) bool {
 // first seen at its point with a TTL no router had decremented yet (sent from there).
 func (f *openEndFinder) dstAt(n int, v6 bool, x uint32) bool {
 	if f.srcFirstAt == nil {
-		f.srcFirstAt = map[[2]uint64]bool{}
-		for j := 0; j < f.nJ; j++ {
-			h := f.ar.hops(j)
-			if len(h) == 0 || f.jFlow[j] < 0 {
-				continue
-			}
-			o, _ := f.w.obsAt(f.w.pktHop(h))
-			if !initialTTL(o.TTL) {
-				continue // routed on the way here: sent from farther away
-			}
-			k := uint64(o.Src)
-			if o.Flags&decode.FlagIPv6 != 0 {
-				k |= 1 << 32
-			}
-			f.srcFirstAt[[2]uint64{uint64(f.w.pointNode[f.w.pointOf(h[0])]), k}] = true
+		f.srcFirstAt = f.sourcesAt(func(h []uint32, o *decode.Observation) (int, bool) {
+			// routed on the way here (a TTL decremented): sent from farther away
+			return f.w.pointNode[f.w.pointOf(h[0])], initialTTL(o.TTL)
+		})
+	}
+	return f.srcFirstAt[nodeAddr(n, v6, x)]
+}
+
+// sourcesAt returns the (node, source address) pairs (nodeAddr) of the journeys of flows whose
+// packet keep accepts, keep given the journey's hops h and its packet's Observation o and naming the
+// node.
+func (f *openEndFinder) sourcesAt(keep func(h []uint32, o *decode.Observation) (int, bool)) map[[2]uint64]bool {
+	m := map[[2]uint64]bool{}
+	for j := 0; j < f.nJ; j++ {
+		h := f.ar.hops(j)
+		if len(h) == 0 || f.jFlow[j] < 0 {
+			continue
+		}
+		o, _ := f.w.obsAt(f.w.pktHop(h))
+		if n, ok := keep(h, o); ok {
+			m[nodeAddr(n, o.Flags&decode.FlagIPv6 != 0, o.Src)] = true
 		}
 	}
+	return m
+}
+
+// nodeAddr is the key of address x (IPv6 when v6: an interned one) on node n.
+func nodeAddr(n int, v6 bool, x uint32) [2]uint64 {
 	k := uint64(x)
 	if v6 {
 		k |= 1 << 32
 	}
-	return f.srcFirstAt[[2]uint64{uint64(n), k}]
+	return [2]uint64{uint64(n), k}
 }
 
 // ownTunnel says whether observation o, at point p, is a packet its node's own stack sent through its
@@ -151,30 +162,12 @@ func ownTunnel(w *world, p int, o *decode.Observation) bool {
 // taken in by the node.
 func (f *openEndFinder) tunnelSelf(n int, v6 bool, x uint32) bool {
 	if f.tunnelSrc == nil {
-		f.tunnelSrc = map[[2]uint64]bool{}
-		for j := 0; j < f.nJ; j++ {
-			h := f.ar.hops(j)
-			if len(h) == 0 || f.jFlow[j] < 0 {
-				continue
-			}
-			g := f.w.pktHop(h)
-			o, _ := f.w.obsAt(g)
-			p := f.w.pointOf(g)
-			if !ownTunnel(f.w, p, o) {
-				continue
-			}
-			k := uint64(o.Src)
-			if o.Flags&decode.FlagIPv6 != 0 {
-				k |= 1 << 32
-			}
-			f.tunnelSrc[[2]uint64{uint64(f.w.pointNode[p]), k}] = true
-		}
+		f.tunnelSrc = f.sourcesAt(func(h []uint32, o *decode.Observation) (int, bool) {
+			p := f.w.pointOf(f.w.pktHop(h))
+			return f.w.pointNode[p], ownTunnel(f.w, p, o)
+		})
 	}
-	k := uint64(x)
-	if v6 {
-		k |= 1 << 32
-	}
-	return f.tunnelSrc[[2]uint64{uint64(n), k}]
+	return f.tunnelSrc[nodeAddr(n, v6, x)]
 }
 
 // enteredUncaptured records a packet first seen at the first point p of its path, as observation g,
