@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/calipath/calipath/decode"
 )
 
 // A --window shorter than the hops the captures show.
@@ -140,12 +142,26 @@ func (m *matcher) natLateCand(js *jstate, e uint64, stage uint32, node int16, t 
 		t-js.lastTs <= lateNATWin && !js.visited(stage) && !m.w.arrived(js.lastG)
 }
 
+// lateHairpin is hairpin for recently closed journey c: sighting o at a stage c visited may be its
+// packet back through the point it left by, rewritten by NAT (stageBack), when that stage is c's latest,
+// c has not come back there yet, and o's TTL or hop limit is lower. Past a --window shorter than that
+// hop (hairpin-clusterip: 2 to 141µs), the sighting opens a journey of its own, which noteLateNAT notes
+// so that joinLate joins it again or, when it cannot, counts neither half lost.
+func (m *matcher) lateHairpin(c *closedJ, stage uint32, o *decode.Observation) bool {
+	if c.nstages == 0 || c.stages[c.nstages-1] != stage || c.visitedStage(stage|stageBack) {
+		return false
+	}
+	p, _ := m.w.obsAt(c.lastG)
+	return o.TTL < p.TTL
+}
+
 // noteLateNAT is called, when noteLate noted nothing, before a sighting at t opens journey next: when
 // an open journey (open ≥ 0) or a recently closed one carried the same NAT-tolerant fingerprint with
 // another exact one, was last seen on the same node within lateNATWin before t but past the window,
-// and never at this stage, the sighting may be its packet after a NAT rewrite, seen again after the
-// window closed. It records the rewrite (so both tuples are one flow, as when the window holds the
-// rewrite) and notes the pair for joinLate.
+// and never at this stage (for a closed one: unless it left by this point and comes back, lateHairpin),
+// the sighting may be its packet after a NAT rewrite, seen again after the window closed. It records
+// the rewrite (so both tuples are one flow, as when the window holds the rewrite) and notes the pair
+// for joinLate.
 func (m *matcher) noteLateNAT(open int32, loose, e uint64, stage uint32, node int16, t int64, g uint32, next int32) {
 	if m.recent == nil {
 		return
@@ -160,10 +176,8 @@ func (m *matcher) noteLateNAT(open int32, loose, e uint64, stage uint32, node in
 			t-c.lastTs <= m.window || t-c.lastTs > lateNATWin || m.w.arrived(c.lastG) {
 			return
 		}
-		for i := uint8(0); i < c.nstages; i++ {
-			if c.stages[i] == stage {
-				return
-			}
+		if o, _ := m.w.obsAt(g); c.visitedStage(stage) && !m.lateHairpin(c, stage, o) {
+			return
 		}
 		old, lastTs, lastG = c.j, c.lastTs, c.lastG
 	}

@@ -38,9 +38,12 @@ func TestFileSources(t *testing.T) {
 }
 
 // tcpStep counts a resent segment (also one ending exactly where the data sent so far ends), a
-// repeated SYN and a reset; new data, a FIN and a pure ACK are not resends.
+// repeated SYN and a reset; new data, a FIN and a pure ACK are not resends, nor is the later half of a
+// packet a too small --window split and left unjoined (lateOrphans: its first half carried it).
 func TestTCPStep(t *testing.T) {
-	a := &placement{placementOut: &placementOut{retransJ: map[int32]bool{}, offloadNew: map[int32]bool{}}}
+	orphan := int32(11)
+	a := &placement{analysis: &analysis{lateOut: lateOut{lateOrphans: map[int32]bool{orphan: true}}},
+		placementOut: &placementOut{retransJ: map[int32]bool{}, offloadNew: map[int32]bool{}}}
 	fl := &flowAcc{}
 	fl.client.proto = 6
 	seg := func(seq uint32, payload uint16, flags uint8) *decode.Observation {
@@ -61,6 +64,7 @@ func TestTCPStep(t *testing.T) {
 		{seg(1251, 0, decode.TCPFin|decode.TCPAck), false},
 		{seg(1251, 0, decode.TCPFin|decode.TCPAck), true}, // the FIN again
 		{seg(1252, 0, decode.TCPRst), false},
+		{seg(1201, 50, decode.TCPAck), false}, // step 11, orphan: the segment of step 7 again, its later half
 	}
 	want := int32(0)
 	for i, s := range steps {
