@@ -425,7 +425,7 @@ func (a *analysis) output(journeys []Journey, ids []string) *Result {
 // (6 bytes a hop) go, and each journey's first time too unless the flows are still to be written out
 // from the Result (Options.StreamFlows: their UDP pairs read it): rendering reads the observations.
 func (a *analysis) dropWorking() {
-	a.uf, a.flowOf, a.icmpJ, a.pairMode = unionFind{}, nil, nil, nil
+	a.uf, a.flowOf, a.icmpJ, a.pairMode = unionFind{}, flowIndex{}, nil, nil
 	a.dropHopDetail() // hopTs.t0 stays: it points at a.t0
 	if !a.opts.StreamFlows || a.udpN != nil {
 		a.t0 = times{}

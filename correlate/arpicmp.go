@@ -417,7 +417,7 @@ func (a *analysis) icmp(ids []string) icmpOut {
 		if q, ok := w.quotedTuple(o); ok {
 			qdst = w.addrString(q.v6, q.dst)
 			ie.Quoted = fmt.Sprintf("%s %s → %s", protoName(q.proto), w.endpoint(q.v6, q.src, q.sp), w.endpoint(q.v6, q.dst, q.dp))
-			if f, ok := a.flowOf[a.uf.find(q.key())]; ok {
+			if f, ok := a.flowOf.get(a.uf.find(q.key())); ok {
 				fi = f
 				ie.Flow = ids[f]
 			}

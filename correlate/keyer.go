@@ -52,11 +52,11 @@ func (s *flowStage) findFlow(job *voteJob, flowCache []flowCacheEntry, next *int
 		return
 	}
 	root := s.uf.find(k)
-	fi, ok := s.flowOf[root]
+	fi, ok := s.flowOf.get(root)
 	if !ok {
 		fi = *next
 		*next++
-		s.flowOf[root] = fi
+		s.flowOf.put(root, fi)
 		job.root, job.fresh = root, true
 	}
 	flowCache[ci] = flowCacheEntry{k, fi, true}

@@ -91,10 +91,10 @@ func TestResultDropsWorkingState(t *testing.T) {
 	}
 	r := Correlate(decode.Load(paths, decode.Options{}, decode.PointConfig{}), Options{Journeys: true})
 	a := r.analysis
-	if a.flowOf != nil || a.segs != nil || a.segDense != nil || a.offloadAt != nil || a.refusedBy != nil ||
+	if a.flowOf.keys != nil || a.segs != nil || a.segDense != nil || a.offloadAt != nil || a.refusedBy != nil ||
 		a.side.frames != nil || a.side.arp.waits != nil || a.side.icmp.frag != nil || a.uf.parent != nil {
 		t.Errorf("the Result's analysis keeps working state: flowOf %d, segs %d, offloadAt %d, refusedBy %d, frames %d, uf %d",
-			len(a.flowOf), len(a.segs), len(a.offloadAt), len(a.refusedBy), len(a.side.frames), len(a.uf.parent))
+			a.flowOf.len(), len(a.segs), len(a.offloadAt), len(a.refusedBy), len(a.side.frames), len(a.uf.parent))
 	}
 	// The arena's per-slot caches are the stages': rendering reads the observations.
 	if a.hopPt != nil || a.hopTs.dt != nil || a.t0.blocks != nil {

@@ -26,7 +26,7 @@ func naiveVotes(a *analysis) (flowsOut, map[[2]int]string) {
 		ot, _ := a.obs(ev.to)
 		s.uf.union(w.tupleOf(of).key(), w.tupleOf(ot).key())
 	}
-	s.flowOf = map[flowKey]int32{}
+	s.flowOf = flowIndex{}
 	flowCache := make([]flowCacheEntry, flowCacheSize(a.nJ))
 	s.jFlow, s.jDir = make([]int32, a.nJ), make([]uint8, a.nJ)
 	mf := a.newModeFinder()
