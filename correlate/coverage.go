@@ -217,15 +217,22 @@ type stopCands struct {
 // longer than 64 points are left out (countSkips keeps a path's points in a bit set). It returns nil
 // when no path has a candidate.
 func (c *coverage) candidatesOnPaths(a *analysis, cand []bool) *stopCands {
-	done := map[*pathInfo]int32{} // flows share paths
+	// flows share paths: each path's list is made once, its index + 1 (0: none) by path index, -1
+	// while not made
+	done := make([]int32, len(a.paths))
+	for i := range done {
+		done[i] = -1
+	}
 	at := &stopCands{of: make([]int32, 2*len(a.flows))}
 	for fi, fl := range a.flows {
-		for d, pi := range a.pathsOf(fl) {
+		for d, x := range fl.pathAt {
+			pi := a.paths[x]
 			if pi == nil || len(pi.points) < 2 || len(pi.points) > 64 {
 				continue
 			}
-			i, ok := done[pi]
-			if !ok {
+			i := done[x]
+			if i < 0 {
+				i = 0
 				var ks []int
 				for k, p := range pi.points[:len(pi.points)-1] {
 					if cand[p] && (k > 0 || a.w.pointRole[p] == decode.RolePodVeth) {
@@ -236,7 +243,7 @@ func (c *coverage) candidatesOnPaths(a *analysis, cand []bool) *stopCands {
 					at.lists = append(at.lists, ks)
 					i = int32(len(at.lists))
 				}
-				done[pi] = i
+				done[x] = i
 			}
 			at.of[2*fi+d] = i
 		}

@@ -103,15 +103,17 @@ func (c *coverage) gapsFromPaths(a *analysis) {
 			first[p], last[p], _ = a.gapSpan(p)
 		}
 	}
-	by := map[*pathInfo]*gapPath{}
+	// flows share paths: each path's gapPath is made once, by path index (made: whether it was)
+	by, made := make([]*gapPath, len(a.paths)), make([]bool, len(a.paths))
 	of := make([]*gapPath, 2*len(a.flows))
 	for fi, fl := range a.flows {
-		for d, pi := range a.pathsOf(fl) {
+		for d, x := range fl.pathAt {
+			pi := a.paths[x]
 			if pi == nil || len(pi.points) < 2 || len(pi.points) > 64 {
 				continue
 			}
-			gp, ok := by[pi]
-			if !ok {
+			gp := by[x]
+			if !made[x] {
 				gp = &gapPath{maxFirst: -1 << 62, minLast: 1 << 62}
 				for k, p := range pi.points {
 					if a.w.c.Points[p].Traffic.Frames > 0 {
@@ -122,7 +124,7 @@ func (c *coverage) gapsFromPaths(a *analysis) {
 				if gp.ks == nil {
 					gp = nil
 				}
-				by[pi] = gp
+				by[x], made[x] = gp, true
 			}
 			of[2*fi+d] = gp
 		}
