@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,8 +14,8 @@ import (
 // capped so that appending to one never writes into the next).
 type flowOutBuf struct {
 	a     *analysis
-	addrs map[uint64]string
-	paths map[*pathInfo][]string
+	addrs addrStrings
+	paths [][]string // by path index (flowsOut.paths): its point ids, nil until made
 	pp    []PointCount
 	hs    []PointRTT   // the flows' handshake RTTs, in blocks
 	rank  []int32      // each point's rank by id (equal ids, equal ranks)
@@ -36,7 +37,7 @@ func newFlowOutBuf(a *analysis, all bool) *flowOutBuf {
 		}
 		n += len(fl.perPoint)
 	}
-	b := &flowOutBuf{a: a, addrs: map[uint64]string{}, paths: map[*pathInfo][]string{},
+	b := &flowOutBuf{a: a, paths: make([][]string, len(a.paths)),
 		pp: hugepage.Make[PointCount](0, n)}
 	pts := a.w.c.Points
 	byID := make([]int, len(pts))
@@ -60,26 +61,70 @@ func (b *flowOutBuf) addr(v6 bool, a uint32) string {
 	if v6 {
 		k |= 1 << 32
 	}
-	s, ok := b.addrs[k]
-	if !ok {
-		s = b.a.w.addrString(v6, a)
-		b.addrs[k] = s
+	s := b.addrs.slot(k)
+	if *s == 0 {
+		b.addrs.put(s, k, b.a.w.addrString(v6, a))
 	}
-	return s
+	return b.addrs.vals[*s-1]
 }
 
-// path returns the point ids of a path (an empty list for none), shared by the flows on it.
-func (b *flowOutBuf) path(pi *pathInfo) []string {
+// addrStrings is flowOutBuf's strings of addresses by key (the address, 1<<32 for IPv6): open
+// addressing, linear probing, at most half the slots taken, each the string's index + 1 (0: empty).
+// A Go map took about 80 instructions a look-up, two a flow.
+type addrStrings struct {
+	slots []int32
+	shift uint // 64 - log2(len(slots))
+	keys  []uint64
+	vals  []string
+}
+
+// slot returns the slot of key k: its string's, or the empty one where it goes (put).
+func (x *addrStrings) slot(k uint64) *int32 {
+	if 2*(len(x.keys)+1) > len(x.slots) {
+		x.grow()
+	}
+	mask := len(x.slots) - 1
+	for i := int(k * 0x9e3779b97f4a7c15 >> x.shift); ; i = (i + 1) & mask {
+		if s := x.slots[i]; s == 0 || x.keys[s-1] == k {
+			return &x.slots[i]
+		}
+	}
+}
+
+// put puts key k's string v in its empty slot s (from slot, no put since).
+func (x *addrStrings) put(s *int32, k uint64, v string) {
+	x.keys, x.vals = append(x.keys, k), append(x.vals, v)
+	*s = int32(len(x.keys))
+}
+
+// grow doubles the slots (64 at first) and puts every key in again.
+func (x *addrStrings) grow() {
+	n := max(64, 2*len(x.slots))
+	x.slots, x.shift = make([]int32, n), uint(64-bits.Len(uint(n-1)))
+	mask := n - 1
+	for ki, k := range x.keys {
+		i := int(k * 0x9e3779b97f4a7c15 >> x.shift)
+		for x.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		x.slots[i] = int32(ki) + 1
+	}
+}
+
+// path returns the point ids of the path of index x in flowsOut.paths (an empty list for none, 0),
+// shared by the flows on it.
+func (b *flowOutBuf) path(x int32) []string {
+	pi := b.a.paths[x]
 	if pi == nil {
 		return []string{}
 	}
-	ids, ok := b.paths[pi]
-	if !ok {
+	ids := b.paths[x]
+	if ids == nil {
 		ids = make([]string, len(pi.points))
 		for i, p := range pi.points {
 			ids[i] = b.a.w.c.Points[p].ID
 		}
-		b.paths[pi] = ids
+		b.paths[x] = ids
 	}
 	return ids[:len(ids):len(ids)]
 }

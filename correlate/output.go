@@ -328,7 +328,7 @@ func (a *analysis) flowAt(ob *flowOutBuf, fi int, ids []string) Flow {
 	t := fl.client
 	f := Flow{ID: ids[fi], Proto: protoName(t.proto), Src: Endpoint{ob.addr(t.v6, t.src), t.sp},
 		Dst: Endpoint{ob.addr(t.v6, t.dst), t.dp}, NAT: []NATMapping{}, LostAt: ob.lostAt(fl),
-		PerPoint: ob.perPoint(fl), Path: ob.path(a.pathOf(fl, c2s)), Bytes: fl.bytes,
+		PerPoint: ob.perPoint(fl), Path: ob.path(fl.pathAt[c2s]), Bytes: fl.bytes,
 		Packets: int(fl.nSent), Delivered: int(fl.delivered), Lost: int(fl.lost),
 		NotCaptured: int(fl.notCaptured), Retransmissions: int(fl.retrans), Resets: int(fl.resets),
 		ARPWaitNs: a.flowARPWait[fi]}
