@@ -220,7 +220,13 @@ func detectPathIncomplete(f *findings, row *kindRow) []Anomaly {
 		detail += piecesNote(pieces[k], pt)
 		sev := row.severity
 		if k.local != 0 {
-			detail, next = g.localText(pt, a.w.nodes[a.w.pointNode[k.point]], k.local), localNext(a.w.nodes[a.w.pointNode[k.point]], k.local)
+			node := a.w.nodes[a.w.pointNode[k.point]]
+			detail, next = g.localText(pt, node, k.local), localNext(node, k.local)
+			if k.local == localSeen {
+				if note := a.serviceNote(g.addrs, node); note != "" {
+					detail = g.localServiceText(pt, node, note)
+				}
+			}
 			detail += piecesNote(pieces[k], pt)
 		}
 		if k.inAny { // most likely the node's own traffic, taken in: info, with what would tell
@@ -404,6 +410,16 @@ func (g *openEndGroup) localText(pt, node string, how localHow) string {
 		"device): the destination pod's cali interface was not captured, so whether they arrived is unknown. "+
 		"Not a drop: they are counted as not captured (status left-captures), neither delivered nor lost; those "+
 		"the destination answered are counted delivered.", packetsWere(g.n), pt, openEndList(g.addrs), node, node)
+}
+
+// localServiceText is localText's default for packets headed for a Service address (serviceNote: note)
+// whose endpoint for them is on node: the address lives on no node.
+func (g *openEndGroup) localServiceText(pt, node, note string) string {
+	return fmt.Sprintf("%s last seen at %s, headed for %s; their answers came into %s's pods from an interface "+
+		"none of the captures covers, and none crossed %s's underlay or tunnel device. %s The destination pod's "+
+		"cali interface was not captured, so whether they arrived is unknown. Not a drop: they are counted as not "+
+		"captured (status left-captures), neither delivered nor lost; those the destination answered are counted "+
+		"delivered.", packetsWere(g.n), pt, openEndList(g.addrs), node, node, note)
 }
 
 // localNext is what to capture on node for packets to its other pods (how: openEnd.local).

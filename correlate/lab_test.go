@@ -522,12 +522,12 @@ func isICMPError(r *Result, j *Journey) bool {
 func findFlow(r *Result, proto, src, dst string, sport, dport uint16) (*Flow, string) {
 	var alt *Flow
 	var altDir string
+	icmp := proto == "icmp" || proto == "icmpv6"
 	for i := range r.Flows {
 		f := &r.Flows[i]
 		if f.Proto != proto {
 			continue
 		}
-		icmp := proto == "icmp" || proto == "icmpv6"
 		fwd := f.Src.IP == src && f.Dst.IP == dst && (icmp || f.Src.Port == sport && f.Dst.Port == dport)
 		rev := f.Src.IP == dst && f.Dst.IP == src && (icmp || f.Src.Port == dport && f.Dst.Port == sport)
 		dir := "s2c"
@@ -543,21 +543,39 @@ func findFlow(r *Result, proto, src, dst string, sport, dport uint16) (*Flow, st
 		if fwd || rev {
 			return f, dir
 		}
-		// After NAT the flow is listed under its pre-NAT tuple: match through the NAT mappings. A
-		// mapping ("a:p → b:q" before and after) is of the client's direction when it starts at the
-		// client; the tuple has the mapping's direction when its source starts one of the two sides.
-		startsAt := func(side, ip string) bool {
-			return side == ip || strings.HasPrefix(side, ip+":") || strings.HasPrefix(side, ip+" ")
+	}
+	// After NAT the flow is listed under its pre-NAT tuple: match through the NAT mappings, those that
+	// hold both ends with their ports first (several connections to one Service share its addresses:
+	// clusterip-two-nodes), then any that holds both addresses. A mapping ("a:p → b:q" before and
+	// after) is of the client's direction when it starts at the client; the tuple has the mapping's
+	// direction when its source starts one of the two sides.
+	startsAt := func(side, ip string) bool {
+		return side == ip || strings.HasPrefix(side, ip+":") || strings.HasPrefix(side, ip+" ")
+	}
+	withPorts := []bool{false}
+	if !icmp {
+		withPorts = []bool{true, false}
+	}
+	for _, ports := range withPorts {
+		a, b := src, dst
+		if ports {
+			a, b = fmt.Sprintf("%s:%d", src, sport), fmt.Sprintf("%s:%d", dst, dport)
 		}
-		for _, m := range f.NAT {
-			s := m.From + " " + m.To
-			if strings.Contains(s, src) && strings.Contains(s, dst) {
-				clientSide := startsAt(m.From, f.Src.IP)
-				srcSide := startsAt(m.From, src) || startsAt(m.To, src)
-				if srcSide == clientSide {
-					return f, "c2s"
+		for i := range r.Flows {
+			f := &r.Flows[i]
+			if f.Proto != proto {
+				continue
+			}
+			for _, m := range f.NAT {
+				s := m.From + " " + m.To + " " // each address, or address:port, ends at a space
+				if strings.Contains(s, a+" ") && strings.Contains(s, b+" ") || !ports && strings.Contains(s, a) && strings.Contains(s, b) {
+					clientSide := startsAt(m.From, f.Src.IP)
+					srcSide := startsAt(m.From, src) || startsAt(m.To, src)
+					if srcSide == clientSide {
+						return f, "c2s"
+					}
+					return f, "s2c"
 				}
-				return f, "s2c"
 			}
 		}
 	}

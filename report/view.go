@@ -72,10 +72,30 @@ type view struct {
 	rungs      int               // packets per ladder
 }
 
+// clientNATKind is the kind of the first of a flow's mappings that rewrote the client's packets (its
+// From is the flow's own tuple, client to server), else of its first mapping, else "". The mappings
+// are ordered by where they were seen, by name, so the answers' reverse mapping can come first: a
+// connection to a Service whose endpoint is on the client's node is DNATed from the client's cali to
+// the endpoint's and un-NATed on the way back, and with the endpoint's cali named before the client's
+// (clusterip-two-nodes: cali3754… and cali5e1…) the first mapping was the answers' SNAT, so the flows
+// table called the connection "(snat)" where those to the other node's endpoint said "(dnat)".
+func clientNATKind(f *correlate.Flow) string {
+	if len(f.NAT) == 0 {
+		return ""
+	}
+	tuple := f.Src.String() + " → " + f.Dst.String()
+	for _, n := range f.NAT {
+		if n.From == tuple {
+			return n.Kind
+		}
+	}
+	return f.NAT[0].Kind
+}
+
 // flowView is a flow with its NAT mappings written out.
 type flowView struct {
 	correlate.Flow
-	natKind  string // the first mapping's kind
+	natKind  string // the kind of the client's packets' mapping (clientNATKind)
 	nat      string // every mapping: "dnat A → B; snat C → D"
 	src, dst string // the ends as shown: "10.244.1.5:41234", named with cluster metadata
 }
@@ -245,9 +265,7 @@ func (v *view) flowViews(n int) []flowView {
 		for _, n := range f.NAT {
 			nat = append(nat, n.Kind+" "+v.named(n.From)+" → "+v.named(n.To))
 		}
-		if len(f.NAT) > 0 {
-			fv.natKind = f.NAT[0].Kind
-		}
+		fv.natKind = clientNATKind(&f)
 		fv.nat = strings.Join(nat, "; ")
 		out = append(out, fv)
 	}

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"math"
+	"net/netip"
 	"strings"
 
 	"github.com/calipath/calipath/correlate"
@@ -35,9 +36,20 @@ type flowColumn struct {
 // endpoint formats an endpoint, made safe for the terminal, by its name when names are shown.
 func endpoint(c *common, e correlate.Endpoint) string { return c.short(e.String()) }
 
-// natTarget returns where the flow's destination was rewritten to, or "".
+// natTarget returns where the flow's destination was rewritten to, or "": by the mappings of its
+// client's packets (their tuple before is the flow's own, client to server) when it has any. A reply's
+// reverse mapping is no rewrite of the destination: a masqueraded flow's answers are DNATed back to the
+// client (snat-external's -i any files: its mappings are listed by place, the answers' first), which
+// read as the flow's destination rewritten to the client itself.
 func natTarget(c *common, f *correlate.Flow) string {
+	client := false
 	for _, n := range f.NAT {
+		client = client || clientMapping(f, n)
+	}
+	for _, n := range f.NAT {
+		if client && !clientMapping(f, n) {
+			continue
+		}
 		if n.Kind == "dnat" || n.Kind == "nat" {
 			if _, to, ok := strings.Cut(n.To, "→"); ok {
 				return c.short(strings.TrimSpace(to))
@@ -46,6 +58,27 @@ func natTarget(c *common, f *correlate.Flow) string {
 		}
 	}
 	return ""
+}
+
+// clientMapping says whether mapping n rewrote the client's packets of flow f: its tuple before is the
+// flow's own, client to server (an ICMP flow's endpoints have no port, its mappings the echo identifier).
+func clientMapping(f *correlate.Flow, n correlate.NATMapping) bool {
+	src, dst, ok := strings.Cut(n.From, " → ")
+	if !ok {
+		return false
+	}
+	if f.Src.Port == 0 && f.Dst.Port == 0 {
+		src, dst = noPort(src), noPort(dst)
+	}
+	return src == f.Src.String() && dst == f.Dst.String()
+}
+
+// noPort is an address:port without its port ("[v6]:port" without its brackets too).
+func noPort(ap string) string {
+	if a, err := netip.ParseAddrPort(ap); err == nil {
+		return a.Addr().String()
+	}
+	return ap
 }
 
 func lostWhere(f *correlate.Flow) string {

@@ -30,7 +30,7 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	wireguard-bypass same-node vlan-ipip vlan-loss router-any-bgp router-any-drop router-any-ipip
 	router-three-ifaces router-three-ifaces-any router-three-ifaces-drop healthy-vxlan6 vxlan6-underlay-drop
 	ndp-gateway-off6 late-capture pmtu-discovery6 mtu-blackhole6 oneway state-neigh-failed6
-	nat-error-late nodeport-cluster nodeport-cluster-drop hairpin-clusterip host-to-pod)
+	nat-error-late nodeport-cluster nodeport-cluster-drop hairpin-clusterip host-to-pod clusterip-two-nodes)
 
 # Scenarios calipath cannot follow yet (see the README). They go to scenarios-pending/, out of the
 # globs of calipath's lab and report tests; the truth tests read them.
@@ -42,7 +42,7 @@ R_EXT_IP=203.0.113.1 EXT_IP=203.0.113.10
 R12_A_IP=192.168.30.1 R12_B_IP=192.168.30.2 # the link between router-1 and router-2 (two-routers)
 BLOCK_A=10.244.1.0/26 BLOCK_B=10.244.2.0/26 TUN_A=10.244.1.0 TUN_B=10.244.2.0
 POD_A_IP=10.244.1.5 POD_B_IP=10.244.2.7 SVC_IP=10.96.0.10
-POD_C_IP=10.244.1.9 # wireguard-bypass: a second pod on node-a
+POD_C_IP=10.244.1.9 # wireguard-bypass, same-node, clusterip-two-nodes: a second pod on node-a
 DEAD_HOP_IP=192.168.20.99 # state-neigh-failed: a next hop on node-b's link that nothing answers for
 VLAN_ID=100 # vlan-ipip: the 802.1Q VLAN of the node-a ↔ router-1 link
 # IPv6 (healthy-vxlan6): an IPv6 underlay, pods with /128 addresses from /122 blocks of one pool,
@@ -661,7 +661,7 @@ run_scenario() {
 	*wireguard*) mode=wireguard ;;
 	esac
 	case $sc in
-	wireguard-bypass | same-node) POD_C=1 ;;
+	wireguard-bypass | same-node | clusterip-two-nodes) POD_C=1 ;;
 	two-routers | two-routers-drop-r2) TWO_ROUTERS=1 ;;
 	healthy-vxlan) mode=vxlan ;;
 	healthy-vxlan6 | vxlan6-underlay-drop | ndp-gateway-off6) mode=vxlan V6=1 ;;
@@ -779,6 +779,21 @@ run_scenario() {
 		log "nat kind=dnat node=node-a from=$SVC_IP:80 to=$POD_B_IP:8080 proto=tcp"
 		log "nat kind=dnat node=node-a from=$SVC_IP:53 to=$POD_B_IP:9000 proto=udp"
 		;;
+	clusterip-two-nodes)
+		# kube-proxy's ClusterIP with two endpoints, one on each node: KUBE-SVC-… picks one per
+		# connection (kube-proxy uses -m statistic --mode random; nth here, so that the choice is
+		# deterministic): the nat table sees only a connection's first packet, so the first rule
+		# sends every other connection to pod-b (node-b, through tunl0 and the underlay) and the
+		# second rule the rest to pod-c (node-a, cali to cali). pod-b and pod-c serve.
+		rule node-a iptables -t nat -A PREROUTING -d "$SVC_IP/32" -p tcp --dport 80 -m statistic --mode nth --every 2 --packet 0 -j DNAT --to-destination "$POD_B_IP:8080"
+		rule node-a iptables -t nat -A PREROUTING -d "$SVC_IP/32" -p tcp --dport 80 -j DNAT --to-destination "$POD_C_IP:8080"
+		rule node-a iptables -t nat -A PREROUTING -d "$SVC_IP/32" -p udp --dport 53 -m statistic --mode nth --every 2 --packet 0 -j DNAT --to-destination "$POD_B_IP:9000"
+		rule node-a iptables -t nat -A PREROUTING -d "$SVC_IP/32" -p udp --dport 53 -j DNAT --to-destination "$POD_C_IP:9000"
+		log "nat kind=dnat node=node-a from=$SVC_IP:80 to=$POD_B_IP:8080 proto=tcp"
+		log "nat kind=dnat node=node-a from=$SVC_IP:80 to=$POD_C_IP:8080 proto=tcp"
+		log "nat kind=dnat node=node-a from=$SVC_IP:53 to=$POD_B_IP:9000 proto=udp"
+		log "nat kind=dnat node=node-a from=$SVC_IP:53 to=$POD_C_IP:9000 proto=udp"
+		;;
 	nodeport-cluster | nodeport-cluster-drop)
 		# kube-proxy's NodePort with externalTrafficPolicy=Cluster: node-a marks what arrives for its
 		# node ports (KUBE-MARK-MASQ), DNATs it to the only endpoint, pod-b on node-b, and masquerades
@@ -895,6 +910,9 @@ run_scenario() {
 		server pod-b # pod-a's pings before and after
 	elif [ -n "${WITH_EXT:-}" ]; then
 		server ext-1
+	elif [ "$sc" = clusterip-two-nodes ]; then
+		server pod-b # the Service's endpoint on node-b
+		server pod-c # and its endpoint on node-a, pod-a's own node
 	elif [ "$sc" = same-node ]; then
 		server pod-c # pod-a's peer on its own node
 		server pod-a # node-a's own traffic to its pod
@@ -944,6 +962,16 @@ run_scenario() {
 		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
 		client pod-a get -url "http://$SVC_IP:80/" -timeout 3s
 		client pod-a udp -addr "$SVC_IP:53" -n 3
+		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
+		;;
+	clusterip-two-nodes)
+		# pod-a reaches the Service in four HTTP connections and four UDP "connections" (two
+		# datagrams each from a socket of its own, so a source port of its own): each endpoint gets
+		# two of each, alternately. Pings to pod-b before and after, so that every capture spans them.
+		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
+		local i
+		for i in 1 2 3 4; do client pod-a get -url "http://$SVC_IP:80/" -timeout 3s; done
+		for i in 1 2 3 4; do client pod-a udp -addr "$SVC_IP:53" -n 2; done
 		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
 		;;
 	router-three-ifaces*)

@@ -10,7 +10,7 @@
 // the pods' blocks, its encapsulation the lab's mode (ipip: ipipMode Always; vxlan: vxlanMode Always;
 // bgp and wireguard: both Never), natOutgoing true when the lab masqueraded the pool's traffic. Each
 // DNAT rule of the lab is a ClusterIP service port, named after the pod it sends to, whose
-// EndpointSlice lists that pod. Every node also runs a host-network calico-node pod. Each workload
+// EndpointSlice lists that pod (a service address DNATed to several pods: one Service listing them all). Every node also runs a host-network calico-node pod. Each workload
 // endpoint's spec.mac is its pod's real MAC (the pod end of its veth, random in every run): the
 // pod line's mac= in lab.log (lab.sh logs it since k8smac), else read from the capture of the pod's
 // cali (DIR/NODE-IFACE.pcap, or truth-captures/ in an any-only scenario: its one link address other
@@ -173,17 +173,21 @@ func render(l *lab) (map[string][]byte, error) {
 	for _, n := range l.nodes {
 		nodeIP[n.name] = n.ip
 	}
+	svcs, slices, svcOf, err := services(l)
+	if err != nil {
+		return nil, err
+	}
 	var items []any
 	for _, p := range l.pods {
-		items = append(items, pod(p.namespace, p.name, p.node, p.ip, nodeIP[p.node], false, map[string]string{"app": p.name}))
+		labels := map[string]string{"app": p.name}
+		if svc := svcOf[p.name]; svc != "" {
+			labels["svc"] = svc // the selector of a Service with several endpoints
+		}
+		items = append(items, pod(p.namespace, p.name, p.node, p.ip, nodeIP[p.node], false, labels))
 	}
 	for _, n := range l.nodes {
 		items = append(items, pod("calico-system", "calico-node-"+hash5(n.name), n.name, n.ip, n.ip, true,
 			map[string]string{"k8s-app": "calico-node"}))
-	}
-	svcs, slices, err := services(l)
-	if err != nil {
-		return nil, err
 	}
 	items = append(items, svcs...)
 	items = append(items, slices...)
@@ -323,18 +327,23 @@ func pod(ns, name, node, ip, hostIP string, hostNet bool, labels map[string]stri
 // services turns the lab's DNAT rules into ClusterIP services, one per service address, and their
 // EndpointSlices. A DNAT from a node's own address is a NodePort service (externalTrafficPolicy
 // Cluster, as nodeport-cluster's rules masquerade): its ports are node ports, and it has no cluster IP,
-// since the lab made none.
-func services(l *lab) (svcs, slices []any, err error) {
+// since the lab made none. A service address DNATed to several pods (kube-proxy's choice of one
+// endpoint per connection: clusterip-two-nodes) is one Service with one port per service port and
+// every pod in its EndpointSlice, named after its pods (pod-b-pod-c-svc); its selector is the label
+// svc=<name>, which svcOf gives those pods. A Service with one pod is named after it (pod-b-svc) and
+// selects it by its app label.
+func services(l *lab) (svcs, slices []any, svcOf map[string]string, err error) {
 	podOf := map[string]labPod{}
 	for _, p := range l.pods {
 		podOf[p.ip] = p
 	}
+	svcOf = map[string]string{}
 	byIP := map[string][]labDNAT{}
 	var ips []string
 	for _, d := range l.dnats {
 		ip, _, ok := strings.Cut(d.from, ":")
 		if !ok {
-			return nil, nil, fmt.Errorf("dnat from %q: no port", d.from)
+			return nil, nil, nil, fmt.Errorf("dnat from %q: no port", d.from)
 		}
 		if byIP[ip] == nil {
 			ips = append(ips, ip)
@@ -347,22 +356,56 @@ func services(l *lab) (svcs, slices []any, err error) {
 	}
 	for _, ip := range ips {
 		ds := byIP[ip]
-		backend, _, _ := strings.Cut(ds[0].to, ":")
-		bp, ok := podOf[backend]
-		if !ok {
-			return nil, nil, fmt.Errorf("dnat to %s: no pod has that address", backend)
+		var backends []labPod // in the order of the rules
+		for _, d := range ds {
+			backend, _, _ := strings.Cut(d.to, ":")
+			bp, ok := podOf[backend]
+			if !ok {
+				return nil, nil, nil, fmt.Errorf("dnat to %s: no pod has that address", backend)
+			}
+			known := false
+			for _, b := range backends {
+				known = known || b.ip == bp.ip
+			}
+			if !known {
+				backends = append(backends, bp)
+			}
 		}
+		bp := backends[0]
 		name := bp.name + "-svc"
+		selector := obj{"app": bp.name}
+		if len(backends) > 1 {
+			name = ""
+			for _, b := range backends {
+				if b.namespace != bp.namespace {
+					return nil, nil, nil, fmt.Errorf("service %s: pods in namespaces %s and %s", ip, bp.namespace, b.namespace)
+				}
+				name += b.name + "-"
+			}
+			name += "svc"
+			selector = obj{"svc": name}
+			for _, b := range backends {
+				svcOf[b.name] = name
+			}
+		}
 		var ports, eports []any
+		target := map[string]string{} // service port name → target port: one per service port
 		for _, d := range ds {
 			_, fp, _ := strings.Cut(d.from, ":")
 			_, tp, _ := strings.Cut(d.to, ":")
 			fpn, err1 := strconv.Atoi(fp)
 			tpn, err2 := strconv.Atoi(tp)
 			if err1 != nil || err2 != nil {
-				return nil, nil, fmt.Errorf("dnat %s → %s: bad port", d.from, d.to)
+				return nil, nil, nil, fmt.Errorf("dnat %s → %s: bad port", d.from, d.to)
 			}
 			pname := d.proto + "-" + fp
+			if t, ok := target[pname]; ok {
+				if t != tp {
+					return nil, nil, nil, fmt.Errorf("dnat %s/%s: target ports %s and %s", d.from, d.proto, t, tp)
+				}
+				continue // another endpoint of the same port
+			}
+			target[pname] = tp
 			proto := strings.ToUpper(d.proto)
 			port := obj{"name": pname, "port": fpn, "protocol": proto, "targetPort": tpn}
 			if nodeIP[ip] {
@@ -372,26 +415,30 @@ func services(l *lab) (svcs, slices []any, err error) {
 			eports = append(eports, obj{"name": pname, "port": tpn, "protocol": proto})
 		}
 		spec := obj{"type": "ClusterIP", "clusterIP": ip, "clusterIPs": []any{ip}, "ports": ports,
-			"selector": obj{"app": bp.name}, "ipFamilies": []any{"IPv4"}}
+			"selector": selector, "ipFamilies": []any{"IPv4"}}
 		if nodeIP[ip] {
 			spec = obj{"type": "NodePort", "externalTrafficPolicy": "Cluster", "ports": ports,
-				"selector": obj{"app": bp.name}, "ipFamilies": []any{"IPv4"}}
+				"selector": selector, "ipFamilies": []any{"IPv4"}}
 		}
 		svcs = append(svcs, obj{"apiVersion": "v1", "kind": "Service",
 			"metadata": obj{"name": name, "namespace": bp.namespace},
 			"spec":     spec,
 			"status":   obj{"loadBalancer": obj{}},
 		})
+		var eps []any
+		for _, b := range backends {
+			eps = append(eps, obj{"addresses": []any{b.ip}, "nodeName": b.node,
+				"conditions": obj{"ready": true, "serving": true, "terminating": false},
+				"targetRef":  obj{"kind": "Pod", "name": b.name, "namespace": b.namespace}})
+		}
 		slices = append(slices, obj{"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
 			"metadata": obj{"name": name + "-" + hash5(name), "namespace": bp.namespace,
 				"labels": obj{"kubernetes.io/service-name": name, "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"}},
-			"endpoints": []any{obj{"addresses": []any{bp.ip}, "nodeName": bp.node,
-				"conditions": obj{"ready": true, "serving": true, "terminating": false},
-				"targetRef":  obj{"kind": "Pod", "name": bp.name, "namespace": bp.namespace}}},
-			"ports": eports,
+			"endpoints": eps,
+			"ports":     eports,
 		})
 	}
-	return svcs, slices, nil
+	return svcs, slices, svcOf, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,5 +112,34 @@ func TestPodMACs(t *testing.T) {
 	l.pods[1].mac = "02:00:00:00:00:01" // as lab.sh logs it since k8smac
 	if err := podMACs(dir, l); err != nil || l.pods[1].mac != "02:00:00:00:00:01" {
 		t.Errorf("%s: lab.log's MAC: %q, error %v", dir, l.pods[1].mac, err)
+	}
+}
+
+// A service address the lab DNATs to several pods (clusterip-two-nodes: pod-b on node-b and pod-c on
+// node-a, one per connection) is one Service, its ports once each, and its EndpointSlice lists both
+// pods with their nodes, as kube-proxy's endpoints are. Before, the Service listed each port once per
+// DNAT rule and its EndpointSlice the first rule's pod only.
+func TestServiceTwoEndpoints(t *testing.T) {
+	m, probs, err := cluster.Load([]string{filepath.Join("../scenarios/clusterip-two-nodes", "k8s")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range probs {
+		t.Error(p)
+	}
+	if len(m.Services) != 1 || len(m.EndpointSlices) != 1 {
+		t.Fatalf("%d services and %d slices, want one of each", len(m.Services), len(m.EndpointSlices))
+	}
+	svc, sl := m.Services[0], m.EndpointSlices[0]
+	if svc.Key() != "default/pod-b-pod-c-svc" || len(svc.ClusterIPs) != 1 || svc.ClusterIPs[0].String() != "10.96.0.10" ||
+		len(svc.Ports) != 2 || sl.Service != svc.Name || len(sl.Ports) != 2 {
+		t.Errorf("service %+v, slice %+v: want default/pod-b-pod-c-svc at 10.96.0.10, two ports", svc, sl)
+	}
+	var eps []string
+	for _, e := range sl.Endpoints {
+		eps = append(eps, fmt.Sprint(e.Pod, " ", e.Node, " ", e.Addresses))
+	}
+	if got, want := strings.Join(eps, "; "), "default/pod-b node-b [10.244.2.7]; default/pod-c node-a [10.244.1.9]"; got != want {
+		t.Errorf("endpoints %s, want %s", got, want)
 	}
 }

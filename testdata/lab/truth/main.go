@@ -1080,7 +1080,7 @@ type flowSet struct {
 	l       *lab
 	flows   map[fkey]*Flow
 	order   []fkey
-	natSeen map[string]bool
+	natSeen map[string]int // addNAT: a translation's index in lab.natCands
 	retrans map[fkey]map[uint32]int
 }
 
@@ -1298,7 +1298,7 @@ func (l *lab) lateCapture(fl *Flow, seen map[string]obs) {
 }
 
 func (l *lab) flows(all map[string][]obs, data []obs) {
-	fs := &flowSet{l: l, flows: map[fkey]*Flow{}, natSeen: map[string]bool{}, retrans: map[fkey]map[uint32]int{}}
+	fs := &flowSet{l: l, flows: map[fkey]*Flow{}, natSeen: map[string]int{}, retrans: map[fkey]map[uint32]int{}}
 	keys := make([]string, 0, len(all))
 	for k := range all {
 		keys = append(keys, k)
@@ -1616,15 +1616,20 @@ type natCand struct {
 	ts  int64
 }
 
-// addNAT records a translation seen on a packet sent at ts. Which of a
-// request's mapping and its reply's reverse mapping is kept is decided in
-// natResolve: the one seen first, i.e. the initiator's.
-func (l *lab) addNAT(seen map[string]bool, kind, proto, from, to, where string, ts int64) {
+// addNAT records a translation seen on a packet sent at ts, at the earliest such packet: packets are
+// not followed in the order they were sent, and several connections can share one mapping (a Service's
+// connections to one endpoint: clusterip-two-nodes), so a later connection's request can be followed
+// before an earlier one's answer. Which of a request's mapping and its reply's reverse mapping is kept
+// is decided in natResolve: the one seen first, i.e. the initiator's.
+func (l *lab) addNAT(seen map[string]int, kind, proto, from, to, where string, ts int64) {
 	k := proto + from + ">" + to + "@" + where
-	if seen[k] {
+	if i, ok := seen[k]; ok {
+		if ts < l.natCands[i].ts {
+			l.natCands[i].ts = ts
+		}
 		return
 	}
-	seen[k] = true
+	seen[k] = len(l.natCands)
 	l.natCands = append(l.natCands, natCand{NAT{Kind: kind, Proto: proto, From: from, To: to, Where: where}, ts})
 }
 

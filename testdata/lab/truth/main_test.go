@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -184,6 +185,9 @@ func TestScenarioFindings(t *testing.T) {
 		"nodeport-cluster": {"nat node-a/eth0→node-a/tunl0"},
 		// pod-a to a Service whose only endpoint is itself: DNATed and masqueraded back into its cali.
 		"hairpin-clusterip": {"nat " + a + "→" + a},
+		// pod-a to a Service with an endpoint on each node: DNATed on node-a, to pod-c (node-a) between
+		// the two cali, to pod-b (node-b) between pod-a's cali and tunl0 (TestClusterIPTwoNodesPath).
+		"clusterip-two-nodes": {"nat " + a + "→node-a/cali3754a2f57f6", "nat " + a + "→node-a/tunl0"},
 		// node-a's own stack (a host-networked client, from tunl0's address) to pod-b: healthy.
 		"host-to-pod": {},
 		// the same, router-1 dropping the node port's UDP on its second way through (in IP-in-IP from
@@ -346,6 +350,100 @@ func TestHairpinPath(t *testing.T) {
 	}
 }
 
+// TestClusterIPTwoNodesPath checks the truth of clusterip-two-nodes: node-a DNATs the Service
+// 10.96.0.10 to pod-b (node-b) and to pod-c (node-a) in turn, per connection (iptables' statistic nth
+// on the first rule). pod-a made four HTTP connections and four UDP ones (two datagrams each, a socket
+// of its own each), in that order (traffic.log), so the first and third of each went to pod-b, the
+// second and fourth to pod-c. Each connection's requests keep their flow (pod-a to the Service) and
+// their path is the way they went: to pod-b through node-a's tunl0 and eth0, router-1 and node-b, or
+// to pod-c from pod-a's cali straight to pod-c's; the answers back the same way, un-NATed on node-a.
+// Everything was delivered, to the endpoint it was sent to, and the DNAT is on each way.
+func TestClusterIPTwoNodesPath(t *testing.T) {
+	tr, err := compute(scenarioDir(t, "clusterip-two-nodes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b, c := "node-a/cali5e1c4d6c68c", "node-b/cali2f5353dd8c5", "node-a/cali3754a2f57f6"
+	remote := []string{a, "node-a/tunl0", "node-a/eth0", "router-1/eth0", "router-1/eth1", "node-b/eth0", "node-b/tunl0", b}
+	remoteBack := slices.Clone(remote)
+	slices.Reverse(remoteBack)
+	local, localBack := []string{a, c}, []string{c, a}
+	// Where each of pod-a's connections to the Service went, by its source port, from traffic.log's order.
+	endpoint := map[string]string{} // "tcp 50834" → "10.244.2.7"
+	nth := map[string]int{}
+	for _, l := range tr.Traffic {
+		proto := map[string]string{"http": "tcp", "udp": "udp"}[l.Kind]
+		if proto == "" || l.From != "pod-a" {
+			continue
+		}
+		_, port, _ := strings.Cut(l.Src, ":")
+		ep := "10.244.2.7" // the first rule's, every other connection from the first
+		if nth[proto]%2 == 1 {
+			ep = "10.244.1.9"
+		}
+		nth[proto]++
+		endpoint[proto+" "+port] = ep
+	}
+	if nth["tcp"] != 4 || nth["udp"] != 4 {
+		t.Fatalf("traffic.log: %d HTTP and %d UDP connections from pod-a, want 4 and 4", nth["tcp"], nth["udp"])
+	}
+	n := map[string]int{}
+	for _, f := range tr.Flows {
+		if f.Proto == "icmp" {
+			continue // pod-a's pings to pod-b, before and after
+		}
+		var want []string
+		var to string
+		switch {
+		case f.Src == "10.244.1.5" && f.Dst == "10.96.0.10":
+			ep := endpoint[fmt.Sprintf("%s %d", f.Proto, f.Sport)]
+			want, to = remote, b
+			if ep == "10.244.1.9" {
+				want, to = local, c
+			}
+			n[ep+" there"]++
+		case f.Src == "10.244.2.7" && f.Dst == "10.244.1.5":
+			if endpoint[fmt.Sprintf("%s %d", f.Proto, f.Dport)] != f.Src {
+				t.Errorf("flow %s %s:%d → %s:%d: pod-b answered a connection sent to another endpoint", f.Proto, f.Src, f.Sport, f.Dst, f.Dport)
+			}
+			want, to = remoteBack, a
+			n[f.Src+" back"]++
+		case f.Src == "10.244.1.9" && f.Dst == "10.244.1.5":
+			if endpoint[fmt.Sprintf("%s %d", f.Proto, f.Dport)] != f.Src {
+				t.Errorf("flow %s %s:%d → %s:%d: pod-c answered a connection sent to another endpoint", f.Proto, f.Src, f.Sport, f.Dst, f.Dport)
+			}
+			want, to = localBack, a
+			n[f.Src+" back"]++
+		default:
+			t.Errorf("flow %s %s:%d → %s:%d: not of the Service's connections", f.Proto, f.Src, f.Sport, f.Dst, f.Dport)
+			continue
+		}
+		if !slices.Equal(f.Path, want) || f.Sent == 0 || f.Delivered != f.Sent || f.DeliveredTo != to {
+			t.Errorf("flow %s %s:%d → %s:%d: path %v, delivered %d of %d to %q; want %v, all delivered to %s", f.Proto, f.Src, f.Sport,
+				f.Dst, f.Dport, f.Path, f.Delivered, f.Sent, f.DeliveredTo, want, to)
+		}
+	}
+	for _, k := range []string{"10.244.2.7 there", "10.244.1.9 there", "10.244.2.7 back", "10.244.1.9 back"} {
+		if n[k] != 4 { // two TCP and two UDP connections each
+			t.Errorf("%d flows %s, want 4 (two TCP, two UDP): %v", n[k], k, n)
+		}
+	}
+	nats := map[string]bool{}
+	for _, x := range tr.NAT {
+		nats[x.Kind+" "+x.Proto+" "+x.From+" "+x.To+" "+x.Where] = true
+	}
+	for _, w := range []string{
+		"dnat tcp 10.96.0.10:80 10.244.2.7:8080 " + a + "→node-a/tunl0",
+		"dnat tcp 10.96.0.10:80 10.244.1.9:8080 " + a + "→" + c,
+		"dnat udp 10.96.0.10:53 10.244.2.7:9000 " + a + "→node-a/tunl0",
+		"dnat udp 10.96.0.10:53 10.244.1.9:9000 " + a + "→" + c,
+	} {
+		if !nats[w] {
+			t.Errorf("no NAT %q: %+v", w, tr.NAT)
+		}
+	}
+}
+
 // TestHostToPodPath checks the truth of host-to-pod: a host-networked client on node-a (node-a's own
 // stack, no cali) talks to pod-b on node-b. The route to node-b's block gives tunl0's address
 // (10.244.1.0) as source, so node-a's packets enter the datapath at its tunl0 and pod-b's answers end
@@ -412,5 +510,23 @@ func TestNodePortDropPath(t *testing.T) {
 	}
 	if n != 2 {
 		t.Errorf("%d flows to node-a's node ports, want 2", n)
+	}
+}
+
+// TestNATEarliestPacket: a translation is timed by the earliest packet it was seen on, whatever the order
+// packets are followed in. Two connections to one Service endpoint share its mapping; when the second's
+// request is followed first, the mapping still dates from the first's request, before the first's
+// answer, so the request's DNAT is kept and not the answer's reverse (clusterip-two-nodes: a rerun kept
+// the answers' SNATs, its NAT order depending on which connection was followed first).
+func TestNATEarliestPacket(t *testing.T) {
+	l := &lab{}
+	seen := map[string]int{}
+	const svc, ep = "10.96.0.10:53", "10.244.1.9:9000"
+	l.addNAT(seen, "dnat", "udp", svc, ep, "a→c", 300) // the second connection's request
+	l.addNAT(seen, "snat", "udp", ep, svc, "c→a", 200) // the first's answer
+	l.addNAT(seen, "dnat", "udp", svc, ep, "a→c", 100) // the first's request
+	l.natResolve()
+	if len(l.t.NAT) != 1 || l.t.NAT[0].Kind != "dnat" || l.t.NAT[0].Where != "a→c" {
+		t.Errorf("NAT %+v, want the requests' DNAT at a→c alone", l.t.NAT)
 	}
 }
