@@ -89,3 +89,49 @@ func TestNodePortOnwardNotDelivered(t *testing.T) {
 		})
 	}
 }
+
+// A pod's veth in a -i any capture is known by its host's neighbour solicitation for the pod's address,
+// sent from the pods' gateway address fe80::ecee:eeff:feee:eeee: in pmtu-discovery6 and
+// mtu-blackhole6, pod-b only answers (its gateway already resolved), and the cooked capture records
+// no destination MAC, so node-b's veth (ifindex 3) showed no other signature. Its role was unknown:
+// the paths stopped at node-b's vxlan-v6.calico, every request to pod-b was "left-captures" and each
+// run said path-incomplete at node-b/any#4 (with the -i any files alone, or node-b's beside node-a's
+// per-interface captures).
+func TestHostNDPodVeth(t *testing.T) {
+	for _, sc := range []string{"pmtu-discovery6", "mtu-blackhole6"} {
+		for _, c := range []struct {
+			name string
+			drop []string
+		}{
+			{"any-only", perInterface(t, sc)},
+			{"node-b-any-with-node-a-per-interface", []string{"node-a-any.pcap", "node-b-cali2f5353dd8c5.pcap",
+				"node-b-eth0.pcap", "node-b-vxlan-v6.calico.pcap"}},
+		} {
+			t.Run(sc+"/"+c.name, func(t *testing.T) {
+				tr, r := labSubset(t, sc, c.drop, nil)
+				role := ""
+				for _, p := range r.Points {
+					if p.ID == "node-b/any#3" {
+						role = p.Role + " " + p.PodIP
+					}
+				}
+				if role != "pod-veth fd00:244::47" {
+					t.Errorf("node-b/any#3: %q, want pod-veth fd00:244::47", role)
+				}
+				checkTruthCounts(t, tr, r)
+				for _, a := range r.Anomalies {
+					if a.Kind == "path-incomplete" {
+						t.Errorf("path-incomplete at %s: %s", a.Where.Point, a.Message)
+					}
+				}
+				for _, f := range r.Flows {
+					for _, j := range r.FlowJourneys(f.ID) {
+						if j.Status == statusLeft {
+							t.Errorf("journey %d (%s %s) left the captures at %s", j.ID, j.Flow, j.Dir, j.LastSeen)
+						}
+					}
+				}
+			})
+		}
+	}
+}
