@@ -49,13 +49,42 @@ func (pl *placement) seenAtDest(p *placing, nx int) bool {
 
 // leftNode reports whether journey p, seen on node n at its path index i, was seen on another node
 // after that (its hops after that one, in the order it crossed them, not in its path's, which may be
-// wrong: TestSeenAtDestinationNotLost): node n sent the packet on, so it did not arrive there.
+// wrong: TestSeenAtDestinationNotLost): node n sent the packet on, so it did not arrive there. So it
+// did when a later hop on n shows the packet headed elsewhere: its destination rewritten to an address
+// of another node (a NodePort's DNAT to a pod there), or encapsulated to another node. Without the
+// capture past n on its way (router-1/eth0 in nodeport-cluster-drop, or with -i any files alone) that
+// is all that says it did not arrive (TestNodePortOnwardNotDelivered).
 func (pl *placement) leftNode(p *placing, i, n int) bool {
 	base := int(pl.jStart[p.j])
-	for _, pt := range pl.hopPt[base+p.reached[i]+1 : base+len(p.h)] {
-		if pl.w.pointNode[pt] != n {
+	w := pl.w
+	for k, pt := range pl.hopPt[base+p.reached[i]+1 : base+len(p.h)] {
+		if w.pointNode[pt] != n {
+			return true
+		}
+		o, _ := pl.obs(p.h[p.reached[i]+1+k])
+		if m := w.nodeOf(o.Flags&decode.FlagIPv6 != 0, o.Dst); m >= 0 && m != n {
+			return true
+		}
+		if o.Encap() != decode.EncapNone && pl.outerDstNode(o) >= 0 && pl.outerDstNode(o) != n {
 			return true
 		}
 	}
 	return false
+}
+
+// outerDstNode returns the node whose address is encapsulated observation o's outer destination (-1:
+// none known).
+func (pl *placement) outerDstNode(o *decode.Observation) int {
+	var n int
+	var ok bool
+	switch a := pl.w.ctxOf(o).OuterDstAddr(); {
+	case a.Is4():
+		n, ok = pl.w.nodeOfIP[ip4(a)]
+	case a.Is6():
+		n, ok = pl.w.nodeOfIP6[pl.w.c.Tables.InternV6(a.As16())]
+	}
+	if !ok {
+		return -1
+	}
+	return n
 }

@@ -138,6 +138,9 @@ func (o *Observation) IsND() bool {
 // the same moments (Traffic.SameFrames).
 func (t *Traffic) gatewayND(ts int64, p *Packet) bool {
 	if !gatewayND(p) {
+		if hostND(p) {
+			t.HostND++
+		}
 		return false
 	}
 	if fp := ndSample(p); t.NSamples < maxSamples && (t.NSamples < maxSamples/2 || fp%sampleMod == 0) {
@@ -145,6 +148,16 @@ func (t *Traffic) gatewayND(ts int64, p *Packet) bool {
 		t.NSamples++
 	}
 	return true
+}
+
+// hostND reports whether p is a neighbour solicitation or advertisement (ICMPv6 135, 136) sent from
+// the pods' gateway address, CalicoGateway6: a host asking for (or answering about) its pod's address
+// on the pod's veth. A pod that sends before its host asks for it (its replies, with its gateway
+// already known) shows nothing else of Calico's on a -i any capture, which records no destination
+// MAC: node-b's veth in pmtu-discovery6 (TestHostNDPodVeth).
+func hostND(p *Packet) bool {
+	return p.HasICMP && p.Inner.Version == 6 && (p.ICMP.Type == 135 || p.ICMP.Type == 136) && p.ICMP.Code == 0 &&
+		[16]byte(p.Inner.Src) == CalicoGateway6
 }
 
 // ndSample is the fingerprint a neighbour discovery message p is sampled with: its addresses, type and

@@ -598,6 +598,8 @@ func inferRole(t *Traffic) (Role, string) {
 		return RolePodVeth, fmt.Sprintf("%d neighbour discovery frames for fe80::ecee:eeff:feee:eeee", t.GatewayND)
 	case t.CalicoMAC > 0 && t.CalicoMAC*2 >= t.Frames:
 		return RolePodVeth, fmt.Sprintf("%d of %d frames to or from ee:ee:ee:ee:ee:ee", t.CalicoMAC, t.Frames)
+	case t.HostND > 0:
+		return RolePodVeth, fmt.Sprintf("%d neighbour discovery frames from fe80::ecee:eeff:feee:eeee (the host resolving its pod)", t.HostND)
 	case t.IPIP+t.VXLAN > 0 && (t.IPIP+t.VXLAN)*2 >= t.Plain:
 		what := "IP-in-IP (protocol 4)"
 		if t.VXLAN > t.IPIP {

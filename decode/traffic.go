@@ -25,6 +25,7 @@ type Traffic struct {
 	NoLinkAddr int // IP frames with no link-layer address (RAW, IPv4/IPv6 link types, SLL with none), not encapsulated
 	GatewayARP int // ARP who-has 169.254.1.1 or is-at ee:ee:ee:ee:ee:ee
 	GatewayND  int // IPv6 neighbour solicitation or advertisement for fe80::ecee:eeff:feee:eeee (CalicoGateway6)
+	HostND     int // IPv6 neighbour solicitation or advertisement from fe80::ecee:eeff:feee:eeee: the host resolving its pod
 	CalicoMAC  int // Ethernet/SLL frames from or to ee:ee:ee:ee:ee:ee
 	VTEPMAC    int // Ethernet frames between two Calico VTEP MACs (66:…), or cooked ones from one, carrying IP without encapsulation
 	IPIP       int // frames with an IP-in-IP outer header
@@ -503,6 +504,7 @@ func (t *Traffic) Merge(u *Traffic) {
 	t.NoLinkAddr += u.NoLinkAddr
 	t.GatewayARP += u.GatewayARP
 	t.GatewayND += u.GatewayND
+	t.HostND += u.HostND
 	t.CalicoMAC += u.CalicoMAC
 	t.OtherMAC += u.OtherMAC
 	t.VTEPMAC += u.VTEPMAC
