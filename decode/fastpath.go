@@ -72,13 +72,14 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	if len(data) < rec.OrigLen || d.opts.SnapMatch != SnapWhole {
 		return false // snapped, or every fingerprint is made from the headers alone
 	}
-	h := 0 // the link header's length
+	h, full := 0, d.fullPacket // the link header's length; the Packet written in full (fastFrame)
 	if rec.LinkType == LinkEthernet && len(data) >= 14 && data[12] == 0x08 && data[13] == 0x00 {
 		h = 14
 	} else if rec.LinkType != LinkRaw && rec.LinkType != LinkIPv4 {
 		if h = fastLink(rec.LinkType, data); h == 0 {
 			return false
 		}
+		full = true // a cooked or VLAN-tagged frame
 	}
 	if len(data)-h < 20 {
 		return false
@@ -93,8 +94,9 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	if tl < 20 || tl > len(b) || tl > gsoThreshold || !sumOK(sum20(b)) {
 		return false
 	}
-	// A frame whose Packet is not written lean (a cooked or VLAN-tagged frame, the merged probe's).
-	if h != 14 && h != 0 || !d.opts.leanPacket || d.merged != nil {
+	// A frame whose Packet is not written lean (a cooked or VLAN-tagged frame, one without
+	// Options.leanPacket, a merged capture's).
+	if full {
 		return d.fastFrame(rec, p, h)
 	}
 	in, encap := b, EncapNone // a tunnel packet's: b is its outer IP header, in the inner one
