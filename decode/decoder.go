@@ -80,6 +80,10 @@ type Decoder struct {
 	// Ethernet frame (mergeChecked: looked for).
 	merged       *mergedLocal
 	mergeChecked bool
+	// fullPacket: every Packet the fast path makes is written in full (fastFrame), none lean: without
+	// Options.leanPacket, and in a merged capture's file (merged, whose stages read it) from the
+	// scan's look for one on. One test a frame in fastUsual, where it tested both.
+	fullPacket bool
 	// inScan is the merged probe reading the scan's own frames (inscan.go), nil when none is.
 	inScan *scanProbe
 	// vx: the outer address pairs this decoder's file saw VXLAN between (outerfrag.go).
@@ -131,7 +135,7 @@ func (d *Decoder) internV6(a [16]byte) uint32 {
 // NewDecoder returns a Decoder for input file number file, interning into t.
 func NewDecoder(opts Options, t *Tables, file uint16) *Decoder {
 	opts.VXLANPort, opts.WireGuardPort = opts.tunnelPorts()
-	return &Decoder{opts: opts, t: t, file: file, recent: [3]uint8{1, 2, 3}}
+	return &Decoder{opts: opts, t: t, file: file, recent: [3]uint8{1, 2, 3}, fullPacket: !opts.leanPacket}
 }
 
 // tunnelPorts returns the VXLAN and WireGuard UDP ports of opts, the defaults where unset.

@@ -72,30 +72,40 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	if len(data) < rec.OrigLen || d.opts.SnapMatch != SnapWhole {
 		return false // snapped, or every fingerprint is made from the headers alone
 	}
-	h := 0 // the link header's length
+	h, full := 0, d.fullPacket // the link header's length; the Packet written in full (fastFrame)
 	if rec.LinkType == LinkEthernet && len(data) >= 14 && data[12] == 0x08 && data[13] == 0x00 {
 		h = 14
 	} else if rec.LinkType != LinkRaw && rec.LinkType != LinkIPv4 {
 		if h = fastLink(rec.LinkType, data); h == 0 {
 			return false
 		}
+		full = true // a cooked or VLAN-tagged frame
 	}
-	b := data[h:] // the IP packet: fastLen(b), written out (fastLen is inlined only where default.pgo names its call)
-	if len(b) < 20 || b[0] != 0x45 || b[6]&0x3f != 0 || b[7] != 0 {
+	if len(data)-h < 20 {
+		return false
+	}
+	// The IP packet, its capacity its length (at least 20: its pointer not masked, as that of data[h:]
+	// would be); fastLen(b), written out (fastLen is inlined only where default.pgo names its call).
+	b := data[h:len(data):len(data)]
+	if b[0] != 0x45 || b[6]&0x3f != 0 || b[7] != 0 {
 		return false
 	}
 	tl := int(b[2])<<8 | int(b[3])
 	if tl < 20 || tl > len(b) || tl > gsoThreshold || !sumOK(sum20(b)) {
 		return false
 	}
-	// A frame whose Packet is not written lean (a cooked or VLAN-tagged frame, the merged probe's).
-	if h != 14 && h != 0 || !d.opts.leanPacket || d.merged != nil {
+	// A frame whose Packet is not written lean (a cooked or VLAN-tagged frame, one without
+	// Options.leanPacket, a merged capture's).
+	if full {
 		return d.fastFrame(rec, p, h)
 	}
 	in, encap := b, EncapNone // a tunnel packet's: b is its outer IP header, in the inner one
 	if b[9] == 4 {
-		in, encap = b[20:tl], EncapIPIP
-		if len(in) < 20 || in[0] != 0x45 || in[6]&0x3f != 0 || in[7] != 0 { // fastLen(in), as above
+		if tl < 40 { // len(in) < 20
+			return false
+		}
+		in, encap = b[20:tl:tl], EncapIPIP
+		if in[0] != 0x45 || in[6]&0x3f != 0 || in[7] != 0 { // fastLen(in), as above
 			return false
 		}
 		if tl = int(in[2])<<8 | int(in[3]); tl < 20 || tl > len(in) || tl > gsoThreshold || !sumOK(sum20(in)) {
@@ -104,24 +114,26 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	} else if b[9] == 17 && len(b) >= 24 && binary.BigEndian.Uint16(b[22:24]) == d.opts.VXLANPort {
 		return d.fastFrame(rec, p, h) // VXLAN
 	}
-	// tl is in's total length from here
+	// tl is in's total length from here, and in ends there (its length and capacity tl: the transport
+	// segment, in[20:], is read at offsets into in, through arrays of the header's length, and sliced
+	// only for the checksum's call, so that no slice of it with its masked pointer is made and kept)
+	in = in[:tl:tl]
 	proto := in[9]
-	pl := in[20:tl]
 	// The transport header: complete, its checksum right (an offload placeholder is not), summed at the end.
 	hl := 8
 	switch proto {
 	case 6:
-		if len(pl) < 20 {
+		if tl < 40 {
 			return false
 		}
-		if hl = int(pl[12]>>4) * 4; hl != 20 {
-			if hl < 20 || hl > len(pl) {
+		if hl = int(in[32]>>4) * 4; hl != 20 {
+			if hl < 20 || hl > tl-20 {
 				return false
 			}
 			// TCP options: nothing reads them of a lean Packet, but a malformed one is the usual
 			// path's (ErrBadOption), as tcpOptions finds it: tested here without a call (no value
 			// lives across one), and such a frame handed to fastFrame as before.
-			for o := pl[20:hl]; len(o) > 0 && o[0] != 0; {
+			for o := in[40 : 20+hl]; len(o) > 0 && o[0] != 0; {
 				if o[0] == 1 {
 					o = o[1:]
 				} else if len(o) < 2 || o[1] < 2 || int(o[1]) > len(o) {
@@ -132,16 +144,17 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 			}
 		}
 	case 17:
-		if len(pl) < 8 {
+		if tl < 28 {
 			return false
 		}
 		// (NewDecoder set both ports, their defaults where unset: fastFrame's tests for 0 are moot)
-		sp, dp, wg := binary.BigEndian.Uint16(pl[0:2]), binary.BigEndian.Uint16(pl[2:4]), d.opts.WireGuardPort
+		u := (*[28]byte)(in)
+		sp, dp, wg := binary.BigEndian.Uint16(u[20:22]), binary.BigEndian.Uint16(u[22:24]), d.opts.WireGuardPort
 		if dp == d.opts.VXLANPort || sp == wg || dp == wg {
 			return false
 		}
 	case 1:
-		if len(pl) < 8 || (pl[0] != 0 && pl[0] != 8) { // echo reply or request only
+		if tl < 28 || (in[20] != 0 && in[20] != 8) { // echo reply or request only
 			return false
 		}
 	default:
@@ -198,51 +211,60 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	probeFields(p, data, in, shape)
 
 	// The Observation, as Observe makes it (Observe adds the Source), and the fingerprint.
-	o.Sport = binary.BigEndian.Uint16(pl[0:2])
-	o.Dport = binary.BigEndian.Uint16(pl[2:4])
+	t := (*[28]byte)(in) // the IP header and the transport header's first 8 bytes (tl >= 28 above)
+	o.Sport = binary.BigEndian.Uint16(t[20:22])
+	o.Dport = binary.BigEndian.Uint16(t[22:24])
 	var tw, tf uint64 // the fingerprint's transport fields (see Fingerprint)
 	switch proto {
 	case 6:
-		seq, flags := binary.BigEndian.Uint32(pl[4:8]), pl[13]
-		tw, tf = uint64(seq)<<32|uint64(binary.BigEndian.Uint32(pl[8:12])), uint64(flags)
+		th := (*[40]byte)(in)
+		seq, flags := binary.BigEndian.Uint32(th[24:28]), th[33]
+		tw, tf = uint64(seq)<<32|uint64(binary.BigEndian.Uint32(th[28:32])), uint64(flags)
 		o.Seq = seq
 		o.TCPFlags = flags
 	case 17:
-		tf = uint64(binary.BigEndian.Uint16(pl[4:6])) // the UDP length
+		tf = uint64(binary.BigEndian.Uint16(t[24:26])) // the UDP length
 	case 1: // decodeL4 sets no ports for ICMP
-		typ, code, seq := pl[0], pl[1], binary.BigEndian.Uint16(pl[6:8])
+		typ, code, seq := t[20], t[21], binary.BigEndian.Uint16(t[26:28])
 		tf = uint64(typ)<<40 ^ uint64(code)<<32 ^ uint64(seq)
 		o.Sport, o.Dport = uint16(typ), uint16(code)
-		o.Seq = uint32(binary.BigEndian.Uint16(pl[4:6]))<<16 | uint32(seq)
+		o.Seq = uint32(binary.BigEndian.Uint16(t[24:26]))<<16 | uint32(seq)
 	}
-	n := len(pl) - hl
-	lo, hi := payloadWords(in[:tl], n)
-	hdr := uint64(4)<<56 | uint64(proto)<<48 | uint64(binary.BigEndian.Uint16(in[4:6]))
+	i := 20 + hl // the payload's offset in in, and its length
+	n := tl - i
+	var lo, hi uint64 // its first min(payloadHashBytes, n) bytes (see fastFingerprint)
+	if n >= payloadHashBytes {
+		q := in[i : i+16 : i+16] // (its capacity 16: its pointer not masked, as that of in[i:] would be)
+		lo, hi = binary.LittleEndian.Uint64(q[0:8]), binary.LittleEndian.Uint64(q[8:16])
+	} else {
+		lo, hi = payloadTail(in, n)
+	}
+	hdr := uint64(4)<<56 | uint64(proto)<<48 | uint64(binary.BigEndian.Uint16(t[4:6]))
 	fp := mum(hdr^fpK[0], uint64(uint32(n))^fpK[1]) ^ mum(tw^fpK[2], tf^fpK[3])
 	fp ^= mum(lo^fpK[4], hi^uint64(min(n, payloadHashBytes))^fpK[5])
 	d.fastLoose = mix64(fp) // fastFingerprint
 	f := Flags(encap) | Flags(CsumOK)<<FlagCsumShift
-	if in[6]&0x40 != 0 {
+	if t[6]&0x40 != 0 {
 		f |= FlagDF
 	}
 	o.Flags = f
-	o.Src = binary.BigEndian.Uint32(in[12:16])
-	o.Dst = binary.BigEndian.Uint32(in[16:20])
+	o.Src = binary.BigEndian.Uint32(t[12:16])
+	o.Dst = binary.BigEndian.Uint32(t[16:20])
 	o.Proto = proto
-	o.TTL = in[8]
+	o.TTL = t[8]
 	o.Len = uint16(tl)
 	o.HdrLen = uint8(20 + hl)
 	// The transport segment's checksum, tested last (across the call only d is live).
 	ps := uint64(0) // ICMP's checksum has no pseudo-header
 	if proto != 1 {
-		if proto == 17 && pl[6] == 0 && pl[7] == 0 {
+		if proto == 17 && t[26] == 0 && t[27] == 0 {
 			d.fastDone = true
 			return true // a UDP datagram sent without a checksum
 		}
-		ps = uint64(binary.BigEndian.Uint32(in[12:16])) + uint64(binary.BigEndian.Uint32(in[16:20])) +
-			uint64(proto) + uint64(len(pl)) // pseudoSum4
+		ps = uint64(binary.BigEndian.Uint32(t[12:16])) + uint64(binary.BigEndian.Uint32(t[16:20])) +
+			uint64(proto) + uint64(tl-20) // pseudoSum4
 	}
-	if !sumOK(sum16(ps, pl)) {
+	if !sumOK(sum16(ps, in[20:])) {
 		d.sumFirst = sumFirstRun
 		return false // (d.parts and d.fastShape are this frame's: the same shape's as the frame before's)
 	}
@@ -266,15 +288,10 @@ func probeFields(p *Packet, data, in []byte, shape uint32) {
 	p.Inner.Version, p.Inner.TTL = 4, in[8]
 }
 
-// payloadWords returns the first min(payloadHashBytes, n) bytes of the last n bytes of w (a payload
-// of n bytes at the end of its IP packet w, at least 16 bytes long), zero-padded, as fastFingerprint
-// reads them into its two words: without a copy for a payload shorter than that, the window is the
-// last 16 bytes of w, shifted down.
-func payloadWords(w []byte, n int) (lo, hi uint64) {
-	if n >= payloadHashBytes {
-		q := w[len(w)-n:]
-		return binary.LittleEndian.Uint64(q[0:8]), binary.LittleEndian.Uint64(q[8:16])
-	}
+// payloadTail returns the payload words of fastFingerprint (the first min(payloadHashBytes, n) bytes
+// of the payload, zero-padded) of a payload of n < payloadHashBytes bytes at the end of w (at least 16
+// bytes long), without a copy: the window is the last 16 bytes of w, shifted down.
+func payloadTail(w []byte, n int) (lo, hi uint64) {
 	q := w[len(w)-16:]
 	lo, hi = binary.LittleEndian.Uint64(q[0:8]), binary.LittleEndian.Uint64(q[8:16])
 	s := uint(16-n) * 8 // 8 to 128: a shift of 64 or more gives 0
