@@ -167,6 +167,7 @@ type matcher struct {
 	// cameBack: some journey came back through a point it left by (stageBack): the arena's revisit.
 	cameBack bool
 	batch    int   // how many sightings the merge hands over at a time (0: sightingBatch; tests set others)
+	sliceCap int   // how many sightings a slice of the merge holds at most (0: sliceCap; tests set others)
 	touched  int32 // the values read ahead (matchBatch), kept so that the reads are made
 }
 
@@ -604,49 +605,15 @@ const (
 	sightingBatches1 = 4
 )
 
-// merge sends every Observation in corrected-time order (a k-way merge of the files, each in the
-// order perm gives, nil meaning its own; on equal times the lower file first), in batches taken from
-// free; it closes out at the end.
-func (m *matcher) merge(perm [][]uint32, out chan<- []sighting, free <-chan []sighting) {
-	defer close(out)
-	files, ht := m.mergeFiles(perm)
-	b := <-free
-	for f := ht.top(); f >= 0; f = ht.top() {
-		mf := &files[f]
-		k := mf.k
-		b = b[:len(b)+1]
-		b[len(b)-1] = mf.s[k]
-		if len(b) == m.batch {
-			out <- m.tiesInOrder(b)
-			b = <-free
-		}
-		if k++; k == mf.n {
-			i := mf.from + k
-			if i == len(mf.obs) {
-				mf.k = k
-				ht.drop()
-				continue
-			}
-			m.fillAhead(mf, f, i)
-			k = 0
-		}
-		mf.k = k
-		ht.advanced(mf.s[k].t)
-	}
-	if len(b) > 0 {
-		out <- m.tiesInOrder(b)
-	}
-}
-
 // mergeFile is a file in the merge: its Observations, their order (perm, nil meaning their own),
-// fingerprints and global id base, and the sightings of its next Observations in that order (the
-// next at k).
+// fingerprints and global id base, and the corrected times of its next Observations in that order
+// (the next at k).
 type mergeFile struct {
 	obs  []decode.Observation
 	p    []uint32
 	fp   *decode.Fingerprints
 	base uint32
-	k    int // the next sighting's place in the sightings ahead
+	k    int // the next Observation's place in the times ahead (k == n: the file is done)
 	// chunk is the chunk of fp that held the last fingerprint slot taken, its first at chunkFrom: a
 	// file in its own order takes the next slot from it nearly every time.
 	chunk     []uint64
@@ -664,38 +631,39 @@ func (mf *mergeFile) slot(idx int) *uint64 {
 	return &mf.chunk[idx-mf.chunkFrom]
 }
 
-// mergeFiles returns the files of the merge at their start, their first sightings ahead, and the
-// tree of their heads.
-func (m *matcher) mergeFiles(perm [][]uint32) ([]mergeFile, *headTree) {
+// mergeFiles returns the files of the merge at their start, with their first times ahead.
+func (m *matcher) mergeFiles(perm [][]uint32) []mergeFile {
 	w := m.w
 	files := make([]mergeFile, len(w.c.Obs))
-	heads, empty := make([]int64, len(w.c.Obs)), make([]bool, len(w.c.Obs))
 	for f, obs := range w.c.Obs {
 		files[f] = mergeFile{obs: obs, p: perm[f], fp: &m.fp[f], base: w.fileBase[f]}
-		empty[f] = len(obs) == 0
 		if len(obs) > 0 {
 			m.fillAhead(&files[f], f, 0)
-			heads[f] = files[f].s[0].t
 		}
 	}
-	return files, newHeadTree(heads, empty)
+	return files
 }
 
-// mergeAhead holds the sightings of a file's next Observations in the merge (sight), made a few
-// dozen at a time: the loads of Observations and fingerprints that follow one another in memory then
-// go out together, rather than one cache miss at a time between the head tree's replays, and what a
-// run of one source shares is looked up once (fillAhead).
+// mergeAhead holds the corrected times of a file's next Observations in the merge, worked out a few
+// dozen at a time (fillAhead), and what their sightings share when they are a run of one source
+// whose times fillRun took (run): sightAhead then makes their sightings a run at a time (sightRun),
+// the source's stage and node looked up once.
 type mergeAhead struct {
-	ts   [mergeAheadN]int64 // their corrected times (while they are made)
-	s    [mergeAheadN]sighting
-	from int // the file position (in merge order) of s[0]
-	n    int // sightings held
+	ts   [mergeAheadN]int64 // their corrected times
+	from int                // the file position (in merge order) of ts[0]
+	n    int                // times held
+	// ordered: the times held never fall (sliceMerge takes a file a slice at a time only so)
+	ordered bool
+	run     bool   // a run for sightRun: the file's own order, one source, not a point for every interface
+	stage   uint32 // the run's source's stage and node (run only)
+	node    int16
+	slots   []uint64 // the run's fingerprint slots (run only: one chunk's, as a run never crosses one)
 }
 
 const mergeAheadN = 32
 
-// fillAhead makes the sightings of file f's Observations from position i on (in merge order) into
-// mf's sightings ahead, from mf.k = 0 on.
+// fillAhead works out the corrected times of file f's Observations from position i on (in merge
+// order) into mf's times ahead, from mf.k = 0 on.
 // A file in its own order has its times taken a run at a time where it can (fillRun: nearly always);
 // otherwise each is corrected, with the file's Stamps looked up once and a source's clock once for
 // the Observations of that source in a row (a file's are nearly always of one source).
@@ -705,34 +673,73 @@ func (m *matcher) fillAhead(mf *mergeFile, f, i int) {
 	// Stamps' blocks, which fillRun takes at once.
 	n := min(mergeAheadN-i%mergeAheadN, len(obs)-i)
 	st, src, clk := &m.w.c.Stamps[f], -1, (*clockModel)(nil)
-	a.from, a.n, mf.k = i, n, 0
+	a.from, a.n, a.run, mf.k = i, n, false, 0
 	if p == nil && fillRun(&a.ts, obs[i:i+n], st, i, m.srcClock) {
 		if src := &m.srcAt[obs[i].Source]; !src.anyRole { // (a run is in one chunk: see mergeAheadN)
 			c := i % decode.FingerprintChunk
-			m.sightRun(a.s[:n], obs[i:i+n], mf.fp.Chunks[i/decode.FingerprintChunk][c:c+n], mf.base+uint32(i), a.ts[:n], src.stage, src.node)
+			a.run, a.stage, a.node, a.slots = true, src.stage, src.node, mf.fp.Chunks[i/decode.FingerprintChunk][c:c+n]
+		}
+		// A file in its own order is in capture-time order (orders), and a run's times are then its
+		// capture times less one offset, when its clock does not drift: they never fall.
+		if m.srcClock[obs[i].Source].drift == 0 {
+			a.ordered = true
 			return
 		}
+	} else {
 		for k := range n {
-			m.sight(&a.s[k], &obs[i+k], mf.slot(i+k), mf.base+uint32(i+k), a.ts[k])
+			idx := i + k
+			if p != nil {
+				idx = int(p[idx])
+			}
+			o := &obs[idx]
+			if int(o.Source) != src {
+				src, clk = int(o.Source), &m.srcClock[o.Source]
+			}
+			ts, ok := st.TsPlain(idx, o)
+			if !ok {
+				ts = st.Ts(idx, o)
+			}
+			a.ts[k] = clk.correctAt(ts, idx)
 		}
+	}
+	a.ordered = rising(a.ts[:n])
+}
+
+// rising reports whether ts never falls.
+func rising(ts []int64) bool {
+	for i := 1; i < len(ts); i++ {
+		if ts[i] < ts[i-1] {
+			return false
+		}
+	}
+	return true
+}
+
+// sightAhead makes into out the sightings of the Observations at places k0 to k1 (excluded) of mf's
+// times ahead: a run's with sightRun, any other's one at a time (sight).
+func (m *matcher) sightAhead(out []sighting, mf *mergeFile, k0, k1 int) {
+	a := &mf.mergeAhead
+	if a.run {
+		i := a.from + k0
+		m.sightRun(out, mf.obs[i:a.from+k1], a.slots[k0:k1], mf.base+uint32(i), a.ts[k0:k1], a.stage, a.node)
 		return
 	}
-	for k := range n {
-		idx := i + k
-		if p != nil {
-			idx = int(p[idx])
+	for k := k0; k < k1; k++ {
+		idx := a.from + k
+		if mf.p != nil {
+			idx = int(mf.p[idx])
 		}
-		o := &obs[idx]
-		if int(o.Source) != src {
-			src, clk = int(o.Source), &m.srcClock[o.Source]
-		}
-		ts, ok := st.TsPlain(idx, o)
-		if !ok {
-			ts = st.Ts(idx, o)
-		}
-		a.ts[k] = clk.correctAt(ts, idx)
-		m.sight(&a.s[k], o, mf.slot(idx), mf.base+uint32(idx), a.ts[k])
+		m.sight(&out[k-k0], &mf.obs[idx], mf.slot(idx), mf.base+uint32(idx), a.ts[k])
 	}
+}
+
+// seek puts file f's next Observation at position i (in merge order) of its times ahead.
+func (m *matcher) seek(mf *mergeFile, f, i int) {
+	if k := i - mf.from; k >= 0 && k < mf.n {
+		mf.k = k
+		return
+	}
+	m.fillAhead(mf, f, i)
 }
 
 // fillRun computes into ts the corrected times of run, a file's Observations from its i-th on, in

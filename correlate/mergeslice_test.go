@@ -1,0 +1,241 @@
+package correlate
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/gen"
+)
+
+// refMerge is the merge's order as the head tree of the files' heads gives it, found the slow way: at
+// each step the file whose next Observation (in the order perm gives) has the earliest corrected time,
+// the lower file on equal times; in batches of batch, each put in tiesInOrder's order. It returns the
+// global ids in that order.
+func refMerge(m *matcher, perm [][]uint32, batch int) []uint32 {
+	w := m.w
+	pos := make([]int, len(w.c.Obs))
+	var out []uint32
+	var b []sighting
+	flush := func() {
+		for _, s := range m.tiesInOrder(b) {
+			out = append(out, s.g)
+		}
+		b = b[:0]
+	}
+	for {
+		best, bt, bidx := -1, int64(0), 0
+		for f, obs := range w.c.Obs {
+			if pos[f] == len(obs) {
+				continue
+			}
+			idx := pos[f]
+			if perm[f] != nil {
+				idx = int(perm[f][idx])
+			}
+			if t := m.corrected(&obs[idx], f, idx); best < 0 || t < bt {
+				best, bt, bidx = f, t, idx
+			}
+		}
+		if best < 0 {
+			break
+		}
+		pos[best]++
+		var s sighting
+		m.sight(&s, &w.c.Obs[best][bidx], m.fp[best].Slot(bidx), w.fileBase[best]+uint32(bidx), bt)
+		if b = append(b, s); len(b) == batch {
+			flush()
+		}
+	}
+	flush()
+	return out
+}
+
+// The merge a slice of time at a time hands over the Observations in the head tree's order (refMerge),
+// with their corrected times, in batches of the size asked: on every lab scenario and a generated set,
+// with slices of room for 4 sightings (nearly every slice full: made narrower down to a slice of one
+// time, handed over without a sort), 64 and the usual; and with clocks stepping in the middle of some
+// sources' files by a second either way, or forward where the merge's times ahead are worked out
+// again, whose times then fall in the file's order (the head tree merges the rest from the first
+// slice that meets such a fall).
+func TestSliceMergeOrder(t *testing.T) {
+	check := func(t *testing.T, files []string) {
+		c := decode.Load(files, decode.Options{}, decode.PointConfig{})
+		for _, steps := range []int{0, 1, 2} { // none, within the times ahead, between two of their blocks
+			for _, cfg := range []struct{ cap, batch int }{{1, 7}, {4, 7}, {64, 256}, {0, 256}, {0, 4096}} {
+				w := worldOf(c)
+				clocks, _ := w.clocksFor(Options{})
+				m := newMatcher(w, clocks, Options{Window: time.Second})
+				m.batch, m.sliceCap = cfg.batch, cfg.cap
+				for s := range m.srcClock {
+					switch {
+					case steps == 1 && s%3 == 1:
+						size := int64(time.Second) * int64(1-2*(s/3%2)) // forward and back in turn
+						m.srcClock[s].stepIdx, m.srcClock[s].stepSize = 5+s, size
+					case steps == 2 && s%2 == 1:
+						m.srcClock[s].stepIdx, m.srcClock[s].stepSize = mergeAheadN, int64(time.Second)
+					}
+				}
+				want := refMerge(m, m.orders(), cfg.batch)
+				var got []uint32
+				batches, free := m.start()
+				for b := range batches {
+					if len(b) != cfg.batch && len(got)+len(b) != len(want) {
+						t.Fatalf("a batch of %d sightings before the last, want %d", len(b), cfg.batch)
+					}
+					for i := range b {
+						if tm := m.correctedG(b[i].g); b[i].t != tm {
+							t.Fatalf("Observation %d: time %d, want %d", b[i].g, b[i].t, tm)
+						}
+						got = append(got, b[i].g)
+					}
+					free <- b[:0]
+				}
+				if i := firstIDDiff(got, want); i >= 0 {
+					t.Fatalf("steps %d, room %d, batch %d: %d sightings, %d wanted; first difference at %d", steps, cfg.cap, cfg.batch, len(got), len(want), i)
+				}
+			}
+		}
+	}
+	eachLabScenario(t, check)
+	cfg := gen.DefaultConfig()
+	cfg.Flows, cfg.Packets, cfg.Dir = 40, 2000, t.TempDir()
+	cfg.DupRate, cfg.Identical = 0.03, 2
+	cfg.ClockOffset = map[string]time.Duration{"node-2": 2 * time.Second}
+	g, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, g.Files)
+}
+
+// firstIDDiff returns the first place where a and b differ (the shorter one's length when one is the
+// other's start), or -1 when they are equal.
+func firstIDDiff(a, b []uint32) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	if len(a) != len(b) {
+		return min(len(a), len(b))
+	}
+	return -1
+}
+
+// sortKeys sorts a slice's keys by their whole value (offset, then place): keys at random in the
+// slice, keys each bucket of which holds many in falling order (insertion would move them far: sorted
+// by comparison), and every key at one offset; through the staging of the keys (stageKeys) and their
+// counts by bucket, for slices of several widths.
+func TestSliceSortKeys(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 9))
+	for _, width := range []uint64{2, 1 << 10, 1 << 20, maxSliceWidth} {
+		for _, shape := range []string{"random", "falling", "one time"} {
+			for _, n := range []int{1, 30, 65, 1000, sliceCap} {
+				sm := &sliceMerge{width: width, keys: make([]uint64, n), tmp: make([]uint64, n)}
+				t0 := int64(rng.Uint64() >> 2)
+				ts := make([]int64, n)
+				for i := range ts {
+					switch shape {
+					case "random":
+						ts[i] = t0 + int64(rng.Uint64N(width))
+					case "falling": // runs of 50 falling times in one bucket each
+						ts[i] = t0 + int64(min(width-1, uint64(i/50)*(width>>bucketBits)+uint64(50-i%50)))
+					default:
+						ts[i] = t0
+					}
+				}
+				for from := 0; from < n; from += 17 { // several files' runs
+					to := min(from+17, n)
+					if got := stageKeys(ts[from:to], sm.keys[from:to], &sm.count, t0, width, sm.mul(), uint64(from)); got != to-from {
+						t.Fatalf("stageKeys took %d of %d times within the slice", got, to-from)
+					}
+				}
+				want := slices.Clone(sm.keys)
+				slices.Sort(want)
+				got := sm.sortKeys(n)
+				if !slices.Equal(got, want) {
+					t.Fatalf("width %d, %s, %d keys: not sorted", width, shape, n)
+				}
+				if sm.count != [1 << bucketBits]int32{} {
+					t.Fatalf("width %d, %s, %d keys: counts left", width, shape, n)
+				}
+				for i, k := range want {
+					if int64(k>>32) != ts[uint32(k)]-t0 {
+						t.Fatalf("key %d: offset %d, want %d", i, k>>32, ts[uint32(k)]-t0)
+					}
+				}
+			}
+		}
+	}
+	sm := &sliceMerge{width: 1 << 20, keys: make([]uint64, 4), tmp: make([]uint64, 4)}
+	if got := stageKeys([]int64{100, 100 + 1<<20, 5}, sm.keys, &sm.count, 100, sm.width, sm.mul(), 0); got != 1 {
+		t.Fatalf("stageKeys took %d times, want the 1 below the slice's end", got)
+	}
+}
+
+// The merge follows the head tree's order where a file's times fall: right after times equal to the
+// slice's start (a slice one ns wide, taken without a sort), within a slice, and at its start; the
+// files' times set by hand (the files three views of one lab capture's first Observations).
+func TestSliceMergeFall(t *testing.T) {
+	c := decode.Load(labFiles(t, "mtu-blackhole", func(string) bool { return true }), decode.Options{}, decode.PointConfig{})
+	w := worldOf(c)
+	clocks, _ := w.clocksFor(Options{})
+	m := newMatcher(w, clocks, Options{Window: time.Second})
+	m.batch = 3
+	for _, tc := range []struct {
+		name  string
+		width uint64
+		ts    [][]int64
+	}{
+		{"after equal times", 1, [][]int64{{10, 10, 5, 20}, {10, 10, 30}, {7, 10, 40}}},
+		{"after equal times, at once", 1, [][]int64{{10, 4, 20}, {10, 10}, {10}}},
+		{"within a slice", 1 << 20, [][]int64{{10, 12, 11, 20}, {11, 13}, {9, 30}}},
+		{"at a slice's start", 4, [][]int64{{10, 12, 20, 11}, {11, 13}, {9, 30}}},
+		{"in order", 4, [][]int64{{10, 12, 12, 20}, {11, 13}, {9, 12, 30}}},
+	} {
+		files := make([]mergeFile, len(tc.ts))
+		var want []uint32
+		pos := make([]int, len(tc.ts))
+		for f, ts := range tc.ts {
+			if len(c.Obs[0]) < len(ts) {
+				t.Fatalf("%d Observations in file 0: too few", len(c.Obs[0]))
+			}
+			mf := &files[f]
+			*mf = mergeFile{obs: c.Obs[0][:len(ts)], fp: &m.fp[0], base: uint32(f) << 8}
+			mf.n, mf.ordered = copy(mf.ts[:], ts), rising(ts)
+		}
+		for { // the head tree's order: the earliest head, the lower file on equal times
+			best := -1
+			for f, ts := range tc.ts {
+				if pos[f] < len(ts) && (best < 0 || ts[pos[f]] < tc.ts[best][pos[best]]) {
+					best = f
+				}
+			}
+			if best < 0 {
+				break
+			}
+			want = append(want, uint32(best)<<8|uint32(pos[best]))
+			pos[best]++
+		}
+		out, free := make(chan []sighting, 100), make(chan []sighting, 100)
+		for range cap(free) {
+			free <- make([]sighting, 0, m.batch)
+		}
+		sm := m.newSliceMerge(files, out, free)
+		sm.width = tc.width
+		sm.run()
+		close(out)
+		var got []uint32
+		for b := range out {
+			for _, s := range b {
+				got = append(got, s.g)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: order %v, want %v", tc.name, got, want)
+		}
+	}
+}
