@@ -204,6 +204,29 @@ func (m *matcher) hairpin(js *jstate, s *sighting, stage uint32) bool {
 	return s.o.TTL < p.TTL
 }
 
+// natBehind reports whether open journey js, last seen on another node than node, may be the packet
+// of NAT sighting o all the same: the journey passed node before (a stage of one of its points), and
+// its latest sighting carries a higher TTL or hop limit than o, so it was upstream of o, not past it.
+// A clock not corrected (a host outside the cluster) or bounded on one side can put the sender's copy
+// of a packet after the router's that forwarded it; the packet then goes on from the router to a node
+// no capture shows, which rewrites it (a NodePort's DNAT and masquerade) and sends it back through the
+// router: the rewritten sighting is on the router's node, the journey's latest on the sender's. The
+// TTL never rises on a packet's way (NAT and encapsulation keep the inner one). Not inlined: scan
+// calls it only for a NAT candidate last seen on another node.
+//
+//go:noinline
+func (m *matcher) natBehind(js *jstate, o *decode.Observation, node int16) bool {
+	if last, _ := m.w.obsAt(js.lastG); last.TTL <= o.TTL {
+		return false
+	}
+	for _, st := range js.stages[:js.nstages] {
+		if m.w.pointNode[st>>12] == int(node) {
+			return true
+		}
+	}
+	return false
+}
+
 // srcStage is what the matcher needs of a source's point, in one place: its stage (the point's,
 // before any encapsulation and TTL), its node, whether it is a point for every interface, and whether
 // it is the point's only source (secondPacket).
@@ -896,7 +919,7 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 		}
 		if js.exact != e && js.exact0 != e {
 			// NAT: the same packet with other addresses or ports, on the same node.
-			if js.lastNode == node && (!js.visited(stage) || m.hairpin(js, s, stage)) && m.nearer(j, nat, t) && !m.w.arrived(js.lastG) {
+			if (js.lastNode == node || m.natBehind(js, s.o, node)) && (!js.visited(stage) || m.hairpin(js, s, stage)) && m.nearer(j, nat, t) && !m.w.arrived(js.lastG) {
 				if s.o.Flags&decode.FlagICMPError == 0 || m.errNATShown(js.lastG, s.o) {
 					nat = j
 				} else if m.nearer(j, refused, t) {

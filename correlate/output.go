@@ -590,7 +590,7 @@ func (a *analysis) natStats() {
 		if fi < 0 {
 			continue
 		}
-		of, _ := a.obs(ev.from)
+		of, _ := a.obs(a.natFrom(ev))
 		ot, _ := a.obs(ev.to)
 		tf, tt := w.tupleOf(of), w.tupleOf(ot)
 		kind := "nat"
@@ -613,6 +613,27 @@ func (a *analysis) natStats() {
 			fl.natEv[k] = append(fl.natEv[k], a.evidence(ev.to))
 		}
 	}
+}
+
+// natFrom is the sighting NAT event ev rewrote: its from, or, when that is on another node than its
+// to (a sender's copy that its uncorrected clock put after the router's that forwarded it: natBehind),
+// the journey's latest hop before to on to's node, where the packet left for the NAT.
+func (a *analysis) natFrom(ev natEvent) uint32 {
+	w := a.w
+	n := w.pointNode[w.pointOf(ev.to)]
+	if w.pointNode[w.pointOf(ev.from)] == n {
+		return ev.from
+	}
+	from := ev.from
+	for _, g := range a.hops(int(ev.j)) {
+		if g == ev.to {
+			break
+		}
+		if w.pointNode[w.pointOf(g)] == n {
+			from = g
+		}
+	}
+	return from
 }
 
 // changes lists what changed in the headers between two hops of a journey.

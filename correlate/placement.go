@@ -376,6 +376,11 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 			// whose place on its path is unknown): where it went is unknown (window-too-small says
 			// so), never a confident loss.
 			return stNotCaptured
+		case nx == pi.points[reach]:
+			// Its path crosses this point twice in a row: the packet leaves by it for a node no capture
+			// shows and comes back rewritten (a NodePort's DNAT and masquerade there). Its rewritten half
+			// not found is no place it was lost: a half the matcher could not join is not captured.
+			return stNotCaptured
 		case !(refused && n == pl.w.pointNode[pi.points[reach]]) && pl.capDrop.dropping(nx, p.when[reach], int64(pl.opts.Window), pl.cutFit(p)) || pl.wgStands(p):
 			// The next point's capture was dropping then (or an untied message may be it: wgstand.go): it may have crossed it unseen.
 			return stNotCaptured
@@ -990,7 +995,7 @@ func (pl *placement) unseenPiece(p int32, kids []int32, pi *pathInfo, furthest i
 		}
 	}
 	st := stNotCaptured
-	if pl.covered(to, t) && !pl.capDrop.dropping(to, t, int64(pl.opts.Window), pl.pieceCutFit(p, o, pi)) {
+	if from != to && pl.covered(to, t) && !pl.capDrop.dropping(to, t, int64(pl.opts.Window), pl.pieceCutFit(p, o, pi)) {
 		st = stLost
 	}
 	return st, int32(from), int32(to), true
