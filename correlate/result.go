@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -216,6 +217,30 @@ type NATMapping struct {
 	From  string `json:"from"` // "ip:port → ip:port" before
 	To    string `json:"to"`   // after
 	Count int    `json:"count"`
+}
+
+// ClientMapping reports whether mapping n rewrote the client's packets of f: its tuple before is the
+// flow's own, client to server (an ICMP flow's endpoints have no port, its mappings the echo
+// identifier). A flow's mappings are listed by where they were seen, so the answers' reverse mapping
+// can come first: a connection to a Service whose endpoint is on the client's node is DNATed and
+// un-NATed on the way back, and a masqueraded flow's answers are DNATed back to the client.
+func (f *Flow) ClientMapping(n NATMapping) bool {
+	src, dst, ok := strings.Cut(n.From, " → ")
+	if !ok {
+		return false
+	}
+	if f.Src.Port == 0 && f.Dst.Port == 0 {
+		src, dst = noPort(src), noPort(dst)
+	}
+	return src == f.Src.String() && dst == f.Dst.String()
+}
+
+// noPort is an address:port without its port ("[v6]:port" without its brackets too).
+func noPort(ap string) string {
+	if a, err := netip.ParseAddrPort(ap); err == nil {
+		return a.Addr().String()
+	}
+	return ap
 }
 
 // PointCount counts a flow's packets and bytes at one point.

@@ -72,8 +72,8 @@ type view struct {
 	rungs      int               // packets per ladder
 }
 
-// clientNATKind is the kind of the first of a flow's mappings that rewrote the client's packets (its
-// From is the flow's own tuple, client to server), else of its first mapping, else "". The mappings
+// clientNATKind is the kind of the first of a flow's mappings that rewrote the client's packets
+// (correlate.Flow.ClientMapping), else of its first mapping, else "". The mappings
 // are ordered by where they were seen, by name, so the answers' reverse mapping can come first: a
 // connection to a Service whose endpoint is on the client's node is DNATed from the client's cali to
 // the endpoint's and un-NATed on the way back, and with the endpoint's cali named before the client's
@@ -83,9 +83,8 @@ func clientNATKind(f *correlate.Flow) string {
 	if len(f.NAT) == 0 {
 		return ""
 	}
-	tuple := f.Src.String() + " → " + f.Dst.String()
 	for _, n := range f.NAT {
-		if n.From == tuple {
+		if f.ClientMapping(n) {
 			return n.Kind
 		}
 	}

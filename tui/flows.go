@@ -3,7 +3,6 @@ package tui
 import (
 	"fmt"
 	"math"
-	"net/netip"
 	"strings"
 
 	"github.com/calipath/calipath/correlate"
@@ -44,10 +43,10 @@ func endpoint(c *common, e correlate.Endpoint) string { return c.short(e.String(
 func natTarget(c *common, f *correlate.Flow) string {
 	client := false
 	for _, n := range f.NAT {
-		client = client || clientMapping(f, n)
+		client = client || f.ClientMapping(n)
 	}
 	for _, n := range f.NAT {
-		if client && !clientMapping(f, n) {
+		if client && !f.ClientMapping(n) {
 			continue
 		}
 		if n.Kind == "dnat" || n.Kind == "nat" {
@@ -58,27 +57,6 @@ func natTarget(c *common, f *correlate.Flow) string {
 		}
 	}
 	return ""
-}
-
-// clientMapping says whether mapping n rewrote the client's packets of flow f: its tuple before is the
-// flow's own, client to server (an ICMP flow's endpoints have no port, its mappings the echo identifier).
-func clientMapping(f *correlate.Flow, n correlate.NATMapping) bool {
-	src, dst, ok := strings.Cut(n.From, " → ")
-	if !ok {
-		return false
-	}
-	if f.Src.Port == 0 && f.Dst.Port == 0 {
-		src, dst = noPort(src), noPort(dst)
-	}
-	return src == f.Src.String() && dst == f.Dst.String()
-}
-
-// noPort is an address:port without its port ("[v6]:port" without its brackets too).
-func noPort(ap string) string {
-	if a, err := netip.ParseAddrPort(ap); err == nil {
-		return a.Addr().String()
-	}
-	return ap
 }
 
 func lostWhere(f *correlate.Flow) string {
