@@ -7,9 +7,10 @@ import (
 
 // The merge puts the files' Observations into one corrected-time order a slice of time at a time:
 // each file's next Observations below the slice's end, from the earliest head on, are made into
-// sightings file after file (sightAhead: a run of one source at a time) and then ordered by a radix
-// sort of their times' offsets in the slice, whose low bits hold their places (file order, then each
-// file's own), so that equal times keep the order of their files and, within a file, its own. That is
+// sightings file after file (sightAhead: a run of one source at a time) and then ordered by their
+// sort keys (sortKeys: a counting sort of buckets, then insertion), each key a time's offset in the
+// slice above its place (file order, then each file's own) in the low bits, so that equal times keep
+// the order of their files and, within a file, its own. That is
 // the order the head tree of the files' heads gives (headTree: the earlier time, on equal times the
 // lower file), as long as each file's times do not fall within a slice: they never do in a file in
 // order (matcher.orders); where one does (a clock's correction can move a file's times back across a
@@ -22,12 +23,11 @@ import (
 const sliceCap = 4096
 
 // The slices' widths, in ns: a power of two from 2 (a slice of one time, 1, is taken without a sort)
-// up to maxSliceWidth, which the radix sort's passes cover (radixBits each); starting at
-// firstSliceWidth, a slice is made twice as wide after one that held less than a quarter of its room.
+// up to maxSliceWidth, whose offsets fit the 32 bits above a key's place; starting at firstSliceWidth,
+// a slice is made twice as wide after one that held less than a quarter of its room.
 const (
 	firstSliceWidth = 1 << 20
 	maxSliceWidth   = 1 << 30
-	radixBits       = 10
 )
 
 // sliceMerge is the merge's state: the files, the slice's sightings and their sort keys, and the
