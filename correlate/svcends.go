@@ -2,7 +2,6 @@ package correlate
 
 import (
 	"net/netip"
-	"sort"
 	"strings"
 )
 
@@ -75,7 +74,6 @@ func (a *analysis) serviceNote(addrs map[string]bool, node string) string {
 		}
 		parts = append(parts, s)
 	}
-	sort.Strings(parts)
 	return strings.Join(parts, "; ") + ": it lives on no node, and the endpoint these packets were sent to is on " +
 		node + ", as its answers show (other connections to it may go to endpoints elsewhere)."
 }
@@ -87,10 +85,7 @@ func tupleDst(t string) string {
 	if !ok {
 		return ""
 	}
-	if ap, err := netip.ParseAddrPort(dst); err == nil {
-		return ap.Addr().String()
-	}
-	if ip, err := netip.ParseAddr(dst); err == nil {
+	if ip, err := netip.ParseAddr(noPort(dst)); err == nil {
 		return ip.String()
 	}
 	return ""
