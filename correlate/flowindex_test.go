@@ -27,7 +27,9 @@ func TestFlowIndex(t *testing.T) {
 		if _, ok := x.get(k); ok {
 			t.Fatalf("key %d found before it was put", fi)
 		}
-		x.put(k, int32(fi))
+		if got := x.put(k); got != int32(fi) {
+			t.Fatalf("key %d numbered %d", fi, got)
+		}
 	}
 	if x.len() != len(keys) || 2*x.len() > len(x.slots) {
 		t.Fatalf("%d keys in %d slots, want %d in at least twice as many", x.len(), len(x.slots), len(keys))

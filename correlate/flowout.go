@@ -1,7 +1,6 @@
 package correlate
 
 import (
-	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,54 +60,19 @@ func (b *flowOutBuf) addr(v6 bool, a uint32) string {
 	if v6 {
 		k |= 1 << 32
 	}
-	s := b.addrs.slot(k)
-	if *s == 0 {
-		b.addrs.put(s, k, b.a.w.addrString(v6, a))
+	if i, ok := b.addrs.get(k, mixWord(k)); ok {
+		return b.addrs.vals[i]
 	}
-	return b.addrs.vals[*s-1]
+	v := b.a.w.addrString(v6, a)
+	b.addrs.add(k, mixWord(k), mixWord)
+	b.addrs.vals = append(b.addrs.vals, v)
+	return v
 }
 
-// addrStrings is flowOutBuf's strings of addresses by key (the address, 1<<32 for IPv6): open
-// addressing, linear probing, at most half the slots taken, each the string's index + 1 (0: empty).
-// A Go map took about 80 instructions a look-up, two a flow.
+// addrStrings is flowOutBuf's strings of addresses by key (the address, 1<<32 for IPv6), by number.
 type addrStrings struct {
-	slots []int32
-	shift uint // 64 - log2(len(slots))
-	keys  []uint64
-	vals  []string
-}
-
-// slot returns the slot of key k: its string's, or the empty one where it goes (put).
-func (x *addrStrings) slot(k uint64) *int32 {
-	if 2*(len(x.keys)+1) > len(x.slots) {
-		x.grow()
-	}
-	mask := len(x.slots) - 1
-	for i := int(k * 0x9e3779b97f4a7c15 >> x.shift); ; i = (i + 1) & mask {
-		if s := x.slots[i]; s == 0 || x.keys[s-1] == k {
-			return &x.slots[i]
-		}
-	}
-}
-
-// put puts key k's string v in its empty slot s (from slot, no put since).
-func (x *addrStrings) put(s *int32, k uint64, v string) {
-	x.keys, x.vals = append(x.keys, k), append(x.vals, v)
-	*s = int32(len(x.keys))
-}
-
-// grow doubles the slots (64 at first) and puts every key in again.
-func (x *addrStrings) grow() {
-	n := max(64, 2*len(x.slots))
-	x.slots, x.shift = make([]int32, n), uint(64-bits.Len(uint(n-1)))
-	mask := n - 1
-	for ki, k := range x.keys {
-		i := int(k * 0x9e3779b97f4a7c15 >> x.shift)
-		for x.slots[i] != 0 {
-			i = (i + 1) & mask
-		}
-		x.slots[i] = int32(ki) + 1
-	}
+	keyIndex[uint64]
+	vals []string
 }
 
 // path returns the point ids of the path of index x in flowsOut.paths (an empty list for none, 0),

@@ -2,7 +2,6 @@ package correlate
 
 import (
 	"fmt"
-	"math/bits"
 	"net/netip"
 	"unsafe"
 
@@ -48,55 +47,16 @@ func (k flowKey) mix() uint64 {
 	return h * 0x9e3779b97f4a7c15
 }
 
-// flowIndex finds a flow's index by its root flow key (flowsOut.flowOf): open addressing with
-// linear probing, each slot the flow's index + 1 (0: empty) and the keys by flow index, at most
-// half the slots taken. A Go map with a flowKey key hashed all 16 bytes and grew by rehashing, about
-// 900 instructions a flow on the many-flow set (20,000 flows); this hashes the key as flowKey.hash.
-type flowIndex struct {
-	slots []int32
-	keys  []flowKey // by flow index
-	shift uint      // 64 - log2(len(slots))
-}
-
-// slot returns the slot of key k: its flow's, or the empty one where it goes.
-func (x *flowIndex) slot(k flowKey) *int32 {
-	mask := len(x.slots) - 1
-	for i := int(k.mix() >> x.shift); ; i = (i + 1) & mask {
-		if s := x.slots[i]; s == 0 || x.keys[s-1] == k {
-			return &x.slots[i]
-		}
-	}
-}
+// flowIndex finds a flow's index by its root flow key (flowsOut.flowOf), its flows numbered in the
+// order they start. (A Go map with a flowKey key hashed all 16 bytes and grew by rehashing, about 900
+// instructions a flow on the many-flow set, 20,000 flows.)
+type flowIndex struct{ keyIndex[flowKey] }
 
 // get returns the flow index of root key k, and whether it has one.
-func (x *flowIndex) get(k flowKey) (int32, bool) {
-	if len(x.slots) == 0 {
-		return 0, false
-	}
-	s := *x.slot(k)
-	return s - 1, s != 0
-}
+func (x *flowIndex) get(k flowKey) (int32, bool) { return x.keyIndex.get(k, k.mix()) }
 
-// put gives root key k, which has no flow yet, the flow index fi: the next one (len(keys)).
-func (x *flowIndex) put(k flowKey, fi int32) {
-	if 2*(len(x.keys)+1) > len(x.slots) {
-		x.grow()
-	}
-	*x.slot(k) = fi + 1
-	x.keys = append(x.keys, k)
-}
-
-// grow doubles the slots (64 at first) and puts every key in again.
-func (x *flowIndex) grow() {
-	n := max(64, 2*len(x.slots))
-	x.slots, x.shift = make([]int32, n), uint(64-bits.Len(uint(n-1)))
-	for fi, k := range x.keys {
-		*x.slot(k) = int32(fi) + 1
-	}
-}
-
-// len returns how many keys have a flow.
-func (x *flowIndex) len() int { return len(x.keys) }
+// put gives root key k, which has no flow yet, the next flow index, and returns it.
+func (x *flowIndex) put(k flowKey) int32 { return x.add(k, k.mix(), flowKey.mix) }
 
 // flowCacheEntry remembers the flow of a flow key (either direction's tuple).
 type flowCacheEntry struct {
@@ -537,8 +497,7 @@ func (s *flowStage) flowFor(t *tuple, o *decode.Observation, g uint32) int32 {
 	if fi, ok := s.flowOf.get(root); ok {
 		return fi
 	}
-	fi := int32(len(s.flows))
-	s.flowOf.put(root, fi)
+	fi := s.flowOf.put(root) // len(s.flows): the flows are numbered as they start
 	s.newFlow(root, t, o, g)
 	return fi
 }

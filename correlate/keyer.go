@@ -21,14 +21,13 @@ func (s *flowStage) assignKeyed(v *voter, flowCache []flowCacheEntry, n int) {
 		c := make([]voteJob, 0, n)
 		chunks[i] = &c
 	}
-	next := int32(0) // the keyer's count of flows
 	ahead(chunks, s.a.nJ, n, func(c *[]voteJob, from, to int) {
 		// the keyer; of the flow stage's output it writes only the flows' index (flowOf) and the
 		// flow (none) of the journeys without hops, which record never writes
 		*c = (*c)[:0]
 		for j := from; j < to; j++ {
 			if job, ok := s.keyJob(j); ok {
-				s.findFlow(&job, flowCache, &next)
+				s.findFlow(&job, flowCache)
 				*c = append(*c, job)
 			}
 		}
@@ -42,9 +41,9 @@ func (s *flowStage) assignKeyed(v *voter, flowCache []flowCacheEntry, n int) {
 }
 
 // findFlow sets the flow index of journey job, found through the cache of recent flow keys, else
-// the flows' index by root key; a key of no flow yet gets the next index (*next), and job is marked
+// the flows' index by root key; a key of no flow yet gets the next index (flowIndex.put), and job is marked
 // as the one that starts it, with its root key.
-func (s *flowStage) findFlow(job *voteJob, flowCache []flowCacheEntry, next *int32) {
+func (s *flowStage) findFlow(job *voteJob, flowCache []flowCacheEntry) {
 	k := job.t.key()
 	ci := k.hash() & (len(flowCache) - 1)
 	if e := &flowCache[ci]; e.ok && e.k == k {
@@ -54,9 +53,7 @@ func (s *flowStage) findFlow(job *voteJob, flowCache []flowCacheEntry, next *int
 	root := s.uf.find(k)
 	fi, ok := s.flowOf.get(root)
 	if !ok {
-		fi = *next
-		*next++
-		s.flowOf.put(root, fi)
+		fi = s.flowOf.put(root)
 		job.root, job.fresh = root, true
 	}
 	flowCache[ci] = flowCacheEntry{k, fi, true}

@@ -2,7 +2,6 @@ package correlate
 
 import (
 	"fmt"
-	"math/bits"
 	"sort"
 	"strings"
 
@@ -132,18 +131,15 @@ func (k pathKey) hash() uint64 {
 }
 
 // pathKeys numbers pathKeys in the order first met. It finds a key by its hash, then among the keys
-// sharing that hash: a map of the key itself hashed all its bytes at each look-up. The hashes are
-// found in a table of their own (open addressing, linear probing, at most half its slots taken, each
-// the number of the first key with the hash + 1, 0: empty), not a Go map of uint64 keys (about 80
-// instructions a look-up, one a flow direction).
+// sharing that hash: a map of the key itself hashed all its bytes at each look-up. The distinct
+// hashes are numbered in a keyIndex of their own (not a Go map of uint64 keys: about 80 instructions
+// a look-up, one a flow direction), each with the number of the first key that has it.
 type pathKeys struct {
 	hash   func(pathKey) uint64
-	slots  []int32   // by the hash's position: the number of the first key with it + 1, 0: none
-	shift  uint      // 64 - log2(len(slots))
-	hashes []uint64  // by number: the key's hash
-	nFirst int       // the slots taken
-	keys   []pathKey // by number
-	same   []int32   // by number: the next key with the same hash, -1: none
+	hashes keyIndex[uint64] // the distinct hashes, in the order first met
+	first  []int32          // by the hash's number there: the number of the first key with it
+	keys   []pathKey        // by number
+	same   []int32          // by number: the next key with the same hash, -1: none
 }
 
 // newPathKeys returns an empty pathKeys hashing with hash (nil: pathKey.hash).
@@ -154,50 +150,25 @@ func newPathKeys(hash func(pathKey) uint64) *pathKeys {
 	return &pathKeys{hash: hash}
 }
 
-// slot returns the slot of hash h: the one holding its first key's number, or the empty one where
-// it goes.
-func (x *pathKeys) slot(h uint64) *int32 {
-	mask := len(x.slots) - 1
-	for i := int(h * 0x9e3779b97f4a7c15 >> x.shift); ; i = (i + 1) & mask {
-		if s := x.slots[i]; s == 0 || x.hashes[s-1] == h {
-			return &x.slots[i]
-		}
-	}
-}
-
-// grow doubles the slots (64 at first) and puts every first key's hash in again.
-func (x *pathKeys) grow() {
-	n := max(64, 2*len(x.slots))
-	x.slots, x.shift = make([]int32, n), uint(64-bits.Len(uint(n-1)))
-	for i, h := range x.hashes {
-		if s := x.slot(h); *s == 0 {
-			*s = int32(i) + 1
-		}
-	}
-}
-
 // index returns k's number, and whether k was new (numbered now, after all others).
 func (x *pathKeys) index(k pathKey) (int32, bool) {
 	h := x.hash(k)
-	if 2*(x.nFirst+1) > len(x.slots) {
-		x.grow()
-	}
-	s := x.slot(h)
-	i, ok := *s-1, *s != 0
+	hi, ok := x.hashes.get(h, mixWord(h))
 	if ok {
-		for j := i; j >= 0; j = x.same[j] {
+		for j := x.first[hi]; j >= 0; j = x.same[j] {
 			if x.keys[j] == k {
 				return j, false
 			}
 		}
 	}
 	n := int32(len(x.keys))
-	x.keys, x.same, x.hashes = append(x.keys, k), append(x.same, -1), append(x.hashes, h)
+	x.keys, x.same = append(x.keys, k), append(x.same, -1)
 	if ok { // another key has its hash: k goes second in their chain
+		i := x.first[hi]
 		x.same[n], x.same[i] = x.same[i], n
 	} else {
-		*s = n + 1
-		x.nFirst++
+		x.hashes.add(h, mixWord(h), mixWord)
+		x.first = append(x.first, n)
 	}
 	return n, true
 }
