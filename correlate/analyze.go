@@ -50,9 +50,21 @@ type Options struct {
 	// ascending; ok[i] says acks[i] was read. Placement asks it only about the ACKs that answer a TCP
 	// segment it would count lost (acked.go). nil: no segment is cleared by its ACK.
 	Acks func(file int, frames []uint32) (acks []uint32, ok []bool)
+	// StageDone, when set, is called as each stage of the correlation ends, with the stage's name:
+	// world, clocks, matcher, arena, flows, paths, late joins, placement, side findings, output (the
+	// stages of docs/correlation.md; the single-frame checks run beside the first three, the side
+	// findings beside placement). For timings (report --log-file); it must return quickly.
+	StageDone func(stage string)
 	// chunk, for tests, is how many journeys the flow and placement stages hand to their goroutines
 	// at a time (stageChunk); -1: no goroutines, the work done inline; 0: by the number of cores.
 	chunk int
+}
+
+// stageDone calls StageDone, if set, with the stage that just ended.
+func (opts *Options) stageDone(stage string) {
+	if opts.StageDone != nil {
+		opts.StageDone(stage)
+	}
 }
 
 // stageChunk is how many journeys a stage hands to its goroutine at a time, def by default; 0 (the
@@ -123,9 +135,11 @@ func CorrelateContext(ctx context.Context, c *decode.Capture, opts Options) (*Re
 	if opts.Window <= 0 {
 		opts.Window = time.Second
 	}
-	w := worldFor(c, opts.Mapper)        // the points, pods and node IPs
+	w := worldFor(c, opts.Mapper) // the points, pods and node IPs
+	opts.stageDone("world")
 	frames := startFrameChecks(w)        // beside the clocks and the matcher (early.go)
 	clocks, offFits := w.clocksFor(opts) // each node's clock against the reference node's
+	opts.stageDone("clocks")
 	if ctx.Err() != nil {
 		frames.stop()
 		return nil, context.Cause(ctx)
@@ -135,12 +149,14 @@ func CorrelateContext(ctx context.Context, c *decode.Capture, opts Options) (*Re
 		frames.stop()
 		return nil, err
 	}
+	opts.stageDone("matcher")
 	wg := joinWireGuard(w, m, opts) // WireGuard messages joined to the packets they carried
 	a := &analysis{w: w, journeys: m.out(), clocks: clocks, opts: opts, nJ: int(m.next), offFits: offFits, wg: wg,
 		early: frames}
 	a.openClocks = a.anyOpen()
 	// each journey's hops in path order; the matcher ends here
 	a.arenaOut = buildArenaSplit(w, m, a.nJ, opts.Lean, stageChunk(&opts, 1) > 0)
+	opts.stageDone("arena")
 	return a.result(), nil // flows, paths, placement, findings: the Result
 }
 
@@ -289,20 +305,27 @@ func (a *analysis) result() *Result {
 	a.flowsOut, a.pairMode = a.assignFlows()
 	a.adoptOwnAddrs() // the nodes' own addresses the flows showed (localends.go)
 	a.releaseFree()   // what the flows did not take of the arena's leftovers
+	a.opts.stageDone("flows")
 	a.paths = (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode, ar: a.arenaOut, unordered: a.unordered}).buildPaths()
 	a.release() // the paths' votes are dropped: placement reuses their memory
+	a.opts.stageDone("paths")
 	a.lateOut = (&lateStage{w: a.w, jo: &a.journeys, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
-	a.cov.stopsFromSkips(a)            // the captures that stopped early, from the paths
-	a.cov.gapsFromPaths(a)             // the packets due at a point outside its capture's span (gapfind.go)
-	a.oneWay = a.findOneWay()          // the points that captured one direction only leave those paths (oneway.go)
+	a.cov.stopsFromSkips(a)   // the captures that stopped early, from the paths
+	a.cov.gapsFromPaths(a)    // the packets due at a point outside its capture's span (gapfind.go)
+	a.oneWay = a.findOneWay() // the points that captured one direction only leave those paths (oneway.go)
+	a.opts.stageDone("late joins")
 	side := a.startSideFindings()      // the flows' IDs first, beside placement, which does not read them
 	a.capDrop.wgLoose = a.newWGStand() // the WireGuard messages no packet was tied to (wgstand.go)
 	placed, journeys := placeJourneys(a)
 	a.arenaOut.dropHopDetail() // placement was their last reader
 	a.release()                // so that the flows written out reuse that memory
+	a.opts.stageDone("placement")
 	a.side, a.ids = side.wait()
+	a.opts.stageDone("side findings")
 	a.placementOut = placed
-	return a.output(journeys, a.ids)
+	res := a.output(journeys, a.ids)
+	a.opts.stageDone("output")
+	return res
 }
 
 // release collects, in Lean mode, the memory the stages no longer need, so that the next stage's

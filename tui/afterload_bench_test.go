@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calipath/calipath/internal/cputime"
 	tea "github.com/charmbracelet/bubbletea"
 )
 
@@ -76,7 +77,7 @@ func (l *cmdLoop) drain() {
 // cpuTime is the CPU time the process used so far (every thread, user and system), 0 where it
 // cannot be read.
 func cpuTime() time.Duration {
-	d, _ := processCPU()
+	d, _ := cputime.Process()
 	return d
 }
 

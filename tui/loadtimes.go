@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/calipath/calipath/correlate"
+	"github.com/calipath/calipath/internal/cputime"
 )
 
 // The load's timings, logged when the overview first shows (calipath tui --log-file): how long
@@ -44,7 +45,7 @@ func (t loadTimes) log(l *slog.Logger, res *correlate.Result) {
 
 // withCPU returns kv after the process's CPU time so far ("cpu"), when it can be read.
 func withCPU(kv ...any) []any {
-	if cpu, ok := processCPU(); ok {
+	if cpu, ok := cputime.Process(); ok {
 		return append([]any{"cpu", cpu.Round(time.Millisecond)}, kv...)
 	}
 	return kv

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calipath/calipath/internal/cputime"
 	tea "github.com/charmbracelet/bubbletea"
 )
 
@@ -97,7 +98,7 @@ func TestLoadTimesLogged(t *testing.T) {
 // than nothing and no more than the process has used by now.
 func checkCPU(t *testing.T, line string) {
 	t.Helper()
-	now, ok := processCPU()
+	now, ok := cputime.Process()
 	if !ok {
 		t.Skip("no CPU time here")
 	}

@@ -272,6 +272,7 @@ func TestOutputNeverAnInput(t *testing.T) {
 		{"packets cpuprofile", []string{"packets", "--cpuprofile", caps[3]}, "--cpuprofile"},
 		{"packets memprofile", []string{"packets", "--memprofile", caps[1]}, "--memprofile"},
 		{"tui log", []string{"tui", "--log-file", caps[4]}, "--log-file"},
+		{"report log", []string{"report", "--log-file", caps[4]}, "--log-file " + caps[4] + " is one of the inputs"},
 		{"tui cpuprofile", []string{"tui", "--cpuprofile", caps[3]}, "--cpuprofile " + caps[3] + " is one of the inputs"},
 		{"tui memprofile", []string{"tui", "--memprofile", caps[1]}, "--memprofile " + caps[1] + " is one of the inputs"},
 	} {

@@ -66,6 +66,7 @@ type reportArgs struct {
 	cluster  *cluster.Meta // --k8s, nil without it
 	prefix   string        // --iface-prefix
 	memory   int64         // --memory: past it (by the inputs' sizes) the frames are kept in files; 0: no limit
+	stages   *stageLog     // --log-file: a line as each stage ends; nil: none
 }
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -84,6 +85,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	window := fs.Duration("window", time.Second, "how far apart (after clock correction) two sightings of one packet may be, a `DURATION`")
 	var memory memoryFlag
 	fs.Var(&memory, "memory", "the memory the inputs may take: when their sizes say they would take more, keep the frames in temporary files in $TMPDIR (bounded-memory mode, the same report), e.g. 2G (default: half the machine's memory)")
+	logFile := fs.String("log-file", "", "append a line to `FILE` as each stage of the run ends (reading, the correlation's stages, writing): its time on the clock and the CPU time the process used in it")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to `FILE`")
 	memprofile := fs.String("memprofile", "", "write a heap profile to `FILE` at the end")
 	_ = fs.MarkHidden("cpuprofile")
@@ -125,7 +127,8 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(paths) == 0 {
 		return usageErr(fs, stderr, "no capture files given")
 	}
-	if err := in.checkOutputs(fs, stderr, paths, "-o", ra.out, "--cpuprofile", *cpuprofile, "--memprofile", *memprofile); err != nil {
+	if err := in.checkOutputs(fs, stderr, paths, "-o", ra.out, "--log-file", *logFile, "--cpuprofile", *cpuprofile,
+		"--memprofile", *memprofile); err != nil {
 		return err
 	}
 	if err := checkOutput(ra.out); err != nil {
@@ -136,6 +139,14 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer stop()
+	stages, logf, err := openStageLog(*logFile)
+	if err != nil {
+		return err
+	}
+	if logf != nil {
+		defer logf.Close()
+	}
+	ra.stages = stages
 	cfg, err := in.config(paths)
 	if err != nil {
 		return err
@@ -170,6 +181,7 @@ func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg 
 	if prog != nil {
 		prog.Done()
 	}
+	ra.stages.done("read")
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
@@ -177,7 +189,8 @@ func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg 
 	// does not list them; JSON without a filter likewise each flow (Result.EachFlow).
 	copts := correlate.Options{Offsets: ra.offsets, Window: ra.window, Lean: true, Cluster: ra.cluster,
 		IfacePrefix: ra.prefix, StreamFlows: ra.format == report.JSON && ra.filter.String() == "",
-		Acks: decode.AckReader(c, dopts)} // the ACKs that clear a segment, read again
+		Acks:      decode.AckReader(c, dopts), // the ACKs that clear a segment, read again
+		StageDone: ra.stages.hook()}
 	if spill != nil { // bounded-memory mode: the journeys' large arrays go to temporary files too
 		copts.Mapper = spill
 	}
@@ -210,6 +223,7 @@ func reportFiles(ctx context.Context, paths []string, dopts decode.Options, cfg 
 	if err := writeOutput(ctx, out, stdout, func(w io.Writer) error { return report.New(w, opts...).Print(res) }); err != nil {
 		return err
 	}
+	ra.stages.done("written")
 	warnPeak("/proc/self/status", ra.memory, spill != nil, stderr)
 	if len(ra.failOn) > 0 {
 		shown := res.Anomalies
