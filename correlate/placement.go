@@ -558,39 +558,95 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 func (pl *placement) countSegments(p *placing) {
 	pi, reached, when := p.pi, p.reached, p.when // the loop's state in locals: not read again through p
 	family, size := p.piece || p.parent, passLen(p.o0)
+	segs, clean := pl.segsFor(p, family, size), p.clean
+	for i := max(p.first, 0); i < p.reach; i++ {
+		ps := &segs[i]
+		if !clean { // (a clean journey crossed every segment: counted on its path's, segsFor)
+			if reached[i] < 0 {
+				continue
+			}
+			if ps.s == nil {
+				pl.pathSeg(pi, i)
+			}
+			s := ps.s
+			if !family {
+				s.packets++
+			}
+			if reached[i+1] < 0 {
+				if !family {
+					s.notCaptured++
+					s.holes++
+				}
+				continue
+			}
+			if !family {
+				s.delivered++
+			}
+			s.passMaxLen = max(s.passMaxLen, size)
+		}
+		s := ps.s
+		lat := when[i+1] - when[i]
+		if lat < ps.neg {
+			s.negative++ // beyond what the clocks' uncertainty explains
+		}
+		s.lat.add(lat) // (on the line main's profile has it, from the func: PGO inlines it here)
+	}
+}
+
+// segsFor returns the segments of journey p's path (family: a piece of a split or merge, or one that
+// went on as such; size: its passLen), made on first use. A clean journey (placing.clean) crossed
+// every one of them: each is made, and what it adds to their packets, deliveries and largest size is
+// counted on the path (cleanCount), added to the segments once placement is done (addCleanCounts).
+func (pl *placement) segsFor(p *placing, family bool, size int) []pathSeg {
+	pi := p.pi
 	segs, at := pi.segsOf(pl.countOdd)
 	if segs == nil && p.reach > 0 {
 		segs = make([]pathSeg, len(pi.points)-1)
 		*at = segs
 	}
-	for i := max(p.first, 0); i < p.reach; i++ {
-		if reached[i] < 0 {
-			continue
-		}
-		ps := &segs[i]
-		if ps.s == nil {
-			pl.pathSeg(pi, i)
-		}
-		s := ps.s
-		if !family {
-			s.packets++
-		}
-		if reached[i+1] < 0 {
-			if !family {
-				s.notCaptured++
-				s.holes++
+	if !p.clean || p.reach <= 0 {
+		return segs
+	}
+	c := pi.cleanOf(pl.countOdd)
+	if !c.made {
+		for i := range segs {
+			if segs[i].s == nil {
+				pl.pathSeg(pi, i)
 			}
+		}
+		c.made = true
+	}
+	if !family {
+		c.n++
+	}
+	c.maxLen = max(c.maxLen, size)
+	return segs
+}
+
+// cleanCount is what a path's clean journeys (placing.clean) added to each of its segments, counted
+// by segsFor on one of placement's segment counters: n packets, each delivered (those not pieces of
+// a split or merge), and the largest size that passed. made: every segment of the path is made.
+type cleanCount struct {
+	n, maxLen int
+	made      bool
+}
+
+// addCleanCounts adds the paths' clean journeys' counts (cleanCount) to their segments: those of
+// this placement's segment counter (countOdd).
+func (pl *placement) addCleanCounts() {
+	for _, pi := range pl.paths {
+		if pi == nil || *pi.cleanOf(pl.countOdd) == (cleanCount{}) {
 			continue
 		}
-		if !family {
-			s.delivered++
+		c := pi.cleanOf(pl.countOdd)
+		segs, _ := pi.segsOf(pl.countOdd)
+		for _, ps := range segs {
+			s := ps.s
+			s.packets += c.n
+			s.delivered += c.n
+			s.passMaxLen = max(s.passMaxLen, c.maxLen)
 		}
-		lat := when[i+1] - when[i]
-		if lat < ps.neg {
-			s.negative++ // beyond what the clocks' uncertainty explains
-		}
-		s.lat.add(lat)
-		s.passMaxLen = max(s.passMaxLen, size)
+		*c = cleanCount{}
 	}
 }
 
@@ -974,6 +1030,7 @@ func placeJourneys(a *analysis) (*placementOut, []Journey) {
 			a.w.trimAt(j) // the journeys' sightings lie across all the frames
 		}
 		pl.sa.wait()
+		pl.addCleanCounts()
 	}
 	pl.addDirTallies()
 	for _, pi := range pl.paths { // the paths' segments are placement's
