@@ -1,6 +1,8 @@
 package correlate
 
 import (
+	"math"
+	"slices"
 	"sort"
 
 	"github.com/calipath/calipath/decode"
@@ -38,6 +40,9 @@ type placement struct {
 	oe      *openEndFinder
 	tallies []pointTally // room for the flows' per-point tallies, handed out a flow at a time
 	lats    []int32      // likewise for their end-to-end latency samples
+	// dirTallies: per flow direction (flow<<1 | direction), its clean journeys' packets and bytes not
+	// yet on its tallies (tallyClean)
+	dirTallies []dirTally
 	// fragOf: journeys (WireGuard messages) with later IP fragments as pieces beside them (frag
 	// events); fragChild: those fragments' journeys.
 	fragOf, fragChild map[int32]bool
@@ -96,6 +101,7 @@ func newPlacement(a *analysis) *placement {
 	}
 	pl.retransJ = map[int32]bool{}
 	pl.refusedBy, pl.refusedFor = a.refused()
+	pl.dirTallies = make([]dirTally, 2*len(a.flows))
 	pl.jStatus = makeBig[statusCode](a.w.big, a.nJ, a.nJ)
 	pl.jLast = makeBig[int32](a.w.big, a.nJ, a.nJ)
 	pl.jNext = makeBig[int32](a.w.big, a.nJ, a.nJ)
@@ -222,6 +228,9 @@ type placing struct {
 	piece   bool                // a piece of a split or a merge: not a new send
 	parent  bool                // it went on as other journeys (split or merged) from offloadAt
 	last    uint32              // its hop at the last path point reached, when it reached one
+	// clean: its hops are its path's points, each once, in path order (reachPath): the usual
+	// journey, which crosses every segment of its path and is tallied at every point of it
+	clean bool
 }
 
 // placeJourney places journey j: its status, and its counts on its path's segments and on its flow.
@@ -268,7 +277,11 @@ func (pl *placement) placeJourney(j int, p *placing) {
 	pl.sa.add(p, status)
 }
 
-// reachPath finds where along its path journey p was seen.
+// cleanJourneys: placement counts a clean journey (placing.clean) by its path and flow direction,
+// not hop by hop and segment by segment; false treats it as any other (a test compares the two).
+var cleanJourneys = true
+
+// reachPath finds where along its path journey p was seen, and whether it is clean.
 func (pl *placement) reachPath(p *placing) {
 	pi := p.pi
 	n := len(pi.points)
@@ -277,14 +290,27 @@ func (pl *placement) reachPath(p *placing) {
 	}
 	reached, when := p.reached[:n], p.when[:n]
 	p.reached, p.when = reached, when
+	base := int(pl.jStart[p.j])
+	t0 := pl.hopTs.t0.at(p.j) // the journey's first sighting, which its hops' times count from
+	hops := pl.hopPt[base : base+len(p.h)]
+	if len(hops) == n && cleanJourneys { // most journeys: a hop at each of the path's points, in order
+		pts, k := pi.points[:n], 0
+		for k < n && int(hops[k]) == pts[k] {
+			reached[k], when[k] = k, pl.hopTs.atFrom(t0, base+k)
+			k++
+		}
+		if k == n {
+			p.first, p.reach, p.clean = 0, n-1, true
+			return
+		}
+	}
+	p.clean = false
 	for i := range reached { // when is read only where reached
 		reached[i] = -1
 	}
 	first, reach := n, -1
-	base := int(pl.jStart[p.j])
-	t0 := pl.hopTs.t0.at(p.j) // the journey's first sighting, which its hops' times count from
-	i := -1                   // the path index of the hop before
-	for hi, pt := range pl.hopPt[base : base+len(p.h)] {
+	i := -1 // the path index of the hop before
+	for hi, pt := range hops {
 		if i = pi.indexAfter(int(pt), i); i >= 0 && reached[i] < 0 {
 			reached[i] = hi
 			when[i] = pl.hopTs.atFrom(t0, base+hi)
@@ -325,6 +351,123 @@ func (pl *placement) tallyPoints(p *placing) {
 		pp[k].packets++
 		pp[k].bytes += size
 	}
+}
+
+// dirTally is what a flow direction's clean journeys (placing.clean) add to each point of its path:
+// n packets and their bytes, counted once a journey and added to the flow's tallies once placement is
+// done (addDirTallies). Its first clean journey made the tallies its path's points lacked (primed),
+// as tallyPoints would have; when its path's points' tallies lie in a row, forwards or backwards
+// (step 1 or -1, 0 when not), from the first point's (at), they are added to without a search.
+type dirTally struct {
+	n      uint32
+	at     uint16
+	step   int8
+	primed bool
+	bytes  int64
+}
+
+// tallyClean tallies clean journey p on its flow direction's dirTally, the first one making the
+// tallies of its path's points that the flow lacks, in path order (the order of its hops, in which
+// tallyPoints makes them).
+func (pl *placement) tallyClean(p *placing) {
+	t := &pl.dirTallies[p.fi<<1|int32(pl.jDir[p.j])]
+	if !t.primed {
+		pl.primeTallies(p, t)
+	}
+	t.n++
+	t.bytes += int64(p.o0.Len)
+}
+
+// primeTallies makes the tallies of clean journey p's path's points that its flow lacks (a point its
+// path crosses twice has one), and notes in t where its path's points' tallies lie.
+func (pl *placement) primeTallies(p *placing, t *dirTally) {
+	pts, fl := p.pi.points, p.fl
+	t.primed = true
+	pp := fl.perPoint
+	if pp == nil { // the flow's first journey: room for its path's points, as tallyPoints makes
+		pp = carve(&pl.tallies, len(pts))
+		if distinct(pts) { // a tally for each point, in path order
+			for _, pt := range pts {
+				pp = append(pp, pointTally{point: int32(pt)})
+			}
+			fl.perPoint, t.step = pp, 1
+			return
+		}
+	}
+	k, step := -1, int8(0)
+	for i, pt := range pts {
+		at := tallyIndex(pp, k, int32(pt))
+		if at == len(pp) {
+			pp = append(pp, pointTally{point: int32(pt)})
+			fl.perPoint = pp
+		}
+		switch {
+		case i == 0:
+			t.at, step = uint16(at), 1
+			if at > math.MaxUint16 {
+				step = 0
+			}
+		case i == 1 && step != 0 && at == k-1:
+			step = -1
+		case step != 0 && at != k+int(step):
+			step = 0
+		}
+		k = at
+	}
+	t.step = step
+}
+
+// distinct reports whether pts holds no point twice (a path may cross one twice: a NodePort's node).
+func distinct(pts []int) bool {
+	for i, p := range pts {
+		if slices.Contains(pts[:i], p) {
+			return false
+		}
+	}
+	return true
+}
+
+// addDirTallies adds each flow direction's clean journeys' counts (dirTallies) to its flow's tallies
+// of its path's points.
+func (pl *placement) addDirTallies() {
+	for x := range pl.dirTallies {
+		t := &pl.dirTallies[x]
+		if t.n == 0 {
+			continue
+		}
+		fl := pl.flows[x>>1]
+		pp, pts := fl.perPoint, pl.pathOf(fl, uint8(x&1)).points
+		if t.step != 0 {
+			for i, k := 0, int(t.at); i < len(pts); i, k = i+1, k+int(t.step) {
+				pp[k].packets += t.n
+				pp[k].bytes += t.bytes
+			}
+		} else {
+			k := -1
+			for _, pt := range pts {
+				k = tallyIndex(pp, k, int32(pt))
+				pp[k].packets += t.n
+				pp[k].bytes += t.bytes
+			}
+		}
+		*t = dirTally{}
+	}
+}
+
+// tallyIndex returns the index in pp of point pt's tally (len(pp) for none), looked for after k (the
+// tally found before), before it, then from the start.
+func tallyIndex(pp []pointTally, k int, pt int32) int {
+	switch {
+	case k+1 < len(pp) && pp[k+1].point == pt:
+		return k + 1
+	case k > 0 && pp[k-1].point == pt:
+		return k - 1
+	}
+	k = 0
+	for k < len(pp) && pp[k].point != pt {
+		k++
+	}
+	return k
 }
 
 // placeStatus decides journey p's status from how far along its path it was seen, and sets its last
@@ -415,39 +558,95 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 func (pl *placement) countSegments(p *placing) {
 	pi, reached, when := p.pi, p.reached, p.when // the loop's state in locals: not read again through p
 	family, size := p.piece || p.parent, passLen(p.o0)
+	segs, clean := pl.segsFor(p, family, size), p.clean
+	for i := max(p.first, 0); i < p.reach; i++ {
+		ps := &segs[i]
+		if !clean { // (a clean journey crossed every segment: counted on its path's, segsFor)
+			if reached[i] < 0 {
+				continue
+			}
+			if ps.s == nil {
+				pl.pathSeg(pi, i)
+			}
+			s := ps.s
+			if !family {
+				s.packets++
+			}
+			if reached[i+1] < 0 {
+				if !family {
+					s.notCaptured++
+					s.holes++
+				}
+				continue
+			}
+			if !family {
+				s.delivered++
+			}
+			s.passMaxLen = max(s.passMaxLen, size)
+		}
+		s := ps.s
+		lat := when[i+1] - when[i]
+		if lat < ps.neg {
+			s.negative++ // beyond what the clocks' uncertainty explains
+		}
+		s.lat.add(lat) // (on the line main's profile has it, from the func: PGO inlines it here)
+	}
+}
+
+// segsFor returns the segments of journey p's path (family: a piece of a split or merge, or one that
+// went on as such; size: its passLen), made on first use. A clean journey (placing.clean) crossed
+// every one of them: each is made, and what it adds to their packets, deliveries and largest size is
+// counted on the path (cleanCount), added to the segments once placement is done (addCleanCounts).
+func (pl *placement) segsFor(p *placing, family bool, size int) []pathSeg {
+	pi := p.pi
 	segs, at := pi.segsOf(pl.countOdd)
 	if segs == nil && p.reach > 0 {
 		segs = make([]pathSeg, len(pi.points)-1)
 		*at = segs
 	}
-	for i := max(p.first, 0); i < p.reach; i++ {
-		if reached[i] < 0 {
-			continue
-		}
-		ps := &segs[i]
-		if ps.s == nil {
-			pl.pathSeg(pi, i)
-		}
-		s := ps.s
-		if !family {
-			s.packets++
-		}
-		if reached[i+1] < 0 {
-			if !family {
-				s.notCaptured++
-				s.holes++
+	if !p.clean || p.reach <= 0 {
+		return segs
+	}
+	c := pi.cleanOf(pl.countOdd)
+	if !c.made {
+		for i := range segs {
+			if segs[i].s == nil {
+				pl.pathSeg(pi, i)
 			}
+		}
+		c.made = true
+	}
+	if !family {
+		c.n++
+	}
+	c.maxLen = max(c.maxLen, size)
+	return segs
+}
+
+// cleanCount is what a path's clean journeys (placing.clean) added to each of its segments, counted
+// by segsFor on one of placement's segment counters: n packets, each delivered (those not pieces of
+// a split or merge), and the largest size that passed. made: every segment of the path is made.
+type cleanCount struct {
+	n, maxLen int
+	made      bool
+}
+
+// addCleanCounts adds the paths' clean journeys' counts (cleanCount) to their segments: those of
+// this placement's segment counter (countOdd).
+func (pl *placement) addCleanCounts() {
+	for _, pi := range pl.paths {
+		if pi == nil || *pi.cleanOf(pl.countOdd) == (cleanCount{}) {
 			continue
 		}
-		if !family {
-			s.delivered++
+		c := pi.cleanOf(pl.countOdd)
+		segs, _ := pi.segsOf(pl.countOdd)
+		for _, ps := range segs {
+			s := ps.s
+			s.packets += c.n
+			s.delivered += c.n
+			s.passMaxLen = max(s.passMaxLen, c.maxLen)
 		}
-		lat := when[i+1] - when[i]
-		if lat < ps.neg {
-			s.negative++ // beyond what the clocks' uncertainty explains
-		}
-		s.lat.add(lat)
-		s.passMaxLen = max(s.passMaxLen, size)
+		*c = cleanCount{}
 	}
 }
 
@@ -831,7 +1030,9 @@ func placeJourneys(a *analysis) (*placementOut, []Journey) {
 			a.w.trimAt(j) // the journeys' sightings lie across all the frames
 		}
 		pl.sa.wait()
+		pl.addCleanCounts()
 	}
+	pl.addDirTallies()
 	for _, pi := range pl.paths { // the paths' segments are placement's
 		if pi != nil {
 			pi.segs, pi.segsOdd = nil, nil

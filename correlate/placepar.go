@@ -37,6 +37,8 @@ func (pl *placement) placeTwo() bool {
 	wait := beside(func() { odd.placeHalf(1) })
 	pl.placeHalf(0)
 	wait()
+	pl.addCleanCounts()
+	odd.addCleanCounts()
 	pl.mergeHalf(odd)
 	return true
 }

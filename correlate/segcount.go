@@ -9,14 +9,14 @@ const segChunk = 4096
 // sighting, status, where along the path it was seen (its reached and when are the chunk's from at)
 // and its hop at the last point reached.
 type segJob struct {
-	fl            *flowAcc
-	pi            *pathInfo
-	o0            *decode.Observation
-	j, fi, at     int32
-	first, reach  int32
-	last          uint32
-	status        statusCode
-	piece, parent bool
+	fl                   *flowAcc
+	pi                   *pathInfo
+	o0                   *decode.Observation
+	j, fi, at            int32
+	first, reach         int32
+	last                 uint32
+	status               statusCode
+	piece, parent, clean bool
 }
 
 // segJobs is a chunk of placed journeys, with their reached and when in two arrays.
@@ -57,7 +57,7 @@ func (c *segCounter) add(p *placing, status statusCode) {
 	}
 	ch := c.p.cur
 	ch.jobs = append(ch.jobs, segJob{fl: p.fl, pi: p.pi, o0: p.o0, j: int32(p.j), fi: p.fi, at: int32(len(ch.reached)),
-		first: int32(p.first), reach: int32(p.reach), last: p.last, status: status, piece: p.piece, parent: p.parent})
+		first: int32(p.first), reach: int32(p.reach), last: p.last, status: status, piece: p.piece, parent: p.parent, clean: p.clean})
 	ch.reached = append(ch.reached, p.reached...)
 	ch.when = append(ch.when, p.when...)
 	if len(ch.jobs) == c.n {
@@ -79,7 +79,7 @@ func (c *segCounter) work(ch *segJobs) {
 		job := &ch.jobs[i]
 		n := int32(len(job.pi.points))
 		q.pi, q.o0, q.j, q.fi, q.first, q.reach = job.pi, job.o0, int(job.j), job.fi, int(job.first), int(job.reach)
-		q.fl, q.last, q.piece, q.parent = job.fl, job.last, job.piece, job.parent
+		q.fl, q.last, q.piece, q.parent, q.clean = job.fl, job.last, job.piece, job.parent, job.clean
 		q.reached, q.when = ch.reached[job.at:job.at+n], ch.when[job.at:job.at+n]
 		c.pl.count(q, job.status)
 	}
@@ -92,5 +92,9 @@ func (pl *placement) count(p *placing, status statusCode) {
 	pl.countSegments(p)
 	pl.countSegEnd(p, status)
 	pl.countFlow(p, status)
-	pl.tallyPoints(p)
+	if p.clean {
+		pl.tallyClean(p)
+	} else {
+		pl.tallyPoints(p)
+	}
 }
