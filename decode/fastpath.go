@@ -684,7 +684,7 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) uint64 {
 		addAddr(&t.PodDsts, &t.NPodDst, [4]byte(in.Dst[:4]))
 	}
 	if p.Encap != EncapNone {
-		t.addPair([4]byte(p.Outer.Src[:4]), [4]byte(p.Outer.Dst[:4]), [4]byte(in.Src[:4]))
+		t.addPair(addr32((*[4]byte)(p.Outer.Src[:4])), addr32((*[4]byte)(p.Outer.Dst[:4])), addr32((*[4]byte)(in.Src[:4])))
 	}
 	return back
 }
