@@ -34,10 +34,10 @@ type Options struct {
 	// leanPacket says that nothing reads a frame's Packet after the scan but its Loose (the scan sets it
 	// when it keeps the frames in a frameKeeper, as Load does): the fast path then writes only what
 	// the scan, the Traffic and the header contexts read of it (link type, encapsulation, outer
-	// header, inner addresses and TOS), not the rest, for a frame that is not cooked, VLAN-tagged or
-	// VXLAN, of a file not split as merged captures (while the merged probe reads the scan's frames,
-	// also what it reads: Decoder.probeShape). The Observation and the fingerprint are the same
-	// (fastPair: TestFastPathLikeSlow, FuzzFastPath).
+	// header, inner addresses and TOS, a VXLAN packet's VNI), not the rest, for a frame that is not
+	// cooked or VLAN-tagged, of a file not split as merged captures (while the merged probe reads the
+	// scan's frames, also what it reads: Decoder.probeShape). The Observation and the fingerprint are
+	// the same (fastPair: TestFastPathLikeSlow, FuzzFastPath).
 	leanPacket bool
 }
 

@@ -112,7 +112,28 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 			return false
 		}
 	} else if b[9] == 17 && len(b) >= 24 && binary.BigEndian.Uint16(b[22:24]) == d.opts.VXLANPort {
-		return d.fastFrame(rec, p, h) // VXLAN
+		// VXLAN: fastVXLAN(b[:tl]) without its call. The outer datagram, UDP(8) VXLAN(8) Ethernet(14),
+		// carries an IPv4 header (tl >= 70: len(in) >= 20 below); one with an outer UDP checksum is
+		// fastFrame's, which verifies it (sum16: a call here).
+		if tl < 70 {
+			return false
+		}
+		u := (*[50]byte)(b[20:tl])
+		if u[8]&0x08 == 0 || u[28] != 0x08 || u[29] != 0x00 {
+			return false // no VNI (ErrBadVXLAN), or not IPv4
+		}
+		if u[6] != 0 || u[7] != 0 {
+			return d.fastFrame(rec, p, h)
+		}
+		// The VNI, written here (p is reset or written whole by the path the frame takes if it leaves
+		// fastUsual after this), is read back for the header context's key below.
+		in, encap, p.VNI = b[50:tl:tl], EncapVXLAN, binary.BigEndian.Uint32(u[12:16])>>8
+		if in[0] != 0x45 || in[6]&0x3f != 0 || in[7] != 0 { // fastLen(in), as above
+			return false
+		}
+		if tl = int(in[2])<<8 | int(in[3]); tl < 20 || tl > len(in) || tl > gsoThreshold || !sumOK(sum20(in)) {
+			return false
+		}
 	}
 	// tl is in's total length from here, and in ends there (its length and capacity tl: the transport
 	// segment, in[20:], is read at offsets into in, through arrays of the header's length, and sliced
@@ -174,8 +195,9 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	*o = Observation{}
 	tos := in[1]
 	if encap != EncapNone || tos != 0 { // the header context
-		// (p.VNI is 0: a frame of this shape is not VXLAN, and p was reset when the shape changed)
-		if k := fastCtxKey(encap, tos, 0, b); !d.haveCtx || d.lastKey != k {
+		// (p.VNI: this frame's, written above, or 0: p was reset when the shape changed, and the
+		// shape says whether a frame is VXLAN)
+		if k := fastCtxKey(encap, tos, p.VNI, b); !d.haveCtx || d.lastKey != k {
 			// switchCtx when k is one of the recent contexts (the two directions of a tunnel
 			// alternate so); any other change is fastFrame's
 			slot := -1
@@ -208,7 +230,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	*(*[4]byte)(ih.Src[:4]) = [4]byte(in[12:16])
 	*(*[4]byte)(ih.Dst[:4]) = [4]byte(in[16:20])
 	ih.TOS = tos
-	probeFields(p, data, in, shape)
+	probeFields(p, rec, in, shape)
 
 	// The Observation, as Observe makes it (Observe adds the Source), and the fingerprint.
 	t := (*[28]byte)(in) // the IP header and the transport header's first 8 bytes (tl >= 28 above)
@@ -272,20 +294,32 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	return true
 }
 
-// probeFields writes into the lean Packet p of a frame of shape shape (data: the frame, in: its inner
-// IPv4 packet) what the merged probe reads of it besides the lean Packet's fields, when the probe reads
+// probeFields writes into the lean Packet p of a frame rec of shape shape (in: its inner IPv4 packet) what the merged probe reads of it besides the lean Packet's fields, when the probe reads
 // the scan's frames (shapeProbe): an Ethernet frame's MACs, the inner header's version and TTL (the
 // outer header's TTL is the lean Packet's). probeState.add and hop read nothing else of a frame of the
 // fast path's (IPv4 without fragments, TCP, UDP or ICMP echo, no ARP, no WireGuard): the probe tells a
 // file so as on the Packet in full (TestFastPathLikeSlow's probe Decoder, TestProbeInScanVerdict).
-func probeFields(p *Packet, data, in []byte, shape uint32) {
+// It reads the frame through rec, not as a slice its caller holds: fastUsual's frame is then not live
+// (nor kept on the stack) past its link header for the few frames the probe reads.
+func probeFields(p *Packet, rec *Record, in []byte, shape uint32) {
 	if shape&shapeProbe == 0 {
 		return
 	}
 	if p.HasEth {
+		data := rec.Data
 		p.DstMAC, p.SrcMAC = [6]byte(data[0:6]), [6]byte(data[6:12])
 	}
 	p.Inner.Version, p.Inner.TTL = 4, in[8]
+}
+
+// leanVNI returns the VNI of a packet of encapsulation encap whose outer IPv4 header is at the start
+// of b (0 but for VXLAN), as a lean Packet holds it: the one field of the VXLAN header that anything
+// reads of such a Packet (its header context's).
+func leanVNI(b []byte, encap Encap) uint32 {
+	if encap != EncapVXLAN {
+		return 0
+	}
+	return binary.BigEndian.Uint32(b[32:36]) >> 8
 }
 
 // payloadTail returns the payload words of fastFingerprint (the first min(payloadHashBytes, n) bytes
@@ -387,7 +421,7 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet, h int) bool {
 			return false
 		}
 	}
-	lean := d.opts.leanPacket && d.merged == nil && shape&shapeOther == 0 // the Packet in full unless lean: see Options.leanPacket
+	lean := d.opts.leanPacket && d.merged == nil && shape&shapeLink == 0 // the Packet in full unless lean: see Options.leanPacket
 	if lean {
 		shape = shape&^shapeOptions | shapeLean | d.probeShape // (a lean Packet's TCP options are read by no one)
 	}
@@ -411,8 +445,8 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet, h int) bool {
 		p.HasEth = rec.LinkType == LinkEthernet
 		ih := &p.Inner
 		*(*[4]byte)(ih.Src[:4]), *(*[4]byte)(ih.Dst[:4]) = [4]byte(in[12:16]), [4]byte(in[16:20])
-		ih.TOS = in[1]
-		probeFields(p, rec.Data, in, shape) // (on the line of one of the two above before: the calls below keep their offsets)
+		ih.TOS, p.VNI = in[1], leanVNI(b, encap) // (the VNI: hdrCtx, switchCtx below)
+		probeFields(p, rec, in, shape)           // (on the line of one of the two above before: the calls below keep their offsets)
 		if hl > 20 {
 			tcpOptions(pl[20:hl], p, false)
 		}
@@ -650,7 +684,7 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) uint64 {
 		addAddr(&t.PodDsts, &t.NPodDst, [4]byte(in.Dst[:4]))
 	}
 	if p.Encap != EncapNone {
-		t.addPair([4]byte(p.Outer.Src[:4]), [4]byte(p.Outer.Dst[:4]), [4]byte(in.Src[:4]))
+		t.addPair(addr32((*[4]byte)(p.Outer.Src[:4])), addr32((*[4]byte)(p.Outer.Dst[:4])), addr32((*[4]byte)(in.Src[:4])))
 	}
 	return back
 }

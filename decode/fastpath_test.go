@@ -420,6 +420,13 @@ func FuzzFastPath(f *testing.F) {
 			}
 		})
 	}
+	for _, b := range vxlanSeeds(f) {
+		for i, l := range fastLinks {
+			if l == b.link {
+				f.Add(uint8(i), b.k%2 == 0, b.data, uint16(b.k*11))
+			}
+		}
+	}
 	for _, fr := range fxFrames(f) {
 		for i, l := range fastLinks {
 			if l == fr.link {

@@ -308,7 +308,7 @@ func (t *Traffic) add(frame uint32, ts int64, odd bool, p *Packet, fp uint64) (b
 		}
 	}
 	if p.Encap != EncapNone && p.Outer.Version == 4 && in.Version == 4 {
-		t.addPair([4]byte(p.Outer.Src[:4]), [4]byte(p.Outer.Dst[:4]), [4]byte(in.Src[:4]))
+		t.addPair(addr32((*[4]byte)(p.Outer.Src[:4])), addr32((*[4]byte)(p.Outer.Dst[:4])), addr32((*[4]byte)(in.Src[:4])))
 	}
 	if p.Encap != EncapNone && p.Outer.Version == 6 && in.Version == 6 {
 		t.addPair6(p.Outer.Src, p.Outer.Dst, in.Src)
@@ -456,33 +456,41 @@ func addAddr(set *[maxPairs][4]byte, n *int, a [4]byte) {
 	}
 }
 
-// addPair adds a triple to OuterSrc, OuterDst and InnerSrc (dropped when they are full). It finds a
-// triple through pairSlots rather than by comparing it with each kept one: an underlay capture
-// carries a triple on every frame, and holds as many as the set does.
-func (t *Traffic) addPair(osrc, odst, inner [4]byte) {
+// addPair adds a triple to OuterSrc, OuterDst and InnerSrc (dropped when they are full), each address
+// given as its four bytes read little-endian (addr32), so that the three go in registers: an array of
+// more than one element is passed in memory. It finds a triple through pairSlots rather than by
+// comparing it with each kept one: an underlay capture carries a triple on every frame, and holds as
+// many as the set does.
+func (t *Traffic) addPair(osrc, odst, inner uint32) {
 	h := pairHash(osrc, odst, inner)
 	for {
 		j := t.pairSlots[h]
 		if j == 0 {
 			break
 		}
-		if i := j - 1; t.OuterSrc[i] == osrc && t.OuterDst[i] == odst && t.InnerSrc[i] == inner {
+		i := (j - 1) % maxPairs // (j is at most maxPairs: the modulo, an AND, leaves out the bounds tests)
+		if binary.LittleEndian.Uint32(t.OuterSrc[i][:]) == osrc && binary.LittleEndian.Uint32(t.OuterDst[i][:]) == odst &&
+			binary.LittleEndian.Uint32(t.InnerSrc[i][:]) == inner {
 			return
 		}
 		h = (h + 1) % uint(len(t.pairSlots))
 	}
-	if t.NPairs < maxPairs {
-		t.OuterSrc[t.NPairs], t.OuterDst[t.NPairs], t.InnerSrc[t.NPairs] = osrc, odst, inner
+	if n := t.NPairs; n < maxPairs {
+		binary.LittleEndian.PutUint32(t.OuterSrc[n][:], osrc)
+		binary.LittleEndian.PutUint32(t.OuterDst[n][:], odst)
+		binary.LittleEndian.PutUint32(t.InnerSrc[n][:], inner)
 		t.NPairs++
 		t.pairSlots[h] = uint8(t.NPairs)
 	}
 }
 
+// addr32 is IPv4 address a as addPair takes it: its four bytes read little-endian (one load).
+func addr32(a *[4]byte) uint32 { return binary.LittleEndian.Uint32(a[:]) }
+
 // pairHash is where a triple's search in Traffic.pairSlots begins.
-func pairHash(osrc, odst, inner [4]byte) uint {
-	k := uint64(binary.BigEndian.Uint32(osrc[:]))<<32 | uint64(binary.BigEndian.Uint32(odst[:]))
-	k = (k ^ uint64(binary.BigEndian.Uint32(inner[:]))*0x9e3779b97f4a7c15) * 0xbf58476d1ce4e5b9
-	return uint(k>>32) % (2 * maxPairs) // len(Traffic.pairSlots)
+func pairHash(osrc, odst, inner uint32) uint {
+	k := (uint64(osrc)<<32 | uint64(odst)) ^ uint64(inner)*0x9e3779b97f4a7c15
+	return uint(k*0xbf58476d1ce4e5b9>>32) % (2 * maxPairs) // len(Traffic.pairSlots)
 }
 
 // Merge adds u's counts into t.
@@ -528,7 +536,7 @@ func (t *Traffic) Merge(u *Traffic) {
 		addAddr6(&t.PodDsts6, &t.NPodDst6, u.PodDsts6[i])
 	}
 	for i := 0; i < u.NPairs; i++ {
-		t.addPair(u.OuterSrc[i], u.OuterDst[i], u.InnerSrc[i])
+		t.addPair(addr32(&u.OuterSrc[i]), addr32(&u.OuterDst[i]), addr32(&u.InnerSrc[i]))
 	}
 	for i := 0; i < u.NARPs; i++ {
 		t.addARP(u.ARPs[i])

@@ -55,6 +55,7 @@ func TestTrafficPodAddrs(t *testing.T) {
 // TestAddPair checks the set of address triples: each kept once, in order of arrival, up to
 // maxPairs, whatever order they come back in; and Merge keeps them the same way.
 func TestAddPair(t *testing.T) {
+	add := func(tr *Traffic, a, b, c [4]byte) { tr.addPair(addr32(&a), addr32(&b), addr32(&c)) }
 	triple := func(i int) (a, b, c [4]byte) {
 		// Triples that differ in one address only, in each of the three.
 		return [4]byte{192, 168, byte(i % 3), 1}, [4]byte{192, 168, byte(i / 3 % 4), 2}, [4]byte{10, 244, byte(i / 12), byte(i)}
@@ -62,9 +63,11 @@ func TestAddPair(t *testing.T) {
 	const distinct = maxPairs + 9
 	var tr, merged Traffic
 	for k := 0; k < distinct; k++ {
-		tr.addPair(triple(k))
+		a, b, c := triple(k)
+		add(&tr, a, b, c)
 		for j := 0; j <= k; j++ { // and the ones before it again, in another order
-			tr.addPair(triple((j*7 + k) % (k + 1)))
+			a, b, c := triple((j*7 + k) % (k + 1))
+			add(&tr, a, b, c)
 		}
 	}
 	if tr.NPairs != maxPairs {
