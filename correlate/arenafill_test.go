@@ -17,7 +17,7 @@ func plainFill(w *world, m *matcher, nJ int) *arenaOut {
 	for f, obs := range w.c.Obs {
 		for i := range obs {
 			g := w.fileBase[f] + uint32(i)
-			j := m.jOf[g] - 1
+			j := m.journeyOf(g)
 			if j < 0 || m.isDup(g) {
 				continue
 			}
