@@ -19,8 +19,10 @@ type arenaOut struct {
 	hopTs  hopTimes // the corrected time of each arena slot (its slots' times likewise; t0 stays)
 	t0     times    // each journey's first sighting in corrected time, which hopTs counts from
 	// noRanks: the arena's slots need the 32nd bit, which fill's next cannot then spare (unranked).
-	noRanks bool
-	jDups   map[int32]int
+	// ranked: every journey's hops go to the slots of their ranks (none has more than maxRanked, and
+	// jOf holds the ranks): fill then takes jStart for its next, read only, with no unranked entry.
+	noRanks, ranked bool
+	jDups           map[int32]int
 	// revisit: some journey came back to a node (visits): buildPaths then takes such a journey's
 	// direction's path from its hops (revisitPath). Set by either goroutine of buildArena.
 	revisit atomic.Bool
@@ -51,13 +53,15 @@ func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 	ar := &arenaOut{t0: m.jT0}
 	ar.jStart, ar.jDups = m.jHops, m.jDups // counts, turned into starts below
 	m.jHops, m.jDups, m.jT0 = nil, nil, times{}
+	most := uint32(0) // the most hops of a journey
 	for j := 0; j < nJ; j++ {
+		most = max(most, ar.jStart[j+1])
 		ar.jStart[j+1] += ar.jStart[j]
 	}
 	ar.arena = makeFilled[uint32](w.big, int(ar.jStart[nJ]), int(ar.jStart[nJ]))
 	ar.hopPt = makeFilled[uint16](w.big, int(ar.jStart[nJ]), int(ar.jStart[nJ]))
 	ar.hopTs = newHopTimes(w.big, int(ar.jStart[nJ]), &ar.t0)
-	ar.noRanks = ar.jStart[nJ] >= unranked
+	ar.setRanked(m, nJ, most)
 	if split && nJ > 1 {
 		mid := ar.midJourney(nJ)
 		wait := beside(func() { ar.fillSort(w, m, mid, nJ) })
@@ -82,6 +86,13 @@ func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 		runtime.GC()
 	}
 	return ar
+}
+
+// setRanked sets noRanks and ranked for the arena of the nJ journeys (jStart the starts), the most
+// hops of a journey being most.
+func (ar *arenaOut) setRanked(m *matcher, nJ int, most uint32) {
+	ar.noRanks = ar.jStart[nJ] >= unranked
+	ar.ranked = !ar.noRanks && m.jRank != 0 && most <= maxRanked
 }
 
 // midJourney returns the first journey of the second half of the hops (jStart must be the starts):
@@ -119,7 +130,10 @@ const fillSlice = int64(time.Millisecond)
 // Observations once all the same. The Observations of other journeys are passed over (they cost a
 // journey id read each).
 func (ar *arenaOut) fill(w *world, m *matcher, from, to int32) {
-	next := ar.nextSlots(w, m, from, to)
+	next := ar.jStart[from:to] // (read only: ranked)
+	if !ar.ranked {
+		next = ar.nextSlots(w, m, from, to)
+	}
 	t0 := ar.t0.flat(w.big, int(from), int(to)) // their first sightings: one load a hop, not two (blocks)
 	pos := make([]int, len(w.c.Obs))
 	runs := make([]fillTimes, len(w.c.Obs))
@@ -147,7 +161,7 @@ func (ar *arenaOut) fill(w *world, m *matcher, from, to int32) {
 // (see rankShift): the entry is then the journey's next slot to fill, in its low 31 bits.
 const unranked = 1 << 31
 
-// nextSlots returns, for fill, each journey of [from, to)'s first arena slot, or with unranked its
+// nextSlots returns, for a fill not ranked, each journey of [from, to)'s first arena slot, or with unranked its
 // next slot to fill: a journey of more than maxRanked hops, or every journey when jOf holds no ranks
 // (jRank) or the arena's slots need the flag's bit (noRanks: every frame is then taken one by one,
 // fillSlice's plain way, and the entries are only the next slots).
@@ -235,7 +249,14 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next 
 			}
 			continue
 		}
-		k, t, big := ar.fillTimed(jOf[base+uint32(i):base+uint32(end)], dup, next, t0, run.ts[i-run.from:run.n], base+uint32(i), from, keep, run.pt, until)
+		var k int
+		var t int64
+		var big bool
+		if ar.ranked {
+			k, t, big = ar.fillRanked(jOf[base+uint32(i):base+uint32(end)], dup, next, t0, run.ts[i-run.from:run.n], base+uint32(i), from, keep, run.pt, until)
+		} else {
+			k, t, big = ar.fillTimed(jOf[base+uint32(i):base+uint32(end)], dup, next, t0, run.ts[i-run.from:run.n], base+uint32(i), from, keep, run.pt, until)
+		}
 		i += k
 		if !big {
 			if i < end {
@@ -260,11 +281,12 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next 
 // unranked there (or every one, noRanks), its next slot to fill.
 func (ar *arenaOut) slotOf(next []uint32, jf int32, v uint32) uint32 {
 	s := next[jf]
-	if ar.noRanks {
+	switch {
+	case ar.ranked:
+	case ar.noRanks:
 		next[jf] = s + 1
 		return s
-	}
-	if s&unranked != 0 {
+	case s&unranked != 0:
 		next[jf] = s + 1
 		return s &^ unranked
 	}
@@ -308,6 +330,36 @@ func (ar *arenaOut) fillTimed(js []int32, dup []uint64, next []uint32, t0 []int6
 			next[jf] = s + 1
 			s &^= unranked
 		}
+		dts[s], arena[s], hopPt[s] = uint32(d), g0+uint32(k), pt
+	}
+	return len(js), 0, false
+}
+
+// fillRanked is fillTimed for a ranked fill: next holds each journey's first slot (jStart), read
+// only, and each hop goes to the slot of its rank, with no unranked entry to look for.
+func (ar *arenaOut) fillRanked(js []int32, dup []uint64, next []uint32, t0 []int64, ts []int64, g0 uint32, from int32, keep uint32, pt uint16, until int64) (int, int64, bool) {
+	if len(js) > 64 { // not from fillSlice (mergeAheadN is less); the rest is taken in the next slice
+		js = js[:64]
+	}
+	ts = ts[:len(js)]
+	dups := dupWindow(dup, g0)                               // bit k: frame g0+k is a duplicate (isDup)
+	dts, t0 := ar.hopTs.dt, t0[:len(next)]                   // t0's index checked with next's
+	arena, hopPt := ar.arena[:len(dts)], ar.hopPt[:len(dts)] // one bounds check for the three
+	for k, v := range js {
+		j := int32(uint32(v)&keep) - 1
+		jf := uint(uint32(j - from))                            // next's index of journey j
+		if jf >= uint(len(next)) || dups>>(uint(k)&63)&1 != 0 { // none (-1), another range's or a duplicate
+			continue
+		}
+		t := ts[k]
+		if t >= until && until != math.MaxInt64 {
+			return k, t, false
+		}
+		d := t - t0[jf]
+		if uint64(d) >= dtBig {
+			return k, t, true
+		}
+		s := next[jf] + uint32(v)>>24
 		dts[s], arena[s], hopPt[s] = uint32(d), g0+uint32(k), pt
 	}
 	return len(js), 0, false
