@@ -18,7 +18,11 @@ type arenaOut struct {
 	hopPt  []uint16 // the point of each arena slot (until placement is done: dropHopDetail)
 	hopTs  hopTimes // the corrected time of each arena slot (its slots' times likewise; t0 stays)
 	t0     times    // each journey's first sighting in corrected time, which hopTs counts from
-	jDups  map[int32]int
+	// noRanks: the arena's slots need the 32nd bit, which fill's next cannot then spare (unranked).
+	// ranked: every journey's hops go to the slots of their ranks (none has more than maxRanked, and
+	// jOf holds the ranks): fill then takes jStart for its next, read only, with no unranked entry.
+	noRanks, ranked bool
+	jDups           map[int32]int
 	// revisit: some journey came back to a node (visits): buildPaths then takes such a journey's
 	// direction's path from its hops (revisitPath). Set by either goroutine of buildArena.
 	revisit atomic.Bool
@@ -49,12 +53,15 @@ func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 	ar := &arenaOut{t0: m.jT0}
 	ar.jStart, ar.jDups = m.jHops, m.jDups // counts, turned into starts below
 	m.jHops, m.jDups, m.jT0 = nil, nil, times{}
+	most := uint32(0) // the most hops of a journey
 	for j := 0; j < nJ; j++ {
+		most = max(most, ar.jStart[j+1])
 		ar.jStart[j+1] += ar.jStart[j]
 	}
 	ar.arena = makeFilled[uint32](w.big, int(ar.jStart[nJ]), int(ar.jStart[nJ]))
 	ar.hopPt = makeFilled[uint16](w.big, int(ar.jStart[nJ]), int(ar.jStart[nJ]))
 	ar.hopTs = newHopTimes(w.big, int(ar.jStart[nJ]), &ar.t0)
+	ar.setRanked(m, nJ, most)
 	if split && nJ > 1 {
 		mid := ar.midJourney(nJ)
 		wait := beside(func() { ar.fillSort(w, m, mid, nJ) })
@@ -79,6 +86,13 @@ func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 		runtime.GC()
 	}
 	return ar
+}
+
+// setRanked sets noRanks and ranked for the arena of the nJ journeys (jStart the starts), the most
+// hops of a journey being most.
+func (ar *arenaOut) setRanked(m *matcher, nJ int, most uint32) {
+	ar.noRanks = ar.jStart[nJ] >= unranked
+	ar.ranked = !ar.noRanks && m.jRank != 0 && most <= maxRanked
 }
 
 // midJourney returns the first journey of the second half of the hops (jStart must be the starts):
@@ -116,8 +130,10 @@ const fillSlice = int64(time.Millisecond)
 // Observations once all the same. The Observations of other journeys are passed over (they cost a
 // journey id read each).
 func (ar *arenaOut) fill(w *world, m *matcher, from, to int32) {
-	next := makeFilled[uint32](w.big, int(to-from), int(to-from)) // each journey's next slot to fill
-	copy(next, ar.jStart[from:to])
+	next := ar.jStart[from:to] // (read only: ranked)
+	if !ar.ranked {
+		next = ar.nextSlots(w, m, from, to)
+	}
 	t0 := ar.t0.flat(w.big, int(from), int(to)) // their first sightings: one load a hop, not two (blocks)
 	pos := make([]int, len(w.c.Obs))
 	runs := make([]fillTimes, len(w.c.Obs))
@@ -139,6 +155,36 @@ func (ar *arenaOut) fill(w *world, m *matcher, from, to int32) {
 			pos[f] = ar.fillSlice(w, m, f, pos[f], until, next, t0, from, to, &runs[f])
 		}
 	}
+}
+
+// unranked marks a journey's entry in fill's next whose hops are not put in the slots of their ranks
+// (see rankShift): the entry is then the journey's next slot to fill, in its low 31 bits.
+const unranked = 1 << 31
+
+// nextSlots returns, for a fill not ranked, each journey of [from, to)'s first arena slot, or with unranked its
+// next slot to fill: a journey of more than maxRanked hops, or every journey when jOf holds no ranks
+// (jRank) or the arena's slots need the flag's bit (noRanks: every frame is then taken one by one,
+// fillSlice's plain way, and the entries are only the next slots).
+func (ar *arenaOut) nextSlots(w *world, m *matcher, from, to int32) []uint32 {
+	next := makeFilled[uint32](w.big, int(to-from), int(to-from))
+	starts := ar.jStart[from : to+1]
+	switch {
+	case ar.noRanks:
+		copy(next, starts)
+	case m.jRank == 0:
+		for k := range next {
+			next[k] = starts[k] | unranked
+		}
+	default:
+		for k := range next {
+			s := starts[k]
+			if starts[k+1]-s > maxRanked {
+				s |= unranked
+			}
+			next[k] = s
+		}
+	}
+	return next
 }
 
 // fillTimes is the run of a file's frames whose corrected times fill has taken at once (fillRun), kept
@@ -165,11 +211,11 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next 
 	obs, base, st, clk := w.c.Obs[f], w.fileBase[f], &w.c.Stamps[f], m.srcClock
 	jOf, dup, arena, hopPt, srcPoint := m.jOf, m.dup, ar.arena, ar.hopPt, w.srcPoint
 	dts := ar.hopTs.dt // set's common case below, on a local
-	n := uint32(to - from)
+	n, keep := uint32(to-from), ^m.jRank
 	for i < len(obs) {
 		if uint(i-run.from) >= uint(run.n) { // the next run
 			k := min(mergeAheadN-i%mergeAheadN, len(obs)-i)
-			run.from, run.n, run.plain = i, k, !fillRun(&run.ts, obs[i:i+k], st, i, clk)
+			run.from, run.n, run.plain = i, k, !fillRun(&run.ts, obs[i:i+k], st, i, clk) || ar.noRanks
 			run.pt = uint16(srcPoint[obs[i].Source])
 			// Each frame is read once a run: the trim at a run's last frame (a run ends at a multiple of
 			// mergeAheadN, which divides trimRun) is looked at when the run is begun.
@@ -179,7 +225,8 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next 
 		if run.plain {
 			for ; i < end; i++ {
 				g := base + uint32(i)
-				j := jOf[g] - 1
+				v := uint32(jOf[g])
+				j := int32(v&keep) - 1
 				if uint32(j-from) >= n || dup[g/64]&(1<<(g%64)) != 0 { // none (-1), another range's or a duplicate (isDup)
 					continue
 				}
@@ -192,9 +239,7 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next 
 				if t >= until && until != math.MaxInt64 {
 					return i
 				}
-				nx := &next[j-from]
-				k := *nx
-				*nx = k + 1
+				k := ar.slotOf(next, j-from, v)
 				arena[k], hopPt[k] = g, uint16(srcPoint[o.Source])
 				if d := t - t0[j-from]; d >= 0 && d < dtBig {
 					dts[k] = uint32(d)
@@ -204,7 +249,14 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next 
 			}
 			continue
 		}
-		k, t, big := ar.fillTimed(jOf[base+uint32(i):base+uint32(end)], dup, next, t0, run.ts[i-run.from:run.n], base+uint32(i), from, run.pt, until)
+		var k int
+		var t int64
+		var big bool
+		if ar.ranked {
+			k, t, big = ar.fillRanked(jOf[base+uint32(i):base+uint32(end)], dup, next, t0, run.ts[i-run.from:run.n], base+uint32(i), from, keep, run.pt, until)
+		} else {
+			k, t, big = ar.fillTimed(jOf[base+uint32(i):base+uint32(end)], dup, next, t0, run.ts[i-run.from:run.n], base+uint32(i), from, keep, run.pt, until)
+		}
 		i += k
 		if !big {
 			if i < end {
@@ -214,15 +266,31 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next 
 		}
 		// frame i (of the range, no duplicate) needs hopTs's side map
 		g := base + uint32(i)
-		j := jOf[g] - 1
-		nx := &next[j-from]
-		k32 := *nx
-		*nx = k32 + 1
+		v := uint32(jOf[g])
+		j := int32(v&keep) - 1
+		k32 := ar.slotOf(next, j-from, v)
 		arena[k32], hopPt[k32] = g, run.pt
 		ar.hopTs.set(int(k32), j, t)
 		i++
 	}
 	return i
+}
+
+// slotOf returns the arena slot of a hop of journey from+jf whose jOf value is v: the slot of its rank
+// (see rankShift) in the journey's slots, whose first next holds at jf, or, for a journey marked
+// unranked there (or every one, noRanks), its next slot to fill.
+func (ar *arenaOut) slotOf(next []uint32, jf int32, v uint32) uint32 {
+	s := next[jf]
+	switch {
+	case ar.ranked:
+	case ar.noRanks:
+		next[jf] = s + 1
+		return s
+	case s&unranked != 0:
+		next[jf] = s + 1
+		return s &^ unranked
+	}
+	return s + v>>24
 }
 
 // fillTimed fills the hops of a run's frames whose journey ids are js (global observation ids g0 on)
@@ -233,7 +301,7 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next 
 // many frames it took. Its loop is fillSlice's usual one on its own, so that fewer of its values are
 // kept on the stack: a run's duplicate bits in one word (dupWindow), the arena's three arrays checked
 // once a hop.
-func (ar *arenaOut) fillTimed(js []int32, dup []uint64, next []uint32, t0 []int64, ts []int64, g0 uint32, from int32, pt uint16, until int64) (int, int64, bool) {
+func (ar *arenaOut) fillTimed(js []int32, dup []uint64, next []uint32, t0 []int64, ts []int64, g0 uint32, from int32, keep uint32, pt uint16, until int64) (int, int64, bool) {
 	if len(js) > 64 { // not from fillSlice (mergeAheadN is less); the rest is taken in the next slice
 		js = js[:64]
 	}
@@ -241,8 +309,8 @@ func (ar *arenaOut) fillTimed(js []int32, dup []uint64, next []uint32, t0 []int6
 	dups := dupWindow(dup, g0)                               // bit k: frame g0+k is a duplicate (isDup)
 	dts, t0 := ar.hopTs.dt, t0[:len(next)]                   // t0's index checked with next's
 	arena, hopPt := ar.arena[:len(dts)], ar.hopPt[:len(dts)] // one bounds check for the three
-	for k, j1 := range js {
-		j := j1 - 1
+	for k, v := range js {
+		j := int32(uint32(v)&keep) - 1
 		jf := uint(uint32(j - from))                            // next's index of journey j
 		if jf >= uint(len(next)) || dups>>(uint(k)&63)&1 != 0 { // none (-1), another range's or a duplicate
 			continue
@@ -256,7 +324,42 @@ func (ar *arenaOut) fillTimed(js []int32, dup []uint64, next []uint32, t0 []int6
 			return k, t, true
 		}
 		s := next[jf]
-		next[jf] = s + 1
+		if s&unranked == 0 { // the slot of its rank (never with noRanks: fillSlice takes the frames plainly)
+			s += uint32(v) >> 24
+		} else {
+			next[jf] = s + 1
+			s &^= unranked
+		}
+		dts[s], arena[s], hopPt[s] = uint32(d), g0+uint32(k), pt
+	}
+	return len(js), 0, false
+}
+
+// fillRanked is fillTimed for a ranked fill: next holds each journey's first slot (jStart), read
+// only, and each hop goes to the slot of its rank, with no unranked entry to look for.
+func (ar *arenaOut) fillRanked(js []int32, dup []uint64, next []uint32, t0 []int64, ts []int64, g0 uint32, from int32, keep uint32, pt uint16, until int64) (int, int64, bool) {
+	if len(js) > 64 { // not from fillSlice (mergeAheadN is less); the rest is taken in the next slice
+		js = js[:64]
+	}
+	ts = ts[:len(js)]
+	dups := dupWindow(dup, g0)                               // bit k: frame g0+k is a duplicate (isDup)
+	dts, t0 := ar.hopTs.dt, t0[:len(next)]                   // t0's index checked with next's
+	arena, hopPt := ar.arena[:len(dts)], ar.hopPt[:len(dts)] // one bounds check for the three
+	for k, v := range js {
+		j := int32(uint32(v)&keep) - 1
+		jf := uint(uint32(j - from))                            // next's index of journey j
+		if jf >= uint(len(next)) || dups>>(uint(k)&63)&1 != 0 { // none (-1), another range's or a duplicate
+			continue
+		}
+		t := ts[k]
+		if t >= until && until != math.MaxInt64 {
+			return k, t, false
+		}
+		d := t - t0[jf]
+		if uint64(d) >= dtBig {
+			return k, t, true
+		}
+		s := next[jf] + uint32(v)>>24
 		dts[s], arena[s], hopPt[s] = uint32(d), g0+uint32(k), pt
 	}
 	return len(js), 0, false
@@ -281,17 +384,19 @@ func dupWindow(dup []uint64, g0 uint32) uint64 {
 
 // sortHops puts the hops of journeys [from, to) in path order. Within a journey: nodes in the order
 // the packet reached them (first sighting in corrected time), and within a node by capture time (one
-// clock, so exact). Journeys are short: a journey of at most maxQuickHops hops is sorted in a local
-// copy (sortQuick), a longer one or one with a time in hopTs's side map in place (sortInPlace); both
-// give the same order.
+// clock, so exact). Journeys are short, and nearly all in path order already as the fill laid them out
+// (hopsInOrder); another journey of at most maxQuickHops hops is sorted in a local copy (sortQuick),
+// a longer one or one with a time in hopTs's side map in place (sortInPlace); both give the same order.
 func (a *arenaOut) sortHops(w *world, from, to int) {
 	var nodes []int
+	dt := a.hopTs.dt
+	ga, pts := a.arena[:len(dt)], a.hopPt[:len(dt)]
 	for j := from; j < to; j++ {
-		lo, hi := int(a.jStart[j]), int(a.jStart[j+1])
-		if hi-lo < 2 {
-			continue
+		j += hopsInOrder(dt, ga, pts, w.pointNode, a.jStart[j:to+1])
+		if j == to {
+			break
 		}
-		if hi-lo > maxQuickHops || !a.sortQuick(w, j, lo, hi) {
+		if lo, hi := int(a.jStart[j]), int(a.jStart[j+1]); hi-lo > maxQuickHops || !a.sortQuick(w, j, lo, hi) {
 			nodes = a.sortInPlace(w, j, lo, hi, nodes)
 		}
 	}
@@ -369,6 +474,50 @@ func (a *arenaOut) sortQuick(w *world, j, lo, hi int) bool {
 		dt[k], ga[k], pts[k] = uint32(keys[k]>>32), uint32(keys[k]), pt[k]
 	}
 	return true
+}
+
+// hopsInOrder returns how many of the journeys whose first slots starts holds (journey k's slots from
+// starts[k] to starts[k+1]-1) are, from the first, in path order where they lie, as sortQuick would
+// leave them: in order by time and id (each key above the one before), each node's hops together and
+// none coming back to a node after another's, no two neighbours of one node at one time, and no time
+// in hopTs's side map (the largest offset, dtBig, last); a journey of one hop is, and one of more than
+// maxQuickHops is not. The fill lays a journey's hops out in the order the matcher took them (see
+// rankShift), which is nearly always this one. dt, ga and pts are the arena's times, ids and points.
+// One call for a run of journeys: their slots are not sliced apart.
+func hopsInOrder(dt, ga []uint32, pts []uint16, pointNode []int, starts []uint32) int {
+	ga, pts = ga[:len(dt)], pts[:len(dt)]
+	for j := 0; j+1 < len(starts); j++ {
+		lo, hi := int(starts[j]), int(starts[j+1])
+		if hi-lo < 2 {
+			continue
+		}
+		if hi-lo > maxQuickHops || hi > len(dt) || lo < 0 || dt[hi-1] == dtBig {
+			return j
+		}
+		prevKey, prev := uint64(dt[lo])<<32|uint64(ga[lo]), pointNode[pts[lo]]
+		if uint(prev) >= 64 {
+			return j
+		}
+		seen := uint64(1) << uint(prev)
+		for k := lo + 1; k < hi; k++ {
+			key, nd := uint64(dt[k])<<32|uint64(ga[k]), pointNode[pts[k]]
+			if key <= prevKey {
+				return j
+			}
+			if nd == prev {
+				if key>>32 == prevKey>>32 {
+					return j
+				}
+			} else {
+				if uint(nd) >= 64 || seen&(1<<uint(nd)) != 0 {
+					return j
+				}
+				seen, prev = seen|1<<uint(nd), nd
+			}
+			prevKey = key
+		}
+	}
+	return len(starts) - 1
 }
 
 // insertHop inserts hop k (key, point p) among sortQuick's first k, in order by key.

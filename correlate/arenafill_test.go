@@ -17,7 +17,7 @@ func plainFill(w *world, m *matcher, nJ int) *arenaOut {
 	for f, obs := range w.c.Obs {
 		for i := range obs {
 			g := w.fileBase[f] + uint32(i)
-			j := m.jOf[g] - 1
+			j := m.journeyOf(g)
 			if j < 0 || m.isDup(g) {
 				continue
 			}
@@ -37,7 +37,8 @@ func plainFill(w *world, m *matcher, nJ int) *arenaOut {
 // source that drift or step in the middle of a file (runs declined at the step, and after it taken
 // with the step) and with a third of the journeys' first sightings moved 5 s away (their hops'
 // times then kept in hopTimes's side map), and with files of several sources (-i any: every run
-// declined).
+// declined); ranked (each hop in the slot of its rank), and so too with the entries of next that mark
+// a journey unranked (nextSlots), as a fill with a journey of more than maxRanked hops takes them.
 func TestArenaFillPlain(t *testing.T) {
 	took, declined := 0, 0
 	stretched := 0
@@ -69,6 +70,13 @@ func TestArenaFillPlain(t *testing.T) {
 		got := arenaFor(m, nJ)
 		got.fillSort(w, m, 0, nJ)
 		sameArena(t, "run-wise fill", want, got, 0, want.jStart[nJ])
+		if !got.ranked {
+			t.Fatal("the fill is not ranked")
+		}
+		flagged := arenaFor(m, nJ) // each journey's entry in next marked unranked or not (nextSlots)
+		flagged.ranked = false
+		flagged.fillSort(w, m, 0, nJ)
+		sameArena(t, "run-wise fill, ranked journey by journey", want, flagged, 0, want.jStart[nJ])
 		if !maps.Equal(want.hopTs.big, got.hopTs.big) {
 			t.Fatal("the side map of times differs from the plain fill's")
 		}

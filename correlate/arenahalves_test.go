@@ -47,9 +47,12 @@ func sameArena(t *testing.T, what string, want, got *arenaOut, lo, hi uint32) {
 // arenaFor lays out the arena of m's journeys as buildArenaSplit does, its slots not filled yet.
 func arenaFor(m *matcher, nJ int) *arenaOut {
 	ar := &arenaOut{t0: m.jT0, jStart: slices.Clone(m.jHops[:nJ+1])}
+	most := uint32(0)
 	for j := 0; j < nJ; j++ {
+		most = max(most, ar.jStart[j+1])
 		ar.jStart[j+1] += ar.jStart[j]
 	}
+	ar.setRanked(m, nJ, most)
 	ar.arena = make([]uint32, ar.jStart[nJ])
 	ar.hopPt = make([]uint16, ar.jStart[nJ])
 	ar.hopTs = newHopTimes(nil, int(ar.jStart[nJ]), &ar.t0)

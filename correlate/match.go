@@ -32,6 +32,10 @@ type jstate struct {
 	lastNode int16
 	id1      int32 // the journey's id + 1: a closed journey's state stays in the ring until its slot is reused
 	indexed  bool  // it is in the loose index (multimap; open journeys only)
+	// hops counts the sightings attached (attach), mod 256: each one's rank in the journey, which its
+	// slot carries (rankShift) for the arena to lay the hops out in this order (fill). In the room
+	// after indexed: jstate stays 128 bytes.
+	hops uint8
 	// stageBits has stageBit(s) set for each stage s in stages: most stages a sighting asks about
 	// were not visited, and most of those are told so by their bit, without the stages read.
 	stageBits uint32
@@ -127,8 +131,11 @@ type matcher struct {
 	// fp holds each Observation's fingerprint until the merge has read it; the matcher then writes the
 	// Observation's journey + 1 (0: none) in its place, so the journey ids take no memory of their own.
 	// It is the Capture's (Options.Lean) or a copy.
-	fp    []decode.Fingerprints
-	jOf   []int32       // after matching: global observation id → journey + 1 (0: none), from fp
+	fp  []decode.Fingerprints
+	jOf []int32 // after matching: global observation id → journey + 1 (0: none) | its rank << 24 (jRank), from fp
+	// jRank is the bits of jOf's values that hold each hop's rank in its journey (rankBits), or 0
+	// when the journey ids need them (2^24 journeys or more; a matcher made without collectJourneys).
+	jRank uint32
 	jHops []uint32      // after matching: hops of journey j (duplicates aside) at j+1
 	jDups map[int32]int // after matching: duplicate copies per journey
 	jT0   times         // each journey's first sighting in corrected time (sightings come in time order)
@@ -312,6 +319,9 @@ func newMatcher(w *world, clocks []clockModel, opts Options) *matcher {
 // On more than one core a second goroutine gathers a share of the files (collect.go).
 func (m *matcher) collectJourneys() {
 	m.jOf = makeBig[int32](m.w.big, m.w.nObs, m.w.nObs)
+	if m.next < 1<<24 {
+		m.jRank = rankBits
+	}
 	m.jHops = makeBig[uint32](m.w.big, int(m.next+1), int(m.next+1))
 	m.jDups = map[int32]int{}
 	if !m.collectSplit() {
@@ -341,27 +351,27 @@ func (m *matcher) collectFiles(files []int, hops []uint32, dups map[int32]int) {
 // global id g on. It takes them in pieces of one word of the duplicate bits (up to 64 ids): a piece
 // with none of its bits set (nearly all) is gathered without a test of each Observation's bit.
 func (m *matcher) collectChunk(ch []uint64, g int, hops []uint32, dups map[int32]int) {
-	jOf, dup := m.jOf, m.dup
+	jOf, dup, rk := m.jOf, m.dup, m.jRank
 	for i := 0; i < len(ch); {
 		gi := g + i
 		n := min(64-gi%64, len(ch)-i)
 		piece, out := ch[i:i+n], jOf[gi:gi+n]
 		if dup[gi/64]>>(gi%64) == 0 { // (bits past the piece belong to other files: then the slow way)
 			for k, v := range piece {
-				out[k] = int32(v)
+				out[k] = int32(uint32(v) | uint32(v>>32)&rk) // the journey + 1, its rank above it (rankShift)
 				if v != 0 {
-					hops[v]++
+					hops[uint32(v)]++
 				}
 			}
 		} else {
 			for k, v := range piece {
-				out[k] = int32(v)
+				out[k] = int32(uint32(v) | uint32(v>>32)&rk)
 				switch {
 				case v == 0:
 				case m.isDup(uint32(gi + k)):
-					dups[int32(v)-1]++
+					dups[int32(uint32(v))-1]++
 				default:
-					hops[v]++
+					hops[uint32(v)]++
 				}
 			}
 		}
@@ -1250,8 +1260,26 @@ func (m *matcher) attach(j int32, s *sighting, stage uint32, node int16) {
 	}
 	js.lastNode = node
 	js.lastG = s.g
-	*s.slot = uint64(j) + 1
+	*s.slot = uint64(j) + 1 | uint64(js.hops)<<rankShift
+	js.hops++
 }
+
+// A hop's rank in its journey (the order the matcher attached its journey's sightings in, mod 256)
+// rides in its fingerprint slot from rankShift on, above the journey + 1, and collectChunk moves it
+// to jOf's top byte (rankBits) when the journey ids leave that free. The arena puts each hop of a
+// journey of at most maxRanked hops in the slot of its rank (fill): the hops then come in time order,
+// as the matcher took them, and sortQuick finds them in order without moving them. A rank is only a
+// place, not a promise: ranks are distinct within a journey and below its hop count, as every hop
+// counted (collectChunk) was attached once and no attached sighting becomes a duplicate or moves to
+// another journey but through wgMerge, which ranks the hops it moves after the target's own.
+const (
+	rankShift = 56
+	rankBits  = 0xff000000
+	maxRanked = 256
+)
+
+// journeyOf returns the journey of global observation g (-1: none) from jOf.
+func (m *matcher) journeyOf(g uint32) int32 { return int32(uint32(m.jOf[g])&^m.jRank) - 1 }
 
 // evict closes journeys idle for longer than the window, so the open maps hold only the window.
 // It takes evictAt again, and ages the recently closed journeys (recent) only when it closed one.

@@ -44,7 +44,11 @@ func matchOnce(c *decode.Capture, window time.Duration, procs, batch int) matchO
 	for j := range t0 {
 		t0[j] = m.jT0.at(j)
 	}
-	return matchOut{next: m.next, jOf: m.jOf, jHops: m.jHops, jDups: m.jDups, jT0: t0, dup: m.dup, gso: m.gso,
+	jOf := make([]int32, len(m.jOf)) // the journeys without the hops' ranks, which are the order of attach
+	for g := range jOf {
+		jOf[g] = m.journeyOf(uint32(g)) + 1
+	}
+	return matchOut{next: m.next, jOf: jOf, jHops: m.jHops, jDups: m.jDups, jT0: t0, dup: m.dup, gso: m.gso,
 		nat: m.nat, late: m.late, ambJ: m.ambJ}
 }
 

@@ -33,7 +33,7 @@ func (wj *wgJoin) lateMessages(into map[int32]int32, find func(int32) int32) {
 	for f, obs := range w.c.Obs { // a candidate holds WireGuard transport messages only
 		base := w.fileBase[f]
 		for i := range obs {
-			j := m.jOf[base+uint32(i)] - 1
+			j := m.journeyOf(base + uint32(i))
 			if j >= 0 && cand[j] && w.wgType(&obs[i]) != decode.WGTransport {
 				delete(cand, j)
 			}

@@ -384,7 +384,7 @@ func (wj *wgJoin) collect() {
 		for i := range obs {
 			w.trimAt(i)
 			g := base + uint32(i)
-			j := m.jOf[g] - 1
+			j := m.journeyOf(g)
 			if j < 0 || m.isDup(g) {
 				continue
 			}
@@ -954,7 +954,7 @@ func wgMerge(w *world, m *matcher, into map[int32]int32, find func(int32) int32,
 		for i := range obs {
 			w.trimAt(i)
 			g := base + uint32(i)
-			j := m.jOf[g] - 1
+			j := m.journeyOf(g)
 			if j < 0 {
 				continue
 			}
@@ -962,11 +962,13 @@ func wgMerge(w *world, m *matcher, into map[int32]int32, find func(int32) int32,
 				continue
 			}
 			t := find(j)
-			m.jOf[g] = t + 1
+			v := uint32(t + 1)
 			if !m.isDup(g) {
 				m.jHops[j+1]--
+				v |= m.jHops[t+1] << 24 & m.jRank // its rank in t: after t's own hops and those moved before it
 				m.jHops[t+1]++
 			}
+			m.jOf[g] = int32(v)
 		}
 	}
 	for j := range into {
