@@ -909,17 +909,17 @@ func (m *matcher) step(s *sighting) {
 			return
 		}
 	}
-	// The usual sighting first; the rest in stepOther.
-	best, plain := m.scanPlain(s, e, stage)
-	if plain && best >= 0 && (s.kind&sTCPData6 == 0 || !m.climbs(best, s, node)) { // the usual sighting: its packet's next hop (as place would join it)
+	// The usual sighting first (its tests as branches to attach, no flags); the rest in stepOther.
+	best := m.scanPlain(s, e, stage)
+	if best >= 0 && s.kind&sTCPData6 == 0 || best >= 0 && !m.climbs(best, s, node) { // the usual sighting: its packet's next hop (as place would join it)
 		m.attach(best, s, stage, node)
 		return
 	}
-	m.stepOther(s, plain, e, stage, node)
+	m.stepOther(s, best != notPlain, e, stage, node)
 }
 
 // stepOther is step for any but the usual sighting (kept apart, so that step's own frame is small):
-// plain is scanPlain's ok: then no open journey continues s (none was found, or the nearest is ruled
+// plain is whether scanPlain answered (not notPlain): then no open journey continues s (none was found, or the nearest is ruled
 // out by climbs), and scan need not look again. Not inlined, for the same reason.
 //
 //go:noinline
@@ -952,9 +952,9 @@ type candidates struct {
 // scanPlain is scan for the usual sighting, with less to keep track of: every open journey with its
 // NAT-tolerant fingerprint and its exact one is within the window and not yet seen at its stage (fewer
 // than ambScan of them), and the others have another NAT-tolerant fingerprint. It returns the nearest
-// of them in time (-1: none), as scan's best, or false as soon as it meets any other case, for scan
+// of them in time (-1: none), as scan's best, or notPlain as soon as it meets any other case, for scan
 // to look again.
-func (m *matcher) scanPlain(s *sighting, e uint64, stage uint32) (int32, bool) {
+func (m *matcher) scanPlain(s *sighting, e uint64, stage uint32) int32 {
 	loose, t := s.loose, s.t
 	best, same := int32(-1), 0
 	for j, next, base := m.loose.first(hash32(loose)), int32(0), m.base; j >= base; j = next {
@@ -964,17 +964,20 @@ func (m *matcher) scanPlain(s *sighting, e uint64, stage uint32) (int32, bool) {
 			continue
 		}
 		if js.exact != e && js.exact0 != e || t-js.lastTs > m.window || js.lastTs-t > m.window || js.visitedBit(stage, s.bit) {
-			return -1, false
+			return notPlain
 		}
 		if same++; same == ambScan {
-			return -1, false
+			return notPlain
 		}
 		if best < 0 || m.nearer(j, best, t) {
 			best = j
 		}
 	}
-	return best, true
+	return best
 }
+
+// notPlain is scanPlain's answer for a sighting it leaves to scan.
+const notPlain = -2
 
 // scan looks through the open journeys with sighting s's NAT-tolerant fingerprint (exact fingerprint e,
 // at stage on node) for the ones it may continue. It returns false when s turned out to be one of a
