@@ -176,6 +176,7 @@ type matcher struct {
 	batch    int   // how many sightings the merge hands over at a time (0: sightingBatch; tests set others)
 	sliceCap int   // how many sightings a slice of the merge holds at most (0: sliceCap; tests set others)
 	touched  int32 // the values read ahead (matchBatch), kept so that the reads are made
+	taken    int   // sightings matched (runDirect)
 }
 
 // stageOf identifies where on the path an Observation is: its point and its encapsulation, and for -i
@@ -387,6 +388,10 @@ func matchable(o *decode.Observation, loose uint64) bool {
 }
 
 func (m *matcher) run() {
+	if runtime.GOMAXPROCS(0) == 1 {
+		m.runDirect()
+		return
+	}
 	batches, free := m.start()
 	n := 0 // sightings matched
 	for b := range batches {
@@ -416,10 +421,110 @@ func (m *matcher) matchBatch(b []sighting) {
 	}
 }
 
+// runDirect is run on one core, where the merge and the matcher would take turns: the merge calls the
+// matcher itself with each batch, on this goroutine, and the matcher reads a slice's sightings where
+// the merge made them (through their sorted keys) rather than copies of them in a batch.
+func (m *matcher) runDirect() {
+	sm := m.newSliceMerge(m.mergeFiles(m.prepare()), nil, nil)
+	sm.take = m.takeDirect
+	sm.run()
+}
+
+// takeDirect matches the sightings the merge hands over on one core (runDirect): those of stage that
+// keys name, in that order, or stage's own in its order when keys is nil.
+func (m *matcher) takeDirect(stage []sighting, keys []uint64) {
+	n := len(keys)
+	if keys == nil {
+		n = len(stage)
+		m.matchBatch(stage)
+	} else {
+		m.matchKeys(stage, keys)
+	}
+	if m.taken/trimRun != (m.taken+n)/trimRun { // the merge reads the frames as the matcher does
+		m.w.trimNow()
+	}
+	m.taken += n
+}
+
+// matchKeys is matchBatch for the sightings of stage that keys name (a slice's sorted keys: a time's
+// offset in the slice above bit 32, its place in stage below), in the keys' order once keysInOrder has
+// put each run of equal times in its packets' order.
+func (m *matcher) matchKeys(stage []sighting, keys []uint64) {
+	m.touched += m.keysInOrder(stage, keys)
+	for _, k := range keys {
+		m.step(sightingAt(stage, k))
+	}
+}
+
+// keysInOrder is tiesInOrder for the sightings of stage that keys name, moving keys (equal offsets are
+// equal times), with matchBatch's read-ahead of the loose index's buckets: the loop that reads them
+// (aheadKeys), which reads each sighting's NAT-tolerant fingerprint anyway, looks for the first
+// sighting that ties with the one before it (of one packet, at its time: rare), and the keys are put
+// in order from there (tiesInKeys). It returns the sum of the buckets read.
+func (m *matcher) keysInOrder(stage []sighting, keys []uint64) int32 {
+	touched, tie := aheadKeys(m.loose.head, unsafe.Pointer(unsafe.SliceData(stage)), keys)
+	if tie < len(keys) {
+		m.tiesInKeys(stage, keys[tie-1:])
+	}
+	return touched
+}
+
+// aheadKeys reads the buckets of head (the loose index's: its length a power of two) of the sightings
+// at stage (a slice's) that keys name, and returns the sum of what it read (so that the reads are
+// made) and the place in keys of the first sighting at the time of the one before it and with its
+// NAT-tolerant fingerprint (len(keys): none). (The reads without bounds checks: too many values for
+// the registers otherwise.)
+func aheadKeys(head []int32, stage unsafe.Pointer, keys []uint64) (int32, int) {
+	h, mask := unsafe.Pointer(unsafe.SliceData(head)), uintptr(len(head)-1)
+	looseOf := func(k uint64) uint64 {
+		return (*sighting)(unsafe.Add(stage, uintptr(uint32(k))*unsafe.Sizeof(sighting{}))).loose
+	}
+	bucket := func(loose uint64) int32 { return *(*int32)(unsafe.Add(h, (uintptr(hash32(loose))&mask)*4)) }
+	var touched int32
+	tie := len(keys)
+	prev, loose := ^uint64(0), uint64(0) // the key before and its fingerprint
+	for i, k := range keys {
+		l := looseOf(k)
+		touched += bucket(l)
+		if (k^prev)>>32 == 0 && l == loose {
+			tie = i
+			break
+		}
+		prev, loose = k, l
+	}
+	for _, k := range keys[min(tie+1, len(keys)):] {
+		touched += bucket(looseOf(k))
+	}
+	return touched, tie
+}
+
+// sightingAt returns the sighting of stage at key k's place (its low 32 bits), without a bounds check:
+// a slice's keys are made with places below its length (stageSlice).
+func sightingAt(stage []sighting, k uint64) *sighting {
+	return (*sighting)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(stage)), uintptr(uint32(k))*unsafe.Sizeof(sighting{})))
+}
+
 // start makes the matcher's state and starts the merge: a second goroutine merges the files' streams
 // by corrected time and sends the sightings on batches, in batches handed back on free, while this one
 // matches them: on two cores the merge is off the matcher's path.
 func (m *matcher) start() (<-chan []sighting, chan<- []sighting) {
+	perm := m.prepare()
+	depth := sightingBatches
+	if runtime.GOMAXPROCS(0) == 1 {
+		depth = sightingBatches1
+	}
+	batches := make(chan []sighting, depth)
+	free := make(chan []sighting, depth)
+	for range cap(free) {
+		free <- make([]sighting, 0, m.batch)
+	}
+	go m.merge(perm, batches, free)
+	return batches, free
+}
+
+// prepare makes the matcher's state and the size of its batches, and returns the files' orders by
+// corrected time (orders).
+func (m *matcher) prepare() [][]uint32 {
 	w := m.w
 	m.dup = makeBig[uint64](w.big, (w.nObs+63)/64, (w.nObs+63)/64)
 	m.ring = make([]jstate, 1<<12)
@@ -436,17 +541,7 @@ func (m *matcher) start() (<-chan []sighting, chan<- []sighting) {
 			m.batch = sightingBatch1
 		}
 	}
-	depth := sightingBatches
-	if runtime.GOMAXPROCS(0) == 1 {
-		depth = sightingBatches1
-	}
-	batches := make(chan []sighting, depth)
-	free := make(chan []sighting, depth)
-	for range cap(free) {
-		free <- make([]sighting, 0, m.batch)
-	}
-	go m.merge(perm, batches, free)
-	return batches, free
+	return perm
 }
 
 // orders returns each file's iteration order by corrected time, nil for a file in that order already
@@ -824,17 +919,17 @@ func (m *matcher) step(s *sighting) {
 			return
 		}
 	}
-	// The usual sighting first; the rest in stepOther.
-	best, plain := m.scanPlain(s, e, stage)
-	if plain && best >= 0 && (s.kind&sTCPData6 == 0 || !m.climbs(best, s, node)) { // the usual sighting: its packet's next hop (as place would join it)
+	// The usual sighting first (its tests as branches to attach, no flags); the rest in stepOther.
+	best := m.scanPlain(s, e, stage)
+	if best >= 0 && s.kind&sTCPData6 == 0 || best >= 0 && !m.climbs(best, s, node) { // the usual sighting: its packet's next hop (as place would join it)
 		m.attach(best, s, stage, node)
 		return
 	}
-	m.stepOther(s, plain, e, stage, node)
+	m.stepOther(s, best != notPlain, e, stage, node)
 }
 
 // stepOther is step for any but the usual sighting (kept apart, so that step's own frame is small):
-// plain is scanPlain's ok: then no open journey continues s (none was found, or the nearest is ruled
+// plain is whether scanPlain answered (not notPlain): then no open journey continues s (none was found, or the nearest is ruled
 // out by climbs), and scan need not look again. Not inlined, for the same reason.
 //
 //go:noinline
@@ -867,9 +962,9 @@ type candidates struct {
 // scanPlain is scan for the usual sighting, with less to keep track of: every open journey with its
 // NAT-tolerant fingerprint and its exact one is within the window and not yet seen at its stage (fewer
 // than ambScan of them), and the others have another NAT-tolerant fingerprint. It returns the nearest
-// of them in time (-1: none), as scan's best, or false as soon as it meets any other case, for scan
+// of them in time (-1: none), as scan's best, or notPlain as soon as it meets any other case, for scan
 // to look again.
-func (m *matcher) scanPlain(s *sighting, e uint64, stage uint32) (int32, bool) {
+func (m *matcher) scanPlain(s *sighting, e uint64, stage uint32) int32 {
 	loose, t := s.loose, s.t
 	best, same := int32(-1), 0
 	for j, next, base := m.loose.first(hash32(loose)), int32(0), m.base; j >= base; j = next {
@@ -879,17 +974,20 @@ func (m *matcher) scanPlain(s *sighting, e uint64, stage uint32) (int32, bool) {
 			continue
 		}
 		if js.exact != e && js.exact0 != e || t-js.lastTs > m.window || js.lastTs-t > m.window || js.visitedBit(stage, s.bit) {
-			return -1, false
+			return notPlain
 		}
 		if same++; same == ambScan {
-			return -1, false
+			return notPlain
 		}
 		if best < 0 || m.nearer(j, best, t) {
 			best = j
 		}
 	}
-	return best, true
+	return best
 }
+
+// notPlain is scanPlain's answer for a sighting it leaves to scan.
+const notPlain = -2
 
 // scan looks through the open journeys with sighting s's NAT-tolerant fingerprint (exact fingerprint e,
 // at stage on node) for the ones it may continue. It returns false when s turned out to be one of a

@@ -47,6 +47,12 @@ type sliceMerge struct {
 	b         []sighting
 	out       chan<- []sighting
 	free      <-chan []sighting
+	// take, on one core (runDirect), matches what the merge hands over in place of out and free: the
+	// sightings of stage that keys name, in that order, or stage's own when keys is nil; n is how many
+	// of the batch being handed over it took already (in batches of m.batch, as out's, so that
+	// tiesInOrder orders the same runs).
+	take func(stage []sighting, keys []uint64)
+	n    int
 }
 
 // A slice's outcome (stageSlice).
@@ -80,13 +86,32 @@ func (m *matcher) newSliceMerge(files []mergeFile, out chan<- []sighting, free <
 
 // run merges the files and hands every sighting over.
 func (sm *sliceMerge) run() {
-	sm.b = <-sm.free
+	if sm.take != nil {
+		sm.b = make([]sighting, 0, sm.m.batch)
+	} else {
+		sm.b = <-sm.free
+	}
 	if !sm.slices() {
 		sm.byTree()
 	}
-	if len(sm.b) > 0 {
+	switch {
+	case len(sm.b) == 0:
+	case sm.take != nil:
+		sm.take(sm.m.tiesInOrder(sm.b), nil)
+	default:
 		sm.out <- sm.m.tiesInOrder(sm.b)
 	}
+}
+
+// handOver hands the batch b over (to the matcher on one core, else on out) and starts the next.
+func (sm *sliceMerge) handOver() {
+	if sm.take != nil {
+		sm.take(sm.m.tiesInOrder(sm.b), nil)
+		sm.b, sm.n = sm.b[:0], 0
+		return
+	}
+	sm.out <- sm.m.tiesInOrder(sm.b)
+	sm.b = <-sm.free
 }
 
 // slices merges the files a slice at a time, and reports false when a file's time fell (the head tree
@@ -218,6 +243,10 @@ const bucketBits = 11
 // emit sorts the slice's sightings and hands them over in that order.
 func (sm *sliceMerge) emit() {
 	keys := sm.sortKeys(len(sm.stage))
+	if sm.take != nil {
+		sm.emitKeys(keys)
+		return
+	}
 	m, b, stage := sm.m, sm.b, sm.stage
 	for len(keys) > 0 {
 		l := len(b)
@@ -233,6 +262,26 @@ func (sm *sliceMerge) emit() {
 		}
 	}
 	sm.b = b
+}
+
+// emitKeys is emit on one core: the matcher takes the sightings where they are, in the keys' order,
+// in the batches' bounds. Any sightings of the batch made into b before (send) go first: their times
+// are earlier than the slice's, and tiesInOrder orders runs of equal times only, so that a batch
+// taken in parts is ordered as it would be whole.
+func (sm *sliceMerge) emitKeys(keys []uint64) {
+	m := sm.m
+	if len(sm.b) > 0 {
+		sm.take(m.tiesInOrder(sm.b), nil)
+		sm.n, sm.b = sm.n+len(sm.b), sm.b[:0]
+	}
+	for len(keys) > 0 {
+		n := min(len(keys), m.batch-sm.n)
+		sm.take(sm.stage, keys[:n])
+		if sm.n += n; sm.n == m.batch {
+			sm.n = 0
+		}
+		keys = keys[n:]
+	}
 }
 
 // sortKeys sorts the slice's n keys (their values below bit 32 distinct and rising: places), counted
@@ -325,13 +374,12 @@ func (sm *sliceMerge) send(mf *mergeFile, k0, k1 int) {
 	m := sm.m
 	for k0 < k1 {
 		l := len(sm.b)
-		n := min(k1-k0, m.batch-l)
+		n := min(k1-k0, m.batch-sm.n-l)
 		sm.b = sm.b[:l+n]
 		m.sightAhead(sm.b[l:], mf, k0, k0+n)
 		k0 += n
-		if len(sm.b) == m.batch {
-			sm.out <- m.tiesInOrder(sm.b)
-			sm.b = <-sm.free
+		if sm.n+len(sm.b) == m.batch {
+			sm.handOver()
 		}
 	}
 }

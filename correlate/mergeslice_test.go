@@ -65,20 +65,27 @@ func TestSliceMergeOrder(t *testing.T) {
 		c := decode.Load(files, decode.Options{}, decode.PointConfig{})
 		for _, steps := range []int{0, 1, 2} { // none, within the times ahead, between two of their blocks
 			for _, cfg := range []struct{ cap, batch int }{{1, 7}, {4, 7}, {64, 256}, {0, 256}, {0, 4096}} {
-				w := worldOf(c)
-				clocks, _ := w.clocksFor(Options{})
-				m := newMatcher(w, clocks, Options{Window: time.Second})
-				m.batch, m.sliceCap = cfg.batch, cfg.cap
-				for s := range m.srcClock {
-					switch {
-					case steps == 1 && s%3 == 1:
-						size := int64(time.Second) * int64(1-2*(s/3%2)) // forward and back in turn
-						m.srcClock[s].stepIdx, m.srcClock[s].stepSize = 5+s, size
-					case steps == 2 && s%2 == 1:
-						m.srcClock[s].stepIdx, m.srcClock[s].stepSize = mergeAheadN, int64(time.Second)
+				newM := func() *matcher {
+					w := worldOf(c)
+					clocks, _ := w.clocksFor(Options{})
+					m := newMatcher(w, clocks, Options{Window: time.Second})
+					m.batch, m.sliceCap = cfg.batch, cfg.cap
+					for s := range m.srcClock {
+						switch {
+						case steps == 1 && s%3 == 1:
+							size := int64(time.Second) * int64(1-2*(s/3%2)) // forward and back in turn
+							m.srcClock[s].stepIdx, m.srcClock[s].stepSize = 5+s, size
+						case steps == 2 && s%2 == 1:
+							m.srcClock[s].stepIdx, m.srcClock[s].stepSize = mergeAheadN, int64(time.Second)
+						}
 					}
+					return m
 				}
+				m := newM()
 				want := refMerge(m, m.orders(), cfg.batch)
+				if got := directMerge(t, newM()); !slices.Equal(got, want) {
+					t.Fatalf("steps %d, room %d, batch %d, on one core: %d sightings, %d wanted; first difference at %d", steps, cfg.cap, cfg.batch, len(got), len(want), firstIDDiff(got, want))
+				}
 				var got []uint32
 				batches, free := m.start()
 				for b := range batches {
@@ -109,6 +116,45 @@ func TestSliceMergeOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(t, g.Files)
+}
+
+// directMerge runs the merge of m's files as on one core (runDirect), where the matcher takes each part
+// of a batch as the merge makes it (sliceMerge.take), and returns the global ids in the order the
+// matcher would take them (a slice's keys put in order as matchKeys puts them), checking that no part
+// crosses a batch's bounds and that each sighting carries its corrected time.
+func directMerge(t *testing.T, m *matcher) []uint32 {
+	t.Helper()
+	sm := m.newSliceMerge(m.mergeFiles(m.prepare()), nil, nil)
+	var got []uint32
+	add := func(s *sighting) {
+		if tm := m.correctedG(s.g); s.t != tm {
+			t.Fatalf("Observation %d: time %d, want %d", s.g, s.t, tm)
+		}
+		got = append(got, s.g)
+	}
+	inBatch := 0
+	sm.take = func(stage []sighting, keys []uint64) {
+		n := len(keys)
+		if keys == nil {
+			n = len(stage)
+		}
+		if inBatch+n > m.batch {
+			t.Fatalf("%d sightings taken at once, %d of the batch's %d taken already", n, inBatch, m.batch)
+		}
+		inBatch = (inBatch + n) % m.batch
+		if keys == nil {
+			for i := range stage {
+				add(&stage[i])
+			}
+			return
+		}
+		m.keysInOrder(stage, keys)
+		for _, k := range keys {
+			add(&stage[uint32(k)])
+		}
+	}
+	sm.run()
+	return got
 }
 
 // firstIDDiff returns the first place where a and b differ (the shorter one's length when one is the

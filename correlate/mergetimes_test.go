@@ -156,8 +156,8 @@ func scanPlainAsScan(t *testing.T, m *matcher, s *sighting) (int, int) {
 	if s.kind&sMatchable == 0 || m.amb[s.e] != nil {
 		return 0, 0
 	}
-	best, ok := m.scanPlain(s, s.e, s.stage)
-	if !ok {
+	best := m.scanPlain(s, s.e, s.stage)
+	if best == notPlain {
 		return 0, 1
 	}
 	c, ok := m.scan(s, s.e, s.stage, s.node)

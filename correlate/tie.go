@@ -50,3 +50,21 @@ func (m *matcher) tieBefore(s, p *sighting) bool {
 	rcv := w.receiverNode(p.o)
 	return rcv >= 0 && int(p.node) == rcv && int(s.node) != rcv
 }
+
+// tiesInKeys is tiesInOrder for the sightings of stage that keys name, a slice's sorted keys (a time's
+// offset in the slice above bit 32, its place in stage below: equal offsets are equal times): it moves
+// keys, not sightings (matchKeys).
+func (m *matcher) tiesInKeys(stage []sighting, keys []uint64) {
+	for i := 1; i < len(keys); i++ {
+		if keys[i]>>32 == keys[i-1]>>32 && sightingAt(stage, keys[i]).loose == sightingAt(stage, keys[i-1]).loose {
+			m.tieOrderKeys(stage, keys[:i+1])
+		}
+	}
+}
+
+// tieOrderKeys is tieOrder for tiesInKeys.
+func (m *matcher) tieOrderKeys(stage []sighting, keys []uint64) {
+	for i := len(keys) - 1; i > 0 && keys[i-1]>>32 == keys[i]>>32 && m.tieBefore(sightingAt(stage, keys[i]), sightingAt(stage, keys[i-1])); i-- {
+		keys[i], keys[i-1] = keys[i-1], keys[i]
+	}
+}
