@@ -4,6 +4,7 @@ import (
 	"math"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -68,7 +69,7 @@ func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 	// flows and takes these pages without a page fault each (result returns what is left free once the
 	// flows are assigned). In bounded-memory mode (w.big) the state was mapped, the heap is small and
 	// its free memory goes back at once, as it did.
-	if m.cameBack { // a journey with two hops at one point: its flow direction's path from its hops
+	if m.cameBack || !ar.revisit.Load() && ar.natBack(m.nat) { // a journey with two hops at one point: its flow direction's path from its hops
 		ar.revisit.Store(true)
 	}
 	m.jOf, m.dup = nil, nil
@@ -79,6 +80,27 @@ func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 		runtime.GC()
 	}
 	return ar
+}
+
+// natBack reports whether a journey that NAT rewrote crossed one of its points twice: a NodePort's
+// request, DNATed on its node to a pod on another node, goes in by the node's eth0 bare and out of it
+// in IP-in-IP. Where only the nodes are captured (-i any), no router's hop comes between the two
+// crossings, the node's hops are together in time and visits, which starts the revisit paths, is not
+// called; the path was drawn from the flow's rewritten addresses (the node's tunnel address to the
+// pod), from the node's tunnel device on. Only the journeys NAT rewrote are looked at: a few.
+func (ar *arenaOut) natBack(nat []natEvent) bool {
+	for _, ev := range nat {
+		if int(ev.j)+1 >= len(ar.jStart) {
+			continue
+		}
+		pts := ar.hopPt[ar.jStart[ev.j]:ar.jStart[ev.j+1]]
+		for k := 1; k < len(pts); k++ {
+			if slices.Contains(pts[:k], pts[k]) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // midJourney returns the first journey of the second half of the hops (jStart must be the starts):

@@ -76,3 +76,43 @@ func TestNodePortRouterEth0Uncaptured(t *testing.T) {
 		}
 	}
 }
+
+// nodePortOnly is every file of the NodePort scenarios but the two -any files: left out for the
+// -any shape.
+var nodePortOnly = []string{"ext-1-eth0.pcap", "node-a-cali5e1c4d6c68c.pcap", "node-a-eth0.pcap", "node-a-tunl0.pcap",
+	"node-b-cali2f5353dd8c5.pcap", "node-b-eth0.pcap", "node-b-tunl0.pcap", "router-1-eth0.pcap", "router-1-eth1.pcap",
+	"router-1-eth2.pcap"}
+
+// The NodePort scenarios with both -any files alone (no router, no client captured): node-a/any#2
+// (eth0) sees each request from 203.0.113.10 bare before its DNAT and masquerade, and out again in
+// IP-in-IP; any#4 (tunl0) between. Before, node-a's hops were together in time and visits (which
+// starts the paths drawn from the journeys' hops) was never called: the path was drawn from the
+// rewritten addresses (node-a's tunnel address 10.244.1.0 to pod-b), from node-a/any#4 on, and the
+// open ends were said at node-a/any#4, "coming from 10.244.1.0 on node-a" (11) and "headed for
+// 10.244.1.0 on node-a" (9 on nodeport-cluster, 6 on nodeport-cluster-drop). Now a journey NAT
+// rewrote that crossed a point twice draws its path from its hops (natBack): the ends are at
+// node-a/any#2, from and to 203.0.113.10, whose node no capture shows.
+func TestNodePortAnyOnlyEnds(t *testing.T) {
+	for _, sc := range []string{"nodeport-cluster", "nodeport-cluster-drop"} {
+		_, r := labSubset(t, sc, nodePortOnly, nil)
+		ends := 0
+		for _, a := range r.Anomalies {
+			if a.Kind != "path-incomplete" {
+				continue
+			}
+			ends++
+			if a.Where.Point != "node-a/any#2" || strings.Contains(a.Message, "10.244.1.0") || strings.Contains(a.Message, "on node-a") ||
+				!strings.Contains(a.Message, "203.0.113.10") {
+				t.Errorf("%s: path-incomplete at %s: %s", sc, a.Where.Point, a.Message)
+			}
+		}
+		if ends != 2 {
+			t.Errorf("%s: %d path-incomplete warnings, want 2 (the client's packets in and out at node-a/any#2)", sc, ends)
+		}
+		for _, f := range r.Flows {
+			if f.Src.IP == "203.0.113.10" && (len(f.Path) == 0 || f.Path[0] != "node-a/any#2") {
+				t.Errorf("%s: flow %s path %v, want it to begin at node-a/any#2", sc, f.ID, f.Path)
+			}
+		}
+	}
+}

@@ -274,8 +274,9 @@ const revisitSample = 64
 func (s *pathStage) revisitPaths(built []*pathInfo, member [][2]int32) {
 	w := s.w
 	type seq struct {
-		points []int
-		n      int
+		points      []int
+		n           int
+		first, last uint32 // the first journey's first and last hops
 	}
 	byGroup := map[int32]map[string]*seq{}
 	for fi, fl := range s.flows {
@@ -290,7 +291,8 @@ func (s *pathStage) revisitPaths(built []*pathInfo, member [][2]int32) {
 				}
 				var pts []int
 				again := false
-				for _, g := range s.ar.hops(int(j)) {
+				h := s.ar.hops(int(j))
+				for _, g := range h {
 					p := w.pointOf(g)
 					for _, q := range pts {
 						again = again || q == p
@@ -307,7 +309,7 @@ func (s *pathStage) revisitPaths(built []*pathInfo, member [][2]int32) {
 					byGroup[gi] = m
 				}
 				if m[key] == nil {
-					m[key] = &seq{points: pts}
+					m[key] = &seq{points: pts, first: h[0], last: h[len(h)-1]}
 				}
 				m[key].n++
 			}
@@ -324,6 +326,13 @@ func (s *pathStage) revisitPaths(built []*pathInfo, member [][2]int32) {
 		pi := built[1+gi]
 		pi.points = best.points
 		pi.sideUnknown, pi.unordered = nil, nil
+		// The ends are the nodes of the addresses the packets had there: the model's were the
+		// rewritten ones' (a NodePort's request masqueraded to the node's tunnel address, whose path
+		// begins at the node's tunnel device), not the client's that the path now begins with.
+		o, _ := w.obsAt(best.first)
+		pi.srcNode = w.nodeOf(o.Flags&decode.FlagIPv6 != 0, o.Src)
+		o, _ = w.obsAt(best.last)
+		pi.dstNode = w.nodeOf(o.Flags&decode.FlagIPv6 != 0, o.Dst)
 	}
 }
 
