@@ -60,7 +60,10 @@ func checkTruthCounts(t *testing.T, tr *labTruth, r *Result) int {
 // requests die at router-1 between its eth0 and eth1 (truth.json); with the -i any files alone, or
 // the per-interface captures without router-1/eth0's, node-a is the last place they were seen, and
 // calipath counted all 3 delivered there (no underlay-drop at all). They are lost after node-a's
-// underlay, toward node-b, whose captures did not see them.
+// underlay, toward node-b, whose captures did not see them. Per interface, router-1/eth1 is on their
+// way after node-a (router-1's second visit, the TTL two lower than at its eth2: visits): lost
+// between node-a/eth0 and router-1/eth1, the segment that holds the truth's router-1/eth0 →
+// router-1/eth1 (node-a/eth0 → node-b/eth0 before, router-1/eth1 put before node-a).
 func TestNodePortOnwardNotDelivered(t *testing.T) {
 	per := perInterface(t, "nodeport-cluster-drop")
 	for _, c := range []struct {
@@ -70,7 +73,7 @@ func TestNodePortOnwardNotDelivered(t *testing.T) {
 	}{
 		{"any-only", per, "node-a/any#2→node-b/any#2"},
 		{"per-interface-without-router-1-eth0", []string{"node-a-any.pcap", "node-b-any.pcap", "router-1-eth0.pcap"},
-			"node-a/eth0→node-b/eth0"},
+			"node-a/eth0→router-1/eth1"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			tr, r := labSubset(t, "nodeport-cluster-drop", c.drop, nil)

@@ -4,6 +4,7 @@ import (
 	"math"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -75,7 +76,7 @@ func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 	// flows and takes these pages without a page fault each (result returns what is left free once the
 	// flows are assigned). In bounded-memory mode (w.big) the state was mapped, the heap is small and
 	// its free memory goes back at once, as it did.
-	if m.cameBack { // a journey with two hops at one point: its flow direction's path from its hops
+	if m.cameBack || !ar.revisit.Load() && ar.natBack(m.nat) { // a journey with two hops at one point: its flow direction's path from its hops
 		ar.revisit.Store(true)
 	}
 	m.jOf, m.dup = nil, nil
@@ -93,6 +94,27 @@ func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 func (ar *arenaOut) setRanked(m *matcher, nJ int, most uint32) {
 	ar.noRanks = ar.jStart[nJ] >= unranked
 	ar.ranked = !ar.noRanks && m.jRank != 0 && most <= maxRanked
+}
+
+// natBack reports whether a journey that NAT rewrote crossed one of its points twice: a NodePort's
+// request, DNATed on its node to a pod on another node, goes in by the node's eth0 bare and out of it
+// in IP-in-IP. Where only the nodes are captured (-i any), no router's hop comes between the two
+// crossings, the node's hops are together in time and visits, which starts the revisit paths, is not
+// called; the path was drawn from the flow's rewritten addresses (the node's tunnel address to the
+// pod), from the node's tunnel device on. Only the journeys NAT rewrote are looked at: a few.
+func (ar *arenaOut) natBack(nat []natEvent) bool {
+	for _, ev := range nat {
+		if int(ev.j)+1 >= len(ar.jStart) {
+			continue
+		}
+		pts := ar.hopPt[ar.jStart[ev.j]:ar.jStart[ev.j+1]]
+		for k := 1; k < len(pts); k++ {
+			if slices.Contains(pts[:k], pts[k]) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // midJourney returns the first journey of the second half of the hops (jStart must be the starts):
@@ -458,7 +480,7 @@ func (a *arenaOut) sortQuick(w *world, j, lo, hi int) bool {
 	if !ok {
 		if !nodesTogether(w, pt[:n]) {
 			var visit [maxQuickHops]uint8
-			if visits(w, keys[:n], pt[:n], visit[:n]) {
+			if visits(w, keys[:n], pt[:n], visit[:n], nil) {
 				a.revisit.Store(true)
 			}
 			sortByRank(w, keys[:n], pt[:n], visit[:n])
@@ -603,27 +625,55 @@ func sortByRank(w *world, keys []uint64, pt []uint16, visit []uint8) {
 // low half of keys, points pt): 0 for the first, 1 once the packet came back to the node, and so on.
 // A packet came back to a node when it is seen at one of the node's points again in another
 // encapsulation than in the visit so far (matching takes such a sighting for a stage of its own:
-// stageOf). A NodePort's request, DNATed to a pod on another node, leaves the router interface toward
-// the node bare and comes back to it in IP-in-IP from the node; a node's own eth0 sees it in bare and
-// out in its tunnel, which only starts a visit of the node's that follows the first at once.
+// stageOf), or when its TTL (hop limit) is two or more below the one it had at the visit's first hop:
+// one visit forwards a packet once (a router, or a node between its eth0 and a pod or its tunnel
+// device), and the TTL never rises on a packet's way (NAT and encapsulation keep the inner one), so
+// another node forwarded it in between. A NodePort's request, DNATed to a pod on another node, leaves
+// the router interface toward the node bare and comes back to it in IP-in-IP from the node; a node's
+// own eth0 sees it in bare and out in its tunnel, which only starts a visit of the node's that follows
+// the first at once. With that router interface not captured, the request is seen at the router's
+// interface from the client bare and at the one toward the pod's node in IP-in-IP with its TTL two
+// lower (the router's and the NodePort node's forwarding): two visits, the node's hops between them.
+// A clock bounded on one side may put another node's hop between a node's eth0 and its tunnel device
+// in time; the TTL, one lower at most, keeps both in one visit.
+// A visit's first hop after the first visit comes before the hops just before it in time that are
+// past it on the packet's way (comeBackFirst): the move is made on keys, pt and visit, and told to
+// move (nil: none to tell).
 // It reports whether any hop is of a second visit or later.
-func visits(w *world, keys []uint64, pt []uint16, visit []uint8) bool {
+func visits(w *world, keys []uint64, pt []uint16, visit []uint8, move func(from, to int)) bool {
 	again := false
 	for k, p := range pt {
 		nd, v := w.pointNode[p], uint8(0)
 		e, ok := w.encapOf(uint32(keys[k]))
+		latest := -1
 		for i := k - 1; i >= 0; i-- { // the node's latest hop before this one: its visit so far
 			if w.pointNode[pt[i]] != nd {
 				continue
 			}
-			v = visit[i]
+			v, latest = visit[i], i
+			first := i // the visit's first hop
 			for ; ok && i >= 0; i-- {
-				if w.pointNode[pt[i]] != nd || visit[i] != v || pt[i] != p {
+				if w.pointNode[pt[i]] != nd || visit[i] != v {
+					continue
+				}
+				first = i
+				if pt[i] != p {
 					continue
 				}
 				if q, ok := w.encapOf(uint32(keys[i])); ok && q != e {
 					v++
 					break
+				}
+			}
+			if i < 0 && ok && w.ttlFell(uint32(keys[first]), uint32(keys[k])) {
+				v++
+			}
+			if v != visit[latest] {
+				if to := comeBackFirst(w, keys, pt, visit, latest, k); to < k {
+					if move != nil {
+						move(k, to)
+					}
+					k = to
 				}
 			}
 			break
@@ -632,6 +682,63 @@ func visits(w *world, keys []uint64, pt []uint16, visit []uint8) bool {
 		again = again || v > 0
 	}
 	return again
+}
+
+// ttlFell reports whether observation g's TTL (hop limit) is two or more below observation f's: two
+// forwardings at least between them (visits). Observations without one (ARP: 0) tell nothing.
+func (w *world) ttlFell(f, g uint32) bool {
+	of, _ := w.obsAt(f)
+	og, _ := w.obsAt(g)
+	return og.TTL != 0 && int(og.TTL)+2 <= int(of.TTL)
+}
+
+// comeBackFirst moves hop k, which starts another visit to its node (visits), before the hops just
+// before it in time (after latest, the node's hop before it) that are past it on the packet's way:
+// unencapsulated as hop k is, with a lower TTL, or with its TTL on a node that showed no higher one
+// before (the next node, as the node came back to forwarded the packet; not a node that forwarded it
+// onto the link to this one, whose TTL it would show). The TTL never rises on a packet's way, and a hop of the link out of
+// the node comes after the node. A clock bounded on one side (a host outside the cluster whose
+// packets name no node) can stamp that hop before the node's: a NodePort's reply, back from the pod's
+// node through a router whose interface toward that node is not captured, was put at the external
+// client before the router interface toward it, and at times before the node's own eth0 on its way
+// out. It returns where hop k goes (k: nowhere else), the hops from there to k-1 moved one on (keys,
+// pt, visit) and hop k put there.
+func comeBackFirst(w *world, keys []uint64, pt []uint16, visit []uint8, latest, k int) int {
+	og, _ := w.obsAt(uint32(keys[k]))
+	if og.Encap() != decode.EncapNone || og.TTL == 0 {
+		return k
+	}
+	to := k
+	for i := k - 1; i > latest; i-- {
+		oi, _ := w.obsAt(uint32(keys[i]))
+		if oi.Encap() != decode.EncapNone || oi.TTL == 0 || oi.TTL > og.TTL ||
+			oi.TTL == og.TTL && w.forwarded(keys, pt, i, og.TTL) {
+			break
+		}
+		to = i
+	}
+	if to < k {
+		key, p := keys[k], pt[k]
+		copy(keys[to+1:k+1], keys[to:k])
+		copy(pt[to+1:k+1], pt[to:k])
+		copy(visit[to+1:k+1], visit[to:k])
+		keys[to], pt[to] = key, p
+	}
+	return to
+}
+
+// forwarded reports whether hop i's node shows the packet with a TTL above ttl before it (in any
+// visit: a node's eth0 in a visit of its own on the way out still shows the node's forwarding).
+func (w *world) forwarded(keys []uint64, pt []uint16, i int, ttl uint8) bool {
+	nd := w.pointNode[pt[i]]
+	for x := i - 1; x >= 0; x-- {
+		if w.pointNode[pt[x]] == nd {
+			if o, _ := w.obsAt(uint32(keys[x])); o.TTL > ttl {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sortInPlace sorts journey j's hops (slots lo..hi-1) where they are: insertion sorts on the parallel
@@ -667,7 +774,12 @@ func (a *arenaOut) sortInPlace(w *world, j, lo, hi int, nodes []int) []int {
 	for k := range n {
 		keys[k], pt[k] = uint64(a.arena[lo+k]), a.hopPt[lo+k]
 	}
-	if visits(w, keys, pt, visit) {
+	move := func(from, to int) { // the hop at from put at to, the ones between moved one on
+		for i := lo + from; i > lo+to; i-- {
+			swap(i, i-1)
+		}
+	}
+	if visits(w, keys, pt, visit, move) {
 		a.revisit.Store(true)
 	}
 	nodes = nodes[:0]

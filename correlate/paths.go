@@ -288,6 +288,7 @@ func (s *pathStage) revisitPaths(built []*pathInfo, member [][2]int32) {
 	type seq struct {
 		points []int
 		n      int
+		hops   []uint32 // the first such journey's
 	}
 	byGroup := map[int32]map[string]*seq{}
 	for fi, fl := range s.flows {
@@ -302,7 +303,8 @@ func (s *pathStage) revisitPaths(built []*pathInfo, member [][2]int32) {
 				}
 				var pts []int
 				again := false
-				for _, g := range s.ar.hops(int(j)) {
+				h := s.ar.hops(int(j))
+				for _, g := range h {
 					p := w.pointOf(g)
 					for _, q := range pts {
 						again = again || q == p
@@ -319,7 +321,7 @@ func (s *pathStage) revisitPaths(built []*pathInfo, member [][2]int32) {
 					byGroup[gi] = m
 				}
 				if m[key] == nil {
-					m[key] = &seq{points: pts}
+					m[key] = &seq{points: pts, hops: h}
 				}
 				m[key].n++
 			}
@@ -336,6 +338,36 @@ func (s *pathStage) revisitPaths(built []*pathInfo, member [][2]int32) {
 		pi := built[1+gi]
 		pi.points = best.points
 		pi.sideUnknown, pi.unordered = nil, nil
+		s.revisitEnds(pi, best.hops)
+	}
+}
+
+// revisitEnds corrects the end nodes of revisit path pi, drawn from a journey's hops h: where NAT
+// rewrote the packet's source on the node its path begins at (or its destination on the node it ends
+// at), the model's end node came from the rewritten address, and the path now begins (ends) with the
+// address the packet had before (after): that address's node is the end's. A NodePort's request,
+// masqueraded to node-a's tunnel address, had its source end on node-a, where its path now begins at
+// node-a's eth0 with the external client's address, whose node no capture shows.
+func (s *pathStage) revisitEnds(pi *pathInfo, h []uint32) {
+	w := s.w
+	first, _ := w.obsAt(h[0])
+	last, _ := w.obsAt(h[len(h)-1])
+	v6 := first.Flags&decode.FlagIPv6 != 0
+	for _, g := range h { // the first hop with another source: where it was rewritten
+		if o, _ := w.obsAt(g); o.Src != first.Src {
+			if w.pointNode[w.pointOf(g)] == w.pointNode[w.pointOf(h[0])] {
+				pi.srcNode = w.nodeOf(v6, first.Src)
+			}
+			break
+		}
+	}
+	for k := len(h) - 1; k >= 0; k-- { // the last hop with another destination: the one after it rewritten
+		if o, _ := w.obsAt(h[k]); o.Dst != last.Dst {
+			if w.pointNode[w.pointOf(h[k+1])] == w.pointNode[w.pointOf(h[len(h)-1])] {
+				pi.dstNode = w.nodeOf(v6, last.Dst)
+			}
+			break
+		}
 	}
 }
 

@@ -1,0 +1,158 @@
+package correlate
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// nodePortFiles are the files to leave out of a NodePort scenario for a shape: per-interface files
+// (both -any files out), or node's -any file with the others' per-interface files; and drop.
+func nodePortFiles(anyNode string, drop ...string) []string {
+	out := slices.Clone(drop)
+	switch anyNode {
+	case "":
+		out = append(out, "node-a-any.pcap", "node-b-any.pcap")
+	case "node-a":
+		out = append(out, "node-b-any.pcap", "node-a-cali5e1c4d6c68c.pcap", "node-a-eth0.pcap", "node-a-tunl0.pcap")
+	case "node-b":
+		out = append(out, "node-a-any.pcap", "node-b-cali2f5353dd8c5.pcap", "node-b-eth0.pcap", "node-b-tunl0.pcap")
+	}
+	return out
+}
+
+// noClockInconsistent fails the test for every clock-inconsistent anomaly of r: the lab's hosts share
+// one clock.
+func noClockInconsistent(t *testing.T, name string, r *Result) {
+	t.Helper()
+	for _, a := range r.Anomalies {
+		if a.Kind == "clock-inconsistent" {
+			t.Errorf("%s: %s clock-inconsistent at %s → %s: %s", name, a.Severity, a.Where.From, a.Where.To, a.Message)
+		}
+	}
+}
+
+// The NodePort scenarios without router-1/eth0's capture: a request goes in by router-1/eth2 bare, to
+// node-a (DNAT, masquerade, IP-in-IP) and back out of router-1/eth1 in IP-in-IP; its reply the other
+// way. router-1/eth0, the one point of router-1 they cross both ways, is not captured. Before, router-1's
+// two interfaces were one visit (visits), put before node-a: the requests' path read ext-1 →
+// router-1/eth2 → router-1/eth1 → node-a/eth0, with false clock-inconsistent warnings at router-1/eth1
+// → node-a/eth0 and router-1/eth2 → node-a/eth0 (11 each; 8 on nodeport-cluster-drop), per interface
+// and with node-a's or node-b's -any file. The TTL, two lower at router-1's second interface, starts a
+// second visit; each path is the truth's less router-1/eth0, every packet delivered.
+func TestNodePortRouterEth0Uncaptured(t *testing.T) {
+	for _, sc := range []string{"nodeport-cluster", "nodeport-cluster-drop"} {
+		for _, anyNode := range []string{"", "node-a", "node-b"} {
+			name := sc + " " + anyNode
+			tr, r := labSubset(t, sc, nodePortFiles(anyNode, "router-1-eth0.pcap"), nil)
+			noClockInconsistent(t, name, r)
+			if sc != "nodeport-cluster" {
+				continue // its underlay drop is at router-1/eth0 → router-1/eth1
+			}
+			sent, delivered := 0, 0
+			for _, tf := range tr.Flows {
+				sent, delivered = sent+tf.Sent, delivered+tf.Delivered
+				if anyNode != "" {
+					continue // points named by interface index
+				}
+				f, dir := findFlow(r, tf.Proto, tf.Src, tf.Dst, tf.Sport, tf.Dport)
+				if f == nil {
+					t.Errorf("%s: no flow %s %s → %s", name, tf.Proto, tf.Src, tf.Dst)
+					continue
+				}
+				var want []string
+				for _, p := range tf.Path {
+					if p != "router-1/eth0" {
+						want = append(want, p)
+					}
+				}
+				if got := strings.Join(flowPath(r, f, dir), " "); got != strings.Join(want, " ") {
+					t.Errorf("%s: flow %s %s: path\n  %s\nwant\n  %s", name, f.ID, dir, got, strings.Join(want, " "))
+				}
+			}
+			if s := r.Summary; s.Journeys != sent || s.Delivered != delivered || s.Lost != 0 || s.NotCaptured != 0 {
+				t.Errorf("%s: summary %+v, want %d of %d delivered, none lost nor not captured", name, s, delivered, sent)
+			}
+		}
+	}
+}
+
+// nodePortOnly is every file of the NodePort scenarios but the two -any files: left out for the
+// -any shape.
+var nodePortOnly = []string{"ext-1-eth0.pcap", "node-a-cali5e1c4d6c68c.pcap", "node-a-eth0.pcap", "node-a-tunl0.pcap",
+	"node-b-cali2f5353dd8c5.pcap", "node-b-eth0.pcap", "node-b-tunl0.pcap", "router-1-eth0.pcap", "router-1-eth1.pcap",
+	"router-1-eth2.pcap"}
+
+// The NodePort scenarios with both -any files alone (no router, no client captured): node-a/any#2
+// (eth0) sees each request from 203.0.113.10 bare before its DNAT and masquerade, and out again in
+// IP-in-IP; any#4 (tunl0) between. Before, node-a's hops were together in time and visits (which
+// starts the paths drawn from the journeys' hops) was never called: the path was drawn from the
+// rewritten addresses (node-a's tunnel address 10.244.1.0 to pod-b), from node-a/any#4 on, and the
+// open ends were said at node-a/any#4, "coming from 10.244.1.0 on node-a" (11) and "headed for
+// 10.244.1.0 on node-a" (9 on nodeport-cluster, 6 on nodeport-cluster-drop). Now a journey NAT
+// rewrote that crossed a point twice draws its path from its hops (natBack): the ends are at
+// node-a/any#2, from and to 203.0.113.10, whose node no capture shows.
+func TestNodePortAnyOnlyEnds(t *testing.T) {
+	for _, sc := range []string{"nodeport-cluster", "nodeport-cluster-drop"} {
+		_, r := labSubset(t, sc, nodePortOnly, nil)
+		ends := 0
+		for _, a := range r.Anomalies {
+			if a.Kind != "path-incomplete" {
+				continue
+			}
+			ends++
+			if a.Where.Point != "node-a/any#2" || strings.Contains(a.Message, "10.244.1.0") || strings.Contains(a.Message, "on node-a") ||
+				!strings.Contains(a.Message, "203.0.113.10") {
+				t.Errorf("%s: path-incomplete at %s: %s", sc, a.Where.Point, a.Message)
+			}
+		}
+		if ends != 2 {
+			t.Errorf("%s: %d path-incomplete warnings, want 2 (the client's packets in and out at node-a/any#2)", sc, ends)
+		}
+		// Node-b's pod veth left out beside node-a's -any file: pod-b's replies, first seen at
+		// node-b/tunl0 and rewritten on node-a (the path's other end), still come from pod-b on node-b.
+		_, rb := labSubset(t, sc, nodePortFiles("node-a", "node-b-cali2f5353dd8c5.pcap"), nil)
+		for _, a := range rb.Anomalies {
+			if a.Kind == "path-incomplete" && strings.Contains(a.Message, "first seen at node-b/tunl0") &&
+				!strings.Contains(a.Message, "10.244.2.7 on node-b") {
+				t.Errorf("%s without node-b's cali: %s", sc, a.Message)
+			}
+		}
+		for _, f := range r.Flows {
+			if f.Src.IP == "203.0.113.10" && (len(f.Path) == 0 || f.Path[0] != "node-a/any#2") {
+				t.Errorf("%s: flow %s path %v, want it to begin at node-a/any#2", sc, f.ID, f.Path)
+			}
+		}
+	}
+}
+
+// The NodePort scenarios without node-a's eth0: no capture shows a request on node-a before its
+// DNAT and masquerade; it is last seen at router-1/eth0 headed for node-a's address (192.168.10.2)
+// and next at node-a/tunl0 rewritten. Before, the rewritten half had no NAT candidate (none last seen
+// on node-a, nor having passed it): each request was two journeys, the first left-captures at
+// router-1/eth0, the second, read as the reply, lost (nodeport-cluster: "underlay-drop node-a/tunl0 →
+// ext-1/eth0", 10 of 19 lost; nodeport-cluster-drop: "capture-dropped at ext-1/eth0"). A journey last
+// seen headed for the node's own address is the NAT sighting's packet too (natBehind).
+func TestNodePortNodeEth0Uncaptured(t *testing.T) {
+	for _, sc := range []string{"nodeport-cluster", "nodeport-cluster-drop"} {
+		for _, anyNode := range []string{"", "node-b"} {
+			name := sc + " " + anyNode
+			tr, r := labSubset(t, sc, nodePortFiles(anyNode, "node-a-eth0.pcap"), nil)
+			for _, a := range r.Anomalies {
+				// nodeport-cluster-drop's underlay drop is router-1/eth0 → router-1/eth1's (truth.json).
+				drop := a.Kind == "underlay-drop" && (sc == "nodeport-cluster" || a.Where.From != "router-1/eth0")
+				if a.Severity == sevError && a.Kind != "underlay-drop" || drop || a.Kind == "loss" ||
+					a.Kind == "capture-dropped" && a.Where.Point == "ext-1/eth0" {
+					t.Errorf("%s: %s %s at %+v: %s", name, a.Severity, a.Kind, a.Where, a.Message)
+				}
+			}
+			sent, lost := 0, 0
+			for _, tf := range tr.Flows {
+				sent, lost = sent+tf.Sent, lost+tf.Sent-tf.Delivered
+			}
+			if s := r.Summary; s.Journeys != sent || s.Lost > lost {
+				t.Errorf("%s: summary %+v, want %d sent, at most %d lost", name, s, sent, lost)
+			}
+		}
+	}
+}
