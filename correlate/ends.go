@@ -215,10 +215,11 @@ func detectPathIncomplete(f *findings, row *kindRow) []Anomaly {
 		pt := a.w.c.Points[k.point].ID
 		// The metadata's pods could say where the packets were headed: a node's own open end, no --k8s.
 		podsHint := a.opts.Cluster == nil && a.w.cluster[a.w.pointNode[k.point]]
-		detail, next := g.text(k.left, pt, podsHint)
-		if g.onNode == 1 {
-			node := a.w.nodes[a.w.pointNode[k.point]]
-			detail, next = g.onNodeText(k.left, pt, node, a.w.pointRole[k.point] == decode.RoleTunnel, a.localPods(g.addrs, node))
+		endNode, own := a.addrsNode(g.addrs)
+		detail, next := g.text(k.left, pt, podsHint, endNode, own, a.localPods(g.addrs, endNode))
+		if node := a.w.nodes[a.w.pointNode[k.point]]; g.onNode == 1 || endNode == node && !own && len(g.remotes) == 0 {
+			// On the path's end node: by the packets (onNode), or by the metadata's pods.
+			detail, next = g.onNodeText(k.left, pt, node, a.w.pointRole[k.point] == decode.RoleTunnel, a.localPods(g.addrs, node), g.onNode != 1)
 		}
 		detail += piecesNote(pieces[k], pt)
 		sev := row.severity
@@ -343,10 +344,18 @@ func openEndList(m map[string]bool) string {
 }
 
 // text says what left (left) or entered the captured area at point pt, and what to capture (and,
-// with podsHint, that --k8s would say where packets to a pod were headed).
-func (g *openEndGroup) text(left bool, pt string, podsHint bool) (detail, next string) {
+// with podsHint, that --k8s would say where packets to a pod were headed). node is the node all its
+// addresses live on when one is known (addrsNode: own, its own addresses), which the captures of pt's
+// path do not reach; pods are the metadata's pods among them (localPods).
+func (g *openEndGroup) text(left bool, pt string, podsHint bool, node string, own bool, pods []localPod) (detail, next string) {
 	list := openEndList
-	where := "whose node none of the captures shows"
+	where, on := "whose node none of the captures shows", ""
+	switch {
+	case node != "" && own:
+		where, on = node+"'s own address: no capture of "+node+" shows them", node
+	case node != "":
+		where, on = "on "+node+" by the cluster's metadata: no capture of "+node+" shows them", node
+	}
 	if len(g.remotes) > 0 {
 		where = "encapsulated to " + list(g.remotes) + g.uncaptured()
 	}
@@ -357,7 +366,14 @@ func (g *openEndGroup) text(left bool, pt string, podsHint bool) (detail, next s
 		next = "Capture on the receiving node too — its eth0, its tunnel device (tunl0 or vxlan.calico; none in BGP " +
 			"mode) and the destination pod's cali interface, or tcpdump -i any there — and give those files with these " +
 			"(--node-ip NODE=IP says which node an address is, where the captures cannot)."
-		if len(g.remotes) == 0 && podsHint {
+		switch {
+		case on != "" && own:
+			next = "Capture on " + on + " too — its eth0, or tcpdump -i any there — and give those files with these."
+		case on != "":
+			next = "Capture on " + on + " too — its eth0, its tunnel device (tunl0 or vxlan.calico; none in BGP mode) and " +
+				podIfaces(pods, "destination") + ", or tcpdump -i any there — and give those files with these."
+		}
+		if len(g.remotes) == 0 && podsHint && on == "" {
 			next += " If that node was captured already (tcpdump -i any shows no route, and no outer header says " +
 				"where an unencapsulated packet goes), give --k8s DIR with the cluster's pods (kubectl get pods -A -o " +
 				"json) or Calico's workload endpoints: they say which node the destination pod lives on, and calipath " +
@@ -365,6 +381,12 @@ func (g *openEndGroup) text(left bool, pt string, podsHint bool) (detail, next s
 		}
 	} else {
 		where = "whose node none of the captures shows"
+		switch {
+		case node != "" && own:
+			where = node + "'s own address: no capture of " + node + " shows them"
+		case node != "":
+			where = "on " + node + " by the cluster's metadata: no capture of " + node + " shows them"
+		}
 		if len(g.remotes) > 0 {
 			where = "encapsulated by " + list(g.remotes) + g.uncaptured()
 		}
@@ -373,8 +395,48 @@ func (g *openEndGroup) text(left bool, pt string, podsHint bool) (detail, next s
 			packetsWere(g.n), pt, list(g.addrs), where)
 		next = "Capture on the sending node too — the source pod's cali interface, its tunnel device and its " +
 			"eth0, or tcpdump -i any there — and give those files with these."
+		switch {
+		case on != "" && own:
+			next = "Capture on " + on + " too — its eth0, or tcpdump -i any there — and give those files with these."
+		case on != "":
+			next = "Capture on " + on + " too — " + podIfaces(pods, "source") + ", its tunnel device and its eth0, or " +
+				"tcpdump -i any there — and give those files with these."
+		}
 	}
 	return detail, next
+}
+
+// addrsNode returns the node all of addrs live on, when one is known: by the nodes' own addresses
+// (own: the captures', --node-ip, the cluster metadata's), else by the metadata's running pods; "" when
+// they live on none known, or on several.
+func (a *analysis) addrsNode(addrs map[string]bool) (node string, own bool) {
+	var pods map[string]string // pod address → its node, by the metadata
+	if m := a.opts.Cluster; m != nil {
+		alias := m.MatchNodes(a.w.nodes)
+		pods = map[string]string{}
+		for i := range m.Pods {
+			if p := &m.Pods[i]; !p.HostNetwork && !p.Done() {
+				for _, ip := range p.IPs {
+					pods[ip.String()] = nodeName(alias, p.Node)
+				}
+			}
+		}
+	}
+	owns := 0
+	for addr := range addrs {
+		n := ""
+		if i := a.w.nodeOfAddr(addr); i >= 0 {
+			n = a.w.nodes[i]
+			owns++
+		} else {
+			n = pods[addr]
+		}
+		if n == "" || node != "" && n != node {
+			return "", false
+		}
+		node = n
+	}
+	return node, owns == len(addrs)
 }
 
 // inAnyText says what arrived at point pt of node, whose -i any capture shows it going nowhere else,
