@@ -420,7 +420,7 @@ func (a *analysis) output(journeys []Journey, ids []string) *Result {
 	res.ND = a.side.nd.points
 	res.ICMP = a.side.icmp.errors
 	// names from --k8s (and Gadget captures' own), before the findings read them
-	applyCluster(res, a.opts.Cluster, a.opts.IfacePrefix, dns)
+	nm := applyCluster(res, a.opts.Cluster, a.opts.IfacePrefix, dns)
 	res.Anomalies = (&findings{a: a, ids: ids, res: res}).anomalies()
 	a.clockUncertain(res.Anomalies)
 	a.stepUncertain(res.Anomalies)
@@ -432,6 +432,7 @@ func (a *analysis) output(journeys []Journey, ids []string) *Result {
 	a.routerUncertain(res.Anomalies) // last: a file that may be named wrongly is the first reason to read
 	a.natUnknownJourneys(res)
 	a.explainDrops(res.Anomalies)
+	nameAnomalies(res, nm)
 	res.Summary = a.summary(res)
 	buf := &journeyBuf{} // the changes only: each journey keeps its hops
 	for i := range res.Journeys {

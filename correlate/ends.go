@@ -2,9 +2,11 @@ package correlate
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/calipath/calipath/cluster"
 	"github.com/calipath/calipath/decode"
 )
 
@@ -213,20 +215,24 @@ func detectPathIncomplete(f *findings, row *kindRow) []Anomaly {
 		pt := a.w.c.Points[k.point].ID
 		// The metadata's pods could say where the packets were headed: a node's own open end, no --k8s.
 		podsHint := a.opts.Cluster == nil && a.w.cluster[a.w.pointNode[k.point]]
-		detail, next := g.text(k.left, pt, podsHint)
-		if g.onNode == 1 {
-			detail, next = g.onNodeText(k.left, pt, a.w.nodes[a.w.pointNode[k.point]], a.w.pointRole[k.point] == decode.RoleTunnel)
+		endNode, own := a.addrsNode(g.addrs)
+		detail, next := g.text(k.left, pt, podsHint, endNode, own, a.localPods(g.addrs, endNode))
+		if node := a.w.nodes[a.w.pointNode[k.point]]; g.onNode == 1 || endNode == node && !own && len(g.remotes) == 0 {
+			// On the path's end node: by the packets (onNode), or by the metadata's pods.
+			detail, next = g.onNodeText(k.left, pt, node, a.w.pointRole[k.point] == decode.RoleTunnel, a.localPods(g.addrs, node), g.onNode != 1)
 		}
 		detail += piecesNote(pieces[k], pt)
 		sev := row.severity
 		if k.local != 0 {
 			node := a.w.nodes[a.w.pointNode[k.point]]
-			detail, next = g.localText(pt, node, k.local), localNext(node, k.local)
+			dsts := g.addrs
+			detail = g.localText(pt, node, k.local)
 			if k.local == localSeen {
-				if note := a.serviceNote(g.addrs, node); note != "" {
-					detail = g.localServiceText(pt, node, note)
+				if note, ends := a.serviceNote(g.addrs, node); note != "" {
+					detail, dsts = g.localServiceText(pt, node, note), ends
 				}
 			}
+			next = localNext(node, k.local, a.localPods(dsts, node), a.opts.Cluster != nil)
 			detail += piecesNote(pieces[k], pt)
 		}
 		if k.inAny { // most likely the node's own traffic, taken in: info, with what would tell
@@ -338,10 +344,18 @@ func openEndList(m map[string]bool) string {
 }
 
 // text says what left (left) or entered the captured area at point pt, and what to capture (and,
-// with podsHint, that --k8s would say where packets to a pod were headed).
-func (g *openEndGroup) text(left bool, pt string, podsHint bool) (detail, next string) {
+// with podsHint, that --k8s would say where packets to a pod were headed). node is the node all its
+// addresses live on when one is known (addrsNode: own, its own addresses), which the captures of pt's
+// path do not reach; pods are the metadata's pods among them (localPods).
+func (g *openEndGroup) text(left bool, pt string, podsHint bool, node string, own bool, pods []localPod) (detail, next string) {
 	list := openEndList
-	where := "whose node none of the captures shows"
+	where, on := "whose node none of the captures shows", ""
+	switch {
+	case node != "" && own:
+		where, on = node+"'s own address: no capture of "+node+" shows them", node
+	case node != "":
+		where, on = "on "+node+" by the cluster's metadata: no capture of "+node+" shows them", node
+	}
 	if len(g.remotes) > 0 {
 		where = "encapsulated to " + list(g.remotes) + g.uncaptured()
 	}
@@ -352,7 +366,14 @@ func (g *openEndGroup) text(left bool, pt string, podsHint bool) (detail, next s
 		next = "Capture on the receiving node too — its eth0, its tunnel device (tunl0 or vxlan.calico; none in BGP " +
 			"mode) and the destination pod's cali interface, or tcpdump -i any there — and give those files with these " +
 			"(--node-ip NODE=IP says which node an address is, where the captures cannot)."
-		if len(g.remotes) == 0 && podsHint {
+		switch {
+		case on != "" && own:
+			next = "Capture on " + on + " too — its eth0, or tcpdump -i any there — and give those files with these."
+		case on != "":
+			next = "Capture on " + on + " too — its eth0, its tunnel device (tunl0 or vxlan.calico; none in BGP mode) and " +
+				podIfaces(pods, "destination") + ", or tcpdump -i any there — and give those files with these."
+		}
+		if len(g.remotes) == 0 && podsHint && on == "" {
 			next += " If that node was captured already (tcpdump -i any shows no route, and no outer header says " +
 				"where an unencapsulated packet goes), give --k8s DIR with the cluster's pods (kubectl get pods -A -o " +
 				"json) or Calico's workload endpoints: they say which node the destination pod lives on, and calipath " +
@@ -360,6 +381,12 @@ func (g *openEndGroup) text(left bool, pt string, podsHint bool) (detail, next s
 		}
 	} else {
 		where = "whose node none of the captures shows"
+		switch {
+		case node != "" && own:
+			where = node + "'s own address: no capture of " + node + " shows them"
+		case node != "":
+			where = "on " + node + " by the cluster's metadata: no capture of " + node + " shows them"
+		}
 		if len(g.remotes) > 0 {
 			where = "encapsulated by " + list(g.remotes) + g.uncaptured()
 		}
@@ -368,8 +395,48 @@ func (g *openEndGroup) text(left bool, pt string, podsHint bool) (detail, next s
 			packetsWere(g.n), pt, list(g.addrs), where)
 		next = "Capture on the sending node too — the source pod's cali interface, its tunnel device and its " +
 			"eth0, or tcpdump -i any there — and give those files with these."
+		switch {
+		case on != "" && own:
+			next = "Capture on " + on + " too — its eth0, or tcpdump -i any there — and give those files with these."
+		case on != "":
+			next = "Capture on " + on + " too — " + podIfaces(pods, "source") + ", its tunnel device and its eth0, or " +
+				"tcpdump -i any there — and give those files with these."
+		}
 	}
 	return detail, next
+}
+
+// addrsNode returns the node all of addrs live on, when one is known: by the nodes' own addresses
+// (own: the captures', --node-ip, the cluster metadata's), else by the metadata's running pods; "" when
+// they live on none known, or on several.
+func (a *analysis) addrsNode(addrs map[string]bool) (node string, own bool) {
+	var pods map[string]string // pod address → its node, by the metadata
+	if m := a.opts.Cluster; m != nil {
+		alias := m.MatchNodes(a.w.nodes)
+		pods = map[string]string{}
+		for i := range m.Pods {
+			if p := &m.Pods[i]; !p.HostNetwork && !p.Done() {
+				for _, ip := range p.IPs {
+					pods[ip.String()] = nodeName(alias, p.Node)
+				}
+			}
+		}
+	}
+	owns := 0
+	for addr := range addrs {
+		n := ""
+		if i := a.w.nodeOfAddr(addr); i >= 0 {
+			n = a.w.nodes[i]
+			owns++
+		} else {
+			n = pods[addr]
+		}
+		if n == "" || node != "" && n != node {
+			return "", false
+		}
+		node = n
+	}
+	return node, owns == len(addrs)
 }
 
 // inAnyText says what arrived at point pt of node, whose -i any capture shows it going nowhere else,
@@ -422,14 +489,97 @@ func (g *openEndGroup) localServiceText(pt, node, note string) string {
 		"delivered.", packetsWere(g.n), pt, openEndList(g.addrs), node, node, note)
 }
 
-// localNext is what to capture on node for packets to its other pods (how: openEnd.local).
-func localNext(node string, how localHow) string {
-	next := "Capture the destination pod's cali interface on " + node + " too (ip route get <pod IP> there names it), " +
-		"or tcpdump -i any on " + node + ", and give that file with these"
-	if how == localMaybe {
+// localNext is what to capture on node for packets to its other pods (how: openEnd.local): the
+// pods the metadata gives their addresses (pods, localPods) by name and interface, else the
+// destination pod's; with k8s false, that --k8s would say where an address of localMaybe lives.
+func localNext(node string, how localHow, pods []localPod, k8s bool) string {
+	what := podIfaces(pods, "destination") + " on " + node + " too"
+	switch {
+	case len(pods) == 0:
+		what += " (ip route get <pod IP> there names it)"
+	case len(pods) == 1 && pods[0].iface == "":
+		what += " (ip route get " + pods[0].ip + " there names it)"
+	}
+	next := "Capture " + what + ", or tcpdump -i any on " + node + ", and give that file with these"
+	if how == localMaybe && !k8s {
 		return next + "; or give --k8s (the cluster's pods say which node the destination is on)."
 	}
 	return next + "."
+}
+
+// podIfaces names the interfaces of pods (localPods) to capture: "default/pod-c's interface
+// cali3754a2f57f6", "the interfaces of default/pod-c (cali3754a2f57f6), …", or without any pod "the
+// destination pod's cali interface" (which: destination or source).
+func podIfaces(pods []localPod, which string) string {
+	switch {
+	case len(pods) == 0:
+		return "the " + which + " pod's cali interface"
+	case len(pods) == 1 && pods[0].iface != "":
+		return pods[0].pod + "'s interface " + pods[0].iface
+	case len(pods) == 1:
+		return pods[0].pod + "'s cali interface"
+	}
+	var l []string
+	for i, p := range pods {
+		if i == 4 {
+			l = append(l, "…")
+			break
+		}
+		if p.iface == "" {
+			p.iface = "ip route get " + p.ip + " names it"
+		}
+		l = append(l, p.pod+" ("+p.iface+")")
+	}
+	return "the interfaces of " + strings.Join(l, ", ")
+}
+
+// localPod is a pod of a node the metadata gives an address (ip) to, with its host-side interface
+// when known.
+type localPod struct{ pod, iface, ip string }
+
+// localPods returns the running pods of node (the captures' name for it) that the metadata (--k8s)
+// gives one of addrs to, by name: each with its interface, the one its Calico workload endpoint names,
+// else the one Calico's rule gives it (Options.IfacePrefix), unless the node's `ip link` dump, when
+// given, has no such interface. Nil without metadata.
+func (a *analysis) localPods(addrs map[string]bool, node string) []localPod {
+	m := a.opts.Cluster
+	if m == nil || len(addrs) == 0 {
+		return nil
+	}
+	alias := m.MatchNodes(a.w.nodes)
+	var out []localPod
+	for i := range m.Pods {
+		p := &m.Pods[i]
+		if p.HostNetwork || p.Done() || nodeName(alias, p.Node) != node {
+			continue
+		}
+		ip := ""
+		for _, a := range p.IPs {
+			if addrs[a.String()] {
+				ip = a.String()
+				break
+			}
+		}
+		if ip == "" {
+			continue
+		}
+		iface := cluster.IfaceName(a.opts.IfacePrefix, p.Namespace, p.Name)
+		for j := range m.WorkloadEndpoints {
+			if w := &m.WorkloadEndpoints[j]; w.Namespace == p.Namespace && w.Pod == p.Name && w.InterfaceName != "" {
+				iface = w.InterfaceName
+			}
+		}
+		st := m.NodeState[node]
+		if st == nil {
+			st = m.NodeState[p.Node]
+		}
+		if st != nil && len(st.Links) > 0 && !slices.ContainsFunc(st.Links, func(l cluster.Link) bool { return l.Name == iface }) {
+			iface = ""
+		}
+		out = append(out, localPod{pod: p.Key(), iface: iface, ip: ip})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].pod < out[j].pod })
+	return out
 }
 
 // initialTTL says whether a TTL is one that hosts send with (Linux 64, Windows 128, some 255): a packet

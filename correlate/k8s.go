@@ -95,9 +95,10 @@ func (x *clusterIndex) name(s string) (Name, bool) {
 // node IPs, pod addresses, ICMP errors, ARP) and each pod-veth point's Pod: by its interface name
 // (Calico's rule, or a workload endpoint's interfaceName), else by its pod address.
 // An address metadata does not name takes its name from dns (captureNames), when it has one there.
-func applyCluster(res *Result, m *cluster.Meta, prefix string, dns map[string]Name) {
+// It returns what names them, for the addresses of the anomalies (nameAnomalies); nil when nothing does.
+func applyCluster(res *Result, m *cluster.Meta, prefix string, dns map[string]Name) *namer {
 	if m == nil && len(dns) == 0 {
-		return
+		return nil
 	}
 	if m == nil {
 		m = cluster.New()
@@ -105,21 +106,8 @@ func applyCluster(res *Result, m *cluster.Meta, prefix string, dns map[string]Na
 	ifaces, alias := m.Ifaces(prefix), nodeAliases(res, m)
 	pods := resolvePods(res, m, ifaces, alias)
 	x := newClusterIndex(m, ifaces, alias, pods)
-	names := map[string]Name{}
-	look := func(addr string) {
-		addr = strings.TrimSpace(addr)
-		if addr == "" {
-			return
-		}
-		if _, done := names[addr]; done {
-			return
-		}
-		if n, ok := x.name(addr); ok {
-			names[addr] = n
-		} else if n, ok := dns[addr]; ok {
-			names[addr] = n
-		}
-	}
+	nm := &namer{x: x, dns: dns, names: map[string]Name{}}
+	look := nm.look
 	for i := range res.Flows {
 		fl := &res.Flows[i]
 		look(fl.Src.IP)
@@ -164,11 +152,60 @@ func applyCluster(res *Result, m *cluster.Meta, prefix string, dns map[string]Na
 			look(ex.Tell)
 		}
 	}
-	res.Names = make([]Name, 0, len(names))
-	for _, n := range names {
+	nm.set(res)
+	return nm
+}
+
+// namer names addresses by cluster metadata (x), else by a capture's own names (dns), and keeps the
+// names it gave (names, by address).
+type namer struct {
+	x     *clusterIndex
+	dns   map[string]Name
+	names map[string]Name
+}
+
+// look names addr, when it can and has not yet.
+func (nm *namer) look(addr string) {
+	addr = strings.TrimSpace(addr)
+	if addr == "" {
+		return
+	}
+	if _, done := nm.names[addr]; done {
+		return
+	}
+	if n, ok := nm.x.name(addr); ok {
+		nm.names[addr] = n
+	} else if n, ok := nm.dns[addr]; ok {
+		nm.names[addr] = n
+	}
+}
+
+// set writes the names given into res.Names, sorted by address.
+func (nm *namer) set(res *Result) {
+	res.Names = make([]Name, 0, len(nm.names))
+	for _, n := range nm.names {
 		res.Names = append(res.Names, n)
 	}
 	sort.Slice(res.Names, func(i, j int) bool { return res.Names[i].IP < res.Names[j].IP })
+}
+
+// nameAnomalies adds to res.Names (by nm, applyCluster's) the names of the addresses the anomalies'
+// messages and next steps show that nothing else in res does: an endpoint of a Service on a node
+// whose pod veth was not captured (serviceNote), an address only an explanation cites. Their text
+// is named as every address of the report is (Result.Named).
+func nameAnomalies(res *Result, nm *namer) {
+	if nm == nil {
+		return
+	}
+	n := len(nm.names)
+	for i := range res.Anomalies {
+		a := &res.Anomalies[i]
+		eachAddr(a.Message, func(_ int, ip string) { nm.look(ip) })
+		eachAddr(a.Next, func(_ int, ip string) { nm.look(ip) })
+	}
+	if len(nm.names) != n {
+		nm.set(res)
+	}
 }
 
 // nodeAliases maps the metadata's node names to the names the captures give the same nodes, where

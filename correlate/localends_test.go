@@ -149,7 +149,8 @@ func keepFramesFrom(t *testing.T, src, dst string, drop [4]byte) {
 // Traffic to a pod of the same node that never answers shows no TTL that says where the pod lives; the
 // cluster's metadata (--k8s) does: pod-c is on node-a. The same-node scenario's pod-a cali without
 // pod-c's answers, with eth0 and tunl0 and its k8s/: pod-a's 12 packets to pod-c left the captures at
-// pod-a's cali (path-incomplete), none lost. On 2c3f41a: ERROR host-drop node-a/cali → node-a/eth0, 24 of
+// pod-a's cali (path-incomplete), none lost, and the next step names pod-c and its interface from the
+// metadata. On 2c3f41a: ERROR host-drop node-a/cali → node-a/eth0, 24 of
 // 24 (these 12 and the node's 12 replies from pod-a).
 func TestSameNodeOneWayK8s(t *testing.T) {
 	dir := "../testdata/lab/scenarios/same-node"
@@ -187,7 +188,7 @@ func TestSameNodeOneWayK8s(t *testing.T) {
 		}
 	}
 	if an == nil || an.Where.Point != "node-a/cali5e1c4d6c68c" || an.Count != 12 || !strings.Contains(an.Message, "10.244.1.9") ||
-		!strings.Contains(an.Next, "cali interface on node-a") {
+		!strings.Contains(an.Next, "default/pod-c's interface cali3754a2f57f6 on node-a") {
 		t.Errorf("path-incomplete: %+v", an)
 	}
 }

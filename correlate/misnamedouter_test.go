@@ -562,3 +562,61 @@ func pointIDs(c *decode.Capture) []string {
 	}
 	return ids
 }
+
+// clusterip-two-nodes without pod-a's cali (node-a-cali5e1c4d6c68c.pcap left out): node-a's only
+// captured pod, pod-c, never crossed node-a's eth0, so node-a-eth0.pcap held none of node-a's known
+// pods' packets, and node-b's pods' packets in it, past router-1, on a link where node-a resolved
+// router-1, put it in doubt: "named as node-a's eth0, but it may be a router's". Pod-a's 10.244.1.5
+// there is in the address block of node-a's captured pod (10.244.1.9, a /26 node-b's pods are not
+// in): it is now read as node-a's pod, and the file as node-a's with no doubt. router-1's eth1,
+// facing node-b, renamed node-a-eth1.pcap then holds node-a's pods' packets one router hop past
+// node-a's eth0 (outer TTL 62 where eth0 shows 63): read as a router of its own (it was in doubt,
+// read as node-a's, before).
+func TestMisnamedRouterUncapturedPod(t *testing.T) {
+	src := "../testdata/lab/scenarios/clusterip-two-nodes"
+	var in []string
+	for _, f := range []string{"node-a-cali3754a2f57f6.pcap", "node-a-eth0.pcap", "node-a-tunl0.pcap", "node-b-cali2f5353dd8c5.pcap",
+		"node-b-eth0.pcap", "node-b-tunl0.pcap", "router-1-eth0.pcap"} {
+		in = append(in, filepath.Join(src, f))
+	}
+	for _, router := range []bool{false, true} {
+		t.Run(fmt.Sprintf("router-1-eth1-as-node-a-%v", router), func(t *testing.T) {
+			dir := t.TempDir()
+			files := slices.Clone(in)
+			if router {
+				files = append(files, filepath.Join(dir, "node-a-eth1.pcap"))
+				b, err := os.ReadFile(filepath.Join(src, "router-1-eth1.pcap"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, "node-a-eth1.pcap"), b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				files = append(files, filepath.Join(src, "router-1-eth1.pcap"))
+			}
+			for _, scan := range []bool{false, true} {
+				c := decode.Load(files, decode.Options{}, decode.PointConfig{})
+				if scan {
+					c = decode.ScanPoints(files, decode.Options{}, decode.NewTables(), decode.PointConfig{})
+				}
+				checkMisnamedSaid(t, c, dir)
+				for _, fi := range c.Files {
+					if fi.MaybeRouter != "" {
+						t.Errorf("scan %v: %s: MaybeRouter %q, want none", scan, fi.Path, fi.MaybeRouter)
+					}
+				}
+				var eth0 bool
+				for _, p := range c.Points {
+					eth0 = eth0 || p.ID == "node-a/eth0"
+					if p.ID == "node-a/eth1" {
+						t.Errorf("scan %v: point %s: router-1's capture read as node-a's", scan, p.ID)
+					}
+				}
+				if !eth0 {
+					t.Errorf("scan %v: no point node-a/eth0", scan)
+				}
+			}
+		})
+	}
+}

@@ -18,6 +18,34 @@ func (r *Result) rename(s string, both bool) string {
 	}
 	var b strings.Builder
 	last := 0
+	eachAddr(s, func(start int, ip string) {
+		n, ok := r.NameOf(ip)
+		if !ok || start > 0 && s[start-1] == '(' {
+			return
+		}
+		addr := ip
+		if start > 0 && s[start-1] == '[' && start+len(ip) < len(s) && s[start+len(ip)] == ']' {
+			start--
+			addr = "[" + ip + "]"
+		}
+		b.WriteString(s[last:start])
+		if both {
+			b.WriteString(n.String() + " (" + addr + ")")
+		} else {
+			b.WriteString(n.String())
+		}
+		last = start + len(addr)
+	})
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// eachAddr calls fn with each run of s that may be an address (not part of a word such as "node-b"),
+// where it starts, and the address (a trailing full stop and an IPv4 port left out), in order.
+func eachAddr(s string, fn func(start int, ip string)) {
 	for i := 0; i < len(s); {
 		if !addrByte(s[i]) {
 			i++
@@ -36,28 +64,8 @@ func (r *Result) rename(s string, both bool) string {
 		if strings.Count(ip, ":") == 1 && strings.Contains(ip, ".") {
 			ip, _, _ = strings.Cut(ip, ":") // IPv4 with its port
 		}
-		n, ok := r.NameOf(ip)
-		if !ok || start > 0 && s[start-1] == '(' {
-			continue
-		}
-		addr := ip
-		if start > 0 && s[start-1] == '[' && start+len(ip) < len(s) && s[start+len(ip)] == ']' {
-			start--
-			addr = "[" + ip + "]"
-		}
-		b.WriteString(s[last:start])
-		if both {
-			b.WriteString(n.String() + " (" + addr + ")")
-		} else {
-			b.WriteString(n.String())
-		}
-		last = start + len(addr)
+		fn(start, ip)
 	}
-	if last == 0 {
-		return s
-	}
-	b.WriteString(s[last:])
-	return b.String()
 }
 
 // addrByte reports whether c can be part of an IPv4 or IPv6 address (with an IPv4 port).

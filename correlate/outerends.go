@@ -142,24 +142,31 @@ func (f *openEndFinder) onEndNode(np int, left bool) bool {
 // node (the node of the pod they were sent to, or from, as their encapsulation or other packets to
 // that address show): the captures of node stop short of the pod, and what to capture (the pod's cali
 // interface, and the tunnel device unless pt is one).
-func (g *openEndGroup) onNodeText(left bool, pt, node string, atTunnel bool) (detail, next string) {
+//
+// pods are the metadata's pods of node among the group's addresses (localPods): the next step names
+// their interfaces. With meta, the metadata's pods put node at the path's end, not the packets.
+func (g *openEndGroup) onNodeText(left bool, pt, node string, atTunnel bool, pods []localPod, meta bool) (detail, next string) {
 	tunnel := " and the tunnel device (tunl0, vxlan.calico or wireguard.cali)"
 	if atTunnel {
 		tunnel = ""
 	}
+	shows := "as their encapsulation or other packets show"
+	if meta {
+		shows = "by the cluster's metadata"
+	}
 	if left {
-		detail = fmt.Sprintf("%s last seen at %s, headed for %s on %s (the destination's node, as their "+
-			"encapsulation or other packets show): no capture of %s shows where they went after that, so "+
+		detail = fmt.Sprintf("%s last seen at %s, headed for %s on %s (the destination's node, %s): no "+
+			"capture of %s shows where they went after that, so "+
 			"whether they arrived is unknown. They are counted as not captured (status left-captures), neither "+
-			"delivered nor lost.", packetsWere(g.n), pt, openEndList(g.addrs), node, node)
-		next = "Capture the rest of their way on " + node + " too — the destination pod's cali interface" + tunnel +
+			"delivered nor lost.", packetsWere(g.n), pt, openEndList(g.addrs), node, shows, node)
+		next = "Capture the rest of their way on " + node + " too — " + podIfaces(pods, "destination") + tunnel +
 			", or tcpdump -i any there — and give those files with these."
 		return detail, next
 	}
-	detail = fmt.Sprintf("%s first seen at %s, coming from %s on %s (the source's node, as their "+
-		"encapsulation or other packets show): no capture of %s shows where they came from before that, "+
-		"so what happened to them on the way is unknown.", packetsWere(g.n), pt, openEndList(g.addrs), node, node)
-	next = "Capture the rest of their way on " + node + " too — the source pod's cali interface" + tunnel +
+	detail = fmt.Sprintf("%s first seen at %s, coming from %s on %s (the source's node, %s): no capture "+
+		"of %s shows where they came from before that, "+
+		"so what happened to them on the way is unknown.", packetsWere(g.n), pt, openEndList(g.addrs), node, shows, node)
+	next = "Capture the rest of their way on " + node + " too — " + podIfaces(pods, "source") + tunnel +
 		", or tcpdump -i any there — and give those files with these."
 	return detail, next
 }

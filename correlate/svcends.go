@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"maps"
 	"net/netip"
 	"strings"
 )
@@ -13,7 +14,9 @@ import (
 // (its answers came in there), while other connections to the same address may have gone elsewhere
 // (clusterip-two-nodes: 10.96.0.10 DNATed to pod-b on node-b and to pod-c on node-a, pod-c's veth not
 // captured). It returns "" when none is.
-func (a *analysis) serviceNote(addrs map[string]bool, node string) string {
+//
+// It returns too the Service addresses' endpoints on node by the metadata (localNext names their pods).
+func (a *analysis) serviceNote(addrs map[string]bool, node string) (string, map[string]bool) {
 	eps := map[string]map[string]bool{} // service address → the endpoints the captures show it DNATed to
 	for _, fl := range a.flows {
 		for k := range fl.nat {
@@ -61,8 +64,9 @@ func (a *analysis) serviceNote(addrs map[string]bool, node string) string {
 		}
 	}
 	if len(eps) == 0 {
-		return ""
+		return "", nil
 	}
+	ends := map[string]bool{}
 	var parts []string
 	for _, svc := range sortedKeys(eps) {
 		s := svc + " is a Service address"
@@ -70,12 +74,15 @@ func (a *analysis) serviceNote(addrs map[string]bool, node string) string {
 			s += " (DNATed to " + openEndList(eps[svc]) + " on other connections of these captures)"
 		}
 		if len(local[svc]) > 0 {
-			s += ", with endpoints on " + node + " (" + openEndList(local[svc]) + ")"
+			// Not in parentheses: Result.Named leaves those alone (a name stands before them), and the
+			// metadata names these endpoints.
+			s += ", with endpoints on " + node + ": " + openEndList(local[svc])
+			maps.Copy(ends, local[svc])
 		}
 		parts = append(parts, s)
 	}
 	return strings.Join(parts, "; ") + ": it lives on no node, and the endpoint these packets were sent to is on " +
-		node + ", as its answers show (other connections to it may go to endpoints elsewhere)."
+		node + ", as its answers show (other connections to it may go to endpoints elsewhere).", ends
 }
 
 // tupleDst is the destination address of a NAT mapping's tuple ("a:p → b:q", or "a → b" for ICMP),

@@ -38,7 +38,7 @@ func TestServiceEndpointLocalUncaptured(t *testing.T) {
 		{"captures", Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), Options{}),
 			[]string{"10.96.0.10 is a Service address (DNATed to 10.244.2.7 on other connections of these captures)"}},
 		{"k8s", Correlate(decode.Load(files, decode.Options{}, kcfg), Options{Cluster: m}),
-			[]string{"10.96.0.10 is a Service address (DNATed to 10.244.2.7 on other connections of these captures), with endpoints on node-a (10.244.1.9)"}},
+			[]string{"10.96.0.10 is a Service address (DNATed to 10.244.2.7 on other connections of these captures), with endpoints on node-a: 10.244.1.9"}},
 	} {
 		n := 0
 		for _, an := range run.r.Anomalies {
@@ -62,5 +62,42 @@ func TestServiceEndpointLocalUncaptured(t *testing.T) {
 		if s := run.r.Summary; s.Lost != 0 {
 			t.Errorf("%s: %d lost, want none", run.name, s.Lost)
 		}
+	}
+}
+
+// The same with --k8s: the metadata knows the endpoint on node-a, pod-c, and its interface (Calico's
+// rule, and its workload endpoint's interfaceName), yet the text said "with endpoints on node-a
+// (10.244.1.9)", an address in parentheses that Result.Named leaves alone (and 10.244.1.9 was in no
+// flow, so Names had no name for it), and the next step "Capture the destination pod's cali interface
+// on node-a too (ip route get <pod IP> there names it)". Now the endpoint is named and the next step
+// names the pod and its interface.
+func TestServiceEndpointLocalNamed(t *testing.T) {
+	dir := filepath.Join("../testdata/lab/scenarios", "clusterip-two-nodes")
+	all, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
+	var files []string
+	for _, f := range all {
+		if !strings.HasSuffix(f, "-any.pcap") && !strings.HasSuffix(f, "-cali3754a2f57f6.pcap") {
+			files = append(files, f)
+		}
+	}
+	kcfg, m := labK8sConfig(t, dir, decode.PointConfig{})
+	r := Correlate(decode.Load(files, decode.Options{}, kcfg), Options{Cluster: m})
+	n := 0
+	for _, an := range r.Anomalies {
+		if an.Kind != "path-incomplete" || an.Where.Point != "node-a/cali5e1c4d6c68c" {
+			continue
+		}
+		n++
+		msg := strings.Join(strings.Fields(r.Named(an.Message)), " ")
+		if w := "with endpoints on node-a: default/pod-c (10.244.1.9)"; !strings.Contains(msg, w) {
+			t.Errorf("%s\nwant %q", msg, w)
+		}
+		next := r.Named(an.Next)
+		if w := "Capture default/pod-c's interface cali3754a2f57f6 on node-a too"; !strings.Contains(next, w) {
+			t.Errorf("next: %s\nwant %q", next, w)
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d path-incomplete at pod-a's cali, want 1: %+v", n, r.Anomalies)
 	}
 }

@@ -3,6 +3,7 @@ package decode
 import (
 	"fmt"
 	"maps"
+	"math/bits"
 	"net/netip"
 	"path/filepath"
 	"slices"
@@ -127,25 +128,64 @@ func misnamedRouters(c *Capture, obs [][]Observation, stamps []Stamps, tabs []*T
 	ctxs := map[*Tables][]HdrCtx{}  // each side table's contexts (CtxAll), read once when needed
 	top := map[string]*[256]uint8{} // by node: the highest outer TTL of its own files, by inner TTL
 	cands := misnamedCandidates(c, cfg, pods)
-	for f, pt := range cands {
-		if pt < 0 || f >= len(obs) {
-			continue
-		}
-		t := c.Tables
+	tab := func(f int) *Tables {
 		if f < len(tabs) && tabs[f] != nil {
-			t = tabs[f]
+			return tabs[f]
 		}
-		node := c.Points[pt].Node
-		s := podPackets(obs[f], t, ctxs, pods[node])
-		seen[f] = s
-		if top[node] == nil {
-			top[node] = new([256]uint8)
+		return c.Tables
+	}
+	look := func(nodes map[string]podSet) { // reads the candidates of nodes (all when nil) into seen and top
+		for node := range nodes {
+			delete(top, node)
 		}
-		for i, n := range s.outer {
-			if n > 0 {
-				top[node][i] = max(top[node][i], s.top[i])
+		for f, pt := range cands {
+			if pt < 0 || f >= len(obs) {
+				continue
+			}
+			node := c.Points[pt].Node
+			if _, ok := nodes[node]; nodes != nil && !ok {
+				continue
+			}
+			s := podPackets(obs[f], tab(f), ctxs, pods[node])
+			seen[f] = s
+			if top[node] == nil {
+				top[node] = new([256]uint8)
+			}
+			for i, n := range s.outer {
+				if n > 0 {
+					top[node][i] = max(top[node][i], s.top[i])
+				}
 			}
 		}
+	}
+	look(nil)
+	// A file that holds none of its node's captured pods' packets may hold those of its pods whose veths
+	// were not captured (blockPods): the node's pods are read with them, in all its files.
+	var wide map[string]podSet
+	for f, pt := range cands {
+		if s := seen[f]; s == nil || s.all > 0 {
+			continue
+		}
+		node := c.Points[pt].Node
+		more := blockPods(obs[f], tab(f), pods, node)
+		if len(more.v4)+len(more.v6) == 0 {
+			continue
+		}
+		if wide == nil {
+			wide = map[string]podSet{}
+		}
+		w, ok := wide[node]
+		if !ok {
+			w = podSet{v4: maps.Clone(pods[node].v4), v6: maps.Clone(pods[node].v6)}
+			wide[node] = w
+		}
+		maps.Copy(w.v4, more.v4)
+		maps.Copy(w.v6, more.v6)
+	}
+	if wide != nil {
+		pods = maps.Clone(pods)
+		maps.Copy(pods, wide)
+		look(wide)
 	}
 	var found []misnamed
 	var owner map[netip.Addr]string // every pod's node, built when a file holds none of its node's pods' packets
@@ -991,6 +1031,93 @@ func blankUnderlay(c *Capture, obs [][]Observation, f int, cands []int, found []
 			p.Iface, p.Node, q.ID, n, p.Node, p.Node, q.ID, p.Node, fi.Path, p.Node, p.Iface, fi.Path, p.Node)
 		return
 	}
+}
+
+// blockPods returns the sources of a file's Observations obs (side tables t) that share the address
+// block of node's captured pods (pods, by node; inBlock): pods of the node whose veths were not captured
+// (or its tunnel's address). Calico's IPAM gives each node blocks of its own, so a file holding their
+// packets but none of the captured pods' is told by them as by the captured pods' (pastRouter), not as
+// a file on another node's link (gatewayed).
+func blockPods(obs []Observation, t *Tables, pods map[string]podSet, node string) podSet {
+	out := podSet{v4: map[uint32]bool{}, v6: map[netip.Addr]bool{}}
+	if len(pods[node].v4)+len(pods[node].v6) == 0 {
+		return out
+	}
+	seen4, seen6 := map[uint32]bool{}, map[uint32]bool{}
+	for i := range obs {
+		o := &obs[i]
+		if o.Flags&(FlagARP|FlagNotIP|FlagTruncated|FlagError) != 0 {
+			continue
+		}
+		if o.Flags&FlagIPv6 == 0 {
+			if seen4[o.Src] {
+				continue
+			}
+			seen4[o.Src] = true
+			if inBlock(netip.AddrFrom4([4]byte{byte(o.Src >> 24), byte(o.Src >> 16), byte(o.Src >> 8), byte(o.Src)}), node, pods) {
+				out.v4[o.Src] = true
+			}
+			continue
+		}
+		if seen6[o.Src] {
+			continue
+		}
+		seen6[o.Src] = true
+		if a := t.V6(o.Src); inBlock(a, node, pods) {
+			out.v6[a] = true
+		}
+	}
+	return out
+}
+
+// inBlock says whether address a, none of node's pods (pods, by node), shares a Calico block's prefix
+// (/26, IPv6 /122) or longer with one of them, and a longer one than with any other node's pod.
+func inBlock(a netip.Addr, node string, pods map[string]podSet) bool {
+	if pods[node].has(a) || a.IsLinkLocalUnicast() || a.IsMulticast() || a.IsUnspecified() {
+		return false
+	}
+	block := 26
+	if !a.Is4() {
+		block = 122
+	}
+	local, remote := 0, 0
+	for n, s := range pods {
+		l := 0
+		for p := range s.v4 {
+			if a.Is4() {
+				l = max(l, commonBits(a, netip.AddrFrom4([4]byte{byte(p >> 24), byte(p >> 16), byte(p >> 8), byte(p)})))
+			}
+		}
+		for p := range s.v6 {
+			l = max(l, commonBits(a, p))
+		}
+		if n == node {
+			local = l
+		} else {
+			remote = max(remote, l)
+		}
+	}
+	return local >= block && local > remote
+}
+
+// commonBits returns how many leading bits addresses a and b share (0 when their families differ).
+func commonBits(a, b netip.Addr) int {
+	if a.Is4() != b.Is4() {
+		return 0
+	}
+	x, y := a.As16(), b.As16()
+	n := 0
+	for i := range x {
+		if d := x[i] ^ y[i]; d != 0 {
+			n += bits.LeadingZeros8(d)
+			break
+		}
+		n += 8
+	}
+	if a.Is4() {
+		n -= 96
+	}
+	return n
 }
 
 // podOwners returns the node of every pod address of pods (by node); a pod address two nodes claim

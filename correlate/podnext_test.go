@@ -1,0 +1,113 @@
+package correlate
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/calipath/calipath/decode"
+)
+
+// clock-drift's per-interface files without pod-a's cali (node-a-cali5e1c4d6c68c.pcap), with --k8s:
+// pod-a's packets start, and pod-b's answers stop, at node-a's tunl0, on the source's (destination's)
+// node, and the next step said "the source pod's cali interface" (and "the destination pod's") where
+// the metadata names the pod, default/pod-a, and its interface. It now names them; without --k8s the
+// words stay.
+func TestPathIncompleteNamesPod(t *testing.T) {
+	dir := filepath.Join("../testdata/lab/scenarios", "clock-drift")
+	all, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
+	var files []string
+	for _, f := range all {
+		if !strings.HasSuffix(f, "-any.pcap") && !strings.HasSuffix(f, "-cali5e1c4d6c68c.pcap") {
+			files = append(files, f)
+		}
+	}
+	kcfg, m := labK8sConfig(t, dir, decode.PointConfig{})
+	for _, k8s := range []bool{false, true} {
+		r := Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), Options{})
+		want := []string{"the source pod's cali interface", "the destination pod's cali interface"}
+		if k8s {
+			r = Correlate(decode.Load(files, decode.Options{}, kcfg), Options{Cluster: m})
+			want = []string{"default/pod-a's interface cali5e1c4d6c68c", "default/pod-a's interface cali5e1c4d6c68c"}
+		}
+		var got []string
+		for _, an := range r.Anomalies {
+			if an.Kind == "path-incomplete" && an.Where.Point == "node-a/tunl0" {
+				got = append(got, an.Next)
+			}
+		}
+		if len(got) != 2 {
+			t.Fatalf("k8s %v: %d path-incomplete at node-a/tunl0, want 2: %q", k8s, len(got), got)
+		}
+		for _, w := range want {
+			n := 0
+			for _, g := range got {
+				if strings.Contains(g, w) {
+					n++
+				}
+			}
+			if want := 1 + btoi(k8s); n != want {
+				t.Errorf("k8s %v: next %q\nwant %d with %q", k8s, got, want, w)
+			}
+		}
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// With --k8s, a path that leaves the captures headed for an address the metadata places (a node's
+// InternalIP, a pod's address) said "(whose node none of the captures shows)" and "Capture on the
+// receiving node too … (--node-ip NODE=IP says which node an address is …)": oneway without node-a's
+// eth0 (packets at router-1's eth2 to node-a's 192.168.10.2), and nodeport-cluster without pod-b's
+// cali (packets at node-b's tunl0 to pod-b's 10.244.2.7, on node-b itself). They now name the node,
+// and the pod's interface; without --k8s the words stay.
+func TestPathIncompleteNamesNode(t *testing.T) {
+	for _, tc := range []struct {
+		scenario, out, point string
+		msg, next            string
+	}{
+		{"oneway", "node-a-eth0.pcap", "router-1/eth2", "192.168.10.2 (node-a's own address: no capture of node-a shows them)",
+			"Capture on node-a too — its eth0"},
+		{"nodeport-cluster", "node-b-cali2f5353dd8c5.pcap", "node-b/tunl0", "10.244.2.7 on node-b (the destination's node, by the cluster's metadata)",
+			"default/pod-b's interface cali2f5353dd8c5"},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			dir := filepath.Join("../testdata/lab/scenarios", tc.scenario)
+			all, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
+			var files []string
+			for _, f := range all {
+				if !strings.HasSuffix(f, "-any.pcap") && filepath.Base(f) != tc.out {
+					files = append(files, f)
+				}
+			}
+			kcfg, m := labK8sConfig(t, dir, decode.PointConfig{})
+			for _, k8s := range []bool{false, true} {
+				r := Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), Options{})
+				if k8s {
+					r = Correlate(decode.Load(files, decode.Options{}, kcfg), Options{Cluster: m})
+				}
+				var said, unsaid int
+				for _, an := range r.Anomalies {
+					if an.Kind != "path-incomplete" || an.Where.Point != tc.point {
+						continue
+					}
+					msg := strings.Join(strings.Fields(an.Message), " ")
+					if strings.Contains(msg, tc.msg) && strings.Contains(an.Next, tc.next) {
+						said++
+					}
+					if strings.Contains(msg, "whose node none of the captures shows") {
+						unsaid++
+					}
+				}
+				if k8s && (said == 0 || unsaid > 0) || !k8s && said > 0 {
+					t.Errorf("k8s %v: %d path-incomplete at %s naming the node, %d saying none shows it: %+v", k8s, said, tc.point, unsaid, r.Anomalies)
+				}
+			}
+		})
+	}
+}
