@@ -219,17 +219,12 @@ func (m *matcher) hairpin(js *jstate, s *sighting, stage uint32) bool {
 // of a packet after the router's that forwarded it; the packet then goes on from the router to a node
 // no capture shows, which rewrites it (a NodePort's DNAT and masquerade) and sends it back through the
 // router: the rewritten sighting is on the router's node, the journey's latest on the sender's. The
-// TTL never rises on a packet's way (NAT and encapsulation keep the inner one). Or the journey's
-// latest sighting is headed for node's own address, unencapsulated: a NodePort's request, last seen
-// at the router toward the node, DNATed and masqueraded on the node before any of its captures shows
-// it (its eth0 not captured) and first seen rewritten at its tunnel device; the journey never passed
-// the node, but it was on its way there. Not inlined: scan calls it only for a NAT candidate last
-// seen on another node.
+// TTL never rises on a packet's way (NAT and encapsulation keep the inner one). Not inlined: scan
+// calls it only for a NAT candidate last seen on another node.
 //
 //go:noinline
 func (m *matcher) natBehind(js *jstate, o *decode.Observation, node int16) bool {
-	last, _ := m.w.obsAt(js.lastG)
-	if last.TTL <= o.TTL {
+	if last, _ := m.w.obsAt(js.lastG); last.TTL <= o.TTL {
 		return false
 	}
 	for _, st := range js.stages[:js.nstages] {
@@ -237,7 +232,7 @@ func (m *matcher) natBehind(js *jstate, o *decode.Observation, node int16) bool 
 			return true
 		}
 	}
-	return last.Encap() == decode.EncapNone && m.w.nodeOfIPOnly(last.Flags&decode.FlagIPv6 != 0, last.Dst) == int(node)
+	return false
 }
 
 // srcStage is what the matcher needs of a source's point, in one place: its stage (the point's,

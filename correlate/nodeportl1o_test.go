@@ -125,34 +125,3 @@ func TestNodePortAnyOnlyEnds(t *testing.T) {
 		}
 	}
 }
-
-// The NodePort scenarios without node-a's eth0: no capture shows a request on node-a before its
-// DNAT and masquerade; it is last seen at router-1/eth0 headed for node-a's address (192.168.10.2)
-// and next at node-a/tunl0 rewritten. Before, the rewritten half had no NAT candidate (none last seen
-// on node-a, nor having passed it): each request was two journeys, the first left-captures at
-// router-1/eth0, the second, read as the reply, lost (nodeport-cluster: "underlay-drop node-a/tunl0 →
-// ext-1/eth0", 10 of 19 lost; nodeport-cluster-drop: "capture-dropped at ext-1/eth0"). A journey last
-// seen headed for the node's own address is the NAT sighting's packet too (natBehind).
-func TestNodePortNodeEth0Uncaptured(t *testing.T) {
-	for _, sc := range []string{"nodeport-cluster", "nodeport-cluster-drop"} {
-		for _, anyNode := range []string{"", "node-b"} {
-			name := sc + " " + anyNode
-			tr, r := labSubset(t, sc, nodePortFiles(anyNode, "node-a-eth0.pcap"), nil)
-			for _, a := range r.Anomalies {
-				// nodeport-cluster-drop's underlay drop is router-1/eth0 → router-1/eth1's (truth.json).
-				drop := a.Kind == "underlay-drop" && (sc == "nodeport-cluster" || a.Where.From != "router-1/eth0")
-				if a.Severity == sevError && a.Kind != "underlay-drop" || drop || a.Kind == "loss" ||
-					a.Kind == "capture-dropped" && a.Where.Point == "ext-1/eth0" {
-					t.Errorf("%s: %s %s at %+v: %s", name, a.Severity, a.Kind, a.Where, a.Message)
-				}
-			}
-			sent, lost := 0, 0
-			for _, tf := range tr.Flows {
-				sent, lost = sent+tf.Sent, lost+tf.Sent-tf.Delivered
-			}
-			if s := r.Summary; s.Journeys != sent || s.Lost > lost {
-				t.Errorf("%s: summary %+v, want %d sent, at most %d lost", name, s, sent, lost)
-			}
-		}
-	}
-}
