@@ -432,6 +432,17 @@ func detectLosses(f *findings, k *kindRow) []Anomaly {
 			if l.next != "" {
 				an.Next = l.next
 			}
+			// The node named: the destination pod's (the segment's end) for a delivery-drop, the
+			// sending node (its start) for an encap-drop. Other next steps say which node themselves.
+			node := ""
+			switch {
+			case l.next == "" && k.kind == "delivery-drop":
+				node = f.a.w.nodes[f.a.w.pointNode[l.s.to]]
+			case l.next == "" || l.next == encapNoUnderlayNext:
+				node = f.a.w.nodes[f.a.w.pointNode[l.s.from]]
+			}
+			dst := f.a.lostDst(l.s)
+			an.named(node, "<dst>", dst, "<pod IP>", dst)
 			if l.text != "" {
 				retext(&an, k, l.text) // ptb6.go
 			}
@@ -540,13 +551,18 @@ func detectARP(f *findings, k *kindRow) []Anomaly {
 		if k.kind == "arp-unexpected-mac" {
 			detail = fmt.Sprintf("%s is-at %s.", fs[0].who, fs[0].mac)
 		}
-		if f.a.oneWay.hidesReply(p) {
-			if k.kind == "proxy-arp-missing" {
-				out = append(out, oneSidedARP(k, Where{Point: f.a.w.c.Points[p].ID}, f.ids, len(fs), ev, fs[0].who))
-			}
+		w := f.a.w
+		var an Anomaly
+		switch {
+		case !f.a.oneWay.hidesReply(p):
+			an = k.anomaly(k.severity, Where{Point: w.c.Points[p].ID}, nil, f.ids, len(fs), ev, detail)
+		case k.kind == "proxy-arp-missing":
+			an = oneSidedARP(k, Where{Point: w.c.Points[p].ID}, f.ids, len(fs), ev, fs[0].who)
+		default:
 			continue
 		}
-		out = append(out, k.anomaly(k.severity, Where{Point: f.a.w.c.Points[p].ID}, nil, f.ids, len(fs), ev, detail))
+		an.named(w.nodes[w.pointNode[p]], "<cali>", w.podIface(p))
+		out = append(out, an)
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"sort"
 	"strings"
@@ -216,10 +217,11 @@ func detectPathIncomplete(f *findings, row *kindRow) []Anomaly {
 		// The metadata's pods could say where the packets were headed: a node's own open end, no --k8s.
 		podsHint := a.opts.Cluster == nil && a.w.cluster[a.w.pointNode[k.point]]
 		endNode, own := a.addrsNode(g.addrs)
-		detail, next := g.text(k.left, pt, podsHint, endNode, own, a.localPods(g.addrs, endNode))
+		detail, next := g.text(k.left, pt, podsHint, endNode, own, a.localPods(g.addrs, endNode), a.outsideCluster(g.addrs))
 		if node := a.w.nodes[a.w.pointNode[k.point]]; g.onNode == 1 || endNode == node && !own && len(g.remotes) == 0 {
 			// On the path's end node: by the packets (onNode), or by the metadata's pods.
-			detail, next = g.onNodeText(k.left, pt, node, a.w.pointRole[k.point] == decode.RoleTunnel, a.localPods(g.addrs, node), g.onNode != 1)
+			detail, next = g.onNodeText(k.left, pt, node, a.w.pointRole[k.point] == decode.RoleTunnel, a.localPods(g.addrs, node),
+				g.onNode != 1, own && endNode == node)
 		}
 		detail += piecesNote(pieces[k], pt)
 		sev := row.severity
@@ -347,7 +349,11 @@ func openEndList(m map[string]bool) string {
 // with podsHint, that --k8s would say where packets to a pod were headed). node is the node all its
 // addresses live on when one is known (addrsNode: own, its own addresses), which the captures of pt's
 // path do not reach; pods are the metadata's pods among them (localPods).
-func (g *openEndGroup) text(left bool, pt string, podsHint bool, node string, own bool, pods []localPod) (detail, next string) {
+//
+// outside: the addresses lie outside the cluster by its metadata (outsideCluster): the next step asks
+// for a capture at that host, not at a node.
+func (g *openEndGroup) text(left bool, pt string, podsHint bool, node string, own bool, pods []localPod,
+	outside bool) (detail, next string) {
 	list := openEndList
 	where, on := "whose node none of the captures shows", ""
 	switch {
@@ -355,6 +361,22 @@ func (g *openEndGroup) text(left bool, pt string, podsHint bool, node string, ow
 		where, on = node+"'s own address: no capture of "+node+" shows them", node
 	case node != "":
 		where, on = "on "+node+" by the cluster's metadata: no capture of "+node+" shows them", node
+	}
+	if outside && on == "" && len(g.remotes) == 0 {
+		where = "outside the cluster by its metadata: in none of its IP pools, and no node's or Service's address"
+		if left {
+			detail = fmt.Sprintf("%s last seen at %s, headed for %s (%s): the captures stop there, so whether they "+
+				"arrived is unknown. They are counted as not captured (status left-captures), neither delivered nor "+
+				"lost.", packetsWere(g.n), pt, list(g.addrs), where)
+			next = "Capture at the host that has " + list(g.addrs) + ", or on its link beside it, and give that file " +
+				"with these (--point HOST:IFACE=FILE names it)."
+			return detail, next
+		}
+		detail = fmt.Sprintf("%s first seen at %s, coming from %s (%s): not captured upstream, so where they came "+
+			"from and what happened on the way is unknown.", packetsWere(g.n), pt, list(g.addrs), where)
+		next = "Capture at the host that sent them (" + list(g.addrs) + "), or on its link beside it, and give that " +
+			"file with these (--point HOST:IFACE=FILE names it)."
+		return detail, next
 	}
 	if len(g.remotes) > 0 {
 		where = "encapsulated to " + list(g.remotes) + g.uncaptured()
@@ -407,17 +429,25 @@ func (g *openEndGroup) text(left bool, pt string, podsHint bool, node string, ow
 }
 
 // addrsNode returns the node all of addrs live on, when one is known: by the nodes' own addresses
-// (own: the captures', --node-ip, the cluster metadata's), else by the metadata's running pods; "" when
-// they live on none known, or on several.
+// (own: the captures', --node-ip, the cluster metadata's, its tunnel devices' by the metadata), else by
+// the metadata's running pods; "" when they live on none known, or on several.
 func (a *analysis) addrsNode(addrs map[string]bool) (node string, own bool) {
-	var pods map[string]string // pod address → its node, by the metadata
+	var pods map[string]string    // pod address → its node, by the metadata
+	var tunnels map[string]string // a node's tunnel device's address → the node, by the metadata
 	if m := a.opts.Cluster; m != nil {
 		alias := m.MatchNodes(a.w.nodes)
-		pods = map[string]string{}
+		pods, tunnels = map[string]string{}, map[string]string{}
 		for i := range m.Pods {
 			if p := &m.Pods[i]; !p.HostNetwork && !p.Done() {
 				for _, ip := range p.IPs {
 					pods[ip.String()] = nodeName(alias, p.Node)
+				}
+			}
+		}
+		for _, n := range m.Nodes {
+			for _, ad := range n.Addresses {
+				if ad.Tunnel {
+					tunnels[ad.IP.String()] = nodeName(alias, n.Name)
 				}
 			}
 		}
@@ -428,6 +458,8 @@ func (a *analysis) addrsNode(addrs map[string]bool) (node string, own bool) {
 		if i := a.w.nodeOfAddr(addr); i >= 0 {
 			n = a.w.nodes[i]
 			owns++
+		} else if n = tunnels[addr]; n != "" {
+			owns++ // the node's own: its tunnel device's (IP-in-IP, VXLAN) address
 		} else {
 			n = pods[addr]
 		}
@@ -592,4 +624,41 @@ func packetsWere(n int) string {
 		return "1 packet was"
 	}
 	return fmt.Sprintf("%d packets were", n)
+}
+
+// outsideCluster reports whether every address of addrs lies outside the cluster by its metadata
+// (--k8s, with IP pools and nodes): in none of its IP pools, and no node's address (the captures',
+// --node-ip, the metadata's, its tunnel devices'), no running pod's and no Service's. False without
+// such metadata: then nothing says where an address is.
+func (a *analysis) outsideCluster(addrs map[string]bool) bool {
+	m := a.opts.Cluster
+	if m == nil || len(m.Pools) == 0 || len(m.Nodes) == 0 || len(addrs) == 0 {
+		return false
+	}
+	known := map[netip.Addr]bool{}
+	for _, n := range m.Nodes {
+		for _, ad := range n.Addresses {
+			known[ad.IP] = true
+		}
+	}
+	for i := range m.Pods {
+		for _, ip := range m.Pods[i].IPs {
+			known[ip] = true
+		}
+	}
+	for _, s := range m.Services {
+		for _, ip := range s.ClusterIPs {
+			known[ip] = true
+		}
+		for _, ip := range s.ExternalIPs {
+			known[ip] = true
+		}
+	}
+	for addr := range addrs {
+		ip, err := netip.ParseAddr(addr)
+		if err != nil || known[ip.Unmap()] || poolOf(m, ip.Unmap()) != nil || a.w.nodeOfAddr(addr) >= 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -3,6 +3,9 @@ package correlate
 import (
 	"fmt"
 	"sort"
+	"strings"
+
+	"github.com/calipath/calipath/decode"
 )
 
 // Severities of anomalies, most severe first.
@@ -262,4 +265,45 @@ func (k *kindRow) anomaly(sev string, where Where, flows map[int32]bool, ids []s
 		an.Message = detail + " " + an.Message
 	}
 	return an
+}
+
+// named puts what the anomaly's packets or place show in place of its next step's placeholders (a
+// kind's own text): each placeholder of vals (pairs: "<dst>", "10.244.2.5") that has a value, and "on
+// the node" the node's name when node is known. A placeholder without a value stays as the kind wrote
+// it, for the reader to look up.
+func (an *Anomaly) named(node string, vals ...string) {
+	for i := 0; i+1 < len(vals); i += 2 {
+		if vals[i+1] != "" {
+			an.Next = strings.ReplaceAll(an.Next, vals[i], vals[i+1])
+		}
+	}
+	if node != "" {
+		an.Next = strings.ReplaceAll(an.Next, "on the node", "on "+node)
+		an.Next = strings.ReplaceAll(an.Next, "On the node:", "On "+node+":")
+	}
+}
+
+// podIface is point p's interface name when p is a pod's veth whose name is known (a cali…), else "".
+func (w *world) podIface(p int) string {
+	pt := &w.c.Points[p]
+	if pt.Role != decode.RolePodVeth || pt.Iface == "" || strings.ContainsAny(pt.Iface, "#?") {
+		return ""
+	}
+	return pt.Iface
+}
+
+// oneValue is the one value added to it, "" when none or two different ones were.
+type oneValue struct {
+	v    string
+	many bool
+}
+
+func (o *oneValue) add(v string) {
+	switch {
+	case v == "" || o.many:
+	case o.v == "":
+		o.v = v
+	case o.v != v:
+		o.v, o.many = "", true
+	}
 }

@@ -290,7 +290,8 @@ func detectND(f *findings, k *kindRow) []Anomaly {
 				ev = append(ev, af.ev)
 			}
 		}
-		where := Where{Point: f.a.w.c.Points[p].ID}
+		w := f.a.w
+		where := Where{Point: w.c.Points[p].ID}
 		detail := fmt.Sprintf("%d neighbour solicitations for %s.", len(fs), fs[0].who)
 		if k.kind == "nd-unexpected-mac" {
 			detail = fmt.Sprintf("%s advertised at %s.", fs[0].who, fs[0].mac)
@@ -302,11 +303,14 @@ func detectND(f *findings, k *kindRow) []Anomaly {
 					"recorded frames of one direction only (tcpdump -Q, or a filter on direction; or the host sent nothing "+
 					"at all): whether anything answered cannot be told from it.", len(fs), fs[0].who, where.Point)
 				an.Next = "Capture both directions on that interface (no -Q) and look again. If no advertisement shows there: " + k.next
+				an.named(w.nodes[w.pointNode[p]], "<cali>", w.podIface(p))
 				out = append(out, an)
 			}
 			continue
 		}
-		out = append(out, k.anomaly(k.severity, where, nil, f.ids, len(fs), ev, detail))
+		an := k.anomaly(k.severity, where, nil, f.ids, len(fs), ev, detail)
+		an.named(w.nodes[w.pointNode[p]], "<cali>", w.podIface(p))
+		out = append(out, an)
 	}
 	return out
 }

@@ -145,10 +145,31 @@ func (f *openEndFinder) onEndNode(np int, left bool) bool {
 //
 // pods are the metadata's pods of node among the group's addresses (localPods): the next step names
 // their interfaces. With meta, the metadata's pods put node at the path's end, not the packets.
-func (g *openEndGroup) onNodeText(left bool, pt, node string, atTunnel bool, pods []localPod, meta bool) (detail, next string) {
+//
+// own: the addresses are node's own (a tunnel device's, by the metadata), not a pod's: the next step
+// then asks for no pod's interface.
+func (g *openEndGroup) onNodeText(left bool, pt, node string, atTunnel bool, pods []localPod, meta, own bool) (detail, next string) {
 	tunnel := " and the tunnel device (tunl0, vxlan.calico or wireguard.cali)"
 	if atTunnel {
 		tunnel = ""
+	}
+	which := "destination"
+	if !left {
+		which = "source"
+	}
+	ifaces := podIfaces(pods, which) + tunnel
+	switch {
+	case own && atTunnel && left:
+		ifaces = "tcpdump -i any there (the destination is " + node + "'s own address, not a pod's: the node takes " +
+			"them in itself, or rewrites it)"
+	case own && atTunnel:
+		ifaces = "its eth0, or tcpdump -i any there (the source is " + node + "'s own address, not a pod's: the node " +
+			"sent them itself, or rewrote their source after they came in another way)"
+	case own:
+		ifaces = "its tunnel device (tunl0, vxlan.calico or wireguard.cali; the " + which + " is " + node +
+			"'s own address, not a pod's), or tcpdump -i any there"
+	default:
+		ifaces += ", or tcpdump -i any there"
 	}
 	shows := "as their encapsulation or other packets show"
 	if meta {
@@ -159,15 +180,13 @@ func (g *openEndGroup) onNodeText(left bool, pt, node string, atTunnel bool, pod
 			"capture of %s shows where they went after that, so "+
 			"whether they arrived is unknown. They are counted as not captured (status left-captures), neither "+
 			"delivered nor lost.", packetsWere(g.n), pt, openEndList(g.addrs), node, shows, node)
-		next = "Capture the rest of their way on " + node + " too — " + podIfaces(pods, "destination") + tunnel +
-			", or tcpdump -i any there — and give those files with these."
+		next = "Capture the rest of their way on " + node + " too — " + ifaces + " — and give those files with these."
 		return detail, next
 	}
 	detail = fmt.Sprintf("%s first seen at %s, coming from %s on %s (the source's node, %s): no capture "+
 		"of %s shows where they came from before that, "+
 		"so what happened to them on the way is unknown.", packetsWere(g.n), pt, openEndList(g.addrs), node, shows, node)
-	next = "Capture the rest of their way on " + node + " too — " + podIfaces(pods, "source") + tunnel +
-		", or tcpdump -i any there — and give those files with these."
+	next = "Capture the rest of their way on " + node + " too — " + ifaces + " — and give those files with these."
 	return detail, next
 }
 

@@ -1,6 +1,8 @@
 package correlate
 
 import (
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -109,5 +111,128 @@ func TestPathIncompleteNamesNode(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Packets first seen on a node with a source the metadata gives that node's tunnel device (the node's
+// own packets to a pod, or a NodePort request it masqueraded): the next step asks for no pod's cali
+// interface, which they never crossed. The node and its tunnel address come from the scenario's truth.
+func TestPathIncompleteTunnelAddressOwn(t *testing.T) {
+	for _, tc := range []struct {
+		scenario, out, point, next string
+	}{
+		{"host-to-pod", "node-a-tunl0.pcap", "node-a/eth0", "its tunnel device"},
+		{"nodeport-cluster-drop", "node-a-eth0.pcap", "node-a/tunl0", "its eth0"},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			dir := filepath.Join("../testdata/lab/scenarios", tc.scenario)
+			var nt struct {
+				Nodes []struct {
+					Name     string `json:"name"`
+					TunnelIP string `json:"tunnel_ip"`
+				} `json:"nodes"`
+			}
+			b, err := os.ReadFile(filepath.Join(dir, "truth.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(b, &nt); err != nil {
+				t.Fatal(err)
+			}
+			node, _, _ := strings.Cut(tc.point, "/")
+			tunnel := ""
+			for _, n := range nt.Nodes {
+				if n.Name == node {
+					tunnel = n.TunnelIP
+				}
+			}
+			all, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
+			var files []string
+			for _, f := range all {
+				if !strings.HasSuffix(f, "-any.pcap") && filepath.Base(f) != tc.out {
+					files = append(files, f)
+				}
+			}
+			kcfg, m := labK8sConfig(t, dir, decode.PointConfig{})
+			r := Correlate(decode.Load(files, decode.Options{}, kcfg), Options{Cluster: m})
+			found := 0
+			for _, an := range r.Anomalies {
+				msg := strings.Join(strings.Fields(an.Message), " ")
+				if an.Kind != "path-incomplete" || an.Where.Point != tc.point || !strings.Contains(msg, " "+tunnel+" ") && !strings.Contains(msg, "("+tunnel+")") {
+					continue
+				}
+				found++
+				next := strings.Join(strings.Fields(an.Next), " ")
+				if strings.Contains(next, "cali") && !strings.Contains(next, "wireguard.cali") ||
+					!strings.Contains(next, tc.next) || !strings.Contains(next, node+"'s own address, not a pod's") {
+					t.Errorf("next %q: want %q and %s's own address, no pod's cali", next, tc.next, node)
+				}
+			}
+			if found == 0 {
+				t.Errorf("no path-incomplete at %s from %s: %+v", tc.point, tunnel, r.Anomalies)
+			}
+		})
+	}
+}
+
+// An open end at an address the metadata places outside the cluster (in no IP pool, no node's, pod's
+// or Service's address: the scenario's external host, by its truth) asks for a capture at that host,
+// not at a "receiving node" or a "source pod's cali"; without --k8s nothing says so.
+func TestPathIncompleteOutsideCluster(t *testing.T) {
+	sc := "router-three-ifaces-any"
+	dir := filepath.Join("../testdata/lab/scenarios", sc)
+	var nt struct {
+		External []struct {
+			Name string `json:"name"`
+			IP   string `json:"ip"`
+		} `json:"external"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &nt); err != nil || len(nt.External) != 1 {
+		t.Fatalf("truth's external hosts: %v, %v", nt.External, err)
+	}
+	ext := nt.External[0]
+	all, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
+	var files []string
+	for _, f := range all {
+		if !strings.HasPrefix(filepath.Base(f), ext.Name+"-") {
+			files = append(files, f)
+		}
+	}
+	lf, err := os.Open(filepath.Join(dir, "router-1-links.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lf.Close()
+	links, err := decode.ParseIPLink(lf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := decode.PointConfig{Links: map[string]map[int32]string{"router-1": links}}
+	kcfg, m := labK8sConfig(t, dir, pc)
+	for _, k8s := range []bool{false, true} {
+		r := Correlate(decode.Load(files, decode.Options{}, pc), Options{})
+		if k8s {
+			r = Correlate(decode.Load(files, decode.Options{}, kcfg), Options{Cluster: m})
+		}
+		said, ends := 0, 0
+		for _, an := range r.Anomalies {
+			msg := strings.Join(strings.Fields(an.Message), " ")
+			if an.Kind != "path-incomplete" || !strings.Contains(msg, " "+ext.IP+" (") {
+				continue
+			}
+			ends++
+			if strings.Contains(msg, ext.IP+" (outside the cluster by its metadata") &&
+				strings.Contains(an.Next, "Capture at the host that ") && strings.Contains(an.Next, ext.IP) &&
+				!strings.Contains(an.Next, "node") && !strings.Contains(an.Next, "cali") {
+				said++
+			}
+		}
+		if ends == 0 || k8s && said != ends || !k8s && said > 0 {
+			t.Errorf("k8s %v: %d of %d open ends at %s say it is outside the cluster: %+v", k8s, said, ends, ext.IP, r.Anomalies)
+		}
 	}
 }

@@ -151,3 +151,22 @@ func fragDetail(fs []icmpFinding) string {
 	}
 	return fmt.Sprintf("Next-hop MTU %d.", fs[0].mtu)
 }
+
+// lostDst is the destination address of segment s's lost packets where they were last seen (its
+// from point), when all of its evidence's journeys agree on one; "" otherwise.
+func (a *analysis) lostDst(s *segAcc) string {
+	var dst oneValue
+	for _, e := range s.evidence {
+		for _, g := range a.hops(int(e.j)) {
+			if a.point(g) != s.from {
+				continue
+			}
+			o, _ := a.obs(g)
+			if o.Flags&(decode.FlagARP|decode.FlagICMPError) == 0 {
+				dst.add(a.w.addrString(o.Flags&decode.FlagIPv6 != 0, o.Dst))
+			}
+			break
+		}
+	}
+	return dst.v
+}

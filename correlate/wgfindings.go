@@ -86,9 +86,10 @@ func detectWGBypass(f *findings, k *kindRow) []Anomaly {
 	}
 	w := a.w
 	type hit struct {
-		flows map[int32]bool
-		ev    []Evidence
-		n     int
+		flows          map[int32]bool
+		ev             []Evidence
+		n              int
+		dst, src, cali oneValue // for the next step's command
 	}
 	at := map[int]*hit{}
 	for fi, fl := range a.flows {
@@ -116,6 +117,10 @@ func detectWGBypass(f *findings, k *kindRow) []Anomaly {
 					}
 					h.flows[int32(fi)] = true
 					h.n++
+					v6 := o.Flags&decode.FlagIPv6 != 0
+					h.dst.add(w.addrString(v6, o.Dst))
+					h.src.add(w.addrString(v6, o.Src))
+					h.cali.add(a.sentFromIface(j, pi.srcNode))
 					if len(h.ev) < 10 {
 						h.ev = append(h.ev, a.evidence(g))
 					}
@@ -129,7 +134,9 @@ func detectWGBypass(f *findings, k *kindRow) []Anomaly {
 		h := at[p]
 		detail := fmt.Sprintf("%d pod packets left %s unencrypted toward a node this one reaches through WireGuard.",
 			h.n, w.nodes[w.pointNode[p]])
-		out = append(out, k.anomaly(k.severity, Where{Point: w.c.Points[p].ID}, h.flows, f.ids, h.n, h.ev, detail))
+		an := k.anomaly(k.severity, Where{Point: w.c.Points[p].ID}, h.flows, f.ids, h.n, h.ev, detail)
+		an.named(w.nodes[w.pointNode[p]], "<dst>", h.dst.v, "<pod IP>", h.src.v, "<cali>", h.cali.v)
+		out = append(out, an)
 	}
 	return out
 }
@@ -203,4 +210,18 @@ func wgReorderedDetail(n, replay int) string {
 		return msgs + " with a counter below one already received (1 of them a replay of a counter seen before)."
 	}
 	return msgs + fmt.Sprintf(" with a counter below one already received (%d of them replays of a counter seen before).", replay)
+}
+
+// sentFromIface is the interface name of the pod veth on node at which journey j was seen (the
+// sending pod's cali…), "" when none of its hops there is at one whose name is known.
+func (a *analysis) sentFromIface(j int32, node int) string {
+	w := a.w
+	for _, g := range a.hops(int(j)) {
+		if p := a.point(g); w.pointNode[p] == node {
+			if name := w.podIface(p); name != "" {
+				return name
+			}
+		}
+	}
+	return ""
 }
