@@ -219,12 +219,25 @@ func (m *matcher) hairpin(js *jstate, s *sighting, stage uint32) bool {
 // of a packet after the router's that forwarded it; the packet then goes on from the router to a node
 // no capture shows, which rewrites it (a NodePort's DNAT and masquerade) and sends it back through the
 // router: the rewritten sighting is on the router's node, the journey's latest on the sender's. The
-// TTL never rises on a packet's way (NAT and encapsulation keep the inner one). Not inlined: scan
-// calls it only for a NAT candidate last seen on another node.
+// TTL never rises on a packet's way (NAT and encapsulation keep the inner one).
+//
+// Or the journey never passed node but was on its way there: its latest sighting, unencapsulated,
+// was headed for node's own address, and o, rewritten, is headed for an address that is not node's
+// (nodeSendsOn): a NodePort's request, last seen at the router toward the node, DNATed (and
+// masqueraded) on the node before any of its captures shows it (its eth0 not captured), and first
+// seen rewritten on its way on to the endpoint's node (at its tunnel device). Not the reply to a
+// pod's connection that the node masqueraded (SNAT to its own address): un-SNATed, that reply is
+// headed for a pod on the node, where it ends. Its request's halves, split at the SNAT no capture
+// shows (the pod's veth, then past the node's eth0 with the node's address), stay apart; joining
+// the reply's would make the flow one and the request's first halves, seen at the pod's veth only,
+// lost on their way to the router.
+//
+// Not inlined: scan calls it only for a NAT candidate last seen on another node.
 //
 //go:noinline
 func (m *matcher) natBehind(js *jstate, o *decode.Observation, node int16) bool {
-	if last, _ := m.w.obsAt(js.lastG); last.TTL <= o.TTL {
+	last, _ := m.w.obsAt(js.lastG)
+	if last.TTL <= o.TTL {
 		return false
 	}
 	for _, st := range js.stages[:js.nstages] {
@@ -232,7 +245,17 @@ func (m *matcher) natBehind(js *jstate, o *decode.Observation, node int16) bool 
 			return true
 		}
 	}
-	return false
+	return m.nodeSendsOn(last, o, int(node))
+}
+
+// nodeSendsOn reports whether NAT sighting o on node is packet last (its latest sighting elsewhere,
+// with a higher TTL) after the node's DNAT sent it on: last, unencapsulated, was headed for node's
+// own address, and o is headed for an address not known to be node's (a pod on another node). See
+// natBehind.
+func (m *matcher) nodeSendsOn(last, o *decode.Observation, node int) bool {
+	v6 := last.Flags&decode.FlagIPv6 != 0
+	return last.Encap() == decode.EncapNone && m.w.nodeOfIPOnly(v6, last.Dst) == node &&
+		m.w.nodeOf(o.Flags&decode.FlagIPv6 != 0, o.Dst) != node
 }
 
 // srcStage is what the matcher needs of a source's point, in one place: its stage (the point's,

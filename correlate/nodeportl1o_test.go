@@ -1,9 +1,12 @@
 package correlate
 
 import (
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/calipath/calipath/decode"
 )
 
 // nodePortFiles are the files to leave out of a NodePort scenario for a shape: per-interface files
@@ -122,6 +125,66 @@ func TestNodePortAnyOnlyEnds(t *testing.T) {
 			if f.Src.IP == "203.0.113.10" && (len(f.Path) == 0 || f.Path[0] != "node-a/any#2") {
 				t.Errorf("%s: flow %s path %v, want it to begin at node-a/any#2", sc, f.ID, f.Path)
 			}
+		}
+	}
+}
+
+// The NodePort scenarios without node-a's eth0 (per interface, and with node-b's -any file): no
+// capture shows a request on node-a before its DNAT and masquerade; it is last seen at router-1/eth0
+// headed for node-a's own address (192.168.10.2) and next at node-a/tunl0, rewritten and headed for
+// pod-b on node-b. Before, the rewritten half had no NAT candidate (no journey last seen on node-a,
+// nor one that had passed it): each request was two journeys, the first left-captures at
+// router-1/eth0, the second, read as the reply, lost (nodeport-cluster: 39 journeys for the truth's
+// 28, 10 lost, "underlay-drop node-a/tunl0 → ext-1/eth0"; nodeport-cluster-drop: 36 for 25,
+// underlay drops at router-1/eth0 → node-b/eth0 and → router-1/eth2). A journey last seen headed for
+// the node's own address, unencapsulated and with a higher TTL, is the packet of a NAT sighting on
+// that node headed elsewhere (natBehind, nodeSendsOn).
+//
+// Not oneway's SNAT replies without node-a's eth0 and with --k8s (node-a's address known): last seen
+// at router-1/eth2 headed for 192.168.10.2, then un-SNATed at node-a's cali, headed for pod-a on
+// node-a. Joining them made the flows one, and the requests, split at the SNAT no capture shows,
+// were lost on their way from the pod's veth to router-1/eth2 (underlay-drop, 10 of 10 lost).
+func TestNodePortNodeEth0Uncaptured(t *testing.T) {
+	for _, sc := range []string{"nodeport-cluster", "nodeport-cluster-drop"} {
+		for _, anyNode := range []string{"", "node-b"} {
+			name := sc + " " + anyNode
+			tr, r := labSubset(t, sc, nodePortFiles(anyNode, "node-a-eth0.pcap"), nil)
+			sent, delivered := 0, 0
+			for _, tf := range tr.Flows {
+				sent, delivered = sent+tf.Sent, delivered+tf.Delivered
+			}
+			lost := checkTruthCounts(t, tr, r)
+			if s := r.Summary; s.Journeys != sent || s.Lost != sent-delivered || lost != sent-delivered {
+				t.Errorf("%s: summary %+v (%d lost in the truth's flows), want %d journeys, %d lost", name, s, lost, sent, sent-delivered)
+			}
+			for _, a := range r.Anomalies {
+				// nodeport-cluster-drop's 3 UDP requests are lost at router-1/eth0 → router-1/eth1 (truth.json).
+				truthDrop := sc == "nodeport-cluster-drop" && a.Where.From == "router-1/eth0" && a.Where.To == "router-1/eth1" && a.Count == 3
+				// The rewrite is named from the request's last sighting before it, router-1/eth0 (the lowest
+				// TTL), not ext-1's copy, which its uncorrected clock puts after router-1's (natFrom).
+				natFromExt := a.Kind == "nat" && a.Where.From == "ext-1/eth0"
+				if a.Kind == "underlay-drop" && !truthDrop || a.Kind == "loss" || a.Kind == "capture-dropped" ||
+					a.Kind == "path-incomplete" && a.Where.Point == "router-1/eth0" || natFromExt {
+					t.Errorf("%s: %s %s at %+v (%d): %s", name, a.Severity, a.Kind, a.Where, a.Count, a.Message)
+				}
+			}
+		}
+	}
+	dir := filepath.Join("../testdata/lab/scenarios", "oneway")
+	var files []string
+	for _, f := range perInterface(t, "oneway") {
+		if f != "node-a-eth0.pcap" {
+			files = append(files, filepath.Join(dir, f))
+		}
+	}
+	kcfg, m := labK8sConfig(t, dir, decode.PointConfig{})
+	r := Correlate(decode.Load(files, decode.Options{}, kcfg), Options{Cluster: m})
+	if r.Summary.Lost != 0 {
+		t.Errorf("oneway without node-a's eth0, --k8s: %d lost, want none", r.Summary.Lost)
+	}
+	for _, a := range r.Anomalies {
+		if a.Kind == "underlay-drop" || a.Kind == "loss" {
+			t.Errorf("oneway without node-a's eth0, --k8s: %s %s at %+v: %s", a.Severity, a.Kind, a.Where, a.Message)
 		}
 	}
 }

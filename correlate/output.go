@@ -617,21 +617,31 @@ func (a *analysis) natStats() {
 
 // natFrom is the sighting NAT event ev rewrote: its from, or, when that is on another node than its
 // to (a sender's copy that its uncorrected clock put after the router's that forwarded it: natBehind),
-// the journey's latest hop before to on to's node, where the packet left for the NAT.
+// the journey's latest hop before to on to's node, where the packet left for the NAT. When none is
+// on to's node (a NodePort's request DNATed on a node whose way in no capture shows: nodeSendsOn),
+// the latest hop before to with the lowest TTL, the nearest to the NAT on the packet's way (the TTL
+// never rises on it), not a sender's copy that an uncorrected clock put after the router's.
 func (a *analysis) natFrom(ev natEvent) uint32 {
 	w := a.w
 	n := w.pointNode[w.pointOf(ev.to)]
 	if w.pointNode[w.pointOf(ev.from)] == n {
 		return ev.from
 	}
-	from := ev.from
+	from, on := ev.from, false
+	near, nearTTL := ev.from, uint16(256)
 	for _, g := range a.hops(int(ev.j)) {
 		if g == ev.to {
 			break
 		}
 		if w.pointNode[w.pointOf(g)] == n {
-			from = g
+			from, on = g, true
 		}
+		if o, _ := a.obs(g); uint16(o.TTL) <= nearTTL {
+			near, nearTTL = g, uint16(o.TTL)
+		}
+	}
+	if !on {
+		return near
 	}
 	return from
 }
