@@ -706,9 +706,10 @@ func (m *matcher) sight(s *sighting, o *decode.Observation, slot *uint64, g uint
 // up once. (sight's body, written out again: as a call in this loop, it is not inlined.)
 func (m *matcher) sightRun(out []sighting, run []decode.Observation, slots []uint64, g uint32, ts []int64, stage uint32, node int16) {
 	out, slots, ts = out[:len(run)], slots[:len(run)], ts[:len(run)]
-	var bits [4]uint32 // by encapsulation: a sighting in a tunnel is at a stage of its own (stageOf)
-	for e := range bits {
-		bits[e] = stageBit(stage | uint32(e)<<8)
+	var at [4]struct{ stage, bit uint32 } // by encapsulation: a sighting in a tunnel is at a stage of its own (stageOf)
+	for e := range at {
+		at[e].stage = stage | uint32(e)<<8
+		at[e].bit = stageBit(at[e].stage)
 	}
 	for k := range run {
 		s, o, slot := &out[k], &run[k], &slots[k]
@@ -718,8 +719,8 @@ func (m *matcher) sightRun(out []sighting, run []decode.Observation, slots []uin
 			s.e, s.stage, s.bit, s.node, s.kind = 0, 0, 0, 0, 0
 			continue
 		}
-		e := o.Flags & decode.FlagEncapMask
-		s.e, s.stage, s.bit, s.node, s.kind = o.Exact(loose), stage|uint32(e)<<8, bits[e], node, sMatchable
+		x := &at[o.Flags&decode.FlagEncapMask]
+		s.e, s.stage, s.bit, s.node, s.kind = o.Exact(loose), x.stage, x.bit, node, sMatchable
 		if o.Flags&decode.FlagICMPError != 0 { // the quoted addresses and ports too (see QuoteExact)
 			s.e = m.w.c.Tables.QuoteExact(o, s.e)
 		}
