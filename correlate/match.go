@@ -48,6 +48,15 @@ const (
 	jIndexed             // it is in the loose index (multimap; open journeys only)
 )
 
+// open makes js the state of a journey opening at t with exact fingerprint e and NAT-tolerant
+// fingerprint loose, id1 its id + 1: every field as jstate{exact: e, exact0: e, loose: loose, lastTs:
+// t, id1: id1} has it but stages, left as the ring's slot had them: nothing past nstages (0 here) is
+// ever read (the 64 bytes a new journey cleared, out of its 128).
+func (js *jstate) open(e, loose uint64, t int64, id1 int32) {
+	js.exact, js.exact0, js.loose, js.nextSame, js.lastG, js.lastTs = e, e, loose, 0, 0, t
+	js.seq, js.plen, js.nstages, js.flags, js.lastNode, js.id1, js.stageBits, js.hops = 0, 0, 0, 0, 0, id1, 0, 0
+}
+
 // stageBit is stage s's bit in a journey's stageBits: one of 32, its bits mixed first (a stage is
 // a point's number shifted left, with the encapsulation and TTL below it for -i any captures).
 func stageBit(s uint32) uint32 { return 1 << (uint64(s) * 0x9e3779b97f4a7c15 >> 59) }
@@ -1124,7 +1133,7 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 		}
 		j := m.newJourney(t)
 		js := m.st(j)
-		*js = jstate{exact: e, exact0: e, loose: loose, lastTs: t, id1: j + 1}
+		js.open(e, loose, t, j+1)
 		m.put(hash32(loose), j)
 		if c.refused >= 0 && c.nat < 0 {
 			m.natRefused = append(m.natRefused, natRefusal{j: c.refused, nj: j, from: m.st(c.refused).lastG, to: g})
