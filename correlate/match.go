@@ -1127,8 +1127,8 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 	case len(m.ambByLoose) > 0 && len(m.ambByLoose[loose]) > 0 && m.ambNATShown(loose, o):
 		// The same packets as an ambiguous group's with other addresses or ports (NAT): ambiguous too.
 		m.ambStep(m.ambiguate(e, loose, o), s, stage, node)
-	default:
-		if !m.noteLate(c.late, e, stage, t, m.next) {
+	default: // (without recent, no open late candidate and no closed slot of e: both notes would note nothing)
+		if (c.late >= 0 || m.recent != nil || m.closedExact[e&(closedSlots-1)] == e) && !m.noteLate(c.late, e, stage, t, m.next) {
 			m.noteLateNAT(c.natLate, loose, e, stage, node, t, g, m.next)
 		}
 		j := m.newJourney(t)
