@@ -968,7 +968,7 @@ func (m *matcher) stepOther(s *sighting, plain bool, e uint64, stage uint32, nod
 	} else if c, plain = m.scan(s, e, stage, node); !plain {
 		return
 	}
-	if c.best < 0 && c.dupJ < 0 {
+	if c.best < 0 && c.dupJ < 0 && m.window < m.dupWin { // (pastDup finds none past a longer window)
 		// Before a NAT candidate too: a copy of a frame this stage saw moments ago, as the open
 		// journey would give with a window of dupWin, not the packet rewritten (see pastDup).
 		c.dupJ = m.pastDup(e, stage, t, m.copyWin(s.o))
