@@ -133,7 +133,7 @@ func (m *matcher) noteDup(j int32, s *sighting, stage uint32, node int16, e uint
 			return true
 		}
 		m.dupRecs[j] = append(recs, provDup{s: *s, stage: stage, node: node})
-		m.st(j).dupRec = true // so that evict drops the entry (a closed j's slot may be another's: no harm)
+		m.st(j).flags |= jDupRec // so that evict drops the entry (a closed j's slot may be another's: no harm)
 		return false
 	}
 	g := m.ambiguate(e, m.st(j).loose, s.o)

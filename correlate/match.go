@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"math/bits"
 	"runtime"
 	"sort"
 	"time"
@@ -28,17 +29,32 @@ type jstate struct {
 	plen     uint32
 	stages   [maxStages]uint32
 	nstages  uint8
-	dupRec   bool // it may have an entry in dupRecs (set when one is added)
+	flags    uint8 // jDupRec, jIndexed
 	lastNode int16
 	id1      int32 // the journey's id + 1: a closed journey's state stays in the ring until its slot is reused
-	indexed  bool  // it is in the loose index (multimap; open journeys only)
-	// hops counts the sightings attached (attach), mod 256: each one's rank in the journey, which its
-	// slot carries (rankShift) for the arena to lay the hops out in this order (fill). In the room
-	// after indexed: jstate stays 128 bytes.
-	hops uint8
 	// stageBits has stageBit(s) set for each stage s in stages: most stages a sighting asks about
 	// were not visited, and most of those are told so by their bit, without the stages read.
 	stageBits uint32
+	// hops counts the sightings attached (attach): the journey's hops, duplicate copies aside, kept
+	// in hopsOf as it closes (keepHops), and mod 256 each one's rank in the journey, which its slot
+	// carries (rankShift) for the arena to lay the hops out in this order (fill). In the room of two
+	// bools, now flags' bits: jstate stays 128 bytes.
+	hops uint32
+}
+
+// jstate flags.
+const (
+	jDupRec  = 1 << iota // it may have an entry in dupRecs (set when one is added)
+	jIndexed             // it is in the loose index (multimap; open journeys only)
+)
+
+// open makes js the state of a journey opening at t with exact fingerprint e and NAT-tolerant
+// fingerprint loose, id1 its id + 1: every field as jstate{exact: e, exact0: e, loose: loose, lastTs:
+// t, id1: id1} has it but stages, left as the ring's slot had them: nothing past nstages (0 here) is
+// ever read (the 64 bytes a new journey cleared, out of its 128).
+func (js *jstate) open(e, loose uint64, t int64, id1 int32) {
+	js.exact, js.exact0, js.loose, js.nextSame, js.lastG, js.lastTs = e, e, loose, 0, 0, t
+	js.seq, js.plen, js.nstages, js.flags, js.lastNode, js.id1, js.stageBits, js.hops = 0, 0, 0, 0, 0, id1, 0, 0
 }
 
 // stageBit is stage s's bit in a journey's stageBits: one of 32, its bits mixed first (a stage is
@@ -136,11 +152,14 @@ type matcher struct {
 	// jRank is the bits of jOf's values that hold each hop's rank in its journey (rankBits), or 0
 	// when the journey ids need them (2^24 journeys or more; a matcher made without collectJourneys).
 	jRank uint32
-	jHops []uint32      // after matching: hops of journey j (duplicates aside) at j+1
-	jDups map[int32]int // after matching: duplicate copies per journey
-	jT0   times         // each journey's first sighting in corrected time (sightings come in time order)
-	dup   []uint64      // bitset: the observation is a duplicate copy at a point already visited
-	nat   []natEvent
+	jHops []uint32 // after matching: hops of journey j (duplicates aside) at j+1
+	// hopsOf holds the hops of each closed journey (jstate.hops) at j+1 (0 at 0) while matching: evict
+	// adds those it closes, run those still open at its end; collectJourneys lays them out as jHops.
+	hopsOf hopCounts
+	jDups  map[int32]int // after matching: duplicate copies per journey
+	jT0    times         // each journey's first sighting in corrected time (sightings come in time order)
+	dup    []uint64      // bitset: the observation is a duplicate copy at a point already visited
+	nat    []natEvent
 	// closed remembers recently closed journeys by exact fingerprint (direct-mapped, overwritten), and
 	// late the new journeys that were the same packet seen past the window (see noteLate).
 	closed []closedJ
@@ -328,6 +347,7 @@ func newMatcher(w *world, clocks []clockModel, opts Options) *matcher {
 			sole: perPoint[p] == 1}
 	}
 	m.jT0.mp = w.big
+	m.hopsOf.mp = w.big
 	m.fp = w.c.Loose
 	if !opts.Lean { // the Capture keeps its fingerprints
 		m.fp = make([]decode.Fingerprints, len(w.c.Loose))
@@ -339,67 +359,71 @@ func newMatcher(w *world, clocks []clockModel, opts Options) *matcher {
 }
 
 // collectJourneys gathers from fp, after matching, every Observation's journey + 1 by global id into
-// jOf (4 bytes each), counts each journey's hops (at jHops[j+1]) and duplicate copies, and drops fp.
-// On more than one core a second goroutine gathers a share of the files (collect.go).
+// jOf (4 bytes each), lays out each journey's hops (at jHops[j+1], as counted while matching:
+// hopsOf), counts its duplicate copies from the duplicate bits, and drops fp. On more than one core a
+// second goroutine gathers a share of the files (collect.go).
 func (m *matcher) collectJourneys() {
 	m.jOf = makeBig[int32](m.w.big, m.w.nObs, m.w.nObs)
 	if m.next < 1<<24 {
 		m.jRank = rankBits
 	}
-	m.jHops = makeBig[uint32](m.w.big, int(m.next+1), int(m.next+1))
-	m.jDups = map[int32]int{}
+	m.jHops = m.hopsOf.flat(int(m.next + 1))
+	m.hopsOf = hopCounts{}
 	if !m.collectSplit() {
 		all := make([]int, len(m.fp))
 		for f := range all {
 			all[f] = f
 		}
-		m.collectFiles(all, m.jHops, m.jDups)
+		m.collectFiles(all)
+	}
+	m.jDups = map[int32]int{}
+	for i, d := range m.dup { // (nearly every word 0)
+		for ; d != 0; d &= d - 1 {
+			g := i*64 + bits.TrailingZeros64(d)
+			m.jDups[m.journeyOf(uint32(g))]++
+		}
 	}
 	m.fp = nil
 }
 
-// collectFiles gathers the journeys of files into jOf, and counts their hops into hops and their
-// duplicate copies into dups.
-func (m *matcher) collectFiles(files []int, hops []uint32, dups map[int32]int) {
+// collectFiles gathers the journeys of files into jOf.
+func (m *matcher) collectFiles(files []int) {
 	for _, f := range files {
 		g := int(m.w.fileBase[f])
 		for _, ch := range m.fp[f].Chunks {
 			m.w.trimNow() // a chunk is FingerprintChunk of them
-			m.collectChunk(ch, g, hops, dups)
+			m.collectChunk(ch, g)
 			g += len(ch)
 		}
 	}
 }
 
 // collectChunk is collectFiles for one chunk of fingerprint slots, ch, of the Observations from
-// global id g on. It takes them in pieces of one word of the duplicate bits (up to 64 ids): a piece
-// with none of its bits set (nearly all) is gathered without a test of each Observation's bit.
-func (m *matcher) collectChunk(ch []uint64, g int, hops []uint32, dups map[int32]int) {
-	jOf, dup, rk := m.jOf, m.dup, m.jRank
-	for i := 0; i < len(ch); {
-		gi := g + i
-		n := min(64-gi%64, len(ch)-i)
-		piece, out := ch[i:i+n], jOf[gi:gi+n]
-		if dup[gi/64]>>(gi%64) == 0 { // (bits past the piece belong to other files: then the slow way)
-			for k, v := range piece {
-				out[k] = int32(uint32(v) | uint32(v>>32)&rk) // the journey + 1, its rank above it (rankShift)
-				if v != 0 {
-					hops[uint32(v)]++
-				}
-			}
-		} else {
-			for k, v := range piece {
-				out[k] = int32(uint32(v) | uint32(v>>32)&rk)
-				switch {
-				case v == 0:
-				case m.isDup(uint32(gi + k)):
-					dups[int32(uint32(v))-1]++
-				default:
-					hops[uint32(v)]++
-				}
-			}
-		}
-		i += n
+// global id g on: each slot's journey + 1, its hop's rank above it (rankShift) where jRank has room.
+// (The hops are counted as they are attached, and the duplicate copies from their bits: no test
+// here but of the loop's end.)
+func (m *matcher) collectChunk(ch []uint64, g int) {
+	journeysOf(m.jOf[g:g+len(ch)], ch, m.jRank)
+}
+
+// journeysOf writes into out each fingerprint slot's journey + 1 with, in rk's bits, its hop's rank
+// (rankShift), four at a time. Not inlined: in collectFiles' loop, its values did not stay in
+// registers (12 instructions a slot; about 6 here).
+//
+//go:noinline
+func journeysOf(out []int32, ch []uint64, rk uint32) {
+	out = out[:len(ch)]
+	i := 0
+	for ; i+4 <= len(ch); i += 4 {
+		c, o := (*[4]uint64)(ch[i:i+4]), (*[4]int32)(out[i:i+4])
+		o[0] = int32(uint32(c[0]) | uint32(c[0]>>32)&rk)
+		o[1] = int32(uint32(c[1]) | uint32(c[1]>>32)&rk)
+		o[2] = int32(uint32(c[2]) | uint32(c[2]>>32)&rk)
+		o[3] = int32(uint32(c[3]) | uint32(c[3]>>32)&rk)
+	}
+	for ; i < len(ch); i++ {
+		v := ch[i]
+		out[i] = int32(uint32(v) | uint32(v>>32)&rk)
 	}
 }
 
@@ -425,6 +449,7 @@ func (m *matcher) run() {
 		}
 		n += len(b)
 	}
+	m.keepHops(m.base, m.next) // the journeys still open
 }
 
 // matchBatch matches a batch of sightings. The buckets of the loose index where the sightings' journeys
@@ -451,6 +476,7 @@ func (m *matcher) runDirect() {
 	sm := m.newSliceMerge(m.mergeFiles(m.prepare()), nil, nil)
 	sm.take = m.takeDirect
 	sm.run()
+	m.keepHops(m.base, m.next) // the journeys still open
 }
 
 // takeDirect matches the sightings the merge hands over on one core (runDirect): those of stage that
@@ -712,9 +738,10 @@ func (m *matcher) sight(s *sighting, o *decode.Observation, slot *uint64, g uint
 // up once. (sight's body, written out again: as a call in this loop, it is not inlined.)
 func (m *matcher) sightRun(out []sighting, run []decode.Observation, slots []uint64, g uint32, ts []int64, stage uint32, node int16) {
 	out, slots, ts = out[:len(run)], slots[:len(run)], ts[:len(run)]
-	var bits [4]uint32 // by encapsulation: a sighting in a tunnel is at a stage of its own (stageOf)
-	for e := range bits {
-		bits[e] = stageBit(stage | uint32(e)<<8)
+	var at [4]struct{ stage, bit uint32 } // by encapsulation: a sighting in a tunnel is at a stage of its own (stageOf)
+	for e := range at {
+		at[e].stage = stage | uint32(e)<<8
+		at[e].bit = stageBit(at[e].stage)
 	}
 	for k := range run {
 		s, o, slot := &out[k], &run[k], &slots[k]
@@ -724,8 +751,8 @@ func (m *matcher) sightRun(out []sighting, run []decode.Observation, slots []uin
 			s.e, s.stage, s.bit, s.node, s.kind = 0, 0, 0, 0, 0
 			continue
 		}
-		e := o.Flags & decode.FlagEncapMask
-		s.e, s.stage, s.bit, s.node, s.kind = o.Exact(loose), stage|uint32(e)<<8, bits[e], node, sMatchable
+		x := &at[o.Flags&decode.FlagEncapMask]
+		s.e, s.stage, s.bit, s.node, s.kind = o.Exact(loose), x.stage, x.bit, node, sMatchable
 		if o.Flags&decode.FlagICMPError != 0 { // the quoted addresses and ports too (see QuoteExact)
 			s.e = m.w.c.Tables.QuoteExact(o, s.e)
 		}
@@ -964,7 +991,7 @@ func (m *matcher) stepOther(s *sighting, plain bool, e uint64, stage uint32, nod
 	} else if c, plain = m.scan(s, e, stage, node); !plain {
 		return
 	}
-	if c.best < 0 && c.dupJ < 0 {
+	if c.best < 0 && c.dupJ < 0 && m.window < m.dupWin { // (pastDup finds none past a longer window)
 		// Before a NAT candidate too: a copy of a frame this stage saw moments ago, as the open
 		// journey would give with a window of dupWin, not the packet rewritten (see pastDup).
 		c.dupJ = m.pastDup(e, stage, t, m.copyWin(s.o))
@@ -1123,13 +1150,13 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 	case len(m.ambByLoose) > 0 && len(m.ambByLoose[loose]) > 0 && m.ambNATShown(loose, o):
 		// The same packets as an ambiguous group's with other addresses or ports (NAT): ambiguous too.
 		m.ambStep(m.ambiguate(e, loose, o), s, stage, node)
-	default:
-		if !m.noteLate(c.late, e, stage, t, m.next) {
+	default: // (without recent, no open late candidate and no closed slot of e: both notes would note nothing)
+		if (c.late >= 0 || m.recent != nil || m.closedExact[e&(closedSlots-1)] == e) && !m.noteLate(c.late, e, stage, t, m.next) {
 			m.noteLateNAT(c.natLate, loose, e, stage, node, t, g, m.next)
 		}
 		j := m.newJourney(t)
 		js := m.st(j)
-		*js = jstate{exact: e, exact0: e, loose: loose, lastTs: t, id1: j + 1}
+		js.open(e, loose, t, j+1)
 		m.put(hash32(loose), j)
 		if c.refused >= 0 && c.nat < 0 {
 			m.natRefused = append(m.natRefused, natRefusal{j: c.refused, nj: j, from: m.st(c.refused).lastG, to: g})
@@ -1416,7 +1443,7 @@ func (m *matcher) evict(now int64) {
 		if now-js.lastTs <= m.window {
 			break
 		}
-		if js.dupRec {
+		if js.flags&jDupRec != 0 {
 			delete(m.dupRecs, j)
 		}
 		m.closed[js.exact&(closedSlots-1)] = closedJ{exact: js.exact, lastTs: js.lastTs, j: j, stages: js.stages, nstages: js.nstages}
@@ -1426,6 +1453,9 @@ func (m *matcher) evict(now int64) {
 				lastTs: js.lastTs, j: j, stages: js.stages, nstages: js.nstages, node: js.lastNode, lastG: js.lastG})
 		}
 		m.base++
+	}
+	if m.base != base {
+		m.keepHops(base, m.base)
 	}
 	m.evictAt = never
 	if m.base < m.next {

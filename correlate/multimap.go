@@ -63,17 +63,18 @@ func (m *matcher) put(h uint32, j int32) {
 	}
 	b := &lm.head[int(h)&(len(lm.head)-1)]
 	js := m.st(j)
-	js.nextSame, js.indexed = *b-1, true
+	js.nextSame = *b - 1
+	js.flags |= jIndexed
 	*b = j + 1
 }
 
 // regrow makes the table size buckets, and puts there again, in id order, the open journeys that
-// were in it (jstate.indexed: not those that left it, nor those never put, ambiguous.go's).
+// were in it (jIndexed: not those that left it, nor those never put, ambiguous.go's).
 func (m *matcher) regrow(size int) {
 	lm := m.loose
 	lm.init(size)
 	for j := m.base; j < m.next; j++ {
-		if js := m.st(j); js.indexed {
+		if js := m.st(j); js.flags&jIndexed != 0 {
 			b := &lm.head[int(hash32(js.loose))&(size-1)]
 			js.nextSame = *b - 1
 			*b = j + 1
@@ -84,21 +85,23 @@ func (m *matcher) regrow(size int) {
 // unindex takes open journey j, whose NAT-tolerant fingerprint hashes to h, out of the index; it
 // reports whether j was there.
 func (m *matcher) unindex(h uint32, j int32) bool {
-	if j < m.base || !m.st(j).indexed {
+	if j < m.base || m.st(j).flags&jIndexed == 0 {
 		return false
 	}
 	lm := m.loose
 	b := &lm.head[int(h)&(len(lm.head)-1)]
 	if *b-1 == j {
 		js := m.st(j)
-		*b, js.indexed = js.nextSame+1, false
+		*b = js.nextSame + 1
+		js.flags &^= jIndexed
 		return true
 	}
 	for k := *b - 1; k >= m.base && k > j; {
 		ks := m.st(k)
 		if ks.nextSame == j {
 			js := m.st(j)
-			ks.nextSame, js.indexed = js.nextSame, false
+			ks.nextSame = js.nextSame
+			js.flags &^= jIndexed
 			return true
 		}
 		k = ks.nextSame
