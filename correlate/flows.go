@@ -34,9 +34,6 @@ func (t tuple) key() flowKey {
 	return flowKey{t.v6, t.proto, t.dst, t.src, t.dp, t.sp}
 }
 
-// hash mixes a flow key's fields (for a direct-mapped cache).
-func (k flowKey) hash() int { return int(k.mix() >> 40) }
-
 // mix mixes a flow key's fields into 64 bits, of which the high ones are the best mixed.
 func (k flowKey) mix() uint64 {
 	h := uint64(k.a)<<32 | uint64(k.b)
@@ -58,11 +55,30 @@ func (x *flowIndex) get(k flowKey) (int32, bool) { return x.keyIndex.get(k, k.mi
 // put gives root key k, which has no flow yet, the next flow index, and returns it.
 func (x *flowIndex) put(k flowKey) int32 { return x.add(k, k.mix(), flowKey.mix) }
 
-// flowCacheEntry remembers the flow of a flow key (either direction's tuple).
+// flowCacheEntry remembers the flow of a flow key (either direction's tuple), the key as two words
+// (tuple.cacheKey): two compares a look-up, where flowKey's fields took six.
 type flowCacheEntry struct {
-	k  flowKey
-	fi int32
-	ok bool
+	w0, w1 uint64 // the key; w1 is 0 in an entry not yet set, which no key matches
+	fi     int32
+}
+
+// cacheKey returns the flow key of t (key) as the flow cache's two words: the addresses, the lower
+// first, then the ports in the same order, the protocol, bit 1 set and the family in bit 0.
+func (t *tuple) cacheKey() (w0, w1 uint64) {
+	a, b, ap, bp := t.src, t.dst, t.sp, t.dp
+	if a > b || (a == b && ap > bp) {
+		a, b, ap, bp = b, a, bp, ap
+	}
+	w1 = uint64(ap)<<48 | uint64(bp)<<32 | uint64(t.proto)<<8 | 2
+	if t.v6 {
+		w1 |= 1
+	}
+	return uint64(a)<<32 | uint64(b), w1
+}
+
+// cacheEntry returns the flow cache's entry for key (w0, w1), which may hold another key.
+func cacheEntry(flowCache []flowCacheEntry, w0, w1 uint64) *flowCacheEntry {
+	return &flowCache[int((w0^w1)*0x9e3779b97f4a7c15>>40)&(len(flowCache)-1)]
 }
 
 // flowCacheSize is the number of entries of the flow cache for n journeys: a power of two, at most
@@ -80,7 +96,23 @@ func (t tuple) reverse() tuple { return tuple{t.v6, t.proto, t.dst, t.src, t.dp,
 // tupleOf returns the flow tuple of a matchable Observation. ICMP echo uses the echo id as both ports;
 // an ICMP error belongs to the flow it quotes, in the reverse direction (it travels back to the sender).
 func (w *world) tupleOf(o *decode.Observation) tuple {
-	t := tuple{v6: o.Flags&decode.FlagIPv6 != 0, proto: o.Proto, src: o.Src, dst: o.Dst, sp: o.Sport, dp: o.Dport}
+	if o.Flags&decode.FlagLaterFragment != 0 || o.Proto == 1 || o.Proto == 58 {
+		return w.tupleOther(o)
+	}
+	return usualTuple(o)
+}
+
+// usualTuple is tupleOf of a packet neither a later fragment nor ICMP: its own addresses and ports.
+func usualTuple(o *decode.Observation) tuple {
+	return tuple{v6: o.Flags&decode.FlagIPv6 != 0, proto: o.Proto, src: o.Src, dst: o.Dst, sp: o.Sport, dp: o.Dport}
+}
+
+// tupleOther is tupleOf of a later fragment or an ICMP packet; out of line, so that tupleOf, the
+// usual packet's, is inlined.
+//
+//go:noinline
+func (w *world) tupleOther(o *decode.Observation) tuple {
+	t := usualTuple(o)
 	if o.Flags&decode.FlagLaterFragment != 0 {
 		// No transport header: take the ports of the first fragment of the same datagram.
 		if p, ok := w.fragPorts[fragKey{t.src, t.dst, t.proto, o.Seq}]; ok {
@@ -461,19 +493,22 @@ func (s *flowStage) keyJob(j int) (voteJob, bool) {
 		s.jFlow[j] = -1
 		return voteJob{}, false
 	}
-	return voteJob{o: o, t: s.a.w.tupleOf(o), j: int32(j)}, true
+	if o.Flags&decode.FlagLaterFragment != 0 || o.Proto == 1 || o.Proto == 58 { // tupleOf, written out: inlined
+		return voteJob{o: o, t: s.a.w.tupleOther(o), j: int32(j)}, true
+	}
+	return voteJob{o: o, t: usualTuple(o), j: int32(j)}, true
 }
 
 // assign finds the flow of journey job (through the cache of recent flow keys, else flowFor, which
 // starts a flow for a new key) and records it.
 func (s *flowStage) assign(job *voteJob, flowCache []flowCacheEntry) {
-	k := job.t.key()
-	ci := k.hash() & (len(flowCache) - 1)
-	fi, ok := flowCache[ci].fi, flowCache[ci].ok && flowCache[ci].k == k
+	w0, w1 := job.t.cacheKey()
+	e := cacheEntry(flowCache, w0, w1)
+	fi, ok := e.fi, e.w0 == w0 && e.w1 == w1
 	if !ok {
 		s.atJ = int(job.j)
 		fi = s.flowFor(&job.t, job.o, s.a.hops(int(job.j))[0])
-		flowCache[ci] = flowCacheEntry{k, fi, true}
+		*e = flowCacheEntry{w0, w1, fi}
 	}
 	if job.o.Flags&decode.FlagICMPError != 0 {
 		s.icmpJ = append(s.icmpJ, job.j)
@@ -659,8 +694,19 @@ func (s *flowStage) hopsToVote(v *dirVotes, n int) int {
 // dstNodeOf is the node a journey (hops h, ends e) sent by node srcNode (-1: unknown) was headed for,
 // or -1: the node of the last known destination, else the one it was encapsulated to, else, when its
 // sender's node is known, the node --k8s puts the destination pod on (localends.go). What the
-// captures show of the address's node comes first.
+// captures show of the address's node comes first. The usual journey's, that of its last destination,
+// without a call (dstNodeOther is not inlined).
 func (s *flowStage) dstNodeOf(h []uint32, e *voteEnds, srcNode int) int {
+	if e.dstNode >= 0 {
+		return e.dstNode
+	}
+	return s.dstNodeOther(h, e, srcNode)
+}
+
+// dstNodeOther is dstNodeOf of a journey whose last destination's node is not known.
+//
+//go:noinline
+func (s *flowStage) dstNodeOther(h []uint32, e *voteEnds, srcNode int) int {
 	a := s.a
 	n := e.dstNode
 	for i := len(h) - 2; n < 0 && i >= 0; i-- {

@@ -44,19 +44,19 @@ func (s *flowStage) assignKeyed(v *voter, flowCache []flowCacheEntry, n int) {
 // the flows' index by root key; a key of no flow yet gets the next index (flowIndex.put), and job is marked
 // as the one that starts it, with its root key.
 func (s *flowStage) findFlow(job *voteJob, flowCache []flowCacheEntry) {
-	k := job.t.key()
-	ci := k.hash() & (len(flowCache) - 1)
-	if e := &flowCache[ci]; e.ok && e.k == k {
+	w0, w1 := job.t.cacheKey()
+	e := cacheEntry(flowCache, w0, w1)
+	if e.w0 == w0 && e.w1 == w1 {
 		job.fi = e.fi
 		return
 	}
-	root := s.uf.find(k)
+	root := s.uf.find(job.t.key())
 	fi, ok := s.flowOf.get(root)
 	if !ok {
 		fi = s.flowOf.put(root)
 		job.root, job.fresh = root, true
 	}
-	flowCache[ci] = flowCacheEntry{k, fi, true}
+	*e = flowCacheEntry{w0, w1, fi}
 	job.fi = fi
 }
 
