@@ -323,10 +323,11 @@ type flowAcc struct {
 	client tuple
 	first  int64
 	// journeys: its journeys, each direction's in journey order, those client to server (the first
-	// nC2S) before those back (dirJourneys); one slice of the flow stage's list of all the journeys
-	// (flowJourneys), so that a collection follows one pointer a flow for them, not two.
-	journeys []int32
-	nC2S     int32
+	// nC2S) before those back (nS2C; dirJourneys); one slice of the flow stage's list of all the
+	// journeys (flowJourneys), so that a collection follows one pointer a flow for them, not two. On
+	// one core nC2S and nS2C are counted as the journeys are handed over (countDir), for flowJourneys.
+	journeys   []int32
+	nC2S, nS2C int32
 	// The counts are of the flow's journeys (or fewer), whose ids are int32: they fit.
 	delivered, lost, notCaptured int32
 	retrans, resets, nSent       int32 // nSent: packets its endpoints sent: journeys less GSO/GRO pieces and ICMP errors about it
@@ -448,7 +449,7 @@ type flowStage struct {
 // over, and not changed after) with the votes, and works out the datapath mode per node pair, which
 // reads only the journeys, from the same frames: it is returned with the flows.
 func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
-	w := a.w
+	w, job := a.w, voteJob{} // job: the one-core loop's, filled in place (keyJob)
 	s := &flowStage{a: a, owners: ownerCache{w: w}, pointKindsOf: pointKinds(w), nJ: a.nJ}
 	chunk := stageChunk(&a.opts, voteChunk)
 	v := s.startVoter(chunk)
@@ -468,35 +469,39 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 		s.assignKeyed(v, flowCache, chunk)
 	} else {
 		for j := 0; j < a.nJ; j++ {
-			if job, ok := s.keyJob(j); ok {
+			if s.keyJob(j, &job) {
 				s.assign(&job, flowCache)
-				v.vote(job)
+				v.vote(&job)
+				job.fl.countDir(job.d)
 			}
 		}
 	}
 	v.wait()
-	s.listJourneys(chunk > 0)
+	s.listJourneys(chunk > 0, chunk <= 0)
 	return s.flowsOut, v.modes.result()
 }
 
-// keyJob returns journey j's vote job with its first sighting and tuple (its flow still to find), or
-// false for a journey without hops, whose flow it sets to none (-1).
-func (s *flowStage) keyJob(j int) (voteJob, bool) {
+// keyJob sets *job to journey j's vote job with its first sighting and tuple (its flow still to find),
+// or returns false for a journey without hops, whose flow it sets to none (-1). In place: returned, the
+// 64-byte job was copied twice a journey.
+func (s *flowStage) keyJob(j int, job *voteJob) bool {
 	s.a.w.trimAt(j) // the journeys' first sightings lie across all the frames
 	h := s.a.hops(j)
 	if len(h) == 0 {
 		s.jFlow[j] = -1
-		return voteJob{}, false
+		return false
 	}
 	o, _ := s.a.obs(s.a.w.pktHop(h))
 	if s.a.w.cutLeft(o) { // an ICMP error whose cut quote names no one flow (quotecut.go)
 		s.jFlow[j] = -1
-		return voteJob{}, false
+		return false
 	}
 	if o.Flags&decode.FlagLaterFragment != 0 || o.Proto == 1 || o.Proto == 58 { // tupleOf, written out: inlined
-		return voteJob{o: o, t: s.a.w.tupleOther(o), j: int32(j)}, true
+		*job = voteJob{o: o, t: s.a.w.tupleOther(o), j: int32(j)}
+		return true
 	}
-	return voteJob{o: o, t: usualTuple(o), j: int32(j)}, true
+	*job = voteJob{o: o, t: usualTuple(o), j: int32(j)}
+	return true
 }
 
 // assign finds the flow of journey job (through the cache of recent flow keys, else flowFor, which
@@ -807,12 +812,29 @@ func pointKinds(w *world) pointKindsOf {
 	return pointKindsOf{k, anyPos}
 }
 
-// flowJourneys lists each flow's journeys per direction, in journey order, in one array.
-func (s *flowStage) flowJourneys() {
+// countDir counts one more of the flow's journeys in direction d (nC2S, nS2C).
+func (fl *flowAcc) countDir(d uint8) {
+	if d == c2s {
+		fl.nC2S++
+	} else {
+		fl.nS2C++
+	}
+}
+
+// flowJourneys lists each flow's journeys per direction, in journey order, in one array. counted: the
+// flows' journeys per direction are counted already (countDir, as they were handed over), where
+// flowJourneys otherwise counts them in a pass of its own over every journey's flow and direction.
+func (s *flowStage) flowJourneys(counted bool) {
 	n := make([][2]int, len(s.flows))
-	for j, fi := range s.jFlow {
-		if fi >= 0 {
-			n[fi][s.jDir[j]]++
+	if counted {
+		for fi, fl := range s.flows {
+			n[fi] = [2]int{int(fl.nC2S), int(fl.nS2C)}
+		}
+	} else {
+		for j, fi := range s.jFlow {
+			if fi >= 0 {
+				n[fi][s.jDir[j]]++
+			}
 		}
 	}
 	all := makeBig[int32](s.a.w.big, s.a.nJ, s.a.nJ)
@@ -820,7 +842,7 @@ func (s *flowStage) flowJourneys() {
 	off := 0
 	for fi, fl := range s.flows {
 		n0, n1 := n[fi][c2s], n[fi][s2c]
-		fl.journeys, fl.nC2S = all[off:off+n0+n1:off+n0+n1], int32(n0)
+		fl.journeys, fl.nC2S, fl.nS2C = all[off:off+n0+n1:off+n0+n1], int32(n0), int32(n1)
 		n[fi] = [2]int{off, off + n0}
 		off += n0 + n1
 	}

@@ -43,12 +43,12 @@ func (s *flowStage) startVoter(n int) *voter {
 }
 
 // vote takes journey job's vote, or queues it for the voter's goroutine.
-func (v *voter) vote(job voteJob) {
+func (v *voter) vote(job *voteJob) {
 	if v.p == nil {
-		v.take(&job)
+		v.take(job)
 		return
 	}
-	*v.p.cur = append(*v.p.cur, job)
+	*v.p.cur = append(*v.p.cur, *job)
 	if len(*v.p.cur) == v.n {
 		v.p.handOver()
 	}
