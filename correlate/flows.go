@@ -34,9 +34,6 @@ func (t tuple) key() flowKey {
 	return flowKey{t.v6, t.proto, t.dst, t.src, t.dp, t.sp}
 }
 
-// hash mixes a flow key's fields (for a direct-mapped cache).
-func (k flowKey) hash() int { return int(k.mix() >> 40) }
-
 // mix mixes a flow key's fields into 64 bits, of which the high ones are the best mixed.
 func (k flowKey) mix() uint64 {
 	h := uint64(k.a)<<32 | uint64(k.b)
@@ -58,11 +55,30 @@ func (x *flowIndex) get(k flowKey) (int32, bool) { return x.keyIndex.get(k, k.mi
 // put gives root key k, which has no flow yet, the next flow index, and returns it.
 func (x *flowIndex) put(k flowKey) int32 { return x.add(k, k.mix(), flowKey.mix) }
 
-// flowCacheEntry remembers the flow of a flow key (either direction's tuple).
+// flowCacheEntry remembers the flow of a flow key (either direction's tuple), the key as two words
+// (tuple.cacheKey): two compares a look-up, where flowKey's fields took six.
 type flowCacheEntry struct {
-	k  flowKey
-	fi int32
-	ok bool
+	w0, w1 uint64 // the key; w1 is 0 in an entry not yet set, which no key matches
+	fi     int32
+}
+
+// cacheKey returns the flow key of t (key) as the flow cache's two words: the addresses, the lower
+// first, then the ports in the same order, the protocol, bit 1 set and the family in bit 0.
+func (t *tuple) cacheKey() (w0, w1 uint64) {
+	a, b, ap, bp := t.src, t.dst, t.sp, t.dp
+	if a > b || (a == b && ap > bp) {
+		a, b, ap, bp = b, a, bp, ap
+	}
+	w1 = uint64(ap)<<48 | uint64(bp)<<32 | uint64(t.proto)<<8 | 2
+	if t.v6 {
+		w1 |= 1
+	}
+	return uint64(a)<<32 | uint64(b), w1
+}
+
+// cacheEntry returns the flow cache's entry for key (w0, w1), which may hold another key.
+func cacheEntry(flowCache []flowCacheEntry, w0, w1 uint64) *flowCacheEntry {
+	return &flowCache[int((w0^w1)*0x9e3779b97f4a7c15>>40)&(len(flowCache)-1)]
 }
 
 // flowCacheSize is the number of entries of the flow cache for n journeys: a power of two, at most
@@ -80,7 +96,23 @@ func (t tuple) reverse() tuple { return tuple{t.v6, t.proto, t.dst, t.src, t.dp,
 // tupleOf returns the flow tuple of a matchable Observation. ICMP echo uses the echo id as both ports;
 // an ICMP error belongs to the flow it quotes, in the reverse direction (it travels back to the sender).
 func (w *world) tupleOf(o *decode.Observation) tuple {
-	t := tuple{v6: o.Flags&decode.FlagIPv6 != 0, proto: o.Proto, src: o.Src, dst: o.Dst, sp: o.Sport, dp: o.Dport}
+	if o.Flags&decode.FlagLaterFragment != 0 || o.Proto == 1 || o.Proto == 58 {
+		return w.tupleOther(o)
+	}
+	return usualTuple(o)
+}
+
+// usualTuple is tupleOf of a packet neither a later fragment nor ICMP: its own addresses and ports.
+func usualTuple(o *decode.Observation) tuple {
+	return tuple{v6: o.Flags&decode.FlagIPv6 != 0, proto: o.Proto, src: o.Src, dst: o.Dst, sp: o.Sport, dp: o.Dport}
+}
+
+// tupleOther is tupleOf of a later fragment or an ICMP packet; out of line, so that tupleOf, the
+// usual packet's, is inlined.
+//
+//go:noinline
+func (w *world) tupleOther(o *decode.Observation) tuple {
+	t := usualTuple(o)
 	if o.Flags&decode.FlagLaterFragment != 0 {
 		// No transport header: take the ports of the first fragment of the same datagram.
 		if p, ok := w.fragPorts[fragKey{t.src, t.dst, t.proto, o.Seq}]; ok {
@@ -291,10 +323,11 @@ type flowAcc struct {
 	client tuple
 	first  int64
 	// journeys: its journeys, each direction's in journey order, those client to server (the first
-	// nC2S) before those back (dirJourneys); one slice of the flow stage's list of all the journeys
-	// (flowJourneys), so that a collection follows one pointer a flow for them, not two.
-	journeys []int32
-	nC2S     int32
+	// nC2S) before those back (nS2C; dirJourneys); one slice of the flow stage's list of all the
+	// journeys (flowJourneys), so that a collection follows one pointer a flow for them, not two. On
+	// one core nC2S and nS2C are counted as the journeys are handed over (countDir), for flowJourneys.
+	journeys   []int32
+	nC2S, nS2C int32
 	// The counts are of the flow's journeys (or fewer), whose ids are int32: they fit.
 	delivered, lost, notCaptured int32
 	retrans, resets, nSent       int32 // nSent: packets its endpoints sent: journeys less GSO/GRO pieces and ICMP errors about it
@@ -416,7 +449,7 @@ type flowStage struct {
 // over, and not changed after) with the votes, and works out the datapath mode per node pair, which
 // reads only the journeys, from the same frames: it is returned with the flows.
 func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
-	w := a.w
+	w, job := a.w, voteJob{} // job: the one-core loop's, filled in place (keyJob)
 	s := &flowStage{a: a, owners: ownerCache{w: w}, pointKindsOf: pointKinds(w), nJ: a.nJ}
 	chunk := stageChunk(&a.opts, voteChunk)
 	v := s.startVoter(chunk)
@@ -436,44 +469,51 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 		s.assignKeyed(v, flowCache, chunk)
 	} else {
 		for j := 0; j < a.nJ; j++ {
-			if job, ok := s.keyJob(j); ok {
+			if s.keyJob(j, &job) {
 				s.assign(&job, flowCache)
-				v.vote(job)
+				v.vote(&job)
+				job.fl.countDir(job.d)
 			}
 		}
 	}
 	v.wait()
-	s.listJourneys(chunk > 0)
+	s.listJourneys(chunk > 0, chunk <= 0)
 	return s.flowsOut, v.modes.result()
 }
 
-// keyJob returns journey j's vote job with its first sighting and tuple (its flow still to find), or
-// false for a journey without hops, whose flow it sets to none (-1).
-func (s *flowStage) keyJob(j int) (voteJob, bool) {
+// keyJob sets *job to journey j's vote job with its first sighting and tuple (its flow still to find),
+// or returns false for a journey without hops, whose flow it sets to none (-1). In place: returned, the
+// 64-byte job was copied twice a journey.
+func (s *flowStage) keyJob(j int, job *voteJob) bool {
 	s.a.w.trimAt(j) // the journeys' first sightings lie across all the frames
 	h := s.a.hops(j)
 	if len(h) == 0 {
 		s.jFlow[j] = -1
-		return voteJob{}, false
+		return false
 	}
 	o, _ := s.a.obs(s.a.w.pktHop(h))
 	if s.a.w.cutLeft(o) { // an ICMP error whose cut quote names no one flow (quotecut.go)
 		s.jFlow[j] = -1
-		return voteJob{}, false
+		return false
 	}
-	return voteJob{o: o, t: s.a.w.tupleOf(o), j: int32(j)}, true
+	if o.Flags&decode.FlagLaterFragment != 0 || o.Proto == 1 || o.Proto == 58 { // tupleOf, written out: inlined
+		*job = voteJob{o: o, t: s.a.w.tupleOther(o), j: int32(j)}
+		return true
+	}
+	*job = voteJob{o: o, t: usualTuple(o), j: int32(j)}
+	return true
 }
 
 // assign finds the flow of journey job (through the cache of recent flow keys, else flowFor, which
 // starts a flow for a new key) and records it.
 func (s *flowStage) assign(job *voteJob, flowCache []flowCacheEntry) {
-	k := job.t.key()
-	ci := k.hash() & (len(flowCache) - 1)
-	fi, ok := flowCache[ci].fi, flowCache[ci].ok && flowCache[ci].k == k
+	w0, w1 := job.t.cacheKey()
+	e := cacheEntry(flowCache, w0, w1)
+	fi, ok := e.fi, e.w0 == w0 && e.w1 == w1
 	if !ok {
 		s.atJ = int(job.j)
 		fi = s.flowFor(&job.t, job.o, s.a.hops(int(job.j))[0])
-		flowCache[ci] = flowCacheEntry{k, fi, true}
+		*e = flowCacheEntry{w0, w1, fi}
 	}
 	if job.o.Flags&decode.FlagICMPError != 0 {
 		s.icmpJ = append(s.icmpJ, job.j)
@@ -659,8 +699,19 @@ func (s *flowStage) hopsToVote(v *dirVotes, n int) int {
 // dstNodeOf is the node a journey (hops h, ends e) sent by node srcNode (-1: unknown) was headed for,
 // or -1: the node of the last known destination, else the one it was encapsulated to, else, when its
 // sender's node is known, the node --k8s puts the destination pod on (localends.go). What the
-// captures show of the address's node comes first.
+// captures show of the address's node comes first. The usual journey's, that of its last destination,
+// without a call (dstNodeOther is not inlined).
 func (s *flowStage) dstNodeOf(h []uint32, e *voteEnds, srcNode int) int {
+	if e.dstNode >= 0 {
+		return e.dstNode
+	}
+	return s.dstNodeOther(h, e, srcNode)
+}
+
+// dstNodeOther is dstNodeOf of a journey whose last destination's node is not known.
+//
+//go:noinline
+func (s *flowStage) dstNodeOther(h []uint32, e *voteEnds, srcNode int) int {
 	a := s.a
 	n := e.dstNode
 	for i := len(h) - 2; n < 0 && i >= 0; i-- {
@@ -761,12 +812,29 @@ func pointKinds(w *world) pointKindsOf {
 	return pointKindsOf{k, anyPos}
 }
 
-// flowJourneys lists each flow's journeys per direction, in journey order, in one array.
-func (s *flowStage) flowJourneys() {
+// countDir counts one more of the flow's journeys in direction d (nC2S, nS2C).
+func (fl *flowAcc) countDir(d uint8) {
+	if d == c2s {
+		fl.nC2S++
+	} else {
+		fl.nS2C++
+	}
+}
+
+// flowJourneys lists each flow's journeys per direction, in journey order, in one array. counted: the
+// flows' journeys per direction are counted already (countDir, as they were handed over), where
+// flowJourneys otherwise counts them in a pass of its own over every journey's flow and direction.
+func (s *flowStage) flowJourneys(counted bool) {
 	n := make([][2]int, len(s.flows))
-	for j, fi := range s.jFlow {
-		if fi >= 0 {
-			n[fi][s.jDir[j]]++
+	if counted {
+		for fi, fl := range s.flows {
+			n[fi] = [2]int{int(fl.nC2S), int(fl.nS2C)}
+		}
+	} else {
+		for j, fi := range s.jFlow {
+			if fi >= 0 {
+				n[fi][s.jDir[j]]++
+			}
 		}
 	}
 	all := makeBig[int32](s.a.w.big, s.a.nJ, s.a.nJ)
@@ -774,7 +842,7 @@ func (s *flowStage) flowJourneys() {
 	off := 0
 	for fi, fl := range s.flows {
 		n0, n1 := n[fi][c2s], n[fi][s2c]
-		fl.journeys, fl.nC2S = all[off:off+n0+n1:off+n0+n1], int32(n0)
+		fl.journeys, fl.nC2S, fl.nS2C = all[off:off+n0+n1:off+n0+n1], int32(n0), int32(n1)
 		n[fi] = [2]int{off, off + n0}
 		off += n0 + n1
 	}

@@ -26,15 +26,17 @@ func (s *flowStage) assignKeyed(v *voter, flowCache []flowCacheEntry, n int) {
 		// flow (none) of the journeys without hops, which record never writes
 		*c = (*c)[:0]
 		for j := from; j < to; j++ {
-			if job, ok := s.keyJob(j); ok {
-				s.findFlow(&job, flowCache)
-				*c = append(*c, job)
+			*c = append(*c, voteJob{})
+			if job := &(*c)[len(*c)-1]; s.keyJob(j, job) {
+				s.findFlow(job, flowCache)
+			} else {
+				*c = (*c)[:len(*c)-1]
 			}
 		}
 	}, func(c *[]voteJob) bool {
 		for i := range *c {
 			s.record(&(*c)[i])
-			v.vote((*c)[i])
+			v.vote(&(*c)[i])
 		}
 		return true
 	})
@@ -44,19 +46,19 @@ func (s *flowStage) assignKeyed(v *voter, flowCache []flowCacheEntry, n int) {
 // the flows' index by root key; a key of no flow yet gets the next index (flowIndex.put), and job is marked
 // as the one that starts it, with its root key.
 func (s *flowStage) findFlow(job *voteJob, flowCache []flowCacheEntry) {
-	k := job.t.key()
-	ci := k.hash() & (len(flowCache) - 1)
-	if e := &flowCache[ci]; e.ok && e.k == k {
+	w0, w1 := job.t.cacheKey()
+	e := cacheEntry(flowCache, w0, w1)
+	if e.w0 == w0 && e.w1 == w1 {
 		job.fi = e.fi
 		return
 	}
-	root := s.uf.find(k)
+	root := s.uf.find(job.t.key())
 	fi, ok := s.flowOf.get(root)
 	if !ok {
 		fi = s.flowOf.put(root)
 		job.root, job.fresh = root, true
 	}
-	flowCache[ci] = flowCacheEntry{k, fi, true}
+	*e = flowCacheEntry{w0, w1, fi}
 	job.fi = fi
 }
 
@@ -75,11 +77,11 @@ func (s *flowStage) record(job *voteJob) {
 }
 
 // listJourneys lists each flow's journeys per direction, in journey order, in one array: inline
-// (flowJourneys), or, when halves, each half of the journeys counted and then listed on a goroutine of
-// its own (flowJourneysHalves).
-func (s *flowStage) listJourneys(halves bool) {
+// (flowJourneys; counted: the journeys per flow direction counted already), or, when halves, each half
+// of the journeys counted and then listed on a goroutine of its own (flowJourneysHalves).
+func (s *flowStage) listJourneys(halves, counted bool) {
 	if !halves {
-		s.flowJourneys()
+		s.flowJourneys(counted)
 		return
 	}
 	s.flowJourneysHalves()
@@ -109,7 +111,7 @@ func (s *flowStage) flowJourneysHalves() {
 	off := int32(0)
 	for fi, fl := range s.flows {
 		m := at[0][fi][c2s] + at[1][fi][c2s] + at[0][fi][s2c] + at[1][fi][s2c]
-		fl.journeys, fl.nC2S = all[off:off+m:off+m], at[0][fi][c2s]+at[1][fi][c2s]
+		fl.journeys, fl.nC2S, fl.nS2C = all[off:off+m:off+m], at[0][fi][c2s]+at[1][fi][c2s], at[0][fi][s2c]+at[1][fi][s2c]
 		for d := range 2 {
 			n0, n1 := at[0][fi][d], at[1][fi][d]
 			at[0][fi][d], at[1][fi][d] = off, off+n0

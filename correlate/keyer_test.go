@@ -35,7 +35,7 @@ func TestFlowJourneysHalves(t *testing.T) {
 			want.jFlow[j], want.jDir[j] = fi, d
 			got.jFlow[j], got.jDir[j] = fi, d
 		}
-		want.flowJourneys()
+		want.flowJourneys(false)
 		got.flowJourneysHalves()
 		listed := 0
 		for fi := range want.flows {

@@ -31,8 +31,8 @@ func naiveVotes(a *analysis) (flowsOut, map[[2]int]string) {
 	s.jFlow, s.jDir = make([]int32, a.nJ), make([]uint8, a.nJ)
 	mf := a.newModeFinder()
 	for j := 0; j < a.nJ; j++ {
-		job, ok := s.keyJob(j)
-		if !ok {
+		var job voteJob
+		if !s.keyJob(j, &job) {
 			continue
 		}
 		s.assign(&job, flowCache)
@@ -51,7 +51,7 @@ func naiveVotes(a *analysis) (flowsOut, map[[2]int]string) {
 		e := voteEnds{w.nodeOf(t.v6, t.src), owner(t.v6, t.src), w.nodeOf(lv6, last.Dst), owner(lv6, last.Dst)}
 		s.votePath(job.fl, job.d, j, t, o, h, &e)
 	}
-	s.listJourneys(false)
+	s.listJourneys(false, false)
 	return s.flowsOut, mf.result()
 }
 

@@ -43,12 +43,12 @@ func (s *flowStage) startVoter(n int) *voter {
 }
 
 // vote takes journey job's vote, or queues it for the voter's goroutine.
-func (v *voter) vote(job voteJob) {
+func (v *voter) vote(job *voteJob) {
 	if v.p == nil {
-		v.take(&job)
+		v.take(job)
 		return
 	}
-	*v.p.cur = append(*v.p.cur, job)
+	*v.p.cur = append(*v.p.cur, *job)
 	if len(*v.p.cur) == v.n {
 		v.p.handOver()
 	}
@@ -69,6 +69,13 @@ func (v *voter) work(c *[]voteJob) {
 }
 
 // take sets job's journey's direction, and takes its step of the modes and its vote.
+//
+// The owners of the packet's source and last destination are looked up once for both: the modes take
+// the first sighting's source and the last packet hop's destination; the vote the tuple's source (an
+// ICMP error's is the quoted packet's) and the last hop's destination (a WireGuard message's after the
+// last packet hop). The two usual look-ups are written out (known, else both), so that the cache's
+// answer takes no call; the lines of the calls after them (modes.step, votePath) keep their offsets in
+// take, by which default.pgo's inlining goes.
 func (v *voter) take(job *voteJob) {
 	a := v.s.a
 	job.d = direction(job.fl, &job.t)
@@ -76,14 +83,14 @@ func (v *voter) take(job *voteJob) {
 	h := a.hops(int(job.j))
 	gl := a.w.pktLast(h)
 	ol, _ := a.obs(gl)
-	// The owners of the packet's source and last destination, looked up once for both: the modes take
-	// the first sighting's source and the last packet hop's destination; the vote the tuple's source
-	// (an ICMP error's is the quoted packet's) and the last hop's destination (a WireGuard message's
-	// after the last packet hop).
-	o, t := job.o, &job.t
-	var e voteEnds
-	e.srcNode, e.srcPod = v.s.owners.both(o.Flags&decode.FlagIPv6 != 0, o.Src)
-	e.dstNode, e.dstPod = v.s.owners.both(ol.Flags&decode.FlagIPv6 != 0, ol.Dst)
+	o, t, e := job.o, &job.t, voteEnds{}
+	sv6, dv6, ok := o.Flags&decode.FlagIPv6 != 0, ol.Flags&decode.FlagIPv6 != 0, false
+	if e.srcNode, e.srcPod, ok = v.s.owners.known(sv6, o.Src); !ok {
+		e.srcNode, e.srcPod = v.s.owners.both(sv6, o.Src)
+	}
+	if e.dstNode, e.dstPod, ok = v.s.owners.known(dv6, ol.Dst); !ok {
+		e.dstNode, e.dstPod = v.s.owners.both(dv6, ol.Dst)
+	}
 	dst := -1
 	if e.dstPod >= 0 {
 		dst = a.w.pointNode[e.dstPod]

@@ -1040,13 +1040,21 @@ func (s *pathStage) pairTunnels(n, src, dst int, v6 bool) []int {
 
 // pktHop returns the first hop of a journey that shows its packet's own headers: the first, but for a
 // packet whose first sighting is a WireGuard message carrying it (its sender's device not captured,
-// or one piece of a super-packet).
+// or one piece of a super-packet). Without WireGuard, small enough to be inlined (wgPktHop is not).
 func (w *world) pktHop(h []uint32) uint32 {
 	if w.wgOn {
-		for _, g := range h {
-			if o, _ := w.obsAt(g); w.wgType(o) != decode.WGTransport {
-				return g
-			}
+		return w.wgPktHop(h)
+	}
+	return h[0]
+}
+
+// wgPktHop is pktHop with a WireGuard device captured.
+//
+//go:noinline
+func (w *world) wgPktHop(h []uint32) uint32 {
+	for _, g := range h {
+		if o, _ := w.obsAt(g); w.wgType(o) != decode.WGTransport {
+			return g
 		}
 	}
 	return h[0]
@@ -1055,10 +1063,18 @@ func (w *world) pktHop(h []uint32) uint32 {
 // pktLast is pktHop from the end: the last hop that shows the packet's own headers.
 func (w *world) pktLast(h []uint32) uint32 {
 	if w.wgOn {
-		for i := len(h) - 1; i >= 0; i-- {
-			if o, _ := w.obsAt(h[i]); w.wgType(o) != decode.WGTransport {
-				return h[i]
-			}
+		return w.wgPktLast(h)
+	}
+	return h[len(h)-1]
+}
+
+// wgPktLast is pktLast with a WireGuard device captured.
+//
+//go:noinline
+func (w *world) wgPktLast(h []uint32) uint32 {
+	for i := len(h) - 1; i >= 0; i-- {
+		if o, _ := w.obsAt(h[i]); w.wgType(o) != decode.WGTransport {
+			return h[i]
 		}
 	}
 	return h[len(h)-1]

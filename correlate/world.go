@@ -456,42 +456,65 @@ func (w *world) ownerOf(v6 bool, a uint32) (int, bool) {
 // ownerCache is a small direct-mapped cache in front of ownerOf and nodeOf: a pass over every journey
 // asks for the same few pod addresses again and again.
 type ownerCache struct {
-	w     *world
-	keys  [256]uint64 // address | v6<<32 | 1<<33 once set
-	vals  [256]int32  // its owner point, -1 for none
-	nodes [256]int32  // its node (nodeOf), -1 for none
+	w    *world
+	ents [256]ownerEnt
 }
 
-// slot returns the cache slot of an address, filled.
-func (c *ownerCache) slot(v6 bool, a uint32) uint32 {
-	k := uint64(a) | 1<<33
-	if v6 {
-		k |= 1 << 32
+// ownerEnt is an address's entry in the ownerCache: the key and both answers in 16 bytes, one cache
+// line for a look-up.
+type ownerEnt struct {
+	addr    uint32 // the address
+	v6, set bool   // whether it is IPv6 (an IPv6 Tables index); set once filled
+	val     int32  // its owner point, -1 for none
+	node    int32  // its node (nodeOf), -1 for none
+}
+
+// slot returns the cache entry of an address, filled.
+func (c *ownerCache) slot(v6 bool, a uint32) *ownerEnt {
+	e := c.entry(a)
+	if !e.holds(v6, a) {
+		c.fill(e, v6, a)
 	}
-	i := (a * 0x9e3779b1) >> 24
-	if c.keys[i] != k {
-		p, ok := c.w.ownerOf(v6, a)
-		if !ok {
-			p = -1
-		}
-		c.keys[i], c.vals[i], c.nodes[i] = k, int32(p), int32(c.w.nodeOf(v6, a))
+	return e
+}
+
+// entry is the cache entry for address a, which may hold another address.
+func (c *ownerCache) entry(a uint32) *ownerEnt { return &c.ents[uint8((a*0x9e3779b1)>>24)] }
+
+// holds reports whether e is address a's.
+func (e *ownerEnt) holds(v6 bool, a uint32) bool { return e.addr == a && e.v6 == v6 && e.set }
+
+// known returns the node and owner point of an address (-1 for none) when the cache holds it: a
+// look-up without a call, for the voter's two a journey (slot is not inlined).
+func (c *ownerCache) known(v6 bool, a uint32) (node, owner int, ok bool) {
+	e := c.entry(a)
+	return int(e.node), int(e.val), e.holds(v6, a)
+}
+
+// fill sets entry e to address a's.
+//
+//go:noinline
+func (c *ownerCache) fill(e *ownerEnt, v6 bool, a uint32) {
+	p, ok := c.w.ownerOf(v6, a)
+	if !ok {
+		p = -1
 	}
-	return i
+	*e = ownerEnt{a, v6, true, int32(p), int32(c.w.nodeOf(v6, a))}
 }
 
 func (c *ownerCache) ownerOf(v6 bool, a uint32) (int, bool) {
-	p := int(c.vals[c.slot(v6, a)])
+	p := int(c.slot(v6, a).val)
 	return p, p >= 0
 }
 
 // both returns nodeOf and ownerOf of an address (-1 for none) from one look-up.
 func (c *ownerCache) both(v6 bool, a uint32) (node, owner int) {
-	i := c.slot(v6, a)
-	return int(c.nodes[i]), int(c.vals[i])
+	e := c.slot(v6, a)
+	return int(e.node), int(e.val)
 }
 
 // nodeOf is world.nodeOf, cached.
-func (c *ownerCache) nodeOf(v6 bool, a uint32) int { return int(c.nodes[c.slot(v6, a)]) }
+func (c *ownerCache) nodeOf(v6 bool, a uint32) int { return int(c.slot(v6, a).node) }
 
 // nodeOf returns the node an address belongs to (a pod's node or a node IP), or -1.
 func (w *world) nodeOf(v6 bool, a uint32) int {
