@@ -516,27 +516,25 @@ func hopsInOrder(dt, ga []uint32, pts []uint16, pointNode []int, starts []uint32
 		if hi-lo > maxQuickHops || hi > len(dt) || lo < 0 || dt[hi-1] == dtBig {
 			return j
 		}
-		prevKey, prev := uint64(dt[lo])<<32|uint64(ga[lo]), pointNode[pts[lo]]
+		prevT, prev := dt[lo], pointNode[pts[lo]]
 		if uint(prev) >= 64 {
 			return j
 		}
 		seen := uint64(1) << uint(prev)
 		for k := lo + 1; k < hi; k++ {
-			key, nd := uint64(dt[k])<<32|uint64(ga[k]), pointNode[pts[k]]
-			if key <= prevKey {
+			t, nd := dt[k], pointNode[pts[k]]
+			// The key (time offset above id) rises: a later time, or the same time and a higher id at
+			// another node (one node's two hops at one time are a tie). The ids are read only then.
+			if t <= prevT && (t < prevT || nd == prev || ga[k] <= ga[k-1]) {
 				return j
 			}
-			if nd == prev {
-				if key>>32 == prevKey>>32 {
-					return j
-				}
-			} else {
+			if nd != prev {
 				if uint(nd) >= 64 || seen&(1<<uint(nd)) != 0 {
 					return j
 				}
 				seen, prev = seen|1<<uint(nd), nd
 			}
-			prevKey = key
+			prevT = t
 		}
 	}
 	return len(starts) - 1
