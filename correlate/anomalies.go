@@ -916,12 +916,21 @@ func (a *analysis) frameChecks() map[frameKey]*frameFinding {
 		}
 	}
 	// Whether a frame's outer addresses fit depends on its (context, inner source, inner destination):
-	// remembered in a direct-mapped cache (frames of a flow repeat theirs).
+	// remembered in a direct-mapped cache (frames of a flow repeat theirs), the addresses as one word
+	// and the context + 1 (0: an empty entry).
 	type fit struct {
-		key    [3]uint32
-		ok, in bool
+		addrs uint64 // inner source << 32 | inner destination
+		ctx1  uint32
+		ok    bool
 	}
 	fits := make([]fit, 1<<13)
+	// An IPv4 frame in an encapsulation, when the nodes' IPs are known: its Flags' encapsulation and
+	// IPv6 bits (encapAt) are one of 1 to 3 (decode.FlagEncapMask; FlagIPv6 is above it), or never.
+	const encapAt = decode.FlagEncapMask | decode.FlagIPv6
+	encapMax := decode.Flags(decode.FlagEncapMask)
+	if len(w.nodeOfIP) == 0 {
+		encapMax = 0
+	}
 	for f, obs := range w.c.Obs {
 		for lo := 0; lo < len(obs); lo += trimRun {
 			chunk := trimChunk(obs, lo)
@@ -939,18 +948,17 @@ func (a *analysis) frameChecks() map[frameKey]*frameFinding {
 						note("checksum-bad", p, f, i)
 					}
 				}
-				if o.Encap() != decode.EncapNone && o.Flags&decode.FlagIPv6 == 0 && len(w.nodeOfIP) > 0 {
+				if o.Flags&encapAt-1 < encapMax { // (encapsulated, not IPv6, the nodes' IPs known)
 					// The outer source must be an IP of the node whose pod sent the packet, and the outer
 					// destination one of the node whose pod receives it (where those nodes' IPs are known).
-					key := [3]uint32{uint32(o.Ctx), o.Src, o.Dst}
-					e := &fits[(uint64(key[0])<<40^uint64(o.Src)<<20^uint64(o.Dst))*0x9e3779b97f4a7c15>>51]
-					if !e.in || e.key != key {
+					addrs, ctx1 := uint64(o.Src)<<32|uint64(o.Dst), uint32(o.Ctx)+1
+					e := &fits[(addrs^uint64(ctx1)<<48)*0x9e3779b97f4a7c15>>51]
+					if e.addrs != addrs || e.ctx1 != ctx1 {
 						c := w.ctxOf(o)
 						ok := c.OuterV != 4 || (a.outerFits(ip4(c.OuterSrcAddr()), o.Src) && a.outerFits(ip4(c.OuterDstAddr()), o.Dst))
-						*e = fit{key, ok, true}
+						*e = fit{addrs, ctx1, ok}
 					}
-					ok := e.ok
-					if !ok {
+					if !e.ok {
 						note("wrong-outer-address", w.srcPoint[o.Source], f, i)
 					}
 				}

@@ -275,7 +275,7 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next 
 		var t int64
 		var big bool
 		if ar.ranked {
-			k, t, big = ar.fillRanked(jOf[base+uint32(i):base+uint32(end)], dup, next, t0, run.ts[i-run.from:run.n], base+uint32(i), from, keep, run.pt, until)
+			k, t, big = ar.fillRanked(jOf[base+uint32(i):base+uint32(end)], dup, next, t0, run.ts[i-run.from:run.n], base+uint32(i), from, run.pt, until)
 		} else {
 			k, t, big = ar.fillTimed(jOf[base+uint32(i):base+uint32(end)], dup, next, t0, run.ts[i-run.from:run.n], base+uint32(i), from, keep, run.pt, until)
 		}
@@ -358,8 +358,10 @@ func (ar *arenaOut) fillTimed(js []int32, dup []uint64, next []uint32, t0 []int6
 }
 
 // fillRanked is fillTimed for a ranked fill: next holds each journey's first slot (jStart), read
-// only, and each hop goes to the slot of its rank, with no unranked entry to look for.
-func (ar *arenaOut) fillRanked(js []int32, dup []uint64, next []uint32, t0 []int64, ts []int64, g0 uint32, from int32, keep uint32, pt uint16, until int64) (int, int64, bool) {
+// only, and each hop goes to the slot of its rank, with no unranked entry to look for. A ranked fill's
+// jOf holds the ranks in rankBits (setRanked), so the journey is in the bits below them: a constant
+// mask, not a value kept in a register through the loop, and from+1 taken off at once.
+func (ar *arenaOut) fillRanked(js []int32, dup []uint64, next []uint32, t0 []int64, ts []int64, g0 uint32, from int32, pt uint16, until int64) (int, int64, bool) {
 	if len(js) > 64 { // not from fillSlice (mergeAheadN is less); the rest is taken in the next slice
 		js = js[:64]
 	}
@@ -367,9 +369,9 @@ func (ar *arenaOut) fillRanked(js []int32, dup []uint64, next []uint32, t0 []int
 	dups := dupWindow(dup, g0)                               // bit k: frame g0+k is a duplicate (isDup)
 	dts, t0 := ar.hopTs.dt, t0[:len(next)]                   // t0's index checked with next's
 	arena, hopPt := ar.arena[:len(dts)], ar.hopPt[:len(dts)] // one bounds check for the three
+	from1 := uint32(from) + 1
 	for k, v := range js {
-		j := int32(uint32(v)&keep) - 1
-		jf := uint(uint32(j - from))                            // next's index of journey j
+		jf := uint(uint32(v)&^rankBits - from1)                 // next's index of journey v&^rankBits - 1
 		if jf >= uint(len(next)) || dups>>(uint(k)&63)&1 != 0 { // none (-1), another range's or a duplicate
 			continue
 		}
@@ -508,36 +510,40 @@ func (a *arenaOut) sortQuick(w *world, j, lo, hi int) bool {
 // One call for a run of journeys: their slots are not sliced apart.
 func hopsInOrder(dt, ga []uint32, pts []uint16, pointNode []int, starts []uint32) int {
 	ga, pts = ga[:len(dt)], pts[:len(dt)]
-	for j := 0; j+1 < len(starts); j++ {
-		lo, hi := int(starts[j]), int(starts[j+1])
+	if len(starts) == 0 {
+		return -1
+	}
+	lo := int(starts[0]) // each journey's first slot is the end of the one before
+	for j, end := range starts[1:] {
+		hi := int(end)
 		if hi-lo < 2 {
+			lo = hi
 			continue
 		}
 		if hi-lo > maxQuickHops || hi > len(dt) || lo < 0 || dt[hi-1] == dtBig {
 			return j
 		}
-		prevKey, prev := uint64(dt[lo])<<32|uint64(ga[lo]), pointNode[pts[lo]]
+		prevT, prev := dt[lo], pointNode[pts[lo]]
 		if uint(prev) >= 64 {
 			return j
 		}
 		seen := uint64(1) << uint(prev)
 		for k := lo + 1; k < hi; k++ {
-			key, nd := uint64(dt[k])<<32|uint64(ga[k]), pointNode[pts[k]]
-			if key <= prevKey {
+			t, nd := dt[k], pointNode[pts[k]]
+			// The key (time offset above id) rises: a later time, or the same time and a higher id at
+			// another node (one node's two hops at one time are a tie). The ids are read only then.
+			if t <= prevT && (t < prevT || nd == prev || ga[k] <= ga[k-1]) {
 				return j
 			}
-			if nd == prev {
-				if key>>32 == prevKey>>32 {
-					return j
-				}
-			} else {
+			if nd != prev {
 				if uint(nd) >= 64 || seen&(1<<uint(nd)) != 0 {
 					return j
 				}
 				seen, prev = seen|1<<uint(nd), nd
 			}
-			prevKey = key
+			prevT = t
 		}
+		lo = hi
 	}
 	return len(starts) - 1
 }

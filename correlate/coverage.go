@@ -280,9 +280,16 @@ func (c *coverage) countSkips(a *analysis, j int, pi *pathInfo, ks []int, sk *sk
 		return // sent by whatever node refused a packet, anywhere on the path
 	}
 	var seen uint64
-	i := -1
+	i, pts := -1, pi.points
 	for _, pt := range a.hopPt[base : base+len(h)] {
-		if i = pi.indexAfter(int(pt), i); i >= 0 {
+		// pi.indexAfter(pt, i), its usual case (the next point on the path) in the loop, the path's
+		// points in registers rather than read through pi at each hop
+		if p := int(pt); uint(i+1) < uint(len(pts)) && pts[i+1] == p {
+			i++
+		} else {
+			i = pi.index(p)
+		}
+		if i >= 0 {
 			seen |= 1 << (uint(i) & 63) // i < 64 (candidatesOnPaths): no test for a wider shift
 		}
 	}

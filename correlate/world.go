@@ -243,56 +243,122 @@ type podCands struct {
 func (cs *podCands) bump(a uint32) { cs.add(a, 0) }
 
 // add counts address a once, and own more of its frames that were the pod's own.
-func (cs *podCands) add(a uint32, own int) {
+func (cs *podCands) add(a uint32, own int) { cs.addN(a, 1, own) }
+
+// addN counts address a n times, own of them the pod's own frames; an address first seen when 64 are
+// counted already is not counted.
+func (cs *podCands) addN(a uint32, n, own int) {
 	h := uint8(a * 0x9e3779b1 >> 24)
 	for k := cs.idx[h]; k != 0; k = cs.idx[h] {
 		if c := &cs.list[k-1]; c.addr == a {
-			c.n++
+			c.n += n
 			c.own += own
 			return
 		}
 		h++
 	}
 	if cs.n < 64 {
-		cs.list[cs.n] = podCand{a, 1, own}
+		cs.list[cs.n] = podCand{a, n, own}
 		cs.n++
 		cs.idx[h] = cs.n
 	}
 }
 
-// sentTo counts an IPv4 frame from src to dst sent with TTL ttl, as sent(src, ttl) and bump(dst) do,
-// in one call (findPods makes it for each frame of a pod's veth): each address looked for where add
-// looks for it, on the usual path (the address counted already) without a call.
-func (cs *podCands) sentTo(src, dst uint32, ttl uint8) {
-	own := 0
-	if ttl == 64 || ttl == 128 || ttl == 255 {
-		own = 1
+// ownTTL is 1 for a frame sent with a TTL a host starts with (initialTTL): not yet routed, so the pod's
+// own on its veth; else 0.
+func ownTTL(ttl uint8) uint32 {
+	if initialTTL(ttl) {
+		return 1
 	}
-	if k := cs.idx[uint8(src*0x9e3779b1>>24)]; k != 0 && cs.list[(k-1)&63].addr == src {
-		c := &cs.list[(k-1)&63]
-		c.n++
-		c.own += own
-	} else {
-		cs.add(src, own)
+	return 0
+}
+
+// podPairs gathers findPods' IPv4 frames by (pod-veth point, source, destination) before they are
+// counted (podCands): a veth carries its pod's conversations with a few peers, so most frames find
+// their pair at the first slot looked at and are counted with two additions, where counting each of
+// their two addresses took two lookups. flush counts the pairs gathered so far, in the order each was
+// first seen, each source before its destination: every address is first counted where the frame
+// that first showed it would have counted it, so the counts, their order and the addresses past the
+// 64th left out are the same as counting frame by frame. An ARP request's sender, counted on its own,
+// is counted after a flush (findPods), for the same reason.
+type podPairs struct {
+	counts []podCands
+	n      int
+	slots  [podPairSlots]uint16 // position in list + 1 (0: empty)
+	list   [podPairMax]podPair
+}
+
+// podPair is the frames of one (point, source, destination) gathered so far.
+type podPair struct {
+	key    uint64 // source << 32 | destination
+	pi     int32
+	n, own uint32 // frames, and those sent with an initial TTL (ownTTL)
+}
+
+const (
+	podPairSlots = 512                                       // podPairs' index: open addressing, twice the pairs at most
+	podPairMax   = 256                                       // pairs gathered before a flush
+	podPairShift = 64 - 9                                    // a hash's top bits index podPairSlots
+	_            = uint(podPairSlots - 2*podPairMax)         // (room for the pairs: the slots' probes end)
+	_            = uint(1<<(64-podPairShift) - podPairSlots) // the top bits cover the slots
+)
+
+// podPairHash is where podPairs' index looks for pair key of point pi first.
+func podPairHash(pi int32, key uint64) uint32 {
+	return uint32((key+uint64(pi))*0x9e3779b97f4a7c15>>podPairShift) & (podPairSlots - 1)
+}
+
+// add gathers a frame of point pi from src to dst, own (ownTTL) if it was sent with an initial TTL.
+// (findPods has the usual frame's case, its pair at its first slot, in its loop: see there.)
+func (pp *podPairs) add(pi int32, src, dst, own uint32) {
+	key := uint64(src)<<32 | uint64(dst)
+	pp.addSlow(pi, key, podPairHash(pi, key), own)
+}
+
+// addSlow gathers a frame of point pi whose pair is key, own as in add, looking from slot h on: a pair
+// not at its first slot, or new (after a flush when podPairMax are gathered).
+func (pp *podPairs) addSlow(pi int32, key uint64, h, own uint32) {
+	for {
+		for i := h; ; i = (i + 1) & (podPairSlots - 1) {
+			k := pp.slots[i]
+			if k == 0 {
+				if pp.n == podPairMax {
+					break
+				}
+				pp.list[pp.n] = podPair{key: key, pi: pi, n: 1, own: own}
+				pp.n++
+				pp.slots[i] = uint16(pp.n)
+				return
+			}
+			if e := &pp.list[k-1]; e.key == key && e.pi == pi {
+				e.n++
+				e.own += own
+				return
+			}
+		}
+		pp.flush()
 	}
-	if k := cs.idx[uint8(dst*0x9e3779b1>>24)]; k != 0 && cs.list[(k-1)&63].addr == dst {
-		cs.list[(k-1)&63].n++
-	} else {
-		cs.add(dst, 0)
+}
+
+// flush counts the pairs gathered (see podPairs) and empties the index.
+func (pp *podPairs) flush() {
+	if pp.n == 0 {
+		return
 	}
+	for _, e := range pp.list[:pp.n] {
+		cs := &pp.counts[e.pi]
+		cs.addN(uint32(e.key>>32), int(e.n), int(e.own))
+		cs.addN(uint32(e.key), int(e.n), 0)
+	}
+	pp.n = 0
+	pp.slots = [podPairSlots]uint16{}
 }
 
 // counted returns the addresses counted, in the order first seen.
 func (cs *podCands) counted() []podCand { return cs.list[:cs.n] }
 
 // sent counts a frame a sent with TTL ttl: a frame not yet routed (an initial TTL) is the pod's own.
-func (cs *podCands) sent(a uint32, ttl uint8) {
-	own := 0
-	if ttl == 64 || ttl == 128 || ttl == 255 {
-		own = 1
-	}
-	cs.add(a, own)
-}
+func (cs *podCands) sent(a uint32, ttl uint8) { cs.add(a, int(ownTTL(ttl))) }
 
 // best returns the most frequent address among those in mine (all when mine is empty), the lowest
 // on a tie; ok is false when there is none. Without MACs to single the pod out (mine empty), the
@@ -339,6 +405,7 @@ func (w *world) findPods() {
 	counts6 := make([]podCands, len(w.c.Points))
 	podFile := w.filesWith(func(p int) bool { return w.pointRole[p] == decode.RolePodVeth })
 	srcPod := w.srcPodVeth()
+	pairs := &podPairs{counts: counts}
 	for f, obs := range w.c.Obs {
 		if !podFile[f] {
 			continue
@@ -363,15 +430,26 @@ func (w *world) findPods() {
 					}
 				case o.Flags&decode.FlagARP != 0:
 					if o.Sport == 1 && o.Src != 0 { // request: the sender is the pod
+						pairs.flush() // (the frames before it first)
 						counts[pi].bump(o.Src)
 					}
-				default:
-					counts[pi].sentTo(o.Src, o.Dst, o.TTL)
+				default: // pairs.add, its usual case here: the pair at its first slot
+					key := uint64(o.Src)<<32 | uint64(o.Dst)
+					h := podPairHash(pi, key)
+					if k := pairs.slots[h]; k != 0 {
+						if e := &pairs.list[(k-1)&(podPairMax-1)]; e.key == key && e.pi == pi {
+							e.n++
+							e.own += ownTTL(o.TTL)
+							continue
+						}
+					}
+					pairs.addSlow(pi, key, h, ownTTL(o.TTL))
 				}
 			}
 			w.trimAt(lo + len(chunk) - 1)
 		}
 	}
+	pairs.flush()
 	w.podOf6 = make([]uint32, len(w.c.Points))
 	for pi := range w.c.Points {
 		// The addresses the MACs single out: what the pod sent (to ee:ee:ee:ee:ee:ee) and what its host
