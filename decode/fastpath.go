@@ -642,11 +642,11 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) uint64 {
 	if ts >= t.hotLo && ts <= ^t.hotNotHi && !rec.FracOver {
 		t.hotLo = ts // the stretch's prev
 		if ts > t.Last {
-			t.Last, t.hotNotHi = ts, ^spanEnd(ts) // its last
+			t.Last = ts // its last (the range's end stays spanGap past the last when it was set: a
+			// frame past it, a day on, is addTime's, which sets it again)
 		}
 		t.hotN++ // its frames
-		// (an odd frame, FracOver, is addTime's: the next one is not compared with it; the lines
-		// here keep the offsets of the calls after them, which default.pgo names)
+		// (an odd frame, FracOver, is addTime's: the next one is not compared with it)
 	} else {
 		back = t.addTime(rec.Frame, ts, rec.FracOver)
 	}

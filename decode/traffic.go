@@ -100,9 +100,9 @@ type Traffic struct {
 	back    bool
 	evicted int // frames of spans dropped to make room for new ones
 	// hotLo, hotNotHi and hotN hold addTime's common case for addFast, when the current stretch of
-	// time is the main one (cur == main): hotLo is its prev, Last its last, ^hotNotHi its last plus
-	// spanGap (at most MaxInt64), and hotN the frames addFast put in it that its frames does not
-	// count yet. addFast takes a frame of a time in hotLo..^hotNotHi (not odd) into it with two
+	// time is the main one (cur == main): hotLo is its prev, Last its last, ^hotNotHi spanGap past
+	// its last when they were set (at most MaxInt64: a frame past it is addTime's, which sets them
+	// again), and hotN the frames addFast put in it that its frames does not count yet. addFast takes a frame of a time in hotLo..^hotNotHi (not odd) into it with two
 	// comparisons, where the stretch's index, its tests and its three fields cost about twice as
 	// much; addTime counts hotN into the stretch first (settleHot), and sets them again after
 	// (armHot). Otherwise hotLo is 0 and hotNotHi 0 (^0 = -1: no time is in 0..-1), as in a zero
