@@ -676,11 +676,11 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) uint64 {
 			t.addMAC(macOf(dst))
 		}
 	}
-	in := &p.Inner
-	if r.what&runPodSrc != 0 {
+	in, w := &p.Inner, r.what // (w: loaded once; addAddr's stores could alias r.what)
+	if w&runPodSrc != 0 {
 		addAddr(&t.PodSrcs, &t.NPodSrc, [4]byte(in.Src[:4]))
 	}
-	if r.what&runPodDst != 0 {
+	if w&runPodDst != 0 {
 		addAddr(&t.PodDsts, &t.NPodDst, [4]byte(in.Dst[:4]))
 	}
 	if p.Encap != EncapNone {
