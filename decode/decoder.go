@@ -189,6 +189,14 @@ func (d *Decoder) sourceOf(rec *Record, p *Packet) uint16 {
 
 // sourceNew is sourceOf for a frame whose source is not plainly the frame before's.
 func (d *Decoder) sourceNew(rec *Record, p *Packet) uint16 {
+	if d.inScan != nil && rec.Iface == 0 && p.LinkType == LinkEthernet && d.merged == nil && !d.mergeChecked && d.haveSrc &&
+		d.lastSrc == (Source{File: d.file, IfIndex: -1}) {
+		// The usual frame while the merged probe reads the scan's frames (every frame comes here then:
+		// plainIface is 0), of the source of the frame before: what the rest does for it, in short.
+		d.plainIface, d.plainLink = 0, LinkEthernet
+		d.inScan.frame(d, rec, p)
+		return d.srcIdx
+	}
 	src := Source{File: d.file, Iface: uint16(min(rec.Iface, 0xffff)), IfIndex: -1}
 	plain := 0
 	switch {

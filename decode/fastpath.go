@@ -635,18 +635,18 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) uint64 {
 		t.NSamples++
 		sampled = true
 	}
-	// addTime's usual case here (in order, in the main stretch of time); any other there.
+	// addTime's usual case here (in order, in the main stretch of time, which is the current one):
+	// its stretch's prev, last and frames kept in hotLo, Last and hotN (see Traffic.hotLo), two
+	// comparisons and a store or two; any other frame there (which settles hotN into the stretch).
 	var back uint64
-	if s := &t.spans[t.cur]; t.nSpans != 0 && t.cur == t.main && ts >= s.prev &&
-		(ts <= s.last || uint64(ts)-uint64(s.last) <= spanGap) {
-		if !rec.FracOver {
-			s.prev = ts
-		} else {
-			t.back = true // as addTime: the next frame is not compared with this one's time
+	if ts >= t.hotLo && ts <= ^t.hotNotHi && !rec.FracOver {
+		t.hotLo = ts // the stretch's prev
+		if ts > t.Last {
+			t.Last = ts // its last (the range's end stays spanGap past the last when it was set: a
+			// frame past it, a day on, is addTime's, which sets it again)
 		}
-		s.last = max(s.last, ts)
-		s.frames++
-		t.Last = s.last
+		t.hotN++ // its frames
+		// (an odd frame, FracOver, is addTime's: the next one is not compared with it)
 	} else {
 		back = t.addTime(rec.Frame, ts, rec.FracOver)
 	}
@@ -676,11 +676,11 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) uint64 {
 			t.addMAC(macOf(dst))
 		}
 	}
-	in := &p.Inner
-	if r.what&runPodSrc != 0 {
+	in, w := &p.Inner, r.what // (w: loaded once; addAddr's stores could alias r.what)
+	if w&runPodSrc != 0 {
 		addAddr(&t.PodSrcs, &t.NPodSrc, [4]byte(in.Src[:4]))
 	}
-	if r.what&runPodDst != 0 {
+	if w&runPodDst != 0 {
 		addAddr(&t.PodDsts, &t.NPodDst, [4]byte(in.Dst[:4]))
 	}
 	if p.Encap != EncapNone {
@@ -776,6 +776,8 @@ func (t *Traffic) startRun(k0, k1 uint64, p *Packet) *trafficRun {
 // endRuns adds the frames of the runs addFast counts to the counts, and forgets them. Every count but
 // Frames is complete only after it: the scan calls it at the end of each file.
 func (t *Traffic) endRuns() {
+	t.settleHot()
+	t.armHot() // (as addTime leaves it)
 	t.endRun(&t.runs[0])
 	t.endRun(&t.runs[1])
 	t.older = 0

@@ -408,7 +408,9 @@ func (s *probeState) add(p *Packet, fp uint64) {
 		s.nIPPods++
 	}
 	s.answer(p)
-	was, seen := s.stages.get(fp)
+	s.stages.room() // (the look-up and the put below in one search: find, setAt)
+	at, seen := s.stages.find(fp)
+	was := s.stages.vals[at]
 	st := kind
 	if kind == mergedVeth {
 		// A packet between two pods of the node crosses both veths, its TTL one lower at the second
@@ -427,7 +429,7 @@ func (s *probeState) add(p *Packet, fp uint64) {
 		was = uint64(p.Inner.TTL) << 56
 	}
 	now := was | 1<<st
-	s.stages.put(fp, now)
+	s.stages.setAt(at, fp, now, seen)
 	if bits.OnesCount64(was&stageBits) == 1 && bits.OnesCount64(now&stageBits) == 2 {
 		s.dups++
 	}
@@ -442,7 +444,7 @@ func (s *probeState) answer(p *Packet) {
 		if _, ok := s.pairs4.get(b<<32 | a); ok {
 			s.answered++
 		}
-		if !full {
+		if _, ok := s.pairs4.get(a<<32 | b); !full && !ok { // (put for a pair not kept yet: a pair kept is 1 already)
 			s.pairs4.put(a<<32|b, 1)
 		}
 		return

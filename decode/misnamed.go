@@ -660,11 +660,48 @@ func podPackets(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, mine po
 	var v4 [podCacheSlots]podCached
 	var all []HdrCtx // t's contexts, once an encapsulated packet needs them
 	haveAll := false
-	for i := range obs {
-		o := &obs[i]
-		if o.Flags&(FlagARP|FlagNotIP|FlagTruncated|FlagError) != 0 {
-			continue
+	for i := 0; i < len(obs); i++ {
+		// The usual Observation, without a call: a call on any way through the loop had the loop's
+		// values stored and loaded again on every turn. What needs one (an IPv4 source not in the
+		// cache, an IPv6 one, the first encapsulated packet's contexts) is done below, once.
+		for ; i < len(obs); i++ {
+			o := &obs[i]
+			if o.Flags&(FlagARP|FlagNotIP|FlagTruncated|FlagError|FlagIPv6) != 0 {
+				if o.Flags&(FlagARP|FlagNotIP|FlagTruncated|FlagError) != 0 {
+					continue
+				}
+				break // IPv6
+			}
+			c := &v4[o.Src*0x9e3779b1>>(32-podCacheBits)]
+			if !c.set || c.src != o.Src {
+				break
+			}
+			if !c.is {
+				continue
+			}
+			// s.count(o, all), written out (a call here would cost what this loop saves)
+			ttl := o.TTL
+			if o.Encap() != EncapNone {
+				if !haveAll {
+					break
+				}
+				if int(o.Ctx) >= len(all) || all[o.Ctx].OuterV == 0 {
+					continue
+				}
+				ttl = all[o.Ctx].OuterTTL
+				s.outer[o.TTL]++
+				s.top[o.TTL] = max(s.top[o.TTL], ttl)
+			} else if s.plain++; ttl == 63 || ttl == 127 || ttl == 254 {
+				s.one++
+			}
+			if s.all++; s.all == 1 {
+				s.first = ttl
+			}
 		}
+		if i == len(obs) {
+			break
+		}
+		o := &obs[i]
 		if o.Flags&FlagIPv6 == 0 {
 			c := &v4[o.Src*0x9e3779b1>>(32-podCacheBits)]
 			if !c.set || c.src != o.Src {
@@ -683,30 +720,36 @@ func podPackets(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, mine po
 				continue
 			}
 		}
-		ttl := o.TTL
-		if o.Encap() != EncapNone {
-			if !haveAll {
-				var ok bool
-				if all, ok = ctxs[t]; !ok {
-					all = t.CtxAll()
-					ctxs[t] = all
-				}
-				haveAll = true
+		if o.Encap() != EncapNone && !haveAll {
+			var ok bool
+			if all, ok = ctxs[t]; !ok {
+				all = t.CtxAll()
+				ctxs[t] = all
 			}
-			if int(o.Ctx) >= len(all) || all[o.Ctx].OuterV == 0 {
-				continue
-			}
-			ttl = all[o.Ctx].OuterTTL
-			s.outer[o.TTL]++
-			s.top[o.TTL] = max(s.top[o.TTL], ttl)
-		} else if s.plain++; ttl == 63 || ttl == 127 || ttl == 254 {
-			s.one++
+			haveAll = true
 		}
-		if s.all++; s.all == 1 {
-			s.first = ttl
-		}
+		s.count(o, all)
 	}
 	return s
+}
+
+// count adds o, a packet of one of the node's pods, to s (all: the contexts of its file's side
+// tables, when it is encapsulated).
+func (s *podTTLs) count(o *Observation, all []HdrCtx) {
+	ttl := o.TTL
+	if o.Encap() != EncapNone {
+		if int(o.Ctx) >= len(all) || all[o.Ctx].OuterV == 0 {
+			return
+		}
+		ttl = all[o.Ctx].OuterTTL
+		s.outer[o.TTL]++
+		s.top[o.TTL] = max(s.top[o.TTL], ttl)
+	} else if s.plain++; ttl == 63 || ttl == 127 || ttl == 254 {
+		s.one++
+	}
+	if s.all++; s.all == 1 {
+		s.first = ttl
+	}
 }
 
 // pastRouter says whether a file holding s of its node's pods' packets is past a router: none of

@@ -1,6 +1,9 @@
 package decode
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math"
+)
 
 // CalicoMAC is the MAC of every cali* host-side veth end (and of its proxy ARP replies).
 var CalicoMAC = [6]byte{0xee, 0xee, 0xee, 0xee, 0xee, 0xee}
@@ -96,6 +99,16 @@ type Traffic struct {
 	// keeps no Stamps knows it for nothing (ScanPoints). Merge does not carry it.
 	back    bool
 	evicted int // frames of spans dropped to make room for new ones
+	// hotLo, hotNotHi and hotN hold addTime's common case for addFast, when the current stretch of
+	// time is the main one (cur == main): hotLo is its prev, Last its last, ^hotNotHi spanGap past
+	// its last when they were set (at most MaxInt64: a frame past it is addTime's, which sets them
+	// again), and hotN the frames addFast put in it that its frames does not count yet. addFast takes a frame of a time in hotLo..^hotNotHi (not odd) into it with two
+	// comparisons, where the stretch's index, its tests and its three fields cost about twice as
+	// much; addTime counts hotN into the stretch first (settleHot), and sets them again after
+	// (armHot). Otherwise hotLo is 0 and hotNotHi 0 (^0 = -1: no time is in 0..-1), as in a zero
+	// Traffic; endRuns counts hotN in too.
+	hotLo, hotNotHi int64
+	hotN            int
 
 	// pairSlots index the triples kept in OuterSrc, OuterDst and InnerSrc by pairHash (open
 	// addressing, 1 + the triple's index; 0: a free slot). Twice as many slots as triples, so that
@@ -326,6 +339,42 @@ func (t *Traffic) add(frame uint32, ts int64, odd bool, p *Packet, fp uint64) (b
 // the most frames. It returns how far the time went back from the stretch's previous frame, when
 // that is more than backStep.
 func (t *Traffic) addTime(frame uint32, ts int64, odd bool) uint64 {
+	t.settleHot()
+	back := t.addTimeIn(frame, ts, odd)
+	t.armHot()
+	return back
+}
+
+// settleHot counts the frames addFast took in at once (hotN) into the main stretch of time, with its
+// prev and last, and clears the range addFast takes them in (see Traffic.hotLo).
+func (t *Traffic) settleHot() {
+	if t.hotN != 0 {
+		s := &t.spans[t.main]
+		s.prev, s.last, s.frames = t.hotLo, t.Last, s.frames+t.hotN
+		t.hotN = 0
+	}
+	t.hotLo, t.hotNotHi = 0, 0
+}
+
+// armHot sets the range of times addFast takes in at once (see Traffic.hotLo), when the current
+// stretch of time is the main one: from its prev to its last plus spanGap.
+func (t *Traffic) armHot() {
+	if t.nSpans != 0 && t.cur == t.main {
+		s := &t.spans[t.cur]
+		t.hotLo, t.hotNotHi = s.prev, ^spanEnd(s.last)
+	}
+}
+
+// spanEnd is the latest time within spanGap after last (at most MaxInt64).
+func spanEnd(last int64) int64 {
+	if last > math.MaxInt64-int64(spanGap) {
+		return math.MaxInt64
+	}
+	return last + int64(spanGap)
+}
+
+// addTimeIn is addTime without addFast's range (Traffic.hotLo).
+func (t *Traffic) addTimeIn(frame uint32, ts int64, odd bool) uint64 {
 	if t.nSpans != 0 {
 		// The common case: in order, within spanGap of the last frame's stretch.
 		s := &t.spans[t.cur]

@@ -50,6 +50,36 @@ func (m *wordMap) put(k, v uint64) {
 	m.n++
 }
 
+// room grows m as put does before it looks k up, so that find's empty slot can take a key (setAt).
+func (m *wordMap) room() {
+	if 2*(m.n+1) > len(m.keys) {
+		m.grow()
+	}
+}
+
+// find returns the slot of k and true when k is in m, or the empty slot where put would put it and
+// false (after room, setAt(i, k, v, false) puts it there): a look-up and a put of one key in one search.
+func (m *wordMap) find(k uint64) (int, bool) {
+	mask := len(m.keys) - 1
+	for i := m.slot(k); ; i = (i + 1) & mask {
+		if m.vals[i] == 0 {
+			return i, false
+		}
+		if m.keys[i] == k {
+			return i, true
+		}
+	}
+}
+
+// setAt sets the value of k, found at slot i (found) or to go there (see find), to v (not 0).
+func (m *wordMap) setAt(i int, k, v uint64, found bool) {
+	if !found {
+		m.keys[i] = k
+		m.n++
+	}
+	m.vals[i] = v
+}
+
 // len returns the number of keys in m.
 func (m *wordMap) len() int { return m.n }
 
