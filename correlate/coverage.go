@@ -280,17 +280,27 @@ func (c *coverage) countSkips(a *analysis, j int, pi *pathInfo, ks []int, sk *sk
 		return // sent by whatever node refused a packet, anywhere on the path
 	}
 	var seen uint64
-	i, pts := -1, pi.points
-	for _, pt := range a.hopPt[base : base+len(h)] {
-		// pi.indexAfter(pt, i), its usual case (the next point on the path) in the loop, the path's
-		// points in registers rather than read through pi at each hop
-		if p := int(pt); uint(i+1) < uint(len(pts)) && pts[i+1] == p {
-			i++
-		} else {
-			i = pi.index(p)
+	hops, pts, k := a.hopPt[base:base+len(h)], pi.points, 0
+	if len(hops) == len(pts) { // most journeys: a hop at each of the path's points, in order (clean)
+		for k < len(pts) && int(hops[k]) == pts[k] {
+			k++
 		}
-		if i >= 0 {
-			seen |= 1 << (uint(i) & 63) // i < 64 (candidatesOnPaths): no test for a wider shift
+	}
+	if k == len(pts) {
+		seen = 1<<k - 1 // every point's bit (k ≤ 64: candidatesOnPaths)
+	} else {
+		i := -1
+		for _, pt := range hops {
+			// pi.indexAfter(pt, i), its usual case (the next point on the path) in the loop, the path's
+			// points in registers rather than read through pi at each hop
+			if p := int(pt); uint(i+1) < uint(len(pts)) && pts[i+1] == p {
+				i++
+			} else {
+				i = pi.index(p)
+			}
+			if i >= 0 {
+				seen |= 1 << (uint(i) & 63) // i < 64 (candidatesOnPaths): no test for a wider shift
+			}
 		}
 	}
 	tEnd := a.hopTs.atFrom(t0, base+len(h)-1)

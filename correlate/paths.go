@@ -13,13 +13,6 @@ import (
 type pathInfo struct {
 	points           []int
 	srcNode, dstNode int
-	segs             []pathSeg // placement's: each segment's accumulator, filled in on first use
-	// segsOdd: segs for placement's second goroutine (placepar.go, placingCopy), whose segments are
-	// its own (the flows of a path may be placed by either)
-	segsOdd []pathSeg
-	// clean: what the path's clean journeys added to its segments, on placement's first segment
-	// counter and on its second (segsFor), until placement adds it to them (addCleanCounts)
-	clean [2]cleanCount
 	// blindStart and blindEnd: the path's first (last) point was taken out of it, a capture of the
 	// other direction only (oneway.go); blindEnd without evidence that what reached its end arrived.
 	blindStart, blindEnd bool
@@ -34,24 +27,6 @@ type pathInfo struct {
 	// local: the destination was put on the source's node by its address (localDsts: localBlock,
 	// localMaybe), 0 otherwise.
 	local localHow
-}
-
-// segsOf returns the path's segments of placement's first segment counter (odd false) or of its
-// second, and where they are kept.
-func (pi *pathInfo) segsOf(odd bool) ([]pathSeg, *[]pathSeg) {
-	if odd {
-		return pi.segsOdd, &pi.segsOdd
-	}
-	return pi.segs, &pi.segs
-}
-
-// cleanOf returns the path's cleanCount of placement's first segment counter (odd false) or of its
-// second.
-func (pi *pathInfo) cleanOf(odd bool) *cleanCount {
-	if odd {
-		return &pi.clean[1]
-	}
-	return &pi.clean[0]
 }
 
 // index returns the position of point p on the path, -1 if it is not on it (paths are short).

@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"unsafe"
 
 	"github.com/calipath/calipath/decode"
 )
@@ -55,16 +56,13 @@ type placement struct {
 	// misorder: some clock may have put a packet's sightings out of order (clockMisorders): a journey
 	// first seen past its path's first point may be the rest of an earlier journey's packet.
 	misorder bool
-	// countJ: the journey being placed and counted inline on one of placement's two goroutines
-	// (placeHalf), which a segment made then keeps as its j0
-	countJ int32
 	// capDrop: the analysis's (placement counts in its vanished), or in the second goroutine's copy
 	// (placingCopy) a copy with counts of its own. It stands for the analysis's field in placement's
 	// methods.
 	capDrop *capDrops
-	// countOdd: this is the copy of placement that placement's second goroutine places and counts
-	// with (placingCopy), whose segments on each path are pathInfo.segsOdd
-	countOdd bool
+	// pathCounts: per path (by its index in flowsOut.paths), what this placement's segment counter
+	// counted on it: each placement copy (placingCopy) has its own
+	pathCounts []pathCount
 }
 
 // newPlacement makes placement's tables: the segments, the offload events by journey, the journeys a
@@ -107,6 +105,7 @@ func newPlacement(a *analysis) *placement {
 	pl.jNext = makeBig[int32](a.w.big, a.nJ, a.nJ)
 	pl.oe = &openEndFinder{w: a.w, ar: a.arenaOut, jFlow: a.jFlow, nJ: a.nJ}
 	pl.misorder = a.clockMisorders()
+	pl.pathCounts = newPathCounts(len(a.paths))
 	return pl
 }
 
@@ -183,8 +182,9 @@ func (pl *placement) segKind(from, to int, pi *pathInfo) string {
 	return "host"
 }
 
-// seg returns the accumulator of segment from→to, made on first use (its kind judged on pi's path).
-func (pl *placement) seg(from, to int, pi *pathInfo) *segAcc {
+// seg returns the accumulator of segment from→to, made on first use (its kind judged on pi's path) by
+// journey j (its j0).
+func (pl *placement) seg(from, to int, pi *pathInfo, j int32) *segAcc {
 	var slot **segAcc
 	if pl.segDense != nil {
 		slot = &pl.segDense[from*len(pl.w.c.Points)+to]
@@ -195,7 +195,7 @@ func (pl *placement) seg(from, to int, pi *pathInfo) *segAcc {
 	k := [2]int{from, to}
 	s := pl.segs[k]
 	if s == nil {
-		s = &segAcc{from: from, to: to, kind: pl.segKind(from, to, pi), flows: map[int32]int{}, j0: pl.countJ}
+		s = &segAcc{from: from, to: to, kind: pl.segKind(from, to, pi), flows: map[int32]int{}, j0: j}
 		if s.kind == "side unknown" {
 			if q, ok := pi.sideUnknown[from]; ok {
 				s.unplaced = [2]int{from, q}
@@ -217,6 +217,7 @@ func (pl *placement) seg(from, to int, pi *pathInfo) *segAcc {
 type placing struct {
 	j       int
 	fi      int32
+	px      int32 // its path's index in flowsOut.paths (pi)
 	fl      *flowAcc
 	pi      *pathInfo
 	h       []uint32
@@ -238,7 +239,7 @@ func (pl *placement) placeJourney(j int, p *placing) {
 	fi := pl.jFlow[j]
 	fl := pl.flows[fi]
 	d := pl.jDir[j]
-	p.j, p.fi, p.fl, p.pi, p.h = j, fi, fl, pl.pathOf(fl, d), pl.hops(j)
+	p.j, p.fi, p.fl, p.px, p.pi, p.h = j, fi, fl, fl.pathAt[d], pl.pathOf(fl, d), pl.hops(j)
 	pl.oe.pi = p.pi // the path its open ends are on
 	p.o0, _ = pl.obs(pl.w.pktHop(p.h))
 	if p.o0.Flags&decode.FlagICMPError != 0 {
@@ -556,7 +557,7 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 // counted on segments together once their outcome is settled (familyCounts). Latency is sampled per
 // frame on the wire.
 func (pl *placement) countSegments(p *placing) {
-	pi, reached, when := p.pi, p.reached, p.when // the loop's state in locals: not read again through p
+	reached, when := p.reached, p.when // the loop's state in locals: not read again through p
 	family, size := p.piece || p.parent, passLen(p.o0)
 	segs, clean := pl.segsFor(p, family, size), p.clean
 	for i := max(p.first, 0); i < p.reach; i++ {
@@ -566,7 +567,7 @@ func (pl *placement) countSegments(p *placing) {
 				continue
 			}
 			if ps.s == nil {
-				pl.pathSeg(pi, i)
+				pl.pathSeg(p, i)
 			}
 			s := ps.s
 			if !family {
@@ -598,29 +599,42 @@ func (pl *placement) countSegments(p *placing) {
 // every one of them: each is made, and what it adds to their packets, deliveries and largest size is
 // counted on the path (cleanCount), added to the segments once placement is done (addCleanCounts).
 func (pl *placement) segsFor(p *placing, family bool, size int) []pathSeg {
-	pi := p.pi
-	segs, at := pi.segsOf(pl.countOdd)
-	if segs == nil && p.reach > 0 {
-		segs = make([]pathSeg, len(pi.points)-1)
-		*at = segs
+	pc := &pl.pathCounts[p.px]
+	if p.reach <= 0 {
+		return pc.segs
 	}
-	if !p.clean || p.reach <= 0 {
-		return segs
-	}
-	c := pi.cleanOf(pl.countOdd)
-	if !c.made {
-		for i := range segs {
-			if segs[i].s == nil {
-				pl.pathSeg(pi, i)
-			}
+	if !p.clean {
+		if pc.segs == nil {
+			return pl.segsMade(p, pc)
 		}
-		c.made = true
+		return pc.segs
+	}
+	c := &pc.clean
+	if !c.made {
+		pl.segsMade(p, pc)
 	}
 	if !family {
 		c.n++
 	}
 	c.maxLen = max(c.maxLen, size)
-	return segs
+	return pc.segs
+}
+
+// segsMade makes the segments of journey p's path, pc's (segsFor): their list, and for a clean
+// journey each of them.
+func (pl *placement) segsMade(p *placing, pc *pathCount) []pathSeg {
+	if pc.segs == nil {
+		pc.segs = make([]pathSeg, len(p.pi.points)-1)
+	}
+	if p.clean {
+		for i := range pc.segs {
+			if pc.segs[i].s == nil {
+				pl.pathSeg(p, i)
+			}
+		}
+		pc.clean.made = true
+	}
+	return pc.segs
 }
 
 // cleanCount is what a path's clean journeys (placing.clean) added to each of its segments, counted
@@ -631,16 +645,32 @@ type cleanCount struct {
 	made      bool
 }
 
+// pathCount is what one of placement's segment counters keeps of a path: its segments' accumulators
+// (filled in on first use: pathSeg) and what its clean journeys added to them (clean, until
+// addCleanCounts).
+type pathCount struct {
+	segs  []pathSeg
+	clean cleanCount
+}
+
+// newPathCounts returns the pathCounts of n paths, for one of placement's segment counters. The two
+// goroutines of placeTwo write theirs at every journey: a cache line of room before and after the
+// counts keeps the two apart, and apart from whatever the allocator puts beside them.
+func newPathCounts(n int) []pathCount {
+	const pad = (64 + int(unsafe.Sizeof(pathCount{})) - 1) / int(unsafe.Sizeof(pathCount{}))
+	return make([]pathCount, n+2*pad)[pad : pad+n : pad+n]
+}
+
 // addCleanCounts adds the paths' clean journeys' counts (cleanCount) to their segments: those of
-// this placement's segment counter (countOdd).
+// this placement's segment counter (pathCounts).
 func (pl *placement) addCleanCounts() {
-	for _, pi := range pl.paths {
-		if pi == nil || *pi.cleanOf(pl.countOdd) == (cleanCount{}) {
+	for x := range pl.pathCounts {
+		pc := &pl.pathCounts[x]
+		if pc.clean == (cleanCount{}) {
 			continue
 		}
-		c := pi.cleanOf(pl.countOdd)
-		segs, _ := pi.segsOf(pl.countOdd)
-		for _, ps := range segs {
+		c := &pc.clean
+		for _, ps := range pc.segs {
 			s := ps.s
 			s.packets += c.n
 			s.delivered += c.n
@@ -666,11 +696,11 @@ type pathSeg struct {
 	neg int64
 }
 
-// pathSeg fills in the i-th segment of pi's (pathInfo.segs, made on first use: seg).
-func (pl *placement) pathSeg(pi *pathInfo, i int) {
+// pathSeg fills in the i-th segment of journey p's path (pathCount.segs, made on first use: seg).
+func (pl *placement) pathSeg(p *placing, i int) {
+	pi := p.pi
 	from, to := pi.points[i], pi.points[i+1]
-	segs, _ := pi.segsOf(pl.countOdd)
-	segs[i] = pathSeg{s: pl.seg(from, to, pi), neg: -(negTolerance + pl.bound(from) + pl.bound(to))}
+	pl.pathCounts[p.px].segs[i] = pathSeg{s: pl.seg(from, to, pi, int32(p.j)), neg: -(negTolerance + pl.bound(from) + pl.bound(to))}
 }
 
 // countFlow counts journey p's outcome on its flow, and a loss on the segment it ended at. The flow
@@ -737,7 +767,7 @@ func (pl *placement) countSegEnd(p *placing, status statusCode) {
 	if (status != stLost && status != stNotCaptured) || reach+1 >= len(pi.points) {
 		return
 	}
-	s := pl.seg(pi.points[reach], pi.points[reach+1], pi)
+	s := pl.seg(pi.points[reach], pi.points[reach+1], pi, int32(p.j))
 	if !(p.piece || p.parent) {
 		pl.countEnd(s, status, int32(p.j), p.fi, p.o0, p.last)
 	}
@@ -894,7 +924,7 @@ func (pl *placement) countFamily(r, fi int32, pi *pathInfo, fc *familyScratch) {
 	}
 	for i := 0; i < len(pi.points)-1; i++ {
 		if i == end {
-			s := pl.seg(pi.points[i], pi.points[i+1], pi)
+			s := pl.seg(pi.points[i], pi.points[i+1], pi, r)
 			o0, lastHop := pl.endOf(fc.members, r, st)
 			pl.countEnd(s, st, r, fi, o0, lastHop)
 			s.passMaxLen = max(s.passMaxLen, pl.piecesAt(fc.members, pi.points[i+1])) // its other pieces passed
@@ -903,7 +933,7 @@ func (pl *placement) countFamily(r, fi int32, pi *pathInfo, fc *familyScratch) {
 		if !fc.reached[i] || i >= last || (end >= 0 && i > end) {
 			continue // not entered, or after the packet was lost (its other pieces go on uncounted)
 		}
-		s := pl.seg(pi.points[i], pi.points[i+1], pi)
+		s := pl.seg(pi.points[i], pi.points[i+1], pi, r)
 		s.packets++
 		if fc.reached[i+1] {
 			s.delivered++
@@ -1033,11 +1063,7 @@ func placeJourneys(a *analysis) (*placementOut, []Journey) {
 		pl.addCleanCounts()
 	}
 	pl.addDirTallies()
-	for _, pi := range pl.paths { // the paths' segments are placement's
-		if pi != nil {
-			pi.segs, pi.segsOdd = nil, nil
-		}
-	}
+	pl.pathCounts = nil
 	pl.settleOffload()
 	pl.familyCounts()
 	if a.opts.Journeys {

@@ -1,16 +1,20 @@
 package correlate
 
-import "slices"
+import (
+	"math"
+	"slices"
+	"sync/atomic"
+)
 
-// Placement on two goroutines. Each places the journeys of half the flows (even and odd flow
-// numbers), in journey order, and counts them on its own segments inline; the second's output is
-// then added to the first's. What a journey's placement writes, and how the halves give what one
-// goroutine would have:
+// Placement on two goroutines. Each places the journeys of half the flows (the flows numbered below
+// a split and those from it, which have about as many journeys), in journey order, and counts them on
+// its own segments inline; the second's output is then added to the first's. What a journey's
+// placement writes, and how the halves give what one goroutine would have:
 //   - its status, last and next point (jStatus, jLast, jNext): its own elements;
 //   - its flow's counts, TCP sequence state, latencies and per-point tallies: the flow is one half's,
 //     placed in journey order as before;
-//   - the segments (segs, segDense, and the paths' cache of them, pathInfo.segs, which the paths
-//     share across flows: segsOdd for the second half): summed (mergeSegs);
+//   - the segments (segs, segDense, and the paths' cache of them with the paths' clean journeys'
+//     counts, pathCounts: each half's own): summed (mergeSegs);
 //   - the open ends (openEndFinder.found) and the TCP segments the ACKs cleared (ackedMiss): lists
 //     in journey order, merged by journey;
 //   - the TCP resends (retransJ): a set; the packets first seen past a point (enteredAt) and those
@@ -21,45 +25,88 @@ import "slices"
 // was tied to (wgStand: the same). A journey that vanished takes the first cut frame (untied message)
 // that may be it, so whether a later journey of any flow finds one depends on every earlier journey:
 // only placing them all in journey order keeps that.
+//
+// What the two goroutines write, they write apart: flows in two ranges rather than by turns (a flow's
+// accumulator and its directions' dirTallies lie beside the next flow's, in the same cache lines),
+// each its own pathCounts (padded), jLast and jNext set to -1 for every journey before they start
+// (placement writes them again only for a journey not delivered). A cache line written by both would
+// move between the cores at nearly every journey.
 
 // segSplit is how many chunks of segChunk journeys there must be for placement to run on two
 // goroutines; a variable for BenchmarkPlacement to compare one with two.
 var segSplit = 16
 
+// placedTwo counts the placements placeTwo split, for the tests.
+var placedTwo atomic.Int64
+
 // placeTwo places the journeys on two goroutines (see above), when there are two cores or more
-// (stageChunk), journeys enough and no cut frames; it reports whether it did.
+// (stageChunk), journeys enough, no cut frames and flows to split; it reports whether it did.
 func (pl *placement) placeTwo() bool {
 	n := stageChunk(&pl.opts, segChunk)
 	if n == 0 || pl.nJ < segSplit*n || pl.capDrop.cuts.at != nil || pl.capDrop.wgLoose != nil {
 		return false
 	}
+	mid, from := splitFlows(pl.flows)
+	if mid == 0 {
+		return false
+	}
+	for j := range pl.nJ {
+		pl.jLast[j], pl.jNext[j] = -1, -1
+	}
 	odd := pl.placingCopy()
-	wait := beside(func() { odd.placeHalf(1) })
-	pl.placeHalf(0)
+	wait := beside(func() { odd.placeHalf(mid, int32(len(pl.flows)), from) })
+	pl.placeHalf(0, mid, 0)
 	wait()
 	pl.addCleanCounts()
 	odd.addCleanCounts()
 	pl.mergeHalf(odd)
+	placedTwo.Add(1)
 	return true
 }
 
-// placeHalf places, in journey order, the journeys of the flows whose number has half as its low bit,
-// and counts them inline. Half 0 also starts the journeys of no flow, and trims the memory as it goes.
-func (pl *placement) placeHalf(half int32) {
+// splitFlows returns where placeTwo splits the flows: the first flow of the second half, where the
+// larger half has the fewest journeys (0 when no split leaves both some), and that half's first
+// journey.
+func splitFlows(flows []*flowAcc) (mid int32, from int) {
+	total := 0
+	for _, fl := range flows {
+		total += len(fl.journeys)
+	}
+	best, before := total, 0 // the larger half's journeys at the best split; the journeys before fi
+	for fi, fl := range flows {
+		if larger := max(before, total-before); before > 0 && before < total && larger < best {
+			mid, best = int32(fi), larger
+		}
+		if before >= total-before {
+			break // the splits further on are worse
+		}
+		before += len(fl.journeys)
+	}
+	if mid == 0 {
+		return 0, 0
+	}
+	from = math.MaxInt
+	for _, fl := range flows[mid:] {
+		if n := fl.nC2S; n > 0 {
+			from = min(from, int(fl.journeys[0]))
+		}
+		if int(fl.nC2S) < len(fl.journeys) {
+			from = min(from, int(fl.journeys[fl.nC2S]))
+		}
+	}
+	return mid, from
+}
+
+// placeHalf places, in journey order from journey from on, the journeys of the flows numbered from lo
+// to hi (not included), and counts them inline. The first half (lo 0) trims the memory as it goes.
+func (pl *placement) placeHalf(lo, hi int32, from int) {
 	pl.sa = &segCounter{pl: pl}
 	p := &placing{}
-	for j := 0; j < pl.nJ; j++ {
-		fi := pl.jFlow[j]
-		if fi < 0 {
-			if half == 0 {
-				pl.jLast[j], pl.jNext[j] = -1, -1
-			}
-		} else if fi&1 == half {
-			pl.jLast[j], pl.jNext[j] = -1, -1
-			pl.countJ = int32(j)
+	for j := from; j < pl.nJ; j++ {
+		if fi := pl.jFlow[j]; fi >= lo && fi < hi {
 			pl.placeJourney(j, p)
 		}
-		if half == 0 {
+		if lo == 0 {
 			pl.w.trimAt(j)
 		}
 	}
@@ -79,7 +126,7 @@ func (pl *placement) placingCopy() *placement {
 	oe.found = nil
 	cp := *pl
 	cp.capDrop, cp.placementOut, cp.oe = &cd, &po, &oe
-	cp.tallies, cp.lats, cp.countOdd = nil, nil, true
+	cp.tallies, cp.lats, cp.pathCounts = nil, nil, newPathCounts(len(pl.pathCounts))
 	return &cp
 }
 

@@ -106,7 +106,8 @@ func TestMergeSegs(t *testing.T) {
 // checkPlaceTwo correlates files with placement on two goroutines (chunks
 // of chunk journeys, small enough for the journeys to fill segSplit of them) at GOMAXPROCS 1, 2 and
 // 4: the same Result (as JSON, with the journeys) as with the counting done inline. It returns how
-// many journeys there were, 0 when too few for two goroutines.
+// many journeys there were, 0 when they were not placed on two goroutines (too few, or flows too few
+// to split).
 func checkPlaceTwo(t *testing.T, files []string, chunk int) int {
 	t.Helper()
 	run := func(chunk int) ([]byte, int) {
@@ -118,6 +119,7 @@ func checkPlaceTwo(t *testing.T, files []string, chunk int) int {
 		return b, len(res.Journeys)
 	}
 	want, n := run(-1)
+	split := placedTwo.Load()
 	for _, procs := range []int{1, 2, 4} {
 		old := runtime.GOMAXPROCS(procs)
 		got, _ := run(chunk)
@@ -126,10 +128,44 @@ func checkPlaceTwo(t *testing.T, files []string, chunk int) int {
 			t.Fatalf("GOMAXPROCS %d, two goroutines: the Result differs from the one placed on one", procs)
 		}
 	}
-	if n < segSplit*chunk {
-		return 0 // too few journeys: placed on one
+	if placedTwo.Load() == split {
+		return 0 // placed on one
 	}
 	return n
+}
+
+// splitFlows splits the flows where the larger half has the fewest journeys, the second half's flows
+// after the first's, and finds the second half's first journey; no split when one half would have
+// none.
+func TestSplitFlows(t *testing.T) {
+	mk := func(js ...[]int32) []*flowAcc {
+		var fs []*flowAcc
+		for _, l := range js {
+			fs = append(fs, &flowAcc{journeys: l, nC2S: int32(len(l) / 2)})
+		}
+		return fs
+	}
+	for _, c := range []struct {
+		flows     []*flowAcc
+		mid, from int
+	}{
+		{mk([]int32{0, 2}, []int32{1, 3}), 1, 1},
+		{mk([]int32{0, 5}, []int32{1, 2}, []int32{3, 4}, []int32{6, 7}), 2, 3},
+		// c2s then s2c, each in journey order: the flow's first journey is either list's first
+		{mk([]int32{0, 1, 2, 3}, []int32{4, 5, 6, 8}, []int32{9, 7}), 1, 4},
+		{mk([]int32{0, 1, 2, 3}, []int32{9, 7}), 1, 7},
+		{mk([]int32{0, 1, 2, 3, 4, 5}, []int32{6, 7}), 1, 6},
+		{mk([]int32{0}, []int32{1, 2, 3, 4, 5}, []int32{6, 7}), 2, 6},
+		{mk([]int32{0, 1}, []int32{2}, []int32{3, 4, 5, 6, 7, 8}), 2, 3},
+		{mk([]int32{0, 1, 2}), 0, 0},
+		{mk([]int32{0, 1}, []int32{}, []int32{}), 0, 0},
+		{mk(), 0, 0},
+	} {
+		mid, from := splitFlows(c.flows)
+		if int(mid) != c.mid || from != c.from {
+			t.Errorf("%d flows: split at flow %d, first journey %d; want %d, %d", len(c.flows), mid, from, c.mid, c.from)
+		}
+	}
 }
 
 // Placement on two goroutines (placeTwo) gives the Result it gives on one, on

@@ -12,7 +12,7 @@ type segJob struct {
 	fl                   *flowAcc
 	pi                   *pathInfo
 	o0                   *decode.Observation
-	j, fi, at            int32
+	j, fi, px, at        int32
 	first, reach         int32
 	last                 uint32
 	status               statusCode
@@ -56,7 +56,7 @@ func (c *segCounter) add(p *placing, status statusCode) {
 		return
 	}
 	ch := c.p.cur
-	ch.jobs = append(ch.jobs, segJob{fl: p.fl, pi: p.pi, o0: p.o0, j: int32(p.j), fi: p.fi, at: int32(len(ch.reached)),
+	ch.jobs = append(ch.jobs, segJob{fl: p.fl, pi: p.pi, o0: p.o0, j: int32(p.j), fi: p.fi, px: p.px, at: int32(len(ch.reached)),
 		first: int32(p.first), reach: int32(p.reach), last: p.last, status: status, piece: p.piece, parent: p.parent, clean: p.clean})
 	ch.reached = append(ch.reached, p.reached...)
 	ch.when = append(ch.when, p.when...)
@@ -78,7 +78,7 @@ func (c *segCounter) work(ch *segJobs) {
 	for i := range ch.jobs {
 		job := &ch.jobs[i]
 		n := int32(len(job.pi.points))
-		q.pi, q.o0, q.j, q.fi, q.first, q.reach = job.pi, job.o0, int(job.j), job.fi, int(job.first), int(job.reach)
+		q.pi, q.px, q.o0, q.j, q.fi, q.first, q.reach = job.pi, job.px, job.o0, int(job.j), job.fi, int(job.first), int(job.reach)
 		q.fl, q.last, q.piece, q.parent, q.clean = job.fl, job.last, job.piece, job.parent, job.clean
 		q.reached, q.when = ch.reached[job.at:job.at+n], ch.when[job.at:job.at+n]
 		c.pl.count(q, job.status)
