@@ -450,6 +450,15 @@ func (w *world) findPods() {
 		}
 	}
 	pairs.flush()
+	w.podsFromCounts(counts, counts6)
+	w.dropForeignPods(counts)
+	w.cookedPods() // anypods.go
+	w.orphanPods()
+}
+
+// podsFromCounts gives each pod-veth point the pod address its counts (findPods) single out, among the
+// addresses its frames' MACs say a pod sent or was delivered, and each such address its first point.
+func (w *world) podsFromCounts(counts, counts6 []podCands) {
 	w.podOf6 = make([]uint32, len(w.c.Points))
 	for pi := range w.c.Points {
 		// The addresses the MACs single out: what the pod sent (to ee:ee:ee:ee:ee:ee) and what its host
@@ -482,9 +491,6 @@ func (w *world) findPods() {
 			}
 		}
 	}
-	w.dropForeignPods(counts)
-	w.cookedPods() // anypods.go
-	w.orphanPods()
 }
 
 // dropForeignPods leaves a pod-veth point's IPv4 pod unknown when a point on another node has the same
