@@ -2,7 +2,6 @@ package correlate
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -135,14 +134,8 @@ type natTruth struct {
 
 func readTruth(t *testing.T, scenario string) natTruth {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("../testdata/lab/scenarios", scenario, "truth.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var tr natTruth
-	if err := json.Unmarshal(b, &tr); err != nil {
-		t.Fatal(err)
-	}
+	truthInto(t, scenario, &tr)
 	return tr
 }
 

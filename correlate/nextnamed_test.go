@@ -8,16 +8,9 @@ import (
 	"testing"
 )
 
-// nextTruth is what a lab scenario's truth.json says that a next step can name: the nodes' pods
-// (address and interface), the anomalies it expects, and the policy rules it put in place.
+// nextTruth is what a lab scenario's truth.json says that a next step can name besides its pods
+// (truthPodList): the anomalies it expects, and the policy rules it put in place.
 type nextTruth struct {
-	Nodes []struct {
-		Name string `json:"name"`
-		Pods []struct {
-			IP    string `json:"ip"`
-			Iface string `json:"iface"`
-		} `json:"pods"`
-	} `json:"nodes"`
 	Expected []struct {
 		Kind  string `json:"kind"`
 		Where string `json:"where"`
@@ -26,6 +19,18 @@ type nextTruth struct {
 		Node string `json:"node"`
 		Cmd  string `json:"cmd"`
 	} `json:"rules"`
+}
+
+// truthInto reads lab scenario sc's truth.json into v.
+func truthInto(t *testing.T, sc string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("../testdata/lab/scenarios", sc, "truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // A kind's next step names what the captures show in place of its placeholders: the lost packets'
@@ -39,18 +44,10 @@ func TestNextNamesLabValues(t *testing.T) {
 		t.Run(sc, func(t *testing.T) {
 			tr, res := labSubset(t, sc, nil, nil)
 			var nt nextTruth
-			b, err := os.ReadFile(filepath.Join("../testdata/lab/scenarios", sc, "truth.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(b, &nt); err != nil {
-				t.Fatal(err)
-			}
+			truthInto(t, sc, &nt)
 			podNode, podIface := map[string]string{}, map[string]string{}
-			for _, n := range nt.Nodes {
-				for _, p := range n.Pods {
-					podNode[p.IP], podIface[p.IP] = n.Name, p.Iface
-				}
+			for _, p := range truthPodList(t, sc) {
+				podNode[p.ip], podIface[p.ip] = p.node, p.iface
 			}
 			for _, x := range nt.Expected {
 				var want []string

@@ -1,9 +1,9 @@
 package correlate
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,13 +80,7 @@ func TestPathIncompleteNamesNode(t *testing.T) {
 	} {
 		t.Run(tc.scenario, func(t *testing.T) {
 			dir := filepath.Join("../testdata/lab/scenarios", tc.scenario)
-			all, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
-			var files []string
-			for _, f := range all {
-				if !strings.HasSuffix(f, "-any.pcap") && filepath.Base(f) != tc.out {
-					files = append(files, f)
-				}
-			}
+			files := slices.DeleteFunc(perIfaceFiles(tc.scenario), func(f string) bool { return filepath.Base(f) == tc.out })
 			kcfg, m := labK8sConfig(t, dir, decode.PointConfig{})
 			for _, k8s := range []bool{false, true} {
 				r := Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), Options{})
@@ -133,13 +127,7 @@ func TestPathIncompleteTunnelAddressOwn(t *testing.T) {
 					TunnelIP string `json:"tunnel_ip"`
 				} `json:"nodes"`
 			}
-			b, err := os.ReadFile(filepath.Join(dir, "truth.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(b, &nt); err != nil {
-				t.Fatal(err)
-			}
+			truthInto(t, tc.scenario, &nt)
 			node, _, _ := strings.Cut(tc.point, "/")
 			tunnel := ""
 			for _, n := range nt.Nodes {
@@ -147,13 +135,7 @@ func TestPathIncompleteTunnelAddressOwn(t *testing.T) {
 					tunnel = n.TunnelIP
 				}
 			}
-			all, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
-			var files []string
-			for _, f := range all {
-				if !strings.HasSuffix(f, "-any.pcap") && filepath.Base(f) != tc.out {
-					files = append(files, f)
-				}
-			}
+			files := slices.DeleteFunc(perIfaceFiles(tc.scenario), func(f string) bool { return filepath.Base(f) == tc.out })
 			kcfg, m := labK8sConfig(t, dir, decode.PointConfig{})
 			r := Correlate(decode.Load(files, decode.Options{}, kcfg), Options{Cluster: m})
 			found := 0
@@ -188,12 +170,9 @@ func TestPathIncompleteOutsideCluster(t *testing.T) {
 			IP   string `json:"ip"`
 		} `json:"external"`
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "truth.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &nt); err != nil || len(nt.External) != 1 {
-		t.Fatalf("truth's external hosts: %v, %v", nt.External, err)
+	truthInto(t, sc, &nt)
+	if len(nt.External) != 1 {
+		t.Fatalf("truth's external hosts: %v", nt.External)
 	}
 	ext := nt.External[0]
 	all, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
