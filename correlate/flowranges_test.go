@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/internal/gen"
@@ -155,4 +156,35 @@ func TestHSBlock(t *testing.T) {
 			}
 		}
 	}
+}
+
+// deriveAll's block of handshake RTTs is made with room for one a TCP flow and doubles when short,
+// rather than growing by append, a quarter at a time once large, where each step is allocated while
+// the flows are written out with no collection to take the old ones back: what deriveAll allocates
+// beside its flowDerived is at most twice what the block holds (here more than its first room).
+func TestDeriveAllHandshakeBlock(t *testing.T) {
+	res := Correlate(decode.Load(rangesCapture(t), decode.Options{}, decode.PointConfig{}), Options{StreamFlows: true})
+	a := res.analysis
+	old := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(old)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fd := a.deriveAll()
+	runtime.ReadMemStats(&after)
+	tcp, n := 0, len(fd.hs[0])
+	for _, fl := range a.flows {
+		if fl.client.proto == 6 {
+			tcp++
+		}
+	}
+	if n <= tcp {
+		t.Fatalf("%d handshake RTTs for %d TCP flows: the block never grew", n, tcp)
+	}
+	rtt, at := uint64(unsafe.Sizeof(PointRTT{})), uint64(unsafe.Sizeof(flowDerived{}))*uint64(len(fd.at))
+	got := after.TotalAlloc - before.TotalAlloc - at
+	if limit := uint64(2*n)*rtt + 4096; got > limit {
+		t.Errorf("deriveAll allocated %d bytes beside its %d of flowDerived, for %d handshake RTTs of %d TCP flows: want at most %d",
+			got, at, n, tcp, limit)
+	}
+	t.Logf("%d bytes beside the flowDerived for %d handshake RTTs (%d bytes each) of %d TCP flows", got, n, rtt, tcp)
 }
