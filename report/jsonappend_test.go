@@ -1,11 +1,14 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/internal/safetext"
 )
 
@@ -60,6 +63,39 @@ func TestJSONNameRuns(t *testing.T) {
 					t.Fatalf("round %d: %q (first %v) wrote %q, want %q", round, s, first, b, want)
 				}
 			}
+		}
+	}
+}
+
+// TestFlowPathCache holds writeFlow's path (the last path written kept as bytes, pathCache) to the
+// reflective writer over flows written one after another by one writer: the same list again, the
+// same array with a name changed in place, a shorter slice of it, another list with the same names,
+// names that need escapes, the empty list and nil, and the first list again.
+func TestFlowPathCache(t *testing.T) {
+	arr := []string{"node-1/cali0", "node-1/eth0", "node-2/eth0", "node-2/cali1"}
+	paths := [][]string{arr, arr, nil, arr[:3], arr}
+	changed := len(paths) // arr[1] is changed in place before this flow is written
+	paths = append(paths, arr, arr[:3], []string{"node-1/cali0", "node-1/eth0", "node-2/eth0", "node-2/cali1"},
+		[]string{`a"b`, "pöd/\u2028x"}, []string{`a"b`, "pöd/\u2028x"}, []string{}, nil, arr)
+	e := newJSONEnc(nil)
+	for i, p := range paths {
+		if i == changed {
+			arr[1] = "node-1/" + "tunl0"
+		}
+		f := correlate.Flow{ID: fmt.Sprint("f", i), Path: p}
+		var got, want bytes.Buffer
+		e.w, e.depth = &got, 2
+		writeFlow(e, &f)
+		e.flush(true)
+		r := newJSONEnc(&want)
+		r.depth = 2
+		r.value(reflect.ValueOf(f))
+		r.flush(true)
+		if e.err != nil || r.err != nil {
+			t.Fatal(e.err, r.err)
+		}
+		if got.String() != want.String() {
+			t.Fatalf("flow %d, path %q: wrote\n%s\nwant\n%s", i, p, got.String(), want.String())
 		}
 	}
 }
