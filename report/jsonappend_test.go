@@ -99,3 +99,31 @@ func TestFlowPathCache(t *testing.T) {
 		}
 	}
 }
+
+// TestFlowLastQuoted holds writeFlow's protocol and addresses (the last ones written kept quoted,
+// lastQuoted) to the reflective writer over flows written one after another by one writer: the same
+// strings again, the empty string first (the cache empty), a prefix of the last one (the same address, shorter), the same bytes in another
+// string, strings that need escapes, and the empty string.
+func TestFlowLastQuoted(t *testing.T) {
+	ip := "192.168.10.12"
+	other := string([]byte(ip))
+	strs := []string{"", ip, ip, ip[:11], ip[:11], ip, other, `a"b`, `a"b`, "pöd/\u2028x", "", "", ip}
+	e := newJSONEnc(nil)
+	for i, s := range strs {
+		f := correlate.Flow{ID: fmt.Sprint("f", i), Proto: s, Src: correlate.Endpoint{IP: s}, Dst: correlate.Endpoint{IP: strs[len(strs)-1-i]}}
+		var got, want bytes.Buffer
+		e.w, e.depth = &got, 2
+		writeFlow(e, &f)
+		e.flush(true)
+		r := newJSONEnc(&want)
+		r.depth = 2
+		r.value(reflect.ValueOf(f))
+		r.flush(true)
+		if e.err != nil || r.err != nil {
+			t.Fatal(e.err, r.err)
+		}
+		if got.String() != want.String() {
+			t.Fatalf("flow %d, %q: wrote\n%s\nwant\n%s", i, s, got.String(), want.String())
+		}
+	}
+}

@@ -35,7 +35,9 @@ type flowTmpl struct {
 	// each point's name in per_point, handshake_rtt_ns and path with the runs around it (nameRuns)
 	ppNames, hsNames, pathNames nameRuns
 	lastPath                    pathCache // the last flow's path as written
-	kept                        []byte    // their joined strings' bytes (nameRuns.keep)
+	// the last flow's protocol and addresses, quoted
+	lastProto, lastSrc, lastDst lastQuoted
+	kept                        []byte // their joined strings' bytes (nameRuns.keep)
 }
 
 // nameRuns keeps, for the names one of a flow's lists repeats (capture points), a later element's
@@ -146,13 +148,13 @@ func writeFlow(e *jsonEnc, x *correlate.Flow) {
 	b := append(e.buf, t.id...)
 	b = safetext.AppendJSONString(b, x.ID)
 	b = appendRun(b, t.proto)
-	b = safetext.AppendJSONString(b, x.Proto)
+	b = t.lastProto.append(b, x.Proto)
 	b = appendRun(b, t.src)
-	b = safetext.AppendJSONString(b, x.Src.IP)
+	b = t.lastSrc.append(b, x.Src.IP)
 	b = appendRun(b, t.port)
 	b = decimal.AppendUint(b, uint64(x.Src.Port))
 	b = appendRun(b, t.dst)
-	b = safetext.AppendJSONString(b, x.Dst.IP)
+	b = t.lastDst.append(b, x.Dst.IP)
 	b = appendRun(b, t.port)
 	b = decimal.AppendUint(b, uint64(x.Dst.Port))
 	b = appendRun(b, t.nat)
@@ -383,6 +385,25 @@ func dirLatency(b []byte, d int, dirs []correlate.DirLatency) []byte {
 		b = append(b, jsonLine(d+1)+"}"...)
 	}
 	return append(b, jsonLine(d)+"]"...)
+}
+
+// lastQuoted is the last string written in one of a flow's members and its JSON: flows of one pair of
+// pods, one after another, have the same addresses (the same strings: correlate keeps one per address).
+type lastQuoted struct {
+	s string
+	q []byte
+}
+
+// append appends s in JSON, as safetext.AppendJSONString, from q when s is the last string (the same
+// address and length: a string's bytes never change, and c keeps them alive).
+func (c *lastQuoted) append(b []byte, s string) []byte {
+	if len(s) == len(c.s) && unsafe.StringData(s) == unsafe.StringData(c.s) && len(s) != 0 {
+		return append(b, c.q...)
+	}
+	start := len(b)
+	b = safetext.AppendJSONString(b, s)
+	c.s, c.q = s, append(c.q[:0], b[start:]...)
+	return b
 }
 
 // appendRun appends s, one of a template's runs, to b as append(b, s...) does, but for s of 16 to 32
