@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -124,6 +125,47 @@ func TestFlowLastQuoted(t *testing.T) {
 		}
 		if got.String() != want.String() {
 			t.Fatalf("flow %d, %q: wrote\n%s\nwant\n%s", i, s, got.String(), want.String())
+		}
+	}
+}
+
+// TestFlowPerPointAgain holds writeFlow's per_point (an element's numbers copied from the element
+// before when they are the same, appendAgain) to the reflective writer: equal numbers short and long
+// enough for every copy (under 16 bytes, 16 to 32, past 32 with the largest values), equal runs
+// broken by an element in between, and a list long enough that the buffer grows during a copy.
+func TestFlowPerPointAgain(t *testing.T) {
+	counts := [][2]int64{{0, 0}, {8, 456}, {8, 456}, {8, 456}, {1, 1}, {8, 456}, {12345678, 9876543210},
+		{12345678, 9876543210}, {math.MaxInt64, math.MaxInt64}, {math.MaxInt64, math.MaxInt64}, {-1, math.MinInt64},
+		{-1, math.MinInt64}, {8, 457}, {9, 457}, {9, 458}}
+	var lists [][]correlate.PointCount
+	for n := 1; n <= len(counts); n++ {
+		var l []correlate.PointCount
+		for i, c := range counts[:n] {
+			l = append(l, correlate.PointCount{Point: fmt.Sprint("node-1/cali", i), Packets: int(c[0]), Bytes: c[1]})
+		}
+		lists = append(lists, l)
+	}
+	var long []correlate.PointCount
+	for i := range 20000 {
+		long = append(long, correlate.PointCount{Point: fmt.Sprint("node-2/eth", i%300), Packets: 8 + i/7000, Bytes: 456})
+	}
+	lists = append(lists, long)
+	e := newJSONEnc(nil)
+	for i, l := range lists {
+		f := correlate.Flow{ID: fmt.Sprint("f", i), PerPoint: l}
+		var got, want bytes.Buffer
+		e.w, e.depth = &got, 2
+		writeFlow(e, &f)
+		e.flush(true)
+		r := newJSONEnc(&want)
+		r.depth = 2
+		r.value(reflect.ValueOf(f))
+		r.flush(true)
+		if e.err != nil || r.err != nil {
+			t.Fatal(e.err, r.err)
+		}
+		if got.String() != want.String() {
+			t.Fatalf("flow %d: wrote\n%s\nwant\n%s", i, got.String(), want.String())
 		}
 	}
 }

@@ -250,13 +250,33 @@ func (e *jsonEnc) pointCounts(b []byte, t *flowTmpl, list []correlate.PointCount
 	if len(list) == 0 {
 		return appendEmpty(b, list == nil)
 	}
+	from, to := 0, 0 // the element before's numbers, in b
 	for i := range list {
 		b = e.appendNameRun(b, &t.ppNames, list[i].Point, i == 0)
+		if i > 0 && list[i].Packets == list[i-1].Packets && list[i].Bytes == list[i-1].Bytes {
+			b, from, to = appendAgain(b, from, to), len(b), len(b)+to-from // a flow seen whole at each point: most
+			continue
+		}
+		from = len(b)
 		b = decimal.AppendInt(b, int64(list[i].Packets))
 		b = appendRun(b, t.pp[2])
 		b = decimal.AppendInt(b, list[i].Bytes)
+		to = len(b)
 	}
 	return appendRun(b, t.elemsEnd)
+}
+
+// appendAgain appends b[from:to] to b, as append does, but for 16 to 32 bytes (a per_point element's
+// numbers and the run between them) without the call to memmove, as appendRun.
+func appendAgain(b []byte, from, to int) []byte {
+	n, i := to-from, len(b)
+	if uint(n-16) > 16 || cap(b)-i < n {
+		return append(b, b[from:to]...)
+	}
+	d, p := unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i), unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), from)
+	*(*[16]byte)(d) = *(*[16]byte)(p)
+	*(*[16]byte)(unsafe.Add(d, n-16)) = *(*[16]byte)(unsafe.Add(p, n-16))
+	return b[:i+n]
 }
 
 func (e *jsonEnc) path(b []byte, t *flowTmpl, list []string) []byte {
