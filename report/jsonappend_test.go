@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/internal/safetext"
@@ -166,6 +167,45 @@ func TestFlowPerPointAgain(t *testing.T) {
 		}
 		if got.String() != want.String() {
 			t.Fatalf("flow %d: wrote\n%s\nwant\n%s", i, got.String(), want.String())
+		}
+	}
+}
+
+// TestJSONNameCacheProbes holds the name cache to keeping names that meet at one slot (appendNameNext):
+// substrings of one string at addresses that map to the same slot are each kept once written, and
+// written again right.
+func TestJSONNameCacheProbes(t *testing.T) {
+	long := strings.Repeat("node-1/cali0123456789", 400)
+	slotOf := func(s string) uintptr {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		return (p>>4 ^ p>>12 ^ uintptr(len(s))) % nameSlots
+	}
+	var same []string
+	for at := 0; at+6 < len(long) && len(same) < 4; at++ {
+		if s := long[at : at+6]; slotOf(s) == slotOf(long[:6]) {
+			same = append(same, s)
+		}
+	}
+	if len(same) < 4 {
+		t.Fatalf("found %d names at one slot", len(same))
+	}
+	e := newJSONEnc(io.Discard)
+	for round := range 2 {
+		for _, s := range same {
+			e.buf = e.buf[:0]
+			e.name(s)
+			if want := string(safetext.AppendJSONString(nil, s)); string(e.buf) != want {
+				t.Fatalf("round %d: name(%q) wrote %s, want %s", round, s, e.buf, want)
+			}
+		}
+	}
+	for _, s := range same {
+		kept := false
+		for i := range e.names {
+			kept = kept || unsafe.StringData(e.names[i].s) == unsafe.StringData(s) && len(e.names[i].s) == len(s)
+		}
+		if !kept {
+			t.Errorf("%q (at slot %d) not kept", s, slotOf(s))
 		}
 	}
 }
