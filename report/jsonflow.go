@@ -34,6 +34,9 @@ type flowTmpl struct {
 	ppFirst, ppNext, hsFirst, hsNext, pathFirst, elemsEnd string
 	// each point's name in per_point, handshake_rtt_ns and path with the runs around it (nameRuns)
 	ppNames, hsNames, pathNames nameRuns
+	lastPath                    pathCache // the last flow's path as written
+	// the last flow's protocol and addresses, quoted
+	lastProto, lastSrc, lastDst lastQuoted
 	kept                        []byte // their joined strings' bytes (nameRuns.keep)
 }
 
@@ -144,40 +147,40 @@ func writeFlow(e *jsonEnc, x *correlate.Flow) {
 	t := e.flowTmpl()
 	b := append(e.buf, t.id...)
 	b = safetext.AppendJSONString(b, x.ID)
-	b = append(b, t.proto...)
-	b = safetext.AppendJSONString(b, x.Proto)
-	b = append(b, t.src...)
-	b = safetext.AppendJSONString(b, x.Src.IP)
-	b = append(b, t.port...)
+	b = appendRun(b, t.proto)
+	b = t.lastProto.append(b, x.Proto)
+	b = appendRun(b, t.src)
+	b = t.lastSrc.append(b, x.Src.IP)
+	b = appendRun(b, t.port)
 	b = decimal.AppendUint(b, uint64(x.Src.Port))
-	b = append(b, t.dst...)
-	b = safetext.AppendJSONString(b, x.Dst.IP)
-	b = append(b, t.port...)
+	b = appendRun(b, t.dst)
+	b = t.lastDst.append(b, x.Dst.IP)
+	b = appendRun(b, t.port)
 	b = decimal.AppendUint(b, uint64(x.Dst.Port))
-	b = append(b, t.nat...)
+	b = appendRun(b, t.nat)
 	b = memberList(e, b, x.NAT, writeNATMapping)
-	b = append(b, t.packets...)
+	b = appendRun(b, t.packets)
 	b = decimal.AppendInt(b, int64(x.Packets))
-	b = append(b, t.bytes...)
+	b = appendRun(b, t.bytes)
 	b = decimal.AppendInt(b, x.Bytes)
-	b = append(b, t.delivered...)
+	b = appendRun(b, t.delivered)
 	b = decimal.AppendInt(b, int64(x.Delivered))
-	b = append(b, t.lost...)
+	b = appendRun(b, t.lost)
 	b = decimal.AppendInt(b, int64(x.Lost))
-	b = append(b, t.notCaptured...)
+	b = appendRun(b, t.notCaptured)
 	b = decimal.AppendInt(b, int64(x.NotCaptured))
-	b = append(b, t.lostAt...)
+	b = appendRun(b, t.lostAt)
 	b = memberList(e, b, x.LostAt, writeLostAt)
-	b = append(b, t.retrans...)
+	b = appendRun(b, t.retrans)
 	b = decimal.AppendInt(b, int64(x.Retransmissions))
-	b = append(b, t.resets...)
+	b = appendRun(b, t.resets)
 	b = decimal.AppendInt(b, int64(x.Resets))
-	b = append(b, t.handshake...)
+	b = appendRun(b, t.handshake)
 	b = e.pointRTTs(b, t, x.HandshakeRTT)
 	b = flowOptional(b, t, x)
-	b = append(b, t.perPoint...)
+	b = appendRun(b, t.perPoint)
 	b = e.pointCounts(b, t, x.PerPoint)
-	b = append(b, t.path...)
+	b = appendRun(b, t.path)
 	b = e.path(b, t, x.Path)
 	if len(x.PathUnordered) > 0 {
 		b = pathUnordered(b, t, x.PathUnordered)
@@ -214,19 +217,19 @@ func appendEmpty(b []byte, isNil bool) []byte {
 // flowOptional appends the flow's members that omitempty leaves out when zero.
 func flowOptional(b []byte, t *flowTmpl, x *correlate.Flow) []byte {
 	if x.EchoPairs != 0 {
-		b = append(b, t.echoPairs...)
+		b = appendRun(b, t.echoPairs)
 		b = decimal.AppendInt(b, int64(x.EchoPairs))
 	}
 	if x.EchoUnanswered != 0 {
-		b = append(b, t.echoUnanswered...)
+		b = appendRun(b, t.echoUnanswered)
 		b = decimal.AppendInt(b, int64(x.EchoUnanswered))
 	}
 	if x.UDPPairs != 0 {
-		b = append(b, t.udpPairs...)
+		b = appendRun(b, t.udpPairs)
 		b = decimal.AppendInt(b, int64(x.UDPPairs))
 	}
 	if x.ARPWaitNs != 0 {
-		b = append(b, t.arpWait...)
+		b = appendRun(b, t.arpWait)
 		b = decimal.AppendInt(b, x.ARPWaitNs)
 	}
 	return b
@@ -240,62 +243,116 @@ func (e *jsonEnc) pointRTTs(b []byte, t *flowTmpl, list []correlate.PointRTT) []
 		b = e.appendNameRun(b, &t.hsNames, list[i].Point, i == 0)
 		b = decimal.AppendInt(b, list[i].RTT)
 	}
-	return append(b, t.elemsEnd...)
+	return appendRun(b, t.elemsEnd)
 }
 
 func (e *jsonEnc) pointCounts(b []byte, t *flowTmpl, list []correlate.PointCount) []byte {
 	if len(list) == 0 {
 		return appendEmpty(b, list == nil)
 	}
+	from, to := 0, 0 // the element before's numbers, in b
 	for i := range list {
 		b = e.appendNameRun(b, &t.ppNames, list[i].Point, i == 0)
+		if i > 0 && list[i].Packets == list[i-1].Packets && list[i].Bytes == list[i-1].Bytes {
+			b, from, to = appendAgain(b, from, to), len(b), len(b)+to-from // a flow seen whole at each point: most
+			continue
+		}
+		from = len(b)
 		b = decimal.AppendInt(b, int64(list[i].Packets))
-		b = append(b, t.pp[2]...)
+		b = appendRun(b, t.pp[2])
 		b = decimal.AppendInt(b, list[i].Bytes)
+		to = len(b)
 	}
-	return append(b, t.elemsEnd...)
+	return appendRun(b, t.elemsEnd)
+}
+
+// appendAgain appends b[from:to] to b, as append does, but for 16 to 32 bytes (a per_point element's
+// numbers and the run between them) without the call to memmove, as appendRun.
+func appendAgain(b []byte, from, to int) []byte {
+	n, i := to-from, len(b)
+	if uint(n-16) > 16 || cap(b)-i < n {
+		return append(b, b[from:to]...)
+	}
+	d, p := unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i), unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), from)
+	*(*[16]byte)(d) = *(*[16]byte)(p)
+	*(*[16]byte)(unsafe.Add(d, n-16)) = *(*[16]byte)(unsafe.Add(p, n-16))
+	return b[:i+n]
 }
 
 func (e *jsonEnc) path(b []byte, t *flowTmpl, list []string) []byte {
 	if len(list) == 0 {
 		return appendEmpty(b, list == nil)
 	}
+	if t.lastPath.same(list) {
+		return append(b, t.lastPath.out...)
+	}
+	start := len(b)
 	for i := range list {
 		b = e.appendNameRun(b, &t.pathNames, list[i], i == 0)
 	}
-	return append(b, t.listEnd...)
+	b = appendRun(b, t.listEnd)
+	t.lastPath.keep(list, b[start:])
+	return b
+}
+
+// pathCache is the last path a flow template wrote (flows on one path come one after another: all but
+// 60 of the many-flow set's 20,000), its names and its bytes, so that the next flow on the same
+// path appends those bytes at once instead of each name's.
+type pathCache struct {
+	names []string // a copy of the list (the strings' headers): the caller's may change
+	out   []byte   // the list as written, '[' to ']'
+}
+
+// same reports whether list holds the names the cache holds, the same strings (the same bytes at
+// the same address: a string's bytes never change).
+func (c *pathCache) same(list []string) bool {
+	if len(list) != len(c.names) {
+		return false
+	}
+	for i, s := range list {
+		if len(s) != len(c.names[i]) || unsafe.StringData(s) != unsafe.StringData(c.names[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// keep makes list, written as out, the one the cache holds.
+func (c *pathCache) keep(list []string, out []byte) {
+	c.names = append(c.names[:0], list...)
+	c.out = append(c.out[:0], out...)
 }
 
 // pathUnordered appends a flow's path_unordered member (Flow.PathUnordered), one index a line as
 // path's points.
 func pathUnordered(b []byte, t *flowTmpl, list []int) []byte {
-	b = append(b, t.pathUnordered...)
+	b = appendRun(b, t.pathUnordered)
 	for i, n := range list {
 		if i == 0 {
-			b = append(b, t.pathFirst...)
+			b = appendRun(b, t.pathFirst)
 		} else {
-			b = append(b, t.pathElem...)
+			b = appendRun(b, t.pathElem)
 		}
 		b = decimal.AppendInt(b, int64(n))
 	}
-	return append(b, t.listEnd...)
+	return appendRun(b, t.listEnd)
 }
 
 // latency appends latency_ns and the end of the flow.
 func latency(b []byte, t *flowTmpl, x *correlate.Latency) []byte {
-	b = append(b, t.latency...)
+	b = appendRun(b, t.latency)
 	b = decimal.AppendInt(b, int64(x.N))
-	b = append(b, t.lat[0]...)
+	b = appendRun(b, t.lat[0])
 	b = decimal.AppendInt(b, x.Min)
-	b = append(b, t.lat[1]...)
+	b = appendRun(b, t.lat[1])
 	b = decimal.AppendInt(b, x.P50)
-	b = append(b, t.lat[2]...)
+	b = appendRun(b, t.lat[2])
 	b = decimal.AppendInt(b, x.P90)
-	b = append(b, t.lat[3]...)
+	b = appendRun(b, t.lat[3])
 	b = decimal.AppendInt(b, x.P99)
-	b = append(b, t.lat[4]...)
+	b = appendRun(b, t.lat[4])
 	b = decimal.AppendInt(b, x.Max)
-	return append(b, t.end...)
+	return appendRun(b, t.end)
 }
 
 // flowClock rewrites the end of flow x's JSON, b as latency left it, to add its clock_bound,
@@ -307,17 +364,17 @@ func flowClock(b []byte, t *flowTmpl, x *correlate.Flow) []byte {
 	}
 	b = append(b[:len(b)-len(t.end)], t.latEnd...)
 	if x.ClockBound != "" {
-		b = append(b, t.clockBound...)
+		b = appendRun(b, t.clockBound)
 		b = safetext.AppendJSONString(b, x.ClockBound)
 	}
 	if x.ClockNote != "" {
-		b = append(b, t.clockNote...)
+		b = appendRun(b, t.clockNote)
 		b = safetext.AppendJSONString(b, x.ClockNote)
 	}
 	if len(x.Dirs) > 0 {
 		b = dirLatency(b, t.depth+1, x.Dirs)
 	}
-	return append(b, t.flowEnd...)
+	return appendRun(b, t.flowEnd)
 }
 
 // dirLatency appends a flow's dir_latency member (Flow.Dirs), the flow's members being at depth d:
@@ -348,4 +405,37 @@ func dirLatency(b []byte, d int, dirs []correlate.DirLatency) []byte {
 		b = append(b, jsonLine(d+1)+"}"...)
 	}
 	return append(b, jsonLine(d)+"]"...)
+}
+
+// lastQuoted is the last string written in one of a flow's members and its JSON: flows of one pair of
+// pods, one after another, have the same addresses (the same strings: correlate keeps one per address).
+type lastQuoted struct {
+	s string
+	q []byte
+}
+
+// append appends s in JSON, as safetext.AppendJSONString, from q when s is the last string (the same
+// address and length: a string's bytes never change, and c keeps them alive).
+func (c *lastQuoted) append(b []byte, s string) []byte {
+	if len(s) == len(c.s) && unsafe.StringData(s) == unsafe.StringData(c.s) && len(s) != 0 {
+		return append(b, c.q...)
+	}
+	start := len(b)
+	b = safetext.AppendJSONString(b, s)
+	c.s, c.q = s, append(c.q[:0], b[start:]...)
+	return b
+}
+
+// appendRun appends s, one of a template's runs, to b as append(b, s...) does, but for s of 16 to 32
+// bytes (most of them) without the call to memmove: two copies of 16 bytes, the second ending where s
+// ends (overlapping the first), straight into b's spare capacity.
+func appendRun(b []byte, s string) []byte {
+	n, i := len(s), len(b)
+	if uint(n-16) > 16 || cap(b)-i < n {
+		return append(b, s...)
+	}
+	d, p := unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i), unsafe.Pointer(unsafe.StringData(s))
+	*(*[16]byte)(d) = *(*[16]byte)(p)
+	*(*[16]byte)(unsafe.Add(d, n-16)) = *(*[16]byte)(unsafe.Add(p, n-16))
+	return b[:i+n]
 }

@@ -48,9 +48,10 @@ func typedList[T any](e *jsonEnc, list []T, write func(*jsonEnc, *T)) {
 
 // nameQuotes keeps the quoted form of the names the flows and journeys repeat (a capture point's
 // or file's: the Result holds each once, and every flow and hop refers to it) by the address of
-// their bytes, so that each is quoted once, not per flow: a direct-mapped cache of nameSlots, each
-// slot kept by the first name that maps to it (a name that meets a taken slot is quoted each time,
-// so the cache allocates at most nameSlots strings).
+// their bytes, so that each is quoted once, not per flow: a cache of nameSlots by the address, each
+// slot kept by the first name that maps to it, a name that meets a taken slot kept in one of the
+// next (appendNameNext; a name that finds them all taken is quoted each time, so the cache allocates
+// at most nameSlots strings).
 type nameQuotes [nameSlots]struct{ s, quoted string }
 
 const nameSlots = 256
@@ -69,16 +70,35 @@ func (e *jsonEnc) appendName(b []byte, s string) []byte {
 		e.names = new(nameQuotes)
 	}
 	p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
-	slot := &e.names[(p>>4^p>>12^uintptr(len(s)))%nameSlots]
+	h := (p>>4 ^ p>>12 ^ uintptr(len(s))) % nameSlots
+	slot := &e.names[h]
 	if len(slot.s) == len(s) && unsafe.StringData(slot.s) == unsafe.StringData(s) {
 		return append(b, slot.quoted...)
 	}
-	start := len(b)
-	b = safetext.AppendJSONString(b, s)
-	if len(slot.s) == 0 { // the first name a slot meets keeps it: two that meet there take no turns
-		slot.s, slot.quoted = s, string(b[start:])
+	return e.appendNameNext(b, s, h)
+}
+
+// nameProbes is how many slots, from its own on, a name may be kept in.
+const nameProbes = 8
+
+// appendNameNext is appendName for a name its own slot (h) does not hold: it looks in the slots
+// after it, up to nameProbes in all, and keeps s in the first empty one, so that the few names that
+// meet at a slot (by their addresses, which change from run to run with what was allocated before)
+// are quoted once each, not each time. When all are taken, s is quoted each time.
+func (e *jsonEnc) appendNameNext(b []byte, s string, h uintptr) []byte {
+	for k := uintptr(0); k < nameProbes; k++ {
+		slot := &e.names[(h+k)%nameSlots]
+		if len(slot.s) == 0 {
+			start := len(b)
+			b = safetext.AppendJSONString(b, s)
+			slot.s, slot.quoted = s, string(b[start:])
+			return b
+		}
+		if len(slot.s) == len(s) && unsafe.StringData(slot.s) == unsafe.StringData(s) {
+			return append(b, slot.quoted...)
+		}
 	}
-	return b
+	return safetext.AppendJSONString(b, s)
 }
 
 func writeNATMapping(e *jsonEnc, x *correlate.NATMapping) {

@@ -1,70 +1,75 @@
 // Package decimal appends integers to byte slices in decimal, as strconv.AppendUint and AppendInt do,
-// but writing the digits in place, two at a time (32-bit arithmetic below 2^32), where strconv formats
-// them into a buffer of its own and copies them over: the JSON writers' numbers.
+// but writing the digits in place, eight at a time in one 64-bit word (below 10^8, as most fields
+// are), where strconv formats them into a buffer of its own and copies them over: the JSON writers'
+// numbers.
 package decimal
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"slices"
 )
 
-// AppendInt appends v in decimal, as strconv.AppendInt(b, v, 10) does.
+// AppendInt appends v in decimal, as strconv.AppendInt(b, v, 10) does. From 0 to 10^8-1 (most
+// fields) the digits are worked out side by side in one word (eight) and stored with one 8-byte store,
+// whatever their count: b's spare capacity past the digits, up to 8 bytes from b's length, may be
+// written (it is not b's: append may write it too).
 func AppendInt(b []byte, v int64) []byte {
-	if v < 0 {
-		return AppendUint(append(b, '-'), uint64(-v)) // -MinInt64 wraps to itself: 1<<63 as a uint64
+	if uint64(v) >= 1e8 {
+		if v < 0 {
+			return AppendUint(append(b, '-'), uint64(-v)) // -MinInt64 wraps to itself: 1<<63 as a uint64
+		}
+		return appendLong(b, uint64(v))
 	}
-	return AppendUint(b, uint64(v))
+	if v < 10 {
+		return append(b, byte('0'+v))
+	}
+	i := len(b)
+	if cap(b)-i < 8 {
+		b = slices.Grow(b, 8)
+	}
+	w := eight(uint32(v))
+	z := bits.TrailingZeros64(w) >> 3 // the leading zero digits: the least significant bytes are the first digits
+	binary.LittleEndian.PutUint64(b[i:i+8], (w+zeros)>>(z<<3))
+	return b[:i+8-z]
 }
 
-// AppendUint appends n in decimal, as strconv.AppendUint does, two digits at a time (32-bit
-// arithmetic below 2^32, as most fields are), without its cost for the small numbers most fields
-// hold, and in place: the digits go straight into b, not into a buffer copied over.
+// AppendUint appends n in decimal, as strconv.AppendUint does (AppendInt below 10^8).
 func AppendUint(b []byte, n uint64) []byte {
-	if n < 10 {
-		return append(b, byte('0'+n))
+	if n >= 1e8 {
+		return appendLong(b, n)
 	}
-	if n < 100 {
-		return append(b, pairs[2*n], pairs[2*n+1])
-	}
-	i := len(b) + digits(n)
-	b = slices.Grow(b, i-len(b))[:i]
-	for n >= 1<<32 {
-		q := n / 100
-		r := n - q*100
-		i -= 2
-		b[i], b[i+1] = pairs[2*r], pairs[2*r+1]
-		n = q
-	}
-	m := uint32(n)
-	for m >= 100 {
-		q := m / 100
-		r := m - q*100
-		i -= 2
-		b[i], b[i+1] = pairs[2*r], pairs[2*r+1]
-		m = q
-	}
-	if m >= 10 {
-		b[i-2], b[i-1] = pairs[2*m], pairs[2*m+1]
+	return AppendInt(b, int64(n))
+}
+
+// zeros is '0' in each byte of a word.
+const zeros = 0x3030303030303030
+
+// eight returns the eight decimal digits of n (n < 10^8, leading zeros included) as the values 0-9 in
+// a word's bytes, the first digit in the least significant byte (the first byte stored little-endian):
+// n split in two halves of four digits (n/10^4 by a multiplication and shift), each half in two pairs
+// (÷100) and each pair in two digits (÷10), the halves, then the pairs, side by side in the word's
+// lanes, each quotient small enough not to reach the next lane.
+func eight(n uint32) uint64 {
+	x := uint64(n)
+	hi := x * 109951163 >> 40 // n / 10^4 for n < 10^8
+	w := hi | (x-hi*10000)<<32
+	q := w * 10486 >> 20 & 0x0000007f_0000007f // each lane ÷ 100 (lanes below 10^4)
+	w = q | (w-q*100)<<16
+	q = w * 103 >> 10 & 0x000f_000f_000f_000f // each lane ÷ 10 (lanes below 100)
+	return q | (w-q*10)<<8
+}
+
+// appendLong appends n ≥ 10^8: its digits above the last eight, then those eight in full.
+func appendLong(b []byte, n uint64) []byte {
+	q := n / 1e8
+	if q >= 1e8 {
+		b = appendLong(b, q)
 	} else {
-		b[i-1] = byte('0' + m)
+		b = AppendInt(b, int64(q))
 	}
-	return b
+	i := len(b)
+	b = slices.Grow(b, 8)
+	binary.LittleEndian.PutUint64(b[i:i+8], eight(uint32(n-q*1e8))+zeros)
+	return b[:i+8]
 }
-
-// digits returns how many decimal digits n has (n > 0).
-func digits(n uint64) int {
-	t := bits.Len64(n) * 1233 >> 12 // about log10(2) × bits: the digits, or one fewer
-	if n >= pow10[t] {
-		t++
-	}
-	return t
-}
-
-// pow10 are 10^0 to 10^19.
-var pow10 = [20]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-	1e16, 1e17, 1e18, 1e19}
-
-// pairs holds the two decimal digits of 0 to 99.
-const pairs = "00010203040506070809" + "10111213141516171819" + "20212223242526272829" + "30313233343536373839" +
-	"40414243444546474849" + "50515253545556575859" + "60616263646566676869" + "70717273747576777879" +
-	"80818283848586878889" + "90919293949596979899"

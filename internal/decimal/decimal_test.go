@@ -79,3 +79,25 @@ func TestAppendUintStrconv(t *testing.T) {
 		}
 	}
 }
+
+// TestEightAll holds AppendUint to strconv on every number below 10^8 (eight's whole range: each of
+// its divisions by multiplication is exact only so far), in a buffer with no spare capacity and in
+// one with room.
+func TestEightAll(t *testing.T) {
+	if testing.Short() {
+		t.Skip("10^8 numbers")
+	}
+	room := make([]byte, 0, 64)
+	var want []byte
+	for n := uint64(0); n < 1e8; n++ {
+		want = strconv.AppendUint(want[:0], n, 10)
+		if got := AppendUint(room[:0], n); string(got) != string(want) {
+			t.Fatalf("AppendUint(%d) = %q, want %q", n, got, want)
+		}
+		if n%9973 == 0 {
+			if got := AppendUint(nil, n); string(got) != string(want) {
+				t.Fatalf("AppendUint(nil, %d) = %q, want %q", n, got, want)
+			}
+		}
+	}
+}
