@@ -180,8 +180,18 @@ const (
 type probeState struct {
 	m *mergedLocal
 	// fingerprint → the stages it was seen at (bits 0-55; each pod's veth its own) and, in the top byte,
-	// the TTL it had at the first
-	stages                wordMap
+	// the TTL it had at the first; made only once the IP frames met are of two stages (see st0)
+	stages wordMap
+	// st0 is the stage of every IP frame met so far (add's st before its look-up; -1: none met yet),
+	// or stagesMapped once stages is in use. While all are of one stage, no fingerprint is at two, so
+	// dups stays 0 and stages would be no more than the fingerprints met, each with its first TTL: those
+	// are logged instead (stLog, ttlLog, in the order met: a few stores a frame where the look-up and the
+	// put in a table of 8,192 slots took about 60 instructions and a cache miss), and put into stages
+	// as add would have put them (mapStages) at the first frame of another stage, or when the log is
+	// full. A file of one interface, most of those probed, never makes the table.
+	st0                   int
+	stLog                 []uint64
+	ttlLog                []uint8
 	dups, vethIP, carried int
 	// frames to or from ee:ee:ee:ee:ee:ee, and IP frames between other unicast MACs: as the scan's
 	// Traffic.CalicoMAC and OtherMAC, which lateMerged reads of a whole file
@@ -224,7 +234,30 @@ const routedWin = int64(time.Millisecond)
 // newProbeState returns the account of a probe that has read nothing yet.
 func newProbeState() *probeState {
 	return &probeState{m: &mergedLocal{pods: map[[6]byte]int{}, ips: map[[16]byte]int{}},
-		stages: newWordMap(mergeProbe), pairs4: newWordMap(mergeProbe), lastK: -1}
+		pairs4: newWordMap(mergeAnswered), lastK: -1, st0: -1,
+		stLog: make([]uint64, 0, mergeProbe), ttlLog: make([]uint8, 0, mergeProbe)}
+}
+
+const (
+	// stagesMapped is probeState.st0 once the stages table is in use.
+	stagesMapped = -2
+	// stLogMax bounds the fingerprints probeState logs before it puts them into the stages table
+	// (a probe reading on past mergeProbe records, to its byte bound, holds no more than the table would).
+	stLogMax = 1 << 15
+)
+
+// mapStages puts the fingerprints logged while every IP frame was of one stage (st0) into the stages
+// table, as add would have put them: each with its stage and the TTL it had at its first. (add, for
+// a fingerprint met again at that stage, sets it to what it was: no stage is added, nor a dup counted.)
+func (s *probeState) mapStages() {
+	s.stages = newWordMap(max(mergeProbe, len(s.stLog)))
+	for i, fp := range s.stLog {
+		s.stages.room()
+		if at, seen := s.stages.find(fp); !seen {
+			s.stages.setAt(at, fp, uint64(s.ttlLog[i])<<56|1<<s.st0, false)
+		}
+	}
+	s.stLog, s.ttlLog, s.st0 = nil, nil, stagesMapped
 }
 
 // merged reports whether the frames read make a merged capture: some packets (minMergedDup) at two
@@ -407,22 +440,35 @@ func (s *probeState) add(p *Packet, fp uint64) {
 		s.ipPods[s.nIPPods] = pod
 		s.nIPPods++
 	}
-	s.answer(p)
-	s.stages.room() // (the look-up and the put below in one search: find, setAt)
-	at, seen := s.stages.find(fp)
-	was := s.stages.vals[at]
+	if s.answered < mergeAnswered { // (answered is read only as single's test that it reached mergeAnswered)
+		s.answer(p)
+	}
 	st := kind
 	if kind == mergedVeth {
-		// A packet between two pods of the node crosses both veths, its TTL one lower at the second
-		// (the node routed it once): two stages too. Lower by more, it crossed other nodes: the
-		// file holds veths of several nodes, which no split makes one node's stages.
 		k, ok := s.podIndex(pod)
 		if !ok {
 			k = mergedPods - 1
 		}
-		if st = min(mergedVeth+k, 55); seen && was&(1<<mergedVeth-1) == 0 && was>>56 != uint64(p.Inner.TTL)+1 {
-			st = bits.TrailingZeros64(was) // another pod's veth, not on this node's way: no second stage
+		st = min(mergedVeth+k, 55)
+	}
+	if s.st0 != stagesMapped { // every IP frame so far of one stage: logged (see st0)
+		if s.st0 < 0 {
+			s.st0 = st
 		}
+		if st == s.st0 && len(s.stLog) < stLogMax {
+			s.stLog, s.ttlLog = append(s.stLog, fp), append(s.ttlLog, p.Inner.TTL)
+			return
+		}
+		s.mapStages()
+	}
+	s.stages.room() // (the look-up and the put below in one search: find, setAt)
+	at, seen := s.stages.find(fp)
+	was := s.stages.vals[at]
+	// A packet between two pods of the node crosses both veths, its TTL one lower at the second (the
+	// node routed it once): two stages too. Lower by more, it crossed other nodes: the file holds
+	// veths of several nodes, which no split makes one node's stages.
+	if kind == mergedVeth && seen && was&(1<<mergedVeth-1) == 0 && was>>56 != uint64(p.Inner.TTL)+1 {
+		st = bits.TrailingZeros64(was) // another pod's veth, not on this node's way: no second stage
 	}
 	const stageBits = 1<<56 - 1
 	if !seen {
