@@ -214,17 +214,22 @@ type probeState struct {
 	lastIPSet      bool
 	records, bytes int
 	limit          bool // the byte bound was reached
-	// the underlay's IP frames met (at most mergePairsMax), by fingerprint, for routed
-	hops   map[uint64]hopSeen
+	// the underlay's IP frames met (at most mergePairsMax kept: hopsN), for routed: hops, each one's
+	// place in it plus one by fingerprint in hopIdx (made at the first; a wordMap, where a Go map's put
+	// took about 570 instructions a frame as it grew); one found routed is marked gone
+	hopIdx wordMap
+	hops   []hopSeen
+	hopsN  int
 	routed int
 }
 
-// hopSeen is an underlay frame of a packet as the probe met it first.
+// hopSeen is an underlay frame of a packet as the probe met it first (gone: taken out since).
 type hopSeen struct {
 	ts       int64
 	src, dst [6]byte
 	ttl      uint8
 	encap    Encap
+	gone     bool
 }
 
 // routedWin is how soon after a packet's frame its copy one router on (TTL one lower, other link
@@ -345,27 +350,40 @@ func probeMerged(r Reader, opts Options, split bool) (m *mergedLocal, why string
 // and the outer header's inherits it) routed it once itself, between eth0 and its tunnel device.
 // fp is p's Fingerprint.
 func (s *probeState) hop(p *Packet, ts int64, fp uint64) {
-	if !p.HasEth || p.Inner.Version == 0 || p.HasARP || p.Errs != 0 || len(s.m.pods) > 0 ||
+	if len(s.m.pods) > 0 || !p.HasEth || p.Inner.Version == 0 || p.HasARP || p.Errs != 0 ||
 		p.SrcMAC == CalicoMAC || p.DstMAC == CalicoMAC || p.DstMAC[0]&1 != 0 {
-		return
+		return // (a file with pods' veths first: all its frames return here)
 	}
 	ttl := p.Inner.TTL
 	if p.Encap != EncapNone {
 		ttl = p.Outer.TTL
 	}
-	was, ok := s.hops[fp]
+	if s.hopIdx.keys == nil {
+		s.hopIdx = newWordMap(mergeProbe)
+	}
+	s.hopIdx.room() // (the look-up and the put below in one search)
+	at, seen := s.hopIdx.find(fp)
+	var was *hopSeen
+	if seen {
+		was = &s.hops[s.hopIdx.vals[at]-1]
+	}
 	switch {
-	case !ok:
-		if s.hops == nil {
-			s.hops = map[uint64]hopSeen{}
-		}
-		if len(s.hops) < mergePairsMax {
-			s.hops[fp] = hopSeen{ts: ts, src: p.SrcMAC, dst: p.DstMAC, ttl: ttl, encap: p.Encap}
+	case !seen || was.gone:
+		if s.hopsN < mergePairsMax {
+			h := hopSeen{ts: ts, src: p.SrcMAC, dst: p.DstMAC, ttl: ttl, encap: p.Encap}
+			if seen {
+				*was = h
+			} else {
+				s.hops = append(s.hops, h)
+				s.hopIdx.setAt(at, fp, uint64(len(s.hops)), false)
+			}
+			s.hopsN++
 		}
 	case was.ttl == ttl+1 && ts-was.ts <= routedWin && ts >= was.ts && (was.src != p.SrcMAC || was.dst != p.DstMAC) &&
 		was.encap == p.Encap:
 		s.routed++
-		delete(s.hops, fp)
+		was.gone = true
+		s.hopsN--
 	}
 }
 
