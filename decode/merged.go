@@ -199,6 +199,8 @@ type probeState struct {
 	ipKinds     int        // the stage kinds (bits) of the IP frames met
 	ipPods      [2][6]byte // the first two pod MACs of the veths' IP frames met
 	nIPPods     int
+	// the classes of the last two IPv4 frames of new link addresses that addFull took (see add)
+	classes [2]probeClass
 	// inner source and destination pairs seen (at most mergePairsMax together): those of two addresses
 	// whose last 12 bytes are zero (IPv4's) as a word, the first 4 bytes of each (pairs4), the others
 	// whole (pairs); a pair is in one map only, so their sizes add up to the one map's they replace
@@ -427,6 +429,77 @@ func (s *probeState) undecided() string {
 
 // add accounts one frame, p, of Fingerprint fp.
 func (s *probeState) add(p *Packet, fp uint64) {
+	if !p.HasEth || p.HasARP || p.HasWG || p.Inner.Version != 4 || p.Errs != 0 {
+		s.addFull(p, fp)
+		return
+	}
+	// An IPv4 frame (neither ARP nor WireGuard, without errors): all addFull makes of it but its
+	// addresses, TTL and fingerprint follows from its link addresses and encapsulation, its class;
+	// that of a class met before (a file's frames run between a few pairs of MACs) is taken from
+	// s.classes, where addFull's tests and mergedKind took about 150 instructions a frame.
+	c := &s.classes[0]
+	if !c.set || c.src != p.SrcMAC || c.dst != p.DstMAC || c.encap != p.Encap {
+		if c = &s.classes[1]; !c.set || c.src != p.SrcMAC || c.dst != p.DstMAC || c.encap != p.Encap {
+			s.addFull(p, fp)
+			s.classes[1], s.classes[0] = s.classes[0], s.classOf(p)
+			return
+		}
+	}
+	s.cali += int(c.cali)
+	s.other += int(c.other)
+	s.vethIP += int(c.vethIP)
+	s.carried += int(c.carried)
+	if c.putIP && len(s.m.ips) < sllLocalMax {
+		s.putIP(p.Inner.Src, c.k)
+	}
+	if s.answered < mergeAnswered {
+		s.answer(p)
+	}
+	s.stage(p, fp, c.kind, c.st)
+}
+
+// probeClass is what probeState.add makes of an IPv4 frame (neither ARP nor WireGuard, without
+// errors) of link addresses src and dst and encapsulation encap met again, once addFull took one:
+// the counts it adds one to (cali, other, vethIP, carried), its stage kind and stage (st, before the
+// stages table's look-up), and whether its inner source is put as the address of pod number k.
+// (What addFull changes besides, the pods met, ipKinds and ipPods, it changed at the first: such a
+// frame again changes none of them.)
+type probeClass struct {
+	src, dst                     [6]byte
+	encap                        Encap
+	set, putIP                   bool
+	cali, other, vethIP, carried uint8
+	kind, st, k                  int
+}
+
+// classOf returns the class of p, an IPv4 frame that addFull took (see probeClass).
+func (s *probeState) classOf(p *Packet) probeClass {
+	c := probeClass{src: p.SrcMAC, dst: p.DstMAC, encap: p.Encap, set: true}
+	kind, pod := mergedKind(p)
+	if p.SrcMAC == CalicoMAC || p.DstMAC == CalicoMAC {
+		c.cali = 1
+	} else if p.DstMAC[0]&1 == 0 {
+		c.other = 1
+	}
+	c.kind, c.st = kind, kind
+	if kind == mergedVeth {
+		c.vethIP = 1
+		k, ok := s.podIndex(pod)
+		if pod != ([6]byte{}) && p.DstMAC == CalicoMAC {
+			c.putIP, c.k = true, k // (k as addFull put it: 0 for a pod not kept, mergedPods met)
+		}
+		if !ok {
+			k = mergedPods - 1
+		}
+		c.st = min(mergedVeth+k, 55)
+	} else if kind == mergedUnderlay && p.Encap != EncapNone {
+		c.carried = 1
+	}
+	return c
+}
+
+// addFull is add for any frame.
+func (s *probeState) addFull(p *Packet, fp uint64) {
 	m := s.m
 	kind, pod := mergedKind(p)
 	switch cali := p.HasEth && (p.SrcMAC == CalicoMAC || p.DstMAC == CalicoMAC); {
@@ -469,6 +542,12 @@ func (s *probeState) add(p *Packet, fp uint64) {
 		}
 		st = min(mergedVeth+k, 55)
 	}
+	s.stage(p, fp, kind, st)
+}
+
+// stage accounts the stage st (of stage kind kind) of the IP frame p of fingerprint fp: a packet seen
+// at two stages is a dup.
+func (s *probeState) stage(p *Packet, fp uint64, kind, st int) {
 	if s.st0 != stagesMapped { // every IP frame so far of one stage: logged (see st0)
 		if s.st0 < 0 {
 			s.st0 = st
