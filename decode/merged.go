@@ -180,8 +180,18 @@ const (
 type probeState struct {
 	m *mergedLocal
 	// fingerprint → the stages it was seen at (bits 0-55; each pod's veth its own) and, in the top byte,
-	// the TTL it had at the first
-	stages                wordMap
+	// the TTL it had at the first; made only once the IP frames met are of two stages (see st0)
+	stages wordMap
+	// st0 is the stage of every IP frame met so far (add's st before its look-up; -1: none met yet),
+	// or stagesMapped once stages is in use. While all are of one stage, no fingerprint is at two, so
+	// dups stays 0 and stages would be no more than the fingerprints met, each with its first TTL: those
+	// are logged instead (stLog, ttlLog, in the order met: a few stores a frame where the look-up and the
+	// put in a table of 8,192 slots took about 60 instructions and a cache miss), and put into stages
+	// as add would have put them (mapStages) at the first frame of another stage, or when the log is
+	// full. A file of one interface, most of those probed, never makes the table.
+	st0                   int
+	stLog                 []uint64
+	ttlLog                []uint8
 	dups, vethIP, carried int
 	// frames to or from ee:ee:ee:ee:ee:ee, and IP frames between other unicast MACs: as the scan's
 	// Traffic.CalicoMAC and OtherMAC, which lateMerged reads of a whole file
@@ -189,6 +199,8 @@ type probeState struct {
 	ipKinds     int        // the stage kinds (bits) of the IP frames met
 	ipPods      [2][6]byte // the first two pod MACs of the veths' IP frames met
 	nIPPods     int
+	// the classes of the last two IPv4 frames of new link addresses that addFull took (see add)
+	classes [2]probeClass
 	// inner source and destination pairs seen (at most mergePairsMax together): those of two addresses
 	// whose last 12 bytes are zero (IPv4's) as a word, the first 4 bytes of each (pairs4), the others
 	// whole (pairs); a pair is in one map only, so their sizes add up to the one map's they replace
@@ -204,17 +216,22 @@ type probeState struct {
 	lastIPSet      bool
 	records, bytes int
 	limit          bool // the byte bound was reached
-	// the underlay's IP frames met (at most mergePairsMax), by fingerprint, for routed
-	hops   map[uint64]hopSeen
+	// the underlay's IP frames met (at most mergePairsMax kept: hopsN), for routed: hops, each one's
+	// place in it plus one by fingerprint in hopIdx (made at the first; a wordMap, where a Go map's put
+	// took about 570 instructions a frame as it grew); one found routed is marked gone
+	hopIdx wordMap
+	hops   []hopSeen
+	hopsN  int
 	routed int
 }
 
-// hopSeen is an underlay frame of a packet as the probe met it first.
+// hopSeen is an underlay frame of a packet as the probe met it first (gone: taken out since).
 type hopSeen struct {
 	ts       int64
 	src, dst [6]byte
 	ttl      uint8
 	encap    Encap
+	gone     bool
 }
 
 // routedWin is how soon after a packet's frame its copy one router on (TTL one lower, other link
@@ -224,7 +241,30 @@ const routedWin = int64(time.Millisecond)
 // newProbeState returns the account of a probe that has read nothing yet.
 func newProbeState() *probeState {
 	return &probeState{m: &mergedLocal{pods: map[[6]byte]int{}, ips: map[[16]byte]int{}},
-		stages: newWordMap(mergeProbe), pairs4: newWordMap(mergeProbe), lastK: -1}
+		pairs4: newWordMap(mergeAnswered), lastK: -1, st0: -1,
+		stLog: make([]uint64, 0, mergeProbe), ttlLog: make([]uint8, 0, mergeProbe)}
+}
+
+const (
+	// stagesMapped is probeState.st0 once the stages table is in use.
+	stagesMapped = -2
+	// stLogMax bounds the fingerprints probeState logs before it puts them into the stages table
+	// (a probe reading on past mergeProbe records, to its byte bound, holds no more than the table would).
+	stLogMax = 1 << 15
+)
+
+// mapStages puts the fingerprints logged while every IP frame was of one stage (st0) into the stages
+// table, as add would have put them: each with its stage and the TTL it had at its first. (add, for
+// a fingerprint met again at that stage, sets it to what it was: no stage is added, nor a dup counted.)
+func (s *probeState) mapStages() {
+	s.stages = newWordMap(max(mergeProbe, len(s.stLog)))
+	for i, fp := range s.stLog {
+		s.stages.room()
+		if at, seen := s.stages.find(fp); !seen {
+			s.stages.setAt(at, fp, uint64(s.ttlLog[i])<<56|1<<s.st0, false)
+		}
+	}
+	s.stLog, s.ttlLog, s.st0 = nil, nil, stagesMapped
 }
 
 // merged reports whether the frames read make a merged capture: some packets (minMergedDup) at two
@@ -312,27 +352,40 @@ func probeMerged(r Reader, opts Options, split bool) (m *mergedLocal, why string
 // and the outer header's inherits it) routed it once itself, between eth0 and its tunnel device.
 // fp is p's Fingerprint.
 func (s *probeState) hop(p *Packet, ts int64, fp uint64) {
-	if !p.HasEth || p.Inner.Version == 0 || p.HasARP || p.Errs != 0 || len(s.m.pods) > 0 ||
+	if len(s.m.pods) > 0 || !p.HasEth || p.Inner.Version == 0 || p.HasARP || p.Errs != 0 ||
 		p.SrcMAC == CalicoMAC || p.DstMAC == CalicoMAC || p.DstMAC[0]&1 != 0 {
-		return
+		return // (a file with pods' veths first: all its frames return here)
 	}
 	ttl := p.Inner.TTL
 	if p.Encap != EncapNone {
 		ttl = p.Outer.TTL
 	}
-	was, ok := s.hops[fp]
+	if s.hopIdx.keys == nil {
+		s.hopIdx = newWordMap(mergeProbe)
+	}
+	s.hopIdx.room() // (the look-up and the put below in one search)
+	at, seen := s.hopIdx.find(fp)
+	var was *hopSeen
+	if seen {
+		was = &s.hops[s.hopIdx.vals[at]-1]
+	}
 	switch {
-	case !ok:
-		if s.hops == nil {
-			s.hops = map[uint64]hopSeen{}
-		}
-		if len(s.hops) < mergePairsMax {
-			s.hops[fp] = hopSeen{ts: ts, src: p.SrcMAC, dst: p.DstMAC, ttl: ttl, encap: p.Encap}
+	case !seen || was.gone:
+		if s.hopsN < mergePairsMax {
+			h := hopSeen{ts: ts, src: p.SrcMAC, dst: p.DstMAC, ttl: ttl, encap: p.Encap}
+			if seen {
+				*was = h
+			} else {
+				s.hops = append(s.hops, h)
+				s.hopIdx.setAt(at, fp, uint64(len(s.hops)), false)
+			}
+			s.hopsN++
 		}
 	case was.ttl == ttl+1 && ts-was.ts <= routedWin && ts >= was.ts && (was.src != p.SrcMAC || was.dst != p.DstMAC) &&
 		was.encap == p.Encap:
 		s.routed++
-		delete(s.hops, fp)
+		was.gone = true
+		s.hopsN--
 	}
 }
 
@@ -376,6 +429,77 @@ func (s *probeState) undecided() string {
 
 // add accounts one frame, p, of Fingerprint fp.
 func (s *probeState) add(p *Packet, fp uint64) {
+	if !p.HasEth || p.HasARP || p.HasWG || p.Inner.Version != 4 || p.Errs != 0 {
+		s.addFull(p, fp)
+		return
+	}
+	// An IPv4 frame (neither ARP nor WireGuard, without errors): all addFull makes of it but its
+	// addresses, TTL and fingerprint follows from its link addresses and encapsulation, its class;
+	// that of a class met before (a file's frames run between a few pairs of MACs) is taken from
+	// s.classes, where addFull's tests and mergedKind took about 150 instructions a frame.
+	c := &s.classes[0]
+	if !c.set || c.src != p.SrcMAC || c.dst != p.DstMAC || c.encap != p.Encap {
+		if c = &s.classes[1]; !c.set || c.src != p.SrcMAC || c.dst != p.DstMAC || c.encap != p.Encap {
+			s.addFull(p, fp)
+			s.classes[1], s.classes[0] = s.classes[0], s.classOf(p)
+			return
+		}
+	}
+	s.cali += int(c.cali)
+	s.other += int(c.other)
+	s.vethIP += int(c.vethIP)
+	s.carried += int(c.carried)
+	if c.putIP && len(s.m.ips) < sllLocalMax {
+		s.putIP(p.Inner.Src, c.k)
+	}
+	if s.answered < mergeAnswered {
+		s.answer(p)
+	}
+	s.stage(p, fp, c.kind, c.st)
+}
+
+// probeClass is what probeState.add makes of an IPv4 frame (neither ARP nor WireGuard, without
+// errors) of link addresses src and dst and encapsulation encap met again, once addFull took one:
+// the counts it adds one to (cali, other, vethIP, carried), its stage kind and stage (st, before the
+// stages table's look-up), and whether its inner source is put as the address of pod number k.
+// (What addFull changes besides, the pods met, ipKinds and ipPods, it changed at the first: such a
+// frame again changes none of them.)
+type probeClass struct {
+	src, dst                     [6]byte
+	encap                        Encap
+	set, putIP                   bool
+	cali, other, vethIP, carried uint8
+	kind, st, k                  int
+}
+
+// classOf returns the class of p, an IPv4 frame that addFull took (see probeClass).
+func (s *probeState) classOf(p *Packet) probeClass {
+	c := probeClass{src: p.SrcMAC, dst: p.DstMAC, encap: p.Encap, set: true}
+	kind, pod := mergedKind(p)
+	if p.SrcMAC == CalicoMAC || p.DstMAC == CalicoMAC {
+		c.cali = 1
+	} else if p.DstMAC[0]&1 == 0 {
+		c.other = 1
+	}
+	c.kind, c.st = kind, kind
+	if kind == mergedVeth {
+		c.vethIP = 1
+		k, ok := s.podIndex(pod)
+		if pod != ([6]byte{}) && p.DstMAC == CalicoMAC {
+			c.putIP, c.k = true, k // (k as addFull put it: 0 for a pod not kept, mergedPods met)
+		}
+		if !ok {
+			k = mergedPods - 1
+		}
+		c.st = min(mergedVeth+k, 55)
+	} else if kind == mergedUnderlay && p.Encap != EncapNone {
+		c.carried = 1
+	}
+	return c
+}
+
+// addFull is add for any frame.
+func (s *probeState) addFull(p *Packet, fp uint64) {
 	m := s.m
 	kind, pod := mergedKind(p)
 	switch cali := p.HasEth && (p.SrcMAC == CalicoMAC || p.DstMAC == CalicoMAC); {
@@ -407,22 +531,41 @@ func (s *probeState) add(p *Packet, fp uint64) {
 		s.ipPods[s.nIPPods] = pod
 		s.nIPPods++
 	}
-	s.answer(p)
-	s.stages.room() // (the look-up and the put below in one search: find, setAt)
-	at, seen := s.stages.find(fp)
-	was := s.stages.vals[at]
+	if s.answered < mergeAnswered { // (answered is read only as single's test that it reached mergeAnswered)
+		s.answer(p)
+	}
 	st := kind
 	if kind == mergedVeth {
-		// A packet between two pods of the node crosses both veths, its TTL one lower at the second
-		// (the node routed it once): two stages too. Lower by more, it crossed other nodes: the
-		// file holds veths of several nodes, which no split makes one node's stages.
 		k, ok := s.podIndex(pod)
 		if !ok {
 			k = mergedPods - 1
 		}
-		if st = min(mergedVeth+k, 55); seen && was&(1<<mergedVeth-1) == 0 && was>>56 != uint64(p.Inner.TTL)+1 {
-			st = bits.TrailingZeros64(was) // another pod's veth, not on this node's way: no second stage
+		st = min(mergedVeth+k, 55)
+	}
+	s.stage(p, fp, kind, st)
+}
+
+// stage accounts the stage st (of stage kind kind) of the IP frame p of fingerprint fp: a packet seen
+// at two stages is a dup.
+func (s *probeState) stage(p *Packet, fp uint64, kind, st int) {
+	if s.st0 != stagesMapped { // every IP frame so far of one stage: logged (see st0)
+		if s.st0 < 0 {
+			s.st0 = st
 		}
+		if st == s.st0 && len(s.stLog) < stLogMax {
+			s.stLog, s.ttlLog = append(s.stLog, fp), append(s.ttlLog, p.Inner.TTL)
+			return
+		}
+		s.mapStages()
+	}
+	s.stages.room() // (the look-up and the put below in one search: find, setAt)
+	at, seen := s.stages.find(fp)
+	was := s.stages.vals[at]
+	// A packet between two pods of the node crosses both veths, its TTL one lower at the second (the
+	// node routed it once): two stages too. Lower by more, it crossed other nodes: the file holds
+	// veths of several nodes, which no split makes one node's stages.
+	if kind == mergedVeth && seen && was&(1<<mergedVeth-1) == 0 && was>>56 != uint64(p.Inner.TTL)+1 {
+		st = bits.TrailingZeros64(was) // another pod's veth, not on this node's way: no second stage
 	}
 	const stageBits = 1<<56 - 1
 	if !seen {
