@@ -557,40 +557,60 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 // counted on segments together once their outcome is settled (familyCounts). Latency is sampled per
 // frame on the wire.
 func (pl *placement) countSegments(p *placing) {
-	reached, when := p.reached, p.when // the loop's state in locals: not read again through p
-	family, size := p.piece || p.parent, passLen(p.o0)
-	segs, clean := pl.segsFor(p, family, size), p.clean
+	if p.clean { // it crossed every segment: counted on its path's (segsFor), its latencies in a loop of their own
+		pl.countClean(p)
+		return
+	}
+	reached, when, family, size := p.reached, p.when, p.piece || p.parent, passLen(p.o0) // not read again through p
+	segs := pl.segsFor(p, family, size)
 	for i := max(p.first, 0); i < p.reach; i++ {
 		ps := &segs[i]
-		if !clean { // (a clean journey crossed every segment: counted on its path's, segsFor)
-			if reached[i] < 0 {
-				continue
-			}
-			if ps.s == nil {
-				pl.pathSeg(p, i)
-			}
-			s := ps.s
-			if !family {
-				s.packets++
-			}
-			if reached[i+1] < 0 {
-				if !family {
-					s.notCaptured++
-					s.holes++
-				}
-				continue
-			}
-			if !family {
-				s.delivered++
-			}
-			s.passMaxLen = max(s.passMaxLen, size)
+		if reached[i] < 0 {
+			continue
+		}
+		if ps.s == nil {
+			pl.pathSeg(p, i)
 		}
 		s := ps.s
+		if !family {
+			s.packets++
+		}
+		if reached[i+1] < 0 {
+			if !family {
+				s.notCaptured++
+				s.holes++
+			}
+			continue
+		}
+		if !family {
+			s.delivered++
+		}
+		s.passMaxLen = max(s.passMaxLen, size)
 		lat := when[i+1] - when[i]
 		if lat < ps.neg {
 			s.negative++ // beyond what the clocks' uncertainty explains
 		}
 		s.lat.add(lat) // (on the line main's profile has it, from the func: PGO inlines it here)
+	}
+}
+
+// countClean is countSegments for clean journey p (placing.clean): it crossed every segment of its
+// path, so what it adds to them is its latency on each (its packets, deliveries and largest size are
+// counted on its path: segsFor). A loop of its own, the usual latency's histogram count inline
+// (latAcc.addUsual): countSegments' loop, which serves the other journeys, kept its values on the stack
+// and read them again at every segment.
+func (pl *placement) countClean(p *placing) {
+	segs := pl.segsFor(p, p.piece || p.parent, passLen(p.o0))
+	when := p.when[:len(segs)+1]
+	for i := range segs {
+		ps := &segs[i]
+		s, lat := ps.s, when[i+1]-when[i]
+		if lat < ps.neg {
+			s.negative++ // beyond what the clocks' uncertainty explains
+		}
+		if !s.lat.addUsual(lat) {
+			s.lat.add(lat)
+		}
 	}
 }
 
