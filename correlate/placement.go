@@ -295,9 +295,9 @@ func (pl *placement) reachPath(p *placing) {
 	t0 := pl.hopTs.t0.at(p.j) // the journey's first sighting, which its hops' times count from
 	hops := pl.hopPt[base : base+len(p.h)]
 	if len(hops) == n && cleanJourneys { // most journeys: a hop at each of the path's points, in order
-		pts, k := pi.points[:n], 0
-		for k < n && int(hops[k]) == pts[k] {
-			reached[k], when[k] = k, pl.hopTs.atFrom(t0, base+k)
+		pts, ht, k := pi.points[:n], &pl.hopTs, 0 // (ht, dt: in registers, not read through pl at each hop)
+		for dt := ht.dt[base : base+n]; k < n && int(hops[k]) == pts[k]; {
+			reached[k], when[k] = k, ht.atIn(t0, dt, k, base)
 			k++
 		}
 		if k == n {
