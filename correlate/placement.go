@@ -44,6 +44,8 @@ type placement struct {
 	// dirTallies: per flow direction (flow<<1 | direction), its clean journeys' packets and bytes not
 	// yet on its tallies (tallyClean)
 	dirTallies []dirTally
+	// distinct: per path (by its index in flowsOut.paths), whether its points are each on it once
+	distinct []bool
 	// fragOf: journeys (WireGuard messages) with later IP fragments as pieces beside them (frag
 	// events); fragChild: those fragments' journeys.
 	fragOf, fragChild map[int32]bool
@@ -100,6 +102,10 @@ func newPlacement(a *analysis) *placement {
 	pl.retransJ = map[int32]bool{}
 	pl.refusedBy, pl.refusedFor = a.refused()
 	pl.dirTallies = make([]dirTally, 2*len(a.flows))
+	pl.distinct = make([]bool, len(a.paths))
+	for x, pi := range a.paths {
+		pl.distinct[x] = pi != nil && distinct(pi.points)
+	}
 	pl.jStatus = makeBig[statusCode](a.w.big, a.nJ, a.nJ)
 	pl.jLast = makeBig[int32](a.w.big, a.nJ, a.nJ)
 	pl.jNext = makeBig[int32](a.w.big, a.nJ, a.nJ)
@@ -387,11 +393,25 @@ func (pl *placement) primeTallies(p *placing, t *dirTally) {
 	pp := fl.perPoint
 	if pp == nil { // the flow's first journey: room for its path's points, as tallyPoints makes
 		pp = carve(&pl.tallies, len(pts))
-		if distinct(pts) { // a tally for each point, in path order
-			for _, pt := range pts {
-				pp = append(pp, pointTally{point: int32(pt)})
+		if pl.distinct[p.px] { // a tally for each point, in path order
+			pp = pp[:len(pts)]
+			for i, pt := range pts {
+				pp[i] = pointTally{point: int32(pt)}
 			}
 			fl.perPoint, t.step = pp, 1
+			return
+		}
+	}
+	if n := len(pts); n == len(pp) && n <= math.MaxUint16 {
+		// The usual flow's other direction: its path's points are the tallies', the reverse way (or
+		// the same way), each once (a flow's tallies are of distinct points), as the search below
+		// would find them.
+		if sameTallies(pp, pts, 0, 1) {
+			t.at, t.step = 0, 1
+			return
+		}
+		if sameTallies(pp, pts, n-1, -1) {
+			t.at, t.step = uint16(n-1), -1
 			return
 		}
 	}
@@ -416,6 +436,17 @@ func (pl *placement) primeTallies(p *placing, t *dirTally) {
 		k = at
 	}
 	t.step = step
+}
+
+// sameTallies reports whether tallies pp, from at by step, are of points pts in order.
+func sameTallies(pp []pointTally, pts []int, at, step int) bool {
+	for _, pt := range pts {
+		if pp[at].point != int32(pt) {
+			return false
+		}
+		at += step
+	}
+	return true
 }
 
 // distinct reports whether pts holds no point twice (a path may cross one twice: a NodePort's node).
