@@ -270,7 +270,7 @@ func (pl *placement) placeJourney(j int, p *placing) {
 		fl.nSent++
 	}
 	status := pl.placeStatus(p)
-	if p.first == 0 && status != stUnplaced && len(p.pi.points) > 1 && !p.pi.blindStart {
+	if p.first == 0 && status != stUnplaced && len(p.pi.points) > 1 && !p.pi.blindStart && pl.w.pointRole[p.pi.points[0]] != decode.RolePodVeth { // (a pod's veth: nothing before it)
 		pl.oe.enteredUncaptured(int32(j), p.pi.points[0], p.h[p.reached[0]])
 	}
 	pl.jStatus[j] = status
@@ -572,7 +572,7 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 		default:
 			return stNotCaptured
 		}
-	case pl.oe.leftCaptures(int32(j), pi.points[reach], p.h[p.reached[reach]]):
+	case pl.w.pointRole[pi.points[reach]] != decode.RolePodVeth && pl.oe.leftCaptures(int32(j), pi.points[reach], p.h[p.reached[reach]]): // (a pod's veth: its end)
 		pl.jLast[j] = int32(pl.oe.found[len(pl.oe.found)-1].point) // where it left: past the path's end when seen there
 		return stLeftCaptures
 	}
