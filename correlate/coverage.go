@@ -286,7 +286,7 @@ func (c *coverage) countSkips(a *analysis, j int, pi *pathInfo, ks []int, sk *sk
 		}
 	}
 	tEnd := a.hopTs.atFrom(t0, base+len(h)-1)
-	if k == len(pts) {
+	if k == len(pts) && cleanJourneys {
 		// Clean: at each candidate (none is the path's last point: candidatesOnPaths) it was seen,
 		// and at a point before it and one after it (at the first, at two after it), so it counts as
 		// seen there unless it lies well inside the point's span (the loop below, for every bit set).

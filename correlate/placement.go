@@ -285,7 +285,8 @@ func (pl *placement) placeJourney(j int, p *placing) {
 }
 
 // cleanJourneys: placement counts a clean journey (placing.clean) by its path and flow direction,
-// not hop by hop and segment by segment; false treats it as any other (a test compares the two).
+// not hop by hop and segment by segment, and the skip counter (countSkips) at its candidate points
+// without their bits; false treats it as any other (a test compares the two).
 var cleanJourneys = true
 
 // reachPath finds where along its path journey p was seen, and whether it is clean.
