@@ -279,31 +279,38 @@ func (c *coverage) countSkips(a *analysis, j int, pi *pathInfo, ks []int, sk *sk
 	if o, _ := a.obs(a.w.pktHop(h)); o.Flags&decode.FlagICMPError != 0 {
 		return // sent by whatever node refused a packet, anywhere on the path
 	}
-	var seen uint64
 	hops, pts, k := a.hopPt[base:base+len(h)], pi.points, 0
 	if len(hops) == len(pts) { // most journeys: a hop at each of the path's points, in order (clean)
 		for k < len(pts) && int(hops[k]) == pts[k] {
 			k++
 		}
 	}
-	if k == len(pts) {
-		seen = 1<<k - 1 // every point's bit (k ≤ 64: candidatesOnPaths)
-	} else {
-		i := -1
-		for _, pt := range hops {
-			// pi.indexAfter(pt, i), its usual case (the next point on the path) in the loop, the path's
-			// points in registers rather than read through pi at each hop
-			if p := int(pt); uint(i+1) < uint(len(pts)) && pts[i+1] == p {
-				i++
-			} else {
-				i = pi.index(p)
-			}
-			if i >= 0 {
-				seen |= 1 << (uint(i) & 63) // i < 64 (candidatesOnPaths): no test for a wider shift
+	tEnd := a.hopTs.atFrom(t0, base+len(h)-1)
+	if k == len(pts) && cleanJourneys {
+		// Clean: at each candidate (none is the path's last point: candidatesOnPaths) it was seen,
+		// and at a point before it and one after it (at the first, at two after it), so it counts as
+		// seen there unless it lies well inside the point's span (the loop below, for every bit set).
+		for _, k := range ks {
+			if p := pts[k]; t0 > c.ownLast[p]-stopWindow || tEnd < c.ownFirst[p]+stopWindow {
+				n[p].seen++
 			}
 		}
+		return
 	}
-	tEnd := a.hopTs.atFrom(t0, base+len(h)-1)
+	var seen uint64
+	i := -1
+	for _, pt := range hops {
+		// pi.indexAfter(pt, i), its usual case (the next point on the path) in the loop, the path's
+		// points in registers rather than read through pi at each hop
+		if p := int(pt); uint(i+1) < uint(len(pts)) && pts[i+1] == p {
+			i++
+		} else {
+			i = pi.index(p)
+		}
+		if i >= 0 {
+			seen |= 1 << (uint(i) & 63) // i < 64 (candidatesOnPaths): no test for a wider shift
+		}
+	}
 	for _, k := range ks {
 		p := pi.points[k]
 		crossed := seen>>(k+1) != 0 && (k == 0 && bits.OnesCount64(seen) >= 2 || seen&(1<<k-1) != 0)

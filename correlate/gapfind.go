@@ -134,18 +134,20 @@ func (c *coverage) gapsFromPaths(a *analysis) {
 		pieces[ev.child] = true
 	}
 	c.gaps = map[int]*gapCount{}
-	for j := 0; j < a.nJ; j++ {
-		fi := a.jFlow[j]
+	// the journeys' tables in registers, not read through a at each journey (gapDue writes none of them)
+	jFlow, jDir, jStart, ht := a.jFlow[:a.nJ], a.jDir[:a.nJ], a.jStart[:a.nJ+1], &a.hopTs
+	for j := range jFlow {
+		fi := jFlow[j]
 		if fi < 0 {
 			continue
 		}
-		gp := of[2*int(fi)+int(a.jDir[j])]
+		gp := of[2*int(fi)+int(jDir[j])]
 		if gp == nil {
 			continue
 		}
-		base, n := int(a.jStart[j]), int(a.jStart[j+1]-a.jStart[j])
-		t0 := a.hopTs.t0.at(j)
-		if n == 0 || t0 >= gp.maxFirst-coverageGrace && a.hopTs.atFrom(t0, base+n-1) <= gp.minLast+coverageGrace ||
+		base, n := int(jStart[j]), int(jStart[j+1]-jStart[j])
+		t0 := ht.t0.at(j)
+		if n == 0 || t0 >= gp.maxFirst-coverageGrace && ht.atFrom(t0, base+n-1) <= gp.minLast+coverageGrace ||
 			pieces[int32(j)] {
 			continue // inside every span on its path, or a piece of a split (it enters its path mid-way)
 		}

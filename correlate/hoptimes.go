@@ -54,6 +54,15 @@ func (h *hopTimes) atFrom(t0 int64, k int) int64 {
 	return h.bigAt(k)
 }
 
+// atIn is atFrom for a caller that holds the journey's slots' dt from slot base: the time of slot
+// base+i.
+func (h *hopTimes) atIn(t0 int64, dt []uint32, i, base int) int64 {
+	if d := dt[i]; d != dtBig {
+		return t0 + int64(d)
+	}
+	return h.bigAt(base + i)
+}
+
 // bigAt returns the time of arena slot k from the side map.
 func (h *hopTimes) bigAt(k int) int64 {
 	h.mu.Lock()

@@ -46,6 +46,21 @@ func (a *latAcc) add(v int64) {
 	a.addExact(v)
 }
 
+// addUsual adds v as add does when v is 64 ns or more and the histogram's range holds it already (the
+// usual latency past exactSamples: min and max are set), and reports whether it did; otherwise it does
+// nothing. It is small enough to be inlined in a loop (the bucket is worked out before the tests: for
+// v under 64 it is no bucket, and unused).
+func (a *latAcc) addUsual(v int64) bool {
+	i := int(bucketAbove64(uint64(v)) - a.histLo)
+	if v < 64 || uint(i) >= uint(len(a.hist)) {
+		return false
+	}
+	a.hist[i]++
+	a.n++
+	a.min, a.max = min(a.min, v), max(a.max, v)
+	return true
+}
+
 // addExact keeps v exactly (a.n counts it already), and moves the samples to the histogram once they
 // are more than exactSamples.
 func (a *latAcc) addExact(v int64) {
@@ -133,8 +148,8 @@ func bucketOf(v int64) int32 {
 
 // bucketAbove64 is bucketOf for a latency u of 64 or more.
 func bucketAbove64(u uint64) int32 {
-	e := bits.Len64(u) - 7 // shift so that the top 7 bits remain
-	return int32(64*(e+1) + int((u>>uint(e))&63))
+	e := bits.Len64(u) - 7 // shift so that the top 7 bits remain (0 to 57: masked, no test for 64 or more)
+	return int32(64*(e+1) + int((u>>(uint(e)&63))&63))
 }
 
 // bucketValue is the midpoint of a bucket.

@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"math/rand"
+	"reflect"
 	"sort"
 	"testing"
 )
@@ -102,5 +103,37 @@ func TestLatAccHistogramBuckets(t *testing.T) {
 		if got, w := at(&a, b), at(&want, b); got != w {
 			t.Fatalf("bucket %d: %d latencies, want %d", b, got, w)
 		}
+	}
+}
+
+// addUsual, with add where it declines, leaves an accumulator as add alone does: through the exact
+// samples, the histogram's start, values outside its range (which widen it), values under 64 ns,
+// negative ones and wide ones; and it takes the usual value itself.
+func TestLatAccAddUsual(t *testing.T) {
+	r := rand.New(rand.NewSource(7))
+	var want, got latAcc
+	took := 0
+	for i := range 3 * exactSamples {
+		v := int64(r.ExpFloat64()*50e3) + 100
+		switch i % 97 {
+		case 0:
+			v = -v / 10 // negative: clock trouble
+		case 1:
+			v %= 64 // under 64 ns: the histogram's exact buckets
+		case 2:
+			v *= 1 << 20 // far past the histogram's range: it widens
+		}
+		want.add(v)
+		if got.addUsual(v) {
+			took++
+		} else {
+			got.add(v)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("after value %d (%d): %+v, want %+v", i, v, got.summary(), want.summary())
+		}
+	}
+	if took < exactSamples {
+		t.Errorf("addUsual took %d of %d values: the usual case not taken", took, 3*exactSamples)
 	}
 }

@@ -44,6 +44,8 @@ type placement struct {
 	// dirTallies: per flow direction (flow<<1 | direction), its clean journeys' packets and bytes not
 	// yet on its tallies (tallyClean)
 	dirTallies []dirTally
+	// distinct: per path (by its index in flowsOut.paths), whether its points are each on it once
+	distinct []bool
 	// fragOf: journeys (WireGuard messages) with later IP fragments as pieces beside them (frag
 	// events); fragChild: those fragments' journeys.
 	fragOf, fragChild map[int32]bool
@@ -100,6 +102,10 @@ func newPlacement(a *analysis) *placement {
 	pl.retransJ = map[int32]bool{}
 	pl.refusedBy, pl.refusedFor = a.refused()
 	pl.dirTallies = make([]dirTally, 2*len(a.flows))
+	pl.distinct = make([]bool, len(a.paths))
+	for x, pi := range a.paths {
+		pl.distinct[x] = pi != nil && distinct(pi.points)
+	}
 	pl.jStatus = makeBig[statusCode](a.w.big, a.nJ, a.nJ)
 	pl.jLast = makeBig[int32](a.w.big, a.nJ, a.nJ)
 	pl.jNext = makeBig[int32](a.w.big, a.nJ, a.nJ)
@@ -264,7 +270,7 @@ func (pl *placement) placeJourney(j int, p *placing) {
 		fl.nSent++
 	}
 	status := pl.placeStatus(p)
-	if p.first == 0 && status != stUnplaced && len(p.pi.points) > 1 && !p.pi.blindStart {
+	if p.first == 0 && status != stUnplaced && len(p.pi.points) > 1 && !p.pi.blindStart && pl.w.pointRole[p.pi.points[0]] != decode.RolePodVeth { // (a pod's veth: nothing before it)
 		pl.oe.enteredUncaptured(int32(j), p.pi.points[0], p.h[p.reached[0]])
 	}
 	pl.jStatus[j] = status
@@ -279,7 +285,8 @@ func (pl *placement) placeJourney(j int, p *placing) {
 }
 
 // cleanJourneys: placement counts a clean journey (placing.clean) by its path and flow direction,
-// not hop by hop and segment by segment; false treats it as any other (a test compares the two).
+// not hop by hop and segment by segment, and the skip counter (countSkips) at its candidate points
+// without their bits; false treats it as any other (a test compares the two).
 var cleanJourneys = true
 
 // reachPath finds where along its path journey p was seen, and whether it is clean.
@@ -295,9 +302,9 @@ func (pl *placement) reachPath(p *placing) {
 	t0 := pl.hopTs.t0.at(p.j) // the journey's first sighting, which its hops' times count from
 	hops := pl.hopPt[base : base+len(p.h)]
 	if len(hops) == n && cleanJourneys { // most journeys: a hop at each of the path's points, in order
-		pts, k := pi.points[:n], 0
-		for k < n && int(hops[k]) == pts[k] {
-			reached[k], when[k] = k, pl.hopTs.atFrom(t0, base+k)
+		pts, ht, k := pi.points[:n], &pl.hopTs, 0 // (ht, dt: in registers, not read through pl at each hop)
+		for dt := ht.dt[base : base+n]; k < n && int(hops[k]) == pts[k]; {
+			reached[k], when[k] = k, ht.atIn(t0, dt, k, base)
 			k++
 		}
 		if k == n {
@@ -387,11 +394,25 @@ func (pl *placement) primeTallies(p *placing, t *dirTally) {
 	pp := fl.perPoint
 	if pp == nil { // the flow's first journey: room for its path's points, as tallyPoints makes
 		pp = carve(&pl.tallies, len(pts))
-		if distinct(pts) { // a tally for each point, in path order
-			for _, pt := range pts {
-				pp = append(pp, pointTally{point: int32(pt)})
+		if pl.distinct[p.px] { // a tally for each point, in path order
+			pp = pp[:len(pts)]
+			for i, pt := range pts {
+				pp[i] = pointTally{point: int32(pt)}
 			}
 			fl.perPoint, t.step = pp, 1
+			return
+		}
+	}
+	if n := len(pts); n == len(pp) && n <= math.MaxUint16 {
+		// The usual flow's other direction: its path's points are the tallies', the reverse way (or
+		// the same way), each once (a flow's tallies are of distinct points), as the search below
+		// would find them.
+		if sameTallies(pp, pts, 0, 1) {
+			t.at, t.step = 0, 1
+			return
+		}
+		if sameTallies(pp, pts, n-1, -1) {
+			t.at, t.step = uint16(n-1), -1
 			return
 		}
 	}
@@ -416,6 +437,17 @@ func (pl *placement) primeTallies(p *placing, t *dirTally) {
 		k = at
 	}
 	t.step = step
+}
+
+// sameTallies reports whether tallies pp, from at by step, are of points pts in order.
+func sameTallies(pp []pointTally, pts []int, at, step int) bool {
+	for _, pt := range pts {
+		if pp[at].point != int32(pt) {
+			return false
+		}
+		at += step
+	}
+	return true
 }
 
 // distinct reports whether pts holds no point twice (a path may cross one twice: a NodePort's node).
@@ -541,7 +573,7 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 		default:
 			return stNotCaptured
 		}
-	case pl.oe.leftCaptures(int32(j), pi.points[reach], p.h[p.reached[reach]]):
+	case pl.w.pointRole[pi.points[reach]] != decode.RolePodVeth && pl.oe.leftCaptures(int32(j), pi.points[reach], p.h[p.reached[reach]]): // (a pod's veth: its end)
 		pl.jLast[j] = int32(pl.oe.found[len(pl.oe.found)-1].point) // where it left: past the path's end when seen there
 		return stLeftCaptures
 	}
@@ -557,40 +589,60 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 // counted on segments together once their outcome is settled (familyCounts). Latency is sampled per
 // frame on the wire.
 func (pl *placement) countSegments(p *placing) {
-	reached, when := p.reached, p.when // the loop's state in locals: not read again through p
-	family, size := p.piece || p.parent, passLen(p.o0)
-	segs, clean := pl.segsFor(p, family, size), p.clean
+	if p.clean { // it crossed every segment: counted on its path's (segsFor), its latencies in a loop of their own
+		pl.countClean(p)
+		return
+	}
+	reached, when, family, size := p.reached, p.when, p.piece || p.parent, passLen(p.o0) // not read again through p
+	segs := pl.segsFor(p, family, size)
 	for i := max(p.first, 0); i < p.reach; i++ {
 		ps := &segs[i]
-		if !clean { // (a clean journey crossed every segment: counted on its path's, segsFor)
-			if reached[i] < 0 {
-				continue
-			}
-			if ps.s == nil {
-				pl.pathSeg(p, i)
-			}
-			s := ps.s
-			if !family {
-				s.packets++
-			}
-			if reached[i+1] < 0 {
-				if !family {
-					s.notCaptured++
-					s.holes++
-				}
-				continue
-			}
-			if !family {
-				s.delivered++
-			}
-			s.passMaxLen = max(s.passMaxLen, size)
+		if reached[i] < 0 {
+			continue
+		}
+		if ps.s == nil {
+			pl.pathSeg(p, i)
 		}
 		s := ps.s
+		if !family {
+			s.packets++
+		}
+		if reached[i+1] < 0 {
+			if !family {
+				s.notCaptured++
+				s.holes++
+			}
+			continue
+		}
+		if !family {
+			s.delivered++
+		}
+		s.passMaxLen = max(s.passMaxLen, size)
 		lat := when[i+1] - when[i]
 		if lat < ps.neg {
 			s.negative++ // beyond what the clocks' uncertainty explains
 		}
 		s.lat.add(lat) // (on the line main's profile has it, from the func: PGO inlines it here)
+	}
+}
+
+// countClean is countSegments for clean journey p (placing.clean): it crossed every segment of its
+// path, so what it adds to them is its latency on each (its packets, deliveries and largest size are
+// counted on its path: segsFor). A loop of its own, the usual latency's histogram count inline
+// (latAcc.addUsual): countSegments' loop, which serves the other journeys, kept its values on the stack
+// and read them again at every segment.
+func (pl *placement) countClean(p *placing) {
+	segs := pl.segsFor(p, p.piece || p.parent, passLen(p.o0))
+	when := p.when[:len(segs)+1]
+	for i := range segs {
+		ps := &segs[i]
+		s, lat := ps.s, when[i+1]-when[i]
+		if lat < ps.neg {
+			s.negative++ // beyond what the clocks' uncertainty explains
+		}
+		if !s.lat.addUsual(lat) {
+			s.lat.add(lat)
+		}
 	}
 }
 
