@@ -23,7 +23,12 @@ type arenaOut struct {
 	// ranked: every journey's hops go to the slots of their ranks (none has more than maxRanked, and
 	// jOf holds the ranks): fill then takes jStart for its next, read only, with no unranked entry.
 	noRanks, ranked bool
-	jDups           map[int32]int
+	// orderKnown: the fill lays every hop out by rank, and outOfOrder lists, in id order, every
+	// journey whose hops it may then leave out of path order (the matcher's list: see
+	// matcher.outOfOrder), but for those with a time in hopTs's side map: sortHops looks at those alone.
+	orderKnown bool
+	outOfOrder []int32
+	jDups      map[int32]int
 	// revisit: some journey came back to a node (visits): buildPaths then takes such a journey's
 	// direction's path from its hops (revisitPath). Set by either goroutine of buildArena.
 	revisit atomic.Bool
@@ -63,6 +68,7 @@ func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 	ar.hopPt = makeFilled[uint16](w.big, int(ar.jStart[nJ]), int(ar.jStart[nJ]))
 	ar.hopTs = newHopTimes(w.big, int(ar.jStart[nJ]), &ar.t0)
 	ar.setRanked(m, nJ, most)
+	ar.takeOrder(m)
 	if split && nJ > 1 {
 		mid := ar.midJourney(nJ)
 		wait := beside(func() { ar.fillSort(w, m, mid, nJ) })
@@ -79,7 +85,7 @@ func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 	if m.cameBack || !ar.revisit.Load() && ar.natBack(m.nat) { // a journey with two hops at one point: its flow direction's path from its hops
 		ar.revisit.Store(true)
 	}
-	m.jOf, m.dup = nil, nil
+	m.jOf, m.dup, m.outOfOrder, ar.outOfOrder = nil, nil, nil, nil
 	switch {
 	case lean && w.big != nil:
 		debug.FreeOSMemory()
@@ -94,6 +100,20 @@ func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 func (ar *arenaOut) setRanked(m *matcher, nJ int, most uint32) {
 	ar.noRanks = ar.jStart[nJ] >= unranked
 	ar.ranked = !ar.noRanks && m.jRank != 0 && most <= maxRanked
+}
+
+// takeOrder takes the matcher's list of the journeys that may be out of path order as the fill lays
+// them out (outOfOrder) where it lays every hop out by rank (ranked), in id order.
+func (ar *arenaOut) takeOrder(m *matcher) {
+	ar.outOfOrder, ar.orderKnown = nil, ar.ranked
+	if ar.ranked {
+		js := m.outOfOrder
+		if !slices.IsSorted(js) { // (wgMerge's joins appended)
+			slices.Sort(js)
+			js = slices.Compact(js)
+		}
+		ar.outOfOrder, m.outOfOrder = js, js
+	}
 }
 
 // natBack reports whether a journey that NAT rewrote crossed one of its points twice: a NodePort's
@@ -140,8 +160,11 @@ func (ar *arenaOut) fillSort(w *world, m *matcher, from, to int) {
 	ar.sortHops(w, from, to)
 }
 
-// fillSlice is how much corrected time fill takes from each file in turn.
-const fillSlice = int64(time.Millisecond)
+// fillSlice is how much corrected time fill takes from each file in turn: 4 ms, where 1 ms made
+// about 4 times as many calls of fillSlice and fillRanked, each with its setup, for about 16 frames
+// a call on a set of many flows; the journeys of 4 ms (about 800 at a million frames a second, their
+// slots about 60 KB) still fit the caches.
+const fillSlice = int64(4 * time.Millisecond)
 
 // fill writes every hop of the journeys [from, to) (an Observation of the journey, duplicates aside)
 // to its journey's next arena slot, with its point and corrected time. The order of a journey's slots
@@ -411,19 +434,41 @@ func dupWindow(dup []uint64, g0 uint32) uint64 {
 // clock, so exact). Journeys are short, and nearly all in path order already as the fill laid them out
 // (hopsInOrder); another journey of at most maxQuickHops hops is sorted in a local copy (sortQuick),
 // a longer one or one with a time in hopTs's side map in place (sortInPlace); both give the same order.
+// Where the matcher said which journeys may be out of order (orderKnown), only those are looked at,
+// unless some hop of the range has its time in the side map.
 func (a *arenaOut) sortHops(w *world, from, to int) {
 	var nodes []int
 	dt := a.hopTs.dt
 	ga, pts := a.arena[:len(dt)], a.hopPt[:len(dt)]
+	if a.orderKnown && !a.hopTs.bigIn(int(a.jStart[from]), int(a.jStart[to])) {
+		js := a.outOfOrder
+		k, _ := slices.BinarySearch(js, int32(from))
+		for _, j := range js[k:] {
+			if int(j) >= to {
+				break
+			}
+			if hopsInOrder(dt, ga, pts, w.pointNode, a.jStart[j:j+2]) == 0 {
+				nodes = a.sortJourney(w, int(j), nodes)
+			}
+		}
+		return
+	}
 	for j := from; j < to; j++ {
 		j += hopsInOrder(dt, ga, pts, w.pointNode, a.jStart[j:to+1])
 		if j == to {
 			break
 		}
-		if lo, hi := int(a.jStart[j]), int(a.jStart[j+1]); hi-lo > maxQuickHops || !a.sortQuick(w, j, lo, hi) {
-			nodes = a.sortInPlace(w, j, lo, hi, nodes)
-		}
+		nodes = a.sortJourney(w, j, nodes)
 	}
+}
+
+// sortJourney puts journey j's hops in path order (sortHops): in a copy (sortQuick) or in place
+// (sortInPlace, nodes its scratch space, returned).
+func (a *arenaOut) sortJourney(w *world, j int, nodes []int) []int {
+	if lo, hi := int(a.jStart[j]), int(a.jStart[j+1]); hi-lo > maxQuickHops || !a.sortQuick(w, j, lo, hi) {
+		nodes = a.sortInPlace(w, j, lo, hi, nodes)
+	}
+	return nodes
 }
 
 // maxQuickHops is the most hops sortQuick sorts.

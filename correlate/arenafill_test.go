@@ -10,9 +10,11 @@ import (
 )
 
 // plainFill fills the arena of m's nJ journeys as plainly as it can be: file after file, each hop's
-// corrected time taken on its own (matcher.corrected), then put in path order (sortHops).
+// corrected time taken on its own (matcher.corrected), then put in path order (sortHops), every
+// journey looked at (not only those the matcher listed: orderKnown).
 func plainFill(w *world, m *matcher, nJ int) *arenaOut {
 	ar := arenaFor(m, nJ)
+	ar.orderKnown = false
 	next := slices.Clone(ar.jStart[:nJ])
 	for f, obs := range w.c.Obs {
 		for i := range obs {

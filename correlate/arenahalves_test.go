@@ -53,6 +53,7 @@ func arenaFor(m *matcher, nJ int) *arenaOut {
 		ar.jStart[j+1] += ar.jStart[j]
 	}
 	ar.setRanked(m, nJ, most)
+	ar.takeOrder(m)
 	ar.arena = make([]uint32, ar.jStart[nJ])
 	ar.hopPt = make([]uint16, ar.jStart[nJ])
 	ar.hopTs = newHopTimes(nil, int(ar.jStart[nJ]), &ar.t0)

@@ -134,3 +134,120 @@ func TestHopsInOrderAsSortQuick(t *testing.T) {
 		t.Fatalf("a run of journeys whose third is out of order: %d in order first, want 2", n)
 	}
 }
+
+// The matcher lists every journey whose hops it attached in an order that may not be the path's
+// (matcher.outOfOrder: a sighting not later than the one before, a second move between nodes, more
+// than maxQuickHops hops, or hops moved in by the WireGuard joins); sortHops then looks at those
+// alone. So every journey it leaves off must be in path order as the ranked fill lays it out
+// (hopsInOrder), unless a hop of it has its time in hopTs's side map (which sortHops looks for): on
+// every lab scenario (their journeys joined as CorrelateContext joins them) and on generated
+// many-flow captures with loss, duplicates and DNAT, one of them with a node's clock off.
+func TestOutOfOrderListed(t *testing.T) {
+	left, listed := 0, 0
+	check := func(t *testing.T, files []string) {
+		c := decode.Load(files, decode.Options{}, decode.PointConfig{})
+		w := worldOf(c)
+		opts := Options{Window: time.Second}
+		clocks, _ := w.clocksFor(opts)
+		m := newMatcher(w, clocks, opts)
+		m.run()
+		m.collectJourneys()
+		joinWireGuard(w, m, opts)
+		nJ := int(m.next)
+		ar := arenaFor(m, nJ)
+		if !ar.orderKnown {
+			t.Fatal("the fill is not ranked: nothing tested")
+		}
+		ar.fill(w, m, 0, int32(nJ))
+		if !slices.IsSorted(ar.outOfOrder) {
+			t.Fatal("the journeys out of order are not listed in id order")
+		}
+		for j := 0; j < nJ; j++ {
+			lo, hi := ar.jStart[j], ar.jStart[j+1]
+			if hi-lo < 2 || slices.Contains(ar.hopTs.dt[lo:hi], dtBig) {
+				continue
+			}
+			if _, ok := slices.BinarySearch(ar.outOfOrder, int32(j)); ok {
+				listed++
+				continue
+			}
+			left++
+			if hopsInOrder(ar.hopTs.dt, ar.arena, ar.hopPt, w.pointNode, ar.jStart[j:j+2]) != 1 {
+				t.Fatalf("journey %d (%d hops) is not listed as out of order, but its hops are not in path order as filled", j, hi-lo)
+			}
+		}
+	}
+	eachLabScenario(t, check)
+	check(t, manyFlowsCaps(t))
+	cfg := manyFlowsConfig()
+	cfg.Flows, cfg.Packets = 600, 4000
+	cfg.LossPerHop, cfg.DupRate, cfg.DNAT = 0.02, 0.02, 0.2
+	cfg.ClockOffset = map[string]time.Duration{"node-2": 5 * time.Millisecond}
+	eachModeCaps(t, cfg, check)
+	if left < 1000 || listed == 0 {
+		t.Fatalf("%d journeys of two hops or more left off the list and %d listed: want many and some", left, listed)
+	}
+	t.Logf("%d journeys of two hops or more left off the list, %d listed", left, listed)
+}
+
+// attach and keepHops list a journey as out of order (outOfOrder) exactly when its sightings, in the
+// order attached, may not be its path's order as sortHops would leave them: a sighting not later
+// than the latest before it, a move to another node after a first move (the packet may have come
+// back), or more hops than sortQuick sorts (sortInPlace, which such a journey goes to, may find a
+// second visit to a node, and move hops, even in a journey in time order on one node).
+func TestOutOfOrderAttach(t *testing.T) {
+	type hop struct {
+		t    int64
+		node int16
+	}
+	on := func(n int) []hop { // n hops in rising time on node 1
+		hs := make([]hop, n)
+		for k := range hs {
+			hs[k] = hop{int64(10 * (k + 1)), 1}
+		}
+		return hs
+	}
+	for _, c := range []struct {
+		what string
+		hops []hop
+		want bool
+	}{
+		{"one hop", []hop{{5, 1}}, false},
+		{"rising, one node", []hop{{5, 1}, {6, 1}, {9, 1}}, false},
+		{"rising, one move", []hop{{5, 1}, {6, 1}, {7, 2}, {9, 2}}, false},
+		{"rising, first hop on node 0", []hop{{5, 0}, {6, 0}, {7, 3}}, false},
+		{"a tie", []hop{{5, 1}, {6, 1}, {6, 2}}, true},
+		{"a time back", []hop{{5, 1}, {7, 1}, {6, 1}}, true},
+		{"a time back below the first", []hop{{5, 1}, {7, 1}, {4, 1}}, true},
+		{"back to a node", []hop{{5, 1}, {6, 2}, {7, 1}}, true},
+		{"three nodes", []hop{{5, 1}, {6, 2}, {7, 3}}, true},
+		{"maxQuickHops hops", on(maxQuickHops), false},
+		{"more than maxQuickHops hops", on(maxQuickHops + 1), true},
+	} {
+		m := &matcher{ring: newRing(4), mask: 3}
+		slots := make([]uint64, len(c.hops))
+		j := m.newJourney(c.hops[0].t)
+		for k, h := range c.hops {
+			s := &sighting{slot: &slots[k], t: h.t, g: uint32(k), stage: uint32(k) << 12, bit: stageBit(uint32(k) << 12), node: h.node}
+			if k == 0 {
+				js := m.st(j)
+				js.open(1, 2, h.t, h.node, j+1)
+				js.first(j, s, s.stage)
+			} else {
+				m.attach(j, s, s.stage, h.node)
+			}
+		}
+		for k, v := range slots {
+			if v != uint64(j)+1|uint64(k)<<rankShift {
+				t.Fatalf("%s: hop %d's slot %#x, want journey %d + 1, rank %d", c.what, k, v, j, k)
+			}
+		}
+		m.keepHops(m.base, m.next)
+		if got := len(m.outOfOrder) == 1 && m.outOfOrder[0] == j; got != c.want {
+			t.Errorf("%s: listed out of order %v, want %v", c.what, got, c.want)
+		}
+		if got := m.hopsOf.flat(2)[1]; got != uint32(len(c.hops)) {
+			t.Errorf("%s: %d hops kept, want %d", c.what, got, len(c.hops))
+		}
+	}
+}

@@ -52,7 +52,9 @@ func (h *hopCounts) flat(n int) []uint32 {
 }
 
 // keepHops adds the hops of journeys from to to-1 (jstate.hops), the next ones in id order, to
-// hopsOf: evict calls it for the journeys it closed, run at its end for those still open.
+// hopsOf: evict calls it for the journeys it closed, run at its end for those still open. It lists
+// in outOfOrder those whose hops, as attached, may not be in path order (jOutOfOrder), and those of
+// more hops than sortQuick sorts, which the arena sorts in place whatever their order.
 func (m *matcher) keepHops(from, to int32) {
 	h := &m.hopsOf
 	for j := from; j < to; {
@@ -63,7 +65,11 @@ func (m *matcher) keepHops(from, to int32) {
 		n := min(hopBlock-k, int(to-j))
 		out := h.cur[k : k+n]
 		for i := range out {
-			out[i] = m.st(j + int32(i)).hops
+			js := m.st(j + int32(i))
+			out[i] = js.hops
+			if js.flags&jOutOfOrder != 0 || js.hops > maxQuickHops { // (few)
+				m.outOfOrder = append(m.outOfOrder, j+int32(i))
+			}
 		}
 		h.n += n
 		j += int32(n)

@@ -70,6 +70,19 @@ func (h *hopTimes) bigAt(k int) int64 {
 	return h.big[k]
 }
 
+// bigIn reports whether some slot from lo to hi-1 has its time in the side map. (Another goroutine
+// may add slots of its own journeys meanwhile: those are outside the range.)
+func (h *hopTimes) bigIn(lo, hi int) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for k := range h.big {
+		if k >= lo && k < hi {
+			return true
+		}
+	}
+	return false
+}
+
 // swap exchanges the times of slots i and k (hops of one journey). Journeys' slots may be swapped
 // from several goroutines at once, each on its own journeys.
 func (h *hopTimes) swap(i, k int) {

@@ -46,15 +46,30 @@ type jstate struct {
 const (
 	jDupRec  = 1 << iota // it may have an entry in dupRecs (set when one is added)
 	jIndexed             // it is in the loose index (multimap; open journeys only)
+	jMoved               // a sighting was attached on another node than the one before it (attach)
+	// jOutOfOrder: the journey's hops, in the order attached (their ranks), may not be in path order
+	// (see outOfOrder): a sighting attached not later than the latest before it, or on a node after
+	// the journey had moved once already (jMoved; it may have come back to a node). keepHops lists it.
+	jOutOfOrder
 )
 
-// open makes js the state of a journey opening at t with exact fingerprint e and NAT-tolerant
+// open makes js the state of a journey opening at t on node with exact fingerprint e and NAT-tolerant
 // fingerprint loose, id1 its id + 1: every field as jstate{exact: e, exact0: e, loose: loose, lastTs:
-// t, id1: id1} has it but stages, left as the ring's slot had them: nothing past nstages (0 here) is
-// ever read (the 64 bytes a new journey cleared, out of its 128).
-func (js *jstate) open(e, loose uint64, t int64, id1 int32) {
+// t, lastNode: node, id1: id1} has it but stages, left as the ring's slot had them: nothing past
+// nstages (0 here) is ever read (the 64 bytes a new journey cleared, out of its 128). (Its node, so
+// that attaching its first sighting does not count as a move: jMoved.)
+func (js *jstate) open(e, loose uint64, t int64, node int16, id1 int32) {
 	js.exact, js.exact0, js.loose, js.nextSame, js.lastG, js.lastTs = e, e, loose, 0, 0, t
-	js.seq, js.plen, js.nstages, js.flags, js.lastNode, js.id1, js.stageBits, js.hops = 0, 0, 0, 0, 0, id1, 0, 0
+	js.seq, js.plen, js.nstages, js.flags, js.lastNode, js.id1, js.stageBits, js.hops = 0, 0, 0, 0, node, id1, 0, 0
+}
+
+// first attaches sighting s, at stage (s.stage, its bit s.bit), to js, journey j just opened on s's
+// node (open): attach for a journey's first sighting (place's call of attach, grown past the inline
+// budget, was not inlined).
+func (js *jstate) first(j int32, s *sighting, stage uint32) {
+	js.stages[0], js.nstages, js.stageBits = stage, 1, s.bit
+	js.lastG, js.hops = s.g, 1
+	*s.slot = uint64(j) + 1 // (rank 0)
 }
 
 // stageBit is stage s's bit in a journey's stageBits: one of 32, its bits mixed first (a stage is
@@ -156,10 +171,16 @@ type matcher struct {
 	// hopsOf holds the hops of each closed journey (jstate.hops) at j+1 (0 at 0) while matching: evict
 	// adds those it closes, run those still open at its end; collectJourneys lays them out as jHops.
 	hopsOf hopCounts
-	jDups  map[int32]int // after matching: duplicate copies per journey
-	jT0    times         // each journey's first sighting in corrected time (sightings come in time order)
-	dup    []uint64      // bitset: the observation is a duplicate copy at a point already visited
-	nat    []natEvent
+	// outOfOrder lists the journeys whose hops, in the order attached (their ranks: see rankShift),
+	// may not be in path order (keepHops, in id order; wgMerge appends the journeys it joins others
+	// into). Every other journey's were attached at strictly rising times, on one node or two (one
+	// move: its nodes together), at most maxQuickHops of them: laid out by rank, hopsInOrder passes
+	// it but for a time in hopTs's side map, which the fill alone knows of (sortHops).
+	outOfOrder []int32
+	jDups      map[int32]int // after matching: duplicate copies per journey
+	jT0        times         // each journey's first sighting in corrected time (sightings come in time order)
+	dup        []uint64      // bitset: the observation is a duplicate copy at a point already visited
+	nat        []natEvent
 	// closed remembers recently closed journeys by exact fingerprint (direct-mapped, overwritten), and
 	// late the new journeys that were the same packet seen past the window (see noteLate).
 	closed []closedJ
@@ -1156,12 +1177,12 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 		}
 		j := m.newJourney(t)
 		js := m.st(j)
-		js.open(e, loose, t, j+1)
+		js.open(e, loose, t, node, j+1)
 		m.put(hash32(loose), j)
 		if c.refused >= 0 && c.nat < 0 {
 			m.natRefused = append(m.natRefused, natRefusal{j: c.refused, nj: j, from: m.st(c.refused).lastG, to: g})
 		}
-		m.attach(j, s, stage, node)
+		js.first(j, s, stage)
 		if m.passed.n > 0 { // its packet was seen before the window (noteLate): it passed those stages
 			js.inherit(&m.passed)
 			m.passed.n = 0
@@ -1400,13 +1421,18 @@ func (m *matcher) attach(j int32, s *sighting, stage uint32, node int16) {
 	js := m.st(j)
 	if s.t > js.lastTs {
 		js.lastTs = s.t
+	} else if js.hops != 0 {
+		js.flags |= jOutOfOrder
 	}
 	if js.nstages < maxStages {
 		js.stages[js.nstages] = stage
 		js.nstages++
 		js.stageBits |= s.bit
 	}
-	js.lastNode = node
+	if node != js.lastNode {
+		js.flags |= js.flags&jMoved<<1 | jMoved // (jOutOfOrder is jMoved<<1)
+		js.lastNode = node
+	}
 	js.lastG = s.g
 	*s.slot = uint64(j) + 1 | uint64(js.hops)<<rankShift
 	js.hops++

@@ -973,6 +973,7 @@ func wgMerge(w *world, m *matcher, into map[int32]int32, find func(int32) int32,
 	}
 	for j := range into {
 		t := find(j)
+		m.outOfOrder = append(m.outOfOrder, t) // hops moved in after its own: not in time order (sorted by buildArena)
 		if n := m.jDups[j]; n > 0 {
 			m.jDups[t] += n
 			delete(m.jDups, j)
