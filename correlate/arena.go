@@ -27,6 +27,9 @@ type arenaOut struct {
 	// revisit: some journey came back to a node (visits): buildPaths then takes such a journey's
 	// direction's path from its hops (revisitPath). Set by either goroutine of buildArena.
 	revisit atomic.Bool
+	// order: the clocks' bounds where a node's clock is seen only inside it (newInnerOrder); nil
+	// without one, as nearly always.
+	order *innerOrder
 }
 
 // dropHopDetail drops each arena slot's point and corrected time (6 bytes a hop) once placement, their
@@ -63,6 +66,7 @@ func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 	ar.hopPt = makeFilled[uint16](w.big, int(ar.jStart[nJ]), int(ar.jStart[nJ]))
 	ar.hopTs = newHopTimes(w.big, int(ar.jStart[nJ]), &ar.t0)
 	ar.setRanked(m, nJ, most)
+	ar.order = newInnerOrder(w, m.clocks)
 	if split && nJ > 1 {
 		mid := ar.midJourney(nJ)
 		wait := beside(func() { ar.fillSort(w, m, mid, nJ) })
@@ -422,6 +426,13 @@ func (a *arenaOut) sortHops(w *world, from, to int) {
 		}
 		if lo, hi := int(a.jStart[j]), int(a.jStart[j+1]); hi-lo > maxQuickHops || !a.sortQuick(w, j, lo, hi) {
 			nodes = a.sortInPlace(w, j, lo, hi, nodes)
+		}
+	}
+	if a.order != nil {
+		for j := from; j < to; j++ {
+			if a.order.innerFirst(w, a, j) {
+				a.revisit.Store(true)
+			}
 		}
 	}
 }
