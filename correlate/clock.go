@@ -1019,12 +1019,17 @@ func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, re
 			if len(up) == 0 || len(lo) == 0 {
 				continue // one direction only: the one-way estimate stands
 			}
-			k, th0, margin := bestLine(up, lo)
-			if stepped[n] || w.innerEdged(n) {
+			var k, th0, margin float64
+			if th0, margin = lineFit(up, lo, 0); margin < 0 || !w.innerEdged(n) {
+				// A clock seen only inside its node (innerEdged) is fitted with drift only when no one
+				// offset fits its samples: the node's own delays, unequal and varying with its load,
+				// are in every sample, and over its wide window a line widened the margin by reading
+				// them as drift (-67.9 ppm on nodeport-cluster without node-a's eth0, truly none).
+				k, th0, margin = bestLine(up, lo)
+			}
+			if stepped[n] {
 				// A clock that stepped is fitted as one offset (its step taken off): the step's size is
-				// known only to the samples' bounds, and a line would take what is left for drift. So is
-				// one seen only inside its node (innerEdged): the node's own delays, which vary with its
-				// load, are in every sample, and a line would read their changes as drift.
+				// known only to the samples' bounds, and a line would take what is left for drift.
 				k = 0
 				th0, margin = lineFit(up, lo, 0)
 			}
