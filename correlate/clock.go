@@ -1020,7 +1020,11 @@ func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, re
 				continue // one direction only: the one-way estimate stands
 			}
 			var k, th0, margin float64
-			if th0, margin = lineFit(up, lo, 0); margin < 0 || !w.innerEdged(n) {
+			inner := w.innerEdged(n)
+			if inner {
+				th0, margin = lineFit(up, lo, 0)
+			}
+			if !inner || margin < 0 {
 				// A clock seen only inside its node (innerEdged) is fitted with drift only when no one
 				// offset fits its samples: the node's own delays, unequal and varying with its load,
 				// are in every sample, and over its wide window a line widened the margin by reading
