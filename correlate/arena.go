@@ -32,6 +32,9 @@ type arenaOut struct {
 	// revisit: some journey came back to a node (visits): buildPaths then takes such a journey's
 	// direction's path from its hops (revisitPath). Set by either goroutine of buildArena.
 	revisit atomic.Bool
+	// order: the clocks' bounds where a node's clock is seen only inside it (newInnerOrder); nil
+	// without one, as nearly always.
+	order *innerOrder
 }
 
 // dropHopDetail drops each arena slot's point and corrected time (6 bytes a hop) once placement, their
@@ -69,6 +72,7 @@ func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 	ar.hopTs = newHopTimes(w.big, int(ar.jStart[nJ]), &ar.t0)
 	ar.setRanked(m, nJ, most)
 	ar.takeOrder(m)
+	ar.order = newInnerOrder(w, m.clocks)
 	if split && nJ > 1 {
 		mid := ar.midJourney(nJ)
 		wait := beside(func() { ar.fillSort(w, m, mid, nJ) })
@@ -451,6 +455,7 @@ func (a *arenaOut) sortHops(w *world, from, to int) {
 				nodes = a.sortJourney(w, int(j), nodes)
 			}
 		}
+		a.innerFirsts(w, from, to)
 		return
 	}
 	for j := from; j < to; j++ {
@@ -459,6 +464,20 @@ func (a *arenaOut) sortHops(w *world, from, to int) {
 			break
 		}
 		nodes = a.sortJourney(w, j, nodes)
+	}
+	a.innerFirsts(w, from, to)
+}
+
+// innerFirsts puts the hops of journeys [from, to), in path order, on a node seen only inside it where
+// their TTL says they go (innerOrder.innerFirst), when there is such a node.
+func (a *arenaOut) innerFirsts(w *world, from, to int) {
+	if a.order == nil {
+		return
+	}
+	for j := from; j < to; j++ {
+		if a.order.innerFirst(w, a, j) {
+			a.revisit.Store(true)
+		}
 	}
 }
 
