@@ -129,6 +129,10 @@ type natRefusal struct {
 	from, to uint32
 }
 
+// natReversal records journey j, begun by a sighting of journey of's packet before a NAT rewrite that
+// the clocks put after of's rewritten sightings (see matcher.natReversed).
+type natReversal struct{ j, of int32 }
+
 // matcher joins Observations into journeys.
 type matcher struct {
 	w        *world
@@ -205,6 +209,21 @@ type matcher struct {
 	// NAT events of packets other than ICMP errors showed: an ICMP error's NAT candidate must show one
 	// of them (errNATShown).
 	natFlows map[[2]uint64]struct{}
+	// natReversed holds the journeys begun by a sighting that is, by a flow rewrite a joined NAT event
+	// showed, an open journey's packet before that rewrite, with a higher TTL, where the clocks put the
+	// rewritten sightings first: the reply of a NodePort whose endpoint is on the node that DNATs,
+	// un-DNATed on that node, whose eth0 is not captured, and seen first at the router past it when the
+	// node's clock, set against the others through its tunnel device only, is off by more than the way
+	// between them. Such a journey is not joined (its hops would read in the clocks' order, the router
+	// before the node), and it is never counted lost: placement counts it not captured where it would be
+	// lost, and detectClockInconsistent says why. natRevG is the global id + 1 of the sighting natBehind
+	// last found so, natRevOf the open journey it found.
+	natReversed []natReversal
+	natRevG     uint32
+	natRevOf    int32
+	// flowFirst holds, for each source dnatOpens asked about, the global id of each flow's first
+	// sighting there (decode.Tables.FlowKeys' forward key).
+	flowFirst map[uint16]map[uint64]uint32
 	// natRefused holds the errors errNATShown kept from a NAT candidate that then began a journey.
 	natRefused []natRefusal
 	// errCopies holds the ICMP errors taken for copies of a frame (copyWin): two errors sent that close
@@ -272,12 +291,25 @@ func (m *matcher) hairpin(js *jstate, s *sighting, stage uint32) bool {
 // the reply's would make the flow one and the request's first halves, seen at the pod's veth only,
 // lost on their way to the router.
 //
+// Or, the NodePort's endpoint on the node that DNATs (externalTrafficPolicy: Local, or a cluster
+// endpoint there) when the node's eth0 is not captured: the request, last seen at the router headed
+// for the node's own address, is first seen again at the pod's veth, headed for the pod; so is the
+// un-SNATed reply above. What tells them apart is the direction: a DNAT rewrites the packets of the
+// side that opened the connection, an un-SNAT those of the side that answered. So such a journey is
+// taken when o opens its conversation (dnatOpens), or when an earlier NAT event, joined, showed the
+// same rewrite of the same flow (natFlowSeen): the request's later packets, and the replies, un-DNATed
+// on the node and first seen again past it (at the router, from the node's address and port).
+//
 // Not inlined: scan calls it only for a NAT candidate last seen on another node.
 //
 //go:noinline
-func (m *matcher) natBehind(js *jstate, o *decode.Observation, node int16) bool {
+func (m *matcher) natBehind(js *jstate, s *sighting, node int16) bool {
+	o := s.o
 	last, _ := m.w.obsAt(js.lastG)
 	if last.TTL <= o.TTL {
+		if last.TTL < o.TTL && m.natFlowSeen(o, last) {
+			m.natRevG, m.natRevOf = s.g+1, js.id1-1 // see natReversed
+		}
 		return false
 	}
 	for _, st := range js.stages[:js.nstages] {
@@ -285,7 +317,79 @@ func (m *matcher) natBehind(js *jstate, o *decode.Observation, node int16) bool 
 			return true
 		}
 	}
-	return m.nodeSendsOn(last, o, int(node))
+	return m.nodeSendsOn(last, o, int(node)) || m.natFlowSeen(last, o) || m.dnatOpens(last, s, int(node))
+}
+
+// natFlowSeen reports whether a NAT event already joined showed the rewrite of last's flow into o's
+// (noteNATFlow: either direction of a connection NAT rewrote): conntrack rewrites every packet of a
+// connection as it did the first. Not for ICMP errors (errNATShown has their rule).
+func (m *matcher) natFlowSeen(last, o *decode.Observation) bool {
+	if len(m.natFlows) == 0 || o.Flags&decode.FlagICMPError != 0 {
+		return false
+	}
+	t := m.w.c.Tables
+	lf, _, ok1 := t.FlowKeys(last)
+	of, _, ok2 := t.FlowKeys(o)
+	if !ok1 || !ok2 {
+		return false
+	}
+	_, ok := m.natFlows[[2]uint64{lf, of}]
+	return ok
+}
+
+// dnatOpens reports whether NAT sighting s on node is packet last (its latest sighting elsewhere, with
+// a higher TTL) after the node's DNAT: last, unencapsulated, was headed for node's own address, and s
+// opens its conversation (a TCP SYN without ACK; a UDP datagram whose reverse flow its capture had not
+// shown before it), so its rewrite is a DNAT, not the un-SNAT of a reply. See natBehind. A UDP
+// conversation whose capture began after its first packets is not told so: its reply, un-SNATed, can
+// look like the opening; its later packets are then not taken (as before).
+func (m *matcher) dnatOpens(last *decode.Observation, s *sighting, node int) bool {
+	o := s.o
+	if last.Encap() != decode.EncapNone || o.Flags&decode.FlagICMPError != 0 ||
+		m.w.nodeOfIPOnly(last.Flags&decode.FlagIPv6 != 0, last.Dst) != node {
+		return false
+	}
+	switch o.Proto {
+	case 6:
+		return o.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn
+	case 17:
+		return m.opensFlow(s)
+	}
+	return false
+}
+
+// opensFlow reports whether no packet of sighting s's reverse flow came before it in its source (its
+// capture's order): s's side opened the conversation there. Each source's flows' first sightings are
+// listed once, the first time one is asked about (flowFirst).
+func (m *matcher) opensFlow(s *sighting) bool {
+	t := m.w.c.Tables
+	_, rev, ok := t.FlowKeys(s.o)
+	if !ok {
+		return false
+	}
+	src := s.o.Source
+	first, ok := m.flowFirst[src]
+	if !ok {
+		first = map[uint64]uint32{}
+		_, f := m.w.obsAt(s.g)
+		for i := range m.w.c.Obs[f] {
+			o := &m.w.c.Obs[f][i]
+			if o.Source != src {
+				continue
+			}
+			if k, _, ok := t.FlowKeys(o); ok {
+				if _, seen := first[k]; !seen {
+					first[k] = m.w.fileBase[f] + uint32(i)
+				}
+			}
+		}
+		if m.flowFirst == nil {
+			m.flowFirst = map[uint16]map[uint64]uint32{}
+		}
+		m.flowFirst[src] = first
+	}
+	g, seen := first[rev]
+	return !seen || g > s.g
 }
 
 // nodeSendsOn reports whether NAT sighting o on node is packet last (its latest sighting elsewhere,
@@ -332,7 +436,8 @@ type journeysOut struct {
 	lateForgotten int
 	ambJ          []uint64 // bitset: journeys matched by position (ambiguous.go)
 	natRefused    []natRefusal
-	errCopies     []errCopy // the ones still taken for copies once matching ended
+	errCopies     []errCopy     // the ones still taken for copies once matching ended
+	natReversed   []natReversal // see matcher.natReversed
 }
 
 // out returns matching's output for the stages after the arena.
@@ -344,7 +449,7 @@ func (m *matcher) out() journeysOut {
 		}
 	}
 	return journeysOut{srcClock: m.srcClock, stamps: m.w.c.Stamps, nat: m.nat, gso: m.gso, late: m.late, lateForgotten: m.lateForgotten, ambJ: m.ambJ, natRefused: m.natRefused,
-		errCopies: copies}
+		errCopies: copies, natReversed: m.natReversed}
 }
 
 // corrected returns the corrected timestamp of Observation o, file f's i-th.
@@ -1098,7 +1203,7 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 		}
 		if js.exact != e && js.exact0 != e {
 			// NAT: the same packet with other addresses or ports, on the same node.
-			if (js.lastNode == node || m.natBehind(js, s.o, node)) && (!js.visited(stage) || m.hairpin(js, s, stage)) && m.nearer(j, nat, t) && !m.w.arrived(js.lastG) {
+			if (js.lastNode == node || m.natBehind(js, s, node)) && (!js.visited(stage) || m.hairpin(js, s, stage)) && m.nearer(j, nat, t) && !m.w.arrived(js.lastG) {
 				if s.o.Flags&decode.FlagICMPError == 0 || m.errNATShown(js.lastG, s.o) {
 					nat = j
 				} else if m.nearer(j, refused, t) {
@@ -1189,6 +1294,9 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 		}
 		if s.kind&sTCPData != 0 {
 			m.offload(j, o, g, t, stage, node)
+		}
+		if m.natRevG == g+1 {
+			m.natReversed = append(m.natReversed, natReversal{j: j, of: m.natRevOf})
 		}
 	}
 }

@@ -188,3 +188,95 @@ func TestNodePortNodeEth0Uncaptured(t *testing.T) {
 		}
 	}
 }
+
+// nodeport-local without node-a's eth0 (per interface, and node-b's -any file with the rest; with and
+// without --k8s): ext-1's requests, last seen at router-1/eth0 headed for node-a's own address, are
+// first seen again at pod-a's cali DNATed to pod-a, node-a's own pod, as an un-SNATed reply would be.
+// Before, each request stayed two journeys (not captured), and so did each reply: 8 of 26 delivered,
+// a path-incomplete at router-1/eth0 saying no capture of node-a showed them. A rewrite of the packets
+// of the side that opened the conversation is a DNAT (dnatOpens: a TCP SYN, a UDP datagram whose
+// reverse flow its capture had not shown), and the request's later packets carry the rewrite its first
+// showed (natFlowSeen): every request is one journey, delivered. The replies, un-DNATed on node-a, are
+// first seen at router-1/eth0 by the corrected clocks (node-a's is set against the others through its
+// tunnel device only, whose lab daemon delays encapsulation far more than decapsulation), so they stay
+// two journeys each; neither half is counted lost (joining the requests alone had called 8 lost at the
+// cali → router-1/eth0), and a clock-inconsistent at that segment says why, counting them. Expected
+// counts come from truth.json: the flows to node-a's address, and every packet delivered.
+func TestNodePortLocalNodeEth0Uncaptured(t *testing.T) {
+	const sc = "nodeport-local"
+	var nt struct {
+		Nodes []struct {
+			Name string `json:"name"`
+			IP   string `json:"ip"`
+		} `json:"nodes"`
+	}
+	truthInto(t, sc, &nt)
+	nodeIP := map[string]bool{}
+	for _, n := range nt.Nodes {
+		nodeIP[n.IP] = true
+	}
+	dir := filepath.Join("../testdata/lab/scenarios", sc)
+	kcfg, m := labK8sConfig(t, dir, decode.PointConfig{})
+	for _, anyNode := range []string{"", "node-b"} {
+		for _, k8s := range []bool{false, true} {
+			name := sc + " " + anyNode
+			drop := nodePortFiles(anyNode, "node-a-eth0.pcap")
+			tr, r := labSubset(t, sc, drop, nil)
+			if k8s {
+				name += " --k8s"
+				var files []string
+				for _, f := range append(perInterface(t, sc), "node-a-any.pcap", "node-b-any.pcap") {
+					if !slices.Contains(drop, f) {
+						files = append(files, filepath.Join(dir, f))
+					}
+				}
+				r = Correlate(decode.Load(files, decode.Options{}, kcfg), Options{Cluster: m})
+			}
+			sent, requests := 0, 0
+			for _, tf := range tr.Flows {
+				sent += tf.Sent
+				if tf.Sent != tf.Delivered {
+					t.Fatalf("%s: the truth's flow %s → %s lost packets; the test expects none", name, tf.Src, tf.Dst)
+				}
+				if !nodeIP[tf.Dst] {
+					continue
+				}
+				requests++
+				f, d := findFlow(r, tf.Proto, tf.Src, tf.Dst, tf.Sport, tf.Dport)
+				if f == nil {
+					t.Errorf("%s: no flow %s %s:%d → %s:%d", name, tf.Proto, tf.Src, tf.Sport, tf.Dst, tf.Dport)
+					continue
+				}
+				delivered := 0
+				for _, j := range r.FlowJourneys(f.ID) {
+					if j.Dir == d && j.Status == statusDelivered {
+						delivered++
+					}
+				}
+				if delivered != tf.Sent {
+					t.Errorf("%s: %s %s:%d → %s:%d: %d requests delivered, want %d (truth.json)", name, tf.Proto, tf.Src,
+						tf.Sport, tf.Dst, tf.Dport, delivered, tf.Sent)
+				}
+			}
+			if requests != 2 {
+				t.Fatalf("%s: %d flows to a node's address in truth.json, want 2 (TCP and UDP)", name, requests)
+			}
+			if lost := checkTruthCounts(t, tr, r); lost != 0 || r.Summary.Lost != 0 {
+				t.Errorf("%s: %d lost (%d in the truth's flows), want none: %+v", name, r.Summary.Lost, lost, r.Summary)
+			}
+			unjoined := 0
+			for _, a := range r.Anomalies {
+				if a.Severity == "error" || a.Kind == "retransmission" || a.Kind == "path-incomplete" && a.Where.Point == "router-1/eth0" {
+					t.Errorf("%s: %s %s at %+v (%d): %s", name, a.Severity, a.Kind, a.Where, a.Count, a.Message)
+				}
+				if a.Kind == "clock-inconsistent" && strings.HasPrefix(a.Where.From, "node-a/cali") && a.Where.To == "router-1/eth0" {
+					unjoined += a.Count
+				}
+			}
+			if unjoined != sent-r.Summary.Delivered {
+				t.Errorf("%s: %d delivered of %d, %d said unjoined at node-a's cali → router-1/eth0; want the rest", name,
+					r.Summary.Delivered, sent, unjoined)
+			}
+		}
+	}
+}

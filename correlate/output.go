@@ -533,8 +533,10 @@ type pointSyn struct {
 // SYN, seen at the journey's first point) and resets, journey by journey in order: j, with first hop
 // o, in direction d.
 func (pl *placement) tcpStep(fl *flowAcc, d uint8, j int32, o *decode.Observation) {
-	if fl.client.proto != 6 || pl.mayOffload(j) && pl.offloadNew[j] || pl.lateOrphans != nil && pl.lateOrphans[j] {
-		return // a piece of a split or a GRO merge, or a packet's later half (lateOrphans): the bytes were counted when first sent
+	if fl.client.proto != 6 || pl.mayOffload(j) && pl.offloadNew[j] || pl.lateOrphans != nil && pl.lateOrphans[j] || pl.natRev != nil && pl.natRev[j] {
+		// A piece of a split or a GRO merge, or a packet's later half (lateOrphans) or its half before a
+		// NAT the clocks put after the rewritten one (natRev): the bytes were counted when first sent.
+		return
 	}
 	if o.Proto != 6 || o.Flags&decode.FlagFragment != 0 {
 		return // an ICMP error about the flow, or a fragment (Seq holds its IP id)

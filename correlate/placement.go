@@ -22,6 +22,7 @@ type placementOut struct {
 	merged     map[int32]bool   // offloaded journeys that went on inside a larger frame (GRO), not as pieces
 	retransJ   map[int32]bool   // TCP journeys that resent data already sent
 	refusedBy  map[int32]int    // journeys a node refused with an ICMP error → that node (see refused)
+	natRev     map[int32]bool   // journeys.natReversed: never counted lost (nil for none)
 	refusedFor map[int32]int32  // ICMP error journeys → the journey each answered (see refused)
 	jStatus    []statusCode     // status of each journey
 	jLast      []int32          // point last seen on the path, -1
@@ -101,6 +102,12 @@ func newPlacement(a *analysis) *placement {
 	}
 	pl.retransJ = map[int32]bool{}
 	pl.refusedBy, pl.refusedFor = a.refused()
+	if len(a.journeys.natReversed) > 0 {
+		pl.natRev = map[int32]bool{}
+		for _, r := range a.journeys.natReversed {
+			pl.natRev[r.j] = true
+		}
+	}
 	pl.dirTallies = make([]dirTally, 2*len(a.flows))
 	pl.distinct = make([]bool, len(a.paths))
 	for x, pi := range a.paths {
@@ -547,7 +554,7 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 		pl.jLast[j], pl.jNext[j] = int32(pi.points[reach]), int32(nx)
 		n, refused := pl.refusedBy[int32(j)]
 		switch {
-		case pl.lateUnjoined[int32(j)] || pl.lateOrphans[int32(j)]:
+		case pl.lateUnjoined[int32(j)] || pl.lateOrphans[int32(j)] || pl.natRev[int32(j)]:
 			// Seen again past a too small --window but not joined (or the later half of such a packet,
 			// whose place on its path is unknown): where it went is unknown (window-too-small says
 			// so), never a confident loss.
@@ -1218,7 +1225,7 @@ func (pl *placement) settleOffload() {
 // when p is a half of a packet a too small --window split and joinLate could not join (lateUnjoined,
 // lateOrphans), whose loss is no confident one (as placeStatus has it for the half itself).
 func (pl *placement) unjoinedLoss(p int32, st statusCode) statusCode {
-	if st == stLost && (pl.lateUnjoined[p] || pl.lateOrphans[p]) {
+	if st == stLost && (pl.lateUnjoined[p] || pl.lateOrphans[p] || pl.natRev[p]) {
 		return stNotCaptured
 	}
 	return st

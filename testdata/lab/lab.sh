@@ -30,7 +30,8 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	wireguard-bypass same-node vlan-ipip vlan-loss router-any-bgp router-any-drop router-any-ipip
 	router-three-ifaces router-three-ifaces-any router-three-ifaces-drop healthy-vxlan6 vxlan6-underlay-drop
 	ndp-gateway-off6 late-capture pmtu-discovery6 mtu-blackhole6 oneway state-neigh-failed6
-	nat-error-late nodeport-cluster nodeport-cluster-drop hairpin-clusterip host-to-pod clusterip-two-nodes)
+	nat-error-late nodeport-cluster nodeport-cluster-drop hairpin-clusterip host-to-pod clusterip-two-nodes
+	nodeport-local)
 
 # Scenarios calipath cannot follow yet (see the README). They go to scenarios-pending/, out of the
 # globs of calipath's lab and report tests; the truth tests read them.
@@ -679,7 +680,7 @@ run_scenario() {
 	vlan-loss) VLAN=1 ;;
 	no-default-route) NO_DEFAULT_A=1 ;;
 	snat-external) WITH_EXT=1 ;;
-	nodeport-cluster | nodeport-cluster-drop) WITH_EXT=1 ;;
+	nodeport-cluster | nodeport-cluster-drop | nodeport-local) WITH_EXT=1 ;;
 	oneway) WITH_EXT=1 NO_R1_ETH0=1 ;; # snat-external with router-1's link to node-a not captured
 	state-neigh-failed) mode=bgp DUMP_STATE=1 ;;
 	state-*) DUMP_STATE=1 ;;
@@ -816,6 +817,16 @@ run_scenario() {
 			rule router-1 nft add rule ip lab labfwd ip protocol 4 @nh,232,8 17 @nh,336,16 9000 drop
 		fi
 		;;
+	nodeport-local)
+		# kube-proxy's NodePort with externalTrafficPolicy=Local and its only endpoint, pod-a, on node-a
+		# itself: node-a DNATs what arrives for its node ports to pod-a and does not masquerade it (no
+		# KUBE-MARK-MASQ for a local endpoint), so pod-a sees the client's own address. The reply is
+		# un-DNATed on node-a between pod-a's cali and its eth0. Nothing crosses node-a's tunl0.
+		rule node-a iptables -t nat -A PREROUTING -d "$NODE_A_IP/32" -p tcp --dport 30080 -j DNAT --to-destination "$POD_A_IP:8080"
+		rule node-a iptables -t nat -A PREROUTING -d "$NODE_A_IP/32" -p udp --dport 30053 -j DNAT --to-destination "$POD_A_IP:9000"
+		log "nat kind=dnat node=node-a from=$NODE_A_IP:30080 to=$POD_A_IP:8080 proto=tcp policy=Local"
+		log "nat kind=dnat node=node-a from=$NODE_A_IP:30053 to=$POD_A_IP:9000 proto=udp policy=Local"
+		;;
 	hairpin-clusterip)
 		# kube-proxy's ClusterIP whose only endpoint is the client itself (hairpin): node-a marks
 		# what pod-a sends to the Service (KUBE-SEP's "-s <endpoint> -j KUBE-MARK-MASQ"), DNATs it to
@@ -905,6 +916,8 @@ run_scenario() {
 		server ext-1
 	elif [ "${sc#nodeport-cluster}" != "$sc" ]; then
 		server pod-b # behind node-a's node ports
+	elif [ "$sc" = nodeport-local ]; then
+		server pod-a # behind node-a's node ports, on node-a itself
 	elif [ "$sc" = hairpin-clusterip ]; then
 		server pod-a # the Service's only endpoint, reached by itself
 		server pod-b # pod-a's pings before and after
@@ -940,6 +953,14 @@ run_scenario() {
 		# ext-1 reaches pod-b through node-a's node ports (HTTP and UDP), and pod-a pings pod-b
 		# before and after, so every capture spans the external traffic (in nodeport-cluster-drop
 		# the UDP dies in router-1, and the last pings cross every point after it).
+		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
+		client ext-1 get -url "http://$NODE_A_IP:30080/" -timeout 3s
+		client ext-1 udp -addr "$NODE_A_IP:30053" -n 3
+		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
+		;;
+	nodeport-local)
+		# ext-1 reaches pod-a through node-a's node ports (HTTP and UDP), and pod-a pings pod-b before
+		# and after, so every capture, node-b's too, spans the external traffic.
 		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
 		client ext-1 get -url "http://$NODE_A_IP:30080/" -timeout 3s
 		client ext-1 udp -addr "$NODE_A_IP:30053" -n 3

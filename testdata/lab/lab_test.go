@@ -154,6 +154,15 @@ func TestNodePortClusterDrop(t *testing.T) {
 	rerunFlows(t, "scenarios", "nodeport-cluster-drop", 7, map[string]string{"udp": "router-1/eth0→router-1/eth1"})
 }
 
+// TestNodePortLocal does the same for nodeport-local: ext-1 to node-a's node ports
+// (externalTrafficPolicy Local), DNATed on node-a to pod-a on node-a itself and not masqueraded, and
+// pod-a's pings to pod-b before and after: eight flows, each delivered whole.
+//
+//	sudo go test ./testdata/lab/ -run NodePortLocal -v
+func TestNodePortLocal(t *testing.T) {
+	rerunFlows(t, "scenarios", "nodeport-local", 8, nil)
+}
+
 // TestHairpinClusterIP does the same for hairpin-clusterip: pod-a to a Service whose only endpoint is
 // pod-a itself, DNATed and masqueraded (to node-a's address, its port varying between runs) back into
 // pod-a's cali, and pod-a's pings to pod-b before and after: eight flows, each delivered whole.

@@ -94,7 +94,10 @@ type lab struct {
 
 type labNode struct{ name, ip, block, tunnelIP, vtepMAC string }
 type labPod struct{ name, namespace, node, ip, iface, mac string }
-type labDNAT struct{ node, from, to, proto string }
+
+// labDNAT is a lab.log nat line of kind dnat; policy is a NodePort's externalTrafficPolicy (policy=,
+// Cluster when not given: nodeport-cluster's rules masquerade).
+type labDNAT struct{ node, from, to, proto, policy string }
 
 // fields parses "key=value" words (values without spaces).
 func fields(line string) map[string]string {
@@ -129,7 +132,11 @@ func readLab(path string) (*lab, error) {
 			l.pods = append(l.pods, labPod{f["name"], f["namespace"], f["node"], f["ip"], f["iface"], f["mac"]})
 		case "nat":
 			if f["kind"] == "dnat" {
-				l.dnats = append(l.dnats, labDNAT{f["node"], f["from"], f["to"], f["proto"]})
+				policy := f["policy"]
+				if policy == "" {
+					policy = "Cluster"
+				}
+				l.dnats = append(l.dnats, labDNAT{f["node"], f["from"], f["to"], f["proto"], policy})
 			}
 		case "rule":
 			if i := strings.Index(line, " -s "); i >= 0 && strings.Contains(line, "-j MASQUERADE") {
@@ -326,8 +333,9 @@ func pod(ns, name, node, ip, hostIP string, hostNet bool, labels map[string]stri
 
 // services turns the lab's DNAT rules into ClusterIP services, one per service address, and their
 // EndpointSlices. A DNAT from a node's own address is a NodePort service (externalTrafficPolicy
-// Cluster, as nodeport-cluster's rules masquerade): its ports are node ports, and it has no cluster IP,
-// since the lab made none. A service address DNATed to several pods (kube-proxy's choice of one
+// Cluster, as nodeport-cluster's rules masquerade, or the nat lines' policy=: Local in nodeport-local,
+// whose endpoint is on the node that DNATs and whose rules do not masquerade): its ports are node
+// ports, and it has no cluster IP, since the lab made none. A service address DNATed to several pods (kube-proxy's choice of one
 // endpoint per connection: clusterip-two-nodes) is one Service with one port per service port and
 // every pod in its EndpointSlice, named after its pods (pod-b-pod-c-svc); its selector is the label
 // svc=<name>, which svcOf gives those pods. A Service with one pod is named after it (pod-b-svc) and
@@ -417,7 +425,7 @@ func services(l *lab) (svcs, slices []any, svcOf map[string]string, err error) {
 		spec := obj{"type": "ClusterIP", "clusterIP": ip, "clusterIPs": []any{ip}, "ports": ports,
 			"selector": selector, "ipFamilies": []any{"IPv4"}}
 		if nodeIP[ip] {
-			spec = obj{"type": "NodePort", "externalTrafficPolicy": "Cluster", "ports": ports,
+			spec = obj{"type": "NodePort", "externalTrafficPolicy": ds[0].policy, "ports": ports,
 				"selector": selector, "ipFamilies": []any{"IPv4"}}
 		}
 		svcs = append(svcs, obj{"apiVersion": "v1", "kind": "Service",

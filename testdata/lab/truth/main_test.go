@@ -193,6 +193,10 @@ func TestScenarioFindings(t *testing.T) {
 		// the same, router-1 dropping the node port's UDP on its second way through (in IP-in-IP from
 		// node-a to node-b), after its eth0 saw it twice (TestNodePortDropPath).
 		"nodeport-cluster-drop": {"nat node-a/eth0→node-a/tunl0", "underlay-drop router-1/eth0→router-1/eth1"},
+		// ext-1 to node-a's node ports (externalTrafficPolicy Local), DNATed on node-a to pod-a on node-a
+		// itself, not masqueraded: the translation is between node-a's eth0 and pod-a's cali
+		// (TestNodePortLocalPath).
+		"nodeport-local": {"nat node-a/eth0→" + a},
 	}
 	for _, dir := range scenarioDirs(t) {
 		if _, ok := want[filepath.Base(dir)]; !ok {
@@ -303,6 +307,49 @@ func TestNodePortPath(t *testing.T) {
 	}
 	if n != 4 {
 		t.Errorf("%d flows through node-a's node ports (TCP and UDP, each way), want 4", n)
+	}
+}
+
+// TestNodePortLocalPath pins nodeport-local's paths: ext-1's requests to node-a's node ports cross
+// router-1 (eth2, then eth0) and node-a's eth0 once, bare, and end at pod-a's cali, DNATed on node-a
+// with the client's address kept (no masquerade); pod-a's replies go back the same way, un-DNATed on
+// node-a; nothing of them crosses a tunnel device; everything was delivered.
+func TestNodePortLocalPath(t *testing.T) {
+	tr, err := compute(scenarioDir(t, "nodeport-local"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := "node-a/cali5e1c4d6c68c"
+	there := []string{"ext-1/eth0", "router-1/eth2", "router-1/eth0", "node-a/eth0", a}
+	back := slices.Clone(there)
+	slices.Reverse(back)
+	n := 0
+	for _, f := range tr.Flows {
+		var want []string
+		switch {
+		case f.Src == "203.0.113.10" && f.Dst == "192.168.10.2":
+			want = there
+		case f.Src == "10.244.1.5" && f.Dst == "203.0.113.10":
+			want = back
+		default:
+			continue
+		}
+		n++
+		if !slices.Equal(f.Path, want) || f.Sent == 0 || f.Delivered != f.Sent {
+			t.Errorf("flow %s %s:%d → %s:%d: path %v, delivered %d of %d; want %v, all delivered", f.Proto, f.Src, f.Sport,
+				f.Dst, f.Dport, f.Path, f.Delivered, f.Sent, want)
+		}
+	}
+	if n != 4 {
+		t.Errorf("%d flows through node-a's node ports (TCP and UDP, each way), want 4", n)
+	}
+	for _, x := range tr.NAT {
+		if x.Kind != "dnat" || x.Where != "node-a/eth0→"+a || !strings.HasPrefix(x.To, "10.244.1.5:") {
+			t.Errorf("NAT %+v: want only the DNAT to pod-a at node-a/eth0→%s", x, a)
+		}
+	}
+	if len(tr.NAT) != 2 {
+		t.Errorf("%d NATs, want the DNATs of TCP and UDP: %+v", len(tr.NAT), tr.NAT)
 	}
 }
 
