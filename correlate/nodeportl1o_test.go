@@ -200,8 +200,11 @@ func TestNodePortNodeEth0Uncaptured(t *testing.T) {
 // first seen at router-1/eth0 by the corrected clocks (node-a's is set against the others through its
 // tunnel device only, whose lab daemon delays encapsulation far more than decapsulation), so they stay
 // two journeys each; neither half is counted lost (joining the requests alone had called 8 lost at the
-// cali → router-1/eth0), and a clock-inconsistent at that segment says why, counting them. Expected
-// counts come from truth.json: the flows to node-a's address, and every packet delivered.
+// cali → router-1/eth0), and a clock-inconsistent at that segment says why, counting them: each such
+// reply is one journey more than the truth's packets, and only their halves may be not captured. (With
+// node-a fitted alone, its clock's bound wide, clk13, the halves past router-1 read delivered and the
+// cali's not captured; before it, both halves not captured.) Expected counts come from truth.json: the
+// flows to node-a's address, and every packet delivered.
 func TestNodePortLocalNodeEth0Uncaptured(t *testing.T) {
 	const sc = "nodeport-local"
 	var nt struct {
@@ -273,9 +276,10 @@ func TestNodePortLocalNodeEth0Uncaptured(t *testing.T) {
 					unjoined += a.Count
 				}
 			}
-			if unjoined != sent-r.Summary.Delivered {
-				t.Errorf("%s: %d delivered of %d, %d said unjoined at node-a's cali → router-1/eth0; want the rest", name,
-					r.Summary.Delivered, sent, unjoined)
+			if r.Summary.Journeys != sent+unjoined || r.Summary.NotCaptured > 2*unjoined {
+				t.Errorf("%s: %d journeys of %d packets, %d not captured, %d said unjoined at node-a's cali → router-1/eth0; "+
+					"want one journey more a reply said unjoined, and only their halves not captured", name,
+					r.Summary.Journeys, sent, r.Summary.NotCaptured, unjoined)
 			}
 		}
 	}
