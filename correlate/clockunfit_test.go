@@ -13,7 +13,10 @@ import (
 // order leave node-a's packets unfollowed across its DNAT. Before (review12, then at 5% of the capture,
 // a step now corrected: TestClockStepSmall): "ERROR encap-drop at node-a/cali… → node-a/tunl0 (10)",
 // truth.json 0 lost. Now no drop is said as an error: it is a warning that names the clocks no offset
-// fits and says to give --offset or split the captures; a loss there (+100 µs) likewise.
+// fits and says to give --offset or split the captures; a loss there likewise. At +100 µs the packet
+// matched out of order is, since etp13, a request seen rewritten at router-1 before its sighting at
+// node-a's cali by the unfit clocks, by the rewrite its flow's other packets showed: not joined, counted
+// not captured, and said by a clock-inconsistent, not lost.
 func TestClockUnfitHedged(t *testing.T) {
 	for _, d := range []time.Duration{100 * time.Microsecond, 300 * time.Microsecond, 800 * time.Microsecond} {
 		t.Run(fmt.Sprint(d), func(t *testing.T) {
@@ -21,8 +24,11 @@ func TestClockUnfitHedged(t *testing.T) {
 			if c := clockOf(r, "node-b"); !strings.Contains(c.Method, "no offset fits every sample") {
 				t.Fatalf("node-b clock %q: want no offset fitting (the repro no longer shows it)", c.Method)
 			}
-			hedged := 0
+			hedged, reversed := 0, 0
 			for _, an := range r.Anomalies {
+				if an.Kind == "clock-inconsistent" {
+					reversed++
+				}
 				if an.Severity == sevError {
 					t.Errorf("%s %s at %+v: a confident error from a clock no offset fits (truth: 0 lost)", an.Severity,
 						an.Kind, an.Where)
@@ -36,8 +42,8 @@ func TestClockUnfitHedged(t *testing.T) {
 					hedged++
 				}
 			}
-			if hedged == 0 {
-				t.Errorf("no drop finding at all (the repro no longer makes one): %+v", r.Summary)
+			if hedged == 0 && (reversed == 0 || r.Summary.Lost != 0) {
+				t.Errorf("no drop finding at all, nor a packet said unjoined by the clocks (the repro no longer makes one): %+v", r.Summary)
 			}
 		})
 	}
