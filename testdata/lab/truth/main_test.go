@@ -286,28 +286,7 @@ func TestNodePortPath(t *testing.T) {
 	b := "node-b/cali2f5353dd8c5"
 	there := []string{"ext-1/eth0", "router-1/eth2", "router-1/eth0", "node-a/eth0", "node-a/tunl0", "node-a/eth0",
 		"router-1/eth0", "router-1/eth1", "node-b/eth0", "node-b/tunl0", b}
-	back := slices.Clone(there)
-	slices.Reverse(back)
-	n := 0
-	for _, f := range tr.Flows {
-		var want []string
-		switch {
-		case f.Src == "203.0.113.10" && f.Dst == "192.168.10.2":
-			want = there
-		case f.Src == "10.244.2.7" && f.Dst == "10.244.1.0":
-			want = back
-		default:
-			continue
-		}
-		n++
-		if !slices.Equal(f.Path, want) || f.Sent == 0 || f.Delivered != f.Sent {
-			t.Errorf("flow %s %s:%d → %s:%d: path %v, delivered %d of %d; want %v, all delivered", f.Proto, f.Src, f.Sport,
-				f.Dst, f.Dport, f.Path, f.Delivered, f.Sent, want)
-		}
-	}
-	if n != 4 {
-		t.Errorf("%d flows through node-a's node ports (TCP and UDP, each way), want 4", n)
-	}
+	nodePortPaths(t, tr, there, [2]string{"10.244.2.7", "10.244.1.0"})
 }
 
 // TestNodePortLocalPath pins nodeport-local's paths: ext-1's requests to node-a's node ports cross
@@ -321,28 +300,7 @@ func TestNodePortLocalPath(t *testing.T) {
 	}
 	a := "node-a/cali5e1c4d6c68c"
 	there := []string{"ext-1/eth0", "router-1/eth2", "router-1/eth0", "node-a/eth0", a}
-	back := slices.Clone(there)
-	slices.Reverse(back)
-	n := 0
-	for _, f := range tr.Flows {
-		var want []string
-		switch {
-		case f.Src == "203.0.113.10" && f.Dst == "192.168.10.2":
-			want = there
-		case f.Src == "10.244.1.5" && f.Dst == "203.0.113.10":
-			want = back
-		default:
-			continue
-		}
-		n++
-		if !slices.Equal(f.Path, want) || f.Sent == 0 || f.Delivered != f.Sent {
-			t.Errorf("flow %s %s:%d → %s:%d: path %v, delivered %d of %d; want %v, all delivered", f.Proto, f.Src, f.Sport,
-				f.Dst, f.Dport, f.Path, f.Delivered, f.Sent, want)
-		}
-	}
-	if n != 4 {
-		t.Errorf("%d flows through node-a's node ports (TCP and UDP, each way), want 4", n)
-	}
+	nodePortPaths(t, tr, there, [2]string{"10.244.1.5", "203.0.113.10"})
 	for _, x := range tr.NAT {
 		if x.Kind != "dnat" || x.Where != "node-a/eth0→"+a || !strings.HasPrefix(x.To, "10.244.1.5:") {
 			t.Errorf("NAT %+v: want only the DNAT to pod-a at node-a/eth0→%s", x, a)
@@ -575,5 +533,34 @@ func TestNATEarliestPacket(t *testing.T) {
 	l.natResolve()
 	if len(l.t.NAT) != 1 || l.t.NAT[0].Kind != "dnat" || l.t.NAT[0].Where != "a→c" {
 		t.Errorf("NAT %+v, want the requests' DNAT at a→c alone", l.t.NAT)
+	}
+}
+
+// nodePortPaths checks a NodePort scenario's flows: ext-1's (203.0.113.10) to node-a's node ports
+// (192.168.10.2) take path there, the replies (from back[0] to back[1]) there reversed, each
+// delivered whole; TCP and UDP each way.
+func nodePortPaths(t *testing.T, tr *Truth, there []string, back [2]string) {
+	t.Helper()
+	rev := slices.Clone(there)
+	slices.Reverse(rev)
+	n := 0
+	for _, f := range tr.Flows {
+		var want []string
+		switch {
+		case f.Src == "203.0.113.10" && f.Dst == "192.168.10.2":
+			want = there
+		case f.Src == back[0] && f.Dst == back[1]:
+			want = rev
+		default:
+			continue
+		}
+		n++
+		if !slices.Equal(f.Path, want) || f.Sent == 0 || f.Delivered != f.Sent {
+			t.Errorf("flow %s %s:%d → %s:%d: path %v, delivered %d of %d; want %v, all delivered", f.Proto, f.Src, f.Sport,
+				f.Dst, f.Dport, f.Path, f.Delivered, f.Sent, want)
+		}
+	}
+	if n != 4 {
+		t.Errorf("%d flows through node-a's node ports (TCP and UDP, each way), want 4", n)
 	}
 }
