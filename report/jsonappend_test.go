@@ -85,19 +85,8 @@ func TestFlowPathCache(t *testing.T) {
 			arr[1] = "node-1/" + "tunl0"
 		}
 		f := correlate.Flow{ID: fmt.Sprint("f", i), Path: p}
-		var got, want bytes.Buffer
-		e.w, e.depth = &got, 2
-		writeFlow(e, &f)
-		e.flush(true)
-		r := newJSONEnc(&want)
-		r.depth = 2
-		r.value(reflect.ValueOf(f))
-		r.flush(true)
-		if e.err != nil || r.err != nil {
-			t.Fatal(e.err, r.err)
-		}
-		if got.String() != want.String() {
-			t.Fatalf("flow %d, path %q: wrote\n%s\nwant\n%s", i, p, got.String(), want.String())
+		if got, want := writeFlowBoth(t, e, &f); got != want {
+			t.Fatalf("flow %d, path %q: wrote\n%s\nwant\n%s", i, p, got, want)
 		}
 	}
 }
@@ -113,19 +102,8 @@ func TestFlowLastQuoted(t *testing.T) {
 	e := newJSONEnc(nil)
 	for i, s := range strs {
 		f := correlate.Flow{ID: fmt.Sprint("f", i), Proto: s, Src: correlate.Endpoint{IP: s}, Dst: correlate.Endpoint{IP: strs[len(strs)-1-i]}}
-		var got, want bytes.Buffer
-		e.w, e.depth = &got, 2
-		writeFlow(e, &f)
-		e.flush(true)
-		r := newJSONEnc(&want)
-		r.depth = 2
-		r.value(reflect.ValueOf(f))
-		r.flush(true)
-		if e.err != nil || r.err != nil {
-			t.Fatal(e.err, r.err)
-		}
-		if got.String() != want.String() {
-			t.Fatalf("flow %d, %q: wrote\n%s\nwant\n%s", i, s, got.String(), want.String())
+		if got, want := writeFlowBoth(t, e, &f); got != want {
+			t.Fatalf("flow %d, %q: wrote\n%s\nwant\n%s", i, s, got, want)
 		}
 	}
 }
@@ -154,19 +132,8 @@ func TestFlowPerPointAgain(t *testing.T) {
 	e := newJSONEnc(nil)
 	for i, l := range lists {
 		f := correlate.Flow{ID: fmt.Sprint("f", i), PerPoint: l}
-		var got, want bytes.Buffer
-		e.w, e.depth = &got, 2
-		writeFlow(e, &f)
-		e.flush(true)
-		r := newJSONEnc(&want)
-		r.depth = 2
-		r.value(reflect.ValueOf(f))
-		r.flush(true)
-		if e.err != nil || r.err != nil {
-			t.Fatal(e.err, r.err)
-		}
-		if got.String() != want.String() {
-			t.Fatalf("flow %d: wrote\n%s\nwant\n%s", i, got.String(), want.String())
+		if got, want := writeFlowBoth(t, e, &f); got != want {
+			t.Fatalf("flow %d: wrote\n%s\nwant\n%s", i, got, want)
 		}
 	}
 }
@@ -208,4 +175,22 @@ func TestJSONNameCacheProbes(t *testing.T) {
 			t.Errorf("%q (at slot %d) not kept", s, slotOf(s))
 		}
 	}
+}
+
+// writeFlowBoth writes f with e (writeFlow, e's caches as the flows before left them) and with a new
+// encoder's reflective writer, each at a flow list's depth, and returns the two.
+func writeFlowBoth(t *testing.T, e *jsonEnc, f *correlate.Flow) (got, want string) {
+	t.Helper()
+	var g, w bytes.Buffer
+	e.w, e.depth = &g, 2
+	writeFlow(e, f)
+	e.flush(true)
+	r := newJSONEnc(&w)
+	r.depth = 2
+	r.value(reflect.ValueOf(*f))
+	r.flush(true)
+	if e.err != nil || r.err != nil {
+		t.Fatal(e.err, r.err)
+	}
+	return g.String(), w.String()
 }
