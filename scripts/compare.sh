@@ -60,9 +60,15 @@ for c in "${cases[@]}"; do
     run "$work/old" "$work/$name.$f.old" $a
     # shellcheck disable=SC2086
     run "$work/new" "$work/$name.$f.new" $a
+    for side in old new; do # a panic is a failure even where both builds panic alike
+      if grep -q '^panic: ' "$work/$name.$f.$side"; then
+        echo "PANICS ($side): $name $f: $(grep -m1 '^panic: ' "$work/$name.$f.$side")"
+        fail=1
+      fi
+    done
     if ! cmp -s "$work/$name.$f.old" "$work/$name.$f.new"; then
       echo "DIFFERS: $name $f"
-      diff "$work/$name.$f.old" "$work/$name.$f.new" | head -20
+      diff "$work/$name.$f.old" "$work/$name.$f.new" | head -20 || true # diff's status: not the script's end
       fail=1
     fi
   done

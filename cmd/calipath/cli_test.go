@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -252,5 +253,31 @@ func TestPacketsRouterCookedV1(t *testing.T) {
 	}
 	if split < 20 {
 		t.Errorf("%d forwarded packets seen at both interfaces, want 20 or more", split)
+	}
+}
+
+// calipath packets reads its files in the paths' byte order, whatever the command line's (decode.Load),
+// and prints each frame under the point the first pass gave its file's source. Before, the printing
+// pass numbered the files in the command line's order: given out of byte order (clock-drift's files
+// with node-a.pcapng last, where "-" sorts before "."), a frame was looked up under another file's
+// sources, at another point or past the last ("index out of range [17] with length 17").
+func TestPacketsArgumentOrder(t *testing.T) {
+	files, err := filepath.Glob(lab + "/clock-drift/*.pcap*")
+	if err != nil || len(files) < 10 {
+		t.Fatalf("clock-drift's captures: %v %v", files, err)
+	}
+	reversed := slices.Clone(files)
+	slices.Reverse(reversed)
+	for _, format := range []string{"text", "json"} {
+		code, want, errs := runCLI(append([]string{"packets", "--format", format}, files...)...)
+		if code != exitOK || len(want) == 0 {
+			t.Fatalf("%s, in byte order: exit %d: %s", format, code, errs)
+		}
+		for _, order := range [][]string{reversed, append(files[len(files)-1:len(files):len(files)], files[:len(files)-1]...)} {
+			code, got, errs := runCLI(append([]string{"packets", "--format", format}, order...)...)
+			if code != exitOK || got != want {
+				t.Errorf("%s, in another order: exit %d, output same as in byte order: %v: %s", format, code, got == want, errs)
+			}
+		}
 	}
 }

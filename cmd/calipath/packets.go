@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 
 	"github.com/calipath/calipath/decode"
 )
@@ -61,6 +62,11 @@ func runPackets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	w := bufio.NewWriterSize(stdout, 1<<16)
 	pw := &packetWriter{c: c, w: w, json: *format == "json"}
 	opts := in.decodeOptions()
+	// File i of c is the i-th of the paths in byte order (every reader of a set of captures takes them
+	// so: decode.Load), whatever their order on the command line; its sources in c.Tables are its by
+	// that index. So the frames are printed file by file in that order, as the summary lists the files.
+	paths = slices.Clone(paths)
+	slices.Sort(paths)
 	for i, path := range paths {
 		if ctx.Err() != nil {
 			break
