@@ -994,32 +994,36 @@ func (a *analysis) frameChecks() map[frameKey]*frameFinding {
 	for f, obs := range w.c.Obs {
 		for lo := 0; lo < len(obs); lo += trimRun {
 			chunk := trimChunk(obs, lo)
-			for k := 0; k < len(chunk); k++ {
-				if k%flagBlock == 0 && !w.blockHas(f, lo+k, checkedFlags) { // (most of a pod's veth, a tunnel device)
-					k += flagBlock - 1
+			for b := 0; b < len(chunk); b += flagBlock {
+				if !w.blockHas(f, lo+b, checkedFlags) { // (most of a pod's veth, a tunnel device)
 					continue
 				}
-				o, i := &chunk[k], lo+k
-				if o.Flags&checkedFlags == 0 { // neither test below can hold: the usual frame
-					continue
-				}
-				if o.Checksum() == decode.CsumBad {
-					if s, p := w.senderNode(o), w.srcPoint[o.Source]; s >= 0 && s != w.pointNode[p] {
-						note("checksum-bad", p, f, i)
+				// A block's frames in a range loop of their own: no block test, index or bounds check
+				// at each frame (the frame's index in the file, lo+b+k, is worked out for a finding alone).
+				blk := chunk[b:min(b+flagBlock, len(chunk))]
+				for k := range blk {
+					o := &blk[k]
+					if o.Flags&checkedFlags == 0 { // neither test below can hold: the usual frame
+						continue
 					}
-				}
-				if o.Flags&encapAt-1 < encapMax { // (encapsulated, not IPv6, the nodes' IPs known)
-					// The outer source must be an IP of the node whose pod sent the packet, and the outer
-					// destination one of the node whose pod receives it (where those nodes' IPs are known).
-					addrs, ctx1 := uint64(o.Src)<<32|uint64(o.Dst), uint32(o.Ctx)+1
-					e := &fits[(addrs^uint64(ctx1)<<48)*0x9e3779b97f4a7c15>>51]
-					if e.addrs != addrs || e.ctx1 != ctx1 {
-						c := w.ctxOf(o)
-						ok := c.OuterV != 4 || (a.outerFits(ip4(c.OuterSrcAddr()), o.Src) && a.outerFits(ip4(c.OuterDstAddr()), o.Dst))
-						*e = fit{addrs, ctx1, ok}
+					if o.Checksum() == decode.CsumBad {
+						if s, p := w.senderNode(o), w.srcPoint[o.Source]; s >= 0 && s != w.pointNode[p] {
+							note("checksum-bad", p, f, lo+b+k)
+						}
 					}
-					if !e.ok {
-						note("wrong-outer-address", w.srcPoint[o.Source], f, i)
+					if o.Flags&encapAt-1 < encapMax { // (encapsulated, not IPv6, the nodes' IPs known)
+						// The outer source must be an IP of the node whose pod sent the packet, and the outer
+						// destination one of the node whose pod receives it (where those nodes' IPs are known).
+						addrs, ctx1 := uint64(o.Src)<<32|uint64(o.Dst), uint32(o.Ctx)+1
+						e := &fits[(addrs^uint64(ctx1)<<48)*0x9e3779b97f4a7c15>>51]
+						if e.addrs != addrs || e.ctx1 != ctx1 {
+							c := w.ctxOf(o)
+							ok := c.OuterV != 4 || (a.outerFits(ip4(c.OuterSrcAddr()), o.Src) && a.outerFits(ip4(c.OuterDstAddr()), o.Dst))
+							*e = fit{addrs, ctx1, ok}
+						}
+						if !e.ok {
+							note("wrong-outer-address", w.srcPoint[o.Source], f, lo+b+k)
+						}
 					}
 				}
 			}

@@ -19,6 +19,10 @@ type flowOutBuf struct {
 	hs    []PointRTT   // the flows' handshake RTTs, in blocks
 	rank  []int32      // each point's rank by id (equal ids, equal ranks)
 	tmp   []pointTally // scratch: a flow's tallies, sorted
+	// orders: a flow's tallies' points (up to orderMax) and the order that sorts them by rank,
+	// direct-mapped by the flow's paths (flows on the same paths have the same points, most of them in
+	// the same order): perPoint sorts a list of points once, not once a flow
+	orders []pointOrder
 	// derived is every flow's latency summary, pairs and handshake RTTs, computed ahead when the flows
 	// are written out one at a time (nil: computed with each flow)
 	derived *flowsDerived
@@ -93,10 +97,43 @@ func (b *flowOutBuf) path(x int32) []string {
 	return ids[:len(ids):len(ids)]
 }
 
+// orderMax is the most tallies a flow's pointOrder holds; orderSlots, how many pointOrders perPoint keeps.
+const (
+	orderMax   = 8
+	orderSlots = 256
+)
+
+// pointOrder is a list of points (a flow's tallies', in their order) and the order of them by rank:
+// ord[0] the position in the list of the first point by rank, and so on.
+type pointOrder struct {
+	pts [orderMax]int32
+	ord [orderMax]uint8
+	n   int
+}
+
 // perPoint returns a flow's packets and bytes per point, by point id.
 func (b *flowOutBuf) perPoint(fl *flowAcc) []PointCount {
 	if len(fl.perPoint) == 0 {
 		return []PointCount{}
+	}
+	if tl := fl.perPoint; len(tl) <= orderMax {
+		if b.orders == nil {
+			b.orders = make([]pointOrder, orderSlots)
+		}
+		po := &b.orders[(uint32(fl.pathAt[0])*0x9e3779b1^uint32(fl.pathAt[1]))*0x85ebca6b>>24%orderSlots]
+		same := po.n == len(tl)
+		for i := 0; same && i < len(tl); i++ {
+			same = po.pts[i] == tl[i].point
+		}
+		if !same {
+			b.sortOrder(po, tl)
+		}
+		from, pts := len(b.pp), b.a.w.c.Points
+		for _, k := range po.ord[:len(tl)] {
+			pc := &tl[k]
+			b.pp = append(b.pp, PointCount{Point: pts[pc.point].ID, Packets: int(pc.packets), Bytes: pc.bytes})
+		}
+		return b.pp[from:len(b.pp):len(b.pp)]
 	}
 	t := append(b.tmp[:0], fl.perPoint...)
 	for i := 1; i < len(t); i++ { // a flow crosses few points
@@ -110,6 +147,21 @@ func (b *flowOutBuf) perPoint(fl *flowAcc) []PointCount {
 		b.pp = append(b.pp, PointCount{Point: b.a.w.c.Points[pc.point].ID, Packets: int(pc.packets), Bytes: pc.bytes})
 	}
 	return b.pp[from:len(b.pp):len(b.pp)]
+}
+
+// sortOrder makes po the order of tallies tl (no more than orderMax) by their points' rank: the order
+// in which perPoint's insertion sort (stable: equal ranks keep their order) would put them.
+func (b *flowOutBuf) sortOrder(po *pointOrder, tl []pointTally) {
+	po.n = len(tl)
+	for i := range tl {
+		po.pts[i], po.ord[i] = tl[i].point, uint8(i)
+	}
+	ord := po.ord[:len(tl)]
+	for i := 1; i < len(ord); i++ {
+		for j := i; j > 0 && b.rank[tl[ord[j]].point] < b.rank[tl[ord[j-1]].point]; j-- {
+			ord[j], ord[j-1] = ord[j-1], ord[j]
+		}
+	}
 }
 
 // lostAt returns where a flow's packets were lost, by the segment's points' ids.

@@ -596,12 +596,12 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 // counted on segments together once their outcome is settled (familyCounts). Latency is sampled per
 // frame on the wire.
 func (pl *placement) countSegments(p *placing) {
-	if p.clean { // it crossed every segment: counted on its path's (segsFor), its latencies in a loop of their own
+	if p.clean { // it crossed every segment: counted on its path's (countClean), its latencies in a loop of their own
 		pl.countClean(p)
 		return
 	}
 	reached, when, family, size := p.reached, p.when, p.piece || p.parent, passLen(p.o0) // not read again through p
-	segs := pl.segsFor(p, family, size)
+	segs := pl.segsFor(p)
 	for i := max(p.first, 0); i < p.reach; i++ {
 		ps := &segs[i]
 		if reached[i] < 0 {
@@ -635,11 +635,24 @@ func (pl *placement) countSegments(p *placing) {
 
 // countClean is countSegments for clean journey p (placing.clean): it crossed every segment of its
 // path, so what it adds to them is its latency on each (its packets, deliveries and largest size are
-// counted on its path: segsFor). A loop of its own, the usual latency's histogram count inline
-// (latAcc.addUsual): countSegments' loop, which serves the other journeys, kept its values on the stack
-// and read them again at every segment.
+// counted on its path: cleanCount, here, without a call). A loop of its own, the usual latency's
+// histogram count inline (latAcc.addUsual): countSegments' loop, which serves the other journeys, kept
+// its values on the stack and read them again at every segment. A path of one point has no segment:
+// nothing is counted on it.
 func (pl *placement) countClean(p *placing) {
-	segs := pl.segsFor(p, p.piece || p.parent, passLen(p.o0))
+	if p.reach <= 0 {
+		return
+	}
+	pc := &pl.pathCounts[p.px]
+	c := &pc.clean
+	if !c.made {
+		pl.segsMade(p, pc)
+	}
+	if !p.piece && !p.parent {
+		c.n++
+	}
+	c.maxLen = max(c.maxLen, passLen(p.o0))
+	segs := pc.segs
 	when := p.when[:len(segs)+1]
 	for i := range segs {
 		ps := &segs[i]
@@ -653,34 +666,18 @@ func (pl *placement) countClean(p *placing) {
 	}
 }
 
-// segsFor returns the segments of journey p's path (family: a piece of a split or merge, or one that
-// went on as such; size: its passLen), made on first use. A clean journey (placing.clean) crossed
-// every one of them: each is made, and what it adds to their packets, deliveries and largest size is
-// counted on the path (cleanCount), added to the segments once placement is done (addCleanCounts).
-func (pl *placement) segsFor(p *placing, family bool, size int) []pathSeg {
+// segsFor returns the segments of journey p's path, made on first use, for a journey that is not
+// clean (placing.clean; countClean counts those).
+func (pl *placement) segsFor(p *placing) []pathSeg {
 	pc := &pl.pathCounts[p.px]
-	if p.reach <= 0 {
-		return pc.segs
+	if p.reach > 0 && pc.segs == nil {
+		return pl.segsMade(p, pc)
 	}
-	if !p.clean {
-		if pc.segs == nil {
-			return pl.segsMade(p, pc)
-		}
-		return pc.segs
-	}
-	c := &pc.clean
-	if !c.made {
-		pl.segsMade(p, pc)
-	}
-	if !family {
-		c.n++
-	}
-	c.maxLen = max(c.maxLen, size)
 	return pc.segs
 }
 
-// segsMade makes the segments of journey p's path, pc's (segsFor): their list, and for a clean
-// journey each of them.
+// segsMade makes the segments of journey p's path, pc's (segsFor, countClean): their list, and for a
+// clean journey each of them.
 func (pl *placement) segsMade(p *placing, pc *pathCount) []pathSeg {
 	if pc.segs == nil {
 		pc.segs = make([]pathSeg, len(p.pi.points)-1)
@@ -697,7 +694,7 @@ func (pl *placement) segsMade(p *placing, pc *pathCount) []pathSeg {
 }
 
 // cleanCount is what a path's clean journeys (placing.clean) added to each of its segments, counted
-// by segsFor on one of placement's segment counters: n packets, each delivered (those not pieces of
+// by countClean on one of placement's segment counters: n packets, each delivered (those not pieces of
 // a split or merge), and the largest size that passed. made: every segment of the path is made.
 type cleanCount struct {
 	n, maxLen int
