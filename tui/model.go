@@ -311,6 +311,7 @@ func loadCmd(paths []string, opts Options, ls *loadState) tea.Cmd {
 		}
 		correlated := time.Now()
 		if res.FlowsStreamed() && res.Summary.Flows <= syncListFlows {
+			collect() // the collection correlation left to its caller (CollectLater): the flows take its memory
 			res = res.WithFlows()
 		}
 		var first *firstOrder
@@ -334,8 +335,15 @@ func correlateOptions(c *decode.Capture, opts Options) correlate.Options {
 	// page its later phases take again, before the overview; the peak is the same (it comes while
 	// matching).
 	copts.KeepFreed = true
+	// Its collection after placement, there for the flows listed next, comes when they are listed:
+	// before the overview only when that is when they are (loadCmd), else after it (listFlowsCmd).
+	copts.CollectLater = true
 	return copts
 }
+
+// collect is runtime.GC: what correlation dropped, collected before the flows are listed (CollectLater);
+// a test counts its calls.
+var collect = runtime.GC
 
 // frameIndexes returns the frame indexes of c's files by path (those that have one).
 func frameIndexes(c *decode.Capture) map[string]*decode.FrameIndex {
@@ -359,10 +367,11 @@ var syncListFlows = 20000
 func listFlowsCmd(res *correlate.Result, t loadTimes) tea.Cmd {
 	return func() tea.Msg {
 		start := time.Now()
-		// What correlation dropped once it built the Result is collected first, so that the flows
-		// take its memory rather than grow the heap; the flow list's chain then has nothing of it
+		// What correlation dropped once it built the Result (placement's working memory among it: its
+		// collection was left to this one, CollectLater) is collected first, so that the flows take
+		// its memory rather than grow the heap; the flow list's chain then has nothing of it
 		// left to collect (flowOrders.collect).
-		runtime.GC()
+		collect()
 		collected := time.Now()
 		full := res.WithFlows()
 		listed := time.Now()
