@@ -64,7 +64,8 @@ func (s screen) String() string {
 
 // Messages.
 type (
-	// tickMsg refreshes the loading screen's progress.
+	// tickMsg refreshes the loading screen's progress, while the files are read (the screen says
+	// "correlating…" after, and stays as it is until the overview shows: no more ticks).
 	tickMsg struct{}
 	// loadedMsg carries the correlated Result, and the flow list's first order and widths when they
 	// were computed while loading (firstOrder; nil when not).
@@ -402,6 +403,9 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.progress, m.correlating = m.load.snapshot()
+		if m.correlating { // every file read: nothing on the loading screen changes until the Result comes
+			return m, nil
+		}
 		return m, tickCmd()
 	case loadedMsg:
 		msg.times.log(m.opts.Log, msg.res)

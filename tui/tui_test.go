@@ -404,6 +404,32 @@ func TestLoadingAndCancel(t *testing.T) {
 	}
 }
 
+// The loading screen is redrawn every tick while the files are read, and not after: while correlating
+// nothing on it changes until the overview shows, and each redraw would take the one core that
+// correlation has (GOMAXPROCS=1).
+func TestLoadingTicksWhileReading(t *testing.T) {
+	m := New([]string{"node-1-eth0.pcap", "node-2-eth0.pcap"}, testOptions())
+	m = send(m, tea.WindowSizeMsg{Width: 160, Height: 24})
+	m.load.files[0] = fileProgress{bytes: 100, size: 200, frames: 3}
+	nm, cmd := m.Update(tickMsg{})
+	m = nm.(Model)
+	if cmd == nil || m.progress[0].frames != 3 {
+		t.Fatalf("a tick while reading: next tick %v, progress %+v", cmd != nil, m.progress)
+	}
+	m.load.mu.Lock()
+	m.load.files[0], m.load.files[1] = fileProgress{bytes: 200, size: 200, frames: 5, done: true}, fileProgress{done: true}
+	m.load.correlating = true
+	m.load.mu.Unlock()
+	nm, cmd = m.Update(tickMsg{})
+	m = nm.(Model)
+	if cmd != nil {
+		t.Error("a tick while correlating asks for another")
+	}
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "correlating…") || !strings.Contains(v, "done") {
+		t.Errorf("the loading screen once the files are read:\n%s", v)
+	}
+}
+
 // goldenScreens drives the model to each screen.
 func goldenScreens(t *testing.T, w, h int) map[string]string {
 	km := DefaultKeyMap()
