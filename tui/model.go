@@ -179,6 +179,10 @@ type Model struct {
 	pk   packetView
 	arp  arpView
 	anom anomalyList
+
+	// fileLines keeps the loading screen's line of each file (loadingView); nil for a Model made with
+	// a Result.
+	fileLines *fileLines
 }
 
 // New returns a Model that loads and correlates paths when started.
@@ -186,6 +190,7 @@ func New(paths []string, opts Options) Model {
 	m := newModel(opts)
 	m.paths = paths
 	m.load = &loadState{files: make([]fileProgress, len(paths))}
+	m.fileLines = &fileLines{}
 	m.screen = screenLoading
 	return m
 }
@@ -971,26 +976,49 @@ func (m Model) loadingView(w, h int) string {
 	var b strings.Builder
 	b.WriteString(st.header.Render("Loading captures") + "\n\n")
 	nameW := clamp(w-50, 10, 60)
+	fl := m.fileLines
+	if fl == nil {
+		fl = &fileLines{}
+	}
+	if fl.nameW != nameW || len(fl.lines) != len(m.paths) {
+		*fl = fileLines{nameW: nameW, shown: make([]fileProgress, len(m.paths)), lines: make([]string, len(m.paths))}
+	}
 	for i, p := range m.paths {
 		var fp fileProgress
 		if i < len(m.progress) {
 			fp = m.progress[i]
 		}
-		pct := ""
-		if fp.size > 0 {
-			pct = fmt.Sprintf("%3d%%", min(100, fp.bytes*100/fp.size))
+		if fl.lines[i] == "" || fl.shown[i] != fp {
+			fl.shown[i], fl.lines[i] = fp, fileLine(p, fp, nameW)
 		}
-		state := ""
-		if fp.done {
-			state = "done"
-		}
-		b.WriteString(fmt.Sprintf("%s %s %s %s frames %s skipped %s\n", fit(clean(p), nameW), fitRight(pct, 4),
-			fitRight(units.Bytes(fp.bytes), 9), fitRight(fmtCount(fp.frames), 11), fitRight(fmtCount(fp.skipped), 6), state))
+		b.WriteString(fl.lines[i])
 	}
 	if m.correlating {
 		b.WriteString("\n" + st.warn.Render("correlating…"))
 	}
 	return b.String()
+}
+
+// fileLines is the loading screen's line of each file, with the progress it shows and the name's width:
+// a redraw formats again only the files whose progress changed (one at a time on one core is read).
+type fileLines struct {
+	nameW int
+	shown []fileProgress
+	lines []string
+}
+
+// fileLine is the loading screen's line of file p with progress fp, its name nameW cells wide.
+func fileLine(p string, fp fileProgress, nameW int) string {
+	pct := ""
+	if fp.size > 0 {
+		pct = fmt.Sprintf("%3d%%", min(100, fp.bytes*100/fp.size))
+	}
+	state := ""
+	if fp.done {
+		state = "done"
+	}
+	return fmt.Sprintf("%s %s %s %s frames %s skipped %s\n", fit(clean(p), nameW), fitRight(pct, 4),
+		fitRight(units.Bytes(fp.bytes), 9), fitRight(fmtCount(fp.frames), 11), fitRight(fmtCount(fp.skipped), 6), state)
 }
 
 // truncateStyled cuts a possibly styled line to w cells.

@@ -430,6 +430,30 @@ func TestLoadingTicksWhileReading(t *testing.T) {
 	}
 }
 
+// The loading screen formats again only the lines of files whose progress changed, and shows what a
+// Model drawing it for the first time shows, at each width.
+func TestLoadingLinesFollowProgress(t *testing.T) {
+	paths := []string{"node-1-eth0.pcap", "node-1-tunl0.pcap", "node-2-eth0.pcap"}
+	steps := [][]fileProgress{
+		{{}, {}, {}},
+		{{bytes: 1 << 20, size: 4 << 20, frames: 12345}, {}, {}},
+		{{bytes: 4 << 20, size: 4 << 20, frames: 50000, done: true}, {bytes: 10, size: 100, frames: 1, skipped: 2}, {}},
+		{{bytes: 4 << 20, size: 4 << 20, frames: 50000, done: true}, {bytes: 100, size: 100, frames: 9, skipped: 2, done: true}, {done: true}},
+	}
+	m := New(paths, testOptions())
+	for _, w := range []int{160, 80, 160} {
+		m = send(m, tea.WindowSizeMsg{Width: w, Height: 24})
+		for i, fp := range steps {
+			m.progress = fp
+			fresh := send(New(paths, testOptions()), tea.WindowSizeMsg{Width: w, Height: 24})
+			fresh.progress = fp
+			if got, want := m.View(), fresh.View(); got != want {
+				t.Errorf("width %d, step %d: the loading screen\n%s\nwant\n%s", w, i, got, want)
+			}
+		}
+	}
+}
+
 // goldenScreens drives the model to each screen.
 func goldenScreens(t *testing.T, w, h int) map[string]string {
 	km := DefaultKeyMap()
