@@ -36,6 +36,11 @@ type Options struct {
 	// list: without cluster metadata and names from the captures (Result.FlowsStreamed says whether
 	// it did).
 	StreamFlows bool
+	// CollectLater, with Lean, leaves to the caller the collection after placement when the flows are
+	// streamed (Result.FlowsStreamed): it is there so that the flows written out reuse placement's
+	// memory, and a caller that does something else first (the TUI shows its overview, then lists
+	// the flows) collects before it lists them. Without streamed flows it changes nothing.
+	CollectLater bool
 	// Cluster is the cluster's metadata (--k8s): it names addresses and pod veths (Result.Names,
 	// Point.Pod) and says what the pools and services expect (k8s.go). nil: nothing changes.
 	Cluster *cluster.Meta
@@ -318,7 +323,9 @@ func (a *analysis) result() *Result {
 	a.capDrop.wgLoose = a.newWGStand() // the WireGuard messages no packet was tied to (wgstand.go)
 	placed, journeys := placeJourneys(a)
 	a.arenaOut.dropHopDetail() // placement was their last reader
-	a.release()                // so that the flows written out reuse that memory
+	if !a.opts.CollectLater || !a.streamsFlows(captureNames(a.w.c)) {
+		a.release() // so that the flows written out reuse that memory
+	}
 	a.opts.stageDone("placement")
 	a.side, a.ids = side.wait()
 	a.opts.stageDone("side findings")
@@ -328,6 +335,13 @@ func (a *analysis) result() *Result {
 	return res
 }
 
+// streamsFlows reports whether the Result streams its flows (Result.FlowsStreamed): the options ask
+// for it and nothing in correlation reads the flows' list (cluster metadata, names from the captures
+// dns).
+func (a *analysis) streamsFlows(dns map[string]Name) bool {
+	return a.opts.StreamFlows && a.opts.Cluster == nil && len(dns) == 0
+}
+
 // release collects, in Lean mode, the memory the stages no longer need, so that the next stage's
 // allocations reuse it: otherwise they come before the next collection and grow the heap in new
 // pages while the freed ones stay resident, and the peak is what once was rather than what is live.
@@ -335,9 +349,12 @@ func (a *analysis) result() *Result {
 // stage wants the pages again).
 func (a *analysis) release() {
 	if a.opts.Lean {
-		runtime.GC()
+		collect()
 	}
 }
+
+// collect is runtime.GC, release's collection; a test counts its calls.
+var collect = runtime.GC
 
 // releaseFree returns, in Lean mode, the memory the heap holds free to the system (a collection
 // first): the arena's leftovers the flow stage did not take. The later stages may not need them (few
@@ -409,7 +426,7 @@ func (a *analysis) output(journeys []Journey, ids []string) *Result {
 	res.analysis = a
 	dns := captureNames(a.w.c)
 	a.flowARPWait = a.side.arp.waits // the flows' ARP waits, which EachFlow reads after dropWorking
-	if a.opts.StreamFlows && a.opts.Cluster == nil && len(dns) == 0 {
+	if a.streamsFlows(dns) {
 		res.flowsStreamed = true
 		a.udpN = a.allUDPPairs()
 	} else {

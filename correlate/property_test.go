@@ -428,3 +428,45 @@ func TestLeanMatchesDefault(t *testing.T) {
 		t.Fatal("lean correlation keeping the memory freed gave another Result")
 	}
 }
+
+// With CollectLater, Lean correlation leaves its collection after placement to the caller when the
+// flows are streamed (the TUI collects before it lists them, after its overview): one collection
+// fewer, the same Result; without streamed flows it collects as before.
+func TestCollectLater(t *testing.T) {
+	cfg := gen.DefaultConfig()
+	cfg.Seed = 12
+	cfg.Packets = 20000
+	cfg.Flows = 40
+	cfg.LossPerHop = 0.01
+	cfg.Dir = t.TempDir()
+	g, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(f func()) { collect = f }(collect)
+	run := func(opts Options) (int, []byte) {
+		n := 0
+		collect = func() { n++ }
+		res := Correlate(decode.Load(g.Files, decode.Options{}, decode.PointConfig{}), opts)
+		if res.FlowsStreamed() != opts.StreamFlows {
+			t.Fatalf("%+v: flows streamed %v", opts, res.FlowsStreamed())
+		}
+		b, err := json.Marshal(res.WithFlows())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n, b
+	}
+	for _, stream := range []bool{true, false} {
+		opts := Options{Lean: true, KeepFreed: true, StreamFlows: stream}
+		n, want := run(opts)
+		opts.CollectLater = true
+		later, got := run(opts)
+		if wantN := map[bool]int{true: n - 1, false: n}[stream]; later != wantN || n == 0 {
+			t.Errorf("flows streamed %v: %d collections with CollectLater, %d without: want %d", stream, later, n, wantN)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("flows streamed %v: CollectLater gave another Result", stream)
+		}
+	}
+}

@@ -64,7 +64,8 @@ func (s screen) String() string {
 
 // Messages.
 type (
-	// tickMsg refreshes the loading screen's progress.
+	// tickMsg refreshes the loading screen's progress, while the files are read (the screen says
+	// "correlating…" after, and stays as it is until the overview shows: no more ticks).
 	tickMsg struct{}
 	// loadedMsg carries the correlated Result, and the flow list's first order and widths when they
 	// were computed while loading (firstOrder; nil when not).
@@ -178,6 +179,10 @@ type Model struct {
 	pk   packetView
 	arp  arpView
 	anom anomalyList
+
+	// fileLines keeps the loading screen's line of each file (loadingView); nil for a Model made with
+	// a Result.
+	fileLines *fileLines
 }
 
 // New returns a Model that loads and correlates paths when started.
@@ -185,6 +190,7 @@ func New(paths []string, opts Options) Model {
 	m := newModel(opts)
 	m.paths = paths
 	m.load = &loadState{files: make([]fileProgress, len(paths))}
+	m.fileLines = &fileLines{}
 	m.screen = screenLoading
 	return m
 }
@@ -311,6 +317,7 @@ func loadCmd(paths []string, opts Options, ls *loadState) tea.Cmd {
 		}
 		correlated := time.Now()
 		if res.FlowsStreamed() && res.Summary.Flows <= syncListFlows {
+			collect() // the collection correlation left to its caller (CollectLater): the flows take its memory
 			res = res.WithFlows()
 		}
 		var first *firstOrder
@@ -334,8 +341,15 @@ func correlateOptions(c *decode.Capture, opts Options) correlate.Options {
 	// page its later phases take again, before the overview; the peak is the same (it comes while
 	// matching).
 	copts.KeepFreed = true
+	// Its collection after placement, there for the flows listed next, comes when they are listed:
+	// before the overview only when that is when they are (loadCmd), else after it (listFlowsCmd).
+	copts.CollectLater = true
 	return copts
 }
+
+// collect is runtime.GC: what correlation dropped, collected before the flows are listed (CollectLater);
+// a test counts its calls.
+var collect = runtime.GC
 
 // frameIndexes returns the frame indexes of c's files by path (those that have one).
 func frameIndexes(c *decode.Capture) map[string]*decode.FrameIndex {
@@ -359,10 +373,11 @@ var syncListFlows = 20000
 func listFlowsCmd(res *correlate.Result, t loadTimes) tea.Cmd {
 	return func() tea.Msg {
 		start := time.Now()
-		// What correlation dropped once it built the Result is collected first, so that the flows
-		// take its memory rather than grow the heap; the flow list's chain then has nothing of it
+		// What correlation dropped once it built the Result (placement's working memory among it: its
+		// collection was left to this one, CollectLater) is collected first, so that the flows take
+		// its memory rather than grow the heap; the flow list's chain then has nothing of it
 		// left to collect (flowOrders.collect).
-		runtime.GC()
+		collect()
 		collected := time.Now()
 		full := res.WithFlows()
 		listed := time.Now()
@@ -393,6 +408,9 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.progress, m.correlating = m.load.snapshot()
+		if m.correlating { // every file read: nothing on the loading screen changes until the Result comes
+			return m, nil
+		}
 		return m, tickCmd()
 	case loadedMsg:
 		msg.times.log(m.opts.Log, msg.res)
@@ -958,26 +976,49 @@ func (m Model) loadingView(w, h int) string {
 	var b strings.Builder
 	b.WriteString(st.header.Render("Loading captures") + "\n\n")
 	nameW := clamp(w-50, 10, 60)
+	fl := m.fileLines
+	if fl == nil {
+		fl = &fileLines{}
+	}
+	if fl.nameW != nameW || len(fl.lines) != len(m.paths) {
+		*fl = fileLines{nameW: nameW, shown: make([]fileProgress, len(m.paths)), lines: make([]string, len(m.paths))}
+	}
 	for i, p := range m.paths {
 		var fp fileProgress
 		if i < len(m.progress) {
 			fp = m.progress[i]
 		}
-		pct := ""
-		if fp.size > 0 {
-			pct = fmt.Sprintf("%3d%%", min(100, fp.bytes*100/fp.size))
+		if fl.lines[i] == "" || fl.shown[i] != fp {
+			fl.shown[i], fl.lines[i] = fp, fileLine(p, fp, nameW)
 		}
-		state := ""
-		if fp.done {
-			state = "done"
-		}
-		b.WriteString(fmt.Sprintf("%s %s %s %s frames %s skipped %s\n", fit(clean(p), nameW), fitRight(pct, 4),
-			fitRight(units.Bytes(fp.bytes), 9), fitRight(fmtCount(fp.frames), 11), fitRight(fmtCount(fp.skipped), 6), state))
+		b.WriteString(fl.lines[i])
 	}
 	if m.correlating {
 		b.WriteString("\n" + st.warn.Render("correlating…"))
 	}
 	return b.String()
+}
+
+// fileLines is the loading screen's line of each file, with the progress it shows and the name's width:
+// a redraw formats again only the files whose progress changed (one at a time on one core is read).
+type fileLines struct {
+	nameW int
+	shown []fileProgress
+	lines []string
+}
+
+// fileLine is the loading screen's line of file p with progress fp, its name nameW cells wide.
+func fileLine(p string, fp fileProgress, nameW int) string {
+	pct := ""
+	if fp.size > 0 {
+		pct = fmt.Sprintf("%3d%%", min(100, fp.bytes*100/fp.size))
+	}
+	state := ""
+	if fp.done {
+		state = "done"
+	}
+	return fmt.Sprintf("%s %s %s %s frames %s skipped %s\n", fit(clean(p), nameW), fitRight(pct, 4),
+		fitRight(units.Bytes(fp.bytes), 9), fitRight(fmtCount(fp.frames), 11), fitRight(fmtCount(fp.skipped), 6), state)
 }
 
 // truncateStyled cuts a possibly styled line to w cells.

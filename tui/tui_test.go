@@ -404,6 +404,56 @@ func TestLoadingAndCancel(t *testing.T) {
 	}
 }
 
+// The loading screen is redrawn every tick while the files are read, and not after: while correlating
+// nothing on it changes until the overview shows, and each redraw would take the one core that
+// correlation has (GOMAXPROCS=1).
+func TestLoadingTicksWhileReading(t *testing.T) {
+	m := New([]string{"node-1-eth0.pcap", "node-2-eth0.pcap"}, testOptions())
+	m = send(m, tea.WindowSizeMsg{Width: 160, Height: 24})
+	m.load.files[0] = fileProgress{bytes: 100, size: 200, frames: 3}
+	nm, cmd := m.Update(tickMsg{})
+	m = nm.(Model)
+	if cmd == nil || m.progress[0].frames != 3 {
+		t.Fatalf("a tick while reading: next tick %v, progress %+v", cmd != nil, m.progress)
+	}
+	m.load.mu.Lock()
+	m.load.files[0], m.load.files[1] = fileProgress{bytes: 200, size: 200, frames: 5, done: true}, fileProgress{done: true}
+	m.load.correlating = true
+	m.load.mu.Unlock()
+	nm, cmd = m.Update(tickMsg{})
+	m = nm.(Model)
+	if cmd != nil {
+		t.Error("a tick while correlating asks for another")
+	}
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "correlating…") || !strings.Contains(v, "done") {
+		t.Errorf("the loading screen once the files are read:\n%s", v)
+	}
+}
+
+// The loading screen formats again only the lines of files whose progress changed, and shows what a
+// Model drawing it for the first time shows, at each width.
+func TestLoadingLinesFollowProgress(t *testing.T) {
+	paths := []string{"node-1-eth0.pcap", "node-1-tunl0.pcap", "node-2-eth0.pcap"}
+	steps := [][]fileProgress{
+		{{}, {}, {}},
+		{{bytes: 1 << 20, size: 4 << 20, frames: 12345}, {}, {}},
+		{{bytes: 4 << 20, size: 4 << 20, frames: 50000, done: true}, {bytes: 10, size: 100, frames: 1, skipped: 2}, {}},
+		{{bytes: 4 << 20, size: 4 << 20, frames: 50000, done: true}, {bytes: 100, size: 100, frames: 9, skipped: 2, done: true}, {done: true}},
+	}
+	m := New(paths, testOptions())
+	for _, w := range []int{160, 80, 160} {
+		m = send(m, tea.WindowSizeMsg{Width: w, Height: 24})
+		for i, fp := range steps {
+			m.progress = fp
+			fresh := send(New(paths, testOptions()), tea.WindowSizeMsg{Width: w, Height: 24})
+			fresh.progress = fp
+			if got, want := m.View(), fresh.View(); got != want {
+				t.Errorf("width %d, step %d: the loading screen\n%s\nwant\n%s", w, i, got, want)
+			}
+		}
+	}
+}
+
 // goldenScreens drives the model to each screen.
 func goldenScreens(t *testing.T, w, h int) map[string]string {
 	km := DefaultKeyMap()
