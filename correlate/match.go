@@ -1110,7 +1110,11 @@ func (m *matcher) step(s *sighting) {
 	}
 	if js == nil {
 		*s.slot = 0
-		m.stepOther(s, true, e, s.stage, s.node)
+		if m.window >= m.dupWin && len(m.ambByLoose) == 0 { // place's cases but the last rule themselves out
+			m.begin(s, -1, -1, -1, e, s.stage, s.node)
+		} else {
+			m.stepOther(s, true, e, s.stage, s.node)
+		}
 		return
 	}
 	// attach(j, s, s.stage, s.node), written out with js at hand.
@@ -1299,9 +1303,9 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 
 // place joins sighting s (exact fingerprint e, at stage on node) to the journey c says it continues:
 // the same packet, else as a duplicate, else as the packet after a NAT rewrite; or, when none, starts
-// a new journey (noting a packet seen again past the window).
+// a new journey (begin).
 func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node int16) {
-	o, loose, g, t := s.o, s.loose, s.g, s.t
+	o, loose, g := s.o, s.loose, s.g
 	switch {
 	case c.best >= 0 && (s.kind&sTCPData6 == 0 || !m.climbs(c.best, s, node)):
 		m.attach(c.best, s, stage, node)
@@ -1334,28 +1338,43 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 	case len(m.ambByLoose) > 0 && len(m.ambByLoose[loose]) > 0 && m.ambNATShown(loose, o):
 		// The same packets as an ambiguous group's with other addresses or ports (NAT): ambiguous too.
 		m.ambStep(m.ambiguate(e, loose, o), s, stage, node)
-	default: // (without recent, no open late candidate and no closed slot of e: both notes would note nothing)
-		if (c.late >= 0 || m.recent != nil || m.closedExact[e&(closedSlots-1)] == e) && !m.noteLate(c.late, e, stage, t, m.next) {
-			m.noteLateNAT(c.natLate, loose, e, stage, node, t, g, m.next)
+	default:
+		refused := c.refused
+		if c.nat >= 0 {
+			refused = -1
 		}
-		j := m.newJourney(t)
-		js := m.st(j)
-		js.open(e, loose, t, node, j+1)
-		m.put(hash32(loose), j)
-		if c.refused >= 0 && c.nat < 0 {
-			m.natRefused = append(m.natRefused, natRefusal{j: c.refused, nj: j, from: m.st(c.refused).lastG, to: g})
-		}
-		js.first(j, s, stage)
-		if m.passed.n > 0 { // its packet was seen before the window (noteLate): it passed those stages
-			js.inherit(&m.passed)
-			m.passed.n = 0
-		}
-		if s.kind&sTCPData != 0 {
-			m.offload(j, o, g, t, stage, node)
-		}
-		if m.natRevG == g+1 {
-			m.natReversed = append(m.natReversed, natReversal{j: j, of: m.natRevOf})
-		}
+		m.begin(s, c.late, c.natLate, refused, e, stage, node)
+	}
+}
+
+// begin starts a new journey with sighting s (exact fingerprint e, at stage on node), which continues
+// no open journey: noting it as the packet of late (or natLate, -1: none) seen before the window,
+// and the ICMP error NAT candidate refused (-1: none) that it is not (natRefusal). place's last case,
+// and step's for a sighting whose fingerprint no open journey has (all three -1 then; with a window
+// not below dupWin, where pastDup finds nothing, and no ambiguous group by NAT-tolerant fingerprint).
+func (m *matcher) begin(s *sighting, late, natLate, refused int32, e uint64, stage uint32, node int16) {
+	o, loose, g, t := s.o, s.loose, s.g, s.t
+	// (without recent, no open late candidate and no closed slot of e: both notes would note nothing)
+	if (late >= 0 || m.recent != nil || m.closedExact[e&(closedSlots-1)] == e) && !m.noteLate(late, e, stage, t, m.next) {
+		m.noteLateNAT(natLate, loose, e, stage, node, t, g, m.next)
+	}
+	j := m.newJourney(t)
+	js := m.st(j)
+	js.open(e, loose, t, node, j+1)
+	m.put(hash32(loose), j)
+	if refused >= 0 {
+		m.natRefused = append(m.natRefused, natRefusal{j: refused, nj: j, from: m.st(refused).lastG, to: g})
+	}
+	js.first(j, s, stage)
+	if m.passed.n > 0 { // its packet was seen before the window (noteLate): it passed those stages
+		js.inherit(&m.passed)
+		m.passed.n = 0
+	}
+	if s.kind&sTCPData != 0 {
+		m.offload(j, o, g, t, stage, node)
+	}
+	if m.natRevG == g+1 {
+		m.natReversed = append(m.natReversed, natReversal{j: j, of: m.natRevOf})
 	}
 }
 
