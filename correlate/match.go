@@ -163,6 +163,12 @@ type matcher struct {
 	// plus the window; never, when none is open): step calls evict only for a sighting after it. The
 	// oldest journey's last sighting can only move later, so evictAt is early if anything, never late.
 	evictAt int64
+	// winEnd is 2*window+1 (0 for a negative window): step's walk takes an open journey last seen at
+	// lastTs as within the window of a sighting at t when uint64(t-lastTs+window) < winEnd, one test
+	// where scanPlain makes two. It holds exactly when -window <= t-lastTs <= window, which scanPlain's
+	// two tests say too, but where t-lastTs is the lowest int64 (its negation overflows): step leaves
+	// that sighting to stepRare, as any it does not take (see step).
+	winEnd uint64
 	// fp holds each Observation's fingerprint until the merge has read it; the matcher then writes the
 	// Observation's journey + 1 (0: none) in its place, so the journey ids take no memory of their own.
 	// It is the Capture's (Options.Lean) or a copy.
@@ -461,6 +467,9 @@ func (jo *journeysOut) corrected(o *decode.Observation, f, i int) int64 {
 func newMatcher(w *world, clocks []clockModel, opts Options) *matcher {
 	m := &matcher{w: w, clocks: clocks, window: int64(opts.Window), dupWin: int64(time.Millisecond), evictAt: never,
 		loose: newMultimap(), tcp: map[uint64][]int32{}, srcClock: make([]clockModel, len(w.srcPoint))}
+	if m.window >= 0 {
+		m.winEnd = uint64(m.window)*2 + 1 // (below 2^64: window is below 2^63)
+	}
 	m.srcAt = make([]srcStage, len(w.srcPoint))
 	perPoint := make([]int, len(w.pointNode))
 	for _, p := range w.srcPoint {
@@ -1064,9 +1073,9 @@ func fillRun(ts *[mergeAheadN]int64, run []decode.Observation, st *decode.Stamps
 	}
 	var other uint16 // nonzero when some Observation's source is not src
 	if clk.drift == 0 {
-		add := base - clk.offset
+		add, out := base-clk.offset, ts[:len(run)] // (out: ts's nil check once, not a frame)
 		for k := range run {
-			ts[k] = add + int64(run[k].TsLo)
+			out[k] = add + int64(run[k].TsLo)
 			other |= run[k].Source ^ src
 		}
 	} else {
@@ -1100,7 +1109,7 @@ func (m *matcher) step(s *sighting) {
 	for k, base := m.loose.first(hash32(loose)), m.base; k >= base; {
 		ks := m.st(k)
 		if ks.loose == loose {
-			if js != nil || ks.exact != e && ks.exact0 != e || t-ks.lastTs > m.window || ks.lastTs-t > m.window || ks.visitedBit(s.stage, s.bit) {
+			if js != nil || ks.exact != e && ks.exact0 != e || uint64(t-ks.lastTs+m.window) >= m.winEnd || ks.visitedBit(s.stage, s.bit) {
 				m.stepRare(s)
 				return
 			}
