@@ -163,6 +163,12 @@ type matcher struct {
 	// plus the window; never, when none is open): step calls evict only for a sighting after it. The
 	// oldest journey's last sighting can only move later, so evictAt is early if anything, never late.
 	evictAt int64
+	// winEnd is 2*window+1 (0 for a negative window): step's walk takes an open journey last seen at
+	// lastTs as within the window of a sighting at t when uint64(t-lastTs+window) < winEnd, one test
+	// where scanPlain makes two. It holds exactly when -window <= t-lastTs <= window, which scanPlain's
+	// two tests say too, but where t-lastTs is the lowest int64 (its negation overflows): step leaves
+	// that sighting to stepRare, as any it does not take (see step).
+	winEnd uint64
 	// fp holds each Observation's fingerprint until the merge has read it; the matcher then writes the
 	// Observation's journey + 1 (0: none) in its place, so the journey ids take no memory of their own.
 	// It is the Capture's (Options.Lean) or a copy.
@@ -461,6 +467,9 @@ func (jo *journeysOut) corrected(o *decode.Observation, f, i int) int64 {
 func newMatcher(w *world, clocks []clockModel, opts Options) *matcher {
 	m := &matcher{w: w, clocks: clocks, window: int64(opts.Window), dupWin: int64(time.Millisecond), evictAt: never,
 		loose: newMultimap(), tcp: map[uint64][]int32{}, srcClock: make([]clockModel, len(w.srcPoint))}
+	if m.window >= 0 {
+		m.winEnd = uint64(m.window)*2 + 1 // (below 2^64: window is below 2^63)
+	}
 	m.srcAt = make([]srcStage, len(w.srcPoint))
 	perPoint := make([]int, len(w.pointNode))
 	for _, p := range w.srcPoint {
@@ -1064,9 +1073,9 @@ func fillRun(ts *[mergeAheadN]int64, run []decode.Observation, st *decode.Stamps
 	}
 	var other uint16 // nonzero when some Observation's source is not src
 	if clk.drift == 0 {
-		add := base - clk.offset
+		add, out := base-clk.offset, ts[:len(run)] // (out: ts's nil check once, not a frame)
 		for k := range run {
-			ts[k] = add + int64(run[k].TsLo)
+			out[k] = add + int64(run[k].TsLo)
 			other |= run[k].Source ^ src
 		}
 	} else {
@@ -1078,8 +1087,70 @@ func fillRun(ts *[mergeAheadN]int64, run []decode.Observation, st *decode.Stamps
 	return other == 0
 }
 
-// step matches one sighting, and writes its journey + 1 (0: none) to its slot.
+// step matches one sighting, and writes its journey + 1 (0: none) to its slot. The usual sighting
+// (matchable, not IPv6 TCP data, no eviction due, no ambiguous group made) whose NAT-tolerant
+// fingerprint's chain holds at most one open journey with that fingerprint is matched here, with no
+// call on its way: that journey, when it has its exact fingerprint, is within the window and has not
+// visited its stage, is the one scanPlain would find (the only candidate), and it is attached; with
+// none, a new journey begins (stepOther, as for scanPlain's -1). Any other case is left, unchanged,
+// to stepRare, which looks again from the start (nothing was written here). Without a call in the
+// walk, no value is kept on the stack across one. (A loop over a batch's sightings with this written
+// out in it, in place of matchKeys' call of step, took 12 M instructions more on the many-flow set:
+// every value the loop carries was reloaded from the stack at each sighting, after the calls of the
+// other paths.)
 func (m *matcher) step(s *sighting) {
+	t, e, loose := s.t, s.e, s.loose
+	if t > m.evictAt || s.kind&(sMatchable|sTCPData6) != sMatchable || m.amb != nil {
+		m.stepRare(s)
+		return
+	}
+	var js *jstate
+	j := int32(-1)
+	for k, base := m.loose.first(hash32(loose)), m.base; k >= base; {
+		ks := m.st(k)
+		if ks.loose == loose {
+			if js != nil || ks.exact != e && ks.exact0 != e || uint64(t-ks.lastTs+m.window) >= m.winEnd || ks.visitedBit(s.stage, s.bit) {
+				m.stepRare(s)
+				return
+			}
+			js, j = ks, k
+		}
+		k = ks.nextSame
+	}
+	if js == nil {
+		*s.slot = 0
+		if m.window >= m.dupWin && len(m.ambByLoose) == 0 { // place's cases but the last rule themselves out
+			m.begin(s, -1, -1, -1, e, s.stage, s.node)
+		} else {
+			m.stepOther(s, true, e, s.stage, s.node)
+		}
+		return
+	}
+	// attach(j, s, s.stage, s.node), written out with js at hand.
+	if t > js.lastTs {
+		js.lastTs = t
+	} else if js.hops != 0 {
+		js.flags |= jOutOfOrder
+	}
+	if js.nstages < maxStages {
+		js.stages[js.nstages] = s.stage
+		js.nstages++
+		js.stageBits |= s.bit
+	}
+	if node := s.node; node != js.lastNode {
+		js.flags |= js.flags&jMoved<<1 | jMoved // (jOutOfOrder is jMoved<<1)
+		js.lastNode = node
+	}
+	js.lastG = s.g
+	*s.slot = uint64(j) + 1 | uint64(js.hops)<<rankShift
+	js.hops++
+}
+
+// stepRare is step for any sighting: the usual one first (scanPlain), the rest in stepOther. Not
+// inlined: step calls it for few sightings.
+//
+//go:noinline
+func (m *matcher) stepRare(s *sighting) {
 	t := s.t
 	*s.slot = 0
 	if t > m.evictAt { // the oldest open journey may be idle too long
@@ -1241,9 +1312,9 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 
 // place joins sighting s (exact fingerprint e, at stage on node) to the journey c says it continues:
 // the same packet, else as a duplicate, else as the packet after a NAT rewrite; or, when none, starts
-// a new journey (noting a packet seen again past the window).
+// a new journey (begin).
 func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node int16) {
-	o, loose, g, t := s.o, s.loose, s.g, s.t
+	o, loose, g := s.o, s.loose, s.g
 	switch {
 	case c.best >= 0 && (s.kind&sTCPData6 == 0 || !m.climbs(c.best, s, node)):
 		m.attach(c.best, s, stage, node)
@@ -1276,28 +1347,43 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 	case len(m.ambByLoose) > 0 && len(m.ambByLoose[loose]) > 0 && m.ambNATShown(loose, o):
 		// The same packets as an ambiguous group's with other addresses or ports (NAT): ambiguous too.
 		m.ambStep(m.ambiguate(e, loose, o), s, stage, node)
-	default: // (without recent, no open late candidate and no closed slot of e: both notes would note nothing)
-		if (c.late >= 0 || m.recent != nil || m.closedExact[e&(closedSlots-1)] == e) && !m.noteLate(c.late, e, stage, t, m.next) {
-			m.noteLateNAT(c.natLate, loose, e, stage, node, t, g, m.next)
+	default:
+		refused := c.refused
+		if c.nat >= 0 {
+			refused = -1
 		}
-		j := m.newJourney(t)
-		js := m.st(j)
-		js.open(e, loose, t, node, j+1)
-		m.put(hash32(loose), j)
-		if c.refused >= 0 && c.nat < 0 {
-			m.natRefused = append(m.natRefused, natRefusal{j: c.refused, nj: j, from: m.st(c.refused).lastG, to: g})
-		}
-		js.first(j, s, stage)
-		if m.passed.n > 0 { // its packet was seen before the window (noteLate): it passed those stages
-			js.inherit(&m.passed)
-			m.passed.n = 0
-		}
-		if s.kind&sTCPData != 0 {
-			m.offload(j, o, g, t, stage, node)
-		}
-		if m.natRevG == g+1 {
-			m.natReversed = append(m.natReversed, natReversal{j: j, of: m.natRevOf})
-		}
+		m.begin(s, c.late, c.natLate, refused, e, stage, node)
+	}
+}
+
+// begin starts a new journey with sighting s (exact fingerprint e, at stage on node), which continues
+// no open journey: noting it as the packet of late (or natLate, -1: none) seen before the window,
+// and the ICMP error NAT candidate refused (-1: none) that it is not (natRefusal). place's last case,
+// and step's for a sighting whose fingerprint no open journey has (all three -1 then; with a window
+// not below dupWin, where pastDup finds nothing, and no ambiguous group by NAT-tolerant fingerprint).
+func (m *matcher) begin(s *sighting, late, natLate, refused int32, e uint64, stage uint32, node int16) {
+	o, loose, g, t := s.o, s.loose, s.g, s.t
+	// (without recent, no open late candidate and no closed slot of e: both notes would note nothing)
+	if (late >= 0 || m.recent != nil || m.closedExact[e&(closedSlots-1)] == e) && !m.noteLate(late, e, stage, t, m.next) {
+		m.noteLateNAT(natLate, loose, e, stage, node, t, g, m.next)
+	}
+	j := m.newJourney(t)
+	js := m.st(j)
+	js.open(e, loose, t, node, j+1)
+	m.put(hash32(loose), j)
+	if refused >= 0 {
+		m.natRefused = append(m.natRefused, natRefusal{j: refused, nj: j, from: m.st(refused).lastG, to: g})
+	}
+	js.first(j, s, stage)
+	if m.passed.n > 0 { // its packet was seen before the window (noteLate): it passed those stages
+		js.inherit(&m.passed)
+		m.passed.n = 0
+	}
+	if s.kind&sTCPData != 0 {
+		m.offload(j, o, g, t, stage, node)
+	}
+	if m.natRevG == g+1 {
+		m.natReversed = append(m.natReversed, natReversal{j: j, of: m.natRevOf})
 	}
 }
 

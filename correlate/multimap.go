@@ -1,6 +1,8 @@
 package correlate
 
 import (
+	"unsafe"
+
 	"github.com/calipath/calipath/internal/hugepage"
 	"github.com/calipath/calipath/internal/prefault"
 )
@@ -52,7 +54,11 @@ func hash32(k uint64) uint32 { return uint32(k) }
 // first returns the newest journey in the bucket of hash h: the chain goes on through each journey's
 // nextSame, and ends at the first id below the matcher's base (-1 included). matchBatch calls it
 // ahead of step, to bring the bucket into the caches.
-func (m *multimap) first(h uint32) int32 { return m.head[int(h)&(len(m.head)-1)] - 1 }
+// (The bucket read without a bounds check: h masked by len(head)-1, head's length a power of two,
+// never 0, as init makes it, is below len(head).)
+func (m *multimap) first(h uint32) int32 {
+	return *(*int32)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(m.head)), uintptr(int(h)&(len(m.head)-1))*4)) - 1
+}
 
 // put indexes journey j, the newest open one, whose NAT-tolerant fingerprint hashes to h (its state
 // is written already), growing the table first when the open journeys would pass its share.
