@@ -216,11 +216,11 @@ type matcher struct {
 	natFlows map[[2]uint64]struct{}
 	// natReversed holds the journeys begun by a sighting that is, by a flow rewrite a joined NAT event
 	// showed, an open journey's packet before that rewrite, with a higher TTL, where the clocks put the
-	// rewritten sightings first: the reply of a NodePort whose endpoint is on the node that DNATs,
-	// un-DNATed on that node, whose eth0 is not captured, and seen first at the router past it when the
-	// node's clock, set against the others through its tunnel device only, is off by more than the way
-	// between them. Such a journey is not joined (its hops would read in the clocks' order, the router
-	// before the node), and it is never counted lost: placement counts it not captured where it would be
+	// rewritten sightings first by more than both clocks' bounds allow (within them natAhead joins
+	// it): the reply of a NodePort whose endpoint is on the node that DNATs, un-DNATed on that node,
+	// whose eth0 is not captured, and seen first at the router past it when the node's clock is off by
+	// more than the way between them and more than its bound says (a given --offset claims none). Such
+	// a journey is not joined (the clocks say the router came first), and it is never counted lost: placement counts it not captured where it would be
 	// lost, and detectClockInconsistent says why. natRevG is the global id + 1 of the sighting natBehind
 	// last found so, natRevOf the open journey it found.
 	natReversed []natReversal
