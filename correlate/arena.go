@@ -86,6 +86,11 @@ func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 	// flows and takes these pages without a page fault each (result returns what is left free once the
 	// flows are assigned). In bounded-memory mode (w.big) the state was mapped, the heap is small and
 	// its free memory goes back at once, as it did.
+	for i := range m.nat {
+		if m.nat[i].ahead {
+			ar.aheadFirst(w, &m.nat[i])
+		}
+	}
 	if m.cameBack || !ar.revisit.Load() && ar.natBack(m.nat) { // a journey with two hops at one point: its flow direction's path from its hops
 		ar.revisit.Store(true)
 	}
@@ -97,6 +102,37 @@ func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 		runtime.GC()
 	}
 	return ar
+}
+
+// aheadFirst puts the hops of NAT event ev's journey on the node of ev.from first, in their order: the
+// packet before the rewrite, joined to the journey after its sightings past the rewrite, which the
+// clocks put first within their bounds (natAhead; the journey had not passed that node). ev.to becomes
+// the hop after them, the first past the rewrite. (innerFirst may have moved them already.)
+func (ar *arenaOut) aheadFirst(w *world, ev *natEvent) {
+	j := int(ev.j)
+	if j < 0 || j+1 >= len(ar.jStart) {
+		return
+	}
+	lo, hi := int(ar.jStart[j]), int(ar.jStart[j+1])
+	nd := w.pointNode[w.pointOf(ev.from)]
+	k := lo
+	for k < hi && w.pointNode[ar.hopPt[k]] != nd {
+		k++
+	}
+	end := k
+	for end < hi && w.pointNode[ar.hopPt[end]] == nd {
+		end++
+	}
+	for r := k; r < end; r++ { // each moved back past the hops from lo on
+		for i := r; i > lo+r-k; i-- {
+			ar.arena[i], ar.arena[i-1] = ar.arena[i-1], ar.arena[i]
+			ar.hopPt[i], ar.hopPt[i-1] = ar.hopPt[i-1], ar.hopPt[i]
+			ar.hopTs.swap(i, i-1)
+		}
+	}
+	if n := lo + end - k; k < end && n < hi {
+		ev.to = ar.arena[n]
+	}
 }
 
 // setRanked sets noRanks and ranked for the arena of the nJ journeys (jStart the starts), the most

@@ -119,6 +119,11 @@ type gsoEvent struct {
 type natEvent struct {
 	j        int32
 	from, to uint32 // global observation ids
+	// ahead: from, the packet before the rewrite, was joined to the journey after the sightings past
+	// the rewrite, which the clocks put first within their bounds (natAhead); to is then the journey's
+	// latest sighting when it was joined, and aheadFirst (arena) makes from's node's hops the journey's
+	// first and to the hop after them.
+	ahead bool
 }
 
 // natRefusal records an ICMP error that would have continued journey j as rewritten by NAT (the
@@ -217,11 +222,11 @@ type matcher struct {
 	natFlows map[[2]uint64]struct{}
 	// natReversed holds the journeys begun by a sighting that is, by a flow rewrite a joined NAT event
 	// showed, an open journey's packet before that rewrite, with a higher TTL, where the clocks put the
-	// rewritten sightings first: the reply of a NodePort whose endpoint is on the node that DNATs,
-	// un-DNATed on that node, whose eth0 is not captured, and seen first at the router past it when the
-	// node's clock, set against the others through its tunnel device only, is off by more than the way
-	// between them. Such a journey is not joined (its hops would read in the clocks' order, the router
-	// before the node), and it is never counted lost: placement counts it not captured where it would be
+	// rewritten sightings first by more than both clocks' bounds allow (within them natAhead joins
+	// it): the reply of a NodePort whose endpoint is on the node that DNATs, un-DNATed on that node,
+	// whose eth0 is not captured, and seen first at the router past it when the node's clock is off by
+	// more than the way between them and more than its bound says (a given --offset claims none). Such
+	// a journey is not joined (the clocks say the router came first), and it is never counted lost: placement counts it not captured where it would be
 	// lost, and detectClockInconsistent says why. natRevG is the global id + 1 of the sighting natBehind
 	// last found so, natRevOf the open journey it found.
 	natReversed []natReversal
@@ -314,6 +319,9 @@ func (m *matcher) natBehind(js *jstate, s *sighting, node int16) bool {
 	last, _ := m.w.obsAt(js.lastG)
 	if last.TTL <= o.TTL {
 		if last.TTL < o.TTL && m.natFlowSeen(o, last) {
+			if m.natAhead(js, s, node) {
+				return true
+			}
 			m.natRevG, m.natRevOf = s.g+1, js.id1-1 // see natReversed
 		}
 		return false
@@ -324,6 +332,42 @@ func (m *matcher) natBehind(js *jstate, s *sighting, node int16) bool {
 		}
 	}
 	return m.nodeSendsOn(last, o, int(node)) || m.natFlowSeen(last, o) || m.dnatOpens(last, s, int(node))
+}
+
+// natAhead reports whether NAT sighting s on node, by a rewrite natFlowSeen knows the packet of open
+// journey js before it (js's latest sighting, on another node, has a lower TTL), may be joined to js
+// although the clocks put s after js's sightings: the reversal, from js's first sighting to s, is
+// within both clocks' bounds (and negTolerance, as a segment's negative latencies are counted:
+// pathSeg), js never passed node, and both clocks are bounded both ways, fit their samples and were
+// estimated (not blind, no step left uncorrected). A NodePort's reply un-DNATed on the node that
+// DNATed its request, whose eth0 is not captured: the node's clock, set against the others through
+// its tunnel device only, puts the reply at the pod's veth after the router's copy past the node,
+// within its bound (nodeport-local). Beyond the bounds the clocks say the order, and s begins a
+// journey of its own (natReversed). The arena puts s's node's hops first (aheadFirst).
+func (m *matcher) natAhead(js *jstate, s *sighting, node int16) bool {
+	if js.nstages == 0 || node < 0 || int(node) >= len(m.clocks) {
+		return false
+	}
+	for _, st := range js.stages[:js.nstages] {
+		if m.w.pointNode[st>>12] == int(node) {
+			return false
+		}
+	}
+	first := m.w.pointNode[js.stages[0]>>12]
+	if first < 0 || first >= len(m.clocks) {
+		return false
+	}
+	a, b := &m.clocks[node], &m.clocks[first]
+	if !a.ordersWithin() || !b.ordersWithin() {
+		return false
+	}
+	return s.t-m.jT0.at(int(js.id1-1)) <= a.bound+b.bound+negTolerance
+}
+
+// ordersWithin reports whether the clock's bound says how far off its corrected times may be: bounded
+// both ways, every sample fitted, estimated (not blind nor uncrossed), no step left uncorrected.
+func (c *clockModel) ordersWithin() bool {
+	return c.bound >= 0 && c.disagree == 0 && !c.blind && c.method != methodUncrossed && len(c.tied) == 0 && !c.jumped
 }
 
 // natFlowSeen reports whether a NAT event already joined showed the rewrite of last's flow into o's
@@ -1337,10 +1381,17 @@ func (m *matcher) place(s *sighting, c *candidates, e uint64, stage uint32, node
 			s.bit = stageBit(stage)
 			m.cameBack = true
 		}
-		m.nat = append(m.nat, natEvent{j: c.nat, from: js.lastG, to: g})
-		m.noteNATFlow(js.lastG, o)
+		ev := natEvent{j: c.nat, from: js.lastG, to: g}
+		to := o
+		if last, _ := m.w.obsAt(js.lastG); js.lastNode != node && last.TTL < o.TTL {
+			// s is the packet before the rewrite, ahead of js's sightings (natBehind's natAhead)
+			ev = natEvent{j: c.nat, from: g, to: js.lastG, ahead: true}
+			to = last
+		}
+		m.nat = append(m.nat, ev)
+		m.noteNATFlow(ev.from, to)
 		if o.Proto == 6 {
-			m.learnNAT(js.lastG, o)
+			m.learnNAT(ev.from, to)
 		}
 		js.exact = e
 		m.attach(c.nat, s, stage, node)

@@ -1,10 +1,12 @@
 package correlate
 
 import (
+	"context"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/calipath/calipath/decode"
 )
@@ -192,19 +194,20 @@ func TestNodePortNodeEth0Uncaptured(t *testing.T) {
 // nodeport-local without node-a's eth0 (per interface, and node-b's -any file with the rest; with and
 // without --k8s): ext-1's requests, last seen at router-1/eth0 headed for node-a's own address, are
 // first seen again at pod-a's cali DNATed to pod-a, node-a's own pod, as an un-SNATed reply would be.
-// Before, each request stayed two journeys (not captured), and so did each reply: 8 of 26 delivered,
-// a path-incomplete at router-1/eth0 saying no capture of node-a showed them. A rewrite of the packets
-// of the side that opened the conversation is a DNAT (dnatOpens: a TCP SYN, a UDP datagram whose
-// reverse flow its capture had not shown), and the request's later packets carry the rewrite its first
-// showed (natFlowSeen): every request is one journey, delivered. The replies, un-DNATed on node-a, are
-// first seen at router-1/eth0 by the corrected clocks (node-a's is set against the others through its
-// tunnel device only, whose lab daemon delays encapsulation far more than decapsulation), so they stay
-// two journeys each; neither half is counted lost (joining the requests alone had called 8 lost at the
-// cali → router-1/eth0), and a clock-inconsistent at that segment says why, counting them: each such
-// reply is one journey more than the truth's packets, and only their halves may be not captured. (With
-// node-a fitted alone, its clock's bound wide, clk13, the halves past router-1 read delivered and the
-// cali's not captured; before it, both halves not captured.) Expected counts come from truth.json: the
-// flows to node-a's address, and every packet delivered.
+// Before etp13, each request stayed two journeys (not captured), and so did each reply: 8 of 26
+// delivered, a path-incomplete at router-1/eth0 saying no capture of node-a showed them. A rewrite of
+// the packets of the side that opened the conversation is a DNAT (dnatOpens: a TCP SYN, a UDP datagram
+// whose reverse flow its capture had not shown), and the request's later packets carry the rewrite its
+// first showed (natFlowSeen): every request is one journey, delivered. The replies, un-DNATed on
+// node-a, are put at router-1/eth0 up to 80 µs before pod-a's cali by the corrected clocks (node-a's,
+// fitted alone through its tunnel device, whose lab daemon delays encapsulation far more than
+// decapsulation: −89.6 µs ± 127 µs; the lab's clocks are one): within both clocks' bounds, so each is
+// joined ahead of its sightings past the rewrite (natAhead) and put first on its path (aheadFirst).
+// Before etp14 each reply stayed two journeys, its half at the cali not captured, and a
+// clock-inconsistent at node-a's cali → router-1/eth0 (8) asked for node-a's eth0. Now every packet
+// of the truth is one journey, delivered along the truth's path less node-a/eth0, and the replies'
+// rewrite is said where the captures show it (INFO nat at node-a's cali → router-1/eth0, one per
+// reply). Expected counts and paths come from truth.json.
 func TestNodePortLocalNodeEth0Uncaptured(t *testing.T) {
 	const sc = "nodeport-local"
 	var nt struct {
@@ -235,16 +238,12 @@ func TestNodePortLocalNodeEth0Uncaptured(t *testing.T) {
 				}
 				r = Correlate(decode.Load(files, decode.Options{}, kcfg), Options{Cluster: m})
 			}
-			sent, requests := 0, 0
+			sent, requests, replies := 0, 0, 0
 			for _, tf := range tr.Flows {
 				sent += tf.Sent
 				if tf.Sent != tf.Delivered {
 					t.Fatalf("%s: the truth's flow %s → %s lost packets; the test expects none", name, tf.Src, tf.Dst)
 				}
-				if !nodeIP[tf.Dst] {
-					continue
-				}
-				requests++
 				f, d := findFlow(r, tf.Proto, tf.Src, tf.Dst, tf.Sport, tf.Dport)
 				if f == nil {
 					t.Errorf("%s: no flow %s %s:%d → %s:%d", name, tf.Proto, tf.Src, tf.Sport, tf.Dst, tf.Dport)
@@ -257,30 +256,169 @@ func TestNodePortLocalNodeEth0Uncaptured(t *testing.T) {
 					}
 				}
 				if delivered != tf.Sent {
-					t.Errorf("%s: %s %s:%d → %s:%d: %d requests delivered, want %d (truth.json)", name, tf.Proto, tf.Src,
+					t.Errorf("%s: %s %s:%d → %s:%d: %d delivered, want %d (truth.json)", name, tf.Proto, tf.Src,
 						tf.Sport, tf.Dst, tf.Dport, delivered, tf.Sent)
 				}
+				if slices.ContainsFunc(tf.Path, func(p string) bool { return strings.HasPrefix(p, "node-b/") }) {
+					continue // node-b's -any points are named by interface index
+				}
+				switch {
+				case nodeIP[tf.Dst]:
+					requests++
+				case tf.Path[0] == "node-a/cali5e1c4d6c68c":
+					replies += tf.Sent
+				}
+				var want []string
+				for _, p := range tf.Path {
+					if p != "node-a/eth0" {
+						want = append(want, p)
+					}
+				}
+				if got := strings.Join(flowPath(r, f, d), " "); got != strings.Join(want, " ") {
+					t.Errorf("%s: flow %s %s: path\n  %s\nwant\n  %s", name, f.ID, d, got, strings.Join(want, " "))
+				}
 			}
-			if requests != 2 {
-				t.Fatalf("%s: %d flows to a node's address in truth.json, want 2 (TCP and UDP)", name, requests)
+			if requests != 2 || replies == 0 {
+				t.Fatalf("%s: %d flows to a node's address and %d replies from pod-a in truth.json, want 2 (TCP and UDP) and some",
+					name, requests, replies)
 			}
-			if lost := checkTruthCounts(t, tr, r); lost != 0 || r.Summary.Lost != 0 {
-				t.Errorf("%s: %d lost (%d in the truth's flows), want none: %+v", name, r.Summary.Lost, lost, r.Summary)
+			if s := r.Summary; s.Journeys != sent || s.Delivered != sent || s.Lost != 0 || s.NotCaptured != 0 {
+				t.Errorf("%s: summary %+v, want %d journeys, every one delivered (truth.json)", name, s, sent)
 			}
-			unjoined := 0
+			noClockInconsistent(t, name, r)
+			unDNAT := 0
 			for _, a := range r.Anomalies {
-				if a.Severity == "error" || a.Kind == "retransmission" || a.Kind == "path-incomplete" && a.Where.Point == "router-1/eth0" {
+				if a.Severity == "error" || a.Kind == "retransmission" || a.Kind == "path-incomplete" {
 					t.Errorf("%s: %s %s at %+v (%d): %s", name, a.Severity, a.Kind, a.Where, a.Count, a.Message)
 				}
-				if a.Kind == "clock-inconsistent" && strings.HasPrefix(a.Where.From, "node-a/cali") && a.Where.To == "router-1/eth0" {
-					unjoined += a.Count
+				if a.Kind == "nat" && strings.HasPrefix(a.Where.From, "node-a/cali") && a.Where.To == "router-1/eth0" {
+					unDNAT += a.Count
 				}
 			}
-			if r.Summary.Journeys != sent+unjoined || r.Summary.NotCaptured > 2*unjoined {
-				t.Errorf("%s: %d journeys of %d packets, %d not captured, %d said unjoined at node-a's cali → router-1/eth0; "+
-					"want one journey more a reply said unjoined, and only their halves not captured", name,
-					r.Summary.Journeys, sent, r.Summary.NotCaptured, unjoined)
+			if unDNAT != replies {
+				t.Errorf("%s: nat at node-a's cali → router-1/eth0 counts %d, want %d (the replies, truth.json)", name, unDNAT, replies)
 			}
 		}
+	}
+}
+
+// nodeport-local without node-a's eth0 (per interface), with node-a's clock given as the offset its fit
+// found (--offset node-a=…): the corrected times are the same as TestNodePortLocalNodeEth0Uncaptured's,
+// and so is the replies' reversal (router-1/eth0 up to 80 µs before pod-a's cali), but the given
+// clock claims no uncertainty (bound 0): the reversal is beyond both clocks' bounds (router-1's
+// ± 2.13 µs), so the clocks say the order and each reply stays two journeys (natAhead refuses, as
+// natReversed keeps them): neither half lost, the half at the cali not captured, the half past the
+// rewrite delivered to ext-1, and a clock-inconsistent at node-a's cali → router-1/eth0 counting the
+// replies (truth.json). Only the bound differs from the fitted run.
+func TestNodePortLocalReversalBeyondBounds(t *testing.T) {
+	const sc = "nodeport-local"
+	drop := nodePortFiles("", "node-a-eth0.pcap")
+	tr, fitted := labSubset(t, sc, drop, nil)
+	var off int64
+	var bound int64 = -1
+	for _, c := range fitted.Clocks {
+		if c.Node == "node-a" {
+			off, bound = c.OffsetNs, c.BoundNs
+		}
+	}
+	if bound <= 0 {
+		t.Fatalf("node-a's fitted clock: offset %d ns, bound %d ns; the test needs a bounded one", off, bound)
+	}
+	dir := filepath.Join("../testdata/lab/scenarios", sc)
+	var files []string
+	for _, f := range perInterface(t, sc) {
+		if !slices.Contains(drop, f) {
+			files = append(files, filepath.Join(dir, f))
+		}
+	}
+	r := Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}),
+		Options{Offsets: map[string]time.Duration{"node-a": time.Duration(off)}})
+	sent, replies := 0, 0
+	for _, tf := range tr.Flows {
+		sent += tf.Sent
+		if tf.Path[0] == "node-a/cali5e1c4d6c68c" && slices.Contains(tf.Path, "ext-1/eth0") {
+			replies += tf.Sent
+		}
+	}
+	if replies == 0 {
+		t.Fatal("no replies from pod-a to ext-1 in truth.json")
+	}
+	if lost := checkTruthCounts(t, tr, r); lost != 0 || r.Summary.Lost != 0 {
+		t.Errorf("%d lost (%d in the truth's flows), want none: %+v", r.Summary.Lost, lost, r.Summary)
+	}
+	said := 0
+	for _, a := range r.Anomalies {
+		if a.Kind == "clock-inconsistent" && strings.HasPrefix(a.Where.From, "node-a/cali") && a.Where.To == "router-1/eth0" {
+			said += a.Count
+		}
+		if a.Kind == "nat" && strings.HasPrefix(a.Where.From, "node-a/cali") {
+			t.Errorf("nat at %s → %s (%d): a reply joined beyond the clocks' bounds", a.Where.From, a.Where.To, a.Count)
+		}
+	}
+	if s := r.Summary; said != replies || s.Journeys != sent+replies || s.NotCaptured != replies || s.Delivered != sent {
+		t.Errorf("summary %+v, %d said unjoined at node-a's cali → router-1/eth0; want %d journeys (each of the %d replies two), "+
+			"%d delivered, %d not captured (the replies' halves at the cali), all %d said", s, said, sent+replies, replies, sent,
+			replies, replies)
+	}
+}
+
+// aheadFirst, not innerFirst, puts a reply joined ahead of its sightings past the rewrite (natAhead) first
+// on its path: innerFirst orders only a node seen inside it alone (no underlay captured) whose clock
+// has a bound (newInnerOrder), and natAhead asks neither. nodeport-local without node-a's eth0, as
+// TestNodePortLocalNodeEth0Uncaptured, matched; then node-a's clock's bound is set to 0 for the arena
+// alone (no innerOrder: the fill's order is the hops' corrected times, pod-a's cali last): each joined
+// reply's hops still start with its sighting at the cali, the NAT event's to is its next hop
+// (router-1/eth0, the first past the rewrite), and the journey never comes back to node-a.
+func TestAheadFirstWithoutInnerOrder(t *testing.T) {
+	const sc = "nodeport-local"
+	dir := filepath.Join("../testdata/lab/scenarios", sc)
+	drop := nodePortFiles("", "node-a-eth0.pcap")
+	var files []string
+	for _, f := range perInterface(t, sc) {
+		if !slices.Contains(drop, f) {
+			files = append(files, filepath.Join(dir, f))
+		}
+	}
+	c := decode.Load(files, decode.Options{}, decode.PointConfig{})
+	opts := Options{Window: time.Second}
+	w := worldFor(c, nil)
+	clocks, _ := w.clocksFor(opts)
+	m, err := matchJourneys(context.Background(), c, w, clocks, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	na, ok := w.nodeIdx["node-a"]
+	if !ok || clocks[na].bound <= 0 || !w.innerEdged(na) {
+		t.Fatalf("node-a: index %d (%v), bound %d: the test needs its clock seen inside it, bounded", na, ok, clocks[na].bound)
+	}
+	m.clocks[na].bound = 0 // (matching is done: only newInnerOrder reads it now)
+	ar := buildArena(w, m, int(m.next), false)
+	if ar.order != nil {
+		t.Fatal("an innerOrder with node-a's bound 0")
+	}
+	n := 0
+	for _, ev := range m.nat {
+		if !ev.ahead {
+			continue
+		}
+		n++
+		hops := ar.hops(int(ev.j))
+		pt := func(g uint32) string { return w.c.Points[w.pointOf(g)].ID }
+		var path []string
+		for _, g := range hops {
+			path = append(path, pt(g))
+		}
+		if len(hops) < 2 || hops[0] != ev.from || hops[1] != ev.to || pt(ev.to) != "router-1/eth0" {
+			t.Errorf("journey %d: hops %v, NAT event from %s to %s; want the cali's sighting first, then router-1/eth0",
+				ev.j, path, pt(ev.from), pt(ev.to))
+		}
+		for _, p := range path[1:] {
+			if strings.HasPrefix(p, "node-a/") {
+				t.Errorf("journey %d: hops %v: node-a past the first", ev.j, path)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no NAT event joined ahead (natAhead)")
 	}
 }
