@@ -66,6 +66,9 @@ type placement struct {
 	// pathCounts: per path (by its index in flowsOut.paths), what this placement's segment counter
 	// counted on it: each placement copy (placingCopy) has its own
 	pathCounts []pathCount
+	// hd gives back the hop detail's pages of the journeys placed (nil: none; placepar.go, hopdrop.go):
+	// both goroutines' copies share it
+	hd *hopDropper
 }
 
 // newPlacement makes placement's tables: the segments, the offload events by journey, the journeys a
@@ -1108,12 +1111,18 @@ func placeJourneys(a *analysis) (*placementOut, []Journey) {
 	pl.prereadAcks()    // acked.go
 	if !pl.placeTwo() { // else placed on two goroutines (placepar.go)
 		pl.sa = pl.startSegCounter(stageChunk(&a.opts, segChunk))
+		if pl.sa.p == nil { // (a segment counter of its own reads the hops of the journeys it is handed later)
+			pl.hd = newHopDropper(pl, 0, a.nJ)
+		}
 		for j := 0; j < a.nJ; j++ {
 			pl.jLast[j], pl.jNext[j] = -1, -1
 			if a.jFlow[j] >= 0 {
 				pl.placeJourney(j, p)
 			}
 			a.w.trimAt(j) // the journeys' sightings lie across all the frames
+			if pl.hd.every(j) {
+				pl.hd.passed(0, j+1)
+			}
 		}
 		pl.sa.wait()
 		pl.addCleanCounts()

@@ -53,6 +53,7 @@ func (pl *placement) placeTwo() bool {
 	for j := range pl.nJ {
 		pl.jLast[j], pl.jNext[j] = -1, -1
 	}
+	pl.hd = newHopDropper(pl, 0, from)
 	odd := pl.placingCopy()
 	wait := beside(func() { odd.placeHalf(mid, int32(len(pl.flows)), from) })
 	pl.placeHalf(0, mid, 0)
@@ -98,10 +99,15 @@ func splitFlows(flows []*flowAcc) (mid int32, from int) {
 }
 
 // placeHalf places, in journey order from journey from on, the journeys of the flows numbered from lo
-// to hi (not included), and counts them inline. The first half (lo 0) trims the memory as it goes.
+// to hi (not included), and counts them inline. The first half (lo 0) trims the memory as it goes;
+// both tell the hop dropper how far they are (every hopDropEvery journeys).
 func (pl *placement) placeHalf(lo, hi int32, from int) {
 	pl.sa = &segCounter{pl: pl}
 	p := &placing{}
+	g := 0 // the hop dropper's number for this goroutine
+	if lo > 0 {
+		g = 1
+	}
 	for j := from; j < pl.nJ; j++ {
 		if fi := pl.jFlow[j]; fi >= lo && fi < hi {
 			pl.placeJourney(j, p)
@@ -109,7 +115,11 @@ func (pl *placement) placeHalf(lo, hi int32, from int) {
 		if lo == 0 {
 			pl.w.trimAt(j)
 		}
+		if pl.hd.every(j) {
+			pl.hd.passed(g, j+1)
+		}
 	}
+	pl.hd.passed(g, pl.nJ)
 }
 
 // placingCopy returns a copy of pl for the second goroutine: the same stages and tables, read alone,
