@@ -192,6 +192,7 @@ func (ar *arenaOut) fill(w *world, m *matcher, from, to int32) {
 	}
 	pos := make([]int, len(w.c.Obs))
 	runs := make([]fillTimes, len(w.c.Obs))
+	one := oneSourceFiles(w.c.Sources, len(w.c.Obs))
 	for {
 		lo, left := int64(math.MaxInt64), false
 		for f, obs := range w.c.Obs {
@@ -207,7 +208,7 @@ func (ar *arenaOut) fill(w *world, m *matcher, from, to int32) {
 			until = math.MaxInt64
 		}
 		for f := range w.c.Obs {
-			pos[f] = ar.fillSlice(w, m, f, pos[f], until, next, t0, jt, from, to, &runs[f])
+			pos[f] = ar.fillSlice(w, m, f, pos[f], until, next, t0, jt, from, to, &runs[f], one[f])
 		}
 	}
 }
@@ -260,6 +261,43 @@ type fillTimes struct {
 	n          int
 	pt         uint16
 	plain      bool
+	// direct: a run of a file of one source (oneSourceFiles) in one block of its Stamps, with no
+	// clock step or drift in it, whose times a ranked fill reads from the Observations as it fills
+	// (fillDirect): each the block's base less the clock's offset (add) and the Observation's TsLo,
+	// as fillRun would have them; ts is not set.
+	direct bool
+	add    int64
+}
+
+// directAt reports whether the run of file frames [i, i+n), of source src, can be filled directly
+// (fillTimes.direct; its file being of one source), and sets add for it.
+func (run *fillTimes) directAt(st *decode.Stamps, clocks []clockModel, src uint16, i, n int) bool {
+	base, ok := st.Base(i, i+n)
+	clk := &clocks[src]
+	if !ok || i+n > clk.stepIdx || clk.drift != 0 {
+		return false
+	}
+	run.add = base - clk.offset
+	return true
+}
+
+// oneSourceFiles returns, for each of n files, whether all its Observations are of one source: it
+// has a single source (Source.File), and no file's sources overflowed into the shared last one.
+func oneSourceFiles(sources []decode.Source, n int) []bool {
+	count := make([]int, n)
+	for _, s := range sources {
+		if s.IfIndex == decode.IfOverflow {
+			return make([]bool, n)
+		}
+		if int(s.File) < n {
+			count[s.File]++
+		}
+	}
+	one := make([]bool, n)
+	for f, c := range count {
+		one[f] = c == 1
+	}
+	return one
 }
 
 // fillSlice fills in the hops of journeys [from, to) in file f from its i-th Observation on, up to
@@ -273,7 +311,7 @@ type fillTimes struct {
 // file's Stamps with no clock step in it has its times and point worked out once (run, which keeps
 // them for the slices after) and its hops filled by fillTimed (fillRanked for a ranked fill), any
 // other run a frame at a time.
-func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next []uint32, t0 []int64, jt []jfill, from, to int32, run *fillTimes) int {
+func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next []uint32, t0 []int64, jt []jfill, from, to int32, run *fillTimes, one bool) int {
 	obs, base, st, clk := w.c.Obs[f], w.fileBase[f], &w.c.Stamps[f], m.srcClock
 	jOf, dup, arena, hopPt, srcPoint := m.jOf, m.dup, ar.arena, ar.hopPt, w.srcPoint
 	dts := ar.hopTs.dt // set's common case below, on a local
@@ -281,7 +319,8 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next 
 	for i < len(obs) {
 		if uint(i-run.from) >= uint(run.n) { // the next run
 			k := min(mergeAheadN-i%mergeAheadN, len(obs)-i)
-			run.from, run.n, run.plain = i, k, !fillRun(&run.ts, obs[i:i+k], st, i, clk) || ar.noRanks
+			run.from, run.n, run.direct = i, k, one && ar.ranked && run.directAt(st, clk, obs[i].Source, i, k)
+			run.plain = !run.direct && (!fillRun(&run.ts, obs[i:i+k], st, i, clk) || ar.noRanks)
 			run.pt = uint16(srcPoint[obs[i].Source])
 			if !run.plain && ar.ranked {
 				run.journeys(jOf[base+uint32(i):base+uint32(i+k)], dupWindow(dup, base+uint32(i)))
@@ -328,9 +367,16 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next 
 		var t int64
 		var big bool
 		if ar.ranked {
-			k, big = ar.fillRanked(run, uint(i-run.from), jt, base+uint32(run.from), from, until)
-			if big {
-				t = run.ts[k]
+			if run.direct {
+				k, big = ar.fillDirect(run, uint(i-run.from), obs[run.from:end], jt, base+uint32(run.from), from, until)
+				if big {
+					t = run.add + int64(obs[run.from+k].TsLo)
+				}
+			} else {
+				k, big = ar.fillRanked(run, uint(i-run.from), jt, base+uint32(run.from), from, until)
+				if big {
+					t = run.ts[k]
+				}
 			}
 			k -= i - run.from
 		} else {
@@ -491,6 +537,49 @@ func (ar *arenaOut) fillRanked(run *fillTimes, k uint, jt []jfill, g0 uint32, fr
 		s := uint(x.start + v>>24)
 		if s >= run.slots {
 			panic("fillRanked: a hop's rank past its journey's slots")
+		}
+		*(*uint32)(unsafe.Add(dp, s*4)) = uint32(d)
+		*(*uint32)(unsafe.Add(ap, s*4)) = g0 + uint32(k)
+		*(*uint16)(unsafe.Add(pp, s*2)) = pt
+	}
+	return n, false
+}
+
+// fillDirect is fillRanked for a direct run (fillTimes.direct), whose frames from run.from on are
+// obs: each frame's time read from its Observation (run.add and its TsLo) as the loop comes to it,
+// for the frames of the range alone, where fillRun would have taken every frame's time and source
+// beforehand. The same loop as fillRanked's but for the time, and the same values kept in registers
+// (obs's base for ts's).
+func (ar *arenaOut) fillDirect(run *fillTimes, k uint, obs []decode.Observation, jt []jfill, g0 uint32, from int32, until int64) (int, bool) {
+	run.last = until - 1 // t >= until, for a time to stop at
+	if until == math.MaxInt64 {
+		run.last = until
+	}
+	dts := ar.hopTs.dt
+	arena, hopPt := ar.arena[:len(dts)], ar.hopPt[:len(dts)] // (the three as long)
+	run.from1, run.nJt, run.slots, run.big = uint32(from)+1, uint(len(jt)), uint(len(dts)), dtBig
+	jp := unsafe.Pointer(unsafe.SliceData(jt))
+	dp, ap, pp := unsafe.Pointer(unsafe.SliceData(dts)), unsafe.Pointer(unsafe.SliceData(arena)), unsafe.Pointer(unsafe.SliceData(hopPt))
+	n := min(run.n, mergeAheadN, len(obs))
+	js, obs, pt := run.js[:n:n], obs[:n:n], run.pt
+	for ; k < uint(len(js)); k++ {
+		v := uint32(js[k])
+		jf := uint(v&^rankBits - run.from1) // jt's index of journey v&^rankBits - 1
+		if jf >= run.nJt {                  // none (-1, or a duplicate) or another range's
+			continue
+		}
+		t := run.add + int64(obs[k].TsLo)
+		if t > run.last {
+			return int(k), false
+		}
+		x := (*jfill)(unsafe.Add(jp, uintptr(jf)*unsafe.Sizeof(jfill{})))
+		d := t - x.t0
+		if uint64(d) >= run.big {
+			return int(k), true
+		}
+		s := uint(x.start + v>>24)
+		if s >= run.slots {
+			panic("fillDirect: a hop's rank past its journey's slots")
 		}
 		*(*uint32)(unsafe.Add(dp, s*4)) = uint32(d)
 		*(*uint32)(unsafe.Add(ap, s*4)) = g0 + uint32(k)
