@@ -367,18 +367,7 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next 
 		var t int64
 		var big bool
 		if ar.ranked {
-			if run.direct {
-				k, big = ar.fillDirect(run, uint(i-run.from), obs[run.from:end], jt, base+uint32(run.from), from, until)
-				if big {
-					t = run.add + int64(obs[run.from+k].TsLo)
-				}
-			} else {
-				k, big = ar.fillRanked(run, uint(i-run.from), jt, base+uint32(run.from), from, until)
-				if big {
-					t = run.ts[k]
-				}
-			}
-			k -= i - run.from
+			k, t, big = ar.fillRankedRun(run, i, obs[run.from:end], jt, base+uint32(run.from), from, until)
 		} else {
 			k, t, big = ar.fillTimed(jOf[base+uint32(i):base+uint32(end)], dup, next, t0, run.ts[i-run.from:run.n], base+uint32(i), from, keep, run.pt, until)
 		}
@@ -493,6 +482,28 @@ func (run *fillTimes) journeys(js []int32, dups uint64) {
 	for dups &= 1<<n - 1; dups != 0; dups &= dups - 1 {
 		run.js[bits.TrailingZeros64(dups)&(mergeAheadN-1)] = 0
 	}
+}
+
+// fillRankedRun fills the hops of a ranked fill's run from file frame i on (the run's frames are obs,
+// g0 the global id of its first) by fillDirect or fillRanked, and returns how many frames it took from
+// i on, and, when it stopped at a frame that needs hopTs's side map (big), that frame's time, as
+// fillTimed does.
+func (ar *arenaOut) fillRankedRun(run *fillTimes, i int, obs []decode.Observation, jt []jfill, g0 uint32, from int32, until int64) (int, int64, bool) {
+	var k int
+	var t int64
+	var big bool
+	if run.direct {
+		k, big = ar.fillDirect(run, uint(i-run.from), obs, jt, g0, from, until)
+		if big {
+			t = run.add + int64(obs[k].TsLo)
+		}
+	} else {
+		k, big = ar.fillRanked(run, uint(i-run.from), jt, g0, from, until)
+		if big {
+			t = run.ts[k]
+		}
+	}
+	return k - (i - run.from), t, big
 }
 
 // fillRanked is fillTimed for a ranked fill, from the run's k-th frame on (g0 the global id of its
