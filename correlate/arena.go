@@ -2,11 +2,13 @@ package correlate
 
 import (
 	"math"
+	"math/bits"
 	"runtime"
 	"runtime/debug"
 	"slices"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/calipath/calipath/decode"
 )
@@ -227,12 +229,17 @@ const fillSlice = int64(4 * time.Millisecond)
 // journey id read each).
 func (ar *arenaOut) fill(w *world, m *matcher, from, to int32) {
 	next := ar.jStart[from:to] // (read only: ranked)
-	if !ar.ranked {
+	var t0 []int64
+	var jt []jfill
+	if ar.ranked {
+		jt = ar.jfills(w, from, to)
+	} else {
 		next = ar.nextSlots(w, m, from, to)
+		t0 = ar.t0.flat(w.big, int(from), int(to)) // their first sightings: one load a hop, not two (blocks)
 	}
-	t0 := ar.t0.flat(w.big, int(from), int(to)) // their first sightings: one load a hop, not two (blocks)
 	pos := make([]int, len(w.c.Obs))
 	runs := make([]fillTimes, len(w.c.Obs))
+	one := oneSourceFiles(w.c.Sources, len(w.c.Obs))
 	for {
 		lo, left := int64(math.MaxInt64), false
 		for f, obs := range w.c.Obs {
@@ -248,7 +255,7 @@ func (ar *arenaOut) fill(w *world, m *matcher, from, to int32) {
 			until = math.MaxInt64
 		}
 		for f := range w.c.Obs {
-			pos[f] = ar.fillSlice(w, m, f, pos[f], until, next, t0, from, to, &runs[f])
+			pos[f] = ar.fillSlice(w, m, f, pos[f], until, next, t0, jt, from, to, &runs[f], one[f])
 		}
 	}
 }
@@ -287,23 +294,71 @@ func (ar *arenaOut) nextSlots(w *world, m *matcher, from, to int32) []uint32 {
 // from one of its slices of time to the next: frames from to from+n-1, their times ts and their point
 // pt; or, when plain, a run fillRun declined, whose times fill takes one by one.
 type fillTimes struct {
-	ts    [mergeAheadN]int64
-	from  int
-	n     int
-	pt    uint16
-	plain bool
+	ts [mergeAheadN]int64
+	// js is the frames' jOf values for a ranked fill (fillRanked), but 0 (no journey) for a duplicate:
+	// beside ts, so that one base reaches both and the duplicate bits need no test a frame.
+	js [mergeAheadN]int32
+	// fillRanked's values that its loop reads but does not keep in registers (too few for them all):
+	// read from here by the instructions that use them
+	last       int64  // the latest time to fill (until-1, or math.MaxInt64 for all)
+	from1      uint32 // the fill's first journey + 1 (jOf's value)
+	nJt, slots uint   // len(jt) and the arena's slots
+	big        uint64 // dtBig (a 64-bit constant is no immediate operand)
+	from       int
+	n          int
+	pt         uint16
+	plain      bool
+	// direct: a run of a file of one source (oneSourceFiles) in one block of its Stamps, with no
+	// clock step or drift in it, whose times a ranked fill reads from the Observations as it fills
+	// (fillDirect): each the block's base less the clock's offset (add) and the Observation's TsLo,
+	// as fillRun would have them; ts is not set.
+	direct bool
+	add    int64
+}
+
+// directAt reports whether the run of file frames [i, i+n), of source src, can be filled directly
+// (fillTimes.direct; its file being of one source), and sets add for it.
+func (run *fillTimes) directAt(st *decode.Stamps, clocks []clockModel, src uint16, i, n int) bool {
+	base, ok := st.Base(i, i+n)
+	clk := &clocks[src]
+	if !ok || i+n > clk.stepIdx || clk.drift != 0 {
+		return false
+	}
+	run.add = base - clk.offset
+	return true
+}
+
+// oneSourceFiles returns, for each of n files, whether all its Observations are of one source: it
+// has a single source (Source.File), and no file's sources overflowed into the shared last one.
+func oneSourceFiles(sources []decode.Source, n int) []bool {
+	count := make([]int, n)
+	for _, s := range sources {
+		if s.IfIndex == decode.IfOverflow {
+			return make([]bool, n)
+		}
+		if int(s.File) < n {
+			count[s.File]++
+		}
+	}
+	one := make([]bool, n)
+	for f, c := range count {
+		one[f] = c == 1
+	}
+	return one
 }
 
 // fillSlice fills in the hops of journeys [from, to) in file f from its i-th Observation on, up to
 // corrected time until (all of them for math.MaxInt64), and returns where it stopped; next holds
 // the arena slot that journey from+k's next hop goes to at k, and t0 its first sighting (a flat copy
-// of the matcher's, which fill takes while it runs: 8 bytes a journey of the range). An
+// of the matcher's, which fill takes while it runs: 8 bytes a journey of the range), or, for a ranked
+// fill, jt both (jfills: t0 is then nil). An
 // Observation's corrected time is its capture time corrected by its source's clock
 // (matcher.corrected). The frames are taken in runs of
 // up to mergeAheadN, as the merge takes them (fillAhead): a run of one source in one block of the
 // file's Stamps with no clock step in it has its times and point worked out once (run, which keeps
-// them for the slices after) and its hops filled by fillTimed, any other run a frame at a time.
-func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next []uint32, t0 []int64, from, to int32, run *fillTimes) int {
+// them for the slices after) and its hops filled by fillTimed (fillRanked for a ranked fill), any
+// other run a frame at a time.
+func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next []uint32, t0 []int64, jt []jfill, from, to int32, run *fillTimes, one bool) int {
 	obs, base, st, clk := w.c.Obs[f], w.fileBase[f], &w.c.Stamps[f], m.srcClock
 	jOf, dup, arena, hopPt, srcPoint := m.jOf, m.dup, ar.arena, ar.hopPt, w.srcPoint
 	dts := ar.hopTs.dt // set's common case below, on a local
@@ -311,8 +366,12 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next 
 	for i < len(obs) {
 		if uint(i-run.from) >= uint(run.n) { // the next run
 			k := min(mergeAheadN-i%mergeAheadN, len(obs)-i)
-			run.from, run.n, run.plain = i, k, !fillRun(&run.ts, obs[i:i+k], st, i, clk) || ar.noRanks
+			run.from, run.n, run.direct = i, k, one && ar.ranked && run.directAt(st, clk, obs[i].Source, i, k)
+			run.plain = !run.direct && (!fillRun(&run.ts, obs[i:i+k], st, i, clk) || ar.noRanks)
 			run.pt = uint16(srcPoint[obs[i].Source])
+			if !run.plain && ar.ranked {
+				run.journeys(jOf[base+uint32(i):base+uint32(i+k)], dupWindow(dup, base+uint32(i)))
+			}
 			// Each frame is read once a run: the trim at a run's last frame (a run ends at a multiple of
 			// mergeAheadN, which divides trimRun) is looked at when the run is begun.
 			w.trimAt(i + k - 1)
@@ -337,7 +396,13 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next 
 				}
 				k := ar.slotOf(next, j-from, v)
 				arena[k], hopPt[k] = g, uint16(srcPoint[o.Source])
-				if d := t - t0[j-from]; d >= 0 && d < dtBig {
+				var first int64 // the journey's first sighting
+				if ar.ranked {
+					first = jt[j-from].t0
+				} else {
+					first = t0[j-from]
+				}
+				if d := t - first; d >= 0 && d < dtBig {
 					dts[k] = uint32(d)
 				} else {
 					ar.hopTs.set(int(k), j, t)
@@ -349,7 +414,7 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next 
 		var t int64
 		var big bool
 		if ar.ranked {
-			k, t, big = ar.fillRanked(jOf[base+uint32(i):base+uint32(end)], dup, next, t0, run.ts[i-run.from:run.n], base+uint32(i), from, run.pt, until)
+			k, t, big = ar.fillRankedRun(run, i, obs[run.from:end], jt, base+uint32(run.from), from, until)
 		} else {
 			k, t, big = ar.fillTimed(jOf[base+uint32(i):base+uint32(end)], dup, next, t0, run.ts[i-run.from:run.n], base+uint32(i), from, keep, run.pt, until)
 		}
@@ -431,36 +496,154 @@ func (ar *arenaOut) fillTimed(js []int32, dup []uint64, next []uint32, t0 []int6
 	return len(js), 0, false
 }
 
-// fillRanked is fillTimed for a ranked fill: next holds each journey's first slot (jStart), read
-// only, and each hop goes to the slot of its rank, with no unranked entry to look for. A ranked fill's
-// jOf holds the ranks in rankBits (setRanked), so the journey is in the bits below them: a constant
-// mask, not a value kept in a register through the loop, and from+1 taken off at once.
-func (ar *arenaOut) fillRanked(js []int32, dup []uint64, next []uint32, t0 []int64, ts []int64, g0 uint32, from int32, pt uint16, until int64) (int, int64, bool) {
-	if len(js) > 64 { // not from fillSlice (mergeAheadN is less); the rest is taken in the next slice
-		js = js[:64]
+// jfill is a journey's first sighting (t0, corrected) and first arena slot (jStart) side by side, as
+// a ranked fill reads them for each hop (jfills): one array, so one base and one length kept through
+// fillRanked's loop where two arrays took two of each.
+type jfill struct {
+	t0    int64
+	start uint32
+}
+
+// jfills returns the first sightings and first slots of journeys [from, to) (a ranked fill's), from
+// w.big (makeBig): 16 bytes a journey while the fill runs, where t0's flat copy took 8.
+func (ar *arenaOut) jfills(w *world, from, to int32) []jfill {
+	jt := makeFilled[jfill](w.big, int(to-from), int(to-from))
+	starts := ar.jStart[from:to]
+	jt = jt[:len(starts)]
+	for k := 0; k < len(jt); {
+		i := int(from) + k
+		blk := ar.t0.blocks[i/timesBlock][i%timesBlock:]
+		blk = blk[:min(len(blk), len(jt)-k)]
+		for n, t := range blk {
+			jt[k+n] = jfill{t0: t, start: starts[k+n]}
+		}
+		k += len(blk)
 	}
-	ts = ts[:len(js)]
-	dups := dupWindow(dup, g0)                               // bit k: frame g0+k is a duplicate (isDup)
-	dts, t0 := ar.hopTs.dt, t0[:len(next)]                   // t0's index checked with next's
-	arena, hopPt := ar.arena[:len(dts)], ar.hopPt[:len(dts)] // one bounds check for the three
-	from1 := uint32(from) + 1
-	for k, v := range js {
-		jf := uint(uint32(v)&^rankBits - from1)                 // next's index of journey v&^rankBits - 1
-		if jf >= uint(len(next)) || dups>>(uint(k)&63)&1 != 0 { // none (-1), another range's or a duplicate
+	return jt
+}
+
+// journeys sets run's js: js, the jOf values of its frames, but 0 for those whose bit is set in dups
+// (duplicates: dupWindow's bits, from the run's first frame on).
+func (run *fillTimes) journeys(js []int32, dups uint64) {
+	n := copy(run.js[:], js)
+	for dups &= 1<<n - 1; dups != 0; dups &= dups - 1 {
+		run.js[bits.TrailingZeros64(dups)&(mergeAheadN-1)] = 0
+	}
+}
+
+// fillRankedRun fills the hops of a ranked fill's run from file frame i on (the run's frames are obs,
+// g0 the global id of its first) by fillDirect or fillRanked, and returns how many frames it took from
+// i on, and, when it stopped at a frame that needs hopTs's side map (big), that frame's time, as
+// fillTimed does.
+func (ar *arenaOut) fillRankedRun(run *fillTimes, i int, obs []decode.Observation, jt []jfill, g0 uint32, from int32, until int64) (int, int64, bool) {
+	var k int
+	var t int64
+	var big bool
+	if run.direct {
+		k, big = ar.fillDirect(run, uint(i-run.from), obs, jt, g0, from, until)
+		if big {
+			t = run.add + int64(obs[k].TsLo)
+		}
+	} else {
+		k, big = ar.fillRanked(run, uint(i-run.from), jt, g0, from, until)
+		if big {
+			t = run.ts[k]
+		}
+	}
+	return k - (i - run.from), t, big
+}
+
+// fillRanked is fillTimed for a ranked fill, from the run's k-th frame on (g0 the global id of its
+// first): jt holds each journey's first sighting and first slot (jStart), read only, and each hop
+// goes to the slot of its rank, with no unranked entry to look for. A ranked fill's jOf holds the
+// ranks in rankBits (setRanked), so the journey is in the bits below them: a constant mask, and
+// from+1 taken off at once; the run's js holds the duplicates as frames of no journey, and until's
+// test is one compare (last). It returns where it stopped in the run and whether that frame needs
+// hopTs's side map (big: its time is the run's), as fillTimed does. The loop
+// keeps the run, k, its end, jt's base and the arena's three in registers, and reads the rest from
+// the run (fillTimes' last to slots) where it uses them: with each of them in a register of its own
+// as well, Go's register allocator moved values to the stack and back at every frame. jt and the
+// arena are read and written through unsafe pointers after the tests a bounds check would make
+// (jf below len(jt), the slot below the arena's length), made against those fields.
+func (ar *arenaOut) fillRanked(run *fillTimes, k uint, jt []jfill, g0 uint32, from int32, until int64) (int, bool) {
+	run.last = until - 1 // t >= until, for a time to stop at
+	if until == math.MaxInt64 {
+		run.last = until
+	}
+	dts := ar.hopTs.dt
+	arena, hopPt := ar.arena[:len(dts)], ar.hopPt[:len(dts)] // (the three as long)
+	run.from1, run.nJt, run.slots, run.big = uint32(from)+1, uint(len(jt)), uint(len(dts)), dtBig
+	jp := unsafe.Pointer(unsafe.SliceData(jt))
+	dp, ap, pp := unsafe.Pointer(unsafe.SliceData(dts)), unsafe.Pointer(unsafe.SliceData(arena)), unsafe.Pointer(unsafe.SliceData(hopPt))
+	n := min(run.n, mergeAheadN)
+	js, ts, pt := run.js[:n:n], run.ts[:n:n], run.pt
+	for ; k < uint(len(js)); k++ {
+		v := uint32(js[k])
+		jf := uint(v&^rankBits - run.from1) // jt's index of journey v&^rankBits - 1
+		if jf >= run.nJt {                  // none (-1, or a duplicate) or another range's
 			continue
 		}
 		t := ts[k]
-		if t >= until && until != math.MaxInt64 {
-			return k, t, false
+		if t > run.last {
+			return int(k), false
 		}
-		d := t - t0[jf]
-		if uint64(d) >= dtBig {
-			return k, t, true
+		x := (*jfill)(unsafe.Add(jp, uintptr(jf)*unsafe.Sizeof(jfill{})))
+		d := t - x.t0
+		if uint64(d) >= run.big {
+			return int(k), true
 		}
-		s := next[jf] + uint32(v)>>24
-		dts[s], arena[s], hopPt[s] = uint32(d), g0+uint32(k), pt
+		s := uint(x.start + v>>24)
+		if s >= run.slots {
+			panic("fillRanked: a hop's rank past its journey's slots")
+		}
+		*(*uint32)(unsafe.Add(dp, s*4)) = uint32(d)
+		*(*uint32)(unsafe.Add(ap, s*4)) = g0 + uint32(k)
+		*(*uint16)(unsafe.Add(pp, s*2)) = pt
 	}
-	return len(js), 0, false
+	return n, false
+}
+
+// fillDirect is fillRanked for a direct run (fillTimes.direct), whose frames from run.from on are
+// obs: each frame's time read from its Observation (run.add and its TsLo) as the loop comes to it,
+// for the frames of the range alone, where fillRun would have taken every frame's time and source
+// beforehand. The same loop as fillRanked's but for the time, and the same values kept in registers
+// (obs's base for ts's).
+func (ar *arenaOut) fillDirect(run *fillTimes, k uint, obs []decode.Observation, jt []jfill, g0 uint32, from int32, until int64) (int, bool) {
+	run.last = until - 1 // t >= until, for a time to stop at
+	if until == math.MaxInt64 {
+		run.last = until
+	}
+	dts := ar.hopTs.dt
+	arena, hopPt := ar.arena[:len(dts)], ar.hopPt[:len(dts)] // (the three as long)
+	run.from1, run.nJt, run.slots, run.big = uint32(from)+1, uint(len(jt)), uint(len(dts)), dtBig
+	jp := unsafe.Pointer(unsafe.SliceData(jt))
+	dp, ap, pp := unsafe.Pointer(unsafe.SliceData(dts)), unsafe.Pointer(unsafe.SliceData(arena)), unsafe.Pointer(unsafe.SliceData(hopPt))
+	n := min(run.n, mergeAheadN, len(obs))
+	js, obs, pt := run.js[:n:n], obs[:n:n], run.pt
+	for ; k < uint(len(js)); k++ {
+		v := uint32(js[k])
+		jf := uint(v&^rankBits - run.from1) // jt's index of journey v&^rankBits - 1
+		if jf >= run.nJt {                  // none (-1, or a duplicate) or another range's
+			continue
+		}
+		t := run.add + int64(obs[k].TsLo)
+		if t > run.last {
+			return int(k), false
+		}
+		x := (*jfill)(unsafe.Add(jp, uintptr(jf)*unsafe.Sizeof(jfill{})))
+		d := t - x.t0
+		if uint64(d) >= run.big {
+			return int(k), true
+		}
+		s := uint(x.start + v>>24)
+		if s >= run.slots {
+			panic("fillDirect: a hop's rank past its journey's slots")
+		}
+		*(*uint32)(unsafe.Add(dp, s*4)) = uint32(d)
+		*(*uint32)(unsafe.Add(ap, s*4)) = g0 + uint32(k)
+		*(*uint16)(unsafe.Add(pp, s*2)) = pt
+	}
+	return n, false
 }
 
 // A run (mergeAheadN frames at most) fits the 64 bits of dupWindow.

@@ -34,7 +34,9 @@ func plainFill(w *world, m *matcher, nJ int) *arenaOut {
 }
 
 // The arena's fill, which takes the times of a run of frames at once where it can (fillRun, kept in
-// fillTimes from one slice of time to the next), lays out the arena the plain fill does: on every lab
+// fillTimes from one slice of time to the next; or, ranked, for a run of a file of one source with
+// no clock step or drift in it, from each Observation as it fills: fillDirect), lays out the arena
+// the plain fill does: on every lab
 // scenario and on generated many-flow captures, as matched, and again with clocks of their own per
 // source that drift or step in the middle of a file (runs declined at the step, and after it taken
 // with the step) and with a third of the journeys' first sightings moved 5 s away (their hops'
@@ -43,6 +45,7 @@ func plainFill(w *world, m *matcher, nJ int) *arenaOut {
 // a journey unranked (nextSlots), as a fill with a journey of more than maxRanked hops takes them.
 func TestArenaFillPlain(t *testing.T) {
 	took, declined := 0, 0
+	direct, other := 0, 0 // the runs a ranked fill reads directly from the Observations (fillDirect), the others
 	stretched := 0
 	check := func(t *testing.T, files []string, skew bool) {
 		c := decode.Load(files, decode.Options{}, decode.PointConfig{})
@@ -83,9 +86,16 @@ func TestArenaFillPlain(t *testing.T) {
 			t.Fatal("the side map of times differs from the plain fill's")
 		}
 		stretched += len(got.hopTs.big)
+		one := oneSourceFiles(w.c.Sources, len(w.c.Obs))
 		for f, obs := range w.c.Obs { // the runs fillSlice takes, as it takes them
 			var ts [mergeAheadN]int64
 			for i := 0; i < len(obs); i += mergeAheadN {
+				var run fillTimes
+				if n := min(mergeAheadN, len(obs)-i); one[f] && run.directAt(&w.c.Stamps[f], m.srcClock, obs[i].Source, i, n) {
+					direct++
+				} else {
+					other++
+				}
 				if fillRun(&ts, obs[i:min(i+mergeAheadN, len(obs))], &w.c.Stamps[f], i, m.srcClock) {
 					took++
 				} else {
@@ -103,6 +113,9 @@ func TestArenaFillPlain(t *testing.T) {
 	check(t, mf, true)
 	if took == 0 || declined == 0 {
 		t.Fatalf("%d runs taken at once and %d declined: want some of each", took, declined)
+	}
+	if direct == 0 || other == 0 {
+		t.Fatalf("%d runs filled directly and %d not: want some of each", direct, other)
 	}
 	if stretched == 0 {
 		t.Fatal("no time went to the side map")
@@ -127,5 +140,19 @@ func TestDupWindow(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// oneSourceFiles tells the files of one source (every Observation's source the same: fillDirect reads
+// no source) from those of several, of none, and from every file once the sources overflowed into the
+// last, shared one (InternSource).
+func TestOneSourceFiles(t *testing.T) {
+	srcs := []decode.Source{{File: 0}, {File: 1, Iface: 0}, {File: 1, Iface: 1}, {File: 3}}
+	if got, want := oneSourceFiles(srcs, 4), []bool{true, false, false, true}; !slices.Equal(got, want) {
+		t.Fatalf("one source: %v, want %v", got, want)
+	}
+	srcs = append(srcs, decode.Source{File: 3, Iface: 0xffff, IfIndex: decode.IfOverflow})
+	if got, want := oneSourceFiles(srcs, 4), []bool{false, false, false, false}; !slices.Equal(got, want) {
+		t.Fatalf("one source with an overflow source: %v, want %v", got, want)
 	}
 }

@@ -62,7 +62,7 @@ func (w *world) trimNow() {
 
 // plain is the element types that may live outside the Go heap: no pointers.
 type plain interface {
-	~uint8 | ~uint16 | ~uint32 | ~int32 | ~uint64 | ~int64
+	~uint8 | ~uint16 | ~uint32 | ~int32 | ~uint64 | ~int64 | jfill
 }
 
 // makeBig returns make([]T, n, c): from mp when it gives the memory (the large per-frame and
