@@ -137,9 +137,15 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	}
 	// tl is in's total length from here, and in ends there (its length and capacity tl: the transport
 	// segment, in[20:], is read at offsets into in, through arrays of the header's length, and sliced
-	// only for the checksum's call, so that no slice of it with its masked pointer is made and kept)
+	// only for the checksum's call, so that no slice of it with its masked pointer is made and kept).
+	// Every protocol taken below needs the transport header's first 8 bytes (tl >= 28): tested once
+	// here, the IP header and those bytes are read through t without a test of in's length each.
+	if tl < 28 {
+		return false
+	}
 	in = in[:tl:tl]
-	proto := in[9]
+	t := (*[28]byte)(in)
+	proto := t[9]
 	// The transport header: complete, its checksum right (an offload placeholder is not), summed at the end.
 	hl := 8
 	switch proto {
@@ -165,17 +171,13 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 			}
 		}
 	case 17:
-		if tl < 28 {
-			return false
-		}
 		// (NewDecoder set both ports, their defaults where unset: fastFrame's tests for 0 are moot)
-		u := (*[28]byte)(in)
-		sp, dp, wg := binary.BigEndian.Uint16(u[20:22]), binary.BigEndian.Uint16(u[22:24]), d.opts.WireGuardPort
+		sp, dp, wg := binary.BigEndian.Uint16(t[20:22]), binary.BigEndian.Uint16(t[22:24]), d.opts.WireGuardPort
 		if dp == d.opts.VXLANPort || sp == wg || dp == wg {
 			return false
 		}
 	case 1:
-		if tl < 28 || (in[20] != 0 && in[20] != 8) { // echo reply or request only
+		if t[20] != 0 && t[20] != 8 { // echo reply or request only
 			return false
 		}
 	default:
@@ -193,7 +195,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	d.fastShape = shape
 	o := &d.fastObs
 	*o = Observation{}
-	tos := in[1]
+	tos := t[1]
 	if encap != EncapNone || tos != 0 { // the header context
 		// (p.VNI: this frame's, written above, or 0: p was reset when the shape changed, and the
 		// shape says whether a frame is VXLAN)
@@ -227,13 +229,13 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		ip.CapLen = len(b)
 	}
 	ih := &p.Inner
-	*(*[4]byte)(ih.Src[:4]) = [4]byte(in[12:16])
-	*(*[4]byte)(ih.Dst[:4]) = [4]byte(in[16:20])
+	*(*[4]byte)(ih.Src[:4]) = [4]byte(t[12:16])
+	*(*[4]byte)(ih.Dst[:4]) = [4]byte(t[16:20])
 	ih.TOS = tos
 	probeFields(p, rec, in, shape)
 
 	// The Observation, as Observe makes it (Observe adds the Source), and the fingerprint.
-	t := (*[28]byte)(in) // the IP header and the transport header's first 8 bytes (tl >= 28 above)
+	// (t: the IP header and the transport header's first 8 bytes, tl >= 28 above)
 	o.Sport = binary.BigEndian.Uint16(t[20:22])
 	o.Dport = binary.BigEndian.Uint16(t[22:24])
 	var tw, tf uint64 // the fingerprint's transport fields (see Fingerprint)
