@@ -225,7 +225,8 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		ip.TOS, ip.TotalLen, ip.TTL = ob[1], binary.BigEndian.Uint16(ob[2:4]), ob[8]
 		ip.ID, ip.DF = uint32(binary.BigEndian.Uint16(ob[4:6])), ob[6]&0x40 != 0
 		ip.Checksum = binary.BigEndian.Uint16(ob[10:12])
-		*(*[4]byte)(ip.Src[:4]), *(*[4]byte)(ip.Dst[:4]) = [4]byte(ob[12:16]), [4]byte(ob[16:20])
+		*(*[4]byte)(ip.Src[:4]) = [4]byte(ob[12:16]) // (one assignment each: as one, the first went through the stack)
+		*(*[4]byte)(ip.Dst[:4]) = [4]byte(ob[16:20])
 		ip.CapLen = len(b)
 	}
 	ih := &p.Inner

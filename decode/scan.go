@@ -684,11 +684,12 @@ const (
 func (c *obsCollector) slot(r *Record) *Observation {
 	c.bytes += int64(r.CapLen) + 16
 	n := len(c.obs)
-	if n == cap(c.obs) {
+	if n >= cap(c.obs) { // (n < cap below: neither the reslice nor the index is tested again)
 		return c.slotSlow()
 	}
-	c.obs = c.obs[:n+1]
-	return &c.obs[n]
+	o := c.obs[:n+1]
+	c.obs = o
+	return &o[n]
 }
 
 // slotSlow is slot when the slice is full up to its window: it maps in the next window, grows it, or
@@ -819,9 +820,17 @@ type fpCollector struct {
 const fpSlabChunks = 16
 
 func (c *fpCollector) add(v uint64) {
-	if c.n == len(c.cur) {
-		c.grow()
+	if n := c.n; uint(n) < uint(len(c.cur)) { // (the index not tested again)
+		c.cur[n] = v
+		c.n = n + 1
+		return
 	}
+	c.addGrow(v)
+}
+
+// addGrow is add when cur is full: it grows cur first.
+func (c *fpCollector) addGrow(v uint64) {
+	c.grow()
 	c.cur[c.n] = v
 	c.n++
 }
