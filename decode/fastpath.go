@@ -626,10 +626,13 @@ const calicoMAC48 = 0xeeeeeeeeeeee
 // of the usual path (shape 0) it counts nothing and returns noFast: the scan then calls add. The
 // counts that a frame's link type, link addresses and encapsulation decide (CalicoMAC, IPIP, VXLAN,
 // Plain, NoLinkAddr, VTEPMAC, OtherMAC) are added for a run of such frames alike at once, when the
-// run ends (endRun).
-func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) uint64 {
+// run ends (endRun). hot reports a frame taken into the main stretch of time in addFast's range
+// (Traffic.hotLo): back is then 0, its fraction field did not overflow and the current stretch is the
+// main one (the range is set only when it is, and cleared by any other frame's addTime), so that the
+// scan need not test those (TestAddFastTimes, checkHot).
+func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) (back uint64, hot bool) {
 	if shape == 0 {
-		return noFast
+		return noFast, false
 	}
 	fp, ts := p.Loose, rec.Ts
 	sampled := false
@@ -641,14 +644,14 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) uint64 {
 	// addTime's usual case here (in order, in the main stretch of time, which is the current one):
 	// its stretch's prev, last and frames kept in hotLo, Last and hotN (see Traffic.hotLo), two
 	// comparisons and a store or two; any other frame there (which settles hotN into the stretch).
-	var back uint64
+	// (back and hot: the results, named above)
 	if ts >= t.hotLo && ts <= ^t.hotNotHi && !rec.FracOver {
 		t.hotLo = ts // the stretch's prev
 		if ts > t.Last {
 			t.Last = ts // its last (the range's end stays spanGap past the last when it was set: a
 			// frame past it, a day on, is addTime's, which sets it again)
 		}
-		t.hotN++ // its frames
+		t.hotN, hot = t.hotN+1, true // its frames
 		// (an odd frame, FracOver, is addTime's: the next one is not compared with it)
 	} else {
 		back = t.addTime(rec.Frame, ts, rec.FracOver)
@@ -689,7 +692,7 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) uint64 {
 	if p.Encap != EncapNone {
 		t.addPair(addr32((*[4]byte)(p.Outer.Src[:4])), addr32((*[4]byte)(p.Outer.Dst[:4])), addr32((*[4]byte)(in.Src[:4])))
 	}
-	return back
+	return back, hot
 }
 
 // trafficRun is a run of frames that Traffic.addFast counts at once: frames of one link type,

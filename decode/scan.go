@@ -297,14 +297,14 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 			}
 		}
 		// The frame is counted in its Traffic, by the fast path's own counting where it took the frame.
-		back := v.tr.addFast(d.fastShape, &rec, &p) // (tr.add keeps its line in scan: default.pgo names it so)
+		back, hot := v.tr.addFast(d.fastShape, &rec, &p) // (tr.add keeps its line in scan: default.pgo names it so)
 		if back == noFast {
 			back = v.tr.add(rec.Frame, rec.Ts, rec.FracOver, &p, p.Loose)
 		}
 		// A frame is flagged for its time when its fraction field overflowed, when it went back more than
 		// a second, or when it lies a day or more from its capture's main stretch of time so far (the
 		// end of the scan names such frames, as they are then known).
-		if back != 0 || rec.FracOver || v.tr.cur != v.tr.main {
+		if !hot && (back != 0 || rec.FracOver || v.tr.cur != v.tr.main) { // (hot: none of them, addFast)
 			p.Errs |= ErrTimestamp
 			if rec.FracOver {
 				if v.fracOver++; v.fracOver <= maxTimeProblems {
