@@ -87,11 +87,13 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	// The IP packet, its capacity its length (at least 20: its pointer not masked, as that of data[h:]
 	// would be); fastLen(b), written out (fastLen is inlined only where default.pgo names its call).
 	b := data[h:len(data):len(data)]
-	if b[0] != 0x45 || b[6]&0x3f != 0 || b[7] != 0 {
+	ob := (*[20]byte)(b) // (its first 8 bytes in two words: head8, written out, as len16 and sum20w)
+	w0, w1 := binary.LittleEndian.Uint32(ob[0:4]), binary.LittleEndian.Uint32(ob[4:8])
+	if byte(w0) != 0x45 || w1&0xff3f0000 != 0 {
 		return false
 	}
-	tl := int(b[2])<<8 | int(b[3])
-	if tl < 20 || tl > len(b) || tl > gsoThreshold || !sumOK(sum20(b)) {
+	tl := int(binary.BigEndian.Uint16(ob[2:4]))
+	if tl < 20 || tl > len(b) || tl > gsoThreshold || !sumOK(uint64(w0)+uint64(w1)+sum12(ob)) {
 		return false
 	}
 	// A frame whose Packet is not written lean (a cooked or VLAN-tagged frame, one without
@@ -105,10 +107,11 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 			return false
 		}
 		in, encap = b[20:tl:tl], EncapIPIP
-		if in[0] != 0x45 || in[6]&0x3f != 0 || in[7] != 0 { // fastLen(in), as above
+		ib := (*[20]byte)(in) // fastLen(in), as above
+		if w0, w1 = binary.LittleEndian.Uint32(ib[0:4]), binary.LittleEndian.Uint32(ib[4:8]); byte(w0) != 0x45 || w1&0xff3f0000 != 0 {
 			return false
 		}
-		if tl = int(in[2])<<8 | int(in[3]); tl < 20 || tl > len(in) || tl > gsoThreshold || !sumOK(sum20(in)) {
+		if tl = int(binary.BigEndian.Uint16(ib[2:4])); tl < 20 || tl > len(in) || tl > gsoThreshold || !sumOK(uint64(w0)+uint64(w1)+sum12(ib)) {
 			return false
 		}
 	} else if b[9] == 17 && len(b) >= 24 && binary.BigEndian.Uint16(b[22:24]) == d.opts.VXLANPort {
@@ -128,10 +131,11 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		// The VNI, written here (p is reset or written whole by the path the frame takes if it leaves
 		// fastUsual after this), is read back for the header context's key below.
 		in, encap, p.VNI = b[50:tl:tl], EncapVXLAN, binary.BigEndian.Uint32(u[12:16])>>8
-		if in[0] != 0x45 || in[6]&0x3f != 0 || in[7] != 0 { // fastLen(in), as above
+		ib := (*[20]byte)(in) // fastLen(in), as above
+		if w0, w1 = binary.LittleEndian.Uint32(ib[0:4]), binary.LittleEndian.Uint32(ib[4:8]); byte(w0) != 0x45 || w1&0xff3f0000 != 0 {
 			return false
 		}
-		if tl = int(in[2])<<8 | int(in[3]); tl < 20 || tl > len(in) || tl > gsoThreshold || !sumOK(sum20(in)) {
+		if tl = int(binary.BigEndian.Uint16(ib[2:4])); tl < 20 || tl > len(in) || tl > gsoThreshold || !sumOK(uint64(w0)+uint64(w1)+sum12(ib)) {
 			return false
 		}
 	}
@@ -295,6 +299,19 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	}
 	d.fastDone = true
 	return true
+}
+
+// fastUsual reads an IPv4 header's first 8 bytes as two little-endian words, w0 (the version and
+// header length in its low byte) and w1 (the flags and fragment offset in its high half: w1&0xff3f0000
+// is 0 when MF and the offset are): its tests and its sum (sum20: w0 + w1 + sum12) from them, each
+// byte loaded once, where a test of each byte (b[0], b[6], b[7]) was a load of its own and the sum's
+// first word was made again from the bytes loaded for the tests and the length (about 10 instructions
+// a header more). TestHead8 holds the words' tests to the bytes'.
+
+// sum12 is the sum (as sum20's) of the IPv4 header h's last 12 bytes.
+func sum12(h *[20]byte) uint64 {
+	return uint64(binary.LittleEndian.Uint32(h[8:12])) + uint64(binary.LittleEndian.Uint32(h[12:16])) +
+		uint64(binary.LittleEndian.Uint32(h[16:20]))
 }
 
 // probeFields writes into the lean Packet p of a frame rec of shape shape (in: its inner IPv4 packet) what the merged probe reads of it besides the lean Packet's fields, when the probe reads
