@@ -261,3 +261,31 @@ func BenchmarkSum16(b *testing.B) {
 }
 
 var sink uint64
+
+// TestHead8 holds fastUsual's reading of an IPv4 header's first 8 bytes in two words (the version and
+// fragment tests on the words, the sum as w0 + w1 + sum12) to the byte-wise reading it replaced.
+func TestHead8(t *testing.T) {
+	rng := rand.New(rand.NewSource(820))
+	for i := range 200000 {
+		var h [20]byte
+		for j := range h {
+			h[j] = byte(rng.Uint32())
+		}
+		switch i % 4 { // the bytes the tests look at near their edges
+		case 0:
+			h[0], h[6], h[7] = 0x45, byte(rng.Uint32())&0xc0, 0
+		case 1:
+			h[0], h[6], h[7] = 0x45, byte(rng.Uint32())&0xc0|1<<(rng.Uint32()%6), 0
+		case 2:
+			h[0], h[6], h[7] = 0x45, 0x40, byte(1<<(rng.Uint32()%8))
+		}
+		w0, w1 := binary.LittleEndian.Uint32(h[0:4]), binary.LittleEndian.Uint32(h[4:8])
+		if (byte(w0) == 0x45) != (h[0] == 0x45) || (w1&0xff3f0000 == 0) != (h[6]&0x3f == 0 && h[7] == 0) {
+			t.Fatalf("% x: version and fragment tests %v %v, want %v %v", h, byte(w0) == 0x45, w1&0xff3f0000 == 0,
+				h[0] == 0x45, h[6]&0x3f == 0 && h[7] == 0)
+		}
+		if got, want := uint64(w0)+uint64(w1)+sum12(&h), sum20(h[:]); got != want {
+			t.Fatalf("% x: sum %x, want %x", h, got, want)
+		}
+	}
+}

@@ -87,11 +87,13 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	// The IP packet, its capacity its length (at least 20: its pointer not masked, as that of data[h:]
 	// would be); fastLen(b), written out (fastLen is inlined only where default.pgo names its call).
 	b := data[h:len(data):len(data)]
-	if b[0] != 0x45 || b[6]&0x3f != 0 || b[7] != 0 {
+	ob := (*[20]byte)(b) // (its first 8 bytes in two words: head8, written out, as len16 and sum20w)
+	w0, w1 := binary.LittleEndian.Uint32(ob[0:4]), binary.LittleEndian.Uint32(ob[4:8])
+	if byte(w0) != 0x45 || w1&0xff3f0000 != 0 {
 		return false
 	}
-	tl := int(b[2])<<8 | int(b[3])
-	if tl < 20 || tl > len(b) || tl > gsoThreshold || !sumOK(sum20(b)) {
+	tl := int(binary.BigEndian.Uint16(ob[2:4]))
+	if tl < 20 || tl > len(b) || tl > gsoThreshold || !sumOK(uint64(w0)+uint64(w1)+sum12(ob)) {
 		return false
 	}
 	// A frame whose Packet is not written lean (a cooked or VLAN-tagged frame, one without
@@ -105,10 +107,11 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 			return false
 		}
 		in, encap = b[20:tl:tl], EncapIPIP
-		if in[0] != 0x45 || in[6]&0x3f != 0 || in[7] != 0 { // fastLen(in), as above
+		ib := (*[20]byte)(in) // fastLen(in), as above
+		if w0, w1 = binary.LittleEndian.Uint32(ib[0:4]), binary.LittleEndian.Uint32(ib[4:8]); byte(w0) != 0x45 || w1&0xff3f0000 != 0 {
 			return false
 		}
-		if tl = int(in[2])<<8 | int(in[3]); tl < 20 || tl > len(in) || tl > gsoThreshold || !sumOK(sum20(in)) {
+		if tl = int(binary.BigEndian.Uint16(ib[2:4])); tl < 20 || tl > len(in) || tl > gsoThreshold || !sumOK(uint64(w0)+uint64(w1)+sum12(ib)) {
 			return false
 		}
 	} else if b[9] == 17 && len(b) >= 24 && binary.BigEndian.Uint16(b[22:24]) == d.opts.VXLANPort {
@@ -128,18 +131,25 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		// The VNI, written here (p is reset or written whole by the path the frame takes if it leaves
 		// fastUsual after this), is read back for the header context's key below.
 		in, encap, p.VNI = b[50:tl:tl], EncapVXLAN, binary.BigEndian.Uint32(u[12:16])>>8
-		if in[0] != 0x45 || in[6]&0x3f != 0 || in[7] != 0 { // fastLen(in), as above
+		ib := (*[20]byte)(in) // fastLen(in), as above
+		if w0, w1 = binary.LittleEndian.Uint32(ib[0:4]), binary.LittleEndian.Uint32(ib[4:8]); byte(w0) != 0x45 || w1&0xff3f0000 != 0 {
 			return false
 		}
-		if tl = int(in[2])<<8 | int(in[3]); tl < 20 || tl > len(in) || tl > gsoThreshold || !sumOK(sum20(in)) {
+		if tl = int(binary.BigEndian.Uint16(ib[2:4])); tl < 20 || tl > len(in) || tl > gsoThreshold || !sumOK(uint64(w0)+uint64(w1)+sum12(ib)) {
 			return false
 		}
 	}
 	// tl is in's total length from here, and in ends there (its length and capacity tl: the transport
 	// segment, in[20:], is read at offsets into in, through arrays of the header's length, and sliced
-	// only for the checksum's call, so that no slice of it with its masked pointer is made and kept)
+	// only for the checksum's call, so that no slice of it with its masked pointer is made and kept).
+	// Every protocol taken below needs the transport header's first 8 bytes (tl >= 28): tested once
+	// here, the IP header and those bytes are read through t without a test of in's length each.
+	if tl < 28 {
+		return false
+	}
 	in = in[:tl:tl]
-	proto := in[9]
+	t := (*[28]byte)(in)
+	proto := t[9]
 	// The transport header: complete, its checksum right (an offload placeholder is not), summed at the end.
 	hl := 8
 	switch proto {
@@ -165,17 +175,13 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 			}
 		}
 	case 17:
-		if tl < 28 {
-			return false
-		}
 		// (NewDecoder set both ports, their defaults where unset: fastFrame's tests for 0 are moot)
-		u := (*[28]byte)(in)
-		sp, dp, wg := binary.BigEndian.Uint16(u[20:22]), binary.BigEndian.Uint16(u[22:24]), d.opts.WireGuardPort
+		sp, dp, wg := binary.BigEndian.Uint16(t[20:22]), binary.BigEndian.Uint16(t[22:24]), d.opts.WireGuardPort
 		if dp == d.opts.VXLANPort || sp == wg || dp == wg {
 			return false
 		}
 	case 1:
-		if tl < 28 || (in[20] != 0 && in[20] != 8) { // echo reply or request only
+		if t[20] != 0 && t[20] != 8 { // echo reply or request only
 			return false
 		}
 	default:
@@ -193,7 +199,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	d.fastShape = shape
 	o := &d.fastObs
 	*o = Observation{}
-	tos := in[1]
+	tos := t[1]
 	if encap != EncapNone || tos != 0 { // the header context
 		// (p.VNI: this frame's, written above, or 0: p was reset when the shape changed, and the
 		// shape says whether a frame is VXLAN)
@@ -223,17 +229,18 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		ip.TOS, ip.TotalLen, ip.TTL = ob[1], binary.BigEndian.Uint16(ob[2:4]), ob[8]
 		ip.ID, ip.DF = uint32(binary.BigEndian.Uint16(ob[4:6])), ob[6]&0x40 != 0
 		ip.Checksum = binary.BigEndian.Uint16(ob[10:12])
-		*(*[4]byte)(ip.Src[:4]), *(*[4]byte)(ip.Dst[:4]) = [4]byte(ob[12:16]), [4]byte(ob[16:20])
+		*(*[4]byte)(ip.Src[:4]) = [4]byte(ob[12:16]) // (one assignment each: as one, the first went through the stack)
+		*(*[4]byte)(ip.Dst[:4]) = [4]byte(ob[16:20])
 		ip.CapLen = len(b)
 	}
 	ih := &p.Inner
-	*(*[4]byte)(ih.Src[:4]) = [4]byte(in[12:16])
-	*(*[4]byte)(ih.Dst[:4]) = [4]byte(in[16:20])
+	*(*[4]byte)(ih.Src[:4]) = [4]byte(t[12:16])
+	*(*[4]byte)(ih.Dst[:4]) = [4]byte(t[16:20])
 	ih.TOS = tos
 	probeFields(p, rec, in, shape)
 
 	// The Observation, as Observe makes it (Observe adds the Source), and the fingerprint.
-	t := (*[28]byte)(in) // the IP header and the transport header's first 8 bytes (tl >= 28 above)
+	// (t: the IP header and the transport header's first 8 bytes, tl >= 28 above)
 	o.Sport = binary.BigEndian.Uint16(t[20:22])
 	o.Dport = binary.BigEndian.Uint16(t[22:24])
 	var tw, tf uint64 // the fingerprint's transport fields (see Fingerprint)
@@ -292,6 +299,19 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	}
 	d.fastDone = true
 	return true
+}
+
+// fastUsual reads an IPv4 header's first 8 bytes as two little-endian words, w0 (the version and
+// header length in its low byte) and w1 (the flags and fragment offset in its high half: w1&0xff3f0000
+// is 0 when MF and the offset are): its tests and its sum (sum20: w0 + w1 + sum12) from them, each
+// byte loaded once, where a test of each byte (b[0], b[6], b[7]) was a load of its own and the sum's
+// first word was made again from the bytes loaded for the tests and the length (about 10 instructions
+// a header more). TestHead8 holds the words' tests to the bytes'.
+
+// sum12 is the sum (as sum20's) of the IPv4 header h's last 12 bytes.
+func sum12(h *[20]byte) uint64 {
+	return uint64(binary.LittleEndian.Uint32(h[8:12])) + uint64(binary.LittleEndian.Uint32(h[12:16])) +
+		uint64(binary.LittleEndian.Uint32(h[16:20]))
 }
 
 // probeFields writes into the lean Packet p of a frame rec of shape shape (in: its inner IPv4 packet) what the merged probe reads of it besides the lean Packet's fields, when the probe reads
@@ -623,10 +643,13 @@ const calicoMAC48 = 0xeeeeeeeeeeee
 // of the usual path (shape 0) it counts nothing and returns noFast: the scan then calls add. The
 // counts that a frame's link type, link addresses and encapsulation decide (CalicoMAC, IPIP, VXLAN,
 // Plain, NoLinkAddr, VTEPMAC, OtherMAC) are added for a run of such frames alike at once, when the
-// run ends (endRun).
-func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) uint64 {
+// run ends (endRun). hot reports a frame taken into the main stretch of time in addFast's range
+// (Traffic.hotLo): back is then 0, its fraction field did not overflow and the current stretch is the
+// main one (the range is set only when it is, and cleared by any other frame's addTime), so that the
+// scan need not test those (TestAddFastTimes, checkHot).
+func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) (back uint64, hot bool) {
 	if shape == 0 {
-		return noFast
+		return noFast, false
 	}
 	fp, ts := p.Loose, rec.Ts
 	sampled := false
@@ -638,14 +661,14 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) uint64 {
 	// addTime's usual case here (in order, in the main stretch of time, which is the current one):
 	// its stretch's prev, last and frames kept in hotLo, Last and hotN (see Traffic.hotLo), two
 	// comparisons and a store or two; any other frame there (which settles hotN into the stretch).
-	var back uint64
+	// (back and hot: the results, named above)
 	if ts >= t.hotLo && ts <= ^t.hotNotHi && !rec.FracOver {
 		t.hotLo = ts // the stretch's prev
 		if ts > t.Last {
 			t.Last = ts // its last (the range's end stays spanGap past the last when it was set: a
 			// frame past it, a day on, is addTime's, which sets it again)
 		}
-		t.hotN++ // its frames
+		t.hotN, hot = t.hotN+1, true // its frames
 		// (an odd frame, FracOver, is addTime's: the next one is not compared with it)
 	} else {
 		back = t.addTime(rec.Frame, ts, rec.FracOver)
@@ -686,7 +709,7 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) uint64 {
 	if p.Encap != EncapNone {
 		t.addPair(addr32((*[4]byte)(p.Outer.Src[:4])), addr32((*[4]byte)(p.Outer.Dst[:4])), addr32((*[4]byte)(in.Src[:4])))
 	}
-	return back
+	return back, hot
 }
 
 // trafficRun is a run of frames that Traffic.addFast counts at once: frames of one link type,

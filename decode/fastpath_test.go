@@ -73,15 +73,27 @@ func (fp *fastPair) stepLean(t testing.TB, where string, d *Decoder, p *Packet, 
 			f.Errs, f.Encap, f.LinkType, f.Inner.MF, f.Inner.FragOff)
 	}
 	tr := traffic(trs, o.Source)
-	b := tr.addFast(d.fastShape, rec, p)
+	b, hot := tr.addFast(d.fastShape, rec, p)
 	if b == noFast {
 		b = tr.add(rec.Frame, rec.Ts, rec.FracOver, p, p.Loose)
 	}
 	if b != bFast {
 		t.Fatalf("%s frame %d: lean Traffic.add returned %d, want %d", where, rec.Frame, b, bFast)
 	}
-	if b != 0 || rec.FracOver || tr.cur != tr.main { // as the scan does
+	checkHot(t, where, rec, tr, b, hot)
+	if !hot && (b != 0 || rec.FracOver || tr.cur != tr.main) { // as the scan does
 		p.Errs |= ErrTimestamp
+	}
+}
+
+// checkHot fails t when addFast said hot (the frame taken in its range: the scan then does not test
+// the time's flag) for a frame the scan would flag for its time: back (what the scan's Traffic
+// returned) not 0, its fraction field overflowed, or tr's current stretch of time not the main one.
+func checkHot(t testing.TB, where string, rec *Record, tr *Traffic, back uint64, hot bool) {
+	t.Helper()
+	if hot && (back != 0 || rec.FracOver || tr.cur != tr.main) {
+		t.Fatalf("%s frame %d: Traffic.addFast took it in its range (hot), but back %d, fraction overflow %v, "+
+			"stretch %d of main %d", where, rec.Frame, back, rec.FracOver, tr.cur, tr.main)
 	}
 }
 
@@ -138,8 +150,8 @@ func (fp *fastPair) step(t testing.TB, where string, rec *Record) bool {
 		t.Fatalf("%s frame %d (fast path %v): Observation\n%+v\nwant\n%+v", where, rec.Frame, took, oFast, oSlow)
 	}
 	trFast, trSlow := traffic(fp.trFast, oFast.Source), traffic(fp.trSlow, oSlow.Source)
-	bFast := trFast.addFast(fp.fast.fastShape, rec, &fp.pFast) // as the scan counts
-	if (bFast != noFast) != took {
+	bFast, hot := trFast.addFast(fp.fast.fastShape, rec, &fp.pFast) // as the scan counts
+	if (bFast != noFast) != took || hot && !took {
 		t.Fatalf("%s frame %d (fast path %v): Traffic.addFast returned %d", where, rec.Frame, took, bFast)
 	}
 	if bFast == noFast {
@@ -149,6 +161,7 @@ func (fp *fastPair) step(t testing.TB, where string, rec *Record) bool {
 	if bFast != bSlow {
 		t.Fatalf("%s frame %d: Traffic.add returned %d, want %d", where, rec.Frame, bFast, bSlow)
 	}
+	checkHot(t, where, rec, trFast, bFast, hot)
 	fp.stepLean(t, where, fp.lean, &fp.pLean, fp.trLean, nil, rec, took, oFast, bFast)
 	fp.stepLean(t, where+" (probe)", fp.probe, &fp.pProbe, fp.trProbe, fp.sProbe, rec, took, oFast, bFast)
 	if bFast != 0 || rec.FracOver || trFast.cur != trFast.main { // as the scan does

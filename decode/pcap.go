@@ -91,28 +91,33 @@ func (r *pcapReader) Next(rec *Record) error {
 // is next's.
 func (r *pcapReader) nextBuffered(rec *Record) bool {
 	in, frame := r.rdInput, r.frame // (each loaded once: the stores below could alias them)
-	w := in.win[in.pend:]
-	if len(w) < pcapRecHdrLen || frame >= in.maxFrames {
+	win, pend := in.win, in.pend
+	if len(win)-pend < pcapRecHdrLen || frame >= in.maxFrames {
 		return false
 	}
-	// The header's four 32-bit fields in two loads, with one test of the byte order (as ts reads them).
-	h0, h1 := binary.LittleEndian.Uint64(w[0:8]), binary.LittleEndian.Uint64(w[8:16])
+	// The window from the record on, its capacity its length (at least 16: its pointer not masked, as
+	// that of win[pend:] would be); the header's four 32-bit fields in two loads, with one test of the
+	// byte order (as ts reads them).
+	w := win[pend:len(win):len(win)]
+	h := (*[pcapRecHdrLen]byte)(w)
+	h0, h1 := binary.LittleEndian.Uint64(h[0:8]), binary.LittleEndian.Uint64(h[8:16])
 	if r.be {
 		h0, h1 = bits.RotateLeft64(bits.ReverseBytes64(h0), 32), bits.RotateLeft64(bits.ReverseBytes64(h1), 32)
 	}
-	caplen, origlen := uint32(h1), uint32(h1>>32)
-	n := pcapRecHdrLen + int(caplen)
-	if caplen == 0 || caplen > origlen || int(caplen) > r.snaplen || n > len(w) {
+	caplen, origlen := int(uint32(h1)), int(h1>>32)
+	if caplen == 0 || caplen > origlen || caplen > r.snaplen || caplen > len(w)-pcapRecHdrLen {
 		return false
 	}
 	sec, frac := int64(uint32(h0)), int64(h0>>32)
 	ts, fracOver := sec*1e9+frac*r.fracNs, frac >= r.fracMax
 	frame++
 	r.frame = frame
-	in.pend += n
+	n := pcapRecHdrLen + caplen
+	in.pend = pend + n
 	in.off += int64(n)
 	r.prevTs, r.havePrev = ts, true
-	rec.set(frame, ts, fracOver, int(caplen), int(origlen), r.iface.LinkType, 0, w[pcapRecHdrLen:n:n])
+	// (the frame's slice: its capacity caplen, not 0 (tested above): its pointer not masked either)
+	rec.set(frame, ts, fracOver, caplen, origlen, r.iface.LinkType, 0, w[pcapRecHdrLen:n:n])
 	return true
 }
 

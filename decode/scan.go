@@ -180,14 +180,17 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 	var own Observation
 	var v scanVars // the loop's variables (see scanVars)
 	v.o = &own     // the frame's Observation: own, or its place in keep.c
-	v.r = r        // the reader: r, or the one lookMerged gives
+	v.setReader(r) // the reader: r, or the one lookMerged gives
 	// v.tr is the frame's Traffic, v.frags the outer fragments' tracker (nil until the first)
 	// v.nObs counts the Observations made so far (the next one's index)
 	v.lastSrc = -1
 	// v.ctxLost counts the frames whose header context was not kept
 	// v.fracOver and v.wentBack count the frames flagged for their timestamps, v.cut says the last read was skipped
 	for {
-		err := v.r.Next(&rec)
+		var err error // (a pcap file's usual record read without the interface's call: setReader's pr)
+		if pr := v.pr; pr == nil || pr.done != nil || !pr.nextBuffered(&rec) {
+			err = v.r.Next(&rec)
+		}
 		if err != nil {
 			var re *RecordError
 			if errors.As(err, &re) {
@@ -242,15 +245,12 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 			// Decoder.sourceOf, which Observe calls), its problems put where they would have come;
 			// a file it finds merged is read again split into its stages (loadSnapped). A stream is
 			// read once only: the probe's records are kept and given again (prefixReader).
-			// Read so, the records the probe reads are read and decoded once, where a prefix read
-			// again cost the many-flow set about 5% of its instructions (two decodes of 4,096
-			// records of each Ethernet file). The verdict is the same (TestProbeInScanVerdict): the
-			// probe sees the same records in the same order, and decides at the same one.
-			// (The lines of this block keep the offsets of the calls after it, which default.pgo
-			// names: the block once held the probe's call and its problems, now lookMerged's; a
-			// stream's, and a file's read split, probe as before: probeMerged, then the scan.)
+			// Read so, the probe's records are read and decoded once (a prefix read again cost 5% of the
+			// many-flow set's instructions); the verdict is the same (TestProbeInScanVerdict). (This block's
+			// lines keep the offsets of the calls after it, which default.pgo names; a stream's, and a file's
+			// read split, probe as before: probeMerged, then the scan.)
 			// Non-Ethernet frames before the first Ethernet one (a pcapng file's) are not probed.
-			v.r = d.lookMerged(v.r, &rec, fi, opts, keep != nil)
+			v.setReader(d.lookMerged(v.r, &rec, fi, opts, keep != nil))
 		}
 		if keep != nil {
 			v.o = keep.c.slot(&rec)
@@ -297,14 +297,14 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 			}
 		}
 		// The frame is counted in its Traffic, by the fast path's own counting where it took the frame.
-		back := v.tr.addFast(d.fastShape, &rec, &p) // (tr.add keeps its line in scan: default.pgo names it so)
+		back, hot := v.tr.addFast(d.fastShape, &rec, &p) // (tr.add keeps its line in scan: default.pgo names it so)
 		if back == noFast {
 			back = v.tr.add(rec.Frame, rec.Ts, rec.FracOver, &p, p.Loose)
 		}
 		// A frame is flagged for its time when its fraction field overflowed, when it went back more than
 		// a second, or when it lies a day or more from its capture's main stretch of time so far (the
 		// end of the scan names such frames, as they are then known).
-		if back != 0 || rec.FracOver || v.tr.cur != v.tr.main {
+		if !hot && (back != 0 || rec.FracOver || v.tr.cur != v.tr.main) { // (hot: none of them, addFast)
 			p.Errs |= ErrTimestamp
 			if rec.FracOver {
 				if v.fracOver++; v.fracOver <= maxTimeProblems {
@@ -684,11 +684,12 @@ const (
 func (c *obsCollector) slot(r *Record) *Observation {
 	c.bytes += int64(r.CapLen) + 16
 	n := len(c.obs)
-	if n == cap(c.obs) {
+	if n >= cap(c.obs) { // (n < cap below: neither the reslice nor the index is tested again)
 		return c.slotSlow()
 	}
-	c.obs = c.obs[:n+1]
-	return &c.obs[n]
+	o := c.obs[:n+1]
+	c.obs = o
+	return &o[n]
 }
 
 // slotSlow is slot when the slice is full up to its window: it maps in the next window, grows it, or
@@ -819,9 +820,17 @@ type fpCollector struct {
 const fpSlabChunks = 16
 
 func (c *fpCollector) add(v uint64) {
-	if c.n == len(c.cur) {
-		c.grow()
+	if n := c.n; uint(n) < uint(len(c.cur)) { // (the index not tested again)
+		c.cur[n] = v
+		c.n = n + 1
+		return
 	}
+	c.addGrow(v)
+}
+
+// addGrow is add when cur is full: it grows cur first.
+func (c *fpCollector) addGrow(v uint64) {
+	c.grow()
 	c.cur[c.n] = v
 	c.n++
 }
@@ -886,6 +895,7 @@ const obsChunk = 1 << 16
 // head of the loop for every frame (about 20 instructions a frame, more than their uses cost).
 type scanVars struct {
 	r                  Reader       // the reader (lookMerged may give another: kept here, not moved and spilled a frame)
+	pr                 *pcapReader  // r when it is a pcap file's (setReader), else nil
 	o                  *Observation // the frame's Observation
 	tr                 *Traffic     // the frame's source's Traffic
 	frags              *fragTracker // the outer fragments' (nil until the first)
@@ -894,4 +904,10 @@ type scanVars struct {
 	ctxLost            int          // frames whose header context was not kept (the table full)
 	fracOver, wentBack int          // frames flagged for their timestamps
 	cut                bool         // the last read was a skipped record
+}
+
+// setReader makes r the scan's reader.
+func (v *scanVars) setReader(r Reader) {
+	v.r = r
+	v.pr, _ = r.(*pcapReader)
 }
