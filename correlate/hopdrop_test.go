@@ -3,6 +3,7 @@ package correlate
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -49,7 +50,7 @@ func checkHopDrop(t *testing.T, files []string) int {
 		}
 		return b
 	}
-	want := run(-1, 1<<62) // none given back
+	want := run(-1, math.MaxInt) // none given back
 	before := hopDropped.Load()
 	for _, chunk := range []int{-1, 7} {
 		if got := run(chunk, 1); string(got) != string(want) {
