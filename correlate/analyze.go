@@ -160,7 +160,7 @@ func CorrelateContext(ctx context.Context, c *decode.Capture, opts Options) (*Re
 		early: frames}
 	a.openClocks = a.anyOpen()
 	// each journey's hops in path order; the matcher ends here
-	a.arenaOut = buildArenaSplit(w, m, a.nJ, arenaFree(w, &opts), stageChunk(&opts, 1) > 0)
+	a.arenaOut = buildArenaSplit(w, m, a.nJ, opts.Lean, stageChunk(&opts, 1) > 0)
 	opts.stageDone("arena")
 	return a.result(), nil // flows, paths, placement, findings: the Result
 }
@@ -309,13 +309,10 @@ func (a *analysis) result() *Result {
 	a.unordered = a.orderOpenHops() // hops at two points whose clocks say nothing of each other (openorder.go)
 	a.flowsOut, a.pairMode = a.assignFlows()
 	a.adoptOwnAddrs() // the nodes' own addresses the flows showed (localends.go)
-	a.releaseFree()   // what the flow stage no longer needs
+	a.releaseFree()   // what the flows did not take of the arena's leftovers
 	a.opts.stageDone("flows")
 	a.paths = (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode, ar: a.arenaOut, unordered: a.unordered}).buildPaths()
-	// The paths' votes are dropped. Their memory, and what else is free, goes back to the system:
-	// kept for placement to reuse, much of it stayed unused beside what placement allocated, at the
-	// memory peak of many flows (docs/scale-out.md, mem14).
-	a.releaseFree()
+	a.release() // the paths' votes are dropped: placement reuses their memory
 	a.opts.stageDone("paths")
 	a.lateOut = (&lateStage{w: a.w, jo: &a.journeys, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
 	a.cov.stopsFromSkips(a)   // the captures that stopped early, from the paths

@@ -52,15 +52,15 @@ func (ar *arenaOut) hops(j int) []uint32 { return ar.arena[ar.jStart[j]:ar.jStar
 
 // buildArena lays out the nJ journeys' hops contiguously, in path order: nodes in the order the packet
 // reached them, and within a node by raw capture time (one clock, so exact). It takes the matcher's
-// per-journey counts and times and drops its per-observation state (then calls free, when not nil:
-// arenaFree): the matcher is not needed after it.
-func buildArena(w *world, m *matcher, nJ int, free func()) *arenaOut {
-	return buildArenaSplit(w, m, nJ, free, runtime.GOMAXPROCS(0) > 1)
+// per-journey counts and times and drops its per-observation state (collected when lean, its pages
+// kept for the flow stage, see result): the matcher is not needed after it.
+func buildArena(w *world, m *matcher, nJ int, lean bool) *arenaOut {
+	return buildArenaSplit(w, m, nJ, lean, runtime.GOMAXPROCS(0) > 1)
 }
 
 // buildArenaSplit is buildArena with the journeys' hops filled in and sorted by two goroutines when
 // split, each for half of the journeys (fillSort).
-func buildArenaSplit(w *world, m *matcher, nJ int, free func(), split bool) *arenaOut {
+func buildArenaSplit(w *world, m *matcher, nJ int, lean, split bool) *arenaOut {
 	ar := &arenaOut{t0: m.jT0}
 	ar.jStart, ar.jDups = m.jHops, m.jDups // counts, turned into starts below
 	m.jHops, m.jDups, m.jT0 = nil, nil, times{}
@@ -88,14 +88,20 @@ func buildArenaSplit(w *world, m *matcher, nJ int, free func(), split bool) *are
 			ar.aheadFirst(w, &m.nat[i])
 		}
 	}
-	// The matcher's per-observation state is no longer needed: free (when set) collects it, and
-	// returns the memory (arenaFree).
+	// The matcher's per-observation state is no longer needed. On the heap, its memory is collected
+	// but not returned to the system: the flow stage, which comes next, allocates in proportion to the
+	// flows and takes these pages without a page fault each (result returns what is left free once the
+	// flows are assigned). In bounded-memory mode (w.big) the state was mapped, the heap is small and
+	// its free memory goes back at once, as it did.
 	if m.cameBack || !ar.revisit.Load() && ar.natBack(m.nat) { // a journey with two hops at one point: its flow direction's path from its hops
 		ar.revisit.Store(true)
 	}
 	m.jOf, m.dup, m.outOfOrder, ar.outOfOrder = nil, nil, nil, nil
-	if free != nil {
-		free()
+	switch {
+	case lean && w.big != nil:
+		debug.FreeOSMemory()
+	case lean:
+		runtime.GC()
 	}
 	return ar
 }
@@ -129,23 +135,6 @@ func (ar *arenaOut) aheadFirst(w *world, ev *natEvent) {
 	if n := lo + end - k; k < end && n < hi {
 		ev.to = ar.arena[n]
 	}
-}
-
-// arenaFree returns what buildArena calls once it has dropped the matcher's per-observation state: in
-// Lean mode, returnFree (a collection; the memory free then goes back to the system unless KeepFreed),
-// and in bounded-memory mode (w.big: the state was mapped, the heap is small) debug.FreeOSMemory,
-// KeepFreed or not; nil (nothing) otherwise. The free memory went back to the system on the heap too
-// from the 2026-12-06 round on (docs/scale-out.md, mem14): the flow stage, which comes next, was to
-// take those pages without a page fault each, but it took most of its memory elsewhere first, and the
-// matcher's pages it had not taken yet stayed resident beside it, at the memory peak of many flows.
-func arenaFree(w *world, opts *Options) func() {
-	switch {
-	case !opts.Lean:
-		return nil
-	case w.big != nil:
-		return debug.FreeOSMemory
-	}
-	return func() { returnFree(opts) }
 }
 
 // setRanked sets noRanks and ranked for the arena of the nJ journeys (jStart the starts), the most

@@ -68,7 +68,7 @@ func arenaBoth(t *testing.T, files []string) (one, split *arenaOut) {
 		}
 		w.c.Loose = c.Loose
 		m := matchAll(w, clocks, opts)
-		return buildArenaSplit(w, m, int(m.next), nil, split)
+		return buildArenaSplit(w, m, int(m.next), false, split)
 	}
 	return build(false), build(true)
 }

@@ -86,11 +86,11 @@ func TestArenaGOMAXPROCS(t *testing.T) {
 	for name, fs := range files {
 		w, match := arenaMatcher(t, fs)
 		m, nJ := match()
-		ref := buildArenaSplit(w, m, nJ, nil, false)
+		ref := buildArenaSplit(w, m, nJ, false, false)
 		for _, p := range []int{1, 2, 4} {
 			runtime.GOMAXPROCS(p)
 			m, _ := match()
-			ar := buildArena(w, m, nJ, nil)
+			ar := buildArena(w, m, nJ, false)
 			sameArena(t, fmt.Sprintf("%s on %d cores", name, p), ref, ar, 0, ref.jStart[nJ])
 			if !maps.Equal(ref.hopTs.big, ar.hopTs.big) {
 				t.Fatalf("%s on %d cores: the side map of times differs", name, p)
@@ -121,7 +121,7 @@ func TestArenaSplitAppended(t *testing.T) {
 func TestArenaFillRanges(t *testing.T) {
 	w, match := arenaMatcher(t, manyFlowsCaps(t))
 	m, nJ := match()
-	ref := buildArenaSplit(w, m, nJ, nil, false)
+	ref := buildArenaSplit(w, m, nJ, false, false)
 	m, _ = match()
 	rng := rand.New(rand.NewPCG(5, 9))
 	ranges := [][2]int{{0, 1}, {nJ - 1, nJ}, {0, 2}, {nJ - 2, nJ}, {1, nJ - 1}, {0, nJ}}

@@ -123,7 +123,7 @@ func TestPassesTrim(t *testing.T) {
 	m.ring, m.loose, m.tcp, m.amb, m.ambByLoose, m.dupRecs = nil, nil, nil, nil, nil, nil
 	pass("the journey ids' collection", int64(len(c.Obs)), m.collectJourneys)
 	a := &analysis{w: w, journeys: m.out(), clocks: clocks, opts: opts, nJ: int(m.next)}
-	pass("the arena's fill", perFile, func() { a.arenaOut = buildArena(w, m, a.nJ, nil) })
+	pass("the arena's fill", perFile, func() { a.arenaOut = buildArena(w, m, a.nJ, false) })
 	// the ARP pass: over every frame, then each point's files with ARP frames (the capture has some)
 	pass("the ARP passes", perFile+1, func() { a.arp() })
 	pass("the frame checks", perFile, func() { a.frameChecks() })

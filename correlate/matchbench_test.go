@@ -51,7 +51,7 @@ func BenchmarkMatchArena(b *testing.B) {
 		b.StartTimer()
 		m := matchAll(w, clocks, Options{Window: time.Second, Lean: true})
 		nJ := int(m.next)
-		ar := buildArena(w, m, nJ, nil)
+		ar := buildArena(w, m, nJ, false)
 		if nJ == 0 || len(ar.arena) == 0 {
 			b.Fatal("no journeys")
 		}

@@ -102,7 +102,7 @@ func TestSeenAtDestinationNotLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := &analysis{w: w, journeys: m.out(), clocks: clocks, opts: opts, nJ: int(m.next)}
-	a.arenaOut = buildArena(w, m, a.nJ, nil)
+	a.arenaOut = buildArena(w, m, a.nJ, false)
 	a.cov, a.capDrop = newCoverage(w, clocks), newCapDrops(w, clocks, &a.journeys)
 	a.flowsOut, a.pairMode = a.assignFlows()
 	pt := map[string]int{}

@@ -392,7 +392,7 @@ func TestAheadFirstWithoutInnerOrder(t *testing.T) {
 		t.Fatalf("node-a: index %d (%v), bound %d: the test needs its clock seen inside it, bounded", na, ok, clocks[na].bound)
 	}
 	m.clocks[na].bound = 0 // (matching is done: only newInnerOrder reads it now)
-	ar := buildArena(w, m, int(m.next), nil)
+	ar := buildArena(w, m, int(m.next), false)
 	if ar.order != nil {
 		t.Fatal("an innerOrder with node-a's bound 0")
 	}

@@ -382,9 +382,8 @@ func TestDeterministicJSON(t *testing.T) {
 }
 
 // Lean correlation writes the journey ids over the Capture's fingerprints, drops them, and returns
-// memory to the system between phases (after matching, the arena, the flows and the paths: the
-// arena's and the paths' lower the memory peak of many flows, docs/scale-out.md mem14); with KeepFreed
-// it collects as often and returns nothing (the TUI correlates so before its overview: docs/tui.md);
+// memory to the system between phases (after matching, and after the flows); with KeepFreed it
+// collects as often and returns nothing (the TUI correlates so before its overview: docs/tui.md);
 // otherwise it works on a copy. The Result is the same.
 func TestLeanMatchesDefault(t *testing.T) {
 	cfg := gen.DefaultConfig()
@@ -415,7 +414,7 @@ func TestLeanMatchesDefault(t *testing.T) {
 			t.Fatal(err)
 		}
 		out[i] = b
-		if want := map[bool]int{true: 4}[opts.Lean && !opts.KeepFreed]; returned != want {
+		if want := map[bool]int{true: 2}[opts.Lean && !opts.KeepFreed]; returned != want {
 			t.Errorf("Lean %v, KeepFreed %v: the free memory returned %d times, want %d", opts.Lean, opts.KeepFreed, returned, want)
 		}
 		if opts.Lean && c.Loose != nil {

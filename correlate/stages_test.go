@@ -27,7 +27,7 @@ func analysisBeforeFlows(t *testing.T, files []string) *analysis {
 	}
 	a := &analysis{w: w, journeys: m.out(), clocks: clocks, opts: opts, nJ: int(m.next), offFits: offFits,
 		wg: joinWireGuard(w, m, opts)}
-	a.arenaOut = buildArena(w, m, a.nJ, nil)
+	a.arenaOut = buildArena(w, m, a.nJ, false)
 	return a
 }
 

@@ -25,7 +25,7 @@ func BenchmarkAfterMatch(b *testing.B) {
 		m := matchAll(w, clocks, opts)
 		a := &analysis{w: w, journeys: m.out(), clocks: clocks, opts: opts, nJ: int(m.next), wg: joinWireGuard(w, m, opts)}
 		b.StartTimer()
-		a.arenaOut = buildArenaSplit(w, m, a.nJ, nil, false)
+		a.arenaOut = buildArenaSplit(w, m, a.nJ, false, false)
 		res := a.result()
 		n := perPointsWalked(res)
 		if res.Summary.Flows < 19000 || n < res.Summary.Flows {
@@ -53,7 +53,7 @@ func BenchmarkArena(b *testing.B) {
 		nJ := int(m.next)
 		from := cpuTime()
 		b.StartTimer()
-		ar := buildArena(w, m, nJ, nil)
+		ar := buildArena(w, m, nJ, false)
 		b.StopTimer()
 		cpu += cpuTime() - from
 		if len(ar.arena) < frames/2 {
@@ -75,7 +75,7 @@ func afterMatchSetup(b *testing.B) *analysis {
 	fresh()
 	m := matchAll(w, clocks, opts)
 	a := &analysis{w: w, journeys: m.out(), clocks: clocks, opts: opts, nJ: int(m.next), wg: joinWireGuard(w, m, opts)}
-	a.arenaOut = buildArenaSplit(w, m, a.nJ, nil, false)
+	a.arenaOut = buildArenaSplit(w, m, a.nJ, false, false)
 	return a
 }
 
