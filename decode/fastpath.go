@@ -73,7 +73,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		return false // snapped, or every fingerprint is made from the headers alone
 	}
 	h, full := 0, d.fullPacket // the link header's length; the Packet written in full (fastFrame)
-	if rec.LinkType == LinkEthernet && len(data) >= 14 && data[12] == 0x08 && data[13] == 0x00 {
+	if rec.LinkType == LinkEthernet && len(data) >= 14 && binary.LittleEndian.Uint16(data[12:14]) == 0x0008 { // EtherType IPv4
 		h = 14
 	} else if rec.LinkType != LinkRaw && rec.LinkType != LinkIPv4 {
 		if h = fastLink(rec.LinkType, data); h == 0 {
@@ -262,8 +262,8 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	i := 20 + hl // the payload's offset in in, and its length
 	n := tl - i
 	var lo, hi uint64 // its first min(payloadHashBytes, n) bytes (see fastFingerprint)
-	if n >= payloadHashBytes {
-		q := in[i : i+16 : i+16] // (its capacity 16: its pointer not masked, as that of in[i:] would be)
+	if j := i + payloadHashBytes; j <= tl { // n >= payloadHashBytes
+		q := in[i:j:j] // (its capacity 16: its pointer not masked, as that of in[i:] would be)
 		lo, hi = binary.LittleEndian.Uint64(q[0:8]), binary.LittleEndian.Uint64(q[8:16])
 	} else {
 		lo, hi = payloadTail(in, n)
@@ -272,11 +272,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	fp := mum(hdr^fpK[0], uint64(uint32(n))^fpK[1]) ^ mum(tw^fpK[2], tf^fpK[3])
 	fp ^= mum(lo^fpK[4], hi^uint64(min(n, payloadHashBytes))^fpK[5])
 	d.fastLoose = mix64(fp) // fastFingerprint
-	f := Flags(encap) | Flags(CsumOK)<<FlagCsumShift
-	if t[6]&0x40 != 0 {
-		f |= FlagDF
-	}
-	o.Flags = f
+	o.Flags = Flags(encap) | Flags(CsumOK)<<FlagCsumShift | Flags(t[6]&0x40)<<1 // DF: FlagDF (0x80), without a branch
 	o.Src = binary.BigEndian.Uint32(t[12:16])
 	o.Dst = binary.BigEndian.Uint32(t[16:20])
 	o.Proto = proto
@@ -284,16 +280,17 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	o.Len = uint16(tl)
 	o.HdrLen = uint8(20 + hl)
 	// The transport segment's checksum, tested last (across the call only d is live).
-	ps := uint64(0) // ICMP's checksum has no pseudo-header
-	if proto != 1 {
-		if proto == 17 && t[26] == 0 && t[27] == 0 {
-			d.fastDone = true
-			return true // a UDP datagram sent without a checksum
-		}
-		ps = uint64(binary.BigEndian.Uint32(t[12:16])) + uint64(binary.BigEndian.Uint32(t[16:20])) +
-			uint64(proto) + uint64(tl-20) // pseudoSum4
+	// TCP's and UDP's pseudo-header (pseudoSum4): its addresses are the IP header's last 8 bytes, just
+	// before the segment and at an even offset from it (the same 16-bit words), summed with it; its
+	// protocol and length added to the sum the call starts from.
+	seg, ps := 12, uint64(proto)+uint64(tl-20)
+	if proto == 1 {
+		seg, ps = 20, 0 // ICMP's checksum has no pseudo-header
+	} else if proto == 17 && binary.LittleEndian.Uint16(t[26:28]) == 0 {
+		d.fastDone = true
+		return true // a UDP datagram sent without a checksum
 	}
-	if !sumOK(sum16(ps, in[20:])) {
+	if !sumOK(sum16(ps, in[seg:])) {
 		d.sumFirst = sumFirstRun
 		return false // (d.parts and d.fastShape are this frame's: the same shape's as the frame before's)
 	}
