@@ -73,8 +73,8 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		return false // snapped, or every fingerprint is made from the headers alone
 	}
 	h, full := 0, d.fullPacket // the link header's length; the Packet written in full (fastFrame)
-	if rec.LinkType == LinkEthernet && len(data) >= 14 && binary.LittleEndian.Uint16(data[12:14]) == 0x0008 { // EtherType IPv4
-		h = 14
+	if rec.LinkType == LinkEthernet && len(data) >= 14 && binary.LittleEndian.Uint16(data[12:14]) == 0x0008 {
+		h = 14 // (EtherType IPv4: 0x08 0x00, one 16-bit compare)
 	} else if rec.LinkType != LinkRaw && rec.LinkType != LinkIPv4 {
 		if h = fastLink(rec.LinkType, data); h == 0 {
 			return false
@@ -262,8 +262,8 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	i := 20 + hl // the payload's offset in in, and its length
 	n := tl - i
 	var lo, hi uint64 // its first min(payloadHashBytes, n) bytes (see fastFingerprint)
-	if j := i + payloadHashBytes; j <= tl { // n >= payloadHashBytes
-		q := in[i:j:j] // (its capacity 16: its pointer not masked, as that of in[i:] would be)
+	if j := i + payloadHashBytes; j <= tl {
+		q := in[i:j:j] // n >= payloadHashBytes (its capacity 16: its pointer not masked, as that of in[i:] would be)
 		lo, hi = binary.LittleEndian.Uint64(q[0:8]), binary.LittleEndian.Uint64(q[8:16])
 	} else {
 		lo, hi = payloadTail(in, n)
