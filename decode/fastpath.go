@@ -272,7 +272,8 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	fp := mum(hdr^fpK[0], uint64(uint32(n))^fpK[1]) ^ mum(tw^fpK[2], tf^fpK[3])
 	fp ^= mum(lo^fpK[4], hi^uint64(min(n, payloadHashBytes))^fpK[5])
 	d.fastLoose = mix64(fp) // fastFingerprint
-	o.Flags = Flags(encap) | Flags(CsumOK)<<FlagCsumShift | Flags(t[6]&0x40)<<1 // DF: FlagDF (0x80), without a branch
+	// (DF, 0x40 of byte 6, shifted to FlagDF, 0x80: no branch)
+	o.Flags = Flags(encap) | Flags(CsumOK)<<FlagCsumShift | Flags(t[6]&0x40)<<1
 	o.Src = binary.BigEndian.Uint32(t[12:16])
 	o.Dst = binary.BigEndian.Uint32(t[16:20])
 	o.Proto = proto
@@ -297,6 +298,10 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	d.fastDone = true
 	return true
 }
+
+// fastUsual's flags take DF (0x40 of an IPv4 header's byte 6) shifted left by one as FlagDF: a compile
+// error if FlagDF is not 0x80.
+var _ = [1]struct{}{}[FlagDF-0x80]
 
 // fastUsual reads an IPv4 header's first 8 bytes as two little-endian words, w0 (the version and
 // header length in its low byte) and w1 (the flags and fragment offset in its high half: w1&0xff3f0000
