@@ -34,7 +34,10 @@ type Options struct {
 	// leanPacket says that nothing reads a frame's Packet after the scan but its Loose (the scan sets it
 	// when it keeps the frames in a frameKeeper, as Load does): the fast path then writes only what
 	// the scan, the Traffic and the header contexts read of it (link type, encapsulation, outer
-	// header, inner addresses and TOS, a VXLAN packet's VNI), not the rest, for a frame that is not
+	// header, inner addresses and TOS, a VXLAN packet's VNI; of the outer header fastUsual writes only
+	// the addresses and the TTL, as it takes only a frame of a recent header context, whose key it
+	// reads from the frame, and fastFrame writes the whole header for a frame whose context is made
+	// from the Packet), not the rest, for a frame that is not
 	// cooked or VLAN-tagged, of a file not split as merged captures (while the merged probe reads the
 	// scan's frames, also what it reads: Decoder.probeShape). The Observation and the fingerprint are
 	// the same (fastPair: TestFastPathLikeSlow, FuzzFastPath).
@@ -82,7 +85,8 @@ type Decoder struct {
 	mergeChecked bool
 	// fullPacket: every Packet the fast path makes is written in full (fastFrame), none lean: without
 	// Options.leanPacket, and in a merged capture's file (merged, whose stages read it) from the
-	// scan's look for one on. One test a frame in fastUsual, where it tested both.
+	// scan's look for one on; and with Options.SnapMatch other than SnapWhole, for which the fast path
+	// takes no frame (fastUsual tests it then). One test a frame in fastUsual, where it tested three.
 	fullPacket bool
 	// inScan is the merged probe reading the scan's own frames (inscan.go), nil when none is.
 	inScan *scanProbe
@@ -135,7 +139,7 @@ func (d *Decoder) internV6(a [16]byte) uint32 {
 // NewDecoder returns a Decoder for input file number file, interning into t.
 func NewDecoder(opts Options, t *Tables, file uint16) *Decoder {
 	opts.VXLANPort, opts.WireGuardPort = opts.tunnelPorts()
-	return &Decoder{opts: opts, t: t, file: file, recent: [3]uint8{1, 2, 3}, fullPacket: !opts.leanPacket}
+	return &Decoder{opts: opts, t: t, file: file, recent: [3]uint8{1, 2, 3}, fullPacket: !opts.leanPacket || opts.SnapMatch != SnapWhole}
 }
 
 // tunnelPorts returns the VXLAN and WireGuard UDP ports of opts, the defaults where unset.

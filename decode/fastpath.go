@@ -59,7 +59,15 @@ const (
 	shapeLink       = 1 << 16
 	shapeOther      = shapeLink | uint32(EncapVXLAN)<<shapeEncapShift
 	shapeLinkShift  = 20
+	// shapeSumFirst marks fastShape while the transport checksum is tested first (Decoder.sumFirst):
+	// no frame's shape has it, so that fastUsual's one comparison hands every such frame to fastFrame.
+	shapeSumFirst = 1 << 31
 )
+
+// sumFirstShape is the part of fastShape that sumFirst n (not negative) sets: shapeSumFirst or 0.
+func sumFirstShape(n int) uint32 {
+	return uint32(min(n, 1)) << 31
+}
 
 // fastUsual is fastFrame for any frame (see there): it takes the frames of the commonest shapes
 // itself, with no call on their way but sum16's at the end, and hands the others to fastFrame at
@@ -69,10 +77,10 @@ const (
 // fastFrame stored and loaded about 45 a frame so.
 func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	data := rec.Data
-	if len(data) < rec.OrigLen || d.opts.SnapMatch != SnapWhole {
-		return false // snapped, or every fingerprint is made from the headers alone
+	if len(data) < rec.OrigLen {
+		return false // snapped
 	}
-	h, full := 0, d.fullPacket // the link header's length; the Packet written in full (fastFrame)
+	h, full := 0, d.fullPacket // the link header's length; the Packet written in full (fastFrame), or no fast path
 	if rec.LinkType == LinkEthernet && len(data) >= 14 && binary.LittleEndian.Uint16(data[12:14]) == 0x0008 {
 		h = 14 // (EtherType IPv4: 0x08 0x00, one 16-bit compare)
 	} else if rec.LinkType != LinkRaw && rec.LinkType != LinkIPv4 {
@@ -97,8 +105,12 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		return false
 	}
 	// A frame whose Packet is not written lean (a cooked or VLAN-tagged frame, one without
-	// Options.leanPacket, a merged capture's).
+	// Options.leanPacket, a merged capture's), or with every fingerprint made from the headers alone
+	// (Decoder.fullPacket), which the fast path does not make.
 	if full {
+		if d.opts.SnapMatch != SnapWhole {
+			return false
+		}
 		return d.fastFrame(rec, p, h)
 	}
 	in, encap := b, EncapNone // a tunnel packet's: b is its outer IP header, in the inner one
@@ -193,7 +205,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	// protocol's that anything reads: a TCP header's options, which fastFrame writes (tcpOptions) but
 	// fastUsual does not, are no part of its shape).
 	shape := uint32(rec.LinkType)<<shapeLinkShift | uint32(encap)<<shapeEncapShift | uint32(proto) | shapeLean | d.probeShape
-	if (shape^d.fastShape)&^0xff != 0 || d.sumFirst != 0 {
+	if (shape^d.fastShape)&^0xff != 0 { // (shapeSumFirst too: the frames after a failed checksum are fastFrame's)
 		return d.fastFrame(rec, p, h)
 	}
 	d.fastShape = shape
@@ -224,14 +236,11 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		o.Ctx = d.ctxIdx
 	}
 	p.Errs, p.Loose = 0, 0
-	if encap != EncapNone { // putIPv4(&p.Outer, b, tl) but the fields the shape fixes (Version, Proto, HdrLen, CsumOK)
+	if encap != EncapNone { // of putIPv4(&p.Outer, b, tl), what is read of a lean Packet's outer header (Options.leanPacket)
 		ob, ip := (*[20]byte)(b), &p.Outer
-		ip.TOS, ip.TotalLen, ip.TTL = ob[1], binary.BigEndian.Uint16(ob[2:4]), ob[8]
-		ip.ID, ip.DF = uint32(binary.BigEndian.Uint16(ob[4:6])), ob[6]&0x40 != 0
-		ip.Checksum = binary.BigEndian.Uint16(ob[10:12])
-		*(*[4]byte)(ip.Src[:4]) = [4]byte(ob[12:16]) // (one assignment each: as one, the first went through the stack)
+		ip.TTL = ob[8]                               // (the merged probe's)
+		*(*[4]byte)(ip.Src[:4]) = [4]byte(ob[12:16]) // (Traffic.addFast's; one assignment each: as one, the first went through the stack)
 		*(*[4]byte)(ip.Dst[:4]) = [4]byte(ob[16:20])
-		ip.CapLen = len(b)
 	}
 	ih := &p.Inner
 	*(*[4]byte)(ih.Src[:4]) = [4]byte(t[12:16])
@@ -447,7 +456,7 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet, h int) bool {
 	if lean {
 		shape = shape&^shapeOptions | shapeLean | d.probeShape // (a lean Packet's TCP options are read by no one)
 	}
-	if shape&shapeOptions != 0 || shape != d.fastShape {
+	if shape&shapeOptions != 0 || shape != d.fastShape&^shapeSumFirst {
 		resetDecoded(p, d.parts)
 	}
 	d.parts, d.fastShape = 0, 0 // until the frame is done
@@ -497,7 +506,7 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet, h int) bool {
 		o.Sport, o.Dport = uint16(typ), uint16(code)
 		o.Seq = uint32(binary.BigEndian.Uint16(pl[4:6]))<<16 | uint32(seq)
 	}
-	d.parts, d.fastShape = parts, shape
+	d.parts, d.fastShape = parts, shape|sumFirstShape(d.sumFirst) // (fastUsual hands the frame after to fastFrame while sumFirst runs)
 	d.fastLoose = fastFingerprint(uint64(4)<<56|uint64(proto)<<48|uint64(binary.BigEndian.Uint16(in[4:6])), len(pl)-hl,
 		tw, tf, pl[hl:])
 	f := Flags(encap) | Flags(CsumOK)<<FlagCsumShift

@@ -14,32 +14,31 @@ import (
 // fastOther) before. What anything reads of a lean VXLAN Packet must be what the usual path decodes.
 
 // vxlanRead is what the scan, the Traffic, the header contexts and the merged probe read of a
-// VXLAN packet's Packet (as the lean Packet holds it).
+// VXLAN packet's Packet (as the lean Packet holds it). Of the outer header's TOS, DF, total length,
+// identification, checksum and captured length, which a lean Packet's outer header that fastUsual
+// wrote does not hold (Options.leanPacket), nothing reads them but hdrCtx and ctxOf, from a Packet of
+// fastFrame's or the usual path's, which writes them: stepLean's poisonLeanOuter holds it.
 type vxlanRead struct {
-	LinkType                   LinkType
-	Encap                      Encap
-	HasEth                     bool
-	Errs                       Err
-	VNI                        uint32
-	OuterV, OuterTTL, OuterTOS uint8
-	OuterProto, OuterHdrLen    uint8
-	OuterDF, OuterCsumOK       bool
-	OuterSrc, OuterDst         [16]byte
-	OuterTotalLen, OuterCsum   uint16
-	OuterID                    uint32
-	OuterCapLen                int
-	InSrc, InDst               [16]byte
-	InTOS                      uint8
-	InMF                       bool
-	InFragOff                  uint16
+	LinkType                LinkType
+	Encap                   Encap
+	HasEth                  bool
+	Errs                    Err
+	VNI                     uint32
+	OuterV, OuterTTL        uint8
+	OuterProto, OuterHdrLen uint8
+	OuterCsumOK             bool
+	OuterSrc, OuterDst      [16]byte
+	InSrc, InDst            [16]byte
+	InTOS                   uint8
+	InMF                    bool
+	InFragOff               uint16
 }
 
 func vxlanReadOf(p *Packet) vxlanRead {
 	o, in := &p.Outer, &p.Inner
 	return vxlanRead{LinkType: p.LinkType, Encap: p.Encap, HasEth: p.HasEth, Errs: p.Errs, VNI: p.VNI,
-		OuterV: o.Version, OuterTTL: o.TTL, OuterTOS: o.TOS, OuterProto: o.Proto, OuterHdrLen: o.HdrLen,
-		OuterDF: o.DF, OuterCsumOK: o.CsumOK, OuterSrc: o.Src, OuterDst: o.Dst, OuterTotalLen: o.TotalLen,
-		OuterCsum: o.Checksum, OuterID: o.ID, OuterCapLen: o.CapLen, InSrc: in.Src, InDst: in.Dst, InTOS: in.TOS,
+		OuterV: o.Version, OuterTTL: o.TTL, OuterProto: o.Proto, OuterHdrLen: o.HdrLen,
+		OuterCsumOK: o.CsumOK, OuterSrc: o.Src, OuterDst: o.Dst, InSrc: in.Src, InDst: in.Dst, InTOS: in.TOS,
 		InMF: in.MF, InFragOff: in.FragOff}
 }
 
