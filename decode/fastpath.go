@@ -75,6 +75,11 @@ func sumFirstShape(n int) uint32 {
 // Every rare case's call in a function has the values live across it stored on every frame (the
 // compiler stores a value where it is made when the loads after the calls are on many branches):
 // fastFrame stored and loaded about 45 a frame so.
+//
+// It does not test its stack (go:nosplit: two instructions a frame); its frame and sum16's are small,
+// and the functions it calls test theirs (the linker checks that the chain without a test fits).
+//
+//go:nosplit
 func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	data := rec.Data
 	if len(data) < rec.OrigLen {
@@ -101,14 +106,14 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		return false
 	}
 	tl := int(binary.BigEndian.Uint16(ob[2:4]))
-	if tl < 20 || tl > len(b) || tl > gsoThreshold || !sumOK(uint64(w0)+uint64(w1)+sum12(ob)) {
+	if tl > len(b) || tl > gsoThreshold || !sumOK(uint64(w0)+uint64(w1)+sum12(ob)) { // (tl < 20: below)
 		return false
 	}
 	// A frame whose Packet is not written lean (a cooked or VLAN-tagged frame, one without
 	// Options.leanPacket, a merged capture's), or with every fingerprint made from the headers alone
 	// (Decoder.fullPacket), which the fast path does not make.
 	if full {
-		if d.opts.SnapMatch != SnapWhole {
+		if tl < 20 || d.opts.SnapMatch != SnapWhole { // (fastFrame's frame is of fastLen's shape)
 			return false
 		}
 		return d.fastFrame(rec, p, h)
@@ -123,7 +128,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		if w0, w1 = binary.LittleEndian.Uint32(ib[0:4]), binary.LittleEndian.Uint32(ib[4:8]); byte(w0) != 0x45 || w1&0xff3f0000 != 0 {
 			return false
 		}
-		if tl = int(binary.BigEndian.Uint16(ib[2:4])); tl < 20 || tl > len(in) || tl > gsoThreshold || !sumOK(uint64(w0)+uint64(w1)+sum12(ib)) {
+		if tl = int(binary.BigEndian.Uint16(ib[2:4])); tl > len(in) || tl > gsoThreshold || !sumOK(uint64(w0)+uint64(w1)+sum12(ib)) {
 			return false
 		}
 	} else if b[9] == 17 && len(b) >= 24 && binary.BigEndian.Uint16(b[22:24]) == d.opts.VXLANPort {
@@ -147,10 +152,12 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		if w0, w1 = binary.LittleEndian.Uint32(ib[0:4]), binary.LittleEndian.Uint32(ib[4:8]); byte(w0) != 0x45 || w1&0xff3f0000 != 0 {
 			return false
 		}
-		if tl = int(binary.BigEndian.Uint16(ib[2:4])); tl < 20 || tl > len(in) || tl > gsoThreshold || !sumOK(uint64(w0)+uint64(w1)+sum12(ib)) {
+		if tl = int(binary.BigEndian.Uint16(ib[2:4])); tl > len(in) || tl > gsoThreshold || !sumOK(uint64(w0)+uint64(w1)+sum12(ib)) {
 			return false
 		}
 	}
+	// A total length below 20 (fastLen's first test) is one below 28, as is one below 40 or 70 above:
+	// tested here once, before anything is written (or fastFrame called) for the frame, for each header.
 	// tl is in's total length from here, and in ends there (its length and capacity tl: the transport
 	// segment, in[20:], is read at offsets into in, through arrays of the header's length, and sliced
 	// only for the checksum's call, so that no slice of it with its masked pointer is made and kept).
