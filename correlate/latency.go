@@ -61,6 +61,99 @@ func (a *latAcc) addUsual(v int64) bool {
 	return true
 }
 
+// addEvery adds vs[0], vs[step], vs[2*step], … as add does, in that order, and returns how many of
+// them are below neg: while they are kept exactly (exactEvery) and once the histogram has the usual
+// value (usualEvery) a run at a time, with the accumulator's fields in registers; the others through
+// add.
+//
+// What a latAcc gives (summary, merge, min) does not depend on the order its values were added in:
+// exact, its samples are sorted; past exactSamples, every value is in the histogram, whose buckets
+// stay where they are as its range widens. So a caller may add values later than they came.
+func (a *latAcc) addEvery(vs []int64, step int, neg int64) (below int) {
+	for k := 0; k < len(vs); {
+		switch {
+		case a.hist == nil && a.n < exactSamples:
+			if k, below = a.exactEvery(vs, k, step, neg, below); k >= len(vs) || a.n == exactSamples {
+				continue
+			}
+		case a.hist != nil && neg <= 64: // (a usual value, 64 or more, is not below neg)
+			if k = a.usualEvery(vs, k, step); k >= len(vs) {
+				continue
+			}
+		}
+		if vs[k] < neg { // a value neither loop takes
+			below++
+		}
+		a.add(vs[k])
+		k += step
+	}
+	return below
+}
+
+// exactEvery is addEvery from vs[k] while the values are kept exactly (a.n below exactSamples, no
+// histogram) and fit in 32 bits (a.samples), below counting on from below. It returns where it
+// stopped (len(vs) or more, a.n at exactSamples, or a value that does not fit), and below.
+func (a *latAcc) exactEvery(vs []int64, k, step int, neg int64, below int) (int, int) {
+	if a.n == 0 {
+		a.min, a.max = vs[k], vs[k]
+	}
+	m := min((len(vs)-k+step-1)/step, exactSamples-a.n) // the values it may take
+	sm := slices.Grow(a.samples, m)
+	out, mn, mx, t := sm[len(sm):len(sm)+m], a.min, a.max, 0
+	for ; t < len(out); t, k = t+1, k+step {
+		v := vs[k]
+		if int64(int32(v)) != v {
+			break
+		}
+		if v < neg {
+			below++
+		}
+		mn, mx = min(mn, v), max(mx, v)
+		out[t] = int32(v)
+	}
+	if t > 0 { // (a value that does not fit, first: the samples as they were, nil or not)
+		a.min, a.max, a.n, a.samples = mn, mx, a.n+t, sm[:len(sm)+t]
+	}
+	return k, below
+}
+
+// usualEvery is addEvery from vs[k] while the values are usual (addUsual's: 64 ns or more, in the
+// histogram's range; and below usualTop). It returns where it stopped: len(vs) or more, or the first
+// other value. A value's bucket is read from its float64's exponent and top 6 bits of mantissa
+// (floatBucket), without bucketAbove64's shift by a count.
+func (a *latAcc) usualEvery(vs []int64, k, step int) int {
+	k0 := k
+	off := uint64(floatBucket + int64(a.histLo)) // the bucket's offset in hist, from the float's top bits
+	k, a.min, a.max = usualRun(vs, k, step, a.hist, off, a.min, a.max)
+	a.n += (k - k0) / step
+	return k
+}
+
+// usualRun is usualEvery's loop, with nothing else live in its registers: it returns where it
+// stopped and the extremes.
+//
+//go:noinline
+func usualRun(vs []int64, k, step int, hist []int32, off uint64, mn, mx int64) (int, int64, int64) {
+	for ; k < len(vs); k += step {
+		v := vs[k]
+		i := math.Float64bits(float64(v))>>46 - off
+		if uint64(v-64) >= usualTop-64 || i >= uint64(len(hist)) {
+			break
+		}
+		hist[i]++
+		mn, mx = min(mn, v), max(mx, v)
+	}
+	return k, mn, mx
+}
+
+// usualTop and floatBucket: a latency v from 64 up to usualTop (2^53, where float64 still holds every
+// integer) is exactly a float64, whose bits from the 46th up (its biased exponent, Len64(v)+1022, and
+// the top 6 bits of its mantissa, those below v's leading 1) are its bucketAbove64 plus floatBucket.
+const (
+	usualTop    = 1 << 53
+	floatBucket = 1028 * 64
+)
+
 // addExact keeps v exactly (a.n counts it already), and moves the samples to the histogram once they
 // are more than exactSamples.
 func (a *latAcc) addExact(v int64) {

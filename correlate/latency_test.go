@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"math"
 	"math/rand"
 	"reflect"
 	"sort"
@@ -135,5 +136,92 @@ func TestLatAccAddUsual(t *testing.T) {
 	}
 	if took < exactSamples {
 		t.Errorf("addUsual took %d of %d values: the usual case not taken", took, 3*exactSamples)
+	}
+}
+
+// addEvery leaves an accumulator as add alone does, value by value in the same order, and counts the
+// values below neg: through the exact samples (some too wide for them, the first one too), the
+// histogram's start, values outside its range, under 64 ns, negative, near and past 2^53 (where a
+// float64 no longer holds every integer), with a neg above 64 at times (no value then taken as usual
+// without its test), in runs of one to 64 values, every step-th of them.
+func TestLatAccAddEvery(t *testing.T) {
+	r := rand.New(rand.NewSource(11))
+	for _, step := range []int{1, 5} {
+		var want, got latAcc
+		usual := 0
+		for n := 0; n < 4*exactSamples; {
+			m := 1 + r.Intn(64)
+			vs := make([]int64, m*step)
+			neg := -int64(r.Intn(5000))
+			if r.Intn(20) == 0 {
+				neg = 100 + int64(r.Intn(1000))
+			}
+			wantBelow := 0
+			for k := 0; k < len(vs); k += step {
+				v := int64(r.ExpFloat64()*50e3) + 100
+				switch r.Intn(97) {
+				case 0:
+					v = -v / 10
+				case 1:
+					v %= 64
+				case 2:
+					v *= 1 << 20
+				case 3:
+					v = 1<<31 + v // too wide for the samples
+				case 4:
+					v = usualTop - 2 + v%4 // around 2^53
+				case 5:
+					v = usualTop<<1 - 1 - v%3 // past it, where a float64 rounds it up to 2^54
+				}
+				if n == 0 && k == 0 && step == 5 {
+					v = -1 << 40 // the very first value too wide for the samples
+				}
+				vs[k] = v
+				for j := k + 1; j < k+step && j < len(vs); j++ {
+					vs[j] = 7 // not one of the values: addEvery reads every step-th
+				}
+				if v < neg {
+					wantBelow++
+				}
+				if v >= 64 && v < usualTop && want.hist != nil && neg <= 64 {
+					if i := bucketAbove64(uint64(v)) - want.histLo; i >= 0 && int(i) < len(want.hist) {
+						usual++
+					}
+				}
+				want.add(v)
+			}
+			n += m
+			if below := got.addEvery(vs, step, neg); below != wantBelow {
+				t.Fatalf("step %d: %d values below %d, want %d", step, below, neg, wantBelow)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("step %d, after %d values: %+v, want %+v", step, n, got.summary(), want.summary())
+			}
+		}
+		if usual < exactSamples {
+			t.Errorf("step %d: %d usual values: the histogram's run not taken", step, usual)
+		}
+	}
+}
+
+// A latency from 64 up to 2^53 has its bucketAbove64 in its float64's bits from the 46th up, less
+// floatBucket (usualRun).
+func TestFloatBucket(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	check := func(v int64) {
+		if got, want := int64(math.Float64bits(float64(v))>>46)-floatBucket, int64(bucketAbove64(uint64(v))); got != want {
+			t.Fatalf("%d: bucket %d from its float64, want %d", v, got, want)
+		}
+	}
+	for e := 6; e < 53; e++ {
+		for _, d := range []int64{-1, 0, 1} {
+			if v := int64(1)<<e + d; v >= 64 && v < usualTop {
+				check(v)
+			}
+		}
+	}
+	for range 100000 {
+		check(64 + r.Int63n(usualTop-64))
+		check(64 + r.Int63n(1<<(6+r.Intn(40))))
 	}
 }

@@ -638,10 +638,11 @@ func (pl *placement) countSegments(p *placing) {
 
 // countClean is countSegments for clean journey p (placing.clean): it crossed every segment of its
 // path, so what it adds to them is its latency on each (its packets, deliveries and largest size are
-// counted on its path: cleanCount, here, without a call). A loop of its own, the usual latency's
-// histogram count inline (latAcc.addUsual): countSegments' loop, which serves the other journeys, kept
-// its values on the stack and read them again at every segment. A path of one point has no segment:
-// nothing is counted on it.
+// counted on its path: cleanCount, here, without a call). The latencies wait in the path's lats, a
+// row a journey, until cleanBatch journeys' are there (or placement is done: addCleanCounts), and
+// are then added a segment at a time (addCleanLats), the accumulator's fields in registers: the order
+// a segment's latencies are added in is not seen in what it gives (latAcc.addEvery). A path of one
+// point has no segment: nothing is counted on it.
 func (pl *placement) countClean(p *placing) {
 	if p.reach <= 0 {
 		return
@@ -655,18 +656,31 @@ func (pl *placement) countClean(p *placing) {
 		c.n++
 	}
 	c.maxLen = max(c.maxLen, passLen(p.o0))
-	segs := pc.segs
-	when := p.when[:len(segs)+1]
-	for i := range segs {
-		ps := &segs[i]
-		s, lat := ps.s, when[i+1]-when[i]
-		if lat < ps.neg {
-			s.negative++ // beyond what the clocks' uncertainty explains
-		}
-		if !s.lat.addUsual(lat) {
-			s.lat.add(lat)
-		}
+	at := int(c.nLat) * len(pc.segs)
+	row := pc.lats[at : at+len(pc.segs)]
+	when := p.when[:len(row)+1]
+	for i := range row {
+		row[i] = when[i+1] - when[i]
 	}
+	if c.nLat++; c.nLat == cleanBatch {
+		pl.addCleanLats(pc)
+	}
+}
+
+// cleanBatch is how many clean journeys' latencies a path holds (pathCount.lats) before they are
+// added to its segments.
+const cleanBatch = 64
+
+// addCleanLats adds the latencies that wait in pc.lats to their segments (countClean), and counts
+// those below what the clocks' uncertainty explains.
+func (pl *placement) addCleanLats(pc *pathCount) {
+	n := len(pc.segs)
+	lats := pc.lats[:int(pc.clean.nLat)*n]
+	for i := range pc.segs {
+		ps := &pc.segs[i]
+		ps.s.negative += ps.s.lat.addEvery(lats[i:], n, ps.neg)
+	}
+	pc.clean.nLat = 0
 }
 
 // segsFor returns the segments of journey p's path, made on first use, for a journey that is not
@@ -692,24 +706,29 @@ func (pl *placement) segsMade(p *placing, pc *pathCount) []pathSeg {
 			}
 		}
 		pc.clean.made = true
+		pc.lats = make([]int64, len(pc.segs)*cleanBatch)
 	}
 	return pc.segs
 }
 
 // cleanCount is what a path's clean journeys (placing.clean) added to each of its segments, counted
 // by countClean on one of placement's segment counters: n packets, each delivered (those not pieces of
-// a split or merge), and the largest size that passed. made: every segment of the path is made.
+// a split or merge), and the largest size that passed. made: every segment of the path is made (and
+// its lats); nLat: the journeys whose latencies wait in the path's lats.
 type cleanCount struct {
 	n, maxLen int
+	nLat      int32
 	made      bool
 }
 
 // pathCount is what one of placement's segment counters keeps of a path: its segments' accumulators
 // (filled in on first use: pathSeg) and what its clean journeys added to them (clean, until
-// addCleanCounts).
+// addCleanCounts), with the latencies of its last clean journeys not yet added to the segments (lats:
+// a row of a latency a segment for each of clean.nLat journeys, room for cleanBatch).
 type pathCount struct {
 	segs  []pathSeg
 	clean cleanCount
+	lats  []int64
 }
 
 // newPathCounts returns the pathCounts of n paths, for one of placement's segment counters. The two
@@ -729,6 +748,9 @@ func (pl *placement) addCleanCounts() {
 			continue
 		}
 		c := &pc.clean
+		if c.nLat > 0 {
+			pl.addCleanLats(pc)
+		}
 		for _, ps := range pc.segs {
 			s := ps.s
 			s.packets += c.n
