@@ -1456,11 +1456,11 @@ func (m *matcher) beginUsual(s *sighting, e uint64) {
 		m.begin(s, -1, -1, -1, e, s.stage, s.node)
 		return
 	}
-	t, loose := s.t, s.loose
-	m.next++                                        // newJourney
-	ft.blocks[ft.n/timesBlock][ft.n%timesBlock] = t // (jT0.append)
+	t, loose, n := s.t, s.loose, uint(ft.n)
+	m.next++                                  // newJourney
+	ft.blocks[n/timesBlock][n%timesBlock] = t // (jT0.append, n unsigned: no fix-up of a sign)
 	ft.n++
-	js, b := m.st(j), &lm.head[int(hash32(loose))&(len(lm.head)-1)] // (put's bucket)
+	js, b := m.st(j), lm.bucket(hash32(loose)) // (put's)
 	js.exact, js.exact0, js.loose, js.nextSame, js.lastG, js.lastTs = e, e, loose, *b-1, s.g, t
 	js.seq, js.plen, js.nstages, js.flags, js.lastNode, js.id1, js.stageBits, js.hops = 0, 0, 1, jIndexed, s.node, j+1, s.bit, 1
 	js.stages[0] = s.stage
