@@ -57,7 +57,8 @@ const (
 // fingerprint loose, id1 its id + 1: every field as jstate{exact: e, exact0: e, loose: loose, lastTs:
 // t, lastNode: node, id1: id1} has it but stages, left as the ring's slot had them: nothing past
 // nstages (0 here) is ever read (the 64 bytes a new journey cleared, out of its 128). (Its node, so
-// that attaching its first sighting does not count as a move: jMoved.)
+// that attaching its first sighting does not count as a move: jMoved.) beginUsual writes what open,
+// put and first write, written out: to be changed with them.
 func (js *jstate) open(e, loose uint64, t int64, node int16, id1 int32) {
 	js.exact, js.exact0, js.loose, js.nextSame, js.lastG, js.lastTs = e, e, loose, 0, 0, t
 	js.seq, js.plen, js.nstages, js.flags, js.lastNode, js.id1, js.stageBits, js.hops = 0, 0, 0, 0, node, id1, 0, 0
