@@ -209,8 +209,8 @@ func TestSliceSortKeys(t *testing.T) {
 					t.Fatalf("width %d, %s, %d keys: counts left", width, shape, n)
 				}
 				for i, k := range want {
-					if int64(k>>32) != ts[uint32(k)]-t0 {
-						t.Fatalf("key %d: offset %d, want %d", i, k>>32, ts[uint32(k)]-t0)
+					if int64(sm.offsetOf(k)) != ts[uint32(k)]-t0 || (k^want[max(i-1, 0)])>>32 == 0 != (ts[uint32(k)] == ts[uint32(want[max(i-1, 0)])]) {
+						t.Fatalf("key %d: offset %d, want %d (or equal times not told by the bits above 32)", i, sm.offsetOf(k), ts[uint32(k)]-t0)
 					}
 				}
 			}

@@ -60,6 +60,11 @@ func (m *multimap) first(h uint32) int32 {
 	return *(*int32)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(m.head)), uintptr(int(h)&(len(m.head)-1))*4)) - 1
 }
 
+// bucket is first's bucket of hash h, to be written (no bounds check, as first).
+func (m *multimap) bucket(h uint32) *int32 {
+	return (*int32)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(m.head)), uintptr(int(h)&(len(m.head)-1))*4))
+}
+
 // put indexes journey j, the newest open one, whose NAT-tolerant fingerprint hashes to h (its state
 // is written already), growing the table first when the open journeys would pass its share.
 func (m *matcher) put(h uint32, j int32) {

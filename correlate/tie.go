@@ -52,7 +52,7 @@ func (m *matcher) tieBefore(s, p *sighting) bool {
 }
 
 // tiesInKeys is tiesInOrder for the sightings of stage that keys name, a slice's sorted keys (a time's
-// offset in the slice above bit 32, its place in stage below: equal offsets are equal times): it moves
+// offset in the slice at the top, its place in stage below bit 32: equal bits above it are equal times): it moves
 // keys, not sightings (matchKeys).
 func (m *matcher) tiesInKeys(stage []sighting, keys []uint64) {
 	for i := 1; i < len(keys); i++ {
