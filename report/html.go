@@ -784,6 +784,9 @@ func (g *ladderGeom) row(w io.Writer, v *view, j *correlate.Journey, y int) {
 		// From a sighting on another node, perhaps: a bound, or not known, when a clock of the two is
 		// bounded on one side only.
 		at := correlate.MarkBound(v.res.ClockBound(g.t0At, h.Point), "+"+dur(h.Ts-t0))
+		if u := v.res.ClockUncertain(g.t0At, h.Point, h.Ts-t0); u > 0 && at[0] == '+' { // loose clocks: ± u
+			at = correlate.MarkLoose(u, at) + " ±" + dur(u)
+		}
 		fmt.Fprintf(w, `<text x="128" y="%d" text-anchor="end" fill="#333">%s</text>`, y+8, esc(at))
 		fmt.Fprintf(w, `<text x="140" y="%d" fill="%s">%s</text>`, y+8, dirCol, esc(h.TCPFlags))
 		if h.Len > 0 {
@@ -803,6 +806,9 @@ func (g *ladderGeom) row(w io.Writer, v *view, j *correlate.Journey, y int) {
 			continue
 		}
 		lat := correlate.MarkBound(hopsBound(j.Hops[placed[i]+1:placed[i+1]+1]), dur(b.Ts-a.Ts))
+		if u := v.res.ClockUncertain(a.Point, b.Point, b.Ts-a.Ts); u > 0 && lat == dur(b.Ts-a.Ts) { // loose clocks: ± u
+			lat = correlate.MarkLoose(u, lat) + " ±" + dur(u)
+		}
 		fmt.Fprintf(w, `<g><title>journey %d %s: %s → %s %s (%s:%d)</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.6" marker-end="url(#lh%d)"/>`,
 			j.ID, esc(j.Dir), esc(a.Point), esc(b.Point), esc(lat), esc(v.label(b.File)), b.Frame, ladderX(ca), y, ladderX(cb), y+ladRowH/2, dirCol, id)
 		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" font-size="9" fill="%s">%s</text></g>`,
