@@ -159,7 +159,8 @@ func CorrelateContext(ctx context.Context, c *decode.Capture, opts Options) (*Re
 	a := &analysis{w: w, journeys: m.out(), clocks: clocks, opts: opts, nJ: int(m.next), offFits: offFits, wg: wg,
 		early: frames}
 	a.openClocks = a.anyOpen()
-	a.looseClocks = a.anyLoose()
+	a.looseMax = a.loosestPair()
+	a.looseClocks = a.looseMax > looseBound
 	// each journey's hops in path order; the matcher ends here
 	a.arenaOut = buildArenaSplit(w, m, a.nJ, opts.Lean, stageChunk(&opts, 1) > 0)
 	opts.stageDone("arena")
@@ -252,8 +253,10 @@ type analysis struct {
 	// may be bounds or not known (segclock.go).
 	openClocks bool
 	// looseClocks: some two clocks bounded both ways are loose enough that latencies between their
-	// nodes may be hedged (anyLoose, pairLoose).
+	// nodes may be hedged (pairLoose): looseMax, the largest sum of two such clocks' bounds
+	// (loosestPair), exceeds looseBound. No latency of looseMax or more is hedged.
 	looseClocks bool
+	looseMax    int64
 	// flowLoose is, by flow index, the loosest clocks under a delivered journey's latency (flowLooseAcc;
 	// placement counts them): nil when looseClocks is not set.
 	flowLoose []flowLooseAcc
@@ -513,7 +516,7 @@ func (a *analysis) journeyOut(j int, status, lastSeen, next string, buf *journey
 			if a.openClocks { // a latency from a node to another may be a bound, or not known
 				hop.ClockBound = a.pairBound(w.pointNode[prevPt], w.pointNode[p])
 			}
-			if a.looseClocks && hop.ClockBound == "" { // loose clocks may leave it uncertain
+			if a.looseClocks && hop.ClockBound == "" && hop.DeltaNs < a.looseMax { // loose clocks may leave it uncertain
 				if b := a.pairLoose(w.pointNode[prevPt], w.pointNode[p]); hop.DeltaNs < b {
 					hop.ClockUncertainNs = b
 				}

@@ -134,13 +134,14 @@ func hsRoom(n, c, seen, tcp int) int {
 // are no measurement.
 func (b *flowOutBuf) setDerived(f *Flow, fi int, fl *flowAcc) {
 	b.setDerivedRaw(f, fi, fl)
-	defer b.setLoose(f, fi)
-	if b.a.flowClocks == nil { // every clock bounded both ways: every latency is a measurement
-		return
+	if b.a.flowClocks != nil { // else every clock bounded both ways: every latency is a measurement
+		if f.ClockBound, f.ClockNote = b.a.flowBound(fi); f.ClockBound == BoundNone {
+			f.LatencyNs = Latency{} // no measurement: never a latency shown as one
+			f.Dirs = b.a.dirLatencies(fi)
+		}
 	}
-	if f.ClockBound, f.ClockNote = b.a.flowBound(fi); f.ClockBound == BoundNone {
-		f.LatencyNs = Latency{} // no measurement: never a latency shown as one
-		f.Dirs = b.a.dirLatencies(fi)
+	if b.a.flowLoose != nil {
+		b.setLoose(f, fi)
 	}
 }
 

@@ -779,8 +779,8 @@ func (pl *placement) countFlow(p *placing, status statusCode) {
 				if pl.flowClocks != nil { // the journey's end nodes' clocks say what its latency is
 					pl.countFlowClock(p)
 				}
-				if pl.flowLoose != nil { // loose clocks at its end nodes may leave it uncertain
-					pl.countFlowLoose(p)
+				if pl.flowLoose != nil && p.when[reach]-p.when[p.first] < pl.looseMax { // loose clocks at its
+					pl.countFlowLoose(p) // end nodes may leave it uncertain
 				}
 			}
 		}

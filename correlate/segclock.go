@@ -439,9 +439,9 @@ func (a *analysis) pairLoose(x, y int) int64 {
 	return 0
 }
 
-// anyLoose reports whether some pair of clocks bounded both ways is loose enough for pairLoose: else
-// no latency is hedged so.
-func (a *analysis) anyLoose() bool {
+// loosestPair is the largest sum of two clocks' bounds, of clocks bounded both ways: the largest
+// uncertainty pairLoose can give.
+func (a *analysis) loosestPair() int64 {
 	var b1, b2 int64 // the two largest bounds
 	for n := range a.clocks {
 		if c := &a.clocks[n]; c.open == sideNone {
@@ -453,7 +453,7 @@ func (a *analysis) anyLoose() bool {
 			}
 		}
 	}
-	return b1+b2 > looseBound
+	return b1 + b2
 }
 
 // segLoose is the hedge of the segment from point from to point to whose smallest latency is least
