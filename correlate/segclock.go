@@ -498,7 +498,7 @@ func (a *analysis) looseNote(x, y int, b, least int64, whose string) string {
 		}
 	}
 	fix := strings.Join(fixes, "; ")
-	return fmt.Sprintf("uncertain by ±%s (%s; see Clock offsets), at least %s smallest latency (%s): no measurements, each "+
+	return fmt.Sprintf("uncertain by ±%s (%s; see Clock offsets), at least %s smallest latency (%s): the clocks' estimates, each "+
 		"within ±%s of the true one, and a negative one is the clocks' error, not a packet that arrived before it left. %s",
 		units.Dur(b), strings.Join(parts, ", "), whose, units.Dur(least), units.Dur(b), strings.ToUpper(fix[:1])+fix[1:])
 }

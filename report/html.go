@@ -784,9 +784,6 @@ func (g *ladderGeom) row(w io.Writer, v *view, j *correlate.Journey, y int) {
 		// From a sighting on another node, perhaps: a bound, or not known, when a clock of the two is
 		// bounded on one side only.
 		at := correlate.MarkBound(v.res.ClockBound(g.t0At, h.Point), "+"+dur(h.Ts-t0))
-		if u := v.res.ClockUncertain(g.t0At, h.Point, h.Ts-t0); u > 0 && at[0] == '+' { // loose clocks: ± u
-			at = correlate.MarkLoose(u, at) + " ±" + dur(u)
-		}
 		fmt.Fprintf(w, `<text x="128" y="%d" text-anchor="end" fill="#333">%s</text>`, y+8, esc(at))
 		fmt.Fprintf(w, `<text x="140" y="%d" fill="%s">%s</text>`, y+8, dirCol, esc(h.TCPFlags))
 		if h.Len > 0 {

@@ -186,7 +186,7 @@ func writeFlow(e *jsonEnc, x *correlate.Flow) {
 		b = pathUnordered(b, t, x.PathUnordered)
 	}
 	b = latency(b, t, &x.LatencyNs)
-	if x.ClockBound != "" || x.ClockNote != "" || len(x.Dirs) > 0 {
+	if x.ClockBound != "" || x.ClockUncertainNs != 0 || x.ClockNote != "" || len(x.Dirs) > 0 {
 		b = flowClock(b, t, x)
 	}
 	e.buf = b

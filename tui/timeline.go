@@ -431,12 +431,6 @@ func (t *timeline) rowLine(c *common, i int, t0 int64, t0At string, lo tlLayout,
 		if rel = correlate.MarkBound(b, rel); len([]rune(rel)) > tlTimeW {
 			rel = correlate.MarkBound(b, fmt.Sprintf("+%.0fs", float64(r.ts-t0)/1e9))
 		}
-		if u := c.res.ClockUncertain(t0At, r.point, r.ts-t0); b == "" && u > 0 { // loose clocks
-			rel = correlate.MarkLoose(u, fmtRel(r.ts-t0))
-			if len([]rune(rel)) > tlTimeW {
-				rel = correlate.MarkLoose(u, fmt.Sprintf("+%.0fs", float64(r.ts-t0)/1e9))
-			}
-		}
 	}
 	line := cursorMark(i == t.cursor) + fitRight(rel, tlTimeW) + " "
 	var style = st.r.NewStyle()
