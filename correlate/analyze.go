@@ -159,6 +159,8 @@ func CorrelateContext(ctx context.Context, c *decode.Capture, opts Options) (*Re
 	a := &analysis{w: w, journeys: m.out(), clocks: clocks, opts: opts, nJ: int(m.next), offFits: offFits, wg: wg,
 		early: frames}
 	a.openClocks = a.anyOpen()
+	a.looseMax = a.loosestPair()
+	a.looseClocks = a.looseMax > looseBound
 	// each journey's hops in path order; the matcher ends here
 	a.arenaOut = buildArenaSplit(w, m, a.nJ, opts.Lean, stageChunk(&opts, 1) > 0)
 	opts.stageDone("arena")
@@ -250,6 +252,14 @@ type analysis struct {
 	// openClocks: some node's clock is bounded on one side only (anyOpen), so latencies between nodes
 	// may be bounds or not known (segclock.go).
 	openClocks bool
+	// looseClocks: some two clocks bounded both ways are loose enough that latencies between their
+	// nodes may be hedged (pairLoose): looseMax, the largest sum of two such clocks' bounds
+	// (loosestPair), exceeds looseBound. No latency of looseMax or more is hedged.
+	looseClocks bool
+	looseMax    int64
+	// flowLoose is, by flow index, the loosest clocks under a delivered journey's latency (flowLooseAcc;
+	// placement counts them): nil when looseClocks is not set.
+	flowLoose []flowLooseAcc
 	// unordered: the point pairs (lower index first) on nodes whose clocks say nothing of each other
 	// that no packets both ways ordered (orderOpenHops); nil for none.
 	unordered map[[2]int]bool
@@ -505,6 +515,11 @@ func (a *analysis) journeyOut(j int, status, lastSeen, next string, buf *journey
 			hop.Changes = a.hopChanges(buf, prev, o)
 			if a.openClocks { // a latency from a node to another may be a bound, or not known
 				hop.ClockBound = a.pairBound(w.pointNode[prevPt], w.pointNode[p])
+			}
+			if a.looseClocks && hop.ClockBound == "" && hop.DeltaNs < a.looseMax { // loose clocks may leave it uncertain
+				if b := a.pairLoose(w.pointNode[prevPt], w.pointNode[p]); hop.DeltaNs < b {
+					hop.ClockUncertainNs = b
+				}
 			}
 		}
 		if a.wg != nil {

@@ -134,12 +134,27 @@ func hsRoom(n, c, seen, tcp int) int {
 // are no measurement.
 func (b *flowOutBuf) setDerived(f *Flow, fi int, fl *flowAcc) {
 	b.setDerivedRaw(f, fi, fl)
-	if b.a.flowClocks == nil { // every clock bounded both ways: every latency is a measurement
+	if b.a.flowClocks != nil { // else every clock bounded both ways: every latency is a measurement
+		if f.ClockBound, f.ClockNote = b.a.flowBound(fi); f.ClockBound == BoundNone {
+			f.LatencyNs = Latency{} // no measurement: never a latency shown as one
+			f.Dirs = b.a.dirLatencies(fi)
+		}
+	}
+	if b.a.flowLoose != nil {
+		b.setLoose(f, fi)
+	}
+}
+
+// setLoose hedges flow f's latencies, measurements by the one-sided clocks' marks (ClockBound ""),
+// when loose clocks leave them uncertain (flowLooseAcc): Flow.ClockUncertainNs and ClockNote.
+func (b *flowOutBuf) setLoose(f *Flow, fi int) {
+	a := b.a
+	if a.flowLoose == nil || fi >= len(a.flowLoose) || f.ClockBound != "" || f.LatencyNs.N == 0 {
 		return
 	}
-	if f.ClockBound, f.ClockNote = b.a.flowBound(fi); f.ClockBound == BoundNone {
-		f.LatencyNs = Latency{} // no measurement: never a latency shown as one
-		f.Dirs = b.a.dirLatencies(fi)
+	if l := a.flowLoose[fi]; l.b > 0 {
+		f.ClockUncertainNs = l.b
+		f.ClockNote = a.looseNote(int(l.x), int(l.y), l.b, f.LatencyNs.Min, "the flow's")
 	}
 }
 

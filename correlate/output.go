@@ -424,6 +424,8 @@ func (a *analysis) segmentOut() []Segment {
 			Delivered: s.delivered, Lost: s.lost, NotCaptured: s.notCaptured, LatencyNs: s.lat.summary()}
 		if sg.ClockBound, sg.ClockNote = a.segClock(s.from, s.to); sg.ClockBound == BoundNone {
 			sg.LatencyNs = Latency{} // no measurement: never a negative (or any) latency shown as one
+		} else if sg.ClockBound == "" && a.looseClocks && sg.LatencyNs.N > 0 {
+			sg.ClockUncertainNs, sg.ClockNote = a.segLoose(s.from, s.to, sg.LatencyNs.Min)
 		}
 		out = append(out, sg)
 	}

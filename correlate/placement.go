@@ -801,6 +801,9 @@ func (pl *placement) countFlow(p *placing, status statusCode) {
 				if pl.flowClocks != nil { // the journey's end nodes' clocks say what its latency is
 					pl.countFlowClock(p)
 				}
+				if pl.flowLoose != nil && p.when[reach]-p.when[p.first] < pl.looseMax { // loose clocks at its
+					pl.countFlowLoose(p) // end nodes may leave it uncertain
+				}
 			}
 		}
 	case stLost, stNotCaptured:
@@ -839,6 +842,17 @@ func (pl *placement) countFlowClock(p *placing) {
 	d := pl.jDir[p.j]
 	fd.fc[d].add(pl.analysis, x, y)
 	fd.lat[d].add(p.when[p.reach] - p.when[p.first])
+}
+
+// countFlowLoose counts delivered journey p's end-to-end latency on its flow's flowLooseAcc: the
+// uncertainty the clocks of the nodes of the first and the last points it reached leave on it, when
+// it is at least the latency (pairLoose, as segLoose for a segment).
+func (pl *placement) countFlowLoose(p *placing) {
+	pts := p.pi.points
+	x, y := pl.w.pointNode[pts[p.first]], pl.w.pointNode[pts[p.reach]]
+	if b := pl.pairLoose(x, y); b > 0 && p.when[p.reach]-p.when[p.first] < b && b > pl.flowLoose[p.fi].b {
+		pl.flowLoose[p.fi] = flowLooseAcc{b: b, x: int32(x), y: int32(y)}
+	}
 }
 
 // countSegEnd counts journey p, lost or not captured, on the segment where it ended (countEnd): a
@@ -1124,6 +1138,9 @@ func placeJourneys(a *analysis) (*placementOut, []Journey) {
 	if a.openClocks {
 		a.flowClocks = make([]flowClock, len(a.flows))
 		a.flowDirs = make([]*flowDirs, len(a.flows))
+	}
+	if a.looseClocks {
+		a.flowLoose = make([]flowLooseAcc, len(a.flows))
 	}
 	var out []Journey
 	if a.opts.Journeys {

@@ -166,13 +166,30 @@ type Segment struct {
 	// BoundUpper (at most), or BoundNone (neither: the offset between the two clocks is unknown either
 	// way, so LatencyNs is left empty, N 0); "" when both clocks are bounded both ways.
 	ClockBound string `json:"clock_bound,omitempty"`
-	// ClockNote says why, naming the clocks; for BoundNone also how to bound them.
+	// ClockUncertainNs is, for a segment between two nodes whose clocks are bounded both ways but so
+	// loosely that the sum of their bounds (more than 20 µs) reaches its smallest latency, that sum:
+	// the latencies are the clocks' estimates, each within ± it of the truth (a negative one is the
+	// clocks' error), and ClockNote says so, naming the clocks and how to bound them; 0 otherwise.
+	ClockUncertainNs int64 `json:"clock_uncertain_ns,omitempty"`
+	// ClockNote says why, naming the clocks; for BoundNone and ClockUncertainNs also how to bound them.
 	ClockNote string `json:"clock_note,omitempty"`
 }
 
 // Mark is a latency of the segment as printed (text: a formatted latency, "-" for none): "≥" or "≤"
-// before it for lower or upper bounds, "?" in place of it when the clocks leave it unknown.
-func (s *Segment) Mark(text string) string { return MarkBound(s.ClockBound, text) }
+// before it for lower or upper bounds, "?" in place of it when the clocks leave it unknown, "~" before
+// it when loose clocks leave it uncertain (ClockUncertainNs).
+func (s *Segment) Mark(text string) string { return markLoose(s.ClockBound, s.ClockUncertainNs, text) }
+
+// MarkUncertain is what goes before a latency that loose clocks leave uncertain (ClockUncertainNs).
+const MarkUncertain = "~"
+
+// markLoose is MarkBound, with MarkUncertain before text when uncertain (ClockUncertainNs) is set.
+func markLoose(bound string, uncertain int64, text string) string {
+	if bound == "" && uncertain > 0 && text != "-" {
+		return MarkUncertain + text
+	}
+	return MarkBound(bound, text)
+}
 
 // MarkBound is a latency as printed (text: a formatted latency, "-" for none) that bound (a
 // Segment's, Flow's or Hop's ClockBound) says what of: "≥" or "≤" before it for lower or upper
@@ -290,7 +307,11 @@ type Flow struct {
 	// so quantiles over them are neither); "" when every one is a measurement. An end-to-end latency
 	// depends on the clocks of its journey's first and last nodes only.
 	ClockBound string `json:"clock_bound,omitempty"`
-	// ClockNote says why, naming the clocks; for BoundNone also how to bound them.
+	// ClockUncertainNs is, as Segment.ClockUncertainNs, the uncertainty loose clocks leave on the
+	// flow's latencies: the largest sum of the bounds of a delivered journey's first and last nodes'
+	// clocks that exceeds 20 µs and the journey's latency; 0 otherwise.
+	ClockUncertainNs int64 `json:"clock_uncertain_ns,omitempty"`
+	// ClockNote says why, naming the clocks; for BoundNone and ClockUncertainNs also how to bound them.
 	ClockNote string `json:"clock_note,omitempty"`
 	// Dirs gives, for a flow whose latencies are lower bounds one way and upper bounds the other (so
 	// that ClockBound is BoundNone and LatencyNs empty), each direction's end-to-end latencies with
@@ -310,7 +331,7 @@ type DirLatency struct {
 func (d *DirLatency) Mark(text string) string { return MarkBound(d.ClockBound, text) }
 
 // Mark is a latency of the flow as printed, marked as MarkBound does.
-func (f *Flow) Mark(text string) string { return MarkBound(f.ClockBound, text) }
+func (f *Flow) Mark(text string) string { return markLoose(f.ClockBound, f.ClockUncertainNs, text) }
 
 // PointRTT is a TCP handshake RTT (SYN to ACK of SYN-ACK) measured at one point.
 type PointRTT struct {
@@ -442,7 +463,11 @@ type Hop struct {
 	// bounded on one side only, as Segment.ClockBound does (BoundNone: DeltaNs is no measurement; it
 	// is still given, so that Ts - DeltaNs is the hop before); "" for a measurement.
 	ClockBound string `json:"clock_bound,omitempty"`
-	Dup        int    `json:"dup,omitempty"` // further copies of the frame at this point
+	// ClockUncertainNs is, for a DeltaNs between two nodes whose clocks are bounded both ways but so
+	// loosely that the sum of their bounds (more than 20 µs) reaches it, that sum, as
+	// Segment.ClockUncertainNs; 0 otherwise.
+	ClockUncertainNs int64 `json:"clock_uncertain_ns,omitempty"`
+	Dup              int   `json:"dup,omitempty"` // further copies of the frame at this point
 	// Len is the innermost IP packet's total length (a GSO frame: the IP bytes captured), and
 	// TCPFlags its TCP flags as tcpdump prints them ("S.", "P."; empty when not TCP).
 	Len      uint16 `json:"len,omitempty"`

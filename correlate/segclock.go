@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/calipath/calipath/internal/units"
 )
 
 // What a segment's latencies are when a clock at one of its ends is bounded on one side only
@@ -341,6 +343,25 @@ func (r *Result) ClockBound(from, to string) string {
 	return a.pairBound(a.nodeIndex(from), a.nodeIndex(to))
 }
 
+// ClockUncertain is how far a time ns from a sighting at point from to a sighting at point to (point
+// IDs, as ClockBound takes) may be off when loose clocks leave it uncertain, as
+// Segment.ClockUncertainNs says: the sum of the two nodes' bounds when it exceeds 20 µs and ns; 0
+// otherwise, and when a clock of the two is bounded on one side only (ClockBound says what it is).
+func (r *Result) ClockUncertain(from, to string, ns int64) int64 {
+	a := r.analysis
+	if a == nil || !a.looseClocks {
+		return 0
+	}
+	if b := a.pairLoose(a.nodeIndex(from), a.nodeIndex(to)); ns < b {
+		return b
+	}
+	return 0
+}
+
+// MarkLoose is a time as printed (text) that loose clocks leave uncertain by ±b
+// (Segment.ClockUncertainNs): MarkUncertain before it when b is not 0, text unchanged otherwise.
+func MarkLoose(b int64, text string) string { return markLoose("", b, text) }
+
 // nodeIndex is the index of the node of the point with ID id, -1 if none.
 func (a *analysis) nodeIndex(id string) int {
 	node, _, _ := strings.Cut(id, "/")
@@ -390,4 +411,102 @@ func (a *analysis) dirLatencies(fi int) []DirLatency {
 		return nil
 	}
 	return out
+}
+
+// looseBound is the uncertainty, the sum of two clocks' bounds, beyond which a latency between their
+// nodes is hedged when it is no larger (pairLoose). A clock tied at a wire is bounded by about the
+// wire's one-way delay, since a two-way fit sets it midway between the fastest packets each way: every
+// latency across that wire is then about its bound, and the sum of two such bounds exceeds it (every
+// lab scenario's full set: 1.7 to 6 µs). A bound beyond 20 µs is no wire's: the fit's samples crossed
+// a node's own processing (a node seen only through its tunnel device or its pods' veths, clk13) or
+// packets that slow, and a latency within it says nothing of the time the packet took.
+const looseBound = 20 * int64(time.Microsecond)
+
+// pairLoose is how far a latency from node x to node y may be off when both clocks are bounded both
+// ways but loosely: the sum of their bounds when it exceeds looseBound, 0 otherwise (one node, a clock
+// bounded on one side only: pairBound says what those latencies are).
+func (a *analysis) pairLoose(x, y int) int64 {
+	if x < 0 || y < 0 || x == y || x >= len(a.clocks) || y >= len(a.clocks) {
+		return 0
+	}
+	cx, cy := &a.clocks[x], &a.clocks[y]
+	if cx.open != sideNone || cy.open != sideNone {
+		return 0
+	}
+	if b := max(cx.bound, 0) + max(cy.bound, 0); b > looseBound {
+		return b
+	}
+	return 0
+}
+
+// loosestPair is the largest sum of two clocks' bounds, of clocks bounded both ways: the largest
+// uncertainty pairLoose can give.
+func (a *analysis) loosestPair() int64 {
+	var b1, b2 int64 // the two largest bounds
+	for n := range a.clocks {
+		if c := &a.clocks[n]; c.open == sideNone {
+			switch b := c.bound; {
+			case b > b1:
+				b1, b2 = b, b1
+			case b > b2:
+				b2 = b
+			}
+		}
+	}
+	return b1 + b2
+}
+
+// segLoose is the hedge of the segment from point from to point to whose smallest latency is least
+// ns (Segment.ClockUncertainNs and ClockNote): its clocks' uncertainty when pairLoose gives one and
+// it is at least that latency, so that the figures cannot tell the fastest packet from one that took
+// no time (or arrived before it left); 0 and "" otherwise.
+func (a *analysis) segLoose(from, to int, least int64) (int64, string) {
+	x, y := a.w.pointNode[from], a.w.pointNode[to]
+	b := a.pairLoose(x, y)
+	if b == 0 || least >= b {
+		return 0, ""
+	}
+	return b, a.looseNote(x, y, b, least, "its")
+}
+
+// looseNote says why the latencies from node x to node y, the least of them least, are uncertain by
+// ±b, and how to bound the clocks tighter; whose is "its" for a segment, "the flow's" for a flow.
+func (a *analysis) looseNote(x, y int, b, least int64, whose string) string {
+	var parts, fixes []string
+	for _, n := range []int{x, y} {
+		c := &a.clocks[n]
+		if c.bound <= 0 {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s's clock ±%s", a.w.nodes[n], units.Dur(c.bound)))
+		if c.bound*2 <= looseBound {
+			continue // tight: not what to fix
+		}
+		fix := "capture packets both ways between " + a.w.nodes[n] + " and a node whose clock is tight (a ping will do)"
+		if a.w.innerEdged(n) {
+			via := "its pods' veths"
+			if len(a.w.tunnels[n]) > 0 {
+				via = "its tunnel device"
+			}
+			fix = "capture " + a.w.nodes[n] + "'s eth0 (its clock is fitted through " + via + " only, across the node's own delays)"
+		}
+		fixes = append(fixes, fix+" or give --offset "+a.w.nodes[n]+"=DURATION")
+	}
+	if len(fixes) == 0 { // two bounds each tight, their sum not: name both
+		for _, n := range []int{x, y} {
+			fixes = append(fixes, "give --offset "+a.w.nodes[n]+"=DURATION")
+		}
+	}
+	fix := strings.Join(fixes, "; ")
+	return fmt.Sprintf("uncertain by ±%s (%s; see Clock offsets), at least %s smallest latency (%s): the clocks' estimates, each "+
+		"within ±%s of the true one, and a negative one is the clocks' error, not a packet that arrived before it left. %s",
+		units.Dur(b), strings.Join(parts, ", "), whose, units.Dur(least), units.Dur(b), strings.ToUpper(fix[:1])+fix[1:])
+}
+
+// flowLooseAcc is what loose clocks make of a flow's end-to-end latencies (countFlowLoose): the
+// largest uncertainty pairLoose gives a delivered journey's latency that is no larger than it, and the
+// journey's first and last nodes; b 0 for none.
+type flowLooseAcc struct {
+	b    int64
+	x, y int32
 }

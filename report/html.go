@@ -803,6 +803,9 @@ func (g *ladderGeom) row(w io.Writer, v *view, j *correlate.Journey, y int) {
 			continue
 		}
 		lat := correlate.MarkBound(hopsBound(j.Hops[placed[i]+1:placed[i+1]+1]), dur(b.Ts-a.Ts))
+		if u := v.res.ClockUncertain(a.Point, b.Point, b.Ts-a.Ts); u > 0 && lat == dur(b.Ts-a.Ts) { // loose clocks: ± u
+			lat = correlate.MarkLoose(u, lat) + " ±" + dur(u)
+		}
 		fmt.Fprintf(w, `<g><title>journey %d %s: %s → %s %s (%s:%d)</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.6" marker-end="url(#lh%d)"/>`,
 			j.ID, esc(j.Dir), esc(a.Point), esc(b.Point), esc(lat), esc(v.label(b.File)), b.Frame, ladderX(ca), y, ladderX(cb), y+ladRowH/2, dirCol, id)
 		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" font-size="9" fill="%s">%s</text></g>`,

@@ -23,12 +23,12 @@ type flowTmpl struct {
 	end string    // the end of latency_ns and of the flow
 	// the end of latency_ns, clock_bound's and clock_note's keys, and the end of the flow: for a flow
 	// with a ClockBound or ClockNote (flowClock makes them when one comes)
-	latEnd, clockBound, clockNote, flowEnd string
-	pp                                     [3]string // a per_point element's: its start and first key, the other two keys
-	hs                                     [2]string // a handshake_rtt_ns element's: its start and first key, the other key
-	elemEnd                                string    // the end of an object in one of the flow's lists
-	listEnd                                string    // the end of one of the flow's lists
-	pathElem                               string    // what goes before an element of path
+	latEnd, clockBound, clockUncertain, clockNote, flowEnd string
+	pp                                                     [3]string // a per_point element's: its start and first key, the other two keys
+	hs                                                     [2]string // a handshake_rtt_ns element's: its start and first key, the other key
+	elemEnd                                                string    // the end of an object in one of the flow's lists
+	listEnd                                                string    // the end of one of the flow's lists
+	pathElem                                               string    // what goes before an element of path
 	// the same runs joined where they meet: a list's first element's start with '[' for its comma, a
 	// later one's with the end of the one before, and the end of the last element and of its list
 	ppFirst, ppNext, hsFirst, hsNext, pathFirst, elemsEnd string
@@ -186,7 +186,7 @@ func writeFlow(e *jsonEnc, x *correlate.Flow) {
 		b = pathUnordered(b, t, x.PathUnordered)
 	}
 	b = latency(b, t, &x.LatencyNs)
-	if x.ClockBound != "" || x.ClockNote != "" || len(x.Dirs) > 0 {
+	if x.ClockBound != "" || x.ClockUncertainNs != 0 || x.ClockNote != "" || len(x.Dirs) > 0 {
 		b = flowClock(b, t, x)
 	}
 	e.buf = b
@@ -356,16 +356,21 @@ func latency(b []byte, t *flowTmpl, x *correlate.Latency) []byte {
 }
 
 // flowClock rewrites the end of flow x's JSON, b as latency left it, to add its clock_bound,
-// clock_note and dir_latency.
+// clock_uncertain_ns, clock_note and dir_latency.
 func flowClock(b []byte, t *flowTmpl, x *correlate.Flow) []byte {
 	if t.flowEnd == "" { // made for the first flow that needs them: most runs have none
 		t.latEnd, t.clockBound = jsonLine(t.depth+1)+"}", ","+jsonLine(t.depth+1)+`"clock_bound": `
 		t.clockNote, t.flowEnd = ","+jsonLine(t.depth+1)+`"clock_note": `, jsonLine(t.depth)+"}"
+		t.clockUncertain = "," + jsonLine(t.depth+1) + `"clock_uncertain_ns": `
 	}
 	b = append(b[:len(b)-len(t.end)], t.latEnd...)
 	if x.ClockBound != "" {
 		b = appendRun(b, t.clockBound)
 		b = safetext.AppendJSONString(b, x.ClockBound)
+	}
+	if x.ClockUncertainNs != 0 {
+		b = appendRun(b, t.clockUncertain)
+		b = decimal.AppendInt(b, x.ClockUncertainNs)
 	}
 	if x.ClockNote != "" {
 		b = appendRun(b, t.clockNote)

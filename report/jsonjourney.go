@@ -124,6 +124,10 @@ func (e *jsonEnc) hop(b []byte, t *journeyTmpl, i int, x *correlate.Hop) []byte 
 		b = append(b, t.clockBound...)
 		b = e.appendName(b, x.ClockBound)
 	}
+	if x.ClockUncertainNs != 0 {
+		b = append(b, ","+jsonLine(t.depth+3)+`"clock_uncertain_ns": `...)
+		b = decimal.AppendInt(b, x.ClockUncertainNs)
+	}
 	b = e.hopOptional(b, t, x)
 	return append(b, t.hopEnd...)
 }

@@ -638,6 +638,9 @@ func segLine(s *correlate.Segment) string {
 	case s.Delivered > 0:
 		out += fmt.Sprintf("; p50 %s, p99 %s, max %s", s.Mark(dur(s.LatencyNs.P50)), s.Mark(dur(s.LatencyNs.P99)),
 			s.Mark(dur(s.LatencyNs.Max)))
+		if s.ClockUncertainNs > 0 {
+			out += " (clocks ±" + dur(s.ClockUncertainNs) + ": see the segment table)"
+		}
 	}
 	return out
 }
@@ -661,6 +664,10 @@ func segClockNotes(segs []correlate.Segment) []string {
 			legend = true
 		case correlate.BoundNone:
 			out = append(out, "? "+s.From+" → "+s.To+": latency "+s.ClockNote+".")
+		case "":
+			if s.ClockUncertainNs > 0 {
+				out = append(out, correlate.MarkUncertain+" "+s.From+" → "+s.To+": latency "+s.ClockNote+".")
+			}
 		}
 	}
 	if legend {
@@ -687,13 +694,20 @@ func flowClockNotes(flows []flowView) []string {
 		switch f.ClockBound {
 		case correlate.BoundLower, correlate.BoundUpper:
 			legend = true
-		case correlate.BoundNone:
-			if k, ok := at[f.ClockNote]; ok {
+		case correlate.BoundNone, "":
+			mark := "? "
+			if f.ClockBound == "" {
+				if f.ClockUncertainNs == 0 {
+					continue
+				}
+				mark = correlate.MarkUncertain + " "
+			}
+			if k, ok := at[mark+f.ClockNote]; ok {
 				out[k] = strings.Replace(out[k], ": latency ", " "+f.ID+": latency ", 1)
 				continue
 			}
-			at[f.ClockNote] = len(out)
-			out = append(out, "? "+f.ID+": latency "+f.ClockNote+".")
+			at[mark+f.ClockNote] = len(out)
+			out = append(out, mark+f.ID+": latency "+f.ClockNote+".")
 		}
 	}
 	for i := range flows {

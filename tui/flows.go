@@ -453,7 +453,8 @@ func (l *flowList) status(c *common, w int) string {
 }
 
 // clockNote says, in the status line, what the selected flow's marked latency is (≥, ≤, ?: a clock at
-// an end of its packets' paths bounded on one side only); "" for a measurement.
+// an end of its packets' paths bounded on one side only; ~: loose clocks leave it uncertain); "" for a
+// measurement.
 func (l *flowList) clockNote(c *common) string {
 	i, ok := l.selected()
 	if !ok || l.waiting {
@@ -469,6 +470,9 @@ func (l *flowList) clockNote(c *common) string {
 			return " · p50 ?: lower bounds one way, upper the other; by direction " + d
 		}
 		return " · p50 ?: not known (clocks bounded on one side only; the report says why)"
+	}
+	if u := c.res.Flows[i].ClockUncertainNs; u > 0 {
+		return " · p50 ~: uncertain by ±" + fmtDur(u) + " (loose clocks; the report says which and the fix)"
 	}
 	return ""
 }

@@ -348,8 +348,9 @@ func (o *overview) build(c *common, w int) []string {
 	return strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
 }
 
-// segClockLines say, below the segments, which latencies are bounds (≥, ≤) and why those marked ? are
-// not known (clocks bounded on one side only; correlate.Segment.ClockBound), wrapped to width w.
+// segClockLines say, below the segments, which latencies are bounds (≥, ≤), why those marked ? are
+// not known (clocks bounded on one side only; correlate.Segment.ClockBound) and how uncertain those
+// marked ~ are (loose clocks; correlate.Segment.ClockUncertainNs), wrapped to width w.
 func segClockLines(res *correlate.Result, w int) []string {
 	var out []string
 	legend := false
@@ -361,6 +362,11 @@ func segClockLines(res *correlate.Result, w int) []string {
 		case correlate.BoundNone:
 			n := "? " + clean(s.From) + " → " + clean(s.To) + ": latency " + clean(s.ClockNote) + "."
 			out = append(out, strings.Split(lipgloss.NewStyle().Width(max(1, w-2)).Render(n), "\n")...)
+		case "":
+			if s.ClockUncertainNs > 0 { // loose clocks: ~, the uncertainty, the clocks and the fix
+				n := correlate.MarkUncertain + " " + clean(s.From) + " → " + clean(s.To) + ": latency " + clean(s.ClockNote) + "."
+				out = append(out, strings.Split(lipgloss.NewStyle().Width(max(1, w-2)).Render(n), "\n")...)
+			}
 		}
 	}
 	if legend {

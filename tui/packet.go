@@ -186,6 +186,9 @@ func hopDelta(h *correlate.Hop) string {
 	case correlate.BoundNone:
 		return "? (clocks bounded on one side only)"
 	}
+	if h.ClockUncertainNs > 0 {
+		return correlate.MarkLoose(h.ClockUncertainNs, "+"+fmtDur(h.DeltaNs)) + " (clocks ±" + fmtDur(h.ClockUncertainNs) + ")"
+	}
 	return "+" + fmtDur(h.DeltaNs)
 }
 
