@@ -482,7 +482,10 @@ func (a *analysis) looseNote(x, y int, b, least int64, whose string) string {
 		if c.bound*2 <= looseBound {
 			continue // tight: not what to fix
 		}
-		fix := "capture packets both ways between " + a.w.nodes[n] + " and a node whose clock is tight (a ping will do)"
+		// A clock fitted two ways is bounded by half the fastest round trip its packets took to the
+		// nodes it was fitted against: more of the same packets do not narrow it, a faster way does.
+		fix := "capture packets both ways between " + a.w.nodes[n] + " and a node it reaches faster than those its clock " +
+			"was fitted against (its bound comes from the fastest packets each way; a ping will do)"
 		if a.w.innerEdged(n) {
 			via := "its pods' veths"
 			if len(a.w.tunnels[n]) > 0 {
