@@ -652,12 +652,12 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) (back uint64, ho
 		return noFast, false
 	}
 	fp, ts := p.Loose, rec.Ts
-	sampled := false
-	if fp != 0 && t.NSamples < maxSamples && (t.NSamples < maxSamples/2 || fp%sampleMod == 0) {
-		t.Samples[t.NSamples] = FrameSample{fp, ts, p.Encap}
-		t.NSamples++
-		sampled = true
-	}
+	// The frame is sampled (as add samples it: its fingerprint and time kept, its MACs added) once
+	// its run is known, below: where it was sampled here, the flag that said so to there was stored
+	// to the stack and tested again on every frame. Samples and MACs are not read in between (addTime,
+	// startRun), so what is kept is the same. (These comment lines keep the calls below on the lines
+	// default.pgo names.)
+	//
 	// addTime's usual case here (in order, in the main stretch of time, which is the current one):
 	// its stretch's prev, last and frames kept in hotLo, Last and hotN (see Traffic.hotLo), two
 	// comparisons and a store or two; any other frame there (which settles hotN into the stretch).
@@ -680,7 +680,7 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) (back uint64, ho
 	var k0, k1 uint64
 	switch {
 	case p.HasEth:
-		k0, k1 = binary.LittleEndian.Uint64(rec.Data[0:8]), uint64(binary.LittleEndian.Uint32(rec.Data[8:12]))
+		k0, k1 = binary.LittleEndian.Uint64((*[12]byte)(rec.Data)[0:8]), uint64(binary.LittleEndian.Uint32((*[12]byte)(rec.Data)[8:12]))
 	case p.HasSLL:
 		k0, k1 = binary.LittleEndian.Uint64(p.SLLAddr[:]), 1<<32|uint64(p.SLLAlen)|uint64(p.PktType)<<8
 	}
@@ -692,7 +692,7 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) (back uint64, ho
 		}
 	}
 	r.n++
-	if sampled && r.what&runMAC != 0 {
+	if fp != 0 && t.NSamples < maxSamples && (t.NSamples < maxSamples/2 || fp%sampleMod == 0) && t.sample(fp, ts, p.Encap) && r.what&runMAC != 0 {
 		src, dst := r.src, r.dst
 		t.addMAC(macOf(src))
 		if p.HasEth {
@@ -710,6 +710,14 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) (back uint64, ho
 		t.addPair(addr32((*[4]byte)(p.Outer.Src[:4])), addr32((*[4]byte)(p.Outer.Dst[:4])), addr32((*[4]byte)(in.Src[:4])))
 	}
 	return back, hot
+}
+
+// sample keeps a frame's fingerprint, time and encapsulation in t.Samples (not full), and reports
+// true: a term of addFast's sampling test, which goes on to the frame's MACs.
+func (t *Traffic) sample(fp uint64, ts int64, encap Encap) bool {
+	t.Samples[t.NSamples] = FrameSample{fp, ts, encap}
+	t.NSamples++
+	return true
 }
 
 // trafficRun is a run of frames that Traffic.addFast counts at once: frames of one link type,
