@@ -651,12 +651,12 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) (back uint64, ho
 	if shape == 0 {
 		return noFast, false
 	}
-	fp, ts := p.Loose, rec.Ts
+	ts := rec.Ts
 	// The frame is sampled (as add samples it: its fingerprint and time kept, its MACs added) once
-	// its run is known, below: where it was sampled here, the flag that said so to there was stored
-	// to the stack and tested again on every frame. Samples and MACs are not read in between (addTime,
-	// startRun), so what is kept is the same. (These comment lines keep the calls below on the lines
-	// default.pgo names.)
+	// its run is known, below, by sampleFrame: where it was sampled here, the flag that said so to
+	// there, its fingerprint and its time were stored to the stack on every frame. Samples and MACs
+	// are not read in between (addTime, startRun), so what is kept is the same. (These comment lines
+	// keep the calls below on the lines default.pgo names.)
 	//
 	// addTime's usual case here (in order, in the main stretch of time, which is the current one):
 	// its stretch's prev, last and frames kept in hotLo, Last and hotN (see Traffic.hotLo), two
@@ -692,13 +692,13 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) (back uint64, ho
 		}
 	}
 	r.n++
-	if fp != 0 && t.NSamples < maxSamples && (t.NSamples < maxSamples/2 || fp%sampleMod == 0) && t.sample(fp, ts, p.Encap) && r.what&runMAC != 0 {
-		src, dst := r.src, r.dst
-		t.addMAC(macOf(src))
-		if p.HasEth {
-			t.addMAC(macOf(dst))
-		}
+	if t.NSamples < maxSamples && p.Loose != 0 && (t.NSamples < maxSamples/2 || p.Loose%sampleMod == 0) { // (full: one test)
+		t.sampleFrame(rec, p, r)
 	}
+	// (The frame's MACs are added where add adds them: for a sampled frame, in sampleFrame, as its run
+	// says; these comment lines keep the calls below on the lines default.pgo names.)
+	//
+	//
 	in, w := &p.Inner, r.what // (w: loaded once; addAddr's stores could alias r.what)
 	if w&runPodSrc != 0 {
 		addAddr(&t.PodSrcs, &t.NPodSrc, [4]byte(in.Src[:4]))
@@ -712,12 +712,17 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) (back uint64, ho
 	return back, hot
 }
 
-// sample keeps a frame's fingerprint, time and encapsulation in t.Samples (not full), and reports
-// true: a term of addFast's sampling test, which goes on to the frame's MACs.
-func (t *Traffic) sample(fp uint64, ts int64, encap Encap) bool {
-	t.Samples[t.NSamples] = FrameSample{fp, ts, encap}
+// sampleFrame is addFast's sample of the frame of rec and p (t.Samples not full), of run r: its
+// fingerprint, time and encapsulation kept, and its MACs added when its run counts them (as add does).
+func (t *Traffic) sampleFrame(rec *Record, p *Packet, r *trafficRun) {
+	t.Samples[t.NSamples] = FrameSample{p.Loose, rec.Ts, p.Encap}
 	t.NSamples++
-	return true
+	if r.what&runMAC != 0 {
+		t.addMAC(macOf(r.src))
+		if p.HasEth {
+			t.addMAC(macOf(r.dst))
+		}
+	}
 }
 
 // trafficRun is a run of frames that Traffic.addFast counts at once: frames of one link type,
