@@ -666,13 +666,13 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) (back uint64, ho
 	if shape == 0 {
 		return noFast, false
 	}
-	fp, ts := p.Loose, rec.Ts
-	sampled := false
-	if fp != 0 && t.NSamples < maxSamples && (t.NSamples < maxSamples/2 || fp%sampleMod == 0) {
-		t.Samples[t.NSamples] = FrameSample{fp, ts, p.Encap}
-		t.NSamples++
-		sampled = true
-	}
+	ts := rec.Ts
+	// The frame is sampled (as add samples it: its fingerprint and time kept, its MACs added) once
+	// its run is known, below, by sampleFrame: where it was sampled here, the flag that said so to
+	// there, its fingerprint and its time were stored to the stack on every frame. Samples and MACs
+	// are not read in between (addTime, startRun), so what is kept is the same. (These comment lines
+	// keep the calls below on the lines default.pgo names.)
+	//
 	// addTime's usual case here (in order, in the main stretch of time, which is the current one):
 	// its stretch's prev, last and frames kept in hotLo, Last and hotN (see Traffic.hotLo), two
 	// comparisons and a store or two; any other frame there (which settles hotN into the stretch).
@@ -695,7 +695,7 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) (back uint64, ho
 	var k0, k1 uint64
 	switch {
 	case p.HasEth:
-		k0, k1 = binary.LittleEndian.Uint64(rec.Data[0:8]), uint64(binary.LittleEndian.Uint32(rec.Data[8:12]))
+		k0, k1 = binary.LittleEndian.Uint64((*[12]byte)(rec.Data)[0:8]), uint64(binary.LittleEndian.Uint32((*[12]byte)(rec.Data)[8:12]))
 	case p.HasSLL:
 		k0, k1 = binary.LittleEndian.Uint64(p.SLLAddr[:]), 1<<32|uint64(p.SLLAlen)|uint64(p.PktType)<<8
 	}
@@ -707,13 +707,13 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) (back uint64, ho
 		}
 	}
 	r.n++
-	if sampled && r.what&runMAC != 0 {
-		src, dst := r.src, r.dst
-		t.addMAC(macOf(src))
-		if p.HasEth {
-			t.addMAC(macOf(dst))
-		}
+	if t.NSamples < maxSamples && p.Loose != 0 && (t.NSamples < maxSamples/2 || p.Loose%sampleMod == 0) { // (full: one test)
+		t.sampleFrame(rec, p, r)
 	}
+	// (The frame's MACs are added where add adds them: for a sampled frame, in sampleFrame, as its run
+	// says; these comment lines keep the calls below on the lines default.pgo names.)
+	//
+	//
 	in, w := &p.Inner, r.what // (w: loaded once; addAddr's stores could alias r.what)
 	if w&runPodSrc != 0 {
 		addAddr(&t.PodSrcs, &t.NPodSrc, [4]byte(in.Src[:4]))
@@ -725,6 +725,19 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) (back uint64, ho
 		t.addPair(addr32((*[4]byte)(p.Outer.Src[:4])), addr32((*[4]byte)(p.Outer.Dst[:4])), addr32((*[4]byte)(in.Src[:4])))
 	}
 	return back, hot
+}
+
+// sampleFrame is addFast's sample of the frame of rec and p (t.Samples not full), of run r: its
+// fingerprint, time and encapsulation kept, and its MACs added when its run counts them (as add does).
+func (t *Traffic) sampleFrame(rec *Record, p *Packet, r *trafficRun) {
+	t.Samples[t.NSamples] = FrameSample{p.Loose, rec.Ts, p.Encap}
+	t.NSamples++
+	if r.what&runMAC != 0 {
+		t.addMAC(macOf(r.src))
+		if p.HasEth {
+			t.addMAC(macOf(r.dst))
+		}
+	}
 }
 
 // trafficRun is a run of frames that Traffic.addFast counts at once: frames of one link type,

@@ -130,32 +130,36 @@ func (r *pcapReader) nextBuffered(rec *Record) bool {
 // call) cost about 90 instructions a record where this takes about 15.
 func (r *pcapReader) skipBuffered(n int) int {
 	in := r.rdInput
-	if r.done != nil || n <= 0 {
+	if r.done != nil || n <= 0 || r.frame >= in.maxFrames {
 		return 0
 	}
+	// The frame limit bounds n once, and the byte order and the snaplen are read once: the loop keeps
+	// to the window and the record's lengths (caplen from 1 to the snaplen: one unsigned compare).
+	n = min(n, int(in.maxFrames-r.frame))
 	w := in.win[in.pend:]
-	frame, k, pos, last := r.frame, 0, 0, 0
-	for k < n && len(w)-pos >= pcapRecHdrLen && frame < in.maxFrames {
-		h1 := binary.LittleEndian.Uint64(w[pos+8 : pos+16])
-		if r.be {
+	snap, be := uint32(r.snaplen), r.be
+	k, pos, last, end := 0, 0, 0, len(w)-pcapRecHdrLen // end: the last record header's place
+	for ; k < n && pos <= end; k++ {
+		h1 := binary.LittleEndian.Uint64(w[pos+8 : pos+16 : pos+16])
+		if be {
 			h1 = bits.RotateLeft64(bits.ReverseBytes64(h1), 32)
 		}
 		caplen, origlen := uint32(h1), uint32(h1>>32)
-		m := pcapRecHdrLen + int(caplen)
-		if caplen == 0 || caplen > origlen || int(caplen) > r.snaplen || m > len(w)-pos {
+		next := pos + pcapRecHdrLen + int(caplen)
+		if caplen-1 >= snap || caplen > origlen || next > len(w) {
 			break
 		}
-		last, pos, frame, k = pos, pos+m, frame+1, k+1
+		last, pos = pos, next
 	}
 	if k == 0 {
 		return 0
 	}
-	h0 := binary.LittleEndian.Uint64(w[last : last+8])
-	if r.be {
+	h0 := binary.LittleEndian.Uint64(w[last:])
+	if be {
 		h0 = bits.RotateLeft64(bits.ReverseBytes64(h0), 32)
 	}
 	r.prevTs, r.havePrev = int64(uint32(h0))*1e9+int64(h0>>32)*r.fracNs, true
-	r.frame = frame
+	r.frame += uint32(k)
 	in.pend += pos
 	in.off += int64(pos)
 	return k

@@ -182,37 +182,37 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 	v.o = &own     // the frame's Observation: own, or its place in keep.c
 	v.setReader(r) // the reader: r, or the one lookMerged gives
 	// v.tr is the frame's Traffic, v.frags the outer fragments' tracker (nil until the first)
-	// v.nObs counts the Observations made so far (the next one's index)
+	// v.nObs counts the frames read so far, each an Observation (fi.Records at the end)
 	v.lastSrc = -1
 	// v.ctxLost counts the frames whose header context was not kept
 	// v.fracOver and v.wentBack count the frames flagged for their timestamps, v.cut says the last read was skipped
 	for {
-		var err error // (a pcap file's usual record read without the interface's call: setReader's pr)
+		// (a pcap file's usual record read without the interface's call: setReader's pr; no error then)
 		if pr := v.pr; pr == nil || pr.done != nil || !pr.nextBuffered(&rec) {
-			err = v.r.Next(&rec)
-		}
-		if err != nil {
-			var re *RecordError
-			if errors.As(err, &re) {
-				fi.problem("%v", re)
-				v.cut = true // until a record follows
-				continue
+			if err := v.r.Next(&rec); err != nil {
+				var re *RecordError
+				if errors.As(err, &re) {
+					fi.problem("%v", re)
+					v.cut = true // until a record follows
+					continue
+				}
+				if !errors.Is(err, io.EOF) {
+					fi.Err = err
+					fi.problem("%v (the rest of the file is not read)", err)
+				}
+				fi.Cut = v.cut
+				break
 			}
-			if !errors.Is(err, io.EOF) {
-				fi.Err = err
-				fi.problem("%v (the rest of the file is not read)", err)
-			}
-			fi.Cut = v.cut
-			break
 		}
+		// (the error's variable and its test are the interface's read's alone; this line keeps the calls below in place)
 		v.cut = false
-		fi.Records++
-		if fi.Records%markEvery == 0 { // progressEvery is a multiple: one test a frame for both
+		v.nObs++                   // the frames read (fi.Records, set from it where it is read: report, the loop's end)
+		if v.nObs%markEvery == 0 { // progressEvery is a multiple: one test a frame for both
 			if fi.FrameIndex != nil {
 				fi.FrameIndex.mark(&rec, v.r.Offset())
 			}
-			if fi.Records%progressEvery == 0 {
-				if report != nil {
+			if v.nObs%progressEvery == 0 {
+				if fi.Records = v.nObs; report != nil {
 					report()
 				}
 				if stopped(opts.Done) || opts.mergedStop.raised() { // (a merged file: all is read again, inscan.go)
@@ -261,9 +261,9 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 			if v.frags == nil {
 				v.frags = newFragTracker(d, fi, d.opts.VXLANPort)
 			}
-			v.frags.add(&rec, &p, v.nObs)
+			v.frags.add(&rec, &p, v.nObs-1)
 		}
-		v.nObs++
+		// (the Observation's index: v.nObs-1)
 		if p.Errs&ErrSnapped != 0 {
 			noteSnapped(fi, &rec, &p)
 		}
@@ -326,7 +326,7 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 			fn(&rec, &p, v.o)
 		}
 	}
-	if d.inScan != nil { // the file ended (or its reading stopped) before the probe told
+	if fi.Records = v.nObs; d.inScan != nil { // the file ended (or its reading stopped) before the probe told
 		d.inScan.end(d)
 	}
 	if v.frags != nil {
@@ -899,7 +899,7 @@ type scanVars struct {
 	o                  *Observation // the frame's Observation
 	tr                 *Traffic     // the frame's source's Traffic
 	frags              *fragTracker // the outer fragments' (nil until the first)
-	nObs               int          // Observations made so far (the next one's index)
+	nObs               int          // frames read so far, each an Observation (fi.Records at the end)
 	lastSrc            int          // the source of the frame before (-1: none yet)
 	ctxLost            int          // frames whose header context was not kept (the table full)
 	fracOver, wentBack int          // frames flagged for their timestamps

@@ -19,12 +19,12 @@ type skipEvent struct {
 	skipped, pend int
 }
 
-// skipEvents reads the pcap file data to its end: with skip 0 by Next alone, else by skipBuffered(skip)
+// skipEvents reads the pcap file data to its end (within lim): with skip 0 by Next alone, else by skipBuffered(skip)
 // before each Next, each record it passes over noted as Next would have reported it (rdEventsOf's
 // line then rebuilt from the record header it passed over is not known: "passed" and the frame).
-func skipEvents(t *testing.T, data []byte, skip int) []skipEvent {
+func skipEvents(t *testing.T, data []byte, skip int, lim Limits) []skipEvent {
 	t.Helper()
-	r, err := NewReader(bytes.NewReader(data))
+	r, err := NewReaderLimits(bytes.NewReader(data), lim)
 	if err != nil {
 		t.Fatalf("NewReader: %v", err)
 	}
@@ -68,7 +68,8 @@ func skipEvents(t *testing.T, data []byte, skip int) []skipEvent {
 // broken ones) passing over records with skipBuffered before each Next, and checks it against Next
 // alone: the records it passes over are ones Next read without error, the reader stands after them
 // as after Next (frame count, offset, the time a resynchronisation compares with), and every record,
-// skip and error after them is Next's.
+// skip and error after them is Next's; also under frame limits, which skipBuffered bounds its count by
+// once (a limit within a run of sound records, at its end, past it).
 func TestSkipBuffered(t *testing.T) {
 	const sec = 1764086400
 	fx := map[string][]byte{}
@@ -101,9 +102,20 @@ func TestSkipBuffered(t *testing.T) {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		want := skipEvents(t, fx[name], 0)
+		for _, lim := range []Limits{{}, {MaxFrames: 1}, {MaxFrames: 4}, {MaxFrames: 6}, {MaxFrames: 17}, {MaxFrames: 40}} {
+			skipCompare(t, fx[name], name, lim)
+		}
+	}
+}
+
+// skipCompare is TestSkipBuffered's comparison of one file read within lim.
+func skipCompare(t *testing.T, data []byte, name string, lim Limits) {
+	t.Helper()
+	name = fmt.Sprintf("%s (max frames %d)", name, lim.MaxFrames)
+	{
+		want := skipEvents(t, data, 0, lim)
 		for _, skip := range []int{1, 2, 3, 5, 1000} {
-			got := skipEvents(t, fx[name], skip)
+			got := skipEvents(t, data, skip, lim)
 			w := 0
 			for i, g := range got {
 				if w >= len(want) {
