@@ -331,21 +331,16 @@ func (w *world) clockRefs(edge, edgeFile []bool, rate uint64, from, to int) []cl
 // A piece of clockRefs (up to a multiple of trimRun) lies within one chunk of the fingerprints.
 var _ [0]struct{} = [decode.FingerprintChunk % trimRun]struct{}{}
 
-// sortRefs orders sampled edge frames by time, point, TTL and flags.
-func sortRefs(refs []clockRef) {
+// sortRefs orders sampled edge frames, in file order, by time, point, TTL and flags (refCmp), and
+// returns them: in a new list when orderRefs can, in refs, sorted in place, when not.
+func (w *world) sortRefs(refs []clockRef) []clockRef {
+	if out := w.orderRefs(refs); out != nil {
+		return out
+	}
 	// slices.SortFunc runs the same pattern-defeating quicksort as sort.Slice (one template), so equal
 	// refs end in the same order as before; without sort.Slice's reflection swaps and closure calls.
-	slices.SortFunc(refs, func(a, b clockRef) int {
-		switch {
-		case a.ts != b.ts:
-			return cmp.Compare(a.ts, b.ts)
-		case a.point != b.point:
-			return cmp.Compare(a.point, b.point)
-		case a.ttl != b.ttl:
-			return cmp.Compare(a.ttl, b.ttl)
-		}
-		return cmp.Compare(a.flags, b.flags)
-	})
+	slices.SortFunc(refs, func(a, b clockRef) int { return refCmp(&a, &b) })
+	return refs
 }
 
 // addSighting adds a sighting of p at time ts on node, with TTL ttl (frame o), to its sightings there.
@@ -381,13 +376,8 @@ func (p *clockPkt) addSighting(node int, ts int64, ttl uint8, o *decode.Observat
 func delayPairs(pkts clockPkts) map[[2]int][]delaySample {
 	var pairs pairSamples
 	var routers []*clockSight
-	fps := make([]uint64, len(pkts.list))
-	for i, x := range pkts.list {
-		fps[i] = x.fp
-	}
-	slices.Sort(fps) // distinct keys
-	for _, fp := range fps {
-		p := pkts.get(fp)
+	for _, x := range fpOrder(pkts.list) { // in the order of the fingerprints (distinct)
+		fp, p := x.fp, x.p
 		if p.ambiguous {
 			continue
 		}
