@@ -885,8 +885,7 @@ func bestLine(up, lo []linePt) (k, theta0, margin float64) {
 			up, lo = pruneLine(up, l, r, false), pruneLine(lo, l, r, true)
 		}
 		m1, m2 := l+(r-l)/3, r-(r-l)/3
-		_, g1 := fit(m1)
-		_, g2 := fit(m2)
+		g1, g2 := lineMargins(up, lo, m1, m2)
 		if g1 < g2 {
 			l = m1
 		} else {
@@ -916,23 +915,21 @@ func pruneLine(pts []linePt, l, r float64, lower bool) []linePt {
 	if lower {
 		sign = -1
 	}
-	best := math.Inf(1) // the least, over points, of a point's largest value in [l, r]
-	for _, p := range pts {
-		a, b := sign*(p.v-l*p.x), sign*(p.v-r*p.x)
-		if b > a {
-			a = b
-		}
-		if a < best {
-			best = a
-		}
-	}
+	// One pass: a point is dropped when its smallest value in [l, r] exceeds the least of the largest
+	// values of the points before it and itself. That least is never below the one over all points,
+	// so every point the whole set's test keeps is kept (and a few more, dropped at the next prune):
+	// every fit in [l, r] is the same.
+	best := math.Inf(1)
 	out := pts[:0]
 	for _, p := range pts {
-		a, b := sign*(p.v-l*p.x), sign*(p.v-r*p.x)
-		if b < a {
-			a = b
+		hi, lo := sign*(p.v-l*p.x), sign*(p.v-r*p.x)
+		if lo > hi {
+			hi, lo = lo, hi
 		}
-		if a <= best {
+		if hi < best {
+			best = hi
+		}
+		if lo <= best {
 			out = append(out, p)
 		}
 	}
@@ -954,6 +951,30 @@ func lineFit(up, lo []linePt, k float64) (theta0, margin float64) {
 		}
 	}
 	return (a + b) / 2, (a - b) / 2
+}
+
+// lineMargins returns lineFit's margins for the slopes k1 and k2, bit for bit, in one pass over the
+// constraints (each read once for both: bestLine's ternary search fits two slopes a step).
+func lineMargins(up, lo []linePt, k1, k2 float64) (margin1, margin2 float64) {
+	a1, a2 := math.Inf(1), math.Inf(1)
+	for _, p := range up {
+		if v := p.v - k1*p.x; v < a1 {
+			a1 = v
+		}
+		if v := p.v - k2*p.x; v < a2 {
+			a2 = v
+		}
+	}
+	b1, b2 := math.Inf(-1), math.Inf(-1)
+	for _, p := range lo {
+		if v := p.v - k1*p.x; v > b1 {
+			b1 = v
+		}
+		if v := p.v - k2*p.x; v > b2 {
+			b2 = v
+		}
+	}
+	return (a1 - b1) / 2, (a2 - b2) / 2
 }
 
 // theta is a model's offset at ref-clock time x (ns since t0).
