@@ -977,6 +977,11 @@ func lineMargins(up, lo []linePt, k1, k2 float64) (margin1, margin2 float64) {
 	return (a1 - b1) / 2, (a2 - b2) / 2
 }
 
+// plain reports whether the model is its offset alone (no step, no drift, no hull): correct(t) is
+// t − offset and theta(x) the offset (offset + 0·x, the same float64: adding a zero changes no
+// number but −0, and the offset's float64 is never −0).
+func (m *clockModel) plain() bool { return len(m.steps) == 0 && m.drift == 0 && m.hull == nil }
+
 // theta is a model's offset at ref-clock time x (ns since t0).
 func (m *clockModel) theta(x float64) float64 {
 	if m.hull != nil {
@@ -1016,14 +1021,30 @@ func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, re
 				}
 				switch {
 				case v == n && u != n:
+					mu := &models[u]
+					if mu.plain() { // correct and theta written out: t − offset, and the offset
+						off, th := mu.offset+t0, float64(mu.offset)
+						for _, s := range pairs[k] {
+							up = append(up, linePt{float64(s.t - off), float64(s.m) + th})
+						}
+						continue
+					}
 					for _, s := range pairs[k] {
-						x := float64(models[u].correct(s.t) - t0)
-						up = append(up, linePt{x, float64(s.m) + models[u].theta(x)})
+						x := float64(mu.correct(s.t) - t0)
+						up = append(up, linePt{x, float64(s.m) + mu.theta(x)})
 					}
 				case u == n && v != n:
+					mn, mv := &models[n], &models[v]
+					if mn.plain() && mv.plain() {
+						off, th := mn.offset+t0, float64(mv.offset)
+						for _, s := range pairs[k] {
+							lo = append(lo, linePt{float64(s.t - off), th - float64(s.m)})
+						}
+						continue
+					}
 					for _, s := range pairs[k] {
-						x := float64(models[n].correct(s.t) - t0)
-						lo = append(lo, linePt{x, models[v].theta(x) - float64(s.m)})
+						x := float64(mn.correct(s.t) - t0)
+						lo = append(lo, linePt{x, mv.theta(x) - float64(s.m)})
 					}
 				}
 			}

@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"math"
 	"math/rand"
 	"reflect"
 	"slices"
@@ -119,6 +120,34 @@ func TestFpOrder(t *testing.T) {
 			if !reflect.DeepEqual(got, in) {
 				t.Fatalf("n %d (top bits shared: %v): not in the fingerprints' order", n, top)
 			}
+		}
+	}
+}
+
+// A plain clock model (no step, drift or hull) corrects a time and gives its offset on a line as
+// jointFit's written-out loops take them: t − (offset + t0) and the offset, bit for bit.
+func TestPlainModel(t *testing.T) {
+	rng := rand.New(rand.NewSource(9))
+	for c := 0; c < 10000; c++ {
+		m := clockModel{offset: rng.Int63n(2e10) - 1e10}
+		if c%3 == 0 {
+			m.offset = 0
+		}
+		t0, ts := rng.Int63n(4e18), rng.Int63n(4e18)
+		if !m.plain() {
+			t.Fatal("a model of an offset alone is not plain")
+		}
+		x := float64(m.correct(ts) - t0)
+		if got := float64(ts - (m.offset + t0)); math.Float64bits(got) != math.Float64bits(x) {
+			t.Fatalf("offset %d, t0 %d, t %d: x %v, written out %v", m.offset, t0, ts, x, got)
+		}
+		if th := m.theta(x); math.Float64bits(th) != math.Float64bits(float64(m.offset)) {
+			t.Fatalf("offset %d at x %v: theta %v, written out %v", m.offset, x, th, float64(m.offset))
+		}
+	}
+	for _, m := range []clockModel{{drift: 1e-6}, {steps: []*clockStep{{}}}, {hull: []hullPt{{}}}} {
+		if m.plain() {
+			t.Errorf("%+v taken for plain", m)
 		}
 	}
 }
