@@ -43,8 +43,7 @@ func (w *world) addSamples(refs []clockRef, n int, mask, part uint64) []fpPkt {
 	var sights []clockSight
 	pkts := make([]fpPkt, 0, min(n, len(refs)))
 	idx := newFpIndex(len(refs)) // no more packets than frames
-	for k := range refs {
-		r := &refs[k] // not copied: the loop's values spilled around the 24-byte copy
+	for _, r := range refs {
 		o := &w.c.Obs[r.f][r.i]
 		lf := w.c.Loose[r.f].At(int(r.i))
 		fp := w.exactOf(o, lf)
