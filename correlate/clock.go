@@ -1013,41 +1013,7 @@ func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, re
 			if n == ref || ref < 0 || models[n].method == "--offset" || side[n] != sideTwo {
 				continue // a one-sided clock is set from its neighbours afterwards (oneSided)
 			}
-			up, lo = up[:0], lo[:0]
-			for _, k := range keys {
-				u, v := k[0], k[1]
-				if side[u] != sideTwo || side[v] != sideTwo {
-					continue
-				}
-				switch {
-				case v == n && u != n:
-					mu := &models[u]
-					if mu.plain() { // correct and theta written out: t − offset, and the offset
-						off, th := mu.offset+t0, float64(mu.offset)
-						for _, s := range pairs[k] {
-							up = append(up, linePt{float64(s.t - off), float64(s.m) + th})
-						}
-						continue
-					}
-					for _, s := range pairs[k] {
-						x := float64(mu.correct(s.t) - t0)
-						up = append(up, linePt{x, float64(s.m) + mu.theta(x)})
-					}
-				case u == n && v != n:
-					mn, mv := &models[n], &models[v]
-					if mn.plain() && mv.plain() {
-						off, th := mn.offset+t0, float64(mv.offset)
-						for _, s := range pairs[k] {
-							lo = append(lo, linePt{float64(s.t - off), th - float64(s.m)})
-						}
-						continue
-					}
-					for _, s := range pairs[k] {
-						x := float64(mn.correct(s.t) - t0)
-						lo = append(lo, linePt{x, mv.theta(x) - float64(s.m)})
-					}
-				}
-			}
+			up, lo = lineConstraints(models, pairs, keys, side, n, t0, up[:0], lo[:0])
 			if len(up) == 0 || len(lo) == 0 {
 				continue // one direction only: the one-way estimate stands
 			}
@@ -1086,6 +1052,47 @@ func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, re
 			return
 		}
 	}
+}
+
+// lineConstraints appends to up and lo node n's constraints (jointFit) from the samples of its pairs
+// with its neighbours whose clocks are fitted both ways, and returns them.
+func lineConstraints(models []clockModel, pairs map[[2]int][]delaySample, keys [][2]int, side []clockSide, n int,
+	t0 int64, up, lo []linePt) ([]linePt, []linePt) {
+	for _, k := range keys {
+		u, v := k[0], k[1]
+		if side[u] != sideTwo || side[v] != sideTwo {
+			continue
+		}
+		switch {
+		case v == n && u != n:
+			mu := &models[u]
+			if mu.plain() { // correct and theta written out: t − offset, and the offset
+				off, th := mu.offset+t0, float64(mu.offset)
+				for _, s := range pairs[k] {
+					up = append(up, linePt{float64(s.t - off), float64(s.m) + th})
+				}
+				continue
+			}
+			for _, s := range pairs[k] {
+				x := float64(mu.correct(s.t) - t0)
+				up = append(up, linePt{x, float64(s.m) + mu.theta(x)})
+			}
+		case u == n && v != n:
+			mn, mv := &models[n], &models[v]
+			if mn.plain() && mv.plain() {
+				off, th := mn.offset+t0, float64(mv.offset)
+				for _, s := range pairs[k] {
+					lo = append(lo, linePt{float64(s.t - off), th - float64(s.m)})
+				}
+				continue
+			}
+			for _, s := range pairs[k] {
+				x := float64(mn.correct(s.t) - t0)
+				lo = append(lo, linePt{x, mv.theta(x) - float64(s.m)})
+			}
+		}
+	}
+	return up, lo
 }
 
 // fitBound returns the bound of a clock fitted with margin (bestLine), and says in method when the
