@@ -331,21 +331,16 @@ func (w *world) clockRefs(edge, edgeFile []bool, rate uint64, from, to int) []cl
 // A piece of clockRefs (up to a multiple of trimRun) lies within one chunk of the fingerprints.
 var _ [0]struct{} = [decode.FingerprintChunk % trimRun]struct{}{}
 
-// sortRefs orders sampled edge frames by time, point, TTL and flags.
-func sortRefs(refs []clockRef) {
+// sortRefs orders sampled edge frames, in file order, by time, point, TTL and flags (refCmp), and
+// returns them: in a new list when orderRefs can, in refs, sorted in place, when not.
+func (w *world) sortRefs(refs []clockRef) []clockRef {
+	if out := w.orderRefs(refs); out != nil {
+		return out
+	}
 	// slices.SortFunc runs the same pattern-defeating quicksort as sort.Slice (one template), so equal
 	// refs end in the same order as before; without sort.Slice's reflection swaps and closure calls.
-	slices.SortFunc(refs, func(a, b clockRef) int {
-		switch {
-		case a.ts != b.ts:
-			return cmp.Compare(a.ts, b.ts)
-		case a.point != b.point:
-			return cmp.Compare(a.point, b.point)
-		case a.ttl != b.ttl:
-			return cmp.Compare(a.ttl, b.ttl)
-		}
-		return cmp.Compare(a.flags, b.flags)
-	})
+	slices.SortFunc(refs, func(a, b clockRef) int { return refCmp(&a, &b) })
+	return refs
 }
 
 // addSighting adds a sighting of p at time ts on node, with TTL ttl (frame o), to its sightings there.
@@ -381,13 +376,8 @@ func (p *clockPkt) addSighting(node int, ts int64, ttl uint8, o *decode.Observat
 func delayPairs(pkts clockPkts) map[[2]int][]delaySample {
 	var pairs pairSamples
 	var routers []*clockSight
-	fps := make([]uint64, len(pkts.list))
-	for i, x := range pkts.list {
-		fps[i] = x.fp
-	}
-	slices.Sort(fps) // distinct keys
-	for _, fp := range fps {
-		p := pkts.get(fp)
+	for _, x := range fpOrder(pkts.list) { // in the order of the fingerprints (distinct)
+		fp, p := x.fp, x.p
 		if p.ambiguous {
 			continue
 		}
@@ -895,8 +885,7 @@ func bestLine(up, lo []linePt) (k, theta0, margin float64) {
 			up, lo = pruneLine(up, l, r, false), pruneLine(lo, l, r, true)
 		}
 		m1, m2 := l+(r-l)/3, r-(r-l)/3
-		_, g1 := fit(m1)
-		_, g2 := fit(m2)
+		g1, g2 := lineMargins(up, lo, m1, m2)
 		if g1 < g2 {
 			l = m1
 		} else {
@@ -926,23 +915,21 @@ func pruneLine(pts []linePt, l, r float64, lower bool) []linePt {
 	if lower {
 		sign = -1
 	}
-	best := math.Inf(1) // the least, over points, of a point's largest value in [l, r]
-	for _, p := range pts {
-		a, b := sign*(p.v-l*p.x), sign*(p.v-r*p.x)
-		if b > a {
-			a = b
-		}
-		if a < best {
-			best = a
-		}
-	}
+	// One pass: a point is dropped when its smallest value in [l, r] exceeds the least of the largest
+	// values of the points before it and itself. That least is never below the one over all points,
+	// so every point the whole set's test keeps is kept (and a few more, dropped at the next prune):
+	// every fit in [l, r] is the same.
+	best := math.Inf(1)
 	out := pts[:0]
 	for _, p := range pts {
-		a, b := sign*(p.v-l*p.x), sign*(p.v-r*p.x)
-		if b < a {
-			a = b
+		hi, lo := sign*(p.v-l*p.x), sign*(p.v-r*p.x)
+		if lo > hi {
+			hi, lo = lo, hi
 		}
-		if a <= best {
+		if hi < best {
+			best = hi
+		}
+		if lo <= best {
 			out = append(out, p)
 		}
 	}
@@ -965,6 +952,35 @@ func lineFit(up, lo []linePt, k float64) (theta0, margin float64) {
 	}
 	return (a + b) / 2, (a - b) / 2
 }
+
+// lineMargins returns lineFit's margins for the slopes k1 and k2, bit for bit, in one pass over the
+// constraints (each read once for both: bestLine's ternary search fits two slopes a step).
+func lineMargins(up, lo []linePt, k1, k2 float64) (margin1, margin2 float64) {
+	a1, a2 := math.Inf(1), math.Inf(1)
+	for _, p := range up {
+		if v := p.v - k1*p.x; v < a1 {
+			a1 = v
+		}
+		if v := p.v - k2*p.x; v < a2 {
+			a2 = v
+		}
+	}
+	b1, b2 := math.Inf(-1), math.Inf(-1)
+	for _, p := range lo {
+		if v := p.v - k1*p.x; v > b1 {
+			b1 = v
+		}
+		if v := p.v - k2*p.x; v > b2 {
+			b2 = v
+		}
+	}
+	return (a1 - b1) / 2, (a2 - b2) / 2
+}
+
+// plain reports whether the model is its offset alone (no step, no drift, no hull): correct(t) is
+// t − offset and theta(x) the offset (offset + 0·x, the same float64: adding a zero changes no
+// number but −0, and the offset's float64 is never −0).
+func (m *clockModel) plain() bool { return len(m.steps) == 0 && m.drift == 0 && m.hull == nil }
 
 // theta is a model's offset at ref-clock time x (ns since t0).
 func (m *clockModel) theta(x float64) float64 {
@@ -997,25 +1013,7 @@ func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, re
 			if n == ref || ref < 0 || models[n].method == "--offset" || side[n] != sideTwo {
 				continue // a one-sided clock is set from its neighbours afterwards (oneSided)
 			}
-			up, lo = up[:0], lo[:0]
-			for _, k := range keys {
-				u, v := k[0], k[1]
-				if side[u] != sideTwo || side[v] != sideTwo {
-					continue
-				}
-				switch {
-				case v == n && u != n:
-					for _, s := range pairs[k] {
-						x := float64(models[u].correct(s.t) - t0)
-						up = append(up, linePt{x, float64(s.m) + models[u].theta(x)})
-					}
-				case u == n && v != n:
-					for _, s := range pairs[k] {
-						x := float64(models[n].correct(s.t) - t0)
-						lo = append(lo, linePt{x, models[v].theta(x) - float64(s.m)})
-					}
-				}
-			}
+			up, lo = lineConstraints(models, pairs, keys, side, n, t0, up[:0], lo[:0])
 			if len(up) == 0 || len(lo) == 0 {
 				continue // one direction only: the one-way estimate stands
 			}
@@ -1054,6 +1052,47 @@ func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, re
 			return
 		}
 	}
+}
+
+// lineConstraints appends to up and lo node n's constraints (jointFit) from the samples of its pairs
+// with its neighbours whose clocks are fitted both ways, and returns them.
+func lineConstraints(models []clockModel, pairs map[[2]int][]delaySample, keys [][2]int, side []clockSide, n int,
+	t0 int64, up, lo []linePt) ([]linePt, []linePt) {
+	for _, k := range keys {
+		u, v := k[0], k[1]
+		if side[u] != sideTwo || side[v] != sideTwo {
+			continue
+		}
+		switch {
+		case v == n && u != n:
+			mu := &models[u]
+			if mu.plain() { // correct and theta written out: t − offset, and the offset
+				off, th := mu.offset+t0, float64(mu.offset)
+				for _, s := range pairs[k] {
+					up = append(up, linePt{float64(s.t - off), float64(s.m) + th})
+				}
+				continue
+			}
+			for _, s := range pairs[k] {
+				x := float64(mu.correct(s.t) - t0)
+				up = append(up, linePt{x, float64(s.m) + mu.theta(x)})
+			}
+		case u == n && v != n:
+			mn, mv := &models[n], &models[v]
+			if mn.plain() && mv.plain() {
+				off, th := mn.offset+t0, float64(mv.offset)
+				for _, s := range pairs[k] {
+					lo = append(lo, linePt{float64(s.t - off), th - float64(s.m)})
+				}
+				continue
+			}
+			for _, s := range pairs[k] {
+				x := float64(mn.correct(s.t) - t0)
+				lo = append(lo, linePt{x, mv.theta(x) - float64(s.m)})
+			}
+		}
+	}
+	return up, lo
 }
 
 // fitBound returns the bound of a clock fitted with margin (bestLine), and says in method when the

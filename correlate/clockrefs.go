@@ -13,7 +13,7 @@ const refsSplit = 1 << 16
 // so that the sort (which is not stable) orders the same input into the same output.
 func (w *world) sampleRefs(edge []bool, rate uint64) []clockRef {
 	refs := w.edgeRefs(edge, rate, runtime.GOMAXPROCS(0) > 1)
-	sortRefs(refs)
+	refs = w.sortRefs(refs)
 	return refs
 }
 

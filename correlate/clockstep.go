@@ -1053,7 +1053,7 @@ func (w *world) unstepRefs(refs []clockRef, st *clockStep) []clockRef {
 			r.ts -= st.size
 		}
 	}
-	sortRefs(out)
+	out = w.sortRefs(out)
 	return out
 }
 
