@@ -159,6 +159,7 @@ func CorrelateContext(ctx context.Context, c *decode.Capture, opts Options) (*Re
 	a := &analysis{w: w, journeys: m.out(), clocks: clocks, opts: opts, nJ: int(m.next), offFits: offFits, wg: wg,
 		early: frames}
 	a.openClocks = a.anyOpen()
+	a.shownClocks = a.openClocks || a.anyBlind()
 	a.looseMax = a.loosestPair()
 	a.looseClocks = a.looseMax > looseBound
 	// each journey's hops in path order; the matcher ends here
@@ -252,6 +253,9 @@ type analysis struct {
 	// openClocks: some node's clock is bounded on one side only (anyOpen), so latencies between nodes
 	// may be bounds or not known (segclock.go).
 	openClocks bool
+	// shownClocks: openClocks, or some node's clock could not be estimated (clockModel.blind), so latencies
+	// shown between nodes may be bounds or not known (shownBound); the order of hops takes openClocks.
+	shownClocks bool
 	// looseClocks: some two clocks bounded both ways are loose enough that latencies between their
 	// nodes may be hedged (pairLoose): looseMax, the largest sum of two such clocks' bounds
 	// (loosestPair), exceeds looseBound. No latency of looseMax or more is hedged.
@@ -513,8 +517,8 @@ func (a *analysis) journeyOut(j int, status, lastSeen, next string, buf *journey
 		if prev != nil {
 			hop.DeltaNs = t - prevTs
 			hop.Changes = a.hopChanges(buf, prev, o)
-			if a.openClocks { // a latency from a node to another may be a bound, or not known
-				hop.ClockBound = a.pairBound(w.pointNode[prevPt], w.pointNode[p])
+			if a.shownClocks { // a latency from a node to another may be a bound, or not known
+				hop.ClockBound = a.shownBound(w.pointNode[prevPt], w.pointNode[p])
 			}
 			if a.looseClocks && hop.ClockBound == "" && hop.DeltaNs < a.looseMax { // loose clocks may leave it uncertain
 				if b := a.pairLoose(w.pointNode[prevPt], w.pointNode[p]); hop.DeltaNs < b {

@@ -42,3 +42,50 @@ func TestClockBlindUncertain(t *testing.T) {
 		t.Errorf("no drop said to be uncertain: %v", kinds(r))
 	}
 }
+
+// The same shape: no clock could be estimated, and node-a's is 100 µs off. A latency between two
+// nodes is then not known (shownBound), and none is shown as a measurement: every cross-node segment,
+// hop and flow is BoundNone with a note naming the clock and the fix, its latencies not given; a
+// segment within one node keeps its latencies. Before, they were shown as measured, 100 µs off.
+func TestClockBlindLatenciesNotShown(t *testing.T) {
+	cfg := decode.PointConfig{NodeIPs: map[string][]netip.Addr{"node-a": {netip.MustParseAddr("192.168.30.2")}}}
+	r := Correlate(labShifted(t, "snat-external", nil, "node-a", 100*time.Microsecond, cfg), Options{Journeys: true})
+	node := func(p string) string { n, _, _ := strings.Cut(p, "/"); return n }
+	cross, within := 0, 0
+	for _, s := range r.Segments {
+		if node(s.From) == node(s.To) {
+			within++
+			if s.ClockBound != "" || (s.Delivered > 0 && s.LatencyNs.N == 0) {
+				t.Errorf("segment %s → %s within a node: bound %q, latency %+v", s.From, s.To, s.ClockBound, s.LatencyNs)
+			}
+			continue
+		}
+		cross++
+		if s.ClockBound != BoundNone || s.LatencyNs.N != 0 || !strings.Contains(s.ClockNote, ClockNotEstimated) ||
+			!strings.Contains(s.ClockNote, "--offset ") {
+			t.Errorf("segment %s → %s: bound %q, latency %+v, note %q", s.From, s.To, s.ClockBound, s.LatencyNs, s.ClockNote)
+		}
+	}
+	if cross == 0 || within == 0 {
+		t.Fatalf("segments: %d across nodes, %d within one", cross, within)
+	}
+	for _, f := range r.Flows {
+		if f.Delivered > 0 && (f.ClockBound != BoundNone || !strings.Contains(f.ClockNote, ClockNotEstimated)) {
+			t.Errorf("flow %s: bound %q, note %q", f.ID, f.ClockBound, f.ClockNote)
+		}
+	}
+	hops := 0
+	for _, j := range r.Journeys {
+		for i := 1; i < len(j.Hops); i++ {
+			if node(j.Hops[i-1].Point) != node(j.Hops[i].Point) {
+				hops++
+				if j.Hops[i].ClockBound != BoundNone {
+					t.Errorf("journey %d hop %s → %s: bound %q", j.ID, j.Hops[i-1].Point, j.Hops[i].Point, j.Hops[i].ClockBound)
+				}
+			}
+		}
+	}
+	if hops == 0 {
+		t.Error("no hop across nodes")
+	}
+}

@@ -1135,7 +1135,7 @@ func (pl *placement) icmpStatus(h []uint32, j int32) statusCode {
 // returns its output, and the Result's journeys (IDs only, rendered later) when asked for.
 func placeJourneys(a *analysis) (*placementOut, []Journey) {
 	pl := newPlacement(a)
-	if a.openClocks {
+	if a.shownClocks {
 		a.flowClocks = make([]flowClock, len(a.flows))
 		a.flowDirs = make([]*flowDirs, len(a.flows))
 	}

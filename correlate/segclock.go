@@ -42,6 +42,32 @@ func (a *analysis) anyOpen() bool {
 	return false
 }
 
+// ClockNotEstimated is what a Segment's, Flow's or Hop's clock note says of a clock that could not be
+// estimated (blindNodes): its latencies are not known (BoundNone) for that reason, not a one-sided bound.
+const ClockNotEstimated = "could not be estimated"
+
+// anyBlind reports whether some node's clock could not be estimated (clockModel.blind).
+func (a *analysis) anyBlind() bool {
+	for n := range a.clocks {
+		if a.clocks[n].blind {
+			return true
+		}
+	}
+	return false
+}
+
+// shownBound is pairBound for a latency as shown (segments, flows, hops, timelines): BoundNone also
+// when a clock of the two could not be estimated (clockModel.blind: no packet from a known sender
+// crossed its node, so nothing corrected it, and it may be off by anything). The order of hops across
+// nodes and the clock-inconsistent test keep pairBound: a blind clock is taken as it reads there, as
+// before, and their verdicts do not change.
+func (a *analysis) shownBound(x, y int) string {
+	if x >= 0 && y >= 0 && x != y && x < len(a.clocks) && y < len(a.clocks) && (a.clocks[x].blind || a.clocks[y].blind) {
+		return BoundNone
+	}
+	return a.pairBound(x, y)
+}
+
 // pairBound says what a latency from node x to node y is (BoundLower, BoundUpper, BoundNone), "" when
 // it is a measurement: both clocks bounded both ways, or one node. It allocates nothing (the journeys'
 // hops and the flows' end-to-end latencies ask it per packet).
@@ -125,9 +151,17 @@ func (a *analysis) chainNext(n int, s clockSide) int {
 // nodeClock is pairBound with the note that says why: which one-sided clocks, how each is bounded
 // and, for BoundNone, how to bound them.
 func (a *analysis) nodeClock(x, y int) (bound, note string) {
-	bound = a.pairBound(x, y)
+	bound = a.shownBound(x, y)
 	if bound == "" {
 		return "", ""
+	}
+	for _, n := range []int{x, y} {
+		if a.clocks[n].blind {
+			return BoundNone, "not known: " + a.w.nodes[n] + "'s clock " + ClockNotEstimated + " (packets cross to and from it, " +
+				"but none from an address calipath could put down to a node) and is not corrected, so it may be off by " +
+				"anything, and these latencies are neither lower nor upper bounds. Give the nodes' IPs (--node-ip NODE=IP, " +
+				"or --k8s) or --offset " + a.w.nodes[n] + "=DURATION"
+		}
 	}
 	var open []string
 	for _, n := range []int{x, y} {
@@ -253,7 +287,7 @@ const (
 // add counts a journey from node x to node y (first and last nodes reached) on the flow.
 func (fc *flowClock) add(a *analysis, x, y int) {
 	var k int
-	switch a.pairBound(x, y) {
+	switch a.shownBound(x, y) {
 	case "":
 		return
 	case BoundLower:
@@ -337,10 +371,10 @@ func (a *analysis) flowBoundOf(fc *flowClock) (bound, note string) {
 // first sighting, of another packet perhaps, are marked by it.
 func (r *Result) ClockBound(from, to string) string {
 	a := r.analysis
-	if a == nil || !a.openClocks {
+	if a == nil || !a.shownClocks {
 		return ""
 	}
-	return a.pairBound(a.nodeIndex(from), a.nodeIndex(to))
+	return a.shownBound(a.nodeIndex(from), a.nodeIndex(to))
 }
 
 // ClockUncertain is how far a time ns from a sighting at point from to a sighting at point to (point

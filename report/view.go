@@ -634,7 +634,11 @@ func segLine(s *correlate.Segment) string {
 	}
 	switch {
 	case s.Delivered > 0 && s.ClockBound == correlate.BoundNone:
-		out += "; latency not known (clocks bounded on one side only: see the segment table)"
+		why := "clocks bounded on one side only"
+		if strings.Contains(s.ClockNote, correlate.ClockNotEstimated) {
+			why = "a clock not estimated"
+		}
+		out += "; latency not known (" + why + ": see the segment table)"
 	case s.Delivered > 0:
 		out += fmt.Sprintf("; p50 %s, p99 %s, max %s", s.Mark(dur(s.LatencyNs.P50)), s.Mark(dur(s.LatencyNs.P99)),
 			s.Mark(dur(s.LatencyNs.Max)))
