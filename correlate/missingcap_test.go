@@ -1,14 +1,12 @@
 package correlate
 
 import (
-	"context"
 	"encoding/json"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/calipath/calipath/decode"
 )
@@ -93,16 +91,8 @@ func TestSeenAtDestinationNotLost(t *testing.T) {
 			files = append(files, p)
 		}
 	}
-	c := decode.Load(files, decode.Options{}, decode.PointConfig{})
-	opts := Options{Window: time.Second}
-	w := worldFor(c, nil)
-	clocks, _ := w.clocksFor(opts)
-	m, err := matchJourneys(context.Background(), c, w, clocks, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &analysis{w: w, journeys: m.out(), clocks: clocks, opts: opts, nJ: int(m.next)}
-	a.arenaOut = buildArena(w, m, a.nJ, false)
+	a := analysisBeforeFlows(t, files)
+	w, clocks := a.w, a.clocks
 	a.cov, a.capDrop = newCoverage(w, clocks), newCapDrops(w, clocks, &a.journeys)
 	a.flowsOut, a.pairMode = a.assignFlows()
 	pt := map[string]int{}

@@ -1,7 +1,6 @@
 package correlate
 
 import (
-	"context"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -65,12 +64,7 @@ func TestNodePortRouterEth0Uncaptured(t *testing.T) {
 					t.Errorf("%s: no flow %s %s → %s", name, tf.Proto, tf.Src, tf.Dst)
 					continue
 				}
-				var want []string
-				for _, p := range tf.Path {
-					if p != "router-1/eth0" {
-						want = append(want, p)
-					}
-				}
+				want := pathLess(tf.Path, "router-1/eth0")
 				if got := strings.Join(flowPath(r, f, dir), " "); got != strings.Join(want, " ") {
 					t.Errorf("%s: flow %s %s: path\n  %s\nwant\n  %s", name, f.ID, dir, got, strings.Join(want, " "))
 				}
@@ -268,12 +262,7 @@ func TestNodePortLocalNodeEth0Uncaptured(t *testing.T) {
 				case tf.Path[0] == "node-a/cali5e1c4d6c68c":
 					replies += tf.Sent
 				}
-				var want []string
-				for _, p := range tf.Path {
-					if p != "node-a/eth0" {
-						want = append(want, p)
-					}
-				}
+				want := pathLess(tf.Path, "node-a/eth0")
 				if got := strings.Join(flowPath(r, f, d), " "); got != strings.Join(want, " ") {
 					t.Errorf("%s: flow %s %s: path\n  %s\nwant\n  %s", name, f.ID, d, got, strings.Join(want, " "))
 				}
@@ -379,14 +368,7 @@ func TestAheadFirstWithoutInnerOrder(t *testing.T) {
 			files = append(files, filepath.Join(dir, f))
 		}
 	}
-	c := decode.Load(files, decode.Options{}, decode.PointConfig{})
-	opts := Options{Window: time.Second}
-	w := worldFor(c, nil)
-	clocks, _ := w.clocksFor(opts)
-	m, err := matchJourneys(context.Background(), c, w, clocks, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, clocks, _, m, _ := matchFiles(t, files)
 	na, ok := w.nodeIdx["node-a"]
 	if !ok || clocks[na].bound <= 0 || !w.innerEdged(na) {
 		t.Fatalf("node-a: index %d (%v), bound %d: the test needs its clock seen inside it, bounded", na, ok, clocks[na].bound)
@@ -421,4 +403,15 @@ func TestAheadFirstWithoutInnerOrder(t *testing.T) {
 	if n == 0 {
 		t.Error("no NAT event joined ahead (natAhead)")
 	}
+}
+
+// pathLess is path without point drop: a truth flow's path as captures that leave drop out show it.
+func pathLess(path []string, drop string) []string {
+	var out []string
+	for _, p := range path {
+		if p != drop {
+			out = append(out, p)
+		}
+	}
+	return out
 }

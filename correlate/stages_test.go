@@ -14,8 +14,9 @@ import (
 	"github.com/calipath/calipath/internal/gen"
 )
 
-// analysisBeforeFlows correlates files up to the flow stage, as CorrelateContext does.
-func analysisBeforeFlows(t *testing.T, files []string) *analysis {
+// matchFiles loads files and matches their journeys, as CorrelateContext does (a one-second window):
+// the world, the clocks, their offset fits, the matcher and the options.
+func matchFiles(t *testing.T, files []string) (*world, []clockModel, []offsetFit, *matcher, Options) {
 	t.Helper()
 	c := decode.Load(files, decode.Options{}, decode.PointConfig{})
 	opts := Options{Window: time.Second}
@@ -25,6 +26,13 @@ func analysisBeforeFlows(t *testing.T, files []string) *analysis {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return w, clocks, offFits, m, opts
+}
+
+// analysisBeforeFlows correlates files up to the flow stage, as CorrelateContext does.
+func analysisBeforeFlows(t *testing.T, files []string) *analysis {
+	t.Helper()
+	w, clocks, offFits, m, opts := matchFiles(t, files)
 	a := &analysis{w: w, journeys: m.out(), clocks: clocks, opts: opts, nJ: int(m.next), offFits: offFits,
 		wg: joinWireGuard(w, m, opts)}
 	a.arenaOut = buildArena(w, m, a.nJ, false)
