@@ -320,7 +320,7 @@ func (t *Traffic) add(frame uint32, ts int64, odd bool, p *Packet, fp uint64) (b
 			addAddr6(&t.PodDsts6, &t.NPodDst6, in.Dst)
 		}
 	}
-	if p.Encap != EncapNone && p.Outer.Version == 4 && in.Version == 4 {
+	if p.Encap != EncapNone && p.Outer.Version == 4 && in.Version == 4 && t.NPairs < maxPairs {
 		t.addPair(addr32((*[4]byte)(p.Outer.Src[:4])), addr32((*[4]byte)(p.Outer.Dst[:4])), addr32((*[4]byte)(in.Src[:4])))
 	}
 	if p.Encap != EncapNone && p.Outer.Version == 6 && in.Version == 6 {
@@ -509,7 +509,8 @@ func addAddr(set *[maxPairs][4]byte, n *int, a [4]byte) {
 // given as its four bytes read little-endian (addr32), so that the three go in registers: an array of
 // more than one element is passed in memory. It finds a triple through pairSlots rather than by
 // comparing it with each kept one: an underlay capture carries a triple on every frame, and holds as
-// many as the set does.
+// many as the set does. A full set takes no more: addFast does not call it then (an underlay capture
+// of many pods fills it early, and each encapsulated frame after searched it for nothing).
 func (t *Traffic) addPair(osrc, odst, inner uint32) {
 	h := pairHash(osrc, odst, inner)
 	for {
