@@ -721,8 +721,10 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) (back uint64, ho
 	if w&runPodDst != 0 {
 		addAddr(&t.PodDsts, &t.NPodDst, [4]byte(in.Dst[:4]))
 	}
-	if p.Encap != EncapNone {
-		t.addPair(addr32((*[4]byte)(p.Outer.Src[:4])), addr32((*[4]byte)(p.Outer.Dst[:4])), addr32((*[4]byte)(in.Src[:4])))
+	if p.Encap != EncapNone && t.NPairs < maxPairs { // (a full set takes no more; newPair: a triple not met just before)
+		if osrc, odst, inner := addr32((*[4]byte)(p.Outer.Src[:4])), addr32((*[4]byte)(p.Outer.Dst[:4])), addr32((*[4]byte)(in.Src[:4])); t.newPair(osrc, odst, inner) {
+			t.addPair(osrc, odst, inner)
+		}
 	}
 	return back, hot
 }

@@ -185,7 +185,7 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 	// v.nObs counts the frames read so far, each an Observation (fi.Records at the end)
 	v.lastSrc = -1
 	// v.ctxLost counts the frames whose header context was not kept
-	// v.fracOver and v.wentBack count the frames flagged for their timestamps, v.cut says the last read was skipped
+	// v.fracOver and v.wentBack count the frames flagged for their timestamps, v.cutAt says the last read was skipped
 	for {
 		// (a pcap file's usual record read without the interface's call: setReader's pr; no error then)
 		if pr := v.pr; pr == nil || pr.done != nil || !pr.nextBuffered(&rec) {
@@ -193,19 +193,19 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 				var re *RecordError
 				if errors.As(err, &re) {
 					fi.problem("%v", re)
-					v.cut = true // until a record follows
+					v.cutAt = v.nObs + 1 // until a record follows (it counts one more frame)
 					continue
 				}
 				if !errors.Is(err, io.EOF) {
 					fi.Err = err
 					fi.problem("%v (the rest of the file is not read)", err)
 				}
-				fi.Cut = v.cut
+				fi.Cut = v.cutAt == v.nObs+1
 				break
 			}
 		}
 		// (the error's variable and its test are the interface's read's alone; this line keeps the calls below in place)
-		v.cut = false
+		// (a frame read: v.cutAt, set at a skipped record, is left, as v.nObs moves past it)
 		v.nObs++                   // the frames read (fi.Records, set from it where it is read: report, the loop's end)
 		if v.nObs%markEvery == 0 { // progressEvery is a multiple: one test a frame for both
 			if fi.FrameIndex != nil {
@@ -903,7 +903,7 @@ type scanVars struct {
 	lastSrc            int          // the source of the frame before (-1: none yet)
 	ctxLost            int          // frames whose header context was not kept (the table full)
 	fracOver, wentBack int          // frames flagged for their timestamps
-	cut                bool         // the last read was a skipped record
+	cutAt              int          // v.nObs+1 when the last read was a skipped record (0: none yet)
 }
 
 // setReader makes r the scan's reader.

@@ -114,6 +114,10 @@ type Traffic struct {
 	// addressing, 1 + the triple's index; 0: a free slot). Twice as many slots as triples, so that
 	// one is always free.
 	pairSlots [2 * maxPairs]uint8
+	// pairsSeen are the two triples addPair met last that are in the set (each as pairKey packs it;
+	// zero: none), the newest first: an underlay capture's frames run between a few pairs of
+	// addresses, a flow's two directions one after the other.
+	pairsSeen [2][2]uint64
 
 	// runs are the runs of frames addFast counts at once (see endRuns), older the one to end next.
 	runs  [2]trafficRun
@@ -320,8 +324,10 @@ func (t *Traffic) add(frame uint32, ts int64, odd bool, p *Packet, fp uint64) (b
 			addAddr6(&t.PodDsts6, &t.NPodDst6, in.Dst)
 		}
 	}
-	if p.Encap != EncapNone && p.Outer.Version == 4 && in.Version == 4 {
-		t.addPair(addr32((*[4]byte)(p.Outer.Src[:4])), addr32((*[4]byte)(p.Outer.Dst[:4])), addr32((*[4]byte)(in.Src[:4])))
+	if p.Encap != EncapNone && p.Outer.Version == 4 && in.Version == 4 && t.NPairs < maxPairs {
+		if osrc, odst, inner := addr32((*[4]byte)(p.Outer.Src[:4])), addr32((*[4]byte)(p.Outer.Dst[:4])), addr32((*[4]byte)(in.Src[:4])); t.newPair(osrc, odst, inner) {
+			t.addPair(osrc, odst, inner)
+		}
 	}
 	if p.Encap != EncapNone && p.Outer.Version == 6 && in.Version == 6 {
 		t.addPair6(p.Outer.Src, p.Outer.Dst, in.Src)
@@ -505,11 +511,32 @@ func addAddr(set *[maxPairs][4]byte, n *int, a [4]byte) {
 	}
 }
 
+// newPair reports whether a triple is not one of the two addPair met last (pairsSeen), which are in
+// the set. Its callers call addPair only then, and only while the set has room (a full set takes no
+// more: addPair would search it and drop the triple not found): an underlay capture carries a triple
+// on every frame, one of a few (a flow's two directions), and of many pods fills the set early; the
+// call and addPair's search cost about 45 instructions a frame.
+func (t *Traffic) newPair(osrc, odst, inner uint32) bool {
+	a, b := pairKey(osrc, odst, inner)
+	return (a != t.pairsSeen[0][0] || b != t.pairsSeen[0][1]) && (a != t.pairsSeen[1][0] || b != t.pairsSeen[1][1])
+}
+
+// pairKey packs a triple as pairsSeen keeps it: the outer addresses in a, the inner source in b's
+// low half with bit 32 set (a zero key is none).
+func pairKey(osrc, odst, inner uint32) (a, b uint64) {
+	return uint64(osrc) | uint64(odst)<<32, uint64(inner) | 1<<32
+}
+
+// seenPair makes the triple (a, b: pairKey), which is in the set, the newest of pairsSeen.
+func (t *Traffic) seenPair(a, b uint64) {
+	t.pairsSeen[1], t.pairsSeen[0] = t.pairsSeen[0], [2]uint64{a, b}
+}
+
 // addPair adds a triple to OuterSrc, OuterDst and InnerSrc (dropped when they are full), each address
 // given as its four bytes read little-endian (addr32), so that the three go in registers: an array of
 // more than one element is passed in memory. It finds a triple through pairSlots rather than by
 // comparing it with each kept one: an underlay capture carries a triple on every frame, and holds as
-// many as the set does.
+// many as the set does. The triple, once in the set, is the newest of pairsSeen (newPair).
 func (t *Traffic) addPair(osrc, odst, inner uint32) {
 	h := pairHash(osrc, odst, inner)
 	for {
@@ -520,6 +547,7 @@ func (t *Traffic) addPair(osrc, odst, inner uint32) {
 		i := (j - 1) % maxPairs // (j is at most maxPairs: the modulo, an AND, leaves out the bounds tests)
 		if binary.LittleEndian.Uint32(t.OuterSrc[i][:]) == osrc && binary.LittleEndian.Uint32(t.OuterDst[i][:]) == odst &&
 			binary.LittleEndian.Uint32(t.InnerSrc[i][:]) == inner {
+			t.seenPair(pairKey(osrc, odst, inner))
 			return
 		}
 		h = (h + 1) % uint(len(t.pairSlots))
@@ -530,6 +558,7 @@ func (t *Traffic) addPair(osrc, odst, inner uint32) {
 		binary.LittleEndian.PutUint32(t.InnerSrc[n][:], inner)
 		t.NPairs++
 		t.pairSlots[h] = uint8(t.NPairs)
+		t.seenPair(pairKey(osrc, odst, inner))
 	}
 }
 

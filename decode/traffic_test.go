@@ -86,3 +86,42 @@ func TestAddPair(t *testing.T) {
 		t.Errorf("merged twice: %d pairs, not the same as the one merged", merged.NPairs)
 	}
 }
+
+// TestNewPair checks addPair's two triples met last (pairsSeen), through which the scan leaves out
+// addPair's call: a triple is new until addPair met it, of the last two it met only, an all-zero
+// triple included (a zero entry is none); and a set filled through newPair's test holds what addPair
+// alone puts in it.
+func TestNewPair(t *testing.T) {
+	var tr Traffic
+	if !tr.newPair(0, 0, 0) {
+		t.Fatal("an all-zero triple is not new in a zero Traffic")
+	}
+	tr.addPair(0, 0, 0)
+	if tr.newPair(0, 0, 0) || tr.NPairs != 1 {
+		t.Fatalf("the all-zero triple added: new %v, %d pairs", tr.newPair(0, 0, 0), tr.NPairs)
+	}
+	tr.addPair(1, 2, 3)
+	tr.addPair(4, 5, 6)
+	if !tr.newPair(0, 0, 0) || tr.newPair(1, 2, 3) || tr.newPair(4, 5, 6) || !tr.newPair(1, 2, 6) || !tr.newPair(2, 1, 3) {
+		t.Error("the two triples met last are not the ones not new")
+	}
+	tr.addPair(1, 2, 3) // found again: the newest
+	tr.addPair(0, 0, 0)
+	if tr.newPair(0, 0, 0) || tr.newPair(1, 2, 3) || !tr.newPair(4, 5, 6) {
+		t.Error("a triple found again is not the newest")
+	}
+	var all, cached Traffic
+	for k := 0; k < 3*maxPairs; k++ {
+		for _, d := range []uint32{0, 1, 0, 0, 1} { // the two directions, one after the other, and repeats
+			a, b, c := uint32(k%(maxPairs+5))+d, uint32(7)-d, uint32(k%5)
+			all.addPair(a, b, c)
+			if cached.NPairs < maxPairs && cached.newPair(a, b, c) {
+				cached.addPair(a, b, c)
+			}
+		}
+	}
+	if all.NPairs != maxPairs || cached.NPairs != all.NPairs || cached.OuterSrc != all.OuterSrc || cached.OuterDst != all.OuterDst ||
+		cached.InnerSrc != all.InnerSrc || cached.pairSlots != all.pairSlots {
+		t.Errorf("through newPair: %d pairs, %v; addPair alone: %d, %v", cached.NPairs, cached.InnerSrc[:cached.NPairs], all.NPairs, all.InnerSrc[:all.NPairs])
+	}
+}
