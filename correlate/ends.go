@@ -224,6 +224,9 @@ func detectPathIncomplete(f *findings, row *kindRow) []Anomaly {
 				g.onNode != 1, own && endNode == node)
 		}
 		detail += piecesNote(pieces[k], pt)
+		if note, nx := a.openUnsureNote(k.point, k.left); note != "" { // natopens.go
+			detail, next = detail+note, nx
+		}
 		sev := row.severity
 		if k.local != 0 {
 			node := a.w.nodes[a.w.pointNode[k.point]]

@@ -233,9 +233,11 @@ type matcher struct {
 	natReversed []natReversal
 	natRevG     uint32
 	natRevOf    int32
-	// flowFirst holds, for each source dnatOpens asked about, the global id of each flow's first
-	// sighting there (decode.Tables.FlowKeys' forward key).
-	flowFirst map[uint16]map[uint64]uint32
+	// flowFirst holds, for each source dnatOpens asked about, each flow's first sighting there and
+	// each conversation's span (natopens.go).
+	flowFirst map[uint16]*srcFlows
+	// natUnsure holds the NAT sightings dnatOpens could not tell an opening from a reply (natopens.go).
+	natUnsure []openUnsure
 	// natRefused holds the errors errNATShown kept from a NAT candidate that then began a journey.
 	natRefused []natRefusal
 	// errCopies holds the ICMP errors taken for copies of a frame (copyWin): two errors sent that close
@@ -332,7 +334,7 @@ func (m *matcher) natBehind(js *jstate, s *sighting, node int16) bool {
 			return true
 		}
 	}
-	return m.nodeSendsOn(last, o, int(node)) || m.natFlowSeen(last, o) || m.dnatOpens(last, s, int(node))
+	return m.nodeSendsOn(last, o, int(node)) || m.natFlowSeen(last, o) || m.dnatOpens(last, js, s, int(node))
 }
 
 // natAhead reports whether NAT sighting s on node, by a rewrite natFlowSeen knows the packet of open
@@ -388,61 +390,6 @@ func (m *matcher) natFlowSeen(last, o *decode.Observation) bool {
 	return ok
 }
 
-// dnatOpens reports whether NAT sighting s on node is packet last (its latest sighting elsewhere, with
-// a higher TTL) after the node's DNAT: last, unencapsulated, was headed for node's own address, and s
-// opens its conversation (a TCP SYN without ACK; a UDP datagram whose reverse flow its capture had not
-// shown before it), so its rewrite is a DNAT, not the un-SNAT of a reply. See natBehind. A UDP
-// conversation whose capture began after its first packets is not told so: its reply, un-SNATed, can
-// look like the opening; its later packets are then not taken (as before).
-func (m *matcher) dnatOpens(last *decode.Observation, s *sighting, node int) bool {
-	o := s.o
-	if last.Encap() != decode.EncapNone || o.Flags&decode.FlagICMPError != 0 ||
-		m.w.nodeOfIPOnly(last.Flags&decode.FlagIPv6 != 0, last.Dst) != node {
-		return false
-	}
-	switch o.Proto {
-	case 6:
-		return o.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn
-	case 17:
-		return m.opensFlow(s)
-	}
-	return false
-}
-
-// opensFlow reports whether no packet of sighting s's reverse flow came before it in its source (its
-// capture's order): s's side opened the conversation there. Each source's flows' first sightings are
-// listed once, the first time one is asked about (flowFirst).
-func (m *matcher) opensFlow(s *sighting) bool {
-	t := m.w.c.Tables
-	_, rev, ok := t.FlowKeys(s.o)
-	if !ok {
-		return false
-	}
-	src := s.o.Source
-	first, ok := m.flowFirst[src]
-	if !ok {
-		first = map[uint64]uint32{}
-		_, f := m.w.obsAt(s.g)
-		for i := range m.w.c.Obs[f] {
-			o := &m.w.c.Obs[f][i]
-			if o.Source != src {
-				continue
-			}
-			if k, _, ok := t.FlowKeys(o); ok {
-				if _, seen := first[k]; !seen {
-					first[k] = m.w.fileBase[f] + uint32(i)
-				}
-			}
-		}
-		if m.flowFirst == nil {
-			m.flowFirst = map[uint16]map[uint64]uint32{}
-		}
-		m.flowFirst[src] = first
-	}
-	g, seen := first[rev]
-	return !seen || g > s.g
-}
-
 // nodeSendsOn reports whether NAT sighting o on node is packet last (its latest sighting elsewhere,
 // with a higher TTL) after the node's DNAT sent it on: last, unencapsulated, was headed for node's
 // own address, and o is headed for an address not known to be node's (a pod on another node). See
@@ -489,6 +436,7 @@ type journeysOut struct {
 	natRefused    []natRefusal
 	errCopies     []errCopy     // the ones still taken for copies once matching ended
 	natReversed   []natReversal // see matcher.natReversed
+	natUnsure     []openUnsure  // see matcher.natUnsure
 }
 
 // out returns matching's output for the stages after the arena.
@@ -500,7 +448,7 @@ func (m *matcher) out() journeysOut {
 		}
 	}
 	return journeysOut{srcClock: m.srcClock, stamps: m.w.c.Stamps, nat: m.nat, gso: m.gso, late: m.late, lateForgotten: m.lateForgotten, ambJ: m.ambJ, natRefused: m.natRefused,
-		errCopies: copies, natReversed: m.natReversed}
+		errCopies: copies, natReversed: m.natReversed, natUnsure: m.natUnsure}
 }
 
 // corrected returns the corrected timestamp of Observation o, file f's i-th.

@@ -31,7 +31,7 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	router-three-ifaces router-three-ifaces-any router-three-ifaces-drop healthy-vxlan6 vxlan6-underlay-drop
 	ndp-gateway-off6 late-capture pmtu-discovery6 mtu-blackhole6 oneway state-neigh-failed6
 	nat-error-late nodeport-cluster nodeport-cluster-drop hairpin-clusterip host-to-pod clusterip-two-nodes
-	nodeport-local)
+	nodeport-local nat-midstream)
 
 # Scenarios calipath cannot follow yet (see the README). They go to scenarios-pending/, out of the
 # globs of calipath's lab and report tests; the truth tests read them.
@@ -647,6 +647,41 @@ cut_late() {
 	log "late node=$1 iface=$2 cut=editcap -A $at"
 }
 
+# cut_midstream: cuts every capture of the scenario (editcap -A) to begin at one moment, halfway
+# between the masqueraded conversation's third datagram from pod-a, at pod-a's cali, and its reply
+# there: what tcpdumps all started then hold. Each capture begins in the middle of both UDP
+# conversations (the node port's, begun first, between two of its datagrams), and pod-a's cali
+# with the reply to a request it does not hold ("late" lines: the truth follows from pod-a the
+# packets sent before its veth's capture began).
+cut_midstream() {
+	local ca f q r at
+	ca=$(calname default.pod-a)
+	f="$DIR/node-a-$ca.pcap"
+	q=$(tcpdump -tt -nn -r "$f" "udp and dst host $EXT_IP and dst port 9000" 2>/dev/null | sed -n 3p | cut -d' ' -f1)
+	r=$(tcpdump -tt -nn -r "$f" "udp and src host $EXT_IP and src port 9000" 2>/dev/null | sed -n 3p | cut -d' ' -f1)
+	[ -n "$q" ] && [ -n "$r" ] || die "cut_midstream: no third datagram ($q) or reply ($r) in $f"
+	at=$(awk -v q="$q" -v r="$r" 'BEGIN { printf "%.9f", (q + r) / 2 }')
+	for f in "$DIR"/*.pcap "$DIR"/*.pcapng; do
+		[ -e "$f" ] || continue
+		case $f in
+		*.pcapng) editcap -F pcapng -A "$at" "$f" "$f.cut" >/dev/null ;;
+		*) editcap -F nsecpcap -A "$at" "$f" "$f.cut" >/dev/null ;;
+		esac
+		mv "$f.cut" "$f"
+	done
+	local l
+	while read -r l; do
+		case $l in
+		"point "*)
+			local nd ifc
+			nd=$(sed -n 's/.* node=\([^ ]*\).*/\1/p' <<<"$l")
+			ifc=$(sed -n 's/.* iface=\([^ ]*\).*/\1/p' <<<"$l")
+			log "late node=$nd iface=$ifc cut=editcap -A $at"
+			;;
+		esac
+	done < <(cat "$DIR/lab.log")
+}
+
 run_scenario() {
 	local sc=$1 mode=ipip out=$OUT
 	if [ -z "$out" ]; then
@@ -680,7 +715,7 @@ run_scenario() {
 	vlan-loss) VLAN=1 ;;
 	no-default-route) NO_DEFAULT_A=1 ;;
 	snat-external) WITH_EXT=1 ;;
-	nodeport-cluster | nodeport-cluster-drop | nodeport-local) WITH_EXT=1 ;;
+	nodeport-cluster | nodeport-cluster-drop | nodeport-local | nat-midstream) WITH_EXT=1 ;;
 	oneway) WITH_EXT=1 NO_R1_ETH0=1 ;; # snat-external with router-1's link to node-a not captured
 	state-neigh-failed) mode=bgp DUMP_STATE=1 ;;
 	state-*) DUMP_STATE=1 ;;
@@ -844,6 +879,14 @@ run_scenario() {
 	snat-external | oneway)
 		rule node-a iptables -t nat -A POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -j MASQUERADE --random-fully
 		;;
+	nat-midstream)
+		# snat-external's masquerade (pod-a → ext-1) and nodeport-local's UDP node port (ext-1 →
+		# 192.168.10.2:30053, DNATed on node-a to pod-a:9000, not masqueraded), both at once; every
+		# capture is then cut to begin in the middle of both conversations (cut_midstream).
+		rule node-a iptables -t nat -A POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -j MASQUERADE --random-fully
+		rule node-a iptables -t nat -A PREROUTING -d "$NODE_A_IP/32" -p udp --dport 30053 -j DNAT --to-destination "$POD_A_IP:9000"
+		log "nat kind=dnat node=node-a from=$NODE_A_IP:30053 to=$POD_A_IP:9000 proto=udp policy=Local"
+		;;
 	underlay-loss)
 		rule router-1 nft add table ip lab
 		rule router-1 nft add chain ip lab labfwd '{ type filter hook forward priority 0; }'
@@ -918,6 +961,9 @@ run_scenario() {
 		server pod-b # behind node-a's node ports
 	elif [ "$sc" = nodeport-local ]; then
 		server pod-a # behind node-a's node ports, on node-a itself
+	elif [ "$sc" = nat-midstream ]; then
+		server pod-a # behind node-a's node port
+		server ext-1 # pod-a's masqueraded conversation
 	elif [ "$sc" = hairpin-clusterip ]; then
 		server pod-a # the Service's only endpoint, reached by itself
 		server pod-b # pod-a's pings before and after
@@ -956,6 +1002,18 @@ run_scenario() {
 		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
 		client ext-1 get -url "http://$NODE_A_IP:30080/" -timeout 3s
 		client ext-1 udp -addr "$NODE_A_IP:30053" -n 3
+		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
+		;;
+	nat-midstream)
+		# Two UDP conversations at once, datagrams 50 ms apart: ext-1 to node-a's node port (DNATed to
+		# pod-a; 12) and, begun 100 ms later, pod-a to ext-1 (masqueraded on node-a; 8); then pod-a pings pod-b, so that
+		# node-b's captures hold something. cut_midstream then cuts every capture (no ping before: the
+		# cut would leave it in traffic.log only).
+		client ext-1 udp -addr "$NODE_A_IP:30053" -n 12 &
+		local cs=$!
+		sleep 0.1
+		client pod-a udp -addr "$EXT_IP:9000" -n 8
+		wait "$cs"
 		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
 		;;
 	nodeport-local)
@@ -1118,6 +1176,7 @@ run_scenario() {
 	stop_captures
 	cleanup
 	[ "$sc" = nat-error-late ] && cut_late node-a "$ca"
+	[ "$sc" = nat-midstream ] && cut_midstream
 	local t0
 	t0=$("$TMP/pcapshift" -first "$DIR"/*.pcap)
 	case $sc in

@@ -1634,6 +1634,7 @@ func (l *lab) addNAT(seen map[string]int, kind, proto, from, to, where string, t
 }
 
 func (l *lab) natResolve() {
+	l.natOpeners()
 	sort.SliceStable(l.natCands, func(i, j int) bool { return l.natCands[i].ts < l.natCands[j].ts })
 	kept := map[string]bool{}
 	for _, c := range l.natCands {
@@ -1644,6 +1645,45 @@ func (l *lab) natResolve() {
 		kept[n.Proto+n.From+">"+n.To] = true
 		l.t.NAT = append(l.t.NAT, n)
 		l.add("nat", n.Where)
+	}
+}
+
+// natOpeners turns each NAT candidate seen on a reply into the rewrite of the side that opened the
+// conversation (traffic.log's clients: their source and destination address and port), as conntrack
+// holds it: a destination rewrite of a packet headed for a client's own source is the un-SNAT of the
+// client's SNAT, a source rewrite of a packet from the address the client sent to the un-DNAT of its
+// DNAT. In a full capture the opening request's own candidate comes first and the reply's is dropped
+// (natResolve); in captures begun in the middle of a conversation (nat-midstream) the first packet
+// seen may be a reply, which would read as the opposite rewrite.
+func (l *lab) natOpeners() {
+	src, dst := map[string]bool{}, map[string]bool{}
+	for _, t := range l.t.Traffic {
+		if t.Kind != "udp" && t.Kind != "http" || t.Src == "" {
+			continue
+		}
+		hp := strings.TrimSuffix(strings.TrimPrefix(t.Dst, "http://"), "/")
+		proto := "udp"
+		if t.Kind == "http" {
+			proto = "tcp"
+		}
+		a, err1 := netip.ParseAddrPort(t.Src)
+		b, err2 := netip.ParseAddrPort(hp)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		src[proto+ipport(a.Addr(), int(a.Port()))] = true
+		dst[proto+ipport(b.Addr(), int(b.Port()))] = true
+	}
+	for i := range l.natCands {
+		n := &l.natCands[i].nat
+		if (n.Kind == "dnat" && src[n.Proto+n.To]) || (n.Kind == "snat" && dst[n.Proto+n.To]) {
+			from, to, ok := strings.Cut(n.Where, "→")
+			if !ok {
+				continue
+			}
+			n.Kind = map[string]string{"dnat": "snat", "snat": "dnat"}[n.Kind]
+			n.From, n.To, n.Where = n.To, n.From, to+"→"+from
+		}
 	}
 }
 

@@ -197,6 +197,10 @@ func TestScenarioFindings(t *testing.T) {
 		// itself, not masqueraded: the translation is between node-a's eth0 and pod-a's cali
 		// (TestNodePortLocalPath).
 		"nodeport-local": {"nat node-a/eth0→" + a},
+		// snat-external's masquerade and nodeport-local's UDP node port at once, every capture begun in
+		// the middle of both conversations: the masqueraded one's first packet seen is a reply
+		// (TestNATMidstreamOpeners).
+		"nat-midstream": {"nat " + a + "→node-a/eth0", "nat node-a/eth0→" + a},
 	}
 	for _, dir := range scenarioDirs(t) {
 		if _, ok := want[filepath.Base(dir)]; !ok {
@@ -533,6 +537,42 @@ func TestNATEarliestPacket(t *testing.T) {
 	l.natResolve()
 	if len(l.t.NAT) != 1 || l.t.NAT[0].Kind != "dnat" || l.t.NAT[0].Where != "a→c" {
 		t.Errorf("NAT %+v, want the requests' DNAT at a→c alone", l.t.NAT)
+	}
+}
+
+// TestNATMidstreamOpeners: in nat-midstream every capture begins between the third datagram of
+// pod-a's conversation with ext-1 and its reply, so the first packet of it seen anywhere is the reply,
+// un-SNATed on node-a (a destination rewrite); the truth names the rewrite of the side that opened the
+// conversation (traffic.log): pod-a's masquerade, from the cali to node-a's eth0, and the node port's
+// DNAT, from node-a's eth0 to the cali.
+func TestNATMidstreamOpeners(t *testing.T) {
+	tr, err := compute(scenarioDir(t, "nat-midstream"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snat, dnat int
+	for _, n := range tr.NAT {
+		switch {
+		case n.Kind == "snat" && strings.HasPrefix(n.From, "10.244.1.5:") && strings.HasPrefix(n.To, "192.168.10.2:") &&
+			n.Where == "node-a/cali5e1c4d6c68c→node-a/eth0":
+			snat++
+		case n.Kind == "dnat" && n.From == "192.168.10.2:30053" && n.To == "10.244.1.5:9000" &&
+			n.Where == "node-a/eth0→node-a/cali5e1c4d6c68c":
+			dnat++
+		default:
+			t.Errorf("NAT %+v: not the opener's", n)
+		}
+	}
+	if snat != 1 || dnat != 1 {
+		t.Errorf("NAT %+v: want pod-a's masquerade and the node port's DNAT, once each", tr.NAT)
+	}
+	l := &lab{}
+	l.t.Traffic = []TrafficLine{{Kind: "udp", Src: "10.244.1.5:41815", Dst: "203.0.113.10:9000"}}
+	seen := map[string]int{}
+	l.addNAT(seen, "dnat", "udp", "192.168.10.2:15520", "10.244.1.5:41815", "a→c", 100) // a reply, seen first
+	l.natResolve()
+	if len(l.t.NAT) != 1 || l.t.NAT[0] != (NAT{Kind: "snat", Proto: "udp", From: "10.244.1.5:41815", To: "192.168.10.2:15520", Where: "c→a"}) {
+		t.Errorf("NAT %+v, want the client's SNAT at c→a", l.t.NAT)
 	}
 }
 
