@@ -650,10 +650,12 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 			v.dstPod.add(dstPod)
 		}
 	}
-	// Routers' points: the journey's position there (hops are in corrected-time order) and TTL; and
-	// whether the direction's packets crossed a tunnel device, or a cluster node's underlay.
-	base, nh := int(a.jStart[j]), s.hopsToVote(v, len(h))
-	for hi, pt := range a.hopPt[base : base+nh] {
+	// Routers' points (hop positions, hops being in corrected-time order; TTLs), a tunnel device, an underlay:
+	if s.walkDone(v) { // (no router point, then: v.routers is nil, no voteEdges)
+		return
+	}
+	base := int(a.jStart[j])
+	for hi, pt := range a.hopPt[base : base+len(h)] {
 		p := int(pt)
 		k := s.ptKind[p]
 		if k == 0 {
@@ -686,15 +688,10 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	}
 }
 
-// hopsToVote is how many of a journey's n hops votePath walks for flow direction v: none once the walk
-// could add nothing, v having seen a tunnel device and an underlay where no point is a router's or one
-// of a node's several underlays (ptPos: each journey adds its hop position there), else all.
-func (s *flowStage) hopsToVote(v *dirVotes, n int) int {
-	if v.tunnel && v.underlay && !s.anyPos {
-		return 0
-	}
-	return n
-}
+// walkDone reports whether votePath's walk of a journey's hops could add nothing to flow direction v:
+// v has seen a tunnel device and an underlay, and no point is a router's or one of a node's several
+// underlays (ptPos: each journey adds its hop position there). votePath then returns before the walk.
+func (s *flowStage) walkDone(v *dirVotes) bool { return v.tunnel && v.underlay && !s.anyPos }
 
 // dstNodeOf is the node a journey (hops h, ends e) sent by node srcNode (-1: unknown) was headed for,
 // or -1: the node of the last known destination, else the one it was encapsulated to, else, when its
