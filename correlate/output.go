@@ -317,16 +317,16 @@ func (a *analysis) flowOut(ids []string) []Flow {
 	out := hugepage.Make[Flow](len(a.flows), len(a.flows))
 	ob := newFlowOutBuf(a, true)
 	for fi := range a.flows {
-		out[a.rank[fi]] = a.flowAt(ob, fi, ids)
+		a.flowAt(&out[a.rank[fi]], ob, fi, ids)
 	}
 	return out
 }
 
-// flowAt writes flow fi out, its lists in pieces of ob's arrays.
-func (a *analysis) flowAt(ob *flowOutBuf, fi int, ids []string) Flow {
+// flowAt writes flow fi out into *f (all of it), its lists in pieces of ob's arrays.
+func (a *analysis) flowAt(f *Flow, ob *flowOutBuf, fi int, ids []string) {
 	fl := a.flows[fi]
 	t := fl.client
-	f := Flow{ID: ids[fi], Proto: protoName(t.proto), Src: Endpoint{ob.addr(t.v6, t.src), t.sp},
+	*f = Flow{ID: ids[fi], Proto: protoName(t.proto), Src: Endpoint{ob.addr(t.v6, t.src), t.sp},
 		Dst: Endpoint{ob.addr(t.v6, t.dst), t.dp}, NAT: []NATMapping{}, LostAt: ob.lostAt(fl),
 		PerPoint: ob.perPoint(fl), Path: ob.path(fl.pathAt[c2s]), Bytes: fl.bytes,
 		Packets: int(fl.nSent), Delivered: int(fl.delivered), Lost: int(fl.lost),
@@ -338,11 +338,10 @@ func (a *analysis) flowAt(ob *flowOutBuf, fi int, ids []string) Flow {
 	if len(fl.nat) > 0 {
 		f.NAT = natOut(fl.nat)
 	}
-	ob.setDerived(&f, fi, fl)
+	ob.setDerived(f, fi, fl)
 	if pi := a.pathOf(fl, c2s); pi != nil && pi.unordered != nil { // after the hot calls: PGO places them by line
 		f.PathUnordered = pi.unorderedAt()
 	}
-	return f
 }
 
 // EachFlow calls fn with every flow of the Result in the order of Result.Flows (by ID); it stops when
@@ -371,7 +370,7 @@ func (r *Result) EachFlow(fn func(*Flow) bool) {
 			ob.touched += a.touchFlows(i, min(i+touchFlowsN, len(a.byRank)))
 		}
 		ob.pp, ob.hs = ob.pp[:0], ob.hs[:0] // the flow before is done with them
-		f = a.flowAt(ob, int(fi), a.ids)
+		a.flowAt(&f, ob, int(fi), a.ids)
 		if !fn(&f) {
 			return
 		}
