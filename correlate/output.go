@@ -241,11 +241,18 @@ const radixRanks = 1 << 12
 // sortRanks sorts order, whose fi are ascending, by compareRanks. Many flows are sorted by radix
 // (least significant 16 bits first: lo's four digits, then hi's, each pass stable), which gives the
 // same order as the comparisons: a stable sort by hi and lo keeps equal keys in fi order, as given.
-// A digit all the flows share (the protocol, most of the addresses' high bits) takes no pass.
+// A digit all the flows share (the protocol, most of the addresses' high bits), told by the AND and
+// the OR of every key (the digit's bits the same in both), takes no pass; the others count and sum
+// only the buckets between the digit of the AND and that of the OR, between which every flow's lies.
 func sortRanks(order []flowRank) {
 	if len(order) < radixRanks {
 		slices.SortFunc(order, compareRanks)
 		return
+	}
+	and, or := [2]uint64{^uint64(0), ^uint64(0)}, [2]uint64{}
+	for i := range order {
+		r := &order[i]
+		and[0], or[0], and[1], or[1] = and[0]&r.lo, or[0]|r.lo, and[1]&r.hi, or[1]|r.hi
 	}
 	count := make([]int32, 1<<16)
 	src, dst := order, make([]flowRank, len(order))
@@ -257,16 +264,18 @@ func sortRanks(order []flowRank) {
 			}
 			return r.lo
 		}
-		clear(count)
+		from, to := and[pass/4]>>shift&0xffff, or[pass/4]>>shift&0xffff
+		if from == to {
+			continue
+		}
+		c := count[from : to+1]
+		clear(c)
 		for i := range src {
 			count[key(&src[i])>>shift&0xffff]++
 		}
-		if int(count[key(&src[0])>>shift&0xffff]) == len(src) {
-			continue
-		}
 		var sum int32
-		for d, c := range count {
-			count[d], sum = sum, sum+c
+		for d, n := range c {
+			c[d], sum = sum, sum+n
 		}
 		for i := range src {
 			d := key(&src[i]) >> shift & 0xffff
