@@ -481,9 +481,9 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 	return s.flowsOut, v.modes.result()
 }
 
-// keyJob sets *job to journey j's vote job with its first sighting and tuple (its flow still to find),
+// keyJob sets *job to journey j's vote job with its hops, first sighting and tuple (its flow still to find),
 // or returns false for a journey without hops, whose flow it sets to none (-1). In place: returned, the
-// 64-byte job was copied twice a journey.
+// 88-byte job was copied twice a journey.
 func (s *flowStage) keyJob(j int, job *voteJob) bool {
 	s.a.w.trimAt(j) // the journeys' first sightings lie across all the frames
 	h := s.a.hops(j)
@@ -497,10 +497,10 @@ func (s *flowStage) keyJob(j int, job *voteJob) bool {
 		return false
 	}
 	if o.Flags&decode.FlagLaterFragment != 0 || o.Proto == 1 || o.Proto == 58 { // tupleOf, written out: inlined
-		*job = voteJob{o: o, t: s.a.w.tupleOther(o), j: int32(j)}
+		*job = voteJob{o: o, t: s.a.w.tupleOther(o), h: h, j: int32(j)}
 		return true
 	}
-	*job = voteJob{o: o, t: usualTuple(o), j: int32(j)}
+	*job = voteJob{o: o, t: usualTuple(o), h: h, j: int32(j)}
 	return true
 }
 
@@ -512,7 +512,7 @@ func (s *flowStage) assign(job *voteJob, flowCache []flowCacheEntry) {
 	fi, ok := e.fi, e.w0 == w0 && e.w1 == w1
 	if !ok {
 		s.atJ = int(job.j)
-		fi = s.flowFor(&job.t, job.o, s.a.hops(int(job.j))[0])
+		fi = s.flowFor(&job.t, job.o, job.h[0])
 		*e = flowCacheEntry{w0, w1, fi}
 	}
 	if job.o.Flags&decode.FlagICMPError != 0 {
