@@ -481,9 +481,11 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 	return s.flowsOut, v.modes.result()
 }
 
-// keyJob sets *job to journey j's vote job with its hops, first sighting and tuple (its flow still to find),
-// or returns false for a journey without hops, whose flow it sets to none (-1). In place: returned, the
-// 88-byte job was copied twice a journey.
+// keyJob sets journey j's hops, first sighting and tuple in *job (its flow still to find), or returns
+// false for a journey without hops, whose flow it sets to none (-1). In place: returned, the 88-byte
+// job was copied twice a journey. The job's other fields are left as they are: what follows sets
+// them (assign or findFlow, the voter), a job of the keyer being new (zero) and the one-core loop's
+// passing through assign and the voter before its next journey.
 func (s *flowStage) keyJob(j int, job *voteJob) bool {
 	s.a.w.trimAt(j) // the journeys' first sightings lie across all the frames
 	h := s.a.hops(j)
@@ -497,10 +499,10 @@ func (s *flowStage) keyJob(j int, job *voteJob) bool {
 		return false
 	}
 	if o.Flags&decode.FlagLaterFragment != 0 || o.Proto == 1 || o.Proto == 58 { // tupleOf, written out: inlined
-		*job = voteJob{o: o, t: s.a.w.tupleOther(o), h: h, j: int32(j)}
+		job.o, job.t, job.h, job.j = o, s.a.w.tupleOther(o), h, int32(j)
 		return true
 	}
-	*job = voteJob{o: o, t: usualTuple(o), h: h, j: int32(j)}
+	job.o, job.t, job.h, job.j = o, usualTuple(o), h, int32(j)
 	return true
 }
 
