@@ -38,7 +38,8 @@ func (a *analysis) eachFlowAhead(fn func(*Flow) bool, n int) {
 			if i%touchFlowsN == 0 {
 				ob.touched += a.touchFlows(from+i, min(from+i+touchFlowsN, to))
 			}
-			b.flows = append(b.flows, a.flowAt(ob, int(fi), a.ids))
+			b.flows = append(b.flows, Flow{})
+			a.flowAt(&b.flows[len(b.flows)-1], ob, int(fi), a.ids)
 		}
 		b.pp, b.hs = ob.pp, ob.hs
 	}, func(b *flowBatch) bool {
@@ -97,7 +98,7 @@ func (c *FlowCursor) Each(from, to int, fn func(*Flow) bool) bool {
 			c.ob.touched += c.a.touchFlows(from+i, min(from+i+touchFlowsN, to))
 		}
 		c.ob.pp, c.ob.hs = c.ob.pp[:0], c.ob.hs[:0] // the flow before is done with them
-		c.f = c.a.flowAt(c.ob, int(fi), c.a.ids)
+		c.a.flowAt(&c.f, c.ob, int(fi), c.a.ids)
 		if !fn(&c.f) {
 			return false
 		}

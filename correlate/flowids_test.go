@@ -154,4 +154,26 @@ func TestSortRanksAsCompare(t *testing.T) {
 			t.Fatalf("%d flows: the radix order differs from the comparisons'", n)
 		}
 	}
+	// Digits within narrow ranges away from 0 (ports of one range, addresses of a /22), as sortRanks
+	// counts only the buckets between the AND's and the OR's digit; and every flow of one tuple.
+	for _, n := range []int{radixRanks, 3 * radixRanks} {
+		for _, same := range []bool{false, true} {
+			order := make([]flowRank, n)
+			for fi := range order {
+				r := flowRank{fi: int32(fi)}
+				r.hi = uint64(6+11*rng.Intn(2))<<32 | 0x0af40000 | uint64(0x1400+rng.Intn(0x300))
+				r.lo = uint64(0x8000+rng.Intn(0x2000))<<48 | uint64(0x0af41400+rng.Intn(0x300))<<16 | uint64(8000+rng.Intn(90))
+				if same && fi > 0 {
+					r.hi, r.lo = order[0].hi, order[0].lo
+				}
+				order[fi] = r
+			}
+			want := slices.Clone(order)
+			slices.SortFunc(want, compareRanks)
+			sortRanks(order)
+			if !slices.Equal(order, want) {
+				t.Fatalf("%d flows in narrow ranges (one tuple: %v): the radix order differs from the comparisons'", n, same)
+			}
+		}
+	}
 }

@@ -481,9 +481,11 @@ func (a *analysis) assignFlows() (flowsOut, map[[2]int]string) {
 	return s.flowsOut, v.modes.result()
 }
 
-// keyJob sets *job to journey j's vote job with its first sighting and tuple (its flow still to find),
-// or returns false for a journey without hops, whose flow it sets to none (-1). In place: returned, the
-// 64-byte job was copied twice a journey.
+// keyJob sets journey j's hops, first sighting and tuple in *job (its flow still to find), or returns
+// false for a journey without hops, whose flow it sets to none (-1). In place: returned, the 88-byte
+// job was copied twice a journey. The job's other fields are left as they are: what follows sets
+// them (assign or findFlow, the voter), a job of the keyer being new (zero) and the one-core loop's
+// passing through assign and the voter before its next journey.
 func (s *flowStage) keyJob(j int, job *voteJob) bool {
 	s.a.w.trimAt(j) // the journeys' first sightings lie across all the frames
 	h := s.a.hops(j)
@@ -497,10 +499,10 @@ func (s *flowStage) keyJob(j int, job *voteJob) bool {
 		return false
 	}
 	if o.Flags&decode.FlagLaterFragment != 0 || o.Proto == 1 || o.Proto == 58 { // tupleOf, written out: inlined
-		*job = voteJob{o: o, t: s.a.w.tupleOther(o), j: int32(j)}
+		job.o, job.t, job.h, job.j = o, s.a.w.tupleOther(o), h, int32(j)
 		return true
 	}
-	*job = voteJob{o: o, t: usualTuple(o), j: int32(j)}
+	job.o, job.t, job.h, job.j = o, usualTuple(o), h, int32(j)
 	return true
 }
 
@@ -512,7 +514,7 @@ func (s *flowStage) assign(job *voteJob, flowCache []flowCacheEntry) {
 	fi, ok := e.fi, e.w0 == w0 && e.w1 == w1
 	if !ok {
 		s.atJ = int(job.j)
-		fi = s.flowFor(&job.t, job.o, s.a.hops(int(job.j))[0])
+		fi = s.flowFor(&job.t, job.o, job.h[0])
 		*e = flowCacheEntry{w0, w1, fi}
 	}
 	if job.o.Flags&decode.FlagICMPError != 0 {
@@ -650,10 +652,12 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 			v.dstPod.add(dstPod)
 		}
 	}
-	// Routers' points: the journey's position there (hops are in corrected-time order) and TTL; and
-	// whether the direction's packets crossed a tunnel device, or a cluster node's underlay.
-	base, nh := int(a.jStart[j]), s.hopsToVote(v, len(h))
-	for hi, pt := range a.hopPt[base : base+nh] {
+	// Routers' points (hop positions, hops being in corrected-time order; TTLs), a tunnel device, an underlay:
+	if s.walkDone(v) { // (no router point, then: v.routers is nil, no voteEdges)
+		return
+	}
+	base := int(a.jStart[j])
+	for hi, pt := range a.hopPt[base : base+len(h)] {
 		p := int(pt)
 		k := s.ptKind[p]
 		if k == 0 {
@@ -686,15 +690,10 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	}
 }
 
-// hopsToVote is how many of a journey's n hops votePath walks for flow direction v: none once the walk
-// could add nothing, v having seen a tunnel device and an underlay where no point is a router's or one
-// of a node's several underlays (ptPos: each journey adds its hop position there), else all.
-func (s *flowStage) hopsToVote(v *dirVotes, n int) int {
-	if v.tunnel && v.underlay && !s.anyPos {
-		return 0
-	}
-	return n
-}
+// walkDone reports whether votePath's walk of a journey's hops could add nothing to flow direction v:
+// v has seen a tunnel device and an underlay, and no point is a router's or one of a node's several
+// underlays (ptPos: each journey adds its hop position there). votePath then returns before the walk.
+func (s *flowStage) walkDone(v *dirVotes) bool { return v.tunnel && v.underlay && !s.anyPos }
 
 // dstNodeOf is the node a journey (hops h, ends e) sent by node srcNode (-1: unknown) was headed for,
 // or -1: the node of the last known destination, else the one it was encapsulated to, else, when its

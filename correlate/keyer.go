@@ -67,7 +67,7 @@ func (s *flowStage) findFlow(job *voteJob, flowCache []flowCacheEntry) {
 func (s *flowStage) record(job *voteJob) {
 	if job.fresh {
 		s.atJ = int(job.j)
-		s.newFlow(job.root, &job.t, job.o, s.a.hops(int(job.j))[0])
+		s.newFlow(job.root, &job.t, job.o, job.h[0])
 	}
 	if job.o.Flags&decode.FlagICMPError != 0 {
 		s.icmpJ = append(s.icmpJ, job.j)

@@ -241,11 +241,18 @@ const radixRanks = 1 << 12
 // sortRanks sorts order, whose fi are ascending, by compareRanks. Many flows are sorted by radix
 // (least significant 16 bits first: lo's four digits, then hi's, each pass stable), which gives the
 // same order as the comparisons: a stable sort by hi and lo keeps equal keys in fi order, as given.
-// A digit all the flows share (the protocol, most of the addresses' high bits) takes no pass.
+// A digit all the flows share (the protocol, most of the addresses' high bits), told by the AND and
+// the OR of every key (the digit's bits the same in both), takes no pass; the others count and sum
+// only the buckets between the digit of the AND and that of the OR, between which every flow's lies.
 func sortRanks(order []flowRank) {
 	if len(order) < radixRanks {
 		slices.SortFunc(order, compareRanks)
 		return
+	}
+	and, or := [2]uint64{^uint64(0), ^uint64(0)}, [2]uint64{}
+	for i := range order {
+		r := &order[i]
+		and[0], or[0], and[1], or[1] = and[0]&r.lo, or[0]|r.lo, and[1]&r.hi, or[1]|r.hi
 	}
 	count := make([]int32, 1<<16)
 	src, dst := order, make([]flowRank, len(order))
@@ -257,16 +264,18 @@ func sortRanks(order []flowRank) {
 			}
 			return r.lo
 		}
-		clear(count)
+		from, to := and[pass/4]>>shift&0xffff, or[pass/4]>>shift&0xffff
+		if from == to {
+			continue
+		}
+		c := count[from : to+1]
+		clear(c)
 		for i := range src {
 			count[key(&src[i])>>shift&0xffff]++
 		}
-		if int(count[key(&src[0])>>shift&0xffff]) == len(src) {
-			continue
-		}
 		var sum int32
-		for d, c := range count {
-			count[d], sum = sum, sum+c
+		for d, n := range c {
+			c[d], sum = sum, sum+n
 		}
 		for i := range src {
 			d := key(&src[i]) >> shift & 0xffff
@@ -317,16 +326,16 @@ func (a *analysis) flowOut(ids []string) []Flow {
 	out := hugepage.Make[Flow](len(a.flows), len(a.flows))
 	ob := newFlowOutBuf(a, true)
 	for fi := range a.flows {
-		out[a.rank[fi]] = a.flowAt(ob, fi, ids)
+		a.flowAt(&out[a.rank[fi]], ob, fi, ids)
 	}
 	return out
 }
 
-// flowAt writes flow fi out, its lists in pieces of ob's arrays.
-func (a *analysis) flowAt(ob *flowOutBuf, fi int, ids []string) Flow {
+// flowAt writes flow fi out into *f (all of it), its lists in pieces of ob's arrays.
+func (a *analysis) flowAt(f *Flow, ob *flowOutBuf, fi int, ids []string) {
 	fl := a.flows[fi]
 	t := fl.client
-	f := Flow{ID: ids[fi], Proto: protoName(t.proto), Src: Endpoint{ob.addr(t.v6, t.src), t.sp},
+	*f = Flow{ID: ids[fi], Proto: protoName(t.proto), Src: Endpoint{ob.addr(t.v6, t.src), t.sp},
 		Dst: Endpoint{ob.addr(t.v6, t.dst), t.dp}, NAT: []NATMapping{}, LostAt: ob.lostAt(fl),
 		PerPoint: ob.perPoint(fl), Path: ob.path(fl.pathAt[c2s]), Bytes: fl.bytes,
 		Packets: int(fl.nSent), Delivered: int(fl.delivered), Lost: int(fl.lost),
@@ -338,11 +347,10 @@ func (a *analysis) flowAt(ob *flowOutBuf, fi int, ids []string) Flow {
 	if len(fl.nat) > 0 {
 		f.NAT = natOut(fl.nat)
 	}
-	ob.setDerived(&f, fi, fl)
+	ob.setDerived(f, fi, fl)
 	if pi := a.pathOf(fl, c2s); pi != nil && pi.unordered != nil { // after the hot calls: PGO places them by line
 		f.PathUnordered = pi.unorderedAt()
 	}
-	return f
 }
 
 // EachFlow calls fn with every flow of the Result in the order of Result.Flows (by ID); it stops when
@@ -371,7 +379,7 @@ func (r *Result) EachFlow(fn func(*Flow) bool) {
 			ob.touched += a.touchFlows(i, min(i+touchFlowsN, len(a.byRank)))
 		}
 		ob.pp, ob.hs = ob.pp[:0], ob.hs[:0] // the flow before is done with them
-		f = a.flowAt(ob, int(fi), a.ids)
+		a.flowAt(&f, ob, int(fi), a.ids)
 		if !fn(&f) {
 			return
 		}

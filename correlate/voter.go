@@ -5,12 +5,13 @@ import "github.com/calipath/calipath/decode"
 // voteChunk is how many journeys' votes the flow stage hands to its voter at a time.
 const voteChunk = 4096
 
-// voteJob is one journey's vote for its flow direction's path: the journey j, its flow, its first
-// sighting o and o's tuple t; the voter sets its direction d. On more than one core the keyer finds
+// voteJob is one journey's vote for its flow direction's path: the journey j, its hops h, its flow,
+// its first sighting o and o's tuple t; the voter sets its direction d. On more than one core the keyer finds
 // the flow's index fi, and its root key when the journey starts it (fresh) (assignKeyed).
 type voteJob struct {
 	fl    *flowAcc
 	o     *decode.Observation
+	h     []uint32 // a.hops(j), found once for the keyer and the voter
 	t     tuple
 	root  flowKey
 	j, fi int32
@@ -80,7 +81,7 @@ func (v *voter) take(job *voteJob) {
 	a := v.s.a
 	job.d = direction(job.fl, &job.t)
 	v.s.jDir[job.j] = job.d
-	h := a.hops(int(job.j))
+	h := job.h
 	gl := a.w.pktLast(h)
 	ol, _ := a.obs(gl)
 	o, t, e := job.o, &job.t, voteEnds{}

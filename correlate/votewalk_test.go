@@ -6,7 +6,7 @@ import (
 )
 
 // TestVoteWalkEveryJourney checks, on every lab scenario, the votes that the voter takes from a
-// journey's hops (which it stops walking for a flow direction once a walk can add nothing: hopsToVote)
+// journey's hops (which it stops walking for a flow direction once a walk can add nothing: walkDone)
 // against those of every journey's hops counted here: per flow direction, whether it crossed a tunnel
 // device and an underlay, and at each router point and each of a node's several underlays the number
 // of journeys there and their summed hop positions. It asks that some scenario has such points and
