@@ -85,25 +85,32 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	if len(data) < rec.OrigLen {
 		return false // snapped
 	}
-	h, full := 0, d.fullPacket // the link header's length; the Packet written in full (fastFrame), or no fast path
-	if rec.LinkType == LinkEthernet && len(data) >= 14 && binary.LittleEndian.Uint16(data[12:14]) == 0x0008 {
-		h = 14 // (EtherType IPv4: 0x08 0x00, one 16-bit compare)
-	} else if rec.LinkType != LinkRaw && rec.LinkType != LinkIPv4 {
-		if h = fastLink(rec.LinkType, data); h == 0 {
+	// The link header's length h; the Packet written in full (fastFrame), or no fast path; the IP
+	// packet b, its capacity its length, at least 20 bytes (its pointer not masked, as that of data[h:]
+	// would be), each link type's length tested in its branch: an untagged Ethernet frame's with its
+	// EtherType (IPv4: 0x08 0x00, one 16-bit compare), as 14+20 (one Ethernet frame of 14 to 33 bytes
+	// is fastLink's, which takes none shorter than 40), so that no length is computed and tested again
+	// for the slice.
+	var b []byte
+	h, full := 0, d.fullPacket
+	if rec.LinkType == LinkEthernet && len(data) >= 34 && binary.LittleEndian.Uint16(data[12:14]) == 0x0008 {
+		h, b = 14, data[14:len(data):len(data)]
+	} else if rec.LinkType == LinkRaw || rec.LinkType == LinkIPv4 {
+		if len(data) < 20 {
 			return false
 		}
-		full = true // a cooked or VLAN-tagged frame
+		b = data[:len(data):len(data)]
+	} else {
+		if h = fastLink(rec.LinkType, data); h == 0 || len(data)-h < 20 {
+			return false
+		}
+		b, full = data[h:len(data):len(data)], true // a cooked or VLAN-tagged frame
 	}
-	if len(data)-h < 20 {
-		return false
-	}
-	// The IP packet, its capacity its length (at least 20: its pointer not masked, as that of data[h:]
-	// would be); fastLen(b), written out (fastLen is inlined only where default.pgo names its call).
-	b := data[h:len(data):len(data)]
+	// fastLen(b), written out (fastLen is inlined only where default.pgo names its call).
 	ob := (*[20]byte)(b) // (its first 8 bytes in two words: head8, written out, as len16 and sum20w)
-	w0, w1 := binary.LittleEndian.Uint32(ob[0:4]), binary.LittleEndian.Uint32(ob[4:8])
-	if byte(w0) != 0x45 || w1&0xff3f0000 != 0 {
-		return false
+	var w0, w1 uint32
+	if w0, w1 = binary.LittleEndian.Uint32(ob[0:4]), binary.LittleEndian.Uint32(ob[4:8]); byte(w0) != 0x45 || w1&0xff3f0000 != 0 {
+		return false // (the test on the loads' line: the loads' inline marks take its instructions, not NOPs of their own)
 	}
 	tl := int(binary.BigEndian.Uint16(ob[2:4]))
 	if tl > len(b) || tl > gsoThreshold || !sumOK(uint64(w0)+uint64(w1)+sum12(ob)) { // (tl < 20: below)
@@ -250,7 +257,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	*(*[4]byte)(ih.Src[:4]) = [4]byte(t[12:16])
 	*(*[4]byte)(ih.Dst[:4]) = [4]byte(t[16:20])
 	ih.TOS = tos
-	probeFields(p, rec, in, shape)
+	probeFields(p, rec, in, shape&shapeProbe != 0) // (the test on the call's line: its inline mark takes it, not a NOP of its own)
 
 	// The Observation, as Observe makes it (Observe adds the Source), and the fingerprint.
 	// (t: the IP header and the transport header's first 8 bytes, tl >= 28 above)
@@ -297,19 +304,27 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	// TCP's and UDP's pseudo-header (pseudoSum4): its addresses are the IP header's last 8 bytes, just
 	// before the segment and at an even offset from it (the same 16-bit words), summed with it; its
 	// protocol and length added to the sum the call starts from.
-	seg, ps := 12, uint64(proto)+uint64(tl-20)
+	// Its sum starts from that, not 0: sum16's is not 0 then, and the verdict is its divisibility by
+	// 0xffff alone (sumOKFrom). ICMP's checksum has no pseudo-header: its sum, from 0, is sumOK's.
+	// (A UDP datagram sent without a checksum is not summed.)
 	if proto == 1 {
-		seg, ps = 20, 0 // ICMP's checksum has no pseudo-header
-	} else if proto == 17 && binary.LittleEndian.Uint16(t[26:28]) == 0 {
-		d.fastDone = true
-		return true // a UDP datagram sent without a checksum
-	}
-	if !sumOK(sum16(ps, in[seg:])) {
+		if !sumOK(sum16(0, in[20:])) {
+			d.sumFirst = sumFirstRun
+			return false // (d.parts and d.fastShape are this frame's: the same shape's as the frame before's)
+		}
+	} else if (proto != 17 || binary.LittleEndian.Uint16(t[26:28]) != 0) && !sumOKFrom(sum16(uint64(proto)+uint64(tl-20), in[12:])) {
 		d.sumFirst = sumFirstRun
-		return false // (d.parts and d.fastShape are this frame's: the same shape's as the frame before's)
+		return false // (as above)
 	}
 	d.fastDone = true
 	return true
+}
+
+// sumOKFrom is sumOK of a sum16 sum that started from a value other than 0, which is not 0 itself
+// (sum16's words are added with end-around carry: a sum of two terms not both 0 is not 0, and the fold
+// of a 64-bit value not 0 is not 0 either): its test of 0 left out.
+func sumOKFrom(s uint64) bool {
+	return s%0xffff == 0
 }
 
 // fastUsual's flags take DF (0x40 of an IPv4 header's byte 6) shifted left by one as FlagDF: a compile
@@ -325,8 +340,8 @@ var _ = [1]struct{}{}[FlagDF-0x80]
 
 // sum12 is the sum (as sum20's) of the IPv4 header h's last 12 bytes.
 func sum12(h *[20]byte) uint64 {
-	return uint64(binary.LittleEndian.Uint32(h[8:12])) + uint64(binary.LittleEndian.Uint32(h[12:16])) +
-		uint64(binary.LittleEndian.Uint32(h[16:20]))
+	// (one line: each load's inline mark takes an addition of the line, not a NOP of its own)
+	return uint64(binary.LittleEndian.Uint32(h[8:12])) + uint64(binary.LittleEndian.Uint32(h[12:16])) + uint64(binary.LittleEndian.Uint32(h[16:20]))
 }
 
 // probeFields writes into the lean Packet p of a frame rec of shape shape (in: its inner IPv4 packet) what the merged probe reads of it besides the lean Packet's fields, when the probe reads
@@ -336,8 +351,8 @@ func sum12(h *[20]byte) uint64 {
 // file so as on the Packet in full (TestFastPathLikeSlow's probe Decoder, TestProbeInScanVerdict).
 // It reads the frame through rec, not as a slice its caller holds: fastUsual's frame is then not live
 // (nor kept on the stack) past its link header for the few frames the probe reads.
-func probeFields(p *Packet, rec *Record, in []byte, shape uint32) {
-	if shape&shapeProbe == 0 {
+func probeFields(p *Packet, rec *Record, in []byte, probe bool) {
+	if !probe {
 		return
 	}
 	if p.HasEth {
@@ -480,8 +495,8 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet, h int) bool {
 		p.HasEth = rec.LinkType == LinkEthernet
 		ih := &p.Inner
 		*(*[4]byte)(ih.Src[:4]), *(*[4]byte)(ih.Dst[:4]) = [4]byte(in[12:16]), [4]byte(in[16:20])
-		ih.TOS, p.VNI = in[1], leanVNI(b, encap) // (the VNI: hdrCtx, switchCtx below)
-		probeFields(p, rec, in, shape)           // (on the line of one of the two above before: the calls below keep their offsets)
+		ih.TOS, p.VNI = in[1], leanVNI(b, encap)       // (the VNI: hdrCtx, switchCtx below)
+		probeFields(p, rec, in, shape&shapeProbe != 0) // (on the line of one of the two above before: the calls below keep their offsets)
 		if hl > 20 {
 			tcpOptions(pl[20:hl], p, false)
 		}
