@@ -8,10 +8,11 @@
 // (sum16words). Every sum is kept modulo 2^64-1 (end-around carry) and put in big-endian terms by
 // rotations, as sum16Go does it; the result is folded to 33 bits once.
 //
-// 8 bytes and more: the whole 8-byte words, then the last 8 bytes with those summed already masked
-// off (the last word of tailMasks). A window that starts at an odd offset (that is, when len(b) is
-// odd) has every byte in the wrong half of its 16-bit word: its sum is rotated by 8 bits, which
-// puts them right (see sum16Go). Fewer than 8 bytes: sum16Short.
+// 8 bytes and more: the whole 8-byte words, then the last r = len(b)%8 bytes: the last 8 bytes
+// shifted right by 64-8r bits (by 1, then by 63-8r: a shift by 64 for r = 0, which x86 would take as
+// one by 0), which leaves those r bytes where a load of the word after the whole words would have
+// them (at an offset that is a multiple of 8, each byte in its half of its 16-bit word) and zeros
+// above them: no mask, and no rotation for a window at an odd offset. Fewer than 8 bytes: sum16Short.
 TEXT ·sum16(SB), NOSPLIT|NOFRAME, $0-40
 	MOVQ b_len+16(FP), CX
 	MOVQ b_base+8(FP), SI
@@ -30,26 +31,23 @@ TEXT ·sum16(SB), NOSPLIT|NOFRAME, $0-40
 	LEAQ 8(SI)(DX*8), DI        // the first round's end: b + 8m
 	SHLQ $2, DX
 	LEAQ ·sum16words+60(SB), R8 // a round's last ADCQ
+
+	// The last r bytes (R9), before the words (sum16words keeps R9): the last 8 bytes shifted right
+	// by 1 and then by 63-8r (CL: ^(8·len(b)) mod 64).
+	MOVQ -8(SI)(CX*1), R9
+	SHLQ $3, CX
+	NOTQ CX
+	SHRQ $1, R9
+	SHRQ CX, R9
+
 	SUBQ DX, R8
-	XORL AX, AX                 // the sum, and the carry flag clear
+	XORL AX, AX // the sum, and the carry flag clear
 	CALL R8
-	ADCQ $0, AX                 // the last carry: cannot carry again (after a carry out AX ≤ 2^64-2)
 
-	// The last 8 bytes masked to keep the last r = len(b)%8 (none for 0): tailMasks[32-r][3].
-	MOVQ CX, DX
-	ANDQ $7, DX
-	SHLQ $5, DX
-	LEAQ ·tailMasks+1048(SB), R8
-	SUBQ DX, R8
-	MOVQ 0(R8), R9
-	ANDQ -8(SI)(CX*1), R9
-
-	// The window's sum (R9) rotated by 8 bits when it starts at an odd offset, added with end-around
-	// carry; the sum put in big-endian terms; s added; folded.
-	ANDL $1, CX
-	SHLL $3, CX
-	ROLQ CX, R9
-	ADDQ R9, AX
+	// The last r bytes added with the words' last carry, then that addition's carry (it cannot carry
+	// again: R9 < 2^63, so that after a carry out AX < 2^63); the sum put in big-endian terms; s added;
+	// folded.
+	ADCQ R9, AX
 	ADCQ $0, AX
 	ROLQ $8, AX
 	ADDQ s+0(FP), AX
