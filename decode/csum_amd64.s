@@ -5,7 +5,7 @@
 // sum16Go's sum (csum.go) with ADCQ from memory and one carry chain through all the words: the
 // words' carries go into the next addition rather than being counted apart (LEAQ and DECQ, which
 // move on and count, leave the carry flag as it is), so that an 8-byte word costs one instruction
-// (sum16words). Every sum is kept modulo 2^64-1 (end-around carry) and put in big-endian terms by
+// (its round). Every sum is kept modulo 2^64-1 (end-around carry) and put in big-endian terms by
 // rotations, as sum16Go does it; the result is folded to 33 bits once.
 //
 // 8 bytes and more: the whole 8-byte words, then the last r = len(b)%8 bytes: the last 8 bytes
@@ -19,53 +19,41 @@ TEXT ·sum16(SB), NOSPLIT|NOFRAME, $0-40
 	CMPQ CX, $8
 	JLT  tiny
 
-	// The W = len(b)/8 whole words (at least one), by sum16words: its rounds of 16 words, the first
-	// entered part way so that it sums the first m = (W-1)%16 + 1 of them (1 to 16), then the
-	// (W-1)/16 rounds after it. Each of a round's ADCQs is 4 bytes long: the first round starts
-	// 4(m-1) bytes before the last one.
-	LEAQ -8(CX), BX
-	SHRQ $3, BX                 // W-1
+	// The W = len(b)/8 whole words (at least one), by the rounds of 16 words below (round, at 128
+	// bytes into sum16), the first entered part way (by a jump: no call and return) so that it sums
+	// the first m = (W-1)%16 + 1 of them (1 to 16), then the (W-1)/16 rounds after it. Each of a
+	// round's ADCQs is 4 bytes long: the first round starts 4(m-1) bytes before the last one, at
+	// sum16+128+60.
+	LEAQ -8(CX), BX             // 8(W-1) + len(b)%8
 	MOVQ BX, DX
-	ANDQ $15, DX                // m-1
-	SHRQ $4, BX                 // the rounds after the first
-	LEAQ 8(SI)(DX*8), DI        // the first round's end: b + 8m
-	SHLQ $2, DX
-	LEAQ ·sum16words+60(SB), R8 // a round's last ADCQ
+	ANDQ $0x78, DX              // 8(m-1)
+	LEAQ 8(SI)(DX*1), DI        // the first round's end: b + 8m
+	SHRQ $1, DX                 // 4(m-1)
+	SHRQ $7, BX                 // the rounds after the first
+	LEAQ ·sum16+188(SB), R8     // round's last ADCQ
+	SUBQ DX, R8
 
-	// The last r bytes (R9), before the words (sum16words keeps R9): the last 8 bytes shifted right
-	// by 1 and then by 63-8r (CL: ^(8·len(b)) mod 64).
+	// The last r = len(b)%8 bytes (R9), before the words: the last 8 bytes shifted right by 1 and
+	// then by 63-8r (CL: ^(8·len(b)) mod 64).
 	MOVQ -8(SI)(CX*1), R9
 	SHLQ $3, CX
 	NOTQ CX
 	SHRQ $1, R9
 	SHRQ CX, R9
 
-	SUBQ DX, R8
 	XORL AX, AX // the sum, and the carry flag clear
-	CALL R8
-
-	// The last r bytes added with the words' last carry, then that addition's carry (it cannot carry
-	// again: R9 < 2^63, so that after a carry out AX < 2^63); the sum put in big-endian terms; s added;
-	// folded.
-	ADCQ R9, AX
-	ADCQ $0, AX
-	ROLQ $8, AX
-	ADDQ s+0(FP), AX
-	ADCQ $0, AX
-	MOVL AX, DX
-	SHRQ $32, AX
-	ADDQ DX, AX
-	MOVQ AX, ret+32(FP)
-	RET
+	JMP  R8
 
 tiny:
 	JMP ·sum16Short(SB)
 
-// sum16words is sum16's loop over whole 8-byte words (not a Go function: sum16 calls it part way
-// in). A round adds the 16 words before DI to AX with the carry flag (each ADCQ 4 bytes long: a
-// displacement of one byte, never 0), then moves DI on by 128 bytes, BX counting the rounds left
-// (DECQ and LEAQ leave the carry flag). It returns with the last carry in the flag.
-TEXT ·sum16words(SB), NOSPLIT|NOFRAME, $0-0
+	// A round adds the 16 words before DI to AX with the carry flag (each ADCQ 4 bytes long: a
+	// displacement of one byte, never 0), then moves DI on by 128 bytes, BX counting the rounds left
+	// (DECQ and LEAQ leave the carry flag). At 128 bytes into sum16 (PCALIGN: what is above is
+	// shorter; the LEAQ above names its last ADCQ so, and TestSum16Reference, TestSum16LikeOld and
+	// TestSumOKFrom, which take every entry, fail if it is not there).
+	PCALIGN $128
+
 round:
 	ADCQ -128(DI), AX
 	ADCQ -120(DI), AX
@@ -86,4 +74,17 @@ round:
 	LEAQ 128(DI), DI
 	DECQ BX
 	JPL  round
+
+	// The last r bytes added with the words' last carry, then that addition's carry (it cannot carry
+	// again: R9 < 2^63, so that after a carry out AX < 2^63); the sum put in big-endian terms; s added;
+	// folded.
+	ADCQ R9, AX
+	ADCQ $0, AX
+	ROLQ $8, AX
+	ADDQ s+0(FP), AX
+	ADCQ $0, AX
+	MOVL AX, DX
+	SHRQ $32, AX
+	ADDQ DX, AX
+	MOVQ AX, ret+32(FP)
 	RET
