@@ -281,16 +281,17 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	}
 	i := 20 + hl // the payload's offset in in, and its length
 	n := tl - i
-	var lo, hi uint64 // its first min(payloadHashBytes, n) bytes (see fastFingerprint)
+	var lo, hi, m uint64 // its first m = min(payloadHashBytes, n) bytes (see fastFingerprint)
 	if j := i + payloadHashBytes; j <= tl {
 		q := in[i:j:j] // n >= payloadHashBytes (its capacity 16: its pointer not masked, as that of in[i:] would be)
-		lo, hi = binary.LittleEndian.Uint64(q[0:8]), binary.LittleEndian.Uint64(q[8:16])
+		lo, hi, m = binary.LittleEndian.Uint64(q[0:8]), binary.LittleEndian.Uint64(q[8:16]), payloadHashBytes
 	} else {
 		lo, hi = payloadTail(in, n)
+		m = uint64(n) // (m in each branch: no min of n)
 	}
 	hdr := uint64(4)<<56 | uint64(proto)<<48 | uint64(binary.BigEndian.Uint16(t[4:6]))
 	fp := mum(hdr^fpK[0], uint64(uint32(n))^fpK[1]) ^ mum(tw^fpK[2], tf^fpK[3])
-	fp ^= mum(lo^fpK[4], hi^uint64(min(n, payloadHashBytes))^fpK[5])
+	fp ^= mum(lo^fpK[4], hi^m^fpK[5])
 	d.fastLoose = mix64(fp) // fastFingerprint
 	// (DF, 0x40 of byte 6, shifted to FlagDF, 0x80: no branch)
 	o.Flags = Flags(encap) | Flags(CsumOK)<<FlagCsumShift | Flags(t[6]&0x40)<<1
