@@ -226,12 +226,15 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	if encap != EncapNone || tos != 0 { // the header context
 		// (p.VNI: this frame's, written above, or 0: p was reset when the shape changed, and the
 		// shape says whether a frame is VXLAN)
-		if k := fastCtxKey(encap, tos, p.VNI, b); !d.haveCtx || d.lastKey != k {
+		// (Before the first context, lastKey is the zero key, which no key of a context is, as each
+		// has ctxKeyValid: k differs from it, and haveCtx is tested below, only then.)
+		if k := fastCtxKey(encap, tos, p.VNI, b); d.lastKey != k {
 			// switchCtx when k is one of the recent contexts (the two directions of a tunnel
-			// alternate so); any other change is fastFrame's
+			// alternate so); any other change is fastFrame's. (The cells read in place, not
+			// copied as a range over the array would.)
 			slot := -1
-			for i, cell := range d.recent {
-				if d.recentOK[i] && d.ctxs[cell&3].key == k {
+			for i := range len(d.recent) {
+				if d.recentOK[i] && d.ctxs[d.recent[i]&3].key == k {
 					slot = i
 					break
 				}
