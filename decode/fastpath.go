@@ -125,7 +125,8 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		}
 		return d.fastFrame(rec, p, h)
 	}
-	in, encap := b, EncapNone // a tunnel packet's: b is its outer IP header, in the inner one
+	var in []byte // a tunnel packet's: b is its outer IP header, in the inner one
+	var encap Encap
 	if b[9] == 4 {
 		if tl < 40 { // len(in) < 20
 			return false
@@ -162,6 +163,8 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		if tl = int(binary.BigEndian.Uint16(ib[2:4])); tl > len(in) || tl > gsoThreshold || !sumOK(uint64(w0)+uint64(w1)+sum12(ib)) {
 			return false
 		}
+	} else {
+		in, encap = b, EncapNone
 	}
 	// A total length below 20 (fastLen's first test) is one below 28, as is one below 40 or 70 above:
 	// tested here once, before anything is written (or fastFrame called) for the frame, for each header.
