@@ -1,6 +1,9 @@
 package decode
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // The scan's fast path. Almost every frame of a real capture has one shape: Ethernet (no VLAN tag),
 // raw IP or an IPv4 link type; IPv4 without options, not a fragment, not a GSO super-frame, captured
@@ -267,8 +270,10 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 
 	// The Observation, as Observe makes it (Observe adds the Source), and the fingerprint.
 	// (t: the IP header and the transport header's first 8 bytes, tl >= 28 above)
-	o.Sport = binary.BigEndian.Uint16(t[20:22])
-	o.Dport = binary.BigEndian.Uint16(t[22:24])
+	// The ports, Sport and Dport side by side, as one 4-byte load, byte swap, rotation and store:
+	// the two big-endian halves' words in their order (the compiler joins the two stores).
+	pp := bits.RotateLeft32(binary.BigEndian.Uint32(t[20:24]), 16)
+	o.Sport, o.Dport = uint16(pp), uint16(pp>>16)
 	var tw, tf uint64 // the fingerprint's transport fields (see Fingerprint)
 	// (UDP, TCP, ICMP: as above)
 	if proto == 17 {
@@ -301,8 +306,8 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	d.fastLoose = mix64(fp) // fastFingerprint
 	// (DF, 0x40 of byte 6, shifted to FlagDF, 0x80: no branch)
 	o.Flags = Flags(encap) | Flags(CsumOK)<<FlagCsumShift | Flags(t[6]&0x40)<<1
-	o.Src = binary.BigEndian.Uint32(t[12:16])
-	o.Dst = binary.BigEndian.Uint32(t[16:20])
+	sd := bits.RotateLeft64(binary.BigEndian.Uint64(t[12:20]), 32) // (Src and Dst side by side: as the ports)
+	o.Src, o.Dst = uint32(sd), uint32(sd>>32)
 	o.Proto = proto
 	o.TTL = t[8]
 	o.Len = uint16(tl)
