@@ -323,8 +323,11 @@ func TestHead8(t *testing.T) {
 			h[j] = byte(rng.Uint32())
 		}
 		switch i % 4 { // the bytes the tests look at near their edges
-		case 0:
+		case 0: // and its checksum right (sumOK: sumOKFrom's verdict below true)
 			h[0], h[6], h[7] = 0x45, byte(rng.Uint32())&0xc0, 0
+			h[10], h[11] = 0, 0
+			ck := ^fold(refSum16(0, h[:]))
+			h[10], h[11] = byte(ck>>8), byte(ck)
 		case 1:
 			h[0], h[6], h[7] = 0x45, byte(rng.Uint32())&0xc0|1<<(rng.Uint32()%6), 0
 		case 2:
@@ -335,8 +338,14 @@ func TestHead8(t *testing.T) {
 			t.Fatalf("% x: version and fragment tests %v %v, want %v %v", h, byte(w0) == 0x45, w1&0xff3f0000 == 0,
 				h[0] == 0x45, h[6]&0x3f == 0 && h[7] == 0)
 		}
-		if got, want := uint64(w0)+uint64(w1)+sum12(&h), sum20(h[:]); got != want {
+		got, want := uint64(w0)+uint64(w1)+sum12(&h), sum20(h[:])
+		if got != want {
 			t.Fatalf("% x: sum %x, want %x", h, got, want)
+		}
+		// fastUsual's verdict, of a header whose first byte is 0x45: its sum is not 0, and sumOKFrom
+		// (without sumOK's test of 0) is sumOK's.
+		if byte(w0) == 0x45 && (got == 0 || sumOKFrom(got) != sumOK(want) || i%4 == 0 && !sumOKFrom(got)) {
+			t.Fatalf("% x: sum %x, sumOKFrom %v, sumOK %v", h, got, sumOKFrom(got), sumOK(want))
 		}
 	}
 }

@@ -116,7 +116,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		return false // (the test on the loads' line: the loads' inline marks take its instructions, not NOPs of their own)
 	}
 	tl := int(binary.BigEndian.Uint16(ob[2:4]))
-	if tl > len(b) || tl > gsoThreshold || !sumOK(uint64(w0)+uint64(w1)+sum12(ob)) { // (tl < 20: below)
+	if tl > len(b) || tl > gsoThreshold || !sumOKFrom(uint64(w0)+uint64(w1)+sum12(ob)) { // (tl < 20: below; sumOKFrom: see sum20w)
 		return false
 	}
 	// A frame whose Packet is not written lean (a cooked or VLAN-tagged frame, one without
@@ -139,7 +139,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		if w0, w1 = binary.LittleEndian.Uint32(ib[0:4]), binary.LittleEndian.Uint32(ib[4:8]); byte(w0) != 0x45 || w1&0xff3f0000 != 0 {
 			return false
 		}
-		if tl = int(binary.BigEndian.Uint16(ib[2:4])); tl > len(in) || tl > gsoThreshold || !sumOK(uint64(w0)+uint64(w1)+sum12(ib)) {
+		if tl = int(binary.BigEndian.Uint16(ib[2:4])); tl > len(in) || tl > gsoThreshold || !sumOKFrom(uint64(w0)+uint64(w1)+sum12(ib)) {
 			return false
 		}
 	} else if b[9] == 17 && len(b) >= 24 && binary.BigEndian.Uint16(b[22:24]) == d.opts.VXLANPort {
@@ -163,7 +163,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		if w0, w1 = binary.LittleEndian.Uint32(ib[0:4]), binary.LittleEndian.Uint32(ib[4:8]); byte(w0) != 0x45 || w1&0xff3f0000 != 0 {
 			return false
 		}
-		if tl = int(binary.BigEndian.Uint16(ib[2:4])); tl > len(in) || tl > gsoThreshold || !sumOK(uint64(w0)+uint64(w1)+sum12(ib)) {
+		if tl = int(binary.BigEndian.Uint16(ib[2:4])); tl > len(in) || tl > gsoThreshold || !sumOKFrom(uint64(w0)+uint64(w1)+sum12(ib)) {
 			return false
 		}
 	} else {
@@ -349,6 +349,10 @@ var _ = [1]struct{}{}[FlagDF-0x80]
 // byte loaded once, where a test of each byte (b[0], b[6], b[7]) was a load of its own and the sum's
 // first word was made again from the bytes loaded for the tests and the length (about 10 instructions
 // a header more). TestHead8 holds the words' tests to the bytes'.
+
+// sum20w: fastUsual's sum of an IPv4 header, w0 + w1 + sum12, adds its five 32-bit words without
+// carries lost (in 64 bits), after its first byte was found to be 0x45: it is not 0, and sumOKFrom, the
+// divisibility test alone, gives sumOK's verdict (TestHead8 holds the two to each other).
 
 // sum12 is the sum (as sum20's) of the IPv4 header h's last 12 bytes.
 func sum12(h *[20]byte) uint64 {
