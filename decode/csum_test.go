@@ -77,6 +77,57 @@ func TestSumOK(t *testing.T) {
 	}
 }
 
+// TestSumOKFrom holds fastUsual's transport verdict, sumOKFrom of a sum16 sum started from a value
+// other than 0 (TCP's and UDP's protocol and length), to sumOK's and the reference's: the sum is never
+// 0 (sumOKFrom leaves that test out), on every length to 300 bytes at every alignment, of zeros (where
+// only the start is not 0), ones, words that sum to a multiple of 0xffff, a checksum that verifies,
+// and random bytes, from starts of 1 to sum16's 2^33.
+func TestSumOKFrom(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	buf := make([]byte, 320)
+	starts := []uint64{1, 6 + 20, 17 + 8, 0xfffe, 0xffff, 0x10000, 0x1fffe, 0xffffffff, 1<<33 - 1}
+	for n := 0; n <= 300; n++ {
+		for off := 0; off < 8; off++ {
+			for _, s := range starts {
+				for fill := 0; fill < 5; fill++ {
+					b := buf[off : off+n]
+					switch fill {
+					case 0:
+						clear(b)
+					case 1:
+						for i := range b {
+							b[i] = 0xff
+						}
+					case 2, 3:
+						rng.Read(b)
+						if fill == 3 && n >= 2 { // a checksum over the rest, from s: verifies
+							b[0], b[1] = 0, 0
+							ck := ^fold(refSum16(s, b))
+							b[0], b[1] = byte(ck>>8), byte(ck)
+						}
+					case 4: // words summing, with s, to a multiple of 0xffff
+						clear(b)
+						if n >= 2 {
+							ck := 0xffff - fold(s)
+							b[0], b[1] = byte(ck>>8), byte(ck)
+						}
+					}
+					want := fold(refSum16(s, b)) == 0xffff
+					for _, impl := range sum16s {
+						got := impl.f(s, b)
+						if got == 0 {
+							t.Fatalf("%s(%#x, % x) = 0, from a start not 0", impl.name, s, b)
+						}
+						if sumOKFrom(got) != want || sumOK(got) != want {
+							t.Fatalf("%s(%#x, % x) = %#x: sumOKFrom %v, sumOK %v, want %v", impl.name, s, b, got, sumOKFrom(got), sumOK(got), want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 func TestSum16Reference(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	buf := make([]byte, 2100)
@@ -272,8 +323,11 @@ func TestHead8(t *testing.T) {
 			h[j] = byte(rng.Uint32())
 		}
 		switch i % 4 { // the bytes the tests look at near their edges
-		case 0:
+		case 0: // and its checksum right (sumOK: sumOKFrom's verdict below true)
 			h[0], h[6], h[7] = 0x45, byte(rng.Uint32())&0xc0, 0
+			h[10], h[11] = 0, 0
+			ck := ^fold(refSum16(0, h[:]))
+			h[10], h[11] = byte(ck>>8), byte(ck)
 		case 1:
 			h[0], h[6], h[7] = 0x45, byte(rng.Uint32())&0xc0|1<<(rng.Uint32()%6), 0
 		case 2:
@@ -284,8 +338,14 @@ func TestHead8(t *testing.T) {
 			t.Fatalf("% x: version and fragment tests %v %v, want %v %v", h, byte(w0) == 0x45, w1&0xff3f0000 == 0,
 				h[0] == 0x45, h[6]&0x3f == 0 && h[7] == 0)
 		}
-		if got, want := uint64(w0)+uint64(w1)+sum12(&h), sum20(h[:]); got != want {
+		got, want := uint64(w0)+uint64(w1)+sum12(&h), sum20(h[:])
+		if got != want {
 			t.Fatalf("% x: sum %x, want %x", h, got, want)
+		}
+		// fastUsual's verdict, of a header whose first byte is 0x45: its sum is not 0, and sumOKFrom
+		// (without sumOK's test of 0) is sumOK's.
+		if byte(w0) == 0x45 && (got == 0 || sumOKFrom(got) != sumOK(want) || i%4 == 0 && !sumOKFrom(got)) {
+			t.Fatalf("% x: sum %x, sumOKFrom %v, sumOK %v", h, got, sumOKFrom(got), sumOK(want))
 		}
 	}
 }

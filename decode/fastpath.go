@@ -1,6 +1,9 @@
 package decode
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // The scan's fast path. Almost every frame of a real capture has one shape: Ethernet (no VLAN tag),
 // raw IP or an IPv4 link type; IPv4 without options, not a fragment, not a GSO super-frame, captured
@@ -85,28 +88,35 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	if len(data) < rec.OrigLen {
 		return false // snapped
 	}
-	h, full := 0, d.fullPacket // the link header's length; the Packet written in full (fastFrame), or no fast path
-	if rec.LinkType == LinkEthernet && len(data) >= 14 && binary.LittleEndian.Uint16(data[12:14]) == 0x0008 {
-		h = 14 // (EtherType IPv4: 0x08 0x00, one 16-bit compare)
-	} else if rec.LinkType != LinkRaw && rec.LinkType != LinkIPv4 {
-		if h = fastLink(rec.LinkType, data); h == 0 {
+	// The link header's length h; the Packet written in full (fastFrame), or no fast path; the IP
+	// packet b, its capacity its length, at least 20 bytes (its pointer not masked, as that of data[h:]
+	// would be), each link type's length tested in its branch: an untagged Ethernet frame's with its
+	// EtherType (IPv4: 0x08 0x00, one 16-bit compare), as 14+20 (one Ethernet frame of 14 to 33 bytes
+	// is fastLink's, which takes none shorter than 40), so that no length is computed and tested again
+	// for the slice.
+	var b []byte
+	h, full := 0, d.fullPacket
+	if rec.LinkType == LinkEthernet && len(data) >= 34 && binary.LittleEndian.Uint16(data[12:14]) == 0x0008 {
+		h, b = 14, data[14:len(data):len(data)]
+	} else if rec.LinkType == LinkRaw || rec.LinkType == LinkIPv4 {
+		if len(data) < 20 {
 			return false
 		}
-		full = true // a cooked or VLAN-tagged frame
+		b = data[:len(data):len(data)]
+	} else {
+		if h = fastLink(rec.LinkType, data); h == 0 || len(data)-h < 20 {
+			return false
+		}
+		b, full = data[h:len(data):len(data)], true // a cooked or VLAN-tagged frame
 	}
-	if len(data)-h < 20 {
-		return false
-	}
-	// The IP packet, its capacity its length (at least 20: its pointer not masked, as that of data[h:]
-	// would be); fastLen(b), written out (fastLen is inlined only where default.pgo names its call).
-	b := data[h:len(data):len(data)]
+	// fastLen(b), written out (fastLen is inlined only where default.pgo names its call).
 	ob := (*[20]byte)(b) // (its first 8 bytes in two words: head8, written out, as len16 and sum20w)
-	w0, w1 := binary.LittleEndian.Uint32(ob[0:4]), binary.LittleEndian.Uint32(ob[4:8])
-	if byte(w0) != 0x45 || w1&0xff3f0000 != 0 {
-		return false
+	var w0, w1 uint32
+	if w0, w1 = binary.LittleEndian.Uint32(ob[0:4]), binary.LittleEndian.Uint32(ob[4:8]); byte(w0) != 0x45 || w1&0xff3f0000 != 0 {
+		return false // (the test on the loads' line: the loads' inline marks take its instructions, not NOPs of their own)
 	}
 	tl := int(binary.BigEndian.Uint16(ob[2:4]))
-	if tl > len(b) || tl > gsoThreshold || !sumOK(uint64(w0)+uint64(w1)+sum12(ob)) { // (tl < 20: below)
+	if tl > len(b) || tl > gsoThreshold || !sumOKFrom(uint64(w0)+uint64(w1)+sum12(ob)) { // (tl < 20: below; sumOKFrom: see sum20w)
 		return false
 	}
 	// A frame whose Packet is not written lean (a cooked or VLAN-tagged frame, one without
@@ -118,7 +128,8 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		}
 		return d.fastFrame(rec, p, h)
 	}
-	in, encap := b, EncapNone // a tunnel packet's: b is its outer IP header, in the inner one
+	var in []byte // a tunnel packet's: b is its outer IP header, in the inner one
+	var encap Encap
 	if b[9] == 4 {
 		if tl < 40 { // len(in) < 20
 			return false
@@ -128,7 +139,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		if w0, w1 = binary.LittleEndian.Uint32(ib[0:4]), binary.LittleEndian.Uint32(ib[4:8]); byte(w0) != 0x45 || w1&0xff3f0000 != 0 {
 			return false
 		}
-		if tl = int(binary.BigEndian.Uint16(ib[2:4])); tl > len(in) || tl > gsoThreshold || !sumOK(uint64(w0)+uint64(w1)+sum12(ib)) {
+		if tl = int(binary.BigEndian.Uint16(ib[2:4])); tl > len(in) || tl > gsoThreshold || !sumOKFrom(uint64(w0)+uint64(w1)+sum12(ib)) {
 			return false
 		}
 	} else if b[9] == 17 && len(b) >= 24 && binary.BigEndian.Uint16(b[22:24]) == d.opts.VXLANPort {
@@ -152,9 +163,11 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		if w0, w1 = binary.LittleEndian.Uint32(ib[0:4]), binary.LittleEndian.Uint32(ib[4:8]); byte(w0) != 0x45 || w1&0xff3f0000 != 0 {
 			return false
 		}
-		if tl = int(binary.BigEndian.Uint16(ib[2:4])); tl > len(in) || tl > gsoThreshold || !sumOK(uint64(w0)+uint64(w1)+sum12(ib)) {
+		if tl = int(binary.BigEndian.Uint16(ib[2:4])); tl > len(in) || tl > gsoThreshold || !sumOKFrom(uint64(w0)+uint64(w1)+sum12(ib)) {
 			return false
 		}
+	} else {
+		in, encap = b, EncapNone
 	}
 	// A total length below 20 (fastLen's first test) is one below 28, as is one below 40 or 70 above:
 	// tested here once, before anything is written (or fastFrame called) for the frame, for each header.
@@ -219,12 +232,15 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	if encap != EncapNone || tos != 0 { // the header context
 		// (p.VNI: this frame's, written above, or 0: p was reset when the shape changed, and the
 		// shape says whether a frame is VXLAN)
-		if k := fastCtxKey(encap, tos, p.VNI, b); !d.haveCtx || d.lastKey != k {
+		// (Before the first context, lastKey is the zero key, which no key of a context is, as each
+		// has ctxKeyValid: k differs from it, and haveCtx is tested below, only then.)
+		if k := fastCtxKey(encap, tos, p.VNI, b); d.lastKey != k {
 			// switchCtx when k is one of the recent contexts (the two directions of a tunnel
-			// alternate so); any other change is fastFrame's
+			// alternate so); any other change is fastFrame's. (The cells read in place, not
+			// copied as a range over the array would.)
 			slot := -1
-			for i, cell := range d.recent {
-				if d.recentOK[i] && d.ctxs[cell&3].key == k {
+			for i := range len(d.recent) {
+				if d.recentOK[i] && d.ctxs[d.recent[i]&3].key == k {
 					slot = i
 					break
 				}
@@ -250,12 +266,14 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	*(*[4]byte)(ih.Src[:4]) = [4]byte(t[12:16])
 	*(*[4]byte)(ih.Dst[:4]) = [4]byte(t[16:20])
 	ih.TOS = tos
-	probeFields(p, rec, in, shape)
+	probeFields(p, rec, in, shape&shapeProbe != 0) // (the test on the call's line: its inline mark takes it, not a NOP of its own)
 
 	// The Observation, as Observe makes it (Observe adds the Source), and the fingerprint.
 	// (t: the IP header and the transport header's first 8 bytes, tl >= 28 above)
-	o.Sport = binary.BigEndian.Uint16(t[20:22])
-	o.Dport = binary.BigEndian.Uint16(t[22:24])
+	// The ports, Sport and Dport side by side, as one 4-byte load, byte swap, rotation and store:
+	// the two big-endian halves' words in their order (the compiler joins the two stores).
+	pp := bits.RotateLeft32(binary.BigEndian.Uint32(t[20:24]), 16)
+	o.Sport, o.Dport = uint16(pp), uint16(pp>>16)
 	var tw, tf uint64 // the fingerprint's transport fields (see Fingerprint)
 	// (UDP, TCP, ICMP: as above)
 	if proto == 17 {
@@ -274,21 +292,22 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	}
 	i := 20 + hl // the payload's offset in in, and its length
 	n := tl - i
-	var lo, hi uint64 // its first min(payloadHashBytes, n) bytes (see fastFingerprint)
+	var lo, hi, m uint64 // its first m = min(payloadHashBytes, n) bytes (see fastFingerprint)
 	if j := i + payloadHashBytes; j <= tl {
 		q := in[i:j:j] // n >= payloadHashBytes (its capacity 16: its pointer not masked, as that of in[i:] would be)
-		lo, hi = binary.LittleEndian.Uint64(q[0:8]), binary.LittleEndian.Uint64(q[8:16])
+		lo, hi, m = binary.LittleEndian.Uint64(q[0:8]), binary.LittleEndian.Uint64(q[8:16]), payloadHashBytes
 	} else {
 		lo, hi = payloadTail(in, n)
+		m = uint64(n) // (m in each branch: no min of n)
 	}
 	hdr := uint64(4)<<56 | uint64(proto)<<48 | uint64(binary.BigEndian.Uint16(t[4:6]))
 	fp := mum(hdr^fpK[0], uint64(uint32(n))^fpK[1]) ^ mum(tw^fpK[2], tf^fpK[3])
-	fp ^= mum(lo^fpK[4], hi^uint64(min(n, payloadHashBytes))^fpK[5])
+	fp ^= mum(lo^fpK[4], hi^m^fpK[5])
 	d.fastLoose = mix64(fp) // fastFingerprint
 	// (DF, 0x40 of byte 6, shifted to FlagDF, 0x80: no branch)
 	o.Flags = Flags(encap) | Flags(CsumOK)<<FlagCsumShift | Flags(t[6]&0x40)<<1
-	o.Src = binary.BigEndian.Uint32(t[12:16])
-	o.Dst = binary.BigEndian.Uint32(t[16:20])
+	sd := bits.RotateLeft64(binary.BigEndian.Uint64(t[12:20]), 32) // (Src and Dst side by side: as the ports)
+	o.Src, o.Dst = uint32(sd), uint32(sd>>32)
 	o.Proto = proto
 	o.TTL = t[8]
 	o.Len = uint16(tl)
@@ -297,19 +316,27 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	// TCP's and UDP's pseudo-header (pseudoSum4): its addresses are the IP header's last 8 bytes, just
 	// before the segment and at an even offset from it (the same 16-bit words), summed with it; its
 	// protocol and length added to the sum the call starts from.
-	seg, ps := 12, uint64(proto)+uint64(tl-20)
+	// Its sum starts from that, not 0: sum16's is not 0 then, and the verdict is its divisibility by
+	// 0xffff alone (sumOKFrom). ICMP's checksum has no pseudo-header: its sum, from 0, is sumOK's.
+	// (A UDP datagram sent without a checksum is not summed.)
 	if proto == 1 {
-		seg, ps = 20, 0 // ICMP's checksum has no pseudo-header
-	} else if proto == 17 && binary.LittleEndian.Uint16(t[26:28]) == 0 {
-		d.fastDone = true
-		return true // a UDP datagram sent without a checksum
-	}
-	if !sumOK(sum16(ps, in[seg:])) {
+		if !sumOK(sum16(0, in[20:])) {
+			d.sumFirst = sumFirstRun
+			return false // (d.parts and d.fastShape are this frame's: the same shape's as the frame before's)
+		}
+	} else if (proto != 17 || binary.LittleEndian.Uint16(t[26:28]) != 0) && !sumOKFrom(sum16(uint64(proto)+uint64(tl-20), in[12:])) {
 		d.sumFirst = sumFirstRun
-		return false // (d.parts and d.fastShape are this frame's: the same shape's as the frame before's)
+		return false // (as above)
 	}
 	d.fastDone = true
 	return true
+}
+
+// sumOKFrom is sumOK of a sum16 sum that started from a value other than 0, which is not 0 itself
+// (sum16's words are added with end-around carry: a sum of two terms not both 0 is not 0, and the fold
+// of a 64-bit value not 0 is not 0 either): its test of 0 left out.
+func sumOKFrom(s uint64) bool {
+	return s%0xffff == 0
 }
 
 // fastUsual's flags take DF (0x40 of an IPv4 header's byte 6) shifted left by one as FlagDF: a compile
@@ -323,10 +350,14 @@ var _ = [1]struct{}{}[FlagDF-0x80]
 // first word was made again from the bytes loaded for the tests and the length (about 10 instructions
 // a header more). TestHead8 holds the words' tests to the bytes'.
 
+// sum20w: fastUsual's sum of an IPv4 header, w0 + w1 + sum12, adds its five 32-bit words without
+// carries lost (in 64 bits), after its first byte was found to be 0x45: it is not 0, and sumOKFrom, the
+// divisibility test alone, gives sumOK's verdict (TestHead8 holds the two to each other).
+
 // sum12 is the sum (as sum20's) of the IPv4 header h's last 12 bytes.
 func sum12(h *[20]byte) uint64 {
-	return uint64(binary.LittleEndian.Uint32(h[8:12])) + uint64(binary.LittleEndian.Uint32(h[12:16])) +
-		uint64(binary.LittleEndian.Uint32(h[16:20]))
+	// (one line: each load's inline mark takes an addition of the line, not a NOP of its own)
+	return uint64(binary.LittleEndian.Uint32(h[8:12])) + uint64(binary.LittleEndian.Uint32(h[12:16])) + uint64(binary.LittleEndian.Uint32(h[16:20]))
 }
 
 // probeFields writes into the lean Packet p of a frame rec of shape shape (in: its inner IPv4 packet) what the merged probe reads of it besides the lean Packet's fields, when the probe reads
@@ -336,8 +367,8 @@ func sum12(h *[20]byte) uint64 {
 // file so as on the Packet in full (TestFastPathLikeSlow's probe Decoder, TestProbeInScanVerdict).
 // It reads the frame through rec, not as a slice its caller holds: fastUsual's frame is then not live
 // (nor kept on the stack) past its link header for the few frames the probe reads.
-func probeFields(p *Packet, rec *Record, in []byte, shape uint32) {
-	if shape&shapeProbe == 0 {
+func probeFields(p *Packet, rec *Record, in []byte, probe bool) {
+	if !probe {
 		return
 	}
 	if p.HasEth {
@@ -480,8 +511,8 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet, h int) bool {
 		p.HasEth = rec.LinkType == LinkEthernet
 		ih := &p.Inner
 		*(*[4]byte)(ih.Src[:4]), *(*[4]byte)(ih.Dst[:4]) = [4]byte(in[12:16]), [4]byte(in[16:20])
-		ih.TOS, p.VNI = in[1], leanVNI(b, encap) // (the VNI: hdrCtx, switchCtx below)
-		probeFields(p, rec, in, shape)           // (on the line of one of the two above before: the calls below keep their offsets)
+		ih.TOS, p.VNI = in[1], leanVNI(b, encap)       // (the VNI: hdrCtx, switchCtx below)
+		probeFields(p, rec, in, shape&shapeProbe != 0) // (on the line of one of the two above before: the calls below keep their offsets)
 		if hl > 20 {
 			tcpOptions(pl[20:hl], p, false)
 		}
