@@ -432,21 +432,35 @@ func (sf *sideFindings) wait() (sideOut, []string) {
 // the rest.
 func (a *analysis) output(journeys []Journey, ids []string) *Result {
 	res := &Result{Schema: Schema, Journeys: journeys}
+	dns := captureNames(a.w.c)
+	// The streamed flows' UDP pairs are counted first, on another core when there is one, beside
+	// what follows up to the segments: allUDPPairs reads the flows' journeys, their first times and the
+	// offload marks, which nothing here writes (placement settled them), and writes only the counts it
+	// returns, which a.udpN takes once it is done; inputs to segmentOut read the world, the clocks and
+	// the segments, not a.udpN (flowDerived, its reader, runs after output, from EachFlow).
+	streamed := a.streamsFlows(dns)
+	var udpN []int32
+	waitUDP := func() {}
+	if streamed && stageChunk(&a.opts, 1) > 0 {
+		waitUDP = beside(func() { udpN = a.allUDPPairs() })
+	} else if streamed {
+		udpN = a.allUDPPairs()
+	}
 	res.Inputs = a.inputs()
 	res.Points = a.points()
 	res.NodeIPs = a.nodeIPs()
 	res.Clocks = a.clockOut()
 	res.Modes, res.Mode, res.ModeWhy = a.modeOut()
 	res.analysis = a
-	dns := captureNames(a.w.c)
 	a.flowARPWait = a.side.arp.waits // the flows' ARP waits, which EachFlow reads after dropWorking
-	if a.streamsFlows(dns) {
+	if streamed {
 		res.flowsStreamed = true
-		a.udpN = a.allUDPPairs()
 	} else {
 		res.Flows = a.flowOut(ids)
 	}
 	res.Segments = a.segmentOut()
+	waitUDP()
+	a.udpN = udpN
 	res.ARP = a.side.arp.points
 	res.ND = a.side.nd.points
 	res.ICMP = a.side.icmp.errors

@@ -114,3 +114,26 @@ func TestJoinGaps(t *testing.T) {
 		t.Fatal("joined gaps differ")
 	}
 }
+
+// The streamed flows' UDP pairs, counted beside the output's first parts on a goroutine of its own
+// (chunk 1) or inline (chunk -1), are the same.
+func TestUDPPairsBeside(t *testing.T) {
+	run := func(chunk int) *Result {
+		res := Correlate(labSubsetCapture(t, "underlay-loss", nil, nil), Options{StreamFlows: true, chunk: chunk})
+		if !res.FlowsStreamed() {
+			t.Fatal("the flows were not streamed")
+		}
+		return res
+	}
+	want, got := run(-1), run(1)
+	pairs := 0
+	for _, n := range want.analysis.udpN {
+		pairs += int(n)
+	}
+	if pairs == 0 {
+		t.Fatalf("UDP pairs %v: want some", want.analysis.udpN)
+	}
+	if !reflect.DeepEqual(got.analysis.udpN, want.analysis.udpN) {
+		t.Fatalf("UDP pairs beside %v, inline %v", got.analysis.udpN, want.analysis.udpN)
+	}
+}
