@@ -322,9 +322,15 @@ func (a *analysis) result() *Result {
 	a.capDrop = newCapDrops(a.w, a.clocks, &a.journeys)
 	a.unordered = a.orderOpenHops() // hops at two points whose clocks say nothing of each other (openorder.go)
 	a.flowsOut, a.pairMode = a.assignFlows()
+	// The single-frame checks started with the world (early.go) read its node addresses, which
+	// adoptOwnAddrs adds to: they end first (long since, as a rule: they run beside the clocks and the
+	// matcher), so that they never read a map being written (a data race, which could stop the
+	// process) and see the world as it was built, whenever they ran.
+	a.early.stop()
 	a.adoptOwnAddrs() // the nodes' own addresses the flows showed (localends.go)
 	a.releaseFree()   // what the flows did not take of the arena's leftovers
 	a.opts.stageDone("flows")
+	early := a.startSideEarly() // the flows' IDs and ARP, beside the paths and the late joins
 	a.paths = (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode, ar: a.arenaOut, unordered: a.unordered}).buildPaths()
 	a.release() // the paths' votes are dropped: placement reuses their memory
 	a.opts.stageDone("paths")
@@ -333,7 +339,7 @@ func (a *analysis) result() *Result {
 	a.cov.gapsFromPaths(a)    // the packets due at a point outside its capture's span (gapfind.go)
 	a.oneWay = a.findOneWay() // the points that captured one direction only leave those paths (oneway.go)
 	a.opts.stageDone("late joins")
-	side := a.startSideFindings()      // the flows' IDs first, beside placement, which does not read them
+	side := a.startSideFindings(early) // the flows' IDs first, beside placement, which does not read them
 	a.capDrop.wgLoose = a.newWGStand() // the WireGuard messages no packet was tied to (wgstand.go)
 	placed, journeys := placeJourneys(a)
 	a.arenaOut.dropHopDetail() // placement was their last reader
@@ -410,16 +416,52 @@ type sideFindings struct {
 	out  sideOut
 }
 
-func (a *analysis) startSideFindings() *sideFindings {
+func (a *analysis) startSideFindings(early *sideEarly) *sideFindings {
 	sf := &sideFindings{}
 	sf.done = beside(func() {
-		sf.ids = a.flowIDs()
-		sf.out.arp = a.arp()
+		if early != nil {
+			early.wait()
+			sf.ids, sf.out.arp = early.ids, early.arp
+		} else {
+			sf.ids = a.flowIDs()
+			sf.out.arp = a.arp()
+		}
 		sf.out.nd = a.nd()
 		sf.out.icmp = a.icmp(sf.ids)
 		sf.out.frames = a.early.frames(a)
 	})
 	return sf
+}
+
+// sideEarly is the side findings' first part, the flows' IDs (flowIDs) and ARP (arp), started on more
+// than one core as soon as the flows are settled, beside the paths, the late joins and what follows
+// them up to placement, which leave the second core idle but for a few passes split in two.
+// They read the flows' client tuples and first client-to-server journeys, the arena's hops, the
+// world, its frames, the clocks (journeysOut.corrected) and the drop spans of capDrops (droppedIn), and
+// write only the flows' ranks (a.rank, a.byRank) and their own output. What runs beside them writes
+// none of that: the paths write a.paths and each flow's pathAt and votes; the late joins the lateOut,
+// journeysOut.gso and the direction (jDir) of a journey joined to one of the other direction, which
+// neither reads; stopsFromSkips and gapsFromPaths the coverage; findOneWay a.oneWay and the paths'
+// points; newWGStand capDrops.wgLoose, not its spans. Nor does any of them read the ranks (placement
+// neither: the side findings ran beside it before).
+type sideEarly struct {
+	wait func()
+	ids  []string
+	arp  arpOut
+}
+
+// startSideEarly starts the side findings' first part beside what follows (nil on one core: the side
+// findings do it themselves, as they start).
+func (a *analysis) startSideEarly() *sideEarly {
+	if stageChunk(&a.opts, 1) == 0 {
+		return nil
+	}
+	e := &sideEarly{}
+	e.wait = beside(func() {
+		e.ids = a.flowIDs()
+		e.arp = a.arp()
+	})
+	return e
 }
 
 // wait returns the side findings' output and the flows' IDs once they are done.
@@ -432,21 +474,35 @@ func (sf *sideFindings) wait() (sideOut, []string) {
 // the rest.
 func (a *analysis) output(journeys []Journey, ids []string) *Result {
 	res := &Result{Schema: Schema, Journeys: journeys}
+	dns := captureNames(a.w.c)
+	// The streamed flows' UDP pairs are counted first, on another core when there is one, beside
+	// what follows up to the segments: allUDPPairs reads the flows' journeys, their first times and the
+	// offload marks, which nothing here writes (placement settled them), and writes only the counts it
+	// returns, which a.udpN takes once it is done; inputs to segmentOut read the world, the clocks and
+	// the segments, not a.udpN (flowDerived, its reader, runs after output, from EachFlow).
+	streamed := a.streamsFlows(dns)
+	var udpN []int32
+	waitUDP := func() {}
+	if streamed && stageChunk(&a.opts, 1) > 0 {
+		waitUDP = beside(func() { udpN = a.allUDPPairs() })
+	} else if streamed {
+		udpN = a.allUDPPairs()
+	}
 	res.Inputs = a.inputs()
 	res.Points = a.points()
 	res.NodeIPs = a.nodeIPs()
 	res.Clocks = a.clockOut()
 	res.Modes, res.Mode, res.ModeWhy = a.modeOut()
 	res.analysis = a
-	dns := captureNames(a.w.c)
 	a.flowARPWait = a.side.arp.waits // the flows' ARP waits, which EachFlow reads after dropWorking
-	if a.streamsFlows(dns) {
+	if streamed {
 		res.flowsStreamed = true
-		a.udpN = a.allUDPPairs()
 	} else {
 		res.Flows = a.flowOut(ids)
 	}
 	res.Segments = a.segmentOut()
+	waitUDP()
+	a.udpN = udpN
 	res.ARP = a.side.arp.points
 	res.ND = a.side.nd.points
 	res.ICMP = a.side.icmp.errors

@@ -94,8 +94,23 @@ type gapPath struct {
 // gapsFromPaths counts, per point, the journeys on a path through it that were not seen there and
 // were due there outside its span (gapDue): they crossed it, seen before and after it on their path
 // (at a path's first point: after it), or were seen last at the point just before it. It reads the
-// paths and the hops' points and times, so it runs after the paths, before placement drops them.
+// paths and the hops' points and times, so it runs after the paths, before placement drops them. On
+// more than one core, with enough journeys (gapSplit), it counts them in two halves side by side.
 func (c *coverage) gapsFromPaths(a *analysis) {
+	mid := 0 // one pass
+	if k := stageChunk(&a.opts, gapSplit); k > 0 && a.nJ >= 2*k {
+		mid = a.nJ / 2
+	}
+	c.gapsSplitAt(a, mid)
+}
+
+// gapSplit is the least journeys each of gapsFromPaths' two goroutines counts (Options.chunk, for
+// tests, sets it): fewer are counted in one pass.
+const gapSplit = 1 << 14
+
+// gapsSplitAt is gapsFromPaths with the journeys from mid on counted on a goroutine of their own
+// (none: mid <= 0 or mid >= the journeys).
+func (c *coverage) gapsSplitAt(a *analysis, mid int) {
 	np := len(c.first)
 	first, last := make([]int64, np), make([]int64, np)
 	for p := range np {
@@ -134,9 +149,53 @@ func (c *coverage) gapsFromPaths(a *analysis) {
 		pieces[ev.child] = true
 	}
 	c.gaps = map[int]*gapCount{}
+	if mid <= 0 || mid >= a.nJ {
+		c.gapsIn(a, of, pieces, first, last, c.gaps, 0, a.nJ)
+		return
+	}
+	// On more than one core, the journeys after mid are counted on a goroutine of their own, into
+	// counts of their own, joined after to those before (joinGaps) as one pass would have counted them:
+	// gapDue reads only what the stages before settled (the paths, the arena, the coverage, the
+	// clocks) and writes only the counts it is given; trimAt is safe from several goroutines
+	// (stopsFromSkips' halves call it too).
+	second := map[int]*gapCount{}
+	wait := beside(func() { c.gapsIn(a, of, pieces, first, last, second, mid, a.nJ) })
+	c.gapsIn(a, of, pieces, first, last, c.gaps, 0, mid)
+	wait()
+	joinGaps(c.gaps, second)
+}
+
+// joinGaps adds to gaps, the counts of a range of journeys, those of the journeys after them in
+// later: the counts summed, the farthest times the larger, the flows together and the first few
+// journeys those of gaps, then later's, as one pass over both ranges in order counts them.
+func joinGaps(gaps, later map[int]*gapCount) {
+	for p, l := range later {
+		g := gaps[p]
+		if g == nil {
+			gaps[p] = l
+			continue
+		}
+		g.before, g.after = g.before+l.before, g.after+l.after
+		g.early, g.late = max(g.early, l.early), max(g.late, l.late)
+		for fi := range l.flows {
+			g.flows[fi] = true
+		}
+		for _, j := range l.js {
+			if len(g.js) >= 10 {
+				break
+			}
+			g.js = append(g.js, j)
+		}
+	}
+}
+
+// gapsIn counts journeys [from, to) into gaps (gapsFromPaths): of is each flow direction's gapPath,
+// pieces the journeys that are pieces of a split, first and last each point's span.
+func (c *coverage) gapsIn(a *analysis, of []*gapPath, pieces map[int32]bool, first, last []int64,
+	gaps map[int]*gapCount, from, to int) {
 	// the journeys' tables in registers, not read through a at each journey (gapDue writes none of them)
-	jFlow, jDir, jStart, ht := a.jFlow[:a.nJ], a.jDir[:a.nJ], a.jStart[:a.nJ+1], &a.hopTs
-	for j := range jFlow {
+	jFlow, jDir, jStart, ht := a.jFlow[:to], a.jDir[:to], a.jStart[:to+1], &a.hopTs
+	for j := from; j < to; j++ {
 		fi := jFlow[j]
 		if fi < 0 {
 			continue
@@ -151,15 +210,16 @@ func (c *coverage) gapsFromPaths(a *analysis) {
 			pieces[int32(j)] {
 			continue // inside every span on its path, or a piece of a split (it enters its path mid-way)
 		}
-		c.gapDue(a, j, a.pathOf(a.flows[fi], a.jDir[j]), gp, first, last)
+		c.gapDue(a, j, a.pathOf(a.flows[fi], a.jDir[j]), gp, first, last, gaps)
 		a.w.trimAt(j)
 	}
 }
 
 // gapDue counts journey j at the points gp.ks of its path pi whose span [first, last] it was due at
-// outside of, unseen (gapsFromPaths). Only sightings inside their own point's span count: a frame
+// outside of, unseen, into gaps (gapsFromPaths). Only sightings inside their own point's span count: a frame
 // outside it has a time that cannot be right (decode's settleTimes keeps such frames out of spans).
-func (c *coverage) gapDue(a *analysis, j int, pi *pathInfo, gp *gapPath, first, last []int64) {
+func (c *coverage) gapDue(a *analysis, j int, pi *pathInfo, gp *gapPath, first, last []int64,
+	gaps map[int]*gapCount) {
 	base, h := int(a.jStart[j]), a.hops(j)
 	if o, _ := a.obs(a.w.pktHop(h)); o.Flags&decode.FlagICMPError != 0 {
 		return // sent by whatever node refused a packet, anywhere on the path
@@ -213,10 +273,10 @@ func (c *coverage) gapDue(a *analysis, j int, pi *pathInfo, gp *gapPath, first, 
 		default:
 			continue
 		}
-		g := c.gaps[p]
+		g := gaps[p]
 		if g == nil {
 			g = &gapCount{flows: map[int32]bool{}}
-			c.gaps[p] = g
+			gaps[p] = g
 		}
 		if early > 0 {
 			g.before++

@@ -207,13 +207,16 @@ func (s *oneWayScan) candidates() bool {
 		}
 	}
 	frames := func(p int) int { return w.c.Points[p].Traffic.Frames }
-	done := map[*pathInfo]bool{} // flows share paths
+	// flows share paths: each is looked at once, by its index (a path at two indexes would be looked
+	// at twice, to the same effect)
+	done := make([]bool, len(s.a.paths))
 	for _, fl := range s.a.flows {
-		for _, pi := range s.a.pathsOf(fl) {
-			if pi == nil || done[pi] {
+		for _, x := range fl.pathAt {
+			pi := s.a.paths[x]
+			if pi == nil || done[x] {
 				continue
 			}
-			done[pi] = true
+			done[x] = true
 			for k, p := range pi.points {
 				if w.pointRole[p] == decode.RolePodVeth && bothWays(&w.c.Points[p].Traffic) {
 					continue // one pod's share of its node's traffic, in both directions
