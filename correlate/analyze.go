@@ -322,13 +322,8 @@ func (a *analysis) result() *Result {
 	a.capDrop = newCapDrops(a.w, a.clocks, &a.journeys)
 	a.unordered = a.orderOpenHops() // hops at two points whose clocks say nothing of each other (openorder.go)
 	a.flowsOut, a.pairMode = a.assignFlows()
-	// The single-frame checks started with the world (early.go) read its node addresses, which
-	// adoptOwnAddrs adds to: they end first (long since, as a rule: they run beside the clocks and the
-	// matcher), so that they never read a map being written (a data race, which could stop the
-	// process) and see the world as it was built, whenever they ran.
-	a.early.stop()
-	a.adoptOwnAddrs() // the nodes' own addresses the flows showed (localends.go)
-	a.releaseFree()   // what the flows did not take of the arena's leftovers
+	a.adoptOwn()    // the nodes' own addresses the flows showed (localends.go)
+	a.releaseFree() // what the flows did not take of the arena's leftovers
 	a.opts.stageDone("flows")
 	early := a.startSideEarly() // the flows' IDs and ARP, beside the paths and the late joins
 	a.paths = (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode, ar: a.arenaOut, unordered: a.unordered}).buildPaths()

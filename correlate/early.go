@@ -6,7 +6,9 @@ import "runtime"
 // goroutine of their own when there is more than one core. They read the world alone (settled once
 // worldFor returns; its WireGuard node addresses too), so they need not wait for placement, beside
 // which the side findings run: there they took a core from placement and the segment counter, while
-// the clocks and the matcher, which come first, leave most of the second core free.
+// the clocks and the matcher, which come first, leave most of the second core free. The one thing
+// that changes the world after them is adoptOwnAddrs, which adds node addresses they read: adoptOwn
+// orders the two.
 type earlyFrames struct {
 	wait func()
 	out  map[frameKey]*frameFinding
@@ -37,5 +39,19 @@ func (e *earlyFrames) frames(a *analysis) map[frameKey]*frameFinding {
 func (e *earlyFrames) stop() {
 	if e != nil {
 		e.wait()
+	}
+}
+
+// adoptOwn adopts the nodes' own addresses the flows showed (adoptOwnAddrs) once the single-frame
+// checks started with the world have ended, so that they never read a node-address map being written
+// (a data race, which could stop the process; long since ended, as a rule: they run beside the clocks
+// and the matcher). When it adds an IPv4 address, which the checks read (a frame's outer address is
+// one of its node's: outerFits), their findings are dropped and the side findings check the frames
+// again, as on one core: the findings are those of the world with the adopted addresses, however many
+// cores ran them.
+func (a *analysis) adoptOwn() {
+	a.early.stop()
+	if a.adoptOwnAddrs() {
+		a.early = nil
 	}
 }

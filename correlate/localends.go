@@ -159,8 +159,9 @@ func (s *flowStage) k8sPodNode(v6 bool, a uint32) int {
 }
 
 // adoptOwnAddrs makes the addresses localSource found to be one node's own (and no other's, nor a pod's,
-// nor already known) that node's addresses.
-func (a *analysis) adoptOwnAddrs() {
+// nor already known) that node's addresses. It reports whether it added an IPv4 address (the node
+// addresses the single-frame checks read: outerFits, frameChecks).
+func (a *analysis) adoptOwnAddrs() (added4 bool) {
 	w := a.w
 	keys := make([][2]uint64, 0, len(a.ownClaims))
 	for k, n := range a.ownClaims {
@@ -183,7 +184,9 @@ func (a *analysis) adoptOwnAddrs() {
 		}
 		w.nodeOfIP[a] = n
 		w.ipsOf[n] = append(w.ipsOf[n], a)
+		added4 = true
 	}
+	return added4
 }
 
 // onePointStatus is the status of journey p, whose path is one point and which was seen there: where it
