@@ -839,7 +839,9 @@ func (pl *placement) countFlow(p *placing, status statusCode) {
 				if fl.e2e.n == 0 { // room for a sample per journey
 					fl.e2e.samples = carve(&pl.lats, min(len(fl.dirJourneys(c2s))+len(fl.dirJourneys(s2c)), exactSamples))
 				}
-				fl.e2e.add(p.when[reach] - p.when[p.first])
+				if lat := p.when[reach] - p.when[p.first]; !fl.e2e.addRoomy(lat) { // (the usual journey's: no call)
+					fl.e2e.add(lat)
+				}
 				if pl.flowClocks != nil { // the journey's end nodes' clocks say what its latency is
 					pl.countFlowClock(p)
 				}
