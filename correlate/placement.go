@@ -553,20 +553,14 @@ func pathShape(w *world, pi *pathInfo) uint8 {
 // and next points.
 func (pl *placement) placeStatus(p *placing) statusCode {
 	j, pi := p.j, p.pi
-	if p.clean && pl.shape[p.px]&shapeEnds != 0 && !pl.mayOffload(int32(j)) {
-		// The usual journey: at every point of its path, in order, and seen where the path ends (a
-		// pod's veth), none of split, merge or fragments: delivered, as the cases below find it.
-		p.parent = false
-		return stDelivered
-	}
 	offloaded := false
 	var at uint32
 	var parent bool
 	if pl.mayOffload(int32(j)) {
 		at, parent = pl.offloadAt[int32(j)]
 		p.parent = parent || pl.fragOf[int32(j)] // counted on the segments with its pieces (familyCounts)
-	} else {
-		p.parent = false
+	} else if p.parent = false; p.clean && pl.shape[p.px]&shapeEnds != 0 {
+		return stDelivered // the usual journey, clean to its path's end (a pod's veth): as the cases below find it
 	}
 	if parent {
 		// Segmentation offload: the bytes went on as other journeys from this point.
