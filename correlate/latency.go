@@ -46,6 +46,21 @@ func (a *latAcc) add(v int64) {
 	a.addExact(v)
 }
 
+// addRoomy adds v as add does when the accumulator holds a value already and keeps v exactly in
+// room its samples have (a flow's end-to-end latency, whose samples placement carves to size), and
+// reports whether it did; otherwise it does nothing. Small enough to be inlined, with no call.
+func (a *latAcc) addRoomy(v int64) bool {
+	s := a.samples
+	if a.n == 0 || a.n >= exactSamples || a.hist != nil || len(s) == cap(s) || int64(int32(v)) != v {
+		return false
+	}
+	s = s[:len(s)+1]
+	s[len(s)-1] = int32(v)
+	a.samples, a.n = s, a.n+1
+	a.min, a.max = min(a.min, v), max(a.max, v)
+	return true
+}
+
 // addUsual adds v as add does when v is 64 ns or more and the histogram's range holds it already (the
 // usual latency past exactSamples: min and max are set), and reports whether it did; otherwise it does
 // nothing. It is small enough to be inlined in a loop (the bucket is worked out before the tests: for

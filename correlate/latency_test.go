@@ -225,3 +225,40 @@ func TestFloatBucket(t *testing.T) {
 		check(64 + r.Int63n(1<<(6+r.Intn(40))))
 	}
 }
+
+// TestLatAccAddRoomy checks that addRoomy, where it adds a value, adds it as add does (the accumulator
+// the same field by field), and that it declines where add would do more than keep it in room the
+// samples have: the first value, a value too wide for 32 bits, samples out of room, and past
+// exactSamples, where add moves the samples to the histogram.
+func TestLatAccAddRoomy(t *testing.T) {
+	r := rand.New(rand.NewSource(16))
+	for _, room := range []int{0, 1, 7, exactSamples - 1, exactSamples, exactSamples + 3} {
+		var want, got latAcc
+		want.samples, got.samples = make([]int32, 0, room), make([]int32, 0, room)
+		took := 0
+		for i := 0; i < room+exactSamples/2; i++ {
+			v := int64(r.ExpFloat64()*50e3) - 1000
+			switch r.Intn(50) {
+			case 0:
+				v = 1<<31 + v // too wide for the samples
+			case 1:
+				v = -1<<31 - 1 - v%7
+			}
+			want.add(v)
+			if got.addRoomy(v) {
+				took++
+				if got.n == 1 || got.n > exactSamples || int64(int32(v)) != v {
+					t.Fatalf("room %d: addRoomy took value %d (%d) as the accumulator's %d-th", room, i, v, got.n)
+				}
+			} else {
+				got.add(v)
+			}
+			if !reflect.DeepEqual(want, got) {
+				t.Fatalf("room %d: after value %d (%d): addRoomy and add gave %+v, add alone %+v", room, i, v, got, want)
+			}
+		}
+		if room > 1 && took == 0 {
+			t.Fatalf("room %d: addRoomy took no value", room)
+		}
+	}
+}

@@ -47,6 +47,9 @@ type placement struct {
 	dirTallies []dirTally
 	// distinct: per path (by its index in flowsOut.paths), whether its points are each on it once
 	distinct []bool
+	// shape: per path (by its index in flowsOut.paths), what its points alone say of a journey on it
+	// (shapeEnds, shapeOpenStart)
+	shape []uint8
 	// fragOf: journeys (WireGuard messages) with later IP fragments as pieces beside them (frag
 	// events); fragChild: those fragments' journeys.
 	fragOf, fragChild map[int32]bool
@@ -113,8 +116,10 @@ func newPlacement(a *analysis) *placement {
 	}
 	pl.dirTallies = make([]dirTally, 2*len(a.flows))
 	pl.distinct = make([]bool, len(a.paths))
+	pl.shape = make([]uint8, len(a.paths))
 	for x, pi := range a.paths {
 		pl.distinct[x] = pi != nil && distinct(pi.points)
+		pl.shape[x] = pathShape(a.w, pi)
 	}
 	pl.jStatus = makeBig[statusCode](a.w.big, a.nJ, a.nJ)
 	pl.jLast = makeBig[int32](a.w.big, a.nJ, a.nJ)
@@ -251,6 +256,10 @@ type placing struct {
 }
 
 // placeJourney places journey j: its status, and its counts on its path's segments and on its flow.
+// (Not inlined: near the budget of a hot function, inlined into placeJourneys' loop it took the calls
+// it inlines, tcpStep and reachPath among them, as calls.)
+//
+//go:noinline
 func (pl *placement) placeJourney(j int, p *placing) {
 	fi := pl.jFlow[j]
 	fl := pl.flows[fi]
@@ -280,7 +289,7 @@ func (pl *placement) placeJourney(j int, p *placing) {
 		fl.nSent++
 	}
 	status := pl.placeStatus(p)
-	if p.first == 0 && status != stUnplaced && len(p.pi.points) > 1 && !p.pi.blindStart && pl.w.pointRole[p.pi.points[0]] != decode.RolePodVeth { // (a pod's veth: nothing before it)
+	if p.first == 0 && status != stUnplaced && pl.shape[p.px]&shapeOpenStart != 0 { // (a pod's veth: nothing before it; pathShape)
 		pl.oe.enteredUncaptured(int32(j), p.pi.points[0], p.h[p.reached[0]])
 	}
 	pl.jStatus[j] = status
@@ -513,6 +522,33 @@ func tallyIndex(pp []pointTally, k int, pt int32) int {
 	return k
 }
 
+// Path shapes (placement.shape): what a path's points say of every journey on it.
+const (
+	// shapeEnds: the path has two points or more, its last a pod's veth (where it ends: nothing left
+	// the captures past it), and that end is no blind one, so a clean journey on it (placing.clean),
+	// unless it is a piece of a split or a merge or went on as such, is delivered (placeStatus).
+	shapeEnds = 1 << iota
+	// shapeOpenStart: the path has two points or more, its first is no pod's veth (something came
+	// before it) and no blind one: a journey first seen there may have entered the captures from
+	// outside them (openEndFinder.enteredUncaptured).
+	shapeOpenStart
+)
+
+// pathShape returns the shape of path pi (nil: none).
+func pathShape(w *world, pi *pathInfo) uint8 {
+	if pi == nil || len(pi.points) < 2 {
+		return 0
+	}
+	var s uint8
+	if !pi.blindEnd && w.pointRole[pi.points[len(pi.points)-1]] == decode.RolePodVeth {
+		s |= shapeEnds
+	}
+	if !pi.blindStart && w.pointRole[pi.points[0]] != decode.RolePodVeth {
+		s |= shapeOpenStart
+	}
+	return s
+}
+
 // placeStatus decides journey p's status from how far along its path it was seen, and sets its last
 // and next points.
 func (pl *placement) placeStatus(p *placing) statusCode {
@@ -523,8 +559,8 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 	if pl.mayOffload(int32(j)) {
 		at, parent = pl.offloadAt[int32(j)]
 		p.parent = parent || pl.fragOf[int32(j)] // counted on the segments with its pieces (familyCounts)
-	} else {
-		p.parent = false
+	} else if p.parent = false; p.clean && pl.shape[p.px]&shapeEnds != 0 {
+		return stDelivered // the usual journey, clean to its path's end (a pod's veth): as the cases below find it
 	}
 	if parent {
 		// Segmentation offload: the bytes went on as other journeys from this point.
@@ -797,7 +833,9 @@ func (pl *placement) countFlow(p *placing, status statusCode) {
 				if fl.e2e.n == 0 { // room for a sample per journey
 					fl.e2e.samples = carve(&pl.lats, min(len(fl.dirJourneys(c2s))+len(fl.dirJourneys(s2c)), exactSamples))
 				}
-				fl.e2e.add(p.when[reach] - p.when[p.first])
+				if lat := p.when[reach] - p.when[p.first]; !fl.e2e.addRoomy(lat) { // (the usual journey's: no call)
+					fl.e2e.add(lat)
+				}
 				if pl.flowClocks != nil { // the journey's end nodes' clocks say what its latency is
 					pl.countFlowClock(p)
 				}
@@ -856,10 +894,18 @@ func (pl *placement) countFlowLoose(p *placing) {
 }
 
 // countSegEnd counts journey p, lost or not captured, on the segment where it ended (countEnd): a
-// packet that was split or merged on the way is counted there with its pieces (familyCounts).
+// packet that was split or merged on the way is counted there with its pieces (familyCounts). (Small
+// enough to be inlined: a journey of any other status costs no call.)
 func (pl *placement) countSegEnd(p *placing, status statusCode) {
+	if status == stLost || status == stNotCaptured {
+		pl.countSegLost(p, status)
+	}
+}
+
+// countSegLost is countSegEnd for journey p lost or not captured.
+func (pl *placement) countSegLost(p *placing, status statusCode) {
 	pi, reach := p.pi, p.reach
-	if (status != stLost && status != stNotCaptured) || reach+1 >= len(pi.points) {
+	if reach+1 >= len(pi.points) {
 		return
 	}
 	s := pl.seg(pi.points[reach], pi.points[reach+1], pi, int32(p.j))

@@ -87,7 +87,10 @@ func (c *segCounter) work(ch *segJobs) {
 
 // count counts placed journey p (with its status) on its path's segments and on its flow, and
 // tallies its packets and bytes per point on its flow (tallyPoints: on the counter's goroutine, which
-// has spare time, rather than placement's, which sets the pace on two cores).
+// has spare time, rather than placement's, which sets the pace on two cores). (Not inlined: add,
+// which calls it, would then hold its frame for every journey queued as well.)
+//
+//go:noinline
 func (pl *placement) count(p *placing, status statusCode) {
 	pl.countSegments(p)
 	pl.countSegEnd(p, status)
