@@ -325,7 +325,6 @@ func (a *analysis) result() *Result {
 	a.adoptOwn()    // the nodes' own addresses the flows showed (localends.go)
 	a.releaseFree() // what the flows did not take of the arena's leftovers
 	a.opts.stageDone("flows")
-	early := a.startSideEarly() // the flows' IDs and ARP, beside the paths and the late joins
 	a.paths = (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode, ar: a.arenaOut, unordered: a.unordered}).buildPaths()
 	a.release() // the paths' votes are dropped: placement reuses their memory
 	a.opts.stageDone("paths")
@@ -334,7 +333,7 @@ func (a *analysis) result() *Result {
 	a.cov.gapsFromPaths(a)    // the packets due at a point outside its capture's span (gapfind.go)
 	a.oneWay = a.findOneWay() // the points that captured one direction only leave those paths (oneway.go)
 	a.opts.stageDone("late joins")
-	side := a.startSideFindings(early) // the flows' IDs first, beside placement, which does not read them
+	side := a.startSideFindings()      // the flows' IDs first, beside placement, which does not read them
 	a.capDrop.wgLoose = a.newWGStand() // the WireGuard messages no packet was tied to (wgstand.go)
 	placed, journeys := placeJourneys(a)
 	a.arenaOut.dropHopDetail() // placement was their last reader
@@ -411,52 +410,16 @@ type sideFindings struct {
 	out  sideOut
 }
 
-func (a *analysis) startSideFindings(early *sideEarly) *sideFindings {
+func (a *analysis) startSideFindings() *sideFindings {
 	sf := &sideFindings{}
 	sf.done = beside(func() {
-		if early != nil {
-			early.wait()
-			sf.ids, sf.out.arp = early.ids, early.arp
-		} else {
-			sf.ids = a.flowIDs()
-			sf.out.arp = a.arp()
-		}
+		sf.ids = a.flowIDs()
+		sf.out.arp = a.arp()
 		sf.out.nd = a.nd()
 		sf.out.icmp = a.icmp(sf.ids)
 		sf.out.frames = a.early.frames(a)
 	})
 	return sf
-}
-
-// sideEarly is the side findings' first part, the flows' IDs (flowIDs) and ARP (arp), started on more
-// than one core as soon as the flows are settled, beside the paths, the late joins and what follows
-// them up to placement, which leave the second core idle but for a few passes split in two.
-// They read the flows' client tuples and first client-to-server journeys, the arena's hops, the
-// world, its frames, the clocks (journeysOut.corrected) and the drop spans of capDrops (droppedIn), and
-// write only the flows' ranks (a.rank, a.byRank) and their own output. What runs beside them writes
-// none of that: the paths write a.paths and each flow's pathAt and votes; the late joins the lateOut,
-// journeysOut.gso and the direction (jDir) of a journey joined to one of the other direction, which
-// neither reads; stopsFromSkips and gapsFromPaths the coverage; findOneWay a.oneWay and the paths'
-// points; newWGStand capDrops.wgLoose, not its spans. Nor does any of them read the ranks (placement
-// neither: the side findings ran beside it before).
-type sideEarly struct {
-	wait func()
-	ids  []string
-	arp  arpOut
-}
-
-// startSideEarly starts the side findings' first part beside what follows (nil on one core: the side
-// findings do it themselves, as they start).
-func (a *analysis) startSideEarly() *sideEarly {
-	if stageChunk(&a.opts, 1) == 0 {
-		return nil
-	}
-	e := &sideEarly{}
-	e.wait = beside(func() {
-		e.ids = a.flowIDs()
-		e.arp = a.arp()
-	})
-	return e
 }
 
 // wait returns the side findings' output and the flows' IDs once they are done.
