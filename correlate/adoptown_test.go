@@ -2,7 +2,6 @@ package correlate
 
 import (
 	"context"
-	"encoding/binary"
 	"net/netip"
 	"testing"
 	"time"
@@ -16,25 +15,7 @@ import (
 // world before the adoption: adoptOwn drops their findings so that the side findings check the frames
 // again, as one core does, and the findings do not depend on the number of cores.
 func TestAdoptOwnChecksFramesAgain(t *testing.T) {
-	paths, frame := labWithFrame(t, "node-a-eth0.pcap", func(d []byte) bool {
-		// IPv4, protocol 4, from node-a's address: now from 192.168.10.99 (checksum fixed), as in
-		// TestWrongOuterAddress.
-		if len(d) < 34 || d[12] != 0x08 || d[13] != 0 || d[14+9] != 4 || [4]byte(d[26:30]) != [4]byte{192, 168, 10, 2} {
-			return false
-		}
-		d[29] = 99
-		ip := d[14:34]
-		ip[10], ip[11] = 0, 0
-		var s uint32
-		for i := 0; i < 20; i += 2 {
-			s += uint32(ip[i])<<8 | uint32(ip[i+1])
-		}
-		for s>>16 != 0 {
-			s = s&0xffff + s>>16
-		}
-		binary.BigEndian.PutUint16(ip[10:], ^uint16(s))
-		return true
-	})
+	paths, frame := labWrongOuter(t) // as TestWrongOuterAddress
 	ips := map[string][]netip.Addr{"node-a": {netip.MustParseAddr("192.168.10.2")},
 		"node-b": {netip.MustParseAddr("192.168.20.2")}}
 	wrongAt := func(found map[frameKey]*frameFinding) uint32 {

@@ -215,11 +215,11 @@ func onlyAnomaly(t *testing.T, r *Result, kind, point string, frame uint32) {
 	}
 }
 
-// A frame whose IP-in-IP outer source is not an address of the sending pod's node (the node IPs given,
-// as with --node-ip) is reported as wrong-outer-address, at the point that captured it, with that
-// frame as evidence.
-func TestWrongOuterAddress(t *testing.T) {
-	paths, frame := labWithFrame(t, "node-a-eth0.pcap", func(d []byte) bool {
+// labWrongOuter is healthy-ipip's per-interface captures with one IP-in-IP frame of node-a/eth0 from
+// 192.168.10.99 instead of node-a's 192.168.10.2 (its header checksum fixed), and that frame's number.
+func labWrongOuter(t *testing.T) ([]string, uint32) {
+	t.Helper()
+	return labWithFrame(t, "node-a-eth0.pcap", func(d []byte) bool {
 		// IPv4, protocol 4, from node-a's address: now from 192.168.10.99 (checksum fixed).
 		if len(d) < 34 || d[12] != 0x08 || d[13] != 0 || d[14+9] != 4 || [4]byte(d[26:30]) != [4]byte{192, 168, 10, 2} {
 			return false
@@ -237,6 +237,13 @@ func TestWrongOuterAddress(t *testing.T) {
 		binary.BigEndian.PutUint16(ip[10:], ^uint16(s))
 		return true
 	})
+}
+
+// A frame whose IP-in-IP outer source is not an address of the sending pod's node (the node IPs given,
+// as with --node-ip) is reported as wrong-outer-address, at the point that captured it, with that
+// frame as evidence.
+func TestWrongOuterAddress(t *testing.T) {
+	paths, frame := labWrongOuter(t)
 	ips := map[string][]netip.Addr{"node-a": {netip.MustParseAddr("192.168.10.2")},
 		"node-b": {netip.MustParseAddr("192.168.20.2")}}
 	r := Correlate(decode.Load(paths, decode.Options{}, decode.PointConfig{NodeIPs: ips}), Options{})
