@@ -580,69 +580,20 @@ func (m *matcher) run() {
 	m.keepHops(m.base, m.next) // the journeys still open
 }
 
-// matchBatch matches a batch of sightings, aheadRun at a time. The buckets of the loose index where
-// the sightings' journeys are looked up are read first, one after another (aheadBatch): the index is
-// far larger than the caches on a set of many flows, and that read, the first of each step, would
-// otherwise wait for memory every time; read together, the reads wait for memory at the same time,
-// and the steps find the buckets in the caches. On more than one core this is the matcher's
-// goroutine's loop, the serial part of the stage.
+// matchBatch matches a batch of sightings. The buckets of the loose index where the sightings' journeys
+// are looked up are read first, one after another: the index is far larger than the caches on a set of
+// many flows, and that read, the first of each step, would otherwise wait for memory every time; read
+// together, the reads wait for memory at the same time, and the steps find the buckets in the caches.
 func (m *matcher) matchBatch(b []sighting) {
-	for len(b) > 0 {
-		r := b[:min(len(b), aheadRun)]
-		m.touched += aheadBatch(m.loose.head, r)
-		m.stepBatch(r)
-		b = b[len(r):]
-	}
-}
-
-// aheadRun is how many sightings matchBatch reads the buckets of before it steps them: few enough
-// that the buckets read (a cache line each) and the sightings (56 bytes each) are still in the core's
-// first-level cache when step reads them (about 30 KB), where a whole batch of sightingBatch (256 KB of
-// buckets, 229 KB of sightings) left them in the second level; enough that the reads wait for memory
-// together.
-const aheadRun = 256
-
-// aheadBatch reads the buckets of head (the loose index's: its length a power of two, never 0) of the
-// sightings of b, four a turn, and returns the sum of what it read (so that the reads are made). (The
-// reads without bounds checks and the mask taken once: 8 instructions a sighting in matchBatch's loop,
-// which worked out len(head)-1 at each and multiplied the index for the address.)
-func aheadBatch(head []int32, b []sighting) int32 {
-	h, mask := unsafe.Pointer(unsafe.SliceData(head)), uintptr(len(head)-1)
-	const size = unsafe.Sizeof(sighting{})
-	bucket := func(q unsafe.Pointer, i uintptr) int32 {
-		l := (*sighting)(unsafe.Add(q, i*size)).loose
-		return *(*int32)(unsafe.Add(h, (uintptr(hash32(l))&mask)*4))
-	}
-	var t0, t1, t2, t3 int32
-	i := 0
-	for ; i+4 <= len(b); i += 4 {
-		q := unsafe.Pointer(&b[i])
-		t0 += bucket(q, 0)
-		t1 += bucket(q, 1)
-		t2 += bucket(q, 2)
-		t3 += bucket(q, 3)
-	}
-	for ; i < len(b); i++ {
-		t0 += bucket(unsafe.Pointer(&b[i]), 0)
-	}
-	return t0 + t1 + t2 + t3
-}
-
-// stepBatch steps the sightings of b (not empty) in order, through a pointer to each compared with
-// the last's address: fewer values kept on the stack across step's call than matchBatch's range loop
-// (which reloaded the slice's base, its length, the index and the matcher after each call, and
-// multiplied the index for the address). Not inlined: in matchBatch it kept more.
-//
-//go:noinline
-func (m *matcher) stepBatch(b []sighting) {
-	s := unsafe.Pointer(unsafe.SliceData(b))
-	last := uintptr(s) + uintptr(len(b)-1)*unsafe.Sizeof(sighting{})
-	for {
-		m.step((*sighting)(s))
-		if uintptr(s) == last {
-			return
+	var touched int32
+	if head := m.loose.head; len(head) > 0 { // (always: the test tells the compiler the reads are in bounds)
+		for i := range b {
+			touched += head[int(hash32(b[i].loose))&(len(head)-1)]
 		}
-		s = unsafe.Add(s, unsafe.Sizeof(sighting{})) // (the next sighting: up to the last, within b)
+	}
+	m.touched += touched
+	for i := range b {
+		m.step(&b[i])
 	}
 }
 
