@@ -229,10 +229,13 @@ type analysis struct {
 	// natUnsure: the ICMP errors' journeys icmp-error-nat-unknown names (natUnknownJourneys), and why
 	// each is uncertain; Journey.Uncertain.
 	natUnsure map[int32]string
-	offFits   []offsetFit // --offset values the traffic contradicts (left out)
-	opts      Options
-	nJ        int
-	journeys  journeysOut // what matching found besides the journeys' hops (match.go)
+	// openerUnknown: the flows with NAT whose opening no capture could have shown (natOpeners);
+	// Flow.OpenerUnknown. nil for none.
+	openerUnknown map[int32]bool
+	offFits       []offsetFit // --offset values the traffic contradicts (left out)
+	opts          Options
+	nJ            int
+	journeys      journeysOut // what matching found besides the journeys' hops (match.go)
 
 	// The arena (arena.go): every journey's hops in path order; and the coverage (coverage.go).
 	*arenaOut

@@ -717,13 +717,16 @@ func ownLocalNote(w *world, fi icmpFinding, node string) string {
 
 // detectNAT groups the flows' address rewrites by kind (DNAT, SNAT, both) and place.
 func detectNAT(f *findings, k *kindRow) []Anomaly {
-	type nkey struct{ kind, at string }
+	type nkey struct {
+		kind, at string
+		opener   bool // the flows' openers not known (natOpeners): SNAT or DNAT
+	}
 	groups := map[nkey]map[int32]bool{}
 	count := map[nkey]int{}
 	evs := map[nkey][]Evidence{}
 	for fi, fl := range f.a.flows { // flows in first-seen order, so the evidence is too
 		for _, nk := range sortedNAT(fl.nat) {
-			g := nkey{nk.kind, nk.at}
+			g := nkey{nk.kind, nk.at, f.a.openerUnknown[int32(fi)]}
 			if groups[g] == nil {
 				groups[g] = map[int32]bool{}
 			}
@@ -739,8 +742,11 @@ func detectNAT(f *findings, k *kindRow) []Anomaly {
 	var out []Anomaly
 	for g, flows := range groups {
 		from, to, _ := strings.Cut(g.at, "→")
-		out = append(out, k.anomaly(k.severity, Where{From: from, To: to}, flows, f.ids, count[g], evs[g],
-			strings.ToUpper(g.kind)+"."))
+		detail := strings.ToUpper(g.kind) + "."
+		if g.opener {
+			detail = natOpenerDetail
+		}
+		out = append(out, k.anomaly(k.severity, Where{From: from, To: to}, flows, f.ids, count[g], evs[g], detail))
 	}
 	return out
 }

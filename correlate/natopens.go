@@ -107,19 +107,28 @@ func (m *matcher) noteUnsure(j int32, lastG, g uint32) {
 // srcFlows returns source src's flows (srcFlows), listing them the first time; g is the global id of
 // one of its sightings (its file).
 func (m *matcher) srcFlows(src uint16, g uint32) *srcFlows {
-	if sf, ok := m.flowFirst[src]; ok {
+	if m.flowFirst == nil {
+		m.flowFirst = map[uint16]*srcFlows{}
+	}
+	return m.w.srcFlowsIn(m.flowFirst, src, g)
+}
+
+// srcFlowsIn returns source src's flows (srcFlows) from cache, listing them into it the first time;
+// g is the global id of one of its sightings (its file).
+func (w *world) srcFlowsIn(cache map[uint16]*srcFlows, src uint16, g uint32) *srcFlows {
+	if sf, ok := cache[src]; ok {
 		return sf
 	}
-	t := m.w.c.Tables
+	t := w.c.Tables
 	sf := &srcFlows{first: map[uint64]uint32{}, conv: map[uint64]*convSpan{}}
-	_, f := m.w.obsAt(g)
+	_, f := w.obsAt(g)
 	begun := false
-	for i := range m.w.c.Obs[f] {
-		o := &m.w.c.Obs[f][i]
+	for i := range w.c.Obs[f] {
+		o := &w.c.Obs[f][i]
 		if o.Source != src {
 			continue
 		}
-		ts := m.w.c.Stamps[f].Ts(i, o)
+		ts := w.c.Stamps[f].Ts(i, o)
 		if !begun {
 			sf.start, begun = ts, true
 		}
@@ -128,7 +137,7 @@ func (m *matcher) srcFlows(src uint16, g uint32) *srcFlows {
 			continue
 		}
 		if _, seen := sf.first[k]; !seen {
-			sf.first[k] = m.w.fileBase[f] + uint32(i)
+			sf.first[k] = w.fileBase[f] + uint32(i)
 		}
 		c := sf.conv[min(k, r)]
 		if c == nil {
@@ -138,10 +147,7 @@ func (m *matcher) srcFlows(src uint16, g uint32) *srcFlows {
 		c.gap = max(c.gap, ts-c.last)
 		c.last = ts
 	}
-	if m.flowFirst == nil {
-		m.flowFirst = map[uint16]*srcFlows{}
-	}
-	m.flowFirst[src] = sf
+	cache[src] = sf
 	return sf
 }
 

@@ -346,6 +346,9 @@ func (a *analysis) flowAt(f *Flow, ob *flowOutBuf, fi int, ids []string) {
 	}
 	if len(fl.nat) > 0 {
 		f.NAT = natOut(fl.nat)
+		if a.openerUnknown[int32(fi)] {
+			f.OpenerUnknown = openerNote
+		}
 	}
 	ob.setDerived(f, fi, fl)
 	if pi := a.pathOf(fl, c2s); pi != nil && pi.unordered != nil { // after the hot calls: PGO places them by line

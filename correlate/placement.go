@@ -1225,6 +1225,7 @@ func placeJourneys(a *analysis) (*placementOut, []Journey) {
 		}
 	}
 	a.natStats()
+	a.natOpeners()
 	pl.openEnds = pl.oe.found
 	return pl.placementOut, out
 }

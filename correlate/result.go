@@ -317,6 +317,14 @@ type Flow struct {
 	// that ClockBound is BoundNone and LatencyNs empty), each direction's end-to-end latencies with
 	// what they are; nil for every other flow.
 	Dirs []DirLatency `json:"dir_latency,omitempty"`
+	// OpenerUnknown says, for a TCP or UDP flow with NAT mappings whose opening no capture could have
+	// shown (its first packet seen at each capture came no later after the capture's first frame than
+	// the conversation's longest silence there, or after a packet of the other direction; a TCP SYN
+	// without ACK shows it), that which side opened it is not known, and why: Src and Dst are then the
+	// ends of its first packet seen, not its client and server, and its mappings' kinds are "nat" (a
+	// SNAT by the side that opened it, undone on the replies, or a DNAT of the other side's requests).
+	// "" for every other flow.
+	OpenerUnknown string `json:"opener_unknown,omitempty"`
 }
 
 // DirLatency is one direction's end-to-end latencies of a flow (Flow.Dirs).

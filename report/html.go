@@ -352,7 +352,7 @@ func (h *htmlDoc) flows() {
 	var rows [][]hcell
 	for i := range v.flows {
 		f := &v.flows[i]
-		rows = append(rows, []hcell{tc(f.ID), tc(f.Proto), tc(f.src), tc(f.dst), nc(f.Packets), nc(f.Lost),
+		rows = append(rows, []hcell{tc(f.ID), tc(f.Proto), tc(clientCell(f)), tc(f.dst), nc(f.Packets), nc(f.Lost),
 			nc(f.NotCaptured), nc(f.Retransmissions), nc(f.Resets), flc(&f.Flow, f.LatencyNs.P50), flc(&f.Flow, f.LatencyNs.P99), tc(lostAt(&f.Flow)),
 			tc(f.nat)})
 	}
@@ -363,7 +363,7 @@ func (h *htmlDoc) flows() {
 		}
 		return ""
 	})
-	for _, n := range flowClockNotes(v.flows) {
+	for _, n := range flowNotes(v.flows) {
 		fmt.Fprintf(w, "<p class=\"ladder-note\">%s</p>\n", esc(n))
 	}
 }

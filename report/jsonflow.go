@@ -186,7 +186,7 @@ func writeFlow(e *jsonEnc, x *correlate.Flow) {
 		b = pathUnordered(b, t, x.PathUnordered)
 	}
 	b = latency(b, t, &x.LatencyNs)
-	if x.ClockBound != "" || x.ClockUncertainNs != 0 || x.ClockNote != "" || len(x.Dirs) > 0 {
+	if x.ClockBound != "" || x.ClockUncertainNs != 0 || x.ClockNote != "" || len(x.Dirs) > 0 || x.OpenerUnknown != "" {
 		b = flowClock(b, t, x)
 	}
 	e.buf = b
@@ -356,7 +356,7 @@ func latency(b []byte, t *flowTmpl, x *correlate.Latency) []byte {
 }
 
 // flowClock rewrites the end of flow x's JSON, b as latency left it, to add its clock_bound,
-// clock_uncertain_ns, clock_note and dir_latency.
+// clock_uncertain_ns, clock_note, dir_latency and opener_unknown.
 func flowClock(b []byte, t *flowTmpl, x *correlate.Flow) []byte {
 	if t.flowEnd == "" { // made for the first flow that needs them: most runs have none
 		t.latEnd, t.clockBound = jsonLine(t.depth+1)+"}", ","+jsonLine(t.depth+1)+`"clock_bound": `
@@ -378,6 +378,10 @@ func flowClock(b []byte, t *flowTmpl, x *correlate.Flow) []byte {
 	}
 	if len(x.Dirs) > 0 {
 		b = dirLatency(b, t.depth+1, x.Dirs)
+	}
+	if x.OpenerUnknown != "" { // rare (a NAT flow whose opening no capture shows): not templated
+		b = append(b, ","+jsonLine(t.depth+1)+`"opener_unknown": `...)
+		b = safetext.AppendJSONString(b, x.OpenerUnknown)
 	}
 	return appendRun(b, t.flowEnd)
 }

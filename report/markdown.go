@@ -177,13 +177,13 @@ func mdFlows(w io.Writer, v *view) {
 	var rows [][]string
 	for i := range v.flows {
 		f := &v.flows[i]
-		rows = append(rows, []string{f.ID, f.Proto, f.src, f.dst, itoa(f.Packets), itoa(f.Lost),
+		rows = append(rows, []string{f.ID, f.Proto, clientCell(f), f.dst, itoa(f.Packets), itoa(f.Lost),
 			itoa(f.NotCaptured), itoa(f.Retransmissions), itoa(f.Resets), flowLat(&f.Flow, f.LatencyNs.P50), flowLat(&f.Flow, f.LatencyNs.P99),
 			lostAt(&f.Flow), f.nat})
 	}
 	mdTable(w, []string{"Flow", "Proto", "Client", "Server", ">Packets", ">Lost", ">Not captured", ">Retrans", ">Resets",
 		">P50", ">P99", "Lost at", "NAT"}, rows)
-	if notes := flowClockNotes(v.flows); len(notes) > 0 {
+	if notes := flowNotes(v.flows); len(notes) > 0 {
 		for _, n := range notes {
 			fmt.Fprintf(w, "- %s\n", mdCell(n))
 		}

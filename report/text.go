@@ -444,6 +444,9 @@ func (t *text) flows(v *view) {
 		if f.natKind != "" {
 			nat = " (" + f.natKind + ")"
 		}
+		if f.OpenerUnknown != "" {
+			nat = " (" + f.natKind + "; " + openerUnknown + ")"
+		}
 		rows = append(rows, []string{f.ID, f.Proto, f.src + " → " + f.dst + nat, itoa(f.Packets),
 			itoa(f.Lost), itoa(f.NotCaptured), itoa(f.Retransmissions), itoa(f.Resets), flowLat(&f.Flow, f.LatencyNs.P50), flowLat(&f.Flow, f.LatencyNs.P99)})
 	}
@@ -459,7 +462,7 @@ func (t *text) flows(v *view) {
 			t.wrap("  "+f.ID+" lost: ", "      ", lostAt(&f.Flow))
 		}
 	}
-	for _, n := range flowClockNotes(v.flows) {
+	for _, n := range flowNotes(v.flows) {
 		t.wrap("  ", "    ", n)
 	}
 }

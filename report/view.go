@@ -686,6 +686,39 @@ func flowLat(f *correlate.Flow, ns int64) string {
 	return f.Mark(latDur(f.LatencyNs, ns))
 }
 
+// openerUnknown is what the flow tables add to a flow's client (text: to its NAT kind) when which side
+// opened it is not known (correlate.Flow.OpenerUnknown): its ends are those of its first packet seen.
+const openerUnknown = "opener not known"
+
+// clientCell is the client cell of a flow table with client and server columns: the flow's source,
+// marked when which side opened the flow is not known.
+func clientCell(f *flowView) string {
+	if f.OpenerUnknown != "" {
+		return f.src + " (" + openerUnknown + ")"
+	}
+	return f.src
+}
+
+// flowNotes are the lines below a flow table: flowClockNotes', then, for the flows whose opener is not
+// known, why and the fix (correlate.Flow.OpenerUnknown), one line for the flows that share it.
+func flowNotes(flows []flowView) []string {
+	out := flowClockNotes(flows)
+	at := map[string]int{} // note → its line in out
+	for i := range flows {
+		f := &flows[i]
+		if f.OpenerUnknown == "" {
+			continue
+		}
+		if k, ok := at[f.OpenerUnknown]; ok {
+			out[k] = strings.Replace(out[k], ": ", " "+f.ID+": ", 1)
+			continue
+		}
+		at[f.OpenerUnknown] = len(out)
+		out = append(out, f.ID+": "+f.OpenerUnknown+".")
+	}
+	return out
+}
+
 // flowClockNotes are the lines below a flow table that say what its marked latencies are: a legend
 // for the bounds (≥, ≤) and, for the flows whose latencies the clocks leave unknown (?), why and the
 // fix, the flows with one reason on one line.

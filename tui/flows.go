@@ -59,6 +59,16 @@ func natTarget(c *common, f *correlate.Flow) string {
 	return ""
 }
 
+// natCell is the flow list's post-NAT cell: natTarget, marked "?" when which side opened the flow is
+// not known (correlate.Flow.OpenerUnknown: its client and server may be the other way round, and its
+// NAT a SNAT or a DNAT; the status line and the timeline say so).
+func natCell(c *common, f *correlate.Flow) string {
+	if f.OpenerUnknown != "" {
+		return "? " + natTarget(c, f)
+	}
+	return natTarget(c, f)
+}
+
 func lostWhere(f *correlate.Flow) string {
 	if len(f.LostAt) == 0 {
 		return ""
@@ -92,7 +102,7 @@ var flowColumns = []flowColumn{
 	{name: "server", key: "e", width: 17, text: func(c *common, f *correlate.Flow) string { return endpoint(c, f.Dst) },
 		appendStr: func(b []byte, c *common, f *correlate.Flow) []byte { return appendEndpoint(b, c, &f.Dst) },
 		widest:    widestEndpoint(dstOf), byName: true, side: dstOf},
-	{name: "post-NAT", key: "n", width: 8, text: natTarget, str: natTarget, byName: true},
+	{name: "post-NAT", key: "n", width: 8, text: natCell, str: natTarget, byName: true},
 	{name: "pkts", key: "k", width: 6, right: true, text: func(c *common, f *correlate.Flow) string { return fmtCount(f.Packets) },
 		num: func(f *correlate.Flow) int64 { return int64(f.Packets) }, widest: widestCount(func(f *correlate.Flow) int { return f.Packets })},
 	{name: "deliv", key: "d", width: 6, right: true, text: func(c *common, f *correlate.Flow) string { return fmtCount(f.Delivered) },
@@ -447,9 +457,19 @@ func (l *flowList) view(c *common, w, h int) string {
 // status is the styled status line, with the warning that the counts are unreliable when they are.
 func (l *flowList) status(c *common, w int) string {
 	if tag := unreliableTag(c); tag != "" {
-		return withTag(c, l.statusLine()+l.clockNote(c), tag, w)
+		return withTag(c, l.statusLine()+l.clockNote(c)+l.openerNote(c), tag, w)
 	}
-	return c.st.status.Render(l.statusLine() + l.clockNote(c))
+	return c.st.status.Render(l.statusLine() + l.clockNote(c) + l.openerNote(c))
+}
+
+// openerNote says, in the status line, that which side opened the selected flow is not known
+// (correlate.Flow.OpenerUnknown); "" otherwise.
+func (l *flowList) openerNote(c *common) string {
+	i, ok := l.selected()
+	if !ok || l.waiting || c.res.Flows[i].OpenerUnknown == "" {
+		return ""
+	}
+	return " · opener not known: the captures began in its middle; client and server may be the other way round, its NAT a SNAT or a DNAT (see its timeline)"
 }
 
 // clockNote says, in the status line, what the selected flow's marked latency is (≥, ≤, ?: a clock at

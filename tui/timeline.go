@@ -63,6 +63,9 @@ func (t *timeline) open(c *common, flowID string, seek []correlate.Evidence) tea
 		return nil
 	}
 	t.orderNotes = append(correlate.OrderNotes(c.res.Clocks, t.flow.Path), correlate.PathOrderNotes(t.flow)...)
+	if t.flow.OpenerUnknown != "" {
+		t.orderNotes = append(t.orderNotes, "Opener not known: "+t.flow.OpenerUnknown+".")
+	}
 	t.loading = true
 	res := c.res
 	return func() tea.Msg { return journeysMsg{flowID: flowID, all: flowJourneys(res, flowID)} }

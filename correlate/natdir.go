@@ -1,0 +1,117 @@
+package correlate
+
+import "github.com/calipath/calipath/decode"
+
+// openerNote is Flow.OpenerUnknown's text: why the flow's direction and its NAT's kind are not known,
+// and the fix.
+const openerNote = "which side opened the conversation is not known: every capture that saw its first packet " +
+	"seen may have begun after its opening (the conversation was first seen there no later after the capture's " +
+	"first frame than its longest silence there, or after a packet of the other direction), and a conversation's " +
+	"first packet seen says nothing of who opened it. Its ends are listed in that packet's direction, not as " +
+	"client and server, and its NAT may be a SNAT by the side that opened it (undone on the replies) or a DNAT " +
+	"of the other side's requests: the mappings say nat. Start the captures before the conversation begins"
+
+// natOpeners finds the flows with NAT mappings (natStats) whose opening no capture could have shown,
+// so that which side opened them, and with it which NAT (a SNAT by the opener, undone on the replies,
+// or a DNAT of the other side's requests), is not known: the flow's direction is only its first
+// packet seen's. Their mappings' kinds become "nat" (the header rewrites alone, a source or a
+// destination, are either) and the flow is noted (analysis.openerUnknown). Flows without NAT are not
+// asked (no kind to tell; and the captures without NAT cost nothing).
+func (a *analysis) natOpeners() {
+	var cache map[uint16]*srcFlows
+	for fi, fl := range a.flows {
+		if fl.nat == nil || (fl.client.proto != 6 && fl.client.proto != 17) {
+			continue
+		}
+		if cache == nil {
+			cache = map[uint16]*srcFlows{}
+		}
+		if a.openingSeen(fl, cache) {
+			continue
+		}
+		if a.openerUnknown == nil {
+			a.openerUnknown = map[int32]bool{}
+		}
+		a.openerUnknown[int32(fi)] = true
+		nat, ev := map[natKey]int{}, map[natKey][]Evidence{}
+		for _, k := range sortedNAT(fl.nat) { // in order, so the evidence kept is the same each run
+			nk := k
+			nk.kind = "nat"
+			nat[nk] += fl.nat[k]
+			for _, e := range fl.natEv[k] {
+				if len(ev[nk]) < 10 {
+					ev[nk] = append(ev[nk], e)
+				}
+			}
+		}
+		fl.nat, fl.natEv = nat, ev
+	}
+}
+
+// dnatOnly reports whether the first rewrite of a flow's first journey (hops h) can only be a DNAT of
+// its requests: it rewrote the destination (not the source) away from an address that is no node's
+// own. The other reading, the un-SNAT of a reply to a conversation the other side opened, needs that
+// address to be the one the other side's packets were SNATed to, and a masquerade (Calico's
+// natOutgoing, kube-proxy's) takes the NAT node's own address: a Service's cluster IP DNATed to an
+// endpoint is told so. A source rewrite may be either side's (a SNAT of the opener's requests, or the
+// un-DNAT of the replies to the other side's), and so may a destination rewrite away from a node's
+// address (a node port's DNAT, or a masquerade's un-SNAT): those are left to the captures' timing.
+func (a *analysis) dnatOnly(h []uint32) bool {
+	w := a.w
+	for i := 1; i < len(h); i++ {
+		p, _ := a.obs(h[i-1])
+		o, _ := a.obs(h[i])
+		tp, to := w.tupleOf(p), w.tupleOf(o)
+		if tp == to {
+			continue
+		}
+		return tp.src == to.src && tp.sp == to.sp && w.nodeOfIPOnly(tp.v6, tp.dst) < 0
+	}
+	return false
+}
+
+// openingSeen reports whether some capture could have shown the opening of flow fl, whose direction
+// (client) is that of its first journey: that journey is a TCP SYN without ACK, or its rewrite can
+// only be a DNAT of its requests (dnatOnly), or at one of the
+// captures it was seen at no packet of the other direction came before it and the conversation was
+// first seen later after the capture's first frame than its longest silence there (srcFlows.late,
+// the test dnatOpens makes of a UDP NAT sighting).
+func (a *analysis) openingSeen(fl *flowAcc, cache map[uint16]*srcFlows) bool {
+	c2sJ := fl.dirJourneys(c2s)
+	if len(c2sJ) == 0 {
+		return true // first seen through an ICMP error about it, oriented as quoted: not this question
+	}
+	h := a.hops(int(c2sJ[0]))
+	if len(h) == 0 {
+		return true
+	}
+	if o, _ := a.obs(h[0]); o.Proto == 6 && o.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn {
+		return true
+	}
+	if a.dnatOnly(h) {
+		return true
+	}
+	t := a.w.c.Tables
+	for _, g := range h {
+		o, _ := a.obs(g)
+		fwd, rev, ok := t.FlowKeys(o)
+		if !ok {
+			continue
+		}
+		sf := a.w.srcFlowsIn(cache, o.Source, g)
+		if r, seen := sf.first[rev]; seen && r < g {
+			continue
+		}
+		if !sf.late(fwd, rev) {
+			return true
+		}
+	}
+	return false
+}
+
+// natOpenerDetail is the nat INFO's kind for the rewrites of flows whose opener is not known
+// (natOpeners): no DNAT claimed for what may be the un-SNAT of replies, nor SNAT for what may be the
+// un-DNAT of replies.
+const natOpenerDetail = "NAT (SNAT or DNAT: the captures may have begun after these conversations' first packets, " +
+	"so which side opened them, and so which of the two this is, is not known; start the captures before the " +
+	"conversations begin)."

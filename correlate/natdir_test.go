@@ -1,0 +1,137 @@
+package correlate
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+)
+
+// truthNAT is truth.json's nat list as the lab's truth tool names each rewrite: as the side that opened
+// the conversation made it (testdata/lab/truth's natOpeners), with where.
+type truthNAT struct {
+	Kind  string `json:"kind"`
+	Proto string `json:"proto"`
+	From  string `json:"from"`
+	To    string `json:"to"`
+	Where string `json:"where"`
+}
+
+func readTruthNAT(t *testing.T, sc string) []truthNAT {
+	t.Helper()
+	b, err := os.ReadFile("../testdata/lab/scenarios/" + sc + "/truth.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tr struct {
+		NAT []truthNAT `json:"nat"`
+	}
+	if err := json.Unmarshal(b, &tr); err != nil {
+		t.Fatal(err)
+	}
+	return tr.NAT
+}
+
+// nat-midstream with every capture (per interface, and with node-b's -any file in place of node-b's
+// per-interface files): every capture begins in the middle of pod-a's UDP conversation to ext-1
+// (masqueraded on node-a: truth.json's snat at the cali → node-a/eth0) and of ext-1's to node-a's node
+// port (DNATed to pod-a). The first packet of pod-a's conversation seen anywhere is a reply, un-SNATed:
+// calipath listed the flow reversed, ext-1 → node-a's port "(dnat)", and counted the replies' un-SNAT
+// in a DNAT at node-a/eth0 → the cali. No capture could have shown either conversation's opening, so
+// calipath must not name a client nor a NAT kind for them: each says its opener is not known, its
+// mappings are "nat", and the nat INFOs claim neither SNAT nor DNAT for their rewrites. Whatever it
+// says must not contradict the truth: a flow that names its client names the truth's opener, and a
+// mapping that names its kind names the truth's.
+func TestNATMidstreamOpenerUnknown(t *testing.T) {
+	const sc = "nat-midstream"
+	truth := readTruthNAT(t, sc)
+	if len(truth) != 2 {
+		t.Fatalf("%s: truth.json lists %d NAT rewrites, want 2 (pod-a's masquerade, the node port's DNAT)", sc, len(truth))
+	}
+	for _, anyNode := range []string{"", "node-b"} {
+		name := sc + " " + anyNode
+		_, r := labSubset(t, sc, nodePortFiles(anyNode, "node-a.pcapng"), nil)
+		for _, tn := range truth {
+			opener := tn.From // the opener's own end: the SNAT's source before, the DNAT's destination's client
+			var found *Flow
+			for i := range r.Flows {
+				f := &r.Flows[i]
+				for _, m := range f.NAT {
+					if strings.Contains(m.From, tn.From) || strings.Contains(m.To, tn.From) {
+						found = f
+					}
+				}
+			}
+			if found == nil {
+				t.Fatalf("%s: no flow with a mapping of %s (truth: %s %s → %s at %s)", name, tn.From, tn.Kind, tn.From, tn.To, tn.Where)
+			}
+			f := found
+			if f.OpenerUnknown == "" {
+				t.Errorf("%s: flow %s %s → %s names its opener (%s), but every capture began in its middle", name, f.ID,
+					f.Src, f.Dst, f.Src)
+				if tn.Kind == "snat" && f.Src.String() != opener {
+					t.Errorf("%s: flow %s's client is %s; the truth's opener is %s (%s at %s)", name, f.ID, f.Src, opener, tn.Kind, tn.Where)
+				}
+			} else if !strings.Contains(f.OpenerUnknown, "Start the captures before the conversation begins") {
+				t.Errorf("%s: flow %s: opener not known without the fix: %s", name, f.ID, f.OpenerUnknown)
+			}
+			for _, m := range f.NAT {
+				if m.Kind != "nat" && f.OpenerUnknown != "" {
+					t.Errorf("%s: flow %s, opener not known, names a mapping's kind: %+v", name, f.ID, m)
+				}
+				if m.At == tn.Where && m.Kind != "nat" && m.Kind != tn.Kind {
+					t.Errorf("%s: flow %s calls the rewrite at %s %s; the truth says %s", name, f.ID, m.At, m.Kind, tn.Kind)
+				}
+			}
+		}
+		nats := 0
+		for _, a := range r.Anomalies {
+			if a.Kind != "nat" {
+				continue
+			}
+			nats++
+			if strings.HasPrefix(a.Message, "DNAT.") || strings.HasPrefix(a.Message, "SNAT.") ||
+				!strings.HasPrefix(a.Message, "NAT (SNAT or DNAT: the captures may have begun after") {
+				t.Errorf("%s: nat INFO at %s → %s (%d) names a kind: %s", name, a.Where.From, a.Where.To, a.Count, a.Message)
+			}
+		}
+		if nats == 0 {
+			t.Errorf("%s: no nat INFO, want the rewrites listed", name)
+		}
+		for _, f := range r.Flows {
+			if f.Proto == "icmp" && f.OpenerUnknown != "" {
+				t.Errorf("%s: ICMP flow %s says its opener is not known (an echo request says it)", name, f.ID)
+			}
+		}
+	}
+}
+
+// snat-external: the captures began before every conversation, so calipath names each NAT flow's
+// client and the kinds as before: pod-a's masqueraded UDP and TCP flows "snat" at the cali →
+// node-a/eth0, their replies' "dnat" back, and no flow says its opener is not known.
+func TestSNATExternalOpenerKnown(t *testing.T) {
+	const sc = "snat-external"
+	_, r := labSubset(t, sc, nodePortFiles("", "node-a.pcapng"), nil)
+	udp := false
+	for _, f := range r.Flows {
+		if f.OpenerUnknown != "" {
+			t.Errorf("%s: flow %s %s → %s: opener not known, but the captures began before it: %s", sc, f.ID, f.Src, f.Dst,
+				f.OpenerUnknown)
+		}
+		if f.Proto != "udp" || len(f.NAT) == 0 {
+			continue
+		}
+		udp = true
+		if !strings.HasPrefix(f.Src.IP, "10.244.1.") {
+			t.Errorf("%s: UDP flow %s's client is %s, want pod-a", sc, f.ID, f.Src)
+		}
+		for _, m := range f.NAT {
+			if m.Kind == "nat" {
+				t.Errorf("%s: flow %s: mapping %+v without its kind", sc, f.ID, m)
+			}
+		}
+	}
+	if !udp {
+		t.Fatalf("%s: no UDP flow with NAT", sc)
+	}
+}
