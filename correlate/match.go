@@ -955,9 +955,9 @@ func (m *matcher) mergeFiles(perm [][]uint32) []mergeFile {
 // whose times fillRun took (run): sightAhead then makes their sightings a run at a time (sightRun),
 // the source's stage and node looked up once.
 type mergeAhead struct {
-	ts   [mergeAheadN]int64 // their corrected times
-	from int                // the file position (in merge order) of ts[0]
-	n    int                // times held
+	ts   [mergeFillN]int64 // their corrected times
+	from int               // the file position (in merge order) of ts[0]
+	n    int               // times held
 	// ordered: the times held never fall (sliceMerge takes a file a slice at a time only so)
 	ordered bool
 	run     bool   // a run for sightRun: the file's own order, one source, not a point for every interface
@@ -966,7 +966,16 @@ type mergeAhead struct {
 	slots   []uint64 // the run's fingerprint slots (run only: one chunk's, as a run never crosses one)
 }
 
-const mergeAheadN = 32
+// mergeAheadN is how many frames the arena takes a run at a time (fillSlice: its runs fit a 64-bit
+// word of the duplicate bits); mergeFillN how many the merge's times ahead hold (fillAhead), a
+// multiple of it. 64 rather than 32: each fill, stageKeys' call, sightRun's call and the
+// slice's loop around them cost about 200 instructions a turn, taken half as often (a file
+// gives a slice about 70 frames on the many-flow set). A run still never crosses a Stamps
+// block (stampBlock, 256) nor a fingerprint chunk (decode.FingerprintChunk).
+const (
+	mergeAheadN = 32
+	mergeFillN  = 64
+)
 
 // fillAhead works out the corrected times of file f's Observations from position i on (in merge
 // order) into mf's times ahead, from mf.k = 0 on.
@@ -975,13 +984,13 @@ const mergeAheadN = 32
 // the Observations of that source in a row (a file's are nearly always of one source).
 func (m *matcher) fillAhead(mf *mergeFile, f, i int) {
 	obs, p, a := mf.obs, mf.p, &mf.mergeAhead
-	// Up to the next multiple of mergeAheadN: a file in its own order then fills whole runs of its
-	// Stamps' blocks, which fillRun takes at once.
-	n := min(mergeAheadN-i%mergeAheadN, len(obs)-i)
+	// Up to the next multiple of mergeFillN: a file in its own order then fills whole runs of its
+	// Stamps' blocks, which fillRunTo takes at once.
+	n := min(mergeFillN-i%mergeFillN, len(obs)-i)
 	st, src, clk := &m.w.c.Stamps[f], -1, (*clockModel)(nil)
 	a.from, a.n, a.run, mf.k = i, n, false, 0
-	if p == nil && fillRun(&a.ts, obs[i:i+n], st, i, m.srcClock) {
-		if src := &m.srcAt[obs[i].Source]; !src.anyRole { // (a run is in one chunk: see mergeAheadN)
+	if p == nil && fillRunTo(a.ts[:], obs[i:i+n], st, i, m.srcClock) {
+		if src := &m.srcAt[obs[i].Source]; !src.anyRole { // (a run is in one chunk: see mergeFillN)
 			c := i % decode.FingerprintChunk
 			a.run, a.stage, a.node, a.slots = true, src.stage, src.node, mf.fp.Chunks[i/decode.FingerprintChunk][c:c+n]
 		}
@@ -1053,8 +1062,13 @@ func (m *matcher) seek(mf *mergeFile, f, i int) {
 // of its Stamps' blocks without a rebase) and its first Observation's source's clock takes no step at
 // any of them: its times are then the base plus each TsLo, less the clock's offset and drift, as
 // correctAt gives them. It reports false (ts to be filled again) when that does not hold, or when an
-// Observation of the run is of another source.
+// Observation of the run is of another source. (The arena's runs: fillRunTo, the merge's.)
 func fillRun(ts *[mergeAheadN]int64, run []decode.Observation, st *decode.Stamps, i int, clocks []clockModel) bool {
+	return fillRunTo(ts[:], run, st, i, clocks)
+}
+
+// fillRunTo is fillRun into ts, as long as run at least: the merge's times ahead (mergeFillN).
+func fillRunTo(ts []int64, run []decode.Observation, st *decode.Stamps, i int, clocks []clockModel) bool {
 	if len(run) == 0 || len(run) > len(ts) {
 		return false
 	}
@@ -1064,16 +1078,17 @@ func fillRun(ts *[mergeAheadN]int64, run []decode.Observation, st *decode.Stamps
 	if !ok || i+len(run) > clk.stepIdx {
 		return false
 	}
-	var other uint16 // nonzero when some Observation's source is not src
+	var other uint16     // nonzero when some Observation's source is not src
+	out := ts[:len(run)] // (out: no bounds check a frame)
 	if clk.drift == 0 {
-		add, out := base-clk.offset, ts[:len(run)] // (out: ts's nil check once, not a frame)
+		add := base - clk.offset
 		for k := range run {
 			out[k] = add + int64(run[k].TsLo)
 			other |= run[k].Source ^ src
 		}
 	} else {
 		for k := range run {
-			ts[k] = clk.unskew(base + int64(run[k].TsLo))
+			out[k] = clk.unskew(base + int64(run[k].TsLo))
 			other |= run[k].Source ^ src
 		}
 	}
