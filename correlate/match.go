@@ -975,13 +975,13 @@ type mergeAhead struct {
 
 // mergeAheadN is how many frames the arena takes a run at a time (fillSlice: its runs fit a 64-bit
 // word of the duplicate bits); mergeFillN how many the merge's times ahead hold (fillAhead), a
-// multiple of it. 64 rather than 32: each fill, stageKeys' call, sightRun's call and the
-// slice's loop around them cost about 200 instructions a turn, taken half as often (a file
-// gives a slice about 70 frames on the many-flow set). A run still never crosses a Stamps
-// block (stampBlock, 256) nor a fingerprint chunk (decode.FingerprintChunk).
+// multiple of it. 128 rather than 32: each fill, stageKeys' call, sightRun's call and the slice's
+// loop around them cost about 200 instructions a turn, taken less often (a file gives a slice about
+// 70 frames on the many-flow set); 1 KiB of times a file. A run still never crosses a Stamps block
+// (stampBlock, 256) nor a fingerprint chunk (decode.FingerprintChunk).
 const (
 	mergeAheadN = 32
-	mergeFillN  = 64
+	mergeFillN  = 128
 )
 
 // fillAhead works out the corrected times of file f's Observations from position i on (in merge
