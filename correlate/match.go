@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"math"
 	"math/bits"
 	"runtime"
 	"sort"
@@ -249,6 +250,7 @@ type matcher struct {
 	batch    int   // how many sightings the merge hands over at a time (0: sightingBatch; tests set others)
 	sliceCap int   // how many sightings a slice of the merge holds at most (0: sliceCap; tests set others)
 	touched  int32 // the values read ahead (matchBatch), kept so that the reads are made
+	unsized  bool  // prepare leaves the loose index at its first size (the tests': see sizeIndex)
 	taken    int   // sightings matched (runDirect)
 }
 
@@ -719,6 +721,9 @@ func (m *matcher) prepare() [][]uint32 {
 		m.recent = newRecentClosed()
 	}
 	perm := m.orders()
+	if !m.unsized {
+		m.sizeIndex(perm)
+	}
 	if m.batch <= 0 {
 		m.batch = sightingBatch
 		if runtime.GOMAXPROCS(0) == 1 {
@@ -727,6 +732,42 @@ func (m *matcher) prepare() [][]uint32 {
 	}
 	return perm
 }
+
+// sizeIndex makes the loose index, from the start, about as many buckets as there are sightings in
+// one window (a power of two, from the index's first size to maxIndexStart; the capture's sightings
+// spread evenly over its span): room for a window's journeys when each has bucketsPerOpen sightings
+// or more, as on the many-flow set (six), where the table grew from its first size ten times, each
+// time a new table mapped and every open journey's state read to put it in again (regrow). Fewer
+// journeys open than that leave buckets unused (4 bytes each), more grow it as before; which
+// buckets hold which journeys does not change what a walk of a chain finds (each journey's
+// fingerprint is checked), nor its order (a chain's journeys are in id order either way).
+func (m *matcher) sizeIndex(perm [][]uint32) {
+	n, lo, hi := 0, int64(math.MaxInt64), int64(math.MinInt64)
+	for f, obs := range m.w.c.Obs {
+		if len(obs) == 0 {
+			continue
+		}
+		first, last := 0, len(obs)-1
+		if p := perm[f]; p != nil {
+			first, last = int(p[first]), int(p[last])
+		}
+		lo, hi = min(lo, m.corrected(&obs[first], f, first)), max(hi, m.corrected(&obs[last], f, last))
+		n += len(obs)
+	}
+	if n == 0 || m.window <= 0 {
+		return
+	}
+	est := float64(n)
+	if span := float64(hi) - float64(lo); span > float64(m.window) {
+		est *= float64(m.window) / span
+	}
+	if size := 1 << bits.Len64(uint64(max(1, min(est, maxIndexStart)))-1); size > len(m.loose.head) {
+		m.loose.init(size)
+	}
+}
+
+// maxIndexStart is the most buckets sizeIndex gives the loose index (16 MiB).
+const maxIndexStart = 1 << 22
 
 // orders returns each file's iteration order by corrected time, nil for a file in that order already
 // (files nearly always are). The files are checked on as many goroutines as there are cores, each

@@ -325,3 +325,46 @@ func TestAheadKeys(t *testing.T) {
 		}
 	}
 }
+
+// The loose index sized from the start (sizeIndex) to about a window's sightings: on a generated
+// capture of many flows, every journey within the window, it is, and the matcher on one core writes
+// the same journey and rank into every slot as with the index grown from its first size (regrow),
+// and ends with the same journeys and hop counts.
+func TestSizedIndexSameJourneys(t *testing.T) {
+	cfg := gen.DefaultConfig()
+	cfg.Flows, cfg.Packets, cfg.Dir = 300, 20000, t.TempDir()
+	cfg.DupRate, cfg.Identical = 0.01, 2
+	g, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := decode.Load(g.Files, decode.Options{}, decode.PointConfig{})
+	run := func(unsized bool) *matcher {
+		w := worldOf(c)
+		clocks, _ := w.clocksFor(Options{})
+		m := newMatcher(w, clocks, Options{Window: time.Second})
+		m.unsized = unsized
+		sm := m.newSliceMerge(m.mergeFiles(m.prepare()), nil, nil)
+		if first := len(newMultimap().head); unsized != (len(m.loose.head) == first) {
+			t.Fatalf("unsized %v: the index has %d buckets after prepare (first size %d)", unsized, len(m.loose.head), first)
+		}
+		sm.take = m.takeDirect
+		sm.run()
+		m.keepHops(m.base, m.next)
+		return m
+	}
+	a, b := run(false), run(true)
+	if a.next != b.next || a.base != b.base || a.next < 1000 {
+		t.Fatalf("journeys %d..%d sized, %d..%d not: want the same, and many", a.base, a.next, b.base, b.next)
+	}
+	for f := range a.fp {
+		for c := range a.fp[f].Chunks {
+			if !slices.Equal(a.fp[f].Chunks[c], b.fp[f].Chunks[c]) {
+				t.Fatalf("file %d, chunk %d: the slots differ", f, c)
+			}
+		}
+	}
+	if ha, hb := a.hopsOf.flat(int(a.next)+1), b.hopsOf.flat(int(b.next)+1); !slices.Equal(ha, hb) || !slices.Equal(a.outOfOrder, b.outOfOrder) {
+		t.Fatalf("the hop counts or out-of-order journeys differ")
+	}
+}
