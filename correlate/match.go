@@ -766,8 +766,8 @@ func (m *matcher) sizeIndex(perm [][]uint32) {
 	}
 }
 
-// maxIndexStart is the most buckets sizeIndex gives the loose index (16 MiB).
-const maxIndexStart = 1 << 22
+// maxIndexStart is the most buckets sizeIndex gives the loose index (4 MiB).
+const maxIndexStart = 1 << 20
 
 // orders returns each file's iteration order by corrected time, nil for a file in that order already
 // (files nearly always are). The files are checked on as many goroutines as there are cores, each
