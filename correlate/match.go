@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"math"
 	"math/bits"
 	"runtime"
 	"sort"
@@ -249,6 +250,7 @@ type matcher struct {
 	batch    int   // how many sightings the merge hands over at a time (0: sightingBatch; tests set others)
 	sliceCap int   // how many sightings a slice of the merge holds at most (0: sliceCap; tests set others)
 	touched  int32 // the values read ahead (matchBatch), kept so that the reads are made
+	unsized  bool  // prepare leaves the loose index at its first size (the tests': see sizeIndex)
 	taken    int   // sightings matched (runDirect)
 }
 
@@ -649,7 +651,11 @@ func (m *matcher) keysInOrder(stage []sighting, keys []uint64) int32 {
 // aheadKeys reads the buckets of head (the loose index's: its length a power of two) of the sightings
 // at stage (a slice's) that keys name, and returns the sum of what it read (so that the reads are
 // made) and the place in keys of the first sighting at the time of the one before it and with its
-// NAT-tolerant fingerprint (len(keys): none). (The reads without bounds checks: too many values for
+// NAT-tolerant fingerprint (len(keys): none). The fingerprints are compared first: two neighbours
+// in time order with one fingerprint are few (a packet's sightings at two points are seldom next to
+// each other among those of the other flows), where two at one time are not (over 40% of the
+// many-flow set's keys: microsecond stamps), so the time is looked at only then, and the key before
+// is not carried from one turn to the next. (The reads without bounds checks: too many values for
 // the registers otherwise.)
 func aheadKeys(head []int32, stage unsafe.Pointer, keys []uint64) (int32, int) {
 	h, mask := unsafe.Pointer(unsafe.SliceData(head)), uintptr(len(head)-1)
@@ -657,17 +663,20 @@ func aheadKeys(head []int32, stage unsafe.Pointer, keys []uint64) (int32, int) {
 		return (*sighting)(unsafe.Add(stage, uintptr(uint32(k))*unsafe.Sizeof(sighting{}))).loose
 	}
 	bucket := func(loose uint64) int32 { return *(*int32)(unsafe.Add(h, (uintptr(hash32(loose))&mask)*4)) }
+	if len(keys) == 0 {
+		return 0, 0
+	}
 	var touched int32
 	tie := len(keys)
-	prev, loose := ^uint64(0), uint64(0) // the key before and its fingerprint
+	loose := looseOf(keys[0]) ^ 1 // the key before's fingerprint: none, before the first
 	for i, k := range keys {
 		l := looseOf(k)
 		touched += bucket(l)
-		if (k^prev)>>32 == 0 && l == loose {
+		if l == loose && (k^keys[i-1])>>32 == 0 { // (i > 0: the first's l is not loose)
 			tie = i
 			break
 		}
-		prev, loose = k, l
+		loose = l
 	}
 	for _, k := range keys[min(tie+1, len(keys)):] {
 		touched += bucket(looseOf(k))
@@ -712,6 +721,9 @@ func (m *matcher) prepare() [][]uint32 {
 		m.recent = newRecentClosed()
 	}
 	perm := m.orders()
+	if !m.unsized {
+		m.sizeIndex(perm)
+	}
 	if m.batch <= 0 {
 		m.batch = sightingBatch
 		if runtime.GOMAXPROCS(0) == 1 {
@@ -720,6 +732,42 @@ func (m *matcher) prepare() [][]uint32 {
 	}
 	return perm
 }
+
+// sizeIndex makes the loose index, from the start, about as many buckets as there are sightings in
+// one window (a power of two, from the index's first size to maxIndexStart; the capture's sightings
+// spread evenly over its span): room for a window's journeys when each has bucketsPerOpen sightings
+// or more, as on the many-flow set (six), where the table grew from its first size ten times, each
+// time a new table mapped and every open journey's state read to put it in again (regrow). Fewer
+// journeys open than that leave buckets unused (4 bytes each), more grow it as before; which
+// buckets hold which journeys does not change what a walk of a chain finds (each journey's
+// fingerprint is checked), nor its order (a chain's journeys are in id order either way).
+func (m *matcher) sizeIndex(perm [][]uint32) {
+	n, lo, hi := 0, int64(math.MaxInt64), int64(math.MinInt64)
+	for f, obs := range m.w.c.Obs {
+		if len(obs) == 0 {
+			continue
+		}
+		first, last := 0, len(obs)-1
+		if p := perm[f]; p != nil {
+			first, last = int(p[first]), int(p[last])
+		}
+		lo, hi = min(lo, m.corrected(&obs[first], f, first)), max(hi, m.corrected(&obs[last], f, last))
+		n += len(obs)
+	}
+	if n == 0 || m.window <= 0 {
+		return
+	}
+	est := float64(n)
+	if span := float64(hi) - float64(lo); span > float64(m.window) {
+		est *= float64(m.window) / span
+	}
+	if size := 1 << bits.Len64(uint64(max(1, min(est, maxIndexStart)))-1); size > len(m.loose.head) {
+		m.loose.init(size)
+	}
+}
+
+// maxIndexStart is the most buckets sizeIndex gives the loose index (4 MiB).
+const maxIndexStart = 1 << 20
 
 // orders returns each file's iteration order by corrected time, nil for a file in that order already
 // (files nearly always are). The files are checked on as many goroutines as there are cores, each
@@ -955,9 +1003,9 @@ func (m *matcher) mergeFiles(perm [][]uint32) []mergeFile {
 // whose times fillRun took (run): sightAhead then makes their sightings a run at a time (sightRun),
 // the source's stage and node looked up once.
 type mergeAhead struct {
-	ts   [mergeAheadN]int64 // their corrected times
-	from int                // the file position (in merge order) of ts[0]
-	n    int                // times held
+	ts   [mergeFillN]int64 // their corrected times
+	from int               // the file position (in merge order) of ts[0]
+	n    int               // times held
 	// ordered: the times held never fall (sliceMerge takes a file a slice at a time only so)
 	ordered bool
 	run     bool   // a run for sightRun: the file's own order, one source, not a point for every interface
@@ -966,7 +1014,16 @@ type mergeAhead struct {
 	slots   []uint64 // the run's fingerprint slots (run only: one chunk's, as a run never crosses one)
 }
 
-const mergeAheadN = 32
+// mergeAheadN is how many frames the arena takes a run at a time (fillSlice: its runs fit a 64-bit
+// word of the duplicate bits); mergeFillN how many the merge's times ahead hold (fillAhead), a
+// multiple of it. 128 rather than 32: each fill, stageKeys' call, sightRun's call and the slice's
+// loop around them cost about 200 instructions a turn, taken less often (a file gives a slice about
+// 70 frames on the many-flow set); 1 KiB of times a file. A run still never crosses a Stamps block
+// (stampBlock, 256) nor a fingerprint chunk (decode.FingerprintChunk).
+const (
+	mergeAheadN = 32
+	mergeFillN  = 128
+)
 
 // fillAhead works out the corrected times of file f's Observations from position i on (in merge
 // order) into mf's times ahead, from mf.k = 0 on.
@@ -975,13 +1032,13 @@ const mergeAheadN = 32
 // the Observations of that source in a row (a file's are nearly always of one source).
 func (m *matcher) fillAhead(mf *mergeFile, f, i int) {
 	obs, p, a := mf.obs, mf.p, &mf.mergeAhead
-	// Up to the next multiple of mergeAheadN: a file in its own order then fills whole runs of its
-	// Stamps' blocks, which fillRun takes at once.
-	n := min(mergeAheadN-i%mergeAheadN, len(obs)-i)
+	// Up to the next multiple of mergeFillN: a file in its own order then fills whole runs of its
+	// Stamps' blocks, which fillRunTo takes at once.
+	n := min(mergeFillN-i%mergeFillN, len(obs)-i)
 	st, src, clk := &m.w.c.Stamps[f], -1, (*clockModel)(nil)
 	a.from, a.n, a.run, mf.k = i, n, false, 0
-	if p == nil && fillRun(&a.ts, obs[i:i+n], st, i, m.srcClock) {
-		if src := &m.srcAt[obs[i].Source]; !src.anyRole { // (a run is in one chunk: see mergeAheadN)
+	if p == nil && fillRunTo(a.ts[:], obs[i:i+n], st, i, m.srcClock) {
+		if src := &m.srcAt[obs[i].Source]; !src.anyRole { // (a run is in one chunk: see mergeFillN)
 			c := i % decode.FingerprintChunk
 			a.run, a.stage, a.node, a.slots = true, src.stage, src.node, mf.fp.Chunks[i/decode.FingerprintChunk][c:c+n]
 		}
@@ -1053,8 +1110,13 @@ func (m *matcher) seek(mf *mergeFile, f, i int) {
 // of its Stamps' blocks without a rebase) and its first Observation's source's clock takes no step at
 // any of them: its times are then the base plus each TsLo, less the clock's offset and drift, as
 // correctAt gives them. It reports false (ts to be filled again) when that does not hold, or when an
-// Observation of the run is of another source.
+// Observation of the run is of another source. (The arena's runs: fillRunTo, the merge's.)
 func fillRun(ts *[mergeAheadN]int64, run []decode.Observation, st *decode.Stamps, i int, clocks []clockModel) bool {
+	return fillRunTo(ts[:], run, st, i, clocks)
+}
+
+// fillRunTo is fillRun into ts, as long as run at least: the merge's times ahead (mergeFillN).
+func fillRunTo(ts []int64, run []decode.Observation, st *decode.Stamps, i int, clocks []clockModel) bool {
 	if len(run) == 0 || len(run) > len(ts) {
 		return false
 	}
@@ -1064,16 +1126,17 @@ func fillRun(ts *[mergeAheadN]int64, run []decode.Observation, st *decode.Stamps
 	if !ok || i+len(run) > clk.stepIdx {
 		return false
 	}
-	var other uint16 // nonzero when some Observation's source is not src
+	var other uint16     // nonzero when some Observation's source is not src
+	out := ts[:len(run)] // (out: no bounds check a frame)
 	if clk.drift == 0 {
-		add, out := base-clk.offset, ts[:len(run)] // (out: ts's nil check once, not a frame)
+		add := base - clk.offset
 		for k := range run {
 			out[k] = add + int64(run[k].TsLo)
 			other |= run[k].Source ^ src
 		}
 	} else {
 		for k := range run {
-			ts[k] = clk.unskew(base + int64(run[k].TsLo))
+			out[k] = clk.unskew(base + int64(run[k].TsLo))
 			other |= run[k].Source ^ src
 		}
 	}

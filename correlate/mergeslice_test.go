@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/internal/gen"
@@ -283,5 +284,87 @@ func TestSliceMergeFall(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: order %v, want %v", tc.name, got, want)
 		}
+	}
+}
+
+// aheadKeys reads every key's bucket and finds the first key at the time of the one before it with
+// its NAT-tolerant fingerprint (a tie), as a plain loop over the keys finds them: on keys with few
+// fingerprints and times (ties everywhere), many fingerprints (ties rare), neighbours' fingerprints
+// one bit apart (the first key's stand-in "before" is its own with the lowest bit flipped), and 0.
+func TestAheadKeys(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 11))
+	head := make([]int32, 1<<8)
+	for i := range head {
+		head[i] = int32(rng.Uint32N(1000))
+	}
+	for _, looses := range []uint64{1, 2, 3, 50, 1 << 40} {
+		for _, times := range []uint64{1, 3, 1000} {
+			for _, n := range []int{0, 1, 2, 3, 7, 256} {
+				for range 20 {
+					stage := make([]sighting, n)
+					keys := make([]uint64, n)
+					for i := range stage {
+						stage[i].loose = rng.Uint64N(looses)
+						keys[i] = rng.Uint64N(times)<<34 | uint64(n-1-i) // places in any order
+					}
+					slices.Sort(keys)
+					wantTie, wantSum := n, int32(0)
+					for i, k := range keys {
+						l := stage[uint32(k)].loose
+						wantSum += head[hash32(l)&uint32(len(head)-1)]
+						if i > 0 && wantTie == n && k>>32 == keys[i-1]>>32 && l == stage[uint32(keys[i-1])].loose {
+							wantTie = i
+						}
+					}
+					sum, tie := aheadKeys(head, unsafe.Pointer(unsafe.SliceData(stage)), keys)
+					if sum != wantSum || tie != wantTie {
+						t.Fatalf("%d keys, %d fingerprints, %d times: sum %d tie %d, want %d and %d", n, looses, times, sum, tie, wantSum, wantTie)
+					}
+				}
+			}
+		}
+	}
+}
+
+// The loose index sized from the start (sizeIndex) to about a window's sightings: on a generated
+// capture of many flows, every journey within the window, it is, and the matcher on one core writes
+// the same journey and rank into every slot as with the index grown from its first size (regrow),
+// and ends with the same journeys and hop counts.
+func TestSizedIndexSameJourneys(t *testing.T) {
+	cfg := gen.DefaultConfig()
+	cfg.Flows, cfg.Packets, cfg.Dir = 300, 20000, t.TempDir()
+	cfg.DupRate, cfg.Identical = 0.01, 2
+	g, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := decode.Load(g.Files, decode.Options{}, decode.PointConfig{})
+	run := func(unsized bool) *matcher {
+		w := worldOf(c)
+		clocks, _ := w.clocksFor(Options{})
+		m := newMatcher(w, clocks, Options{Window: time.Second})
+		m.unsized = unsized
+		sm := m.newSliceMerge(m.mergeFiles(m.prepare()), nil, nil)
+		if first := len(newMultimap().head); unsized != (len(m.loose.head) == first) {
+			t.Fatalf("unsized %v: the index has %d buckets after prepare (first size %d)", unsized, len(m.loose.head), first)
+		}
+		sm.take = m.takeDirect
+		sm.run()
+		m.keepHops(m.base, m.next)
+		return m
+	}
+	a, b := run(false), run(true)
+	if a.next != b.next || a.base != b.base || a.next < 1000 {
+		t.Fatalf("journeys %d..%d sized, %d..%d not: want the same, and many", a.base, a.next, b.base, b.next)
+	}
+	for f := range a.fp {
+		for c := range a.fp[f].Chunks {
+			if !slices.Equal(a.fp[f].Chunks[c], b.fp[f].Chunks[c]) {
+				t.Fatalf("file %d, chunk %d: the slots differ", f, c)
+			}
+		}
+	}
+	if ha, hb := a.hopsOf.flat(int(a.next)+1), b.hopsOf.flat(int(b.next)+1); !slices.Equal(ha, hb) || !slices.Equal(a.outOfOrder, b.outOfOrder) {
+		t.Fatalf("the hop counts or out-of-order journeys differ")
 	}
 }
