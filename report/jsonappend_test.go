@@ -315,3 +315,22 @@ func TestFlowPerPointSame(t *testing.T) {
 		}
 	}
 }
+
+// TestFlowLastEnd holds writeFlow's destination (its address and port written as the flow before's
+// when the same, lastEnd) to the reflective writer over flows one after another: the same address and
+// port again, the same address with another port, the same bytes in another string, another address of the same length, a prefix of the
+// address (the same bytes' address, shorter), an address that needs escapes, the empty address.
+func TestFlowLastEnd(t *testing.T) {
+	ip := "192.168.1.1"
+	other := string([]byte(ip))
+	ends := []correlate.Endpoint{{IP: "", Port: 0}, {IP: "", Port: 0}, {IP: ip, Port: 6379}, {IP: ip, Port: 6379}, {IP: ip, Port: 6380},
+		{IP: ip, Port: 6379}, {IP: ip[:9], Port: 6379}, {IP: other, Port: 6379}, {IP: "192.168.1.2", Port: 6379}, {IP: ip, Port: 0}, {IP: `a"b`, Port: 65535},
+		{IP: `a"b`, Port: 65535}, {IP: "", Port: 80}, {IP: ip, Port: 6379}}
+	e := newJSONEnc(nil)
+	for i, d := range ends {
+		f := correlate.Flow{ID: fmt.Sprint("f", i), Src: correlate.Endpoint{IP: ip, Port: uint16(30000 + i)}, Dst: d}
+		if got, want := writeFlowBoth(t, e, &f); got != want {
+			t.Fatalf("flow %d, %+v: wrote\n%s\nwant\n%s", i, d, got, want)
+		}
+	}
+}

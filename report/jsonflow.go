@@ -42,7 +42,8 @@ type flowTmpl struct {
 	ppSame [17]ppSame
 	// the last flow's protocol and addresses, quoted
 	lastProto, lastSrc, lastDst lastQuoted
-	kept                        []byte // their joined strings' bytes (nameRuns.keep)
+	lastDstPort                 lastEnd // the last flow's destination, its address quoted and its port
+	kept                        []byte  // their joined strings' bytes (nameRuns.keep)
 }
 
 // nameRuns keeps, for the names one of a flow's lists repeats (capture points), a later element's
@@ -161,9 +162,9 @@ func writeFlow(e *jsonEnc, x *correlate.Flow) {
 	b = appendRun(b, t.port)
 	b = decimal.AppendUint(b, uint64(x.Src.Port))
 	b = appendRun(b, t.dst)
-	b = t.lastDst.append(b, x.Dst.IP)
-	b = appendRun(b, t.port)
-	b = decimal.AppendUint(b, uint64(x.Dst.Port))
+	// the destination's address and port as the flow before's when the same (lastEnd), in as many
+	// lines as the calls it replaced (the calls below keep their offsets: PGO)
+	b = t.lastDstPort.append(b, t, x.Dst)
 	if x.NAT != nil && len(x.NAT) == 0 { // no NAT (most flows): its empty list and the next key in one run
 		b = append(b, t.natNone...)
 	} else {
@@ -577,6 +578,28 @@ func dirLatency(b []byte, d int, dirs []correlate.DirLatency) []byte {
 		b = append(b, jsonLine(d+1)+"}"...)
 	}
 	return append(b, jsonLine(d)+"]"...)
+}
+
+// lastEnd is the last destination a flow template wrote, its address and port, and its JSON: the
+// address quoted (lastDst), the port's run and the port.
+type lastEnd struct {
+	ip   string
+	port uint16
+	q    []byte
+}
+
+// append appends endpoint x's address and port, as writeFlow writes them, from q when x is the last
+// endpoint (the same address string, as lastQuoted compares them, and port).
+func (c *lastEnd) append(b []byte, t *flowTmpl, x correlate.Endpoint) []byte {
+	if len(c.q) != 0 && x.Port == c.port && len(x.IP) == len(c.ip) && unsafe.StringData(x.IP) == unsafe.StringData(c.ip) {
+		return append(b, c.q...)
+	}
+	start := len(b)
+	b = t.lastDst.append(b, x.IP)
+	b = appendRun(b, t.port)
+	b = decimal.AppendUint(b, uint64(x.Port))
+	c.ip, c.port, c.q = x.IP, x.Port, append(c.q[:0], b[start:]...)
+	return b
 }
 
 // lastQuoted is the last string written in one of a flow's members and its JSON: flows of one pair of
