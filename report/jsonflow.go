@@ -338,7 +338,8 @@ func allCountsSame(list []correlate.PointCount) bool {
 // as this one's bytes with its own numbers over this one's, at the same places. Flows on the same
 // paths, which come one after another, have the same names: the same strings, which the list keeps.
 type ppSame struct {
-	names []string
+	names [ppSameMax]string // (an array, and out made once: TestStreamedFlowsJSONAllocs)
+	n     int               // how many of names the list has
 	out   []byte
 	at    [ppSameMax]int32
 }
@@ -372,11 +373,11 @@ func (e *jsonEnc) pointCountsSame(b []byte, t *flowTmpl, list []correlate.PointC
 		return b
 	}
 	b = b[:start]
-	c.names = c.names[:0]
+	c.n = len(list)
 	for i := range list {
 		b = e.appendNameRun(b, &t.ppNames, list[i].Point, i == 0)
 		c.at[i] = int32(len(b) - start)
-		c.names = append(c.names, list[i].Point)
+		c.names[i] = list[i].Point
 		if i == 0 {
 			b = decimal.AppendInt(b, int64(list[i].Packets))
 			b = appendRun(b, t.pp[2])
@@ -386,6 +387,9 @@ func (e *jsonEnc) pointCountsSame(b []byte, t *flowTmpl, list []correlate.PointC
 		}
 	}
 	b = appendRun(b, t.elemsEnd)
+	if cap(c.out) < len(b)-start {
+		c.out = make([]byte, 0, max(1024, 2*(len(b)-start))) // once, as a rule: lists of up to 8 names
+	}
 	c.out = append(c.out[:0], b[start:]...)
 	return b
 }
@@ -393,7 +397,7 @@ func (e *jsonEnc) pointCountsSame(b []byte, t *flowTmpl, list []correlate.PointC
 // same reports whether list's names are those c holds, the same strings (the same bytes at the
 // same address: a string's bytes never change).
 func (c *ppSame) same(list []correlate.PointCount) bool {
-	if len(list) != len(c.names) {
+	if len(list) != c.n {
 		return false
 	}
 	for i := range list {
