@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/calipath/calipath/internal/hugepage"
 )
@@ -23,6 +24,11 @@ type flowOutBuf struct {
 	// direct-mapped by the flow's paths (flows on the same paths have the same points, most of them in
 	// the same order): perPoint sorts a list of points once, not once a flow
 	orders []pointOrder
+	// ppLast is the pointOrder whose points' ids perPoint last wrote at the start of pp, in its
+	// order, and ppLastAt pp's array then: while both hold, a flow on the same points (the next flow
+	// on the same paths, when the flows are written out one at a time) writes its numbers alone
+	ppLast   *pointOrder
+	ppLastAt *PointCount
 	// derived is every flow's latency summary, pairs and handshake RTTs, computed ahead when the flows
 	// are written out one at a time (nil: computed with each flow)
 	derived *flowsDerived
@@ -126,14 +132,32 @@ func (b *flowOutBuf) perPoint(fl *flowAcc) []PointCount {
 			same = po.pts[i] == tl[i].point
 		}
 		if !same {
+			if po == b.ppLast {
+				b.ppLast = nil // its order changes: the ids at the start of pp are no longer its
+			}
 			b.sortOrder(po, tl)
 		}
 		from, pts := len(b.pp), b.a.w.c.Points
+		if from == 0 && po == b.ppLast && unsafe.SliceData(b.pp) == b.ppLastAt {
+			pp := b.pp[:len(tl)] // the ids of po's points in its order, as the loop below writes them
+			for i, k := range po.ord[:len(tl)] {
+				pc := &tl[k]
+				pp[i].Packets, pp[i].Bytes = int(pc.packets), pc.bytes
+			}
+			b.pp = pp
+			return pp[:len(pp):len(pp)]
+		}
 		for _, k := range po.ord[:len(tl)] {
 			pc := &tl[k]
 			b.pp = append(b.pp, PointCount{Point: pts[pc.point].ID, Packets: int(pc.packets), Bytes: pc.bytes})
 		}
+		if from == 0 {
+			b.ppLast, b.ppLastAt = po, unsafe.SliceData(b.pp)
+		}
 		return b.pp[from:len(b.pp):len(b.pp)]
+	}
+	if len(b.pp) == 0 {
+		b.ppLast = nil // the start of pp is written below
 	}
 	t := append(b.tmp[:0], fl.perPoint...)
 	for i := 1; i < len(t); i++ { // a flow crosses few points

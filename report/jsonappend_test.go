@@ -194,3 +194,143 @@ func writeFlowBoth(t *testing.T, e *jsonEnc, f *correlate.Flow) (got, want strin
 	}
 	return g.String(), w.String()
 }
+
+// TestFlowUsualRuns holds writeFlow's joined runs of the usual flow (an empty NAT list and the next key
+// in one, natNone; nothing lost, missed, sent again or reset, clean) and its empty lists written
+// without typedList to the reflective writer: each member that breaks a run alone and together, the
+// lists nil, empty and with an element, one after another with one writer.
+func TestFlowUsualRuns(t *testing.T) {
+	nat := []correlate.NATMapping{{Kind: "dnat", At: "node-1/eth0", From: "10.96.0.10:53", To: "192.168.1.3:53", Count: 2}}
+	lostAt := []correlate.LostAt{{From: "node-1/eth0", To: "node-2/eth0", Count: 1}}
+	e := newJSONEnc(nil)
+	for i := range 4 * 64 {
+		f := correlate.Flow{ID: fmt.Sprint("f", i), Packets: 8, Delivered: 8, NAT: []correlate.NATMapping{}, LostAt: []correlate.LostAt{}}
+		switch i % 4 {
+		case 1:
+			f.NAT, f.LostAt = nil, nil
+		case 2:
+			f.NAT, f.LostAt = nat, lostAt
+		}
+		for k, set := range []func(){func() { f.Lost = 1 }, func() { f.NotCaptured = 3 }, func() { f.Retransmissions = 1 },
+			func() { f.Resets = 1 }, func() { f.Lost = -1 }, func() { f.LostAt = lostAt }} {
+			if i>>2&(1<<k) != 0 {
+				set()
+			}
+		}
+		if got, want := writeFlowBoth(t, e, &f); got != want {
+			t.Fatalf("flow %d: wrote\n%s\nwant\n%s", i, got, want)
+		}
+	}
+}
+
+// TestFlowLatencyAgain holds writeFlow's latency_ns (a percentile the same as the one before copied
+// from its digits, appendAgain8) to the reflective writer: equal values of 1 to 8 digits, at and past
+// 10^8, negative, 0, and unequal ones between them, one flow after another with one writer (whose
+// buffer grows on the way).
+func TestFlowLatencyAgain(t *testing.T) {
+	vals := []int64{0, 7, 12, 521000, 9999999, 99999999, 1e8, 123456789012, -5, -1234567, -12345678, math.MaxInt64, math.MinInt64}
+	e := newJSONEnc(nil)
+	n := 0
+	for _, v := range vals {
+		for _, w := range vals {
+			for mask := range 8 {
+				l := correlate.Latency{N: 8, Min: v, P50: v, P90: w, P99: w, Max: w}
+				if mask&1 != 0 {
+					l.P90 = v
+				}
+				if mask&2 != 0 {
+					l.P99 = v
+				}
+				if mask&4 != 0 {
+					l.Max = v
+				}
+				f := correlate.Flow{ID: fmt.Sprint("f", n), LatencyNs: l}
+				n++
+				if got, want := writeFlowBoth(t, e, &f); got != want {
+					t.Fatalf("latency %+v: wrote\n%s\nwant\n%s", l, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestFlowID holds writeFlow's id (appendID: lower-case letters and digits copied as they are) to the
+// reflective writer: correlate's ids, ids with other characters at the start, middle and end, and the
+// empty id.
+func TestFlowID(t *testing.T) {
+	ids := []string{"f1", "f20000", "", "f", "0", "az09", "F1", "f-1", "f1 ", `"f1`, `f"1`, `f1\`, "f<1>", "f\u2028", "fö", "f\x00", "f\x7f",
+		"f{", "f`", "f/", "f:", strings.Repeat("f0123456789", 30)}
+	e := newJSONEnc(nil)
+	for i, id := range ids {
+		f := correlate.Flow{ID: id}
+		if got, want := writeFlowBoth(t, e, &f); got != want {
+			t.Fatalf("id %d %q: wrote\n%s\nwant\n%s", i, id, got, want)
+		}
+	}
+}
+
+// TestFlowPerPointSame holds writeFlow's per_point lists whose numbers are all the same (written from a
+// cached list of the same names with the numbers written over, pointCountsSame) to the reflective
+// writer: flows one after another on the same names with numbers of one length and of others (under
+// 16 bytes, every length from 16 to 32, past 32; at this depth 23 bytes at least), on other names of the same lengths, on names that
+// share a cached name's address with another length, with fewer and more names (past ppSameMax), and
+// lists whose numbers differ in one element.
+func TestFlowPerPointSame(t *testing.T) {
+	long := strings.Repeat("node-1/cali0123456789", 4)
+	nameSets := [][]string{
+		{"node-1/cali1", "node-1/eth0", "node-1/tunl0", "node-2/cali2", "node-2/eth0", "node-2/tunl0"},
+		{"node-1/cali3", "node-1/eth0", "node-1/tunl0", "node-2/cali4", "node-2/eth0", "node-2/tunl0"},
+		{long[:12], long[:20], long[:30]},
+		{long[:13], long[:20], long[:30]},
+		{long[:12], long[:20]},
+		{"a", "b", "c", "d", "e", "f", "g", "h"},
+		{"a", "b", "c", "d", "e", "f", "g", "h", "i"},
+		{`a"b`, "", "pöd/\u2028x"},
+		{"only"},
+	}
+	counts := [][2]int64{{8, 456}, {8, 1246}, {8, 1235}, {10, 1246}, {1, 1}, {12345678, 9876543}, {123456789, 1234567890},
+		{math.MaxInt64, math.MaxInt64}, {-1, math.MinInt64}, {0, 0}, {8, 456}, {12345678, 123}, {12345678, 1234},
+		{1234567, 1234}, {99999999, 9999}, {12345678, 123}}
+	e := newJSONEnc(nil)
+	n := 0
+	for round := range 3 {
+		for si, names := range nameSets {
+			for ci, c := range counts {
+				for odd := range 2 {
+					var l []correlate.PointCount
+					for k, s := range names {
+						pc := correlate.PointCount{Point: s, Packets: int(c[0]), Bytes: c[1]}
+						if odd == 1 && k == (round+ci)%len(names) {
+							pc.Bytes++
+						}
+						l = append(l, pc)
+					}
+					f := correlate.Flow{ID: fmt.Sprint("f", n), PerPoint: l}
+					n++
+					if got, want := writeFlowBoth(t, e, &f); got != want {
+						t.Fatalf("round %d, names %d, counts %v, odd %d: wrote\n%s\nwant\n%s", round, si, c, odd, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestFlowLastEnd holds writeFlow's destination (its address and port written as the flow before's
+// when the same, lastEnd) to the reflective writer over flows one after another: the same address and
+// port again, the same address with another port, the same bytes in another string, another address of the same length, a prefix of the
+// address (the same bytes' address, shorter), an address that needs escapes, the empty address.
+func TestFlowLastEnd(t *testing.T) {
+	ip := "192.168.1.1"
+	other := string([]byte(ip))
+	ends := []correlate.Endpoint{{IP: "", Port: 0}, {IP: "", Port: 0}, {IP: ip, Port: 6379}, {IP: ip, Port: 6379}, {IP: ip, Port: 6380},
+		{IP: ip, Port: 6379}, {IP: ip[:9], Port: 6379}, {IP: other, Port: 6379}, {IP: "192.168.1.2", Port: 6379}, {IP: ip, Port: 0}, {IP: `a"b`, Port: 65535},
+		{IP: `a"b`, Port: 65535}, {IP: "", Port: 80}, {IP: ip, Port: 6379}}
+	e := newJSONEnc(nil)
+	for i, d := range ends {
+		f := correlate.Flow{ID: fmt.Sprint("f", i), Src: correlate.Endpoint{IP: ip, Port: uint16(30000 + i)}, Dst: d}
+		if got, want := writeFlowBoth(t, e, &f); got != want {
+			t.Fatalf("flow %d, %+v: wrote\n%s\nwant\n%s", i, d, got, want)
+		}
+	}
+}

@@ -32,12 +32,18 @@ type flowTmpl struct {
 	// the same runs joined where they meet: a list's first element's start with '[' for its comma, a
 	// later one's with the end of the one before, and the end of the last element and of its list
 	ppFirst, ppNext, hsFirst, hsNext, pathFirst, elemsEnd string
+	// the runs of the usual flow joined with its values: nat's key, an empty list and packets' key
+	// (natNone); lost's key to handshake_rtt_ns's with the values between all 0 or empty (clean)
+	natNone, clean string
 	// each point's name in per_point, handshake_rtt_ns and path with the runs around it (nameRuns)
 	ppNames, hsNames, pathNames nameRuns
 	lastPath                    pathCache // the last flow's path as written
+	// per_point lists as written whose elements' numbers are all the same, by the numbers' length
+	ppSame [17]ppSame
 	// the last flow's protocol and addresses, quoted
 	lastProto, lastSrc, lastDst lastQuoted
-	kept                        []byte // their joined strings' bytes (nameRuns.keep)
+	lastDstPort                 lastEnd // the last flow's destination, its address quoted and its port
+	kept                        []byte  // their joined strings' bytes (nameRuns.keep)
 }
 
 // nameRuns keeps, for the names one of a flow's lists repeats (capture points), a later element's
@@ -122,6 +128,8 @@ func newFlowTmpl(d int) *flowTmpl {
 	t.ppFirst, t.ppNext = "["+t.pp[0][1:], t.elemEnd+t.pp[0]
 	t.hsFirst, t.hsNext = "["+t.hs[0][1:], t.elemEnd+t.hs[0]
 	t.pathFirst, t.elemsEnd = "["+t.pathElem[1:], t.elemEnd+t.listEnd
+	t.natNone = t.nat + "[]" + t.packets
+	t.clean = t.lost + "0" + t.notCaptured + "0" + t.lostAt + "[]" + t.retrans + "0" + t.resets + "0" + t.handshake
 	t.ppNames = newNameRuns(t.ppFirst, t.ppNext, t.pp[1], &t.kept)
 	t.hsNames = newNameRuns(t.hsFirst, t.hsNext, t.hs[1], &t.kept)
 	t.pathNames = newNameRuns(t.pathFirst, t.pathElem, "", &t.kept)
@@ -146,7 +154,7 @@ func (e *jsonEnc) num(v int64) { e.buf = decimal.AppendInt(e.buf, v) }
 func writeFlow(e *jsonEnc, x *correlate.Flow) {
 	t := e.flowTmpl()
 	b := append(e.buf, t.id...)
-	b = safetext.AppendJSONString(b, x.ID)
+	b = appendID(b, x.ID)
 	b = appendRun(b, t.proto)
 	b = t.lastProto.append(b, x.Proto)
 	b = appendRun(b, t.src)
@@ -154,29 +162,29 @@ func writeFlow(e *jsonEnc, x *correlate.Flow) {
 	b = appendRun(b, t.port)
 	b = decimal.AppendUint(b, uint64(x.Src.Port))
 	b = appendRun(b, t.dst)
-	b = t.lastDst.append(b, x.Dst.IP)
-	b = appendRun(b, t.port)
-	b = decimal.AppendUint(b, uint64(x.Dst.Port))
-	b = appendRun(b, t.nat)
-	b = memberList(e, b, x.NAT, writeNATMapping)
-	b = appendRun(b, t.packets)
+	// the destination's address and port as the flow before's when the same (lastEnd), in as many
+	// lines as the calls it replaced (the calls below keep their offsets: PGO)
+	b = t.lastDstPort.append(b, t, x.Dst)
+	if x.NAT != nil && len(x.NAT) == 0 { // no NAT (most flows): its empty list and the next key in one run
+		b = append(b, t.natNone...)
+	} else {
+		b = appendRun(b, t.nat)
+		b = memberList(e, b, x.NAT, writeNATMapping)
+		b = appendRun(b, t.packets)
+	}
 	b = decimal.AppendInt(b, int64(x.Packets))
 	b = appendRun(b, t.bytes)
 	b = decimal.AppendInt(b, x.Bytes)
 	b = appendRun(b, t.delivered)
 	b = decimal.AppendInt(b, int64(x.Delivered))
-	b = appendRun(b, t.lost)
-	b = decimal.AppendInt(b, int64(x.Lost))
-	b = appendRun(b, t.notCaptured)
-	b = decimal.AppendInt(b, int64(x.NotCaptured))
-	b = appendRun(b, t.lostAt)
-	b = memberList(e, b, x.LostAt, writeLostAt)
-	b = appendRun(b, t.retrans)
-	b = decimal.AppendInt(b, int64(x.Retransmissions))
-	b = appendRun(b, t.resets)
-	b = decimal.AppendInt(b, int64(x.Resets))
-	b = appendRun(b, t.handshake)
+	if x.Lost|x.NotCaptured|x.Retransmissions|x.Resets == 0 && x.LostAt != nil && len(x.LostAt) == 0 {
+		b = append(b, t.clean...) // nothing lost, missed, sent again or reset (most flows): one run
+	} else {
+		b = flowLosses(e, b, t, x)
+	}
 	b = e.pointRTTs(b, t, x.HandshakeRTT)
+	// (the calls from here on at main's offsets from the function's first line, where the PGO
+	// profile saw them hot: flowOptional is inlined for it)
 	b = flowOptional(b, t, x)
 	b = appendRun(b, t.perPoint)
 	b = e.pointCounts(b, t, x.PerPoint)
@@ -193,11 +201,49 @@ func writeFlow(e *jsonEnc, x *correlate.Flow) {
 	e.flush(false)
 }
 
+// flowLosses appends a flow's lost, not_captured, lost_at, retransmissions and resets, and the key of
+// handshake_rtt_ns: for a flow whose run is not the template's clean.
+func flowLosses(e *jsonEnc, b []byte, t *flowTmpl, x *correlate.Flow) []byte {
+	b = appendRun(b, t.lost)
+	b = decimal.AppendInt(b, int64(x.Lost))
+	b = appendRun(b, t.notCaptured)
+	b = decimal.AppendInt(b, int64(x.NotCaptured))
+	b = appendRun(b, t.lostAt)
+	b = memberList(e, b, x.LostAt, writeLostAt)
+	b = appendRun(b, t.retrans)
+	b = decimal.AppendInt(b, int64(x.Retransmissions))
+	b = appendRun(b, t.resets)
+	b = decimal.AppendInt(b, int64(x.Resets))
+	return appendRun(b, t.handshake)
+}
+
+// appendID appends a flow's id quoted, as safetext.AppendJSONString does: correlate's ids ("f" and the
+// flow's rank) byte by byte into b's spare capacity, with no escape to look for in a lower-case letter
+// or a digit; any other id by AppendJSONString.
+func appendID(b []byte, s string) []byte {
+	i := len(b)
+	if cap(b)-i < len(s)+2 {
+		return safetext.AppendJSONString(b, s)
+	}
+	b = b[:i+len(s)+2]
+	d := b[i+1 : i+1+len(s)]
+	for k := range d {
+		c := s[k]
+		if c-'0' > 9 && c-'a' > 25 {
+			return safetext.AppendJSONString(b[:i], s)
+		}
+		d[k] = c
+	}
+	b[i] = '"'
+	b[i+1+len(s)] = '"'
+	return b
+}
+
 // memberList appends list, one of the flow's members, to b as typedList writes it one level deeper
 // than the flow.
 func memberList[T any](e *jsonEnc, b []byte, list []T, write func(*jsonEnc, *T)) []byte {
-	if list == nil {
-		return append(b, "null"...)
+	if len(list) == 0 {
+		return appendEmpty(b, list == nil) // as typedList writes it, without the encoder's state
 	}
 	e.buf = b
 	e.depth++
@@ -250,6 +296,14 @@ func (e *jsonEnc) pointCounts(b []byte, t *flowTmpl, list []correlate.PointCount
 	if len(list) == 0 {
 		return appendEmpty(b, list == nil)
 	}
+	if len(list) <= ppSameMax && allCountsSame(list) {
+		return e.pointCountsSame(b, t, list)
+	}
+	return e.pointCountsAll(b, t, list)
+}
+
+// pointCountsAll appends list, a flow's per_point, element by element.
+func (e *jsonEnc) pointCountsAll(b []byte, t *flowTmpl, list []correlate.PointCount) []byte {
 	from, to := 0, 0 // the element before's numbers, in b
 	for i := range list {
 		b = e.appendNameRun(b, &t.ppNames, list[i].Point, i == 0)
@@ -264,6 +318,94 @@ func (e *jsonEnc) pointCounts(b []byte, t *flowTmpl, list []correlate.PointCount
 		to = len(b)
 	}
 	return appendRun(b, t.elemsEnd)
+}
+
+// allCountsSame reports whether every element of list has the packets and bytes of the first.
+func allCountsSame(list []correlate.PointCount) bool {
+	p, n := list[0].Packets, list[0].Bytes
+	for i := 1; i < len(list); i++ {
+		if list[i].Packets != p || list[i].Bytes != n {
+			return false
+		}
+	}
+	return true
+}
+
+// ppSame is a flow's per_point list as written, '[' to ']', when every element's numbers are the same
+// (a flow seen whole at each point: most): its names, and where in it each element's numbers (its
+// packets, the run between and its bytes) begin. flowTmpl keeps one for each length of the numbers
+// from 16 to 32 bytes: a later flow with the same names and numbers of that length writes the list
+// as this one's bytes with its own numbers over this one's, at the same places. Flows on the same
+// paths, which come one after another, have the same names: the same strings, which the list keeps.
+type ppSame struct {
+	names [ppSameMax]string // (an array, and out made once: TestStreamedFlowsJSONAllocs)
+	n     int               // how many of names the list has
+	out   []byte
+	at    [ppSameMax]int32
+}
+
+// ppSameMax is the longest per_point list a ppSame holds.
+const ppSameMax = 8
+
+// pointCountsSame appends list, a flow's per_point list of up to ppSameMax elements whose numbers
+// are all the same, as pointCountsAll does: from the template's ppSame of their length when it holds
+// the same names, else element by element, kept in it.
+func (e *jsonEnc) pointCountsSame(b []byte, t *flowTmpl, list []correlate.PointCount) []byte {
+	start := len(b)
+	b = decimal.AppendInt(b, int64(list[0].Packets))
+	b = appendRun(b, t.pp[2])
+	b = decimal.AppendInt(b, list[0].Bytes)
+	n := len(b) - start
+	if uint(n-16) > 16 {
+		return e.pointCountsAll(b[:start], t, list)
+	}
+	c := &t.ppSame[n-16]
+	if c.same(list) {
+		lo, hi := *(*[16]byte)(b[start:]), *(*[16]byte)(b[start+n-16:])
+		b = append(b[:start], c.out...)
+		// (each element's numbers end before out does, where its run to the next or the list's end
+		// begins: the stores need no bounds check)
+		p := unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), start)
+		for _, at := range c.at[:len(list)] {
+			*(*[16]byte)(unsafe.Add(p, at)) = lo
+			*(*[16]byte)(unsafe.Add(p, int(at)+n-16)) = hi
+		}
+		return b
+	}
+	b = b[:start]
+	c.n = len(list)
+	for i := range list {
+		b = e.appendNameRun(b, &t.ppNames, list[i].Point, i == 0)
+		c.at[i] = int32(len(b) - start)
+		c.names[i] = list[i].Point
+		if i == 0 {
+			b = decimal.AppendInt(b, int64(list[i].Packets))
+			b = appendRun(b, t.pp[2])
+			b = decimal.AppendInt(b, list[i].Bytes)
+		} else {
+			b = appendAgain(b, start+int(c.at[0]), start+int(c.at[0])+n)
+		}
+	}
+	b = appendRun(b, t.elemsEnd)
+	if cap(c.out) < len(b)-start {
+		c.out = make([]byte, 0, max(1024, 2*(len(b)-start))) // once, as a rule: lists of up to 8 names
+	}
+	c.out = append(c.out[:0], b[start:]...)
+	return b
+}
+
+// same reports whether list's names are those c holds, the same strings (the same bytes at the
+// same address: a string's bytes never change).
+func (c *ppSame) same(list []correlate.PointCount) bool {
+	if len(list) != c.n {
+		return false
+	}
+	for i := range list {
+		if s := list[i].Point; len(s) != len(c.names[i]) || unsafe.StringData(s) != unsafe.StringData(c.names[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // appendAgain appends b[from:to] to b, as append does, but for 16 to 32 bytes (a per_point element's
@@ -345,14 +487,44 @@ func latency(b []byte, t *flowTmpl, x *correlate.Latency) []byte {
 	b = appendRun(b, t.lat[0])
 	b = decimal.AppendInt(b, x.Min)
 	b = appendRun(b, t.lat[1])
+	from := len(b)
 	b = decimal.AppendInt(b, x.P50)
+	n := len(b) - from
 	b = appendRun(b, t.lat[2])
-	b = decimal.AppendInt(b, x.P90)
+	if i := len(b); x.P90 == x.P50 && repeatable(b, n) {
+		b, from = appendAgain8(b, from, n), i
+	} else {
+		b, from = decimal.AppendInt(b, x.P90), i
+		n = len(b) - i
+	}
 	b = appendRun(b, t.lat[3])
-	b = decimal.AppendInt(b, x.P99)
+	if i := len(b); x.P99 == x.P90 && repeatable(b, n) {
+		b, from = appendAgain8(b, from, n), i
+	} else {
+		b, from = decimal.AppendInt(b, x.P99), i
+		n = len(b) - i
+	}
 	b = appendRun(b, t.lat[4])
-	b = decimal.AppendInt(b, x.Max)
+	if x.Max == x.P99 && repeatable(b, n) {
+		b = appendAgain8(b, from, n)
+	} else {
+		b = decimal.AppendInt(b, x.Max)
+	}
 	return appendRun(b, t.end)
+}
+
+// repeatable reports whether a number of n digits, written before b's end and followed there by a
+// run of at least 8 bytes (a latency's next key), can be written again by appendAgain8: the upper
+// percentiles of a flow's few packets are often the same (p99 and max nearly always).
+func repeatable(b []byte, n int) bool { return n <= 8 && cap(b)-len(b) >= 8 }
+
+// appendAgain8 appends b[from:from+n] to b (repeatable: n is at most 8, from+8 at most b's length,
+// and b has room for 8 more bytes) with one 8-byte load and store: the store may write b's spare
+// capacity past the n bytes, as decimal.AppendInt's may.
+func appendAgain8(b []byte, from, n int) []byte {
+	i, p := len(b), unsafe.Pointer(unsafe.SliceData(b))
+	*(*uint64)(unsafe.Add(p, i)) = *(*uint64)(unsafe.Add(p, from))
+	return b[:i+n]
 }
 
 // flowClock rewrites the end of flow x's JSON, b as latency left it, to add its clock_bound,
@@ -414,6 +586,28 @@ func dirLatency(b []byte, d int, dirs []correlate.DirLatency) []byte {
 		b = append(b, jsonLine(d+1)+"}"...)
 	}
 	return append(b, jsonLine(d)+"]"...)
+}
+
+// lastEnd is the last destination a flow template wrote, its address and port, and its JSON: the
+// address quoted (lastDst), the port's run and the port.
+type lastEnd struct {
+	ip   string
+	port uint16
+	q    []byte
+}
+
+// append appends endpoint x's address and port, as writeFlow writes them, from q when x is the last
+// endpoint (the same address string, as lastQuoted compares them, and port).
+func (c *lastEnd) append(b []byte, t *flowTmpl, x correlate.Endpoint) []byte {
+	if len(c.q) != 0 && x.Port == c.port && len(x.IP) == len(c.ip) && unsafe.StringData(x.IP) == unsafe.StringData(c.ip) {
+		return append(b, c.q...)
+	}
+	start := len(b)
+	b = t.lastDst.append(b, x.IP)
+	b = appendRun(b, t.port)
+	b = decimal.AppendUint(b, uint64(x.Port))
+	c.ip, c.port, c.q = x.IP, x.Port, append(c.q[:0], b[start:]...)
+	return b
 }
 
 // lastQuoted is the last string written in one of a flow's members and its JSON: flows of one pair of
