@@ -257,27 +257,27 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 		}
 		d.decodeReused(&rec, &p) // p is this loop's alone
 		d.Observe(&rec, &p, v.o)
-		if p.Encap == EncapNone && (p.Inner.MF || p.Inner.FragOff != 0) {
-			if v.frags == nil {
-				v.frags = newFragTracker(d, fi, d.opts.VXLANPort)
+		if d.fastShape == 0 { // the usual path's frame (fastShape 0): a fast one is no fragment and has no Errs
+			if p.Encap == EncapNone && (p.Inner.MF || p.Inner.FragOff != 0) {
+				if v.frags == nil {
+					v.frags = newFragTracker(d, fi, d.opts.VXLANPort)
+				}
+				v.frags.add(&rec, &p, v.nObs-1) // (the Observation's index: v.nObs-1)
 			}
-			v.frags.add(&rec, &p, v.nObs-1)
-		}
-		// (the Observation's index: v.nObs-1)
-		if p.Errs&ErrSnapped != 0 {
-			noteSnapped(fi, &rec, &p)
-		}
-		if p.Errs&(ErrTruncated|ErrBadLength|ErrBadVersion|ErrUnknownLink|ErrBadWireGuard) != 0 {
-			fi.Damaged++
-			if p.Errs&ErrUnknownLink != 0 {
-				if fi.unknownLink == nil {
-					fi.unknownLink = map[LinkType]int{}
+			if p.Errs&ErrSnapped != 0 {
+				noteSnapped(fi, &rec, &p)
+			}
+			if p.Errs&(ErrTruncated|ErrBadLength|ErrBadVersion|ErrUnknownLink|ErrBadWireGuard) != 0 {
+				fi.Damaged++
+				if p.Errs&ErrUnknownLink != 0 {
+					if fi.unknownLink == nil {
+						fi.unknownLink = map[LinkType]int{}
+					}
+					if fi.unknownLink[rec.LinkType] == 0 {
+						fi.problem("frame %d: link type %s cannot be decoded (counting such frames as damaged)", rec.Frame, rec.LinkType)
+					}
+					fi.unknownLink[rec.LinkType]++
 				}
-				if fi.unknownLink[rec.LinkType] == 0 {
-					fi.problem("frame %d: link type %s cannot be decoded (counting such frames as damaged)",
-						rec.Frame, rec.LinkType)
-				}
-				fi.unknownLink[rec.LinkType]++
 			}
 		}
 		if v.o.Ctx == ctxOverflow {
