@@ -114,8 +114,8 @@ func checkHot(t testing.TB, where string, rec *Record, tr *Traffic, back uint64,
 }
 
 // checkFastClean fails t unless d's fastShape, after Observe, says whether the fast path took the
-// frame rec (took), and a frame it took has no error and is no fragment: the scan tests a frame's
-// fragment and errors only when fastShape is 0.
+// frame rec (took), and a frame it took has no error and is no fragment (the scan tests a frame's
+// fragment and errors only when fastShape is 0), and its shape holds its encapsulation and link type.
 func checkFastClean(t testing.TB, where string, rec *Record, d *Decoder, p *Packet, took bool) {
 	t.Helper()
 	if (d.fastShape != 0) != took {
@@ -124,6 +124,11 @@ func checkFastClean(t testing.TB, where string, rec *Record, d *Decoder, p *Pack
 	if took && (p.Errs != 0 || p.Inner.MF || p.Inner.FragOff != 0) {
 		t.Fatalf("%s frame %d: the fast path took a frame with errors %v, MF %v, offset %d", where, rec.Frame,
 			p.Errs, p.Inner.MF, p.Inner.FragOff)
+	}
+	// Traffic.addFast keys its runs with the shape's encapsulation and link type (shapeRunKey).
+	if k := d.fastShape & shapeRunKey; took && k != uint32(p.Encap)<<shapeEncapShift|uint32(p.LinkType)<<shapeLinkShift {
+		t.Fatalf("%s frame %d: fastShape %#x holds encapsulation and link type %#x, want those of %v, %v", where,
+			rec.Frame, d.fastShape, k, p.Encap, p.LinkType)
 	}
 }
 
