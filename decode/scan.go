@@ -748,8 +748,10 @@ func obsNext(n, est int) int {
 
 // finish returns the file's Observations in frame order. A slice sized from the file's size, with
 // room for more than 1/obsSlack of its length again (the size overestimated what the file held),
-// gives that room's pages back to the system (not copied: the copy would take both at once): it
-// would otherwise stay resident for the whole run, as would the room of the last window mapped in.
+// gives that room's pages back to the system (not copied: the copy would take both at once, and
+// cost a memmove of the whole file): it would otherwise stay resident for the whole run, as would the
+// room of the last window mapped in. Only a small file's first chunk is copied out, so that the
+// chunk goes back to the slabs for the next file.
 func (c *obsCollector) finish() []Observation {
 	if len(c.chunks) == 0 {
 		// The room of the last window mapped in that frames did not fill goes back (the pages read
@@ -757,7 +759,7 @@ func (c *obsCollector) finish() []Observation {
 		hugepage.Release(c.obs)
 		obs := c.whole[:len(c.obs)]
 		c.obs, c.whole = nil, nil
-		if cap(obs)-len(obs) > len(obs)/4+4096 { // a small file in its first chunk
+		if cap(obs) == obsChunk && cap(obs)-len(obs) > len(obs)/4+4096 { // a small file in its first chunk
 			small := append([]Observation(nil), obs...)
 			c.firsts.give(obs)
 			return small
