@@ -348,6 +348,35 @@ func TestObsCollectorTrimmed(t *testing.T) {
 	}
 }
 
+// A file that outgrew its first chunk into a slice sized from its size, and holds a quarter or more
+// fewer frames than that size promised (the estimate's first chunk of slack on top of a few hundred
+// thousand Observations), keeps its Observations where they were made, the room past them given back:
+// only a first chunk is copied out (it goes back to the slabs), where the copy of a whole grown
+// slice cost a memmove of every Observation and both slices at once.
+func TestObsCollectorGrownNotCopied(t *testing.T) {
+	const n = 3 * obsChunk
+	c := obsCollector{size: n * 116 * 3 / 2} // half again what the records take
+	for i := range n {
+		c.add(&Record{CapLen: 100}, &Observation{Seq: uint32(i)})
+	}
+	if cap(c.whole) <= obsChunk || cap(c.whole)-n <= n/4+4096 || len(c.chunks) > 0 {
+		t.Fatalf("room for %d Observations of %d (%d chunks): the case went untested", cap(c.whole), n, len(c.chunks))
+	}
+	whole := unsafe.SliceData(c.whole)
+	obs := c.finish()
+	if len(obs) != n || cap(obs) != n {
+		t.Errorf("%d Observations, room for %d", len(obs), cap(obs))
+	}
+	if unsafe.SliceData(obs) != whole {
+		t.Error("the Observations were copied out of the slice they were made in")
+	}
+	for i := range obs {
+		if obs[i].Seq != uint32(i) {
+			t.Fatalf("Observation %d is %d", i, obs[i].Seq)
+		}
+	}
+}
+
 // add keeps o, the Observation of record r, in c (the scan makes its Observations in c.slot itself).
 func (c *obsCollector) add(r *Record, o *Observation) {
 	*c.slot(r) = *o

@@ -67,6 +67,11 @@ const (
 	shapeSumFirst = 1 << 31
 )
 
+// shapeRunKey is the part of a fast path frame's shape that holds its encapsulation and link type
+// (p.Encap, p.LinkType: every link type the fast path takes is below 2^11; bit 31 is shapeSumFirst):
+// Traffic.addFast keys its runs with it.
+const shapeRunKey = 3<<shapeEncapShift | (1<<11-1)<<shapeLinkShift
+
 // sumFirstShape is the part of fastShape that sumFirst n (not negative) sets: shapeSumFirst or 0.
 func sumFirstShape(n int) uint32 {
 	return uint32(min(n, 1)) << 31
@@ -730,7 +735,7 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) (back uint64, ho
 	case p.HasSLL:
 		k0, k1 = binary.LittleEndian.Uint64(p.SLLAddr[:]), 1<<32|uint64(p.SLLAlen)|uint64(p.PktType)<<8
 	}
-	k1 |= uint64(p.Encap)<<40 | uint64(p.LinkType)<<48
+	k1 |= uint64(shape&shapeRunKey) << 20 // the encapsulation and link type (as p.Encap and p.LinkType), from bit 34 on
 	r := &t.runs[0]
 	if r.n == 0 || k0 != r.k0 || k1 != r.k1 {
 		if r = &t.runs[1]; r.n == 0 || k0 != r.k0 || k1 != r.k1 {

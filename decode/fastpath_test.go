@@ -62,6 +62,7 @@ func (fp *fastPair) stepLean(t testing.TB, where string, d *Decoder, p *Packet, 
 		}
 	}
 	d.Observe(rec, p, &o)
+	checkFastClean(t, where+" (lean)", rec, d, p, took)
 	if o != oFast || p.Loose != fp.pFast.Loose {
 		t.Fatalf("%s frame %d (fast path %v): lean Observation\n%+v (fingerprint %x)\nwant\n%+v (%x)", where, rec.Frame,
 			took, o, p.Loose, oFast, fp.pFast.Loose)
@@ -112,6 +113,25 @@ func checkHot(t testing.TB, where string, rec *Record, tr *Traffic, back uint64,
 	}
 }
 
+// checkFastClean fails t unless d's fastShape, after Observe, says whether the fast path took the
+// frame rec (took), and a frame it took has no error and is no fragment (the scan tests a frame's
+// fragment and errors only when fastShape is 0), and its shape holds its encapsulation and link type.
+func checkFastClean(t testing.TB, where string, rec *Record, d *Decoder, p *Packet, took bool) {
+	t.Helper()
+	if (d.fastShape != 0) != took {
+		t.Fatalf("%s frame %d (fast path %v): fastShape %#x after Observe", where, rec.Frame, took, d.fastShape)
+	}
+	if took && (p.Errs != 0 || p.Inner.MF || p.Inner.FragOff != 0) {
+		t.Fatalf("%s frame %d: the fast path took a frame with errors %v, MF %v, offset %d", where, rec.Frame,
+			p.Errs, p.Inner.MF, p.Inner.FragOff)
+	}
+	// Traffic.addFast keys its runs with the shape's encapsulation and link type (shapeRunKey).
+	if k := d.fastShape & shapeRunKey; took && k != uint32(p.Encap)<<shapeEncapShift|uint32(p.LinkType)<<shapeLinkShift {
+		t.Fatalf("%s frame %d: fastShape %#x holds encapsulation and link type %#x, want those of %v, %v", where,
+			rec.Frame, d.fastShape, k, p.Encap, p.LinkType)
+	}
+}
+
 // checkCtxCells fails t unless d's last header context (the one the fast path compares and takes) is
 // its cell's, and its cells are the last one's and the three recent ones' (the frame rec just decoded,
 // took: by the fast path).
@@ -151,6 +171,7 @@ func (fp *fastPair) step(t testing.TB, where string, rec *Record) bool {
 	took := fp.fast.fastDone
 	probeStep(fp.sFast, fp.fast, rec, &fp.pFast)
 	fp.fast.Observe(rec, &fp.pFast, &oFast)
+	checkFastClean(t, where, rec, fp.fast, &fp.pFast, took)
 	fp.slow.decodePacket(rec, &fp.pSlow)
 	fp.slow.Observe(rec, &fp.pSlow, &oSlow)
 	fp.n++

@@ -257,27 +257,27 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 		}
 		d.decodeReused(&rec, &p) // p is this loop's alone
 		d.Observe(&rec, &p, v.o)
-		if p.Encap == EncapNone && (p.Inner.MF || p.Inner.FragOff != 0) {
-			if v.frags == nil {
-				v.frags = newFragTracker(d, fi, d.opts.VXLANPort)
+		if d.fastShape == 0 { // the usual path's frame (fastShape 0): a fast one is no fragment and has no Errs
+			if p.Encap == EncapNone && (p.Inner.MF || p.Inner.FragOff != 0) {
+				if v.frags == nil {
+					v.frags = newFragTracker(d, fi, d.opts.VXLANPort)
+				}
+				v.frags.add(&rec, &p, v.nObs-1) // (the Observation's index: v.nObs-1)
 			}
-			v.frags.add(&rec, &p, v.nObs-1)
-		}
-		// (the Observation's index: v.nObs-1)
-		if p.Errs&ErrSnapped != 0 {
-			noteSnapped(fi, &rec, &p)
-		}
-		if p.Errs&(ErrTruncated|ErrBadLength|ErrBadVersion|ErrUnknownLink|ErrBadWireGuard) != 0 {
-			fi.Damaged++
-			if p.Errs&ErrUnknownLink != 0 {
-				if fi.unknownLink == nil {
-					fi.unknownLink = map[LinkType]int{}
+			if p.Errs&ErrSnapped != 0 {
+				noteSnapped(fi, &rec, &p)
+			}
+			if p.Errs&(ErrTruncated|ErrBadLength|ErrBadVersion|ErrUnknownLink|ErrBadWireGuard) != 0 {
+				fi.Damaged++
+				if p.Errs&ErrUnknownLink != 0 {
+					if fi.unknownLink == nil {
+						fi.unknownLink = map[LinkType]int{}
+					}
+					if fi.unknownLink[rec.LinkType] == 0 {
+						fi.problem("frame %d: link type %s cannot be decoded (counting such frames as damaged)", rec.Frame, rec.LinkType)
+					}
+					fi.unknownLink[rec.LinkType]++
 				}
-				if fi.unknownLink[rec.LinkType] == 0 {
-					fi.problem("frame %d: link type %s cannot be decoded (counting such frames as damaged)",
-						rec.Frame, rec.LinkType)
-				}
-				fi.unknownLink[rec.LinkType]++
 			}
 		}
 		if v.o.Ctx == ctxOverflow {
@@ -748,8 +748,10 @@ func obsNext(n, est int) int {
 
 // finish returns the file's Observations in frame order. A slice sized from the file's size, with
 // room for more than 1/obsSlack of its length again (the size overestimated what the file held),
-// gives that room's pages back to the system (not copied: the copy would take both at once): it
-// would otherwise stay resident for the whole run, as would the room of the last window mapped in.
+// gives that room's pages back to the system (not copied: the copy would take both at once, and
+// cost a memmove of the whole file): it would otherwise stay resident for the whole run, as would the
+// room of the last window mapped in. Only a small file's first chunk is copied out, so that the
+// chunk goes back to the slabs for the next file.
 func (c *obsCollector) finish() []Observation {
 	if len(c.chunks) == 0 {
 		// The room of the last window mapped in that frames did not fill goes back (the pages read
@@ -757,7 +759,7 @@ func (c *obsCollector) finish() []Observation {
 		hugepage.Release(c.obs)
 		obs := c.whole[:len(c.obs)]
 		c.obs, c.whole = nil, nil
-		if cap(obs)-len(obs) > len(obs)/4+4096 { // a small file in its first chunk
+		if cap(obs) == obsChunk && cap(obs)-len(obs) > len(obs)/4+4096 { // a small file in its first chunk
 			small := append([]Observation(nil), obs...)
 			c.firsts.give(obs)
 			return small

@@ -15,9 +15,13 @@ type Stamps struct {
 	skips  []frameSkip // by index: where the frame numbers pass over records that gave no Observation
 	skip   uint32      // the last skip's add (0 before the first): add compares each frame's with it
 	cur    int64       // the base of the Observation stamped last
-	n      int         // Observations stamped
 	last   int64       // the time of the Observation stamped last
 	back   bool        // some Observation's time is earlier than the one stamped before it
+	// want is the frame number after the last stamped (0 before the first), stop the frame number that
+	// the first Observation of the next block has unless records are skipped before it: the usual
+	// Observation's frame is want and below stop (the frame after the last, not a block's first). The
+	// Observations stamped are want-1-skip (stamped).
+	want, stop uint64
 }
 
 // stampBase is a base time that starts at Observation i.
@@ -46,18 +50,31 @@ func (s *Stamps) add(ts int64, frame uint32) uint32 {
 	// The usual Observation, here (inlined in the scan): not the first of its block, its time not
 	// before the last one's nor 2^32 ns past its base, its frame number the one after the last's.
 	// Any other is addSlow's, whose tests (with what they change) were made for every Observation.
-	i := s.n
-	if d := uint64(ts - s.cur); d < 1<<32 && ts >= s.last && i&(stampBlock-1) != 0 && frame-uint32(i)-1 == s.skip {
-		s.n, s.last = i+1, ts
+	// (The frame's tests are two compares with want and stop, and a store of want, where the count
+	// of Observations stamped was loaded, tested for a block's start, taken from the frame number and
+	// compared with skip, and stored.)
+	if d := uint64(ts - s.cur); d < 1<<32 && ts >= s.last && uint64(frame) == s.want && uint64(frame) < s.stop {
+		s.want, s.last = uint64(frame)+1, ts
 		return uint32(d)
 	}
 	return s.addSlow(ts, frame)
 }
 
+// stamped returns how many Observations were stamped: the last one's index plus one, its frame
+// number less the skip (as add's test of the skip took them, modulo 2^32).
+func (s *Stamps) stamped() int {
+	if s.want == 0 {
+		return 0
+	}
+	return int(uint32(s.want-1) - s.skip)
+}
+
 // addSlow is add for any Observation.
 func (s *Stamps) addSlow(ts int64, frame uint32) uint32 {
-	i := s.n
-	s.n++
+	i := s.stamped()
+	// The next frame is the usual one when it is this one's next and its Observation not a block's
+	// first (its index a multiple of stampBlock, that many frames on when none is skipped).
+	s.want, s.stop = uint64(frame)+1, uint64(frame)+uint64(stampBlock-i&(stampBlock-1))
 	if ts < s.last && i > 0 {
 		s.back = true
 	}

@@ -116,3 +116,37 @@ func TestStampsInOrder(t *testing.T) {
 		t.Error("empty Stamps: not in order")
 	}
 }
+
+// Frame numbers that skip records right at a block's edges (before its first Observation, after it,
+// before its last), in every block of a few, and frame numbers that reach math.MaxUint32 and wrap
+// past it, come back from Frame, and the times from Ts: add's usual case (the frame after the last,
+// not a block's first: want and stop) takes only what addSlow would make alike.
+func TestStampsSkipsAtBlockEdges(t *testing.T) {
+	for _, start := range []uint32{0, math.MaxUint32 - 3*stampBlock, math.MaxUint32 - stampBlock - 1} {
+		for _, at := range []int{0, 1, stampBlock - 2, stampBlock - 1, stampBlock, stampBlock + 1} {
+			const n = 4 * stampBlock
+			obs, ts, frames := make([]Observation, n), make([]int64, n), make([]uint32, n)
+			frame, now := start, int64(1_700_000_000_000_000_000)
+			for i := range n {
+				frame++
+				if i%stampBlock == at%stampBlock && i >= at {
+					frame += uint32(i%3) + 1
+				}
+				now += 1000
+				ts[i], frames[i] = now, frame
+			}
+			s := NewStamps(obs, ts, frames)
+			for i := range obs {
+				if got := s.Frame(i); got != frames[i] {
+					t.Fatalf("start %d, skips at %d: Observation %d: frame %d, want %d", start, at, i, got, frames[i])
+				}
+				if got := s.Ts(i, &obs[i]); got != ts[i] {
+					t.Fatalf("start %d, skips at %d: Observation %d: time %d, want %d", start, at, i, got, ts[i])
+				}
+			}
+			if len(s.base) != n/stampBlock {
+				t.Errorf("start %d, skips at %d: %d bases, want %d", start, at, len(s.base), n/stampBlock)
+			}
+		}
+	}
+}
