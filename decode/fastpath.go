@@ -317,14 +317,16 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	// before the segment and at an even offset from it (the same 16-bit words), summed with it; its
 	// protocol and length added to the sum the call starts from.
 	// Its sum starts from that, not 0: sum16's is not 0 then, and the verdict is its divisibility by
-	// 0xffff alone (sumOKFrom). ICMP's checksum has no pseudo-header: its sum, from 0, is sumOK's.
+	// 0xffff alone (sumOKFrom), which is that of sumSwap's sum from the start times 2^8 (see sumSwap:
+	// the segment's words without sum16's rotation and fold, its pointer and length, not a slice).
+	// ICMP's checksum has no pseudo-header: its sum, from 0, is sumOK's.
 	// (A UDP datagram sent without a checksum is not summed.)
 	if proto == 1 {
 		if !sumOK(sum16(0, in[20:])) {
 			d.sumFirst = sumFirstRun
 			return false // (d.parts and d.fastShape are this frame's: the same shape's as the frame before's)
 		}
-	} else if (proto != 17 || binary.LittleEndian.Uint16(t[26:28]) != 0) && !sumOKFrom(sum16(uint64(proto)+uint64(tl-20), in[12:])) {
+	} else if (proto != 17 || binary.LittleEndian.Uint16(t[26:28]) != 0) && sumSwap((uint64(proto)+uint64(tl-20))<<8, &t[12], tl-12)%0xffff != 0 {
 		d.sumFirst = sumFirstRun
 		return false // (as above)
 	}
