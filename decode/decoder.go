@@ -3,6 +3,7 @@ package decode
 import (
 	"encoding/binary"
 	"io"
+	"math/bits"
 )
 
 // Options tune decoding.
@@ -51,6 +52,10 @@ type Decoder struct {
 	opts Options
 	t    *Tables
 	file uint16
+	// vxlanWire and wgWire are opts.VXLANPort and opts.WireGuardPort as a little-endian 16-bit load of
+	// a UDP header's port reads them (byte-swapped: the port in network order), which fastUsual
+	// compares with the frame's ports without swapping those.
+	vxlanWire, wgWire uint16
 
 	haveSrc bool
 	lastSrc Source
@@ -139,7 +144,8 @@ func (d *Decoder) internV6(a [16]byte) uint32 {
 // NewDecoder returns a Decoder for input file number file, interning into t.
 func NewDecoder(opts Options, t *Tables, file uint16) *Decoder {
 	opts.VXLANPort, opts.WireGuardPort = opts.tunnelPorts()
-	return &Decoder{opts: opts, t: t, file: file, recent: [3]uint8{1, 2, 3}, fullPacket: !opts.leanPacket || opts.SnapMatch != SnapWhole}
+	return &Decoder{opts: opts, t: t, file: file, vxlanWire: bits.ReverseBytes16(opts.VXLANPort), wgWire: bits.ReverseBytes16(opts.WireGuardPort),
+		recent: [3]uint8{1, 2, 3}, fullPacket: !opts.leanPacket || opts.SnapMatch != SnapWhole}
 }
 
 // tunnelPorts returns the VXLAN and WireGuard UDP ports of opts, the defaults where unset.

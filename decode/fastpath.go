@@ -142,7 +142,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		if tl = int(binary.BigEndian.Uint16(ib[2:4])); tl > len(in) || tl > gsoThreshold || !sumOKFrom(uint64(w0)+uint64(w1)+sum12(ib)) {
 			return false
 		}
-	} else if b[9] == 17 && len(b) >= 24 && binary.BigEndian.Uint16(b[22:24]) == d.opts.VXLANPort {
+	} else if b[9] == 17 && len(b) >= 24 && binary.LittleEndian.Uint16(b[22:24]) == d.vxlanWire {
 		// VXLAN: fastVXLAN(b[:tl]) without its call. The outer datagram, UDP(8) VXLAN(8) Ethernet(14),
 		// carries an IPv4 header (tl >= 70: len(in) >= 20 below); one with an outer UDP checksum is
 		// fastFrame's, which verifies it (sum16: a call here).
@@ -187,9 +187,9 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	// numeric order, three comparisons for UDP; here it takes one, TCP two as before.)
 	hl := 8
 	if proto == 17 {
-		// (NewDecoder set both ports, their defaults where unset: fastFrame's tests for 0 are moot)
-		sp, dp, wg := binary.BigEndian.Uint16(t[20:22]), binary.BigEndian.Uint16(t[22:24]), d.opts.WireGuardPort
-		if dp == d.opts.VXLANPort || sp == wg || dp == wg {
+		// (NewDecoder set both ports, their defaults where unset: fastFrame's tests for 0 are moot; the
+		// ports compared in network order, as they lie in the frame: vxlanWire, wgWire)
+		if sp, dp := binary.LittleEndian.Uint16(t[20:22]), binary.LittleEndian.Uint16(t[22:24]); dp == d.vxlanWire || sp == d.wgWire || dp == d.wgWire {
 			return false
 		}
 	} else if proto == 6 {
