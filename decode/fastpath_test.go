@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math/rand"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -525,3 +526,41 @@ func TestFastUsualTCPOptions(t *testing.T) {
 		t.Fatalf("%d lab TCP segments with options took the fast path", n)
 	}
 }
+
+// payloadTail returns the payload words of fastFingerprint (the first min(payloadHashBytes, n) bytes
+// of the payload, zero-padded) of a payload of n < payloadHashBytes bytes at the end of w (at least 16
+// bytes long), without a copy: the window is the last 16 bytes of w, shifted down.
+func payloadTail(w []byte, n int) (lo, hi uint64) {
+	q := w[len(w)-16:]
+	lo, hi = binary.LittleEndian.Uint64(q[0:8]), binary.LittleEndian.Uint64(q[8:16])
+	s := uint(16-n) * 8 // 8 to 128: a shift of 64 or more gives 0
+	return lo>>s | hi<<(64-s) | hi>>(s-64), hi >> s
+}
+
+// TestPayloadShort holds payloadShort (fastUsual's payload words for fewer than payloadHashBytes
+// bytes) to payloadTail (its model, the last 16 bytes shifted down) and to the payload zero-padded,
+// for every length of the payload from 0 to 15 at the end of buffers of 8 to 64 bytes, random bytes.
+func TestPayloadShort(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	for l := 8; l <= 64; l++ {
+		for n := 0; n < payloadHashBytes && n <= l; n++ {
+			for range 20 {
+				w := make([]byte, l)
+				rng.Read(w)
+				var pad [16]byte
+				copy(pad[:], w[l-n:])
+				wantLo, wantHi := binary.LittleEndian.Uint64(pad[:8]), binary.LittleEndian.Uint64(pad[8:])
+				lo, hi := payloadShort(w, l-n, n)
+				if lo != wantLo || hi != wantHi {
+					t.Fatalf("payloadShort(% x, %d, %d) = %#x, %#x, want %#x, %#x", w, l-n, n, lo, hi, wantLo, wantHi)
+				}
+				if l >= 16 {
+					if lo, hi := payloadTail(w, n); lo != wantLo || hi != wantHi {
+						t.Fatalf("payloadTail(% x, %d) = %#x, %#x, want %#x, %#x", w, n, lo, hi, wantLo, wantHi)
+					}
+				}
+			}
+		}
+	}
+}
+
