@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math/bits"
 	"math/rand"
 	"path/filepath"
 	"reflect"
@@ -564,3 +565,50 @@ func TestPayloadShort(t *testing.T) {
 	}
 }
 
+// TestFastUsualTunnelPorts: fastUsual hands a UDP datagram from or to the WireGuard port, or to the
+// VXLAN port (here not a VXLAN packet), to the usual path, and takes one between other ports (each
+// with its checksums right), with the default ports and with others (Options.VXLANPort,
+// WireGuardPort), which it compares in network order (Decoder.vxlanWire, wgWire).
+func TestFastUsualTunnelPorts(t *testing.T) {
+	frame := func(sp, dp uint16) []byte {
+		b := make([]byte, 14+20+8+40)
+		b[12], b[13] = 0x08, 0x00
+		ip := b[14:]
+		ip[0], ip[8], ip[9] = 0x45, 64, 17
+		binary.BigEndian.PutUint16(ip[2:4], uint16(len(ip)))
+		copy(ip[12:20], []byte{10, 0, 0, 1, 10, 0, 1, 2})
+		binary.BigEndian.PutUint16(ip[20:22], sp)
+		binary.BigEndian.PutUint16(ip[22:24], dp)
+		binary.BigEndian.PutUint16(ip[24:26], uint16(len(ip)-20))
+		for i := 28; i < len(ip); i++ {
+			ip[i] = byte(i * 7)
+		}
+		fixEthernet(b)
+		return b
+	}
+	for _, ports := range [][2]uint16{{0, 0}, {DefaultVXLANPort, DefaultWireGuardPort}, {8472, 51821}, {0x1234, 0x3412}} {
+		opts := Options{VXLANPort: ports[0], WireGuardPort: ports[1], leanPacket: true}
+		vx, wg := opts.tunnelPorts()
+		for _, c := range []struct {
+			sp, dp uint16
+			take   bool
+		}{
+			{40000, 53, true}, {53, 40000, true}, {wg, 40000, false}, {40000, wg, false}, {40000, vx, false},
+			{vx, 40000, true}, {bits.ReverseBytes16(wg), 40000, true}, {40000, bits.ReverseBytes16(vx), true},
+			{40000, bits.ReverseBytes16(wg), true},
+		} {
+			if c.sp == wg || c.dp == wg || c.dp == vx { // (a port byte-swapped may be the other's)
+				c.take = false
+			}
+			d := NewDecoder(opts, NewTables(), 0)
+			d.mergeChecked = true
+			data := frame(c.sp, c.dp)
+			rec := &Record{LinkType: LinkEthernet, Data: data, OrigLen: len(data)}
+			var p Packet
+			d.decodeReused(rec, &p) // the first frame sets the shape; the second is fastUsual's own
+			if took := d.fastUsual(rec, &p); took != c.take {
+				t.Errorf("ports %v: UDP %d > %d: fastUsual took it %v, want %v", ports, c.sp, c.dp, took, c.take)
+			}
+		}
+	}
+}
