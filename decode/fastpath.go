@@ -235,22 +235,22 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		// (Before the first context, lastKey is the zero key, which no key of a context is, as each
 		// has ctxKeyValid: k differs from it, and haveCtx is tested below, only then.)
 		if k := fastCtxKey(encap, tos, p.VNI, b); d.lastKey != k {
-			// switchCtx when k is one of the recent contexts (the two directions of a tunnel
-			// alternate so); any other change is fastFrame's. (The cells read in place, not
-			// copied as a range over the array would.)
-			slot := -1
-			for i := range len(d.recent) {
-				if d.recentOK[i] && d.ctxs[d.recent[i]&3].key == k {
-					slot = i
-					break
+			// switchCtx when k is one of the recent contexts (the two directions of a tunnel alternate
+			// so); any other change is fastFrame's. The three slots in turn, written out (a loop kept its
+			// index, d and the shape on the stack). A slot is recentOK only once haveCtx is set (switchCtx,
+			// and nothing clears it): no test of haveCtx. (nc: d.cur not loaded again after the stores)
+			slot := 0
+			if !d.recentOK[0] || d.ctxs[d.recent[0]&3].key != k {
+				if slot = 1; !d.recentOK[1] || d.ctxs[d.recent[1]&3].key != k {
+					if slot = 2; !d.recentOK[2] || d.ctxs[d.recent[2]&3].key != k {
+						return d.fastFrame(rec, p, h)
+					}
 				}
 			}
-			if slot < 0 || !d.haveCtx {
-				return d.fastFrame(rec, p, h)
-			}
-			d.cur, d.recent[slot] = d.recent[slot], d.cur
+			nc := d.recent[slot]
+			d.cur, d.recent[slot] = nc, d.cur
 			d.recentOK[slot] = d.ctxIdx != ctxOverflow
-			c := &d.ctxs[d.cur&3]
+			c := &d.ctxs[nc&3]
 			d.lastKey, d.ctxIdx = c.key, c.idx
 		}
 		o.Ctx = d.ctxIdx
