@@ -3,6 +3,7 @@ package decode
 import (
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 )
 
 // sum16 (csum_amd64.s on amd64, sum16Go elsewhere) adds b to the ones'-complement accumulator s
@@ -81,6 +82,11 @@ func sum16Go(s uint64, b []byte) uint64 {
 // sumSwapGo is sumSwap in Go (the sum of b).
 func sumSwapGo(s uint64, b []byte) uint64 {
 	return s + sum16Go(0, b)<<8
+}
+
+// sumSwapShort is sumSwapGo of the n bytes at p: csum_amd64.s jumps to it for fewer than 8 bytes.
+func sumSwapShort(s uint64, p *byte, n int) uint64 {
+	return sumSwapGo(s, unsafe.Slice(p, n))
 }
 
 // tailMasks[d] are the masks of a 32-byte window's four little-endian words that clear its first d

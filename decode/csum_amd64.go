@@ -1,7 +1,5 @@
 package decode
 
-import "unsafe"
-
 // sum16 is in csum_amd64.s: sum16Go's sum with the loads in the additions and one carry chain
 // through all the words, about half of sum16Go's instructions on a transport segment (see csum.go
 // for what it returns).
@@ -14,8 +12,3 @@ func sum16(s uint64, b []byte) uint64
 //
 //go:noescape
 func sumSwap(s uint64, p *byte, n int) uint64
-
-// sumSwapShort is sumSwap for fewer than 8 bytes (csum_amd64.s jumps to it).
-func sumSwapShort(s uint64, p *byte, n int) uint64 {
-	return sumSwapGo(s, unsafe.Slice(p, n))
-}

@@ -387,7 +387,8 @@ func TestSumSwap(t *testing.T) {
 				for _, impl := range []struct {
 					name string
 					f    func() uint64
-				}{{"sumSwap", func() uint64 { return sumSwap(s<<8, p, n) }}, {"sumSwapGo", func() uint64 { return sumSwapGo(s<<8, b) }}} {
+				}{{"sumSwap", func() uint64 { return sumSwap(s<<8, p, n) }}, {"sumSwapGo", func() uint64 { return sumSwapGo(s<<8, b) }},
+					{"sumSwapShort", func() uint64 { return sumSwapShort(s<<8, p, n) }}} {
 					got := impl.f()
 					if got%0xffff != want {
 						t.Fatalf("%s(%#x, % x) = %#x, %#x modulo 0xffff, want %#x (sum16 %#x)", impl.name, s<<8, b, got, got%0xffff, want, ref)
