@@ -3,6 +3,7 @@ package decode
 import (
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 )
 
 // sum16 (csum_amd64.s on amd64, sum16Go elsewhere) adds b to the ones'-complement accumulator s
@@ -67,6 +68,25 @@ func sum16Go(s uint64, b []byte) uint64 {
 	t, c = bits.Add64(t, s, 0)
 	t += c
 	return t>>32 + t&0xffffffff
+}
+
+// sumSwap (csum_amd64.s on amd64, sumSwapGo elsewhere) returns a value congruent modulo 2^16-1 to
+// s + 2^8·sum16(0, b), b the n bytes at p: the sum of b's little-endian words, each a big-endian 16-bit
+// word byte-swapped, which is its value times 2^8 modulo 2^16-1 (see sum16Go), neither rotated back
+// nor folded, plus s. Since 2^8·2^8 is 1 modulo 2^16-1, sumSwap(s<<8, b) is congruent to
+// 2^8·sum16(s, b), and as 2^8 and 2^16-1 are coprime, one is a multiple of 2^16-1 exactly when the
+// other is: sumSwap(s<<8, b)%0xffff == 0 is sumOKFrom(sum16(s, b)), about five instructions fewer a
+// call (no rotation, no fold, one argument word fewer). It may be 0; only its divisibility is read.
+// s is below 2^62.
+
+// sumSwapGo is sumSwap in Go (the sum of b).
+func sumSwapGo(s uint64, b []byte) uint64 {
+	return s + sum16Go(0, b)<<8
+}
+
+// sumSwapShort is sumSwapGo of the n bytes at p: csum_amd64.s jumps to it for fewer than 8 bytes.
+func sumSwapShort(s uint64, p *byte, n int) uint64 {
+	return sumSwapGo(s, unsafe.Slice(p, n))
 }
 
 // tailMasks[d] are the masks of a 32-byte window's four little-endian words that clear its first d

@@ -6,3 +6,9 @@ package decode
 //
 //go:noescape
 func sum16(s uint64, b []byte) uint64
+
+// sumSwap is in csum_amd64.s (see csum.go for what it returns): sum16's words without its rotation
+// and fold.
+//
+//go:noescape
+func sumSwap(s uint64, p *byte, n int) uint64

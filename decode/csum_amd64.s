@@ -88,3 +88,68 @@ round:
 	ADDQ DX, AX
 	MOVQ AX, ret+32(FP)
 	RET
+
+// func sumSwap(s uint64, p *byte, n int) uint64
+//
+// sumSwap (see csum.go) is sum16's words and tail, from s, with neither sum16's rotation back to
+// big-endian terms nor its fold: the little-endian words' sum with end-around carry, the last
+// n%8 bytes as sum16 takes them and s added to those (R9 + s < 2^63: no carry there, and the
+// ADCQ $0 after the last one cannot carry again). Its rounds are a copy of sum16's, at 128 bytes
+// into sumSwap.
+TEXT ·sumSwap(SB), NOSPLIT|NOFRAME, $0-32
+	MOVQ n+16(FP), CX
+	MOVQ p+8(FP), SI
+	CMPQ CX, $8
+	JLT  tiny
+
+	LEAQ -8(CX), BX             // 8(W-1) + n%8
+	MOVQ BX, DX
+	ANDQ $0x78, DX              // 8(m-1)
+	LEAQ 8(SI)(DX*1), DI        // the first round's end: p + 8m
+	SHRQ $1, DX                 // 4(m-1)
+	SHRQ $7, BX                 // the rounds after the first
+	LEAQ ·sumSwap+188(SB), R8   // round's last ADCQ
+	SUBQ DX, R8
+
+	// The last r = n%8 bytes and s (R9), before the words.
+	MOVQ -8(SI)(CX*1), R9
+	SHLQ $3, CX
+	NOTQ CX
+	SHRQ $1, R9
+	SHRQ CX, R9
+	ADDQ s+0(FP), R9
+
+	XORL AX, AX // the sum, and the carry flag clear
+	JMP  R8
+
+tiny:
+	JMP ·sumSwapShort(SB)
+
+	// At 128 bytes into sumSwap, as sum16's (TestSumSwap takes every entry).
+	PCALIGN $128
+
+round:
+	ADCQ -128(DI), AX
+	ADCQ -120(DI), AX
+	ADCQ -112(DI), AX
+	ADCQ -104(DI), AX
+	ADCQ -96(DI), AX
+	ADCQ -88(DI), AX
+	ADCQ -80(DI), AX
+	ADCQ -72(DI), AX
+	ADCQ -64(DI), AX
+	ADCQ -56(DI), AX
+	ADCQ -48(DI), AX
+	ADCQ -40(DI), AX
+	ADCQ -32(DI), AX
+	ADCQ -24(DI), AX
+	ADCQ -16(DI), AX
+	ADCQ -8(DI), AX
+	LEAQ 128(DI), DI
+	DECQ BX
+	JPL  round
+
+	ADCQ R9, AX
+	ADCQ $0, AX
+	MOVQ AX, ret+24(FP)
+	RET

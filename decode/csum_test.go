@@ -349,3 +349,55 @@ func TestHead8(t *testing.T) {
 		}
 	}
 }
+
+// TestSumSwap holds sumSwap (the assembly on amd64) and sumSwapGo to sum16: congruent modulo 0xffff
+// to s + 2^8·sum16(0, b), and fastUsual's verdict from it, sumSwap(s<<8, b)%0xffff == 0, the same as
+// sumOKFrom(sum16(s, b)), on every length to 2,100 bytes (every entry of its rounds) at every
+// alignment, of zeros, ones, random bytes and checksums that verify, from starts of TCP's and UDP's
+// pseudo-header sums (protocol and length, below 2^17) shifted by 8.
+func TestSumSwap(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	buf := make([]byte, 2120)
+	for n := 0; n <= 2100; n++ {
+		for off := 0; off < 8; off++ {
+			for fill := 0; fill < 4; fill++ {
+				b := buf[off : off+n]
+				s := uint64(rng.Intn(1 << 17))
+				switch fill {
+				case 0:
+					clear(b)
+				case 1:
+					for i := range b {
+						b[i] = 0xff
+					}
+				case 2, 3:
+					rng.Read(b)
+					if fill == 3 && n >= 2 { // a checksum over the rest, from s: verifies
+						b[0], b[1] = 0, 0
+						ck := ^fold(refSum16(s, b))
+						b[0], b[1] = byte(ck>>8), byte(ck)
+					}
+				}
+				ref := sum16(s, b)
+				want := ref % 0xffff * 0x100 % 0xffff // 2^8·sum16(s, b), modulo 0xffff
+				var p *byte
+				if n > 0 {
+					p = &b[0]
+				}
+				for _, impl := range []struct {
+					name string
+					f    func() uint64
+				}{{"sumSwap", func() uint64 { return sumSwap(s<<8, p, n) }}, {"sumSwapGo", func() uint64 { return sumSwapGo(s<<8, b) }},
+					{"sumSwapShort", func() uint64 { return sumSwapShort(s<<8, p, n) }}} {
+					got := impl.f()
+					if got%0xffff != want {
+						t.Fatalf("%s(%#x, % x) = %#x, %#x modulo 0xffff, want %#x (sum16 %#x)", impl.name, s<<8, b, got, got%0xffff, want, ref)
+					}
+					if ok, wantOK := got%0xffff == 0, fold(refSum16(s, b)) == 0xffff; n > 0 && s > 0 && ok != wantOK {
+						t.Fatalf("%s(%#x, % x): verdict %v, want %v", impl.name, s<<8, b, ok, wantOK)
+					}
+				}
+			}
+		}
+	}
+}

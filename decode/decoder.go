@@ -3,6 +3,7 @@ package decode
 import (
 	"encoding/binary"
 	"io"
+	"math/bits"
 )
 
 // Options tune decoding.
@@ -51,6 +52,10 @@ type Decoder struct {
 	opts Options
 	t    *Tables
 	file uint16
+	// vxlanWire and wgWire are opts.VXLANPort and opts.WireGuardPort as a little-endian 16-bit load of
+	// a UDP header's port reads them (byte-swapped: the port in network order), which fastUsual
+	// compares with the frame's ports without swapping those.
+	vxlanWire, wgWire uint16
 
 	haveSrc bool
 	lastSrc Source
@@ -139,7 +144,8 @@ func (d *Decoder) internV6(a [16]byte) uint32 {
 // NewDecoder returns a Decoder for input file number file, interning into t.
 func NewDecoder(opts Options, t *Tables, file uint16) *Decoder {
 	opts.VXLANPort, opts.WireGuardPort = opts.tunnelPorts()
-	return &Decoder{opts: opts, t: t, file: file, recent: [3]uint8{1, 2, 3}, fullPacket: !opts.leanPacket || opts.SnapMatch != SnapWhole}
+	return &Decoder{opts: opts, t: t, file: file, vxlanWire: bits.ReverseBytes16(opts.VXLANPort), wgWire: bits.ReverseBytes16(opts.WireGuardPort),
+		recent: [3]uint8{1, 2, 3}, fullPacket: !opts.leanPacket || opts.SnapMatch != SnapWhole}
 }
 
 // tunnelPorts returns the VXLAN and WireGuard UDP ports of opts, the defaults where unset.
@@ -390,11 +396,19 @@ type recentCtx struct {
 
 // ctxKey packs a header context of the fast path's shape (no WireGuard message; an IPv4 outer header,
 // or none; a VNI of 24 bits) into two words, so that two such contexts are equal when their keys are:
-// hi holds the outer addresses, lo the rest and ctxKeyValid. The key of any other context is
-// noCtxKey, which equals no key of the fast path's shape.
+// hi holds the outer addresses (bytes 12 to 19 of the outer header, loaded little-endian), lo the rest
+// and ctxKeyValid, by bits: the outer TOS (0-7), the VNI (8-31), the inner TOS (32-39), the
+// encapsulation (40-45), DF (46), ctxKeyValid (47) and the outer TTL (56-63). The outer TOS, DF and TTL
+// lie where a little-endian load of the outer header's bytes 1 to 8 has them (byte 1, bit 0x40 of byte
+// 6, byte 8), so that fastCtxKey takes them with one load and a mask (ctxOuterMask), where it shifted
+// each into place. The key of any other context is noCtxKey, which equals no key of the fast path's
+// shape.
 type ctxKey struct{ hi, lo uint64 }
 
-const ctxKeyValid = 1 << 63
+const (
+	ctxKeyValid  = 1 << 47
+	ctxOuterMask = 0xff00_4000_0000_00ff // of bytes 1-8 of an IPv4 header: TOS, DF, TTL
+)
 
 // noCtxKey is the key of a context not of the fast path's shape, and the key switchCtx is given for a
 // packet whose key is not known: it then compares the contexts themselves.
@@ -422,19 +436,19 @@ func ctxKeyOf(c *HdrCtx) ctxKey {
 // VNI below 1<<24), of encapsulation e, inner TOS tos and VNI vni, whose outer IPv4 header (for e
 // not EncapNone) is at the start of b, as putIPv4 reads it: the addresses are bytes 12-19.
 func fastCtxKey(e Encap, tos uint8, vni uint32, b []byte) ctxKey {
-	lo := ctxKeyValid | uint64(vni&(1<<24-1))<<32 | uint64(e)<<24 | uint64(tos)<<16
+	lo := ctxKeyValid | uint64(vni&(1<<24-1))<<8 | uint64(tos)<<32 | uint64(e)<<40
 	if e == EncapNone {
 		return ctxKey{lo: lo}
 	}
-	return ctxKey{hi: binary.BigEndian.Uint64(b[12:20]), lo: lo | uint64(b[6]&0x40)<<50 | uint64(b[8])<<8 | uint64(b[1])}
+	return ctxKey{hi: binary.LittleEndian.Uint64(b[12:20]), lo: lo | binary.LittleEndian.Uint64(b[1:9])&ctxOuterMask}
 }
 
 func packCtxKey(e Encap, innerTOS uint8, vni uint32, src, dst [4]byte, ttl, tos uint8, df bool) ctxKey {
-	lo := ctxKeyValid | uint64(vni&(1<<24-1))<<32 | uint64(e)<<24 | uint64(innerTOS)<<16 | uint64(ttl)<<8 | uint64(tos)
+	lo := ctxKeyValid | uint64(vni&(1<<24-1))<<8 | uint64(innerTOS)<<32 | uint64(e)<<40 | uint64(ttl)<<56 | uint64(tos)
 	if df {
-		lo |= 1 << 56
+		lo |= 1 << 46
 	}
-	return ctxKey{hi: uint64(binary.BigEndian.Uint32(src[:]))<<32 | uint64(binary.BigEndian.Uint32(dst[:])), lo: lo}
+	return ctxKey{hi: uint64(binary.LittleEndian.Uint32(src[:])) | uint64(binary.LittleEndian.Uint32(dst[:]))<<32, lo: lo}
 }
 
 // switchCtx makes p's header context the last one: from the recent ones, or else from the Tables.

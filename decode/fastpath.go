@@ -147,7 +147,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		if tl = int(binary.BigEndian.Uint16(ib[2:4])); tl > len(in) || tl > gsoThreshold || !sumOKFrom(uint64(w0)+uint64(w1)+sum12(ib)) {
 			return false
 		}
-	} else if b[9] == 17 && len(b) >= 24 && binary.BigEndian.Uint16(b[22:24]) == d.opts.VXLANPort {
+	} else if b[9] == 17 && len(b) >= 24 && binary.LittleEndian.Uint16(b[22:24]) == d.vxlanWire {
 		// VXLAN: fastVXLAN(b[:tl]) without its call. The outer datagram, UDP(8) VXLAN(8) Ethernet(14),
 		// carries an IPv4 header (tl >= 70: len(in) >= 20 below); one with an outer UDP checksum is
 		// fastFrame's, which verifies it (sum16: a call here).
@@ -192,9 +192,9 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	// numeric order, three comparisons for UDP; here it takes one, TCP two as before.)
 	hl := 8
 	if proto == 17 {
-		// (NewDecoder set both ports, their defaults where unset: fastFrame's tests for 0 are moot)
-		sp, dp, wg := binary.BigEndian.Uint16(t[20:22]), binary.BigEndian.Uint16(t[22:24]), d.opts.WireGuardPort
-		if dp == d.opts.VXLANPort || sp == wg || dp == wg {
+		// (NewDecoder set both ports, their defaults where unset: fastFrame's tests for 0 are moot; the
+		// ports compared in network order, as they lie in the frame: vxlanWire, wgWire)
+		if sp, dp := binary.LittleEndian.Uint16(t[20:22]), binary.LittleEndian.Uint16(t[22:24]); dp == d.vxlanWire || sp == d.wgWire || dp == d.wgWire {
 			return false
 		}
 	} else if proto == 6 {
@@ -240,22 +240,22 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		// (Before the first context, lastKey is the zero key, which no key of a context is, as each
 		// has ctxKeyValid: k differs from it, and haveCtx is tested below, only then.)
 		if k := fastCtxKey(encap, tos, p.VNI, b); d.lastKey != k {
-			// switchCtx when k is one of the recent contexts (the two directions of a tunnel
-			// alternate so); any other change is fastFrame's. (The cells read in place, not
-			// copied as a range over the array would.)
-			slot := -1
-			for i := range len(d.recent) {
-				if d.recentOK[i] && d.ctxs[d.recent[i]&3].key == k {
-					slot = i
-					break
+			// switchCtx when k is one of the recent contexts (the two directions of a tunnel alternate
+			// so); any other change is fastFrame's. The three slots in turn, written out (a loop kept its
+			// index, d and the shape on the stack). A slot is recentOK only once haveCtx is set (switchCtx,
+			// and nothing clears it): no test of haveCtx. (nc: d.cur not loaded again after the stores)
+			slot := 0
+			if !d.recentOK[0] || d.ctxs[d.recent[0]&3].key != k {
+				if slot = 1; !d.recentOK[1] || d.ctxs[d.recent[1]&3].key != k {
+					if slot = 2; !d.recentOK[2] || d.ctxs[d.recent[2]&3].key != k {
+						return d.fastFrame(rec, p, h)
+					}
 				}
 			}
-			if slot < 0 || !d.haveCtx {
-				return d.fastFrame(rec, p, h)
-			}
-			d.cur, d.recent[slot] = d.recent[slot], d.cur
+			nc := d.recent[slot]
+			d.cur, d.recent[slot] = nc, d.cur
 			d.recentOK[slot] = d.ctxIdx != ctxOverflow
-			c := &d.ctxs[d.cur&3]
+			c := &d.ctxs[nc&3]
 			d.lastKey, d.ctxIdx = c.key, c.idx
 		}
 		o.Ctx = d.ctxIdx
@@ -302,7 +302,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		q := in[i:j:j] // n >= payloadHashBytes (its capacity 16: its pointer not masked, as that of in[i:] would be)
 		lo, hi, m = binary.LittleEndian.Uint64(q[0:8]), binary.LittleEndian.Uint64(q[8:16]), payloadHashBytes
 	} else {
-		lo, hi = payloadTail(in, n)
+		lo, hi = payloadShort(in, i, n)
 		m = uint64(n) // (m in each branch: no min of n)
 	}
 	hdr := uint64(4)<<56 | uint64(proto)<<48 | uint64(binary.BigEndian.Uint16(t[4:6]))
@@ -322,14 +322,16 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	// before the segment and at an even offset from it (the same 16-bit words), summed with it; its
 	// protocol and length added to the sum the call starts from.
 	// Its sum starts from that, not 0: sum16's is not 0 then, and the verdict is its divisibility by
-	// 0xffff alone (sumOKFrom). ICMP's checksum has no pseudo-header: its sum, from 0, is sumOK's.
+	// 0xffff alone (sumOKFrom), which is that of sumSwap's sum from the start times 2^8 (see sumSwap:
+	// the segment's words without sum16's rotation and fold, its pointer and length, not a slice).
+	// ICMP's checksum has no pseudo-header: its sum, from 0, is sumOK's.
 	// (A UDP datagram sent without a checksum is not summed.)
 	if proto == 1 {
 		if !sumOK(sum16(0, in[20:])) {
 			d.sumFirst = sumFirstRun
 			return false // (d.parts and d.fastShape are this frame's: the same shape's as the frame before's)
 		}
-	} else if (proto != 17 || binary.LittleEndian.Uint16(t[26:28]) != 0) && !sumOKFrom(sum16(uint64(proto)+uint64(tl-20), in[12:])) {
+	} else if (proto != 17 || binary.LittleEndian.Uint16(t[26:28]) != 0) && sumSwap((uint64(proto)+uint64(tl-20))<<8, &t[12], tl-12)%0xffff != 0 {
 		d.sumFirst = sumFirstRun
 		return false // (as above)
 	}
@@ -393,14 +395,18 @@ func leanVNI(b []byte, encap Encap) uint32 {
 	return binary.BigEndian.Uint32(b[32:36]) >> 8
 }
 
-// payloadTail returns the payload words of fastFingerprint (the first min(payloadHashBytes, n) bytes
-// of the payload, zero-padded) of a payload of n < payloadHashBytes bytes at the end of w (at least 16
-// bytes long), without a copy: the window is the last 16 bytes of w, shifted down.
-func payloadTail(w []byte, n int) (lo, hi uint64) {
-	q := w[len(w)-16:]
-	lo, hi = binary.LittleEndian.Uint64(q[0:8]), binary.LittleEndian.Uint64(q[8:16])
-	s := uint(16-n) * 8 // 8 to 128: a shift of 64 or more gives 0
-	return lo>>s | hi<<(64-s) | hi>>(s-64), hi >> s
+// payloadShort is payloadTail(w, n) for a payload of n < payloadHashBytes bytes at offset i of w, which
+// ends there and is at least 8 bytes long: its last n%8 bytes (the word after a first whole one when
+// n >= 8) as the last 8 bytes of w shifted down by 64-8(n%8) bits, by 1 and then by 63-8(n%8), which
+// is ^(8n) modulo 64 (as sum16's tail: no shift of 64, which x86 would take as 0), so that the
+// compiler masks no shift, where payloadTail's shifts of up to 128 bits cost about 20 instructions
+// of masks and moves. TestPayloadShort holds it to payloadTail.
+func payloadShort(w []byte, i, n int) (lo, hi uint64) {
+	x := binary.LittleEndian.Uint64(w[len(w)-8:]) >> 1 >> (^(uint(n) << 3) & 63)
+	if n >= 8 {
+		return binary.LittleEndian.Uint64(w[i : i+8 : i+8]), x
+	}
+	return x, 0
 }
 
 // fastFrame decodes rec into p, as resetDecoded(p, d.parts), decodeFrame and decodeWireGuard do, when

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math/bits"
+	"math/rand"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -544,5 +546,90 @@ func TestFastUsualTCPOptions(t *testing.T) {
 	}
 	if n < 100 {
 		t.Fatalf("%d lab TCP segments with options took the fast path", n)
+	}
+}
+
+// payloadTail returns the payload words of fastFingerprint (the first min(payloadHashBytes, n) bytes
+// of the payload, zero-padded) of a payload of n < payloadHashBytes bytes at the end of w (at least 16
+// bytes long), without a copy: the window is the last 16 bytes of w, shifted down.
+func payloadTail(w []byte, n int) (lo, hi uint64) {
+	q := w[len(w)-16:]
+	lo, hi = binary.LittleEndian.Uint64(q[0:8]), binary.LittleEndian.Uint64(q[8:16])
+	s := uint(16-n) * 8 // 8 to 128: a shift of 64 or more gives 0
+	return lo>>s | hi<<(64-s) | hi>>(s-64), hi >> s
+}
+
+// TestPayloadShort holds payloadShort (fastUsual's payload words for fewer than payloadHashBytes
+// bytes) to payloadTail (its model, the last 16 bytes shifted down) and to the payload zero-padded,
+// for every length of the payload from 0 to 15 at the end of buffers of 8 to 64 bytes, random bytes.
+func TestPayloadShort(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	for l := 8; l <= 64; l++ {
+		for n := 0; n < payloadHashBytes && n <= l; n++ {
+			for range 20 {
+				w := make([]byte, l)
+				rng.Read(w)
+				var pad [16]byte
+				copy(pad[:], w[l-n:])
+				wantLo, wantHi := binary.LittleEndian.Uint64(pad[:8]), binary.LittleEndian.Uint64(pad[8:])
+				lo, hi := payloadShort(w, l-n, n)
+				if lo != wantLo || hi != wantHi {
+					t.Fatalf("payloadShort(% x, %d, %d) = %#x, %#x, want %#x, %#x", w, l-n, n, lo, hi, wantLo, wantHi)
+				}
+				if l >= 16 {
+					if lo, hi := payloadTail(w, n); lo != wantLo || hi != wantHi {
+						t.Fatalf("payloadTail(% x, %d) = %#x, %#x, want %#x, %#x", w, n, lo, hi, wantLo, wantHi)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestFastUsualTunnelPorts: fastUsual hands a UDP datagram from or to the WireGuard port, or to the
+// VXLAN port (here not a VXLAN packet), to the usual path, and takes one between other ports (each
+// with its checksums right), with the default ports and with others (Options.VXLANPort,
+// WireGuardPort), which it compares in network order (Decoder.vxlanWire, wgWire).
+func TestFastUsualTunnelPorts(t *testing.T) {
+	frame := func(sp, dp uint16) []byte {
+		b := make([]byte, 14+20+8+40)
+		b[12], b[13] = 0x08, 0x00
+		ip := b[14:]
+		ip[0], ip[8], ip[9] = 0x45, 64, 17
+		binary.BigEndian.PutUint16(ip[2:4], uint16(len(ip)))
+		copy(ip[12:20], []byte{10, 0, 0, 1, 10, 0, 1, 2})
+		binary.BigEndian.PutUint16(ip[20:22], sp)
+		binary.BigEndian.PutUint16(ip[22:24], dp)
+		binary.BigEndian.PutUint16(ip[24:26], uint16(len(ip)-20))
+		for i := 28; i < len(ip); i++ {
+			ip[i] = byte(i * 7)
+		}
+		fixEthernet(b)
+		return b
+	}
+	for _, ports := range [][2]uint16{{0, 0}, {DefaultVXLANPort, DefaultWireGuardPort}, {8472, 51821}, {0x1234, 0x3412}} {
+		opts := Options{VXLANPort: ports[0], WireGuardPort: ports[1], leanPacket: true}
+		vx, wg := opts.tunnelPorts()
+		for _, c := range []struct {
+			sp, dp uint16
+			take   bool
+		}{
+			{40000, 53, true}, {53, 40000, true}, {wg, 40000, false}, {40000, wg, false}, {40000, vx, false},
+			{vx, 40000, true}, {bits.ReverseBytes16(wg), 40000, true}, {40000, bits.ReverseBytes16(vx), true},
+			{40000, bits.ReverseBytes16(wg), true},
+		} {
+			if c.sp == wg || c.dp == wg || c.dp == vx { // (a port byte-swapped may be the other's)
+				c.take = false
+			}
+			d := NewDecoder(opts, NewTables(), 0)
+			d.mergeChecked = true
+			data := frame(c.sp, c.dp)
+			rec := &Record{LinkType: LinkEthernet, Data: data, OrigLen: len(data)}
+			var p Packet
+			d.decodeReused(rec, &p) // the first frame sets the shape; the second is fastUsual's own
+			if took := d.fastUsual(rec, &p); took != c.take {
+				t.Errorf("ports %v: UDP %d > %d: fastUsual took it %v, want %v", ports, c.sp, c.dp, took, c.take)
+			}
+		}
 	}
 }
