@@ -136,6 +136,25 @@ type skipCounts struct {
 // files state when its capture ran (fileSpans) is left as they say. It reads the
 // paths, so it runs after them, before placement.
 func (c *coverage) stopsFromSkips(a *analysis) {
+	n := c.skipCounts(a)
+	for p, k := range n {
+		if k.unseen*10 > k.seen {
+			continue // it misses packets while it runs: not on their way, or not a stop
+		}
+		if k.after > 0 {
+			c.last[p] = min(c.last[p], c.ownLast[p])
+			c.stop[p] |= stopSkipped
+		}
+		if k.before > 0 {
+			c.first[p] = max(c.first[p], c.ownFirst[p])
+			c.stop[p] |= startLate
+		}
+	}
+}
+
+// skipCounts counts the journeys at the candidate points of their paths (countSkips), by point: nil
+// when no path has a candidate.
+func (c *coverage) skipCounts(a *analysis) []skipCounts {
 	w := a.w
 	cand := make([]bool, len(c.first))
 	any := false
@@ -145,11 +164,11 @@ func (c *coverage) stopsFromSkips(a *analysis) {
 		any = any || cand[p]
 	}
 	if !any {
-		return
+		return nil
 	}
 	at := c.candidatesOnPaths(a, cand)
 	if at == nil {
-		return
+		return nil
 	}
 	sk := skipping{n: make([]skipCounts, len(c.first)), pieces: map[int32]bool{}}
 	for _, ev := range a.journeys.gso {
@@ -170,25 +189,23 @@ func (c *coverage) stopsFromSkips(a *analysis) {
 	} else {
 		c.skipsIn(a, at, &sk, 0, a.nJ)
 	}
-	n := sk.n
-	for p, k := range n {
-		if k.unseen*10 > k.seen {
-			continue // it misses packets while it runs: not on their way, or not a stop
-		}
-		if k.after > 0 {
-			c.last[p] = min(c.last[p], c.ownLast[p])
-			c.stop[p] |= stopSkipped
-		}
-		if k.before > 0 {
-			c.first[p] = max(c.first[p], c.ownFirst[p])
-			c.stop[p] |= startLate
-		}
-	}
+	return sk.n
 }
 
 // skipsIn counts journeys [from, to) at the candidate points at on their paths (countSkips).
 func (c *coverage) skipsIn(a *analysis, at *stopCands, sk *skipping, from, to int) {
+	fast := cleanJourneys && len(sk.pieces) == 0 && !a.w.wgOn // (skipsClean's conditions)
 	for j := from; j < to; j++ {
+		if fast {
+			// a run of journeys up to the next trimAt (within one block of t0: timesBlock is a multiple of
+			// trimRun) counted by skipsClean, up to the first it leaves to countSkips
+			end := min(to, (j|(trimRun-1))+1)
+			if j = skipsClean(a, at, sk.n, j, end); j == end {
+				a.w.trimAt(j - 1)
+				j--
+				continue
+			}
+		}
 		if fi := a.jFlow[j]; fi >= 0 {
 			if i := at.of[2*int(fi)+int(a.jDir[j])]; i > 0 {
 				c.countSkips(a, j, a.pathOf(a.flows[fi], a.jDir[j]), at.lists[i-1], sk)
@@ -196,6 +213,62 @@ func (c *coverage) skipsIn(a *analysis, at *stopCands, sk *skipping, from, to in
 		}
 		a.w.trimAt(j)
 	}
+}
+
+// A run of skipsClean's lies in one block of t0.
+var _ = [1]struct{}{}[timesBlock%trimRun]
+
+// skipsClean is countSkips for journeys j to end-1 (in one block of t0), while they have no candidate
+// point, are not near any candidate's capture's ends (countSkips' near), are ICMP errors, or are clean
+// (countSkips' clean journey: counted here). It returns the first journey that is none of these (end
+// when none), which countSkips counts. For a run of journeys without a WireGuard device captured and
+// without pieces of splits (skipping.pieces), with cleanJourneys; its loop keeps the tables in
+// registers.
+func skipsClean(a *analysis, at *stopCands, n []skipCounts, j, end int) int {
+	blk := j &^ (timesBlock - 1)
+	jFlow, jDir, jStart := a.jFlow[blk:end], a.jDir[blk:end], a.jStart[blk:end+1]
+	t0s := a.hopTs.t0.blocks[blk/timesBlock][:end-blk]
+	of, paths, arena, hopPt, dt, blockObs := at.of, at.paths, a.arena, a.hopPt, a.hopTs.dt, a.w.blockObs
+	for i := j - blk; i < len(jFlow); i++ {
+		fi := jFlow[i]
+		if fi < 0 {
+			continue
+		}
+		x := of[2*int(fi)+int(jDir[i])]
+		if x <= 0 {
+			continue
+		}
+		sp, t0, near := &paths[x-1], t0s[i], false
+		for _, k := range sp.cands {
+			near = near || t0 > k.late || t0 < k.early
+		}
+		if !near {
+			continue
+		}
+		s, e, pts := jStart[i], jStart[i+1], sp.pts
+		if int(e-s) != len(pts) {
+			return blk + i
+		}
+		if g := arena[s]; blockObs[g>>16][g&0xffff].Flags&decode.FlagICMPError != 0 {
+			continue // (pktHop: the first hop, with no WireGuard device captured)
+		}
+		for k, pt := range hopPt[s:e] {
+			if int(pt) != pts[k] {
+				return blk + i
+			}
+		}
+		d := dt[e-1]
+		if d == dtBig {
+			return blk + i
+		}
+		tEnd := t0 + int64(d)
+		for _, k := range sp.cands {
+			if t0 > k.late || tEnd < k.early {
+				n[k.p].seen++
+			}
+		}
+	}
+	return end
 }
 
 // skipping is stopsFromSkips' working state: the counts by point, and the journeys that began as
@@ -210,6 +283,21 @@ type skipping struct {
 type stopCands struct {
 	of    []int32
 	lists [][]int
+	paths []skipPath // by list, as lists: what skipsClean reads
+}
+
+// skipPath is a candidate list (stopCands) as skipsClean reads it: its path's points, and each
+// candidate's point with the times countSkips tests a journey's first and last sightings against.
+type skipPath struct {
+	pts   []int
+	cands []skipCand
+}
+
+// skipCand is a candidate point p of a skipPath: late is its capture's last frame less stopWindow,
+// early its first frame plus stopWindow.
+type skipCand struct {
+	p           int
+	late, early int64
 }
 
 // candidatesOnPaths lists the candidate points on each flow direction's path: points with a point
@@ -240,7 +328,12 @@ func (c *coverage) candidatesOnPaths(a *analysis, cand []bool) *stopCands {
 					}
 				}
 				if ks != nil {
-					at.lists = append(at.lists, ks)
+					sp := skipPath{pts: pi.points}
+					for _, k := range ks {
+						p := pi.points[k]
+						sp.cands = append(sp.cands, skipCand{p: p, late: c.ownLast[p] - stopWindow, early: c.ownFirst[p] + stopWindow})
+					}
+					at.lists, at.paths = append(at.lists, ks), append(at.paths, sp)
 					i = int32(len(at.lists))
 				}
 				done[x] = i
