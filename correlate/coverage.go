@@ -219,16 +219,17 @@ func (c *coverage) skipsIn(a *analysis, at *stopCands, sk *skipping, from, to in
 var _ = [1]struct{}{}[timesBlock%trimRun]
 
 // skipsClean is countSkips for journeys j to end-1 (in one block of t0), while they have no candidate
-// point, are not near any candidate's capture's ends (countSkips' near), are ICMP errors, or are clean
-// (countSkips' clean journey: counted here). It returns the first journey that is none of these (end
-// when none), which countSkips counts. For a run of journeys without a WireGuard device captured and
-// without pieces of splits (skipping.pieces), with cleanJourneys; its loop keeps the tables in
-// registers.
+// point, are not near any candidate's capture's ends (countSkips' near), or are clean (countSkips'
+// clean journey: counted by skipTables.clean, an ICMP error not). It returns the first journey that is
+// none of these (end when none), which countSkips counts. For a run of journeys without a WireGuard
+// device captured and without pieces of splits (skipping.pieces), with cleanJourneys; its loop keeps
+// the journeys' tables in registers.
 func skipsClean(a *analysis, at *stopCands, n []skipCounts, j, end int) int {
 	blk := j &^ (timesBlock - 1)
 	jFlow, jDir, jStart := a.jFlow[blk:end], a.jDir[blk:end], a.jStart[blk:end+1]
 	t0s := a.hopTs.t0.blocks[blk/timesBlock][:end-blk]
-	of, paths, arena, hopPt, dt, blockObs := at.of, at.paths, a.arena, a.hopPt, a.hopTs.dt, a.w.blockObs
+	of, paths := at.of, at.paths
+	tb := &skipTables{arena: a.arena, hopPt: a.hopPt, dt: a.hopTs.dt, blockObs: a.w.blockObs, n: n}
 	for i := j - blk; i < len(jFlow); i++ {
 		fi := jFlow[i]
 		if fi < 0 {
@@ -238,37 +239,63 @@ func skipsClean(a *analysis, at *stopCands, n []skipCounts, j, end int) int {
 		if x <= 0 {
 			continue
 		}
-		sp, t0, near := &paths[x-1], t0s[i], false
-		for _, k := range sp.cands {
-			near = near || t0 > k.late || t0 < k.early
-		}
-		if !near {
-			continue
-		}
-		s, e, pts := jStart[i], jStart[i+1], sp.pts
-		if int(e-s) != len(pts) {
+		if sp, t0 := &paths[x-1], t0s[i]; sp.near(t0) && !tb.clean(sp, jStart[i], jStart[i+1], t0) {
 			return blk + i
-		}
-		if g := arena[s]; blockObs[g>>16][g&0xffff].Flags&decode.FlagICMPError != 0 {
-			continue // (pktHop: the first hop, with no WireGuard device captured)
-		}
-		for k, pt := range hopPt[s:e] {
-			if int(pt) != pts[k] {
-				return blk + i
-			}
-		}
-		d := dt[e-1]
-		if d == dtBig {
-			return blk + i
-		}
-		tEnd := t0 + int64(d)
-		for _, k := range sp.cands {
-			if t0 > k.late || tEnd < k.early {
-				n[k.p].seen++
-			}
 		}
 	}
 	return end
+}
+
+// near reports whether a journey first seen at t0 is near a candidate's capture's ends (countSkips'
+// near: it is counted).
+func (sp *skipPath) near(t0 int64) bool {
+	for _, k := range sp.cands {
+		if t0 > k.late || t0 < k.early {
+			return true
+		}
+	}
+	return false
+}
+
+// skipTables are the tables skipTables.clean reads, and the counts it adds to.
+type skipTables struct {
+	arena    []uint32
+	hopPt    []uint16
+	dt       []uint32
+	blockObs [][]decode.Observation
+	n        []skipCounts
+}
+
+// clean counts the journey with hops s to e-1, first seen at t0, near a candidate of its path sp, as
+// countSkips' clean shortcut does when it is clean (and not an ICMP error: not counted), and reports
+// whether it was; it counts nothing otherwise. (Not inlined: skipsClean's loop keeps its values in
+// registers.)
+//
+//go:noinline
+func (tb *skipTables) clean(sp *skipPath, s, e uint32, t0 int64) bool {
+	pts := sp.pts
+	if int(e-s) != len(pts) {
+		return false
+	}
+	for k, pt := range tb.hopPt[s:e] {
+		if int(pt) != pts[k] {
+			return false
+		}
+	}
+	d := tb.dt[e-1]
+	if d == dtBig {
+		return false
+	}
+	if g := tb.arena[s]; tb.blockObs[g>>16][g&0xffff].Flags&decode.FlagICMPError != 0 {
+		return true // (pktHop: the first hop, with no WireGuard device captured) not counted
+	}
+	tEnd := t0 + int64(d)
+	for _, k := range sp.cands {
+		if t0 > k.late || tEnd < k.early {
+			tb.n[k.p].seen++
+		}
+	}
+	return true
 }
 
 // skipping is stopsFromSkips' working state: the counts by point, and the journeys that began as
