@@ -136,6 +136,25 @@ type skipCounts struct {
 // files state when its capture ran (fileSpans) is left as they say. It reads the
 // paths, so it runs after them, before placement.
 func (c *coverage) stopsFromSkips(a *analysis) {
+	n := c.skipCounts(a)
+	for p, k := range n {
+		if k.unseen*10 > k.seen {
+			continue // it misses packets while it runs: not on their way, or not a stop
+		}
+		if k.after > 0 {
+			c.last[p] = min(c.last[p], c.ownLast[p])
+			c.stop[p] |= stopSkipped
+		}
+		if k.before > 0 {
+			c.first[p] = max(c.first[p], c.ownFirst[p])
+			c.stop[p] |= startLate
+		}
+	}
+}
+
+// skipCounts counts the journeys at the candidate points of their paths (countSkips), by point: nil
+// when no path has a candidate.
+func (c *coverage) skipCounts(a *analysis) []skipCounts {
 	w := a.w
 	cand := make([]bool, len(c.first))
 	any := false
@@ -145,11 +164,11 @@ func (c *coverage) stopsFromSkips(a *analysis) {
 		any = any || cand[p]
 	}
 	if !any {
-		return
+		return nil
 	}
 	at := c.candidatesOnPaths(a, cand)
 	if at == nil {
-		return
+		return nil
 	}
 	sk := skipping{n: make([]skipCounts, len(c.first)), pieces: map[int32]bool{}}
 	for _, ev := range a.journeys.gso {
@@ -170,25 +189,23 @@ func (c *coverage) stopsFromSkips(a *analysis) {
 	} else {
 		c.skipsIn(a, at, &sk, 0, a.nJ)
 	}
-	n := sk.n
-	for p, k := range n {
-		if k.unseen*10 > k.seen {
-			continue // it misses packets while it runs: not on their way, or not a stop
-		}
-		if k.after > 0 {
-			c.last[p] = min(c.last[p], c.ownLast[p])
-			c.stop[p] |= stopSkipped
-		}
-		if k.before > 0 {
-			c.first[p] = max(c.first[p], c.ownFirst[p])
-			c.stop[p] |= startLate
-		}
-	}
+	return sk.n
 }
 
 // skipsIn counts journeys [from, to) at the candidate points at on their paths (countSkips).
 func (c *coverage) skipsIn(a *analysis, at *stopCands, sk *skipping, from, to int) {
+	fast := cleanJourneys && len(sk.pieces) == 0 && !a.w.wgOn // (skipsClean's conditions)
 	for j := from; j < to; j++ {
+		if fast {
+			// a run of journeys up to the next trimAt (within one block of t0: timesBlock is a multiple of
+			// trimRun) counted by skipsClean, up to the first it leaves to countSkips
+			end := min(to, (j|(trimRun-1))+1)
+			if j = skipsClean(a, at, sk.n, j, end); j == end {
+				a.w.trimAt(j - 1)
+				j--
+				continue
+			}
+		}
 		if fi := a.jFlow[j]; fi >= 0 {
 			if i := at.of[2*int(fi)+int(a.jDir[j])]; i > 0 {
 				c.countSkips(a, j, a.pathOf(a.flows[fi], a.jDir[j]), at.lists[i-1], sk)
@@ -196,6 +213,89 @@ func (c *coverage) skipsIn(a *analysis, at *stopCands, sk *skipping, from, to in
 		}
 		a.w.trimAt(j)
 	}
+}
+
+// A run of skipsClean's lies in one block of t0.
+var _ = [1]struct{}{}[timesBlock%trimRun]
+
+// skipsClean is countSkips for journeys j to end-1 (in one block of t0), while they have no candidate
+// point, are not near any candidate's capture's ends (countSkips' near), or are clean (countSkips'
+// clean journey: counted by skipTables.clean, an ICMP error not). It returns the first journey that is
+// none of these (end when none), which countSkips counts. For a run of journeys without a WireGuard
+// device captured and without pieces of splits (skipping.pieces), with cleanJourneys; its loop keeps
+// the journeys' tables in registers.
+func skipsClean(a *analysis, at *stopCands, n []skipCounts, j, end int) int {
+	blk := j &^ (timesBlock - 1)
+	jFlow, jDir, jStart := a.jFlow[blk:end], a.jDir[blk:end], a.jStart[blk:end+1]
+	t0s := a.hopTs.t0.blocks[blk/timesBlock][:end-blk]
+	of, paths := at.of, at.paths
+	tb := &skipTables{arena: a.arena, hopPt: a.hopPt, dt: a.hopTs.dt, blockObs: a.w.blockObs, n: n}
+	for i := j - blk; i < len(jFlow); i++ {
+		fi := jFlow[i]
+		if fi < 0 {
+			continue
+		}
+		x := of[2*int(fi)+int(jDir[i])]
+		if x <= 0 {
+			continue
+		}
+		if sp, t0 := &paths[x-1], t0s[i]; sp.near(t0) && !tb.clean(sp, jStart[i], jStart[i+1], t0) {
+			return blk + i
+		}
+	}
+	return end
+}
+
+// near reports whether a journey first seen at t0 is near a candidate's capture's ends (countSkips'
+// near: it is counted).
+func (sp *skipPath) near(t0 int64) bool {
+	for _, k := range sp.cands {
+		if t0 > k.late || t0 < k.early {
+			return true
+		}
+	}
+	return false
+}
+
+// skipTables are the tables skipTables.clean reads, and the counts it adds to.
+type skipTables struct {
+	arena    []uint32
+	hopPt    []uint16
+	dt       []uint32
+	blockObs [][]decode.Observation
+	n        []skipCounts
+}
+
+// clean counts the journey with hops s to e-1, first seen at t0, near a candidate of its path sp, as
+// countSkips' clean shortcut does when it is clean (and not an ICMP error: not counted), and reports
+// whether it was; it counts nothing otherwise. (Not inlined: skipsClean's loop keeps its values in
+// registers.)
+//
+//go:noinline
+func (tb *skipTables) clean(sp *skipPath, s, e uint32, t0 int64) bool {
+	pts := sp.pts
+	if int(e-s) != len(pts) {
+		return false
+	}
+	for k, pt := range tb.hopPt[s:e] {
+		if int(pt) != pts[k] {
+			return false
+		}
+	}
+	d := tb.dt[e-1]
+	if d == dtBig {
+		return false
+	}
+	if g := tb.arena[s]; tb.blockObs[g>>16][g&0xffff].Flags&decode.FlagICMPError != 0 {
+		return true // (pktHop: the first hop, with no WireGuard device captured) not counted
+	}
+	tEnd := t0 + int64(d)
+	for _, k := range sp.cands {
+		if t0 > k.late || tEnd < k.early {
+			tb.n[k.p].seen++
+		}
+	}
+	return true
 }
 
 // skipping is stopsFromSkips' working state: the counts by point, and the journeys that began as
@@ -210,6 +310,21 @@ type skipping struct {
 type stopCands struct {
 	of    []int32
 	lists [][]int
+	paths []skipPath // by list, as lists: what skipsClean reads
+}
+
+// skipPath is a candidate list (stopCands) as skipsClean reads it: its path's points, and each
+// candidate's point with the times countSkips tests a journey's first and last sightings against.
+type skipPath struct {
+	pts   []int
+	cands []skipCand
+}
+
+// skipCand is a candidate point p of a skipPath: late is its capture's last frame less stopWindow,
+// early its first frame plus stopWindow.
+type skipCand struct {
+	p           int
+	late, early int64
 }
 
 // candidatesOnPaths lists the candidate points on each flow direction's path: points with a point
@@ -240,7 +355,12 @@ func (c *coverage) candidatesOnPaths(a *analysis, cand []bool) *stopCands {
 					}
 				}
 				if ks != nil {
-					at.lists = append(at.lists, ks)
+					sp := skipPath{pts: pi.points}
+					for _, k := range ks {
+						p := pi.points[k]
+						sp.cands = append(sp.cands, skipCand{p: p, late: c.ownLast[p] - stopWindow, early: c.ownFirst[p] + stopWindow})
+					}
+					at.lists, at.paths = append(at.lists, ks), append(at.paths, sp)
 					i = int32(len(at.lists))
 				}
 				done[x] = i

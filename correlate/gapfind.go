@@ -196,6 +196,13 @@ func (c *coverage) gapsIn(a *analysis, of []*gapPath, pieces map[int32]bool, fir
 	// the journeys' tables in registers, not read through a at each journey (gapDue writes none of them)
 	jFlow, jDir, jStart, ht := a.jFlow[:to], a.jDir[:to], a.jStart[:to+1], &a.hopTs
 	for j := from; j < to; j++ {
+		// the journeys inside every span on their path passed over a block of t0 at a time (gapsInside)
+		blk := j &^ (timesBlock - 1)
+		end := min(to, blk+timesBlock)
+		if j = gapsInside(jFlow, jDir, jStart, of, ht.t0.blocks[blk/timesBlock], ht.dt, blk, j, end); j == end {
+			j--
+			continue
+		}
 		fi := jFlow[j]
 		if fi < 0 {
 			continue
@@ -213,6 +220,35 @@ func (c *coverage) gapsIn(a *analysis, of []*gapPath, pieces map[int32]bool, fir
 		c.gapDue(a, j, a.pathOf(a.flows[fi], a.jDir[j]), gp, first, last, gaps)
 		a.w.trimAt(j)
 	}
+}
+
+// gapsInside returns the first journey from j to end (all in the block of t0s, t0's from journey
+// blk) that gapsIn has to look at (end when none): those it passes over have no flow, no gapPath, no
+// hop, or lie inside every span on their path, as gapsIn's own tests find (a journey whose last hop's
+// time is in hopTimes' side map is left to them). Its loop keeps the tables in registers.
+func gapsInside(jFlow []int32, jDir []uint8, jStart []uint32, of []*gapPath, t0s []int64, dt []uint32, blk, j, end int) int {
+	// the tables from journey blk, each as long (no bounds check by journey)
+	n := end - blk
+	jFlow, jDir, jStart, t0s = jFlow[blk:end], jDir[blk:end], jStart[blk:end+1], t0s[:n]
+	for i := j - blk; i < len(jFlow); i++ {
+		fi := jFlow[i]
+		if fi < 0 {
+			continue
+		}
+		gp := of[2*int(fi)+int(jDir[i])]
+		if gp == nil {
+			continue
+		}
+		s, e := jStart[i], jStart[i+1]
+		if s == e {
+			continue
+		}
+		d := dt[e-1]
+		if t0 := t0s[i]; d == dtBig || t0 < gp.maxFirst-coverageGrace || t0+int64(d) > gp.minLast+coverageGrace {
+			return blk + i
+		}
+	}
+	return end
 }
 
 // gapDue counts journey j at the points gp.ks of its path pi whose span [first, last] it was due at

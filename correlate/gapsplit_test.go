@@ -13,6 +13,14 @@ import (
 // coverage, the flows, the paths, the late joins and the stops found from the paths.
 func analysisAtGaps(t *testing.T, c *decode.Capture, chunk int) *analysis {
 	t.Helper()
+	a := analysisAtSkips(t, c, chunk)
+	a.cov.stopsFromSkips(a)
+	return a
+}
+
+// analysisAtSkips is analysisAtGaps up to the stops found from the paths (stopsFromSkips), not found.
+func analysisAtSkips(t *testing.T, c *decode.Capture, chunk int) *analysis {
+	t.Helper()
 	opts := Options{Window: time.Second, chunk: chunk}
 	w := worldOf(c)
 	clocks, offFits := w.clocksFor(opts)
@@ -29,7 +37,6 @@ func analysisAtGaps(t *testing.T, c *decode.Capture, chunk int) *analysis {
 	a.adoptOwnAddrs()
 	a.paths = (&pathStage{w: w, flows: a.flows, pairMode: a.pairMode, ar: a.arenaOut, unordered: a.unordered}).buildPaths()
 	a.lateOut = (&lateStage{w: w, jo: &a.journeys, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
-	a.cov.stopsFromSkips(a)
 	return a
 }
 

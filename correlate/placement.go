@@ -284,11 +284,14 @@ func (pl *placement) placeJourney(j int, p *placing) {
 		pl.tcpStep(fl, d, int32(j), p.o0)
 	}
 	fl.bytes += int64(p.o0.Len)
-	p.piece = pl.mayOffload(int32(j)) && pl.offloadNew[int32(j)]
-	if !p.piece {
+	mo := pl.mayOffload(int32(j))
+	if p.piece = mo && pl.offloadNew[int32(j)]; !p.piece {
 		fl.nSent++
 	}
-	status := pl.placeStatus(p)
+	status := stDelivered // the usual journey's (placeStatus' first case) without placeStatus' call
+	if p.parent = false; mo || !p.clean || pl.shape[p.px]&shapeEnds == 0 {
+		status = pl.placeStatus(p)
+	}
 	if p.first == 0 && status != stUnplaced && pl.shape[p.px]&shapeOpenStart != 0 { // (a pod's veth: nothing before it; pathShape)
 		pl.oe.enteredUncaptured(int32(j), p.pi.points[0], p.h[p.reached[0]])
 	}
@@ -550,7 +553,9 @@ func pathShape(w *world, pi *pathInfo) uint8 {
 }
 
 // placeStatus decides journey p's status from how far along its path it was seen, and sets its last
-// and next points.
+// and next points. placeJourney gives the usual journey its status without a call: clean to its path's
+// end (a pod's veth), no piece of a split or merge, parent or fragment (mayOffload false), it is
+// delivered, as the cases below find it.
 func (pl *placement) placeStatus(p *placing) statusCode {
 	j, pi := p.j, p.pi
 	offloaded := false
@@ -560,7 +565,7 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 		at, parent = pl.offloadAt[int32(j)]
 		p.parent = parent || pl.fragOf[int32(j)] // counted on the segments with its pieces (familyCounts)
 	} else if p.parent = false; p.clean && pl.shape[p.px]&shapeEnds != 0 {
-		return stDelivered // the usual journey, clean to its path's end (a pod's veth): as the cases below find it
+		return stDelivered // the usual journey (placeJourney does not call for it): as the cases below find it
 	}
 	if parent {
 		// Segmentation offload: the bytes went on as other journeys from this point.
