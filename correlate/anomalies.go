@@ -232,6 +232,7 @@ type segLoss struct {
 	detail   string
 	next     string // what to check next, when not the kind's own (an IPv6 black hole's)
 	text     string // the kind's text (%s: the place), when not its own (an IPv6 black hole's)
+	sev      string // the anomaly's severity, when not the kind's (encapunsure.go)
 }
 
 // segLosses classifies every segment's losses, once: drops answered with an ICMP error are that
@@ -325,7 +326,7 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 			l.kind = "host-drop"
 		}
 		if s.kind == "encap" && !a.nodeHasRole(a.w.pointNode[s.from], decode.RoleUnderlay) {
-			l.text, l.next = encapNoUnderlayText, encapNoUnderlayNext
+			l.text, l.next, l.sev = encapNoUnderlayText, encapNoUnderlayNext, f.encapNoUnderlaySev(s, lost) // encapunsure.go
 		}
 	default:
 		l.kind = "loss"
@@ -428,7 +429,11 @@ func detectLosses(f *findings, k *kindRow) []Anomaly {
 	var out []Anomaly
 	for _, l := range f.segLosses() {
 		if l.kind == k.kind {
-			an := k.anomaly(k.severity, f.segWhere(l.s), l.flows, f.ids, l.lost, l.evidence, l.detail)
+			sev := k.severity
+			if l.sev != "" {
+				sev = l.sev
+			}
+			an := k.anomaly(sev, f.segWhere(l.s), l.flows, f.ids, l.lost, l.evidence, l.detail)
 			if l.next != "" {
 				an.Next = l.next
 			}

@@ -134,9 +134,14 @@ func TestSeenAtDestinationNotLost(t *testing.T) {
 // before the underlay (as it did) but that they did not reach the tunnel and may have left another way,
 // which the uncaptured underlay cannot show. A drop inside the node with its underlay captured
 // (state-blackhole-route) keeps the plain explanation; without its underlay, the same hedge.
+// The hedged finding is a warning (encapNoUnderlaySev): it was an ERROR naming node-b's cali → tunl0
+// as the drop's place, which the truth's drop (on the underlay) is not on, and state-blackhole-route
+// less node-b's eth0 shows the same captures' view of a drop that was inside node-b. It stays an error
+// where the node answered the packet with its own ICMP error (df-ping-refused less node-a's eth0: node-a
+// refused pod-a's DF ping larger than the tunnel with a fragmentation-needed, truth encap-drop there).
 func TestEncapDropUnderlayUncaptured(t *testing.T) {
 	anys := []string{"node-a-any.pcap", "node-b-any.pcap"}
-	check := func(sc string, drop []string, hedged bool) {
+	check := func(sc string, drop []string, node string, hedged bool, sev string) {
 		t.Helper()
 		_, r := labSubset(t, sc, append(drop, anys...), nil)
 		n := 0
@@ -145,8 +150,10 @@ func TestEncapDropUnderlayUncaptured(t *testing.T) {
 				continue
 			}
 			n++
-			if a.Where.From != "node-b/cali2f5353dd8c5" || a.Where.To != "node-b/tunl0" || a.Severity != sevError {
-				t.Errorf("%s less %v: %s %s at %s → %s", sc, drop, a.Severity, a.Kind, a.Where.From, a.Where.To)
+			if a.Where.From != node+"/cali"+map[string]string{"node-a": "5e1c4d6c68c", "node-b": "2f5353dd8c5"}[node] ||
+				a.Where.To != node+"/tunl0" || a.Severity != sev {
+				t.Errorf("%s less %v: %s %s at %s → %s, want %s at %s's cali → tunl0", sc, drop, a.Severity, a.Kind,
+					a.Where.From, a.Where.To, sev, node)
 			}
 			said := strings.Contains(a.Message, "or they left it another way than the tunnel, unencapsulated") &&
 				strings.Contains(a.Message, "its underlay was not captured, so which cannot be told") &&
@@ -160,9 +167,10 @@ func TestEncapDropUnderlayUncaptured(t *testing.T) {
 			t.Errorf("%s less %v: %d encap-drop anomalies, want 1", sc, drop, n)
 		}
 	}
-	check("state-missing-route", []string{"node-b-eth0.pcap"}, true)
-	check("state-blackhole-route", nil, false)
-	check("state-blackhole-route", []string{"node-b-eth0.pcap"}, true)
+	check("state-missing-route", []string{"node-b-eth0.pcap"}, "node-b", true, sevWarning)
+	check("state-blackhole-route", nil, "node-b", false, sevError)
+	check("state-blackhole-route", []string{"node-b-eth0.pcap"}, "node-b", true, sevWarning)
+	check("df-ping-refused", []string{"node-a-eth0.pcap"}, "node-a", true, sevError)
 }
 
 // wireguard-mtu-blackhole without node-b's eth0 (and the -i any files): node-b's messages larger
