@@ -5,7 +5,7 @@ import "github.com/calipath/calipath/decode"
 // openerNote is Flow.OpenerUnknown's text: why the flow's direction and its NAT's kind are not known,
 // and the fix.
 const openerNote = "which side opened the conversation is not known: every capture that saw its first packet " +
-	"seen may have begun after its opening (the conversation was first seen there no later after the capture's " +
+	"may have begun after its opening (the conversation was first seen there no later after the capture's " +
 	"first frame than its longest silence there, or after a packet of the other direction), and a conversation's " +
 	"first packet seen says nothing of who opened it. Its ends are listed in that packet's direction, not as " +
 	"client and server, and its NAT may be a SNAT by the side that opened it (undone on the replies) or a DNAT " +
