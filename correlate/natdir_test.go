@@ -3,8 +3,12 @@ package correlate
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/gen"
 )
 
 // truthNAT is truth.json's nat list as the lab's truth tool names each rewrite: as the side that opened
@@ -133,5 +137,60 @@ func TestSNATExternalOpenerKnown(t *testing.T) {
 	}
 	if !udp {
 		t.Fatalf("%s: no UDP flow with NAT", sc)
+	}
+}
+
+// TestDNATOnlyNeedsNodeAddrs: a flow's destination rewritten away from an address no known node has
+// names a DNAT (dnatOnly) only where the NAT node's addresses are known; without the nodes' eth0 (no
+// outer header, so no node address known) the address may be the NAT node's own and the rewrite the
+// un-SNAT of a masquerade, so a flow whose opening the captures cannot show says its opener is not
+// known. Generated VXLAN traffic to Services (as report's gen-vxlan-dnat; its captures begin with
+// the traffic, so no capture could show an opening by its timing): with every capture the Service
+// flows keep their DNAT, without the eth0 captures they do not claim it.
+func TestDNATOnlyNeedsNodeAddrs(t *testing.T) {
+	cfg := gen.DefaultConfig()
+	cfg.Seed, cfg.Packets, cfg.Flows, cfg.Mode, cfg.DNAT, cfg.Nodes = 3, 200, 6, gen.ModeVXLAN, 0.5, 3
+	cfg.Dir = t.TempDir()
+	g, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inner []string // the veths and vxlan.calico
+	for _, f := range g.Files {
+		if !strings.Contains(filepath.Base(f), "-eth0") {
+			inner = append(inner, f)
+		}
+	}
+	if len(inner) == 0 || len(inner) == len(g.Files) {
+		t.Fatalf("%d captures but eth0 of %d files", len(inner), len(g.Files))
+	}
+	for _, tc := range []struct {
+		name  string
+		files []string
+		known bool
+	}{{"every capture", g.Files, true}, {"without eth0", inner, false}} {
+		r := Correlate(decode.Load(tc.files, decode.Options{}, decode.PointConfig{}), Options{})
+		n := 0
+		for _, f := range r.Flows {
+			if f.Proto != "udp" || !strings.HasPrefix(f.Dst.IP, "10.96.") {
+				continue
+			}
+			n++
+			if known := f.OpenerUnknown == ""; known != tc.known {
+				t.Errorf("%s: flow %s %s → %s: opener known %v, want %v (NAT %+v)", tc.name, f.ID, f.Src, f.Dst, known,
+					tc.known, f.NAT)
+			}
+			if len(f.NAT) == 0 {
+				t.Errorf("%s: flow %s %s → %s: no NAT", tc.name, f.ID, f.Src, f.Dst)
+			}
+			for _, m := range f.NAT {
+				if (m.Kind == "nat") == tc.known {
+					t.Errorf("%s: flow %s: mapping %+v", tc.name, f.ID, m)
+				}
+			}
+		}
+		if n == 0 {
+			t.Fatalf("%s: no UDP flow to a Service", tc.name)
+		}
 	}
 }
