@@ -53,8 +53,9 @@ func (a *analysis) natOpeners() {
 // own. The other reading, the un-SNAT of a reply to a conversation the other side opened, needs that
 // address to be the one the other side's packets were SNATed to, and a masquerade (Calico's
 // natOutgoing, kube-proxy's) takes the NAT node's own address: a Service's cluster IP DNATed to an
-// endpoint is told so, where the NAT node's addresses are known (nodeAddrKnown, of one of the two
-// points the rewrite lies between: the NAT node is one of them; a router has no node address). A
+// endpoint is told so, where the NAT node's addresses are known (hasNodeIP, of one of the two
+// points the rewrite lies between: the NAT node is one of them; a router has no node address; where
+// none of its addresses is known, the address may be its own and the rewrite a masquerade's un-SNAT). A
 // source rewrite may be either side's (a SNAT of the opener's requests, or the un-DNAT of the replies
 // to the other side's), and so may a destination rewrite away from a node's address (a node port's
 // DNAT, or a masquerade's un-SNAT): those are left to the captures' timing.
@@ -68,26 +69,7 @@ func (a *analysis) dnatOnly(h []uint32) bool {
 			continue
 		}
 		return tp.src == to.src && tp.sp == to.sp && w.nodeOfIPOnly(tp.v6, tp.dst) < 0 &&
-			(w.nodeAddrKnown(tp.v6, w.pointNode[a.point(h[i-1])]) || w.nodeAddrKnown(tp.v6, w.pointNode[a.point(h[i])]))
-	}
-	return false
-}
-
-// nodeAddrKnown reports whether some address of node n (-1: none) of the family is known. Where none
-// is, an address that is no known node's may still be n's own, and a rewrite away from it the un-SNAT
-// of a masquerade by n: dnatOnly cannot tell.
-func (w *world) nodeAddrKnown(v6 bool, n int) bool {
-	if n < 0 {
-		return false
-	}
-	m := w.nodeOfIP
-	if v6 {
-		m = w.nodeOfIP6
-	}
-	for _, k := range m {
-		if k == n {
-			return true
-		}
+			(w.hasNodeIP(tp.v6, w.pointNode[a.point(h[i-1])]) || w.hasNodeIP(tp.v6, w.pointNode[a.point(h[i])]))
 	}
 	return false
 }

@@ -77,6 +77,36 @@ func TestSumOK(t *testing.T) {
 	}
 }
 
+// fillSums is how many ways fillSum fills a checksum test's bytes.
+const fillSums = 5
+
+// fillSum fills b for a checksum summed from s, the fill'th way: zeros (0), ones (1), random bytes (2),
+// random bytes with a checksum over the rest from s in the first word, which verifies (3), or zeros
+// with a first word that makes the words, with s, a multiple of 0xffff (4).
+func fillSum(rng *rand.Rand, b []byte, s uint64, fill int) {
+	switch fill {
+	case 0:
+		clear(b)
+	case 1:
+		for i := range b {
+			b[i] = 0xff
+		}
+	case 2, 3:
+		rng.Read(b)
+		if fill == 3 && len(b) >= 2 {
+			b[0], b[1] = 0, 0
+			ck := ^fold(refSum16(s, b))
+			b[0], b[1] = byte(ck>>8), byte(ck)
+		}
+	case 4:
+		clear(b)
+		if len(b) >= 2 {
+			ck := 0xffff - fold(s)
+			b[0], b[1] = byte(ck>>8), byte(ck)
+		}
+	}
+}
+
 // TestSumOKFrom holds fastUsual's transport verdict, sumOKFrom of a sum16 sum started from a value
 // other than 0 (TCP's and UDP's protocol and length), to sumOK's and the reference's: the sum is never
 // 0 (sumOKFrom leaves that test out), on every length to 300 bytes at every alignment, of zeros (where
@@ -89,29 +119,9 @@ func TestSumOKFrom(t *testing.T) {
 	for n := 0; n <= 300; n++ {
 		for off := 0; off < 8; off++ {
 			for _, s := range starts {
-				for fill := 0; fill < 5; fill++ {
+				for fill := 0; fill < fillSums; fill++ {
 					b := buf[off : off+n]
-					switch fill {
-					case 0:
-						clear(b)
-					case 1:
-						for i := range b {
-							b[i] = 0xff
-						}
-					case 2, 3:
-						rng.Read(b)
-						if fill == 3 && n >= 2 { // a checksum over the rest, from s: verifies
-							b[0], b[1] = 0, 0
-							ck := ^fold(refSum16(s, b))
-							b[0], b[1] = byte(ck>>8), byte(ck)
-						}
-					case 4: // words summing, with s, to a multiple of 0xffff
-						clear(b)
-						if n >= 2 {
-							ck := 0xffff - fold(s)
-							b[0], b[1] = byte(ck>>8), byte(ck)
-						}
-					}
+					fillSum(rng, b, s, fill)
 					want := fold(refSum16(s, b)) == 0xffff
 					for _, impl := range sum16s {
 						got := impl.f(s, b)
@@ -353,31 +363,17 @@ func TestHead8(t *testing.T) {
 // TestSumSwap holds sumSwap (the assembly on amd64) and sumSwapGo to sum16: congruent modulo 0xffff
 // to s + 2^8·sum16(0, b), and fastUsual's verdict from it, sumSwap(s<<8, b)%0xffff == 0, the same as
 // sumOKFrom(sum16(s, b)), on every length to 2,100 bytes (every entry of its rounds) at every
-// alignment, of zeros, ones, random bytes and checksums that verify, from starts of TCP's and UDP's
+// alignment, of zeros, ones, random bytes, checksums that verify and words summing to a multiple of 0xffff, from starts of TCP's and UDP's
 // pseudo-header sums (protocol and length, below 2^17) shifted by 8.
 func TestSumSwap(t *testing.T) {
 	rng := rand.New(rand.NewSource(5))
 	buf := make([]byte, 2120)
 	for n := 0; n <= 2100; n++ {
 		for off := 0; off < 8; off++ {
-			for fill := 0; fill < 4; fill++ {
+			for fill := 0; fill < fillSums; fill++ {
 				b := buf[off : off+n]
 				s := uint64(rng.Intn(1 << 17))
-				switch fill {
-				case 0:
-					clear(b)
-				case 1:
-					for i := range b {
-						b[i] = 0xff
-					}
-				case 2, 3:
-					rng.Read(b)
-					if fill == 3 && n >= 2 { // a checksum over the rest, from s: verifies
-						b[0], b[1] = 0, 0
-						ck := ^fold(refSum16(s, b))
-						b[0], b[1] = byte(ck>>8), byte(ck)
-					}
-				}
+				fillSum(rng, b, s, fill)
 				ref := sum16(s, b)
 				want := ref % 0xffff * 0x100 % 0xffff // 2^8·sum16(s, b), modulo 0xffff
 				var p *byte

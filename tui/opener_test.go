@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,13 +13,7 @@ import (
 // list's post-NAT cell is marked "?" and the flow's timeline says why; the ping's flow is not marked.
 // Without the marks the list showed ext-1 as the client of pod-a's masqueraded conversation.
 func TestNATMidstreamOpenerMarked(t *testing.T) {
-	all, _ := filepath.Glob("../testdata/lab/scenarios/nat-midstream/*.pcap")
-	var files []string
-	for _, f := range all {
-		if !strings.HasSuffix(f, "-any.pcap") {
-			files = append(files, f)
-		}
-	}
+	files := labFiles(t, "../testdata/lab/scenarios/nat-midstream")
 	if len(files) == 0 {
 		t.Fatal("no nat-midstream captures")
 	}
