@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/calipath/calipath/decode"
@@ -348,6 +349,123 @@ func (pl *placement) reachPath(p *placing) {
 		}
 	}
 	p.first, p.reach = first, reach
+}
+
+// fillNone sets every element of s to -1 (none: jLast, jNext), a doubling run of copies.
+func fillNone(s []int32) {
+	if len(s) == 0 {
+		return
+	}
+	s[0] = -1
+	for k := 1; k < len(s); k *= 2 {
+		copy(s[k:], s[:k])
+	}
+}
+
+// cleanRuns reports whether placement places runs of the usual clean journeys by placeClean: with
+// cleanJourneys, no WireGuard device captured (the first hop is the packet's), the segment counter
+// inline (sa: it reads no segJob), and no flow's clocks shown (countFlowClock).
+func (pl *placement) cleanRuns() bool {
+	return cleanJourneys && !pl.w.wgOn && pl.sa.p == nil && pl.flowClocks == nil
+}
+
+// runEnd is where a run of placeClean's from journey j ends: at the next journey after which the
+// placing loop trims (trimAt) or reports to the hop dropper (hopDropper.every), or at n.
+func runEnd(j, n int) int {
+	return min(n, (j|(trimRun-1))+1, (j|(hopDropEvery-1))+1)
+}
+
+// placedClean counts the journeys placeClean placed, for the tests.
+var placedClean atomic.Int64
+
+// placeClean places journeys j to end-1 of the flows numbered lo to hi-1, passing over the others,
+// while each is the usual clean journey:
+// its hops its path's points in order, each time in hopTs.dt, no ICMP error, no piece, parent or
+// fragment (mayOffload false), on a path whose shape is shapeEnds alone (delivered, not entered from
+// outside the captures), whose segments a clean journey made (cleanCount.made). It places and
+// counts each as placeJourney and count do such a journey (its status delivered; its latencies, a
+// hop's time less the one before, from the times after its first sighting, whose t0 cancels),
+// without placing's reached and when (p: for primeTallies alone), and returns the first journey it
+// left (end when none), which placeJourney places.
+func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
+	jFlow, jDir, jStart := pl.jFlow[:end], pl.jDir[:end], pl.jStart[:end+1]
+	hopPt, dt, arena, blockObs := pl.hopPt, pl.hopTs.dt, pl.arena, pl.w.blockObs
+	placed := 0
+	for ; j < end; j++ {
+		fi := jFlow[j]
+		if fi < lo || fi >= hi {
+			continue
+		}
+		fl, d := pl.flows[fi], jDir[j]
+		px := fl.pathAt[d]
+		pc, t := &pl.pathCounts[px], &pl.dirTallies[fi<<1|int32(d)]
+		if pl.shape[px]&(shapeEnds|shapeOpenStart) != shapeEnds || !pc.clean.made || pl.mayOffload(int32(j)) {
+			break
+		}
+		pts, s, e := pl.paths[px].points, jStart[j], jStart[j+1]
+		if int(e-s) != len(pts) || !cleanHops(hopPt[s:e], dt[s:e], pts) {
+			break
+		}
+		g := arena[s]
+		o0 := &blockObs[g>>16][g&0xffff]
+		if o0.Flags&decode.FlagICMPError != 0 {
+			break
+		}
+		pl.tcpStep(fl, d, int32(j), o0)
+		fl.bytes += int64(o0.Len)
+		fl.nSent++
+		pl.jStatus[j] = stDelivered
+		pl.countCleanRow(pc, dt[s:e], passLen(o0)) // countClean
+		fl.delivered++                             // countFlow
+		if fl.e2e.n == 0 {                         // room for a sample per journey (countFlow)
+			fl.e2e.samples = carve(&pl.lats, min(len(fl.dirJourneys(c2s))+len(fl.dirJourneys(s2c)), exactSamples))
+		}
+		lat := int64(dt[e-1]) - int64(dt[s])
+		if !fl.e2e.addRoomy(lat) {
+			fl.e2e.add(lat)
+		}
+		if pl.flowLoose != nil && lat < pl.looseMax { // countFlowLoose
+			pl.looseLat(fi, pts[0], pts[len(pts)-1], lat)
+		}
+		if !t.primed { // tallyClean
+			p.j, p.fi, p.fl, p.px, p.pi = j, fi, fl, px, pl.paths[px]
+			pl.primeTallies(p, t)
+		}
+		t.n++
+		t.bytes += int64(o0.Len)
+		placed++
+	}
+	placedClean.Add(int64(placed))
+	return j
+}
+
+// cleanHops reports whether hops hp, with times after their journey's first sighting ds, are at the
+// points pts in order (as many), none of their times in hopTs's side map.
+func cleanHops(hp []uint16, ds []uint32, pts []int) bool {
+	ds = ds[:len(hp)]
+	for k, pt := range pts[:len(hp)] {
+		if int(hp[k]) != pt || ds[k] == dtBig {
+			return false
+		}
+	}
+	return true
+}
+
+// countCleanRow is countClean for a clean journey whose hops' times after its first sighting are ds
+// (none in the side map), on a path whose segments are made, which passed them with size (passLen).
+func (pl *placement) countCleanRow(pc *pathCount, ds []uint32, size int) {
+	c := &pc.clean
+	c.n++
+	c.maxLen = max(c.maxLen, size)
+	at := int(c.nLat) * len(pc.segs)
+	row := pc.lats[at : at+len(pc.segs)]
+	ds = ds[:len(row)+1]
+	for i := range row {
+		row[i] = int64(ds[i+1]) - int64(ds[i])
+	}
+	if c.nLat++; c.nLat == cleanBatch {
+		pl.addCleanLats(pc)
+	}
 }
 
 // tallyPoints tallies journey p's packets and bytes per point on its flow.
@@ -892,9 +1010,15 @@ func (pl *placement) countFlowClock(p *placing) {
 // it is at least the latency (pairLoose, as segLoose for a segment).
 func (pl *placement) countFlowLoose(p *placing) {
 	pts := p.pi.points
-	x, y := pl.w.pointNode[pts[p.first]], pl.w.pointNode[pts[p.reach]]
-	if b := pl.pairLoose(x, y); b > 0 && p.when[p.reach]-p.when[p.first] < b && b > pl.flowLoose[p.fi].b {
-		pl.flowLoose[p.fi] = flowLooseAcc{b: b, x: int32(x), y: int32(y)}
+	pl.looseLat(p.fi, pts[p.first], pts[p.reach], p.when[p.reach]-p.when[p.first])
+}
+
+// looseLat is countFlowLoose for a delivered journey of flow fi first seen at point from and last at
+// point to, with end-to-end latency lat.
+func (pl *placement) looseLat(fi int32, from, to int, lat int64) {
+	x, y := pl.w.pointNode[from], pl.w.pointNode[to]
+	if b := pl.pairLoose(x, y); b > 0 && lat < b && b > pl.flowLoose[fi].b {
+		pl.flowLoose[fi] = flowLooseAcc{b: b, x: int32(x), y: int32(y)}
 	}
 }
 
@@ -1204,9 +1328,18 @@ func placeJourneys(a *analysis) (*placementOut, []Journey) {
 		if pl.sa.p == nil { // (a segment counter of its own reads the hops of the journeys it is handed later)
 			pl.hd = newHopDropper(pl, 0, a.nJ)
 		}
+		fast, nf := pl.cleanRuns(), int32(len(a.flows))
+		fillNone(pl.jLast)
+		fillNone(pl.jNext)
 		for j := 0; j < a.nJ; j++ {
-			pl.jLast[j], pl.jNext[j] = -1, -1
-			if a.jFlow[j] >= 0 {
+			placed := false
+			if fast { // a run of the usual clean journeys up to the next trimAt or report; then the first it left
+				end := runEnd(j, a.nJ)
+				if j = pl.placeClean(p, j, end, 0, nf); j == end {
+					j, placed = end-1, true
+				}
+			}
+			if !placed && a.jFlow[j] >= 0 {
 				pl.placeJourney(j, p)
 			}
 			a.w.trimAt(j) // the journeys' sightings lie across all the frames
