@@ -402,8 +402,9 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 		if pl.shape[px]&(shapeEnds|shapeOpenStart) != shapeEnds || !pc.clean.made || pl.mayOffload(int32(j)) {
 			break
 		}
-		pts, s, e := pl.paths[px].points, jStart[j], jStart[j+1]
-		if int(e-s) != len(pts) || !cleanHops(hopPt[s:e], dt[s:e], pts) {
+		pts, s, e, c := pl.paths[px].points, jStart[j], jStart[j+1], &pc.clean
+		at := int(c.nLat) * len(pc.segs) // its row of latencies (countClean), written as its hops are tested
+		if int(e-s) != len(pts) || !cleanRow(hopPt[s:e], dt[s:e], pts, pc.lats[at:at+len(pc.segs)]) {
 			break
 		}
 		g := arena[s]
@@ -415,9 +416,13 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 		fl.bytes += int64(o0.Len)
 		fl.nSent++
 		pl.jStatus[j] = stDelivered
-		pl.countCleanRow(pc, dt[s:e], passLen(o0)) // countClean
-		fl.delivered++                             // countFlow
-		if fl.e2e.n == 0 {                         // room for a sample per journey (countFlow)
+		c.n++ // countClean
+		c.maxLen = max(c.maxLen, passLen(o0))
+		if c.nLat++; c.nLat == cleanBatch {
+			pl.addCleanLats(pc)
+		}
+		fl.delivered++     // countFlow
+		if fl.e2e.n == 0 { // room for a sample per journey
 			fl.e2e.samples = carve(&pl.lats, min(len(fl.dirJourneys(c2s))+len(fl.dirJourneys(s2c)), exactSamples))
 		}
 		lat := int64(dt[e-1]) - int64(dt[s])
@@ -439,33 +444,27 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 	return j
 }
 
-// cleanHops reports whether hops hp, with times after their journey's first sighting ds, are at the
-// points pts in order (as many), none of their times in hopTs's side map.
-func cleanHops(hp []uint16, ds []uint32, pts []int) bool {
-	ds = ds[:len(hp)]
-	for k, pt := range pts[:len(hp)] {
-		if int(hp[k]) != pt || ds[k] == dtBig {
+// cleanRow reports whether hops hp, with times after their journey's first sighting ds, are at the
+// points pts in order (as many), none of their times in hopTs's side map, and writes into row (one
+// shorter) each hop's time less the one before, as far as it looked.
+func cleanRow(hp []uint16, ds []uint32, pts []int, row []int64) bool {
+	n := len(row)
+	if len(hp) != n+1 {
+		return false
+	}
+	ds, pts = ds[:n+1], pts[:n+1]
+	prev := ds[0]
+	if int(hp[0]) != pts[0] || prev == dtBig {
+		return false
+	}
+	for i := range row {
+		d := ds[i+1]
+		if int(hp[i+1]) != pts[i+1] || d == dtBig {
 			return false
 		}
+		row[i], prev = int64(d)-int64(prev), d
 	}
 	return true
-}
-
-// countCleanRow is countClean for a clean journey whose hops' times after its first sighting are ds
-// (none in the side map), on a path whose segments are made, which passed them with size (passLen).
-func (pl *placement) countCleanRow(pc *pathCount, ds []uint32, size int) {
-	c := &pc.clean
-	c.n++
-	c.maxLen = max(c.maxLen, size)
-	at := int(c.nLat) * len(pc.segs)
-	row := pc.lats[at : at+len(pc.segs)]
-	ds = ds[:len(row)+1]
-	for i := range row {
-		row[i] = int64(ds[i+1]) - int64(ds[i])
-	}
-	if c.nLat++; c.nLat == cleanBatch {
-		pl.addCleanLats(pc)
-	}
 }
 
 // tallyPoints tallies journey p's packets and bytes per point on its flow.
