@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"encoding/binary"
 	"math"
 	"slices"
 	"sort"
@@ -360,6 +361,41 @@ func fillNone(s []int32) {
 	for k := 1; k < len(s); k *= 2 {
 		copy(s[k:], s[:k])
 	}
+}
+
+// hopsKey is a path's points as the hops of a journey at them, in order, lie in hopPt (two bytes a
+// point, as they lie in memory), for a path of 4 to 8 points: its first 8 bytes and its last 8 (which
+// overlap for fewer than 8 points); n is its points, 0 for another path (or a point past a uint16).
+type hopsKey struct {
+	lo, hi uint64
+	n      int
+}
+
+// hopsKeyOf returns the hopsKey of points pts.
+func hopsKeyOf(pts []int) hopsKey {
+	if len(pts) < 4 || len(pts) > 8 {
+		return hopsKey{}
+	}
+	hp := make([]uint16, len(pts))
+	for i, p := range pts {
+		if p < 0 || p > math.MaxUint16 {
+			return hopsKey{}
+		}
+		hp[i] = uint16(p)
+	}
+	b := hopBytes(hp)
+	return hopsKey{lo: binary.NativeEndian.Uint64(b), hi: binary.NativeEndian.Uint64(b[len(b)-8:]), n: len(pts)}
+}
+
+// at reports whether hops hp, as many as k's points (k.n, not 0), are at its points in order.
+func (k *hopsKey) at(hp []uint16) bool {
+	b := hopBytes(hp)
+	return len(b) >= 8 && binary.NativeEndian.Uint64(b) == k.lo && binary.NativeEndian.Uint64(b[len(b)-8:]) == k.hi
+}
+
+// hopBytes returns the bytes hops hp (a range of hopPt) lie in, without a copy.
+func hopBytes(hp []uint16) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(hp))), 2*len(hp))
 }
 
 // cleanRuns reports whether placement places runs of the usual clean journeys by placeClean: with
