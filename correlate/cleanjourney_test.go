@@ -16,8 +16,10 @@ import (
 // (cleanJourneys) and with every journey counted hop by hop: the same Result (as JSON, with the
 // journeys) and the same per-point tallies in each flow, in the order they were made, with the
 // counting inline (chunk -1), on the segment counter's goroutine and on placement's two goroutines. It
-// returns how many journeys were clean, and how many placed journeys were not.
-func checkClean(t *testing.T, files []string) (clean, other int) {
+// returns how many journeys were clean, and how many placed journeys were not. A run on the segment
+// counter's goroutine (which reads placing's reached and when) places none by placeClean; fast counts
+// those placed by placeClean inline and on placement's two goroutines.
+func checkClean(t *testing.T, files []string) (clean, other int, fast [2]int64) {
 	t.Helper()
 	run := func(on bool, chunk int) ([]byte, [][]pointTally, *analysis) {
 		cleanJourneys = on
@@ -34,8 +36,17 @@ func checkClean(t *testing.T, files []string) (clean, other int) {
 		return b, pp, res.analysis
 	}
 	want, wantPP, a := run(false, -1)
-	for _, chunk := range []int{-1, 1 << 20, 1} { // inline, the counter's goroutine, two goroutines
+	for i, chunk := range []int{-1, 1 << 20, 1} { // inline, the counter's goroutine, two goroutines
+		before := placedClean.Load()
 		got, gotPP, _ := run(true, chunk)
+		switch n := placedClean.Load() - before; {
+		case chunk == 1<<20 && n != 0:
+			t.Fatalf("chunk %d: %d journeys placed by placeClean with the counter on its goroutine", chunk, n)
+		case i == 0:
+			fast[0] = n
+		case i == 2:
+			fast[1] = n
+		}
 		if string(got) != string(want) {
 			t.Fatalf("chunk %d: the Result with clean journeys counted by path differs", chunk)
 		}
@@ -59,7 +70,7 @@ func checkClean(t *testing.T, files []string) (clean, other int) {
 			other++
 		}
 	}
-	return clean, other
+	return clean, other, fast
 }
 
 // Clean journeys counted by path give the Result and tallies of counting them hop by hop, on generated
@@ -77,8 +88,12 @@ func TestCleanJourneysSame(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if clean, other := checkClean(t, g.Files); clean == 0 || other == 0 {
+			clean, other, fast := checkClean(t, g.Files)
+			if clean == 0 || other == 0 {
 				t.Fatalf("%d clean journeys and %d others: not both kinds to tell", clean, other)
+			}
+			if fast[0] == 0 || fast[1] == 0 {
+				t.Fatalf("placeClean placed %d journeys inline and %d on two goroutines: both should place some", fast[0], fast[1])
 			}
 		})
 	}
@@ -88,7 +103,7 @@ func TestCleanJourneysSame(t *testing.T) {
 func TestCleanJourneysLab(t *testing.T) {
 	clean, other := 0, 0
 	eachLabScenario(t, func(t *testing.T, files []string) {
-		c, o := checkClean(t, files)
+		c, o, _ := checkClean(t, files)
 		clean, other = clean+c, other+o
 	})
 	if clean == 0 || other == 0 {

@@ -273,13 +273,19 @@ type skipTables struct {
 //
 //go:noinline
 func (tb *skipTables) clean(sp *skipPath, s, e uint32, t0 int64) bool {
-	pts := sp.pts
-	if int(e-s) != len(pts) {
+	pts, hp := sp.pts, tb.hopPt[s:e]
+	if len(hp) != len(pts) {
 		return false
 	}
-	for k, pt := range tb.hopPt[s:e] {
-		if int(pt) != pts[k] {
+	if sp.key.n != 0 { // (4 to 8 points: two words compared)
+		if !sp.key.at(hp) {
 			return false
+		}
+	} else {
+		for k, pt := range hp {
+			if int(pt) != pts[k] {
+				return false
+			}
 		}
 	}
 	d := tb.dt[e-1]
@@ -317,6 +323,7 @@ type stopCands struct {
 // candidate's point with the times countSkips tests a journey's first and last sightings against.
 type skipPath struct {
 	pts   []int
+	key   hopsKey // pts as a clean journey's hops' points lie in hopPt
 	cands []skipCand
 }
 
@@ -355,7 +362,7 @@ func (c *coverage) candidatesOnPaths(a *analysis, cand []bool) *stopCands {
 					}
 				}
 				if ks != nil {
-					sp := skipPath{pts: pi.points}
+					sp := skipPath{pts: pi.points, key: hopsKeyOf(pi.points)}
 					for _, k := range ks {
 						p := pi.points[k]
 						sp.cands = append(sp.cands, skipCand{p: p, late: c.ownLast[p] - stopWindow, early: c.ownFirst[p] + stopWindow})

@@ -1,9 +1,11 @@
 package correlate
 
 import (
+	"encoding/binary"
 	"math"
 	"slices"
 	"sort"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/calipath/calipath/decode"
@@ -348,6 +350,157 @@ func (pl *placement) reachPath(p *placing) {
 		}
 	}
 	p.first, p.reach = first, reach
+}
+
+// fillNone sets every element of s to -1 (none: jLast, jNext), a doubling run of copies.
+func fillNone(s []int32) {
+	if len(s) == 0 {
+		return
+	}
+	s[0] = -1
+	for k := 1; k < len(s); k *= 2 {
+		copy(s[k:], s[:k])
+	}
+}
+
+// hopsKey is a path's points as the hops of a journey at them, in order, lie in hopPt (two bytes a
+// point, as they lie in memory), for a path of 4 to 8 points: its first 8 bytes and its last 8 (which
+// overlap for fewer than 8 points); n is its points, 0 for another path (or a point past a uint16).
+type hopsKey struct {
+	lo, hi uint64
+	n      int
+}
+
+// hopsKeyOf returns the hopsKey of points pts.
+func hopsKeyOf(pts []int) hopsKey {
+	if len(pts) < 4 || len(pts) > 8 {
+		return hopsKey{}
+	}
+	hp := make([]uint16, len(pts))
+	for i, p := range pts {
+		if p < 0 || p > math.MaxUint16 {
+			return hopsKey{}
+		}
+		hp[i] = uint16(p)
+	}
+	b := hopBytes(hp)
+	return hopsKey{lo: binary.NativeEndian.Uint64(b), hi: binary.NativeEndian.Uint64(b[len(b)-8:]), n: len(pts)}
+}
+
+// at reports whether hops hp, as many as k's points (k.n, not 0), are at its points in order.
+func (k *hopsKey) at(hp []uint16) bool {
+	b := hopBytes(hp)
+	return len(b) >= 8 && binary.NativeEndian.Uint64(b) == k.lo && binary.NativeEndian.Uint64(b[len(b)-8:]) == k.hi
+}
+
+// hopBytes returns the bytes hops hp (a range of hopPt) lie in, without a copy.
+func hopBytes(hp []uint16) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(hp))), 2*len(hp))
+}
+
+// cleanRuns reports whether placement places runs of the usual clean journeys by placeClean: with
+// cleanJourneys, no WireGuard device captured (the first hop is the packet's), the segment counter
+// inline (sa: it reads no segJob), and no flow's clocks shown (countFlowClock).
+func (pl *placement) cleanRuns() bool {
+	return cleanJourneys && !pl.w.wgOn && pl.sa.p == nil && pl.flowClocks == nil
+}
+
+// runEnd is where a run of placeClean's from journey j ends: at the next journey after which the
+// placing loop trims (trimAt) or reports to the hop dropper (hopDropper.every), or at n.
+func runEnd(j, n int) int {
+	return min(n, (j|(trimRun-1))+1, (j|(hopDropEvery-1))+1)
+}
+
+// placedClean counts the journeys placeClean placed, for the tests.
+var placedClean atomic.Int64
+
+// placeClean places journeys j to end-1 of the flows numbered lo to hi-1, passing over the others,
+// while each is the usual clean journey:
+// its hops its path's points in order, each time in hopTs.dt, no ICMP error, no piece, parent or
+// fragment (mayOffload false), on a path whose shape is shapeEnds alone (delivered, not entered from
+// outside the captures), whose segments a clean journey made (cleanCount.made). It places and
+// counts each as placeJourney and count do such a journey (its status delivered; its latencies, a
+// hop's time less the one before, from the times after its first sighting, whose t0 cancels),
+// without placing's reached and when (p: for primeTallies alone), and returns the first journey it
+// left (end when none), which placeJourney places.
+func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
+	jFlow, jDir, jStart := pl.jFlow[:end], pl.jDir[:end], pl.jStart[:end+1]
+	hopPt, dt, arena, blockObs := pl.hopPt, pl.hopTs.dt, pl.arena, pl.w.blockObs
+	placed := 0
+	for ; j < end; j++ {
+		fi := jFlow[j]
+		if fi < lo || fi >= hi {
+			continue
+		}
+		fl, d := pl.flows[fi], jDir[j]
+		px := fl.pathAt[d]
+		pc, t := &pl.pathCounts[px], &pl.dirTallies[fi<<1|int32(d)]
+		if pl.shape[px]&(shapeEnds|shapeOpenStart) != shapeEnds || !pc.clean.made || pl.mayOffload(int32(j)) {
+			break
+		}
+		pts, s, e, c := pl.paths[px].points, jStart[j], jStart[j+1], &pc.clean
+		at := int(c.nLat) * len(pc.segs) // its row of latencies (countClean), written as its hops are tested
+		if int(e-s) != len(pts) || !cleanRow(hopPt[s:e], dt[s:e], pts, pc.lats[at:at+len(pc.segs)]) {
+			break
+		}
+		g := arena[s]
+		o0 := &blockObs[g>>16][g&0xffff]
+		if o0.Flags&decode.FlagICMPError != 0 {
+			break
+		}
+		pl.tcpStep(fl, d, int32(j), o0)
+		fl.bytes += int64(o0.Len)
+		fl.nSent++
+		pl.jStatus[j] = stDelivered
+		c.n++ // countClean
+		c.maxLen = max(c.maxLen, passLen(o0))
+		if c.nLat++; c.nLat == cleanBatch {
+			pl.addCleanLats(pc)
+		}
+		fl.delivered++     // countFlow
+		if fl.e2e.n == 0 { // room for a sample per journey
+			fl.e2e.samples = carve(&pl.lats, min(len(fl.dirJourneys(c2s))+len(fl.dirJourneys(s2c)), exactSamples))
+		}
+		lat := int64(dt[e-1]) - int64(dt[s])
+		if !fl.e2e.addRoomy(lat) {
+			fl.e2e.add(lat)
+		}
+		if pl.flowLoose != nil && lat < pl.looseMax { // countFlowLoose
+			pl.looseLat(fi, pts[0], pts[len(pts)-1], lat)
+		}
+		if !t.primed { // tallyClean
+			p.j, p.fi, p.fl, p.px, p.pi = j, fi, fl, px, pl.paths[px]
+			pl.primeTallies(p, t)
+		}
+		t.n++
+		t.bytes += int64(o0.Len)
+		placed++
+	}
+	placedClean.Add(int64(placed))
+	return j
+}
+
+// cleanRow reports whether hops hp, with times after their journey's first sighting ds, are at the
+// points pts in order (as many), none of their times in hopTs's side map, and writes into row (one
+// shorter) each hop's time less the one before, as far as it looked.
+func cleanRow(hp []uint16, ds []uint32, pts []int, row []int64) bool {
+	n := len(row)
+	if len(hp) != n+1 {
+		return false
+	}
+	ds, pts = ds[:n+1], pts[:n+1]
+	prev := ds[0]
+	if int(hp[0]) != pts[0] || prev == dtBig {
+		return false
+	}
+	for i := range row {
+		d := ds[i+1]
+		if int(hp[i+1]) != pts[i+1] || d == dtBig {
+			return false
+		}
+		row[i], prev = int64(d)-int64(prev), d
+	}
+	return true
 }
 
 // tallyPoints tallies journey p's packets and bytes per point on its flow.
@@ -892,9 +1045,15 @@ func (pl *placement) countFlowClock(p *placing) {
 // it is at least the latency (pairLoose, as segLoose for a segment).
 func (pl *placement) countFlowLoose(p *placing) {
 	pts := p.pi.points
-	x, y := pl.w.pointNode[pts[p.first]], pl.w.pointNode[pts[p.reach]]
-	if b := pl.pairLoose(x, y); b > 0 && p.when[p.reach]-p.when[p.first] < b && b > pl.flowLoose[p.fi].b {
-		pl.flowLoose[p.fi] = flowLooseAcc{b: b, x: int32(x), y: int32(y)}
+	pl.looseLat(p.fi, pts[p.first], pts[p.reach], p.when[p.reach]-p.when[p.first])
+}
+
+// looseLat is countFlowLoose for a delivered journey of flow fi first seen at point from and last at
+// point to, with end-to-end latency lat.
+func (pl *placement) looseLat(fi int32, from, to int, lat int64) {
+	x, y := pl.w.pointNode[from], pl.w.pointNode[to]
+	if b := pl.pairLoose(x, y); b > 0 && lat < b && b > pl.flowLoose[fi].b {
+		pl.flowLoose[fi] = flowLooseAcc{b: b, x: int32(x), y: int32(y)}
 	}
 }
 
@@ -1204,9 +1363,18 @@ func placeJourneys(a *analysis) (*placementOut, []Journey) {
 		if pl.sa.p == nil { // (a segment counter of its own reads the hops of the journeys it is handed later)
 			pl.hd = newHopDropper(pl, 0, a.nJ)
 		}
+		fast, nf := pl.cleanRuns(), int32(len(a.flows))
+		fillNone(pl.jLast)
+		fillNone(pl.jNext)
 		for j := 0; j < a.nJ; j++ {
-			pl.jLast[j], pl.jNext[j] = -1, -1
-			if a.jFlow[j] >= 0 {
+			placed := false
+			if fast { // a run of the usual clean journeys up to the next trimAt or report; then the first it left
+				end := runEnd(j, a.nJ)
+				if j = pl.placeClean(p, j, end, 0, nf); j == end {
+					j, placed = end-1, true
+				}
+			}
+			if !placed && a.jFlow[j] >= 0 {
 				pl.placeJourney(j, p)
 			}
 			a.w.trimAt(j) // the journeys' sightings lie across all the frames

@@ -50,9 +50,8 @@ func (pl *placement) placeTwo() bool {
 	if mid == 0 {
 		return false
 	}
-	for j := range pl.nJ {
-		pl.jLast[j], pl.jNext[j] = -1, -1
-	}
+	fillNone(pl.jLast)
+	fillNone(pl.jNext)
 	pl.hd = newHopDropper(pl, 0, from)
 	odd := pl.placingCopy()
 	wait := beside(func() { odd.placeHalf(mid, int32(len(pl.flows)), from) })
@@ -108,8 +107,16 @@ func (pl *placement) placeHalf(lo, hi int32, from int) {
 	if lo > 0 {
 		g = 1
 	}
+	fast := pl.cleanRuns()
 	for j := from; j < pl.nJ; j++ {
-		if fi := pl.jFlow[j]; fi >= lo && fi < hi {
+		placed := false
+		if fast { // a run of the usual clean journeys (placement.go's loop)
+			end := runEnd(j, pl.nJ)
+			if j = pl.placeClean(p, j, end, lo, hi); j == end {
+				j, placed = end-1, true
+			}
+		}
+		if fi := pl.jFlow[j]; !placed && fi >= lo && fi < hi {
 			pl.placeJourney(j, p)
 		}
 		if lo == 0 {
