@@ -245,7 +245,7 @@ func (d *Decoder) sourceNew(rec *Record, p *Packet) uint16 {
 	return d.srcIdx
 }
 
-// Observe fills o from a decoded Packet, and sets p.Loose (after decodeReused's fast path, which
+// Observe fills o from a decoded Packet, and sets p.Loose (after decodeReusedObs's fast path, which
 // made both, it takes the Observation made then, adding its Source). Small enough to inline: the
 // Observation of any other frame is observe's, whose stack frame (for the Packet's many cases) this
 // one's usual frame does not set up.

@@ -410,7 +410,7 @@ func payloadShort(w []byte, i, n int) (lo, hi uint64) {
 
 // fastFrame decodes rec into p, as resetDecoded(p, d.parts), decodeFrame and decodeWireGuard do, when
 // rec is a frame of the usual shape (see above), and writes its Observation into o (all but TsLo and
-// Source, as Observe would make it) and keeps its fingerprint in d.fastLoose (decodeReused passes
+// Source, as Observe would make it) and keeps its fingerprint in d.fastLoose (decodeReusedObs passes
 // d.fastObs for Observe; the scan its Observation's place, and takes the rest itself). It returns
 // false for any other frame; p and d are then as they were, but that p may be changed (d.parts then
 // says which of its parts: 0, unknown, or those of a frame whose checksum failed, tested last), and a
