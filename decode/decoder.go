@@ -99,8 +99,10 @@ type Decoder struct {
 	vx vxlanPairs
 	// parts: the parts of the Packet decodeReused filled last that may be non-zero (reset.go).
 	parts uint8
-	// fastDone: decodeReused took the fast path (fastpath.go) for the frame Observe is to see next,
-	// and fastObs and fastLoose are its Observation and fingerprint. fastShape is the shape of the
+	// fastDone: decodeReusedObs took the fast path (fastpath.go) for the frame Observe is to see next,
+	// and fastObs and fastLoose are its Observation and fingerprint (the scan calls decodeReused with
+	// its Observation's place and takes fastLoose itself: it sets neither fastDone nor fastObs; the
+	// merged probe, inscan.go, tells a fast path frame by fastShape, not 0). fastShape is the shape of the
 	// frame the fast path decoded last into the Packet of decodeReused (0: the frame there came by
 	// the usual path).
 	fastDone  bool
@@ -175,9 +177,12 @@ func (d *Decoder) decodePacket(rec *Record, p *Packet) {
 // decodeReused is decodePacket into the Packet of this Decoder's last decodeReused call (or a zero
 // one), changed since by nothing but Observe and what it holds beyond Outer, ICMP and WG: the frame
 // before's parts are zeroed, not the whole Packet (see reset.go). The scan decodes every frame so.
-func (d *Decoder) decodeReused(rec *Record, p *Packet) {
-	if d.fastUsual(rec, p) {
-		return
+// It reports whether the fast path took the frame: its Observation is then made in o but for its
+// Source and TsLo (as Observe would make it), its fingerprint in d.fastLoose, fastShape not 0; else
+// fastShape is 0 and o is as it was or was written (Observe or observe makes it whole).
+func (d *Decoder) decodeReused(rec *Record, p *Packet, o *Observation) bool {
+	if d.fastUsual(rec, p, o) {
+		return true
 	}
 	d.fastDone, d.fastShape = false, 0
 	resetDecoded(p, d.parts)
@@ -186,6 +191,14 @@ func (d *Decoder) decodeReused(rec *Record, p *Packet) {
 		decodeWireGuard(p, wg)
 	}
 	d.parts = decodedParts(p)
+	return false
+}
+
+// decodeReusedObs is decodeReused for a caller that calls Observe after it (the scan does not: it
+// takes the fast path's Observation in its place): the fast path's Observation is kept in d.fastObs,
+// and fastDone says it was made.
+func (d *Decoder) decodeReusedObs(rec *Record, p *Packet) {
+	d.fastDone = d.decodeReused(rec, p, &d.fastObs)
 }
 
 // sourceOf returns the index in the Tables of the capture source of a decoded frame. Small enough to
@@ -232,7 +245,7 @@ func (d *Decoder) sourceNew(rec *Record, p *Packet) uint16 {
 	return d.srcIdx
 }
 
-// Observe fills o from a decoded Packet, and sets p.Loose (after decodeReused's fast path, which
+// Observe fills o from a decoded Packet, and sets p.Loose (after decodeReusedObs's fast path, which
 // made both, it takes the Observation made then, adding its Source). Small enough to inline: the
 // Observation of any other frame is observe's, whose stack frame (for the Packet's many cases) this
 // one's usual frame does not set up.

@@ -270,7 +270,7 @@ func TestDiffCaptures(t *testing.T) {
 				}
 				DecodeSlow(rec.LinkType, rec.Data, rec.OrigLen, 0, &slow)
 				slow.Loose, _ = Fingerprint(&slow)
-				dec.decodeReused(&rec, &fast) // as the scan decodes: each frame into the Packet of the one before
+				dec.decodeReusedObs(&rec, &fast) // as the scan decodes: each frame into the Packet of the one before
 				dec.Observe(&rec, &fast, &o)
 				fields := diffFields(&slow, &fast)
 				if len(fields) == 0 {

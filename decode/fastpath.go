@@ -88,7 +88,7 @@ func sumFirstShape(n int) uint32 {
 // and the functions it calls test theirs (the linker checks that the chain without a test fits).
 //
 //go:nosplit
-func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
+func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 	data := rec.Data
 	if len(data) < rec.OrigLen {
 		return false // snapped
@@ -131,7 +131,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		if tl < 20 || d.opts.SnapMatch != SnapWhole { // (fastFrame's frame is of fastLen's shape)
 			return false
 		}
-		return d.fastFrame(rec, p, h)
+		return d.fastFrame(rec, p, h, o)
 	}
 	var in []byte // a tunnel packet's: b is its outer IP header, in the inner one
 	var encap Encap
@@ -159,7 +159,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 			return false // no VNI (ErrBadVXLAN), or not IPv4
 		}
 		if u[6] != 0 || u[7] != 0 {
-			return d.fastFrame(rec, p, h)
+			return d.fastFrame(rec, p, h, o)
 		}
 		// The VNI, written here (p is reset or written whole by the path the frame takes if it leaves
 		// fastUsual after this), is read back for the header context's key below.
@@ -208,13 +208,13 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 			// TCP options: nothing reads them of a lean Packet, but a malformed one is the usual
 			// path's (ErrBadOption), as tcpOptions finds it: tested here without a call (no value
 			// lives across one), and such a frame handed to fastFrame as before.
-			for o := in[40 : 20+hl]; len(o) > 0 && o[0] != 0; {
-				if o[0] == 1 {
-					o = o[1:]
-				} else if len(o) < 2 || o[1] < 2 || int(o[1]) > len(o) {
-					return d.fastFrame(rec, p, h)
+			for op := in[40 : 20+hl]; len(op) > 0 && op[0] != 0; {
+				if op[0] == 1 {
+					op = op[1:]
+				} else if len(op) < 2 || op[1] < 2 || int(op[1]) > len(op) {
+					return d.fastFrame(rec, p, h, o)
 				} else {
-					o = o[o[1]:]
+					op = op[op[1]:]
 				}
 			}
 		}
@@ -228,10 +228,10 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 	// fastUsual does not, are no part of its shape).
 	shape := uint32(rec.LinkType)<<shapeLinkShift | uint32(encap)<<shapeEncapShift | uint32(proto) | shapeLean | d.probeShape
 	if (shape^d.fastShape)&^0xff != 0 { // (shapeSumFirst too: the frames after a failed checksum are fastFrame's)
-		return d.fastFrame(rec, p, h)
+		return d.fastFrame(rec, p, h, o)
 	}
 	d.fastShape = shape
-	o := &d.fastObs
+	// (o: the Observation's place, the collector's slot in the scan, written here in full but Source and TsLo)
 	*o = Observation{}
 	tos := t[1]
 	if encap != EncapNone || tos != 0 { // the header context
@@ -248,7 +248,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 			if !d.recentOK[0] || d.ctxs[d.recent[0]&3].key != k {
 				if slot = 1; !d.recentOK[1] || d.ctxs[d.recent[1]&3].key != k {
 					if slot = 2; !d.recentOK[2] || d.ctxs[d.recent[2]&3].key != k {
-						return d.fastFrame(rec, p, h)
+						return d.fastFrame(rec, p, h, o)
 					}
 				}
 			}
@@ -335,7 +335,6 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet) bool {
 		d.sumFirst = sumFirstRun
 		return false // (as above)
 	}
-	d.fastDone = true
 	return true
 }
 
@@ -410,8 +409,9 @@ func payloadShort(w []byte, i, n int) (lo, hi uint64) {
 }
 
 // fastFrame decodes rec into p, as resetDecoded(p, d.parts), decodeFrame and decodeWireGuard do, when
-// rec is a frame of the usual shape (see above), and keeps its Observation (all but TsLo and Source,
-// as Observe would make it) and its fingerprint in d.fastObs and d.fastLoose for Observe. It returns
+// rec is a frame of the usual shape (see above), and writes its Observation into o (all but TsLo and
+// Source, as Observe would make it) and keeps its fingerprint in d.fastLoose (decodeReusedObs passes
+// d.fastObs for Observe; the scan its Observation's place, and takes the rest itself). It returns
 // false for any other frame; p and d are then as they were, but that p may be changed (d.parts then
 // says which of its parts: 0, unknown, or those of a frame whose checksum failed, tested last), and a
 // frame whose checksum failed may have made its header context the last one (as the usual path makes
@@ -422,7 +422,7 @@ func payloadShort(w []byte, i, n int) (lo, hi uint64) {
 // zeroed here), and leaves the others zero as they are.
 //
 // The calls in fastFrame keep their line offsets in it, by which default.pgo names them.
-func (d *Decoder) fastFrame(rec *Record, p *Packet, h int) bool {
+func (d *Decoder) fastFrame(rec *Record, p *Packet, h int, o *Observation) bool {
 	// fastUsual, which calls it, read the frame's link header (h bytes) and its IP header (of the
 	// usual shape: fastLen) already: the lines that did so here before it are these now, so that
 	// the calls below keep their offsets.
@@ -533,7 +533,7 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet, h int) bool {
 	}
 
 	// The Observation, as Observe makes it (Observe adds the Source), and the fingerprint.
-	o := &d.fastObs
+	// (o: as fastUsual's)
 	*o = Observation{}
 	o.Sport = binary.BigEndian.Uint16(pl[0:2])
 	o.Dport = binary.BigEndian.Uint16(pl[2:4])
@@ -582,7 +582,6 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet, h int) bool {
 		d.sumFirst = sumFirstRun
 		return false
 	}
-	d.fastDone = true
 	return true
 }
 

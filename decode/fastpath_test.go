@@ -51,7 +51,7 @@ func (fp *fastPair) stepLean(t testing.TB, where string, d *Decoder, p *Packet, 
 	t.Helper()
 	var o Observation
 	poisonLeanOuter(p)
-	d.decodeReused(rec, p)
+	d.decodeReusedObs(rec, p)
 	if d.fastDone != took {
 		t.Fatalf("%s frame %d: lean fast path %v, full %v", where, rec.Frame, d.fastDone, took)
 	}
@@ -169,7 +169,7 @@ func traffic(m map[uint16]*Traffic, src uint16) *Traffic {
 func (fp *fastPair) step(t testing.TB, where string, rec *Record) bool {
 	t.Helper()
 	var oFast, oSlow Observation
-	fp.fast.decodeReused(rec, &fp.pFast)
+	fp.fast.decodeReusedObs(rec, &fp.pFast)
 	took := fp.fast.fastDone
 	probeStep(fp.sFast, fp.fast, rec, &fp.pFast)
 	fp.fast.Observe(rec, &fp.pFast, &oFast)
@@ -527,11 +527,11 @@ func TestFastUsualTCPOptions(t *testing.T) {
 		var p Packet
 		var o Observation
 		labRecords(t, path, func(rec *Record) {
-			d.decodeReused(rec, &p)
+			d.decodeReusedObs(rec, &p)
 			d.Observe(rec, &p, &o)
 			p.TCP = TCP{}            // (no part of a lean Packet's shape)
 			early := d.sumFirst != 0 // (after a failed checksum, the next frames are fastFrame's: sumEarly)
-			d.decodeReused(rec, &p)
+			d.decodeReusedObs(rec, &p)
 			took := d.fastDone
 			d.Observe(rec, &p, &o)
 			if !took || early || o.Proto != 6 || o.HdrLen <= 40 || d.fastShape&shapeLean == 0 { // (a cooked, VLAN-tagged or VXLAN frame is fastFrame's)
@@ -626,8 +626,8 @@ func TestFastUsualTunnelPorts(t *testing.T) {
 			data := frame(c.sp, c.dp)
 			rec := &Record{LinkType: LinkEthernet, Data: data, OrigLen: len(data)}
 			var p Packet
-			d.decodeReused(rec, &p) // the first frame sets the shape; the second is fastUsual's own
-			if took := d.fastUsual(rec, &p); took != c.take {
+			d.decodeReusedObs(rec, &p) // the first frame sets the shape; the second is fastUsual's own
+			if took := d.fastUsual(rec, &p, &d.fastObs); took != c.take {
 				t.Errorf("ports %v: UDP %d > %d: fastUsual took it %v, want %v", ports, c.sp, c.dp, took, c.take)
 			}
 		}

@@ -82,8 +82,8 @@ func (sp *scanProbe) frame(d *Decoder, rec *Record, p *Packet) {
 	}
 	s.records++
 	s.bytes += len(rec.Data) + mergeRecOverhead
-	fp := d.fastLoose // p's Fingerprint, when the fast path decoded it (the value Observe gives p.Loose)
-	if !d.fastDone {
+	fp := d.fastLoose     // p's Fingerprint, when the fast path decoded it (the value Observe gives p.Loose)
+	if d.fastShape == 0 { // (the usual path's frame; fastDone is decodeReusedObs's, which the scan does not call)
 		fp, _ = Fingerprint(p)
 	}
 	s.add(p, fp)

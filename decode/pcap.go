@@ -100,8 +100,9 @@ func (r *pcapReader) nextBuffered(rec *Record) bool {
 	// byte order (as ts reads them).
 	w := win[pend:len(win):len(win)]
 	h := (*[pcapRecHdrLen]byte)(w)
-	h0, h1 := binary.LittleEndian.Uint64(h[0:8]), binary.LittleEndian.Uint64(h[8:16])
-	if r.be {
+	var h0, h1 uint64
+	// (the test on the loads' line: their inline marks take its instructions, not NOPs of their own)
+	if h0, h1 = binary.LittleEndian.Uint64(h[0:8]), binary.LittleEndian.Uint64(h[8:16]); r.be {
 		h0, h1 = bits.RotateLeft64(bits.ReverseBytes64(h0), 32), bits.RotateLeft64(bits.ReverseBytes64(h1), 32)
 	}
 	caplen, origlen := int(uint32(h1)), int(h1>>32)

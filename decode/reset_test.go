@@ -109,8 +109,8 @@ func reusedLikeFresh(t testing.TB, a, b fxFrame, port uint16) {
 	var p, fresh Packet
 	ra := Record{LinkType: a.link, Data: a.data, CapLen: len(a.data), OrigLen: a.origLen()}
 	rb := Record{LinkType: b.link, Data: b.data, CapLen: len(b.data), OrigLen: b.origLen()}
-	d.decodeReused(&ra, &p)
-	d.decodeReused(&rb, &p)
+	d.decodeReusedObs(&ra, &p)
+	d.decodeReusedObs(&rb, &p)
 	decodeFast(rb.LinkType, rb.Data, rb.OrigLen, d.opts.VXLANPort, d.opts.WireGuardPort, &fresh)
 	if !samePacket(&p, &fresh) {
 		t.Fatalf("%s after %s: reused %+v, fresh %+v", b.name, a.name, p, fresh)

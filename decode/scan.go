@@ -255,9 +255,10 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 		if keep != nil {
 			v.o = keep.c.slot(&rec)
 		}
-		d.decodeReused(&rec, &p) // p is this loop's alone
-		d.Observe(&rec, &p, v.o)
-		if d.fastShape == 0 { // the usual path's frame (fastShape 0): a fast one is no fragment and has no Errs
+		if d.decodeReused(&rec, &p, v.o) { // p is this loop's alone; the fast path makes the Observation in its place but its Source (Observe's, written out)
+			p.Loose, v.o.Source = d.fastLoose, d.sourceOf(&rec, &p) // (fastShape not 0: the merged probe, inscan.go, takes d.fastLoose)
+		} else { // the usual path's frame (fastShape 0): a fast one is no fragment and has no Errs
+			d.observe(&rec, &p, v.o)
 			if p.Encap == EncapNone && (p.Inner.MF || p.Inner.FragOff != 0) {
 				if v.frags == nil {
 					v.frags = newFragTracker(d, fi, d.opts.VXLANPort)
@@ -296,8 +297,7 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 				fi.Traffic[v.o.Source] = v.tr
 			}
 		}
-		// The frame is counted in its Traffic, by the fast path's own counting where it took the frame.
-		back, hot := v.tr.addFast(d.fastShape, &rec, &p) // (tr.add keeps its line in scan: default.pgo names it so)
+		back, hot := v.tr.addFast(d.fastShape, &rec, &p) // the frame counted in its Traffic, by the fast path's own counting where it took the frame (tr.add keeps its line in scan: default.pgo names it so)
 		if back == noFast {
 			back = v.tr.add(rec.Frame, rec.Ts, rec.FracOver, &p, p.Loose)
 		}

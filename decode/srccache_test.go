@@ -35,7 +35,7 @@ func TestSourceCache(t *testing.T) {
 			rec := Record{Frame: uint32(n), LinkType: f.link, Iface: iface, Data: f.data, CapLen: len(f.data), OrigLen: f.origLen()}
 			var p, q Packet
 			var o, want Observation
-			d.decodeReused(&rec, &p)
+			d.decodeReusedObs(&rec, &p)
 			d.Observe(&rec, &p, &o)
 			fresh := NewDecoder(Options{}, tb, 3)
 			fresh.mergeChecked = mergeChecked
