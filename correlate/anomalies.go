@@ -327,6 +327,9 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 		}
 		if s.kind == "encap" && !a.nodeHasRole(a.w.pointNode[s.from], decode.RoleUnderlay) {
 			l.text, l.next, l.sev = encapNoUnderlayText, encapNoUnderlayNext, f.encapNoUnderlaySev(s, lost) // encapunsure.go
+			if l.sev == sevWarning {
+				a.markLostSpan(s) // lostspan.go
+			}
 		}
 	default:
 		l.kind = "loss"

@@ -488,6 +488,8 @@ func (t *timeline) statusLine() string {
 	why := ""
 	if j, ok := t.selectedJourney(); ok && j.Uncertain != "" { // why it is neither delivered nor lost (in full on the packet screen)
 		why = " · " + clean(j.Uncertain)
+	} else if ok && j.Status == "lost" && len(j.LostUncaptured) > 0 { // where it may have been lost
+		why = " · " + clean(correlate.LostSpanNote(j.LastSeen, j.NextExpected, j.LostUncaptured))
 	}
 	return fmt.Sprintf(" row %d/%d%s · %s packets · %s lost · %d retx%s", min(t.cursor+1, t.len()), t.len(), sel,
 		fmtCount(f.Packets), fmtCount(f.Lost), f.Retransmissions, why)
@@ -557,6 +559,9 @@ func (t *timeline) journeyCells(j *correlate.Journey, r tlRow, lo tlLayout) stri
 			switch j.Status {
 			case "lost":
 				cells[i] = "✕ lost"
+				if len(j.LostUncaptured) > 0 { // here or past an underlay not captured: the status line says
+					cells[i] = "✕ lost?"
+				}
 			case "uncertain": // it may have gone on there (Journey.Uncertain: the status line says why)
 				cells[i] = "? uncertain"
 			default: // its fate there was not captured: lost or not, the captures cannot tell
