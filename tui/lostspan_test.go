@@ -11,7 +11,7 @@ import (
 // Segment.LostUncaptured: last seen at a pod's cali, not at its node's tunl0, the node's underlay not
 // captured; state-missing-route without node-b's eth0) is not said to be on cali → tunl0: the packet
 // screen's head and the overview's note below the segments say where it may have been, the flow list's
-// lost column ends in "?" instead of the tunnel device.
+// lost column ends in "?" instead of the tunnel device, the timeline's cell there is "✕ lost?".
 func TestLossPastUncapturedUnderlay(t *testing.T) {
 	unc := []string{"node-b underlay"}
 	j := &correlate.Journey{ID: 1, Flow: "f1", Dir: "s2c", Status: "lost", LastSeen: "node-b/cali2f5353dd8c5",
@@ -21,7 +21,13 @@ func TestLossPastUncapturedUnderlay(t *testing.T) {
 		strings.Contains(head, "next expected node-b/tunl0") {
 		t.Errorf("packet head: %q", head)
 	}
+	if c := unarrivedCell(j); c != "✕ lost?" {
+		t.Errorf("timeline cell at node-b/tunl0: %q, want ✕ lost?", c)
+	}
 	j.LostUncaptured = nil
+	if c := unarrivedCell(j); c != "✕ lost" {
+		t.Errorf("timeline cell of a placed loss: %q, want ✕ lost", c)
+	}
 	if head := packetHead(j); !strings.Contains(head, "after node-b/cali2f5353dd8c5 (next expected node-b/tunl0)") {
 		t.Errorf("packet head of a placed loss: %q", head)
 	}
