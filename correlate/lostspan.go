@@ -16,8 +16,19 @@ import "strings"
 // lostSpanKey is a segment by its points.
 type lostSpanKey [2]int32
 
+// encapNoUnderlay is encapNoUnderlaySev's severity of the encap-drop on segment s, whose node's
+// underlay was not captured; where that is a warning (the place cannot be told), it marks the
+// segment's losses as possibly past the underlay (markLostSpan).
+func (f *findings) encapNoUnderlay(s *segAcc, lost int) string {
+	sev := f.encapNoUnderlaySev(s, lost)
+	if sev == sevWarning {
+		f.a.markLostSpan(s)
+	}
+	return sev
+}
+
 // markLostSpan notes that the losses of segment s may have happened past its node's underlay, which
-// was not captured (segLoss, where encapNoUnderlaySev made the encap-drop a warning).
+// was not captured (encapNoUnderlay, where encapNoUnderlaySev made the encap-drop a warning).
 func (a *analysis) markLostSpan(s *segAcc) {
 	if a.lostSpans == nil {
 		a.lostSpans = map[lostSpanKey][]string{}
