@@ -232,10 +232,13 @@ type analysis struct {
 	// openerUnknown: the flows with NAT whose opening no capture could have shown (natOpeners);
 	// Flow.OpenerUnknown. nil for none.
 	openerUnknown map[int32]bool
-	offFits       []offsetFit // --offset values the traffic contradicts (left out)
-	opts          Options
-	nJ            int
-	journeys      journeysOut // what matching found besides the journeys' hops (match.go)
+	// lostSpans: the segments whose losses may have been past an underlay not captured (lostspan.go),
+	// with the points not captured; nil for none.
+	lostSpans map[lostSpanKey][]string
+	offFits   []offsetFit // --offset values the traffic contradicts (left out)
+	opts      Options
+	nJ        int
+	journeys  journeysOut // what matching found besides the journeys' hops (match.go)
 
 	// The arena (arena.go): every journey's hops in path order; and the coverage (coverage.go).
 	*arenaOut
@@ -470,6 +473,7 @@ func (a *analysis) output(journeys []Journey, ids []string) *Result {
 	// names from --k8s (and Gadget captures' own), before the findings read them
 	nm := applyCluster(res, a.opts.Cluster, a.opts.IfacePrefix, dns)
 	res.Anomalies = (&findings{a: a, ids: ids, res: res}).anomalies()
+	a.applyLostSpans(res) // lostspan.go
 	a.clockUncertain(res.Anomalies)
 	a.stepUncertain(res.Anomalies)
 	a.unsureStepped = a.unsureLosses(res.Anomalies)
@@ -594,6 +598,9 @@ func (a *analysis) renderJourney(j int, buf *journeyBuf) Journey {
 		next = a.w.c.Points[p].ID
 	}
 	jr := a.journeyOut(j, a.jStatus[j].String(), last, next, buf)
+	if a.jStatus[j] == stLost {
+		jr.LostUncaptured = a.lostSpan(a.jLast[j], a.jNext[j])
+	}
 	if f := a.jFlow[j]; f >= 0 && a.ids != nil {
 		jr.Flow = a.ids[f]
 	}

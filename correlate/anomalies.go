@@ -326,7 +326,7 @@ func (f *findings) segLoss(s *segAcc) segLoss {
 			l.kind = "host-drop"
 		}
 		if s.kind == "encap" && !a.nodeHasRole(a.w.pointNode[s.from], decode.RoleUnderlay) {
-			l.text, l.next, l.sev = encapNoUnderlayText, encapNoUnderlayNext, f.encapNoUnderlaySev(s, lost) // encapunsure.go
+			l.text, l.next, l.sev = encapNoUnderlayText, encapNoUnderlayNext, f.encapNoUnderlay(s, lost) // lostspan.go
 		}
 	default:
 		l.kind = "loss"

@@ -196,7 +196,7 @@ func (b *flowOutBuf) lostAt(fl *flowAcc) []LostAt {
 	pts := b.a.w.c.Points
 	out := make([]LostAt, 0, len(fl.lostAt))
 	for _, c := range fl.lostAt {
-		out = append(out, LostAt{From: pts[c.from].ID, To: pts[c.to].ID, Count: c.n})
+		out = append(out, LostAt{From: pts[c.from].ID, To: pts[c.to].ID, Count: c.n, Uncaptured: b.a.lostSpan(int32(c.from), int32(c.to))})
 	}
 	for i := 1; i < len(out); i++ {
 		for j := i; j > 0 && lostAtLess(&out[j], &out[j-1]); j-- {

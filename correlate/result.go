@@ -173,6 +173,9 @@ type Segment struct {
 	ClockUncertainNs int64 `json:"clock_uncertain_ns,omitempty"`
 	// ClockNote says why, naming the clocks; for BoundNone and ClockUncertainNs also how to bound them.
 	ClockNote string `json:"clock_note,omitempty"`
+	// LostUncaptured names, for a segment whose losses the captures cannot place on it, the points not
+	// captured past From where they may have been lost instead (Journey.LostUncaptured); nil otherwise.
+	LostUncaptured []string `json:"lost_uncaptured,omitempty"`
 }
 
 // Mark is a latency of the segment as printed (text: a formatted latency, "-" for none): "≥" or "≤"
@@ -272,6 +275,9 @@ type LostAt struct {
 	From  string `json:"from"`
 	To    string `json:"to"`
 	Count int    `json:"count"`
+	// Uncaptured names, for losses the captures cannot place on the segment, the points not captured
+	// past From where they may have been lost instead (Journey.LostUncaptured); nil otherwise.
+	Uncaptured []string `json:"uncaptured,omitempty"`
 }
 
 // Flow is a bidirectional conversation, identified by its 5-tuple as the client sent it.
@@ -448,7 +454,14 @@ type Journey struct {
 	Status       string `json:"status"` // delivered, lost, not-captured, split, merged, unplaced, left-captures or uncertain
 	LastSeen     string `json:"last_seen,omitempty"`
 	NextExpected string `json:"next_expected,omitempty"`
-	Retrans      bool   `json:"retrans,omitempty"` // a TCP segment resending data already sent
+	// LostUncaptured names, for a lost journey whose place the captures cannot tell, the points not
+	// captured past LastSeen where it may have been lost instead of before NextExpected: "NODE
+	// underlay" when it was last seen at a pod's cali, not at its node's tunnel device, and the node's
+	// underlay was not captured (the packet may have left the node unencapsulated and died past it, or
+	// died inside the node: encap-drop's warning). Its place is then past LastSeen, not a segment;
+	// nil for every other journey.
+	LostUncaptured []string `json:"lost_uncaptured,omitempty"`
+	Retrans        bool     `json:"retrans,omitempty"` // a TCP segment resending data already sent
 	// Uncertain says, for status "uncertain", why the captures cannot settle the journey's end: an ICMP
 	// error last seen where an error alike but for the flow it quotes began next on its node, which a
 	// NAT the captures do not show may have made of it (icmp-error-nat-unknown); it names the other

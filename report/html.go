@@ -334,7 +334,7 @@ func (h *htmlDoc) segments() {
 			}
 			return ""
 		})
-	for _, n := range segClockNotes(r.Segments) {
+	for _, n := range segNotes(r.Segments) {
 		fmt.Fprintf(w, "<p class=\"ladder-note\">%s</p>\n", esc(n))
 	}
 }
@@ -877,7 +877,11 @@ func (g *ladderGeom) unarrived(w io.Writer, j *correlate.Journey, y int) {
 	if j.Status == "not-captured" {
 		stroke, mark = "#78909c", "not captured"
 	}
-	fmt.Fprintf(w, `<g><title>journey %d %s: %s after %s</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.6" stroke-dasharray="4 3"/>`,
-		j.ID, esc(j.Dir), mark, esc(j.LastSeen), ladderX(from), y, xe, ymid, stroke)
+	what := mark + " after " + j.LastSeen
+	if j.Status == "lost" && len(j.LostUncaptured) > 0 { // its place the captures cannot tell
+		what = "lost, " + correlate.LostSpanNote(j.LastSeen, j.NextExpected, j.LostUncaptured)
+	}
+	fmt.Fprintf(w, `<g><title>journey %d %s: %s</title><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.6" stroke-dasharray="4 3"/>`,
+		j.ID, esc(j.Dir), esc(what), ladderX(from), y, xe, ymid, stroke)
 	fmt.Fprintf(w, `<path d="M%d,%dl8,8m0,-8l-8,8" stroke="%s" stroke-width="2"/></g>`, xe-4, ymid-4, stroke)
 }

@@ -10,7 +10,7 @@ import (
 type journeyTmpl struct {
 	depth int // the journey's
 	// the journey's members' (each its comma, line break, indentation and key)
-	id, flow, dir, status, lastSeen, nextExpected, retrans, uncertain, hops string
+	id, flow, dir, status, lastSeen, nextExpected, lostUncaptured, retrans, uncertain, hops string
 	// a hop's: its start and first key, its other members'
 	hop, file, frame, ts, delta, ttl, encap, changes, clockBound, dup, len, tcpFlags, wireguard, wgCounter string
 	wgEnd, change, changesEnd, hopEnd, hopsEnd, end                                                        string
@@ -21,7 +21,7 @@ func newJourneyTmpl(d int) *journeyTmpl {
 	m3 := func(key string) string { return "," + jsonLine(d+3) + `"` + key + `": ` } // a hop's
 	return &journeyTmpl{depth: d,
 		id: "{" + jsonLine(d+1) + `"id": `, flow: m("flow"), dir: m("dir"), status: m("status"),
-		lastSeen: m("last_seen"), nextExpected: m("next_expected"), retrans: m("retrans") + "true",
+		lastSeen: m("last_seen"), nextExpected: m("next_expected"), lostUncaptured: m("lost_uncaptured"), retrans: m("retrans") + "true",
 		uncertain: m("uncertain"), hops: m("hops"),
 		hop: "," + jsonLine(d+2) + "{" + jsonLine(d+3) + `"point": `, file: m3("file"), frame: m3("frame"),
 		ts: m3("ts_ns"), delta: m3("delta_ns"), ttl: m3("ttl"), encap: m3("encap"), changes: m3("changes"),
@@ -31,6 +31,19 @@ func newJourneyTmpl(d int) *journeyTmpl {
 		change: "," + jsonLine(d+4), changesEnd: jsonLine(d+3) + "]", hopEnd: jsonLine(d+2) + "}",
 		hopsEnd: jsonLine(d+1) + "]", end: jsonLine(d) + "}",
 	}
+}
+
+// appendStrings appends a list of strings (not empty) as a member at depth d writes it.
+func appendStrings(b []byte, d int, list []string) []byte {
+	b = append(b, '[')
+	for i, s := range list {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, jsonLine(d+1)...)
+		b = safetext.AppendJSONString(b, s)
+	}
+	return append(append(b, jsonLine(d)...), ']')
 }
 
 // journeyTmpl returns the journey template of the current depth.
@@ -62,6 +75,10 @@ func writeJourney(e *jsonEnc, x *correlate.Journey) {
 	if x.NextExpected != "" {
 		b = append(b, t.nextExpected...)
 		b = e.appendName(b, x.NextExpected)
+	}
+	if len(x.LostUncaptured) > 0 {
+		b = append(b, t.lostUncaptured...)
+		b = appendStrings(b, t.depth+1, x.LostUncaptured)
 	}
 	if x.Retrans {
 		b = append(b, t.retrans...)

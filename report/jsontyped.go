@@ -114,5 +114,13 @@ func writeLostAt(e *jsonEnc, x *correlate.LostAt) {
 	n := e.strField(0, `"from": `, x.From)
 	n = e.strField(n, `"to": `, x.To)
 	n = e.intField(n, `"count": `, int64(x.Count))
+	if len(x.Uncaptured) > 0 {
+		n = e.obj(n, `"uncaptured": `)
+		for i, s := range x.Uncaptured {
+			e.member('[', i == 0)
+			e.buf = safetext.AppendJSONString(e.buf, s)
+		}
+		e.end('[', ']', len(x.Uncaptured))
+	}
 	e.end('{', '}', n)
 }

@@ -159,7 +159,7 @@ func mdSegments(w io.Writer, v *view) {
 			itoa(sg.NotCaptured), segLat(sg, l.Min), segLat(sg, l.P50), segLat(sg, l.P90), segLat(sg, l.P99), segLat(sg, l.Max)})
 	}
 	mdTable(w, []string{"Segment", "Kind", ">Packets", ">Delivered", ">Lost", ">Not captured", ">Min", ">P50", ">P90", ">P99", ">Max"}, rows)
-	if notes := segClockNotes(r.Segments); len(notes) > 0 {
+	if notes := segNotes(r.Segments); len(notes) > 0 {
 		for _, n := range notes {
 			fmt.Fprintf(w, "- %s\n", mdCell(n))
 		}

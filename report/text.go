@@ -425,7 +425,7 @@ func (t *text) segments(v *view) {
 	}
 	t.table([]string{"SEGMENT", "KIND", ">PKTS", ">LOST", ">N/C", ">MIN", ">P50", ">P90", ">P99", ">MAX"}, rows, 0,
 		func(i int) string { return sevStyle(v.segSev[[2]string{r.Segments[i].From, r.Segments[i].To}]) })
-	for _, n := range segClockNotes(r.Segments) {
+	for _, n := range segNotes(r.Segments) {
 		t.wrap("  ", "    ", n)
 	}
 }

@@ -594,9 +594,27 @@ func evidence(e correlate.Evidence) string {
 func lostAt(f *correlate.Flow) string {
 	var s []string
 	for _, l := range f.LostAt {
-		s = append(s, fmt.Sprintf("%d %s→%s", l.Count, l.From, l.To))
+		s = append(s, fmt.Sprintf("%d %s", l.Count, correlate.LostPlace(l.From, l.To, l.Uncaptured)))
 	}
 	return strings.Join(s, ", ")
+}
+
+// segLostNotes are the lines below a segment table for each segment whose losses the captures cannot
+// place on it (correlate.Segment.LostUncaptured): where they may have been instead.
+func segLostNotes(segs []correlate.Segment) []string {
+	var out []string
+	for i := range segs {
+		if s := &segs[i]; len(s.LostUncaptured) > 0 {
+			out = append(out, fmt.Sprintf("! %s → %s: the %d lost were %s.", s.From, s.To, s.Lost,
+				correlate.LostSpanNote(s.From, s.To, s.LostUncaptured)))
+		}
+	}
+	return out
+}
+
+// segNotes are the lines below a segment table: segClockNotes', then segLostNotes'.
+func segNotes(segs []correlate.Segment) []string {
+	return append(segClockNotes(segs), segLostNotes(segs)...)
 }
 
 // nodesOf returns the nodes of a path in order, each with its points.
@@ -628,6 +646,9 @@ func segLine(s *correlate.Segment) string {
 	out := fmt.Sprintf("%d pkts", s.Packets)
 	if s.Lost > 0 {
 		out += fmt.Sprintf(", %d lost", s.Lost)
+	}
+	if len(s.LostUncaptured) > 0 { // here, or past what was not captured (segLostNotes)
+		out += " here or past " + strings.Join(s.LostUncaptured, ", ") + " (not captured: see the segment table)"
 	}
 	if s.NotCaptured > 0 {
 		out += fmt.Sprintf(", %d not captured", s.NotCaptured)

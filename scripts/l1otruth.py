@@ -19,7 +19,8 @@ Kinds:
                      (and beyond the journeys in excess of the packets sent: GSO pieces and the like)
   delivered-lost     journeys called delivered, beyond the truth's delivered packets
   loss-place         a lost journey whose last_seen → next_expected does not hold the truth's loss
-                     of its direction (the truth lost some of its packets)
+                     of its direction (the truth lost some of its packets); one with lost_uncaptured,
+                     whose place calipath says it cannot tell, holds it anywhere past last_seen
   off-path           a journey with a hop at a point (in -any shapes: a node) its flow's truth path
                      never crosses
   error-place        an ERROR naming a segment that holds no truth loss of any flow (nor the
@@ -209,7 +210,10 @@ def classify(t, out, shape):
             for j in jby[k]:
                 if j['status'] != 'lost':
                     continue
-                if not any(holds(p, j.get('last_seen', ''), j.get('next_expected', ''),
+                # a loss calipath says it cannot place (lost_uncaptured: past last_seen, before next_expected
+                # or past points not captured) holds the truth's anywhere past last_seen
+                nxt = '' if j.get('lost_uncaptured') else j.get('next_expected', '')
+                if not any(holds(p, j.get('last_seen', ''), nxt,
                                  g['lostsegs'] | {(p[i], p[i + 1]) for i in range(len(p) - 1) if p[i] in refusers}, bynode)
                            for p in g['paths']):
                     bad['%s%s%s' % (j.get('last_seen'), ARROW, j.get('next_expected'))] += 1

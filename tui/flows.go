@@ -80,6 +80,9 @@ func lostWhere(f *correlate.Flow) string {
 		}
 	}
 	s := clean(shortPoint(best.From, "")) + "→" + clean(shortPoint(best.To, nodeOfID(best.From)))
+	if len(best.Uncaptured) > 0 { // lost past From, maybe past an underlay not captured (LostAt.Uncaptured)
+		s = clean(shortPoint(best.From, "")) + "→?"
+	}
 	if len(f.LostAt) > 1 {
 		s += fmt.Sprintf(" +%d", len(f.LostAt)-1)
 	}

@@ -372,5 +372,12 @@ func segClockLines(res *correlate.Result, w int) []string {
 	if legend {
 		out = append([]string{fit("≥ lower bound, ≤ upper bound: a clock at the segment's end is bounded on one side only", w)}, out...)
 	}
+	for i := range res.Segments { // losses the captures cannot place on their segment (Segment.LostUncaptured)
+		if s := &res.Segments[i]; len(s.LostUncaptured) > 0 {
+			n := fmt.Sprintf("! %s → %s: the %d lost were %s.", clean(s.From), clean(s.To), s.Lost,
+				clean(correlate.LostSpanNote(s.From, s.To, s.LostUncaptured)))
+			out = append(out, strings.Split(lipgloss.NewStyle().Width(max(1, w-2)).Render(n), "\n")...)
+		}
+	}
 	return out
 }

@@ -304,6 +304,8 @@ var errFrameMismatch = errors.New("the file changed since calipath read it; run 
 func packetHead(j *correlate.Journey) string {
 	head := fmt.Sprintf("journey %d · flow %s · %s · %s", j.ID, clean(j.Flow), clean(j.Dir), clean(j.Status))
 	switch {
+	case j.Status == "lost" && len(j.LostUncaptured) > 0: // its place the captures cannot tell
+		head += " " + clean(correlate.LostSpanNote(j.LastSeen, j.NextExpected, j.LostUncaptured))
 	case j.Status == "lost":
 		head += fmt.Sprintf(" after %s (next expected %s)", clean(j.LastSeen), clean(j.NextExpected))
 	case j.Status == "not-captured" && j.LastSeen != "" && j.NextExpected != "":

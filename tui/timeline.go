@@ -488,6 +488,8 @@ func (t *timeline) statusLine() string {
 	why := ""
 	if j, ok := t.selectedJourney(); ok && j.Uncertain != "" { // why it is neither delivered nor lost (in full on the packet screen)
 		why = " · " + clean(j.Uncertain)
+	} else if ok && j.Status == "lost" && len(j.LostUncaptured) > 0 { // where it may have been lost
+		why = " · " + clean(correlate.LostSpanNote(j.LastSeen, j.NextExpected, j.LostUncaptured))
 	}
 	return fmt.Sprintf(" row %d/%d%s · %s packets · %s lost · %d retx%s", min(t.cursor+1, t.len()), t.len(), sel,
 		fmtCount(f.Packets), fmtCount(f.Lost), f.Retransmissions, why)
@@ -505,6 +507,22 @@ func (t *timeline) eventCell(point, desc string, cw, cells int) string {
 		start = max(0, cells-n)
 	}
 	return strings.Repeat(" ", start) + "◆ " + desc
+}
+
+// unarrivedCell is the cell a lost, uncertain or not captured journey shows at the point it was
+// expected next: "✕ lost" ("✕ lost?" when it may have been lost past a point not captured instead:
+// Journey.LostUncaptured, which the status line says), "? uncertain" (it may have gone on there:
+// Journey.Uncertain, the status line says why) or "? not captured" (lost or not, the captures cannot tell).
+func unarrivedCell(j *correlate.Journey) string {
+	switch {
+	case j.Status == "lost" && len(j.LostUncaptured) > 0:
+		return "✕ lost?"
+	case j.Status == "lost":
+		return "✕ lost"
+	case j.Status == "uncertain":
+		return "? uncertain"
+	}
+	return "? not captured"
 }
 
 // journeyCells draws a journey across the point columns: each point it crossed with the delta from
@@ -554,14 +572,7 @@ func (t *timeline) journeyCells(j *correlate.Journey, r tlRow, lo tlLayout) stri
 	}
 	if (j.Status == "lost" || j.Status == "uncertain" || j.Status == "not-captured") && j.NextExpected != "" {
 		if i := t.colIndex(j.NextExpected); i >= 0 {
-			switch j.Status {
-			case "lost":
-				cells[i] = "✕ lost"
-			case "uncertain": // it may have gone on there (Journey.Uncertain: the status line says why)
-				cells[i] = "? uncertain"
-			default: // its fate there was not captured: lost or not, the captures cannot tell
-				cells[i] = "? not captured"
-			}
+			cells[i] = unarrivedCell(j)
 			lo2, hi = min(lo2, i), max(hi, i)
 		}
 	}
