@@ -368,3 +368,33 @@ func TestSizedIndexSameJourneys(t *testing.T) {
 		t.Fatalf("the hop counts or out-of-order journeys differ")
 	}
 }
+
+// inOrderTo finds the first key below the one before it, from any place on, as a plain loop does: keys
+// in order but one fallen key at each place (the four-a-turn loop's first to fourth, and the tail's), none,
+// and equal keys.
+func TestInOrderTo(t *testing.T) {
+	plain := func(keys []uint64, from int) int {
+		for i := from; i < len(keys); i++ {
+			if keys[i] < keys[i-1] {
+				return i
+			}
+		}
+		return max(from, len(keys))
+	}
+	for n := 1; n <= 19; n++ {
+		for fall := -1; fall < n; fall++ { // the key that falls (-1: none)
+			keys := make([]uint64, n)
+			for i := range keys {
+				keys[i] = uint64(10 * (i / 2)) // pairs of equal keys
+			}
+			if fall > 0 {
+				keys[fall] = keys[fall-1] - 1
+			}
+			for from := 1; from <= n; from++ {
+				if got, want := inOrderTo(keys, from), plain(keys, from); got != want {
+					t.Fatalf("%d keys, key %d fallen, from %d: %d, want %d", n, fall, from, got, want)
+				}
+			}
+		}
+	}
+}
