@@ -1188,9 +1188,9 @@ func (m *matcher) step(s *sighting) {
 	} else if js.hops != 0 {
 		js.flags |= jOutOfOrder
 	}
-	if js.nstages < maxStages {
-		js.stages[js.nstages] = s.stage
-		js.nstages++
+	if n := js.nstages; n < maxStages { // (n read once: the compiler reads a field again after any store through js)
+		js.stages[n] = s.stage
+		js.nstages = n + 1
 		js.stageBits |= s.bit
 	}
 	if node := s.node; node != js.lastNode {
