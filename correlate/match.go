@@ -1129,11 +1129,7 @@ func fillRunTo(ts []int64, run []decode.Observation, st *decode.Stamps, i int, c
 	var other uint16     // nonzero when some Observation's source is not src
 	out := ts[:len(run)] // (out: no bounds check a frame)
 	if clk.drift == 0 {
-		add := base - clk.offset
-		for k := range run {
-			out[k] = add + int64(run[k].TsLo)
-			other |= run[k].Source ^ src
-		}
+		other = addTimes(out, run, base-clk.offset, src)
 	} else {
 		for k := range run {
 			out[k] = clk.unskew(base + int64(run[k].TsLo))
@@ -1141,6 +1137,29 @@ func fillRunTo(ts []int64, run []decode.Observation, st *decode.Stamps, i int, c
 		}
 	}
 	return other == 0
+}
+
+// addTimes is fillRunTo's loop for a clock that does not drift: each of run's times, add plus its
+// TsLo, into out (as long as run); it returns the or of each Observation's Source ^ src (0: all of
+// src). Four frames a turn, in a function of its own: one at a time, in fillRunTo beside the drifting
+// clock's call, it took 12 instructions a frame (about 9 here).
+func addTimes(out []int64, run []decode.Observation, add int64, src uint16) uint16 {
+	out = out[:len(run)]
+	var other uint16
+	k := 0
+	for n := len(run) - 3; k < n; k += 4 {
+		r, o := (*[4]decode.Observation)(run[k:]), (*[4]int64)(out[k:])
+		o[0] = add + int64(r[0].TsLo)
+		o[1] = add + int64(r[1].TsLo)
+		o[2] = add + int64(r[2].TsLo)
+		o[3] = add + int64(r[3].TsLo)
+		other |= (r[0].Source ^ src) | (r[1].Source ^ src) | (r[2].Source ^ src) | (r[3].Source ^ src)
+	}
+	for ; k < len(run); k++ {
+		out[k] = add + int64(run[k].TsLo)
+		other |= run[k].Source ^ src
+	}
+	return other
 }
 
 // step matches one sighting, and writes its journey + 1 (0: none) to its slot. The usual sighting

@@ -398,3 +398,32 @@ func TestInOrderTo(t *testing.T) {
 		}
 	}
 }
+
+// addTimes gives each Observation's time, add plus its TsLo, and tells whether all are of src, as a
+// plain loop does, for runs of 0 to 9 frames with one frame of another source at each place.
+func TestAddTimes(t *testing.T) {
+	for n := 0; n <= 9; n++ {
+		for other := -1; other < n; other++ {
+			run := make([]decode.Observation, n)
+			for i := range run {
+				run[i].TsLo, run[i].Source = uint32(1000+7*i), 3
+			}
+			if other >= 0 {
+				run[other].Source = 2
+			}
+			out := make([]int64, n+2)
+			got := addTimes(out, run, -500, 3)
+			if (got == 0) != (other < 0) {
+				t.Fatalf("%d frames, another source at %d: %#x", n, other, got)
+			}
+			for i := range run {
+				if out[i] != int64(run[i].TsLo)-500 {
+					t.Fatalf("%d frames: time %d is %d, want %d", n, i, out[i], int64(run[i].TsLo)-500)
+				}
+			}
+			if out[n] != 0 || out[n+1] != 0 {
+				t.Fatalf("%d frames: written past the run", n)
+			}
+		}
+	}
+}
