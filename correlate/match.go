@@ -252,6 +252,9 @@ type matcher struct {
 	touched  int32 // the values read ahead (matchBatch), kept so that the reads are made
 	unsized  bool  // prepare leaves the loose index at its first size (the tests': see sizeIndex)
 	taken    int   // sightings matched (runDirect)
+	// usualLeft is how many more new journeys beginUsual may begin without its tests of the rooms, of
+	// recent and of an open journey before them (usualRoom: 0, to be made again).
+	usualLeft int32
 }
 
 // stageOf identifies where on the path an Observation is: its point and its encapsulation, and for -i
@@ -1476,17 +1479,18 @@ func (m *matcher) begin(s *sighting, late, natLate, refused int32, e uint64, sta
 // (offload) and not the sighting of a NAT reversal. Then the journey's state is written once (what
 // open, put and first write, in that order) where begin wrote it through newJourney, open, put and
 // first, three calls (about 180 instructions a new journey, 90 here). Any other case goes to begin,
-// nothing written before.
+// nothing written before. The tests that do not depend on the sighting (no recent journeys kept, the
+// rooms, an open journey before it) are made once for a run of new journeys (usualRoom, usualLeft).
 //
 //go:noinline
 func (m *matcher) beginUsual(s *sighting, e uint64) {
-	j, lm, ft := m.next, m.loose, &m.jT0
-	if m.recent != nil || m.closedExact[e&(closedSlots-1)] == e || s.kind&sTCPData != 0 || m.natRevG == s.g+1 ||
-		int(j-m.base) == len(m.ring) || m.base == j || bucketsPerOpen*int(j+1-m.base) > len(lm.head) ||
-		ft.n%timesBlock == 0 || m.passed.n > 0 {
+	if m.usualLeft == 0 && !m.usualRoom() || m.closedExact[e&(closedSlots-1)] == e || s.kind&sTCPData != 0 ||
+		m.natRevG == s.g+1 || m.passed.n > 0 {
 		m.begin(s, -1, -1, -1, e, s.stage, s.node)
 		return
 	}
+	m.usualLeft--
+	j, lm, ft := m.next, m.loose, &m.jT0
 	t, loose, n := s.t, s.loose, uint(ft.n)
 	m.next++                                  // newJourney
 	ft.blocks[n/timesBlock][n%timesBlock] = t // (jT0.append, n unsigned: no fix-up of a sign)
@@ -1497,6 +1501,29 @@ func (m *matcher) beginUsual(s *sighting, e uint64) {
 	js.stages[0] = s.stage
 	*b = j + 1
 	*s.slot = uint64(j) + 1 // (rank 0)
+}
+
+// usualRoom sets usualLeft to how many new journeys, from the next (m.next) on, beginUsual may begin
+// one after another with room in the ring (journeys below base+len(ring)), in the loose index (below
+// base+len(head)/bucketsPerOpen) and in the current block of the first times, no recent journeys kept,
+// and an open journey before the next: the tests of beginUsual that do not depend on the sighting.
+// It reports false (usualLeft 0) when the next has none of that. What a run so counted rests on: only
+// beginUsual opens journeys in it (newJourney, which grows the ring and the first times, sets usualLeft
+// to 0, as regrow does for the index), and base only rises, which makes room; evict sets usualLeft to 0
+// when it closes every open journey (base reaches next: no open journey before the next).
+//
+//go:noinline
+func (m *matcher) usualRoom() bool {
+	j, r := m.next, m.jT0.n%timesBlock
+	if m.recent != nil || m.base == j || r == 0 {
+		return false
+	}
+	left := min(int(m.base)+len(m.ring), int(m.base)+len(m.loose.head)/bucketsPerOpen, int(j)+timesBlock-r) - int(j)
+	if left <= 0 {
+		return false
+	}
+	m.usualLeft = int32(left)
+	return true
 }
 
 // copyWin is how long after a journey's last sighting a sighting of its exact fingerprint at a point
@@ -1789,6 +1816,9 @@ func (m *matcher) evict(now int64) {
 	}
 	if m.base != base {
 		m.keepHops(base, m.base)
+		if m.base == m.next { // no open journey before the next (usualRoom)
+			m.usualLeft = 0
+		}
 	}
 	m.evictAt = never
 	if m.base < m.next {
@@ -1864,6 +1894,7 @@ func (m *matcher) newJourney(t int64) int32 {
 	}
 	m.next++
 	m.jT0.append(t)
+	m.usualLeft = 0 // (the ring and the first times may have grown: see usualRoom)
 	return j
 }
 

@@ -87,6 +87,7 @@ func (m *matcher) put(h uint32, j int32) {
 func (m *matcher) regrow(size int) {
 	lm := m.loose
 	lm.init(size)
+	m.usualLeft = 0 // (see usualRoom)
 	for j := m.base; j < m.next; j++ {
 		if js := m.st(j); js.flags&jIndexed != 0 {
 			b := &lm.head[int(hash32(js.loose))&(size-1)]
