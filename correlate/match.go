@@ -547,12 +547,12 @@ func (m *matcher) collectChunk(ch []uint64, g int) {
 func journeysOf(out []int32, ch []uint64, rk uint32) {
 	out = out[:len(ch)]
 	i := 0
-	for ; i+4 <= len(ch); i += 4 {
-		c, o := (*[4]uint64)(ch[i:i+4]), (*[4]int32)(out[i:i+4])
-		o[0] = int32(uint32(c[0]) | uint32(c[0]>>32)&rk)
-		o[1] = int32(uint32(c[1]) | uint32(c[1]>>32)&rk)
-		o[2] = int32(uint32(c[2]) | uint32(c[2]>>32)&rk)
-		o[3] = int32(uint32(c[3]) | uint32(c[3]>>32)&rk)
+	for n := len(ch) - 3; i < n; i += 4 { // (i below len(ch)-3: no bounds check, where ch[i:i+4] took two)
+		c0, c1, c2, c3 := ch[i], ch[i+1], ch[i+2], ch[i+3]
+		out[i] = int32(uint32(c0) | uint32(c0>>32)&rk)
+		out[i+1] = int32(uint32(c1) | uint32(c1>>32)&rk)
+		out[i+2] = int32(uint32(c2) | uint32(c2>>32)&rk)
+		out[i+3] = int32(uint32(c3) | uint32(c3>>32)&rk)
 	}
 	for ; i < len(ch); i++ {
 		v := ch[i]
