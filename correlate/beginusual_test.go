@@ -113,3 +113,71 @@ func (m *matcher) beginsUsually(s *sighting) bool {
 		int(j-m.base) == len(m.ring) || m.base == j || bucketsPerOpen*int(j+1-m.base) > len(m.loose.head) ||
 		ft.n%timesBlock == 0 || m.passed.n > 0)
 }
+
+// beginUsual's count of the journeys it may begin without its tests of the rooms and of an open
+// journey before them (usualLeft) leaves the matcher as those tests made each time do: a matcher
+// stepping bursts of new journeys, each burst past the window of the one before and begun after a
+// sighting that is not matchable (which closes every open journey, evict, and begins none), ends in
+// the state of one whose count is cleared before every sighting. (Without evict's clearing, the
+// first journey of a burst is begun as if an open journey came before it, and evictAt is left at
+// never: the bursts' journeys then never close.)
+func TestUsualLeftAsTests(t *testing.T) {
+	c := decode.Load(labFiles(t, "mtu-blackhole", func(name string) bool { return strings.HasSuffix(name, ".pcap") }), decode.Options{}, decode.PointConfig{})
+	w := worldOf(c)
+	clocks, _ := w.clocksFor(Options{})
+	var obs []*decode.Observation
+	var gs []uint32
+	for f := range c.Obs {
+		for i := range c.Obs[f] {
+			if o := &c.Obs[f][i]; matchable(o, 1) && o.Flags&decode.FlagICMPError == 0 &&
+				!(o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.PayloadLen() > 0) {
+				obs, gs = append(obs, o), append(gs, w.fileBase[f]+uint32(i))
+			}
+		}
+	}
+	if len(obs) == 0 {
+		t.Fatal("no matchable Observation without TCP data")
+	}
+	mk := func() *matcher {
+		m := newMatcher(w, clocks, Options{Window: time.Second})
+		m.prepare()
+		return m
+	}
+	a, b := mk(), mk() // a's count cleared before every sighting: beginUsual's tests made each time
+	const bursts, burst = 40, 300
+	slotsA, slotsB := make([]uint64, bursts*(burst+1)), make([]uint64, bursts*(burst+1))
+	rng := rand.New(rand.NewPCG(8, 3))
+	k, usualB := 0, 0
+	for r := range bursts {
+		t0 := int64(r) * 3 * int64(time.Second)
+		for i := range burst + 1 {
+			o, g := obs[k%len(obs)], gs[k%len(obs)]
+			if i > 0 {
+				slotsA[k] = rng.Uint64() | 1 // a fingerprint no open journey has: a new journey
+			} // (else 0: not matchable)
+			slotsB[k] = slotsA[k]
+			var sa, sb sighting
+			a.sight(&sa, o, &slotsA[k], g, t0+int64(i)*1000)
+			b.sight(&sb, o, &slotsB[k], g, t0+int64(i)*1000)
+			if b.usualLeft > 0 {
+				usualB++
+			}
+			a.usualLeft = 0
+			a.step(&sa)
+			b.step(&sb)
+			if slotsA[k] != slotsB[k] || a.evictAt != b.evictAt || a.base != b.base || a.next != b.next {
+				t.Fatalf("burst %d, sighting %d: slot %#x, evictAt %d, journeys %d-%d; with the tests each time %#x, %d, %d-%d",
+					r, i, slotsB[k], b.evictAt, b.base, b.next, slotsA[k], a.evictAt, a.base, a.next)
+			}
+			k++
+		}
+	}
+	for j := a.base; j < a.next; j++ {
+		if *a.st(j) != *b.st(j) {
+			t.Fatalf("journey %d: state %+v, with the tests each time %+v", j, *b.st(j), *a.st(j))
+		}
+	}
+	if a.base == 0 || usualB < bursts*burst/2 {
+		t.Fatalf("base %d, %d sightings with a count left: want journeys closed and most begun on the count", a.base, usualB)
+	}
+}

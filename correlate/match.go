@@ -252,6 +252,9 @@ type matcher struct {
 	touched  int32 // the values read ahead (matchBatch), kept so that the reads are made
 	unsized  bool  // prepare leaves the loose index at its first size (the tests': see sizeIndex)
 	taken    int   // sightings matched (runDirect)
+	// usualLeft is how many more new journeys beginUsual may begin without its tests of the rooms, of
+	// recent and of an open journey before them (usualRoom: 0, to be made again).
+	usualLeft int32
 }
 
 // stageOf identifies where on the path an Observation is: its point and its encapsulation, and for -i
@@ -544,12 +547,12 @@ func (m *matcher) collectChunk(ch []uint64, g int) {
 func journeysOf(out []int32, ch []uint64, rk uint32) {
 	out = out[:len(ch)]
 	i := 0
-	for ; i+4 <= len(ch); i += 4 {
-		c, o := (*[4]uint64)(ch[i:i+4]), (*[4]int32)(out[i:i+4])
-		o[0] = int32(uint32(c[0]) | uint32(c[0]>>32)&rk)
-		o[1] = int32(uint32(c[1]) | uint32(c[1]>>32)&rk)
-		o[2] = int32(uint32(c[2]) | uint32(c[2]>>32)&rk)
-		o[3] = int32(uint32(c[3]) | uint32(c[3]>>32)&rk)
+	for n := len(ch) - 3; i < n; i += 4 { // (i below len(ch)-3: no bounds check, where ch[i:i+4] took two)
+		c0, c1, c2, c3 := ch[i], ch[i+1], ch[i+2], ch[i+3]
+		out[i] = int32(uint32(c0) | uint32(c0>>32)&rk)
+		out[i+1] = int32(uint32(c1) | uint32(c1>>32)&rk)
+		out[i+2] = int32(uint32(c2) | uint32(c2>>32)&rk)
+		out[i+3] = int32(uint32(c3) | uint32(c3>>32)&rk)
 	}
 	for ; i < len(ch); i++ {
 		v := ch[i]
@@ -1129,11 +1132,7 @@ func fillRunTo(ts []int64, run []decode.Observation, st *decode.Stamps, i int, c
 	var other uint16     // nonzero when some Observation's source is not src
 	out := ts[:len(run)] // (out: no bounds check a frame)
 	if clk.drift == 0 {
-		add := base - clk.offset
-		for k := range run {
-			out[k] = add + int64(run[k].TsLo)
-			other |= run[k].Source ^ src
-		}
+		other = addTimes(out, run, base-clk.offset, src)
 	} else {
 		for k := range run {
 			out[k] = clk.unskew(base + int64(run[k].TsLo))
@@ -1141,6 +1140,29 @@ func fillRunTo(ts []int64, run []decode.Observation, st *decode.Stamps, i int, c
 		}
 	}
 	return other == 0
+}
+
+// addTimes is fillRunTo's loop for a clock that does not drift: each of run's times, add plus its
+// TsLo, into out (as long as run); it returns the or of each Observation's Source ^ src (0: all of
+// src). Four frames a turn, in a function of its own: one at a time, in fillRunTo beside the drifting
+// clock's call, it took 12 instructions a frame (about 9 here).
+func addTimes(out []int64, run []decode.Observation, add int64, src uint16) uint16 {
+	out = out[:len(run)]
+	var other uint16
+	k := 0
+	for n := len(run) - 3; k < n; k += 4 {
+		r, o := (*[4]decode.Observation)(run[k:]), (*[4]int64)(out[k:])
+		o[0] = add + int64(r[0].TsLo)
+		o[1] = add + int64(r[1].TsLo)
+		o[2] = add + int64(r[2].TsLo)
+		o[3] = add + int64(r[3].TsLo)
+		other |= (r[0].Source ^ src) | (r[1].Source ^ src) | (r[2].Source ^ src) | (r[3].Source ^ src)
+	}
+	for ; k < len(run); k++ {
+		out[k] = add + int64(run[k].TsLo)
+		other |= run[k].Source ^ src
+	}
+	return other
 }
 
 // step matches one sighting, and writes its journey + 1 (0: none) to its slot. The usual sighting
@@ -1188,9 +1210,9 @@ func (m *matcher) step(s *sighting) {
 	} else if js.hops != 0 {
 		js.flags |= jOutOfOrder
 	}
-	if js.nstages < maxStages {
-		js.stages[js.nstages] = s.stage
-		js.nstages++
+	if n := js.nstages; n < maxStages { // (n read once: the compiler reads a field again after any store through js)
+		js.stages[n] = s.stage
+		js.nstages = n + 1
 		js.stageBits |= s.bit
 	}
 	if node := s.node; node != js.lastNode {
@@ -1457,17 +1479,18 @@ func (m *matcher) begin(s *sighting, late, natLate, refused int32, e uint64, sta
 // (offload) and not the sighting of a NAT reversal. Then the journey's state is written once (what
 // open, put and first write, in that order) where begin wrote it through newJourney, open, put and
 // first, three calls (about 180 instructions a new journey, 90 here). Any other case goes to begin,
-// nothing written before.
+// nothing written before. The tests that do not depend on the sighting (no recent journeys kept, the
+// rooms, an open journey before it) are made once for a run of new journeys (usualRoom, usualLeft).
 //
 //go:noinline
 func (m *matcher) beginUsual(s *sighting, e uint64) {
-	j, lm, ft := m.next, m.loose, &m.jT0
-	if m.recent != nil || m.closedExact[e&(closedSlots-1)] == e || s.kind&sTCPData != 0 || m.natRevG == s.g+1 ||
-		int(j-m.base) == len(m.ring) || m.base == j || bucketsPerOpen*int(j+1-m.base) > len(lm.head) ||
-		ft.n%timesBlock == 0 || m.passed.n > 0 {
+	if m.usualLeft == 0 && !m.usualRoom() || m.closedExact[e&(closedSlots-1)] == e || s.kind&sTCPData != 0 ||
+		m.natRevG == s.g+1 || m.passed.n > 0 {
 		m.begin(s, -1, -1, -1, e, s.stage, s.node)
 		return
 	}
+	m.usualLeft--
+	j, lm, ft := m.next, m.loose, &m.jT0
 	t, loose, n := s.t, s.loose, uint(ft.n)
 	m.next++                                  // newJourney
 	ft.blocks[n/timesBlock][n%timesBlock] = t // (jT0.append, n unsigned: no fix-up of a sign)
@@ -1478,6 +1501,29 @@ func (m *matcher) beginUsual(s *sighting, e uint64) {
 	js.stages[0] = s.stage
 	*b = j + 1
 	*s.slot = uint64(j) + 1 // (rank 0)
+}
+
+// usualRoom sets usualLeft to how many new journeys, from the next (m.next) on, beginUsual may begin
+// one after another with room in the ring (journeys below base+len(ring)), in the loose index (below
+// base+len(head)/bucketsPerOpen) and in the current block of the first times, no recent journeys kept,
+// and an open journey before the next: the tests of beginUsual that do not depend on the sighting.
+// It reports false (usualLeft 0) when the next has none of that. What a run so counted rests on: only
+// beginUsual opens journeys in it (newJourney, which grows the ring and the first times, sets usualLeft
+// to 0, as regrow does for the index), and base only rises, which makes room; evict sets usualLeft to 0
+// when it closes every open journey (base reaches next: no open journey before the next).
+//
+//go:noinline
+func (m *matcher) usualRoom() bool {
+	j, r := m.next, m.jT0.n%timesBlock
+	if m.recent != nil || m.base == j || r == 0 {
+		return false
+	}
+	left := min(int(m.base)+len(m.ring), int(m.base)+len(m.loose.head)/bucketsPerOpen, int(j)+timesBlock-r) - int(j)
+	if left <= 0 {
+		return false
+	}
+	m.usualLeft = int32(left)
+	return true
 }
 
 // copyWin is how long after a journey's last sighting a sighting of its exact fingerprint at a point
@@ -1770,6 +1816,9 @@ func (m *matcher) evict(now int64) {
 	}
 	if m.base != base {
 		m.keepHops(base, m.base)
+		if m.base == m.next { // no open journey before the next (usualRoom)
+			m.usualLeft = 0
+		}
 	}
 	m.evictAt = never
 	if m.base < m.next {
@@ -1845,6 +1894,7 @@ func (m *matcher) newJourney(t int64) int32 {
 	}
 	m.next++
 	m.jT0.append(t)
+	m.usualLeft = 0 // (the ring and the first times may have grown: see usualRoom)
 	return j
 }
 

@@ -336,14 +336,7 @@ func (sm *sliceMerge) sortKeys(n int) []uint64 {
 func insertion(keys []uint64) {
 	moves := 0
 	for i := 1; i < len(keys); i++ {
-		for top := keys[i-1]; i < len(keys); i++ { // the keys in order: nearly all
-			k := keys[i]
-			if k < top {
-				break
-			}
-			top = k
-		}
-		if i == len(keys) {
+		if i = inOrderTo(keys, i); i == len(keys) { // the keys in order: nearly all
 			return
 		}
 		k, j := keys[i], i
@@ -356,6 +349,31 @@ func insertion(keys []uint64) {
 			return
 		}
 	}
+}
+
+// inOrderTo returns the first i at or past from (from >= 1) whose key is below the one before it,
+// len(keys) when there is none: insertion's pass over the keys in order (nearly all of a slice's after
+// sortKeys' scatter: about one in a hundred is not), four a turn with their loop's test and the key
+// before carried once (8 instructions a key one at a time, about 4 here).
+func inOrderTo(keys []uint64, from int) int {
+	if from >= len(keys) {
+		return from
+	}
+	top, r := keys[from-1], keys[from:]
+	j := 0
+	for n := len(r) - 3; j < n; j += 4 {
+		k0, k1, k2, k3 := r[j], r[j+1], r[j+2], r[j+3]
+		if k0 < top || k1 < k0 || k2 < k1 || k3 < k2 {
+			break
+		}
+		top = k3
+	}
+	for i := from + j; i < len(keys); i++ {
+		if keys[i] < keys[i-1] {
+			return i
+		}
+	}
+	return len(keys)
 }
 
 // equal hands over every live file's Observations at t0 (a slice one ns wide: no sort), file after

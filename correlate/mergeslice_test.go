@@ -368,3 +368,62 @@ func TestSizedIndexSameJourneys(t *testing.T) {
 		t.Fatalf("the hop counts or out-of-order journeys differ")
 	}
 }
+
+// inOrderTo finds the first key below the one before it, from any place on, as a plain loop does: keys
+// in order but one fallen key at each place (the four-a-turn loop's first to fourth, and the tail's), none,
+// and equal keys.
+func TestInOrderTo(t *testing.T) {
+	plain := func(keys []uint64, from int) int {
+		for i := from; i < len(keys); i++ {
+			if keys[i] < keys[i-1] {
+				return i
+			}
+		}
+		return max(from, len(keys))
+	}
+	for n := 1; n <= 19; n++ {
+		for fall := -1; fall < n; fall++ { // the key that falls (-1: none)
+			keys := make([]uint64, n)
+			for i := range keys {
+				keys[i] = uint64(10 * (i / 2)) // pairs of equal keys
+			}
+			if fall > 0 {
+				keys[fall] = keys[fall-1] - 1
+			}
+			for from := 1; from <= n; from++ {
+				if got, want := inOrderTo(keys, from), plain(keys, from); got != want {
+					t.Fatalf("%d keys, key %d fallen, from %d: %d, want %d", n, fall, from, got, want)
+				}
+			}
+		}
+	}
+}
+
+// addTimes gives each Observation's time, add plus its TsLo, and tells whether all are of src, as a
+// plain loop does, for runs of 0 to 9 frames with one frame of another source at each place.
+func TestAddTimes(t *testing.T) {
+	for n := 0; n <= 9; n++ {
+		for other := -1; other < n; other++ {
+			run := make([]decode.Observation, n)
+			for i := range run {
+				run[i].TsLo, run[i].Source = uint32(1000+7*i), 3
+			}
+			if other >= 0 {
+				run[other].Source = 2
+			}
+			out := make([]int64, n+2)
+			got := addTimes(out, run, -500, 3)
+			if (got == 0) != (other < 0) {
+				t.Fatalf("%d frames, another source at %d: %#x", n, other, got)
+			}
+			for i := range run {
+				if out[i] != int64(run[i].TsLo)-500 {
+					t.Fatalf("%d frames: time %d is %d, want %d", n, i, out[i], int64(run[i].TsLo)-500)
+				}
+			}
+			if out[n] != 0 || out[n+1] != 0 {
+				t.Fatalf("%d frames: written past the run", n)
+			}
+		}
+	}
+}

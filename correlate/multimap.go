@@ -28,6 +28,9 @@ type multimap struct {
 	// by bucket (hash32 of the key, masked): its newest journey + 1 (0: none; a closed one's stays),
 	// so that a new table is ready as allocated, zeroed
 	head []int32
+	// mask is len(head)-1 (head's length a power of two), set with head (init): first and bucket
+	// mask a hash with it, one operand, where len(head)-1 was a load and a decrement at each look-up.
+	mask uintptr
 }
 
 // bucketsPerOpen is how many buckets the table keeps at least for each open journey.
@@ -40,7 +43,7 @@ func newMultimap() *multimap {
 }
 
 func (m *multimap) init(size int) {
-	m.head = hugepage.Make[int32](size, size)
+	m.head, m.mask = hugepage.Make[int32](size, size), uintptr(size-1)
 	prefault.Slice(m.head, 0, size) // every bucket is read soon: mapped in one call, not a fault a page
 }
 
@@ -54,15 +57,15 @@ func hash32(k uint64) uint32 { return uint32(k) }
 // first returns the newest journey in the bucket of hash h: the chain goes on through each journey's
 // nextSame, and ends at the first id below the matcher's base (-1 included). matchBatch calls it
 // ahead of step, to bring the bucket into the caches.
-// (The bucket read without a bounds check: h masked by len(head)-1, head's length a power of two,
-// never 0, as init makes it, is below len(head).)
+// (The bucket read without a bounds check: h masked by mask, len(head)-1, head's length a power of
+// two, never 0, as init makes it, is below len(head).)
 func (m *multimap) first(h uint32) int32 {
-	return *(*int32)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(m.head)), uintptr(int(h)&(len(m.head)-1))*4)) - 1
+	return *(*int32)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(m.head)), (uintptr(h)&m.mask)*4)) - 1
 }
 
 // bucket is first's bucket of hash h, to be written (no bounds check, as first).
 func (m *multimap) bucket(h uint32) *int32 {
-	return (*int32)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(m.head)), uintptr(int(h)&(len(m.head)-1))*4))
+	return (*int32)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(m.head)), (uintptr(h)&m.mask)*4))
 }
 
 // put indexes journey j, the newest open one, whose NAT-tolerant fingerprint hashes to h (its state
@@ -84,6 +87,7 @@ func (m *matcher) put(h uint32, j int32) {
 func (m *matcher) regrow(size int) {
 	lm := m.loose
 	lm.init(size)
+	m.usualLeft = 0 // (see usualRoom)
 	for j := m.base; j < m.next; j++ {
 		if js := m.st(j); js.flags&jIndexed != 0 {
 			b := &lm.head[int(hash32(js.loose))&(size-1)]
