@@ -46,7 +46,7 @@ func driftUnbounded(up, lo []linePt, k, theta0, margin float64, node string) (th
 	d := func(x float64) string { return time.Duration(x).Round(time.Millisecond / 10).String() }
 	side := func(a, b float64) string {
 		if a > b {
-			return "none near the line"
+			return "nowhere near the line"
 		}
 		return "from " + d(a-x0) + " to " + d(b-x0)
 	}
@@ -55,7 +55,7 @@ func driftUnbounded(up, lo []linePt, k, theta0, margin float64, node string) (th
 		bound = "over only " + d(both)
 	}
 	why = fmt.Sprintf("; no drift measured: packets both ways bound it %s of the %s its samples span "+
-		"(packets to it %s after its first sample, packets from it %s), too little to tell a drift from an "+
+		"(after its first sample: packets to it %s, packets from it %s), too little to tell a drift from an "+
 		"offset, and one offset fits every sample (a line leaning where packets one way alone bound the "+
 		"clock took %+.3f ppm); packets both ways across %s throughout the capture (a ping to or from it) "+
 		"would measure one", bound, d(span), side(ua, ub), side(la, lb), k*1e6, node)
