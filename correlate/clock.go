@@ -1035,6 +1035,13 @@ func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, re
 				k = 0
 				th0, margin = lineFit(up, lo, 0)
 			}
+			note := ""
+			if k != 0 { // bestLine compacted up and lo (pruneLine): driftUnbounded reads them whole
+				up, lo = lineConstraints(models, pairs, keys, side, n, t0, up[:0], lo[:0])
+				if th, mg, why := driftUnbounded(up, lo, k, th0, margin, w.nodes[n]); why != "" {
+					k, th0, margin, note = 0, th, mg, why
+				}
+			}
 			m := &models[n]
 			off := int64(math.Round(th0))
 			if d := off - m.offset; d > 10 || d < -10 || k != m.drift {
@@ -1045,6 +1052,7 @@ func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, re
 			if k != 0 {
 				m.method += ", with drift"
 			}
+			m.method += note
 			m.bound = fitBound(margin, &m.method)
 			m.disagree = max(0, int64(-2*margin))
 		}
