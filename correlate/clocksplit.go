@@ -3,6 +3,8 @@ package correlate
 import (
 	"math/bits"
 	"runtime"
+
+	"github.com/calipath/calipath/decode"
 )
 
 // clockSplit is how many sampled frames make it worth collecting their packets on two goroutines.
@@ -47,7 +49,10 @@ func (w *world) addSamples(refs []clockRef, n int, mask, part uint64) []fpPkt {
 		r := &refs[k]
 		o := &w.c.Obs[r.f][r.i]
 		lf := w.c.Loose[r.f].At(int(r.i))
-		fp := w.exactOf(o, lf)
+		fp := o.Exact(lf) // exactOf, written out: inlined
+		if o.Flags&decode.FlagICMPError != 0 {
+			fp = w.c.Tables.QuoteExact(o, fp)
+		}
 		if fp&mask != part {
 			continue
 		}
@@ -73,7 +78,13 @@ func (w *world) addSamples(refs []clockRef, n int, mask, part uint64) []fpPkt {
 		if p.receiver < 0 {
 			p.receiver = w.receiverNode(o)
 		}
-		p.addSighting(w.pointNode[r.point], r.ts, w.hopTTL(o), o)
+		if node := w.pointNode[r.point]; len(p.seen) == 1 && p.seen[0].node != node {
+			// The packet's second sighting, on another node (addSighting's usual case, without a call).
+			ttl := w.hopTTL(o)
+			p.seen = append(p.seen, clockSight{node, r.ts, r.ts, ttl, ambiguousKey(o, ttl), 1, r.ts})
+		} else {
+			p.addSighting(node, r.ts, w.hopTTL(o), o)
+		}
 	}
 	return pkts
 }
