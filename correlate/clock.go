@@ -302,7 +302,7 @@ func (w *world) clockRefs(edge, edgeFile []bool, rate uint64, from, to int) []cl
 		if lo >= hi {
 			continue
 		}
-		loose := &w.c.Loose[f]
+		loose, stamps := &w.c.Loose[f], &w.c.Stamps[f]
 		for i := lo; i < hi; {
 			// A piece of the frames within one trimRun, and so within one chunk of the fingerprints
 			// (FingerprintChunk, a multiple of trimRun): the fingerprint is read from the chunk's slice,
@@ -319,7 +319,11 @@ func (w *world) clockRefs(edge, edgeFile []bool, rate uint64, from, to int) []cl
 				if !edge[pi] || o.Flags&(decode.FlagNotIP|decode.FlagARP|decode.FlagNoPayloadHash) != 0 {
 					continue
 				}
-				refs = append(refs, clockRef{w.c.Stamps[f].Ts(i+k, o), uint32(f), uint32(i + k), int32(pi), o.TTL, o.Flags})
+				ts, plain := stamps.TsPlain(i+k, o) // Ts, inlined but for a block with a rebase
+				if !plain {
+					ts = stamps.Ts(i+k, o)
+				}
+				refs = append(refs, clockRef{ts, uint32(f), uint32(i + k), int32(pi), o.TTL, o.Flags})
 			}
 			w.trimAt(end - 1) // the piece's last frame: where trimAt looks
 			i = end

@@ -3,6 +3,8 @@ package correlate
 import (
 	"math/bits"
 	"runtime"
+
+	"github.com/calipath/calipath/decode"
 )
 
 // clockSplit is how many sampled frames make it worth collecting their packets on two goroutines.
@@ -43,34 +45,46 @@ func (w *world) addSamples(refs []clockRef, n int, mask, part uint64) []fpPkt {
 	var sights []clockSight
 	pkts := make([]fpPkt, 0, min(n, len(refs)))
 	idx := newFpIndex(len(refs)) // no more packets than frames
-	for _, r := range refs {
+	for k := range refs {
+		r := &refs[k]
 		o := &w.c.Obs[r.f][r.i]
 		lf := w.c.Loose[r.f].At(int(r.i))
-		fp := w.exactOf(o, lf)
+		fp := o.Exact(lf) // exactOf, written out: inlined
+		if o.Flags&decode.FlagICMPError != 0 {
+			fp = w.c.Tables.QuoteExact(o, fp)
+		}
 		if fp&mask != part {
 			continue
 		}
 		slot := idx.slot(fp, pkts)
-		var p *clockPkt
-		if *slot == 0 {
+		if *slot == 0 { // a new packet: its first sighting written here (addSighting's, without a call)
 			if len(slab) == 0 {
 				slab, sights = make([]clockPkt, clockSlab), make([]clockSight, 2*clockSlab)
 			}
-			p, slab = &slab[0], slab[1:]
-			*p = clockPkt{sender: -1, receiver: -1, loose: lf, seen: sights[:0:2]}
+			p := &slab[0]
+			slab = slab[1:]
+			ttl := w.hopTTL(o)
+			sights[0] = clockSight{w.pointNode[r.point], r.ts, r.ts, ttl, ambiguousKey(o, ttl), 1, r.ts}
+			*p = clockPkt{sender: w.senderNode(o), receiver: w.receiverNode(o), loose: lf, seen: sights[:1:2]}
 			sights = sights[2:]
 			pkts = append(pkts, fpPkt{fp, p})
 			*slot = int32(len(pkts))
-		} else {
-			p = pkts[*slot-1].p
+			continue
 		}
+		p := pkts[*slot-1].p
 		if p.sender < 0 {
 			p.sender = w.senderNode(o)
 		}
 		if p.receiver < 0 {
 			p.receiver = w.receiverNode(o)
 		}
-		p.addSighting(w.pointNode[r.point], r.ts, w.hopTTL(o), o)
+		if node := w.pointNode[r.point]; len(p.seen) == 1 && p.seen[0].node != node {
+			// The packet's second sighting, on another node (addSighting's usual case, without a call).
+			ttl := w.hopTTL(o)
+			p.seen = append(p.seen, clockSight{node, r.ts, r.ts, ttl, ambiguousKey(o, ttl), 1, r.ts})
+		} else {
+			p.addSighting(node, r.ts, w.hopTTL(o), o)
+		}
 	}
 	return pkts
 }

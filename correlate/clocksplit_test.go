@@ -1,8 +1,10 @@
 package correlate
 
 import (
+	"math/rand/v2"
 	"reflect"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -95,6 +97,51 @@ func TestFpIndex(t *testing.T) {
 	for fp := uint64(1 << 40); fp < 1<<40+1000; fp++ {
 		if k := *x.slot(fp, list); k != 0 {
 			t.Fatalf("fingerprint %d, never added, found as packet %d", fp, k-1)
+		}
+	}
+}
+
+// addSamples' packets (a new packet's first sighting and a second one on another node written out,
+// without addSighting's call) are those of adding each sampled frame, in order, to its packet by
+// exactOf, senderNode, receiverNode and addSighting: the same senders, receivers and sightings, each
+// packet ambiguous alike. On a generated capture with duplicates (a node's frame twice) and node-2's
+// clock 2 s ahead, in sortRefs' order and shuffled (a packet's sightings in another order).
+func TestAddSamplesAsSightings(t *testing.T) {
+	w, edge, total := clockSampleWorld(t, 13, 30000)
+	refs := w.sortRefs(w.edgeRefs(edge, 1, false))
+	shuffled := slices.Clone(refs)
+	rand.New(rand.NewPCG(7, 1)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	for name, in := range map[string][]clockRef{"sorted": refs, "shuffled": shuffled} {
+		want := map[uint64]*clockPkt{}
+		third := 0 // packets seen a third time (addSighting's other cases)
+		for _, r := range in {
+			o := &w.c.Obs[r.f][r.i]
+			lf := w.c.Loose[r.f].At(int(r.i))
+			fp := w.exactOf(o, lf)
+			p := want[fp]
+			if p == nil {
+				p = &clockPkt{sender: -1, receiver: -1, loose: lf}
+				want[fp] = p
+			}
+			if p.sender < 0 {
+				p.sender = w.senderNode(o)
+			}
+			if p.receiver < 0 {
+				p.receiver = w.receiverNode(o)
+			}
+			if len(p.seen) == 2 {
+				third++
+			}
+			p.addSighting(w.pointNode[r.point], r.ts, w.hopTTL(o), o)
+		}
+		got := byFingerprint(t, w.addSamples(in, total, 0, 0))
+		if len(got) != len(want) || third == 0 {
+			t.Fatalf("%s: %d packets, want %d; %d seen a third time", name, len(got), len(want), third)
+		}
+		for fp, p := range want {
+			if !reflect.DeepEqual(got[fp], p) {
+				t.Fatalf("%s: packet %x:\n%+v\nwant\n%+v", name, fp, got[fp], p)
+			}
 		}
 	}
 }

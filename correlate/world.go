@@ -308,6 +308,45 @@ func podPairHash(pi int32, key uint64) uint32 {
 	return uint32((key+uint64(pi))*0x9e3779b97f4a7c15>>podPairShift) & (podPairSlots - 1)
 }
 
+// run gathers the frames of chunk from k on, as add would, while they are the usual ones: IPv4 frames
+// of a pod-veth point (srcPod) whose pair is at its first slot. It passes over the frames of no
+// pod-veth point and those not IP (findPods counts none of them), and returns the index of the first
+// frame it leaves to findPods (an IPv6 or ARP frame, or a pair not at its first slot), or len(chunk).
+// Without a call in its loop, its values stay in registers (findPods' own loop, with its calls,
+// spilled and reloaded them at every frame).
+func (pp *podPairs) run(chunk []decode.Observation, k int, srcPod []int32) int {
+	for ; k < len(chunk); k++ {
+		o := &chunk[k]
+		pi := srcPod[o.Source]
+		if pi < 0 || o.Flags&decode.FlagNotIP != 0 {
+			continue
+		}
+		if o.Flags&(decode.FlagIPv6|decode.FlagARP) != 0 {
+			return k
+		}
+		key := uint64(o.Src)<<32 | uint64(o.Dst)
+		s := pp.slots[podPairHash(pi, key)]
+		if s == 0 {
+			return k
+		}
+		e := &pp.list[(s-1)&(podPairMax-1)]
+		if e.key != key || e.pi != pi {
+			return k
+		}
+		e.n++
+		e.own += ownTTLs[o.TTL]
+	}
+	return k
+}
+
+// ownTTLs is ownTTL as a table.
+var ownTTLs = func() (t [256]uint32) {
+	for ttl := range t {
+		t[ttl] = ownTTL(uint8(ttl))
+	}
+	return t
+}()
+
 // add gathers a frame of point pi from src to dst, own (ownTTL) if it was sent with an initial TTL.
 // (findPods has the usual frame's case, its pair at its first slot, in its loop: see there.)
 func (pp *podPairs) add(pi int32, src, dst, own uint32) {
@@ -412,12 +451,13 @@ func (w *world) findPods() {
 		}
 		for lo := 0; lo < len(obs); lo += trimRun {
 			chunk := trimChunk(obs, lo)
-			for k := range chunk {
+			for k := 0; k < len(chunk); k++ {
+				// The usual frames in a loop without calls (podPairs.run); here, the rest.
+				if k = pairs.run(chunk, k, srcPod); k == len(chunk) {
+					break
+				}
 				o := &chunk[k]
 				pi := srcPod[o.Source]
-				if pi < 0 || o.Flags&decode.FlagNotIP != 0 {
-					continue
-				}
 				switch {
 				case o.Flags&decode.FlagIPv6 != 0:
 					// Only addresses a pod can have: a veth also carries its pod's router solicitations
@@ -433,17 +473,9 @@ func (w *world) findPods() {
 						pairs.flush() // (the frames before it first)
 						counts[pi].bump(o.Src)
 					}
-				default: // pairs.add, its usual case here: the pair at its first slot
+				default: // pairs.add, a pair not at its first slot (run has the rest)
 					key := uint64(o.Src)<<32 | uint64(o.Dst)
-					h := podPairHash(pi, key)
-					if k := pairs.slots[h]; k != 0 {
-						if e := &pairs.list[(k-1)&(podPairMax-1)]; e.key == key && e.pi == pi {
-							e.n++
-							e.own += ownTTL(o.TTL)
-							continue
-						}
-					}
-					pairs.addSlow(pi, key, h, ownTTL(o.TTL))
+					pairs.addSlow(pi, key, podPairHash(pi, key), ownTTL(o.TTL))
 				}
 			}
 			w.trimAt(lo + len(chunk) - 1)
