@@ -479,12 +479,14 @@ func (a *analysis) echoPairs(fl *flowAcc) (pairs, unanswered int) {
 	return pairs, unanswered
 }
 
-// handshake measures SYN → handshake ACK at every point that saw both, appending them to out (by point).
-func (a *analysis) handshake(fl *flowAcc, out []PointRTT) []PointRTT {
+// handshake measures SYN → handshake ACK at every point that saw both, appending them to out (by point
+// id). rank is each point's rank by id (idRanks), by which a few are sorted; nil: by their ids.
+func (a *analysis) handshake(fl *flowAcc, out []PointRTT, rank []int32) []PointRTT {
 	if fl.client.proto != 6 {
 		return out
 	}
 	from := len(out)
+	var rk [insertionMax]int32 // the ranks of out[from:]'s points, while there are no more
 	var synBuf [8]pointSyn
 	syn := synBuf[:0] // points that saw the SYN (a flow crosses few points)
 	var synAck bool
@@ -523,6 +525,9 @@ func (a *analysis) handshake(fl *flowAcc, out []PointRTT) []PointRTT {
 			case isAck:
 				if k < len(syn) && !syn[k].done {
 					syn[k].done = true
+					if n := len(out) - from; n < len(rk) && rank != nil {
+						rk[n] = rank[p]
+					}
 					out = append(out, PointRTT{Point: a.w.c.Points[p].ID, RTT: t - syn[k].t})
 				}
 			}
@@ -531,8 +536,29 @@ func (a *analysis) handshake(fl *flowAcc, out []PointRTT) []PointRTT {
 			break // the handshake's final ACK has been placed at every point it reached
 		}
 	}
-	slices.SortFunc(out[from:], func(x, y PointRTT) int { return strings.Compare(x.Point, y.Point) })
+	sortRTTs(out[from:], rk[:], rank != nil)
 	return out
+}
+
+// insertionMax is the longest list slices.SortFunc sorts by insertion (pdqsort's maxInsertion): a
+// stable sort, whose order of equal elements is theirs as they come.
+const insertionMax = 12
+
+// sortRTTs sorts a flow's handshake RTTs by point id as slices.SortFunc with strings.Compare does:
+// when ranked and no more than len(rk) (insertionMax), by an insertion sort of their points' ranks
+// by id (rk, in list's order; equal ids, equal ranks), as SortFunc's own insertion sort would order
+// them by id, without comparing strings; else by SortFunc.
+func sortRTTs(list []PointRTT, rk []int32, ranked bool) {
+	if !ranked || len(list) > len(rk) || len(rk) > insertionMax {
+		slices.SortFunc(list, func(x, y PointRTT) int { return strings.Compare(x.Point, y.Point) })
+		return
+	}
+	for i := 1; i < len(list); i++ {
+		for j := i; j > 0 && rk[j] < rk[j-1]; j-- {
+			rk[j], rk[j-1] = rk[j-1], rk[j]
+			list[j], list[j-1] = list[j-1], list[j]
+		}
+	}
 }
 
 // pointSyn is when a point saw a flow's SYN, and whether it has seen the handshake's ACK.
