@@ -642,9 +642,9 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	// addresses the first journeys carried (before NAT at the source, after it at the destination).
 	if v.nVoted < voteSample {
 		v.nVoted++
-		if o.Src != t.src || o.Flags&decode.FlagIPv6 != 0 != t.v6 { // an ICMP error's tuple is the quoted one's
-			srcPod, _ = s.owners.ownerOf(o.Flags&decode.FlagIPv6 != 0, o.Src)
-		}
+		// The owner of the first sighting's source, which take looked up for the modes (an ICMP
+		// error's tuple is the quoted one's):
+		srcPod = e.firstPod
 		if srcPod >= 0 {
 			v.srcPod.add(srcPod)
 		}
