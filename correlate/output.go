@@ -771,22 +771,25 @@ func (a *analysis) allUDPPairs() []int32 {
 // udpPairs pairs each client→server datagram with the first unpaired server→client datagram that
 // follows it within udpPairWindow (first sightings, in corrected time; journeys are in time order).
 func (a *analysis) udpPairs(fl *flowAcc) int {
-	first := func(j int32) int64 { return a.hopTs.t0.at(int(j)) }
+	blocks := a.hopTs.t0.blocks // first sightings' times (times.at, its index unsigned)
+	first := func(j int32) int64 { return blocks[uint32(j)/timesBlock][uint32(j)%timesBlock] }
 	resp, k := fl.dirJourneys(s2c), 0 // the responses: server→client journeys less GSO/GRO pieces
-	skipPieces := func() {
-		for k < len(resp) && a.mayOffload(resp[k]) && a.offloadNew[resp[k]] {
-			k++
-		}
-	}
 	pairs := 0
 	for _, j := range fl.dirJourneys(c2s) {
 		t := first(j)
-		for skipPieces(); k < len(resp) && first(resp[k]) < t; skipPieces() {
-			k++ // a response before this request answered nothing later
-		}
-		if k < len(resp) && first(resp[k])-t <= udpPairWindow {
-			pairs++
-			k++
+		// The first response from k on that is no piece and not before this request (one before it
+		// answered nothing later), paired with it when within the window.
+		for ; k < len(resp); k++ {
+			if r := resp[k]; a.mayOffload(r) && a.offloadNew[r] {
+				continue
+			}
+			if tr := first(resp[k]); tr >= t {
+				if tr-t <= udpPairWindow {
+					pairs++
+					k++
+				}
+				break
+			}
 		}
 	}
 	return pairs
