@@ -989,12 +989,7 @@ func (a *analysis) frameChecks() map[frameKey]*frameFinding {
 	// Whether a frame's outer addresses fit depends on its (context, inner source, inner destination):
 	// remembered in a direct-mapped cache (frames of a flow repeat theirs), the addresses as one word
 	// and the context + 1 (0: an empty entry).
-	type fit struct {
-		addrs uint64 // inner source << 32 | inner destination
-		ctx1  uint32
-		ok    bool
-	}
-	fits := make([]fit, 1<<13)
+	fits := new([fitSlots]frameFit)
 	// An IPv4 frame in an encapsulation, when the nodes' IPs are known: its Flags' encapsulation and
 	// IPv6 bits (encapAt) are one of 1 to 3 (decode.FlagEncapMask; FlagIPv6 is above it), or never.
 	const encapAt = decode.FlagEncapMask | decode.FlagIPv6
@@ -1009,14 +1004,13 @@ func (a *analysis) frameChecks() map[frameKey]*frameFinding {
 				if !w.blockHas(f, lo+b, checkedFlags) { // (most of a pod's veth, a tunnel device)
 					continue
 				}
-				// A block's frames in a range loop of their own: no block test, index or bounds check
-				// at each frame (the frame's index in the file, lo+b+k, is worked out for a finding alone).
+				// A block's usual frames (neither test below can hold, or the cache says the outer
+				// addresses fit) passed over by fitScan, in registers, without a block test, index or bounds
+				// check at each frame; the loop's body looks at the others alone (the frame's index in the
+				// file, lo+b+k, is worked out for a finding alone).
 				blk := chunk[b:min(b+flagBlock, len(chunk))]
-				for k := range blk {
+				for k := fitScan(blk, 0, fits, encapMax); k < len(blk); k = fitScan(blk, k+1, fits, encapMax) {
 					o := &blk[k]
-					if o.Flags&checkedFlags == 0 { // neither test below can hold: the usual frame
-						continue
-					}
 					if o.Checksum() == decode.CsumBad {
 						if s, p := w.senderNode(o), w.srcPoint[o.Source]; s >= 0 && s != w.pointNode[p] {
 							note("checksum-bad", p, f, lo+b+k)
@@ -1026,13 +1020,15 @@ func (a *analysis) frameChecks() map[frameKey]*frameFinding {
 						// The outer source must be an IP of the node whose pod sent the packet, and the outer
 						// destination one of the node whose pod receives it (where those nodes' IPs are known).
 						addrs, ctx1 := uint64(o.Src)<<32|uint64(o.Dst), uint32(o.Ctx)+1
-						e := &fits[(addrs^uint64(ctx1)<<48)*0x9e3779b97f4a7c15>>51]
-						if e.addrs != addrs || e.ctx1 != ctx1 {
+						e := &fits[fitSlot(addrs, ctx1)]
+						if e.addrs != addrs || e.tag&^fitNot != ctx1 {
 							c := w.ctxOf(o)
-							ok := c.OuterV != 4 || (a.outerFits(ip4(c.OuterSrcAddr()), o.Src) && a.outerFits(ip4(c.OuterDstAddr()), o.Dst))
-							*e = fit{addrs, ctx1, ok}
+							*e = frameFit{addrs, ctx1}
+							if c.OuterV == 4 && !(a.outerFits(ip4(c.OuterSrcAddr()), o.Src) && a.outerFits(ip4(c.OuterDstAddr()), o.Dst)) {
+								e.tag |= fitNot
+							}
 						}
-						if !e.ok {
+						if e.tag&fitNot != 0 {
 							note("wrong-outer-address", w.srcPoint[o.Source], f, lo+b+k)
 						}
 					}
@@ -1047,6 +1043,58 @@ func (a *analysis) frameChecks() map[frameKey]*frameFinding {
 // checkedFlags are the flags of which frameChecks needs one set to look at a frame: a bad checksum
 // (every Flags with Checksum CsumBad has these of its bits) or an encapsulation.
 const checkedFlags = decode.Flags(decode.CsumBad)<<decode.FlagCsumShift | decode.FlagEncapMask
+
+// frameFit is an entry of frameChecks' cache of whether a frame's outer addresses fit, which depends
+// on its (context, inner source, inner destination): the addresses as one word and, in tag, the
+// context + 1 (0: an empty entry), with fitNot set when they do not fit, so that an entry matches a
+// fitting frame's key in two compares.
+type frameFit struct {
+	addrs uint64 // inner source << 32 | inner destination
+	tag   uint32 // the context + 1 (at most 1<<16), | fitNot when the outer addresses do not fit
+}
+
+// fitNot is the bit of frameFit.tag that says the outer addresses do not fit.
+const fitNot = 1 << 31
+
+// fitBits is the log2 of the number of entries of frameChecks' cache (direct-mapped: frames of a
+// flow repeat their addresses and context).
+const fitBits = 13
+
+// fitSlots is the number of entries of frameChecks' cache.
+const fitSlots = 1 << fitBits
+
+// fitSlot is the entry of frameChecks' cache for inner addresses addrs and context + 1 ctx1.
+func fitSlot(addrs uint64, ctx1 uint32) uint64 {
+	return (addrs ^ uint64(ctx1)<<48) * 0x9e3779b97f4a7c15 >> (64 - fitBits)
+}
+
+// fitScan returns the index of the first of blk's frames from k on that frameChecks must look at
+// (len(blk) for none): one with a bad checksum, or an encapsulated IPv4 one (encapMax as in
+// frameChecks) whose fit the cache fits does not hold or holds as not fitting. The usual frames (no
+// checked flag, or a fit the cache holds) are passed over in a loop of their own, its values in
+// registers, apart from frameChecks' findings and its cache's misses.
+func fitScan(blk []decode.Observation, k int, fits *[fitSlots]frameFit, encapMax decode.Flags) int {
+	const encapAt, csumBad = decode.FlagEncapMask | decode.FlagIPv6, decode.Flags(decode.CsumBad) << decode.FlagCsumShift
+	rest := blk[k:]
+	_ = fits[0] // (the nil check before the loop, not in it)
+	for i := range rest {
+		o := &rest[i]
+		f := o.Flags
+		if f&checkedFlags == 0 {
+			continue
+		}
+		if f&decode.FlagCsumMask == csumBad {
+			return k + i
+		}
+		if f&encapAt-1 < encapMax {
+			addrs, ctx1 := uint64(o.Src)<<32|uint64(o.Dst), uint32(o.Ctx)+1
+			if e := &fits[fitSlot(addrs, ctx1)]; e.addrs != addrs || e.tag != ctx1 { // (not held, or held as not fitting)
+				return k + i
+			}
+		}
+	}
+	return len(blk)
+}
 
 // detectFrames lists the points where frameChecks found frames of kind k.
 func detectFrames(f *findings, k *kindRow) []Anomaly {

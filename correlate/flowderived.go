@@ -66,16 +66,17 @@ func (fd *flowsDerived) hsBlock(fi int) []PointRTT {
 // the same flows derived.
 func (a *analysis) deriveAll() *flowsDerived {
 	fd := &flowsDerived{at: make([]flowDerived, len(a.flows))}
+	rank := idRanks(a.w.c.Points) // (handshake's sort)
 	parts := runtime.GOMAXPROCS(0)
 	if parts < 2 || a.w.big != nil || len(a.flows) < deriveParMin {
-		fd.hs = [][]PointRTT{a.deriveRange(fd.at, 0, len(a.flows))}
+		fd.hs = [][]PointRTT{a.deriveRange(fd.at, 0, len(a.flows), rank)}
 		return fd
 	}
 	fd.hs = make([][]PointRTT, parts)
 	var wg sync.WaitGroup
 	for p := range parts {
 		wg.Go(func() {
-			fd.hs[p] = a.deriveRange(fd.at, p*len(a.flows)/parts, (p+1)*len(a.flows)/parts)
+			fd.hs[p] = a.deriveRange(fd.at, p*len(a.flows)/parts, (p+1)*len(a.flows)/parts, rank)
 		})
 	}
 	wg.Wait()
@@ -86,12 +87,12 @@ func (a *analysis) deriveAll() *flowsDerived {
 const deriveParMin = 4096
 
 // deriveRange computes the flowDerived of flows [from, to) into at (by rank) and returns their
-// handshake RTTs, in one block that each flow's hsFrom and hsTo index. The block is made with room for
+// handshake RTTs (sorted by the points' ranks by id, rank: idRanks), in one block that each flow's hsFrom and hsTo index. The block is made with room for
 // one RTT a TCP flow (a handshake seen at one point) and, when short, takes the room the TCP flows so
 // far say the rest need (hsRoom): grown by append, a quarter at a time once large, it was allocated
 // several times over while the flows are written out, where no collection comes before the end (on
 // the 10.2 M-frame many-flow set 20 MB for the 4 MB kept).
-func (a *analysis) deriveRange(at []flowDerived, from, to int) []PointRTT {
+func (a *analysis) deriveRange(at []flowDerived, from, to int, rank []int32) []PointRTT {
 	tcp := 0
 	for _, fl := range a.flows[from:to] {
 		if fl.client.proto == 6 {
@@ -108,7 +109,7 @@ func (a *analysis) deriveRange(at []flowDerived, from, to int) []PointRTT {
 		if fl.client.proto == 6 {
 			seen++
 		}
-		if one = a.handshake(fl, one[:0]); len(one) > 0 {
+		if one = a.handshake(fl, one[:0], rank); len(one) > 0 {
 			if len(hs)+len(one) > cap(hs) {
 				hs = append(make([]PointRTT, 0, hsRoom(len(hs)+len(one), cap(hs), seen, tcp)), hs...)
 			}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/internal/hugepage"
 )
 
@@ -48,20 +49,25 @@ func newFlowOutBuf(a *analysis, all bool) *flowOutBuf {
 	}
 	b := &flowOutBuf{a: a, paths: make([][]string, len(a.paths)),
 		pp: hugepage.Make[PointCount](0, n)}
-	pts := a.w.c.Points
+	b.rank = idRanks(a.w.c.Points)
+	return b
+}
+
+// idRanks returns each point's rank by id (equal ids, equal ranks).
+func idRanks(pts []decode.Point) []int32 {
 	byID := make([]int, len(pts))
 	for i := range byID {
 		byID[i] = i
 	}
 	slices.SortFunc(byID, func(x, y int) int { return strings.Compare(pts[x].ID, pts[y].ID) })
-	b.rank = make([]int32, len(pts))
+	rank := make([]int32, len(pts))
 	for r, p := range byID {
-		b.rank[p] = int32(r)
+		rank[p] = int32(r)
 		if r > 0 && pts[p].ID == pts[byID[r-1]].ID {
-			b.rank[p] = b.rank[byID[r-1]]
+			rank[p] = rank[byID[r-1]]
 		}
 	}
-	return b
+	return rank
 }
 
 // addr is w.addrString, once per address.
@@ -222,7 +228,7 @@ func (b *flowOutBuf) handshake(fl *flowAcc) []PointRTT {
 		b.hs = make([]PointRTT, 0, 4096)
 	}
 	from := len(b.hs)
-	b.hs = b.a.handshake(fl, b.hs)
+	b.hs = b.a.handshake(fl, b.hs, b.rank)
 	return b.hs[from:len(b.hs):len(b.hs)]
 }
 

@@ -619,7 +619,7 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	a := s.a
 	v := &fl.votes[d]
 	// Votes for the path's end nodes: the sender's node, and the node of the last known destination.
-	n, srcPod := e.srcNode, e.srcPod
+	n := e.srcNode
 	srcNode := -1
 	if n < 0 {
 		n = a.w.outerNode(h, 0) // the node that encapsulated it (outerends.go)
@@ -642,9 +642,9 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	// addresses the first journeys carried (before NAT at the source, after it at the destination).
 	if v.nVoted < voteSample {
 		v.nVoted++
-		if o.Src != t.src || o.Flags&decode.FlagIPv6 != 0 != t.v6 { // an ICMP error's tuple is the quoted one's
-			srcPod, _ = s.owners.ownerOf(o.Flags&decode.FlagIPv6 != 0, o.Src)
-		}
+		// The owner of the first sighting's source, which take looked up for the modes (an ICMP
+		// error's tuple is the quoted one's):
+		srcPod := e.firstPod
 		if srcPod >= 0 {
 			v.srcPod.add(srcPod)
 		}

@@ -479,12 +479,14 @@ func (a *analysis) echoPairs(fl *flowAcc) (pairs, unanswered int) {
 	return pairs, unanswered
 }
 
-// handshake measures SYN → handshake ACK at every point that saw both, appending them to out (by point).
-func (a *analysis) handshake(fl *flowAcc, out []PointRTT) []PointRTT {
+// handshake measures SYN → handshake ACK at every point that saw both, appending them to out (by point
+// id). rank is each point's rank by id (idRanks), by which a few are sorted; nil: by their ids.
+func (a *analysis) handshake(fl *flowAcc, out []PointRTT, rank []int32) []PointRTT {
 	if fl.client.proto != 6 {
 		return out
 	}
 	from := len(out)
+	var rk [insertionMax]int32 // the ranks of out[from:]'s points, while there are no more
 	var synBuf [8]pointSyn
 	syn := synBuf[:0] // points that saw the SYN (a flow crosses few points)
 	var synAck bool
@@ -523,6 +525,9 @@ func (a *analysis) handshake(fl *flowAcc, out []PointRTT) []PointRTT {
 			case isAck:
 				if k < len(syn) && !syn[k].done {
 					syn[k].done = true
+					if n := len(out) - from; n < len(rk) && rank != nil {
+						rk[n] = rank[p]
+					}
 					out = append(out, PointRTT{Point: a.w.c.Points[p].ID, RTT: t - syn[k].t})
 				}
 			}
@@ -531,8 +536,29 @@ func (a *analysis) handshake(fl *flowAcc, out []PointRTT) []PointRTT {
 			break // the handshake's final ACK has been placed at every point it reached
 		}
 	}
-	slices.SortFunc(out[from:], func(x, y PointRTT) int { return strings.Compare(x.Point, y.Point) })
+	sortRTTs(out[from:], rk[:], rank != nil)
 	return out
+}
+
+// insertionMax is the longest list slices.SortFunc sorts by insertion (pdqsort's maxInsertion): a
+// stable sort, whose order of equal elements is theirs as they come.
+const insertionMax = 12
+
+// sortRTTs sorts a flow's handshake RTTs by point id as slices.SortFunc with strings.Compare does:
+// when ranked and no more than len(rk) (insertionMax), by an insertion sort of their points' ranks
+// by id (rk, in list's order; equal ids, equal ranks), as SortFunc's own insertion sort would order
+// them by id, without comparing strings; else by SortFunc.
+func sortRTTs(list []PointRTT, rk []int32, ranked bool) {
+	if !ranked || len(list) > len(rk) || len(rk) > insertionMax {
+		slices.SortFunc(list, func(x, y PointRTT) int { return strings.Compare(x.Point, y.Point) })
+		return
+	}
+	for i := 1; i < len(list); i++ {
+		for j := i; j > 0 && rk[j] < rk[j-1]; j-- {
+			rk[j], rk[j-1] = rk[j-1], rk[j]
+			list[j], list[j-1] = list[j-1], list[j]
+		}
+	}
 }
 
 // pointSyn is when a point saw a flow's SYN, and whether it has seen the handshake's ACK.
@@ -745,22 +771,25 @@ func (a *analysis) allUDPPairs() []int32 {
 // udpPairs pairs each client→server datagram with the first unpaired server→client datagram that
 // follows it within udpPairWindow (first sightings, in corrected time; journeys are in time order).
 func (a *analysis) udpPairs(fl *flowAcc) int {
-	first := func(j int32) int64 { return a.hopTs.t0.at(int(j)) }
+	blocks := a.hopTs.t0.blocks // first sightings' times (times.at, its index unsigned)
+	first := func(j int32) int64 { return blocks[uint32(j)/timesBlock][uint32(j)%timesBlock] }
 	resp, k := fl.dirJourneys(s2c), 0 // the responses: server→client journeys less GSO/GRO pieces
-	skipPieces := func() {
-		for k < len(resp) && a.mayOffload(resp[k]) && a.offloadNew[resp[k]] {
-			k++
-		}
-	}
 	pairs := 0
 	for _, j := range fl.dirJourneys(c2s) {
 		t := first(j)
-		for skipPieces(); k < len(resp) && first(resp[k]) < t; skipPieces() {
-			k++ // a response before this request answered nothing later
-		}
-		if k < len(resp) && first(resp[k])-t <= udpPairWindow {
-			pairs++
-			k++
+		// The first response from k on that is no piece and not before this request (one before it
+		// answered nothing later), paired with it when within the window.
+		for ; k < len(resp); k++ {
+			if r := resp[k]; a.mayOffload(r) && a.offloadNew[r] {
+				continue
+			}
+			if tr := first(resp[k]); tr >= t {
+				if tr-t <= udpPairWindow {
+					pairs++
+					k++
+				}
+				break
+			}
 		}
 	}
 	return pairs

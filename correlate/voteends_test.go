@@ -48,7 +48,8 @@ func naiveVotes(a *analysis) (flowsOut, map[[2]int]string) {
 			dn = w.pointNode[dn]
 		}
 		mf.step(h, owner(o.Flags&decode.FlagIPv6 != 0, o.Src), dn)
-		e := voteEnds{w.nodeOf(t.v6, t.src), owner(t.v6, t.src), w.nodeOf(lv6, last.Dst), owner(lv6, last.Dst)}
+		e := voteEnds{w.nodeOf(t.v6, t.src), owner(t.v6, t.src), w.nodeOf(lv6, last.Dst), owner(lv6, last.Dst),
+			owner(o.Flags&decode.FlagIPv6 != 0, o.Src)}
 		s.votePath(job.fl, job.d, j, t, o, h, &e)
 	}
 	s.listJourneys(false, false)
@@ -84,6 +85,26 @@ func TestVoteEnds(t *testing.T) {
 			}
 		}
 		w := a.w
+		// The pod-veth votes at the source: the owners of the first sightings' sources (not the tuple's:
+		// an ICMP error's is the quoted packet's) of each flow direction's first voteSample journeys.
+		srcPods := make([][2]tally, len(got.flows))
+		voted := make([][2]int, len(got.flows))
+		for j, fi := range got.jFlow {
+			if d := got.jDir[j]; fi >= 0 && voted[fi][d] < voteSample {
+				voted[fi][d]++
+				o, _ := a.obs(w.pktHop(a.hops(j)))
+				if p, ok := w.ownerOf(o.Flags&decode.FlagIPv6 != 0, o.Src); ok {
+					srcPods[fi][d].add(p)
+				}
+			}
+		}
+		for fi, fl := range got.flows {
+			for d := range 2 {
+				if !reflect.DeepEqual(fl.votes[d].srcPod, srcPods[fi][d]) {
+					t.Fatalf("%s: flow %d direction %d: source pod votes %+v, want %+v", dir, fi, d, fl.votes[d].srcPod, srcPods[fi][d])
+				}
+			}
+		}
 		ends := func(v6 bool, addr uint32) [2]int {
 			p, ok := w.ownerOf(v6, addr)
 			if !ok {

@@ -99,7 +99,7 @@ func (v *voter) take(job *voteJob) {
 		dst = v.s.k8sPodNode(ol.Flags&decode.FlagIPv6 != 0, ol.Dst) // no capture shows where it lives
 	}
 	v.modes.step(h, e.srcPod, dst)
-	if t.src != o.Src || t.v6 != (o.Flags&decode.FlagIPv6 != 0) {
+	if e.firstPod = e.srcPod; t.src != o.Src || t.v6 != (o.Flags&decode.FlagIPv6 != 0) {
 		e.srcNode, e.srcPod = v.s.owners.both(t.v6, t.src)
 	}
 	if g := h[len(h)-1]; g != gl {
@@ -110,5 +110,6 @@ func (v *voter) take(job *voteJob) {
 }
 
 // voteEnds are the node and owner point (-1 for none) of a journey's source (its tuple's) and last
-// destination (its last hop's), as ownerCache.both gives them.
-type voteEnds struct{ srcNode, srcPod, dstNode, dstPod int }
+// destination (its last hop's), as ownerCache.both gives them, and the owner point of its first
+// sighting's source (firstPod: the tuple's but for an ICMP error, whose tuple is the quoted packet's).
+type voteEnds struct{ srcNode, srcPod, dstNode, dstPod, firstPod int }
