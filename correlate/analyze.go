@@ -232,10 +232,13 @@ type analysis struct {
 	// openerUnknown: the flows with NAT whose opening no capture could have shown (natOpeners);
 	// Flow.OpenerUnknown. nil for none.
 	openerUnknown map[int32]bool
-	offFits       []offsetFit // --offset values the traffic contradicts (left out)
-	opts          Options
-	nJ            int
-	journeys      journeysOut // what matching found besides the journeys' hops (match.go)
+	// openerNoAddr: of those, the flows whose first rewrite would have shown a DNAT had the addresses
+	// of the node it maps to been known (dnatOnly); openerText. nil for none.
+	openerNoAddr map[int32]int
+	offFits      []offsetFit // --offset values the traffic contradicts (left out)
+	opts         Options
+	nJ           int
+	journeys     journeysOut // what matching found besides the journeys' hops (match.go)
 
 	// The arena (arena.go): every journey's hops in path order; and the coverage (coverage.go).
 	*arenaOut

@@ -347,7 +347,7 @@ func (a *analysis) flowAt(f *Flow, ob *flowOutBuf, fi int, ids []string) {
 	if len(fl.nat) > 0 {
 		f.NAT = natOut(fl.nat)
 		if a.openerUnknown[int32(fi)] {
-			f.OpenerUnknown = openerNote
+			f.OpenerUnknown = a.openerText(fi)
 		}
 	}
 	ob.setDerived(f, fi, fl)
