@@ -305,6 +305,8 @@ type analysis struct {
 	early *earlyFrames
 	// shared: per point, 1 when it carries several pods, -1 when not, 0 not asked yet (sharedVeth)
 	shared []int8
+	// shown: OpenerNotShown's answers, asked after the analysis (firstseen.go)
+	shown openerShown
 }
 
 func (a *analysis) obs(g uint32) (*decode.Observation, int) { return a.w.obsAt(g) }
