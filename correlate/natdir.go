@@ -157,3 +157,30 @@ func (a *analysis) openerText(fi int) string {
 const natOpenerDetail = "NAT (SNAT or DNAT: the captures may have begun after these conversations' first packets, " +
 	"so which side opened them, and so which of the two this is, is not known; start the captures before the " +
 	"conversations begin)."
+
+// natRewrite is the pair of sightings NAT event ev's rewrite lies between, for natStats: natFrom's
+// and ev.to, unless those carry the same tuple. That happens when the matcher joined ev.to (a
+// router's sighting, its clock's correction within its uncertainty putting it before the NAT node's
+// own way out) straight after the sighting before the rewrite, and natFrom, looking for the hop
+// nearest to the NAT on to's side, took the NAT node's way out, already rewritten (a SNAT to an
+// address calipath does not know as the node's: snat-address-midstream's requests at node-a/eth0 →
+// router-1/eth0, a "rewrite" from a tuple to itself). Then the rewrite is the journey's last change of
+// tuple before ev.to, in its hops' (path) order.
+func (a *analysis) natRewrite(ev natEvent) (from, to uint32) {
+	from, to = a.natFrom(ev), ev.to
+	w := a.w
+	of, _ := a.obs(from)
+	ot, _ := a.obs(to)
+	if w.tupleOf(of) != w.tupleOf(ot) {
+		return from, to
+	}
+	h := a.hops(int(ev.j))
+	for i := 1; i < len(h) && h[i-1] != ev.to; i++ {
+		p, _ := a.obs(h[i-1])
+		o, _ := a.obs(h[i])
+		if w.tupleOf(p) != w.tupleOf(o) {
+			from, to = h[i-1], h[i]
+		}
+	}
+	return from, to
+}

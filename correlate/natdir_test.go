@@ -57,9 +57,24 @@ func TestNATMidstreamOpenerUnknown(t *testing.T) { natMidstreamOpenerUnknown(t, 
 // away from a non-node address can only be a DNAT) trusted that a masquerade takes the node's own
 // address, and named both DNATs of conversations ext-1 opened: pod-a's reversed, its SNAT called a
 // DNAT. Only a rewrite of packets sent from a pod on the NAT node (seen before it at a pod's veth)
-// tells a DNAT so; these say their opener is not known, and contradict no truth.
+// tells a DNAT so; these say their opener is not known, and contradict no truth. Each mapping is at
+// the truth's place: four of pod-a's requests, which router-1's clock (fitted within its uncertainty)
+// put at router-1/eth0 before node-a/eth0, were booked as a rewrite from their SNATed tuple to itself
+// at node-a/eth0 → router-1/eth0 (natRewrite).
 func TestSNATAddressMidstreamOpenerUnknown(t *testing.T) {
 	natMidstreamOpenerUnknown(t, "snat-address-midstream")
+}
+
+// truthNATAt reports whether segment at ("A→B") holds one of the truth's rewrites, either way (a
+// reply is un-NATed on the way back).
+func truthNATAt(truth []truthNAT, at string) bool {
+	for _, tn := range truth {
+		a, b, _ := strings.Cut(tn.Where, "→")
+		if at == tn.Where || at == b+"→"+a {
+			return true
+		}
+	}
+	return false
 }
 
 func natMidstreamOpenerUnknown(t *testing.T, sc string) {
@@ -95,6 +110,9 @@ func natMidstreamOpenerUnknown(t *testing.T, sc string) {
 				t.Errorf("%s: flow %s: opener not known without the fix: %s", name, f.ID, f.OpenerUnknown)
 			}
 			for _, m := range f.NAT {
+				if m.From == m.To || !truthNATAt(truth, m.At) {
+					t.Errorf("%s: flow %s: mapping %+v: no rewrite of the truth's there", name, f.ID, m)
+				}
 				if m.Kind != "nat" && f.OpenerUnknown != "" {
 					t.Errorf("%s: flow %s, opener not known, names a mapping's kind: %+v", name, f.ID, m)
 				}

@@ -605,8 +605,9 @@ func (a *analysis) natStats() {
 		if fi < 0 {
 			continue
 		}
-		of, _ := a.obs(a.natFrom(ev))
-		ot, _ := a.obs(ev.to)
+		from, to := a.natRewrite(ev)
+		of, _ := a.obs(from)
+		ot, _ := a.obs(to)
 		tf, tt := w.tupleOf(of), w.tupleOf(ot)
 		kind := "nat"
 		switch {
@@ -625,7 +626,7 @@ func (a *analysis) natStats() {
 		}
 		fl.nat[k]++
 		if len(fl.natEv[k]) < 10 {
-			fl.natEv[k] = append(fl.natEv[k], a.evidence(ev.to))
+			fl.natEv[k] = append(fl.natEv[k], a.evidence(to))
 		}
 	}
 }
