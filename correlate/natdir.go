@@ -57,7 +57,8 @@ func (a *analysis) natOpeners() {
 
 // dnatOnly reports whether the first rewrite of a flow's first journey (hops h) can only be a DNAT of
 // its requests: it rewrote the destination (not the source) of a packet sent from a pod on the NAT
-// node (seen before the rewrite at a pod's veth, a workload interface) away from an address that is
+// node (seen before the rewrite at that pod's veth, from its address: sentByPod; a reply entering a
+// pod that un-SNATs in its own namespace, an egress gateway's, is seen there too, sent by another) away from an address that is
 // no node's own, where the node's addresses are known. The other reading, the un-SNAT of a reply to
 // a conversation the other side opened, needs that address to be the one the other side's packets
 // were SNATed to, and that reply to come from the pod: a masquerade takes the NAT node's own address,
@@ -83,7 +84,7 @@ func (a *analysis) dnatOnly(h []uint32) (only bool, noAddr int) {
 			continue
 		}
 		from := a.point(h[i-1])
-		if tp.src != to.src || tp.sp != to.sp || w.pointRole[from] != decode.RolePodVeth || w.nodeOfIPOnly(tp.v6, tp.dst) >= 0 {
+		if tp.src != to.src || tp.sp != to.sp || !w.sentByPod(tp.v6, tp.src, from) || w.nodeOfIPOnly(tp.v6, tp.dst) >= 0 {
 			return false, -1
 		}
 		if w.hasNodeIP(tp.v6, w.pointNode[from]) || w.hasNodeIP(tp.v6, w.pointNode[a.point(h[i])]) {
@@ -183,4 +184,15 @@ func (a *analysis) natRewrite(ev natEvent) (from, to uint32) {
 		}
 	}
 	return from, to
+}
+
+// sentByPod reports whether a packet from address src (v6: a Tables.V6 index) seen at point p was sent
+// by the pod behind p: p is that pod's veth (podOwner).
+func (w *world) sentByPod(v6 bool, src uint32, p int) bool {
+	owner := w.podOwner
+	if v6 {
+		owner = w.podOwner6
+	}
+	q, ok := owner[src]
+	return ok && q == p
 }
