@@ -118,7 +118,7 @@ var flowColumns = []flowColumn{
 		str: func(c *common, f *correlate.Flow) string { return f.Proto }},
 	{name: "client", key: "c", width: 17, text: clientCell,
 		appendStr: func(b []byte, c *common, f *correlate.Flow) []byte { return appendEndpoint(b, c, &f.Src) },
-		widest:    widestEndpoint(srcOf), byName: true, side: srcOf},
+		widest:    widestClient, byName: true, side: srcOf},
 	{name: "server", key: "e", width: 17, text: func(c *common, f *correlate.Flow) string { return endpoint(c, f.Dst) },
 		appendStr: func(b []byte, c *common, f *correlate.Flow) []byte { return appendEndpoint(b, c, &f.Dst) },
 		widest:    widestEndpoint(dstOf), byName: true, side: dstOf},
