@@ -232,6 +232,9 @@ type analysis struct {
 	// openerUnknown: the flows with NAT whose opening no capture could have shown (natOpeners);
 	// Flow.OpenerUnknown. nil for none.
 	openerUnknown map[int32]bool
+	// openerNoAddr: of those, the flows whose first rewrite would have shown a DNAT had the addresses
+	// of the node it maps to been known (dnatOnly); openerText. nil for none.
+	openerNoAddr map[int32]int
 	// lostSpans: the segments whose losses may have been past an underlay not captured (lostspan.go),
 	// with the points not captured; nil for none.
 	lostSpans map[lostSpanKey][]string
@@ -305,6 +308,8 @@ type analysis struct {
 	early *earlyFrames
 	// shared: per point, 1 when it carries several pods, -1 when not, 0 not asked yet (sharedVeth)
 	shared []int8
+	// shown: OpenerNotShown's answers, asked after the analysis (firstseen.go)
+	shown openerShown
 }
 
 func (a *analysis) obs(g uint32) (*decode.Observation, int) { return a.w.obsAt(g) }

@@ -26,13 +26,20 @@ func (a *analysis) natOpeners() {
 		if cache == nil {
 			cache = map[uint16]*srcFlows{}
 		}
-		if a.openingSeen(fl, cache) {
+		seen, noAddr := a.openingSeen(fl, cache)
+		if seen {
 			continue
 		}
 		if a.openerUnknown == nil {
 			a.openerUnknown = map[int32]bool{}
 		}
 		a.openerUnknown[int32(fi)] = true
+		if noAddr >= 0 {
+			if a.openerNoAddr == nil {
+				a.openerNoAddr = map[int32]int{}
+			}
+			a.openerNoAddr[int32(fi)] = noAddr
+		}
 		nat, ev := map[natKey]int{}, map[natKey][]Evidence{}
 		for _, k := range sortedNAT(fl.nat) { // in order, so the evidence kept is the same each run
 			nk := k
@@ -49,17 +56,25 @@ func (a *analysis) natOpeners() {
 }
 
 // dnatOnly reports whether the first rewrite of a flow's first journey (hops h) can only be a DNAT of
-// its requests: it rewrote the destination (not the source) away from an address that is no node's
-// own. The other reading, the un-SNAT of a reply to a conversation the other side opened, needs that
-// address to be the one the other side's packets were SNATed to, and a masquerade (Calico's
-// natOutgoing, kube-proxy's) takes the NAT node's own address: a Service's cluster IP DNATed to an
-// endpoint is told so, where the NAT node's addresses are known (hasNodeIP, of one of the two
-// points the rewrite lies between: the NAT node is one of them; a router has no node address; where
-// none of its addresses is known, the address may be its own and the rewrite a masquerade's un-SNAT). A
-// source rewrite may be either side's (a SNAT of the opener's requests, or the un-DNAT of the replies
-// to the other side's), and so may a destination rewrite away from a node's address (a node port's
-// DNAT, or a masquerade's un-SNAT): those are left to the captures' timing.
-func (a *analysis) dnatOnly(h []uint32) bool {
+// its requests: it rewrote the destination (not the source) of a packet sent from a pod on the NAT
+// node (seen before the rewrite at that pod's veth, from its address: sentByPod; a reply entering a
+// pod that un-SNATs in its own namespace, an egress gateway's, is seen there too, sent by another) away from an address that is
+// no node's own, where the node's addresses are known. The other reading, the un-SNAT of a reply to
+// a conversation the other side opened, needs that address to be the one the other side's packets
+// were SNATed to, and that reply to come from the pod: a masquerade takes the NAT node's own address,
+// and an SNAT to another address (Calico's natOutgoingAddress, an egress gateway) or a Service's
+// external IP or LoadBalancer address DNATed to an endpoint are rewritten on packets that arrive
+// from outside the node (its eth0 or tunnel device), where a destination rewrite away from a
+// non-node address reads either way: those are left to the captures' timing. So a Service's cluster
+// IP DNATed for a pod on the NAT node is told so, where the NAT node's addresses are known (hasNodeIP,
+// of one of the two points the rewrite lies between: the NAT node is one of them; a router has no node
+// address; where none of its addresses is known, the address may be its own and the rewrite a
+// masquerade's un-SNAT). A source rewrite may be either side's (a SNAT of the opener's requests, or
+// the un-DNAT of the replies to the other side's), and so may a destination rewrite away from a node's
+// address (a node port's DNAT, or a masquerade's un-SNAT). noAddr is, when the rewrite would have
+// shown a DNAT but for the pod's node's addresses being unknown, that node (-1 otherwise): knowing
+// them (its eth0 captured, --node-ip) would let calipath answer.
+func (a *analysis) dnatOnly(h []uint32) (only bool, noAddr int) {
 	w := a.w
 	for i := 1; i < len(h); i++ {
 		p, _ := a.obs(h[i-1])
@@ -68,10 +83,16 @@ func (a *analysis) dnatOnly(h []uint32) bool {
 		if tp == to {
 			continue
 		}
-		return tp.src == to.src && tp.sp == to.sp && w.nodeOfIPOnly(tp.v6, tp.dst) < 0 &&
-			(w.hasNodeIP(tp.v6, w.pointNode[a.point(h[i-1])]) || w.hasNodeIP(tp.v6, w.pointNode[a.point(h[i])]))
+		from := a.point(h[i-1])
+		if tp.src != to.src || tp.sp != to.sp || !w.sentByPod(tp.v6, tp.src, from) || w.nodeOfIPOnly(tp.v6, tp.dst) >= 0 {
+			return false, -1
+		}
+		if w.hasNodeIP(tp.v6, w.pointNode[from]) || w.hasNodeIP(tp.v6, w.pointNode[a.point(h[i])]) {
+			return true, -1
+		}
+		return false, w.pointNode[from]
 	}
-	return false
+	return false, -1
 }
 
 // openingSeen reports whether some capture could have shown the opening of flow fl, whose direction
@@ -79,21 +100,23 @@ func (a *analysis) dnatOnly(h []uint32) bool {
 // only be a DNAT of its requests (dnatOnly), or at one of the
 // captures it was seen at no packet of the other direction came before it and the conversation was
 // first seen later after the capture's first frame than its longest silence there (srcFlows.late,
-// the test dnatOpens makes of a UDP NAT sighting).
-func (a *analysis) openingSeen(fl *flowAcc, cache map[uint16]*srcFlows) bool {
+// the test dnatOpens makes of a UDP NAT sighting). noAddr is dnatOnly's: the node whose addresses,
+// known, would have shown the opening (-1 for none).
+func (a *analysis) openingSeen(fl *flowAcc, cache map[uint16]*srcFlows) (seen bool, noAddr int) {
 	c2sJ := fl.dirJourneys(c2s)
 	if len(c2sJ) == 0 {
-		return true // first seen through an ICMP error about it, oriented as quoted: not this question
+		return true, -1 // first seen through an ICMP error about it, oriented as quoted: not this question
 	}
 	h := a.hops(int(c2sJ[0]))
 	if len(h) == 0 {
-		return true
+		return true, -1
 	}
 	if o, _ := a.obs(h[0]); o.Proto == 6 && o.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn {
-		return true
+		return true, -1
 	}
-	if a.dnatOnly(h) {
-		return true
+	only, noAddr := a.dnatOnly(h)
+	if only {
+		return true, -1
 	}
 	t := a.w.c.Tables
 	for _, g := range h {
@@ -107,10 +130,26 @@ func (a *analysis) openingSeen(fl *flowAcc, cache map[uint16]*srcFlows) bool {
 			continue
 		}
 		if !sf.late(fwd, rev) {
-			return true
+			return true, -1
 		}
 	}
-	return false
+	return false, noAddr
+}
+
+// openerText is Flow.OpenerUnknown for flow fi (natOpeners noted it): openerNote, and where the NAT
+// node's addresses being unknown is what kept its rewrite from showing a DNAT (openerNoAddr), the
+// other fix: making them known.
+func (a *analysis) openerText(fi int) string {
+	n, ok := a.openerNoAddr[int32(fi)]
+	if !ok {
+		return openerNote
+	}
+	node := a.w.nodes[n]
+	return openerNote + "; or let calipath know " + node + "'s addresses (capture " + node + "'s eth0, or tcpdump -i any " +
+		"there, or give --node-ip " + node + "=IP): its first packet seen came from a pod on " + node + " with its " +
+		"destination rewritten there away from an address calipath knows as no node's, which shows a DNAT of its " +
+		"requests only where " + node + "'s own addresses are known (a masquerade by " + node + " is undone on replies " +
+		"sent to " + node + "'s own address)"
 }
 
 // natOpenerDetail is the nat INFO's kind for the rewrites of flows whose opener is not known
@@ -119,3 +158,41 @@ func (a *analysis) openingSeen(fl *flowAcc, cache map[uint16]*srcFlows) bool {
 const natOpenerDetail = "NAT (SNAT or DNAT: the captures may have begun after these conversations' first packets, " +
 	"so which side opened them, and so which of the two this is, is not known; start the captures before the " +
 	"conversations begin)."
+
+// natRewrite is the pair of sightings NAT event ev's rewrite lies between, for natStats: natFrom's
+// and ev.to, unless those carry the same tuple. That happens when the matcher joined ev.to (a
+// router's sighting, its clock's correction within its uncertainty putting it before the NAT node's
+// own way out) straight after the sighting before the rewrite, and natFrom, looking for the hop
+// nearest to the NAT on to's side, took the NAT node's way out, already rewritten (a SNAT to an
+// address calipath does not know as the node's: snat-address-midstream's requests at node-a/eth0 →
+// router-1/eth0, a "rewrite" from a tuple to itself). Then the rewrite is the journey's last change of
+// tuple before ev.to, in its hops' (path) order.
+func (a *analysis) natRewrite(ev natEvent) (from, to uint32) {
+	from, to = a.natFrom(ev), ev.to
+	w := a.w
+	of, _ := a.obs(from)
+	ot, _ := a.obs(to)
+	if w.tupleOf(of) != w.tupleOf(ot) {
+		return from, to
+	}
+	h := a.hops(int(ev.j))
+	for i := 1; i < len(h) && h[i-1] != ev.to; i++ {
+		p, _ := a.obs(h[i-1])
+		o, _ := a.obs(h[i])
+		if w.tupleOf(p) != w.tupleOf(o) {
+			from, to = h[i-1], h[i]
+		}
+	}
+	return from, to
+}
+
+// sentByPod reports whether a packet from address src (v6: a Tables.V6 index) seen at point p was sent
+// by the pod behind p: p is that pod's veth (podOwner).
+func (w *world) sentByPod(v6 bool, src uint32, p int) bool {
+	owner := w.podOwner
+	if v6 {
+		owner = w.podOwner6
+	}
+	q, ok := owner[src]
+	return ok && q == p
+}

@@ -46,11 +46,41 @@ func readTruthNAT(t *testing.T, sc string) []truthNAT {
 // mappings are "nat", and the nat INFOs claim neither SNAT nor DNAT for their rewrites. Whatever it
 // says must not contradict the truth: a flow that names its client names the truth's opener, and a
 // mapping that names its kind names the truth's.
-func TestNATMidstreamOpenerUnknown(t *testing.T) {
-	const sc = "nat-midstream"
+func TestNATMidstreamOpenerUnknown(t *testing.T) { natMidstreamOpenerUnknown(t, "nat-midstream") }
+
+// snat-address-midstream is nat-midstream with both rewrites away from addresses that are not node-a's
+// own: pod-a's conversation to ext-1 SNATed to 192.168.10.50 (Calico's natOutgoingAddress, a second
+// address of node-a's eth0) and ext-1's to a Service's external IP, 192.168.10.60:53, DNATed to pod-a.
+// Both conversations' first packets seen arrive at node-a's eth0 with their destination rewritten
+// away from an address no known node owns, on their way to pod-a's cali: the un-SNAT of pod-a's
+// replies and the DNAT of ext-1's requests look alike. cor17's DNAT-only rule (a destination rewritten
+// away from a non-node address can only be a DNAT) trusted that a masquerade takes the node's own
+// address, and named both DNATs of conversations ext-1 opened: pod-a's reversed, its SNAT called a
+// DNAT. Only a rewrite of packets sent from a pod on the NAT node (seen before it at a pod's veth)
+// tells a DNAT so; these say their opener is not known, and contradict no truth. Each mapping is at
+// the truth's place: four of pod-a's requests, which router-1's clock (fitted within its uncertainty)
+// put at router-1/eth0 before node-a/eth0, were booked as a rewrite from their SNATed tuple to itself
+// at node-a/eth0 → router-1/eth0 (natRewrite).
+func TestSNATAddressMidstreamOpenerUnknown(t *testing.T) {
+	natMidstreamOpenerUnknown(t, "snat-address-midstream")
+}
+
+// truthNATAt reports whether segment at ("A→B") holds one of the truth's rewrites, either way (a
+// reply is un-NATed on the way back).
+func truthNATAt(truth []truthNAT, at string) bool {
+	for _, tn := range truth {
+		a, b, _ := strings.Cut(tn.Where, "→")
+		if at == tn.Where || at == b+"→"+a {
+			return true
+		}
+	}
+	return false
+}
+
+func natMidstreamOpenerUnknown(t *testing.T, sc string) {
 	truth := readTruthNAT(t, sc)
 	if len(truth) != 2 {
-		t.Fatalf("%s: truth.json lists %d NAT rewrites, want 2 (pod-a's masquerade, the node port's DNAT)", sc, len(truth))
+		t.Fatalf("%s: truth.json lists %d NAT rewrites, want 2 (pod-a's SNAT, ext-1's DNAT)", sc, len(truth))
 	}
 	for _, anyNode := range []string{"", "node-b"} {
 		name := sc + " " + anyNode
@@ -80,6 +110,9 @@ func TestNATMidstreamOpenerUnknown(t *testing.T) {
 				t.Errorf("%s: flow %s: opener not known without the fix: %s", name, f.ID, f.OpenerUnknown)
 			}
 			for _, m := range f.NAT {
+				if m.From == m.To || !truthNATAt(truth, m.At) {
+					t.Errorf("%s: flow %s: mapping %+v: no rewrite of the truth's there", name, f.ID, m)
+				}
 				if m.Kind != "nat" && f.OpenerUnknown != "" {
 					t.Errorf("%s: flow %s, opener not known, names a mapping's kind: %+v", name, f.ID, m)
 				}
@@ -187,6 +220,16 @@ func TestDNATOnlyNeedsNodeAddrs(t *testing.T) {
 				if (m.Kind == "nat") == tc.known {
 					t.Errorf("%s: flow %s: mapping %+v", tc.name, f.ID, m)
 				}
+			}
+			// Its first packets came from a pod's veth, rewritten away from a non-node address: knowing the
+			// NAT node's addresses would tell the DNAT, and the note says so, naming the node and --node-ip.
+			if len(f.Path) == 0 {
+				t.Fatalf("%s: flow %s: no path", tc.name, f.ID)
+			}
+			node, _, _ := strings.Cut(f.Path[0], "/") // the client pod's node, which DNATs
+			if !tc.known && f.OpenerUnknown != "" && (!strings.Contains(f.OpenerUnknown, "Start the captures before") ||
+				!strings.Contains(f.OpenerUnknown, "--node-ip "+node+"=IP") || !strings.Contains(f.OpenerUnknown, "capture "+node+"'s eth0")) {
+				t.Errorf("%s: flow %s's note does not say that the NAT node's addresses would answer: %s", tc.name, f.ID, f.OpenerUnknown)
 			}
 		}
 		if n == 0 {

@@ -347,7 +347,7 @@ func (a *analysis) flowAt(f *Flow, ob *flowOutBuf, fi int, ids []string) {
 	if len(fl.nat) > 0 {
 		f.NAT = natOut(fl.nat)
 		if a.openerUnknown[int32(fi)] {
-			f.OpenerUnknown = openerNote
+			f.OpenerUnknown = a.openerText(fi)
 		}
 	}
 	ob.setDerived(f, fi, fl)
@@ -631,8 +631,9 @@ func (a *analysis) natStats() {
 		if fi < 0 {
 			continue
 		}
-		of, _ := a.obs(a.natFrom(ev))
-		ot, _ := a.obs(ev.to)
+		from, to := a.natRewrite(ev)
+		of, _ := a.obs(from)
+		ot, _ := a.obs(to)
 		tf, tt := w.tupleOf(of), w.tupleOf(ot)
 		kind := "nat"
 		switch {
@@ -651,7 +652,7 @@ func (a *analysis) natStats() {
 		}
 		fl.nat[k]++
 		if len(fl.natEv[k]) < 10 {
-			fl.natEv[k] = append(fl.natEv[k], a.evidence(ev.to))
+			fl.natEv[k] = append(fl.natEv[k], a.evidence(to))
 		}
 	}
 }

@@ -363,7 +363,7 @@ func (h *htmlDoc) flows() {
 		}
 		return ""
 	})
-	for _, n := range flowNotes(v.flows) {
+	for _, n := range flowNotes(v.flows, true) {
 		fmt.Fprintf(w, "<p class=\"ladder-note\">%s</p>\n", esc(n))
 	}
 }

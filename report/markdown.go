@@ -183,7 +183,7 @@ func mdFlows(w io.Writer, v *view) {
 	}
 	mdTable(w, []string{"Flow", "Proto", "Client", "Server", ">Packets", ">Lost", ">Not captured", ">Retrans", ">Resets",
 		">P50", ">P99", "Lost at", "NAT"}, rows)
-	if notes := flowNotes(v.flows); len(notes) > 0 {
+	if notes := flowNotes(v.flows, true); len(notes) > 0 {
 		for _, n := range notes {
 			fmt.Fprintf(w, "- %s\n", mdCell(n))
 		}

@@ -462,7 +462,7 @@ func (t *text) flows(v *view) {
 			t.wrap("  "+f.ID+" lost: ", "      ", lostAt(&f.Flow))
 		}
 	}
-	for _, n := range flowNotes(v.flows) {
+	for _, n := range flowNotes(v.flows, false) {
 		t.wrap("  ", "    ", n)
 	}
 }

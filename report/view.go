@@ -97,6 +97,10 @@ type flowView struct {
 	natKind  string // the kind of the client's packets' mapping (clientNATKind)
 	nat      string // every mapping: "dnat A → B; snat C → D"
 	src, dst string // the ends as shown: "10.244.1.5:41234", named with cluster metadata
+	// firstSeen is, for a UDP flow without NAT whose opening no capture could have shown,
+	// correlate.Result.OpenerNotShown: the tables with client and server columns (Markdown, HTML)
+	// mark its client as they mark a NAT flow's whose opener is not known; "" otherwise.
+	firstSeen string
 }
 
 // anomView is an anomaly with its place written out and its lists cut.
@@ -265,6 +269,9 @@ func (v *view) flowViews(n int) []flowView {
 			nat = append(nat, n.Kind+" "+v.named(n.From)+" → "+v.named(n.To))
 		}
 		fv.natKind = clientNATKind(&f)
+		if f.OpenerUnknown == "" && f.Proto == "udp" && len(f.NAT) == 0 {
+			fv.firstSeen = v.res.OpenerNotShown(f.ID)
+		}
 		fv.nat = strings.Join(nat, "; ")
 		out = append(out, fv)
 	}
@@ -712,30 +719,35 @@ func flowLat(f *correlate.Flow, ns int64) string {
 const openerUnknown = "opener not known"
 
 // clientCell is the client cell of a flow table with client and server columns: the flow's source,
-// marked when which side opened the flow is not known.
+// marked when which side opened the flow is not known (a NAT flow's OpenerUnknown, or firstSeen).
 func clientCell(f *flowView) string {
-	if f.OpenerUnknown != "" {
+	if f.OpenerUnknown != "" || f.firstSeen != "" {
 		return f.src + " (" + openerUnknown + ")"
 	}
 	return f.src
 }
 
 // flowNotes are the lines below a flow table: flowClockNotes', then, for the flows whose opener is not
-// known, why and the fix (correlate.Flow.OpenerUnknown), one line for the flows that share it.
-func flowNotes(flows []flowView) []string {
+// known, why and the fix (correlate.Flow.OpenerUnknown; with firstSeen, the tables with client and
+// server columns, also flowView.firstSeen), one line for the flows that share it.
+func flowNotes(flows []flowView, firstSeen bool) []string {
 	out := flowClockNotes(flows)
 	at := map[string]int{} // note → its line in out
 	for i := range flows {
 		f := &flows[i]
-		if f.OpenerUnknown == "" {
+		note := f.OpenerUnknown
+		if note == "" && firstSeen {
+			note = f.firstSeen
+		}
+		if note == "" {
 			continue
 		}
-		if k, ok := at[f.OpenerUnknown]; ok {
+		if k, ok := at[note]; ok {
 			out[k] = strings.Replace(out[k], ": ", " "+f.ID+": ", 1)
 			continue
 		}
-		at[f.OpenerUnknown] = len(out)
-		out = append(out, f.ID+": "+f.OpenerUnknown+".")
+		at[note] = len(out)
+		out = append(out, f.ID+": "+note+".")
 	}
 	return out
 }

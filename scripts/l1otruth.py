@@ -27,7 +27,9 @@ Kinds:
                      truth's expected anomaly of that kind there)
   clock-inconsistent a clock-inconsistent anomaly on a lab whose nodes share one clock (truth: clock null)
   nat-kind           a flow's NAT mapping read the other way round (the truth's SNAT said as a DNAT of the
-                     reverse direction, or the reverse)
+                     reverse direction, or the reverse); not of a flow that says its opener is not known
+                     (opener_unknown: its direction is its first packet seen's, its mappings say nat),
+                     which claims neither reading
   nat-unknown        a flow's NAT mapping no truth NAT explains
   nat-place          a NAT mapping at a segment that does not hold the truth's NAT
 Points of -any captures (node/any#N: no links file is given) are compared by node.
@@ -282,6 +284,12 @@ def classify(t, out, shape):
                     want = ('dnat', fr[1], to[1]) if fwd else ('snat', to[1], fr[1])
                     back = ('snat', to[1], fr[1]) if fwd else ('dnat', fr[1], to[1])
                 hit = [n for n in nats if n[0] == want[0] and same(n[2], want[1]) and same(n[3], want[2])]
+                if not hit and f.get('opener_unknown'):
+                    # the flow claims no opener (its ends are its first packet seen's, its mappings' kind
+                    # nat): either reading of the rewrite is what it says
+                    hit = [n for n in nats if n[0] == back[0] and same(n[2], back[1]) and same(n[3], back[2])]
+                    if hit:
+                        want = back
                 # the two readings are the same rewrite; what differs is which side the flow says opened
                 label = '%s %s > %s: %s at %s' % (f['id'], m['from'], m['to'], want[0], m['at'])
                 if fwd and hit:

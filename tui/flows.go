@@ -59,6 +59,26 @@ func natTarget(c *common, f *correlate.Flow) string {
 	return ""
 }
 
+// clientCell is the flow list's client cell: the flow's source, marked "?" when it is a UDP flow
+// without NAT whose opening no capture could have shown (correlate.Result.OpenerNotShown: its client
+// and server may be the other way round; the status line and the timeline say so). A NAT flow whose
+// opener is not known is marked in its post-NAT cell (natCell).
+func clientCell(c *common, f *correlate.Flow) string {
+	if openerNotShown(c, f) != "" {
+		return "? " + endpoint(c, f.Src)
+	}
+	return endpoint(c, f.Src)
+}
+
+// openerNotShown is c.res.OpenerNotShown for flow f when f is a UDP flow without NAT (no other flow
+// is asked); "" otherwise.
+func openerNotShown(c *common, f *correlate.Flow) string {
+	if f.Proto != "udp" || len(f.NAT) != 0 || f.OpenerUnknown != "" {
+		return ""
+	}
+	return c.res.OpenerNotShown(f.ID)
+}
+
 // natCell is the flow list's post-NAT cell: natTarget, marked "?" when which side opened the flow is
 // not known (correlate.Flow.OpenerUnknown: its client and server may be the other way round, and its
 // NAT a SNAT or a DNAT; the status line and the timeline say so).
@@ -99,9 +119,9 @@ var flowColumns = []flowColumn{
 		num: func(f *correlate.Flow) int64 { return int64(flowNum(f.ID)) }},
 	{name: "proto", key: "p", width: 5, text: func(c *common, f *correlate.Flow) string { return clean(f.Proto) },
 		str: func(c *common, f *correlate.Flow) string { return f.Proto }},
-	{name: "client", key: "c", width: 17, text: func(c *common, f *correlate.Flow) string { return endpoint(c, f.Src) },
+	{name: "client", key: "c", width: 17, text: clientCell,
 		appendStr: func(b []byte, c *common, f *correlate.Flow) []byte { return appendEndpoint(b, c, &f.Src) },
-		widest:    widestEndpoint(srcOf), byName: true, side: srcOf},
+		widest:    widestClient, byName: true, side: srcOf},
 	{name: "server", key: "e", width: 17, text: func(c *common, f *correlate.Flow) string { return endpoint(c, f.Dst) },
 		appendStr: func(b []byte, c *common, f *correlate.Flow) []byte { return appendEndpoint(b, c, &f.Dst) },
 		widest:    widestEndpoint(dstOf), byName: true, side: dstOf},
@@ -466,10 +486,16 @@ func (l *flowList) status(c *common, w int) string {
 }
 
 // openerNote says, in the status line, that which side opened the selected flow is not known
-// (correlate.Flow.OpenerUnknown); "" otherwise.
+// (correlate.Flow.OpenerUnknown, or for a UDP flow without NAT openerNotShown); "" otherwise.
 func (l *flowList) openerNote(c *common) string {
 	i, ok := l.selected()
-	if !ok || l.waiting || c.res.Flows[i].OpenerUnknown == "" {
+	if !ok || l.waiting {
+		return ""
+	}
+	if f := &c.res.Flows[i]; f.OpenerUnknown == "" {
+		if openerNotShown(c, f) != "" {
+			return " · opener not known: the captures began in its middle; client and server may be the other way round (see its timeline)"
+		}
 		return ""
 	}
 	return " · opener not known: the captures began in its middle; client and server may be the other way round, its NAT a SNAT or a DNAT (see its timeline)"

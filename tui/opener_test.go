@@ -6,6 +6,7 @@ import (
 
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/gen"
 )
 
 // TestNATMidstreamOpenerMarked: nat-midstream's captures all begin in the middle of its two NAT
@@ -41,5 +42,48 @@ func TestNATMidstreamOpenerMarked(t *testing.T) {
 	}
 	if marked != 2 {
 		t.Errorf("%d flows marked, want 2 (pod-a's masqueraded conversation and the node port's)", marked)
+	}
+}
+
+// TestOpenerNotShownMarked: a UDP flow without NAT whose opening no capture could have shown
+// (correlate.Result.OpenerNotShown) has its client cell marked "?" in the flow list (its ends are its
+// first packet seen's), and its timeline's notes say why; other flows are not marked. Generated
+// traffic begins with its captures (its UDP flows are marked); healthy-ipip's UDP comes well after its
+// captures began (not marked). Without the marks the list headed the first sender "client" as surely
+// as a SYN's.
+func TestOpenerNotShownMarked(t *testing.T) {
+	cfg := gen.DefaultConfig()
+	cfg.Seed, cfg.Packets, cfg.Flows = 2, 200, 5
+	cfg.Dir = t.TempDir()
+	g, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		files  []string
+		marked bool
+	}{{"generated", g.Files, true}, {"healthy-ipip", labFiles(t, "../testdata/lab/scenarios/healthy-ipip"), false}} {
+		res := correlate.Correlate(decode.Load(tc.files, decode.Options{}, decode.PointConfig{}), correlate.Options{})
+		m := newTest(t, res, 160, 48)
+		udp := 0
+		for i := range res.Flows {
+			f := &res.Flows[i]
+			cell := clientCell(m.c, f)
+			var tl timeline
+			tl.open(m.c, f.ID, nil)
+			noted := strings.Contains(strings.Join(tl.orderNotes, "\n"), "Opener not known: which side opened the conversation")
+			want := tc.marked && f.Proto == "udp" && len(f.NAT) == 0
+			if f.Proto == "udp" && len(f.NAT) == 0 {
+				udp++
+			}
+			if strings.HasPrefix(cell, "? ") != want || noted != want {
+				t.Errorf("%s: %s %s %s → %s: client cell %q, timeline notes it %v; want marked %v", tc.name, f.ID, f.Proto,
+					f.Src, f.Dst, cell, noted, want)
+			}
+		}
+		if udp == 0 {
+			t.Fatalf("%s: no UDP flow without NAT", tc.name)
+		}
 	}
 }

@@ -591,28 +591,43 @@ func widestEndpoint(side func(f *correlate.Flow) *correlate.Endpoint) func() wid
 	return func() widthMeter { return &endpointMeter{side: side} }
 }
 
+// widestClient measures the widest client cell (clientCell): the source endpoint, and the "? " of a
+// flow whose opener is not shown.
+func widestClient() widthMeter { return &endpointMeter{side: srcOf, marked: true} }
+
 // endpointMeter measures an address's text by its length with the port's; only an address that
-// could be wider than the widest so far is read.
+// could be wider than the widest so far is read. With marked (the client column), a flow that
+// clientCell may mark (a UDP flow without NAT) counts "? " more when it does (openerNotShown, asked
+// only of a flow that would then be the widest).
 type endpointMeter struct {
-	side func(f *correlate.Flow) *correlate.Endpoint
-	w    int
+	side   func(f *correlate.Flow) *correlate.Endpoint
+	w      int
+	marked bool
 }
 
 func (m *endpointMeter) add(c *common, f *correlate.Flow) {
 	e := m.side(f)
-	if !c.named() && len(e.IP)+8 <= m.w { // "[", "]", ":" and five digits at most
+	mark := 0
+	if m.marked && f.Proto == "udp" && len(f.NAT) == 0 {
+		mark = 2
+	}
+	if !c.named() && len(e.IP)+8+mark <= m.w { // "[", "]", ":" and five digits at most
 		return
 	}
+	var n int
 	if c.named() || !plainASCII(e.IP) {
-		m.w = max(m.w, textWidth(endpoint(c, *e)))
-		return
-	}
-	n := len(e.IP)
-	if e.Port != 0 {
-		n += 1 + digits(e.Port)
-		if strings.IndexByte(e.IP, ':') >= 0 {
-			n += 2
+		n = textWidth(endpoint(c, *e))
+	} else {
+		n = len(e.IP)
+		if e.Port != 0 {
+			n += 1 + digits(e.Port)
+			if strings.IndexByte(e.IP, ':') >= 0 {
+				n += 2
+			}
 		}
+	}
+	if mark > 0 && n+mark > m.w && openerNotShown(c, f) != "" {
+		n += mark
 	}
 	m.w = max(m.w, n)
 }

@@ -65,6 +65,8 @@ func (t *timeline) open(c *common, flowID string, seek []correlate.Evidence) tea
 	t.orderNotes = append(correlate.OrderNotes(c.res.Clocks, t.flow.Path), correlate.PathOrderNotes(t.flow)...)
 	if t.flow.OpenerUnknown != "" {
 		t.orderNotes = append(t.orderNotes, "Opener not known: "+t.flow.OpenerUnknown+".")
+	} else if n := openerNotShown(c, t.flow); n != "" {
+		t.orderNotes = append(t.orderNotes, "Opener not known: "+n+".")
 	}
 	t.loading = true
 	res := c.res

@@ -31,7 +31,7 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	router-three-ifaces router-three-ifaces-any router-three-ifaces-drop healthy-vxlan6 vxlan6-underlay-drop
 	ndp-gateway-off6 late-capture pmtu-discovery6 mtu-blackhole6 oneway state-neigh-failed6
 	nat-error-late nodeport-cluster nodeport-cluster-drop hairpin-clusterip host-to-pod clusterip-two-nodes
-	nodeport-local nat-midstream)
+	nodeport-local nat-midstream snat-address-midstream)
 
 # Scenarios calipath cannot follow yet (see the README). They go to scenarios-pending/, out of the
 # globs of calipath's lab and report tests; the truth tests read them.
@@ -40,6 +40,8 @@ PENDING=()
 # Addresses: they exist only inside the lab's namespaces.
 NODE_A_IP=192.168.10.2 NODE_B_IP=192.168.20.2 R_A_IP=192.168.10.1 R_B_IP=192.168.20.1
 R_EXT_IP=203.0.113.1 EXT_IP=203.0.113.10
+# snat-address-midstream: node-a's SNAT address (not its own node address) and a Service's external IP.
+SNAT_ADDR=192.168.10.50 EXT_SVC_IP=192.168.10.60
 R12_A_IP=192.168.30.1 R12_B_IP=192.168.30.2 # the link between router-1 and router-2 (two-routers)
 BLOCK_A=10.244.1.0/26 BLOCK_B=10.244.2.0/26 TUN_A=10.244.1.0 TUN_B=10.244.2.0
 POD_A_IP=10.244.1.5 POD_B_IP=10.244.2.7 SVC_IP=10.96.0.10
@@ -715,7 +717,7 @@ run_scenario() {
 	vlan-loss) VLAN=1 ;;
 	no-default-route) NO_DEFAULT_A=1 ;;
 	snat-external) WITH_EXT=1 ;;
-	nodeport-cluster | nodeport-cluster-drop | nodeport-local | nat-midstream) WITH_EXT=1 ;;
+	nodeport-cluster | nodeport-cluster-drop | nodeport-local | nat-midstream | snat-address-midstream) WITH_EXT=1 ;;
 	oneway) WITH_EXT=1 NO_R1_ETH0=1 ;; # snat-external with router-1's link to node-a not captured
 	state-neigh-failed) mode=bgp DUMP_STATE=1 ;;
 	state-*) DUMP_STATE=1 ;;
@@ -887,6 +889,20 @@ run_scenario() {
 		rule node-a iptables -t nat -A PREROUTING -d "$NODE_A_IP/32" -p udp --dport 30053 -j DNAT --to-destination "$POD_A_IP:9000"
 		log "nat kind=dnat node=node-a from=$NODE_A_IP:30053 to=$POD_A_IP:9000 proto=udp policy=Local"
 		;;
+	snat-address-midstream)
+		# nat-midstream with its two conversations NATed to addresses that are not node-a's own (nor
+		# any node's): pod-a's conversation to ext-1 SNATed to $SNAT_ADDR (Calico's natOutgoingAddress,
+		# a second address on node-a's eth0) and ext-1's to an external IP, $EXT_SVC_IP:53, DNATed on
+		# node-a to pod-a:9000 (a Service's externalIPs, the address routed to node-a: here node-a's
+		# eth0 answers ARP for it); every capture is then cut to begin in the middle of both
+		# conversations (cut_midstream). Both rewrites of a destination away from a non-node address
+		# arrive from node-a's eth0: the un-SNAT of pod-a's replies and the DNAT of ext-1's requests.
+		rule node-a ip addr add "$SNAT_ADDR/32" dev eth0
+		rule node-a ip addr add "$EXT_SVC_IP/32" dev eth0
+		rule node-a iptables -t nat -A POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -j SNAT --to-source "$SNAT_ADDR" --random-fully
+		rule node-a iptables -t nat -A PREROUTING -d "$EXT_SVC_IP/32" -p udp --dport 53 -j DNAT --to-destination "$POD_A_IP:9000"
+		log "nat kind=dnat node=node-a from=$EXT_SVC_IP:53 to=$POD_A_IP:9000 proto=udp"
+		;;
 	underlay-loss)
 		rule router-1 nft add table ip lab
 		rule router-1 nft add chain ip lab labfwd '{ type filter hook forward priority 0; }'
@@ -961,8 +977,8 @@ run_scenario() {
 		server pod-b # behind node-a's node ports
 	elif [ "$sc" = nodeport-local ]; then
 		server pod-a # behind node-a's node ports, on node-a itself
-	elif [ "$sc" = nat-midstream ]; then
-		server pod-a # behind node-a's node port
+	elif [ "$sc" = nat-midstream ] || [ "$sc" = snat-address-midstream ]; then
+		server pod-a # behind node-a's node port (snat-address-midstream: its external IP)
 		server ext-1 # pod-a's masqueraded conversation
 	elif [ "$sc" = hairpin-clusterip ]; then
 		server pod-a # the Service's only endpoint, reached by itself
@@ -1014,6 +1030,15 @@ run_scenario() {
 		sleep 0.1
 		client pod-a udp -addr "$EXT_IP:9000" -n 8
 		wait "$cs"
+		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
+		;;
+	snat-address-midstream)
+		# nat-midstream's traffic, ext-1's conversation to the external IP instead of the node port.
+		client ext-1 udp -addr "$EXT_SVC_IP:53" -n 12 &
+		local cs2=$!
+		sleep 0.1
+		client pod-a udp -addr "$EXT_IP:9000" -n 8
+		wait "$cs2"
 		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
 		;;
 	nodeport-local)
@@ -1176,7 +1201,7 @@ run_scenario() {
 	stop_captures
 	cleanup
 	[ "$sc" = nat-error-late ] && cut_late node-a "$ca"
-	[ "$sc" = nat-midstream ] && cut_midstream
+	case $sc in nat-midstream | snat-address-midstream) cut_midstream ;; esac
 	local t0
 	t0=$("$TMP/pcapshift" -first "$DIR"/*.pcap)
 	case $sc in

@@ -201,6 +201,9 @@ func TestScenarioFindings(t *testing.T) {
 		// the middle of both conversations: the masqueraded one's first packet seen is a reply
 		// (TestNATMidstreamOpeners).
 		"nat-midstream": {"nat " + a + "→node-a/eth0", "nat node-a/eth0→" + a},
+		// nat-midstream with pod-a's conversation SNATed to a second address of node-a's eth0 and ext-1's
+		// DNATed from a Service's external IP: the same two places (TestNATMidstreamOpeners' rule).
+		"snat-address-midstream": {"nat " + a + "→node-a/eth0", "nat node-a/eth0→" + a},
 	}
 	for _, dir := range scenarioDirs(t) {
 		if _, ok := want[filepath.Base(dir)]; !ok {
@@ -573,6 +576,34 @@ func TestNATMidstreamOpeners(t *testing.T) {
 	l.natResolve()
 	if len(l.t.NAT) != 1 || l.t.NAT[0] != (NAT{Kind: "snat", Proto: "udp", From: "10.244.1.5:41815", To: "192.168.10.2:15520", Where: "c→a"}) {
 		t.Errorf("NAT %+v, want the client's SNAT at c→a", l.t.NAT)
+	}
+}
+
+// TestSNATAddressMidstreamOpeners: snat-address-midstream is nat-midstream with pod-a's conversation
+// SNATed to 192.168.10.50 (not node-a's node address) and ext-1's DNATed from a Service's external IP,
+// 192.168.10.60:53: the first packet of each seen anywhere arrives at node-a's eth0 and is rewritten
+// away from a non-node address; the truth names the SNAT from the cali to node-a's eth0 (pod-a opened
+// it) and the DNAT from node-a's eth0 to the cali (ext-1 did).
+func TestSNATAddressMidstreamOpeners(t *testing.T) {
+	tr, err := compute(scenarioDir(t, "snat-address-midstream"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snat, dnat int
+	for _, n := range tr.NAT {
+		switch {
+		case n.Kind == "snat" && strings.HasPrefix(n.From, "10.244.1.5:") && strings.HasPrefix(n.To, "192.168.10.50:") &&
+			n.Where == "node-a/cali5e1c4d6c68c→node-a/eth0":
+			snat++
+		case n.Kind == "dnat" && n.From == "192.168.10.60:53" && n.To == "10.244.1.5:9000" &&
+			n.Where == "node-a/eth0→node-a/cali5e1c4d6c68c":
+			dnat++
+		default:
+			t.Errorf("NAT %+v: not the opener's", n)
+		}
+	}
+	if snat != 1 || dnat != 1 {
+		t.Errorf("NAT %+v: want pod-a's SNAT and the external IP's DNAT, once each", tr.NAT)
 	}
 }
 

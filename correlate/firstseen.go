@@ -1,0 +1,106 @@
+package correlate
+
+import (
+	"slices"
+	"sync"
+)
+
+// firstSeenNote is what OpenerNotShown says of a UDP flow without NAT whose opening no capture could
+// have shown: its ends are its first packet seen's, not its client and server.
+const firstSeenNote = "which side opened the conversation is not known: every capture that saw its first packet " +
+	"may have begun after its opening (the conversation was first seen there no later after the capture's " +
+	"first frame than its longest silence there, or after a packet of the other direction), and a conversation's " +
+	"first packet seen says nothing of who opened it. Its ends are listed in that packet's direction (first seen " +
+	"from, to), not as client and server. Start the captures before the conversation begins"
+
+// openerShown caches OpenerNotShown's answers by flow index (the TUI asks on every redraw).
+type openerShown struct {
+	mu   sync.Mutex
+	note map[int32]string
+}
+
+// OpenerNotShown says, for a UDP flow without NAT mappings whose opening no capture could have shown,
+// that which side opened it is not known, and why (firstSeenNote): its Src and Dst are then only the
+// ends of its first packet seen. It makes the test natOpeners makes of a NAT flow (openingSeen: at
+// some capture that saw the flow's first journey, no packet of the other direction came before it
+// and the conversation was first seen later after the capture's first frame than its longest silence
+// there, srcFlows.late), over the flow's own sightings, when asked (the Markdown and HTML flow tables
+// ask for the flows they list, the TUI for the flows it shows), so a report without those tables
+// (JSON, text) pays nothing for it. "" for every other flow (a flow with NAT says so in
+// Flow.OpenerUnknown), an unknown flow ID, or a Result without its analysis.
+func (r *Result) OpenerNotShown(flowID string) string {
+	a := r.analysis
+	if a == nil {
+		return ""
+	}
+	fi := a.flowIndex(flowID)
+	if fi < 0 {
+		return ""
+	}
+	a.shown.mu.Lock()
+	defer a.shown.mu.Unlock()
+	if n, ok := a.shown.note[int32(fi)]; ok {
+		return n
+	}
+	n := ""
+	if fl := a.flows[fi]; fl.nat == nil && fl.client.proto == 17 {
+		if seen, _ := a.openingSeen(fl, a.flowSources(fl)); !seen {
+			n = firstSeenNote
+		}
+	}
+	if a.shown.note == nil {
+		a.shown.note = map[int32]string{}
+	}
+	a.shown.note[int32(fi)] = n
+	return n
+}
+
+// flowSources is what srcFlowsIn lists of each source flow fl was seen at, for fl's conversation
+// alone, from fl's own sightings (both directions, in each source's order): its keys' first
+// sightings, the conversation's first and last time and its longest silence in the source's own
+// clock, and the time of the source's first frame. For a flow without NAT every packet of its
+// conversation is one of its journeys' sightings (ICMP errors about it, which FlowKeys refuses,
+// aside), so openingSeen reads the same as from srcFlowsIn, without listing every source's flows.
+func (a *analysis) flowSources(fl *flowAcc) map[uint16]*srcFlows {
+	w := a.w
+	t := w.c.Tables
+	by := map[uint16][]uint32{}
+	for _, j := range fl.journeys {
+		for _, g := range a.hops(int(j)) {
+			o, _ := a.obs(g)
+			by[o.Source] = append(by[o.Source], g)
+		}
+	}
+	out := make(map[uint16]*srcFlows, len(by))
+	for src, gs := range by {
+		slices.Sort(gs)
+		_, f := a.obs(gs[0])
+		sf := &srcFlows{first: map[uint64]uint32{}, conv: map[uint64]*convSpan{}}
+		for i := range w.c.Obs[f] {
+			if o := &w.c.Obs[f][i]; o.Source == src {
+				sf.start = w.c.Stamps[f].Ts(i, o)
+				break
+			}
+		}
+		for _, g := range gs {
+			o, f := a.obs(g)
+			k, r, ok := t.FlowKeys(o)
+			if !ok {
+				continue
+			}
+			ts := w.c.Stamps[f].Ts(int(g-w.fileBase[f]), o)
+			if _, seen := sf.first[k]; !seen {
+				sf.first[k] = g
+			}
+			c := sf.conv[min(k, r)]
+			if c == nil {
+				sf.conv[min(k, r)] = &convSpan{first: ts, last: ts}
+				continue
+			}
+			c.gap = max(c.gap, ts-c.last)
+			c.last = ts
+		}
+		out[src] = sf
+	}
+	return out
+}
