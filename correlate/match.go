@@ -1345,7 +1345,7 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 					// packet split several times is continued by the last of its pieces.
 					late = j
 				}
-			} else if m.natLateCand(js, e, stage, node, t) && m.nearer(j, natLate, t) {
+			} else if m.natLateCand(js, s, e, stage, node, t) && m.nearer(j, natLate, t) {
 				natLate = j // this packet before a NAT rewrite, seen before the window: see noteLateNAT
 			}
 			continue

@@ -134,12 +134,37 @@ func (s *lateStage) joinOne(l lateEv, joined, redir map[int32]bool, out *lateOut
 // --window shorter than it can split a packet there, so longer windows (the default) skip this.
 const lateNATWin = int64(10 * time.Millisecond)
 
-// natLateCand reports whether a sighting at t (exact fingerprint e, at stage on node) may be open
+// natLateCand reports whether sighting s at t (exact fingerprint e, at stage on node) may be open
 // journey js's packet, rewritten by NAT on its node and seen past the window: the matcher joins such
-// sightings within the window itself; past it, noteLateNAT notes them.
-func (m *matcher) natLateCand(js *jstate, e uint64, stage uint32, node int16, t int64) bool {
-	return m.window < lateNATWin && js.exact != e && js.exact0 != e && js.lastNode == node && t > js.lastTs &&
-		t-js.lastTs <= lateNATWin && !js.visited(stage) && !m.w.arrived(js.lastG)
+// sightings within the window itself; past it, noteLateNAT notes them. Usually s is on js's node;
+// on another node only as natLateOn allows.
+func (m *matcher) natLateCand(js *jstate, s *sighting, e uint64, stage uint32, node int16, t int64) bool {
+	return m.window < lateNATWin && js.exact != e && js.exact0 != e && t > js.lastTs &&
+		t-js.lastTs <= lateNATWin && !js.visited(stage) && !m.w.arrived(js.lastG) &&
+		(js.lastNode == node || m.natLateOn(js.lastG, js.stages[:js.nstages], s.o, node))
+}
+
+// natLateOn reports whether sighting o on node, past the window after a journey last seen (lastG,
+// having passed stages) on another node, may be that journey's packet rewritten by NAT on its node and
+// first seen again past it: the journey never passed node, o carries a lower TTL or hop limit (it is
+// downstream of last, not upstream: the TTL never rises on a packet's way), and a NAT event already
+// joined showed this very rewrite of last's flow into o's (natFlowSeen: conntrack rewrites every
+// packet of a connection as it did the first). Within the window natBehind takes such a sighting on
+// the same rule. A clock bounded within a few µs (a router's) can put the next node's copy of the
+// rewritten packet before the rewriting node's own (its eth0); past a --window shorter than the
+// rewrite, that copy then opened a journey no late sighting was noted for, the node's own copy joined
+// it, and the packet's first half was counted lost before the rewrite (snat-address-midstream).
+func (m *matcher) natLateOn(lastG uint32, stages []uint32, o *decode.Observation, node int16) bool {
+	last, _ := m.w.obsAt(lastG)
+	if last.TTL <= o.TTL {
+		return false
+	}
+	for _, st := range stages {
+		if m.w.pointNode[st>>12] == int(node) {
+			return false
+		}
+	}
+	return m.natFlowSeen(last, o)
 }
 
 // lateHairpin is hairpin for recently closed journey c: sighting o at a stage c visited may be its
@@ -157,7 +182,8 @@ func (m *matcher) lateHairpin(c *closedJ, stage uint32, o *decode.Observation) b
 
 // noteLateNAT is called, when noteLate noted nothing, before a sighting at t opens journey next: when
 // an open journey (open ≥ 0) or a recently closed one carried the same NAT-tolerant fingerprint with
-// another exact one, was last seen on the same node within lateNATWin before t but past the window,
+// another exact one, was last seen on the same node (or on another as natLateOn allows) within
+// lateNATWin before t but past the window,
 // and never at this stage (for a closed one: unless it left by this point and comes back, lateHairpin),
 // the sighting may be its packet after a NAT rewrite, seen again after the window closed. It records
 // the rewrite (so both tuples are one flow, as when the window holds the rewrite) and notes the pair
@@ -172,11 +198,15 @@ func (m *matcher) noteLateNAT(open int32, loose, e uint64, stage uint32, node in
 		lastTs, lastG = js.lastTs, js.lastG
 	} else {
 		c := m.recent.latestLoose(loose)
-		if c == nil || c.loose != loose || c.nstages == 0 || c.exact == e || c.exact0 == e || c.node != node ||
+		if c == nil || c.loose != loose || c.nstages == 0 || c.exact == e || c.exact0 == e ||
 			t-c.lastTs <= m.window || t-c.lastTs > lateNATWin || m.w.arrived(c.lastG) {
 			return
 		}
-		if o, _ := m.w.obsAt(g); c.visitedStage(stage) && !m.lateHairpin(c, stage, o) {
+		o, _ := m.w.obsAt(g)
+		if c.node != node && !m.natLateOn(c.lastG, c.stages[:c.nstages], o, node) {
+			return
+		}
+		if c.visitedStage(stage) && !m.lateHairpin(c, stage, o) {
 			return
 		}
 		old, lastTs, lastG = c.j, c.lastTs, c.lastG
