@@ -1011,6 +1011,7 @@ func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, re
 		return keys[i][1] < keys[j][1]
 	})
 	var up, lo []linePt // rebuilt for each node, in the same slabs
+	ticks := w.nodeTicks()
 	for round := 0; round < 20; round++ {
 		moved := false
 		for n := range models {
@@ -1042,7 +1043,9 @@ func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, re
 			note := ""
 			if k != 0 { // bestLine compacted up and lo (pruneLine): driftUnbounded reads them whole
 				up, lo = lineConstraints(models, pairs, keys, side, n, t0, up[:0], lo[:0])
-				if th, mg, why := driftUnbounded(up, lo, k, th0, margin, w.nodes[n]); why != "" {
+				if th, mg, why := driftCoarse(up, lo, margin, sampleTick(ticks, pairs, keys, side, n)); why != "" {
+					k, th0, margin, note = 0, th, mg, why
+				} else if th, mg, why := driftUnbounded(up, lo, k, th0, margin, w.nodes[n]); why != "" {
 					k, th0, margin, note = 0, th, mg, why
 				}
 			}
