@@ -88,17 +88,7 @@ func (a *analysis) flowSources(fl *flowAcc) map[uint16]*srcFlows {
 			if !ok {
 				continue
 			}
-			ts := w.c.Stamps[f].Ts(int(g-w.fileBase[f]), o)
-			if _, seen := sf.first[k]; !seen {
-				sf.first[k] = g
-			}
-			c := sf.conv[min(k, r)]
-			if c == nil {
-				sf.conv[min(k, r)] = &convSpan{first: ts, last: ts}
-				continue
-			}
-			c.gap = max(c.gap, ts-c.last)
-			c.last = ts
+			sf.add(k, r, g, w.c.Stamps[f].Ts(int(g-w.fileBase[f]), o))
 		}
 		out[src] = sf
 	}

@@ -17,6 +17,21 @@ type srcFlows struct {
 	conv  map[uint64]*convSpan
 }
 
+// add counts sighting g (flow keys k and r: FlowKeys, at time ts in the source's clock) in sf: the
+// first sighting of k, and the span and longest silence of its conversation.
+func (sf *srcFlows) add(k, r uint64, g uint32, ts int64) {
+	if _, seen := sf.first[k]; !seen {
+		sf.first[k] = g
+	}
+	c := sf.conv[min(k, r)]
+	if c == nil {
+		sf.conv[min(k, r)] = &convSpan{first: ts, last: ts}
+		return
+	}
+	c.gap = max(c.gap, ts-c.last)
+	c.last = ts
+}
+
 // convSpan is a conversation's sightings in one source: the first's and the latest's time, and the
 // longest time between two of them in a row.
 type convSpan struct {
@@ -136,16 +151,7 @@ func (w *world) srcFlowsIn(cache map[uint16]*srcFlows, src uint16, g uint32) *sr
 		if !ok {
 			continue
 		}
-		if _, seen := sf.first[k]; !seen {
-			sf.first[k] = w.fileBase[f] + uint32(i)
-		}
-		c := sf.conv[min(k, r)]
-		if c == nil {
-			sf.conv[min(k, r)] = &convSpan{first: ts, last: ts}
-			continue
-		}
-		c.gap = max(c.gap, ts-c.last)
-		c.last = ts
+		sf.add(k, r, w.fileBase[f]+uint32(i), ts)
 	}
 	cache[src] = sf
 	return sf
