@@ -14,8 +14,8 @@ import (
 // every source's flows (srcFlowsIn, cor16's srcFlows.late), which OpenerNotShown makes over the flow's
 // own sightings alone (flowSources): the two agree on every such flow of lab scenarios whose UDP
 // begins well after the captures (healthy-ipip, underlay-loss, same-node: opening shown) and of
-// generated captures, whose traffic begins with them (not shown). Flows with NAT, TCP and ICMP
-// flows are not marked.
+// generated captures, whose traffic begins with them (not shown). Flows with NAT, ICMP flows and
+// TCP flows whose handshake was captured (all of these inputs') are not marked.
 func TestOpenerNotShown(t *testing.T) {
 	cfg := gen.DefaultConfig()
 	cfg.Seed, cfg.Packets, cfg.Flows, cfg.Mode = 5, 400, 12, gen.ModeIPIP

@@ -181,7 +181,8 @@ func synAck(o *decode.Observation) bool {
 		o.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn|decode.TCPAck
 }
 
-// openerText is Flow.OpenerUnknown for flow fi (natOpeners noted it): openerNote, and where the NAT
+// openerText is Flow.OpenerUnknown for flow fi (natOpeners noted it): openerNote (tcpOpenerNote for a
+// TCP flow), and where the NAT
 // node's addresses being unknown is what kept its rewrite from showing a DNAT (openerNoAddr), the
 // other fix: making them known.
 func (a *analysis) openerText(fi int) string {
