@@ -13,21 +13,33 @@ const firstSeenNote = "which side opened the conversation is not known: every ca
 	"first packet seen says nothing of who opened it. Its ends are listed in that packet's direction (first seen " +
 	"from, to), not as client and server. Start the captures before the conversation begins"
 
+// tcpFirstSeenNote is what OpenerNotShown says of a TCP flow without NAT whose handshake no capture
+// shows: its ends are its first packet seen's, not its client and server.
+const tcpFirstSeenNote = tcpUnseen + " Its ends are listed in that packet's direction (first seen from, to), not as " +
+	"client and server. Start the captures before the connection opens"
+
+// tcpUnseen is why which side opened a TCP connection is not known (tcpFirstSeenNote, and a NAT
+// flow's tcpOpenerNote).
+const tcpUnseen = "which side opened the connection is not known: no capture shows its SYN or SYN-ACK (every capture " +
+	"began after its handshake, or missed it), and a connection's first packet seen says nothing of who opened it."
+
 // openerShown caches OpenerNotShown's answers by flow index (the TUI asks on every redraw).
 type openerShown struct {
 	mu   sync.Mutex
 	note map[int32]string
 }
 
-// OpenerNotShown says, for a UDP flow without NAT mappings whose opening no capture could have shown,
-// that which side opened it is not known, and why (firstSeenNote): its Src and Dst are then only the
-// ends of its first packet seen. It makes the test natOpeners makes of a NAT flow (openingSeen: at
-// some capture that saw the flow's first journey, no packet of the other direction came before it
-// and the conversation was first seen later after the capture's first frame than its longest silence
-// there, srcFlows.late), over the flow's own sightings, when asked (the Markdown and HTML flow tables
-// ask for the flows they list, the TUI for the flows it shows), so a report without those tables
-// (JSON, text) pays nothing for it. "" for every other flow (a flow with NAT says so in
-// Flow.OpenerUnknown), an unknown flow ID, or a Result without its analysis.
+// OpenerNotShown says, for a UDP or TCP flow without NAT mappings whose opening no capture could have
+// shown, that which side opened it is not known, and why (firstSeenNote, tcpFirstSeenNote): its Src
+// and Dst are then only the ends of its first packet seen. It makes the test natOpeners makes of a NAT
+// flow (openingSeen: for TCP, its first journey is neither a SYN nor a SYN-ACK; for UDP, its first
+// journey is no WireGuard handshake initiation, and at no capture that saw it did no packet of the
+// other direction come before it while the conversation was first seen later after the capture's
+// first frame than its longest silence there, srcFlows.late, over the flow's own sightings), when
+// asked (the Markdown and HTML flow tables ask for the flows they list, the TUI for the flows it
+// shows), so a report without those tables (JSON, text) pays nothing for it. "" for every other flow
+// (a flow with NAT says so in Flow.OpenerUnknown), an unknown flow ID, or a Result without its
+// analysis.
 func (r *Result) OpenerNotShown(flowID string) string {
 	a := r.analysis
 	if a == nil {
@@ -46,6 +58,10 @@ func (r *Result) OpenerNotShown(flowID string) string {
 	if fl := a.flows[fi]; fl.nat == nil && fl.client.proto == 17 {
 		if seen, _ := a.openingSeen(fl, a.flowSources(fl)); !seen {
 			n = firstSeenNote
+		}
+	} else if fl.nat == nil && fl.client.proto == 6 {
+		if seen, _ := a.openingSeen(fl, nil); !seen { // the handshake alone: no listing
+			n = tcpFirstSeenNote
 		}
 	}
 	if a.shown.note == nil {

@@ -545,7 +545,9 @@ func (s *flowStage) flowFor(t *tuple, o *decode.Observation, g uint32) int32 {
 }
 
 // newFlow starts the next flow, of root key root, with the first journey's tuple t (o, its first
-// sighting g, carries it).
+// sighting g, carries it). A flow first seen through an ICMP error about it is oriented as quoted,
+// one first seen through a TCP SYN-ACK (its SYN captured nowhere) from the SYN-ACK's receiver: the
+// side that sent the SYN (openingSeen keeps it shown).
 func (s *flowStage) newFlow(root flowKey, t *tuple, o *decode.Observation, g uint32) {
 	if len(s.slab) == 0 || len(s.vslab) == 0 {
 		s.refill()
@@ -555,6 +557,8 @@ func (s *flowStage) newFlow(root flowKey, t *tuple, o *decode.Observation, g uin
 	s.slab, s.vslab = s.slab[1:], s.vslab[1:]
 	fl.key, fl.client, fl.first = root, *t, s.a.ts(g)
 	if o.Flags&decode.FlagICMPError != 0 { // a flow first seen through an ICMP error: orient it as quoted
+		fl.client = t.reverse()
+	} else if synAck(o) {
 		fl.client = t.reverse()
 	}
 	s.flows = append(s.flows, fl)

@@ -11,6 +11,11 @@ const openerNote = "which side opened the conversation is not known: every captu
 	"client and server, and its NAT may be a SNAT by the side that opened it (undone on the replies) or a DNAT " +
 	"of the other side's requests: the mappings say nat. Start the captures before the conversation begins"
 
+// tcpOpenerNote is openerNote for a TCP flow, whose opening is its handshake (openingSeen).
+const tcpOpenerNote = tcpUnseen + " Its ends are listed in that packet's direction, not as client and server, and " +
+	"its NAT may be a SNAT by the side that opened it (undone on the replies) or a DNAT of the other side's " +
+	"requests: the mappings say nat. Start the captures before the connection opens"
+
 // natOpeners finds the flows with NAT mappings (natStats) whose opening no capture could have shown,
 // so that which side opened them, and with it which NAT (a SNAT by the opener, undone on the replies,
 // or a DNAT of the other side's requests), is not known: the flow's direction is only its first
@@ -96,12 +101,16 @@ func (a *analysis) dnatOnly(h []uint32) (only bool, noAddr int) {
 }
 
 // openingSeen reports whether some capture could have shown the opening of flow fl, whose direction
-// (client) is that of its first journey: that journey is a TCP SYN without ACK, or its rewrite can
-// only be a DNAT of its requests (dnatOnly), or at one of the
-// captures it was seen at no packet of the other direction came before it and the conversation was
-// first seen later after the capture's first frame than its longest silence there (srcFlows.late,
-// the test dnatOpens makes of a UDP NAT sighting). noAddr is dnatOnly's: the node whose addresses,
-// known, would have shown the opening (-1 for none).
+// (client) is that of its first journey (or, first seen through a SYN-ACK, its receiver's: newFlow).
+// A TCP flow's opening is its handshake: it was shown when the flow's first journey is a SYN without
+// ACK or a SYN-ACK (synOpened), and otherwise not, whatever the timing: a connection's first packet
+// seen that is neither was sent after its opening, which no capture showed. A UDP flow's was shown
+// when its first journey is a WireGuard handshake initiation (its sender opened the session), or at
+// one of the captures that journey was seen at no packet of the other direction came before it and
+// the conversation was first seen later after the capture's first frame than its longest silence
+// there (srcFlows.late, the test dnatOpens makes of a UDP NAT sighting). Either protocol's is also
+// shown when that journey's rewrite can only be a DNAT of its requests (dnatOnly). noAddr is
+// dnatOnly's: the node whose addresses, known, would have shown the opening (-1 for none).
 func (a *analysis) openingSeen(fl *flowAcc, cache map[uint16]*srcFlows) (seen bool, noAddr int) {
 	c2sJ := fl.dirJourneys(c2s)
 	if len(c2sJ) == 0 {
@@ -111,7 +120,14 @@ func (a *analysis) openingSeen(fl *flowAcc, cache map[uint16]*srcFlows) (seen bo
 	if len(h) == 0 {
 		return true, -1
 	}
-	if o, _ := a.obs(h[0]); o.Proto == 6 && o.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn {
+	if fl.client.proto == 6 {
+		if a.synOpened(fl, c2sJ[0], h) {
+			return true, -1
+		}
+		only, noAddr := a.dnatOnly(h)
+		return only, noAddr
+	}
+	if o, _ := a.obs(h[0]); a.w.wgType(o) == wgInitiation {
 		return true, -1
 	}
 	only, noAddr := a.dnatOnly(h)
@@ -136,16 +152,50 @@ func (a *analysis) openingSeen(fl *flowAcc, cache map[uint16]*srcFlows) (seen bo
 	return false, noAddr
 }
 
-// openerText is Flow.OpenerUnknown for flow fi (natOpeners noted it): openerNote, and where the NAT
+// wgInitiation is the WireGuard message type of a handshake initiation (2 is its response, 4 a
+// transport message): its sender opens the session.
+const wgInitiation = 1
+
+// synOpened reports whether TCP flow fl's first journey is its handshake's opening: its first client
+// to server journey j (hops h) is a SYN without ACK, or the flow's first journey is a SYN-ACK (sent
+// back to the client, which newFlow took from it) that came before j.
+func (a *analysis) synOpened(fl *flowAcc, j int32, h []uint32) bool {
+	if o, _ := a.obs(h[0]); o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn {
+		return true
+	}
+	back := fl.dirJourneys(s2c)
+	if len(back) == 0 || back[0] > j {
+		return false
+	}
+	bh := a.hops(int(back[0]))
+	if len(bh) == 0 {
+		return false
+	}
+	o, _ := a.obs(bh[0])
+	return synAck(o)
+}
+
+// synAck reports whether o is a TCP SYN-ACK (not a fragment, nor an ICMP error about one).
+func synAck(o *decode.Observation) bool {
+	return o.Proto == 6 && o.Flags&(decode.FlagFragment|decode.FlagICMPError) == 0 &&
+		o.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn|decode.TCPAck
+}
+
+// openerText is Flow.OpenerUnknown for flow fi (natOpeners noted it): openerNote (tcpOpenerNote for a
+// TCP flow), and where the NAT
 // node's addresses being unknown is what kept its rewrite from showing a DNAT (openerNoAddr), the
 // other fix: making them known.
 func (a *analysis) openerText(fi int) string {
+	note := openerNote
+	if a.flows[fi].client.proto == 6 {
+		note = tcpOpenerNote
+	}
 	n, ok := a.openerNoAddr[int32(fi)]
 	if !ok {
-		return openerNote
+		return note
 	}
 	node := a.w.nodes[n]
-	return openerNote + "; or let calipath know " + node + "'s addresses (capture " + node + "'s eth0, or tcpdump -i any " +
+	return note + "; or let calipath know " + node + "'s addresses (capture " + node + "'s eth0, or tcpdump -i any " +
 		"there, or give --node-ip " + node + "=IP): its first packet seen came from a pod on " + node + " with its " +
 		"destination rewritten there away from an address calipath knows as no node's, which shows a DNAT of its " +
 		"requests only where " + node + "'s own addresses are known (a masquerade by " + node + " is undone on replies " +

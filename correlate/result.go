@@ -324,9 +324,10 @@ type Flow struct {
 	// what they are; nil for every other flow.
 	Dirs []DirLatency `json:"dir_latency,omitempty"`
 	// OpenerUnknown says, for a TCP or UDP flow with NAT mappings whose opening no capture could have
-	// shown (its first packet seen at each capture came no later after the capture's first frame than
-	// the conversation's longest silence there, or after a packet of the other direction; a TCP SYN
-	// without ACK shows it), that which side opened it is not known, and why: Src and Dst are then the
+	// shown (a TCP flow's first packet seen is neither a SYN without ACK nor a SYN-ACK; a UDP flow's,
+	// no WireGuard handshake initiation, came at each capture no later after the capture's first frame
+	// than the conversation's longest silence there, or after a packet of the other direction; either's
+	// first rewrite could be either side's NAT), that which side opened it is not known, and why: Src and Dst are then the
 	// ends of its first packet seen, not its client and server, and its mappings' kinds are "nat" (a
 	// SNAT by the side that opened it, undone on the replies, or a DNAT of the other side's requests).
 	// "" for every other flow.

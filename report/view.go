@@ -97,7 +97,7 @@ type flowView struct {
 	natKind  string // the kind of the client's packets' mapping (clientNATKind)
 	nat      string // every mapping: "dnat A → B; snat C → D"
 	src, dst string // the ends as shown: "10.244.1.5:41234", named with cluster metadata
-	// firstSeen is, for a UDP flow without NAT whose opening no capture could have shown,
+	// firstSeen is, for a UDP or TCP flow without NAT whose opening no capture could have shown,
 	// correlate.Result.OpenerNotShown: the tables with client and server columns (Markdown, HTML)
 	// mark its client as they mark a NAT flow's whose opener is not known; "" otherwise.
 	firstSeen string
@@ -269,7 +269,7 @@ func (v *view) flowViews(n int) []flowView {
 			nat = append(nat, n.Kind+" "+v.named(n.From)+" → "+v.named(n.To))
 		}
 		fv.natKind = clientNATKind(&f)
-		if f.OpenerUnknown == "" && f.Proto == "udp" && len(f.NAT) == 0 {
+		if f.OpenerUnknown == "" && (f.Proto == "udp" || f.Proto == "tcp") && len(f.NAT) == 0 {
 			fv.firstSeen = v.res.OpenerNotShown(f.ID)
 		}
 		fv.nat = strings.Join(nat, "; ")

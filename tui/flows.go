@@ -60,7 +60,7 @@ func natTarget(c *common, f *correlate.Flow) string {
 }
 
 // clientCell is the flow list's client cell: the flow's source, marked "?" when it is a UDP flow
-// without NAT whose opening no capture could have shown (correlate.Result.OpenerNotShown: its client
+// or TCP flow without NAT whose opening no capture could have shown (correlate.Result.OpenerNotShown: its client
 // and server may be the other way round; the status line and the timeline say so). A NAT flow whose
 // opener is not known is marked in its post-NAT cell (natCell).
 func clientCell(c *common, f *correlate.Flow) string {
@@ -70,10 +70,10 @@ func clientCell(c *common, f *correlate.Flow) string {
 	return endpoint(c, f.Src)
 }
 
-// openerNotShown is c.res.OpenerNotShown for flow f when f is a UDP flow without NAT (no other flow
+// openerNotShown is c.res.OpenerNotShown for flow f when f is a UDP or TCP flow without NAT (no other flow
 // is asked); "" otherwise.
 func openerNotShown(c *common, f *correlate.Flow) string {
-	if f.Proto != "udp" || len(f.NAT) != 0 || f.OpenerUnknown != "" {
+	if (f.Proto != "udp" && f.Proto != "tcp") || len(f.NAT) != 0 || f.OpenerUnknown != "" {
 		return ""
 	}
 	return c.res.OpenerNotShown(f.ID)

@@ -1,6 +1,9 @@
 package tui
 
 import (
+	"encoding/binary"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -86,4 +89,69 @@ func TestOpenerNotShownMarked(t *testing.T) {
 			t.Fatalf("%s: no UDP flow without NAT", tc.name)
 		}
 	}
+}
+
+// TestTCPOpenerNotShownMarked: tcp-retransmission's captures cut to begin after the HTTP connection's
+// handshake (no SYN, no SYN-ACK anywhere: correlate.Result.OpenerNotShown): the flow list marks its
+// client cell "?" and its timeline says why; with the whole captures neither.
+func TestTCPOpenerNotShownMarked(t *testing.T) {
+	dir := "../testdata/lab/scenarios/tcp-retransmission"
+	for _, tc := range []struct {
+		name   string
+		cut    int64
+		marked bool
+	}{{"whole", 0, false}, {"after the handshake", 1795626059_456300000, true}} {
+		var files []string
+		for _, f := range labFiles(t, dir) {
+			if !strings.HasSuffix(f, ".pcapng") && !strings.HasSuffix(f, "-any.pcap") {
+				files = append(files, cutCapture(t, f, tc.cut))
+			}
+		}
+		res := correlate.Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), correlate.Options{})
+		m := newTest(t, res, 160, 48)
+		n := 0
+		for i := range res.Flows {
+			f := &res.Flows[i]
+			if f.Proto != "tcp" {
+				continue
+			}
+			n++
+			var tl timeline
+			tl.open(m.c, f.ID, nil)
+			noted := strings.Contains(strings.Join(tl.orderNotes, "\n"), "Opener not known: which side opened the connection is not known: no capture shows its SYN")
+			if cell := clientCell(m.c, f); strings.HasPrefix(cell, "? ") != tc.marked || noted != tc.marked {
+				t.Errorf("%s: %s %s → %s: client cell %q, timeline notes it %v; want marked %v", tc.name, f.ID, f.Src, f.Dst, cell, noted, tc.marked)
+			}
+		}
+		if n != 1 {
+			t.Fatalf("%s: %d TCP flows, want 1", tc.name, n)
+		}
+	}
+}
+
+// cutCapture writes a copy of nanosecond pcap file p into a temporary directory without its records
+// before time cut (ns since the epoch), as a capture begun then would hold, and returns its path.
+func cutCapture(t *testing.T, p string, cut int64) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	le := binary.LittleEndian
+	if le.Uint32(b) != 0xa1b23c4d {
+		t.Fatalf("%s: not a nanosecond pcap file", p)
+	}
+	kept := append([]byte(nil), b[:24]...)
+	for off := 24; off+16 <= len(b); {
+		n := int(le.Uint32(b[off+8:]))
+		if int64(le.Uint32(b[off:]))*1e9+int64(le.Uint32(b[off+4:])) >= cut {
+			kept = append(kept, b[off:off+16+n]...)
+		}
+		off += 16 + n
+	}
+	q := filepath.Join(t.TempDir(), filepath.Base(p))
+	if err := os.WriteFile(q, kept, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return q
 }

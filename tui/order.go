@@ -597,7 +597,7 @@ func widestClient() widthMeter { return &endpointMeter{side: srcOf, marked: true
 
 // endpointMeter measures an address's text by its length with the port's; only an address that
 // could be wider than the widest so far is read. With marked (the client column), a flow that
-// clientCell may mark (a UDP flow without NAT) counts "? " more when it does (openerNotShown, asked
+// clientCell may mark (a UDP or TCP flow without NAT) counts "? " more when it does (openerNotShown, asked
 // only of a flow that would then be the widest).
 type endpointMeter struct {
 	side   func(f *correlate.Flow) *correlate.Endpoint
@@ -608,7 +608,7 @@ type endpointMeter struct {
 func (m *endpointMeter) add(c *common, f *correlate.Flow) {
 	e := m.side(f)
 	mark := 0
-	if m.marked && f.Proto == "udp" && len(f.NAT) == 0 {
+	if m.marked && (f.Proto == "udp" || f.Proto == "tcp") && len(f.NAT) == 0 {
 		mark = 2
 	}
 	if !c.named() && len(e.IP)+8+mark <= m.w { // "[", "]", ":" and five digits at most
