@@ -393,9 +393,9 @@ func (a *analysis) releaseFree() { returnFree(&a.opts) }
 // its collection's and its return of the free pages' (the kernel's unmapping, on one thread) time
 // are not the flow stage's; otherwise in place. The function it returns waits for it: result calls
 // it before the collection after the paths, so the pages are back with the system before placement
-// allocates, as they were. The paths read and write nothing the runtime's collection and scavenging
-// touch but the heap, where their allocations during it are taken as live (allocated black), as any
-// allocation during a collection is; the Result is the same.
+// allocates, as they were. The collection and the return touch only the runtime's heap: the paths'
+// allocations during the collection are taken as live (allocated black), as any allocation during a
+// collection is, and the collection after the paths frees those it dropped. The Result is the same.
 func (a *analysis) releaseFreeBeside() (wait func()) {
 	if !a.opts.Lean || a.opts.KeepFreed || stageChunk(&a.opts, 1) == 0 {
 		a.releaseFree()
