@@ -333,10 +333,11 @@ func (a *analysis) result() *Result {
 	a.capDrop = newCapDrops(a.w, a.clocks, &a.journeys)
 	a.unordered = a.orderOpenHops() // hops at two points whose clocks say nothing of each other (openorder.go)
 	a.flowsOut, a.pairMode = a.assignFlows()
-	a.adoptOwn()    // the nodes' own addresses the flows showed (localends.go)
-	a.releaseFree() // what the flows did not take of the arena's leftovers
+	a.adoptOwn()                   // the nodes' own addresses the flows showed (localends.go)
+	freed := a.releaseFreeBeside() // what the flows did not take of the arena's leftovers
 	a.opts.stageDone("flows")
 	a.paths = (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode, ar: a.arenaOut, unordered: a.unordered}).buildPaths()
+	freed()
 	a.release() // the paths' votes are dropped: placement reuses their memory
 	a.opts.stageDone("paths")
 	a.lateOut = (&lateStage{w: a.w, jo: &a.journeys, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
@@ -386,6 +387,22 @@ var collect = runtime.GC
 // flows allocate little), and kept they would count in the peak; a page taken again costs a fault.
 // With KeepFreed it only collects.
 func (a *analysis) releaseFree() { returnFree(&a.opts) }
+
+// releaseFreeBeside is releaseFree after the flows: on more than one core (stageChunk), in Lean mode
+// without KeepFreed, on a goroutine of its own, beside the paths (buildPaths, one goroutine), so that
+// its collection's and its return of the free pages' (the kernel's unmapping, on one thread) time
+// are not the flow stage's; otherwise in place. The function it returns waits for it: result calls
+// it before the collection after the paths, so the pages are back with the system before placement
+// allocates, as they were. The collection and the return touch only the runtime's heap: the paths'
+// allocations during the collection are taken as live (allocated black), as any allocation during a
+// collection is, and the collection after the paths frees those it dropped. The Result is the same.
+func (a *analysis) releaseFreeBeside() (wait func()) {
+	if !a.opts.Lean || a.opts.KeepFreed || stageChunk(&a.opts, 1) == 0 {
+		a.releaseFree()
+		return func() {}
+	}
+	return beside(a.releaseFree)
+}
 
 // returnFree collects, in Lean mode, what the phase before dropped and returns the memory the heap
 // holds free to the system (debug.FreeOSMemory); with KeepFreed it only collects, keeping the pages
