@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -45,6 +46,10 @@ func TestEgressGateway(t *testing.T) {
 	if len(per) != 11 || len(anyShape) != 6 {
 		t.Fatalf("%d per-interface files and %d for the -i any shape, want 11 and 6", len(per), len(anyShape))
 	}
+	// Without node-b's tunl0: ext-1's GSO frame of the HTTP answer, un-masqueraded in egw-1, is seen next
+	// as its pieces at node-b's eth0, encapsulated: the path's second passage there (indexPast). Before,
+	// its first passage (the frame coming in bare) was taken, and the frame was lost on its way out.
+	noTunl0 := slices.DeleteFunc(slices.Clone(per), func(f string) bool { return filepath.Base(f) == "node-b-tunl0.pcap" })
 	const gw, podA, ext = "10.244.2.12", "10.244.1.5", "203.0.113.10"
 	for _, tc := range []struct {
 		name  string
@@ -53,6 +58,7 @@ func TestEgressGateway(t *testing.T) {
 	}{
 		{"per-interface", per, "node-b/calic48178a498b"},
 		{"any", anyShape, "node-b/any#4"},
+		{"no-node-b-tunl0", noTunl0, "node-b/calic48178a498b"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := Correlate(decode.Load(tc.files, decode.Options{}, decode.PointConfig{}), Options{})
