@@ -452,7 +452,16 @@ func niceCeil(d int64) time.Duration {
 // podsAt lists the pod addresses a pod-veth point's frames single out by the Calico MAC: sources of
 // frames sent to ee:ee:ee:ee:ee:ee and destinations of frames from it. One pod's veth has one (one of
 // each family for a dual-stack pod).
+//
+// Frames that all came from one MAC besides the host end's (ee:ee:ee:ee:ee:ee) are one pod's, whatever
+// addresses they carry: a pod that forwards others' packets and rewrites them in its own namespace (an
+// egress gateway, which masquerades a client pod's packets to its own address and un-masquerades the
+// replies) carries the client's and the far side's addresses on its veth too. Several pods' frames
+// come from several MACs (each pod's eth0 has its own).
 func podsAt(c *decode.Capture, tr *decode.Traffic) []string {
+	if onePodMAC(tr) {
+		return nil
+	}
 	v4, v6 := map[[4]byte]bool{}, map[[16]byte]bool{}
 	for i := 0; i < tr.NPodSrc; i++ {
 		v4[tr.PodSrcs[i]] = true
@@ -482,6 +491,18 @@ func podsAt(c *decode.Capture, tr *decode.Traffic) []string {
 		strs[i] = a.String()
 	}
 	return strs
+}
+
+// onePodMAC reports whether the frames of a pod veth's traffic tr came from exactly one MAC besides
+// the host end's: one pod's eth0 (podsAt).
+func onePodMAC(tr *decode.Traffic) bool {
+	n := 0
+	for _, m := range tr.Senders() {
+		if m != decode.CalicoMAC {
+			n++
+		}
+	}
+	return n == 1
 }
 
 // pointFiles lists the files point p's frames came from.

@@ -290,6 +290,21 @@ func (m *matcher) hairpin(js *jstate, s *sighting, stage uint32) bool {
 	return s.o.TTL < p.TTL
 }
 
+// podForwarded reports whether sighting s, at the pod veth where journey js was last seen delivered
+// into its pod (arrived), is its packet coming back out of that veth forwarded by the pod, rewritten
+// by NAT in the pod's own network namespace: an egress gateway pod un-masquerades the replies sent to
+// its address and routes them on to the client pod. The packet left the pod by the veth it came in
+// by, at the same stage, with a TTL (or hop limit) one lower: the pod's routing; a packet the pod sent
+// itself carries an initial TTL, above the delivered one, and one out of another pod's veth is at
+// another stage (TestNoNATAfterDelivery).
+func (m *matcher) podForwarded(js *jstate, s *sighting, stage uint32) bool {
+	if js.nstages == 0 || js.stages[js.nstages-1] != stage {
+		return false
+	}
+	p, _ := m.w.obsAt(js.lastG)
+	return s.o.TTL+1 == p.TTL
+}
+
 // natBehind reports whether open journey js, last seen on another node than node, may be the packet
 // of NAT sighting o all the same: the journey passed node before (a stage of one of its points), and
 // its latest sighting carries a higher TTL or hop limit than o, so it was upstream of o, not past it.
@@ -1352,7 +1367,7 @@ func (m *matcher) scan(s *sighting, e uint64, stage uint32, node int16) (candida
 		}
 		if js.exact != e && js.exact0 != e {
 			// NAT: the same packet with other addresses or ports, on the same node.
-			if (js.lastNode == node || m.natBehind(js, s, node)) && (!js.visited(stage) || m.hairpin(js, s, stage)) && m.nearer(j, nat, t) && !m.w.arrived(js.lastG) {
+			if (js.lastNode == node || m.natBehind(js, s, node)) && (!js.visited(stage) || m.hairpin(js, s, stage)) && m.nearer(j, nat, t) && (!m.w.arrived(js.lastG) || m.podForwarded(js, s, stage)) {
 				if s.o.Flags&decode.FlagICMPError == 0 || m.errNATShown(js.lastG, s.o) {
 					nat = j
 				} else if m.nearer(j, refused, t) {

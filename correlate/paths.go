@@ -39,6 +39,17 @@ func (pi *pathInfo) index(p int) int {
 	return -1
 }
 
+// indexPast is the first position past i (a path index, -1 for none) that holds point p, -1 when none
+// does: a path may cross a point twice (an egress gateway's veth, the node's eth0 before and after it).
+func (pi *pathInfo) indexPast(p, i int) int {
+	for k := i + 1; k < len(pi.points); k++ {
+		if pi.points[k] == p {
+			return k
+		}
+	}
+	return -1
+}
+
 // indexAfter is index for a point likely the one after position i (the path index of the hop before,
 // -1 for none): hops come in path order. A path's points are distinct, so either way finds the same.
 func (pi *pathInfo) indexAfter(p, i int) int {

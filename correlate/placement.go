@@ -721,8 +721,9 @@ func (pl *placement) placeStatus(p *placing) statusCode {
 		return stDelivered // the usual journey (placeJourney does not call for it): as the cases below find it
 	}
 	if parent {
-		// Segmentation offload: the bytes went on as other journeys from this point.
-		if i := pi.index(pl.point(at)); i >= 0 && i > p.reach && p.reached[i] < 0 {
+		// Segmentation offload: the bytes went on as other journeys from this point (its passage past
+		// the journey's reach, where the path crosses it twice).
+		if i := pi.indexPast(pl.point(at), p.reach); i >= 0 && p.reached[i] < 0 {
 			p.reached[i], p.when[i] = len(p.h)-1, pl.ts(at)
 			p.first, p.reach = min(p.first, i), i
 			offloaded = true

@@ -399,14 +399,33 @@ func (cs *podCands) counted() []podCand { return cs.list[:cs.n] }
 // sent counts a frame a sent with TTL ttl: a frame not yet routed (an initial TTL) is the pod's own.
 func (cs *podCands) sent(a uint32, ttl uint8) { cs.add(a, int(ownTTL(ttl))) }
 
+// podARP is 1 for an ARP request a pod sent itself (its sender's MAC is not the host end's,
+// ee:ee:ee:ee:ee:ee): its sender address is the pod's own; else 0.
+func podARP(a decode.ARP) int {
+	if a.SHA != decode.CalicoMAC {
+		return 1
+	}
+	return 0
+}
+
 // best returns the most frequent address among those in mine (all when mine is empty), the lowest
 // on a tie; ok is false when there is none. Without MACs to single the pod out (mine empty), the
 // addresses of both ends of its conversations are as frequent: a tie goes to the one that sent frames
 // with an initial TTL (the pod's own, not yet routed), and stays unknown when that does not decide it.
+// Among the addresses the MACs single out, one the pod sent frames of its own from (an initial TTL,
+// or ARP requests from its MAC) comes before any it did not: a pod that forwards others' packets and
+// rewrites them in its own namespace (an egress gateway) carries the far side's address in both
+// directions, more often than its own, which only its masqueraded packets and their replies carry.
 func (cs *podCands) best(mine map[uint32]bool) (addr uint32, ok bool) {
 	n, own, tied := 0, 0, false
 	for _, c := range cs.counted() {
 		if len(mine) > 0 && !mine[c.addr] {
+			continue
+		}
+		if len(mine) > 0 && n > 0 && (c.own > 0) != (own > 0) {
+			if c.own > 0 {
+				addr, n, own = c.addr, c.n, c.own
+			}
 			continue
 		}
 		switch {
@@ -471,7 +490,7 @@ func (w *world) findPods() {
 				case o.Flags&decode.FlagARP != 0:
 					if o.Sport == 1 && o.Src != 0 { // request: the sender is the pod
 						pairs.flush() // (the frames before it first)
-						counts[pi].bump(o.Src)
+						counts[pi].add(o.Src, podARP(w.c.Tables.ARP(o.Seq)))
 					}
 				default: // pairs.add, a pair not at its first slot (run has the rest)
 					key := uint64(o.Src)<<32 | uint64(o.Dst)

@@ -31,7 +31,7 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	router-three-ifaces router-three-ifaces-any router-three-ifaces-drop healthy-vxlan6 vxlan6-underlay-drop
 	ndp-gateway-off6 late-capture pmtu-discovery6 mtu-blackhole6 oneway state-neigh-failed6
 	nat-error-late nodeport-cluster nodeport-cluster-drop hairpin-clusterip host-to-pod clusterip-two-nodes
-	nodeport-local nat-midstream snat-address-midstream)
+	nodeport-local nat-midstream snat-address-midstream egress-gateway)
 
 # Scenarios calipath cannot follow yet (see the README). They go to scenarios-pending/, out of the
 # globs of calipath's lab and report tests; the truth tests read them.
@@ -46,6 +46,7 @@ R12_A_IP=192.168.30.1 R12_B_IP=192.168.30.2 # the link between router-1 and rout
 BLOCK_A=10.244.1.0/26 BLOCK_B=10.244.2.0/26 TUN_A=10.244.1.0 TUN_B=10.244.2.0
 POD_A_IP=10.244.1.5 POD_B_IP=10.244.2.7 SVC_IP=10.96.0.10
 POD_C_IP=10.244.1.9 # wireguard-bypass, same-node, clusterip-two-nodes: a second pod on node-a
+EGW_IP=10.244.2.12 EGW_TABLE=200 # egress-gateway: the gateway pod egw-1 on node-b, and the routing table for it
 DEAD_HOP_IP=192.168.20.99 # state-neigh-failed: a next hop on node-b's link that nothing answers for
 VLAN_ID=100 # vlan-ipip: the 802.1Q VLAN of the node-a ↔ router-1 link
 # IPv6 (healthy-vxlan6): an IPv6 underlay, pods with /128 addresses from /122 blocks of one pool,
@@ -154,12 +155,14 @@ pod() {
 	log "pod name=$pd namespace=default node=$nd ip=$ip iface=$cali mac=$(podmac "$pd")"
 }
 
-ipip_node() { # NODE LOCAL_IP TUN_IP REMOTE_BLOCK REMOTE_IP
+ipip_node() { # NODE LOCAL_IP TUN_IP REMOTE_BLOCK REMOTE_IP [EXTRA_ROUTE]
 	ip -n "$(ns "$1")" tuntap add tunl0 mode tun
 	ip -n "$(ns "$1")" link set tunl0 mtu 1480 up
 	ip -n "$(ns "$1")" addr add "$3/32" dev tunl0
 	ip -n "$(ns "$1")" route add "$4" via "$5" dev tunl0 proto 80 onlink
-	ip netns exec "$(ns "$1")" "$TMP/ipipd" -dev tunl0 -local "$2" -route "$4=$5" 2>"$DIR/$1-ipipd.log" &
+	local extra=()
+	[ -n "${6:-}" ] && extra=(-route "$6")
+	ip netns exec "$(ns "$1")" "$TMP/ipipd" -dev tunl0 -local "$2" -route "$4=$5" "${extra[@]}" 2>"$DIR/$1-ipipd.log" &
 	PIDS+=($!)
 }
 
@@ -344,9 +347,14 @@ build() {
 	pod node-a pod-a "$POD_A_IP" "$mtu"
 	pod node-b pod-b "$POD_B_IP" "$mtu"
 	[ -n "${POD_C:-}" ] && pod node-a pod-c "$POD_C_IP" "$mtu"
+	[ -n "${EGW:-}" ] && pod node-b egw-1 "$EGW_IP" "$mtu"
 	case $mode in
 	ipip)
-		ipip_node node-a "$NODE_A_IP" "$TUN_A" "$BLOCK_B" "$NODE_B_IP"
+		# egress-gateway: node-a's ipipd also tunnels to node-b what its table for pod-a (egress_gateway)
+		# routes into tunl0 toward the outside: a TUN device has no next hop, so ipipd takes the outer
+		# destination from its routes by the inner destination, as the kernel's NBMA tunl0 takes it from
+		# the route's gateway (via node-b's address).
+		ipip_node node-a "$NODE_A_IP" "$TUN_A" "$BLOCK_B" "$NODE_B_IP" ${EGW:+"0.0.0.0/0=$NODE_B_IP"}
 		ipip_node node-b "$NODE_B_IP" "$TUN_B" "$BLOCK_A" "$NODE_A_IP"
 		;;
 	vxlan)
@@ -441,6 +449,7 @@ start_captures() {
 		[ "${ANY_SLL1:-}" = 1 ] && cap "$nd" any sll1
 	done
 	[ -n "${POD_C:-}" ] && cap node-a "$(calname default.pod-c)" workload
+	[ -n "${EGW:-}" ] && cap node-b "$(calname default.egw-1)" workload
 	if [ "${DUMP_STATE:-}" != 1 ]; then # the state-* scenarios capture on the nodes only, as users do
 		# NO_R1_ETH0=1 (oneway): router-1's link to node-a is not captured, so node-a's clock meets
 		# router-1's and ext-1's one way only (their replies come from no address of a known node).
@@ -694,7 +703,7 @@ run_scenario() {
 	rm -rf "$DIR"
 	mkdir -p "$DIR"
 	: >"$DIR/traffic.log"
-	unset NO_DEFAULT_A WITH_EXT TWO_ROUTERS ANY_ONLY VXLAN_UDPCSUM POD_C DUMP_STATE VLAN ANY_SLL1 ROUTER_ANY V6 LATE_CAP V6_QUIET LATE_CALI_A
+	unset NO_DEFAULT_A WITH_EXT TWO_ROUTERS ANY_ONLY VXLAN_UDPCSUM POD_C DUMP_STATE VLAN ANY_SLL1 ROUTER_ANY V6 LATE_CAP V6_QUIET LATE_CALI_A EGW
 	case $sc in
 	*wireguard*) mode=wireguard ;;
 	esac
@@ -719,6 +728,7 @@ run_scenario() {
 	snat-external) WITH_EXT=1 ;;
 	nodeport-cluster | nodeport-cluster-drop | nodeport-local | nat-midstream | snat-address-midstream) WITH_EXT=1 ;;
 	oneway) WITH_EXT=1 NO_R1_ETH0=1 ;; # snat-external with router-1's link to node-a not captured
+	egress-gateway) WITH_EXT=1 EGW=1 ;; # pod-a's traffic to outside through the gateway pod egw-1 on node-b
 	state-neigh-failed) mode=bgp DUMP_STATE=1 ;;
 	state-*) DUMP_STATE=1 ;;
 	late-capture) LATE_CAP=1 ;;
@@ -903,6 +913,30 @@ run_scenario() {
 		rule node-a iptables -t nat -A PREROUTING -d "$EXT_SVC_IP/32" -p udp --dport 53 -j DNAT --to-destination "$POD_A_IP:9000"
 		log "nat kind=dnat node=node-a from=$EXT_SVC_IP:53 to=$POD_A_IP:9000 proto=udp"
 		;;
+	egress-gateway)
+		# Calico's egress gateway: pod-a's traffic to outside the pool is routed to a gateway pod,
+		# egw-1 on node-b, which masquerades it to its own address in its own namespace and sends it
+		# out; the replies come back to egw-1, are un-masqueraded there and go back to pod-a.
+		local ce
+		ce=$(calname default.egw-1)
+		# egw-1 forwards (out of the eth0 it came in by: no redirects) and masquerades to its address.
+		rule egw-1 sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.eth0.send_redirects=0
+		rule egw-1 iptables -t nat -A POSTROUTING -o eth0 ! -d 10.244.0.0/16 -j MASQUERADE
+		# node-a: pod-a's packets to outside the pool leave through tunl0 to node-b (policy routing by
+		# source; the pool's own addresses go by the main table).
+		rule node-a ip rule add from "$POD_A_IP" lookup "$EGW_TABLE" priority 100
+		rule node-a ip route add throw 10.244.0.0/16 table "$EGW_TABLE"
+		rule node-a ip route add default via "$NODE_B_IP" dev tunl0 onlink table "$EGW_TABLE"
+		# node-b: what comes out of its tunnel from pod-a for outside the pool goes to egw-1, and egw-1's
+		# un-masqueraded replies (outside sources) pass the strict reverse-path check of its veth.
+		rule node-b ip rule add iif tunl0 from "$POD_A_IP" lookup "$EGW_TABLE" priority 100
+		rule node-b ip route add throw 10.244.0.0/16 table "$EGW_TABLE"
+		rule node-b ip route add default via "$EGW_IP" dev "$ce" onlink table "$EGW_TABLE"
+		rule node-b sysctl -qw "net.ipv4.conf.$ce.rp_filter=0"
+		# router-1 routes node-b's block to node-b (as in BGP mode), so egw-1's address is reachable.
+		rule router-1 ip route add "$BLOCK_B" via "$NODE_B_IP" dev eth1 proto bird
+		log "egress pod=pod-a gateway=egw-1 table=$EGW_TABLE"
+		;;
 	underlay-loss)
 		rule router-1 nft add table ip lab
 		rule router-1 nft add chain ip lab labfwd '{ type filter hook forward priority 0; }'
@@ -1011,6 +1045,14 @@ run_scenario() {
 		client pod-a udp -addr "$SVC_IP:53" -n 3
 		;;
 	snat-external | oneway) traffic "$EXT_IP" ;;
+	egress-gateway)
+		# pod-a pings pod-b (not through the gateway) before and after, so that every capture spans
+		# the gateway's traffic: DNS-like UDP requests and one short HTTP connection to ext-1.
+		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
+		client pod-a udp -addr "$EXT_IP:9000" -n 4
+		client pod-a get -url "http://$EXT_IP:8080/" -timeout 3s
+		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
+		;;
 	nodeport-cluster | nodeport-cluster-drop)
 		# ext-1 reaches pod-b through node-a's node ports (HTTP and UDP), and pod-a pings pod-b
 		# before and after, so every capture spans the external traffic (in nodeport-cluster-drop

@@ -288,7 +288,10 @@ type lab struct {
 	late  map[string]bool
 	first map[string]int64
 	icmps []icmpObs // every ICMP error seen, at every point (routerAnswered)
-	errs  []error
+	// egress maps a pod to the egress gateway pod its traffic to outside the pool is routed through
+	// ("egress" lines of lab.log: egress-gateway)
+	egress map[string]string
+	errs   []error
 }
 
 func main() {
@@ -495,6 +498,11 @@ func (l *lab) readLabLog() error {
 			l.t.VLANs = append(l.t.VLANs, VLAN{Node: m["node"], Iface: m["iface"], Parent: m["parent"], ID: id})
 		case "sll1":
 			l.t.CookedV1 = append(l.t.CookedV1, CookedV1{Node: m["node"], File: m["file"]})
+		case "egress":
+			if l.egress == nil {
+				l.egress = map[string]string{}
+			}
+			l.egress[m["pod"]] = m["gateway"]
 		case "late":
 			if l.late == nil {
 				l.late = map[string]bool{}
@@ -1098,7 +1106,9 @@ func (fs *flowSet) account(o obs, src endpoint, seen map[string]obs) {
 			if bypass {
 				l.add("wireguard-bypass", src.node+"/eth0")
 			}
-			if via, ok := l.viaNode(o, src, dst); ok {
+			if gw, ok := l.egressVia(src, dst); ok {
+				fl.keys = l.captured(l.pathEgress(src, gw, dst))
+			} else if via, ok := l.viaNode(o, src, dst); ok {
 				fl.keys = l.captured(l.pathThrough(src, via, dst))
 			} else {
 				fl.keys = l.captured(numbered(l.pathVia(src, dst, bypass)))
@@ -1278,6 +1288,69 @@ func (l *lab) pathThrough(src endpoint, via string, dst endpoint) []string {
 		n[pt]++
 	}
 	return p
+}
+
+// gateway is the egress gateway pod that pod p's traffic to outside the pool is routed through.
+func (l *lab) gateway(p endpoint) (endpoint, bool) {
+	name, ok := l.egress[p.name]
+	if !ok || p.kind != "pod" {
+		return endpoint{}, false
+	}
+	for _, e := range l.pods {
+		if e.name == name {
+			return e, true
+		}
+	}
+	return endpoint{}, false
+}
+
+// egressVia is the egress gateway a packet between src and dst crosses: a pod with a gateway on
+// another node and an external host, either way.
+func (l *lab) egressVia(src, dst endpoint) (endpoint, bool) {
+	pod, ext := src, dst
+	if src.kind == "ext" {
+		pod, ext = dst, src
+	}
+	if ext.kind != "ext" {
+		return endpoint{}, false
+	}
+	g, ok := l.gateway(pod)
+	if !ok || g.node == pod.node {
+		return endpoint{}, false
+	}
+	return g, true
+}
+
+// pathEgress is the path of a packet between a pod and an external host through the pod's egress
+// gateway g on another node. Out: the pod's side (cali, tunnel, eth0), the routers to g's node, its eth0
+// and tunnel device, in at g's veth and out of it again masqueraded (a second passage: passages), out
+// of g's node's eth0 bare and on to the external host. Back: the reverse, un-masqueraded at g's veth.
+func (l *lab) pathEgress(src, g, dst endpoint) []string {
+	rev := func(s []string) []string {
+		out := make([]string, 0, len(s))
+		for i := len(s) - 1; i >= 0; i-- {
+			out = append(out, s[i])
+		}
+		return out
+	}
+	tun, bare := l.side(g, true, false), l.side(g, false, false)
+	var p []string
+	if src.kind == "ext" {
+		p = append(p, src.at)
+		p = append(p, l.routerHops(src.node, g.node)...)
+		p = append(p, rev(bare)...)
+		p = append(p, tun...)
+		p = append(p, l.routerHops(g.node, dst.node)...)
+		p = append(p, rev(l.side(dst, true, false))...)
+	} else {
+		p = append(p, l.side(src, true, false)...)
+		p = append(p, l.routerHops(src.node, g.node)...)
+		p = append(p, rev(tun)...)
+		p = append(p, bare...)
+		p = append(p, l.routerHops(g.node, dst.node)...)
+		p = append(p, dst.at)
+	}
+	return numbered(p)
 }
 
 // lateCapture expects a capture-gap at each point on the packet's path whose capture the lab started
@@ -1481,23 +1554,40 @@ func (l *lab) tcpData(fs *flowSet, data []obs) {
 				}
 				continue
 			}
-			// Each passage through the point on its own: in its tunnel and out of it (see passages).
+			// Each passage through the point on its own: in its tunnel and out of it, and in one
+			// encapsulation with each tuple (a NAT between two passages: an egress gateway's veth; see
+			// passages).
 			var firsts []obs
 			for _, tun := range []bool{false, true} {
-				var cov [][2]uint64
-				var first *obs
-				for j := range list {
-					x := list[j]
+				var tuples []obs
+				for _, x := range list {
 					if x.tun != tun || x.ts < o.ts || x.ts >= until || x.ack != o.ack || !overlap(s, e, x) {
 						continue
 					}
-					if first == nil {
-						first = &list[j]
+					known := false
+					for _, y := range tuples {
+						known = known || y.sameTuple(x)
 					}
-					cov = append(cov, [2]uint64{uint64(x.seq), uint64(x.seq) + uint64(x.plen)})
+					if !known {
+						tuples = append(tuples, x)
+					}
 				}
-				if first != nil && covers(s, e, cov) {
-					firsts = append(firsts, *first)
+				for _, tp := range tuples {
+					var cov [][2]uint64
+					var first *obs
+					for j := range list {
+						x := list[j]
+						if x.tun != tun || !x.sameTuple(tp) || x.ts < o.ts || x.ts >= until || x.ack != o.ack || !overlap(s, e, x) {
+							continue
+						}
+						if first == nil {
+							first = &list[j]
+						}
+						cov = append(cov, [2]uint64{uint64(x.seq), uint64(x.seq) + uint64(x.plen)})
+					}
+					if first != nil && covers(s, e, cov) {
+						firsts = append(firsts, *first)
+					}
 				}
 			}
 			sort.Slice(firsts, func(i, j int) bool { return firsts[i].ts < firsts[j].ts })
@@ -1568,6 +1658,17 @@ func addLost(fl *Flow, seg string) {
 // destination finds where a packet should end: the endpoint owning its
 // destination address, else the endpoint it reached, else a logged DNAT.
 func (l *lab) destination(o obs, seen map[string]obs, src endpoint) (endpoint, bool) {
+	// Sent to an egress gateway's address and seen again at its veth un-masqueraded to a pod whose
+	// traffic to outside it carries: that pod.
+	if g, ok := l.byIP(o.dst); ok && src.kind == "ext" {
+		if x, ok := seen[passageKey(g.at, 1)]; ok && x.dst != o.dst {
+			if e, ok := l.byIP(x.dst); ok {
+				if gw, ok := l.gateway(e); ok && gw.name == g.name {
+					return e, true
+				}
+			}
+		}
+	}
 	if e, ok := l.byIP(o.dst); ok {
 		return e, true
 	}

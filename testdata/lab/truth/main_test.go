@@ -204,6 +204,9 @@ func TestScenarioFindings(t *testing.T) {
 		// nat-midstream with pod-a's conversation SNATed to a second address of node-a's eth0 and ext-1's
 		// DNATed from a Service's external IP: the same two places (TestNATMidstreamOpeners' rule).
 		"snat-address-midstream": {"nat " + a + "→node-a/eth0", "nat node-a/eth0→" + a},
+		// pod-a's traffic to ext-1 through the egress gateway pod egw-1 on node-b, which masquerades it
+		// in its own namespace: between its veth's way in and its way out (TestEgressGatewayPath).
+		"egress-gateway": {"nat node-b/calic48178a498b→node-b/calic48178a498b"},
 	}
 	for _, dir := range scenarioDirs(t) {
 		if _, ok := want[filepath.Base(dir)]; !ok {
@@ -358,6 +361,57 @@ func TestHairpinPath(t *testing.T) {
 	for _, k := range []string{"dnat tcp", "snat tcp", "dnat udp", "snat udp"} {
 		if !kinds[k] {
 			t.Errorf("no %s at %s→%s: %+v", k, cali, cali, tr.NAT)
+		}
+	}
+}
+
+// TestEgressGatewayPath checks the truth of egress-gateway: node-a routes pod-a's packets to outside
+// the pool through tunl0 to node-b, which hands them to the egress gateway pod egw-1 (10.244.2.12);
+// egw-1 masquerades them to its own address in its own namespace and sends them back out of its veth,
+// and node-b sends them on bare to router-1 and ext-1. The replies, sent to egw-1's address, come back
+// into egw-1's veth, are un-masqueraded there, leave it for pod-a and cross the tunnel back to node-a.
+// Each way is one flow, every packet delivered along the whole way, egw-1's veth twice on it, with the
+// SNAT between the two passages there. Before, the truth's path went from pod-a straight to ext-1 (a
+// masquerade on router-1) and the replies ended at egw-1's veth.
+func TestEgressGatewayPath(t *testing.T) {
+	tr, err := compute(scenarioDir(t, "egress-gateway"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, cg := "node-a/cali5e1c4d6c68c", "node-b/calic48178a498b"
+	out := []string{ca, "node-a/tunl0", "node-a/eth0", "router-1/eth0", "router-1/eth1", "node-b/eth0", "node-b/tunl0", cg, cg,
+		"node-b/eth0", "router-1/eth1", "router-1/eth2", "ext-1/eth0"}
+	back := slices.Clone(out)
+	slices.Reverse(back)
+	n := 0
+	for _, f := range tr.Flows {
+		if f.Proto == "icmp" {
+			continue // pod-a's pings to pod-b, before and after: not through the gateway
+		}
+		n++
+		want, to := out, "ext-1/eth0"
+		if f.Src == "203.0.113.10" {
+			want, to = back, ca
+			if f.Dst != "10.244.2.12" {
+				t.Errorf("reply flow %s %s → %s: want it sent to egw-1's address", f.Proto, f.Src, f.Dst)
+			}
+		} else if f.Src != "10.244.1.5" || f.Dst != "203.0.113.10" {
+			t.Errorf("flow %s %s → %s: want pod-a to ext-1 or back", f.Proto, f.Src, f.Dst)
+		}
+		if !slices.Equal(f.Path, want) || f.Sent == 0 || f.Delivered != f.Sent || f.DeliveredTo != to {
+			t.Errorf("flow %s %s:%d → %s:%d: path %v, delivered %d of %d to %q; want %v, all delivered to %s", f.Proto, f.Src,
+				f.Sport, f.Dst, f.Dport, f.Path, f.Delivered, f.Sent, f.DeliveredTo, want, to)
+		}
+	}
+	if n != 4 {
+		t.Errorf("%d flows besides the pings, want 4 (TCP and UDP, each way)", n)
+	}
+	if len(tr.NAT) != 2 {
+		t.Errorf("NAT %+v: want the two masquerades only", tr.NAT)
+	}
+	for _, x := range tr.NAT {
+		if x.Kind != "snat" || x.Where != cg+"→"+cg || !strings.HasPrefix(x.From, "10.244.1.5:") || !strings.HasPrefix(x.To, "10.244.2.12:") {
+			t.Errorf("NAT %+v: want pod-a's address masqueraded to egw-1's at %s→%s", x, cg, cg)
 		}
 	}
 }

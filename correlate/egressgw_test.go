@@ -1,0 +1,116 @@
+package correlate
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/calipath/calipath/decode"
+)
+
+// TestEgressGateway reads the lab's egress-gateway scenario: node-a routes pod-a's packets to ext-1
+// through its tunnel to node-b, which hands them to the egress gateway pod egw-1 (10.244.2.12); egw-1
+// masquerades them to its own address in its own network namespace and sends them back out of its
+// veth, on to router-1 and ext-1; the replies come back into egw-1's veth, are un-masqueraded there
+// and go back out of it to pod-a, through the tunnel. From the per-interface captures, and from the
+// -i any files with the routers' and ext-1's:
+//   - egw-1's veth is one pod's, 10.244.2.12 (its ARP requests, from its MAC, say so), not the far
+//     side's address, which its frames carry more often (each packet twice), nor a capture of several
+//     pods (pod-veth-shared): every frame on it came from one MAC besides the host end's;
+//   - each reply, delivered into egw-1 (sent to its address) and seen coming back out of its veth one
+//     TTL lower rewritten to pod-a, is one journey (podForwarded): not a packet lost in egw-1 and
+//     another first seen at its veth;
+//   - every packet is delivered along the whole way, the SNAT is at egw-1's veth, from pod-a's address
+//     to egw-1's, and nothing is lost, resent or an error.
+//
+// Before: egw-1's veth was "pod 203.0.113.10" with pod-veth-shared, the flows were said DNATed, a
+// pmtu-blackhole ERROR and retransmissions were reported; with the pod right but the replies split
+// at the veth, 10 of them were lost at router-1/eth1 → router-1/eth0 (another ERROR pmtu-blackhole) and
+// a path-incomplete said the rest were first seen at node-b/tunl0.
+func TestEgressGateway(t *testing.T) {
+	dir := "../testdata/lab/scenarios/egress-gateway"
+	all, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
+	var per, anyShape []string
+	for _, f := range all {
+		switch b := filepath.Base(f); {
+		case strings.HasSuffix(b, "-any.pcap"):
+			anyShape = append(anyShape, f)
+		case strings.HasPrefix(b, "node-"):
+			per = append(per, f)
+		default: // router-1's and ext-1's: in both shapes
+			per = append(per, f)
+			anyShape = append(anyShape, f)
+		}
+	}
+	if len(per) != 11 || len(anyShape) != 6 {
+		t.Fatalf("%d per-interface files and %d for the -i any shape, want 11 and 6", len(per), len(anyShape))
+	}
+	// Without node-b's tunl0: ext-1's GSO frame of the HTTP answer, un-masqueraded in egw-1, is seen next
+	// as its pieces at node-b's eth0, encapsulated: the path's second passage there (indexPast). Before,
+	// its first passage (the frame coming in bare) was taken, and the frame was lost on its way out.
+	noTunl0 := slices.DeleteFunc(slices.Clone(per), func(f string) bool { return filepath.Base(f) == "node-b-tunl0.pcap" })
+	const gw, podA, ext = "10.244.2.12", "10.244.1.5", "203.0.113.10"
+	for _, tc := range []struct {
+		name  string
+		files []string
+		veth  string // egw-1's veth as calipath names it
+	}{
+		{"per-interface", per, "node-b/calic48178a498b"},
+		{"any", anyShape, "node-b/any#4"},
+		{"no-node-b-tunl0", noTunl0, "node-b/calic48178a498b"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Correlate(decode.Load(tc.files, decode.Options{}, decode.PointConfig{}), Options{})
+			found := false
+			for _, p := range r.Points {
+				if p.ID == tc.veth {
+					found = true
+					if p.PodIP != gw {
+						t.Errorf("%s: pod %q, want egw-1's %s", p.ID, p.PodIP, gw)
+					}
+				}
+			}
+			if !found {
+				t.Fatalf("no point %s among %d", tc.veth, len(r.Points))
+			}
+			for _, an := range r.Anomalies {
+				if an.Severity != "info" || an.Kind != "nat" {
+					t.Errorf("%s %s at %+v: %s", an.Severity, an.Kind, an.Where, an.Message)
+				}
+			}
+			n := 0
+			for _, f := range r.Flows {
+				if f.Proto == "icmp" {
+					continue // pod-a's pings to pod-b, not through the gateway
+				}
+				n++
+				if f.Src.IP != podA || f.Dst.IP != ext {
+					t.Errorf("flow %s %s %s → %s: want pod-a's to ext-1", f.ID, f.Proto, f.Src.IP, f.Dst.IP)
+				}
+				if f.Packets == 0 || f.Delivered != f.Packets || f.Lost != 0 || f.Retransmissions != 0 {
+					t.Errorf("flow %s: %d packets, %d delivered, %d lost, %d retransmitted: want all delivered", f.ID, f.Packets,
+						f.Delivered, f.Lost, f.Retransmissions)
+				}
+				snat := false
+				for _, m := range f.NAT {
+					if m.At != tc.veth+"→"+tc.veth {
+						t.Errorf("flow %s: %s at %s, want it at egw-1's veth", f.ID, m.Kind, m.At)
+					}
+					snat = snat || m.Kind == "snat" && strings.HasPrefix(m.From, podA+":") && strings.HasPrefix(m.To, gw+":")
+				}
+				if !snat {
+					t.Errorf("flow %s: NAT %+v, want pod-a's address masqueraded to egw-1's", f.ID, f.NAT)
+				}
+				for _, j := range r.FlowJourneys(f.ID) {
+					if j.Status != statusDelivered && j.Status != statusSplit { // (split: a GSO frame, continued in pieces)
+						t.Errorf("flow %s journey %d (%s): %s at %s→%s", f.ID, j.ID, j.Dir, j.Status, j.LastSeen, j.NextExpected)
+					}
+				}
+			}
+			if n != 2 {
+				t.Errorf("%d flows besides the pings, want 2 (pod-a's UDP and TCP to ext-1)", n)
+			}
+		})
+	}
+}
