@@ -418,7 +418,7 @@ var placedClean atomic.Int64
 // while each is the usual clean journey:
 // its hops its path's points in order, each time in hopTs.dt, no ICMP error, no piece, parent or
 // fragment (mayOffload false), on a path whose shape is shapeEnds alone (delivered, not entered from
-// outside the captures), whose segments a clean journey made (cleanCount.made). It places and
+// outside the captures), whose segments a clean journey made (pathCount.run). It places and
 // counts each as placeJourney and count do such a journey (its status delivered; its latencies, a
 // hop's time less the one before, from the times after its first sighting, whose t0 cancels),
 // without placing's reached and when (p: for primeTallies alone), and returns the first journey it
@@ -427,6 +427,7 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 	jFlow, jDir, jStart := pl.jFlow[:end], pl.jDir[:end], pl.jStart[:end+1]
 	hopPt, dt, arena, blockObs := pl.hopPt, pl.hopTs.dt, pl.arena, pl.w.blockObs
 	placed := 0
+journeys:
 	for ; j < end; j++ {
 		fi := jFlow[j]
 		if fi < lo || fi >= hi {
@@ -434,14 +435,38 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 		}
 		fl, d := pl.flows[fi], jDir[j]
 		px := fl.pathAt[d]
-		pc, t := &pl.pathCounts[px], &pl.dirTallies[fi<<1|int32(d)]
-		if pl.shape[px]&(shapeEnds|shapeOpenStart) != shapeEnds || !pc.clean.made || pl.mayOffload(int32(j)) {
+		pc := &pl.pathCounts[px]
+		if !pc.run || pl.mayOffload(int32(j)) {
 			break
 		}
-		pts, s, e, c := pl.paths[px].points, jStart[j], jStart[j+1], &pc.clean
-		at := int(c.nLat) * len(pc.segs) // its row of latencies (countClean), written as its hops are tested
-		if int(e-s) != len(pts) || !cleanRow(hopPt[s:e], dt[s:e], pts, pc.lats[at:at+len(pc.segs)]) {
+		s, e, c := jStart[j], jStart[j+1], &pc.clean
+		n := len(pc.segs) // its points less one (pathCount.run)
+		if int(e-s) != n+1 {
 			break
+		}
+		at := int(c.nLat) * n
+		row := pc.lats[at : at+n] // its row of latencies (countClean), written as its hops are tested
+		if pc.key.n == 0 {
+			if !cleanRow(hopPt[s:e], dt[s:e], pc.pts, row) {
+				break
+			}
+		} else { // its points as two words (hopsKey), then its times, as cleanRow has them
+			if !pc.key.at(hopPt[s:e]) {
+				break
+			}
+			ds := dt[s:e]
+			ds = ds[:len(row)+1]
+			prev := ds[0]
+			if prev == dtBig {
+				break
+			}
+			for i := range row {
+				v := ds[i+1]
+				if v == dtBig {
+					break journeys
+				}
+				row[i], prev = int64(v)-int64(prev), v
+			}
 		}
 		g := arena[s]
 		o0 := &blockObs[g>>16][g&0xffff]
@@ -466,8 +491,9 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 			fl.e2e.add(lat)
 		}
 		if pl.flowLoose != nil && lat < pl.looseMax { // countFlowLoose
-			pl.looseLat(fi, pts[0], pts[len(pts)-1], lat)
+			pl.looseLat(fi, pc.pts[0], pc.pts[n], lat)
 		}
+		t := &pl.dirTallies[fi<<1|int32(d)]
 		if !t.primed { // tallyClean
 			p.j, p.fi, p.fl, p.px, p.pi = j, fi, fl, px, pl.paths[px]
 			pl.primeTallies(p, t)
@@ -901,6 +927,8 @@ func (pl *placement) segsMade(p *placing, pc *pathCount) []pathSeg {
 		}
 		pc.clean.made = true
 		pc.lats = make([]int64, len(pc.segs)*cleanBatch)
+		pc.run, pc.pts = pl.shape[p.px]&(shapeEnds|shapeOpenStart) == shapeEnds, p.pi.points
+		pc.key = hopsKeyOf(pc.pts)
 	}
 	return pc.segs
 }
@@ -923,6 +951,12 @@ type pathCount struct {
 	segs  []pathSeg
 	clean cleanCount
 	lats  []int64
+	// run: placeClean may place a run's journeys on the path (its shape is shapeEnds alone, and its
+	// segments and lats are made: set with clean.made); pts: its points, and key their hopsKey (n 0
+	// for none), for placeClean's test of a journey's hops
+	run bool
+	pts []int
+	key hopsKey
 }
 
 // newPathCounts returns the pathCounts of n paths, for one of placement's segment counters. The two
