@@ -427,7 +427,6 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 	jFlow, jDir, jStart := pl.jFlow[:end], pl.jDir[:end], pl.jStart[:end+1]
 	hopPt, dt, arena, blockObs := pl.hopPt, pl.hopTs.dt, pl.arena, pl.w.blockObs
 	placed := 0
-journeys:
 	for ; j < end; j++ {
 		fi := jFlow[j]
 		if fi < lo || fi >= hi {
@@ -450,22 +449,15 @@ journeys:
 			if !cleanRow(hopPt[s:e], dt[s:e], pc.pts, row) {
 				break
 			}
-		} else { // its points as two words (hopsKey), then its times, as cleanRow has them
+		} else { // its points as two words (hopsKey), then its times (no dtBig: pathCount.key)
 			if !pc.key.at(hopPt[s:e]) {
 				break
 			}
 			ds := dt[s:e]
-			ds = ds[:len(row)+1]
-			prev := ds[0]
-			if prev == dtBig {
-				break
-			}
-			for i := range row {
-				v := ds[i+1]
-				if v == dtBig {
-					break journeys
-				}
-				row[i], prev = int64(v)-int64(prev), v
+			prev, ds := ds[0], ds[1:]
+			r := row[:len(ds)]
+			for i, v := range ds {
+				r[i], prev = int64(v)-int64(prev), v
 			}
 		}
 		g := arena[s]
@@ -928,7 +920,9 @@ func (pl *placement) segsMade(p *placing, pc *pathCount) []pathSeg {
 		pc.clean.made = true
 		pc.lats = make([]int64, len(pc.segs)*cleanBatch)
 		pc.run, pc.pts = pl.shape[p.px]&(shapeEnds|shapeOpenStart) == shapeEnds, p.pi.points
-		pc.key = hopsKeyOf(pc.pts)
+		if pl.hopTs.bigNone() {
+			pc.key = hopsKeyOf(pc.pts)
+		}
 	}
 	return pc.segs
 }
@@ -953,7 +947,9 @@ type pathCount struct {
 	lats  []int64
 	// run: placeClean may place a run's journeys on the path (its shape is shapeEnds alone, and its
 	// segments and lats are made: set with clean.made); pts: its points, and key their hopsKey (n 0
-	// for none), for placeClean's test of a journey's hops
+	// for none), for placeClean's test of a journey's hops: only while no hop's time is in hopTs's
+	// side map (hopTimes.bigNone, which stays so through placement: the fill alone adds to it), so that
+	// a journey tested by key needs no test of its times for dtBig
 	run bool
 	pts []int
 	key hopsKey
