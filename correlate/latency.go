@@ -114,7 +114,20 @@ func (a *latAcc) exactEvery(vs []int64, k, step int, neg int64, below int) (int,
 	}
 	m := min((len(vs)-k+step-1)/step, exactSamples-a.n) // the values it may take
 	sm := slices.Grow(a.samples, m)
-	out, mn, mx, t := sm[len(sm):len(sm)+m], a.min, a.max, 0
+	k, t, mn, mx, below := exactRun(vs, k, step, sm[len(sm):len(sm)+m], neg, a.min, a.max, below)
+	if t > 0 { // (a value that does not fit, first: the samples as they were, nil or not)
+		a.min, a.max, a.n, a.samples = mn, mx, a.n+t, sm[:len(sm)+t]
+	}
+	return k, below
+}
+
+// exactRun is exactEvery's loop, with nothing else live in its registers: it writes vs[k],
+// vs[k+step], … into out while they fit in 32 bits, and returns where it stopped in vs, how many it
+// wrote, their extremes with mn and mx, and below counting on those below neg.
+//
+//go:noinline
+func exactRun(vs []int64, k, step int, out []int32, neg, mn, mx int64, below int) (int, int, int64, int64, int) {
+	t := 0
 	for ; t < len(out); t, k = t+1, k+step {
 		v := vs[k]
 		if int64(int32(v)) != v {
@@ -126,10 +139,7 @@ func (a *latAcc) exactEvery(vs []int64, k, step int, neg int64, below int) (int,
 		mn, mx = min(mn, v), max(mx, v)
 		out[t] = int32(v)
 	}
-	if t > 0 { // (a value that does not fit, first: the samples as they were, nil or not)
-		a.min, a.max, a.n, a.samples = mn, mx, a.n+t, sm[:len(sm)+t]
-	}
-	return k, below
+	return k, t, mn, mx, below
 }
 
 // usualEvery is addEvery from vs[k] while the values are usual (addUsual's: 64 ns or more, in the
