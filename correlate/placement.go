@@ -663,10 +663,16 @@ func (pl *placement) addDirTallies() {
 		}
 		fl := pl.flows[x>>1]
 		pp, pts := fl.perPoint, pl.pathOf(fl, uint8(x&1)).points
-		if t.step != 0 {
-			for i, k := 0, int(t.at); i < len(pts); i, k = i+1, k+int(t.step) {
-				pp[k].packets += t.n
-				pp[k].bytes += t.bytes
+		if t.step != 0 { // its path's tallies in a row: from at on, or back from it (the same sums)
+			at := int(t.at)
+			if t.step < 0 {
+				at -= len(pts) - 1
+			}
+			n, b := t.n, t.bytes
+			row := pp[at : at+len(pts)]
+			for i := range row {
+				row[i].packets += n
+				row[i].bytes += b
 			}
 		} else {
 			k := -1
