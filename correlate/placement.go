@@ -445,20 +445,24 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 		}
 		at := int(c.nLat) * n
 		row := pc.lats[at : at+n] // its row of latencies (countClean), written as its hops are tested
+		var lat int64 // its end-to-end latency, its last hop's time less its first's
 		if pc.key.n == 0 {
 			if !cleanRow(hopPt[s:e], dt[s:e], pc.pts, row) {
 				break
 			}
+			lat = int64(dt[e-1]) - int64(dt[s])
 		} else { // its points as two words (hopsKey), then its times (no dtBig: pathCount.key)
 			if !pc.key.at(hopPt[s:e]) {
 				break
 			}
 			ds := dt[s:e]
 			prev, ds := ds[0], ds[1:]
+			lat = -int64(prev)
 			r := row[:len(ds)]
 			for i, v := range ds {
 				r[i], prev = int64(v)-int64(prev), v
 			}
+			lat += int64(prev)
 		}
 		g := arena[s]
 		o0 := &blockObs[g>>16][g&0xffff]
@@ -478,7 +482,6 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 		if fl.e2e.n == 0 { // room for a sample per journey
 			fl.e2e.samples = carve(&pl.lats, min(len(fl.dirJourneys(c2s))+len(fl.dirJourneys(s2c)), exactSamples))
 		}
-		lat := int64(dt[e-1]) - int64(dt[s])
 		if !fl.e2e.addRoomy(lat) {
 			fl.e2e.add(lat)
 		}
