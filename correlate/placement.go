@@ -445,7 +445,7 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 		}
 		at := int(c.nLat) * n
 		row := pc.lats[at : at+n] // its row of latencies (countClean), written as its hops are tested
-		var lat int64 // its end-to-end latency, its last hop's time less its first's
+		var lat int64             // its end-to-end latency, its last hop's time less its first's
 		if pc.key.n == 0 {
 			if !cleanRow(hopPt[s:e], dt[s:e], pc.pts, row) {
 				break
