@@ -83,6 +83,14 @@ func (h *hopTimes) bigIn(lo, hi int) bool {
 	return false
 }
 
+// bigNone reports whether no slot has its time in the side map: then no slot's dt is dtBig (set and
+// swap mark a slot dtBig only with its time in big).
+func (h *hopTimes) bigNone() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.big) == 0
+}
+
 // swap exchanges the times of slots i and k (hops of one journey). Journeys' slots may be swapped
 // from several goroutines at once, each on its own journeys.
 func (h *hopTimes) swap(i, k int) {

@@ -99,3 +99,27 @@ func TestTimesFlat(t *testing.T) {
 		}
 	}
 }
+
+// bigNone holds while no time is in the side map, which is when no slot's dt is dtBig (placeClean's
+// keyed journeys rely on it: pathCount.key).
+func TestHopTimesBigNone(t *testing.T) {
+	const s = int64(1e9)
+	var t0 times
+	t0.append(100 * s)
+	h := newHopTimes(nil, 4, &t0)
+	for k, tm := range []int64{100 * s, 100*s + 7, 100*s + 4*s} {
+		h.set(k, 0, tm)
+	}
+	if !h.bigNone() {
+		t.Fatal("bigNone false with every time an offset")
+	}
+	for k, d := range h.dt {
+		if d == dtBig {
+			t.Fatalf("slot %d is dtBig with nothing in the side map", k)
+		}
+	}
+	h.set(3, 0, 100*s+5*s)
+	if h.bigNone() || h.dt[3] != dtBig {
+		t.Fatalf("a time 5 s after its journey's first: bigNone %v, dt %d", h.bigNone(), h.dt[3])
+	}
+}

@@ -114,7 +114,20 @@ func (a *latAcc) exactEvery(vs []int64, k, step int, neg int64, below int) (int,
 	}
 	m := min((len(vs)-k+step-1)/step, exactSamples-a.n) // the values it may take
 	sm := slices.Grow(a.samples, m)
-	out, mn, mx, t := sm[len(sm):len(sm)+m], a.min, a.max, 0
+	k, t, mn, mx, below := exactRun(vs, k, step, sm[len(sm):len(sm)+m], neg, a.min, a.max, below)
+	if t > 0 { // (a value that does not fit, first: the samples as they were, nil or not)
+		a.min, a.max, a.n, a.samples = mn, mx, a.n+t, sm[:len(sm)+t]
+	}
+	return k, below
+}
+
+// exactRun is exactEvery's loop, with nothing else live in its registers: it writes vs[k],
+// vs[k+step], … into out while they fit in 32 bits, and returns where it stopped in vs, how many it
+// wrote, their extremes with mn and mx, and below counting on those below neg.
+//
+//go:noinline
+func exactRun(vs []int64, k, step int, out []int32, neg, mn, mx int64, below int) (int, int, int64, int64, int) {
+	t := 0
 	for ; t < len(out); t, k = t+1, k+step {
 		v := vs[k]
 		if int64(int32(v)) != v {
@@ -126,36 +139,38 @@ func (a *latAcc) exactEvery(vs []int64, k, step int, neg int64, below int) (int,
 		mn, mx = min(mn, v), max(mx, v)
 		out[t] = int32(v)
 	}
-	if t > 0 { // (a value that does not fit, first: the samples as they were, nil or not)
-		a.min, a.max, a.n, a.samples = mn, mx, a.n+t, sm[:len(sm)+t]
-	}
-	return k, below
+	return k, t, mn, mx, below
 }
 
 // usualEvery is addEvery from vs[k] while the values are usual (addUsual's: 64 ns or more, in the
 // histogram's range; and below usualTop). It returns where it stopped: len(vs) or more, or the first
 // other value. A value's bucket is read from its float64's exponent and top 6 bits of mantissa
-// (floatBucket), without bucketAbove64's shift by a count.
+// (floatBucket), without bucketAbove64's shift by a count; the float's top bits alone tell a usual
+// value (usualFloats).
 func (a *latAcc) usualEvery(vs []int64, k, step int) int {
 	k0 := k
-	off := uint64(floatBucket + int64(a.histLo)) // the bucket's offset in hist, from the float's top bits
-	k, a.min, a.max = usualRun(vs, k, step, a.hist, off, a.min, a.max)
+	off := floatBucket + int64(a.histLo) // the bucket's offset in hist, from the float's top bits
+	lo, hi := max(usualFloats[0], off), min(usualFloats[1], off+int64(len(a.hist)))
+	hi = max(hi, lo) // (none usual: an empty range)
+	k, a.min, a.max = usualRun(vs, k, step, a.hist[lo-off:hi-off], uint64(lo), a.min, a.max)
 	a.n += (k - k0) / step
 	return k
 }
 
-// usualRun is usualEvery's loop, with nothing else live in its registers: it returns where it
-// stopped and the extremes.
+// usualRun is usualEvery's loop, with nothing else live in its registers: it counts vs[k], vs[k+step],
+// … in h while a value's float64's bits from the 46th up, less lo, are an index of h (h: the
+// histogram's buckets of usual values, from lo less floatBucket), and returns where it stopped and the
+// extremes.
 //
 //go:noinline
-func usualRun(vs []int64, k, step int, hist []int32, off uint64, mn, mx int64) (int, int64, int64) {
+func usualRun(vs []int64, k, step int, h []int32, lo uint64, mn, mx int64) (int, int64, int64) {
 	for ; k < len(vs); k += step {
 		v := vs[k]
-		i := math.Float64bits(float64(v))>>46 - off
-		if uint64(v-64) >= usualTop-64 || i >= uint64(len(hist)) {
+		i := math.Float64bits(float64(v))>>46 - lo
+		if i >= uint64(len(h)) {
 			break
 		}
-		hist[i]++
+		h[i]++
 		mn, mx = min(mn, v), max(mx, v)
 	}
 	return k, mn, mx
@@ -168,6 +183,13 @@ const (
 	usualTop    = 1 << 53
 	floatBucket = 1028 * 64
 )
+
+// usualFloats is the range of a float64's bits from the 46th up that float64(v) has exactly when v is
+// from 64 up to usualTop, not included: biased exponents 1029 (64) to 1075 (2^53 less 1, exact in a
+// float64), with any top 6 bits of mantissa. Every other int64 has bits outside it: below 64 a smaller
+// exponent (0 has none), from 2^53 up an exponent of 1076 or more (the conversion rounds up to 2^53 at
+// most), below 0 the sign bit (2^17 at bit 46's place, past the range).
+var usualFloats = [2]int64{1029 * 64, 1076 * 64}
 
 // addExact keeps v exactly (a.n counts it already), and moves the samples to the histogram once they
 // are more than exactSamples.

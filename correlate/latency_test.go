@@ -226,6 +226,31 @@ func TestFloatBucket(t *testing.T) {
 	}
 }
 
+// TestUsualFloats checks that a value's float64 bits from the 46th up lie in usualFloats exactly when
+// the value is from 64 up to usualTop (usualRun tells a usual value by them alone).
+func TestUsualFloats(t *testing.T) {
+	r := rand.New(rand.NewSource(19))
+	check := func(v int64) {
+		u := int64(math.Float64bits(float64(v)) >> 46)
+		if got, want := u >= usualFloats[0] && u < usualFloats[1], v >= 64 && v < usualTop; got != want {
+			t.Fatalf("%d: in usualFloats %v, want %v", v, got, want)
+		}
+	}
+	for e := 0; e < 63; e++ {
+		for _, d := range []int64{-2, -1, 0, 1, 2} {
+			check(int64(1)<<e + d)
+			check(-(int64(1)<<e + d))
+		}
+	}
+	for _, v := range []int64{0, 63, 64, 65, usualTop - 1, usualTop, usualTop + 1, math.MaxInt64, math.MinInt64, math.MinInt64 + 1} {
+		check(v)
+	}
+	for range 100000 {
+		check(r.Int63() >> r.Intn(63))
+		check(-r.Int63() >> r.Intn(63))
+	}
+}
+
 // TestLatAccAddRoomy checks that addRoomy, where it adds a value, adds it as add does (the accumulator
 // the same field by field), and that it declines where add would do more than keep it in room the
 // samples have: the first value, a value too wide for 32 bits, samples out of room, and past

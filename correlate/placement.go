@@ -418,7 +418,7 @@ var placedClean atomic.Int64
 // while each is the usual clean journey:
 // its hops its path's points in order, each time in hopTs.dt, no ICMP error, no piece, parent or
 // fragment (mayOffload false), on a path whose shape is shapeEnds alone (delivered, not entered from
-// outside the captures), whose segments a clean journey made (cleanCount.made). It places and
+// outside the captures), whose segments a clean journey made (pathCount.run). It places and
 // counts each as placeJourney and count do such a journey (its status delivered; its latencies, a
 // hop's time less the one before, from the times after its first sighting, whose t0 cancels),
 // without placing's reached and when (p: for primeTallies alone), and returns the first journey it
@@ -434,14 +434,35 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 		}
 		fl, d := pl.flows[fi], jDir[j]
 		px := fl.pathAt[d]
-		pc, t := &pl.pathCounts[px], &pl.dirTallies[fi<<1|int32(d)]
-		if pl.shape[px]&(shapeEnds|shapeOpenStart) != shapeEnds || !pc.clean.made || pl.mayOffload(int32(j)) {
+		pc := &pl.pathCounts[px]
+		if !pc.run || pl.mayOffload(int32(j)) {
 			break
 		}
-		pts, s, e, c := pl.paths[px].points, jStart[j], jStart[j+1], &pc.clean
-		at := int(c.nLat) * len(pc.segs) // its row of latencies (countClean), written as its hops are tested
-		if int(e-s) != len(pts) || !cleanRow(hopPt[s:e], dt[s:e], pts, pc.lats[at:at+len(pc.segs)]) {
+		s, e, c := jStart[j], jStart[j+1], &pc.clean
+		n := len(pc.segs) // its points less one (pathCount.run)
+		if int(e-s) != n+1 {
 			break
+		}
+		at := int(c.nLat) * n
+		row := pc.lats[at : at+n] // its row of latencies (countClean), written as its hops are tested
+		var lat int64             // its end-to-end latency, its last hop's time less its first's
+		if pc.key.n == 0 {
+			if !cleanRow(hopPt[s:e], dt[s:e], pc.pts, row) {
+				break
+			}
+			lat = int64(dt[e-1]) - int64(dt[s])
+		} else { // its points as two words (hopsKey), then its times (no dtBig: pathCount.key)
+			if !pc.key.at(hopPt[s:e]) {
+				break
+			}
+			ds := dt[s:e]
+			prev, ds := ds[0], ds[1:]
+			lat = -int64(prev)
+			r := row[:len(ds)]
+			for i, v := range ds {
+				r[i], prev = int64(v)-int64(prev), v
+			}
+			lat += int64(prev)
 		}
 		g := arena[s]
 		o0 := &blockObs[g>>16][g&0xffff]
@@ -461,13 +482,13 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 		if fl.e2e.n == 0 { // room for a sample per journey
 			fl.e2e.samples = carve(&pl.lats, min(len(fl.dirJourneys(c2s))+len(fl.dirJourneys(s2c)), exactSamples))
 		}
-		lat := int64(dt[e-1]) - int64(dt[s])
 		if !fl.e2e.addRoomy(lat) {
 			fl.e2e.add(lat)
 		}
 		if pl.flowLoose != nil && lat < pl.looseMax { // countFlowLoose
-			pl.looseLat(fi, pts[0], pts[len(pts)-1], lat)
+			pl.looseLat(fi, pc.pts[0], pc.pts[n], lat)
 		}
+		t := &pl.dirTallies[fi<<1|int32(d)]
 		if !t.primed { // tallyClean
 			p.j, p.fi, p.fl, p.px, p.pi = j, fi, fl, px, pl.paths[px]
 			pl.primeTallies(p, t)
@@ -645,10 +666,16 @@ func (pl *placement) addDirTallies() {
 		}
 		fl := pl.flows[x>>1]
 		pp, pts := fl.perPoint, pl.pathOf(fl, uint8(x&1)).points
-		if t.step != 0 {
-			for i, k := 0, int(t.at); i < len(pts); i, k = i+1, k+int(t.step) {
-				pp[k].packets += t.n
-				pp[k].bytes += t.bytes
+		if t.step != 0 { // its path's tallies in a row: from at on, or back from it (the same sums)
+			at := int(t.at)
+			if t.step < 0 {
+				at -= len(pts) - 1
+			}
+			n, b := t.n, t.bytes
+			row := pp[at : at+len(pts)]
+			for i := range row {
+				row[i].packets += n
+				row[i].bytes += b
 			}
 		} else {
 			k := -1
@@ -902,6 +929,10 @@ func (pl *placement) segsMade(p *placing, pc *pathCount) []pathSeg {
 		}
 		pc.clean.made = true
 		pc.lats = make([]int64, len(pc.segs)*cleanBatch)
+		pc.run, pc.pts = pl.shape[p.px]&(shapeEnds|shapeOpenStart) == shapeEnds, p.pi.points
+		if pl.hopTs.bigNone() {
+			pc.key = hopsKeyOf(pc.pts)
+		}
 	}
 	return pc.segs
 }
@@ -924,6 +955,14 @@ type pathCount struct {
 	segs  []pathSeg
 	clean cleanCount
 	lats  []int64
+	// run: placeClean may place a run's journeys on the path (its shape is shapeEnds alone, and its
+	// segments and lats are made: set with clean.made); pts: its points, and key their hopsKey (n 0
+	// for none), for placeClean's test of a journey's hops: only while no hop's time is in hopTs's
+	// side map (hopTimes.bigNone, which stays so through placement: the fill alone adds to it), so that
+	// a journey tested by key needs no test of its times for dtBig
+	run bool
+	pts []int
+	key hopsKey
 }
 
 // newPathCounts returns the pathCounts of n paths, for one of placement's segment counters. The two
