@@ -427,3 +427,22 @@ func TestAddTimes(t *testing.T) {
 		}
 	}
 }
+
+// TestAddTimesOne holds addTimesOne (a run of one source) to addTimes' times for runs of 0 to 9
+// frames of one source.
+func TestAddTimesOne(t *testing.T) {
+	for n := 0; n <= 9; n++ {
+		run := make([]decode.Observation, n)
+		for i := range run {
+			run[i].TsLo, run[i].Source = uint32(1000+7*i+i*i), 3
+		}
+		want, got := make([]int64, n+2), make([]int64, n+2)
+		if addTimes(want, run, -500, 3) != 0 {
+			t.Fatalf("%d frames: addTimes finds another source", n)
+		}
+		addTimesOne(got, run, -500)
+		if !slices.Equal(got, want) {
+			t.Fatalf("%d frames: addTimesOne %v, want %v", n, got, want)
+		}
+	}
+}
