@@ -1217,8 +1217,9 @@ func (m *matcher) step(s *sighting) {
 	}
 	var js *jstate
 	j := int32(-1)
+	ring, mask := unsafe.Pointer(unsafe.SliceData(m.ring)), m.mask // (m.st's, read once for the walk)
 	for k, base := m.loose.first(hash32(loose)), m.base; k >= base; {
-		ks := m.st(k)
+		ks := (*jstate)(unsafe.Add(ring, uintptr(uint32(k&mask))*unsafe.Sizeof(jstate{})))
 		if ks.loose == loose {
 			if js != nil || ks.exact != e && ks.exact0 != e || uint64(t-ks.lastTs+m.window) >= m.winEnd || ks.visitedBit(s.stage, s.bit) {
 				m.stepRare(s)
@@ -1230,7 +1231,9 @@ func (m *matcher) step(s *sighting) {
 	}
 	if js == nil {
 		*s.slot = 0
-		if m.window >= m.dupWin && len(m.ambByLoose) == 0 { // place's cases but the last rule themselves out
+		// place's cases but the last rule themselves out: with the window not below dupWin, and no
+		// ambiguous group (ambByLoose is made with amb, which step found nil).
+		if m.window >= m.dupWin {
 			m.beginUsual(s, e)
 		} else {
 			m.stepOther(s, true, e, s.stage, s.node)
