@@ -218,22 +218,33 @@ func (sm *sliceMerge) stageSlice(t0 int64) int {
 
 // stageKeys writes the sort keys of the times ts below t0 + w (from their first on, places from
 // place on) into keys, counts them by bucket (mul: see sliceMerge.mul) into count, and returns how
-// many it took. Not inlined: in stageSlice's loop it kept the offset and two values on the stack (16
-// instructions a key; 14 here, 12 with the key's offset the bucket's product).
+// many it took. ts never fall and none is below t0 (stageSlice takes a file's times a slice at a time
+// only so): the times below t0 + w are a prefix, whose end is found first, by halving when the last
+// time is past it (about 7 steps of 128 times), so that the loop over the keys tests none of them.
+// Not inlined: in stageSlice's loop it kept the offset and two values on the stack (16 instructions a
+// key; 12 here with a key's test, 10 without).
 //
 //go:noinline
 func stageKeys(ts []int64, keys []uint64, count *[1 << bucketBits]int32, t0 int64, w, mul, place uint64) int {
-	keys, c := keys[:len(ts)], count[:] // (c: count's nil check once, not a key)
-	for i, t := range ts {
-		off := uint64(t) - uint64(t0)
-		if off >= w {
-			return i
+	n := len(ts)
+	if n > 0 && uint64(ts[n-1])-uint64(t0) >= w { // the first time past the slice, at n-1 or before
+		lo, hi := 0, n-1
+		for lo < hi {
+			if mid := int(uint(lo+hi) >> 1); uint64(ts[mid])-uint64(t0) >= w {
+				hi = mid
+			} else {
+				lo = mid + 1
+			}
 		}
-		off *= mul
+		n = lo
+	}
+	ts, keys, c := ts[:n], keys[:n], count[:] // (c: count's nil check once, not a key)
+	for i, t := range ts {
+		off := (uint64(t) - uint64(t0)) * mul
 		c[off>>(64-bucketBits)]++
 		keys[i] = off | (place + uint64(i))
 	}
-	return len(ts)
+	return n
 }
 
 // mul places a time's offset in the slice (of bits.Len64(width-1) bits, at most 30: maxSliceWidth) at

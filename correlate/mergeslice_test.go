@@ -427,3 +427,67 @@ func TestAddTimes(t *testing.T) {
 		}
 	}
 }
+
+// TestAddTimesOne holds addTimesOne (a run of one source) to addTimes' times for runs of 0 to 9
+// frames of one source.
+func TestAddTimesOne(t *testing.T) {
+	for n := 0; n <= 9; n++ {
+		run := make([]decode.Observation, n)
+		for i := range run {
+			run[i].TsLo, run[i].Source = uint32(1000+7*i+i*i), 3
+		}
+		want, got := make([]int64, n+2), make([]int64, n+2)
+		if addTimes(want, run, -500, 3) != 0 {
+			t.Fatalf("%d frames: addTimes finds another source", n)
+		}
+		addTimesOne(got, run, -500)
+		if !slices.Equal(got, want) {
+			t.Fatalf("%d frames: addTimesOne %v, want %v", n, got, want)
+		}
+	}
+}
+
+// TestStageKeysCut holds stageKeys to a plain loop that stops at the first time past the slice, on
+// times that never fall (runs of equal times among them), from t0 on, 0 to 130 of them, with the
+// slice's end before the first, after the last and at every place between: the same count, keys and
+// counts by bucket, nothing written past the count.
+func TestStageKeysCut(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 3))
+	sm := &sliceMerge{width: 1 << 20}
+	mul := sm.mul()
+	for n := 0; n <= 130; n++ {
+		t0 := int64(rng.Uint64() >> 2)
+		ts := make([]int64, n)
+		for i, at := range ts {
+			at = t0
+			if i > 0 {
+				at = ts[i-1] + int64(rng.Uint64N(3)*rng.Uint64N(5000)) // (equal times a third of the time)
+			}
+			ts[i] = at
+		}
+		for cut := -1; cut <= n; cut++ {
+			w := uint64(1 << 20) // every time within
+			if cut == -1 {
+				w = 0 // none within
+			} else if cut < n {
+				w = uint64(ts[cut] - t0) // ts[cut] the first past (with the equal ones before it)
+			}
+			var count, wantCount [1 << bucketBits]int32
+			keys, want := make([]uint64, n+1), make([]uint64, n+1)
+			wantN := n
+			for i, at := range ts {
+				off := uint64(at) - uint64(t0)
+				if off >= w {
+					wantN = i
+					break
+				}
+				off *= mul
+				wantCount[off>>(64-bucketBits)]++
+				want[i] = off | uint64(7+i)
+			}
+			if got := stageKeys(ts, keys, &count, t0, w, mul, 7); got != wantN || !slices.Equal(keys, want) || count != wantCount {
+				t.Fatalf("%d times, slice's end %d ns in: took %d, want %d (keys or counts differ: %v)", n, w, got, wantN, !slices.Equal(keys, want) || count != wantCount)
+			}
+		}
+	}
+}

@@ -24,12 +24,12 @@ func mergeTimesMatcher(files []string) *matcher {
 
 // The merge's times ahead are each Observation's corrected time, with its own source's clock, in a
 // file's own order and in a shuffled one, on every lab scenario: files of several sources (-i any)
-// among them.
+// among them, and files of one source, whose runs take addTimesOne where their clock does not drift.
 func TestFillAheadCorrected(t *testing.T) {
 	multi := 0
 	eachLabScenario(t, func(t *testing.T, files []string) {
 		m := mergeTimesMatcher(files)
-		rng := rand.New(rand.NewPCG(17, 3))
+		rng, one := rand.New(rand.NewPCG(17, 3)), oneSourceFiles(m.w.c.Sources, len(m.w.c.Obs))
 		for f, obs := range m.w.c.Obs {
 			perm := rng.Perm(len(obs))
 			p := make([]uint32, len(obs))
@@ -37,7 +37,8 @@ func TestFillAheadCorrected(t *testing.T) {
 				p[i] = uint32(k)
 			}
 			for _, order := range [][]uint32{nil, p} {
-				mf := &mergeFile{obs: obs, p: order, fp: &m.fp[f], base: m.w.fileBase[f]}
+				// (one as mergeFiles sets it)
+				mf := &mergeFile{obs: obs, p: order, fp: &m.fp[f], base: m.w.fileBase[f], one: one[f]}
 				for i := 0; i < len(obs); i += mergeAheadN - 1 { // windows overlapping by one
 					m.fillAhead(mf, f, i)
 					for k := range mf.n {
