@@ -280,17 +280,20 @@ const flagBlock = 1 << 12
 
 var _ = [1]struct{}{}[trimRun%flagBlock] // (none left over)
 
-// flagsOf returns every flag one of obs has: four frames a turn, about three instructions a frame.
+// flagsOf returns every flag one of obs has: eight frames a turn through an index (about 2.4
+// instructions a frame; four a turn by re-slicing obs took 4.25, the slice's new start masked each turn).
 // Not inlined: inlined, learnFragments kept the flags on its stack, at ten a frame.
 //
 //go:noinline
 func flagsOf(obs []decode.Observation) decode.Flags {
 	var all decode.Flags
-	for ; len(obs) >= 4; obs = obs[4:] {
-		all |= obs[0].Flags | obs[1].Flags | obs[2].Flags | obs[3].Flags
+	p, n := unsafe.Pointer(unsafe.SliceData(obs)), len(obs)&^7
+	for i := 0; i < n; i += 8 { // (through a pointer: obs[i:i+8] took a bounds check and a mask a turn)
+		b := (*[8]decode.Observation)(unsafe.Add(p, uintptr(i)*unsafe.Sizeof(decode.Observation{})))
+		all |= b[0].Flags | b[1].Flags | b[2].Flags | b[3].Flags | b[4].Flags | b[5].Flags | b[6].Flags | b[7].Flags
 	}
-	for i := range obs {
-		all |= obs[i].Flags
+	for _, o := range obs[n:] {
+		all |= o.Flags
 	}
 	return all
 }
