@@ -827,32 +827,34 @@ func (fl *flowAcc) countDir(d uint8) {
 // flows' journeys per direction are counted already (countDir, as they were handed over), where
 // flowJourneys otherwise counts them in a pass of its own over every journey's flow and direction.
 func (s *flowStage) flowJourneys(counted bool) {
-	n := make([][2]int, len(s.flows))
+	// n: the journeys of each flow direction, then where its next journey goes (int32: journey ids are)
+	n := make([][2]int32, len(s.flows))
+	jFlow := s.jFlow
+	jDir := s.jDir[:len(jFlow)] // (a journey of a flow has direction c2s or s2c: &1 takes no bounds check)
 	if counted {
 		for fi, fl := range s.flows {
-			n[fi] = [2]int{int(fl.nC2S), int(fl.nS2C)}
+			n[fi] = [2]int32{fl.nC2S, fl.nS2C}
 		}
 	} else {
-		for j, fi := range s.jFlow {
+		for j, fi := range jFlow {
 			if fi >= 0 {
-				n[fi][s.jDir[j]]++
+				n[fi][jDir[j]&1]++
 			}
 		}
 	}
 	all := makeBig[int32](s.a.w.big, s.a.nJ, s.a.nJ)
-	// n becomes where each flow direction's next journey goes
-	off := 0
+	off := int32(0)
 	for fi, fl := range s.flows {
 		n0, n1 := n[fi][c2s], n[fi][s2c]
-		fl.journeys, fl.nC2S, fl.nS2C = all[off:off+n0+n1:off+n0+n1], int32(n0), int32(n1)
-		n[fi] = [2]int{off, off + n0}
+		fl.journeys, fl.nC2S, fl.nS2C = all[off:off+n0+n1:off+n0+n1], n0, n1
+		n[fi] = [2]int32{off, off + n0}
 		off += n0 + n1
 	}
-	for j, fi := range s.jFlow {
+	for j, fi := range jFlow {
 		if fi >= 0 {
-			d := s.jDir[j]
-			all[n[fi][d]] = int32(j)
-			n[fi][d]++
+			at := &n[fi][jDir[j]&1]
+			all[*at] = int32(j)
+			*at++
 		}
 	}
 }
