@@ -379,3 +379,26 @@ func TestFlowNumbersAgain(t *testing.T) {
 		}
 	}
 }
+
+// TestFlowLastHead holds writeFlow's protocol and source address (written as the flow before's when
+// the same strings, lastHead) to the reflective writer over flows one after another: the same two
+// again, another protocol with the same address, the same address's bytes in another string, a
+// prefix of the address (the same bytes' address, shorter), another address of the same length, an
+// address that needs escapes, the empty protocol and address, and addresses whose head is longer
+// than lastHead keeps, and about as long.
+func TestFlowLastHead(t *testing.T) {
+	ip := "192.168.0.2"
+	other := string([]byte(ip))
+	long := strings.Repeat("f", 2*lastHeadMax) // (past what lastHead keeps)
+	heads := [][2]string{{"tcp", ip}, {"tcp", ip}, {"udp", ip}, {"udp", ip}, {"tcp", other}, {"tcp", ip}, {"tcp", ip[:9]}, {"tcp", "192.168.0.3"},
+		{"tcp", ip}, {"", ""}, {"", ""}, {"", ip}, {"icmp", `a"b`}, {"icmp", `a"b`}, {"tcp", ip},
+		{"tcp", long}, {"tcp", long}, {"tcp", long[:lastHeadMax-40]}, {"tcp", long[:lastHeadMax-40]}, {"tcp", ip}}
+	e := newJSONEnc(nil)
+	for i, h := range heads {
+		f := correlate.Flow{ID: fmt.Sprint("f", i), Proto: h[0], Src: correlate.Endpoint{IP: h[1], Port: uint16(30000 + i)},
+			Dst: correlate.Endpoint{IP: "192.168.1.1", Port: 6379}}
+		if got, want := writeFlowBoth(t, e, &f); got != want {
+			t.Fatalf("flow %d, %q: wrote\n%s\nwant\n%s", i, h, got, want)
+		}
+	}
+}
