@@ -570,9 +570,17 @@ type pointSyn struct {
 
 // tcpStep counts a TCP flow's retransmissions (a segment whose data was already sent, or a repeated
 // SYN, seen at the journey's first point) and resets, journey by journey in order: j, with first hop
-// o, in direction d.
+// o, in direction d. Inlined where it is called, so that a journey of another protocol's flow (most
+// of them) takes no call: tcpSegment does the work.
 func (pl *placement) tcpStep(fl *flowAcc, d uint8, j int32, o *decode.Observation) {
-	if fl.client.proto != 6 || pl.mayOffload(j) && pl.offloadNew[j] || pl.lateOrphans != nil && pl.lateOrphans[j] || pl.natRev != nil && pl.natRev[j] {
+	if fl.client.proto == 6 {
+		pl.tcpSegment(fl, d, j, o)
+	}
+}
+
+// tcpSegment is tcpStep of a TCP flow's journey.
+func (pl *placement) tcpSegment(fl *flowAcc, d uint8, j int32, o *decode.Observation) {
+	if pl.mayOffload(j) && pl.offloadNew[j] || pl.lateOrphans != nil && pl.lateOrphans[j] || pl.natRev != nil && pl.natRev[j] {
 		// A piece of a split or a GRO merge, or a packet's later half (lateOrphans) or its half before a
 		// NAT the clocks put after the rewritten one (natRev): the bytes were counted when first sent.
 		return

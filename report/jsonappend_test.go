@@ -334,3 +334,71 @@ func TestFlowLastEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestFlowNumbersAgain holds writeFlow's per_point numbers and latency_ns's n, copied from the digits
+// of the flow's packets and bytes when the same (flowTmpl.pk, by), to the reflective writer: the same
+// values and others, of one digit, of 2 to 8, past 8 (not copied) and negative, with and without a
+// lost_at list, one long enough that its end flushes the encoder's buffer (the noted digits' bytes are
+// then written over by what followed them), one flow after another with one writer.
+func TestFlowNumbersAgain(t *testing.T) {
+	vals := []int64{0, 8, 456, 12345678, 123456789, -3}
+	var lostAt []correlate.LostAt
+	for len(lostAt)*40 < 2*jsonWriteUnit {
+		lostAt = append(lostAt, correlate.LostAt{From: "node-1/eth0", To: "node-2/eth0", Count: len(lostAt)})
+	}
+	e := newJSONEnc(nil)
+	n := 0
+	for _, p := range vals {
+		for _, by := range vals {
+			for mask := range 16 {
+				pp := [2]int64{p, by}
+				if mask&1 != 0 {
+					pp[0] = p + 1
+				}
+				if mask&2 != 0 {
+					pp[1] = by + 1
+				}
+				f := correlate.Flow{ID: fmt.Sprint("f", n), Packets: int(p), Bytes: by, Delivered: int(p),
+					NAT: []correlate.NATMapping{}, LostAt: []correlate.LostAt{}, LatencyNs: correlate.Latency{N: int(p)},
+					PerPoint: []correlate.PointCount{{Point: "node-1/eth0", Packets: int(pp[0]), Bytes: pp[1]},
+						{Point: "node-2/eth0", Packets: int(pp[0]), Bytes: pp[1]}}}
+				n++
+				if mask&4 != 0 {
+					f.LatencyNs.N = int(p) + 2
+				}
+				if mask&8 != 0 {
+					f.Lost, f.LostAt = 1, lostAt
+				}
+				if got, want := writeFlowBoth(t, e, &f); got != want {
+					if len(got) > 2000 {
+						got, want = got[len(got)-2000:], want[max(0, len(want)-2000):]
+					}
+					t.Fatalf("packets %d, bytes %d, mask %d: wrote (the end)\n%s\nwant\n%s", p, by, mask, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestFlowLastHead holds writeFlow's protocol and source address (written as the flow before's when
+// the same strings, lastHead) to the reflective writer over flows one after another: the same two
+// again, another protocol with the same address, the same address's bytes in another string, a
+// prefix of the address (the same bytes' address, shorter), another address of the same length, an
+// address that needs escapes, the empty protocol and address, and addresses whose head is longer
+// than lastHead keeps, and about as long.
+func TestFlowLastHead(t *testing.T) {
+	ip := "192.168.0.2"
+	other := string([]byte(ip))
+	long := strings.Repeat("f", 2*lastHeadMax) // (past what lastHead keeps)
+	heads := [][2]string{{"tcp", ip}, {"tcp", ip}, {"udp", ip}, {"udp", ip}, {"tcp", other}, {"tcp", ip}, {"tcp", ip[:9]}, {"tcp", "192.168.0.3"},
+		{"tcp", ip}, {"", ""}, {"", ""}, {"", ip}, {"icmp", `a"b`}, {"icmp", `a"b`}, {"tcp", ip},
+		{"tcp", long}, {"tcp", long}, {"tcp", long[:lastHeadMax-40]}, {"tcp", long[:lastHeadMax-40]}, {"tcp", ip}}
+	e := newJSONEnc(nil)
+	for i, h := range heads {
+		f := correlate.Flow{ID: fmt.Sprint("f", i), Proto: h[0], Src: correlate.Endpoint{IP: h[1], Port: uint16(30000 + i)},
+			Dst: correlate.Endpoint{IP: "192.168.1.1", Port: 6379}}
+		if got, want := writeFlowBoth(t, e, &f); got != want {
+			t.Fatalf("flow %d, %q: wrote\n%s\nwant\n%s", i, h, got, want)
+		}
+	}
+}

@@ -42,9 +42,27 @@ type flowTmpl struct {
 	ppSame [17]ppSame
 	// the last flow's protocol and addresses, quoted
 	lastProto, lastSrc, lastDst lastQuoted
-	lastDstPort                 lastEnd // the last flow's destination, its address quoted and its port
-	kept                        []byte  // their joined strings' bytes (nameRuns.keep)
+	lastDstPort                 lastEnd  // the last flow's destination, its address quoted and its port
+	lastHead                    lastHead // the last flow's protocol and source address, as written
+	kept                        []byte   // their joined strings' bytes (nameRuns.keep)
+	// the flow's packets and bytes as writeFlow wrote them: per_point's numbers and latency_ns's n,
+	// most flows' the same, copy their digits
+	pk, by numAt
 }
+
+// numAt is one of the numbers writeFlow wrote (flowTmpl.pk, by): its value, and where in the flow's
+// buffer its digits begin and how many there are (none: not to be copied; each is followed by a run
+// of 8 bytes or more, so that appendAgain8 may copy it).
+type numAt struct {
+	v     int64
+	at, n int32
+}
+
+// same reports whether v is c's number and its digits can be copied to the end of b (appendAgain8).
+// Inlined, so that the copy takes no call: a number's digits are copied where
+//
+//	if c.same(b, v) { b = appendAgain8(b, int(c.at), int(c.n)) } else { b = decimal.AppendInt(b, v) }
+func (c *numAt) same(b []byte, v int64) bool { return v == c.v && c.n > 0 && repeatable(b, int(c.n)) }
 
 // nameRuns keeps, for the names one of a flow's lists repeats (capture points), a later element's
 // run before the name, the name quoted and the run after it joined in one string, so that an element
@@ -155,15 +173,14 @@ func writeFlow(e *jsonEnc, x *correlate.Flow) {
 	t := e.flowTmpl()
 	b := append(e.buf, t.id...)
 	b = appendID(b, x.ID)
-	b = appendRun(b, t.proto)
-	b = t.lastProto.append(b, x.Proto)
-	b = appendRun(b, t.src)
-	b = t.lastSrc.append(b, x.Src.IP)
+	b = t.lastHead.append(b, t, x) // proto and src's address: most flows' those of the flow before
+	// (in as many lines as the calls it replaced: the calls below keep their offsets from the
+	// function's first line, by which the PGO profile's inlining goes)
+	//
 	b = appendRun(b, t.port)
 	b = decimal.AppendUint(b, uint64(x.Src.Port))
 	b = appendRun(b, t.dst)
-	// the destination's address and port as the flow before's when the same (lastEnd), in as many
-	// lines as the calls it replaced (the calls below keep their offsets: PGO)
+	// (the destination's address and port as the flow before's when the same: lastEnd)
 	b = t.lastDstPort.append(b, t, x.Dst)
 	if x.NAT != nil && len(x.NAT) == 0 { // no NAT (most flows): its empty list and the next key in one run
 		b = append(b, t.natNone...)
@@ -172,10 +189,11 @@ func writeFlow(e *jsonEnc, x *correlate.Flow) {
 		b = memberList(e, b, x.NAT, writeNATMapping)
 		b = appendRun(b, t.packets)
 	}
-	b = decimal.AppendInt(b, int64(x.Packets))
-	b = appendRun(b, t.bytes)
-	b = decimal.AppendInt(b, x.Bytes)
-	b = appendRun(b, t.delivered)
+	pk := len(b) // the packets' and bytes' digits noted for per_point's and latency_ns's (t.pk, t.by)
+	b = appendRun(decimal.AppendInt(b, int64(x.Packets)), t.bytes)
+	by := len(b)
+	b = appendRun(decimal.AppendInt(b, x.Bytes), t.delivered)
+	t.pk, t.by = numAt{int64(x.Packets), int32(pk), int32(by - len(t.bytes) - pk)}, numAt{x.Bytes, int32(by), int32(len(b) - len(t.delivered) - by)}
 	b = decimal.AppendInt(b, int64(x.Delivered))
 	if x.Lost|x.NotCaptured|x.Retransmissions|x.Resets == 0 && x.LostAt != nil && len(x.LostAt) == 0 {
 		b = append(b, t.clean...) // nothing lost, missed, sent again or reset (most flows): one run
@@ -204,6 +222,7 @@ func writeFlow(e *jsonEnc, x *correlate.Flow) {
 // flowLosses appends a flow's lost, not_captured, lost_at, retransmissions and resets, and the key of
 // handshake_rtt_ns: for a flow whose run is not the template's clean.
 func flowLosses(e *jsonEnc, b []byte, t *flowTmpl, x *correlate.Flow) []byte {
+	t.pk.n, t.by.n = 0, 0 // memberList may flush e.buf: the digits may no longer be where noted
 	b = appendRun(b, t.lost)
 	b = decimal.AppendInt(b, int64(x.Lost))
 	b = appendRun(b, t.notCaptured)
@@ -352,9 +371,17 @@ const ppSameMax = 8
 // the same names, else element by element, kept in it.
 func (e *jsonEnc) pointCountsSame(b []byte, t *flowTmpl, list []correlate.PointCount) []byte {
 	start := len(b)
-	b = decimal.AppendInt(b, int64(list[0].Packets))
+	if t.pk.same(b, int64(list[0].Packets)) { // the flow's packets and bytes (most flows': seen whole at every point)
+		b = appendAgain8(b, int(t.pk.at), int(t.pk.n))
+	} else {
+		b = decimal.AppendInt(b, int64(list[0].Packets))
+	}
 	b = appendRun(b, t.pp[2])
-	b = decimal.AppendInt(b, list[0].Bytes)
+	if t.by.same(b, list[0].Bytes) {
+		b = appendAgain8(b, int(t.by.at), int(t.by.n))
+	} else {
+		b = decimal.AppendInt(b, list[0].Bytes)
+	}
 	n := len(b) - start
 	if uint(n-16) > 16 {
 		return e.pointCountsAll(b[:start], t, list)
@@ -483,7 +510,11 @@ func pathUnordered(b []byte, t *flowTmpl, list []int) []byte {
 // latency appends latency_ns and the end of the flow.
 func latency(b []byte, t *flowTmpl, x *correlate.Latency) []byte {
 	b = appendRun(b, t.latency)
-	b = decimal.AppendInt(b, int64(x.N))
+	if t.pk.same(b, int64(x.N)) { // the flow's packets (a delivered flow's: one a packet)
+		b = appendAgain8(b, int(t.pk.at), int(t.pk.n))
+	} else {
+		b = decimal.AppendInt(b, int64(x.N))
+	}
 	b = appendRun(b, t.lat[0])
 	b = decimal.AppendInt(b, x.Min)
 	b = appendRun(b, t.lat[1])
@@ -607,6 +638,37 @@ func (c *lastEnd) append(b []byte, t *flowTmpl, x correlate.Endpoint) []byte {
 	b = appendRun(b, t.port)
 	b = decimal.AppendUint(b, uint64(x.Port))
 	c.ip, c.port, c.q = x.IP, x.Port, append(c.q[:0], b[start:]...)
+	return b
+}
+
+// lastHead is the last flow's protocol and source address as written, from proto's key to the
+// address quoted: the flows come in the order of their ids, by protocol and source address, and runs
+// of them share both (the same strings: correlate keeps one per address).
+type lastHead struct {
+	proto, ip string
+	n         int               // the length of the bytes written (0: none kept, or longer than q)
+	q         [lastHeadMax]byte // (an array: TestStreamedFlowsJSONAllocs)
+}
+
+// lastHeadMax is the most bytes a lastHead keeps: an IPv6 address's head is about 100.
+const lastHeadMax = 160
+
+// append appends flow x's protocol and source address, as writeFlow writes them, from q when they
+// are the last flow's (the same strings, as lastQuoted compares them).
+func (c *lastHead) append(b []byte, t *flowTmpl, x *correlate.Flow) []byte {
+	if c.n != 0 && len(x.Proto) == len(c.proto) && unsafe.StringData(x.Proto) == unsafe.StringData(c.proto) &&
+		len(x.Src.IP) == len(c.ip) && unsafe.StringData(x.Src.IP) == unsafe.StringData(c.ip) {
+		return append(b, c.q[:c.n]...)
+	}
+	start := len(b)
+	b = appendRun(b, t.proto)
+	b = t.lastProto.append(b, x.Proto)
+	b = appendRun(b, t.src)
+	b = t.lastSrc.append(b, x.Src.IP)
+	c.proto, c.ip, c.n = x.Proto, x.Src.IP, 0
+	if len(b)-start <= lastHeadMax {
+		c.n = copy(c.q[:], b[start:])
+	}
 	return b
 }
 

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"slices"
+	"unsafe"
 )
 
 // AppendInt appends v in decimal, as strconv.AppendInt(b, v, 10) does. From 0 to 10^8-1 (most
@@ -29,9 +30,12 @@ func AppendInt(b []byte, v int64) []byte {
 		b = slices.Grow(b, 8)
 	}
 	w := eight(uint32(v))
-	z := bits.TrailingZeros64(w) >> 3 // the leading zero digits: the least significant bytes are the first digits
-	binary.LittleEndian.PutUint64(b[i:i+8], (w+zeros)>>(z<<3))
-	return b[:i+8-z]
+	// the leading zero digits' bits, 8 a digit (the least significant bytes are the first digits; v has
+	// two digits or more, so w is not 0): masked, the shift below takes no test of its count
+	z := uint(bits.TrailingZeros64(w)) & 56
+	// b has room for 8 bytes from i: stored through a pointer to them, without a bounds check
+	binary.LittleEndian.PutUint64((*[8]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i))[:], (w+zeros)>>z)
+	return b[:i+8-int(z>>3)]
 }
 
 // AppendUint appends n in decimal, as strconv.AppendUint does (AppendInt below 10^8).
