@@ -147,6 +147,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 		if tl = int(binary.BigEndian.Uint16(ib[2:4])); tl > len(in) || tl > gsoThreshold || !sumOKFrom(uint64(w0)+uint64(w1)+sum12(ib)) {
 			return false
 		}
+		in = in[:tl:tl]
 	} else if b[9] == 17 && len(b) >= 24 && binary.LittleEndian.Uint16(b[22:24]) == d.vxlanWire {
 		// VXLAN: fastVXLAN(b[:tl]) without its call. The outer datagram, UDP(8) VXLAN(8) Ethernet(14),
 		// carries an IPv4 header (tl >= 70: len(in) >= 20 below); one with an outer UDP checksum is
@@ -155,10 +156,10 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 			return false
 		}
 		u := (*[50]byte)(b[20:tl])
-		if u[8]&0x08 == 0 || u[28] != 0x08 || u[29] != 0x00 {
+		if u[8]&0x08 == 0 || binary.LittleEndian.Uint16(u[28:30]) != 0x0008 { // (the EtherType, as the checksum below, one 16-bit compare)
 			return false // no VNI (ErrBadVXLAN), or not IPv4
 		}
-		if u[6] != 0 || u[7] != 0 {
+		if binary.LittleEndian.Uint16(u[6:8]) != 0 {
 			return d.fastFrame(rec, p, h, o)
 		}
 		// The VNI, written here (p is reset or written whole by the path the frame takes if it leaves
@@ -171,20 +172,23 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 		if tl = int(binary.BigEndian.Uint16(ib[2:4])); tl > len(in) || tl > gsoThreshold || !sumOKFrom(uint64(w0)+uint64(w1)+sum12(ib)) {
 			return false
 		}
+		in = in[:tl:tl]
 	} else {
-		in, encap = b, EncapNone
+		in, encap = b[:tl:tl], EncapNone
 	}
 	// A total length below 20 (fastLen's first test) is one below 28, as is one below 40 or 70 above:
 	// tested here once, before anything is written (or fastFrame called) for the frame, for each header.
 	// tl is in's total length from here, and in ends there (its length and capacity tl: the transport
 	// segment, in[20:], is read at offsets into in, through arrays of the header's length, and sliced
 	// only for the checksum's call, so that no slice of it with its masked pointer is made and kept).
+	// Each branch above ends in at tl (found there to be no more than its length: no bounds test), and
+	// the test here is of len(in), the same value, which proves t's length (a slice to tl after the
+	// branches took a bounds test and a move a frame).
 	// Every protocol taken below needs the transport header's first 8 bytes (tl >= 28): tested once
 	// here, the IP header and those bytes are read through t without a test of in's length each.
-	if tl < 28 {
+	if len(in) < 28 {
 		return false
 	}
-	in = in[:tl:tl]
 	t := (*[28]byte)(in)
 	proto := t[9]
 	// The transport header: complete, its checksum right (an offload placeholder is not), summed at the end.
@@ -260,7 +264,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 		}
 		o.Ctx = d.ctxIdx
 	}
-	p.Errs, p.Loose = 0, 0
+	p.Errs = 0              // (p.Loose: the caller's, from d.fastLoose)
 	if encap != EncapNone { // of putIPv4(&p.Outer, b, tl), what is read of a lean Packet's outer header (Options.leanPacket)
 		ob, ip := (*[20]byte)(b), &p.Outer
 		ip.TTL = ob[8]                               // (the merged probe's)
