@@ -711,28 +711,28 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) (back uint64, ho
 	if shape == 0 {
 		return noFast, false
 	}
-	ts := rec.Ts
+	//
 	// The frame is sampled (as add samples it: its fingerprint and time kept, its MACs added) once
 	// its run is known, below, by sampleFrame: where it was sampled here, the flag that said so to
 	// there, its fingerprint and its time were stored to the stack on every frame. Samples and MACs
 	// are not read in between (addTime, startRun), so what is kept is the same. (These comment lines
 	// keep the calls below on the lines default.pgo names.)
 	//
-	// addTime's usual case here (in order, in the main stretch of time, which is the current one):
-	// its stretch's prev, last and frames kept in hotLo, Last and hotN (see Traffic.hotLo), two
-	// comparisons and a store or two; any other frame there (which settles hotN into the stretch).
-	// (back and hot: the results, named above)
-	if ts >= t.hotLo && ts <= ^t.hotNotHi && !rec.FracOver {
-		t.hotLo = ts // the stretch's prev
-		if ts > t.Last {
-			t.Last = ts // its last (the range's end stays spanGap past the last when it was set: a
-			// frame past it, a day on, is addTime's, which sets it again)
-		}
-		t.hotN, hot = t.hotN+1, true // its frames
-		// (an odd frame, FracOver, is addTime's: the next one is not compared with it)
-	} else {
-		back = t.addTime(rec.Frame, ts, rec.FracOver)
-	}
+	// The frame's time (addTime's usual case, or addTime) is taken last, after the runs, the sample and
+	// the address sets (none of which reads the times): its results, back and hot, and the shape are
+	// then made after every call here, where before them each was live across the calls below and
+	// stored to the stack on every frame (three stores a frame). Nothing between reads or writes what
+	// the time block does (hotLo, Last, hotN, the stretches: addTime's), so the counts are the same.
+	//
+	//
+	//
+	//
+	//
+	//
+	//
+	//
+	//
+	//
 	t.Frames++
 	// The link addresses as add takes them, in the low 48 bits (first byte lowest): an Ethernet
 	// frame's both, a cooked frame's sender's. With the link type and encapsulation they decide all
@@ -771,7 +771,21 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) (back uint64, ho
 			t.addPair(osrc, odst, inner)
 		}
 	}
-	return back, hot
+	// addTime's usual case here (in order, in the main stretch of time, which is the current one):
+	// its stretch's prev, last and frames kept in hotLo, Last and hotN (see Traffic.hotLo), two
+	// comparisons and a store or two; any other frame there (which settles hotN into the stretch).
+	// (back and hot: the results, named above)
+	if ts := rec.Ts; ts >= t.hotLo && ts <= ^t.hotNotHi && !rec.FracOver {
+		t.hotLo = ts // the stretch's prev
+		if ts > t.Last {
+			t.Last = ts // its last (the range's end stays spanGap past the last when it was set: a
+			// frame past it, a day on, is addTime's, which sets it again)
+		}
+		t.hotN++ // its frames
+		return 0, true
+		// (an odd frame, FracOver, is addTime's: the next one is not compared with it)
+	}
+	return t.addTime(rec.Frame, rec.Ts, rec.FracOver), false
 }
 
 // sampleFrame is addFast's sample of the frame of rec and p (t.Samples not full), of run r: its
