@@ -93,23 +93,24 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 	if len(data) < rec.OrigLen {
 		return false // snapped
 	}
-	// The link header's length h; the Packet written in full (fastFrame), or no fast path; the IP
+	// The link header's length (fastHdrLen); the Packet written in full (fastFrame), or no fast path; the IP
 	// packet b, its capacity its length, at least 20 bytes (its pointer not masked, as that of data[h:]
 	// would be), each link type's length tested in its branch: an untagged Ethernet frame's with its
 	// EtherType (IPv4: 0x08 0x00, one 16-bit compare), as 14+20 (one Ethernet frame of 14 to 33 bytes
 	// is fastLink's, which takes none shorter than 40), so that no length is computed and tested again
 	// for the slice.
 	var b []byte
-	h, full := 0, d.fullPacket
+	full := d.fullPacket
 	if rec.LinkType == LinkEthernet && len(data) >= 34 && binary.LittleEndian.Uint16(data[12:14]) == 0x0008 {
-		h, b = 14, data[14:len(data):len(data)]
+		b = data[14:len(data):len(data)]
 	} else if rec.LinkType == LinkRaw || rec.LinkType == LinkIPv4 {
 		if len(data) < 20 {
 			return false
 		}
 		b = data[:len(data):len(data)]
 	} else {
-		if h = fastLink(rec.LinkType, data); h == 0 || len(data)-h < 20 {
+		h := fastLink(rec.LinkType, data)
+		if h == 0 || len(data)-h < 20 {
 			return false
 		}
 		b, full = data[h:len(data):len(data)], true // a cooked or VLAN-tagged frame
@@ -131,7 +132,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 		if tl < 20 || d.opts.SnapMatch != SnapWhole { // (fastFrame's frame is of fastLen's shape)
 			return false
 		}
-		return d.fastFrame(rec, p, h, o)
+		return d.fastFrame(rec, p, o)
 	}
 	var in []byte // a tunnel packet's: b is its outer IP header, in the inner one
 	var encap Encap
@@ -160,7 +161,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 			return false // no VNI (ErrBadVXLAN), or not IPv4
 		}
 		if binary.LittleEndian.Uint16(u[6:8]) != 0 {
-			return d.fastFrame(rec, p, h, o)
+			return d.fastFrame(rec, p, o)
 		}
 		// The VNI, written here (p is reset or written whole by the path the frame takes if it leaves
 		// fastUsual after this), is read back for the header context's key below.
@@ -216,7 +217,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 				if op[0] == 1 {
 					op = op[1:]
 				} else if len(op) < 2 || op[1] < 2 || int(op[1]) > len(op) {
-					return d.fastFrame(rec, p, h, o)
+					return d.fastFrame(rec, p, o)
 				} else {
 					op = op[op[1]:]
 				}
@@ -232,7 +233,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 	// fastUsual does not, are no part of its shape).
 	shape := uint32(rec.LinkType)<<shapeLinkShift | uint32(encap)<<shapeEncapShift | uint32(proto) | shapeLean | d.probeShape
 	if (shape^d.fastShape)&^0xff != 0 { // (shapeSumFirst too: the frames after a failed checksum are fastFrame's)
-		return d.fastFrame(rec, p, h, o)
+		return d.fastFrame(rec, p, o)
 	}
 	d.fastShape = shape
 	// (o: the Observation's place, the collector's slot in the scan, written here in full but Source and TsLo)
@@ -252,7 +253,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 			if !d.recentOK[0] || d.ctxs[d.recent[0]&3].key != k {
 				if slot = 1; !d.recentOK[1] || d.ctxs[d.recent[1]&3].key != k {
 					if slot = 2; !d.recentOK[2] || d.ctxs[d.recent[2]&3].key != k {
-						return d.fastFrame(rec, p, h, o)
+						return d.fastFrame(rec, p, o)
 					}
 				}
 			}
@@ -426,11 +427,11 @@ func payloadShort(w []byte, i, n int) (lo, hi uint64) {
 // zeroed here), and leaves the others zero as they are.
 //
 // The calls in fastFrame keep their line offsets in it, by which default.pgo names them.
-func (d *Decoder) fastFrame(rec *Record, p *Packet, h int, o *Observation) bool {
-	// fastUsual, which calls it, read the frame's link header (h bytes) and its IP header (of the
-	// usual shape: fastLen) already: the lines that did so here before it are these now, so that
-	// the calls below keep their offsets.
-	b := rec.Data[h:] // the IP packet, after the link header
+func (d *Decoder) fastFrame(rec *Record, p *Packet, o *Observation) bool {
+	// fastUsual, which calls it, read the frame's link header and its IP header (of the usual shape:
+	// fastLen) already: the lines that did so here before it are these now (the calls below keep their offsets).
+	h := fastHdrLen(rec.LinkType, rec.Data) // the link header's length, as fastUsual found it (not kept there: a register a frame)
+	b := rec.Data[h:]                       // the IP packet, after the link header
 	tl := int(b[2])<<8 | int(b[3])
 	shape := uint32(rec.LinkType) << shapeLinkShift
 	if h != 0 && h != 14 {
@@ -587,6 +588,19 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet, h int, o *Observation) bool 
 		return false
 	}
 	return true
+}
+
+// fastHdrLen is the length of the link header of the frame data of link type lt, as fastUsual finds it
+// before it hands the frame to fastFrame: 14 for an untagged Ethernet frame of IPv4, 0 for a raw or
+// IPv4 link type, fastLink's for a cooked or VLAN-tagged frame.
+func fastHdrLen(lt LinkType, data []byte) int {
+	switch {
+	case lt == LinkEthernet && len(data) >= 34 && binary.LittleEndian.Uint16(data[12:14]) == 0x0008:
+		return 14
+	case lt == LinkRaw || lt == LinkIPv4:
+		return 0
+	}
+	return fastLink(lt, data)
 }
 
 // sumEarly tests the checksum of a transport segment pl (ps: the sum its check starts from, noSum for
