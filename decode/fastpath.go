@@ -318,7 +318,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 	o.Flags = Flags(encap) | Flags(CsumOK)<<FlagCsumShift | Flags(t[6]&0x40)<<1
 	sd := bits.RotateLeft64(binary.BigEndian.Uint64(t[12:20]), 32) // (Src and Dst side by side: as the ports)
 	o.Src, o.Dst = uint32(sd), uint32(sd>>32)
-	o.Proto = proto
+	o.Proto = t[9] // (read again here and for the checksum's test: proto is not live past the fingerprint, nor stored to the stack for these)
 	o.TTL = t[8]
 	o.Len = uint16(tl)
 	o.HdrLen = uint8(20 + hl)
@@ -331,7 +331,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 	// the segment's words without sum16's rotation and fold, its pointer and length, not a slice).
 	// ICMP's checksum has no pseudo-header: its sum, from 0, is sumOK's.
 	// (A UDP datagram sent without a checksum is not summed.)
-	if proto == 1 {
+	if proto := t[9]; proto == 1 {
 		if !sumOK(sum16(0, in[20:])) {
 			d.sumFirst = sumFirstRun
 			return false // (d.parts and d.fastShape are this frame's: the same shape's as the frame before's)
@@ -384,7 +384,8 @@ func probeFields(p *Packet, rec *Record, in []byte, probe bool) {
 	}
 	if p.HasEth {
 		data := rec.Data
-		p.DstMAC, p.SrcMAC = [6]byte(data[0:6]), [6]byte(data[6:12])
+		p.DstMAC = [6]byte(data[0:6]) // (one assignment each: as one, both went through the stack)
+		p.SrcMAC = [6]byte(data[6:12])
 	}
 	p.Inner.Version, p.Inner.TTL = 4, in[8]
 }
