@@ -93,23 +93,24 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 	if len(data) < rec.OrigLen {
 		return false // snapped
 	}
-	// The link header's length h; the Packet written in full (fastFrame), or no fast path; the IP
+	// The link header's length (fastHdrLen); the Packet written in full (fastFrame), or no fast path; the IP
 	// packet b, its capacity its length, at least 20 bytes (its pointer not masked, as that of data[h:]
 	// would be), each link type's length tested in its branch: an untagged Ethernet frame's with its
 	// EtherType (IPv4: 0x08 0x00, one 16-bit compare), as 14+20 (one Ethernet frame of 14 to 33 bytes
 	// is fastLink's, which takes none shorter than 40), so that no length is computed and tested again
 	// for the slice.
 	var b []byte
-	h, full := 0, d.fullPacket
+	full := d.fullPacket
 	if rec.LinkType == LinkEthernet && len(data) >= 34 && binary.LittleEndian.Uint16(data[12:14]) == 0x0008 {
-		h, b = 14, data[14:len(data):len(data)]
+		b = data[14:len(data):len(data)]
 	} else if rec.LinkType == LinkRaw || rec.LinkType == LinkIPv4 {
 		if len(data) < 20 {
 			return false
 		}
 		b = data[:len(data):len(data)]
 	} else {
-		if h = fastLink(rec.LinkType, data); h == 0 || len(data)-h < 20 {
+		h := fastLink(rec.LinkType, data)
+		if h == 0 || len(data)-h < 20 {
 			return false
 		}
 		b, full = data[h:len(data):len(data)], true // a cooked or VLAN-tagged frame
@@ -131,7 +132,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 		if tl < 20 || d.opts.SnapMatch != SnapWhole { // (fastFrame's frame is of fastLen's shape)
 			return false
 		}
-		return d.fastFrame(rec, p, h, o)
+		return d.fastFrame(rec, p, o)
 	}
 	var in []byte // a tunnel packet's: b is its outer IP header, in the inner one
 	var encap Encap
@@ -147,6 +148,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 		if tl = int(binary.BigEndian.Uint16(ib[2:4])); tl > len(in) || tl > gsoThreshold || !sumOKFrom(uint64(w0)+uint64(w1)+sum12(ib)) {
 			return false
 		}
+		in = in[:tl:tl]
 	} else if b[9] == 17 && len(b) >= 24 && binary.LittleEndian.Uint16(b[22:24]) == d.vxlanWire {
 		// VXLAN: fastVXLAN(b[:tl]) without its call. The outer datagram, UDP(8) VXLAN(8) Ethernet(14),
 		// carries an IPv4 header (tl >= 70: len(in) >= 20 below); one with an outer UDP checksum is
@@ -155,11 +157,11 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 			return false
 		}
 		u := (*[50]byte)(b[20:tl])
-		if u[8]&0x08 == 0 || u[28] != 0x08 || u[29] != 0x00 {
+		if u[8]&0x08 == 0 || binary.LittleEndian.Uint16(u[28:30]) != 0x0008 { // (the EtherType, as the checksum below, one 16-bit compare)
 			return false // no VNI (ErrBadVXLAN), or not IPv4
 		}
-		if u[6] != 0 || u[7] != 0 {
-			return d.fastFrame(rec, p, h, o)
+		if binary.LittleEndian.Uint16(u[6:8]) != 0 {
+			return d.fastFrame(rec, p, o)
 		}
 		// The VNI, written here (p is reset or written whole by the path the frame takes if it leaves
 		// fastUsual after this), is read back for the header context's key below.
@@ -171,20 +173,23 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 		if tl = int(binary.BigEndian.Uint16(ib[2:4])); tl > len(in) || tl > gsoThreshold || !sumOKFrom(uint64(w0)+uint64(w1)+sum12(ib)) {
 			return false
 		}
+		in = in[:tl:tl]
 	} else {
-		in, encap = b, EncapNone
+		in, encap = b[:tl:tl], EncapNone
 	}
 	// A total length below 20 (fastLen's first test) is one below 28, as is one below 40 or 70 above:
 	// tested here once, before anything is written (or fastFrame called) for the frame, for each header.
 	// tl is in's total length from here, and in ends there (its length and capacity tl: the transport
 	// segment, in[20:], is read at offsets into in, through arrays of the header's length, and sliced
 	// only for the checksum's call, so that no slice of it with its masked pointer is made and kept).
+	// Each branch above ends in at tl (found there to be no more than its length: no bounds test), and
+	// the test here is of len(in), the same value, which proves t's length (a slice to tl after the
+	// branches took a bounds test and a move a frame).
 	// Every protocol taken below needs the transport header's first 8 bytes (tl >= 28): tested once
 	// here, the IP header and those bytes are read through t without a test of in's length each.
-	if tl < 28 {
+	if len(in) < 28 {
 		return false
 	}
-	in = in[:tl:tl]
 	t := (*[28]byte)(in)
 	proto := t[9]
 	// The transport header: complete, its checksum right (an offload placeholder is not), summed at the end.
@@ -212,7 +217,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 				if op[0] == 1 {
 					op = op[1:]
 				} else if len(op) < 2 || op[1] < 2 || int(op[1]) > len(op) {
-					return d.fastFrame(rec, p, h, o)
+					return d.fastFrame(rec, p, o)
 				} else {
 					op = op[op[1]:]
 				}
@@ -228,7 +233,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 	// fastUsual does not, are no part of its shape).
 	shape := uint32(rec.LinkType)<<shapeLinkShift | uint32(encap)<<shapeEncapShift | uint32(proto) | shapeLean | d.probeShape
 	if (shape^d.fastShape)&^0xff != 0 { // (shapeSumFirst too: the frames after a failed checksum are fastFrame's)
-		return d.fastFrame(rec, p, h, o)
+		return d.fastFrame(rec, p, o)
 	}
 	d.fastShape = shape
 	// (o: the Observation's place, the collector's slot in the scan, written here in full but Source and TsLo)
@@ -248,7 +253,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 			if !d.recentOK[0] || d.ctxs[d.recent[0]&3].key != k {
 				if slot = 1; !d.recentOK[1] || d.ctxs[d.recent[1]&3].key != k {
 					if slot = 2; !d.recentOK[2] || d.ctxs[d.recent[2]&3].key != k {
-						return d.fastFrame(rec, p, h, o)
+						return d.fastFrame(rec, p, o)
 					}
 				}
 			}
@@ -260,7 +265,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 		}
 		o.Ctx = d.ctxIdx
 	}
-	p.Errs, p.Loose = 0, 0
+	p.Errs = 0              // (p.Loose: the caller's, from d.fastLoose)
 	if encap != EncapNone { // of putIPv4(&p.Outer, b, tl), what is read of a lean Packet's outer header (Options.leanPacket)
 		ob, ip := (*[20]byte)(b), &p.Outer
 		ip.TTL = ob[8]                               // (the merged probe's)
@@ -313,7 +318,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 	o.Flags = Flags(encap) | Flags(CsumOK)<<FlagCsumShift | Flags(t[6]&0x40)<<1
 	sd := bits.RotateLeft64(binary.BigEndian.Uint64(t[12:20]), 32) // (Src and Dst side by side: as the ports)
 	o.Src, o.Dst = uint32(sd), uint32(sd>>32)
-	o.Proto = proto
+	o.Proto = t[9] // (read again here and for the checksum's test: proto is not live past the fingerprint, nor stored to the stack for these)
 	o.TTL = t[8]
 	o.Len = uint16(tl)
 	o.HdrLen = uint8(20 + hl)
@@ -326,7 +331,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 	// the segment's words without sum16's rotation and fold, its pointer and length, not a slice).
 	// ICMP's checksum has no pseudo-header: its sum, from 0, is sumOK's.
 	// (A UDP datagram sent without a checksum is not summed.)
-	if proto == 1 {
+	if proto := t[9]; proto == 1 {
 		if !sumOK(sum16(0, in[20:])) {
 			d.sumFirst = sumFirstRun
 			return false // (d.parts and d.fastShape are this frame's: the same shape's as the frame before's)
@@ -379,7 +384,8 @@ func probeFields(p *Packet, rec *Record, in []byte, probe bool) {
 	}
 	if p.HasEth {
 		data := rec.Data
-		p.DstMAC, p.SrcMAC = [6]byte(data[0:6]), [6]byte(data[6:12])
+		p.DstMAC = [6]byte(data[0:6]) // (one assignment each: as one, both went through the stack)
+		p.SrcMAC = [6]byte(data[6:12])
 	}
 	p.Inner.Version, p.Inner.TTL = 4, in[8]
 }
@@ -422,11 +428,11 @@ func payloadShort(w []byte, i, n int) (lo, hi uint64) {
 // zeroed here), and leaves the others zero as they are.
 //
 // The calls in fastFrame keep their line offsets in it, by which default.pgo names them.
-func (d *Decoder) fastFrame(rec *Record, p *Packet, h int, o *Observation) bool {
-	// fastUsual, which calls it, read the frame's link header (h bytes) and its IP header (of the
-	// usual shape: fastLen) already: the lines that did so here before it are these now, so that
-	// the calls below keep their offsets.
-	b := rec.Data[h:] // the IP packet, after the link header
+func (d *Decoder) fastFrame(rec *Record, p *Packet, o *Observation) bool {
+	// fastUsual, which calls it, read the frame's link header and its IP header (of the usual shape:
+	// fastLen) already: the lines that did so here before it are these now (the calls below keep their offsets).
+	h := fastHdrLen(rec.LinkType, rec.Data) // the link header's length, as fastUsual found it (not kept there: a register a frame)
+	b := rec.Data[h:]                       // the IP packet, after the link header
 	tl := int(b[2])<<8 | int(b[3])
 	shape := uint32(rec.LinkType) << shapeLinkShift
 	if h != 0 && h != 14 {
@@ -585,6 +591,19 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet, h int, o *Observation) bool 
 	return true
 }
 
+// fastHdrLen is the length of the link header of the frame data of link type lt, as fastUsual finds it
+// before it hands the frame to fastFrame: 14 for an untagged Ethernet frame of IPv4, 0 for a raw or
+// IPv4 link type, fastLink's for a cooked or VLAN-tagged frame.
+func fastHdrLen(lt LinkType, data []byte) int {
+	switch {
+	case lt == LinkEthernet && len(data) >= 34 && binary.LittleEndian.Uint16(data[12:14]) == 0x0008:
+		return 14
+	case lt == LinkRaw || lt == LinkIPv4:
+		return 0
+	}
+	return fastLink(lt, data)
+}
+
 // sumEarly tests the checksum of a transport segment pl (ps: the sum its check starts from, noSum for
 // none) before fastFrame writes anything, as it does for the sumFirstRun frames after a frame whose
 // checksum failed. It returns noSum when the checksum is right (or there is none) and sumFailed when
@@ -707,28 +726,28 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) (back uint64, ho
 	if shape == 0 {
 		return noFast, false
 	}
-	ts := rec.Ts
+	//
 	// The frame is sampled (as add samples it: its fingerprint and time kept, its MACs added) once
 	// its run is known, below, by sampleFrame: where it was sampled here, the flag that said so to
 	// there, its fingerprint and its time were stored to the stack on every frame. Samples and MACs
 	// are not read in between (addTime, startRun), so what is kept is the same. (These comment lines
 	// keep the calls below on the lines default.pgo names.)
 	//
-	// addTime's usual case here (in order, in the main stretch of time, which is the current one):
-	// its stretch's prev, last and frames kept in hotLo, Last and hotN (see Traffic.hotLo), two
-	// comparisons and a store or two; any other frame there (which settles hotN into the stretch).
-	// (back and hot: the results, named above)
-	if ts >= t.hotLo && ts <= ^t.hotNotHi && !rec.FracOver {
-		t.hotLo = ts // the stretch's prev
-		if ts > t.Last {
-			t.Last = ts // its last (the range's end stays spanGap past the last when it was set: a
-			// frame past it, a day on, is addTime's, which sets it again)
-		}
-		t.hotN, hot = t.hotN+1, true // its frames
-		// (an odd frame, FracOver, is addTime's: the next one is not compared with it)
-	} else {
-		back = t.addTime(rec.Frame, ts, rec.FracOver)
-	}
+	// The frame's time (addTime's usual case, or addTime) is taken last, after the runs, the sample and
+	// the address sets (none of which reads the times): its results, back and hot, and the shape are
+	// then made after every call here, where before them each was live across the calls below and
+	// stored to the stack on every frame (three stores a frame). Nothing between reads or writes what
+	// the time block does (hotLo, Last, hotN, the stretches: addTime's), so the counts are the same.
+	//
+	//
+	//
+	//
+	//
+	//
+	//
+	//
+	//
+	//
 	t.Frames++
 	// The link addresses as add takes them, in the low 48 bits (first byte lowest): an Ethernet
 	// frame's both, a cooked frame's sender's. With the link type and encapsulation they decide all
@@ -767,7 +786,21 @@ func (t *Traffic) addFast(shape uint32, rec *Record, p *Packet) (back uint64, ho
 			t.addPair(osrc, odst, inner)
 		}
 	}
-	return back, hot
+	// addTime's usual case here (in order, in the main stretch of time, which is the current one):
+	// its stretch's prev, last and frames kept in hotLo, Last and hotN (see Traffic.hotLo), two
+	// comparisons and a store or two; any other frame there (which settles hotN into the stretch).
+	// (back and hot: the results, named above)
+	if ts := rec.Ts; ts >= t.hotLo && ts <= ^t.hotNotHi && !rec.FracOver {
+		t.hotLo = ts // the stretch's prev
+		if ts > t.Last {
+			t.Last = ts // its last (the range's end stays spanGap past the last when it was set: a
+			// frame past it, a day on, is addTime's, which sets it again)
+		}
+		t.hotN++ // its frames
+		return 0, true
+		// (an odd frame, FracOver, is addTime's: the next one is not compared with it)
+	}
+	return t.addTime(rec.Frame, rec.Ts, rec.FracOver), false
 }
 
 // sampleFrame is addFast's sample of the frame of rec and p (t.Samples not full), of run r: its

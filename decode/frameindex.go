@@ -121,7 +121,7 @@ func (r *pcapReader) seekMark(f *os.File, m FrameMark) error {
 	}
 	in.cr.n = m.Off
 	in.br.Reset(in.cr)
-	in.win, in.pend, in.off = nil, 0, m.Off
+	in.win, in.pend, in.base = nil, 0, m.Off
 	r.frame, r.prevTs, r.havePrev = m.Frame, m.PrevTs, true
 	return nil
 }

@@ -51,8 +51,8 @@ func holeFile(f *os.File) *holeSeeker {
 func (in *rdInput) skipHole(unit int, maxUnits, done int64) (skipped int64, tail bool, err error) {
 	h := in.holes
 	in.sync()
-	read := in.cr.n // the file is read up to here; the stream's read position is in.off
-	next, serr := h.f.Seek(h.base+in.off, seekData)
+	read := in.cr.n // the file is read up to here; the stream's read position is in.offset()
+	next, serr := h.f.Seek(h.base+in.offset(), seekData)
 	restore := func() error {
 		_, err := h.f.Seek(h.base+read, io.SeekStart)
 		return err
@@ -63,14 +63,14 @@ func (in *rdInput) skipHole(unit int, maxUnits, done int64) (skipped int64, tail
 		if st, err := h.f.Stat(); err == nil { // the file may have grown since it was opened
 			end = st.Size() - h.base
 		}
-		if end < in.off {
+		if end < in.offset() {
 			return 0, false, restore()
 		}
-		skipped, tail = end-in.off, true
+		skipped, tail = end-in.offset(), true
 	case serr != nil:
 		return 0, false, restore()
 	default:
-		hole := (next - h.base - in.off) &^ int64(unit-1)
+		hole := (next - h.base - in.offset()) &^ int64(unit-1)
 		if maxUnits >= 0 {
 			hole = min(hole, (maxUnits-done/int64(unit))*int64(unit))
 		}
@@ -79,15 +79,15 @@ func (in *rdInput) skipHole(unit int, maxUnits, done int64) (skipped int64, tail
 		}
 		skipped = hole
 	}
-	if !tail && in.off+skipped > in.maxBytes { // the stream goes on past the limit: read up to it
+	if !tail && in.offset()+skipped > in.maxBytes { // the stream goes on past the limit: read up to it
 		return 0, false, restore()
 	}
-	target := in.off + skipped
+	target := in.offset() + skipped
 	if _, err := h.f.Seek(h.base+target, io.SeekStart); err != nil {
 		return 0, false, restore()
 	}
 	in.cr.n = target
 	in.br.Reset(in.cr)
-	in.off = target
+	in.base = target // (pend is 0: sync)
 	return skipped, tail, nil
 }

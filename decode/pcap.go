@@ -114,8 +114,7 @@ func (r *pcapReader) nextBuffered(rec *Record) bool {
 	frame++
 	r.frame = frame
 	n := pcapRecHdrLen + caplen
-	in.pend = pend + n
-	in.off += int64(n)
+	in.pend = pend + n // (and the read position: rdInput.offset)
 	r.prevTs, r.havePrev = ts, true
 	// (the frame's slice: its capacity caplen, not 0 (tested above): its pointer not masked either)
 	rec.set(frame, ts, fracOver, caplen, origlen, r.iface.LinkType, 0, w[pcapRecHdrLen:n:n])
@@ -162,7 +161,6 @@ func (r *pcapReader) skipBuffered(n int) int {
 	r.prevTs, r.havePrev = int64(uint32(h0))*1e9+int64(h0>>32)*r.fracNs, true
 	r.frame += uint32(k)
 	in.pend += pos
-	in.off += int64(pos)
 	return k
 }
 
@@ -184,7 +182,7 @@ func (r *pcapReader) next(rec *Record) error {
 	}
 	if len(h) < pcapRecHdrLen {
 		if nonZero(h) == len(h) {
-			return r.zeroTail(r.off, len(h))
+			return r.zeroTail(r.offset(), len(h))
 		}
 		return r.truncated(r.frame, "record header", len(h), pcapRecHdrLen)
 	}
@@ -204,7 +202,7 @@ func (r *pcapReader) next(rec *Record) error {
 	if len(b) < n {
 		return r.truncated(r.frame, "record", len(b), n)
 	}
-	off := r.off
+	off := r.offset()
 	r.prevTs, r.havePrev = ts, true
 	if _, err := r.discard(n); err != nil {
 		return r.fail(err)
@@ -223,7 +221,7 @@ func (r *pcapReader) next(rec *Record) error {
 // read position, and reports it as one *RecordError. A run of all-zero headers is skipped in bulk,
 // and zeros to the end of the file are a zero-filled tail: not records at all.
 func (r *pcapReader) empty() error {
-	first, start := r.frame, r.off
+	first, start := r.frame, r.offset()
 	n := uint32(0) // records of the run consumed
 	for n == 0 || first+n <= r.maxFrames {
 		h, err := r.peek(pcapRecHdrLen)
@@ -257,7 +255,7 @@ func (r *pcapReader) empty() error {
 // zeroRun skips the all-zero record headers from the read position (frame r.frame) on, up to the
 // record limit (the next Next then stops there).
 func (r *pcapReader) zeroRun() error {
-	first, start := r.frame, r.off
+	first, start := r.frame, r.offset()
 	z, tail, err := r.zeros(pcapRecHdrLen, max(int64(r.maxFrames)-int64(first)+1, 0))
 	if err != nil {
 		return r.fail(err)
@@ -294,10 +292,10 @@ func (r *pcapReader) plausible(h []byte, prev int64, havePrev bool) (int, int64,
 // record header: one that is plausible itself and is followed by another plausible header (or by
 // the end of the file).
 func (r *pcapReader) resync(caplen uint32) error {
-	start, frame := r.off, r.frame
+	start, frame := r.offset(), r.frame
 	pos := pcapRecHdrLen // candidates start after the corrupt header
 	for {
-		if r.off-start > resyncLimit {
+		if r.offset()-start > resyncLimit {
 			return r.fail(fmt.Errorf("frame %d (offset %d): caplen %d exceeds %d and no plausible record header follows within %d bytes",
 				frame, start, caplen, MaxCapLen, resyncLimit))
 		}
@@ -340,14 +338,14 @@ func (r *pcapReader) resync(caplen uint32) error {
 				return r.fail(err)
 			}
 			return r.skip(frame, start, "caplen %d exceeds %d: skipped bytes %d-%d to the next plausible record header",
-				caplen, MaxCapLen, start, r.off-1)
+				caplen, MaxCapLen, start, r.offset()-1)
 		case eof:
 			if _, err := r.discard(len(b)); err != nil {
 				return r.fail(err)
 			}
 			r.done = io.EOF
 			return r.skip(frame, start, "caplen %d exceeds %d: skipped bytes %d-%d to the end of the file (no plausible record header)",
-				caplen, MaxCapLen, start, r.off-1)
+				caplen, MaxCapLen, start, r.offset()-1)
 		}
 		// Keep the last partial header's bytes and read on.
 		adv := len(b) - pcapRecHdrLen

@@ -202,7 +202,7 @@ func (r *ngReader) Next(rec *Record) error {
 		}
 		if typ == ngSHB {
 			r.be = be
-			off := r.off
+			off := r.offset()
 			err := r.section(b)
 			if _, err := r.discard(int(n)); err != nil {
 				return r.fail(err)
@@ -220,7 +220,7 @@ func (r *ngReader) Next(rec *Record) error {
 		}
 		if int(n) > readBufSize {
 			// Only bulky non-packet blocks (name resolution, custom) get here in sane files.
-			off := r.off
+			off := r.offset()
 			if err := r.skipBig(frame, typ, n); err != nil {
 				return err
 			}
@@ -229,7 +229,7 @@ func (r *ngReader) Next(rec *Record) error {
 			}
 			continue
 		}
-		off := r.off
+		off := r.offset()
 		if _, err := r.discard(int(n)); err != nil {
 			return r.fail(err)
 		}
@@ -254,7 +254,7 @@ func (r *ngReader) Next(rec *Record) error {
 
 // skipBig skips a block larger than the read buffer, checking its trailing length.
 func (r *ngReader) skipBig(frame, typ, n uint32) error {
-	off := r.off
+	off := r.offset()
 	if d, err := r.discard(int(n) - 4); err != nil {
 		return r.fail(err)
 	} else if d < int(n)-4 {
@@ -503,7 +503,7 @@ func (r *ngReader) empty(frame uint32, off int64, reason string) error {
 // zeroRun skips the zeros at the read position, where a block header should be: to the end of
 // the file they are a zero-filled tail, else a skipped range.
 func (r *ngReader) zeroRun() error {
-	start := r.off
+	start := r.offset()
 	z, tail, err := r.zeros(4, -1)
 	if err != nil {
 		return r.fail(err)
@@ -543,10 +543,10 @@ func (r *ngReader) simple(rec *Record, frame uint32, off int64, b []byte) error 
 // resync skips a block whose framing cannot be trusted: it scans forward for the next block of a
 // known type whose leading and trailing lengths agree.
 func (r *ngReader) resync(frame uint32, reason string) error {
-	start := r.off
+	start := r.offset()
 	pos := 4
 	for {
-		if r.off-start > resyncLimit {
+		if r.offset()-start > resyncLimit {
 			return r.fail(fmt.Errorf("offset %d: %s, and no valid block follows within %d bytes", start, reason, resyncLimit))
 		}
 		b, err := r.peek(readBufSize)
@@ -583,13 +583,13 @@ func (r *ngReader) resync(frame uint32, reason string) error {
 			if _, err := r.discard(found); err != nil {
 				return r.fail(err)
 			}
-			return r.skip(frame, start, "%s: skipped bytes %d-%d to the next valid block", reason, start, r.off-1)
+			return r.skip(frame, start, "%s: skipped bytes %d-%d to the next valid block", reason, start, r.offset()-1)
 		case eof:
 			if _, err := r.discard(len(b)); err != nil {
 				return r.fail(err)
 			}
 			r.done = io.EOF
-			return r.skip(frame, start, "%s: skipped bytes %d-%d to the end of the file (no valid block)", reason, start, r.off-1)
+			return r.skip(frame, start, "%s: skipped bytes %d-%d to the end of the file (no valid block)", reason, start, r.offset()-1)
 		}
 		adv := max(len(b)-12, pos)
 		if _, err := r.discard(adv); err != nil {

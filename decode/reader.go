@@ -148,7 +148,7 @@ func (in *rdInput) release() {
 	}
 	in.raw = nil
 	in.br = bufio.NewReaderSize(errReader{errClosed}, 16)
-	in.win, in.pend = nil, 0
+	in.base, in.win, in.pend = in.offset(), nil, 0
 	in.done = errClosed
 }
 
@@ -263,7 +263,11 @@ type rdInput struct {
 	raw *bufio.Reader // buffer over the compressed file (gzip only)
 	br  *bufio.Reader // the decompressed stream
 	gz  bool
-	off int64 // offset of the read position in the decompressed stream
+	// base is the offset of win's first byte in the decompressed stream, and base+pend (offset) that
+	// of the read position: a record read from the window moves pend alone (base moves when the window
+	// is given back to br, by sync), where the read position kept apart took a load, two additions
+	// and a store a record.
+	base int64
 	// maxBytes and maxFrames are the Limits: the stream is not read past maxBytes, and a reader stops
 	// after maxFrames records.
 	maxBytes  int64
@@ -291,9 +295,15 @@ type rdInput struct {
 func (in *rdInput) sync() {
 	if in.pend > 0 {
 		in.br.Discard(in.pend) // buffered: cannot fail
+		in.base += int64(in.pend)
 		in.pend = 0
 	}
 	in.win = nil
+}
+
+// offset is the offset of the read position in the decompressed stream.
+func (in *rdInput) offset() int64 {
+	return in.base + int64(in.pend)
 }
 
 // peek returns up to n bytes. A short result with a nil error means the stream ended (EOF);
@@ -303,24 +313,24 @@ func (in *rdInput) peek(n int) ([]byte, error) {
 		return w[:n:n], nil
 	}
 	in.sync()
-	if in.off+int64(n) > in.maxBytes {
+	if in.offset()+int64(n) > in.maxBytes {
 		return in.peekLimit(n)
 	}
 	b, err := in.br.Peek(n)
 	if err == nil {
 		// All buffered (no read, no error), up to the limit.
-		in.win, _ = in.br.Peek(int(min(int64(in.br.Buffered()), in.maxBytes-in.off)))
+		in.win, _ = in.br.Peek(int(min(int64(in.br.Buffered()), in.maxBytes-in.offset())))
 	}
 	if len(b) == n || err == nil || errors.Is(err, io.EOF) {
 		return b, nil
 	}
-	return b, in.readErr(in.off+int64(len(b)), err)
+	return b, in.readErr(in.offset()+int64(len(b)), err)
 }
 
 // peekLimit is peek for n bytes that reach past maxBytes: a stream that ends before the limit
 // gives its last bytes, one that goes on past it a *LimitError.
 func (in *rdInput) peekLimit(n int) ([]byte, error) {
-	room := int(max(in.maxBytes-in.off, 0)) // < n <= the buffer's size
+	room := int(max(in.maxBytes-in.offset(), 0)) // < n <= the buffer's size
 	b, err := in.br.Peek(room + 1)
 	if len(b) > room {
 		return b[:room], in.overBytes()
@@ -328,7 +338,7 @@ func (in *rdInput) peekLimit(n int) ([]byte, error) {
 	if err == nil || errors.Is(err, io.EOF) {
 		return b, nil
 	}
-	return b, in.readErr(in.off+int64(len(b)), err)
+	return b, in.readErr(in.offset()+int64(len(b)), err)
 }
 
 // overBytes returns the error for a stream longer than maxBytes.
@@ -352,18 +362,17 @@ func (in *rdInput) readErr(off int64, err error) error {
 func (in *rdInput) discard(n int) (int, error) {
 	if n <= len(in.win)-in.pend {
 		in.pend += n
-		in.off += int64(n)
 		return n, nil
 	}
 	in.sync()
-	over := in.off+int64(n) > in.maxBytes
+	over := in.offset()+int64(n) > in.maxBytes
 	if over {
-		n = int(max(in.maxBytes-in.off, 0))
+		n = int(max(in.maxBytes-in.offset(), 0))
 	}
 	d, err := in.br.Discard(n)
-	in.off += int64(d)
+	in.base += int64(d) // (pend is 0: sync)
 	if err != nil && !errors.Is(err, io.EOF) {
-		return d, in.readErr(in.off, err)
+		return d, in.readErr(in.offset(), err)
 	}
 	if over && d == n {
 		if b, _ := in.br.Peek(1); len(b) > 0 {
@@ -455,7 +464,7 @@ func (in *rdInput) skipN(frame uint32, off int64, n int, format string, args ...
 // overFrames returns the error for an input with more than maxFrames records: frame is the first
 // record not read.
 func (in *rdInput) overFrames(frame uint32) error {
-	return in.fail(fmt.Errorf("frame %d (offset %d): %w", frame, in.off,
+	return in.fail(fmt.Errorf("frame %d (offset %d): %w", frame, in.offset(),
 		&LimitError{What: "records", Limit: int64(in.maxFrames), Flag: "--max-frames"}))
 }
 
@@ -467,7 +476,7 @@ func (in *rdInput) fail(err error) error {
 
 // truncated reports a record cut short by the end of the file; the next Next returns io.EOF.
 func (in *rdInput) truncated(frame uint32, what string, have, want int) error {
-	off := in.off
+	off := in.offset()
 	if _, err := in.discard(have); err != nil {
 		return in.fail(err)
 	}
@@ -483,7 +492,7 @@ func (in *rdInput) zeroTail(start int64, n int) error {
 		return in.fail(err)
 	}
 	in.done = io.EOF
-	return in.skip(0, start, "zero-filled tail: the last %d bytes are zeros, not records (as a crash or a preallocated file leaves): ignored", in.off-start)
+	return in.skip(0, start, "zero-filled tail: the last %d bytes are zeros, not records (as a crash or a preallocated file leaves): ignored", in.offset()-start)
 }
 
 // Compressed reports whether the file was gzip-compressed.

@@ -41,7 +41,7 @@ func FuzzReader(f *testing.F) {
 		var lastFrame uint32
 		skipped := 0
 		for {
-			before := in.off
+			before := in.offset()
 			var rec Record
 			err := r.Next(&rec)
 			var re *RecordError
@@ -71,8 +71,8 @@ func FuzzReader(f *testing.F) {
 					}
 					lastFrame = re.Frame + uint32(re.Records-1)
 				}
-				if re.Offset < 0 || re.Offset > in.off {
-					t.Fatalf("error offset %d beyond the read position %d", re.Offset, in.off)
+				if re.Offset < 0 || re.Offset > in.offset() {
+					t.Fatalf("error offset %d beyond the read position %d", re.Offset, in.offset())
 				}
 			default:
 				if again := r.Next(&rec); again != err {
@@ -87,11 +87,11 @@ func FuzzReader(f *testing.F) {
 				}
 				return
 			}
-			if in.off <= before {
-				t.Fatalf("Next returned %v without consuming input (offset %d)", err, in.off)
+			if in.offset() <= before {
+				t.Fatalf("Next returned %v without consuming input (offset %d)", err, in.offset())
 			}
-			if in.off > lim.MaxBytes || int64(lastFrame) > lim.MaxFrames {
-				t.Fatalf("read to offset %d and frame %d under limits %+v", in.off, lastFrame, lim)
+			if in.offset() > lim.MaxBytes || int64(lastFrame) > lim.MaxFrames {
+				t.Fatalf("read to offset %d and frame %d under limits %+v", in.offset(), lastFrame, lim)
 			}
 		}
 	})

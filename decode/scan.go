@@ -170,6 +170,14 @@ type frameKeeper struct {
 	st *Stamps
 }
 
+// parts returns k's collectors, or nils for a nil k.
+func (k *frameKeeper) parts() (*obsCollector, *fpCollector, *Stamps) {
+	if k == nil {
+		return nil, nil, nil
+	}
+	return k.c, k.fp, k.st
+}
+
 // scan reads and decodes every frame of r into fi, giving each to fn, or, with keep (fn nil), keeping
 // it there.
 func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *frameKeeper, report func()) {
@@ -178,14 +186,14 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 	var rec Record
 	var p Packet
 	var own Observation
-	var v scanVars // the loop's variables (see scanVars)
-	v.o = &own     // the frame's Observation: own, or its place in keep.c
-	v.setReader(r) // the reader: r, or the one lookMerged gives
+	var v scanVars               // the loop's variables (see scanVars)
+	v.o = &own                   // the frame's Observation: own, or its place in keep.c
+	v.setReader(r)               // the reader: r, or the one lookMerged gives
+	kc, kfp, kst := keep.parts() // keep's collectors (nil without keep): one load each in the loop, where keep's were two
 	// v.tr is the frame's Traffic, v.frags the outer fragments' tracker (nil until the first)
 	// v.nObs counts the frames read so far, each an Observation (fi.Records at the end)
+	// v.ctxLost, v.fracOver, v.wentBack and v.cutAt: see scanVars
 	v.lastSrc = -1
-	// v.ctxLost counts the frames whose header context was not kept
-	// v.fracOver and v.wentBack count the frames flagged for their timestamps, v.cutAt says the last read was skipped
 	for {
 		// (a pcap file's usual record read without the interface's call: setReader's pr; no error then)
 		if pr := v.pr; pr == nil || pr.done != nil || !pr.nextBuffered(&rec) {
@@ -252,8 +260,8 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 			// Non-Ethernet frames before the first Ethernet one (a pcapng file's) are not probed.
 			v.setReader(d.lookMerged(v.r, &rec, fi, opts, keep != nil))
 		}
-		if keep != nil {
-			v.o = keep.c.slot(&rec)
+		if kc != nil { // (keep != nil)
+			v.o = kc.slot(&rec)
 		}
 		if d.decodeReused(&rec, &p, v.o) { // p is this loop's alone; the fast path makes the Observation in its place but its Source (Observe's, written out)
 			p.Loose, v.o.Source = d.fastLoose, d.sourceOf(&rec, &p) // (fastShape not 0: the merged probe, inscan.go, takes d.fastLoose)
@@ -289,12 +297,12 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 			}
 			v.ctxLost++
 		}
-		if int(v.o.Source) != v.lastSrc {
-			v.lastSrc = int(v.o.Source)
-			v.tr = fi.Traffic[v.o.Source]
+		if src := d.srcIdx; int(src) != v.lastSrc { // (the frame's Source, v.o.Source: every source sourceOf gives is d.srcIdx, as it returns it)
+			v.lastSrc = int(src)
+			v.tr = fi.Traffic[src]
 			if v.tr == nil {
 				v.tr = &Traffic{}
-				fi.Traffic[v.o.Source] = v.tr
+				fi.Traffic[src] = v.tr
 			}
 		}
 		back, hot := v.tr.addFast(d.fastShape, &rec, &p) // the frame counted in its Traffic, by the fast path's own counting where it took the frame (tr.add keeps its line in scan: default.pgo names it so)
@@ -319,9 +327,9 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 				}
 			}
 		}
-		if keep != nil {
-			v.o.TsLo = keep.st.add(rec.Ts, rec.Frame)
-			keep.fp.add(p.Loose)
+		if kst != nil { // (keep != nil)
+			v.o.TsLo = kst.add(rec.Ts, rec.Frame)
+			kfp.add(p.Loose)
 		} else if fn != nil {
 			fn(&rec, &p, v.o)
 		}
