@@ -12,19 +12,43 @@ const clockSplit = 1 << 13
 
 // samplePackets collects the sampled frames refs into packets by exact fingerprint, each frame added
 // to its packet in the order of refs, and returns them in no particular order (each fingerprint once);
-// n sizes the list. On more than one core, with many frames, two goroutines each take the packets of
-// half the fingerprints (all of a packet's frames go to one, in the same order), and the halves are
-// joined after: every packet is what one pass makes of it, and the clocks come first, with nothing
-// else to do beside them.
+// n sizes the list. On more than one core, with many frames, it splits the work (samplePacketsIn).
 func (w *world) samplePackets(refs []clockRef, n int) []fpPkt {
-	if runtime.GOMAXPROCS(0) < 2 || len(refs) < clockSplit {
-		return w.addSamples(refs, n, 0, 0)
+	return w.samplePacketsIn(refs, n, runtime.GOMAXPROCS(0) > 1 && len(refs) >= clockSplit)
+}
+
+// samplePacketsIn is samplePackets, on two goroutines when split: the frames' exact fingerprints
+// worked out first, each goroutine those of half the frames (refFps), then each goroutine takes the
+// packets of half the fingerprints (all of a packet's frames go to one, in the same order), and the
+// halves are joined after: every packet is what one pass makes of it, and the clocks come first, with
+// nothing else to do beside them. Without split, one pass.
+func (w *world) samplePacketsIn(refs []clockRef, n int, split bool) []fpPkt {
+	if !split {
+		return w.addSamples(refs, nil, n, 0, 0)
 	}
+	fps, mid := make([]uint64, len(refs)), len(refs)/2
+	wait := beside(func() { w.refFps(refs[mid:], fps[mid:]) })
+	w.refFps(refs[:mid], fps[:mid])
+	wait()
 	var odd []fpPkt
-	wait := beside(func() { odd = w.addSamples(refs, n/2, 1, 1) })
-	pkts := w.addSamples(refs, n, 1, 0)
+	wait = beside(func() { odd = w.addSamples(refs, fps, n/2, 1, 1) })
+	pkts := w.addSamples(refs, fps, n, 1, 0)
 	wait()
 	return append(pkts, odd...)
+}
+
+// refFps sets fps[k] to the exact fingerprint of the sampled frame refs[k] (exactOf).
+func (w *world) refFps(refs []clockRef, fps []uint64) {
+	fps = fps[:len(refs)]
+	for k := range refs {
+		r := &refs[k]
+		o := &w.c.Obs[r.f][r.i]
+		fp := o.Exact(w.c.Loose[r.f].At(int(r.i))) // exactOf, written out: inlined
+		if o.Flags&decode.FlagICMPError != 0 {
+			fp = w.c.Tables.QuoteExact(o, fp)
+		}
+		fps[k] = fp
+	}
 }
 
 // clockSlab is how many sampled packets addSamples allocates at once.
@@ -37,24 +61,30 @@ type fpPkt struct {
 }
 
 // addSamples returns the packets of the frames of refs whose exact fingerprint fp has fp&mask ==
-// part (n sizes the list). The packets and their first two sightings come out of slabs (one
+// part (n sizes the list): fps gives the frames' fingerprints (refFps), or when nil, which is for all
+// of them (mask 0), they are worked out here. The packets and their first two sightings come out of slabs (one
 // allocation per clockSlab packets, not two or three per packet); an index of its own finds a frame's
 // packet (a map cost several times as much).
-func (w *world) addSamples(refs []clockRef, n int, mask, part uint64) []fpPkt {
+func (w *world) addSamples(refs []clockRef, fps []uint64, n int, mask, part uint64) []fpPkt {
 	var slab []clockPkt
 	var sights []clockSight
 	pkts := make([]fpPkt, 0, min(n, len(refs)))
 	idx := newFpIndex(len(refs)) // no more packets than frames
 	for k := range refs {
+		var fp uint64
+		if fps != nil {
+			if fp = fps[k]; fp&mask != part {
+				continue
+			}
+		}
 		r := &refs[k]
 		o := &w.c.Obs[r.f][r.i]
 		lf := w.c.Loose[r.f].At(int(r.i))
-		fp := o.Exact(lf) // exactOf, written out: inlined
-		if o.Flags&decode.FlagICMPError != 0 {
-			fp = w.c.Tables.QuoteExact(o, fp)
-		}
-		if fp&mask != part {
-			continue
+		if fps == nil {
+			fp = o.Exact(lf) // exactOf, written out: inlined
+			if o.Flags&decode.FlagICMPError != 0 {
+				fp = w.c.Tables.QuoteExact(o, fp)
+			}
 		}
 		slot := idx.slot(fp, pkts)
 		if *slot == 0 { // a new packet: its first sighting written here (addSighting's, without a call)

@@ -99,3 +99,19 @@ func TestDelayPairsSplit(t *testing.T) {
 		t.Fatal("no node pair had samples from both halves: their join is not tested")
 	}
 }
+
+// The clock sample's packets collected on two goroutines (samplePacketsIn, split: the fingerprints
+// worked out in two halves of the frames, then the packets of each half of the fingerprints) are
+// those of one pass, on every lab scenario and generated captures, whatever their number of frames.
+func TestSamplePacketsSplitAll(t *testing.T) {
+	splitWorlds(t, func(t *testing.T, w *world) {
+		edge, total, _ := w.clockEdges()
+		refs := w.sampleRefs(edge, sampleRate(total))
+		n := min(total, maxClockSamples)
+		one := byFingerprint(t, w.samplePacketsIn(refs, n, false))
+		two := byFingerprint(t, w.samplePacketsIn(refs, n, true))
+		if !reflect.DeepEqual(one, two) {
+			t.Fatalf("%d packets in one pass, %d on two goroutines, or they differ", len(one), len(two))
+		}
+	})
+}
