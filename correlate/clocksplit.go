@@ -24,15 +24,15 @@ func (w *world) samplePackets(refs []clockRef, n int) []fpPkt {
 // nothing else to do beside them. Without split, one pass.
 func (w *world) samplePacketsIn(refs []clockRef, n int, split bool) []fpPkt {
 	if !split {
-		return w.addSamples(refs, nil, n, 0, 0)
+		return w.addSamples(refs, n, 0, 0)
 	}
 	fps, mid := make([]uint64, len(refs)), len(refs)/2
 	wait := beside(func() { w.refFps(refs[mid:], fps[mid:]) })
 	w.refFps(refs[:mid], fps[:mid])
 	wait()
 	var odd []fpPkt
-	wait = beside(func() { odd = w.addSamples(refs, fps, n/2, 1, 1) })
-	pkts := w.addSamples(refs, fps, n, 1, 0)
+	wait = beside(func() { odd = w.addSamplesOf(refs, fps, n/2, 1) })
+	pkts := w.addSamplesOf(refs, fps, n, 0)
 	wait()
 	return append(pkts, odd...)
 }
@@ -61,31 +61,74 @@ type fpPkt struct {
 }
 
 // addSamples returns the packets of the frames of refs whose exact fingerprint fp has fp&mask ==
-// part (n sizes the list): fps gives the frames' fingerprints (refFps), or when nil, which is for all
-// of them (mask 0), they are worked out here. The packets and their first two sightings come out of slabs (one
+// part (n sizes the list). The packets and their first two sightings come out of slabs (one
 // allocation per clockSlab packets, not two or three per packet); an index of its own finds a frame's
 // packet (a map cost several times as much).
-func (w *world) addSamples(refs []clockRef, fps []uint64, n int, mask, part uint64) []fpPkt {
+func (w *world) addSamples(refs []clockRef, n int, mask, part uint64) []fpPkt {
 	var slab []clockPkt
 	var sights []clockSight
 	pkts := make([]fpPkt, 0, min(n, len(refs)))
 	idx := newFpIndex(len(refs)) // no more packets than frames
 	for k := range refs {
-		var fp uint64
-		if fps != nil {
-			if fp = fps[k]; fp&mask != part {
-				continue
+		r := &refs[k]
+		o := &w.c.Obs[r.f][r.i]
+		lf := w.c.Loose[r.f].At(int(r.i))
+		fp := o.Exact(lf) // exactOf, written out: inlined
+		if o.Flags&decode.FlagICMPError != 0 {
+			fp = w.c.Tables.QuoteExact(o, fp)
+		}
+		if fp&mask != part {
+			continue
+		}
+		slot := idx.slot(fp, pkts)
+		if *slot == 0 { // a new packet: its first sighting written here (addSighting's, without a call)
+			if len(slab) == 0 {
+				slab, sights = make([]clockPkt, clockSlab), make([]clockSight, 2*clockSlab)
 			}
+			p := &slab[0]
+			slab = slab[1:]
+			ttl := w.hopTTL(o)
+			sights[0] = clockSight{w.pointNode[r.point], r.ts, r.ts, ttl, ambiguousKey(o, ttl), 1, r.ts}
+			*p = clockPkt{sender: w.senderNode(o), receiver: w.receiverNode(o), loose: lf, seen: sights[:1:2]}
+			sights = sights[2:]
+			pkts = append(pkts, fpPkt{fp, p})
+			*slot = int32(len(pkts))
+			continue
+		}
+		p := pkts[*slot-1].p
+		if p.sender < 0 {
+			p.sender = w.senderNode(o)
+		}
+		if p.receiver < 0 {
+			p.receiver = w.receiverNode(o)
+		}
+		if node := w.pointNode[r.point]; len(p.seen) == 1 && p.seen[0].node != node {
+			// The packet's second sighting, on another node (addSighting's usual case, without a call).
+			ttl := w.hopTTL(o)
+			p.seen = append(p.seen, clockSight{node, r.ts, r.ts, ttl, ambiguousKey(o, ttl), 1, r.ts})
+		} else {
+			p.addSighting(node, r.ts, w.hopTTL(o), o)
+		}
+	}
+	return pkts
+}
+
+// addSamplesOf is addSamples of the frames of refs whose exact fingerprint, fps[k] for refs[k]
+// (refFps), has fp&1 == part: the same loop, each frame's fingerprint read, not worked out (the
+// goroutines of samplePacketsIn each read every frame's).
+func (w *world) addSamplesOf(refs []clockRef, fps []uint64, n int, part uint64) []fpPkt {
+	var slab []clockPkt
+	var sights []clockSight
+	pkts := make([]fpPkt, 0, min(n, len(refs)))
+	idx := newFpIndex(len(refs)) // no more packets than frames
+	for k := range refs {
+		fp := fps[k]
+		if fp&1 != part {
+			continue
 		}
 		r := &refs[k]
 		o := &w.c.Obs[r.f][r.i]
 		lf := w.c.Loose[r.f].At(int(r.i))
-		if fps == nil {
-			fp = o.Exact(lf) // exactOf, written out: inlined
-			if o.Flags&decode.FlagICMPError != 0 {
-				fp = w.c.Tables.QuoteExact(o, fp)
-			}
-		}
 		slot := idx.slot(fp, pkts)
 		if *slot == 0 { // a new packet: its first sighting written here (addSighting's, without a call)
 			if len(slab) == 0 {

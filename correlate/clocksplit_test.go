@@ -134,7 +134,7 @@ func TestAddSamplesAsSightings(t *testing.T) {
 			}
 			p.addSighting(w.pointNode[r.point], r.ts, w.hopTTL(o), o)
 		}
-		got := byFingerprint(t, w.addSamples(in, nil, total, 0, 0))
+		got := byFingerprint(t, w.addSamples(in, total, 0, 0))
 		if len(got) != len(want) || third == 0 {
 			t.Fatalf("%s: %d packets, want %d; %d seen a third time", name, len(got), len(want), third)
 		}

@@ -315,28 +315,32 @@ func podPairHash(pi int32, key uint64) uint32 {
 // Without a call in its loop, its values stay in registers (findPods' own loop, with its calls,
 // spilled and reloaded them at every frame).
 func (pp *podPairs) run(chunk []decode.Observation, k int, srcPod []int32) int {
-	for ; k < len(chunk); k++ {
-		o := &chunk[k]
+	rest := chunk[k:]
+	for i := range rest {
+		o := &rest[i]
 		pi := srcPod[o.Source]
-		if pi < 0 || o.Flags&decode.FlagNotIP != 0 {
+		if pi < 0 {
 			continue
 		}
-		if o.Flags&(decode.FlagIPv6|decode.FlagARP) != 0 {
-			return k
+		if f := o.Flags; f&(decode.FlagNotIP|decode.FlagIPv6|decode.FlagARP) != 0 {
+			if f&decode.FlagNotIP != 0 {
+				continue
+			}
+			return k + i
 		}
 		key := uint64(o.Src)<<32 | uint64(o.Dst)
 		s := pp.slots[podPairHash(pi, key)]
 		if s == 0 {
-			return k
+			return k + i
 		}
 		e := &pp.list[(s-1)&(podPairMax-1)]
 		if e.key != key || e.pi != pi {
-			return k
+			return k + i
 		}
 		e.n++
 		e.own += ownTTLs[o.TTL]
 	}
-	return k
+	return len(chunk)
 }
 
 // ownTTLs is ownTTL as a table.
