@@ -169,28 +169,7 @@ const fpOrderBucket = 32
 // bits (about one packet a bucket) and each bucket sorted by insertion, about 30 instructions a
 // packet where pdqsort of the fingerprints took about 230 on the many-flow set's 56,000 packets.
 func fpOrder(list []fpPkt) []fpPkt {
-	return fpOrderIn(make([]fpPkt, len(list)), list, 0)
-}
-
-// fpOrderHalf returns fpOrder of the packets of list whose fingerprint's top bit is top (0 or 1).
-func fpOrderHalf(list []fpPkt, top uint64) []fpPkt {
-	n := 0
-	for _, x := range list {
-		n += int(x.fp>>63 ^ top ^ 1)
-	}
-	half, k := make([]fpPkt, n), 0
-	for _, x := range list {
-		if x.fp>>63 == top {
-			half[k] = x
-			k++
-		}
-	}
-	return fpOrderIn(make([]fpPkt, n), half, 1)
-}
-
-// fpOrderIn puts the packets of list in out (of its length) ordered by fingerprint, bucketed by
-// their bits after the top skip ones (which are the same in every packet of list), and returns out.
-func fpOrderIn(out, list []fpPkt, skip uint) []fpPkt {
+	out := make([]fpPkt, len(list))
 	if len(list) < 2 {
 		copy(out, list)
 		return out
@@ -199,7 +178,7 @@ func fpOrderIn(out, list []fpPkt, skip uint) []fpPkt {
 	shift := uint(64 - b)
 	at := make([]int32, 1<<b+1) // at[h+1]: the packets in bucket h; then where bucket h starts
 	for _, x := range list {
-		at[x.fp<<skip>>shift+1]++
+		at[x.fp>>shift+1]++
 	}
 	big := int32(0)
 	for h := 1; h < len(at); h++ {
@@ -212,7 +191,7 @@ func fpOrderIn(out, list []fpPkt, skip uint) []fpPkt {
 		return out
 	}
 	for _, x := range list {
-		h := x.fp << skip >> shift
+		h := x.fp >> shift
 		out[at[h]] = x
 		at[h]++
 	}
@@ -227,4 +206,21 @@ func fpOrderIn(out, list []fpPkt, skip uint) []fpPkt {
 		out[j] = x
 	}
 	return out
+}
+
+// fpOrderHalf returns fpOrder of the packets of list whose fingerprint's top bit is top (0 or 1):
+// bucketed as fpOrder buckets them, about two a bucket in half of its buckets.
+func fpOrderHalf(list []fpPkt, top uint64) []fpPkt {
+	n := 0
+	for _, x := range list {
+		n += int(x.fp>>63 ^ top ^ 1)
+	}
+	half, k := make([]fpPkt, n), 0
+	for _, x := range list {
+		if x.fp>>63 == top {
+			half[k] = x
+			k++
+		}
+	}
+	return fpOrder(half)
 }

@@ -12,20 +12,28 @@ const clockSplit = 1 << 13
 
 // samplePackets collects the sampled frames refs into packets by exact fingerprint, each frame added
 // to its packet in the order of refs, and returns them in no particular order (each fingerprint once);
-// n sizes the list. On more than one core, with many frames, it splits the work (samplePacketsIn).
+// n sizes the list. On more than one core, with many frames, the work is split (samplePacketsSplit).
 func (w *world) samplePackets(refs []clockRef, n int) []fpPkt {
-	return w.samplePacketsIn(refs, n, runtime.GOMAXPROCS(0) > 1 && len(refs) >= clockSplit)
+	if runtime.GOMAXPROCS(0) < 2 || len(refs) < clockSplit {
+		return w.addSamples(refs, n, 0, 0)
+	}
+	return w.samplePacketsSplit(refs, n)
 }
 
-// samplePacketsIn is samplePackets, on two goroutines when split: the frames' exact fingerprints
-// worked out first, each goroutine those of half the frames (refFps), then each goroutine takes the
-// packets of half the fingerprints (all of a packet's frames go to one, in the same order), and the
-// halves are joined after: every packet is what one pass makes of it, and the clocks come first, with
-// nothing else to do beside them. Without split, one pass.
+// samplePacketsIn is samplePackets, split or not as told (for tests).
 func (w *world) samplePacketsIn(refs []clockRef, n int, split bool) []fpPkt {
 	if !split {
 		return w.addSamples(refs, n, 0, 0)
 	}
+	return w.samplePacketsSplit(refs, n)
+}
+
+// samplePacketsSplit is samplePackets on two goroutines: the frames' exact fingerprints worked out
+// first, each goroutine those of half the frames (refFps), then each goroutine takes the packets of
+// half the fingerprints (all of a packet's frames go to one, in the same order), and the halves are
+// joined after: every packet is what one pass makes of it, and the clocks come first, with nothing
+// else to do beside them.
+func (w *world) samplePacketsSplit(refs []clockRef, n int) []fpPkt {
 	fps, mid := make([]uint64, len(refs)), len(refs)/2
 	wait := beside(func() { w.refFps(refs[mid:], fps[mid:]) })
 	w.refFps(refs[:mid], fps[:mid])

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"testing"
 	"time"
 
@@ -85,9 +86,10 @@ func TestDelayPairsSplit(t *testing.T) {
 		edge, total, _ := w.clockEdges()
 		refs := w.sampleRefs(edge, sampleRate(total))
 		pkts, _ := w.clockPackets(refs, total)
-		one := delayPairsIn(pkts.list, false)
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+		one := delayPairs(pkts) // its own loop
 		two := delayPairsIn(pkts.list, true)
-		if !reflect.DeepEqual(one, two) {
+		if !reflect.DeepEqual(one, two) || !reflect.DeepEqual(one, delayPairsIn(pkts.list, false)) {
 			t.Fatalf("%d node pairs' samples in one pass, %d in halves, or they differ", len(one), len(two))
 		}
 		for _, s := range one {
@@ -156,6 +158,31 @@ func TestDivisor(t *testing.T) {
 			}
 			if got := nextSample(lfs, k, dv); got != want {
 				t.Fatalf("rate %d from %d: next sample %d, not %d", d, k, got, want)
+			}
+		}
+	}
+}
+
+// fpOrderHalf's two halves, one after the other, are fpOrder's list: fingerprints spread, and
+// crowded into few buckets (which sends a half to pdqsort).
+func TestFpOrderHalf(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 8))
+	for n := range 300 {
+		for _, crowd := range []uint{0, 20, 62} {
+			list := make([]fpPkt, n)
+			used := map[uint64]bool{}
+			for i := range list {
+				fp := rng.Uint64()
+				fp = fp&(1<<63) | fp&(1<<63-1)>>crowd // the top bit kept, the rest crowded
+				for used[fp] {
+					fp++
+				}
+				used[fp] = true
+				list[i] = fpPkt{fp, &clockPkt{sender: i}}
+			}
+			got := append(fpOrderHalf(list, 0), fpOrderHalf(list, 1)...)
+			if want := fpOrder(list); !reflect.DeepEqual(got, want) && n > 0 {
+				t.Fatalf("n %d, crowded by %d bits: the halves' order is not fpOrder's", n, crowd)
 			}
 		}
 	}
