@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"math"
-	"math/bits"
 	"runtime"
 	"slices"
 	"sort"
@@ -299,7 +298,6 @@ func (w *world) clockRefs(edge, edgeFile []bool, rate uint64, from, to int) []cl
 	// grown (and copied) a score of times.
 	n := uint64(to-from) / rate
 	refs, at := make([]clockRef, 0, n+n/8+64), 0 // at: the first edge frame of the file, counted end to end
-	div := divisorOf(rate)
 	for f, obs := range w.c.Obs {
 		lo, hi := edgeRange(edgeFile[f], &at, len(obs), from, to)
 		if lo >= hi {
@@ -313,11 +311,8 @@ func (w *world) clockRefs(edge, edgeFile []bool, rate uint64, from, to int) []cl
 			end := min(i|(trimRun-1)+1, hi)
 			at := i % decode.FingerprintChunk
 			lfs, piece := loose.Chunks[i/decode.FingerprintChunk][at:at+end-i], obs[i:end]
-			for k := 0; ; k++ {
-				if k = nextSample(lfs, k, div); k == len(lfs) {
-					break
-				}
-				if lfs[k] == 0 { // no sighting (an outer fragment)
+			for k, lf := range lfs {
+				if lf%rate != 0 || lf == 0 { // 0: no sighting (an outer fragment)
 					continue
 				}
 				o := &piece[k]
@@ -337,47 +332,6 @@ func (w *world) clockRefs(edge, edgeFile []bool, rate uint64, from, to int) []cl
 	}
 	return refs
 }
-
-// nextSample returns the index of the first of the fingerprints lfs from k on that is a multiple of
-// d (0 among them, which clockRefs passes over: no sighting, an outer fragment), or len(lfs). A loop
-// of its own, not inlined: in clockRefs' loop, whose sampled frames' work (an append, Ts's call)
-// leaves few registers, each frame passed over stored and reloaded about a dozen values; here it
-// takes 9 instructions, the division a multiplication (divisor).
-//
-//go:noinline
-func nextSample(lfs []uint64, k int, d divisor) int {
-	if k >= len(lfs) {
-		return len(lfs)
-	}
-	for i, lf := range lfs[k:] {
-		if d.divides(lf) {
-			return k + i
-		}
-	}
-	return len(lfs)
-}
-
-// divisor tests divisibility by a number d without a division (Hacker's Delight, 10-17; the compiler
-// does the same for a constant): d = odd << shift, and x is a multiple of d when x times the inverse
-// of odd (mod 2^64), rotated right by shift, is at most (2^64-1)/d.
-type divisor struct {
-	inv, max uint64
-	shift    int
-}
-
-// divisorOf returns the divisor d (d > 0).
-func divisorOf(d uint64) divisor {
-	shift := bits.TrailingZeros64(d)
-	odd := d >> shift
-	inv := odd // Newton's iteration: each step doubles the bits of odd*inv == 1 that are right (3 at first)
-	for range 5 {
-		inv *= 2 - odd*inv
-	}
-	return divisor{inv: inv, max: math.MaxUint64 / d, shift: shift}
-}
-
-// divides reports whether x is a multiple of d.
-func (d divisor) divides(x uint64) bool { return bits.RotateLeft64(x*d.inv, -d.shift) <= d.max }
 
 // A piece of clockRefs (up to a multiple of trimRun) lies within one chunk of the fingerprints.
 var _ [0]struct{} = [decode.FingerprintChunk % trimRun]struct{}{}

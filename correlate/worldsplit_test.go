@@ -2,7 +2,6 @@ package correlate
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"reflect"
 	"runtime"
@@ -118,49 +117,6 @@ func TestSamplePacketsSplitAll(t *testing.T) {
 			t.Fatalf("%d packets in one pass, %d on two goroutines, or they differ", len(one), len(two))
 		}
 	})
-}
-
-// divisor.divides is x%d == 0 for every d and x: ones, powers of two, odd and even numbers, the
-// largest, each against random numbers, its multiples and their neighbours; nextSample finds the
-// first multiple as a scan does.
-func TestDivisor(t *testing.T) {
-	rng := rand.New(rand.NewPCG(19, 7))
-	ds := []uint64{1, 2, 3, 4, 6, 7, 8, 30, 31, 32, 78, 1 << 32, 1<<32 + 1, 1 << 63, 1<<63 + 1, math.MaxUint64, math.MaxUint64 - 1}
-	for range 200 {
-		ds = append(ds, 1+rng.Uint64N(1000), max(1, rng.Uint64()>>rng.UintN(64)), (1+rng.Uint64N(1<<20))<<rng.UintN(40))
-	}
-	for _, d := range ds {
-		dv := divisorOf(d)
-		xs := []uint64{0, 1, d - 1, d, d + 1, math.MaxUint64}
-		for range 300 {
-			m := rng.Uint64() / d * d
-			xs = append(xs, rng.Uint64(), rng.Uint64N(1<<16), m, m-1, m+1)
-		}
-		for _, x := range xs {
-			if got, want := dv.divides(x), x%d == 0; got != want {
-				t.Fatalf("%d divides %d: %v, not %v", d, x, got, want)
-			}
-		}
-		lfs := make([]uint64, 50)
-		for i := range lfs {
-			lfs[i] = rng.Uint64()
-			if d < 1<<40 {
-				lfs[i] = rng.Uint64N(4 * d)
-			}
-		}
-		for k := range len(lfs) + 2 {
-			want := len(lfs)
-			for i := k; i < len(lfs); i++ {
-				if lfs[i]%d == 0 {
-					want = i
-					break
-				}
-			}
-			if got := nextSample(lfs, k, dv); got != want {
-				t.Fatalf("rate %d from %d: next sample %d, not %d", d, k, got, want)
-			}
-		}
-	}
 }
 
 // fpOrderHalf's two halves, one after the other, are fpOrder's list: fingerprints spread, and
