@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -376,8 +377,14 @@ func (p *clockPkt) addSighting(node int, ts int64, ttl uint8, o *decode.Observat
 // delayPairs turns the sampled packets into delay samples per [upstream, downstream] node pair:
 // sender (egress) → every other node (ingress), every router (egress) → the receiver, and each router →
 // the next one, in the order the outer TTL gives (it falls by one per routed hop, whatever the clocks
-// say).
+// say). Each pair's samples are in the order of their packets' fingerprints (distinct). On more than
+// one core, with pairsSplit packets or more, in two halves (delayPairsIn); else its own loop, the
+// same as addPackets' (a call there cost the one-core pass about 1 M instructions on the many-flow
+// set: the profile-guided build inlines delayPairs and its loop where it is called).
 func delayPairs(pkts clockPkts) map[[2]int][]delaySample {
+	if runtime.GOMAXPROCS(0) > 1 && len(pkts.list) >= pairsSplit {
+		return delayPairsIn(pkts.list, true)
+	}
 	var pairs pairSamples
 	var routers []*clockSight
 	for _, x := range fpOrder(pkts.list) { // in the order of the fingerprints (distinct)
@@ -416,6 +423,65 @@ func delayPairs(pkts clockPkts) map[[2]int][]delaySample {
 	return pairs.byPair()
 }
 
+// pairsSplit is how many sampled packets make it worth turning them into samples on two goroutines.
+const pairsSplit = 1 << 12
+
+// delayPairsIn is delayPairs of the packets list. When split, the packets whose fingerprint's top bit
+// is 0 and those whose top bit is 1 are each ordered and turned into samples on a goroutine of their
+// own (the second beside), and each pair's samples joined, the first half's before the second's: the
+// order of the fingerprints, as one pass gives it.
+func delayPairsIn(list []fpPkt, split bool) map[[2]int][]delaySample {
+	var lo pairSamples
+	if !split {
+		lo.addPackets(fpOrder(list))
+		return lo.byPair()
+	}
+	var hi pairSamples
+	wait := beside(func() { hi.addPackets(fpOrderHalf(list, 1)) })
+	lo.addPackets(fpOrderHalf(list, 0))
+	wait()
+	return lo.joined(&hi)
+}
+
+// addPackets adds the samples of the sampled packets ordered (in the order of their fingerprints):
+// delayPairs' loop.
+func (ps *pairSamples) addPackets(ordered []fpPkt) {
+	var routers []*clockSight
+	for _, x := range ordered {
+		fp, p := x.fp, x.p
+		if p.ambiguous {
+			continue
+		}
+		var snd, rcv *clockSight
+		for k := range p.seen {
+			switch p.seen[k].node {
+			case p.sender:
+				snd = &p.seen[k]
+			case p.receiver:
+				rcv = &p.seen[k]
+			}
+		}
+		if snd == nil {
+			continue
+		}
+		routers = routers[:0]
+		for k := range p.seen {
+			x := &p.seen[k]
+			if x == snd {
+				continue
+			}
+			ps.add(snd.node, x.node, delaySample{snd.last, x.first - snd.last, fp})
+			if x != rcv {
+				routers = append(routers, x)
+				if rcv != nil {
+					ps.add(x.node, rcv.node, delaySample{x.last, rcv.first - x.last, fp})
+				}
+			}
+		}
+		routerPairs(ps, routers, fp)
+	}
+}
+
 // pairSamples gathers delayPairs' samples per node pair (sender's node first), each pair's in the
 // order added. The pairs are found in a grid indexed by the nodes, not a map: a map look-up (of an
 // array key) per sample cost more than the rest of delayPairs together.
@@ -448,6 +514,26 @@ func (ps *pairSamples) add(a, b int, s delaySample) {
 		ps.at[a][b] = i
 	}
 	ps.vals[i-1] = append(ps.vals[i-1], s)
+}
+
+// joined returns the samples of ps and then of next keyed by node pair (byPair): each pair's of ps
+// first, then next's. It reuses ps's lists.
+func (ps *pairSamples) joined(next *pairSamples) map[[2]int][]delaySample {
+	for i, k := range next.keys {
+		if a, b := k[0], k[1]; a < len(ps.at) && b < len(ps.at[a]) && ps.at[a][b] != 0 {
+			j := ps.at[a][b] - 1
+			ps.vals[j] = append(ps.vals[j], next.vals[i]...)
+			continue
+		}
+		ps.keys, ps.vals = append(ps.keys, k), append(ps.vals, next.vals[i])
+	}
+	for k, v := range next.other {
+		if ps.other == nil {
+			ps.other = map[[2]int][]delaySample{}
+		}
+		ps.other[k] = append(ps.other[k], v...)
+	}
+	return ps.byPair()
 }
 
 // byPair returns the samples keyed by node pair.

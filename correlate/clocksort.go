@@ -207,3 +207,20 @@ func fpOrder(list []fpPkt) []fpPkt {
 	}
 	return out
 }
+
+// fpOrderHalf returns fpOrder of the packets of list whose fingerprint's top bit is top (0 or 1):
+// bucketed as fpOrder buckets them, about two a bucket in half of its buckets.
+func fpOrderHalf(list []fpPkt, top uint64) []fpPkt {
+	n := 0
+	for _, x := range list {
+		n += int(x.fp>>63 ^ top ^ 1)
+	}
+	half, k := make([]fpPkt, n), 0
+	for _, x := range list {
+		if x.fp>>63 == top {
+			half[k] = x
+			k++
+		}
+	}
+	return fpOrder(half)
+}

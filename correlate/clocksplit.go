@@ -12,19 +12,51 @@ const clockSplit = 1 << 13
 
 // samplePackets collects the sampled frames refs into packets by exact fingerprint, each frame added
 // to its packet in the order of refs, and returns them in no particular order (each fingerprint once);
-// n sizes the list. On more than one core, with many frames, two goroutines each take the packets of
-// half the fingerprints (all of a packet's frames go to one, in the same order), and the halves are
-// joined after: every packet is what one pass makes of it, and the clocks come first, with nothing
-// else to do beside them.
+// n sizes the list. On more than one core, with many frames, the work is split (samplePacketsSplit).
 func (w *world) samplePackets(refs []clockRef, n int) []fpPkt {
 	if runtime.GOMAXPROCS(0) < 2 || len(refs) < clockSplit {
 		return w.addSamples(refs, n, 0, 0)
 	}
+	return w.samplePacketsSplit(refs, n)
+}
+
+// samplePacketsIn is samplePackets, split or not as told (for tests).
+func (w *world) samplePacketsIn(refs []clockRef, n int, split bool) []fpPkt {
+	if !split {
+		return w.addSamples(refs, n, 0, 0)
+	}
+	return w.samplePacketsSplit(refs, n)
+}
+
+// samplePacketsSplit is samplePackets on two goroutines: the frames' exact fingerprints worked out
+// first, each goroutine those of half the frames (refFps), then each goroutine takes the packets of
+// half the fingerprints (all of a packet's frames go to one, in the same order), and the halves are
+// joined after: every packet is what one pass makes of it, and the clocks come first, with nothing
+// else to do beside them.
+func (w *world) samplePacketsSplit(refs []clockRef, n int) []fpPkt {
+	fps, mid := make([]uint64, len(refs)), len(refs)/2
+	wait := beside(func() { w.refFps(refs[mid:], fps[mid:]) })
+	w.refFps(refs[:mid], fps[:mid])
+	wait()
 	var odd []fpPkt
-	wait := beside(func() { odd = w.addSamples(refs, n/2, 1, 1) })
-	pkts := w.addSamples(refs, n, 1, 0)
+	wait = beside(func() { odd = w.addSamplesOf(refs, fps, n/2, 1) })
+	pkts := w.addSamplesOf(refs, fps, n, 0)
 	wait()
 	return append(pkts, odd...)
+}
+
+// refFps sets fps[k] to the exact fingerprint of the sampled frame refs[k] (exactOf).
+func (w *world) refFps(refs []clockRef, fps []uint64) {
+	fps = fps[:len(refs)]
+	for k := range refs {
+		r := &refs[k]
+		o := &w.c.Obs[r.f][r.i]
+		fp := o.Exact(w.c.Loose[r.f].At(int(r.i))) // exactOf, written out: inlined
+		if o.Flags&decode.FlagICMPError != 0 {
+			fp = w.c.Tables.QuoteExact(o, fp)
+		}
+		fps[k] = fp
+	}
 }
 
 // clockSlab is how many sampled packets addSamples allocates at once.
@@ -56,6 +88,55 @@ func (w *world) addSamples(refs []clockRef, n int, mask, part uint64) []fpPkt {
 		if fp&mask != part {
 			continue
 		}
+		slot := idx.slot(fp, pkts)
+		if *slot == 0 { // a new packet: its first sighting written here (addSighting's, without a call)
+			if len(slab) == 0 {
+				slab, sights = make([]clockPkt, clockSlab), make([]clockSight, 2*clockSlab)
+			}
+			p := &slab[0]
+			slab = slab[1:]
+			ttl := w.hopTTL(o)
+			sights[0] = clockSight{w.pointNode[r.point], r.ts, r.ts, ttl, ambiguousKey(o, ttl), 1, r.ts}
+			*p = clockPkt{sender: w.senderNode(o), receiver: w.receiverNode(o), loose: lf, seen: sights[:1:2]}
+			sights = sights[2:]
+			pkts = append(pkts, fpPkt{fp, p})
+			*slot = int32(len(pkts))
+			continue
+		}
+		p := pkts[*slot-1].p
+		if p.sender < 0 {
+			p.sender = w.senderNode(o)
+		}
+		if p.receiver < 0 {
+			p.receiver = w.receiverNode(o)
+		}
+		if node := w.pointNode[r.point]; len(p.seen) == 1 && p.seen[0].node != node {
+			// The packet's second sighting, on another node (addSighting's usual case, without a call).
+			ttl := w.hopTTL(o)
+			p.seen = append(p.seen, clockSight{node, r.ts, r.ts, ttl, ambiguousKey(o, ttl), 1, r.ts})
+		} else {
+			p.addSighting(node, r.ts, w.hopTTL(o), o)
+		}
+	}
+	return pkts
+}
+
+// addSamplesOf is addSamples of the frames of refs whose exact fingerprint, fps[k] for refs[k]
+// (refFps), has fp&1 == part: the same loop, each frame's fingerprint read, not worked out (the
+// goroutines of samplePacketsIn each read every frame's).
+func (w *world) addSamplesOf(refs []clockRef, fps []uint64, n int, part uint64) []fpPkt {
+	var slab []clockPkt
+	var sights []clockSight
+	pkts := make([]fpPkt, 0, min(n, len(refs)))
+	idx := newFpIndex(len(refs)) // no more packets than frames
+	for k := range refs {
+		fp := fps[k]
+		if fp&1 != part {
+			continue
+		}
+		r := &refs[k]
+		o := &w.c.Obs[r.f][r.i]
+		lf := w.c.Loose[r.f].At(int(r.i))
 		slot := idx.slot(fp, pkts)
 		if *slot == 0 { // a new packet: its first sighting written here (addSighting's, without a call)
 			if len(slab) == 0 {

@@ -315,28 +315,32 @@ func podPairHash(pi int32, key uint64) uint32 {
 // Without a call in its loop, its values stay in registers (findPods' own loop, with its calls,
 // spilled and reloaded them at every frame).
 func (pp *podPairs) run(chunk []decode.Observation, k int, srcPod []int32) int {
-	for ; k < len(chunk); k++ {
-		o := &chunk[k]
+	rest := chunk[k:]
+	for i := range rest {
+		o := &rest[i]
 		pi := srcPod[o.Source]
-		if pi < 0 || o.Flags&decode.FlagNotIP != 0 {
+		if pi < 0 {
 			continue
 		}
-		if o.Flags&(decode.FlagIPv6|decode.FlagARP) != 0 {
-			return k
+		if f := o.Flags; f&(decode.FlagNotIP|decode.FlagIPv6|decode.FlagARP) != 0 {
+			if f&decode.FlagNotIP != 0 {
+				continue
+			}
+			return k + i
 		}
 		key := uint64(o.Src)<<32 | uint64(o.Dst)
 		s := pp.slots[podPairHash(pi, key)]
 		if s == 0 {
-			return k
+			return k + i
 		}
 		e := &pp.list[(s-1)&(podPairMax-1)]
 		if e.key != key || e.pi != pi {
-			return k
+			return k + i
 		}
 		e.n++
 		e.own += ownTTLs[o.TTL]
 	}
-	return k
+	return len(chunk)
 }
 
 // ownTTLs is ownTTL as a table.
@@ -459,13 +463,116 @@ func (w *world) srcPodVeth() []int32 {
 // pod's veth carries only that pod's traffic), or the sender of ARP requests on it. IPv6 addresses
 // are counted apart (a dual-stack pod has one of each).
 func (w *world) findPods() {
-	counts := make([]podCands, len(w.c.Points))
-	counts6 := make([]podCands, len(w.c.Points))
+	least := 0 // one pass
+	if runtime.GOMAXPROCS(0) > 1 {
+		least = podSplit
+	}
+	counts, counts6 := w.podCounts(least)
+	w.podsFromCounts(counts, counts6)
+	w.dropForeignPods(counts)
+	w.cookedPods() // anypods.go
+	w.orphanPods()
+}
+
+// podSplit is how many pod-veth frames make it worth counting them on two goroutines.
+const podSplit = 1 << 16
+
+// podCounts counts the addresses of each pod-veth point's frames (IPv4, and IPv6 apart): findPods'
+// pass over the frames. With least > 0, when the pod files hold least frames or more, they are
+// counted in two sets (podHalves) whose pod-veth points do not meet, the second on a goroutine of its
+// own: each point's counts are its own frames' alone, added in their order (podPairs.flush touches
+// only the counts of the points it gathered, and when it runs changes nothing), so the counts are
+// those of one pass, whichever way they were made.
+func (w *world) podCounts(least int) (counts, counts6 []podCands) {
+	counts = make([]podCands, len(w.c.Points))
+	counts6 = make([]podCands, len(w.c.Points))
 	podFile := w.filesWith(func(p int) bool { return w.pointRole[p] == decode.RolePodVeth })
 	srcPod := w.srcPodVeth()
+	halves, n := w.podHalves(podFile, srcPod)
+	if least <= 0 || n < least || halves[1] == nil {
+		w.countPods(podFile, srcPod, counts, counts6)
+		return counts, counts6
+	}
+	wait := beside(func() { w.countPods(halves[1], srcPod, counts, counts6) })
+	w.countPods(halves[0], srcPod, counts, counts6)
+	wait()
+	return counts, counts6
+}
+
+// podHalves parts the files podFile marks in two sets, each marked in its own list, such that no
+// pod-veth point (srcPod) has frames in both (files that share one go together), their frames about
+// even: the groups of files, largest first, each to the set with fewer frames so far. n is the
+// frames of all those files. The sets depend on the capture alone.
+func (w *world) podHalves(podFile []bool, srcPod []int32) (halves [2][]bool, n int) {
+	nf := len(w.c.Obs)
+	group := make([]int, nf) // union-find over the files
+	for f := range group {
+		group[f] = f
+	}
+	root := func(f int) int {
+		for group[f] != f {
+			group[f] = group[group[f]]
+			f = group[f]
+		}
+		return f
+	}
+	first := make([]int, len(w.c.Points)) // 1 + a file of each pod-veth point (0: none yet)
+	for s, src := range w.c.Sources {
+		f := int(src.File)
+		if f >= nf || s >= len(srcPod) || srcPod[s] < 0 {
+			continue
+		}
+		pi := srcPod[s]
+		if first[pi] == 0 {
+			first[pi] = f + 1
+			continue
+		}
+		if a, b := root(first[pi]-1), root(f); a != b {
+			group[max(a, b)] = min(a, b)
+		}
+	}
+	size := make([]int, nf)
+	for f, obs := range w.c.Obs {
+		if podFile[f] {
+			size[root(f)] += len(obs)
+			n += len(obs)
+		}
+	}
+	var roots []int
+	for f := range size {
+		if size[f] > 0 {
+			roots = append(roots, f)
+		}
+	}
+	sort.SliceStable(roots, func(i, j int) bool { return size[roots[i]] > size[roots[j]] })
+	halves = [2][]bool{make([]bool, nf), make([]bool, nf)}
+	var sum [2]int
+	side := make([]int, nf)
+	for _, r := range roots {
+		h := 0
+		if sum[1] < sum[0] {
+			h = 1
+		}
+		side[r] = h
+		sum[h] += size[r]
+	}
+	for f := range podFile {
+		if podFile[f] && size[root(f)] > 0 {
+			halves[side[root(f)]][f] = true
+		}
+	}
+	if sum[1] == 0 {
+		halves[1] = nil
+	}
+	return halves, n
+}
+
+// countPods counts the addresses of the pod-veth frames of the files files marks into counts and
+// counts6 (by point), in file order and each file's frames in order: podCounts' pass over them.
+func (w *world) countPods(files []bool, srcPod []int32, counts, counts6 []podCands) {
 	pairs := &podPairs{counts: counts}
 	for f, obs := range w.c.Obs {
-		if !podFile[f] {
+		if !files[f] {
 			continue
 		}
 		for lo := 0; lo < len(obs); lo += trimRun {
@@ -501,10 +608,6 @@ func (w *world) findPods() {
 		}
 	}
 	pairs.flush()
-	w.podsFromCounts(counts, counts6)
-	w.dropForeignPods(counts)
-	w.cookedPods() // anypods.go
-	w.orphanPods()
 }
 
 // podsFromCounts gives each pod-veth point the pod address its counts (findPods) single out, among the
