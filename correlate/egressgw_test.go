@@ -114,3 +114,43 @@ func TestEgressGateway(t *testing.T) {
 		})
 	}
 }
+
+// TestEgressGatewayNodeBAlone reads the egress-gateway scenario's -i any shape with node-a's file left
+// out (leave-one-capture-out): node-b's alone. The replies from ext-1, un-masqueraded in egw-1, leave
+// node-b encapsulated to 192.168.10.2 (node-a, which no capture names); their votes make node-b their
+// end (egw-1's address, their destination before the un-masquerade, is node-b's), but node-b sent
+// them on through its tunnel, so pod-a's address is not learnt on node-b (sentAway). Before, it was:
+// the pings' replies from pod-b were "headed for 10.244.1.5, which lives on node-b itself", left the
+// captures at pod-b's veth, and the pings' path was that veth alone. Now they are judged on their way
+// out through node-b's tunnel and underlay, where the captures show them leaving encapsulated.
+func TestEgressGatewayNodeBAlone(t *testing.T) {
+	f := filepath.Join("../testdata/lab/scenarios/egress-gateway", "node-b-any.pcap")
+	r := Correlate(decode.Load([]string{f}, decode.Options{}, decode.PointConfig{}), Options{})
+	for _, an := range r.Anomalies {
+		if strings.Contains(an.Message, "lives on node-b") {
+			t.Errorf("%s %s at %+v: %s", an.Severity, an.Kind, an.Where, an.Message)
+		}
+	}
+	n := 0
+	for _, fl := range r.Flows {
+		if fl.Proto != "icmp" {
+			continue
+		}
+		n++
+		if !slices.Contains(fl.Path, "node-b/any#2") || !slices.Contains(fl.Path, "node-b/any#3") {
+			t.Errorf("flow %s: path %v, want node-b's underlay to pod-b's veth", fl.ID, fl.Path)
+		}
+		for _, j := range r.FlowJourneys(fl.ID) {
+			if j.Status == statusLeft && j.LastSeen != "node-b/any#2" {
+				t.Errorf("flow %s journey %d (%s): left the captures at %s, want node-b's underlay (encapsulated to node-a)",
+					fl.ID, j.ID, j.Dir, j.LastSeen)
+			}
+			if j.Status != statusLeft && j.Status != statusDelivered {
+				t.Errorf("flow %s journey %d (%s): %s at %s", fl.ID, j.ID, j.Dir, j.Status, j.LastSeen)
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d ping flows, want 2", n)
+	}
+}

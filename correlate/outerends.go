@@ -197,6 +197,8 @@ func (g *openEndGroup) onNodeText(left bool, pt, node string, atTunnel bool, pod
 // address that a direction's packets carried through a tunnel device, and that is no outer address
 // of an encapsulation (a node's own), is behind that node's tunnel (pathEnds.behindTunnel): a pod's
 // address, or the node's tunnel address, whose packets from another node go through the tunnels.
+// A destination is not learnt on its direction's end node when that node was seen sending the
+// direction's packets on encapsulated to another host (sentAway): it does not live there.
 func (s *pathStage) allEnds() [][2]pathEnds {
 	out := make([][2]pathEnds, len(s.flows))
 	learnt := map[[2]uint64]int{}   // (v6, address) → the node an end with no known pod was put on; -2: several
@@ -213,7 +215,7 @@ func (s *pathStage) allEnds() [][2]pathEnds {
 				learn(learnt, t.v6, t.src, e.src)
 				tunneled = noteTunneled(tunneled, fl.votes[d].tunnel, t.v6, t.src)
 			}
-			if e.dstPod < 0 && e.dst >= 0 {
+			if e.dstPod < 0 && e.dst >= 0 && !s.sentAway(fl, d, e.dst) {
 				learn(learnt, t.v6, t.dst, e.dst)
 				tunneled = noteTunneled(tunneled, fl.votes[d].tunnel, t.v6, t.dst)
 			}
@@ -245,6 +247,41 @@ func (s *pathStage) allEnds() [][2]pathEnds {
 	s.localDsts(out, learnt)
 	return out
 }
+
+// sentAway says whether some journey of flow fl's direction d (of its first sentAwaySample) was last
+// seen on node n encapsulated by n (IP-in-IP or VXLAN, the outer source n's address) to another host:
+// n sent it on toward its destination's node, so the destination does not live on n, whatever the
+// votes made n its end (a pre-NAT destination of n's, as for an egress gateway's un-masqueraded
+// replies that n tunnels back to the client pod's node). allEnds then learns nothing of the address
+// from it. Journeys that end on n bare, or encapsulated to n, say nothing.
+func (s *pathStage) sentAway(fl *flowAcc, d uint8, n int) bool {
+	if s.ar == nil {
+		return false
+	}
+	w := s.w
+	for i, j := range fl.dirJourneys(d) {
+		if i == sentAwaySample {
+			break
+		}
+		h := s.ar.hops(int(j))
+		for k := len(h) - 1; k >= 0; k-- {
+			o, _ := w.obsAt(h[k])
+			if w.pointNode[w.srcPoint[o.Source]] != n {
+				continue
+			}
+			if o.Encap() != decode.EncapNone && int(o.Ctx) < len(w.ctxNodes) {
+				if cn := w.ctxNodes[o.Ctx]; cn[0] == n && cn[1] != n {
+					return true
+				}
+			}
+			break // its last sighting on n: not encapsulated away
+		}
+	}
+	return false
+}
+
+// sentAwaySample is how many journeys of a flow direction sentAway reads.
+const sentAwaySample = 4
 
 // noteTunneled adds address a to m (made when nil) when its direction's packets crossed a tunnel
 // device (tunnel), and returns m.
