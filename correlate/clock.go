@@ -378,49 +378,10 @@ func (p *clockPkt) addSighting(node int, ts int64, ttl uint8, o *decode.Observat
 // sender (egress) → every other node (ingress), every router (egress) → the receiver, and each router →
 // the next one, in the order the outer TTL gives (it falls by one per routed hop, whatever the clocks
 // say). Each pair's samples are in the order of their packets' fingerprints (distinct). On more than
-// one core, with pairsSplit packets or more, in two halves (delayPairsIn); else its own loop, the
-// same as addPackets' (a call there cost the one-core pass about 1 M instructions on the many-flow
-// set: the profile-guided build inlines delayPairs and its loop where it is called).
+// one core, with pairsSplit packets or more, in two halves (delayPairsIn); else in one pass
+// (addPackets).
 func delayPairs(pkts clockPkts) map[[2]int][]delaySample {
-	if runtime.GOMAXPROCS(0) > 1 && len(pkts.list) >= pairsSplit {
-		return delayPairsIn(pkts.list, true)
-	}
-	var pairs pairSamples
-	var routers []*clockSight
-	for _, x := range fpOrder(pkts.list) { // in the order of the fingerprints (distinct)
-		fp, p := x.fp, x.p
-		if p.ambiguous {
-			continue
-		}
-		var snd, rcv *clockSight
-		for k := range p.seen {
-			switch p.seen[k].node {
-			case p.sender:
-				snd = &p.seen[k]
-			case p.receiver:
-				rcv = &p.seen[k]
-			}
-		}
-		if snd == nil {
-			continue
-		}
-		routers = routers[:0]
-		for k := range p.seen {
-			x := &p.seen[k]
-			if x == snd {
-				continue
-			}
-			pairs.add(snd.node, x.node, delaySample{snd.last, x.first - snd.last, fp})
-			if x != rcv {
-				routers = append(routers, x)
-				if rcv != nil {
-					pairs.add(x.node, rcv.node, delaySample{x.last, rcv.first - x.last, fp})
-				}
-			}
-		}
-		routerPairs(&pairs, routers, fp)
-	}
-	return pairs.byPair()
+	return delayPairsIn(pkts.list, runtime.GOMAXPROCS(0) > 1 && len(pkts.list) >= pairsSplit)
 }
 
 // pairsSplit is how many sampled packets make it worth turning them into samples on two goroutines.

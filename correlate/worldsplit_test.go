@@ -86,7 +86,7 @@ func TestDelayPairsSplit(t *testing.T) {
 		refs := w.sampleRefs(edge, sampleRate(total))
 		pkts, _ := w.clockPackets(refs, total)
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-		one := delayPairs(pkts) // its own loop
+		one := delayPairs(pkts) // one pass (GOMAXPROCS 1)
 		two := delayPairsIn(pkts.list, true)
 		if !reflect.DeepEqual(one, two) || !reflect.DeepEqual(one, delayPairsIn(pkts.list, false)) {
 			t.Fatalf("%d node pairs' samples in one pass, %d in halves, or they differ", len(one), len(two))
