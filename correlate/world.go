@@ -403,10 +403,10 @@ func (cs *podCands) counted() []podCand { return cs.list[:cs.n] }
 // sent counts a frame a sent with TTL ttl: a frame not yet routed (an initial TTL) is the pod's own.
 func (cs *podCands) sent(a uint32, ttl uint8) { cs.add(a, int(ownTTL(ttl))) }
 
-// podARP is 1 for an ARP request a pod sent itself (its sender's MAC is not the host end's,
+// podARP is 1 for the ARP request of index seq in arps (Tables.ARPAll) when a pod sent it itself (its sender's MAC is not the host end's,
 // ee:ee:ee:ee:ee:ee): its sender address is the pod's own; else 0.
-func podARP(a decode.ARP) int {
-	if a.SHA != decode.CalicoMAC {
+func podARP(arps []decode.ARP, seq uint32) int {
+	if int(seq) >= len(arps) || arps[seq].SHA != decode.CalicoMAC {
 		return 1
 	}
 	return 0
@@ -571,6 +571,7 @@ func (w *world) podHalves(podFile []bool, srcPod []int32) (halves [2][]bool, n i
 // counts6 (by point), in file order and each file's frames in order: podCounts' pass over them.
 func (w *world) countPods(files []bool, srcPod []int32, counts, counts6 []podCands) {
 	pairs := &podPairs{counts: counts}
+	arps := w.c.Tables.ARPAll() // read without the tables' lock (Tables.ARP takes it a request)
 	for f, obs := range w.c.Obs {
 		if !files[f] {
 			continue
@@ -597,7 +598,7 @@ func (w *world) countPods(files []bool, srcPod []int32, counts, counts6 []podCan
 				case o.Flags&decode.FlagARP != 0:
 					if o.Sport == 1 && o.Src != 0 { // request: the sender is the pod
 						pairs.flush() // (the frames before it first)
-						counts[pi].add(o.Src, podARP(w.c.Tables.ARP(o.Seq)))
+						counts[pi].add(o.Src, podARP(arps, o.Seq))
 					}
 				default: // pairs.add, a pair not at its first slot (run has the rest)
 					key := uint64(o.Src)<<32 | uint64(o.Dst)
