@@ -69,14 +69,9 @@ type fpPkt struct {
 }
 
 // addSamples returns the packets of the frames of refs whose exact fingerprint fp has fp&mask ==
-// part (n sizes the list). The packets and their first two sightings come out of slabs (one
-// allocation per clockSlab packets, not two or three per packet); an index of its own finds a frame's
-// packet (a map cost several times as much).
+// part (n sizes the list).
 func (w *world) addSamples(refs []clockRef, n int, mask, part uint64) []fpPkt {
-	var slab []clockPkt
-	var sights []clockSight
-	pkts := make([]fpPkt, 0, min(n, len(refs)))
-	idx := newFpIndex(len(refs)) // no more packets than frames
+	s := newSampleSet(n, len(refs))
 	for k := range refs {
 		r := &refs[k]
 		o := &w.c.Obs[r.f][r.i]
@@ -88,47 +83,16 @@ func (w *world) addSamples(refs []clockRef, n int, mask, part uint64) []fpPkt {
 		if fp&mask != part {
 			continue
 		}
-		slot := idx.slot(fp, pkts)
-		if *slot == 0 { // a new packet: its first sighting written here (addSighting's, without a call)
-			if len(slab) == 0 {
-				slab, sights = make([]clockPkt, clockSlab), make([]clockSight, 2*clockSlab)
-			}
-			p := &slab[0]
-			slab = slab[1:]
-			ttl := w.hopTTL(o)
-			sights[0] = clockSight{w.pointNode[r.point], r.ts, r.ts, ttl, ambiguousKey(o, ttl), 1, r.ts}
-			*p = clockPkt{sender: w.senderNode(o), receiver: w.receiverNode(o), loose: lf, seen: sights[:1:2]}
-			sights = sights[2:]
-			pkts = append(pkts, fpPkt{fp, p})
-			*slot = int32(len(pkts))
-			continue
-		}
-		p := pkts[*slot-1].p
-		if p.sender < 0 {
-			p.sender = w.senderNode(o)
-		}
-		if p.receiver < 0 {
-			p.receiver = w.receiverNode(o)
-		}
-		if node := w.pointNode[r.point]; len(p.seen) == 1 && p.seen[0].node != node {
-			// The packet's second sighting, on another node (addSighting's usual case, without a call).
-			ttl := w.hopTTL(o)
-			p.seen = append(p.seen, clockSight{node, r.ts, r.ts, ttl, ambiguousKey(o, ttl), 1, r.ts})
-		} else {
-			p.addSighting(node, r.ts, w.hopTTL(o), o)
-		}
+		s.add(w, r, o, lf, fp)
 	}
-	return pkts
+	return s.pkts
 }
 
 // addSamplesOf is addSamples of the frames of refs whose exact fingerprint, fps[k] for refs[k]
-// (refFps), has fp&1 == part: the same loop, each frame's fingerprint read, not worked out (the
-// goroutines of samplePacketsIn each read every frame's).
+// (refFps), has fp&1 == part: each frame's fingerprint read, not worked out (the goroutines of
+// samplePacketsIn each read every frame's).
 func (w *world) addSamplesOf(refs []clockRef, fps []uint64, n int, part uint64) []fpPkt {
-	var slab []clockPkt
-	var sights []clockSight
-	pkts := make([]fpPkt, 0, min(n, len(refs)))
-	idx := newFpIndex(len(refs)) // no more packets than frames
+	s := newSampleSet(n, len(refs))
 	for k := range refs {
 		fp := fps[k]
 		if fp&1 != part {
@@ -136,38 +100,58 @@ func (w *world) addSamplesOf(refs []clockRef, fps []uint64, n int, part uint64) 
 		}
 		r := &refs[k]
 		o := &w.c.Obs[r.f][r.i]
-		lf := w.c.Loose[r.f].At(int(r.i))
-		slot := idx.slot(fp, pkts)
-		if *slot == 0 { // a new packet: its first sighting written here (addSighting's, without a call)
-			if len(slab) == 0 {
-				slab, sights = make([]clockPkt, clockSlab), make([]clockSight, 2*clockSlab)
-			}
-			p := &slab[0]
-			slab = slab[1:]
-			ttl := w.hopTTL(o)
-			sights[0] = clockSight{w.pointNode[r.point], r.ts, r.ts, ttl, ambiguousKey(o, ttl), 1, r.ts}
-			*p = clockPkt{sender: w.senderNode(o), receiver: w.receiverNode(o), loose: lf, seen: sights[:1:2]}
-			sights = sights[2:]
-			pkts = append(pkts, fpPkt{fp, p})
-			*slot = int32(len(pkts))
-			continue
-		}
-		p := pkts[*slot-1].p
-		if p.sender < 0 {
-			p.sender = w.senderNode(o)
-		}
-		if p.receiver < 0 {
-			p.receiver = w.receiverNode(o)
-		}
-		if node := w.pointNode[r.point]; len(p.seen) == 1 && p.seen[0].node != node {
-			// The packet's second sighting, on another node (addSighting's usual case, without a call).
-			ttl := w.hopTTL(o)
-			p.seen = append(p.seen, clockSight{node, r.ts, r.ts, ttl, ambiguousKey(o, ttl), 1, r.ts})
-		} else {
-			p.addSighting(node, r.ts, w.hopTTL(o), o)
-		}
+		s.add(w, r, o, w.c.Loose[r.f].At(int(r.i)), fp)
 	}
-	return pkts
+	return s.pkts
+}
+
+// sampleSet is the packets addSamples and addSamplesOf collect. The packets and their first two
+// sightings come out of slabs (one allocation per clockSlab packets, not two or three per packet); an
+// index of its own finds a frame's packet (a map cost several times as much).
+type sampleSet struct {
+	slab   []clockPkt
+	sights []clockSight
+	pkts   []fpPkt
+	idx    fpIndex
+}
+
+// newSampleSet returns a set sized for n packets of at most frames frames.
+func newSampleSet(n, frames int) sampleSet {
+	return sampleSet{pkts: make([]fpPkt, 0, min(n, frames)), idx: newFpIndex(frames)} // no more packets than frames
+}
+
+// add adds the sampled frame r (its Observation o, loose fingerprint lf and exact fingerprint fp) to
+// its packet.
+func (s *sampleSet) add(w *world, r *clockRef, o *decode.Observation, lf, fp uint64) {
+	slot := s.idx.slot(fp, s.pkts)
+	if *slot == 0 { // a new packet: its first sighting written here (addSighting's, without a call)
+		if len(s.slab) == 0 {
+			s.slab, s.sights = make([]clockPkt, clockSlab), make([]clockSight, 2*clockSlab)
+		}
+		p := &s.slab[0]
+		s.slab = s.slab[1:]
+		ttl := w.hopTTL(o)
+		s.sights[0] = clockSight{w.pointNode[r.point], r.ts, r.ts, ttl, ambiguousKey(o, ttl), 1, r.ts}
+		*p = clockPkt{sender: w.senderNode(o), receiver: w.receiverNode(o), loose: lf, seen: s.sights[:1:2]}
+		s.sights = s.sights[2:]
+		s.pkts = append(s.pkts, fpPkt{fp, p})
+		*slot = int32(len(s.pkts))
+		return
+	}
+	p := s.pkts[*slot-1].p
+	if p.sender < 0 {
+		p.sender = w.senderNode(o)
+	}
+	if p.receiver < 0 {
+		p.receiver = w.receiverNode(o)
+	}
+	if node := w.pointNode[r.point]; len(p.seen) == 1 && p.seen[0].node != node {
+		// The packet's second sighting, on another node (addSighting's usual case, without a call).
+		ttl := w.hopTTL(o)
+		p.seen = append(p.seen, clockSight{node, r.ts, r.ts, ttl, ambiguousKey(o, ttl), 1, r.ts})
+	} else {
+		p.addSighting(node, r.ts, w.hopTTL(o), o)
+	}
 }
 
 // fpIndex finds packets in a list by exact fingerprint: open addressing with linear probing, each
