@@ -2,26 +2,21 @@ package correlate
 
 import "github.com/calipath/calipath/decode"
 
-// keyChunks is how many chunks of journeys the keyer has in flight: one being keyed, one being
-// assigned their flows, the others ready. The keyer, faster than the flow stage, keeps them ready
-// ahead, so that the flow stage, which sets the pace, rarely waits on it when the three goroutines
-// of the stage (keyer, flow stage, voter) share two cores.
-const keyChunks = 8
-
 // assignKeyed is the flow stage's loop over the journeys on more than one core: a goroutine (the
 // keyer) reads each journey's first sighting, works out its tuple (keyJob) and finds its flow's index
 // (findFlow: the cache of recent flow keys, the NAT joins and the flows' index by root key are the
 // keyer's alone), n journeys at a time in journey order, while this one records the flows of the
-// chunk before (record: it starts the flows the keyer numbered new) in the same order, and hands
-// their votes to the voter. The keyer numbers the flows in journey order as flowFor does inline, so
-// they are numbered alike. A panic of the keyer is raised again here.
+// chunk before (record: it starts the flows the keyer numbered new) in the same order, and hands the
+// chunk itself to the voter. The chunks are the voter's pool (startVoter): the keyer takes an empty
+// one from it (waiting for one when every chunk is keyed or not yet voted on) and the voter puts it
+// back once it has taken its votes, so a journey's 88-byte job is written once, by the keyer, and
+// read in place by the flow stage and the voter. The keyer numbers the flows in journey order as
+// flowFor does inline, so they are numbered alike. A panic of the keyer is raised again here.
 func (s *flowStage) assignKeyed(v *voter, flowCache []flowCacheEntry, n int) {
-	chunks := make([]*[]voteJob, keyChunks)
-	for i := range chunks {
-		c := make([]voteJob, 0, n)
-		chunks[i] = &c
-	}
-	ahead(chunks, s.a.nJ, n, func(c *[]voteJob, from, to int) {
+	keyed := make(chan *[]voteJob, keyPool)
+	quit := make(chan struct{}) // never closed: the flow stage takes every chunk
+	failed := make(chan any, 1)
+	go aheadFill(s.a.nJ, n, v.p.free, keyed, quit, failed, func(c *[]voteJob, from, to int) {
 		// the keyer; of the flow stage's output it writes only the flows' index (flowOf) and the
 		// flow (none) of the journeys without hops, which record never writes
 		*c = (*c)[:0]
@@ -33,13 +28,18 @@ func (s *flowStage) assignKeyed(v *voter, flowCache []flowCacheEntry, n int) {
 				*c = (*c)[:len(*c)-1]
 			}
 		}
-	}, func(c *[]voteJob) bool {
+	})
+	for c := range keyed { // closed once the keyer has stopped
 		for i := range *c {
 			s.record(&(*c)[i])
-			v.vote(&(*c)[i])
 		}
-		return true
-	})
+		v.voteChunk(c)
+	}
+	select {
+	case p := <-failed:
+		panic(p)
+	default:
+	}
 }
 
 // findFlow sets the flow index of journey job, found through the cache of recent flow keys, else

@@ -29,6 +29,22 @@ func startPipe[C any](mk func() *C, reset func(*C), work func(*C)) *pipe[C] {
 	return p
 }
 
+// startPool starts the goroutine working chunks with work, chunks that another goroutine fills: k
+// chunks made by mk go round between them. The filler takes an empty chunk from free (it waits for
+// one), the stage hands it over filled with pass, and the goroutine puts it back on free once it has
+// worked it. cur stays nil: the stage fills no chunk of its own. wait is as for startPipe.
+func startPool[C any](k int, mk func() *C, work func(*C)) *pipe[C] {
+	p := &pipe[C]{full: make(chan *C, k), free: make(chan *C, k), done: make(chan any, 1)}
+	for range k {
+		p.free <- mk()
+	}
+	go p.run(work)
+	return p
+}
+
+// pass hands chunk c, taken from free and filled, over to the goroutine (startPool).
+func (p *pipe[C]) pass(c *C) { p.full <- c }
+
 // handOver passes cur on and makes an empty chunk cur.
 func (p *pipe[C]) handOver() {
 	p.full <- p.cur
@@ -36,9 +52,11 @@ func (p *pipe[C]) handOver() {
 	p.reset(p.cur)
 }
 
-// wait hands cur over and returns once every chunk is done.
+// wait hands cur over (if the stage fills one) and returns once every chunk is done.
 func (p *pipe[C]) wait() {
-	p.full <- p.cur
+	if p.cur != nil {
+		p.full <- p.cur
+	}
 	p.cur = nil
 	close(p.full)
 	if v, ok := <-p.done; ok {

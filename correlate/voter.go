@@ -2,7 +2,8 @@ package correlate
 
 import "github.com/calipath/calipath/decode"
 
-// voteChunk is how many journeys' votes the flow stage hands to its voter at a time.
+// voteChunk is how many journeys the keyer keys at a time, whose votes the flow stage hands to its
+// voter in the keyer's chunk.
 const voteChunk = 4096
 
 // voteJob is one journey's vote for its flow direction's path: the journey j, its hops h, its flow,
@@ -21,39 +22,41 @@ type voteJob struct {
 
 // voter takes the journeys' votes for their paths (flowStage.votePath) in journey order: inline, or
 // on a goroutine of its own, a chunk at a time, while the flow stage assigns the next journeys their
-// flows. A flow's votes are written by the voter alone (its other fields by the flow stage, before
+// flows. On its goroutine it takes the keyer's chunks themselves, once the flow stage has recorded
+// them (assignKeyed): the chunks go round between the keyer, the flow stage and the voter (keyPool
+// of them, the voter's pipe's pool), and a chunk is keyed again once the voter has taken its votes. A flow's votes are written by the voter alone (its other fields by the flow stage, before
 // the chunk that first names it is handed over), so the votes are the same either way. The voter also
 // sets each journey's direction (jDir, written by the voter alone, from the flow's client tuple) and
 // takes its step of the node pairs' modes (modeFinder), in journey order, as it reads the journey's
 // frames for its vote.
 type voter struct {
 	s     *flowStage
-	n     int
 	p     *pipe[[]voteJob] // nil: inline
 	modes *modeFinder      // the node pairs' modes, a step per journey with its vote
 }
 
-// startVoter starts the voter of s: with a goroutine taking chunks of n journeys, or inline for n 0.
+// keyPool is how many chunks of journeys go round between the keyer, the flow stage and the voter:
+// the keyer, faster than the flow stage, keeps chunks keyed ahead, so that the flow stage, which
+// sets the pace, rarely waits on it when the three goroutines of the stage share two cores, and the
+// flow stage hands on its chunks without waiting for the voter.
+const keyPool = 16
+
+// startVoter starts the voter of s: with a goroutine taking chunks of up to n journeys from a pool
+// of keyPool (v.p.free, which the keyer fills), or inline for n 0.
 func (s *flowStage) startVoter(n int) *voter {
-	v := &voter{s: s, n: n, modes: s.a.newModeFinder()}
+	v := &voter{s: s, modes: s.a.newModeFinder()}
 	if n > 0 {
-		v.p = startPipe(func() *[]voteJob { c := make([]voteJob, 0, n); return &c },
-			func(c *[]voteJob) { *c = (*c)[:0] }, v.work)
+		v.p = startPool(keyPool, func() *[]voteJob { c := make([]voteJob, 0, n); return &c }, v.work)
 	}
 	return v
 }
 
-// vote takes journey job's vote, or queues it for the voter's goroutine.
-func (v *voter) vote(job *voteJob) {
-	if v.p == nil {
-		v.take(job)
-		return
-	}
-	*v.p.cur = append(*v.p.cur, *job)
-	if len(*v.p.cur) == v.n {
-		v.p.handOver()
-	}
-}
+// vote takes journey job's vote: inline (startVoter with n 0) only.
+func (v *voter) vote(job *voteJob) { v.take(job) }
+
+// voteChunk hands chunk c, recorded, to the voter's goroutine, which gives it back to the pool once
+// it has taken its votes.
+func (v *voter) voteChunk(c *[]voteJob) { v.p.pass(c) }
 
 // wait returns once every vote is taken.
 func (v *voter) wait() {
