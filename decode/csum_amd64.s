@@ -153,3 +153,31 @@ round:
 	ADCQ $0, AX
 	MOVQ AX, ret+24(FP)
 	RET
+
+// func sumSwap8(s uint64, p *byte, n int) uint64
+//
+// sumSwap of n >= 8 bytes (fastUsual's segments: 16 bytes at least), without sumSwap's test of n (two
+// instructions a call): the same setup, then into sumSwap's rounds, which end in sumSwap's tail and
+// return (both without a frame, their arguments and result alike).
+TEXT ·sumSwap8(SB), NOSPLIT|NOFRAME, $0-32
+	MOVQ n+16(FP), CX
+	MOVQ p+8(FP), SI
+
+	LEAQ -8(CX), BX             // 8(W-1) + n%8
+	MOVQ BX, DX
+	ANDQ $0x78, DX              // 8(m-1)
+	LEAQ 8(SI)(DX*1), DI        // the first round's end: p + 8m
+	SHRQ $1, DX                 // 4(m-1)
+	SHRQ $7, BX                 // the rounds after the first
+	LEAQ ·sumSwap+188(SB), R8   // sumSwap's round's last ADCQ
+	SUBQ DX, R8
+
+	MOVQ -8(SI)(CX*1), R9
+	SHLQ $3, CX
+	NOTQ CX
+	SHRQ $1, R9
+	SHRQ CX, R9
+	ADDQ s+0(FP), R9
+
+	XORL AX, AX
+	JMP  R8

@@ -336,7 +336,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 			d.sumFirst = sumFirstRun
 			return false // (d.parts and d.fastShape are this frame's: the same shape's as the frame before's)
 		}
-	} else if (proto != 17 || binary.LittleEndian.Uint16(t[26:28]) != 0) && sumSwap((uint64(proto)+uint64(tl-20))<<8, &t[12], tl-12)%0xffff != 0 {
+	} else if (proto != 17 || binary.LittleEndian.Uint16(t[26:28]) != 0) && sumSwap8((uint64(proto)+uint64(tl-20))<<8, &t[12], tl-12)%0xffff != 0 { // (tl-12 >= 16: sumSwap8)
 		d.sumFirst = sumFirstRun
 		return false // (as above)
 	}
