@@ -203,10 +203,10 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 			return false
 		}
 	} else if proto == 6 {
-		if tl < 40 {
+		if len(in) < 40 { // (tl, as len(in): the bound of in[32] below proved, where tl's test left its test)
 			return false
 		}
-		if hl = int(in[32]>>4) * 4; hl != 20 {
+		if hl = int(in[32]&0xf0) >> 2; hl != 20 { // (the data offset times 4: one shift, no zero-extension after it)
 			if hl < 20 || hl > tl-20 {
 				return false
 			}
