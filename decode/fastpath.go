@@ -249,19 +249,16 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 			// so); any other change is fastFrame's. The three slots in turn, written out (a loop kept its
 			// index, d and the shape on the stack). A slot is recentOK only once haveCtx is set (switchCtx,
 			// and nothing clears it): no test of haveCtx. (nc: d.cur not loaded again after the stores)
-			slot := 0
-			if !d.recentOK[0] || d.ctxs[d.recent[0]&3].key != k {
-				if slot = 1; !d.recentOK[1] || d.ctxs[d.recent[1]&3].key != k {
-					if slot = 2; !d.recentOK[2] || d.ctxs[d.recent[2]&3].key != k {
-						return d.fastFrame(rec, p, o)
-					}
-				}
+			// Each slot's swap written out (recentSwap, inlined: a constant slot, no bounds test).
+			if d.recentOK[0] && d.ctxs[d.recent[0]&3].key == k {
+				d.recentSwap(0, k)
+			} else if d.recentOK[1] && d.ctxs[d.recent[1]&3].key == k {
+				d.recentSwap(1, k)
+			} else if d.recentOK[2] && d.ctxs[d.recent[2]&3].key == k {
+				d.recentSwap(2, k)
+			} else {
+				return d.fastFrame(rec, p, o)
 			}
-			nc := d.recent[slot]
-			d.cur, d.recent[slot] = nc, d.cur
-			d.recentOK[slot] = d.ctxIdx != ctxOverflow
-			c := &d.ctxs[nc&3]
-			d.lastKey, d.ctxIdx = c.key, c.idx
 		}
 		o.Ctx = d.ctxIdx
 	}
@@ -341,6 +338,16 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 		return false // (as above)
 	}
 	return true
+}
+
+// recentSwap makes the context of recent slot slot, of key k, the last one, as switchCtx does: the last
+// one moves to that slot (recentOK when it was kept: not ctxOverflow). The last key is k (the slot's
+// context's, which fastUsual found equal), not loaded again.
+func (d *Decoder) recentSwap(slot int, k ctxKey) {
+	nc := d.recent[slot]
+	d.cur, d.recent[slot] = nc, d.cur
+	d.recentOK[slot] = d.ctxIdx != ctxOverflow
+	d.lastKey, d.ctxIdx = k, d.ctxs[nc&3].idx
 }
 
 // sumOKFrom is sumOK of a sum16 sum that started from a value other than 0, which is not 0 itself
