@@ -98,7 +98,7 @@ func (sp *scanProbe) frame(d *Decoder, rec *Record, p *Packet) {
 		s.other += int(c.other)
 		s.vethIP += int(c.vethIP)
 		s.carried += int(c.carried)
-		if c.putIP && len(s.m.ips) < sllLocalMax {
+		if c.putIP && len(s.m.ips) < sllLocalMax && (!s.lastIPSet || p.Inner.Src != s.lastIP || c.k != s.lastIPK) { // (putIP's test, on p's address in place: not copied first)
 			s.putIP(p.Inner.Src, c.k)
 		}
 		if s.answered < mergeAnswered {
