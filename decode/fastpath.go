@@ -99,21 +99,21 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 	// EtherType (IPv4: 0x08 0x00, one 16-bit compare), as 14+20 (one Ethernet frame of 14 to 33 bytes
 	// is fastLink's, which takes none shorter than 40), so that no length is computed and tested again
 	// for the slice.
+	// The link types are compared with the Decoder's leanEth, leanRaw and leanIPv4 (LinkEthernet,
+	// LinkRaw, LinkIPv4, or noLeanLink, which no link type is, with fullPacket: setFullPacket), so that
+	// a frame whose Packet is written in full (fullPacket, or a cooked or VLAN-tagged frame) goes to
+	// fastFull from the link's branches, where fullPacket was loaded and tested after the IP header for
+	// every frame.
 	var b []byte
-	full := d.fullPacket
-	if rec.LinkType == LinkEthernet && len(data) >= 34 && binary.LittleEndian.Uint16(data[12:14]) == 0x0008 {
+	if lt := uint32(rec.LinkType); lt == d.leanEth && len(data) >= 34 && binary.LittleEndian.Uint16(data[12:14]) == 0x0008 {
 		b = data[14:len(data):len(data)]
-	} else if rec.LinkType == LinkRaw || rec.LinkType == LinkIPv4 {
+	} else if lt == d.leanRaw || lt == d.leanIPv4 {
 		if len(data) < 20 {
 			return false
 		}
 		b = data[:len(data):len(data)]
 	} else {
-		h := fastLink(rec.LinkType, data)
-		if h == 0 || len(data)-h < 20 {
-			return false
-		}
-		b, full = data[h:len(data):len(data)], true // a cooked or VLAN-tagged frame
+		return d.fastFull(rec, p, o)
 	}
 	// fastLen(b), written out (fastLen is inlined only where default.pgo names its call).
 	ob := (*[20]byte)(b) // (its first 8 bytes in two words: head8, written out, as len16 and sum20w)
@@ -125,15 +125,14 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 	if tl > len(b) || tl > gsoThreshold || !sumOKFrom(uint64(w0)+uint64(w1)+sum12(ob)) { // (tl < 20: below; sumOKFrom: see sum20w)
 		return false
 	}
-	// A frame whose Packet is not written lean (a cooked or VLAN-tagged frame, one without
-	// Options.leanPacket, a merged capture's), or with every fingerprint made from the headers alone
-	// (Decoder.fullPacket), which the fast path does not make.
-	if full {
-		if tl < 20 || d.opts.SnapMatch != SnapWhole { // (fastFrame's frame is of fastLen's shape)
-			return false
-		}
-		return d.fastFrame(rec, p, o)
-	}
+	// (A frame whose Packet is not written lean went to fastFull above.)
+	//
+	//
+	//
+	//
+	//
+	//
+	//
 	var in []byte // a tunnel packet's: b is its outer IP header, in the inner one
 	var encap Encap
 	if b[9] == 4 {
@@ -596,6 +595,44 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet, o *Observation) bool {
 		return false
 	}
 	return true
+}
+
+// fastFull is fastUsual for a frame whose Packet is not written lean (a cooked or VLAN-tagged frame,
+// one without Options.leanPacket, a merged capture's: Decoder.fullPacket), or with every fingerprint
+// made from the headers alone (SnapMatch other than SnapWhole), which the fast path does not make: the
+// frame goes to fastFrame when its link header is one fastUsual takes (fastHdrLen's: an untagged
+// Ethernet frame of IPv4, a raw or IPv4 link type, fastLink's) and its IPv4 header is of fastLen's
+// shape, as fastUsual's tests found it before it handed such a frame to fastFrame. rec's frame is not
+// snapped (fastUsual's first test).
+func (d *Decoder) fastFull(rec *Record, p *Packet, o *Observation) bool {
+	data := rec.Data
+	h := 0
+	if lt := rec.LinkType; lt == LinkEthernet && len(data) >= 34 && binary.LittleEndian.Uint16(data[12:14]) == 0x0008 {
+		h = 14
+	} else if lt == LinkRaw || lt == LinkIPv4 {
+		if len(data) < 20 {
+			return false
+		}
+	} else if h = fastLink(lt, data); h == 0 || len(data)-h < 20 {
+		return false
+	}
+	if d.opts.SnapMatch != SnapWhole || fastLen(data[h:]) == 0 { // (fastFrame's frame is of fastLen's shape)
+		return false
+	}
+	return d.fastFrame(rec, p, o)
+}
+
+// noLeanLink is the Decoder's leanEth, leanRaw and leanIPv4 with fullPacket: above every link type.
+const noLeanLink = 1 << 16
+
+// setFullPacket sets the Decoder's fullPacket to full, and the link types fastUsual writes a lean Packet
+// of with it: LinkEthernet, LinkRaw and LinkIPv4, or none (noLeanLink) when full.
+func (d *Decoder) setFullPacket(full bool) {
+	d.fullPacket = full
+	d.leanEth, d.leanRaw, d.leanIPv4 = uint32(LinkEthernet), uint32(LinkRaw), uint32(LinkIPv4)
+	if full {
+		d.leanEth, d.leanRaw, d.leanIPv4 = noLeanLink, noLeanLink, noLeanLink
+	}
 }
 
 // fastHdrLen is the length of the link header of the frame data of link type lt, as fastUsual finds it

@@ -61,7 +61,7 @@ func (d *Decoder) lookMerged(r Reader, rec *Record, fi *FileInfo, opts Options, 
 	} else {
 		d.merged, why, fi.probeLeft = learnMerged(fi.Path, opts, split)
 	}
-	d.fullPacket = d.fullPacket || d.merged != nil
+	d.setFullPacket(d.fullPacket || d.merged != nil)
 	if why != "" {
 		fi.problem("%s", why)
 	}
