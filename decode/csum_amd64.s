@@ -94,8 +94,13 @@ round:
 // sumSwap (see csum.go) is sum16's words and tail, from s, with neither sum16's rotation back to
 // big-endian terms nor its fold: the little-endian words' sum with end-around carry, the last
 // n%8 bytes as sum16 takes them and s added to those (R9 + s < 2^63: no carry there, and the
-// ADCQ $0 after the last one cannot carry again). Its rounds are a copy of sum16's, at 128 bytes
-// into sumSwap.
+// ADCQ $0 after the last one cannot carry again). Its rounds are of 32 words (256 bytes), where
+// sum16's are of 16: a transport segment of up to 256 bytes (most of fastUsual's) takes one round, and
+// the round's end (LEAQ, DECQ, JPL) once. Each of a round's ADCQs is 4 bytes long as in sum16: DI
+// points 132 bytes before the round's end, so that the 32 words are at DI-124 to DI+124, each
+// displacement one byte and none 0. The first round is entered part way, at the ADCQ of its
+// m = (W-1)%32 + 1 last words (W: the whole words), 4(m-1) bytes before the round's last ADCQ
+// (at sumSwap+128+124).
 TEXT ·sumSwap(SB), NOSPLIT|NOFRAME, $0-32
 	MOVQ n+16(FP), CX
 	MOVQ p+8(FP), SI
@@ -104,11 +109,11 @@ TEXT ·sumSwap(SB), NOSPLIT|NOFRAME, $0-32
 
 	LEAQ -8(CX), BX             // 8(W-1) + n%8
 	MOVQ BX, DX
-	ANDQ $0x78, DX              // 8(m-1)
-	LEAQ 8(SI)(DX*1), DI        // the first round's end: p + 8m
+	ANDQ $0xf8, DX              // 8(m-1)
+	LEAQ -124(SI)(DX*1), DI     // the first round's end (p + 8m) less 132
 	SHRQ $1, DX                 // 4(m-1)
-	SHRQ $7, BX                 // the rounds after the first
-	LEAQ ·sumSwap+188(SB), R8   // round's last ADCQ
+	SHRQ $8, BX                 // the rounds after the first
+	LEAQ ·sumSwap+252(SB), R8   // round's last ADCQ
 	SUBQ DX, R8
 
 	// The last r = n%8 bytes and s (R9), before the words.
@@ -125,27 +130,43 @@ TEXT ·sumSwap(SB), NOSPLIT|NOFRAME, $0-32
 tiny:
 	JMP ·sumSwapShort(SB)
 
-	// At 128 bytes into sumSwap, as sum16's (TestSumSwap takes every entry).
+	// At 128 bytes into sumSwap (TestSumSwap takes every entry, and fails if the round is not there).
 	PCALIGN $128
 
 round:
-	ADCQ -128(DI), AX
-	ADCQ -120(DI), AX
-	ADCQ -112(DI), AX
-	ADCQ -104(DI), AX
-	ADCQ -96(DI), AX
-	ADCQ -88(DI), AX
-	ADCQ -80(DI), AX
-	ADCQ -72(DI), AX
-	ADCQ -64(DI), AX
-	ADCQ -56(DI), AX
-	ADCQ -48(DI), AX
-	ADCQ -40(DI), AX
-	ADCQ -32(DI), AX
-	ADCQ -24(DI), AX
-	ADCQ -16(DI), AX
-	ADCQ -8(DI), AX
-	LEAQ 128(DI), DI
+	ADCQ -124(DI), AX
+	ADCQ -116(DI), AX
+	ADCQ -108(DI), AX
+	ADCQ -100(DI), AX
+	ADCQ -92(DI), AX
+	ADCQ -84(DI), AX
+	ADCQ -76(DI), AX
+	ADCQ -68(DI), AX
+	ADCQ -60(DI), AX
+	ADCQ -52(DI), AX
+	ADCQ -44(DI), AX
+	ADCQ -36(DI), AX
+	ADCQ -28(DI), AX
+	ADCQ -20(DI), AX
+	ADCQ -12(DI), AX
+	ADCQ -4(DI), AX
+	ADCQ 4(DI), AX
+	ADCQ 12(DI), AX
+	ADCQ 20(DI), AX
+	ADCQ 28(DI), AX
+	ADCQ 36(DI), AX
+	ADCQ 44(DI), AX
+	ADCQ 52(DI), AX
+	ADCQ 60(DI), AX
+	ADCQ 68(DI), AX
+	ADCQ 76(DI), AX
+	ADCQ 84(DI), AX
+	ADCQ 92(DI), AX
+	ADCQ 100(DI), AX
+	ADCQ 108(DI), AX
+	ADCQ 116(DI), AX
+	ADCQ 124(DI), AX
+	LEAQ 256(DI), DI
 	DECQ BX
 	JPL  round
 
@@ -153,3 +174,31 @@ round:
 	ADCQ $0, AX
 	MOVQ AX, ret+24(FP)
 	RET
+
+// func sumSwap8(s uint64, p *byte, n int) uint64
+//
+// sumSwap of n >= 8 bytes (fastUsual's segments: 16 bytes at least), without sumSwap's test of n (two
+// instructions a call): the same setup, then into sumSwap's rounds, which end in sumSwap's tail and
+// return (both without a frame, their arguments and result alike).
+TEXT ·sumSwap8(SB), NOSPLIT|NOFRAME, $0-32
+	MOVQ n+16(FP), CX
+	MOVQ p+8(FP), SI
+
+	LEAQ -8(CX), BX             // 8(W-1) + n%8
+	MOVQ BX, DX
+	ANDQ $0xf8, DX              // 8(m-1)
+	LEAQ -124(SI)(DX*1), DI     // the first round's end (p + 8m) less 132
+	SHRQ $1, DX                 // 4(m-1)
+	SHRQ $8, BX                 // the rounds after the first
+	LEAQ ·sumSwap+252(SB), R8   // sumSwap's round's last ADCQ
+	SUBQ DX, R8
+
+	MOVQ -8(SI)(CX*1), R9
+	SHLQ $3, CX
+	NOTQ CX
+	SHRQ $1, R9
+	SHRQ CX, R9
+	ADDQ s+0(FP), R9
+
+	XORL AX, AX
+	JMP  R8

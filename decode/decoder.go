@@ -93,6 +93,9 @@ type Decoder struct {
 	// scan's look for one on; and with Options.SnapMatch other than SnapWhole, for which the fast path
 	// takes no frame (fastUsual tests it then). One test a frame in fastUsual, where it tested three.
 	fullPacket bool
+	// leanEth, leanRaw and leanIPv4: the link types of the frames fastUsual writes a lean Packet of, as
+	// setFullPacket sets them with fullPacket (fastUsual compares a frame's with them).
+	leanEth, leanRaw, leanIPv4 uint32
 	// inScan is the merged probe reading the scan's own frames (inscan.go), nil when none is.
 	inScan *scanProbe
 	// vx: the outer address pairs this decoder's file saw VXLAN between (outerfrag.go).
@@ -146,8 +149,10 @@ func (d *Decoder) internV6(a [16]byte) uint32 {
 // NewDecoder returns a Decoder for input file number file, interning into t.
 func NewDecoder(opts Options, t *Tables, file uint16) *Decoder {
 	opts.VXLANPort, opts.WireGuardPort = opts.tunnelPorts()
-	return &Decoder{opts: opts, t: t, file: file, vxlanWire: bits.ReverseBytes16(opts.VXLANPort), wgWire: bits.ReverseBytes16(opts.WireGuardPort),
-		recent: [3]uint8{1, 2, 3}, fullPacket: !opts.leanPacket || opts.SnapMatch != SnapWhole}
+	d := &Decoder{opts: opts, t: t, file: file, vxlanWire: bits.ReverseBytes16(opts.VXLANPort), wgWire: bits.ReverseBytes16(opts.WireGuardPort),
+		recent: [3]uint8{1, 2, 3}}
+	d.setFullPacket(!opts.leanPacket || opts.SnapMatch != SnapWhole)
+	return d
 }
 
 // tunnelPorts returns the VXLAN and WireGuard UDP ports of opts, the defaults where unset.

@@ -99,21 +99,21 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 	// EtherType (IPv4: 0x08 0x00, one 16-bit compare), as 14+20 (one Ethernet frame of 14 to 33 bytes
 	// is fastLink's, which takes none shorter than 40), so that no length is computed and tested again
 	// for the slice.
+	// The link types are compared with the Decoder's leanEth, leanRaw and leanIPv4 (LinkEthernet,
+	// LinkRaw, LinkIPv4, or noLeanLink, which no link type is, with fullPacket: setFullPacket), so that
+	// a frame whose Packet is written in full (fullPacket, or a cooked or VLAN-tagged frame) goes to
+	// fastFull from the link's branches, where fullPacket was loaded and tested after the IP header for
+	// every frame.
 	var b []byte
-	full := d.fullPacket
-	if rec.LinkType == LinkEthernet && len(data) >= 34 && binary.LittleEndian.Uint16(data[12:14]) == 0x0008 {
+	if lt := uint32(rec.LinkType); lt == d.leanEth && len(data) >= 34 && binary.LittleEndian.Uint16(data[12:14]) == 0x0008 {
 		b = data[14:len(data):len(data)]
-	} else if rec.LinkType == LinkRaw || rec.LinkType == LinkIPv4 {
+	} else if lt == d.leanRaw || lt == d.leanIPv4 {
 		if len(data) < 20 {
 			return false
 		}
 		b = data[:len(data):len(data)]
 	} else {
-		h := fastLink(rec.LinkType, data)
-		if h == 0 || len(data)-h < 20 {
-			return false
-		}
-		b, full = data[h:len(data):len(data)], true // a cooked or VLAN-tagged frame
+		return d.fastFull(rec, p, o)
 	}
 	// fastLen(b), written out (fastLen is inlined only where default.pgo names its call).
 	ob := (*[20]byte)(b) // (its first 8 bytes in two words: head8, written out, as len16 and sum20w)
@@ -125,15 +125,14 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 	if tl > len(b) || tl > gsoThreshold || !sumOKFrom(uint64(w0)+uint64(w1)+sum12(ob)) { // (tl < 20: below; sumOKFrom: see sum20w)
 		return false
 	}
-	// A frame whose Packet is not written lean (a cooked or VLAN-tagged frame, one without
-	// Options.leanPacket, a merged capture's), or with every fingerprint made from the headers alone
-	// (Decoder.fullPacket), which the fast path does not make.
-	if full {
-		if tl < 20 || d.opts.SnapMatch != SnapWhole { // (fastFrame's frame is of fastLen's shape)
-			return false
-		}
-		return d.fastFrame(rec, p, o)
-	}
+	// (A frame whose Packet is not written lean went to fastFull above.)
+	//
+	//
+	//
+	//
+	//
+	//
+	//
 	var in []byte // a tunnel packet's: b is its outer IP header, in the inner one
 	var encap Encap
 	if b[9] == 4 {
@@ -203,10 +202,10 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 			return false
 		}
 	} else if proto == 6 {
-		if tl < 40 {
+		if len(in) < 40 { // (tl, as len(in): the bound of in[32] below proved, where tl's test left its test)
 			return false
 		}
-		if hl = int(in[32]>>4) * 4; hl != 20 {
+		if hl = int(in[32]&0xf0) >> 2; hl != 20 { // (the data offset times 4: one shift, no zero-extension after it)
 			if hl < 20 || hl > tl-20 {
 				return false
 			}
@@ -249,19 +248,16 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 			// so); any other change is fastFrame's. The three slots in turn, written out (a loop kept its
 			// index, d and the shape on the stack). A slot is recentOK only once haveCtx is set (switchCtx,
 			// and nothing clears it): no test of haveCtx. (nc: d.cur not loaded again after the stores)
-			slot := 0
-			if !d.recentOK[0] || d.ctxs[d.recent[0]&3].key != k {
-				if slot = 1; !d.recentOK[1] || d.ctxs[d.recent[1]&3].key != k {
-					if slot = 2; !d.recentOK[2] || d.ctxs[d.recent[2]&3].key != k {
-						return d.fastFrame(rec, p, o)
-					}
-				}
+			// Each slot's swap written out (recentSwap, inlined: a constant slot, no bounds test).
+			if d.recentOK[0] && d.ctxs[d.recent[0]&3].key == k {
+				d.recentSwap(0, k)
+			} else if d.recentOK[1] && d.ctxs[d.recent[1]&3].key == k {
+				d.recentSwap(1, k)
+			} else if d.recentOK[2] && d.ctxs[d.recent[2]&3].key == k {
+				d.recentSwap(2, k)
+			} else {
+				return d.fastFrame(rec, p, o)
 			}
-			nc := d.recent[slot]
-			d.cur, d.recent[slot] = nc, d.cur
-			d.recentOK[slot] = d.ctxIdx != ctxOverflow
-			c := &d.ctxs[nc&3]
-			d.lastKey, d.ctxIdx = c.key, c.idx
 		}
 		o.Ctx = d.ctxIdx
 	}
@@ -336,11 +332,21 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 			d.sumFirst = sumFirstRun
 			return false // (d.parts and d.fastShape are this frame's: the same shape's as the frame before's)
 		}
-	} else if (proto != 17 || binary.LittleEndian.Uint16(t[26:28]) != 0) && sumSwap((uint64(proto)+uint64(tl-20))<<8, &t[12], tl-12)%0xffff != 0 {
+	} else if (proto != 17 || binary.LittleEndian.Uint16(t[26:28]) != 0) && sumSwap8((uint64(proto)+uint64(tl-20))<<8, &t[12], tl-12)%0xffff != 0 { // (tl-12 >= 16: sumSwap8)
 		d.sumFirst = sumFirstRun
 		return false // (as above)
 	}
 	return true
+}
+
+// recentSwap makes the context of recent slot slot, of key k, the last one, as switchCtx does: the last
+// one moves to that slot (recentOK when it was kept: not ctxOverflow). The last key is k (the slot's
+// context's, which fastUsual found equal), not loaded again.
+func (d *Decoder) recentSwap(slot int, k ctxKey) {
+	nc := d.recent[slot]
+	d.cur, d.recent[slot] = nc, d.cur
+	d.recentOK[slot] = d.ctxIdx != ctxOverflow
+	d.lastKey, d.ctxIdx = k, d.ctxs[nc&3].idx
 }
 
 // sumOKFrom is sumOK of a sum16 sum that started from a value other than 0, which is not 0 itself
@@ -589,6 +595,44 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet, o *Observation) bool {
 		return false
 	}
 	return true
+}
+
+// fastFull is fastUsual for a frame whose Packet is not written lean (a cooked or VLAN-tagged frame,
+// one without Options.leanPacket, a merged capture's: Decoder.fullPacket), or with every fingerprint
+// made from the headers alone (SnapMatch other than SnapWhole), which the fast path does not make: the
+// frame goes to fastFrame when its link header is one fastUsual takes (fastHdrLen's: an untagged
+// Ethernet frame of IPv4, a raw or IPv4 link type, fastLink's) and its IPv4 header is of fastLen's
+// shape, as fastUsual's tests found it before it handed such a frame to fastFrame. rec's frame is not
+// snapped (fastUsual's first test).
+func (d *Decoder) fastFull(rec *Record, p *Packet, o *Observation) bool {
+	data := rec.Data
+	h := 0
+	if lt := rec.LinkType; lt == LinkEthernet && len(data) >= 34 && binary.LittleEndian.Uint16(data[12:14]) == 0x0008 {
+		h = 14
+	} else if lt == LinkRaw || lt == LinkIPv4 {
+		if len(data) < 20 {
+			return false
+		}
+	} else if h = fastLink(lt, data); h == 0 || len(data)-h < 20 {
+		return false
+	}
+	if d.opts.SnapMatch != SnapWhole || fastLen(data[h:]) == 0 { // (fastFrame's frame is of fastLen's shape)
+		return false
+	}
+	return d.fastFrame(rec, p, o)
+}
+
+// noLeanLink is the Decoder's leanEth, leanRaw and leanIPv4 with fullPacket: above every link type.
+const noLeanLink = 1 << 16
+
+// setFullPacket sets the Decoder's fullPacket to full, and the link types fastUsual writes a lean Packet
+// of with it: LinkEthernet, LinkRaw and LinkIPv4, or none (noLeanLink) when full.
+func (d *Decoder) setFullPacket(full bool) {
+	d.fullPacket = full
+	d.leanEth, d.leanRaw, d.leanIPv4 = uint32(LinkEthernet), uint32(LinkRaw), uint32(LinkIPv4)
+	if full {
+		d.leanEth, d.leanRaw, d.leanIPv4 = noLeanLink, noLeanLink, noLeanLink
+	}
 }
 
 // fastHdrLen is the length of the link header of the frame data of link type lt, as fastUsual finds it

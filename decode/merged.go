@@ -437,13 +437,11 @@ func (s *probeState) add(p *Packet, fp uint64) {
 	// addresses, TTL and fingerprint follows from its link addresses and encapsulation, its class;
 	// that of a class met before (a file's frames run between a few pairs of MACs) is taken from
 	// s.classes, where addFull's tests and mergedKind took about 150 instructions a frame.
-	c := &s.classes[0]
-	if !c.set || c.src != p.SrcMAC || c.dst != p.DstMAC || c.encap != p.Encap {
-		if c = &s.classes[1]; !c.set || c.src != p.SrcMAC || c.dst != p.DstMAC || c.encap != p.Encap {
-			s.addFull(p, fp)
-			s.classes[1], s.classes[0] = s.classes[0], s.classOf(p)
-			return
-		}
+	c := s.classMet(p)
+	if c == nil {
+		s.addFull(p, fp)
+		s.classes[1], s.classes[0] = s.classes[0], s.classOf(p)
+		return
 	}
 	s.cali += int(c.cali)
 	s.other += int(c.other)
@@ -456,6 +454,18 @@ func (s *probeState) add(p *Packet, fp uint64) {
 		s.answer(p)
 	}
 	s.stage(p, fp, c.kind, c.st)
+}
+
+// classMet returns the class of p (add's IPv4 frame) that add met last or the one before, nil when it
+// is neither.
+func (s *probeState) classMet(p *Packet) *probeClass {
+	c := &s.classes[0]
+	if !c.set || c.src != p.SrcMAC || c.dst != p.DstMAC || c.encap != p.Encap {
+		if c = &s.classes[1]; !c.set || c.src != p.SrcMAC || c.dst != p.DstMAC || c.encap != p.Encap {
+			return nil
+		}
+	}
+	return c
 }
 
 // probeClass is what probeState.add makes of an IPv4 frame (neither ARP nor WireGuard, without

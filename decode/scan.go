@@ -264,7 +264,11 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 			v.o = kc.slot(&rec)
 		}
 		if d.decodeReused(&rec, &p, v.o) { // p is this loop's alone; the fast path makes the Observation in its place but its Source (Observe's, written out)
-			p.Loose, v.o.Source = d.fastLoose, d.sourceOf(&rec, &p) // (fastShape not 0: the merged probe, inscan.go, takes d.fastLoose)
+			if p.Loose = d.fastLoose; rec.Iface+1 == d.plainIface && p.LinkType == d.plainLink { // sourceOf's usual case, written out: the source of the frame before (d.srcIdx, v.lastSrc), whose Traffic v.tr is
+				v.o.Source = d.srcIdx
+				goto sourceKnown // (the source's test below left out: d.srcIdx changes only in sourceNew, after which the frame takes that test)
+			}
+			v.o.Source = d.sourceNew(&rec, &p) // (fastShape not 0: the merged probe, inscan.go, takes d.fastLoose)
 		} else { // the usual path's frame (fastShape 0): a fast one is no fragment and has no Errs
 			d.observe(&rec, &p, v.o)
 			if p.Encap == EncapNone && (p.Inner.MF || p.Inner.FragOff != 0) {
@@ -289,41 +293,37 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 				}
 			}
 		}
+		if src := d.srcIdx; int(src) != v.lastSrc { // (the frame's Source, v.o.Source: every source sourceOf gives is d.srcIdx, as it returns it)
+			v.lastSrc, v.tr = int(src), fi.traffic(src)
+		}
+	sourceKnown:
 		if v.o.Ctx == ctxOverflow {
 			if v.ctxLost == 0 {
-				fi.problem("frame %d: the inputs hold more than 65,535 distinct header contexts (outer "+
-					"addresses, TTL, TOS, VNI, inner TOS); this frame's and later new ones are not kept (such "+
-					"frames are correlated by their inner headers only)", rec.Frame)
+				fi.problem("frame %d: the inputs hold more than 65,535 distinct header contexts (outer addresses, TTL, TOS, VNI, inner TOS); this frame's and later new ones are not kept (such frames are correlated by their inner headers only)", rec.Frame)
 			}
 			v.ctxLost++
 		}
-		if src := d.srcIdx; int(src) != v.lastSrc { // (the frame's Source, v.o.Source: every source sourceOf gives is d.srcIdx, as it returns it)
-			v.lastSrc = int(src)
-			v.tr = fi.Traffic[src]
-			if v.tr == nil {
-				v.tr = &Traffic{}
-				fi.Traffic[src] = v.tr
+		// (The source's test and the header context's in this order: a frame of the source of the frame
+		// before goes past the one to the other.)
+		if back, hot := v.tr.addFast(d.fastShape, &rec, &p); !hot { // the frame counted in its Traffic, by the fast path's own counting where it took the frame (tr.add keeps its line in scan: default.pgo names it so); hot: none of the below
+			if back == noFast {
+				back = v.tr.add(rec.Frame, rec.Ts, rec.FracOver, &p, p.Loose)
 			}
-		}
-		back, hot := v.tr.addFast(d.fastShape, &rec, &p) // the frame counted in its Traffic, by the fast path's own counting where it took the frame (tr.add keeps its line in scan: default.pgo names it so)
-		if back == noFast {
-			back = v.tr.add(rec.Frame, rec.Ts, rec.FracOver, &p, p.Loose)
-		}
-		// A frame is flagged for its time when its fraction field overflowed, when it went back more than
-		// a second, or when it lies a day or more from its capture's main stretch of time so far (the
-		// end of the scan names such frames, as they are then known).
-		if !hot && (back != 0 || rec.FracOver || v.tr.cur != v.tr.main) { // (hot: none of them, addFast)
-			p.Errs |= ErrTimestamp
-			if rec.FracOver {
-				if v.fracOver++; v.fracOver <= maxTimeProblems {
-					fi.problem("frame %d: the timestamp's fraction field says a second or more; read as %s "+
-						"(the excess carried into the seconds)", rec.Frame, fmtNs(rec.Ts))
+			// A frame is flagged for its time when its fraction field overflowed, when it went back more than a
+			// second, or when it lies a day or more from its capture's main stretch of time so far (the end of the scan names such frames, as they are then known).
+			if back != 0 || rec.FracOver || v.tr.cur != v.tr.main {
+				p.Errs |= ErrTimestamp
+				if rec.FracOver {
+					if v.fracOver++; v.fracOver <= maxTimeProblems {
+						fi.problem("frame %d: the timestamp's fraction field says a second or more; read as %s "+
+							"(the excess carried into the seconds)", rec.Frame, fmtNs(rec.Ts))
+					}
 				}
-			}
-			if back != 0 {
-				if v.wentBack++; v.wentBack <= maxTimeProblems {
-					fi.problem("frame %d: the time goes back %s from the frame before it on its interface "+
-						"(a clock step, or frames out of order)", rec.Frame, fmtAgo(back))
+				if back != 0 {
+					if v.wentBack++; v.wentBack <= maxTimeProblems {
+						fi.problem("frame %d: the time goes back %s from the frame before it on its interface "+
+							"(a clock step, or frames out of order)", rec.Frame, fmtAgo(back))
+					}
 				}
 			}
 		}
@@ -914,6 +914,16 @@ type scanVars struct {
 	ctxLost            int          // frames whose header context was not kept (the table full)
 	fracOver, wentBack int          // frames flagged for their timestamps
 	cutAt              int          // v.nObs+1 when the last read was a skipped record (0: none yet)
+}
+
+// traffic returns the Traffic of capture source src, a new one the first time.
+func (fi *FileInfo) traffic(src uint16) *Traffic {
+	tr := fi.Traffic[src]
+	if tr == nil {
+		tr = &Traffic{}
+		fi.Traffic[src] = tr
+	}
+	return tr
 }
 
 // setReader makes r the scan's reader.
