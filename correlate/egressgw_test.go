@@ -154,3 +154,83 @@ func TestEgressGatewayNodeBAlone(t *testing.T) {
 		t.Errorf("%d ping flows, want 2", n)
 	}
 }
+
+// TestEgressGatewayNATInPod: egw-1's masquerade, and its un-masquerade of the replies, happen inside
+// egw-1 (in its own network namespace, between its veth's way in and way out), and the nat findings
+// at its veth say so (rewrittenInPod), in every leave-one-capture-out run of both shapes that keeps
+// that veth; a nat finding placed elsewhere (without egw-1's veth, between node-b's tunnel device and
+// underlay) does not, nor does hairpin-clusterip's, a pod's own packet DNATed on its node back into
+// it (its NAT is also at one pod veth, both sides). Before, the finding said only "SNAT." and
+// "DNAT." at the veth, as for a node's rewrite.
+func TestEgressGatewayNATInPod(t *testing.T) {
+	dir := "../testdata/lab/scenarios/egress-gateway"
+	all, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
+	var per, anyShape []string
+	for _, f := range all {
+		b := filepath.Base(f)
+		if !strings.HasSuffix(b, "-any.pcap") {
+			per = append(per, f)
+		}
+		if strings.HasSuffix(b, "-any.pcap") || !strings.HasPrefix(b, "node-") {
+			anyShape = append(anyShape, f)
+		}
+	}
+	const inPod = "Rewritten inside pod 10.244.2.12 (it forwards traffic: an egress gateway or a proxy pod?)"
+	type run struct {
+		name  string
+		files []string
+	}
+	runs := []run{{"per-interface", per}, {"any", anyShape}}
+	for _, set := range []run{{"per-interface", per}, {"any", anyShape}} {
+		for i := range set.files {
+			out := slices.Delete(slices.Clone(set.files), i, i+1)
+			runs = append(runs, run{set.name + "-without-" + filepath.Base(set.files[i]), out})
+		}
+	}
+	said := 0
+	for _, tc := range runs {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Correlate(decode.Load(tc.files, decode.Options{}, decode.PointConfig{}), Options{})
+			veth := ""
+			for _, p := range r.Points {
+				if p.PodIP == "10.244.2.12" && (p.ID == "node-b/calic48178a498b" || p.ID == "node-b/any#4") {
+					veth = p.ID
+				}
+			}
+			kinds := map[string]bool{}
+			for _, an := range r.Anomalies {
+				if an.Kind != "nat" {
+					continue
+				}
+				at := veth != "" && an.Where.From == veth && an.Where.To == veth
+				if has := strings.Contains(an.Message, inPod); has != at {
+					t.Errorf("nat at %s → %s (egw-1's veth %q): %q", an.Where.From, an.Where.To, veth, an.Message)
+				}
+				if at {
+					kinds[strings.SplitN(an.Message, ".", 2)[0]] = true
+					said++
+				}
+			}
+			if veth != "" && (!kinds["SNAT"] || !kinds["DNAT"]) {
+				t.Errorf("nat findings inside egw-1: %v, want its SNAT and the replies' un-SNAT", kinds)
+			}
+		})
+	}
+	if said == 0 {
+		t.Error("no run said the NAT was inside egw-1")
+	}
+	hp, _ := filepath.Glob("../testdata/lab/scenarios/hairpin-clusterip/*.pcap")
+	r := Correlate(decode.Load(hp, decode.Options{}, decode.PointConfig{}), Options{})
+	nat := 0
+	for _, an := range r.Anomalies {
+		if an.Kind == "nat" {
+			nat++
+			if strings.Contains(an.Message, "inside pod") {
+				t.Errorf("hairpin-clusterip: nat at %s → %s: %q", an.Where.From, an.Where.To, an.Message)
+			}
+		}
+	}
+	if nat == 0 {
+		t.Error("hairpin-clusterip: no nat finding")
+	}
+}
