@@ -292,7 +292,8 @@ func (s *pathStage) allEnds() [][2]pathEnds {
 	return out
 }
 
-// sentAway says whether some journey of flow fl's direction d (of its first sentAwaySample) was last
+// sentAway says whether some journey of flow fl's direction d (any: not only its first few, which may
+// all have stopped before the encapsulation, dropped on n or not captured past a point) was last
 // seen on node n encapsulated by n (IP-in-IP or VXLAN, the outer source n's address) to another host:
 // n sent it on toward its destination's node, so the destination does not live on n, whatever the
 // votes made n its end (a pre-NAT destination of n's, as for an egress gateway's un-masqueraded
@@ -303,10 +304,7 @@ func (s *pathStage) sentAway(fl *flowAcc, d uint8, n int) bool {
 		return false
 	}
 	w := s.w
-	for i, j := range fl.dirJourneys(d) {
-		if i == sentAwaySample {
-			break
-		}
+	for _, j := range fl.dirJourneys(d) {
 		h := s.ar.hops(int(j))
 		for k := len(h) - 1; k >= 0; k-- {
 			o, _ := w.obsAt(h[k])
@@ -362,9 +360,6 @@ func (s *pathStage) passedOn(fl *flowAcc, d uint8, n, k int) bool {
 	}
 	return false
 }
-
-// sentAwaySample is how many journeys of a flow direction sentAway reads.
-const sentAwaySample = 4
 
 // noteTunneled adds address a to m (made when nil) when its direction's packets crossed a tunnel
 // device (tunnel), and returns m.
