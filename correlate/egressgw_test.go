@@ -1,6 +1,8 @@
 package correlate
 
 import (
+	"encoding/binary"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -269,6 +271,58 @@ func TestEgressGatewayNodesOnly(t *testing.T) {
 		}
 		if f.Lost != 0 || f.Delivered+f.NotCaptured != f.Packets {
 			t.Errorf("flow %s: %d packets, %d delivered, %d not captured, %d lost", f.ID, f.Packets, f.Delivered, f.NotCaptured, f.Lost)
+		}
+	}
+}
+
+// TestEgressGatewayNodeBAloneLate is TestEgressGatewayNodeBAlone's capture with the encapsulated
+// copies at node-b's eth0 of every TCP reply but the last cut out (as a capture that dropped them
+// would show them): the replies' journeys but the last end at node-b's tunnel device, and only the
+// last shows node-b sending them on, encapsulated, toward node-a. sentAway read the direction's first
+// four journeys, and so learnt pod-a's address on node-b again from the TCP replies (the UDP ones,
+// whole, do not teach it): "headed for 10.244.1.5, which lives on node-b itself". Any journey sent
+// away now says it does not live there.
+func TestEgressGatewayNodeBAloneLate(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("../testdata/lab/scenarios/egress-gateway", "node-b-any.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A TCP reply from ext-1 encapsulated by node-b (a pcap of LINUX_SLL2 frames: 20-byte headers).
+	encReply := func(rec []byte) bool {
+		ip := rec[16+20:]
+		if len(ip) <= 40 || ip[0]>>4 != 4 || ip[9] != 4 || string(ip[12:16]) != string([]byte{192, 168, 20, 2}) {
+			return false
+		}
+		in := ip[int(ip[0]&15)*4:]
+		return in[9] == 6 && string(in[12:16]) == string([]byte{203, 0, 113, 10})
+	}
+	var recs [][]byte
+	last, n := -1, 0
+	for off := 24; off+16 <= len(b); {
+		l := int(binary.LittleEndian.Uint32(b[off+8:]))
+		recs = append(recs, b[off:off+16+l])
+		off += 16 + l
+		if encReply(recs[len(recs)-1]) {
+			last, n = len(recs)-1, n+1
+		}
+	}
+	if n < 5 {
+		t.Fatalf("%d encapsulated TCP replies, want more than sentAway's old sample of 4", n)
+	}
+	out := append([]byte{}, b[:24]...)
+	for i, rec := range recs {
+		if i == last || !encReply(rec) {
+			out = append(out, rec...)
+		}
+	}
+	f := filepath.Join(t.TempDir(), "node-b-any.pcap")
+	if err := os.WriteFile(f, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := Correlate(decode.Load([]string{f}, decode.Options{}, decode.PointConfig{}), Options{})
+	for _, an := range r.Anomalies {
+		if strings.Contains(an.Message, "lives on node-b") {
+			t.Errorf("%s %s at %+v: %s", an.Severity, an.Kind, an.Where, an.Message)
 		}
 	}
 }
