@@ -235,6 +235,10 @@ type analysis struct {
 	// openerNoAddr: of those, the flows whose first rewrite would have shown a DNAT had the addresses
 	// of the node it maps to been known (dnatOnly); openerText. nil for none.
 	openerNoAddr map[int32]int
+	// natInPod: the NAT mappings (natPodKey) whose rewrites were each seen inside one pod (rewrittenInPod):
+	// that pod-veth point + 1, 0 when none was, -1 when some were not, or inside another; nil for no
+	// NAT (natStats).
+	natInPod map[natKey]int
 	// lostSpans: the segments whose losses may have been past an underlay not captured (lostspan.go),
 	// with the points not captured; nil for none.
 	lostSpans map[lostSpanKey][]string

@@ -729,9 +729,15 @@ func detectNAT(f *findings, k *kindRow) []Anomaly {
 	groups := map[nkey]map[int32]bool{}
 	count := map[nkey]int{}
 	evs := map[nkey][]Evidence{}
+	inPod := map[nkey]int{}         // natPodOf's, every mapping's of the group the same; -1 when not
 	for fi, fl := range f.a.flows { // flows in first-seen order, so the evidence is too
 		for _, nk := range sortedNAT(fl.nat) {
 			g := nkey{nk.kind, nk.at, f.a.openerUnknown[int32(fi)]}
+			if p, seen := inPod[g]; !seen || p == f.a.natPodOf(nk) {
+				inPod[g] = f.a.natPodOf(nk)
+			} else {
+				inPod[g] = -1
+			}
 			if groups[g] == nil {
 				groups[g] = map[int32]bool{}
 			}
@@ -751,6 +757,7 @@ func detectNAT(f *findings, k *kindRow) []Anomaly {
 		if g.opener {
 			detail = natOpenerDetail
 		}
+		detail += f.a.inPodText(inPod[g])
 		out = append(out, k.anomaly(k.severity, Where{From: from, To: to}, flows, f.ids, count[g], evs[g], detail))
 	}
 	return out

@@ -185,7 +185,7 @@ func detectSharedVeths(f *findings, k *kindRow) []Anomaly {
 		if p.Role != decode.RolePodVeth || strings.HasPrefix(p.Iface, "any") {
 			continue // -i any pseudo-interfaces carry every pod of their node by design
 		}
-		pods := podsAt(a.w.c, &p.Traffic)
+		pods := podsAt(a.w, i)
 		if len(pods) < 2 {
 			continue
 		}
@@ -457,9 +457,13 @@ func niceCeil(d int64) time.Duration {
 // addresses they carry: a pod that forwards others' packets and rewrites them in its own namespace (an
 // egress gateway, which masquerades a client pod's packets to its own address and un-masquerades the
 // replies) carries the client's and the far side's addresses on its veth too. Several pods' frames
-// come from several MACs (each pod's eth0 has its own).
-func podsAt(c *decode.Capture, tr *decode.Traffic) []string {
-	if onePodMAC(tr) {
+// come from several MACs (each pod's eth0 has its own), unless their MACs are the same (pods on one
+// bridge given one MAC, a capture whose MACs were rewritten): then it is several pods all the same
+// when two of those addresses sent frames of their own (an initial TTL, or an ARP request from the
+// pod's MAC: world.podOwnMany), which a forwarding pod does from its own address alone.
+func podsAt(w *world, p int) []string {
+	tr := &w.c.Points[p].Traffic
+	if onePodMAC(tr) && !w.podOwnMany[p] {
 		return nil
 	}
 	v4, v6 := map[[4]byte]bool{}, map[[16]byte]bool{}

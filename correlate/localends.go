@@ -94,7 +94,7 @@ func (a *analysis) sharedVeth(p int) bool {
 	}
 	if a.shared[p] == 0 {
 		a.shared[p] = -1
-		if podsAt(a.w.c, &a.w.c.Points[p].Traffic) != nil {
+		if podsAt(a.w, p) != nil {
 			a.shared[p] = 1
 		}
 	}
@@ -333,7 +333,7 @@ func (s *pathStage) localDsts(ends [][2]pathEnds, learnt map[[2]uint64]int) {
 			}
 			sh, ok := shared[e.srcPod]
 			if !ok {
-				sh = podsAt(w.c, &w.c.Points[e.srcPod].Traffic) != nil
+				sh = podsAt(w, e.srcPod) != nil
 				shared[e.srcPod] = sh
 			}
 			if sh {

@@ -246,3 +246,85 @@ func (w *world) sentByPod(v6 bool, src uint32, p int) bool {
 	q, ok := owner[src]
 	return ok && q == p
 }
+
+// rewrittenInPod returns the pod-veth point whose pod rewrote the packet of NAT rewrite (from, to) in
+// its own network namespace, -1 when the captures do not show that: both sightings are at that pod's
+// own veth (not a -i any capture's shared pod stage), the first on its way into the pod (not sent by
+// it: its source is not the pod's address; in a cooked capture, not the pod's outgoing), the second
+// on its way out (its destination, rewritten, is not the pod's; in a cooked capture, not outgoing
+// to the pod), one TTL (hop limit) lower: the pod routed it (egw19's podForwarded, which joined them).
+// An egress gateway's masquerade and its un-masquerade of the replies are such; a pod's own packet
+// DNATed on its host back into it (hairpin-clusterip) is not: it was sent by the pod, and rewritten
+// on the host between its way out and its way back in.
+func (a *analysis) rewrittenInPod(from, to uint32) int {
+	w := a.w
+	of, _ := a.obs(from)
+	ot, _ := a.obs(to)
+	p := w.srcPoint[of.Source]
+	if w.srcPoint[ot.Source] != p || w.pointRole[p] != decode.RolePodVeth ||
+		w.c.Sources[of.Source].IfIndex == decode.IfAnyPod || w.c.Sources[ot.Source].IfIndex == decode.IfAnyPod {
+		return -1
+	}
+	if ot.TTL+1 != of.TTL || ot.Flags&decode.FlagOutbound != 0 {
+		return -1
+	}
+	v6 := of.Flags&decode.FlagIPv6 != 0
+	if w.sentByPod(v6, of.Src, p) {
+		return -1
+	}
+	if owner, ok := w.ownerOf(v6, ot.Dst); ok && owner == p {
+		return -1
+	}
+	return p
+}
+
+// natPodKey is NAT mapping k's key in analysis.natInPod: its kind left out, which natOpeners may
+// change after natStats.
+func natPodKey(k natKey) natKey {
+	k.kind = ""
+	return k
+}
+
+// noteInPod notes for NAT mapping k (natStats) one rewrite, rewritten inside the pod of point p
+// (rewrittenInPod; -1 not).
+func (a *analysis) noteInPod(k natKey, p int) {
+	k = natPodKey(k)
+	if a.natInPod == nil {
+		a.natInPod = map[natKey]int{}
+	}
+	old, seen := a.natInPod[k]
+	switch {
+	case !seen:
+		a.natInPod[k] = p + 1 // 0: not inside a pod
+	case old != p+1:
+		a.natInPod[k] = -1
+	}
+}
+
+// natPodOf returns the pod-veth point inside whose pod every rewrite of NAT mapping k was seen
+// (noteInPod), -1 when not all were, or not inside one pod.
+func (a *analysis) natPodOf(k natKey) int {
+	if p, ok := a.natInPod[natPodKey(k)]; ok && p > 0 {
+		return p - 1
+	}
+	return -1
+}
+
+// inPodText is what the nat finding adds for rewrites all seen inside the pod of point p
+// (rewrittenInPod): that the rewrite is the pod's, in its own network namespace, not its node's at
+// the veth; "" for p < 0.
+func (a *analysis) inPodText(p int) string {
+	if p < 0 {
+		return ""
+	}
+	w := a.w
+	pod := "the pod behind " + w.c.Points[p].ID
+	if w.podOf[p] != 0 {
+		pod = "pod " + w.addrString(false, w.podOf[p])
+	} else if w.podOf6[p] != 0 {
+		pod = "pod " + w.addrString(true, w.podOf6[p])
+	}
+	return " Rewritten inside " + pod + " (it forwards traffic: an egress gateway or a proxy pod?): the captures show " +
+		"the packets delivered into it at " + w.c.Points[p].ID + " and leaving it there rewritten, with a TTL one lower, not " +
+		"rewritten by the node."
+}

@@ -19,8 +19,46 @@ import (
 
 // outerNode returns the node journey hops h were encapsulated by (k = 0: the first encapsulated hop's
 // outer source, or WireGuard message's source) or to (k = 1: the last one's outer destination), when
-// that address is a known node's; -1 when none is.
+// that address is a known node's; -1 when none is, or when the hops show the packet coming into that
+// node from outside before it was encapsulated there (k = 0), or going on out of it after it was
+// decapsulated there (k = 1) (beyond): then the node only passed the packet on, and the source (the
+// destination) does not live there.
 func (w *world) outerNode(h []uint32, k int) int {
+	n, x := w.outerHop(h, k)
+	if n >= 0 && w.beyond(h, x, n, k) {
+		return -1
+	}
+	return n
+}
+
+// beyond reports whether journey hops h show the packet on its way into node n from outside before
+// hop x (k = 0), or out of n after it (k = 1): a sighting there, not encapsulated, at one of n's
+// underlays or on another node. Calico encapsulates a pod's packet from the pod's node to the node of
+// the destination's pod, so hop x's encapsulation names the source's (the destination's) node only
+// when the packet did not come in bare before it (go out bare after it): an egress gateway's node
+// takes a pod's packet in from the tunnel and sends it out masqueraded, bare, at its eth0, and
+// tunnels the replies, come in bare from outside, back to the pod's node; a NodePort's node does the
+// same with an outside client's requests and their replies.
+func (w *world) beyond(h []uint32, x, n, k int) bool {
+	lo, hi := 0, x
+	if k == 1 {
+		lo, hi = x+1, len(h)
+	}
+	for _, g := range h[lo:hi] {
+		o, _ := w.obsAt(g)
+		if o.Encap() != decode.EncapNone || w.wgOn && w.wgType(o) == decode.WGTransport {
+			continue
+		}
+		p := w.srcPoint[o.Source]
+		if w.pointNode[p] != n || w.pointRole[p] == decode.RoleUnderlay {
+			return true
+		}
+	}
+	return false
+}
+
+// outerHop is outerNode's node, before beyond's test, and the index in h of the hop that named it.
+func (w *world) outerHop(h []uint32, k int) (n, x int) {
 	for i := range h {
 		x := i
 		if k == 1 {
@@ -33,7 +71,7 @@ func (w *world) outerNode(h []uint32, k int) int {
 				a = o.Dst
 			}
 			if n := w.nodeOfIPOnly(o.Flags&decode.FlagIPv6 != 0, a); n >= 0 {
-				return n
+				return n, x
 			}
 			continue
 		}
@@ -41,10 +79,10 @@ func (w *world) outerNode(h []uint32, k int) int {
 			continue
 		}
 		if n := w.ctxNodes[o.Ctx][k]; n >= 0 {
-			return n
+			return n, x
 		}
 	}
-	return -1
+	return -1, -1
 }
 
 // nodeOfIPOnly returns the node whose own address a is (a node IP, not a pod's), -1 when none is known.
@@ -209,6 +247,12 @@ func (s *pathStage) allEnds() [][2]pathEnds {
 				continue
 			}
 			e := s.ends(fl, d)
+			if e.srcPod < 0 && e.src >= 0 && s.passedOn(fl, d, e.src, 0) {
+				e.src = -1 // came into that node from outside, before it tunnelled them on
+			}
+			if e.dstPod < 0 && e.dst >= 0 && s.passedOn(fl, d, e.dst, 1) {
+				e.dst = -1 // went on out of that node, after it took them out of the tunnel
+			}
 			out[fi][d] = e
 			t := dirTuple(fl, d)
 			if e.srcPod < 0 && e.src >= 0 {
@@ -248,7 +292,8 @@ func (s *pathStage) allEnds() [][2]pathEnds {
 	return out
 }
 
-// sentAway says whether some journey of flow fl's direction d (of its first sentAwaySample) was last
+// sentAway says whether some journey of flow fl's direction d (any: not only its first few, which may
+// all have stopped before the encapsulation, dropped on n or not captured past a point) was last
 // seen on node n encapsulated by n (IP-in-IP or VXLAN, the outer source n's address) to another host:
 // n sent it on toward its destination's node, so the destination does not live on n, whatever the
 // votes made n its end (a pre-NAT destination of n's, as for an egress gateway's un-masqueraded
@@ -259,10 +304,7 @@ func (s *pathStage) sentAway(fl *flowAcc, d uint8, n int) bool {
 		return false
 	}
 	w := s.w
-	for i, j := range fl.dirJourneys(d) {
-		if i == sentAwaySample {
-			break
-		}
+	for _, j := range fl.dirJourneys(d) {
 		h := s.ar.hops(int(j))
 		for k := len(h) - 1; k >= 0; k-- {
 			o, _ := w.obsAt(h[k])
@@ -280,8 +322,44 @@ func (s *pathStage) sentAway(fl *flowAcc, d uint8, n int) bool {
 	return false
 }
 
-// sentAwaySample is how many journeys of a flow direction sentAway reads.
-const sentAwaySample = 4
+// passedOn says whether some journey of flow fl's direction d shows its packet coming into node n from
+// outside before n encapsulated it (k = 0: bare at n's underlay, or on another node, before its first
+// hop at n encapsulated by n) or going on out of n after n took it out of its encapsulation (k = 1:
+// the same after its last hop at n encapsulated to n): beyond. A flow direction's source (destination)
+// is one address, whose packets Calico tunnels from (to) its own node; one packet that came into n
+// from outside (went on out of it) shows it does not live on n, whatever the votes made the
+// direction's end: pieces of a GSO frame, first seen at n's tunnel device, were tunnelled by n
+// (outerNode, tunnelNode) with nothing before them to say where the frame came from. allEnds then
+// leaves that end unknown, and learns nothing of its address. An egress gateway's node takes the
+// replies to its pods' masqueraded packets in bare from outside and tunnels them on to the client
+// pod's node; it takes the requests out of the tunnel and sends them on out bare.
+func (s *pathStage) passedOn(fl *flowAcc, d uint8, n, k int) bool {
+	if s.ar == nil {
+		return false
+	}
+	w := s.w
+	for _, j := range fl.dirJourneys(d) {
+		h := s.ar.hops(int(j))
+		x := -1
+		for i := range h {
+			if k == 1 {
+				i = len(h) - 1 - i
+			}
+			o, _ := w.obsAt(h[i])
+			if o.Encap() == decode.EncapNone || int(o.Ctx) >= len(w.ctxNodes) || w.pointNode[w.srcPoint[o.Source]] != n {
+				continue
+			}
+			if w.ctxNodes[o.Ctx][k] == n && w.ctxNodes[o.Ctx][1-k] != n {
+				x = i
+				break
+			}
+		}
+		if x >= 0 && w.beyond(h, x, n, k) {
+			return true
+		}
+	}
+	return false
+}
 
 // noteTunneled adds address a to m (made when nil) when its direction's packets crossed a tunnel
 // device (tunnel), and returns m.
@@ -370,6 +448,9 @@ func (a *analysis) tunnelNode(h []uint32, k int) int {
 	}
 	if tb, ti := a.ts(h[b]), a.ts(h[i]); k == 0 && tb >= ti || k == 1 && tb <= ti {
 		return -1
+	}
+	if w.beyond(h, b, n, k) {
+		return -1 // it came into n from outside before (went on out of n after): n only passed it on
 	}
 	return n
 }

@@ -659,6 +659,7 @@ func (a *analysis) natStats() {
 			fl.nat, fl.natEv = map[natKey]int{}, map[natKey][]Evidence{}
 		}
 		fl.nat[k]++
+		a.noteInPod(k, a.rewrittenInPod(from, to))
 		if len(fl.natEv[k]) < 10 {
 			fl.natEv[k] = append(fl.natEv[k], a.evidence(to))
 		}

@@ -35,6 +35,9 @@ type world struct {
 	podOwner6 map[uint32]int
 	podOf6    []uint32
 	nodeOfIP6 map[uint32]int
+	// podOwnMany: the pod-veth points where two or more of the addresses the MACs single out (of one
+	// family) sent frames of their own (ownSenders): several pods, whatever their MACs; nil for none.
+	podOwnMany map[int]bool
 	// ctxNodes gives each header context's sender and receiver node (from its outer addresses), -1
 	// when unknown or not encapsulated.
 	ctxNodes [][2]int
@@ -626,6 +629,7 @@ func (w *world) podsFromCounts(counts, counts6 []podCands) {
 		for i := 0; i < tr.NPodDst; i++ {
 			mine[ip4(netip.AddrFrom4(tr.PodDsts[i]))] = true
 		}
+		w.noteOwnSenders(pi, counts[pi].ownSenders(mine))
 		if a, ok := counts[pi].best(mine); ok {
 			w.podOf[pi] = a
 			if _, dup := w.podOwner[a]; !dup {
@@ -639,6 +643,7 @@ func (w *world) podsFromCounts(counts, counts6 []podCands) {
 		for i := 0; i < tr.NPodDst6; i++ {
 			mine6[w.c.Tables.InternV6(tr.PodDsts6[i])] = true
 		}
+		w.noteOwnSenders(pi, counts6[pi].ownSenders(mine6))
 		if a, ok := counts6[pi].best(mine6); ok {
 			w.podOf6[pi] = a
 			if _, dup := w.podOwner6[a]; !dup {
@@ -646,6 +651,31 @@ func (w *world) podsFromCounts(counts, counts6 []podCands) {
 			}
 		}
 	}
+}
+
+// ownSenders counts the addresses in mine (the addresses a pod-veth point's MACs single out) that
+// sent frames of their own there (an initial TTL, or an ARP request from a pod's MAC): each is a
+// pod's own address. A pod that forwards others' packets (an egress gateway) sends its own from one.
+func (cs *podCands) ownSenders(mine map[uint32]bool) int {
+	n := 0
+	for _, c := range cs.counted() {
+		if c.own > 0 && mine[c.addr] {
+			n++
+		}
+	}
+	return n
+}
+
+// noteOwnSenders notes that pod-veth point pi has n own senders (ownSenders) of one family: two or
+// more are several pods (podOwnMany).
+func (w *world) noteOwnSenders(pi, n int) {
+	if n < 2 {
+		return
+	}
+	if w.podOwnMany == nil {
+		w.podOwnMany = map[int]bool{}
+	}
+	w.podOwnMany[pi] = true
 }
 
 // dropForeignPods leaves a pod-veth point's IPv4 pod unknown when a point on another node has the same
