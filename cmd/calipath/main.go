@@ -60,6 +60,7 @@ func commands() []command {
 }
 
 func main() {
+	stopHeapSampling(os.Getenv("GODEBUG")) // no heap profile without --memprofile
 	// calipath's memory is mostly pointer-free Observations, so collections are cheap while the
 	// default target (heap up to twice the live data) doubles the peak on large captures. A tighter
 	// target measured both leaner and faster (scripts/bench.sh). GOGC in the environment still wins.
