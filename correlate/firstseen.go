@@ -23,11 +23,41 @@ const tcpFirstSeenNote = tcpUnseen + " Its ends are listed in that packet's dire
 const tcpUnseen = "which side opened the connection is not known: no capture shows its SYN or SYN-ACK (every capture " +
 	"began after its handshake, or missed it), and a connection's first packet seen says nothing of who opened it."
 
-// openerShown caches OpenerNotShown's answers by flow index (the TUI asks on every redraw).
+// openerShown caches OpenerNotShown's answers by flow index (the TUI asks on every redraw), and holds
+// the TCP flows without NAT whose handshake no capture shows (firstSeenTCP).
 type openerShown struct {
 	mu   sync.Mutex
 	note map[int32]string
+	// asked: firstSeenTCP ran; tcp then holds, by flow index, the TCP flows without NAT whose opening
+	// no capture shows (nil for none).
+	asked bool
+	tcp   []bool
 }
+
+// firstSeenTCP notes the TCP flows without NAT mappings whose opening no capture shows (openingSeen:
+// their first journey is neither a SYN nor a SYN-ACK, nor a DNAT of a pod's request), so that
+// Flow.OpenerUnknown, JSON's opener_unknown, says it (tcpFirstSeenNote): their Src and Dst are their
+// first packet seen's ends, not client and server. The handshake alone answers (a few reads a flow,
+// no listing of its sightings). UDP flows without NAT are not asked here: their answer needs a listing
+// of each flow's sightings per capture (OpenerNotShown makes it for the tables that ask), which every
+// flow of a capture would pay for in JSON (docs/correlation.md, opn19 and opn20).
+func (a *analysis) firstSeenTCP() {
+	for fi, fl := range a.flows {
+		if fl.nat != nil || fl.client.proto != 6 {
+			continue
+		}
+		if seen, _ := a.openingSeen(fl, nil); !seen {
+			if a.shown.tcp == nil {
+				a.shown.tcp = make([]bool, len(a.flows))
+			}
+			a.shown.tcp[fi] = true
+		}
+	}
+	a.shown.asked = true
+}
+
+// firstSeenAt reports whether firstSeenTCP noted flow fi (Flow.OpenerUnknown: tcpFirstSeenNote).
+func (a *analysis) firstSeenAt(fi int) bool { return a.shown.tcp != nil && a.shown.tcp[fi] }
 
 // OpenerNotShown says, for a UDP or TCP flow without NAT mappings whose opening no capture could have
 // shown, that which side opened it is not known, and why (firstSeenNote, tcpFirstSeenNote): its Src
@@ -35,9 +65,10 @@ type openerShown struct {
 // flow (openingSeen: for TCP, its first journey is neither a SYN nor a SYN-ACK; for UDP, its first
 // journey is no WireGuard handshake initiation, and at no capture that saw it did no packet of the
 // other direction come before it while the conversation was first seen later after the capture's
-// first frame than its longest silence there, srcFlows.late, over the flow's own sightings), when
-// asked (the Markdown and HTML flow tables ask for the flows they list, the TUI for the flows it
-// shows), so a report without those tables (JSON, text) pays nothing for it. "" for every other flow
+// first frame than its longest silence there, srcFlows.late, over the flow's own sightings). A TCP
+// flow's is firstSeenTCP's (Flow.OpenerUnknown carries it); a UDP flow's is worked out when asked (the
+// Markdown and HTML flow tables ask for the flows they list, the TUI for the flows it shows), so a
+// report without those tables (JSON, text) pays nothing for it. "" for every other flow
 // (a flow with NAT says so in Flow.OpenerUnknown), an unknown flow ID, or a Result without its
 // analysis.
 func (r *Result) OpenerNotShown(flowID string) string {
@@ -55,7 +86,11 @@ func (r *Result) OpenerNotShown(flowID string) string {
 		return n
 	}
 	n := ""
-	if fl := a.flows[fi]; fl.nat == nil && fl.client.proto == 17 {
+	if fl := a.flows[fi]; a.shown.asked && fl.nat == nil && fl.client.proto == 6 {
+		if a.firstSeenAt(fi) { // firstSeenTCP's answer, which Flow.OpenerUnknown carries
+			n = tcpFirstSeenNote
+		}
+	} else if fl.nat == nil && fl.client.proto == 17 {
 		if seen, _ := a.openingSeen(fl, a.flowSources(fl)); !seen {
 			n = firstSeenNote
 		}

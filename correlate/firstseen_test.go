@@ -2,6 +2,9 @@ package correlate
 
 import (
 	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -124,8 +127,8 @@ func TestTCPOpenerFromHandshake(t *testing.T) {
 		if got := r.OpenerNotShown(f.ID); got != tc.notShown {
 			t.Errorf("%s: flow %s %s → %s: OpenerNotShown %q, want %q", tc.name, f.ID, f.Src, f.Dst, got, tc.notShown)
 		}
-		if f.OpenerUnknown != "" {
-			t.Errorf("%s: flow without NAT has OpenerUnknown %q", tc.name, f.OpenerUnknown)
+		if f.OpenerUnknown != tc.notShown { // JSON's opener_unknown says it too
+			t.Errorf("%s: flow without NAT has OpenerUnknown %q, want %q", tc.name, f.OpenerUnknown, tc.notShown)
 		}
 	}
 }
@@ -228,5 +231,112 @@ func TestTCPNATOpenerWithoutHandshake(t *testing.T) {
 		if r.OpenerNotShown(f.ID) != "" {
 			t.Errorf("%s: a NAT flow answered by OpenerNotShown", tc.name)
 		}
+	}
+}
+
+// TestTCPOpenerUnknownEveryScenario: Flow.OpenerUnknown (JSON's opener_unknown) marks exactly the TCP
+// flows without NAT whose opening no capture shows (openingSeen: their first journey is neither a SYN
+// nor a SYN-ACK), with tcpFirstSeenNote, as Result.OpenerNotShown says, and no UDP flow without NAT,
+// on every lab scenario (all its captures, and its per-interface captures cut to begin a third and
+// two thirds of the way through them, where connections are first seen in their middle) and on
+// generated captures (IP-in-IP, VXLAN, BGP). Before, no flow without NAT carried it.
+func TestTCPOpenerUnknownEveryScenario(t *testing.T) {
+	type input struct {
+		name string
+		c    func() *decode.Capture
+	}
+	var inputs []input
+	for _, m := range []gen.Mode{gen.ModeIPIP, gen.ModeVXLAN, gen.ModeBGP} {
+		cfg := gen.DefaultConfig()
+		cfg.Seed, cfg.Packets, cfg.Flows, cfg.Mode = 7, 600, 16, m
+		cfg.Dir = t.TempDir()
+		g, err := gen.Generate(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, input{fmt.Sprint("generated ", m), func() *decode.Capture {
+			return decode.Load(g.Files, decode.Options{}, decode.PointConfig{})
+		}})
+	}
+	scs, err := os.ReadDir("../testdata/lab/scenarios")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range scs {
+		sc := d.Name()
+		files, _ := filepath.Glob(filepath.Join("../testdata/lab/scenarios", sc, "*.pcap*"))
+		if !d.IsDir() || len(files) == 0 {
+			continue
+		}
+		inputs = append(inputs, input{sc, func() *decode.Capture {
+			return decode.Load(files, decode.Options{}, decode.PointConfig{})
+		}})
+		var perIface []string
+		pcaps, _ := filepath.Glob(filepath.Join("../testdata/lab/scenarios", sc, "*.pcap"))
+		for _, p := range pcaps {
+			if !strings.HasSuffix(p, "-any.pcap") {
+				perIface = append(perIface, p)
+			}
+		}
+		if len(perIface) == 0 {
+			continue
+		}
+		var lo, hi int64
+		for _, p := range perIface {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, recs, _ := readPcapRecs(t, b)
+			for _, r := range recs {
+				if lo == 0 || r.ts < lo {
+					lo = r.ts
+				}
+				hi = max(hi, r.ts)
+			}
+		}
+		for _, part := range []int64{1, 2} {
+			cut := lo + (hi-lo)*part/3
+			inputs = append(inputs, input{fmt.Sprintf("%s cut %d/3", sc, part), func() *decode.Capture {
+				return labEditedIn(t, sc, cutAt(cut))
+			}})
+		}
+	}
+	marked, unmarked := 0, 0
+	for _, in := range inputs {
+		r := Correlate(in.c(), Options{})
+		a := r.analysis
+		for i := range r.Flows {
+			f := &r.Flows[i]
+			if len(f.NAT) != 0 {
+				continue
+			}
+			fl := a.flows[a.flowIndex(f.ID)]
+			want := ""
+			if f.Proto == "tcp" {
+				if seen, _ := a.openingSeen(fl, nil); !seen {
+					want = tcpFirstSeenNote
+				}
+			}
+			if f.OpenerUnknown != want {
+				t.Errorf("%s: %s flow %s %s → %s: OpenerUnknown %q, want %q", in.name, f.Proto, f.ID, f.Src, f.Dst,
+					f.OpenerUnknown, want)
+			}
+			if f.Proto != "tcp" {
+				continue
+			}
+			if got := r.OpenerNotShown(f.ID); got != want {
+				t.Errorf("%s: TCP flow %s: OpenerNotShown %q, want %q", in.name, f.ID, got, want)
+			}
+			if want != "" {
+				marked++
+			} else {
+				unmarked++
+			}
+		}
+	}
+	t.Logf("%d inputs: TCP flows without NAT %d marked, %d not", len(inputs), marked, unmarked)
+	if marked == 0 || unmarked == 0 {
+		t.Errorf("TCP flows without NAT: %d marked, %d not: want some of each", marked, unmarked)
 	}
 }

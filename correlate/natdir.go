@@ -21,7 +21,8 @@ const tcpOpenerNote = tcpUnseen + " Its ends are listed in that packet's directi
 // or a DNAT of the other side's requests), is not known: the flow's direction is only its first
 // packet seen's. Their mappings' kinds become "nat" (the header rewrites alone, a source or a
 // destination, are either) and the flow is noted (analysis.openerUnknown). Flows without NAT are not
-// asked (no kind to tell; and the captures without NAT cost nothing).
+// asked here (no kind to tell; and the captures without NAT cost nothing): firstSeenTCP asks the TCP
+// ones after.
 func (a *analysis) natOpeners() {
 	var cache map[uint16]*srcFlows
 	for fi, fl := range a.flows {
@@ -58,6 +59,7 @@ func (a *analysis) natOpeners() {
 		}
 		fl.nat, fl.natEv = nat, ev
 	}
+	a.firstSeenTCP()
 }
 
 // dnatOnly reports whether the first rewrite of a flow's first journey (hops h) can only be a DNAT of

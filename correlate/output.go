@@ -349,6 +349,8 @@ func (a *analysis) flowAt(f *Flow, ob *flowOutBuf, fi int, ids []string) {
 		if a.openerUnknown[int32(fi)] {
 			f.OpenerUnknown = a.openerText(fi)
 		}
+	} else if a.firstSeenAt(fi) {
+		f.OpenerUnknown = tcpFirstSeenNote
 	}
 	ob.setDerived(f, fi, fl)
 	if pi := a.pathOf(fl, c2s); pi != nil && pi.unordered != nil { // after the hot calls: PGO places them by line

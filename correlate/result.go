@@ -323,14 +323,18 @@ type Flow struct {
 	// that ClockBound is BoundNone and LatencyNs empty), each direction's end-to-end latencies with
 	// what they are; nil for every other flow.
 	Dirs []DirLatency `json:"dir_latency,omitempty"`
-	// OpenerUnknown says, for a TCP or UDP flow with NAT mappings whose opening no capture could have
-	// shown (a TCP flow's first packet seen is neither a SYN without ACK nor a SYN-ACK; a UDP flow's,
-	// no WireGuard handshake initiation, came at each capture no later after the capture's first frame
-	// than the conversation's longest silence there, or after a packet of the other direction; either's
-	// first rewrite could be either side's NAT), that which side opened it is not known, and why: Src and Dst are then the
-	// ends of its first packet seen, not its client and server, and its mappings' kinds are "nat" (a
-	// SNAT by the side that opened it, undone on the replies, or a DNAT of the other side's requests).
-	// "" for every other flow.
+	// OpenerUnknown says, for a TCP or UDP flow whose opening no capture could have shown (a TCP flow's
+	// first packet seen is neither a SYN without ACK nor a SYN-ACK; a UDP flow's, no WireGuard handshake
+	// initiation, came at each capture no later after the capture's first frame than the
+	// conversation's longest silence there, or after a packet of the other direction; with NAT
+	// mappings, either's first rewrite could be either side's NAT), that which side opened it is not
+	// known, and why: Src and Dst are then the ends of its first packet seen, not its client and
+	// server, and a flow with NAT has its mappings' kinds "nat" (a SNAT by the side that opened it,
+	// undone on the replies, or a DNAT of the other side's requests). A TCP flow without NAT carries the
+	// text Result.OpenerNotShown gives it (the text report's CONVERSATION, the first packet's direction,
+	// does not mark it; the Markdown and HTML client cell and the TUI's do); a UDP flow without NAT is
+	// not marked here (its answer needs a listing of its sightings: Result.OpenerNotShown makes it for
+	// the tables that ask). "" for every other flow.
 	OpenerUnknown string `json:"opener_unknown,omitempty"`
 }
 

@@ -582,7 +582,7 @@ func flowClock(b []byte, t *flowTmpl, x *correlate.Flow) []byte {
 	if len(x.Dirs) > 0 {
 		b = dirLatency(b, t.depth+1, x.Dirs)
 	}
-	if x.OpenerUnknown != "" { // rare (a NAT flow whose opening no capture shows): not templated
+	if x.OpenerUnknown != "" { // rare (a flow whose opening no capture shows): not templated
 		b = append(b, ","+jsonLine(t.depth+1)+`"opener_unknown": `...)
 		b = safetext.AppendJSONString(b, x.OpenerUnknown)
 	}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,7 +55,8 @@ func cutLab(t *testing.T, sc string, cut int64) []string {
 // TestTCPOpenerNotShownTables: tcp-retransmission's captures cut to begin after the HTTP connection's
 // handshake (no SYN, no SYN-ACK anywhere): the Markdown and HTML tables mark its client "(opener not
 // known)" and say below the table that no capture shows its SYN or SYN-ACK; the whole captures show
-// the handshake and mark nothing. The text table is left as it was.
+// the handshake and mark nothing. The text table is left as it was. JSON's opener_unknown says it of
+// the cut flow too (before, it marked NAT flows only).
 func TestTCPOpenerNotShownTables(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -82,6 +84,24 @@ func TestTCPOpenerNotShownTables(t *testing.T) {
 		}
 		if strings.Contains(txt, "opener not known") || strings.Contains(txt, "first seen from") {
 			t.Errorf("%s: the text report marks a flow without NAT", tc.name)
+		}
+		// JSON: the flow's opener_unknown says that its src and dst are its first packet's ends.
+		var doc struct {
+			Flows []struct {
+				ID            string `json:"id"`
+				OpenerUnknown string `json:"opener_unknown"`
+			} `json:"flows"`
+		}
+		if err := json.Unmarshal(render(t, res, JSON), &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range doc.Flows {
+			if f.ID != tcp.ID {
+				continue
+			}
+			if marked := strings.HasPrefix(f.OpenerUnknown, "which side opened the connection is not known: no capture shows its SYN or SYN-ACK"); marked != tc.marked {
+				t.Errorf("%s json: TCP flow %s opener_unknown %q; want it marked %v", tc.name, f.ID, f.OpenerUnknown, tc.marked)
+			}
 		}
 	}
 }

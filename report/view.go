@@ -269,8 +269,13 @@ func (v *view) flowViews(n int) []flowView {
 			nat = append(nat, n.Kind+" "+v.named(n.From)+" → "+v.named(n.To))
 		}
 		fv.natKind = clientNATKind(&f)
-		if f.OpenerUnknown == "" && (f.Proto == "udp" || f.Proto == "tcp") && len(f.NAT) == 0 {
-			fv.firstSeen = v.res.OpenerNotShown(f.ID)
+		if (f.Proto == "udp" || f.Proto == "tcp") && len(f.NAT) == 0 {
+			// A flow without NAT: its OpenerUnknown (correlate's firstSeenFlows) is the tables' firstSeen,
+			// which the text table, whose CONVERSATION is the first packet's direction, does not mark.
+			fv.firstSeen, fv.OpenerUnknown = f.OpenerUnknown, ""
+			if fv.firstSeen == "" {
+				fv.firstSeen = v.res.OpenerNotShown(f.ID)
+			}
 		}
 		fv.nat = strings.Join(nat, "; ")
 		out = append(out, fv)

@@ -73,8 +73,11 @@ func clientCell(c *common, f *correlate.Flow) string {
 // openerNotShown is c.res.OpenerNotShown for flow f when f is a UDP or TCP flow without NAT (no other flow
 // is asked); "" otherwise.
 func openerNotShown(c *common, f *correlate.Flow) string {
-	if (f.Proto != "udp" && f.Proto != "tcp") || len(f.NAT) != 0 || f.OpenerUnknown != "" {
+	if (f.Proto != "udp" && f.Proto != "tcp") || len(f.NAT) != 0 {
 		return ""
+	}
+	if f.OpenerUnknown != "" { // correlate says it of a flow without NAT too (the same text)
+		return f.OpenerUnknown
 	}
 	return c.res.OpenerNotShown(f.ID)
 }
@@ -83,7 +86,7 @@ func openerNotShown(c *common, f *correlate.Flow) string {
 // not known (correlate.Flow.OpenerUnknown: its client and server may be the other way round, and its
 // NAT a SNAT or a DNAT; the status line and the timeline say so).
 func natCell(c *common, f *correlate.Flow) string {
-	if f.OpenerUnknown != "" {
+	if f.OpenerUnknown != "" && len(f.NAT) != 0 {
 		return "? " + natTarget(c, f)
 	}
 	return natTarget(c, f)
@@ -492,7 +495,7 @@ func (l *flowList) openerNote(c *common) string {
 	if !ok || l.waiting {
 		return ""
 	}
-	if f := &c.res.Flows[i]; f.OpenerUnknown == "" {
+	if f := &c.res.Flows[i]; f.OpenerUnknown == "" || len(f.NAT) == 0 {
 		if openerNotShown(c, f) != "" {
 			return " · opener not known: the captures began in its middle; client and server may be the other way round (see its timeline)"
 		}
