@@ -1089,10 +1089,10 @@ const fitBits = 13
 const fitSlots = 1 << fitBits
 
 // fitSlot is the entry of frameChecks' cache for inner addresses addrs (fitKey) and context + 1
-// ctx1. The multiplier is a sign-extended 32-bit constant, so that the multiply takes it as an
-// immediate (a 64-bit one was loaded into a register at every frame of fitScan's loop).
+// ctx1. (A multiplier of 32 bits, sign-extended, which the multiply would take as an immediate, missed
+// the cache at about half the many-flow set's encapsulated frames: 163,945 misses, not 120.)
 func fitSlot(addrs uint64, ctx1 uint32) uint64 {
-	return (addrs ^ uint64(ctx1)<<48) * 0xffffffff9e3779b9 >> (64 - fitBits)
+	return (addrs ^ uint64(ctx1)<<48) * 0x9e3779b97f4a7c15 >> (64 - fitBits)
 }
 
 // fitKey is frameChecks' cache key of frame o's inner addresses: its destination << 32 | its source,
