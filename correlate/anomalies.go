@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/calipath/calipath/decode"
 )
@@ -1132,23 +1133,31 @@ func fitClassesFor(encapMax decode.Flags) fitClasses {
 // known: cls, fitClassesFor) whose fit the cache fits does not hold or holds as not fitting. The usual
 // frames (no checked flag, or a fit the cache holds) are passed over in a loop of their own, its
 // values in registers, apart from frameChecks' findings and its cache's misses. A frame's two tests
-// of its flags are one look-up of their five low bits in cls.
+// of its flags are one look-up of their five low bits in cls. The frames are read through a pointer
+// moved a frame at a time and counted down (n), never past the last frame: an index took a shift and
+// a bounds check a frame.
 func fitScan(blk []decode.Observation, k int, fits *[fitSlots]frameFit, cls *fitClasses) int {
-	_, _ = fits[0], cls[0] // (the nil checks before the loop, not in it)
-	for ; k < len(blk); k++ {
-		o := &blk[k]
-		if c := cls[o.Flags&decode.Flags(len(cls)-1)]; c != fitLook {
-			if c == fitPass {
-				continue
-			}
-			return k
-		}
-		addrs, ctx1 := fitKey(o), uint32(o.Ctx)+1
-		if e := &fits[fitSlot(addrs, ctx1)]; e.addrs != addrs || e.tag != ctx1 { // (not held, or held as not fitting)
-			return k
-		}
+	n := len(blk) - k // the frames left, the one at p with them
+	if n <= 0 {
+		return len(blk)
 	}
-	return len(blk)
+	_, _ = fits[0], cls[0] // (the nil checks before the loop, not in it)
+	p := unsafe.Pointer(&blk[k])
+	for {
+		o := (*decode.Observation)(p)
+		if c := cls[o.Flags&decode.Flags(len(cls)-1)]; c != fitLook {
+			if c != fitPass {
+				return len(blk) - n
+			}
+		} else if addrs, ctx1 := fitKey(o), uint32(o.Ctx)+1; fits[fitSlot(addrs, ctx1)].addrs != addrs ||
+			fits[fitSlot(addrs, ctx1)].tag != ctx1 { // (not held, or held as not fitting)
+			return len(blk) - n
+		}
+		if n--; n == 0 {
+			return len(blk)
+		}
+		p = unsafe.Add(p, unsafe.Sizeof(decode.Observation{}))
+	}
 }
 
 // detectFrames lists the points where frameChecks found frames of kind k.

@@ -664,6 +664,14 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 		return
 	}
 	base := int(a.jStart[j])
+	if !s.anyPos { // (no router point nor several underlays: the walk notes a tunnel device and an underlay alone)
+		var k uint8
+		for _, pt := range a.hopPt[base : base+len(h)] {
+			k |= s.kindOf[pt]
+		}
+		v.tunnel, v.underlay = v.tunnel || k&ptTunnel != 0, v.underlay || k&ptEdge != 0
+		return
+	}
 	for hi, pt := range a.hopPt[base : base+len(h)] {
 		p := int(pt)
 		k := s.ptKind[p]
@@ -788,9 +796,12 @@ const (
 )
 
 // pointKindsOf is what votePath asks of each point (ptKind), and whether some point is of kind ptPos
-// (anyPos).
+// (anyPos). kindOf is ptKind by a point's arena index (hopPt: a uint16), without a bounds check: the
+// walk of a journey whose direction never sees both a tunnel device and an underlay (same-node
+// flows) reads it at every hop.
 type pointKindsOf struct {
 	ptKind []uint8
+	kindOf *[1 << 16]uint8
 	anyPos bool
 }
 
@@ -815,7 +826,9 @@ func pointKinds(w *world) pointKindsOf {
 	for _, kind := range k {
 		anyPos = anyPos || kind&ptPos != 0
 	}
-	return pointKindsOf{k, anyPos}
+	kindOf := new([1 << 16]uint8)
+	copy(kindOf[:], k)
+	return pointKindsOf{k, kindOf, anyPos}
 }
 
 // countDir counts one more of the flow's journeys in direction d (nC2S, nS2C).
