@@ -505,7 +505,8 @@ func (s *flowStage) keyJob(j int, job *voteJob) bool {
 		job.o, job.t, job.h, job.j = o, s.a.w.tupleOther(o), h, int32(j)
 		return true
 	}
-	job.o, job.t, job.h, job.j = o, usualTuple(o), h, int32(j)
+	job.o, job.h, job.j = o, h, int32(j) // the tuple's fields set in place: usualTuple's was made apart and copied
+	job.t.v6, job.t.proto, job.t.src, job.t.dst, job.t.sp, job.t.dp = o.Flags&decode.FlagIPv6 != 0, o.Proto, o.Src, o.Dst, o.Sport, o.Dport
 	return true
 }
 
