@@ -666,11 +666,7 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	}
 	base := int(a.jStart[j])
 	if !s.anyPos { // (no router point nor several underlays: the walk notes a tunnel device and an underlay alone)
-		var k uint8
-		for _, pt := range a.hopPt[base : base+len(h)] {
-			k |= s.kindOf[pt]
-		}
-		v.tunnel, v.underlay = v.tunnel || k&ptTunnel != 0, v.underlay || k&ptEdge != 0
+		s.walkKinds(v, a.hopPt[base:base+len(h)])
 		return
 	}
 	for hi, pt := range a.hopPt[base : base+len(h)] {
@@ -704,6 +700,16 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	if v.routers != nil && (v.edge == nil || v.edge.n < edgeSample) {
 		s.voteEdges(v, h, a.hopPt[base:base+len(h)])
 	}
+}
+
+// walkKinds is votePath's walk of a journey's hops at points pts where no point is of kind ptPos: an
+// OR of their kinds, read from kindOf, notes a tunnel device and an underlay.
+func (s *flowStage) walkKinds(v *dirVotes, pts []uint16) {
+	var k uint8
+	for _, pt := range pts {
+		k |= s.kindOf[pt]
+	}
+	v.tunnel, v.underlay = v.tunnel || k&ptTunnel != 0, v.underlay || k&ptEdge != 0
 }
 
 // walkDone reports whether votePath's walk of a journey's hops could add nothing to flow direction v:
