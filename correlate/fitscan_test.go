@@ -32,7 +32,7 @@ func TestFitScan(t *testing.T) {
 		for s := 0; s < 4; s++ {
 			for d := 0; d < 4; d++ {
 				for c := 0; c < 3; c++ {
-					addrs, ctx1 := uint64(s)<<32|uint64(d), uint32(c)+1
+					addrs, ctx1 := fitKey(&decode.Observation{Src: uint32(s), Dst: uint32(d)}), uint32(c)+1
 					e := &fits[fitSlot(addrs, ctx1)]
 					switch rng.Intn(4) {
 					case 0: // none
@@ -47,6 +47,7 @@ func TestFitScan(t *testing.T) {
 			}
 		}
 		for _, encapMax := range []decode.Flags{0, decode.FlagEncapMask} {
+			cls := fitClassesFor(encapMax)
 			want := func(k int) int {
 				for ; k < len(blk); k++ {
 					o := &blk[k]
@@ -54,7 +55,7 @@ func TestFitScan(t *testing.T) {
 						return k
 					}
 					if o.Encap() != decode.EncapNone && o.Flags&decode.FlagIPv6 == 0 && encapMax != 0 {
-						addrs, ctx1 := uint64(o.Src)<<32|uint64(o.Dst), uint32(o.Ctx)+1
+						addrs, ctx1 := fitKey(o), uint32(o.Ctx)+1
 						if e := fits[fitSlot(addrs, ctx1)]; e.addrs != addrs || e.tag != ctx1 {
 							return k
 						}
@@ -63,7 +64,7 @@ func TestFitScan(t *testing.T) {
 				return len(blk)
 			}
 			for k := 0; k <= len(blk); k++ {
-				if got, w := fitScan(blk, k, fits, encapMax), want(k); got != w {
+				if got, w := fitScan(blk, k, fits, &cls), want(k); got != w {
 					t.Fatalf("round %d, encapMax %d: fitScan from %d = %d, want %d (frame flags %#x)",
 						round, encapMax, k, got, w, blk[min(w, len(blk)-1)].Flags)
 				}

@@ -505,7 +505,8 @@ func (s *flowStage) keyJob(j int, job *voteJob) bool {
 		job.o, job.t, job.h, job.j = o, s.a.w.tupleOther(o), h, int32(j)
 		return true
 	}
-	job.o, job.t, job.h, job.j = o, usualTuple(o), h, int32(j)
+	job.o, job.h, job.j = o, h, int32(j) // the tuple's fields set in place: usualTuple's was made apart and copied
+	job.t.v6, job.t.proto, job.t.src, job.t.dst, job.t.sp, job.t.dp = o.Flags&decode.FlagIPv6 != 0, o.Proto, o.Src, o.Dst, o.Sport, o.Dport
 	return true
 }
 
@@ -664,6 +665,10 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 		return
 	}
 	base := int(a.jStart[j])
+	if !s.anyPos { // (no router point nor several underlays: the walk notes a tunnel device and an underlay alone)
+		s.walkKinds(v, a.hopPt[base:base+len(h)])
+		return
+	}
 	for hi, pt := range a.hopPt[base : base+len(h)] {
 		p := int(pt)
 		k := s.ptKind[p]
@@ -695,6 +700,16 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 	if v.routers != nil && (v.edge == nil || v.edge.n < edgeSample) {
 		s.voteEdges(v, h, a.hopPt[base:base+len(h)])
 	}
+}
+
+// walkKinds is votePath's walk of a journey's hops at points pts where no point is of kind ptPos: an
+// OR of their kinds, read from kindOf, notes a tunnel device and an underlay.
+func (s *flowStage) walkKinds(v *dirVotes, pts []uint16) {
+	var k uint8
+	for _, pt := range pts {
+		k |= s.kindOf[pt]
+	}
+	v.tunnel, v.underlay = v.tunnel || k&ptTunnel != 0, v.underlay || k&ptEdge != 0
 }
 
 // walkDone reports whether votePath's walk of a journey's hops could add nothing to flow direction v:
@@ -788,9 +803,12 @@ const (
 )
 
 // pointKindsOf is what votePath asks of each point (ptKind), and whether some point is of kind ptPos
-// (anyPos).
+// (anyPos). kindOf is ptKind by a point's arena index (hopPt: a uint16), without a bounds check: the
+// walk of a journey whose direction never sees both a tunnel device and an underlay (same-node
+// flows) reads it at every hop.
 type pointKindsOf struct {
 	ptKind []uint8
+	kindOf *[1 << 16]uint8
 	anyPos bool
 }
 
@@ -815,7 +833,9 @@ func pointKinds(w *world) pointKindsOf {
 	for _, kind := range k {
 		anyPos = anyPos || kind&ptPos != 0
 	}
-	return pointKindsOf{k, anyPos}
+	kindOf := new([1 << 16]uint8)
+	copy(kindOf[:], k)
+	return pointKindsOf{k, kindOf, anyPos}
 }
 
 // countDir counts one more of the flow's journeys in direction d (nC2S, nS2C).

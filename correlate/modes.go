@@ -35,7 +35,7 @@ func (mf *modeFinder) step(h []uint32, sp, dst int) {
 		return
 	}
 	src := w.pointNode[sp]
-	if mf.seen[src*nn+dst]++; mf.seen[src*nn+dst] > modeSample {
+	if incr(&mf.seen[src*nn+dst]) > modeSample { // (one index, one bounds check)
 		return // the mode of this pair is settled
 	}
 	key := [2]int{min(src, dst), max(src, dst)}
@@ -97,4 +97,10 @@ func (mf *modeFinder) result() map[[2]int]string {
 		}
 	}
 	return pairMode
+}
+
+// incr adds 1 to *n and returns the sum.
+func incr(n *int) int {
+	*n++
+	return *n
 }

@@ -331,16 +331,19 @@ func (a *analysis) flowOut(ids []string) []Flow {
 	return out
 }
 
-// flowAt writes flow fi out into *f (all of it), its lists in pieces of ob's arrays.
+// flowAt writes flow fi out into *f (all of it), its lists in pieces of ob's arrays. *f is cleared in
+// place and its fields set one by one: a Flow literal was built whole on the stack (cleared, then
+// filled) and moved into *f (about 250 instructions a flow, the move with its write barriers' test).
 func (a *analysis) flowAt(f *Flow, ob *flowOutBuf, fi int, ids []string) {
 	fl := a.flows[fi]
 	t := fl.client
-	*f = Flow{ID: ids[fi], Proto: protoName(t.proto), Src: Endpoint{ob.addr(t.v6, t.src), t.sp},
-		Dst: Endpoint{ob.addr(t.v6, t.dst), t.dp}, NAT: []NATMapping{}, LostAt: ob.lostAt(fl),
-		PerPoint: ob.perPoint(fl), Path: ob.path(fl.pathAt[c2s]), Bytes: fl.bytes,
-		Packets: int(fl.nSent), Delivered: int(fl.delivered), Lost: int(fl.lost),
-		NotCaptured: int(fl.notCaptured), Retransmissions: int(fl.retrans), Resets: int(fl.resets),
-		ARPWaitNs: a.flowARPWait[fi]}
+	*f = Flow{}
+	f.ID, f.Proto, f.Src = ids[fi], protoName(t.proto), Endpoint{ob.addr(t.v6, t.src), t.sp}
+	f.Dst, f.NAT, f.LostAt = Endpoint{ob.addr(t.v6, t.dst), t.dp}, []NATMapping{}, ob.lostAt(fl)
+	f.PerPoint, f.Path, f.Bytes = ob.perPoint(fl), ob.path(fl.pathAt[c2s]), fl.bytes
+	f.Packets, f.Delivered, f.Lost = int(fl.nSent), int(fl.delivered), int(fl.lost)
+	f.NotCaptured, f.Retransmissions, f.Resets = int(fl.notCaptured), int(fl.retrans), int(fl.resets)
+	f.ARPWaitNs = a.flowARPWait[fi]
 	if t.proto == 1 || t.proto == 58 {
 		f.Src.Port, f.Dst.Port = 0, 0
 	}
