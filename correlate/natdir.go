@@ -160,9 +160,11 @@ const wgInitiation = 1
 
 // synOpened reports whether TCP flow fl's first journey is its handshake's opening: its first client
 // to server journey j (hops h) is a SYN without ACK, or the flow's first journey is a SYN-ACK (sent
-// back to the client, which newFlow took from it) that came before j.
+// back to the client, which newFlow took from it) that came before j. Each journey's packet is read
+// at its first hop that shows its own headers (pktHop: not a WireGuard message carrying it), as
+// newFlow and handshake read it.
 func (a *analysis) synOpened(fl *flowAcc, j int32, h []uint32) bool {
-	if o, _ := a.obs(h[0]); o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn {
+	if o, _ := a.obs(a.w.pktHop(h)); o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn {
 		return true
 	}
 	back := fl.dirJourneys(s2c)
@@ -173,7 +175,7 @@ func (a *analysis) synOpened(fl *flowAcc, j int32, h []uint32) bool {
 	if len(bh) == 0 {
 		return false
 	}
-	o, _ := a.obs(bh[0])
+	o, _ := a.obs(a.w.pktHop(bh))
 	return synAck(o)
 }
 
