@@ -164,8 +164,9 @@ func (a *latAcc) usualEvery(vs []int64, k, step int) int {
 //
 //go:noinline
 func usualRun(vs []int64, k, step int, h []int32, lo uint64, mn, mx int64) (int, int64, int64) {
-	for ; k < len(vs); k += step {
-		v := vs[k]
+	u := uint(k) // (k is not negative: unsigned, u < len(vs) needs no bounds check)
+	for ; u < uint(len(vs)); u += uint(step) {
+		v := vs[u]
 		i := math.Float64bits(float64(v))>>46 - lo
 		if i >= uint64(len(h)) {
 			break
@@ -173,7 +174,7 @@ func usualRun(vs []int64, k, step int, h []int32, lo uint64, mn, mx int64) (int,
 		h[i]++
 		mn, mx = min(mn, v), max(mx, v)
 	}
-	return k, mn, mx
+	return int(u), mn, mx
 }
 
 // usualTop and floatBucket: a latency v from 64 up to usualTop (2^53, where float64 still holds every
