@@ -424,7 +424,7 @@ var placedClean atomic.Int64
 // without placing's reached and when (p: for primeTallies alone), and returns the first journey it
 // left (end when none), which placeJourney places.
 func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
-	jFlow, jDir, jStart := pl.jFlow[:end], pl.jDir[:end], pl.jStart[:end+1]
+	jFlow, jDir, jStart, jStatus := pl.jFlow[:end], pl.jDir[:end], pl.jStart[:end+1], pl.jStatus[:end]
 	hopPt, dt, arena, blockObs := pl.hopPt, pl.hopTs.dt, pl.arena, pl.w.blockObs
 	placed := 0
 	for ; j < end; j++ {
@@ -479,7 +479,7 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 		pl.tcpStep(fl, d, int32(j), o0)
 		fl.bytes += int64(o0.Len)
 		fl.nSent++
-		pl.jStatus[j] = stDelivered
+		jStatus[j] = stDelivered
 		c.n++ // countClean
 		c.maxLen = max(c.maxLen, passLen(o0))
 		if c.nLat++; c.nLat == cleanBatch {
