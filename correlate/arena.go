@@ -305,6 +305,20 @@ type fillTimes struct {
 	add    int64
 }
 
+// begin begins the run of file frames from i on (of Observations obs): fillRunN of them (to the next
+// multiple) when it can be filled directly (directAt, with mayDirect: its file is of one source, the
+// fill ranked), else mergeAheadN's, and returns how many.
+func (run *fillTimes) begin(st *decode.Stamps, clocks []clockModel, obs []decode.Observation, i int, mayDirect bool) int {
+	k := min(fillRunN-i%fillRunN, len(obs)-i)
+	run.direct = mayDirect && run.directAt(st, clocks, obs[i].Source, i, k)
+	if !run.direct && k > mergeAheadN-i%mergeAheadN {
+		k = min(mergeAheadN-i%mergeAheadN, len(obs)-i)
+		run.direct = mayDirect && run.directAt(st, clocks, obs[i].Source, i, k)
+	}
+	run.from, run.n = i, k
+	return k
+}
+
 // directAt reports whether the run of file frames [i, i+n), of source src, can be filled directly
 // (fillTimes.direct; its file being of one source), and sets add for it.
 func (run *fillTimes) directAt(st *decode.Stamps, clocks []clockModel, src uint16, i, n int) bool {
@@ -354,13 +368,7 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next 
 	n, keep := uint32(to-from), ^m.jRank
 	for i < len(obs) {
 		if uint(i-run.from) >= uint(run.n) { // the next run
-			k := min(fillRunN-i%fillRunN, len(obs)-i) // a direct run's length; any other's, mergeAheadN's
-			run.direct = one && ar.ranked && run.directAt(st, clk, obs[i].Source, i, k)
-			if !run.direct && k > mergeAheadN-i%mergeAheadN {
-				k = min(mergeAheadN-i%mergeAheadN, len(obs)-i)
-				run.direct = one && ar.ranked && run.directAt(st, clk, obs[i].Source, i, k)
-			}
-			run.from, run.n = i, k
+			k := run.begin(st, clk, obs, i, one && ar.ranked)
 			run.plain = !run.direct && (!fillRun(&run.ts, obs[i:i+k], st, i, clk) || ar.noRanks)
 			run.pt = uint16(srcPoint[obs[i].Source])
 			if !run.plain && ar.ranked {
