@@ -286,7 +286,7 @@ type fillTimes struct {
 	ts [mergeAheadN]int64
 	// js is the frames' jOf values for a ranked fill (fillRanked), but 0 (no journey) for a duplicate:
 	// beside ts, so that one base reaches both and the duplicate bits need no test a frame.
-	js [mergeAheadN]int32
+	js [fillRunN]int32
 	// fillRanked's values that its loop reads but does not keep in registers (too few for them all):
 	// read from here by the instructions that use them
 	last       int64  // the latest time to fill (until-1, or math.MaxInt64 for all)
@@ -303,6 +303,20 @@ type fillTimes struct {
 	// as fillRun would have them; ts is not set.
 	direct bool
 	add    int64
+}
+
+// begin begins the run of file frames from i on (of Observations obs): fillRunN of them (to the next
+// multiple) when it can be filled directly (directAt, with mayDirect: its file is of one source, the
+// fill ranked), else mergeAheadN's, and returns how many.
+func (run *fillTimes) begin(st *decode.Stamps, clocks []clockModel, obs []decode.Observation, i int, mayDirect bool) int {
+	k := min(fillRunN-i%fillRunN, len(obs)-i)
+	run.direct = mayDirect && run.directAt(st, clocks, obs[i].Source, i, k)
+	if !run.direct && k > mergeAheadN-i%mergeAheadN {
+		k = min(mergeAheadN-i%mergeAheadN, len(obs)-i)
+		run.direct = mayDirect && run.directAt(st, clocks, obs[i].Source, i, k)
+	}
+	run.from, run.n = i, k
+	return k
 }
 
 // directAt reports whether the run of file frames [i, i+n), of source src, can be filled directly
@@ -343,7 +357,7 @@ func oneSourceFiles(sources []decode.Source, n int) []bool {
 // fill, jt both (jfills: t0 is then nil). An
 // Observation's corrected time is its capture time corrected by its source's clock
 // (matcher.corrected). The frames are taken in runs of
-// up to mergeAheadN, as the merge takes them (fillAhead): a run of one source in one block of the
+// up to mergeAheadN, as the merge takes them (fillAhead), or fillRunN for a direct run: a run of one source in one block of the
 // file's Stamps with no clock step in it has its times and point worked out once (run, which keeps
 // them for the slices after) and its hops filled by fillTimed (fillRanked for a ranked fill), any
 // other run a frame at a time.
@@ -354,8 +368,7 @@ func (ar *arenaOut) fillSlice(w *world, m *matcher, f, i int, until int64, next 
 	n, keep := uint32(to-from), ^m.jRank
 	for i < len(obs) {
 		if uint(i-run.from) >= uint(run.n) { // the next run
-			k := min(mergeAheadN-i%mergeAheadN, len(obs)-i)
-			run.from, run.n, run.direct = i, k, one && ar.ranked && run.directAt(st, clk, obs[i].Source, i, k)
+			k := run.begin(st, clk, obs, i, one && ar.ranked)
 			run.plain = !run.direct && (!fillRun(&run.ts, obs[i:i+k], st, i, clk) || ar.noRanks)
 			run.pt = uint16(srcPoint[obs[i].Source])
 			if !run.plain && ar.ranked {
@@ -516,7 +529,7 @@ func (ar *arenaOut) jfills(w *world, from, to int32) []jfill {
 func (run *fillTimes) journeys(js []int32, dups uint64) {
 	n := copy(run.js[:], js)
 	for dups &= 1<<n - 1; dups != 0; dups &= dups - 1 {
-		run.js[bits.TrailingZeros64(dups)&(mergeAheadN-1)] = 0
+		run.js[bits.TrailingZeros64(dups)&(fillRunN-1)] = 0
 	}
 }
 
@@ -607,7 +620,7 @@ func (ar *arenaOut) fillDirect(run *fillTimes, k uint, obs []decode.Observation,
 	run.from1, run.nJt, run.slots, run.big = uint32(from)+1, uint(len(jt)), uint(len(dts)), dtBig
 	jp := unsafe.Pointer(unsafe.SliceData(jt))
 	dp, ap, pp := unsafe.Pointer(unsafe.SliceData(dts)), unsafe.Pointer(unsafe.SliceData(arena)), unsafe.Pointer(unsafe.SliceData(hopPt))
-	n := min(run.n, mergeAheadN, len(obs))
+	n := min(run.n, fillRunN, len(obs))
 	js, obs, pt := run.js[:n:n], obs[:n:n], run.pt
 	for ; k < uint(len(js)); k++ {
 		v := uint32(js[k])
@@ -635,8 +648,14 @@ func (ar *arenaOut) fillDirect(run *fillTimes, k uint, obs []decode.Observation,
 	return n, false
 }
 
-// A run (mergeAheadN frames at most) fits the 64 bits of dupWindow.
-var _ [64 - mergeAheadN]struct{}
+// A run (fillRunN frames at most) fits the 64 bits of dupWindow.
+var _ [64 - fillRunN]struct{}
+
+// fillRunN is how many frames the fill takes a direct run at a time (fillTimes.direct: fillDirect),
+// where each run costs fillSlice about 300 instructions to begin (directAt, journeys, the trim's look):
+// twice mergeAheadN, the length of any other run (whose times fillRun works out into ts); a multiple
+// of it, so that a run of either length ends at a multiple of mergeAheadN, as the trim wants.
+const fillRunN = 2 * mergeAheadN
 
 // dupWindow returns the duplicate bits (matcher.dup) of global observations g0 to g0+63, bit k for
 // g0+k (0 past the last).

@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"errors"
+	"math"
 	"math/bits"
 	"time"
 
@@ -247,14 +248,19 @@ func skipsClean(a *analysis, at *stopCands, n []skipCounts, j, end int) int {
 }
 
 // near reports whether a journey first seen at t0 is near a candidate's capture's ends (countSkips'
-// near: it is counted).
+// near: it is counted): t0 > k.late or t0 < k.early for some candidate k, which is t0 outside
+// [quietFrom, quietTo] (see quiet).
 func (sp *skipPath) near(t0 int64) bool {
+	return t0 < sp.quietFrom || t0 > sp.quietTo
+}
+
+// quiet sets quietFrom and quietTo from the candidates: the highest early and the lowest late
+// (math.MinInt64 and math.MaxInt64 with none).
+func (sp *skipPath) quiet() {
+	sp.quietFrom, sp.quietTo = math.MinInt64, math.MaxInt64
 	for _, k := range sp.cands {
-		if t0 > k.late || t0 < k.early {
-			return true
-		}
+		sp.quietFrom, sp.quietTo = max(sp.quietFrom, k.early), min(sp.quietTo, k.late)
 	}
-	return false
 }
 
 // skipTables are the tables skipTables.clean reads, and the counts it adds to.
@@ -325,6 +331,9 @@ type skipPath struct {
 	pts   []int
 	key   hopsKey // pts as a clean journey's hops' points lie in hopPt
 	cands []skipCand
+	// a first sighting t0 is near some candidate (near) exactly when it is below the highest early or
+	// above the lowest late: those two, worked out once a path (quiet; with no candidate, none is near)
+	quietFrom, quietTo int64
 }
 
 // skipCand is a candidate point p of a skipPath: late is its capture's last frame less stopWindow,
@@ -367,6 +376,7 @@ func (c *coverage) candidatesOnPaths(a *analysis, cand []bool) *stopCands {
 						p := pi.points[k]
 						sp.cands = append(sp.cands, skipCand{p: p, late: c.ownLast[p] - stopWindow, early: c.ownFirst[p] + stopWindow})
 					}
+					sp.quiet()
 					at.lists, at.paths = append(at.lists, ks), append(at.paths, sp)
 					i = int32(len(at.lists))
 				}

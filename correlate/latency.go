@@ -164,8 +164,9 @@ func (a *latAcc) usualEvery(vs []int64, k, step int) int {
 //
 //go:noinline
 func usualRun(vs []int64, k, step int, h []int32, lo uint64, mn, mx int64) (int, int64, int64) {
-	for ; k < len(vs); k += step {
-		v := vs[k]
+	u := uint(k) // (k is not negative: unsigned, u < len(vs) needs no bounds check)
+	for ; u < uint(len(vs)); u += uint(step) {
+		v := vs[u]
 		i := math.Float64bits(float64(v))>>46 - lo
 		if i >= uint64(len(h)) {
 			break
@@ -173,7 +174,7 @@ func usualRun(vs []int64, k, step int, h []int32, lo uint64, mn, mx int64) (int,
 		h[i]++
 		mn, mx = min(mn, v), max(mx, v)
 	}
-	return k, mn, mx
+	return int(u), mn, mx
 }
 
 // usualTop and floatBucket: a latency v from 64 up to usualTop (2^53, where float64 still holds every
@@ -296,26 +297,34 @@ func bucketValue(b int32) int64 {
 	return int64(lo + (uint64(1)<<uint(e))/2)
 }
 
-// summary returns the count, extremes and quantiles. It sorts the exact samples in place.
+// summary returns the count, extremes and quantiles. It reorders the exact samples in place (selectRank).
 func (a *latAcc) summary() Latency {
 	if a.n == 0 {
 		return Latency{}
 	}
 	l := Latency{N: a.n, Min: a.min, Max: a.max}
 	if a.hist == nil {
-		slices.Sort(a.samples)
-		at := func(i int) int64 { return int64(a.samples[i]) }
-		if len(a.wide) > 0 {
-			all := make([]int64, 0, a.n)
-			for _, s := range a.samples {
-				all = append(all, int64(s))
+		r50, r90, r99 := rank(0.50, a.n), rank(0.90, a.n), rank(0.99, a.n)
+		if s := a.samples; len(a.wide) == 0 && len(s) == a.n { // the usual case: the ranks selected
+			// from the lowest up, each in the part the one before left above it; the last is the
+			// largest (a.max: every value is in s)
+			l.P50 = int64(selectRank(s, r50))
+			l.P90, l.P99 = a.max, a.max
+			if r90 < a.n-1 {
+				l.P90 = int64(selectRank(s[r50:], r90-r50))
 			}
-			all = append(all, a.wide...)
-			slices.Sort(all)
-			at = func(i int) int64 { return all[i] }
+			if r99 < a.n-1 {
+				l.P99 = int64(selectRank(s[r90:], r99-r90))
+			}
+			return l
 		}
-		q := func(p float64) int64 { return at(rank(p, a.n)) }
-		l.P50, l.P90, l.P99 = q(0.50), q(0.90), q(0.99)
+		all := make([]int64, 0, a.n)
+		for _, s := range a.samples {
+			all = append(all, int64(s))
+		}
+		all = append(all, a.wide...)
+		slices.Sort(all)
+		l.P50, l.P90, l.P99 = all[r50], all[r90], all[r99]
 		return l
 	}
 	q := func(p float64) int64 {
@@ -337,4 +346,55 @@ func (a *latAcc) summary() Latency {
 func rank(p float64, n int) int {
 	r := int(math.Ceil(p*float64(n))) - 1
 	return min(max(r, 0), n-1)
+}
+
+// selectSmall is the length of a range selectRank sorts by insertion rather than partitions.
+const selectSmall = 16
+
+// selectRank returns the k-th smallest of s (0-based: what s[k] would be were s sorted) and leaves s
+// reordered so that s[k] is it, none of s[:k] above it and none of s[k+1:] below it: so a higher rank
+// may then be selected in s[k:] alone. It is Hoare's FIND (quickselect, the median of three as
+// pivot), a range of selectSmall or fewer sorted by insertion, and the range left sorted by
+// slices.Sort after more rounds than a fair input needs (no quadratic input).
+func selectRank(s []int32, k int) int32 {
+	lo, hi := 0, len(s) // s[k] lies in s[lo:hi], none of s[:lo] above any of it, none of s[hi:] below
+	for rounds := 2*bits.Len(uint(len(s))) + 4; hi-lo > selectSmall; rounds-- {
+		if rounds == 0 {
+			slices.Sort(s[lo:hi])
+			return s[k]
+		}
+		x, y, z := s[lo], s[lo+(hi-lo)/2], s[hi-1]
+		p := max(min(x, y), min(max(x, y), z)) // their median
+		i, j := lo, hi-1
+		for i <= j {
+			for s[i] < p {
+				i++
+			}
+			for s[j] > p {
+				j--
+			}
+			if i <= j {
+				s[i], s[j] = s[j], s[i]
+				i, j = i+1, j-1
+			}
+		}
+		// s[lo:j+1] are p or below, s[i:hi] p or above, s[j+1:i] p
+		switch {
+		case k <= j:
+			hi = j + 1
+		case k >= i:
+			lo = i
+		default:
+			return p
+		}
+	}
+	r := s[lo:hi]
+	for i := 1; i < len(r); i++ {
+		v, m := r[i], i
+		for ; m > 0 && r[m-1] > v; m-- {
+			r[m] = r[m-1]
+		}
+		r[m] = v
+	}
+	return s[k]
 }

@@ -287,3 +287,118 @@ func TestLatAccAddRoomy(t *testing.T) {
 		}
 	}
 }
+
+// TestSelectRank checks selectRank against a sorted copy, and summary's exact quantiles against the
+// sorted samples' ranks, on inputs of every small length and some long ones: random values (few
+// distinct and many), sorted, reversed, all equal, organ pipes and a sawtooth (quickselect's bad
+// cases, which must still give the rank), with every rank of the short ones; and that s is left
+// partitioned about the rank (so that summary may select a higher one in s[k:]).
+func TestSelectRank(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	shapes := map[string]func(n int) []int32{
+		"random": func(n int) []int32 {
+			s := make([]int32, n)
+			for i := range s {
+				s[i] = rng.Int31n(1_000_000) - 1000
+			}
+			return s
+		},
+		"few": func(n int) []int32 {
+			s := make([]int32, n)
+			for i := range s {
+				s[i] = rng.Int31n(3)
+			}
+			return s
+		},
+		"sorted": func(n int) []int32 {
+			s := make([]int32, n)
+			for i := range s {
+				s[i] = int32(i)
+			}
+			return s
+		},
+		"reversed": func(n int) []int32 {
+			s := make([]int32, n)
+			for i := range s {
+				s[i] = int32(n - i)
+			}
+			return s
+		},
+		"equal": func(n int) []int32 { return make([]int32, n) },
+		"organ": func(n int) []int32 {
+			s := make([]int32, n)
+			for i := range s {
+				s[i] = int32(min(i, n-1-i))
+			}
+			return s
+		},
+		"saw": func(n int) []int32 {
+			s := make([]int32, n)
+			for i := range s {
+				s[i] = int32(i % 17)
+			}
+			return s
+		},
+		"extremes": func(n int) []int32 {
+			s := make([]int32, n)
+			for i := range s {
+				s[i] = []int32{math.MinInt32, math.MaxInt32, 0}[rng.Intn(3)]
+			}
+			return s
+		},
+	}
+	check := func(name string, in []int32, k int) {
+		t.Helper()
+		want := append([]int32(nil), in...)
+		sort.Slice(want, func(i, j int) bool { return want[i] < want[j] })
+		s := append([]int32(nil), in...)
+		if got := selectRank(s, k); got != want[k] || s[k] != want[k] {
+			t.Fatalf("%s n=%d k=%d: got %d (s[k] %d), want %d", name, len(in), k, got, s[k], want[k])
+		}
+		for i, v := range s {
+			if (i < k && v > s[k]) || (i > k && v < s[k]) {
+				t.Fatalf("%s n=%d k=%d: s[%d] = %d on the wrong side of %d", name, len(in), k, i, v, s[k])
+			}
+		}
+		back := append([]int32(nil), s...)
+		sort.Slice(back, func(i, j int) bool { return back[i] < back[j] })
+		if !reflect.DeepEqual(back, want) {
+			t.Fatalf("%s n=%d k=%d: the values changed", name, len(in), k)
+		}
+	}
+	summary := func(name string, in []int32) {
+		t.Helper()
+		n := len(in)
+		var a latAcc
+		for _, v := range in {
+			a.add(int64(v))
+		}
+		got := a.summary()
+		want := append([]int32(nil), in...)
+		sort.Slice(want, func(i, j int) bool { return want[i] < want[j] })
+		q := func(p float64) int64 { return int64(want[rank(p, n)]) }
+		if got.N != n || got.P50 != q(0.5) || got.P90 != q(0.9) || got.P99 != q(0.99) ||
+			got.Min != int64(want[0]) || got.Max != int64(want[n-1]) {
+			t.Fatalf("%s n=%d: summary %+v, want P50 %d P90 %d P99 %d", name, n, got, q(0.5), q(0.9), q(0.99))
+		}
+		if again := a.summary(); again != got {
+			t.Fatalf("%s n=%d: summary again %+v, first %+v", name, n, again, got)
+		}
+	}
+	for name, mk := range shapes {
+		for n := 1; n <= 70; n++ {
+			in := mk(n)
+			for k := range n {
+				check(name, in, k)
+			}
+			summary(name, in)
+		}
+		for _, n := range []int{99, 100, 101, 1000, 4095, 4096} {
+			in := mk(n)
+			for _, k := range []int{0, 1, n / 2, n * 9 / 10, n*99/100 - 1, n - 2, n - 1} {
+				check(name, in, k)
+			}
+			summary(name, in)
+		}
+	}
+}

@@ -424,7 +424,7 @@ var placedClean atomic.Int64
 // without placing's reached and when (p: for primeTallies alone), and returns the first journey it
 // left (end when none), which placeJourney places.
 func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
-	jFlow, jDir, jStart := pl.jFlow[:end], pl.jDir[:end], pl.jStart[:end+1]
+	jFlow, jDir, jStart, jStatus := pl.jFlow[:end], pl.jDir[:end], pl.jStart[:end+1], pl.jStatus[:end]
 	hopPt, dt, arena, blockObs := pl.hopPt, pl.hopTs.dt, pl.arena, pl.w.blockObs
 	placed := 0
 	for ; j < end; j++ {
@@ -433,8 +433,7 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 			continue
 		}
 		fl, d := pl.flows[fi], jDir[j]
-		px := fl.pathAt[d]
-		pc := &pl.pathCounts[px]
+		pc := &pl.pathCounts[fl.pathAt[d]]
 		if !pc.run || pl.mayOffload(int32(j)) {
 			break
 		}
@@ -443,9 +442,8 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 		if int(e-s) != n+1 {
 			break
 		}
-		at := int(c.nLat) * n
-		row := pc.lats[at : at+n] // its row of latencies (countClean), written as its hops are tested
-		var lat int64             // its end-to-end latency, its last hop's time less its first's
+		row := pc.lats[int(c.nLat)*n : int(c.nLat)*n+n] // its row of latencies (countClean), written as its hops are tested
+		var lat int64                                   // its end-to-end latency, its last hop's time less its first's
 		if pc.key.n == 0 {
 			if !cleanRow(hopPt[s:e], dt[s:e], pc.pts, row) {
 				break
@@ -456,23 +454,28 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 				break
 			}
 			ds := dt[s:e]
-			prev, ds := ds[0], ds[1:]
-			lat = -int64(prev)
-			r := row[:len(ds)]
-			for i, v := range ds {
-				r[i], prev = int64(v)-int64(prev), v
+			if len(ds) == 6 { // (the usual path between pods of two nodes: cali, tunnel, eth0 on each): unrolled
+				d0, d1, d2, d3, d4, d5 := int64(ds[0]), int64(ds[1]), int64(ds[2]), int64(ds[3]), int64(ds[4]), int64(ds[5])
+				r := (*[5]int64)(row)
+				r[0], r[1], r[2], r[3], r[4], lat = d1-d0, d2-d1, d3-d2, d4-d3, d5-d4, d5-d0
+			} else {
+				prev, ds := ds[0], ds[1:]
+				lat = -int64(prev)
+				r := row[:len(ds)]
+				for i, v := range ds {
+					r[i], prev = int64(v)-int64(prev), v
+				}
+				lat += int64(prev)
 			}
-			lat += int64(prev)
 		}
-		g := arena[s]
-		o0 := &blockObs[g>>16][g&0xffff]
+		o0 := &blockObs[arena[s]>>16][arena[s]&0xffff]
 		if o0.Flags&decode.FlagICMPError != 0 {
 			break
 		}
 		pl.tcpStep(fl, d, int32(j), o0)
 		fl.bytes += int64(o0.Len)
 		fl.nSent++
-		pl.jStatus[j] = stDelivered
+		jStatus[j] = stDelivered
 		c.n++ // countClean
 		c.maxLen = max(c.maxLen, passLen(o0))
 		if c.nLat++; c.nLat == cleanBatch {
@@ -490,7 +493,7 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 		}
 		t := &pl.dirTallies[fi<<1|int32(d)]
 		if !t.primed { // tallyClean
-			p.j, p.fi, p.fl, p.px, p.pi = j, fi, fl, px, pl.paths[px]
+			p.j, p.fi, p.fl, p.px, p.pi = j, fi, fl, fl.pathAt[d], pl.paths[fl.pathAt[d]]
 			pl.primeTallies(p, t)
 		}
 		t.n++

@@ -1,6 +1,8 @@
 package correlate
 
 import (
+	"math"
+	"math/rand"
 	"reflect"
 	"testing"
 
@@ -71,4 +73,30 @@ func candsOf(a *analysis) []bool {
 			(c.ownLast[p]+coverageGrace < c.last[p] || c.ownFirst[p]-coverageGrace > c.first[p])
 	}
 	return cand
+}
+
+// TestSkipPathNear checks near (t0 outside the quiet window quiet works out) against its definition,
+// some candidate k with t0 > k.late or t0 < k.early, for none to four candidates (some with early past
+// late: always near), at every time around their bounds.
+func TestSkipPathNear(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	for range 2000 {
+		sp := skipPath{cands: make([]skipCand, rng.Intn(5))}
+		var at []int64
+		for i := range sp.cands {
+			e, l := rng.Int63n(100), rng.Int63n(100)
+			sp.cands[i] = skipCand{p: i, late: l, early: e}
+			at = append(at, e-1, e, e+1, l-1, l, l+1)
+		}
+		sp.quiet()
+		for _, t0 := range append(at, -1000, 1000, math.MinInt64, math.MaxInt64) {
+			want := false
+			for _, k := range sp.cands {
+				want = want || t0 > k.late || t0 < k.early
+			}
+			if got := sp.near(t0); got != want {
+				t.Fatalf("candidates %+v, t0 %d: near %v, want %v", sp.cands, t0, got, want)
+			}
+		}
+	}
 }
