@@ -620,10 +620,21 @@ func (m *matcher) matchBatch(b []sighting) {
 		}
 	}
 	m.touched += touched
-	for i := range b {
-		m.step(&b[i])
+	for len(b) > 0 { // (stepKeys for the usual sightings, in the batch's order: batchKeys)
+		n := min(len(b), len(batchKeys))
+		m.stepAll(b[:n], batchKeys[:n])
+		b = b[n:]
 	}
 }
+
+// batchKeys names the sightings of a batch in its order, as keys (a place, below bit 32): matchBatch's
+// sightings go through stepKeys as a slice's do.
+var batchKeys = func() (k [sightingBatch]uint64) {
+	for i := range k {
+		k[i] = uint64(i)
+	}
+	return k
+}()
 
 // runDirect is run on one core, where the merge and the matcher would take turns: the merge calls the
 // matcher itself with each batch, on this goroutine, and the matcher reads a slice's sightings where
@@ -662,6 +673,12 @@ func (m *matcher) takeDirect(stage []sighting, keys []uint64) {
 // fields, the loop keeps them in registers.
 func (m *matcher) matchKeys(stage []sighting, keys []uint64) {
 	m.touched += m.keysInOrder(stage, keys)
+	m.stepAll(stage, keys)
+}
+
+// stepAll steps the sightings of stage that keys name, in that order: stepKeys, and step for each it
+// leaves.
+func (m *matcher) stepAll(stage []sighting, keys []uint64) {
 	for len(keys) > 0 {
 		if m.amb == nil { // (stepKeys' walk is step's with no ambiguous group: see step)
 			if keys = keys[m.stepKeys(stage, keys):]; len(keys) == 0 {

@@ -26,8 +26,7 @@ type directOut struct {
 }
 
 // matchDirect matches capture c on one core as runDirect does, with the window given; with each,
-// every sighting the slice's keys name is stepped by step, one call each, as matchKeys did before
-// stepKeys (the batches of a slice of one time go through matchBatch either way).
+// every sighting is stepped by step, one call each, as matchKeys and matchBatch did before stepKeys.
 func matchDirect(c *decode.Capture, window time.Duration, each bool) directOut {
 	old := runtime.GOMAXPROCS(1)
 	defer runtime.GOMAXPROCS(old)
@@ -40,7 +39,9 @@ func matchDirect(c *decode.Capture, window time.Duration, each bool) directOut {
 	if each {
 		sm.take = func(stage []sighting, keys []uint64) {
 			if keys == nil {
-				m.matchBatch(stage)
+				for i := range stage {
+					m.step(&stage[i])
+				}
 				return
 			}
 			m.touched += m.keysInOrder(stage, keys)
