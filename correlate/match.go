@@ -764,7 +764,7 @@ sightings:
 			js.lastNode = node
 		}
 		js.lastG = s.g
-		*s.slot = uint64(js.id1) | uint64(js.hops)<<rankShift // (id1, j + 1: positive)
+		*s.slot = uint64(uint32(js.id1)) | uint64(js.hops)<<rankShift // (id1, j + 1: positive)
 		js.hops++
 	}
 	return len(keys)
