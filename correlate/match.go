@@ -620,10 +620,21 @@ func (m *matcher) matchBatch(b []sighting) {
 		}
 	}
 	m.touched += touched
-	for i := range b {
-		m.step(&b[i])
+	for len(b) > 0 { // (stepKeys for the usual sightings, in the batch's order: batchKeys)
+		n := min(len(b), len(batchKeys))
+		m.stepAll(b[:n], batchKeys[:n])
+		b = b[n:]
 	}
 }
+
+// batchKeys names the sightings of a batch in its order, as keys (a place, below bit 32): matchBatch's
+// sightings go through stepKeys as a slice's do.
+var batchKeys = func() (k [sightingBatch]uint64) {
+	for i := range k {
+		k[i] = uint64(i)
+	}
+	return k
+}()
 
 // runDirect is run on one core, where the merge and the matcher would take turns: the merge calls the
 // matcher itself with each batch, on this goroutine, and the matcher reads a slice's sightings where
@@ -654,11 +665,109 @@ func (m *matcher) takeDirect(stage []sighting, keys []uint64) {
 // matchKeys is matchBatch for the sightings of stage that keys name (a slice's sorted keys: a time's
 // offset in the slice at the top, its place in stage below bit 32: see sliceMerge.mul), in the keys' order once keysInOrder has
 // put each run of equal times in its packets' order.
+//
+// The usual sightings (a clean journey's next hop) are attached by stepKeys, a loop with no call in
+// it, which stops at the first sighting it leaves to step (a new journey, or any case step leaves to
+// stepRare); matchKeys steps that one, and stepKeys goes on after it. Where a call of step each
+// sighting took about 22 instructions for the call, step's frame and its reloads of the matcher's
+// fields, the loop keeps them in registers.
 func (m *matcher) matchKeys(stage []sighting, keys []uint64) {
 	m.touched += m.keysInOrder(stage, keys)
-	for _, k := range keys {
-		m.step(sightingAt(stage, k))
+	m.stepAll(stage, keys)
+}
+
+// stepAll steps the sightings of stage that keys name, in that order: stepKeys, and step for each it
+// leaves.
+func (m *matcher) stepAll(stage []sighting, keys []uint64) {
+	for len(keys) > 0 {
+		if m.amb == nil { // (stepKeys' walk is step's with no ambiguous group: see step)
+			if keys = keys[m.stepKeys(stage, keys):]; len(keys) == 0 {
+				return
+			}
+		}
+		m.step(sightingAt(stage, keys[0]))
+		keys = keys[1:]
 	}
+}
+
+// stepKeys is step for the sightings of stage that keys name, in that order, for as long as each is
+// the usual one step attaches itself (the same tests: see step, and attach for what it writes), with
+// m.amb nil. It returns how many it attached: the next key's sighting, if any, is left to step, nothing
+// of it written. What it reads of the matcher once, before its loop (the ring, its mask, base, the loose
+// index, evictAt, the window), only a new journey (newJourney, beginUsual: the index's bucket of another
+// fingerprint), evict or regrow changes, none of which an attach makes.
+func (m *matcher) stepKeys(stage []sighting, keys []uint64) int {
+	ring, head, hmask := unsafe.Pointer(unsafe.SliceData(m.ring)), unsafe.Pointer(unsafe.SliceData(m.loose.head)), m.loose.mask
+sightings:
+	for i, k := range keys {
+		s := sightingAt(stage, k)
+		if s.t > m.evictAt || s.kind&(sMatchable|sTCPData6) != sMatchable {
+			return i
+		}
+		// The chain's first journey of s's fingerprint, its tests, and no other open journey of that
+		// fingerprint after it in the chain: step's walk in two loops, with nothing carried from one
+		// journey of the chain to the next. With none, a new journey.
+		var js *jstate
+		b := (*int32)(unsafe.Add(head, (uintptr(hash32(s.loose))&hmask)*4))
+		for j := *b - 1; ; j = js.nextSame {
+			if j < m.base {
+				// step's new journey, in beginUsual's usual case (its tests, as step and beginUsual make
+				// them; any other case is left to step), beginUsual's body written out: to be changed with it.
+				e := s.e
+				if m.window < m.dupWin || m.usualLeft == 0 || m.closedExact[e&(closedSlots-1)] == e || s.kind&sTCPData != 0 ||
+					m.natRevG == s.g+1 || m.passed.n > 0 {
+					return i
+				}
+				m.usualLeft--
+				j, ft := m.next, &m.jT0
+				t, n := s.t, uint(ft.n)
+				m.next++                                  // newJourney
+				ft.blocks[n/timesBlock][n%timesBlock] = t // (jT0.append)
+				ft.n++
+				js = (*jstate)(unsafe.Add(ring, uintptr(uint32(j&m.mask))*unsafe.Sizeof(jstate{})))
+				js.exact, js.exact0, js.loose, js.nextSame, js.lastG, js.lastTs = e, e, s.loose, *b-1, s.g, t
+				js.seq, js.plen, js.nstages, js.flags, js.lastNode, js.id1, js.stageBits, js.hops = 0, 0, 1, jIndexed, s.node, j+1, s.bit, 1
+				js.stages[0] = s.stage
+				*b = j + 1
+				*s.slot = uint64(j) + 1 // (rank 0)
+				continue sightings
+			}
+			js = (*jstate)(unsafe.Add(ring, uintptr(uint32(j&m.mask))*unsafe.Sizeof(jstate{})))
+			if js.loose == s.loose {
+				break
+			}
+		}
+		if js.exact != s.e && js.exact0 != s.e || uint64(s.t-js.lastTs+m.window) >= m.winEnd || js.visitedBit(s.stage, s.bit) {
+			return i
+		}
+		for c := js.nextSame; c >= m.base; {
+			cs := (*jstate)(unsafe.Add(ring, uintptr(uint32(c&m.mask))*unsafe.Sizeof(jstate{})))
+			if cs.loose == s.loose {
+				return i
+			}
+			c = cs.nextSame
+		}
+		t := s.t
+		// attach(j, s, s.stage, s.node), as step writes it out.
+		if t > js.lastTs {
+			js.lastTs = t
+		} else if js.hops != 0 {
+			js.flags |= jOutOfOrder
+		}
+		if n := js.nstages; n < maxStages {
+			js.stages[n] = s.stage
+			js.nstages = n + 1
+			js.stageBits |= s.bit
+		}
+		if node := s.node; node != js.lastNode {
+			js.flags |= js.flags&jMoved<<1 | jMoved // (jOutOfOrder is jMoved<<1)
+			js.lastNode = node
+		}
+		js.lastG = s.g
+		*s.slot = uint64(uint32(js.id1)) | uint64(js.hops)<<rankShift // (id1, j + 1: positive)
+		js.hops++
+	}
+	return len(keys)
 }
 
 // keysInOrder is tiesInOrder for the sightings of stage that keys name, moving keys (equal offsets are

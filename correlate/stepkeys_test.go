@@ -1,0 +1,218 @@
+package correlate
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/gen"
+)
+
+// directOut is what matching on one core leaves (matchOut), with each slot's journey and rank as
+// collectJourneys lays them out (jOf with the ranks), the journeys listed as out of path order, and
+// the open journeys' range at the end.
+type directOut struct {
+	matchOut
+	rawJOf     []int32
+	outOfOrder []int32
+	cameBack   bool
+	base, next int32
+}
+
+// matchDirect matches capture c on one core as runDirect does, with the window given; with each,
+// every sighting is stepped by step, one call each, as matchKeys and matchBatch did before stepKeys.
+func matchDirect(c *decode.Capture, window time.Duration, each bool) directOut {
+	old := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(old)
+	opts := Options{Window: window}
+	w := worldOf(c)
+	clocks, _ := w.clocksFor(opts)
+	m := newMatcher(w, clocks, opts)
+	sm := m.newSliceMerge(m.mergeFiles(m.prepare()), nil, nil)
+	sm.take = m.takeDirect
+	if each {
+		sm.take = func(stage []sighting, keys []uint64) {
+			if keys == nil {
+				for i := range stage {
+					m.step(&stage[i])
+				}
+				return
+			}
+			m.touched += m.keysInOrder(stage, keys)
+			for _, k := range keys {
+				m.step(sightingAt(stage, k))
+			}
+		}
+	}
+	sm.run()
+	m.keepHops(m.base, m.next)
+	base, next := m.base, m.next
+	m.collectJourneys()
+	t0 := make([]int64, m.next)
+	for j := range t0 {
+		t0[j] = m.jT0.at(j)
+	}
+	jOf := make([]int32, len(m.jOf))
+	for g := range jOf {
+		jOf[g] = m.journeyOf(uint32(g)) + 1
+	}
+	return directOut{
+		matchOut: matchOut{next: m.next, jOf: jOf, jHops: m.jHops, jDups: m.jDups, jT0: t0, dup: m.dup, gso: m.gso,
+			nat: m.nat, late: m.late, ambJ: m.ambJ},
+		rawJOf: append([]int32(nil), m.jOf...), outOfOrder: m.outOfOrder, cameBack: m.cameBack, base: base, next: next,
+	}
+}
+
+// checkStepKeys matches files on one core with stepKeys and with step alone, with the default window
+// and with one below dupWin (where every new journey is left to step), and requires the same
+// journeys, ranks, hop counts, events and first times. It returns how many journeys there were.
+func checkStepKeys(t *testing.T, files []string) int32 {
+	t.Helper()
+	c := decode.Load(files, decode.Options{}, decode.PointConfig{})
+	var n int32
+	for _, window := range []time.Duration{time.Second, 2 * time.Millisecond} {
+		want := matchDirect(c, window, true)
+		got := matchDirect(c, window, false)
+		if window == time.Second {
+			n = want.next
+		}
+		if !reflect.DeepEqual(got, want) {
+			g := 0
+			for g < len(got.rawJOf) && g < len(want.rawJOf) && got.rawJOf[g] == want.rawJOf[g] {
+				g++
+			}
+			t.Fatalf("window %v: stepKeys' matching differs from step's (%d journeys, want %d; first slot that differs: %d of %d)",
+				window, got.next, want.next, g, len(want.rawJOf))
+		}
+	}
+	return n
+}
+
+// stepKeys (matchKeys' loop without a call: the usual attach, and beginUsual's usual new journey,
+// written out) matches as step does, sighting by sighting: on every lab scenario (NAT, offload,
+// WireGuard, clocks off, ICMP errors, byte-identical packets).
+func TestStepKeysAsStepLab(t *testing.T) {
+	eachLabScenario(t, func(t *testing.T, files []string) { checkStepKeys(t, files) })
+}
+
+// Likewise on generated captures: many flows (nearly every sighting stepKeys' own), and the default
+// mix with NAT, loss, duplicates, retransmissions, byte-identical packets (ambiguous groups, which
+// stepKeys leaves to step) and IP id 0, a clock off, in three modes.
+func TestStepKeysAsStepGen(t *testing.T) {
+	many := manyFlowsConfig()
+	many.Flows, many.Packets = 1000, 6000
+	many.LossPerHop, many.DupRate, many.DNAT = 0.01, 0.02, 0.2
+	mixed := gen.DefaultConfig()
+	mixed.Flows, mixed.Packets = 40, 3000
+	mixed.LossPerHop, mixed.DupRate, mixed.DNAT, mixed.RetransRate = 0.02, 0.03, 0.3, 0.02
+	mixed.Identical, mixed.IPID0DF = 2, 0.2
+	mixed.ClockOffset = map[string]time.Duration{"node-2": 2 * time.Second}
+	for name, cfg := range map[string]gen.Config{"many-flows": many, "mixed": mixed} {
+		for _, mode := range []gen.Mode{gen.ModeIPIP, gen.ModeVXLAN, gen.ModeBGP} {
+			t.Run(fmt.Sprint(name, "-", mode), func(t *testing.T) {
+				cfg.Mode, cfg.Dir = mode, t.TempDir()
+				g, err := gen.Generate(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n := checkStepKeys(t, g.Files); n < int32(cfg.Packets/2) {
+					t.Fatalf("%d journeys: too few to tell", n)
+				}
+			})
+		}
+	}
+}
+
+// stepKeys leaves to step what step would not attach or begin itself, wherever it meets it in a run of
+// keys: sightings of a few packets (NAT-tolerant fingerprints) with one of two exact fingerprints each,
+// at the stages of a lab capture's points, at random times (equal ones too), so that a chain holds
+// several open journeys of one fingerprint, a journey seen again at a stage it passed, another exact
+// fingerprint, journeys past the window and new ones in every case beginUsual tests. Two matchers, one
+// taking the sightings in runs of keys of random lengths (matchKeys), the other stepping each, have the
+// same slots and the same state after every run.
+func TestStepKeysChains(t *testing.T) {
+	c := decode.Load(labFiles(t, "mtu-blackhole", func(name string) bool { return strings.HasSuffix(name, ".pcap") }), decode.Options{}, decode.PointConfig{})
+	w := worldOf(c)
+	clocks, _ := w.clocksFor(Options{})
+	var obs []*decode.Observation
+	var gs []uint32
+	for f := range c.Obs { // the first few usual Observations of each file (a point: a stage of its own)
+		k := 0
+		for i := range c.Obs[f] {
+			if o := &c.Obs[f][i]; matchable(o, 1) && o.Flags&decode.FlagICMPError == 0 && k < 3 {
+				obs, gs, k = append(obs, o), append(gs, w.fileBase[f]+uint32(i)), k+1
+			}
+		}
+	}
+	if len(obs) < 6 {
+		t.Fatalf("%d Observations: want more", len(obs))
+	}
+	rng := rand.New(rand.NewPCG(20, 12))
+	attached := 0
+	for round := range 60 {
+		mk := func() *matcher {
+			m := newMatcher(w, clocks, Options{Window: []time.Duration{300 * time.Microsecond, 3 * time.Millisecond, 6 * time.Millisecond}[round%3]}) // (the first below dupWin)
+			m.prepare()
+			return m
+		}
+		a, b := mk(), mk()
+		const n = 600
+		stageA, stageB := make([]sighting, n), make([]sighting, n)
+		slotsA, slotsB := make([]uint64, n), make([]uint64, n)
+		loose := make([]uint64, 2+round%5)
+		for i := range loose {
+			loose[i] = rng.Uint64() | 1
+		}
+		t0 := int64(0)
+		for i := range n {
+			k := rng.IntN(len(obs))
+			if rng.IntN(8) != 0 {
+				t0 += rng.Int64N(int64(2 * time.Millisecond))
+			}
+			li := rng.IntN(len(loose))
+			slotsA[i], slotsB[i] = loose[li], loose[li]
+			a.sight(&stageA[i], obs[k], &slotsA[i], gs[k], t0)
+			b.sight(&stageB[i], obs[k], &slotsB[i], gs[k], t0)
+			e := loose[li]*0x9e3779b97f4a7c15 + uint64(rng.IntN(2)) // one of the packet's two exact fingerprints
+			stageA[i].e, stageB[i].e = e, e
+		}
+		keys := make([]uint64, n)
+		for i := range keys {
+			keys[i] = uint64(i+1)<<34 | uint64(i) // rising offsets (no two equal: no tie to order)
+		}
+		for i := 0; i < n; {
+			r := min(n-i, 1+rng.IntN(40))
+			a.matchKeys(stageA, keys[i:i+r])
+			for _, k := range keys[i : i+r] {
+				b.step(&stageB[uint32(k)])
+			}
+			i += r
+			if !slices.Equal(slotsA[:i], slotsB[:i]) {
+				t.Fatalf("round %d, after sighting %d: the slots differ from step's", round, i)
+			}
+			if a.next != b.next || a.base != b.base || a.evictAt != b.evictAt || a.usualLeft != b.usualLeft || !slices.Equal(a.loose.head, b.loose.head) {
+				t.Fatalf("round %d, after sighting %d: next %d, base %d, evictAt %d, usualLeft %d; step's %d, %d, %d, %d",
+					round, i, a.next, a.base, a.evictAt, a.usualLeft, b.next, b.base, b.evictAt, b.usualLeft)
+			}
+			for j := a.base; j < a.next; j++ {
+				if *a.st(j) != *b.st(j) || a.jT0.at(int(j)) != b.jT0.at(int(j)) {
+					t.Fatalf("round %d, after sighting %d: journey %d's state %+v, step's %+v", round, i, j, *a.st(j), *b.st(j))
+				}
+			}
+		}
+		for _, s := range slotsA {
+			if s>>rankShift != 0 {
+				attached++
+			}
+		}
+	}
+	if attached < 1000 {
+		t.Fatalf("%d sightings attached to a journey seen before: too few to tell", attached)
+	}
+}
