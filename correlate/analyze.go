@@ -336,9 +336,6 @@ func (a *analysis) result() *Result {
 	a.cov = newCoverage(a.w, a.clocks)
 	a.capDrop = newCapDrops(a.w, a.clocks, &a.journeys)
 	a.unordered = a.orderOpenHops() // hops at two points whose clocks say nothing of each other (openorder.go)
-	// no automatic collections until result's last (release): its stages collect at their ends
-	resume := a.holdCollections()
-	defer resume()
 	a.flowsOut, a.pairMode = a.assignFlows()
 	a.adoptOwn()                   // the nodes' own addresses the flows showed (localends.go)
 	freed := a.releaseFreeBeside() // what the flows did not take of the arena's leftovers
@@ -346,11 +343,6 @@ func (a *analysis) result() *Result {
 	a.paths = (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode, ar: a.arenaOut, unordered: a.unordered}).buildPaths()
 	freed()
 	a.release() // the paths' votes are dropped: placement reuses their memory
-	// the caller collects after placement (CollectLater): this was result's last collection
-	later := a.opts.CollectLater && a.streamsFlows(captureNames(a.w.c))
-	if later {
-		resume()
-	}
 	a.opts.stageDone("paths")
 	a.lateOut = (&lateStage{w: a.w, jo: &a.journeys, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
 	a.cov.stopsFromSkips(a)   // the captures that stopped early, from the paths
@@ -361,9 +353,8 @@ func (a *analysis) result() *Result {
 	a.capDrop.wgLoose = a.newWGStand() // the WireGuard messages no packet was tied to (wgstand.go)
 	placed, journeys := placeJourneys(a)
 	a.arenaOut.dropHopDetail() // placement was their last reader
-	if !later {
+	if !a.opts.CollectLater || !a.streamsFlows(captureNames(a.w.c)) {
 		a.release() // so that the flows written out reuse that memory
-		resume()
 	}
 	a.opts.stageDone("placement")
 	a.side, a.ids = side.wait()
@@ -390,46 +381,6 @@ func (a *analysis) release() {
 	if a.opts.Lean {
 		collect()
 	}
-}
-
-// holdCollections turns the runtime's automatic collections off (debug.SetGCPercent(-1)), in Lean
-// mode, until the function it returns is called (once; later calls do nothing): result holds them
-// from the flows to its last collection (release after placement, or after the paths when the
-// caller collects after placement, CollectLater). Lean mode collects at the ends of those stages
-// itself (releaseFree, release), and each automatic collection between them marks every flow's
-// accumulator (their pointer words: about 100 instructions each) while it frees little: on the
-// 10.2 M-frame many-flow set, with calipath's GOGC of 10, four or five of them ran in the flows
-// and placement, freeing 1 to 10 MB each. Held, the garbage of those stages (about 6 MB of peak
-// there) waits for the stages' own collections. A memory limit (bounded-memory mode) still
-// collects at the limit. Holds of several correlations at once nest: the last to end sets the
-// percentage back.
-func (a *analysis) holdCollections() (resume func()) {
-	if !a.opts.Lean {
-		return func() {}
-	}
-	collectorHold.Lock()
-	if collectorHold.n == 0 {
-		collectorHold.pct = debug.SetGCPercent(-1)
-	}
-	collectorHold.n++
-	collectorHold.Unlock()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			collectorHold.Lock()
-			if collectorHold.n--; collectorHold.n == 0 {
-				debug.SetGCPercent(collectorHold.pct)
-			}
-			collectorHold.Unlock()
-		})
-	}
-}
-
-// collectorHold counts the holds of holdCollections and keeps the percentage the first set aside.
-var collectorHold struct {
-	sync.Mutex
-	n   int
-	pct int
 }
 
 // collect is runtime.GC, release's collection; a test counts its calls.
