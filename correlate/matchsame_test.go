@@ -87,7 +87,13 @@ func TestMatchSameResultLab(t *testing.T) {
 
 // Likewise on generated captures: many flows, and the default mix with NAT, loss, duplicates,
 // retransmissions, byte-identical packets and IP id 0, a clock off, in three modes.
-func TestMatchSameResultGen(t *testing.T) {
+func TestMatchSameResultGen(t *testing.T) { eachMatchGen(t, checkMatchSame) }
+
+// eachMatchGen runs check on generated captures (TestMatchSameResultGen's and TestStepKeysAsStepGen's):
+// many flows, and the default mix with NAT, loss, duplicates, retransmissions, byte-identical packets
+// and IP id 0, a clock off, in three modes; check returns how many journeys it matched, at least half
+// the packets.
+func eachMatchGen(t *testing.T, check func(t *testing.T, files []string) int32) {
 	many := manyFlowsConfig()
 	many.Flows, many.Packets = 1000, 6000
 	many.LossPerHop, many.DupRate, many.DNAT = 0.01, 0.02, 0.2
@@ -104,7 +110,7 @@ func TestMatchSameResultGen(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if n := checkMatchSame(t, g.Files); n < int32(cfg.Packets/2) {
+				if n := check(t, g.Files); n < int32(cfg.Packets/2) {
 					t.Fatalf("%d journeys: too few to tell", n)
 				}
 			})

@@ -1,7 +1,6 @@
 package correlate
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"runtime"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/calipath/calipath/decode"
-	"github.com/calipath/calipath/internal/gen"
 )
 
 // directOut is what matching on one core leaves (matchOut), with each slot's journey and rank as
@@ -104,30 +102,7 @@ func TestStepKeysAsStepLab(t *testing.T) {
 // Likewise on generated captures: many flows (nearly every sighting stepKeys' own), and the default
 // mix with NAT, loss, duplicates, retransmissions, byte-identical packets (ambiguous groups, which
 // stepKeys leaves to step) and IP id 0, a clock off, in three modes.
-func TestStepKeysAsStepGen(t *testing.T) {
-	many := manyFlowsConfig()
-	many.Flows, many.Packets = 1000, 6000
-	many.LossPerHop, many.DupRate, many.DNAT = 0.01, 0.02, 0.2
-	mixed := gen.DefaultConfig()
-	mixed.Flows, mixed.Packets = 40, 3000
-	mixed.LossPerHop, mixed.DupRate, mixed.DNAT, mixed.RetransRate = 0.02, 0.03, 0.3, 0.02
-	mixed.Identical, mixed.IPID0DF = 2, 0.2
-	mixed.ClockOffset = map[string]time.Duration{"node-2": 2 * time.Second}
-	for name, cfg := range map[string]gen.Config{"many-flows": many, "mixed": mixed} {
-		for _, mode := range []gen.Mode{gen.ModeIPIP, gen.ModeVXLAN, gen.ModeBGP} {
-			t.Run(fmt.Sprint(name, "-", mode), func(t *testing.T) {
-				cfg.Mode, cfg.Dir = mode, t.TempDir()
-				g, err := gen.Generate(cfg)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if n := checkStepKeys(t, g.Files); n < int32(cfg.Packets/2) {
-					t.Fatalf("%d journeys: too few to tell", n)
-				}
-			})
-		}
-	}
-}
+func TestStepKeysAsStepGen(t *testing.T) { eachMatchGen(t, checkStepKeys) }
 
 // stepKeys leaves to step what step would not attach or begin itself, wherever it meets it in a run of
 // keys: sightings of a few packets (NAT-tolerant fingerprints) with one of two exact fingerprints each,
