@@ -1,15 +1,14 @@
 package report
 
 import (
-	"encoding/binary"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/testtool"
 )
 
 // cutLab copies lab scenario sc's per-interface captures (nanosecond pcap files, not the -i any
@@ -20,31 +19,11 @@ func cutLab(t *testing.T, sc string, cut int64) []string {
 	all, _ := filepath.Glob(filepath.Join("../testdata/lab/scenarios", sc, "*.pcap"))
 	dir := t.TempDir()
 	var out []string
-	le := binary.LittleEndian
 	for _, p := range all {
 		if strings.HasSuffix(p, "-any.pcap") {
 			continue
 		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if le.Uint32(b) != 0xa1b23c4d {
-			t.Fatalf("%s: not a nanosecond pcap file", p)
-		}
-		kept := append([]byte(nil), b[:24]...)
-		for off := 24; off+16 <= len(b); {
-			n := int(le.Uint32(b[off+8:]))
-			if int64(le.Uint32(b[off:]))*1e9+int64(le.Uint32(b[off+4:])) >= cut {
-				kept = append(kept, b[off:off+16+n]...)
-			}
-			off += 16 + n
-		}
-		q := filepath.Join(dir, filepath.Base(p))
-		if err := os.WriteFile(q, kept, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, q)
+		out = append(out, testtool.CutPcap(t, p, dir, cut))
 	}
 	if len(out) == 0 {
 		t.Fatalf("no captures of %s", sc)

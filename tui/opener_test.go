@@ -1,15 +1,13 @@
 package tui
 
 import (
-	"encoding/binary"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/calipath/calipath/correlate"
 	"github.com/calipath/calipath/decode"
 	"github.com/calipath/calipath/internal/gen"
+	"github.com/calipath/calipath/internal/testtool"
 )
 
 // TestNATMidstreamOpenerMarked: nat-midstream's captures all begin in the middle of its two NAT
@@ -104,7 +102,7 @@ func TestTCPOpenerNotShownMarked(t *testing.T) {
 		var files []string
 		for _, f := range labFiles(t, dir) {
 			if !strings.HasSuffix(f, ".pcapng") && !strings.HasSuffix(f, "-any.pcap") {
-				files = append(files, cutCapture(t, f, tc.cut))
+				files = append(files, testtool.CutPcap(t, f, t.TempDir(), tc.cut))
 			}
 		}
 		res := correlate.Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), correlate.Options{})
@@ -127,31 +125,4 @@ func TestTCPOpenerNotShownMarked(t *testing.T) {
 			t.Fatalf("%s: %d TCP flows, want 1", tc.name, n)
 		}
 	}
-}
-
-// cutCapture writes a copy of nanosecond pcap file p into a temporary directory without its records
-// before time cut (ns since the epoch), as a capture begun then would hold, and returns its path.
-func cutCapture(t *testing.T, p string, cut int64) string {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	le := binary.LittleEndian
-	if le.Uint32(b) != 0xa1b23c4d {
-		t.Fatalf("%s: not a nanosecond pcap file", p)
-	}
-	kept := append([]byte(nil), b[:24]...)
-	for off := 24; off+16 <= len(b); {
-		n := int(le.Uint32(b[off+8:]))
-		if int64(le.Uint32(b[off:]))*1e9+int64(le.Uint32(b[off+4:])) >= cut {
-			kept = append(kept, b[off:off+16+n]...)
-		}
-		off += 16 + n
-	}
-	q := filepath.Join(t.TempDir(), filepath.Base(p))
-	if err := os.WriteFile(q, kept, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return q
 }

@@ -110,3 +110,34 @@ func TimeMerged(parts ...Frames) Frames {
 	}
 	return out
 }
+
+// CutPcap writes into dir a copy of the nanosecond pcap file at path without its records before time
+// cut (ns since the epoch), as a capture begun then would hold (its header, link type included, kept),
+// and returns the copy's path.
+func CutPcap(t testing.TB, path, dir string, cut int64) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	le := binary.LittleEndian
+	if len(b) < 24 || le.Uint32(b) != 0xa1b23c4d {
+		t.Fatalf("%s: not a nanosecond pcap file", path)
+	}
+	kept := append([]byte(nil), b[:24]...)
+	for off := 24; off+16 <= len(b); {
+		n := int(le.Uint32(b[off+8:]))
+		if off+16+n > len(b) {
+			t.Fatalf("%s: record at byte %d runs past the end", path, off)
+		}
+		if int64(le.Uint32(b[off:]))*1e9+int64(le.Uint32(b[off+4:])) >= cut {
+			kept = append(kept, b[off:off+16+n]...)
+		}
+		off += 16 + n
+	}
+	q := filepath.Join(dir, filepath.Base(path))
+	if err := os.WriteFile(q, kept, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
