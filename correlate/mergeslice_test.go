@@ -449,12 +449,16 @@ func TestAddTimesOne(t *testing.T) {
 
 // TestStageKeysCut holds stageKeys to a plain loop that stops at the first time past the slice, on
 // times that never fall (runs of equal times among them), from t0 on, 0 to 130 of them, with the
-// slice's end before the first, after the last and at every place between: the same count, keys and
-// counts by bucket, nothing written past the count.
+// slice's end before the first, after the last and at every place between, in a slice 1 ms wide and
+// one of maxSliceWidth: the same count, keys and counts by bucket, nothing written past the count.
 func TestStageKeysCut(t *testing.T) {
 	rng := rand.New(rand.NewPCG(19, 3))
-	sm := &sliceMerge{width: 1 << 20}
-	mul := sm.mul()
+	for _, width := range []uint64{1 << 20, maxSliceWidth} {
+		stageKeysCut(t, rng, (&sliceMerge{width: width}).mul())
+	}
+}
+
+func stageKeysCut(t *testing.T, rng *rand.Rand, mul uint64) {
 	for n := 0; n <= 130; n++ {
 		t0 := int64(rng.Uint64() >> 2)
 		ts := make([]int64, n)
