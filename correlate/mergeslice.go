@@ -337,24 +337,43 @@ func (sm *sliceMerge) sortKeys(n int) []uint64 {
 		return out
 	}
 	sum := int32(0)
-	for d := 0; d < len(count); d += 4 { // (four buckets a turn: 2,048 for about 2,500 keys)
-		c := (*[4]int32)(count[d : d+4])
-		c0, c1, c2, c3 := c[0], c[1], c[2], c[3]
-		c[0], c[1], c[2], c[3] = sum, sum+c0, sum+c0+c1, sum+c0+c1+c2
-		sum += c0 + c1 + c2 + c3
+	for d := 0; d < len(count); d += 8 { // (eight buckets a turn, 3 instructions each: 2,048 for about 2,500 keys)
+		c := (*[8]int32)(count[d : d+8])
+		c[0], sum = sum, sum+c[0]
+		c[1], sum = sum, sum+c[1]
+		c[2], sum = sum, sum+c[2]
+		c[3], sum = sum, sum+c[3]
+		c[4], sum = sum, sum+c[4]
+		c[5], sum = sum, sum+c[5]
+		c[6], sum = sum, sum+c[6]
+		c[7], sum = sum, sum+c[7]
 	}
 	// Each key to its bucket's next place, without a bounds check: the places of a bucket's keys,
 	// from the running sum of the counts before it, are below n (its count was taken of these keys).
-	c, o := count[:], unsafe.Pointer(unsafe.SliceData(out))
-	for _, k := range keys {
-		b := k >> (64 - bucketBits) // (its offset's top bits: see mul)
-		at := c[b]
-		c[b] = at + 1
-		*(*uint64)(unsafe.Add(o, uintptr(uint32(at))*8)) = k // (at, below n, read as unsigned: no sign's extension)
+	// Four keys a turn through a pointer from one index (11 instructions a key one at a time).
+	o, kp := unsafe.Pointer(unsafe.SliceData(out)), unsafe.Pointer(unsafe.SliceData(keys))
+	i := 0
+	for m := n - 3; i < m; i += 4 { // (i+3 below n)
+		k := (*[4]uint64)(unsafe.Add(kp, uintptr(i)*8))
+		scatterKey(count, o, k[0])
+		scatterKey(count, o, k[1])
+		scatterKey(count, o, k[2])
+		scatterKey(count, o, k[3])
+	}
+	for ; i < n; i++ {
+		scatterKey(count, o, keys[i])
 	}
 	*count = [1 << bucketBits]int32{}
 	insertion(out)
 	return out
+}
+
+// scatterKey puts key k at its bucket's next place in o (sortKeys' out), counted in c: the bucket's
+// count, the place after it, taken up.
+func scatterKey(c *[1 << bucketBits]int32, o unsafe.Pointer, k uint64) {
+	b := &c[k>>(64-bucketBits)] // (its offset's top bits: see mul)
+	*b++
+	*(*uint64)(unsafe.Add(o, uintptr(uint32(*b))*8-8)) = k // (the place, below n, read as unsigned: no sign's extension)
 }
 
 // insertion sorts keys, nearly in order, by insertion; past a few moves for each key, by comparison.

@@ -180,7 +180,7 @@ func TestSliceSortKeys(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 9))
 	for _, width := range []uint64{2, 1 << 10, 1 << 20, maxSliceWidth} {
 		for _, shape := range []string{"random", "falling", "one time"} {
-			for _, n := range []int{1, 30, 65, 1000, sliceCap} {
+			for _, n := range []int{1, 30, 65, 1000, 1003, sliceCap} {
 				sm := &sliceMerge{width: width, keys: make([]uint64, n), tmp: make([]uint64, n)}
 				t0 := int64(rng.Uint64() >> 2)
 				ts := make([]int64, n)
