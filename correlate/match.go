@@ -1089,14 +1089,16 @@ func (m *matcher) sightRun(out []sighting, run []decode.Observation, slots []uin
 		if o.Flags&decode.FlagICMPError != 0 { // the quoted addresses and ports too (see QuoteExact)
 			s.e = m.w.c.Tables.QuoteExact(o, s.e)
 		}
-		if o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.PayloadLen() > 0 {
-			s.kind |= sTCPData
-			if o.Flags&decode.FlagIPv6 != 0 {
-				s.kind |= sTCPData6
-			}
+		if o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.Len > uint16(o.HdrLen) { // (PayloadLen() > 0)
+			s.kind = sMatchable | sTCPData | uint8(o.Flags>>tcpData6Shift)&sTCPData6 // (sTCPData6 over IPv6)
 		}
 	}
 }
+
+// tcpData6Shift moves decode.FlagIPv6 to sTCPData6: sightRun's TCP data without a second test.
+const tcpData6Shift = 2
+
+var _ = [1]struct{}{}[decode.FlagIPv6>>tcpData6Shift-sTCPData6] // (fails to build unless the shift gives sTCPData6)
 
 // sightingBatch is how many sightings the merge hands over at a time; sightingBatch1 on one core,
 // where the merge and the matcher take turns: the batches the merge fills ahead then stay in the
