@@ -681,8 +681,15 @@ func (m *matcher) matchKeys(stage []sighting, keys []uint64) {
 func (m *matcher) stepAll(stage []sighting, keys []uint64) {
 	for len(keys) > 0 {
 		if m.amb == nil { // (stepKeys' walk is step's with no ambiguous group: see step)
-			if keys = keys[m.stepKeys(stage, keys):]; len(keys) == 0 {
+			n, fresh := m.stepKeys(stage, keys)
+			if keys = keys[n:]; len(keys) == 0 {
 				return
+			}
+			if fresh { // (step's walk would find what stepKeys' found: no open journey of its fingerprint)
+				s := sightingAt(stage, keys[0])
+				m.stepNew(s, s.e)
+				keys = keys[1:]
+				continue
 			}
 		}
 		m.step(sightingAt(stage, keys[0]))
@@ -693,16 +700,17 @@ func (m *matcher) stepAll(stage []sighting, keys []uint64) {
 // stepKeys is step for the sightings of stage that keys name, in that order, for as long as each is
 // the usual one step attaches itself (the same tests: see step, and attach for what it writes), with
 // m.amb nil. It returns how many it attached: the next key's sighting, if any, is left to step, nothing
-// of it written. What it reads of the matcher once, before its loop (the ring, its mask, base, the loose
+// of it written, or to stepNew when fresh (its walk found no open journey of its fingerprint: step's
+// new journey, in a case other than beginUsual's usual one, which stepKeys begins itself). What it reads of the matcher once, before its loop (the ring, its mask, base, the loose
 // index, evictAt, the window), only a new journey (newJourney, beginUsual: the index's bucket of another
 // fingerprint), evict or regrow changes, none of which an attach makes.
-func (m *matcher) stepKeys(stage []sighting, keys []uint64) int {
+func (m *matcher) stepKeys(stage []sighting, keys []uint64) (n int, fresh bool) {
 	ring, head, hmask := unsafe.Pointer(unsafe.SliceData(m.ring)), unsafe.Pointer(unsafe.SliceData(m.loose.head)), m.loose.mask
 sightings:
 	for i, k := range keys {
 		s := sightingAt(stage, k)
 		if s.t > m.evictAt || s.kind&(sMatchable|sTCPData6) != sMatchable {
-			return i
+			return i, false
 		}
 		// The chain's first journey of s's fingerprint, its tests, and no other open journey of that
 		// fingerprint after it in the chain: step's walk in two loops, with nothing carried from one
@@ -716,7 +724,7 @@ sightings:
 				e := s.e
 				if m.window < m.dupWin || m.usualLeft == 0 || m.closedExact[e&(closedSlots-1)] == e || s.kind&sTCPData != 0 ||
 					m.natRevG == s.g+1 || m.passed.n > 0 {
-					return i
+					return i, true
 				}
 				m.usualLeft--
 				j, ft := m.next, &m.jT0
@@ -738,12 +746,12 @@ sightings:
 			}
 		}
 		if js.exact != s.e && js.exact0 != s.e || uint64(s.t-js.lastTs+m.window) >= m.winEnd || js.visitedBit(s.stage, s.bit) {
-			return i
+			return i, false
 		}
 		for c := js.nextSame; c >= m.base; {
 			cs := (*jstate)(unsafe.Add(ring, uintptr(uint32(c&m.mask))*unsafe.Sizeof(jstate{})))
 			if cs.loose == s.loose {
-				return i
+				return i, false
 			}
 			c = cs.nextSame
 		}
@@ -767,7 +775,7 @@ sightings:
 		*s.slot = uint64(uint32(js.id1)) | uint64(js.hops)<<rankShift // (id1, j + 1: positive)
 		js.hops++
 	}
-	return len(keys)
+	return len(keys), false
 }
 
 // keysInOrder is tiesInOrder for the sightings of stage that keys name, moving keys (equal offsets are
@@ -1378,14 +1386,7 @@ func (m *matcher) step(s *sighting) {
 		k = ks.nextSame
 	}
 	if js == nil {
-		*s.slot = 0
-		// place's cases but the last rule themselves out: with the window not below dupWin, and no
-		// ambiguous group (ambByLoose is made with amb, which step found nil).
-		if m.window >= m.dupWin {
-			m.beginUsual(s, e)
-		} else {
-			m.stepOther(s, true, e, s.stage, s.node)
-		}
+		m.stepNew(s, e)
 		return
 	}
 	// attach(j, s, s.stage, s.node), written out with js at hand.
@@ -1406,6 +1407,20 @@ func (m *matcher) step(s *sighting) {
 	js.lastG = s.g
 	*s.slot = uint64(j) + 1 | uint64(js.hops)<<rankShift
 	js.hops++
+}
+
+// stepNew is step for a sighting whose walk found no open journey of its NAT-tolerant fingerprint
+// (step's usual case otherwise: see step), e its exact fingerprint: a new journey. stepAll calls it
+// for such a sighting that stepKeys leaves, without step's walk again.
+func (m *matcher) stepNew(s *sighting, e uint64) {
+	*s.slot = 0
+	// place's cases but the last rule themselves out: with the window not below dupWin, and no
+	// ambiguous group (ambByLoose is made with amb, which step found nil).
+	if m.window >= m.dupWin {
+		m.beginUsual(s, e)
+	} else {
+		m.stepOther(s, true, e, s.stage, s.node)
+	}
 }
 
 // stepRare is step for any sighting: the usual one first (scanPlain), the rest in stepOther. Not
