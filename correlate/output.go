@@ -488,8 +488,9 @@ func (a *analysis) echoPairs(fl *flowAcc) (pairs, unanswered int) {
 }
 
 // handshake measures SYN → handshake ACK at every point that saw both, appending them to out (by point
-// id): the flow's first connection whose handshake completed (a SYN of another ISN, before an ACK,
-// is another connection's). rank is each point's rank by id (idRanks), by which a few are sorted; nil: by their ids.
+// id): the flow's first connection whose handshake completed (a SYN of another ISN, before an ACK, is
+// another connection's). rank is each point's rank by id (idRanks), by which a few are sorted; nil: by
+// their ids.
 func (a *analysis) handshake(fl *flowAcc, out []PointRTT, rank []int32) []PointRTT {
 	if fl.client.proto != 6 {
 		return out
@@ -584,9 +585,8 @@ type pointSyn struct {
 
 // tcpStep counts a TCP flow's retransmissions (a segment whose data was already sent, or a resent
 // SYN: tcpSyn, seen at the journey's first point), resets and connections (tcpSyn), journey by journey
-// in order: j, with first hop
-// o, in direction d. Inlined where it is called, so that a journey of another protocol's flow (most
-// of them) takes no call: tcpSegment does the work.
+// in order: j, with first hop o, in direction d. Inlined where it is called, so that a journey of
+// another protocol's flow (most of them) takes no call: tcpSegment does the work.
 func (pl *placement) tcpStep(fl *flowAcc, d uint8, j int32, o *decode.Observation) {
 	if fl.client.proto == 6 {
 		pl.tcpSegment(fl, d, j, o)

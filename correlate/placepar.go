@@ -17,8 +17,9 @@ import (
 //     counts, pathCounts: each half's own): summed (mergeSegs);
 //   - the open ends (openEndFinder.found) and the TCP segments the ACKs cleared (ackedMiss): lists
 //     in journey order, merged by journey;
-//   - the TCP resends (retransJ) and later connections' SYNs (connJ): sets; the packets first seen past a point (enteredAt) and those
-//     that vanished while a capture dropped (capDrops.vanished): counts per point, summed;
+//   - the TCP resends (retransJ) and later connections' SYNs (connJ): sets; the packets first seen
+//     past a point (enteredAt) and those that vanished while a capture dropped (capDrops.vanished):
+//     counts per point, summed;
 //   - the open-end finder's caches (anyOf, srcFirstAt): each half makes its own.
 //
 // Not split: captures with frames cut before their ports (snapCuts), or WireGuard messages no packet
