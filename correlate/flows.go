@@ -334,6 +334,7 @@ type flowAcc struct {
 	// The counts are of the flow's journeys (or fewer), whose ids are int32: they fit.
 	delivered, lost, notCaptured int32
 	retrans, resets, nSent       int32 // nSent: packets its endpoints sent: journeys less GSO/GRO pieces and ICMP errors about it
+	conns                        int32 // TCP: its connections after the first on its 5-tuple (tcpSyn)
 	bytes                        int64
 	lostAt                       lostTally
 	nat                          map[natKey]int        // nil until the flow's first NAT event

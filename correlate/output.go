@@ -344,6 +344,9 @@ func (a *analysis) flowAt(f *Flow, ob *flowOutBuf, fi int, ids []string) {
 	f.Packets, f.Delivered, f.Lost = int(fl.nSent), int(fl.delivered), int(fl.lost)
 	f.NotCaptured, f.Retransmissions, f.Resets = int(fl.notCaptured), int(fl.retrans), int(fl.resets)
 	f.ARPWaitNs = a.flowARPWait[fi]
+	if fl.conns > 0 {
+		f.Connections = a.connections(fl)
+	}
 	if t.proto == 1 || t.proto == 58 {
 		f.Src.Port, f.Dst.Port = 0, 0
 	}
@@ -485,7 +488,9 @@ func (a *analysis) echoPairs(fl *flowAcc) (pairs, unanswered int) {
 }
 
 // handshake measures SYN → handshake ACK at every point that saw both, appending them to out (by point
-// id). rank is each point's rank by id (idRanks), by which a few are sorted; nil: by their ids.
+// id): the flow's first connection whose handshake completed (a SYN of another ISN, before an ACK, is
+// another connection's). rank is each point's rank by id (idRanks), by which a few are sorted; nil: by
+// their ids.
 func (a *analysis) handshake(fl *flowAcc, out []PointRTT, rank []int32) []PointRTT {
 	if fl.client.proto != 6 {
 		return out
@@ -494,6 +499,7 @@ func (a *analysis) handshake(fl *flowAcc, out []PointRTT, rank []int32) []PointR
 	var rk [insertionMax]int32 // the ranks of out[from:]'s points, while there are no more
 	var synBuf [8]pointSyn
 	syn := synBuf[:0] // points that saw the SYN (a flow crosses few points)
+	var synSeq uint32 // its sequence number
 	var synAck bool
 	for k, j := range fl.dirJourneys(s2c) {
 		a.w.trim(k)
@@ -515,6 +521,10 @@ func (a *analysis) handshake(fl *flowAcc, out []PointRTT, rank []int32) []PointR
 		if !isSyn && (!isAck || len(syn) == 0) {
 			continue // its hops would change nothing: not read (in bounded-memory mode each read maps pages)
 		}
+		if isSyn && len(syn) > 0 && o.Seq != synSeq {
+			syn = syn[:0] // a connection of its own on the 5-tuple (a port reused), after one unanswered
+		}
+		synSeq = o.Seq
 		for _, g := range h {
 			p := a.point(g)
 			t := a.ts(g)
@@ -573,10 +583,10 @@ type pointSyn struct {
 	done bool
 }
 
-// tcpStep counts a TCP flow's retransmissions (a segment whose data was already sent, or a repeated
-// SYN, seen at the journey's first point) and resets, journey by journey in order: j, with first hop
-// o, in direction d. Inlined where it is called, so that a journey of another protocol's flow (most
-// of them) takes no call: tcpSegment does the work.
+// tcpStep counts a TCP flow's retransmissions (a segment whose data was already sent, or a resent
+// SYN: tcpSyn, seen at the journey's first point), resets and connections (tcpSyn), journey by journey
+// in order: j, with first hop o, in direction d. Inlined where it is called, so that a journey of
+// another protocol's flow (most of them) takes no call: tcpSegment does the work.
 func (pl *placement) tcpStep(fl *flowAcc, d uint8, j int32, o *decode.Observation) {
 	if fl.client.proto == 6 {
 		pl.tcpSegment(fl, d, j, o)
@@ -598,12 +608,7 @@ func (pl *placement) tcpSegment(fl *flowAcc, d uint8, j int32, o *decode.Observa
 		fl.resets++
 	}
 	if o.TCPFlags&decode.TCPSyn != 0 {
-		st.syns++
-		if st.syns > 1 {
-			fl.retrans++
-			pl.retransJ[j] = true
-		}
-		st.maxEnd, st.have = o.Seq+1, true
+		pl.tcpSyn(fl, d, j, o)
 		return
 	}
 	n := uint32(o.PayloadLen())
@@ -622,6 +627,46 @@ func (pl *placement) tcpSegment(fl *flowAcc, d uint8, j int32, o *decode.Observa
 	st.maxEnd, st.have = end, true
 }
 
+// tcpSyn is tcpSegment of a SYN, with or without ACK, in direction d. A SYN of a direction that has
+// sent one in the flow's current connection is resent (a retransmission) when it carries that SYN's
+// sequence number (its ISN: a stack resends a SYN or SYN-ACK with it), or is a SYN-ACK (which may
+// answer a SYN resent with an ISN of its own: a SYN cookie's); a SYN without ACK of another ISN opens a
+// new connection on the flow's 5-tuple (a port reused: a new connect() takes a new ISN). A direction's
+// first SYN in the current connection answers the other's (its SYN-ACK, or the SYN put after it);
+// when neither sent one, it is the flow's first connection on the flow's first journey, and else a new
+// connection after one whose opening no capture showed. A new connection is not a resend: fl.conns
+// counts it, connJ marks it, and the other direction's state, the earlier connection's, is forgotten.
+func (pl *placement) tcpSyn(fl *flowAcc, d uint8, j int32, o *decode.Observation) {
+	st, ot := &fl.tcp[d], &fl.tcp[1-d]
+	switch {
+	case st.syn && (o.Seq == st.synSeq || o.TCPFlags&decode.TCPAck != 0):
+		fl.retrans++
+		pl.retransJ[j] = true
+	case !st.syn && (ot.syn || j == fl.firstJourney()):
+	default:
+		fl.conns++
+		if pl.connJ == nil {
+			pl.connJ = map[int32]bool{}
+		}
+		pl.connJ[j] = true
+		ot.have, ot.syn = false, false
+	}
+	st.synSeq, st.syn = o.Seq, true
+	st.maxEnd, st.have = o.Seq+1, true
+}
+
+// firstJourney is the flow's first journey, either way (-1 for none).
+func (fl *flowAcc) firstJourney() int32 {
+	first := int32(-1)
+	if fl.nC2S > 0 {
+		first = fl.journeys[0]
+	}
+	if fl.nS2C > 0 && (first < 0 || fl.journeys[fl.nC2S] < first) {
+		first = fl.journeys[fl.nC2S]
+	}
+	return first
+}
+
 // tcpReset counts a TCP reset of a flow whose journey tcpStep leaves out (placeJourney).
 func (pl *placement) tcpReset(fl *flowAcc, o *decode.Observation) {
 	if fl.client.proto == 6 && o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.TCPFlags&decode.TCPRst != 0 {
@@ -629,11 +674,11 @@ func (pl *placement) tcpReset(fl *flowAcc, o *decode.Observation) {
 	}
 }
 
-// tcpSeqState is what tcpStep keeps per flow direction.
+// tcpSeqState is what tcpStep keeps per flow direction: the end of the data sent so far (maxEnd, when
+// have), and its last SYN's sequence number, when it sent one in the flow's current connection (syn).
 type tcpSeqState struct {
-	maxEnd uint32
-	have   bool
-	syns   int32 // of the flow's journeys (int32 ids)
+	maxEnd, synSeq uint32
+	have, syn      bool
 }
 
 // natStats turns NAT events into mappings per flow.

@@ -23,6 +23,7 @@ type placementOut struct {
 	offMark    []uint64         // bitset: the journeys in offloadAt, offloadNew or fragOf (mayOffload)
 	merged     map[int32]bool   // offloaded journeys that went on inside a larger frame (GRO), not as pieces
 	retransJ   map[int32]bool   // TCP journeys that resent data already sent
+	connJ      map[int32]bool   // TCP SYNs opening a connection after another on their flow's 5-tuple (tcpSyn), nil for none
 	refusedBy  map[int32]int    // journeys a node refused with an ICMP error → that node (see refused)
 	natRev     map[int32]bool   // journeys.natReversed: never counted lost (nil for none)
 	refusedFor map[int32]int32  // ICMP error journeys → the journey each answered (see refused)

@@ -17,8 +17,9 @@ import (
 //     counts, pathCounts: each half's own): summed (mergeSegs);
 //   - the open ends (openEndFinder.found) and the TCP segments the ACKs cleared (ackedMiss): lists
 //     in journey order, merged by journey;
-//   - the TCP resends (retransJ): a set; the packets first seen past a point (enteredAt) and those
-//     that vanished while a capture dropped (capDrops.vanished): counts per point, summed;
+//   - the TCP resends (retransJ) and later connections' SYNs (connJ): sets; the packets first seen
+//     past a point (enteredAt) and those that vanished while a capture dropped (capDrops.vanished):
+//     counts per point, summed;
 //   - the open-end finder's caches (anyOf, srcFirstAt): each half makes its own.
 //
 // Not split: captures with frames cut before their ports (snapCuts), or WireGuard messages no packet
@@ -135,7 +136,7 @@ func (pl *placement) placingCopy() *placement {
 	cd := *pl.capDrop
 	cd.vanished = make([]int, len(cd.vanished))
 	po := *pl.placementOut
-	po.segs, po.retransJ, po.enteredAt, po.ackedMiss = map[[2]int]*segAcc{}, map[int32]bool{}, nil, nil
+	po.segs, po.retransJ, po.connJ, po.enteredAt, po.ackedMiss = map[[2]int]*segAcc{}, map[int32]bool{}, nil, nil, nil
 	if pl.segDense != nil {
 		po.segDense = make([]*segAcc, len(pl.segDense))
 	}
@@ -152,6 +153,12 @@ func (pl *placement) mergeHalf(o *placement) {
 	pl.mergeSegs(o)
 	for j := range o.retransJ { // a set: its order does not matter
 		pl.retransJ[j] = true
+	}
+	for j := range o.connJ { // likewise
+		if pl.connJ == nil {
+			pl.connJ = map[int32]bool{}
+		}
+		pl.connJ[j] = true
 	}
 	if o.enteredAt != nil {
 		if pl.enteredAt == nil {

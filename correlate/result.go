@@ -336,6 +336,23 @@ type Flow struct {
 	// not marked here (its answer needs a listing of its sightings: Result.OpenerNotShown makes it for
 	// the tables that ask). "" for every other flow.
 	OpenerUnknown string `json:"opener_unknown,omitempty"`
+	// Connections lists, for a TCP flow whose 5-tuple carried more than one connection (a port
+	// reused: a SYN with a new ISN after the flow's first journey that answers no SYN of the other
+	// side), each of them in order; nil for every other flow. The flow's counts are its connections'
+	// together; its HandshakeRTT is its first connection's whose handshake was captured.
+	Connections []TCPConnection `json:"connections,omitempty"`
+}
+
+// TCPConnection is one connection of a TCP flow that carried several on its 5-tuple.
+type TCPConnection struct {
+	// OpenedBy is the flow's end that opened it, "src" or "dst" (the sender of its SYN, or the
+	// receiver of a SYN-ACK first seen without it), or "" when no capture shows its opening (the
+	// flow's first connection, open before the captures began: Flow.OpenerUnknown says why).
+	OpenedBy string `json:"opened_by"`
+	Journey  int    `json:"journey"` // its first packet's journey (its SYN's)
+	Ts       int64  `json:"ts_ns"`   // its first packet's first sighting (corrected)
+	// Retransmissions counts its own: the flow's Retransmissions are its connections' together.
+	Retransmissions int `json:"retransmissions"`
 }
 
 // DirLatency is one direction's end-to-end latencies of a flow (Flow.Dirs).

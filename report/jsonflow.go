@@ -212,7 +212,8 @@ func writeFlow(e *jsonEnc, x *correlate.Flow) {
 		b = pathUnordered(b, t, x.PathUnordered)
 	}
 	b = latency(b, t, &x.LatencyNs)
-	if x.ClockBound != "" || x.ClockUncertainNs != 0 || x.ClockNote != "" || len(x.Dirs) > 0 || x.OpenerUnknown != "" {
+	if x.ClockBound != "" || x.ClockUncertainNs != 0 || x.ClockNote != "" || len(x.Dirs) > 0 || x.OpenerUnknown != "" ||
+		len(x.Connections) > 0 {
 		b = flowClock(b, t, x)
 	}
 	e.buf = b
@@ -559,7 +560,7 @@ func appendAgain8(b []byte, from, n int) []byte {
 }
 
 // flowClock rewrites the end of flow x's JSON, b as latency left it, to add its clock_bound,
-// clock_uncertain_ns, clock_note, dir_latency and opener_unknown.
+// clock_uncertain_ns, clock_note, dir_latency, opener_unknown and connections.
 func flowClock(b []byte, t *flowTmpl, x *correlate.Flow) []byte {
 	if t.flowEnd == "" { // made for the first flow that needs them: most runs have none
 		t.latEnd, t.clockBound = jsonLine(t.depth+1)+"}", ","+jsonLine(t.depth+1)+`"clock_bound": `
@@ -586,7 +587,32 @@ func flowClock(b []byte, t *flowTmpl, x *correlate.Flow) []byte {
 		b = append(b, ","+jsonLine(t.depth+1)+`"opener_unknown": `...)
 		b = safetext.AppendJSONString(b, x.OpenerUnknown)
 	}
+	if len(x.Connections) > 0 {
+		b = connections(b, t.depth+1, x.Connections)
+	}
 	return appendRun(b, t.flowEnd)
+}
+
+// connections appends a flow's connections member (Flow.Connections), the flow's members being at
+// depth d: rare (a TCP flow whose 5-tuple carried several connections), so not templated.
+func connections(b []byte, d int, cs []correlate.TCPConnection) []byte {
+	b = append(b, ","+jsonLine(d)+`"connections": [`...)
+	for i := range cs {
+		x := &cs[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, jsonLine(d+1)+"{"+jsonLine(d+2)+`"opened_by": `...)
+		b = safetext.AppendJSONString(b, x.OpenedBy)
+		b = append(b, ","+jsonLine(d+2)+`"journey": `...)
+		b = decimal.AppendInt(b, int64(x.Journey))
+		b = append(b, ","+jsonLine(d+2)+`"ts_ns": `...)
+		b = decimal.AppendInt(b, x.Ts)
+		b = append(b, ","+jsonLine(d+2)+`"retransmissions": `...)
+		b = decimal.AppendInt(b, int64(x.Retransmissions))
+		b = append(b, jsonLine(d+1)+"}"...)
+	}
+	return append(b, jsonLine(d)+"]"...)
 }
 
 // dirLatency appends a flow's dir_latency member (Flow.Dirs), the flow's members being at depth d:

@@ -734,7 +734,8 @@ func clientCell(f *flowView) string {
 
 // flowNotes are the lines below a flow table: flowClockNotes', then, for the flows whose opener is not
 // known, why and the fix (correlate.Flow.OpenerUnknown; with firstSeen, the tables with client and
-// server columns, also flowView.firstSeen), one line for the flows that share it.
+// server columns, also flowView.firstSeen), one line for the flows that share it, then, for each flow
+// whose 5-tuple carried several TCP connections, how many and who opened them (correlate.ConnectionsNote).
 func flowNotes(flows []flowView, firstSeen bool) []string {
 	out := flowClockNotes(flows)
 	at := map[string]int{} // note → its line in out
@@ -753,6 +754,11 @@ func flowNotes(flows []flowView, firstSeen bool) []string {
 		}
 		at[note] = len(out)
 		out = append(out, f.ID+": "+note+".")
+	}
+	for i := range flows {
+		if f := &flows[i]; len(f.Connections) > 1 {
+			out = append(out, f.ID+": "+correlate.ConnectionsNote(&f.Flow, f.src, f.dst)+".")
+		}
 	}
 	return out
 }

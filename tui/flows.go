@@ -483,9 +483,9 @@ func (l *flowList) view(c *common, w, h int) string {
 // status is the styled status line, with the warning that the counts are unreliable when they are.
 func (l *flowList) status(c *common, w int) string {
 	if tag := unreliableTag(c); tag != "" {
-		return withTag(c, l.statusLine()+l.clockNote(c)+l.openerNote(c), tag, w)
+		return withTag(c, l.statusLine()+l.clockNote(c)+l.openerNote(c)+l.connNote(c), tag, w)
 	}
-	return c.st.status.Render(l.statusLine() + l.clockNote(c) + l.openerNote(c))
+	return c.st.status.Render(l.statusLine() + l.clockNote(c) + l.openerNote(c) + l.connNote(c))
 }
 
 // openerNote says, in the status line, that which side opened the selected flow is not known
@@ -502,6 +502,16 @@ func (l *flowList) openerNote(c *common) string {
 		return ""
 	}
 	return " · opener not known: the captures began in its middle; client and server may be the other way round, its NAT a SNAT or a DNAT (see its timeline)"
+}
+
+// connNote says, in the status line, how many TCP connections the selected flow's 5-tuple carried,
+// when more than one (correlate.Flow.Connections); "" otherwise.
+func (l *flowList) connNote(c *common) string {
+	i, ok := l.selected()
+	if !ok || l.waiting || len(c.res.Flows[i].Connections) < 2 {
+		return ""
+	}
+	return fmt.Sprintf(" · %d TCP connections on this 5-tuple: a port reused (see its timeline)", len(c.res.Flows[i].Connections))
 }
 
 // clockNote says, in the status line, what the selected flow's marked latency is (≥, ≤, ?: a clock at

@@ -68,6 +68,9 @@ func (t *timeline) open(c *common, flowID string, seek []correlate.Evidence) tea
 	} else if n := openerNotShown(c, t.flow); n != "" {
 		t.orderNotes = append(t.orderNotes, "Opener not known: "+n+".")
 	}
+	if n := correlate.ConnectionsNote(t.flow, t.flow.Src.String(), t.flow.Dst.String()); n != "" {
+		t.orderNotes = append(t.orderNotes, "Port reused: "+n+".")
+	}
 	t.loading = true
 	res := c.res
 	return func() tea.Msg { return journeysMsg{flowID: flowID, all: flowJourneys(res, flowID)} }

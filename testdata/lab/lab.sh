@@ -31,7 +31,7 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	router-three-ifaces router-three-ifaces-any router-three-ifaces-drop healthy-vxlan6 vxlan6-underlay-drop
 	ndp-gateway-off6 late-capture pmtu-discovery6 mtu-blackhole6 oneway state-neigh-failed6
 	nat-error-late nodeport-cluster nodeport-cluster-drop hairpin-clusterip host-to-pod clusterip-two-nodes
-	nodeport-local nat-midstream snat-address-midstream egress-gateway)
+	nodeport-local nat-midstream snat-address-midstream egress-gateway port-reuse)
 
 # Scenarios calipath cannot follow yet (see the README). They go to scenarios-pending/, out of the
 # globs of calipath's lab and report tests; the truth tests read them.
@@ -703,7 +703,7 @@ run_scenario() {
 	rm -rf "$DIR"
 	mkdir -p "$DIR"
 	: >"$DIR/traffic.log"
-	unset NO_DEFAULT_A WITH_EXT TWO_ROUTERS ANY_ONLY VXLAN_UDPCSUM POD_C DUMP_STATE VLAN ANY_SLL1 ROUTER_ANY V6 LATE_CAP V6_QUIET LATE_CALI_A EGW
+	unset SRV_B NO_DEFAULT_A WITH_EXT TWO_ROUTERS ANY_ONLY VXLAN_UDPCSUM POD_C DUMP_STATE VLAN ANY_SLL1 ROUTER_ANY V6 LATE_CAP V6_QUIET LATE_CALI_A EGW
 	case $sc in
 	*wireguard*) mode=wireguard ;;
 	esac
@@ -1025,6 +1025,9 @@ run_scenario() {
 	elif [ "$sc" = same-node ]; then
 		server pod-c # pod-a's peer on its own node
 		server pod-a # node-a's own traffic to its pod
+	elif [ "$sc" = port-reuse ]; then
+		server pod-b
+		SRV_B=${PIDS[-1]} # stopped before pod-b connects back from its port 8080
 	else
 		server pod-b
 	fi
@@ -1133,6 +1136,26 @@ run_scenario() {
 		client pod-a ping -dst "$EXT_IP" -n 2 -interval 100ms &
 		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
 		wait $!
+		;;
+	port-reuse)
+		# TCP port reuse: pod-a connects to pod-b:8080 three times from one source port, 20000, so
+		# that each connection has the same 5-tuple. The first ends with both FINs, pod-b's first (it
+		# holds the TIME_WAIT, which pod-a's next SYN, with a later ISN and timestamp, reopens); the
+		# second and third with pod-a's reset (SO_LINGER 0) after pod-b's FIN. Then pod-b's server
+		# stops, pod-a listens on 20000 and pod-b connects back from its port 8080: a fourth
+		# connection on the tuple, opened by the other side. Pings to pod-b before and after, so that
+		# every capture spans them.
+		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
+		client pod-a get -url "http://$POD_B_IP:8080/" -lport 20000 -timeout 3s
+		client pod-a get -url "http://$POD_B_IP:8080/" -lport 20000 -rst -timeout 3s
+		client pod-a get -url "http://$POD_B_IP:8080/" -lport 20000 -rst -timeout 3s
+		stopall "$SRV_B"
+		ip netns exec "$(ns pod-a)" "$TMP/labtraffic" serve -http :20000 -udp :9000 -body 4000 2>"$DIR/pod-a-server.log" &
+		PIDS+=($!)
+		local i
+		for i in $(seq 1 100); do nsx pod-a bash -c "exec 3<>/dev/tcp/127.0.0.1/20000" 2>/dev/null && break; sleep 0.05; done
+		client pod-b get -url "http://$POD_A_IP:20000/" -lport 8080 -timeout 3s
+		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
 		;;
 	router-any-drop)
 		traffic

@@ -45,6 +45,13 @@ type truth struct {
 		Bytes           int64
 	} `json:"traffic"`
 	ExpectedAnomalies []struct{ Kind, Where string } `json:"expected_anomalies"`
+	PortReuse         []struct {
+		Ends        [2]string
+		Connections []struct {
+			Client, Server string
+			Answered       bool
+		}
+	} `json:"port_reuse"`
 }
 
 type flow struct {
@@ -180,6 +187,28 @@ func TestHairpinClusterIP(t *testing.T) {
 //	sudo go test ./testdata/lab/ -run ClusterIPTwoNodes -v
 func TestClusterIPTwoNodes(t *testing.T) {
 	rerunFlows(t, "scenarios", "clusterip-two-nodes", 20, nil)
+}
+
+// TestPortReuse rebuilds port-reuse: four TCP connections on one 5-tuple, pod-a's three from its port
+// 20000 to pod-b:8080 and pod-b's one back from 8080 to pod-a's 20000, each answered; with the pings
+// before and after, six flows, all delivered.
+//
+//	sudo go test ./testdata/lab/ -count=1 -run PortReuse -v
+func TestPortReuse(t *testing.T) {
+	rerunFlows(t, "scenarios", "port-reuse", 6, nil)
+	tr := load(t, filepath.Join("scenarios", "port-reuse", "truth.json"))
+	if len(tr.PortReuse) != 1 || len(tr.PortReuse[0].Connections) != 4 {
+		t.Fatalf("port_reuse %+v: want one tuple of four connections", tr.PortReuse)
+	}
+	for i, c := range tr.PortReuse[0].Connections {
+		client := "10.244.1.5:20000"
+		if i == 3 {
+			client = "10.244.2.7:8080"
+		}
+		if c.Client != client || !c.Answered {
+			t.Errorf("connection %d %+v: want opened by %s and answered", i, c, client)
+		}
+	}
 }
 
 // TestHostToPod does the same for host-to-pod: a host-networked client on node-a (node-a's own stack,

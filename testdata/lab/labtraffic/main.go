@@ -4,6 +4,7 @@
 //
 //	labtraffic serve -http :8080 -udp :9000 -body 4000
 //	labtraffic get   -url http://10.244.2.7:8080/ -timeout 3s
+//	labtraffic get   -url http://10.244.2.7:8080/ -lport 20000 [-rst]   (a fixed source port: port reuse)
 //	labtraffic udp   -addr 10.244.2.7:9000 -n 3
 //	labtraffic ping  -dst 10.244.2.7 -n 3
 //
@@ -12,6 +13,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -22,6 +24,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -131,10 +134,15 @@ func get(args []string) (Result, error) {
 	url := fs.String("url", "", "URL to fetch")
 	from := fs.String("from", "", "name of the client pod, for the log")
 	timeout := fs.Duration("timeout", 3*time.Second, "overall timeout")
+	lport := fs.Int("lport", 0, "connect from this source port (SO_REUSEADDR), in one HTTP/1.0 exchange the server closes")
+	rst := fs.Bool("rst", false, "with -lport: end the connection with a reset (SO_LINGER 0) instead of a FIN")
 	if err := fs.Parse(args); err != nil {
 		return Result{}, err
 	}
 	res := Result{Kind: "http", From: *from, Dst: *url, Sent: 1}
+	if *lport != 0 {
+		return getFrom(res, *url, *lport, *rst, *timeout)
+	}
 	var (
 		mu    sync.Mutex // the dial may still run when Get gives up on a timeout
 		local string
@@ -163,6 +171,67 @@ func get(args []string) (Result, error) {
 	defer resp.Body.Close()
 	res.Status = resp.StatusCode
 	res.Bytes, err = io.Copy(io.Discard, resp.Body)
+	if err != nil {
+		res.Err = err.Error()
+		return res, nil
+	}
+	res.Received = 1
+	return res, nil
+}
+
+// getFrom is get from source port lport: one HTTP/1.0 request, whose answer the server ends by closing
+// the connection; the client reads up to that FIN before it closes its side (a FIN, or with rst a
+// reset: SO_LINGER 0), so that the server, not the client, holds the closed connection's TIME_WAIT
+// (or, after a reset, nothing) and the next connection from lport to the same server can open on the
+// same 5-tuple at once.
+func getFrom(res Result, rawURL string, lport int, rst bool, timeout time.Duration) (Result, error) {
+	u, err := neturl.Parse(rawURL)
+	if err != nil {
+		return res, err
+	}
+	d := net.Dialer{
+		Timeout:   timeout,
+		LocalAddr: &net.TCPAddr{Port: lport},
+		Control: func(_, _ string, rc syscall.RawConn) error {
+			var serr error
+			if err := rc.Control(func(fd uintptr) {
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1)
+			}); err != nil {
+				return err
+			}
+			return serr
+		},
+	}
+	c, err := d.Dial("tcp"+hostFamily(u.Host), u.Host)
+	if err != nil {
+		res.Err = err.Error()
+		return res, nil
+	}
+	tc := c.(*net.TCPConn)
+	defer func() {
+		if rst {
+			_ = tc.SetLinger(0)
+		}
+		_ = tc.Close()
+	}()
+	res.Src = c.LocalAddr().String()
+	_ = c.SetDeadline(time.Now().Add(timeout))
+	if _, err := fmt.Fprintf(c, "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n", u.RequestURI(), u.Host); err != nil {
+		res.Err = err.Error()
+		return res, nil
+	}
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		res.Err = err.Error()
+		return res, nil
+	}
+	res.Status = resp.StatusCode
+	res.Bytes, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err == nil {
+		_, err = io.Copy(io.Discard, br) // up to the server's FIN
+	}
 	if err != nil {
 		res.Err = err.Error()
 		return res, nil

@@ -68,6 +68,7 @@ func (l *lab) packet6(p *Point, where string, ts int64, network []byte, ip *laye
 	case *layers.TCP:
 		o.proto, o.sport, o.dport = "tcp", int(l4.SrcPort), int(l4.DstPort)
 		o.seq, o.ack, o.plen, o.syn, o.fin = l4.Seq, l4.Ack, len(l4.Payload), l4.SYN, l4.FIN
+		o.synAck = l4.SYN && l4.ACK
 		fp = fmt.Sprintf("tcp/%d/%d/%d/%v%v%v%v", l4.Seq, l4.Ack, len(l4.Payload), l4.SYN, l4.ACK, l4.FIN, l4.RST)
 	case *layers.UDP:
 		o.proto, o.sport, o.dport = "udp", int(l4.SrcPort), int(l4.DstPort)

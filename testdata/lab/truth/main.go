@@ -70,6 +70,25 @@ type Truth struct {
 	// them that explain the drops the rules caused (state.go).
 	State                []StateDump           `json:"state,omitempty"`
 	ExpectedExplanations []ExpectedExplanation `json:"expected_explanations,omitempty"`
+	// PortReuse lists the TCP 5-tuples that carried more than one connection (a source port reused:
+	// port-reuse), with their connections in the order their SYNs were sent; nil for none.
+	PortReuse []ReusedTuple `json:"port_reuse,omitempty"`
+}
+
+// ReusedTuple is one TCP 5-tuple (its ends in either order) and the connections it carried: each
+// connection is a SYN without ACK sent with a sequence number of its own (a resent SYN keeps its ISN).
+type ReusedTuple struct {
+	Ends        [2]string `json:"ends"` // the two ends, address:port, in string order
+	Connections []TCPConn `json:"connections"`
+}
+
+// TCPConn is one TCP connection: who sent its SYN, to whom, with which ISN, and whether the other end
+// answered it with a SYN-ACK (of that ISN) that reached the opener.
+type TCPConn struct {
+	Client   string `json:"client"`
+	Server   string `json:"server"`
+	ISN      uint32 `json:"isn"`
+	Answered bool   `json:"answered"`
 }
 
 // Node is a Kubernetes node namespace.
@@ -231,23 +250,24 @@ type Anomaly struct {
 }
 
 type obs struct {
-	point string
-	ts    int64
-	src   netip.Addr
-	dst   netip.Addr
-	proto string
-	sport int
-	dport int
-	size  int
-	df    bool
-	seq   uint32
-	ack   uint32
-	plen  int
-	syn   bool
-	fin   bool
-	enc   bool // seen inside a WireGuard transport message (decrypted by the lab)
-	tun   bool // seen inside an outer IP header (IP-in-IP or VXLAN)
-	frame int  // the frame's number in its capture file
+	point  string
+	ts     int64
+	src    netip.Addr
+	dst    netip.Addr
+	proto  string
+	sport  int
+	dport  int
+	size   int
+	df     bool
+	seq    uint32
+	ack    uint32
+	plen   int
+	syn    bool
+	synAck bool // a SYN with the ACK flag
+	fin    bool
+	enc    bool // seen inside a WireGuard transport message (decrypted by the lab)
+	tun    bool // seen inside an outer IP header (IP-in-IP or VXLAN)
+	frame  int  // the frame's number in its capture file
 }
 
 // sameTuple reports whether o and x carry the same addresses and ports: at one point, a packet seen
@@ -846,6 +866,7 @@ func (l *lab) follow(where string, ts int64, frame int, ip *layers.IPv4, next go
 	case *layers.TCP:
 		o.proto, o.sport, o.dport = "tcp", int(l4.SrcPort), int(l4.DstPort)
 		o.seq, o.ack, o.plen, o.syn, o.fin = l4.Seq, l4.Ack, len(l4.Payload), l4.SYN, l4.FIN
+		o.synAck = l4.SYN && l4.ACK
 		fp = fmt.Sprintf("tcp/%d/%d/%d/%v%v%v%v", l4.Seq, l4.Ack, len(l4.Payload), l4.SYN, l4.ACK, l4.FIN, l4.RST)
 	case *layers.UDP:
 		o.proto, o.sport, o.dport = "udp", int(l4.SrcPort), int(l4.DstPort)
@@ -1090,6 +1111,15 @@ type flowSet struct {
 	order   []fkey
 	natSeen map[string]int // addNAT: a translation's index in lab.natCands
 	retrans map[fkey]map[uint32]int
+	// syns maps a TCP 5-tuple (its ends in string order) to its SYNs and SYN-ACKs, each at its origin
+	// (portReuse)
+	syns map[[2]string][]synSeen
+}
+
+// synSeen is a TCP SYN at its origin, and whether it reached its destination.
+type synSeen struct {
+	o         obs
+	delivered bool
 }
 
 // account adds one packet, first seen at its origin as o, and seen at the
@@ -1120,6 +1150,9 @@ func (fs *flowSet) account(o obs, src endpoint, seen map[string]obs) {
 		fs.order = append(fs.order, fk)
 	}
 	fl.Sent++
+	if o.proto == "tcp" && o.syn {
+		fs.syn(o, ok && len(fl.keys) > 0 && has(seen, fl.keys[len(fl.keys)-1]))
+	}
 	if o.proto == "tcp" && (o.plen > 0 || o.syn || o.fin) {
 		if fs.retrans[fk] == nil {
 			fs.retrans[fk] = map[uint32]int{}
@@ -1171,6 +1204,76 @@ func (fs *flowSet) account(o obs, src endpoint, seen map[string]obs) {
 		}
 		prev = x
 	}
+}
+
+// syn notes TCP SYN o, seen at its origin (delivered: it reached its destination), for portReuse.
+func (fs *flowSet) syn(o obs, delivered bool) {
+	k := [2]string{ipport(o.src, o.sport), ipport(o.dst, o.dport)}
+	if k[1] < k[0] {
+		k[0], k[1] = k[1], k[0]
+	}
+	if fs.syns == nil {
+		fs.syns = map[[2]string][]synSeen{}
+	}
+	fs.syns[k] = append(fs.syns[k], synSeen{o, delivered})
+}
+
+// has reports whether m has key k.
+func has(m map[string]obs, k string) bool {
+	_, ok := m[k]
+	return ok
+}
+
+// unskewAt is o's capture time at its point, the lab's clock shift undone.
+func (l *lab) unskewAt(o obs) int64 {
+	node, _, _ := strings.Cut(o.point, "/")
+	return l.unskew(node, o.ts)
+}
+
+// portReuse lists the TCP 5-tuples that carried several connections (Truth.PortReuse).
+// A SYN without ACK is a connection (once per ISN: a resent SYN keeps it); a delivered SYN-ACK answers
+// the connection of the ISN it acknowledges.
+func (l *lab) portReuse(fs *flowSet) {
+	for k, syns := range fs.syns {
+		type connAt struct {
+			c  TCPConn
+			ts int64 // its first SYN's time
+		}
+		m := map[uint32]*connAt{}
+		for _, s := range syns {
+			if o := s.o; !o.synAck {
+				a, b := ipport(o.src, o.sport), ipport(o.dst, o.dport)
+				if c := m[o.seq]; c == nil {
+					m[o.seq] = &connAt{TCPConn{Client: a, Server: b, ISN: o.seq}, l.unskewAt(o)}
+				} else {
+					c.ts = min(c.ts, l.unskewAt(o))
+				}
+			}
+		}
+		if len(m) < 2 {
+			continue
+		}
+		for _, s := range syns {
+			if o := s.o; o.synAck && s.delivered {
+				if c := m[o.ack-1]; c != nil && c.c.Server == ipport(o.src, o.sport) {
+					c.c.Answered = true
+				}
+			}
+		}
+		cs := make([]*connAt, 0, len(m))
+		for _, c := range m {
+			cs = append(cs, c)
+		}
+		sort.Slice(cs, func(i, j int) bool { return cs[i].ts < cs[j].ts })
+		rt := ReusedTuple{Ends: k}
+		for _, c := range cs {
+			rt.Connections = append(rt.Connections, c.c)
+		}
+		l.t.PortReuse = append(l.t.PortReuse, rt)
+	}
+	sort.Slice(l.t.PortReuse, func(i, j int) bool {
+		return l.t.PortReuse[i].Ends[0]+" "+l.t.PortReuse[i].Ends[1] < l.t.PortReuse[j].Ends[0]+" "+l.t.PortReuse[j].Ends[1]
+	})
 }
 
 // passages maps each point where a packet was seen to its first sighting there. A packet seen at a
@@ -1411,6 +1514,7 @@ func (l *lab) flows(all map[string][]obs, data []obs) {
 		}
 	}
 	l.tcpData(fs, data)
+	l.portReuse(fs)
 	l.unseen(fs)
 	l.natResolve()
 	// The sizes of the packets every flow delivered, by each segment of its path they crossed: a path-MTU

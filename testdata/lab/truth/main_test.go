@@ -190,6 +190,9 @@ func TestScenarioFindings(t *testing.T) {
 		"clusterip-two-nodes": {"nat " + a + "→node-a/cali3754a2f57f6", "nat " + a + "→node-a/tunl0"},
 		// node-a's own stack (a host-networked client, from tunl0's address) to pod-b: healthy.
 		"host-to-pod": {},
+		// four TCP connections on one 5-tuple (pod-a's port 20000, pod-b's 8080), the last opened by
+		// pod-b: healthy, no retransmission (TestPortReuseConnections).
+		"port-reuse": {},
 		// the same, router-1 dropping the node port's UDP on its second way through (in IP-in-IP from
 		// node-a to node-b), after its eth0 saw it twice (TestNodePortDropPath).
 		"nodeport-cluster-drop": {"nat node-a/eth0→node-a/tunl0", "underlay-drop router-1/eth0→router-1/eth1"},
@@ -506,6 +509,39 @@ func TestClusterIPTwoNodesPath(t *testing.T) {
 	} {
 		if !nats[w] {
 			t.Errorf("no NAT %q: %+v", w, tr.NAT)
+		}
+	}
+}
+
+// TestPortReuseConnections pins port-reuse's connections, from its captures: pod-a's three from
+// 10.244.1.5:20000 to pod-b:8080 and pod-b's one back, each with an ISN of its own and answered; no
+// other tuple carried more than one, and no TCP segment was resent.
+func TestPortReuseConnections(t *testing.T) {
+	tr, err := compute(scenarioDir(t, "port-reuse"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.PortReuse) != 1 || len(tr.PortReuse[0].Connections) != 4 {
+		t.Fatalf("port_reuse %+v: want one tuple of four connections", tr.PortReuse)
+	}
+	a, b := "10.244.1.5:20000", "10.244.2.7:8080"
+	if tr.PortReuse[0].Ends != [2]string{a, b} {
+		t.Errorf("ends %v, want %s and %s", tr.PortReuse[0].Ends, a, b)
+	}
+	isn := map[uint32]bool{}
+	for i, c := range tr.PortReuse[0].Connections {
+		want := [2]string{a, b}
+		if i == 3 {
+			want = [2]string{b, a}
+		}
+		if [2]string{c.Client, c.Server} != want || !c.Answered || isn[c.ISN] {
+			t.Errorf("connection %d %+v: want %s → %s, answered, an ISN of its own", i, c, want[0], want[1])
+		}
+		isn[c.ISN] = true
+	}
+	for _, f := range tr.Flows {
+		if f.Retransmitted != 0 {
+			t.Errorf("flow %s:%d → %s:%d: %d resent, want none", f.Src, f.Sport, f.Dst, f.Dport, f.Retransmitted)
 		}
 	}
 }

@@ -1,0 +1,247 @@
+package correlate
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/testtool"
+)
+
+// TestPortReuseConnections: port-reuse's four TCP connections on one 5-tuple (pod-a's three from
+// 10.244.1.5:20000 to pod-b:8080, then pod-b's one back from 8080), as the lab's truth computes them
+// from the captures, are one flow with four connections, opened as the truth says, and none of their
+// SYNs or SYN-ACKs a retransmission (the truth counts none resent); its handshake RTTs are measured.
+// On every capture together, node-a's files alone, node-b's alone, and the -i any files alone.
+func TestPortReuseConnections(t *testing.T) {
+	var tr struct {
+		Flows []struct {
+			Proto         string
+			Retransmitted int
+		}
+		PortReuse []struct {
+			Ends        [2]string
+			Connections []struct{ Client string }
+		} `json:"port_reuse"`
+	}
+	b, err := os.ReadFile("../testdata/lab/scenarios/port-reuse/truth.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &tr); err != nil {
+		t.Fatal(err)
+	}
+	resent := 0
+	for _, f := range tr.Flows {
+		if f.Proto == "tcp" {
+			resent += f.Retransmitted
+		}
+	}
+	if len(tr.PortReuse) != 1 {
+		t.Fatalf("truth: %d reused tuples, want 1", len(tr.PortReuse))
+	}
+	shapes := map[string]func(string) bool{
+		"all":    func(string) bool { return true },
+		"node-a": func(n string) bool { return strings.HasPrefix(n, "node-a-") && !strings.HasSuffix(n, "-any.pcap") },
+		"node-b": func(n string) bool { return strings.HasPrefix(n, "node-b-") && !strings.HasSuffix(n, "-any.pcap") },
+		"any":    func(n string) bool { return strings.HasSuffix(n, "-any.pcap") },
+	}
+	for name, keep := range shapes {
+		t.Run(name, func(t *testing.T) {
+			r := Correlate(decode.Load(labFiles(t, "port-reuse", keep), decode.Options{}, decode.PointConfig{}), Options{})
+			var tcp []*Flow
+			for i := range r.Flows {
+				if r.Flows[i].Proto == "tcp" {
+					tcp = append(tcp, &r.Flows[i])
+				}
+			}
+			if len(tcp) != 1 {
+				t.Fatalf("%d TCP flows, want 1", len(tcp))
+			}
+			f := tcp[0]
+			var want []string
+			for _, c := range tr.PortReuse[0].Connections {
+				switch c.Client {
+				case f.Src.String():
+					want = append(want, "src")
+				case f.Dst.String():
+					want = append(want, "dst")
+				default:
+					t.Fatalf("truth's client %s is neither end of %s → %s", c.Client, f.Src, f.Dst)
+				}
+			}
+			var got []string
+			for _, c := range f.Connections {
+				got = append(got, c.OpenedBy)
+				if c.Retransmissions != 0 {
+					t.Errorf("connection %+v: retransmissions, want none", c)
+				}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("connections opened by %v, want %v (%+v)", got, want, f.Connections)
+			}
+			if f.Retransmissions != resent {
+				t.Errorf("%d retransmissions, want the truth's %d", f.Retransmissions, resent)
+			}
+			if len(f.HandshakeRTT) == 0 {
+				t.Error("no handshake RTT")
+			}
+			for _, an := range r.Anomalies {
+				if an.Kind == "retransmission" {
+					t.Errorf("anomaly %s: %s", an.Kind, an.Message)
+				}
+			}
+			if n := ConnectionsNote(f, f.Src.String(), f.Dst.String()); !strings.Contains(n, "4 TCP connections") ||
+				!strings.Contains(n, "3 opened by "+f.Src.String()) || !strings.Contains(n, "1 opened by "+f.Dst.String()) {
+				t.Errorf("note %q", n)
+			}
+		})
+	}
+}
+
+// TestTCPSynConnections walks tcpSyn (with tcpSegment) through one flow's journeys: a SYN resent with
+// its ISN, and a SYN-ACK resent, are retransmissions; a SYN of a new ISN from either end opens a
+// connection of its own, answered by the other end's SYN-ACK; data of a new connection is not judged
+// against the old one's; and a SYN after a connection whose opening was not seen opens another.
+func TestTCPSynConnections(t *testing.T) {
+	const syn, synAck, ack = decode.TCPSyn, decode.TCPSyn | decode.TCPAck, decode.TCPAck
+	type seg struct {
+		d     uint8
+		flags uint8
+		seq   uint32
+		n     uint16 // payload bytes
+	}
+	run := func(segs []seg) (*flowAcc, *placement) {
+		fl := &flowAcc{client: tuple{proto: 6}}
+		for _, d := range []uint8{c2s, s2c} { // each direction's journeys in journey order, c2s first
+			for j, s := range segs {
+				if s.d == d {
+					fl.journeys = append(fl.journeys, int32(j))
+				}
+			}
+			if d == c2s {
+				fl.nC2S = int32(len(fl.journeys))
+			}
+		}
+		fl.nS2C = int32(len(fl.journeys)) - fl.nC2S
+		pl := &placement{analysis: &analysis{}, placementOut: &placementOut{retransJ: map[int32]bool{}}}
+		for j, s := range segs {
+			o := &decode.Observation{Proto: 6, TCPFlags: s.flags, Seq: s.seq, Len: 40 + s.n, HdrLen: 40}
+			pl.tcpSegment(fl, s.d, int32(j), o)
+		}
+		return fl, pl
+	}
+	fl, pl := run([]seg{
+		{c2s, syn, 100, 0},     // 0: the first connection
+		{c2s, syn, 100, 0},     // 1: resent
+		{s2c, synAck, 500, 0},  // 2: its answer
+		{s2c, synAck, 500, 0},  // 3: resent
+		{c2s, ack, 101, 10},    // 4: data
+		{c2s, syn, 900, 0},     // 5: a new connection from the same end
+		{s2c, synAck, 1500, 0}, // 6: its answer
+		{s2c, ack, 1501, 10},   // 7: data, below the first connection's
+		{s2c, syn, 2000, 0},    // 8: a new connection from the other end
+		{c2s, synAck, 3000, 0}, // 9: its answer
+		{c2s, ack, 3001, 10},   // 10: data
+		{c2s, ack, 3001, 10},   // 11: resent
+	})
+	if fl.retrans != 3 || !pl.retransJ[1] || !pl.retransJ[3] || !pl.retransJ[11] {
+		t.Errorf("retransmissions %d %v, want 3: journeys 1, 3 and 11", fl.retrans, pl.retransJ)
+	}
+	if fl.conns != 2 || !pl.connJ[5] || !pl.connJ[8] || len(pl.connJ) != 2 {
+		t.Errorf("later connections %d %v, want 2: journeys 5 and 8", fl.conns, pl.connJ)
+	}
+	fl, pl = run([]seg{
+		{c2s, ack, 5000, 10}, // 0: a connection open before the captures
+		{s2c, ack, 7000, 10}, // 1
+		{c2s, syn, 100, 0},   // 2: another
+		{s2c, synAck, 500, 0},
+	})
+	if fl.retrans != 0 || fl.conns != 1 || !pl.connJ[2] {
+		t.Errorf("retransmissions %d, later connections %d %v: want 0, and 1 (journey 2)", fl.retrans, fl.conns, pl.connJ)
+	}
+}
+
+// TestPortReuseHandshakeOwnSYN: port-reuse at pod-a's cali with its first connection cut down to its
+// SYN (no answer, as a SYN to a port nothing listens on yet would get none): the flow's handshake
+// RTT is its second connection's, from that connection's own SYN to its handshake ACK, not from the
+// unanswered SYN before.
+func TestPortReuseHandshakeOwnSYN(t *testing.T) {
+	dir := "../testdata/lab/scenarios/port-reuse"
+	var tr struct {
+		PortReuse []struct {
+			Connections []struct{ ISN uint32 }
+		} `json:"port_reuse"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &tr); err != nil || len(tr.PortReuse) != 1 || len(tr.PortReuse[0].Connections) < 2 {
+		t.Fatalf("truth: %v %+v", err, tr.PortReuse)
+	}
+	isn1, isn2 := tr.PortReuse[0].Connections[0].ISN, tr.PortReuse[0].Connections[1].ISN
+	files, _ := filepath.Glob(filepath.Join(dir, "node-a-cali*.pcap"))
+	if len(files) != 1 {
+		t.Fatalf("pod-a's cali: %v", files)
+	}
+	// tcp returns a frame's ports, sequence and acknowledgement numbers and flags (ok: IPv4 TCP).
+	tcp := func(f []byte) (sp, dp uint16, seq, ack uint32, flags uint8, ok bool) {
+		if len(f) < 14+20 || binary.BigEndian.Uint16(f[12:]) != 0x0800 || f[14+9] != 6 {
+			return 0, 0, 0, 0, 0, false
+		}
+		h := f[14+int(f[14]&0xf)*4:]
+		return binary.BigEndian.Uint16(h), binary.BigEndian.Uint16(h[2:]), binary.BigEndian.Uint32(h[4:]),
+			binary.BigEndian.Uint32(h[8:]), h[13], true
+	}
+	const portA = 20000
+	first := func(f []byte) bool { // a frame of the first connection other than its SYN
+		sp, dp, seq, ack, flags, ok := tcp(f)
+		switch {
+		case !ok:
+			return false
+		case sp == portA:
+			return seq-isn1 < 1<<12 && flags&0x12 != 0x02
+		case dp == portA:
+			return ack-isn1 < 1<<12
+		}
+		return false
+	}
+	cut := testtool.LabWithout(t, dir, []string{filepath.Base(files[0])}, first)
+	// The second connection's SYN and handshake ACK there, from the frames.
+	fr := testtool.ReadPcap(t, cut[0])
+	var synAt, ackAt int64
+	for i, f := range fr.Data {
+		sp, _, seq, _, flags, ok := tcp(f)
+		if !ok || sp != portA {
+			continue
+		}
+		if seq == isn2 && flags&0x12 == 0x02 && synAt == 0 {
+			synAt = fr.Ts[i]
+		}
+		if seq == isn2+1 && flags&0x12 == 0x10 && synAt != 0 && ackAt == 0 {
+			ackAt = fr.Ts[i]
+		}
+	}
+	if synAt == 0 || ackAt == 0 {
+		t.Fatalf("second connection's SYN %d, ACK %d not found", synAt, ackAt)
+	}
+	r := Correlate(decode.Load(cut, decode.Options{}, decode.PointConfig{}), Options{})
+	for i := range r.Flows {
+		if f := &r.Flows[i]; f.Proto == "tcp" {
+			if len(f.HandshakeRTT) != 1 || f.HandshakeRTT[0].RTT != ackAt-synAt {
+				t.Errorf("handshake RTT %+v, want %d ns (the second connection's)", f.HandshakeRTT, ackAt-synAt)
+			}
+			if len(f.Connections) != 4 || f.Retransmissions != 0 {
+				t.Errorf("%d connections, %d retransmissions: want 4 and 0", len(f.Connections), f.Retransmissions)
+			}
+			return
+		}
+	}
+	t.Fatal("no TCP flow")
+}
