@@ -325,12 +325,12 @@ type flowAcc struct {
 	pathAt [2]int32
 	client tuple
 	first  int64
-	// journeys: its journeys, each direction's in journey order, those client to server (the first
-	// nC2S) before those back (nS2C; dirJourneys); one slice of the flow stage's list of all the
-	// journeys (flowJourneys), so that a collection follows one pointer a flow for them, not two. On
-	// one core nC2S and nS2C are counted as the journeys are handed over (countDir), for flowJourneys.
-	journeys   []int32
-	nC2S, nS2C int32
+	// jAt: where its journeys begin in the flow stage's list of all the journeys (flowsOut.jAll,
+	// flowJourneys), each direction's in journey order, those client to server (the first nC2S)
+	// before those back (nS2C; dirJourneys, journeysOf). An offset, not a slice: a collection while
+	// the flows live follows no pointer a flow for them. On one core nC2S and nS2C are counted as
+	// the journeys are handed over (countDir), for flowJourneys.
+	jAt, nC2S, nS2C int32
 	// The counts are of the flow's journeys (or fewer), whose ids are int32: they fit.
 	delivered, lost, notCaptured int32
 	retrans, resets, nSent       int32 // nSent: packets its endpoints sent: journeys less GSO/GRO pieces and ICMP errors about it
@@ -352,13 +352,32 @@ func (fo *flowsOut) pathsOf(fl *flowAcc) [2]*pathInfo {
 	return [2]*pathInfo{fo.paths[fl.pathAt[c2s]], fo.paths[fl.pathAt[s2c]]}
 }
 
-// dirJourneys returns the flow's journeys in direction d, in journey order (a slice whose capacity
+// dirJourneys returns flow fl's journeys in direction d, in journey order (a slice whose capacity
 // ends with them).
-func (fl *flowAcc) dirJourneys(d uint8) []int32 {
-	if d == c2s {
-		return fl.journeys[:fl.nC2S:fl.nC2S]
+func (fo *flowsOut) dirJourneys(fl *flowAcc, d uint8) []int32 { return dirJourneysIn(fo.jAll, fl, d) }
+
+// dirJourneysIn is dirJourneys with the flows' journeys all (flowsOut.jAll).
+func dirJourneysIn(all []int32, fl *flowAcc, d uint8) []int32 {
+	at, n := uint32(fl.jAt), uint32(fl.nC2S)
+	if d != c2s {
+		at, n = at+n, uint32(fl.nS2C)
 	}
-	return fl.journeys[fl.nC2S:]
+	return all[at : at+n : at+n]
+}
+
+// nDir is how many journeys flow fl has in direction d: len(dirJourneys(fl, d)).
+func (fl *flowAcc) nDir(d uint8) int {
+	if d == c2s {
+		return int(fl.nC2S)
+	}
+	return int(fl.nS2C)
+}
+
+// journeysOf returns flow fl's journeys, those client to server before those back (a slice whose
+// capacity ends with them).
+func (fo *flowsOut) journeysOf(fl *flowAcc) []int32 {
+	end := fl.jAt + fl.nC2S + fl.nS2C
+	return fo.jAll[fl.jAt:end:end]
 }
 
 // pathVotes is what a flow's journeys showed of its path, per direction: what buildPaths needs and
@@ -412,6 +431,7 @@ type natKey struct {
 type flowsOut struct {
 	uf    unionFind
 	flows []*flowAcc
+	jAll  []int32 // the flows' journeys, a flow's after the flow before's (flowAcc.jAt)
 	// paths: the flow directions' paths (buildPaths: flows between two pods share one), by
 	// flowAcc.pathAt; paths[0] is nil, the path of a direction without journeys
 	paths  []*pathInfo
@@ -867,10 +887,11 @@ func (s *flowStage) flowJourneys(counted bool) {
 		}
 	}
 	all := makeBig[int32](s.a.w.big, s.a.nJ, s.a.nJ)
+	s.jAll = all
 	off := int32(0)
 	for fi, fl := range s.flows {
 		n0, n1 := n[fi][c2s], n[fi][s2c]
-		fl.journeys, fl.nC2S, fl.nS2C = all[off:off+n0+n1:off+n0+n1], n0, n1
+		fl.jAt, fl.nC2S, fl.nS2C = off, n0, n1
 		n[fi] = [2]int32{off, off + n0}
 		off += n0 + n1
 	}

@@ -77,6 +77,7 @@ type pathEnds struct {
 type pathStage struct {
 	w        *world
 	flows    []*flowAcc
+	jAll     []int32           // the flows' journeys (flowsOut.jAll)
 	pairMode map[[2]int]string // node pair (lower first) → datapath mode (modes.go)
 	// tunFam is, per point, the IP families (famBit) a tunnel device was seen to carry, of the families
 	// looked for so far (famScanned; tunfamily.go).
@@ -89,6 +90,9 @@ type pathStage struct {
 	// keyHash hashes buildPaths' keys: nil for pathKey.hash (a test makes them share hashes).
 	keyHash func(pathKey) uint64
 }
+
+// dirJourneys is flowsOut.dirJourneys.
+func (s *pathStage) dirJourneys(fl *flowAcc, d uint8) []int32 { return dirJourneysIn(s.jAll, fl, d) }
 
 // encapsulated says whether traffic between nodes x and y is encapsulated (IP-in-IP or VXLAN).
 func (s *pathStage) encapsulated(x, y int) bool {
@@ -203,7 +207,7 @@ func (s *pathStage) buildPaths() []*pathInfo {
 	for fi, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
 			member[fi][d] = -1
-			if len(fl.dirJourneys(d)) == 0 {
+			if fl.nDir(d) == 0 {
 				continue
 			}
 			e := ends[fi][d]
@@ -291,7 +295,7 @@ func (s *pathStage) revisitPaths(built []*pathInfo, member [][2]int32) {
 			if gi < 0 {
 				continue
 			}
-			for k, j := range fl.dirJourneys(d) {
+			for k, j := range s.dirJourneys(fl, d) {
 				if k == revisitSample {
 					break
 				}

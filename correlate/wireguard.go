@@ -1092,7 +1092,7 @@ func (s *pathStage) wgRouters(e pathEnds, routers map[int]*routerSeen) map[int]*
 	}
 	for _, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
-			if len(fl.dirJourneys(d)) == 0 || len(fl.votes[d].routers) == 0 {
+			if fl.nDir(d) == 0 || len(fl.votes[d].routers) == 0 {
 				continue
 			}
 			fe := s.ends(fl, d)
