@@ -386,16 +386,31 @@ type pathVotes [2]dirVotes
 
 // dirVotes is what one flow direction's journeys showed of its path: its end nodes, the pod-veths at
 // either end, the routers it crossed and whether it was tunnelled. What a journey votes for lies
-// together (a few cache lines a flow direction), and its zero value is empty.
+// together (a cache line a flow direction), and its zero value is empty.
 type dirVotes struct {
-	src, dst tally // the end nodes
-	// The owner points of the source address of its first voteSample journeys, and of their last
-	// hop's destination address.
-	srcPod, dstPod tally
-	nVoted         int32               // journeys whose pods were voted
-	tunnel         bool                // some journey was seen at a tunnel device
-	underlay       bool                // some journey was seen at a cluster node's underlay (localDsts)
-	routers        map[int]*routerSeen // router point → what its journeys showed there (nil for none)
+	// tl: the end nodes (tSrc, tDst), and the owner points of the source address of its first
+	// voteSample journeys and of their last hop's destination address (tSrcPod, tDstPod)
+	tl       [4]tally
+	nVoted   int32 // journeys whose pods were voted
+	tunnel   bool  // some journey was seen at a tunnel device
+	underlay bool  // some journey was seen at a cluster node's underlay (localDsts)
+	// rare is what few flow directions' journeys show (nil for none): one pointer a direction, not
+	// seven, as the collection after the flows reads every pointer word of every flow's votes.
+	rare *dirRare
+}
+
+// The tallies of dirVotes.tl.
+const (
+	tSrc    = iota // the source's node
+	tDst           // the destination's node
+	tSrcPod        // the pod-veth at the source
+	tDstPod        // the pod-veth at the destination
+)
+
+// dirRare is what few flow directions' journeys show of their path (dirVotes.rare).
+type dirRare struct {
+	more    [4]votes            // each tally's keys and counts once it holds two keys or more (tally)
+	routers map[int]*routerSeen // router point → what its journeys showed there (nil for none)
 	// multi is, for the underlay points of a cluster node with several (ptMulti), the journeys' hop
 	// positions there (routerSeen's pos and n; nil for none): the order in which packets crossed them.
 	multi map[int]*routerSeen
@@ -406,7 +421,40 @@ type dirVotes struct {
 	edge *edgeTTLs
 }
 
-// edgeTTLs is what dirVotes.edge holds: votes for point<<8|TTL at cluster nodes' underlay points, from
+// rareOf returns v.rare, made when nil.
+func (v *dirVotes) rareOf() *dirRare {
+	if v.rare == nil {
+		v.rare = &dirRare{}
+	}
+	return v.rare
+}
+
+// routers returns the router points the direction's journeys crossed, and what they showed there
+// (dirRare.routers; nil for none).
+func (v *dirVotes) routers() map[int]*routerSeen {
+	if v.rare == nil {
+		return nil
+	}
+	return v.rare.routers
+}
+
+// multi returns dirRare.multi (nil for none).
+func (v *dirVotes) multi() map[int]*routerSeen {
+	if v.rare == nil {
+		return nil
+	}
+	return v.rare.multi
+}
+
+// edge returns dirRare.edge (nil for none).
+func (v *dirVotes) edge() *edgeTTLs {
+	if v.rare == nil {
+		return nil
+	}
+	return v.rare.edge
+}
+
+// edgeTTLs is what dirRare.edge holds: votes for point<<8|TTL at cluster nodes' underlay points, from
 // n journeys.
 type edgeTTLs struct {
 	n    int
@@ -659,12 +707,16 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 		n = a.tunnelNode(h, 0) // the node seen encapsulating it (outerends.go)
 	}
 	if n >= 0 {
-		v.src.add(n)
+		if !v.tl[tSrc].add(n) {
+			v.addMore(tSrc, n)
+		}
 		srcNode = n
 	}
 	dstPod := e.dstPod
 	if n := s.dstNodeOf(h, e, srcNode); n >= 0 {
-		v.dst.add(n)
+		if !v.tl[tDst].add(n) {
+			v.addMore(tDst, n)
+		}
 	}
 	// And for the pod-veths at either end (buildPath keeps those on the end nodes), from the
 	// addresses the first journeys carried (before NAT at the source, after it at the destination).
@@ -674,14 +726,18 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 		// error's tuple is the quoted one's):
 		srcPod := e.firstPod
 		if srcPod >= 0 {
-			v.srcPod.add(srcPod)
+			if !v.tl[tSrcPod].add(srcPod) {
+				v.addMore(tSrcPod, srcPod)
+			}
 		}
 		if dstPod >= 0 {
-			v.dstPod.add(dstPod)
+			if !v.tl[tDstPod].add(dstPod) {
+				v.addMore(tDstPod, dstPod)
+			}
 		}
 	}
 	// Routers' points (hop positions, hops being in corrected-time order; TTLs), a tunnel device, an underlay:
-	if s.walkDone(v) { // (no router point, then: v.routers is nil, no voteEdges)
+	if s.walkDone(v) { // (no router point, then: v.routers() is nil, no voteEdges)
 		return
 	}
 	base := int(a.jStart[j])
@@ -696,19 +752,7 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 			continue // a pod's veth, mostly
 		}
 		if k&ptRouter != 0 {
-			rs := v.routers[p]
-			if rs == nil {
-				if v.routers == nil {
-					v.routers = map[int]*routerSeen{}
-				}
-				rs = &routerSeen{}
-				v.routers[p] = rs
-			}
-			rs.pos += int64(hi)
-			if rs.n++; rs.n <= voteSample {
-				oh, _ := a.obs(h[hi])
-				rs.ttls.add(int(a.w.hopTTL(oh)))
-			}
+			s.seenRouter(v, p, hi, h)
 		}
 		if k&ptTunnel != 0 {
 			v.tunnel = true
@@ -717,7 +761,7 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 			v.seenEdge(p, hi, k)
 		}
 	}
-	if v.routers != nil && (v.edge == nil || v.edge.n < edgeSample) {
+	if r := v.rare; r != nil && r.routers != nil && (r.edge == nil || r.edge.n < edgeSample) {
 		s.voteEdges(v, h, a.hopPt[base:base+len(h)])
 	}
 }
@@ -772,6 +816,25 @@ func (s *flowStage) dstNodeOther(h []uint32, e *voteEnds, srcNode int) int {
 	return n
 }
 
+// seenRouter records that a journey (hops h) was seen at router point p, its hop position hi there
+// and, for the first voteSample, its TTL.
+func (s *flowStage) seenRouter(v *dirVotes, p, hi int, h []uint32) {
+	r := v.rareOf()
+	rs := r.routers[p]
+	if rs == nil {
+		if r.routers == nil {
+			r.routers = map[int]*routerSeen{}
+		}
+		rs = &routerSeen{}
+		r.routers[p] = rs
+	}
+	rs.pos += int64(hi)
+	if rs.n++; rs.n <= voteSample {
+		oh, _ := s.a.obs(h[hi])
+		rs.ttls.add(int(s.a.w.hopTTL(oh)))
+	}
+}
+
 // seenEdge records that a journey was seen at a cluster node's underlay point p (of kind k), and, on
 // a node with several (ptMulti), its hop position hi there (multi).
 func (v *dirVotes) seenEdge(p, hi int, k uint8) {
@@ -779,13 +842,14 @@ func (v *dirVotes) seenEdge(p, hi int, k uint8) {
 	if k&ptMulti == 0 {
 		return
 	}
-	ms := v.multi[p]
+	r := v.rareOf()
+	ms := r.multi[p]
 	if ms == nil {
-		if v.multi == nil {
-			v.multi = map[int]*routerSeen{}
+		if r.multi == nil {
+			r.multi = map[int]*routerSeen{}
 		}
 		ms = &routerSeen{}
-		v.multi[p] = ms
+		r.multi[p] = ms
 	}
 	ms.pos += int64(hi)
 	ms.n++
@@ -796,17 +860,17 @@ func (v *dirVotes) seenEdge(p, hi int, k uint8) {
 const edgeSample = 16
 
 // voteEdges records the TTLs a journey (hops h at points pts) that crossed a router point had at the
-// cluster nodes' underlays (dirVotes.edge).
+// cluster nodes' underlays (dirRare.edge).
 func (s *flowStage) voteEdges(v *dirVotes, h []uint32, pts []uint16) {
-	a := s.a
-	if v.edge == nil {
-		v.edge = &edgeTTLs{}
+	a, r := s.a, v.rare // (set: the journey crossed a router point)
+	if r.edge == nil {
+		r.edge = &edgeTTLs{}
 	}
-	v.edge.n++
+	r.edge.n++
 	for hi, pt := range pts {
 		if s.ptKind[pt]&ptEdge != 0 {
 			oh, _ := a.obs(h[hi])
-			v.edge.ttls.add(int(pt)<<8 | int(a.w.hopTTL(oh)))
+			r.edge.ttls.add(int(pt)<<8 | int(a.w.hopTTL(oh)))
 		}
 	}
 }

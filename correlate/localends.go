@@ -419,7 +419,7 @@ func (s *pathStage) awayFrom(ends [][2]pathEnds) map[awayKey]bool {
 
 // crossed says whether some journey of a flow direction was seen past the pod veths: at a tunnel
 // device, a cluster node's underlay or a router.
-func (v *dirVotes) crossed() bool { return v.tunnel || v.underlay || len(v.routers) > 0 }
+func (v *dirVotes) crossed() bool { return v.tunnel || v.underlay || len(v.routers()) > 0 }
 
 // u128 is an address as a 128-bit number, high half first; IPv4 in the top 32 bits, so that a prefix
 // length counts the same bits either way.

@@ -105,12 +105,12 @@ func (s *pathStage) encapsulated(x, y int) bool {
 func (s *pathStage) ends(fl *flowAcc, d uint8) pathEnds {
 	w := s.w
 	v := &fl.votes[d]
-	e := pathEnds{src: v.src.top(), dst: v.dst.top(), srcPod: -1, dstPod: -1}
+	e := pathEnds{src: v.top(tSrc), dst: v.top(tDst), srcPod: -1, dstPod: -1}
 	if e.src >= 0 {
-		e.srcPod = v.srcPod.topWhere(func(p int) bool { return w.pointNode[p] == e.src })
+		e.srcPod = v.topWhere(tSrcPod, func(p int) bool { return w.pointNode[p] == e.src })
 	}
 	if e.dst >= 0 {
-		e.dstPod = v.dstPod.topWhere(func(p int) bool { return w.pointNode[p] == e.dst })
+		e.dstPod = v.topWhere(tDstPod, func(p int) bool { return w.pointNode[p] == e.dst })
 	}
 	return e
 }
@@ -194,8 +194,8 @@ func (s *pathStage) buildPaths() []*pathInfo {
 	type group struct {
 		ends     pathEnds
 		routers  map[int]*routerSeen
-		multi    map[int]*routerSeen // hop positions at the underlays of nodes with several (dirVotes.multi)
-		edge     votes               // point<<8|TTL at the cluster nodes' underlays (dirVotes.edge)
+		multi    map[int]*routerSeen // hop positions at the underlays of nodes with several (dirRare.multi)
+		edge     votes               // point<<8|TTL at the cluster nodes' underlays (dirRare.edge)
 		tunnel   bool                // some journey was seen at a tunnel device
 		underlay bool                // some journey was seen at a cluster node's underlay (pathEnds.behindTunnel)
 		v6       bool
@@ -229,14 +229,14 @@ func (s *pathStage) buildPaths() []*pathInfo {
 				groups = append(groups, &group{ends: e, routers: map[int]*routerSeen{}, v6: k.v6, index: gi})
 			}
 			g := groups[gi]
-			addRouters(g.routers, fl.votes[d].routers)
-			if m := fl.votes[d].multi; m != nil {
+			addRouters(g.routers, fl.votes[d].routers())
+			if m := fl.votes[d].multi(); m != nil {
 				if g.multi == nil {
 					g.multi = map[int]*routerSeen{}
 				}
 				addRouters(g.multi, m)
 			}
-			if ev := fl.votes[d].edge; ev != nil {
+			if ev := fl.votes[d].edge(); ev != nil {
 				for _, v := range ev.ttls {
 					g.edge.addN(int(v.key), int(v.n))
 				}

@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"math"
+	"reflect"
 	"testing"
 	"unsafe"
 )
@@ -38,6 +39,19 @@ func TestFlowAccSize(t *testing.T) {
 	}
 	if n := unsafe.Sizeof(tcpSeqState{}); n != 12 {
 		t.Fatalf("tcpSeqState is %d bytes, want 12", n)
+	}
+}
+
+// Every flow holds its votes (pathVotes) until the paths are built, at the memory peak of many flows,
+// and each collection then reads every pointer word of every flow's: the tallies in place and what
+// few directions show behind one pointer (dirRare); keep a direction's votes at 48 bytes with one
+// pointer word.
+func TestPathVotesSize(t *testing.T) {
+	if n := unsafe.Sizeof(dirVotes{}); n != 48 {
+		t.Fatalf("dirVotes is %d bytes, want 48", n)
+	}
+	if n := pointerWords(reflect.TypeFor[pathVotes]()); n != 2 {
+		t.Fatalf("pathVotes holds %d pointer words, want 2", n)
 	}
 }
 
