@@ -76,11 +76,11 @@ func (pl *placement) ackedLater(p *placing, nx int) bool {
 	}
 	d := pl.jDir[j]
 	end := p.o0.Seq + seqLen(p.o0)
-	top, ok := pl.onlyCopy(p.fl.dirJourneys(d), j, p.o0.Seq, end)
+	top, ok := pl.onlyCopy(pl.dirJourneys(p.fl, d), j, p.o0.Seq, end)
 	if !ok {
 		return false
 	}
-	c, ok := pl.ackCovering(pl.ackCands(p.fl.dirJourneys(1-d), pl.t0.at(int(j))), end, top)
+	c, ok := pl.ackCovering(pl.ackCands(pl.dirJourneys(p.fl, 1-d), pl.t0.at(int(j))), end, top)
 	if !ok || !pl.covered(p.pi.points[p.first], c.t) {
 		return false // no ACK answered it, or a resend could have passed its first point unseen
 	}
@@ -256,10 +256,10 @@ func (pl *placement) prereadAcks() {
 		if !pl.ackable(int32(j), o) {
 			continue
 		}
-		if _, ok := pl.onlyCopy(fl.dirJourneys(d), int32(j), o.Seq, o.Seq+seqLen(o)); !ok {
+		if _, ok := pl.onlyCopy(pl.dirJourneys(fl, d), int32(j), o.Seq, o.Seq+seqLen(o)); !ok {
 			continue
 		}
-		for _, c := range pl.ackCands(fl.dirJourneys(1-d), pl.t0.at(j)) {
+		for _, c := range pl.ackCands(pl.dirJourneys(fl, 1-d), pl.t0.at(j)) {
 			need[c.g] = true
 		}
 	}

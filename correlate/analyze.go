@@ -340,7 +340,7 @@ func (a *analysis) result() *Result {
 	a.adoptOwn()                   // the nodes' own addresses the flows showed (localends.go)
 	freed := a.releaseFreeBeside() // what the flows did not take of the arena's leftovers
 	a.opts.stageDone("flows")
-	a.paths = (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode, ar: a.arenaOut, unordered: a.unordered}).buildPaths()
+	a.paths = (&pathStage{w: a.w, flows: a.flows, jAll: a.jAll, pairMode: a.pairMode, ar: a.arenaOut, unordered: a.unordered}).buildPaths()
 	freed()
 	a.release() // the paths' votes are dropped: placement reuses their memory
 	a.opts.stageDone("paths")
@@ -599,7 +599,7 @@ func (r *Result) FlowJourneys(flowID string) []Journey {
 		return nil
 	}
 	fl := a.flows[fi]
-	js := append(append([]int32(nil), fl.dirJourneys(c2s)...), fl.dirJourneys(s2c)...)
+	js := append(append([]int32(nil), a.dirJourneys(fl, c2s)...), a.dirJourneys(fl, s2c)...)
 	sort.Slice(js, func(x, y int) bool {
 		tx, ty := a.ts(a.hops(int(js[x]))[0]), a.ts(a.hops(int(js[y]))[0])
 		if tx != ty {

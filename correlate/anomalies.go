@@ -829,7 +829,7 @@ func detectRetransmissions(f *findings, k *kindRow) []Anomaly {
 		for d := uint8(0); d < 2; d++ {
 			n := 0
 			var ev []Evidence
-			for _, j := range fl.dirJourneys(d) {
+			for _, j := range a.dirJourneys(fl, d) {
 				if a.retransJ[j] {
 					n++
 					if len(ev) < 10 {
@@ -851,7 +851,7 @@ func detectRetransmissions(f *findings, k *kindRow) []Anomaly {
 			}
 			g.flows[int32(fi)] = true
 			g.count += n
-			g.packets += len(fl.dirJourneys(d))
+			g.packets += fl.nDir(d)
 			if len(g.ev) < 10 {
 				g.ev = append(g.ev, ev[:min(len(ev), 10-len(g.ev))]...)
 			}

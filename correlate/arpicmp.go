@@ -311,7 +311,7 @@ func (a *analysis) arpWaits(req map[int][]int64) []int64 {
 	w := a.w
 	waits := make([]int64, len(a.flows))
 	for fi, fl := range a.flows {
-		if fl.client.v6 || len(fl.dirJourneys(c2s)) == 0 {
+		if fl.client.v6 || fl.nDir(c2s) == 0 {
 			continue
 		}
 		p, ok := w.podOwner[fl.client.src]
@@ -322,7 +322,7 @@ func (a *analysis) arpWaits(req map[int][]int64) []int64 {
 		if len(reqs) == 0 {
 			continue
 		}
-		for _, g := range a.hops(int(fl.dirJourneys(c2s)[0])) {
+		for _, g := range a.hops(int(a.dirJourneys(fl, c2s)[0])) {
 			if a.point(g) != p {
 				continue
 			}

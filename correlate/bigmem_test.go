@@ -135,7 +135,7 @@ func TestPassesTrim(t *testing.T) {
 	}
 	a.cov, a.capDrop = newCoverage(w, clocks), newCapDrops(w, clocks, &a.journeys)
 	pass("the flows' assignment", perJourneys, func() { a.flowsOut, a.pairMode = a.assignFlows() })
-	a.paths = (&pathStage{w: w, flows: a.flows, pairMode: a.pairMode}).buildPaths()
+	a.paths = (&pathStage{w: w, flows: a.flows, jAll: a.jAll, pairMode: a.pairMode}).buildPaths()
 	a.lateOut = (&lateStage{w: w, jo: &a.journeys, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
 	pass("placement", perJourneys, func() { placeJourneys(a) })
 }

@@ -116,7 +116,7 @@ func (a *analysis) flowSources(fl *flowAcc) map[uint16]*srcFlows {
 	w := a.w
 	t := w.c.Tables
 	by := map[uint16][]uint32{}
-	for _, j := range fl.journeys {
+	for _, j := range a.journeysOf(fl) {
 		for _, g := range a.hops(int(j)) {
 			o, _ := a.obs(g)
 			by[o.Source] = append(by[o.Source], g)

@@ -325,12 +325,12 @@ type flowAcc struct {
 	pathAt [2]int32
 	client tuple
 	first  int64
-	// journeys: its journeys, each direction's in journey order, those client to server (the first
-	// nC2S) before those back (nS2C; dirJourneys); one slice of the flow stage's list of all the
-	// journeys (flowJourneys), so that a collection follows one pointer a flow for them, not two. On
-	// one core nC2S and nS2C are counted as the journeys are handed over (countDir), for flowJourneys.
-	journeys   []int32
-	nC2S, nS2C int32
+	// jAt: where its journeys begin in the flow stage's list of all the journeys (flowsOut.jAll,
+	// flowJourneys), each direction's in journey order, those client to server (the first nC2S)
+	// before those back (nS2C; dirJourneys, journeysOf). An offset, not a slice: a collection while
+	// the flows live follows no pointer a flow for them. On one core nC2S and nS2C are counted as
+	// the journeys are handed over (countDir), for flowJourneys.
+	jAt, nC2S, nS2C int32
 	// The counts are of the flow's journeys (or fewer), whose ids are int32: they fit.
 	delivered, lost, notCaptured int32
 	retrans, resets, nSent       int32 // nSent: packets its endpoints sent: journeys less GSO/GRO pieces and ICMP errors about it
@@ -353,13 +353,32 @@ func (fo *flowsOut) pathsOf(fl *flowAcc) [2]*pathInfo {
 	return [2]*pathInfo{fo.paths[fl.pathAt[c2s]], fo.paths[fl.pathAt[s2c]]}
 }
 
-// dirJourneys returns the flow's journeys in direction d, in journey order (a slice whose capacity
+// dirJourneys returns flow fl's journeys in direction d, in journey order (a slice whose capacity
 // ends with them).
-func (fl *flowAcc) dirJourneys(d uint8) []int32 {
-	if d == c2s {
-		return fl.journeys[:fl.nC2S:fl.nC2S]
+func (fo *flowsOut) dirJourneys(fl *flowAcc, d uint8) []int32 { return dirJourneysIn(fo.jAll, fl, d) }
+
+// dirJourneysIn is dirJourneys with the flows' journeys all (flowsOut.jAll).
+func dirJourneysIn(all []int32, fl *flowAcc, d uint8) []int32 {
+	at, n := uint32(fl.jAt), uint32(fl.nC2S)
+	if d != c2s {
+		at, n = at+n, uint32(fl.nS2C)
 	}
-	return fl.journeys[fl.nC2S:]
+	return all[at : at+n : at+n]
+}
+
+// nDir is how many journeys flow fl has in direction d: len(dirJourneys(fl, d)).
+func (fl *flowAcc) nDir(d uint8) int {
+	if d == c2s {
+		return int(fl.nC2S)
+	}
+	return int(fl.nS2C)
+}
+
+// journeysOf returns flow fl's journeys, those client to server before those back (a slice whose
+// capacity ends with them).
+func (fo *flowsOut) journeysOf(fl *flowAcc) []int32 {
+	end := fl.jAt + fl.nC2S + fl.nS2C
+	return fo.jAll[fl.jAt:end:end]
 }
 
 // pathVotes is what a flow's journeys showed of its path, per direction: what buildPaths needs and
@@ -368,16 +387,31 @@ type pathVotes [2]dirVotes
 
 // dirVotes is what one flow direction's journeys showed of its path: its end nodes, the pod-veths at
 // either end, the routers it crossed and whether it was tunnelled. What a journey votes for lies
-// together (a few cache lines a flow direction), and its zero value is empty.
+// together (a cache line a flow direction), and its zero value is empty.
 type dirVotes struct {
-	src, dst tally // the end nodes
-	// The owner points of the source address of its first voteSample journeys, and of their last
-	// hop's destination address.
-	srcPod, dstPod tally
-	nVoted         int32               // journeys whose pods were voted
-	tunnel         bool                // some journey was seen at a tunnel device
-	underlay       bool                // some journey was seen at a cluster node's underlay (localDsts)
-	routers        map[int]*routerSeen // router point → what its journeys showed there (nil for none)
+	// tl: the end nodes (tSrc, tDst), and the owner points of the source address of its first
+	// voteSample journeys and of their last hop's destination address (tSrcPod, tDstPod)
+	tl       [4]tally
+	nVoted   int32 // journeys whose pods were voted
+	tunnel   bool  // some journey was seen at a tunnel device
+	underlay bool  // some journey was seen at a cluster node's underlay (localDsts)
+	// rare is what few flow directions' journeys show (nil for none): one pointer a direction, not
+	// seven, as the collection after the flows reads every pointer word of every flow's votes.
+	rare *dirRare
+}
+
+// The tallies of dirVotes.tl.
+const (
+	tSrc    = iota // the source's node
+	tDst           // the destination's node
+	tSrcPod        // the pod-veth at the source
+	tDstPod        // the pod-veth at the destination
+)
+
+// dirRare is what few flow directions' journeys show of their path (dirVotes.rare).
+type dirRare struct {
+	more    [4]votes            // each tally's keys and counts once it holds two keys or more (tally)
+	routers map[int]*routerSeen // router point → what its journeys showed there (nil for none)
 	// multi is, for the underlay points of a cluster node with several (ptMulti), the journeys' hop
 	// positions there (routerSeen's pos and n; nil for none): the order in which packets crossed them.
 	multi map[int]*routerSeen
@@ -388,7 +422,40 @@ type dirVotes struct {
 	edge *edgeTTLs
 }
 
-// edgeTTLs is what dirVotes.edge holds: votes for point<<8|TTL at cluster nodes' underlay points, from
+// rareOf returns v.rare, made when nil.
+func (v *dirVotes) rareOf() *dirRare {
+	if v.rare == nil {
+		v.rare = &dirRare{}
+	}
+	return v.rare
+}
+
+// routers returns the router points the direction's journeys crossed, and what they showed there
+// (dirRare.routers; nil for none).
+func (v *dirVotes) routers() map[int]*routerSeen {
+	if v.rare == nil {
+		return nil
+	}
+	return v.rare.routers
+}
+
+// multi returns dirRare.multi (nil for none).
+func (v *dirVotes) multi() map[int]*routerSeen {
+	if v.rare == nil {
+		return nil
+	}
+	return v.rare.multi
+}
+
+// edge returns dirRare.edge (nil for none).
+func (v *dirVotes) edge() *edgeTTLs {
+	if v.rare == nil {
+		return nil
+	}
+	return v.rare.edge
+}
+
+// edgeTTLs is what dirRare.edge holds: votes for point<<8|TTL at cluster nodes' underlay points, from
 // n journeys.
 type edgeTTLs struct {
 	n    int
@@ -413,6 +480,7 @@ type natKey struct {
 type flowsOut struct {
 	uf    unionFind
 	flows []*flowAcc
+	jAll  []int32 // the flows' journeys, a flow's after the flow before's (flowAcc.jAt)
 	// paths: the flow directions' paths (buildPaths: flows between two pods share one), by
 	// flowAcc.pathAt; paths[0] is nil, the path of a direction without journeys
 	paths  []*pathInfo
@@ -640,12 +708,16 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 		n = a.tunnelNode(h, 0) // the node seen encapsulating it (outerends.go)
 	}
 	if n >= 0 {
-		v.src.add(n)
+		if !v.tl[tSrc].add(n) {
+			v.addMore(tSrc, n)
+		}
 		srcNode = n
 	}
 	dstPod := e.dstPod
 	if n := s.dstNodeOf(h, e, srcNode); n >= 0 {
-		v.dst.add(n)
+		if !v.tl[tDst].add(n) {
+			v.addMore(tDst, n)
+		}
 	}
 	// And for the pod-veths at either end (buildPath keeps those on the end nodes), from the
 	// addresses the first journeys carried (before NAT at the source, after it at the destination).
@@ -655,14 +727,18 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 		// error's tuple is the quoted one's):
 		srcPod := e.firstPod
 		if srcPod >= 0 {
-			v.srcPod.add(srcPod)
+			if !v.tl[tSrcPod].add(srcPod) {
+				v.addMore(tSrcPod, srcPod)
+			}
 		}
 		if dstPod >= 0 {
-			v.dstPod.add(dstPod)
+			if !v.tl[tDstPod].add(dstPod) {
+				v.addMore(tDstPod, dstPod)
+			}
 		}
 	}
 	// Routers' points (hop positions, hops being in corrected-time order; TTLs), a tunnel device, an underlay:
-	if s.walkDone(v) { // (no router point, then: v.routers is nil, no voteEdges)
+	if s.walkDone(v) { // (no router point, then: v.routers() is nil, no voteEdges)
 		return
 	}
 	base := int(a.jStart[j])
@@ -677,19 +753,7 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 			continue // a pod's veth, mostly
 		}
 		if k&ptRouter != 0 {
-			rs := v.routers[p]
-			if rs == nil {
-				if v.routers == nil {
-					v.routers = map[int]*routerSeen{}
-				}
-				rs = &routerSeen{}
-				v.routers[p] = rs
-			}
-			rs.pos += int64(hi)
-			if rs.n++; rs.n <= voteSample {
-				oh, _ := a.obs(h[hi])
-				rs.ttls.add(int(a.w.hopTTL(oh)))
-			}
+			s.seenRouter(v, p, hi, h)
 		}
 		if k&ptTunnel != 0 {
 			v.tunnel = true
@@ -698,7 +762,7 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 			v.seenEdge(p, hi, k)
 		}
 	}
-	if v.routers != nil && (v.edge == nil || v.edge.n < edgeSample) {
+	if r := v.rare; r != nil && r.routers != nil && (r.edge == nil || r.edge.n < edgeSample) {
 		s.voteEdges(v, h, a.hopPt[base:base+len(h)])
 	}
 }
@@ -753,6 +817,25 @@ func (s *flowStage) dstNodeOther(h []uint32, e *voteEnds, srcNode int) int {
 	return n
 }
 
+// seenRouter records that a journey (hops h) was seen at router point p, its hop position hi there
+// and, for the first voteSample, its TTL.
+func (s *flowStage) seenRouter(v *dirVotes, p, hi int, h []uint32) {
+	r := v.rareOf()
+	rs := r.routers[p]
+	if rs == nil {
+		if r.routers == nil {
+			r.routers = map[int]*routerSeen{}
+		}
+		rs = &routerSeen{}
+		r.routers[p] = rs
+	}
+	rs.pos += int64(hi)
+	if rs.n++; rs.n <= voteSample {
+		oh, _ := s.a.obs(h[hi])
+		rs.ttls.add(int(s.a.w.hopTTL(oh)))
+	}
+}
+
 // seenEdge records that a journey was seen at a cluster node's underlay point p (of kind k), and, on
 // a node with several (ptMulti), its hop position hi there (multi).
 func (v *dirVotes) seenEdge(p, hi int, k uint8) {
@@ -760,13 +843,14 @@ func (v *dirVotes) seenEdge(p, hi int, k uint8) {
 	if k&ptMulti == 0 {
 		return
 	}
-	ms := v.multi[p]
+	r := v.rareOf()
+	ms := r.multi[p]
 	if ms == nil {
-		if v.multi == nil {
-			v.multi = map[int]*routerSeen{}
+		if r.multi == nil {
+			r.multi = map[int]*routerSeen{}
 		}
 		ms = &routerSeen{}
-		v.multi[p] = ms
+		r.multi[p] = ms
 	}
 	ms.pos += int64(hi)
 	ms.n++
@@ -777,17 +861,17 @@ func (v *dirVotes) seenEdge(p, hi int, k uint8) {
 const edgeSample = 16
 
 // voteEdges records the TTLs a journey (hops h at points pts) that crossed a router point had at the
-// cluster nodes' underlays (dirVotes.edge).
+// cluster nodes' underlays (dirRare.edge).
 func (s *flowStage) voteEdges(v *dirVotes, h []uint32, pts []uint16) {
-	a := s.a
-	if v.edge == nil {
-		v.edge = &edgeTTLs{}
+	a, r := s.a, v.rare // (set: the journey crossed a router point)
+	if r.edge == nil {
+		r.edge = &edgeTTLs{}
 	}
-	v.edge.n++
+	r.edge.n++
 	for hi, pt := range pts {
 		if s.ptKind[pt]&ptEdge != 0 {
 			oh, _ := a.obs(h[hi])
-			v.edge.ttls.add(int(pt)<<8 | int(a.w.hopTTL(oh)))
+			r.edge.ttls.add(int(pt)<<8 | int(a.w.hopTTL(oh)))
 		}
 	}
 }
@@ -868,10 +952,11 @@ func (s *flowStage) flowJourneys(counted bool) {
 		}
 	}
 	all := makeBig[int32](s.a.w.big, s.a.nJ, s.a.nJ)
+	s.jAll = all
 	off := int32(0)
 	for fi, fl := range s.flows {
 		n0, n1 := n[fi][c2s], n[fi][s2c]
-		fl.journeys, fl.nC2S, fl.nS2C = all[off:off+n0+n1:off+n0+n1], n0, n1
+		fl.jAt, fl.nC2S, fl.nS2C = off, n0, n1
 		n[fi] = [2]int32{off, off + n0}
 		off += n0 + n1
 	}

@@ -35,7 +35,7 @@ func analysisAtSkips(t *testing.T, c *decode.Capture, chunk int) *analysis {
 	a.unordered = a.orderOpenHops()
 	a.flowsOut, a.pairMode = a.assignFlows()
 	a.adoptOwnAddrs()
-	a.paths = (&pathStage{w: w, flows: a.flows, pairMode: a.pairMode, ar: a.arenaOut, unordered: a.unordered}).buildPaths()
+	a.paths = (&pathStage{w: w, flows: a.flows, jAll: a.jAll, pairMode: a.pairMode, ar: a.arenaOut, unordered: a.unordered}).buildPaths()
 	a.lateOut = (&lateStage{w: w, jo: &a.journeys, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
 	return a
 }

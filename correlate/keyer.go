@@ -107,11 +107,11 @@ func (s *flowStage) flowJourneysHalves() {
 	count(0, 0, mid)
 	wait()
 	all := makeBig[int32](s.a.w.big, nJ, nJ)
+	s.jAll = all
 	// at[0] and at[1] become where each half's next journey of a flow direction goes
 	off := int32(0)
 	for fi, fl := range s.flows {
-		m := at[0][fi][c2s] + at[1][fi][c2s] + at[0][fi][s2c] + at[1][fi][s2c]
-		fl.journeys, fl.nC2S, fl.nS2C = all[off:off+m:off+m], at[0][fi][c2s]+at[1][fi][c2s], at[0][fi][s2c]+at[1][fi][s2c]
+		fl.jAt, fl.nC2S, fl.nS2C = off, at[0][fi][c2s]+at[1][fi][c2s], at[0][fi][s2c]+at[1][fi][s2c]
 		for d := range 2 {
 			n0, n1 := at[0][fi][d], at[1][fi][d]
 			at[0][fi][d], at[1][fi][d] = off, off+n0

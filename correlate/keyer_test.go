@@ -40,7 +40,7 @@ func TestFlowJourneysHalves(t *testing.T) {
 		listed := 0
 		for fi := range want.flows {
 			for d := range uint8(2) {
-				w, g := want.flows[fi].dirJourneys(d), got.flows[fi].dirJourneys(d)
+				w, g := want.dirJourneys(want.flows[fi], d), got.dirJourneys(got.flows[fi], d)
 				if !reflect.DeepEqual(g, w) || cap(g) != cap(w) {
 					t.Fatalf("%d journeys: flow %d direction %d: %v (cap %d), want %v (cap %d)", nJ, fi, d, g, cap(g), w, cap(w))
 				}

@@ -254,7 +254,7 @@ func (pl *placement) sameNodeStatus(p *placing) (statusCode, bool) {
 // answered reports whether journey p's destination answered it: a packet of the reverse direction, not a
 // TCP reset nor an ICMP error, first seen after p and before the direction's next packet.
 func (pl *placement) answered(p *placing) bool {
-	fwd, back := p.fl.dirJourneys(pl.jDir[p.j]), p.fl.dirJourneys(1-pl.jDir[p.j])
+	fwd, back := pl.dirJourneys(p.fl, pl.jDir[p.j]), pl.dirJourneys(p.fl, 1-pl.jDir[p.j])
 	t0 := pl.hopTs.t0
 	t := t0.at(p.j)
 	next := int64(1<<63 - 1)
@@ -320,7 +320,7 @@ func (s *pathStage) localDsts(ends [][2]pathEnds, learnt map[[2]uint64]int) {
 	for fi, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
 			e := &ends[fi][d]
-			if len(fl.dirJourneys(d)) == 0 || e.dst >= 0 || e.dstPod >= 0 || e.src < 0 || e.srcPod < 0 || !w.cluster[e.src] ||
+			if fl.nDir(d) == 0 || e.dst >= 0 || e.dstPod >= 0 || e.src < 0 || e.srcPod < 0 || !w.cluster[e.src] ||
 				len(w.underlays[e.src]) == 0 || fl.votes[0].crossed() || fl.votes[1].crossed() {
 				continue
 			}
@@ -365,7 +365,7 @@ func (s *pathStage) routedBack(fl *flowAcc, d uint8, p int) bool {
 		return false
 	}
 	w := s.w
-	for i, j := range fl.dirJourneys(d) {
+	for i, j := range s.dirJourneys(fl, d) {
 		if i == routedSample {
 			break
 		}
@@ -402,7 +402,7 @@ func (s *pathStage) awayFrom(ends [][2]pathEnds) map[awayKey]bool {
 	for fi, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
 			e := ends[fi][d]
-			if len(fl.dirJourneys(d)) == 0 || !fl.votes[d].crossed() {
+			if fl.nDir(d) == 0 || !fl.votes[d].crossed() {
 				continue
 			}
 			t := dirTuple(fl, d)
@@ -419,7 +419,7 @@ func (s *pathStage) awayFrom(ends [][2]pathEnds) map[awayKey]bool {
 
 // crossed says whether some journey of a flow direction was seen past the pod veths: at a tunnel
 // device, a cluster node's underlay or a router.
-func (v *dirVotes) crossed() bool { return v.tunnel || v.underlay || len(v.routers) > 0 }
+func (v *dirVotes) crossed() bool { return v.tunnel || v.underlay || len(v.routers()) > 0 }
 
 // u128 is an address as a 128-bit number, high half first; IPv4 in the top 32 bits, so that a prefix
 // length counts the same bits either way.

@@ -103,7 +103,7 @@ func TestSeenAtDestinationNotLost(t *testing.T) {
 		{"node-a/cali5e1c4d6c68c", "node-a/eth0", "ext-1/eth0", "router-1/eth2", "router-1/eth1"},
 		{"ext-1/eth0", "router-1/eth2", "router-1/eth1", "node-a/eth0", "node-a/cali5e1c4d6c68c"},
 	}
-	a.paths = (&pathStage{w: w, flows: a.flows, pairMode: a.pairMode}).buildPaths()
+	a.paths = (&pathStage{w: w, flows: a.flows, jAll: a.jAll, pairMode: a.pairMode}).buildPaths()
 	for _, fl := range a.flows {
 		for d, pi := range a.pathsOf(fl) {
 			if pi != nil {
@@ -339,10 +339,10 @@ func TestBehindTunnelNotNodeAddr(t *testing.T) {
 	pod := ip4(netip.MustParseAddr("10.244.1.5"))
 	behind := func() (n, marked int) {
 		fo, modes := a.assignFlows()
-		s := &pathStage{w: a.w, flows: fo.flows, pairMode: modes}
+		s := &pathStage{w: a.w, flows: fo.flows, jAll: fo.jAll, pairMode: modes}
 		for fi, e := range s.allEnds() {
 			for d := uint8(0); d < 2; d++ {
-				if len(fo.flows[fi].dirJourneys(d)) > 0 && dirTuple(fo.flows[fi], d).dst == pod {
+				if fo.flows[fi].nDir(d) > 0 && dirTuple(fo.flows[fi], d).dst == pod {
 					n++
 					if e[d].behindTunnel {
 						marked++

@@ -46,7 +46,7 @@ func (a *analysis) linkTTL(s *segAcc) (linkHow, int) {
 			if i := pi.index(s.from); i < 0 || i+1 >= len(pi.points) || pi.points[i+1] != s.to {
 				continue
 			}
-			for _, j := range fl.dirJourneys(uint8(d)) {
+			for _, j := range a.dirJourneys(fl, uint8(d)) {
 				var at, next *decode.Observation
 				for _, g := range a.hops(int(j)) {
 					switch p := a.point(g); {

@@ -114,7 +114,7 @@ func (a *analysis) dnatOnly(h []uint32) (only bool, noAddr int) {
 // shown when that journey's rewrite can only be a DNAT of its requests (dnatOnly). noAddr is
 // dnatOnly's: the node whose addresses, known, would have shown the opening (-1 for none).
 func (a *analysis) openingSeen(fl *flowAcc, cache map[uint16]*srcFlows) (seen bool, noAddr int) {
-	c2sJ := fl.dirJourneys(c2s)
+	c2sJ := a.dirJourneys(fl, c2s)
 	if len(c2sJ) == 0 {
 		return true, -1 // first seen through an ICMP error about it, oriented as quoted: not this question
 	}
@@ -167,7 +167,7 @@ func (a *analysis) synOpened(fl *flowAcc, j int32, h []uint32) bool {
 	if o, _ := a.obs(a.w.pktHop(h)); o.Proto == 6 && o.Flags&decode.FlagFragment == 0 && o.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn {
 		return true
 	}
-	back := fl.dirJourneys(s2c)
+	back := a.dirJourneys(fl, s2c)
 	if len(back) == 0 || back[0] > j {
 		return false
 	}

@@ -81,7 +81,7 @@ func famBit(o *decode.Observation) uint8 {
 // families records at each point the IP families of the journeys of fl seen there.
 func (s *oneWayScan) families(fl *flowAcc) {
 	a := s.a
-	for _, j := range fl.journeys { // both directions'
+	for _, j := range a.journeysOf(fl) { // both directions'
 		for _, g := range a.hops(int(j)) {
 			o, _ := a.obs(g)
 			s.fam[a.point(g)] |= famBit(o)
@@ -264,7 +264,7 @@ func (s *oneWayScan) count() {
 				s.order = append(s.order, pi)
 			}
 			s.flowOf[pi] = append(s.flowOf[pi], [2]int{fi, d})
-			for _, j := range fl.dirJourneys(uint8(d)) {
+			for _, j := range a.dirJourneys(fl, uint8(d)) {
 				s.countJourney(int(j), pi, cs)
 			}
 		}
@@ -490,7 +490,7 @@ func (s *oneWayScan) answeredBlind(pi *pathInfo, p int) bool {
 	}
 	for _, fd := range s.flowOf[pi] {
 		fl := a.flows[fd[0]]
-		for _, j := range fl.dirJourneys(uint8(1 - fd[1])) {
+		for _, j := range a.dirJourneys(fl, uint8(1-fd[1])) {
 			h := a.hops(int(j))
 			if a.point(h[0]) != p {
 				continue

@@ -243,7 +243,7 @@ func (s *pathStage) allEnds() [][2]pathEnds {
 	var tunneled map[[2]uint64]bool // the addresses of learnt carried through a tunnel device
 	for fi, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
-			if len(fl.dirJourneys(d)) == 0 {
+			if fl.nDir(d) == 0 {
 				continue
 			}
 			e := s.ends(fl, d)
@@ -276,11 +276,11 @@ func (s *pathStage) allEnds() [][2]pathEnds {
 	for fi, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
 			e, t := &out[fi][d], dirTuple(fl, d)
-			if n, ok := learnt[addrKey(t.v6, t.src)]; ok && n >= 0 && e.src < 0 && len(fl.dirJourneys(d)) > 0 {
+			if n, ok := learnt[addrKey(t.v6, t.src)]; ok && n >= 0 && e.src < 0 && fl.nDir(d) > 0 {
 				e.src = n
 			}
 			k := addrKey(t.v6, t.dst)
-			if n, ok := learnt[k]; ok && n >= 0 && e.dst < 0 && len(fl.dirJourneys(d)) > 0 {
+			if n, ok := learnt[k]; ok && n >= 0 && e.dst < 0 && fl.nDir(d) > 0 {
 				e.dst = n
 			}
 			if n, ok := learnt[k]; ok && n >= 0 && n == e.dst && e.dstPod < 0 && tunneled[k] && !outer[k] {
@@ -304,7 +304,7 @@ func (s *pathStage) sentAway(fl *flowAcc, d uint8, n int) bool {
 		return false
 	}
 	w := s.w
-	for _, j := range fl.dirJourneys(d) {
+	for _, j := range s.dirJourneys(fl, d) {
 		h := s.ar.hops(int(j))
 		for k := len(h) - 1; k >= 0; k-- {
 			o, _ := w.obsAt(h[k])
@@ -338,7 +338,7 @@ func (s *pathStage) passedOn(fl *flowAcc, d uint8, n, k int) bool {
 		return false
 	}
 	w := s.w
-	for _, j := range fl.dirJourneys(d) {
+	for _, j := range s.dirJourneys(fl, d) {
 		h := s.ar.hops(int(j))
 		x := -1
 		for i := range h {

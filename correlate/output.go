@@ -462,7 +462,7 @@ func (a *analysis) echoPairs(fl *flowAcc) (pairs, unanswered int) {
 	req := map[uint16]bool{}
 	rep := map[uint16]bool{}
 	for d := 0; d < 2; d++ {
-		for k, j := range fl.dirJourneys(uint8(d)) {
+		for k, j := range a.dirJourneys(fl, uint8(d)) {
 			a.w.trim(k) // a flow's journeys are spread over the whole capture
 			h := a.hops(int(j))
 			o, _ := a.obs(a.w.pktHop(h))
@@ -501,7 +501,7 @@ func (a *analysis) handshake(fl *flowAcc, out []PointRTT, rank []int32) []PointR
 	syn := synBuf[:0] // points that saw the SYN (a flow crosses few points)
 	var synSeq uint32 // its sequence number
 	var synAck bool
-	for k, j := range fl.dirJourneys(s2c) {
+	for k, j := range a.dirJourneys(fl, s2c) {
 		a.w.trim(k)
 		o, _ := a.obs(a.hops(int(j))[0])
 		if o.TCPFlags&(decode.TCPSyn|decode.TCPAck) == decode.TCPSyn|decode.TCPAck {
@@ -512,7 +512,7 @@ func (a *analysis) handshake(fl *flowAcc, out []PointRTT, rank []int32) []PointR
 	if !synAck {
 		return out
 	}
-	for k, j := range fl.dirJourneys(c2s) {
+	for k, j := range a.dirJourneys(fl, c2s) {
 		a.w.trim(k)
 		h := a.hops(int(j))
 		o, _ := a.obs(a.w.pktHop(h))
@@ -833,9 +833,9 @@ func (a *analysis) allUDPPairs() []int32 {
 func (a *analysis) udpPairs(fl *flowAcc) int {
 	blocks := a.hopTs.t0.blocks // first sightings' times (times.at, its index unsigned)
 	first := func(j int32) int64 { return blocks[uint32(j)/timesBlock][uint32(j)%timesBlock] }
-	resp, k := fl.dirJourneys(s2c), 0 // the responses: server→client journeys less GSO/GRO pieces
+	resp, k := a.dirJourneys(fl, s2c), 0 // the responses: server→client journeys less GSO/GRO pieces
 	pairs := 0
-	for _, j := range fl.dirJourneys(c2s) {
+	for _, j := range a.dirJourneys(fl, c2s) {
 		t := first(j)
 		// The first response from k on that is no piece and not before this request (one before it
 		// answered nothing later), paired with it when within the window.

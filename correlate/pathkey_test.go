@@ -16,7 +16,7 @@ func TestBuildPathsKeysSharingHashes(t *testing.T) {
 		paths := func(hash func(pathKey) uint64) (string, int) {
 			a := analysisBeforeFlows(t, files)
 			a.flowsOut, a.pairMode = a.assignFlows()
-			a.paths = (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode, ar: a.arenaOut, keyHash: hash}).buildPaths()
+			a.paths = (&pathStage{w: a.w, flows: a.flows, jAll: a.jAll, pairMode: a.pairMode, ar: a.arenaOut, keyHash: hash}).buildPaths()
 			var out []byte
 			ids := map[*pathInfo]int{}
 			for fi, fl := range a.flows {

@@ -77,6 +77,7 @@ type pathEnds struct {
 type pathStage struct {
 	w        *world
 	flows    []*flowAcc
+	jAll     []int32           // the flows' journeys (flowsOut.jAll)
 	pairMode map[[2]int]string // node pair (lower first) → datapath mode (modes.go)
 	// tunFam is, per point, the IP families (famBit) a tunnel device was seen to carry, of the families
 	// looked for so far (famScanned; tunfamily.go).
@@ -90,6 +91,9 @@ type pathStage struct {
 	keyHash func(pathKey) uint64
 }
 
+// dirJourneys is flowsOut.dirJourneys.
+func (s *pathStage) dirJourneys(fl *flowAcc, d uint8) []int32 { return dirJourneysIn(s.jAll, fl, d) }
+
 // encapsulated says whether traffic between nodes x and y is encapsulated (IP-in-IP or VXLAN).
 func (s *pathStage) encapsulated(x, y int) bool {
 	m := s.pairMode[[2]int{min(x, y), max(x, y)}]
@@ -101,12 +105,12 @@ func (s *pathStage) encapsulated(x, y int) bool {
 func (s *pathStage) ends(fl *flowAcc, d uint8) pathEnds {
 	w := s.w
 	v := &fl.votes[d]
-	e := pathEnds{src: v.src.top(), dst: v.dst.top(), srcPod: -1, dstPod: -1}
+	e := pathEnds{src: v.top(tSrc), dst: v.top(tDst), srcPod: -1, dstPod: -1}
 	if e.src >= 0 {
-		e.srcPod = v.srcPod.topWhere(func(p int) bool { return w.pointNode[p] == e.src })
+		e.srcPod = v.topWhere(tSrcPod, func(p int) bool { return w.pointNode[p] == e.src })
 	}
 	if e.dst >= 0 {
-		e.dstPod = v.dstPod.topWhere(func(p int) bool { return w.pointNode[p] == e.dst })
+		e.dstPod = v.topWhere(tDstPod, func(p int) bool { return w.pointNode[p] == e.dst })
 	}
 	return e
 }
@@ -190,8 +194,8 @@ func (s *pathStage) buildPaths() []*pathInfo {
 	type group struct {
 		ends     pathEnds
 		routers  map[int]*routerSeen
-		multi    map[int]*routerSeen // hop positions at the underlays of nodes with several (dirVotes.multi)
-		edge     votes               // point<<8|TTL at the cluster nodes' underlays (dirVotes.edge)
+		multi    map[int]*routerSeen // hop positions at the underlays of nodes with several (dirRare.multi)
+		edge     votes               // point<<8|TTL at the cluster nodes' underlays (dirRare.edge)
 		tunnel   bool                // some journey was seen at a tunnel device
 		underlay bool                // some journey was seen at a cluster node's underlay (pathEnds.behindTunnel)
 		v6       bool
@@ -203,7 +207,7 @@ func (s *pathStage) buildPaths() []*pathInfo {
 	for fi, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
 			member[fi][d] = -1
-			if len(fl.dirJourneys(d)) == 0 {
+			if fl.nDir(d) == 0 {
 				continue
 			}
 			e := ends[fi][d]
@@ -225,14 +229,14 @@ func (s *pathStage) buildPaths() []*pathInfo {
 				groups = append(groups, &group{ends: e, routers: map[int]*routerSeen{}, v6: k.v6, index: gi})
 			}
 			g := groups[gi]
-			addRouters(g.routers, fl.votes[d].routers)
-			if m := fl.votes[d].multi; m != nil {
+			addRouters(g.routers, fl.votes[d].routers())
+			if m := fl.votes[d].multi(); m != nil {
 				if g.multi == nil {
 					g.multi = map[int]*routerSeen{}
 				}
 				addRouters(g.multi, m)
 			}
-			if ev := fl.votes[d].edge; ev != nil {
+			if ev := fl.votes[d].edge(); ev != nil {
 				for _, v := range ev.ttls {
 					g.edge.addN(int(v.key), int(v.n))
 				}
@@ -291,7 +295,7 @@ func (s *pathStage) revisitPaths(built []*pathInfo, member [][2]int32) {
 			if gi < 0 {
 				continue
 			}
-			for k, j := range fl.dirJourneys(d) {
+			for k, j := range s.dirJourneys(fl, d) {
 				if k == revisitSample {
 					break
 				}

@@ -484,7 +484,7 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 		}
 		fl.delivered++     // countFlow
 		if fl.e2e.n == 0 { // room for a sample per journey
-			fl.e2e.samples = carve(&pl.lats, min(len(fl.dirJourneys(c2s))+len(fl.dirJourneys(s2c)), exactSamples))
+			fl.e2e.samples = carve(&pl.lats, min(fl.nDir(c2s)+fl.nDir(s2c), exactSamples))
 		}
 		if !fl.e2e.addRoomy(lat) {
 			fl.e2e.add(lat)
@@ -1033,7 +1033,7 @@ func (pl *placement) countFlow(p *placing, status statusCode) {
 			fl.delivered++
 			if reach > p.first {
 				if fl.e2e.n == 0 { // room for a sample per journey
-					fl.e2e.samples = carve(&pl.lats, min(len(fl.dirJourneys(c2s))+len(fl.dirJourneys(s2c)), exactSamples))
+					fl.e2e.samples = carve(&pl.lats, min(fl.nDir(c2s)+fl.nDir(s2c), exactSamples))
 				}
 				if lat := p.when[reach] - p.when[p.first]; !fl.e2e.addRoomy(lat) { // (the usual journey's: no call)
 					fl.e2e.add(lat)

@@ -47,7 +47,7 @@ func (pl *placement) placeTwo() bool {
 	if n == 0 || pl.nJ < segSplit*n || pl.capDrop.cuts.at != nil || pl.capDrop.wgLoose != nil {
 		return false
 	}
-	mid, from := splitFlows(pl.flows)
+	mid, from := splitFlows(pl.flows, pl.jAll)
 	if mid == 0 {
 		return false
 	}
@@ -67,11 +67,11 @@ func (pl *placement) placeTwo() bool {
 
 // splitFlows returns where placeTwo splits the flows: the first flow of the second half, where the
 // larger half has the fewest journeys (0 when no split leaves both some), and that half's first
-// journey.
-func splitFlows(flows []*flowAcc) (mid int32, from int) {
+// journey (jAll: the flows' journeys, flowAcc.jAt).
+func splitFlows(flows []*flowAcc, jAll []int32) (mid int32, from int) {
 	total := 0
 	for _, fl := range flows {
-		total += len(fl.journeys)
+		total += int(fl.nC2S + fl.nS2C)
 	}
 	best, before := total, 0 // the larger half's journeys at the best split; the journeys before fi
 	for fi, fl := range flows {
@@ -81,18 +81,18 @@ func splitFlows(flows []*flowAcc) (mid int32, from int) {
 		if before >= total-before {
 			break // the splits further on are worse
 		}
-		before += len(fl.journeys)
+		before += int(fl.nC2S + fl.nS2C)
 	}
 	if mid == 0 {
 		return 0, 0
 	}
 	from = math.MaxInt
 	for _, fl := range flows[mid:] {
-		if n := fl.nC2S; n > 0 {
-			from = min(from, int(fl.journeys[0]))
+		if fl.nC2S > 0 {
+			from = min(from, int(jAll[fl.jAt]))
 		}
-		if int(fl.nC2S) < len(fl.journeys) {
-			from = min(from, int(fl.journeys[fl.nC2S]))
+		if fl.nS2C > 0 {
+			from = min(from, int(jAll[fl.jAt+fl.nC2S]))
 		}
 	}
 	return mid, from

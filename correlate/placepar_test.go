@@ -138,15 +138,21 @@ func checkPlaceTwo(t *testing.T, files []string, chunk int) int {
 // after the first's, and finds the second half's first journey; no split when one half would have
 // none.
 func TestSplitFlows(t *testing.T) {
-	mk := func(js ...[]int32) []*flowAcc {
-		var fs []*flowAcc
+	type flows struct {
+		fs   []*flowAcc
+		jAll []int32
+	}
+	mk := func(js ...[]int32) flows {
+		var f flows
 		for _, l := range js {
-			fs = append(fs, &flowAcc{journeys: l, nC2S: int32(len(l) / 2)})
+			n := int32(len(l) / 2)
+			f.fs = append(f.fs, &flowAcc{jAt: int32(len(f.jAll)), nC2S: n, nS2C: int32(len(l)) - n})
+			f.jAll = append(f.jAll, l...)
 		}
-		return fs
+		return f
 	}
 	for _, c := range []struct {
-		flows     []*flowAcc
+		flows     flows
 		mid, from int
 	}{
 		{mk([]int32{0, 2}, []int32{1, 3}), 1, 1},
@@ -161,9 +167,9 @@ func TestSplitFlows(t *testing.T) {
 		{mk([]int32{0, 1}, []int32{}, []int32{}), 0, 0},
 		{mk(), 0, 0},
 	} {
-		mid, from := splitFlows(c.flows)
+		mid, from := splitFlows(c.flows.fs, c.flows.jAll)
 		if int(mid) != c.mid || from != c.from {
-			t.Errorf("%d flows: split at flow %d, first journey %d; want %d, %d", len(c.flows), mid, from, c.mid, c.from)
+			t.Errorf("%d flows: split at flow %d, first journey %d; want %d, %d", len(c.flows.fs), mid, from, c.mid, c.from)
 		}
 	}
 }

@@ -97,7 +97,7 @@ type quote struct {
 // by what a quote of theirs shows (bySeq false: by the length only).
 func (a *analysis) quoteIndex(fi int32, d uint8, bySeq bool) map[quote][]int32 {
 	idx := map[quote][]int32{}
-	for _, k := range a.flows[fi].dirJourneys(d) {
+	for _, k := range a.dirJourneys(a.flows[fi], d) {
 		ok, _ := a.obs(a.hops(int(k))[0])
 		if ok.Flags&decode.FlagICMPError != 0 {
 			continue

@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"math"
+	"reflect"
 	"testing"
 	"unsafe"
 )
@@ -31,14 +32,26 @@ func TestVoteSize(t *testing.T) {
 
 // Every flow holds a flowAcc to the end of the run, at the memory peak of many flows (200,000 on the
 // many-flow set): its counts are int32 (they count the flow's journeys, whose ids are int32), and its
-// journeys one slice for both directions (dirJourneys) and its paths indexes (pathOf); keep it at
-// 312 bytes.
+// journeys and its paths indexes (jAt, pathOf); keep it at 296 bytes.
 func TestFlowAccSize(t *testing.T) {
-	if n := unsafe.Sizeof(flowAcc{}); n != 312 {
-		t.Fatalf("flowAcc is %d bytes, want 312", n)
+	if n := unsafe.Sizeof(flowAcc{}); n != 296 {
+		t.Fatalf("flowAcc is %d bytes, want 296", n)
 	}
 	if n := unsafe.Sizeof(tcpSeqState{}); n != 12 {
 		t.Fatalf("tcpSeqState is %d bytes, want 12", n)
+	}
+}
+
+// Every flow holds its votes (pathVotes) until the paths are built, at the memory peak of many flows,
+// and each collection then reads every pointer word of every flow's: the tallies in place and what
+// few directions show behind one pointer (dirRare); keep a direction's votes at 48 bytes with one
+// pointer word.
+func TestPathVotesSize(t *testing.T) {
+	if n := unsafe.Sizeof(dirVotes{}); n != 48 {
+		t.Fatalf("dirVotes is %d bytes, want 48", n)
+	}
+	if n := pointerWords(reflect.TypeFor[pathVotes]()); n != 2 {
+		t.Fatalf("pathVotes holds %d pointer words, want 2", n)
 	}
 }
 

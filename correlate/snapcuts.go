@@ -272,7 +272,7 @@ func (pl *placement) cutSeenOf(p *placing) *cutSeen {
 		return s
 	}
 	s := &cutSeen{pairs: map[[2]uint32]bool{}, outer: map[[2]netip.Addr]bool{}}
-	for _, j := range p.fl.dirJourneys(d) {
+	for _, j := range pl.dirJourneys(p.fl, d) {
 		for _, g := range pl.hops(int(j)) {
 			o, _ := pl.obs(g)
 			s.pairs[[2]uint32{o.Src, o.Dst}] = true

@@ -135,7 +135,7 @@ func BenchmarkPlacement(b *testing.B) {
 				a.cov, a.capDrop = newCoverage(a.w, a.clocks), newCapDrops(a.w, a.clocks, &a.journeys)
 				a.flowsOut, a.pairMode = a.assignFlows()
 				a.adoptOwnAddrs()
-				a.paths = (&pathStage{w: a.w, flows: a.flows, pairMode: a.pairMode, ar: a.arenaOut}).buildPaths()
+				a.paths = (&pathStage{w: a.w, flows: a.flows, jAll: a.jAll, pairMode: a.pairMode, ar: a.arenaOut}).buildPaths()
 				a.lateOut = (&lateStage{w: a.w, jo: &a.journeys, ar: a.arenaOut, fo: &a.flowsOut, nJ: a.nJ}).joinLate()
 				a.cov.stopsFromSkips(a)
 				a.oneWay = a.findOneWay()

@@ -9,14 +9,14 @@ import (
 // with the first unpaired response after the GSO/GRO pieces that follows it within udpPairWindow.
 func naiveUDPPairs(a *analysis, fl *flowAcc) int {
 	first := func(j int32) int64 { return a.hopTs.t0.at(int(j)) }
-	resp, k := fl.dirJourneys(s2c), 0
+	resp, k := a.dirJourneys(fl, s2c), 0
 	skipPieces := func() {
 		for k < len(resp) && a.mayOffload(resp[k]) && a.offloadNew[resp[k]] {
 			k++
 		}
 	}
 	pairs := 0
-	for _, j := range fl.dirJourneys(c2s) {
+	for _, j := range a.dirJourneys(fl, c2s) {
 		t := first(j)
 		for skipPieces(); k < len(resp) && first(resp[k]) < t; skipPieces() {
 			k++
@@ -71,7 +71,8 @@ func TestUDPPairsAsNaive(t *testing.T) {
 				}
 			}
 		}
-		fl := &flowAcc{journeys: append(c, r...), nC2S: int32(len(c)), nS2C: int32(len(r))}
+		a.jAll = append(c, r...)
+		fl := &flowAcc{nC2S: int32(len(c)), nS2C: int32(len(r))}
 		if got, want := a.udpPairs(fl), naiveUDPPairs(a, fl); got != want {
 			t.Fatalf("round %d: %d UDP pairs, want %d", round, got, want)
 		}

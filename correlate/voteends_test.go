@@ -87,21 +87,24 @@ func TestVoteEnds(t *testing.T) {
 		w := a.w
 		// The pod-veth votes at the source: the owners of the first sightings' sources (not the tuple's:
 		// an ICMP error's is the quoted packet's) of each flow direction's first voteSample journeys.
-		srcPods := make([][2]tally, len(got.flows))
+		srcPods := make([][2]dirVotes, len(got.flows)) // (their tSrcPod tallies)
 		voted := make([][2]int, len(got.flows))
 		for j, fi := range got.jFlow {
 			if d := got.jDir[j]; fi >= 0 && voted[fi][d] < voteSample {
 				voted[fi][d]++
 				o, _ := a.obs(w.pktHop(a.hops(j)))
 				if p, ok := w.ownerOf(o.Flags&decode.FlagIPv6 != 0, o.Src); ok {
-					srcPods[fi][d].add(p)
+					if v := &srcPods[fi][d]; !v.tl[tSrcPod].add(p) {
+						v.addMore(tSrcPod, p)
+					}
 				}
 			}
 		}
 		for fi, fl := range got.flows {
 			for d := range 2 {
-				if !reflect.DeepEqual(fl.votes[d].srcPod, srcPods[fi][d]) {
-					t.Fatalf("%s: flow %d direction %d: source pod votes %+v, want %+v", dir, fi, d, fl.votes[d].srcPod, srcPods[fi][d])
+				g, w := tallyOf(&fl.votes[d], tSrcPod), tallyOf(&srcPods[fi][d], tSrcPod)
+				if !reflect.DeepEqual(g, w) {
+					t.Fatalf("%s: flow %d direction %d: source pod votes %+v, want %+v", dir, fi, d, g, w)
 				}
 			}
 		}
@@ -136,4 +139,18 @@ func TestVoteEnds(t *testing.T) {
 	if srcDiffer == 0 || dstDiffer == 0 {
 		t.Fatalf("%d journeys whose vote's source's owner or node differs from the modes', %d whose destination's does", srcDiffer, dstDiffer)
 	}
+}
+
+// tallyList is a tally and its list (none while it holds one key).
+type tallyList struct {
+	t    tally
+	more votes
+}
+
+// tallyOf returns tally i of v with its list.
+func tallyOf(v *dirVotes, i int) tallyList {
+	if v.rare == nil {
+		return tallyList{t: v.tl[i]}
+	}
+	return tallyList{v.tl[i], v.rare.more[i]}
 }

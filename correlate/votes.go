@@ -46,61 +46,63 @@ func (v votes) topWhere(keep func(int) bool) int {
 }
 
 // tally is votes for a list that mostly holds one key: that key and its count in place, the full
-// list only once a second key comes. Its zero value is empty. Its keys are 0 or more.
-type tally struct {
-	key, n int32
-	more   *votes // every key and its count once there are two or more (key and n -1 then)
-}
+// list (in its direction's dirRare.more) only once a second key comes. Its zero value is empty. Its
+// keys are 0 or more.
+type tally struct{ key, n int32 } // key and n -1: the keys are in the list
 
-// add counts key k (0 or more) once: in place, without a call, when it is the tally's one key or the
-// tally is empty (the first journey of each flow direction took the call: about 100,000 calls on the
-// 1 M-frame many-flow set). With two keys or more, key and n are -1, which no k matches and is not
-// 0: add tests neither more nor the empty tally's key.
-func (t *tally) add(k int) {
+// add counts key k (0 or more) once in place and reports true when it is the tally's one key or
+// the tally is empty; else it reports false, and the caller counts k with dirVotes.addMore. Inlined:
+// the usual vote takes no call (the first journey of each flow direction took one before the
+// tally's first key was taken in place: about 100,000 calls on the 1 M-frame many-flow set). With
+// two keys or more, key and n are -1, which no k matches and is not 0: add tests neither the list
+// nor the empty tally's key.
+func (t *tally) add(k int) bool {
 	if int(t.key) == k || t.n == 0 {
 		t.key = int32(k)
 		t.n++
-	} else {
-		t.addMore(k)
+		return true
 	}
+	return false
 }
 
-// addMore is add when k is not the tally's one key. Not inlined: add, which calls it, stays within
-// the inliner's budget (PGO had inlined it into add, which then no caller inlined).
+// addMore counts key k once on tally i (tSrc…tDstPod) when tally.add did not. Not inlined: a call
+// where add is not enough (PGO would inline it into each of votePath's votes).
 //
 //go:noinline
-func (t *tally) addMore(k int) {
-	switch {
-	case t.more != nil:
-		t.more.add(k)
+func (v *dirVotes) addMore(i int, k int) {
+	switch t := &v.tl[i]; {
+	case t.n < 0:
+		v.rare.more[i].add(k)
 	case t.n == 0:
 		t.key, t.n = int32(k), 1
 	case int(t.key) == k:
 		t.n++
 	default:
-		t.more = &votes{{t.key, t.n}, {int32(k), 1}}
+		v.rareOf().more[i] = votes{{t.key, t.n}, {int32(k), 1}}
 		t.key, t.n = -1, -1
 	}
 }
 
-// top is votes.top of the tally.
-func (t *tally) top() int {
-	if t.more == nil {
-		if t.n == 0 {
-			return -1
-		}
-		return int(t.key)
+// top is votes.top of tally i.
+func (v *dirVotes) top(i int) int {
+	t := v.tl[i]
+	if t.n < 0 {
+		return v.rare.more[i].top()
 	}
-	return t.more.top()
+	if t.n == 0 {
+		return -1
+	}
+	return int(t.key)
 }
 
-// topWhere is votes.topWhere of the tally.
-func (t *tally) topWhere(keep func(int) bool) int {
-	if t.more == nil {
-		if t.n == 0 || !keep(int(t.key)) {
-			return -1
-		}
-		return int(t.key)
+// topWhere is votes.topWhere of tally i.
+func (v *dirVotes) topWhere(i int, keep func(int) bool) int {
+	t := v.tl[i]
+	if t.n < 0 {
+		return v.rare.more[i].topWhere(keep)
 	}
-	return t.more.topWhere(keep)
+	if t.n == 0 || !keep(int(t.key)) {
+		return -1
+	}
+	return int(t.key)
 }

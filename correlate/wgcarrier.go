@@ -24,7 +24,7 @@ func (a *analysis) wgCarrier(fi int32) bool {
 	if !a.w.wgOn {
 		return false
 	}
-	if js := a.flows[fi].journeys; len(js) > 0 { // its first client's, else its first server's
+	if js := a.journeysOf(a.flows[fi]); len(js) > 0 { // its first client's, else its first server's
 		o, _ := a.obs(a.w.pktHop(a.hops(int(js[0]))))
 		return a.w.wgType(o) != 0
 	}
@@ -76,7 +76,7 @@ func (a *analysis) wgCarrierSizes(s *segAcc, fi int32) (crossed, smallest, large
 // wgLostOn calls fn with each journey of flow fi lost on segment s and its WireGuard message at the
 // segment's start (journeys without one are left out).
 func (a *analysis) wgLostOn(s *segAcc, fi int32, fn func(j int32, o *decode.Observation)) {
-	for _, j := range a.flows[fi].journeys { // the client's, then the server's
+	for _, j := range a.journeysOf(a.flows[fi]) { // the client's, then the server's
 		if a.jStatus[j] != stLost || int(a.jLast[j]) != s.from || int(a.jNext[j]) != s.to {
 			continue
 		}

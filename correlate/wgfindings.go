@@ -99,7 +99,7 @@ func detectWGBypass(f *findings, k *kindRow) []Anomaly {
 				a.pairMode[[2]int{min(pi.srcNode, pi.dstNode), max(pi.srcNode, pi.dstNode)}] != "wireguard" {
 				continue
 			}
-			for _, j := range fl.dirJourneys(uint8(d)) {
+			for _, j := range a.dirJourneys(fl, uint8(d)) {
 				for _, g := range a.hops(int(j)) {
 					o, _ := a.obs(g)
 					p := a.point(g)

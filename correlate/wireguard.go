@@ -1092,14 +1092,14 @@ func (s *pathStage) wgRouters(e pathEnds, routers map[int]*routerSeen) map[int]*
 	}
 	for _, fl := range s.flows {
 		for d := uint8(0); d < 2; d++ {
-			if len(fl.dirJourneys(d)) == 0 || len(fl.votes[d].routers) == 0 {
+			if fl.nDir(d) == 0 || len(fl.votes[d].routers()) == 0 {
 				continue
 			}
 			fe := s.ends(fl, d)
 			if fe.src != e.src || fe.dst != e.dst || fe.srcPod >= 0 || fe.dstPod >= 0 {
 				continue
 			}
-			addRouters(routers, fl.votes[d].routers)
+			addRouters(routers, fl.votes[d].routers())
 		}
 	}
 	return routers
