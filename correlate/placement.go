@@ -162,6 +162,12 @@ type segAcc struct {
 	j0 int32
 }
 
+// anyOffload reports whether some journey is in offloadAt, offloadNew or fragOf (all made with
+// placement, newPlacement): when none is, mayOffload is false for every journey.
+func (pl *placement) anyOffload() bool {
+	return len(pl.offloadAt)+len(pl.offloadNew)+len(pl.fragOf) > 0
+}
+
 // mayOffload reports whether journey j may be in offloadAt, offloadNew or fragOf (offMark, when it
 // covers j): when not, it is in none of them, and the maps need not be asked.
 func (po *placementOut) mayOffload(j int32) bool {
@@ -426,6 +432,7 @@ var placedClean atomic.Int64
 func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 	jFlow, jDir, jStart, jStatus := pl.jFlow[:end], pl.jDir[:end], pl.jStart[:end+1], pl.jStatus[:end]
 	hopPt, dt, arena, blockObs := pl.hopPt, pl.hopTs.dt, pl.arena, pl.w.blockObs
+	offload := pl.anyOffload() // (none: no journey to test by mayOffload)
 	placed := 0
 	for ; j < end; j++ {
 		fi := jFlow[j]
@@ -434,7 +441,7 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 		}
 		fl, d := pl.flows[fi], jDir[j]
 		pc := &pl.pathCounts[fl.pathAt[d]]
-		if !pc.run || pl.mayOffload(int32(j)) {
+		if !pc.run || offload && pl.mayOffload(int32(j)) {
 			break
 		}
 		s, e, c := jStart[j], jStart[j+1], &pc.clean
