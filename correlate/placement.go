@@ -433,6 +433,10 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 	jFlow, jDir, jStart, jStatus := pl.jFlow[:end], pl.jDir[:end], pl.jStart[:end+1], pl.jStatus[:end]
 	hopPt, dt, arena, blockObs := pl.hopPt, pl.hopTs.dt, pl.arena, pl.w.blockObs
 	offload := pl.anyOffload() // (none: no journey to test by mayOffload)
+	looseMax := pl.looseMax    // countFlowLoose's bound: none below it without loose clocks
+	if pl.flowLoose == nil {
+		looseMax = math.MinInt64
+	}
 	placed := 0
 	for ; j < end; j++ {
 		fi := jFlow[j]
@@ -495,7 +499,7 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 		if !fl.e2e.addRoomy(lat) {
 			fl.e2e.add(lat)
 		}
-		if pl.flowLoose != nil && lat < pl.looseMax { // countFlowLoose
+		if lat < looseMax { // countFlowLoose
 			pl.looseLat(fi, pc.pts[0], pc.pts[n], lat)
 		}
 		t := &pl.dirTallies[fi<<1|int32(d)]
