@@ -230,7 +230,7 @@ func skipsClean(a *analysis, at *stopCands, n []skipCounts, j, end int) int {
 	jFlow, jDir, jStart := a.jFlow[blk:end], a.jDir[blk:end], a.jStart[blk:end+1]
 	t0s := a.hopTs.t0.blocks[blk/timesBlock][:end-blk]
 	of, paths := at.of, at.paths
-	tb := &skipTables{arena: a.arena, hopPt: a.hopPt, dt: a.hopTs.dt, blockObs: a.w.blockObs, n: n}
+	tb := &skipTables{arena: a.arena, hopPt: a.hopPt, dt: a.hopTs.dt, blockObs: a.w.blockObs, n: n, icmp: len(a.icmpJ) > 0}
 	for i := j - blk; i < len(jFlow); i++ {
 		fi := jFlow[i]
 		if fi < 0 {
@@ -263,13 +263,16 @@ func (sp *skipPath) quiet() {
 	}
 }
 
-// skipTables are the tables skipTables.clean reads, and the counts it adds to.
+// skipTables are the tables skipTables.clean reads, and the counts it adds to. icmp: some journey
+// with a flow is an ICMP error (flowsOut.icmpJ: those whose first sighting, the packet's hop without a
+// WireGuard device captured, is one); when none is, clean reads no journey's first Observation.
 type skipTables struct {
 	arena    []uint32
 	hopPt    []uint16
 	dt       []uint32
 	blockObs [][]decode.Observation
 	n        []skipCounts
+	icmp     bool
 }
 
 // clean counts the journey with hops s to e-1, first seen at t0, near a candidate of its path sp, as
@@ -298,7 +301,7 @@ func (tb *skipTables) clean(sp *skipPath, s, e uint32, t0 int64) bool {
 	if d == dtBig {
 		return false
 	}
-	if g := tb.arena[s]; tb.blockObs[g>>16][g&0xffff].Flags&decode.FlagICMPError != 0 {
+	if g := tb.arena[s]; tb.icmp && tb.blockObs[g>>16][g&0xffff].Flags&decode.FlagICMPError != 0 {
 		return true // (pktHop: the first hop, with no WireGuard device captured) not counted
 	}
 	tEnd := t0 + int64(d)

@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"math"
 	"math/bits"
 	"time"
 
@@ -144,13 +145,19 @@ func (c *coverage) gapsSplitAt(a *analysis, mid int) {
 			of[2*fi+d] = gp
 		}
 	}
+	in := gapBounds{from: math.MinInt64, to: math.MaxInt64, ok: a.hopTs.bigNone()}
+	for _, gp := range by {
+		if gp != nil {
+			in.from, in.to = max(in.from, gp.maxFirst-coverageGrace), min(in.to, gp.minLast+coverageGrace)
+		}
+	}
 	pieces := map[int32]bool{}
 	for _, ev := range a.journeys.gso {
 		pieces[ev.child] = true
 	}
 	c.gaps = map[int]*gapCount{}
 	if mid <= 0 || mid >= a.nJ {
-		c.gapsIn(a, of, pieces, first, last, c.gaps, 0, a.nJ)
+		c.gapsIn(a, of, in, pieces, first, last, c.gaps, 0, a.nJ)
 		return
 	}
 	// On more than one core, the journeys after mid are counted on a goroutine of their own, into
@@ -159,8 +166,8 @@ func (c *coverage) gapsSplitAt(a *analysis, mid int) {
 	// clocks) and writes only the counts it is given; trimAt is safe from several goroutines
 	// (stopsFromSkips' halves call it too).
 	second := map[int]*gapCount{}
-	wait := beside(func() { c.gapsIn(a, of, pieces, first, last, second, mid, a.nJ) })
-	c.gapsIn(a, of, pieces, first, last, c.gaps, 0, mid)
+	wait := beside(func() { c.gapsIn(a, of, in, pieces, first, last, second, mid, a.nJ) })
+	c.gapsIn(a, of, in, pieces, first, last, c.gaps, 0, mid)
 	wait()
 	joinGaps(c.gaps, second)
 }
@@ -190,8 +197,9 @@ func joinGaps(gaps, later map[int]*gapCount) {
 }
 
 // gapsIn counts journeys [from, to) into gaps (gapsFromPaths): of is each flow direction's gapPath,
-// pieces the journeys that are pieces of a split, first and last each point's span.
-func (c *coverage) gapsIn(a *analysis, of []*gapPath, pieces map[int32]bool, first, last []int64,
+// in the times inside every span of every path, pieces the journeys that are pieces of a split,
+// first and last each point's span.
+func (c *coverage) gapsIn(a *analysis, of []*gapPath, in gapBounds, pieces map[int32]bool, first, last []int64,
 	gaps map[int]*gapCount, from, to int) {
 	// the journeys' tables in registers, not read through a at each journey (gapDue writes none of them)
 	jFlow, jDir, jStart, ht := a.jFlow[:to], a.jDir[:to], a.jStart[:to+1], &a.hopTs
@@ -199,7 +207,7 @@ func (c *coverage) gapsIn(a *analysis, of []*gapPath, pieces map[int32]bool, fir
 		// the journeys inside every span on their path passed over a block of t0 at a time (gapsInside)
 		blk := j &^ (timesBlock - 1)
 		end := min(to, blk+timesBlock)
-		if j = gapsInside(jFlow, jDir, jStart, of, ht.t0.blocks[blk/timesBlock], ht.dt, blk, j, end); j == end {
+		if j = gapsInside(jFlow, jDir, jStart, of, ht.t0.blocks[blk/timesBlock], ht.dt, in, blk, j, end); j == end {
 			j--
 			continue
 		}
@@ -225,30 +233,81 @@ func (c *coverage) gapsIn(a *analysis, of []*gapPath, pieces map[int32]bool, fir
 // gapsInside returns the first journey from j to end (all in the block of t0s, t0's from journey
 // blk) that gapsIn has to look at (end when none): those it passes over have no flow, no gapPath, no
 // hop, or lie inside every span on their path, as gapsIn's own tests find (a journey whose last hop's
-// time is in hopTimes' side map is left to them). Its loop keeps the tables in registers.
-func gapsInside(jFlow []int32, jDir []uint8, jStart []uint32, of []*gapPath, t0s []int64, dt []uint32, blk, j, end int) int {
+// time is in hopTimes' side map is left to them). A run of gapRun journeys (from a multiple of gapRun
+// after blk) whose hops all lie within in (gapBounds.holds) is passed over as a whole: each of them is
+// inside every span of every path. Its loops keep the tables in registers.
+func gapsInside(jFlow []int32, jDir []uint8, jStart []uint32, of []*gapPath, t0s []int64, dt []uint32, in gapBounds, blk, j, end int) int {
 	// the tables from journey blk, each as long (no bounds check by journey)
 	n := end - blk
 	jFlow, jDir, jStart, t0s = jFlow[blk:end], jDir[blk:end], jStart[blk:end+1], t0s[:n]
-	for i := j - blk; i < len(jFlow); i++ {
-		fi := jFlow[i]
-		if fi < 0 {
+	for i := j - blk; i < n; {
+		k := min(n, (i|(gapRun-1))+1)
+		if i&(gapRun-1) == 0 && in.holds(jStart[i:k+1], t0s[i:k], dt) {
+			i = k
 			continue
 		}
-		gp := of[2*int(fi)+int(jDir[i])]
-		if gp == nil {
-			continue
-		}
-		s, e := jStart[i], jStart[i+1]
-		if s == e {
-			continue
-		}
-		d := dt[e-1]
-		if t0 := t0s[i]; d == dtBig || t0 < gp.maxFirst-coverageGrace || t0+int64(d) > gp.minLast+coverageGrace {
-			return blk + i
+		for ; i < k; i++ {
+			fi := jFlow[i]
+			if fi < 0 {
+				continue
+			}
+			gp := of[2*int(fi)+int(jDir[i])]
+			if gp == nil {
+				continue
+			}
+			s, e := jStart[i], jStart[i+1]
+			if s == e {
+				continue
+			}
+			d := dt[e-1]
+			if t0 := t0s[i]; d == dtBig || t0 < gp.maxFirst-coverageGrace || t0+int64(d) > gp.minLast+coverageGrace {
+				return blk + i
+			}
 		}
 	}
 	return end
+}
+
+// gapRun is how many journeys gapsInside tests against its gapBounds at once.
+const gapRun = 256
+
+// gapBounds are the times inside every span of every path's gapPath, with coverageGrace: from the
+// latest maxFirst less it to the earliest minLast plus it. ok: no hop's time is in hopTimes' side
+// map (hopTimes.bigNone: the fill alone adds to it), so that each hop's time is in hopTimes.dt.
+type gapBounds struct {
+	from, to int64
+	ok       bool
+}
+
+// holds reports whether every journey with a hop among those whose hops begin at jStart[0],
+// jStart[1], … (one more than t0s) was first seen at from or later and last seen at to or earlier
+// (t0s their first sightings, dt their hops' times after them): then gapsInside would pass over
+// each of them (a journey with a hop inside every span of every path is inside every span of its
+// own).
+func (b gapBounds) holds(jStart []uint32, t0s []int64, dt []uint32) bool {
+	if !b.ok {
+		return false
+	}
+	first, last := hopsSpan(jStart, t0s, dt)
+	return first >= b.from && last <= b.to
+}
+
+// hopsSpan returns the earliest first sighting and the latest last sighting of the journeys with a
+// hop among those whose hops begin at jStart[0], jStart[1], … (one more than t0s): MaxInt64 and
+// MinInt64 for none. Not inlined: its loop has the registers to itself.
+//
+//go:noinline
+func hopsSpan(jStart []uint32, t0s []int64, dt []uint32) (first, last int64) {
+	first, last = math.MaxInt64, math.MinInt64
+	s, jStart := jStart[0], jStart[1:len(t0s)+1]
+	for i, e := range jStart {
+		if e != s {
+			t0 := t0s[i]
+			first, last = min(first, t0), max(last, t0+int64(dt[e-1]))
+		}
+		s = e
+	}
+	return first, last
 }
 
 // gapDue counts journey j at the points gp.ks of its path pi whose span [first, last] it was due at

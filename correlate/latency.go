@@ -49,14 +49,17 @@ func (a *latAcc) add(v int64) {
 // addRoomy adds v as add does when the accumulator holds a value already and keeps v exactly in
 // room its samples have (a flow's end-to-end latency, whose samples placement carves to size), and
 // reports whether it did; otherwise it does nothing. Small enough to be inlined, with no call.
+//
+// (With a histogram the samples are none, nil: len(s) == cap(s) declines it, as the test of a.hist did.
+// The samples' slice is lengthened in place, its pointer not written again: no write barrier's test.)
 func (a *latAcc) addRoomy(v int64) bool {
 	s := a.samples
-	if a.n == 0 || a.n >= exactSamples || a.hist != nil || len(s) == cap(s) || int64(int32(v)) != v {
+	if a.n == 0 || a.n >= exactSamples || len(s) == cap(s) || int64(int32(v)) != v {
 		return false
 	}
 	s = s[:len(s)+1]
 	s[len(s)-1] = int32(v)
-	a.samples, a.n = s, a.n+1
+	a.samples, a.n = a.samples[:len(s)], a.n+1
 	a.min, a.max = min(a.min, v), max(a.max, v)
 	return true
 }

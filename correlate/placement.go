@@ -163,6 +163,12 @@ type segAcc struct {
 	j0 int32
 }
 
+// anyOffload reports whether some journey is in offloadAt, offloadNew or fragOf (all made with
+// placement, newPlacement): when none is, mayOffload is false for every journey.
+func (pl *placement) anyOffload() bool {
+	return len(pl.offloadAt)+len(pl.offloadNew)+len(pl.fragOf) > 0
+}
+
 // mayOffload reports whether journey j may be in offloadAt, offloadNew or fragOf (offMark, when it
 // covers j): when not, it is in none of them, and the maps need not be asked.
 func (po *placementOut) mayOffload(j int32) bool {
@@ -427,6 +433,11 @@ var placedClean atomic.Int64
 func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 	jFlow, jDir, jStart, jStatus := pl.jFlow[:end], pl.jDir[:end], pl.jStart[:end+1], pl.jStatus[:end]
 	hopPt, dt, arena, blockObs := pl.hopPt, pl.hopTs.dt, pl.arena, pl.w.blockObs
+	offload := pl.anyOffload() // (none: no journey to test by mayOffload)
+	looseMax := pl.looseMax    // countFlowLoose's bound: none below it without loose clocks
+	if pl.flowLoose == nil {
+		looseMax = math.MinInt64
+	}
 	placed := 0
 	for ; j < end; j++ {
 		fi := jFlow[j]
@@ -435,7 +446,7 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 		}
 		fl, d := pl.flows[fi], jDir[j]
 		pc := &pl.pathCounts[fl.pathAt[d]]
-		if !pc.run || pl.mayOffload(int32(j)) {
+		if !pc.run || offload && pl.mayOffload(int32(j)) {
 			break
 		}
 		s, e, c := jStart[j], jStart[j+1], &pc.clean
@@ -489,7 +500,7 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 		if !fl.e2e.addRoomy(lat) {
 			fl.e2e.add(lat)
 		}
-		if pl.flowLoose != nil && lat < pl.looseMax { // countFlowLoose
+		if lat < looseMax { // countFlowLoose
 			pl.looseLat(fi, pc.pts[0], pc.pts[n], lat)
 		}
 		t := &pl.dirTallies[fi<<1|int32(d)]
@@ -894,8 +905,9 @@ func (pl *placement) countClean(p *placing) {
 }
 
 // cleanBatch is how many clean journeys' latencies a path holds (pathCount.lats) before they are
-// added to its segments.
-const cleanBatch = 64
+// added to its segments: each batch costs a call of addEvery and its loops' set-up a segment (about
+// 100 instructions), and takes 8 bytes a segment a journey (10 KiB for a path of 5 segments).
+const cleanBatch = 256
 
 // addCleanLats adds the latencies that wait in pc.lats to their segments (countClean), and counts
 // those below what the clocks' uncertainty explains.
