@@ -665,12 +665,16 @@ func podPackets(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, mine po
 	var v4 [podCacheSlots]uint64 // (podCached words)
 	var all []HdrCtx             // t's contexts, once an encapsulated packet needs them
 	haveAll := false
-	for i := 0; i < len(obs); i++ {
+	for len(obs) > 0 {
 		// The usual Observation, without a call: a call on any way through the loop had the loop's
 		// values stored and loaded again on every turn. What needs one (an IPv4 source not in the
 		// cache, an IPv6 one, the first encapsulated packet's contexts) is done below, once.
-		for ; i < len(obs); i++ {
-			o := &obs[i]
+		// The loop walks obs (what is left of it) by j, whose bounds it proves (an index into the
+		// whole was tested again for every Observation, and kept on the stack), and counts s.all in n,
+		// stored when it leaves (s.count counts it too).
+		j, n := 0, s.all
+		for ; j < len(obs); j++ {
+			o := &obs[j]
 			if o.Flags&(FlagARP|FlagNotIP|FlagTruncated|FlagError|FlagIPv6) != 0 {
 				if o.Flags&(FlagARP|FlagNotIP|FlagTruncated|FlagError) != 0 {
 					continue
@@ -683,8 +687,10 @@ func podPackets(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, mine po
 				}
 				break // (not in the cache)
 			}
-			// s.count(o, all), written out (a call here would cost what this loop saves)
-			ttl := o.TTL
+			// s.count(o, all), written out (a call here would cost what this loop saves); the inner
+			// TTL (in) loaded once, the top one stored only when it rises
+			in := o.TTL
+			ttl := in
 			if o.Encap() != EncapNone {
 				if !haveAll {
 					break
@@ -693,19 +699,22 @@ func podPackets(obs []Observation, t *Tables, ctxs map[*Tables][]HdrCtx, mine po
 					continue
 				}
 				ttl = all[o.Ctx].OuterTTL
-				s.outer[o.TTL]++
-				s.top[o.TTL] = max(s.top[o.TTL], ttl)
+				s.outer[in]++
+				if ttl > s.top[in] {
+					s.top[in] = ttl
+				}
 			} else if s.plain++; ttl == 63 || ttl == 127 || ttl == 254 {
 				s.one++
 			}
-			if s.all++; s.all == 1 {
+			if n++; n == 1 {
 				s.first = ttl
 			}
 		}
-		if i == len(obs) {
+		if s.all = n; j == len(obs) {
 			break
 		}
-		o := &obs[i]
+		o := &obs[j]
+		obs = obs[j+1:]
 		if o.Flags&FlagIPv6 == 0 {
 			c := &v4[o.Src*0x9e3779b1>>(32-podCacheBits)]
 			if *c>>2 != uint64(o.Src) || *c == 0 {

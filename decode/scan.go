@@ -1,10 +1,12 @@
 package decode
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"os"
 	"runtime"
 	"sort"
@@ -212,9 +214,9 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 				break
 			}
 		}
-		// (the error's variable and its test are the interface's read's alone; this line keeps the calls below in place)
+	read: // (a record read; the error's variable and its test are the interface's read's alone)
 		// (a frame read: v.cutAt, set at a skipped record, is left, as v.nObs moves past it)
-		v.nObs++                   // the frames read (fi.Records, set from it where it is read: report, the loop's end)
+		v.nObs++ // the frames read (fi.Records, set from it where it is read: report, the loop's end)
 		if v.nObs%markEvery == 0 { // progressEvery is a multiple: one test a frame for both
 			if fi.FrameIndex != nil {
 				fi.FrameIndex.mark(&rec, v.r.Offset())
@@ -332,6 +334,34 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 			kfp.add(p.Loose)
 		} else if fn != nil {
 			fn(&rec, &p, v.o)
+		}
+		// The next record, when it is a pcap file's usual one (pr.nextBuffered, written out): read here,
+		// it goes to the loop's work by a jump, where nextBuffered's result (its true and its false
+		// joined, with the record's stores on one way only) was made into a value, negated and tested
+		// (five instructions a record). Any other record goes to the loop's head, whose nextBuffered
+		// takes none of what this leaves (the same tests, before any store), and then to Next.
+		// TestScanRecordsLikeNext holds the records read so to Next's.
+		if pr := v.pr; pr != nil && pr.done == nil {
+			in, frame := pr.rdInput, pr.frame
+			if win, pend := in.win, in.pend; len(win)-pend >= pcapRecHdrLen && frame < in.maxFrames {
+				w := win[pend:len(win):len(win)]
+				h := (*[pcapRecHdrLen]byte)(w)
+				var h0, h1 uint64
+				if h0, h1 = binary.LittleEndian.Uint64(h[0:8]), binary.LittleEndian.Uint64(h[8:16]); pr.be { // (as in nextBuffered: the loads' inline marks on the test's line)
+					h0, h1 = bits.RotateLeft64(bits.ReverseBytes64(h0), 32), bits.RotateLeft64(bits.ReverseBytes64(h1), 32)
+				}
+				if caplen, origlen := int(uint32(h1)), int(h1>>32); caplen != 0 && caplen <= origlen && caplen <= pr.snaplen && caplen <= len(w)-pcapRecHdrLen {
+					sec, frac := int64(uint32(h0)), int64(h0>>32)
+					ts := sec*1e9 + frac*pr.fracNs
+					frame++
+					pr.frame = frame
+					n := pcapRecHdrLen + caplen
+					in.pend = pend + n
+					pr.prevTs, pr.havePrev = ts, true
+					rec.set(frame, ts, frac >= pr.fracMax, caplen, origlen, pr.iface.LinkType, 0, w[pcapRecHdrLen:n:n])
+					goto read
+				}
+			}
 		}
 	}
 	if fi.Records = v.nObs; d.inScan != nil { // the file ended (or its reading stopped) before the probe told
