@@ -642,7 +642,7 @@ func (pl *placement) tcpSyn(fl *flowAcc, d uint8, j int32, o *decode.Observation
 	case st.syn && (o.Seq == st.synSeq || o.TCPFlags&decode.TCPAck != 0):
 		fl.retrans++
 		pl.retransJ[j] = true
-	case !st.syn && (ot.syn || j == fl.firstJourney()):
+	case !st.syn && (ot.syn || j == pl.firstJourney(fl)):
 	default:
 		fl.conns++
 		if pl.connJ == nil {
@@ -656,13 +656,13 @@ func (pl *placement) tcpSyn(fl *flowAcc, d uint8, j int32, o *decode.Observation
 }
 
 // firstJourney is the flow's first journey, either way (-1 for none).
-func (fl *flowAcc) firstJourney() int32 {
-	first := int32(-1)
+func (fo *flowsOut) firstJourney(fl *flowAcc) int32 {
+	js, first := fo.journeysOf(fl), int32(-1)
 	if fl.nC2S > 0 {
-		first = fl.journeys[0]
+		first = js[0]
 	}
-	if fl.nS2C > 0 && (first < 0 || fl.journeys[fl.nC2S] < first) {
-		first = fl.journeys[fl.nC2S]
+	if fl.nS2C > 0 && (first < 0 || js[fl.nC2S] < first) {
+		first = js[fl.nC2S]
 	}
 	return first
 }

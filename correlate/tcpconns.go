@@ -12,7 +12,7 @@ import (
 // marked in connJ; each holds the journeys, either way, up to the next's first.
 func (a *analysis) connections(fl *flowAcc) []TCPConnection {
 	out := make([]TCPConnection, 0, fl.conns+1)
-	c2, s2 := fl.dirJourneys(c2s), fl.dirJourneys(s2c)
+	c2, s2 := a.dirJourneys(fl, c2s), a.dirJourneys(fl, s2c)
 	for k := 0; len(c2) > 0 || len(s2) > 0; k++ {
 		var j int32
 		if len(s2) == 0 || len(c2) > 0 && c2[0] < s2[0] {

@@ -118,18 +118,19 @@ func TestTCPSynConnections(t *testing.T) {
 	}
 	run := func(segs []seg) (*flowAcc, *placement) {
 		fl := &flowAcc{client: tuple{proto: 6}}
+		var js []int32                        // the flow's journeys, as flowJourneys lays them out (jAt 0)
 		for _, d := range []uint8{c2s, s2c} { // each direction's journeys in journey order, c2s first
 			for j, s := range segs {
 				if s.d == d {
-					fl.journeys = append(fl.journeys, int32(j))
+					js = append(js, int32(j))
 				}
 			}
 			if d == c2s {
-				fl.nC2S = int32(len(fl.journeys))
+				fl.nC2S = int32(len(js))
 			}
 		}
-		fl.nS2C = int32(len(fl.journeys)) - fl.nC2S
-		pl := &placement{analysis: &analysis{}, placementOut: &placementOut{retransJ: map[int32]bool{}}}
+		fl.nS2C = int32(len(js)) - fl.nC2S
+		pl := &placement{analysis: &analysis{flowsOut: flowsOut{jAll: js}}, placementOut: &placementOut{retransJ: map[int32]bool{}}}
 		for j, s := range segs {
 			o := &decode.Observation{Proto: 6, TCPFlags: s.flags, Seq: s.seq, Len: 40 + s.n, HdrLen: 40}
 			pl.tcpSegment(fl, s.d, int32(j), o)
