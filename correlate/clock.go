@@ -413,34 +413,55 @@ func (ps *pairSamples) addPackets(ordered []fpPkt) {
 		if p.ambiguous {
 			continue
 		}
-		var snd, rcv *clockSight
-		for k := range p.seen {
-			switch p.seen[k].node {
-			case p.sender:
-				snd = &p.seen[k]
-			case p.receiver:
-				rcv = &p.seen[k]
-			}
-		}
-		if snd == nil {
-			continue
-		}
-		routers = routers[:0]
-		for k := range p.seen {
-			x := &p.seen[k]
-			if x == snd {
+		if len(p.seen) == 2 && p.seen[0].node != p.seen[1].node {
+			// The usual packet, seen on two nodes: addPacket gives it one sample, from its sighting on
+			// the sender's node to the other (the receiver's, or a router's: a single router has no
+			// router before it).
+			snd, to := &p.seen[0], &p.seen[1]
+			if to.node == p.sender {
+				snd, to = to, snd
+			} else if snd.node != p.sender {
 				continue
 			}
-			ps.add(snd.node, x.node, delaySample{snd.last, x.first - snd.last, fp})
-			if x != rcv {
-				routers = append(routers, x)
-				if rcv != nil {
-					ps.add(x.node, rcv.node, delaySample{x.last, rcv.first - x.last, fp})
-				}
+			ps.addUsual(snd.node, to.node, delaySample{snd.last, to.first - snd.last, fp})
+			continue
+		}
+		routers = ps.addPacket(fp, p, routers)
+	}
+}
+
+// addPacket adds the samples of the sampled packet p, not ambiguous, of fingerprint fp: sender →
+// every other node, every router → the receiver, router → router (routerPairs). routers is room for
+// the routers, returned for the next packet.
+func (ps *pairSamples) addPacket(fp uint64, p *clockPkt, routers []*clockSight) []*clockSight {
+	var snd, rcv *clockSight
+	for k := range p.seen {
+		switch p.seen[k].node {
+		case p.sender:
+			snd = &p.seen[k]
+		case p.receiver:
+			rcv = &p.seen[k]
+		}
+	}
+	if snd == nil {
+		return routers
+	}
+	routers = routers[:0]
+	for k := range p.seen {
+		x := &p.seen[k]
+		if x == snd {
+			continue
+		}
+		ps.add(snd.node, x.node, delaySample{snd.last, x.first - snd.last, fp})
+		if x != rcv {
+			routers = append(routers, x)
+			if rcv != nil {
+				ps.add(x.node, rcv.node, delaySample{x.last, rcv.first - x.last, fp})
 			}
 		}
-		routerPairs(ps, routers, fp)
 	}
+	routerPairs(ps, routers, fp)
+	return routers
 }
 
 // pairSamples gathers delayPairs' samples per node pair (sender's node first), each pair's in the
@@ -475,6 +496,17 @@ func (ps *pairSamples) add(a, b int, s delaySample) {
 		ps.at[a][b] = i
 	}
 	ps.vals[i-1] = append(ps.vals[i-1], s)
+}
+
+// addUsual is add, with a pair met before's case first.
+func (ps *pairSamples) addUsual(a, b int, s delaySample) {
+	if a >= 0 && b >= 0 && a < len(ps.at) && b < len(ps.at[a]) {
+		if i := ps.at[a][b]; i != 0 {
+			ps.vals[i-1] = append(ps.vals[i-1], s)
+			return
+		}
+	}
+	ps.add(a, b, s)
 }
 
 // joined returns the samples of ps and then of next keyed by node pair (byPair): each pair's of ps
