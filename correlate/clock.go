@@ -413,34 +413,55 @@ func (ps *pairSamples) addPackets(ordered []fpPkt) {
 		if p.ambiguous {
 			continue
 		}
-		var snd, rcv *clockSight
-		for k := range p.seen {
-			switch p.seen[k].node {
-			case p.sender:
-				snd = &p.seen[k]
-			case p.receiver:
-				rcv = &p.seen[k]
-			}
-		}
-		if snd == nil {
-			continue
-		}
-		routers = routers[:0]
-		for k := range p.seen {
-			x := &p.seen[k]
-			if x == snd {
+		if len(p.seen) == 2 && p.seen[0].node != p.seen[1].node {
+			// The usual packet, seen on two nodes: addPacket gives it one sample, from its sighting on
+			// the sender's node to the other (the receiver's, or a router's: a single router has no
+			// router before it).
+			snd, to := &p.seen[0], &p.seen[1]
+			if to.node == p.sender {
+				snd, to = to, snd
+			} else if snd.node != p.sender {
 				continue
 			}
-			ps.add(snd.node, x.node, delaySample{snd.last, x.first - snd.last, fp})
-			if x != rcv {
-				routers = append(routers, x)
-				if rcv != nil {
-					ps.add(x.node, rcv.node, delaySample{x.last, rcv.first - x.last, fp})
-				}
+			ps.addUsual(snd.node, to.node, delaySample{snd.last, to.first - snd.last, fp})
+			continue
+		}
+		routers = ps.addPacket(fp, p, routers)
+	}
+}
+
+// addPacket adds the samples of the sampled packet p, not ambiguous, of fingerprint fp: sender →
+// every other node, every router → the receiver, router → router (routerPairs). routers is room for
+// the routers, returned for the next packet.
+func (ps *pairSamples) addPacket(fp uint64, p *clockPkt, routers []*clockSight) []*clockSight {
+	var snd, rcv *clockSight
+	for k := range p.seen {
+		switch p.seen[k].node {
+		case p.sender:
+			snd = &p.seen[k]
+		case p.receiver:
+			rcv = &p.seen[k]
+		}
+	}
+	if snd == nil {
+		return routers
+	}
+	routers = routers[:0]
+	for k := range p.seen {
+		x := &p.seen[k]
+		if x == snd {
+			continue
+		}
+		ps.add(snd.node, x.node, delaySample{snd.last, x.first - snd.last, fp})
+		if x != rcv {
+			routers = append(routers, x)
+			if rcv != nil {
+				ps.add(x.node, rcv.node, delaySample{x.last, rcv.first - x.last, fp})
 			}
 		}
-		routerPairs(ps, routers, fp)
 	}
+	routerPairs(ps, routers, fp)
+	return routers
 }
 
 // pairSamples gathers delayPairs' samples per node pair (sender's node first), each pair's in the
@@ -475,6 +496,17 @@ func (ps *pairSamples) add(a, b int, s delaySample) {
 		ps.at[a][b] = i
 	}
 	ps.vals[i-1] = append(ps.vals[i-1], s)
+}
+
+// addUsual is add, with a pair met before's case first.
+func (ps *pairSamples) addUsual(a, b int, s delaySample) {
+	if a >= 0 && b >= 0 && a < len(ps.at) && b < len(ps.at[a]) {
+		if i := ps.at[a][b]; i != 0 {
+			ps.vals[i-1] = append(ps.vals[i-1], s)
+			return
+		}
+	}
+	ps.add(a, b, s)
 }
 
 // joined returns the samples of ps and then of next keyed by node pair (byPair): each pair's of ps
@@ -951,6 +983,69 @@ func bestLine(up, lo []linePt) (k, theta0, margin float64) {
 	return k, theta0, margin
 }
 
+// bestLineBinned is bestLine of the constraints binPrune leaves (the same fit, bit for bit). bestLine
+// may overwrite the elements of up and lo, and binPrune does.
+func bestLineBinned(up, lo []linePt) (k, theta0, margin float64) {
+	return bestLine(binPrune(up, false), binPrune(lo, true))
+}
+
+// binPruneMin is how many constraints make binPrune worth its passes, binPruneEach how many
+// constraints it takes a bin of x to be, and binPruneBins the most bins.
+const binPruneMin, binPruneEach, binPruneBins = 256, 32, 1024
+
+// binPrune drops from pts, in place and keeping the others' order, constraints that cannot decide
+// bestLine's fit for any slope k in its whole range [−2000, 2000] ppm: upper constraints, or lower
+// ones when lower. pruneLine tests every point against one threshold for the whole range, which at
+// the search's start (the constraints' values move by up to 2000 ppm of the capture's span, 10 ms
+// over 5 s) drops none: bestLine read every constraint in about a dozen of its 60 steps. Here the
+// points are put in bins by x, and a point is dropped when its bin's lowest (upper constraints;
+// highest when lower) q is below it for every slope in the range by more than the rounding of
+// either's value: s(v_p − v_q) > 2e-3·|x_p − x_q| + ε, s = 1 or −1. q's computed value
+// (p.v − k·p.x) is then below p's for every k bestLine tries, so p is never the least (nor the first
+// of equal ones), and every fit of the range is the same bit for bit, whatever bin each point was
+// put in. ε is 2^-40 of (1 + 2e-3) times the largest |v| or |x|: each computed value, and this
+// test's own numbers, are within a few units of rounding (2^-53) of that. With a NaN or an infinity
+// among them, ε is one too, and no point is dropped.
+func binPrune(pts []linePt, lower bool) []linePt {
+	if len(pts) < binPruneMin {
+		return pts
+	}
+	const r = 2e-3 // bestLine's range of slopes: every k it fits has |k| ≤ r
+	s := 1.0
+	if lower {
+		s = -1
+	}
+	// The bins span the x of every binPruneEach-th point; a point beyond goes to the bin at that end.
+	xlo, xhi := pts[0].x, pts[0].x
+	for i := 0; i < len(pts); i += binPruneEach {
+		xlo, xhi = min(xlo, pts[i].x), max(xhi, pts[i].x)
+	}
+	nb := min(len(pts)/binPruneEach, binPruneBins)
+	scale := float64(nb) / (xhi - xlo)
+	bin := func(x float64) int { return min(max(int((x-xlo)*scale), 0), nb-1) & (binPruneBins - 1) }
+	var least [binPruneBins]linePt // each bin's lowest s·v and its x
+	for b := range nb {
+		least[b].v = math.Inf(1)
+	}
+	const abs = 1<<63 - 1
+	big := uint64(0) // the largest |v| or |x|, as bits: a float64 ≥ 0 orders as its bits do
+	for _, p := range pts {
+		if q, sv := &least[bin(p.x)], s*p.v; sv < q.v {
+			*q = linePt{p.x, sv}
+		}
+		big = max(big, math.Float64bits(p.v)&abs, math.Float64bits(p.x)&abs)
+	}
+	eps := math.Float64frombits(big) * ((1 + r) * 0x1p-40)
+	out := pts[:0]
+	for _, p := range pts {
+		if q := &least[bin(p.x)]; s*p.v-q.v > r*math.Abs(p.x-q.x)+eps {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
 // pruneLine drops from pts the constraints that cannot decide bestLine's fit for any slope k in
 // [l, r]: the minimum of p.v − k·p.x over the upper constraints (the maximum over the lower ones, when
 // lower). A point's computed value is monotone in k (each rounding is), so over [l, r] it lies between
@@ -1079,7 +1174,11 @@ func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, re
 				// offset fits its samples: the node's own delays, unequal and varying with its load,
 				// are in every sample, and over its wide window a line widened the margin by reading
 				// them as drift (-67.9 ppm on nodeport-cluster without node-a's eth0, truly none).
-				k, th0, margin = bestLine(up, lo)
+				if stepped[n] { // its fit is replaced below, by lineFit of up and lo as bestLine leaves them
+					bestLine(up, lo)
+				} else {
+					k, th0, margin = bestLineBinned(up, lo)
+				}
 			}
 			if stepped[n] {
 				// A clock that stepped is fitted as one offset (its step taken off): the step's size is

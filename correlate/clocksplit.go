@@ -132,7 +132,17 @@ func (s *sampleSet) add(w *world, r *clockRef, o *decode.Observation, lf, fp uin
 		s.slab = s.slab[1:]
 		ttl := w.hopTTL(o)
 		s.sights[0] = clockSight{w.pointNode[r.point], r.ts, r.ts, ttl, ambiguousKey(o, ttl), 1, r.ts}
-		*p = clockPkt{sender: w.senderNode(o), receiver: w.receiverNode(o), loose: lf, seen: s.sights[:1:2]}
+		snd, rcv := -1, -1 // senderNode and receiverNode, their encapsulated frame's case without a call
+		if o.Encap() != decode.EncapNone && int(o.Ctx) < len(w.ctxNodes) {
+			snd, rcv = w.ctxNodes[o.Ctx][0], w.ctxNodes[o.Ctx][1]
+		}
+		if snd < 0 {
+			snd = w.nodeOf(o.Flags&decode.FlagIPv6 != 0, o.Src)
+		}
+		if rcv < 0 {
+			rcv = w.nodeOf(o.Flags&decode.FlagIPv6 != 0, o.Dst)
+		}
+		*p = clockPkt{sender: snd, receiver: rcv, loose: lf, seen: s.sights[:1:2]}
 		s.sights = s.sights[2:]
 		s.pkts = append(s.pkts, fpPkt{fp, p})
 		*slot = int32(len(s.pkts))

@@ -163,7 +163,7 @@ func splitPair(ab, ba []delaySample) (s pairSplit, ok, lineless bool) {
 			lo = append(lo, linePt{float64(p.xa - x0), float64(p.v)})
 		}
 	}
-	if _, _, margin := bestLine(up, lo); margin >= 0 {
+	if _, _, margin := bestLineBinned(up, lo); margin >= 0 {
 		return pairSplit{}, false, false // a line fits: a drift, or none
 	}
 	best, pts, ok := firstSplit(pts)

@@ -28,7 +28,7 @@ func TestPodCandsAsScan(t *testing.T) {
 		}
 		const points = 3
 		got := make([]podCands, points)
-		pairs := &podPairs{counts: got}
+		pairs := newPodPairs(got)
 		want := make([][]podCand, points) // each point's list, counted by a scan
 		scan := func(pi int, a uint32, own int) {
 			for i := range want[pi] {

@@ -38,7 +38,7 @@ func TestPodPairsRunAsAdd(t *testing.T) {
 			}
 		}
 		got, want := make([]podCands, 3), make([]podCands, 3)
-		gp, wp := &podPairs{counts: got}, &podPairs{counts: want}
+		gp, wp := newPodPairs(got), newPodPairs(want)
 		stops := 0
 		for k := 0; k < len(chunk); k++ {
 			if k = gp.run(chunk, k, srcPod); k == len(chunk) {

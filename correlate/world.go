@@ -278,24 +278,26 @@ func ownTTL(ttl uint8) uint32 {
 
 // podPairs gathers findPods' IPv4 frames by (pod-veth point, source, destination) before they are
 // counted (podCands): a veth carries its pod's conversations with a few peers, so most frames find
-// their pair at the first slot looked at and are counted with two additions, where counting each of
+// their pair at the first slot looked at and are counted with one addition, where counting each of
 // their two addresses took two lookups. flush counts the pairs gathered so far, in the order each was
 // first seen, each source before its destination: every address is first counted where the frame
 // that first showed it would have counted it, so the counts, their order and the addresses past the
 // 64th left out are the same as counting frame by frame. An ARP request's sender, counted on its own,
-// is counted after a flush (findPods), for the same reason.
+// is counted after a flush (findPods), for the same reason. The pairs are kept in the slots of their
+// open-addressed index itself (found with one load less than through a list), and order lists their
+// slots as first seen. newPodPairs makes one.
 type podPairs struct {
 	counts []podCands
 	n      int
-	slots  [podPairSlots]uint16 // position in list + 1 (0: empty)
-	list   [podPairMax]podPair
+	order  [podPairMax]uint16 // the slots of the pairs gathered, in the order first seen
+	slots  [podPairSlots]podPair
 }
 
 // podPair is the frames of one (point, source, destination) gathered so far.
 type podPair struct {
-	key    uint64 // source << 32 | destination
-	pi     int32
-	n, own uint32 // frames, and those sent with an initial TTL (ownTTL)
+	key uint64 // source << 32 | destination
+	pi  int32  // -1: an empty slot
+	nw  uint64 // frames << 32 | those sent with an initial TTL (ownTTL)
 }
 
 const (
@@ -306,9 +308,18 @@ const (
 	_            = uint(1<<(64-podPairShift) - podPairSlots) // the top bits cover the slots
 )
 
+// newPodPairs returns an empty podPairs that counts into counts (by point).
+func newPodPairs(counts []podCands) *podPairs {
+	pp := &podPairs{counts: counts}
+	for i := range pp.slots {
+		pp.slots[i].pi = -1
+	}
+	return pp
+}
+
 // podPairHash is where podPairs' index looks for pair key of point pi first.
-func podPairHash(pi int32, key uint64) uint32 {
-	return uint32((key+uint64(pi))*0x9e3779b97f4a7c15>>podPairShift) & (podPairSlots - 1)
+func podPairHash(pi int32, key uint64) uint {
+	return uint((key + uint64(pi)) * 0x9e3779b97f4a7c15 >> podPairShift)
 }
 
 // run gathers the frames of chunk from k on, as add would, while they are the usual ones: IPv4 frames
@@ -318,7 +329,7 @@ func podPairHash(pi int32, key uint64) uint32 {
 // Without a call in its loop, its values stay in registers (findPods' own loop, with its calls,
 // spilled and reloaded them at every frame).
 func (pp *podPairs) run(chunk []decode.Observation, k int, srcPod []int32) int {
-	rest := chunk[k:]
+	rest, slots := chunk[k:], &pp.slots
 	for i := range rest {
 		o := &rest[i]
 		pi := srcPod[o.Source]
@@ -332,24 +343,19 @@ func (pp *podPairs) run(chunk []decode.Observation, k int, srcPod []int32) int {
 			return k + i
 		}
 		key := uint64(o.Src)<<32 | uint64(o.Dst)
-		s := pp.slots[podPairHash(pi, key)]
-		if s == 0 {
-			return k + i
-		}
-		e := &pp.list[(s-1)&(podPairMax-1)]
+		e := &slots[podPairHash(pi, key)]
 		if e.key != key || e.pi != pi {
 			return k + i
 		}
-		e.n++
-		e.own += ownTTLs[o.TTL]
+		e.nw += ownTTLs[o.TTL]
 	}
 	return len(chunk)
 }
 
-// ownTTLs is ownTTL as a table.
-var ownTTLs = func() (t [256]uint32) {
+// ownTTLs is a frame's count in podPair.nw by its TTL: 1 << 32 | ownTTL.
+var ownTTLs = func() (t [256]uint64) {
 	for ttl := range t {
-		t[ttl] = ownTTL(uint8(ttl))
+		t[ttl] = 1<<32 | uint64(ownTTL(uint8(ttl)))
 	}
 	return t
 }()
@@ -363,22 +369,21 @@ func (pp *podPairs) add(pi int32, src, dst, own uint32) {
 
 // addSlow gathers a frame of point pi whose pair is key, own as in add, looking from slot h on: a pair
 // not at its first slot, or new (after a flush when podPairMax are gathered).
-func (pp *podPairs) addSlow(pi int32, key uint64, h, own uint32) {
+func (pp *podPairs) addSlow(pi int32, key uint64, h uint, own uint32) {
 	for {
 		for i := h; ; i = (i + 1) & (podPairSlots - 1) {
-			k := pp.slots[i]
-			if k == 0 {
+			e := &pp.slots[i]
+			if e.pi < 0 {
 				if pp.n == podPairMax {
 					break
 				}
-				pp.list[pp.n] = podPair{key: key, pi: pi, n: 1, own: own}
+				*e = podPair{key: key, pi: pi, nw: 1<<32 | uint64(own)}
+				pp.order[pp.n] = uint16(i)
 				pp.n++
-				pp.slots[i] = uint16(pp.n)
 				return
 			}
-			if e := &pp.list[k-1]; e.key == key && e.pi == pi {
-				e.n++
-				e.own += own
+			if e.key == key && e.pi == pi {
+				e.nw += 1<<32 | uint64(own)
 				return
 			}
 		}
@@ -388,16 +393,14 @@ func (pp *podPairs) addSlow(pi int32, key uint64, h, own uint32) {
 
 // flush counts the pairs gathered (see podPairs) and empties the index.
 func (pp *podPairs) flush() {
-	if pp.n == 0 {
-		return
-	}
-	for _, e := range pp.list[:pp.n] {
+	for _, i := range pp.order[:pp.n] {
+		e := &pp.slots[i]
 		cs := &pp.counts[e.pi]
-		cs.addN(uint32(e.key>>32), int(e.n), int(e.own))
-		cs.addN(uint32(e.key), int(e.n), 0)
+		cs.addN(uint32(e.key>>32), int(e.nw>>32), int(uint32(e.nw)))
+		cs.addN(uint32(e.key), int(e.nw>>32), 0)
+		e.pi = -1
 	}
 	pp.n = 0
-	pp.slots = [podPairSlots]uint16{}
 }
 
 // counted returns the addresses counted, in the order first seen.
@@ -573,7 +576,7 @@ func (w *world) podHalves(podFile []bool, srcPod []int32) (halves [2][]bool, n i
 // countPods counts the addresses of the pod-veth frames of the files files marks into counts and
 // counts6 (by point), in file order and each file's frames in order: podCounts' pass over them.
 func (w *world) countPods(files []bool, srcPod []int32, counts, counts6 []podCands) {
-	pairs := &podPairs{counts: counts}
+	pairs := newPodPairs(counts)
 	arps := w.c.Tables.ARPAll() // read without the tables' lock (Tables.ARP takes it a request)
 	for f, obs := range w.c.Obs {
 		if !files[f] {

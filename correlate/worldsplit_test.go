@@ -103,6 +103,48 @@ func TestDelayPairsSplit(t *testing.T) {
 	}
 }
 
+// addPackets' usual packet (two sightings on two nodes) gives the samples addPacket gives it: random
+// packets of one to four sightings, on nodes -1 to 3 (twice on one among them), their sender and
+// receiver among those or not, some ambiguous; each pair's samples the same, in the same order.
+func TestAddPacketsUsual(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 7))
+	usual := 0
+	for round := range 200 {
+		list := make([]fpPkt, 1+rng.IntN(300))
+		for i := range list {
+			p := &clockPkt{sender: rng.IntN(5) - 1, receiver: rng.IntN(5) - 1, ambiguous: rng.IntN(10) == 0}
+			n := 1 + rng.IntN(4)
+			if rng.IntN(2) == 0 {
+				n = 2
+			}
+			for range n {
+				ts := rng.Int64N(1e9)
+				p.seen = append(p.seen, clockSight{node: rng.IntN(5) - 1, first: ts, last: ts + rng.Int64N(1e5),
+					ttl: uint8(60 + rng.IntN(5))})
+			}
+			if len(p.seen) == 2 && p.seen[0].node != p.seen[1].node && !p.ambiguous &&
+				(p.seen[0].node == p.sender || p.seen[1].node == p.sender) {
+				usual++
+			}
+			list[i] = fpPkt{uint64(i), p}
+		}
+		var got, want pairSamples
+		got.addPackets(list)
+		var routers []*clockSight
+		for _, x := range list {
+			if !x.p.ambiguous {
+				routers = want.addPacket(x.fp, x.p, routers)
+			}
+		}
+		if g, w := got.byPair(), want.byPair(); !reflect.DeepEqual(g, w) {
+			t.Fatalf("round %d: addPackets' samples\n%v\naddPacket's\n%v", round, g, w)
+		}
+	}
+	if usual < 1000 {
+		t.Fatalf("%d usual packets with a sample: the usual case is not tested", usual)
+	}
+}
+
 // The clock sample's packets collected on two goroutines (samplePacketsIn, split: the fingerprints
 // worked out in two halves of the frames, then the packets of each half of the fingerprints) are
 // those of one pass, on every lab scenario and generated captures, whatever their number of frames.
