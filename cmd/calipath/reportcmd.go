@@ -85,7 +85,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	window := fs.Duration("window", time.Second, "how far apart (after clock correction) two sightings of one packet may be, a `DURATION`")
 	var memory memoryFlag
 	fs.Var(&memory, "memory", "the memory the inputs may take: when their sizes say they would take more, keep the frames in temporary files in $TMPDIR (bounded-memory mode, the same report), e.g. 2G (default: half the machine's memory)")
-	logFile := fs.String("log-file", "", "append a line to `FILE` as each stage of the run ends (reading, the correlation's stages, writing): its time on the clock and the CPU time the process used in it")
+	logFile := fs.String("log-file", "", "append a line to `FILE` as each stage of the run ends (reading, the correlation's stages, writing): its time on the clock, the CPU time the process used in it, its system time and minor page faults")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to `FILE`")
 	memprofile := fs.String("memprofile", "", "write a heap profile to `FILE` at the end")
 	_ = fs.MarkHidden("cpuprofile")

@@ -4,13 +4,15 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
 
 // report --log-file appends one line per stage, in the run's order, each with its time on the clock and
-// in CPU, and the totals, which never fall; the report itself is what it is without the log.
+// in CPU, and the totals, which never fall, then its system time (a part of its CPU time) and minor
+// faults; the report itself is what it is without the log.
 func TestReportLogFile(t *testing.T) {
 	caps := demoFiles(t, "healthy-ipip")
 	dir := t.TempDir()
@@ -43,8 +45,9 @@ func TestReportLogFile(t *testing.T) {
 	if len(lines) != 1+len(want) {
 		t.Fatalf("%d stage lines, want %d:\n%s", len(lines)-1, len(want), raw)
 	}
-	line := regexp.MustCompile(`msg="stage done" stage=("[^"]+"|\S+) took=(\S+) cpu=(\S+) total=(\S+) total_cpu=(\S+)$`)
+	line := regexp.MustCompile(`msg="stage done" stage=("[^"]+"|\S+) took=(\S+) cpu=(\S+) total=(\S+) total_cpu=(\S+) sys=(\S+) minflt=(\d+)$`)
 	var lastTotal, lastCPU, sumTook time.Duration
+	var faults int64
 	for i, l := range lines[1:] {
 		m := line.FindStringSubmatch(l)
 		if m == nil {
@@ -64,6 +67,15 @@ func TestReportLogFile(t *testing.T) {
 		}
 		lastTotal, lastCPU = d[2], d[3]
 		sumTook += d[0]
+		sys, err := time.ParseDuration(m[6])
+		if err != nil || sys < 0 || sys > d[1]+time.Millisecond {
+			t.Errorf("stage %s: system time %q (%v) is not a part of its CPU time %v", want[i], m[6], err, d[1])
+		}
+		flt, _ := strconv.ParseInt(m[7], 10, 64)
+		faults += flt
+	}
+	if faults == 0 { // reading the captures alone maps in fresh memory
+		t.Errorf("no minor faults in any stage")
 	}
 	// each stage's time is its share of the total (rounded to the millisecond, each line)
 	if diff := lastTotal - sumTook; diff < -time.Duration(len(want))*time.Millisecond || diff > time.Duration(len(want))*time.Millisecond {

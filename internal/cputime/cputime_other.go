@@ -8,3 +8,6 @@ import "time"
 
 // Process is the CPU time the process has used so far; false where it cannot be read (here).
 func Process() (time.Duration, bool) { return 0, false }
+
+// Read is what the process has used so far; false where it cannot be read (here).
+func Read() (Usage, bool) { return Usage{}, false }

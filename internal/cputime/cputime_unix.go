@@ -12,9 +12,16 @@ import (
 // Process is the CPU time the process has used so far, every thread, user and system; false where it
 // cannot be read.
 func Process() (time.Duration, bool) {
+	u, ok := Read()
+	return u.CPU, ok
+}
+
+// Read is what the process has used so far, every thread; false where it cannot be read.
+func Read() (Usage, bool) {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0, false
+		return Usage{}, false
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), true
+	return Usage{CPU: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), Sys: time.Duration(ru.Stime.Nano()),
+		MinFlt: int64(ru.Minflt)}, true
 }
