@@ -471,13 +471,7 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 				r := (*[5]int64)(row)
 				r[0], r[1], r[2], r[3], r[4], lat = d1-d0, d2-d1, d3-d2, d4-d3, d5-d4, d5-d0
 			} else {
-				prev, ds := ds[0], ds[1:]
-				lat = -int64(prev)
-				r := row[:len(ds)]
-				for i, v := range ds {
-					r[i], prev = int64(v)-int64(prev), v
-				}
-				lat += int64(prev)
+				lat = diffRow(ds, row)
 			}
 		}
 		o0 := &blockObs[arena[s]>>16][arena[s]&0xffff]
@@ -514,6 +508,18 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 	}
 	placedClean.Add(int64(placed))
 	return j
+}
+
+// diffRow writes row, a hop's time less the one before, from times ds after a journey's first sighting
+// (at least two), and returns the last less the first: placeClean's path of other than six points.
+func diffRow(ds []uint32, row []int64) int64 {
+	prev, ds := ds[0], ds[1:]
+	lat := -int64(prev)
+	r := row[:len(ds)]
+	for i, v := range ds {
+		r[i], prev = int64(v)-int64(prev), v
+	}
+	return lat + int64(prev)
 }
 
 // cleanRow reports whether hops hp, with times after their journey's first sighting ds, are at the
