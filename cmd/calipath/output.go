@@ -30,7 +30,7 @@ import (
 // any, is left as it was. The temporary file is registered so that a forced exit removes it too.
 func writeOutput(ctx context.Context, path string, stdout io.Writer, write func(io.Writer) error) error {
 	if path == "-" {
-		return writeStdout(ctx, stdout, write)
+		return write(ctxWriter{ctx, stdout})
 	}
 	t, err := outputTarget(path)
 	if err != nil {
@@ -187,32 +187,6 @@ func ownFD(path string) int {
 	return -1
 }
 
-// writeStdout writes to stdout. A regular file there (the shell's `>`) is written through a
-// writeback from its offset, as a replaced file is: the disk writes while the report is formatted, and
-// the pages written are dropped from the page cache once on disk, for the writes after to take again
-// (writeback). Not when it appends (`>>`: the writes' offsets are the file's end, not known here).
-func writeStdout(ctx context.Context, stdout io.Writer, write func(io.Writer) error) error {
-	f, ok := stdout.(*os.File)
-	if !ok {
-		return write(ctxWriter{ctx, stdout})
-	}
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() || appendOnly(f) {
-		return write(ctxWriter{ctx, stdout})
-	}
-	base, err := f.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return write(ctxWriter{ctx, stdout})
-	}
-	wb, stop := newWriteback(f, base)
-	defer stop()
-	err = write(ctxWriter{ctx, wb})
-	if werr := stop(); err == nil {
-		err = werr
-	}
-	return err
-}
-
 // writeThrough writes into what path names without replacing it.
 func writeThrough(ctx context.Context, path string, t target, write func(io.Writer) error) error {
 	var f *os.File
@@ -302,13 +276,10 @@ func replaceFile(ctx context.Context, path string, t target, write func(io.Write
 			_ = f.Chown(uid, gid) // as root, the owner stays; otherwise it cannot
 		}
 	}
-	wb, stop := newWriteback(f, 0)
+	wb, stop := newWriteback(f)
 	defer stop() // also when write panics; a second call does nothing
 	err = write(ctxWriter{ctx, wb})
-	if werr := stop(); err == nil {
-		err = werr
-	}
-	if err != nil {
+	if stop(); err != nil {
 		return err
 	}
 	if err = f.Sync(); err != nil {
