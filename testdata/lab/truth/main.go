@@ -83,12 +83,23 @@ type ReusedTuple struct {
 }
 
 // TCPConn is one TCP connection: who sent its SYN, to whom, with which ISN, and whether the other end
-// answered it with a SYN-ACK (of that ISN) that reached the opener.
+// answered it with a SYN-ACK (of that ISN) that reached the opener; its own segments (each end's
+// segments go to the connection of that end's nearest ISN at or below their sequence number: the
+// client's from its SYN, the server's from its SYN-ACK of the client's ISN), counted at their
+// origin: sent, resent (a sequence number sent before, as Flow.Retransmitted), resets; and its
+// handshake at the client's origin point: from its first SYN to its first ACK of the server's ISN
+// (no RTT when not answered).
 type TCPConn struct {
-	Client   string `json:"client"`
-	Server   string `json:"server"`
-	ISN      uint32 `json:"isn"`
-	Answered bool   `json:"answered"`
+	Client       string `json:"client"`
+	Server       string `json:"server"`
+	ISN          uint32 `json:"isn"`
+	Answered     bool   `json:"answered"`
+	ServerISN    uint32 `json:"server_isn,omitempty"`
+	Sent         int    `json:"sent"`
+	Resent       int    `json:"resent"`
+	Resets       int    `json:"resets"`
+	HandshakeAt  string `json:"handshake_at,omitempty"`
+	HandshakeRTT int64  `json:"handshake_rtt_ns,omitempty"`
 }
 
 // Node is a Kubernetes node namespace.
@@ -264,6 +275,8 @@ type obs struct {
 	plen   int
 	syn    bool
 	synAck bool // a SYN with the ACK flag
+	ackF   bool // the ACK flag
+	rst    bool // the RST flag
 	fin    bool
 	enc    bool // seen inside a WireGuard transport message (decrypted by the lab)
 	tun    bool // seen inside an outer IP header (IP-in-IP or VXLAN)
@@ -866,7 +879,7 @@ func (l *lab) follow(where string, ts int64, frame int, ip *layers.IPv4, next go
 	case *layers.TCP:
 		o.proto, o.sport, o.dport = "tcp", int(l4.SrcPort), int(l4.DstPort)
 		o.seq, o.ack, o.plen, o.syn, o.fin = l4.Seq, l4.Ack, len(l4.Payload), l4.SYN, l4.FIN
-		o.synAck = l4.SYN && l4.ACK
+		o.synAck, o.ackF, o.rst = l4.SYN && l4.ACK, l4.ACK, l4.RST
 		fp = fmt.Sprintf("tcp/%d/%d/%d/%v%v%v%v", l4.Seq, l4.Ack, len(l4.Payload), l4.SYN, l4.ACK, l4.FIN, l4.RST)
 	case *layers.UDP:
 		o.proto, o.sport, o.dport = "udp", int(l4.SrcPort), int(l4.DstPort)
@@ -1114,6 +1127,15 @@ type flowSet struct {
 	// syns maps a TCP 5-tuple (its ends in string order) to its SYNs and SYN-ACKs, each at its origin
 	// (portReuse)
 	syns map[[2]string][]synSeen
+	// segs maps a TCP 5-tuple (as syns) to all its segments at their origin, in the order sent, each
+	// with whether it was a resend (portReuse: each connection's own counts)
+	segs map[[2]string][]segSent
+}
+
+// segSent is a TCP segment at its origin, and whether it resent a sequence number sent before.
+type segSent struct {
+	o      obs
+	resent bool
 }
 
 // synSeen is a TCP SYN at its origin, and whether it reached its destination.
@@ -1153,6 +1175,7 @@ func (fs *flowSet) account(o obs, src endpoint, seen map[string]obs) {
 	if o.proto == "tcp" && o.syn {
 		fs.syn(o, ok && len(fl.keys) > 0 && has(seen, fl.keys[len(fl.keys)-1]))
 	}
+	resent := false
 	if o.proto == "tcp" && (o.plen > 0 || o.syn || o.fin) {
 		if fs.retrans[fk] == nil {
 			fs.retrans[fk] = map[uint32]int{}
@@ -1160,7 +1183,15 @@ func (fs *flowSet) account(o obs, src endpoint, seen map[string]obs) {
 		fs.retrans[fk][o.seq]++
 		if fs.retrans[fk][o.seq] > 1 {
 			fl.Retransmitted++
+			resent = true
 		}
+	}
+	if o.proto == "tcp" {
+		k := tupleKey(o)
+		if fs.segs == nil {
+			fs.segs = map[[2]string][]segSent{}
+		}
+		fs.segs[k] = append(fs.segs[k], segSent{o, resent})
 	}
 	last := -1
 	for i, pt := range fl.keys {
@@ -1208,14 +1239,20 @@ func (fs *flowSet) account(o obs, src endpoint, seen map[string]obs) {
 
 // syn notes TCP SYN o, seen at its origin (delivered: it reached its destination), for portReuse.
 func (fs *flowSet) syn(o obs, delivered bool) {
-	k := [2]string{ipport(o.src, o.sport), ipport(o.dst, o.dport)}
-	if k[1] < k[0] {
-		k[0], k[1] = k[1], k[0]
-	}
+	k := tupleKey(o)
 	if fs.syns == nil {
 		fs.syns = map[[2]string][]synSeen{}
 	}
 	fs.syns[k] = append(fs.syns[k], synSeen{o, delivered})
+}
+
+// tupleKey is o's TCP 5-tuple as fs.syns and fs.segs key it: its ends in string order.
+func tupleKey(o obs) [2]string {
+	k := [2]string{ipport(o.src, o.sport), ipport(o.dst, o.dport)}
+	if k[1] < k[0] {
+		k[0], k[1] = k[1], k[0]
+	}
+	return k
 }
 
 // has reports whether m has key k.
@@ -1265,6 +1302,11 @@ func (l *lab) portReuse(fs *flowSet) {
 			cs = append(cs, c)
 		}
 		sort.Slice(cs, func(i, j int) bool { return cs[i].ts < cs[j].ts })
+		conns := make([]*TCPConn, len(cs))
+		for i := range cs {
+			conns[i] = &cs[i].c
+		}
+		connSegments(conns, fs.segs[k])
 		rt := ReusedTuple{Ends: k}
 		for _, c := range cs {
 			rt.Connections = append(rt.Connections, c.c)
@@ -1274,6 +1316,57 @@ func (l *lab) portReuse(fs *flowSet) {
 	sort.Slice(l.t.PortReuse, func(i, j int) bool {
 		return l.t.PortReuse[i].Ends[0]+" "+l.t.PortReuse[i].Ends[1] < l.t.PortReuse[j].Ends[0]+" "+l.t.PortReuse[j].Ends[1]
 	})
+}
+
+// connSegments gives each connection of a reused tuple (cs, each with its client's ISN) its server's
+// ISN, its segments' counts and its handshake RTT, from the tuple's segments at their origin.
+func connSegments(cs []*TCPConn, segs []segSent) {
+	for _, s := range segs {
+		o := s.o
+		for _, c := range cs {
+			if o.synAck && ipport(o.src, o.sport) == c.Server && o.ack == c.ISN+1 && c.ServerISN == 0 {
+				c.ServerISN = o.seq
+			}
+		}
+	}
+	// of returns the connection of a segment from end e with sequence number seq, nil for none.
+	of := func(e string, seq uint32) *TCPConn {
+		var best *TCPConn
+		var d uint32
+		for _, c := range cs {
+			isn, ok := c.ISN, c.Client == e
+			if !ok && c.Server == e && c.ServerISN != 0 {
+				isn, ok = c.ServerISN, true
+			}
+			if ok && (best == nil || seq-isn < d) {
+				best, d = c, seq-isn
+			}
+		}
+		return best
+	}
+	synAt := map[*TCPConn]obs{}
+	for _, s := range segs {
+		o := s.o
+		c := of(ipport(o.src, o.sport), o.seq)
+		if c == nil {
+			continue
+		}
+		c.Sent++
+		if s.resent {
+			c.Resent++
+		}
+		if o.rst {
+			c.Resets++
+		}
+		from := ipport(o.src, o.sport) == c.Client
+		if _, ok := synAt[c]; from && o.syn && !o.synAck && !ok {
+			synAt[c] = o
+		}
+		if y, ok := synAt[c]; from && ok && o.ackF && !o.syn && !o.rst && c.Answered && c.HandshakeAt == "" &&
+			o.ack == c.ServerISN+1 && o.point == y.point {
+			c.HandshakeAt, c.HandshakeRTT = o.point, o.ts-y.ts
+		}
+	}
 }
 
 // passages maps each point where a packet was seen to its first sighting there. A packet seen at a

@@ -514,8 +514,9 @@ func TestClusterIPTwoNodesPath(t *testing.T) {
 }
 
 // TestPortReuseConnections pins port-reuse's connections, from its captures: pod-a's three from
-// 10.244.1.5:20000 to pod-b:8080 and pod-b's one back, each with an ISN of its own and answered; no
-// other tuple carried more than one, and no TCP segment was resent.
+// 10.244.1.5:20000 to pod-b:8080 and pod-b's one back, each with an ISN of its own and answered, the
+// second and third reset by pod-a, each handshake measured at its client's pod veth, every TCP
+// segment in one of them; no other tuple carried more than one, and no TCP segment was resent.
 func TestPortReuseConnections(t *testing.T) {
 	tr, err := compute(scenarioDir(t, "port-reuse"))
 	if err != nil {
@@ -528,7 +529,7 @@ func TestPortReuseConnections(t *testing.T) {
 	if tr.PortReuse[0].Ends != [2]string{a, b} {
 		t.Errorf("ends %v, want %s and %s", tr.PortReuse[0].Ends, a, b)
 	}
-	isn := map[uint32]bool{}
+	isn, sent := map[uint32]bool{}, 0
 	for i, c := range tr.PortReuse[0].Connections {
 		want := [2]string{a, b}
 		if i == 3 {
@@ -538,6 +539,22 @@ func TestPortReuseConnections(t *testing.T) {
 			t.Errorf("connection %d %+v: want %s → %s, answered, an ISN of its own", i, c, want[0], want[1])
 		}
 		isn[c.ISN] = true
+		// its own segments: pod-a's reset ends the second and third; its handshake at its client's
+		// pod veth
+		cali := map[string]string{a: "node-a/cali5e1c4d6c68c", b: "node-b/cali2f5353dd8c5"}[c.Client]
+		if c.Resets != []int{0, 1, 1, 0}[i] || c.Resent != 0 || c.HandshakeAt != cali || c.HandshakeRTT <= 0 {
+			t.Errorf("connection %d %+v: want %d resets, none resent, its handshake RTT at %s", i, c, []int{0, 1, 1, 0}[i], cali)
+		}
+		sent += c.Sent
+	}
+	tcpSent := 0
+	for _, f := range tr.Flows {
+		if f.Proto == "tcp" {
+			tcpSent += f.Sent
+		}
+	}
+	if sent != tcpSent {
+		t.Errorf("connections' segments %d, the TCP flows' %d", sent, tcpSent)
 	}
 	for _, f := range tr.Flows {
 		if f.Retransmitted != 0 {
