@@ -357,6 +357,8 @@ func (a *analysis) flowAt(f *Flow, ob *flowOutBuf, fi int, ids []string) {
 		}
 	} else if a.firstSeenAt(fi) {
 		f.OpenerUnknown = tcpFirstSeenNote
+	} else if fl.conns > 0 {
+		f.OpenerUnknown = connectionsOpener(f.Connections)
 	}
 	ob.setDerived(f, fi, fl)
 	if pi := a.pathOf(fl, c2s); pi != nil && pi.unordered != nil { // after the hot calls: PGO places them by line
@@ -611,6 +613,7 @@ func (pl *placement) tcpSegment(fl *flowAcc, d uint8, j int32, o *decode.Observa
 		pl.tcpSyn(fl, d, j, o)
 		return
 	}
+	st.past = true
 	n := uint32(o.PayloadLen())
 	if o.TCPFlags&decode.TCPFin != 0 {
 		n++
@@ -629,29 +632,35 @@ func (pl *placement) tcpSegment(fl *flowAcc, d uint8, j int32, o *decode.Observa
 
 // tcpSyn is tcpSegment of a SYN, with or without ACK, in direction d. A SYN of a direction that has
 // sent one in the flow's current connection is resent (a retransmission) when it carries that SYN's
-// sequence number (its ISN: a stack resends a SYN or SYN-ACK with it), or is a SYN-ACK (which may
-// answer a SYN resent with an ISN of its own: a SYN cookie's); a SYN without ACK of another ISN opens a
-// new connection on the flow's 5-tuple (a port reused: a new connect() takes a new ISN). A direction's
-// first SYN in the current connection answers the other's (its SYN-ACK, or the SYN put after it);
-// when neither sent one, it is the flow's first connection on the flow's first journey, and else a new
-// connection after one whose opening no capture showed. A new connection is not a resend: fl.conns
-// counts it, connJ marks it, and the other direction's state, the earlier connection's, is forgotten.
+// sequence number (its ISN: a stack resends a SYN or SYN-ACK with it). Of another ISN, a SYN without
+// ACK opens a new connection on the flow's 5-tuple (a port reused: a new connect() takes a new ISN);
+// a SYN-ACK answers a SYN of the other end with an ISN of its own: a new connection whose SYN no
+// capture shows when the other end has gone past its SYN in the current connection (sent a segment
+// without SYN since) or sent none, and else the same connection's answer to its resent SYN (a SYN
+// cookie's, or the answer of a server that had given the first up), neither resent nor new. A
+// direction's first SYN in the current connection, before any other segment of it there, answers the
+// other's (its SYN-ACK, or the SYN put after it); when neither sent one, it is the flow's first
+// connection on the flow's first journey, and else a new connection after one whose opening no
+// capture showed (a SYN-ACK's: its receiver's SYN was not seen). A new connection is not a
+// resend: fl.conns counts it, connJ marks it, and the other direction's state, the earlier
+// connection's, is forgotten.
 func (pl *placement) tcpSyn(fl *flowAcc, d uint8, j int32, o *decode.Observation) {
 	st, ot := &fl.tcp[d], &fl.tcp[1-d]
 	switch {
-	case st.syn && (o.Seq == st.synSeq || o.TCPFlags&decode.TCPAck != 0):
+	case st.syn && o.Seq == st.synSeq:
 		fl.retrans++
 		pl.retransJ[j] = true
-	case !st.syn && (ot.syn || j == pl.firstJourney(fl)):
+	case st.syn && o.TCPFlags&decode.TCPAck != 0 && ot.syn && !ot.past:
+	case !st.syn && !st.past && (ot.syn || j == pl.firstJourney(fl)):
 	default:
 		fl.conns++
 		if pl.connJ == nil {
 			pl.connJ = map[int32]bool{}
 		}
 		pl.connJ[j] = true
-		ot.have, ot.syn = false, false
+		ot.have, ot.syn, ot.past = false, false, false
 	}
-	st.synSeq, st.syn = o.Seq, true
+	st.synSeq, st.syn, st.past = o.Seq, true, false
 	st.maxEnd, st.have = o.Seq+1, true
 }
 
@@ -675,10 +684,11 @@ func (pl *placement) tcpReset(fl *flowAcc, o *decode.Observation) {
 }
 
 // tcpSeqState is what tcpStep keeps per flow direction: the end of the data sent so far (maxEnd, when
-// have), and its last SYN's sequence number, when it sent one in the flow's current connection (syn).
+// have), its last SYN's sequence number, when it sent one in the flow's current connection (syn), and
+// whether it sent a segment without SYN since (past).
 type tcpSeqState struct {
-	maxEnd, synSeq uint32
-	have, syn      bool
+	maxEnd, synSeq  uint32
+	have, syn, past bool
 }
 
 // natStats turns NAT events into mappings per flow.

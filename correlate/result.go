@@ -338,12 +338,15 @@ type Flow struct {
 	OpenerUnknown string `json:"opener_unknown,omitempty"`
 	// Connections lists, for a TCP flow whose 5-tuple carried more than one connection (a port
 	// reused: a SYN with a new ISN after the flow's first journey that answers no SYN of the other
-	// side), each of them in order; nil for every other flow. The flow's counts are its connections'
-	// together; its HandshakeRTT is its first connection's whose handshake was captured.
+	// side, or a SYN-ACK of a new ISN after the other side went past its SYN), each of them in order;
+	// nil for every other flow. The flow's counts and latencies are its connections' together; its
+	// HandshakeRTT is its first connection's whose handshake was captured, each connection's its own.
+	// When both ends opened some, OpenerUnknown says so (Src and Dst are the first connection's).
 	Connections []TCPConnection `json:"connections,omitempty"`
 }
 
-// TCPConnection is one connection of a TCP flow that carried several on its 5-tuple.
+// TCPConnection is one connection of a TCP flow that carried several on its 5-tuple: its opening and
+// its own counts (its journeys: from its first to the next connection's first, either way).
 type TCPConnection struct {
 	// OpenedBy is the flow's end that opened it, "src" or "dst" (the sender of its SYN, or the
 	// receiver of a SYN-ACK first seen without it), or "" when no capture shows its opening (the
@@ -351,8 +354,16 @@ type TCPConnection struct {
 	OpenedBy string `json:"opened_by"`
 	Journey  int    `json:"journey"` // its first packet's journey (its SYN's)
 	Ts       int64  `json:"ts_ns"`   // its first packet's first sighting (corrected)
-	// Retransmissions counts its own: the flow's Retransmissions are its connections' together.
-	Retransmissions int `json:"retransmissions"`
+	// Packets, Bytes, Lost, Retransmissions and Resets count its own, as the flow's count all its
+	// connections' (Flow.Packets and the others are their sums).
+	Packets         int   `json:"packets"`
+	Bytes           int64 `json:"bytes"`
+	Lost            int   `json:"lost"`
+	Retransmissions int   `json:"retransmissions"`
+	Resets          int   `json:"resets"`
+	// HandshakeRTT is its own handshake's, SYN to the opener's first ACK, at every point that saw both
+	// (as Flow.HandshakeRTT, by point); empty when no capture shows its handshake.
+	HandshakeRTT []PointRTT `json:"handshake_rtt_ns"`
 }
 
 // DirLatency is one direction's end-to-end latencies of a flow (Flow.Dirs).

@@ -3,6 +3,7 @@ package correlate
 import (
 	"encoding/binary"
 	"encoding/json"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,7 +18,10 @@ import (
 // 10.244.1.5:20000 to pod-b:8080, then pod-b's one back from 8080), as the lab's truth computes them
 // from the captures, are one flow with four connections, opened as the truth says, and none of their
 // SYNs or SYN-ACKs a retransmission (the truth counts none resent); its handshake RTTs are measured.
-// On every capture together, node-a's files alone, node-b's alone, and the -i any files alone.
+// Each connection's own packets, retransmissions and resets are the truth's (its segments at their
+// origin), and sum to the flow's; its handshake RTT at its client's pod veth is the truth's there;
+// and as both ends opened some, the flow's OpenerUnknown says so. On every capture together, node-a's
+// files alone, node-b's alone, and the -i any files alone.
 func TestPortReuseConnections(t *testing.T) {
 	var tr struct {
 		Flows []struct {
@@ -26,7 +30,13 @@ func TestPortReuseConnections(t *testing.T) {
 		}
 		PortReuse []struct {
 			Ends        [2]string
-			Connections []struct{ Client string }
+			Connections []struct {
+				Client       string
+				HandshakeAt  string `json:"handshake_at"`
+				Sent, Resent int
+				Resets       int
+				HandshakeRTT int64 `json:"handshake_rtt_ns"`
+			}
 		} `json:"port_reuse"`
 	}
 	b, err := os.ReadFile("../testdata/lab/scenarios/port-reuse/truth.json")
@@ -76,14 +86,47 @@ func TestPortReuseConnections(t *testing.T) {
 				}
 			}
 			var got []string
-			for _, c := range f.Connections {
+			var sum TCPConnection
+			for i, c := range f.Connections {
 				got = append(got, c.OpenedBy)
 				if c.Retransmissions != 0 {
 					t.Errorf("connection %+v: retransmissions, want none", c)
 				}
+				sum.Packets, sum.Bytes, sum.Lost = sum.Packets+c.Packets, sum.Bytes+c.Bytes, sum.Lost+c.Lost
+				sum.Retransmissions, sum.Resets = sum.Retransmissions+c.Retransmissions, sum.Resets+c.Resets
+				if i >= len(tr.PortReuse[0].Connections) {
+					continue
+				}
+				tc := tr.PortReuse[0].Connections[i]
+				// Packets: where the flow counts the truth's, every capture together (with one node's
+				// files the flow itself counts more than were sent, node-a's 52 of 46, as before
+				// connections were counted: not this test's)
+				if name == "all" && c.Packets != tc.Sent || c.Retransmissions != tc.Resent || c.Resets != tc.Resets {
+					t.Errorf("connection %d: %d packets, %d retransmissions, %d resets; the truth's %d, %d, %d", i+1,
+						c.Packets, c.Retransmissions, c.Resets, tc.Sent, tc.Resent, tc.Resets)
+				}
+				if name != "node-a" && name != "node-b" || !hasPoint(r, tc.HandshakeAt) {
+					continue // its pod veth not captured alone in this shape, by the file the truth read
+				}
+				if k := slices.IndexFunc(c.HandshakeRTT, func(x PointRTT) bool { return x.Point == tc.HandshakeAt }); k < 0 ||
+					c.HandshakeRTT[k].RTT != tc.HandshakeRTT {
+					t.Errorf("connection %d: handshake RTTs %+v, want %d ns at %s (the truth's)", i+1, c.HandshakeRTT,
+						tc.HandshakeRTT, tc.HandshakeAt)
+				}
 			}
 			if !slices.Equal(got, want) {
 				t.Errorf("connections opened by %v, want %v (%+v)", got, want, f.Connections)
+			}
+			if all := (TCPConnection{Packets: f.Packets, Bytes: f.Bytes, Lost: f.Lost, Retransmissions: f.Retransmissions,
+				Resets: f.Resets}); sum.Packets != all.Packets || sum.Bytes != all.Bytes || sum.Lost != all.Lost ||
+				sum.Retransmissions != all.Retransmissions || sum.Resets != all.Resets {
+				t.Errorf("connections' sums %+v, the flow's %+v", sum, all)
+			}
+			if len(f.Connections) > 0 && !slices.Equal(f.HandshakeRTT, f.Connections[0].HandshakeRTT) {
+				t.Errorf("flow's handshake RTTs %+v, its first connection's %+v", f.HandshakeRTT, f.Connections[0].HandshakeRTT)
+			}
+			if by := openers(f); by["src"] > 0 && by["dst"] > 0 && !strings.Contains(f.OpenerUnknown, "both ends opened") {
+				t.Errorf("connections opened by both ends, OpenerUnknown %q", f.OpenerUnknown)
 			}
 			if f.Retransmissions != resent {
 				t.Errorf("%d retransmissions, want the truth's %d", f.Retransmissions, resent)
@@ -102,6 +145,25 @@ func TestPortReuseConnections(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hasPoint reports whether r has a capture point of that id.
+func hasPoint(r *Result, id string) bool {
+	for _, p := range r.Points {
+		if p.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// openers counts f's connections by who opened them (TCPConnection.OpenedBy).
+func openers(f *Flow) map[string]int {
+	by := map[string]int{}
+	for _, c := range f.Connections {
+		by[c.OpenedBy]++
+	}
+	return by
 }
 
 // TestTCPSynConnections walks tcpSyn (with tcpSegment) through one flow's journeys: a SYN resent with
@@ -165,6 +227,92 @@ func TestTCPSynConnections(t *testing.T) {
 	})
 	if fl.retrans != 0 || fl.conns != 1 || !pl.connJ[2] {
 		t.Errorf("retransmissions %d, later connections %d %v: want 0, and 1 (journey 2)", fl.retrans, fl.conns, pl.connJ)
+	}
+	// A SYN-ACK of a new ISN: after the other end went past its SYN, a new connection whose SYN no
+	// capture shows; to a SYN resent (the other end sent nothing else since), the same connection's
+	// answer of an ISN of its own (a SYN cookie's), neither; resent with that ISN, a retransmission.
+	fl, pl = run([]seg{
+		{c2s, syn, 100, 0},     // 0: the first connection
+		{s2c, synAck, 500, 0},  // 1: its answer
+		{c2s, ack, 101, 10},    // 2: data
+		{s2c, synAck, 1500, 0}, // 3: a new connection, its SYN not captured
+		{c2s, ack, 901, 10},    // 4: its data
+		{c2s, syn, 2000, 0},    // 5: a new connection
+		{s2c, synAck, 3000, 0}, // 6: its answer, lost
+		{c2s, syn, 2000, 0},    // 7: resent
+		{s2c, synAck, 4000, 0}, // 8: answered with another ISN
+		{s2c, synAck, 4000, 0}, // 9: resent
+	})
+	if fl.retrans != 2 || !pl.retransJ[7] || !pl.retransJ[9] {
+		t.Errorf("retransmissions %d %v, want 2: journeys 7 and 9", fl.retrans, pl.retransJ)
+	}
+	if fl.conns != 2 || !pl.connJ[3] || !pl.connJ[5] || len(pl.connJ) != 2 {
+		t.Errorf("later connections %d %v, want 2: journeys 3 and 5", fl.conns, pl.connJ)
+	}
+	fl, pl = run([]seg{ // one way only: a server's SYN-ACKs, each of its own ISN
+		{s2c, synAck, 500, 0},
+		{s2c, ack, 501, 10},
+		{s2c, synAck, 1500, 0},
+		{s2c, synAck, 1500, 0}, // resent
+	})
+	if fl.retrans != 1 || !pl.retransJ[3] || fl.conns != 1 || !pl.connJ[2] {
+		t.Errorf("retransmissions %d %v, later connections %d %v: want 1 (journey 3), 1 (journey 2)", fl.retrans,
+			pl.retransJ, fl.conns, pl.connJ)
+	}
+}
+
+// TestPortReuseOneWay: port-reuse's pod veths captured one way, each the frames its pod sent (as
+// tcpdump -Q in on the host's end of the veth records them). pod-b's shows the SYN-ACKs of pod-a's
+// three connections, each of its own ISN, and then its own SYN; pod-a's its three SYNs and then its
+// SYN-ACK to pod-b's. Either way the flow has the truth's four connections, opened as it says, and no
+// retransmission (the truth counts none): a SYN-ACK of a new ISN after the other end went past its
+// SYN is a new connection, not a resend.
+func TestPortReuseOneWay(t *testing.T) {
+	dir := "../testdata/lab/scenarios/port-reuse"
+	var tr struct {
+		PortReuse []struct {
+			Connections []struct{ Client string }
+		} `json:"port_reuse"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &tr); err != nil || len(tr.PortReuse) != 1 {
+		t.Fatalf("truth: %v %+v", err, tr.PortReuse)
+	}
+	for _, pod := range []struct{ glob, ip string }{{"node-a-cali*.pcap", "10.244.1.5"}, {"node-b-cali*.pcap", "10.244.2.7"}} {
+		files, _ := filepath.Glob(filepath.Join(dir, pod.glob))
+		if len(files) != 1 {
+			t.Fatalf("%s: %v", pod.glob, files)
+		}
+		ip := netip.MustParseAddr(pod.ip).As4()
+		// toPod: an IPv4 frame the host sent into the pod (its destination the pod's address)
+		toPod := func(f []byte) bool {
+			return len(f) >= 34 && binary.BigEndian.Uint16(f[12:]) == 0x0800 && [4]byte(f[30:34]) == ip
+		}
+		r := Correlate(decode.Load(testtool.LabWithout(t, dir, []string{filepath.Base(files[0])}, toPod),
+			decode.Options{}, decode.PointConfig{}), Options{})
+		var f *Flow
+		for i := range r.Flows {
+			if r.Flows[i].Proto == "tcp" {
+				f = &r.Flows[i]
+			}
+		}
+		if f == nil {
+			t.Fatalf("%s: no TCP flow", pod.ip)
+		}
+		var want, got []string
+		for _, c := range tr.PortReuse[0].Connections {
+			want = append(want, map[bool]string{true: "src", false: "dst"}[c.Client == f.Src.String()])
+		}
+		for _, c := range f.Connections {
+			got = append(got, c.OpenedBy)
+		}
+		if !slices.Equal(got, want) || f.Retransmissions != 0 {
+			t.Errorf("%s's packets: connections opened by %v, %d retransmissions; want %v and none", pod.ip, got,
+				f.Retransmissions, want)
+		}
 	}
 }
 

@@ -608,9 +608,26 @@ func connections(b []byte, d int, cs []correlate.TCPConnection) []byte {
 		b = decimal.AppendInt(b, int64(x.Journey))
 		b = append(b, ","+jsonLine(d+2)+`"ts_ns": `...)
 		b = decimal.AppendInt(b, x.Ts)
-		b = append(b, ","+jsonLine(d+2)+`"retransmissions": `...)
-		b = decimal.AppendInt(b, int64(x.Retransmissions))
-		b = append(b, jsonLine(d+1)+"}"...)
+		for k, v := range []int64{int64(x.Packets), x.Bytes, int64(x.Lost), int64(x.Retransmissions), int64(x.Resets)} {
+			b = append(b, ","+jsonLine(d+2)+`"`+[]string{"packets", "bytes", "lost", "retransmissions", "resets"}[k]+`": `...)
+			b = decimal.AppendInt(b, v)
+		}
+		b = append(b, ","+jsonLine(d+2)+`"handshake_rtt_ns": [`...)
+		for k := range x.HandshakeRTT {
+			r := &x.HandshakeRTT[k]
+			if k > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, jsonLine(d+3)+"{"+jsonLine(d+4)+`"point": `...)
+			b = safetext.AppendJSONString(b, r.Point)
+			b = append(b, ","+jsonLine(d+4)+`"rtt_ns": `...)
+			b = decimal.AppendInt(b, r.RTT)
+			b = append(b, jsonLine(d+3)+"}"...)
+		}
+		if len(x.HandshakeRTT) > 0 {
+			b = append(b, jsonLine(d+2)...)
+		}
+		b = append(b, "]"+jsonLine(d+1)+"}"...)
 	}
 	return append(b, jsonLine(d)+"]"...)
 }
