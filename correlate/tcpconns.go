@@ -174,11 +174,16 @@ func ConnectionsNote(f *Flow, src, dst string) string {
 		"Each: %s", len(f.Connections), strings.Join(who, ", "), strings.Join(each, "; "))
 }
 
-// connectionsOpener is Flow.OpenerUnknown for a flow without NAT whose connections (Flow.Connections)
-// both ends opened: its Src and Dst are its first connection's, no client and server of the flow;
-// "" when one end opened them all.
-func connectionsOpener(cs []TCPConnection) string {
-	var src, dst int
+// OpenedBothWays reports whether both ends of flow f opened some of its TCP connections on its
+// 5-tuple (Flow.Connections): then its OpenerUnknown says so (without NAT), not that the captures
+// began in its middle.
+func OpenedBothWays(f *Flow) bool {
+	src, dst := openedBy(f.Connections)
+	return src > 0 && dst > 0
+}
+
+// openedBy counts the connections cs that the flow's src opened, and those its dst opened.
+func openedBy(cs []TCPConnection) (src, dst int) {
 	for _, c := range cs {
 		switch c.OpenedBy {
 		case "src":
@@ -187,10 +192,18 @@ func connectionsOpener(cs []TCPConnection) string {
 			dst++
 		}
 	}
+	return src, dst
+}
+
+// connectionsOpener is Flow.OpenerUnknown for a flow without NAT whose connections (Flow.Connections)
+// both ends opened: its Src and Dst are its first connection's, no client and server of the flow;
+// "" when one end opened them all.
+func connectionsOpener(cs []TCPConnection) string {
+	src, dst := openedBy(cs)
 	if src == 0 || dst == 0 {
 		return ""
 	}
 	return fmt.Sprintf("both ends opened its TCP connections on this 5-tuple (a port reused: %d by its first "+
-		"connection's client, %d by its server), so the flow has no one client: its ends are listed as its "+
-		"first connection's, and each connection's opener is in its connections", src, dst)
+		"connection's client, %d by its server), so it has no one client: its ends are listed as its "+
+		"first connection's (who opened each: its connections)", src, dst)
 }

@@ -724,8 +724,12 @@ func flowLat(f *correlate.Flow, ns int64) string {
 const openerUnknown = "opener not known"
 
 // clientCell is the client cell of a flow table with client and server columns: the flow's source,
-// marked when which side opened the flow is not known (a NAT flow's OpenerUnknown, or firstSeen).
+// marked when which side opened the flow is not known (a NAT flow's OpenerUnknown, or firstSeen), or
+// when both ends opened its TCP connections (a port reused: correlate.OpenedBothWays).
 func clientCell(f *flowView) string {
+	if correlate.OpenedBothWays(&f.Flow) {
+		return f.src + " (opened both ways)"
+	}
 	if f.OpenerUnknown != "" || f.firstSeen != "" {
 		return f.src + " (" + openerUnknown + ")"
 	}

@@ -496,7 +496,7 @@ func (l *flowList) openerNote(c *common) string {
 		return ""
 	}
 	if f := &c.res.Flows[i]; f.OpenerUnknown == "" || len(f.NAT) == 0 {
-		if openerNotShown(c, f) != "" {
+		if openerNotShown(c, f) != "" && !correlate.OpenedBothWays(f) { // (connNote says that)
 			return " · opener not known: the captures began in its middle; client and server may be the other way round (see its timeline)"
 		}
 		return ""
@@ -505,11 +505,16 @@ func (l *flowList) openerNote(c *common) string {
 }
 
 // connNote says, in the status line, how many TCP connections the selected flow's 5-tuple carried,
-// when more than one (correlate.Flow.Connections); "" otherwise.
+// when more than one (correlate.Flow.Connections), and whether both ends opened some (its client cell's
+// "?"); "" otherwise.
 func (l *flowList) connNote(c *common) string {
 	i, ok := l.selected()
 	if !ok || l.waiting || len(c.res.Flows[i].Connections) < 2 {
 		return ""
+	}
+	if f := &c.res.Flows[i]; correlate.OpenedBothWays(f) {
+		return fmt.Sprintf(" · %d TCP connections on this 5-tuple, opened by both ends: a port reused, no one client (see its timeline)",
+			len(f.Connections))
 	}
 	return fmt.Sprintf(" · %d TCP connections on this 5-tuple: a port reused (see its timeline)", len(c.res.Flows[i].Connections))
 }
