@@ -2,6 +2,9 @@ package correlate
 
 import (
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,5 +77,75 @@ func TestJointFitSteppedAllSamples(t *testing.T) {
 		if m.samples != 96 {
 			t.Errorf("%v ppm: %d samples, want 96", ppm, m.samples)
 		}
+	}
+}
+
+// underlay-loss's per-interface captures of node-a and node-b (router-1's left out: the two nodes'
+// packets are each other's only samples), node-a's clock running 60 ppm slow and stepped by +2 ms at
+// 30% of the capture (pcapshift -drift-ppm -60 -step 2ms): calipath takes the step (-1.92 ms, put on
+// node-b against the reference node-a) off and fits node-b as one offset, which no offset fits. The
+// report's own latencies across the two eth0s show how far its samples disagree: the least a→b plus
+// the least b→a is minus that. Before, node-b's clock said "they disagree by 250.2µs" (± 125 µs),
+// while those latencies were -254.6 µs and 0: its fit had lost the samples bestLine's pruning dropped.
+func TestSteppedClockDisagreeLab(t *testing.T) {
+	dir := "../testdata/lab/scenarios/underlay-loss"
+	all, _ := filepath.Glob(filepath.Join(dir, "node-*.pcap"))
+	bufs := map[string][]byte{}
+	first, last := int64(math.MaxInt64), int64(0)
+	for _, p := range all {
+		if strings.HasSuffix(p, "-any.pcap") {
+			continue
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bufs[p] = b
+		shiftCaptureBy(t, b, func(ts int64) int64 { first, last = min(first, ts), max(last, ts); return ts })
+	}
+	if len(bufs) != 6 {
+		t.Skipf("underlay-loss: %d per-interface captures of node-a and node-b, want 6", len(bufs))
+	}
+	at := first + (last-first)*3/10
+	var paths []string
+	tmp := t.TempDir()
+	for p, b := range bufs {
+		if strings.HasPrefix(filepath.Base(p), "node-a-") {
+			shiftCaptureBy(t, b, func(ts int64) int64 {
+				out := ts + int64(float64(ts-first)*-60e-6)
+				if ts >= at {
+					out += 2 * int64(time.Millisecond)
+				}
+				return out
+			})
+		}
+		out := filepath.Join(tmp, filepath.Base(p))
+		if err := os.WriteFile(out, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, out)
+	}
+	r := Correlate(decode.Load(paths, decode.Options{}, decode.PointConfig{}), Options{})
+	var clock *Clock
+	for i, c := range r.Clocks {
+		if c.Node == "node-b" {
+			clock = &r.Clocks[i]
+		}
+	}
+	if clock == nil || !strings.Contains(clock.Method, "stepped by") || clock.DriftPPM != 0 {
+		t.Fatalf("node-b's clock %+v: want one offset, stepped", clock)
+	}
+	least := int64(0)
+	for _, s := range r.Segments {
+		if (s.From == "node-a/eth0" && s.To == "node-b/eth0") || (s.From == "node-b/eth0" && s.To == "node-a/eth0") {
+			least += s.LatencyNs.Min
+		}
+	}
+	if least >= 0 {
+		t.Fatalf("the least latencies across the eth0s add up to %v: no disagreement to test", time.Duration(least))
+	}
+	if 2*clock.BoundNs+1 < -least {
+		t.Errorf("node-b's clock ± %v (%s), but the least latencies across the eth0s, each way, add up to %v",
+			time.Duration(clock.BoundNs), clock.Method, time.Duration(least))
 	}
 }
