@@ -1165,26 +1165,20 @@ func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, re
 				continue // one direction only: the one-way estimate stands
 			}
 			var k, th0, margin float64
+			// A clock that stepped is fitted as one offset (its step taken off): the step's size is known
+			// only to the samples' bounds, and a line would take what is left for drift. It is fitted on
+			// all its constraints, without bestLine, whose pruneLine drops in place those that bind no
+			// slope near the drift they show, some of which bind the offset at slope 0.
 			inner := w.innerEdged(n)
-			if inner {
+			if inner || stepped[n] {
 				th0, margin = lineFit(up, lo, 0)
 			}
-			if !inner || margin < 0 {
+			if !stepped[n] && (!inner || margin < 0) {
 				// A clock seen only inside its node (innerEdged) is fitted with drift only when no one
 				// offset fits its samples: the node's own delays, unequal and varying with its load,
 				// are in every sample, and over its wide window a line widened the margin by reading
 				// them as drift (-67.9 ppm on nodeport-cluster without node-a's eth0, truly none).
-				if stepped[n] { // its fit is replaced below, by lineFit of up and lo as bestLine leaves them
-					bestLine(up, lo)
-				} else {
-					k, th0, margin = bestLineBinned(up, lo)
-				}
-			}
-			if stepped[n] {
-				// A clock that stepped is fitted as one offset (its step taken off): the step's size is
-				// known only to the samples' bounds, and a line would take what is left for drift.
-				k = 0
-				th0, margin = lineFit(up, lo, 0)
+				k, th0, margin = bestLineBinned(up, lo)
 			}
 			note := ""
 			if k != 0 { // bestLine compacted up and lo (pruneLine): driftUnbounded reads them whole

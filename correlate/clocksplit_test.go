@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"runtime"
@@ -47,8 +48,14 @@ func byFingerprint(t *testing.T, pkts []fpPkt) map[uint64]*clockPkt {
 // and their frame count (clockEdges), for the tests of the clock sample's split work.
 func clockSampleWorld(t *testing.T, seed uint64, packets int) (*world, []bool, int) {
 	t.Helper()
+	return clockSampleWorldIn(t, gen.ModeIPIP, seed, packets)
+}
+
+// clockSampleWorldIn is clockSampleWorld's capture in mode.
+func clockSampleWorldIn(t *testing.T, mode gen.Mode, seed uint64, packets int) (*world, []bool, int) {
+	t.Helper()
 	cfg := manyFlowsConfig()
-	cfg.Seed, cfg.Mode, cfg.Rate = seed, gen.ModeIPIP, 4000
+	cfg.Seed, cfg.Mode, cfg.Rate = seed, mode, 4000
 	if packets > 0 {
 		cfg.Packets = packets
 	}
@@ -105,13 +112,24 @@ func TestFpIndex(t *testing.T) {
 // without addSighting's call) are those of adding each sampled frame, in order, to its packet by
 // exactOf, senderNode, receiverNode and addSighting: the same senders, receivers and sightings, each
 // packet ambiguous alike. On a generated capture with duplicates (a node's frame twice) and node-2's
-// clock 2 s ahead, in sortRefs' order and shuffled (a packet's sightings in another order).
+// clock 2 s ahead, in sortRefs' order and shuffled (a packet's sightings in another order). In IP-in-IP
+// mode every sampled frame is encapsulated, its nodes its header context's; in BGP mode none is, its
+// nodes those of its addresses (nodeOf): each of add's two ways is held to senderNode's and
+// receiverNode's.
 func TestAddSamplesAsSightings(t *testing.T) {
-	w, edge, total := clockSampleWorld(t, 13, 30000)
+	for _, mode := range []gen.Mode{gen.ModeIPIP, gen.ModeBGP} {
+		addSamplesAsSightings(t, mode)
+	}
+}
+
+// addSamplesAsSightings is TestAddSamplesAsSightings on a capture in mode.
+func addSamplesAsSightings(t *testing.T, mode gen.Mode) {
+	w, edge, total := clockSampleWorldIn(t, mode, 13, 30000)
 	refs := w.sortRefs(w.edgeRefs(edge, 1, false))
 	shuffled := slices.Clone(refs)
 	rand.New(rand.NewPCG(7, 1)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
-	for name, in := range map[string][]clockRef{"sorted": refs, "shuffled": shuffled} {
+	for order, in := range map[string][]clockRef{"sorted": refs, "shuffled": shuffled} {
+		name := fmt.Sprintf("%v %s", mode, order)
 		want := map[uint64]*clockPkt{}
 		third := 0 // packets seen a third time (addSighting's other cases)
 		for _, r := range in {
