@@ -665,8 +665,12 @@ func (pl *placement) tcpSyn(fl *flowAcc, d uint8, j int32, o *decode.Observation
 }
 
 // firstJourney is the flow's first journey, either way (-1 for none).
-func (fo *flowsOut) firstJourney(fl *flowAcc) int32 {
-	js, first := fo.journeysOf(fl), int32(-1)
+func (fo *flowsOut) firstJourney(fl *flowAcc) int32 { return firstJourneyIn(fo.jAll, fl) }
+
+// firstJourneyIn is firstJourney with the flows' journeys all (flowsOut.jAll): splitFlows' too.
+func firstJourneyIn(all []int32, fl *flowAcc) int32 {
+	end := fl.jAt + fl.nC2S + fl.nS2C
+	js, first := all[fl.jAt:end:end], int32(-1)
 	if fl.nC2S > 0 {
 		first = js[0]
 	}

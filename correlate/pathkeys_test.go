@@ -3,7 +3,8 @@ package correlate
 import "testing"
 
 // TestPathKeys numbers path keys in the order first met and finds each again, with pathKey's own
-// hash and with hashes many keys share (a few chains), through the hash table's growths.
+// hash and with hashes many keys share (a few chains), through the hash table's growths, and in
+// front of it the recent keys (pathKeys.recent).
 func TestPathKeys(t *testing.T) {
 	for name, hash := range map[string]func(pathKey) uint64{
 		"own":    nil,
@@ -22,6 +23,17 @@ func TestPathKeys(t *testing.T) {
 		for n, k := range keys {
 			if got, added := x.index(k); added || got != int32(n) {
 				t.Fatalf("%s: key %d found as %d (new: %v)", name, n, got, added)
+			}
+		}
+		// found again in an order that has keys of one place of recent (and of one hash) in turn,
+		// each found there or past it
+		for i := range 3000 {
+			n := (i * 7919) % len(keys)
+			if i%2 == 1 {
+				n = i % 3
+			}
+			if got, added := x.index(keys[n]); added || got != int32(n) {
+				t.Fatalf("%s: look-up %d: key %d found as %d (new: %v)", name, i, n, got, added)
 			}
 		}
 	}

@@ -143,26 +143,51 @@ func (k *pathKey) equal(o *pathKey) bool {
 // pathKeys numbers pathKeys in the order first met. It finds a key by its hash, then among the keys
 // sharing that hash: a map of the key itself hashed all its bytes at each look-up. The distinct
 // hashes are numbered in a keyIndex of their own (not a Go map of uint64 keys: about 80 instructions
-// a look-up, one a flow direction), each with the number of the first key that has it.
+// a look-up, one a flow direction), each with the number of the first key that has it. In front of
+// them, recent holds the last key numbered or found with each value of its hash's mixed top bits: the
+// usual look-up (a few hundred keys for tens of thousands of flow directions) is that key's.
 type pathKeys struct {
-	hash   func(pathKey) uint64
-	hashes keyIndex[uint64] // the distinct hashes, in the order first met
-	first  []int32          // by the hash's number there: the number of the first key with it
-	keys   []pathKey        // by number
-	same   []int32          // by number: the next key with the same hash, -1: none
+	hash   func(pathKey) uint64 // nil: pathKey.hash (called without a func value)
+	hashes keyIndex[uint64]     // the distinct hashes, in the order first met
+	first  []int32              // by the hash's number there: the number of the first key with it
+	keys   []pathKey            // by number
+	same   []int32              // by number: the next key with the same hash, -1: none
+	recent [1 << recentBits]recentKey
+}
+
+// recentBits is how many of a hash's mixed top bits choose its place in pathKeys.recent.
+const recentBits = 10
+
+// recentKey is a key's hash and 1 + its number (0: none), in pathKeys.recent.
+type recentKey struct {
+	h uint64
+	n int32
 }
 
 // newPathKeys returns an empty pathKeys hashing with hash (nil: pathKey.hash).
 func newPathKeys(hash func(pathKey) uint64) *pathKeys {
-	if hash == nil {
-		hash = pathKey.hash
-	}
 	return &pathKeys{hash: hash}
 }
 
 // index returns k's number, and whether k was new (numbered now, after all others).
 func (x *pathKeys) index(k pathKey) (int32, bool) {
-	h := x.hash(k)
+	var h uint64
+	if x.hash == nil {
+		h = k.hash()
+	} else {
+		h = x.hash(k)
+	}
+	r := &x.recent[mixWord(h)>>(64-recentBits)]
+	if r.n > 0 && r.h == h && x.keys[r.n-1].equal(&k) {
+		return r.n - 1, false
+	}
+	n, added := x.lookup(k, h)
+	*r = recentKey{h: h, n: n + 1}
+	return n, added
+}
+
+// lookup is index without recent: k's number and whether k was new, h its hash.
+func (x *pathKeys) lookup(k pathKey, h uint64) (int32, bool) {
 	hi, ok := x.hashes.get(h, mixWord(h))
 	if ok {
 		for j := x.first[hi]; j >= 0; j = x.same[j] {

@@ -88,11 +88,8 @@ func splitFlows(flows []*flowAcc, jAll []int32) (mid int32, from int) {
 	}
 	from = math.MaxInt
 	for _, fl := range flows[mid:] {
-		if fl.nC2S > 0 {
-			from = min(from, int(jAll[fl.jAt]))
-		}
-		if fl.nS2C > 0 {
-			from = min(from, int(jAll[fl.jAt+fl.nC2S]))
+		if first := firstJourneyIn(jAll, fl); first >= 0 {
+			from = min(from, int(first))
 		}
 	}
 	return mid, from

@@ -171,6 +171,20 @@ func TestSplitFlows(t *testing.T) {
 		if int(mid) != c.mid || from != c.from {
 			t.Errorf("%d flows: split at flow %d, first journey %d; want %d, %d", len(c.flows.fs), mid, from, c.mid, c.from)
 		}
+		// the flow's first journey splitFlows and tcpStep both take (firstJourneyIn): the least of its
+		// journeys either way, -1 for none
+		fo := &flowsOut{jAll: c.flows.jAll}
+		for fi, fl := range c.flows.fs {
+			want := int32(-1)
+			for _, j := range fo.journeysOf(fl) {
+				if want < 0 || j < want {
+					want = j
+				}
+			}
+			if got := fo.firstJourney(fl); got != want {
+				t.Errorf("%d flows: flow %d's first journey %d, want %d", len(c.flows.fs), fi, got, want)
+			}
+		}
 	}
 }
 
