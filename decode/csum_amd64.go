@@ -13,7 +13,8 @@ func sum16(s uint64, b []byte) uint64
 //go:noescape
 func sumSwap(s uint64, p *byte, n int) uint64
 
-// sumSwap8 is sumSwap of n >= 8 bytes, in csum_amd64.s: without sumSwap's test for fewer.
+// sumTransport4 is in csum_amd64.s: the TCP or UDP segment's sum with the pseudo-header of the
+// IPv4 packet at ip (a 20-byte header) of total length tl >= 28, as sumSwap sums it (see there).
 //
 //go:noescape
-func sumSwap8(s uint64, p *byte, n int) uint64
+func sumTransport4(ip *byte, tl int) uint64

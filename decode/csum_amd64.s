@@ -175,30 +175,83 @@ round:
 	MOVQ AX, ret+24(FP)
 	RET
 
-// func sumSwap8(s uint64, p *byte, n int) uint64
+// func sumTransport4(ip *byte, tl int) uint64
 //
-// sumSwap of n >= 8 bytes (fastUsual's segments: 16 bytes at least), without sumSwap's test of n (two
-// instructions a call): the same setup, then into sumSwap's rounds, which end in sumSwap's tail and
-// return (both without a frame, their arguments and result alike).
-TEXT ·sumSwap8(SB), NOSPLIT|NOFRAME, $0-32
-	MOVQ n+16(FP), CX
-	MOVQ p+8(FP), SI
+// sumTransport4 is sumSwap((ip[9]+tl-20)<<8, ip+12, tl-12) for the IPv4 packet at ip of total length
+// tl >= 28 with a 20-byte header: the sum of its TCP or UDP segment (ip+20 to ip+tl) with the
+// pseudo-header, the addresses (ip+12 to ip+20, just before the segment) summed with it and the
+// protocol and the segment's length given as the sum's start, made here from ip and tl (fastUsual
+// stored three arguments it had computed: the start, the words' pointer and their count). Its setup
+// is sumSwap's with n = tl-12 (at least 16: no test of fewer than 8), in terms of tl: the segment ends
+// at ip+tl, its last n%8 bytes shifted by ^(8n) mod 64, which is ^(8tl+32) mod 64 (8n = 8tl-96);
+// the start is AX's first value, where sumSwap adds it to the last bytes and clears AX (the carry
+// flag, which that clearing cleared, is clear after the SUBQ before the jump: no borrow). Its rounds
+// are sumSwap's (its own copy: the result's slot is not sumSwap's), the first round's end at
+// ip+12+8m less 132, its last ADCQ at sumTransport4+252 (TestSumTransport4 takes every entry).
+TEXT ·sumTransport4(SB), NOSPLIT|NOFRAME, $0-24
+	MOVQ ip+0(FP), SI
+	MOVQ tl+8(FP), CX
+	MOVBQZX 9(SI), AX           // the protocol
+	LEAQ -20(AX)(CX*1), AX      // and the segment's length: the start, in the words' terms (×2^8)
+	SHLQ $8, AX
 
-	LEAQ -8(CX), BX             // 8(W-1) + n%8
-	MOVQ BX, DX
-	ANDQ $0xf8, DX              // 8(m-1)
-	LEAQ -124(SI)(DX*1), DI     // the first round's end (p + 8m) less 132
-	SHRQ $1, DX                 // 4(m-1)
-	SHRQ $8, BX                 // the rounds after the first
-	LEAQ ·sumSwap+252(SB), R8   // sumSwap's round's last ADCQ
-	SUBQ DX, R8
-
+	// The last r = n%8 bytes (R9): the segment's last 8 bytes shifted right by 1 and then by 63-8r.
 	MOVQ -8(SI)(CX*1), R9
-	SHLQ $3, CX
+	LEAQ -20(CX), BX            // 8(W-1) + n%8
+	LEAQ 32(CX*8), CX
 	NOTQ CX
 	SHRQ $1, R9
 	SHRQ CX, R9
-	ADDQ s+0(FP), R9
 
-	XORL AX, AX
+	MOVQ BX, DX
+	ANDQ $0xf8, DX              // 8(m-1)
+	LEAQ -112(SI)(DX*1), DI     // the first round's end (ip+12 + 8m) less 132
+	SHRQ $1, DX                 // 4(m-1)
+	SHRQ $8, BX                 // the rounds after the first
+	LEAQ ·sumTransport4+252(SB), R8 // the round's last ADCQ
+	SUBQ DX, R8                 // (no borrow: the carry flag clear)
 	JMP  R8
+
+	PCALIGN $128
+
+round:
+	ADCQ -124(DI), AX
+	ADCQ -116(DI), AX
+	ADCQ -108(DI), AX
+	ADCQ -100(DI), AX
+	ADCQ -92(DI), AX
+	ADCQ -84(DI), AX
+	ADCQ -76(DI), AX
+	ADCQ -68(DI), AX
+	ADCQ -60(DI), AX
+	ADCQ -52(DI), AX
+	ADCQ -44(DI), AX
+	ADCQ -36(DI), AX
+	ADCQ -28(DI), AX
+	ADCQ -20(DI), AX
+	ADCQ -12(DI), AX
+	ADCQ -4(DI), AX
+	ADCQ 4(DI), AX
+	ADCQ 12(DI), AX
+	ADCQ 20(DI), AX
+	ADCQ 28(DI), AX
+	ADCQ 36(DI), AX
+	ADCQ 44(DI), AX
+	ADCQ 52(DI), AX
+	ADCQ 60(DI), AX
+	ADCQ 68(DI), AX
+	ADCQ 76(DI), AX
+	ADCQ 84(DI), AX
+	ADCQ 92(DI), AX
+	ADCQ 100(DI), AX
+	ADCQ 108(DI), AX
+	ADCQ 116(DI), AX
+	ADCQ 124(DI), AX
+	LEAQ 256(DI), DI
+	DECQ BX
+	JPL  round
+
+	ADCQ R9, AX
+	ADCQ $0, AX
+	MOVQ AX, ret+16(FP)
+	RET

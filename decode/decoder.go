@@ -118,6 +118,8 @@ type Decoder struct {
 	// probeShape is shapeProbe while the merged probe reads the scan's frames (inScan), 0 otherwise: the
 	// fast path then writes a lean Packet with what the probe reads of it too (probeFields).
 	probeShape uint32
+	// probeUsual: sourceNew's first case may be taken (see sourceNew; scanProbe.done clears it).
+	probeUsual bool
 }
 
 // internARP is Tables.AddARP through the decoder's own cache: an ARP storm repeats a few packets.
@@ -216,9 +218,15 @@ func (d *Decoder) sourceOf(rec *Record, p *Packet) uint16 {
 }
 
 // sourceNew is sourceOf for a frame whose source is not plainly the frame before's.
+//
+// Its first case is an Ethernet frame of interface 0 while probeUsual is set: the merged probe reads
+// the scan's frames (inScan), merged is nil, the look is not done (mergeChecked), and lastSrc is the
+// file's interface 0 alone. sourceNew sets probeUsual where it sets lastSrc, and scanProbe.done clears
+// it (nothing else sets inScan, merged or mergeChecked while it is set: the look is done only before a
+// probe begins). Where it is false but could be true, the frame takes the longer way to the same source.
 func (d *Decoder) sourceNew(rec *Record, p *Packet) uint16 {
-	if d.inScan != nil && rec.Iface == 0 && p.LinkType == LinkEthernet && d.merged == nil && !d.mergeChecked && d.haveSrc &&
-		d.lastSrc == (Source{File: d.file, IfIndex: -1}) {
+	if d.probeUsual && rec.Iface == 0 && p.LinkType == LinkEthernet { // (probeUsual: set below, one test where six tested its parts)
+		// (probeUsual holds the test of the Decoder's state for this case, made where that state is set)
 		// The usual frame while the merged probe reads the scan's frames (every frame comes here then:
 		// plainIface is 0), of the source of the frame before: what the rest does for it, in short.
 		d.plainIface, d.plainLink = 0, LinkEthernet
@@ -243,7 +251,7 @@ func (d *Decoder) sourceNew(rec *Record, p *Packet) uint16 {
 	if !d.haveSrc || src != d.lastSrc {
 		d.lastSrc, d.srcIdx, d.haveSrc = src, d.t.InternSource(src), true
 	}
-	d.plainIface, d.plainLink = plain, p.LinkType
+	d.plainIface, d.plainLink, d.probeUsual = plain, p.LinkType, d.inScan != nil && d.merged == nil && !d.mergeChecked && src == (Source{File: d.file, IfIndex: -1})
 	if d.inScan != nil { // the merged probe reads the scan's frames (inscan.go)
 		d.inScan.frame(d, rec, p)
 	}

@@ -325,6 +325,8 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 	// Its sum starts from that, not 0: sum16's is not 0 then, and the verdict is its divisibility by
 	// 0xffff alone (sumOKFrom), which is that of sumSwap's sum from the start times 2^8 (see sumSwap:
 	// the segment's words without sum16's rotation and fold, its pointer and length, not a slice).
+	// sumTransport4 makes that start, the words' pointer and their count from the header's pointer and
+	// tl itself (two arguments stored, where three were computed and stored: five instructions a frame).
 	// ICMP's checksum has no pseudo-header: its sum, from 0, is sumOK's.
 	// (A UDP datagram sent without a checksum is not summed.)
 	if proto := t[9]; proto == 1 {
@@ -332,7 +334,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 			d.sumFirst = sumFirstRun
 			return false // (d.parts and d.fastShape are this frame's: the same shape's as the frame before's)
 		}
-	} else if (proto != 17 || binary.LittleEndian.Uint16(t[26:28]) != 0) && sumSwap8((uint64(proto)+uint64(tl-20))<<8, &t[12], tl-12)%0xffff != 0 { // (tl-12 >= 16: sumSwap8)
+	} else if (proto != 17 || binary.LittleEndian.Uint16(t[26:28]) != 0) && sumTransport4(&t[0], tl)%0xffff != 0 { // (tl >= 28: sumTransport4)
 		d.sumFirst = sumFirstRun
 		return false // (as above)
 	}

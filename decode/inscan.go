@@ -145,7 +145,7 @@ func (sp *scanProbe) end(d *Decoder) {
 // done settles the probe's verdict: m (nil: not merged), why it could not tell, and how it left the file.
 func (sp *scanProbe) done(d *Decoder, m *mergedLocal, why string, left probeLeft) {
 	fi := sp.fi
-	d.inScan, d.mergeChecked, d.probeShape = nil, m == nil, 0
+	d.inScan, d.mergeChecked, d.probeShape, d.probeUsual = nil, m == nil, 0, false
 	fi.probeLeft = left
 	fi.mergedInScan = m != nil
 	if m != nil {

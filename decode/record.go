@@ -93,6 +93,19 @@ func (rec *Record) set(frame uint32, ts int64, fracOver bool, capLen, origLen in
 	rec.Data = data
 }
 
+// setNext is set for the next record of the pcap file whose reader gave rec its last record (the
+// scan's next record, read at its loop's end): its link type and interface are those set gave it then
+// (the file's link type, interface 0), and nothing else writes them, so they are not stored again
+// (three instructions a record). TestScanRecordsLikeNext holds the records read so to Next's.
+func (rec *Record) setNext(frame uint32, ts int64, fracOver bool, capLen, origLen int, data []byte) {
+	rec.Frame = frame
+	rec.Ts = ts
+	rec.FracOver = fracOver
+	rec.CapLen = capLen
+	rec.OrigLen = origLen
+	rec.Data = data
+}
+
 // Interface describes one pcapng Interface Description Block, or the single interface of a pcap file.
 type Interface struct {
 	LinkType    LinkType

@@ -357,8 +357,8 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 					pr.frame = frame
 					n := pcapRecHdrLen + caplen
 					in.pend = pend + n
-					pr.prevTs, pr.havePrev = ts, true
-					rec.set(frame, ts, frac >= pr.fracMax, caplen, origlen, pr.iface.LinkType, 0, w[pcapRecHdrLen:n:n])
+					pr.prevTs = ts // (pr.havePrev: set by whichever read of pr gave the frame before, this loop's; nothing clears it)
+					rec.setNext(frame, ts, frac >= pr.fracMax, caplen, origlen, w[pcapRecHdrLen:n:n])
 					goto read
 				}
 			}
