@@ -316,7 +316,7 @@ func (e *jsonEnc) pointCounts(b []byte, t *flowTmpl, list []correlate.PointCount
 	if len(list) == 0 {
 		return appendEmpty(b, list == nil)
 	}
-	if len(list) <= ppSameMax && allCountsSame(list) {
+	if len(list) <= ppSameMax {
 		return e.pointCountsSame(b, t, list)
 	}
 	return e.pointCountsAll(b, t, list)
@@ -340,17 +340,6 @@ func (e *jsonEnc) pointCountsAll(b []byte, t *flowTmpl, list []correlate.PointCo
 	return appendRun(b, t.elemsEnd)
 }
 
-// allCountsSame reports whether every element of list has the packets and bytes of the first.
-func allCountsSame(list []correlate.PointCount) bool {
-	p, n := list[0].Packets, list[0].Bytes
-	for i := 1; i < len(list); i++ {
-		if list[i].Packets != p || list[i].Bytes != n {
-			return false
-		}
-	}
-	return true
-}
-
 // ppSame is a flow's per_point list as written, '[' to ']', when every element's numbers are the same
 // (a flow seen whole at each point: most): its names, and where in it each element's numbers (its
 // packets, the run between and its bytes) begin. flowTmpl keeps one for each length of the numbers
@@ -367,9 +356,9 @@ type ppSame struct {
 // ppSameMax is the longest per_point list a ppSame holds.
 const ppSameMax = 8
 
-// pointCountsSame appends list, a flow's per_point list of up to ppSameMax elements whose numbers
-// are all the same, as pointCountsAll does: from the template's ppSame of their length when it holds
-// the same names, else element by element, kept in it.
+// pointCountsSame appends list, a flow's per_point list of up to ppSameMax elements, as
+// pointCountsAll does: when its elements' numbers are all the same, from the template's ppSame of
+// their length when it holds the same names, else element by element, kept in it.
 func (e *jsonEnc) pointCountsSame(b []byte, t *flowTmpl, list []correlate.PointCount) []byte {
 	start := len(b)
 	if t.pk.same(b, int64(list[0].Packets)) { // the flow's packets and bytes (most flows': seen whole at every point)
@@ -388,7 +377,9 @@ func (e *jsonEnc) pointCountsSame(b []byte, t *flowTmpl, list []correlate.PointC
 		return e.pointCountsAll(b[:start], t, list)
 	}
 	c := &t.ppSame[n-16]
-	if c.same(list) {
+	if same, ok := c.same(list); !ok {
+		return e.pointCountsAll(b[:start], t, list)
+	} else if same {
 		lo, hi := *(*[16]byte)(b[start:]), *(*[16]byte)(b[start+n-16:])
 		b = append(b[:start], c.out...)
 		// (each element's numbers end before out does, where its run to the next or the list's end
@@ -423,17 +414,18 @@ func (e *jsonEnc) pointCountsSame(b []byte, t *flowTmpl, list []correlate.PointC
 }
 
 // same reports whether list's names are those c holds, the same strings (the same bytes at the
-// same address: a string's bytes never change).
-func (c *ppSame) same(list []correlate.PointCount) bool {
-	if len(list) != c.n {
-		return false
+// same address: a string's bytes never change), and (ok) whether every element of list (up to
+// ppSameMax) has the packets and bytes of the first: one pass for both.
+func (c *ppSame) same(list []correlate.PointCount) (same, ok bool) {
+	names := c.names[:len(list)]
+	p, n := list[0].Packets, list[0].Bytes
+	var counts, strs uint64 // the bits in which an element's numbers, or its name's length or address, differ
+	for i := range names {
+		x := &list[i]
+		counts |= uint64(x.Packets^p) | uint64(x.Bytes^n)
+		strs |= uint64(len(x.Point)^len(names[i])) | uint64(uintptr(unsafe.Pointer(unsafe.StringData(x.Point)))^uintptr(unsafe.Pointer(unsafe.StringData(names[i]))))
 	}
-	for i := range list {
-		if s := list[i].Point; len(s) != len(c.names[i]) || unsafe.StringData(s) != unsafe.StringData(c.names[i]) {
-			return false
-		}
-	}
-	return true
+	return strs == 0 && len(list) == c.n, counts == 0
 }
 
 // appendAgain appends b[from:to] to b, as append does, but for 16 to 32 bytes (a per_point element's
@@ -479,12 +471,12 @@ func (c *pathCache) same(list []string) bool {
 	if len(list) != len(c.names) {
 		return false
 	}
+	names := c.names[:len(list)]
+	var d uint64 // the bits in which a name's length or address differ
 	for i, s := range list {
-		if len(s) != len(c.names[i]) || unsafe.StringData(s) != unsafe.StringData(c.names[i]) {
-			return false
-		}
+		d |= uint64(len(s)^len(names[i])) | uint64(uintptr(unsafe.Pointer(unsafe.StringData(s)))^uintptr(unsafe.Pointer(unsafe.StringData(names[i]))))
 	}
-	return true
+	return d == 0
 }
 
 // keep makes list, written as out, the one the cache holds.
