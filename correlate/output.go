@@ -350,8 +350,8 @@ func (a *analysis) flowAt(f *Flow, ob *flowOutBuf, fi int, ids []string) {
 	if t.proto == 1 || t.proto == 58 {
 		f.Src.Port, f.Dst.Port = 0, 0
 	}
-	if len(fl.nat) > 0 {
-		f.NAT = natOut(fl.nat)
+	if len(fl.nat.counts()) > 0 {
+		f.NAT = natOut(fl.nat.n)
 		if a.openerUnknown[int32(fi)] {
 			f.OpenerUnknown = a.openerText(fi)
 		}
@@ -706,12 +706,12 @@ func (a *analysis) natStats() {
 			to:   w.endpoint(tt.v6, tt.src, tt.sp) + " → " + w.endpoint(tt.v6, tt.dst, tt.dp)}
 		fl := a.flows[fi]
 		if fl.nat == nil {
-			fl.nat, fl.natEv = map[natKey]int{}, map[natKey][]Evidence{}
+			fl.nat = &flowNAT{map[natKey]int{}, map[natKey][]Evidence{}}
 		}
-		fl.nat[k]++
+		fl.nat.n[k]++
 		a.noteInPod(k, a.rewrittenInPod(from, to))
-		if len(fl.natEv[k]) < 10 {
-			fl.natEv[k] = append(fl.natEv[k], a.evidence(to))
+		if len(fl.nat.ev[k]) < 10 {
+			fl.nat.ev[k] = append(fl.nat.ev[k], a.evidence(to))
 		}
 	}
 }
