@@ -756,7 +756,7 @@ func detectNAT(f *findings, k *kindRow) []Anomaly {
 	evs := map[nkey][]Evidence{}
 	inPod := map[nkey]int{}         // natPodOf's, every mapping's of the group the same; -1 when not
 	for fi, fl := range f.a.flows { // flows in first-seen order, so the evidence is too
-		for _, nk := range sortedNAT(fl.nat) {
+		for _, nk := range sortedNAT(fl.nat.counts()) {
 			g := nkey{nk.kind, nk.at, f.a.openerUnknown[int32(fi)]}
 			if p, seen := inPod[g]; !seen || p == f.a.natPodOf(nk) {
 				inPod[g] = f.a.natPodOf(nk)
@@ -767,8 +767,8 @@ func detectNAT(f *findings, k *kindRow) []Anomaly {
 				groups[g] = map[int32]bool{}
 			}
 			groups[g][int32(fi)] = true
-			count[g] += fl.nat[nk]
-			for _, e := range fl.natEv[nk] {
+			count[g] += fl.nat.n[nk]
+			for _, e := range fl.nat.ev[nk] {
 				if len(evs[g]) < 10 {
 					evs[g] = append(evs[g], e)
 				}

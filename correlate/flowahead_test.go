@@ -144,3 +144,65 @@ func perPointsWalked(res *Result) int {
 	})
 	return n
 }
+
+// flowAt sets every field of the Flow it fills (it clears only those it sets for some flows alone,
+// clearOptional): each flow rendered into a Flow whose every field holds something is the flow
+// rendered into a zero Flow, on every lab scenario and a generated many-flow capture with NAT, loss,
+// TCP handshakes and a clock offset.
+func TestFlowAtOverwrites(t *testing.T) {
+	check := func(t *testing.T, files []string) {
+		res := Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), Options{StreamFlows: true})
+		a := res.analysis
+		ob := newFlowOutBuf(a, false)
+		ob.derived = a.deriveAll()
+		for _, fi := range a.byRank {
+			var zero, full Flow
+			fillFields(reflect.ValueOf(&full).Elem())
+			ob.pp, ob.hs = ob.pp[:0], ob.hs[:0]
+			a.flowAt(&zero, ob, int(fi), a.ids)
+			want := flowCopy(&zero)
+			ob.pp, ob.hs = ob.pp[:0], ob.hs[:0]
+			a.flowAt(&full, ob, int(fi), a.ids)
+			if got := flowCopy(&full); !reflect.DeepEqual(got, want) {
+				t.Fatalf("flow %d rendered over a full Flow:\n%+v\nwant\n%+v", fi, got, want)
+			}
+		}
+	}
+	eachLabScenario(t, check)
+	cfg := manyFlowsConfig()
+	cfg.Flows, cfg.Packets = 300, 3000
+	cfg.LossPerHop, cfg.DupRate, cfg.DNAT = 0.01, 0.01, 0.2
+	cfg.ClockOffset = map[string]time.Duration{"node-2": 2 * time.Second}
+	cfg.Dir = t.TempDir()
+	g, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, g.Files)
+}
+
+// fillFields sets every field of v (a struct, recursively) to something that is not its zero value.
+func fillFields(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := range v.NumField() {
+			fillFields(v.Field(i))
+		}
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(7)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		v.SetUint(7)
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+		fillFields(v.Index(0))
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fillFields(v.Elem())
+	default:
+		panic("fillFields: " + v.Kind().String())
+	}
+}

@@ -133,11 +133,11 @@ func (b *flowOutBuf) perPoint(fl *flowAcc) []PointCount {
 			b.orders = make([]pointOrder, orderSlots)
 		}
 		po := &b.orders[(uint32(fl.pathAt[0])*0x9e3779b1^uint32(fl.pathAt[1]))*0x85ebca6b>>24%orderSlots]
-		same := po.n == len(tl)
-		for i := 0; same && i < len(tl); i++ {
-			same = po.pts[i] == tl[i].point
+		var diff int32 // the bits in which a point differs from po's
+		for i, pt := range po.pts[:len(tl)] {
+			diff |= pt ^ tl[i].point
 		}
-		if !same {
+		if diff != 0 || po.n != len(tl) {
 			if po == b.ppLast {
 				b.ppLast = nil // its order changes: the ids at the start of pp are no longer its
 			}

@@ -53,7 +53,8 @@ func TestPerPointOrder(t *testing.T) {
 // pp writes its numbers alone (ppLast), to a stable sort by id over flows one after another: on the same
 // points, on other points of the same cache slot (which sorts the slot again, with pp emptied between
 // flows and without), on other slots, more points than the cache holds, with pp emptied between flows, appended to, and swapped for
-// another array (as the flows written ahead in batches do), fresh or written before.
+// another array (as the flows written ahead in batches do), fresh or written before, and on the first
+// flow's points but the last.
 func TestPerPointAgain(t *testing.T) {
 	ids := []string{"n2/eth0", "n1/cali1", "n1/eth0", "n2/cali2", "n1/tunl0", "n2/tunl0", "n3/eth0", "n0/x", "n4/y", "n5/z"}
 	pts := make([]decode.Point, len(ids))
@@ -67,7 +68,8 @@ func TestPerPointAgain(t *testing.T) {
 		path   [2]int32
 	}{{[]int32{1, 4, 2, 0, 5, 3}, [2]int32{0, 1}}, {[]int32{3, 5, 0, 2, 4, 1}, [2]int32{0, 1}}, // one slot
 		{[]int32{1, 4, 2, 0, 5, 3}, [2]int32{2, 3}}, {[]int32{7, 6}, [2]int32{0, 1}}, {[]int32{6, 7, 1}, [2]int32{4, 5}},
-		{[]int32{9, 8, 7, 6, 5, 4, 3, 2, 1}, [2]int32{0, 1}}} // past orderMax: not by the cache
+		{[]int32{9, 8, 7, 6, 5, 4, 3, 2, 1}, [2]int32{0, 1}}, // past orderMax: not by the cache
+		{[]int32{1, 4, 2, 0, 5, 6}, [2]int32{0, 1}}}          // the first list but its last point: the slot's compare reads every point
 	arrays := [][]PointCount{b.pp, make([]PointCount, 0, 64), make([]PointCount, 0, 64)}
 	rng := rand.New(rand.NewSource(2))
 	for n := range 4000 {

@@ -337,12 +337,35 @@ type flowAcc struct {
 	conns                        int32 // TCP: its connections after the first on its 5-tuple (tcpSyn)
 	bytes                        int64
 	lostAt                       lostTally
-	nat                          map[natKey]int        // nil until the flow's first NAT event
-	natEv                        map[natKey][]Evidence // likewise
-	perPoint                     []pointTally          // packets and bytes per point (a flow crosses few points)
-	votes                        *pathVotes            // until the paths are built (buildPaths drops them)
+	nat                          *flowNAT     // nil until the flow's first NAT event
+	perPoint                     []pointTally // packets and bytes per point (a flow crosses few points)
+	votes                        *pathVotes   // until the paths are built (buildPaths drops them)
 	tcp                          [2]tcpSeqState
 	e2e                          latAcc
+}
+
+// flowNAT is a flow's NAT events (flowAcc.nat): each mapping's count, and the frames of up to 10 of
+// them. Behind one pointer, made for the few flows that have one: each collection while the flows
+// live reads every pointer word of every flow, where two maps were two words.
+type flowNAT struct {
+	n  map[natKey]int
+	ev map[natKey][]Evidence
+}
+
+// counts returns each mapping's count (nil for a flow without NAT: x nil).
+func (x *flowNAT) counts() map[natKey]int {
+	if x == nil {
+		return nil
+	}
+	return x.n
+}
+
+// evidence returns the frames of mapping k's events (nil for none).
+func (x *flowNAT) evidence(k natKey) []Evidence {
+	if x == nil {
+		return nil
+	}
+	return x.ev[k]
 }
 
 // pathOf returns the path of flow fl's direction d (nil when it has no journeys).

@@ -503,7 +503,7 @@ func serviceBackends(m *cluster.Meta, svc *cluster.Service, sp *cluster.ServiceP
 // natEvidence returns the frames behind one of a flow's NAT mappings.
 func (f *findings) natEvidence(flowID string, nm NATMapping) []Evidence {
 	if fi := f.a.flowIndex(flowID); fi >= 0 && fi < len(f.a.flows) {
-		return f.a.flows[fi].natEv[natKey{kind: nm.Kind, at: nm.At, from: nm.From, to: nm.To}]
+		return f.a.flows[fi].nat.evidence(natKey{kind: nm.Kind, at: nm.At, from: nm.From, to: nm.To})
 	}
 	return nil
 }

@@ -47,17 +47,17 @@ func (a *analysis) natOpeners() {
 			a.openerNoAddr[int32(fi)] = noAddr
 		}
 		nat, ev := map[natKey]int{}, map[natKey][]Evidence{}
-		for _, k := range sortedNAT(fl.nat) { // in order, so the evidence kept is the same each run
+		for _, k := range sortedNAT(fl.nat.n) { // in order, so the evidence kept is the same each run
 			nk := k
 			nk.kind = "nat"
-			nat[nk] += fl.nat[k]
-			for _, e := range fl.natEv[k] {
+			nat[nk] += fl.nat.n[k]
+			for _, e := range fl.nat.ev[k] {
 				if len(ev[nk]) < 10 {
 					ev[nk] = append(ev[nk], e)
 				}
 			}
 		}
-		fl.nat, fl.natEv = nat, ev
+		fl.nat = &flowNAT{nat, ev}
 	}
 	a.firstSeenTCP()
 }

@@ -337,7 +337,7 @@ func (a *analysis) flowOut(ids []string) []Flow {
 func (a *analysis) flowAt(f *Flow, ob *flowOutBuf, fi int, ids []string) {
 	fl := a.flows[fi]
 	t := fl.client
-	*f = Flow{}
+	f.clearOptional() // the other fields are all set below (TestFlowAtOverwrites)
 	f.ID, f.Proto, f.Src = ids[fi], protoName(t.proto), Endpoint{ob.addr(t.v6, t.src), t.sp}
 	f.Dst, f.NAT, f.LostAt = Endpoint{ob.addr(t.v6, t.dst), t.dp}, []NATMapping{}, ob.lostAt(fl)
 	f.PerPoint, f.Path, f.Bytes = ob.perPoint(fl), ob.path(fl.pathAt[c2s]), fl.bytes
@@ -350,8 +350,8 @@ func (a *analysis) flowAt(f *Flow, ob *flowOutBuf, fi int, ids []string) {
 	if t.proto == 1 || t.proto == 58 {
 		f.Src.Port, f.Dst.Port = 0, 0
 	}
-	if len(fl.nat) > 0 {
-		f.NAT = natOut(fl.nat)
+	if len(fl.nat.counts()) > 0 {
+		f.NAT = natOut(fl.nat.n)
 		if a.openerUnknown[int32(fi)] {
 			f.OpenerUnknown = a.openerText(fi)
 		}
@@ -364,6 +364,13 @@ func (a *analysis) flowAt(f *Flow, ob *flowOutBuf, fi int, ids []string) {
 	if pi := a.pathOf(fl, c2s); pi != nil && pi.unordered != nil { // after the hot calls: PGO places them by line
 		f.PathUnordered = pi.unorderedAt()
 	}
+}
+
+// clearOptional zeroes the fields of f that flowAt sets only for some flows, where clearing all of f
+// (about 400 bytes) took a call to memclr a flow.
+func (f *Flow) clearOptional() {
+	f.EchoPairs, f.EchoUnanswered, f.UDPPairs, f.PathUnordered = 0, 0, 0, nil
+	f.ClockBound, f.ClockUncertainNs, f.ClockNote, f.Dirs, f.OpenerUnknown, f.Connections = "", 0, "", nil, "", nil
 }
 
 // EachFlow calls fn with every flow of the Result in the order of Result.Flows (by ID); it stops when
@@ -720,12 +727,12 @@ func (a *analysis) natStats() {
 			to:   w.endpoint(tt.v6, tt.src, tt.sp) + " → " + w.endpoint(tt.v6, tt.dst, tt.dp)}
 		fl := a.flows[fi]
 		if fl.nat == nil {
-			fl.nat, fl.natEv = map[natKey]int{}, map[natKey][]Evidence{}
+			fl.nat = &flowNAT{map[natKey]int{}, map[natKey][]Evidence{}}
 		}
-		fl.nat[k]++
+		fl.nat.n[k]++
 		a.noteInPod(k, a.rewrittenInPod(from, to))
-		if len(fl.natEv[k]) < 10 {
-			fl.natEv[k] = append(fl.natEv[k], a.evidence(to))
+		if len(fl.nat.ev[k]) < 10 {
+			fl.nat.ev[k] = append(fl.nat.ev[k], a.evidence(to))
 		}
 	}
 }

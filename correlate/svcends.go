@@ -19,7 +19,7 @@ import (
 func (a *analysis) serviceNote(addrs map[string]bool, node string) (string, map[string]bool) {
 	eps := map[string]map[string]bool{} // service address → the endpoints the captures show it DNATed to
 	for _, fl := range a.flows {
-		for k := range fl.nat {
+		for k := range fl.nat.counts() {
 			if k.kind != "dnat" && k.kind != "nat" {
 				continue
 			}

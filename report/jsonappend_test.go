@@ -402,3 +402,26 @@ func TestFlowLastHead(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendRuns holds appendRun, appendRun16 and the two appendRuns of a run's halves (flowTmpl's
+// dst2, natNone2, latency2) to append over every length of run to 80 bytes, into buffers with no
+// spare room, exactly enough and more: the bytes before the run and the run itself, and nothing else
+// (the spare capacity past the run is not the result's).
+func TestAppendRuns(t *testing.T) {
+	src := strings.Repeat("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", 2)
+	for n := 0; n <= 80; n++ {
+		s := src[3 : 3+n]
+		for _, room := range []int{0, n, n + 1, 200} {
+			for _, pre := range []int{0, 1, 7} {
+				h := halves(s)
+				for k, f := range []func([]byte, string) []byte{appendRun, appendRun16,
+					func(b []byte, s string) []byte { return appendRun(appendRun(b, h[0]), h[1]) }} {
+					b := append(make([]byte, 0, pre+room), src[:pre]...)
+					if got, want := string(f(b, s)), src[:pre]+s; got != want {
+						t.Fatalf("writer %d, run of %d, %d bytes before, room %d: %q, want %q", k, n, pre, room, got, want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -35,6 +35,9 @@ type flowTmpl struct {
 	// the runs of the usual flow joined with its values: nat's key, an empty list and packets' key
 	// (natNone); lost's key to handshake_rtt_ns's with the values between all 0 or empty (clean)
 	natNone, clean string
+	// dst, natNone and latency in halves, each of 16 to 32 bytes at the usual depths: two appendRuns,
+	// where the whole (33 to 64 bytes) was append's call to memmove
+	dst2, natNone2, latency2 [2]string
 	// each point's name in per_point, handshake_rtt_ns and path with the runs around it (nameRuns)
 	ppNames, hsNames, pathNames nameRuns
 	lastPath                    pathCache // the last flow's path as written
@@ -121,6 +124,9 @@ func (e *jsonEnc) appendNameRun(b []byte, r *nameRuns, s string, first bool) []b
 	return append(b, slot.joined...)
 }
 
+// halves returns s in two halves.
+func halves(s string) [2]string { return [2]string{s[:len(s)/2], s[len(s)/2:]} }
+
 // jsonLine is a line break and the indentation of depth d.
 func jsonLine(d int) string { return "\n" + strings.Repeat("  ", d) }
 
@@ -148,6 +154,7 @@ func newFlowTmpl(d int) *flowTmpl {
 	t.pathFirst, t.elemsEnd = "["+t.pathElem[1:], t.elemEnd+t.listEnd
 	t.natNone = t.nat + "[]" + t.packets
 	t.clean = t.lost + "0" + t.notCaptured + "0" + t.lostAt + "[]" + t.retrans + "0" + t.resets + "0" + t.handshake
+	t.dst2, t.natNone2, t.latency2 = halves(t.dst), halves(t.natNone), halves(t.latency)
 	t.ppNames = newNameRuns(t.ppFirst, t.ppNext, t.pp[1], &t.kept)
 	t.hsNames = newNameRuns(t.hsFirst, t.hsNext, t.hs[1], &t.kept)
 	t.pathNames = newNameRuns(t.pathFirst, t.pathElem, "", &t.kept)
@@ -171,7 +178,7 @@ func (e *jsonEnc) num(v int64) { e.buf = decimal.AppendInt(e.buf, v) }
 // buffer stays in registers rather than being stored to e after every value.
 func writeFlow(e *jsonEnc, x *correlate.Flow) {
 	t := e.flowTmpl()
-	b := append(e.buf, t.id...)
+	b := appendRun16(e.buf, t.id)
 	b = appendID(b, x.ID)
 	b = t.lastHead.append(b, t, x) // proto and src's address: most flows' those of the flow before
 	// (in as many lines as the calls it replaced: the calls below keep their offsets from the
@@ -179,11 +186,11 @@ func writeFlow(e *jsonEnc, x *correlate.Flow) {
 	//
 	b = appendRun(b, t.port)
 	b = decimal.AppendUint(b, uint64(x.Src.Port))
-	b = appendRun(b, t.dst)
+	b = appendRun(appendRun(b, t.dst2[0]), t.dst2[1])
 	// (the destination's address and port as the flow before's when the same: lastEnd)
 	b = t.lastDstPort.append(b, t, x.Dst)
 	if x.NAT != nil && len(x.NAT) == 0 { // no NAT (most flows): its empty list and the next key in one run
-		b = append(b, t.natNone...)
+		b = appendRun(appendRun(b, t.natNone2[0]), t.natNone2[1])
 	} else {
 		b = appendRun(b, t.nat)
 		b = memberList(e, b, x.NAT, writeNATMapping)
@@ -316,7 +323,7 @@ func (e *jsonEnc) pointCounts(b []byte, t *flowTmpl, list []correlate.PointCount
 	if len(list) == 0 {
 		return appendEmpty(b, list == nil)
 	}
-	if len(list) <= ppSameMax && allCountsSame(list) {
+	if len(list) <= ppSameMax {
 		return e.pointCountsSame(b, t, list)
 	}
 	return e.pointCountsAll(b, t, list)
@@ -340,17 +347,6 @@ func (e *jsonEnc) pointCountsAll(b []byte, t *flowTmpl, list []correlate.PointCo
 	return appendRun(b, t.elemsEnd)
 }
 
-// allCountsSame reports whether every element of list has the packets and bytes of the first.
-func allCountsSame(list []correlate.PointCount) bool {
-	p, n := list[0].Packets, list[0].Bytes
-	for i := 1; i < len(list); i++ {
-		if list[i].Packets != p || list[i].Bytes != n {
-			return false
-		}
-	}
-	return true
-}
-
 // ppSame is a flow's per_point list as written, '[' to ']', when every element's numbers are the same
 // (a flow seen whole at each point: most): its names, and where in it each element's numbers (its
 // packets, the run between and its bytes) begin. flowTmpl keeps one for each length of the numbers
@@ -367,9 +363,9 @@ type ppSame struct {
 // ppSameMax is the longest per_point list a ppSame holds.
 const ppSameMax = 8
 
-// pointCountsSame appends list, a flow's per_point list of up to ppSameMax elements whose numbers
-// are all the same, as pointCountsAll does: from the template's ppSame of their length when it holds
-// the same names, else element by element, kept in it.
+// pointCountsSame appends list, a flow's per_point list of up to ppSameMax elements, as
+// pointCountsAll does: when its elements' numbers are all the same, from the template's ppSame of
+// their length when it holds the same names, else element by element, kept in it.
 func (e *jsonEnc) pointCountsSame(b []byte, t *flowTmpl, list []correlate.PointCount) []byte {
 	start := len(b)
 	if t.pk.same(b, int64(list[0].Packets)) { // the flow's packets and bytes (most flows': seen whole at every point)
@@ -388,7 +384,9 @@ func (e *jsonEnc) pointCountsSame(b []byte, t *flowTmpl, list []correlate.PointC
 		return e.pointCountsAll(b[:start], t, list)
 	}
 	c := &t.ppSame[n-16]
-	if c.same(list) {
+	if same, ok := c.same(list); !ok {
+		return e.pointCountsAll(b[:start], t, list)
+	} else if same {
 		lo, hi := *(*[16]byte)(b[start:]), *(*[16]byte)(b[start+n-16:])
 		b = append(b[:start], c.out...)
 		// (each element's numbers end before out does, where its run to the next or the list's end
@@ -423,17 +421,18 @@ func (e *jsonEnc) pointCountsSame(b []byte, t *flowTmpl, list []correlate.PointC
 }
 
 // same reports whether list's names are those c holds, the same strings (the same bytes at the
-// same address: a string's bytes never change).
-func (c *ppSame) same(list []correlate.PointCount) bool {
-	if len(list) != c.n {
-		return false
+// same address: a string's bytes never change), and (ok) whether every element of list (up to
+// ppSameMax) has the packets and bytes of the first: one pass for both.
+func (c *ppSame) same(list []correlate.PointCount) (same, ok bool) {
+	names := c.names[:len(list)]
+	p, n := list[0].Packets, list[0].Bytes
+	var counts, strs uint64 // the bits in which an element's numbers, or its name's length or address, differ
+	for i := range names {
+		x := &list[i]
+		counts |= uint64(x.Packets^p) | uint64(x.Bytes^n)
+		strs |= uint64(len(x.Point)^len(names[i])) | uint64(uintptr(unsafe.Pointer(unsafe.StringData(x.Point)))^uintptr(unsafe.Pointer(unsafe.StringData(names[i]))))
 	}
-	for i := range list {
-		if s := list[i].Point; len(s) != len(c.names[i]) || unsafe.StringData(s) != unsafe.StringData(c.names[i]) {
-			return false
-		}
-	}
-	return true
+	return strs == 0 && len(list) == c.n, counts == 0
 }
 
 // appendAgain appends b[from:to] to b, as append does, but for 16 to 32 bytes (a per_point element's
@@ -479,12 +478,12 @@ func (c *pathCache) same(list []string) bool {
 	if len(list) != len(c.names) {
 		return false
 	}
+	names := c.names[:len(list)]
+	var d uint64 // the bits in which a name's length or address differ
 	for i, s := range list {
-		if len(s) != len(c.names[i]) || unsafe.StringData(s) != unsafe.StringData(c.names[i]) {
-			return false
-		}
+		d |= uint64(len(s)^len(names[i])) | uint64(uintptr(unsafe.Pointer(unsafe.StringData(s)))^uintptr(unsafe.Pointer(unsafe.StringData(names[i]))))
 	}
-	return true
+	return d == 0
 }
 
 // keep makes list, written as out, the one the cache holds.
@@ -510,7 +509,7 @@ func pathUnordered(b []byte, t *flowTmpl, list []int) []byte {
 
 // latency appends latency_ns and the end of the flow.
 func latency(b []byte, t *flowTmpl, x *correlate.Latency) []byte {
-	b = appendRun(b, t.latency)
+	b = appendRun(appendRun(b, t.latency2[0]), t.latency2[1])
 	if t.pk.same(b, int64(x.N)) { // the flow's packets (a delivered flow's: one a packet)
 		b = appendAgain8(b, int(t.pk.at), int(t.pk.n))
 	} else {
@@ -542,7 +541,7 @@ func latency(b []byte, t *flowTmpl, x *correlate.Latency) []byte {
 	} else {
 		b = decimal.AppendInt(b, x.Max)
 	}
-	return appendRun(b, t.end)
+	return appendRun16(b, t.end)
 }
 
 // repeatable reports whether a number of n digits, written before b's end and followed there by a
@@ -745,5 +744,18 @@ func appendRun(b []byte, s string) []byte {
 	d, p := unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i), unsafe.Pointer(unsafe.StringData(s))
 	*(*[16]byte)(d) = *(*[16]byte)(p)
 	*(*[16]byte)(unsafe.Add(d, n-16)) = *(*[16]byte)(unsafe.Add(p, n-16))
+	return b[:i+n]
+}
+
+// appendRun16 is appendRun for s of 8 to 16 bytes (a flow's first run and its last, at the usual
+// depths): two copies of 8 bytes, the second ending where s ends.
+func appendRun16(b []byte, s string) []byte {
+	n, i := len(s), len(b)
+	if uint(n-8) > 8 || cap(b)-i < n {
+		return append(b, s...)
+	}
+	d, p := unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i), unsafe.Pointer(unsafe.StringData(s))
+	*(*[8]byte)(d) = *(*[8]byte)(p)
+	*(*[8]byte)(unsafe.Add(d, n-8)) = *(*[8]byte)(unsafe.Add(p, n-8))
 	return b[:i+n]
 }
