@@ -627,11 +627,11 @@ func (m *matcher) matchBatch(b []sighting) {
 	}
 }
 
-// batchKeys names the sightings of a batch in its order, as keys (a place, below bit 32): matchBatch's
+// batchKeys names the sightings of a batch in its order, as keys (a place, below bit 32: keyOf): matchBatch's
 // sightings go through stepKeys as a slice's do.
 var batchKeys = func() (k [sightingBatch]uint64) {
 	for i := range k {
-		k[i] = uint64(i)
+		k[i] = keyOf(i)
 	}
 	return k
 }()
@@ -840,7 +840,7 @@ func aheadKeys(head []int32, stage unsafe.Pointer, keys []uint64) (int32, int) {
 // looseAt is the NAT-tolerant fingerprint of the sighting at stage (a slice's) that key k names
 // (aheadKeys').
 func looseAt(stage unsafe.Pointer, k uint64) uint64 {
-	return (*sighting)(unsafe.Add(stage, uintptr(uint32(k))*unsafe.Sizeof(sighting{}))).loose
+	return (*sighting)(unsafe.Add(stage, uintptr(uint32(k)))).loose
 }
 
 // bucketAt is the bucket of head (its data h, its mask) of NAT-tolerant fingerprint loose (aheadKeys'):
@@ -849,11 +849,24 @@ func bucketAt(h unsafe.Pointer, mask uintptr, loose uint64) int32 {
 	return *(*int32)(unsafe.Add(h, (uintptr(loose)&mask)*4))
 }
 
-// sightingAt returns the sighting of stage at key k's place (its low 32 bits), without a bounds check:
-// a slice's keys are made with places below its length (stageSlice).
+// sightingAt returns the sighting of stage at key k's place (its low 32 bits: the sighting's offset in
+// bytes, keyOf), without a bounds check: a slice's keys are made with places below its length
+// (stageSlice).
 func sightingAt(stage []sighting, k uint64) *sighting {
-	return (*sighting)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(stage)), uintptr(uint32(k))*unsafe.Sizeof(sighting{})))
+	return (*sighting)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(stage)), uintptr(uint32(k))))
 }
+
+// sightingSize is a sighting's size in bytes: a key's place (its low 32 bits) is its sighting's
+// offset in the slice's stage, place × sightingSize (keyOf), so that a sighting is found from its key
+// without a multiply (sightingAt, looseAt). A stage's sightingCap sightings (sliceCap, sightingBatch)
+// take less than 1<<18 bytes: the place stays below bit 32.
+const sightingSize = uint64(unsafe.Sizeof(sighting{}))
+
+// keyOf is the low bits of the key of the sighting at place i of a stage (its offset in bytes).
+func keyOf(i int) uint64 { return uint64(i) * sightingSize }
+
+// placeOf is the place in its stage of the sighting key k names (keyOf's inverse: the tests').
+func placeOf(k uint64) int { return int(uint32(k) / uint32(sightingSize)) }
 
 // start makes the matcher's state and starts the merge: a second goroutine merges the files' streams
 // by corrected time and sends the sightings on batches, in batches handed back on free, while this one

@@ -159,13 +159,13 @@ func TestStepKeysChains(t *testing.T) {
 		}
 		keys := make([]uint64, n)
 		for i := range keys {
-			keys[i] = uint64(i+1)<<34 | uint64(i) // rising offsets (no two equal: no tie to order)
+			keys[i] = uint64(i+1)<<34 | keyOf(i) // rising offsets (no two equal: no tie to order)
 		}
 		for i := 0; i < n; {
 			r := min(n-i, 1+rng.IntN(40))
 			a.matchKeys(stageA, keys[i:i+r])
 			for _, k := range keys[i : i+r] {
-				b.step(&stageB[uint32(k)])
+				b.step(&stageB[placeOf(k)])
 			}
 			i += r
 			if !slices.Equal(slotsA[:i], slotsB[:i]) {
