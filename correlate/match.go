@@ -52,6 +52,13 @@ const (
 	// (see outOfOrder): a sighting attached not later than the latest before it, or on a node after
 	// the journey had moved once already (jMoved; it may have come back to a node). keepHops lists it.
 	jOutOfOrder
+	// jAlone: no open journey of its NAT-tolerant fingerprint was in the loose index when it was put
+	// there (beginUsual, and stepKeys' new journey: the walk before found none), so none is after it
+	// in its chain as long as it is open: the chain's journeys after it are older (put before it; a
+	// new table puts them again in id order, and unindex only takes journeys out), and those of its
+	// fingerprint were closed then, and stay closed (base only rises). stepKeys' walk then need not
+	// look past it for another. (Not set where a journey begins otherwise: begin does not walk.)
+	jAlone
 )
 
 // open makes js the state of a journey opening at t on node with exact fingerprint e and NAT-tolerant
@@ -713,16 +720,20 @@ sightings:
 			return i, false
 		}
 		// The chain's first journey of s's fingerprint, its tests, and no other open journey of that
-		// fingerprint after it in the chain: step's walk in two loops, with nothing carried from one
-		// journey of the chain to the next. With none, a new journey.
+		// fingerprint after it in the chain (none when it is jAlone): step's walk in two loops, with
+		// nothing carried from one journey of the chain to the next. With none, a new journey. (The
+		// visited test reads s.stage only when the journey has its bit: read before, it took a
+		// register the loop's values needed.)
 		var js *jstate
 		b := (*int32)(unsafe.Add(head, (uintptr(hash32(s.loose))&hmask)*4))
 		for j := *b - 1; ; j = js.nextSame {
 			if j < m.base {
 				// step's new journey, in beginUsual's usual case (its tests, as step and beginUsual make
 				// them; any other case is left to step), beginUsual's body written out: to be changed with it.
+				// (step's test of a window below dupWin is usualLeft's: only usualRoom sets it above 0, and
+				// only beginUsual calls that, which stepNew calls only with the window not below dupWin.)
 				e := s.e
-				if m.window < m.dupWin || m.usualLeft == 0 || m.closedExact[e&(closedSlots-1)] == e || s.kind&sTCPData != 0 ||
+				if m.usualLeft == 0 || m.closedExact[e&(closedSlots-1)] == e || s.kind&sTCPData != 0 ||
 					m.natRevG == s.g+1 || m.passed.n > 0 {
 					return i, true
 				}
@@ -734,7 +745,7 @@ sightings:
 				ft.n++
 				js = (*jstate)(unsafe.Add(ring, uintptr(uint32(j&m.mask))*unsafe.Sizeof(jstate{})))
 				js.exact, js.exact0, js.loose, js.nextSame, js.lastG, js.lastTs = e, e, s.loose, *b-1, s.g, t
-				js.seq, js.plen, js.nstages, js.flags, js.lastNode, js.id1, js.stageBits, js.hops = 0, 0, 1, jIndexed, s.node, j+1, s.bit, 1
+				js.seq, js.plen, js.nstages, js.flags, js.lastNode, js.id1, js.stageBits, js.hops = 0, 0, 1, jIndexed|jAlone, s.node, j+1, s.bit, 1
 				js.stages[0] = s.stage
 				*b = j + 1
 				*s.slot = uint64(j) + 1 // (rank 0)
@@ -745,15 +756,17 @@ sightings:
 				break
 			}
 		}
-		if js.exact != s.e && js.exact0 != s.e || uint64(s.t-js.lastTs+m.window) >= m.winEnd || js.visitedBit(s.stage, s.bit) {
+		if js.exact != s.e && js.exact0 != s.e || uint64(s.t-js.lastTs+m.window) >= m.winEnd || js.stageBits&s.bit != 0 && js.visitedBit(s.stage, s.bit) {
 			return i, false
 		}
-		for c := js.nextSame; c >= m.base; {
-			cs := (*jstate)(unsafe.Add(ring, uintptr(uint32(c&m.mask))*unsafe.Sizeof(jstate{})))
-			if cs.loose == s.loose {
-				return i, false
+		if js.flags&jAlone == 0 { // (with jAlone, none)
+			for c := js.nextSame; c >= m.base; {
+				cs := (*jstate)(unsafe.Add(ring, uintptr(uint32(c&m.mask))*unsafe.Sizeof(jstate{})))
+				if cs.loose == s.loose {
+					return i, false
+				}
+				c = cs.nextSame
 			}
-			c = cs.nextSame
 		}
 		t := s.t
 		// attach(j, s, s.stage, s.node), as step writes it out.
@@ -1693,6 +1706,8 @@ func (m *matcher) begin(s *sighting, late, natLate, refused int32, e uint64, sta
 // first, three calls (about 180 instructions a new journey, 90 here). Any other case goes to begin,
 // nothing written before. The tests that do not depend on the sighting (no recent journeys kept, the
 // rooms, an open journey before it) are made once for a run of new journeys (usualRoom, usualLeft).
+// Its journey is jAlone: its only caller, stepNew, is called after a walk that found no open journey
+// of s's NAT-tolerant fingerprint.
 //
 //go:noinline
 func (m *matcher) beginUsual(s *sighting, e uint64) {
@@ -1709,7 +1724,7 @@ func (m *matcher) beginUsual(s *sighting, e uint64) {
 	ft.n++
 	js, b := m.st(j), lm.bucket(hash32(loose)) // (put's)
 	js.exact, js.exact0, js.loose, js.nextSame, js.lastG, js.lastTs = e, e, loose, *b-1, s.g, t
-	js.seq, js.plen, js.nstages, js.flags, js.lastNode, js.id1, js.stageBits, js.hops = 0, 0, 1, jIndexed, s.node, j+1, s.bit, 1
+	js.seq, js.plen, js.nstages, js.flags, js.lastNode, js.id1, js.stageBits, js.hops = 0, 0, 1, jIndexed|jAlone, s.node, j+1, s.bit, 1
 	js.stages[0] = s.stage
 	*b = j + 1
 	*s.slot = uint64(j) + 1 // (rank 0)
