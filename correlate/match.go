@@ -710,7 +710,11 @@ func (m *matcher) stepAll(stage []sighting, keys []uint64) {
 // of it written, or to stepNew when fresh (its walk found no open journey of its fingerprint: step's
 // new journey, in a case other than beginUsual's usual one, which stepKeys begins itself). What it reads of the matcher once, before its loop (the ring, its mask, base, the loose
 // index, evictAt, the window), only a new journey (newJourney, beginUsual: the index's bucket of another
-// fingerprint), evict or regrow changes, none of which an attach makes.
+// fingerprint), evict or regrow changes, none of which an attach makes. step's test of a window below
+// dupWin before beginUsual is usualLeft's here: only usualRoom sets it above 0, and only beginUsual
+// calls that, which stepNew calls only with the window not below dupWin. The visited test reads
+// s.stage only when the journey has its bit (read before, it took a register the loop's values
+// needed).
 func (m *matcher) stepKeys(stage []sighting, keys []uint64) (n int, fresh bool) {
 	ring, head, hmask := unsafe.Pointer(unsafe.SliceData(m.ring)), unsafe.Pointer(unsafe.SliceData(m.loose.head)), m.loose.mask
 sightings:
@@ -721,17 +725,13 @@ sightings:
 		}
 		// The chain's first journey of s's fingerprint, its tests, and no other open journey of that
 		// fingerprint after it in the chain (none when it is jAlone): step's walk in two loops, with
-		// nothing carried from one journey of the chain to the next. With none, a new journey. (The
-		// visited test reads s.stage only when the journey has its bit: read before, it took a
-		// register the loop's values needed.)
+		// nothing carried from one journey of the chain to the next. With none, a new journey.
 		var js *jstate
 		b := (*int32)(unsafe.Add(head, (uintptr(hash32(s.loose))&hmask)*4))
 		for j := *b - 1; ; j = js.nextSame {
 			if j < m.base {
 				// step's new journey, in beginUsual's usual case (its tests, as step and beginUsual make
 				// them; any other case is left to step), beginUsual's body written out: to be changed with it.
-				// (step's test of a window below dupWin is usualLeft's: only usualRoom sets it above 0, and
-				// only beginUsual calls that, which stepNew calls only with the window not below dupWin.)
 				e := s.e
 				if m.usualLeft == 0 || m.closedExact[e&(closedSlots-1)] == e || s.kind&sTCPData != 0 ||
 					m.natRevG == s.g+1 || m.passed.n > 0 {
@@ -904,17 +904,28 @@ func (m *matcher) start() (<-chan []sighting, chan<- []sighting) {
 func (m *matcher) prepare() [][]uint32 {
 	w := m.w
 	m.dup = makeBig[uint64](w.big, (w.nObs+63)/64, (w.nObs+63)/64)
-	m.ring = make([]jstate, 1<<12)
-	m.mask = int32(len(m.ring) - 1)
 	m.closed = make([]closedJ, closedSlots)
 	m.closedExact = make([]uint64, closedSlots)
 	if m.window < lateNATWin {
 		m.recent = newRecentClosed()
 	}
 	perm := m.orders()
+	ring := 1 << 12
 	if !m.unsized {
 		m.sizeIndex(perm)
+		// The ring sized with the index: for as many open journeys as it keeps buckets for before it
+		// grows (bucketsPerOpen), a window of such sightings' journeys. On the many-flow set the ring
+		// grew from its first size six times to that, each time every open journey's state copied
+		// (newJourney); a window of fewer journeys leaves states unused (128 bytes each: at most 32 MiB,
+		// at maxIndexStart).
+		ring = max(ring, len(m.loose.head)/bucketsPerOpen)
 	}
+	if ring > 1<<12 {
+		m.ring = newRing(ring)
+	} else {
+		m.ring = make([]jstate, ring)
+	}
+	m.mask = int32(len(m.ring) - 1)
 	if m.batch <= 0 {
 		m.batch = sightingBatch
 		if runtime.GOMAXPROCS(0) == 1 {
