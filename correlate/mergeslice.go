@@ -353,7 +353,7 @@ func (sm *sliceMerge) sortKeys(n int) []uint64 {
 	}
 	// Each key to its bucket's next place, without a bounds check: the places of a bucket's keys,
 	// from the running sum of the counts before it, are below n (its count was taken of these keys).
-	// Four keys a turn through a pointer from one index (11 instructions a key one at a time).
+	// Four keys a turn through a pointer from one index (11 instructions a key one at a time, 7 here).
 	o, kp := unsafe.Pointer(unsafe.SliceData(out)), unsafe.Pointer(unsafe.SliceData(keys))
 	i := 0
 	for m := n - 3; i < m; i += 4 { // (i+3 below n)
@@ -372,11 +372,13 @@ func (sm *sliceMerge) sortKeys(n int) []uint64 {
 }
 
 // scatterKey puts key k at its bucket's next place in o (sortKeys' out), counted in c: the bucket's
-// count, the place after it, taken up.
+// count, then the count taken up in memory (one INCL: with the key's store between, the count is read
+// again rather than the value loaded reused, which took a copy, an increment and a store, 8
+// instructions a key where this takes 6).
 func scatterKey(c *[1 << bucketBits]int32, o unsafe.Pointer, k uint64) {
-	b := &c[k>>(64-bucketBits)] // (its offset's top bits: see mul)
+	b := &c[k>>(64-bucketBits)]                          // (its offset's top bits: see mul)
+	*(*uint64)(unsafe.Add(o, uintptr(uint32(*b))*8)) = k // (the place, below n, read as unsigned: no sign's extension)
 	*b++
-	*(*uint64)(unsafe.Add(o, uintptr(uint32(*b))*8-8)) = k // (the place, below n, read as unsigned: no sign's extension)
 }
 
 // insertion sorts keys, nearly in order, by insertion; past a few moves for each key, by comparison.
