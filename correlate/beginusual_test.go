@@ -82,7 +82,9 @@ func TestBeginUsual(t *testing.T) {
 			b.next, b.base, b.evictAt, len(b.ring), len(b.loose.head), a.next, a.base, a.evictAt, len(a.ring), len(a.loose.head))
 	}
 	for j := a.base; j < a.next; j++ {
-		if *a.st(j) != *b.st(j) {
+		sa, sb := *a.st(j), *b.st(j)
+		sb.flags &^= jAlone // (beginUsual's caller walked the chain, begin's did not: stepKeys' test)
+		if sa != sb {
 			t.Fatalf("journey %d: state %+v, begin's %+v", j, *b.st(j), *a.st(j))
 		}
 		if a.jT0.at(int(j)) != b.jT0.at(int(j)) {

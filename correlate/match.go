@@ -52,6 +52,13 @@ const (
 	// (see outOfOrder): a sighting attached not later than the latest before it, or on a node after
 	// the journey had moved once already (jMoved; it may have come back to a node). keepHops lists it.
 	jOutOfOrder
+	// jAlone: no open journey of its NAT-tolerant fingerprint was in the loose index when it was put
+	// there (beginUsual, and stepKeys' new journey: the walk before found none), so none is after it
+	// in its chain as long as it is open: the chain's journeys after it are older (put before it; a
+	// new table puts them again in id order, and unindex only takes journeys out), and those of its
+	// fingerprint were closed then, and stay closed (base only rises). stepKeys' walk then need not
+	// look past it for another. (Not set where a journey begins otherwise: begin does not walk.)
+	jAlone
 )
 
 // open makes js the state of a journey opening at t on node with exact fingerprint e and NAT-tolerant
@@ -627,11 +634,11 @@ func (m *matcher) matchBatch(b []sighting) {
 	}
 }
 
-// batchKeys names the sightings of a batch in its order, as keys (a place, below bit 32): matchBatch's
+// batchKeys names the sightings of a batch in its order, as keys (a place, below bit 32: keyOf): matchBatch's
 // sightings go through stepKeys as a slice's do.
 var batchKeys = func() (k [sightingBatch]uint64) {
 	for i := range k {
-		k[i] = uint64(i)
+		k[i] = keyOf(i)
 	}
 	return k
 }()
@@ -703,7 +710,11 @@ func (m *matcher) stepAll(stage []sighting, keys []uint64) {
 // of it written, or to stepNew when fresh (its walk found no open journey of its fingerprint: step's
 // new journey, in a case other than beginUsual's usual one, which stepKeys begins itself). What it reads of the matcher once, before its loop (the ring, its mask, base, the loose
 // index, evictAt, the window), only a new journey (newJourney, beginUsual: the index's bucket of another
-// fingerprint), evict or regrow changes, none of which an attach makes.
+// fingerprint), evict or regrow changes, none of which an attach makes. step's test of a window below
+// dupWin before beginUsual is usualLeft's here: only usualRoom sets it above 0, and only beginUsual
+// calls that, which stepNew calls only with the window not below dupWin. The visited test reads
+// s.stage only when the journey has its bit (read before, it took a register the loop's values
+// needed).
 func (m *matcher) stepKeys(stage []sighting, keys []uint64) (n int, fresh bool) {
 	ring, head, hmask := unsafe.Pointer(unsafe.SliceData(m.ring)), unsafe.Pointer(unsafe.SliceData(m.loose.head)), m.loose.mask
 sightings:
@@ -713,8 +724,8 @@ sightings:
 			return i, false
 		}
 		// The chain's first journey of s's fingerprint, its tests, and no other open journey of that
-		// fingerprint after it in the chain: step's walk in two loops, with nothing carried from one
-		// journey of the chain to the next. With none, a new journey.
+		// fingerprint after it in the chain (none when it is jAlone): step's walk in two loops, with
+		// nothing carried from one journey of the chain to the next. With none, a new journey.
 		var js *jstate
 		b := (*int32)(unsafe.Add(head, (uintptr(hash32(s.loose))&hmask)*4))
 		for j := *b - 1; ; j = js.nextSame {
@@ -722,7 +733,7 @@ sightings:
 				// step's new journey, in beginUsual's usual case (its tests, as step and beginUsual make
 				// them; any other case is left to step), beginUsual's body written out: to be changed with it.
 				e := s.e
-				if m.window < m.dupWin || m.usualLeft == 0 || m.closedExact[e&(closedSlots-1)] == e || s.kind&sTCPData != 0 ||
+				if m.usualLeft == 0 || m.closedExact[e&(closedSlots-1)] == e || s.kind&sTCPData != 0 ||
 					m.natRevG == s.g+1 || m.passed.n > 0 {
 					return i, true
 				}
@@ -734,7 +745,7 @@ sightings:
 				ft.n++
 				js = (*jstate)(unsafe.Add(ring, uintptr(uint32(j&m.mask))*unsafe.Sizeof(jstate{})))
 				js.exact, js.exact0, js.loose, js.nextSame, js.lastG, js.lastTs = e, e, s.loose, *b-1, s.g, t
-				js.seq, js.plen, js.nstages, js.flags, js.lastNode, js.id1, js.stageBits, js.hops = 0, 0, 1, jIndexed, s.node, j+1, s.bit, 1
+				js.seq, js.plen, js.nstages, js.flags, js.lastNode, js.id1, js.stageBits, js.hops = 0, 0, 1, jIndexed|jAlone, s.node, j+1, s.bit, 1
 				js.stages[0] = s.stage
 				*b = j + 1
 				*s.slot = uint64(j) + 1 // (rank 0)
@@ -745,15 +756,17 @@ sightings:
 				break
 			}
 		}
-		if js.exact != s.e && js.exact0 != s.e || uint64(s.t-js.lastTs+m.window) >= m.winEnd || js.visitedBit(s.stage, s.bit) {
+		if js.exact != s.e && js.exact0 != s.e || uint64(s.t-js.lastTs+m.window) >= m.winEnd || js.stageBits&s.bit != 0 && js.visitedBit(s.stage, s.bit) {
 			return i, false
 		}
-		for c := js.nextSame; c >= m.base; {
-			cs := (*jstate)(unsafe.Add(ring, uintptr(uint32(c&m.mask))*unsafe.Sizeof(jstate{})))
-			if cs.loose == s.loose {
-				return i, false
+		if js.flags&jAlone == 0 { // (with jAlone, none)
+			for c := js.nextSame; c >= m.base; {
+				cs := (*jstate)(unsafe.Add(ring, uintptr(uint32(c&m.mask))*unsafe.Sizeof(jstate{})))
+				if cs.loose == s.loose {
+					return i, false
+				}
+				c = cs.nextSame
 			}
-			c = cs.nextSame
 		}
 		t := s.t
 		// attach(j, s, s.stage, s.node), as step writes it out.
@@ -840,7 +853,7 @@ func aheadKeys(head []int32, stage unsafe.Pointer, keys []uint64) (int32, int) {
 // looseAt is the NAT-tolerant fingerprint of the sighting at stage (a slice's) that key k names
 // (aheadKeys').
 func looseAt(stage unsafe.Pointer, k uint64) uint64 {
-	return (*sighting)(unsafe.Add(stage, uintptr(uint32(k))*unsafe.Sizeof(sighting{}))).loose
+	return (*sighting)(unsafe.Add(stage, uintptr(uint32(k)))).loose
 }
 
 // bucketAt is the bucket of head (its data h, its mask) of NAT-tolerant fingerprint loose (aheadKeys'):
@@ -849,11 +862,24 @@ func bucketAt(h unsafe.Pointer, mask uintptr, loose uint64) int32 {
 	return *(*int32)(unsafe.Add(h, (uintptr(loose)&mask)*4))
 }
 
-// sightingAt returns the sighting of stage at key k's place (its low 32 bits), without a bounds check:
-// a slice's keys are made with places below its length (stageSlice).
+// sightingAt returns the sighting of stage at key k's place (its low 32 bits: the sighting's offset in
+// bytes, keyOf), without a bounds check: a slice's keys are made with places below its length
+// (stageSlice).
 func sightingAt(stage []sighting, k uint64) *sighting {
-	return (*sighting)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(stage)), uintptr(uint32(k))*unsafe.Sizeof(sighting{})))
+	return (*sighting)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(stage)), uintptr(uint32(k))))
 }
+
+// sightingSize is a sighting's size in bytes: a key's place (its low 32 bits) is its sighting's
+// offset in the slice's stage, place × sightingSize (keyOf), so that a sighting is found from its key
+// without a multiply (sightingAt, looseAt). A stage's sightingCap sightings (sliceCap, sightingBatch)
+// take less than 1<<18 bytes: the place stays below bit 32.
+const sightingSize = uint64(unsafe.Sizeof(sighting{}))
+
+// keyOf is the low bits of the key of the sighting at place i of a stage (its offset in bytes).
+func keyOf(i int) uint64 { return uint64(i) * sightingSize }
+
+// placeOf is the place in its stage of the sighting key k names (keyOf's inverse: the tests').
+func placeOf(k uint64) int { return int(uint32(k) / uint32(sightingSize)) }
 
 // start makes the matcher's state and starts the merge: a second goroutine merges the files' streams
 // by corrected time and sends the sightings on batches, in batches handed back on free, while this one
@@ -878,17 +904,28 @@ func (m *matcher) start() (<-chan []sighting, chan<- []sighting) {
 func (m *matcher) prepare() [][]uint32 {
 	w := m.w
 	m.dup = makeBig[uint64](w.big, (w.nObs+63)/64, (w.nObs+63)/64)
-	m.ring = make([]jstate, 1<<12)
-	m.mask = int32(len(m.ring) - 1)
 	m.closed = make([]closedJ, closedSlots)
 	m.closedExact = make([]uint64, closedSlots)
 	if m.window < lateNATWin {
 		m.recent = newRecentClosed()
 	}
 	perm := m.orders()
+	ring := 1 << 12
 	if !m.unsized {
 		m.sizeIndex(perm)
+		// The ring sized with the index: for as many open journeys as it keeps buckets for before it
+		// grows (bucketsPerOpen), a window of such sightings' journeys. On the many-flow set the ring
+		// grew from its first size six times to that, each time every open journey's state copied
+		// (newJourney); a window of fewer journeys leaves states unused (128 bytes each: at most 32 MiB,
+		// at maxIndexStart).
+		ring = max(ring, len(m.loose.head)/bucketsPerOpen)
 	}
+	if ring > 1<<12 {
+		m.ring = newRing(ring)
+	} else {
+		m.ring = make([]jstate, ring)
+	}
+	m.mask = int32(len(m.ring) - 1)
 	if m.batch <= 0 {
 		m.batch = sightingBatch
 		if runtime.GOMAXPROCS(0) == 1 {
@@ -1680,6 +1717,8 @@ func (m *matcher) begin(s *sighting, late, natLate, refused int32, e uint64, sta
 // first, three calls (about 180 instructions a new journey, 90 here). Any other case goes to begin,
 // nothing written before. The tests that do not depend on the sighting (no recent journeys kept, the
 // rooms, an open journey before it) are made once for a run of new journeys (usualRoom, usualLeft).
+// Its journey is jAlone: its only caller, stepNew, is called after a walk that found no open journey
+// of s's NAT-tolerant fingerprint.
 //
 //go:noinline
 func (m *matcher) beginUsual(s *sighting, e uint64) {
@@ -1696,7 +1735,7 @@ func (m *matcher) beginUsual(s *sighting, e uint64) {
 	ft.n++
 	js, b := m.st(j), lm.bucket(hash32(loose)) // (put's)
 	js.exact, js.exact0, js.loose, js.nextSame, js.lastG, js.lastTs = e, e, loose, *b-1, s.g, t
-	js.seq, js.plen, js.nstages, js.flags, js.lastNode, js.id1, js.stageBits, js.hops = 0, 0, 1, jIndexed, s.node, j+1, s.bit, 1
+	js.seq, js.plen, js.nstages, js.flags, js.lastNode, js.id1, js.stageBits, js.hops = 0, 0, 1, jIndexed|jAlone, s.node, j+1, s.bit, 1
 	js.stages[0] = s.stage
 	*b = j + 1
 	*s.slot = uint64(j) + 1 // (rank 0)

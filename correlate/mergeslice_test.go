@@ -151,7 +151,7 @@ func directMerge(t *testing.T, m *matcher) []uint32 {
 		}
 		m.keysInOrder(stage, keys)
 		for _, k := range keys {
-			add(&stage[uint32(k)])
+			add(&stage[placeOf(k)])
 		}
 	}
 	sm.run()
@@ -210,8 +210,8 @@ func TestSliceSortKeys(t *testing.T) {
 					t.Fatalf("width %d, %s, %d keys: counts left", width, shape, n)
 				}
 				for i, k := range want {
-					if int64(sm.offsetOf(k)) != ts[uint32(k)]-t0 || (k^want[max(i-1, 0)])>>32 == 0 != (ts[uint32(k)] == ts[uint32(want[max(i-1, 0)])]) {
-						t.Fatalf("key %d: offset %d, want %d (or equal times not told by the bits above 32)", i, sm.offsetOf(k), ts[uint32(k)]-t0)
+					if int64(sm.offsetOf(k)) != ts[placeOf(k)]-t0 || (k^want[max(i-1, 0)])>>32 == 0 != (ts[placeOf(k)] == ts[placeOf(want[max(i-1, 0)])]) {
+						t.Fatalf("key %d: offset %d, want %d (or equal times not told by the bits above 32)", i, sm.offsetOf(k), ts[placeOf(k)]-t0)
 					}
 				}
 			}
@@ -305,14 +305,14 @@ func TestAheadKeys(t *testing.T) {
 					keys := make([]uint64, n)
 					for i := range stage {
 						stage[i].loose = rng.Uint64N(looses)
-						keys[i] = rng.Uint64N(times)<<34 | uint64(n-1-i) // places in any order
+						keys[i] = rng.Uint64N(times)<<34 | keyOf(n-1-i) // places in any order
 					}
 					slices.Sort(keys)
 					wantTie, wantSum := n, int32(0)
 					for i, k := range keys {
-						l := stage[uint32(k)].loose
+						l := stage[placeOf(k)].loose
 						wantSum += head[hash32(l)&uint32(len(head)-1)]
-						if i > 0 && wantTie == n && k>>32 == keys[i-1]>>32 && l == stage[uint32(keys[i-1])].loose {
+						if i > 0 && wantTie == n && k>>32 == keys[i-1]>>32 && l == stage[placeOf(keys[i-1])].loose {
 							wantTie = i
 						}
 					}
@@ -487,7 +487,7 @@ func stageKeysCut(t *testing.T, rng *rand.Rand, mul uint64) {
 				}
 				off *= mul
 				wantCount[off>>(64-bucketBits)]++
-				want[i] = off | uint64(7+i)
+				want[i] = off | keyOf(7+i)
 			}
 			if got := stageKeys(ts, keys, &count, t0, w, mul, 7); got != wantN || !slices.Equal(keys, want) || count != wantCount {
 				t.Fatalf("%d times, slice's end %d ns in: took %d, want %d (keys or counts differ: %v)", n, w, got, wantN, !slices.Equal(keys, want) || count != wantCount)

@@ -159,13 +159,13 @@ func TestStepKeysChains(t *testing.T) {
 		}
 		keys := make([]uint64, n)
 		for i := range keys {
-			keys[i] = uint64(i+1)<<34 | uint64(i) // rising offsets (no two equal: no tie to order)
+			keys[i] = uint64(i+1)<<34 | keyOf(i) // rising offsets (no two equal: no tie to order)
 		}
 		for i := 0; i < n; {
 			r := min(n-i, 1+rng.IntN(40))
 			a.matchKeys(stageA, keys[i:i+r])
 			for _, k := range keys[i : i+r] {
-				b.step(&stageB[uint32(k)])
+				b.step(&stageB[placeOf(k)])
 			}
 			i += r
 			if !slices.Equal(slotsA[:i], slotsB[:i]) {
@@ -179,6 +179,9 @@ func TestStepKeysChains(t *testing.T) {
 				if *a.st(j) != *b.st(j) || a.jT0.at(int(j)) != b.jT0.at(int(j)) {
 					t.Fatalf("round %d, after sighting %d: journey %d's state %+v, step's %+v", round, i, j, *a.st(j), *b.st(j))
 				}
+				if c := aloneBehind(a, j); c >= 0 {
+					t.Fatalf("round %d, after sighting %d: journey %d is alone (jAlone), open journey %d of its fingerprint after it in its chain", round, i, j, c)
+				}
 			}
 		}
 		for _, s := range slotsA {
@@ -190,4 +193,20 @@ func TestStepKeysChains(t *testing.T) {
 	if attached < 1000 {
 		t.Fatalf("%d sightings attached to a journey seen before: too few to tell", attached)
 	}
+}
+
+// aloneBehind returns an open journey of open journey j's NAT-tolerant fingerprint after j in its
+// chain of the loose index when j is marked jAlone (-1: none, or j not so marked), which stepKeys
+// takes to have none there.
+func aloneBehind(m *matcher, j int32) int32 {
+	js := m.st(j)
+	if js.flags&jAlone == 0 || js.flags&jIndexed == 0 {
+		return -1
+	}
+	for c := js.nextSame; c >= m.base; c = m.st(c).nextSame {
+		if m.st(c).loose == js.loose {
+			return c
+		}
+	}
+	return -1
 }
