@@ -75,16 +75,7 @@ func checkFlowsAhead(t *testing.T, res *Result, want []Flow) {
 // the order of their ids, whatever the batch size and the number of cores, on a generated many-flow
 // capture with NAT, loss and TCP handshakes; and a stop after k flows hands over k.
 func TestEachFlowAheadSameResult(t *testing.T) {
-	cfg := manyFlowsConfig()
-	cfg.Flows, cfg.Packets = 3000, 12000
-	cfg.LossPerHop, cfg.DupRate, cfg.DNAT = 0.01, 0.01, 0.2
-	cfg.ClockOffset = map[string]time.Duration{"node-2": 2 * time.Second}
-	cfg.Dir = t.TempDir()
-	g, err := gen.Generate(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, want := streamedAndListed(t, g.Files)
+	res, want := streamedAndListed(t, genLossyNAT(t, 3000, 12000))
 	if len(want) < 3*flowAheadBatch {
 		t.Fatalf("%d flows: too few for several batches", len(want))
 	}
@@ -169,8 +160,15 @@ func TestFlowAtOverwrites(t *testing.T) {
 		}
 	}
 	eachLabScenario(t, check)
+	check(t, genLossyNAT(t, 300, 3000))
+}
+
+// genLossyNAT generates a many-flow capture of flows flows and packets packets with NAT, loss,
+// duplicates and a clock offset, and returns its files.
+func genLossyNAT(t *testing.T, flows, packets int) []string {
+	t.Helper()
 	cfg := manyFlowsConfig()
-	cfg.Flows, cfg.Packets = 300, 3000
+	cfg.Flows, cfg.Packets = flows, packets
 	cfg.LossPerHop, cfg.DupRate, cfg.DNAT = 0.01, 0.01, 0.2
 	cfg.ClockOffset = map[string]time.Duration{"node-2": 2 * time.Second}
 	cfg.Dir = t.TempDir()
@@ -178,7 +176,7 @@ func TestFlowAtOverwrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	check(t, g.Files)
+	return g.Files
 }
 
 // fillFields sets every field of v (a struct, recursively) to something that is not its zero value.
