@@ -154,7 +154,9 @@ func (a *latAcc) usualEvery(vs []int64, k, step int) int {
 	k0 := k
 	off := floatBucket + int64(a.histLo) // the bucket's offset in hist, from the float's top bits
 	lo, hi := max(usualFloats[0], off), min(usualFloats[1], off+int64(len(a.hist)))
-	hi = max(hi, lo) // (none usual: an empty range)
+	if hi <= lo {
+		return k // none of the histogram's buckets is a usual value's (its range below theirs): add's
+	}
 	k, a.min, a.max = usualRun(vs, k, step, a.hist[lo-off:hi-off], uint64(lo), a.min, a.max)
 	a.n += (k - k0) / step
 	return k
