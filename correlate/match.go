@@ -704,18 +704,19 @@ func (m *matcher) stepAll(stage []sighting, keys []uint64) {
 	}
 }
 
-// stepKeys is step for the sightings of stage that keys name, in that order, for as long as each is
+// stepKeysGo is stepKeys (step for the sightings of stage that keys name, in that order, for as long as each is
 // the usual one step attaches itself (the same tests: see step, and attach for what it writes), with
 // m.amb nil. It returns how many it attached: the next key's sighting, if any, is left to step, nothing
 // of it written, or to stepNew when fresh (its walk found no open journey of its fingerprint: step's
-// new journey, in a case other than beginUsual's usual one, which stepKeys begins itself). What it reads of the matcher once, before its loop (the ring, its mask, base, the loose
+// new journey, in a case other than beginUsual's usual one, which stepKeys begins itself)) in Go: on
+// amd64, stepKeys is this in assembly (stepkeys_amd64.s), which TestStepKeysAsGo holds to it. What it reads of the matcher once, before its loop (the ring, its mask, base, the loose
 // index, evictAt, the window), only a new journey (newJourney, beginUsual: the index's bucket of another
 // fingerprint), evict or regrow changes, none of which an attach makes. step's test of a window below
 // dupWin before beginUsual is usualLeft's here: only usualRoom sets it above 0, and only beginUsual
 // calls that, which stepNew calls only with the window not below dupWin. The visited test reads
 // s.stage only when the journey has its bit (read before, it took a register the loop's values
 // needed).
-func (m *matcher) stepKeys(stage []sighting, keys []uint64) (n int, fresh bool) {
+func (m *matcher) stepKeysGo(stage []sighting, keys []uint64) (n int, fresh bool) {
 	ring, head, hmask := unsafe.Pointer(unsafe.SliceData(m.ring)), unsafe.Pointer(unsafe.SliceData(m.loose.head)), m.loose.mask
 sightings:
 	for i, k := range keys {

@@ -112,6 +112,73 @@ func TestStepKeysAsStepGen(t *testing.T) { eachMatchGen(t, checkStepKeys) }
 // taking the sightings in runs of keys of random lengths (matchKeys), the other stepping each, have the
 // same slots and the same state after every run.
 func TestStepKeysChains(t *testing.T) {
+	attached := 0
+	eachChainRound(t, func(round int, a, b *matcher, stageA, stageB []sighting, slotsA, slotsB, keys []uint64, runs func(func(k []uint64))) {
+		runs(func(k []uint64) {
+			a.matchKeys(stageA, k)
+			for _, k := range k {
+				b.step(&stageB[placeOf(k)])
+			}
+		})
+		for _, s := range slotsA {
+			if s>>rankShift != 0 {
+				attached++
+			}
+		}
+	})
+	if attached < 1000 {
+		t.Fatalf("%d sightings attached to a journey seen before: too few to tell", attached)
+	}
+}
+
+// stepKeys (in assembly on amd64: stepkeys_amd64.s) is stepKeysGo: on the chains of
+// TestStepKeysChains, in runs of keys of random lengths, both attach and begin the same sightings,
+// stop at the same one (the same count, the same fresh) and leave the same state; the sighting they
+// stop at is stepped as stepAll steps it.
+func TestStepKeysAsGo(t *testing.T) {
+	stops, fresh := 0, 0
+	eachChainRound(t, func(round int, a, b *matcher, stageA, stageB []sighting, slotsA, slotsB, keys []uint64, runs func(func(k []uint64))) {
+		runs(func(k []uint64) {
+			for len(k) > 0 {
+				if a.amb != nil {
+					a.step(sightingAt(stageA, k[0]))
+					b.step(sightingAt(stageB, k[0]))
+					k = k[1:]
+					continue
+				}
+				na, fa := a.stepKeys(stageA, k)
+				nb, fb := b.stepKeysGo(stageB, k)
+				if na != nb || fa != fb {
+					t.Fatalf("round %d: stepKeys took %d of %d keys (fresh %v), stepKeysGo %d (%v)", round, na, len(k), fa, nb, fb)
+				}
+				if k = k[na:]; len(k) == 0 {
+					return
+				}
+				sa, sb := sightingAt(stageA, k[0]), sightingAt(stageB, k[0])
+				if stops++; fa {
+					fresh++
+					a.stepNew(sa, sa.e)
+					b.stepNew(sb, sb.e)
+				} else {
+					a.step(sa)
+					b.step(sb)
+				}
+				k = k[1:]
+			}
+		})
+	})
+	if stops < 1000 || fresh < 100 {
+		t.Fatalf("%d sightings left to step, %d of them fresh: too few to tell", stops, fresh)
+	}
+}
+
+// eachChainRound makes TestStepKeysChains' 60 rounds: two matchers, a and b, with the same sightings
+// of a few packets (NAT-tolerant fingerprints) with one of two exact fingerprints each, at the stages
+// of a lab capture's points, at random times (equal ones too), in stageA and stageB (their slots in
+// slotsA and slotsB), named in time order by keys; with runs, check steps them in runs of keys of
+// random lengths (its function steps a run in a and in b), and after each, a's and b's slots and
+// state are compared.
+func eachChainRound(t *testing.T, check func(round int, a, b *matcher, stageA, stageB []sighting, slotsA, slotsB, keys []uint64, runs func(func(k []uint64)))) {
 	c := decode.Load(labFiles(t, "mtu-blackhole", func(name string) bool { return strings.HasSuffix(name, ".pcap") }), decode.Options{}, decode.PointConfig{})
 	w := worldOf(c)
 	clocks, _ := w.clocksFor(Options{})
@@ -129,7 +196,6 @@ func TestStepKeysChains(t *testing.T) {
 		t.Fatalf("%d Observations: want more", len(obs))
 	}
 	rng := rand.New(rand.NewPCG(20, 12))
-	attached := 0
 	for round := range 60 {
 		mk := func() *matcher {
 			m := newMatcher(w, clocks, Options{Window: []time.Duration{300 * time.Microsecond, 3 * time.Millisecond, 6 * time.Millisecond}[round%3]}) // (the first below dupWin)
@@ -161,37 +227,36 @@ func TestStepKeysChains(t *testing.T) {
 		for i := range keys {
 			keys[i] = uint64(i+1)<<34 | keyOf(i) // rising offsets (no two equal: no tie to order)
 		}
-		for i := 0; i < n; {
-			r := min(n-i, 1+rng.IntN(40))
-			a.matchKeys(stageA, keys[i:i+r])
-			for _, k := range keys[i : i+r] {
-				b.step(&stageB[placeOf(k)])
-			}
-			i += r
-			if !slices.Equal(slotsA[:i], slotsB[:i]) {
-				t.Fatalf("round %d, after sighting %d: the slots differ from step's", round, i)
-			}
-			if a.next != b.next || a.base != b.base || a.evictAt != b.evictAt || a.usualLeft != b.usualLeft || !slices.Equal(a.loose.head, b.loose.head) {
-				t.Fatalf("round %d, after sighting %d: next %d, base %d, evictAt %d, usualLeft %d; step's %d, %d, %d, %d",
-					round, i, a.next, a.base, a.evictAt, a.usualLeft, b.next, b.base, b.evictAt, b.usualLeft)
-			}
-			for j := a.base; j < a.next; j++ {
-				if *a.st(j) != *b.st(j) || a.jT0.at(int(j)) != b.jT0.at(int(j)) {
-					t.Fatalf("round %d, after sighting %d: journey %d's state %+v, step's %+v", round, i, j, *a.st(j), *b.st(j))
-				}
-				if c := aloneBehind(a, j); c >= 0 {
-					t.Fatalf("round %d, after sighting %d: journey %d is alone (jAlone), open journey %d of its fingerprint after it in its chain", round, i, j, c)
-				}
+		runs := func(step func(k []uint64)) {
+			for i := 0; i < n; {
+				r := min(n-i, 1+rng.IntN(40))
+				step(keys[i : i+r])
+				i += r
+				checkChainRound(t, round, i, a, b, slotsA, slotsB)
 			}
 		}
-		for _, s := range slotsA {
-			if s>>rankShift != 0 {
-				attached++
-			}
-		}
+		check(round, a, b, stageA, stageB, slotsA, slotsB, keys, runs)
 	}
-	if attached < 1000 {
-		t.Fatalf("%d sightings attached to a journey seen before: too few to tell", attached)
+}
+
+// checkChainRound fails t unless a's and b's slots (the first i) and state are the same after
+// sighting i of round.
+func checkChainRound(t *testing.T, round, i int, a, b *matcher, slotsA, slotsB []uint64) {
+	t.Helper()
+	if !slices.Equal(slotsA[:i], slotsB[:i]) {
+		t.Fatalf("round %d, after sighting %d: the slots differ from step's", round, i)
+	}
+	if a.next != b.next || a.base != b.base || a.evictAt != b.evictAt || a.usualLeft != b.usualLeft || !slices.Equal(a.loose.head, b.loose.head) {
+		t.Fatalf("round %d, after sighting %d: next %d, base %d, evictAt %d, usualLeft %d; step's %d, %d, %d, %d",
+			round, i, a.next, a.base, a.evictAt, a.usualLeft, b.next, b.base, b.evictAt, b.usualLeft)
+	}
+	for j := a.base; j < a.next; j++ {
+		if *a.st(j) != *b.st(j) || a.jT0.at(int(j)) != b.jT0.at(int(j)) {
+			t.Fatalf("round %d, after sighting %d: journey %d's state %+v, step's %+v", round, i, j, *a.st(j), *b.st(j))
+		}
+		if c := aloneBehind(a, j); c >= 0 {
+			t.Fatalf("round %d, after sighting %d: journey %d is alone (jAlone), open journey %d of its fingerprint after it in its chain", round, i, j, c)
+		}
 	}
 }
 
