@@ -11,8 +11,9 @@
 // written, to stepNew, which makes the same checks.
 //
 // AX the matcher, BX the stage, SI the next key, DI the keys' end, DX the ring, R8 the loose index's
-// buckets and R9 its mask; for a sighting: R10 it, R11 its NAT-tolerant fingerprint, R12 its time,
-// R13 the journey (its id in the walk); CX and R15 temporaries.
+// buckets and R9 its mask; for a sighting: R10 its offset in the stage (its fields read at BX+R10),
+// R11 its NAT-tolerant fingerprint, R12 its time, R13 the journey (its id in the walk); CX and R15
+// temporaries.
 TEXT ·stepKeysAsm(SB), NOSPLIT|NOFRAME, $0-49
 	MOVQ m+0(FP), AX
 	MOVQ stage+8(FP), BX
@@ -28,16 +29,15 @@ TEXT ·stepKeysAsm(SB), NOSPLIT|NOFRAME, $0-49
 	JEQ  leave
 
 next:
-	MOVL (SI), R10 // the sighting: its key's low 32 bits, its offset in the stage
-	ADDQ BX, R10
-	MOVQ sighting_t(R10), R12
+	MOVL (SI), R10 // the sighting's offset in the stage: its key's low 32 bits
+	MOVQ sighting_t(BX)(R10*1), R12
 	CMPQ R12, matcher_evictAt(AX)
 	JGT  leave
-	MOVBLZX sighting_kind(R10), CX
+	MOVBLZX sighting_kind(BX)(R10*1), CX
 	ANDL $(const_sMatchable|const_sTCPData6), CX
 	CMPL CX, $const_sMatchable
 	JNE  leave
-	MOVQ sighting_loose(R10), R11
+	MOVQ sighting_loose(BX)(R10*1), R11
 	MOVL R11, R13 // hash32
 	ANDQ R9, R13
 	MOVL (R8)(R13*4), R13
@@ -55,7 +55,7 @@ walk: // the chain's first journey of the sighting's fingerprint
 	JMP  walk
 
 found:
-	MOVQ sighting_e(R10), CX
+	MOVQ sighting_e(BX)(R10*1), CX
 	CMPQ jstate_exact(R13), CX
 	JEQ  inWindow
 	CMPQ jstate_exact0(R13), CX
@@ -67,7 +67,7 @@ inWindow:
 	ADDQ matcher_window(AX), CX
 	CMPQ CX, matcher_winEnd(AX)
 	JCC  leave
-	MOVL sighting_bit(R10), CX
+	MOVL sighting_bit(BX)(R10*1), CX
 	TESTL CX, jstate_stageBits(R13)
 	JNE  visited
 
@@ -88,7 +88,7 @@ others:
 	JMP  others
 
 visited: // its stage's bit set: the stages read (visitedBit)
-	MOVL sighting_stage(R10), CX
+	MOVL sighting_stage(BX)(R10*1), CX
 	MOVBLZX jstate_nstages(R13), R15
 
 stages: // (from the last)
@@ -113,15 +113,15 @@ addStage:
 	MOVBLZX jstate_nstages(R13), R15
 	CMPL R15, $const_maxStages
 	JCC  moved
-	MOVL sighting_stage(R10), CX
+	MOVL sighting_stage(BX)(R10*1), CX
 	MOVL CX, jstate_stages(R13)(R15*4)
 	INCL R15
 	MOVB R15, jstate_nstages(R13)
-	MOVL sighting_bit(R10), CX
+	MOVL sighting_bit(BX)(R10*1), CX
 	ORL  CX, jstate_stageBits(R13)
 
 moved:
-	MOVW sighting_node(R10), CX
+	MOVW sighting_node(BX)(R10*1), CX
 	CMPW CX, jstate_lastNode(R13)
 	JEQ  hop
 	MOVW CX, jstate_lastNode(R13)
@@ -134,13 +134,13 @@ moved:
 	MOVB CX, jstate_flags(R13)
 
 hop:
-	MOVL sighting_g(R10), CX
+	MOVL sighting_g(BX)(R10*1), CX
 	MOVL CX, jstate_lastG(R13)
 	MOVL jstate_hops(R13), CX
 	SHLQ $const_rankShift, CX
 	MOVL jstate_id1(R13), R15
 	ORQ  R15, CX
-	MOVQ sighting_slot(R10), R15
+	MOVQ sighting_slot(BX)(R10*1), R15
 	MOVQ CX, (R15)
 	INCL jstate_hops(R13)
 	ADDQ $8, SI
@@ -151,7 +151,7 @@ hop:
 begin: // step's new journey, in beginUsual's usual case (any other left to stepNew: fresh)
 	CMPL matcher_usualLeft(AX), $0
 	JEQ  fresh
-	MOVQ sighting_e(R10), CX
+	MOVQ sighting_e(BX)(R10*1), CX
 	MOVQ CX, R15
 	ANDQ $(const_closedSlots-1), R15
 	CMPQ R15, matcher_closedExact+8(AX)
@@ -159,9 +159,9 @@ begin: // step's new journey, in beginUsual's usual case (any other left to step
 	MOVQ matcher_closedExact(AX), R13
 	CMPQ (R13)(R15*8), CX
 	JEQ  fresh
-	TESTB $const_sTCPData, sighting_kind(R10)
+	TESTB $const_sTCPData, sighting_kind(BX)(R10*1)
 	JNE  fresh
-	MOVL sighting_g(R10), R15
+	MOVL sighting_g(BX)(R10*1), R15
 	INCL R15
 	CMPL R15, matcher_natRevG(AX)
 	JEQ  fresh
@@ -199,24 +199,24 @@ begin: // step's new journey, in beginUsual's usual case (any other left to step
 	MOVL (R12), CX
 	DECL CX
 	MOVL CX, jstate_nextSame(R13)
-	MOVL sighting_g(R10), CX
+	MOVL sighting_g(BX)(R10*1), CX
 	MOVL CX, jstate_lastG(R13)
 	MOVQ $0, jstate_seq(R13) // seq and plen
 	MOVB $1, jstate_nstages(R13)
 	MOVB $(const_jIndexed|const_jAlone), jstate_flags(R13)
-	MOVW sighting_node(R10), CX
+	MOVW sighting_node(BX)(R10*1), CX
 	MOVW CX, jstate_lastNode(R13)
-	MOVL sighting_bit(R10), CX
+	MOVL sighting_bit(BX)(R10*1), CX
 	MOVL CX, jstate_stageBits(R13)
 	MOVL $1, jstate_hops(R13)
-	MOVL sighting_stage(R10), CX
+	MOVL sighting_stage(BX)(R10*1), CX
 	MOVL CX, jstate_stages(R13)
 	LEAL 1(R15), CX // j + 1
 	MOVL CX, jstate_id1(R13)
 	MOVL CX, (R12)
 	MOVLQSX R15, R15 // uint64(j) + 1 (rank 0)
 	INCQ R15
-	MOVQ sighting_slot(R10), CX
+	MOVQ sighting_slot(BX)(R10*1), CX
 	MOVQ R15, (CX)
 	ADDQ $8, SI
 	CMPQ SI, DI
