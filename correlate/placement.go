@@ -715,36 +715,65 @@ func distinct(pts []int) bool {
 }
 
 // addDirTallies adds each flow direction's clean journeys' counts (dirTallies) to its flow's tallies
-// of its path's points.
+// of its path's points: once a flow for both directions when their paths' tallies are one row (the
+// usual flow: one path's points, the other's the reverse way), the sums the same.
 func (pl *placement) addDirTallies() {
-	for x := range pl.dirTallies {
-		t := &pl.dirTallies[x]
-		if t.n == 0 {
+	dts := pl.dirTallies
+	for x := 0; x+1 < len(dts); x += 2 {
+		t, u := &dts[x], &dts[x+1]
+		if t.n == 0 && u.n == 0 {
 			continue
 		}
 		fl := pl.flows[x>>1]
-		pp, pts := fl.perPoint, pl.pathOf(fl, uint8(x&1)).points
-		if t.step != 0 { // its path's tallies in a row: from at on, or back from it (the same sums)
-			at := int(t.at)
-			if t.step < 0 {
-				at -= len(pts) - 1
-			}
-			n, b := t.n, t.bytes
-			row := pp[at : at+len(pts)]
-			for i := range row {
-				row[i].packets += n
-				row[i].bytes += b
-			}
-		} else {
-			k := -1
-			for _, pt := range pts {
-				k = tallyIndex(pp, k, int32(pt))
-				pp[k].packets += t.n
-				pp[k].bytes += t.bytes
+		if t.n != 0 && u.n != 0 { // (a direction without journeys has no path)
+			pts, upts := pl.pathOf(fl, c2s).points, pl.pathOf(fl, s2c).points
+			at, ok := t.row(len(pts))
+			if uat, uok := u.row(len(upts)); ok && uok && uat == at && len(upts) == len(pts) {
+				addRow(fl.perPoint[at:at+len(pts)], t.n+u.n, t.bytes+u.bytes)
+				*t, *u = dirTally{}, dirTally{}
+				continue
 			}
 		}
-		*t = dirTally{}
+		pl.addDirTally(fl, t, c2s)
+		pl.addDirTally(fl, u, s2c)
 	}
+}
+
+// row returns where a flow direction's tallies of its path's n points begin in its flow's tallies,
+// when they are in a row (step 1 or -1: from at on, or back from it).
+func (t *dirTally) row(n int) (int, bool) {
+	if t.step < 0 {
+		return int(t.at) - (n - 1), true
+	}
+	return int(t.at), t.step != 0
+}
+
+// addRow adds n packets and their bytes b to each of tallies row.
+func addRow(row []pointTally, n uint32, b int64) {
+	for i := range row {
+		row[i].packets += n
+		row[i].bytes += b
+	}
+}
+
+// addDirTally adds the clean journeys' counts of flow fl's direction d, t, to its tallies of its
+// path's points, and clears t.
+func (pl *placement) addDirTally(fl *flowAcc, t *dirTally, d uint8) {
+	if t.n == 0 {
+		return
+	}
+	pp, pts := fl.perPoint, pl.pathOf(fl, d).points
+	if at, ok := t.row(len(pts)); ok { // its path's tallies in a row (the same sums either way)
+		addRow(pp[at:at+len(pts)], t.n, t.bytes)
+	} else {
+		k := -1
+		for _, pt := range pts {
+			k = tallyIndex(pp, k, int32(pt))
+			pp[k].packets += t.n
+			pp[k].bytes += t.bytes
+		}
+	}
+	*t = dirTally{}
 }
 
 // tallyIndex returns the index in pp of point pt's tally (len(pp) for none), looked for after k (the
