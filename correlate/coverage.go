@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"time"
+	"unsafe"
 
 	"github.com/calipath/calipath/decode"
 )
@@ -282,16 +283,16 @@ type skipTables struct {
 //
 //go:noinline
 func (tb *skipTables) clean(sp *skipPath, s, e uint32, t0 int64) bool {
-	pts, hp := sp.pts, tb.hopPt[s:e]
-	if len(hp) != len(pts) {
+	pts := sp.pts
+	if !slotsHold(uint(s), uint(e), len(pts), uint(len(tb.hopPt))) { // (hops s to e-1 in hopPt: as many as pts)
 		return false
 	}
-	if sp.key.n != 0 { // (4 to 8 points: two words compared)
-		if !sp.key.at(hp) {
+	if sp.key.n != 0 { // (4 to 8 points: two words compared, read through a pointer)
+		if !sp.key.atHops(unsafe.Add(unsafe.Pointer(unsafe.SliceData(tb.hopPt)), uintptr(s)*2), len(pts)) {
 			return false
 		}
 	} else {
-		for k, pt := range hp {
+		for k, pt := range tb.hopPt[s:e] {
 			if int(pt) != pts[k] {
 				return false
 			}
@@ -301,7 +302,7 @@ func (tb *skipTables) clean(sp *skipPath, s, e uint32, t0 int64) bool {
 	if d == dtBig {
 		return false
 	}
-	if g := tb.arena[s]; tb.icmp && tb.blockObs[g>>16][g&0xffff].Flags&decode.FlagICMPError != 0 {
+	if tb.icmp && tb.blockObs[tb.arena[s]>>16][tb.arena[s]&0xffff].Flags&decode.FlagICMPError != 0 {
 		return true // (pktHop: the first hop, with no WireGuard device captured) not counted
 	}
 	tEnd := t0 + int64(d)

@@ -400,6 +400,26 @@ func (k *hopsKey) at(hp []uint16) bool {
 	return len(b) >= 8 && binary.NativeEndian.Uint64(b) == k.lo && binary.NativeEndian.Uint64(b[len(b)-8:]) == k.hi
 }
 
+// atHops is at for the n hops from hp on (a pointer into hopPt, which the caller has tested to hold
+// them: slotsHold): false unless n is k's points (k.n, 4 to 8 when not 0), so that the two words
+// read lie among them.
+func (k *hopsKey) atHops(hp unsafe.Pointer, n int) bool {
+	return n == k.n && n >= 4 && *(*uint64)(hp) == k.lo && *(*uint64)(unsafe.Add(hp, 2*n-8)) == k.hi
+}
+
+// slotsHold reports whether a journey's slots [s, e) are n (its path's points) and lie among the
+// arena's slots (the first slots), as placeClean reads them through pointers: s+n is e (so s <= e:
+// s and e are below 1<<32) and e is at most slots.
+func slotsHold(s, e uint, n int, slots uint) bool {
+	return s+uint(n) == e && e <= slots
+}
+
+// rowHolds reports whether the n values from at on lie in a slice of length l (at and n not
+// negative), as placeClean writes a journey's row of latencies through a pointer.
+func rowHolds(at, n, l int) bool {
+	return uint(at+n) <= uint(l)
+}
+
 // hopBytes returns the bytes hops hp (a range of hopPt) lie in, without a copy.
 func hopBytes(hp []uint16) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(hp))), 2*len(hp))
@@ -432,7 +452,10 @@ var placedClean atomic.Int64
 // left (end when none), which placeJourney places.
 func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 	jFlow, jDir, jStart, jStatus := pl.jFlow[:end], pl.jDir[:end], pl.jStart[:end+1], pl.jStatus[:end]
-	hopPt, dt, arena, blockObs := pl.hopPt, pl.hopTs.dt, pl.arena, pl.w.blockObs
+	// The arena's slots (the three as long) through pointers: a journey's [s, e) tested once (slotsHold)
+	dt, blockObs := pl.hopTs.dt, pl.w.blockObs
+	hopPt, arena := pl.hopPt[:len(dt)], pl.arena[:len(dt)]
+	hp, dp, ap := unsafe.Pointer(unsafe.SliceData(hopPt)), unsafe.Pointer(unsafe.SliceData(dt)), unsafe.Pointer(unsafe.SliceData(arena))
 	offload := pl.anyOffload() // (none: no journey to test by mayOffload)
 	looseMax := pl.looseMax    // countFlowLoose's bound: none below it without loose clocks
 	if pl.flowLoose == nil {
@@ -449,32 +472,29 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 		if !pc.run || offload && pl.mayOffload(int32(j)) {
 			break
 		}
-		s, e, c := jStart[j], jStart[j+1], &pc.clean
-		n := len(pc.segs) // its points less one (pathCount.run)
-		if int(e-s) != n+1 {
+		s, e, c := uint(jStart[j]), uint(jStart[j+1]), &pc.clean
+		n, at := len(pc.segs), int(c.nLat)*len(pc.segs) // its points less one (pathCount.run); its row's index
+		if !slotsHold(s, e, n+1, uint(len(dt))) || !rowHolds(at, n, len(pc.lats)) {
 			break
 		}
-		row := pc.lats[int(c.nLat)*n : int(c.nLat)*n+n] // its row of latencies (countClean), written as its hops are tested
-		var lat int64                                   // its end-to-end latency, its last hop's time less its first's
-		if pc.key.n == 0 {
-			if !cleanRow(hopPt[s:e], dt[s:e], pc.pts, row) {
+		// its row of latencies (countClean), written as its hops are tested: the nLat-th of lats' rows of n
+		row := unsafe.Add(unsafe.Pointer(unsafe.SliceData(pc.lats)), at*8)
+		var lat int64                // its end-to-end latency, its last hop's time less its first's
+		if n != 5 || pc.key.n == 0 { // (a path other than the usual keyed one of six points)
+			ok := false
+			if lat, ok = pc.cleanOther(hopPt[s:e], dt[s:e], unsafe.Slice((*int64)(row), n)); !ok {
 				break
 			}
-			lat = int64(dt[e-1]) - int64(dt[s])
-		} else { // its points as two words (hopsKey), then its times (no dtBig: pathCount.key)
-			if !pc.key.at(hopPt[s:e]) {
-				break
-			}
-			ds := dt[s:e]
-			if len(ds) == 6 { // (the usual path between pods of two nodes: cali, tunnel, eth0 on each): unrolled
-				d0, d1, d2, d3, d4, d5 := int64(ds[0]), int64(ds[1]), int64(ds[2]), int64(ds[3]), int64(ds[4]), int64(ds[5])
-				r := (*[5]int64)(row)
-				r[0], r[1], r[2], r[3], r[4], lat = d1-d0, d2-d1, d3-d2, d4-d3, d5-d4, d5-d0
-			} else {
-				lat = diffRow(ds, row)
-			}
+		} else if pc.key.atHops(unsafe.Add(hp, s*2), n+1) { // its points as two words, then its times (no dtBig: pathCount.key)
+			// (the usual path between pods of two nodes: cali, tunnel, eth0 on each): unrolled
+			ds, r := (*[6]uint32)(unsafe.Add(dp, s*4)), (*[5]int64)(row)
+			d0, d1, d2, d3, d4, d5 := int64(ds[0]), int64(ds[1]), int64(ds[2]), int64(ds[3]), int64(ds[4]), int64(ds[5])
+			r[0], r[1], r[2], r[3], r[4], lat = d1-d0, d2-d1, d3-d2, d4-d3, d5-d4, d5-d0
+		} else {
+			break
 		}
-		o0 := &blockObs[arena[s]>>16][arena[s]&0xffff]
+		g := *(*uint32)(unsafe.Add(ap, s*4)) // its first sighting's global id
+		o0 := &blockObs[g>>16][g&0xffff]
 		if o0.Flags&decode.FlagICMPError != 0 {
 			break
 		}
@@ -508,6 +528,23 @@ func (pl *placement) placeClean(p *placing, j, end int, lo, hi int32) int {
 	}
 	placedClean.Add(int64(placed))
 	return j
+}
+
+// cleanOther is placeClean's test of a journey on path pc other than a keyed one of six points, with
+// hops hp and times after its first sighting ds: whether they are the path's points, in order, each
+// time in hopTs.dt (by its key, 4 to 8 points, or else one by one: cleanRow), writing its row of
+// latencies; and its end-to-end latency.
+func (pc *pathCount) cleanOther(hp []uint16, ds []uint32, row []int64) (int64, bool) {
+	if pc.key.n == 0 {
+		if !cleanRow(hp, ds, pc.pts, row) {
+			return 0, false
+		}
+		return int64(ds[len(ds)-1]) - int64(ds[0]), true
+	}
+	if !pc.key.at(hp) {
+		return 0, false
+	}
+	return diffRow(ds, row), true
 }
 
 // diffRow writes row, a hop's time less the one before, from times ds after a journey's first sighting
@@ -678,36 +715,65 @@ func distinct(pts []int) bool {
 }
 
 // addDirTallies adds each flow direction's clean journeys' counts (dirTallies) to its flow's tallies
-// of its path's points.
+// of its path's points: once a flow for both directions when their paths' tallies are one row (the
+// usual flow: one path's points, the other's the reverse way), the sums the same.
 func (pl *placement) addDirTallies() {
-	for x := range pl.dirTallies {
-		t := &pl.dirTallies[x]
-		if t.n == 0 {
+	dts := pl.dirTallies
+	for x := 0; x+1 < len(dts); x += 2 {
+		t, u := &dts[x], &dts[x+1]
+		if t.n == 0 && u.n == 0 {
 			continue
 		}
 		fl := pl.flows[x>>1]
-		pp, pts := fl.perPoint, pl.pathOf(fl, uint8(x&1)).points
-		if t.step != 0 { // its path's tallies in a row: from at on, or back from it (the same sums)
-			at := int(t.at)
-			if t.step < 0 {
-				at -= len(pts) - 1
-			}
-			n, b := t.n, t.bytes
-			row := pp[at : at+len(pts)]
-			for i := range row {
-				row[i].packets += n
-				row[i].bytes += b
-			}
-		} else {
-			k := -1
-			for _, pt := range pts {
-				k = tallyIndex(pp, k, int32(pt))
-				pp[k].packets += t.n
-				pp[k].bytes += t.bytes
+		if t.n != 0 && u.n != 0 { // (a direction without journeys has no path)
+			pts, upts := pl.pathOf(fl, c2s).points, pl.pathOf(fl, s2c).points
+			at, ok := t.row(len(pts))
+			if uat, uok := u.row(len(upts)); ok && uok && uat == at && len(upts) == len(pts) {
+				addRow(fl.perPoint[at:at+len(pts)], t.n+u.n, t.bytes+u.bytes)
+				*t, *u = dirTally{}, dirTally{}
+				continue
 			}
 		}
-		*t = dirTally{}
+		pl.addDirTally(fl, t, c2s)
+		pl.addDirTally(fl, u, s2c)
 	}
+}
+
+// row returns where a flow direction's tallies of its path's n points begin in its flow's tallies,
+// when they are in a row (step 1 or -1: from at on, or back from it).
+func (t *dirTally) row(n int) (int, bool) {
+	if t.step < 0 {
+		return int(t.at) - (n - 1), true
+	}
+	return int(t.at), t.step != 0
+}
+
+// addRow adds n packets and their bytes b to each of tallies row.
+func addRow(row []pointTally, n uint32, b int64) {
+	for i := range row {
+		row[i].packets += n
+		row[i].bytes += b
+	}
+}
+
+// addDirTally adds the clean journeys' counts of flow fl's direction d, t, to its tallies of its
+// path's points, and clears t.
+func (pl *placement) addDirTally(fl *flowAcc, t *dirTally, d uint8) {
+	if t.n == 0 {
+		return
+	}
+	pp, pts := fl.perPoint, pl.pathOf(fl, d).points
+	if at, ok := t.row(len(pts)); ok { // its path's tallies in a row (the same sums either way)
+		addRow(pp[at:at+len(pts)], t.n, t.bytes)
+	} else {
+		k := -1
+		for _, pt := range pts {
+			k = tallyIndex(pp, k, int32(pt))
+			pp[k].packets += t.n
+			pp[k].bytes += t.bytes
+		}
+	}
+	*t = dirTally{}
 }
 
 // tallyIndex returns the index in pp of point pt's tally (len(pp) for none), looked for after k (the
