@@ -45,7 +45,10 @@ type voter struct {
 type endsEnt struct {
 	key                              uint64
 	srcNode, srcPod, dstNode, dstPod int32
-	kind                             decode.Flags
+	// seen: where the modes count the journeys of the pods' nodes (modeFinder.seen; -1 where either
+	// end is no pod's): once modeSample are counted there, modeFinder.step would return at once
+	seen int32
+	kind decode.Flags
 }
 
 // endSlots is how many entries the voter's cache of ends has (32 bytes each).
@@ -64,7 +67,18 @@ func endsSlot(key uint64) uint { return uint(key * 0x9e3779b97f4a7c15 >> (64 - e
 func (v *voter) fillEnds(c *endsEnt, o, ol *decode.Observation, key uint64, kind decode.Flags) {
 	sn, sp := v.s.owners.both(o.Flags&decode.FlagIPv6 != 0, o.Src)
 	dn, dp := v.s.owners.both(ol.Flags&decode.FlagIPv6 != 0, ol.Dst)
-	*c = endsEnt{key, int32(sn), int32(sp), int32(dn), int32(dp), kind}
+	seen := -1
+	if w := v.s.a.w; sp >= 0 && dp >= 0 {
+		seen = w.pointNode[sp]*v.modes.nn + w.pointNode[dp]
+	}
+	*c = endsEnt{key, int32(sn), int32(sp), int32(dn), int32(dp), int32(seen), kind}
+}
+
+// lastEnds returns the node and owner point of hop g's destination (the last hop's, where it is not
+// the last packet hop's), as ownerCache.both gives them.
+func (v *voter) lastEnds(g uint32) (node, owner int) {
+	last, _ := v.s.a.obs(g)
+	return v.s.owners.both(last.Flags&decode.FlagIPv6 != 0, last.Dst)
 }
 
 // keyPool is how many chunks of journeys go round between the keyer, the flow stage and the voter:
@@ -127,19 +141,19 @@ func (v *voter) take(job *voteJob) {
 	}
 	e.srcNode, e.srcPod, e.dstNode, e.dstPod = int(c.srcNode), int(c.srcPod), int(c.dstNode), int(c.dstPod)
 	// (these lines as many as the two look-ups in ownerCache the cache replaced: see above)
-	dst := -1
-	if e.dstPod >= 0 {
-		dst = a.w.pointNode[e.dstPod]
-	} else if e.dstNode < 0 && e.srcPod >= 0 && a.opts.Cluster != nil {
-		dst = v.s.k8sPodNode(ol.Flags&decode.FlagIPv6 != 0, ol.Dst) // no capture shows where it lives
+	if dst := -1; c.seen < 0 || v.modes.seen[c.seen] < modeSample { // (else the pair's mode is settled: step returns)
+		if e.dstPod >= 0 {
+			dst = a.w.pointNode[e.dstPod]
+		} else if e.dstNode < 0 && e.srcPod >= 0 && a.opts.Cluster != nil {
+			dst = v.s.k8sPodNode(ol.Flags&decode.FlagIPv6 != 0, ol.Dst) // no capture shows where it lives
+		}
+		v.modes.step(h, e.srcPod, dst)
 	}
-	v.modes.step(h, e.srcPod, dst)
 	if e.firstPod = e.srcPod; t.src != o.Src || t.v6 != (o.Flags&decode.FlagIPv6 != 0) {
 		e.srcNode, e.srcPod = v.s.owners.both(t.v6, t.src)
 	}
 	if g := h[len(h)-1]; g != gl {
-		last, _ := a.obs(g)
-		e.dstNode, e.dstPod = v.s.owners.both(last.Flags&decode.FlagIPv6 != 0, last.Dst)
+		e.dstNode, e.dstPod = v.lastEnds(g)
 	}
 	v.s.votePath(job.fl, job.d, int(job.j), &job.t, job.o, h, &e)
 }
