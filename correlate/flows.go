@@ -794,8 +794,10 @@ func (s *flowStage) votePath(fl *flowAcc, d uint8, j int, t *tuple, o *decode.Ob
 // OR of their kinds, read from kindOf, notes a tunnel device and an underlay.
 func (s *flowStage) walkKinds(v *dirVotes, pts []uint16) {
 	var k uint8
+	kindOf := s.kindOf // (read and nil-checked once: in the loop, a load and a nil check a hop)
+	_ = kindOf[0]
 	for _, pt := range pts {
-		k |= s.kindOf[pt]
+		k |= kindOf[pt]
 	}
 	v.tunnel, v.underlay = v.tunnel || k&ptTunnel != 0, v.underlay || k&ptEdge != 0
 }

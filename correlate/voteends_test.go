@@ -10,8 +10,9 @@ import (
 
 // naiveVotes is assignFlows done inline with every owner the modes and the votes take looked up in
 // the world, each for itself: the modes the first sighting's source and the last packet hop's
-// destination (pktLast), the vote the tuple's source and the last hop's destination.
-func naiveVotes(a *analysis) (flowsOut, map[[2]int]string) {
+// destination (pktLast), the vote the tuple's source and the last hop's destination. seen is the
+// modes' count of journeys a node pair (modeFinder.seen).
+func naiveVotes(a *analysis) (fo flowsOut, modes map[[2]int]string, seen []int) {
 	w := a.w
 	owner := func(v6 bool, addr uint32) int {
 		if p, ok := w.ownerOf(v6, addr); ok {
@@ -53,7 +54,7 @@ func naiveVotes(a *analysis) (flowsOut, map[[2]int]string) {
 		s.votePath(job.fl, job.d, j, t, o, h, &e)
 	}
 	s.listJourneys(false, false)
-	return s.flowsOut, mf.result()
+	return s.flowsOut, mf.result(), mf.seen
 }
 
 // TestVoteEnds checks the voter, which looks up the owners of a journey's ends once for both its
@@ -71,7 +72,7 @@ func TestVoteEnds(t *testing.T) {
 		a := analysisBeforeFlows(t, files)
 		a.opts.chunk = -1 // inline
 		got, gotModes := a.assignFlows()
-		want, wantModes := naiveVotes(a)
+		want, wantModes, _ := naiveVotes(a)
 		if !reflect.DeepEqual(gotModes, wantModes) {
 			t.Fatalf("%s: modes %v, want %v", dir, gotModes, wantModes)
 		}

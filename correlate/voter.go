@@ -33,6 +33,52 @@ type voter struct {
 	s     *flowStage
 	p     *pipe[[]voteJob] // nil: inline
 	modes *modeFinder      // the node pairs' modes, a step per journey with its vote
+	ends  *[endSlots]endsEnt
+}
+
+// endsEnt is an entry of the voter's cache of a journey's two usual ends: the first sighting's source
+// and the last packet hop's destination (key: the addresses, src<<32|dst, and kind: their IPv6 flags,
+// the source's << 1, | 1, 0 for an empty entry), and their nodes and owner points as ownerCache.both
+// gives them. A flow's journeys repeat their pair of addresses, and the pods of a run talk in few
+// pairs: one look-up a journey, where there were two (the world does not change while the voter
+// runs: the nodes' addresses the flows show are adopted after it, adoptOwn).
+type endsEnt struct {
+	key                              uint64
+	srcNode, srcPod, dstNode, dstPod int32
+	// seen: where the modes count the journeys of the pods' nodes (modeFinder.seen; -1 where either
+	// end is no pod's): once modeSample are counted there, modeFinder.step would return at once
+	seen int32
+	kind decode.Flags
+}
+
+// endSlots is how many entries the voter's cache of ends has (32 bytes each).
+const (
+	endBits  = 10
+	endSlots = 1 << endBits
+)
+
+// endsSlot is the entry of the cache for the addresses key (endsEnt.key).
+func endsSlot(key uint64) uint { return uint(key * 0x9e3779b97f4a7c15 >> (64 - endBits)) }
+
+// fillEnds sets entry c to the ends of first sighting o's source and last packet hop ol's destination,
+// whose key and kind they are (take).
+//
+//go:noinline
+func (v *voter) fillEnds(c *endsEnt, o, ol *decode.Observation, key uint64, kind decode.Flags) {
+	sn, sp := v.s.owners.both(o.Flags&decode.FlagIPv6 != 0, o.Src)
+	dn, dp := v.s.owners.both(ol.Flags&decode.FlagIPv6 != 0, ol.Dst)
+	seen := -1
+	if w := v.s.a.w; sp >= 0 && dp >= 0 {
+		seen = w.pointNode[sp]*v.modes.nn + w.pointNode[dp]
+	}
+	*c = endsEnt{key, int32(sn), int32(sp), int32(dn), int32(dp), int32(seen), kind}
+}
+
+// lastEnds returns the node and owner point of hop g's destination (the last hop's, where it is not
+// the last packet hop's), as ownerCache.both gives them.
+func (v *voter) lastEnds(g uint32) (node, owner int) {
+	last, _ := v.s.a.obs(g)
+	return v.s.owners.both(last.Flags&decode.FlagIPv6 != 0, last.Dst)
 }
 
 // keyPool is how many chunks of journeys go round between the keyer, the flow stage and the voter:
@@ -44,7 +90,7 @@ const keyPool = 16
 // startVoter starts the voter of s: with a goroutine taking chunks of up to n journeys from a pool
 // of keyPool (v.p.free, which the keyer fills), or inline for n 0.
 func (s *flowStage) startVoter(n int) *voter {
-	v := &voter{s: s, modes: s.a.newModeFinder()}
+	v := &voter{s: s, modes: s.a.newModeFinder(), ends: new([endSlots]endsEnt)}
 	if n > 0 {
 		v.p = startPool(keyPool, func() *[]voteJob { c := make([]voteJob, 0, n); return &c }, v.work)
 	}
@@ -77,9 +123,9 @@ func (v *voter) work(c *[]voteJob) {
 // The owners of the packet's source and last destination are looked up once for both: the modes take
 // the first sighting's source and the last packet hop's destination; the vote the tuple's source (an
 // ICMP error's is the quoted packet's) and the last hop's destination (a WireGuard message's after the
-// last packet hop). The two usual look-ups are written out (known, else both), so that the cache's
-// answer takes no call; the lines of the calls after them (modes.step, votePath) keep their offsets in
-// take, by which default.pgo's inlining goes.
+// last packet hop). The usual pair of them is one look-up in the voter's cache of ends (endsEnt),
+// written out, so that its answer takes no call; the lines of the calls after it (modes.step,
+// votePath) keep their offsets in take, by which default.pgo's inlining goes.
 func (v *voter) take(job *voteJob) {
 	a := v.s.a
 	job.d = direction(job.fl, &job.t)
@@ -88,26 +134,26 @@ func (v *voter) take(job *voteJob) {
 	gl := a.w.pktLast(h)
 	ol, _ := a.obs(gl)
 	o, t, e := job.o, &job.t, voteEnds{}
-	sv6, dv6, ok := o.Flags&decode.FlagIPv6 != 0, ol.Flags&decode.FlagIPv6 != 0, false
-	if e.srcNode, e.srcPod, ok = v.s.owners.known(sv6, o.Src); !ok {
-		e.srcNode, e.srcPod = v.s.owners.both(sv6, o.Src)
+	key, kind := uint64(o.Src)<<32|uint64(ol.Dst), (o.Flags&decode.FlagIPv6)<<1|ol.Flags&decode.FlagIPv6|1
+	c := &v.ends[endsSlot(key)] // (written out: endsOf, with the call to fillEnds, is not inlined)
+	if c.key != key || c.kind != kind {
+		v.fillEnds(c, o, ol, key, kind)
 	}
-	if e.dstNode, e.dstPod, ok = v.s.owners.known(dv6, ol.Dst); !ok {
-		e.dstNode, e.dstPod = v.s.owners.both(dv6, ol.Dst)
+	e.srcNode, e.srcPod, e.dstNode, e.dstPod = int(c.srcNode), int(c.srcPod), int(c.dstNode), int(c.dstPod)
+	// (these lines as many as the two look-ups in ownerCache the cache replaced: see above)
+	if dst := -1; c.seen < 0 || v.modes.seen[c.seen] < modeSample { // (else the pair's mode is settled: step returns)
+		if e.dstPod >= 0 {
+			dst = a.w.pointNode[e.dstPod]
+		} else if e.dstNode < 0 && e.srcPod >= 0 && a.opts.Cluster != nil {
+			dst = v.s.k8sPodNode(ol.Flags&decode.FlagIPv6 != 0, ol.Dst) // no capture shows where it lives
+		}
+		v.modes.step(h, e.srcPod, dst)
 	}
-	dst := -1
-	if e.dstPod >= 0 {
-		dst = a.w.pointNode[e.dstPod]
-	} else if e.dstNode < 0 && e.srcPod >= 0 && a.opts.Cluster != nil {
-		dst = v.s.k8sPodNode(ol.Flags&decode.FlagIPv6 != 0, ol.Dst) // no capture shows where it lives
-	}
-	v.modes.step(h, e.srcPod, dst)
 	if e.firstPod = e.srcPod; t.src != o.Src || t.v6 != (o.Flags&decode.FlagIPv6 != 0) {
 		e.srcNode, e.srcPod = v.s.owners.both(t.v6, t.src)
 	}
 	if g := h[len(h)-1]; g != gl {
-		last, _ := a.obs(g)
-		e.dstNode, e.dstPod = v.s.owners.both(last.Flags&decode.FlagIPv6 != 0, last.Dst)
+		e.dstNode, e.dstPod = v.lastEnds(g)
 	}
 	v.s.votePath(job.fl, job.d, int(job.j), &job.t, job.o, h, &e)
 }

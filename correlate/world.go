@@ -756,13 +756,6 @@ func (c *ownerCache) entry(a uint32) *ownerEnt { return &c.ents[uint8((a*0x9e377
 // holds reports whether e is address a's.
 func (e *ownerEnt) holds(v6 bool, a uint32) bool { return e.addr == a && e.v6 == v6 && e.set }
 
-// known returns the node and owner point of an address (-1 for none) when the cache holds it: a
-// look-up without a call, for the voter's two a journey (slot is not inlined).
-func (c *ownerCache) known(v6 bool, a uint32) (node, owner int, ok bool) {
-	e := c.entry(a)
-	return int(e.node), int(e.val), e.holds(v6, a)
-}
-
 // fill sets entry e to address a's.
 //
 //go:noinline

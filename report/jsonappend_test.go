@@ -319,13 +319,16 @@ func TestFlowPerPointSame(t *testing.T) {
 // TestFlowLastEnd holds writeFlow's destination (its address and port written as the flow before's
 // when the same, lastEnd) to the reflective writer over flows one after another: the same address and
 // port again, the same address with another port, the same bytes in another string, another address of the same length, a prefix of the
-// address (the same bytes' address, shorter), an address that needs escapes, the empty address.
+// address (the same bytes' address, shorter), an address that needs escapes, the empty address, and
+// addresses whose JSON is about 80 bytes (appendKept's most), past 80 and past what lastEnd keeps.
 func TestFlowLastEnd(t *testing.T) {
 	ip := "192.168.1.1"
 	other := string([]byte(ip))
+	long := strings.Repeat("f", 2*lastEndMax) // (past what lastEnd keeps; its first 40 and 60 bytes: about 80 kept)
 	ends := []correlate.Endpoint{{IP: "", Port: 0}, {IP: "", Port: 0}, {IP: ip, Port: 6379}, {IP: ip, Port: 6379}, {IP: ip, Port: 6380},
 		{IP: ip, Port: 6379}, {IP: ip[:9], Port: 6379}, {IP: other, Port: 6379}, {IP: "192.168.1.2", Port: 6379}, {IP: ip, Port: 0}, {IP: `a"b`, Port: 65535},
-		{IP: `a"b`, Port: 65535}, {IP: "", Port: 80}, {IP: ip, Port: 6379}}
+		{IP: `a"b`, Port: 65535}, {IP: "", Port: 80}, {IP: ip, Port: 6379}, {IP: long[:40], Port: 443}, {IP: long[:40], Port: 443},
+		{IP: long[:60], Port: 443}, {IP: long[:60], Port: 443}, {IP: long, Port: 443}, {IP: long, Port: 443}, {IP: ip, Port: 6379}}
 	e := newJSONEnc(nil)
 	for i, d := range ends {
 		f := correlate.Flow{ID: fmt.Sprint("f", i), Src: correlate.Endpoint{IP: ip, Port: uint16(30000 + i)}, Dst: d}
@@ -399,6 +402,23 @@ func TestFlowLastHead(t *testing.T) {
 			Dst: correlate.Endpoint{IP: "192.168.1.1", Port: 6379}}
 		if got, want := writeFlowBoth(t, e, &f); got != want {
 			t.Fatalf("flow %d, %q: wrote\n%s\nwant\n%s", i, h, got, want)
+		}
+	}
+}
+
+// TestAppendKept holds appendKept to append over every length to 80 bytes, into buffers with no
+// spare room, exactly enough, 80 bytes and more: the bytes before and the kept ones, nothing else.
+func TestAppendKept(t *testing.T) {
+	var q [80]byte
+	copy(q[:], strings.Repeat("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", 2))
+	for n := 0; n <= 80; n++ {
+		for _, room := range []int{0, n, 79, 80, 200} {
+			for _, pre := range []int{0, 1, 7} {
+				b := append(make([]byte, 0, pre+room), "-------"[:pre]...)
+				if got, want := string(appendKept(b, &q, n)), "-------"[:pre]+string(q[:n]); got != want {
+					t.Fatalf("%d bytes, room %d, %d before: %q, want %q", n, room, pre, got, want)
+				}
+			}
 		}
 	}
 }

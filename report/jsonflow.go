@@ -666,20 +666,30 @@ func dirLatency(b []byte, d int, dirs []correlate.DirLatency) []byte {
 type lastEnd struct {
 	ip   string
 	port uint16
-	q    []byte
+	n    int              // the length of the JSON (0: none kept, or longer than q)
+	q    [lastEndMax]byte // (an array: appendKept copies 80 bytes of it)
 }
+
+// lastEndMax is the most bytes a lastEnd keeps: an IPv6 address's are about 70.
+const lastEndMax = 96
 
 // append appends endpoint x's address and port, as writeFlow writes them, from q when x is the last
 // endpoint (the same address string, as lastQuoted compares them, and port).
 func (c *lastEnd) append(b []byte, t *flowTmpl, x correlate.Endpoint) []byte {
-	if len(c.q) != 0 && x.Port == c.port && len(x.IP) == len(c.ip) && unsafe.StringData(x.IP) == unsafe.StringData(c.ip) {
-		return append(b, c.q...)
+	if c.n != 0 && x.Port == c.port && len(x.IP) == len(c.ip) && unsafe.StringData(x.IP) == unsafe.StringData(c.ip) {
+		if c.n <= 80 {
+			return appendKept(b, (*[80]byte)(c.q[:]), c.n)
+		}
+		return append(b, c.q[:c.n]...) // (an IPv6 address's)
 	}
 	start := len(b)
 	b = t.lastDst.append(b, x.IP)
 	b = appendRun(b, t.port)
 	b = decimal.AppendUint(b, uint64(x.Port))
-	c.ip, c.port, c.q = x.IP, x.Port, append(c.q[:0], b[start:]...)
+	c.ip, c.port, c.n = x.IP, x.Port, 0
+	if len(b)-start <= lastEndMax {
+		c.n = copy(c.q[:], b[start:])
+	}
 	return b
 }
 
@@ -700,7 +710,10 @@ const lastHeadMax = 160
 func (c *lastHead) append(b []byte, t *flowTmpl, x *correlate.Flow) []byte {
 	if c.n != 0 && len(x.Proto) == len(c.proto) && unsafe.StringData(x.Proto) == unsafe.StringData(c.proto) &&
 		len(x.Src.IP) == len(c.ip) && unsafe.StringData(x.Src.IP) == unsafe.StringData(c.ip) {
-		return append(b, c.q[:c.n]...)
+		if c.n <= 80 {
+			return appendKept(b, (*[80]byte)(c.q[:]), c.n)
+		}
+		return append(b, c.q[:c.n]...) // (an IPv6 address's)
 	}
 	start := len(b)
 	b = appendRun(b, t.proto)
@@ -712,6 +725,24 @@ func (c *lastHead) append(b []byte, t *flowTmpl, x *correlate.Flow) []byte {
 		c.n = copy(c.q[:], b[start:])
 	}
 	return b
+}
+
+// appendKept appends q[:n], a lastHead's or lastEnd's bytes (n at most 80), to b as append does,
+// but without the call to memmove: q's 80 bytes in five 16-byte copies straight into b's spare
+// capacity, where those past n land as appendAgain8's store may (the usual IPv4 head is 66 bytes,
+// the destination 35). Inlined.
+func appendKept(b []byte, q *[80]byte, n int) []byte {
+	i := len(b)
+	if cap(b)-i < 80 {
+		return append(b, q[:n]...)
+	}
+	d, p := unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i), unsafe.Pointer(q)
+	*(*[16]byte)(d) = *(*[16]byte)(p)
+	*(*[16]byte)(unsafe.Add(d, 16)) = *(*[16]byte)(unsafe.Add(p, 16))
+	*(*[16]byte)(unsafe.Add(d, 32)) = *(*[16]byte)(unsafe.Add(p, 32))
+	*(*[16]byte)(unsafe.Add(d, 48)) = *(*[16]byte)(unsafe.Add(p, 48))
+	*(*[16]byte)(unsafe.Add(d, 64)) = *(*[16]byte)(unsafe.Add(p, 64))
+	return b[:i+n]
 }
 
 // lastQuoted is the last string written in one of a flow's members and its JSON: flows of one pair of
