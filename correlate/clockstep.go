@@ -70,6 +70,9 @@ type clockStep struct {
 	// partial: taken off, the step left its node's samples apart by more than half of it (stepTaken):
 	// kept only when later steps leave them one offset (findSteps).
 	partial bool
+	// drifts: a pair showed it with its samples' drift taken off (splitSlope): the node's clock, the
+	// step taken off, is fitted as a line, not as one offset (jointFit).
+	drifts bool
 }
 
 // stepPin places a sampled packet's frames on the stepped node: its frame at time t (the sample's
@@ -126,13 +129,16 @@ type stepPt struct {
 type pairSplit struct {
 	before, after int64
 	margin        int64
-	k             int   // the first sample after the split, in the order it was found in
-	window        bool  // found among the samples of the first two stretches only (firstSplit)
-	sLo, sHi      int64 // the steps (after − before) that leave one offset fitting every sample once taken off
-	preA, postA   int64
-	preB, postB   int64
-	pinPre        []stepPt // the samples only the offset before fits
-	pinPost       []stepPt // and after
+	k             int  // the first sample after the split, in the order it was found in
+	window        bool // found among the samples of the first two stretches only (firstSplit)
+	// drift: found with θ's drift against a's raw time (s/s) taken off both sides (splitSlope); θ's
+	// values (before, after, sLo, sHi) are then of the line at a's first sampled time.
+	drift       float64
+	sLo, sHi    int64 // the steps (after − before) that leave one offset fitting every sample once taken off
+	preA, postA int64
+	preB, postB int64
+	pinPre      []stepPt // the samples only the offset before fits
+	pinPost     []stepPt // and after
 }
 
 // splitPair finds the step of a pair [a, b] with samples both ways (ab: a→b, ba: b→a): none (ok false)
@@ -166,10 +172,24 @@ func splitPair(ab, ba []delaySample) (s pairSplit, ok, lineless bool) {
 	if _, _, margin := bestLineBinned(up, lo); margin >= 0 {
 		return pairSplit{}, false, false // a line fits: a drift, or none
 	}
-	best, pts, ok := firstSplit(pts)
+	// A clock that drifts as well as steps fits a line each side, not one offset: where no split was
+	// found, it is sought again with the drift both sides show taken off (splitSlope).
+	best, in, ok := firstSplit(pts)
+	if k := splitSlopeIf(!ok, pts, x0); k != 0 {
+		det := make([]stepPt, len(pts))
+		for i, p := range pts {
+			p.v -= int64(math.Round(k * float64(p.xa-x0)))
+			det[i] = p
+		}
+		if b, in2, ok2 := firstSplit(det); ok2 {
+			best, in, ok = b, in2, true
+			best.drift = k
+		}
+	}
 	if !ok {
 		return pairSplit{}, false, true
 	}
+	pts = in
 	size := best.after - best.before
 	// The split only bounds the step's moment: which side a sample is on is told by the delay each
 	// offset gives it. A packet takes less than half the step (the assumption), so the side is the one
@@ -198,6 +218,83 @@ func splitPair(ab, ba []delaySample) (s pairSplit, ok, lineless bool) {
 		return pairSplit{}, false, true
 	}
 	return best, true, true
+}
+
+// splitSlope returns the drift (s/s, θ against a's raw time x, from x0) that the samples of a clock
+// that stepped show on both sides of the step, 0 when they show none. A clock that drifts and steps
+// fits a line on each side, not one offset, and the split's test that each side is one stretch
+// (fitRun) failed: a node drifting 50 ppm over 10 s (0.5 ms) and stepped by 4 ms had 20,000 samples
+// "cannot resolve a step". The drift is the slope of two parallel lines, one each side of the best
+// breakpoint (bestSplit, in the order of either node's time), with the widest worse margin; the worse
+// margin is concave in the slope (the least of two concave functions), so a ternary search over
+// ±maxDrift finds it, as bestLine does. With the drift taken off the breakpoint is sought again, and
+// the slope fitted again about it. It is kept only when it widens the worse side's margin clearly
+// (bestLine's test: by 2 µs and by half the margin without one): the jitter of a clock that does not
+// drift does not look like one.
+func splitSlope(pts []stepPt, x0 int64) float64 {
+	k := 0.0
+	det := slices.Clone(pts)
+	for range 2 {
+		time := func(p stepPt, byB bool) int64 {
+			if byB {
+				return p.xb
+			}
+			return p.xa
+		}
+		var best pairSplit
+		found, byB, from := false, false, int64(0) // from: the order's time of the first sample after it
+		for _, b := range []bool{false, true} {
+			slices.SortStableFunc(det, func(p, q stepPt) int { return cmp.Compare(time(p, b), time(q, b)) })
+			if s, ok := bestSplit(det, b); ok && (!found || s.margin > best.margin) {
+				best, found, byB, from = s, true, b, time(det[s.k], b)
+			}
+		}
+		if !found {
+			return 0
+		}
+		var sides [2][2][]linePt // [after][down]
+		for _, p := range pts {
+			at, down := 0, 0
+			if time(p, byB) >= from {
+				at = 1
+			}
+			if !p.up {
+				down = 1
+			}
+			sides[at][down] = append(sides[at][down], linePt{float64(p.xa - x0), float64(p.v)})
+		}
+		worse := func(k float64) float64 {
+			_, m1 := lineFit(sides[0][0], sides[0][1], k)
+			_, m2 := lineFit(sides[1][0], sides[1][1], k)
+			return min(m1, m2)
+		}
+		l, r := -maxDrift, maxDrift
+		for range 60 {
+			m1, m2 := l+(r-l)/3, r-(r-l)/3
+			if worse(m1) < worse(m2) {
+				l = m1
+			} else {
+				r = m2
+			}
+		}
+		k = (l + r) / 2
+		if g0 := worse(0); worse(k)-g0 < max(2000, math.Abs(g0)/2) {
+			return 0
+		}
+		for i, p := range pts {
+			p.v -= int64(math.Round(k * float64(p.xa-x0)))
+			det[i] = p
+		}
+	}
+	return k
+}
+
+// splitSlopeIf is splitSlope where try is set, 0 otherwise.
+func splitSlopeIf(try bool, pts []stepPt, x0 int64) float64 {
+	if !try {
+		return 0
+	}
+	return splitSlope(pts, x0)
 }
 
 // firstSplit returns the split of pts that is a step (resolved), and the samples it rests on, in the
@@ -234,7 +331,7 @@ func firstSplit(pts []stepPt) (best pairSplit, in []stepPt, ok bool) {
 			continue
 		}
 		order(pts, bestByB)
-		if in = pts[:bestK]; best.resolved(in) && (window || fitRun(in, 0) >= best.k && fitRun(in, best.k) == len(in)) {
+		if in = pts[:bestK]; best.resolved(in) && (window || oneStretchEach(in, best.k)) {
 			best.window = window
 			return best, in, true
 		}
@@ -248,13 +345,36 @@ func firstSplit(pts []stepPt) (best pairSplit, in []stepPt, ok bool) {
 // packet each way between two steps of a clock stepped forward twice bounds the offset on one side
 // only).
 func fitRun(pts []stepPt, i int) int {
+	end, _, _ := fitRunFrom(pts, i, 0, 0)
+	return end
+}
+
+// oneStretchEach reports whether the samples pts before k and from k on are each one stretch (fitRun),
+// each side's delays taken to spread at least as much as the other side's: the delays' jitter is the
+// same before a step and after it, and a stretch's first few delays (a capture's, a step's) tell
+// little of it. The spread so far alone broke a stretch at its second sample where delays spread by
+// hundreds of microseconds: a generated capture (underlay delays of 100 to 500 µs) stepped back by
+// 3 ms at 2.5 s had the stretch after the step end at its second sample, 202 µs slower than the first
+// (200 µs is stepNoise times unfitMin), and "cannot resolve a step", with 20,000 samples.
+func oneStretchEach(pts []stepPt, k int) bool {
+	_, up, lo := fitRunFrom(pts, k, 0, 0)
+	end, up, lo := fitRunFrom(pts, 0, up, lo)
+	if end < k {
+		return false
+	}
+	end, _, _ = fitRunFrom(pts, k, up, lo)
+	return end == len(pts)
+}
+
+// fitRunFrom is fitRun with the delays' spread each way taken as at least upSpread and loSpread from
+// the start; it returns the stretch's end and its spreads.
+func fitRunFrom(pts []stepPt, i int, upSpread, loSpread int64) (end int, up, lo int64) {
 	var minUp, maxLo int64 = math.MaxInt64, math.MinInt64
-	var upSpread, loSpread int64
 	far := func(d, spread int64) bool { return d > stepNoise*max(spread, unfitMin) }
 	for ; i < len(pts); i++ {
 		if p := pts[i]; p.up {
 			if minUp != math.MaxInt64 && far(p.v-minUp, upSpread) || maxLo != math.MinInt64 && p.v < maxLo {
-				return i
+				return i, upSpread, loSpread
 			}
 			if minUp != math.MaxInt64 {
 				upSpread = max(upSpread, p.v-minUp, minUp-p.v)
@@ -262,7 +382,7 @@ func fitRun(pts []stepPt, i int) int {
 			minUp = min(minUp, p.v)
 		} else {
 			if maxLo != math.MinInt64 && far(maxLo-p.v, loSpread) || minUp != math.MaxInt64 && p.v > minUp {
-				return i
+				return i, upSpread, loSpread
 			}
 			if maxLo != math.MinInt64 {
 				loSpread = max(loSpread, maxLo-p.v, p.v-maxLo)
@@ -270,7 +390,7 @@ func fitRun(pts []stepPt, i int) int {
 			maxLo = max(maxLo, p.v)
 		}
 	}
-	return i
+	return i, upSpread, loSpread
 }
 
 // resolved reports whether split s of pts (in the order it was found in) is a step: each side fits
@@ -460,6 +580,7 @@ func (w *world) findStep(pairs, aside map[[2]int][]delaySample) *clockStep {
 		}
 		st.pairs++
 		st.window = st.window || f.s.window
+		st.drifts = st.drifts || f.s.drift != 0
 		if st.pinned == nil {
 			st.pinned = map[uint64][]stepPin{}
 		}
