@@ -150,18 +150,8 @@ func splitPair(ab, ba []delaySample) (s pairSplit, ok, lineless bool) {
 	if minDelay(ab)+minDelay(ba) >= 0 {
 		return pairSplit{}, false, false
 	}
-	pts := make([]stepPt, 0, len(ab)+len(ba))
-	for _, s := range ab {
-		pts = append(pts, stepPt{xa: s.t, xb: s.t + s.m, v: s.m, up: true, fp: s.fp})
-	}
-	for _, s := range ba {
-		pts = append(pts, stepPt{xa: s.t + s.m, xb: s.t, v: -s.m, fp: s.fp})
-	}
-	x0 := pts[0].xa
+	pts, x0 := stepPts(ab, ba)
 	var up, lo []linePt
-	for _, p := range pts {
-		x0 = min(x0, p.xa)
-	}
 	for _, p := range pts {
 		if p.up {
 			up = append(up, linePt{float64(p.xa - x0), float64(p.v)})
@@ -295,6 +285,22 @@ func splitSlopeIf(try bool, pts []stepPt, x0 int64) float64 {
 		return 0
 	}
 	return splitSlope(pts, x0)
+}
+
+// stepPts returns the samples of a pair [a, b] (ab: a→b, ba: b→a) as bounds on θ, and a's least time.
+func stepPts(ab, ba []delaySample) ([]stepPt, int64) {
+	pts := make([]stepPt, 0, len(ab)+len(ba))
+	for _, s := range ab {
+		pts = append(pts, stepPt{xa: s.t, xb: s.t + s.m, v: s.m, up: true, fp: s.fp})
+	}
+	for _, s := range ba {
+		pts = append(pts, stepPt{xa: s.t + s.m, xb: s.t, v: -s.m, fp: s.fp})
+	}
+	x0 := pts[0].xa
+	for _, p := range pts {
+		x0 = min(x0, p.xa)
+	}
+	return pts, x0
 }
 
 // firstSplit returns the split of pts that is a step (resolved), and the samples it rests on, in the
@@ -788,7 +794,91 @@ func (w *world) findSteps(refs []clockRef, total int, pkts clockPkts, blind map[
 			st.others = nil
 		}
 	}
+	w.unsplit = unsplitWhys(s.pairs)
 	return steps[:keep], s.pkts, s.blind, s.pairs
+}
+
+// unsplitWhys returns, per node, why the samples of its first pair (in pair order) with samples both
+// ways that no line fits show no step splitPair resolves (unsplitWhy): what unresolvedSteps says.
+func unsplitWhys(pairs map[[2]int][]delaySample) map[int]string {
+	var out map[int]string
+	for _, k := range sortedPairs(pairs) {
+		ab, ba := pairs[k], pairs[[2]int{k[1], k[0]}]
+		if k[0] > k[1] || len(ab) == 0 || len(ba) == 0 || minDelay(ab)+minDelay(ba) >= 0 {
+			continue
+		}
+		if _, ok, lineless := splitPair(ab, ba); ok || !lineless {
+			continue
+		}
+		why := unsplitWhy(ab, ba)
+		if out == nil {
+			out = map[int]string{}
+		}
+		for _, n := range k {
+			if _, ok := out[n]; !ok {
+				out[n] = why
+			}
+		}
+	}
+	return out
+}
+
+// sortedPairs returns the keys of pairs in order.
+func sortedPairs(pairs map[[2]int][]delaySample) [][2]int {
+	keys := make([][2]int, 0, len(pairs))
+	for k := range pairs {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(p, q [2]int) int { return cmp.Or(cmp.Compare(p[0], q[0]), cmp.Compare(p[1], q[1])) })
+	return keys
+}
+
+// unsplitWhy says why the samples of a pair that no line fits show no step that splitPair resolves:
+// of the best breakpoint (bestSplit, in the order of either node's time, with the drift both sides
+// show taken off: splitSlope), that it has no samples both ways on each side, that its sides do not
+// each fit one offset (or one line), or that the step it shows is within the delays' jitter; else
+// that the samples about it do not place it. unresolvedSteps said "too few packets both ways on one
+// side of it, or a step within their jitter" whatever the reason: of 20,000 samples of a clock that
+// drifted and stepped.
+func unsplitWhy(ab, ba []delaySample) string {
+	pts, x0 := stepPts(ab, ba)
+	if k := splitSlope(pts, x0); k != 0 {
+		for i := range pts {
+			pts[i].v -= int64(math.Round(k * float64(pts[i].xa-x0)))
+		}
+	}
+	var best pairSplit
+	var in []stepPt
+	found := false
+	for _, byB := range []bool{false, true} {
+		slices.SortStableFunc(pts, func(p, q stepPt) int {
+			if byB {
+				return cmp.Compare(p.xb, q.xb)
+			}
+			return cmp.Compare(p.xa, q.xa)
+		})
+		if s, ok := bestSplit(pts, byB); ok && (!found || s.margin > best.margin) {
+			best, found, in = s, true, slices.Clone(pts)
+		}
+	}
+	d := func(x int64) string { return time.Duration(x).Round(time.Microsecond / 10).String() }
+	size := abs64(best.after - best.before)
+	tol := size / 20
+	if size >= stepMin {
+		tol = max(tol, int64(50*time.Microsecond))
+	}
+	switch jitter := max(stepJitter(in[:max(best.k, 0)]), stepJitter(in[best.k:]), stepQuantum); {
+	case !found:
+		return "no moment has packets both ways on each side of it"
+	case best.margin < -tol:
+		return fmt.Sprintf("no one moment splits them into two stretches that each fit one offset, or one line: the "+
+			"best leaves the packets of one side %s apart, more than a step of %s allows; a clock that stepped again "+
+			"or slewed leaves them so", d(-2*best.margin), d(size))
+	case size < stepMin && size < stepNoise*jitter:
+		return fmt.Sprintf("the step they show, of about %s, is within %d times the jitter of their delays, %s",
+			d(size), stepNoise, d(jitter))
+	}
+	return "the packets about the moment do not place it: they fit both sides' offsets, or a stretch of them fits neither"
 }
 
 // allFit reports whether every node pair with samples both ways fits one offset to within half the
@@ -1447,12 +1537,16 @@ func unresolvedSteps(f *findings, k *kindRow) []Anomaly {
 		}
 		name := a.w.nodes[n]
 		an := k.anomaly(k.severity, Where{Node: name}, nil, f.ids, 1, nil, "")
+		why := a.w.unsplit[n]
+		if why == "" {
+			why = "too few packets both ways on one side of it, or a step within their jitter"
+		}
 		an.Message = fmt.Sprintf("No single offset fits the clock of %s: the packets across it disagree by %s, as a step "+
 			"of its clock (or of a neighbour's) by about that much would leave them, but the samples cannot resolve a step "+
-			"(too few packets both ways on one side of it, or a step within their jitter), so it was not corrected. "+
+			"(%s), so it was not corrected. "+
 			"Packets across %s may have been matched out of order: the drops and losses there are said as uncertain, and "+
 			"a journey first seen past its path's first point is not counted as a retransmission.", name,
-			time.Duration(m.disagree).Round(time.Microsecond/10), name)
+			time.Duration(m.disagree).Round(time.Microsecond/10), why, name)
 		an.Next = fmt.Sprintf("%s Give --offset %s=D for each part.", k.next, name)
 		out = append(out, an)
 	}

@@ -141,3 +141,45 @@ func TestClockDriftStepGenerated(t *testing.T) {
 		}
 	}
 }
+
+// Where the samples of a clock no offset fits show no step that can be resolved, the clock-step
+// warning says why (unsplitWhy), not "too few packets both ways on one side of it, or a step within
+// their jitter" whatever the reason. Made-up samples (driftStepPair's): a clock slewed (+2 ms over
+// 1 s from 4 s) fits no two stretches; a step of 20 µs at 5 s is within 4 times the delays' jitter
+// (their median less their least, 10 µs). Generated captures (20,000 packets): node-2 stepped by
+// −400 µs, within 4 times its delays' jitter (100 to 500 µs), is said so.
+func TestUnsplitWhy(t *testing.T) {
+	ab, ba := driftStepPair(0, 0)
+	slew := func(x int64) int64 { return min(max(x-4*int64(time.Second), 0), int64(time.Second)) / 500 }
+	for i := range ab {
+		ab[i].m += slew(ab[i].t)
+		ba[i].m -= slew(ba[i].t + ba[i].m)
+		ba[i].t += slew(ba[i].t + ba[i].m)
+	}
+	if why := unsplitWhy(ab, ba); !strings.HasPrefix(why, "no one moment splits them into two stretches") {
+		t.Errorf("slewed: %q", why)
+	}
+	ab, ba = driftStepPair(0, 20*time.Microsecond)
+	if _, ok, _ := splitPair(ab, ba); ok {
+		t.Fatalf("a step of 20µs within the delays' jitter resolved")
+	}
+	if why := unsplitWhy(ab, ba); !strings.Contains(why, "is within 4 times the jitter of their delays") {
+		t.Errorf("20µs: %q", why)
+	}
+	cfg := gen.DefaultConfig()
+	cfg.Packets, cfg.Flows, cfg.Rate, cfg.Dir = 20000, 100, 2000, t.TempDir()
+	cfg.ClockStep = map[string]gen.ClockStep{"node-2": {At: 5 * time.Second, Size: -400 * time.Microsecond}}
+	res, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Correlate(decode.Load(res.Files, decode.Options{}, decode.PointConfig{}), Options{})
+	said := false
+	for _, an := range r.Anomalies {
+		said = said || an.Kind == "clock-step" && an.Where.Node == "node-2" &&
+			strings.Contains(an.Message, "cannot resolve a step (the step they show, of about 400µs, is within 4 times the jitter")
+	}
+	if !said {
+		t.Errorf("no clock-step warning at node-2 that says the step is within the delays' jitter: %+v", stepsOf(r))
+	}
+}
