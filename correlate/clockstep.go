@@ -1367,9 +1367,17 @@ func detectClockSteps(f *findings, k *kindRow) []Anomaly {
 			if i > 0 {
 				what = " Then it stepped"
 			}
+			// The moment corrected: at is the old clock's time of a step forward (stepMoment), the new
+			// clock's after a step back, whose size is taken off it. Taken off both (m.unstep(st.at, i)),
+			// a step forward's moment was said a whole step early: +4 ms at 5.000018 s on node-2's clock,
+			// "4.996018 corrected", where no other clock was off.
+			old := st.at
+			if st.size < 0 {
+				old -= st.size
+			}
 			detail += fmt.Sprintf("%s by %s at %s on its own clock (%s corrected), shown by the packets of %s with it; "+
 				"its times from then on were corrected by the step.", what, fmtStep(st.size), fmtAt(st.at),
-				fmtAt(m.unskew(m.unstep(st.at, i))), pairs)
+				fmtAt(m.unskew(m.unstep(old, i+1))), pairs)
 			if st.unsure > 0 {
 				detail += fmt.Sprintf(" But the captures cannot place the step exactly: %d frames of %s lie between the last "+
 					"packet that shows the old offset (%s) and the first that shows the new one (%s), and their times do not "+

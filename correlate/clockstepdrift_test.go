@@ -69,14 +69,17 @@ func TestSplitPairDrift(t *testing.T) {
 // stepAtRe reads a stepped clock's method: the moment of its (first) step on its own clock.
 var stepAtRe = regexp.MustCompile(`stepped by \S+ during the capture \(at (\S+ \S+) on its own clock`)
 
+// stepCorrectedRe reads a clock-step finding: the moment of its (first) step corrected.
+var stepCorrectedRe = regexp.MustCompile(`on its own clock \((\S+ \S+) corrected\)`)
+
 // A node whose clock drifts (0 to 100 ppm) and steps (±3 to 5 ms, early, midway or late) in generated
 // captures (20,000 packets over 10 s, gencap --drift and --step): the step is found, its size and its
 // moment (on the node's own clock) within the clock's bound of the truth's, the drift fitted (the
 // line within the bound of the truth's at both ends), and the counts are the truth's, not said
 // unreliable. Before, a drift of 10 ppm or more hid the step ("the samples cannot resolve a step",
 // with 20,000 samples), the clock was fitted as one offset the samples disagree with by the step, and
-// the counts were UNRELIABLE; at 10 ppm the step was found 50 µs off (the drift over half the capture)
-// and the clock said the samples disagree by the drift.
+// the counts were UNRELIABLE. The finding's moment corrected (the true time of the step, to the
+// samples' spacing) was said a whole step early for a step forward.
 func TestClockDriftStepGenerated(t *testing.T) {
 	ms := time.Millisecond
 	for _, ppm := range []float64{0, 10, 50, -50, 100} {
@@ -100,6 +103,17 @@ func TestClockDriftStepGenerated(t *testing.T) {
 				for _, an := range r.Anomalies {
 					if an.Kind == "clock-step" && (an.Where.Node != "node-2" || strings.Contains(an.Message, "cannot resolve")) {
 						t.Errorf("clock-step at %s: %s", an.Where.Node, an.Message)
+					}
+				}
+				for _, an := range r.Anomalies {
+					m := stepCorrectedRe.FindStringSubmatch(an.Message)
+					if an.Kind != "clock-step" || m == nil {
+						continue
+					}
+					at, err := time.Parse("2006-01-02 15:04:05.000000", m[1])
+					want := res.Truth.Start + int64(st.At)
+					if d := at.UnixNano() - want; err != nil || abs64(d) > int64(2*ms)+clockOf(r, "node-2").BoundNs {
+						t.Errorf("step at %v corrected, want %v (%v)", at.UTC(), time.Unix(0, want).UTC(), err)
 					}
 				}
 				c := clockOf(r, "node-2")
