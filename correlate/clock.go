@@ -157,9 +157,12 @@ func (w *world) estimateClocksAvoid(overrides, avoid map[string]time.Duration) [
 		}
 	}
 	side := clockSides(nn, pairs, anchors)
-	stepped := make([]bool, nn)
+	stepped, drifts := make([]bool, nn), make([]bool, nn)
 	for _, st := range steps {
-		stepped[st.node] = true
+		stepped[st.node], drifts[st.node] = true, drifts[st.node] || st.drifts
+	}
+	for n := range stepped {
+		stepped[n] = stepped[n] && !drifts[n] // a clock whose steps were found across its drift: a line
 	}
 	w.jointFit(models, pairs, ref, t0, side, stepped)
 	w.feasible(models, pairs, ref, side)
@@ -1168,7 +1171,9 @@ func (w *world) jointFit(models []clockModel, pairs map[[2]int][]delaySample, re
 			// A clock that stepped is fitted as one offset (its step taken off): the step's size is known
 			// only to the samples' bounds, and a line would take what is left for drift. It is fitted on
 			// all its constraints, without bestLine, whose pruneLine drops in place those that bind no
-			// slope near the drift they show, some of which bind the offset at slope 0.
+			// slope near the drift they show, some of which bind the offset at slope 0. A clock whose
+			// step was found with its drift taken off (clockStep.drifts) is not stepped here: the samples
+			// showed it a line on both sides of the step, and it is fitted as a clock that did not step.
 			inner := w.innerEdged(n)
 			if inner || stepped[n] {
 				th0, margin = lineFit(up, lo, 0)

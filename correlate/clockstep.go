@@ -70,6 +70,9 @@ type clockStep struct {
 	// partial: taken off, the step left its node's samples apart by more than half of it (stepTaken):
 	// kept only when later steps leave them one offset (findSteps).
 	partial bool
+	// drifts: a pair showed it with its samples' drift taken off (splitSlope): the node's clock, the
+	// step taken off, is fitted as a line, not as one offset (jointFit).
+	drifts bool
 }
 
 // stepPin places a sampled packet's frames on the stepped node: its frame at time t (the sample's
@@ -126,13 +129,16 @@ type stepPt struct {
 type pairSplit struct {
 	before, after int64
 	margin        int64
-	k             int   // the first sample after the split, in the order it was found in
-	window        bool  // found among the samples of the first two stretches only (firstSplit)
-	sLo, sHi      int64 // the steps (after − before) that leave one offset fitting every sample once taken off
-	preA, postA   int64
-	preB, postB   int64
-	pinPre        []stepPt // the samples only the offset before fits
-	pinPost       []stepPt // and after
+	k             int  // the first sample after the split, in the order it was found in
+	window        bool // found among the samples of the first two stretches only (firstSplit)
+	// drift: found with θ's drift against a's raw time (s/s) taken off both sides (splitSlope); θ's
+	// values (before, after, sLo, sHi) are then of the line at a's first sampled time.
+	drift       float64
+	sLo, sHi    int64 // the steps (after − before) that leave one offset fitting every sample once taken off
+	preA, postA int64
+	preB, postB int64
+	pinPre      []stepPt // the samples only the offset before fits
+	pinPost     []stepPt // and after
 }
 
 // splitPair finds the step of a pair [a, b] with samples both ways (ab: a→b, ba: b→a): none (ok false)
@@ -144,18 +150,8 @@ func splitPair(ab, ba []delaySample) (s pairSplit, ok, lineless bool) {
 	if minDelay(ab)+minDelay(ba) >= 0 {
 		return pairSplit{}, false, false
 	}
-	pts := make([]stepPt, 0, len(ab)+len(ba))
-	for _, s := range ab {
-		pts = append(pts, stepPt{xa: s.t, xb: s.t + s.m, v: s.m, up: true, fp: s.fp})
-	}
-	for _, s := range ba {
-		pts = append(pts, stepPt{xa: s.t + s.m, xb: s.t, v: -s.m, fp: s.fp})
-	}
-	x0 := pts[0].xa
+	pts, x0 := stepPts(ab, ba)
 	var up, lo []linePt
-	for _, p := range pts {
-		x0 = min(x0, p.xa)
-	}
 	for _, p := range pts {
 		if p.up {
 			up = append(up, linePt{float64(p.xa - x0), float64(p.v)})
@@ -166,10 +162,24 @@ func splitPair(ab, ba []delaySample) (s pairSplit, ok, lineless bool) {
 	if _, _, margin := bestLineBinned(up, lo); margin >= 0 {
 		return pairSplit{}, false, false // a line fits: a drift, or none
 	}
-	best, pts, ok := firstSplit(pts)
+	// A clock that drifts as well as steps fits a line each side, not one offset: where no split was
+	// found, it is sought again with the drift both sides show taken off (splitSlope).
+	best, in, ok := firstSplit(pts)
+	if k := splitSlopeIf(!ok, pts, x0); k != 0 {
+		det := make([]stepPt, len(pts))
+		for i, p := range pts {
+			p.v -= int64(math.Round(k * float64(p.xa-x0)))
+			det[i] = p
+		}
+		if b, in2, ok2 := firstSplit(det); ok2 {
+			best, in, ok = b, in2, true
+			best.drift = k
+		}
+	}
 	if !ok {
 		return pairSplit{}, false, true
 	}
+	pts = in
 	size := best.after - best.before
 	// The split only bounds the step's moment: which side a sample is on is told by the delay each
 	// offset gives it. A packet takes less than half the step (the assumption), so the side is the one
@@ -198,6 +208,126 @@ func splitPair(ab, ba []delaySample) (s pairSplit, ok, lineless bool) {
 		return pairSplit{}, false, true
 	}
 	return best, true, true
+}
+
+// splitSlope returns the drift (s/s, θ against a's raw time x, from x0) that the samples of a clock
+// that stepped show on both sides of the step, 0 when they show none. A clock that drifts and steps
+// fits a line on each side, not one offset, and the split's test that each side is one stretch
+// (fitRun) failed: a node drifting 50 ppm over 10 s (0.5 ms) and stepped by 4 ms had 20,000 samples
+// "cannot resolve a step". The drift is the slope of two parallel lines, one each side of the best
+// breakpoint (bestSplit, in the order of either node's time), with the widest worse margin; the worse
+// margin is concave in the slope (the least of two concave functions), so a ternary search over
+// ±maxDrift finds it, as bestLine does. With the drift taken off the breakpoint is sought again, and
+// the slope fitted again about it. It is kept only when it widens the worse side's margin clearly
+// (bestLine's test: by 2 µs and by half the margin without one): the jitter of a clock that does not
+// drift does not look like one.
+func splitSlope(pts []stepPt, x0 int64) float64 {
+	k := 0.0
+	det := slices.Clone(pts)
+	for range 2 {
+		time := func(p stepPt, byB bool) int64 {
+			if byB {
+				return p.xb
+			}
+			return p.xa
+		}
+		var best pairSplit
+		found, byB, from := false, false, int64(0) // from: the order's time of the first sample after it
+		for _, b := range []bool{false, true} {
+			slices.SortStableFunc(det, func(p, q stepPt) int { return cmp.Compare(time(p, b), time(q, b)) })
+			if s, ok := bestSplit(det, b); ok && (!found || s.margin > best.margin) {
+				best, found, byB, from = s, true, b, time(det[s.k], b)
+			}
+		}
+		if !found {
+			return 0
+		}
+		var sides [2][2][]linePt // [after][down]
+		for _, p := range pts {
+			at, down := 0, 0
+			if time(p, byB) >= from {
+				at = 1
+			}
+			if !p.up {
+				down = 1
+			}
+			sides[at][down] = append(sides[at][down], linePt{float64(p.xa - x0), float64(p.v)})
+		}
+		if gapped(sides[0]) || gapped(sides[1]) {
+			return 0
+		}
+		worse := func(k float64) float64 {
+			_, m1 := lineFit(sides[0][0], sides[0][1], k)
+			_, m2 := lineFit(sides[1][0], sides[1][1], k)
+			return min(m1, m2)
+		}
+		l, r := -maxDrift, maxDrift
+		for range 60 {
+			m1, m2 := l+(r-l)/3, r-(r-l)/3
+			if worse(m1) < worse(m2) {
+				l = m1
+			} else {
+				r = m2
+			}
+		}
+		k = (l + r) / 2
+		if g0 := worse(0); worse(k)-g0 < max(2000, math.Abs(g0)/2) {
+			return 0
+		}
+		for i, p := range pts {
+			p.v -= int64(math.Round(k * float64(p.xa-x0)))
+			det[i] = p
+		}
+	}
+	return k
+}
+
+// gapped reports whether the samples of one side of a step (up, down: splitSlope) leave a gap of half
+// their span or more: across it a step of the clock and a drift are one. The lab's captures, with
+// pings 200 ms apart and a TCP exchange over a second later, had a step of 300 µs between them taken
+// for a drift of 250 ppm (tcp-retransmission, node-b +500 µs at 300 ms and −300 µs at 1.611 s: the
+// two steps said as +575 µs and −73 µs at one moment); generated captures, whose packets run
+// throughout, have gaps of milliseconds.
+func gapped(side [2][]linePt) bool {
+	xs := make([]float64, 0, len(side[0])+len(side[1]))
+	for _, way := range side {
+		for _, p := range way {
+			xs = append(xs, p.x)
+		}
+	}
+	slices.Sort(xs)
+	if len(xs) < 2 {
+		return true
+	}
+	span, gap := xs[len(xs)-1]-xs[0], 0.0
+	for i := 1; i < len(xs); i++ {
+		gap = max(gap, xs[i]-xs[i-1])
+	}
+	return gap >= span/2
+}
+
+// splitSlopeIf is splitSlope where try is set, 0 otherwise.
+func splitSlopeIf(try bool, pts []stepPt, x0 int64) float64 {
+	if !try {
+		return 0
+	}
+	return splitSlope(pts, x0)
+}
+
+// stepPts returns the samples of a pair [a, b] (ab: a→b, ba: b→a) as bounds on θ, and a's least time.
+func stepPts(ab, ba []delaySample) ([]stepPt, int64) {
+	pts := make([]stepPt, 0, len(ab)+len(ba))
+	for _, s := range ab {
+		pts = append(pts, stepPt{xa: s.t, xb: s.t + s.m, v: s.m, up: true, fp: s.fp})
+	}
+	for _, s := range ba {
+		pts = append(pts, stepPt{xa: s.t + s.m, xb: s.t, v: -s.m, fp: s.fp})
+	}
+	x0 := pts[0].xa
+	for _, p := range pts {
+		x0 = min(x0, p.xa)
+	}
+	return pts, x0
 }
 
 // firstSplit returns the split of pts that is a step (resolved), and the samples it rests on, in the
@@ -234,7 +364,7 @@ func firstSplit(pts []stepPt) (best pairSplit, in []stepPt, ok bool) {
 			continue
 		}
 		order(pts, bestByB)
-		if in = pts[:bestK]; best.resolved(in) && (window || fitRun(in, 0) >= best.k && fitRun(in, best.k) == len(in)) {
+		if in = pts[:bestK]; best.resolved(in) && (window || oneStretchEach(in, best.k)) {
 			best.window = window
 			return best, in, true
 		}
@@ -248,13 +378,36 @@ func firstSplit(pts []stepPt) (best pairSplit, in []stepPt, ok bool) {
 // packet each way between two steps of a clock stepped forward twice bounds the offset on one side
 // only).
 func fitRun(pts []stepPt, i int) int {
+	end, _, _ := fitRunFrom(pts, i, 0, 0)
+	return end
+}
+
+// oneStretchEach reports whether the samples pts before k and from k on are each one stretch (fitRun),
+// each side's delays taken to spread at least as much as the other side's: the delays' jitter is the
+// same before a step and after it, and a stretch's first few delays (a capture's, a step's) tell
+// little of it. The spread so far alone broke a stretch at its second sample where delays spread by
+// hundreds of microseconds: a generated capture (underlay delays of 100 to 500 µs) stepped back by
+// 3 ms at 2.5 s had the stretch after the step end at its second sample, 202 µs slower than the first
+// (200 µs is stepNoise times unfitMin), and "cannot resolve a step", with 20,000 samples.
+func oneStretchEach(pts []stepPt, k int) bool {
+	_, up, lo := fitRunFrom(pts, k, 0, 0)
+	end, up, lo := fitRunFrom(pts, 0, up, lo)
+	if end < k {
+		return false
+	}
+	end, _, _ = fitRunFrom(pts, k, up, lo)
+	return end == len(pts)
+}
+
+// fitRunFrom is fitRun with the delays' spread each way taken as at least upSpread and loSpread from
+// the start; it returns the stretch's end and its spreads.
+func fitRunFrom(pts []stepPt, i int, upSpread, loSpread int64) (end int, up, lo int64) {
 	var minUp, maxLo int64 = math.MaxInt64, math.MinInt64
-	var upSpread, loSpread int64
 	far := func(d, spread int64) bool { return d > stepNoise*max(spread, unfitMin) }
 	for ; i < len(pts); i++ {
 		if p := pts[i]; p.up {
 			if minUp != math.MaxInt64 && far(p.v-minUp, upSpread) || maxLo != math.MinInt64 && p.v < maxLo {
-				return i
+				return i, upSpread, loSpread
 			}
 			if minUp != math.MaxInt64 {
 				upSpread = max(upSpread, p.v-minUp, minUp-p.v)
@@ -262,7 +415,7 @@ func fitRun(pts []stepPt, i int) int {
 			minUp = min(minUp, p.v)
 		} else {
 			if maxLo != math.MinInt64 && far(maxLo-p.v, loSpread) || minUp != math.MaxInt64 && p.v > minUp {
-				return i
+				return i, upSpread, loSpread
 			}
 			if maxLo != math.MinInt64 {
 				loSpread = max(loSpread, maxLo-p.v, p.v-maxLo)
@@ -270,7 +423,7 @@ func fitRun(pts []stepPt, i int) int {
 			maxLo = max(maxLo, p.v)
 		}
 	}
-	return i
+	return i, upSpread, loSpread
 }
 
 // resolved reports whether split s of pts (in the order it was found in) is a step: each side fits
@@ -460,6 +613,7 @@ func (w *world) findStep(pairs, aside map[[2]int][]delaySample) *clockStep {
 		}
 		st.pairs++
 		st.window = st.window || f.s.window
+		st.drifts = st.drifts || f.s.drift != 0
 		if st.pinned == nil {
 			st.pinned = map[uint64][]stepPin{}
 		}
@@ -667,7 +821,91 @@ func (w *world) findSteps(refs []clockRef, total int, pkts clockPkts, blind map[
 			st.others = nil
 		}
 	}
+	w.unsplit = unsplitWhys(s.pairs)
 	return steps[:keep], s.pkts, s.blind, s.pairs
+}
+
+// unsplitWhys returns, per node, why the samples of its first pair (in pair order) with samples both
+// ways that no line fits show no step splitPair resolves (unsplitWhy): what unresolvedSteps says.
+func unsplitWhys(pairs map[[2]int][]delaySample) map[int]string {
+	var out map[int]string
+	for _, k := range sortedPairs(pairs) {
+		ab, ba := pairs[k], pairs[[2]int{k[1], k[0]}]
+		if k[0] > k[1] || len(ab) == 0 || len(ba) == 0 || minDelay(ab)+minDelay(ba) >= 0 {
+			continue
+		}
+		if _, ok, lineless := splitPair(ab, ba); ok || !lineless {
+			continue
+		}
+		why := unsplitWhy(ab, ba)
+		if out == nil {
+			out = map[int]string{}
+		}
+		for _, n := range k {
+			if _, ok := out[n]; !ok {
+				out[n] = why
+			}
+		}
+	}
+	return out
+}
+
+// sortedPairs returns the keys of pairs in order.
+func sortedPairs(pairs map[[2]int][]delaySample) [][2]int {
+	keys := make([][2]int, 0, len(pairs))
+	for k := range pairs {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(p, q [2]int) int { return cmp.Or(cmp.Compare(p[0], q[0]), cmp.Compare(p[1], q[1])) })
+	return keys
+}
+
+// unsplitWhy says why the samples of a pair that no line fits show no step that splitPair resolves:
+// of the best breakpoint (bestSplit, in the order of either node's time, with the drift both sides
+// show taken off: splitSlope), that it has no samples both ways on each side, that its sides do not
+// each fit one offset (or one line), or that the step it shows is within the delays' jitter; else
+// that the samples about it do not place it. unresolvedSteps said "too few packets both ways on one
+// side of it, or a step within their jitter" whatever the reason: of 20,000 samples of a clock that
+// drifted and stepped.
+func unsplitWhy(ab, ba []delaySample) string {
+	pts, x0 := stepPts(ab, ba)
+	if k := splitSlope(pts, x0); k != 0 {
+		for i := range pts {
+			pts[i].v -= int64(math.Round(k * float64(pts[i].xa-x0)))
+		}
+	}
+	var best pairSplit
+	var in []stepPt
+	found := false
+	for _, byB := range []bool{false, true} {
+		slices.SortStableFunc(pts, func(p, q stepPt) int {
+			if byB {
+				return cmp.Compare(p.xb, q.xb)
+			}
+			return cmp.Compare(p.xa, q.xa)
+		})
+		if s, ok := bestSplit(pts, byB); ok && (!found || s.margin > best.margin) {
+			best, found, in = s, true, slices.Clone(pts)
+		}
+	}
+	d := func(x int64) string { return time.Duration(x).Round(time.Microsecond / 10).String() }
+	size := abs64(best.after - best.before)
+	tol := size / 20
+	if size >= stepMin {
+		tol = max(tol, int64(50*time.Microsecond))
+	}
+	switch jitter := max(stepJitter(in[:max(best.k, 0)]), stepJitter(in[best.k:]), stepQuantum); {
+	case !found:
+		return "no moment has packets both ways on each side of it"
+	case best.margin < -tol:
+		return fmt.Sprintf("no one moment splits them into two stretches that each fit one offset, or one line: the "+
+			"best leaves the packets of one side %s apart, more than a step of %s allows; a clock that stepped again "+
+			"or slewed leaves them so", d(-2*best.margin), d(size))
+	case size < stepMin && size < stepNoise*jitter:
+		return fmt.Sprintf("the step they show, of about %s, is within %d times the jitter of their delays, %s",
+			d(size), stepNoise, d(jitter))
+	}
+	return "the packets about the moment do not place it: they fit both sides' offsets, or a stretch of them fits neither"
 }
 
 // allFit reports whether every node pair with samples both ways fits one offset to within half the
@@ -1129,9 +1367,17 @@ func detectClockSteps(f *findings, k *kindRow) []Anomaly {
 			if i > 0 {
 				what = " Then it stepped"
 			}
+			// The moment corrected: at is the old clock's time of a step forward (stepMoment), the new
+			// clock's after a step back, whose size is taken off it. Taken off both (m.unstep(st.at, i)),
+			// a step forward's moment was said a whole step early: +4 ms at 5.000018 s on node-2's clock,
+			// "4.996018 corrected", where no other clock was off.
+			old := st.at
+			if st.size < 0 {
+				old -= st.size
+			}
 			detail += fmt.Sprintf("%s by %s at %s on its own clock (%s corrected), shown by the packets of %s with it; "+
 				"its times from then on were corrected by the step.", what, fmtStep(st.size), fmtAt(st.at),
-				fmtAt(m.unskew(m.unstep(st.at, i))), pairs)
+				fmtAt(m.unskew(m.unstep(old, i+1))), pairs)
 			if st.unsure > 0 {
 				detail += fmt.Sprintf(" But the captures cannot place the step exactly: %d frames of %s lie between the last "+
 					"packet that shows the old offset (%s) and the first that shows the new one (%s), and their times do not "+
@@ -1326,12 +1572,16 @@ func unresolvedSteps(f *findings, k *kindRow) []Anomaly {
 		}
 		name := a.w.nodes[n]
 		an := k.anomaly(k.severity, Where{Node: name}, nil, f.ids, 1, nil, "")
+		why := a.w.unsplit[n]
+		if why == "" {
+			why = "too few packets both ways on one side of it, or a step within their jitter"
+		}
 		an.Message = fmt.Sprintf("No single offset fits the clock of %s: the packets across it disagree by %s, as a step "+
 			"of its clock (or of a neighbour's) by about that much would leave them, but the samples cannot resolve a step "+
-			"(too few packets both ways on one side of it, or a step within their jitter), so it was not corrected. "+
+			"(%s), so it was not corrected. "+
 			"Packets across %s may have been matched out of order: the drops and losses there are said as uncertain, and "+
 			"a journey first seen past its path's first point is not counted as a retransmission.", name,
-			time.Duration(m.disagree).Round(time.Microsecond/10), name)
+			time.Duration(m.disagree).Round(time.Microsecond/10), why, name)
 		an.Next = fmt.Sprintf("%s Give --offset %s=D for each part.", k.next, name)
 		out = append(out, an)
 	}

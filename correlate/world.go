@@ -12,7 +12,10 @@ import (
 type world struct {
 	// stepTies: the clock steps of the last findSteps that could be either of two nodes' (one entry
 	// per candidate node, tiedWith the other): not corrected.
-	stepTies  []*clockStep
+	stepTies []*clockStep
+	// unsplit: per node, why the samples of a pair of its that no line fits show no step the last
+	// findSteps resolves (unsplitWhys); said where its clock is left unfitted (unresolvedSteps).
+	unsplit   map[int]string
 	c         *decode.Capture
 	nodes     []string       // sorted node names
 	nodeIdx   map[string]int // name → index

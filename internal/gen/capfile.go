@@ -18,7 +18,7 @@ type capWriter struct {
 	ng     bool
 	ns     bool
 	snap   int
-	last   int64 // last timestamp written (ns), to keep the file in nondecreasing order
+	last   int64 // last timestamp written (ns) less its clock's step, to keep the file in nondecreasing order
 	frames uint32
 	bytes  int64 // bytes written before compression
 	rec    [32]byte
@@ -103,13 +103,15 @@ func (w *capWriter) writeNgHeader(link int, iface string) {
 }
 
 // frame writes one record with timestamp ts (ns since the epoch, already rounded to the file's
-// resolution) made of hdr followed by payload, cut at the snap length. It returns the timestamp
-// actually written (never below the previous one).
-func (w *capWriter) frame(ts int64, hdr, payload []byte) int64 {
-	if ts < w.last {
-		ts = w.last
+// resolution) made of hdr followed by payload, cut at the snap length. step is the part of ts a step
+// of the node's clock added (generator.recorded): the file is kept in order on its clock without it,
+// so that a step back shows in it, as a real capture's times go back. It returns the timestamp
+// actually written (never below the previous one, the step aside).
+func (w *capWriter) frame(ts, step int64, hdr, payload []byte) int64 {
+	if ts-step < w.last {
+		ts = w.last + step
 	}
-	w.last = ts
+	w.last = ts - step
 	orig := len(hdr) + len(payload)
 	capLen := min(orig, w.snap)
 	if capLen < len(hdr) {

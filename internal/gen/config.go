@@ -182,6 +182,9 @@ type Config struct {
 
 	ClockOffset map[string]time.Duration // per node name: added to recorded time
 	DriftPPM    map[string]float64       // per node name: clock rate error in parts per million
+	// ClockStep, per node name: its clock steps (ntpd or chrony setting it) by Size at At after the
+	// start (true time): every time recorded from then on is Size later.
+	ClockStep map[string]ClockStep
 
 	Format     Format
 	Nanosecond bool // nanosecond timestamps (pcap magic a1b23c4d, pcapng if_tsresol 9)
@@ -317,6 +320,15 @@ func (c *Config) Validate() error {
 		}
 		if off < -24*time.Hour || off > 24*time.Hour {
 			return fmt.Errorf("clock offset for %s out of ±24h: %v", name, off)
+		}
+	}
+	for name, st := range c.ClockStep {
+		if nodeIndex(name, c.Nodes) < 0 {
+			return fmt.Errorf("clock step for unknown node %q", name)
+		}
+		if st.At < 0 || st.Size < -24*time.Hour || st.Size > 24*time.Hour {
+			return fmt.Errorf("clock step for %s must be at a moment from the start on and of at most ±24h: %v at %v",
+				name, st.Size, st.At)
 		}
 	}
 	for name, d := range c.DriftPPM {

@@ -803,8 +803,8 @@ func (g *generator) capture(pk *packet, hop int, dup bool, t int64) {
 	binary.BigEndian.PutUint16(h[l4+coff:], csum)
 
 	f := &g.files[file]
-	rec := g.recorded(n, t)
-	rec = f.w.frame(rec, h, g.pool[pk.payOff:pk.payOff+pk.payLen])
+	rec, step := g.recorded(n, t)
+	rec = f.w.frame(rec, step, h, g.pool[pk.payOff:pk.payOff+pk.payLen])
 	f.w.frames++
 	g.frames++
 	if g.cfg.KeepTruth || g.jsonl != nil {
@@ -834,13 +834,15 @@ func (g *generator) captured(pk *packet, hop int, dup bool, t int64) {
 	}
 }
 
-// recorded converts a true time on node n to the timestamp written (rounded down to µs unless ns).
-func (g *generator) recorded(n *node, t int64) int64 {
-	rec := n.recorded(t, g.start)
+// recorded converts a true time on node n to the timestamp written (rounded down to µs unless ns),
+// and returns the part of it a step of the node's clock added (to the same resolution).
+func (g *generator) recorded(n *node, t int64) (rec, step int64) {
+	rec, step = n.recorded(t, g.start), n.stepped(t, g.start)
 	if !g.cfg.Nanosecond {
 		rec -= rec % 1000
+		step -= step % 1000
 	}
-	return rec
+	return rec, step
 }
 
 // finish records a completed journey in the truth and recycles the packet.
@@ -901,7 +903,8 @@ func (g *generator) arp(podIdx int, request bool, t int64) {
 		h = appendARP(h, 2, caliMAC, gatewayIPv4, p.mac, p.ip)
 	}
 	f := &g.files[p.file]
-	rec := f.w.frame(g.recorded(&g.nodes[p.node], t), h, nil)
+	rec, step := g.recorded(&g.nodes[p.node], t)
+	rec = f.w.frame(rec, step, h, nil)
 	f.w.frames++
 	g.frames++
 	if request {

@@ -277,10 +277,16 @@ func newChecker(t *testing.T, cfg Config, res *Result) *checker {
 		if len(fr.frames) != ft.Frames {
 			t.Errorf("%s: %d frames, truth %d", ft.Name, len(fr.frames), ft.Frames)
 		}
+		back := int64(0) // a step back of the node's clock: its files' times go back once, by up to its size
+		if st := ck.nodes[ft.Node].Step; st != nil && st.Size < 0 {
+			back = -int64(st.Size)
+		}
 		for k := 1; k < len(fr.frames); k++ {
-			if fr.frames[k].ts < fr.frames[k-1].ts {
+			if d := fr.frames[k-1].ts - fr.frames[k].ts; d > back {
 				t.Errorf("%s: frame %d goes back in time", ft.Name, k+1)
 				break
+			} else if d > 0 {
+				back = 0
 			}
 		}
 		ck.files = append(ck.files, fr)
@@ -577,9 +583,13 @@ func podNode(pod string) string {
 	return fmt.Sprintf("node-%d", n)
 }
 
-// checkClock verifies recorded = true + offset + drift, rounded down to the file's resolution.
+// checkClock verifies recorded = true + offset + drift (+ the step from its moment on), rounded down
+// to the file's resolution.
 func (ck *checker) checkClock(n NodeTruth, c Capture, id int64) {
 	want := c.True + int64(n.Offset) + int64(float64(c.True-ck.res.Truth.Start)*n.DriftPPM/1e6)
+	if n.Step != nil && c.True-ck.res.Truth.Start >= int64(n.Step.At) {
+		want += int64(n.Step.Size)
+	}
 	if !ck.cfg.Nanosecond {
 		want -= want % 1000
 	}
@@ -602,6 +612,13 @@ func TestTruthMatchesFiles(t *testing.T) {
 		{"vxlan-pcapng-ns-gzip", func(c *Config) {
 			c.Mode, c.Format, c.Nanosecond, c.Gzip, c.DNAT, c.DupRate = ModeVXLAN, FormatPcapNG, true, true, 0.5, 0.1
 			c.PartialCsum = true
+		}},
+		// Clocks that step (back, and forward), one drifting too: a file's times go back at a step back,
+		// as a real capture's do, rather than being held at the last one.
+		{"ipip-steps", func(c *Config) {
+			c.DriftPPM = map[string]float64{"node-2": 100}
+			c.ClockStep = map[string]ClockStep{"node-2": {At: 100 * time.Millisecond, Size: -3 * time.Millisecond},
+				"node-1": {At: 150 * time.Millisecond, Size: 2 * time.Millisecond}}
 		}},
 		{"bgp-3nodes", func(c *Config) {
 			c.Mode, c.Nodes, c.PodsPerNode, c.Routers, c.LossPerHop = ModeBGP, 3, 2, 2, 0.02
@@ -946,6 +963,8 @@ func TestValidate(t *testing.T) {
 		{"nan", func(c *Config) { c.DupRate = math.NaN() }},
 		{"offset-node", func(c *Config) { c.ClockOffset = map[string]time.Duration{"node-9": 1} }},
 		{"drift", func(c *Config) { c.DriftPPM = map[string]float64{"node-1": 1e6} }},
+		{"step-node", func(c *Config) { c.ClockStep = map[string]ClockStep{"node-9": {Size: 1}} }},
+		{"step-at", func(c *Config) { c.ClockStep = map[string]ClockStep{"node-1": {At: -1, Size: 1}} }},
 		{"protos", func(c *Config) { c.Protos = Protos{} }},
 		{"latency", func(c *Config) { c.Latency.Wire = Span{2, 1} }},
 		{"snaplen", func(c *Config) { c.Snaplen = 10 }},

@@ -48,7 +48,8 @@ type node struct {
 	vtepMAC [6]byte
 	offset  int64
 	drift   float64 // ppm
-	tunFile int     // -1 in BGP mode
+	step    *ClockStep
+	tunFile int // -1 in BGP mode
 	ethFile int
 	outerID uint16 // outer IP id counter for tunnelled packets
 }
@@ -105,6 +106,9 @@ func (g *generator) buildTopology() {
 		n.vtepMAC = VTEPMAC(n.name)
 		n.offset = int64(c.ClockOffset[n.name])
 		n.drift = c.DriftPPM[n.name]
+		if st, ok := c.ClockStep[n.name]; ok {
+			n.step = &st
+		}
 		g.nodes = append(g.nodes, n)
 	}
 	for i := range g.nodes {
@@ -135,13 +139,22 @@ func (n *node) recorded(t, start int64) int64 {
 	if n.drift != 0 {
 		rec += int64(float64(t-start) * n.drift / 1e6)
 	}
-	return rec
+	return rec + n.stepped(t, start)
+}
+
+// stepped returns the part of the node's clock at true time t that its step added: its size from the
+// step on, 0 before (and without one).
+func (n *node) stepped(t, start int64) int64 {
+	if n.step != nil && t-start >= int64(n.step.At) {
+		return int64(n.step.Size)
+	}
+	return 0
 }
 
 // nodeTruth describes a node for the Truth.
 func (n *node) truth() NodeTruth {
 	return NodeTruth{Name: n.name, IP: addr4(n.ip), MAC: macString(n.mac), VTEPMAC: macString(n.vtepMAC),
-		Offset: time.Duration(n.offset), DriftPPM: n.drift}
+		Offset: time.Duration(n.offset), DriftPPM: n.drift, Step: n.step}
 }
 
 func macString(m [6]byte) string {

@@ -29,8 +29,16 @@ type NodeTruth struct {
 	IP       netip.Addr    `json:"ip"`
 	MAC      string        `json:"mac"`
 	VTEPMAC  string        `json:"vtep_mac"`
-	Offset   time.Duration `json:"offset_ns"` // recorded = true + Offset + (true-Start)·DriftPPM/1e6
+	Offset   time.Duration `json:"offset_ns"` // recorded = true + Offset + (true-Start)·DriftPPM/1e6 (+ Step)
 	DriftPPM float64       `json:"drift_ppm"`
+	Step     *ClockStep    `json:"step,omitempty"` // from true time Start + Step.At on, Step.Size more
+}
+
+// ClockStep is a step of a node's clock: from At after the start (true time) on, every time it
+// records is Size later.
+type ClockStep struct {
+	At   time.Duration `json:"at_ns"`
+	Size time.Duration `json:"size_ns"`
 }
 
 // FileTruth describes one capture file (one capture point).

@@ -92,8 +92,8 @@ func (g *generator) wgFrame(pk *packet, hop, file int, n, sn, rn *node, h []byte
 	// The ciphertext and tag: bytes of the pool, one stretch per packet.
 	off := int(mix64(uint64(pk.id)<<1|1)%poolSize) &^ 1
 	f := &g.files[file]
-	rec := g.recorded(n, t)
-	rec = f.w.frame(rec, h, g.pool[off:off+padded+16])
+	rec, step := g.recorded(n, t)
+	rec = f.w.frame(rec, step, h, g.pool[off:off+padded+16])
 	f.w.frames++
 	g.frames++
 	if g.cfg.KeepTruth || g.jsonl != nil {

@@ -59,6 +59,20 @@ func (v *nodeValues) Set(s string) error {
 
 func (v *nodeValues) Type() string { return "node=value" }
 
+// parseStep parses a clock step, AT:SIZE (two durations: when, after the start, and by how much).
+func parseStep(s string) (gen.ClockStep, error) {
+	at, size, ok := strings.Cut(s, ":")
+	if !ok {
+		return gen.ClockStep{}, fmt.Errorf("want AT:SIZE, got %q", s)
+	}
+	a, err := time.ParseDuration(at)
+	if err != nil {
+		return gen.ClockStep{}, err
+	}
+	d, err := time.ParseDuration(size)
+	return gen.ClockStep{At: a, Size: d}, err
+}
+
 func run(args []string, stdout io.Writer) error {
 	cfg := gen.DefaultConfig()
 	fs := pflag.NewFlagSet("gencap", pflag.ContinueOnError)
@@ -71,6 +85,7 @@ func run(args []string, stdout io.Writer) error {
 	)
 	offsets := &nodeValues{m: map[string]string{}, parse: func(s string) error { _, err := time.ParseDuration(s); return err }}
 	drifts := &nodeValues{m: map[string]string{}, parse: func(s string) error { _, err := strconv.ParseFloat(s, 64); return err }}
+	steps := &nodeValues{m: map[string]string{}, parse: func(s string) error { _, err := parseStep(s); return err }}
 	fs.StringVar(&cfg.Dir, "out", "", "output directory (required)")
 	fs.Uint64Var(&seed, "seed", 1, "random seed")
 	fs.IntVar(&cfg.Packets, "packets", 100000, "IP packets sent by pods (frames ≈ 6×packets)")
@@ -93,6 +108,7 @@ func run(args []string, stdout io.Writer) error {
 	fs.BoolVar(&cfg.PartialCsum, "partial-csum", false, "offload-style partial L4 checksums on the sending node")
 	fs.Var(offsets, "offset", "clock offset per node, e.g. node-2=5s (repeatable)")
 	fs.Var(drifts, "drift", "clock drift per node in ppm, e.g. node-2=100 (repeatable)")
+	fs.Var(steps, "step", "clock step per node, AT:SIZE (from AT after the start on, its times SIZE later), e.g. node-2=5s:4ms (repeatable, one per node)")
 	fs.IntVar(&cfg.Routers, "routers", cfg.Routers, "L3 routers between nodes")
 	fs.IntVar(&cfg.PayloadMax, "payload", cfg.PayloadMax, "largest TCP/UDP payload")
 	fs.IntVar(&cfg.Snaplen, "snaplen", cfg.Snaplen, "snap length")
@@ -126,6 +142,10 @@ func run(args []string, stdout io.Writer) error {
 	cfg.DriftPPM = map[string]float64{}
 	for k, v := range drifts.m {
 		cfg.DriftPPM[k], _ = strconv.ParseFloat(v, 64) // validated by Set
+	}
+	cfg.ClockStep = map[string]gen.ClockStep{}
+	for k, v := range steps.m {
+		cfg.ClockStep[k], _ = parseStep(v) // validated by Set
 	}
 	if noTruth {
 		truth = "none"

@@ -19,8 +19,8 @@ func TestRun(t *testing.T) {
 		files []string // expected besides the captures
 		caps  string   // suffix of capture files
 	}{
-		{"json", []string{"-packets", "600", "-flows", "5", "-offset", "node-2=5s", "-drift", "node-2=100"},
-			[]string{"truth.json"}, ".pcap"},
+		{"json", []string{"-packets", "600", "-flows", "5", "-offset", "node-2=5s", "-drift", "node-2=100",
+			"-step", "node-2=20ms:-3ms"}, []string{"truth.json"}, ".pcap"},
 		{"jsonl-pcapng-gzip", []string{"-packets", "600", "-truth", "jsonl", "-format", "pcapng", "-gzip", "-mode", "vxlan"},
 			[]string{"truth.jsonl", "truth-meta.json"}, ".pcapng.gz"},
 		{"none-bgp", []string{"-packets", "600", "-no-truth", "-mode", "bgp", "--ns"}, nil, ".pcap"},
@@ -67,7 +67,8 @@ func TestRun(t *testing.T) {
 				if err := json.Unmarshal(b, &tr); err != nil || len(tr.Files) != want {
 					t.Fatalf("%s: %v, %d files", f, err, len(tr.Files))
 				}
-				if tc.name == "json" && (tr.Nodes[1].Offset != 5e9 || tr.Nodes[1].DriftPPM != 100 || len(tr.Packets) != 600) {
+				if tc.name == "json" && (tr.Nodes[1].Offset != 5e9 || tr.Nodes[1].DriftPPM != 100 || len(tr.Packets) != 600 ||
+					tr.Nodes[1].Step == nil || *tr.Nodes[1].Step != gen.ClockStep{At: 20e6, Size: -3e6} || tr.Nodes[0].Step != nil) {
 					t.Errorf("truth nodes %+v, %d packets", tr.Nodes, len(tr.Packets))
 				}
 				if tc.name == "many-flows" && (len(tr.Flows) != 150 || tr.Flows[0].Server != "pod-1-1" && tr.Flows[0].Server != "pod-2-1") {
@@ -91,6 +92,8 @@ func TestRunErrors(t *testing.T) {
 		{"-out", "x", "-format", "erf"},
 		{"-out", "x", "-offset", "node-2"},
 		{"-out", "x", "-drift", "node-2=fast"},
+		{"-out", "x", "-step", "node-2=4ms"},
+		{"-out", "x", "-step", "node-2=1s:fast"},
 		{"-out", "x", "-truth", "xml"},
 		{"-out", "x", "-nodes", "1"},
 		{"-out", "x", "-flows", "2", "-identical", "3"},
