@@ -249,6 +249,38 @@ func TestTCPSynConnections(t *testing.T) {
 	if fl.conns != 2 || !pl.connJ[3] || !pl.connJ[5] || len(pl.connJ) != 2 {
 		t.Errorf("later connections %d %v, want 2: journeys 3 and 5", fl.conns, pl.connJ)
 	}
+	// A SYN of its direction's last ISN after the connection ended both ways (FINs, or a reset at its
+	// sender's next sequence number) opens a new connection; before, or after a reset that is no
+	// part of the connection (a SYN-SENT stack's answer to a SYN-ACK that did not acknowledge its SYN,
+	// at that SYN-ACK's acknowledgement number), it is resent.
+	const fin, rst = decode.TCPFin | decode.TCPAck, decode.TCPRst
+	fl, pl = run([]seg{
+		{c2s, syn, 100, 0},    // 0: the first connection
+		{s2c, synAck, 500, 0}, // 1
+		{c2s, ack, 101, 10},   // 2
+		{s2c, ack, 501, 10},   // 3
+		{c2s, fin, 111, 0},    // 4: its FIN
+		{s2c, fin, 511, 0},    // 5: the other: the connection ended
+		{c2s, ack, 112, 0},    // 6
+		{c2s, syn, 100, 0},    // 7: a new connection of the old ISN
+		{s2c, synAck, 900, 0}, // 8: its answer
+		{c2s, syn, 100, 0},    // 9: resent (this connection has not ended)
+		{c2s, rst, 101, 0},    // 10: its sender's reset, at its next sequence number: ended
+		{c2s, syn, 100, 0},    // 11: a new connection (a prober's, its SYNs all of one ISN)
+		{s2c, synAck, 990, 0}, // 12
+		{c2s, rst, 4242, 0},   // 13: a reset at the SYN-ACK's acknowledgement number, not its own
+		{c2s, syn, 100, 0},    // 14: resent
+		{s2c, synAck, 990, 0}, // 15: resent
+		{c2s, ack, 101, 0},    // 16
+		{c2s, fin, 101, 0},    // 17: one end's FIN only
+		{c2s, syn, 100, 0},    // 18: resent: the other end's side did not end
+	})
+	if fl.retrans != 4 || !pl.retransJ[9] || !pl.retransJ[14] || !pl.retransJ[15] || !pl.retransJ[18] {
+		t.Errorf("retransmissions %d %v, want 4: journeys 9, 14, 15 and 18", fl.retrans, pl.retransJ)
+	}
+	if fl.conns != 2 || !pl.connJ[7] || !pl.connJ[11] || len(pl.connJ) != 2 {
+		t.Errorf("later connections %d %v, want 2: journeys 7 and 11", fl.conns, pl.connJ)
+	}
 	fl, pl = run([]seg{ // one way only: a server's SYN-ACKs, each of its own ISN
 		{s2c, synAck, 500, 0},
 		{s2c, ack, 501, 10},
@@ -393,4 +425,50 @@ func TestPortReuseHandshakeOwnSYN(t *testing.T) {
 		}
 	}
 	t.Fatal("no TCP flow")
+}
+
+// TestPortReuseSameISN: healthy-ipip's per-interface captures, each file's records written again 5 s
+// later (a replayed capture; a prober that sends its SYNs from one port with one sequence number does
+// the same): its one TCP connection, which ended with FINs both ways, is followed by a new one on the
+// same 5-tuple with the same ISNs. That is two connections, each with the first's counts, and no
+// retransmission (the truth counts none in the first), not its SYN and SYN-ACK resent.
+func TestPortReuseSameISN(t *testing.T) {
+	dir := t.TempDir()
+	var files []string
+	for _, p := range labFiles(t, "healthy-ipip", func(n string) bool { return strings.HasSuffix(n, ".pcap") && !strings.HasSuffix(n, "-any.pcap") }) {
+		f := testtool.ReadPcap(t, p)
+		again := testtool.Frames{Data: f.Data}
+		for _, ts := range f.Ts {
+			again.Ts = append(again.Ts, ts+5e9)
+		}
+		q := filepath.Join(dir, filepath.Base(p))
+		testtool.WritePcap(t, q, f, again)
+		files = append(files, q)
+	}
+	r := Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), Options{})
+	var f *Flow
+	for i := range r.Flows {
+		if r.Flows[i].Proto == "tcp" {
+			if f != nil {
+				t.Fatalf("TCP flows %s and %s, want one", f.ID, r.Flows[i].ID)
+			}
+			f = &r.Flows[i]
+		}
+	}
+	if f == nil {
+		t.Fatal("no TCP flow")
+	}
+	if f.Retransmissions != 0 || len(f.Connections) != 2 {
+		t.Fatalf("%d retransmissions, connections %+v; want none, and two", f.Retransmissions, f.Connections)
+	}
+	for i, c := range f.Connections {
+		if c.OpenedBy != "src" || c.Packets*2 != f.Packets || c.Retransmissions != 0 || len(c.HandshakeRTT) == 0 {
+			t.Errorf("connection %d: %+v; want opened by src, half the flow's %d packets, none resent, its handshake", i+1, c, f.Packets)
+		}
+	}
+	for _, an := range r.Anomalies {
+		if an.Kind == "retransmission" {
+			t.Errorf("anomaly %s: %s", an.Kind, an.Message)
+		}
+	}
 }
