@@ -355,10 +355,13 @@ func (a *analysis) flowAt(f *Flow, ob *flowOutBuf, fi int, ids []string) {
 		if a.openerUnknown[int32(fi)] {
 			f.OpenerUnknown = a.openerText(fi)
 		}
+		if fl.conns > 0 {
+			f.OpenerUnknown = cmp.Or(connectionsOpener(f.Connections, true), f.OpenerUnknown)
+		}
 	} else if a.firstSeenAt(fi) {
 		f.OpenerUnknown = tcpFirstSeenNote
 	} else if fl.conns > 0 {
-		f.OpenerUnknown = connectionsOpener(f.Connections)
+		f.OpenerUnknown = connectionsOpener(f.Connections, false)
 	}
 	ob.setDerived(f, fi, fl)
 	if pi := a.pathOf(fl, c2s); pi != nil && pi.unordered != nil { // after the hot calls: PGO places them by line

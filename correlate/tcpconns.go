@@ -175,8 +175,8 @@ func ConnectionsNote(f *Flow, src, dst string) string {
 }
 
 // OpenedBothWays reports whether both ends of flow f opened some of its TCP connections on its
-// 5-tuple (Flow.Connections): then its OpenerUnknown says so (without NAT), not that the captures
-// began in its middle.
+// 5-tuple (Flow.Connections): then its OpenerUnknown says so, not that the captures began in its
+// middle.
 func OpenedBothWays(f *Flow) bool {
 	src, dst := openedBy(f.Connections)
 	return src > 0 && dst > 0
@@ -195,13 +195,20 @@ func openedBy(cs []TCPConnection) (src, dst int) {
 	return src, dst
 }
 
-// connectionsOpener is Flow.OpenerUnknown for a flow without NAT whose connections (Flow.Connections)
-// both ends opened: its Src and Dst are its first connection's, no client and server of the flow;
-// "" when one end opened them all.
-func connectionsOpener(cs []TCPConnection) string {
+// connectionsOpener is Flow.OpenerUnknown for a flow whose connections (Flow.Connections) both ends
+// opened: its Src and Dst are its first connection's, no client and server of the flow; through a NAT
+// (nat), no one kind of NAT either. "" when one end opened them all.
+func connectionsOpener(cs []TCPConnection, nat bool) string {
 	src, dst := openedBy(cs)
 	if src == 0 || dst == 0 {
 		return ""
+	}
+	if nat {
+		return fmt.Sprintf("both ends opened its TCP connections on this 5-tuple through its NAT (a port reused: %d by "+
+			"its first connection's client, %d by its server), so it has no one client, nor its NAT one kind: a "+
+			"rewrite of one end's packets is a SNAT or a DNAT in the connections that end opened, and undoes the "+
+			"other end's in the others; its ends are listed as its first connection's (who opened each: its "+
+			"connections)", src, dst)
 	}
 	return fmt.Sprintf("both ends opened its TCP connections on this 5-tuple (a port reused: %d by its first "+
 		"connection's client, %d by its server), so it has no one client: its ends are listed as its "+

@@ -472,3 +472,80 @@ func TestPortReuseSameISN(t *testing.T) {
 		}
 	}
 }
+
+// TestPortReuseNAT: port-reuse-nat's three TCP connections on one tuple through node-a's NAT, pod-a's
+// two from 10.244.1.5:20000 to ext-1:8080 (masqueraded to node-a's 192.168.10.2:20000) and ext-1's
+// one back from 8080 to 192.168.10.2:20000 (DNATed to pod-a:20000), as the lab's truth computes them
+// from the captures (the tuples the NAT joins taken as one), are one NAT flow with three connections,
+// opened as the truth says, each with the truth's packets and handshake RTT at its client's
+// origin point (where the truth's file is the point's only capture), none resent; and as both ends opened some, through the NAT, its OpenerUnknown says so
+// (before, it said nothing: a SNAT flow opened by pod-a). On every capture together, node-a's files
+// alone, and the -i any files.
+func TestPortReuseNAT(t *testing.T) {
+	var tr struct {
+		PortReuse []struct {
+			Connections []struct {
+				Client       string
+				HandshakeAt  string `json:"handshake_at"`
+				Sent, Resent int
+				HandshakeRTT int64 `json:"handshake_rtt_ns"`
+			}
+		} `json:"port_reuse"`
+	}
+	b, err := os.ReadFile("../testdata/lab/scenarios/port-reuse-nat/truth.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &tr); err != nil || len(tr.PortReuse) != 1 {
+		t.Fatalf("truth: %v, %d reused tuples, want 1", err, len(tr.PortReuse))
+	}
+	shapes := map[string]func(string) bool{
+		"all":    func(string) bool { return true },
+		"node-a": func(n string) bool { return strings.HasPrefix(n, "node-a-") && !strings.HasSuffix(n, "-any.pcap") },
+		"any":    func(n string) bool { return strings.HasSuffix(n, "-any.pcap") },
+	}
+	for name, keep := range shapes {
+		t.Run(name, func(t *testing.T) {
+			r := Correlate(decode.Load(labFiles(t, "port-reuse-nat", keep), decode.Options{}, decode.PointConfig{}), Options{})
+			var tcp []*Flow
+			for i := range r.Flows {
+				if r.Flows[i].Proto == "tcp" {
+					tcp = append(tcp, &r.Flows[i])
+				}
+			}
+			if len(tcp) != 1 || len(tcp[0].NAT) == 0 {
+				t.Fatalf("%d TCP flows (%+v), want one, through a NAT", len(tcp), tcp)
+			}
+			f := tcp[0]
+			var want, got []string
+			for _, c := range tr.PortReuse[0].Connections {
+				want = append(want, map[bool]string{true: "src", false: "dst"}[c.Client == f.Src.String()])
+			}
+			for i, c := range f.Connections {
+				got = append(got, c.OpenedBy)
+				if i >= len(tr.PortReuse[0].Connections) {
+					continue
+				}
+				tc := tr.PortReuse[0].Connections[i]
+				if name == "all" && c.Packets != tc.Sent || c.Retransmissions != tc.Resent {
+					t.Errorf("connection %d: %d packets, %d retransmissions; the truth's %d, %d", i+1, c.Packets,
+						c.Retransmissions, tc.Sent, tc.Resent)
+				}
+				if name == "all" && strings.HasPrefix(tc.HandshakeAt, "node-a/") || !hasPoint(r, tc.HandshakeAt) {
+					continue // node-a's points captured by other files too (node-a.pcapng, -i any), or not at all
+				}
+				if k := slices.IndexFunc(c.HandshakeRTT, func(x PointRTT) bool { return x.Point == tc.HandshakeAt }); k < 0 ||
+					c.HandshakeRTT[k].RTT != tc.HandshakeRTT {
+					t.Errorf("connection %d: handshake RTTs %+v, want %d ns at %s (the truth's)", i+1, c.HandshakeRTT,
+						tc.HandshakeRTT, tc.HandshakeAt)
+				}
+			}
+			if !slices.Equal(got, want) || f.Retransmissions != 0 {
+				t.Errorf("connections opened by %v, %d retransmissions; want %v, none", got, f.Retransmissions, want)
+			}
+			if !OpenedBothWays(f) || f.OpenerUnknown != connectionsOpener(f.Connections, true) {
+				t.Errorf("OpenerUnknown %q, want the both-ways text through a NAT", f.OpenerUnknown)
+			}
+		})
+	}
+}
