@@ -12,7 +12,9 @@ import (
 // (Flow.Connections): the first begins with the flow's first journey, each other with a SYN tcpSyn
 // marked in connJ; each holds the journeys, either way, up to the next's first, and counts them as
 // the flow counts its own (placeJourney: bytes but no packet for the pieces of a split or merge,
-// nothing for an ICMP error about it; retransmissions are tcpSyn's and tcpSegment's, retransJ).
+// nothing for an ICMP error about it; countFlow: lost where a segment follows the point it was last
+// seen at, else not captured, as is a journey that left the captures or was not placed;
+// retransmissions are tcpSyn's and tcpSegment's, retransJ).
 func (a *analysis) connections(fl *flowAcc) []TCPConnection {
 	out := make([]TCPConnection, 0, fl.conns+1)
 	c2, s2 := a.dirJourneys(fl, c2s), a.dirJourneys(fl, s2c)
@@ -49,8 +51,15 @@ func (a *analysis) connections(fl *flowAcc) []TCPConnection {
 			continue // a piece of a split or a merge: its packet was counted when sent
 		}
 		c.Packets++
-		if a.jStatus[j] == stLost {
-			c.Lost++
+		switch a.jStatus[j] {
+		case stLost:
+			if a.jNext[j] < 0 { // no segment to count it on (a one-point path): countFlow's not captured
+				c.NotCaptured++
+			} else {
+				c.Lost++
+			}
+		case stNotCaptured, stLeftCaptures, stUnplaced:
+			c.NotCaptured++
 		}
 		if a.retransJ[j] {
 			c.Retransmissions++
@@ -160,8 +169,12 @@ func ConnectionsNote(f *Flow, src, dst string) string {
 				hs += " to " + units.Dur(hi)
 			}
 		}
-		each[i] = fmt.Sprintf("#%d %s: %d packets, lost %d, retransmitted %d, resets %d, %s", i+1, who,
-			c.Packets, c.Lost, c.Retransmissions, c.Resets, hs)
+		nc := ""
+		if c.NotCaptured > 0 {
+			nc = fmt.Sprintf(", not captured %d", c.NotCaptured)
+		}
+		each[i] = fmt.Sprintf("#%d %s: %d packets, lost %d%s, retransmitted %d, resets %d, %s", i+1, who,
+			c.Packets, c.Lost, nc, c.Retransmissions, c.Resets, hs)
 	}
 	var who []string
 	for k, end := range []string{"by " + src, "by " + dst, "before the captures began"} {

@@ -3,6 +3,7 @@ package correlate
 import (
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/gen"
 	"github.com/calipath/calipath/internal/testtool"
 )
 
@@ -470,6 +472,107 @@ func TestPortReuseSameISN(t *testing.T) {
 		if an.Kind == "retransmission" {
 			t.Errorf("anomaly %s: %s", an.Kind, an.Message)
 		}
+	}
+}
+
+// replayedAfter is an edit for labEditedIn: each capture's records, then the same records again gap
+// later (a replay: every TCP connection in it opens again on its 5-tuple, with its ISNs).
+func replayedAfter(gap int64) func(string, []pcapRec) []pcapRec {
+	return func(_ string, recs []pcapRec) []pcapRec {
+		out := slices.Clone(recs)
+		for _, r := range recs {
+			out = append(out, pcapRec{r.ts + gap, r.data})
+		}
+		return out
+	}
+}
+
+// TestConnectionsAddUp: a TCP flow's connections (Flow.Connections) count its packets, bytes, lost
+// packets, packets not captured, retransmissions and resets as the flow does, so that theirs add up to the flow's: on every
+// lab scenario (all its captures, and its per-interface captures each replayed 10 s later, where every
+// TCP connection opens again on its tuple: the lossy scenarios' lost packets among them) and on
+// generated captures (IP-in-IP, VXLAN, BGP, lossy), each replayed too.
+func TestConnectionsAddUp(t *testing.T) {
+	type input struct {
+		name string
+		c    func() *decode.Capture
+	}
+	var inputs []input
+	for _, m := range []gen.Mode{gen.ModeIPIP, gen.ModeVXLAN, gen.ModeBGP} {
+		cfg := testtool.Impaired(gen.DefaultConfig())
+		cfg.Seed, cfg.Packets, cfg.Flows, cfg.Mode = 7, 2000, 16, m
+		cfg.Dir = t.TempDir()
+		g, err := gen.Generate(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, input{fmt.Sprint("generated ", m), func() *decode.Capture {
+			return decode.Load(g.Files, decode.Options{}, decode.PointConfig{})
+		}}, input{fmt.Sprint("generated ", m, " replayed"), func() *decode.Capture {
+			var files []string
+			dir := t.TempDir()
+			for _, p := range g.Files {
+				f := testtool.ReadPcap(t, p)
+				again := testtool.Frames{Data: f.Data}
+				for _, ts := range f.Ts {
+					again.Ts = append(again.Ts, ts+f.Ts[len(f.Ts)-1]-f.Ts[0]+10e9)
+				}
+				q := filepath.Join(dir, filepath.Base(p))
+				testtool.WritePcap(t, q, f, again)
+				files = append(files, q)
+			}
+			return decode.Load(files, decode.Options{}, decode.PointConfig{})
+		}})
+	}
+	scs, err := os.ReadDir("../testdata/lab/scenarios")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range scs {
+		sc := d.Name()
+		files, _ := filepath.Glob(filepath.Join("../testdata/lab/scenarios", sc, "*.pcap*"))
+		if !d.IsDir() || len(files) == 0 {
+			continue
+		}
+		inputs = append(inputs, input{sc, func() *decode.Capture {
+			return decode.Load(files, decode.Options{}, decode.PointConfig{})
+		}})
+		if pcaps, _ := filepath.Glob(filepath.Join("../testdata/lab/scenarios", sc, "*.pcap")); len(pcaps) > 0 {
+			inputs = append(inputs, input{sc + " replayed", func() *decode.Capture { return labEditedIn(t, sc, replayedAfter(10e9)) }})
+		}
+	}
+	flows, lossy, uncaptured := 0, 0, 0
+	for _, in := range inputs {
+		r := Correlate(in.c(), Options{})
+		for i := range r.Flows {
+			f := &r.Flows[i]
+			if len(f.Connections) == 0 {
+				continue
+			}
+			var sum TCPConnection
+			for _, c := range f.Connections {
+				sum.Packets, sum.Bytes, sum.Lost = sum.Packets+c.Packets, sum.Bytes+c.Bytes, sum.Lost+c.Lost
+				sum.NotCaptured = sum.NotCaptured + c.NotCaptured
+				sum.Retransmissions, sum.Resets = sum.Retransmissions+c.Retransmissions, sum.Resets+c.Resets
+			}
+			if got, want := [6]int64{int64(sum.Packets), sum.Bytes, int64(sum.Lost), int64(sum.NotCaptured), int64(sum.Retransmissions), int64(sum.Resets)},
+				[6]int64{int64(f.Packets), f.Bytes, int64(f.Lost), int64(f.NotCaptured), int64(f.Retransmissions), int64(f.Resets)}; got != want {
+				t.Errorf("%s: flow %s %s → %s: its connections' packets, bytes, lost, not captured, retransmissions, resets %v, the flow's %v",
+					in.name, f.ID, f.Src, f.Dst, got, want)
+			}
+			flows++
+			if f.Lost > 0 {
+				lossy++
+			}
+			if f.NotCaptured > 0 {
+				uncaptured++
+			}
+		}
+	}
+	t.Logf("%d inputs: %d flows with connections, %d of them with lost packets, %d with packets not captured", len(inputs),
+		flows, lossy, uncaptured)
+	if lossy == 0 || uncaptured == 0 {
+		t.Errorf("flows with connections: %d with lost packets, %d with packets not captured: want some of each", lossy, uncaptured)
 	}
 }
 
