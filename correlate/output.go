@@ -649,11 +649,13 @@ func (pl *placement) tcpSegment(fl *flowAcc, d uint8, j int32, o *decode.Observa
 
 // tcpSyn is tcpSegment of a SYN, with or without ACK, in direction d. A SYN of a direction that has
 // sent one in the flow's current connection is resent (a retransmission) when it carries that SYN's
-// sequence number (its ISN: a stack resends a SYN or SYN-ACK with it), unless the connection ended
-// since, both ends' sides (each sent a FIN, or one a reset at its next sequence number past its SYN:
-// tcpSeqState.end): no stack resends a SYN after that, so it opens a new connection with the old ISN
-// (a prober's that sends every SYN from one port with one sequence number, as a SYN scanner's cookie
-// of the tuple, then resets the answer; or a replayed capture). Of another ISN, a SYN without
+// sequence number (its ISN: a stack resends a SYN or SYN-ACK with it), unless it is a SYN without ACK
+// and the connection ended since, both ends' sides (each sent a FIN, or one a reset at its next
+// sequence number past its SYN: tcpSeqState.end): no stack resends a SYN after that, so it opens a
+// new connection with the old ISN (a prober's that sends every SYN from one port with one sequence
+// number, as a SYN scanner's cookie of the tuple, then resets the answer; or a replayed capture, whose
+// SYN-ACK then answers it as a new one's). A SYN-ACK of the old ISN after the close stays resent: a
+// new connection would need both its SYN unseen and the old ISN again. Of another ISN, a SYN without
 // ACK opens a new connection on the flow's 5-tuple (a port reused: a new connect() takes a new ISN);
 // a SYN-ACK answers a SYN of the other end with an ISN of its own: a new connection whose SYN no
 // capture shows when the other end has gone past its SYN in the current connection (sent a segment
@@ -668,7 +670,7 @@ func (pl *placement) tcpSegment(fl *flowAcc, d uint8, j int32, o *decode.Observa
 func (pl *placement) tcpSyn(fl *flowAcc, d uint8, j int32, o *decode.Observation) {
 	st, ot := &fl.tcp[d], &fl.tcp[1-d]
 	switch {
-	case st.syn && o.Seq == st.synSeq && !(st.end && ot.end):
+	case st.syn && o.Seq == st.synSeq && !(st.end && ot.end && o.TCPFlags&decode.TCPAck == 0):
 		fl.retrans++
 		pl.retransJ[j] = true
 	case st.syn && o.TCPFlags&decode.TCPAck != 0 && ot.syn && !ot.past:

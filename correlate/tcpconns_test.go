@@ -283,6 +283,18 @@ func TestTCPSynConnections(t *testing.T) {
 	if fl.conns != 2 || !pl.connJ[7] || !pl.connJ[11] || len(pl.connJ) != 2 {
 		t.Errorf("later connections %d %v, want 2: journeys 7 and 11", fl.conns, pl.connJ)
 	}
+	fl, pl = run([]seg{ // a SYN-ACK of its old ISN after the close: resent (a new connection would need
+		// both its SYN unseen and the old ISN again; internal/gen resends a lost SYN-ACK so)
+		{c2s, syn, 100, 0},
+		{s2c, synAck, 500, 0},
+		{c2s, ack, 101, 0},
+		{c2s, fin, 101, 0},
+		{s2c, fin, 501, 0},
+		{s2c, synAck, 500, 0}, // 5
+	})
+	if fl.retrans != 1 || !pl.retransJ[5] || fl.conns != 0 {
+		t.Errorf("retransmissions %d %v, later connections %d: want 1 (journey 5), none", fl.retrans, pl.retransJ, fl.conns)
+	}
 	fl, pl = run([]seg{ // one way only: a server's SYN-ACKs, each of its own ISN
 		{s2c, synAck, 500, 0},
 		{s2c, ack, 501, 10},
