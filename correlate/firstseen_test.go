@@ -317,7 +317,7 @@ func TestTCPOpenerUnknownEveryScenario(t *testing.T) {
 				if seen, _ := a.openingSeen(fl, nil); !seen {
 					want, notShown = tcpFirstSeenNote, tcpFirstSeenNote
 				} else if by := openers(f); by["src"] > 0 && by["dst"] > 0 {
-					want = connectionsOpener(f.Connections) // a port reused by both ends (TestPortReuseOpener)
+					want = connectionsOpener(f.Connections, false) // a port reused by both ends (TestPortReuseOpener)
 				}
 			}
 			if f.OpenerUnknown != want {

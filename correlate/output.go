@@ -355,10 +355,13 @@ func (a *analysis) flowAt(f *Flow, ob *flowOutBuf, fi int, ids []string) {
 		if a.openerUnknown[int32(fi)] {
 			f.OpenerUnknown = a.openerText(fi)
 		}
+		if fl.conns > 0 {
+			f.OpenerUnknown = cmp.Or(connectionsOpener(f.Connections, true), f.OpenerUnknown)
+		}
 	} else if a.firstSeenAt(fi) {
 		f.OpenerUnknown = tcpFirstSeenNote
 	} else if fl.conns > 0 {
-		f.OpenerUnknown = connectionsOpener(f.Connections)
+		f.OpenerUnknown = connectionsOpener(f.Connections, false)
 	}
 	ob.setDerived(f, fi, fl)
 	if pi := a.pathOf(fl, c2s); pi != nil && pi.unordered != nil { // after the hot calls: PGO places them by line
@@ -615,6 +618,12 @@ func (pl *placement) tcpSegment(fl *flowAcc, d uint8, j int32, o *decode.Observa
 	st := &fl.tcp[d]
 	if o.TCPFlags&decode.TCPRst != 0 {
 		fl.resets++
+		if st.syn && o.Seq == st.maxEnd {
+			// a reset at its sender's next sequence number, past its SYN: the connection ended (a
+			// reset a stack sends in SYN-SENT, to an answer that did not acknowledge its SYN, carries
+			// that answer's acknowledgement number, never the SYN's sequence number + 1)
+			st.end, fl.tcp[1-d].end = true, true
+		}
 	}
 	if o.TCPFlags&decode.TCPSyn != 0 {
 		pl.tcpSyn(fl, d, j, o)
@@ -624,6 +633,7 @@ func (pl *placement) tcpSegment(fl *flowAcc, d uint8, j int32, o *decode.Observa
 	n := uint32(o.PayloadLen())
 	if o.TCPFlags&decode.TCPFin != 0 {
 		n++
+		st.end = true
 	}
 	if n == 0 {
 		return
@@ -639,7 +649,13 @@ func (pl *placement) tcpSegment(fl *flowAcc, d uint8, j int32, o *decode.Observa
 
 // tcpSyn is tcpSegment of a SYN, with or without ACK, in direction d. A SYN of a direction that has
 // sent one in the flow's current connection is resent (a retransmission) when it carries that SYN's
-// sequence number (its ISN: a stack resends a SYN or SYN-ACK with it). Of another ISN, a SYN without
+// sequence number (its ISN: a stack resends a SYN or SYN-ACK with it), unless it is a SYN without ACK
+// and the connection ended since, both ends' sides (each sent a FIN, or one a reset at its next
+// sequence number past its SYN: tcpSeqState.end): no stack resends a SYN after that, so it opens a
+// new connection with the old ISN (a prober's that sends every SYN from one port with one sequence
+// number, as a SYN scanner's cookie of the tuple, then resets the answer; or a replayed capture, whose
+// SYN-ACK then answers it as a new one's). A SYN-ACK of the old ISN after the close stays resent: a
+// new connection would need both its SYN unseen and the old ISN again. Of another ISN, a SYN without
 // ACK opens a new connection on the flow's 5-tuple (a port reused: a new connect() takes a new ISN);
 // a SYN-ACK answers a SYN of the other end with an ISN of its own: a new connection whose SYN no
 // capture shows when the other end has gone past its SYN in the current connection (sent a segment
@@ -654,7 +670,7 @@ func (pl *placement) tcpSegment(fl *flowAcc, d uint8, j int32, o *decode.Observa
 func (pl *placement) tcpSyn(fl *flowAcc, d uint8, j int32, o *decode.Observation) {
 	st, ot := &fl.tcp[d], &fl.tcp[1-d]
 	switch {
-	case st.syn && o.Seq == st.synSeq:
+	case st.syn && o.Seq == st.synSeq && !(st.end && ot.end && o.TCPFlags&decode.TCPAck == 0):
 		fl.retrans++
 		pl.retransJ[j] = true
 	case st.syn && o.TCPFlags&decode.TCPAck != 0 && ot.syn && !ot.past:
@@ -665,9 +681,9 @@ func (pl *placement) tcpSyn(fl *flowAcc, d uint8, j int32, o *decode.Observation
 			pl.connJ = map[int32]bool{}
 		}
 		pl.connJ[j] = true
-		ot.have, ot.syn, ot.past = false, false, false
+		ot.have, ot.syn, ot.past, ot.end = false, false, false, false
 	}
-	st.synSeq, st.syn, st.past = o.Seq, true, false
+	st.synSeq, st.syn, st.past, st.end = o.Seq, true, false, false
 	st.maxEnd, st.have = o.Seq+1, true
 }
 
@@ -695,11 +711,12 @@ func (pl *placement) tcpReset(fl *flowAcc, o *decode.Observation) {
 }
 
 // tcpSeqState is what tcpStep keeps per flow direction: the end of the data sent so far (maxEnd, when
-// have), its last SYN's sequence number, when it sent one in the flow's current connection (syn), and
-// whether it sent a segment without SYN since (past).
+// have), its last SYN's sequence number, when it sent one in the flow's current connection (syn),
+// whether it sent a segment without SYN since (past), and whether its side of the connection ended
+// since: it sent a FIN, or either end a reset at its next sequence number past its SYN (end).
 type tcpSeqState struct {
-	maxEnd, synSeq  uint32
-	have, syn, past bool
+	maxEnd, synSeq       uint32
+	have, syn, past, end bool
 }
 
 // natStats turns NAT events into mappings per flow.

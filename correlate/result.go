@@ -354,11 +354,12 @@ type TCPConnection struct {
 	OpenedBy string `json:"opened_by"`
 	Journey  int    `json:"journey"` // its first packet's journey (its SYN's)
 	Ts       int64  `json:"ts_ns"`   // its first packet's first sighting (corrected)
-	// Packets, Bytes, Lost, Retransmissions and Resets count its own, as the flow's count all its
-	// connections' (Flow.Packets and the others are their sums).
+	// Packets, Bytes, Lost, NotCaptured, Retransmissions and Resets count its own, as the flow's count
+	// all its connections' (Flow.Packets and the others are their sums).
 	Packets         int   `json:"packets"`
 	Bytes           int64 `json:"bytes"`
 	Lost            int   `json:"lost"`
+	NotCaptured     int   `json:"not_captured"`
 	Retransmissions int   `json:"retransmissions"`
 	Resets          int   `json:"resets"`
 	// HandshakeRTT is its own handshake's, SYN to the opener's first ACK, at every point that saw both

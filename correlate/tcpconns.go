@@ -12,7 +12,9 @@ import (
 // (Flow.Connections): the first begins with the flow's first journey, each other with a SYN tcpSyn
 // marked in connJ; each holds the journeys, either way, up to the next's first, and counts them as
 // the flow counts its own (placeJourney: bytes but no packet for the pieces of a split or merge,
-// nothing for an ICMP error about it; retransmissions are tcpSyn's and tcpSegment's, retransJ).
+// nothing for an ICMP error about it; countFlow: lost where a segment follows the point it was last
+// seen at, else not captured, as is a journey that left the captures or was not placed;
+// retransmissions are tcpSyn's and tcpSegment's, retransJ).
 func (a *analysis) connections(fl *flowAcc) []TCPConnection {
 	out := make([]TCPConnection, 0, fl.conns+1)
 	c2, s2 := a.dirJourneys(fl, c2s), a.dirJourneys(fl, s2c)
@@ -49,8 +51,15 @@ func (a *analysis) connections(fl *flowAcc) []TCPConnection {
 			continue // a piece of a split or a merge: its packet was counted when sent
 		}
 		c.Packets++
-		if a.jStatus[j] == stLost {
-			c.Lost++
+		switch a.jStatus[j] {
+		case stLost:
+			if a.jNext[j] < 0 { // no segment to count it on (a one-point path): countFlow's not captured
+				c.NotCaptured++
+			} else {
+				c.Lost++
+			}
+		case stNotCaptured, stLeftCaptures, stUnplaced:
+			c.NotCaptured++
 		}
 		if a.retransJ[j] {
 			c.Retransmissions++
@@ -160,8 +169,12 @@ func ConnectionsNote(f *Flow, src, dst string) string {
 				hs += " to " + units.Dur(hi)
 			}
 		}
-		each[i] = fmt.Sprintf("#%d %s: %d packets, lost %d, retransmitted %d, resets %d, %s", i+1, who,
-			c.Packets, c.Lost, c.Retransmissions, c.Resets, hs)
+		nc := ""
+		if c.NotCaptured > 0 {
+			nc = fmt.Sprintf(", not captured %d", c.NotCaptured)
+		}
+		each[i] = fmt.Sprintf("#%d %s: %d packets, lost %d%s, retransmitted %d, resets %d, %s", i+1, who,
+			c.Packets, c.Lost, nc, c.Retransmissions, c.Resets, hs)
 	}
 	var who []string
 	for k, end := range []string{"by " + src, "by " + dst, "before the captures began"} {
@@ -175,8 +188,8 @@ func ConnectionsNote(f *Flow, src, dst string) string {
 }
 
 // OpenedBothWays reports whether both ends of flow f opened some of its TCP connections on its
-// 5-tuple (Flow.Connections): then its OpenerUnknown says so (without NAT), not that the captures
-// began in its middle.
+// 5-tuple (Flow.Connections): then its OpenerUnknown says so, not that the captures began in its
+// middle.
 func OpenedBothWays(f *Flow) bool {
 	src, dst := openedBy(f.Connections)
 	return src > 0 && dst > 0
@@ -195,13 +208,20 @@ func openedBy(cs []TCPConnection) (src, dst int) {
 	return src, dst
 }
 
-// connectionsOpener is Flow.OpenerUnknown for a flow without NAT whose connections (Flow.Connections)
-// both ends opened: its Src and Dst are its first connection's, no client and server of the flow;
-// "" when one end opened them all.
-func connectionsOpener(cs []TCPConnection) string {
+// connectionsOpener is Flow.OpenerUnknown for a flow whose connections (Flow.Connections) both ends
+// opened: its Src and Dst are its first connection's, no client and server of the flow; through a NAT
+// (nat), no one kind of NAT either. "" when one end opened them all.
+func connectionsOpener(cs []TCPConnection, nat bool) string {
 	src, dst := openedBy(cs)
 	if src == 0 || dst == 0 {
 		return ""
+	}
+	if nat {
+		return fmt.Sprintf("both ends opened its TCP connections on this 5-tuple through its NAT (a port reused: %d by "+
+			"its first connection's client, %d by its server), so it has no one client, nor its NAT one kind: a "+
+			"rewrite of one end's packets is a SNAT or a DNAT in the connections that end opened, and undoes the "+
+			"other end's in the others; its ends are listed as its first connection's (who opened each: its "+
+			"connections)", src, dst)
 	}
 	return fmt.Sprintf("both ends opened its TCP connections on this 5-tuple (a port reused: %d by its first "+
 		"connection's client, %d by its server), so it has no one client: its ends are listed as its "+

@@ -3,6 +3,7 @@ package correlate
 import (
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/calipath/calipath/decode"
+	"github.com/calipath/calipath/internal/gen"
 	"github.com/calipath/calipath/internal/testtool"
 )
 
@@ -249,6 +251,50 @@ func TestTCPSynConnections(t *testing.T) {
 	if fl.conns != 2 || !pl.connJ[3] || !pl.connJ[5] || len(pl.connJ) != 2 {
 		t.Errorf("later connections %d %v, want 2: journeys 3 and 5", fl.conns, pl.connJ)
 	}
+	// A SYN of its direction's last ISN after the connection ended both ways (FINs, or a reset at its
+	// sender's next sequence number) opens a new connection; before, or after a reset that is no
+	// part of the connection (a SYN-SENT stack's answer to a SYN-ACK that did not acknowledge its SYN,
+	// at that SYN-ACK's acknowledgement number), it is resent.
+	const fin, rst = decode.TCPFin | decode.TCPAck, decode.TCPRst
+	fl, pl = run([]seg{
+		{c2s, syn, 100, 0},    // 0: the first connection
+		{s2c, synAck, 500, 0}, // 1
+		{c2s, ack, 101, 10},   // 2
+		{s2c, ack, 501, 10},   // 3
+		{c2s, fin, 111, 0},    // 4: its FIN
+		{s2c, fin, 511, 0},    // 5: the other: the connection ended
+		{c2s, ack, 112, 0},    // 6
+		{c2s, syn, 100, 0},    // 7: a new connection of the old ISN
+		{s2c, synAck, 900, 0}, // 8: its answer
+		{c2s, syn, 100, 0},    // 9: resent (this connection has not ended)
+		{c2s, rst, 101, 0},    // 10: its sender's reset, at its next sequence number: ended
+		{c2s, syn, 100, 0},    // 11: a new connection (a prober's, its SYNs all of one ISN)
+		{s2c, synAck, 990, 0}, // 12
+		{c2s, rst, 4242, 0},   // 13: a reset at the SYN-ACK's acknowledgement number, not its own
+		{c2s, syn, 100, 0},    // 14: resent
+		{s2c, synAck, 990, 0}, // 15: resent
+		{c2s, ack, 101, 0},    // 16
+		{c2s, fin, 101, 0},    // 17: one end's FIN only
+		{c2s, syn, 100, 0},    // 18: resent: the other end's side did not end
+	})
+	if fl.retrans != 4 || !pl.retransJ[9] || !pl.retransJ[14] || !pl.retransJ[15] || !pl.retransJ[18] {
+		t.Errorf("retransmissions %d %v, want 4: journeys 9, 14, 15 and 18", fl.retrans, pl.retransJ)
+	}
+	if fl.conns != 2 || !pl.connJ[7] || !pl.connJ[11] || len(pl.connJ) != 2 {
+		t.Errorf("later connections %d %v, want 2: journeys 7 and 11", fl.conns, pl.connJ)
+	}
+	fl, pl = run([]seg{ // a SYN-ACK of its old ISN after the close: resent (a new connection would need
+		// both its SYN unseen and the old ISN again; internal/gen resends a lost SYN-ACK so)
+		{c2s, syn, 100, 0},
+		{s2c, synAck, 500, 0},
+		{c2s, ack, 101, 0},
+		{c2s, fin, 101, 0},
+		{s2c, fin, 501, 0},
+		{s2c, synAck, 500, 0}, // 5
+	})
+	if fl.retrans != 1 || !pl.retransJ[5] || fl.conns != 0 {
+		t.Errorf("retransmissions %d %v, later connections %d: want 1 (journey 5), none", fl.retrans, pl.retransJ, fl.conns)
+	}
 	fl, pl = run([]seg{ // one way only: a server's SYN-ACKs, each of its own ISN
 		{s2c, synAck, 500, 0},
 		{s2c, ack, 501, 10},
@@ -393,4 +439,228 @@ func TestPortReuseHandshakeOwnSYN(t *testing.T) {
 		}
 	}
 	t.Fatal("no TCP flow")
+}
+
+// TestPortReuseSameISN: healthy-ipip's per-interface captures, each file's records written again 5 s
+// later (a replayed capture; a prober that sends its SYNs from one port with one sequence number does
+// the same): its one TCP connection, which ended with FINs both ways, is followed by a new one on the
+// same 5-tuple with the same ISNs. That is two connections, each with the first's counts, and no
+// retransmission (the truth counts none in the first), not its SYN and SYN-ACK resent.
+func TestPortReuseSameISN(t *testing.T) {
+	dir := t.TempDir()
+	var files []string
+	for _, p := range labFiles(t, "healthy-ipip", func(n string) bool { return strings.HasSuffix(n, ".pcap") && !strings.HasSuffix(n, "-any.pcap") }) {
+		f := testtool.ReadPcap(t, p)
+		again := testtool.Frames{Data: f.Data}
+		for _, ts := range f.Ts {
+			again.Ts = append(again.Ts, ts+5e9)
+		}
+		q := filepath.Join(dir, filepath.Base(p))
+		testtool.WritePcap(t, q, f, again)
+		files = append(files, q)
+	}
+	r := Correlate(decode.Load(files, decode.Options{}, decode.PointConfig{}), Options{})
+	var f *Flow
+	for i := range r.Flows {
+		if r.Flows[i].Proto == "tcp" {
+			if f != nil {
+				t.Fatalf("TCP flows %s and %s, want one", f.ID, r.Flows[i].ID)
+			}
+			f = &r.Flows[i]
+		}
+	}
+	if f == nil {
+		t.Fatal("no TCP flow")
+	}
+	if f.Retransmissions != 0 || len(f.Connections) != 2 {
+		t.Fatalf("%d retransmissions, connections %+v; want none, and two", f.Retransmissions, f.Connections)
+	}
+	for i, c := range f.Connections {
+		if c.OpenedBy != "src" || c.Packets*2 != f.Packets || c.Retransmissions != 0 || len(c.HandshakeRTT) == 0 {
+			t.Errorf("connection %d: %+v; want opened by src, half the flow's %d packets, none resent, its handshake", i+1, c, f.Packets)
+		}
+	}
+	for _, an := range r.Anomalies {
+		if an.Kind == "retransmission" {
+			t.Errorf("anomaly %s: %s", an.Kind, an.Message)
+		}
+	}
+}
+
+// replayedAfter is an edit for labEditedIn: each capture's records, then the same records again gap
+// later (a replay: every TCP connection in it opens again on its 5-tuple, with its ISNs).
+func replayedAfter(gap int64) func(string, []pcapRec) []pcapRec {
+	return func(_ string, recs []pcapRec) []pcapRec {
+		out := slices.Clone(recs)
+		for _, r := range recs {
+			out = append(out, pcapRec{r.ts + gap, r.data})
+		}
+		return out
+	}
+}
+
+// TestConnectionsAddUp: a TCP flow's connections (Flow.Connections) count its packets, bytes, lost
+// packets, packets not captured, retransmissions and resets as the flow does, so that theirs add up to the flow's: on every
+// lab scenario (all its captures, and its per-interface captures each replayed 10 s later, where every
+// TCP connection opens again on its tuple: the lossy scenarios' lost packets among them) and on
+// generated captures (IP-in-IP, VXLAN, BGP, lossy), each replayed too.
+func TestConnectionsAddUp(t *testing.T) {
+	type input struct {
+		name string
+		c    func() *decode.Capture
+	}
+	var inputs []input
+	for _, m := range []gen.Mode{gen.ModeIPIP, gen.ModeVXLAN, gen.ModeBGP} {
+		cfg := testtool.Impaired(gen.DefaultConfig())
+		cfg.Seed, cfg.Packets, cfg.Flows, cfg.Mode = 7, 2000, 16, m
+		cfg.Dir = t.TempDir()
+		g, err := gen.Generate(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, input{fmt.Sprint("generated ", m), func() *decode.Capture {
+			return decode.Load(g.Files, decode.Options{}, decode.PointConfig{})
+		}}, input{fmt.Sprint("generated ", m, " replayed"), func() *decode.Capture {
+			var files []string
+			dir := t.TempDir()
+			for _, p := range g.Files {
+				f := testtool.ReadPcap(t, p)
+				again := testtool.Frames{Data: f.Data}
+				for _, ts := range f.Ts {
+					again.Ts = append(again.Ts, ts+f.Ts[len(f.Ts)-1]-f.Ts[0]+10e9)
+				}
+				q := filepath.Join(dir, filepath.Base(p))
+				testtool.WritePcap(t, q, f, again)
+				files = append(files, q)
+			}
+			return decode.Load(files, decode.Options{}, decode.PointConfig{})
+		}})
+	}
+	scs, err := os.ReadDir("../testdata/lab/scenarios")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range scs {
+		sc := d.Name()
+		files, _ := filepath.Glob(filepath.Join("../testdata/lab/scenarios", sc, "*.pcap*"))
+		if !d.IsDir() || len(files) == 0 {
+			continue
+		}
+		inputs = append(inputs, input{sc, func() *decode.Capture {
+			return decode.Load(files, decode.Options{}, decode.PointConfig{})
+		}})
+		if pcaps, _ := filepath.Glob(filepath.Join("../testdata/lab/scenarios", sc, "*.pcap")); len(pcaps) > 0 {
+			inputs = append(inputs, input{sc + " replayed", func() *decode.Capture { return labEditedIn(t, sc, replayedAfter(10e9)) }})
+		}
+	}
+	flows, lossy, uncaptured := 0, 0, 0
+	for _, in := range inputs {
+		r := Correlate(in.c(), Options{})
+		for i := range r.Flows {
+			f := &r.Flows[i]
+			if len(f.Connections) == 0 {
+				continue
+			}
+			var sum TCPConnection
+			for _, c := range f.Connections {
+				sum.Packets, sum.Bytes, sum.Lost = sum.Packets+c.Packets, sum.Bytes+c.Bytes, sum.Lost+c.Lost
+				sum.NotCaptured = sum.NotCaptured + c.NotCaptured
+				sum.Retransmissions, sum.Resets = sum.Retransmissions+c.Retransmissions, sum.Resets+c.Resets
+			}
+			if got, want := [6]int64{int64(sum.Packets), sum.Bytes, int64(sum.Lost), int64(sum.NotCaptured), int64(sum.Retransmissions), int64(sum.Resets)},
+				[6]int64{int64(f.Packets), f.Bytes, int64(f.Lost), int64(f.NotCaptured), int64(f.Retransmissions), int64(f.Resets)}; got != want {
+				t.Errorf("%s: flow %s %s → %s: its connections' packets, bytes, lost, not captured, retransmissions, resets %v, the flow's %v",
+					in.name, f.ID, f.Src, f.Dst, got, want)
+			}
+			flows++
+			if f.Lost > 0 {
+				lossy++
+			}
+			if f.NotCaptured > 0 {
+				uncaptured++
+			}
+		}
+	}
+	t.Logf("%d inputs: %d flows with connections, %d of them with lost packets, %d with packets not captured", len(inputs),
+		flows, lossy, uncaptured)
+	if lossy == 0 || uncaptured == 0 {
+		t.Errorf("flows with connections: %d with lost packets, %d with packets not captured: want some of each", lossy, uncaptured)
+	}
+}
+
+// TestPortReuseNAT: port-reuse-nat's three TCP connections on one tuple through node-a's NAT, pod-a's
+// two from 10.244.1.5:20000 to ext-1:8080 (masqueraded to node-a's 192.168.10.2:20000) and ext-1's
+// one back from 8080 to 192.168.10.2:20000 (DNATed to pod-a:20000), as the lab's truth computes them
+// from the captures (the tuples the NAT joins taken as one), are one NAT flow with three connections,
+// opened as the truth says, each with the truth's packets and handshake RTT at its client's
+// origin point (where the truth's file is the point's only capture), none resent; and as both ends opened some, through the NAT, its OpenerUnknown says so
+// (before, it said nothing: a SNAT flow opened by pod-a). On every capture together, node-a's files
+// alone, and the -i any files.
+func TestPortReuseNAT(t *testing.T) {
+	var tr struct {
+		PortReuse []struct {
+			Connections []struct {
+				Client       string
+				HandshakeAt  string `json:"handshake_at"`
+				Sent, Resent int
+				HandshakeRTT int64 `json:"handshake_rtt_ns"`
+			}
+		} `json:"port_reuse"`
+	}
+	b, err := os.ReadFile("../testdata/lab/scenarios/port-reuse-nat/truth.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &tr); err != nil || len(tr.PortReuse) != 1 {
+		t.Fatalf("truth: %v, %d reused tuples, want 1", err, len(tr.PortReuse))
+	}
+	shapes := map[string]func(string) bool{
+		"all":    func(string) bool { return true },
+		"node-a": func(n string) bool { return strings.HasPrefix(n, "node-a-") && !strings.HasSuffix(n, "-any.pcap") },
+		"any":    func(n string) bool { return strings.HasSuffix(n, "-any.pcap") },
+	}
+	for name, keep := range shapes {
+		t.Run(name, func(t *testing.T) {
+			r := Correlate(decode.Load(labFiles(t, "port-reuse-nat", keep), decode.Options{}, decode.PointConfig{}), Options{})
+			var tcp []*Flow
+			for i := range r.Flows {
+				if r.Flows[i].Proto == "tcp" {
+					tcp = append(tcp, &r.Flows[i])
+				}
+			}
+			if len(tcp) != 1 || len(tcp[0].NAT) == 0 {
+				t.Fatalf("%d TCP flows (%+v), want one, through a NAT", len(tcp), tcp)
+			}
+			f := tcp[0]
+			var want, got []string
+			for _, c := range tr.PortReuse[0].Connections {
+				want = append(want, map[bool]string{true: "src", false: "dst"}[c.Client == f.Src.String()])
+			}
+			for i, c := range f.Connections {
+				got = append(got, c.OpenedBy)
+				if i >= len(tr.PortReuse[0].Connections) {
+					continue
+				}
+				tc := tr.PortReuse[0].Connections[i]
+				if name == "all" && c.Packets != tc.Sent || c.Retransmissions != tc.Resent {
+					t.Errorf("connection %d: %d packets, %d retransmissions; the truth's %d, %d", i+1, c.Packets,
+						c.Retransmissions, tc.Sent, tc.Resent)
+				}
+				if name == "all" && strings.HasPrefix(tc.HandshakeAt, "node-a/") || !hasPoint(r, tc.HandshakeAt) {
+					continue // node-a's points captured by other files too (node-a.pcapng, -i any), or not at all
+				}
+				if k := slices.IndexFunc(c.HandshakeRTT, func(x PointRTT) bool { return x.Point == tc.HandshakeAt }); k < 0 ||
+					c.HandshakeRTT[k].RTT != tc.HandshakeRTT {
+					t.Errorf("connection %d: handshake RTTs %+v, want %d ns at %s (the truth's)", i+1, c.HandshakeRTT,
+						tc.HandshakeRTT, tc.HandshakeAt)
+				}
+			}
+			if !slices.Equal(got, want) || f.Retransmissions != 0 {
+				t.Errorf("connections opened by %v, %d retransmissions; want %v, none", got, f.Retransmissions, want)
+			}
+			if !OpenedBothWays(f) || f.OpenerUnknown != connectionsOpener(f.Connections, true) {
+				t.Errorf("OpenerUnknown %q, want the both-ways text through a NAT", f.OpenerUnknown)
+			}
+		})
+	}
 }

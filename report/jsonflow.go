@@ -607,8 +607,8 @@ func connections(b []byte, d int, cs []correlate.TCPConnection) []byte {
 		b = decimal.AppendInt(b, int64(x.Journey))
 		b = append(b, ","+jsonLine(d+2)+`"ts_ns": `...)
 		b = decimal.AppendInt(b, x.Ts)
-		for k, v := range []int64{int64(x.Packets), x.Bytes, int64(x.Lost), int64(x.Retransmissions), int64(x.Resets)} {
-			b = append(b, ","+jsonLine(d+2)+`"`+[]string{"packets", "bytes", "lost", "retransmissions", "resets"}[k]+`": `...)
+		for k, v := range []int64{int64(x.Packets), x.Bytes, int64(x.Lost), int64(x.NotCaptured), int64(x.Retransmissions), int64(x.Resets)} {
+			b = append(b, ","+jsonLine(d+2)+`"`+[]string{"packets", "bytes", "lost", "not_captured", "retransmissions", "resets"}[k]+`": `...)
 			b = decimal.AppendInt(b, v)
 		}
 		b = append(b, ","+jsonLine(d+2)+`"handshake_rtt_ns": [`...)

@@ -446,6 +446,9 @@ func (t *text) flows(v *view) {
 		}
 		if f.OpenerUnknown != "" {
 			nat = " (" + f.natKind + "; " + openerUnknown + ")"
+			if correlate.OpenedBothWays(&f.Flow) { // through its NAT (without, no OpenerUnknown here: flowViews),
+				nat = " (nat; opened both ways)" // of no one kind
+			}
 		}
 		rows = append(rows, []string{f.ID, f.Proto, f.src + " → " + f.dst + nat, itoa(f.Packets),
 			itoa(f.Lost), itoa(f.NotCaptured), itoa(f.Retransmissions), itoa(f.Resets), flowLat(&f.Flow, f.LatencyNs.P50), flowLat(&f.Flow, f.LatencyNs.P99)})

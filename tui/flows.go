@@ -495,7 +495,7 @@ func (l *flowList) openerNote(c *common) string {
 	if !ok || l.waiting {
 		return ""
 	}
-	if f := &c.res.Flows[i]; f.OpenerUnknown == "" || len(f.NAT) == 0 {
+	if f := &c.res.Flows[i]; f.OpenerUnknown == "" || len(f.NAT) == 0 || correlate.OpenedBothWays(f) {
 		if openerNotShown(c, f) != "" && !correlate.OpenedBothWays(f) { // (connNote says that)
 			return " · opener not known: the captures began in its middle; client and server may be the other way round (see its timeline)"
 		}

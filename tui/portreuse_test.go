@@ -43,3 +43,31 @@ func TestPortReuseNoted(t *testing.T) {
 		}
 	}
 }
+
+// TestPortReuseNATNoted: port-reuse-nat's TCP flow, through node-a's NAT, carried three connections on
+// its tuple, two opened by pod-a (masqueraded) and one by ext-1 (through a port forward): the flow
+// list's status line says both ends opened them, not that the captures began in its middle (it did,
+// from the NAT flow's OpenerUnknown); its post-NAT cell is marked "?" as for any NAT flow whose opener
+// is not one; and its timeline's notes say both ends did, through its NAT.
+func TestPortReuseNATNoted(t *testing.T) {
+	res := correlate.Correlate(decode.Load(labFiles(t, "../testdata/lab/scenarios/port-reuse-nat"), decode.Options{},
+		decode.PointConfig{}), correlate.Options{})
+	m := press(newTest(t, res, 320, 48), DefaultKeyMap().Flows)
+	i, ok := m.fl.selected()
+	if !ok || res.Flows[i].Proto != "tcp" {
+		t.Fatalf("selected flow %d (%v), want the TCP flow (worst first)", i, ok)
+	}
+	f := &res.Flows[i]
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "3 TCP connections on this 5-tuple, opened by both ends") ||
+		strings.Contains(v, "captures began in its middle") {
+		t.Errorf("the status line does not say both ends opened the flow's connections (or says the captures began in its middle):\n%s", v)
+	}
+	if c := natCell(m.c, f); !strings.HasPrefix(c, "? ") {
+		t.Errorf("post-NAT cell %q, want it marked ?", c)
+	}
+	var tl timeline
+	tl.open(m.c, f.ID, nil)
+	if notes := strings.Join(tl.orderNotes, "\n"); !strings.Contains(notes, "Opener not known: both ends opened its TCP connections on this 5-tuple through its NAT") {
+		t.Errorf("timeline notes %q", tl.orderNotes)
+	}
+}

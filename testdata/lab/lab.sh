@@ -31,7 +31,7 @@ SCENARIOS=(healthy-ipip healthy-vxlan healthy-bgp underlay-drop-proto4 ipip-inpu
 	router-three-ifaces router-three-ifaces-any router-three-ifaces-drop healthy-vxlan6 vxlan6-underlay-drop
 	ndp-gateway-off6 late-capture pmtu-discovery6 mtu-blackhole6 oneway state-neigh-failed6
 	nat-error-late nodeport-cluster nodeport-cluster-drop hairpin-clusterip host-to-pod clusterip-two-nodes
-	nodeport-local nat-midstream snat-address-midstream egress-gateway port-reuse)
+	nodeport-local nat-midstream snat-address-midstream egress-gateway port-reuse port-reuse-nat)
 
 # Scenarios calipath cannot follow yet (see the README). They go to scenarios-pending/, out of the
 # globs of calipath's lab and report tests; the truth tests read them.
@@ -725,7 +725,7 @@ run_scenario() {
 	vlan-ipip) VLAN=1 ANY_SLL1=1 ;;
 	vlan-loss) VLAN=1 ;;
 	no-default-route) NO_DEFAULT_A=1 ;;
-	snat-external) WITH_EXT=1 ;;
+	snat-external | port-reuse-nat) WITH_EXT=1 ;;
 	nodeport-cluster | nodeport-cluster-drop | nodeport-local | nat-midstream | snat-address-midstream) WITH_EXT=1 ;;
 	oneway) WITH_EXT=1 NO_R1_ETH0=1 ;; # snat-external with router-1's link to node-a not captured
 	egress-gateway) WITH_EXT=1 EGW=1 ;; # pod-a's traffic to outside through the gateway pod egw-1 on node-b
@@ -891,6 +891,18 @@ run_scenario() {
 	snat-external | oneway)
 		rule node-a iptables -t nat -A POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -j MASQUERADE --random-fully
 		;;
+	port-reuse-nat)
+		# pod-a's connections to ext-1 masqueraded to node-a's address, keeping their source port
+		# (no --random-fully: each reuses port 20000 on both sides of the NAT), and a port forward
+		# of node-a's port 20000 to pod-a's (a hostPort), through which ext-1 connects back.
+		rule node-a iptables -t nat -A POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -j MASQUERADE
+		rule node-a iptables -t nat -A PREROUTING -d "$NODE_A_IP/32" -p tcp --dport 20000 -j DNAT --to-destination "$POD_A_IP:20000"
+		log "nat kind=dnat node=node-a from=$NODE_A_IP:20000 to=$POD_A_IP:20000 proto=tcp"
+		# ext-1 connects from its port 8080 while it holds the TIME_WAIT of pod-a's last connection
+		# (its server closed first): TIME_WAIT reuse for outgoing connections, past its 1 s.
+		nsx ext-1 sysctl -qw net.ipv4.tcp_tw_reuse=1
+		log "sysctl node=ext-1 net.ipv4.tcp_tw_reuse=1"
+		;;
 	nat-midstream)
 		# snat-external's masquerade (pod-a → ext-1) and nodeport-local's UDP node port (ext-1 →
 		# 192.168.10.2:30053, DNATed on node-a to pod-a:9000, not masqueraded), both at once; every
@@ -1017,6 +1029,9 @@ run_scenario() {
 	elif [ "$sc" = hairpin-clusterip ]; then
 		server pod-a # the Service's only endpoint, reached by itself
 		server pod-b # pod-a's pings before and after
+	elif [ "$sc" = port-reuse-nat ]; then
+		server ext-1
+		SRV_B=${PIDS[-1]} # stopped before ext-1 connects back from its port 8080
 	elif [ -n "${WITH_EXT:-}" ]; then
 		server ext-1
 	elif [ "$sc" = clusterip-two-nodes ]; then
@@ -1155,6 +1170,26 @@ run_scenario() {
 		local i
 		for i in $(seq 1 100); do nsx pod-a bash -c "exec 3<>/dev/tcp/127.0.0.1/20000" 2>/dev/null && break; sleep 0.05; done
 		client pod-b get -url "http://$POD_A_IP:20000/" -lport 8080 -timeout 3s
+		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
+		;;
+	port-reuse-nat)
+		# TCP port reuse through a NAT, both ways: pod-a connects to ext-1:8080 twice from port
+		# 20000, masqueraded to node-a's 192.168.10.2:20000; both end with FINs, ext-1's first (it
+		# holds the TIME_WAIT). Then ext-1's server stops, pod-a listens on 20000, and ext-1 connects
+		# from its port 8080 to node-a's 20000, DNATed to pod-a:20000: the same tuple on both sides
+		# of the NAT, opened by the other end (node-a's conntrack entry in TIME_WAIT is reopened by
+		# the reply direction's SYN: deleted, and the SYN looked up again as new). Pings to pod-b
+		# before and after.
+		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
+		client pod-a get -url "http://$EXT_IP:8080/" -lport 20000 -timeout 3s
+		client pod-a get -url "http://$EXT_IP:8080/" -lport 20000 -timeout 3s
+		stopall "$SRV_B"
+		ip netns exec "$(ns pod-a)" "$TMP/labtraffic" serve -http :20000 -udp :9000 -body 4000 2>"$DIR/pod-a-server.log" &
+		PIDS+=($!)
+		local j
+		for j in $(seq 1 100); do nsx pod-a bash -c "exec 3<>/dev/tcp/127.0.0.1/20000" 2>/dev/null && break; sleep 0.05; done
+		sleep 1.2 # TIME_WAIT reuse waits a second past the TIME_WAIT's last timestamp
+		client ext-1 get -url "http://$NODE_A_IP:20000/" -lport 8080 -timeout 3s
 		client pod-a ping -dst "$POD_B_IP" -n 2 -interval 100ms
 		;;
 	router-any-drop)

@@ -211,6 +211,29 @@ func TestPortReuse(t *testing.T) {
 	}
 }
 
+// TestPortReuseNAT rebuilds port-reuse-nat: three TCP connections on one tuple through node-a's NAT,
+// pod-a's two from its port 20000 to ext-1:8080, masqueraded keeping the port, and ext-1's one back
+// from 8080 to node-a's 20000, DNATed to pod-a's, each answered; with the pings before and after, six
+// flows (the truth's, by their tuple at their origin), all delivered.
+//
+//	sudo go test ./testdata/lab/ -count=1 -run PortReuseNAT -v
+func TestPortReuseNAT(t *testing.T) {
+	rerunFlows(t, "scenarios", "port-reuse-nat", 6, nil)
+	tr := load(t, filepath.Join("scenarios", "port-reuse-nat", "truth.json"))
+	if len(tr.PortReuse) != 1 || len(tr.PortReuse[0].Connections) != 3 {
+		t.Fatalf("port_reuse %+v: want one tuple of three connections", tr.PortReuse)
+	}
+	for i, c := range tr.PortReuse[0].Connections {
+		client := "10.244.1.5:20000"
+		if i == 2 {
+			client = "203.0.113.10:8080"
+		}
+		if c.Client != client || !c.Answered {
+			t.Errorf("connection %d %+v: want opened by %s and answered", i, c, client)
+		}
+	}
+}
+
 // TestHostToPod does the same for host-to-pod: a host-networked client on node-a (node-a's own stack,
 // from tunl0's address) to pod-b, and pod-a's pings to pod-b before and after: ten flows (ping, HTTP
 // and UDP each way from node-a, two ping flows each way from pod-a), each delivered whole.

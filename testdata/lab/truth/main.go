@@ -1130,12 +1130,43 @@ type flowSet struct {
 	// segs maps a TCP 5-tuple (as syns) to all its segments at their origin, in the order sent, each
 	// with whether it was a resend (portReuse: each connection's own counts)
 	segs map[[2]string][]segSent
+	// ends maps a TCP end (address:port) to another that the same end was seen as, across a NAT: the
+	// ends of each TCP packet at its origin and at every point it was seen, joined (findEnd), so that
+	// portReuse takes the tuples NAT joins as one (a port reused through a NAT both ways)
+	ends  map[string]string
+	nSegs int // the segments accounted so far (segSent.n)
 }
 
-// segSent is a TCP segment at its origin, and whether it resent a sequence number sent before.
+// segSent is a TCP segment at its origin, and whether it resent a sequence number sent before; n is
+// its place in the order segments were accounted in.
 type segSent struct {
 	o      obs
 	resent bool
+	n      int
+}
+
+// findEnd is the end that stands for TCP end e and every end joined with it (fs.ends): the least in
+// string order.
+func (fs *flowSet) findEnd(e string) string {
+	for {
+		r, ok := fs.ends[e]
+		if !ok || r == e {
+			return e
+		}
+		e = r
+	}
+}
+
+// joinEnds notes that TCP ends a and b are one end seen on either side of a NAT.
+func (fs *flowSet) joinEnds(a, b string) {
+	ra, rb := fs.findEnd(a), fs.findEnd(b)
+	if ra == rb {
+		return
+	}
+	if fs.ends == nil {
+		fs.ends = map[string]string{}
+	}
+	fs.ends[max(ra, rb)] = min(ra, rb)
 }
 
 // synSeen is a TCP SYN at its origin, and whether it reached its destination.
@@ -1191,7 +1222,14 @@ func (fs *flowSet) account(o obs, src endpoint, seen map[string]obs) {
 		if fs.segs == nil {
 			fs.segs = map[[2]string][]segSent{}
 		}
-		fs.segs[k] = append(fs.segs[k], segSent{o, resent})
+		fs.segs[k] = append(fs.segs[k], segSent{o, resent, fs.nSegs})
+		fs.nSegs++
+		for _, x := range seen {
+			if x.proto == "tcp" {
+				fs.joinEnds(ipport(o.src, o.sport), ipport(x.src, x.sport))
+				fs.joinEnds(ipport(o.dst, o.dport), ipport(x.dst, x.dport))
+			}
+		}
 	}
 	last := -1
 	for i, pt := range fl.keys {
@@ -1267,11 +1305,27 @@ func (l *lab) unskewAt(o obs) int64 {
 	return l.unskew(node, o.ts)
 }
 
-// portReuse lists the TCP 5-tuples that carried several connections (Truth.PortReuse).
+// portReuse lists the TCP 5-tuples that carried several connections (Truth.PortReuse), the tuples a
+// NAT joins (fs.ends: a connection opened through it from either end) taken as one.
 // A SYN without ACK is a connection (once per ISN: a resent SYN keeps it); a delivered SYN-ACK answers
 // the connection of the ISN it acknowledges.
 func (l *lab) portReuse(fs *flowSet) {
-	for k, syns := range fs.syns {
+	same := func(a, b string) bool { return fs.findEnd(a) == fs.findEnd(b) }
+	joined := map[[2]string][][2]string{} // the tuples at their origin, by the ends that stand for theirs
+	for k := range fs.syns {
+		j := [2]string{fs.findEnd(k[0]), fs.findEnd(k[1])}
+		if j[1] < j[0] {
+			j[0], j[1] = j[1], j[0]
+		}
+		joined[j] = append(joined[j], k)
+	}
+	for _, ks := range joined {
+		var syns []synSeen
+		var segs []segSent
+		for _, k := range ks {
+			syns, segs = append(syns, fs.syns[k]...), append(segs, fs.segs[k]...)
+		}
+		sort.SliceStable(segs, func(i, j int) bool { return segs[i].n < segs[j].n })
 		type connAt struct {
 			c  TCPConn
 			ts int64 // its first SYN's time
@@ -1292,7 +1346,7 @@ func (l *lab) portReuse(fs *flowSet) {
 		}
 		for _, s := range syns {
 			if o := s.o; o.synAck && s.delivered {
-				if c := m[o.ack-1]; c != nil && c.c.Server == ipport(o.src, o.sport) {
+				if c := m[o.ack-1]; c != nil && same(c.c.Server, ipport(o.src, o.sport)) {
 					c.c.Answered = true
 				}
 			}
@@ -1306,8 +1360,11 @@ func (l *lab) portReuse(fs *flowSet) {
 		for i := range cs {
 			conns[i] = &cs[i].c
 		}
-		connSegments(conns, fs.segs[k])
-		rt := ReusedTuple{Ends: k}
+		connSegments(conns, segs, same)
+		rt := ReusedTuple{Ends: [2]string{cs[0].c.Client, cs[0].c.Server}}
+		if rt.Ends[1] < rt.Ends[0] {
+			rt.Ends[0], rt.Ends[1] = rt.Ends[1], rt.Ends[0]
+		}
 		for _, c := range cs {
 			rt.Connections = append(rt.Connections, c.c)
 		}
@@ -1319,12 +1376,13 @@ func (l *lab) portReuse(fs *flowSet) {
 }
 
 // connSegments gives each connection of a reused tuple (cs, each with its client's ISN) its server's
-// ISN, its segments' counts and its handshake RTT, from the tuple's segments at their origin.
-func connSegments(cs []*TCPConn, segs []segSent) {
+// ISN, its segments' counts and its handshake RTT, from the tuple's segments at their origin; same
+// tells whether two ends are one (across a NAT).
+func connSegments(cs []*TCPConn, segs []segSent, same func(a, b string) bool) {
 	for _, s := range segs {
 		o := s.o
 		for _, c := range cs {
-			if o.synAck && ipport(o.src, o.sport) == c.Server && o.ack == c.ISN+1 && c.ServerISN == 0 {
+			if o.synAck && same(ipport(o.src, o.sport), c.Server) && o.ack == c.ISN+1 && c.ServerISN == 0 {
 				c.ServerISN = o.seq
 			}
 		}
@@ -1334,8 +1392,8 @@ func connSegments(cs []*TCPConn, segs []segSent) {
 		var best *TCPConn
 		var d uint32
 		for _, c := range cs {
-			isn, ok := c.ISN, c.Client == e
-			if !ok && c.Server == e && c.ServerISN != 0 {
+			isn, ok := c.ISN, same(c.Client, e)
+			if !ok && same(c.Server, e) && c.ServerISN != 0 {
 				isn, ok = c.ServerISN, true
 			}
 			if ok && (best == nil || seq-isn < d) {
@@ -1358,7 +1416,7 @@ func connSegments(cs []*TCPConn, segs []segSent) {
 		if o.rst {
 			c.Resets++
 		}
-		from := ipport(o.src, o.sport) == c.Client
+		from := same(ipport(o.src, o.sport), c.Client)
 		if _, ok := synAt[c]; from && o.syn && !o.synAck && !ok {
 			synAt[c] = o
 		}
@@ -1912,6 +1970,9 @@ func (l *lab) destination(o obs, seen map[string]obs, src endpoint) (endpoint, b
 type natCand struct {
 	nat NAT
 	ts  int64
+	// own: the rewrite of a client's own packets whose reverse is another client's own rewrite too
+	// (natOpeners: one tuple NATed both ways, a port reused through a SNAT and a DNAT)
+	own bool
 }
 
 // addNAT records a translation seen on a packet sent at ts, at the earliest such packet: packets are
@@ -1928,7 +1989,7 @@ func (l *lab) addNAT(seen map[string]int, kind, proto, from, to, where string, t
 		return
 	}
 	seen[k] = len(l.natCands)
-	l.natCands = append(l.natCands, natCand{NAT{Kind: kind, Proto: proto, From: from, To: to, Where: where}, ts})
+	l.natCands = append(l.natCands, natCand{nat: NAT{Kind: kind, Proto: proto, From: from, To: to, Where: where}, ts: ts})
 }
 
 func (l *lab) natResolve() {
@@ -1937,7 +1998,7 @@ func (l *lab) natResolve() {
 	kept := map[string]bool{}
 	for _, c := range l.natCands {
 		n := c.nat
-		if kept[n.Proto+n.To+">"+n.From] || kept[n.Proto+n.From+">"+n.To] {
+		if !c.own && kept[n.Proto+n.To+">"+n.From] || kept[n.Proto+n.From+">"+n.To] {
 			continue
 		}
 		kept[n.Proto+n.From+">"+n.To] = true
@@ -1974,6 +2035,14 @@ func (l *lab) natOpeners() {
 	}
 	for i := range l.natCands {
 		n := &l.natCands[i].nat
+		if (n.Kind == "dnat" && dst[n.Proto+n.From] || n.Kind == "snat" && src[n.Proto+n.From]) &&
+			(n.Kind == "dnat" && src[n.Proto+n.To] || n.Kind == "snat" && dst[n.Proto+n.To]) {
+			// a client's own rewrite (of the destination it sent to, or of its own source) that reads as
+			// the undoing of another client's too: the tuple was NATed both ways, each client's way
+			// (port-reuse-nat: pod-a's connections masqueraded, ext-1's back DNATed), both kept
+			l.natCands[i].own = true
+			continue
+		}
 		if (n.Kind == "dnat" && src[n.Proto+n.To]) || (n.Kind == "snat" && dst[n.Proto+n.To]) {
 			from, to, ok := strings.Cut(n.Where, "→")
 			if !ok {

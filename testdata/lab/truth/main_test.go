@@ -193,6 +193,10 @@ func TestScenarioFindings(t *testing.T) {
 		// four TCP connections on one 5-tuple (pod-a's port 20000, pod-b's 8080), the last opened by
 		// pod-b: healthy, no retransmission (TestPortReuseConnections).
 		"port-reuse": {},
+		// pod-a's two connections to ext-1 from its port 20000, masqueraded on node-a keeping the port,
+		// then ext-1's one back from 8080 to node-a's 20000, DNATed to pod-a's: the one tuple NATed both
+		// ways, each connection's opener's way (TestPortReuseNATConnections).
+		"port-reuse-nat": {"nat " + a + "→node-a/eth0", "nat node-a/eth0→" + a},
 		// the same, router-1 dropping the node port's UDP on its second way through (in IP-in-IP from
 		// node-a to node-b), after its eth0 saw it twice (TestNodePortDropPath).
 		"nodeport-cluster-drop": {"nat node-a/eth0→node-a/tunl0", "underlay-drop router-1/eth0→router-1/eth1"},
@@ -559,6 +563,59 @@ func TestPortReuseConnections(t *testing.T) {
 	for _, f := range tr.Flows {
 		if f.Retransmitted != 0 {
 			t.Errorf("flow %s:%d → %s:%d: %d resent, want none", f.Src, f.Sport, f.Dst, f.Dport, f.Retransmitted)
+		}
+	}
+}
+
+// TestPortReuseNATConnections pins port-reuse-nat's connections, from its captures: one tuple through
+// node-a's NAT (pod-a's 10.244.1.5:20000 and ext-1's 203.0.113.10:8080, pod-a's end seen as node-a's
+// 192.168.10.2:20000 past the NAT) carrying pod-a's two connections, masqueraded, and ext-1's one back
+// to 192.168.10.2:20000, DNATed to pod-a: three, each with an ISN of its own, answered, its handshake
+// measured at its client's origin point, every TCP segment in one of them, none resent; and both
+// NATs, each its client's way: the masquerade of pod-a's source, the DNAT of ext-1's destination.
+func TestPortReuseNATConnections(t *testing.T) {
+	tr, err := compute(scenarioDir(t, "port-reuse-nat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.PortReuse) != 1 || len(tr.PortReuse[0].Connections) != 3 {
+		t.Fatalf("port_reuse %+v: want one tuple of three connections", tr.PortReuse)
+	}
+	a, b, na := "10.244.1.5:20000", "203.0.113.10:8080", "192.168.10.2:20000"
+	if tr.PortReuse[0].Ends != [2]string{a, b} {
+		t.Errorf("ends %v, want %s and %s", tr.PortReuse[0].Ends, a, b)
+	}
+	isn, sent := map[uint32]bool{}, 0
+	for i, c := range tr.PortReuse[0].Connections {
+		want, at := [2]string{a, b}, "node-a/cali5e1c4d6c68c"
+		if i == 2 {
+			want, at = [2]string{b, na}, "ext-1/eth0"
+		}
+		if [2]string{c.Client, c.Server} != want || !c.Answered || isn[c.ISN] || c.Resent != 0 || c.HandshakeAt != at ||
+			c.HandshakeRTT <= 0 {
+			t.Errorf("connection %d %+v: want %s → %s, answered, an ISN of its own, none resent, its handshake RTT at %s", i, c,
+				want[0], want[1], at)
+		}
+		isn[c.ISN] = true
+		sent += c.Sent
+	}
+	tcpSent := 0
+	for _, f := range tr.Flows {
+		if f.Proto == "tcp" {
+			tcpSent += f.Sent
+		}
+	}
+	if sent != tcpSent {
+		t.Errorf("connections' segments %d, the TCP flows' %d", sent, tcpSent)
+	}
+	nats := map[string]bool{}
+	for _, n := range tr.NAT {
+		nats[n.Kind+" "+n.From+" "+n.To+" "+n.Where] = true
+	}
+	for _, w := range []string{"snat " + a + " " + na + " node-a/cali5e1c4d6c68c→node-a/eth0",
+		"dnat " + na + " " + a + " node-a/eth0→node-a/cali5e1c4d6c68c"} {
+		if !nats[w] {
+			t.Errorf("no NAT %q: %+v", w, tr.NAT)
 		}
 	}
 }
