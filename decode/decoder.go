@@ -186,9 +186,10 @@ func (d *Decoder) decodePacket(rec *Record, p *Packet) {
 // before's parts are zeroed, not the whole Packet (see reset.go). The scan decodes every frame so.
 // It reports whether the fast path took the frame: its Observation is then made in o but for its
 // Source and TsLo (as Observe would make it), its fingerprint in d.fastLoose, fastShape not 0; else
-// fastShape is 0 and o is as it was or was written (Observe or observe makes it whole).
-func (d *Decoder) decodeReused(rec *Record, p *Packet, o *Observation) bool {
-	if d.fastUsual(rec, p, o) {
+// fastShape is 0 and o is as it was or was written (Observe or observe makes it whole). Without fast,
+// the caller called fastUsual itself, which did not take the frame: the usual path alone (the scan).
+func (d *Decoder) decodeReused(rec *Record, p *Packet, o *Observation, fast bool) bool {
+	if fast && d.fastUsual(rec, p, o) {
 		return true
 	}
 	d.fastDone, d.fastShape = false, 0
@@ -205,7 +206,7 @@ func (d *Decoder) decodeReused(rec *Record, p *Packet, o *Observation) bool {
 // takes the fast path's Observation in its place): the fast path's Observation is kept in d.fastObs,
 // and fastDone says it was made.
 func (d *Decoder) decodeReusedObs(rec *Record, p *Packet) {
-	d.fastDone = d.decodeReused(rec, p, &d.fastObs)
+	d.fastDone = d.decodeReused(rec, p, &d.fastObs, true)
 }
 
 // sourceOf returns the index in the Tables of the capture source of a decoded frame. Small enough to

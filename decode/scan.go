@@ -265,13 +265,14 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 		if kc != nil { // (keep != nil)
 			v.o = kc.slot(&rec)
 		}
-		if d.decodeReused(&rec, &p, v.o) { // p is this loop's alone; the fast path makes the Observation in its place but its Source (Observe's, written out)
+		if d.fastUsual(&rec, &p, v.o) { // (decodeReused's fast path, called here: its result was made, joined and tested again) p is this loop's alone; the fast path makes the Observation in its place but its Source (Observe's, written out)
 			if p.Loose = d.fastLoose; rec.Iface+1 == d.plainIface && p.LinkType == d.plainLink { // sourceOf's usual case, written out: the source of the frame before (d.srcIdx, v.lastSrc), whose Traffic v.tr is
 				v.o.Source = d.srcIdx
 				goto sourceKnown // (the source's test below left out: d.srcIdx changes only in sourceNew, after which the frame takes that test)
 			}
 			v.o.Source = d.sourceNew(&rec, &p) // (fastShape not 0: the merged probe, inscan.go, takes d.fastLoose)
 		} else { // the usual path's frame (fastShape 0): a fast one is no fragment and has no Errs
+			d.decodeReused(&rec, &p, v.o, false) // (fastUsual did not take it)
 			d.observe(&rec, &p, v.o)
 			if p.Encap == EncapNone && (p.Inner.MF || p.Inner.FragOff != 0) {
 				if v.frags == nil {
@@ -305,8 +306,7 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 			}
 			v.ctxLost++
 		}
-		// (The source's test and the header context's in this order: a frame of the source of the frame
-		// before goes past the one to the other.)
+		// (The source's test and the header context's in this order: a frame of the source of the frame before goes past the one to the other.)
 		if back, hot := v.tr.addFast(d.fastShape, &rec, &p); !hot { // the frame counted in its Traffic, by the fast path's own counting where it took the frame (tr.add keeps its line in scan: default.pgo names it so); hot: none of the below
 			if back == noFast {
 				back = v.tr.add(rec.Frame, rec.Ts, rec.FracOver, &p, p.Loose)
