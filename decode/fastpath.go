@@ -131,8 +131,6 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 	//
 	//
 	//
-	//
-	//
 	var in []byte // a tunnel packet's: b is its outer IP header, in the inner one
 	var encap Encap
 	if b[9] == 4 {
@@ -258,6 +256,8 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 			} else {
 				return d.fastFrame(rec, p, o)
 			}
+		} else if d.ctxIdx == ctxOverflow { // (a recent slot's context is not: recentOK; fastFrame takes no such frame, so this is the last frame's, with no context)
+			return false // the usual path's, as fastFrame hands it: the scan tests for ctxOverflow only there
 		}
 		o.Ctx = d.ctxIdx
 	}
@@ -584,14 +584,14 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet, o *Observation) bool {
 		if k := fastCtxKey(encap, tos, p.VNI, b); !d.haveCtx || d.lastKey != k { // ctxOf(&d.ctxs[d.cur].c, p)
 			d.switchCtx(p, k)
 		}
-		o.Ctx = d.ctxIdx
+		if o.Ctx = d.ctxIdx; o.Ctx == ctxOverflow { // a context that did not fit: the frame is the usual path's, where the scan tests for it (as the checksum's failure below: d.parts and fastShape this frame's)
+			return false
+		}
 	}
 	if p.PktType == 4 { // (set by cooked frames only)
 		o.Flags |= FlagOutbound
 	}
-	// The transport segment's checksum, once for the three protocols (a TCP/UDP placeholder left for
-	// offload fails), tested last: across the call only d is live, where a test before the writes above
-	// kept a dozen values live across it (spilled and loaded again: about 40 instructions a frame).
+	// The transport segment's checksum, once for the three protocols (a TCP/UDP placeholder left for offload fails), tested last: across the call only d is live, where a test before the writes above kept a dozen values live across it (spilled and loaded again: about 40 instructions a frame).
 	if ps != noSum && !sumOK(sum16(ps, pl)) {
 		d.sumFirst = sumFirstRun
 		return false

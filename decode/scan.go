@@ -295,18 +295,18 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 					fi.unknownLink[rec.LinkType]++
 				}
 			}
+			if v.o.Ctx == ctxOverflow {
+				if v.ctxLost == 0 {
+					fi.problem("frame %d: the inputs hold more than 65,535 distinct header contexts (outer addresses, TTL, TOS, VNI, inner TOS); this frame's and later new ones are not kept (such frames are correlated by their inner headers only)", rec.Frame)
+				}
+				v.ctxLost++
+			}
 		}
 		if src := d.srcIdx; int(src) != v.lastSrc { // (the frame's Source, v.o.Source: every source sourceOf gives is d.srcIdx, as it returns it)
 			v.lastSrc, v.tr = int(src), fi.traffic(src)
 		}
 	sourceKnown:
-		if v.o.Ctx == ctxOverflow {
-			if v.ctxLost == 0 {
-				fi.problem("frame %d: the inputs hold more than 65,535 distinct header contexts (outer addresses, TTL, TOS, VNI, inner TOS); this frame's and later new ones are not kept (such frames are correlated by their inner headers only)", rec.Frame)
-			}
-			v.ctxLost++
-		}
-		// (The source's test and the header context's in this order: a frame of the source of the frame before goes past the one to the other.)
+		// (A frame whose header context did not fit, ctxOverflow, is the usual path's: no fast path takes it.)
 		if back, hot := v.tr.addFast(d.fastShape, &rec, &p); !hot { // the frame counted in its Traffic, by the fast path's own counting where it took the frame (tr.add keeps its line in scan: default.pgo names it so); hot: none of the below
 			if back == noFast {
 				back = v.tr.add(rec.Frame, rec.Ts, rec.FracOver, &p, p.Loose)
