@@ -57,7 +57,7 @@ func putIPv4(ip *IPHdr, b []byte, tl int) {
 const (
 	shapeOptions    = 1 << 8
 	shapeLean       = 1 << 9  // the Packet written lean (Options.leanPacket)
-	shapeProbe      = 1 << 10 // and with what the merged probe reads of it (Decoder.probeShape)
+	shapeProbe      = 1 << 10 // and with what the merged probe reads of it (Decoder.leanShape)
 	shapeEncapShift = 14
 	shapeLink       = 1 << 16
 	shapeOther      = shapeLink | uint32(EncapVXLAN)<<shapeEncapShift
@@ -228,7 +228,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 	// encapsulation and HasEth are the shape's, its parts d.parts; a lean Packet holds no field of the
 	// protocol's that anything reads: a TCP header's options, which fastFrame writes (tcpOptions) but
 	// fastUsual does not, are no part of its shape).
-	shape := uint32(rec.LinkType)<<shapeLinkShift | uint32(encap)<<shapeEncapShift | uint32(proto) | shapeLean | d.probeShape
+	shape := uint32(rec.LinkType)<<shapeLinkShift | uint32(encap)<<shapeEncapShift | uint32(proto) | d.leanShape
 	if (shape^d.fastShape)&^0xff != 0 { // (shapeSumFirst too: the frames after a failed checksum are fastFrame's)
 		return d.fastFrame(rec, p, o)
 	}
@@ -514,7 +514,7 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet, o *Observation) bool {
 	}
 	lean := d.opts.leanPacket && d.merged == nil && shape&shapeLink == 0 // the Packet in full unless lean: see Options.leanPacket
 	if lean {
-		shape = shape&^shapeOptions | shapeLean | d.probeShape // (a lean Packet's TCP options are read by no one)
+		shape = shape&^shapeOptions | d.leanShape // (a lean Packet's TCP options are read by no one)
 	}
 	if shape&shapeOptions != 0 || shape != d.fastShape&^shapeSumFirst {
 		resetDecoded(p, d.parts)
