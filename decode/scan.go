@@ -641,7 +641,7 @@ func loadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 // where add's slow path maps the next window, and whole is the slice with its whole capacity.
 type obsCollector struct {
 	size   int64         // the file's size (0: unknown)
-	bytes  int64         // record bytes so far: captured bytes plus a 16-byte record header each
+	bytes  int64         // captured bytes so far (grow adds a 16-byte record header for each record)
 	obs    []Observation // whole[:len(obs)], its capacity cut at the end of the window mapped in
 	whole  []Observation
 	chunks [][]Observation
@@ -720,7 +720,7 @@ const (
 
 // slot returns the place of the next Observation, the one of record r, zero.
 func (c *obsCollector) slot(r *Record) *Observation {
-	c.bytes += int64(r.CapLen) + 16
+	c.bytes += int64(r.CapLen) // (the records' headers: grow adds them, from the count: an instruction a record)
 	n := len(c.obs)
 	if n >= cap(c.obs) { // (n < cap below: neither the reslice nor the index is tested again)
 		return c.slotSlow()
@@ -749,16 +749,17 @@ func (c *obsCollector) slotSlow() *Observation {
 // grow makes room in the full slice, and reports false when the rest is to go into chunks.
 func (c *obsCollector) grow() bool {
 	n := len(c.obs)
+	bytes := c.bytes + 16*int64(n+1) // the record bytes so far: a 16-byte header each, the n in obs (no chunks, below) and the one to place
 	switch {
 	case len(c.chunks) > 0:
 		return false
 	case n == 0:
 		c.whole = c.firsts.take(obsChunk)
 		return true
-	case c.size <= c.bytes:
+	case c.size <= bytes:
 		return false
 	}
-	est := int(float64(c.size)/float64(c.bytes)*float64(n)*1.05) + obsChunk
+	est := int(float64(c.size)/float64(bytes)*float64(n)*1.05) + obsChunk
 	if est < 2*n { // the rest fits in chunks
 		return false
 	}
