@@ -3,6 +3,7 @@ package decode
 import (
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 )
 
 // The scan's fast path. Almost every frame of a real capture has one shape: Ethernet (no VLAN tag),
@@ -116,7 +117,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 		return d.fastFull(rec, p, o)
 	}
 	// fastLen(b), written out (fastLen is inlined only where default.pgo names its call).
-	ob := (*[20]byte)(b) // (its first 8 bytes in two words: head8, written out, as len16 and sum20w)
+	ob := (*[20]byte)(unsafe.Pointer(unsafe.SliceData(b))) // (len(b) >= 20, tested in each link's branch, which the conversion tested again after their join; its first 8 bytes in two words: head8, written out, as len16 and sum20w)
 	var w0, w1 uint32
 	if w0, w1 = binary.LittleEndian.Uint32(ob[0:4]), binary.LittleEndian.Uint32(ob[4:8]); byte(w0) != 0x45 || w1&0xff3f0000 != 0 {
 		return false // (the test on the loads' line: the loads' inline marks take its instructions, not NOPs of their own)
@@ -133,7 +134,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 	//
 	var in []byte // a tunnel packet's: b is its outer IP header, in the inner one
 	var encap Encap
-	if b[9] == 4 {
+	if ob[9] == 4 { // (the outer header read through ob alone: b is not known to be 20 bytes long)
 		if tl < 40 { // len(in) < 20
 			return false
 		}
@@ -146,7 +147,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 			return false
 		}
 		in = in[:tl:tl]
-	} else if b[9] == 17 && len(b) >= 24 && binary.LittleEndian.Uint16(b[22:24]) == d.vxlanWire {
+	} else if ob[9] == 17 && len(b) >= 24 && binary.LittleEndian.Uint16(b[22:24]) == d.vxlanWire {
 		// VXLAN: fastVXLAN(b[:tl]) without its call. The outer datagram, UDP(8) VXLAN(8) Ethernet(14),
 		// carries an IPv4 header (tl >= 70: len(in) >= 20 below); one with an outer UDP checksum is
 		// fastFrame's, which verifies it (sum16: a call here).
@@ -241,7 +242,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 		// shape says whether a frame is VXLAN)
 		// (Before the first context, lastKey is the zero key, which no key of a context is, as each
 		// has ctxKeyValid: k differs from it, and haveCtx is tested below, only then.)
-		if k := fastCtxKey(encap, tos, p.VNI, b); d.lastKey != k {
+		if k := fastCtxKey(encap, tos, p.VNI, ob[:]); d.lastKey != k {
 			// switchCtx when k is one of the recent contexts (the two directions of a tunnel alternate
 			// so); any other change is fastFrame's. The three slots in turn, written out (a loop kept its
 			// index, d and the shape on the stack). A slot is recentOK only once haveCtx is set (switchCtx,
@@ -263,7 +264,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 	}
 	p.Errs = 0              // (p.Loose: the caller's, from d.fastLoose)
 	if encap != EncapNone { // of putIPv4(&p.Outer, b, tl), what is read of a lean Packet's outer header (Options.leanPacket)
-		ob, ip := (*[20]byte)(b), &p.Outer
+		ip := &p.Outer                               // (ob: the outer header)
 		ip.TTL = ob[8]                               // (the merged probe's)
 		*(*[4]byte)(ip.Src[:4]) = [4]byte(ob[12:16]) // (Traffic.addFast's; one assignment each: as one, the first went through the stack)
 		*(*[4]byte)(ip.Dst[:4]) = [4]byte(ob[16:20])
