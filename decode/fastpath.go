@@ -286,7 +286,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 	if proto == 17 {
 		tf = uint64(binary.BigEndian.Uint16(t[24:26])) // the UDP length
 	} else if proto == 6 {
-		th := (*[40]byte)(in)
+		th := (*[40]byte)(unsafe.Pointer(unsafe.SliceData(in))) // (len(in) >= 40: the TCP branch above; the conversion tested it again)
 		seq, flags := binary.BigEndian.Uint32(th[24:28]), th[33]
 		tw, tf = uint64(seq)<<32|uint64(binary.BigEndian.Uint32(th[28:32])), uint64(flags)
 		o.Seq = seq
@@ -301,7 +301,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 	n := tl - i
 	var lo, hi, m uint64 // its first m = min(payloadHashBytes, n) bytes (see fastFingerprint)
 	if j := i + payloadHashBytes; j <= tl {
-		q := in[i:j:j] // n >= payloadHashBytes (its capacity 16: its pointer not masked, as that of in[i:] would be)
+		q := (*[payloadHashBytes]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(in)), i)) // in[i:j], n >= payloadHashBytes: 28 <= i < j <= tl, its length (in[i:j:j] tested i <= j <= tl again: three instructions a frame)
 		lo, hi, m = binary.LittleEndian.Uint64(q[0:8]), binary.LittleEndian.Uint64(q[8:16]), payloadHashBytes
 	} else {
 		lo, hi = payloadShort(in, i, n)
