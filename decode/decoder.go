@@ -40,7 +40,7 @@ type Options struct {
 	// reads from the frame, and fastFrame writes the whole header for a frame whose context is made
 	// from the Packet), not the rest, for a frame that is not
 	// cooked or VLAN-tagged, of a file not split as merged captures (while the merged probe reads the
-	// scan's frames, also what it reads: Decoder.probeShape). The Observation and the fingerprint are
+	// scan's frames, also what it reads: Decoder.leanShape). The Observation and the fingerprint are
 	// the same (fastPair: TestFastPathLikeSlow, FuzzFastPath).
 	leanPacket bool
 }
@@ -115,9 +115,10 @@ type Decoder struct {
 	// sumFirst counts down the frames for which fastFrame tests the transport checksum before it
 	// writes anything (sumEarly), after one whose checksum failed; at 0 it tests it last.
 	sumFirst int
-	// probeShape is shapeProbe while the merged probe reads the scan's frames (inScan), 0 otherwise: the
-	// fast path then writes a lean Packet with what the probe reads of it too (probeFields).
-	probeShape uint32
+	// leanShape is a lean Packet's shape bits: shapeLean, and shapeProbe while the merged probe reads the
+	// scan's frames (inScan): the fast path then writes a lean Packet with what the probe reads of it too
+	// (probeFields). (One field, where shapeLean was or-ed to a probeShape: an instruction a frame.)
+	leanShape uint32
 	// probeUsual: sourceNew's first case may be taken (see sourceNew; scanProbe.done clears it).
 	probeUsual bool
 }
@@ -152,7 +153,7 @@ func (d *Decoder) internV6(a [16]byte) uint32 {
 func NewDecoder(opts Options, t *Tables, file uint16) *Decoder {
 	opts.VXLANPort, opts.WireGuardPort = opts.tunnelPorts()
 	d := &Decoder{opts: opts, t: t, file: file, vxlanWire: bits.ReverseBytes16(opts.VXLANPort), wgWire: bits.ReverseBytes16(opts.WireGuardPort),
-		recent: [3]uint8{1, 2, 3}}
+		recent: [3]uint8{1, 2, 3}, leanShape: shapeLean}
 	d.setFullPacket(!opts.leanPacket || opts.SnapMatch != SnapWhole)
 	return d
 }
@@ -186,9 +187,10 @@ func (d *Decoder) decodePacket(rec *Record, p *Packet) {
 // before's parts are zeroed, not the whole Packet (see reset.go). The scan decodes every frame so.
 // It reports whether the fast path took the frame: its Observation is then made in o but for its
 // Source and TsLo (as Observe would make it), its fingerprint in d.fastLoose, fastShape not 0; else
-// fastShape is 0 and o is as it was or was written (Observe or observe makes it whole).
-func (d *Decoder) decodeReused(rec *Record, p *Packet, o *Observation) bool {
-	if d.fastUsual(rec, p, o) {
+// fastShape is 0 and o is as it was or was written (Observe or observe makes it whole). Without fast,
+// the caller called fastUsual itself, which did not take the frame: the usual path alone (the scan).
+func (d *Decoder) decodeReused(rec *Record, p *Packet, o *Observation, fast bool) bool {
+	if fast && d.fastUsual(rec, p, o) {
 		return true
 	}
 	d.fastDone, d.fastShape = false, 0
@@ -205,7 +207,7 @@ func (d *Decoder) decodeReused(rec *Record, p *Packet, o *Observation) bool {
 // takes the fast path's Observation in its place): the fast path's Observation is kept in d.fastObs,
 // and fastDone says it was made.
 func (d *Decoder) decodeReusedObs(rec *Record, p *Packet) {
-	d.fastDone = d.decodeReused(rec, p, &d.fastObs)
+	d.fastDone = d.decodeReused(rec, p, &d.fastObs, true)
 }
 
 // sourceOf returns the index in the Tables of the capture source of a decoded frame. Small enough to

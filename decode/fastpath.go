@@ -3,6 +3,7 @@ package decode
 import (
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 )
 
 // The scan's fast path. Almost every frame of a real capture has one shape: Ethernet (no VLAN tag),
@@ -57,7 +58,7 @@ func putIPv4(ip *IPHdr, b []byte, tl int) {
 const (
 	shapeOptions    = 1 << 8
 	shapeLean       = 1 << 9  // the Packet written lean (Options.leanPacket)
-	shapeProbe      = 1 << 10 // and with what the merged probe reads of it (Decoder.probeShape)
+	shapeProbe      = 1 << 10 // and with what the merged probe reads of it (Decoder.leanShape)
 	shapeEncapShift = 14
 	shapeLink       = 1 << 16
 	shapeOther      = shapeLink | uint32(EncapVXLAN)<<shapeEncapShift
@@ -116,7 +117,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 		return d.fastFull(rec, p, o)
 	}
 	// fastLen(b), written out (fastLen is inlined only where default.pgo names its call).
-	ob := (*[20]byte)(b) // (its first 8 bytes in two words: head8, written out, as len16 and sum20w)
+	ob := (*[20]byte)(unsafe.Pointer(unsafe.SliceData(b))) // (len(b) >= 20, tested in each link's branch, which the conversion tested again after their join; its first 8 bytes in two words: head8, written out, as len16 and sum20w)
 	var w0, w1 uint32
 	if w0, w1 = binary.LittleEndian.Uint32(ob[0:4]), binary.LittleEndian.Uint32(ob[4:8]); byte(w0) != 0x45 || w1&0xff3f0000 != 0 {
 		return false // (the test on the loads' line: the loads' inline marks take its instructions, not NOPs of their own)
@@ -131,11 +132,9 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 	//
 	//
 	//
-	//
-	//
 	var in []byte // a tunnel packet's: b is its outer IP header, in the inner one
 	var encap Encap
-	if b[9] == 4 {
+	if ob[9] == 4 { // (the outer header read through ob alone: b is not known to be 20 bytes long)
 		if tl < 40 { // len(in) < 20
 			return false
 		}
@@ -148,7 +147,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 			return false
 		}
 		in = in[:tl:tl]
-	} else if b[9] == 17 && len(b) >= 24 && binary.LittleEndian.Uint16(b[22:24]) == d.vxlanWire {
+	} else if ob[9] == 17 && len(b) >= 24 && binary.LittleEndian.Uint16(b[22:24]) == d.vxlanWire {
 		// VXLAN: fastVXLAN(b[:tl]) without its call. The outer datagram, UDP(8) VXLAN(8) Ethernet(14),
 		// carries an IPv4 header (tl >= 70: len(in) >= 20 below); one with an outer UDP checksum is
 		// fastFrame's, which verifies it (sum16: a call here).
@@ -230,7 +229,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 	// encapsulation and HasEth are the shape's, its parts d.parts; a lean Packet holds no field of the
 	// protocol's that anything reads: a TCP header's options, which fastFrame writes (tcpOptions) but
 	// fastUsual does not, are no part of its shape).
-	shape := uint32(rec.LinkType)<<shapeLinkShift | uint32(encap)<<shapeEncapShift | uint32(proto) | shapeLean | d.probeShape
+	shape := uint32(rec.LinkType)<<shapeLinkShift | uint32(encap)<<shapeEncapShift | uint32(proto) | d.leanShape
 	if (shape^d.fastShape)&^0xff != 0 { // (shapeSumFirst too: the frames after a failed checksum are fastFrame's)
 		return d.fastFrame(rec, p, o)
 	}
@@ -243,7 +242,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 		// shape says whether a frame is VXLAN)
 		// (Before the first context, lastKey is the zero key, which no key of a context is, as each
 		// has ctxKeyValid: k differs from it, and haveCtx is tested below, only then.)
-		if k := fastCtxKey(encap, tos, p.VNI, b); d.lastKey != k {
+		if k := fastCtxKey(encap, tos, p.VNI, ob[:]); d.lastKey != k {
 			// switchCtx when k is one of the recent contexts (the two directions of a tunnel alternate
 			// so); any other change is fastFrame's. The three slots in turn, written out (a loop kept its
 			// index, d and the shape on the stack). A slot is recentOK only once haveCtx is set (switchCtx,
@@ -258,12 +257,14 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 			} else {
 				return d.fastFrame(rec, p, o)
 			}
+		} else if d.ctxIdx == ctxOverflow { // (a recent slot's context is not: recentOK; fastFrame takes no such frame, so this is the last frame's, with no context)
+			return false // the usual path's, as fastFrame hands it: the scan tests for ctxOverflow only there
 		}
 		o.Ctx = d.ctxIdx
 	}
 	p.Errs = 0              // (p.Loose: the caller's, from d.fastLoose)
 	if encap != EncapNone { // of putIPv4(&p.Outer, b, tl), what is read of a lean Packet's outer header (Options.leanPacket)
-		ob, ip := (*[20]byte)(b), &p.Outer
+		ip := &p.Outer                               // (ob: the outer header)
 		ip.TTL = ob[8]                               // (the merged probe's)
 		*(*[4]byte)(ip.Src[:4]) = [4]byte(ob[12:16]) // (Traffic.addFast's; one assignment each: as one, the first went through the stack)
 		*(*[4]byte)(ip.Dst[:4]) = [4]byte(ob[16:20])
@@ -285,7 +286,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 	if proto == 17 {
 		tf = uint64(binary.BigEndian.Uint16(t[24:26])) // the UDP length
 	} else if proto == 6 {
-		th := (*[40]byte)(in)
+		th := (*[40]byte)(unsafe.Pointer(unsafe.SliceData(in))) // (len(in) >= 40: the TCP branch above; the conversion tested it again)
 		seq, flags := binary.BigEndian.Uint32(th[24:28]), th[33]
 		tw, tf = uint64(seq)<<32|uint64(binary.BigEndian.Uint32(th[28:32])), uint64(flags)
 		o.Seq = seq
@@ -300,7 +301,7 @@ func (d *Decoder) fastUsual(rec *Record, p *Packet, o *Observation) bool {
 	n := tl - i
 	var lo, hi, m uint64 // its first m = min(payloadHashBytes, n) bytes (see fastFingerprint)
 	if j := i + payloadHashBytes; j <= tl {
-		q := in[i:j:j] // n >= payloadHashBytes (its capacity 16: its pointer not masked, as that of in[i:] would be)
+		q := (*[payloadHashBytes]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(in)), i)) // in[i:j], n >= payloadHashBytes: 28 <= i < j <= tl, its length (in[i:j:j] tested i <= j <= tl again: three instructions a frame)
 		lo, hi, m = binary.LittleEndian.Uint64(q[0:8]), binary.LittleEndian.Uint64(q[8:16]), payloadHashBytes
 	} else {
 		lo, hi = payloadShort(in, i, n)
@@ -514,7 +515,7 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet, o *Observation) bool {
 	}
 	lean := d.opts.leanPacket && d.merged == nil && shape&shapeLink == 0 // the Packet in full unless lean: see Options.leanPacket
 	if lean {
-		shape = shape&^shapeOptions | shapeLean | d.probeShape // (a lean Packet's TCP options are read by no one)
+		shape = shape&^shapeOptions | d.leanShape // (a lean Packet's TCP options are read by no one)
 	}
 	if shape&shapeOptions != 0 || shape != d.fastShape&^shapeSumFirst {
 		resetDecoded(p, d.parts)
@@ -584,14 +585,14 @@ func (d *Decoder) fastFrame(rec *Record, p *Packet, o *Observation) bool {
 		if k := fastCtxKey(encap, tos, p.VNI, b); !d.haveCtx || d.lastKey != k { // ctxOf(&d.ctxs[d.cur].c, p)
 			d.switchCtx(p, k)
 		}
-		o.Ctx = d.ctxIdx
+		if o.Ctx = d.ctxIdx; o.Ctx == ctxOverflow { // a context that did not fit: the frame is the usual path's, where the scan tests for it (as the checksum's failure below: d.parts and fastShape this frame's)
+			return false
+		}
 	}
 	if p.PktType == 4 { // (set by cooked frames only)
 		o.Flags |= FlagOutbound
 	}
-	// The transport segment's checksum, once for the three protocols (a TCP/UDP placeholder left for
-	// offload fails), tested last: across the call only d is live, where a test before the writes above
-	// kept a dozen values live across it (spilled and loaded again: about 40 instructions a frame).
+	// The transport segment's checksum, once for the three protocols (a TCP/UDP placeholder left for offload fails), tested last: across the call only d is live, where a test before the writes above kept a dozen values live across it (spilled and loaded again: about 40 instructions a frame).
 	if ps != noSum && !sumOK(sum16(ps, pl)) {
 		d.sumFirst = sumFirstRun
 		return false

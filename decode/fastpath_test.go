@@ -13,7 +13,7 @@ import (
 
 // fastPair decodes the same frames four times: as the scan does (decodeReused, which takes the fast
 // path where it can, then Observe), the same with the lean Packet (Options.leanPacket, as Load scans),
-// the same with the lean Packet and what the merged probe reads of it (Decoder.probeShape, as Load
+// the same with the lean Packet and what the merged probe reads of it (Decoder.leanShape, as Load
 // scans while the probe reads its frames), and always by the usual path (decodePacket, then Observe),
 // each with its own Decoder, Tables and Traffic, and compares the results: the probe's account of the
 // frames (probeState) on the lean Packet with its account on the full one.
@@ -35,7 +35,7 @@ func newFastPair(opts Options) *fastPair {
 	lean.leanPacket = true
 	fp.fast, fp.slow, fp.lean = NewDecoder(opts, fp.tFast, 0), NewDecoder(opts, fp.tSlow, 0), NewDecoder(lean, fp.tLean, 0)
 	fp.probe = NewDecoder(lean, fp.tProbe, 0)
-	fp.probe.probeShape = shapeProbe // as lookMerged sets it while the probe reads (its account kept here: sProbe)
+	fp.probe.leanShape = shapeLean | shapeProbe // as lookMerged sets it while the probe reads (its account kept here: sProbe)
 	// As the scan leaves them once it has looked for merged captures: the source cache is used.
 	fp.fast.mergeChecked, fp.slow.mergeChecked, fp.lean.mergeChecked, fp.probe.mergeChecked = true, true, true, true
 	return fp

@@ -47,7 +47,7 @@ func (d *Decoder) lookMerged(r Reader, rec *Record, fi *FileInfo, opts Options, 
 		// The probe reads the Packet: the fast path writes what it reads of it into the lean one (keep:
 		// Options.leanPacket), where it wrote the Packet in full for it before (about 250 instructions
 		// more a frame, for each of the 4,096 frames the probe reads of each Ethernet file).
-		d.probeShape = shapeProbe
+		d.leanShape = shapeLean | shapeProbe
 		d.plainIface = 0 // every frame to sourceOf's probe, a first non-Ethernet one too
 		return r
 	}
@@ -145,7 +145,7 @@ func (sp *scanProbe) end(d *Decoder) {
 // done settles the probe's verdict: m (nil: not merged), why it could not tell, and how it left the file.
 func (sp *scanProbe) done(d *Decoder, m *mergedLocal, why string, left probeLeft) {
 	fi := sp.fi
-	d.inScan, d.mergeChecked, d.probeShape, d.probeUsual = nil, m == nil, 0, false
+	d.inScan, d.mergeChecked, d.leanShape, d.probeUsual = nil, m == nil, shapeLean, false
 	fi.probeLeft = left
 	fi.mergedInScan = m != nil
 	if m != nil {

@@ -265,13 +265,14 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 		if kc != nil { // (keep != nil)
 			v.o = kc.slot(&rec)
 		}
-		if d.decodeReused(&rec, &p, v.o) { // p is this loop's alone; the fast path makes the Observation in its place but its Source (Observe's, written out)
+		if d.fastUsual(&rec, &p, v.o) { // (decodeReused's fast path, called here: its result was made, joined and tested again) p is this loop's alone; the fast path makes the Observation in its place but its Source (Observe's, written out)
 			if p.Loose = d.fastLoose; rec.Iface+1 == d.plainIface && p.LinkType == d.plainLink { // sourceOf's usual case, written out: the source of the frame before (d.srcIdx, v.lastSrc), whose Traffic v.tr is
 				v.o.Source = d.srcIdx
 				goto sourceKnown // (the source's test below left out: d.srcIdx changes only in sourceNew, after which the frame takes that test)
 			}
 			v.o.Source = d.sourceNew(&rec, &p) // (fastShape not 0: the merged probe, inscan.go, takes d.fastLoose)
 		} else { // the usual path's frame (fastShape 0): a fast one is no fragment and has no Errs
+			d.decodeReused(&rec, &p, v.o, false) // (fastUsual did not take it)
 			d.observe(&rec, &p, v.o)
 			if p.Encap == EncapNone && (p.Inner.MF || p.Inner.FragOff != 0) {
 				if v.frags == nil {
@@ -294,19 +295,18 @@ func scan(r Reader, fi *FileInfo, opts Options, t *Tables, fn ScanFunc, keep *fr
 					fi.unknownLink[rec.LinkType]++
 				}
 			}
+			if v.o.Ctx == ctxOverflow {
+				if v.ctxLost == 0 {
+					fi.problem("frame %d: the inputs hold more than 65,535 distinct header contexts (outer addresses, TTL, TOS, VNI, inner TOS); this frame's and later new ones are not kept (such frames are correlated by their inner headers only)", rec.Frame)
+				}
+				v.ctxLost++
+			}
 		}
 		if src := d.srcIdx; int(src) != v.lastSrc { // (the frame's Source, v.o.Source: every source sourceOf gives is d.srcIdx, as it returns it)
 			v.lastSrc, v.tr = int(src), fi.traffic(src)
 		}
 	sourceKnown:
-		if v.o.Ctx == ctxOverflow {
-			if v.ctxLost == 0 {
-				fi.problem("frame %d: the inputs hold more than 65,535 distinct header contexts (outer addresses, TTL, TOS, VNI, inner TOS); this frame's and later new ones are not kept (such frames are correlated by their inner headers only)", rec.Frame)
-			}
-			v.ctxLost++
-		}
-		// (The source's test and the header context's in this order: a frame of the source of the frame
-		// before goes past the one to the other.)
+		// (A frame whose header context did not fit, ctxOverflow, is the usual path's: no fast path takes it.)
 		if back, hot := v.tr.addFast(d.fastShape, &rec, &p); !hot { // the frame counted in its Traffic, by the fast path's own counting where it took the frame (tr.add keeps its line in scan: default.pgo names it so); hot: none of the below
 			if back == noFast {
 				back = v.tr.add(rec.Frame, rec.Ts, rec.FracOver, &p, p.Loose)
@@ -641,7 +641,7 @@ func loadProgress(paths []string, opts Options, cfg PointConfig, progress Progre
 // where add's slow path maps the next window, and whole is the slice with its whole capacity.
 type obsCollector struct {
 	size   int64         // the file's size (0: unknown)
-	bytes  int64         // record bytes so far: captured bytes plus a 16-byte record header each
+	bytes  int64         // captured bytes so far (grow adds a 16-byte record header for each record)
 	obs    []Observation // whole[:len(obs)], its capacity cut at the end of the window mapped in
 	whole  []Observation
 	chunks [][]Observation
@@ -720,7 +720,7 @@ const (
 
 // slot returns the place of the next Observation, the one of record r, zero.
 func (c *obsCollector) slot(r *Record) *Observation {
-	c.bytes += int64(r.CapLen) + 16
+	c.bytes += int64(r.CapLen) // (the records' headers: grow adds them, from the count: an instruction a record)
 	n := len(c.obs)
 	if n >= cap(c.obs) { // (n < cap below: neither the reslice nor the index is tested again)
 		return c.slotSlow()
@@ -749,16 +749,17 @@ func (c *obsCollector) slotSlow() *Observation {
 // grow makes room in the full slice, and reports false when the rest is to go into chunks.
 func (c *obsCollector) grow() bool {
 	n := len(c.obs)
+	bytes := c.bytes + 16*int64(n+1) // the record bytes so far: a 16-byte header each, the n in obs (no chunks, below) and the one to place
 	switch {
 	case len(c.chunks) > 0:
 		return false
 	case n == 0:
 		c.whole = c.firsts.take(obsChunk)
 		return true
-	case c.size <= c.bytes:
+	case c.size <= bytes:
 		return false
 	}
-	est := int(float64(c.size)/float64(c.bytes)*float64(n)*1.05) + obsChunk
+	est := int(float64(c.size)/float64(bytes)*float64(n)*1.05) + obsChunk
 	if est < 2*n { // the rest fits in chunks
 		return false
 	}
