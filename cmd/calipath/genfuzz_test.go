@@ -545,11 +545,13 @@ func genSums(r *correlate.Result) []string {
 	if segLost != lost {
 		fail("the segments lost %d packets, the flows %d", segLost, lost)
 	}
-	if len(r.Journeys) > 0 {
-		byStatus := map[string]int{}
-		for _, j := range r.Journeys {
-			byStatus[j.Status]++
-		}
+	byStatus := map[string]int{}
+	for _, j := range r.Journeys {
+		byStatus[j.Status]++
+	}
+	// The pieces a GSO frame was split into (or a GRO frame merged from) are journeys of their own not
+	// counted again: with none, the journeys are the packets.
+	if len(r.Journeys) > 0 && byStatus["split"] == 0 && byStatus["merged"] == 0 {
 		// A journey that left the captures or was seen only off its path counts as not captured, and so
 		// does a lost one on a path of one point (no segment to place it on).
 		ended := byStatus["lost"] + byStatus["not-captured"] + byStatus["left-captures"] + byStatus["unplaced"]
@@ -578,10 +580,21 @@ func genLatencies(r *correlate.Result, tr *gen.Truth, genDir string, kept map[st
 	for _, c := range r.Clocks {
 		clocks[c.Node] = c
 	}
+	drift := map[string]float64{}
+	for _, n := range tr.Nodes {
+		drift[n.Name] = n.DriftPPM
+	}
+	ref := "" // the node whose clock the others are corrected to (its drift is the corrected times')
+	for _, c := range r.Clocks {
+		if c.Method == "reference" && ref == "" {
+			ref = c.Node
+		}
+	}
 	res := int64(1000)
 	if ns {
 		res = 1
 	}
+	// truth returns the true time of hop h's frame and the node it was captured on, when known.
 	truth := func(h correlate.Hop) (int64, string, bool) {
 		f := kept[h.File]
 		if f == nil || h.Frame < 1 || int(h.Frame) > len(f.recs) || f.moved[h.Frame-1] || f.orig[h.Frame-1] == 0 ||
@@ -590,6 +603,13 @@ func genLatencies(r *correlate.Result, tr *gen.Truth, genDir string, kept map[st
 		}
 		t, ok := trueAt[[2]string{f.name, fmt.Sprint(f.orig[h.Frame-1])}]
 		return t, f.node, ok
+	}
+	// clockOf is the clock calipath took hop h's times on: its point's node's (a file it reads as a
+	// router's or another device's has a clock of its own).
+	clockOf := func(h correlate.Hop) (correlate.Clock, bool) {
+		node, _, _ := strings.Cut(h.Point, "/")
+		c, ok := clocks[node]
+		return c, ok
 	}
 	bad := 0
 	for _, j := range r.Journeys {
@@ -600,9 +620,18 @@ func genLatencies(r *correlate.Result, tr *gen.Truth, genDir string, kept map[st
 			if !okA || !okB || b.ClockBound == correlate.BoundNone {
 				continue
 			}
-			tol := 2 * res
-			if na != nb {
-				ca, cb := clocks[na], clocks[nb]
+			want := tb - ta
+			ca, haveA := clockOf(a)
+			cb, haveB := clockOf(b)
+			// The timestamps' resolution, and a drifting clock's rate error over the latency itself.
+			tol := 2*res + int64(math.Abs(float64(want))*(math.Abs(drift[na]-drift[ref]-ca.DriftPPM)+
+				math.Abs(drift[nb]-drift[ref]-cb.DriftPPM))/1e6) + 1
+			if ca.Node != cb.Node || na != nb {
+				if !haveA || !haveB {
+					problems = append(problems, fmt.Sprintf("journey %d: %s → %s: a latency between two nodes, and no clock of both",
+						j.ID, a.Point, b.Point))
+					continue
+				}
 				tol += max(ca.BoundNs, 0) + max(cb.BoundNs, 0) + b.ClockUncertainNs
 				if (ca.BoundNs < 0 || cb.BoundNs < 0) && b.ClockBound == "" {
 					problems = append(problems, fmt.Sprintf("journey %d: %s → %s crosses a clock bounded on one side only, and its latency is not marked a bound",
@@ -610,7 +639,6 @@ func genLatencies(r *correlate.Result, tr *gen.Truth, genDir string, kept map[st
 					continue
 				}
 			}
-			want := tb - ta
 			got := b.DeltaNs
 			// A lower bound is at most the truth, an upper bound at least it, a measurement within tol of it.
 			if (b.ClockBound != correlate.BoundUpper && got > want+tol) || (b.ClockBound != correlate.BoundLower && got < want-tol) {
