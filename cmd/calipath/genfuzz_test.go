@@ -295,6 +295,9 @@ var genSeeds = [][]byte{
 			{5, 6, 90, 0x40}, {6, 7, 0, 0x100}, {7, 8, 0, 0}}}.bytes(),
 	// A whole node missing, identical packets, IP id 0.
 	genSpec{mode: 1, flows: 3, packets: 512, ipid0: 3, identical: 2, ops: []genOp{{kind: 8, which: 1}}}.bytes(),
+	// VXLAN at snaplen 68 (the underlay's inner ports cut: no clock sample), node-2 100 ms ahead: its
+	// latencies across the nodes are not known, not measured (TestUncrossedClockLatencyNotKnown).
+	genSpec{mode: 1, flows: 3, packets: 400, clocks: [][3]byte{{}, {2, 100, 0}}, snaplen: 3}.bytes(),
 	// All of a file's times equal, a very high rate, loss on every hop.
 	genSpec{flows: 2, packets: 128, loss: 6, rate: 6, ops: []genOp{{kind: 2, which: 1, at: 0, val: 0x100}}}.bytes(),
 }
@@ -426,7 +429,7 @@ func genRun(cfg gen.Config, ops []genOp, dir string) string {
 		problems = append(problems, genNegative("", generic)...)
 		problems = append(problems, genSums(&res)...)
 		if len(form) == 3 {
-			problems = append(problems, genLatencies(&res, g.Truth, cfg.Dir, kept, stepped, cfg.Nanosecond)...)
+			problems = append(problems, genLatencies(&res, g.Truth, kept, stepped, cfg.Nanosecond)...)
 		}
 	}
 	genTUI(paths)
@@ -547,7 +550,16 @@ func genSums(r *correlate.Result) []string {
 	}
 	byStatus := map[string]int{}
 	for _, j := range r.Journeys {
-		byStatus[j.Status]++
+		// The first half of a packet seen again past --window (window-too-small) is a journey of its
+		// own, joined to the second and counted once, with the second's outcome: its last point seen
+		// is the second half's, none of its own.
+		half := j.LastSeen != ""
+		for _, h := range j.Hops {
+			half = half && h.Point != j.LastSeen
+		}
+		if !half {
+			byStatus[j.Status]++
+		}
 	}
 	// The pieces a GSO frame was split into (or a GRO frame merged from) are journeys of their own not
 	// counted again: with none, the journeys are the packets.
@@ -566,14 +578,18 @@ func genSums(r *correlate.Result) []string {
 
 // genLatencies checks every latency a journey gives between two hops against the truth: the delta of
 // the true times of the two frames, within the bounds calipath reports for the two clocks (and their
-// timestamps' resolution). Only frames whose times the incidents left alone, on nodes whose clocks
-// did not step, are checked (a stepped clock's accuracy is the clock fit's, not this test's).
-func genLatencies(r *correlate.Result, tr *gen.Truth, genDir string, kept map[string]*genFile, stepped map[string]bool, ns bool) []string {
+// timestamps' resolution). Only two frames of one packet whose times the incidents left alone are
+// checked, and none when a node's clock stepped (the accuracy of a stepped clock's fit is the clock
+// tests', not this one's).
+func genLatencies(r *correlate.Result, tr *gen.Truth, kept map[string]*genFile, stepped map[string]bool, ns bool) []string {
 	var problems []string
-	trueAt := map[[2]string]int64{} // file name, frame → true time
+	type sighting struct {
+		pkt, true int64
+	}
+	trueAt := map[[2]string]sighting{} // file name, frame → the packet and its true time there
 	for _, p := range tr.Packets {
 		for _, c := range p.Captures {
-			trueAt[[2]string{tr.Files[c.File].Name, fmt.Sprint(c.Frame)}] = c.True
+			trueAt[[2]string{tr.Files[c.File].Name, fmt.Sprint(c.Frame)}] = sighting{p.ID, c.True}
 		}
 	}
 	clocks := map[string]correlate.Clock{}
@@ -590,16 +606,17 @@ func genLatencies(r *correlate.Result, tr *gen.Truth, genDir string, kept map[st
 			ref = c.Node
 		}
 	}
+	const genMaxDrift = 500 // ppm: the kernel's frequency limit, and genCase's
 	res := int64(1000)
 	if ns {
 		res = 1
 	}
-	// truth returns the true time of hop h's frame and the node it was captured on, when known.
-	truth := func(h correlate.Hop) (int64, string, bool) {
+	// truth returns the packet and true time of hop h's frame and the node it was captured on, when
+	// known.
+	truth := func(h correlate.Hop) (sighting, string, bool) {
 		f := kept[h.File]
-		if f == nil || h.Frame < 1 || int(h.Frame) > len(f.recs) || f.moved[h.Frame-1] || f.orig[h.Frame-1] == 0 ||
-			stepped[f.node] {
-			return 0, "", false
+		if f == nil || h.Frame < 1 || int(h.Frame) > len(f.recs) || f.moved[h.Frame-1] || f.orig[h.Frame-1] == 0 {
+			return sighting{}, "", false
 		}
 		t, ok := trueAt[[2]string{f.name, fmt.Sprint(f.orig[h.Frame-1])}]
 		return t, f.node, ok
@@ -615,17 +632,20 @@ func genLatencies(r *correlate.Result, tr *gen.Truth, genDir string, kept map[st
 	for _, j := range r.Journeys {
 		for k := 1; k < len(j.Hops); k++ {
 			a, b := j.Hops[k-1], j.Hops[k]
-			ta, na, okA := truth(a)
-			tb, nb, okB := truth(b)
-			if !okA || !okB || b.ClockBound == correlate.BoundNone {
+			sa, na, okA := truth(a)
+			sb, nb, okB := truth(b)
+			// Only two sightings of one packet (identical packets are paired by their order, not
+			// known to be the same one), a latency given, on clocks the incidents did not step.
+			if !okA || !okB || sa.pkt != sb.pkt || b.ClockBound == correlate.BoundNone || len(stepped) > 0 {
 				continue
 			}
-			want := tb - ta
+			// The corrected times run on the reference node's clock, which drifts from the true time.
+			want := int64(float64(sb.true-sa.true) * (1 + drift[ref]/1e6))
 			ca, haveA := clockOf(a)
 			cb, haveB := clockOf(b)
-			// The timestamps' resolution, and a drifting clock's rate error over the latency itself.
-			tol := 2*res + int64(math.Abs(float64(want))*(math.Abs(drift[na]-drift[ref]-ca.DriftPPM)+
-				math.Abs(drift[nb]-drift[ref]-cb.DriftPPM))/1e6) + 1
+			// The timestamps' resolution, and the clocks' rate errors over the latency itself (a clock
+			// drifts up to 500 ppm, and so may calipath's take of it).
+			tol := 2*res + int64(math.Abs(float64(want))*2*genMaxDrift/1e6) + 1
 			if ca.Node != cb.Node || na != nb {
 				if !haveA || !haveB {
 					problems = append(problems, fmt.Sprintf("journey %d: %s → %s: a latency between two nodes, and no clock of both",
