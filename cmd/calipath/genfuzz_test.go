@@ -227,6 +227,11 @@ func (op genOp) apply(files []*genFile, stepped map[string]bool) {
 	}
 }
 
+// genClockBounds: latencies between nodes are checked against the truth within their clocks' bounds.
+// CALIPATH_GENFUZZ_CLOCKS=off leaves them out, for a long run that hunts crashes and counts that do not
+// add up past the clock fits' known misses on drifting clocks (the clock tests' to settle).
+var genClockBounds = os.Getenv("CALIPATH_GENFUZZ_CLOCKS") != "off"
+
 // genDeadline bounds one input's work (generation, five reports and the TUI).
 const genDeadline = 60 * time.Second
 
@@ -550,27 +555,27 @@ func genSums(r *correlate.Result) []string {
 	}
 	byStatus := map[string]int{}
 	for _, j := range r.Journeys {
-		// The first half of a packet seen again past --window (window-too-small) is a journey of its
-		// own, joined to the second and counted once, with the second's outcome: its last point seen
-		// is the second half's, none of its own.
-		half := j.LastSeen != ""
-		for _, h := range j.Hops {
-			half = half && h.Point != j.LastSeen
-		}
-		if !half {
-			byStatus[j.Status]++
+		byStatus[j.Status]++
+	}
+	// A packet seen again past --window was followed as two journeys, joined again and counted once
+	// with the outcome of its second half (window-too-small counts them): each is one journey more.
+	joined := 0
+	for _, an := range r.Anomalies {
+		if an.Kind == "window-too-small" {
+			joined += an.Count
 		}
 	}
 	// The pieces a GSO frame was split into (or a GRO frame merged from) are journeys of their own not
-	// counted again: with none, the journeys are the packets.
+	// counted again: with none, the journeys are the packets. A journey that left the captures or was
+	// seen only off its path counts as not captured, and so does a lost one on a path of one point (no
+	// segment to place it on).
 	if len(r.Journeys) > 0 && byStatus["split"] == 0 && byStatus["merged"] == 0 {
-		// A journey that left the captures or was seen only off its path counts as not captured, and so
-		// does a lost one on a path of one point (no segment to place it on).
 		ended := byStatus["lost"] + byStatus["not-captured"] + byStatus["left-captures"] + byStatus["unplaced"]
-		if byStatus["delivered"] != s.Delivered || ended != s.Lost+s.NotCaptured || byStatus["lost"] < s.Lost {
-			fail("journeys: %d delivered, %d lost, %d not captured, %d left the captures, %d unplaced; the summary %d delivered, %d lost, %d not captured",
+		more := byStatus["delivered"] - s.Delivered + ended - (s.Lost + s.NotCaptured)
+		if byStatus["delivered"] < s.Delivered || ended < s.Lost+s.NotCaptured || more > joined {
+			fail("journeys: %d delivered, %d lost, %d not captured, %d left the captures, %d unplaced (%d joined past the window); the summary %d delivered, %d lost, %d not captured",
 				byStatus["delivered"], byStatus["lost"], byStatus["not-captured"], byStatus["left-captures"], byStatus["unplaced"],
-				s.Delivered, s.Lost, s.NotCaptured)
+				joined, s.Delivered, s.Lost, s.NotCaptured)
 		}
 	}
 	return problems
@@ -647,6 +652,9 @@ func genLatencies(r *correlate.Result, tr *gen.Truth, kept map[string]*genFile, 
 			// drifts up to 500 ppm, and so may calipath's take of it).
 			tol := 2*res + int64(math.Abs(float64(want))*2*genMaxDrift/1e6) + 1
 			if ca.Node != cb.Node || na != nb {
+				if !genClockBounds {
+					continue
+				}
 				if !haveA || !haveB {
 					problems = append(problems, fmt.Sprintf("journey %d: %s → %s: a latency between two nodes, and no clock of both",
 						j.ID, a.Point, b.Point))
