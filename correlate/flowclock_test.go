@@ -308,7 +308,7 @@ func TestPairBoundChains(t *testing.T) {
 		{r1, r3, BoundLower}, {r3, r1, BoundUpper}, {a, r3, BoundLower}, {r3, a, BoundUpper},
 		{r2, r4, BoundNone}, {r4, r3, BoundNone}, {r1, r4, BoundLower},
 	} {
-		if got, note := an.segClock(tc.from, tc.to); got != tc.want {
+		if got, note := an.segClock(tc.from, tc.to, true); got != tc.want {
 			t.Errorf("%s → %s: %q (%s), want %q", w.nodes[tc.from], w.nodes[tc.to], got, note, tc.want)
 		}
 	}

@@ -453,7 +453,7 @@ func (a *analysis) segmentOut() []Segment {
 	for _, s := range a.segs {
 		sg := Segment{From: w.c.Points[s.from].ID, To: w.c.Points[s.to].ID, Kind: s.kind, Packets: s.packets,
 			Delivered: s.delivered, Lost: s.lost, NotCaptured: s.notCaptured, LatencyNs: s.lat.summary()}
-		if sg.ClockBound, sg.ClockNote = a.segClock(s.from, s.to); sg.ClockBound == BoundNone {
+		if sg.ClockBound, sg.ClockNote = a.segClock(s.from, s.to, sg.LatencyNs.N > 0); sg.ClockBound == BoundNone {
 			sg.LatencyNs = Latency{} // no measurement: never a negative (or any) latency shown as one
 		} else if sg.ClockBound == "" && a.looseClocks && sg.LatencyNs.N > 0 {
 			sg.ClockUncertainNs, sg.ClockNote = a.segLoose(s.from, s.to, sg.LatencyNs.Min)

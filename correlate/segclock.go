@@ -19,9 +19,10 @@ const (
 
 // segClock says what the latencies of the segment from point from to point to are, and why, when a
 // clock at one of its ends is bounded on one side only (oneSided); "" for both when neither is. Where
-// nothing ordered the two points either (analysis.unordered), the note says so.
-func (a *analysis) segClock(from, to int) (bound, note string) {
-	bound, note = a.nodeClock(a.w.pointNode[from], a.w.pointNode[to])
+// nothing ordered the two points either (analysis.unordered), the note says so. measured: the segment
+// has latencies (a clock nothing corrected at an end of one without any leaves nothing to say).
+func (a *analysis) segClock(from, to int, measured bool) (bound, note string) {
+	bound, note = a.nodeClockAs(a.w.pointNode[from], a.w.pointNode[to], measured)
 	if bound == BoundNone && a.unordered[[2]int{min(from, to), max(from, to)}] {
 		note = strings.Replace(note, "neither lower nor upper bounds. ", "neither lower nor upper bounds; nor does "+
 			"anything the captures hold tell which of the two the packets crossed first (no packets crossed both the other "+
@@ -46,23 +47,37 @@ func (a *analysis) anyOpen() bool {
 // estimated (blindNodes): its latencies are not known (BoundNone) for that reason, not a one-sided bound.
 const ClockNotEstimated = "could not be estimated"
 
-// anyBlind reports whether some node's clock could not be estimated (clockModel.blind).
+// anyBlind reports whether some node's clock was corrected by nothing (uncorrected).
 func (a *analysis) anyBlind() bool {
 	for n := range a.clocks {
-		if a.clocks[n].blind {
+		if a.uncorrected(n) {
 			return true
 		}
 	}
 	return false
 }
 
+// uncorrected reports whether nothing corrected node n's clock: it could not be estimated
+// (clockModel.blind), or no sampled packet crossed to or from its node (methodUncrossed). A packet
+// followed across such a node all the same (its underlay frames cut by the snaplen before the bytes
+// the clocks sample, or seen again past the window) has no measured latency there: the clock may be
+// off by anything.
+func (a *analysis) uncorrected(n int) bool {
+	return a.clocks[n].blind || a.clocks[n].method == methodUncrossed
+}
+
 // shownBound is pairBound for a latency as shown (segments, flows, hops, timelines): BoundNone also
-// when a clock of the two could not be estimated (clockModel.blind: no packet from a known sender
-// crossed its node, so nothing corrected it, and it may be off by anything). The order of hops across
-// nodes and the clock-inconsistent test keep pairBound: a blind clock is taken as it reads there, as
-// before, and their verdicts do not change.
-func (a *analysis) shownBound(x, y int) string {
-	if x >= 0 && y >= 0 && x != y && x < len(a.clocks) && y < len(a.clocks) && (a.clocks[x].blind || a.clocks[y].blind) {
+// when a clock of the two was corrected by nothing (uncorrected: no packet from a known sender crossed
+// its node, or none the clocks sampled, and it may be off by anything). The order of hops across nodes
+// and the clock-inconsistent test keep pairBound: such a clock is taken as it reads there, as before,
+// and their verdicts do not change.
+func (a *analysis) shownBound(x, y int) string { return a.shownBoundAs(x, y, true) }
+
+// shownBoundAs is shownBound for latencies between x and y that were measured (crossed) or not: a clock
+// that could not be estimated (blind) hedges them either way, one not crossed only when some were.
+func (a *analysis) shownBoundAs(x, y int, crossed bool) string {
+	if x >= 0 && y >= 0 && x != y && x < len(a.clocks) && y < len(a.clocks) && (a.clocks[x].blind || a.clocks[y].blind ||
+		crossed && (a.uncorrected(x) || a.uncorrected(y))) {
 		return BoundNone
 	}
 	return a.pairBound(x, y)
@@ -150,8 +165,12 @@ func (a *analysis) chainNext(n int, s clockSide) int {
 
 // nodeClock is pairBound with the note that says why: which one-sided clocks, how each is bounded
 // and, for BoundNone, how to bound them.
-func (a *analysis) nodeClock(x, y int) (bound, note string) {
-	bound = a.shownBound(x, y)
+func (a *analysis) nodeClock(x, y int) (bound, note string) { return a.nodeClockAs(x, y, true) }
+
+// nodeClockAs is nodeClock for latencies between x and y that were measured (crossed) or not
+// (shownBoundAs).
+func (a *analysis) nodeClockAs(x, y int, crossed bool) (bound, note string) {
+	bound = a.shownBoundAs(x, y, crossed)
 	if bound == "" {
 		return "", ""
 	}
@@ -161,6 +180,14 @@ func (a *analysis) nodeClock(x, y int) (bound, note string) {
 				"but none from an address calipath could put down to a node) and is not corrected, so it may be off by " +
 				"anything, and these latencies are neither lower nor upper bounds. Give the nodes' IPs (--node-ip NODE=IP, " +
 				"or --k8s) or --offset " + a.w.nodes[n] + "=DURATION"
+		}
+	}
+	for _, n := range []int{x, y} {
+		if crossed && a.uncorrected(n) {
+			return BoundNone, "not known: " + a.w.nodes[n] + "'s clock is not corrected (none of the packets that cross to or " +
+				"from it could be sampled: their underlay frames cut before the bytes that tell packets apart, or seen again " +
+				"past --window), so it may be off by anything, and these latencies are neither lower nor upper bounds. " +
+				"Capture the underlay with -s 0 (whole frames), or give --offset " + a.w.nodes[n] + "=DURATION"
 		}
 	}
 	var open []string

@@ -49,7 +49,7 @@ func TestSegClockConstructed(t *testing.T) {
 	}
 	for _, tc := range cases {
 		an := &analysis{w: w, clocks: clocks(tc.extVia)}
-		got, note := an.segClock(tc.from, tc.to)
+		got, note := an.segClock(tc.from, tc.to, true)
 		if got != tc.want {
 			t.Errorf("%s: %s → %s: got %q (%s), want %q", tc.name, w.nodes[w.pointNode[tc.from]], w.nodes[w.pointNode[tc.to]], got, note, tc.want)
 		}
@@ -58,7 +58,7 @@ func TestSegClockConstructed(t *testing.T) {
 		}
 	}
 	an := &analysis{w: w, clocks: clocks(a)}
-	if _, note := an.segClock(r, e); !strings.Contains(note, "router-1's offset ≤ 2.775µs, from node-a's packets") ||
+	if _, note := an.segClock(r, e, true); !strings.Contains(note, "router-1's offset ≤ 2.775µs, from node-a's packets") ||
 		!strings.Contains(note, "ext-1's offset ≤ 4.658µs, from node-a's packets") {
 		t.Errorf("router-1 → ext-1: the note does not say how each clock is bounded: %s", note)
 	}
